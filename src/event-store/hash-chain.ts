@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import type { EventMetadata } from './event-store.port.js';
+
+/**
+ * The tamper-evidence chain. Each event's hash covers its identity (stream, revision, event id),
+ * its content (type, schema version, data, metadata) and the hash of the previous event of the
+ * same stream. The expected-version check guarantees that the predecessor the writer saw is the
+ * predecessor that is stored, so the per-stream chain can be computed by any adapter without a
+ * cross-stream transaction (KurrentDB has none; PostgreSQL writers run concurrently).
+ *
+ * The global log chain (chainHash) links every event to the one before it in log order; adapters
+ * that serialise their appends (SQLite's single writer) compute it at append time.
+ */
+
+export const HASH_ALGORITHM = 'sha256';
+
+/** Hash that revision 0 of a stream points back to. */
+export function genesisHash(streamId: string): string {
+  return sha256(`risk-ledger/genesis/${streamId}`);
+}
+
+export interface HashableEvent {
+  streamId: string;
+  revision: number;
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  data: unknown;
+  metadata: EventMetadata;
+  prevHash: string;
+}
+
+export function eventHash(e: HashableEvent): string {
+  return sha256(
+    canonicalJson({
+      streamId: e.streamId,
+      revision: e.revision,
+      eventId: e.eventId,
+      type: e.type,
+      schemaVersion: e.schemaVersion,
+      data: e.data,
+      metadata: e.metadata,
+      prevHash: e.prevHash,
+    }),
+  );
+}
+
+/** Genesis of the global chain. */
+export const LOG_GENESIS = sha256('risk-ledger/genesis/$all');
+
+/** Link of the global chain: the previous link, the event's position and its own hash. */
+export function chainHash(previousChainHash: string, position: string, eventHashValue: string): string {
+  return sha256(`${previousChainHash}|${position}|${eventHashValue}`);
+}
+
+export function sha256(text: string): string {
+  return createHash(HASH_ALGORITHM).update(text).digest('hex');
+}
+
+/**
+ * Deterministic JSON: object keys sorted, no whitespace. Two stores holding the same event
+ * produce the same bytes, so hashes survive export/import and adapter changes.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('non-finite number');
+    return JSON.stringify(value) ?? 'null';
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
+  const entries = Object.keys(value as Record<string, unknown>)
+    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+  return `{${entries.join(',')}}`;
+}
+
+/** Positions are zero-padded decimals so that string order equals numeric order. */
+export const POSITION_WIDTH = 19;
+export function encodePosition(n: number | bigint): string {
+  return n.toString().padStart(POSITION_WIDTH, '0');
+}
+export function decodePosition(position: string): bigint {
+  if (!/^\d{1,19}$/.test(position)) throw new InvalidPositionError(position);
+  return BigInt(position);
+}
+
+export class InvalidPositionError extends Error {
+  constructor(readonly position: string) {
+    super(`Invalid position: ${position}`);
+    this.name = 'InvalidPositionError';
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * A decider (as in Emmett, Equinox, Eventuous): the whole behaviour of one aggregate as pure
+ * functions. No Nest, no I/O, no clock, no random ids: time and new ids arrive in the command.
+ * `decide` throws a DomainError (see errors.ts) to reject a command; it returns [] when the
+ * command is already satisfied, which makes retries idempotent by construction.
+ */
+export interface DomainEvent<TType extends string = string, TData extends object = object> {
+  type: TType;
+  data: TData;
+}
+
+export interface Decider<Command, Event extends DomainEvent, State> {
+  decide(command: Command, state: State): Event[];
+  evolve(state: State, event: Event): State;
+  initialState: State;
+}
+
+/** Folds events into a state. */
+export function fold<E extends DomainEvent, S>(decider: Pick<Decider<unknown, E, S>, 'evolve' | 'initialState'>, events: E[], from?: S): S {
+  return events.reduce((s, e) => decider.evolve(s, e), from ?? decider.initialState);
+}
+
+/** The actor as the domain sees it (from the bearer token). */
+export interface DomainActor {
+  id: string;
+  name: string;
+  roles: Role[];
+  department?: string;
+}
+
+export const ROLES = [
+  'ASSET_MANAGER',
+  'RISK_OWNER',
+  'COMMITTEE_MEMBER',
+  'CISO',
+  'BOARD_SECRETARY',
+  'AUDITOR',
+  'ADMIN',
+] as const;
+export type Role = (typeof ROLES)[number];
+
+export function hasRole(actor: DomainActor, ...roles: Role[]): boolean {
+  return actor.roles.some((r) => roles.includes(r));
+}

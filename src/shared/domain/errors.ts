@@ -1,0 +1,89 @@
+/**
+ * Domain errors. The GraphQL adapter maps each class to the contract's `extensions.code`;
+ * anything else a client triggers must be turned into one of these before it leaves the
+ * application layer.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'RULE_VIOLATION' | 'CONCURRENCY_CONFLICT' | 'UNAUTHENTICATED';
+}
+
+/** Shape or range of the input is wrong. `fields` maps a field path (e.g. "matrix[1][0]") to what is wrong with it. */
+export class BadInputError extends DomainError {
+  readonly code = 'BAD_USER_INPUT' as const;
+  constructor(
+    readonly fields: Record<string, string>,
+    message = `Invalid input: ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('; ')}`,
+  ) {
+    super(message);
+    this.name = 'BadInputError';
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly code = 'NOT_FOUND' as const;
+  constructor(readonly entity: string, readonly id: string) {
+    super(`${entity} ${id} not found`);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** The actor's role (or department, or relation to the entity) does not allow the operation. */
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForbiddenError';
+  }
+}
+
+/** A rule of the process was broken. `rule` is a stable id, `article` such as "Art.17". */
+export class RuleViolationError extends DomainError {
+  readonly code = 'RULE_VIOLATION' as const;
+  constructor(
+    readonly rule: string,
+    readonly article: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RuleViolationError';
+  }
+}
+
+export class ConcurrencyConflictError extends DomainError {
+  readonly code = 'CONCURRENCY_CONFLICT' as const;
+  constructor(
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+    message = `Expected version ${expectedVersion} but the entity is at version ${actualVersion}`,
+  ) {
+    super(message);
+    this.name = 'ConcurrencyConflictError';
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'UNAUTHENTICATED' as const;
+  constructor(message = 'A valid bearer token is required') {
+    super(message);
+    this.name = 'UnauthenticatedError';
+  }
+}
+
+/** Collects field errors and throws them together, so that a client sees every problem at once. */
+export class FieldErrors {
+  private readonly fields: Record<string, string> = {};
+  add(field: string, problem: string): this {
+    if (!(field in this.fields)) this.fields[field] = problem;
+    return this;
+  }
+  check(condition: boolean, field: string, problem: string): this {
+    if (!condition) this.add(field, problem);
+    return this;
+  }
+  get any(): boolean {
+    return Object.keys(this.fields).length > 0;
+  }
+  throwIfAny(): void {
+    if (this.any) throw new BadInputError({ ...this.fields });
+  }
+}
