@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { GraphQLModule } from '@nestjs/graphql';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { AssetInventoryModule } from './asset-inventory/asset-inventory.module.js';
+import { EventLogResolver } from './audit/graphql/event-log.resolver.js';
+import { DomainErrorFilter } from './graphql/domain-error.filter.js';
+import { graphqlOptions } from './graphql/graphql-options.js';
+import { HealthController } from './health/health.controller.js';
+import { GraphqlAuthGuard } from './identity/graphql/auth.guard.js';
+import { TokenVerifier } from './identity/token-verifier.js';
+import { PlatformModule } from './platform/platform.module.js';
+
+@Module({
+  imports: [
+    PlatformModule,
+    CqrsModule.forRoot(),
+    GraphQLModule.forRootAsync<ApolloDriverConfig>({
+      driver: ApolloDriver,
+      inject: [TokenVerifier],
+      useFactory: (verifier: TokenVerifier) => graphqlOptions(verifier),
+    }),
+    AssetInventoryModule,
+  ],
+  controllers: [HealthController],
+  providers: [EventLogResolver, { provide: APP_GUARD, useClass: GraphqlAuthGuard }, { provide: APP_FILTER, useClass: DomainErrorFilter }],
+})
+export class AppModule {}

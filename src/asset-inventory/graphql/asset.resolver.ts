@@ -1,0 +1,69 @@
+import { Args, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
+import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
+import { BadInputError } from '../../shared/domain/errors.js';
+import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
+import { AssetInventoryCommand } from '../application/asset-commands.js';
+import { GetAssetQuery, ListAssetsQuery } from '../application/asset-queries.js';
+import {
+  Asset,
+  AssetConnection,
+  IdentifyThreatInput,
+  IdentifyVulnerabilityInput,
+  ReassignAssetManagerInput,
+  RegisterAssetInput,
+  RetireAssetInput,
+} from './asset.types.js';
+
+const CURSOR_TAG = 'asset';
+
+/** Thin adapter: arguments to commands and queries, states to GraphQL objects. */
+@Resolver(() => Asset)
+export class AssetResolver {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+
+  @Query(() => Asset, { nullable: true, description: 'One asset; with asOf, as it stood at that instant (rebuilt from the log).' })
+  asset(@Args('id', { type: () => ID }) id: string, @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null) {
+    return this.queries.execute(new GetAssetQuery(id, asOf));
+  }
+
+  @Query(() => AssetConnection, { description: 'The inventory, in registration order.' })
+  async assets(
+    @Args('first', { type: () => Int, nullable: true }) first?: number | null,
+    @Args('after', { type: () => String, nullable: true }) after?: string | null,
+    @Args('department', { type: () => String, nullable: true }) department?: string | null,
+  ) {
+    const limit = pageSize(first);
+    const key = decodeCursor(CURSOR_TAG, after);
+    const afterSeq = key === null ? null : Number(key);
+    if (afterSeq !== null && !Number.isSafeInteger(afterSeq)) throw new BadInputError({ after: 'is not a cursor of this list' });
+    const { rows, total } = await this.queries.execute(new ListAssetsQuery(afterSeq, limit + 1, department));
+    return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => r.state, afterSeq !== null);
+  }
+
+  @Mutation(() => Asset, { description: 'Art.14(2): registers an information asset. ASSET_MANAGER (own department) or CISO.' })
+  registerAsset(@Args('input') input: RegisterAssetInput, @RequestMeta() meta: Meta) {
+    return this.commands.execute(new AssetInventoryCommand({ operation: 'registerAsset', input }, meta));
+  }
+
+  @Mutation(() => Asset)
+  identifyThreat(@Args('input') input: IdentifyThreatInput, @RequestMeta() meta: Meta) {
+    return this.commands.execute(new AssetInventoryCommand({ operation: 'identifyThreat', input }, meta));
+  }
+
+  @Mutation(() => Asset)
+  identifyVulnerability(@Args('input') input: IdentifyVulnerabilityInput, @RequestMeta() meta: Meta) {
+    return this.commands.execute(new AssetInventoryCommand({ operation: 'identifyVulnerability', input }, meta));
+  }
+
+  @Mutation(() => Asset)
+  reassignAssetManager(@Args('input') input: ReassignAssetManagerInput, @RequestMeta() meta: Meta) {
+    return this.commands.execute(new AssetInventoryCommand({ operation: 'reassignAssetManager', input }, meta));
+  }
+
+  @Mutation(() => Asset)
+  retireAsset(@Args('input') input: RetireAssetInput, @RequestMeta() meta: Meta) {
+    return this.commands.execute(new AssetInventoryCommand({ operation: 'retireAsset', input }, meta));
+  }
+}

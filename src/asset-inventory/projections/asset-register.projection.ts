@@ -1,0 +1,87 @@
+import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import type { Projection } from '../../projections/projection.js';
+import type { ReadDb } from '../../projections/read-model-database.js';
+import { assetDecider, nameKey, type AssetEvent } from '../domain/asset.decider.js';
+import type { AssetState } from '../domain/asset.state.js';
+
+/**
+ * The information-asset inventory (Art. 14(2)): one row per asset holding the aggregate's state
+ * as `evolve` makes it, plus the columns lists are filtered and ordered by.
+ */
+export class AssetRegisterProjection implements Projection {
+  readonly name = 'asset-register';
+  readonly schemaVersion = 1;
+
+  setup(db: ReadDb): void {
+    db.exec(`CREATE TABLE IF NOT EXISTS assets (
+      id TEXT PRIMARY KEY,
+      seq INTEGER NOT NULL UNIQUE,
+      department TEXT NOT NULL,
+      name_key TEXT NOT NULL,
+      status TEXT NOT NULL,
+      value INTEGER NOT NULL,
+      version INTEGER NOT NULL,
+      doc TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS assets_by_department ON assets (department, seq);
+    CREATE INDEX IF NOT EXISTS assets_by_name ON assets (department, name_key, status);`);
+  }
+
+  reset(db: ReadDb): void {
+    db.exec('DELETE FROM assets');
+  }
+
+  apply(event: RecordedEvent, db: ReadDb): void {
+    if (!event.streamId.startsWith('asset-')) return;
+    const row = db.prepare('SELECT doc FROM assets WHERE id = ?').get(event.streamId.slice('asset-'.length)) as { doc: string } | undefined;
+    const state: AssetState = row ? JSON.parse(row.doc) : assetDecider.initialState;
+    const next = assetDecider.evolve(state, { type: event.type, data: event.data } as AssetEvent);
+    if (row) {
+      db.prepare('UPDATE assets SET department = ?, name_key = ?, status = ?, value = ?, version = ?, doc = ? WHERE id = ?').run(
+        next.department, nameKey(next.name), next.status, next.value, next.version, JSON.stringify(next), next.id);
+    } else {
+      db.prepare('INSERT INTO assets (id, seq, department, name_key, status, value, version, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM assets), ?, ?, ?, ?, ?, ?)').run(
+        next.id, next.department, nameKey(next.name), next.status, next.value, next.version, JSON.stringify(next));
+    }
+  }
+}
+
+/** Queries over the asset read model. */
+export class AssetRegisterQueries {
+  constructor(private readonly db: ReadDb) {}
+
+  byId(id: string): AssetState | null {
+    const row = this.db.prepare('SELECT doc FROM assets WHERE id = ?').get(id) as { doc: string } | undefined;
+    return row ? JSON.parse(row.doc) : null;
+  }
+
+  byIds(ids: string[]): AssetState[] {
+    return ids.map((id) => this.byId(id)).filter((a): a is AssetState => a !== null);
+  }
+
+  /** Another ACTIVE asset of the department with this name (trimmed, case-insensitive). */
+  activeAssetNamed(department: string, name: string): string | undefined {
+    const row = this.db.prepare("SELECT id FROM assets WHERE department = ? AND name_key = ? AND status = 'ACTIVE' LIMIT 1").get(department, nameKey(name)) as
+      | { id: string }
+      | undefined;
+    return row?.id;
+  }
+
+  page(options: { afterSeq: number | null; limit: number; department?: string | null }): { rows: { seq: number; state: AssetState }[]; total: number } {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (options.department) {
+      where.push('department = ?');
+      args.push(options.department);
+    }
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM assets ${where.length ? 'WHERE ' + where.join(' AND ') : ''}`).get(...args) as { n: number }).n;
+    if (options.afterSeq !== null) {
+      where.push('seq > ?');
+      args.push(options.afterSeq);
+    }
+    const rows = this.db
+      .prepare(`SELECT seq, doc FROM assets ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`)
+      .all(...args, options.limit) as { seq: number; doc: string }[];
+    return { rows: rows.map((r) => ({ seq: r.seq, state: JSON.parse(r.doc) })), total };
+  }
+}

@@ -1,0 +1,34 @@
+import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
+import { decodePosition } from '../../event-store/hash-chain.js';
+import { NotFoundError } from '../../shared/domain/errors.js';
+
+/** Streams an entity id may live in, tried in order (ids are UUIDs, so at most one matches). */
+const ENTITY_STREAM_PREFIXES = ['asset-', 'risk-', 'plan-', 'baseline-catalogue-'];
+const CRITERIA_STREAM = 'risk-criteria';
+
+/** Reads the log itself (the source of truth) for history and events. */
+export class EventLogReader {
+  constructor(private readonly store: EventStore) {}
+
+  /** One entity's events, oldest first. */
+  async history(id: string): Promise<RecordedEvent[]> {
+    for (const prefix of ENTITY_STREAM_PREFIXES) {
+      const events = await this.store.readStream(prefix + id);
+      if (events.length) return events;
+    }
+    const criteria = (await this.store.readStream(CRITERIA_STREAM)).filter((e) => e.data.criteriaId === id);
+    if (criteria.length) return criteria;
+    throw new NotFoundError('Entity', id);
+  }
+
+  /** A page of the whole log after `after` (exclusive), optionally only some types. */
+  async page(after: string | null, first: number, types?: string[] | null): Promise<{ events: RecordedEvent[]; hasNext: boolean }> {
+    if (after !== null) decodePosition(after);
+    const events = await this.store.readAll({ after, maxCount: first + 1, types: types?.length ? types : undefined });
+    return { events: events.slice(0, first), hasNext: events.length > first };
+  }
+}
+
+export function toGraphQLEvent(e: RecordedEvent) {
+  return { ...e, metadata: { ...e.metadata, roles: e.metadata.actor.roles } };
+}

@@ -1,0 +1,72 @@
+import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { DomainError, BadInputError, ConcurrencyConflictError, RuleViolationError } from '../shared/domain/errors.js';
+import { InvalidPositionError } from '../event-store/hash-chain.js';
+import { rootLogger } from '../shared/logging/json-logger.js';
+
+const log = rootLogger.child('graphql-errors');
+
+/**
+ * Every error leaves in the contract's shape: extensions.code one of UNAUTHENTICATED,
+ * FORBIDDEN, BAD_USER_INPUT (+fields), NOT_FOUND, CONCURRENCY_CONFLICT (+versions),
+ * RULE_VIOLATION (+rule, article). No stack trace ever; anything unexpected is logged with its
+ * stack and answered with a generic INTERNAL_SERVER_ERROR.
+ */
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
+
+  if (original instanceof DomainError) return { ...base, message: original.message, extensions: domainExtensions(original) };
+  if (original instanceof InvalidPositionError) {
+    return { ...base, message: 'Invalid cursor or position', extensions: { code: 'BAD_USER_INPUT', fields: { after: 'is not a valid cursor' } } };
+  }
+  // Nest's HttpException family (e.g. from pipes) — the message is safe, the details are not.
+  const status = (original as { getStatus?: () => number })?.getStatus?.();
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { ...base, extensions: { code: status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'FORBIDDEN' : 'BAD_USER_INPUT', fields: {} } };
+  }
+  const code = formatted.extensions?.code;
+  // Errors GraphQL itself raises on what the client sent: parse, validation, variable coercion.
+  if (
+    code === 'GRAPHQL_PARSE_FAILED' ||
+    code === 'GRAPHQL_VALIDATION_FAILED' ||
+    code === 'BAD_USER_INPUT' ||
+    code === 'PERSISTED_QUERY_NOT_FOUND' ||
+    code === 'PERSISTED_QUERY_NOT_SUPPORTED' ||
+    code === 'OPERATION_RESOLUTION_FAILURE' ||
+    code === 'BAD_REQUEST' ||
+    (original instanceof GraphQLError && !original.originalError && !formatted.path)
+  ) {
+    return { ...base, extensions: { code: 'BAD_USER_INPUT', fields: fieldsFromGraphQLMessage(formatted.message) } };
+  }
+  log.error('unexpected error while executing an operation', {
+    path: formatted.path,
+    error: original instanceof Error ? { name: original.name, message: original.message, stack: original.stack } : String(original),
+  });
+  return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+export function domainExtensions(error: DomainError): Record<string, unknown> {
+  const extensions: Record<string, unknown> = { code: error.code };
+  if (error instanceof BadInputError) extensions.fields = error.fields;
+  if (error instanceof ConcurrencyConflictError) {
+    extensions.expectedVersion = error.expectedVersion;
+    extensions.actualVersion = error.actualVersion;
+  }
+  if (error instanceof RuleViolationError) {
+    extensions.rule = error.rule;
+    extensions.article = error.article;
+  }
+  return extensions;
+}
+
+/** Best effort: name the argument or input field a GraphQL validation message is about. */
+function fieldsFromGraphQLMessage(message: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  const field = /[Ff]ield "([^"]+)"/.exec(message)?.[1] ?? /at "([^"]+)"/.exec(message)?.[1] ?? /[Aa]rgument "([^"]+)"/.exec(message)?.[1];
+  const variable = /Variable "\$([^"]+)"/.exec(message)?.[1];
+  const name = field ?? variable;
+  if (name) fields[name.replace(/^input\./, '')] = message;
+  return fields;
+}

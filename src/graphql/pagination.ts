@@ -1,0 +1,76 @@
+import { Field, Int, ObjectType } from '@nestjs/graphql';
+import type { Type } from '@nestjs/common';
+import { BadInputError } from '../shared/domain/errors.js';
+
+@ObjectType()
+export class PageInfo {
+  @Field() hasNextPage!: boolean;
+  @Field() hasPreviousPage!: boolean;
+  @Field(() => String, { nullable: true }) startCursor!: string | null;
+  @Field(() => String, { nullable: true }) endCursor!: string | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+export interface Connection<T> {
+  edges: Edge<T>[];
+  pageInfo: PageInfo;
+  totalCount: number | null;
+}
+
+/** Relay-style connection type for a node type (`AssetConnection`, `RiskConnection`…). */
+export function ConnectionType<T>(nodeType: Type<T>, name: string) {
+  @ObjectType(`${name}Edge`)
+  class EdgeType {
+    @Field() cursor!: string;
+    @Field(() => nodeType) node!: T;
+  }
+  @ObjectType(`${name}Connection`)
+  class ConnectionClass {
+    @Field(() => [EdgeType]) edges!: EdgeType[];
+    @Field(() => PageInfo) pageInfo!: PageInfo;
+    @Field(() => Int, { nullable: true, description: 'Number of nodes matching the filter, across all pages (null where counting would mean reading the whole log).' }) totalCount!: number | null;
+  }
+  return ConnectionClass;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 500;
+
+export function pageSize(first: number | null | undefined): number {
+  if (first === undefined || first === null) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+    throw new BadInputError({ first: `must be an integer from 0 to ${MAX_PAGE_SIZE}` });
+  }
+  return first;
+}
+
+/** Cursors are opaque: base64url of a tagged key, so that a cursor of one list is refused by another. */
+export function encodeCursor(tag: string, key: string | number): string {
+  return Buffer.from(`${tag}:${key}`, 'utf8').toString('base64url');
+}
+
+export function decodeCursor(tag: string, cursor: string | null | undefined, field = 'after'): string | null {
+  if (cursor === undefined || cursor === null || cursor === '') return null;
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith(`${tag}:`)) throw new BadInputError({ [field]: 'is not a cursor of this list' });
+  return text.slice(tag.length + 1);
+}
+
+/** Builds a connection from rows fetched with limit first+1. */
+export function toConnection<R, T>(rows: R[], first: number, totalCount: number | null, cursorOf: (row: R) => string, toNode: (row: R) => T, hasPrevious: boolean): Connection<T> {
+  const page = rows.slice(0, first);
+  const edges = page.map((r) => ({ cursor: cursorOf(r), node: toNode(r) }));
+  return {
+    edges,
+    totalCount,
+    pageInfo: {
+      hasNextPage: rows.length > first,
+      hasPreviousPage: hasPrevious,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
+import { ProjectionRunner } from '../projections/projection-runner.js';
+
+/** GET /health: 200 with the event store's state once it is ready, 503 otherwise. */
+@Controller('health')
+export class HealthController {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly projections: ProjectionRunner) {}
+
+  @Get()
+  async health(@Res() res: { status(code: number): { json(body: unknown): void } }): Promise<void> {
+    let store;
+    try {
+      store = await this.store.health();
+    } catch (error) {
+      store = { ok: false, adapter: this.store.adapterName, details: { error: (error as Error).message } };
+    }
+    const projectionsOk = !this.projections.failed;
+    const ok = store.ok && projectionsOk;
+    res.status(ok ? 200 : 503).json({
+      status: ok ? 'ok' : 'unavailable',
+      eventStore: store,
+      projections: { ok: projectionsOk, checkpoint: this.projections.checkpoint },
+    });
+  }
+}

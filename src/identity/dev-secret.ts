@@ -1,0 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppConfig } from '../config/app-config.js';
+
+export const DEV_SECRET_FILE = 'dev-jwt-secret';
+
+/**
+ * The HS256 key: JWT_SECRET when set; in development only, a random key generated once and
+ * kept in the data folder (mode 0600) so that tokens survive restarts and `npm run token` can
+ * sign with the same key as the server.
+ */
+export function resolveJwtSecret(config: AppConfig): { secret?: string; generatedAt?: string } {
+  if (config.jwt.secret) return { secret: config.jwt.secret };
+  if (config.production) return {};
+  const file = join(config.dataDir, DEV_SECRET_FILE);
+  if (!existsSync(file)) {
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+  }
+  return { secret: readFileSync(file, 'utf8').trim(), generatedAt: file };
+}

@@ -1,0 +1,37 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { GqlExecutionContext } from '@nestjs/graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { ForbiddenError, UnauthenticatedError } from '../../shared/domain/errors.js';
+import type { DomainActor } from '../../shared/domain/decider.js';
+import { checkOperation } from '../access-policy.js';
+
+/** What each GraphQL request's context holds once the bearer token has been looked at. */
+export interface RequestContext {
+  req?: { headers: Record<string, string | string[] | undefined> };
+  auth: { actor: DomainActor } | { error: Error };
+  actor?: DomainActor;
+  correlationId: string;
+}
+
+/**
+ * Runs before every root field: the token must be valid (UNAUTHENTICATED) and the role table
+ * must allow the operation (FORBIDDEN). Nested fields are not root operations and pass.
+ */
+@Injectable()
+export class GraphqlAuthGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType<string>() !== 'graphql') return true;
+    const gql = GqlExecutionContext.create(context);
+    const info = gql.getInfo<GraphQLResolveInfo>();
+    const parentType = info.parentType.name;
+    const kind = parentType === 'Mutation' ? 'mutation' : parentType === 'Subscription' ? 'subscription' : parentType === 'Query' ? 'query' : null;
+    if (!kind) return true;
+    const ctx = gql.getContext<RequestContext>();
+    if ('error' in ctx.auth) throw ctx.auth.error instanceof UnauthenticatedError ? ctx.auth.error : new UnauthenticatedError();
+    const actor = ctx.auth.actor;
+    const denied = checkOperation(kind, info.fieldName, actor);
+    if (denied) throw new ForbiddenError(denied);
+    ctx.actor = actor;
+    return true;
+  }
+}

@@ -1,0 +1,36 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import { AppModule } from './app.module.js';
+import { APP_CONFIG, ConfigError, type AppConfig } from './config/app-config.js';
+import { TokenVerifier } from './identity/token-verifier.js';
+import { rootLogger } from './shared/logging/json-logger.js';
+
+/** Builds the Nest application (used by main and by the end-to-end tests). */
+export async function createApp(): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule, { logger: rootLogger, bufferLogs: false });
+  app.enableShutdownHooks();
+  return app;
+}
+
+async function main(): Promise<void> {
+  const app = await createApp();
+  const config = app.get<AppConfig>(APP_CONFIG);
+  await app.listen(config.port);
+  const url = `http://localhost:${config.port}/graphql`;
+  rootLogger.info('Risk Ledger is serving', { url, eventStore: config.eventStore, sqlitePath: config.eventStore === 'sqlite' ? config.sqlitePath : undefined });
+  const verifier = app.get(TokenVerifier);
+  if (verifier.devSecretFile) {
+    rootLogger.info('development mode: tokens are signed with a generated secret kept in the data folder', {
+      secretFile: verifier.devSecretFile,
+      getAToken: 'npm run token -- --sub alice --name Alice --roles ASSET_MANAGER --department ops',
+    });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error) => {
+    rootLogger.error(error instanceof ConfigError ? `configuration error: ${error.message}` : 'start-up failed', error);
+    process.exit(1);
+  });
+}

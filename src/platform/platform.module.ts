@@ -1,0 +1,85 @@
+import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, loadConfig, type AppConfig } from '../config/app-config.js';
+import { createEventStore } from '../event-store/create-event-store.js';
+import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
+import { TokenVerifier } from '../identity/token-verifier.js';
+import { allProjections } from '../projections/all-projections.js';
+import { ProjectionRunner } from '../projections/projection-runner.js';
+import { openReadModelDatabase, type ReadDb } from '../projections/read-model-database.js';
+import { CLOCK, systemClock } from '../shared/application/clock.js';
+import { CommandExecutor } from '../shared/application/command-executor.js';
+import { createUpcasters } from '../shared/application/event-families.js';
+import { EventUpcasters } from '../shared/application/event-upcasting.js';
+import { LiveEvents } from '../shared/application/live-events.js';
+import { JsonLogger, rootLogger } from '../shared/logging/json-logger.js';
+
+export const READ_DB = Symbol('READ_DB');
+
+/**
+ * The process-wide plumbing: configuration, the event store (opened before anything reads it),
+ * the read-model database, the projection runner, the command pipeline and the live feed.
+ */
+@Global()
+@Module({
+  providers: [
+    { provide: APP_CONFIG, useFactory: () => loadConfig() },
+    { provide: JsonLogger, useValue: rootLogger },
+    { provide: CLOCK, useValue: systemClock },
+    {
+      provide: EVENT_STORE,
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig) => {
+        const store = createEventStore({
+          kind: config.eventStore,
+          sqlitePath: config.sqlitePath,
+          databaseUrl: config.databaseUrl,
+          kurrentConnectionString: config.kurrentConnectionString,
+        });
+        await store.init();
+        return store;
+      },
+    },
+    { provide: READ_DB, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openReadModelDatabase(config.readModelPath) },
+    { provide: EventUpcasters, useFactory: () => createUpcasters() },
+    {
+      provide: ProjectionRunner,
+      inject: [EVENT_STORE, READ_DB, EventUpcasters, JsonLogger],
+      useFactory: (store: EventStore, db: ReadDb, upcasters: EventUpcasters, log: JsonLogger) => {
+        const runner = new ProjectionRunner(store, db, allProjections(), upcasters.upcast, log);
+        runner.start();
+        return runner;
+      },
+    },
+    {
+      provide: CommandExecutor,
+      inject: [EVENT_STORE, ProjectionRunner, EventUpcasters],
+      useFactory: (store: EventStore, runner: ProjectionRunner, upcasters: EventUpcasters) => new CommandExecutor(store, runner, upcasters),
+    },
+    {
+      provide: LiveEvents,
+      inject: [EVENT_STORE, JsonLogger],
+      useFactory: async (store: EventStore, log: JsonLogger) => {
+        const live = new LiveEvents(store, log);
+        await live.start();
+        return live;
+      },
+    },
+    { provide: TokenVerifier, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new TokenVerifier(config) },
+  ],
+  exports: [APP_CONFIG, JsonLogger, CLOCK, EVENT_STORE, READ_DB, EventUpcasters, ProjectionRunner, CommandExecutor, LiveEvents, TokenVerifier],
+})
+export class PlatformModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_DB) private readonly db: ReadDb,
+    private readonly runner: ProjectionRunner,
+    private readonly live: LiveEvents,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.live.stop();
+    await this.runner.stop();
+    await this.store.close();
+    this.db.close();
+  }
+}

@@ -1,0 +1,7 @@
+import { AssetRegisterProjection } from '../asset-inventory/projections/asset-register.projection.js';
+import type { Projection } from './projection.js';
+
+/** Every read model the application serves. The runner applies them in this order, in one transaction per page. */
+export function allProjections(): Projection[] {
+  return [new AssetRegisterProjection()];
+}

@@ -1,0 +1,162 @@
+import type { EventStore, RecordedEvent, SubscriptionHandle } from '../event-store/event-store.port.js';
+import { JsonLogger } from '../shared/logging/json-logger.js';
+import type { Projection } from './projection.js';
+import type { ReadDb } from './read-model-database.js';
+
+type Upcast = (event: RecordedEvent) => RecordedEvent;
+
+/**
+ * Feeds every projection from the store's catch-up subscription (never from the in-process
+ * event bus, which loses what it has not delivered when the process dies: pitfall 6). One
+ * subscription, applied serially in log order (pitfall 7); each page of events is applied to
+ * every projection and the checkpoints are stored in the same SQLite transaction.
+ */
+export class ProjectionRunner {
+  private subscription?: SubscriptionHandle;
+  private position: string | null = null;
+  private waiters: { position: string; resolve: () => void }[] = [];
+  private failure?: unknown;
+  private readonly log: JsonLogger;
+  private onProgress?: (applied: number, position: string) => void;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly db: ReadDb,
+    private readonly projections: Projection[],
+    private readonly upcast: Upcast,
+    logger: JsonLogger,
+  ) {
+    this.log = logger.child('projections');
+  }
+
+  /** Creates tables, rebuilds projections whose schema changed, and starts following the log. */
+  start(): void {
+    const checkpoints = this.prepareCheckpoints();
+    // Projections that are behind start from the lowest checkpoint; those ahead skip what they have seen.
+    const positions = this.projections.map((p) => checkpoints.get(p.name) ?? null);
+    const from = positions.includes(null) ? null : positions.sort()[0]!;
+    this.position = from;
+    this.subscribe(from);
+  }
+
+  /** The position every projection has applied (null: nothing yet). */
+  get checkpoint(): string | null {
+    return this.position;
+  }
+
+  get failed(): unknown {
+    return this.failure;
+  }
+
+  /** Resolves once every projection has applied `position` (read-your-writes), or rejects after timeoutMs. */
+  waitFor(position: string, timeoutMs = 10_000): Promise<void> {
+    if (this.position !== null && this.position >= position) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`Projections did not reach ${position} within ${timeoutMs} ms (at ${this.position})`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.push({ position, resolve: done });
+    });
+  }
+
+  /** Drops every read model and replays the whole log; reports progress. */
+  async rebuild(onProgress?: (applied: number, position: string) => void): Promise<{ events: number; position: string | null }> {
+    await this.stop();
+    this.db.transaction(() => {
+      for (const p of this.projections) {
+        p.reset(this.db);
+        this.db.prepare('UPDATE projection_checkpoints SET position = NULL WHERE name = ?').run(p.name);
+      }
+    })();
+    this.position = null;
+    const head = await this.store.headPosition();
+    let applied = 0;
+    this.onProgress = (n, pos) => {
+      applied += n;
+      onProgress?.(applied, pos);
+    };
+    this.subscribe(null);
+    if (head) await this.waitFor(head, 24 * 3600_000);
+    this.onProgress = undefined;
+    return { events: applied, position: this.position };
+  }
+
+  async stop(): Promise<void> {
+    const s = this.subscription;
+    this.subscription = undefined;
+    await s?.close();
+  }
+
+  private subscribe(from: string | null): void {
+    this.subscription = this.store.subscribeToAll({
+      from,
+      batchSize: 500,
+      onEvent: (e) => this.applyBatch([e]),
+      onBatch: (events) => this.applyBatch(events),
+      onError: (error) => {
+        this.failure = error;
+        this.log.error('projection subscription stopped', { error: describe(error) });
+      },
+    });
+  }
+
+  private prepareCheckpoints(): Map<string, string | null> {
+    const rows = this.db.prepare('SELECT name, schema_version, position FROM projection_checkpoints').all() as {
+      name: string;
+      schema_version: number;
+      position: string | null;
+    }[];
+    const byName = new Map(rows.map((r) => [r.name, r]));
+    const result = new Map<string, string | null>();
+    this.db.transaction(() => {
+      for (const p of this.projections) {
+        p.setup(this.db);
+        const row = byName.get(p.name);
+        if (!row || row.schema_version !== p.schemaVersion) {
+          if (row) this.log.info('projection schema changed: rebuilding from zero', { projection: p.name, from: row.schema_version, to: p.schemaVersion });
+          p.reset(this.db);
+          this.db
+            .prepare('INSERT INTO projection_checkpoints (name, schema_version, position) VALUES (?, ?, NULL) ON CONFLICT(name) DO UPDATE SET schema_version = excluded.schema_version, position = NULL')
+            .run(p.name, p.schemaVersion);
+          result.set(p.name, null);
+        } else result.set(p.name, row.position);
+      }
+    })();
+    this.checkpoints = result;
+    return result;
+  }
+
+  private checkpoints = new Map<string, string | null>();
+
+  private applyBatch(events: RecordedEvent[]): void {
+    if (events.length === 0) return;
+    const update = this.db.prepare('UPDATE projection_checkpoints SET position = ? WHERE name = ?');
+    const last = events[events.length - 1]!.position;
+    this.db.transaction(() => {
+      for (const raw of events) {
+        const event = this.upcast(raw);
+        for (const p of this.projections) {
+          const cp = this.checkpoints.get(p.name) ?? null;
+          if (cp !== null && cp >= event.position) continue;
+          p.apply(event, this.db);
+        }
+      }
+      for (const p of this.projections) update.run(last, p.name);
+    })();
+    for (const p of this.projections) this.checkpoints.set(p.name, last);
+    this.position = last;
+    this.onProgress?.(events.length, last);
+    const ready = this.waiters.filter((w) => w.position <= last);
+    this.waiters = this.waiters.filter((w) => w.position > last);
+    for (const w of ready) w.resolve();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

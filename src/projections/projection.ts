@@ -1,0 +1,22 @@
+import type { RecordedEvent } from '../event-store/event-store.port.js';
+import type { ReadDb } from './read-model-database.js';
+
+/**
+ * A projection turns the log into a read model. `apply` runs inside the runner's transaction,
+ * together with the update of the projection's checkpoint, so a read model and its checkpoint
+ * can never disagree (pitfall 5). `apply` must be deterministic: everything it needs is in the
+ * event (pitfall 8).
+ */
+export interface Projection {
+  readonly name: string;
+  /** Bump when the read model's shape or meaning changes: the runner then rebuilds it from zero. */
+  readonly schemaVersion: number;
+  /** Creates the tables (idempotent). */
+  setup(db: ReadDb): void;
+  /** Deletes every row (for a rebuild). */
+  reset(db: ReadDb): void;
+  /** Applies one event (already upcast). */
+  apply(event: RecordedEvent, db: ReadDb): void;
+}
+
+export const PROJECTIONS = Symbol('PROJECTIONS');

@@ -1,0 +1,37 @@
+import type { RecordedEvent } from '../../event-store/event-store.port.js';
+
+/** Turns data stored under an older schema version into the current shape (events are never edited). */
+export type EventUpcaster = (type: string, schemaVersion: number, data: Record<string, unknown>) => Record<string, unknown>;
+
+export interface EventFamily {
+  /** Current schema version per event type. */
+  schemaVersions: Record<string, number>;
+  upcast: EventUpcaster;
+}
+
+/**
+ * One registry for every event type of every context. Readers (aggregate loading, projections,
+ * asOf folds) see events in their current shape; the stored bytes and their hashes stay as they
+ * were written.
+ */
+export class EventUpcasters {
+  private readonly byType = new Map<string, EventFamily>();
+
+  constructor(families: EventFamily[]) {
+    for (const family of families) for (const type of Object.keys(family.schemaVersions)) this.byType.set(type, family);
+  }
+
+  schemaVersionOf(type: string): number {
+    const version = this.byType.get(type)?.schemaVersions[type];
+    if (version === undefined) throw new Error(`Unknown event type ${type}: register its family in event-families.ts`);
+    return version;
+  }
+
+  upcast = (event: RecordedEvent): RecordedEvent => {
+    const family = this.byType.get(event.type);
+    if (!family) return event;
+    const current = family.schemaVersions[event.type]!;
+    if (event.schemaVersion === current) return event;
+    return { ...event, data: family.upcast(event.type, event.schemaVersion, event.data) };
+  };
+}

@@ -1,0 +1,26 @@
+import type { DomainActor } from '../domain/decider.js';
+import { BadInputError } from '../domain/errors.js';
+import type { Clock } from './clock.js';
+import type { CommandContext } from './command-executor.js';
+
+/** Who sent a request, and the id that ties together everything it causes. */
+export interface RequestMeta {
+  actor: DomainActor;
+  correlationId: string;
+}
+
+const COMMAND_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The command context for one client command: time from the clock, causation from the commandId. */
+export function commandContext(meta: RequestMeta, clock: Clock, commandId?: string | null): CommandContext {
+  if (commandId !== undefined && commandId !== null && !COMMAND_ID.test(commandId)) {
+    throw new BadInputError({ commandId: 'must be 1 to 128 characters of letters, digits, ".", "_", ":" or "-"' });
+  }
+  return {
+    actor: meta.actor,
+    at: clock.now().toISOString(),
+    correlationId: meta.correlationId,
+    causationId: commandId ?? meta.correlationId,
+    commandId: commandId ?? undefined,
+  };
+}
