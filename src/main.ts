@@ -17,7 +17,8 @@ async function main(): Promise<void> {
   const app = await createApp();
   const config = app.get<AppConfig>(APP_CONFIG);
   await app.listen(config.port);
-  const url = `http://localhost:${config.port}/graphql`;
+  const address = app.getHttpServer().address() as { port: number } | null;
+  const url = `http://localhost:${address?.port ?? config.port}/graphql`;
   rootLogger.info('Risk Ledger is serving', { url, eventStore: config.eventStore, sqlitePath: config.eventStore === 'sqlite' ? config.sqlitePath : undefined });
   const verifier = app.get(TokenVerifier);
   if (verifier.devSecretFile) {

@@ -1,0 +1,563 @@
+/**
+ * The InformationAsset aggregate (Art. 14(2): the inventory of information assets with, per
+ * asset, its value or importance, its manager, its threats and, per threat, its
+ * vulnerabilities). Pure: time (`at`) and new ids arrive in the command.
+ */
+import { hasRole, type Decider, type DomainActor } from '../../shared/domain/decider.js';
+import { FieldErrors, ForbiddenError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
+import {
+  ASSET_CATEGORIES,
+  SECURITY_PROPERTIES,
+  type AssetCategory,
+  type AssetState,
+  type SecurityProperty,
+  type ThreatState,
+} from './asset.state.js';
+
+// ---------------------------------------------------------------------------------------------
+// Limits and article references
+// ---------------------------------------------------------------------------------------------
+
+export const ASSET_NAME_MAX_LENGTH = 200;
+export const ASSET_DESCRIPTION_MAX_LENGTH = 4000;
+export const RATING_MIN = 1;
+export const RATING_MAX = 3;
+
+/** Article every inventory rule comes from. */
+export const ASSET_INVENTORY_ARTICLE = 'Art.14(2)';
+
+/** Stable rule ids (RuleViolationError.rule). */
+export const AssetRules = {
+  ASSET_NAME_NOT_UNIQUE: 'ASSET_NAME_NOT_UNIQUE',
+  ASSET_ALREADY_REGISTERED: 'ASSET_ALREADY_REGISTERED',
+  ASSET_RETIRED: 'ASSET_RETIRED',
+  THREAT_NAME_NOT_UNIQUE: 'THREAT_NAME_NOT_UNIQUE',
+  THREAT_ID_NOT_UNIQUE: 'THREAT_ID_NOT_UNIQUE',
+  VULNERABILITY_ID_NOT_UNIQUE: 'VULNERABILITY_ID_NOT_UNIQUE',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+// ---------------------------------------------------------------------------------------------
+
+interface AssetCommandBase {
+  assetId: string;
+  actor: DomainActor;
+  /** ISO-8601 instant the command is handled. */
+  at: string;
+}
+
+export interface RegisterAsset extends AssetCommandBase {
+  type: 'RegisterAsset';
+  name: string;
+  description: string;
+  category: AssetCategory;
+  department: string;
+  managerId: string;
+  confidentiality: number;
+  integrity: number;
+  availability: number;
+  /**
+   * Filled by the application: id of another ACTIVE asset of the same department whose name
+   * equals this one (trimmed, case-insensitive). The decider cannot see other streams.
+   */
+  nameAlreadyUsedBy?: string;
+}
+
+export interface IdentifyThreat extends AssetCommandBase {
+  type: 'IdentifyThreat';
+  threatId: string;
+  name: string;
+  description: string;
+  affects: SecurityProperty[];
+}
+
+export interface IdentifyVulnerability extends AssetCommandBase {
+  type: 'IdentifyVulnerability';
+  threatId: string;
+  vulnerabilityId: string;
+  name: string;
+  description: string;
+}
+
+export interface ReassignAssetManager extends AssetCommandBase {
+  type: 'ReassignAssetManager';
+  managerId: string;
+}
+
+export interface RetireAsset extends AssetCommandBase {
+  type: 'RetireAsset';
+  reason: string;
+}
+
+export type AssetCommand = RegisterAsset | IdentifyThreat | IdentifyVulnerability | ReassignAssetManager | RetireAsset;
+
+// ---------------------------------------------------------------------------------------------
+// Events
+// ---------------------------------------------------------------------------------------------
+
+export interface AssetRegistered {
+  type: 'AssetRegistered';
+  data: {
+    assetId: string;
+    name: string;
+    description: string;
+    category: AssetCategory;
+    department: string;
+    managerId: string;
+    confidentiality: number;
+    integrity: number;
+    availability: number;
+    /** max(confidentiality, integrity, availability) */
+    value: number;
+    registeredBy: string;
+    registeredAt: string;
+  };
+}
+
+export interface ThreatIdentified {
+  type: 'ThreatIdentified';
+  data: {
+    assetId: string;
+    threatId: string;
+    name: string;
+    description: string;
+    /** Distinct, in SECURITY_PROPERTIES order. */
+    affects: SecurityProperty[];
+    identifiedBy: string;
+    identifiedAt: string;
+  };
+}
+
+export interface VulnerabilityIdentified {
+  type: 'VulnerabilityIdentified';
+  data: {
+    assetId: string;
+    threatId: string;
+    vulnerabilityId: string;
+    name: string;
+    description: string;
+    identifiedBy: string;
+    identifiedAt: string;
+  };
+}
+
+export interface AssetManagerReassigned {
+  type: 'AssetManagerReassigned';
+  data: {
+    assetId: string;
+    previousManagerId: string;
+    managerId: string;
+    reassignedBy: string;
+    reassignedAt: string;
+  };
+}
+
+export interface AssetRetired {
+  type: 'AssetRetired';
+  data: {
+    assetId: string;
+    reason: string;
+    retiredBy: string;
+    retiredAt: string;
+  };
+}
+
+export type AssetEvent = AssetRegistered | ThreatIdentified | VulnerabilityIdentified | AssetManagerReassigned | AssetRetired;
+export type AssetEventType = AssetEvent['type'];
+
+/** Current schema version of each event's data. Bump one and extend upcastAssetEvent when a shape changes. */
+export const assetEventSchemaVersions: Record<AssetEventType, number> = {
+  AssetRegistered: 1,
+  ThreatIdentified: 1,
+  VulnerabilityIdentified: 1,
+  AssetManagerReassigned: 1,
+  AssetRetired: 1,
+};
+
+/**
+ * Turns stored data of any known schema version into the current shape. Today every event is at
+ * version 1, so this is the identity; it is the seam for future shape changes.
+ */
+export function upcastAssetEvent(type: string, schemaVersion: number, data: unknown): AssetEvent {
+  if (!(type in assetEventSchemaVersions)) throw new Error(`Unknown asset event type ${type}`);
+  const current = assetEventSchemaVersions[type as AssetEventType];
+  if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > current) {
+    throw new Error(`Unsupported schema version ${schemaVersion} of ${type} (current ${current})`);
+  }
+  return { type, data } as AssetEvent;
+}
+
+export function assetStreamId(assetId: string): string {
+  return `asset-${assetId}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------------
+
+export const initialAssetState: AssetState = {
+  exists: false,
+  id: '',
+  version: -1,
+  name: '',
+  description: '',
+  category: 'INFORMATION',
+  department: '',
+  managerId: '',
+  confidentiality: 0,
+  integrity: 0,
+  availability: 0,
+  value: 0,
+  status: 'ACTIVE',
+  threats: [],
+  registeredAt: '',
+  registeredBy: '',
+  updatedAt: '',
+};
+
+/** Asset value = max of the ratings (contract: "value = max"). */
+export function assetValue(ratings: { confidentiality: number; integrity: number; availability: number }): number {
+  return Math.max(ratings.confidentiality, ratings.integrity, ratings.availability);
+}
+
+/** The comparison key for names (trimmed, case-insensitive). */
+export function nameKey(name: string): string {
+  return name.trim().toLowerCase();
+}
+
+export function findThreat(state: AssetState, threatId: string): ThreatState | undefined {
+  return state.threats.find((t) => t.id === threatId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// decide
+// ---------------------------------------------------------------------------------------------
+
+function checkName(errors: FieldErrors, field: string, value: unknown): void {
+  if (typeof value !== 'string' || value.trim().length === 0) errors.add(field, 'is required');
+  else if (value.trim().length > ASSET_NAME_MAX_LENGTH) errors.add(field, `must be at most ${ASSET_NAME_MAX_LENGTH} characters`);
+}
+
+function checkDescription(errors: FieldErrors, field: string, value: unknown): void {
+  if (value === undefined || value === null) return;
+  if (typeof value !== 'string') errors.add(field, 'must be a string');
+  else if (value.length > ASSET_DESCRIPTION_MAX_LENGTH) errors.add(field, `must be at most ${ASSET_DESCRIPTION_MAX_LENGTH} characters`);
+}
+
+function checkRequired(errors: FieldErrors, field: string, value: unknown): void {
+  if (typeof value !== 'string' || value.trim().length === 0) errors.add(field, 'is required');
+}
+
+function checkRating(errors: FieldErrors, field: string, value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < RATING_MIN || value > RATING_MAX) {
+    errors.add(field, `must be an integer from ${RATING_MIN} to ${RATING_MAX}`);
+  }
+}
+
+/** ASSET_MANAGER of the asset's department, or CISO (contract's role table). */
+function authorise(actor: DomainActor, department: string, action: string): void {
+  if (hasRole(actor, 'CISO')) return;
+  if (hasRole(actor, 'ASSET_MANAGER')) {
+    if (actor.department !== undefined && actor.department.trim() !== '' && actor.department.trim() === department.trim()) return;
+    throw new ForbiddenError(`An ASSET_MANAGER may ${action} only assets of their own department (${actor.department ?? 'none'})`);
+  }
+  throw new ForbiddenError(`Only an ASSET_MANAGER of the asset's department or the CISO may ${action} assets`);
+}
+
+/** Checks common to every command on an existing asset. */
+function requireActiveAsset(command: Exclude<AssetCommand, RegisterAsset>, state: AssetState, action: string): void {
+  if (!hasRole(command.actor, 'CISO', 'ASSET_MANAGER')) {
+    throw new ForbiddenError(`Only an ASSET_MANAGER of the asset's department or the CISO may ${action} assets`);
+  }
+  if (!state.exists || state.id !== command.assetId) throw new NotFoundError('Asset', command.assetId);
+  authorise(command.actor, state.department, action);
+  if (state.status === 'RETIRED' && command.type !== 'RetireAsset') {
+    throw new RuleViolationError(
+      AssetRules.ASSET_RETIRED,
+      ASSET_INVENTORY_ARTICLE,
+      `Asset ${state.id} was retired on ${state.retiredAt}; it no longer changes`,
+    );
+  }
+}
+
+function decideRegister(c: RegisterAsset, state: AssetState): AssetEvent[] {
+  if (!hasRole(c.actor, 'CISO', 'ASSET_MANAGER')) {
+    throw new ForbiddenError('Only an ASSET_MANAGER (for their own department) or the CISO may register assets');
+  }
+  const errors = new FieldErrors();
+  checkName(errors, 'name', c.name);
+  checkDescription(errors, 'description', c.description);
+  if (!(ASSET_CATEGORIES as readonly string[]).includes(c.category)) {
+    errors.add('category', `must be one of ${ASSET_CATEGORIES.join(', ')}`);
+  }
+  checkRequired(errors, 'department', c.department);
+  checkRequired(errors, 'managerId', c.managerId);
+  checkRating(errors, 'confidentiality', c.confidentiality);
+  checkRating(errors, 'integrity', c.integrity);
+  checkRating(errors, 'availability', c.availability);
+  errors.throwIfAny();
+  authorise(c.actor, c.department, 'register');
+
+  const data: AssetRegistered['data'] = {
+    assetId: c.assetId,
+    name: c.name.trim(),
+    description: c.description ?? '',
+    category: c.category,
+    department: c.department.trim(),
+    managerId: c.managerId.trim(),
+    confidentiality: c.confidentiality,
+    integrity: c.integrity,
+    availability: c.availability,
+    value: assetValue(c),
+    registeredBy: c.actor.id,
+    registeredAt: c.at,
+  };
+
+  if (state.exists) {
+    if (state.status === 'RETIRED') {
+      throw new RuleViolationError(AssetRules.ASSET_RETIRED, ASSET_INVENTORY_ARTICLE, `Asset ${state.id} is retired`);
+    }
+    const same =
+      state.id === data.assetId &&
+      state.name === data.name &&
+      state.description === data.description &&
+      state.category === data.category &&
+      state.department === data.department &&
+      state.managerId === data.managerId &&
+      state.confidentiality === data.confidentiality &&
+      state.integrity === data.integrity &&
+      state.availability === data.availability;
+    if (same) return [];
+    throw new RuleViolationError(
+      AssetRules.ASSET_ALREADY_REGISTERED,
+      ASSET_INVENTORY_ARTICLE,
+      `Asset ${state.id} is already registered with different details`,
+    );
+  }
+
+  if (c.nameAlreadyUsedBy !== undefined && c.nameAlreadyUsedBy !== c.assetId) {
+    throw new RuleViolationError(
+      AssetRules.ASSET_NAME_NOT_UNIQUE,
+      ASSET_INVENTORY_ARTICLE,
+      `Department ${data.department} already has an active asset named "${data.name}" (${c.nameAlreadyUsedBy})`,
+    );
+  }
+  return [{ type: 'AssetRegistered', data }];
+}
+
+function decideIdentifyThreat(c: IdentifyThreat, state: AssetState): AssetEvent[] {
+  requireActiveAsset(c, state, 'identify threats of');
+  const errors = new FieldErrors();
+  checkRequired(errors, 'threatId', c.threatId);
+  checkName(errors, 'name', c.name);
+  checkDescription(errors, 'description', c.description);
+  const affects: unknown[] = Array.isArray(c.affects) ? c.affects : [];
+  if (!Array.isArray(c.affects)) errors.add('affects', 'must be a list of security properties');
+  else if (affects.length === 0) errors.add('affects', 'must name at least one security property');
+  affects.forEach((p, i) => {
+    if (!(SECURITY_PROPERTIES as readonly unknown[]).includes(p)) {
+      errors.add(`affects[${i}]`, `must be one of ${SECURITY_PROPERTIES.join(', ')}`);
+    } else if (affects.indexOf(p) !== i) {
+      errors.add(`affects[${i}]`, `duplicates ${String(p)}`);
+    }
+  });
+  errors.throwIfAny();
+
+  const canonical = SECURITY_PROPERTIES.filter((p) => affects.includes(p));
+  const name = c.name.trim();
+  const sameName = state.threats.find((t) => nameKey(t.name) === nameKey(name));
+  if (sameName) {
+    const sameSet = sameName.affects.length === canonical.length && canonical.every((p) => sameName.affects.includes(p));
+    if (sameSet) return [];
+    throw new RuleViolationError(
+      AssetRules.THREAT_NAME_NOT_UNIQUE,
+      ASSET_INVENTORY_ARTICLE,
+      `Asset ${state.id} already has a threat named "${sameName.name}" (${sameName.id}) affecting ${sameName.affects.join(', ')}`,
+    );
+  }
+  if (findThreat(state, c.threatId)) {
+    throw new RuleViolationError(AssetRules.THREAT_ID_NOT_UNIQUE, ASSET_INVENTORY_ARTICLE, `Threat id ${c.threatId} is already used`);
+  }
+  return [
+    {
+      type: 'ThreatIdentified',
+      data: {
+        assetId: state.id,
+        threatId: c.threatId,
+        name,
+        description: c.description ?? '',
+        affects: canonical,
+        identifiedBy: c.actor.id,
+        identifiedAt: c.at,
+      },
+    },
+  ];
+}
+
+function decideIdentifyVulnerability(c: IdentifyVulnerability, state: AssetState): AssetEvent[] {
+  requireActiveAsset(c, state, 'identify vulnerabilities of');
+  const errors = new FieldErrors();
+  checkRequired(errors, 'threatId', c.threatId);
+  checkRequired(errors, 'vulnerabilityId', c.vulnerabilityId);
+  checkName(errors, 'name', c.name);
+  checkDescription(errors, 'description', c.description);
+  errors.throwIfAny();
+
+  const threat = findThreat(state, c.threatId);
+  if (!threat) throw new NotFoundError('Threat', c.threatId);
+  const name = c.name.trim();
+  if (threat.vulnerabilities.some((v) => nameKey(v.name) === nameKey(name))) return [];
+  if (state.threats.some((t) => t.vulnerabilities.some((v) => v.id === c.vulnerabilityId))) {
+    throw new RuleViolationError(
+      AssetRules.VULNERABILITY_ID_NOT_UNIQUE,
+      ASSET_INVENTORY_ARTICLE,
+      `Vulnerability id ${c.vulnerabilityId} is already used`,
+    );
+  }
+  return [
+    {
+      type: 'VulnerabilityIdentified',
+      data: {
+        assetId: state.id,
+        threatId: threat.id,
+        vulnerabilityId: c.vulnerabilityId,
+        name,
+        description: c.description ?? '',
+        identifiedBy: c.actor.id,
+        identifiedAt: c.at,
+      },
+    },
+  ];
+}
+
+function decideReassign(c: ReassignAssetManager, state: AssetState): AssetEvent[] {
+  requireActiveAsset(c, state, 'reassign the manager of');
+  const errors = new FieldErrors();
+  checkRequired(errors, 'managerId', c.managerId);
+  errors.throwIfAny();
+  const managerId = c.managerId.trim();
+  if (managerId === state.managerId) return [];
+  return [
+    {
+      type: 'AssetManagerReassigned',
+      data: { assetId: state.id, previousManagerId: state.managerId, managerId, reassignedBy: c.actor.id, reassignedAt: c.at },
+    },
+  ];
+}
+
+function decideRetire(c: RetireAsset, state: AssetState): AssetEvent[] {
+  requireActiveAsset(c, state, 'retire');
+  const errors = new FieldErrors();
+  checkRequired(errors, 'reason', c.reason);
+  if (typeof c.reason === 'string' && c.reason.length > ASSET_DESCRIPTION_MAX_LENGTH) {
+    errors.add('reason', `must be at most ${ASSET_DESCRIPTION_MAX_LENGTH} characters`);
+  }
+  errors.throwIfAny();
+  if (state.status === 'RETIRED') return [];
+  return [{ type: 'AssetRetired', data: { assetId: state.id, reason: c.reason.trim(), retiredBy: c.actor.id, retiredAt: c.at } }];
+}
+
+export function decideAsset(command: AssetCommand, state: AssetState): AssetEvent[] {
+  switch (command.type) {
+    case 'RegisterAsset':
+      return decideRegister(command, state);
+    case 'IdentifyThreat':
+      return decideIdentifyThreat(command, state);
+    case 'IdentifyVulnerability':
+      return decideIdentifyVulnerability(command, state);
+    case 'ReassignAssetManager':
+      return decideReassign(command, state);
+    case 'RetireAsset':
+      return decideRetire(command, state);
+    default: {
+      const unknown: never = command;
+      throw new Error(`Unknown asset command ${(unknown as { type: string }).type}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// evolve
+// ---------------------------------------------------------------------------------------------
+
+export function evolveAsset(state: AssetState, event: AssetEvent): AssetState {
+  const version = state.version + 1;
+  switch (event.type) {
+    case 'AssetRegistered': {
+      const d = event.data;
+      return {
+        ...state,
+        exists: true,
+        id: d.assetId,
+        version,
+        name: d.name,
+        description: d.description,
+        category: d.category,
+        department: d.department,
+        managerId: d.managerId,
+        confidentiality: d.confidentiality,
+        integrity: d.integrity,
+        availability: d.availability,
+        value: d.value,
+        status: 'ACTIVE',
+        threats: [],
+        registeredAt: d.registeredAt,
+        registeredBy: d.registeredBy,
+        updatedAt: d.registeredAt,
+      };
+    }
+    case 'ThreatIdentified': {
+      const d = event.data;
+      const threat: ThreatState = {
+        id: d.threatId,
+        name: d.name,
+        description: d.description,
+        affects: [...d.affects],
+        identifiedAt: d.identifiedAt,
+        identifiedBy: d.identifiedBy,
+        vulnerabilities: [],
+      };
+      return { ...state, version, threats: [...state.threats, threat], updatedAt: d.identifiedAt };
+    }
+    case 'VulnerabilityIdentified': {
+      const d = event.data;
+      return {
+        ...state,
+        version,
+        threats: state.threats.map((t) =>
+          t.id === d.threatId
+            ? {
+                ...t,
+                vulnerabilities: [
+                  ...t.vulnerabilities,
+                  { id: d.vulnerabilityId, name: d.name, description: d.description, identifiedAt: d.identifiedAt, identifiedBy: d.identifiedBy },
+                ],
+              }
+            : t,
+        ),
+        updatedAt: d.identifiedAt,
+      };
+    }
+    case 'AssetManagerReassigned':
+      return { ...state, version, managerId: event.data.managerId, updatedAt: event.data.reassignedAt };
+    case 'AssetRetired':
+      return {
+        ...state,
+        version,
+        status: 'RETIRED',
+        retiredAt: event.data.retiredAt,
+        retirementReason: event.data.reason,
+        updatedAt: event.data.retiredAt,
+      };
+    default:
+      // An event type this build does not know: it still counts as a revision of the stream.
+      return { ...state, version };
+  }
+}
+
+export const assetDecider: Decider<AssetCommand, AssetEvent, AssetState> = {
+  decide: decideAsset,
+  evolve: evolveAsset,
+  initialState: initialAssetState,
+};

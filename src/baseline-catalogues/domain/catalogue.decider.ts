@@ -1,0 +1,263 @@
+/**
+ * Baseline catalogues (Art. 15(2)(1): the baseline approach checks an asset against an
+ * existing standard or criteria). One stream per catalogue version; a version never changes
+ * once imported (import a new version instead). The built-in catalogue (builtin-catalogue.ts)
+ * is code, not events, and its id is reserved.
+ */
+import { hasRole, type Decider, type DomainActor } from '../../shared/domain/decider.js';
+import { FieldErrors, ForbiddenError, RuleViolationError } from '../../shared/domain/errors.js';
+import { BUILTIN_CATALOGUE } from './builtin-catalogue.js';
+import type { BaselineCatalogueState, BaselineRequirement } from './catalogue.state.js';
+
+export const CATALOGUE_ARTICLE = 'Art.15(2)';
+
+export const CatalogueRules = {
+  CATALOGUE_VERSION_IMMUTABLE: 'CATALOGUE_VERSION_IMMUTABLE',
+  CATALOGUE_ID_RESERVED: 'CATALOGUE_ID_RESERVED',
+} as const;
+
+export const CATALOGUE_LIMITS = {
+  maxNameLength: 200,
+  maxVersionLength: 40,
+  minRequirements: 1,
+  maxRequirements: 2000,
+  maxRequirementIdLength: 100,
+  maxTitleLength: 500,
+  maxStatementLength: 4000,
+  maxReferenceLength: 500,
+} as const;
+
+const VERSION_PATTERN = /^[A-Za-z0-9._-]{1,40}$/;
+
+// ---------------------------------------------------------------------------------------------
+// Ids
+// ---------------------------------------------------------------------------------------------
+
+/** FNV-1a (32 bit), hex: a deterministic fallback for names with no ASCII letter or digit. */
+function fnv1a(text: string): string {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, '0');
+}
+
+/**
+ * Lowercase, [a-z0-9-]: compatibility-decomposed (full-width letters become ASCII, accents are
+ * dropped), every other run of characters becomes one '-', no leading or trailing '-'. A name
+ * with no ASCII letter or digit at all (e.g. only Japanese) gets `catalogue-<hash of the name>`.
+ */
+export function slug(name: string): string {
+  const s = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return s === '' ? `catalogue-${fnv1a(name.trim())}` : s;
+}
+
+export function catalogueIdFor(name: string, version: string): string {
+  return `${slug(name)}@${version.trim()}`;
+}
+
+export function catalogueStreamId(catalogueId: string): string {
+  return `baseline-catalogue-${catalogueId}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands and events
+// ---------------------------------------------------------------------------------------------
+
+export interface ImportBaselineCatalogue {
+  type: 'ImportBaselineCatalogue';
+  /** catalogueIdFor(name, version) */
+  catalogueId: string;
+  name: string;
+  version: string;
+  requirements: BaselineRequirement[];
+  actor: DomainActor;
+  at: string;
+}
+
+export type CatalogueCommand = ImportBaselineCatalogue;
+
+export interface BaselineCatalogueImported {
+  type: 'BaselineCatalogueImported';
+  data: {
+    catalogueId: string;
+    name: string;
+    version: string;
+    requirements: BaselineRequirement[];
+    importedBy: string;
+    importedAt: string;
+  };
+}
+
+export type CatalogueEvent = BaselineCatalogueImported;
+export type CatalogueEventType = CatalogueEvent['type'];
+
+export const catalogueEventSchemaVersions: Record<CatalogueEventType, number> = {
+  BaselineCatalogueImported: 1,
+};
+
+/** Turns stored data of any known schema version into the current shape (identity today: the seam for later shapes). */
+export function upcastCatalogueEvent(type: string, schemaVersion: number, data: unknown): CatalogueEvent {
+  if (!(type in catalogueEventSchemaVersions)) throw new Error(`Unknown baseline-catalogue event type ${type}`);
+  const current = catalogueEventSchemaVersions[type as CatalogueEventType];
+  if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > current) {
+    throw new Error(`Unsupported schema version ${schemaVersion} of ${type} (current ${current})`);
+  }
+  return { type, data } as CatalogueEvent;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State helpers
+// ---------------------------------------------------------------------------------------------
+
+export const initialCatalogueState: BaselineCatalogueState = {
+  exists: false,
+  id: '',
+  streamVersion: -1,
+  name: '',
+  version: '',
+  builtIn: false,
+  requirements: [],
+};
+
+/** The built-in catalogue or one of the imported ones (states folded from their streams). */
+export function findCatalogue(id: string, imported: BaselineCatalogueState[]): BaselineCatalogueState | undefined {
+  if (id === BUILTIN_CATALOGUE.id) return BUILTIN_CATALOGUE;
+  return imported.find((c) => c.exists && c.id === id);
+}
+
+/** Every catalogue: the built-in one first, then the imported ones. */
+export function allCatalogues(imported: BaselineCatalogueState[]): BaselineCatalogueState[] {
+  return [BUILTIN_CATALOGUE, ...imported.filter((c) => c.exists && c.id !== BUILTIN_CATALOGUE.id)];
+}
+
+export function findRequirement(catalogue: BaselineCatalogueState, requirementId: string): BaselineRequirement | undefined {
+  return catalogue.requirements.find((r) => r.id === requirementId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// decide
+// ---------------------------------------------------------------------------------------------
+
+function normalizeRequirement(r: unknown): BaselineRequirement {
+  const o = (r ?? {}) as Record<string, unknown>;
+  const t = (v: unknown): string => (typeof v === 'string' ? v.trim() : v === undefined || v === null ? '' : (v as string));
+  return { id: t(o.id), title: t(o.title), statement: t(o.statement), reference: t(o.reference) };
+}
+
+function validate(c: ImportBaselineCatalogue): { name: string; version: string; requirements: BaselineRequirement[] } {
+  const errors = new FieldErrors();
+  const L = CATALOGUE_LIMITS;
+  const name = typeof c.name === 'string' ? c.name.trim() : '';
+  const version = typeof c.version === 'string' ? c.version.trim() : '';
+  if (name === '') errors.add('name', 'is required');
+  else if (name.length > L.maxNameLength) errors.add('name', `must be at most ${L.maxNameLength} characters`);
+  if (!VERSION_PATTERN.test(version)) errors.add('version', `must be 1 to ${L.maxVersionLength} characters of A-Z, a-z, 0-9, '.', '_' or '-'`);
+
+  const list: unknown[] = Array.isArray(c.requirements) ? c.requirements : [];
+  if (!Array.isArray(c.requirements) || list.length < L.minRequirements || list.length > L.maxRequirements) {
+    errors.add('requirements', `must have from ${L.minRequirements} to ${L.maxRequirements} requirements`);
+  }
+  const requirements = list.slice(0, L.maxRequirements).map(normalizeRequirement);
+  const seen = new Map<string, number>();
+  requirements.forEach((r, i) => {
+    const at = `requirements[${i}]`;
+    if (typeof r.id !== 'string' || r.id === '') errors.add(`${at}.id`, 'is required');
+    else if (r.id.length > L.maxRequirementIdLength) errors.add(`${at}.id`, `must be at most ${L.maxRequirementIdLength} characters`);
+    else {
+      const key = r.id.toLowerCase();
+      const first = seen.get(key);
+      if (first !== undefined) errors.add(`${at}.id`, `duplicates requirements[${first}].id ("${r.id}")`);
+      else seen.set(key, i);
+    }
+    if (typeof r.title !== 'string' || r.title === '') errors.add(`${at}.title`, 'is required');
+    else if (r.title.length > L.maxTitleLength) errors.add(`${at}.title`, `must be at most ${L.maxTitleLength} characters`);
+    if (typeof r.statement !== 'string' || r.statement === '') errors.add(`${at}.statement`, 'is required');
+    else if (r.statement.length > L.maxStatementLength) errors.add(`${at}.statement`, `must be at most ${L.maxStatementLength} characters`);
+    if (typeof r.reference !== 'string') errors.add(`${at}.reference`, 'must be a string (may be empty)');
+    else if (r.reference.length > L.maxReferenceLength) errors.add(`${at}.reference`, `must be at most ${L.maxReferenceLength} characters`);
+  });
+  if (!errors.any && c.catalogueId !== catalogueIdFor(name, version)) {
+    errors.add('catalogueId', `must be ${catalogueIdFor(name, version)} (derived from name and version)`);
+  }
+  errors.throwIfAny();
+  return { name, version, requirements };
+}
+
+function decideImport(c: ImportBaselineCatalogue, state: BaselineCatalogueState): CatalogueEvent[] {
+  if (!hasRole(c.actor, 'COMMITTEE_MEMBER', 'CISO')) {
+    throw new ForbiddenError('Only a COMMITTEE_MEMBER or the CISO may import baseline catalogues');
+  }
+  const { name, version, requirements } = validate(c);
+  if (c.catalogueId === BUILTIN_CATALOGUE.id) {
+    throw new RuleViolationError(
+      CatalogueRules.CATALOGUE_ID_RESERVED,
+      CATALOGUE_ARTICLE,
+      `${BUILTIN_CATALOGUE.id} is the built-in catalogue; choose another name or version`,
+    );
+  }
+  if (state.exists) {
+    const same =
+      state.id === c.catalogueId &&
+      state.name === name &&
+      state.version === version &&
+      JSON.stringify(state.requirements) === JSON.stringify(requirements);
+    if (same) return [];
+    throw new RuleViolationError(
+      CatalogueRules.CATALOGUE_VERSION_IMMUTABLE,
+      CATALOGUE_ARTICLE,
+      `Catalogue ${state.id} was already imported with different content; import it under a new version instead`,
+    );
+  }
+  return [
+    {
+      type: 'BaselineCatalogueImported',
+      data: { catalogueId: c.catalogueId, name, version, requirements, importedBy: c.actor.id, importedAt: c.at },
+    },
+  ];
+}
+
+export function decideCatalogue(command: CatalogueCommand, state: BaselineCatalogueState): CatalogueEvent[] {
+  switch (command.type) {
+    case 'ImportBaselineCatalogue':
+      return decideImport(command, state);
+    default: {
+      const unknown: never = command.type;
+      throw new Error(`Unknown baseline-catalogue command ${String(unknown)}`);
+    }
+  }
+}
+
+export function evolveCatalogue(state: BaselineCatalogueState, event: CatalogueEvent): BaselineCatalogueState {
+  const streamVersion = state.streamVersion + 1;
+  switch (event.type) {
+    case 'BaselineCatalogueImported': {
+      const d = event.data;
+      return {
+        exists: true,
+        id: d.catalogueId,
+        streamVersion,
+        name: d.name,
+        version: d.version,
+        builtIn: false,
+        requirements: d.requirements.map((r) => ({ ...r })),
+        importedBy: d.importedBy,
+        importedAt: d.importedAt,
+      };
+    }
+    default:
+      return { ...state, streamVersion };
+  }
+}
+
+export const catalogueDecider: Decider<CatalogueCommand, CatalogueEvent, BaselineCatalogueState> = {
+  decide: decideCatalogue,
+  evolve: evolveCatalogue,
+  initialState: initialCatalogueState,
+};

@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TestApp, errorOf, users } from './support/test-app.js';
+
+const ASSET_FIELDS = `id version name description category department managerId confidentiality integrity availability value status
+  threats { id name affects vulnerabilities { id name } }`;
+const REGISTER = `mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { ${ASSET_FIELDS} } }`;
+const IDENTIFY_THREAT = `mutation($input: IdentifyThreatInput!) { identifyThreat(input: $input) { ${ASSET_FIELDS} } }`;
+const IDENTIFY_VULN = `mutation($input: IdentifyVulnerabilityInput!) { identifyVulnerability(input: $input) { ${ASSET_FIELDS} } }`;
+const REASSIGN = `mutation($input: ReassignAssetManagerInput!) { reassignAssetManager(input: $input) { ${ASSET_FIELDS} } }`;
+const RETIRE = `mutation($input: RetireAssetInput!) { retireAsset(input: $input) { ${ASSET_FIELDS} retiredAt retirementReason } }`;
+const ASSET = `query($id: ID!, $asOf: DateTime) { asset(id: $id, asOf: $asOf) { ${ASSET_FIELDS} } }`;
+const ASSETS = `query($first: Int, $after: String, $department: String) { assets(first: $first, after: $after, department: $department) {
+  totalCount edges { cursor node { id name department } } pageInfo { hasNextPage endCursor } } }`;
+
+const hotWallet = { name: 'Hot wallet signer', description: 'Signs withdrawals', category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 3, integrity: 3, availability: 2 };
+
+describe('asset inventory over GraphQL (Art. 14(2))', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('registers an asset for an asset manager of the department; value is the max rating; the event names the actor', async () => {
+    const { registerAsset: a } = await t.ok(REGISTER, { input: hotWallet }, users.opsManager);
+    expect(a).toMatchObject({ name: 'Hot wallet signer', version: 0, value: 3, status: 'ACTIVE', threats: [] });
+    const { history } = await t.ok(`query($id: ID!) { history(id: $id) { type streamId revision position hash prevHash metadata { actor { id name roles } roles occurredAt correlationId causationId } data } }`, { id: a.id }, users.auditor);
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ type: 'AssetRegistered', revision: 0, metadata: { actor: { id: 'mgr-ops', name: 'Ops Manager', roles: ['ASSET_MANAGER'] }, roles: ['ASSET_MANAGER'] } });
+    expect(history[0].hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(history[0].data).toMatchObject({ name: 'Hot wallet signer', value: 3 });
+  });
+
+  it('identifies threats and vulnerabilities, reassigns the manager and retires the asset, each returning the new state', async () => {
+    const { registerAsset: a } = await t.ok(REGISTER, { input: { ...hotWallet, name: 'Customer database', category: 'INFORMATION', availability: 1 } }, users.ciso);
+    const { identifyThreat: withThreat } = await t.ok(IDENTIFY_THREAT, { input: { assetId: a.id, name: 'Data exfiltration', affects: ['CONFIDENTIALITY'] } }, users.opsManager);
+    expect(withThreat.version).toBe(1);
+    const threat = withThreat.threats[0];
+    expect(threat).toMatchObject({ name: 'Data exfiltration', affects: ['CONFIDENTIALITY'], vulnerabilities: [] });
+    const { identifyVulnerability: withVuln } = await t.ok(IDENTIFY_VULN, { input: { assetId: a.id, threatId: threat.id, name: 'Unencrypted backups' } }, users.opsManager);
+    expect(withVuln.threats[0].vulnerabilities[0].name).toBe('Unencrypted backups');
+    const { reassignAssetManager: reassigned } = await t.ok(REASSIGN, { input: { assetId: a.id, managerId: 'mgr-ops-2', expectedVersion: 2 } }, users.opsManager);
+    expect(reassigned).toMatchObject({ managerId: 'mgr-ops-2', version: 3 });
+    const { retireAsset: retired } = await t.ok(RETIRE, { input: { assetId: a.id, reason: 'Replaced by the new CRM' } }, users.opsManager);
+    expect(retired).toMatchObject({ status: 'RETIRED', retirementReason: 'Replaced by the new CRM', version: 4 });
+    // A retired asset accepts nothing more.
+    const refused = errorOf(await t.gql(IDENTIFY_THREAT, { input: { assetId: a.id, name: 'Fire', affects: ['AVAILABILITY'] } }, users.opsManager));
+    expect(refused.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_RETIRED', article: 'Art.14(2)' });
+    // Retiring again is already satisfied: no new event.
+    const again = await t.ok(RETIRE, { input: { assetId: a.id, reason: 'again' } }, users.opsManager);
+    expect(again.retireAsset.version).toBe(4);
+  });
+
+  it('answers a retry with the same commandId with the first result and appends nothing', async () => {
+    const input = { ...hotWallet, name: 'Cold wallet vault', commandId: 'cmd-cold-1' };
+    const first = (await t.ok(REGISTER, { input }, users.opsManager)).registerAsset;
+    const second = (await t.ok(REGISTER, { input }, users.opsManager)).registerAsset;
+    expect(second).toEqual(first);
+    const { events } = await t.ok(`{ events(first: 500, types: ["AssetRegistered"]) { edges { node { data } } } }`, {}, users.auditor);
+    expect(events.edges.filter((e: any) => e.node.data.name === 'Cold wallet vault')).toHaveLength(1);
+    // The same commandId from another user is that user's own command.
+    const other = errorOf(await t.gql(REGISTER, { input }, users.ciso));
+    expect(other.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_NAME_NOT_UNIQUE' });
+  });
+
+  it('refuses a stale expectedVersion with CONCURRENCY_CONFLICT naming both versions, and appends nothing', async () => {
+    const a = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Matching engine' } }, users.opsManager)).registerAsset;
+    await t.ok(REASSIGN, { input: { assetId: a.id, managerId: 'someone', expectedVersion: 0 } }, users.opsManager);
+    const conflict = errorOf(await t.gql(REASSIGN, { input: { assetId: a.id, managerId: 'someone-else', expectedVersion: 0 } }, users.opsManager));
+    expect(conflict.extensions).toEqual({ code: 'CONCURRENCY_CONFLICT', expectedVersion: 0, actualVersion: 1 });
+    expect((await t.ok(ASSET, { id: a.id }, users.auditor)).asset).toMatchObject({ managerId: 'someone', version: 1 });
+  });
+
+  it('gives every error code of this slice in the contract shape, with no stack trace', async () => {
+    const collected: unknown[] = [];
+    const check = async (result: Promise<any>) => {
+      const r = await result;
+      collected.push(r);
+      return errorOf(r);
+    };
+    // UNAUTHENTICATED: no token, a malformed one, one signed with another key, an expired one.
+    expect((await check(t.gql(ASSETS, {}))).extensions.code).toBe('UNAUTHENTICATED');
+    expect((await check(t.gql(ASSETS, {}, 'not-a-jwt'))).extensions.code).toBe('UNAUTHENTICATED');
+    const { signToken } = await import('../../src/identity/cli/issue-token.js');
+    const forged = await signToken('another-secret', users.ciso);
+    expect((await check(t.gql(ASSETS, {}, forged))).extensions.code).toBe('UNAUTHENTICATED');
+    const expired = await signToken('test-secret-for-e2e-only-0123456789abcdef', users.ciso, { expiresIn: '-1m' });
+    expect((await check(t.gql(ASSETS, {}, expired))).extensions.code).toBe('UNAUTHENTICATED');
+    // FORBIDDEN: wrong role, other department, auditor writing.
+    expect((await check(t.gql(REGISTER, { input: hotWallet }, users.riskOwner))).extensions.code).toBe('FORBIDDEN');
+    expect((await check(t.gql(REGISTER, { input: hotWallet }, users.financeManager))).extensions.code).toBe('FORBIDDEN');
+    expect((await check(t.gql(REGISTER, { input: hotWallet }, users.auditor))).extensions.code).toBe('FORBIDDEN');
+    const a = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'KYC archive' } }, users.opsManager)).registerAsset;
+    expect((await check(t.gql(RETIRE, { input: { assetId: a.id, reason: 'x' } }, users.financeManager))).extensions.code).toBe('FORBIDDEN');
+    // BAD_USER_INPUT with the fields named: ratings out of range, empty name, a wrong type, bad paging.
+    const bad = await check(t.gql(REGISTER, { input: { ...hotWallet, name: ' ', confidentiality: 4, integrity: 0 } }, users.opsManager));
+    expect(bad.extensions.code).toBe('BAD_USER_INPUT');
+    expect(Object.keys(bad.extensions.fields).sort()).toEqual(['confidentiality', 'integrity', 'name']);
+    const wrongType = await check(t.gql(REGISTER, { input: { ...hotWallet, confidentiality: 'high' } }, users.opsManager));
+    expect(wrongType.extensions.code).toBe('BAD_USER_INPUT');
+    expect((await check(t.gql(`{ assets(first: 501) { totalCount } }`, {}, users.auditor))).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { first: expect.any(String) } });
+    expect((await check(t.gql(`{ assets(after: "bm9wZTox") { totalCount } }`, {}, users.auditor))).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: expect.any(String) } });
+    expect((await check(t.gql(`{ events(after: "zzz") { totalCount } }`, {}, users.auditor))).extensions.code).toBe('BAD_USER_INPUT');
+    expect((await check(t.gql(`{ nonsense }`, {}, users.auditor))).extensions.code).toBe('BAD_USER_INPUT');
+    expect((await check(t.gql(`mutation { registerAsset(input: {}) { id } `, {}, users.auditor))).extensions.code).toBe('BAD_USER_INPUT');
+    // NOT_FOUND: an unknown asset, an unknown threat of a known asset, history of nothing.
+    expect((await check(t.gql(RETIRE, { input: { assetId: '00000000-0000-4000-8000-000000000000', reason: 'x' } }, users.ciso))).extensions.code).toBe('NOT_FOUND');
+    expect((await check(t.gql(IDENTIFY_VULN, { input: { assetId: a.id, threatId: 'nope', name: 'v' } }, users.ciso))).extensions.code).toBe('NOT_FOUND');
+    expect((await check(t.gql(`{ history(id: "nope") { type } }`, {}, users.auditor))).extensions.code).toBe('NOT_FOUND');
+    // RULE_VIOLATION: a duplicate name in the department.
+    const dup = await check(t.gql(REGISTER, { input: { ...hotWallet, name: ' kyc ARCHIVE ' } }, users.opsManager));
+    expect(dup.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_NAME_NOT_UNIQUE', article: 'Art.14(2)' });
+    const text = JSON.stringify(collected);
+    expect(text).not.toMatch(/stacktrace|\n\s+at |INTERNAL_SERVER_ERROR/);
+  });
+
+  it('lists the inventory as a Relay connection, filtered by department, page by page', async () => {
+    for (const name of ['Ledger DB', 'Treasury sheet']) {
+      await t.ok(REGISTER, { input: { ...hotWallet, department: 'finance', name } }, users.financeManager);
+    }
+    const page1 = (await t.ok(ASSETS, { first: 1, department: 'finance' }, users.riskOwner)).assets;
+    expect(page1.totalCount).toBe(2);
+    expect(page1.edges.map((e: any) => e.node.name)).toEqual(['Ledger DB']);
+    expect(page1.pageInfo.hasNextPage).toBe(true);
+    const page2 = (await t.ok(ASSETS, { first: 1, after: page1.pageInfo.endCursor, department: 'finance' }, users.riskOwner)).assets;
+    expect(page2.edges.map((e: any) => e.node.name)).toEqual(['Treasury sheet']);
+    expect(page2.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it('shows an asset as it stood at a past instant, folded from the log', async () => {
+    const a = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Website' } }, users.opsManager)).registerAsset;
+    await new Promise((r) => setTimeout(r, 15));
+    const between = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 15));
+    await t.ok(REASSIGN, { input: { assetId: a.id, managerId: 'new-manager' } }, users.opsManager);
+    expect((await t.ok(ASSET, { id: a.id, asOf: between }, users.auditor)).asset).toMatchObject({ managerId: 'mgr-ops', version: 0 });
+    expect((await t.ok(ASSET, { id: a.id }, users.auditor)).asset).toMatchObject({ managerId: 'new-manager', version: 1 });
+    expect((await t.ok(ASSET, { id: a.id, asOf: '2000-01-01T00:00:00Z' }, users.auditor)).asset).toBeNull();
+  });
+
+  it('tells who is calling', async () => {
+    expect((await t.ok(`{ me { id name roles department } }`, {}, users.opsManager)).me).toEqual({ id: 'mgr-ops', name: 'Ops Manager', roles: ['ASSET_MANAGER'], department: 'ops' });
+  });
+
+  it('pushes committed events to a graphql-ws subscriber, filtered by type', async () => {
+    const client = await t.wsClient(users.auditor);
+    const received: any[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      client.subscribe(
+        { query: `subscription { eventAppended(types: ["ThreatIdentified"]) { type streamId revision hash data } }` },
+        {
+          next: (msg) => {
+            received.push(msg.data?.eventAppended);
+            resolve();
+          },
+          error: reject,
+          complete: () => undefined,
+        },
+      );
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    const a = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Withdrawal API' } }, users.opsManager)).registerAsset;
+    await t.ok(IDENTIFY_THREAT, { input: { assetId: a.id, name: 'Credential stuffing', affects: ['INTEGRITY'] } }, users.opsManager);
+    await done;
+    await client.dispose();
+    expect(received[0]).toMatchObject({ type: 'ThreatIdentified', streamId: `asset-${a.id}`, revision: 1, data: { name: 'Credential stuffing' } });
+  });
+
+  it('refuses a subscription without a valid token', async () => {
+    const client = await t.wsClient(null);
+    const outcome = await new Promise<string>((resolve) => {
+      client.subscribe({ query: `subscription { eventAppended { type } }` }, { next: () => resolve('next'), error: () => resolve('error'), complete: () => resolve('complete') });
+    });
+    await client.dispose();
+    expect(outcome).toBe('error');
+  });
+});
+
+describe('the embedded store keeps what it acknowledged', () => {
+  it('still has the asset after a restart on the same SQLite file', async () => {
+    const first = await TestApp.start();
+    const a = (await first.ok(REGISTER, { input: hotWallet }, users.opsManager)).registerAsset;
+    await first.close({ keepData: true });
+    const second = await TestApp.start({ dataDir: first.dataDir });
+    try {
+      expect((await second.ok(ASSET, { id: a.id }, users.auditor)).asset).toMatchObject({ id: a.id, name: hotWallet.name, version: 0 });
+    } finally {
+      await second.close();
+    }
+  });
+});

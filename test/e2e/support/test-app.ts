@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { createApp } from '../../../src/main.js';
+import { signToken } from '../../../src/identity/cli/issue-token.js';
+
+export const TEST_JWT_SECRET = 'test-secret-for-e2e-only-0123456789abcdef';
+
+export interface GraphQLResponse<T = any> {
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[];
+}
+
+export interface TestUser {
+  sub: string;
+  name?: string;
+  roles: string[];
+  department?: string;
+}
+
+/** The real application on a random port, over a real SQLite file in a temp folder (or the memory store). */
+export class TestApp {
+  private constructor(
+    readonly app: INestApplication,
+    readonly url: string,
+    readonly dataDir: string,
+  ) {}
+
+  static async start(options: { store?: 'sqlite' | 'memory'; dataDir?: string } = {}): Promise<TestApp> {
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'risk-ledger-e2e-'));
+    process.env.EVENT_STORE = options.store ?? 'sqlite';
+    process.env.SQLITE_PATH = join(dataDir, 'events.sqlite');
+    process.env.DATA_DIR = dataDir;
+    delete process.env.READ_MODEL_PATH;
+    process.env.JWT_SECRET = TEST_JWT_SECRET;
+    process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
+    const app = await createApp();
+    await app.listen(0, '127.0.0.1');
+    const address = app.getHttpServer().address() as { port: number };
+    return new TestApp(app, `http://127.0.0.1:${address.port}`, dataDir);
+  }
+
+  async close(options: { keepData?: boolean } = {}): Promise<void> {
+    await this.app.close();
+    if (!options.keepData) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  token(user: TestUser): Promise<string> {
+    return signToken(TEST_JWT_SECRET, user);
+  }
+
+  async gql<T = any>(query: string, variables: Record<string, unknown> = {}, user?: TestUser | string): Promise<GraphQLResponse<T>> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (user) headers.authorization = `Bearer ${typeof user === 'string' ? user : await this.token(user)}`;
+    const response = await fetch(`${this.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+    return (await response.json()) as GraphQLResponse<T>;
+  }
+
+  /** Runs an operation that must succeed and returns its data. */
+  async ok<T = any>(query: string, variables: Record<string, unknown>, user: TestUser | string): Promise<T> {
+    const result = await this.gql<T>(query, variables, user);
+    if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+    return result.data as T;
+  }
+
+  wsClient(user: TestUser | string | null): Promise<Client> {
+    return (async () => {
+      const token = user === null ? undefined : typeof user === 'string' ? user : await this.token(user);
+      return createClient({
+        url: this.url.replace('http', 'ws') + '/graphql',
+        webSocketImpl: WebSocket,
+        connectionParams: token ? { Authorization: `Bearer ${token}` } : {},
+        retryAttempts: 0,
+        lazy: true,
+      });
+    })();
+  }
+}
+
+/** The first error's extensions (or fails the test if there is none). */
+export function errorOf(result: GraphQLResponse): { message: string; extensions: Record<string, any> } {
+  if (!result.errors?.length) throw new Error(`expected an error, got ${JSON.stringify(result.data)}`);
+  return { message: result.errors[0]!.message, extensions: result.errors[0]!.extensions ?? {} };
+}
+
+export const users = {
+  opsManager: { sub: 'mgr-ops', name: 'Ops Manager', roles: ['ASSET_MANAGER'], department: 'ops' },
+  financeManager: { sub: 'mgr-fin', name: 'Finance Manager', roles: ['ASSET_MANAGER'], department: 'finance' },
+  ciso: { sub: 'ciso', name: 'Chief ISO', roles: ['CISO'] },
+  ciso2: { sub: 'ciso-2', name: 'Deputy CISO', roles: ['CISO'] },
+  committee: { sub: 'committee-1', name: 'Committee Member', roles: ['COMMITTEE_MEMBER'] },
+  riskOwner: { sub: 'owner-1', name: 'Risk Owner', roles: ['RISK_OWNER'] },
+  otherOwner: { sub: 'owner-2', name: 'Other Owner', roles: ['RISK_OWNER'] },
+  secretary: { sub: 'secretary', name: 'Board Secretary', roles: ['BOARD_SECRETARY'] },
+  auditor: { sub: 'auditor', name: 'Auditor', roles: ['AUDITOR'] },
+  admin: { sub: 'admin', name: 'Operator', roles: ['ADMIN'] },
+} satisfies Record<string, TestUser>;
