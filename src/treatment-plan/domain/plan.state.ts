@@ -1,0 +1,336 @@
+/**
+ * State and events of the InformationSecurityManagementPlan aggregate (Art. 19: the plan that
+ * compiles the controls' execution, decided by board resolution; Art. 20: each risk owner's
+ * consent to the residual risk). One stream per plan: `plan-<id>`.
+ *
+ * Events are plain JSON (no `undefined`, no Date): optional values are `null` in event data.
+ */
+import type { DomainEvent } from '../../shared/domain/decider.js';
+
+export const PLAN_STATUSES = ['DRAFT', 'SUBMITTED', 'APPROVED', 'IN_FORCE'] as const;
+export type PlanStatus = (typeof PLAN_STATUSES)[number];
+
+export const CONSENT_STATUSES = ['PENDING', 'ACCEPTED', 'DECLINED', 'STALE'] as const;
+export type ConsentStatus = (typeof CONSENT_STATUSES)[number];
+
+export const BOARD_DECISIONS = ['APPROVED', 'REJECTED'] as const;
+export type BoardDecision = (typeof BOARD_DECISIONS)[number];
+
+/** Why an in-force plan stopped being in force. */
+export type PlanLeftForceCause = 'CONSENT_DECLINED' | 'CONSENT_STALE';
+
+/** How a revision of the plan ended (OPEN: being drafted; SUBMITTED: awaiting the board). */
+export type PlanRevisionOutcome = 'OPEN' | 'SUBMITTED' | 'APPROVED' | 'REJECTED';
+
+export const planStreamId = (id: string): string => `plan-${id}`;
+
+/**
+ * What the application knows about a risk (the Risk aggregate is not this one's): it loads the
+ * risk and passes this snapshot in the command.
+ */
+export interface RiskSnapshot {
+  id: string;
+  /** The risk stream's version when the snapshot was taken. */
+  version: number;
+  title: string;
+  ownerId: string;
+  /** The contract's RiskStatus (IDENTIFIED … CONTROLS_DECIDED, IN_PLAN, AWAITING_CONSENT, ACCEPTED, CLOSED). */
+  status: string;
+  /** Fingerprint of what the owner consents to (level, treatment, controls…), computed by the risk side. */
+  stateHash: string;
+  criteriaNumber?: number;
+  level?: string;
+}
+
+/** The consent as given (Art. 20), pinned to the exact risk state and plan revision it was given on. */
+export interface ConsentRecord {
+  ownerId: string;
+  statement: string;
+  riskVersion: number;
+  riskStateHash: string;
+  /** The risk's level as shown to the owner (null when the snapshot had none). */
+  riskLevel: string | null;
+  /** The plan's version just before the consent was recorded. */
+  planVersion: number;
+  planRevision: number;
+  /** The criteria version the risk was evaluated under (null when the snapshot had none). */
+  criteriaNumber: number | null;
+  acceptedAt: string;
+}
+
+export interface PlanItem {
+  riskId: string;
+  /** The risk's owner, as of adding; updated to the consenting/declining owner. */
+  ownerId: string;
+  riskTitle: string;
+  /** The risk's version when it was added to the plan. */
+  riskVersion: number;
+  riskStateHash: string;
+  addedBy: string;
+  addedAt: string;
+  /** PENDING until the plan is approved and the owner answers. */
+  consent: ConsentStatus;
+  /** The latest acceptance; kept when it becomes STALE or is followed by a decline (`consent` says whether it is current). */
+  consentRecord?: ConsentRecord;
+  declineReason?: string;
+  declinedAt?: string;
+  /** The risk version whose material change made the consent stale. */
+  staleSinceRiskVersion?: number;
+  staleReason?: string;
+}
+
+export interface BoardResolution {
+  resolutionNumber: string;
+  /** YYYY-MM-DD. */
+  meetingDate: string;
+  decision: BoardDecision;
+  minutesReference: string;
+  notes: string | null;
+  recordedBy: string;
+  recordedAt: string;
+  /** The plan revision the board decided on. */
+  revision: number;
+}
+
+export interface PlanRevisionItem {
+  riskId: string;
+  riskVersion: number;
+  riskTitle: string;
+  ownerId: string;
+}
+
+/** What one revision of the plan contained and how it ended. */
+export interface PlanRevisionRecord {
+  revision: number;
+  items: PlanRevisionItem[];
+  outcome: PlanRevisionOutcome;
+  submittedAt?: string;
+  submittedBy?: string;
+  resolutionNumber?: string;
+  decidedAt?: string;
+}
+
+export interface PlanState {
+  /** False until PlanDrafted. */
+  exists: boolean;
+  id: string;
+  /** Revision of the stream's last event; -1 before drafting. Matches the store's stream version. */
+  version: number;
+  /** 1 initially; +1 each time the board rejects the plan. */
+  revision: number;
+  status: PlanStatus;
+  title: string;
+  period: string;
+  draftedBy: string;
+  draftedAt: string;
+  items: PlanItem[];
+  /** Of the current revision; cleared when the plan returns to draft (kept in `revisions`). */
+  submittedAt?: string;
+  submittedBy?: string;
+  /** The latest board resolution (also after a rejection, while the next revision is drafted). */
+  resolution?: BoardResolution;
+  /** Every resolution, oldest first. */
+  resolutions: BoardResolution[];
+  /** One record per revision, oldest first; the last one is the current revision. */
+  revisions: PlanRevisionRecord[];
+  approvedAt?: string;
+  /** Since when the plan is in force (absent when it is not). */
+  inForceSince?: string;
+  leftForceAt?: string;
+}
+
+export const initialPlanState: PlanState = {
+  exists: false,
+  id: '',
+  version: -1,
+  revision: 1,
+  status: 'DRAFT',
+  title: '',
+  period: '',
+  draftedBy: '',
+  draftedAt: '',
+  items: [],
+  resolutions: [],
+  revisions: [],
+};
+
+// ---------------------------------------------------------------------------------------------
+// Events (past tense, plain JSON)
+// ---------------------------------------------------------------------------------------------
+
+export type PlanDrafted = DomainEvent<
+  'PlanDrafted',
+  { planId: string; title: string; period: string; draftedBy: string; draftedAt: string }
+>;
+
+export type PlanRiskAdded = DomainEvent<
+  'PlanRiskAdded',
+  {
+    riskId: string;
+    ownerId: string;
+    riskTitle: string;
+    riskVersion: number;
+    riskStateHash: string;
+    revision: number;
+    addedBy: string;
+    addedAt: string;
+  }
+>;
+
+export type PlanSubmitted = DomainEvent<
+  'PlanSubmitted',
+  { revision: number; riskIds: string[]; submittedBy: string; submittedAt: string }
+>;
+
+export type BoardResolutionRecorded = DomainEvent<
+  'BoardResolutionRecorded',
+  {
+    resolutionNumber: string;
+    meetingDate: string;
+    decision: BoardDecision;
+    minutesReference: string;
+    notes: string | null;
+    revision: number;
+    recordedBy: string;
+    recordedAt: string;
+  }
+>;
+
+export type PlanApproved = DomainEvent<
+  'PlanApproved',
+  {
+    revision: number;
+    resolutionNumber: string;
+    /** Who must now be told the plan and asked for consent (Art. 20). */
+    items: { riskId: string; ownerId: string }[];
+    approvedAt: string;
+  }
+>;
+
+export type PlanReturnedToDraft = DomainEvent<
+  'PlanReturnedToDraft',
+  { revision: number; previousRevision: number; resolutionNumber: string; returnedAt: string }
+>;
+
+export type ResidualRiskAccepted = DomainEvent<
+  'ResidualRiskAccepted',
+  {
+    riskId: string;
+    ownerId: string;
+    statement: string;
+    riskVersion: number;
+    riskStateHash: string;
+    riskLevel: string | null;
+    planVersion: number;
+    planRevision: number;
+    criteriaNumber: number | null;
+    acceptedAt: string;
+  }
+>;
+
+export type ResidualRiskDeclined = DomainEvent<
+  'ResidualRiskDeclined',
+  {
+    riskId: string;
+    ownerId: string;
+    reason: string;
+    riskVersion: number;
+    riskStateHash: string;
+    planVersion: number;
+    planRevision: number;
+    declinedAt: string;
+  }
+>;
+
+export type ResidualConsentBecameStale = DomainEvent<
+  'ResidualConsentBecameStale',
+  {
+    riskId: string;
+    ownerId: string;
+    /** The risk version that changed materially. */
+    riskVersion: number;
+    /** The risk version the (now stale) consent was pinned to. */
+    consentedRiskVersion: number;
+    reason: string;
+    markedAt: string;
+  }
+>;
+
+export type PlanCameIntoForce = DomainEvent<
+  'PlanCameIntoForce',
+  {
+    revision: number;
+    /** The consents that put the plan in force. */
+    consents: { riskId: string; ownerId: string; riskVersion: number; riskStateHash: string }[];
+    cameIntoForceAt: string;
+  }
+>;
+
+export type PlanLeftForce = DomainEvent<
+  'PlanLeftForce',
+  { riskId: string; cause: PlanLeftForceCause; reason: string; leftAt: string }
+>;
+
+export type PlanEvent =
+  | PlanDrafted
+  | PlanRiskAdded
+  | PlanSubmitted
+  | BoardResolutionRecorded
+  | PlanApproved
+  | PlanReturnedToDraft
+  | ResidualRiskAccepted
+  | ResidualRiskDeclined
+  | ResidualConsentBecameStale
+  | PlanCameIntoForce
+  | PlanLeftForce;
+
+export type PlanEventType = PlanEvent['type'];
+
+/** Schema version of each event's data shape (what the application writes as `schemaVersion`). */
+export const planEventSchemaVersions: { readonly [K in PlanEventType]: number } = {
+  PlanDrafted: 1,
+  PlanRiskAdded: 1,
+  PlanSubmitted: 1,
+  BoardResolutionRecorded: 1,
+  PlanApproved: 1,
+  PlanReturnedToDraft: 1,
+  ResidualRiskAccepted: 1,
+  ResidualRiskDeclined: 1,
+  ResidualConsentBecameStale: 1,
+  PlanCameIntoForce: 1,
+  PlanLeftForce: 1,
+};
+
+export const PLAN_EVENT_TYPES = Object.keys(planEventSchemaVersions) as PlanEventType[];
+
+export function isPlanEventType(type: string): type is PlanEventType {
+  return Object.prototype.hasOwnProperty.call(planEventSchemaVersions, type);
+}
+
+/**
+ * Turns a stored event (any schema version ever written) into the current shape. Identity today:
+ * every type is at version 1. Throws on a type this aggregate does not know or a version newer
+ * than this code (a reader must never silently misread the log).
+ */
+export function upcastPlanEvent(type: string, schemaVersion: number, data: unknown): PlanEvent {
+  if (!isPlanEventType(type)) throw new Error(`Unknown plan event type ${type}`);
+  const current = planEventSchemaVersions[type];
+  if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > current) {
+    throw new Error(`Unsupported schema version ${schemaVersion} of ${type} (this code reads up to ${current})`);
+  }
+  return { type, data } as PlanEvent;
+}
+
+/** True when the plan is in force: approved and every owner's consent is current. */
+export function isPlanInForce(state: PlanState): boolean {
+  return state.exists && state.status === 'IN_FORCE';
+}
+
+/**
+ * The items whose owner's consent is still needed (PENDING, STALE or DECLINED) once the plan is
+ * approved. Before approval no consent is asked (Art. 20 follows the board's decision): [].
+ */
+export function pendingConsents(state: PlanState): PlanItem[] {
+  if (!state.exists || (state.status !== 'APPROVED' && state.status !== 'IN_FORCE')) return [];
+  return state.items.filter((i) => i.consent !== 'ACCEPTED');
+}

@@ -1,0 +1,1006 @@
+import type { DomainActor } from '../../../src/shared/domain/decider.js';
+import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
+import {
+  decide,
+  evolve,
+  isPlanInForce,
+  pendingConsents,
+  planDecider,
+  planEventSchemaVersions,
+  planStreamId,
+  upcastPlanEvent,
+  type AcceptResidualRisk,
+  type AddRiskToPlan,
+  type DeclineResidualRisk,
+  type DraftPlan,
+  type MarkConsentStale,
+  type PlanCommand,
+  type PlanEvent,
+  type PlanState,
+  type RecordBoardResolution,
+  type RiskSnapshot,
+  type SubmitPlan,
+} from '../../../src/treatment-plan/domain/plan.decider.js';
+import { initialPlanState } from '../../../src/treatment-plan/domain/plan.state.js';
+import { given } from '../support/given-when-then.js';
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+const PLAN = 'p-1';
+const T_DRAFT = '2026-04-01T00:30:00.000Z';
+const T_ADD = '2026-04-01T01:00:00.000Z';
+const T_SUBMIT = '2026-04-02T02:00:00.000Z';
+const T_RESOLVE = '2026-04-10T01:00:00.000Z'; // 10:00 on 2026-04-10 in Japan
+const T_CONSENT = '2026-04-12T03:00:00.000Z';
+const T_LATER = '2026-05-01T03:00:00.000Z';
+
+const actor = (id: string, ...roles: DomainActor['roles']): DomainActor => ({ id, name: id, roles });
+const committee = actor('u-committee', 'COMMITTEE_MEMBER');
+const ciso = actor('u-ciso', 'CISO');
+const secretary = actor('u-secretary', 'BOARD_SECRETARY');
+const owner1 = actor('u-owner-1', 'RISK_OWNER');
+const owner2 = actor('u-owner-2', 'RISK_OWNER');
+const auditor = actor('u-auditor', 'AUDITOR');
+const admin = actor('u-admin', 'ADMIN');
+const processManager = actor('system:plan-consent-process', 'ADMIN');
+
+/** r1 and r2 as they are when the committee puts them in the plan. */
+const r1: RiskSnapshot = {
+  id: 'r-1',
+  version: 7,
+  title: 'Hot wallet key theft',
+  ownerId: owner1.id,
+  status: 'CONTROLS_DECIDED',
+  stateHash: 'sha256:r1-a',
+  criteriaNumber: 2,
+  level: 'LOW',
+};
+const r2: RiskSnapshot = {
+  id: 'r-2',
+  version: 4,
+  title: 'Withdrawal monitoring gap',
+  ownerId: owner2.id,
+  status: 'CONTROLS_DECIDED',
+  stateHash: 'sha256:r2-a',
+  criteriaNumber: 2,
+  level: 'MEDIUM',
+};
+const r3: RiskSnapshot = { ...r1, id: 'r-3', title: 'Reconciliation delay', stateHash: 'sha256:r3-a' };
+
+/** The same risks once the plan is approved: the risk side moved them to AWAITING_CONSENT. */
+const awaiting = (r: RiskSnapshot, over: Partial<RiskSnapshot> = {}): RiskSnapshot => ({
+  ...r,
+  version: r.version + 2,
+  status: 'AWAITING_CONSENT',
+  ...over,
+});
+const r1Awaiting = awaiting(r1);
+const r2Awaiting = awaiting(r2);
+
+const draft = (over: Partial<DraftPlan> = {}): DraftPlan => ({
+  type: 'DraftPlan',
+  planId: PLAN,
+  title: 'Information security management plan FY2026',
+  period: 'FY2026',
+  actor: committee,
+  at: T_DRAFT,
+  ...over,
+});
+const add = (risk: RiskSnapshot, over: Partial<AddRiskToPlan> = {}): AddRiskToPlan => ({
+  type: 'AddRiskToPlan',
+  planId: PLAN,
+  risk,
+  actor: committee,
+  at: T_ADD,
+  ...over,
+});
+const submit = (over: Partial<SubmitPlan> = {}): SubmitPlan => ({
+  type: 'SubmitPlan',
+  planId: PLAN,
+  actor: committee,
+  at: T_SUBMIT,
+  ...over,
+});
+const resolve = (over: Partial<RecordBoardResolution> = {}): RecordBoardResolution => ({
+  type: 'RecordBoardResolution',
+  planId: PLAN,
+  resolutionNumber: 'BR-2026-014',
+  meetingDate: '2026-04-09',
+  decision: 'APPROVED',
+  minutesReference: 'board-minutes/2026-04-09#item-5',
+  notes: 'Approved as proposed',
+  actor: secretary,
+  at: T_RESOLVE,
+  ...over,
+});
+const ownerOf = (risk: RiskSnapshot): DomainActor => (risk.ownerId === owner1.id ? owner1 : owner2);
+const accept = (risk: RiskSnapshot, over: Partial<AcceptResidualRisk> = {}): AcceptResidualRisk => ({
+  type: 'AcceptResidualRisk',
+  planId: PLAN,
+  riskId: risk.id,
+  statement: `I accept the residual risk of ${risk.title}`,
+  risk,
+  actor: ownerOf(risk),
+  at: T_CONSENT,
+  ...over,
+});
+const decline = (risk: RiskSnapshot, over: Partial<DeclineResidualRisk> = {}): DeclineResidualRisk => ({
+  type: 'DeclineResidualRisk',
+  planId: PLAN,
+  riskId: risk.id,
+  reason: 'The target level is not credible before the new HSM is installed',
+  risk,
+  actor: ownerOf(risk),
+  at: T_CONSENT,
+  ...over,
+});
+const markStale = (riskId: string, riskVersion: number, over: Partial<MarkConsentStale> = {}): MarkConsentStale => ({
+  type: 'MarkConsentStale',
+  planId: PLAN,
+  riskId,
+  riskVersion,
+  reason: 'Risk re-analysed: level went from LOW to HIGH',
+  actor: processManager,
+  at: T_LATER,
+  ...over,
+});
+
+/** The events the decider itself yields for these commands, in order (each on the state so far). */
+function play(...commands: PlanCommand[]): PlanEvent[] {
+  const events: PlanEvent[] = [];
+  let state = initialPlanState;
+  for (const command of commands) {
+    const decided = decide(command, state);
+    events.push(...decided);
+    state = decided.reduce(evolve, state);
+  }
+  return events;
+}
+const stateOf = (events: PlanEvent[]): PlanState => events.reduce(evolve, initialPlanState);
+
+const drafted = play(draft());
+const withItems = play(draft(), add(r1), add(r2));
+const submitted = play(draft(), add(r1), add(r2), submit());
+const approved = play(draft(), add(r1), add(r2), submit(), resolve());
+const rejected = play(draft(), add(r1), add(r2), submit(), resolve({ resolutionNumber: 'BR-2026-013', decision: 'REJECTED' }));
+const oneAccepted = play(draft(), add(r1), add(r2), submit(), resolve(), accept(r1Awaiting));
+const inForce = play(draft(), add(r1), add(r2), submit(), resolve(), accept(r1Awaiting), accept(r2Awaiting));
+
+// ---------------------------------------------------------------------------------------------
+
+describe('plan stream and event catalogue', () => {
+  it('names the stream plan-<id>', () => {
+    expect(planStreamId('abc')).toBe('plan-abc');
+  });
+
+  it('gives every event type schema version 1 and knows every type the decider yields', () => {
+    expect(Object.values(planEventSchemaVersions).every((v) => v === 1)).toBe(true);
+    const everyPath = [
+      ...inForce,
+      ...play(draft(), add(r1), submit(), resolve({ decision: 'REJECTED' })),
+      ...decide(decline(awaiting(r1, { status: 'ACCEPTED' })), stateOf(inForce)),
+      ...decide(markStale(r1.id, 20), stateOf(inForce)),
+    ];
+    for (const e of everyPath) expect(planEventSchemaVersions).toHaveProperty(e.type, 1);
+    expect(new Set(everyPath.map((e) => e.type)).size).toBe(Object.keys(planEventSchemaVersions).length);
+  });
+
+  it('upcasts version 1 as is and refuses unknown types and future versions', () => {
+    const [e] = drafted;
+    expect(upcastPlanEvent(e!.type, 1, e!.data)).toEqual(e);
+    expect(() => upcastPlanEvent('PlanShredded', 1, {})).toThrow(/Unknown plan event type/);
+    expect(() => upcastPlanEvent('PlanDrafted', 2, e!.data)).toThrow(/Unsupported schema version/);
+  });
+
+  it('events are plain JSON: they survive a JSON round trip unchanged', () => {
+    const all = [...inForce, ...decide(markStale(r1.id, 20), stateOf(inForce))];
+    expect(JSON.parse(JSON.stringify(all))).toEqual(all);
+  });
+
+  it('version is the revision of the last event: -1 initially, +1 per event', () => {
+    expect(initialPlanState.version).toBe(-1);
+    expect(stateOf(drafted).version).toBe(0);
+    expect(stateOf(inForce).version).toBe(inForce.length - 1);
+  });
+
+  it('decide and evolve never mutate the state they are given', () => {
+    // a frozen state throws on any write in strict mode (ES modules are strict)
+    for (const [history, command] of [
+      [approved, accept(r1Awaiting)],
+      [oneAccepted, accept(r2Awaiting)],
+      [inForce, markStale(r1.id, 20)],
+      [inForce, decline(awaiting(r1, { status: 'ACCEPTED' }))],
+      [submitted, resolve({ decision: 'REJECTED' })],
+    ] as const) {
+      const state = deepFreeze(stateOf([...history]));
+      const snapshot = JSON.stringify(state);
+      const events = decide(command, state);
+      expect(events.length).toBeGreaterThan(0);
+      events.reduce(evolve, state);
+      expect(JSON.stringify(state)).toBe(snapshot);
+    }
+  });
+
+  it('replaying the same log gives the same state', () => {
+    expect(stateOf(inForce)).toEqual(stateOf(JSON.parse(JSON.stringify(inForce)) as PlanEvent[]));
+  });
+});
+
+describe('DraftPlan (Art.19(2): the committee drafts)', () => {
+  it('drafts the plan', () => {
+    const { state } = given(planDecider, []).when(draft()).then([
+      {
+        type: 'PlanDrafted',
+        data: {
+          planId: PLAN,
+          title: 'Information security management plan FY2026',
+          period: 'FY2026',
+          draftedBy: committee.id,
+          draftedAt: T_DRAFT,
+        },
+      },
+    ]);
+    expect(state).toMatchObject({
+      exists: true,
+      id: PLAN,
+      version: 0,
+      revision: 1,
+      status: 'DRAFT',
+      draftedBy: committee.id,
+      items: [],
+      resolutions: [],
+      revisions: [{ revision: 1, items: [], outcome: 'OPEN' }],
+    });
+    expect(state.resolution).toBeUndefined();
+  });
+
+  it('a CISO may draft', () => {
+    given(planDecider, []).when(draft({ actor: ciso })).thenMatches([{ type: 'PlanDrafted', data: { draftedBy: ciso.id } }]);
+  });
+
+  it.each([
+    ['RISK_OWNER', owner1],
+    ['BOARD_SECRETARY', secretary],
+    ['ASSET_MANAGER', actor('u-am', 'ASSET_MANAGER')],
+    ['ADMIN', admin],
+    ['AUDITOR', auditor],
+    ['CISO who is also AUDITOR', actor('u-x', 'CISO', 'AUDITOR')],
+  ])('%s may not draft', (_label, who) => {
+    given(planDecider, []).when(draft({ actor: who })).thenThrows(ForbiddenError);
+  });
+
+  it('reports every bad field at once, by input field name', () => {
+    const error = given(planDecider, []).when(draft({ title: '  ', period: '' })).thenThrows(BadInputError);
+    expect(Object.keys(error.fields).sort()).toEqual(['period', 'title']);
+  });
+
+  it('title is 1..200 characters (trimmed)', () => {
+    given(planDecider, []).when(draft({ title: 'x'.repeat(201) })).thenRejectsFields('title');
+    given(planDecider, []).when(draft({ title: `  ${'x'.repeat(200)}  `, period: ' FY2026 ' })).thenMatches([
+      { type: 'PlanDrafted', data: { title: 'x'.repeat(200), period: 'FY2026' } },
+    ]);
+  });
+
+  it('drafting the same plan again is already satisfied', () => {
+    given(planDecider, drafted).when(draft({ at: T_ADD })).thenNothing();
+  });
+
+  it('another plan under an id already taken is refused', () => {
+    given(planDecider, drafted)
+      .when(draft({ title: 'Something else' }))
+      .thenThrows(RuleViolationError, { rule: 'PLAN_ALREADY_EXISTS' });
+  });
+});
+
+describe('AddRiskToPlan (Art.19(1): the plan compiles the decided controls)', () => {
+  it('adds a risk whose controls are decided', () => {
+    const { state } = given(planDecider, drafted).when(add(r1)).then([
+      {
+        type: 'PlanRiskAdded',
+        data: {
+          riskId: 'r-1',
+          ownerId: owner1.id,
+          riskTitle: 'Hot wallet key theft',
+          riskVersion: 7,
+          riskStateHash: 'sha256:r1-a',
+          revision: 1,
+          addedBy: committee.id,
+          addedAt: T_ADD,
+        },
+      },
+    ]);
+    expect(state.items).toEqual([
+      {
+        riskId: 'r-1',
+        ownerId: owner1.id,
+        riskTitle: 'Hot wallet key theft',
+        riskVersion: 7,
+        riskStateHash: 'sha256:r1-a',
+        addedBy: committee.id,
+        addedAt: T_ADD,
+        consent: 'PENDING',
+      },
+    ]);
+    expect(state.revisions[0]!.items).toEqual([{ riskId: 'r-1', riskVersion: 7, riskTitle: 'Hot wallet key theft', ownerId: owner1.id }]);
+  });
+
+  it('a CISO may add', () => {
+    given(planDecider, drafted).when(add(r1, { actor: ciso })).thenMatches([{ type: 'PlanRiskAdded', data: { addedBy: ciso.id } }]);
+  });
+
+  it.each([
+    ['RISK_OWNER (even the risk owner)', owner1],
+    ['BOARD_SECRETARY', secretary],
+    ['AUDITOR', auditor],
+  ])('%s may not add', (_label, who) => {
+    given(planDecider, drafted).when(add(r1, { actor: who })).thenThrows(ForbiddenError);
+  });
+
+  it.each(['IDENTIFIED', 'ANALYSED', 'RETAINED', 'TO_TREAT', 'TREATMENT_DECIDED', 'IN_PLAN', 'AWAITING_CONSENT', 'ACCEPTED', 'CLOSED'])(
+    'a %s risk cannot be added',
+    (status) => {
+      given(planDecider, drafted)
+        .when(add({ ...r1, status }))
+        .thenThrows(RuleViolationError, { rule: 'RISK_CONTROLS_NOT_DECIDED', article: 'Art.19(1)' });
+    },
+  );
+
+  it('a risk already in the plan is not added twice', () => {
+    given(planDecider, withItems).when(add(r1)).thenNothing();
+    // a retry after the risk side moved the risk to IN_PLAN
+    given(planDecider, withItems).when(add({ ...r1, status: 'IN_PLAN', version: 8 })).thenNothing();
+  });
+
+  it('a submitted plan is frozen', () => {
+    given(planDecider, submitted).when(add(r3)).thenThrows(RuleViolationError, { rule: 'PLAN_FROZEN', article: 'Art.19(2)' });
+  });
+
+  it('an approved plan is frozen', () => {
+    given(planDecider, approved).when(add(r3)).thenThrows(RuleViolationError, { rule: 'PLAN_FROZEN' });
+  });
+
+  it('the plan must exist', () => {
+    given(planDecider, []).when(add(r1)).thenThrows(NotFoundError, { entity: 'Plan', id: PLAN });
+  });
+
+  it('the risk must be named', () => {
+    given(planDecider, drafted).when(add({ ...r1, id: '' })).thenRejectsFields('riskId');
+  });
+});
+
+describe('SubmitPlan', () => {
+  it('submits and freezes the plan', () => {
+    const { state } = given(planDecider, withItems).when(submit()).then([
+      { type: 'PlanSubmitted', data: { revision: 1, riskIds: ['r-1', 'r-2'], submittedBy: committee.id, submittedAt: T_SUBMIT } },
+    ]);
+    expect(state).toMatchObject({ status: 'SUBMITTED', submittedBy: committee.id, submittedAt: T_SUBMIT });
+    expect(state.revisions).toEqual([
+      {
+        revision: 1,
+        items: [
+          { riskId: 'r-1', riskVersion: 7, riskTitle: r1.title, ownerId: owner1.id },
+          { riskId: 'r-2', riskVersion: 4, riskTitle: r2.title, ownerId: owner2.id },
+        ],
+        outcome: 'SUBMITTED',
+        submittedAt: T_SUBMIT,
+        submittedBy: committee.id,
+      },
+    ]);
+  });
+
+  it('a CISO may submit a plan a committee member drafted', () => {
+    given(planDecider, withItems).when(submit({ actor: ciso })).thenMatches([{ type: 'PlanSubmitted' }]);
+  });
+
+  it('an empty plan cannot be submitted', () => {
+    given(planDecider, drafted).when(submit()).thenThrows(RuleViolationError, { rule: 'PLAN_EMPTY', article: 'Art.19(1)' });
+  });
+
+  it('submitting again is already satisfied (submitted or approved)', () => {
+    given(planDecider, submitted).when(submit()).thenNothing();
+    given(planDecider, approved).when(submit()).thenNothing();
+  });
+
+  it.each([
+    ['BOARD_SECRETARY', secretary],
+    ['RISK_OWNER', owner1],
+    ['AUDITOR', auditor],
+  ])('%s may not submit', (_label, who) => {
+    given(planDecider, withItems).when(submit({ actor: who })).thenThrows(ForbiddenError);
+  });
+
+  it('the plan must exist', () => {
+    given(planDecider, []).when(submit()).thenThrows(NotFoundError, { entity: 'Plan', id: PLAN });
+  });
+});
+
+describe('RecordBoardResolution (Art.19(2): decided by board resolution)', () => {
+  it('an approval records the resolution and approves the plan; consents are PENDING', () => {
+    const { state } = given(planDecider, submitted).when(resolve()).then([
+      {
+        type: 'BoardResolutionRecorded',
+        data: {
+          resolutionNumber: 'BR-2026-014',
+          meetingDate: '2026-04-09',
+          decision: 'APPROVED',
+          minutesReference: 'board-minutes/2026-04-09#item-5',
+          notes: 'Approved as proposed',
+          revision: 1,
+          recordedBy: secretary.id,
+          recordedAt: T_RESOLVE,
+        },
+      },
+      {
+        type: 'PlanApproved',
+        data: {
+          revision: 1,
+          resolutionNumber: 'BR-2026-014',
+          items: [
+            { riskId: 'r-1', ownerId: owner1.id },
+            { riskId: 'r-2', ownerId: owner2.id },
+          ],
+          approvedAt: T_RESOLVE,
+        },
+      },
+    ]);
+    expect(state.status).toBe('APPROVED');
+    expect(state.approvedAt).toBe(T_RESOLVE);
+    expect(state.resolution).toEqual({
+      resolutionNumber: 'BR-2026-014',
+      meetingDate: '2026-04-09',
+      decision: 'APPROVED',
+      minutesReference: 'board-minutes/2026-04-09#item-5',
+      notes: 'Approved as proposed',
+      revision: 1,
+      recordedBy: secretary.id,
+      recordedAt: T_RESOLVE,
+    });
+    expect(state.resolutions).toHaveLength(1);
+    expect(state.revisions[0]).toMatchObject({ outcome: 'APPROVED', resolutionNumber: 'BR-2026-014', decidedAt: T_RESOLVE });
+    expect(state.items.map((i) => i.consent)).toEqual(['PENDING', 'PENDING']);
+    expect(isPlanInForce(state)).toBe(false);
+    expect(pendingConsents(state).map((i) => i.riskId)).toEqual(['r-1', 'r-2']);
+  });
+
+  it('a rejection returns the plan to DRAFT as revision 2, keeping its items and history', () => {
+    const { state } = given(planDecider, submitted)
+      .when(resolve({ resolutionNumber: 'BR-2026-013', decision: 'REJECTED', notes: 'Add the reconciliation risk' }))
+      .then([
+        {
+          type: 'BoardResolutionRecorded',
+          data: {
+            resolutionNumber: 'BR-2026-013',
+            meetingDate: '2026-04-09',
+            decision: 'REJECTED',
+            minutesReference: 'board-minutes/2026-04-09#item-5',
+            notes: 'Add the reconciliation risk',
+            revision: 1,
+            recordedBy: secretary.id,
+            recordedAt: T_RESOLVE,
+          },
+        },
+        {
+          type: 'PlanReturnedToDraft',
+          data: { revision: 2, previousRevision: 1, resolutionNumber: 'BR-2026-013', returnedAt: T_RESOLVE },
+        },
+      ]);
+    expect(state).toMatchObject({ status: 'DRAFT', revision: 2 });
+    expect(state.submittedAt).toBeUndefined();
+    expect(state.submittedBy).toBeUndefined();
+    expect(state.items.map((i) => i.riskId)).toEqual(['r-1', 'r-2']);
+    expect(state.resolution).toMatchObject({ resolutionNumber: 'BR-2026-013', decision: 'REJECTED', revision: 1 });
+    expect(state.revisions).toEqual([
+      {
+        revision: 1,
+        items: [
+          { riskId: 'r-1', riskVersion: 7, riskTitle: r1.title, ownerId: owner1.id },
+          { riskId: 'r-2', riskVersion: 4, riskTitle: r2.title, ownerId: owner2.id },
+        ],
+        outcome: 'REJECTED',
+        submittedAt: T_SUBMIT,
+        submittedBy: committee.id,
+        resolutionNumber: 'BR-2026-013',
+        decidedAt: T_RESOLVE,
+      },
+      {
+        revision: 2,
+        items: [
+          { riskId: 'r-1', riskVersion: 7, riskTitle: r1.title, ownerId: owner1.id },
+          { riskId: 'r-2', riskVersion: 4, riskTitle: r2.title, ownerId: owner2.id },
+        ],
+        outcome: 'OPEN',
+      },
+    ]);
+  });
+
+  it('revision 2 can be amended, resubmitted and approved under a new resolution; history is kept', () => {
+    const events = play(
+      draft(),
+      add(r1),
+      add(r2),
+      submit(),
+      resolve({ resolutionNumber: 'BR-2026-013', decision: 'REJECTED' }),
+      add(r3, { at: T_LATER }),
+      submit({ at: T_LATER }),
+      resolve({ resolutionNumber: 'BR-2026-021', meetingDate: '2026-05-01', at: T_LATER }),
+    );
+    const added = events.find((e) => e.type === 'PlanRiskAdded' && e.data.riskId === 'r-3');
+    expect(added?.data).toMatchObject({ revision: 2 });
+    const state = stateOf(events);
+    expect(state).toMatchObject({ status: 'APPROVED', revision: 2 });
+    expect(state.resolution).toMatchObject({ resolutionNumber: 'BR-2026-021', decision: 'APPROVED', revision: 2 });
+    expect(state.resolutions.map((r) => [r.resolutionNumber, r.decision, r.revision])).toEqual([
+      ['BR-2026-013', 'REJECTED', 1],
+      ['BR-2026-021', 'APPROVED', 2],
+    ]);
+    expect(state.revisions.map((r) => [r.revision, r.outcome, r.items.map((i) => i.riskId)])).toEqual([
+      [1, 'REJECTED', ['r-1', 'r-2']],
+      [2, 'APPROVED', ['r-1', 'r-2', 'r-3']],
+    ]);
+  });
+
+  it('only a BOARD_SECRETARY records it', () => {
+    for (const who of [ciso, committee, owner1, admin, actor('u-cm2', 'COMMITTEE_MEMBER', 'CISO')]) {
+      given(planDecider, submitted).when(resolve({ actor: who })).thenThrows(ForbiddenError);
+    }
+  });
+
+  it('an auditor cannot record it, even holding BOARD_SECRETARY too', () => {
+    given(planDecider, submitted).when(resolve({ actor: auditor })).thenThrows(ForbiddenError);
+    given(planDecider, submitted)
+      .when(resolve({ actor: actor('u-sec-aud', 'BOARD_SECRETARY', 'AUDITOR') }))
+      .thenThrows(ForbiddenError);
+  });
+
+  it('whoever drafted the plan cannot record its resolution, even as BOARD_SECRETARY (Art.23(3))', () => {
+    const drafter = actor('u-drafter', 'COMMITTEE_MEMBER', 'BOARD_SECRETARY');
+    const events = play(draft({ actor: drafter }), add(r1), submit());
+    given(planDecider, events)
+      .when(resolve({ actor: drafter }))
+      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
+    // another secretary may
+    given(planDecider, events).when(resolve()).thenMatches([{ type: 'BoardResolutionRecorded' }, { type: 'PlanApproved' }]);
+  });
+
+  it('the board decides only on a submitted plan', () => {
+    given(planDecider, withItems).when(resolve()).thenThrows(RuleViolationError, { rule: 'PLAN_NOT_SUBMITTED', article: 'Art.19(2)' });
+    given(planDecider, rejected)
+      .when(resolve({ resolutionNumber: 'BR-2026-099' }))
+      .thenThrows(RuleViolationError, { rule: 'PLAN_NOT_SUBMITTED' });
+    given(planDecider, approved)
+      .when(resolve({ resolutionNumber: 'BR-2026-099', decision: 'REJECTED' }))
+      .thenThrows(RuleViolationError, { rule: 'PLAN_NOT_SUBMITTED' });
+  });
+
+  it('recording the same approval again is already satisfied', () => {
+    given(planDecider, approved).when(resolve({ at: T_CONSENT })).thenNothing();
+    given(planDecider, inForce).when(resolve()).thenNothing();
+  });
+
+  it('recording the same rejection again, after the plan went back to draft, is already satisfied', () => {
+    const { state } = given(planDecider, rejected).when(resolve({ resolutionNumber: 'BR-2026-013', decision: 'REJECTED' })).thenNothing();
+    expect(state).toMatchObject({ status: 'DRAFT', revision: 2 });
+  });
+
+  it('a resolution number already used with different content is refused', () => {
+    given(planDecider, approved)
+      .when(resolve({ decision: 'REJECTED' }))
+      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_NUMBER_REUSED', article: 'Art.19(2)' });
+    given(planDecider, approved)
+      .when(resolve({ minutesReference: 'board-minutes/other' }))
+      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_NUMBER_REUSED' });
+    // revision 2 submitted: the number of revision 1's rejection cannot approve it
+    const resubmitted = [...rejected, ...decide(submit({ at: T_LATER }), stateOf(rejected))];
+    given(planDecider, resubmitted)
+      .when(resolve({ resolutionNumber: 'BR-2026-013', decision: 'APPROVED' }))
+      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_NUMBER_REUSED' });
+  });
+
+  it('reports every bad field at once', () => {
+    const error = given(planDecider, submitted)
+      .when(resolve({ resolutionNumber: ' ', meetingDate: '2026-02-30', decision: 'MAYBE' as never, minutesReference: '' }))
+      .thenThrows(BadInputError);
+    expect(Object.keys(error.fields).sort()).toEqual(['decision', 'meetingDate', 'minutesReference', 'resolutionNumber']);
+  });
+
+  it.each([
+    ['not ISO', '09/04/2026'],
+    ['no such day', '2026-04-31'],
+    ['no such month', '2026-13-01'],
+    ['not a leap year', '2026-02-29'],
+    ['empty', ''],
+    ['after the day of the command', '2026-04-11'],
+  ])('meetingDate %s (%s) is refused', (_label, meetingDate) => {
+    given(planDecider, submitted).when(resolve({ meetingDate })).thenRejectsFields('meetingDate');
+  });
+
+  it('meetingDate may be today, and a 29 February of a leap year', () => {
+    given(planDecider, submitted).when(resolve({ meetingDate: '2026-04-10' })).thenMatches([{ type: 'BoardResolutionRecorded' }, { type: 'PlanApproved' }]);
+    given(planDecider, submitted)
+      .when(resolve({ meetingDate: '2028-02-29', at: '2028-03-01T00:00:00.000Z' }))
+      .thenMatches([{ type: 'BoardResolutionRecorded', data: { meetingDate: '2028-02-29' } }, { type: 'PlanApproved' }]);
+  });
+
+  it("'today' is the day in Japan (UTC+9)", () => {
+    // 05:00 on 11 April in Tokyo, still 10 April in UTC
+    given(planDecider, submitted)
+      .when(resolve({ meetingDate: '2026-04-11', at: '2026-04-10T20:00:00.000Z' }))
+      .thenMatches([{ type: 'BoardResolutionRecorded', data: { meetingDate: '2026-04-11' } }, { type: 'PlanApproved' }]);
+    // 23:00 on 10 April in Tokyo
+    given(planDecider, submitted)
+      .when(resolve({ meetingDate: '2026-04-11', at: '2026-04-10T14:00:00.000Z' }))
+      .thenRejectsFields('meetingDate');
+  });
+
+  it('notes are optional; blank notes are recorded as null', () => {
+    given(planDecider, submitted).when(resolve({ notes: undefined })).thenMatches([{ type: 'BoardResolutionRecorded', data: { notes: null } }, { type: 'PlanApproved' }]);
+    given(planDecider, submitted).when(resolve({ notes: '   ' })).thenMatches([{ type: 'BoardResolutionRecorded', data: { notes: null } }, { type: 'PlanApproved' }]);
+  });
+
+  it('minutesReference is required', () => {
+    given(planDecider, submitted).when(resolve({ minutesReference: '' })).thenRejectsFields('minutesReference');
+  });
+
+  it('the plan must exist', () => {
+    given(planDecider, []).when(resolve()).thenThrows(NotFoundError, { entity: 'Plan', id: PLAN });
+  });
+});
+
+describe('AcceptResidualRisk (Art.20: each owner consents)', () => {
+  it('pins the consent to the risk state, the plan version and revision, and the criteria', () => {
+    const state = stateOf(approved);
+    const { state: after } = given(planDecider, approved).when(accept(r1Awaiting)).then([
+      {
+        type: 'ResidualRiskAccepted',
+        data: {
+          riskId: 'r-1',
+          ownerId: owner1.id,
+          statement: 'I accept the residual risk of Hot wallet key theft',
+          riskVersion: 9,
+          riskStateHash: 'sha256:r1-a',
+          riskLevel: 'LOW',
+          planVersion: state.version,
+          planRevision: 1,
+          criteriaNumber: 2,
+          acceptedAt: T_CONSENT,
+        },
+      },
+    ]);
+    expect(after.items[0]).toMatchObject({
+      riskId: 'r-1',
+      consent: 'ACCEPTED',
+      consentRecord: {
+        ownerId: owner1.id,
+        riskVersion: 9,
+        riskStateHash: 'sha256:r1-a',
+        planVersion: state.version,
+        planRevision: 1,
+        criteriaNumber: 2,
+        acceptedAt: T_CONSENT,
+      },
+    });
+    expect(after.status).toBe('APPROVED');
+    expect(isPlanInForce(after)).toBe(false);
+    expect(pendingConsents(after).map((i) => i.riskId)).toEqual(['r-2']);
+  });
+
+  it('the last consent puts the plan in force', () => {
+    const { state } = given(planDecider, oneAccepted).when(accept(r2Awaiting)).then([
+      {
+        type: 'ResidualRiskAccepted',
+        data: {
+          riskId: 'r-2',
+          ownerId: owner2.id,
+          statement: 'I accept the residual risk of Withdrawal monitoring gap',
+          riskVersion: 6,
+          riskStateHash: 'sha256:r2-a',
+          riskLevel: 'MEDIUM',
+          planVersion: stateOf(oneAccepted).version,
+          planRevision: 1,
+          criteriaNumber: 2,
+          acceptedAt: T_CONSENT,
+        },
+      },
+      {
+        type: 'PlanCameIntoForce',
+        data: {
+          revision: 1,
+          consents: [
+            { riskId: 'r-1', ownerId: owner1.id, riskVersion: 9, riskStateHash: 'sha256:r1-a' },
+            { riskId: 'r-2', ownerId: owner2.id, riskVersion: 6, riskStateHash: 'sha256:r2-a' },
+          ],
+          cameIntoForceAt: T_CONSENT,
+        },
+      },
+    ]);
+    expect(state.status).toBe('IN_FORCE');
+    expect(state.inForceSince).toBe(T_CONSENT);
+    expect(isPlanInForce(state)).toBe(true);
+    expect(pendingConsents(state)).toEqual([]);
+  });
+
+  it('a one-risk plan comes into force with its single consent', () => {
+    const events = play(draft(), add(r1), submit(), resolve());
+    given(planDecider, events).when(accept(r1Awaiting)).thenMatches([{ type: 'ResidualRiskAccepted' }, { type: 'PlanCameIntoForce' }]);
+  });
+
+  it('criteriaNumber and level are null when the snapshot has none', () => {
+    const { criteriaNumber: _c, level: _l, ...bare } = r1Awaiting;
+    given(planDecider, approved).when(accept(bare)).thenMatches([
+      { type: 'ResidualRiskAccepted', data: { criteriaNumber: null, riskLevel: null } },
+    ]);
+  });
+
+  it('only the risk owner may consent, whatever their roles', () => {
+    for (const who of [committee, ciso, secretary, owner2, admin]) {
+      given(planDecider, approved).when(accept(r1Awaiting, { actor: who })).thenThrows(ForbiddenError);
+    }
+    // the owner needs no particular role
+    const ownerWithOtherRole = actor(owner1.id, 'COMMITTEE_MEMBER');
+    given(planDecider, approved)
+      .when(accept(r1Awaiting, { actor: ownerWithOtherRole }))
+      .thenMatches([{ type: 'ResidualRiskAccepted', data: { ownerId: owner1.id } }]);
+  });
+
+  it('an auditor cannot consent (even to a risk they were made owner of)', () => {
+    given(planDecider, approved).when(accept(r1Awaiting, { actor: auditor })).thenThrows(ForbiddenError);
+    given(planDecider, approved)
+      .when(accept(r1Awaiting, { actor: actor(owner1.id, 'RISK_OWNER', 'AUDITOR') }))
+      .thenThrows(ForbiddenError);
+  });
+
+  it('consent follows the board approval', () => {
+    given(planDecider, submitted)
+      .when(accept(r1Awaiting))
+      .thenThrows(RuleViolationError, { rule: 'PLAN_NOT_APPROVED', article: 'Art.20' });
+    given(planDecider, rejected).when(accept(r1Awaiting)).thenThrows(RuleViolationError, { rule: 'PLAN_NOT_APPROVED' });
+  });
+
+  it('the risk must be an item of the plan', () => {
+    given(planDecider, approved).when(accept(awaiting(r3))).thenThrows(NotFoundError, { entity: 'PlanItem', id: 'r-3' });
+  });
+
+  it('the plan must exist', () => {
+    given(planDecider, []).when(accept(r1Awaiting)).thenThrows(NotFoundError, { entity: 'Plan', id: PLAN });
+  });
+
+  it.each(['CONTROLS_DECIDED', 'IN_PLAN', 'IDENTIFIED', 'CLOSED'])('a %s risk is not awaiting consent', (status) => {
+    given(planDecider, approved)
+      .when(accept(awaiting(r1, { status })))
+      .thenThrows(RuleViolationError, { rule: 'RISK_NOT_AWAITING_CONSENT', article: 'Art.20' });
+  });
+
+  it('consenting again to the same risk version and state is already satisfied', () => {
+    given(planDecider, oneAccepted).when(accept(r1Awaiting, { at: T_LATER })).thenNothing();
+    given(planDecider, inForce).when(accept(r1Awaiting)).thenNothing();
+  });
+
+  it('a retry after the risk side moved the risk to ACCEPTED (same state hash) is already satisfied', () => {
+    given(planDecider, inForce).when(accept(awaiting(r1, { version: 10, status: 'ACCEPTED' }))).thenNothing();
+  });
+
+  it('an accepted consent on a risk that changed since is not taken as a retry', () => {
+    // changed and awaiting consent again (before the process manager marked the consent stale): consent is re-pinned
+    const changed = awaiting(r1, { version: 12, stateHash: 'sha256:r1-b' });
+    const { state } = given(planDecider, inForce)
+      .when(accept(changed, { at: T_LATER }))
+      .thenMatches([{ type: 'ResidualRiskAccepted', data: { riskVersion: 12, riskStateHash: 'sha256:r1-b', planVersion: stateOf(inForce).version } }]);
+    expect(state.status).toBe('IN_FORCE');
+    expect(state.items[0]!.consentRecord).toMatchObject({ riskVersion: 12, riskStateHash: 'sha256:r1-b' });
+    // changed and no longer awaiting consent: refused
+    given(planDecider, inForce)
+      .when(accept(awaiting(r1, { version: 12, stateHash: 'sha256:r1-b', status: 'ACCEPTED' })))
+      .thenThrows(RuleViolationError, { rule: 'RISK_NOT_AWAITING_CONSENT' });
+  });
+
+  it('a statement is required, and riskId must be the risk of the snapshot', () => {
+    const error = given(planDecider, approved).when(accept(r1Awaiting, { statement: ' ', riskId: 'r-2' })).thenThrows(BadInputError);
+    expect(Object.keys(error.fields).sort()).toEqual(['riskId', 'statement']);
+  });
+});
+
+describe('DeclineResidualRisk (Art.20: refusal with a reason)', () => {
+  it('records the refusal; the plan cannot come into force', () => {
+    const { state } = given(planDecider, approved).when(decline(r1Awaiting)).then([
+      {
+        type: 'ResidualRiskDeclined',
+        data: {
+          riskId: 'r-1',
+          ownerId: owner1.id,
+          reason: 'The target level is not credible before the new HSM is installed',
+          riskVersion: 9,
+          riskStateHash: 'sha256:r1-a',
+          planVersion: stateOf(approved).version,
+          planRevision: 1,
+          declinedAt: T_CONSENT,
+        },
+      },
+    ]);
+    expect(state.items[0]).toMatchObject({
+      consent: 'DECLINED',
+      declineReason: 'The target level is not credible before the new HSM is installed',
+      declinedAt: T_CONSENT,
+    });
+    // the other owner's consent does not put the plan in force
+    const after = given(planDecider, [...approved, ...decide(decline(r1Awaiting), stateOf(approved))])
+      .when(accept(r2Awaiting))
+      .thenMatches([{ type: 'ResidualRiskAccepted' }]);
+    expect(after.state.status).toBe('APPROVED');
+    expect(pendingConsents(after.state).map((i) => [i.riskId, i.consent])).toEqual([['r-1', 'DECLINED']]);
+  });
+
+  it('withdrawing a consent takes an in-force plan out of force', () => {
+    const { state } = given(planDecider, inForce)
+      .when(decline(awaiting(r1, { version: 10, status: 'ACCEPTED' }), { reason: 'New incident at another exchange', at: T_LATER }))
+      .thenMatches([
+        { type: 'ResidualRiskDeclined', data: { riskId: 'r-1', reason: 'New incident at another exchange', riskVersion: 10 } },
+        { type: 'PlanLeftForce', data: { riskId: 'r-1', cause: 'CONSENT_DECLINED', reason: 'New incident at another exchange', leftAt: T_LATER } },
+      ]);
+    expect(state.status).toBe('APPROVED');
+    expect(isPlanInForce(state)).toBe(false);
+    expect(state.inForceSince).toBeUndefined();
+    expect(state.leftForceAt).toBe(T_LATER);
+  });
+
+  it('the owner may consent after declining', () => {
+    const declined = [...approved, ...decide(decline(r1Awaiting), stateOf(approved))];
+    const both = [...declined, ...decide(accept(r2Awaiting), stateOf(declined))];
+    const { state } = given(planDecider, both)
+      .when(accept(r1Awaiting, { at: T_LATER }))
+      .thenMatches([{ type: 'ResidualRiskAccepted', data: { riskId: 'r-1' } }, { type: 'PlanCameIntoForce' }]);
+    expect(state.items[0]!.declineReason).toBeUndefined();
+    expect(state.status).toBe('IN_FORCE');
+  });
+
+  it('declining again with the same reason is already satisfied', () => {
+    const declined = [...approved, ...decide(decline(r1Awaiting), stateOf(approved))];
+    given(planDecider, declined).when(decline(r1Awaiting, { at: T_LATER })).thenNothing();
+  });
+
+  it('only the risk owner may decline; an auditor never', () => {
+    for (const who of [committee, ciso, secretary, owner2, auditor, actor(owner1.id, 'AUDITOR')]) {
+      given(planDecider, approved).when(decline(r1Awaiting, { actor: who })).thenThrows(ForbiddenError);
+    }
+  });
+
+  it('a reason is required', () => {
+    given(planDecider, approved).when(decline(r1Awaiting, { reason: '' })).thenRejectsFields('reason');
+  });
+
+  it('only after the board approved the plan, on an item, for a risk awaiting consent', () => {
+    given(planDecider, submitted).when(decline(r1Awaiting)).thenThrows(RuleViolationError, { rule: 'PLAN_NOT_APPROVED' });
+    given(planDecider, approved).when(decline(awaiting(r3))).thenThrows(NotFoundError, { entity: 'PlanItem', id: 'r-3' });
+    given(planDecider, approved)
+      .when(decline(awaiting(r1, { status: 'IN_PLAN' })))
+      .thenThrows(RuleViolationError, { rule: 'RISK_NOT_AWAITING_CONSENT' });
+  });
+});
+
+describe('MarkConsentStale (a material change of the risk after consent)', () => {
+  it('makes the consent stale and takes the plan out of force', () => {
+    const { state } = given(planDecider, inForce).when(markStale('r-1', 12)).then([
+      {
+        type: 'ResidualConsentBecameStale',
+        data: {
+          riskId: 'r-1',
+          ownerId: owner1.id,
+          riskVersion: 12,
+          consentedRiskVersion: 9,
+          reason: 'Risk re-analysed: level went from LOW to HIGH',
+          markedAt: T_LATER,
+        },
+      },
+      {
+        type: 'PlanLeftForce',
+        data: { riskId: 'r-1', cause: 'CONSENT_STALE', reason: 'Risk re-analysed: level went from LOW to HIGH', leftAt: T_LATER },
+      },
+    ]);
+    expect(state.status).toBe('APPROVED');
+    expect(isPlanInForce(state)).toBe(false);
+    expect(state.items[0]).toMatchObject({ consent: 'STALE', staleSinceRiskVersion: 12, consentRecord: { riskVersion: 9 } });
+    expect(pendingConsents(state).map((i) => [i.riskId, i.consent])).toEqual([['r-1', 'STALE']]);
+  });
+
+  it('on an approved plan not yet in force, only the consent becomes stale', () => {
+    given(planDecider, oneAccepted).when(markStale('r-1', 12)).thenMatches([{ type: 'ResidualConsentBecameStale' }]);
+  });
+
+  it('the plan stays out of force until the owner consents again to the changed risk', () => {
+    const stale = [...inForce, ...decide(markStale('r-1', 12), stateOf(inForce))];
+    // another owner's repeat changes nothing
+    given(planDecider, stale).when(accept(r2Awaiting)).thenNothing();
+    // the owner consents to the new state: pinned to it, and the plan is in force again
+    const changed = awaiting(r1, { version: 13, stateHash: 'sha256:r1-b', level: 'HIGH', criteriaNumber: 3 });
+    const { state } = given(planDecider, stale).when(accept(changed, { at: T_LATER })).then([
+      {
+        type: 'ResidualRiskAccepted',
+        data: {
+          riskId: 'r-1',
+          ownerId: owner1.id,
+          statement: 'I accept the residual risk of Hot wallet key theft',
+          riskVersion: 13,
+          riskStateHash: 'sha256:r1-b',
+          riskLevel: 'HIGH',
+          planVersion: stateOf(stale).version,
+          planRevision: 1,
+          criteriaNumber: 3,
+          acceptedAt: T_LATER,
+        },
+      },
+      {
+        type: 'PlanCameIntoForce',
+        data: {
+          revision: 1,
+          consents: [
+            { riskId: 'r-1', ownerId: owner1.id, riskVersion: 13, riskStateHash: 'sha256:r1-b' },
+            { riskId: 'r-2', ownerId: owner2.id, riskVersion: 6, riskStateHash: 'sha256:r2-a' },
+          ],
+          cameIntoForceAt: T_LATER,
+        },
+      },
+    ]);
+    expect(state.items[0]).toMatchObject({ consent: 'ACCEPTED', consentRecord: { riskVersion: 13 } });
+    expect(state.items[0]!.staleReason).toBeUndefined();
+    expect(isPlanInForce(state)).toBe(true);
+  });
+
+  it('the stale owner cannot renew consent before the risk is awaiting consent again', () => {
+    const stale = [...inForce, ...decide(markStale('r-1', 12), stateOf(inForce))];
+    given(planDecider, stale)
+      .when(accept(awaiting(r1, { version: 12, stateHash: 'sha256:r1-b', status: 'ANALYSED' })))
+      .thenThrows(RuleViolationError, { rule: 'RISK_NOT_AWAITING_CONSENT' });
+  });
+
+  it('a consent that is PENDING, already STALE or DECLINED: nothing to do', () => {
+    given(planDecider, approved).when(markStale('r-1', 12)).thenNothing();
+    given(planDecider, withItems).when(markStale('r-1', 12)).thenNothing();
+    const stale = [...inForce, ...decide(markStale('r-1', 12), stateOf(inForce))];
+    given(planDecider, stale).when(markStale('r-1', 14)).thenNothing();
+    const declined = [...approved, ...decide(decline(r1Awaiting), stateOf(approved))];
+    given(planDecider, declined).when(markStale('r-1', 12)).thenNothing();
+  });
+
+  it('a change the owner already consented to (same or later risk version) leaves the consent current', () => {
+    given(planDecider, inForce).when(markStale('r-1', 9)).thenNothing();
+    given(planDecider, inForce).when(markStale('r-1', 5)).thenNothing();
+  });
+
+  it('needs no role (the process manager issues it)', () => {
+    given(planDecider, inForce)
+      .when(markStale('r-1', 12, { actor: { id: 'system', name: 'system', roles: [] } }))
+      .thenMatches([{ type: 'ResidualConsentBecameStale' }, { type: 'PlanLeftForce' }]);
+  });
+
+  it('validates its input', () => {
+    const error = given(planDecider, inForce).when(markStale('r-1', -1, { reason: '' })).thenThrows(BadInputError);
+    expect(Object.keys(error.fields).sort()).toEqual(['reason', 'riskVersion']);
+    given(planDecider, inForce).when(markStale('r-1', 1.5)).thenRejectsFields('riskVersion');
+  });
+
+  it('the plan and the item must exist', () => {
+    given(planDecider, []).when(markStale('r-1', 12)).thenThrows(NotFoundError, { entity: 'Plan', id: PLAN });
+    given(planDecider, inForce).when(markStale('r-3', 12)).thenThrows(NotFoundError, { entity: 'PlanItem', id: 'r-3' });
+  });
+});
+
+describe('helpers', () => {
+  it('isPlanInForce and pendingConsents through the life of a plan', () => {
+    expect(isPlanInForce(initialPlanState)).toBe(false);
+    expect(pendingConsents(initialPlanState)).toEqual([]);
+    expect(pendingConsents(stateOf(submitted))).toEqual([]); // no consent is asked before approval
+    expect(pendingConsents(stateOf(approved))).toHaveLength(2);
+    expect(pendingConsents(stateOf(oneAccepted))).toHaveLength(1);
+    expect(isPlanInForce(stateOf(inForce))).toBe(true);
+    expect(pendingConsents(stateOf(inForce))).toEqual([]);
+  });
+});
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
+}
