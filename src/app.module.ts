@@ -4,6 +4,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { AssetInventoryModule } from './asset-inventory/asset-inventory.module.js';
+import { BaselineCataloguesModule } from './baseline-catalogues/baseline-catalogues.module.js';
 import { EventLogResolver } from './audit/graphql/event-log.resolver.js';
 import { DomainErrorFilter } from './graphql/domain-error.filter.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
@@ -11,6 +12,8 @@ import { HealthController } from './health/health.controller.js';
 import { GraphqlAuthGuard } from './identity/graphql/auth.guard.js';
 import { TokenVerifier } from './identity/token-verifier.js';
 import { PlatformModule } from './platform/platform.module.js';
+import { RiskRegisterModule } from './risk-register/risk-register.module.js';
+import { RiskCriteriaModule } from './risk-criteria/risk-criteria.module.js';
 
 @Module({
   imports: [
@@ -22,6 +25,9 @@ import { PlatformModule } from './platform/platform.module.js';
       useFactory: (verifier: TokenVerifier) => graphqlOptions(verifier),
     }),
     AssetInventoryModule,
+    RiskCriteriaModule,
+    BaselineCataloguesModule,
+    RiskRegisterModule,
   ],
   controllers: [HealthController],
   providers: [EventLogResolver, { provide: APP_GUARD, useClass: GraphqlAuthGuard }, { provide: APP_FILTER, useClass: DomainErrorFilter }],

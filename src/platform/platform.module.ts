@@ -4,6 +4,7 @@ import { createEventStore } from '../event-store/create-event-store.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { TokenVerifier } from '../identity/token-verifier.js';
 import { allProjections } from '../projections/all-projections.js';
+import { AsOfReplayer } from '../projections/as-of-replay.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { openReadModelDatabase, type ReadDb } from '../projections/read-model-database.js';
 import { CLOCK, systemClock } from '../shared/application/clock.js';
@@ -64,9 +65,14 @@ export const READ_DB = Symbol('READ_DB');
         return live;
       },
     },
+    {
+      provide: AsOfReplayer,
+      inject: [EVENT_STORE, EventUpcasters],
+      useFactory: (store: EventStore, upcasters: EventUpcasters) => new AsOfReplayer(store, upcasters, allProjections),
+    },
     { provide: TokenVerifier, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new TokenVerifier(config) },
   ],
-  exports: [APP_CONFIG, JsonLogger, CLOCK, EVENT_STORE, READ_DB, EventUpcasters, ProjectionRunner, CommandExecutor, LiveEvents, TokenVerifier],
+  exports: [APP_CONFIG, JsonLogger, CLOCK, EVENT_STORE, READ_DB, EventUpcasters, ProjectionRunner, CommandExecutor, LiveEvents, TokenVerifier, AsOfReplayer],
 })
 export class PlatformModule implements OnApplicationShutdown {
   constructor(
@@ -74,12 +80,14 @@ export class PlatformModule implements OnApplicationShutdown {
     @Inject(READ_DB) private readonly db: ReadDb,
     private readonly runner: ProjectionRunner,
     private readonly live: LiveEvents,
+    private readonly replayer: AsOfReplayer,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.live.stop();
     await this.runner.stop();
     await this.store.close();
+    this.replayer.close();
     this.db.close();
   }
 }

@@ -123,8 +123,11 @@ export class CommandExecutor {
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
         // Someone wrote to the stream between our read and our append. A client that named the
-        // version it saw gets the conflict; otherwise decide again on the fresh state.
-        if ((expectedVersion !== undefined && expectedVersion !== null) || attempt >= MAX_RACE_RETRIES) {
+        // version it saw gets the conflict; otherwise decide again on the fresh state. With an
+        // entityVersion (several entities share the stream) the loop re-checks the entity's own
+        // version on the fresh state: a write to another entity of the stream is no conflict.
+        const namedVersion = expectedVersion !== undefined && expectedVersion !== null;
+        if ((namedVersion && !target.entityVersion) || attempt >= MAX_RACE_RETRIES) {
           throw new ConcurrencyConflictError(expectedVersion ?? streamVersion, error.actualVersion);
         }
       }

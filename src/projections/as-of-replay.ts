@@ -1,0 +1,61 @@
+import type { EventStore } from '../event-store/event-store.port.js';
+import type { EventUpcasters } from '../shared/application/event-upcasting.js';
+import type { Projection } from './projection.js';
+import { openReadModelDatabase, type ReadDb } from './read-model-database.js';
+
+interface CachedReplay {
+  key: string;
+  db: ReadDb;
+  events: number;
+}
+
+/**
+ * Read models as they stood at a past instant: the same projections that serve today's queries,
+ * replayed into a private in-memory database from the events committed at or before that instant.
+ * The same query code then runs against it, so an auditor sees exactly what a query returned
+ * then, never a guess from today's state. Recent replays are cached per (instant, log head).
+ */
+export class AsOfReplayer {
+  private readonly cache: CachedReplay[] = [];
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly upcasters: EventUpcasters,
+    private readonly projections: () => Projection[],
+    private readonly cacheSize = 4,
+  ) {}
+
+  async at(asOf: Date): Promise<ReadDb> {
+    const limit = asOf.toISOString();
+    const head = await this.store.headPosition();
+    const key = `${limit}@${head}`;
+    const hit = this.cache.find((c) => c.key === key);
+    if (hit) return hit.db;
+    const db = openReadModelDatabase(':memory:');
+    const projections = this.projections();
+    for (const p of projections) p.setup(db);
+    let after: string | null = null;
+    let applied = 0;
+    const apply = db.transaction((events: Awaited<ReturnType<EventStore['readAll']>>) => {
+      for (const raw of events) {
+        if (raw.recordedAt > limit) continue;
+        const event = this.upcasters.upcast(raw);
+        for (const p of projections) p.apply(event, db);
+        applied++;
+      }
+    });
+    for (;;) {
+      const page = await this.store.readAll({ after, maxCount: 2000 });
+      if (page.length === 0) break;
+      apply(page);
+      after = page[page.length - 1]!.position;
+    }
+    this.cache.unshift({ key, db, events: applied });
+    for (const old of this.cache.splice(this.cacheSize)) old.db.close();
+    return db;
+  }
+
+  close(): void {
+    for (const c of this.cache.splice(0)) c.db.close();
+  }
+}

@@ -1,0 +1,88 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { READ_DB } from '../../platform/platform.module.js';
+import { AsOfReplayer } from '../../projections/as-of-replay.js';
+import type { ReadDb } from '../../projections/read-model-database.js';
+import { levelFor } from '../../risk-criteria/domain/scoring.js';
+import { RiskRegisterQueries, type CriteriaInForceRow, type RiskFilterValues, type RiskRow } from '../projections/risk-register.projection.js';
+
+/** The register's read model now, or replayed as of a past instant. */
+async function registerAt(db: ReadDb, replayer: AsOfReplayer, asOf?: Date | null): Promise<RiskRegisterQueries> {
+  return new RiskRegisterQueries(asOf ? await replayer.at(asOf) : db);
+}
+
+export class GetRiskQuery extends Query<RiskRow | null> {
+  constructor(readonly id: string, readonly asOf?: Date | null) {
+    super();
+  }
+}
+
+export class ListRisksQuery extends Query<{ rows: RiskRow[]; total: number }> {
+  constructor(readonly filter: RiskFilterValues, readonly afterKey: string | null, readonly limit: number, readonly asOf?: Date | null) {
+    super();
+  }
+}
+
+export interface HeatMapView {
+  criteriaNumber: number | null;
+  likelihoodLevels: string[];
+  impactLevels: string[];
+  cells: { likelihood: number; impact: number; likelihoodLabel: string; impactLabel: string; level: string; count: number }[];
+  levels: { level: string; count: number }[];
+  total: number;
+}
+
+export class HeatMapQuery extends Query<HeatMapView> {
+  constructor(readonly asOf?: Date | null) {
+    super();
+  }
+}
+
+@QueryHandler(GetRiskQuery)
+export class GetRiskHandler implements IQueryHandler<GetRiskQuery, RiskRow | null> {
+  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
+  async execute({ id, asOf }: GetRiskQuery) {
+    return (await registerAt(this.db, this.replayer, asOf)).byId(id);
+  }
+}
+
+@QueryHandler(ListRisksQuery)
+export class ListRisksHandler implements IQueryHandler<ListRisksQuery> {
+  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
+  async execute({ filter, afterKey, limit, asOf }: ListRisksQuery) {
+    return (await registerAt(this.db, this.replayer, asOf)).page(filter, afterKey, limit);
+  }
+}
+
+@QueryHandler(HeatMapQuery)
+export class HeatMapHandler implements IQueryHandler<HeatMapQuery, HeatMapView> {
+  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
+  async execute({ asOf }: HeatMapQuery): Promise<HeatMapView> {
+    const { criteria, cells } = (await registerAt(this.db, this.replayer, asOf)).heatMap();
+    return heatMapView(criteria, cells);
+  }
+}
+
+/** Every cell of the matrix of the criteria in force, with its count, and the totals per level. */
+export function heatMapView(criteria: CriteriaInForceRow | undefined, counts: Map<string, number>): HeatMapView {
+  if (!criteria) return { criteriaNumber: null, likelihoodLevels: [], impactLevels: [], cells: [], levels: [], total: 0 };
+  const def = criteria.definition;
+  const cells: HeatMapView['cells'] = [];
+  const perLevel = new Map(def.riskLevels.map((l) => [l, 0]));
+  def.likelihoodLevels.forEach((likelihoodLabel, li) =>
+    def.impactLevels.forEach((impactLabel, ii) => {
+      const count = counts.get(`${li + 1}:${ii + 1}`) ?? 0;
+      const level = levelFor(def, li + 1, ii + 1);
+      cells.push({ likelihood: li + 1, impact: ii + 1, likelihoodLabel, impactLabel, level, count });
+      perLevel.set(level, (perLevel.get(level) ?? 0) + count);
+    }),
+  );
+  return {
+    criteriaNumber: criteria.number,
+    likelihoodLevels: def.likelihoodLevels,
+    impactLevels: def.impactLevels,
+    cells,
+    levels: [...perLevel].map(([level, count]) => ({ level, count })),
+    total: cells.reduce((n, c) => n + c.count, 0),
+  };
+}

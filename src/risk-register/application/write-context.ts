@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { assetDecider, assetStreamId } from '../../asset-inventory/domain/asset.decider.js';
+import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
+import { BUILTIN_CATALOGUE } from '../../baseline-catalogues/domain/builtin-catalogue.js';
+import { catalogueDecider, catalogueStreamId } from '../../baseline-catalogues/domain/catalogue.decider.js';
+import type { BaselineCatalogueState } from '../../baseline-catalogues/domain/catalogue.state.js';
+import { criteriaDecider, criteriaInForce, criteriaStreamId } from '../../risk-criteria/domain/criteria.decider.js';
+import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
+import { CommandExecutor } from '../../shared/application/command-executor.js';
+import { riskDecider } from '../domain/risk.decider.js';
+import { riskStreamId, type RiskState } from '../domain/risk.state.js';
+
+/**
+ * What a risk command needs to know besides the risk itself, read from the log (the source of
+ * truth), not from read models that may lag: the assets, the criteria in force, a catalogue.
+ */
+@Injectable()
+export class RiskWriteContext {
+  constructor(private readonly executor: CommandExecutor) {}
+
+  async risk(riskId: string): Promise<RiskState> {
+    return (await this.executor.load(riskStreamId(riskId), riskDecider)).state;
+  }
+
+  /** The assets that exist, in the order asked (a missing id is simply absent). */
+  async assets(assetIds: readonly unknown[]): Promise<AssetState[]> {
+    const ids = [...new Set(assetIds.filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 200))];
+    const states = await Promise.all(ids.map(async (id) => (await this.executor.load(assetStreamId(id), assetDecider)).state));
+    return states.filter((s) => s.exists);
+  }
+
+  async criteriaInForce(): Promise<CriteriaVersionState | undefined> {
+    return criteriaInForce((await this.executor.load(criteriaStreamId(), criteriaDecider)).state);
+  }
+
+  async catalogue(catalogueId: string | undefined | null): Promise<BaselineCatalogueState | undefined> {
+    if (!catalogueId) return undefined;
+    if (catalogueId === BUILTIN_CATALOGUE.id) return BUILTIN_CATALOGUE;
+    if (catalogueId.length > 300) return undefined;
+    const { state } = await this.executor.load(catalogueStreamId(catalogueId), catalogueDecider);
+    return state.exists ? state : undefined;
+  }
+}

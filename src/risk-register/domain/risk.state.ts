@@ -1,0 +1,262 @@
+/**
+ * State of the Risk aggregate (Chapter 4: Art. 14(1) identification through Art. 20 residual
+ * consent and the Art. 12(3)-(4) review loop). One stream per risk: `risk-<id>`.
+ */
+import type { SecurityProperty } from '../../asset-inventory/domain/asset.state.js';
+import type { BaselineRequirementStatus } from '../../baseline-catalogues/domain/catalogue.state.js';
+import type { AnalysisMethod } from '../../risk-criteria/domain/criteria.state.js';
+
+/** Lifecycle order (contract's RiskStatus). */
+export const RISK_STATUSES = [
+  'IDENTIFIED',
+  'ANALYSED',
+  'RETAINED',
+  'TO_TREAT',
+  'TREATMENT_DECIDED',
+  'CONTROLS_DECIDED',
+  'IN_PLAN',
+  'AWAITING_CONSENT',
+  'ACCEPTED',
+  'CLOSED',
+] as const;
+export type RiskStatus = (typeof RISK_STATUSES)[number];
+
+export const TREATMENT_OPTIONS = ['REDUCE', 'AVOID', 'SHARE'] as const;
+export type TreatmentOption = (typeof TREATMENT_OPTIONS)[number];
+
+export type EvaluationDecision = 'RETAINED' | 'TO_TREAT';
+export type ConsentStatus = 'PENDING' | 'ACCEPTED' | 'DECLINED' | 'STALE';
+
+export interface BaselineResult {
+  requirementId: string;
+  status: BaselineRequirementStatus;
+}
+
+/** Inputs of a BASELINE analysis, as recorded (enough to recompute the level with the criteria version). */
+export interface BaselineAnalysisInput {
+  catalogueId: string;
+  /** The catalogue's own name and version label at the time (audit convenience). */
+  catalogueName: string;
+  catalogueVersion: string;
+  results: BaselineResult[];
+  /** Impact (1..M) stated by the analyst. */
+  impact: number;
+  counts: { met: number; partial: number; notMet: number; notApplicable: number; applicable: number };
+  /** (notMet + 0.5 x partial) / applicable. */
+  gap: number;
+}
+
+/** Inputs of an INFORMAL analysis (the expert and the reasoning, Art. 15(2)(2)). */
+export interface InformalAnalysisInput {
+  likelihood: number;
+  impact: number;
+  expert: string;
+  rationale: string;
+}
+
+/** One asset of a DETAILED analysis, with everything used to score it. */
+export interface DetailedAssetAssessment {
+  assetId: string;
+  threatLevel: number;
+  vulnerabilityLevel: number;
+  /** threatLevel x vulnerabilityLevel (1..9). */
+  score: number;
+  /** The asset's ratings when analysed. */
+  confidentiality: number;
+  integrity: number;
+  availability: number;
+  /** Max of the ratings of the threat's `affects`. */
+  assetValue: number;
+  likelihood: number;
+  impact: number;
+  level: string;
+}
+
+/** Inputs of a DETAILED analysis (Art. 15(2)(3)). */
+export interface DetailedAnalysisInput {
+  threatId: string;
+  /** The threat's affected properties used for the asset values. */
+  affects: SecurityProperty[];
+  assessments: DetailedAssetAssessment[];
+}
+
+export interface RiskAnalysis {
+  analysisId: string;
+  cycle: number;
+  method: AnalysisMethod;
+  criteriaId: string;
+  criteriaNumber: number;
+  likelihood: number;
+  impact: number;
+  level: string;
+  /** Rank of `level` in the criteria version's riskLevels (0 = lowest). */
+  levelRank: number;
+  baseline?: BaselineAnalysisInput;
+  informal?: InformalAnalysisInput;
+  detailed?: DetailedAnalysisInput;
+  /** References (Art. 15(3)) given with this analysis. */
+  externalReferences: string[];
+  analysedBy: string;
+  analysedAt: string;
+}
+
+export interface RiskEvaluation {
+  cycle: number;
+  criteriaId: string;
+  criteriaNumber: number;
+  level: string;
+  likelihood: number;
+  impact: number;
+  decision: EvaluationDecision;
+  /** Max value of the risk's assets (priority: level, then asset value, then age). */
+  assetValue: number;
+  levelRank: number;
+  /** The analyses of the cycle the evaluation considered. */
+  analysisIds: string[];
+  evaluatedBy: string;
+  evaluatedAt: string;
+}
+
+export interface RiskTreatment {
+  options: TreatmentOption[];
+  rationale: string;
+  targetLikelihood: number;
+  targetImpact: number;
+  targetLevel: string;
+  counterparty?: string;
+  contractReference?: string;
+  criteriaId: string;
+  criteriaNumber: number;
+  decidedBy: string;
+  decidedAt: string;
+}
+
+export interface RiskControl {
+  controlId: string;
+  title: string;
+  description: string;
+  ownerId: string;
+  /** YYYY-MM-DD */
+  dueDate: string;
+  /** Why the control was adopted (Art. 18(2): the document of controls and reasons). */
+  reason: string;
+  reference?: string;
+}
+
+export interface RiskConsent {
+  planId: string;
+  planRevision: number;
+  status: ConsentStatus;
+  /**
+   * Risk version this consent status refers to: the revision of the event that requested it
+   * (PENDING), answered it (ACCEPTED / DECLINED) or invalidated it (STALE).
+   */
+  atVersion: number;
+  /** consentFingerprint of what the owner is asked to consent to / consented to. */
+  fingerprint: string;
+  reason?: string;
+}
+
+export interface RiskReview {
+  reviewId: string;
+  cycle: number;
+  controlsInPlace: boolean;
+  actualLikelihood: number;
+  actualImpact: number;
+  actualLevel: string;
+  targetLevel: string;
+  finding: boolean;
+  criteriaId: string;
+  criteriaNumber: number;
+  notes?: string;
+  reviewedBy: string;
+  reviewedAt: string;
+}
+
+export interface RiskState {
+  /** False until RiskIdentified. */
+  exists: boolean;
+  id: string;
+  /** Revision of the stream's last event; -1 before identification. */
+  version: number;
+  title: string;
+  description: string;
+  assetIds: string[];
+  threatId: string;
+  /** The asset on which the threat is recorded (its `affects` drive a detailed analysis). */
+  threatAssetId: string;
+  vulnerabilityId: string;
+  ownerId: string;
+  /** Sources (Art. 15(3)), distinct, in order of first mention, from identification and analyses. */
+  externalReferences: string[];
+  status: RiskStatus;
+  /** Assessment cycle, 1-based; a review finding opens the next. */
+  cycle: number;
+  /** Every analysis of every cycle, oldest first. */
+  analyses: RiskAnalysis[];
+  /** The highest-level analysis of the current cycle (under the criteria of its latest analysis), or the evaluation's. */
+  likelihood?: number;
+  impact?: number;
+  level?: string;
+  criteriaNumber?: number;
+  criteriaId?: string;
+  evaluation?: RiskEvaluation;
+  treatment?: RiskTreatment;
+  controls: RiskControl[];
+  planId?: string;
+  consent?: RiskConsent;
+  /** Every review of every cycle, oldest first. */
+  reviews: RiskReview[];
+  identifiedAt: string;
+  identifiedBy: string;
+  updatedAt: string;
+  closedAt?: string;
+  closedReason?: string;
+}
+
+export const initialRiskState: RiskState = {
+  exists: false,
+  id: '',
+  version: -1,
+  title: '',
+  description: '',
+  assetIds: [],
+  threatId: '',
+  threatAssetId: '',
+  vulnerabilityId: '',
+  ownerId: '',
+  externalReferences: [],
+  status: 'IDENTIFIED',
+  cycle: 1,
+  analyses: [],
+  controls: [],
+  reviews: [],
+  identifiedAt: '',
+  identifiedBy: '',
+  updatedAt: '',
+};
+
+export function riskStreamId(riskId: string): string {
+  return `risk-${riskId}`;
+}
+
+/** Statuses from which the treatment decision exists (treatment decided or later, not closed). */
+export const TREATED_STATUSES: readonly RiskStatus[] = ['TREATMENT_DECIDED', 'CONTROLS_DECIDED', 'IN_PLAN', 'AWAITING_CONSENT', 'ACCEPTED'];
+
+/** The analyses of the current cycle, oldest first. */
+export function currentCycleAnalyses(state: RiskState): RiskAnalysis[] {
+  return state.analyses.filter((a) => a.cycle === state.cycle);
+}
+
+/**
+ * True when the risk's evaluation was made under another criteria version than the one in force
+ * (or it was re-analysed since): a projection's `needsReevaluation`.
+ */
+export function needsReevaluation(state: RiskState, criteriaInForceNumber: number | undefined): boolean {
+  if (!state.exists || state.status === 'CLOSED') return false;
+  if (state.status === 'ANALYSED') return true;
+  if (state.status === 'RETAINED' || state.status === 'TO_TREAT') {
+    return criteriaInForceNumber !== undefined && state.evaluation?.criteriaNumber !== criteriaInForceNumber;
+  }
+  return false;
+}

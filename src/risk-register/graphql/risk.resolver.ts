@@ -1,0 +1,109 @@
+import { Args, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
+import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
+import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
+import { RiskRegisterCommand } from '../application/risk-commands.js';
+import { GetRiskQuery, HeatMapQuery, ListRisksQuery } from '../application/risk-queries.js';
+import type { RiskState } from '../domain/risk.state.js';
+import type { RiskRow } from '../projections/risk-register.projection.js';
+import {
+  AnalyseRiskInput,
+  DecideControlsInput,
+  DecideTreatmentInput,
+  HeatMap,
+  IdentifyRiskInput,
+  ReassignRiskOwnerInput,
+  RecordReviewInput,
+  Risk,
+  RiskConnection,
+  RiskFilter,
+  RiskRefInput,
+} from './risk.types.js';
+
+const CURSOR_TAG = 'risk';
+
+/** The GraphQL view of a risk: the aggregate's state plus what the register computes (priority, flags). */
+export function toRiskView(row: RiskRow) {
+  const s = row.state;
+  return {
+    ...s,
+    priority: row.priority,
+    needsReevaluation: row.needsReevaluation,
+    assetsRetired: row.assetsRetired,
+    analyses: s.analyses.map((a) => ({ ...a, id: a.analysisId })),
+    controls: s.controls.map((c) => ({ ...c, id: c.controlId })),
+    reviews: s.reviews.map((r) => ({ ...r, id: r.reviewId })),
+  };
+}
+
+/** Thin adapter: arguments to commands and queries. */
+@Resolver(() => Risk)
+export class RiskResolver {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+
+  @Query(() => Risk, { nullable: true, description: 'One risk; with asOf, as it stood at that instant (rebuilt from the log).' })
+  async risk(@Args('id', { type: () => ID }) id: string, @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null) {
+    const row = await this.queries.execute(new GetRiskQuery(id, asOf));
+    return row ? toRiskView(row) : null;
+  }
+
+  @Query(() => RiskConnection, { description: 'The register by priority: risks still to be treated first, by level, asset value and age.' })
+  async risks(
+    @Args('filter', { type: () => RiskFilter, nullable: true }) filter?: RiskFilter | null,
+    @Args('first', { type: () => Int, nullable: true }) first?: number | null,
+    @Args('after', { type: () => String, nullable: true }) after?: string | null,
+    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null,
+  ) {
+    const limit = pageSize(first);
+    const afterKey = decodeCursor(CURSOR_TAG, after);
+    const { rows, total } = await this.queries.execute(new ListRisksQuery(filter ?? {}, afterKey, limit + 1, asOf));
+    return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.sortKey), toRiskView, afterKey !== null);
+  }
+
+  @Query(() => HeatMap, { description: 'Open analysed risks per likelihood x impact and per level, for the criteria in force (then, with asOf).' })
+  heatMap(@Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null) {
+    return this.queries.execute(new HeatMapQuery(asOf));
+  }
+
+  private async run(request: RiskRegisterCommand['request'], meta: Meta) {
+    const state: RiskState = await this.commands.execute(new RiskRegisterCommand(request, meta));
+    const row = await this.queries.execute(new GetRiskQuery(state.id));
+    return row ? toRiskView(row) : toRiskView({ state, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false });
+  }
+
+  @Mutation(() => Risk, { description: 'Art.14(1): identifies a risk on assets, a threat and a vulnerability, with its owner.' })
+  identifyRisk(@Args('input') input: IdentifyRiskInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'identifyRisk', input }, meta);
+  }
+
+  @Mutation(() => Risk, { description: 'Art.15: analyses a risk by the baseline, informal or detailed method.' })
+  analyseRisk(@Args('input') input: AnalyseRiskInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'analyseRisk', input }, meta);
+  }
+
+  @Mutation(() => Risk, { description: 'Art.16: evaluates a risk against the acceptance criterion in force.' })
+  evaluateRisk(@Args('input') input: RiskRefInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'evaluateRisk', input }, meta);
+  }
+
+  @Mutation(() => Risk, { description: 'Art.17: decides the treatment (reduce, avoid, share) and the target level.' })
+  decideTreatment(@Args('input') input: DecideTreatmentInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'decideTreatment', input }, meta);
+  }
+
+  @Mutation(() => Risk, { description: 'Art.18: decides the controls, each with owner, due date and the reason it was adopted.' })
+  decideControls(@Args('input') input: DecideControlsInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'decideControls', input }, meta);
+  }
+
+  @Mutation(() => Risk, { description: 'Hands a risk to another owner (a material change: a consent given becomes stale).' })
+  reassignRiskOwner(@Args('input') input: ReassignRiskOwnerInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'reassignRiskOwner', input }, meta);
+  }
+
+  @Mutation(() => Risk, { description: 'Art.12(3)-(4): records a review; an actual level above the target opens a new cycle.' })
+  recordReview(@Args('input') input: RecordReviewInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'recordReview', input }, meta);
+  }
+}

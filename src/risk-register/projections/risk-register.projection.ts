@@ -1,0 +1,200 @@
+import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import type { Projection } from '../../projections/projection.js';
+import type { ReadDb } from '../../projections/read-model-database.js';
+import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
+import { riskDecider, type RiskEvent } from '../domain/risk.decider.js';
+import type { RiskState, RiskStatus } from '../domain/risk.state.js';
+
+/** Statuses whose treatment is still to be carried through: these get a treatment priority (Art. 16). */
+export const PRIORITISED_STATUSES: readonly RiskStatus[] = ['TO_TREAT', 'TREATMENT_DECIDED', 'CONTROLS_DECIDED', 'IN_PLAN', 'AWAITING_CONSENT'];
+
+/**
+ * The risk register: one row per risk with the aggregate's state as `evolve` makes it, plus the
+ * columns that filters and the priority order (level, then asset value, then age) need. It also
+ * follows the criteria in force (for needsReevaluation and the heat map) and the retired assets
+ * (a risk whose asset left the inventory is flagged), so it depends on no other read model.
+ */
+export class RiskRegisterProjection implements Projection {
+  readonly name = 'risk-register';
+  readonly schemaVersion = 1;
+
+  setup(db: ReadDb): void {
+    db.exec(`CREATE TABLE IF NOT EXISTS risks (
+      id TEXT PRIMARY KEY,
+      seq INTEGER NOT NULL UNIQUE,
+      status TEXT NOT NULL,
+      owner_id TEXT NOT NULL,
+      level TEXT,
+      eval_criteria_number INTEGER,
+      prioritised INTEGER NOT NULL,
+      sort_key TEXT NOT NULL,
+      version INTEGER NOT NULL,
+      doc TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS risks_by_sort ON risks (sort_key);
+    CREATE TABLE IF NOT EXISTS risk_assets (risk_id TEXT NOT NULL, asset_id TEXT NOT NULL, PRIMARY KEY (risk_id, asset_id));
+    CREATE INDEX IF NOT EXISTS risk_assets_by_asset ON risk_assets (asset_id);
+    CREATE TABLE IF NOT EXISTS risk_register_criteria (number INTEGER PRIMARY KEY, criteria_id TEXT NOT NULL, definition TEXT NOT NULL, in_force INTEGER NOT NULL DEFAULT 0);
+    CREATE TABLE IF NOT EXISTS risk_register_retired_assets (asset_id TEXT PRIMARY KEY);`);
+  }
+
+  reset(db: ReadDb): void {
+    db.exec('DELETE FROM risks; DELETE FROM risk_assets; DELETE FROM risk_register_criteria; DELETE FROM risk_register_retired_assets;');
+  }
+
+  apply(event: RecordedEvent, db: ReadDb): void {
+    switch (event.type) {
+      case 'RiskCriteriaProposed': {
+        const { criteriaId, number, ...rest } = event.data as { criteriaId: string; number: number } & Record<string, unknown>;
+        db.prepare('INSERT OR REPLACE INTO risk_register_criteria (number, criteria_id, definition, in_force) VALUES (?, ?, ?, 0)').run(number, criteriaId, JSON.stringify(rest));
+        return;
+      }
+      case 'RiskCriteriaApproved':
+        db.prepare('UPDATE risk_register_criteria SET in_force = (criteria_id = ?)').run(event.data.criteriaId as string);
+        return;
+      case 'AssetRetired':
+        db.prepare('INSERT OR IGNORE INTO risk_register_retired_assets (asset_id) VALUES (?)').run(event.streamId.slice('asset-'.length));
+        return;
+    }
+    if (!event.streamId.startsWith('risk-') || event.streamId === 'risk-criteria') return;
+    const id = event.streamId.slice('risk-'.length);
+    const row = db.prepare('SELECT doc FROM risks WHERE id = ?').get(id) as { doc: string } | undefined;
+    const state: RiskState = row ? JSON.parse(row.doc) : riskDecider.initialState;
+    const next = riskDecider.evolve(state, { type: event.type, data: event.data } as RiskEvent);
+    this.save(db, next, !row);
+    if (event.type === 'RiskIdentified') {
+      const insert = db.prepare('INSERT OR IGNORE INTO risk_assets (risk_id, asset_id) VALUES (?, ?)');
+      for (const assetId of next.assetIds) insert.run(next.id, assetId);
+    }
+  }
+
+  private save(db: ReadDb, s: RiskState, isNew: boolean): void {
+    const prioritised = PRIORITISED_STATUSES.includes(s.status) ? 1 : 0;
+    const values = [s.status, s.ownerId, s.level ?? null, s.evaluation?.criteriaNumber ?? null, prioritised, sortKey(s, prioritised), s.version, JSON.stringify(s)];
+    if (isNew) {
+      db.prepare('INSERT INTO risks (id, seq, status, owner_id, level, eval_criteria_number, prioritised, sort_key, version, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM risks), ?, ?, ?, ?, ?, ?, ?, ?)').run(s.id, ...values);
+    } else {
+      db.prepare('UPDATE risks SET status = ?, owner_id = ?, level = ?, eval_criteria_number = ?, prioritised = ?, sort_key = ?, version = ?, doc = ? WHERE id = ?').run(...values, s.id);
+    }
+  }
+}
+
+/**
+ * Order of the register: risks still to be treated first, then by level (highest first), asset
+ * value (highest first) and age (oldest first), the id breaking ties. One text key so that
+ * keyset pagination is a single comparison.
+ */
+export function sortKey(s: RiskState, prioritised: number): string {
+  const rank = s.evaluation && s.evaluation.cycle === s.cycle ? s.evaluation.levelRank : (s.analyses.filter((a) => a.cycle === s.cycle).reduce((m, a) => Math.max(m, a.levelRank), -1));
+  const value = s.evaluation?.assetValue ?? 0;
+  return [1 - prioritised, String(99 - rank).padStart(3, '0'), 3 - value, s.identifiedAt, s.id].join('|');
+}
+
+export interface RiskRow {
+  state: RiskState;
+  sortKey: string;
+  priority: number | null;
+  needsReevaluation: boolean;
+  assetsRetired: boolean;
+}
+
+export interface RiskFilterValues {
+  status?: RiskStatus | null;
+  ownerId?: string | null;
+  level?: string | null;
+  assetId?: string | null;
+  needsReevaluation?: boolean | null;
+}
+
+export interface CriteriaInForceRow {
+  number: number;
+  criteriaId: string;
+  definition: CriteriaDefinition;
+}
+
+/** Queries over the risk register read model (the live one, or one replayed as of a past instant). */
+export class RiskRegisterQueries {
+  constructor(private readonly db: ReadDb) {}
+
+  criteriaInForce(): CriteriaInForceRow | undefined {
+    const row = this.db.prepare('SELECT number, criteria_id, definition FROM risk_register_criteria WHERE in_force = 1').get() as
+      | { number: number; criteria_id: string; definition: string }
+      | undefined;
+    return row ? { number: row.number, criteriaId: row.criteria_id, definition: JSON.parse(row.definition) } : undefined;
+  }
+
+  byId(id: string): RiskRow | null {
+    return this.page({}, null, 1, id).rows[0] ?? null;
+  }
+
+  /** Risks in register order after `afterKey`, with their priority and flags computed for the whole register. */
+  page(filter: RiskFilterValues, afterKey: string | null, limit: number, onlyId?: string): { rows: RiskRow[]; total: number } {
+    const inForce = this.criteriaInForce()?.number ?? null;
+    const where: string[] = [];
+    const args: (string | number | null)[] = [];
+    if (onlyId !== undefined) {
+      where.push('r.id = ?');
+      args.push(onlyId);
+    }
+    if (filter.status) {
+      where.push('r.status = ?');
+      args.push(filter.status);
+    }
+    if (filter.ownerId) {
+      where.push('r.owner_id = ?');
+      args.push(filter.ownerId);
+    }
+    if (filter.level) {
+      where.push('r.level = ?');
+      args.push(filter.level);
+    }
+    if (filter.assetId) {
+      where.push('EXISTS (SELECT 1 FROM risk_assets ra WHERE ra.risk_id = r.id AND ra.asset_id = ?)');
+      args.push(filter.assetId);
+    }
+    const flags = `(SELECT COUNT(*) FROM risk_assets ra JOIN risk_register_retired_assets x ON x.asset_id = ra.asset_id WHERE ra.risk_id = r.id) > 0`;
+    // The SQL form of the domain's needsReevaluation(state, inForce), plus: an asset of the risk
+    // has left the inventory (avoided elsewhere, Art.17) and the risk is still open.
+    const needs = `(r.status NOT IN ('CLOSED') AND (r.status = 'ANALYSED' OR (r.status IN ('RETAINED', 'TO_TREAT') AND ? IS NOT NULL AND (r.eval_criteria_number IS NULL OR r.eval_criteria_number != ?)) OR (r.status != 'ACCEPTED' AND ${flags})))`;
+    if (filter.needsReevaluation !== undefined && filter.needsReevaluation !== null) {
+      where.push(`${needs} = ?`);
+      args.push(inForce, inForce, filter.needsReevaluation ? 1 : 0);
+    }
+    const ranked = `SELECT r.*, CASE WHEN r.prioritised = 1 THEN ROW_NUMBER() OVER (PARTITION BY r.prioritised ORDER BY r.sort_key) END AS priority FROM risks r`;
+    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM (${ranked}) r ${whereSql}`).get(...args) as { n: number }).n;
+    const pageWhere = afterKey === null ? whereSql : `${whereSql ? whereSql + ' AND' : 'WHERE'} r.sort_key > ?`;
+    const rows = this.db
+      .prepare(`SELECT r.doc, r.sort_key, r.priority, ${needs} AS needs, ${flags} AS retired FROM (${ranked}) r ${pageWhere} ORDER BY r.sort_key LIMIT ?`)
+      .all(inForce, inForce, ...args, ...(afterKey === null ? [] : [afterKey]), limit) as { doc: string; sort_key: string; priority: number | null; needs: number; retired: number }[];
+    return {
+      total,
+      rows: rows.map((r) => {
+        const state = JSON.parse(r.doc) as RiskState;
+        return {
+          state,
+          sortKey: r.sort_key,
+          priority: r.priority,
+          needsReevaluation: r.needs === 1,
+          assetsRetired: r.retired === 1,
+        };
+      }),
+    };
+  }
+
+  /** Counts of open, analysed risks per likelihood x impact and per level, through the matrix of the criteria in force. */
+  heatMap(): { criteria?: CriteriaInForceRow; cells: Map<string, number> } {
+    const criteria = this.criteriaInForce();
+    const cells = new Map<string, number>();
+    if (!criteria) return { cells };
+    const rows = this.db.prepare("SELECT doc FROM risks WHERE status != 'CLOSED' AND level IS NOT NULL").all() as { doc: string }[];
+    for (const { doc } of rows) {
+      const s = JSON.parse(doc) as RiskState;
+      if (s.likelihood === undefined || s.impact === undefined) continue;
+      if (s.likelihood > criteria.definition.likelihoodLevels.length || s.impact > criteria.definition.impactLevels.length) continue;
+      const key = `${s.likelihood}:${s.impact}`;
+      cells.set(key, (cells.get(key) ?? 0) + 1);
+    }
+    return { criteria, cells };
+  }
+}
