@@ -147,6 +147,12 @@ export interface EventStore {
   headPosition(): Promise<string | null>;
   /** The stream's version (revision of its last event), -1 when it does not exist. */
   streamVersion(streamId: string): Promise<number>;
+  /**
+   * The append committed earlier under this idempotency key (its events, duplicate: true), or
+   * null. Lets the application answer a retried command with its first result before deciding
+   * again (a second decide could fail or differ, e.g. a name that the first append now uses).
+   */
+  findIdempotentAppend(idempotencyKey: string): Promise<AppendResult | null>;
   /** Durable catch-up subscription to the whole log: replays from the checkpoint, then follows live appends. */
   subscribeToAll(options: SubscribeOptions): SubscriptionHandle;
   health(): Promise<StoreHealth>;

@@ -1,0 +1,37 @@
+/**
+ * Errors raised by the event store adapters besides the port's WrongExpectedVersionError and
+ * hash-chain's InvalidPositionError. They live outside the port file so that the port stays the
+ * shared contract; adapters and callers import them from here (or from ./index.js).
+ */
+
+/** The append itself is malformed (empty stream id, missing event id, data not an object...). */
+export class InvalidAppendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidAppendError';
+  }
+}
+
+/** An event id is already stored (event ids are unique across the whole log). */
+export class DuplicateEventIdError extends Error {
+  constructor(readonly eventId: string, readonly streamId: string) {
+    super(`Event ${eventId} (stream ${streamId}) is already stored`);
+    this.name = 'DuplicateEventIdError';
+  }
+}
+
+/** The store was closed (or is closing) when the operation was requested. */
+export class EventStoreClosedError extends Error {
+  constructor(adapter: string) {
+    super(`The ${adapter} event store is closed`);
+    this.name = 'EventStoreClosedError';
+  }
+}
+
+/** The stored schema is newer than this build understands (or otherwise unusable). */
+export class EventStoreSchemaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EventStoreSchemaError';
+  }
+}

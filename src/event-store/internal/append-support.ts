@@ -1,0 +1,156 @@
+/**
+ * Adapter-independent parts of an append: input validation, JSON normalisation, the expected
+ * version check and the construction of hashed RecordedEvents. Shared by the SQLite and the
+ * in-memory adapters (and meant for the PostgreSQL/KurrentDB ones) so that they hash and store
+ * exactly the same bytes.
+ */
+import type { EventMetadata, ExpectedVersion, NewEvent, RecordedEvent } from '../event-store.port.js';
+import { encodePosition } from '../hash-chain.js';
+import { fastChainHash, fastEventHash } from './fast-hash.js';
+import { InvalidAppendError } from '../errors.js';
+
+/**
+ * An event after validation and JSON normalisation: `data`/`metadata` are the parsed form of
+ * `dataJson`/`metadataJson`, i.e. exactly what a reader gets back and what the hash covers
+ * (undefined properties dropped, Dates turned into strings, and so on). Normalising once, when
+ * append() is called, also snapshots the caller's objects: mutating them afterwards changes nothing.
+ */
+export interface PreparedEvent {
+  eventId: string;
+  type: string;
+  schemaVersion: number;
+  data: Record<string, unknown>;
+  metadata: EventMetadata;
+  dataJson: string;
+  metadataJson: string;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function validateStreamId(streamId: unknown): asserts streamId is string {
+  if (typeof streamId !== 'string' || streamId.length === 0) {
+    throw new InvalidAppendError('streamId must be a non-empty string');
+  }
+}
+
+export function prepareEvents(streamId: string, events: readonly NewEvent[]): PreparedEvent[] {
+  validateStreamId(streamId);
+  if (!Array.isArray(events)) throw new InvalidAppendError('events must be an array');
+  const prepared: PreparedEvent[] = new Array(events.length);
+  const seen = events.length > 1 ? new Set<string>() : null;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as NewEvent | undefined;
+    if (!isPlainObject(e)) throw new InvalidAppendError(`events[${i}] must be an object`);
+    const { eventId, type, schemaVersion, data, metadata } = e;
+    if (typeof eventId !== 'string' || eventId.length === 0) {
+      throw new InvalidAppendError(`events[${i}].eventId must be a non-empty string`);
+    }
+    if (typeof type !== 'string' || type.length === 0) {
+      throw new InvalidAppendError(`events[${i}].type must be a non-empty string`);
+    }
+    if (!Number.isSafeInteger(schemaVersion) || schemaVersion < 0) {
+      throw new InvalidAppendError(`events[${i}].schemaVersion must be a non-negative integer`);
+    }
+    if (!isPlainObject(data)) throw new InvalidAppendError(`events[${i}].data must be an object`);
+    if (!isPlainObject(metadata)) throw new InvalidAppendError(`events[${i}].metadata must be an object`);
+    if (seen) {
+      if (seen.has(eventId)) throw new InvalidAppendError(`eventId ${eventId} appears twice in one append`);
+      seen.add(eventId);
+    }
+    let dataJson: string;
+    let metadataJson: string;
+    try {
+      dataJson = JSON.stringify(data);
+      metadataJson = JSON.stringify(metadata);
+    } catch (err) {
+      throw new InvalidAppendError(`events[${i}] is not JSON-serialisable: ${(err as Error).message}`);
+    }
+    prepared[i] = {
+      eventId,
+      type,
+      schemaVersion,
+      data: JSON.parse(dataJson) as Record<string, unknown>,
+      metadata: JSON.parse(metadataJson) as EventMetadata,
+      dataJson,
+      metadataJson,
+    };
+  }
+  return prepared;
+}
+
+/** True when a stream at `actual` (-1: no stream) satisfies the expected version. */
+export function expectedVersionMatches(expected: ExpectedVersion, actual: number): boolean {
+  switch (expected.kind) {
+    case 'any':
+      return true;
+    case 'no_stream':
+      return actual === -1;
+    case 'exact':
+      return actual === expected.version;
+    default:
+      return false;
+  }
+}
+
+export function validateExpectedVersion(expected: unknown): asserts expected is ExpectedVersion {
+  if (!isPlainObject(expected)) throw new InvalidAppendError('options.expectedVersion is required');
+  const kind = expected.kind;
+  if (kind === 'any' || kind === 'no_stream') return;
+  if (kind === 'exact' && Number.isSafeInteger(expected.version) && (expected.version as number) >= -1) return;
+  throw new InvalidAppendError(`invalid expectedVersion ${JSON.stringify(expected)}`);
+}
+
+export function validateIdempotencyKey(key: unknown): asserts key is string | undefined {
+  if (key !== undefined && (typeof key !== 'string' || key.length === 0)) {
+    throw new InvalidAppendError('options.idempotencyKey must be a non-empty string when given');
+  }
+}
+
+/**
+ * Builds the stored form of one event: per-stream hash over the canonical event and the global
+ * chain link. The returned object is what append() resolves with and what the store persists.
+ */
+export function recordEvent(
+  streamId: string,
+  revision: number,
+  positionNumber: number,
+  prevHash: string,
+  previousChainHash: string,
+  recordedAt: string,
+  e: PreparedEvent,
+): RecordedEvent {
+  const hash = fastEventHash({
+    streamId,
+    revision,
+    eventId: e.eventId,
+    type: e.type,
+    schemaVersion: e.schemaVersion,
+    data: e.data,
+    metadata: e.metadata,
+    prevHash,
+  });
+  const position = encodePosition(positionNumber);
+  return {
+    eventId: e.eventId,
+    type: e.type,
+    schemaVersion: e.schemaVersion,
+    data: e.data,
+    metadata: e.metadata,
+    streamId,
+    revision,
+    position,
+    recordedAt,
+    prevHash,
+    hash,
+    chainHash: fastChainHash(previousChainHash, position, hash),
+  };
+}
+
+/** Validates a maxCount-like option. */
+export function normaliseCount(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer`);
+  return value;
+}

@@ -1,0 +1,46 @@
+/**
+ * SQLite schema of the event store, versioned with PRAGMA user_version. Add a migration step
+ * (and bump SCHEMA_VERSION) for every change; never edit a step that has shipped.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const MIGRATIONS: Record<number, string> = {
+  1: `
+    CREATE TABLE IF NOT EXISTS events (
+      position       INTEGER PRIMARY KEY,
+      event_id       TEXT    NOT NULL UNIQUE,
+      stream_id      TEXT    NOT NULL,
+      revision       INTEGER NOT NULL,
+      type           TEXT    NOT NULL,
+      schema_version INTEGER NOT NULL,
+      data           TEXT    NOT NULL,
+      metadata       TEXT    NOT NULL,
+      recorded_at    TEXT    NOT NULL,
+      prev_hash      TEXT    NOT NULL,
+      hash           TEXT    NOT NULL,
+      chain_hash     TEXT    NOT NULL,
+      UNIQUE (stream_id, revision)
+    );
+    -- One row per stream, written in the same transaction as its events: the compare-and-set
+    -- target of the expected-version check, and the per-stream chain head (last_hash).
+    CREATE TABLE IF NOT EXISTS streams (
+      stream_id TEXT    PRIMARY KEY,
+      version   INTEGER NOT NULL,
+      last_hash TEXT    NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS idempotency (
+      key            TEXT    PRIMARY KEY,
+      stream_id      TEXT    NOT NULL,
+      first_position INTEGER NOT NULL,
+      last_position  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    -- The log is append-only: the hash chain is the evidence, these triggers are the fence.
+    CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+      BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+      BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+  `,
+};
+
+export const EVENT_COLUMNS =
+  'position, event_id, stream_id, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash, chain_hash';

@@ -1,0 +1,613 @@
+/**
+ * Embedded event store on SQLite (better-sqlite3).
+ *
+ * - One connection, opened once with WAL and synchronous=FULL: a promise returned by append()
+ *   resolves only after COMMIT returned, i.e. after the WAL was fsynced.
+ * - Group commit: append() only validates, snapshots the events as JSON and enqueues. A flusher
+ *   (scheduled with setImmediate, so every append issued in the same turn of the event loop joins
+ *   it) writes up to maxBatch appends in ONE immediate transaction, i.e. one fsync. Each append is
+ *   checked against the streams table plus what earlier appends of the same batch wrote, so a
+ *   losing append fails alone with WrongExpectedVersionError while the others commit.
+ * - Positions are SQLite rowids assigned by the writer (gap-free); the global chain hash is kept
+ *   in memory and reloaded inside the write transaction whenever PRAGMA data_version shows that
+ *   another connection (another process on the same file) committed in between.
+ * - Subscriptions are woken by the flusher after each commit and poll every pollIntervalMs, so
+ *   writes by other processes on the same file are delivered as well.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  WrongExpectedVersionError,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type ExpectedVersion,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type StoreHealth,
+  type SubscribeOptions,
+  type SubscriptionHandle,
+} from '../event-store.port.js';
+import { LOG_GENESIS, decodePosition, encodePosition, genesisHash, InvalidPositionError } from '../hash-chain.js';
+import { DuplicateEventIdError, EventStoreClosedError, EventStoreSchemaError } from '../errors.js';
+import {
+  expectedVersionMatches,
+  normaliseCount,
+  prepareEvents,
+  recordEvent,
+  validateExpectedVersion,
+  validateIdempotencyKey,
+  validateStreamId,
+  type PreparedEvent,
+} from '../internal/append-support.js';
+import { startCatchUpSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
+import { EVENT_COLUMNS, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+export interface SqliteEventStoreOptions {
+  /** Database file; its directory is created if missing. */
+  path: string;
+  /** How often a caught-up subscription looks for writes by other processes. Default 250 ms. */
+  pollIntervalMs?: number;
+  /** Most appends written in one transaction. Default 1000. */
+  maxBatch?: number;
+  /** SQLite busy timeout when another process holds the write lock. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/** Counters of the group commit, for benchmarks and diagnostics. */
+export interface SqliteEventStoreStats {
+  /** Write transactions committed (or attempted). */
+  transactions: number;
+  /** Appends settled (committed, duplicate or rejected by the flusher). */
+  appends: number;
+  /** Events written. */
+  events: number;
+  /** Largest number of appends in one transaction. */
+  largestBatch: number;
+}
+
+interface PendingAppend {
+  streamId: string;
+  events: PreparedEvent[];
+  expected: ExpectedVersion;
+  key: string | undefined;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
+interface BatchResult {
+  outcomes: Outcome[];
+  /** Head position and global chain hash after the batch. */
+  position: number;
+  chain: string;
+  written: number;
+}
+
+/** Raw row, in EVENT_COLUMNS order. */
+type EventRow = [
+  position: number,
+  eventId: string,
+  streamId: string,
+  revision: number,
+  type: string,
+  schemaVersion: number,
+  data: string,
+  metadata: string,
+  recordedAt: string,
+  prevHash: string,
+  hash: string,
+  chainHash: string,
+];
+
+// Loosely typed statement: rows are cast where they are used.
+type Stmt = Database.Statement<unknown[], unknown>;
+
+interface Statements {
+  insertEvent: Stmt;
+  selectStream: Stmt;
+  upsertStream: Stmt;
+  selectKey: Stmt;
+  insertKey: Stmt;
+  eventsBetween: Stmt;
+  readStream: Stmt;
+  readAll: Stmt;
+  readAllTyped: Map<number, Stmt>;
+  head: Stmt;
+  headWithChain: Stmt;
+  streamVersion: Stmt;
+  dataVersion: Stmt;
+  eventIdExists: Stmt;
+}
+
+const DEFAULT_READ_COUNT = 1000;
+const MAX_TYPED_STATEMENTS = 64;
+
+export class SqliteEventStore implements EventStore {
+  readonly adapterName = 'sqlite';
+  readonly path: string;
+  private readonly pollIntervalMs: number;
+  private readonly maxBatch: number;
+  private readonly busyTimeoutMs: number;
+
+  private db: Database.Database | null = null;
+  private s!: Statements;
+  private writeTransaction!: Database.Transaction<(batch: PendingAppend[]) => BatchResult>;
+  private state: 'new' | 'open' | 'closing' | 'closed' = 'new';
+  private closing: Promise<void> | null = null;
+
+  private queue: PendingAppend[] = [];
+  private flushScheduled = false;
+  private lastPosition = 0;
+  private lastChainHash = LOG_GENESIS;
+  private dataVersion = 0;
+
+  private readonly wake = new WakeSignal();
+  private readonly subscriptions = new Set<ManagedSubscription>();
+  private readonly counters: SqliteEventStoreStats = { transactions: 0, appends: 0, events: 0, largestBatch: 0 };
+
+  constructor(options: { path: string; pollIntervalMs?: number; maxBatch?: number; busyTimeoutMs?: number }) {
+    if (!options || typeof options.path !== 'string' || options.path.length === 0) {
+      throw new TypeError('SqliteEventStore: options.path is required');
+    }
+    this.path = options.path;
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    if (!(this.pollIntervalMs > 0)) throw new RangeError('pollIntervalMs must be > 0');
+    if (!Number.isSafeInteger(this.maxBatch) || this.maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async init(): Promise<void> {
+    this.open();
+  }
+
+  /** Opens the database on first use (init() is optional); throws once the store is closed. */
+  private open(): Database.Database {
+    if (this.db) {
+      if (this.state !== 'open') throw new EventStoreClosedError(this.adapterName);
+      return this.db;
+    }
+    if (this.state !== 'new') throw new EventStoreClosedError(this.adapterName);
+
+    const inMemory = this.path === ':memory:' || this.path.startsWith('file::memory:');
+    if (!inMemory) mkdirSync(dirname(this.path), { recursive: true });
+    const db = new Database(this.path, { timeout: this.busyTimeoutMs });
+    try {
+      // Pragmas once, at open, on the only connection (pitfall 10). busy_timeout first: switching
+      // to WAL needs a lock that another process may hold for a moment.
+      db.pragma(`busy_timeout = ${Math.floor(this.busyTimeoutMs)}`);
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (!inMemory && String(mode).toLowerCase() !== 'wal') {
+        throw new EventStoreSchemaError(`could not switch ${this.path} to WAL (journal_mode=${String(mode)})`);
+      }
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      this.migrate(db);
+      this.s = this.prepareStatements(db);
+      this.writeTransaction = db.transaction((batch: PendingAppend[]) => this.writeBatch(batch));
+      const head = this.s.headWithChain.get() as [number, string] | undefined;
+      this.lastPosition = head ? head[0] : 0;
+      this.lastChainHash = head ? head[1] : LOG_GENESIS;
+      this.dataVersion = this.s.dataVersion.get() as number;
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.db = db;
+    this.state = 'open';
+    return db;
+  }
+
+  private migrate(db: Database.Database): void {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new EventStoreSchemaError(
+        `${this.path} has event store schema version ${current}; this build knows up to ${SCHEMA_VERSION}`,
+      );
+    }
+    if (current === SCHEMA_VERSION) return;
+    // Re-read inside an immediate transaction: another process may be creating the schema too.
+    db.transaction(() => {
+      let version = db.pragma('user_version', { simple: true }) as number;
+      while (version < SCHEMA_VERSION) {
+        version++;
+        const step = MIGRATIONS[version];
+        if (!step) throw new EventStoreSchemaError(`missing migration to schema version ${version}`);
+        db.exec(step);
+        db.pragma(`user_version = ${version}`);
+      }
+    }).immediate();
+  }
+
+  private prepareStatements(db: Database.Database): Statements {
+    const raw = (sql: string): Stmt => db.prepare(sql).raw(true) as Stmt;
+    const pluck = (sql: string): Stmt => db.prepare(sql).pluck(true) as Stmt;
+    return {
+      insertEvent: db.prepare(
+        `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ) as Stmt,
+      selectStream: raw('SELECT version, last_hash FROM streams WHERE stream_id = ?'),
+      upsertStream: db.prepare(
+        `INSERT INTO streams (stream_id, version, last_hash) VALUES (?, ?, ?)
+         ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, last_hash = excluded.last_hash`,
+      ) as Stmt,
+      selectKey: raw('SELECT stream_id, first_position, last_position FROM idempotency WHERE key = ?'),
+      insertKey: db.prepare(
+        'INSERT INTO idempotency (key, stream_id, first_position, last_position) VALUES (?, ?, ?, ?)',
+      ) as Stmt,
+      eventsBetween: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position`),
+      readStream: raw(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision BETWEEN ? AND ? ORDER BY revision`,
+      ),
+      readAll: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+      readAllTyped: new Map(),
+      head: pluck('SELECT MAX(position) FROM events'),
+      headWithChain: raw('SELECT position, chain_hash FROM events ORDER BY position DESC LIMIT 1'),
+      streamVersion: pluck('SELECT version FROM streams WHERE stream_id = ?'),
+      dataVersion: pluck('PRAGMA data_version'),
+      eventIdExists: pluck('SELECT 1 FROM events WHERE event_id = ?'),
+    };
+  }
+
+  /** Writes what is queued, stops the subscriptions, then closes the database. Idempotent. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    if (this.state === 'new') {
+      this.state = 'closed';
+      this.closing = Promise.resolve();
+      return this.closing;
+    }
+    this.state = 'closing';
+    this.closing = (async () => {
+      try {
+        while (this.queue.length > 0) this.flushBatch();
+      } finally {
+        await Promise.all([...this.subscriptions].map((sub) => sub.close()));
+        this.db?.close();
+        this.db = null;
+        this.state = 'closed';
+      }
+    })();
+    return this.closing;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  append(streamId: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
+    let prepared: PreparedEvent[];
+    try {
+      this.open();
+      validateExpectedVersion(options?.expectedVersion);
+      validateIdempotencyKey(options.idempotencyKey);
+      prepared = prepareEvents(streamId, events);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({
+        streamId,
+        events: prepared,
+        expected: options.expectedVersion,
+        key: options.idempotencyKey,
+        resolve,
+        reject,
+      });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.onFlushTimer);
+      }
+    });
+  }
+
+  private readonly onFlushTimer = (): void => {
+    this.flushScheduled = false;
+    if (this.queue.length === 0 || !this.db) return;
+    this.flushBatch();
+    if (this.queue.length > 0 && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.onFlushTimer);
+    }
+  };
+
+  /** Commits up to maxBatch queued appends in one transaction and settles their promises. */
+  private flushBatch(): void {
+    const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
+    this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
+
+    let outcomes: Outcome[];
+    try {
+      outcomes = this.commit(batch);
+    } catch (batchError) {
+      // Something other than a version conflict failed and the whole transaction rolled back.
+      // A constraint violation (a duplicate event id) belongs to one append: retry each append
+      // alone so that only the culprit fails. Anything else (busy, I/O, disk full) fails them all.
+      const isConstraint = String((batchError as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_CONSTRAINT');
+      outcomes =
+        batch.length === 1 || !isConstraint
+          ? batch.map((append) => ({ ok: false, error: this.translateError(batchError, append) }) as Outcome)
+          : batch.map((append) => {
+              try {
+                return this.commit([append])[0]!;
+              } catch (error) {
+                return { ok: false, error: this.translateError(error, append) };
+              }
+            });
+    }
+
+    let committed = false;
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) {
+        if (!outcome.result.duplicate && outcome.result.events.length > 0) committed = true;
+        batch[i]!.resolve(outcome.result);
+      } else {
+        batch[i]!.reject(outcome.error);
+      }
+    }
+    this.counters.appends += batch.length;
+    if (batch.length > this.counters.largestBatch) this.counters.largestBatch = batch.length;
+    if (committed) this.wake.notify();
+  }
+
+  /**
+   * One immediate transaction over the batch. Version conflicts become per-append outcomes;
+   * any other error aborts (and rolls back) the whole batch. In-memory state (head position,
+   * chain hash) changes only once COMMIT has returned.
+   */
+  private commit(batch: PendingAppend[]): Outcome[] {
+    this.counters.transactions++;
+    const done = this.writeTransaction.immediate(batch);
+    this.lastPosition = done.position;
+    this.lastChainHash = done.chain;
+    this.counters.events += done.written;
+    return done.outcomes;
+  }
+
+  /** Body of the write transaction (wrapped once in db.transaction at open). */
+  private writeBatch(batch: PendingAppend[]): BatchResult {
+      const s = this.s;
+      let written = 0;
+      // Another connection committed since our last transaction: reload the global chain head.
+      const dataVersion = s.dataVersion.get() as number;
+      if (dataVersion !== this.dataVersion) {
+        const head = s.headWithChain.get() as [number, string] | undefined;
+        this.lastPosition = head ? head[0] : 0;
+        this.lastChainHash = head ? head[1] : LOG_GENESIS;
+        this.dataVersion = dataVersion;
+      }
+      let position = this.lastPosition;
+      let chain = this.lastChainHash;
+      const recordedAt = new Date().toISOString();
+      const outcomes: Outcome[] = new Array(batch.length);
+      // Stream heads and idempotency keys written earlier in this batch.
+      let streams: Map<string, { version: number; lastHash: string }> | null = null;
+      let keys: Map<string, AppendResult> | null = null;
+
+      for (let i = 0; i < batch.length; i++) {
+        const a = batch[i]!;
+        const { streamId, events, key } = a;
+
+        if (key !== undefined) {
+          const earlier = keys?.get(key) ?? this.findByKey(key);
+          if (earlier) {
+            outcomes[i] = { ok: true, result: { ...earlier, events: earlier.events.slice(), duplicate: true } };
+            continue;
+          }
+        }
+
+        let version: number;
+        let lastHash: string;
+        const inBatch = streams?.get(streamId);
+        if (inBatch) {
+          version = inBatch.version;
+          lastHash = inBatch.lastHash;
+        } else {
+          const row = s.selectStream.get(streamId) as [number, string] | undefined;
+          version = row ? row[0] : -1;
+          lastHash = row ? row[1] : '';
+        }
+        if (!expectedVersionMatches(a.expected, version)) {
+          outcomes[i] = { ok: false, error: new WrongExpectedVersionError(streamId, a.expected, version) };
+          continue;
+        }
+        if (events.length === 0) {
+          outcomes[i] = {
+            ok: true,
+            result: { streamId, nextExpectedVersion: version, position: encodePosition(position), events: [], duplicate: false },
+          };
+          continue;
+        }
+
+        let prevHash = version === -1 ? genesisHash(streamId) : lastHash;
+        const firstPosition = position + 1;
+        const recorded: RecordedEvent[] = new Array(events.length);
+        for (let j = 0; j < events.length; j++) {
+          const p = events[j]!;
+          position++;
+          const r = recordEvent(streamId, version + 1 + j, position, prevHash, chain, recordedAt, p);
+          s.insertEvent.run(
+            position, p.eventId, streamId, r.revision, p.type, p.schemaVersion,
+            p.dataJson, p.metadataJson, recordedAt, prevHash, r.hash, r.chainHash,
+          );
+          recorded[j] = r;
+          prevHash = r.hash;
+          chain = r.chainHash!;
+        }
+        version += events.length;
+        written += events.length;
+        s.upsertStream.run(streamId, version, prevHash);
+        (streams ??= new Map()).set(streamId, { version, lastHash: prevHash });
+        const result: AppendResult = {
+          streamId,
+          nextExpectedVersion: version,
+          position: recorded[recorded.length - 1]!.position,
+          events: recorded,
+          duplicate: false,
+        };
+        if (key !== undefined) {
+          s.insertKey.run(key, streamId, firstPosition, position);
+          (keys ??= new Map()).set(key, result);
+        }
+        outcomes[i] = { ok: true, result };
+      }
+      return { outcomes, position, chain, written };
+  }
+
+  /** The committed append that used this idempotency key, as append() returned it. */
+  private findByKey(key: string): AppendResult | undefined {
+    const row = this.s.selectKey.get(key) as [string, number, number] | undefined;
+    if (!row) return undefined;
+    const events = (this.s.eventsBetween.all(row[1], row[2]) as EventRow[]).map(toRecorded);
+    const last = events[events.length - 1]!;
+    return { streamId: row[0], nextExpectedVersion: last.revision, position: last.position, events, duplicate: true };
+  }
+
+  private translateError(error: unknown, append: PendingAppend): unknown {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'SQLITE_CONSTRAINT_UNIQUE' && /event_id/.test(String((error as Error).message))) {
+      try {
+        const dup = append.events.find((e) => this.s.eventIdExists.get(e.eventId) !== undefined);
+        if (dup) return new DuplicateEventIdError(dup.eventId, append.streamId);
+      } catch {
+        // fall through to the original error
+      }
+    }
+    return error;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.open();
+    validateStreamId(streamId);
+    const from = normaliseCount(options.fromRevision, 0, 'fromRevision');
+    const to = normaliseCount(options.toRevision, Number.MAX_SAFE_INTEGER, 'toRevision');
+    if (from > to) return [];
+    return (this.s.readStream.all(streamId, from, to) as EventRow[]).map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.open();
+    return this.readPage(options.after ?? null, normaliseCount(options.maxCount, DEFAULT_READ_COUNT, 'maxCount'), options.types);
+  }
+
+  private readPage(after: string | null, maxCount: number, types?: string[]): RecordedEvent[] {
+    const from = after === null ? 0 : positionNumber(after);
+    if (maxCount === 0) return [];
+    let rows: EventRow[];
+    if (types === undefined || types === null) {
+      rows = this.s.readAll.all(from, maxCount) as EventRow[];
+    } else {
+      if (!Array.isArray(types)) throw new TypeError('types must be an array of strings');
+      if (types.length === 0) return [];
+      rows = this.typedStatement(types.length).all(from, ...types, maxCount) as EventRow[];
+    }
+    const out: RecordedEvent[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = toRecorded(rows[i]!);
+    return out;
+  }
+
+  private typedStatement(count: number): Stmt {
+    let stmt = this.s.readAllTyped.get(count);
+    if (!stmt) {
+      const placeholders = new Array(count).fill('?').join(', ');
+      stmt = this.db!.prepare(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND type IN (${placeholders}) ORDER BY position LIMIT ?`,
+      ).raw(true) as Stmt;
+      if (this.s.readAllTyped.size < MAX_TYPED_STATEMENTS) this.s.readAllTyped.set(count, stmt);
+    }
+    return stmt;
+  }
+
+  async headPosition(): Promise<string | null> {
+    this.open();
+    const head = this.s.head.get() as number | null;
+    return head === null || head === undefined ? null : encodePosition(head);
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    this.open();
+    validateStreamId(streamId);
+    const version = this.s.streamVersion.get(streamId) as number | undefined;
+    return version ?? -1;
+  }
+
+  async findIdempotentAppend(idempotencyKey: string): Promise<AppendResult | null> {
+    this.open();
+    validateIdempotencyKey(idempotencyKey);
+    if (idempotencyKey === undefined) return null;
+    return this.findByKey(idempotencyKey) ?? null;
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  subscribeToAll(options: SubscribeOptions): SubscriptionHandle {
+    this.open();
+    const sub = startCatchUpSubscription(
+      {
+        readPage: (after, max) => {
+          if (this.state !== 'open') throw new EventStoreClosedError(this.adapterName);
+          return this.readPage(after, max);
+        },
+        wake: this.wake,
+        pollIntervalMs: this.pollIntervalMs,
+        defaultBatchSize: 500,
+      },
+      options,
+    );
+    this.subscriptions.add(sub);
+    void sub.ended.then(() => this.subscriptions.delete(sub));
+    return { close: () => sub.close() };
+  }
+
+  // ---------------------------------------------------------------- diagnostics
+
+  async health(): Promise<StoreHealth> {
+    try {
+      const headPosition = await this.headPosition();
+      return { ok: true, adapter: this.adapterName, details: { path: this.path, headPosition } };
+    } catch (error) {
+      return {
+        ok: false,
+        adapter: this.adapterName,
+        details: { path: this.path, error: error instanceof Error ? error.message : String(error) },
+      };
+    }
+  }
+
+  /** Group-commit counters since the store was created. */
+  stats(): SqliteEventStoreStats {
+    return { ...this.counters };
+  }
+}
+
+function positionNumber(after: string): number {
+  if (typeof after !== 'string') throw new InvalidPositionError(String(after));
+  const n = decodePosition(after);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidPositionError(after);
+  return Number(n);
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    eventId: row[1],
+    type: row[4],
+    schemaVersion: row[5],
+    data: JSON.parse(row[6]) as Record<string, unknown>,
+    metadata: JSON.parse(row[7]) as RecordedEvent['metadata'],
+    streamId: row[2],
+    revision: row[3],
+    position: encodePosition(row[0]),
+    recordedAt: row[8],
+    prevHash: row[9],
+    hash: row[10],
+    chainHash: row[11],
+  };
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from '@jest/globals';
+import { InMemoryEventStore } from '../../src/event-store/memory/in-memory-event-store.js';
+import { createEventStore, EventStoreConfigError } from '../../src/event-store/create-event-store.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
+import { runEventStoreContract } from './event-store.contract.js';
+
+runEventStoreContract('memory', async () => {
+  const store = new InMemoryEventStore();
+  return { store, cleanup: () => store.close() };
+});
+
+describe('createEventStore', () => {
+  it('builds the memory and sqlite adapters', async () => {
+    expect(createEventStore({ kind: 'memory' })).toBeInstanceOf(InMemoryEventStore);
+    const sqlite = createEventStore({ kind: 'sqlite', sqlitePath: '/tmp/never-opened.sqlite' });
+    expect(sqlite).toBeInstanceOf(SqliteEventStore);
+    expect(sqlite.adapterName).toBe('sqlite');
+    await sqlite.close(); // never opened: nothing to do, nothing created
+  });
+
+  it('refuses the planned adapters with a clear configuration error', () => {
+    expect(() => createEventStore({ kind: 'postgres', databaseUrl: 'postgres://x' })).toThrow(EventStoreConfigError);
+    expect(() => createEventStore({ kind: 'postgres' })).toThrow(
+      'EVENT_STORE=postgres is planned but not available in this build; use sqlite or memory',
+    );
+    expect(() => createEventStore({ kind: 'kurrentdb' })).toThrow(
+      'EVENT_STORE=kurrentdb is planned but not available in this build; use sqlite or memory',
+    );
+    expect(() => createEventStore({ kind: 'mongo' as never })).toThrow(EventStoreConfigError);
+  });
+});
