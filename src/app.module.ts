@@ -13,6 +13,7 @@ import { GraphqlAuthGuard } from './identity/graphql/auth.guard.js';
 import { TokenVerifier } from './identity/token-verifier.js';
 import { PlatformModule } from './platform/platform.module.js';
 import { RiskRegisterModule } from './risk-register/risk-register.module.js';
+import { TreatmentPlanModule } from './treatment-plan/treatment-plan.module.js';
 import { RiskCriteriaModule } from './risk-criteria/risk-criteria.module.js';
 
 @Module({
@@ -28,6 +29,7 @@ import { RiskCriteriaModule } from './risk-criteria/risk-criteria.module.js';
     RiskCriteriaModule,
     BaselineCataloguesModule,
     RiskRegisterModule,
+    TreatmentPlanModule,
   ],
   controllers: [HealthController],
   providers: [EventLogResolver, { provide: APP_GUARD, useClass: GraphqlAuthGuard }, { provide: APP_FILTER, useClass: DomainErrorFilter }],

@@ -1,0 +1,63 @@
+import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import type { Projection } from '../../projections/projection.js';
+import type { ReadDb } from '../../projections/read-model-database.js';
+import { allCatalogues, catalogueDecider, findCatalogue, type CatalogueEvent } from '../domain/catalogue.decider.js';
+import type { BaselineCatalogueState } from '../domain/catalogue.state.js';
+
+const STREAM_PREFIX = 'baseline-catalogue-';
+
+/**
+ * Baseline catalogues (Art. 15(2)(1)): one row per imported catalogue version, in import order,
+ * holding its state as `evolve` makes it. The built-in catalogue is code and never stored.
+ */
+export class CatalogueProjection implements Projection {
+  readonly name = 'baseline-catalogues';
+  readonly schemaVersion = 1;
+
+  setup(db: ReadDb): void {
+    db.exec(`CREATE TABLE IF NOT EXISTS baseline_catalogues (
+      id TEXT PRIMARY KEY,
+      seq INTEGER NOT NULL UNIQUE,
+      doc TEXT NOT NULL
+    );`);
+  }
+
+  reset(db: ReadDb): void {
+    db.exec('DELETE FROM baseline_catalogues');
+  }
+
+  apply(event: RecordedEvent, db: ReadDb): void {
+    if (!event.streamId.startsWith(STREAM_PREFIX)) return;
+    const id = event.streamId.slice(STREAM_PREFIX.length);
+    const row = db.prepare('SELECT doc FROM baseline_catalogues WHERE id = ?').get(id) as { doc: string } | undefined;
+    const state: BaselineCatalogueState = row ? JSON.parse(row.doc) : catalogueDecider.initialState;
+    const next = catalogueDecider.evolve(state, { type: event.type, data: event.data } as CatalogueEvent);
+    if (row) db.prepare('UPDATE baseline_catalogues SET doc = ? WHERE id = ?').run(JSON.stringify(next), id);
+    else db.prepare('INSERT INTO baseline_catalogues (id, seq, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM baseline_catalogues), ?)').run(id, JSON.stringify(next));
+  }
+}
+
+/**
+ * Synchronous queries over the catalogues, for this slice's GraphQL queries and for other slices
+ * (a baseline analysis checks its results against a catalogue's requirements). Knows the
+ * built-in catalogue.
+ */
+export class CatalogueQueries {
+  constructor(private readonly db: ReadDb) {}
+
+  private imported(): BaselineCatalogueState[] {
+    const rows = this.db.prepare('SELECT doc FROM baseline_catalogues ORDER BY seq').all() as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as BaselineCatalogueState);
+  }
+
+  /** The built-in catalogue or an imported one. */
+  byId(id: string): BaselineCatalogueState | undefined {
+    const row = this.db.prepare('SELECT doc FROM baseline_catalogues WHERE id = ?').get(id) as { doc: string } | undefined;
+    return findCatalogue(id, row ? [JSON.parse(row.doc) as BaselineCatalogueState] : []);
+  }
+
+  /** The built-in catalogue first, then every imported one in import order. */
+  all(): BaselineCatalogueState[] {
+    return allCatalogues(this.imported());
+  }
+}

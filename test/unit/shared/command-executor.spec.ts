@@ -1,0 +1,89 @@
+import { describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { ExpectedVersion, type AppendOptions, type NewEvent } from '../../../src/event-store/event-store.port.js';
+import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
+import { CommandExecutor, type CommandContext } from '../../../src/shared/application/command-executor.js';
+import { createUpcasters } from '../../../src/shared/application/event-families.js';
+import { ConcurrencyConflictError } from '../../../src/shared/domain/errors.js';
+import { criteriaById, criteriaDecider, criteriaStreamId, type CriteriaCommand } from '../../../src/risk-criteria/domain/criteria.decider.js';
+import type { CriteriaDefinition } from '../../../src/risk-criteria/domain/criteria.state.js';
+
+const definition = (): CriteriaDefinition => ({
+  likelihoodLevels: ['Rare', 'Possible', 'Likely'],
+  impactLevels: ['Minor', 'Moderate', 'Severe'],
+  riskLevels: ['Low', 'Medium', 'High'],
+  matrix: [
+    ['Low', 'Low', 'Medium'],
+    ['Low', 'Medium', 'High'],
+    ['Medium', 'High', 'High'],
+  ],
+  acceptanceLevel: 'Low',
+  impactByAssetValue: [1, 2, 3],
+  baselineGapThresholds: [0.2, 0.5],
+  detailedLikelihoodThresholds: [3, 6],
+  requiredMethods: [{ minAssetValue: 1, method: 'BASELINE' }],
+  reviewIntervalDays: [
+    { level: 'Low', days: 365 },
+    { level: 'Medium', days: 180 },
+    { level: 'High', days: 90 },
+  ],
+});
+
+const member = { id: 'u-com', name: 'Committee', roles: ['COMMITTEE_MEMBER' as const] };
+const ciso = { id: 'u-ciso', name: 'CISO', roles: ['CISO' as const] };
+const ctx = (actor: CommandContext['actor']): CommandContext => ({ actor, at: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID() });
+
+/** A store that lets another writer append once, right before the executor's next append. */
+class RacingStore extends InMemoryEventStore {
+  private before?: () => Promise<void>;
+  raceOnce(write: () => Promise<void>): void {
+    this.before = write;
+  }
+  override async append(streamId: string, events: NewEvent[], options: AppendOptions) {
+    const write = this.before;
+    this.before = undefined;
+    if (write) await write();
+    return super.append(streamId, events, options);
+  }
+}
+
+describe('CommandExecutor with an entityVersion (several entities in one stream)', () => {
+  const setup = async () => {
+    const store = new RacingStore();
+    await store.init();
+    const upcasters = createUpcasters();
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, upcasters);
+    const target = (id: string) => ({ streamId: criteriaStreamId(id), decider: criteriaDecider, entityVersion: (s: Parameters<typeof criteriaById>[0]) => criteriaById(s, id)?.version ?? -1 });
+    const propose = (id: string): CriteriaCommand => ({ type: 'ProposeRiskCriteria', criteriaId: id, definition: definition(), actor: member, at: new Date().toISOString() });
+    return { store, executor, target, propose, upcasters };
+  };
+
+  it('is not a conflict when another entity of the stream was written between read and append', async () => {
+    const { store, executor, target, propose, upcasters } = await setup();
+    const a = (await executor.execute(target('a'), propose('a'), ctx(member))).state;
+    const version = criteriaById(a, 'a')!.version;
+    // Someone proposes version b while the CISO approves a with the version they read.
+    store.raceOnce(async () => {
+      const current = await store.streamVersion(criteriaStreamId());
+      const [e] = criteriaDecider.decide(propose('b'), (await executor.load(criteriaStreamId(), criteriaDecider)).state);
+      await store.append(criteriaStreamId(), [{ eventId: randomUUID(), type: e!.type, schemaVersion: upcasters.schemaVersionOf(e!.type), data: e!.data as Record<string, unknown>, metadata: { actor: member, occurredAt: new Date().toISOString(), correlationId: 'x', causationId: 'x' } }], { expectedVersion: ExpectedVersion.exact(current) });
+    });
+    const approve: CriteriaCommand = { type: 'ApproveRiskCriteria', criteriaId: 'a', expectedVersion: version, actor: ciso, at: new Date().toISOString() };
+    const result = await executor.execute(target('a'), approve, ctx(ciso), version);
+    expect(criteriaById(result.state, 'a')).toMatchObject({ status: 'IN_FORCE' });
+    expect(criteriaById(result.state, 'b')).toMatchObject({ status: 'PROPOSED', number: 2 });
+  });
+
+  it("is a conflict, naming the entity's own version, when that entity was written between read and append", async () => {
+    const { store, executor, target, propose } = await setup();
+    const a = (await executor.execute(target('a'), propose('a'), ctx(member))).state;
+    const version = criteriaById(a, 'a')!.version;
+    const approve = (expectedVersion?: number): CriteriaCommand => ({ type: 'ApproveRiskCriteria', criteriaId: 'a', expectedVersion, actor: ciso, at: new Date().toISOString() });
+    store.raceOnce(async () => {
+      await executor.execute(target('a'), approve(), ctx({ ...ciso, id: 'u-ciso-2' }));
+    });
+    const error = await executor.execute(target('a'), approve(version), ctx(ciso), version).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConcurrencyConflictError);
+    expect(error).toMatchObject({ expectedVersion: version, actualVersion: version + 1 });
+  });
+});
