@@ -7,7 +7,9 @@ import { allProjections } from '../projections/all-projections.js';
 import { AsOfReplayer } from '../projections/as-of-replay.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { openReadModelDatabase, type ReadDb } from '../projections/read-model-database.js';
-import { CLOCK, systemClock } from '../shared/application/clock.js';
+import { CLOCK, systemClock, type Clock } from '../shared/application/clock.js';
+import { ProcessManager } from '../shared/application/process-manager.js';
+import { planRiskReactions } from '../treatment-plan/application/plan-risk-reactions.js';
 import { CommandExecutor } from '../shared/application/command-executor.js';
 import { createUpcasters } from '../shared/application/event-families.js';
 import { EventUpcasters } from '../shared/application/event-upcasting.js';
@@ -52,9 +54,24 @@ export const READ_DB = Symbol('READ_DB');
       },
     },
     {
+      // Cross-aggregate reactions (plan ↔ risks, avoidance → assets). Its own commands wait only
+      // for the projections; it must not wait for itself.
+      provide: ProcessManager,
+      inject: [EVENT_STORE, READ_DB, ProjectionRunner, EventUpcasters, CLOCK, JsonLogger],
+      useFactory: (store: EventStore, db: ReadDb, runner: ProjectionRunner, upcasters: EventUpcasters, clock: Clock, log: JsonLogger) => {
+        const executor = new CommandExecutor(store, runner, upcasters);
+        const manager = new ProcessManager('plan-risk-reactions', store, db, planRiskReactions(executor, clock), upcasters.upcast, log.child('process-manager'));
+        manager.start();
+        return manager;
+      },
+    },
+    {
+      // Client commands return once the projections AND the reactions they trigger are done
+      // (read-your-writes across aggregates: an approved plan's risks await consent at once).
       provide: CommandExecutor,
-      inject: [EVENT_STORE, ProjectionRunner, EventUpcasters],
-      useFactory: (store: EventStore, runner: ProjectionRunner, upcasters: EventUpcasters) => new CommandExecutor(store, runner, upcasters),
+      inject: [EVENT_STORE, ProjectionRunner, ProcessManager, EventUpcasters],
+      useFactory: (store: EventStore, runner: ProjectionRunner, manager: ProcessManager, upcasters: EventUpcasters) =>
+        new CommandExecutor(store, { waitFor: async (position) => { await runner.waitFor(position); await manager.waitFor(position); } }, upcasters),
     },
     {
       provide: LiveEvents,
@@ -72,7 +89,7 @@ export const READ_DB = Symbol('READ_DB');
     },
     { provide: TokenVerifier, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new TokenVerifier(config) },
   ],
-  exports: [APP_CONFIG, JsonLogger, CLOCK, EVENT_STORE, READ_DB, EventUpcasters, ProjectionRunner, CommandExecutor, LiveEvents, TokenVerifier, AsOfReplayer],
+  exports: [APP_CONFIG, JsonLogger, CLOCK, EVENT_STORE, READ_DB, EventUpcasters, ProjectionRunner, CommandExecutor, LiveEvents, TokenVerifier, AsOfReplayer, ProcessManager],
 })
 export class PlatformModule implements OnApplicationShutdown {
   constructor(
@@ -81,10 +98,12 @@ export class PlatformModule implements OnApplicationShutdown {
     private readonly runner: ProjectionRunner,
     private readonly live: LiveEvents,
     private readonly replayer: AsOfReplayer,
+    private readonly manager: ProcessManager,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.live.stop();
+    await this.manager.stop();
     await this.runner.stop();
     await this.store.close();
     this.replayer.close();

@@ -88,6 +88,12 @@ export interface ReassignAssetManager extends AssetCommandBase {
 export interface RetireAsset extends AssetCommandBase {
   type: 'RetireAsset';
   reason: string;
+  /**
+   * Set by the process manager when the committee decided to AVOID a risk on this asset
+   * (Art.17: the asset leaves the inventory). That decision is the authority, so no asset role
+   * is asked of the (system) actor.
+   */
+  avoidedRiskId?: string;
 }
 
 export type AssetCommand = RegisterAsset | IdentifyThreat | IdentifyVulnerability | ReassignAssetManager | RetireAsset;
@@ -160,6 +166,8 @@ export interface AssetRetired {
     reason: string;
     retiredBy: string;
     retiredAt: string;
+    /** The risk whose avoidance (Art.17) retired the asset, if that is why. */
+    avoidedRiskId?: string;
   };
 }
 
@@ -447,7 +455,8 @@ function decideReassign(c: ReassignAssetManager, state: AssetState): AssetEvent[
 }
 
 function decideRetire(c: RetireAsset, state: AssetState): AssetEvent[] {
-  requireActiveAsset(c, state, 'retire');
+  if (c.avoidedRiskId === undefined) requireActiveAsset(c, state, 'retire');
+  else if (!state.exists || state.id !== c.assetId) throw new NotFoundError('Asset', c.assetId);
   const errors = new FieldErrors();
   checkRequired(errors, 'reason', c.reason);
   if (typeof c.reason === 'string' && c.reason.length > ASSET_DESCRIPTION_MAX_LENGTH) {
@@ -455,7 +464,12 @@ function decideRetire(c: RetireAsset, state: AssetState): AssetEvent[] {
   }
   errors.throwIfAny();
   if (state.status === 'RETIRED') return [];
-  return [{ type: 'AssetRetired', data: { assetId: state.id, reason: c.reason.trim(), retiredBy: c.actor.id, retiredAt: c.at } }];
+  return [
+    {
+      type: 'AssetRetired',
+      data: { assetId: state.id, reason: c.reason.trim(), retiredBy: c.actor.id, retiredAt: c.at, ...(c.avoidedRiskId ? { avoidedRiskId: c.avoidedRiskId } : {}) },
+    },
+  ];
 }
 
 export function decideAsset(command: AssetCommand, state: AssetState): AssetEvent[] {

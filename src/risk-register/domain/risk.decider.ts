@@ -647,7 +647,10 @@ function decideIdentify(c: IdentifyRisk, state: RiskState): RiskEvent[] {
   if (!hasRole(c.actor, 'RISK_OWNER', 'COMMITTEE_MEMBER', 'CISO')) {
     const foreign = assets.find((a) => a.department.trim() !== (c.actor.department ?? '').trim());
     if (foreign) {
-      throw new ForbiddenError(`An ASSET_MANAGER may identify risks only on assets of their own department (${c.actor.department ?? 'none'}); ${foreign.id} belongs to ${foreign.department}`);
+      throw new ForbiddenError(
+        `An ASSET_MANAGER may identify risks only on assets of their own department (${c.actor.department ?? 'none'}); ` +
+          `${foreign.id} belongs to ${foreign.department}`,
+      );
     }
   }
 
@@ -745,8 +748,9 @@ function decideAnalyse(c: AnalyseRisk, state: RiskState): RiskEvent[] {
         } else if (d.assessments.findIndex((x) => x?.assetId === a.assetId) !== k) {
           errors.add(`${f}.assetId`, `assesses ${a.assetId} more than once`);
         }
-        if (!isIntIn(a?.threatLevel, DETAILED_LEVEL_MIN, DETAILED_LEVEL_MAX)) errors.add(`${f}.threatLevel`, `must be an integer from ${DETAILED_LEVEL_MIN} to ${DETAILED_LEVEL_MAX}`);
-        if (!isIntIn(a?.vulnerabilityLevel, DETAILED_LEVEL_MIN, DETAILED_LEVEL_MAX)) errors.add(`${f}.vulnerabilityLevel`, `must be an integer from ${DETAILED_LEVEL_MIN} to ${DETAILED_LEVEL_MAX}`);
+        const range = `must be an integer from ${DETAILED_LEVEL_MIN} to ${DETAILED_LEVEL_MAX}`;
+        if (!isIntIn(a?.threatLevel, DETAILED_LEVEL_MIN, DETAILED_LEVEL_MAX)) errors.add(`${f}.threatLevel`, range);
+        if (!isIntIn(a?.vulnerabilityLevel, DETAILED_LEVEL_MIN, DETAILED_LEVEL_MAX)) errors.add(`${f}.vulnerabilityLevel`, range);
       });
     }
   }
@@ -968,7 +972,8 @@ function decideTreatment(c: DecideTreatment, state: RiskState): RiskEvent[] {
   if (!isWithinAcceptance(criteria, targetLevel)) {
     throw violation(
       'TARGET_ABOVE_ACCEPTANCE',
-      `The target level ${targetLevel} (likelihood ${c.targetLikelihood}, impact ${c.targetImpact}) is above the acceptance level ${criteria.acceptanceLevel} of criteria #${criteria.number}`,
+      `The target level ${targetLevel} (likelihood ${c.targetLikelihood}, impact ${c.targetImpact}) is above ` +
+        `the acceptance level ${criteria.acceptanceLevel} of criteria #${criteria.number}`,
     );
   }
 
@@ -1001,7 +1006,11 @@ function decideTreatment(c: DecideTreatment, state: RiskState): RiskEvent[] {
     c.at,
   );
   if (options.includes('AVOID')) {
-    events = [...events, { type: 'RiskClosed', data: { riskId: state.id, reason: 'AVOIDED', assetIds: [...state.assetIds], closedBy: c.actor.id, closedAt: c.at } }];
+    const closed: RiskClosed = {
+      type: 'RiskClosed',
+      data: { riskId: state.id, reason: 'AVOIDED', assetIds: [...state.assetIds], closedBy: c.actor.id, closedAt: c.at },
+    };
+    events = [...events, closed];
   }
   return events;
 }

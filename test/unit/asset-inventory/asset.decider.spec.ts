@@ -477,3 +477,19 @@ describe('InformationAsset: versions, schema and stream', () => {
     expect(JSON.parse(JSON.stringify(events))).toEqual(events);
   });
 });
+
+describe('retirement that follows the avoidance of a risk (Art.17)', () => {
+  it('needs no asset role: the committee decision is the authority, and the event names the risk', async () => {
+    const { assetDecider } = await import('../../../src/asset-inventory/domain/asset.decider.js');
+    const system = { id: 'system:process-manager', name: 'Process manager', roles: [] };
+    const registered = assetDecider.decide(
+      { type: 'RegisterAsset', assetId: 'a-1', name: 'Old exchange', description: '', category: 'SERVICE', department: 'ops', managerId: 'm', confidentiality: 1, integrity: 1, availability: 1, actor: { id: 'c', name: 'CISO', roles: ['CISO'] }, at: '2025-01-01T00:00:00.000Z' },
+      assetDecider.initialState,
+    );
+    const state = registered.reduce(assetDecider.evolve, assetDecider.initialState);
+    const events = assetDecider.decide({ type: 'RetireAsset', assetId: 'a-1', reason: 'Risk r-1 avoided', avoidedRiskId: 'r-1', actor: system, at: '2025-02-01T00:00:00.000Z' }, state);
+    expect(events).toEqual([{ type: 'AssetRetired', data: { assetId: 'a-1', reason: 'Risk r-1 avoided', retiredBy: 'system:process-manager', retiredAt: '2025-02-01T00:00:00.000Z', avoidedRiskId: 'r-1' } }]);
+    // Without the risk, the same actor is refused.
+    expect(() => assetDecider.decide({ type: 'RetireAsset', assetId: 'a-1', reason: 'x', actor: system, at: '2025-02-01T00:00:00.000Z' }, state)).toThrow(/ASSET_MANAGER/);
+  });
+});

@@ -1,0 +1,88 @@
+import type { EventStore, RecordedEvent, SubscriptionHandle } from '../../event-store/event-store.port.js';
+import type { ReadDb } from '../../projections/read-model-database.js';
+import { DomainError } from '../domain/errors.js';
+import type { JsonLogger } from '../logging/json-logger.js';
+
+/** A reaction: runs the commands that follow from one recorded event (idempotent by construction). */
+export type Reaction = (event: RecordedEvent) => Promise<void>;
+
+/**
+ * Carries decisions across aggregates (a plan's approval asks each risk owner for consent; a
+ * material change to a risk makes its consent stale…). It follows the store's log like a
+ * projection, with a checkpoint of its own, and reacts by issuing commands. A crash between a
+ * command and the checkpoint replays the event; the deciders answer an already-satisfied command
+ * with no events, so replays are harmless. A command the domain refuses is logged and skipped:
+ * the log still says what happened, and the refusal explains why the other side did not follow.
+ */
+export class ProcessManager {
+  private subscription?: SubscriptionHandle;
+  private position: string | null = null;
+  private waiters: { position: string; resolve: () => void }[] = [];
+  private failure?: unknown;
+
+  constructor(
+    readonly name: string,
+    private readonly store: EventStore,
+    private readonly db: ReadDb,
+    private readonly react: Reaction,
+    private readonly upcast: (e: RecordedEvent) => RecordedEvent,
+    private readonly log: JsonLogger,
+  ) {}
+
+  start(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS process_checkpoints (name TEXT PRIMARY KEY, position TEXT)');
+    const row = this.db.prepare('SELECT position FROM process_checkpoints WHERE name = ?').get(this.name) as { position: string | null } | undefined;
+    this.position = row?.position ?? null;
+    const save = this.db.prepare('INSERT INTO process_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position');
+    this.subscription = this.store.subscribeToAll({
+      from: this.position,
+      onEvent: async (raw) => {
+        const event = this.upcast(raw);
+        try {
+          await this.react(event);
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          this.log.warn('reaction refused by the domain', { processManager: this.name, position: event.position, type: event.type, code: error.code, error: error.message });
+        }
+        save.run(this.name, event.position);
+        this.advance(event.position);
+      },
+      onError: (error) => {
+        this.failure = error;
+        this.log.error('process manager stopped', { processManager: this.name, error: error instanceof Error ? error.message : String(error) });
+      },
+    });
+  }
+
+  get failed(): unknown {
+    return this.failure;
+  }
+
+  /** Resolves once every reaction to events up to `position` has been carried out (and projected). */
+  waitFor(position: string, timeoutMs = 10_000): Promise<void> {
+    if (this.position !== null && this.position >= position) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w.resolve !== done);
+        reject(new Error(`${this.name} did not reach ${position} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.push({ position, resolve: done });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+    this.subscription = undefined;
+  }
+
+  private advance(position: string): void {
+    this.position = position;
+    const ready = this.waiters.filter((w) => w.position <= position);
+    this.waiters = this.waiters.filter((w) => w.position > position);
+    for (const w of ready) w.resolve();
+  }
+}

@@ -1,0 +1,71 @@
+import { Args, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
+import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
+import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
+import { BadInputError } from '../../shared/domain/errors.js';
+import { PlanCommandEnvelope, type PlanInput } from '../application/plan-commands.js';
+import { GetPlanQuery, ListPlansQuery } from '../application/plan-queries.js';
+import type { PlanState } from '../domain/plan.state.js';
+import { AcceptResidualRiskInput, DeclineResidualRiskInput, DraftPlanInput, Plan, PlanConnection, PlanRefInput, PlanRiskInput, RecordBoardResolutionInput } from './plan.types.js';
+
+const CURSOR_TAG = 'plan';
+
+export function toPlanView(p: PlanState) {
+  return { ...p, revisions: p.revisions.map((r) => ({ ...r, riskIds: r.items.map((i) => i.riskId) })) };
+}
+
+@Resolver(() => Plan)
+export class PlanResolver {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+
+  @Query(() => Plan, { nullable: true, description: 'One plan; with asOf, as it stood at that instant (folded from its events).' })
+  async plan(@Args('id', { type: () => ID }) id: string, @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null) {
+    const state = await this.queries.execute(new GetPlanQuery(id, asOf));
+    return state ? toPlanView(state) : null;
+  }
+
+  @Query(() => PlanConnection, { description: 'Plans in drafting order.' })
+  async plans(@Args('first', { type: () => Int, nullable: true }) first?: number | null, @Args('after', { type: () => String, nullable: true }) after?: string | null) {
+    const limit = pageSize(first);
+    const key = decodeCursor(CURSOR_TAG, after);
+    const afterSeq = key === null ? null : Number(key);
+    if (afterSeq !== null && !Number.isSafeInteger(afterSeq)) throw new BadInputError({ after: 'is not a cursor of this list' });
+    const { rows, total } = await this.queries.execute(new ListPlansQuery(afterSeq, limit + 1));
+    return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => toPlanView(r.state), afterSeq !== null);
+  }
+
+  private async run(request: PlanInput, meta: Meta) {
+    return toPlanView(await this.commands.execute(new PlanCommandEnvelope(request, meta)));
+  }
+
+  @Mutation(() => Plan, { description: 'Art.19: drafts the information security management plan.' })
+  draftPlan(@Args('input') input: DraftPlanInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'draftPlan', input }, meta);
+  }
+
+  @Mutation(() => Plan, { description: 'Adds a risk whose controls are decided (not twice; not after submission).' })
+  addRiskToPlan(@Args('input') input: PlanRiskInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'addRiskToPlan', input }, meta);
+  }
+
+  @Mutation(() => Plan, { description: 'Submits the plan to the board; it is frozen from then on.' })
+  submitPlan(@Args('input') input: PlanRefInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'submitPlan', input }, meta);
+  }
+
+  @Mutation(() => Plan, { description: "Art.19(2): records the board's resolution. BOARD_SECRETARY, never the plan's drafter." })
+  recordBoardResolution(@Args('input') input: RecordBoardResolutionInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'recordBoardResolution', input }, meta);
+  }
+
+  @Mutation(() => Plan, { description: "Art.20: the risk's owner accepts the residual risk; the consent is pinned to the risk's state." })
+  acceptResidualRisk(@Args('input') input: AcceptResidualRiskInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'acceptResidualRisk', input }, meta);
+  }
+
+  @Mutation(() => Plan, { description: "Art.20: the risk's owner refuses the residual risk, with a reason; the risk goes back to treatment." })
+  declineResidualRisk(@Args('input') input: DeclineResidualRiskInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'declineResidualRisk', input }, meta);
+  }
+}

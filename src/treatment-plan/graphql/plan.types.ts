@@ -1,0 +1,133 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { ConnectionType } from '../../graphql/pagination.js';
+import { ConsentStatusEnum } from '../../risk-register/graphql/risk.types.js';
+import { BOARD_DECISIONS, PLAN_STATUSES, type BoardDecision, type ConsentStatus, type PlanStatus } from '../domain/plan.state.js';
+
+const asEnum = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((v) => [v, v])) as Record<T, T>;
+export const PlanStatusEnum = asEnum(PLAN_STATUSES);
+registerEnumType(PlanStatusEnum, { name: 'PlanStatus', description: 'DRAFT → SUBMITTED → APPROVED → IN_FORCE; a rejected plan becomes DRAFT again with revision + 1.' });
+export const BoardDecisionEnum = asEnum(BOARD_DECISIONS);
+registerEnumType(BoardDecisionEnum, { name: 'BoardDecision' });
+
+@ObjectType({ description: "An owner's pinned consent to the residual risk (Art.20)." })
+export class ConsentRecord {
+  @Field(() => ID) ownerId!: string;
+  @Field() statement!: string;
+  @Field(() => Int, { description: "The risk's version consented to." }) riskVersion!: number;
+  @Field({ description: 'Fingerprint (SHA-256) of the risk state consented to.' }) riskStateHash!: string;
+  @Field(() => String, { nullable: true }) riskLevel!: string | null;
+  @Field(() => Int, { description: "The plan's version when the consent was recorded." }) planVersion!: number;
+  @Field(() => Int) planRevision!: number;
+  @Field(() => Int, { nullable: true }) criteriaNumber!: number | null;
+  @Field() acceptedAt!: string;
+}
+
+@ObjectType()
+export class PlanItem {
+  @Field(() => ID) riskId!: string;
+  @Field(() => ConsentStatusEnum) consent!: ConsentStatus;
+  @Field(() => ID) ownerId!: string;
+  @Field() riskTitle!: string;
+  @Field(() => Int) riskVersion!: number;
+  @Field() addedAt!: string;
+  @Field(() => ID) addedBy!: string;
+  @Field(() => ConsentRecord, { nullable: true }) consentRecord?: ConsentRecord;
+  @Field(() => String, { nullable: true }) declineReason?: string;
+  @Field(() => String, { nullable: true }) staleReason?: string;
+  @Field(() => Int, { nullable: true }) staleSinceRiskVersion?: number;
+}
+
+@ObjectType({ description: 'The board resolution on a plan revision (Art.19(2)).' })
+export class BoardResolution {
+  @Field() resolutionNumber!: string;
+  @Field() meetingDate!: string;
+  @Field(() => BoardDecisionEnum) decision!: BoardDecision;
+  @Field() minutesReference!: string;
+  @Field(() => String, { nullable: true }) notes!: string | null;
+  @Field(() => ID) recordedBy!: string;
+  @Field() recordedAt!: string;
+  @Field(() => Int) revision!: number;
+}
+
+@ObjectType()
+export class PlanRevision {
+  @Field(() => Int) revision!: number;
+  @Field(() => [ID]) riskIds!: string[];
+  @Field() outcome!: string;
+  @Field(() => String, { nullable: true }) submittedAt?: string;
+  @Field(() => String, { nullable: true }) resolutionNumber?: string;
+  @Field(() => String, { nullable: true }) decidedAt?: string;
+}
+
+@ObjectType({ description: 'The information security management plan (Art.19).' })
+export class Plan {
+  @Field(() => ID) id!: string;
+  @Field(() => Int) version!: number;
+  @Field(() => Int) revision!: number;
+  @Field(() => PlanStatusEnum) status!: PlanStatus;
+  @Field() title!: string;
+  @Field() period!: string;
+  @Field(() => ID) draftedBy!: string;
+  @Field() draftedAt!: string;
+  @Field(() => [PlanItem]) items!: PlanItem[];
+  @Field(() => BoardResolution, { nullable: true }) resolution?: BoardResolution;
+  @Field(() => [BoardResolution]) resolutions!: BoardResolution[];
+  @Field(() => [PlanRevision]) revisions!: PlanRevision[];
+  @Field(() => String, { nullable: true }) submittedAt?: string;
+  @Field(() => String, { nullable: true }) approvedAt?: string;
+  @Field(() => String, { nullable: true }) inForceSince?: string;
+}
+
+export const PlanConnection = ConnectionType(Plan, 'Plan');
+
+@InputType()
+export class DraftPlanInput {
+  @Field(() => ID, { nullable: true }) commandId?: string;
+  @Field() title!: string;
+  @Field({ description: 'e.g. FY2026' }) period!: string;
+}
+
+@InputType()
+export class PlanRiskInput {
+  @Field(() => ID, { nullable: true }) commandId?: string;
+  @Field(() => Int, { nullable: true }) expectedVersion?: number;
+  @Field(() => ID) planId!: string;
+  @Field(() => ID) riskId!: string;
+}
+
+@InputType()
+export class PlanRefInput {
+  @Field(() => ID, { nullable: true }) commandId?: string;
+  @Field(() => Int, { nullable: true }) expectedVersion?: number;
+  @Field(() => ID) planId!: string;
+}
+
+@InputType()
+export class RecordBoardResolutionInput {
+  @Field(() => ID, { nullable: true }) commandId?: string;
+  @Field(() => Int, { nullable: true }) expectedVersion?: number;
+  @Field(() => ID) planId!: string;
+  @Field() resolutionNumber!: string;
+  @Field({ description: 'YYYY-MM-DD' }) meetingDate!: string;
+  @Field(() => BoardDecisionEnum) decision!: BoardDecision;
+  @Field() minutesReference!: string;
+  @Field({ nullable: true }) notes?: string;
+}
+
+@InputType()
+export class AcceptResidualRiskInput {
+  @Field(() => ID, { nullable: true }) commandId?: string;
+  @Field(() => Int, { nullable: true }) expectedVersion?: number;
+  @Field(() => ID) planId!: string;
+  @Field(() => ID) riskId!: string;
+  @Field({ nullable: true }) statement?: string;
+}
+
+@InputType()
+export class DeclineResidualRiskInput {
+  @Field(() => ID, { nullable: true }) commandId?: string;
+  @Field(() => Int, { nullable: true }) expectedVersion?: number;
+  @Field(() => ID) planId!: string;
+  @Field(() => ID) riskId!: string;
+  @Field() reason!: string;
+}

@@ -1,0 +1,43 @@
+import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import type { Projection } from '../../projections/projection.js';
+import type { ReadDb } from '../../projections/read-model-database.js';
+import { planDecider } from '../domain/plan.decider.js';
+import type { PlanEvent, PlanState } from '../domain/plan.state.js';
+
+/** The plans (Art.19): one row per plan with the aggregate's state, in drafting order. */
+export class PlanProjection implements Projection {
+  readonly name = 'plans';
+  readonly schemaVersion = 1;
+
+  setup(db: ReadDb): void {
+    db.exec(`CREATE TABLE IF NOT EXISTS plans (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, status TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL)`);
+  }
+
+  reset(db: ReadDb): void {
+    db.exec('DELETE FROM plans');
+  }
+
+  apply(event: RecordedEvent, db: ReadDb): void {
+    if (!event.streamId.startsWith('plan-')) return;
+    const id = event.streamId.slice('plan-'.length);
+    const row = db.prepare('SELECT doc FROM plans WHERE id = ?').get(id) as { doc: string } | undefined;
+    const next = planDecider.evolve(row ? JSON.parse(row.doc) : planDecider.initialState, { type: event.type, data: event.data } as PlanEvent);
+    if (row) db.prepare('UPDATE plans SET status = ?, version = ?, doc = ? WHERE id = ?').run(next.status, next.version, JSON.stringify(next), id);
+    else db.prepare('INSERT INTO plans (id, seq, status, version, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM plans), ?, ?, ?)').run(id, next.status, next.version, JSON.stringify(next));
+  }
+}
+
+export class PlanQueries {
+  constructor(private readonly db: ReadDb) {}
+
+  byId(id: string): PlanState | null {
+    const row = this.db.prepare('SELECT doc FROM plans WHERE id = ?').get(id) as { doc: string } | undefined;
+    return row ? JSON.parse(row.doc) : null;
+  }
+
+  page(afterSeq: number | null, limit: number): { rows: { seq: number; state: PlanState }[]; total: number } {
+    const total = (this.db.prepare('SELECT COUNT(*) AS n FROM plans').get() as { n: number }).n;
+    const rows = this.db.prepare('SELECT seq, doc FROM plans WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq ?? 0, limit) as { seq: number; doc: string }[];
+    return { total, rows: rows.map((r) => ({ seq: r.seq, state: JSON.parse(r.doc) })) };
+  }
+}

@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TestApp, errorOf, users } from './support/test-app.js';
+import { ANALYSE, EVALUATE, RISK_FIELDS, assetWithThreat, baselineResults, identifyRisk, proposeAndApproveCriteria } from './support/scenario.js';
+
+const PLAN_FIELDS = `id version revision status title items { riskId consent ownerId riskVersion staleReason declineReason
+  consentRecord { riskVersion riskStateHash planVersion planRevision criteriaNumber riskLevel statement } }
+  resolution { resolutionNumber decision meetingDate minutesReference revision } resolutions { resolutionNumber decision } revisions { revision outcome riskIds }`;
+const DRAFT = `mutation($input: DraftPlanInput!) { draftPlan(input: $input) { ${PLAN_FIELDS} } }`;
+const ADD = `mutation($input: PlanRiskInput!) { addRiskToPlan(input: $input) { ${PLAN_FIELDS} } }`;
+const SUBMIT = `mutation($input: PlanRefInput!) { submitPlan(input: $input) { ${PLAN_FIELDS} } }`;
+const RESOLVE = `mutation($input: RecordBoardResolutionInput!) { recordBoardResolution(input: $input) { ${PLAN_FIELDS} } }`;
+const ACCEPT = `mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { ${PLAN_FIELDS} } }`;
+const DECLINE = `mutation($input: DeclineResidualRiskInput!) { declineResidualRisk(input: $input) { ${PLAN_FIELDS} } }`;
+const TREAT = `mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { ${RISK_FIELDS} } }`;
+const CONTROLS = `mutation($input: DecideControlsInput!) { decideControls(input: $input) { ${RISK_FIELDS} } }`;
+const REVIEW = `mutation($input: RecordReviewInput!) { recordReview(input: $input) { ${RISK_FIELDS} } }`;
+const RISK = `query($id: ID!) { risk(id: $id) { ${RISK_FIELDS} } }`;
+
+/** A committee member who is also a board secretary: Art.23(3) must still stop them recording their own plan's resolution. */
+const drafterSecretary = { sub: 'committee-sec', name: 'Committee Secretary', roles: ['COMMITTEE_MEMBER', 'BOARD_SECRETARY'] };
+const controls = [
+  { title: 'Move 95% of funds to cold storage', description: 'Sweep the hot wallet down to its limit daily', ownerId: 'ops-lead', dueDate: '2099-03-31', reason: 'Limits what a hot-wallet compromise can take (custody limit)', reference: 'JVCEA-6-05' },
+  { title: 'Multi-signature withdrawals', description: '2-of-3 keys held by separate officers', ownerId: 'ops-lead', dueDate: '2099-06-30', reason: 'No single stolen key moves funds' },
+];
+
+async function riskReadyForPlan(t: TestApp, name: string) {
+  const asset = await assetWithThreat(t, name, { c: 2, i: 2, a: 1 });
+  const risk = await identifyRisk(t, asset, `Theft from ${name}`);
+  // Value 2 requires BASELINE: 40 requirements, 20 NOT_MET: gap = 20/40 = 0.5 >= 0.5 -> likelihood 3; impact 2 -> matrix[2][1] = HIGH.
+  const { catalogueId, results } = await baselineResults(t, 20, 0);
+  await t.ok(ANALYSE, { input: { riskId: risk.id, method: 'BASELINE', baseline: { catalogueId, results, impact: 2 } } }, users.riskOwner);
+  const evaluated = (await t.ok(EVALUATE, { input: { riskId: risk.id } }, users.committee)).evaluateRisk;
+  expect(evaluated).toMatchObject({ status: 'TO_TREAT', level: 'HIGH' });
+  return { asset, risk };
+}
+
+describe('Chapter 4 end to end: criteria → register → plan in force → review that reopens the risk', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await proposeAndApproveCriteria(t);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('walks one risk through the whole process, with every role boundary, and the history says who did what', async () => {
+    const { risk } = await riskReadyForPlan(t, 'Hot wallet');
+    // Art.17: the target must meet the acceptance criterion (LOW): (2,2) = MEDIUM is refused.
+    const tooHigh = errorOf(await t.gql(TREAT, { input: { riskId: risk.id, options: ['REDUCE'], rationale: 'x', targetLikelihood: 2, targetImpact: 2 } }, users.committee));
+    expect(tooHigh.extensions).toMatchObject({ code: 'RULE_VIOLATION', article: 'Art.17' });
+    expect(errorOf(await t.gql(TREAT, { input: { riskId: risk.id, options: ['REDUCE'], rationale: 'x', targetLikelihood: 1, targetImpact: 1 } }, users.riskOwner)).extensions.code).toBe('FORBIDDEN');
+    const sharedWithout = errorOf(await t.gql(TREAT, { input: { riskId: risk.id, options: ['SHARE'], rationale: 'insure', targetLikelihood: 1, targetImpact: 1 } }, users.committee));
+    expect(sharedWithout.extensions.code).toBe('BAD_USER_INPUT');
+    const treated = (await t.ok(TREAT, { input: { riskId: risk.id, options: ['REDUCE', 'SHARE'], rationale: 'cold storage and crime insurance', targetLikelihood: 1, targetImpact: 1, counterparty: 'Tokio Marine', contractReference: 'Policy CY-2026-001' } }, users.committee)).decideTreatment;
+    expect(treated).toMatchObject({ status: 'TREATMENT_DECIDED', treatment: { targetLevel: 'LOW', counterparty: 'Tokio Marine' } });
+    const missingReason = errorOf(await t.gql(CONTROLS, { input: { riskId: risk.id, controls: [{ ...controls[0], reason: ' ' }] } }, users.committee));
+    expect(missingReason.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(Object.keys(missingReason.extensions.fields).join()).toMatch(/reason/);
+    const withControls = (await t.ok(CONTROLS, { input: { riskId: risk.id, controls } }, users.committee)).decideControls;
+    expect(withControls).toMatchObject({ status: 'CONTROLS_DECIDED' });
+    expect(withControls.controls).toHaveLength(2);
+
+    // Art.19: the plan.
+    const plan = (await t.ok(DRAFT, { input: { title: 'Information security management plan FY2026', period: 'FY2026' } }, drafterSecretary)).draftPlan;
+    expect(plan).toMatchObject({ status: 'DRAFT', revision: 1, items: [] });
+    const added = (await t.ok(ADD, { input: { planId: plan.id, riskId: risk.id } }, users.committee)).addRiskToPlan;
+    expect(added.items).toEqual([expect.objectContaining({ riskId: risk.id, consent: 'PENDING', ownerId: 'owner-1' })]);
+    expect((await t.ok(RISK, { id: risk.id }, users.auditor)).risk.status).toBe('IN_PLAN');
+    expect((await t.ok(ADD, { input: { planId: plan.id, riskId: risk.id } }, users.committee)).addRiskToPlan.items).toHaveLength(1);
+    const { risk: unready } = await riskReadyForPlan(t, 'Cold wallet');
+    expect(errorOf(await t.gql(ADD, { input: { planId: plan.id, riskId: unready.id } }, users.committee)).extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'RISK_CONTROLS_NOT_DECIDED' });
+    expect((await t.ok(SUBMIT, { input: { planId: plan.id } }, users.committee)).submitPlan.status).toBe('SUBMITTED');
+    expect(errorOf(await t.gql(ADD, { input: { planId: plan.id, riskId: unready.id } }, users.committee)).extensions.code).toBe('RULE_VIOLATION');
+
+    // Art.19(2) and Art.23(3): only a board secretary, never the plan's drafter.
+    const resolution = { planId: plan.id, resolutionNumber: 'BR-2026-014', meetingDate: '2026-04-10', decision: 'REJECTED', minutesReference: 'Minutes 2026-04-10 §3' };
+    expect(errorOf(await t.gql(RESOLVE, { input: resolution }, drafterSecretary)).extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
+    expect(errorOf(await t.gql(RESOLVE, { input: resolution }, users.ciso)).extensions.code).toBe('FORBIDDEN');
+    const rejected = (await t.ok(RESOLVE, { input: resolution }, users.secretary)).recordBoardResolution;
+    expect(rejected).toMatchObject({ status: 'DRAFT', revision: 2, resolution: { decision: 'REJECTED', revision: 1 } });
+    await t.ok(SUBMIT, { input: { planId: plan.id } }, users.committee);
+    const approved = (await t.ok(RESOLVE, { input: { ...resolution, resolutionNumber: 'BR-2026-021', meetingDate: '2026-05-08', decision: 'APPROVED', minutesReference: 'Minutes 2026-05-08 §2' } }, users.secretary)).recordBoardResolution;
+    expect(approved).toMatchObject({ status: 'APPROVED', revision: 2, resolution: { decision: 'APPROVED', resolutionNumber: 'BR-2026-021' } });
+    expect(approved.resolutions.map((r: any) => r.decision)).toEqual(['REJECTED', 'APPROVED']);
+    expect((await t.ok(RISK, { id: risk.id }, users.auditor)).risk).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'PENDING', planId: plan.id } });
+
+    // Art.20: only the owner consents; the consent is pinned to the state consented to.
+    expect(errorOf(await t.gql(ACCEPT, { input: { planId: plan.id, riskId: risk.id, statement: 'ok' } }, users.otherOwner)).extensions.code).toBe('FORBIDDEN');
+    expect(errorOf(await t.gql(ACCEPT, { input: { planId: plan.id, riskId: risk.id, statement: 'ok' } }, users.ciso)).extensions.code).toBe('FORBIDDEN');
+    const inForce = (await t.ok(ACCEPT, { input: { planId: plan.id, riskId: risk.id, statement: 'I accept the residual risk LOW' } }, users.riskOwner)).acceptResidualRisk;
+    expect(inForce.status).toBe('IN_FORCE');
+    const riskAtConsent = (await t.ok(RISK, { id: risk.id }, users.auditor)).risk;
+    expect(riskAtConsent).toMatchObject({ status: 'ACCEPTED', consent: { status: 'ACCEPTED' } });
+    expect(inForce.items[0]).toMatchObject({ consent: 'ACCEPTED', consentRecord: { planRevision: 2, criteriaNumber: 1, riskLevel: 'HIGH', statement: 'I accept the residual risk LOW' } });
+    expect(inForce.items[0].consentRecord.riskStateHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(inForce.items[0].consentRecord.riskVersion).toBeLessThan(riskAtConsent.version);
+
+    // A material change after consent: the consent is STALE on the plan and on the risk; the plan leaves force until renewed.
+    const revised = (await t.ok(CONTROLS, { input: { riskId: risk.id, controls: [controls[0]] } }, users.committee)).decideControls;
+    expect(revised).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'STALE' } });
+    const stalePlan = (await t.ok(`query($id: ID!) { plan(id: $id) { ${PLAN_FIELDS} } }`, { id: plan.id }, users.auditor)).plan;
+    expect(stalePlan).toMatchObject({ status: 'APPROVED', items: [expect.objectContaining({ consent: 'STALE' })] });
+    const renewed = (await t.ok(ACCEPT, { input: { planId: plan.id, riskId: risk.id, statement: 'Accepted again with one control' } }, users.riskOwner)).acceptResidualRisk;
+    expect(renewed).toMatchObject({ status: 'IN_FORCE', items: [expect.objectContaining({ consent: 'ACCEPTED' })] });
+    expect(renewed.items[0].consentRecord.riskStateHash).not.toBe(inForce.items[0].consentRecord.riskStateHash);
+
+    // Art.12(3)-(4): a review whose actual level is above the target opens a new cycle.
+    expect(errorOf(await t.gql(REVIEW, { input: { riskId: risk.id, controlsInPlace: true, actualLikelihood: 1, actualImpact: 1 } }, users.otherOwner)).extensions.code).toBe('FORBIDDEN');
+    const quiet = (await t.ok(REVIEW, { input: { riskId: risk.id, controlsInPlace: true, actualLikelihood: 1, actualImpact: 1, notes: 'as planned' } }, users.riskOwner)).recordReview;
+    expect(quiet).toMatchObject({ status: 'ACCEPTED', cycle: 1, reviews: [expect.objectContaining({ finding: false, actualLevel: 'LOW' })] });
+    const finding = (await t.ok(REVIEW, { input: { riskId: risk.id, controlsInPlace: false, actualLikelihood: 3, actualImpact: 2, notes: 'cold storage not done' } }, users.committee)).recordReview;
+    expect(finding).toMatchObject({ status: 'IDENTIFIED', cycle: 2, level: null });
+    expect(finding.reviews[1]).toMatchObject({ finding: true, actualLevel: 'HIGH', targetLevel: 'LOW' });
+    expect(finding.analyses).toHaveLength(1);
+
+    // The history, in order, with the actor of each step.
+    const { history } = await t.ok(`query($id: ID!) { history(id: $id) { type metadata { actor { id } } } }`, { id: risk.id }, users.auditor);
+    expect(history.map((e: any) => `${e.type}:${e.metadata.actor.id}`)).toEqual([
+      'RiskIdentified:owner-1',
+      'RiskAnalysed:owner-1',
+      'RiskEvaluated:committee-1',
+      'RiskTreatmentDecided:committee-1',
+      'ControlsDecided:committee-1',
+      'RiskIncludedInPlan:system:process-manager',
+      'RiskAwaitingResidualConsent:system:process-manager',
+      'ResidualRiskAcceptedByOwner:system:process-manager',
+      'ControlsDecided:committee-1',
+      'ResidualConsentInvalidated:committee-1',
+      'RiskAwaitingResidualConsent:system:process-manager',
+      'ResidualRiskAcceptedByOwner:system:process-manager',
+      'RiskReviewed:owner-1',
+      'RiskReviewed:committee-1',
+      'RiskReassessmentOpened:committee-1',
+    ]);
+    const planHistory = (await t.ok(`query($id: ID!) { history(id: $id) { type metadata { actor { id } } } }`, { id: plan.id }, users.auditor)).history;
+    expect(planHistory.map((e: any) => `${e.type}:${e.metadata.actor.id}`)).toEqual([
+      'PlanDrafted:committee-sec',
+      'PlanRiskAdded:committee-1',
+      'PlanSubmitted:committee-1',
+      'BoardResolutionRecorded:secretary',
+      'PlanReturnedToDraft:secretary',
+      'PlanSubmitted:committee-1',
+      'BoardResolutionRecorded:secretary',
+      'PlanApproved:secretary',
+      'ResidualRiskAccepted:owner-1',
+      'PlanCameIntoForce:owner-1',
+      'ResidualConsentBecameStale:system:process-manager',
+      'PlanLeftForce:system:process-manager',
+      'ResidualRiskAccepted:owner-1',
+      'PlanCameIntoForce:owner-1',
+    ]);
+  });
+
+  it('a decline (with its reason) sends the risk back to treatment and keeps the plan from force', async () => {
+    const { risk } = await riskReadyForPlan(t, 'Withdrawal service');
+    await t.ok(TREAT, { input: { riskId: risk.id, options: ['REDUCE'], rationale: 'monitoring', targetLikelihood: 1, targetImpact: 1 } }, users.committee);
+    await t.ok(CONTROLS, { input: { riskId: risk.id, controls } }, users.committee);
+    const plan = (await t.ok(DRAFT, { input: { title: 'Plan B', period: 'FY2026' } }, users.committee)).draftPlan;
+    await t.ok(ADD, { input: { planId: plan.id, riskId: risk.id } }, users.committee);
+    await t.ok(SUBMIT, { input: { planId: plan.id } }, users.committee);
+    await t.ok(RESOLVE, { input: { planId: plan.id, resolutionNumber: 'BR-9', meetingDate: '2026-05-08', decision: 'APPROVED', minutesReference: 'M-9' } }, users.secretary);
+    expect(errorOf(await t.gql(DECLINE, { input: { planId: plan.id, riskId: risk.id, reason: ' ' } }, users.riskOwner)).extensions.code).toBe('BAD_USER_INPUT');
+    const declined = (await t.ok(DECLINE, { input: { planId: plan.id, riskId: risk.id, reason: 'Residual exposure too high for my budget' } }, users.riskOwner)).declineResidualRisk;
+    expect(declined).toMatchObject({ status: 'APPROVED', items: [expect.objectContaining({ consent: 'DECLINED', declineReason: 'Residual exposure too high for my budget' })] });
+    expect((await t.ok(RISK, { id: risk.id }, users.auditor)).risk.status).toBe('TO_TREAT');
+  });
+
+  it('avoiding a risk closes it and retires its assets; other open risks on them are flagged', async () => {
+    const asset = await assetWithThreat(t, 'Legacy OTC desk', { c: 1, i: 1, a: 1 });
+    const avoided = await identifyRisk(t, asset, 'OTC desk fraud');
+    const other = await identifyRisk(t, asset, 'OTC desk outage');
+    await t.ok(ANALYSE, { input: { riskId: avoided.id, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'x', rationale: 'y' } } }, users.riskOwner);
+    await t.ok(EVALUATE, { input: { riskId: avoided.id } }, users.committee);
+    const closed = (await t.ok(TREAT, { input: { riskId: avoided.id, options: ['AVOID'], rationale: 'close the OTC business', targetLikelihood: 1, targetImpact: 1 } }, users.committee)).decideTreatment;
+    expect(closed.status).toBe('CLOSED');
+    const { asset: retired } = await t.ok(`query($id: ID!) { asset(id: $id) { status retirementReason } }`, { id: asset.assetId }, users.auditor);
+    expect(retired.status).toBe('RETIRED');
+    expect(retired.retirementReason).toContain(avoided.id);
+    expect((await t.ok(RISK, { id: other.id }, users.auditor)).risk).toMatchObject({ assetsRetired: true, needsReevaluation: true });
+  });
+});

@@ -1,0 +1,161 @@
+import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
+import { riskDecider, type RiskIdentified } from '../../../src/risk-register/domain/risk.decider.js';
+import { given } from '../support/given-when-then.js';
+import { RISK, history, identify } from './builders.js';
+import {
+  T0,
+  admin,
+  auditor,
+  ciso,
+  committee,
+  custodyManager,
+  hotWallet,
+  opsManager,
+  opsWiki,
+  owner,
+  retiredFtp,
+  secretary,
+  withdrawalApi,
+} from './fixtures.js';
+
+const identified: RiskIdentified = {
+  type: 'RiskIdentified',
+  data: {
+    riskId: RISK,
+    title: 'Theft of the hot-wallet signing key',
+    description: 'An attacker with access to the signing server exfiltrates the single hot-wallet key',
+    assetIds: [hotWallet.id],
+    threatId: 'thr-key-theft',
+    threatAssetId: hotWallet.id,
+    vulnerabilityId: 'vul-shared-key',
+    ownerId: owner.id,
+    externalReferences: ['Coincheck NEM incident, January 2018'],
+    identifiedBy: committee.id,
+    identifiedAt: T0,
+  },
+};
+
+describe('IdentifyRisk (Art. 14(1))', () => {
+  it('records the risk with its assets, threat, vulnerability, owner and sources', () => {
+    const { state } = given(riskDecider, []).when(identify()).then([identified]);
+    expect(state).toMatchObject({
+      exists: true,
+      id: RISK,
+      version: 0,
+      status: 'IDENTIFIED',
+      cycle: 1,
+      ownerId: owner.id,
+      assetIds: [hotWallet.id],
+      externalReferences: ['Coincheck NEM incident, January 2018'],
+      identifiedAt: T0,
+      identifiedBy: committee.id,
+      updatedAt: T0,
+      analyses: [],
+      controls: [],
+      reviews: [],
+    });
+    expect(state.level).toBeUndefined();
+  });
+
+  it('covers several assets; the threat may be recorded on any of them', () => {
+    given(riskDecider, [])
+      .when(identify({ assetIds: [withdrawalApi.id, hotWallet.id] }))
+      .thenMatches([{ type: 'RiskIdentified', data: { assetIds: [withdrawalApi.id, hotWallet.id], threatAssetId: hotWallet.id } }]);
+  });
+
+  it('trims text and de-duplicates sources', () => {
+    given(riskDecider, [])
+      .when(identify({ title: '  Key theft  ', externalReferences: ['Mt. Gox 2014', ' Mt. Gox 2014 '] }))
+      .thenMatches([{ type: 'RiskIdentified', data: { title: 'Key theft', externalReferences: ['Mt. Gox 2014'] } }]);
+  });
+
+  it('is already satisfied when repeated with the same content', () => {
+    given(riskDecider, [identified]).when(identify()).thenNothing();
+  });
+
+  it('refuses to reuse an id for a different risk', () => {
+    given(riskDecider, [identified])
+      .when(identify({ title: 'Something else' }))
+      .thenThrows(RuleViolationError, { rule: 'RISK_ALREADY_IDENTIFIED', article: 'Art.14(1)' });
+  });
+
+  describe('roles', () => {
+    it.each([
+      ['RISK_OWNER', owner],
+      ['ASSET_MANAGER of the department', custodyManager],
+      ['COMMITTEE_MEMBER', committee],
+      ['CISO', ciso],
+    ])('%s may identify', (_label, actor) => {
+      given(riskDecider, []).when(identify({ actor })).thenMatches([{ type: 'RiskIdentified', data: { identifiedBy: actor.id } }]);
+    });
+
+    it.each([
+      ['AUDITOR', auditor],
+      ['ADMIN', admin],
+      ['BOARD_SECRETARY', secretary],
+    ])('%s may not', (_label, actor) => {
+      given(riskDecider, []).when(identify({ actor })).thenThrows(ForbiddenError);
+    });
+
+    it('an ASSET_MANAGER acts only on assets of their own department', () => {
+      given(riskDecider, []).when(identify({ actor: opsManager })).thenThrows(ForbiddenError);
+      given(riskDecider, [])
+        .when(identify({ actor: opsManager, assetIds: [opsWiki.id], threatId: 'thr-leak', vulnerabilityId: 'vul-public-link', assets: [opsWiki] }))
+        .thenMatches([{ type: 'RiskIdentified' }]);
+    });
+
+    it('an actor who also holds AUDITOR changes nothing', () => {
+      given(riskDecider, [])
+        .when(identify({ actor: { ...ciso, roles: ['CISO', 'AUDITOR'] } }))
+        .thenThrows(ForbiddenError);
+    });
+  });
+
+  describe('validation', () => {
+    it('collects every field problem at once', () => {
+      const error = given(riskDecider, [])
+        .when(identify({ title: ' ', assetIds: [], threatId: '', vulnerabilityId: '', ownerId: '', externalReferences: ['ok', ''] }))
+        .thenThrows(BadInputError);
+      expect(Object.keys(error.fields).sort()).toEqual(
+        ['assetIds', 'externalReferences[1]', 'ownerId', 'threatId', 'title', 'vulnerabilityId'].sort(),
+      );
+    });
+
+    it('refuses a duplicated asset id', () => {
+      given(riskDecider, []).when(identify({ assetIds: [hotWallet.id, hotWallet.id] })).thenRejectsFields('assetIds[1]');
+    });
+
+    it('refuses a title that is too long', () => {
+      given(riskDecider, []).when(identify({ title: 'x'.repeat(201) })).thenRejectsFields('title');
+    });
+
+    it('a missing asset is NOT_FOUND', () => {
+      given(riskDecider, [])
+        .when(identify({ assetIds: [hotWallet.id, 'asset-nowhere'] }))
+        .thenThrows(NotFoundError, { entity: 'Asset', id: 'asset-nowhere' });
+    });
+
+    it('the threat must be recorded on one of the assets', () => {
+      const error = given(riskDecider, []).when(identify({ threatId: 'thr-leak' })).thenThrows(BadInputError);
+      expect(Object.keys(error.fields)).toEqual(['threatId']);
+    });
+
+    it('the vulnerability must belong to that threat', () => {
+      // vul-single-node belongs to thr-outage, not to thr-key-theft
+      const error = given(riskDecider, []).when(identify({ vulnerabilityId: 'vul-single-node' })).thenThrows(BadInputError);
+      expect(Object.keys(error.fields)).toEqual(['vulnerabilityId']);
+    });
+
+    it('a retired asset is out of the inventory (Art. 14(2))', () => {
+      given(riskDecider, [])
+        .when(identify({ assetIds: [retiredFtp.id], threatId: 'thr-sniff', vulnerabilityId: 'vul-plaintext', assets: [retiredFtp] }))
+        .thenThrows(RuleViolationError, { rule: 'ASSET_RETIRED', article: 'Art.14(2)' });
+    });
+  });
+
+  it('the stream version is the revision of the last event', () => {
+    expect(history(identify()).length).toBe(1);
+    const { state } = given(riskDecider, []).when(identify()).then([identified]);
+    expect(state.version).toBe(0);
+  });
+});

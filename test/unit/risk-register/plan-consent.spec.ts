@@ -1,0 +1,319 @@
+import { ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
+import { consentFingerprint, isMaterialRiskEvent, riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
+import { given } from '../support/given-when-then.js';
+import {
+  PLAN,
+  RISK,
+  acceptedEvents,
+  analyseInformal,
+  awaitConsent,
+  awaitingConsentEvents,
+  continueHistory,
+  control,
+  controlsDecidedEvents,
+  decideControls,
+  decideTreatment,
+  inPlanEvents,
+  includeInPlan,
+  reassignOwner,
+  recordConsent,
+  review,
+  stateOf,
+  toTreatEvents,
+  treatmentDecidedEvents,
+} from './builders.js';
+import { T2, T3, auditor, otherOwner, owner } from './fixtures.js';
+
+describe('IncludeInPlan (Art. 19, from the plan process manager)', () => {
+  it('CONTROLS_DECIDED -> IN_PLAN, with no role check for the system actor', () => {
+    const { state } = given(riskDecider, controlsDecidedEvents())
+      .when(includeInPlan())
+      .then([{ type: 'RiskIncludedInPlan', data: { riskId: RISK, planId: PLAN, includedAt: T2 } }]);
+    expect(state).toMatchObject({ status: 'IN_PLAN', planId: PLAN });
+  });
+
+  it.each([
+    ['IN_PLAN', inPlanEvents],
+    ['AWAITING_CONSENT', awaitingConsentEvents],
+    ['ACCEPTED', acceptedEvents],
+  ])('is already satisfied when %s in that plan', (_s, events) => {
+    given(riskDecider, events()).when(includeInPlan()).thenNothing();
+  });
+
+  it('refuses a risk already in another plan', () => {
+    given(riskDecider, inPlanEvents())
+      .when(includeInPlan({ planId: 'plan-other' }))
+      .thenThrows(RuleViolationError, { rule: 'RISK_IN_ANOTHER_PLAN', article: 'Art.19' });
+  });
+
+  it('refuses a risk whose controls are not decided', () => {
+    given(riskDecider, treatmentDecidedEvents())
+      .when(includeInPlan())
+      .thenThrows(RuleViolationError, { rule: 'CONTROLS_REQUIRED', article: 'Art.19' });
+  });
+
+  it('requires the plan id', () => {
+    given(riskDecider, controlsDecidedEvents()).when(includeInPlan({ planId: '' })).thenRejectsFields('planId');
+  });
+
+  it('an unknown risk is NOT_FOUND', () => {
+    given(riskDecider, []).when(includeInPlan()).thenThrows(NotFoundError, { entity: 'Risk', id: RISK });
+  });
+});
+
+describe('AwaitResidualConsent (Art. 20)', () => {
+  it('IN_PLAN -> AWAITING_CONSENT, fingerprinting what the owner is asked to accept', () => {
+    const before = stateOf(inPlanEvents());
+    const { state } = given(riskDecider, inPlanEvents())
+      .when(awaitConsent())
+      .then([
+        {
+          type: 'RiskAwaitingResidualConsent',
+          data: {
+            riskId: RISK,
+            planId: PLAN,
+            planRevision: 1,
+            ownerId: owner.id,
+            fingerprint: consentFingerprint(before),
+            atVersion: before.version,
+            requestedAt: T2,
+          },
+        },
+      ]);
+    expect(state.status).toBe('AWAITING_CONSENT');
+    expect(state.consent).toEqual({ planId: PLAN, planRevision: 1, status: 'PENDING', atVersion: before.version, fingerprint: consentFingerprint(before) });
+  });
+
+  it('is already satisfied when pending for that revision', () => {
+    given(riskDecider, awaitingConsentEvents()).when(awaitConsent()).thenNothing();
+  });
+
+  it('asks again for a new plan revision', () => {
+    given(riskDecider, awaitingConsentEvents())
+      .when(awaitConsent({ planRevision: 2 }))
+      .thenMatches([{ type: 'RiskAwaitingResidualConsent', data: { planRevision: 2 } }]);
+  });
+
+  it('is already satisfied once accepted for that revision', () => {
+    given(riskDecider, acceptedEvents()).when(awaitConsent()).thenNothing();
+  });
+
+  it('refuses another plan, and a risk that is not in a plan', () => {
+    given(riskDecider, inPlanEvents())
+      .when(awaitConsent({ planId: 'plan-other' }))
+      .thenThrows(RuleViolationError, { rule: 'RISK_NOT_IN_PLAN', article: 'Art.20' });
+    given(riskDecider, controlsDecidedEvents()).when(awaitConsent()).thenThrows(RuleViolationError, { rule: 'RISK_NOT_IN_PLAN' });
+  });
+
+  it('validates the plan revision', () => {
+    given(riskDecider, inPlanEvents()).when(awaitConsent({ planRevision: -1 })).thenRejectsFields('planRevision');
+  });
+});
+
+describe('RecordResidualConsent (Art. 20)', () => {
+  it('the owner accepts: AWAITING_CONSENT -> ACCEPTED', () => {
+    const before = stateOf(awaitingConsentEvents());
+    const { state } = given(riskDecider, awaitingConsentEvents())
+      .when(recordConsent(true, { consentedBy: owner.id }))
+      .then([
+        {
+          type: 'ResidualRiskAcceptedByOwner',
+          data: {
+            riskId: RISK,
+            planId: PLAN,
+            planRevision: 1,
+            ownerId: owner.id,
+            fingerprint: consentFingerprint(before),
+            atVersion: before.consent!.atVersion,
+            statement: 'I accept the residual risk as planned',
+            acceptedAt: T2,
+          },
+        },
+      ]);
+    expect(state.status).toBe('ACCEPTED');
+    expect(state.consent?.status).toBe('ACCEPTED');
+    expect(state.consent?.fingerprint).toBe(before.consent?.fingerprint);
+  });
+
+  it('accepting again is already satisfied', () => {
+    given(riskDecider, acceptedEvents()).when(recordConsent(true)).thenNothing();
+  });
+
+  it('the owner declines with a reason: back to TO_TREAT', () => {
+    const { state } = given(riskDecider, awaitingConsentEvents())
+      .when(recordConsent(false))
+      .thenMatches([
+        { type: 'ResidualRiskDeclinedByOwner', data: { planId: PLAN, planRevision: 1, ownerId: owner.id, reason: 'Cold storage ratio is too low for my business line' } },
+      ]);
+    expect(state.status).toBe('TO_TREAT');
+    expect(state.consent).toMatchObject({ status: 'DECLINED', reason: 'Cold storage ratio is too low for my business line' });
+  });
+
+  it('declining again is already satisfied', () => {
+    const declined = continueHistory(awaitingConsentEvents(), recordConsent(false));
+    given(riskDecider, declined).when(recordConsent(false)).thenNothing();
+  });
+
+  it('a decline needs a reason', () => {
+    given(riskDecider, awaitingConsentEvents()).when(recordConsent(false, { reason: ' ' })).thenRejectsFields('reason');
+  });
+
+  it('`accepted` must be a boolean', () => {
+    given(riskDecider, awaitingConsentEvents())
+      .when(recordConsent(true, { accepted: 'yes' as never }))
+      .thenRejectsFields('accepted');
+  });
+
+  it('only the owner answers', () => {
+    given(riskDecider, awaitingConsentEvents()).when(recordConsent(true, { consentedBy: otherOwner.id })).thenThrows(ForbiddenError);
+  });
+
+  it('after a decline the risk goes round again: treatment, controls, plan, consent', () => {
+    const declined = continueHistory(awaitingConsentEvents(), recordConsent(false));
+    const again = continueHistory(declined, decideTreatment({ at: T3 }), decideControls({ at: T3 }), includeInPlan({ at: T3 }), awaitConsent({ at: T3 }));
+    expect(again.slice(declined.length).map((e) => e.type)).toEqual([
+      'RiskTreatmentDecided',
+      'ControlsDecided',
+      'RiskIncludedInPlan',
+      'RiskAwaitingResidualConsent',
+    ]);
+    expect(stateOf(again)).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'PENDING' } });
+  });
+
+  it('refuses an answer to a request that was never made', () => {
+    given(riskDecider, inPlanEvents())
+      .when(recordConsent(true))
+      .thenThrows(RuleViolationError, { rule: 'CONSENT_NOT_REQUESTED', article: 'Art.20' });
+  });
+
+  it('refuses an answer about another plan', () => {
+    given(riskDecider, awaitingConsentEvents())
+      .when(recordConsent(true, { planId: 'plan-other' }))
+      .thenThrows(RuleViolationError, { rule: 'RISK_NOT_IN_PLAN', article: 'Art.20' });
+  });
+
+  it('refuses an answer to a stale request', () => {
+    const stale = continueHistory(awaitingConsentEvents(), decideControls({ controls: [control({ dueDate: '2025-09-30' })] }));
+    given(riskDecider, stale)
+      .when(recordConsent(true))
+      .thenThrows(RuleViolationError, { rule: 'CONSENT_STALE', article: 'Art.20' });
+  });
+});
+
+describe('material changes after consent (Art. 20)', () => {
+  it('a re-analysis of an ACCEPTED risk invalidates the consent: AWAITING_CONSENT, consent STALE', () => {
+    const accepted = acceptedEvents();
+    const v = stateOf(accepted).version;
+    const { state } = given(riskDecider, accepted)
+      .when(analyseInformal('an-i9', 3, 3, { at: T3 }))
+      .thenMatches([
+        { type: 'RiskAnalysed' },
+        { type: 'ResidualConsentInvalidated', data: { riskId: RISK, planId: PLAN, planRevision: 1, reason: 'RISK_REANALYSED', atVersion: v + 1, invalidatedAt: T3 } },
+      ]);
+    expect(state.status).toBe('AWAITING_CONSENT');
+    expect(state.consent).toMatchObject({ status: 'STALE', atVersion: v + 1 });
+    expect(state.version).toBe(v + 2);
+  });
+
+  it('a new treatment while consent is PENDING invalidates it', () => {
+    given(riskDecider, awaitingConsentEvents())
+      .when(decideTreatment({ rationale: 'Add insurance later' }))
+      .thenMatches([{ type: 'RiskTreatmentDecided' }, { type: 'ResidualConsentInvalidated', data: { reason: 'TREATMENT_REVISED' } }]);
+  });
+
+  it('new controls after acceptance invalidate it', () => {
+    given(riskDecider, acceptedEvents())
+      .when(decideControls({ controls: [control({ dueDate: '2025-12-31' })] }))
+      .thenMatches([{ type: 'ControlsDecided' }, { type: 'ResidualConsentInvalidated', data: { reason: 'CONTROLS_REVISED' } }]);
+  });
+
+  it('a new owner invalidates it (the new owner must consent)', () => {
+    const { state } = given(riskDecider, acceptedEvents())
+      .when(reassignOwner(otherOwner.id))
+      .thenMatches([{ type: 'RiskOwnerReassigned' }, { type: 'ResidualConsentInvalidated', data: { reason: 'OWNER_REASSIGNED' } }]);
+    expect(state).toMatchObject({ status: 'AWAITING_CONSENT', ownerId: otherOwner.id, consent: { status: 'STALE' } });
+  });
+
+  it('AVOID after acceptance: invalidation, then closing', () => {
+    given(riskDecider, acceptedEvents())
+      .when(decideTreatment({ options: ['AVOID'], targetLikelihood: 1, targetImpact: 1 }))
+      .thenMatches([{ type: 'RiskTreatmentDecided' }, { type: 'ResidualConsentInvalidated' }, { type: 'RiskClosed', data: { reason: 'AVOIDED' } }]);
+  });
+
+  it('an already stale consent is not invalidated twice', () => {
+    const stale = continueHistory(acceptedEvents(), reassignOwner(otherOwner.id));
+    given(riskDecider, stale).when(analyseInformal('an-i9', 1, 1, { actor: otherOwner })).thenMatches([{ type: 'RiskAnalysed' }]);
+  });
+
+  it('before consent is requested there is nothing to invalidate', () => {
+    given(riskDecider, inPlanEvents()).when(decideTreatment({ rationale: 'Revised before the board' })).thenMatches([{ type: 'RiskTreatmentDecided' }]);
+  });
+
+  it('after invalidation the owner is asked again and can accept', () => {
+    const stale = continueHistory(acceptedEvents(), decideControls({ controls: [control({ dueDate: '2025-12-31' })], at: T3 }));
+    const fp = consentFingerprint(stateOf(stale));
+    const asked = given(riskDecider, stale)
+      .when(awaitConsent({ at: T3 }))
+      .thenMatches([{ type: 'RiskAwaitingResidualConsent', data: { planRevision: 1, fingerprint: fp } }]);
+    expect(asked.state.consent?.status).toBe('PENDING');
+    given(riskDecider, [...stale, ...asked.events]).when(recordConsent(true, { at: T3 })).thenMatches([{ type: 'ResidualRiskAcceptedByOwner', data: { fingerprint: fp } }]);
+  });
+
+  it('an AUDITOR cannot cause a material change either', () => {
+    given(riskDecider, acceptedEvents()).when(reassignOwner(otherOwner.id, { actor: auditor })).thenThrows(ForbiddenError);
+  });
+});
+
+describe('consentFingerprint and isMaterialRiskEvent', () => {
+  it('is a SHA-256 hex digest, stable across folds', () => {
+    const fp = consentFingerprint(stateOf(acceptedEvents()));
+    expect(fp).toMatch(/^[0-9a-f]{64}$/);
+    expect(consentFingerprint(stateOf(acceptedEvents()))).toBe(fp);
+  });
+
+  it('changes with what the owner consents to, not with anything else', () => {
+    const base = stateOf(acceptedEvents());
+    const fp = consentFingerprint(base);
+    expect(consentFingerprint({ ...base, ownerId: 'someone-else' })).not.toBe(fp);
+    expect(consentFingerprint({ ...base, level: 'MEDIUM' })).not.toBe(fp);
+    expect(consentFingerprint({ ...base, controls: [] })).not.toBe(fp);
+    expect(consentFingerprint({ ...base, treatment: { ...base.treatment!, targetImpact: 1 } })).not.toBe(fp);
+    expect(consentFingerprint({ ...base, cycle: 2 })).not.toBe(fp);
+    // not part of the consent: version, timestamps, reviews, status
+    expect(consentFingerprint({ ...base, version: 99, updatedAt: 'x', status: 'AWAITING_CONSENT', reviews: [] })).toBe(fp);
+    // a review without finding leaves it untouched
+    const reviewed = continueHistory(acceptedEvents(), review('rv-1', 1, 1));
+    expect(consentFingerprint(stateOf(reviewed))).toBe(fp);
+  });
+
+  it('does not depend on key order', () => {
+    const base = stateOf(acceptedEvents());
+    const t = base.treatment!;
+    const reordered = Object.fromEntries(Object.entries(t).reverse()) as typeof t;
+    expect(consentFingerprint({ ...base, treatment: reordered })).toBe(consentFingerprint(base));
+  });
+
+  it('classifies the material events', () => {
+    for (const t of ['RiskAnalysed', 'RiskTreatmentDecided', 'ControlsDecided', 'RiskOwnerReassigned']) expect(isMaterialRiskEvent(t)).toBe(true);
+    for (const t of ['RiskIdentified', 'RiskEvaluated', 'RiskReviewed', 'RiskIncludedInPlan', 'ResidualRiskAcceptedByOwner', 'Nope']) {
+      expect(isMaterialRiskEvent(t)).toBe(false);
+    }
+  });
+});
+
+it('the fixtures walk the whole happy path with one event per step', () => {
+  const events = acceptedEvents();
+  expect(events.map((e) => e.type)).toEqual([
+    'RiskIdentified',
+    'RiskAnalysed',
+    'RiskAnalysed',
+    'RiskEvaluated',
+    'RiskTreatmentDecided',
+    'ControlsDecided',
+    'RiskIncludedInPlan',
+    'RiskAwaitingResidualConsent',
+    'ResidualRiskAcceptedByOwner',
+  ]);
+  expect(stateOf(events)).toMatchObject({ status: 'ACCEPTED', version: 8, planId: PLAN });
+  expect(stateOf(toTreatEvents()).status).toBe('TO_TREAT');
+});
