@@ -1,8 +1,13 @@
 import { Module } from '@nestjs/common';
 import { RiskCommandHandler } from './application/risk-commands.js';
-import { GetRiskHandler, HeatMapHandler, ListRisksHandler } from './application/risk-queries.js';
+import { ControlsDocumentHandler, GetRiskHandler, HeatMapHandler, ListRisksHandler, ReviewsDueHandler } from './application/risk-queries.js';
+import { ControlsDocumentController } from './graphql/controls-document.controller.js';
 import { RiskWriteContext } from './application/write-context.js';
 import { RiskResolver } from './graphql/risk.resolver.js';
 
-@Module({ providers: [RiskWriteContext, RiskCommandHandler, GetRiskHandler, ListRisksHandler, HeatMapHandler, RiskResolver], exports: [RiskWriteContext] })
+@Module({
+  controllers: [ControlsDocumentController],
+  providers: [RiskWriteContext, RiskCommandHandler, GetRiskHandler, ListRisksHandler, HeatMapHandler, ControlsDocumentHandler, ReviewsDueHandler, RiskResolver],
+  exports: [RiskWriteContext],
+})
 export class RiskRegisterModule {}

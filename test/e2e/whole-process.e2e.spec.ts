@@ -179,4 +179,39 @@ describe('Chapter 4 end to end: criteria → register → plan in force → revi
     expect(retired.retirementReason).toContain(avoided.id);
     expect((await t.ok(RISK, { id: other.id }, users.auditor)).risk).toMatchObject({ assetsRetired: true, needsReevaluation: true });
   });
+
+  it('produces the record of controls and reasons (Art.18(2)) in GraphQL and as a Markdown file', async () => {
+    const { controlsDocument } = await t.ok(`{ controlsDocument { riskCount controlCount entries { riskId riskTitle controls { title reason } } markdown } }`, {}, users.auditor);
+    expect(controlsDocument.riskCount).toBeGreaterThanOrEqual(1);
+    const allControls = controlsDocument.entries.flatMap((e: any) => e.controls);
+    expect(allControls.length).toBe(controlsDocument.controlCount);
+    for (const c of allControls) {
+      expect(c.reason.length).toBeGreaterThan(0);
+      expect(controlsDocument.markdown).toContain(c.reason);
+      expect(controlsDocument.markdown).toContain(c.title);
+    }
+    const one = controlsDocument.entries[0];
+    const token = await t.token(users.committee);
+    const response = await fetch(`${t.url}/documents/controls.md?riskId=${one.riskId}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/markdown');
+    const markdown = await response.text();
+    expect(markdown).toContain('# Record of controls and the reasons for their adoption');
+    for (const c of one.controls) expect(markdown).toContain(c.reason);
+    expect((await fetch(`${t.url}/documents/controls.md`)).status).toBe(401);
+    expect((await fetch(`${t.url}/documents/controls.md?riskId=nope`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
+  });
+
+  it('lists the risks due for review by the interval of their level', async () => {
+    const asset = await assetWithThreat(t, 'Printer', { c: 1, i: 1, a: 1 });
+    const risk = await identifyRisk(t, asset, 'Printed keys left on the printer');
+    await t.ok(ANALYSE, { input: { riskId: risk.id, method: 'INFORMAL', informal: { likelihood: 1, impact: 1, expert: 'x', rationale: 'y' } } }, users.riskOwner);
+    expect((await t.ok(EVALUATE, { input: { riskId: risk.id } }, users.committee)).evaluateRisk.status).toBe('RETAINED');
+    const query = `query($at: DateTime) { risksDueForReview(asOf: $at) { risk { id } level intervalDays dueOn overdueDays } }`;
+    const now = Date.now();
+    const soon = (await t.ok(query, { at: new Date(now + 30 * 86_400_000).toISOString() }, users.auditor)).risksDueForReview;
+    expect(soon.map((d: any) => d.risk.id)).not.toContain(risk.id);
+    const later = (await t.ok(query, { at: new Date(now + 400 * 86_400_000).toISOString() }, users.auditor)).risksDueForReview;
+    expect(later.find((d: any) => d.risk.id === risk.id)).toMatchObject({ level: 'LOW', intervalDays: 365, overdueDays: 35 });
+  });
 });

@@ -4,6 +4,9 @@ import { READ_DB } from '../../platform/platform.module.js';
 import { AsOfReplayer } from '../../projections/as-of-replay.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { levelFor } from '../../risk-criteria/domain/scoring.js';
+import { NotFoundError } from '../../shared/domain/errors.js';
+import { controlsDocument, type ControlsDocumentView } from './controls-document.js';
+import { risksDueForReview, type ReviewDue } from './review-schedule.js';
 import { RiskRegisterQueries, type CriteriaInForceRow, type RiskFilterValues, type RiskRow } from '../projections/risk-register.projection.js';
 
 /** The register's read model now, or replayed as of a past instant. */
@@ -85,4 +88,35 @@ export function heatMapView(criteria: CriteriaInForceRow | undefined, counts: Ma
     levels: [...perLevel].map(([level, count]) => ({ level, count })),
     total: cells.reduce((n, c) => n + c.count, 0),
   };
+}
+
+export class ControlsDocumentQuery extends Query<ControlsDocumentView> {
+  constructor(readonly riskId: string | null | undefined, readonly now: Date) {
+    super();
+  }
+}
+
+@QueryHandler(ControlsDocumentQuery)
+export class ControlsDocumentHandler implements IQueryHandler<ControlsDocumentQuery, ControlsDocumentView> {
+  constructor(@Inject(READ_DB) private readonly db: ReadDb) {}
+  async execute({ riskId, now }: ControlsDocumentQuery) {
+    const states = new RiskRegisterQueries(this.db).states(riskId);
+    if (riskId && states.length === 0) throw new NotFoundError('Risk', riskId);
+    return controlsDocument(states, now.toISOString());
+  }
+}
+
+export class ReviewsDueQuery extends Query<ReviewDue[]> {
+  constructor(readonly asOf: Date, readonly replay: boolean) {
+    super();
+  }
+}
+
+@QueryHandler(ReviewsDueQuery)
+export class ReviewsDueHandler implements IQueryHandler<ReviewsDueQuery, ReviewDue[]> {
+  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
+  async execute({ asOf, replay }: ReviewsDueQuery) {
+    const register = await registerAt(this.db, this.replayer, replay ? asOf : null);
+    return risksDueForReview(register.states(), register.criteriaInForce()?.definition, asOf);
+  }
 }

@@ -4,11 +4,13 @@ import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphq
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
 import { RiskRegisterCommand } from '../application/risk-commands.js';
-import { GetRiskQuery, HeatMapQuery, ListRisksQuery } from '../application/risk-queries.js';
+import { ControlsDocumentQuery, GetRiskQuery, HeatMapQuery, ListRisksQuery, ReviewsDueQuery } from '../application/risk-queries.js';
 import type { RiskState } from '../domain/risk.state.js';
 import type { RiskRow } from '../projections/risk-register.projection.js';
 import {
   AnalyseRiskInput,
+  ControlsDocument,
+  ReviewDue,
   DecideControlsInput,
   DecideTreatmentInput,
   HeatMap,
@@ -64,6 +66,17 @@ export class RiskResolver {
   @Query(() => HeatMap, { description: 'Open analysed risks per likelihood x impact and per level, for the criteria in force (then, with asOf).' })
   heatMap(@Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null) {
     return this.queries.execute(new HeatMapQuery(asOf));
+  }
+
+  @Query(() => ControlsDocument, { description: 'Art.18(2): the record of controls and reasons, for one risk or all.' })
+  controlsDocument(@Args('riskId', { type: () => ID, nullable: true }) riskId?: string | null) {
+    return this.queries.execute(new ControlsDocumentQuery(riskId, new Date()));
+  }
+
+  @Query(() => [ReviewDue], { description: 'Risks due for review on a date (default now), by the interval the criteria set for their level; with a past date, the register as it stood then.' })
+  async risksDueForReview(@Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null) {
+    const due = await this.queries.execute(new ReviewsDueQuery(asOf ?? new Date(), !!asOf && asOf.getTime() < Date.now()));
+    return due.map((d) => ({ ...d, risk: toRiskView({ state: d.risk, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false }) }));
   }
 
   private async run(request: RiskRegisterCommand['request'], meta: Meta) {

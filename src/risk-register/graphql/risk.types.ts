@@ -340,3 +340,35 @@ export class RecordReviewInput {
   @Field(() => Int) actualImpact!: number;
   @Field({ nullable: true }) notes?: string;
 }
+
+@ObjectType()
+export class ControlsDocumentEntry {
+  @Field(() => ID) riskId!: string;
+  @Field() riskTitle!: string;
+  @Field(() => RiskStatusEnum) riskStatus!: RiskStatus;
+  @Field(() => ID) ownerId!: string;
+  @Field(() => String, { nullable: true }) level!: string | null;
+  @Field(() => String, { nullable: true }) targetLevel!: string | null;
+  @Field(() => [TreatmentOptionEnum]) treatmentOptions!: TreatmentOption[];
+  @Field(() => String, { nullable: true }) treatmentRationale!: string | null;
+  @Field(() => [Control]) controls!: Control[];
+}
+
+@ObjectType({ description: 'Art.18(2): the record of controls and the reasons they were adopted.' })
+export class ControlsDocument {
+  @Field() generatedAt!: string;
+  @Field(() => Int) riskCount!: number;
+  @Field(() => Int) controlCount!: number;
+  @Field(() => [ControlsDocumentEntry]) entries!: ControlsDocumentEntry[];
+  @Field({ description: 'The same document as Markdown (also at GET /documents/controls.md).' }) markdown!: string;
+}
+
+@ObjectType({ description: 'A retained or accepted risk due for review by the interval of the criteria in force (Art.12(3)-(4)).' })
+export class ReviewDue {
+  @Field(() => Risk) risk!: Risk;
+  @Field() level!: string;
+  @Field(() => Int) intervalDays!: number;
+  @Field() since!: string;
+  @Field() dueOn!: string;
+  @Field(() => Int) overdueDays!: number;
+}

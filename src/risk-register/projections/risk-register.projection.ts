@@ -182,6 +182,12 @@ export class RiskRegisterQueries {
     };
   }
 
+  /** Every risk's state, in register order (optionally one risk). */
+  states(riskId?: string | null): RiskState[] {
+    const rows = (riskId ? this.db.prepare('SELECT doc FROM risks WHERE id = ?').all(riskId) : this.db.prepare('SELECT doc FROM risks ORDER BY sort_key').all()) as { doc: string }[];
+    return rows.map((r) => JSON.parse(r.doc) as RiskState);
+  }
+
   /** Counts of open, analysed risks per likelihood x impact and per level, through the matrix of the criteria in force. */
   heatMap(): { criteria?: CriteriaInForceRow; cells: Map<string, number> } {
     const criteria = this.criteriaInForce();
