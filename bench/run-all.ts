@@ -3,12 +3,16 @@
  * Add a bench by adding one line to the list below.
  */
 import { runEventStoreBench } from './event-store.bench.js';
+import { runAsOfBench } from './as-of.bench.js';
 
 const benches: Array<[name: string, run: () => Promise<void>]> = [
   ['event-store', runEventStoreBench],
+  ['as-of', runAsOfBench],
 ];
 
+const only = process.argv[2];
 for (const [name, run] of benches) {
+  if (only && only !== name) continue;
   console.log(`\n=== bench: ${name} ===`);
   await run();
 }

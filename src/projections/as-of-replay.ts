@@ -43,6 +43,7 @@ export class AsOfReplayer {
         for (const p of projections) p.apply(event, db);
         applied++;
       }
+      for (const p of projections) p.flush?.(db);
     });
     for (;;) {
       const page = await this.store.readAll({ after, maxCount: 2000 });

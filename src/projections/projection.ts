@@ -17,6 +17,13 @@ export interface Projection {
   reset(db: ReadDb): void;
   /** Applies one event (already upcast). */
   apply(event: RecordedEvent, db: ReadDb): void;
+  /**
+   * Writes what apply() kept in memory during the page (called inside the same transaction,
+   * before the checkpoint). Lets a projection serialise an entity once per page, not per event.
+   */
+  flush?(db: ReadDb): void;
+  /** Forgets what apply() kept in memory (the page's transaction was rolled back). */
+  discard?(): void;
 }
 
 export const PROJECTIONS = Symbol('PROJECTIONS');

@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
+import { DocumentCache } from '../../projections/document-cache.js';
 import { assetDecider, nameKey, type AssetEvent } from '../domain/asset.decider.js';
 import type { AssetState } from '../domain/asset.state.js';
 
@@ -28,21 +29,41 @@ export class AssetRegisterProjection implements Projection {
   }
 
   reset(db: ReadDb): void {
+    this.cache?.discard();
     db.exec('DELETE FROM assets');
   }
 
+  private cache?: DocumentCache<AssetState>;
+
   apply(event: RecordedEvent, db: ReadDb): void {
     if (!event.streamId.startsWith('asset-')) return;
-    const row = db.prepare('SELECT doc FROM assets WHERE id = ?').get(event.streamId.slice('asset-'.length)) as { doc: string } | undefined;
-    const state: AssetState = row ? JSON.parse(row.doc) : assetDecider.initialState;
-    const next = assetDecider.evolve(state, { type: event.type, data: event.data } as AssetEvent);
-    if (row) {
-      db.prepare('UPDATE assets SET department = ?, name_key = ?, status = ?, value = ?, version = ?, doc = ? WHERE id = ?').run(
-        next.department, nameKey(next.name), next.status, next.value, next.version, JSON.stringify(next), next.id);
-    } else {
-      db.prepare('INSERT INTO assets (id, seq, department, name_key, status, value, version, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM assets), ?, ?, ?, ?, ?, ?)').run(
-        next.id, next.department, nameKey(next.name), next.status, next.value, next.version, JSON.stringify(next));
-    }
+    const cache = (this.cache ??= this.createCache(db));
+    const id = event.streamId.slice('asset-'.length);
+    cache.set(id, assetDecider.evolve(cache.get(id) ?? assetDecider.initialState, { type: event.type, data: event.data } as AssetEvent));
+  }
+
+  flush(): void {
+    this.cache?.flush();
+  }
+
+  discard(): void {
+    this.cache?.discard();
+  }
+
+  private createCache(db: ReadDb): DocumentCache<AssetState> {
+    const select = db.prepare('SELECT doc FROM assets WHERE id = ?');
+    const update = db.prepare('UPDATE assets SET department = ?, name_key = ?, status = ?, value = ?, version = ?, doc = ? WHERE id = ?');
+    const insert = db.prepare('INSERT INTO assets (id, seq, department, name_key, status, value, version, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM assets), ?, ?, ?, ?, ?, ?)');
+    return new DocumentCache<AssetState>(
+      (id) => {
+        const row = select.get(id) as { doc: string } | undefined;
+        return row ? JSON.parse(row.doc) : undefined;
+      },
+      (id, s, isNew) => {
+        if (isNew) insert.run(id, s.department, nameKey(s.name), s.status, s.value, s.version, JSON.stringify(s));
+        else update.run(s.department, nameKey(s.name), s.status, s.value, s.version, JSON.stringify(s), id);
+      },
+    );
   }
 }
 

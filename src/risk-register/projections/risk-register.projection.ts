@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
+import { DocumentCache } from '../../projections/document-cache.js';
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
 import { riskDecider, type RiskEvent } from '../domain/risk.decider.js';
 import type { RiskState, RiskStatus } from '../domain/risk.state.js';
@@ -39,6 +40,7 @@ export class RiskRegisterProjection implements Projection {
   }
 
   reset(db: ReadDb): void {
+    this.cache?.discard();
     db.exec('DELETE FROM risks; DELETE FROM risk_assets; DELETE FROM risk_register_criteria; DELETE FROM risk_register_retired_assets;');
   }
 
@@ -58,24 +60,39 @@ export class RiskRegisterProjection implements Projection {
     }
     if (!event.streamId.startsWith('risk-') || event.streamId === 'risk-criteria') return;
     const id = event.streamId.slice('risk-'.length);
-    const row = db.prepare('SELECT doc FROM risks WHERE id = ?').get(id) as { doc: string } | undefined;
-    const state: RiskState = row ? JSON.parse(row.doc) : riskDecider.initialState;
-    const next = riskDecider.evolve(state, { type: event.type, data: event.data } as RiskEvent);
-    this.save(db, next, !row);
+    const cache = (this.cache ??= this.createCache(db));
+    const next = riskDecider.evolve(cache.get(id) ?? riskDecider.initialState, { type: event.type, data: event.data } as RiskEvent);
+    cache.set(id, next);
     if (event.type === 'RiskIdentified') {
       const insert = db.prepare('INSERT OR IGNORE INTO risk_assets (risk_id, asset_id) VALUES (?, ?)');
       for (const assetId of next.assetIds) insert.run(next.id, assetId);
     }
   }
 
-  private save(db: ReadDb, s: RiskState, isNew: boolean): void {
-    const prioritised = PRIORITISED_STATUSES.includes(s.status) ? 1 : 0;
-    const values = [s.status, s.ownerId, s.level ?? null, s.evaluation?.criteriaNumber ?? null, prioritised, sortKey(s, prioritised), s.version, JSON.stringify(s)];
-    if (isNew) {
-      db.prepare('INSERT INTO risks (id, seq, status, owner_id, level, eval_criteria_number, prioritised, sort_key, version, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM risks), ?, ?, ?, ?, ?, ?, ?, ?)').run(s.id, ...values);
-    } else {
-      db.prepare('UPDATE risks SET status = ?, owner_id = ?, level = ?, eval_criteria_number = ?, prioritised = ?, sort_key = ?, version = ?, doc = ? WHERE id = ?').run(...values, s.id);
-    }
+  private cache?: DocumentCache<RiskState>;
+
+  flush(): void {
+    this.cache?.flush();
+  }
+
+  discard(): void {
+    this.cache?.discard();
+  }
+
+  private createCache(db: ReadDb): DocumentCache<RiskState> {
+    const select = db.prepare('SELECT doc FROM risks WHERE id = ?');
+    const insert = db.prepare('INSERT INTO risks (status, owner_id, level, eval_criteria_number, prioritised, sort_key, version, doc, id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM risks))');
+    const update = db.prepare('UPDATE risks SET status = ?, owner_id = ?, level = ?, eval_criteria_number = ?, prioritised = ?, sort_key = ?, version = ?, doc = ? WHERE id = ?');
+    return new DocumentCache<RiskState>(
+      (id) => {
+        const row = select.get(id) as { doc: string } | undefined;
+        return row ? JSON.parse(row.doc) : undefined;
+      },
+      (id, s, isNew) => {
+        const prioritised = PRIORITISED_STATUSES.includes(s.status) ? 1 : 0;
+        (isNew ? insert : update).run(s.status, s.ownerId, s.level ?? null, s.evaluation?.criteriaNumber ?? null, prioritised, sortKey(s, prioritised), s.version, JSON.stringify(s), id);
+      },
+    );
   }
 }
 

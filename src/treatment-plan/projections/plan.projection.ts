@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
+import { DocumentCache } from '../../projections/document-cache.js';
 import { planDecider } from '../domain/plan.decider.js';
 import type { PlanEvent, PlanState } from '../domain/plan.state.js';
 
@@ -14,16 +15,38 @@ export class PlanProjection implements Projection {
   }
 
   reset(db: ReadDb): void {
+    this.cache?.discard();
     db.exec('DELETE FROM plans');
   }
+
+  private cache?: DocumentCache<PlanState>;
 
   apply(event: RecordedEvent, db: ReadDb): void {
     if (!event.streamId.startsWith('plan-')) return;
     const id = event.streamId.slice('plan-'.length);
-    const row = db.prepare('SELECT doc FROM plans WHERE id = ?').get(id) as { doc: string } | undefined;
-    const next = planDecider.evolve(row ? JSON.parse(row.doc) : planDecider.initialState, { type: event.type, data: event.data } as PlanEvent);
-    if (row) db.prepare('UPDATE plans SET status = ?, version = ?, doc = ? WHERE id = ?').run(next.status, next.version, JSON.stringify(next), id);
-    else db.prepare('INSERT INTO plans (id, seq, status, version, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM plans), ?, ?, ?)').run(id, next.status, next.version, JSON.stringify(next));
+    const cache = (this.cache ??= this.createCache(db));
+    cache.set(id, planDecider.evolve(cache.get(id) ?? planDecider.initialState, { type: event.type, data: event.data } as PlanEvent));
+  }
+
+  flush(): void {
+    this.cache?.flush();
+  }
+
+  discard(): void {
+    this.cache?.discard();
+  }
+
+  private createCache(db: ReadDb): DocumentCache<PlanState> {
+    const select = db.prepare('SELECT doc FROM plans WHERE id = ?');
+    const update = db.prepare('UPDATE plans SET status = ?, version = ?, doc = ? WHERE id = ?');
+    const insert = db.prepare('INSERT INTO plans (status, version, doc, id, seq) VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM plans))');
+    return new DocumentCache<PlanState>(
+      (id) => {
+        const row = select.get(id) as { doc: string } | undefined;
+        return row ? JSON.parse(row.doc) : undefined;
+      },
+      (id, s, isNew) => (isNew ? insert : update).run(s.status, s.version, JSON.stringify(s), id),
+    );
   }
 }
 
