@@ -69,10 +69,17 @@ export class ProjectionRunner {
     await this.stop();
     this.db.transaction(() => {
       for (const p of this.projections) {
+        // setup: the runner may never have been started (the rebuild command of the CLI).
+        p.setup(this.db);
         p.reset(this.db);
-        this.db.prepare('UPDATE projection_checkpoints SET position = NULL WHERE name = ?').run(p.name);
+        this.db
+          .prepare('INSERT INTO projection_checkpoints (name, schema_version, position) VALUES (?, ?, NULL) ON CONFLICT(name) DO UPDATE SET schema_version = excluded.schema_version, position = NULL')
+          .run(p.name, p.schemaVersion);
       }
     })();
+    // Forget the in-memory checkpoints too, or applyBatch would skip every event already seen.
+    for (const p of this.projections) this.checkpoints.set(p.name, null);
+    this.failure = undefined;
     this.position = null;
     const head = await this.store.headPosition();
     let applied = 0;
@@ -137,17 +144,23 @@ export class ProjectionRunner {
     if (events.length === 0) return;
     const update = this.db.prepare('UPDATE projection_checkpoints SET position = ? WHERE name = ?');
     const last = events[events.length - 1]!.position;
-    this.db.transaction(() => {
-      for (const raw of events) {
-        const event = this.upcast(raw);
-        for (const p of this.projections) {
-          const cp = this.checkpoints.get(p.name) ?? null;
-          if (cp !== null && cp >= event.position) continue;
-          p.apply(event, this.db);
+    try {
+      this.db.transaction(() => {
+        for (const raw of events) {
+          const event = this.upcast(raw);
+          for (const p of this.projections) {
+            const cp = this.checkpoints.get(p.name) ?? null;
+            if (cp !== null && cp >= event.position) continue;
+            p.apply(event, this.db);
+          }
         }
-      }
-      for (const p of this.projections) update.run(last, p.name);
-    })();
+        for (const p of this.projections) p.flush?.(this.db);
+        for (const p of this.projections) update.run(last, p.name);
+      })();
+    } catch (error) {
+      for (const p of this.projections) p.discard?.();
+      throw error;
+    }
     for (const p of this.projections) this.checkpoints.set(p.name, last);
     this.position = last;
     this.onProgress?.(events.length, last);
