@@ -17,7 +17,7 @@ export const PRIORITISED_STATUSES: readonly RiskStatus[] = ['TO_TREAT', 'TREATME
  */
 export class RiskRegisterProjection implements Projection {
   readonly name = 'risk-register';
-  readonly schemaVersion = 1;
+  readonly schemaVersion = 2;
 
   setup(db: ReadDb): void {
     db.exec(`CREATE TABLE IF NOT EXISTS risks (
@@ -26,6 +26,8 @@ export class RiskRegisterProjection implements Projection {
       status TEXT NOT NULL,
       owner_id TEXT NOT NULL,
       level TEXT,
+      likelihood INTEGER,
+      impact INTEGER,
       eval_criteria_number INTEGER,
       prioritised INTEGER NOT NULL,
       sort_key TEXT NOT NULL,
@@ -40,8 +42,10 @@ export class RiskRegisterProjection implements Projection {
   }
 
   reset(db: ReadDb): void {
+    // Dropped rather than emptied, so that a new schema version gets its new columns.
     this.cache?.discard();
-    db.exec('DELETE FROM risks; DELETE FROM risk_assets; DELETE FROM risk_register_criteria; DELETE FROM risk_register_retired_assets;');
+    db.exec('DROP TABLE IF EXISTS risks; DROP TABLE IF EXISTS risk_assets; DROP TABLE IF EXISTS risk_register_criteria; DROP TABLE IF EXISTS risk_register_retired_assets;');
+    this.setup(db);
   }
 
   apply(event: RecordedEvent, db: ReadDb): void {
@@ -81,8 +85,8 @@ export class RiskRegisterProjection implements Projection {
 
   private createCache(db: ReadDb): DocumentCache<RiskState> {
     const select = db.prepare('SELECT doc FROM risks WHERE id = ?');
-    const insert = db.prepare('INSERT INTO risks (status, owner_id, level, eval_criteria_number, prioritised, sort_key, version, doc, id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM risks))');
-    const update = db.prepare('UPDATE risks SET status = ?, owner_id = ?, level = ?, eval_criteria_number = ?, prioritised = ?, sort_key = ?, version = ?, doc = ? WHERE id = ?');
+    const insert = db.prepare('INSERT INTO risks (status, owner_id, level, likelihood, impact, eval_criteria_number, prioritised, sort_key, version, doc, id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM risks))');
+    const update = db.prepare('UPDATE risks SET status = ?, owner_id = ?, level = ?, likelihood = ?, impact = ?, eval_criteria_number = ?, prioritised = ?, sort_key = ?, version = ?, doc = ? WHERE id = ?');
     return new DocumentCache<RiskState>(
       (id) => {
         const row = select.get(id) as { doc: string } | undefined;
@@ -90,7 +94,7 @@ export class RiskRegisterProjection implements Projection {
       },
       (id, s, isNew) => {
         const prioritised = PRIORITISED_STATUSES.includes(s.status) ? 1 : 0;
-        (isNew ? insert : update).run(s.status, s.ownerId, s.level ?? null, s.evaluation?.criteriaNumber ?? null, prioritised, sortKey(s, prioritised), s.version, JSON.stringify(s), id);
+        (isNew ? insert : update).run(s.status, s.ownerId, s.level ?? null, s.likelihood ?? null, s.impact ?? null, s.evaluation?.criteriaNumber ?? null, prioritised, sortKey(s, prioritised), s.version, JSON.stringify(s), id);
       },
     );
   }
@@ -177,13 +181,16 @@ export class RiskRegisterQueries {
       where.push(`${needs} = ?`);
       args.push(inForce, inForce, filter.needsReevaluation ? 1 : 0);
     }
-    const ranked = `SELECT r.*, CASE WHEN r.prioritised = 1 THEN ROW_NUMBER() OVER (PARTITION BY r.prioritised ORDER BY r.sort_key) END AS priority FROM risks r`;
+    // Ranks are computed over the narrow (id, sort_key) index only; documents are read for the page's rows alone.
+    const ranked = `SELECT id, sort_key, CASE WHEN prioritised = 1 THEN ROW_NUMBER() OVER (PARTITION BY prioritised ORDER BY sort_key) END AS priority FROM risks`;
     const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM (${ranked}) r ${whereSql}`).get(...args) as { n: number }).n;
+    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM risks r ${whereSql}`).get(...args) as { n: number }).n;
     const pageWhere = afterKey === null ? whereSql : `${whereSql ? whereSql + ' AND' : 'WHERE'} r.sort_key > ?`;
-    const rows = this.db
-      .prepare(`SELECT r.doc, r.sort_key, r.priority, ${needs} AS needs, ${flags} AS retired FROM (${ranked}) r ${pageWhere} ORDER BY r.sort_key LIMIT ?`)
-      .all(inForce, inForce, ...args, ...(afterKey === null ? [] : [afterKey]), limit) as { doc: string; sort_key: string; priority: number | null; needs: number; retired: number }[];
+    const keys = this.db
+      .prepare(`SELECT r.id, r.sort_key, k.priority, ${needs} AS needs, ${flags} AS retired FROM risks r JOIN (${ranked}) k ON k.id = r.id ${pageWhere} ORDER BY r.sort_key LIMIT ?`)
+      .all(inForce, inForce, ...args, ...(afterKey === null ? [] : [afterKey]), limit) as { id: string; sort_key: string; priority: number | null; needs: number; retired: number }[];
+    const doc = this.db.prepare('SELECT doc FROM risks WHERE id = ?');
+    const rows = keys.map((k) => ({ ...k, doc: (doc.get(k.id) as { doc: string }).doc }));
     return {
       total,
       rows: rows.map((r) => {
@@ -210,13 +217,13 @@ export class RiskRegisterQueries {
     const criteria = this.criteriaInForce();
     const cells = new Map<string, number>();
     if (!criteria) return { cells };
-    const rows = this.db.prepare("SELECT doc FROM risks WHERE status != 'CLOSED' AND level IS NOT NULL").all() as { doc: string }[];
-    for (const { doc } of rows) {
-      const s = JSON.parse(doc) as RiskState;
-      if (s.likelihood === undefined || s.impact === undefined) continue;
-      if (s.likelihood > criteria.definition.likelihoodLevels.length || s.impact > criteria.definition.impactLevels.length) continue;
-      const key = `${s.likelihood}:${s.impact}`;
-      cells.set(key, (cells.get(key) ?? 0) + 1);
+    const rows = this.db
+      .prepare("SELECT likelihood, impact, COUNT(*) AS n FROM risks WHERE status != 'CLOSED' AND likelihood IS NOT NULL AND impact IS NOT NULL GROUP BY likelihood, impact")
+      .all() as { likelihood: number; impact: number; n: number }[];
+    for (const r of rows) {
+      // A risk analysed under older criteria with larger scales has no cell in today's matrix.
+      if (r.likelihood > criteria.definition.likelihoodLevels.length || r.impact > criteria.definition.impactLevels.length) continue;
+      cells.set(`${r.likelihood}:${r.impact}`, r.n);
     }
     return { criteria, cells };
   }
