@@ -1315,12 +1315,12 @@ export function decideRisk(command: RiskCommand, state: RiskState): RiskEvent[] 
 function withCurrentLevel(state: RiskState): RiskState {
   const cycle = state.analyses.filter((a) => a.cycle === state.cycle);
   const latest = cycle[cycle.length - 1];
-  if (!latest) return { ...state, likelihood: undefined, impact: undefined, level: undefined, criteriaNumber: undefined, criteriaId: undefined };
+  if (!latest) return { ...state, likelihood: undefined, impact: undefined, level: undefined, criteriaNumber: undefined, criteriaId: undefined, currentLevelRank: undefined };
   const top = highestAnalysis(
     cycle.filter((a) => a.criteriaId === latest.criteriaId),
     (a) => a.levelRank,
   )!;
-  return { ...state, likelihood: top.likelihood, impact: top.impact, level: top.level, criteriaNumber: top.criteriaNumber, criteriaId: top.criteriaId };
+  return { ...state, likelihood: top.likelihood, impact: top.impact, level: top.level, criteriaNumber: top.criteriaNumber, criteriaId: top.criteriaId, currentLevelRank: top.levelRank };
 }
 
 const REANALYSABLE: readonly RiskStatus[] = ['IDENTIFIED', 'ANALYSED', 'RETAINED', 'TO_TREAT'];
@@ -1352,14 +1352,22 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
     }
     case 'RiskAnalysed': {
       const { riskId: _riskId, ...analysis } = event.data;
-      return withCurrentLevel({
+      const next: RiskState = {
         ...state,
         version,
         analyses: [...state.analyses, analysis],
         externalReferences: distinct([...state.externalReferences, ...analysis.externalReferences]),
         status: REANALYSABLE.includes(state.status) ? 'ANALYSED' : state.status,
         updatedAt: analysis.analysedAt,
-      });
+      };
+      // Same cycle and criteria as the current top: compare with it alone (a risk may carry
+      // thousands of analyses; rescanning them on every event made replays quadratic).
+      if (analysis.cycle === state.cycle && analysis.criteriaId === state.criteriaId && state.currentLevelRank !== undefined) {
+        if (analysis.levelRank < state.currentLevelRank) return next;
+        const { likelihood, impact, level, criteriaNumber, criteriaId, levelRank } = analysis;
+        return { ...next, likelihood, impact, level, criteriaNumber, criteriaId, currentLevelRank: levelRank };
+      }
+      return withCurrentLevel(next);
     }
     case 'RiskEvaluated': {
       const d = event.data;
@@ -1482,6 +1490,7 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
         level: undefined,
         criteriaNumber: undefined,
         criteriaId: undefined,
+        currentLevelRank: undefined,
         evaluation: undefined,
         treatment: undefined,
         controls: [],

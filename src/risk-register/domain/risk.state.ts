@@ -200,6 +200,8 @@ export interface RiskState {
   level?: string;
   criteriaNumber?: number;
   criteriaId?: string;
+  /** Rank of `level` among the criteria's risk levels (kept so evolve can compare a new analysis in O(1)). */
+  currentLevelRank?: number;
   evaluation?: RiskEvaluation;
   treatment?: RiskTreatment;
   controls: RiskControl[];
