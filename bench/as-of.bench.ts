@@ -136,14 +136,14 @@ export async function runAsOfBench(): Promise<void> {
     const bigRisk: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       const replayer = new AsOfReplayer(store, upcasters, allProjections);
-      cold.push(await time(async () => new RiskRegisterQueries(await replayer.at(at)).page({}, null, 50)));
-      warm.push(await time(async () => new RiskRegisterQueries(await replayer.at(at)).heatMap()));
+      cold.push(await time(async () => new RiskRegisterQueries(await replayer.at({ asOf: at })).page({}, null, 50)));
+      warm.push(await time(async () => new RiskRegisterQueries(await replayer.at({ asOf: at })).heatMap()));
       replayer.close();
     }
     const now = new Date(Date.now() + 1000);
     for (let r = 0; r < 3; r++) {
       const replayer = new AsOfReplayer(store, upcasters, allProjections);
-      bigRisk.push(await time(async () => new RiskRegisterQueries(await replayer.at(now)).byId('risk-0')));
+      bigRisk.push(await time(async () => new RiskRegisterQueries(await replayer.at({ asOf: now })).byId('risk-0')));
       replayer.close();
     }
     const foldOne: number[] = [];

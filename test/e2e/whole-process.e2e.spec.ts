@@ -36,6 +36,8 @@ async function riskReadyForPlan(t: TestApp, name: string) {
 
 describe('Chapter 4 end to end: criteria → register → plan in force → review that reopens the risk', () => {
   let t: TestApp;
+  /** The risk and plan of the first walk, for the asOf checks. */
+  const walked = { riskId: '', planId: '' };
   beforeAll(async () => {
     t = await TestApp.start();
     await proposeAndApproveCriteria(t);
@@ -46,6 +48,7 @@ describe('Chapter 4 end to end: criteria → register → plan in force → revi
 
   it('walks one risk through the whole process, with every role boundary, and the history says who did what', async () => {
     const { risk } = await riskReadyForPlan(t, 'Hot wallet');
+    walked.riskId = risk.id;
     // Art.17: the target must meet the acceptance criterion (LOW): (2,2) = MEDIUM is refused.
     const tooHigh = errorOf(await t.gql(TREAT, { input: { riskId: risk.id, options: ['REDUCE'], rationale: 'x', targetLikelihood: 2, targetImpact: 2 } }, users.committee));
     expect(tooHigh.extensions).toMatchObject({ code: 'RULE_VIOLATION', article: 'Art.17' });
@@ -64,6 +67,7 @@ describe('Chapter 4 end to end: criteria → register → plan in force → revi
     // Art.19: the plan.
     const plan = (await t.ok(DRAFT, { input: { title: 'Information security management plan FY2026', period: 'FY2026' } }, drafterSecretary)).draftPlan;
     expect(plan).toMatchObject({ status: 'DRAFT', revision: 1, items: [] });
+    walked.planId = plan.id;
     const added = (await t.ok(ADD, { input: { planId: plan.id, riskId: risk.id } }, users.committee)).addRiskToPlan;
     expect(added.items).toEqual([expect.objectContaining({ riskId: risk.id, consent: 'PENDING', ownerId: 'owner-1' })]);
     expect((await t.ok(RISK, { id: risk.id }, users.auditor)).risk.status).toBe('IN_PLAN');
@@ -150,6 +154,42 @@ describe('Chapter 4 end to end: criteria → register → plan in force → revi
       'ResidualRiskAccepted:owner-1',
       'PlanCameIntoForce:owner-1',
     ]);
+  });
+
+  it('shows the plan, the risk and the register exactly as they stood at past moments of that walk (asOf, atPosition)', async () => {
+    const { events } = await t.ok(`{ events(first: 500) { edges { node { position type streamId recordedAt } } } }`, {}, users.auditor);
+    const log = events.edges.map((e: any) => e.node);
+    const planStream = `plan-${walked.planId}`;
+    const approvedAt = log.findIndex((e: any) => e.streamId === planStream && e.type === 'PlanApproved');
+    const firstConsent = log.findIndex((e: any) => e.streamId === planStream && e.type === 'ResidualRiskAccepted');
+    expect(approvedAt).toBeGreaterThan(0);
+    expect(firstConsent).toBeGreaterThan(approvedAt);
+    // Between the board's approval and the owner's consent.
+    const between = log[firstConsent - 1];
+    const PLAN_AT = `query($id: ID!, $p: String, $at: DateTime) { plan(id: $id, atPosition: $p, asOf: $at) { status revision items { consent } resolution { decision } } }`;
+    const RISK_AT = `query($id: ID!, $p: String, $at: DateTime) { risk(id: $id, atPosition: $p, asOf: $at) { status consent { status } version } }`;
+    const planThen = (await t.ok(PLAN_AT, { id: walked.planId, p: between.position }, users.auditor)).plan;
+    expect(planThen).toEqual({ status: 'APPROVED', revision: 2, items: [{ consent: 'PENDING' }], resolution: { decision: 'APPROVED' } });
+    const riskThen = (await t.ok(RISK_AT, { id: walked.riskId, p: between.position }, users.auditor)).risk;
+    expect(riskThen).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'PENDING' } });
+    // The same moment by time: the instant of that event.
+    expect((await t.ok(PLAN_AT, { id: walked.planId, at: between.recordedAt }, users.auditor)).plan.status).toBe('APPROVED');
+    // Right after the consent: in force.
+    expect((await t.ok(PLAN_AT, { id: walked.planId, p: log[firstConsent + 1].position }, users.auditor)).plan.status).toBe('IN_FORCE');
+    // Before the plan was drafted: nothing.
+    const drafted = log.findIndex((e: any) => e.streamId === planStream && e.type === 'PlanDrafted');
+    expect((await t.ok(PLAN_AT, { id: walked.planId, p: log[drafted - 1].position }, users.auditor)).plan).toBeNull();
+    // The register at the approval: the risk is in the plan, not yet awaiting consent; today it has moved on.
+    const registerThen = (await t.ok(`query($p: String) { risks(atPosition: $p, filter: { status: IN_PLAN }) { edges { node { id } } } }`, { p: log[approvedAt].position }, users.auditor)).risks;
+    expect(registerThen.edges.map((e: any) => e.node.id)).toContain(walked.riskId);
+    const firstAsset = log.find((e: any) => e.type === 'AssetRegistered');
+    const assetsThen = (await t.ok(`query($p: String) { assets(atPosition: $p) { totalCount } }`, { p: firstAsset.position }, users.auditor)).assets;
+    const assetsNow = (await t.ok(`{ assets { totalCount } }`, {}, users.auditor)).assets;
+    expect(assetsThen.totalCount).toBe(1);
+    expect(assetsNow.totalCount).toBeGreaterThan(1);
+    // asOf and atPosition together, or a position that is not one: BAD_USER_INPUT.
+    expect(errorOf(await t.gql(RISK_AT, { id: walked.riskId, p: between.position, at: between.recordedAt }, users.auditor)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { atPosition: expect.any(String) } });
+    expect(errorOf(await t.gql(RISK_AT, { id: walked.riskId, p: 'yesterday' }, users.auditor)).extensions.code).toBe('BAD_USER_INPUT');
   });
 
   it('a decline (with its reason) sends the risk back to treatment and keeps the plan from force', async () => {

@@ -2,19 +2,20 @@ import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { READ_DB } from '../../platform/platform.module.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
+import { AsOfReplayer, type PointInTime } from '../../projections/as-of-replay.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
 import { assetDecider, assetStreamId } from '../domain/asset.decider.js';
 import type { AssetState } from '../domain/asset.state.js';
 import { AssetRegisterQueries } from '../projections/asset-register.projection.js';
 
 export class GetAssetQuery extends Query<AssetState | null> {
-  constructor(readonly id: string, readonly asOf?: Date | null) {
+  constructor(readonly id: string, readonly at?: PointInTime | null) {
     super();
   }
 }
 
 export class ListAssetsQuery extends Query<{ rows: { seq: number; state: AssetState }[]; total: number }> {
-  constructor(readonly afterSeq: number | null, readonly limit: number, readonly department?: string | null) {
+  constructor(readonly afterSeq: number | null, readonly limit: number, readonly department?: string | null, readonly at?: PointInTime | null) {
     super();
   }
 }
@@ -25,20 +26,19 @@ export class GetAssetHandler implements IQueryHandler<GetAssetQuery, AssetState 
   constructor(@Inject(READ_DB) db: ReadDb, private readonly executor: CommandExecutor) {
     this.queries = new AssetRegisterQueries(db);
   }
-  async execute({ id, asOf }: GetAssetQuery): Promise<AssetState | null> {
-    if (!asOf) return this.queries.byId(id);
-    const state = await this.executor.loadAsOf(assetStreamId(id), assetDecider, asOf);
+  async execute({ id, at }: GetAssetQuery): Promise<AssetState | null> {
+    if (!at) return this.queries.byId(id);
+    // One stream: folding it up to that point is exact.
+    const state = await this.executor.loadAsOf(assetStreamId(id), assetDecider, at);
     return state.exists ? state : null;
   }
 }
 
 @QueryHandler(ListAssetsQuery)
 export class ListAssetsHandler implements IQueryHandler<ListAssetsQuery> {
-  private readonly queries: AssetRegisterQueries;
-  constructor(@Inject(READ_DB) db: ReadDb) {
-    this.queries = new AssetRegisterQueries(db);
-  }
-  async execute({ afterSeq, limit, department }: ListAssetsQuery) {
-    return this.queries.page({ afterSeq, limit, department });
+  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
+  async execute({ afterSeq, limit, department, at }: ListAssetsQuery) {
+    // The inventory as it stood then: the same projection replayed up to that point.
+    return new AssetRegisterQueries(at ? await this.replayer.at(at) : this.db).page({ afterSeq, limit, department });
   }
 }

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { READ_DB } from '../../platform/platform.module.js';
-import { AsOfReplayer } from '../../projections/as-of-replay.js';
+import { AsOfReplayer, type PointInTime } from '../../projections/as-of-replay.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { levelFor } from '../../risk-criteria/domain/scoring.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
@@ -10,18 +10,18 @@ import { risksDueForReview, type ReviewDue } from './review-schedule.js';
 import { RiskRegisterQueries, type CriteriaInForceRow, type RiskFilterValues, type RiskRow } from '../projections/risk-register.projection.js';
 
 /** The register's read model now, or replayed as of a past instant. */
-async function registerAt(db: ReadDb, replayer: AsOfReplayer, asOf?: Date | null): Promise<RiskRegisterQueries> {
-  return new RiskRegisterQueries(asOf ? await replayer.at(asOf) : db);
+async function registerAt(db: ReadDb, replayer: AsOfReplayer, at?: PointInTime | null): Promise<RiskRegisterQueries> {
+  return new RiskRegisterQueries(at ? await replayer.at(at) : db);
 }
 
 export class GetRiskQuery extends Query<RiskRow | null> {
-  constructor(readonly id: string, readonly asOf?: Date | null) {
+  constructor(readonly id: string, readonly at?: PointInTime | null) {
     super();
   }
 }
 
 export class ListRisksQuery extends Query<{ rows: RiskRow[]; total: number }> {
-  constructor(readonly filter: RiskFilterValues, readonly afterKey: string | null, readonly limit: number, readonly asOf?: Date | null) {
+  constructor(readonly filter: RiskFilterValues, readonly afterKey: string | null, readonly limit: number, readonly at?: PointInTime | null) {
     super();
   }
 }
@@ -36,7 +36,7 @@ export interface HeatMapView {
 }
 
 export class HeatMapQuery extends Query<HeatMapView> {
-  constructor(readonly asOf?: Date | null) {
+  constructor(readonly at?: PointInTime | null) {
     super();
   }
 }
@@ -44,24 +44,24 @@ export class HeatMapQuery extends Query<HeatMapView> {
 @QueryHandler(GetRiskQuery)
 export class GetRiskHandler implements IQueryHandler<GetRiskQuery, RiskRow | null> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
-  async execute({ id, asOf }: GetRiskQuery) {
-    return (await registerAt(this.db, this.replayer, asOf)).byId(id);
+  async execute({ id, at }: GetRiskQuery) {
+    return (await registerAt(this.db, this.replayer, at)).byId(id);
   }
 }
 
 @QueryHandler(ListRisksQuery)
 export class ListRisksHandler implements IQueryHandler<ListRisksQuery> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
-  async execute({ filter, afterKey, limit, asOf }: ListRisksQuery) {
-    return (await registerAt(this.db, this.replayer, asOf)).page(filter, afterKey, limit);
+  async execute({ filter, afterKey, limit, at }: ListRisksQuery) {
+    return (await registerAt(this.db, this.replayer, at)).page(filter, afterKey, limit);
   }
 }
 
 @QueryHandler(HeatMapQuery)
 export class HeatMapHandler implements IQueryHandler<HeatMapQuery, HeatMapView> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
-  async execute({ asOf }: HeatMapQuery): Promise<HeatMapView> {
-    const { criteria, cells } = (await registerAt(this.db, this.replayer, asOf)).heatMap();
+  async execute({ at }: HeatMapQuery): Promise<HeatMapView> {
+    const { criteria, cells } = (await registerAt(this.db, this.replayer, at)).heatMap();
     return heatMapView(criteria, cells);
   }
 }
@@ -116,7 +116,7 @@ export class ReviewsDueQuery extends Query<ReviewDue[]> {
 export class ReviewsDueHandler implements IQueryHandler<ReviewsDueQuery, ReviewDue[]> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
   async execute({ asOf, replay }: ReviewsDueQuery) {
-    const register = await registerAt(this.db, this.replayer, replay ? asOf : null);
+    const register = await registerAt(this.db, this.replayer, replay ? { asOf } : null);
     return risksDueForReview(register.states(), register.criteriaInForce()?.definition, asOf);
   }
 }

@@ -3,6 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
+import { pointInTime } from '../../projections/as-of-replay.js';
 import { RiskRegisterCommand } from '../application/risk-commands.js';
 import { ControlsDocumentQuery, GetRiskQuery, HeatMapQuery, ListRisksQuery, ReviewsDueQuery } from '../application/risk-queries.js';
 import type { RiskState } from '../domain/risk.state.js';
@@ -45,8 +46,12 @@ export class RiskResolver {
   constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
 
   @Query(() => Risk, { nullable: true, description: 'One risk; with asOf, as it stood at that instant (rebuilt from the log).' })
-  async risk(@Args('id', { type: () => ID }) id: string, @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null) {
-    const row = await this.queries.execute(new GetRiskQuery(id, asOf));
+  async risk(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null,
+    @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
+  ) {
+    const row = await this.queries.execute(new GetRiskQuery(id, pointInTime(asOf, atPosition)));
     return row ? toRiskView(row) : null;
   }
 
@@ -56,16 +61,17 @@ export class RiskResolver {
     @Args('first', { type: () => Int, nullable: true }) first?: number | null,
     @Args('after', { type: () => String, nullable: true }) after?: string | null,
     @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null,
+    @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
   ) {
     const limit = pageSize(first);
     const afterKey = decodeCursor(CURSOR_TAG, after);
-    const { rows, total } = await this.queries.execute(new ListRisksQuery(filter ?? {}, afterKey, limit + 1, asOf));
+    const { rows, total } = await this.queries.execute(new ListRisksQuery(filter ?? {}, afterKey, limit + 1, pointInTime(asOf, atPosition)));
     return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.sortKey), toRiskView, afterKey !== null);
   }
 
   @Query(() => HeatMap, { description: 'Open analysed risks per likelihood x impact and per level, for the criteria in force (then, with asOf).' })
-  heatMap(@Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null) {
-    return this.queries.execute(new HeatMapQuery(asOf));
+  heatMap(@Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null, @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null) {
+    return this.queries.execute(new HeatMapQuery(pointInTime(asOf, atPosition)));
   }
 
   @Query(() => ControlsDocument, { description: 'Art.18(2): the record of controls and reasons, for one risk or all.' })

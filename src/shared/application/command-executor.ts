@@ -6,6 +6,7 @@ import {
   type RecordedEvent,
 } from '../../event-store/event-store.port.js';
 import type { ProjectionRunner } from '../../projections/projection-runner.js';
+import { happenedBy, type PointInTime } from '../../projections/as-of-replay.js';
 import { fold, type Decider, type DomainActor, type DomainEvent } from '../domain/decider.js';
 import { BadInputError, ConcurrencyConflictError } from '../domain/errors.js';
 import type { EventUpcasters } from './event-upcasting.js';
@@ -62,10 +63,9 @@ export class CommandExecutor {
    * The aggregate exactly as it stood at `asOf`: the stream's events committed at or before that
    * instant, folded. Never derived from today's read models.
    */
-  async loadAsOf<E extends DomainEvent, S>(streamId: string, decider: Pick<Decider<unknown, E, S>, 'evolve' | 'initialState'>, asOf: Date): Promise<S> {
-    const limit = asOf.toISOString();
+  async loadAsOf<E extends DomainEvent, S>(streamId: string, decider: Pick<Decider<unknown, E, S>, 'evolve' | 'initialState'>, point: PointInTime): Promise<S> {
     const recorded = await this.store.readStream(streamId);
-    const events = recorded.filter((r) => r.recordedAt <= limit).map((r) => this.toDomain<E>(r));
+    const events = recorded.filter(happenedBy(point)).map((r) => this.toDomain<E>(r));
     return fold(decider, events);
   }
 

@@ -2,13 +2,14 @@ import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { READ_DB } from '../../platform/platform.module.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
+import type { PointInTime } from '../../projections/as-of-replay.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
 import { planDecider } from '../domain/plan.decider.js';
 import { planStreamId, type PlanState } from '../domain/plan.state.js';
 import { PlanQueries } from '../projections/plan.projection.js';
 
 export class GetPlanQuery extends Query<PlanState | null> {
-  constructor(readonly id: string, readonly asOf?: Date | null) {
+  constructor(readonly id: string, readonly at?: PointInTime | null) {
     super();
   }
 }
@@ -24,10 +25,10 @@ export class GetPlanHandler implements IQueryHandler<GetPlanQuery, PlanState | n
   constructor(@Inject(READ_DB) db: ReadDb, private readonly executor: CommandExecutor) {
     this.plans = new PlanQueries(db);
   }
-  async execute({ id, asOf }: GetPlanQuery) {
-    if (!asOf) return this.plans.byId(id);
+  async execute({ id, at }: GetPlanQuery) {
+    if (!at) return this.plans.byId(id);
     // A plan is one stream: folding it up to the instant is exact.
-    const state = await this.executor.loadAsOf(planStreamId(id), planDecider, asOf);
+    const state = await this.executor.loadAsOf(planStreamId(id), planDecider, at);
     return state.exists ? state : null;
   }
 }

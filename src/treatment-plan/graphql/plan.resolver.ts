@@ -4,6 +4,7 @@ import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphq
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
 import { BadInputError } from '../../shared/domain/errors.js';
+import { pointInTime } from '../../projections/as-of-replay.js';
 import { PlanCommandEnvelope, type PlanInput } from '../application/plan-commands.js';
 import { GetPlanQuery, ListPlansQuery } from '../application/plan-queries.js';
 import type { PlanState } from '../domain/plan.state.js';
@@ -20,8 +21,12 @@ export class PlanResolver {
   constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
 
   @Query(() => Plan, { nullable: true, description: 'One plan; with asOf, as it stood at that instant (folded from its events).' })
-  async plan(@Args('id', { type: () => ID }) id: string, @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null) {
-    const state = await this.queries.execute(new GetPlanQuery(id, asOf));
+  async plan(
+    @Args('id', { type: () => ID }) id: string,
+    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null,
+    @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
+  ) {
+    const state = await this.queries.execute(new GetPlanQuery(id, pointInTime(asOf, atPosition)));
     return state ? toPlanView(state) : null;
   }
 
