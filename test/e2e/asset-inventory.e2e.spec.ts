@@ -140,6 +140,12 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect((await t.ok(ASSET, { id: a.id, asOf: '2000-01-01T00:00:00Z' }, users.auditor)).asset).toBeNull();
   });
 
+  it('answers GET /health with the event store state', async () => {
+    const response = await fetch(`${t.url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok', eventStore: { ok: true, adapter: 'sqlite' } });
+  });
+
   it('tells who is calling', async () => {
     expect((await t.ok(`{ me { id name roles department } }`, {}, users.opsManager)).me).toEqual({ id: 'mgr-ops', name: 'Ops Manager', roles: ['ASSET_MANAGER'], department: 'ops' });
   });
