@@ -7,10 +7,10 @@ import { TestApp } from './support/test-app.js';
 describe('identity through JWT_JWKS_URL', () => {
   let jwks: Server;
   let t: TestApp;
-  let privateKey: CryptoKey;
+  let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
   beforeAll(async () => {
     const pair = await generateKeyPair('RS256');
-    privateKey = pair.privateKey as CryptoKey;
+    privateKey = pair.privateKey;
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
     jwks = createServer((_, res) => {
       res.setHeader('content-type', 'application/json');
