@@ -5,7 +5,8 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { AssetInventoryModule } from './asset-inventory/asset-inventory.module.js';
 import { BaselineCataloguesModule } from './baseline-catalogues/baseline-catalogues.module.js';
-import { EventLogResolver } from './audit/graphql/event-log.resolver.js';
+import { AuditModule } from './audit/audit.module.js';
+import { ACCESS_LOG, type AccessLogStore } from './audit/application/access-log.js';
 import { DomainErrorFilter } from './graphql/domain-error.filter.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { HealthController } from './health/health.controller.js';
@@ -22,9 +23,11 @@ import { RiskCriteriaModule } from './risk-criteria/risk-criteria.module.js';
     CqrsModule.forRoot(),
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
-      inject: [TokenVerifier],
-      useFactory: (verifier: TokenVerifier) => graphqlOptions(verifier),
+      imports: [AuditModule],
+      inject: [TokenVerifier, ACCESS_LOG],
+      useFactory: (verifier: TokenVerifier, accessLog: AccessLogStore) => graphqlOptions(verifier, accessLog),
     }),
+    AuditModule,
     AssetInventoryModule,
     RiskCriteriaModule,
     BaselineCataloguesModule,
@@ -32,6 +35,6 @@ import { RiskCriteriaModule } from './risk-criteria/risk-criteria.module.js';
     TreatmentPlanModule,
   ],
   controllers: [HealthController],
-  providers: [EventLogResolver, { provide: APP_GUARD, useClass: GraphqlAuthGuard }, { provide: APP_FILTER, useClass: DomainErrorFilter }],
+  providers: [{ provide: APP_GUARD, useClass: GraphqlAuthGuard }, { provide: APP_FILTER, useClass: DomainErrorFilter }],
 })
 export class AppModule {}

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
+import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../identity/token-verifier.js';
 import type { RequestContext } from '../identity/graphql/auth.guard.js';
+import type { AccessLogStore } from '../audit/application/access-log.js';
+import { accessLogPlugin, accessLogWsHooks } from '../audit/graphql/access-log.plugin.js';
 import { formatGraphQLError } from './error-format.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -21,12 +24,20 @@ async function authenticate(verifier: TokenVerifier, authorization: string | und
   }
 }
 
+/** graphql-ws does not run Apollo's formatError: errors sent over the socket get the same shape here. */
+function formatAll(errors: readonly GraphQLError[]) {
+  return errors.map((e) => formatGraphQLError(e.toJSON(), e));
+}
+
 /**
  * Apollo Server 5 through @nestjs/apollo: code-first schema, our error format, no stack traces,
- * bearer tokens over HTTP and in graphql-ws connection params.
+ * bearer tokens over HTTP and in graphql-ws connection params. With an access log, every
+ * operation (HTTP or graphql-ws), allowed or denied, is recorded in it (Art. 23(2)).
  */
-export function graphqlOptions(verifier: TokenVerifier): ApolloDriverConfig {
+export function graphqlOptions(verifier: TokenVerifier, accessLog?: AccessLogStore): ApolloDriverConfig {
+  const wsHooks = accessLog ? accessLogWsHooks(accessLog) : null;
   return {
+    plugins: accessLog ? [accessLogPlugin(accessLog)] : [],
     autoSchemaFile: true,
     sortSchema: true,
     path: '/graphql',
@@ -43,8 +54,18 @@ export function graphqlOptions(verifier: TokenVerifier): ApolloDriverConfig {
           const auth = await authenticate(verifier, authorization);
           (ctx.extra as Record<string, unknown>).auth = auth;
           // Refuse the socket at once rather than failing each subscription later.
+          if (!('actor' in auth)) wsHooks?.connectionRefused();
           return 'actor' in auth;
         },
+        onNext: (_ctx, _id, _payload, _args, result) => (result.errors?.length ? { ...result, errors: formatAll(result.errors) } : undefined),
+        // Passed through to graphql-ws by @nestjs/graphql (its type lists fewer hooks than it forwards).
+        ...({
+          onOperation: (ctx: { extra: unknown }, id: string, payload: object, args: ExecutionArgs, result: unknown) => wsHooks?.onOperation(ctx, id, payload, args, result),
+          onError: (ctx: { extra: unknown }, id: string, payload: object, errors: readonly GraphQLError[]) => {
+            wsHooks?.onError(ctx, id, payload, errors);
+            return formatAll(errors);
+          },
+        } as object),
       },
     },
     context: async (arg: { req?: { headers: Headers }; extra?: Record<string, unknown> }): Promise<RequestContext> => {

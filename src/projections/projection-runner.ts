@@ -14,7 +14,7 @@ type Upcast = (event: RecordedEvent) => RecordedEvent;
 export class ProjectionRunner {
   private subscription?: SubscriptionHandle;
   private position: string | null = null;
-  private waiters: { position: string; resolve: () => void }[] = [];
+  private waiters: { position: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
   private failure?: unknown;
   private readonly log: JsonLogger;
   private onProgress?: (applied: number, position: string) => void;
@@ -48,9 +48,13 @@ export class ProjectionRunner {
     return this.failure;
   }
 
-  /** Resolves once every projection has applied `position` (read-your-writes), or rejects after timeoutMs. */
+  /**
+   * Resolves once every projection has applied `position` (read-your-writes); rejects after
+   * timeoutMs, or at once when the projection subscription stops on an error.
+   */
   waitFor(position: string, timeoutMs = 10_000): Promise<void> {
     if (this.position !== null && this.position >= position) return Promise.resolve();
+    if (this.failure !== undefined) return Promise.reject(new Error(`Projections stopped at ${this.position}: ${describe(this.failure)}`));
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w.resolve !== done);
@@ -60,7 +64,11 @@ export class ProjectionRunner {
         clearTimeout(timer);
         resolve();
       };
-      this.waiters.push({ position, resolve: done });
+      const fail = (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      };
+      this.waiters.push({ position, resolve: done, reject: fail });
     });
   }
 
@@ -108,6 +116,9 @@ export class ProjectionRunner {
       onError: (error) => {
         this.failure = error;
         this.log.error('projection subscription stopped', { error: describe(error) });
+        const waiters = this.waiters;
+        this.waiters = [];
+        for (const w of waiters) w.reject(new Error(`Projections stopped at ${this.position}: ${describe(error)}`));
       },
     });
   }

@@ -6,16 +6,18 @@ const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 
 /**
  * Structured logs: one JSON object per line on stdout (stderr for errors), so that log
  * shippers need no parsing rules. Used by Nest (LoggerService) and by our own code.
+ * Command-line tools, whose stdout carries results, pass `toStderr` to log on stderr only.
  */
 export class JsonLogger implements LoggerService {
   constructor(
     private readonly component = 'app',
     private readonly minLevel: Level = (process.env.LOG_LEVEL as Level) ?? 'info',
     private readonly fields: Record<string, unknown> = {},
+    private readonly toStderr = false,
   ) {}
 
   child(component: string, fields: Record<string, unknown> = {}): JsonLogger {
-    return new JsonLogger(component, this.minLevel, { ...this.fields, ...fields });
+    return new JsonLogger(component, this.minLevel, { ...this.fields, ...fields }, this.toStderr);
   }
 
   debug(message: unknown, ...rest: unknown[]): void {
@@ -57,7 +59,7 @@ export class JsonLogger implements LoggerService {
       entry.error = { name: message.name, message: message.message, stack: message.stack };
     } else entry.msg = typeof message === 'string' ? message : JSON.stringify(message);
     const line = JSON.stringify(entry) + '\n';
-    if (level === 'error') process.stderr.write(line);
+    if (level === 'error' || this.toStderr) process.stderr.write(line);
     else process.stdout.write(line);
   }
 }

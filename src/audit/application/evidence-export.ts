@@ -1,0 +1,527 @@
+/**
+ * Evidence export for auditors: the whole log as NDJSON plus a manifest that anchors it, an
+ * offline verifier that needs neither server nor database, and an import that reproduces the
+ * log (same hashes) in an empty store.
+ *
+ * NDJSON: one line per event, the RecordedEvent as stored, written as canonical JSON (keys
+ * sorted, no whitespace: hash-chain.ts canonicalJson), so that two exports of the same log are
+ * byte-identical. The manifest (FILE.manifest.json) records what the chain alone cannot prove:
+ * how many events there were and which event was the head (position + global chain hash), the
+ * head of every stream, and the file's SHA-256. Keep the manifest (or at least its head chain
+ * hash and SHA-256) somewhere the holder of the log cannot rewrite it: in the audit report, a
+ * signed e-mail, a timestamping service.
+ */
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { PassThrough } from 'node:stream';
+import { ExpectedVersion, type EventStore, type NewEvent, type RecordedEvent } from '../../event-store/event-store.port.js';
+import { canonicalJson, decodePosition } from '../../event-store/hash-chain.js';
+import {
+  IntegrityVerifier,
+  LogFormatError,
+  readLog,
+  storeWritesChain,
+  verifyEvents,
+  type IntegrityReport,
+  type StreamHead,
+} from './integrity-verifier.js';
+
+export const EXPORT_FORMAT = 'risk-ledger-export/1';
+
+export interface ExportManifest {
+  format: typeof EXPORT_FORMAT;
+  exportedAt: string;
+  /** The adapter the log was read from. */
+  source: { adapter: string };
+  eventCount: number;
+  firstPosition: string | null;
+  headPosition: string | null;
+  headChainHash: string | null;
+  streamHeads: Record<string, StreamHead>;
+  /** Every risk-criteria version the log names (RiskCriteriaProposed / RiskCriteriaApproved). */
+  criteriaVersions: { criteriaId: string; number: number }[];
+  /** recordedAt of the earliest and latest events (null for an empty log). */
+  timeRange: { from: string | null; to: string | null };
+  ndjsonSha256: string;
+  /** The verifier's verdict on the log at export time (an export of a broken log is still written, as evidence). */
+  integrity: { ok: boolean; firstBrokenPosition: string | null; reason: string | null };
+}
+
+/** What a log must still contain: a head recorded earlier (an export manifest). */
+export interface LogAnchor {
+  headPosition: string | null;
+  headChainHash: string | null;
+  streamHeads?: Record<string, StreamHead>;
+}
+
+export type ProgressCallback = (done: number, total: number) => void;
+
+export function manifestPathFor(file: string): string {
+  return `${file}.manifest.json`;
+}
+
+/** The NDJSON line of an event (without the newline). */
+export function exportLine(event: RecordedEvent): string {
+  return canonicalJson(event);
+}
+
+/** Rough number of events up to a position (exact for gap-free adapters: SQLite, memory). */
+export function estimatedCount(head: string | null): number {
+  if (head === null) return 0;
+  const n = decodePosition(head);
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(n);
+}
+
+// ------------------------------------------------------------------------------------ export
+
+export interface ExportResult {
+  file: string;
+  manifestFile: string;
+  manifest: ExportManifest;
+}
+
+/**
+ * Streams the log (pages of `pageSize`) into `file` and writes `file.manifest.json`. The log is
+ * read up to the head as it stood when the export started; memory holds one page and one entry
+ * per stream. Both files are written under a temporary name and renamed at the end, so a failed
+ * export never leaves a plausible-looking file behind.
+ */
+export async function exportLog(
+  store: EventStore,
+  file: string,
+  options: { pageSize?: number; onProgress?: ProgressCallback; now?: () => Date } = {},
+): Promise<ExportResult> {
+  const head = await store.headPosition();
+  const total = estimatedCount(head);
+  const partial = `${file}.partial`;
+  const out = createWriteStream(partial, { flags: 'w' });
+  let writeError: Error | null = null;
+  out.on('error', (error) => {
+    writeError ??= error;
+  });
+  const sha = createHash('sha256');
+  const verifier = new IntegrityVerifier({ requireChain: storeWritesChain(store) });
+  const streamHeads = new Map<string, StreamHead>();
+  const criteria = new Map<string, number>();
+  let count = 0;
+  let firstPosition: string | null = null;
+  let lastPosition: string | null = null;
+  let lastChainHash: string | null = null;
+  let from: string | null = null;
+  let to: string | null = null;
+  let buffer = '';
+
+  const write = async (text: string): Promise<void> => {
+    if (writeError) throw writeError;
+    sha.update(text);
+    if (!out.write(text)) await once(out, 'drain');
+  };
+
+  try {
+    for await (const event of readLog(store, { pageSize: options.pageSize ?? 1000, upTo: head })) {
+      buffer += exportLine(event) + '\n';
+      if (buffer.length >= 1 << 16) {
+        await write(buffer);
+        buffer = '';
+      }
+      verifier.check(event);
+      count++;
+      firstPosition ??= event.position;
+      lastPosition = event.position;
+      lastChainHash = event.chainHash ?? null;
+      streamHeads.set(event.streamId, { revision: event.revision, hash: event.hash });
+      if (from === null || event.recordedAt < from) from = event.recordedAt;
+      if (to === null || event.recordedAt > to) to = event.recordedAt;
+      if (event.type === 'RiskCriteriaProposed' || event.type === 'RiskCriteriaApproved') {
+        const { criteriaId, number } = event.data as { criteriaId?: unknown; number?: unknown };
+        if (typeof criteriaId === 'string' && typeof number === 'number' && !criteria.has(criteriaId)) criteria.set(criteriaId, number);
+      }
+      options.onProgress?.(count, total);
+    }
+    if (buffer) await write(buffer);
+    await new Promise<void>((resolve, reject) => out.end(() => (writeError ? reject(writeError) : resolve())));
+  } catch (error) {
+    out.destroy();
+    rmSync(partial, { force: true });
+    throw error;
+  }
+
+  const report = verifier.report();
+  const manifest: ExportManifest = {
+    format: EXPORT_FORMAT,
+    exportedAt: (options.now?.() ?? new Date()).toISOString(),
+    source: { adapter: store.adapterName },
+    eventCount: count,
+    firstPosition,
+    headPosition: lastPosition,
+    headChainHash: lastChainHash,
+    streamHeads: Object.fromEntries(streamHeads),
+    criteriaVersions: [...criteria].map(([criteriaId, number]) => ({ criteriaId, number })).sort((a, b) => a.number - b.number),
+    timeRange: { from, to },
+    ndjsonSha256: sha.digest('hex'),
+    integrity: { ok: report.ok, firstBrokenPosition: report.firstBrokenPosition, reason: report.reason },
+  };
+  const manifestFile = manifestPathFor(file);
+  renameSync(partial, file);
+  writeFileSync(`${manifestFile}.partial`, JSON.stringify(manifest, null, 2) + '\n');
+  renameSync(`${manifestFile}.partial`, manifestFile);
+  return { file, manifestFile, manifest };
+}
+
+// ------------------------------------------------------------------------------------ reading an export
+
+const EVENT_FIELDS: [keyof RecordedEvent, 'string' | 'number' | 'object'][] = [
+  ['eventId', 'string'],
+  ['type', 'string'],
+  ['schemaVersion', 'number'],
+  ['data', 'object'],
+  ['metadata', 'object'],
+  ['streamId', 'string'],
+  ['revision', 'number'],
+  ['position', 'string'],
+  ['recordedAt', 'string'],
+  ['prevHash', 'string'],
+  ['hash', 'string'],
+];
+
+/** Parses one NDJSON line into an event, or throws LogFormatError naming the line. */
+export function parseExportLine(line: string, lineNumber: number): RecordedEvent {
+  if (line.trim() === '') throw new LogFormatError(`line ${lineNumber} of the export is empty`);
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    throw new LogFormatError(`line ${lineNumber} of the export is not valid JSON (${(error as Error).message}): the file was altered or cut`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new LogFormatError(`line ${lineNumber} of the export is not an event object`);
+  }
+  const e = value as Record<string, unknown>;
+  const position = typeof e.position === 'string' ? e.position : null;
+  for (const [field, kind] of EVENT_FIELDS) {
+    const v = e[field];
+    const okType = kind === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === kind;
+    if (!okType) throw new LogFormatError(`line ${lineNumber} of the export has no valid "${field}" (${kind} expected)`, position);
+  }
+  if (e.chainHash !== undefined && typeof e.chainHash !== 'string') {
+    throw new LogFormatError(`line ${lineNumber} of the export has an invalid "chainHash"`, position);
+  }
+  return e as unknown as RecordedEvent;
+}
+
+/**
+ * The events of an NDJSON export, line by line; `sha` receives every byte of the file as read
+ * (so the file is read once for both the events and its SHA-256).
+ */
+export async function* readExport(file: string, sha?: ReturnType<typeof createHash>): AsyncGenerator<RecordedEvent> {
+  const input = createReadStream(file);
+  const tap = new PassThrough();
+  input.on('error', (error) => tap.destroy(error));
+  input.on('data', (chunk) => sha?.update(chunk as Buffer));
+  input.pipe(tap);
+  const lines = createInterface({ input: tap, crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const line of lines) {
+      n++;
+      yield parseExportLine(line, n);
+    }
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+}
+
+export function readManifest(path: string): ExportManifest {
+  const text = readFileSync(path, 'utf8');
+  const manifest = JSON.parse(text) as ExportManifest;
+  if (manifest?.format !== EXPORT_FORMAT) {
+    throw new Error(`${path} is not a ${EXPORT_FORMAT} manifest (format ${JSON.stringify(manifest?.format)})`);
+  }
+  return manifest;
+}
+
+// ------------------------------------------------------------------------------------ anchors
+
+/**
+ * Checks, while a log is verified, that it still contains an anchored head: the event at the
+ * anchor's head position with the anchor's chain hash, and every anchored stream head. A log that
+ * has grown since passes; a log cut before the anchor, or rewritten, does not.
+ */
+export class AnchorCheck {
+  private reachedHead = false;
+  private readonly pending: Map<string, StreamHead>;
+  private problem: string | null = null;
+
+  constructor(private readonly anchor: LogAnchor) {
+    this.pending = new Map(Object.entries(anchor.streamHeads ?? {}));
+  }
+
+  observe(event: RecordedEvent): void {
+    if (this.problem) return;
+    const headPosition = this.anchor.headPosition;
+    if (headPosition !== null && !this.reachedHead && event.position >= headPosition) {
+      if (event.position !== headPosition) {
+        this.problem = `the anchored head position ${headPosition} is missing from the log (it goes from before it to ${event.position}): events were removed or renumbered`;
+        return;
+      }
+      this.reachedHead = true;
+      if (this.anchor.headChainHash !== null && (event.chainHash ?? null) !== this.anchor.headChainHash) {
+        this.problem = `the event at the anchored head position ${headPosition} has chain hash ${event.chainHash ?? 'none'}, the manifest recorded ${this.anchor.headChainHash}: the log up to that point was rewritten`;
+        return;
+      }
+    }
+    const head = this.pending.get(event.streamId);
+    if (head && event.revision === head.revision) {
+      if (event.hash !== head.hash) {
+        this.problem = `stream ${event.streamId} revision ${head.revision} has hash ${event.hash}, the manifest recorded ${head.hash}: the stream was rewritten`;
+        return;
+      }
+      this.pending.delete(event.streamId);
+    }
+  }
+
+  /** The first problem, or null when the log contains the anchor. Call after the last event. */
+  finish(report: IntegrityReport): string | null {
+    if (this.problem) return this.problem;
+    if (this.anchor.headPosition !== null && !this.reachedHead) {
+      return `the log ends at position ${report.headPosition ?? '(empty)'} but the manifest recorded a head at position ${this.anchor.headPosition}: events were removed from the end of the log`;
+    }
+    const missing = this.pending.entries().next();
+    if (!missing.done) {
+      const [streamId, head] = missing.value;
+      return `stream ${streamId} no longer reaches revision ${head.revision} recorded in the manifest (${this.pending.size} stream head(s) missing): events were removed from the end of the stream`;
+    }
+    return null;
+  }
+}
+
+export interface AnchoredReport extends IntegrityReport {
+  /** Null when no anchor was given; else whether the log still contains it. */
+  anchorOk: boolean | null;
+  anchorReason: string | null;
+}
+
+/** Verifies a store, and that it still contains `anchor` when one is given. ok requires both. */
+export async function verifyStoreAgainst(
+  store: EventStore,
+  anchor: LogAnchor | null,
+  options: { pageSize?: number; onProgress?: ProgressCallback } = {},
+): Promise<AnchoredReport> {
+  const head = await store.headPosition();
+  const total = estimatedCount(head);
+  const check = anchor ? new AnchorCheck(anchor) : null;
+  const { report } = await verifyEvents(readLog(store, { pageSize: options.pageSize, upTo: head }), {
+    requireChain: storeWritesChain(store),
+    onEvent: (event, verifier) => {
+      check?.observe(event);
+      options.onProgress?.(verifier.eventsChecked, total);
+    },
+  });
+  if (!check) return { ...report, anchorOk: null, anchorReason: null };
+  if (!report.ok) return { ...report, anchorOk: false, anchorReason: 'not checked: the chain itself is broken' };
+  const problem = check.finish(report);
+  return { ...report, ok: problem === null, reason: problem, anchorOk: problem === null, anchorReason: problem };
+}
+
+// ------------------------------------------------------------------------------------ offline verification
+
+export interface ExportVerdict extends IntegrityReport {
+  file: string;
+  manifestFile: string;
+  /** Whether the manifest was read and compared (false when it is missing or unreadable). */
+  manifestChecked: boolean;
+  /** SHA-256 of the NDJSON file as read. */
+  sha256: string;
+}
+
+/**
+ * Verifies an export offline: the same chain checks as verifyIntegrity over the file's events,
+ * then the manifest (event count, first and head positions, head chain hash, every stream head,
+ * the file's SHA-256), which is what catches an export cut at the end.
+ */
+export async function verifyExport(
+  file: string,
+  options: { manifestFile?: string; onProgress?: ProgressCallback } = {},
+): Promise<ExportVerdict> {
+  const manifestFile = options.manifestFile ?? manifestPathFor(file);
+  let manifest: ExportManifest | null = null;
+  let manifestProblem: string | null = null;
+  if (!existsSync(manifestFile)) {
+    manifestProblem = `manifest ${manifestFile} not found: the chain alone cannot show that no events were removed from the end`;
+  } else {
+    try {
+      manifest = readManifest(manifestFile);
+    } catch (error) {
+      manifestProblem = `manifest ${manifestFile} is unreadable: ${(error as Error).message}`;
+    }
+  }
+  const total = manifest?.eventCount ?? 0;
+  const sha = createHash('sha256');
+  const check = manifest ? new AnchorCheck(manifest) : null;
+  let firstPosition: string | null = null;
+  const { report } = await verifyEvents(readExport(file, sha), {
+    requireChain: manifest ? manifest.headChainHash !== null : false,
+    onEvent: (event, verifier) => {
+      firstPosition ??= event.position;
+      check?.observe(event);
+      options.onProgress?.(verifier.eventsChecked, total);
+    },
+  });
+  const sha256 = sha.digest('hex');
+  const verdict: ExportVerdict = { ...report, file, manifestFile, manifestChecked: false, sha256 };
+  if (!report.ok) return verdict;
+  if (!manifest) return { ...verdict, ok: false, reason: manifestProblem };
+
+  const manifestStreams = Object.keys(manifest.streamHeads ?? {}).length;
+  const problem =
+    check!.finish(report) ??
+    (report.eventsChecked !== manifest.eventCount
+      ? `the export holds ${report.eventsChecked} events ending at position ${report.headPosition ?? '(none)'} but its manifest lists ${manifest.eventCount} ending at ${manifest.headPosition ?? '(none)'}: events were removed from or added to the export`
+      : null) ??
+    (report.headPosition !== manifest.headPosition || report.headChainHash !== manifest.headChainHash
+      ? `the export ends at position ${report.headPosition} (chain hash ${report.headChainHash}) but its manifest recorded ${manifest.headPosition} (chain hash ${manifest.headChainHash}): events were added after the export`
+      : null) ??
+    (firstPosition !== manifest.firstPosition
+      ? `the export starts at position ${firstPosition} but its manifest recorded ${manifest.firstPosition}: the beginning of the log was changed`
+      : null) ??
+    (report.streams !== manifestStreams
+      ? `the export holds ${report.streams} streams but its manifest lists ${manifestStreams}: a stream was added or removed`
+      : null) ??
+    (sha256 !== manifest.ndjsonSha256
+      ? `the file's SHA-256 ${sha256} differs from the manifest's ${manifest.ndjsonSha256} although every event verifies: a field no hash covers (recordedAt) or the file's formatting was changed after export`
+      : null);
+  return { ...verdict, manifestChecked: true, ok: problem === null, reason: problem };
+}
+
+// ------------------------------------------------------------------------------------ import
+
+export class ImportRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImportRefusedError';
+  }
+}
+
+export interface ImportResult {
+  file: string;
+  eventsImported: number;
+  appends: number;
+  /** Every event's hash in the store equals the file's. */
+  hashesIdentical: boolean;
+  /** Positions in the store equal the file's (true for SQLite -> SQLite; not guaranteed by the port). */
+  positionsPreserved: boolean;
+  /** The store's head chain hash equals the manifest's (follows from identical hashes and positions). */
+  headChainHashIdentical: boolean;
+  /** The store assigns recordedAt when it commits; the original instants stay in the export only. */
+  recordedAtPreserved: boolean;
+  /** The store verified after the import. */
+  report: IntegrityReport;
+  firstMismatch: string | null;
+}
+
+interface PendingGroup {
+  streamId: string;
+  key: string | undefined;
+  events: RecordedEvent[];
+}
+
+/**
+ * Imports an export into an EMPTY store, reproducing every hash: each event goes to its stream
+ * with its original event id, type, schema version, data and metadata, at the expected version
+ * revision - 1. Consecutive events of one stream from one command are appended together, under the
+ * command's idempotency key (actor id + commandId), which also restores retry protection.
+ * The export is verified first (chain and manifest) and refused if broken.
+ */
+export async function importExport(
+  store: EventStore,
+  file: string,
+  options: { manifestFile?: string; onProgress?: ProgressCallback; onVerifyProgress?: ProgressCallback; window?: number } = {},
+): Promise<ImportResult> {
+  const head = await store.headPosition();
+  if (head !== null) {
+    throw new ImportRefusedError(`the target ${store.adapterName} store is not empty (head position ${head}): import only into an empty store`);
+  }
+  const verdict = await verifyExport(file, { manifestFile: options.manifestFile, onProgress: options.onVerifyProgress });
+  if (!verdict.ok) throw new ImportRefusedError(`the export does not verify: ${verdict.reason}`);
+  const manifest = readManifest(verdict.manifestFile);
+  const total = manifest.eventCount;
+
+  // Appends issued in one turn of the event loop are committed in issue order by the SQLite and
+  // memory adapters (one transaction per batch); other adapters get one append at a time.
+  const window = storeWritesChain(store) ? Math.max(1, options.window ?? 500) : 1;
+  let inFlight: Promise<void>[] = [];
+  let imported = 0;
+  let appends = 0;
+  let hashesIdentical = true;
+  let positionsPreserved = true;
+  let firstMismatch: string | null = null;
+  let group: PendingGroup | null = null;
+  let failure: unknown = null;
+
+  const submit = (g: PendingGroup): void => {
+    appends++;
+    const events: NewEvent[] = g.events.map((e) => ({
+      eventId: e.eventId,
+      type: e.type,
+      schemaVersion: e.schemaVersion,
+      data: e.data,
+      metadata: e.metadata,
+    }));
+    const expected = ExpectedVersion.exact(g.events[0]!.revision - 1);
+    inFlight.push(
+      store.append(g.streamId, events, { expectedVersion: expected, idempotencyKey: g.key }).then((result) => {
+        if (result.duplicate) throw new Error(`idempotency key ${g.key} appears twice in the export (stream ${g.streamId})`);
+        result.events.forEach((stored, i) => {
+          const original = g.events[i]!;
+          if (stored.hash !== original.hash || stored.revision !== original.revision) {
+            hashesIdentical = false;
+            firstMismatch ??= `event ${original.eventId} (position ${original.position}) was stored with hash ${stored.hash}, the export has ${original.hash}`;
+          }
+          if (stored.position !== original.position) positionsPreserved = false;
+        });
+        imported += result.events.length;
+        options.onProgress?.(imported, total);
+      }).catch((error: unknown) => {
+        failure ??= error;
+      }),
+    );
+  };
+  const drain = async (): Promise<void> => {
+    const batch = inFlight;
+    inFlight = [];
+    await Promise.all(batch);
+    if (failure) {
+      const error = failure as Error;
+      throw new Error(`import stopped after ${imported} events: ${error?.message ?? String(error)}; discard the target store and import again into an empty one`, { cause: error });
+    }
+  };
+
+  for await (const event of readExport(file)) {
+    const key = event.metadata?.commandId ? `${event.metadata.actor?.id}:${event.metadata.commandId}` : undefined;
+    if (group && group.streamId === event.streamId && group.key === key && group.events.length < 1000) {
+      group.events.push(event);
+      continue;
+    }
+    if (group) submit(group);
+    group = { streamId: event.streamId, key, events: [event] };
+    if (inFlight.length >= window) await drain();
+  }
+  if (group) submit(group);
+  await drain();
+
+  const { report } = await verifyEvents(readLog(store), { requireChain: storeWritesChain(store) });
+  return {
+    file,
+    eventsImported: imported,
+    appends,
+    hashesIdentical: hashesIdentical && report.ok,
+    positionsPreserved,
+    headChainHashIdentical: report.headChainHash === manifest.headChainHash,
+    recordedAtPreserved: false,
+    report,
+    firstMismatch,
+  };
+}

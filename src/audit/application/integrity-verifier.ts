@@ -1,0 +1,273 @@
+/**
+ * Proof that the log is intact (Art. 31(6), 34(3): the auditors' evidence).
+ *
+ * One streaming verifier, fed with events in log order from any source: a live EventStore
+ * (readAll in pages), or an NDJSON export read line by line. Memory stays flat: besides the
+ * event being checked it keeps one entry per stream (its last revision and hash).
+ *
+ * What it checks, event by event, stopping at the first break:
+ *   1. positions strictly increase (the log's order);
+ *   2. the event's own hash: recomputed from stream, revision, event id, type, schema version,
+ *      data, metadata and prevHash (hash-chain.ts eventHash);
+ *   3. the per-stream chain: revision 0 points to the stream's genesis hash, every later
+ *      revision follows the previous one (no gap, no repeat) and its prevHash is the previous
+ *      event's hash; a stream's positions therefore increase with its revisions;
+ *   4. the global chain, where the adapter writes one (SQLite, memory): each chainHash links the
+ *      previous link, the position and the event's hash, from LOG_GENESIS; once links are present
+ *      a missing one is a break (and with `requireChain`, a missing one anywhere is).
+ *
+ * What no chain can show on its own: that events were removed from the END of the log (the
+ * shorter log is a perfectly valid chain), or that someone with write access rewrote the log and
+ * recomputed every hash after the change (the hashes carry no secret). Both are caught by
+ * comparing with a head (position + chain hash, per-stream heads) recorded elsewhere earlier, e.g.
+ * an export manifest; see evidence-export.ts. recordedAt is not covered by any hash either.
+ */
+import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
+import { LOG_GENESIS, chainHash, decodePosition, eventHash, genesisHash } from '../../event-store/hash-chain.js';
+
+export interface IntegrityReport {
+  ok: boolean;
+  /** Events examined, the broken one included. */
+  eventsChecked: number;
+  /** Position of the first event at which the log stops being consistent, or null. */
+  firstBrokenPosition: string | null;
+  /** A sentence saying what is wrong, or null. */
+  reason: string | null;
+  /** Position of the last event examined (the head when ok), null for an empty log. */
+  headPosition: string | null;
+  /** Global chain link of that event, null when the log carries no global chain. */
+  headChainHash: string | null;
+  /** Streams seen. */
+  streams: number;
+}
+
+export interface StreamHead {
+  revision: number;
+  hash: string;
+}
+
+export interface VerifierOptions {
+  /**
+   * The source is known to write the global chain (SQLite, memory, an export whose manifest has
+   * a head chain hash): a missing chainHash is then a break even on the first event, so that
+   * stripping every link cannot downgrade the check to the per-stream chains.
+   */
+  requireChain?: boolean;
+}
+
+/**
+ * The source itself is malformed (an unreadable NDJSON line, a missing field). Thrown by event
+ * sources; verifyEvents turns it into a broken report instead of an exception.
+ */
+export class LogFormatError extends Error {
+  constructor(message: string, readonly position: string | null = null) {
+    super(message);
+    this.name = 'LogFormatError';
+  }
+}
+
+/** The incremental core: call check() with each event in log order. */
+export class IntegrityVerifier {
+  private readonly heads = new Map<string, StreamHead>();
+  private checked = 0;
+  private lastPosition: bigint | null = null;
+  private lastPositionText: string | null = null;
+  private chain: 'unknown' | 'present' | 'absent' = 'unknown';
+  private chainHead: string = LOG_GENESIS;
+  private brokenAt: string | null = null;
+  private why: string | null = null;
+  private headChain: string | null = null;
+
+  constructor(private readonly options: VerifierOptions = {}) {}
+
+  get broken(): boolean {
+    return this.why !== null;
+  }
+
+  get eventsChecked(): number {
+    return this.checked;
+  }
+
+  /** Checks the next event; false (and the report records why) on the first problem. */
+  check(e: RecordedEvent): boolean {
+    if (this.broken) return false;
+    this.checked++;
+    const at = typeof e?.position === 'string' ? e.position : null;
+
+    // 1. Order of the log.
+    let position: bigint;
+    try {
+      position = decodePosition(String(e.position));
+    } catch {
+      return this.fail(at, `invalid position ${JSON.stringify(e?.position)}: positions are zero-padded decimal numbers`);
+    }
+    if (this.lastPosition !== null && position <= this.lastPosition) {
+      return this.fail(
+        at,
+        `position ${e.position} does not follow ${this.lastPositionText}: the log's positions must strictly increase (events were reordered or duplicated)`,
+      );
+    }
+
+    // 2. The event's own hash.
+    let recomputed: string;
+    try {
+      recomputed = eventHash({
+        streamId: e.streamId,
+        revision: e.revision,
+        eventId: e.eventId,
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        data: e.data,
+        metadata: e.metadata,
+        prevHash: e.prevHash,
+      });
+    } catch (error) {
+      return this.fail(at, `event at position ${e.position} cannot be hashed: ${(error as Error).message}`);
+    }
+    if (recomputed !== e.hash) {
+      return this.fail(at, `event hash mismatch at position ${e.position} (stream ${e.streamId}, revision ${e.revision}): data or metadata was altered`);
+    }
+
+    // 3. The per-stream chain.
+    const head = this.heads.get(e.streamId);
+    const expectedRevision = head ? head.revision + 1 : 0;
+    if (e.revision !== expectedRevision) {
+      if (Number.isInteger(e.revision) && e.revision > expectedRevision) {
+        return this.fail(
+          at,
+          `revision gap in stream ${e.streamId}: expected ${expectedRevision}, found ${e.revision} (an event of the stream was deleted or moved)`,
+        );
+      }
+      return this.fail(
+        at,
+        `revision out of order in stream ${e.streamId}: expected ${expectedRevision}, found ${e.revision} (an event of the stream was duplicated, inserted or reordered)`,
+      );
+    }
+    const expectedPrev = head ? head.hash : genesisHash(e.streamId);
+    if (e.prevHash !== expectedPrev) {
+      return this.fail(
+        at,
+        head
+          ? `prevHash does not match the previous event of stream ${e.streamId}: an event was deleted, inserted or reordered`
+          : `prevHash of the first event of stream ${e.streamId} is not the stream's genesis hash: the stream's beginning was replaced`,
+      );
+    }
+
+    // 4. The global chain.
+    const link = typeof e.chainHash === 'string' && e.chainHash !== '' ? e.chainHash : null;
+    if (link === null) {
+      if (this.chain === 'present' || (this.chain === 'unknown' && this.options.requireChain)) {
+        return this.fail(at, `chainHash missing at position ${e.position}: the global chain was cut or stripped`);
+      }
+      this.chain = 'absent';
+    } else {
+      if (this.chain === 'absent') {
+        return this.fail(at, `chainHash appears at position ${e.position} after events without one: the global chain cannot have started there`);
+      }
+      this.chain = 'present';
+      const expected = chainHash(this.chainHead, e.position, e.hash);
+      if (link !== expected) {
+        return this.fail(
+          at,
+          `global chain broken at position ${e.position}: its chainHash does not link to the previous event of the log (an event before it was deleted, inserted, reordered or rewritten)`,
+        );
+      }
+      this.chainHead = link;
+    }
+
+    this.heads.set(e.streamId, { revision: e.revision, hash: e.hash });
+    this.lastPosition = position;
+    this.lastPositionText = e.position;
+    this.headChain = link;
+    return true;
+  }
+
+  /** Records a break found outside check() (a malformed source). */
+  fail(position: string | null, reason: string): false {
+    if (!this.broken) {
+      this.brokenAt = position;
+      this.why = reason;
+    }
+    return false;
+  }
+
+  report(): IntegrityReport {
+    return {
+      ok: !this.broken,
+      eventsChecked: this.checked,
+      firstBrokenPosition: this.brokenAt,
+      reason: this.why,
+      headPosition: this.lastPositionText,
+      headChainHash: this.headChain,
+      streams: this.heads.size,
+    };
+  }
+
+  /** Last revision and hash of every stream seen (up to the break, if any). */
+  streamHeads(): ReadonlyMap<string, StreamHead> {
+    return this.heads;
+  }
+}
+
+/**
+ * Verifies a sequence of events in log order. A LogFormatError from the source ends the run as a
+ * broken report; other errors (I/O) propagate.
+ */
+export async function verifyEvents(
+  events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>,
+  options: VerifierOptions & { onEvent?: (event: RecordedEvent, verifier: IntegrityVerifier) => void } = {},
+): Promise<{ report: IntegrityReport; verifier: IntegrityVerifier }> {
+  const verifier = new IntegrityVerifier(options);
+  try {
+    for await (const event of events) {
+      if (!verifier.check(event)) break;
+      options.onEvent?.(event, verifier);
+    }
+  } catch (error) {
+    if (!(error instanceof LogFormatError)) throw error;
+    verifier.fail(error.position, error.message);
+  }
+  return { report: verifier.report(), verifier };
+}
+
+/**
+ * The store's log in order, page by page, up to `upTo` (inclusive; default: the head when the read
+ * starts, so that a busy log does not keep the reader going forever).
+ */
+export async function* readLog(
+  store: EventStore,
+  options: { pageSize?: number; upTo?: string | null } = {},
+): AsyncGenerator<RecordedEvent> {
+  const pageSize = options.pageSize ?? 1000;
+  const upTo = options.upTo === undefined ? await store.headPosition() : options.upTo;
+  if (upTo === null) return;
+  let after: string | null = null;
+  for (;;) {
+    const page = await store.readAll({ after, maxCount: pageSize });
+    for (const event of page) {
+      if (event.position > upTo) return;
+      yield event;
+    }
+    if (page.length < pageSize) return;
+    after = page[page.length - 1]!.position;
+    // Let requests run between pages of a long read.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Adapters that write the global chain on every event. */
+export function storeWritesChain(store: EventStore): boolean {
+  return store.adapterName === 'sqlite' || store.adapterName === 'memory';
+}
+
+/** Verifies a store's whole log (up to its head when the call starts). */
+export async function verifyStore(
+  store: EventStore,
+  options: { pageSize?: number; onProgress?: (checked: number) => void } = {},
+): Promise<IntegrityReport> {
+  const { report } = await verifyEvents(readLog(store, { pageSize: options.pageSize }), {
+    requireChain: storeWritesChain(store),
+    onEvent: options.onProgress ? (_e, v) => options.onProgress!(v.eventsChecked) : undefined,
+  });
+  return report;
+}

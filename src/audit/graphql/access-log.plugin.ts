@@ -1,0 +1,259 @@
+/**
+ * Records every GraphQL operation in the access log (Art. 23(2)), allowed or not:
+ *  - over HTTP, as an Apollo Server plugin (requestDidStart → didResolveOperation →
+ *    willSendResponse), which sees parse and validation failures, UNAUTHENTICATED and FORBIDDEN
+ *    answers as well as successes;
+ *  - over graphql-ws (subscriptions), through the socket server's hooks: a refused connection,
+ *    each operation's outcome, and validation errors.
+ *
+ * What is stored: the actor (from the verified token, or null), operation name and type, root
+ * fields, the ids named in the arguments (id, assetId, riskId, planId, criteriaId, catalogueId…,
+ * read from literals and variables), the outcome and error code, the correlation id. Never a
+ * header, a token, an error message or an input's content.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
+import {
+  GraphQLError,
+  Kind,
+  getOperationAST,
+  parse,
+  valueFromASTUntyped,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FieldNode,
+  type GraphQLFormattedError,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
+import type { RequestContext } from '../../identity/graphql/auth.guard.js';
+import { DomainError } from '../../shared/domain/errors.js';
+import type { AccessLogStore, AccessOutcome, AccessRecord, OperationType } from '../application/access-log.js';
+
+/** Argument names that carry ids without being targets. */
+const NOT_TARGETS = new Set(['commandId', 'correlationId', 'causationId']);
+const MAX_IDS = 50;
+const MAX_ID_LENGTH = 128;
+const MAX_DEPTH = 4;
+const MAX_NAME_LENGTH = 200;
+const JWT_LIKE = /^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*$/;
+
+export interface OperationDescription {
+  operationName: string | null;
+  operationType: OperationType | null;
+  fields: string[];
+  targetIds: string[];
+}
+
+/** true for `id`, `ids` and names ending in Id / Ids (assetId, riskIds…), but not commandId & co. */
+export function isIdArgument(name: string): boolean {
+  if (NOT_TARGETS.has(name)) return false;
+  return name === 'id' || name === 'ids' || /[a-z0-9]Ids?$/.test(name);
+}
+
+function acceptableId(value: unknown): string | null {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') return null;
+  const v = value.trim();
+  if (v === '' || v.length > MAX_ID_LENGTH || JWT_LIKE.test(v) || /\s/.test(v)) return null;
+  return v;
+}
+
+function collectIds(name: string, value: unknown, out: Set<string>, depth: number): void {
+  if (out.size >= MAX_IDS || depth > MAX_DEPTH || value === null || value === undefined) return;
+  if (isIdArgument(name)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      const id = acceptableId(item);
+      if (id !== null && out.size < MAX_IDS) out.add(id);
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const item of value) if (typeof item === 'object' && item !== null) collectIds('', item, out, depth + 1);
+    return;
+  }
+  if (typeof value === 'object') {
+    for (const [key, v] of Object.entries(value as Record<string, unknown>)) collectIds(key, v, out, depth + 1);
+  }
+}
+
+function rootFields(document: DocumentNode, selectionSet: SelectionSetNode, seen = new Set<string>()): FieldNode[] {
+  const fields: FieldNode[] = [];
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) fields.push(selection);
+    else if (selection.kind === Kind.INLINE_FRAGMENT) fields.push(...rootFields(document, selection.selectionSet, seen));
+    else if (selection.kind === Kind.FRAGMENT_SPREAD && !seen.has(selection.name.value)) {
+      seen.add(selection.name.value);
+      const fragment = document.definitions.find((d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === selection.name.value);
+      if (fragment && fragment.kind === Kind.FRAGMENT_DEFINITION) fields.push(...rootFields(document, fragment.selectionSet, seen));
+    }
+  }
+  return fields;
+}
+
+/** What an operation is: its type, root fields and the ids its arguments name. */
+export function describeOperation(
+  document: DocumentNode | undefined,
+  operation: OperationDefinitionNode | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  requestedName?: string | null,
+): OperationDescription {
+  const name = operation?.name?.value ?? requestedName ?? null;
+  if (!document || !operation) {
+    return { operationName: clip(name), operationType: null, fields: [], targetIds: [] };
+  }
+  const fieldNodes = rootFields(document, operation.selectionSet);
+  const fields = [...new Set(fieldNodes.map((f) => f.name.value))];
+  const ids = new Set<string>();
+  for (const field of fieldNodes) {
+    for (const arg of field.arguments ?? []) {
+      let value: unknown;
+      try {
+        value = valueFromASTUntyped(arg.value, variables ?? undefined);
+      } catch {
+        continue;
+      }
+      collectIds(arg.name.value, value, ids, 0);
+    }
+  }
+  return { operationName: clip(name), operationType: operation.operation as OperationType, fields, targetIds: [...ids] };
+}
+
+function clip(text: string | null): string | null {
+  return text === null ? null : text.slice(0, MAX_NAME_LENGTH);
+}
+
+const DENIAL_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
+
+/** ALLOWED without errors; DENIED when any error is UNAUTHENTICATED or FORBIDDEN; FAILED otherwise. */
+export function outcomeOf(codes: string[]): { outcome: AccessOutcome; errorCode: string | null } {
+  if (codes.length === 0) return { outcome: 'ALLOWED', errorCode: null };
+  const denial = codes.find((c) => DENIAL_CODES.has(c));
+  if (denial) return { outcome: 'DENIED', errorCode: denial };
+  return { outcome: 'FAILED', errorCode: codes[0]! };
+}
+
+/** The contract code of an error as it leaves (formatted) or as graphql-js raised it (raw). */
+export function errorCode(error: GraphQLFormattedError | GraphQLError): string {
+  if (error instanceof GraphQLError) {
+    const original = error.originalError;
+    if (original instanceof DomainError) return original.code;
+    const code = error.extensions?.code;
+    if (typeof code === 'string') return code;
+    return original ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT';
+  }
+  const code = error.extensions?.code;
+  return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+}
+
+function actorOf(context: Partial<RequestContext> | undefined): Pick<AccessRecord, 'actorId' | 'actorName' | 'actorRoles'> {
+  const auth = context?.auth;
+  if (auth && 'actor' in auth && auth.actor) {
+    return { actorId: auth.actor.id, actorName: auth.actor.name, actorRoles: [...auth.actor.roles] };
+  }
+  return { actorId: null, actorName: null, actorRoles: null };
+}
+
+export function accessRecord(
+  context: Partial<RequestContext> | undefined,
+  description: OperationDescription,
+  codes: string[],
+): AccessRecord {
+  return {
+    at: new Date().toISOString(),
+    ...actorOf(context),
+    ...description,
+    ...outcomeOf(codes),
+    correlationId: context?.correlationId ?? null,
+  };
+}
+
+/** The Apollo Server plugin for operations over HTTP. */
+export function accessLogPlugin(log: AccessLogStore): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart(): Promise<GraphQLRequestListener<RequestContext>> {
+      let description: OperationDescription | null = null;
+      return {
+        async didResolveOperation(ctx) {
+          description = describeOperation(ctx.document, ctx.operation, ctx.request.variables, ctx.request.operationName);
+        },
+        async willSendResponse(ctx) {
+          try {
+            const body = ctx.response.body;
+            const errors: readonly GraphQLFormattedError[] =
+              body.kind === 'single' ? (body.singleResult.errors ?? []) : (body.initialResult.errors ?? []);
+            const described = description ?? describeOperation(ctx.document, ctx.operation, ctx.request.variables, ctx.request.operationName);
+            log.record(accessRecord(ctx.contextValue, described, errors.map(errorCode)));
+          } catch (error) {
+            ctx.logger.error(`access log: could not record an operation: ${(error as Error).message}`);
+          }
+        },
+      };
+    },
+  };
+}
+
+type WsContext = { extra: unknown };
+type WsPayload = { query?: string; operationName?: string | null; variables?: Record<string, unknown> | null };
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as { [Symbol.asyncIterator]?: unknown })?.[Symbol.asyncIterator] === 'function';
+}
+
+/**
+ * graphql-ws hooks: call `connectionRefused` from onConnect when the token is refused, and spread
+ * `onOperation` / `onError` into the graphql-ws options.
+ */
+export function accessLogWsHooks(log: AccessLogStore) {
+  const logged = new WeakMap<object, Set<string>>();
+  const mark = (ctx: WsContext, id: string): boolean => {
+    const key = ctx as object;
+    let ids = logged.get(key);
+    if (!ids) logged.set(key, (ids = new Set()));
+    if (ids.has(id)) return false;
+    ids.add(id);
+    return true;
+  };
+  return {
+    connectionRefused(): void {
+      log.record(
+        accessRecord(
+          { correlationId: randomUUID() },
+          { operationName: null, operationType: 'subscription', fields: [], targetIds: [] },
+          ['UNAUTHENTICATED'],
+        ),
+      );
+    },
+    onOperation(ctx: WsContext, id: string, _payload: WsPayload, args: ExecutionArgs, result: unknown): void {
+      if (!mark(ctx, id)) return;
+      try {
+        const operation = getOperationAST(args.document, args.operationName ?? undefined);
+        const description = describeOperation(args.document, operation, args.variableValues as Record<string, unknown>, args.operationName);
+        const errors = isAsyncIterable(result) ? [] : ((result as ExecutionResult).errors ?? []);
+        log.record(accessRecord(args.contextValue as RequestContext, description, errors.map(errorCode)));
+      } catch {
+        // never let the audit trail break a subscription
+      }
+    },
+    onError(ctx: WsContext, id: string, payload: WsPayload, errors: readonly GraphQLError[]): void {
+      // Errors before the operation ran (validation); errors of a running subscription were logged as ALLOWED already.
+      if (!mark(ctx, id)) return;
+      try {
+        let document: DocumentNode | undefined;
+        try {
+          document = payload.query ? parse(payload.query) : undefined;
+        } catch {
+          document = undefined;
+        }
+        const operation = document ? getOperationAST(document, payload.operationName ?? undefined) : null;
+        const description = describeOperation(document, operation, payload.variables, payload.operationName);
+        const auth = (ctx.extra as { auth?: RequestContext['auth'] } | undefined)?.auth;
+        const codes = errors.map(errorCode);
+        log.record(accessRecord({ auth, correlationId: randomUUID() }, description, codes.length ? codes : ['BAD_USER_INPUT']));
+      } catch {
+        // as above
+      }
+    },
+  };
+}

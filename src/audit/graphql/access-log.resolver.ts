@@ -1,0 +1,63 @@
+import { Inject } from '@nestjs/common';
+import { Args, GraphQLISODateTime, ID, Int, Query, Resolver } from '@nestjs/graphql';
+import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
+import { BadInputError } from '../../shared/domain/errors.js';
+import { ACCESS_LOG, type AccessLogEntry, type AccessLogStore } from '../application/access-log.js';
+import { AccessLogConnection, AccessOutcome, type AccessLogEntryType } from './audit.types.js';
+
+const CURSOR_TAG = 'access';
+
+@Resolver()
+export class AccessLogResolver {
+  constructor(@Inject(ACCESS_LOG) private readonly log: AccessLogStore) {}
+
+  @Query(() => AccessLogConnection, {
+    description:
+      'Art.23(2): every GraphQL operation, allowed or denied, oldest first (AUDITOR, CISO). Filters: actorId, outcome, from (inclusive) and to (exclusive). totalCount is null.',
+  })
+  accessLog(
+    @Args('first', { type: () => Int, nullable: true }) first?: number | null,
+    @Args('after', { type: () => String, nullable: true }) after?: string | null,
+    @Args('actorId', { type: () => ID, nullable: true }) actorId?: string | null,
+    @Args('outcome', { type: () => AccessOutcome, nullable: true }) outcome?: AccessOutcome | null,
+    @Args('from', { type: () => GraphQLISODateTime, nullable: true }) from?: Date | null,
+    @Args('to', { type: () => GraphQLISODateTime, nullable: true }) to?: Date | null,
+  ) {
+    const limit = pageSize(first);
+    const key = decodeCursor(CURSOR_TAG, after);
+    const afterSeq = key === null ? null : Number(key);
+    const fields: Record<string, string> = {};
+    if (afterSeq !== null && !Number.isSafeInteger(afterSeq)) fields.after = 'is not a cursor of this list';
+    if (from && Number.isNaN(from.getTime())) fields.from = 'is not a date-time';
+    if (to && Number.isNaN(to.getTime())) fields.to = 'is not a date-time';
+    if (Object.keys(fields).length) throw new BadInputError(fields);
+    const rows = this.log.page({
+      afterSeq,
+      limit: limit + 1,
+      actorId,
+      outcome,
+      from: from ? from.toISOString() : null,
+      to: to ? to.toISOString() : null,
+    });
+    return toConnection(rows, limit, null, (r) => encodeCursor(CURSOR_TAG, r.seq), toNode, afterSeq !== null);
+  }
+}
+
+function toNode(e: AccessLogEntry): AccessLogEntryType {
+  return {
+    id: String(e.seq),
+    at: new Date(e.at),
+    actorId: e.actorId,
+    actorName: e.actorName,
+    actorRoles: e.actorRoles,
+    operationName: e.operationName,
+    operationType: e.operationType,
+    fields: e.fields,
+    targetIds: e.targetIds,
+    outcome: e.outcome as AccessOutcome,
+    errorCode: e.errorCode,
+    correlationId: e.correlationId,
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
+}

@@ -1,0 +1,38 @@
+import { Args, Mutation, Resolver } from '@nestjs/graphql';
+import { ProjectionRunner } from '../../projections/projection-runner.js';
+import { JsonLogger } from '../../shared/logging/json-logger.js';
+import { RebuildProjectionsInput, RebuildReport } from './audit.types.js';
+
+/** Operational mutations (ADMIN): they change no domain data. */
+@Resolver()
+export class OperationsResolver {
+  private running: Promise<RebuildReport> | null = null;
+  private readonly log: JsonLogger;
+
+  constructor(private readonly runner: ProjectionRunner, logger: JsonLogger) {
+    this.log = logger.child('operations');
+  }
+
+  @Mutation(() => RebuildReport, {
+    description:
+      'ADMIN: drops every read model and replays the whole log into it. Queries answer from partly rebuilt read models until it ends; ' +
+      'a second call while one runs waits for that one.',
+  })
+  rebuildProjections(@Args('input', { type: () => RebuildProjectionsInput, nullable: true }) _input?: RebuildProjectionsInput | null): Promise<RebuildReport> {
+    if (!this.running) {
+      const started = performance.now();
+      this.log.info('rebuilding projections');
+      this.running = this.runner
+        .rebuild()
+        .then(({ events, position }) => {
+          const report = { eventsApplied: events, position, durationMs: Math.round(performance.now() - started) };
+          this.log.info('projections rebuilt', { ...report });
+          return report;
+        })
+        .finally(() => {
+          this.running = null;
+        });
+    }
+    return this.running;
+  }
+}

@@ -1,0 +1,252 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
+import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
+import { readLog } from '../../src/audit/application/integrity-verifier.js';
+import { buildOnce } from './support/server-process.js';
+import { TestApp, errorOf, users } from './support/test-app.js';
+
+const CLI = join(process.cwd(), 'dist/src/cli/main.js');
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** The JSON line of the result. */
+  json: any;
+  /** The sentence after it. */
+  sentence: string;
+}
+
+/** Runs the compiled CLI as its own process, with the given store configuration. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const [first, second] = stdout.split('\n');
+      let json: any = null;
+      try {
+        json = JSON.parse(first ?? '');
+      } catch {
+        json = null;
+      }
+      resolve({ code, stdout, stderr, json, sentence: second ?? '' });
+    });
+  });
+}
+
+const storeEnv = (dir: string) => ({ EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir });
+
+async function allEvents(path: string): Promise<RecordedEvent[]> {
+  const store = new SqliteEventStore({ path });
+  try {
+    const out: RecordedEvent[] = [];
+    for await (const e of readLog(store)) out.push(e);
+    return out;
+  } finally {
+    await store.close();
+  }
+}
+
+const REGISTER = `mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id version } }`;
+const THREAT = `mutation($input: IdentifyThreatInput!) { identifyThreat(input: $input) { id version } }`;
+const PROPOSE = `mutation($input: ProposeRiskCriteriaInput!) { proposeRiskCriteria(input: $input) { id number } }`;
+const ASSETS = `{ assets(first: 500) { totalCount edges { cursor node { id version name department value status threats { id name affects } } } } }`;
+const REBUILD = `mutation { rebuildProjections { eventsApplied position durationMs } }`;
+
+const criteria = {
+  likelihoodLevels: ['Rare', 'Possible', 'Likely'],
+  impactLevels: ['Minor', 'Moderate', 'Severe'],
+  riskLevels: ['Low', 'Medium', 'High'],
+  matrix: [['Low', 'Low', 'Medium'], ['Low', 'Medium', 'High'], ['Medium', 'High', 'High']],
+  acceptanceLevel: 'Low',
+  impactByAssetValue: [1, 2, 3],
+  baselineGapThresholds: [0.2, 0.5],
+  detailedLikelihoodThresholds: [3, 6],
+  requiredMethods: [{ minAssetValue: 1, method: 'BASELINE' }],
+  reviewIntervalDays: [{ level: 'Low', days: 365 }, { level: 'Medium', days: 180 }, { level: 'High', days: 90 }],
+};
+
+describe('evidence export, offline verification, import and rebuild (CLI)', () => {
+  let t: TestApp;
+  let work: string;
+  let exportFile: string;
+  let criteriaId: string;
+  let eventCount = 0;
+
+  beforeAll(async () => {
+    buildOnce();
+    work = mkdtempSync(join(tmpdir(), 'risk-ledger-evidence-'));
+    t = await TestApp.start();
+    for (let i = 0; i < 12; i++) {
+      const a = (await t.ok(REGISTER, { input: { name: `Asset ${i}`, description: 'd', category: 'SYSTEM', department: i % 2 ? 'ops' : 'finance', managerId: 'm', confidentiality: 1 + (i % 3), integrity: 2, availability: 1 } }, users.ciso)).registerAsset;
+      if (i % 3 === 0) await t.ok(THREAT, { input: { assetId: a.id, name: `Threat ${i}`, affects: ['INTEGRITY'] } }, users.ciso);
+    }
+    criteriaId = (await t.ok(PROPOSE, { input: criteria }, users.committee)).proposeRiskCriteria.id;
+    eventCount = (await t.ok(`{ verifyIntegrity { eventsChecked } }`, {}, users.auditor)).verifyIntegrity.eventsChecked;
+    exportFile = join(work, 'evidence.ndjson');
+  }, 120_000);
+
+  afterAll(async () => {
+    await t.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('exports the log while the server runs, and verifies it offline', async () => {
+    const exported = await cli(['export', '--out', exportFile], storeEnv(t.dataDir));
+    expect(exported.code).toBe(0);
+    expect(exported.json).toMatchObject({ command: 'export', ok: true, eventCount, format: 'risk-ledger-export/1' });
+    // Logs and the progress bar go to stderr, as JSON lines and text; stdout holds only the result.
+    expect(exported.stderr).toMatch(/"msg":"export started"/);
+    expect(exported.stderr).toMatch(new RegExp(`export .* ${eventCount}/${eventCount} events`));
+    expect(exported.stdout.trim().split('\n')).toHaveLength(2);
+
+    const lines = readFileSync(exportFile, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(eventCount);
+    const stored = await allEvents(join(t.dataDir, 'events.sqlite'));
+    expect(lines.map((l) => JSON.parse(l))).toEqual(stored);
+    expect(Object.keys(JSON.parse(lines[0]!))).toEqual(['chainHash', 'data', 'eventId', 'hash', 'metadata', 'position', 'prevHash', 'recordedAt', 'revision', 'schemaVersion', 'streamId', 'type']);
+
+    const manifest = JSON.parse(readFileSync(`${exportFile}.manifest.json`, 'utf8'));
+    const last = stored[stored.length - 1]!;
+    expect(manifest).toMatchObject({
+      format: 'risk-ledger-export/1',
+      eventCount,
+      firstPosition: stored[0]!.position,
+      headPosition: last.position,
+      headChainHash: last.chainHash,
+      criteriaVersions: [{ criteriaId, number: 1 }],
+      timeRange: { from: stored[0]!.recordedAt, to: last.recordedAt },
+      integrity: { ok: true, firstBrokenPosition: null, reason: null },
+    });
+    expect(Object.keys(manifest.streamHeads)).toHaveLength(new Set(stored.map((e) => e.streamId)).size);
+    expect(manifest.streamHeads[last.streamId]).toEqual({ revision: last.revision, hash: last.hash });
+    expect(manifest.ndjsonSha256).toMatch(/^[0-9a-f]{64}$/);
+
+    // No server, no database: only the two files.
+    const verified = await cli(['verify', exportFile], { EVENT_STORE: 'postgres', SQLITE_PATH: '/nonexistent/x.sqlite' });
+    expect(verified.code).toBe(0);
+    expect(verified.json).toMatchObject({ command: 'verify', ok: true, eventsChecked: eventCount, firstBrokenPosition: null, reason: null, headChainHash: last.chainHash, manifestChecked: true, sha256: manifest.ndjsonSha256 });
+    expect(verified.sentence).toMatch(/^OK: \d+ events in \d+ streams verify/);
+  });
+
+  it('fails the verification of an export with an edited line, naming the position', async () => {
+    const lines = readFileSync(exportFile, 'utf8').split('\n');
+    const target = JSON.parse(lines[4]!);
+    target.data.name = 'Edited after export';
+    lines[4] = JSON.stringify(target);
+    const file = join(work, 'edited.ndjson');
+    writeFileSync(file, lines.join('\n'));
+    copyFileSync(`${exportFile}.manifest.json`, `${file}.manifest.json`);
+    const r = await cli(['verify', file]);
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ ok: false, firstBrokenPosition: target.position, eventsChecked: 5 });
+    expect(r.json.reason).toMatch(/event hash mismatch .*data or metadata was altered/);
+    expect(r.sentence).toMatch(/^BROKEN: event hash mismatch/);
+  });
+
+  it('fails the verification of an export whose last line was dropped: the manifest catches what the chain cannot', async () => {
+    const lines = readFileSync(exportFile, 'utf8').trim().split('\n');
+    const file = join(work, 'truncated.ndjson');
+    writeFileSync(file, lines.slice(0, -1).join('\n') + '\n');
+    copyFileSync(`${exportFile}.manifest.json`, `${file}.manifest.json`);
+    const r = await cli(['verify', file]);
+    expect(r.code).toBe(1);
+    expect(r.json).toMatchObject({ ok: false, eventsChecked: eventCount - 1 });
+    expect(r.json.reason).toMatch(/removed from the end/);
+
+    // Without its manifest, a cut export cannot be told from a complete one: refused, not passed.
+    const alone = join(work, 'no-manifest.ndjson');
+    copyFileSync(file, alone);
+    const r2 = await cli(['verify', alone]);
+    expect(r2.code).toBe(1);
+    expect(r2.json.reason).toMatch(/manifest .* not found/);
+  });
+
+  it('fails when only a field no hash covers (recordedAt) was changed: the file SHA-256 in the manifest catches it', async () => {
+    const lines = readFileSync(exportFile, 'utf8').trim().split('\n');
+    const e = JSON.parse(lines[2]!);
+    e.recordedAt = '2001-01-01T00:00:00.000Z';
+    const keys = Object.keys(e).sort();
+    lines[2] = JSON.stringify(Object.fromEntries(keys.map((k) => [k, e[k]])));
+    const file = join(work, 'backdated.ndjson');
+    writeFileSync(file, lines.join('\n') + '\n');
+    copyFileSync(`${exportFile}.manifest.json`, `${file}.manifest.json`);
+    const r = await cli(['verify', file]);
+    expect(r.code).toBe(1);
+    expect(r.json.reason).toMatch(/SHA-256 .* differs .*recordedAt/);
+  });
+
+  it('imports an export into an empty store with identical hashes, positions and chain; refuses a non-empty store', async () => {
+    const target = mkdtempSync(join(work, 'import-'));
+    const r = await cli(['import', exportFile], storeEnv(target));
+    expect(r.stderr).not.toMatch(/"level":"error"/);
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ command: 'import', ok: true, eventsImported: eventCount, hashesIdentical: true, positionsPreserved: true, headChainHashIdentical: true, recordedAtPreserved: false });
+    const original = (await allEvents(join(t.dataDir, 'events.sqlite'))).slice(0, eventCount);
+    const imported = await allEvents(join(target, 'events.sqlite'));
+    const strip = (e: RecordedEvent) => ({ ...e, recordedAt: undefined });
+    expect(imported.map(strip)).toEqual(original.map(strip));
+    // The idempotency keys of commands that carried a commandId come back too (none here), and the store verifies.
+    expect((await cli(['verify-store'], storeEnv(target))).json).toMatchObject({ ok: true, eventsChecked: eventCount });
+
+    const again = await cli(['import', exportFile], storeEnv(target));
+    expect(again.code).toBe(2);
+    expect(again.json.error).toMatch(/not empty/);
+  });
+
+  it('refuses to import an export that does not verify', async () => {
+    const target = mkdtempSync(join(work, 'import-bad-'));
+    const r = await cli(['import', join(work, 'edited.ndjson')], storeEnv(target));
+    expect(r.code).toBe(2);
+    expect(r.json.error).toMatch(/does not verify: event hash mismatch/);
+  });
+
+  it('checks the live store against the manifest: it still contains the exported head while it grows', async () => {
+    const manifest = `${exportFile}.manifest.json`;
+    await t.ok(REGISTER, { input: { name: 'After the export', description: 'd', category: 'SYSTEM', department: 'ops', managerId: 'm', confidentiality: 1, integrity: 1, availability: 1 } }, users.ciso);
+    const grown = await cli(['verify-store', '--manifest', manifest], storeEnv(t.dataDir));
+    expect(grown.code).toBe(0);
+    expect(grown.json).toMatchObject({ ok: true, anchorOk: true, eventsChecked: eventCount + 1 });
+  });
+
+  it('rebuilds every read model from zero (CLI with the server stopped, and the ADMIN mutation) leaving the assets query equal', async () => {
+    const before = (await t.ok(ASSETS, {}, users.auditor)).assets;
+    expect(before.totalCount).toBe(13);
+
+    // ADMIN only.
+    expect(errorOf(await t.gql(REBUILD, {}, users.auditor)).extensions.code).toBe('FORBIDDEN');
+    expect(errorOf(await t.gql(REBUILD, {}, users.ciso)).extensions.code).toBe('FORBIDDEN');
+    const viaApi = (await t.ok(REBUILD, {}, users.admin)).rebuildProjections;
+    expect(viaApi).toMatchObject({ eventsApplied: eventCount + 1, position: expect.stringMatching(/^\d{19}$/), durationMs: expect.any(Number) });
+    expect((await t.ok(ASSETS, {}, users.auditor)).assets).toEqual(before);
+
+    // The CLI works on the files with the server stopped; spoil the read model first so the rebuild has to work.
+    await t.close({ keepData: true });
+    const readModels = new Database(join(t.dataDir, 'read-models.sqlite'));
+    readModels.prepare('DELETE FROM assets').run();
+    readModels.close();
+    const r = await cli(['rebuild'], storeEnv(t.dataDir));
+    expect(r.code).toBe(0);
+    expect(r.json).toMatchObject({ command: 'rebuild', ok: true, eventsApplied: eventCount + 1, durationMs: expect.any(Number) });
+    expect(r.sentence).toMatch(/^Rebuilt every read model from \d+ events in \d+ ms/);
+    expect(r.stderr).toMatch(/rebuild .*\d+\/\d+ events/);
+    t = await TestApp.start({ dataDir: t.dataDir });
+    expect((await t.ok(ASSETS, {}, users.auditor)).assets).toEqual(before);
+  }, 60_000);
+
+  it('answers usage errors with exit status 2', async () => {
+    expect((await cli(['export'])).code).toBe(2);
+    expect((await cli(['frobnicate'])).code).toBe(2);
+    expect((await cli([])).code).toBe(2);
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from '@jest/globals';
+import { getOperationAST, parse } from 'graphql';
+import { describeOperation, isIdArgument, outcomeOf } from '../../../src/audit/graphql/access-log.plugin.js';
+
+const describeText = (query: string, variables: Record<string, unknown> = {}, name?: string) => {
+  const document = parse(query);
+  return describeOperation(document, getOperationAST(document, name), variables, name);
+};
+
+describe('what the access log keeps of an operation', () => {
+  it('names the root fields, through fragments, and the type', () => {
+    const d = describeText(`query Q { me { id } ...F ... on Query { riskCriteria { id } } } fragment F on Query { assets { totalCount } }`);
+    expect(d).toEqual({ operationName: 'Q', operationType: 'query', fields: ['me', 'assets', 'riskCriteria'], targetIds: [] });
+  });
+
+  it('takes ids from literals, variables, nested inputs and lists, never commandId or other input content', () => {
+    const d = describeText(
+      `mutation M($input: AnalyseRiskInput!, $id: ID!) { analyseRisk(input: $input) { id } asset(id: $id) { id } plan(id: "plan-1") { id } }`,
+      {
+        input: { riskId: 'risk-1', commandId: 'cmd-9', method: 'DETAILED', detailed: { assessments: [{ assetId: 'asset-1', threatLevel: 3 }, { assetId: 'asset-2' }] }, baseline: { catalogueId: 'cat-1', results: [{ requirementId: 'req-1', status: 'MET' }] }, informal: { expert: 'Dr X', rationale: 'secret reasoning' } },
+        id: 'asset-9',
+      },
+    );
+    expect(d.operationType).toBe('mutation');
+    expect(d.targetIds).toEqual(['risk-1', 'asset-1', 'asset-2', 'cat-1', 'req-1', 'asset-9', 'plan-1']);
+    expect(JSON.stringify(d)).not.toMatch(/cmd-9|secret reasoning|Dr X/);
+  });
+
+  it('drops values that are not ids: tokens, long text', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl';
+    expect(describeText(`query($a: ID!, $b: ID!) { asset(id: $a) { id } risk(id: $b) { id } }`, { a: jwt, b: 'x'.repeat(500) }).targetIds).toEqual([]);
+  });
+
+  it('recognises id-like argument names', () => {
+    expect(['id', 'ids', 'assetId', 'riskIds', 'criteriaId', 'catalogueId', 'planId'].every(isIdArgument)).toBe(true);
+    expect(['commandId', 'correlationId', 'causationId', 'token', 'password', 'idea', 'paid'].some(isIdArgument)).toBe(false);
+  });
+
+  it('without a parsed operation keeps only the requested name', () => {
+    expect(describeOperation(undefined, undefined, undefined, 'Broken')).toEqual({ operationName: 'Broken', operationType: null, fields: [], targetIds: [] });
+  });
+
+  it('classifies outcomes: any denial wins, otherwise the first error code', () => {
+    expect(outcomeOf([])).toEqual({ outcome: 'ALLOWED', errorCode: null });
+    expect(outcomeOf(['NOT_FOUND', 'FORBIDDEN'])).toEqual({ outcome: 'DENIED', errorCode: 'FORBIDDEN' });
+    expect(outcomeOf(['UNAUTHENTICATED'])).toEqual({ outcome: 'DENIED', errorCode: 'UNAUTHENTICATED' });
+    expect(outcomeOf(['RULE_VIOLATION', 'NOT_FOUND'])).toEqual({ outcome: 'FAILED', errorCode: 'RULE_VIOLATION' });
+  });
+});
