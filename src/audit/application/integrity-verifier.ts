@@ -111,16 +111,7 @@ export class IntegrityVerifier {
     // 2. The event's own hash.
     let recomputed: string;
     try {
-      recomputed = eventHash({
-        streamId: e.streamId,
-        revision: e.revision,
-        eventId: e.eventId,
-        type: e.type,
-        schemaVersion: e.schemaVersion,
-        data: e.data,
-        metadata: e.metadata,
-        prevHash: e.prevHash,
-      });
+      recomputed = eventHash(e);
     } catch (error) {
       return this.fail(at, `event at position ${e.position} cannot be hashed: ${(error as Error).message}`);
     }

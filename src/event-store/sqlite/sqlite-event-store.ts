@@ -80,13 +80,25 @@ interface PendingAppend {
 
 type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
 
+interface StreamHead {
+  /** -1: no stream. */
+  version: number;
+  /** Hash of the stream's last event ('' when there is none). */
+  lastHash: string;
+}
+
 interface BatchResult {
   outcomes: Outcome[];
   /** Head position and global chain hash after the batch. */
   position: number;
   chain: string;
   written: number;
+  /** Stream heads the batch wrote. */
+  streams: Map<string, StreamHead> | null;
 }
+
+/** Stream heads kept in memory; the cache is dropped when it grows past this. */
+const STREAM_CACHE_LIMIT = 100_000;
 
 /** Raw row, in EVENT_COLUMNS order. */
 type EventRow = [
@@ -110,7 +122,8 @@ type Stmt = Database.Statement<unknown[], unknown>;
 interface Statements {
   insertEvent: Stmt;
   selectStream: Stmt;
-  upsertStream: Stmt;
+  insertStream: Stmt;
+  updateStream: Stmt;
   selectKey: Stmt;
   insertKey: Stmt;
   eventsBetween: Stmt;
@@ -145,12 +158,17 @@ export class SqliteEventStore implements EventStore {
   private lastPosition = 0;
   private lastChainHash = LOG_GENESIS;
   private dataVersion = 0;
+  /**
+   * Committed stream heads, valid while no other connection writes (PRAGMA data_version
+   * unchanged): saves a SELECT per append. Cleared whenever another connection committed.
+   */
+  private streamCache = new Map<string, StreamHead>();
 
   private readonly wake = new WakeSignal();
   private readonly subscriptions = new Set<ManagedSubscription>();
   private readonly counters: SqliteEventStoreStats = { transactions: 0, appends: 0, events: 0, largestBatch: 0 };
 
-  constructor(options: { path: string; pollIntervalMs?: number; maxBatch?: number; busyTimeoutMs?: number }) {
+  constructor(options: SqliteEventStoreOptions) {
     if (!options || typeof options.path !== 'string' || options.path.length === 0) {
       throw new TypeError('SqliteEventStore: options.path is required');
     }
@@ -234,10 +252,8 @@ export class SqliteEventStore implements EventStore {
         `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ) as Stmt,
       selectStream: raw('SELECT version, last_hash FROM streams WHERE stream_id = ?'),
-      upsertStream: db.prepare(
-        `INSERT INTO streams (stream_id, version, last_hash) VALUES (?, ?, ?)
-         ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, last_hash = excluded.last_hash`,
-      ) as Stmt,
+      insertStream: db.prepare('INSERT INTO streams (stream_id, version, last_hash) VALUES (?, ?, ?)') as Stmt,
+      updateStream: db.prepare('UPDATE streams SET version = ?, last_hash = ? WHERE stream_id = ?') as Stmt,
       selectKey: raw('SELECT stream_id, first_position, last_position FROM idempotency WHERE key = ?'),
       insertKey: db.prepare(
         'INSERT INTO idempotency (key, stream_id, first_position, last_position) VALUES (?, ?, ?, ?)',
@@ -367,97 +383,104 @@ export class SqliteEventStore implements EventStore {
     this.lastPosition = done.position;
     this.lastChainHash = done.chain;
     this.counters.events += done.written;
+    if (done.streams) {
+      if (this.streamCache.size + done.streams.size > STREAM_CACHE_LIMIT) this.streamCache.clear();
+      for (const [id, head] of done.streams) this.streamCache.set(id, head);
+    }
     return done.outcomes;
   }
 
   /** Body of the write transaction (wrapped once in db.transaction at open). */
   private writeBatch(batch: PendingAppend[]): BatchResult {
-      const s = this.s;
-      let written = 0;
-      // Another connection committed since our last transaction: reload the global chain head.
-      const dataVersion = s.dataVersion.get() as number;
-      if (dataVersion !== this.dataVersion) {
-        const head = s.headWithChain.get() as [number, string] | undefined;
-        this.lastPosition = head ? head[0] : 0;
-        this.lastChainHash = head ? head[1] : LOG_GENESIS;
-        this.dataVersion = dataVersion;
+    const s = this.s;
+    let written = 0;
+    // Another connection committed since our last transaction: reload the global chain head.
+    const dataVersion = s.dataVersion.get() as number;
+    if (dataVersion !== this.dataVersion) {
+      const head = s.headWithChain.get() as [number, string] | undefined;
+      this.lastPosition = head ? head[0] : 0;
+      this.lastChainHash = head ? head[1] : LOG_GENESIS;
+      this.dataVersion = dataVersion;
+      this.streamCache.clear();
+    }
+    let position = this.lastPosition;
+    let chain = this.lastChainHash;
+    const recordedAt = new Date().toISOString();
+    const outcomes: Outcome[] = new Array(batch.length);
+    // Stream heads and idempotency keys written earlier in this batch.
+    let streams: Map<string, StreamHead> | null = null;
+    let keys: Map<string, AppendResult> | null = null;
+
+    for (let i = 0; i < batch.length; i++) {
+      const a = batch[i]!;
+      const { streamId, events, key } = a;
+
+      if (key !== undefined) {
+        const earlier = keys?.get(key) ?? this.findByKey(key);
+        if (earlier) {
+          outcomes[i] = { ok: true, result: { ...earlier, events: earlier.events.slice(), duplicate: true } };
+          continue;
+        }
       }
-      let position = this.lastPosition;
-      let chain = this.lastChainHash;
-      const recordedAt = new Date().toISOString();
-      const outcomes: Outcome[] = new Array(batch.length);
-      // Stream heads and idempotency keys written earlier in this batch.
-      let streams: Map<string, { version: number; lastHash: string }> | null = null;
-      let keys: Map<string, AppendResult> | null = null;
 
-      for (let i = 0; i < batch.length; i++) {
-        const a = batch[i]!;
-        const { streamId, events, key } = a;
-
-        if (key !== undefined) {
-          const earlier = keys?.get(key) ?? this.findByKey(key);
-          if (earlier) {
-            outcomes[i] = { ok: true, result: { ...earlier, events: earlier.events.slice(), duplicate: true } };
-            continue;
-          }
-        }
-
-        let version: number;
-        let lastHash: string;
-        const inBatch = streams?.get(streamId);
-        if (inBatch) {
-          version = inBatch.version;
-          lastHash = inBatch.lastHash;
-        } else {
-          const row = s.selectStream.get(streamId) as [number, string] | undefined;
-          version = row ? row[0] : -1;
-          lastHash = row ? row[1] : '';
-        }
-        if (!expectedVersionMatches(a.expected, version)) {
-          outcomes[i] = { ok: false, error: new WrongExpectedVersionError(streamId, a.expected, version) };
-          continue;
-        }
-        if (events.length === 0) {
-          outcomes[i] = {
-            ok: true,
-            result: { streamId, nextExpectedVersion: version, position: encodePosition(position), events: [], duplicate: false },
-          };
-          continue;
-        }
-
-        let prevHash = version === -1 ? genesisHash(streamId) : lastHash;
-        const firstPosition = position + 1;
-        const recorded: RecordedEvent[] = new Array(events.length);
-        for (let j = 0; j < events.length; j++) {
-          const p = events[j]!;
-          position++;
-          const r = recordEvent(streamId, version + 1 + j, position, prevHash, chain, recordedAt, p);
-          s.insertEvent.run(
-            position, p.eventId, streamId, r.revision, p.type, p.schemaVersion,
-            p.dataJson, p.metadataJson, recordedAt, prevHash, r.hash, r.chainHash,
-          );
-          recorded[j] = r;
-          prevHash = r.hash;
-          chain = r.chainHash!;
-        }
-        version += events.length;
-        written += events.length;
-        s.upsertStream.run(streamId, version, prevHash);
-        (streams ??= new Map()).set(streamId, { version, lastHash: prevHash });
-        const result: AppendResult = {
-          streamId,
-          nextExpectedVersion: version,
-          position: recorded[recorded.length - 1]!.position,
-          events: recorded,
-          duplicate: false,
+      let version: number;
+      let lastHash: string;
+      const known = streams?.get(streamId) ?? this.streamCache.get(streamId);
+      if (known) {
+        version = known.version;
+        lastHash = known.lastHash;
+      } else {
+        const row = s.selectStream.get(streamId) as [number, string] | undefined;
+        version = row ? row[0] : -1;
+        lastHash = row ? row[1] : '';
+      }
+      const existed = version !== -1;
+      if (!expectedVersionMatches(a.expected, version)) {
+        outcomes[i] = { ok: false, error: new WrongExpectedVersionError(streamId, a.expected, version) };
+        continue;
+      }
+      if (events.length === 0) {
+        outcomes[i] = {
+          ok: true,
+          result: { streamId, nextExpectedVersion: version, position: encodePosition(position), events: [], duplicate: false },
         };
-        if (key !== undefined) {
-          s.insertKey.run(key, streamId, firstPosition, position);
-          (keys ??= new Map()).set(key, result);
-        }
-        outcomes[i] = { ok: true, result };
+        continue;
       }
-      return { outcomes, position, chain, written };
+
+      let prevHash = version === -1 ? genesisHash(streamId) : lastHash;
+      const firstPosition = position + 1;
+      const recorded: RecordedEvent[] = new Array(events.length);
+      for (let j = 0; j < events.length; j++) {
+        const p = events[j]!;
+        position++;
+        const r = recordEvent(streamId, version + 1 + j, position, prevHash, chain, recordedAt, p);
+        s.insertEvent.run(
+          position, p.eventId, streamId, r.revision, p.type, p.schemaVersion,
+          p.dataJson, p.metadataJson, recordedAt, prevHash, r.hash, r.chainHash,
+        );
+        recorded[j] = r;
+        prevHash = r.hash;
+        chain = r.chainHash!;
+      }
+      version += events.length;
+      written += events.length;
+      if (existed) s.updateStream.run(version, prevHash, streamId);
+      else s.insertStream.run(streamId, version, prevHash);
+      (streams ??= new Map()).set(streamId, { version, lastHash: prevHash });
+      const result: AppendResult = {
+        streamId,
+        nextExpectedVersion: version,
+        position: recorded[recorded.length - 1]!.position,
+        events: recorded,
+        duplicate: false,
+      };
+      if (key !== undefined) {
+        s.insertKey.run(key, streamId, firstPosition, position);
+        (keys ??= new Map()).set(key, result);
+      }
+      outcomes[i] = { ok: true, result };
+    }
+    return { outcomes, position, chain, written, streams };
   }
 
   /** The committed append that used this idempotency key, as append() returned it. */
