@@ -6,7 +6,7 @@
  * - Group commit: append() only validates, snapshots the events as JSON and enqueues. A flusher
  *   (scheduled with setImmediate, so every append issued in the same turn of the event loop joins
  *   it) writes up to maxBatch appends in ONE immediate transaction, i.e. one fsync. Each append is
- *   checked against the streams table plus what earlier appends of the same batch wrote, so a
+ *   checked against the stream's head (its last event, via the (stream_id, revision) index) plus what earlier appends of the same batch wrote, so a
  *   losing append fails alone with WrongExpectedVersionError while the others commit.
  * - Positions are SQLite rowids assigned by the writer (gap-free); the global chain hash is kept
  *   in memory and reloaded inside the write transaction whenever PRAGMA data_version shows that
@@ -122,8 +122,6 @@ type Stmt = Database.Statement<unknown[], unknown>;
 interface Statements {
   insertEvent: Stmt;
   selectStream: Stmt;
-  insertStream: Stmt;
-  updateStream: Stmt;
   selectKey: Stmt;
   insertKey: Stmt;
   eventsBetween: Stmt;
@@ -251,9 +249,7 @@ export class SqliteEventStore implements EventStore {
       insertEvent: db.prepare(
         `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ) as Stmt,
-      selectStream: raw('SELECT version, last_hash FROM streams WHERE stream_id = ?'),
-      insertStream: db.prepare('INSERT INTO streams (stream_id, version, last_hash) VALUES (?, ?, ?)') as Stmt,
-      updateStream: db.prepare('UPDATE streams SET version = ?, last_hash = ? WHERE stream_id = ?') as Stmt,
+      selectStream: raw('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
       selectKey: raw('SELECT stream_id, first_position, last_position FROM idempotency WHERE key = ?'),
       insertKey: db.prepare(
         'INSERT INTO idempotency (key, stream_id, first_position, last_position) VALUES (?, ?, ?, ?)',
@@ -266,7 +262,7 @@ export class SqliteEventStore implements EventStore {
       readAllTyped: new Map(),
       head: pluck('SELECT MAX(position) FROM events'),
       headWithChain: raw('SELECT position, chain_hash FROM events ORDER BY position DESC LIMIT 1'),
-      streamVersion: pluck('SELECT version FROM streams WHERE stream_id = ?'),
+      streamVersion: pluck('SELECT MAX(revision) FROM events WHERE stream_id = ?'),
       dataVersion: pluck('PRAGMA data_version'),
       eventIdExists: pluck('SELECT 1 FROM events WHERE event_id = ?'),
     };
@@ -434,7 +430,6 @@ export class SqliteEventStore implements EventStore {
         version = row ? row[0] : -1;
         lastHash = row ? row[1] : '';
       }
-      const existed = version !== -1;
       if (!expectedVersionMatches(a.expected, version)) {
         outcomes[i] = { ok: false, error: new WrongExpectedVersionError(streamId, a.expected, version) };
         continue;
@@ -464,8 +459,6 @@ export class SqliteEventStore implements EventStore {
       }
       version += events.length;
       written += events.length;
-      if (existed) s.updateStream.run(version, prevHash, streamId);
-      else s.insertStream.run(streamId, version, prevHash);
       (streams ??= new Map()).set(streamId, { version, lastHash: prevHash });
       const result: AppendResult = {
         streamId,
@@ -558,7 +551,7 @@ export class SqliteEventStore implements EventStore {
   async streamVersion(streamId: string): Promise<number> {
     this.open();
     validateStreamId(streamId);
-    const version = this.s.streamVersion.get(streamId) as number | undefined;
+    const version = this.s.streamVersion.get(streamId) as number | null | undefined;
     return version ?? -1;
   }
 
