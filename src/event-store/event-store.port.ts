@@ -43,7 +43,11 @@ export interface RecordedEvent extends NewEvent {
   revision: number;
   /** Opaque, ordered position in the global log. */
   position: string;
-  /** ISO-8601 instant at which the store committed the event. */
+  /**
+   * ISO-8601 instant at which the store committed the event. Never decreases along the log
+   * (adapters record max(now, the previous event's recordedAt)), so "the events committed by
+   * instant T" is a prefix of the log: asOf replays stop at the first later event.
+   */
   recordedAt: string;
   /** Hash of the previous event of the same stream (the genesis hash for revision 0). */
   prevHash: string;
@@ -77,6 +81,12 @@ export interface AppendOptions {
    * `duplicate: true`.
    */
   idempotencyKey?: string;
+  /**
+   * Evidence import only: the instant the events were first committed, kept so that asOf
+   * queries on an imported log answer as on the original. Still never earlier than the log's
+   * latest recordedAt.
+   */
+  recordedAt?: string;
 }
 
 export interface AppendResult {

@@ -186,16 +186,16 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     expect(r.json.reason).toMatch(/SHA-256 .* differs .*recordedAt/);
   });
 
-  it('imports an export into an empty store with identical hashes, positions and chain; refuses a non-empty store', async () => {
+  it('imports an export into an empty store with identical hashes, positions, chain and commit instants; refuses a non-empty store', async () => {
     const target = mkdtempSync(join(work, 'import-'));
     const r = await cli(['import', exportFile], storeEnv(target));
     expect(r.stderr).not.toMatch(/"level":"error"/);
     expect(r.code).toBe(0);
-    expect(r.json).toMatchObject({ command: 'import', ok: true, eventsImported: eventCount, hashesIdentical: true, positionsPreserved: true, headChainHashIdentical: true, recordedAtPreserved: false });
+    expect(r.json).toMatchObject({ command: 'import', ok: true, eventsImported: eventCount, hashesIdentical: true, positionsPreserved: true, headChainHashIdentical: true, recordedAtPreserved: true });
     const original = (await allEvents(join(t.dataDir, 'events.sqlite'))).slice(0, eventCount);
     const imported = await allEvents(join(target, 'events.sqlite'));
-    const strip = (e: RecordedEvent) => ({ ...e, recordedAt: undefined });
-    expect(imported.map(strip)).toEqual(original.map(strip));
+    // Everything as it was, recordedAt included, so asOf by instant answers as on the original.
+    expect(imported).toEqual(original);
     // The idempotency keys of commands that carried a commandId come back too (none here), and the store verifies.
     expect((await cli(['verify-store'], storeEnv(target))).json).toMatchObject({ ok: true, eventsChecked: eventCount });
 

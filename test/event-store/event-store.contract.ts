@@ -520,6 +520,22 @@ export function runEventStoreContract(
       });
     });
 
+    describe('recordedAt', () => {
+      it('never decreases along the log, and an import keeps the original instant unless that would go back', async () => {
+        await store.append(sid(), events(2), { expectedVersion: ExpectedVersion.noStream });
+        const original = '2030-01-01T00:00:00.000Z';
+        const kept = await store.append(sid(), events(1), { expectedVersion: ExpectedVersion.noStream, recordedAt: original });
+        expect(kept.events[0]!.recordedAt).toBe(original);
+        // An earlier instant than the log's latest is clamped to it: the log stays ordered in time.
+        const clamped = await store.append(sid(), events(1), { expectedVersion: ExpectedVersion.noStream, recordedAt: '2001-01-01T00:00:00.000Z' });
+        expect(clamped.events[0]!.recordedAt).toBe(original);
+        const now = await store.append(sid(), events(1), { expectedVersion: ExpectedVersion.noStream });
+        expect(now.events[0]!.recordedAt).toBe(original);
+        const all = await readWholeLog(store);
+        for (let i = 1; i < all.length; i++) expect(all[i]!.recordedAt >= all[i - 1]!.recordedAt).toBe(true);
+      });
+    });
+
     describe('hash chain', () => {
       it('links every stream from its genesis hash and the log from LOG_GENESIS', async () => {
         const a = sid('a');

@@ -415,7 +415,7 @@ export interface ImportResult {
   positionsPreserved: boolean;
   /** The store's head chain hash equals the manifest's (follows from identical hashes and positions). */
   headChainHashIdentical: boolean;
-  /** The store assigns recordedAt when it commits; the original instants stay in the export only. */
+  /** Every event kept its original commit instant, so asOf by instant answers as on the original log. */
   recordedAtPreserved: boolean;
   /** The store verified after the import. */
   report: IntegrityReport;
@@ -457,6 +457,7 @@ export async function importExport(
   let appends = 0;
   let hashesIdentical = true;
   let positionsPreserved = true;
+  let recordedAtPreserved = true;
   let firstMismatch: string | null = null;
   let group: PendingGroup | null = null;
   let failure: unknown = null;
@@ -472,7 +473,7 @@ export async function importExport(
     }));
     const expected = ExpectedVersion.exact(g.events[0]!.revision - 1);
     inFlight.push(
-      store.append(g.streamId, events, { expectedVersion: expected, idempotencyKey: g.key }).then((result) => {
+      store.append(g.streamId, events, { expectedVersion: expected, idempotencyKey: g.key, recordedAt: g.events[0]!.recordedAt }).then((result) => {
         if (result.duplicate) throw new Error(`idempotency key ${g.key} appears twice in the export (stream ${g.streamId})`);
         result.events.forEach((stored, i) => {
           const original = g.events[i]!;
@@ -481,6 +482,7 @@ export async function importExport(
             firstMismatch ??= `event ${original.eventId} (position ${original.position}) was stored with hash ${stored.hash}, the export has ${original.hash}`;
           }
           if (stored.position !== original.position) positionsPreserved = false;
+          if (stored.recordedAt !== original.recordedAt) recordedAtPreserved = false;
         });
         imported += result.events.length;
         options.onProgress?.(imported, total);
@@ -501,7 +503,8 @@ export async function importExport(
 
   for await (const event of readExport(file)) {
     const key = event.metadata?.commandId ? `${event.metadata.actor?.id}:${event.metadata.commandId}` : undefined;
-    if (group && group.streamId === event.streamId && group.key === key && group.events.length < 1000) {
+    // One original append: same stream, same command, same commit instant.
+    if (group && group.streamId === event.streamId && group.key === key && group.events[0]!.recordedAt === event.recordedAt && group.events.length < 1000) {
       group.events.push(event);
       continue;
     }
@@ -520,7 +523,7 @@ export async function importExport(
     hashesIdentical: hashesIdentical && report.ok,
     positionsPreserved,
     headChainHashIdentical: report.headChainHash === manifest.headChainHash,
-    recordedAtPreserved: false,
+    recordedAtPreserved,
     report,
     firstMismatch,
   };

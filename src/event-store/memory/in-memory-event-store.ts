@@ -100,7 +100,9 @@ export class InMemoryEventStore implements EventStore {
       if (this.eventIds.has(e.eventId)) throw new DuplicateEventIdError(e.eventId, streamId);
     }
 
-    const recordedAt = new Date().toISOString();
+    const candidate = options.recordedAt ?? new Date().toISOString();
+    const previous = this.log.length ? this.log[this.log.length - 1]!.recordedAt : '';
+    const recordedAt = candidate > previous ? candidate : previous;
     let prevHash = stream ? stream.lastHash : genesisHash(streamId);
     let chain = this.lastChainHash;
     const recorded: RecordedEvent[] = new Array(prepared.length);

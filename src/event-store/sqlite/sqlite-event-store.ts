@@ -74,6 +74,7 @@ interface PendingAppend {
   events: PreparedEvent[];
   expected: ExpectedVersion;
   key: string | undefined;
+  recordedAt: string | undefined;
   resolve: (result: AppendResult) => void;
   reject: (error: unknown) => void;
 }
@@ -95,6 +96,8 @@ interface BatchResult {
   written: number;
   /** Stream heads the batch wrote. */
   streams: Map<string, StreamHead> | null;
+  /** recordedAt of the batch's newest event. */
+  lastRecordedAt: string;
 }
 
 /** Stream heads kept in memory; the cache is dropped when it grows past this. */
@@ -155,6 +158,8 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private lastPosition = 0;
   private lastChainHash = LOG_GENESIS;
+  /** recordedAt of the newest event: recordedAt never goes backwards along the log. */
+  private lastRecordedAt = '';
   private dataVersion = 0;
   /**
    * Committed stream heads, valid while no other connection writes (PRAGMA data_version
@@ -208,9 +213,10 @@ export class SqliteEventStore implements EventStore {
       this.migrate(db);
       this.s = this.prepareStatements(db);
       this.writeTransaction = db.transaction((batch: PendingAppend[]) => this.writeBatch(batch));
-      const head = this.s.headWithChain.get() as [number, string] | undefined;
+      const head = this.s.headWithChain.get() as [number, string, string] | undefined;
       this.lastPosition = head ? head[0] : 0;
       this.lastChainHash = head ? head[1] : LOG_GENESIS;
+      this.lastRecordedAt = head ? head[2] : '';
       this.dataVersion = this.s.dataVersion.get() as number;
     } catch (err) {
       db.close();
@@ -261,7 +267,7 @@ export class SqliteEventStore implements EventStore {
       readAll: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
       readAllTyped: new Map(),
       head: pluck('SELECT MAX(position) FROM events'),
-      headWithChain: raw('SELECT position, chain_hash FROM events ORDER BY position DESC LIMIT 1'),
+      headWithChain: raw('SELECT position, chain_hash, recorded_at FROM events ORDER BY position DESC LIMIT 1'),
       streamVersion: pluck('SELECT MAX(revision) FROM events WHERE stream_id = ?'),
       dataVersion: pluck('PRAGMA data_version'),
       eventIdExists: pluck('SELECT 1 FROM events WHERE event_id = ?'),
@@ -308,6 +314,7 @@ export class SqliteEventStore implements EventStore {
         events: prepared,
         expected: options.expectedVersion,
         key: options.idempotencyKey,
+        recordedAt: options.recordedAt,
         resolve,
         reject,
       });
@@ -378,6 +385,7 @@ export class SqliteEventStore implements EventStore {
     const done = this.writeTransaction.immediate(batch);
     this.lastPosition = done.position;
     this.lastChainHash = done.chain;
+    this.lastRecordedAt = done.lastRecordedAt;
     this.counters.events += done.written;
     if (done.streams) {
       if (this.streamCache.size + done.streams.size > STREAM_CACHE_LIMIT) this.streamCache.clear();
@@ -393,15 +401,17 @@ export class SqliteEventStore implements EventStore {
     // Another connection committed since our last transaction: reload the global chain head.
     const dataVersion = s.dataVersion.get() as number;
     if (dataVersion !== this.dataVersion) {
-      const head = s.headWithChain.get() as [number, string] | undefined;
+      const head = s.headWithChain.get() as [number, string, string] | undefined;
       this.lastPosition = head ? head[0] : 0;
       this.lastChainHash = head ? head[1] : LOG_GENESIS;
+      this.lastRecordedAt = head ? head[2] : '';
       this.dataVersion = dataVersion;
       this.streamCache.clear();
     }
     let position = this.lastPosition;
     let chain = this.lastChainHash;
-    const recordedAt = new Date().toISOString();
+    const now = new Date().toISOString();
+    let lastRecordedAt = this.lastRecordedAt;
     const outcomes: Outcome[] = new Array(batch.length);
     // Stream heads and idempotency keys written earlier in this batch.
     let streams: Map<string, StreamHead> | null = null;
@@ -443,6 +453,9 @@ export class SqliteEventStore implements EventStore {
       }
 
       let prevHash = version === -1 ? genesisHash(streamId) : lastHash;
+      const candidate = a.recordedAt ?? now;
+      const recordedAt = candidate > lastRecordedAt ? candidate : lastRecordedAt;
+      lastRecordedAt = recordedAt;
       const firstPosition = position + 1;
       const recorded: RecordedEvent[] = new Array(events.length);
       for (let j = 0; j < events.length; j++) {
@@ -473,7 +486,7 @@ export class SqliteEventStore implements EventStore {
       }
       outcomes[i] = { ok: true, result };
     }
-    return { outcomes, position, chain, written, streams };
+    return { outcomes, position, chain, written, streams, lastRecordedAt };
   }
 
   /** The committed append that used this idempotency key, as append() returned it. */
