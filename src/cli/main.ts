@@ -14,8 +14,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type AppConfig } from '../config/app-config.js';
-import { createEventStore } from '../event-store/create-event-store.js';
-import type { EventStore } from '../event-store/event-store.port.js';
+import { openConfiguredEventStore } from '../platform/configured-event-store.js';
 import { decodePosition } from '../event-store/hash-chain.js';
 import { allProjections } from '../projections/all-projections.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
@@ -49,17 +48,6 @@ function result(json: Record<string, unknown>, sentence: string): void {
   process.stdout.write(JSON.stringify(json) + '\n' + sentence + '\n');
 }
 
-async function openStore(config: AppConfig): Promise<EventStore> {
-  const store = createEventStore({
-    kind: config.eventStore,
-    sqlitePath: config.sqlitePath,
-    databaseUrl: config.databaseUrl,
-    kurrentConnectionString: config.kurrentConnectionString,
-  });
-  await store.init();
-  return store;
-}
-
 function progress(label: string, total: number): { bar: ProgressBar; update: (done: number, total?: number) => void } {
   const bar = new ProgressBar({ label, total });
   return { bar, update: (done) => bar.update(done) };
@@ -68,7 +56,7 @@ function progress(label: string, total: number): { bar: ProgressBar; update: (do
 async function runExport(config: AppConfig, out: string | undefined): Promise<number> {
   if (!out) throw new UsageError('export needs --out FILE');
   const file = resolve(out);
-  const store = await openStore(config);
+  const store = await openConfiguredEventStore(config);
   try {
     const head = await store.headPosition();
     const p = progress('export', head ? Number(decodePosition(head)) : 0);
@@ -114,7 +102,7 @@ async function runVerify(fileArg: string | undefined, manifestArg: string | unde
 
 async function runVerifyStore(config: AppConfig, manifestArg: string | undefined): Promise<number> {
   const anchor = manifestArg ? readManifest(resolve(manifestArg)) : null;
-  const store = await openStore(config);
+  const store = await openConfiguredEventStore(config);
   try {
     const head = await store.headPosition();
     const p = progress('verify-store', head ? Number(decodePosition(head)) : 0);
@@ -136,7 +124,7 @@ async function runImport(config: AppConfig, fileArg: string | undefined, manifes
   if (!fileArg) throw new UsageError('import needs FILE');
   const file = resolve(fileArg);
   const manifestFile = resolve(manifestArg ?? manifestPathFor(file));
-  const store = await openStore(config);
+  const store = await openConfiguredEventStore(config);
   try {
     let total = 0;
     try {
@@ -178,7 +166,7 @@ async function runImport(config: AppConfig, fileArg: string | undefined, manifes
 }
 
 async function runRebuild(config: AppConfig): Promise<number> {
-  const store = await openStore(config);
+  const store = await openConfiguredEventStore(config);
   const db = openReadModelDatabase(config.readModelPath);
   const runner = new ProjectionRunner(store, db, allProjections(), createUpcasters().upcast, log);
   try {

@@ -1,11 +1,16 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
+import { ProcessManager } from '../shared/application/process-manager.js';
 
 /** GET /health: 200 with the event store's state once it is ready, 503 otherwise. */
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly projections: ProjectionRunner) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly projections: ProjectionRunner,
+    private readonly reactions: ProcessManager,
+  ) {}
 
   @Get()
   async health(@Res() res: { status(code: number): { json(body: unknown): void } }): Promise<void> {
@@ -16,11 +21,13 @@ export class HealthController {
       store = { ok: false, adapter: this.store.adapterName, details: { error: (error as Error).message } };
     }
     const projectionsOk = !this.projections.failed;
-    const ok = store.ok && projectionsOk;
+    const reactionsOk = !this.reactions.failed;
+    const ok = store.ok && projectionsOk && reactionsOk;
     res.status(ok ? 200 : 503).json({
       status: ok ? 'ok' : 'unavailable',
       eventStore: store,
       projections: { ok: projectionsOk, checkpoint: this.projections.checkpoint },
+      processManager: { ok: reactionsOk },
     });
   }
 }

@@ -1,6 +1,6 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, loadConfig, type AppConfig } from '../config/app-config.js';
-import { createEventStore } from '../event-store/create-event-store.js';
+import { openConfiguredEventStore } from './configured-event-store.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { TokenVerifier } from '../identity/token-verifier.js';
 import { allProjections } from '../projections/all-projections.js';
@@ -31,16 +31,7 @@ export const READ_DB = Symbol('READ_DB');
     {
       provide: EVENT_STORE,
       inject: [APP_CONFIG],
-      useFactory: async (config: AppConfig) => {
-        const store = createEventStore({
-          kind: config.eventStore,
-          sqlitePath: config.sqlitePath,
-          databaseUrl: config.databaseUrl,
-          kurrentConnectionString: config.kurrentConnectionString,
-        });
-        await store.init();
-        return store;
-      },
+      useFactory: (config: AppConfig) => openConfiguredEventStore(config),
     },
     { provide: READ_DB, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openReadModelDatabase(config.readModelPath) },
     { provide: EventUpcasters, useFactory: () => createUpcasters() },

@@ -5,16 +5,11 @@ import { READ_DB } from '../../platform/platform.module.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
-import { commandContext, type RequestMeta } from '../../shared/application/request-meta.js';
+import { commandContext, type RequestMeta, type Retryable } from '../../shared/application/request-meta.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { assetDecider, assetStreamId, type AssetCommand } from '../domain/asset.decider.js';
 import type { AssetCategory, AssetState, SecurityProperty } from '../domain/asset.state.js';
 import { AssetRegisterQueries } from '../projections/asset-register.projection.js';
-
-interface Retryable {
-  commandId?: string | null;
-  expectedVersion?: number | null;
-}
 
 export type AssetInventoryInput =
   | { operation: 'registerAsset'; input: Retryable & { name: string; description?: string | null; category: AssetCategory; department: string; managerId: string; confidentiality: number; integrity: number; availability: number } }

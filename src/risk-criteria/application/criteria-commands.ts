@@ -3,15 +3,10 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
-import { commandContext, type RequestMeta } from '../../shared/application/request-meta.js';
+import { commandContext, type RequestMeta, type Retryable } from '../../shared/application/request-meta.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { criteriaById, criteriaDecider, criteriaStreamId, type CriteriaCommand } from '../domain/criteria.decider.js';
 import type { CriteriaDefinition, CriteriaVersionState } from '../domain/criteria.state.js';
-
-interface Retryable {
-  commandId?: string | null;
-  expectedVersion?: number | null;
-}
 
 export type RiskCriteriaInput =
   | { operation: 'proposeRiskCriteria'; input: Omit<Retryable, 'expectedVersion'> & CriteriaDefinition }

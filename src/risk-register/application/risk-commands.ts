@@ -3,17 +3,12 @@ import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
-import { commandContext, type RequestMeta } from '../../shared/application/request-meta.js';
+import { commandContext, type RequestMeta, type Retryable } from '../../shared/application/request-meta.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import type { AnalysisMethod } from '../../risk-criteria/domain/criteria.state.js';
 import { riskDecider, type BaselineInput, type DetailedInput, type RiskCommand } from '../domain/risk.decider.js';
 import { riskStreamId, type InformalAnalysisInput, type RiskState, type TreatmentOption } from '../domain/risk.state.js';
 import { RiskWriteContext } from './write-context.js';
-
-interface Retryable {
-  commandId?: string | null;
-  expectedVersion?: number | null;
-}
 
 export type RiskRegisterInput =
   | { operation: 'identifyRisk'; input: Retryable & { title: string; description?: string | null; assetIds: string[]; threatId: string; vulnerabilityId: string; ownerId: string; externalReferences?: string[] | null } }

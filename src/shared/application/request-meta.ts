@@ -9,6 +9,12 @@ export interface RequestMeta {
   correlationId: string;
 }
 
+/** What every command input may carry (contract): an idempotency key and the version last read. */
+export interface Retryable {
+  commandId?: string | null;
+  expectedVersion?: number | null;
+}
+
 const COMMAND_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The command context for one client command: time from the clock, causation from the commandId. */

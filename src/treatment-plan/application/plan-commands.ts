@@ -5,15 +5,10 @@ import { RiskWriteContext } from '../../risk-register/application/write-context.
 import { consentFingerprint } from '../../risk-register/domain/risk.decider.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
-import { commandContext, type RequestMeta } from '../../shared/application/request-meta.js';
+import { commandContext, type RequestMeta, type Retryable } from '../../shared/application/request-meta.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { planDecider, type PlanCommand } from '../domain/plan.decider.js';
 import { planStreamId, type BoardDecision, type PlanState, type RiskSnapshot } from '../domain/plan.state.js';
-
-interface Retryable {
-  commandId?: string | null;
-  expectedVersion?: number | null;
-}
 
 export type PlanInput =
   | { operation: 'draftPlan'; input: Retryable & { title: string; period: string } }

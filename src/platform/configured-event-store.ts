@@ -1,0 +1,15 @@
+import type { AppConfig } from '../config/app-config.js';
+import { createEventStore } from '../event-store/create-event-store.js';
+import type { EventStore } from '../event-store/event-store.port.js';
+
+/** The event store the configuration names, opened (the server and the CLI share it). */
+export async function openConfiguredEventStore(config: AppConfig): Promise<EventStore> {
+  const store = createEventStore({
+    kind: config.eventStore,
+    sqlitePath: config.sqlitePath,
+    databaseUrl: config.databaseUrl,
+    kurrentConnectionString: config.kurrentConnectionString,
+  });
+  await store.init();
+  return store;
+}
