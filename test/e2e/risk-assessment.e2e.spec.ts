@@ -38,6 +38,12 @@ describe('risk identification, analysis and evaluation over GraphQL (Art.13-16)'
     // BASELINE: 40 requirements, 10 NOT_MET, 4 PARTIAL: gap = (10 + 0.5*4)/40 = 0.3 >= 0.25 -> likelihood 2; impact 2 -> matrix[1][1] = MEDIUM.
     const { catalogueId, results, count } = await baselineResults(t, 10, 4);
     expect(count).toBe(40);
+    // A baseline analysis answers every requirement of one catalogue version: an unknown id or a missing answer is refused.
+    const unknown = errorOf(await t.gql(ANALYSE, { input: { riskId: risk.id, method: 'BASELINE', baseline: { catalogueId, results: [...results, { requirementId: 'NOT-IN-CATALOGUE', status: 'MET' }], impact: 2 } } }, users.committee));
+    expect(unknown.extensions.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(unknown.extensions.fields)).toContain('NOT-IN-CATALOGUE');
+    expect(errorOf(await t.gql(ANALYSE, { input: { riskId: risk.id, method: 'BASELINE', baseline: { catalogueId, results: results.slice(1), impact: 2 } } }, users.committee)).extensions.code).toBe('BAD_USER_INPUT');
+    expect(errorOf(await t.gql(ANALYSE, { input: { riskId: risk.id, method: 'BASELINE', baseline: { catalogueId: 'no-such@1', results, impact: 2 } } }, users.committee)).extensions.code).toBe('NOT_FOUND');
     const baseline = (await t.ok(ANALYSE, { input: { riskId: risk.id, method: 'BASELINE', baseline: { catalogueId, results, impact: 2 } } }, users.committee)).analyseRisk;
     expect(baseline.analyses[1]).toMatchObject({ method: 'BASELINE', likelihood: 2, impact: 2, level: 'MEDIUM', baseline: { gap: 0.3, impact: 2 } });
     expect(baseline.level).toBe('MEDIUM');
