@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { APP_CONFIG, ConfigError, type AppConfig } from './config/app-config.js';
 import { TokenVerifier } from './identity/token-verifier.js';
@@ -8,7 +9,9 @@ import { rootLogger } from './shared/logging/json-logger.js';
 
 /** Builds the Nest application (used by main and by the end-to-end tests). */
 export async function createApp(): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule, { logger: rootLogger, bufferLogs: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: rootLogger, bufferLogs: false });
+  // Express's default of 100 kB is below a legitimate catalogue import (up to 2,000 requirements).
+  app.useBodyParser('json', { limit: '5mb' });
   app.enableShutdownHooks();
   return app;
 }

@@ -123,3 +123,17 @@ describe('baseline catalogues over GraphQL (Art. 15(2))', () => {
     expect(baselineCatalogues.map((c: any) => c.id)).toEqual(['jvcea-ism@2018', 'iso-iec-27001-annex-a@2022', 'fisc-security-guidelines@9.1', 'fisc-security-guidelines@10.0']);
   });
 });
+
+describe('a large catalogue import', () => {
+  it('accepts 2,000 requirements in one request (beyond Express default body limit)', async () => {
+    const { TestApp: App, users: u } = await import('./support/test-app.js');
+    const app = await App.start({ store: 'memory' });
+    try {
+      const requirements = Array.from({ length: 2000 }, (_, i) => ({ id: `ISO-${i}`, title: `Control ${i}`, statement: `The organisation shall do thing number ${i} and keep evidence of it.`, reference: `A.${i}` }));
+      const { importBaselineCatalogue } = await app.ok(`mutation($input: ImportBaselineCatalogueInput!) { importBaselineCatalogue(input: $input) { id requirementCount } }`, { input: { name: 'ISO 27001', version: '2022', requirements } }, u.ciso);
+      expect(importBaselineCatalogue.requirementCount).toBe(2000);
+    } finally {
+      await app.close();
+    }
+  });
+});
