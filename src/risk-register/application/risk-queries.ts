@@ -106,8 +106,9 @@ export class ControlsDocumentHandler implements IQueryHandler<ControlsDocumentQu
   }
 }
 
+/** Risks due for review on a date (default now); a past date reads the register as it stood then. */
 export class ReviewsDueQuery extends Query<ReviewDue[]> {
-  constructor(readonly asOf: Date, readonly replay: boolean) {
+  constructor(readonly asOf: Date | null) {
     super();
   }
 }
@@ -115,8 +116,10 @@ export class ReviewsDueQuery extends Query<ReviewDue[]> {
 @QueryHandler(ReviewsDueQuery)
 export class ReviewsDueHandler implements IQueryHandler<ReviewsDueQuery, ReviewDue[]> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
-  async execute({ asOf, replay }: ReviewsDueQuery) {
-    const register = await registerAt(this.db, this.replayer, replay ? { asOf } : null);
-    return risksDueForReview(register.states(), register.criteriaInForce()?.definition, asOf);
+  async execute({ asOf }: ReviewsDueQuery) {
+    const on = asOf ?? new Date();
+    const past = on.getTime() < Date.now();
+    const register = await registerAt(this.db, this.replayer, past ? { asOf: on } : null);
+    return risksDueForReview(register.states(), register.criteriaInForce()?.definition, on);
   }
 }

@@ -81,7 +81,7 @@ export class RiskResolver {
 
   @Query(() => [ReviewDue], { description: 'Risks due for review on a date (default now), by the interval the criteria set for their level; with a past date, the register as it stood then.' })
   async risksDueForReview(@Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null) {
-    const due = await this.queries.execute(new ReviewsDueQuery(asOf ?? new Date(), !!asOf && asOf.getTime() < Date.now()));
+    const due = await this.queries.execute(new ReviewsDueQuery(asOf ?? null));
     return due.map((d) => ({ ...d, risk: toRiskView({ state: d.risk, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false }) }));
   }
 
