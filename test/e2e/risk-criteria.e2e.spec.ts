@@ -1,3 +1,4 @@
+import { criteriaTitleCase } from '../support/criteria-definitions.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -14,30 +15,7 @@ const VERSION = `query($id: ID!) { riskCriteriaVersion(id: $id) { ${CRITERIA_FIE
 const HISTORY = `query($id: ID!) { history(id: $id) { type streamId revision data metadata { actor { id name roles } commandId } } }`;
 const CRITERIA_EVENTS = `{ events(first: 500, types: ["RiskCriteriaProposed", "RiskCriteriaApproved", "RiskCriteriaSuperseded"]) { edges { node { type data } } } }`;
 
-/** A 3 x 3 register: likelihood rows (Rare, Possible, Likely) x impact columns (Minor, Moderate, Severe). */
-const criteria = () => ({
-  likelihoodLevels: ['Rare', 'Possible', 'Likely'],
-  impactLevels: ['Minor', 'Moderate', 'Severe'],
-  riskLevels: ['Low', 'Medium', 'High'],
-  matrix: [
-    ['Low', 'Low', 'Medium'],
-    ['Low', 'Medium', 'High'],
-    ['Medium', 'High', 'High'],
-  ],
-  acceptanceLevel: 'Low',
-  impactByAssetValue: [1, 2, 3],
-  baselineGapThresholds: [0.2, 0.5],
-  detailedLikelihoodThresholds: [3, 6],
-  requiredMethods: [
-    { minAssetValue: 1, method: 'BASELINE' },
-    { minAssetValue: 3, method: 'DETAILED' },
-  ],
-  reviewIntervalDays: [
-    { level: 'Low', days: 365 },
-    { level: 'Medium', days: 180 },
-    { level: 'High', days: 90 },
-  ],
-});
+const criteria = criteriaTitleCase;
 
 describe('risk criteria over GraphQL (Art. 13)', () => {
   let t: TestApp;

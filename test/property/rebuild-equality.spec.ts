@@ -1,3 +1,4 @@
+import { criteria3x3 } from '../support/criteria-definitions.js';
 /**
  * Property (issue "Auditors … Replay"): whatever valid history the application records, the read
  * models rebuilt from the log equal the ones built incrementally while the history happened.
@@ -74,30 +75,6 @@ const ASSET_NAMES = ['Hot wallet', 'Cold wallet', 'Withdrawal API', 'Operations 
 const THREAT_NAMES = ['Key theft', 'Outage', 'Leak', 'Phishing'];
 const VULNERABILITY_NAMES = ['Shared key', 'Single node', 'Public link', 'No MFA'];
 
-const criteria3x3 = (over: Partial<CriteriaDefinition>): CriteriaDefinition => ({
-  likelihoodLevels: ['Rare', 'Possible', 'Likely'],
-  impactLevels: ['Minor', 'Moderate', 'Severe'],
-  riskLevels: ['LOW', 'MEDIUM', 'HIGH'],
-  matrix: [
-    ['LOW', 'LOW', 'MEDIUM'],
-    ['LOW', 'MEDIUM', 'HIGH'],
-    ['MEDIUM', 'HIGH', 'HIGH'],
-  ],
-  acceptanceLevel: 'LOW',
-  impactByAssetValue: [1, 2, 3],
-  baselineGapThresholds: [0.25, 0.5],
-  detailedLikelihoodThresholds: [3, 6],
-  requiredMethods: [
-    { minAssetValue: 2, method: 'BASELINE' },
-    { minAssetValue: 3, method: 'DETAILED' },
-  ],
-  reviewIntervalDays: [
-    { level: 'LOW', days: 365 },
-    { level: 'MEDIUM', days: 180 },
-    { level: 'HIGH', days: 90 },
-  ],
-  ...over,
-});
 
 /** Three definitions: strict (the unit fixtures'), lenient, and other scales (4 likelihood levels, 4 risk levels). */
 const CRITERIA_DEFINITIONS: CriteriaDefinition[] = [

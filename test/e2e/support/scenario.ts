@@ -1,29 +1,8 @@
+import { criteria3x3 } from '../../support/criteria-definitions.js';
 import { TestApp, users } from './test-app.js';
 
 /** 3x3 criteria: LOW/MEDIUM/HIGH, acceptance LOW; BASELINE required from asset value 2, DETAILED from 3. */
-export const criteriaInput = {
-  likelihoodLevels: ['Rare', 'Possible', 'Likely'],
-  impactLevels: ['Minor', 'Moderate', 'Severe'],
-  riskLevels: ['LOW', 'MEDIUM', 'HIGH'],
-  matrix: [
-    ['LOW', 'LOW', 'MEDIUM'],
-    ['LOW', 'MEDIUM', 'HIGH'],
-    ['MEDIUM', 'HIGH', 'HIGH'],
-  ],
-  acceptanceLevel: 'LOW',
-  impactByAssetValue: [1, 2, 3],
-  baselineGapThresholds: [0.25, 0.5],
-  detailedLikelihoodThresholds: [3, 6],
-  requiredMethods: [
-    { minAssetValue: 2, method: 'BASELINE' },
-    { minAssetValue: 3, method: 'DETAILED' },
-  ],
-  reviewIntervalDays: [
-    { level: 'LOW', days: 365 },
-    { level: 'MEDIUM', days: 180 },
-    { level: 'HIGH', days: 90 },
-  ],
-};
+export const criteriaInput = criteria3x3();
 
 export const RISK_FIELDS = `id version title ownerId status cycle likelihood impact level criteriaNumber priority needsReevaluation assetsRetired
   analyses { id method likelihood impact level criteriaNumber cycle baseline { gap impact } informal { expert } detailed { assessments { assetId score likelihood impact level } } }

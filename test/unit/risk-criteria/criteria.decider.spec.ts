@@ -1,3 +1,4 @@
+import { criteriaTitleCase } from '../../support/criteria-definitions.js';
 import type { DomainActor } from '../../../src/shared/domain/decider.js';
 import {
   BadInputError,
@@ -36,30 +37,7 @@ const owner: DomainActor = { id: 'u-own', name: 'Ren', roles: ['RISK_OWNER'] };
 const secretary: DomainActor = { id: 'u-sec', name: 'Sae', roles: ['BOARD_SECRETARY'] };
 const admin: DomainActor = { id: 'u-adm', name: 'Admin', roles: ['ADMIN'] };
 
-/** A 3 x 3 register: likelihood rows (Rare, Possible, Likely) x impact columns (Minor, Moderate, Severe). */
-const definition = (): CriteriaDefinition => ({
-  likelihoodLevels: ['Rare', 'Possible', 'Likely'],
-  impactLevels: ['Minor', 'Moderate', 'Severe'],
-  riskLevels: ['Low', 'Medium', 'High'],
-  matrix: [
-    ['Low', 'Low', 'Medium'],
-    ['Low', 'Medium', 'High'],
-    ['Medium', 'High', 'High'],
-  ],
-  acceptanceLevel: 'Low',
-  impactByAssetValue: [1, 2, 3],
-  baselineGapThresholds: [0.2, 0.5],
-  detailedLikelihoodThresholds: [3, 6],
-  requiredMethods: [
-    { minAssetValue: 1, method: 'BASELINE' },
-    { minAssetValue: 3, method: 'DETAILED' },
-  ],
-  reviewIntervalDays: [
-    { level: 'Low', days: 365 },
-    { level: 'Medium', days: 180 },
-    { level: 'High', days: 90 },
-  ],
-});
+const definition = criteriaTitleCase;
 
 const propose = (over: Partial<ProposeRiskCriteria> = {}): ProposeRiskCriteria => ({
   type: 'ProposeRiskCriteria',

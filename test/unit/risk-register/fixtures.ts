@@ -18,6 +18,7 @@ import type { AssetState, SecurityProperty, ThreatState } from '../../../src/ass
 import type { BaselineCatalogueState } from '../../../src/baseline-catalogues/domain/catalogue.state.js';
 import type { CriteriaVersionState } from '../../../src/risk-criteria/domain/criteria.state.js';
 import type { DomainActor } from '../../../src/shared/domain/decider.js';
+import { criteria3x3 } from '../../support/criteria-definitions.js';
 
 export const T0 = '2025-04-01T09:00:00.000Z';
 export const T1 = '2025-04-02T09:00:00.000Z';
@@ -34,27 +35,7 @@ export const criteriaV1: CriteriaVersionState = {
   proposedAt: '2025-03-01T09:00:00.000Z',
   approvedBy: 'u-ciso',
   approvedAt: '2025-03-02T09:00:00.000Z',
-  likelihoodLevels: ['Rare', 'Possible', 'Likely'],
-  impactLevels: ['Minor', 'Moderate', 'Severe'],
-  riskLevels: ['LOW', 'MEDIUM', 'HIGH'],
-  matrix: [
-    ['LOW', 'LOW', 'MEDIUM'],
-    ['LOW', 'MEDIUM', 'HIGH'],
-    ['MEDIUM', 'HIGH', 'HIGH'],
-  ],
-  acceptanceLevel: 'LOW',
-  impactByAssetValue: [1, 2, 3],
-  baselineGapThresholds: [0.25, 0.5],
-  detailedLikelihoodThresholds: [3, 6],
-  requiredMethods: [
-    { minAssetValue: 2, method: 'BASELINE' },
-    { minAssetValue: 3, method: 'DETAILED' },
-  ],
-  reviewIntervalDays: [
-    { level: 'LOW', days: 365 },
-    { level: 'MEDIUM', days: 180 },
-    { level: 'HIGH', days: 90 },
-  ],
+  ...criteria3x3(),
 };
 
 /** Version 2: the same scales, acceptance raised to MEDIUM (v1 superseded). */
