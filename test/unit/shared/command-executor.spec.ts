@@ -6,28 +6,9 @@ import { CommandExecutor, type CommandContext } from '../../../src/shared/applic
 import { createUpcasters } from '../../../src/shared/application/event-families.js';
 import { ConcurrencyConflictError } from '../../../src/shared/domain/errors.js';
 import { criteriaById, criteriaDecider, criteriaStreamId, type CriteriaCommand } from '../../../src/risk-criteria/domain/criteria.decider.js';
-import type { CriteriaDefinition } from '../../../src/risk-criteria/domain/criteria.state.js';
+import { criteria3x3 } from '../../support/criteria-definitions.js';
 
-const definition = (): CriteriaDefinition => ({
-  likelihoodLevels: ['Rare', 'Possible', 'Likely'],
-  impactLevels: ['Minor', 'Moderate', 'Severe'],
-  riskLevels: ['Low', 'Medium', 'High'],
-  matrix: [
-    ['Low', 'Low', 'Medium'],
-    ['Low', 'Medium', 'High'],
-    ['Medium', 'High', 'High'],
-  ],
-  acceptanceLevel: 'Low',
-  impactByAssetValue: [1, 2, 3],
-  baselineGapThresholds: [0.2, 0.5],
-  detailedLikelihoodThresholds: [3, 6],
-  requiredMethods: [{ minAssetValue: 1, method: 'BASELINE' }],
-  reviewIntervalDays: [
-    { level: 'Low', days: 365 },
-    { level: 'Medium', days: 180 },
-    { level: 'High', days: 90 },
-  ],
-});
+const definition = criteria3x3;
 
 const member = { id: 'u-com', name: 'Committee', roles: ['COMMITTEE_MEMBER' as const] };
 const ciso = { id: 'u-ciso', name: 'CISO', roles: ['CISO' as const] };
