@@ -12,6 +12,8 @@ export interface AppConfig {
   dataDir: string;
   /** better-sqlite3 file of the read models (':memory:' with the in-memory store). */
   readModelPath: string;
+  /** The process manager's checkpoint, kept apart from the disposable read models. */
+  processManagerPath: string;
   databaseUrl?: string;
   kurrentConnectionString?: string;
   jwt: {
@@ -47,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir,
     readModelPath:
       env.READ_MODEL_PATH ?? (eventStore === 'memory' ? ':memory:' : resolve(dataDir, 'read-models.sqlite')),
+    processManagerPath: eventStore === 'memory' ? ':memory:' : resolve(dataDir, 'process-manager.sqlite'),
     databaseUrl: env.DATABASE_URL || undefined,
     kurrentConnectionString: env.KURRENTDB_CONNECTION_STRING || undefined,
     jwt: {

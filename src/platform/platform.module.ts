@@ -6,10 +6,10 @@ import { TokenVerifier } from '../identity/token-verifier.js';
 import { allProjections } from '../projections/all-projections.js';
 import { AsOfReplayer } from '../projections/as-of-replay.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
-import { openReadModelDatabase, type ReadDb } from '../projections/read-model-database.js';
+import { openLocalDatabase, openReadModelDatabase, type ReadDb } from '../projections/read-model-database.js';
 import { CLOCK, systemClock, type Clock } from '../shared/application/clock.js';
 import { ProcessManager } from '../shared/application/process-manager.js';
-import { planRiskReactions } from '../treatment-plan/application/plan-risk-reactions.js';
+import { PROCESS_MANAGER_ACTOR, planRiskReactions } from '../treatment-plan/application/plan-risk-reactions.js';
 import { CommandExecutor } from '../shared/application/command-executor.js';
 import { createUpcasters } from '../shared/application/event-families.js';
 import { EventUpcasters } from '../shared/application/event-upcasting.js';
@@ -48,11 +48,13 @@ export const READ_DB = Symbol('READ_DB');
       // Cross-aggregate reactions (plan ↔ risks, avoidance → assets). Its own commands wait only
       // for the projections; it must not wait for itself.
       provide: ProcessManager,
-      inject: [EVENT_STORE, READ_DB, ProjectionRunner, EventUpcasters, CLOCK, JsonLogger],
-      useFactory: (store: EventStore, db: ReadDb, runner: ProjectionRunner, upcasters: EventUpcasters, clock: Clock, log: JsonLogger) => {
+      // Its checkpoint lives apart from the read models, which may be deleted and rebuilt at will.
+      inject: [APP_CONFIG, EVENT_STORE, ProjectionRunner, EventUpcasters, CLOCK, JsonLogger],
+      useFactory: async (config: AppConfig, store: EventStore, runner: ProjectionRunner, upcasters: EventUpcasters, clock: Clock, log: JsonLogger) => {
         const executor = new CommandExecutor(store, runner, upcasters);
-        const manager = new ProcessManager('plan-risk-reactions', store, db, planRiskReactions(executor, clock), upcasters.upcast, log.child('process-manager'));
-        manager.start();
+        const checkpoints = openLocalDatabase(config.processManagerPath);
+        const manager = new ProcessManager('plan-risk-reactions', store, checkpoints, planRiskReactions(executor, clock), upcasters.upcast, log.child('process-manager'), PROCESS_MANAGER_ACTOR.id);
+        await manager.start();
         return manager;
       },
     },
@@ -94,7 +96,7 @@ export class PlatformModule implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.live.stop();
-    await this.manager.stop();
+    await this.manager.close();
     await this.runner.stop();
     await this.store.close();
     this.replayer.close();

@@ -11,15 +11,21 @@ export type ReadDb = Database.Database;
  * with its checkpoint, which the runner then re-applies.
  */
 export function openReadModelDatabase(path: string): ReadDb {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
+  const db = openLocalDatabase(path);
   db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
     name TEXT PRIMARY KEY,
     schema_version INTEGER NOT NULL,
     position TEXT
   )`);
+  return db;
+}
+
+/** A local SQLite file of this instance (WAL, synchronous=NORMAL), its folder created if missing. */
+export function openLocalDatabase(path: string): ReadDb {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
   return db;
 }

@@ -27,12 +27,14 @@ export class ProcessManager {
     private readonly react: Reaction,
     private readonly upcast: (e: RecordedEvent) => RecordedEvent,
     private readonly log: JsonLogger,
+    /** The actor id of the commands this manager issues: lets it find where it stopped if its checkpoint is lost. */
+    private readonly ownActorId?: string,
   ) {}
 
-  start(): void {
+  async start(): Promise<void> {
     this.db.exec('CREATE TABLE IF NOT EXISTS process_checkpoints (name TEXT PRIMARY KEY, position TEXT)');
     const row = this.db.prepare('SELECT position FROM process_checkpoints WHERE name = ?').get(this.name) as { position: string | null } | undefined;
-    this.position = row?.position ?? null;
+    this.position = row ? row.position : await this.recoverCheckpoint();
     const save = this.db.prepare('INSERT INTO process_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position');
     this.subscription = this.store.subscribeToAll({
       from: this.position,
@@ -52,6 +54,38 @@ export class ProcessManager {
         this.log.error('process manager stopped', { processManager: this.name, error: error instanceof Error ? error.message : String(error) });
       },
     });
+  }
+
+  /**
+   * Without a checkpoint (a new installation, or its file was lost), replaying every reaction
+   * from the start of a long log would re-issue commands to aggregates that have moved on. The
+   * log itself says how far the manager got: its last command names, as causation, the event it
+   * reacted to. Resume just before that event (reacting to it again is idempotent).
+   */
+  private async recoverCheckpoint(): Promise<string | null> {
+    if (!this.ownActorId) return null;
+    let trigger: string | undefined;
+    for (let after: string | null = null; ; ) {
+      const page = await this.store.readAll({ after, maxCount: 5000 });
+      if (page.length === 0) break;
+      for (const e of page) if (e.metadata.actor.id === this.ownActorId) trigger = e.metadata.causationId;
+      after = page[page.length - 1]!.position;
+    }
+    if (!trigger) return null;
+    let previous: string | null = null;
+    for (let after: string | null = null; ; ) {
+      const page = await this.store.readAll({ after, maxCount: 5000 });
+      if (page.length === 0) break;
+      for (const e of page) {
+        if (e.eventId === trigger) {
+          this.log.warn('process manager checkpoint missing: resuming from its last reaction found in the log', { processManager: this.name, from: previous, trigger: e.position });
+          return previous;
+        }
+        previous = e.position;
+      }
+      after = page[page.length - 1]!.position;
+    }
+    return null;
   }
 
   get failed(): unknown {
@@ -77,6 +111,12 @@ export class ProcessManager {
   async stop(): Promise<void> {
     await this.subscription?.close();
     this.subscription = undefined;
+  }
+
+  /** Stops, then closes the checkpoint database (when the manager was given one of its own). */
+  async close(): Promise<void> {
+    await this.stop();
+    if (this.db.open) this.db.close();
   }
 
   private advance(position: string): void {
