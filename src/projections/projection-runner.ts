@@ -1,4 +1,5 @@
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../event-store/event-store.port.js';
+import { PositionWaiters } from '../shared/application/position-waiters.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import type { Projection } from './projection.js';
 import type { ReadDb } from './read-model-database.js';
@@ -13,8 +14,7 @@ type Upcast = (event: RecordedEvent) => RecordedEvent;
  */
 export class ProjectionRunner {
   private subscription?: SubscriptionHandle;
-  private position: string | null = null;
-  private waiters: { position: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private readonly reached = new PositionWaiters('Projections');
   private failure?: unknown;
   private readonly log: JsonLogger;
   private onProgress?: (applied: number, position: string) => void;
@@ -35,13 +35,13 @@ export class ProjectionRunner {
     // Projections that are behind start from the lowest checkpoint; those ahead skip what they have seen.
     const positions = this.projections.map((p) => checkpoints.get(p.name) ?? null);
     const from = positions.includes(null) ? null : positions.sort()[0]!;
-    this.position = from;
+    this.reached.reset(from);
     this.subscribe(from);
   }
 
   /** The position every projection has applied (null: nothing yet). */
   get checkpoint(): string | null {
-    return this.position;
+    return this.reached.current;
   }
 
   get failed(): unknown {
@@ -53,24 +53,9 @@ export class ProjectionRunner {
    * timeoutMs, or at once when the projection subscription stops on an error.
    */
   waitFor(position: string, timeoutMs = 10_000): Promise<void> {
-    if (this.position !== null && this.position >= position) return Promise.resolve();
-    if (this.failure !== undefined) return Promise.reject(new Error(`Projections stopped at ${this.position}: ${describe(this.failure)}`));
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`Projections did not reach ${position} within ${timeoutMs} ms (at ${this.position})`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const fail = (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      };
-      this.waiters.push({ position, resolve: done, reject: fail });
-    });
+    return this.reached.wait(position, timeoutMs);
   }
+
 
   /** Drops every read model and replays the whole log; reports progress. */
   async rebuild(onProgress?: (applied: number, position: string) => void): Promise<{ events: number; position: string | null }> {
@@ -88,7 +73,7 @@ export class ProjectionRunner {
     // Forget the in-memory checkpoints too, or applyBatch would skip every event already seen.
     for (const p of this.projections) this.checkpoints.set(p.name, null);
     this.failure = undefined;
-    this.position = null;
+    this.reached.reset();
     const head = await this.store.headPosition();
     let applied = 0;
     this.onProgress = (n, pos) => {
@@ -98,7 +83,7 @@ export class ProjectionRunner {
     this.subscribe(null);
     if (head) await this.waitFor(head, 24 * 3600_000);
     this.onProgress = undefined;
-    return { events: applied, position: this.position };
+    return { events: applied, position: this.reached.current };
   }
 
   async stop(): Promise<void> {
@@ -116,9 +101,7 @@ export class ProjectionRunner {
       onError: (error) => {
         this.failure = error;
         this.log.error('projection subscription stopped', { error: describe(error) });
-        const waiters = this.waiters;
-        this.waiters = [];
-        for (const w of waiters) w.reject(new Error(`Projections stopped at ${this.position}: ${describe(error)}`));
+        this.reached.fail(new Error(`Projections stopped at ${this.reached.current}: ${describe(error)}`));
       },
     });
   }
@@ -173,11 +156,8 @@ export class ProjectionRunner {
       throw error;
     }
     for (const p of this.projections) this.checkpoints.set(p.name, last);
-    this.position = last;
     this.onProgress?.(events.length, last);
-    const ready = this.waiters.filter((w) => w.position <= last);
-    this.waiters = this.waiters.filter((w) => w.position > last);
-    for (const w of ready) w.resolve();
+    this.reached.advance(last);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../../event-store/event-store.port.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { DomainError } from '../domain/errors.js';
+import { PositionWaiters } from './position-waiters.js';
 import type { JsonLogger } from '../logging/json-logger.js';
 
 /** A reaction: runs the commands that follow from one recorded event (idempotent by construction). */
@@ -16,8 +17,7 @@ export type Reaction = (event: RecordedEvent) => Promise<void>;
  */
 export class ProcessManager {
   private subscription?: SubscriptionHandle;
-  private position: string | null = null;
-  private waiters: { position: string; resolve: () => void }[] = [];
+  private readonly reached: PositionWaiters;
   private failure?: unknown;
 
   constructor(
@@ -29,15 +29,18 @@ export class ProcessManager {
     private readonly log: JsonLogger,
     /** The actor id of the commands this manager issues: lets it find where it stopped if its checkpoint is lost. */
     private readonly ownActorId?: string,
-  ) {}
+  ) {
+    this.reached = new PositionWaiters(name);
+  }
 
   async start(): Promise<void> {
     this.db.exec('CREATE TABLE IF NOT EXISTS process_checkpoints (name TEXT PRIMARY KEY, position TEXT)');
     const row = this.db.prepare('SELECT position FROM process_checkpoints WHERE name = ?').get(this.name) as { position: string | null } | undefined;
-    this.position = row ? row.position : await this.recoverCheckpoint();
+    const from = row ? row.position : await this.recoverCheckpoint();
+    this.reached.reset(from);
     const save = this.db.prepare('INSERT INTO process_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position');
     this.subscription = this.store.subscribeToAll({
-      from: this.position,
+      from,
       onEvent: async (raw) => {
         const event = this.upcast(raw);
         try {
@@ -47,10 +50,11 @@ export class ProcessManager {
           this.log.warn('reaction refused by the domain', { processManager: this.name, position: event.position, type: event.type, code: error.code, error: error.message });
         }
         save.run(this.name, event.position);
-        this.advance(event.position);
+        this.reached.advance(event.position);
       },
       onError: (error) => {
         this.failure = error;
+        this.reached.fail(new Error(`${this.name} stopped at ${this.reached.current}: ${error instanceof Error ? error.message : String(error)}`));
         this.log.error('process manager stopped', { processManager: this.name, error: error instanceof Error ? error.message : String(error) });
       },
     });
@@ -94,19 +98,9 @@ export class ProcessManager {
 
   /** Resolves once every reaction to events up to `position` has been carried out (and projected). */
   waitFor(position: string, timeoutMs = 10_000): Promise<void> {
-    if (this.position !== null && this.position >= position) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w.resolve !== done);
-        reject(new Error(`${this.name} did not reach ${position} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.waiters.push({ position, resolve: done });
-    });
+    return this.reached.wait(position, timeoutMs);
   }
+
 
   async stop(): Promise<void> {
     await this.subscription?.close();
@@ -119,10 +113,4 @@ export class ProcessManager {
     if (this.db.open) this.db.close();
   }
 
-  private advance(position: string): void {
-    this.position = position;
-    const ready = this.waiters.filter((w) => w.position <= position);
-    this.waiters = this.waiters.filter((w) => w.position > position);
-    for (const w of ready) w.resolve();
-  }
 }
