@@ -89,6 +89,21 @@ export interface AppendOptions {
   recordedAt?: string;
 }
 
+/** One stream's part of an atomic multi-stream append. */
+export interface StreamAppend {
+  streamId: string;
+  events: NewEvent[];
+  expectedVersion: ExpectedVersion;
+}
+
+export interface MultiAppendOptions {
+  /**
+   * Idempotency key of the whole append. It is recorded against the FIRST part (the command's own
+   * stream); a repeat returns that part's earlier result, alone, with `duplicate: true`.
+   */
+  idempotencyKey?: string;
+}
+
 export interface AppendResult {
   streamId: string;
   /** The stream's version after the append (revision of its last event). */
@@ -149,6 +164,14 @@ export interface EventStore {
    * once the events are durable. Throws WrongExpectedVersionError on a version mismatch.
    */
   append(streamId: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult>;
+  /**
+   * Appends to several streams in one atomic step: every part's expected version is checked and
+   * either all parts are written (consecutive positions, in the order given) or none is. This is
+   * what keeps a decision that spans streams (a name reservation and the asset it names; a risk
+   * and the plan it joins) from ever being half-written. Throws WrongExpectedVersionError for the
+   * first part whose version does not match. A stream may appear in only one part.
+   */
+  appendMultiple(parts: StreamAppend[], options?: MultiAppendOptions): Promise<AppendResult[]>;
   /** A stream's events, oldest first. An unknown stream reads as []. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
   /** A page of the global log, in order. */

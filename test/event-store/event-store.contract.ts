@@ -565,6 +565,96 @@ export function runEventStoreContract(
       });
     });
 
+    describe('atomic multi-stream append', () => {
+      it('writes every part, in order, at consecutive positions, each stream chained as by append', async () => {
+        const a = sid();
+        const b = sid();
+        await store.append(b, events(1), { expectedVersion: ExpectedVersion.noStream });
+        const [ra, rb] = await store.appendMultiple([
+          { streamId: a, events: events(2), expectedVersion: ExpectedVersion.noStream },
+          { streamId: b, events: events(1), expectedVersion: ExpectedVersion.exact(0) },
+        ]);
+        expect(ra!.events.map((e) => e.revision)).toEqual([0, 1]);
+        expect(rb!.events.map((e) => e.revision)).toEqual([1]);
+        expect(rb!.events[0]!.position > ra!.position).toBe(true);
+        expect(await store.readStream(a)).toEqual(ra!.events);
+        expect((await store.readStream(b))[1]).toEqual(rb!.events[0]);
+        expect(rb!.events[0]!.prevHash).toBe((await store.readStream(b))[0]!.hash);
+      });
+
+      it('writes nothing when any part has the wrong expected version', async () => {
+        const a = sid();
+        const b = sid();
+        await store.append(b, events(1), { expectedVersion: ExpectedVersion.noStream });
+        const head = await store.headPosition();
+        await expect(
+          store.appendMultiple([
+            { streamId: a, events: events(1), expectedVersion: ExpectedVersion.noStream },
+            { streamId: b, events: events(1), expectedVersion: ExpectedVersion.noStream },
+          ]),
+        ).rejects.toMatchObject({ name: 'WrongExpectedVersionError', streamId: b, actualVersion: 0 });
+        expect(await store.headPosition()).toBe(head);
+        expect(await store.streamVersion(a)).toBe(-1);
+      });
+
+      it('16 racing reservations of one key: exactly one wins and only its entity stream is written', async () => {
+        const key = sid();
+        const entities = Array.from({ length: 16 }, () => sid());
+        const outcomes = await Promise.allSettled(
+          entities.map((entity) =>
+            store.appendMultiple([
+              { streamId: entity, events: events(1), expectedVersion: ExpectedVersion.noStream },
+              { streamId: key, events: events(1), expectedVersion: ExpectedVersion.noStream },
+            ]),
+          ),
+        );
+        const won = outcomes.filter((o) => o.status === 'fulfilled');
+        expect(won).toHaveLength(1);
+        for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as Error).name).toBe('WrongExpectedVersionError');
+        const written = await Promise.all(entities.map((e) => store.streamVersion(e)));
+        expect(written.filter((v) => v === 0)).toHaveLength(1);
+        expect(await store.streamVersion(key)).toBe(0);
+      });
+
+      it('the idempotency key stands for the first part: a retry returns it as a duplicate and appends nothing', async () => {
+        const a = sid();
+        const b = sid();
+        const key = `user-1:${randomUUID()}`;
+        const [first] = await store.appendMultiple(
+          [
+            { streamId: a, events: events(1), expectedVersion: ExpectedVersion.noStream },
+            { streamId: b, events: events(1), expectedVersion: ExpectedVersion.noStream },
+          ],
+          { idempotencyKey: key },
+        );
+        const head = await store.headPosition();
+        const retry = await store.appendMultiple(
+          [
+            { streamId: a, events: events(1), expectedVersion: ExpectedVersion.noStream },
+            { streamId: b, events: events(1), expectedVersion: ExpectedVersion.noStream },
+          ],
+          { idempotencyKey: key },
+        );
+        expect(retry).toHaveLength(1);
+        expect(retry[0]).toMatchObject({ duplicate: true, streamId: a, position: first!.position });
+        expect(retry[0]!.events).toEqual(first!.events);
+        expect(await store.headPosition()).toBe(head);
+        expect((await store.findIdempotentAppend(key))!.events).toEqual(first!.events);
+      });
+
+      it('refuses a stream named twice and an empty list', async () => {
+        const a = sid();
+        await expect(store.appendMultiple([])).rejects.toThrow();
+        await expect(
+          store.appendMultiple([
+            { streamId: a, events: events(1), expectedVersion: ExpectedVersion.any },
+            { streamId: a, events: events(1), expectedVersion: ExpectedVersion.any },
+          ]),
+        ).rejects.toThrow(/twice/);
+        expect(await store.streamVersion(a)).toBe(-1);
+      });
+    });
+
     describe('idempotency', () => {
       it('a retry with the same idempotency key returns the first append and appends nothing', async () => {
         const s = sid();

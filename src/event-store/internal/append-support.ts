@@ -4,7 +4,7 @@
  * in-memory adapters (and meant for the PostgreSQL/KurrentDB ones) so that they hash and store
  * exactly the same bytes.
  */
-import type { EventMetadata, ExpectedVersion, NewEvent, RecordedEvent } from '../event-store.port.js';
+import type { EventMetadata, ExpectedVersion, NewEvent, RecordedEvent, StreamAppend } from '../event-store.port.js';
 import { encodePosition } from '../hash-chain.js';
 import { fastChainHash, fastEventHash } from './fast-hash.js';
 import { InvalidAppendError } from '../errors.js';
@@ -153,4 +153,26 @@ export function normaliseCount(value: number | undefined, fallback: number, name
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer`);
   return value;
+}
+
+/** A validated part of a multi-stream append. */
+export interface PreparedPart {
+  streamId: string;
+  events: PreparedEvent[];
+  expected: ExpectedVersion;
+}
+
+/** Validates the parts of an atomic multi-stream append: at least one, each stream once. */
+export function prepareParts(parts: readonly StreamAppend[]): PreparedPart[] {
+  if (!Array.isArray(parts) || parts.length === 0) throw new InvalidAppendError('appendMultiple needs at least one part');
+  const seen = new Set<string>();
+  return parts.map((part: StreamAppend, i) => {
+    if (!isPlainObject(part)) throw new InvalidAppendError(`parts[${i}] must be an object`);
+    const { streamId, expectedVersion } = part;
+    validateExpectedVersion(expectedVersion);
+    const events = prepareEvents(streamId, part.events);
+    if (seen.has(streamId)) throw new InvalidAppendError(`stream ${streamId} appears twice in one append`);
+    seen.add(streamId);
+    return { streamId, events, expected: expectedVersion };
+  });
 }

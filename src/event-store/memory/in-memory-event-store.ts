@@ -8,6 +8,8 @@ import {
   WrongExpectedVersionError,
   type AppendOptions,
   type AppendResult,
+  type MultiAppendOptions,
+  type StreamAppend,
   type EventStore,
   type NewEvent,
   type ReadAllOptions,
@@ -23,6 +25,9 @@ import {
   expectedVersionMatches,
   normaliseCount,
   prepareEvents,
+  prepareParts,
+  type PreparedEvent,
+  type PreparedPart,
   recordEvent,
   validateExpectedVersion,
   validateIdempotencyKey,
@@ -81,37 +86,57 @@ export class InMemoryEventStore implements EventStore {
     validateExpectedVersion(options?.expectedVersion);
     validateIdempotencyKey(options.idempotencyKey);
     const prepared = prepareEvents(streamId, events);
-    const key = options.idempotencyKey;
+    return (await this.commitParts([{ streamId, events: prepared, expected: options.expectedVersion }], options.idempotencyKey, options.recordedAt))[0]!;
+  }
 
+  async appendMultiple(parts: StreamAppend[], options: MultiAppendOptions = {}): Promise<AppendResult[]> {
+    this.assertOpen();
+    validateIdempotencyKey(options.idempotencyKey);
+    return this.commitParts(prepareParts(parts), options.idempotencyKey);
+  }
+
+  /** Checks every part, then writes them all: a throw before the first write leaves the store untouched. */
+  private commitParts(parts: PreparedPart[], key: string | undefined, recordedAtOption?: string): AppendResult[] {
     if (key !== undefined) {
       const earlier = this.findByKey(key);
-      if (earlier) return earlier;
+      if (earlier) return [earlier];
     }
+    for (const part of parts) {
+      const stream = this.streams.get(part.streamId);
+      const actual = stream ? stream.indexes.length - 1 : -1;
+      if (!expectedVersionMatches(part.expected, actual)) throw new WrongExpectedVersionError(part.streamId, part.expected, actual);
+      for (const e of part.events) {
+        if (this.eventIds.has(e.eventId)) throw new DuplicateEventIdError(e.eventId, part.streamId);
+      }
+    }
+    const candidate = recordedAtOption ?? new Date().toISOString();
+    const previous = this.log.length ? this.log[this.log.length - 1]!.recordedAt : '';
+    const recordedAt = candidate > previous ? candidate : previous;
+    const results = parts.map((part) => this.write(part.streamId, part.events, recordedAt));
+    const primary = results[0]!;
+    if (key !== undefined && primary.events.length > 0) {
+      this.idempotency.set(key, { first: positionIndex(primary.events[0]!.position) - 1, last: positionIndex(primary.position) - 1, streamId: primary.streamId });
+    }
+    if (results.some((r) => r.events.length > 0)) this.wake.notify();
+    return results;
+  }
 
+  private write(streamId: string, prepared: PreparedEvent[], recordedAt: string): AppendResult {
     const stream = this.streams.get(streamId);
     const actual = stream ? stream.indexes.length - 1 : -1;
-    if (!expectedVersionMatches(options.expectedVersion, actual)) {
-      throw new WrongExpectedVersionError(streamId, options.expectedVersion, actual);
-    }
     if (prepared.length === 0) {
       return { streamId, nextExpectedVersion: actual, position: this.head() ?? encodePosition(0), events: [], duplicate: false };
     }
-    for (const e of prepared) {
-      if (this.eventIds.has(e.eventId)) throw new DuplicateEventIdError(e.eventId, streamId);
-    }
-
-    const candidate = options.recordedAt ?? new Date().toISOString();
-    const previous = this.log.length ? this.log[this.log.length - 1]!.recordedAt : '';
-    const recordedAt = candidate > previous ? candidate : previous;
     let prevHash = stream ? stream.lastHash : genesisHash(streamId);
     let chain = this.lastChainHash;
     const recorded: RecordedEvent[] = new Array(prepared.length);
-    const stored: StoredEvent[] = new Array(prepared.length);
+    const first = this.log.length;
+    const state = stream ?? { indexes: [], lastHash: prevHash };
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i]!;
-      const r = recordEvent(streamId, actual + 1 + i, this.log.length + 1 + i, prevHash, chain, recordedAt, p);
+      const r = recordEvent(streamId, actual + 1 + i, first + 1 + i, prevHash, chain, recordedAt, p);
       recorded[i] = r;
-      stored[i] = {
+      this.log.push({
         eventId: r.eventId,
         type: r.type,
         schemaVersion: r.schemaVersion,
@@ -124,25 +149,15 @@ export class InMemoryEventStore implements EventStore {
         prevHash,
         hash: r.hash,
         chainHash: r.chainHash!,
-      };
+      });
+      state.indexes.push(first + i);
+      this.eventIds.add(r.eventId);
       prevHash = r.hash;
       chain = r.chainHash!;
-    }
-
-    // Commit: nothing above mutated the store, so a throw before this point leaves it untouched.
-    const first = this.log.length;
-    const state = stream ?? { indexes: [], lastHash: prevHash };
-    for (let i = 0; i < stored.length; i++) {
-      this.log.push(stored[i]!);
-      state.indexes.push(first + i);
-      this.eventIds.add(stored[i]!.eventId);
     }
     state.lastHash = prevHash;
     if (!stream) this.streams.set(streamId, state);
     this.lastChainHash = chain;
-    if (key !== undefined) this.idempotency.set(key, { first, last: this.log.length - 1, streamId });
-    this.wake.notify();
-
     const last = recorded[recorded.length - 1]!;
     return { streamId, nextExpectedVersion: last.revision, position: last.position, events: recorded, duplicate: false };
   }

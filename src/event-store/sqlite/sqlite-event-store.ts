@@ -22,8 +22,9 @@ import {
   type AppendOptions,
   type AppendResult,
   type EventStore,
-  type ExpectedVersion,
+  type MultiAppendOptions,
   type NewEvent,
+  type StreamAppend,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
@@ -37,11 +38,12 @@ import {
   expectedVersionMatches,
   normaliseCount,
   prepareEvents,
+  prepareParts,
   recordEvent,
   validateExpectedVersion,
   validateIdempotencyKey,
   validateStreamId,
-  type PreparedEvent,
+  type PreparedPart,
 } from '../internal/append-support.js';
 import { startCatchUpSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 import { EVENT_COLUMNS, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -69,17 +71,16 @@ export interface SqliteEventStoreStats {
   largestBatch: number;
 }
 
+/** One queued append: a single stream, or several streams written atomically (appendMultiple). */
 interface PendingAppend {
-  streamId: string;
-  events: PreparedEvent[];
-  expected: ExpectedVersion;
+  parts: PreparedPart[];
   key: string | undefined;
   recordedAt: string | undefined;
-  resolve: (result: AppendResult) => void;
+  resolve: (results: AppendResult[]) => void;
   reject: (error: unknown) => void;
 }
 
-type Outcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
 
 interface StreamHead {
   /** -1: no stream. */
@@ -299,25 +300,33 @@ export class SqliteEventStore implements EventStore {
   // ---------------------------------------------------------------- writes
 
   append(streamId: string, events: NewEvent[], options: AppendOptions): Promise<AppendResult> {
-    let prepared: PreparedEvent[];
+    let part: PreparedPart;
     try {
       this.open();
       validateExpectedVersion(options?.expectedVersion);
       validateIdempotencyKey(options.idempotencyKey);
-      prepared = prepareEvents(streamId, events);
+      part = { streamId, events: prepareEvents(streamId, events), expected: options.expectedVersion };
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({
-        streamId,
-        events: prepared,
-        expected: options.expectedVersion,
-        key: options.idempotencyKey,
-        recordedAt: options.recordedAt,
-        resolve,
-        reject,
-      });
+    return this.enqueue([part], options.idempotencyKey, options.recordedAt).then((results) => results[0]!);
+  }
+
+  appendMultiple(parts: StreamAppend[], options: MultiAppendOptions = {}): Promise<AppendResult[]> {
+    let prepared: PreparedPart[];
+    try {
+      this.open();
+      validateIdempotencyKey(options.idempotencyKey);
+      prepared = prepareParts(parts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.enqueue(prepared, options.idempotencyKey, undefined);
+  }
+
+  private enqueue(parts: PreparedPart[], key: string | undefined, recordedAt: string | undefined): Promise<AppendResult[]> {
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      this.queue.push({ parts, key, recordedAt, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(this.onFlushTimer);
@@ -364,8 +373,8 @@ export class SqliteEventStore implements EventStore {
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i]!;
       if (outcome.ok) {
-        if (!outcome.result.duplicate && outcome.result.events.length > 0) committed = true;
-        batch[i]!.resolve(outcome.result);
+        if (outcome.results.some((r) => !r.duplicate && r.events.length > 0)) committed = true;
+        batch[i]!.resolve(outcome.results);
       } else {
         batch[i]!.reject(outcome.error);
       }
@@ -419,72 +428,81 @@ export class SqliteEventStore implements EventStore {
 
     for (let i = 0; i < batch.length; i++) {
       const a = batch[i]!;
-      const { streamId, events, key } = a;
+      const { parts, key } = a;
 
       if (key !== undefined) {
         const earlier = keys?.get(key) ?? this.findByKey(key);
         if (earlier) {
-          outcomes[i] = { ok: true, result: { ...earlier, events: earlier.events.slice(), duplicate: true } };
+          outcomes[i] = { ok: true, results: [{ ...earlier, events: earlier.events.slice(), duplicate: true }] };
           continue;
         }
       }
 
-      let version: number;
-      let lastHash: string;
-      const known = streams?.get(streamId) ?? this.streamCache.get(streamId);
-      if (known) {
-        version = known.version;
-        lastHash = known.lastHash;
-      } else {
-        const row = s.selectStream.get(streamId) as [number, string] | undefined;
-        version = row ? row[0] : -1;
-        lastHash = row ? row[1] : '';
+      // Check every part before writing any: an atomic multi-stream append is all or nothing.
+      const heads: StreamHead[] = new Array(parts.length);
+      let conflict: WrongExpectedVersionError | undefined;
+      for (let k = 0; k < parts.length; k++) {
+        const { streamId, expected } = parts[k]!;
+        let head = streams?.get(streamId) ?? this.streamCache.get(streamId);
+        if (!head) {
+          const row = s.selectStream.get(streamId) as [number, string] | undefined;
+          head = { version: row ? row[0] : -1, lastHash: row ? row[1] : '' };
+        }
+        if (!expectedVersionMatches(expected, head.version)) {
+          conflict = new WrongExpectedVersionError(streamId, expected, head.version);
+          break;
+        }
+        heads[k] = head;
       }
-      if (!expectedVersionMatches(a.expected, version)) {
-        outcomes[i] = { ok: false, error: new WrongExpectedVersionError(streamId, a.expected, version) };
-        continue;
-      }
-      if (events.length === 0) {
-        outcomes[i] = {
-          ok: true,
-          result: { streamId, nextExpectedVersion: version, position: encodePosition(position), events: [], duplicate: false },
-        };
+      if (conflict) {
+        outcomes[i] = { ok: false, error: conflict };
         continue;
       }
 
-      let prevHash = version === -1 ? genesisHash(streamId) : lastHash;
       const candidate = a.recordedAt ?? now;
       const recordedAt = candidate > lastRecordedAt ? candidate : lastRecordedAt;
-      lastRecordedAt = recordedAt;
-      const firstPosition = position + 1;
-      const recorded: RecordedEvent[] = new Array(events.length);
-      for (let j = 0; j < events.length; j++) {
-        const p = events[j]!;
-        position++;
-        const r = recordEvent(streamId, version + 1 + j, position, prevHash, chain, recordedAt, p);
-        s.insertEvent.run(
-          position, p.eventId, streamId, r.revision, p.type, p.schemaVersion,
-          p.dataJson, p.metadataJson, recordedAt, prevHash, r.hash, r.chainHash,
-        );
-        recorded[j] = r;
-        prevHash = r.hash;
-        chain = r.chainHash!;
+      const results: AppendResult[] = new Array(parts.length);
+      for (let k = 0; k < parts.length; k++) {
+        const { streamId, events } = parts[k]!;
+        let { version, lastHash } = heads[k]!;
+        if (events.length === 0) {
+          results[k] = { streamId, nextExpectedVersion: version, position: encodePosition(position), events: [], duplicate: false };
+          continue;
+        }
+        lastRecordedAt = recordedAt;
+        let prevHash = version === -1 ? genesisHash(streamId) : lastHash;
+        const firstPosition = position + 1;
+        const recorded: RecordedEvent[] = new Array(events.length);
+        for (let j = 0; j < events.length; j++) {
+          const p = events[j]!;
+          position++;
+          const r = recordEvent(streamId, version + 1 + j, position, prevHash, chain, recordedAt, p);
+          s.insertEvent.run(
+            position, p.eventId, streamId, r.revision, p.type, p.schemaVersion,
+            p.dataJson, p.metadataJson, recordedAt, prevHash, r.hash, r.chainHash,
+          );
+          recorded[j] = r;
+          prevHash = r.hash;
+          chain = r.chainHash!;
+        }
+        version += events.length;
+        written += events.length;
+        lastHash = prevHash;
+        (streams ??= new Map()).set(streamId, { version, lastHash });
+        results[k] = {
+          streamId,
+          nextExpectedVersion: version,
+          position: recorded[recorded.length - 1]!.position,
+          events: recorded,
+          duplicate: false,
+        };
+        // The idempotency key stands for the first part: the command's own stream.
+        if (k === 0 && key !== undefined) {
+          s.insertKey.run(key, streamId, firstPosition, position);
+          (keys ??= new Map()).set(key, results[0]!);
+        }
       }
-      version += events.length;
-      written += events.length;
-      (streams ??= new Map()).set(streamId, { version, lastHash: prevHash });
-      const result: AppendResult = {
-        streamId,
-        nextExpectedVersion: version,
-        position: recorded[recorded.length - 1]!.position,
-        events: recorded,
-        duplicate: false,
-      };
-      if (key !== undefined) {
-        s.insertKey.run(key, streamId, firstPosition, position);
-        (keys ??= new Map()).set(key, result);
-      }
-      outcomes[i] = { ok: true, result };
+      outcomes[i] = { ok: true, results };
     }
     return { outcomes, position, chain, written, streams, lastRecordedAt };
   }
@@ -502,8 +520,10 @@ export class SqliteEventStore implements EventStore {
     const code = (error as { code?: unknown } | null)?.code;
     if (code === 'SQLITE_CONSTRAINT_UNIQUE' && /event_id/.test(String((error as Error).message))) {
       try {
-        const dup = append.events.find((e) => this.s.eventIdExists.get(e.eventId) !== undefined);
-        if (dup) return new DuplicateEventIdError(dup.eventId, append.streamId);
+        for (const part of append.parts) {
+          const dup = part.events.find((e) => this.s.eventIdExists.get(e.eventId) !== undefined);
+          if (dup) return new DuplicateEventIdError(dup.eventId, part.streamId);
+        }
       } catch {
         // fall through to the original error
       }
