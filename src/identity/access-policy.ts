@@ -1,5 +1,6 @@
 import type { DomainActor, Role } from '../shared/domain/decider.js';
 import { hasRole } from '../shared/domain/decider.js';
+import { auditorRefusal } from '../shared/domain/guards.js';
 
 /**
  * The contract's role table (Art. 23(1): access limited to what each role needs), checked before
@@ -49,8 +50,9 @@ export const QUERY_POLICIES: Record<string, OperationPolicy> = {
 /** null when allowed, else the reason for FORBIDDEN. */
 export function checkOperation(kind: 'query' | 'mutation' | 'subscription', operation: string, actor: DomainActor): string | null {
   if (kind === 'mutation') {
-    // An auditor reads everything and writes nothing.
-    if (hasRole(actor, 'AUDITOR') && !actor.roles.some((r) => r !== 'AUDITOR')) return 'An AUDITOR changes nothing';
+    // An auditor reads everything and writes nothing (also the operational mutations).
+    const auditor = auditorRefusal(actor);
+    if (auditor) return auditor;
     const policy = MUTATION_POLICIES[operation];
     if (!policy) return `No role may run ${operation}`;
     if (policy.entityDecides) return null;

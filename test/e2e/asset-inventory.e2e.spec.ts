@@ -62,7 +62,7 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect(events.edges.filter((e: any) => e.node.data.name === 'Cold wallet vault')).toHaveLength(1);
     // The same commandId from another user is that user's own command.
     const other = errorOf(await t.gql(REGISTER, { input }, users.ciso));
-    expect(other.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_NAME_NOT_UNIQUE' });
+    expect(other.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_NAME_TAKEN' });
   });
 
   it('refuses a stale expectedVersion with CONCURRENCY_CONFLICT naming both versions, and appends nothing', async () => {
@@ -111,7 +111,7 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect((await check(t.gql(`{ history(id: "nope") { type } }`, {}, users.auditor))).extensions.code).toBe('NOT_FOUND');
     // RULE_VIOLATION: a duplicate name in the department.
     const dup = await check(t.gql(REGISTER, { input: { ...hotWallet, name: ' kyc ARCHIVE ' } }, users.opsManager));
-    expect(dup.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_NAME_NOT_UNIQUE', article: 'Art.14(2)' });
+    expect(dup.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_NAME_TAKEN', article: 'Art.14(2)' });
     const text = JSON.stringify(collected);
     expect(text).not.toMatch(/stacktrace|\n\s+at |INTERNAL_SERVER_ERROR/);
   });

@@ -28,7 +28,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assetDecider, assetStreamId, type AssetCommand } from '../../src/asset-inventory/domain/asset.decider.js';
 import { ASSET_CATEGORIES, SECURITY_PROPERTIES, type AssetState, type SecurityProperty } from '../../src/asset-inventory/domain/asset.state.js';
-import { AssetRegisterQueries } from '../../src/asset-inventory/projections/asset-register.projection.js';
 import { BUILTIN_CATALOGUE } from '../../src/baseline-catalogues/domain/builtin-catalogue.js';
 import { catalogueDecider, catalogueIdFor, catalogueStreamId, type CatalogueCommand } from '../../src/baseline-catalogues/domain/catalogue.decider.js';
 import { BASELINE_REQUIREMENT_STATUSES, type BaselineCatalogueState } from '../../src/baseline-catalogues/domain/catalogue.state.js';
@@ -43,7 +42,8 @@ import { isWithinAcceptance, levelFor, requiredMethodsFor } from '../../src/risk
 import { consentFingerprint, riskDecider, type RiskCommand } from '../../src/risk-register/domain/risk.decider.js';
 import { riskStreamId, TREATED_STATUSES, type RiskState, type RiskStatus, type TreatmentOption } from '../../src/risk-register/domain/risk.state.js';
 import type { Clock } from '../../src/shared/application/clock.js';
-import { CommandExecutor, type AggregateTarget, type CommandContext } from '../../src/shared/application/command-executor.js';
+import { CommandExecutor, type AggregateTarget, type AttemptReader, type CommandContext, type JointCommand } from '../../src/shared/application/command-executor.js';
+import { withNameReservation } from '../../src/asset-inventory/application/asset-name-reservation.js';
 import { createUpcasters } from '../../src/shared/application/event-families.js';
 import { ProcessManager } from '../../src/shared/application/process-manager.js';
 import type { DomainActor, DomainEvent } from '../../src/shared/domain/decider.js';
@@ -344,10 +344,10 @@ class World {
   }
 
   /** Runs one command; a DomainError is a refusal (counted), anything else fails the property. */
-  async run<C, E extends DomainEvent, S>(target: AggregateTarget<C, E, S>, command: C & { actor: DomainActor; at: string }, stats: Stats): Promise<boolean> {
+  async run<C, E extends DomainEvent, S>(target: AggregateTarget<C, E, S> | ((reader: AttemptReader) => Promise<JointCommand<S>>), command: C & { actor: DomainActor; at: string }, stats: Stats): Promise<boolean> {
     const ctx: CommandContext = { actor: command.actor, at: command.at, correlationId: randomUUID(), causationId: randomUUID() };
     try {
-      const result = await this.executor.execute(target, command, ctx);
+      const result = typeof target === 'function' ? await this.executor.executeJoint(target, ctx) : await this.executor.execute(target, command, ctx);
       if (result.events.length === 0) stats.satisfied++;
       else stats.appended++;
       return result.events.length > 0;
@@ -498,7 +498,7 @@ async function perform(w: World, op: Op, stats: Stats): Promise<boolean> {
   const N = inForce?.likelihoodLevels.length ?? 3;
   const M = inForce?.impactLevels.length ?? 3;
 
-  const onAsset = (command: AssetCommand) => w.run({ streamId: assetStreamId(command.assetId), decider: assetDecider }, command, stats);
+  const onAsset = (command: AssetCommand) => w.run(withNameReservation(command), command, stats);
   const onRisk = (command: RiskCommand) => w.run({ streamId: riskStreamId(command.riskId), decider: riskDecider }, command, stats);
   const onPlan = (command: PlanCommand) => w.run({ streamId: planStreamId(command.planId), decider: planDecider }, command, stats);
   const onCriteria = (command: CriteriaCommand) => w.run({ streamId: criteriaStreamId(), decider: criteriaDecider }, command, stats);
@@ -512,11 +512,9 @@ async function perform(w: World, op: Op, stats: Stats): Promise<boolean> {
       // Mostly the department's own manager, sometimes the CISO, rarely another department's manager (refused).
       const actor = x.who % 7 === 6 ? managers[1 - x.dept]! : x.who % 7 === 5 ? cisos[0]! : managers[x.dept]!;
       const assetId = randomUUID();
-      const nameAlreadyUsedBy = new AssetRegisterQueries(w.db).activeAssetNamed(department, name);
       const ok = await onAsset({
         type: 'RegisterAsset', actor, at, assetId, name, description: `${name} of ${department}`, category: ASSET_CATEGORIES[x.category]!,
         department, managerId: managers[x.dept]!.id, confidentiality: x.c, integrity: x.i, availability: x.a,
-        ...(nameAlreadyUsedBy ? { nameAlreadyUsedBy } : {}),
       });
       if (ok) w.assets.push(assetId);
       return true;

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { READ_DB } from '../../platform/platform.module.js';
-import type { ReadDb } from '../../projections/read-model-database.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
 import { commandContext, type RequestMeta, type Retryable } from '../../shared/application/request-meta.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
-import { assetDecider, assetStreamId, type AssetCommand } from '../domain/asset.decider.js';
+import type { AssetCommand } from '../domain/asset.decider.js';
 import type { AssetCategory, AssetState, SecurityProperty } from '../domain/asset.state.js';
-import { AssetRegisterQueries } from '../projections/asset-register.projection.js';
+import { withNameReservation } from './asset-name-reservation.js';
 
 export type AssetInventoryInput =
   | { operation: 'registerAsset'; input: Retryable & { name: string; description?: string | null; category: AssetCategory; department: string; managerId: string; confidentiality: number; integrity: number; availability: number } }
@@ -26,20 +24,16 @@ export class AssetInventoryCommand extends Command<AssetState> {
 }
 
 /**
- * Maps each asset command to the decider and runs it through the pipeline. Only what the
- * decider cannot see (other assets' names) and what it must not make (ids, time) is added here.
+ * Maps each asset command to the decider and runs it through the pipeline, with the name
+ * reservation that registering and retiring decide together with the asset (ids and time are
+ * added here: the decider must not make them).
  */
 @CommandHandler(AssetInventoryCommand)
 export class AssetCommandHandler implements ICommandHandler<AssetInventoryCommand, AssetState> {
-  private readonly queries: AssetRegisterQueries;
-
   constructor(
     private readonly executor: CommandExecutor,
-    @Inject(READ_DB) db: ReadDb,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {
-    this.queries = new AssetRegisterQueries(db);
-  }
+  ) {}
 
   async execute({ request, meta }: AssetInventoryCommand): Promise<AssetState> {
     const ctx = commandContext(meta, this.clock, request.input.commandId);
@@ -51,7 +45,6 @@ export class AssetCommandHandler implements ICommandHandler<AssetInventoryComman
         domain = {
           type: 'RegisterAsset', ...base, assetId: randomUUID(), name: i.name, description: i.description ?? '', category: i.category,
           department: i.department, managerId: i.managerId, confidentiality: i.confidentiality, integrity: i.integrity, availability: i.availability,
-          nameAlreadyUsedBy: this.queries.activeAssetNamed(i.department, i.name),
         };
         break;
       }
@@ -72,7 +65,7 @@ export class AssetCommandHandler implements ICommandHandler<AssetInventoryComman
         domain = { type: 'RetireAsset', ...base, assetId: request.input.assetId, reason: request.input.reason };
         break;
     }
-    const result = await this.executor.execute({ streamId: assetStreamId(domain.assetId), decider: assetDecider }, domain, ctx, request.input.expectedVersion);
+    const result = await this.executor.executeJoint(withNameReservation(domain), ctx, request.input.expectedVersion);
     if (!result.state.exists) throw new NotFoundError('Asset', domain.assetId);
     return result.state;
   }

@@ -3,6 +3,7 @@
  * asset, its value or importance, its manager, its threats and, per threat, its
  * vulnerabilities). Pure: time (`at`) and new ids arrive in the command.
  */
+import { nameKey } from './asset-name.decider.js';
 import { hasRole, type Decider, type DomainActor } from '../../shared/domain/decider.js';
 import { FieldErrors, ForbiddenError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
 import {
@@ -28,7 +29,6 @@ export const ASSET_INVENTORY_ARTICLE = 'Art.14(2)';
 
 /** Stable rule ids (RuleViolationError.rule). */
 export const AssetRules = {
-  ASSET_NAME_NOT_UNIQUE: 'ASSET_NAME_NOT_UNIQUE',
   ASSET_ALREADY_REGISTERED: 'ASSET_ALREADY_REGISTERED',
   ASSET_RETIRED: 'ASSET_RETIRED',
   THREAT_NAME_NOT_UNIQUE: 'THREAT_NAME_NOT_UNIQUE',
@@ -57,11 +57,6 @@ export interface RegisterAsset extends AssetCommandBase {
   confidentiality: number;
   integrity: number;
   availability: number;
-  /**
-   * Filled by the application: id of another ACTIVE asset of the same department whose name
-   * equals this one (trimmed, case-insensitive). The decider cannot see other streams.
-   */
-  nameAlreadyUsedBy?: string;
 }
 
 export interface IdentifyThreat extends AssetCommandBase {
@@ -230,9 +225,8 @@ export function assetValue(ratings: { confidentiality: number; integrity: number
 }
 
 /** The comparison key for names (trimmed, case-insensitive). */
-export function nameKey(name: string): string {
-  return name.trim().toLowerCase();
-}
+/** Names compare as the reservation compares them (NFKC, trimmed, case folded). */
+export { nameKey };
 
 export function findThreat(state: AssetState, threatId: string): ThreatState | undefined {
   return state.threats.find((t) => t.id === threatId);
@@ -344,13 +338,6 @@ function decideRegister(c: RegisterAsset, state: AssetState): AssetEvent[] {
     );
   }
 
-  if (c.nameAlreadyUsedBy !== undefined && c.nameAlreadyUsedBy !== c.assetId) {
-    throw new RuleViolationError(
-      AssetRules.ASSET_NAME_NOT_UNIQUE,
-      ASSET_INVENTORY_ARTICLE,
-      `Department ${data.department} already has an active asset named "${data.name}" (${c.nameAlreadyUsedBy})`,
-    );
-  }
   return [{ type: 'AssetRegistered', data }];
 }
 

@@ -81,13 +81,6 @@ export class AssetRegisterQueries {
   }
 
   /** Another ACTIVE asset of the department with this name (trimmed, case-insensitive). */
-  activeAssetNamed(department: string, name: string): string | undefined {
-    const row = this.db.prepare("SELECT id FROM assets WHERE department = ? AND name_key = ? AND status = 'ACTIVE' LIMIT 1").get(department, nameKey(name)) as
-      | { id: string }
-      | undefined;
-    return row?.id;
-  }
-
   page(options: { afterSeq: number | null; limit: number; department?: string | null }): { rows: { seq: number; state: AssetState }[]; total: number } {
     const where: string[] = [];
     const args: (string | number)[] = [];

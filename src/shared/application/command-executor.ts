@@ -9,6 +9,7 @@ import type { ProjectionRunner } from '../../projections/projection-runner.js';
 import { happenedBy, type PointInTime } from '../../projections/as-of-replay.js';
 import { fold, type Decider, type DomainActor, type DomainEvent } from '../domain/decider.js';
 import { BadInputError, ConcurrencyConflictError } from '../domain/errors.js';
+import { refuseAuditor } from '../domain/guards.js';
 import type { EventUpcasters } from './event-upcasting.js';
 
 /** What every command carries besides its own fields: who, when, and how to trace and retry it. */
@@ -40,11 +41,42 @@ export interface ExecutionResult<S> {
   duplicate: boolean;
 }
 
-const MAX_RACE_RETRIES = 5;
+/**
+ * One stream's decision within a command: the command its decider decides on the state read in
+ * this attempt. The first decision of a joint command is the command's own (its result is returned).
+ */
+export interface StreamDecision<C = any, E extends DomainEvent = DomainEvent, S = any> {
+  streamId: string;
+  decider: Decider<C, E, S>;
+  command: C;
+}
 
 /**
- * The command pipeline: load the stream → decide → append with the expected version → wait
- * until the projections have applied the new position (read-your-writes).
+ * What a joint command reads during one attempt. Every stream read through it is appended with
+ * the version read (events or none), so a rule that looked at another stream cannot be undone
+ * by a concurrent write there: the append conflicts and the whole attempt is decided again.
+ */
+export interface AttemptReader {
+  state<S>(streamId: string, decider: Pick<Decider<unknown, any, S>, 'evolve' | 'initialState'>): Promise<S>;
+}
+
+export interface JointCommand<S> {
+  /** The command's own stream: its state is the result; `expectedVersion` applies to it. */
+  primary: StreamDecision<any, any, S> & { entityVersion?: (state: S) => number };
+  /** Decisions on other streams appended atomically with the primary (reservations, the other side of a link). */
+  others?: StreamDecision[];
+}
+
+/**
+ * Attempts before a race without a client-named version is reported as a conflict. Each round of
+ * racing appends lets at least one writer through, so 16 concurrent clients need at most 16; the
+ * bound only stops a livelock.
+ */
+const MAX_ATTEMPTS = 64;
+
+/**
+ * The command pipeline: load the stream(s) → decide → append with the expected version(s) →
+ * wait until the projections have applied the new position (read-your-writes).
  */
 export class CommandExecutor {
   constructor(
@@ -74,70 +106,107 @@ export class CommandExecutor {
     return { type: e.type, data: e.data } as unknown as E;
   }
 
-  async execute<C, E extends DomainEvent, S>(
+  /** A command on one stream. */
+  execute<C, E extends DomainEvent, S>(
     target: AggregateTarget<C, E, S>,
     command: C,
     ctx: CommandContext,
     expectedVersion?: number | null,
   ): Promise<ExecutionResult<S>> {
+    return this.executeJoint(async () => ({ primary: { ...target, command } }), ctx, expectedVersion);
+  }
+
+  /**
+   * A command whose decision spans streams. `build` runs once per attempt: it reads what the
+   * decisions need through the reader and names each stream's command. All decisions are made on
+   * the states read in the attempt and appended atomically, each stream at the version read. A
+   * concurrent write to any of them makes the append conflict; the attempt is then decided again
+   * on fresh state, until it succeeds or a rule refuses it. Only a client that named the version
+   * it saw (`expectedVersion`) is answered CONCURRENCY_CONFLICT.
+   */
+  async executeJoint<S>(build: (reader: AttemptReader) => Promise<JointCommand<S>>, ctx: CommandContext, expectedVersion?: number | null): Promise<ExecutionResult<S>> {
+    // Every command from every entry point passes here: the one place an auditor's token is refused.
+    refuseAuditor(ctx.actor);
     const idempotencyKey = ctx.commandId ? `${ctx.actor.id}:${ctx.commandId}` : undefined;
-    if (idempotencyKey) {
-      const earlier = await this.store.findIdempotentAppend(idempotencyKey);
-      if (earlier) {
-        if (streamKind(earlier.streamId) !== streamKind(target.streamId)) {
-          throw new BadInputError({ commandId: 'was already used for a different kind of command; use a new commandId' });
+    for (let attempt = 1; ; attempt++) {
+      const read = new Map<string, { state: unknown; version: number }>();
+      const reader: AttemptReader = {
+        state: async <T>(streamId: string, decider: Pick<Decider<unknown, any, T>, 'evolve' | 'initialState'>): Promise<T> => {
+          const known = read.get(streamId);
+          if (known) return known.state as T;
+          const { state, streamVersion } = await this.load(streamId, decider);
+          read.set(streamId, { state, version: streamVersion });
+          return state;
+        },
+      };
+      const joint = await build(reader);
+      const { primary } = joint;
+      if (attempt === 1 && idempotencyKey) {
+        const earlier = await this.store.findIdempotentAppend(idempotencyKey);
+        if (earlier) {
+          if (streamKind(earlier.streamId) !== streamKind(primary.streamId)) {
+            throw new BadInputError({ commandId: 'was already used for a different kind of command; use a new commandId' });
+          }
+          return this.firstResult(primary, earlier.streamId, earlier.events, earlier.position);
         }
-        return this.firstResult(target, earlier.streamId, earlier.events, earlier.position);
       }
-    }
-    for (let attempt = 0; ; attempt++) {
-      const { state, streamVersion } = await this.load(target.streamId, target.decider);
+      const decisions = [primary, ...(joint.others ?? [])];
+      const states = await Promise.all(decisions.map((d) => reader.state(d.streamId, d.decider)));
+      const primaryState = states[0] as S;
       if (expectedVersion !== undefined && expectedVersion !== null) {
-        const actual = target.entityVersion ? target.entityVersion(state) : streamVersion;
+        const actual = primary.entityVersion ? primary.entityVersion(primaryState) : read.get(primary.streamId)!.version;
         if (actual !== expectedVersion) throw new ConcurrencyConflictError(expectedVersion, actual);
       }
-      const decided = target.decider.decide(command, state);
-      if (decided.length === 0) return { state, events: [], position: null, duplicate: false };
+      const decided = decisions.map((d, i) => d.decider.decide(d.command, states[i]) as DomainEvent[]);
+      if (decided.every((events) => events.length === 0)) return { state: primaryState, events: [], position: null, duplicate: false };
+      // Every stream read in this attempt is appended at the version read: the decided streams with
+      // their events, the others as a bare version check (a rule looked at them).
+      const eventsOf = new Map(decisions.map((d, i) => [d.streamId, decided[i]!]));
+      const parts = [...read.entries()]
+        .sort(([a], [b]) => (a === primary.streamId ? -1 : b === primary.streamId ? 1 : 0))
+        .map(([streamId, { version }]) => ({
+          streamId,
+          expectedVersion: ExpectedVersion.exact(version),
+          events: (eventsOf.get(streamId) ?? []).map((e) => this.toNewEvent(e, ctx)),
+        }));
       try {
-        const result = await this.store.append(
-          target.streamId,
-          decided.map((e) => ({
-            // Time-ordered ids keep the event-id index appending at its end (see the store bench).
-            eventId: newEventId(),
-            type: e.type,
-            schemaVersion: this.upcasters.schemaVersionOf(e.type),
-            data: e.data as Record<string, unknown>,
-            metadata: {
-              actor: { id: ctx.actor.id, name: ctx.actor.name, roles: [...ctx.actor.roles] },
-              occurredAt: ctx.at,
-              correlationId: ctx.correlationId,
-              causationId: ctx.causationId,
-              ...(ctx.commandId ? { commandId: ctx.commandId } : {}),
-            },
-          })),
-          { expectedVersion: ExpectedVersion.exact(streamVersion), idempotencyKey },
-        );
-        if (result.duplicate) return this.firstResult(target, result.streamId, result.events, result.position);
-        await this.projections.waitFor(result.position);
-        const after = decided.reduce((s, e) => target.decider.evolve(s, e), state);
-        return { state: after, events: result.events, position: result.position, duplicate: false };
+        const results = await this.store.appendMultiple(parts, { idempotencyKey });
+        const own = results[0]!;
+        if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position);
+        const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
+        await this.projections.waitFor(last);
+        const after = decided[0]!.reduce((s: S, e) => primary.decider.evolve(s, e), primaryState);
+        return { state: after, events: own.events, position: own.events.length ? own.position : last, duplicate: false };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
-        // Someone wrote to the stream between our read and our append. A client that named the
-        // version it saw gets the conflict; otherwise decide again on the fresh state. With an
-        // entityVersion (several entities share the stream) the loop re-checks the entity's own
-        // version on the fresh state: a write to another entity of the stream is no conflict.
-        const namedVersion = expectedVersion !== undefined && expectedVersion !== null;
-        if ((namedVersion && !target.entityVersion) || attempt >= MAX_RACE_RETRIES) {
-          throw new ConcurrencyConflictError(expectedVersion ?? streamVersion, error.actualVersion);
-        }
+        // Someone wrote to one of the streams between our read and our append: decide again on
+        // fresh state (the next attempt re-checks a client-named version against it).
+        if (attempt >= MAX_ATTEMPTS) throw new ConcurrencyConflictError(expectedVersion ?? read.get(error.streamId)?.version ?? -1, error.actualVersion);
+        if (attempt > 2) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
       }
     }
   }
 
+  private toNewEvent(e: DomainEvent, ctx: CommandContext) {
+    return {
+      // Time-ordered ids keep the event-id index appending at its end (see the store bench).
+      eventId: newEventId(),
+      type: e.type,
+      schemaVersion: this.upcasters.schemaVersionOf(e.type),
+      data: e.data as Record<string, unknown>,
+      metadata: {
+        actor: { id: ctx.actor.id, name: ctx.actor.name, roles: [...ctx.actor.roles] },
+        occurredAt: ctx.at,
+        correlationId: ctx.correlationId,
+        causationId: ctx.causationId,
+        ...(ctx.commandId ? { commandId: ctx.commandId } : {}),
+      },
+    };
+  }
+
   /** The answer to a retried command: the aggregate as it stood right after the first append. */
-  private async firstResult<C, E extends DomainEvent, S>(
-    target: AggregateTarget<C, E, S>,
+  private async firstResult<S>(
+    target: Pick<AggregateTarget<unknown, any, S>, 'decider'>,
     streamId: string,
     events: RecordedEvent[],
     position: string,

@@ -1,4 +1,5 @@
 import { assetEventSchemaVersions, upcastAssetEvent } from '../../asset-inventory/domain/asset.decider.js';
+import { assetNameEventSchemaVersions, upcastAssetNameEvent } from '../../asset-inventory/domain/asset-name.decider.js';
 import { catalogueEventSchemaVersions, upcastCatalogueEvent } from '../../baseline-catalogues/domain/catalogue.decider.js';
 import { criteriaEventSchemaVersions, upcastCriteriaEvent } from '../../risk-criteria/domain/criteria.decider.js';
 import { riskEventSchemaVersions, upcastRiskEvent } from '../../risk-register/domain/risk.decider.js';
@@ -9,6 +10,7 @@ import { EventUpcasters, type EventFamily } from './event-upcasting.js';
 export function allEventFamilies(): EventFamily[] {
   return [
     { schemaVersions: assetEventSchemaVersions, upcast: (t, v, d) => upcastAssetEvent(t, v, d).data as Record<string, unknown> },
+    { schemaVersions: assetNameEventSchemaVersions, upcast: (t, v, d) => upcastAssetNameEvent(t, v, d).data as Record<string, unknown> },
     { schemaVersions: criteriaEventSchemaVersions, upcast: (t, v, d) => upcastCriteriaEvent(t, v, d).data as Record<string, unknown> },
     { schemaVersions: riskEventSchemaVersions, upcast: (t, v, d) => upcastRiskEvent(t, v, d).data as Record<string, unknown> },
     { schemaVersions: planEventSchemaVersions, upcast: (t, v, d) => upcastPlanEvent(t, v, d).data as Record<string, unknown> },

@@ -185,22 +185,8 @@ describe('InformationAsset: RegisterAsset (Art.14(2))', () => {
     expect(Object.keys(err.fields).sort()).toEqual(['availability', 'category', 'confidentiality', 'integrity', 'managerId', 'name']);
   });
 
-  it('rejects a name already used by another active asset of the department (ASSET_NAME_NOT_UNIQUE)', () => {
-    given(assetDecider, [])
-      .when(register({ nameAlreadyUsedBy: 'a0' }))
-      .thenThrows(RuleViolationError, { rule: 'ASSET_NAME_NOT_UNIQUE', article: 'Art.14(2)' });
-  });
-
-  it('ignores nameAlreadyUsedBy when it names the asset itself', () => {
-    given(assetDecider, []).when(register({ nameAlreadyUsedBy: 'a1' })).then([registered]);
-  });
-
   it('is idempotent: registering the same asset again yields nothing', () => {
     given(assetDecider, [registered]).when(register({ at: T1 })).thenNothing();
-  });
-
-  it('is idempotent even when the application now finds the asset itself under that name', () => {
-    given(assetDecider, [registered]).when(register({ nameAlreadyUsedBy: 'a1' })).thenNothing();
   });
 
   it('rejects registering an existing asset with different details', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { ExpectedVersion, type AppendOptions, type NewEvent } from '../../../src/event-store/event-store.port.js';
+import { ExpectedVersion, type AppendOptions, type MultiAppendOptions, type NewEvent, type StreamAppend } from '../../../src/event-store/event-store.port.js';
 import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
 import { CommandExecutor, type CommandContext } from '../../../src/shared/application/command-executor.js';
 import { createUpcasters } from '../../../src/shared/application/event-families.js';
@@ -21,10 +21,17 @@ class RacingStore extends InMemoryEventStore {
     this.before = write;
   }
   override async append(streamId: string, events: NewEvent[], options: AppendOptions) {
+    await this.race();
+    return super.append(streamId, events, options);
+  }
+  override async appendMultiple(parts: StreamAppend[], options?: MultiAppendOptions) {
+    await this.race();
+    return super.appendMultiple(parts, options);
+  }
+  private async race(): Promise<void> {
     const write = this.before;
     this.before = undefined;
     if (write) await write();
-    return super.append(streamId, events, options);
   }
 }
 

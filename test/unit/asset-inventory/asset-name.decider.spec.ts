@@ -1,0 +1,41 @@
+import { describe, expect, it } from '@jest/globals';
+import { assetNameDecider, assetNameStreamId, nameKey, type AssetNameEvent } from '../../../src/asset-inventory/domain/asset-name.decider.js';
+import { RuleViolationError } from '../../../src/shared/domain/errors.js';
+import { given } from '../support/given-when-then.js';
+
+const T0 = '2026-04-01T00:00:00.000Z';
+const reserve = (assetId: string, name = 'データ基盤') => ({ type: 'ReserveAssetName' as const, assetId, department: 'ops', name, at: T0 });
+const reserved: AssetNameEvent = { type: 'AssetNameReserved', data: { assetId: 'a1', department: 'ops', name: 'データ基盤', key: 'データ基盤', reservedAt: T0 } };
+const released: AssetNameEvent = { type: 'AssetNameReleased', data: { assetId: 'a1', reason: 'ASSET_RETIRED', releasedAt: T0 } };
+
+describe('asset name reservation (one stream per department and normalised name)', () => {
+  it('names that look alike share one key and so one stream (NFKC, trim, whitespace, case)', () => {
+    expect(nameKey('ﾃﾞｰﾀ')).toBe(nameKey('データ'));
+    expect(nameKey('ヘ\u3099ース')).toBe(nameKey('ベース'));
+    expect(nameKey('  Ｈｏｔ   Wallet ')).toBe(nameKey('hot wallet'));
+    expect(assetNameStreamId(' ops ', 'ﾃﾞｰﾀ')).toBe(assetNameStreamId('ops', 'データ'));
+    expect(assetNameStreamId('finance', 'データ')).not.toBe(assetNameStreamId('ops', 'データ'));
+  });
+
+  it('a free name is reserved for the asset', () => {
+    given(assetNameDecider, []).when(reserve('a1')).then([reserved]);
+  });
+
+  it('a name held by another asset is refused (ASSET_NAME_TAKEN, Art.14(2))', () => {
+    given(assetNameDecider, [reserved]).when(reserve('a2')).thenThrows(RuleViolationError, { rule: 'ASSET_NAME_TAKEN', article: 'Art.14(2)' });
+  });
+
+  it('reserving again for the same asset is already satisfied', () => {
+    given(assetNameDecider, [reserved]).when(reserve('a1')).thenNothing();
+  });
+
+  it('the holder releases it; then another asset may take it', () => {
+    given(assetNameDecider, [reserved]).when({ type: 'ReleaseAssetName', assetId: 'a1', reason: 'ASSET_RETIRED', at: T0 }).then([released]);
+    given(assetNameDecider, [reserved, released]).when(reserve('a2')).thenMatches([{ type: 'AssetNameReserved', data: { assetId: 'a2' } }]);
+  });
+
+  it('a release by an asset that does not hold the name changes nothing', () => {
+    given(assetNameDecider, [reserved]).when({ type: 'ReleaseAssetName', assetId: 'a2', reason: 'ASSET_RETIRED', at: T0 }).thenNothing();
+    given(assetNameDecider, []).when({ type: 'ReleaseAssetName', assetId: 'a1', reason: 'ASSET_RETIRED', at: T0 }).thenNothing();
+  });
+});
