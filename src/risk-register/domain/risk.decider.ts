@@ -34,6 +34,7 @@ import { hasRole, type Decider, type DomainActor, type Role } from '../../shared
 import { FieldErrors, ForbiddenError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
 import {
   TREATED_STATUSES,
+  isFrozenForBoard,
   TREATMENT_OPTIONS,
   initialRiskState,
   riskStreamId,
@@ -78,8 +79,9 @@ export const RiskRules = {
   REEVALUATION_REQUIRED: { id: 'REEVALUATION_REQUIRED', article: 'Art.16' },
   TARGET_ABOVE_ACCEPTANCE: { id: 'TARGET_ABOVE_ACCEPTANCE', article: 'Art.17' },
   TREATMENT_REQUIRED: { id: 'TREATMENT_REQUIRED', article: 'Art.18' },
-  CONTROLS_REQUIRED: { id: 'CONTROLS_REQUIRED', article: 'Art.19' },
-  RISK_IN_ANOTHER_PLAN: { id: 'RISK_IN_ANOTHER_PLAN', article: 'Art.19' },
+  RISK_CONTROLS_NOT_DECIDED: { id: 'RISK_CONTROLS_NOT_DECIDED', article: 'Art.19(1)' },
+  RISK_IN_OTHER_PLAN: { id: 'RISK_IN_OTHER_PLAN', article: 'Art.19' },
+  RISK_IN_SUBMITTED_PLAN: { id: 'RISK_IN_SUBMITTED_PLAN', article: 'Art.19' },
   RISK_NOT_IN_PLAN: { id: 'RISK_NOT_IN_PLAN', article: 'Art.20' },
   CONSENT_NOT_REQUESTED: { id: 'CONSENT_NOT_REQUESTED', article: 'Art.20' },
   CONSENT_STALE: { id: 'CONSENT_STALE', article: 'Art.20' },
@@ -190,6 +192,27 @@ export interface IncludeInPlan extends RiskCommandBase {
   planId: string;
 }
 
+/** Decided with SubmitPlan, in the same append: the board decides on this content, so it is frozen (Art. 19). */
+export interface FreezeForBoard extends RiskCommandBase {
+  type: 'FreezeForBoard';
+  planId: string;
+  planRevision: number;
+}
+
+/** Decided with WithdrawPlan or a rejecting resolution, in the same append: the content may change again. */
+export interface ReleaseFromBoard extends RiskCommandBase {
+  type: 'ReleaseFromBoard';
+  planId: string;
+  reason: 'PLAN_WITHDRAWN' | 'PLAN_REJECTED';
+}
+
+/** Decided with RemoveRiskFromPlan or ClosePlan, in the same append: the risk is free to join another plan. */
+export interface LeavePlan extends RiskCommandBase {
+  type: 'LeavePlan';
+  planId: string;
+  reason: 'REMOVED_FROM_PLAN' | 'PLAN_CLOSED';
+}
+
 /** Issued by the process manager when the approved plan asks the owner for consent (Art. 20). */
 export interface AwaitResidualConsent extends RiskCommandBase {
   type: 'AwaitResidualConsent';
@@ -197,7 +220,10 @@ export interface AwaitResidualConsent extends RiskCommandBase {
   planRevision: number;
 }
 
-/** Issued by the process manager when the Plan records the owner's answer (Art. 20). */
+/**
+ * The owner's answer (Art. 20). Consent is decided here, on the risk, whose stream orders it
+ * against every material change; the plan learns of it afterwards.
+ */
 export interface RecordResidualConsent extends RiskCommandBase {
   type: 'RecordResidualConsent';
   planId: string;
@@ -206,8 +232,6 @@ export interface RecordResidualConsent extends RiskCommandBase {
   reason?: string | null;
   /** The owner's statement when accepting. */
   statement?: string | null;
-  /** Who answered (user id), when known: must be the risk's owner. */
-  consentedBy?: string;
 }
 
 export interface RecordReview extends RiskCommandBase {
@@ -229,6 +253,9 @@ export type RiskCommand =
   | DecideControls
   | ReassignRiskOwner
   | IncludeInPlan
+  | FreezeForBoard
+  | ReleaseFromBoard
+  | LeavePlan
   | AwaitResidualConsent
   | RecordResidualConsent
   | RecordReview;
@@ -316,6 +343,21 @@ export interface RiskIncludedInPlan {
   data: { riskId: string; planId: string; includedAt: string };
 }
 
+export interface RiskSubmittedToBoard {
+  type: 'RiskSubmittedToBoard';
+  data: { riskId: string; planId: string; planRevision: number; submittedAt: string };
+}
+
+export interface RiskReleasedFromBoard {
+  type: 'RiskReleasedFromBoard';
+  data: { riskId: string; planId: string; reason: 'PLAN_WITHDRAWN' | 'PLAN_REJECTED'; releasedAt: string };
+}
+
+export interface RiskLeftPlan {
+  type: 'RiskLeftPlan';
+  data: { riskId: string; planId: string; reason: 'REMOVED_FROM_PLAN' | 'PLAN_CLOSED'; leftAt: string };
+}
+
 export interface RiskAwaitingResidualConsent {
   type: 'RiskAwaitingResidualConsent';
   data: {
@@ -327,6 +369,8 @@ export interface RiskAwaitingResidualConsent {
     fingerprint: string;
     /** Risk version whose content the owner is asked to accept. */
     atVersion: number;
+    /** The treatment's target level: what the owner is asked to accept (absent in events before it was recorded). */
+    residualLevel?: string;
     requestedAt: string;
   };
 }
@@ -340,6 +384,11 @@ export interface ResidualRiskAcceptedByOwner {
     ownerId: string;
     fingerprint: string;
     atVersion: number;
+    /** The residual level accepted: the treatment's target level (absent in events before it was recorded). */
+    residualLevel?: string;
+    /** The risk's level and criteria as shown to the owner. */
+    level?: string;
+    criteriaNumber?: number;
     statement?: string;
     acceptedAt: string;
   };
@@ -380,7 +429,8 @@ export interface RiskReviewed {
 
 export interface RiskReassessmentOpened {
   type: 'RiskReassessmentOpened';
-  data: { riskId: string; cycle: number; previousCycle: number; reviewId: string; openedAt: string };
+  /** planId: the plan whose item the finding reopens (absent when the risk was in none, or in events before it was recorded). */
+  data: { riskId: string; cycle: number; previousCycle: number; reviewId: string; planId?: string; openedAt: string };
 }
 
 export type RiskEvent =
@@ -392,6 +442,9 @@ export type RiskEvent =
   | ControlsDecided
   | RiskOwnerReassigned
   | RiskIncludedInPlan
+  | RiskSubmittedToBoard
+  | RiskReleasedFromBoard
+  | RiskLeftPlan
   | RiskAwaitingResidualConsent
   | ResidualRiskAcceptedByOwner
   | ResidualRiskDeclinedByOwner
@@ -410,6 +463,9 @@ export const riskEventSchemaVersions: Record<RiskEventType, number> = {
   ControlsDecided: 1,
   RiskOwnerReassigned: 1,
   RiskIncludedInPlan: 1,
+  RiskSubmittedToBoard: 1,
+  RiskReleasedFromBoard: 1,
+  RiskLeftPlan: 1,
   RiskAwaitingResidualConsent: 1,
   ResidualRiskAcceptedByOwner: 1,
   ResidualRiskDeclinedByOwner: 1,
@@ -542,6 +598,13 @@ function requireRisk(command: Exclude<RiskCommand, IdentifyRisk>, state: RiskSta
 function refuseClosed(state: RiskState, action: string): void {
   if (state.status === 'CLOSED') {
     throw violation('RISK_CLOSED', `Risk ${state.id} was closed (${state.closedReason ?? 'closed'}) on ${state.closedAt ?? '?'}; it can no longer ${action}`);
+  }
+}
+
+/** Art. 19: while the plan the risk is in awaits the board, what the board sees must not change. */
+function refuseFrozen(state: RiskState, action: string): void {
+  if (isFrozenForBoard(state)) {
+    throw violation('RISK_IN_SUBMITTED_PLAN', `Risk ${state.id} is in plan ${state.submittedInPlan}, submitted to the board: it cannot ${action} until the board decides or the plan is withdrawn`);
   }
 }
 
@@ -696,6 +759,7 @@ function decideAnalyse(c: AnalyseRisk, state: RiskState): RiskEvent[] {
   requireOwnerOr(c.actor, state, ['COMMITTEE_MEMBER', 'CISO'], 'analyse this risk');
   if (state.analyses.some((a) => a.analysisId === c.analysisId)) return [];
   refuseClosed(state, 'be analysed');
+  refuseFrozen(state, 'be analysed');
   const criteria = requireCriteria(c.criteria);
   const N = criteria.likelihoodLevels.length;
   const M = criteria.impactLevels.length;
@@ -866,6 +930,7 @@ function decideEvaluate(c: EvaluateRisk, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
   requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'evaluate risks');
   refuseClosed(state, 'be evaluated');
+  refuseFrozen(state, 'be evaluated');
   const criteria = requireCriteria(c.criteria);
 
   if ((state.status === 'RETAINED' || state.status === 'TO_TREAT') && state.evaluation) {
@@ -933,6 +998,7 @@ function decideTreatment(c: DecideTreatment, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
   requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'decide treatments');
   refuseClosed(state, 'be treated');
+  refuseFrozen(state, 'have its treatment changed');
   const criteria = requireCriteria(c.criteria);
   if (state.status !== 'TO_TREAT' && !(TREATED_STATUSES as readonly RiskStatus[]).includes(state.status)) {
     throw violation(
@@ -1019,6 +1085,7 @@ function decideControls(c: DecideControls, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
   requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'decide controls');
   refuseClosed(state, 'get controls');
+  refuseFrozen(state, 'have its controls changed');
   if (!(TREATED_STATUSES as readonly RiskStatus[]).includes(state.status)) {
     throw violation('TREATMENT_REQUIRED', `Risk ${state.id} is ${state.status}: controls make a decided treatment concrete (decide the treatment first)`);
   }
@@ -1065,6 +1132,7 @@ function decideReassignOwner(c: ReassignRiskOwner, state: RiskState): RiskEvent[
   requireRisk(c, state);
   requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'reassign risk owners');
   refuseClosed(state, 'change owner');
+  refuseFrozen(state, 'change owner');
   const errors = new FieldErrors();
   checkText(errors, 'ownerId', c.ownerId);
   errors.throwIfAny();
@@ -1090,14 +1158,33 @@ function decideIncludeInPlan(c: IncludeInPlan, state: RiskState): RiskEvent[] {
   const errors = new FieldErrors();
   checkText(errors, 'planId', c.planId);
   errors.throwIfAny();
-  if (PLANNED_STATUSES.includes(state.status)) {
-    if (state.planId === c.planId) return [];
-    throw violation('RISK_IN_ANOTHER_PLAN', `Risk ${state.id} is already in plan ${state.planId ?? '?'}`);
+  if (state.planId === c.planId) return [];
+  if (state.planId !== undefined) {
+    throw violation('RISK_IN_OTHER_PLAN', `Risk ${state.id} is already an item of plan ${state.planId}, which is not closed: remove it there first`);
   }
   if (state.status !== 'CONTROLS_DECIDED') {
-    throw violation('CONTROLS_REQUIRED', `Risk ${state.id} is ${state.status}: only a risk whose controls are decided goes into the plan`);
+    throw violation('RISK_CONTROLS_NOT_DECIDED', `Risk ${state.id} is ${state.status}: only a risk whose controls are decided can be put in the plan (Art.19(1))`);
   }
   return [{ type: 'RiskIncludedInPlan', data: { riskId: state.id, planId: c.planId, includedAt: c.at } }];
+}
+
+function decideFreezeForBoard(c: FreezeForBoard, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  if (state.submittedInPlan === c.planId) return [];
+  if (state.planId !== c.planId) throw violation('RISK_NOT_IN_PLAN', `Risk ${state.id} is not an item of plan ${c.planId}`);
+  return [{ type: 'RiskSubmittedToBoard', data: { riskId: state.id, planId: c.planId, planRevision: c.planRevision, submittedAt: c.at } }];
+}
+
+function decideReleaseFromBoard(c: ReleaseFromBoard, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  if (state.submittedInPlan !== c.planId) return [];
+  return [{ type: 'RiskReleasedFromBoard', data: { riskId: state.id, planId: c.planId, reason: c.reason, releasedAt: c.at } }];
+}
+
+function decideLeavePlan(c: LeavePlan, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  if (state.planId !== c.planId) return [];
+  return [{ type: 'RiskLeftPlan', data: { riskId: state.id, planId: c.planId, reason: c.reason, leftAt: c.at } }];
 }
 
 function requireSamePlan(state: RiskState, planId: string): void {
@@ -1127,6 +1214,7 @@ function decideAwaitConsent(c: AwaitResidualConsent, state: RiskState): RiskEven
         ownerId: state.ownerId,
         fingerprint: consentFingerprint(state),
         atVersion: state.version,
+        ...(state.treatment ? { residualLevel: state.treatment.targetLevel } : {}),
         requestedAt: c.at,
       },
     },
@@ -1135,6 +1223,11 @@ function decideAwaitConsent(c: AwaitResidualConsent, state: RiskState): RiskEven
 
 function decideRecordConsent(c: RecordResidualConsent, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
+  // Art. 20: the owner of that risk, no one else, whatever their roles.
+  refuseAuditor(c.actor);
+  if (c.actor.id !== state.ownerId) {
+    throw new ForbiddenError(`Only the risk's owner (${state.ownerId}) may accept or decline its residual risk`);
+  }
   refuseClosed(state, 'be consented to');
   const errors = new FieldErrors();
   checkText(errors, 'planId', c.planId);
@@ -1142,9 +1235,6 @@ function decideRecordConsent(c: RecordResidualConsent, state: RiskState): RiskEv
   else if (!c.accepted) checkText(errors, 'reason', c.reason);
   checkOptionalText(errors, 'statement', c.statement);
   errors.throwIfAny();
-  if (c.consentedBy !== undefined && c.consentedBy !== state.ownerId) {
-    throw new ForbiddenError(`Only the risk's owner (${state.ownerId}) may accept or decline its residual risk`);
-  }
   const consent = state.consent;
   // Already in the requested state: nothing to do.
   if (consent && consent.planId === c.planId) {
@@ -1152,13 +1242,16 @@ function decideRecordConsent(c: RecordResidualConsent, state: RiskState): RiskEv
     if (!c.accepted && consent.status === 'DECLINED') return [];
   }
   requireSamePlan(state, c.planId);
-  if (state.status !== 'AWAITING_CONSENT' || !consent) {
+  // An owner who consented may withdraw the consent (decline) until the risk changes again.
+  const withdrawing = !c.accepted && state.status === 'ACCEPTED' && consent?.status === 'ACCEPTED';
+  if (!withdrawing && (state.status !== 'AWAITING_CONSENT' || !consent)) {
     throw violation('CONSENT_NOT_REQUESTED', `Risk ${state.id} is ${state.status}: its owner has not been asked for consent`);
   }
   if (consent.status === 'STALE') {
     throw violation('CONSENT_STALE', `Risk ${state.id} changed after consent was requested (at version ${consent.atVersion}); the owner must be asked again`);
   }
-  if (consent.status !== 'PENDING') {
+  if (!consent) throw violation('CONSENT_NOT_REQUESTED', `Risk ${state.id} has no consent request`);
+  if (consent.status !== 'PENDING' && !withdrawing) {
     throw violation('CONSENT_NOT_REQUESTED', `Risk ${state.id} has no pending consent request (${consent.status})`);
   }
   if (c.accepted) {
@@ -1173,6 +1266,9 @@ function decideRecordConsent(c: RecordResidualConsent, state: RiskState): RiskEv
           ownerId: state.ownerId,
           fingerprint: consentFingerprint(state),
           atVersion: consent.atVersion,
+          ...(state.treatment ? { residualLevel: state.treatment.targetLevel } : {}),
+          ...(state.level !== undefined ? { level: state.level } : {}),
+          ...((state.evaluation?.criteriaNumber ?? state.criteriaNumber) !== undefined ? { criteriaNumber: state.evaluation?.criteriaNumber ?? state.criteriaNumber } : {}),
           ...(statement !== undefined ? { statement } : {}),
           acceptedAt: c.at,
         },
@@ -1248,7 +1344,7 @@ function decideReview(c: RecordReview, state: RiskState): RiskEvent[] {
   if (finding) {
     events.push({
       type: 'RiskReassessmentOpened',
-      data: { riskId: state.id, cycle: state.cycle + 1, previousCycle: state.cycle, reviewId: c.reviewId, openedAt: c.at },
+      data: { riskId: state.id, cycle: state.cycle + 1, previousCycle: state.cycle, reviewId: c.reviewId, ...(state.planId !== undefined ? { planId: state.planId } : {}), openedAt: c.at },
     });
   }
   return events;
@@ -1294,6 +1390,12 @@ export function decideRisk(command: RiskCommand, state: RiskState): RiskEvent[] 
       return decideReassignOwner(command, state);
     case 'IncludeInPlan':
       return decideIncludeInPlan(command, state);
+    case 'FreezeForBoard':
+      return decideFreezeForBoard(command, state);
+    case 'ReleaseFromBoard':
+      return decideReleaseFromBoard(command, state);
+    case 'LeavePlan':
+      return decideLeavePlan(command, state);
     case 'AwaitResidualConsent':
       return decideAwaitConsent(command, state);
     case 'RecordResidualConsent':
@@ -1422,13 +1524,27 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
       return { ...state, version, ownerId: event.data.ownerId, updatedAt: event.data.reassignedAt };
     case 'RiskIncludedInPlan':
       return { ...state, version, planId: event.data.planId, status: 'IN_PLAN', updatedAt: event.data.includedAt };
+    case 'RiskSubmittedToBoard':
+      return { ...state, version, submittedInPlan: event.data.planId, updatedAt: event.data.submittedAt };
+    case 'RiskReleasedFromBoard': {
+      const { submittedInPlan: _frozen, ...rest } = state;
+      return { ...rest, version, updatedAt: event.data.releasedAt };
+    }
+    case 'RiskLeftPlan': {
+      const { submittedInPlan: _frozen, planId: _plan, ...rest } = state;
+      // Still waiting for the plan (or its consent): back to its controls. ACCEPTED (the plan closed
+      // after consent) and TO_TREAT (consent declined) keep their status.
+      const status: RiskStatus = state.status === 'IN_PLAN' || state.status === 'AWAITING_CONSENT' ? 'CONTROLS_DECIDED' : state.status;
+      return { ...rest, version, status, updatedAt: event.data.leftAt };
+    }
     case 'RiskAwaitingResidualConsent': {
       const d = event.data;
+      const { submittedInPlan: _frozen, ...rest } = state;
       return {
-        ...state,
+        ...rest,
         version,
         status: 'AWAITING_CONSENT',
-        consent: { planId: d.planId, planRevision: d.planRevision, status: 'PENDING', atVersion: d.atVersion, fingerprint: d.fingerprint },
+        consent: { planId: d.planId, planRevision: d.planRevision, status: 'PENDING', atVersion: d.atVersion, fingerprint: d.fingerprint, ...(d.residualLevel !== undefined ? { residualLevel: d.residualLevel } : {}) },
         updatedAt: d.requestedAt,
       };
     }
@@ -1438,7 +1554,7 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
         ...state,
         version,
         status: 'ACCEPTED',
-        consent: { planId: d.planId, planRevision: d.planRevision, status: 'ACCEPTED', atVersion: d.atVersion, fingerprint: d.fingerprint },
+        consent: { planId: d.planId, planRevision: d.planRevision, status: 'ACCEPTED', atVersion: d.atVersion, fingerprint: d.fingerprint, ...(d.residualLevel !== undefined ? { residualLevel: d.residualLevel } : {}) },
         updatedAt: d.acceptedAt,
       };
     }

@@ -154,6 +154,8 @@ export interface RiskConsent {
   atVersion: number;
   /** consentFingerprint of what the owner is asked to consent to / consented to. */
   fingerprint: string;
+  /** The residual level the owner is asked to accept / accepted (the treatment's target level). */
+  residualLevel?: string;
   reason?: string;
 }
 
@@ -205,7 +207,14 @@ export interface RiskState {
   evaluation?: RiskEvaluation;
   treatment?: RiskTreatment;
   controls: RiskControl[];
+  /**
+   * The plan (not CLOSED) the risk is an item of. This stream owns that fact: joining a plan is
+   * appended here at the version read, so a risk can never join two plans; it is cleared when
+   * the plan removes the item, closes, or a review reopens the risk.
+   */
   planId?: string;
+  /** Set while that plan is SUBMITTED: the board decides on this content, so it is frozen (Art. 19). */
+  submittedInPlan?: string;
   consent?: RiskConsent;
   /** Every review of every cycle, oldest first. */
   reviews: RiskReview[];
@@ -250,15 +259,40 @@ export function currentCycleAnalyses(state: RiskState): RiskAnalysis[] {
   return state.analyses.filter((a) => a.cycle === state.cycle);
 }
 
+/** What of the criteria in force needsReevaluation looks at. */
+export interface CriteriaInForceView {
+  number: number;
+  riskLevels: readonly string[];
+  acceptanceLevel: string;
+}
+
 /**
- * True when the risk's evaluation was made under another criteria version than the one in force
- * (or it was re-analysed since): a projection's `needsReevaluation`.
+ * True when the risk must be looked at again under the criteria in force (the one home of this
+ * rule; the register projection stores its result): analysed but not evaluated; evaluated (and
+ * not yet treated) under another criteria version; or, for any risk not CLOSED, its evaluated
+ * level (retained) or its treatment's target level (treated, planned, accepted) no longer meets
+ * the acceptance level in force (Art. 13(1), Art. 12(3)). A label the criteria in force do not
+ * define never meets it.
  */
-export function needsReevaluation(state: RiskState, criteriaInForceNumber: number | undefined): boolean {
+export function needsReevaluation(state: RiskState, criteria: CriteriaInForceView | undefined): boolean {
   if (!state.exists || state.status === 'CLOSED') return false;
   if (state.status === 'ANALYSED') return true;
+  if (!criteria) return false;
+  const meets = (level: string | undefined) => {
+    const rank = level === undefined ? -1 : criteria.riskLevels.indexOf(level);
+    return rank >= 0 && rank <= criteria.riskLevels.indexOf(criteria.acceptanceLevel);
+  };
   if (state.status === 'RETAINED' || state.status === 'TO_TREAT') {
-    return criteriaInForceNumber !== undefined && state.evaluation?.criteriaNumber !== criteriaInForceNumber;
+    if (state.evaluation?.criteriaNumber !== criteria.number) return true;
+    return state.status === 'RETAINED' && !meets(state.evaluation.level);
+  }
+  if ((TREATED_STATUSES as readonly RiskStatus[]).includes(state.status) && state.treatment) {
+    return state.treatment.criteriaNumber !== criteria.number && !meets(state.treatment.targetLevel);
   }
   return false;
+}
+
+/** Whether the risk's content is frozen because the plan it is in awaits the board (Art. 19). */
+export function isFrozenForBoard(state: RiskState): boolean {
+  return state.submittedInPlan !== undefined;
 }

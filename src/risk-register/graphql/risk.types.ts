@@ -13,7 +13,7 @@ export const RiskStatusEnum = asEnum(RISK_STATUSES);
 registerEnumType(RiskStatusEnum, { name: 'RiskStatus', description: 'IDENTIFIED → ANALYSED → RETAINED | TO_TREAT → TREATMENT_DECIDED → CONTROLS_DECIDED → IN_PLAN → AWAITING_CONSENT → ACCEPTED; CLOSED once avoided.' });
 export const TreatmentOptionEnum = asEnum(TREATMENT_OPTIONS);
 registerEnumType(TreatmentOptionEnum, { name: 'TreatmentOption', description: 'Art.17: reduce, avoid, share.' });
-export const ConsentStatusEnum = asEnum(['PENDING', 'ACCEPTED', 'DECLINED', 'STALE'] as const);
+export const ConsentStatusEnum = asEnum(['PENDING', 'ACCEPTED', 'DECLINED', 'STALE', 'REOPENED'] as const);
 registerEnumType(ConsentStatusEnum, { name: 'ConsentStatus', description: "A risk owner's consent to the residual risk (Art.20)." });
 export const EvaluationDecisionEnum = asEnum(['RETAINED', 'TO_TREAT'] as const);
 registerEnumType(EvaluationDecisionEnum, { name: 'EvaluationDecision' });
@@ -136,6 +136,7 @@ export class RiskConsent {
   @Field(() => ConsentStatusEnum) status!: ConsentStatus;
   @Field(() => Int) atVersion!: number;
   @Field() fingerprint!: string;
+  @Field(() => String, { nullable: true, description: 'The residual level the owner is asked to accept / accepted (the treatment target level).' }) residualLevel?: string;
   @Field(() => String, { nullable: true }) reason?: string;
 }
 
@@ -307,7 +308,7 @@ export class DecideTreatmentInput {
 @InputType()
 export class ControlInput {
   @Field() title!: string;
-  @Field({ nullable: true }) description?: string;
+  @Field({ description: 'What the control does; required (Art.18(2)).' }) description!: string;
   @Field(() => ID) ownerId!: string;
   @Field({ description: 'YYYY-MM-DD' }) dueDate!: string;
   @Field({ description: 'Why this control was adopted (Art.18(1)); required.' }) reason!: string;

@@ -4,7 +4,7 @@ import type { ReadDb } from '../../projections/read-model-database.js';
 import { DocumentCache } from '../../projections/document-cache.js';
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
 import { riskDecider, type RiskEvent } from '../domain/risk.decider.js';
-import type { RiskState, RiskStatus } from '../domain/risk.state.js';
+import { needsReevaluation, type CriteriaInForceView, type RiskState, type RiskStatus } from '../domain/risk.state.js';
 
 /** Statuses whose treatment is still to be carried through: these get a treatment priority (Art. 16). */
 export const PRIORITISED_STATUSES: readonly RiskStatus[] = ['TO_TREAT', 'TREATMENT_DECIDED', 'CONTROLS_DECIDED', 'IN_PLAN', 'AWAITING_CONSENT'];
@@ -17,7 +17,7 @@ export const PRIORITISED_STATUSES: readonly RiskStatus[] = ['TO_TREAT', 'TREATME
  */
 export class RiskRegisterProjection implements Projection {
   readonly name = 'risk-register';
-  readonly schemaVersion = 2;
+  readonly schemaVersion = 3;
 
   setup(db: ReadDb): void {
     db.exec(`CREATE TABLE IF NOT EXISTS risks (
@@ -31,6 +31,7 @@ export class RiskRegisterProjection implements Projection {
       eval_criteria_number INTEGER,
       prioritised INTEGER NOT NULL,
       sort_key TEXT NOT NULL,
+      needs_reevaluation INTEGER NOT NULL DEFAULT 0,
       version INTEGER NOT NULL,
       doc TEXT NOT NULL
     );
@@ -55,9 +56,18 @@ export class RiskRegisterProjection implements Projection {
         db.prepare('INSERT OR REPLACE INTO risk_register_criteria (number, criteria_id, definition, in_force) VALUES (?, ?, ?, 0)').run(number, criteriaId, JSON.stringify(rest));
         return;
       }
-      case 'RiskCriteriaApproved':
+      case 'RiskCriteriaApproved': {
         db.prepare('UPDATE risk_register_criteria SET in_force = (criteria_id = ?)').run(event.data.criteriaId as string);
+        // Every open risk is judged again against the criteria now in force (needsReevaluation).
+        this.cache?.flush();
+        this.inForce = undefined;
+        const criteria = this.criteriaInForce(db);
+        const update = db.prepare('UPDATE risks SET needs_reevaluation = ? WHERE id = ?');
+        for (const row of db.prepare("SELECT id, doc FROM risks WHERE status != 'CLOSED'").iterate() as Iterable<{ id: string; doc: string }>) {
+          update.run(needsReevaluation(JSON.parse(row.doc) as RiskState, criteria) ? 1 : 0, row.id);
+        }
         return;
+      }
       case 'AssetRetired':
         db.prepare('INSERT OR IGNORE INTO risk_register_retired_assets (asset_id) VALUES (?)').run(event.streamId.slice('asset-'.length));
         return;
@@ -74,6 +84,18 @@ export class RiskRegisterProjection implements Projection {
   }
 
   private cache?: DocumentCache<RiskState>;
+  /** The criteria in force as this projection has seen them (null: none; undefined: not read yet). */
+  private inForce?: CriteriaInForceView | null;
+
+  private criteriaInForce(db: ReadDb): CriteriaInForceView | undefined {
+    if (this.inForce === undefined) {
+      const row = db.prepare('SELECT number, definition FROM risk_register_criteria WHERE in_force = 1').get() as { number: number; definition: string } | undefined;
+      const def = row ? (JSON.parse(row.definition) as { definition?: CriteriaDefinition } & Partial<CriteriaDefinition>) : undefined;
+      const d = def?.definition ?? def;
+      this.inForce = row && d?.riskLevels && d.acceptanceLevel ? { number: row.number, riskLevels: d.riskLevels, acceptanceLevel: d.acceptanceLevel } : null;
+    }
+    return this.inForce ?? undefined;
+  }
 
   flush(): void {
     this.cache?.flush();
@@ -81,12 +103,13 @@ export class RiskRegisterProjection implements Projection {
 
   discard(): void {
     this.cache?.discard();
+    this.inForce = undefined;
   }
 
   private createCache(db: ReadDb): DocumentCache<RiskState> {
     const select = db.prepare('SELECT doc FROM risks WHERE id = ?');
-    const insert = db.prepare('INSERT INTO risks (status, owner_id, level, likelihood, impact, eval_criteria_number, prioritised, sort_key, version, doc, id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM risks))');
-    const update = db.prepare('UPDATE risks SET status = ?, owner_id = ?, level = ?, likelihood = ?, impact = ?, eval_criteria_number = ?, prioritised = ?, sort_key = ?, version = ?, doc = ? WHERE id = ?');
+    const insert = db.prepare('INSERT INTO risks (status, owner_id, level, likelihood, impact, eval_criteria_number, prioritised, sort_key, needs_reevaluation, version, doc, id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM risks))');
+    const update = db.prepare('UPDATE risks SET status = ?, owner_id = ?, level = ?, likelihood = ?, impact = ?, eval_criteria_number = ?, prioritised = ?, sort_key = ?, needs_reevaluation = ?, version = ?, doc = ? WHERE id = ?');
     return new DocumentCache<RiskState>(
       (id) => {
         const row = select.get(id) as { doc: string } | undefined;
@@ -94,7 +117,8 @@ export class RiskRegisterProjection implements Projection {
       },
       (id, s, isNew) => {
         const prioritised = PRIORITISED_STATUSES.includes(s.status) ? 1 : 0;
-        (isNew ? insert : update).run(s.status, s.ownerId, s.level ?? null, s.likelihood ?? null, s.impact ?? null, s.evaluation?.criteriaNumber ?? null, prioritised, sortKey(s, prioritised), s.version, JSON.stringify(s), id);
+        const needs = needsReevaluation(s, this.criteriaInForce(db)) ? 1 : 0;
+        (isNew ? insert : update).run(s.status, s.ownerId, s.level ?? null, s.likelihood ?? null, s.impact ?? null, s.evaluation?.criteriaNumber ?? null, prioritised, sortKey(s, prioritised), needs, s.version, JSON.stringify(s), id);
       },
     );
   }
@@ -150,7 +174,6 @@ export class RiskRegisterQueries {
 
   /** Risks in register order after `afterKey`, with their priority and flags computed for the whole register. */
   page(filter: RiskFilterValues, afterKey: string | null, limit: number, onlyId?: string): { rows: RiskRow[]; total: number } {
-    const inForce = this.criteriaInForce()?.number ?? null;
     const where: string[] = [];
     const args: (string | number | null)[] = [];
     if (onlyId !== undefined) {
@@ -174,12 +197,12 @@ export class RiskRegisterQueries {
       args.push(filter.assetId);
     }
     const flags = `(SELECT COUNT(*) FROM risk_assets ra JOIN risk_register_retired_assets x ON x.asset_id = ra.asset_id WHERE ra.risk_id = r.id) > 0`;
-    // The SQL form of the domain's needsReevaluation(state, inForce), plus: an asset of the risk
-    // has left the inventory (avoided elsewhere, Art.17) and the risk is still open.
-    const needs = `(r.status NOT IN ('CLOSED') AND (r.status = 'ANALYSED' OR (r.status IN ('RETAINED', 'TO_TREAT') AND ? IS NOT NULL AND (r.eval_criteria_number IS NULL OR r.eval_criteria_number != ?)) OR (r.status != 'ACCEPTED' AND ${flags})))`;
+    // The domain's needsReevaluation(state, criteria in force), stored by the projection, plus: an
+    // asset of the risk has left the inventory (avoided elsewhere, Art.17) and the risk is still open.
+    const needs = `(r.needs_reevaluation = 1 OR (r.status NOT IN ('CLOSED', 'ACCEPTED') AND ${flags}))`;
     if (filter.needsReevaluation !== undefined && filter.needsReevaluation !== null) {
       where.push(`${needs} = ?`);
-      args.push(inForce, inForce, filter.needsReevaluation ? 1 : 0);
+      args.push(filter.needsReevaluation ? 1 : 0);
     }
     // Ranks are computed over the narrow (id, sort_key) index only; documents are read for the page's rows alone.
     const ranked = `SELECT id, sort_key, CASE WHEN prioritised = 1 THEN ROW_NUMBER() OVER (PARTITION BY prioritised ORDER BY sort_key) END AS priority FROM risks`;
@@ -188,7 +211,7 @@ export class RiskRegisterQueries {
     const pageWhere = afterKey === null ? whereSql : `${whereSql ? whereSql + ' AND' : 'WHERE'} r.sort_key > ?`;
     const keys = this.db
       .prepare(`SELECT r.id, r.sort_key, k.priority, ${needs} AS needs, ${flags} AS retired FROM risks r JOIN (${ranked}) k ON k.id = r.id ${pageWhere} ORDER BY r.sort_key LIMIT ?`)
-      .all(inForce, inForce, ...args, ...(afterKey === null ? [] : [afterKey]), limit) as { id: string; sort_key: string; priority: number | null; needs: number; retired: number }[];
+      .all(...args, ...(afterKey === null ? [] : [afterKey]), limit) as { id: string; sort_key: string; priority: number | null; needs: number; retired: number }[];
     const doc = this.db.prepare('SELECT doc FROM risks WHERE id = ?');
     const rows = keys.map((k) => ({ ...k, doc: (doc.get(k.id) as { doc: string }).doc }));
     return {

@@ -10,7 +10,7 @@
  * RiskSnapshot in the command.
  */
 import { hasRole, type Decider, type DomainActor, type Role } from '../../shared/domain/decider.js';
-import { FieldErrors, ForbiddenError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
+import { BadInputError, FieldErrors, ForbiddenError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
 import {
   BOARD_DECISIONS,
   initialPlanState,
@@ -18,6 +18,7 @@ import {
   type BoardResolution,
   type PlanEvent,
   type PlanItem,
+  type PlanLeftForceCause,
   type PlanRevisionRecord,
   type PlanState,
   type RiskSnapshot,
@@ -49,8 +50,29 @@ export interface AddRiskToPlan extends PlanCommandBase {
   risk: RiskSnapshot;
 }
 
+/** The risks of the plan, as read in the same attempt: their residual levels are fixed at submission. */
 export interface SubmitPlan extends PlanCommandBase {
   type: 'SubmitPlan';
+  risks: RiskSnapshot[];
+}
+
+/** Takes a submitted plan back to DRAFT as revision + 1 (the board has not decided). */
+export interface WithdrawPlan extends PlanCommandBase {
+  type: 'WithdrawPlan';
+  reason: string;
+}
+
+/** Ends an approved or in-force plan: its risks are free to join another plan. */
+export interface ClosePlan extends PlanCommandBase {
+  type: 'ClosePlan';
+  reason: string;
+}
+
+/** In DRAFT, or for an item whose consent is DECLINED or REOPENED. */
+export interface RemoveRiskFromPlan extends PlanCommandBase {
+  type: 'RemoveRiskFromPlan';
+  riskId: string;
+  reason: string;
 }
 
 /** Art. 19(2): the plan is decided by resolution of the board of directors. */
@@ -64,20 +86,32 @@ export interface RecordBoardResolution extends PlanCommandBase {
   notes?: string | null;
 }
 
-/** Art. 20: the risk's owner consents to the residual risk. */
-export interface AcceptResidualRisk extends PlanCommandBase {
-  type: 'AcceptResidualRisk';
+/**
+ * The plan learns the owner's answer, decided on the risk (Art. 20): issued by the process manager
+ * from the risk's event. The plan records it and decides IN_FORCE from what it has learnt; it never
+ * refuses a fact (an answer for another revision, a removed item or a closed plan is ignored).
+ */
+export interface LearnResidualConsent extends PlanCommandBase {
+  type: 'LearnResidualConsent';
   riskId: string;
+  accepted: boolean;
+  ownerId: string;
+  planRevision: number;
+  riskVersion: number;
+  riskStateHash: string;
+  riskLevel: string | null;
+  residualLevel: string | null;
+  criteriaNumber: number | null;
   statement: string;
-  risk: RiskSnapshot;
+  reason: string;
 }
 
-/** Art. 20: the risk's owner refuses consent, with a reason. */
-export interface DeclineResidualRisk extends PlanCommandBase {
-  type: 'DeclineResidualRisk';
+/** A review finding on the risk (Art. 12(3)) reopens its item; issued by the process manager. */
+export interface MarkItemReopened extends PlanCommandBase {
+  type: 'MarkItemReopened';
   riskId: string;
-  reason: string;
-  risk: RiskSnapshot;
+  riskVersion: number;
+  reviewId: string;
 }
 
 /**
@@ -96,8 +130,11 @@ export type PlanCommand =
   | AddRiskToPlan
   | SubmitPlan
   | RecordBoardResolution
-  | AcceptResidualRisk
-  | DeclineResidualRisk
+  | WithdrawPlan
+  | ClosePlan
+  | RemoveRiskFromPlan
+  | LearnResidualConsent
+  | MarkItemReopened
   | MarkConsentStale;
 
 // ---------------------------------------------------------------------------------------------
@@ -106,14 +143,15 @@ export type PlanCommand =
 
 export const PLAN_RULES = {
   PLAN_ALREADY_EXISTS: 'Art.19(1)',
-  RISK_CONTROLS_NOT_DECIDED: 'Art.19(1)',
   PLAN_EMPTY: 'Art.19(1)',
   PLAN_FROZEN: 'Art.19(2)',
   PLAN_NOT_SUBMITTED: 'Art.19(2)',
   RESOLUTION_NUMBER_REUSED: 'Art.19(2)',
   RESOLUTION_BY_DRAFTER: 'Art.23(3)',
   PLAN_NOT_APPROVED: 'Art.20',
-  RISK_NOT_AWAITING_CONSENT: 'Art.20',
+  MEETING_BEFORE_SUBMISSION: 'Art.19(2)',
+  PLAN_NOT_CLOSABLE: 'Art.19',
+  ITEM_NOT_REMOVABLE: 'Art.19',
 } as const;
 export type PlanRule = keyof typeof PLAN_RULES;
 
@@ -148,10 +186,16 @@ export function decide(command: PlanCommand, state: PlanState): PlanEvent[] {
       return submitPlan(command, state);
     case 'RecordBoardResolution':
       return recordBoardResolution(command, state);
-    case 'AcceptResidualRisk':
-      return acceptResidualRisk(command, state);
-    case 'DeclineResidualRisk':
-      return declineResidualRisk(command, state);
+    case 'WithdrawPlan':
+      return withdrawPlan(command, state);
+    case 'ClosePlan':
+      return closePlan(command, state);
+    case 'RemoveRiskFromPlan':
+      return removeRiskFromPlan(command, state);
+    case 'LearnResidualConsent':
+      return learnResidualConsent(command, state);
+    case 'MarkItemReopened':
+      return markItemReopened(command, state);
     case 'MarkConsentStale':
       return markConsentStale(command, state);
     default: {
@@ -184,16 +228,13 @@ function addRiskToPlan(c: AddRiskToPlan, s: PlanState): PlanEvent[] {
   errors.throwIfAny();
   requireExists(s, c.planId);
 
+  if (risk.version < 0) throw new NotFoundError('Risk', risk.id);
   if (s.items.some((i) => i.riskId === risk.id)) return [];
   if (s.status !== 'DRAFT') {
     throw violation('PLAN_FROZEN', `Plan ${s.id} is ${s.status}: a submitted plan cannot be changed (Art.19(2))`);
   }
-  if (risk.status !== 'CONTROLS_DECIDED') {
-    throw violation(
-      'RISK_CONTROLS_NOT_DECIDED',
-      `Risk ${risk.id} is ${risk.status}: only a risk whose controls are decided can be put in the plan (Art.19(1))`,
-    );
-  }
+  // Whether the risk may join (its controls are decided, it is in no other open plan) is the
+  // risk's own decision (IncludeInPlan), appended in the same step as this event.
   return [
     {
       type: 'PlanRiskAdded',
@@ -218,10 +259,12 @@ function submitPlan(c: SubmitPlan, s: PlanState): PlanEvent[] {
   if (s.items.length === 0) {
     throw violation('PLAN_EMPTY', `Plan ${s.id} has no risk: there is nothing to submit (Art.19(1))`);
   }
+  const residualLevels: Record<string, string | null> = {};
+  for (const item of s.items) residualLevels[item.riskId] = c.risks.find((r) => r.id === item.riskId)?.targetLevel ?? null;
   return [
     {
       type: 'PlanSubmitted',
-      data: { revision: s.revision, riskIds: s.items.map((i) => i.riskId), submittedBy: c.actor.id, submittedAt: c.at },
+      data: { revision: s.revision, riskIds: s.items.map((i) => i.riskId), residualLevels, submittedBy: c.actor.id, submittedAt: c.at },
     },
   ];
 }
@@ -268,6 +311,10 @@ function recordBoardResolution(c: RecordBoardResolution, s: PlanState): PlanEven
   if (s.status !== 'SUBMITTED') {
     throw violation('PLAN_NOT_SUBMITTED', `Plan ${s.id} is ${s.status}: the board decides on a submitted plan (Art.19(2))`);
   }
+  const submittedOn = s.submittedAt ? dayInJapan(s.submittedAt) : undefined;
+  if (submittedOn !== undefined && meetingDate < submittedOn) {
+    throw new BadInputError({ meetingDate: `must not be before ${submittedOn}, the day the plan was submitted to the board` });
+  }
 
   const recorded: PlanEvent = {
     type: 'BoardResolutionRecorded',
@@ -305,50 +352,116 @@ function recordBoardResolution(c: RecordBoardResolution, s: PlanState): PlanEven
   ];
 }
 
-function acceptResidualRisk(c: AcceptResidualRisk, s: PlanState): PlanEvent[] {
-  requireRiskOwner(c.actor, c.risk, 'consent to the residual risk of');
+function withdrawPlan(c: WithdrawPlan, s: PlanState): PlanEvent[] {
+  requireRole(c.actor, 'withdraw a plan', 'COMMITTEE_MEMBER', 'CISO');
   const errors = new FieldErrors();
-  const riskId = requiredText(errors, 'riskId', c.riskId, 200);
-  if (riskId !== '' && c.risk.id !== riskId) errors.add('riskId', 'does not match the risk');
-  const statement = requiredText(errors, 'statement', c.statement, PLAN_LIMITS.statement);
+  const reason = requiredText(errors, 'reason', c.reason, PLAN_LIMITS.reason);
   errors.throwIfAny();
   requireExists(s, c.planId);
-  const item = requireItem(s, riskId);
-  requireApproved(s, 'consented to');
-
-  const risk = c.risk;
-  const pinned = item.consentRecord;
-  if (
-    item.consent === 'ACCEPTED' &&
-    pinned !== undefined &&
-    pinned.riskStateHash === risk.stateHash &&
-    (pinned.riskVersion === risk.version || risk.status !== 'AWAITING_CONSENT')
-  ) {
-    return [];
+  if (s.status !== 'SUBMITTED') {
+    throw violation('PLAN_NOT_SUBMITTED', `Plan ${s.id} is ${s.status}: only a plan awaiting the board can be withdrawn`);
   }
-  requireAwaitingConsent(risk, ['AWAITING_CONSENT']);
+  return [{ type: 'PlanWithdrawn', data: { revision: s.revision + 1, previousRevision: s.revision, reason, withdrawnBy: c.actor.id, withdrawnAt: c.at } }];
+}
 
-  const events: PlanEvent[] = [
-    {
+function closePlan(c: ClosePlan, s: PlanState): PlanEvent[] {
+  requireRole(c.actor, 'close a plan', 'COMMITTEE_MEMBER', 'CISO');
+  const errors = new FieldErrors();
+  const reason = requiredText(errors, 'reason', c.reason, PLAN_LIMITS.reason);
+  errors.throwIfAny();
+  requireExists(s, c.planId);
+  if (s.status === 'CLOSED') return [];
+  if (s.status !== 'APPROVED' && s.status !== 'IN_FORCE') {
+    throw violation('PLAN_NOT_CLOSABLE', `Plan ${s.id} is ${s.status}: only an approved or in-force plan is closed`);
+  }
+  return [{ type: 'PlanClosed', data: { reason, closedBy: c.actor.id, closedAt: c.at } }];
+}
+
+function removeRiskFromPlan(c: RemoveRiskFromPlan, s: PlanState): PlanEvent[] {
+  requireRole(c.actor, 'remove a risk from a plan', 'COMMITTEE_MEMBER', 'CISO');
+  const errors = new FieldErrors();
+  const riskId = requiredText(errors, 'riskId', c.riskId, 200);
+  const reason = requiredText(errors, 'reason', c.reason, PLAN_LIMITS.reason);
+  errors.throwIfAny();
+  requireExists(s, c.planId);
+  const item = s.items.find((i) => i.riskId === riskId);
+  if (!item) {
+    if (s.removedRiskIds?.includes(riskId)) return [];
+    throw new NotFoundError('PlanItem', riskId);
+  }
+  const removable = s.status === 'DRAFT' || ((s.status === 'APPROVED' || s.status === 'IN_FORCE') && (item.consent === 'DECLINED' || item.consent === 'REOPENED'));
+  if (!removable) {
+    throw violation(
+      'ITEM_NOT_REMOVABLE',
+      `Plan ${s.id} is ${s.status} and the item's consent is ${item.consent}: an item is removed while the plan is a draft, or once its consent is DECLINED or REOPENED`,
+    );
+  }
+  const events: PlanEvent[] = [{ type: 'PlanRiskRemoved', data: { riskId, reason, consent: item.consent, removedBy: c.actor.id, removedAt: c.at } }];
+  return withForceDecided(s, events, c.at);
+}
+
+function learnResidualConsent(c: LearnResidualConsent, s: PlanState): PlanEvent[] {
+  if (!s.exists || (s.status !== 'APPROVED' && s.status !== 'IN_FORCE') || c.planRevision !== s.revision) return [];
+  const item = s.items.find((i) => i.riskId === c.riskId);
+  if (!item) return [];
+  if (c.accepted) {
+    if (item.consent === 'ACCEPTED' && item.consentRecord?.riskVersion === c.riskVersion) return [];
+    const accepted: PlanEvent = {
       type: 'ResidualRiskAccepted',
       data: {
-        riskId,
-        ownerId: c.actor.id,
-        statement,
-        riskVersion: risk.version,
-        riskStateHash: risk.stateHash,
-        riskLevel: risk.level ?? null,
+        riskId: c.riskId,
+        ownerId: c.ownerId,
+        statement: c.statement,
+        riskVersion: c.riskVersion,
+        riskStateHash: c.riskStateHash,
+        riskLevel: c.riskLevel,
+        residualLevel: c.residualLevel,
         planVersion: s.version,
         planRevision: s.revision,
-        criteriaNumber: risk.criteriaNumber ?? null,
+        criteriaNumber: c.criteriaNumber,
         acceptedAt: c.at,
       },
+    };
+    return withForceDecided(s, [accepted], c.at);
+  }
+  if (item.consent === 'DECLINED' && item.declineReason === c.reason) return [];
+  const declined: PlanEvent = {
+    type: 'ResidualRiskDeclined',
+    data: {
+      riskId: c.riskId,
+      ownerId: c.ownerId,
+      reason: c.reason,
+      riskVersion: c.riskVersion,
+      riskStateHash: c.riskStateHash,
+      planVersion: s.version,
+      planRevision: s.revision,
+      declinedAt: c.at,
     },
-  ];
-  if (s.status === 'APPROVED') {
-    const after = events.reduce(evolve, s);
-    if (after.items.every((i) => i.consent === 'ACCEPTED')) {
-      events.push({
+  };
+  return withForceDecided(s, [declined], c.at, { cause: 'CONSENT_DECLINED', riskId: c.riskId, reason: c.reason });
+}
+
+function markItemReopened(c: MarkItemReopened, s: PlanState): PlanEvent[] {
+  if (!s.exists || s.status === 'CLOSED') return [];
+  const item = s.items.find((i) => i.riskId === c.riskId);
+  if (!item || item.consent === 'REOPENED') return [];
+  const reopened: PlanEvent = { type: 'PlanItemReopened', data: { riskId: c.riskId, riskVersion: c.riskVersion, reviewId: c.reviewId, reopenedAt: c.at } };
+  return withForceDecided(s, [reopened], c.at, { cause: 'ITEM_REOPENED', riskId: c.riskId, reason: `Review ${c.reviewId} found a gap (Art.12(3))` });
+}
+
+/**
+ * The one place IN_FORCE is decided: a plan is in force exactly when it is approved and every
+ * remaining item is ACCEPTED. Appends PlanCameIntoForce or PlanLeftForce after `events` when
+ * they change that.
+ */
+function withForceDecided(s: PlanState, events: PlanEvent[], at: string, leaving?: { cause: PlanLeftForceCause; riskId: string; reason: string }): PlanEvent[] {
+  if (s.status !== 'APPROVED' && s.status !== 'IN_FORCE') return events;
+  const after = events.reduce(evolve, s);
+  const inForce = after.items.every((i) => i.consent === 'ACCEPTED');
+  if (s.status === 'APPROVED' && inForce) {
+    return [
+      ...events,
+      {
         type: 'PlanCameIntoForce',
         data: {
           revision: s.revision,
@@ -358,46 +471,13 @@ function acceptResidualRisk(c: AcceptResidualRisk, s: PlanState): PlanEvent[] {
             riskVersion: i.consentRecord!.riskVersion,
             riskStateHash: i.consentRecord!.riskStateHash,
           })),
-          cameIntoForceAt: c.at,
+          cameIntoForceAt: at,
         },
-      });
-    }
-  }
-  return events;
-}
-
-function declineResidualRisk(c: DeclineResidualRisk, s: PlanState): PlanEvent[] {
-  requireRiskOwner(c.actor, c.risk, 'decline the residual risk of');
-  const errors = new FieldErrors();
-  const riskId = requiredText(errors, 'riskId', c.riskId, 200);
-  if (riskId !== '' && c.risk.id !== riskId) errors.add('riskId', 'does not match the risk');
-  const reason = requiredText(errors, 'reason', c.reason, PLAN_LIMITS.reason);
-  errors.throwIfAny();
-  requireExists(s, c.planId);
-  const item = requireItem(s, riskId);
-  requireApproved(s, 'declined');
-
-  if (item.consent === 'DECLINED' && item.declineReason === reason) return [];
-  // An owner who consented may withdraw: the risk is then ACCEPTED on its side.
-  requireAwaitingConsent(c.risk, ['AWAITING_CONSENT', 'ACCEPTED']);
-
-  const events: PlanEvent[] = [
-    {
-      type: 'ResidualRiskDeclined',
-      data: {
-        riskId,
-        ownerId: c.actor.id,
-        reason,
-        riskVersion: c.risk.version,
-        riskStateHash: c.risk.stateHash,
-        planVersion: s.version,
-        planRevision: s.revision,
-        declinedAt: c.at,
       },
-    },
-  ];
-  if (s.status === 'IN_FORCE') {
-    events.push({ type: 'PlanLeftForce', data: { riskId, cause: 'CONSENT_DECLINED', reason, leftAt: c.at } });
+    ];
+  }
+  if (s.status === 'IN_FORCE' && !inForce && leaving) {
+    return [...events, { type: 'PlanLeftForce', data: { riskId: leaving.riskId, cause: leaving.cause, reason: leaving.reason, leftAt: at } }];
   }
   return events;
 }
@@ -429,10 +509,7 @@ function markConsentStale(c: MarkConsentStale, s: PlanState): PlanEvent[] {
       },
     },
   ];
-  if (s.status === 'IN_FORCE') {
-    events.push({ type: 'PlanLeftForce', data: { riskId, cause: 'CONSENT_STALE', reason, leftAt: c.at } });
-  }
-  return events;
+  return withForceDecided(s, events, c.at, { cause: 'CONSENT_STALE', riskId, reason });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,6 +561,7 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
     case 'PlanSubmitted':
       return {
         ...s,
+        items: s.items.map((i) => ({ ...i, residualLevel: e.data.residualLevels?.[i.riskId] ?? null })),
         status: 'SUBMITTED',
         submittedAt: e.data.submittedAt,
         submittedBy: e.data.submittedBy,
@@ -496,7 +574,9 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
         })),
       };
     case 'BoardResolutionRecorded': {
-      const resolution: BoardResolution = { ...e.data };
+      // The log position is known once the event is recorded: readers that fold recorded events pass it.
+      const position = (e as { position?: string }).position;
+      const resolution: BoardResolution = { ...e.data, ...(position !== undefined ? { position } : {}) };
       return {
         ...s,
         resolution,
@@ -545,6 +625,7 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
             riskVersion: d.riskVersion,
             riskStateHash: d.riskStateHash,
             riskLevel: d.riskLevel,
+            residualLevel: d.residualLevel ?? null,
             planVersion: d.planVersion,
             planRevision: d.planRevision,
             criteriaNumber: d.criteriaNumber,
@@ -577,6 +658,31 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
       const { inForceSince: _i, ...rest } = s;
       return { ...rest, status: 'APPROVED', leftForceAt: e.data.leftAt };
     }
+    case 'PlanWithdrawn': {
+      const { submittedAt: _submittedAt, submittedBy: _submittedBy, ...rest } = s;
+      return {
+        ...rest,
+        status: 'DRAFT',
+        revision: e.data.revision,
+        revisions: [
+          ...s.revisions.map((r): PlanRevisionRecord => (r.revision === e.data.previousRevision ? { ...r, outcome: 'WITHDRAWN' } : r)),
+          { revision: e.data.revision, items: s.items.map((i) => ({ riskId: i.riskId, riskVersion: i.riskVersion, riskTitle: i.riskTitle, ownerId: i.ownerId })), outcome: 'OPEN' },
+        ],
+      };
+    }
+    case 'PlanClosed': {
+      const { inForceSince: _i, ...rest } = s;
+      return { ...rest, status: 'CLOSED', closedAt: e.data.closedAt, closedReason: e.data.reason };
+    }
+    case 'PlanRiskRemoved':
+      return {
+        ...s,
+        items: s.items.filter((i) => i.riskId !== e.data.riskId),
+        removedRiskIds: [...(s.removedRiskIds ?? []), e.data.riskId],
+        revisions: s.status === 'DRAFT' ? updateCurrentRevision(s, (r) => ({ ...r, items: r.items.filter((i) => i.riskId !== e.data.riskId) })) : s.revisions,
+      };
+    case 'PlanItemReopened':
+      return updateItem(s, e.data.riskId, (i) => ({ ...i, consent: 'REOPENED' }));
     default:
       return s;
   }
@@ -610,14 +716,6 @@ function requireRole(actor: DomainActor, what: string, ...roles: Role[]): void {
   if (!hasRole(actor, ...roles)) throw new ForbiddenError(`Only ${roles.join(' or ')} may ${what}`);
 }
 
-/** Art. 20: only the owner of that risk, whatever their roles. */
-function requireRiskOwner(actor: DomainActor, risk: RiskSnapshot | undefined, what: string): void {
-  forbidAuditor(actor, `${what} a risk`);
-  if (!risk || risk.ownerId !== actor.id) {
-    throw new ForbiddenError(`Only the owner of risk ${risk?.id ?? '(unknown)'} may ${what} it`);
-  }
-}
-
 function requireExists(s: PlanState, planId: string): void {
   if (!s.exists) throw new NotFoundError('Plan', planId);
 }
@@ -634,12 +732,6 @@ function requireApproved(s: PlanState, what: string): void {
       'PLAN_NOT_APPROVED',
       `Plan ${s.id} is ${s.status}: residual risk is ${what} only after the board approved the plan (Art.20)`,
     );
-  }
-}
-
-function requireAwaitingConsent(risk: RiskSnapshot, allowed: string[]): void {
-  if (!allowed.includes(risk.status)) {
-    throw violation('RISK_NOT_AWAITING_CONSENT', `Risk ${risk.id} is ${risk.status}, not awaiting its owner's consent (Art.20)`);
   }
 }
 

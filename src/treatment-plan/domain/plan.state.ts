@@ -7,20 +7,20 @@
  */
 import type { DomainEvent } from '../../shared/domain/decider.js';
 
-export const PLAN_STATUSES = ['DRAFT', 'SUBMITTED', 'APPROVED', 'IN_FORCE'] as const;
+export const PLAN_STATUSES = ['DRAFT', 'SUBMITTED', 'APPROVED', 'IN_FORCE', 'CLOSED'] as const;
 export type PlanStatus = (typeof PLAN_STATUSES)[number];
 
-export const CONSENT_STATUSES = ['PENDING', 'ACCEPTED', 'DECLINED', 'STALE'] as const;
+export const CONSENT_STATUSES = ['PENDING', 'ACCEPTED', 'DECLINED', 'STALE', 'REOPENED'] as const;
 export type ConsentStatus = (typeof CONSENT_STATUSES)[number];
 
 export const BOARD_DECISIONS = ['APPROVED', 'REJECTED'] as const;
 export type BoardDecision = (typeof BOARD_DECISIONS)[number];
 
 /** Why an in-force plan stopped being in force. */
-export type PlanLeftForceCause = 'CONSENT_DECLINED' | 'CONSENT_STALE';
+export type PlanLeftForceCause = 'CONSENT_DECLINED' | 'CONSENT_STALE' | 'ITEM_REOPENED';
 
 /** How a revision of the plan ended (OPEN: being drafted; SUBMITTED: awaiting the board). */
-export type PlanRevisionOutcome = 'OPEN' | 'SUBMITTED' | 'APPROVED' | 'REJECTED';
+export type PlanRevisionOutcome = 'OPEN' | 'SUBMITTED' | 'APPROVED' | 'REJECTED' | 'WITHDRAWN';
 
 export const planStreamId = (id: string): string => `plan-${id}`;
 
@@ -40,6 +40,8 @@ export interface RiskSnapshot {
   stateHash: string;
   criteriaNumber?: number;
   level?: string;
+  /** The treatment's target level: the residual level the owner will be asked to accept. */
+  targetLevel?: string;
 }
 
 /** The consent as given (Art. 20), pinned to the exact risk state and plan revision it was given on. */
@@ -50,6 +52,8 @@ export interface ConsentRecord {
   riskStateHash: string;
   /** The risk's level as shown to the owner (null when the snapshot had none). */
   riskLevel: string | null;
+  /** The residual level accepted: the treatment's target level (null when not recorded). */
+  residualLevel: string | null;
   /** The plan's version just before the consent was recorded. */
   planVersion: number;
   planRevision: number;
@@ -65,6 +69,8 @@ export interface PlanItem {
   riskTitle: string;
   /** The risk's version when it was added to the plan. */
   riskVersion: number;
+  /** The level the owner is asked to accept (the treatment's target level), fixed at submission. */
+  residualLevel?: string | null;
   riskStateHash: string;
   addedBy: string;
   addedAt: string;
@@ -90,6 +96,8 @@ export interface BoardResolution {
   recordedAt: string;
   /** The plan revision the board decided on. */
   revision: number;
+  /** Log position of the resolution event: with atPosition, the register exactly as the board approved it. */
+  position?: string;
 }
 
 export interface PlanRevisionItem {
@@ -137,6 +145,10 @@ export interface PlanState {
   /** Since when the plan is in force (absent when it is not). */
   inForceSince?: string;
   leftForceAt?: string;
+  closedAt?: string;
+  closedReason?: string;
+  /** Risks removed from the plan (a repeated removal is already satisfied). */
+  removedRiskIds?: string[];
 }
 
 export const initialPlanState: PlanState = {
@@ -179,7 +191,14 @@ export type PlanRiskAdded = DomainEvent<
 
 export type PlanSubmitted = DomainEvent<
   'PlanSubmitted',
-  { revision: number; riskIds: string[]; submittedBy: string; submittedAt: string }
+  {
+    revision: number;
+    riskIds: string[];
+    /** Per risk, the residual level its owner will be asked to accept (absent in events before it was recorded). */
+    residualLevels?: Record<string, string | null>;
+    submittedBy: string;
+    submittedAt: string;
+  }
 >;
 
 export type BoardResolutionRecorded = DomainEvent<
@@ -221,6 +240,8 @@ export type ResidualRiskAccepted = DomainEvent<
     riskVersion: number;
     riskStateHash: string;
     riskLevel: string | null;
+    /** The residual level accepted (absent in events before it was recorded). */
+    residualLevel?: string | null;
     planVersion: number;
     planRevision: number;
     criteriaNumber: number | null;
@@ -271,6 +292,24 @@ export type PlanLeftForce = DomainEvent<
   { riskId: string; cause: PlanLeftForceCause; reason: string; leftAt: string }
 >;
 
+export type PlanWithdrawn = DomainEvent<
+  'PlanWithdrawn',
+  { revision: number; previousRevision: number; reason: string; withdrawnBy: string; withdrawnAt: string }
+>;
+
+export type PlanClosed = DomainEvent<'PlanClosed', { reason: string; closedBy: string; closedAt: string }>;
+
+export type PlanRiskRemoved = DomainEvent<
+  'PlanRiskRemoved',
+  { riskId: string; reason: string; consent: ConsentStatus; removedBy: string; removedAt: string }
+>;
+
+/** A review found a gap (Art. 12(3)): the risk is being assessed again, this item no longer counts. */
+export type PlanItemReopened = DomainEvent<
+  'PlanItemReopened',
+  { riskId: string; riskVersion: number; reviewId: string; reopenedAt: string }
+>;
+
 export type PlanEvent =
   | PlanDrafted
   | PlanRiskAdded
@@ -282,7 +321,11 @@ export type PlanEvent =
   | ResidualRiskDeclined
   | ResidualConsentBecameStale
   | PlanCameIntoForce
-  | PlanLeftForce;
+  | PlanLeftForce
+  | PlanWithdrawn
+  | PlanClosed
+  | PlanRiskRemoved
+  | PlanItemReopened;
 
 export type PlanEventType = PlanEvent['type'];
 
@@ -299,6 +342,10 @@ export const planEventSchemaVersions: { readonly [K in PlanEventType]: number } 
   ResidualConsentBecameStale: 1,
   PlanCameIntoForce: 1,
   PlanLeftForce: 1,
+  PlanWithdrawn: 1,
+  PlanClosed: 1,
+  PlanRiskRemoved: 1,
+  PlanItemReopened: 1,
 };
 
 export const PLAN_EVENT_TYPES = Object.keys(planEventSchemaVersions) as PlanEventType[];

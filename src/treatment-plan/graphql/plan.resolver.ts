@@ -8,7 +8,7 @@ import { pointInTime } from '../../projections/as-of-replay.js';
 import { PlanCommandEnvelope, type PlanInput } from '../application/plan-commands.js';
 import { GetPlanQuery, ListPlansQuery } from '../application/plan-queries.js';
 import type { PlanState } from '../domain/plan.state.js';
-import { AcceptResidualRiskInput, DeclineResidualRiskInput, DraftPlanInput, Plan, PlanConnection, PlanRefInput, PlanRiskInput, RecordBoardResolutionInput } from './plan.types.js';
+import { AcceptResidualRiskInput, ClosePlanInput, DeclineResidualRiskInput, DraftPlanInput, Plan, PlanConnection, PlanRefInput, PlanRiskInput, RecordBoardResolutionInput, RemoveRiskFromPlanInput, WithdrawPlanInput } from './plan.types.js';
 
 const CURSOR_TAG = 'plan';
 
@@ -57,6 +57,21 @@ export class PlanResolver {
   @Mutation(() => Plan, { description: 'Submits the plan to the board; it is frozen from then on.' })
   submitPlan(@Args('input') input: PlanRefInput, @RequestMeta() meta: Meta) {
     return this.run({ operation: 'submitPlan', input }, meta);
+  }
+
+  @Mutation(() => Plan, { description: 'Takes a submitted plan back to DRAFT as revision + 1 (COMMITTEE_MEMBER, CISO); its risks may change again.' })
+  withdrawPlan(@Args('input') input: WithdrawPlanInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'withdrawPlan', input }, meta);
+  }
+
+  @Mutation(() => Plan, { description: 'Closes an APPROVED or IN_FORCE plan (COMMITTEE_MEMBER, CISO); its risks may join another plan.' })
+  closePlan(@Args('input') input: ClosePlanInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'closePlan', input }, meta);
+  }
+
+  @Mutation(() => Plan, { description: 'Removes a risk from a DRAFT plan, or an item whose consent is DECLINED or REOPENED (COMMITTEE_MEMBER, CISO).' })
+  removeRiskFromPlan(@Args('input') input: RemoveRiskFromPlanInput, @RequestMeta() meta: Meta) {
+    return this.run({ operation: 'removeRiskFromPlan', input }, meta);
   }
 
   @Mutation(() => Plan, { description: "Art.19(2): records the board's resolution. BOARD_SECRETARY, never the plan's drafter." })

@@ -5,7 +5,7 @@ import { BOARD_DECISIONS, PLAN_STATUSES, type BoardDecision, type ConsentStatus,
 
 const asEnum = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((v) => [v, v])) as Record<T, T>;
 export const PlanStatusEnum = asEnum(PLAN_STATUSES);
-registerEnumType(PlanStatusEnum, { name: 'PlanStatus', description: 'DRAFT → SUBMITTED → APPROVED → IN_FORCE; a rejected plan becomes DRAFT again with revision + 1.' });
+registerEnumType(PlanStatusEnum, { name: 'PlanStatus', description: 'DRAFT → SUBMITTED → APPROVED → IN_FORCE; a rejected or withdrawn plan becomes DRAFT again with revision + 1; CLOSED ends an approved or in-force plan.' });
 export const BoardDecisionEnum = asEnum(BOARD_DECISIONS);
 registerEnumType(BoardDecisionEnum, { name: 'BoardDecision' });
 
@@ -16,6 +16,7 @@ export class ConsentRecord {
   @Field(() => Int, { description: "The risk's version consented to." }) riskVersion!: number;
   @Field({ description: 'Fingerprint (SHA-256) of the risk state consented to.' }) riskStateHash!: string;
   @Field(() => String, { nullable: true }) riskLevel!: string | null;
+  @Field(() => String, { nullable: true, description: 'The residual level accepted: the treatment target level.' }) residualLevel!: string | null;
   @Field(() => Int, { description: "The plan's version when the consent was recorded." }) planVersion!: number;
   @Field(() => Int) planRevision!: number;
   @Field(() => Int, { nullable: true }) criteriaNumber!: number | null;
@@ -29,6 +30,7 @@ export class PlanItem {
   @Field(() => ID) ownerId!: string;
   @Field() riskTitle!: string;
   @Field(() => Int) riskVersion!: number;
+  @Field(() => String, { nullable: true, description: 'The level the owner is asked to accept (the treatment target level), fixed at submission.' }) residualLevel?: string | null;
   @Field() addedAt!: string;
   @Field(() => ID) addedBy!: string;
   @Field(() => ConsentRecord, { nullable: true }) consentRecord?: ConsentRecord;
@@ -47,6 +49,7 @@ export class BoardResolution {
   @Field(() => ID) recordedBy!: string;
   @Field() recordedAt!: string;
   @Field(() => Int) revision!: number;
+  @Field({ description: 'Log position of the resolution: use it with atPosition to see the register exactly as the board decided on it.' }) position!: string;
 }
 
 @ObjectType()
@@ -76,6 +79,8 @@ export class Plan {
   @Field(() => String, { nullable: true }) submittedAt?: string;
   @Field(() => String, { nullable: true }) approvedAt?: string;
   @Field(() => String, { nullable: true }) inForceSince?: string;
+  @Field(() => String, { nullable: true }) closedAt?: string;
+  @Field(() => String, { nullable: true }) closedReason?: string;
 }
 
 export const PlanConnection = ConnectionType(Plan, 'Plan');
@@ -125,6 +130,31 @@ export class AcceptResidualRiskInput {
 
 @InputType()
 export class DeclineResidualRiskInput {
+  @Field(() => ID, { nullable: true }) commandId?: string;
+  @Field(() => Int, { nullable: true }) expectedVersion?: number;
+  @Field(() => ID) planId!: string;
+  @Field(() => ID) riskId!: string;
+  @Field() reason!: string;
+}
+
+@InputType()
+export class WithdrawPlanInput {
+  @Field(() => ID, { nullable: true }) commandId?: string;
+  @Field(() => Int, { nullable: true }) expectedVersion?: number;
+  @Field(() => ID) planId!: string;
+  @Field() reason!: string;
+}
+
+@InputType()
+export class ClosePlanInput {
+  @Field(() => ID, { nullable: true }) commandId?: string;
+  @Field(() => Int, { nullable: true }) expectedVersion?: number;
+  @Field(() => ID) planId!: string;
+  @Field() reason!: string;
+}
+
+@InputType()
+export class RemoveRiskFromPlanInput {
   @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
   @Field(() => ID) planId!: string;

@@ -1,0 +1,78 @@
+import { consentFingerprint, riskDecider, type RiskCommand } from '../../risk-register/domain/risk.decider.js';
+import { riskStreamId, type RiskState } from '../../risk-register/domain/risk.state.js';
+import type { AttemptReader, JointCommand, StreamDecision } from '../../shared/application/command-executor.js';
+import { planDecider, type PlanCommand } from '../domain/plan.decider.js';
+import { planStreamId, type PlanState, type RiskSnapshot } from '../domain/plan.state.js';
+
+/** A plan command before the application has read the risks it concerns. */
+export type PlanRequest =
+  | Exclude<PlanCommand, { type: 'AddRiskToPlan' } | { type: 'SubmitPlan' }>
+  | (Omit<Extract<PlanCommand, { type: 'AddRiskToPlan' }>, 'risk'> & { riskId: string })
+  | Omit<Extract<PlanCommand, { type: 'SubmitPlan' }>, 'risks'>;
+
+/** What the plan may know of a risk: version, owner, status, levels and the fingerprint of what an owner consents to. */
+export function riskSnapshot(risk: RiskState): RiskSnapshot {
+  return {
+    id: risk.id,
+    version: risk.version,
+    title: risk.title,
+    ownerId: risk.ownerId,
+    status: risk.status,
+    stateHash: consentFingerprint(risk),
+    criteriaNumber: risk.evaluation?.criteriaNumber ?? risk.criteriaNumber,
+    level: risk.level,
+    targetLevel: risk.treatment?.targetLevel,
+  };
+}
+
+/**
+ * A plan command with the decisions it implies on its risks, appended in the same atomic step so
+ * that plan and risks can never disagree about membership or freezing (Art. 19):
+ * - adding a risk: the risk joins the plan (its own stream refuses a second open plan);
+ * - submitting: each risk is frozen while the board decides;
+ * - withdrawing, or a rejecting resolution: each risk is released;
+ * - removing an item, closing the plan: the risk(s) leave it.
+ * Every risk read here is appended at the version read, so a concurrent change to one of them
+ * makes the attempt start again on fresh state. Consent is not here: the risk decides it.
+ */
+export function planJoint(request: PlanRequest): (reader: AttemptReader) => Promise<JointCommand<PlanState>> {
+  const planStream = planStreamId(request.planId);
+  const base = { actor: request.actor, at: request.at };
+  const onRisk = (riskId: string, command: RiskCommand): StreamDecision => ({ streamId: riskStreamId(riskId), decider: riskDecider, command });
+  const readRisk = (reader: AttemptReader, riskId: string) => reader.state(riskStreamId(riskId), riskDecider);
+  return async (reader) => {
+    const plan = await reader.state(planStream, planDecider);
+    const itemIds = plan.items.map((i) => i.riskId);
+    const primary = (command: PlanCommand) => ({ streamId: planStream, decider: planDecider, command });
+    switch (request.type) {
+      case 'AddRiskToPlan': {
+        const { riskId, ...rest } = request;
+        const risk = await readRisk(reader, riskId);
+        const snapshot: RiskSnapshot = risk.exists ? riskSnapshot(risk) : { id: riskId, version: -1, title: '', ownerId: '', status: 'NONE', stateHash: '' };
+        const others = risk.exists && plan.exists ? [onRisk(riskId, { type: 'IncludeInPlan', ...base, riskId, planId: request.planId })] : [];
+        return { primary: primary({ ...rest, risk: snapshot }), others };
+      }
+      case 'SubmitPlan': {
+        const risks = await Promise.all(itemIds.map((id) => readRisk(reader, id)));
+        const freeze = plan.status === 'DRAFT' ? itemIds.map((id) => onRisk(id, { type: 'FreezeForBoard', ...base, riskId: id, planId: request.planId, planRevision: plan.revision })) : [];
+        return { primary: primary({ ...request, risks: risks.filter((r) => r.exists).map(riskSnapshot) }), others: freeze };
+      }
+      case 'WithdrawPlan':
+      case 'RecordBoardResolution': {
+        const releasing = plan.status === 'SUBMITTED' && (request.type === 'WithdrawPlan' || request.decision === 'REJECTED');
+        const reason = request.type === 'WithdrawPlan' ? 'PLAN_WITHDRAWN' : 'PLAN_REJECTED';
+        return { primary: primary(request), others: releasing ? itemIds.map((id) => onRisk(id, { type: 'ReleaseFromBoard', ...base, riskId: id, planId: request.planId, reason })) : [] };
+      }
+      case 'ClosePlan': {
+        const closing = plan.status === 'APPROVED' || plan.status === 'IN_FORCE';
+        return { primary: primary(request), others: closing ? itemIds.map((id) => onRisk(id, { type: 'LeavePlan', ...base, riskId: id, planId: request.planId, reason: 'PLAN_CLOSED' })) : [] };
+      }
+      case 'RemoveRiskFromPlan': {
+        const leaving = itemIds.includes(request.riskId) ? [onRisk(request.riskId, { type: 'LeavePlan', ...base, riskId: request.riskId, planId: request.planId, reason: 'REMOVED_FROM_PLAN' })] : [];
+        return { primary: primary(request), others: leaving };
+      }
+      default:
+        return { primary: primary(request) };
+    }
+  };
+}
