@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestApp, users } from './support/test-app.js';
-import { ANALYSE, EVALUATE, assetWithThreat, identifyRisk, proposeAndApproveCriteria } from './support/scenario.js';
+import { ANALYSE, EVALUATE, assetWithThreat, identifyRisk, proposeAndApproveCriteria, todayInJapan } from './support/scenario.js';
 
 /**
  * The read models are disposable, the process manager's progress is not: deleting both local
@@ -28,7 +28,7 @@ describe('process manager after losing its local state', () => {
     const { draftPlan } = await first.ok(`mutation { draftPlan(input: { title: "FY", period: "FY2026" }) { id } }`, {}, users.committee);
     await first.ok(`mutation($p: ID!, $r: ID!) { addRiskToPlan(input: { planId: $p, riskId: $r }) { id } }`, { p: draftPlan.id, r: risk.id }, users.committee);
     await first.ok(`mutation($p: ID!) { submitPlan(input: { planId: $p }) { id } }`, { p: draftPlan.id }, users.committee);
-    await first.ok(`mutation($p: ID!) { recordBoardResolution(input: { planId: $p, resolutionNumber: "BR-1", meetingDate: "2026-01-10", decision: APPROVED, minutesReference: "M-1" }) { id } }`, { p: draftPlan.id }, users.secretary);
+    await first.ok(`mutation($p: ID!, $d: String!) { recordBoardResolution(input: { planId: $p, resolutionNumber: "BR-1", meetingDate: $d, decision: APPROVED, minutesReference: "M-1" }) { id } }`, { p: draftPlan.id, d: todayInJapan() }, users.secretary);
     await first.ok(`mutation($p: ID!, $r: ID!) { acceptResidualRisk(input: { planId: $p, riskId: $r, statement: "ok" }) { status } }`, { p: draftPlan.id, r: risk.id }, users.riskOwner);
     const HEAD = `{ events(first: 500) { edges { node { position type } } } }`;
     const before = (await first.ok(HEAD, {}, users.auditor)).events.edges;

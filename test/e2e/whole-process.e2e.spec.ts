@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestApp, errorOf, users } from './support/test-app.js';
-import { ANALYSE, EVALUATE, RISK_FIELDS, assetWithThreat, baselineResults, identifyRisk, proposeAndApproveCriteria } from './support/scenario.js';
+import { ANALYSE, EVALUATE, RISK_FIELDS, assetWithThreat, baselineResults, identifyRisk, proposeAndApproveCriteria, todayInJapan } from './support/scenario.js';
 
 const PLAN_FIELDS = `id version revision status title items { riskId consent ownerId riskVersion staleReason declineReason
   consentRecord { riskVersion riskStateHash planVersion planRevision criteriaNumber riskLevel statement } }
@@ -78,13 +78,13 @@ describe('Chapter 4 end to end: criteria → register → plan in force → revi
     expect(errorOf(await t.gql(ADD, { input: { planId: plan.id, riskId: unready.id } }, users.committee)).extensions.code).toBe('RULE_VIOLATION');
 
     // Art.19(2) and Art.23(3): only a board secretary, never the plan's drafter.
-    const resolution = { planId: plan.id, resolutionNumber: 'BR-2026-014', meetingDate: '2026-04-10', decision: 'REJECTED', minutesReference: 'Minutes 2026-04-10 §3' };
+    const resolution = { planId: plan.id, resolutionNumber: 'BR-2026-014', meetingDate: todayInJapan(), decision: 'REJECTED', minutesReference: 'Minutes 2026-04-10 §3' };
     expect(errorOf(await t.gql(RESOLVE, { input: resolution }, drafterSecretary)).extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
     expect(errorOf(await t.gql(RESOLVE, { input: resolution }, users.ciso)).extensions.code).toBe('FORBIDDEN');
     const rejected = (await t.ok(RESOLVE, { input: resolution }, users.secretary)).recordBoardResolution;
     expect(rejected).toMatchObject({ status: 'DRAFT', revision: 2, resolution: { decision: 'REJECTED', revision: 1 } });
     await t.ok(SUBMIT, { input: { planId: plan.id } }, users.committee);
-    const approved = (await t.ok(RESOLVE, { input: { ...resolution, resolutionNumber: 'BR-2026-021', meetingDate: '2026-05-08', decision: 'APPROVED', minutesReference: 'Minutes 2026-05-08 §2' } }, users.secretary)).recordBoardResolution;
+    const approved = (await t.ok(RESOLVE, { input: { ...resolution, resolutionNumber: 'BR-2026-021', meetingDate: todayInJapan(), decision: 'APPROVED', minutesReference: 'Minutes 2026-05-08 §2' } }, users.secretary)).recordBoardResolution;
     expect(approved).toMatchObject({ status: 'APPROVED', revision: 2, resolution: { decision: 'APPROVED', resolutionNumber: 'BR-2026-021' } });
     expect(approved.resolutions.map((r: any) => r.decision)).toEqual(['REJECTED', 'APPROVED']);
     expect((await t.ok(RISK, { id: risk.id }, users.auditor)).risk).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'PENDING', planId: plan.id } });
@@ -126,13 +126,16 @@ describe('Chapter 4 end to end: criteria → register → plan in force → revi
       'RiskEvaluated:committee-1',
       'RiskTreatmentDecided:committee-1',
       'ControlsDecided:committee-1',
-      'RiskIncludedInPlan:system:process-manager',
+      'RiskIncludedInPlan:committee-1',
+      'RiskSubmittedToBoard:committee-1',
+      'RiskReleasedFromBoard:secretary',
+      'RiskSubmittedToBoard:committee-1',
       'RiskAwaitingResidualConsent:system:process-manager',
-      'ResidualRiskAcceptedByOwner:system:process-manager',
+      'ResidualRiskAcceptedByOwner:owner-1',
       'ControlsDecided:committee-1',
       'ResidualConsentInvalidated:committee-1',
       'RiskAwaitingResidualConsent:system:process-manager',
-      'ResidualRiskAcceptedByOwner:system:process-manager',
+      'ResidualRiskAcceptedByOwner:owner-1',
       'RiskReviewed:owner-1',
       'RiskReviewed:committee-1',
       'RiskReassessmentOpened:committee-1',
@@ -147,12 +150,16 @@ describe('Chapter 4 end to end: criteria → register → plan in force → revi
       'PlanSubmitted:committee-1',
       'BoardResolutionRecorded:secretary',
       'PlanApproved:secretary',
-      'ResidualRiskAccepted:owner-1',
-      'PlanCameIntoForce:owner-1',
+      // The owner's consent is decided on the risk (by owner-1, above); the plan learns of it.
+      'ResidualRiskAccepted:system:process-manager',
+      'PlanCameIntoForce:system:process-manager',
       'ResidualConsentBecameStale:system:process-manager',
       'PlanLeftForce:system:process-manager',
-      'ResidualRiskAccepted:owner-1',
-      'PlanCameIntoForce:owner-1',
+      'ResidualRiskAccepted:system:process-manager',
+      'PlanCameIntoForce:system:process-manager',
+      // The review's finding (Art.12(3)) reopens the item: the plan is no longer in force.
+      'PlanItemReopened:system:process-manager',
+      'PlanLeftForce:system:process-manager',
     ]);
   });
 
@@ -161,11 +168,14 @@ describe('Chapter 4 end to end: criteria → register → plan in force → revi
     const log = events.edges.map((e: any) => e.node);
     const planStream = `plan-${walked.planId}`;
     const approvedAt = log.findIndex((e: any) => e.streamId === planStream && e.type === 'PlanApproved');
+    // The consent is decided on the risk; the plan learns of it right after (process manager).
     const firstConsent = log.findIndex((e: any) => e.streamId === planStream && e.type === 'ResidualRiskAccepted');
+    const ownerConsent = log.findIndex((e: any) => e.streamId === `risk-${walked.riskId}` && e.type === 'ResidualRiskAcceptedByOwner');
     expect(approvedAt).toBeGreaterThan(0);
-    expect(firstConsent).toBeGreaterThan(approvedAt);
+    expect(ownerConsent).toBeGreaterThan(approvedAt);
+    expect(firstConsent).toBeGreaterThan(ownerConsent);
     // Between the board's approval and the owner's consent.
-    const between = log[firstConsent - 1];
+    const between = log[ownerConsent - 1];
     const PLAN_AT = `query($id: ID!, $p: String, $at: DateTime) { plan(id: $id, atPosition: $p, asOf: $at) { status revision items { consent } resolution { decision } } }`;
     const RISK_AT = `query($id: ID!, $p: String, $at: DateTime) { risk(id: $id, atPosition: $p, asOf: $at) { status consent { status } version } }`;
     const planThen = (await t.ok(PLAN_AT, { id: walked.planId, p: between.position }, users.auditor)).plan;
@@ -228,7 +238,7 @@ describe('Chapter 4 end to end: criteria → register → plan in force → revi
     const plan = (await t.ok(DRAFT, { input: { title: 'Plan B', period: 'FY2026' } }, users.committee)).draftPlan;
     await t.ok(ADD, { input: { planId: plan.id, riskId: risk.id } }, users.committee);
     await t.ok(SUBMIT, { input: { planId: plan.id } }, users.committee);
-    await t.ok(RESOLVE, { input: { planId: plan.id, resolutionNumber: 'BR-9', meetingDate: '2026-05-08', decision: 'APPROVED', minutesReference: 'M-9' } }, users.secretary);
+    await t.ok(RESOLVE, { input: { planId: plan.id, resolutionNumber: 'BR-9', meetingDate: todayInJapan(), decision: 'APPROVED', minutesReference: 'M-9' } }, users.secretary);
     expect(errorOf(await t.gql(DECLINE, { input: { planId: plan.id, riskId: risk.id, reason: ' ' } }, users.riskOwner)).extensions.code).toBe('BAD_USER_INPUT');
     const declined = (await t.ok(DECLINE, { input: { planId: plan.id, riskId: risk.id, reason: 'Residual exposure too high for my budget' } }, users.riskOwner)).declineResidualRisk;
     expect(declined).toMatchObject({ status: 'APPROVED', items: [expect.objectContaining({ consent: 'DECLINED', declineReason: 'Residual exposure too high for my budget' })] });

@@ -44,6 +44,7 @@ import { riskStreamId, TREATED_STATUSES, type RiskState, type RiskStatus, type T
 import type { Clock } from '../../src/shared/application/clock.js';
 import { CommandExecutor, type AggregateTarget, type AttemptReader, type CommandContext, type JointCommand } from '../../src/shared/application/command-executor.js';
 import { withNameReservation } from '../../src/asset-inventory/application/asset-name-reservation.js';
+import { planJoint, type PlanRequest } from '../../src/treatment-plan/application/plan-joint-commands.js';
 import { createUpcasters } from '../../src/shared/application/event-families.js';
 import { ProcessManager } from '../../src/shared/application/process-manager.js';
 import type { DomainActor, DomainEvent } from '../../src/shared/domain/decider.js';
@@ -500,7 +501,8 @@ async function perform(w: World, op: Op, stats: Stats): Promise<boolean> {
 
   const onAsset = (command: AssetCommand) => w.run(withNameReservation(command), command, stats);
   const onRisk = (command: RiskCommand) => w.run({ streamId: riskStreamId(command.riskId), decider: riskDecider }, command, stats);
-  const onPlan = (command: PlanCommand) => w.run({ streamId: planStreamId(command.planId), decider: planDecider }, command, stats);
+  // The plan commands with the risk decisions they imply, appended together (as the GraphQL handler does).
+  const onPlan = (command: PlanRequest) => w.run(planJoint(command), command, stats);
   const onCriteria = (command: CriteriaCommand) => w.run({ streamId: criteriaStreamId(), decider: criteriaDecider }, command, stats);
   const riskAssets = async (r: RiskState) => (await Promise.all(r.assetIds.map((id) => w.asset(id)))).filter((a) => a.exists);
   const riskActor = (r: RiskState) => (x.who % 3 === 0 ? ownerActor(r.ownerId) : x.who % 3 === 1 ? committee : cisos[0]!);
@@ -657,7 +659,7 @@ async function perform(w: World, op: Op, stats: Stats): Promise<boolean> {
       const drafts = s.plans.filter((p) => p.status === 'DRAFT');
       const p = choose(drafts.filter((p) => !p.items.some((i) => i.riskId === r.id)), x.pick2) ?? choose(s.plans, x.pick2);
       if (!p) return false;
-      await onPlan({ type: 'AddRiskToPlan', actor: x.flag ? committee : cisos[0]!, at, planId: p.id, risk: riskSnapshot(r) });
+      await onPlan({ type: 'AddRiskToPlan', actor: x.flag ? committee : cisos[0]!, at, planId: p.id, riskId: r.id });
       return true;
     }
     case 'submitPlan': {
@@ -682,9 +684,9 @@ async function perform(w: World, op: Op, stats: Stats): Promise<boolean> {
       if (!r || !r.planId) return false;
       // The risk's owner answers (rarely someone else: refused).
       const actor = x.byOwner ? ownerActor(r.ownerId) : ownerActor(OWNER_IDS.find((o) => o !== r.ownerId)!);
-      const snapshot = riskSnapshot(r);
-      if (x.accept) await onPlan({ type: 'AcceptResidualRisk', actor, at, planId: r.planId, riskId: r.id, statement: 'I accept the residual risk as planned', risk: snapshot });
-      else await onPlan({ type: 'DeclineResidualRisk', actor, at, planId: r.planId, riskId: r.id, reason: x.flag ? 'Cold storage ratio too low' : 'Budget not approved', risk: snapshot });
+      // Consent is decided on the risk (Art.20); the plan learns it through the reactions.
+      if (x.accept) await onRisk({ type: 'RecordResidualConsent', actor, at, planId: r.planId, riskId: r.id, accepted: true, statement: 'I accept the residual risk as planned' });
+      else await onRisk({ type: 'RecordResidualConsent', actor, at, planId: r.planId, riskId: r.id, accepted: false, reason: x.flag ? 'Cold storage ratio too low' : 'Budget not approved' });
       return true;
     }
     case 'recordReview': {

@@ -63,7 +63,7 @@ export class RiskRegisterProjection implements Projection {
         this.inForce = undefined;
         const criteria = this.criteriaInForce(db);
         const update = db.prepare('UPDATE risks SET needs_reevaluation = ? WHERE id = ?');
-        for (const row of db.prepare("SELECT id, doc FROM risks WHERE status != 'CLOSED'").iterate() as Iterable<{ id: string; doc: string }>) {
+        for (const row of db.prepare("SELECT id, doc FROM risks WHERE status != 'CLOSED'").all() as { id: string; doc: string }[]) {
           update.run(needsReevaluation(JSON.parse(row.doc) as RiskState, criteria) ? 1 : 0, row.id);
         }
         return;

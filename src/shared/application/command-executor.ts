@@ -101,9 +101,10 @@ export class CommandExecutor {
     return fold(decider, events);
   }
 
+  /** The domain form of a recorded event; its log position rides along for states that cite it (a resolution's position). */
   toDomain<E extends DomainEvent>(recorded: RecordedEvent): E {
     const e = this.upcasters.upcast(recorded);
-    return { type: e.type, data: e.data } as unknown as E;
+    return { type: e.type, data: e.data, position: e.position } as unknown as E;
   }
 
   /** A command on one stream. */
@@ -175,7 +176,8 @@ export class CommandExecutor {
         if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position);
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
         await this.projections.waitFor(last);
-        const after = decided[0]!.reduce((s: S, e) => primary.decider.evolve(s, e), primaryState);
+        // Evolved from the events as recorded (with their positions), exactly as a later load would.
+        const after = own.events.reduce((s: S, r) => primary.decider.evolve(s, this.toDomain(r)), primaryState);
         return { state: after, events: own.events, position: own.events.length ? own.position : last, duplicate: false };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;

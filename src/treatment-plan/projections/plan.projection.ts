@@ -25,7 +25,7 @@ export class PlanProjection implements Projection {
     if (!event.streamId.startsWith('plan-')) return;
     const id = event.streamId.slice('plan-'.length);
     const cache = (this.cache ??= this.createCache(db));
-    cache.set(id, planDecider.evolve(cache.get(id) ?? planDecider.initialState, { type: event.type, data: event.data } as PlanEvent));
+    cache.set(id, planDecider.evolve(cache.get(id) ?? planDecider.initialState, { type: event.type, data: event.data, position: event.position } as unknown as PlanEvent));
   }
 
   flush(): void {

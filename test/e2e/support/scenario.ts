@@ -54,3 +54,8 @@ export async function baselineResults(t: TestApp, notMet: number, partial: numbe
   const results = builtIn.requirements.map((r: any, i: number) => ({ requirementId: r.id, status: i < notMet ? 'NOT_MET' : i < notMet + partial ? 'PARTIAL' : 'MET' }));
   return { catalogueId: builtIn.id as string, results, count: builtIn.requirements.length as number };
 }
+
+/** Today in Japan (YYYY-MM-DD): a board meeting is dated neither in the future nor before the plan's submission. */
+export function todayInJapan(): string {
+  return new Date(Date.now() + 9 * 3600_000).toISOString().slice(0, 10);
+}

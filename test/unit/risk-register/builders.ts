@@ -22,6 +22,9 @@ import {
   type IncludeInPlan,
   type ReassignRiskOwner,
   type RecordResidualConsent,
+  type FreezeForBoard,
+  type ReleaseFromBoard,
+  type LeavePlan,
   type RecordReview,
   type RiskCommand,
   type RiskEvent,
@@ -187,13 +190,18 @@ export const awaitConsent = (over: Partial<AwaitResidualConsent> = {}): AwaitRes
   ...over,
 });
 
+export const freezeForBoard = (over: Partial<FreezeForBoard> = {}): FreezeForBoard => ({ type: 'FreezeForBoard', riskId: RISK, planId: PLAN, planRevision: 1, actor: committee, at: T2, ...over });
+export const releaseFromBoard = (over: Partial<ReleaseFromBoard> = {}): ReleaseFromBoard => ({ type: 'ReleaseFromBoard', riskId: RISK, planId: PLAN, reason: 'PLAN_WITHDRAWN', actor: committee, at: T2, ...over });
+export const leavePlan = (over: Partial<LeavePlan> = {}): LeavePlan => ({ type: 'LeavePlan', riskId: RISK, planId: PLAN, reason: 'REMOVED_FROM_PLAN', actor: committee, at: T2, ...over });
+
 export const recordConsent = (accepted: boolean, over: Partial<RecordResidualConsent> = {}): RecordResidualConsent => ({
   type: 'RecordResidualConsent',
   riskId: RISK,
   planId: PLAN,
   accepted,
   ...(accepted ? { statement: 'I accept the residual risk as planned' } : { reason: 'Cold storage ratio is too low for my business line' }),
-  actor: system,
+  // Consent is decided on the risk by its owner (Art. 20).
+  actor: owner,
   at: T2,
   ...over,
 });

@@ -199,8 +199,8 @@ describe('EvaluateRisk (Art. 16)', () => {
       // v1 (acceptance LOW): informal 2 x 2 -> matrix[1][1] = MEDIUM (rank 1) > LOW (0) -> TO_TREAT
       const toTreat = continueHistory(printerAnalysed(['an-p1', 2, 2]), evaluate(printerCmd));
       expect(given(riskDecider, toTreat).state.status).toBe('TO_TREAT');
-      expect(needsReevaluation(given(riskDecider, toTreat).state, 2)).toBe(true);
-      expect(needsReevaluation(given(riskDecider, toTreat).state, 1)).toBe(false);
+      expect(needsReevaluation(given(riskDecider, toTreat).state, criteriaV2)).toBe(true);
+      expect(needsReevaluation(given(riskDecider, toTreat).state, criteriaV1)).toBe(false);
 
       // v2 in force: no analysis under v2 yet
       given(riskDecider, toTreat)
@@ -215,7 +215,7 @@ describe('EvaluateRisk (Art. 16)', () => {
           { type: 'RiskEvaluated', data: { criteriaId: 'crit-2', criteriaNumber: 2, level: 'MEDIUM', decision: 'RETAINED', analysisIds: ['an-p2'] } },
         ]);
       expect(state.status).toBe('RETAINED');
-      expect(needsReevaluation(state, 2)).toBe(false);
+      expect(needsReevaluation(state, criteriaV2)).toBe(false);
     });
 
     it('only analyses under the criteria in force count, even when an older one is higher', () => {
@@ -241,7 +241,7 @@ describe('EvaluateRisk (Art. 16)', () => {
   it('records the criteria of the evaluation so a projection can tell when it is stale', () => {
     const state = given(riskDecider, toTreatEvents()).state;
     expect(state.evaluation).toMatchObject({ criteriaId: criteriaV1.id, criteriaNumber: 1, evaluatedBy: committee.id, evaluatedAt: T2 });
-    expect(needsReevaluation(state, 1)).toBe(false);
-    expect(needsReevaluation(given(riskDecider, analysedEvents()).state, 1)).toBe(true); // ANALYSED
+    expect(needsReevaluation(state, criteriaV1)).toBe(false);
+    expect(needsReevaluation(given(riskDecider, analysedEvents()).state, criteriaV1)).toBe(true); // ANALYSED
   });
 });

@@ -13,7 +13,11 @@ import {
   awaitingConsentEvents,
   continueHistory,
   decideTreatment,
+  freezeForBoard,
+  inPlanEvents,
+  leavePlan,
   printerRetainedEvents,
+  releaseFromBoard,
   reassignOwner,
   recordConsent,
   review,
@@ -29,6 +33,7 @@ const histories = (): RiskEvent[][] => [
   continueHistory(awaitingConsentEvents(), recordConsent(false)),
   continueHistory(toTreatEvents(), decideTreatment({ options: ['AVOID'] })),
   printerRetainedEvents(),
+  continueHistory(inPlanEvents(), freezeForBoard(), releaseFromBoard(), leavePlan()),
 ];
 
 describe('risk events', () => {

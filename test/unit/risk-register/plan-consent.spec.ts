@@ -14,8 +14,11 @@ import {
   decideControls,
   decideTreatment,
   inPlanEvents,
+  freezeForBoard,
   includeInPlan,
+  leavePlan,
   reassignOwner,
+  releaseFromBoard,
   recordConsent,
   review,
   stateOf,
@@ -43,13 +46,13 @@ describe('IncludeInPlan (Art. 19, from the plan process manager)', () => {
   it('refuses a risk already in another plan', () => {
     given(riskDecider, inPlanEvents())
       .when(includeInPlan({ planId: 'plan-other' }))
-      .thenThrows(RuleViolationError, { rule: 'RISK_IN_ANOTHER_PLAN', article: 'Art.19' });
+      .thenThrows(RuleViolationError, { rule: 'RISK_IN_OTHER_PLAN', article: 'Art.19' });
   });
 
   it('refuses a risk whose controls are not decided', () => {
     given(riskDecider, treatmentDecidedEvents())
       .when(includeInPlan())
-      .thenThrows(RuleViolationError, { rule: 'CONTROLS_REQUIRED', article: 'Art.19' });
+      .thenThrows(RuleViolationError, { rule: 'RISK_CONTROLS_NOT_DECIDED', article: 'Art.19(1)' });
   });
 
   it('requires the plan id', () => {
@@ -76,12 +79,13 @@ describe('AwaitResidualConsent (Art. 20)', () => {
             ownerId: owner.id,
             fingerprint: consentFingerprint(before),
             atVersion: before.version,
+            residualLevel: before.treatment!.targetLevel,
             requestedAt: T2,
           },
         },
       ]);
     expect(state.status).toBe('AWAITING_CONSENT');
-    expect(state.consent).toEqual({ planId: PLAN, planRevision: 1, status: 'PENDING', atVersion: before.version, fingerprint: consentFingerprint(before) });
+    expect(state.consent).toEqual({ planId: PLAN, planRevision: 1, status: 'PENDING', atVersion: before.version, fingerprint: consentFingerprint(before), residualLevel: 'LOW' });
   });
 
   it('is already satisfied when pending for that revision', () => {
@@ -114,7 +118,7 @@ describe('RecordResidualConsent (Art. 20)', () => {
   it('the owner accepts: AWAITING_CONSENT -> ACCEPTED', () => {
     const before = stateOf(awaitingConsentEvents());
     const { state } = given(riskDecider, awaitingConsentEvents())
-      .when(recordConsent(true, { consentedBy: owner.id }))
+      .when(recordConsent(true))
       .then([
         {
           type: 'ResidualRiskAcceptedByOwner',
@@ -125,6 +129,9 @@ describe('RecordResidualConsent (Art. 20)', () => {
             ownerId: owner.id,
             fingerprint: consentFingerprint(before),
             atVersion: before.consent!.atVersion,
+            residualLevel: before.treatment!.targetLevel,
+            level: before.level,
+            criteriaNumber: before.evaluation!.criteriaNumber,
             statement: 'I accept the residual risk as planned',
             acceptedAt: T2,
           },
@@ -165,15 +172,18 @@ describe('RecordResidualConsent (Art. 20)', () => {
   });
 
   it('only the owner answers', () => {
-    given(riskDecider, awaitingConsentEvents()).when(recordConsent(true, { consentedBy: otherOwner.id })).thenThrows(ForbiddenError);
+    given(riskDecider, awaitingConsentEvents()).when(recordConsent(true, { actor: otherOwner })).thenThrows(ForbiddenError);
+    given(riskDecider, awaitingConsentEvents()).when(recordConsent(false, { actor: { ...owner, roles: ['RISK_OWNER', 'AUDITOR'] } })).thenThrows(ForbiddenError);
   });
 
   it('after a decline the risk goes round again: treatment, controls, plan, consent', () => {
     const declined = continueHistory(awaitingConsentEvents(), recordConsent(false));
-    const again = continueHistory(declined, decideTreatment({ at: T3 }), decideControls({ at: T3 }), includeInPlan({ at: T3 }), awaitConsent({ at: T3 }));
+    // The declined item stays in its plan until removed (removeRiskFromPlan), then the risk may join a plan again.
+    const again = continueHistory(declined, decideTreatment({ at: T3 }), decideControls({ at: T3 }), leavePlan({ at: T3 }), includeInPlan({ at: T3 }), awaitConsent({ at: T3 }));
     expect(again.slice(declined.length).map((e) => e.type)).toEqual([
       'RiskTreatmentDecided',
       'ControlsDecided',
+      'RiskLeftPlan',
       'RiskIncludedInPlan',
       'RiskAwaitingResidualConsent',
     ]);
@@ -316,4 +326,47 @@ it('the fixtures walk the whole happy path with one event per step', () => {
   ]);
   expect(stateOf(events)).toMatchObject({ status: 'ACCEPTED', version: 8, planId: PLAN });
   expect(stateOf(toTreatEvents()).status).toBe('TO_TREAT');
+});
+
+describe('a plan submitted to the board freezes its risks (Art. 19)', () => {
+  it('FreezeForBoard marks the risk; analysis, evaluation, treatment, controls and owner changes are refused', () => {
+    const frozen = continueHistory(inPlanEvents(), freezeForBoard());
+    expect(frozen[frozen.length - 1]).toMatchObject({ type: 'RiskSubmittedToBoard', data: { planId: PLAN, planRevision: 1 } });
+    for (const command of [decideControls({ at: T3 }), decideTreatment({ at: T3 }), reassignOwner(otherOwner.id), analyseInformal('an-z', 1, 1, { at: T3 })]) {
+      given(riskDecider, frozen).when(command).thenThrows(RuleViolationError, { rule: 'RISK_IN_SUBMITTED_PLAN', article: 'Art.19' });
+    }
+    given(riskDecider, frozen).when(freezeForBoard()).thenNothing();
+  });
+
+  it('only a risk of that plan is frozen', () => {
+    given(riskDecider, controlsDecidedEvents()).when(freezeForBoard()).thenThrows(RuleViolationError, { rule: 'RISK_NOT_IN_PLAN' });
+  });
+
+  it('ReleaseFromBoard (withdrawn or rejected) lets the content change again; the consent request (approval) does too', () => {
+    const released = continueHistory(inPlanEvents(), freezeForBoard(), releaseFromBoard());
+    expect(stateOf(released).submittedInPlan).toBeUndefined();
+    given(riskDecider, released).when(releaseFromBoard()).thenNothing();
+    given(riskDecider, released).when(decideControls({ at: T3, controls: [control({ title: 'Another control' })] })).thenMatches([{ type: 'ControlsDecided' }]);
+    const approved = continueHistory(inPlanEvents(), freezeForBoard(), awaitConsent());
+    expect(stateOf(approved)).toMatchObject({ status: 'AWAITING_CONSENT' });
+    expect(stateOf(approved).submittedInPlan).toBeUndefined();
+  });
+
+  it('LeavePlan frees the risk for another plan (back to CONTROLS_DECIDED); leaving a plan it is not in changes nothing', () => {
+    const left = continueHistory(inPlanEvents(), leavePlan());
+    expect(stateOf(left)).toMatchObject({ status: 'CONTROLS_DECIDED' });
+    expect(stateOf(left).planId).toBeUndefined();
+    given(riskDecider, left).when(leavePlan()).thenNothing();
+    given(riskDecider, left).when(includeInPlan({ planId: 'plan-other' })).thenMatches([{ type: 'RiskIncludedInPlan', data: { planId: 'plan-other' } }]);
+    // An accepted risk whose plan closes keeps its status.
+    expect(stateOf(continueHistory(acceptedEvents(), leavePlan({ reason: 'PLAN_CLOSED' }))).status).toBe('ACCEPTED');
+  });
+
+  it('the owner may withdraw a given consent by declining it', () => {
+    given(riskDecider, acceptedEvents()).when(recordConsent(false)).thenMatches([{ type: 'ResidualRiskDeclinedByOwner' }]);
+  });
+
+  it('a review finding names the plan whose item it reopens', () => {
+    given(riskDecider, acceptedEvents()).when(review('rv-9', 3, 3)).thenMatches([{ type: 'RiskReviewed' }, { type: 'RiskReassessmentOpened', data: { planId: PLAN } }]);
+  });
 });

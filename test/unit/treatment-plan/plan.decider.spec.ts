@@ -9,9 +9,12 @@ import {
   planEventSchemaVersions,
   planStreamId,
   upcastPlanEvent,
-  type AcceptResidualRisk,
+  type ClosePlan,
+  type LearnResidualConsent,
+  type MarkItemReopened,
+  type RemoveRiskFromPlan,
+  type WithdrawPlan,
   type AddRiskToPlan,
-  type DeclineResidualRisk,
   type DraftPlan,
   type MarkConsentStale,
   type PlanCommand,
@@ -99,6 +102,7 @@ const add = (risk: RiskSnapshot, over: Partial<AddRiskToPlan> = {}): AddRiskToPl
 const submit = (over: Partial<SubmitPlan> = {}): SubmitPlan => ({
   type: 'SubmitPlan',
   planId: PLAN,
+  risks: [{ ...r1, targetLevel: 'LOW' }, { ...r2, targetLevel: 'LOW' }],
   actor: committee,
   at: T_SUBMIT,
   ...over,
@@ -116,26 +120,27 @@ const resolve = (over: Partial<RecordBoardResolution> = {}): RecordBoardResoluti
   ...over,
 });
 const ownerOf = (risk: RiskSnapshot): DomainActor => (risk.ownerId === owner1.id ? owner1 : owner2);
-const accept = (risk: RiskSnapshot, over: Partial<AcceptResidualRisk> = {}): AcceptResidualRisk => ({
-  type: 'AcceptResidualRisk',
+/** The plan learns an owner's answer, decided on the risk (issued by the process manager). */
+const learn = (risk: RiskSnapshot, accepted: boolean, over: Partial<LearnResidualConsent> = {}): LearnResidualConsent => ({
+  type: 'LearnResidualConsent',
   planId: PLAN,
   riskId: risk.id,
-  statement: `I accept the residual risk of ${risk.title}`,
-  risk,
-  actor: ownerOf(risk),
+  accepted,
+  ownerId: ownerOf(risk).id,
+  planRevision: 1,
+  riskVersion: risk.version,
+  riskStateHash: accepted ? risk.stateHash : '',
+  riskLevel: accepted ? (risk.level ?? null) : null,
+  residualLevel: accepted ? 'LOW' : null,
+  criteriaNumber: accepted ? (risk.criteriaNumber ?? null) : null,
+  statement: accepted ? `I accept the residual risk of ${risk.title}` : '',
+  reason: accepted ? '' : 'The target level is not credible before the new HSM is installed',
+  actor: processManager,
   at: T_CONSENT,
   ...over,
 });
-const decline = (risk: RiskSnapshot, over: Partial<DeclineResidualRisk> = {}): DeclineResidualRisk => ({
-  type: 'DeclineResidualRisk',
-  planId: PLAN,
-  riskId: risk.id,
-  reason: 'The target level is not credible before the new HSM is installed',
-  risk,
-  actor: ownerOf(risk),
-  at: T_CONSENT,
-  ...over,
-});
+const accept = (risk: RiskSnapshot, over: Partial<LearnResidualConsent> = {}) => learn(risk, true, over);
+const decline = (risk: RiskSnapshot, over: Partial<LearnResidualConsent> = {}) => learn(risk, false, over);
 const markStale = (riskId: string, riskVersion: number, over: Partial<MarkConsentStale> = {}): MarkConsentStale => ({
   type: 'MarkConsentStale',
   planId: PLAN,
@@ -182,6 +187,10 @@ describe('plan stream and event catalogue', () => {
       ...play(draft(), add(r1), submit(), resolve({ decision: 'REJECTED' })),
       ...decide(decline(awaiting(r1, { status: 'ACCEPTED' })), stateOf(inForce)),
       ...decide(markStale(r1.id, 20), stateOf(inForce)),
+      ...decide({ type: 'WithdrawPlan', planId: PLAN, reason: 'Figures to be updated', actor: committee, at: T_LATER }, stateOf(submitted)),
+      ...decide({ type: 'ClosePlan', planId: PLAN, reason: 'Period ended', actor: committee, at: T_LATER }, stateOf(inForce)),
+      ...decide({ type: 'RemoveRiskFromPlan', planId: PLAN, riskId: r1.id, reason: 'Out of scope', actor: committee, at: T_LATER }, stateOf(withItems)),
+      ...decide({ type: 'MarkItemReopened', planId: PLAN, riskId: r1.id, riskVersion: 30, reviewId: 'rv-1', actor: processManager, at: T_LATER }, stateOf(inForce)),
     ];
     for (const e of everyPath) expect(planEventSchemaVersions).toHaveProperty(e.type, 1);
     expect(new Set(everyPath.map((e) => e.type)).size).toBe(Object.keys(planEventSchemaVersions).length);
@@ -338,14 +347,12 @@ describe('AddRiskToPlan (Art.19(1): the plan compiles the decided controls)', ()
     given(planDecider, drafted).when(add(r1, { actor: who })).thenThrows(ForbiddenError);
   });
 
-  it.each(['IDENTIFIED', 'ANALYSED', 'RETAINED', 'TO_TREAT', 'TREATMENT_DECIDED', 'IN_PLAN', 'AWAITING_CONSENT', 'ACCEPTED', 'CLOSED'])(
-    'a %s risk cannot be added',
-    (status) => {
-      given(planDecider, drafted)
-        .when(add({ ...r1, status }))
-        .thenThrows(RuleViolationError, { rule: 'RISK_CONTROLS_NOT_DECIDED', article: 'Art.19(1)' });
-    },
-  );
+  it('leaves to the risk whether it may join (its controls decided, no other open plan): the two are appended together', () => {
+    // The plan records the item; the risk's IncludeInPlan, decided in the same atomic append, refuses
+    // RISK_CONTROLS_NOT_DECIDED / RISK_IN_OTHER_PLAN (test/unit/risk-register/plan-consent.spec.ts).
+    given(planDecider, drafted).when(add({ ...r1, status: 'IN_PLAN' })).thenMatches([{ type: 'PlanRiskAdded' }]);
+    given(planDecider, drafted).when(add({ ...r1, version: -1 })).thenThrows(NotFoundError, { entity: 'Risk' });
+  });
 
   it('a risk already in the plan is not added twice', () => {
     given(planDecider, withItems).when(add(r1)).thenNothing();
@@ -373,7 +380,7 @@ describe('AddRiskToPlan (Art.19(1): the plan compiles the decided controls)', ()
 describe('SubmitPlan', () => {
   it('submits and freezes the plan', () => {
     const { state } = given(planDecider, withItems).when(submit()).then([
-      { type: 'PlanSubmitted', data: { revision: 1, riskIds: ['r-1', 'r-2'], submittedBy: committee.id, submittedAt: T_SUBMIT } },
+      { type: 'PlanSubmitted', data: { revision: 1, riskIds: ['r-1', 'r-2'], residualLevels: { 'r-1': 'LOW', 'r-2': 'LOW' }, submittedBy: committee.id, submittedAt: T_SUBMIT } },
     ]);
     expect(state).toMatchObject({ status: 'SUBMITTED', submittedBy: committee.id, submittedAt: T_SUBMIT });
     expect(state.revisions).toEqual([
@@ -648,233 +655,92 @@ describe('RecordBoardResolution (Art.19(2): decided by board resolution)', () =>
   });
 });
 
-describe('AcceptResidualRisk (Art.20: each owner consents)', () => {
-  it('pins the consent to the risk state, the plan version and revision, and the criteria', () => {
-    const state = stateOf(approved);
-    const { state: after } = given(planDecider, approved).when(accept(r1Awaiting)).then([
-      {
-        type: 'ResidualRiskAccepted',
-        data: {
-          riskId: 'r-1',
-          ownerId: owner1.id,
-          statement: 'I accept the residual risk of Hot wallet key theft',
-          riskVersion: 9,
-          riskStateHash: 'sha256:r1-a',
-          riskLevel: 'LOW',
-          planVersion: state.version,
-          planRevision: 1,
-          criteriaNumber: 2,
-          acceptedAt: T_CONSENT,
-        },
-      },
+describe('LearnResidualConsent (Art.20: the plan learns the answer the risk decided)', () => {
+  it('records an acceptance pinned to the risk state, with the residual level; the last one puts the plan in force', () => {
+    const { state: after } = given(planDecider, approved).when(accept(r1Awaiting)).thenMatches([
+      { type: 'ResidualRiskAccepted', data: { riskId: 'r-1', ownerId: owner1.id, riskVersion: r1Awaiting.version, riskStateHash: r1.stateHash, residualLevel: 'LOW', planRevision: 1 } },
     ]);
-    expect(after.items[0]).toMatchObject({
-      riskId: 'r-1',
-      consent: 'ACCEPTED',
-      consentRecord: {
-        ownerId: owner1.id,
-        riskVersion: 9,
-        riskStateHash: 'sha256:r1-a',
-        planVersion: state.version,
-        planRevision: 1,
-        criteriaNumber: 2,
-        acceptedAt: T_CONSENT,
-      },
-    });
     expect(after.status).toBe('APPROVED');
-    expect(isPlanInForce(after)).toBe(false);
-    expect(pendingConsents(after).map((i) => i.riskId)).toEqual(['r-2']);
-  });
-
-  it('the last consent puts the plan in force', () => {
-    const { state } = given(planDecider, oneAccepted).when(accept(r2Awaiting)).then([
-      {
-        type: 'ResidualRiskAccepted',
-        data: {
-          riskId: 'r-2',
-          ownerId: owner2.id,
-          statement: 'I accept the residual risk of Withdrawal monitoring gap',
-          riskVersion: 6,
-          riskStateHash: 'sha256:r2-a',
-          riskLevel: 'MEDIUM',
-          planVersion: stateOf(oneAccepted).version,
-          planRevision: 1,
-          criteriaNumber: 2,
-          acceptedAt: T_CONSENT,
-        },
-      },
-      {
-        type: 'PlanCameIntoForce',
-        data: {
-          revision: 1,
-          consents: [
-            { riskId: 'r-1', ownerId: owner1.id, riskVersion: 9, riskStateHash: 'sha256:r1-a' },
-            { riskId: 'r-2', ownerId: owner2.id, riskVersion: 6, riskStateHash: 'sha256:r2-a' },
-          ],
-          cameIntoForceAt: T_CONSENT,
-        },
-      },
-    ]);
+    expect(after.items.find((i) => i.riskId === 'r-1')).toMatchObject({ consent: 'ACCEPTED', consentRecord: { residualLevel: 'LOW' } });
+    const { state } = given(planDecider, oneAccepted).when(accept(r2Awaiting)).thenMatches([{ type: 'ResidualRiskAccepted' }, { type: 'PlanCameIntoForce', data: { revision: 1 } }]);
     expect(state.status).toBe('IN_FORCE');
-    expect(state.inForceSince).toBe(T_CONSENT);
-    expect(isPlanInForce(state)).toBe(true);
-    expect(pendingConsents(state)).toEqual([]);
   });
 
-  it('a one-risk plan comes into force with its single consent', () => {
-    const events = play(draft(), add(r1), submit(), resolve());
-    given(planDecider, events).when(accept(r1Awaiting)).thenMatches([{ type: 'ResidualRiskAccepted' }, { type: 'PlanCameIntoForce' }]);
+  it('is already satisfied for the same answer on the same risk version', () => {
+    given(planDecider, oneAccepted).when(accept(r1Awaiting)).thenNothing();
+    given(planDecider, [...approved, ...decide(decline(r1Awaiting), stateOf(approved))]).when(decline(r1Awaiting)).thenNothing();
   });
 
-  it('criteriaNumber and level are null when the snapshot has none', () => {
-    const { criteriaNumber: _c, level: _l, ...bare } = r1Awaiting;
-    given(planDecider, approved).when(accept(bare)).thenMatches([
-      { type: 'ResidualRiskAccepted', data: { criteriaNumber: null, riskLevel: null } },
-    ]);
-  });
-
-  it('only the risk owner may consent, whatever their roles', () => {
-    for (const who of [committee, ciso, secretary, owner2, admin]) {
-      given(planDecider, approved).when(accept(r1Awaiting, { actor: who })).thenThrows(ForbiddenError);
-    }
-    // the owner needs no particular role
-    const ownerWithOtherRole = actor(owner1.id, 'COMMITTEE_MEMBER');
-    given(planDecider, approved)
-      .when(accept(r1Awaiting, { actor: ownerWithOtherRole }))
-      .thenMatches([{ type: 'ResidualRiskAccepted', data: { ownerId: owner1.id } }]);
-  });
-
-  it('an auditor cannot consent (even to a risk they were made owner of)', () => {
-    given(planDecider, approved).when(accept(r1Awaiting, { actor: auditor })).thenThrows(ForbiddenError);
-    given(planDecider, approved)
-      .when(accept(r1Awaiting, { actor: actor(owner1.id, 'RISK_OWNER', 'AUDITOR') }))
-      .thenThrows(ForbiddenError);
-  });
-
-  it('consent follows the board approval', () => {
-    given(planDecider, submitted)
-      .when(accept(r1Awaiting))
-      .thenThrows(RuleViolationError, { rule: 'PLAN_NOT_APPROVED', article: 'Art.20' });
-    given(planDecider, rejected).when(accept(r1Awaiting)).thenThrows(RuleViolationError, { rule: 'PLAN_NOT_APPROVED' });
-  });
-
-  it('the risk must be an item of the plan', () => {
-    given(planDecider, approved).when(accept(awaiting(r3))).thenThrows(NotFoundError, { entity: 'PlanItem', id: 'r-3' });
-  });
-
-  it('the plan must exist', () => {
-    given(planDecider, []).when(accept(r1Awaiting)).thenThrows(NotFoundError, { entity: 'Plan', id: PLAN });
-  });
-
-  it.each(['CONTROLS_DECIDED', 'IN_PLAN', 'IDENTIFIED', 'CLOSED'])('a %s risk is not awaiting consent', (status) => {
-    given(planDecider, approved)
-      .when(accept(awaiting(r1, { status })))
-      .thenThrows(RuleViolationError, { rule: 'RISK_NOT_AWAITING_CONSENT', article: 'Art.20' });
-  });
-
-  it('consenting again to the same risk version and state is already satisfied', () => {
-    given(planDecider, oneAccepted).when(accept(r1Awaiting, { at: T_LATER })).thenNothing();
-    given(planDecider, inForce).when(accept(r1Awaiting)).thenNothing();
-  });
-
-  it('a retry after the risk side moved the risk to ACCEPTED (same state hash) is already satisfied', () => {
-    given(planDecider, inForce).when(accept(awaiting(r1, { version: 10, status: 'ACCEPTED' }))).thenNothing();
-  });
-
-  it('an accepted consent on a risk that changed since is not taken as a retry', () => {
-    // changed and awaiting consent again (before the process manager marked the consent stale): consent is re-pinned
-    const changed = awaiting(r1, { version: 12, stateHash: 'sha256:r1-b' });
+  it('a decline after consent takes the plan out of force', () => {
     const { state } = given(planDecider, inForce)
-      .when(accept(changed, { at: T_LATER }))
-      .thenMatches([{ type: 'ResidualRiskAccepted', data: { riskVersion: 12, riskStateHash: 'sha256:r1-b', planVersion: stateOf(inForce).version } }]);
-    expect(state.status).toBe('IN_FORCE');
-    expect(state.items[0]!.consentRecord).toMatchObject({ riskVersion: 12, riskStateHash: 'sha256:r1-b' });
-    // changed and no longer awaiting consent: refused
-    given(planDecider, inForce)
-      .when(accept(awaiting(r1, { version: 12, stateHash: 'sha256:r1-b', status: 'ACCEPTED' })))
-      .thenThrows(RuleViolationError, { rule: 'RISK_NOT_AWAITING_CONSENT' });
+      .when(decline(r1Awaiting, { riskVersion: r1Awaiting.version + 1, at: T_LATER }))
+      .thenMatches([{ type: 'ResidualRiskDeclined', data: { riskId: 'r-1' } }, { type: 'PlanLeftForce', data: { cause: 'CONSENT_DECLINED' } }]);
+    expect(state).toMatchObject({ status: 'APPROVED' });
+    expect(state.items.find((i) => i.riskId === 'r-1')?.consent).toBe('DECLINED');
   });
 
-  it('a statement is required, and riskId must be the risk of the snapshot', () => {
-    const error = given(planDecider, approved).when(accept(r1Awaiting, { statement: ' ', riskId: 'r-2' })).thenThrows(BadInputError);
-    expect(Object.keys(error.fields).sort()).toEqual(['riskId', 'statement']);
+  it('never refuses a fact: an answer for another revision, an unknown item, a draft or a closed plan is ignored', () => {
+    given(planDecider, approved).when(accept(r1Awaiting, { planRevision: 2 })).thenNothing();
+    given(planDecider, approved).when(accept(awaiting(r3))).thenNothing();
+    given(planDecider, withItems).when(accept(r1Awaiting)).thenNothing();
+    given(planDecider, []).when(accept(r1Awaiting)).thenNothing();
+    const closed = [...inForce, ...decide({ type: 'ClosePlan', planId: PLAN, reason: 'Period ended', actor: committee, at: T_LATER }, stateOf(inForce))];
+    given(planDecider, closed).when(decline(r1Awaiting, { riskVersion: 99 })).thenNothing();
   });
 });
 
-describe('DeclineResidualRisk (Art.20: refusal with a reason)', () => {
-  it('records the refusal; the plan cannot come into force', () => {
-    const { state } = given(planDecider, approved).when(decline(r1Awaiting)).then([
-      {
-        type: 'ResidualRiskDeclined',
-        data: {
-          riskId: 'r-1',
-          ownerId: owner1.id,
-          reason: 'The target level is not credible before the new HSM is installed',
-          riskVersion: 9,
-          riskStateHash: 'sha256:r1-a',
-          planVersion: stateOf(approved).version,
-          planRevision: 1,
-          declinedAt: T_CONSENT,
-        },
-      },
-    ]);
-    expect(state.items[0]).toMatchObject({
-      consent: 'DECLINED',
-      declineReason: 'The target level is not credible before the new HSM is installed',
-      declinedAt: T_CONSENT,
-    });
-    // the other owner's consent does not put the plan in force
-    const after = given(planDecider, [...approved, ...decide(decline(r1Awaiting), stateOf(approved))])
-      .when(accept(r2Awaiting))
-      .thenMatches([{ type: 'ResidualRiskAccepted' }]);
-    expect(after.state.status).toBe('APPROVED');
-    expect(pendingConsents(after.state).map((i) => [i.riskId, i.consent])).toEqual([['r-1', 'DECLINED']]);
+describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contract, consistency rules)', () => {
+  const withdraw = (over: Partial<WithdrawPlan> = {}): WithdrawPlan => ({ type: 'WithdrawPlan', planId: PLAN, reason: 'Figures to be updated', actor: committee, at: T_LATER, ...over });
+  const close = (over: Partial<ClosePlan> = {}): ClosePlan => ({ type: 'ClosePlan', planId: PLAN, reason: 'Period ended', actor: committee, at: T_LATER, ...over });
+  const remove = (riskId: string, over: Partial<RemoveRiskFromPlan> = {}): RemoveRiskFromPlan => ({ type: 'RemoveRiskFromPlan', planId: PLAN, riskId, reason: 'Handled elsewhere', actor: committee, at: T_LATER, ...over });
+  const reopen = (riskId: string, over: Partial<MarkItemReopened> = {}): MarkItemReopened => ({ type: 'MarkItemReopened', planId: PLAN, riskId, riskVersion: 30, reviewId: 'rv-1', actor: processManager, at: T_LATER, ...over });
+
+  it('a submitted plan is withdrawn to DRAFT as revision + 1; only a submitted one', () => {
+    const { state } = given(planDecider, submitted).when(withdraw()).thenMatches([{ type: 'PlanWithdrawn', data: { revision: 2, previousRevision: 1 } }]);
+    expect(state).toMatchObject({ status: 'DRAFT', revision: 2 });
+    expect(state.revisions.map((r) => r.outcome)).toEqual(['WITHDRAWN', 'OPEN']);
+    given(planDecider, withItems).when(withdraw()).thenThrows(RuleViolationError, { rule: 'PLAN_NOT_SUBMITTED' });
+    given(planDecider, submitted).when(withdraw({ actor: owner1 })).thenThrows(ForbiddenError);
+    given(planDecider, submitted).when(withdraw({ reason: ' ' })).thenRejectsFields('reason');
   });
 
-  it('withdrawing a consent takes an in-force plan out of force', () => {
-    const { state } = given(planDecider, inForce)
-      .when(decline(awaiting(r1, { version: 10, status: 'ACCEPTED' }), { reason: 'New incident at another exchange', at: T_LATER }))
-      .thenMatches([
-        { type: 'ResidualRiskDeclined', data: { riskId: 'r-1', reason: 'New incident at another exchange', riskVersion: 10 } },
-        { type: 'PlanLeftForce', data: { riskId: 'r-1', cause: 'CONSENT_DECLINED', reason: 'New incident at another exchange', leftAt: T_LATER } },
-      ]);
-    expect(state.status).toBe('APPROVED');
-    expect(isPlanInForce(state)).toBe(false);
-    expect(state.inForceSince).toBeUndefined();
-    expect(state.leftForceAt).toBe(T_LATER);
+  it('an approved or in-force plan is closed; a draft is not; closing twice is satisfied', () => {
+    expect(given(planDecider, inForce).when(close()).thenMatches([{ type: 'PlanClosed' }]).state.status).toBe('CLOSED');
+    given(planDecider, approved).when(close()).thenMatches([{ type: 'PlanClosed' }]);
+    given(planDecider, withItems).when(close()).thenThrows(RuleViolationError, { rule: 'PLAN_NOT_CLOSABLE' });
+    given(planDecider, [...inForce, ...decide(close(), stateOf(inForce))]).when(close()).thenNothing();
   });
 
-  it('the owner may consent after declining', () => {
-    const declined = [...approved, ...decide(decline(r1Awaiting), stateOf(approved))];
-    const both = [...declined, ...decide(accept(r2Awaiting), stateOf(declined))];
-    const { state } = given(planDecider, both)
-      .when(accept(r1Awaiting, { at: T_LATER }))
-      .thenMatches([{ type: 'ResidualRiskAccepted', data: { riskId: 'r-1' } }, { type: 'PlanCameIntoForce' }]);
-    expect(state.items[0]!.declineReason).toBeUndefined();
+  it('removes an item in DRAFT, or a DECLINED / REOPENED one; the remaining all ACCEPTED puts the plan in force', () => {
+    expect(given(planDecider, withItems).when(remove('r-1')).thenMatches([{ type: 'PlanRiskRemoved' }]).state.items.map((i) => i.riskId)).toEqual(['r-2']);
+    given(planDecider, approved).when(remove('r-1')).thenThrows(RuleViolationError, { rule: 'ITEM_NOT_REMOVABLE' });
+    const declined = [...oneAccepted, ...decide(decline(r2Awaiting), stateOf(oneAccepted))];
+    const { state } = given(planDecider, declined).when(remove('r-2')).thenMatches([{ type: 'PlanRiskRemoved', data: { consent: 'DECLINED' } }, { type: 'PlanCameIntoForce' }]);
     expect(state.status).toBe('IN_FORCE');
+    given(planDecider, [...declined, ...decide(remove('r-2'), stateOf(declined))]).when(remove('r-2')).thenNothing();
   });
 
-  it('declining again with the same reason is already satisfied', () => {
-    const declined = [...approved, ...decide(decline(r1Awaiting), stateOf(approved))];
-    given(planDecider, declined).when(decline(r1Awaiting, { at: T_LATER })).thenNothing();
+  it('a review finding reopens an item: the plan leaves force, the item may be removed', () => {
+    const { state } = given(planDecider, inForce).when(reopen('r-1')).thenMatches([{ type: 'PlanItemReopened' }, { type: 'PlanLeftForce', data: { cause: 'ITEM_REOPENED' } }]);
+    expect(state.items.find((i) => i.riskId === 'r-1')?.consent).toBe('REOPENED');
+    const reopened = [...inForce, ...decide(reopen('r-1'), stateOf(inForce))];
+    given(planDecider, reopened).when(reopen('r-1')).thenNothing();
+    given(planDecider, reopened).when(remove('r-1')).thenMatches([{ type: 'PlanRiskRemoved' }, { type: 'PlanCameIntoForce' }]);
   });
 
-  it('only the risk owner may decline; an auditor never', () => {
-    for (const who of [committee, ciso, secretary, owner2, auditor, actor(owner1.id, 'AUDITOR')]) {
-      given(planDecider, approved).when(decline(r1Awaiting, { actor: who })).thenThrows(ForbiddenError);
-    }
+  it('the residual level of each item is fixed at submission', () => {
+    expect(stateOf(submitted).items.map((i) => i.residualLevel)).toEqual(['LOW', 'LOW']);
   });
 
-  it('a reason is required', () => {
-    given(planDecider, approved).when(decline(r1Awaiting, { reason: '' })).thenRejectsFields('reason');
+  it('a meeting dated before the submission day is refused, naming meetingDate', () => {
+    given(planDecider, submitted).when(resolve({ meetingDate: '2026-04-01' })).thenRejectsFields('meetingDate');
+    given(planDecider, submitted).when(resolve({ meetingDate: '2026-04-02' })).thenMatches([{ type: 'BoardResolutionRecorded' }, { type: 'PlanApproved' }]);
   });
 
-  it('only after the board approved the plan, on an item, for a risk awaiting consent', () => {
-    given(planDecider, submitted).when(decline(r1Awaiting)).thenThrows(RuleViolationError, { rule: 'PLAN_NOT_APPROVED' });
-    given(planDecider, approved).when(decline(awaiting(r3))).thenThrows(NotFoundError, { entity: 'PlanItem', id: 'r-3' });
-    given(planDecider, approved)
-      .when(decline(awaiting(r1, { status: 'IN_PLAN' })))
-      .thenThrows(RuleViolationError, { rule: 'RISK_NOT_AWAITING_CONSENT' });
+  it('a resolution folded from the log carries its position', () => {
+    const events = approved.map((e, i) => ({ ...e, position: `p${i}` }));
+    const state = events.reduce((st, e) => evolve(st, e as PlanEvent), initialPlanState);
+    expect(state.resolution?.position).toBe(`p${approved.findIndex((e) => e.type === 'BoardResolutionRecorded')}`);
   });
 });
 
@@ -923,6 +789,7 @@ describe('MarkConsentStale (a material change of the risk after consent)', () =>
           riskVersion: 13,
           riskStateHash: 'sha256:r1-b',
           riskLevel: 'HIGH',
+          residualLevel: 'LOW',
           planVersion: stateOf(stale).version,
           planRevision: 1,
           criteriaNumber: 3,
@@ -944,13 +811,6 @@ describe('MarkConsentStale (a material change of the risk after consent)', () =>
     expect(state.items[0]).toMatchObject({ consent: 'ACCEPTED', consentRecord: { riskVersion: 13 } });
     expect(state.items[0]!.staleReason).toBeUndefined();
     expect(isPlanInForce(state)).toBe(true);
-  });
-
-  it('the stale owner cannot renew consent before the risk is awaiting consent again', () => {
-    const stale = [...inForce, ...decide(markStale('r-1', 12), stateOf(inForce))];
-    given(planDecider, stale)
-      .when(accept(awaiting(r1, { version: 12, stateHash: 'sha256:r1-b', status: 'ANALYSED' })))
-      .thenThrows(RuleViolationError, { rule: 'RISK_NOT_AWAITING_CONSENT' });
   });
 
   it('a consent that is PENDING, already STALE or DECLINED: nothing to do', () => {

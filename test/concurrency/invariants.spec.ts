@@ -1,0 +1,385 @@
+/**
+ * Concurrency harness for the contract's "Consistency rules" (shared/api-contract.md, second
+ * round): the real application (TestApp: SQLite file, projections, process manager, HTTP), and
+ * fast-check properties that fire random interleavings of real GraphQL mutations, up to 16 in
+ * flight at once (fc.scheduler picks the launch order, each call adds its own random small
+ * delay), then wait until the log stops growing and read the state back over GraphQL.
+ *
+ * Invariants (asserted, never timings):
+ *  1. plan IN_FORCE ⇒ every remaining item ACCEPTED; in an approved plan item ACCEPTED ⇔ risk
+ *     ACCEPTED under that plan;
+ *  2. a risk is an item of at most one plan that is not CLOSED; of two racing addRiskToPlan
+ *     exactly one succeeds, the others are RULE_VIOLATION / RISK_IN_OTHER_PLAN;
+ *  3. asset names unique per department after NFKC + trim, also when registrations race
+ *     (RULE_VIOLATION / ASSET_NAME_TAKEN);
+ *  4. a command without expectedVersion never answers CONCURRENCY_CONFLICT (16 identifyThreat);
+ *  5. concurrent accept / decline / material change leave plan and risk agreeing (invariant 1);
+ *  6. a refused command appends nothing (every mutation carries a unique commandId, the log's
+ *     metadata.commandId is checked), in every burst of this file;
+ *  7. a token carrying AUDITOR changes nothing, whatever other roles it carries.
+ *
+ * fast-check stops at the first counterexample (endOnFailure) to keep the file under 90 s.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { randomUUID } from 'node:crypto';
+import { TestApp, users, type TestUser } from '../e2e/support/test-app.js';
+import { proposeAndApproveCriteria, criteriaInput } from '../e2e/support/scenario.js';
+import {
+  Burst,
+  PLAN_SEL,
+  RISK_SEL,
+  addRisk,
+  codeOf,
+  consentViolations,
+  controlsB,
+  describeOutcome,
+  draftPlan,
+  eventsAfter,
+  eventsOfRefusedCommands,
+  fireConcurrently,
+  logHead,
+  nameKey,
+  quiesce,
+  riskInSeveralOpenPlans,
+  riskWithControls,
+  ruleOf,
+  sharedAsset,
+  submitAndApprove,
+  succeeded,
+  tokenFor,
+  type Outcome,
+  type SharedAsset,
+} from './support.js';
+
+const TIMEOUT = 120_000;
+const RUNS = Number(process.env.CONCURRENCY_RUNS ?? 5);
+const params = (numRuns = RUNS): fc.Parameters<unknown> => ({ numRuns, endOnFailure: true });
+const delayArb = fc.integer({ min: 0, max: 6 });
+
+/** Asset names that NFKC + trim make equal: half-width katakana, NFD dakuten, spaces, full-width latin. */
+const LOOK_ALIKES: string[][] = [
+  ['データ基盤', 'ﾃﾞｰﾀ基盤', ' データ基盤 ', 'データ基盤\u3000', 'テ\u3099ータ基盤'],
+  ['ベース', 'ヘ\u3099ース', ' ベース', 'ﾍﾞｰｽ'],
+  ['Account DB', 'Ａｃｃｏｕｎｔ ＤＢ', ' Account DB ', 'Ａccount DB'],
+  ['Wallet-1', 'Ｗａｌｌｅｔ－１', 'Wallet-1 ', '\tWallet-1'],
+];
+
+describe('Consistency under concurrency (real app, real HTTP, random interleavings)', () => {
+  let t: TestApp;
+  let asset: SharedAsset;
+  let run = 0;
+  const next = () => `${++run}-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await proposeAndApproveCriteria(t);
+    asset = await sharedAsset(t, 'Hot wallet (harness)');
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /** Invariant 6 after any burst: nothing in the log carries the commandId of a refused request. */
+  async function expectRefusedAppendedNothing(burst: Burst, since: string | null): Promise<void> {
+    expect(await eventsOfRefusedCommands(t, burst, since)).toEqual([]);
+  }
+
+  /**
+   * Launch timing of a burst: all at once, one kind leading the other by a few milliseconds
+   * (both orders), or random jitter. Which of these exposes a race depends on the implementation.
+   */
+  const timingArb = fc.constantFrom('together', 'declinesFirst', 'acceptsFirst', 'jitter');
+  const delayFor = (timing: string, kind: 'accept' | 'decline' | 'other', jitter: number): number => {
+    switch (timing) {
+      case 'together':
+        return 0;
+      case 'declinesFirst':
+        return kind === 'decline' ? jitter % 2 : 2 + (jitter % 5);
+      case 'acceptsFirst':
+        return kind === 'accept' ? jitter % 2 : 2 + (jitter % 5);
+      default:
+        return jitter;
+    }
+  };
+
+  it('1+5. concurrent accept / decline (16 calls) and a material change leave plan and risk agreeing', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ kind: fc.constantFrom('accept' as const, 'decline' as const), jitter: delayArb }), { minLength: 16, maxLength: 16 }),
+        timingArb,
+        fc.option(delayArb, { nil: undefined }),
+        fc.scheduler(),
+        async (consents, timing, revisionDelay, s) => {
+          const id = next();
+          const riskId = await riskWithControls(t, asset, `Consent race ${id}`);
+          const planId = await draftPlan(t, `Consent race plan ${id}`);
+          await addRisk(t, planId, riskId);
+          await submitAndApprove(t, planId, [riskId], `BR-${id}`);
+          const since = await logHead(t);
+          const burst = new Burst(t);
+          const calls = consents.map((c, i) => ({
+            label: `${c.kind}#${i}`,
+            delayMs: delayFor(timing, c.kind, c.jitter),
+            run: () =>
+              c.kind === 'accept'
+                ? burst.mutate(`accept#${i}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', PLAN_SEL, { planId, riskId, statement: `I accept (${i})` }, users.riskOwner)
+                : burst.mutate(`decline#${i}`, 'declineResidualRisk', 'DeclineResidualRiskInput', PLAN_SEL, { planId, riskId, reason: `Too costly (${i})` }, users.riskOwner),
+          }));
+          if (revisionDelay !== undefined) {
+            calls.push({
+              label: 'decideControls',
+              delayMs: delayFor(timing, 'other', revisionDelay),
+              run: () => burst.mutate('decideControls', 'decideControls', 'DecideControlsInput', RISK_SEL, { riskId, controls: controlsB }, users.committee),
+            });
+          }
+          await fireConcurrently(s, calls);
+          await quiesce(t, since);
+
+          // Invariant 1 first: it is the point of this property.
+          expect(await consentViolations(t, [planId])).toEqual([]);
+          // A command without expectedVersion retries its own races (contract), and never crashes.
+          const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
+          expect(unexpected).toEqual([]);
+          await expectRefusedAppendedNothing(burst, since);
+        },
+      ),
+      params(),
+    );
+  }, TIMEOUT);
+
+  it('2. two or more addRiskToPlan racing with the same risk on draft plans: exactly one wins, the others RISK_IN_OTHER_PLAN', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 }),
+        fc.integer({ min: 2, max: 8 }),
+        fc.array(delayArb, { minLength: 16, maxLength: 16 }),
+        fc.boolean(),
+        fc.scheduler(),
+        async (riskCount, planCount, delays, together, s) => {
+          const id = next();
+          const riskIds: string[] = [];
+          for (let r = 0; r < riskCount; r++) riskIds.push(await riskWithControls(t, asset, `Plan race ${id}/${r}`));
+          const planIds: string[] = [];
+          for (let p = 0; p < planCount; p++) planIds.push(await draftPlan(t, `Race plan ${id}/${p}`));
+          const since = await logHead(t);
+          const burst = new Burst(t);
+          const calls = riskIds.flatMap((riskId, r) =>
+            planIds.map((planId, p) => ({
+              label: `add r${r}→p${p}`,
+              delayMs: together ? 0 : delays[(r * planCount + p) % delays.length]!,
+              run: () => burst.mutate(`add r${r}→p${p}`, 'addRiskToPlan', 'PlanRiskInput', PLAN_SEL, { planId, riskId }, users.committee),
+            })),
+          );
+          await fireConcurrently(s, calls);
+          await quiesce(t, since);
+
+          // Invariant 2 over every plan of the register, then the answers of the racing calls.
+          expect(await riskInSeveralOpenPlans(t)).toEqual([]);
+          for (const [r, riskId] of riskIds.entries()) {
+            const mine = burst.outcomes.filter((o) => o.label.startsWith(`add r${r}→`));
+            const winners = mine.filter(succeeded);
+            expect({ risk: r, successes: winners.length, of: mine.length }).toEqual({ risk: r, successes: 1, of: planCount });
+            const losers = mine.filter((o) => !succeeded(o)).map((o) => `${codeOf(o)}/${ruleOf(o)}`);
+            expect(losers).toEqual(Array(planCount - 1).fill('RULE_VIOLATION/RISK_IN_OTHER_PLAN'));
+            const { risk } = await t.ok(`query($id: ID!) { risk(id: $id) { status planId } }`, { id: riskId }, await tokenFor(t, users.auditor));
+            expect(risk).toEqual({ status: 'IN_PLAN', planId: winners[0]!.data.id });
+          }
+          await expectRefusedAppendedNothing(burst, since);
+        },
+      ),
+      params(),
+    );
+  }, TIMEOUT);
+
+  it('3. 16 concurrent registerAsset with one name or NFKC look-alikes: exactly one asset, the rest ASSET_NAME_TAKEN', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: LOOK_ALIKES.length - 1 }),
+        fc.oneof(
+          // the very same string 16 times
+          fc.integer({ min: 0, max: 4 }).map((v) => Array<number>(16).fill(v)),
+          // a random mix of look-alikes
+          fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 16, maxLength: 16 }),
+        ),
+        fc.array(fc.record({ delayMs: delayArb, asCiso: fc.boolean() }), { minLength: 16, maxLength: 16 }),
+        fc.scheduler(),
+        async (family, variantIdx, launches, s) => {
+          const variants = LOOK_ALIKES[family]!;
+          const names = variantIdx.map((v) => variants[v % variants.length]!);
+          const department = `dept-${next()}`;
+          const manager: TestUser = { sub: `mgr-${department}`, name: 'Department manager', roles: ['ASSET_MANAGER'], department };
+          const since = await logHead(t);
+          const burst = new Burst(t);
+          await fireConcurrently(
+            s,
+            names.map((name, i) => ({
+              label: `register#${i} ${JSON.stringify(name)}`,
+              delayMs: launches[i]!.delayMs,
+              run: () =>
+                burst.mutate(`register#${i} ${JSON.stringify(name)}`, 'registerAsset', 'RegisterAssetInput', 'id name department', {
+                  name, category: 'INFORMATION', department, managerId: manager.sub, confidentiality: 1, integrity: 2, availability: 1,
+                }, launches[i]!.asCiso ? users.ciso : manager),
+            })),
+          );
+          await quiesce(t, since, 200);
+
+          const { assets } = await t.ok(`query($d: String) { assets(first: 500, department: $d) { edges { node { id name department } } } }`, { d: department }, await tokenFor(t, users.auditor));
+          const registered = assets.edges.map((e: any) => e.node).filter((a: any) => nameKey(a.name) === nameKey(variants[0]!));
+          const successes = burst.outcomes.filter(succeeded).length;
+          expect({ successes, assetsWithThatName: registered.length }).toEqual({ successes: 1, assetsWithThatName: 1 });
+          const losers = burst.outcomes.filter((o) => !succeeded(o)).map((o) => `${codeOf(o)}/${ruleOf(o)}`);
+          expect(losers).toEqual(Array(15).fill('RULE_VIOLATION/ASSET_NAME_TAKEN'));
+          await expectRefusedAppendedNothing(burst, since);
+        },
+      ),
+      params(),
+    );
+  }, TIMEOUT);
+
+  it('4. 16 concurrent identifyThreat on one asset without expectedVersion: all succeed, 16 threats', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ delayMs: delayArb, asCiso: fc.boolean() }), { minLength: 16, maxLength: 16 }),
+        fc.scheduler(),
+        async (launches, s) => {
+          const id = next();
+          const registered = await new Burst(t).mutate('register', 'registerAsset', 'RegisterAssetInput', 'id', {
+            name: `Threat target ${id}`, category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 2, integrity: 2, availability: 2,
+          }, users.opsManager);
+          expect(describeOutcome(registered)).toBe('register: ok');
+          const assetId = registered.data.id as string;
+          const since = await logHead(t);
+          const burst = new Burst(t);
+          await fireConcurrently(
+            s,
+            launches.map((l, i) => ({
+              label: `threat#${i}`,
+              delayMs: l.delayMs,
+              run: () => burst.mutate(`threat#${i}`, 'identifyThreat', 'IdentifyThreatInput', 'id version threats { id }', {
+                assetId, name: `Threat ${i}`, affects: ['AVAILABILITY'],
+              }, l.asCiso ? users.ciso : users.opsManager),
+            })),
+          );
+          const codes = burst.codes();
+          expect({ ok: codes.filter((c) => c === 'OK').length, refused: burst.refused().map(describeOutcome) }).toEqual({ ok: 16, refused: [] });
+          const { asset: after } = await t.ok(`query($id: ID!) { asset(id: $id) { threats { id name } } }`, { id: assetId }, await tokenFor(t, users.auditor));
+          expect(after.threats).toHaveLength(16);
+          await expectRefusedAppendedNothing(burst, since);
+        },
+      ),
+      params(4),
+    );
+  }, TIMEOUT);
+
+  it('6. a burst of mixed mutations, many of them refused: no refused command appended anything', async () => {
+    // A plan awaiting consent, shared by the runs (the refused consent calls must leave it as it is).
+    const fixtureRisk = await riskWithControls(t, asset, 'Refusal fixture');
+    const fixturePlan = await draftPlan(t, 'Refusal fixture plan');
+    await addRisk(t, fixturePlan, fixtureRisk);
+    await submitAndApprove(t, fixturePlan, [fixtureRisk], `BR-fixture-${randomUUID().slice(0, 8)}`);
+    const KINDS = ['duplicateName', 'badRating', 'threatOnMissingAsset', 'submitEmptyPlan', 'acceptByOtherOwner', 'declineBlankReason', 'auditorDraft', 'addRace', 'threatOk', 'draftOk'] as const;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ kind: fc.constantFrom(...KINDS), delayMs: delayArb }), { minLength: 8, maxLength: 16 }),
+        fc.scheduler(),
+        async (ops, s) => {
+          const id = next();
+          const department = `mixed-${id}`;
+          const needsRace = ops.some((o) => o.kind === 'addRace');
+          const raceRisk = needsRace ? await riskWithControls(t, asset, `Mixed race ${id}`) : '';
+          const racePlans = needsRace ? [await draftPlan(t, `Mixed A ${id}`), await draftPlan(t, `Mixed B ${id}`)] : [];
+          const emptyPlan = await draftPlan(t, `Empty ${id}`);
+          const since = await logHead(t);
+          const burst = new Burst(t);
+          const auditorOnly: TestUser = users.auditor;
+          const run = (kind: (typeof KINDS)[number], i: number): Promise<Outcome> => {
+            const label = `${kind}#${i}`;
+            switch (kind) {
+              case 'duplicateName':
+                return burst.mutate(label, 'registerAsset', 'RegisterAssetInput', 'id', { name: ' Ledger DB ', category: 'SYSTEM', department, managerId: 'm', confidentiality: 1, integrity: 1, availability: 1 }, users.ciso);
+              case 'badRating':
+                return burst.mutate(label, 'registerAsset', 'RegisterAssetInput', 'id', { name: `Bad ${i}`, category: 'SYSTEM', department, managerId: 'm', confidentiality: 7, integrity: 1, availability: 1 }, users.ciso);
+              case 'threatOnMissingAsset':
+                return burst.mutate(label, 'identifyThreat', 'IdentifyThreatInput', 'id', { assetId: randomUUID(), name: 'x', affects: ['INTEGRITY'] }, users.ciso);
+              case 'submitEmptyPlan':
+                return burst.mutate(label, 'submitPlan', 'PlanRefInput', 'id', { planId: emptyPlan }, users.committee);
+              case 'acceptByOtherOwner':
+                return burst.mutate(label, 'acceptResidualRisk', 'AcceptResidualRiskInput', 'id', { planId: fixturePlan, riskId: fixtureRisk, statement: 'not mine' }, users.otherOwner);
+              case 'declineBlankReason':
+                return burst.mutate(label, 'declineResidualRisk', 'DeclineResidualRiskInput', 'id', { planId: fixturePlan, riskId: fixtureRisk, reason: '  ' }, users.riskOwner);
+              case 'auditorDraft':
+                return burst.mutate(label, 'draftPlan', 'DraftPlanInput', 'id', { title: 'by an auditor', period: 'FY2026' }, auditorOnly);
+              case 'addRace':
+                return burst.mutate(label, 'addRiskToPlan', 'PlanRiskInput', 'id', { planId: racePlans[i % 2]!, riskId: raceRisk }, users.committee);
+              case 'threatOk':
+                return burst.mutate(label, 'identifyThreat', 'IdentifyThreatInput', 'id', { assetId: asset.assetId, name: `Mixed threat ${i}`, affects: ['INTEGRITY'] }, users.opsManager);
+              case 'draftOk':
+                return burst.mutate(label, 'draftPlan', 'DraftPlanInput', 'id', { title: `Mixed draft ${id}/${i}`, period: 'FY2026' }, users.committee);
+            }
+          };
+          await fireConcurrently(s, ops.map((o, i) => ({ label: `${o.kind}#${i}`, delayMs: o.delayMs, run: () => run(o.kind, i) })));
+          await quiesce(t, since);
+
+          expect(burst.outcomes.filter((o) => codeOf(o) === 'INTERNAL_SERVER_ERROR' || codeOf(o) === 'TRANSPORT').map(describeOutcome)).toEqual([]);
+          await expectRefusedAppendedNothing(burst, since);
+        },
+      ),
+      params(),
+    );
+  }, TIMEOUT);
+
+  it('7. a token with AUDITOR plus a writing role gets FORBIDDEN for every mutation and appends nothing', async () => {
+    const criteria = { ...criteriaInput, acceptanceLevel: 'LOW' };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(['AUDITOR', 'CISO'], ['AUDITOR', 'ASSET_MANAGER'], ['CISO', 'AUDITOR'], ['AUDITOR', 'COMMITTEE_MEMBER', 'CISO']),
+        fc.array(fc.record({ op: fc.constantFrom('registerAsset', 'proposeRiskCriteria', 'draftPlan', 'identifyThreat', 'identifyRisk'), delayMs: delayArb }), { minLength: 3, maxLength: 16 }),
+        fc.scheduler(),
+        async (roles, ops, s) => {
+          const id = next();
+          const mixed: TestUser = { sub: `auditor-plus-${id}`, name: 'Auditor with another role', roles: [...roles], department: 'ops' };
+          const all = [...ops, { op: 'registerAsset' as const, delayMs: 0 }, { op: 'proposeRiskCriteria' as const, delayMs: 0 }, { op: 'draftPlan' as const, delayMs: 0 }];
+          const since = await logHead(t);
+          const burst = new Burst(t);
+          await fireConcurrently(
+            s,
+            all.map((o, i) => ({
+              label: `${o.op}#${i}`,
+              delayMs: o.delayMs,
+              run: () => {
+                switch (o.op) {
+                  case 'registerAsset':
+                    return burst.mutate(`registerAsset#${i}`, 'registerAsset', 'RegisterAssetInput', 'id', { name: `Auditor asset ${id}/${i}`, category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 1, integrity: 1, availability: 1 }, mixed);
+                  case 'proposeRiskCriteria':
+                    return burst.mutate(`proposeRiskCriteria#${i}`, 'proposeRiskCriteria', 'ProposeRiskCriteriaInput', 'id', criteria, mixed);
+                  case 'draftPlan':
+                    return burst.mutate(`draftPlan#${i}`, 'draftPlan', 'DraftPlanInput', 'id', { title: `Auditor plan ${id}/${i}`, period: 'FY2026' }, mixed);
+                  case 'identifyThreat':
+                    return burst.mutate(`identifyThreat#${i}`, 'identifyThreat', 'IdentifyThreatInput', 'id', { assetId: asset.assetId, name: `Auditor threat ${i}`, affects: ['INTEGRITY'] }, mixed);
+                  case 'identifyRisk':
+                    return burst.mutate(`identifyRisk#${i}`, 'identifyRisk', 'IdentifyRiskInput', 'id', { title: `Auditor risk ${i}`, assetIds: [asset.assetId], threatId: asset.threatId, vulnerabilityId: asset.vulnerabilityId, ownerId: users.riskOwner.sub }, mixed);
+                }
+              },
+            })),
+          );
+          await quiesce(t, since, 200);
+
+          const notForbidden = burst.outcomes.filter((o) => codeOf(o) !== 'FORBIDDEN').map((o) => `${describeOutcome(o)} [roles ${roles.join('+')}]`);
+          expect(notForbidden).toEqual([]);
+          const appended = (await eventsAfter(t, since)).filter((e) => e.metadata.actor.id === mixed.sub).map((e) => `${e.type} on ${e.streamId}`);
+          expect(appended).toEqual([]);
+          await expectRefusedAppendedNothing(burst, since);
+        },
+      ),
+      params(),
+    );
+  }, TIMEOUT);
+
+  it('1+2 over the whole register once the bursts have settled: every plan and risk agree, no risk in two open plans', async () => {
+    await quiesce(t, null);
+    expect(await consentViolations(t)).toEqual([]);
+    expect(await riskInSeveralOpenPlans(t)).toEqual([]);
+  }, TIMEOUT);
+});

@@ -1,0 +1,338 @@
+/**
+ * Helpers of the concurrency harness (invariants.spec.ts): mutations that carry a unique
+ * commandId and remember how they ended, a way to wait until the process manager has settled
+ * (the log stops growing), paged reads of the log and of the plans, and the cross-aggregate
+ * invariants of the contract's "Consistency rules" read back over GraphQL.
+ *
+ * Only the public GraphQL API is used (no application internals), so the harness runs against
+ * any implementation of the contract.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Scheduler } from 'fast-check';
+import { TestApp, users, type GraphQLResponse, type TestUser } from '../e2e/support/test-app.js';
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Tokens (signed once per user)
+// ---------------------------------------------------------------------------------------------
+
+const tokenCache = new Map<string, Promise<string>>();
+export function tokenFor(t: TestApp, user: TestUser): Promise<string> {
+  const key = `${t.url}|${JSON.stringify(user)}`;
+  let token = tokenCache.get(key);
+  if (!token) {
+    token = t.token(user);
+    tokenCache.set(key, token);
+  }
+  return token;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutations with a commandId, and what became of them
+// ---------------------------------------------------------------------------------------------
+
+export interface Outcome {
+  label: string;
+  operation: string;
+  commandId: string;
+  actorId: string;
+  data?: any;
+  errors?: { message: string; extensions?: Record<string, any> }[];
+}
+
+export const codeOf = (o: Outcome): string | undefined => o.errors?.[0]?.extensions?.code;
+export const ruleOf = (o: Outcome): string | undefined => o.errors?.[0]?.extensions?.rule;
+export const succeeded = (o: Outcome): boolean => !o.errors?.length && o.data != null;
+export const describeOutcome = (o: Outcome): string =>
+  succeeded(o) ? `${o.label}: ok` : `${o.label}: ${codeOf(o) ?? '?'}${ruleOf(o) ? `/${ruleOf(o)}` : ''} (${o.errors?.[0]?.message ?? 'no data'})`;
+
+/** Every mutation of a burst goes through here: a unique commandId, and its outcome is recorded. */
+export class Burst {
+  readonly outcomes: Outcome[] = [];
+  constructor(private readonly t: TestApp) {}
+
+  async mutate(label: string, operation: string, inputType: string, selection: string, input: Record<string, unknown>, user: TestUser): Promise<Outcome> {
+    const commandId = `cmd-${randomUUID()}`;
+    const query = `mutation($input: ${inputType}!) { ${operation}(input: $input) { ${selection} } }`;
+    let response: GraphQLResponse;
+    try {
+      response = await this.t.gql(query, { input: { ...input, commandId } }, await tokenFor(this.t, user));
+    } catch (error) {
+      response = { errors: [{ message: `transport: ${(error as Error).message}`, extensions: { code: 'TRANSPORT' } }] };
+    }
+    const outcome: Outcome = { label, operation, commandId, actorId: user.sub, data: response.data?.[operation], errors: response.errors };
+    this.outcomes.push(outcome);
+    return outcome;
+  }
+
+  refused(): Outcome[] {
+    return this.outcomes.filter((o) => !succeeded(o));
+  }
+
+  codes(): string[] {
+    return this.outcomes.map((o) => (succeeded(o) ? 'OK' : codeOf(o) ?? '?'));
+  }
+}
+
+/**
+ * Fires `calls` concurrently. fast-check's scheduler decides the order in which they are
+ * launched; each then waits its own random small delay. All are in flight together.
+ */
+export async function fireConcurrently<T>(s: Scheduler, calls: { label: string; delayMs: number; run: () => Promise<T> }[]): Promise<T[]> {
+  const launched = calls.map((c) => s.schedule(Promise.resolve(c.label), c.label).then(async () => {
+    if (c.delayMs > 0) await sleep(c.delayMs);
+    return c.run();
+  }));
+  await s.waitAll();
+  return Promise.all(launched);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The log
+// ---------------------------------------------------------------------------------------------
+
+export interface LoggedEvent {
+  position: string;
+  streamId: string;
+  type: string;
+  metadata: { commandId: string | null; actor: { id: string } };
+}
+
+const EVENTS = `query($after: String, $first: Int) { events(first: $first, after: $after) {
+  edges { node { position streamId type metadata { commandId actor { id } } } }
+  pageInfo { hasNextPage endCursor } } }`;
+
+/**
+ * Runs a paged query with `first` = 500, or smaller pages if the server's cost budget
+ * (QUERY_TOO_COMPLEX) refuses that size.
+ */
+let pageSizes: Record<string, number> = {};
+async function page(t: TestApp, name: string, query: string, variables: Record<string, unknown>): Promise<any> {
+  for (;;) {
+    const first = pageSizes[name] ?? 500;
+    const result = await t.gql(query, { ...variables, first }, await tokenFor(t, users.auditor));
+    if (result.errors?.some((e) => e.extensions?.code === 'QUERY_TOO_COMPLEX') && first > 10) {
+      pageSizes = { ...pageSizes, [name]: Math.floor(first / 2) };
+      continue;
+    }
+    if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+    return result.data;
+  }
+}
+
+/** Every event after `after` (null: from the start), in log order. */
+export async function eventsAfter(t: TestApp, after: string | null): Promise<LoggedEvent[]> {
+  const all: LoggedEvent[] = [];
+  let cursor = after;
+  for (;;) {
+    const { events } = await page(t, 'events', EVENTS, { after: cursor });
+    const nodes = events.edges.map((e: any) => e.node as LoggedEvent);
+    all.push(...nodes);
+    if (nodes.length === 0 || !events.pageInfo.hasNextPage) break;
+    cursor = nodes[nodes.length - 1]!.position;
+  }
+  return all;
+}
+
+/** The position of the last event of the log (null when empty). */
+export async function logHead(t: TestApp, from: string | null = null): Promise<string | null> {
+  const events = await eventsAfter(t, from);
+  return events.length ? events[events.length - 1]!.position : from;
+}
+
+/**
+ * Waits until the system is quiescent: the log has not grown for `stableMs` (the process
+ * manager's reactions to the burst have all been appended). Not an assertion, only a wait.
+ */
+export async function quiesce(t: TestApp, from: string | null, stableMs = 400, maxMs = 20_000): Promise<string | null> {
+  const started = Date.now();
+  let head = await logHead(t, from);
+  let stableSince = Date.now();
+  while (Date.now() - stableSince < stableMs && Date.now() - started < maxMs) {
+    await sleep(80);
+    const next = await logHead(t, head);
+    if (next !== head) {
+      head = next;
+      stableSince = Date.now();
+    }
+  }
+  return head;
+}
+
+/**
+ * Invariant 6: a refused command appended nothing. Returns, for each refused command of the
+ * burst, the events after `since` that carry its commandId (expected: none).
+ */
+export async function eventsOfRefusedCommands(t: TestApp, burst: Burst, since: string | null): Promise<string[]> {
+  const refused = new Map(burst.refused().map((o) => [o.commandId, o]));
+  const events = await eventsAfter(t, since);
+  return events
+    .filter((e) => e.metadata.commandId != null && refused.has(e.metadata.commandId))
+    .map((e) => `${e.type} on ${e.streamId} appended by refused ${describeOutcome(refused.get(e.metadata.commandId!)!)}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plans and risks, read back
+// ---------------------------------------------------------------------------------------------
+
+export interface PlanView {
+  id: string;
+  status: string;
+  revision: number;
+  items: { riskId: string; consent: string }[];
+}
+
+const PLANS = `query($after: String, $first: Int) { plans(first: $first, after: $after) {
+  edges { node { id status revision items { riskId consent } } } pageInfo { hasNextPage endCursor } } }`;
+
+export async function allPlans(t: TestApp): Promise<PlanView[]> {
+  const all: PlanView[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const { plans } = await page(t, 'plans', PLANS, { after });
+    all.push(...plans.edges.map((e: any) => e.node));
+    if (!plans.pageInfo.hasNextPage || plans.edges.length === 0) break;
+    after = plans.pageInfo.endCursor ?? plans.edges[plans.edges.length - 1].cursor;
+  }
+  return all;
+}
+
+export interface RiskView {
+  id: string;
+  status: string;
+  planId: string | null;
+  consent: { planId: string; status: string } | null;
+}
+
+export async function readRisk(t: TestApp, id: string): Promise<RiskView> {
+  const { risk } = await t.ok(`query($id: ID!) { risk(id: $id) { id status planId consent { planId status } } }`, { id }, await tokenFor(t, users.auditor));
+  return risk;
+}
+
+/**
+ * Invariant 1 over every plan: an approved plan (APPROVED / IN_FORCE) has item ACCEPTED ⇔ its
+ * risk ACCEPTED under that plan; a plan IN_FORCE has every remaining item ACCEPTED. Returns
+ * the violations (expected: none).
+ */
+export async function consentViolations(t: TestApp, onlyPlanIds?: string[]): Promise<string[]> {
+  const plans = (await allPlans(t)).filter((p) => !onlyPlanIds || onlyPlanIds.includes(p.id));
+  const violations: string[] = [];
+  for (const plan of plans) {
+    if (plan.status !== 'APPROVED' && plan.status !== 'IN_FORCE') continue;
+    for (const item of plan.items) {
+      const risk = await readRisk(t, item.riskId);
+      const underThisPlan = risk.planId === plan.id || risk.consent?.planId === plan.id;
+      const riskAccepted = risk.status === 'ACCEPTED' && underThisPlan;
+      const itemAccepted = item.consent === 'ACCEPTED';
+      if (plan.status === 'IN_FORCE' && !itemAccepted) {
+        violations.push(`plan ${plan.id} IN_FORCE but item ${item.riskId} is ${item.consent} (risk ${risk.status})`);
+      }
+      if (itemAccepted !== riskAccepted) {
+        violations.push(`plan ${plan.id} ${plan.status}: item ${item.riskId} consent ${item.consent} but risk is ${risk.status} (risk.planId ${risk.planId}, risk.consent ${JSON.stringify(risk.consent)})`);
+      }
+    }
+  }
+  return violations;
+}
+
+/**
+ * Invariant 2 over every plan: a risk is an item of at most one plan that is not CLOSED. An
+ * item whose consent is REOPENED is left out: the contract lets a reopened risk join another
+ * plan while the old plan still lists it.
+ */
+export async function riskInSeveralOpenPlans(t: TestApp): Promise<string[]> {
+  const plansByRisk = new Map<string, string[]>();
+  for (const plan of await allPlans(t)) {
+    if (plan.status === 'CLOSED') continue;
+    for (const item of plan.items) {
+      if (item.consent === 'REOPENED') continue;
+      plansByRisk.set(item.riskId, [...(plansByRisk.get(item.riskId) ?? []), `${plan.id}(${plan.status})`]);
+    }
+  }
+  return [...plansByRisk].filter(([, plans]) => plans.length > 1).map(([riskId, plans]) => `risk ${riskId} is an item of ${plans.length} open plans: ${plans.join(', ')}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenario steps (sequential set-up, each must succeed)
+// ---------------------------------------------------------------------------------------------
+
+export const PLAN_SEL = 'id version revision status items { riskId consent }';
+export const RISK_SEL = 'id version status planId consent { planId status }';
+
+export const controlsA = [
+  { title: 'Move 95% of funds to cold storage', description: 'Daily sweep', ownerId: 'ops-lead', dueDate: '2099-03-31', reason: 'Limits what a hot-wallet compromise can take' },
+];
+export const controlsB = [
+  { title: 'Multi-signature withdrawals', description: '2-of-3 keys', ownerId: 'ops-lead', dueDate: '2099-06-30', reason: 'No single stolen key moves funds' },
+  { title: 'Withdrawal velocity limits', description: 'Per-hour cap', ownerId: 'ops-lead', dueDate: '2099-09-30', reason: 'Bounds the loss of one incident' },
+];
+
+/** Today in Japan (YYYY-MM-DD): the board meets on the day of the test, never after it, never before the submission. */
+export function todayInJapan(): string {
+  return new Date(Date.now() + 9 * 3_600_000).toISOString().slice(0, 10);
+}
+
+async function must(t: TestApp, query: string, input: Record<string, unknown>, user: TestUser): Promise<any> {
+  const data = await t.ok(query, { input: { ...input, commandId: `setup-${randomUUID()}` } }, await tokenFor(t, user));
+  return Object.values(data as Record<string, unknown>)[0];
+}
+
+export interface SharedAsset {
+  assetId: string;
+  threatId: string;
+  vulnerabilityId: string;
+}
+
+/** An ops asset of value 1 (informal analysis allowed) with one threat and one vulnerability. */
+export async function sharedAsset(t: TestApp, name: string): Promise<SharedAsset> {
+  const asset = await must(t, 'mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id } }',
+    { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 1, integrity: 1, availability: 1 }, users.opsManager);
+  const threatened = await must(t, 'mutation($input: IdentifyThreatInput!) { identifyThreat(input: $input) { threats { id } } }',
+    { assetId: asset.id, name: 'Key theft', affects: ['CONFIDENTIALITY'] }, users.opsManager);
+  const threatId = threatened.threats[0].id;
+  const vulnerable = await must(t, 'mutation($input: IdentifyVulnerabilityInput!) { identifyVulnerability(input: $input) { threats { id vulnerabilities { id } } } }',
+    { assetId: asset.id, threatId, name: 'Keys in a hot wallet' }, users.opsManager);
+  return { assetId: asset.id, threatId, vulnerabilityId: vulnerable.threats[0].vulnerabilities[0].id };
+}
+
+/** A risk (owner-1) analysed HIGH, treated to target (1,1) = LOW, with controls decided. */
+export async function riskWithControls(t: TestApp, asset: SharedAsset, title: string): Promise<string> {
+  const risk = await must(t, `mutation($input: IdentifyRiskInput!) { identifyRisk(input: $input) { id } }`,
+    { title, assetIds: [asset.assetId], threatId: asset.threatId, vulnerabilityId: asset.vulnerabilityId, ownerId: users.riskOwner.sub }, users.riskOwner);
+  await must(t, `mutation($input: AnalyseRiskInput!) { analyseRisk(input: $input) { id } }`,
+    { riskId: risk.id, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'CISO office', rationale: 'Exchange hacks of 2018' } }, users.riskOwner);
+  await must(t, `mutation($input: RiskRefInput!) { evaluateRisk(input: $input) { id } }`, { riskId: risk.id }, users.committee);
+  await must(t, `mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id } }`,
+    { riskId: risk.id, options: ['REDUCE'], rationale: 'cold storage', targetLikelihood: 1, targetImpact: 1 }, users.committee);
+  await must(t, `mutation($input: DecideControlsInput!) { decideControls(input: $input) { id } }`, { riskId: risk.id, controls: controlsA }, users.committee);
+  return risk.id;
+}
+
+export async function draftPlan(t: TestApp, title: string): Promise<string> {
+  return (await must(t, `mutation($input: DraftPlanInput!) { draftPlan(input: $input) { id } }`, { title, period: 'FY2026' }, users.committee)).id;
+}
+
+export async function addRisk(t: TestApp, planId: string, riskId: string): Promise<void> {
+  await must(t, `mutation($input: PlanRiskInput!) { addRiskToPlan(input: $input) { id } }`, { planId, riskId }, users.committee);
+}
+
+/** Submits and approves the plan, then waits until each risk awaits its owner's consent. */
+export async function submitAndApprove(t: TestApp, planId: string, riskIds: string[], resolutionNumber: string): Promise<void> {
+  await must(t, `mutation($input: PlanRefInput!) { submitPlan(input: $input) { id } }`, { planId }, users.committee);
+  await must(t, `mutation($input: RecordBoardResolutionInput!) { recordBoardResolution(input: $input) { id } }`,
+    { planId, resolutionNumber, meetingDate: todayInJapan(), decision: 'APPROVED', minutesReference: `Minutes ${resolutionNumber}` }, users.secretary);
+  for (const riskId of riskIds) await waitForRisk(t, riskId, (r) => r.status === 'AWAITING_CONSENT');
+}
+
+export async function waitForRisk(t: TestApp, riskId: string, ready: (r: RiskView) => boolean, maxMs = 10_000): Promise<RiskView> {
+  const started = Date.now();
+  for (;;) {
+    const risk = await readRisk(t, riskId);
+    if (ready(risk) || Date.now() - started > maxMs) return risk;
+    await sleep(25);
+  }
+}
+
+/** NFKC + trim: the key under which the contract makes asset names unique per department. */
+export const nameKey = (name: string) => name.normalize('NFKC').trim();

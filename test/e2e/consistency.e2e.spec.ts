@@ -1,0 +1,247 @@
+/**
+ * The contract's "Consistency rules (Art. 19–20, Art. 12(3))" that need no concurrency, over
+ * HTTP, written against the CONTRACT names (withdrawPlan, closePlan, removeRiskFromPlan,
+ * ConsentStatus REOPENED, PlanItem.residualLevel, BoardResolution.position...). The racing
+ * cases are in test/concurrency/invariants.spec.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { TestApp, users, type GraphQLResponse, type TestUser } from './support/test-app.js';
+import { criteriaInput, proposeAndApproveCriteria } from './support/scenario.js';
+import {
+  addRisk,
+  controlsA,
+  controlsB,
+  draftPlan,
+  riskInSeveralOpenPlans,
+  riskWithControls,
+  sharedAsset,
+  sleep,
+  submitAndApprove,
+  todayInJapan,
+  waitForRisk,
+  type SharedAsset,
+} from '../concurrency/support.js';
+
+const TIMEOUT = 120_000;
+const PLAN_FIELDS = 'id version revision status items { riskId consent }';
+const PLAN = `query($id: ID!) { plan(id: $id) { ${PLAN_FIELDS} } }`;
+const RISK = `query($id: ID!) { risk(id: $id) { id version status cycle needsReevaluation planId consent { planId status } treatment { targetLevel } } }`;
+const HISTORY = `query($id: ID!) { history(id: $id) { type } }`;
+
+const SUBMIT = `mutation($input: PlanRefInput!) { submitPlan(input: $input) { ${PLAN_FIELDS} } }`;
+const RESOLVE = `mutation($input: RecordBoardResolutionInput!) { recordBoardResolution(input: $input) { ${PLAN_FIELDS} resolution { decision } } }`;
+const RESOLVE_WITH_POSITION = `mutation($input: RecordBoardResolutionInput!) { recordBoardResolution(input: $input) { ${PLAN_FIELDS} resolution { decision position } } }`;
+const ACCEPT = `mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { ${PLAN_FIELDS} } }`;
+const DECLINE = `mutation($input: DeclineResidualRiskInput!) { declineResidualRisk(input: $input) { ${PLAN_FIELDS} } }`;
+const WITHDRAW = `mutation($input: WithdrawPlanInput!) { withdrawPlan(input: $input) { ${PLAN_FIELDS} } }`;
+const CLOSE = `mutation($input: ClosePlanInput!) { closePlan(input: $input) { ${PLAN_FIELDS} } }`;
+const REMOVE = `mutation($input: RemoveRiskFromPlanInput!) { removeRiskFromPlan(input: $input) { ${PLAN_FIELDS} } }`;
+const ADD = `mutation($input: PlanRiskInput!) { addRiskToPlan(input: $input) { ${PLAN_FIELDS} } }`;
+const ANALYSE = `mutation($input: AnalyseRiskInput!) { analyseRisk(input: $input) { id status } }`;
+const EVALUATE = `mutation($input: RiskRefInput!) { evaluateRisk(input: $input) { id status } }`;
+const TREAT = `mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id status } }`;
+const CONTROLS = `mutation($input: DecideControlsInput!) { decideControls(input: $input) { id status controls { title description } } }`;
+const REASSIGN = `mutation($input: ReassignRiskOwnerInput!) { reassignRiskOwner(input: $input) { id ownerId } }`;
+const REVIEW = `mutation($input: RecordReviewInput!) { recordReview(input: $input) { id status cycle } }`;
+
+const informal = (riskId: string) => ({ riskId, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'CISO office', rationale: 'incidents at other exchanges' } });
+
+/** The first error, or a clear failure when the call succeeded. */
+function refusal(result: GraphQLResponse): { message: string; extensions: Record<string, any> } {
+  if (!result.errors?.length) throw new Error(`expected a refusal, got ${JSON.stringify(result.data)}`);
+  return { message: result.errors[0]!.message, extensions: result.errors[0]!.extensions ?? {} };
+}
+
+async function waitFor<T>(read: () => Promise<T>, ready: (v: T) => boolean, maxMs = 8_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await read();
+    if (ready(value) || Date.now() - started > maxMs) return value;
+    await sleep(25);
+  }
+}
+
+describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', () => {
+  let t: TestApp;
+  let asset: SharedAsset;
+  let n = 0;
+  const ok = (query: string, input: Record<string, unknown>, user: TestUser) => t.ok(query, { input }, user);
+  const gql = (query: string, input: Record<string, unknown>, user: TestUser) => t.gql(query, { input }, user);
+  const plan = async (id: string) => (await t.ok(PLAN, { id }, users.auditor)).plan;
+  const risk = async (id: string) => (await t.ok(RISK, { id }, users.auditor)).risk;
+  const historyLength = async (id: string) => (await t.ok(HISTORY, { id }, users.auditor)).history.length as number;
+
+  /** A submitted plan with one risk whose controls are decided (target LOW). */
+  async function submittedPlanWithRisk(): Promise<{ planId: string; riskId: string }> {
+    const riskId = await riskWithControls(t, asset, `Consistency risk ${++n}`);
+    const planId = await draftPlan(t, `Consistency plan ${n}`);
+    await addRisk(t, planId, riskId);
+    await ok(SUBMIT, { planId }, users.committee);
+    return { planId, riskId };
+  }
+
+  /** An approved plan with these risks, each awaiting its owner's consent. */
+  async function approvedPlan(count: number): Promise<{ planId: string; riskIds: string[] }> {
+    const riskIds: string[] = [];
+    for (let i = 0; i < count; i++) riskIds.push(await riskWithControls(t, asset, `Approved-plan risk ${++n}`));
+    const planId = await draftPlan(t, `Approved plan ${n}`);
+    for (const riskId of riskIds) await addRisk(t, planId, riskId);
+    await submitAndApprove(t, planId, riskIds, `BR-C-${n}`);
+    return { planId, riskIds };
+  }
+
+  async function inForcePlan(): Promise<{ planId: string; riskId: string }> {
+    const { planId, riskIds } = await approvedPlan(1);
+    const accepted = (await ok(ACCEPT, { planId, riskId: riskIds[0], statement: 'I accept the residual risk' }, users.riskOwner)).acceptResidualRisk;
+    expect(accepted.status).toBe('IN_FORCE');
+    await waitForRisk(t, riskIds[0]!, (r) => r.status === 'ACCEPTED');
+    return { planId, riskId: riskIds[0]! };
+  }
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    // Acceptance MEDIUM, so that the last test can approve stricter criteria (LOW).
+    await proposeAndApproveCriteria(t, { acceptanceLevel: 'MEDIUM' });
+    asset = await sharedAsset(t, 'Consistency asset');
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('freezes a risk while its plan is SUBMITTED (RISK_IN_SUBMITTED_PLAN, nothing appended); withdrawPlan takes the plan back to DRAFT, revision + 1', async () => {
+    const { planId, riskId } = await submittedPlanWithRisk();
+    const before = await historyLength(riskId);
+    const attempts: [string, string, Record<string, unknown>][] = [
+      ['decideControls', CONTROLS, { riskId, controls: controlsB }],
+      ['decideTreatment', TREAT, { riskId, options: ['REDUCE'], rationale: 'changed while submitted', targetLikelihood: 1, targetImpact: 2 }],
+      ['analyseRisk', ANALYSE, informal(riskId)],
+      ['evaluateRisk', EVALUATE, { riskId }],
+      ['reassignRiskOwner', REASSIGN, { riskId, ownerId: users.otherOwner.sub }],
+    ];
+    for (const [name, mutation, input] of attempts) {
+      const error = refusal(await gql(mutation, input, users.committee));
+      expect({ name, code: error.extensions.code, rule: error.extensions.rule }).toEqual({ name, code: 'RULE_VIOLATION', rule: 'RISK_IN_SUBMITTED_PLAN' });
+    }
+    expect(await historyLength(riskId)).toBe(before);
+
+    const submitted = await plan(planId);
+    const withdrawn = (await ok(WITHDRAW, { planId, reason: 'The committee wants to revise the controls' }, users.committee)).withdrawPlan;
+    expect(withdrawn).toMatchObject({ status: 'DRAFT', revision: submitted.revision + 1 });
+    expect((await plan(planId)).status).toBe('DRAFT');
+    // Back in DRAFT the content is no longer frozen.
+    const change = await gql(CONTROLS, { riskId, controls: controlsB }, users.committee);
+    expect(change.errors?.[0]?.extensions?.rule).not.toBe('RISK_IN_SUBMITTED_PLAN');
+  }, TIMEOUT);
+
+  it('closePlan closes an APPROVED plan and an IN_FORCE plan (status CLOSED), never a DRAFT one', async () => {
+    const approved = await approvedPlan(1);
+    expect((await ok(CLOSE, { planId: approved.planId, reason: 'Superseded by the FY2027 plan' }, users.committee)).closePlan.status).toBe('CLOSED');
+    expect((await plan(approved.planId)).status).toBe('CLOSED');
+
+    const inForce = await inForcePlan();
+    expect((await ok(CLOSE, { planId: inForce.planId, reason: 'Period ended' }, users.ciso)).closePlan.status).toBe('CLOSED');
+    expect((await plan(inForce.planId)).status).toBe('CLOSED');
+
+    const draft = await draftPlan(t, 'Never approved');
+    const refused = refusal(await gql(CLOSE, { planId: draft, reason: 'nothing to close' }, users.committee));
+    expect(refused.extensions.code).not.toBe('INTERNAL_SERVER_ERROR');
+    expect((await plan(draft)).status).toBe('DRAFT');
+  }, TIMEOUT);
+
+  it('removeRiskFromPlan works in DRAFT and for a DECLINED item; the approved plan whose remaining items are all ACCEPTED is then IN_FORCE', async () => {
+    const r1 = await riskWithControls(t, asset, `Removable ${++n}`);
+    const r2 = await riskWithControls(t, asset, `Kept ${n}`);
+    const draft = await draftPlan(t, `Draft with removal ${n}`);
+    await addRisk(t, draft, r1);
+    await addRisk(t, draft, r2);
+    const removed = (await ok(REMOVE, { planId: draft, riskId: r1, reason: 'Handled in another plan' }, users.committee)).removeRiskFromPlan;
+    expect(removed.items.map((i: any) => i.riskId)).toEqual([r2]);
+
+    const { planId, riskIds: [kept, declined] } = await approvedPlan(2);
+    const afterAccept = (await ok(ACCEPT, { planId, riskId: kept, statement: 'Accepted' }, users.riskOwner)).acceptResidualRisk;
+    expect(afterAccept.status).toBe('APPROVED');
+    // An ACCEPTED item of an approved plan cannot be removed.
+    expect(refusal(await gql(REMOVE, { planId, riskId: kept, reason: 'no' }, users.committee)).extensions.code).toBe('RULE_VIOLATION');
+    await ok(DECLINE, { planId, riskId: declined, reason: 'Residual exposure too high' }, users.riskOwner);
+    const afterRemoval = (await ok(REMOVE, { planId, riskId: declined, reason: 'The owner declined; treated again next period' }, users.committee)).removeRiskFromPlan;
+    expect(afterRemoval).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: kept, consent: 'ACCEPTED' }] });
+    expect(await plan(planId)).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: kept, consent: 'ACCEPTED' }] });
+  }, TIMEOUT);
+
+  it('a review finding on an ACCEPTED risk marks its item REOPENED, takes the plan out of force, and lets the risk join another plan', async () => {
+    const { planId, riskId } = await inForcePlan();
+    const reviewed = (await ok(REVIEW, { riskId, controlsInPlace: false, actualLikelihood: 3, actualImpact: 3, notes: 'cold storage not done' }, users.committee)).recordReview;
+    expect(reviewed).toMatchObject({ status: 'IDENTIFIED', cycle: 2 });
+    const reopened = await waitFor(() => plan(planId), (p: any) => p.items[0]?.consent === 'REOPENED');
+    expect(reopened.items).toEqual([{ riskId, consent: 'REOPENED' }]);
+    expect(reopened.status).not.toBe('IN_FORCE');
+
+    // The new cycle, then another plan.
+    await ok(ANALYSE, informal(riskId), users.riskOwner);
+    await ok(EVALUATE, { riskId }, users.committee);
+    await ok(TREAT, { riskId, options: ['REDUCE'], rationale: 'cold storage, this time for real', targetLikelihood: 1, targetImpact: 1 }, users.committee);
+    await ok(CONTROLS, { riskId, controls: controlsB }, users.committee);
+    const next = await draftPlan(t, `Next plan ${++n}`);
+    const joined = (await ok(ADD, { planId: next, riskId }, users.committee)).addRiskToPlan;
+    expect(joined.items).toEqual([{ riskId, consent: 'PENDING' }]);
+    expect(await riskInSeveralOpenPlans(t)).toEqual([]);
+  }, TIMEOUT);
+
+  it("fixes PlanItem.residualLevel at submission (the treatment's target level) and gives the resolution its log position", async () => {
+    const { planId, riskId } = await submittedPlanWithRisk();
+    const { plan: submitted } = await t.ok(`query($id: ID!) { plan(id: $id) { status items { riskId residualLevel } } }`, { id: planId }, users.auditor);
+    expect(submitted).toEqual({ status: 'SUBMITTED', items: [{ riskId, residualLevel: 'LOW' }] });
+    expect((await risk(riskId)).treatment.targetLevel).toBe('LOW');
+
+    const resolved = (await ok(RESOLVE_WITH_POSITION, { planId, resolutionNumber: `BR-P-${++n}`, meetingDate: todayInJapan(), decision: 'APPROVED', minutesReference: 'Minutes' }, users.secretary)).recordBoardResolution;
+    expect(resolved.resolution.decision).toBe('APPROVED');
+    expect(typeof resolved.resolution.position).toBe('string');
+    expect(resolved.resolution.position.length).toBeGreaterThan(0);
+  }, TIMEOUT);
+
+  it('refuses a board meetingDate before the plan was submitted, naming meetingDate, and appends nothing', async () => {
+    const { planId } = await submittedPlanWithRisk();
+    const before = await historyLength(planId);
+    const error = refusal(await gql(RESOLVE, { planId, resolutionNumber: `BR-OLD-${++n}`, meetingDate: '2020-01-01', decision: 'APPROVED', minutesReference: 'Minutes' }, users.secretary));
+    expect(['BAD_USER_INPUT', 'RULE_VIOLATION']).toContain(error.extensions.code);
+    if (error.extensions.code === 'BAD_USER_INPUT') expect(Object.keys(error.extensions.fields ?? {})).toContain('meetingDate');
+    else expect(`${error.message} ${JSON.stringify(error.extensions)}`).toMatch(/meeting.?date/i);
+    expect(await historyLength(planId)).toBe(before);
+    expect((await plan(planId)).status).toBe('SUBMITTED');
+  }, TIMEOUT);
+
+  it('ControlInput.description omitted: accepted, or BAD_USER_INPUT naming it; never INTERNAL_SERVER_ERROR', async () => {
+    const riskId = await riskWithControls(t, asset, `No description ${++n}`);
+    const { description: _omitted, ...withoutDescription } = controlsA[0]!;
+    const result = await gql(CONTROLS, { riskId, controls: [{ ...withoutDescription, title: 'Hardware security module' }] }, users.committee);
+    if (result.errors?.length) {
+      const error = result.errors[0]!;
+      expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(`${error.message} ${JSON.stringify(error.extensions)}`).toMatch(/description/);
+    } else {
+      expect(result.data.decideControls.controls.map((c: any) => c.title)).toEqual(['Hardware security module']);
+    }
+  }, TIMEOUT);
+
+  it('approving stricter criteria flags an ACCEPTED risk whose accepted target level no longer meets them (needsReevaluation)', async () => {
+    // Target (2,2) = MEDIUM: within the acceptance level MEDIUM in force.
+    const riskId = (await ok(`mutation($input: IdentifyRiskInput!) { identifyRisk(input: $input) { id } }`,
+      { title: `Medium residual ${++n}`, assetIds: [asset.assetId], threatId: asset.threatId, vulnerabilityId: asset.vulnerabilityId, ownerId: users.riskOwner.sub }, users.riskOwner)).identifyRisk.id;
+    await ok(ANALYSE, informal(riskId), users.riskOwner);
+    await ok(EVALUATE, { riskId }, users.committee);
+    await ok(TREAT, { riskId, options: ['REDUCE'], rationale: 'partial controls', targetLikelihood: 2, targetImpact: 2 }, users.committee);
+    await ok(CONTROLS, { riskId, controls: controlsA }, users.committee);
+    const planId = await draftPlan(t, `Medium plan ${n}`);
+    await addRisk(t, planId, riskId);
+    await submitAndApprove(t, planId, [riskId], `BR-M-${n}`);
+    await ok(ACCEPT, { planId, riskId, statement: 'I accept MEDIUM' }, users.riskOwner);
+    const accepted = await waitForRisk(t, riskId, (r) => r.status === 'ACCEPTED');
+    expect(accepted.status).toBe('ACCEPTED');
+    expect((await risk(riskId)).treatment.targetLevel).toBe('MEDIUM');
+
+    await proposeAndApproveCriteria(t, { ...criteriaInput, acceptanceLevel: 'LOW' });
+    const flagged = await waitFor(() => risk(riskId), (r: any) => r.needsReevaluation === true);
+    expect(flagged).toMatchObject({ status: 'ACCEPTED', needsReevaluation: true });
+  }, TIMEOUT);
+});
