@@ -290,7 +290,8 @@ describe('verifyIntegrity over GraphQL', () => {
   it('is for AUDITOR and CISO only; detects tampering after a restart and, with an anchor, a cut tail', async () => {
     for (const name of ['Signer', 'Ledger', 'Wallet']) await t.ok(REGISTER, { input: asset(name) }, users.opsManager);
     const first = (await t.ok(VERIFY, {}, users.auditor)).verifyIntegrity;
-    expect(first).toMatchObject({ ok: true, eventsChecked: 3, firstBrokenPosition: null, reason: null, headPosition: pos(3), streams: 3, anchorOk: null });
+    // Each registration appends the asset and its name reservation (two streams, two events).
+    expect(first).toMatchObject({ ok: true, eventsChecked: 6, firstBrokenPosition: null, reason: null, headPosition: pos(6), streams: 6, anchorOk: null });
     expect(first.headChainHash).toMatch(/^[0-9a-f]{64}$/);
     expect((await t.ok(VERIFY, {}, users.ciso)).verifyIntegrity.ok).toBe(true);
     for (const user of [users.riskOwner, users.committee, users.admin]) {
@@ -300,7 +301,7 @@ describe('verifyIntegrity over GraphQL', () => {
 
     // The log grows: the anchor is still contained.
     await t.ok(REGISTER, { input: asset('Vault') }, users.opsManager);
-    expect((await t.ok(VERIFY, { p: first.headPosition, h: first.headChainHash }, users.auditor)).verifyIntegrity).toMatchObject({ ok: true, anchorOk: true, eventsChecked: 4 });
+    expect((await t.ok(VERIFY, { p: first.headPosition, h: first.headChainHash }, users.auditor)).verifyIntegrity).toMatchObject({ ok: true, anchorOk: true, eventsChecked: 8 });
 
     // Cut the newest two events (the anchor's head among them) while the server is down.
     await t.close({ keepData: true });

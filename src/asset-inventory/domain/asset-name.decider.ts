@@ -21,7 +21,7 @@ export function nameKey(name: string): string {
 
 export function assetNameStreamId(department: string, name: string): string {
   const digest = createHash('sha256').update(`${nameKey(department)}\u0000${nameKey(name)}`).digest('hex');
-  return `asset-name-${digest.slice(0, 40)}`;
+  return `reservation-asset-name-${digest.slice(0, 40)}`;
 }
 
 export interface AssetNameState {
