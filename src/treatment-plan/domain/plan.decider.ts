@@ -595,22 +595,8 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
         approvedAt: e.data.approvedAt,
         items: s.items.map((i) => ({ ...i, consent: 'PENDING' })),
       };
-    case 'PlanReturnedToDraft': {
-      const { submittedAt: _submittedAt, submittedBy: _submittedBy, ...rest } = s;
-      return {
-        ...rest,
-        status: 'DRAFT',
-        revision: e.data.revision,
-        revisions: [
-          ...s.revisions,
-          {
-            revision: e.data.revision,
-            items: s.items.map((i) => ({ riskId: i.riskId, riskVersion: i.riskVersion, riskTitle: i.riskTitle, ownerId: i.ownerId })),
-            outcome: 'OPEN',
-          },
-        ],
-      };
-    }
+    case 'PlanReturnedToDraft':
+      return backToDraft(s, e.data.revision, s.revisions);
     case 'ResidualRiskAccepted': {
       const d = e.data;
       return updateItem(s, d.riskId, (i) => {
@@ -658,18 +644,8 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
       const { inForceSince: _i, ...rest } = s;
       return { ...rest, status: 'APPROVED', leftForceAt: e.data.leftAt };
     }
-    case 'PlanWithdrawn': {
-      const { submittedAt: _submittedAt, submittedBy: _submittedBy, ...rest } = s;
-      return {
-        ...rest,
-        status: 'DRAFT',
-        revision: e.data.revision,
-        revisions: [
-          ...s.revisions.map((r): PlanRevisionRecord => (r.revision === e.data.previousRevision ? { ...r, outcome: 'WITHDRAWN' } : r)),
-          { revision: e.data.revision, items: s.items.map((i) => ({ riskId: i.riskId, riskVersion: i.riskVersion, riskTitle: i.riskTitle, ownerId: i.ownerId })), outcome: 'OPEN' },
-        ],
-      };
-    }
+    case 'PlanWithdrawn':
+      return backToDraft(s, e.data.revision, s.revisions.map((r): PlanRevisionRecord => (r.revision === e.data.previousRevision ? { ...r, outcome: 'WITHDRAWN' } : r)));
     case 'PlanClosed': {
       const { inForceSince: _i, ...rest } = s;
       return { ...rest, status: 'CLOSED', closedAt: e.data.closedAt, closedReason: e.data.reason };
@@ -700,6 +676,13 @@ export const planDecider: Decider<PlanCommand, PlanEvent, PlanState> = {
 
 function updateCurrentRevision(s: PlanState, f: (r: PlanRevisionRecord) => PlanRevisionRecord): PlanRevisionRecord[] {
   return s.revisions.map((r) => (r.revision === s.revision ? f(r) : r));
+}
+
+/** A rejected or withdrawn plan: DRAFT again as a new revision that starts with the same items. */
+function backToDraft(s: PlanState, revision: number, earlier: PlanRevisionRecord[]): PlanState {
+  const { submittedAt: _submittedAt, submittedBy: _submittedBy, ...rest } = s;
+  const items = s.items.map((i) => ({ riskId: i.riskId, riskVersion: i.riskVersion, riskTitle: i.riskTitle, ownerId: i.ownerId }));
+  return { ...rest, status: 'DRAFT', revision, revisions: [...earlier, { revision, items, outcome: 'OPEN' }] };
 }
 
 function updateItem(s: PlanState, riskId: string, f: (i: PlanItem) => PlanItem): PlanState {
