@@ -4,7 +4,9 @@ import { ExpectedVersion, type AppendOptions, type MultiAppendOptions, type NewE
 import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
 import { CommandExecutor, type CommandContext } from '../../../src/shared/application/command-executor.js';
 import { createUpcasters } from '../../../src/shared/application/event-families.js';
-import { ConcurrencyConflictError } from '../../../src/shared/domain/errors.js';
+import { ConcurrencyConflictError, ForbiddenError } from '../../../src/shared/domain/errors.js';
+import { withNameReservation } from '../../../src/asset-inventory/application/asset-name-reservation.js';
+import type { AssetCommand } from '../../../src/asset-inventory/domain/asset.decider.js';
 import { criteriaById, criteriaDecider, criteriaStreamId, type CriteriaCommand } from '../../../src/risk-criteria/domain/criteria.decider.js';
 import { criteria3x3 } from '../../support/criteria-definitions.js';
 
@@ -73,5 +75,51 @@ describe('CommandExecutor with an entityVersion (several entities in one stream)
     const error = await executor.execute(target('a'), approve(version), ctx(ciso), version).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConcurrencyConflictError);
     expect(error).toMatchObject({ expectedVersion: version, actualVersion: version + 1 });
+  });
+});
+
+describe('CommandExecutor.executeJoint (a decision over several streams, appended atomically)', () => {
+  const manager = { id: 'u-mgr', name: 'Manager', roles: ['ASSET_MANAGER' as const], department: 'ops' };
+  const register = (name: string): AssetCommand => ({
+    type: 'RegisterAsset', actor: manager, at: new Date().toISOString(), assetId: randomUUID(), name, description: '', category: 'SYSTEM',
+    department: 'ops', managerId: manager.id, confidentiality: 2, integrity: 2, availability: 2,
+  });
+
+  it('decides again when a stream it read was written between read and append, and the rule then refuses', async () => {
+    const store = new RacingStore();
+    await store.init();
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, createUpcasters());
+    const rival = register('ﾃﾞｰﾀ基盤');
+    store.raceOnce(async () => {
+      await executor.executeJoint(withNameReservation(rival), ctx(manager));
+    });
+    const mine = register('データ基盤');
+    const error = await executor.executeJoint(withNameReservation(mine), ctx(manager)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ rule: 'ASSET_NAME_TAKEN' });
+    expect(await store.streamVersion(`asset-${mine.assetId}`)).toBe(-1);
+    expect(await store.streamVersion(`asset-${rival.assetId}`)).toBe(0);
+  });
+
+  it('16 racing commands on one stream without expectedVersion all succeed (retried on fresh state)', async () => {
+    const store = new InMemoryEventStore();
+    await store.init();
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, createUpcasters());
+    const asset = register('Hot wallet');
+    await executor.executeJoint(withNameReservation(asset), ctx(manager));
+    const threats = Array.from({ length: 16 }, (_, k): AssetCommand => ({
+      type: 'IdentifyThreat', actor: manager, at: new Date().toISOString(), assetId: asset.assetId, threatId: randomUUID(), name: `Threat ${k}`, description: '', affects: ['CONFIDENTIALITY'],
+    }));
+    const results = await Promise.all(threats.map((t) => executor.executeJoint(withNameReservation(t), ctx(manager))));
+    expect(results.every((r) => r.events.length === 1)).toBe(true);
+    expect(await store.streamVersion(`asset-${asset.assetId}`)).toBe(16);
+  });
+
+  it('refuses any token carrying AUDITOR, whatever else it carries, before reading anything', async () => {
+    const store = new InMemoryEventStore();
+    await store.init();
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, createUpcasters());
+    const mixed = { ...manager, roles: ['ASSET_MANAGER' as const, 'AUDITOR' as const] };
+    await expect(executor.executeJoint(withNameReservation({ ...register('X'), actor: mixed }), ctx(mixed))).rejects.toBeInstanceOf(ForbiddenError);
+    expect(await store.headPosition()).toBeNull();
   });
 });
