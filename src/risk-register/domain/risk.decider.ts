@@ -32,6 +32,7 @@ import {
 } from '../../risk-criteria/domain/scoring.js';
 import { hasRole, type Decider, type DomainActor, type Role } from '../../shared/domain/decider.js';
 import { FieldErrors, ForbiddenError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
+import { refuseAuditor } from '../../shared/domain/guards.js';
 import {
   TREATED_STATUSES,
   isFrozenForBoard,
@@ -573,11 +574,6 @@ function distinct<T>(values: readonly T[]): T[] {
 
 function checkScale(errors: FieldErrors, field: string, value: unknown, size: number): void {
   if (!isIntIn(value, 1, size)) errors.add(field, `must be an integer from 1 to ${size}`);
-}
-
-/** An AUDITOR changes nothing (contract); every human-issued command checks this first. */
-function refuseAuditor(actor: DomainActor): void {
-  if (hasRole(actor, 'AUDITOR')) throw new ForbiddenError('An AUDITOR changes nothing');
 }
 
 function requireRole(actor: DomainActor, roles: Role[], action: string): void {

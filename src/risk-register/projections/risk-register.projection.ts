@@ -89,10 +89,8 @@ export class RiskRegisterProjection implements Projection {
 
   private criteriaInForce(db: ReadDb): CriteriaInForceView | undefined {
     if (this.inForce === undefined) {
-      const row = db.prepare('SELECT number, definition FROM risk_register_criteria WHERE in_force = 1').get() as { number: number; definition: string } | undefined;
-      const def = row ? (JSON.parse(row.definition) as { definition?: CriteriaDefinition } & Partial<CriteriaDefinition>) : undefined;
-      const d = def?.definition ?? def;
-      this.inForce = row && d?.riskLevels && d.acceptanceLevel ? { number: row.number, riskLevels: d.riskLevels, acceptanceLevel: d.acceptanceLevel } : null;
+      const row = new RiskRegisterQueries(db).criteriaInForce();
+      this.inForce = row ? { number: row.number, riskLevels: row.definition.riskLevels, acceptanceLevel: row.definition.acceptanceLevel } : null;
     }
     return this.inForce ?? undefined;
   }

@@ -11,6 +11,7 @@
  */
 import { hasRole, type Decider, type DomainActor, type Role } from '../../shared/domain/decider.js';
 import { BadInputError, FieldErrors, ForbiddenError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
+import { refuseAuditor } from '../../shared/domain/guards.js';
 import {
   BOARD_DECISIONS,
   initialPlanState,
@@ -352,12 +353,18 @@ function recordBoardResolution(c: RecordBoardResolution, s: PlanState): PlanEven
   ];
 }
 
-function withdrawPlan(c: WithdrawPlan, s: PlanState): PlanEvent[] {
-  requireRole(c.actor, 'withdraw a plan', 'COMMITTEE_MEMBER', 'CISO');
+/** Withdrawing and closing: the committee's decision on an existing plan, with its reason (returned trimmed). */
+function committeeDecisionWithReason(c: WithdrawPlan | ClosePlan, s: PlanState, what: string): string {
+  requireRole(c.actor, what, 'COMMITTEE_MEMBER', 'CISO');
   const errors = new FieldErrors();
   const reason = requiredText(errors, 'reason', c.reason, PLAN_LIMITS.reason);
   errors.throwIfAny();
   requireExists(s, c.planId);
+  return reason;
+}
+
+function withdrawPlan(c: WithdrawPlan, s: PlanState): PlanEvent[] {
+  const reason = committeeDecisionWithReason(c, s, 'withdraw a plan');
   if (s.status !== 'SUBMITTED') {
     throw violation('PLAN_NOT_SUBMITTED', `Plan ${s.id} is ${s.status}: only a plan awaiting the board can be withdrawn`);
   }
@@ -365,11 +372,7 @@ function withdrawPlan(c: WithdrawPlan, s: PlanState): PlanEvent[] {
 }
 
 function closePlan(c: ClosePlan, s: PlanState): PlanEvent[] {
-  requireRole(c.actor, 'close a plan', 'COMMITTEE_MEMBER', 'CISO');
-  const errors = new FieldErrors();
-  const reason = requiredText(errors, 'reason', c.reason, PLAN_LIMITS.reason);
-  errors.throwIfAny();
-  requireExists(s, c.planId);
+  const reason = committeeDecisionWithReason(c, s, 'close a plan');
   if (s.status === 'CLOSED') return [];
   if (s.status !== 'APPROVED' && s.status !== 'IN_FORCE') {
     throw violation('PLAN_NOT_CLOSABLE', `Plan ${s.id} is ${s.status}: only an approved or in-force plan is closed`);
@@ -689,13 +692,8 @@ function updateItem(s: PlanState, riskId: string, f: (i: PlanItem) => PlanItem):
   return { ...s, items: s.items.map((i) => (i.riskId === riskId ? f(i) : i)) };
 }
 
-/** An AUDITOR changes nothing (contract: every mutation answers it FORBIDDEN). */
-function forbidAuditor(actor: DomainActor, what: string): void {
-  if (hasRole(actor, 'AUDITOR')) throw new ForbiddenError(`An auditor cannot ${what}`);
-}
-
 function requireRole(actor: DomainActor, what: string, ...roles: Role[]): void {
-  forbidAuditor(actor, what);
+  refuseAuditor(actor);
   if (!hasRole(actor, ...roles)) throw new ForbiddenError(`Only ${roles.join(' or ')} may ${what}`);
 }
 
