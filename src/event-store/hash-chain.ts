@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventMetadata } from './event-store.port.js';
+import { canonicalJson } from '../shared/domain/canonical-json.js';
 
 /**
  * The tamper-evidence chain. Each event's hash covers its identity (stream, revision, event id),
@@ -57,22 +58,8 @@ export function sha256(text: string): string {
   return createHash(HASH_ALGORITHM).update(text).digest('hex');
 }
 
-/**
- * Deterministic JSON: object keys sorted, no whitespace. Two stores holding the same event
- * produce the same bytes, so hashes survive export/import and adapter changes.
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') {
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new Error('non-finite number');
-    return JSON.stringify(value) ?? 'null';
-  }
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v === undefined ? null : v)).join(',')}]`;
-  const entries = Object.keys(value as Record<string, unknown>)
-    .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-  return `{${entries.join(',')}}`;
-}
+/** The reference canonical form (shared with the domain's consent fingerprint). */
+export { canonicalJson };
 
 /** Positions are zero-padded decimals so that string order equals numeric order. */
 export const POSITION_WIDTH = 19;

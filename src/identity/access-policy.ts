@@ -1,5 +1,5 @@
 import type { DomainActor, Role } from '../shared/domain/decider.js';
-import { hasRole } from '../shared/domain/decider.js';
+import { hasRole } from '../shared/domain/guards.js';
 import { auditorRefusal } from '../shared/domain/guards.js';
 
 /**

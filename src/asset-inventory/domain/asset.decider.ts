@@ -4,7 +4,8 @@
  * vulnerabilities). Pure: time (`at`) and new ids arrive in the command.
  */
 import { nameKey } from './asset-name.decider.js';
-import { hasRole, type Decider, type DomainActor } from '../../shared/domain/decider.js';
+import { hasRole } from '../../shared/domain/guards.js';
+import { type Decider, type DomainActor } from '../../shared/domain/decider.js';
 import { FieldErrors, ForbiddenError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
 import {
   ASSET_CATEGORIES,

@@ -4,7 +4,8 @@
  * once imported (import a new version instead). The built-in catalogue (builtin-catalogue.ts)
  * is code, not events, and its id is reserved.
  */
-import { hasRole, type Decider, type DomainActor } from '../../shared/domain/decider.js';
+import { hasRole } from '../../shared/domain/guards.js';
+import { type Decider, type DomainActor } from '../../shared/domain/decider.js';
 import { FieldErrors, ForbiddenError, RuleViolationError } from '../../shared/domain/errors.js';
 import { BUILTIN_CATALOGUE } from './builtin-catalogue.js';
 import type { BaselineCatalogueState, BaselineRequirement } from './catalogue.state.js';

@@ -4,7 +4,8 @@
  * it (Art. 23(3), separation of duties); approving a version supersedes the one in force, so
  * exactly one version is in force at any time. Pure: time and ids arrive in the command.
  */
-import { hasRole, type Decider, type DomainActor } from '../../shared/domain/decider.js';
+import { hasRole } from '../../shared/domain/guards.js';
+import { type Decider, type DomainActor } from '../../shared/domain/decider.js';
 import {
   ConcurrencyConflictError,
   FieldErrors,

@@ -30,7 +30,8 @@ import {
   requiredMethodsFor,
   reviewIntervalDaysFor,
 } from '../../risk-criteria/domain/scoring.js';
-import { hasRole, type Decider, type DomainActor, type Role } from '../../shared/domain/decider.js';
+import { hasRole } from '../../shared/domain/guards.js';
+import { type Decider, type DomainActor, type Role } from '../../shared/domain/decider.js';
 import { FieldErrors, ForbiddenError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
 import { refuseAuditor } from '../../shared/domain/guards.js';
 import {

@@ -38,7 +38,3 @@ export const ROLES = [
   'ADMIN',
 ] as const;
 export type Role = (typeof ROLES)[number];
-
-export function hasRole(actor: DomainActor, ...roles: Role[]): boolean {
-  return actor.roles.some((r) => roles.includes(r));
-}

@@ -1,8 +1,20 @@
 /**
- * Rules about who may change the record that hold for every command, whatever the aggregate.
+ * The one home of the checks every decider shares: who may act (roles, the auditor refusal),
+ * text, numbers, dates, ids of streams, and the shape of a rule. A decider states its own rules
+ * with these; nothing else in the code base re-implements them.
  */
-import { hasRole, type DomainActor } from './decider.js';
-import { ForbiddenError } from './errors.js';
+import type { DomainActor, Role } from './decider.js';
+import { FieldErrors, ForbiddenError, RuleViolationError } from './errors.js';
+
+export { FieldErrors };
+
+// ---------------------------------------------------------------------------------------------
+// Roles
+// ---------------------------------------------------------------------------------------------
+
+export function hasRole(actor: Pick<DomainActor, 'roles'>, ...roles: Role[]): boolean {
+  return actor.roles.some((r) => roles.includes(r));
+}
 
 /**
  * An AUDITOR changes nothing (contract: "a token that carries AUDITOR changes nothing, whatever
@@ -10,10 +22,142 @@ import { ForbiddenError } from './errors.js';
  * token mixing AUDITOR with a writing role is refused rather than half-trusted.
  */
 export function auditorRefusal(actor: Pick<DomainActor, 'roles'>): string | null {
-  return hasRole(actor as DomainActor, 'AUDITOR') ? 'A token that carries AUDITOR changes nothing, whatever other roles it carries' : null;
+  return hasRole(actor, 'AUDITOR') ? 'A token that carries AUDITOR changes nothing, whatever other roles it carries' : null;
 }
 
 export function refuseAuditor(actor: Pick<DomainActor, 'roles'>): void {
   const refusal = auditorRefusal(actor);
   if (refusal) throw new ForbiddenError(refusal);
+}
+
+/** The actor carries one of `roles` (and is no auditor), else FORBIDDEN "Only A, B may <action>". */
+export function requireRole(actor: DomainActor, roles: readonly Role[], action: string): void {
+  refuseAuditor(actor);
+  if (!hasRole(actor, ...roles)) throw new ForbiddenError(`Only ${roles.join(', ')} may ${action}`);
+}
+
+/** The actor is `who.id` (e.g. the risk's owner) or carries one of `roles`. */
+export function requireActorOrRole(actor: DomainActor, who: { id: string | undefined; as: string }, roles: readonly Role[], action: string): void {
+  refuseAuditor(actor);
+  if ((who.id !== undefined && actor.id === who.id) || hasRole(actor, ...roles)) return;
+  throw new ForbiddenError(`Only ${who.as}${roles.length ? ` or ${roles.join(', ')}` : ''} may ${action}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules: a stable id (extensions.rule) and the article it comes from (extensions.article)
+// ---------------------------------------------------------------------------------------------
+
+export interface Rule {
+  readonly id: string;
+  readonly article: string;
+}
+
+/** `{ PLAN_EMPTY: 'Art.19(1)' }` → `{ PLAN_EMPTY: { id: 'PLAN_EMPTY', article: 'Art.19(1)' } }`. */
+export function defineRules<const T extends Record<string, string>>(articles: T): { readonly [K in keyof T & string]: Rule & { readonly id: K } } {
+  return Object.fromEntries(Object.entries(articles).map(([id, article]) => [id, { id, article }])) as never;
+}
+
+export function violation(rule: Rule, message: string): RuleViolationError {
+  return new RuleViolationError(rule.id, rule.article, message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text and numbers. Each check adds to `errors` (so a client sees every problem at once) and
+// returns the value as it will be recorded (trimmed).
+// ---------------------------------------------------------------------------------------------
+
+export const isPresent = (v: unknown): boolean => v !== undefined && v !== null;
+export const isNonEmptyText = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
+export const isIntIn = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+
+/** Required text of at most `max` characters (after trimming); returns it trimmed ('' when missing). */
+export function requiredText(errors: FieldErrors, field: string, value: unknown, max: number): string {
+  if (!isNonEmptyText(value)) {
+    errors.add(field, 'is required');
+    return '';
+  }
+  const text = value.trim();
+  if (text.length > max) errors.add(field, `must be at most ${max} characters`);
+  return text;
+}
+
+/** Optional text of at most `max` characters; returns it trimmed, or null when absent or blank. */
+export function optionalText(errors: FieldErrors, field: string, value: unknown, max: number): string | null {
+  if (!isPresent(value)) return null;
+  if (typeof value !== 'string') {
+    errors.add(field, 'must be a string');
+    return null;
+  }
+  const text = value.trim();
+  if (text.length > max) errors.add(field, `must be at most ${max} characters`);
+  return text === '' ? null : text;
+}
+
+/** An optional list of non-empty texts (e.g. external references); returns them trimmed, without repeats. */
+export function textList(errors: FieldErrors, field: string, value: unknown, max: number): string[] {
+  if (!isPresent(value)) return [];
+  if (!Array.isArray(value)) {
+    errors.add(field, 'must be a list of strings');
+    return [];
+  }
+  value.forEach((v, i) => {
+    if (!isNonEmptyText(v)) errors.add(`${field}[${i}]`, 'must be a non-empty string');
+    else if (v.trim().length > max) errors.add(`${field}[${i}]`, `must be at most ${max} characters`);
+  });
+  return distinct(value.filter(isNonEmptyText).map((v) => v.trim()));
+}
+
+export function checkIntIn(errors: FieldErrors, field: string, value: unknown, min: number, max: number): void {
+  if (!isIntIn(value, min, max)) errors.add(field, `must be an integer from ${min} to ${max}`);
+}
+
+export function distinct<T>(values: readonly T[]): T[] {
+  return values.filter((v, i) => values.indexOf(v) === i);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dates
+// ---------------------------------------------------------------------------------------------
+
+/** A calendar date written YYYY-MM-DD that exists (no 2026-02-30). */
+export function isRealDate(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (y < 1 || mo < 1 || mo > 12 || d < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1]!;
+}
+
+/** Board meetings, due dates and reviews are dated in Japan (JST, UTC+9, no daylight saving). */
+const JAPAN_OFFSET_MS = 9 * 60 * 60 * 1000;
+
+/** The calendar day (YYYY-MM-DD) of an instant in Japan. `at` comes from the application. */
+export function dayInJapan(at: string): string {
+  const ms = Date.parse(at);
+  if (Number.isNaN(ms)) throw new Error(`Command instant "at" is not an ISO-8601 instant: ${at}`);
+  return new Date(ms + JAPAN_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stream ids: `<category>-<entity id>`
+// ---------------------------------------------------------------------------------------------
+
+export interface StreamCategory {
+  readonly prefix: string;
+  /** The stream of one entity. */
+  streamOf(id: string): string;
+  /** The entity id of a stream of this category, or undefined for any other stream. */
+  idOf(streamId: string): string | undefined;
+}
+
+/** One category of streams. Categories must not be prefixes of each other's ids (see `except`). */
+export function streamCategory(category: string, except: readonly string[] = []): StreamCategory {
+  const prefix = `${category}-`;
+  return {
+    prefix,
+    streamOf: (id) => `${prefix}${id}`,
+    idOf: (streamId) => (streamId.startsWith(prefix) && !except.includes(streamId) ? streamId.slice(prefix.length) : undefined),
+  };
 }

@@ -9,7 +9,8 @@
  * The Risk aggregate is not this one's: the application loads each risk concerned and passes a
  * RiskSnapshot in the command.
  */
-import { hasRole, type Decider, type DomainActor, type Role } from '../../shared/domain/decider.js';
+import { hasRole } from '../../shared/domain/guards.js';
+import { type Decider, type DomainActor, type Role } from '../../shared/domain/decider.js';
 import { BadInputError, FieldErrors, ForbiddenError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
 import { refuseAuditor } from '../../shared/domain/guards.js';
 import {
