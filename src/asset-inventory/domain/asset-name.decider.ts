@@ -7,9 +7,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Decider } from '../../shared/domain/decider.js';
-import { RuleViolationError } from '../../shared/domain/errors.js';
+import { defineRules, streamCategory, violation } from '../../shared/domain/guards.js';
+import type { AssetNameEvent } from './asset-name.events.js';
 
-export const ASSET_NAME_TAKEN = { id: 'ASSET_NAME_TAKEN', article: 'Art.14(2)' } as const;
+export const AssetNameRules = defineRules({ ASSET_NAME_TAKEN: 'Art.14(2)' });
 
 /**
  * The form two names are compared in: Unicode NFKC (half-width ｶﾅ = カナ, full-width Ａ = A,
@@ -19,9 +20,12 @@ export function nameKey(name: string): string {
   return name.normalize('NFKC').trim().replace(/\s+/gu, ' ').toLowerCase();
 }
 
+/** One reservation stream per (department, name key): `reservation-asset-name-<digest>`. */
+export const assetNameStreams = streamCategory('reservation-asset-name');
+
 export function assetNameStreamId(department: string, name: string): string {
   const digest = createHash('sha256').update(`${nameKey(department)}\u0000${nameKey(name)}`).digest('hex');
-  return `reservation-asset-name-${digest.slice(0, 40)}`;
+  return assetNameStreams.streamOf(digest.slice(0, 40));
 }
 
 export interface AssetNameState {
@@ -31,24 +35,9 @@ export interface AssetNameState {
   department?: string;
 }
 
-export type AssetNameEvent =
-  | { type: 'AssetNameReserved'; data: { assetId: string; department: string; name: string; key: string; reservedAt: string } }
-  | { type: 'AssetNameReleased'; data: { assetId: string; reason: string; releasedAt: string } };
-
 export type AssetNameCommand =
   | { type: 'ReserveAssetName'; assetId: string; department: string; name: string; at: string }
   | { type: 'ReleaseAssetName'; assetId: string; reason: string; at: string };
-
-export const assetNameEventSchemaVersions: Record<AssetNameEvent['type'], number> = {
-  AssetNameReserved: 1,
-  AssetNameReleased: 1,
-};
-
-export function upcastAssetNameEvent(type: string, schemaVersion: number, data: unknown): AssetNameEvent {
-  if (!(type in assetNameEventSchemaVersions)) throw new Error(`Unknown asset-name event type ${type}`);
-  if (schemaVersion !== 1) throw new Error(`Unsupported schema version ${schemaVersion} of ${type}`);
-  return { type, data } as AssetNameEvent;
-}
 
 export const assetNameDecider: Decider<AssetNameCommand, AssetNameEvent, AssetNameState> = {
   initialState: {},
@@ -57,9 +46,8 @@ export const assetNameDecider: Decider<AssetNameCommand, AssetNameEvent, AssetNa
       case 'ReserveAssetName':
         if (state.holder === command.assetId) return [];
         if (state.holder !== undefined) {
-          throw new RuleViolationError(
-            ASSET_NAME_TAKEN.id,
-            ASSET_NAME_TAKEN.article,
+          throw violation(
+            AssetNameRules.ASSET_NAME_TAKEN,
             `Department ${command.department} already has an active asset named "${state.name}" (${state.holder}); names are compared after Unicode NFKC normalisation`,
           );
         }

@@ -1,12 +1,14 @@
 /**
  * The InformationAsset aggregate (Art. 14(2): the inventory of information assets with, per
  * asset, its value or importance, its manager, its threats and, per threat, its
- * vulnerabilities). Pure: time (`at`) and new ids arrive in the command.
+ * vulnerabilities). Pure: time (`at`) and new ids arrive in the command. Its events (the
+ * storage contract) are in asset.events.ts.
  */
+import type { Decider, DomainActor } from '../../shared/domain/decider.js';
+import { FieldErrors, ForbiddenError, NotFoundError } from '../../shared/domain/errors.js';
+import { checkIntIn, defineRules, hasRole, isNonEmptyText, refuseAuditor, requiredText, streamCategory, violation } from '../../shared/domain/guards.js';
 import { nameKey } from './asset-name.decider.js';
-import { hasRole } from '../../shared/domain/guards.js';
-import { type Decider, type DomainActor } from '../../shared/domain/decider.js';
-import { FieldErrors, ForbiddenError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
+import type { AssetEvent, AssetRegistered } from './asset.events.js';
 import {
   ASSET_CATEGORIES,
   SECURITY_PROPERTIES,
@@ -25,17 +27,14 @@ export const ASSET_DESCRIPTION_MAX_LENGTH = 4000;
 export const RATING_MIN = 1;
 export const RATING_MAX = 3;
 
-/** Article every inventory rule comes from. */
-export const ASSET_INVENTORY_ARTICLE = 'Art.14(2)';
-
-/** Stable rule ids (RuleViolationError.rule). */
-export const AssetRules = {
-  ASSET_ALREADY_REGISTERED: 'ASSET_ALREADY_REGISTERED',
-  ASSET_RETIRED: 'ASSET_RETIRED',
-  THREAT_NAME_NOT_UNIQUE: 'THREAT_NAME_NOT_UNIQUE',
-  THREAT_ID_NOT_UNIQUE: 'THREAT_ID_NOT_UNIQUE',
-  VULNERABILITY_ID_NOT_UNIQUE: 'VULNERABILITY_ID_NOT_UNIQUE',
-} as const;
+/** Stable rule ids (extensions.rule); every inventory rule comes from Art. 14(2). */
+export const AssetRules = defineRules({
+  ASSET_ALREADY_REGISTERED: 'Art.14(2)',
+  ASSET_RETIRED: 'Art.14(2)',
+  THREAT_NAME_NOT_UNIQUE: 'Art.14(2)',
+  THREAT_ID_NOT_UNIQUE: 'Art.14(2)',
+  VULNERABILITY_ID_NOT_UNIQUE: 'Art.14(2)',
+});
 
 // ---------------------------------------------------------------------------------------------
 // Commands
@@ -94,106 +93,11 @@ export interface RetireAsset extends AssetCommandBase {
 
 export type AssetCommand = RegisterAsset | IdentifyThreat | IdentifyVulnerability | ReassignAssetManager | RetireAsset;
 
-// ---------------------------------------------------------------------------------------------
-// Events
-// ---------------------------------------------------------------------------------------------
-
-export interface AssetRegistered {
-  type: 'AssetRegistered';
-  data: {
-    assetId: string;
-    name: string;
-    description: string;
-    category: AssetCategory;
-    department: string;
-    managerId: string;
-    confidentiality: number;
-    integrity: number;
-    availability: number;
-    /** max(confidentiality, integrity, availability) */
-    value: number;
-    registeredBy: string;
-    registeredAt: string;
-  };
-}
-
-export interface ThreatIdentified {
-  type: 'ThreatIdentified';
-  data: {
-    assetId: string;
-    threatId: string;
-    name: string;
-    description: string;
-    /** Distinct, in SECURITY_PROPERTIES order. */
-    affects: SecurityProperty[];
-    identifiedBy: string;
-    identifiedAt: string;
-  };
-}
-
-export interface VulnerabilityIdentified {
-  type: 'VulnerabilityIdentified';
-  data: {
-    assetId: string;
-    threatId: string;
-    vulnerabilityId: string;
-    name: string;
-    description: string;
-    identifiedBy: string;
-    identifiedAt: string;
-  };
-}
-
-export interface AssetManagerReassigned {
-  type: 'AssetManagerReassigned';
-  data: {
-    assetId: string;
-    previousManagerId: string;
-    managerId: string;
-    reassignedBy: string;
-    reassignedAt: string;
-  };
-}
-
-export interface AssetRetired {
-  type: 'AssetRetired';
-  data: {
-    assetId: string;
-    reason: string;
-    retiredBy: string;
-    retiredAt: string;
-    /** The risk whose avoidance (Art.17) retired the asset, if that is why. */
-    avoidedRiskId?: string;
-  };
-}
-
-export type AssetEvent = AssetRegistered | ThreatIdentified | VulnerabilityIdentified | AssetManagerReassigned | AssetRetired;
-export type AssetEventType = AssetEvent['type'];
-
-/** Current schema version of each event's data. Bump one and extend upcastAssetEvent when a shape changes. */
-export const assetEventSchemaVersions: Record<AssetEventType, number> = {
-  AssetRegistered: 1,
-  ThreatIdentified: 1,
-  VulnerabilityIdentified: 1,
-  AssetManagerReassigned: 1,
-  AssetRetired: 1,
-};
-
-/**
- * Turns stored data of any known schema version into the current shape. Today every event is at
- * version 1, so this is the identity; it is the seam for future shape changes.
- */
-export function upcastAssetEvent(type: string, schemaVersion: number, data: unknown): AssetEvent {
-  if (!(type in assetEventSchemaVersions)) throw new Error(`Unknown asset event type ${type}`);
-  const current = assetEventSchemaVersions[type as AssetEventType];
-  if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > current) {
-    throw new Error(`Unsupported schema version ${schemaVersion} of ${type} (current ${current})`);
-  }
-  return { type, data } as AssetEvent;
-}
+/** One stream per asset: `asset-<id>`. */
+export const assetStreams = streamCategory('asset');
 
 export function assetStreamId(assetId: string): string {
-  return `asset-${assetId}`;
+  return assetStreams.streamOf(assetId);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,10 +129,6 @@ export function assetValue(ratings: { confidentiality: number; integrity: number
   return Math.max(ratings.confidentiality, ratings.integrity, ratings.availability);
 }
 
-/** The comparison key for names (trimmed, case-insensitive). */
-/** Names compare as the reservation compares them (NFKC, trimmed, case folded). */
-export { nameKey };
-
 export function findThreat(state: AssetState, threatId: string): ThreatState | undefined {
   return state.threats.find((t) => t.id === threatId);
 }
@@ -237,11 +137,10 @@ export function findThreat(state: AssetState, threatId: string): ThreatState | u
 // decide
 // ---------------------------------------------------------------------------------------------
 
-function checkName(errors: FieldErrors, field: string, value: unknown): void {
-  if (typeof value !== 'string' || value.trim().length === 0) errors.add(field, 'is required');
-  else if (value.trim().length > ASSET_NAME_MAX_LENGTH) errors.add(field, `must be at most ${ASSET_NAME_MAX_LENGTH} characters`);
-}
-
+/**
+ * A description is recorded as given (not trimmed, '' when absent), so its length is checked as
+ * given: the shared optionalText trims and turns blank into null.
+ */
 function checkDescription(errors: FieldErrors, field: string, value: unknown): void {
   if (value === undefined || value === null) return;
   if (typeof value !== 'string') errors.add(field, 'must be a string');
@@ -249,13 +148,11 @@ function checkDescription(errors: FieldErrors, field: string, value: unknown): v
 }
 
 function checkRequired(errors: FieldErrors, field: string, value: unknown): void {
-  if (typeof value !== 'string' || value.trim().length === 0) errors.add(field, 'is required');
+  if (!isNonEmptyText(value)) errors.add(field, 'is required');
 }
 
 function checkRating(errors: FieldErrors, field: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < RATING_MIN || value > RATING_MAX) {
-    errors.add(field, `must be an integer from ${RATING_MIN} to ${RATING_MAX}`);
-  }
+  checkIntIn(errors, field, value, RATING_MIN, RATING_MAX);
 }
 
 /** ASSET_MANAGER of the asset's department, or CISO (contract's role table). */
@@ -270,26 +167,24 @@ function authorise(actor: DomainActor, department: string, action: string): void
 
 /** Checks common to every command on an existing asset. */
 function requireActiveAsset(command: Exclude<AssetCommand, RegisterAsset>, state: AssetState, action: string): void {
+  refuseAuditor(command.actor);
   if (!hasRole(command.actor, 'CISO', 'ASSET_MANAGER')) {
     throw new ForbiddenError(`Only an ASSET_MANAGER of the asset's department or the CISO may ${action} assets`);
   }
   if (!state.exists || state.id !== command.assetId) throw new NotFoundError('Asset', command.assetId);
   authorise(command.actor, state.department, action);
   if (state.status === 'RETIRED' && command.type !== 'RetireAsset') {
-    throw new RuleViolationError(
-      AssetRules.ASSET_RETIRED,
-      ASSET_INVENTORY_ARTICLE,
-      `Asset ${state.id} was retired on ${state.retiredAt}; it no longer changes`,
-    );
+    throw violation(AssetRules.ASSET_RETIRED, `Asset ${state.id} was retired on ${state.retiredAt}; it no longer changes`);
   }
 }
 
 function decideRegister(c: RegisterAsset, state: AssetState): AssetEvent[] {
+  refuseAuditor(c.actor);
   if (!hasRole(c.actor, 'CISO', 'ASSET_MANAGER')) {
     throw new ForbiddenError('Only an ASSET_MANAGER (for their own department) or the CISO may register assets');
   }
   const errors = new FieldErrors();
-  checkName(errors, 'name', c.name);
+  const name = requiredText(errors, 'name', c.name, ASSET_NAME_MAX_LENGTH);
   checkDescription(errors, 'description', c.description);
   if (!(ASSET_CATEGORIES as readonly string[]).includes(c.category)) {
     errors.add('category', `must be one of ${ASSET_CATEGORIES.join(', ')}`);
@@ -304,7 +199,7 @@ function decideRegister(c: RegisterAsset, state: AssetState): AssetEvent[] {
 
   const data: AssetRegistered['data'] = {
     assetId: c.assetId,
-    name: c.name.trim(),
+    name,
     description: c.description ?? '',
     category: c.category,
     department: c.department.trim(),
@@ -319,7 +214,7 @@ function decideRegister(c: RegisterAsset, state: AssetState): AssetEvent[] {
 
   if (state.exists) {
     if (state.status === 'RETIRED') {
-      throw new RuleViolationError(AssetRules.ASSET_RETIRED, ASSET_INVENTORY_ARTICLE, `Asset ${state.id} is retired`);
+      throw violation(AssetRules.ASSET_RETIRED, `Asset ${state.id} is retired`);
     }
     const same =
       state.id === data.assetId &&
@@ -332,11 +227,7 @@ function decideRegister(c: RegisterAsset, state: AssetState): AssetEvent[] {
       state.integrity === data.integrity &&
       state.availability === data.availability;
     if (same) return [];
-    throw new RuleViolationError(
-      AssetRules.ASSET_ALREADY_REGISTERED,
-      ASSET_INVENTORY_ARTICLE,
-      `Asset ${state.id} is already registered with different details`,
-    );
+    throw violation(AssetRules.ASSET_ALREADY_REGISTERED, `Asset ${state.id} is already registered with different details`);
   }
 
   return [{ type: 'AssetRegistered', data }];
@@ -346,7 +237,7 @@ function decideIdentifyThreat(c: IdentifyThreat, state: AssetState): AssetEvent[
   requireActiveAsset(c, state, 'identify threats of');
   const errors = new FieldErrors();
   checkRequired(errors, 'threatId', c.threatId);
-  checkName(errors, 'name', c.name);
+  const name = requiredText(errors, 'name', c.name, ASSET_NAME_MAX_LENGTH);
   checkDescription(errors, 'description', c.description);
   const affects: unknown[] = Array.isArray(c.affects) ? c.affects : [];
   if (!Array.isArray(c.affects)) errors.add('affects', 'must be a list of security properties');
@@ -361,19 +252,17 @@ function decideIdentifyThreat(c: IdentifyThreat, state: AssetState): AssetEvent[
   errors.throwIfAny();
 
   const canonical = SECURITY_PROPERTIES.filter((p) => affects.includes(p));
-  const name = c.name.trim();
   const sameName = state.threats.find((t) => nameKey(t.name) === nameKey(name));
   if (sameName) {
     const sameSet = sameName.affects.length === canonical.length && canonical.every((p) => sameName.affects.includes(p));
     if (sameSet) return [];
-    throw new RuleViolationError(
+    throw violation(
       AssetRules.THREAT_NAME_NOT_UNIQUE,
-      ASSET_INVENTORY_ARTICLE,
       `Asset ${state.id} already has a threat named "${sameName.name}" (${sameName.id}) affecting ${sameName.affects.join(', ')}`,
     );
   }
   if (findThreat(state, c.threatId)) {
-    throw new RuleViolationError(AssetRules.THREAT_ID_NOT_UNIQUE, ASSET_INVENTORY_ARTICLE, `Threat id ${c.threatId} is already used`);
+    throw violation(AssetRules.THREAT_ID_NOT_UNIQUE, `Threat id ${c.threatId} is already used`);
   }
   return [
     {
@@ -396,20 +285,15 @@ function decideIdentifyVulnerability(c: IdentifyVulnerability, state: AssetState
   const errors = new FieldErrors();
   checkRequired(errors, 'threatId', c.threatId);
   checkRequired(errors, 'vulnerabilityId', c.vulnerabilityId);
-  checkName(errors, 'name', c.name);
+  const name = requiredText(errors, 'name', c.name, ASSET_NAME_MAX_LENGTH);
   checkDescription(errors, 'description', c.description);
   errors.throwIfAny();
 
   const threat = findThreat(state, c.threatId);
   if (!threat) throw new NotFoundError('Threat', c.threatId);
-  const name = c.name.trim();
   if (threat.vulnerabilities.some((v) => nameKey(v.name) === nameKey(name))) return [];
   if (state.threats.some((t) => t.vulnerabilities.some((v) => v.id === c.vulnerabilityId))) {
-    throw new RuleViolationError(
-      AssetRules.VULNERABILITY_ID_NOT_UNIQUE,
-      ASSET_INVENTORY_ARTICLE,
-      `Vulnerability id ${c.vulnerabilityId} is already used`,
-    );
+    throw violation(AssetRules.VULNERABILITY_ID_NOT_UNIQUE, `Vulnerability id ${c.vulnerabilityId} is already used`);
   }
   return [
     {
@@ -446,16 +330,13 @@ function decideRetire(c: RetireAsset, state: AssetState): AssetEvent[] {
   if (c.avoidedRiskId === undefined) requireActiveAsset(c, state, 'retire');
   else if (!state.exists || state.id !== c.assetId) throw new NotFoundError('Asset', c.assetId);
   const errors = new FieldErrors();
-  checkRequired(errors, 'reason', c.reason);
-  if (typeof c.reason === 'string' && c.reason.length > ASSET_DESCRIPTION_MAX_LENGTH) {
-    errors.add('reason', `must be at most ${ASSET_DESCRIPTION_MAX_LENGTH} characters`);
-  }
+  const reason = requiredText(errors, 'reason', c.reason, ASSET_DESCRIPTION_MAX_LENGTH);
   errors.throwIfAny();
   if (state.status === 'RETIRED') return [];
   return [
     {
       type: 'AssetRetired',
-      data: { assetId: state.id, reason: c.reason.trim(), retiredBy: c.actor.id, retiredAt: c.at, ...(c.avoidedRiskId ? { avoidedRiskId: c.avoidedRiskId } : {}) },
+      data: { assetId: state.id, reason, retiredBy: c.actor.id, retiredAt: c.at, ...(c.avoidedRiskId ? { avoidedRiskId: c.avoidedRiskId } : {}) },
     },
   ];
 }

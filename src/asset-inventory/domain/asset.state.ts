@@ -1,4 +1,4 @@
-/** State and events of the InformationAsset aggregate (Art. 14(2): the information-asset inventory). */
+/** State of the InformationAsset aggregate (Art. 14(2): the information-asset inventory); its events are in asset.events.ts. */
 
 export const ASSET_CATEGORIES = ['INFORMATION', 'SYSTEM', 'SOFTWARE', 'HARDWARE', 'SERVICE', 'PEOPLE', 'PAPER'] as const;
 export type AssetCategory = (typeof ASSET_CATEGORIES)[number];

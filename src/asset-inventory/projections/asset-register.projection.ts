@@ -2,7 +2,9 @@ import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { DocumentCache } from '../../projections/document-cache.js';
-import { assetDecider, nameKey, type AssetEvent } from '../domain/asset.decider.js';
+import { nameKey } from '../domain/asset-name.decider.js';
+import { assetDecider, assetStreams } from '../domain/asset.decider.js';
+import type { AssetEvent } from '../domain/asset.events.js';
 import type { AssetState } from '../domain/asset.state.js';
 
 /**
@@ -36,9 +38,9 @@ export class AssetRegisterProjection implements Projection {
   private cache?: DocumentCache<AssetState>;
 
   apply(event: RecordedEvent, db: ReadDb): void {
-    if (!event.streamId.startsWith('asset-')) return;
+    const id = assetStreams.idOf(event.streamId);
+    if (id === undefined) return;
     const cache = (this.cache ??= this.createCache(db));
-    const id = event.streamId.slice('asset-'.length);
     cache.set(id, assetDecider.evolve(cache.get(id) ?? assetDecider.initialState, { type: event.type, data: event.data } as AssetEvent));
   }
 

@@ -1,10 +1,10 @@
 import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
 import { decodePosition } from '../../event-store/hash-chain.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
+import { CRITERIA_STREAM } from '../../risk-criteria/domain/criteria.state.js';
 
 /** Streams an entity id may live in, tried in order (ids are UUIDs, so at most one matches). */
 const ENTITY_STREAM_PREFIXES = ['asset-', 'risk-', 'plan-', 'baseline-catalogue-'];
-const CRITERIA_STREAM = 'risk-criteria';
 
 /** Reads the log itself (the source of truth) for history and events. */
 export class EventLogReader {

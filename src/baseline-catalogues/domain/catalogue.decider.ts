@@ -4,18 +4,18 @@
  * once imported (import a new version instead). The built-in catalogue (builtin-catalogue.ts)
  * is code, not events, and its id is reserved.
  */
-import { hasRole } from '../../shared/domain/guards.js';
-import { type Decider, type DomainActor } from '../../shared/domain/decider.js';
-import { FieldErrors, ForbiddenError, RuleViolationError } from '../../shared/domain/errors.js';
+import type { Decider, DomainActor } from '../../shared/domain/decider.js';
+import { FieldErrors } from '../../shared/domain/errors.js';
+import { defineRules, isNonEmptyText, requiredText, requireRole, streamCategory, violation } from '../../shared/domain/guards.js';
 import { BUILTIN_CATALOGUE } from './builtin-catalogue.js';
+import type { CatalogueEvent } from './catalogue.events.js';
 import type { BaselineCatalogueState, BaselineRequirement } from './catalogue.state.js';
 
-export const CATALOGUE_ARTICLE = 'Art.15(2)';
-
-export const CatalogueRules = {
-  CATALOGUE_VERSION_IMMUTABLE: 'CATALOGUE_VERSION_IMMUTABLE',
-  CATALOGUE_ID_RESERVED: 'CATALOGUE_ID_RESERVED',
-} as const;
+/** Stable rule ids (extensions.rule) and the article they come from. */
+export const CatalogueRules = defineRules({
+  CATALOGUE_VERSION_IMMUTABLE: 'Art.15(2)',
+  CATALOGUE_ID_RESERVED: 'Art.15(2)',
+});
 
 export const CATALOGUE_LIMITS = {
   maxNameLength: 200,
@@ -63,12 +63,15 @@ export function catalogueIdFor(name: string, version: string): string {
   return `${slug(name)}@${version.trim()}`;
 }
 
+/** One stream per catalogue version: `baseline-catalogue-<catalogue id>`. */
+export const catalogueStreams = streamCategory('baseline-catalogue');
+
 export function catalogueStreamId(catalogueId: string): string {
-  return `baseline-catalogue-${catalogueId}`;
+  return catalogueStreams.streamOf(catalogueId);
 }
 
 // ---------------------------------------------------------------------------------------------
-// Commands and events
+// Commands (the events are in catalogue.events.ts)
 // ---------------------------------------------------------------------------------------------
 
 export interface ImportBaselineCatalogue {
@@ -83,35 +86,6 @@ export interface ImportBaselineCatalogue {
 }
 
 export type CatalogueCommand = ImportBaselineCatalogue;
-
-export interface BaselineCatalogueImported {
-  type: 'BaselineCatalogueImported';
-  data: {
-    catalogueId: string;
-    name: string;
-    version: string;
-    requirements: BaselineRequirement[];
-    importedBy: string;
-    importedAt: string;
-  };
-}
-
-export type CatalogueEvent = BaselineCatalogueImported;
-export type CatalogueEventType = CatalogueEvent['type'];
-
-export const catalogueEventSchemaVersions: Record<CatalogueEventType, number> = {
-  BaselineCatalogueImported: 1,
-};
-
-/** Turns stored data of any known schema version into the current shape (identity today: the seam for later shapes). */
-export function upcastCatalogueEvent(type: string, schemaVersion: number, data: unknown): CatalogueEvent {
-  if (!(type in catalogueEventSchemaVersions)) throw new Error(`Unknown baseline-catalogue event type ${type}`);
-  const current = catalogueEventSchemaVersions[type as CatalogueEventType];
-  if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > current) {
-    throw new Error(`Unsupported schema version ${schemaVersion} of ${type} (current ${current})`);
-  }
-  return { type, data } as CatalogueEvent;
-}
 
 // ---------------------------------------------------------------------------------------------
 // State helpers
@@ -155,10 +129,8 @@ function normalizeRequirement(r: unknown): BaselineRequirement {
 function validate(c: ImportBaselineCatalogue): { name: string; version: string; requirements: BaselineRequirement[] } {
   const errors = new FieldErrors();
   const L = CATALOGUE_LIMITS;
-  const name = typeof c.name === 'string' ? c.name.trim() : '';
+  const name = requiredText(errors, 'name', c.name, L.maxNameLength);
   const version = typeof c.version === 'string' ? c.version.trim() : '';
-  if (name === '') errors.add('name', 'is required');
-  else if (name.length > L.maxNameLength) errors.add('name', `must be at most ${L.maxNameLength} characters`);
   if (!VERSION_PATTERN.test(version)) errors.add('version', `must be 1 to ${L.maxVersionLength} characters of A-Z, a-z, 0-9, '.', '_' or '-'`);
 
   const list: unknown[] = Array.isArray(c.requirements) ? c.requirements : [];
@@ -169,7 +141,7 @@ function validate(c: ImportBaselineCatalogue): { name: string; version: string; 
   const seen = new Map<string, number>();
   requirements.forEach((r, i) => {
     const at = `requirements[${i}]`;
-    if (typeof r.id !== 'string' || r.id === '') errors.add(`${at}.id`, 'is required');
+    if (!isNonEmptyText(r.id)) errors.add(`${at}.id`, 'is required');
     else if (r.id.length > L.maxRequirementIdLength) errors.add(`${at}.id`, `must be at most ${L.maxRequirementIdLength} characters`);
     else {
       const key = r.id.toLowerCase();
@@ -177,10 +149,8 @@ function validate(c: ImportBaselineCatalogue): { name: string; version: string; 
       if (first !== undefined) errors.add(`${at}.id`, `duplicates requirements[${first}].id ("${r.id}")`);
       else seen.set(key, i);
     }
-    if (typeof r.title !== 'string' || r.title === '') errors.add(`${at}.title`, 'is required');
-    else if (r.title.length > L.maxTitleLength) errors.add(`${at}.title`, `must be at most ${L.maxTitleLength} characters`);
-    if (typeof r.statement !== 'string' || r.statement === '') errors.add(`${at}.statement`, 'is required');
-    else if (r.statement.length > L.maxStatementLength) errors.add(`${at}.statement`, `must be at most ${L.maxStatementLength} characters`);
+    requiredText(errors, `${at}.title`, r.title, L.maxTitleLength);
+    requiredText(errors, `${at}.statement`, r.statement, L.maxStatementLength);
     if (typeof r.reference !== 'string') errors.add(`${at}.reference`, 'must be a string (may be empty)');
     else if (r.reference.length > L.maxReferenceLength) errors.add(`${at}.reference`, `must be at most ${L.maxReferenceLength} characters`);
   });
@@ -192,16 +162,10 @@ function validate(c: ImportBaselineCatalogue): { name: string; version: string; 
 }
 
 function decideImport(c: ImportBaselineCatalogue, state: BaselineCatalogueState): CatalogueEvent[] {
-  if (!hasRole(c.actor, 'COMMITTEE_MEMBER', 'CISO')) {
-    throw new ForbiddenError('Only a COMMITTEE_MEMBER or the CISO may import baseline catalogues');
-  }
+  requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'import baseline catalogues');
   const { name, version, requirements } = validate(c);
   if (c.catalogueId === BUILTIN_CATALOGUE.id) {
-    throw new RuleViolationError(
-      CatalogueRules.CATALOGUE_ID_RESERVED,
-      CATALOGUE_ARTICLE,
-      `${BUILTIN_CATALOGUE.id} is the built-in catalogue; choose another name or version`,
-    );
+    throw violation(CatalogueRules.CATALOGUE_ID_RESERVED, `${BUILTIN_CATALOGUE.id} is the built-in catalogue; choose another name or version`);
   }
   if (state.exists) {
     const same =
@@ -210,9 +174,8 @@ function decideImport(c: ImportBaselineCatalogue, state: BaselineCatalogueState)
       state.version === version &&
       JSON.stringify(state.requirements) === JSON.stringify(requirements);
     if (same) return [];
-    throw new RuleViolationError(
+    throw violation(
       CatalogueRules.CATALOGUE_VERSION_IMMUTABLE,
-      CATALOGUE_ARTICLE,
       `Catalogue ${state.id} was already imported with different content; import it under a new version instead`,
     );
   }

@@ -1,10 +1,9 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
-import { allCatalogues, catalogueDecider, findCatalogue, type CatalogueEvent } from '../domain/catalogue.decider.js';
+import { allCatalogues, catalogueDecider, catalogueStreams, findCatalogue } from '../domain/catalogue.decider.js';
+import type { CatalogueEvent } from '../domain/catalogue.events.js';
 import type { BaselineCatalogueState } from '../domain/catalogue.state.js';
-
-const STREAM_PREFIX = 'baseline-catalogue-';
 
 /**
  * Baseline catalogues (Art. 15(2)(1)): one row per imported catalogue version, in import order,
@@ -27,8 +26,8 @@ export class CatalogueProjection implements Projection {
   }
 
   apply(event: RecordedEvent, db: ReadDb): void {
-    if (!event.streamId.startsWith(STREAM_PREFIX)) return;
-    const id = event.streamId.slice(STREAM_PREFIX.length);
+    const id = catalogueStreams.idOf(event.streamId);
+    if (id === undefined) return;
     const row = db.prepare('SELECT doc FROM baseline_catalogues WHERE id = ?').get(id) as { doc: string } | undefined;
     const state: BaselineCatalogueState = row ? JSON.parse(row.doc) : catalogueDecider.initialState;
     const next = catalogueDecider.evolve(state, { type: event.type, data: event.data } as CatalogueEvent);

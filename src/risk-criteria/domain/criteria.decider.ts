@@ -4,15 +4,10 @@
  * it (Art. 23(3), separation of duties); approving a version supersedes the one in force, so
  * exactly one version is in force at any time. Pure: time and ids arrive in the command.
  */
-import { hasRole } from '../../shared/domain/guards.js';
-import { type Decider, type DomainActor } from '../../shared/domain/decider.js';
-import {
-  ConcurrencyConflictError,
-  FieldErrors,
-  ForbiddenError,
-  NotFoundError,
-  RuleViolationError,
-} from '../../shared/domain/errors.js';
+import type { Decider, DomainActor } from '../../shared/domain/decider.js';
+import { ConcurrencyConflictError, FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
+import { defineRules, isIntIn, isNonEmptyText, requireRole, violation } from '../../shared/domain/guards.js';
+import type { CriteriaEvent, RiskCriteriaApproved } from './criteria.events.js';
 import {
   ANALYSIS_METHODS,
   CRITERIA_STREAM,
@@ -22,15 +17,13 @@ import {
   type CriteriaVersionState,
 } from './criteria.state.js';
 
-export const CRITERIA_ARTICLE = 'Art.13';
-export const SEPARATION_OF_DUTIES_ARTICLE = 'Art.23(3)';
-
-export const CriteriaRules = {
-  CRITERIA_APPROVER_IS_PROPOSER: 'CRITERIA_APPROVER_IS_PROPOSER',
-  CRITERIA_SUPERSEDED: 'CRITERIA_SUPERSEDED',
-  CRITERIA_OLDER_THAN_IN_FORCE: 'CRITERIA_OLDER_THAN_IN_FORCE',
-  CRITERIA_VERSION_IMMUTABLE: 'CRITERIA_VERSION_IMMUTABLE',
-} as const;
+/** Stable rule ids (extensions.rule) and the article each comes from (Art. 23(3): separation of duties). */
+export const CriteriaRules = defineRules({
+  CRITERIA_APPROVER_IS_PROPOSER: 'Art.23(3)',
+  CRITERIA_SUPERSEDED: 'Art.13',
+  CRITERIA_OLDER_THAN_IN_FORCE: 'Art.13',
+  CRITERIA_VERSION_IMMUTABLE: 'Art.13',
+});
 
 /** Bounds of the definition (beyond the ones the brief fixes, kept generous). */
 export const CRITERIA_LIMITS = {
@@ -44,7 +37,7 @@ export const CRITERIA_LIMITS = {
 } as const;
 
 // ---------------------------------------------------------------------------------------------
-// Commands and events
+// Commands (the events are in criteria.events.ts)
 // ---------------------------------------------------------------------------------------------
 
 export interface ProposeRiskCriteria {
@@ -65,57 +58,6 @@ export interface ApproveRiskCriteria {
 }
 
 export type CriteriaCommand = ProposeRiskCriteria | ApproveRiskCriteria;
-
-export interface RiskCriteriaProposed {
-  type: 'RiskCriteriaProposed';
-  data: CriteriaDefinition & {
-    criteriaId: string;
-    number: number;
-    proposedBy: string;
-    proposedAt: string;
-  };
-}
-
-export interface RiskCriteriaApproved {
-  type: 'RiskCriteriaApproved';
-  data: {
-    criteriaId: string;
-    number: number;
-    approvedBy: string;
-    approvedAt: string;
-    /** Id of the version that was in force until now (absent for the first approval). */
-    supersedes?: string;
-  };
-}
-
-export interface RiskCriteriaSuperseded {
-  type: 'RiskCriteriaSuperseded';
-  data: {
-    criteriaId: string;
-    number: number;
-    supersededBy: string;
-    supersededAt: string;
-  };
-}
-
-export type CriteriaEvent = RiskCriteriaProposed | RiskCriteriaApproved | RiskCriteriaSuperseded;
-export type CriteriaEventType = CriteriaEvent['type'];
-
-export const criteriaEventSchemaVersions: Record<CriteriaEventType, number> = {
-  RiskCriteriaProposed: 1,
-  RiskCriteriaApproved: 1,
-  RiskCriteriaSuperseded: 1,
-};
-
-/** Turns stored data of any known schema version into the current shape (identity today: the seam for later shapes). */
-export function upcastCriteriaEvent(type: string, schemaVersion: number, data: unknown): CriteriaEvent {
-  if (!(type in criteriaEventSchemaVersions)) throw new Error(`Unknown risk-criteria event type ${type}`);
-  const current = criteriaEventSchemaVersions[type as CriteriaEventType];
-  if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > current) {
-    throw new Error(`Unsupported schema version ${schemaVersion} of ${type} (current ${current})`);
-  }
-  return { type, data } as CriteriaEvent;
-}
 
 /** Every criteria version lives in the one register stream; the argument is accepted for symmetry and ignored. */
 export function criteriaStreamId(_criteriaId?: string): string {
@@ -202,7 +144,7 @@ function checkLabels(errors: FieldErrors, field: string, value: unknown, what: s
   }
   const seen = new Map<string, number>();
   value.forEach((label, i) => {
-    if (typeof label !== 'string' || label.trim() === '') {
+    if (!isNonEmptyText(label)) {
       errors.add(`${field}[${i}]`, 'must be a non-empty label');
       usable = false;
       return;
@@ -305,7 +247,7 @@ export function validateCriteriaDefinition(def: CriteriaDefinition): void {
   }
 
   // Acceptance criterion (Art. 13(1)).
-  if (typeof d.acceptanceLevel !== 'string' || d.acceptanceLevel.trim() === '') {
+  if (!isNonEmptyText(d.acceptanceLevel)) {
     errors.add('acceptanceLevel', 'is required');
   } else if (levels) {
     const r = rank(d.acceptanceLevel);
@@ -321,7 +263,7 @@ export function validateCriteriaDefinition(def: CriteriaDefinition): void {
     const ibv = d.impactByAssetValue as unknown[];
     if (ibv.length !== 3) errors.add('impactByAssetValue', 'must have exactly 3 entries (for asset values 1, 2 and 3)');
     ibv.forEach((x, i) => {
-      if (!isInt(x) || x < 1 || (M !== undefined && x > M)) errors.add(`impactByAssetValue[${i}]`, `must be an integer from 1 to ${M ?? 'M'}`);
+      if (!isIntIn(x, 1, M ?? Infinity)) errors.add(`impactByAssetValue[${i}]`, `must be an integer from 1 to ${M ?? 'M'}`);
       else if (i > 0 && isInt(ibv[i - 1]) && x < (ibv[i - 1] as number)) {
         errors.add(`impactByAssetValue[${i}]`, `must not be lower than impactByAssetValue[${i - 1}] (non-decreasing)`);
       }
@@ -342,7 +284,7 @@ export function validateCriteriaDefinition(def: CriteriaDefinition): void {
     'detailedLikelihoodThresholds',
     d.detailedLikelihoodThresholds,
     thresholds,
-    (x) => isInt(x) && x >= CRITERIA_LIMITS.minDetailedThreshold && x <= CRITERIA_LIMITS.maxDetailedThreshold,
+    (x) => isIntIn(x, CRITERIA_LIMITS.minDetailedThreshold, CRITERIA_LIMITS.maxDetailedThreshold),
     `an integer from ${CRITERIA_LIMITS.minDetailedThreshold} to ${CRITERIA_LIMITS.maxDetailedThreshold}`,
   );
 
@@ -353,7 +295,7 @@ export function validateCriteriaDefinition(def: CriteriaDefinition): void {
     (d.requiredMethods as unknown[]).forEach((r, i) => {
       const rm = (r ?? {}) as Record<string, unknown>;
       let ok = true;
-      if (!isInt(rm.minAssetValue) || rm.minAssetValue < 1 || rm.minAssetValue > 3) {
+      if (!isIntIn(rm.minAssetValue, 1, 3)) {
         errors.add(`requiredMethods[${i}].minAssetValue`, 'must be an integer from 1 to 3');
         ok = false;
       }
@@ -382,7 +324,7 @@ export function validateCriteriaDefinition(def: CriteriaDefinition): void {
         if (first !== undefined) errors.add(`reviewIntervalDays[${i}].level`, `duplicates reviewIntervalDays[${first}].level`);
         else seen.set(ri.level, i);
       }
-      if (!isInt(ri.days) || ri.days < CRITERIA_LIMITS.minReviewDays || ri.days > CRITERIA_LIMITS.maxReviewDays) {
+      if (!isIntIn(ri.days, CRITERIA_LIMITS.minReviewDays, CRITERIA_LIMITS.maxReviewDays)) {
         errors.add(`reviewIntervalDays[${i}].days`, `must be an integer from ${CRITERIA_LIMITS.minReviewDays} to ${CRITERIA_LIMITS.maxReviewDays}`);
       }
     });
@@ -404,18 +346,15 @@ function sameDefinition(a: CriteriaDefinition, b: CriteriaDefinition): boolean {
 }
 
 function decidePropose(c: ProposeRiskCriteria, state: CriteriaRegisterState): CriteriaEvent[] {
-  if (!hasRole(c.actor, 'COMMITTEE_MEMBER', 'CISO')) {
-    throw new ForbiddenError('Only a COMMITTEE_MEMBER or the CISO may propose risk criteria');
-  }
+  requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'propose risk criteria');
   const definition = normalizeCriteriaDefinition(c.definition);
   validateCriteriaDefinition(definition);
 
   const existing = criteriaById(state, c.criteriaId);
   if (existing) {
     if (sameDefinition(existing, definition)) return [];
-    throw new RuleViolationError(
+    throw violation(
       CriteriaRules.CRITERIA_VERSION_IMMUTABLE,
-      CRITERIA_ARTICLE,
       `Risk criteria ${c.criteriaId} (number ${existing.number}) was already proposed with a different definition; propose a new version instead`,
     );
   }
@@ -429,7 +368,7 @@ function decidePropose(c: ProposeRiskCriteria, state: CriteriaRegisterState): Cr
 }
 
 function decideApprove(c: ApproveRiskCriteria, state: CriteriaRegisterState): CriteriaEvent[] {
-  if (!hasRole(c.actor, 'CISO')) throw new ForbiddenError('Only the CISO may approve risk criteria');
+  requireRole(c.actor, ['CISO'], 'approve risk criteria');
   const target = criteriaById(state, c.criteriaId);
   if (!target) throw new NotFoundError('RiskCriteria', c.criteriaId);
   if (target.status === 'IN_FORCE') return [];
@@ -437,24 +376,21 @@ function decideApprove(c: ApproveRiskCriteria, state: CriteriaRegisterState): Cr
     throw new ConcurrencyConflictError(c.expectedVersion, target.version);
   }
   if (target.status === 'SUPERSEDED') {
-    throw new RuleViolationError(
+    throw violation(
       CriteriaRules.CRITERIA_SUPERSEDED,
-      CRITERIA_ARTICLE,
       `Risk criteria number ${target.number} was superseded by ${target.supersededBy}; it cannot be approved again`,
     );
   }
   if (target.proposedBy === c.actor.id) {
-    throw new RuleViolationError(
+    throw violation(
       CriteriaRules.CRITERIA_APPROVER_IS_PROPOSER,
-      SEPARATION_OF_DUTIES_ARTICLE,
       `Risk criteria number ${target.number} was proposed by ${c.actor.id}; duties are separated (Art.23(3)): another CISO must approve it`,
     );
   }
   const inForce = criteriaInForce(state);
   if (inForce && inForce.number > target.number) {
-    throw new RuleViolationError(
+    throw violation(
       CriteriaRules.CRITERIA_OLDER_THAN_IN_FORCE,
-      CRITERIA_ARTICLE,
       `Risk criteria number ${target.number} is older than number ${inForce.number}, which is in force; propose it again as a new version`,
     );
   }

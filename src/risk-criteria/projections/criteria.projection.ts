@@ -1,7 +1,8 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
-import { criteriaDecider, initialCriteriaRegisterState, type CriteriaEvent } from '../domain/criteria.decider.js';
+import { criteriaDecider, initialCriteriaRegisterState } from '../domain/criteria.decider.js';
+import type { CriteriaEvent } from '../domain/criteria.events.js';
 import { CRITERIA_STREAM, type CriteriaRegisterState, type CriteriaVersionState } from '../domain/criteria.state.js';
 
 /**

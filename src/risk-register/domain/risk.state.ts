@@ -1,6 +1,7 @@
 /**
  * State of the Risk aggregate (Chapter 4: Art. 14(1) identification through Art. 20 residual
- * consent and the Art. 12(3)-(4) review loop). One stream per risk: `risk-<id>`.
+ * consent and the Art. 12(3)-(4) review loop). One stream per risk: `risk-<id>` (riskStreams,
+ * risk.events.ts).
  */
 import type { SecurityProperty } from '../../asset-inventory/domain/asset.state.js';
 import type { BaselineRequirementStatus } from '../../baseline-catalogues/domain/catalogue.state.js';
@@ -247,16 +248,19 @@ export const initialRiskState: RiskState = {
   updatedAt: '',
 };
 
-export function riskStreamId(riskId: string): string {
-  return `risk-${riskId}`;
-}
-
 /** Statuses from which the treatment decision exists (treatment decided or later, not closed). */
 export const TREATED_STATUSES: readonly RiskStatus[] = ['TREATMENT_DECIDED', 'CONTROLS_DECIDED', 'IN_PLAN', 'AWAITING_CONSENT', 'ACCEPTED'];
 
 /** The analyses of the current cycle, oldest first. */
 export function currentCycleAnalyses(state: RiskState): RiskAnalysis[] {
   return state.analyses.filter((a) => a.cycle === state.cycle);
+}
+
+/** The highest of the analyses by `rank` (later ones win ties). */
+export function highestAnalysis(analyses: readonly RiskAnalysis[], rank: (a: RiskAnalysis) => number): RiskAnalysis | undefined {
+  let best: RiskAnalysis | undefined;
+  for (const a of analyses) if (best === undefined || rank(a) >= rank(best)) best = a;
+  return best;
 }
 
 /** What of the criteria in force needsReevaluation looks at. */

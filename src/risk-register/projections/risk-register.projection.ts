@@ -1,17 +1,17 @@
+import { assetStreams } from '../../asset-inventory/domain/asset.decider.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { DocumentCache } from '../../projections/document-cache.js';
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
-import { riskDecider, type RiskEvent } from '../domain/risk.decider.js';
+import { isPrioritised, sortKey } from '../domain/priority.js';
+import { riskDecider } from '../domain/risk.decider.js';
+import { riskStreams, type RiskEvent } from '../domain/risk.events.js';
 import { needsReevaluation, type CriteriaInForceView, type RiskState, type RiskStatus } from '../domain/risk.state.js';
-
-/** Statuses whose treatment is still to be carried through: these get a treatment priority (Art. 16). */
-export const PRIORITISED_STATUSES: readonly RiskStatus[] = ['TO_TREAT', 'TREATMENT_DECIDED', 'CONTROLS_DECIDED', 'IN_PLAN', 'AWAITING_CONSENT'];
 
 /**
  * The risk register: one row per risk with the aggregate's state as `evolve` makes it, plus the
- * columns that filters and the priority order (level, then asset value, then age) need. It also
+ * columns that filters and the priority order (domain/priority.ts) need. It also
  * follows the criteria in force (for needsReevaluation and the heat map) and the retired assets
  * (a risk whose asset left the inventory is flagged), so it depends on no other read model.
  */
@@ -68,12 +68,14 @@ export class RiskRegisterProjection implements Projection {
         }
         return;
       }
-      case 'AssetRetired':
-        db.prepare('INSERT OR IGNORE INTO risk_register_retired_assets (asset_id) VALUES (?)').run(event.streamId.slice('asset-'.length));
+      case 'AssetRetired': {
+        const assetId = assetStreams.idOf(event.streamId);
+        if (assetId !== undefined) db.prepare('INSERT OR IGNORE INTO risk_register_retired_assets (asset_id) VALUES (?)').run(assetId);
         return;
+      }
     }
-    if (!event.streamId.startsWith('risk-') || event.streamId === 'risk-criteria') return;
-    const id = event.streamId.slice('risk-'.length);
+    const id = riskStreams.idOf(event.streamId);
+    if (id === undefined) return;
     const cache = (this.cache ??= this.createCache(db));
     const next = riskDecider.evolve(cache.get(id) ?? riskDecider.initialState, { type: event.type, data: event.data } as RiskEvent);
     cache.set(id, next);
@@ -114,23 +116,12 @@ export class RiskRegisterProjection implements Projection {
         return row ? JSON.parse(row.doc) : undefined;
       },
       (id, s, isNew) => {
-        const prioritised = PRIORITISED_STATUSES.includes(s.status) ? 1 : 0;
+        const prioritised = isPrioritised(s) ? 1 : 0;
         const needs = needsReevaluation(s, this.criteriaInForce(db)) ? 1 : 0;
-        (isNew ? insert : update).run(s.status, s.ownerId, s.level ?? null, s.likelihood ?? null, s.impact ?? null, s.evaluation?.criteriaNumber ?? null, prioritised, sortKey(s, prioritised), needs, s.version, JSON.stringify(s), id);
+        (isNew ? insert : update).run(s.status, s.ownerId, s.level ?? null, s.likelihood ?? null, s.impact ?? null, s.evaluation?.criteriaNumber ?? null, prioritised, sortKey(s), needs, s.version, JSON.stringify(s), id);
       },
     );
   }
-}
-
-/**
- * Order of the register: risks still to be treated first, then by level (highest first), asset
- * value (highest first) and age (oldest first), the id breaking ties. One text key so that
- * keyset pagination is a single comparison.
- */
-export function sortKey(s: RiskState, prioritised: number): string {
-  const rank = s.evaluation && s.evaluation.cycle === s.cycle ? s.evaluation.levelRank : (s.analyses.filter((a) => a.cycle === s.cycle).reduce((m, a) => Math.max(m, a.levelRank), -1));
-  const value = s.evaluation?.assetValue ?? 0;
-  return [1 - prioritised, String(99 - rank).padStart(3, '0'), 3 - value, s.identifiedAt, s.id].join('|');
 }
 
 export interface RiskRow {

@@ -3,7 +3,8 @@ import type { Projection } from '../../projections/projection.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { DocumentCache } from '../../projections/document-cache.js';
 import { planDecider } from '../domain/plan.decider.js';
-import type { PlanEvent, PlanState } from '../domain/plan.state.js';
+import type { PlanEvent } from '../domain/plan.events.js';
+import { planStreams, type PlanState } from '../domain/plan.state.js';
 
 /** The plans (Art.19): one row per plan with the aggregate's state, in drafting order. */
 export class PlanProjection implements Projection {
@@ -22,8 +23,8 @@ export class PlanProjection implements Projection {
   private cache?: DocumentCache<PlanState>;
 
   apply(event: RecordedEvent, db: ReadDb): void {
-    if (!event.streamId.startsWith('plan-')) return;
-    const id = event.streamId.slice('plan-'.length);
+    const id = planStreams.idOf(event.streamId);
+    if (id === undefined) return;
     const cache = (this.cache ??= this.createCache(db));
     cache.set(id, planDecider.evolve(cache.get(id) ?? planDecider.initialState, { type: event.type, data: event.data, position: event.position } as unknown as PlanEvent));
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { assetNameDecider, assetNameStreamId, nameKey, type AssetNameEvent } from '../../../src/asset-inventory/domain/asset-name.decider.js';
+import { assetNameDecider, assetNameStreamId, nameKey } from '../../../src/asset-inventory/domain/asset-name.decider.js';
+import type { AssetNameEvent } from '../../../src/asset-inventory/domain/asset-name.events.js';
 import { RuleViolationError } from '../../../src/shared/domain/errors.js';
 import { given } from '../support/given-when-then.js';
 

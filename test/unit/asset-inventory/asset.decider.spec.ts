@@ -2,17 +2,19 @@ import type { DomainActor } from '../../../src/shared/domain/decider.js';
 import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
 import {
   assetDecider,
-  assetEventSchemaVersions,
   assetStreamId,
-  upcastAssetEvent,
-  type AssetEvent,
-  type AssetRegistered,
   type IdentifyThreat,
   type IdentifyVulnerability,
   type RegisterAsset,
+} from '../../../src/asset-inventory/domain/asset.decider.js';
+import {
+  assetEventSchemaVersions,
+  upcastAssetEvent,
+  type AssetEvent,
+  type AssetRegistered,
   type ThreatIdentified,
   type VulnerabilityIdentified,
-} from '../../../src/asset-inventory/domain/asset.decider.js';
+} from '../../../src/asset-inventory/domain/asset.events.js';
 import { given } from '../support/given-when-then.js';
 
 const T0 = '2024-04-01T09:00:00.000Z';

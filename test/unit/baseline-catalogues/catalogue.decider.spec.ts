@@ -3,15 +3,17 @@ import { BadInputError, ForbiddenError, RuleViolationError } from '../../../src/
 import {
   allCatalogues,
   catalogueDecider,
-  catalogueEventSchemaVersions,
   catalogueIdFor,
   catalogueStreamId,
   findCatalogue,
   slug,
-  upcastCatalogueEvent,
-  type BaselineCatalogueImported,
   type ImportBaselineCatalogue,
 } from '../../../src/baseline-catalogues/domain/catalogue.decider.js';
+import {
+  catalogueEventSchemaVersions,
+  upcastCatalogueEvent,
+  type BaselineCatalogueImported,
+} from '../../../src/baseline-catalogues/domain/catalogue.events.js';
 import { BUILTIN_CATALOGUE } from '../../../src/baseline-catalogues/domain/builtin-catalogue.js';
 import type { BaselineRequirement } from '../../../src/baseline-catalogues/domain/catalogue.state.js';
 import { given } from '../support/given-when-then.js';

@@ -10,16 +10,18 @@ import {
 import {
   criteriaById,
   criteriaDecider,
-  criteriaEventSchemaVersions,
   criteriaInForce,
   criteriaStreamId,
-  upcastCriteriaEvent,
   validateCriteriaDefinition,
   type ApproveRiskCriteria,
-  type CriteriaEvent,
   type ProposeRiskCriteria,
-  type RiskCriteriaProposed,
 } from '../../../src/risk-criteria/domain/criteria.decider.js';
+import {
+  criteriaEventSchemaVersions,
+  upcastCriteriaEvent,
+  type CriteriaEvent,
+  type RiskCriteriaProposed,
+} from '../../../src/risk-criteria/domain/criteria.events.js';
 import { CRITERIA_STREAM, type CriteriaDefinition } from '../../../src/risk-criteria/domain/criteria.state.js';
 import { given } from '../support/given-when-then.js';
 

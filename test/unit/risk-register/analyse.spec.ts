@@ -1,5 +1,6 @@
 import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
-import { riskDecider, type RiskAnalysed } from '../../../src/risk-register/domain/risk.decider.js';
+import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
+import type { RiskAnalysed } from '../../../src/risk-register/domain/risk.events.js';
 import {
   baselineGap,
   impactForAssetValue,

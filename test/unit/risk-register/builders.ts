@@ -10,25 +10,25 @@
  *    method required); an informal LOW -> RETAINED.
  */
 import { fold } from '../../../src/shared/domain/decider.js';
-import {
-  riskDecider,
-  type AnalyseRisk,
-  type AwaitResidualConsent,
-  type ControlInput,
-  type DecideControls,
-  type DecideTreatment,
-  type EvaluateRisk,
-  type IdentifyRisk,
-  type IncludeInPlan,
-  type ReassignRiskOwner,
-  type RecordResidualConsent,
-  type FreezeForBoard,
-  type ReleaseFromBoard,
-  type LeavePlan,
-  type RecordReview,
-  type RiskCommand,
-  type RiskEvent,
-} from '../../../src/risk-register/domain/risk.decider.js';
+import type {
+  AnalyseRisk,
+  AwaitResidualConsent,
+  ControlInput,
+  DecideControls,
+  DecideTreatment,
+  EvaluateRisk,
+  IdentifyRisk,
+  IncludeInPlan,
+  ReassignRiskOwner,
+  RecordResidualConsent,
+  FreezeForBoard,
+  ReleaseFromBoard,
+  LeavePlan,
+  RecordReview,
+  RiskCommand,
+} from '../../../src/risk-register/domain/risk.commands.js';
+import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
+import type { RiskEvent } from '../../../src/risk-register/domain/risk.events.js';
 import type { BaselineResult, RiskState } from '../../../src/risk-register/domain/risk.state.js';
 import type { BaselineRequirementStatus } from '../../../src/baseline-catalogues/domain/catalogue.state.js';
 import { T0, T1, T2, committee, ciso, criteriaV1, custodyCatalogue, hotWallet, owner, printer, system, withdrawalApi } from './fixtures.js';

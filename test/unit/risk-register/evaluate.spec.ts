@@ -1,5 +1,6 @@
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
-import { riskDecider, type RiskEvaluated } from '../../../src/risk-register/domain/risk.decider.js';
+import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
+import type { RiskEvaluated } from '../../../src/risk-register/domain/risk.events.js';
 import { needsReevaluation } from '../../../src/risk-register/domain/risk.state.js';
 import { given } from '../support/given-when-then.js';
 import {

@@ -1,11 +1,6 @@
 import { fold } from '../../../src/shared/domain/decider.js';
-import {
-  riskDecider,
-  riskEventSchemaVersions,
-  riskStreamId,
-  upcastRiskEvent,
-  type RiskEvent,
-} from '../../../src/risk-register/domain/risk.decider.js';
+import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
+import { riskEventSchemaVersions, riskStreamId, upcastRiskEvent, type RiskEvent } from '../../../src/risk-register/domain/risk.events.js';
 import { initialRiskState } from '../../../src/risk-register/domain/risk.state.js';
 import {
   acceptedEvents,

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { riskDecider, type RiskEvent } from '../../../src/risk-register/domain/risk.decider.js';
+import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
+import type { RiskEvent } from '../../../src/risk-register/domain/risk.events.js';
 import type { RiskState } from '../../../src/risk-register/domain/risk.state.js';
 
 const LEVELS = ['LOW', 'MEDIUM', 'HIGH'];

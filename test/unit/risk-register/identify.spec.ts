@@ -1,5 +1,6 @@
 import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
-import { riskDecider, type RiskIdentified } from '../../../src/risk-register/domain/risk.decider.js';
+import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
+import type { RiskIdentified } from '../../../src/risk-register/domain/risk.events.js';
 import { given } from '../support/given-when-then.js';
 import { RISK, history, identify } from './builders.js';
 import {

@@ -1,5 +1,7 @@
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
-import { consentFingerprint, isMaterialRiskEvent, riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
+import { consentFingerprint } from '../../../src/risk-register/domain/plan-and-consent.js';
+import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
+import { isMaterialRiskEvent } from '../../../src/risk-register/domain/risk.events.js';
 import { given } from '../support/given-when-then.js';
 import {
   PLAN,

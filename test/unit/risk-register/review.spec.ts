@@ -1,5 +1,6 @@
 import { BadInputError, ForbiddenError, RuleViolationError } from '../../../src/shared/domain/errors.js';
-import { riskDecider, type RiskReviewed } from '../../../src/risk-register/domain/risk.decider.js';
+import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
+import type { RiskReviewed } from '../../../src/risk-register/domain/risk.events.js';
 import type { CriteriaVersionState } from '../../../src/risk-criteria/domain/criteria.state.js';
 import { given } from '../support/given-when-then.js';
 import {

@@ -1,5 +1,6 @@
 import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
-import { riskDecider, type ControlsDecided, type RiskClosed, type RiskTreatmentDecided } from '../../../src/risk-register/domain/risk.decider.js';
+import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
+import type { ControlsDecided, RiskClosed, RiskTreatmentDecided } from '../../../src/risk-register/domain/risk.events.js';
 import { given } from '../support/given-when-then.js';
 import {
   PRINTER_RISK,

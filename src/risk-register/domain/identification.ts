@@ -1,0 +1,115 @@
+/**
+ * Identification (Art. 14): who may identify a risk and on which assets, the threat and
+ * vulnerability it links (Art. 14(1)), the refusal of retired assets (Art. 14(2)) and the sources
+ * it cites (Art. 15(3)); and the reassignment of the risk's owner, which invalidates a live
+ * residual consent (Art. 20).
+ */
+import { FieldErrors, ForbiddenError } from '../../shared/domain/errors.js';
+import { canonicalJson } from '../../shared/domain/canonical-json.js';
+import { hasRole, isNonEmptyText, optionalText, requiredText, requireRole, textList, violation } from '../../shared/domain/guards.js';
+import type { IdentifyRisk, ReassignRiskOwner } from './risk.commands.js';
+import type { RiskEvent, RiskIdentified } from './risk.events.js';
+import {
+  RISK_TEXT_MAX_LENGTH,
+  RISK_TITLE_MAX_LENGTH,
+  RiskRules,
+  refuseClosed,
+  refuseFrozen,
+  requireAssets,
+  requireRisk,
+  withConsentInvalidation,
+} from './risk.rules.js';
+import type { RiskState } from './risk.state.js';
+
+export function decideIdentify(c: IdentifyRisk, state: RiskState): RiskEvent[] {
+  requireRole(c.actor, ['RISK_OWNER', 'ASSET_MANAGER', 'COMMITTEE_MEMBER', 'CISO'], 'identify risks');
+  const errors = new FieldErrors();
+  errors.check(isNonEmptyText(c.riskId), 'riskId', 'is required');
+  const title = requiredText(errors, 'title', c.title, RISK_TITLE_MAX_LENGTH);
+  const description = optionalText(errors, 'description', c.description, RISK_TEXT_MAX_LENGTH) ?? '';
+  if (!Array.isArray(c.assetIds) || c.assetIds.length === 0) errors.add('assetIds', 'must name at least one asset');
+  else {
+    c.assetIds.forEach((id, i) => {
+      if (!isNonEmptyText(id)) errors.add(`assetIds[${i}]`, 'must be an asset id');
+      else if (c.assetIds.indexOf(id) !== i) errors.add(`assetIds[${i}]`, `duplicates ${id}`);
+    });
+  }
+  requiredText(errors, 'threatId', c.threatId, RISK_TEXT_MAX_LENGTH);
+  requiredText(errors, 'vulnerabilityId', c.vulnerabilityId, RISK_TEXT_MAX_LENGTH);
+  const ownerId = requiredText(errors, 'ownerId', c.ownerId, RISK_TEXT_MAX_LENGTH);
+  const externalReferences = textList(errors, 'externalReferences', c.externalReferences, RISK_TEXT_MAX_LENGTH);
+  errors.throwIfAny();
+
+  if (state.exists) {
+    // A retry of the same identification is already satisfied; anything else reuses an id.
+    const same =
+      state.id === c.riskId &&
+      state.title === title &&
+      state.description === description &&
+      canonicalJson(state.assetIds) === canonicalJson(c.assetIds) &&
+      state.threatId === c.threatId &&
+      state.vulnerabilityId === c.vulnerabilityId;
+    if (same) return [];
+    throw violation(RiskRules.RISK_ALREADY_IDENTIFIED, `Risk ${state.id} is already identified with different details`);
+  }
+
+  const assets = requireAssets(c.assets, c.assetIds);
+
+  // An ASSET_MANAGER without a broader role acts only on assets of their own department.
+  if (!hasRole(c.actor, 'RISK_OWNER', 'COMMITTEE_MEMBER', 'CISO')) {
+    const foreign = assets.find((a) => a.department.trim() !== (c.actor.department ?? '').trim());
+    if (foreign) {
+      throw new ForbiddenError(
+        `An ASSET_MANAGER may identify risks only on assets of their own department (${c.actor.department ?? 'none'}); ` +
+          `${foreign.id} belongs to ${foreign.department}`,
+      );
+    }
+  }
+
+  const threatAsset = assets.find((a) => a.threats.some((t) => t.id === c.threatId));
+  const threat = threatAsset?.threats.find((t) => t.id === c.threatId);
+  const links = new FieldErrors();
+  if (!threat) links.add('threatId', `is not a threat identified on any of the assets ${c.assetIds.join(', ')}`);
+  else if (!threat.vulnerabilities.some((v) => v.id === c.vulnerabilityId)) {
+    links.add('vulnerabilityId', `is not a vulnerability of threat ${c.threatId}`);
+  }
+  links.throwIfAny();
+
+  const retired = assets.find((a) => a.status === 'RETIRED');
+  if (retired) {
+    throw violation(RiskRules.ASSET_RETIRED, `Asset ${retired.id} was retired on ${retired.retiredAt ?? '?'}: it is no longer in the inventory`);
+  }
+
+  const data: RiskIdentified['data'] = {
+    riskId: c.riskId,
+    title,
+    description,
+    assetIds: [...c.assetIds],
+    threatId: c.threatId,
+    threatAssetId: threatAsset!.id,
+    vulnerabilityId: c.vulnerabilityId,
+    ownerId,
+    externalReferences,
+    identifiedBy: c.actor.id,
+    identifiedAt: c.at,
+  };
+
+  return [{ type: 'RiskIdentified', data }];
+}
+
+export function decideReassignOwner(c: ReassignRiskOwner, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'reassign risk owners');
+  refuseClosed(state, 'change owner');
+  refuseFrozen(state, 'change owner');
+  const errors = new FieldErrors();
+  const ownerId = requiredText(errors, 'ownerId', c.ownerId, RISK_TEXT_MAX_LENGTH);
+  errors.throwIfAny();
+  if (ownerId === state.ownerId) return [];
+  return withConsentInvalidation(
+    state,
+    [{ type: 'RiskOwnerReassigned', data: { riskId: state.id, previousOwnerId: state.ownerId, ownerId, reassignedBy: c.actor.id, reassignedAt: c.at } }],
+    'OWNER_REASSIGNED',
+    c.at,
+  );
+}

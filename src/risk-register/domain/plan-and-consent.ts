@@ -1,0 +1,172 @@
+/**
+ * The plan (Art. 19) and residual consent (Art. 20), as the risk sees them. The process manager
+ * issues these commands (system actor, no role check) in the same append as the plan's own
+ * decision: a risk joins one plan at a time, is frozen while the board decides on it, and leaves
+ * the plan when it is removed or closed. The owner's consent is decided here, on the risk, whose
+ * stream orders it against every material change; it is pinned to `consentFingerprint`.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../shared/domain/canonical-json.js';
+import { FieldErrors } from '../../shared/domain/errors.js';
+import { isIntIn, optionalText, requireActorOrRole, requiredText, violation } from '../../shared/domain/guards.js';
+import type { AwaitResidualConsent, FreezeForBoard, IncludeInPlan, LeavePlan, RecordResidualConsent, ReleaseFromBoard } from './risk.commands.js';
+import type { RiskEvent } from './risk.events.js';
+import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk } from './risk.rules.js';
+import type { RiskState, RiskStatus } from './risk.state.js';
+
+/**
+ * SHA-256 (hex) of the canonical JSON (canonicalJson: keys sorted, no whitespace, undefined left
+ * out) of what an owner consents to: id, cycle, level, likelihood, impact, criteriaNumber,
+ * treatment, controls, ownerId.
+ */
+export function consentFingerprint(state: RiskState): string {
+  const content = {
+    id: state.id,
+    cycle: state.cycle,
+    level: state.level,
+    likelihood: state.likelihood,
+    impact: state.impact,
+    criteriaNumber: state.criteriaNumber,
+    treatment: state.treatment,
+    controls: state.controls,
+    ownerId: state.ownerId,
+  };
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+}
+
+const PLANNED_STATUSES: readonly RiskStatus[] = ['IN_PLAN', 'AWAITING_CONSENT', 'ACCEPTED'];
+
+export function decideIncludeInPlan(c: IncludeInPlan, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  refuseClosed(state, 'be planned');
+  const errors = new FieldErrors();
+  requiredText(errors, 'planId', c.planId, RISK_TEXT_MAX_LENGTH);
+  errors.throwIfAny();
+  if (state.planId === c.planId) return [];
+  if (state.planId !== undefined) {
+    throw violation(RiskRules.RISK_IN_OTHER_PLAN, `Risk ${state.id} is already an item of plan ${state.planId}, which is not closed: remove it there first`);
+  }
+  if (state.status !== 'CONTROLS_DECIDED') {
+    throw violation(RiskRules.RISK_CONTROLS_NOT_DECIDED, `Risk ${state.id} is ${state.status}: only a risk whose controls are decided can be put in the plan (Art.19(1))`);
+  }
+  return [{ type: 'RiskIncludedInPlan', data: { riskId: state.id, planId: c.planId, includedAt: c.at } }];
+}
+
+export function decideFreezeForBoard(c: FreezeForBoard, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  if (state.submittedInPlan === c.planId) return [];
+  if (state.planId !== c.planId) throw violation(RiskRules.RISK_NOT_IN_PLAN, `Risk ${state.id} is not an item of plan ${c.planId}`);
+  return [{ type: 'RiskSubmittedToBoard', data: { riskId: state.id, planId: c.planId, planRevision: c.planRevision, submittedAt: c.at } }];
+}
+
+export function decideReleaseFromBoard(c: ReleaseFromBoard, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  if (state.submittedInPlan !== c.planId) return [];
+  return [{ type: 'RiskReleasedFromBoard', data: { riskId: state.id, planId: c.planId, reason: c.reason, releasedAt: c.at } }];
+}
+
+export function decideLeavePlan(c: LeavePlan, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  if (state.planId !== c.planId) return [];
+  return [{ type: 'RiskLeftPlan', data: { riskId: state.id, planId: c.planId, reason: c.reason, leftAt: c.at } }];
+}
+
+function requireSamePlan(state: RiskState, planId: string): void {
+  if (!PLANNED_STATUSES.includes(state.status) || state.planId !== planId) {
+    throw violation(RiskRules.RISK_NOT_IN_PLAN, `Risk ${state.id} (${state.status}) is not an item of plan ${planId}`);
+  }
+}
+
+export function decideAwaitConsent(c: AwaitResidualConsent, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  refuseClosed(state, 'await consent');
+  const errors = new FieldErrors();
+  requiredText(errors, 'planId', c.planId, RISK_TEXT_MAX_LENGTH);
+  if (!isIntIn(c.planRevision, 0, Number.MAX_SAFE_INTEGER)) errors.add('planRevision', 'must be a non-negative integer');
+  errors.throwIfAny();
+  requireSamePlan(state, c.planId);
+  const consent = state.consent;
+  if (state.status === 'AWAITING_CONSENT' && consent?.status === 'PENDING' && consent.planRevision === c.planRevision) return [];
+  if (state.status === 'ACCEPTED' && consent?.status === 'ACCEPTED' && consent.planRevision === c.planRevision) return [];
+  return [
+    {
+      type: 'RiskAwaitingResidualConsent',
+      data: {
+        riskId: state.id,
+        planId: c.planId,
+        planRevision: c.planRevision,
+        ownerId: state.ownerId,
+        fingerprint: consentFingerprint(state),
+        atVersion: state.version,
+        ...(state.treatment ? { residualLevel: state.treatment.targetLevel } : {}),
+        requestedAt: c.at,
+      },
+    },
+  ];
+}
+
+export function decideRecordConsent(c: RecordResidualConsent, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  // Art. 20: the owner of that risk, no one else, whatever their roles.
+  requireActorOrRole(c.actor, { id: state.ownerId, as: `the risk's owner (${state.ownerId})` }, [], 'accept or decline its residual risk');
+  refuseClosed(state, 'be consented to');
+  const errors = new FieldErrors();
+  requiredText(errors, 'planId', c.planId, RISK_TEXT_MAX_LENGTH);
+  if (typeof c.accepted !== 'boolean') errors.add('accepted', 'must be true or false');
+  const reason = c.accepted === false ? requiredText(errors, 'reason', c.reason, RISK_TEXT_MAX_LENGTH) : '';
+  const statement = optionalText(errors, 'statement', c.statement, RISK_TEXT_MAX_LENGTH) ?? undefined;
+  errors.throwIfAny();
+  const consent = state.consent;
+  // Already in the requested state: nothing to do.
+  if (consent && consent.planId === c.planId) {
+    if (c.accepted && state.status === 'ACCEPTED' && consent.status === 'ACCEPTED') return [];
+    if (!c.accepted && consent.status === 'DECLINED') return [];
+  }
+  requireSamePlan(state, c.planId);
+  // An owner who consented may withdraw the consent (decline) until the risk changes again.
+  const withdrawing = !c.accepted && state.status === 'ACCEPTED' && consent?.status === 'ACCEPTED';
+  if (!withdrawing && (state.status !== 'AWAITING_CONSENT' || !consent)) {
+    throw violation(RiskRules.CONSENT_NOT_REQUESTED, `Risk ${state.id} is ${state.status}: its owner has not been asked for consent`);
+  }
+  if (consent.status === 'STALE') {
+    throw violation(RiskRules.CONSENT_STALE, `Risk ${state.id} changed after consent was requested (at version ${consent.atVersion}); the owner must be asked again`);
+  }
+  if (!consent) throw violation(RiskRules.CONSENT_NOT_REQUESTED, `Risk ${state.id} has no consent request`);
+  if (consent.status !== 'PENDING' && !withdrawing) {
+    throw violation(RiskRules.CONSENT_NOT_REQUESTED, `Risk ${state.id} has no pending consent request (${consent.status})`);
+  }
+  if (c.accepted) {
+    return [
+      {
+        type: 'ResidualRiskAcceptedByOwner',
+        data: {
+          riskId: state.id,
+          planId: consent.planId,
+          planRevision: consent.planRevision,
+          ownerId: state.ownerId,
+          fingerprint: consentFingerprint(state),
+          atVersion: consent.atVersion,
+          ...(state.treatment ? { residualLevel: state.treatment.targetLevel } : {}),
+          ...(state.level !== undefined ? { level: state.level } : {}),
+          ...((state.evaluation?.criteriaNumber ?? state.criteriaNumber) !== undefined ? { criteriaNumber: state.evaluation?.criteriaNumber ?? state.criteriaNumber } : {}),
+          ...(statement !== undefined ? { statement } : {}),
+          acceptedAt: c.at,
+        },
+      },
+    ];
+  }
+  return [
+    {
+      type: 'ResidualRiskDeclinedByOwner',
+      data: {
+        riskId: state.id,
+        planId: consent.planId,
+        planRevision: consent.planRevision,
+        ownerId: state.ownerId,
+        reason,
+        atVersion: consent.atVersion,
+        declinedAt: c.at,
+      },
+    },
+  ];
+}

@@ -1,0 +1,28 @@
+/**
+ * Treatment priority (Art. 16): which risks still have a treatment to carry through, and the
+ * order of the register: those first, then by level (highest first), asset value (highest
+ * first) and age (oldest first), the id breaking ties. The register projection stores both.
+ */
+import { currentCycleAnalyses, type RiskState, type RiskStatus } from './risk.state.js';
+
+/** Statuses whose treatment is still to be carried through: these get a treatment priority (Art. 16). */
+export const PRIORITISED_STATUSES: readonly RiskStatus[] = ['TO_TREAT', 'TREATMENT_DECIDED', 'CONTROLS_DECIDED', 'IN_PLAN', 'AWAITING_CONSENT'];
+
+export function isPrioritised(state: RiskState): boolean {
+  return PRIORITISED_STATUSES.includes(state.status);
+}
+
+/**
+ * Order key of the register. One text key so that keyset pagination is a single comparison:
+ * `<0 prioritised | 1 not>|<99 - level rank, 3 digits>|<3 - asset value>|<identifiedAt>|<id>`.
+ * The level is the evaluated one of the current cycle, else the highest analysis of the cycle
+ * (-1: none yet). Stored in the read model: changing its form needs a rebuild.
+ */
+export function sortKey(state: RiskState): string {
+  const rank =
+    state.evaluation && state.evaluation.cycle === state.cycle
+      ? state.evaluation.levelRank
+      : currentCycleAnalyses(state).reduce((m, a) => Math.max(m, a.levelRank), -1);
+  const value = state.evaluation?.assetValue ?? 0;
+  return [isPrioritised(state) ? 0 : 1, String(99 - rank).padStart(3, '0'), 3 - value, state.identifiedAt, state.id].join('|');
+}

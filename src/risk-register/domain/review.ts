@@ -1,0 +1,87 @@
+/**
+ * Review (Art. 12(3)-(4), Art. 10): a retained or accepted risk is reviewed against the level it
+ * was meant to stay at; a level found above it opens a new assessment cycle (the risk is
+ * identified again, leaving its plan), and the review is kept as evidence.
+ */
+import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
+import { levelFor, levelRank, reviewIntervalDaysFor } from '../../risk-criteria/domain/scoring.js';
+import { FieldErrors } from '../../shared/domain/errors.js';
+import { checkIntIn, isIntIn, optionalText, requiredText, violation } from '../../shared/domain/guards.js';
+import type { RecordReview } from './risk.commands.js';
+import type { RiskEvent } from './risk.events.js';
+import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireCriteria, requireOwnerOr, requireRisk } from './risk.rules.js';
+import type { RiskState } from './risk.state.js';
+
+export function decideReview(c: RecordReview, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  requireOwnerOr(c.actor, state, ['COMMITTEE_MEMBER', 'CISO'], 'review this risk');
+  if (state.reviews.some((r) => r.reviewId === c.reviewId)) return [];
+  refuseClosed(state, 'be reviewed');
+  const criteria = requireCriteria(c.criteria);
+  if (state.status !== 'RETAINED' && state.status !== 'ACCEPTED') {
+    throw violation(RiskRules.REVIEW_NOT_DUE, `Risk ${state.id} is ${state.status}: only a retained risk or one whose residual risk was accepted is reviewed`);
+  }
+  const errors = new FieldErrors();
+  requiredText(errors, 'reviewId', c.reviewId, RISK_TEXT_MAX_LENGTH);
+  if (typeof c.controlsInPlace !== 'boolean') errors.add('controlsInPlace', 'must be true or false');
+  checkIntIn(errors, 'actualLikelihood', c.actualLikelihood, 1, criteria.likelihoodLevels.length);
+  checkIntIn(errors, 'actualImpact', c.actualImpact, 1, criteria.impactLevels.length);
+  const notes = optionalText(errors, 'notes', c.notes, RISK_TEXT_MAX_LENGTH) ?? undefined;
+  errors.throwIfAny();
+
+  const actualLevel = levelFor(criteria, c.actualLikelihood, c.actualImpact);
+  const targetLevel = reviewTarget(state, criteria);
+  const targetRank = levelRank(criteria, targetLevel);
+  // A target the criteria in force cannot place is treated as a gap (conservative: reassess).
+  const finding = targetRank < 0 || levelRank(criteria, actualLevel) > targetRank;
+  const interval = reviewIntervalDaysFor(criteria, actualLevel);
+  const events: RiskEvent[] = [
+    {
+      type: 'RiskReviewed',
+      data: {
+        riskId: state.id,
+        reviewId: c.reviewId,
+        cycle: state.cycle,
+        controlsInPlace: c.controlsInPlace,
+        actualLikelihood: c.actualLikelihood,
+        actualImpact: c.actualImpact,
+        actualLevel,
+        targetLevel,
+        finding,
+        criteriaId: criteria.id,
+        criteriaNumber: criteria.number,
+        ...(notes !== undefined ? { notes } : {}),
+        ...(interval !== undefined ? { reviewIntervalDays: interval } : {}),
+        reviewedBy: c.actor.id,
+        reviewedAt: c.at,
+      },
+    },
+  ];
+  if (finding) {
+    events.push({
+      type: 'RiskReassessmentOpened',
+      data: { riskId: state.id, cycle: state.cycle + 1, previousCycle: state.cycle, reviewId: c.reviewId, ...(state.planId !== undefined ? { planId: state.planId } : {}), openedAt: c.at },
+    });
+  }
+  return events;
+}
+
+/**
+ * The level the review compares with: the treatment's target (ACCEPTED) or the evaluated level
+ * (RETAINED). Recorded under other criteria, it is recomputed from its likelihood and impact
+ * under the criteria in force when those fit the scales.
+ */
+function reviewTarget(state: RiskState, criteria: CriteriaVersionState): string {
+  const source =
+    state.status === 'ACCEPTED' && state.treatment
+      ? { criteriaId: state.treatment.criteriaId, level: state.treatment.targetLevel, l: state.treatment.targetLikelihood, i: state.treatment.targetImpact }
+      : state.evaluation
+        ? { criteriaId: state.evaluation.criteriaId, level: state.evaluation.level, l: state.evaluation.likelihood, i: state.evaluation.impact }
+        : undefined;
+  if (!source) return state.level ?? '';
+  if (source.criteriaId === criteria.id) return source.level;
+  if (isIntIn(source.l, 1, criteria.likelihoodLevels.length) && isIntIn(source.i, 1, criteria.impactLevels.length)) {
+    return levelFor(criteria, source.l, source.i);
+  }
+  return source.level;
+}

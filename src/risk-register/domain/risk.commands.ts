@@ -1,0 +1,174 @@
+/**
+ * What may be asked of a risk: one command per decision of Chapter 4, from identification
+ * (Art. 14(1)) to residual consent (Art. 20) and review (Art. 12(3)-(4)). Time (`at`) and new ids
+ * arrive in the command, and everything the application loads from other streams (assets, the
+ * criteria version in force, a baseline catalogue) is passed IN the command, so decide stays pure.
+ */
+import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
+import type { BaselineCatalogueState } from '../../baseline-catalogues/domain/catalogue.state.js';
+import type { AnalysisMethod, CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
+import type { DomainActor } from '../../shared/domain/decider.js';
+import type { BaselineResult, InformalAnalysisInput, TreatmentOption } from './risk.state.js';
+
+interface RiskCommandBase {
+  riskId: string;
+  actor: DomainActor;
+  /** ISO-8601 instant the command is handled. */
+  at: string;
+}
+
+export interface IdentifyRisk extends RiskCommandBase {
+  type: 'IdentifyRisk';
+  title: string;
+  description: string;
+  assetIds: string[];
+  threatId: string;
+  vulnerabilityId: string;
+  ownerId: string;
+  /** Incidents or fraud at other firms used as sources (Art. 15(3)). */
+  externalReferences?: string[];
+  /** The assets the application found for assetIds (a missing one is NOT_FOUND). */
+  assets: AssetState[];
+}
+
+export interface BaselineInput {
+  catalogueId: string;
+  results: BaselineResult[];
+  impact: number;
+}
+
+export interface DetailedInput {
+  assessments: Array<{ assetId: string; threatLevel: number; vulnerabilityLevel: number }>;
+}
+
+export interface AnalyseRisk extends RiskCommandBase {
+  type: 'AnalyseRisk';
+  /** New id, from the application; a repeat with the same id is already satisfied. */
+  analysisId: string;
+  method: AnalysisMethod;
+  baseline?: BaselineInput | null;
+  informal?: InformalAnalysisInput | null;
+  detailed?: DetailedInput | null;
+  externalReferences?: string[] | null;
+  /** The criteria version in force (absent: none is). */
+  criteria?: CriteriaVersionState;
+  /** The risk's assets, as they stand. */
+  assets: AssetState[];
+  /** The catalogue named by baseline.catalogueId (BASELINE only). */
+  catalogue?: BaselineCatalogueState;
+}
+
+export interface EvaluateRisk extends RiskCommandBase {
+  type: 'EvaluateRisk';
+  criteria?: CriteriaVersionState;
+  /** The risk's assets, as they stand (for the asset value). */
+  assets: AssetState[];
+}
+
+export interface DecideTreatment extends RiskCommandBase {
+  type: 'DecideTreatment';
+  options: TreatmentOption[];
+  rationale: string;
+  targetLikelihood: number;
+  targetImpact: number;
+  counterparty?: string | null;
+  contractReference?: string | null;
+  criteria?: CriteriaVersionState;
+}
+
+export interface ControlInput {
+  /** New id, from the application. */
+  controlId: string;
+  title: string;
+  description: string;
+  ownerId: string;
+  /** YYYY-MM-DD, not before the decision date. */
+  dueDate: string;
+  /** Why the control was adopted (Art. 18(2)). */
+  reason: string;
+  reference?: string | null;
+}
+
+export interface DecideControls extends RiskCommandBase {
+  type: 'DecideControls';
+  controls: ControlInput[];
+}
+
+export interface ReassignRiskOwner extends RiskCommandBase {
+  type: 'ReassignRiskOwner';
+  ownerId: string;
+}
+
+/** Issued by the process manager when the Plan records the risk as an item (system actor; no role check). */
+export interface IncludeInPlan extends RiskCommandBase {
+  type: 'IncludeInPlan';
+  planId: string;
+}
+
+/** Decided with SubmitPlan, in the same append: the board decides on this content, so it is frozen (Art. 19). */
+export interface FreezeForBoard extends RiskCommandBase {
+  type: 'FreezeForBoard';
+  planId: string;
+  planRevision: number;
+}
+
+/** Decided with WithdrawPlan or a rejecting resolution, in the same append: the content may change again. */
+export interface ReleaseFromBoard extends RiskCommandBase {
+  type: 'ReleaseFromBoard';
+  planId: string;
+  reason: 'PLAN_WITHDRAWN' | 'PLAN_REJECTED';
+}
+
+/** Decided with RemoveRiskFromPlan or ClosePlan, in the same append: the risk is free to join another plan. */
+export interface LeavePlan extends RiskCommandBase {
+  type: 'LeavePlan';
+  planId: string;
+  reason: 'REMOVED_FROM_PLAN' | 'PLAN_CLOSED';
+}
+
+/** Issued by the process manager when the approved plan asks the owner for consent (Art. 20). */
+export interface AwaitResidualConsent extends RiskCommandBase {
+  type: 'AwaitResidualConsent';
+  planId: string;
+  planRevision: number;
+}
+
+/**
+ * The owner's answer (Art. 20). Consent is decided here, on the risk, whose stream orders it
+ * against every material change; the plan learns of it afterwards.
+ */
+export interface RecordResidualConsent extends RiskCommandBase {
+  type: 'RecordResidualConsent';
+  planId: string;
+  accepted: boolean;
+  /** Required when declining. */
+  reason?: string | null;
+  /** The owner's statement when accepting. */
+  statement?: string | null;
+}
+
+export interface RecordReview extends RiskCommandBase {
+  type: 'RecordReview';
+  /** New id, from the application; a repeat with the same id is already satisfied. */
+  reviewId: string;
+  controlsInPlace: boolean;
+  actualLikelihood: number;
+  actualImpact: number;
+  notes?: string | null;
+  criteria?: CriteriaVersionState;
+}
+
+export type RiskCommand =
+  | IdentifyRisk
+  | AnalyseRisk
+  | EvaluateRisk
+  | DecideTreatment
+  | DecideControls
+  | ReassignRiskOwner
+  | IncludeInPlan
+  | FreezeForBoard
+  | ReleaseFromBoard
+  | LeavePlan
+  | AwaitResidualConsent
+  | RecordResidualConsent
+  | RecordReview;

@@ -1,0 +1,253 @@
+/**
+ * The Risk aggregate's events: its storage contract (stream `risk-<id>`, see `riskStreams`).
+ *
+ * Recorded events are never edited, renamed or removed: the log is the evidence (Art. 10) and
+ * every read model is rebuilt from it. A new shape of an event's data gets a new schema version
+ * in `riskEventSchemaVersions` and a branch in `upcastRiskEvent` that turns the old shape into
+ * the new one; commands and decisions live elsewhere (risk.commands.ts, the stage files).
+ */
+import { CRITERIA_STREAM } from '../../risk-criteria/domain/criteria.state.js';
+import { streamCategory } from '../../shared/domain/guards.js';
+import type { EvaluationDecision, RiskAnalysis, RiskControl, RiskReview, RiskTreatment } from './risk.state.js';
+
+/** Streams `risk-<id>`; `risk-criteria` (the criteria register) is not a risk. */
+export const riskStreams = streamCategory('risk', [CRITERIA_STREAM]);
+
+export function riskStreamId(riskId: string): string {
+  return riskStreams.streamOf(riskId);
+}
+
+export interface RiskIdentified {
+  type: 'RiskIdentified';
+  data: {
+    riskId: string;
+    title: string;
+    description: string;
+    assetIds: string[];
+    threatId: string;
+    /** The asset on which the threat is recorded. */
+    threatAssetId: string;
+    vulnerabilityId: string;
+    ownerId: string;
+    externalReferences: string[];
+    identifiedBy: string;
+    identifiedAt: string;
+  };
+}
+
+/** Everything needed to recompute the level with the recorded criteria version. */
+export interface RiskAnalysed {
+  type: 'RiskAnalysed';
+  data: { riskId: string } & RiskAnalysis;
+}
+
+export interface RiskEvaluated {
+  type: 'RiskEvaluated';
+  data: {
+    riskId: string;
+    cycle: number;
+    criteriaId: string;
+    criteriaNumber: number;
+    level: string;
+    likelihood: number;
+    impact: number;
+    decision: EvaluationDecision;
+    assetValue: number;
+    levelRank: number;
+    /** When the risk was identified (priority: level, then asset value, then age). */
+    identifiedAt: string;
+    analysisIds: string[];
+    /** Review interval the criteria set for the level, if any. */
+    reviewIntervalDays?: number;
+    evaluatedBy: string;
+    evaluatedAt: string;
+  };
+}
+
+export interface RiskTreatmentDecided {
+  type: 'RiskTreatmentDecided';
+  data: { riskId: string; cycle: number } & RiskTreatment;
+}
+
+export interface RiskClosed {
+  type: 'RiskClosed';
+  data: {
+    riskId: string;
+    reason: 'AVOIDED';
+    /** The assets whose business or use is given up (the application retires them, Art. 17(2)). */
+    assetIds: string[];
+    closedBy: string;
+    closedAt: string;
+  };
+}
+
+export interface ControlsDecided {
+  type: 'ControlsDecided';
+  data: { riskId: string; cycle: number; controls: RiskControl[]; decidedBy: string; decidedAt: string };
+}
+
+export interface RiskOwnerReassigned {
+  type: 'RiskOwnerReassigned';
+  data: { riskId: string; previousOwnerId: string; ownerId: string; reassignedBy: string; reassignedAt: string };
+}
+
+export interface RiskIncludedInPlan {
+  type: 'RiskIncludedInPlan';
+  data: { riskId: string; planId: string; includedAt: string };
+}
+
+export interface RiskSubmittedToBoard {
+  type: 'RiskSubmittedToBoard';
+  data: { riskId: string; planId: string; planRevision: number; submittedAt: string };
+}
+
+export interface RiskReleasedFromBoard {
+  type: 'RiskReleasedFromBoard';
+  data: { riskId: string; planId: string; reason: 'PLAN_WITHDRAWN' | 'PLAN_REJECTED'; releasedAt: string };
+}
+
+export interface RiskLeftPlan {
+  type: 'RiskLeftPlan';
+  data: { riskId: string; planId: string; reason: 'REMOVED_FROM_PLAN' | 'PLAN_CLOSED'; leftAt: string };
+}
+
+export interface RiskAwaitingResidualConsent {
+  type: 'RiskAwaitingResidualConsent';
+  data: {
+    riskId: string;
+    planId: string;
+    planRevision: number;
+    ownerId: string;
+    /** consentFingerprint of what the owner is asked to accept. */
+    fingerprint: string;
+    /** Risk version whose content the owner is asked to accept. */
+    atVersion: number;
+    /** The treatment's target level: what the owner is asked to accept (absent in events before it was recorded). */
+    residualLevel?: string;
+    requestedAt: string;
+  };
+}
+
+export interface ResidualRiskAcceptedByOwner {
+  type: 'ResidualRiskAcceptedByOwner';
+  data: {
+    riskId: string;
+    planId: string;
+    planRevision: number;
+    ownerId: string;
+    fingerprint: string;
+    atVersion: number;
+    /** The residual level accepted: the treatment's target level (absent in events before it was recorded). */
+    residualLevel?: string;
+    /** The risk's level and criteria as shown to the owner. */
+    level?: string;
+    criteriaNumber?: number;
+    statement?: string;
+    acceptedAt: string;
+  };
+}
+
+export interface ResidualRiskDeclinedByOwner {
+  type: 'ResidualRiskDeclinedByOwner';
+  data: {
+    riskId: string;
+    planId: string;
+    planRevision: number;
+    ownerId: string;
+    reason: string;
+    atVersion: number;
+    declinedAt: string;
+  };
+}
+
+export type ConsentInvalidationReason = 'RISK_REANALYSED' | 'TREATMENT_REVISED' | 'CONTROLS_REVISED' | 'OWNER_REASSIGNED';
+
+export interface ResidualConsentInvalidated {
+  type: 'ResidualConsentInvalidated';
+  data: {
+    riskId: string;
+    planId: string;
+    planRevision: number;
+    reason: ConsentInvalidationReason;
+    /** Revision of the material change event just before this one. */
+    atVersion: number;
+    invalidatedAt: string;
+  };
+}
+
+export interface RiskReviewed {
+  type: 'RiskReviewed';
+  data: { riskId: string; reviewIntervalDays?: number } & RiskReview;
+}
+
+export interface RiskReassessmentOpened {
+  type: 'RiskReassessmentOpened';
+  /** planId: the plan whose item the finding reopens (absent when the risk was in none, or in events before it was recorded). */
+  data: { riskId: string; cycle: number; previousCycle: number; reviewId: string; planId?: string; openedAt: string };
+}
+
+export type RiskEvent =
+  | RiskIdentified
+  | RiskAnalysed
+  | RiskEvaluated
+  | RiskTreatmentDecided
+  | RiskClosed
+  | ControlsDecided
+  | RiskOwnerReassigned
+  | RiskIncludedInPlan
+  | RiskSubmittedToBoard
+  | RiskReleasedFromBoard
+  | RiskLeftPlan
+  | RiskAwaitingResidualConsent
+  | ResidualRiskAcceptedByOwner
+  | ResidualRiskDeclinedByOwner
+  | ResidualConsentInvalidated
+  | RiskReviewed
+  | RiskReassessmentOpened;
+export type RiskEventType = RiskEvent['type'];
+
+/** Current schema version of each event's data. Bump one and extend upcastRiskEvent when a shape changes. */
+export const riskEventSchemaVersions: Record<RiskEventType, number> = {
+  RiskIdentified: 1,
+  RiskAnalysed: 1,
+  RiskEvaluated: 1,
+  RiskTreatmentDecided: 1,
+  RiskClosed: 1,
+  ControlsDecided: 1,
+  RiskOwnerReassigned: 1,
+  RiskIncludedInPlan: 1,
+  RiskSubmittedToBoard: 1,
+  RiskReleasedFromBoard: 1,
+  RiskLeftPlan: 1,
+  RiskAwaitingResidualConsent: 1,
+  ResidualRiskAcceptedByOwner: 1,
+  ResidualRiskDeclinedByOwner: 1,
+  ResidualConsentInvalidated: 1,
+  RiskReviewed: 1,
+  RiskReassessmentOpened: 1,
+};
+
+/** Turns stored data of any known schema version into the current shape (identity today: the seam for later shapes). */
+export function upcastRiskEvent(type: string, schemaVersion: number, data: unknown): RiskEvent {
+  if (!(type in riskEventSchemaVersions)) throw new Error(`Unknown risk event type ${type}`);
+  const current = riskEventSchemaVersions[type as RiskEventType];
+  if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > current) {
+    throw new Error(`Unsupported schema version ${schemaVersion} of ${type} (current ${current})`);
+  }
+  return { type, data } as RiskEvent;
+}
+
+const MATERIAL_EVENTS: ReadonlySet<string> = new Set<RiskEventType>([
+  'RiskAnalysed',
+  'RiskTreatmentDecided',
+  'ControlsDecided',
+  'RiskOwnerReassigned',
+]);
+
+/**
+ * Events that change what a risk owner consents to (Art. 20): after one of them, a PENDING or
+ * ACCEPTED consent no longer holds (decide() then appends ResidualConsentInvalidated).
+ */
+export function isMaterialRiskEvent(type: string): boolean {
+  return MATERIAL_EVENTS.has(type);
+}

@@ -1,0 +1,216 @@
+/**
+ * The one `evolve` of the Risk aggregate: how each event (risk.events.ts) moves the state, from
+ * identification (Art. 14(1)) through the review loop (Art. 12(3)-(4)). Every stage's events
+ * pass here, so the status machine is read in one place. It never rejects: an event type this
+ * build does not know still counts as a revision of the stream.
+ */
+import { distinct } from '../../shared/domain/guards.js';
+import type { RiskEvent } from './risk.events.js';
+import { highestAnalysis, initialRiskState, type RiskEvaluation, type RiskState, type RiskStatus } from './risk.state.js';
+
+/** Current level: the highest analysis of the cycle among those under the criteria of its latest analysis. */
+function withCurrentLevel(state: RiskState): RiskState {
+  const cycle = state.analyses.filter((a) => a.cycle === state.cycle);
+  const latest = cycle[cycle.length - 1];
+  if (!latest) return { ...state, likelihood: undefined, impact: undefined, level: undefined, criteriaNumber: undefined, criteriaId: undefined, currentLevelRank: undefined };
+  const top = highestAnalysis(
+    cycle.filter((a) => a.criteriaId === latest.criteriaId),
+    (a) => a.levelRank,
+  )!;
+  return { ...state, likelihood: top.likelihood, impact: top.impact, level: top.level, criteriaNumber: top.criteriaNumber, criteriaId: top.criteriaId, currentLevelRank: top.levelRank };
+}
+
+const REANALYSABLE: readonly RiskStatus[] = ['IDENTIFIED', 'ANALYSED', 'RETAINED', 'TO_TREAT'];
+
+export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
+  const version = state.version + 1;
+  switch (event.type) {
+    case 'RiskIdentified': {
+      const d = event.data;
+      return {
+        ...initialRiskState,
+        exists: true,
+        id: d.riskId,
+        version,
+        title: d.title,
+        description: d.description,
+        assetIds: [...d.assetIds],
+        threatId: d.threatId,
+        threatAssetId: d.threatAssetId,
+        vulnerabilityId: d.vulnerabilityId,
+        ownerId: d.ownerId,
+        externalReferences: [...d.externalReferences],
+        status: 'IDENTIFIED',
+        cycle: 1,
+        identifiedAt: d.identifiedAt,
+        identifiedBy: d.identifiedBy,
+        updatedAt: d.identifiedAt,
+      };
+    }
+    case 'RiskAnalysed': {
+      const { riskId: _riskId, ...analysis } = event.data;
+      const next: RiskState = {
+        ...state,
+        version,
+        analyses: [...state.analyses, analysis],
+        externalReferences: distinct([...state.externalReferences, ...analysis.externalReferences]),
+        status: REANALYSABLE.includes(state.status) ? 'ANALYSED' : state.status,
+        updatedAt: analysis.analysedAt,
+      };
+      // Same cycle and criteria as the current top: compare with it alone (a risk may carry
+      // thousands of analyses; rescanning them on every event made replays quadratic).
+      if (analysis.cycle === state.cycle && analysis.criteriaId === state.criteriaId && state.currentLevelRank !== undefined) {
+        if (analysis.levelRank < state.currentLevelRank) return next;
+        const { likelihood, impact, level, criteriaNumber, criteriaId, levelRank } = analysis;
+        return { ...next, likelihood, impact, level, criteriaNumber, criteriaId, currentLevelRank: levelRank };
+      }
+      return withCurrentLevel(next);
+    }
+    case 'RiskEvaluated': {
+      const d = event.data;
+      const evaluation: RiskEvaluation = {
+        cycle: d.cycle,
+        criteriaId: d.criteriaId,
+        criteriaNumber: d.criteriaNumber,
+        level: d.level,
+        likelihood: d.likelihood,
+        impact: d.impact,
+        decision: d.decision,
+        assetValue: d.assetValue,
+        levelRank: d.levelRank,
+        analysisIds: [...d.analysisIds],
+        evaluatedBy: d.evaluatedBy,
+        evaluatedAt: d.evaluatedAt,
+      };
+      return {
+        ...state,
+        version,
+        evaluation,
+        likelihood: d.likelihood,
+        impact: d.impact,
+        level: d.level,
+        criteriaNumber: d.criteriaNumber,
+        criteriaId: d.criteriaId,
+        status: d.decision,
+        updatedAt: d.evaluatedAt,
+      };
+    }
+    case 'RiskTreatmentDecided': {
+      const { riskId: _riskId, cycle: _cycle, ...treatment } = event.data;
+      return {
+        ...state,
+        version,
+        treatment,
+        status: state.status === 'TO_TREAT' ? 'TREATMENT_DECIDED' : state.status,
+        updatedAt: treatment.decidedAt,
+      };
+    }
+    case 'RiskClosed':
+      return { ...state, version, status: 'CLOSED', closedAt: event.data.closedAt, closedReason: event.data.reason, updatedAt: event.data.closedAt };
+    case 'ControlsDecided':
+      return {
+        ...state,
+        version,
+        controls: event.data.controls.map((c) => ({ ...c })),
+        status: state.status === 'TREATMENT_DECIDED' ? 'CONTROLS_DECIDED' : state.status,
+        updatedAt: event.data.decidedAt,
+      };
+    case 'RiskOwnerReassigned':
+      return { ...state, version, ownerId: event.data.ownerId, updatedAt: event.data.reassignedAt };
+    case 'RiskIncludedInPlan':
+      return { ...state, version, planId: event.data.planId, status: 'IN_PLAN', updatedAt: event.data.includedAt };
+    case 'RiskSubmittedToBoard':
+      return { ...state, version, submittedInPlan: event.data.planId, updatedAt: event.data.submittedAt };
+    case 'RiskReleasedFromBoard': {
+      const { submittedInPlan: _frozen, ...rest } = state;
+      return { ...rest, version, updatedAt: event.data.releasedAt };
+    }
+    case 'RiskLeftPlan': {
+      const { submittedInPlan: _frozen, planId: _plan, ...rest } = state;
+      // Still waiting for the plan (or its consent): back to its controls. ACCEPTED (the plan closed
+      // after consent) and TO_TREAT (consent declined) keep their status.
+      const status: RiskStatus = state.status === 'IN_PLAN' || state.status === 'AWAITING_CONSENT' ? 'CONTROLS_DECIDED' : state.status;
+      return { ...rest, version, status, updatedAt: event.data.leftAt };
+    }
+    case 'RiskAwaitingResidualConsent': {
+      const d = event.data;
+      const { submittedInPlan: _frozen, ...rest } = state;
+      return {
+        ...rest,
+        version,
+        status: 'AWAITING_CONSENT',
+        consent: { planId: d.planId, planRevision: d.planRevision, status: 'PENDING', atVersion: d.atVersion, fingerprint: d.fingerprint, ...(d.residualLevel !== undefined ? { residualLevel: d.residualLevel } : {}) },
+        updatedAt: d.requestedAt,
+      };
+    }
+    case 'ResidualRiskAcceptedByOwner': {
+      const d = event.data;
+      return {
+        ...state,
+        version,
+        status: 'ACCEPTED',
+        consent: { planId: d.planId, planRevision: d.planRevision, status: 'ACCEPTED', atVersion: d.atVersion, fingerprint: d.fingerprint, ...(d.residualLevel !== undefined ? { residualLevel: d.residualLevel } : {}) },
+        updatedAt: d.acceptedAt,
+      };
+    }
+    case 'ResidualRiskDeclinedByOwner': {
+      const d = event.data;
+      return {
+        ...state,
+        version,
+        status: 'TO_TREAT',
+        consent: {
+          planId: d.planId,
+          planRevision: d.planRevision,
+          status: 'DECLINED',
+          atVersion: d.atVersion,
+          fingerprint: state.consent?.fingerprint ?? '',
+          reason: d.reason,
+        },
+        updatedAt: d.declinedAt,
+      };
+    }
+    case 'ResidualConsentInvalidated': {
+      const d = event.data;
+      return {
+        ...state,
+        version,
+        status: 'AWAITING_CONSENT',
+        consent: {
+          planId: d.planId,
+          planRevision: d.planRevision,
+          status: 'STALE',
+          atVersion: d.atVersion,
+          fingerprint: state.consent?.fingerprint ?? '',
+        },
+        updatedAt: d.invalidatedAt,
+      };
+    }
+    case 'RiskReviewed': {
+      const { riskId: _riskId, reviewIntervalDays: _interval, ...review } = event.data;
+      return { ...state, version, reviews: [...state.reviews, review], updatedAt: review.reviewedAt };
+    }
+    case 'RiskReassessmentOpened':
+      return {
+        ...state,
+        version,
+        status: 'IDENTIFIED',
+        cycle: event.data.cycle,
+        likelihood: undefined,
+        impact: undefined,
+        level: undefined,
+        criteriaNumber: undefined,
+        criteriaId: undefined,
+        currentLevelRank: undefined,
+        evaluation: undefined,
+        treatment: undefined,
+        controls: [],
+        planId: undefined,
+        consent: undefined,
+        updatedAt: event.data.openedAt,
+      };
+    default:
+      // An event type this build does not know: it still counts as a revision of the stream.
+      return { ...state, version };
+  }
+}

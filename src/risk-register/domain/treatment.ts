@@ -1,0 +1,156 @@
+/**
+ * Treatment (Art. 17) and controls (Art. 18): how a risk evaluated as above the acceptance level
+ * is reduced, avoided or shared, down to a target level within acceptance (avoiding closes the
+ * risk and gives up its assets, Art. 17(2)); then the controls that carry the treatment out, each
+ * with the reason it was adopted (Art. 18(2)). Revising either invalidates a live consent (Art. 20).
+ */
+import { isWithinAcceptance, levelFor } from '../../risk-criteria/domain/scoring.js';
+import { canonicalJson } from '../../shared/domain/canonical-json.js';
+import { FieldErrors } from '../../shared/domain/errors.js';
+import { checkIntIn, isNonEmptyText, isRealDate, optionalText, requiredText, requireRole, violation } from '../../shared/domain/guards.js';
+import type { DecideControls, DecideTreatment } from './risk.commands.js';
+import type { RiskClosed, RiskEvent } from './risk.events.js';
+import {
+  RISK_TEXT_MAX_LENGTH,
+  RISK_TITLE_MAX_LENGTH,
+  RiskRules,
+  refuseClosed,
+  refuseFrozen,
+  requireCriteria,
+  requireRisk,
+  withConsentInvalidation,
+} from './risk.rules.js';
+import { TREATED_STATUSES, TREATMENT_OPTIONS, type RiskControl, type RiskState, type RiskStatus, type RiskTreatment } from './risk.state.js';
+
+export function decideTreatment(c: DecideTreatment, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'decide treatments');
+  refuseClosed(state, 'be treated');
+  refuseFrozen(state, 'have its treatment changed');
+  const criteria = requireCriteria(c.criteria);
+  if (state.status !== 'TO_TREAT' && !(TREATED_STATUSES as readonly RiskStatus[]).includes(state.status)) {
+    throw violation(
+      RiskRules.RISK_NOT_TO_TREAT,
+      `Risk ${state.id} is ${state.status}: only a risk evaluated as above the acceptance criterion (TO_TREAT) is treated`,
+    );
+  }
+
+  const errors = new FieldErrors();
+  if (!Array.isArray(c.options) || c.options.length === 0) errors.add('options', 'must name at least one treatment option');
+  else {
+    c.options.forEach((o, k) => {
+      if (!(TREATMENT_OPTIONS as readonly unknown[]).includes(o)) errors.add(`options[${k}]`, `must be one of ${TREATMENT_OPTIONS.join(', ')}`);
+      else if (c.options.indexOf(o) !== k) errors.add(`options[${k}]`, `duplicates ${o}`);
+    });
+  }
+  const rationale = requiredText(errors, 'rationale', c.rationale, RISK_TEXT_MAX_LENGTH);
+  checkIntIn(errors, 'targetLikelihood', c.targetLikelihood, 1, criteria.likelihoodLevels.length);
+  checkIntIn(errors, 'targetImpact', c.targetImpact, 1, criteria.impactLevels.length);
+  const counterparty = optionalText(errors, 'counterparty', c.counterparty, RISK_TITLE_MAX_LENGTH) ?? undefined;
+  const contractReference = optionalText(errors, 'contractReference', c.contractReference, RISK_TITLE_MAX_LENGTH) ?? undefined;
+  const options = Array.isArray(c.options) ? TREATMENT_OPTIONS.filter((o) => c.options.includes(o)) : [];
+  if (options.includes('SHARE')) {
+    if (counterparty === undefined) errors.add('counterparty', 'is required when sharing the risk (the outsourcee or insurer)');
+    if (contractReference === undefined) errors.add('contractReference', 'is required when sharing the risk (the contract or policy)');
+  }
+  errors.throwIfAny();
+
+  if (state.status === 'TO_TREAT' && state.evaluation && state.evaluation.criteriaId !== criteria.id) {
+    throw violation(
+      RiskRules.REEVALUATION_REQUIRED,
+      `Risk ${state.id} was evaluated under criteria #${state.evaluation.criteriaNumber}; criteria #${criteria.number} are in force: evaluate it again`,
+    );
+  }
+
+  const targetLevel = levelFor(criteria, c.targetLikelihood, c.targetImpact);
+  if (!isWithinAcceptance(criteria, targetLevel)) {
+    throw violation(
+      RiskRules.TARGET_ABOVE_ACCEPTANCE,
+      `The target level ${targetLevel} (likelihood ${c.targetLikelihood}, impact ${c.targetImpact}) is above ` +
+        `the acceptance level ${criteria.acceptanceLevel} of criteria #${criteria.number}`,
+    );
+  }
+
+  const treatment: RiskTreatment = {
+    options,
+    rationale,
+    targetLikelihood: c.targetLikelihood,
+    targetImpact: c.targetImpact,
+    targetLevel,
+    ...(counterparty !== undefined ? { counterparty } : {}),
+    ...(contractReference !== undefined ? { contractReference } : {}),
+    criteriaId: criteria.id,
+    criteriaNumber: criteria.number,
+    decidedBy: c.actor.id,
+    decidedAt: c.at,
+  };
+
+  if (state.status !== 'TO_TREAT' && state.treatment) {
+    const key = (t: RiskTreatment) => canonicalJson({ ...t, decidedBy: undefined, decidedAt: undefined });
+    if (key(state.treatment) === key(treatment)) return [];
+  }
+
+  let events = withConsentInvalidation(
+    state,
+    [{ type: 'RiskTreatmentDecided', data: { riskId: state.id, cycle: state.cycle, ...treatment } }],
+    'TREATMENT_REVISED',
+    c.at,
+  );
+  if (options.includes('AVOID')) {
+    const closed: RiskClosed = {
+      type: 'RiskClosed',
+      data: { riskId: state.id, reason: 'AVOIDED', assetIds: [...state.assetIds], closedBy: c.actor.id, closedAt: c.at },
+    };
+    events = [...events, closed];
+  }
+  return events;
+}
+
+export function decideControls(c: DecideControls, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'decide controls');
+  refuseClosed(state, 'get controls');
+  refuseFrozen(state, 'have its controls changed');
+  if (!(TREATED_STATUSES as readonly RiskStatus[]).includes(state.status)) {
+    throw violation(RiskRules.TREATMENT_REQUIRED, `Risk ${state.id} is ${state.status}: controls make a decided treatment concrete (decide the treatment first)`);
+  }
+
+  const errors = new FieldErrors();
+  // The UTC day of `at`, as recorded so far (not dayInJapan: changing it would move the bound for
+  // decisions taken 15:00-24:00 UTC, a behaviour change of its own).
+  const decisionDate = c.at.slice(0, 10);
+  if (!Array.isArray(c.controls) || c.controls.length === 0) errors.add('controls', 'must name at least one control');
+  else {
+    c.controls.forEach((ctl, k) => {
+      const f = `controls[${k}]`;
+      if (!isNonEmptyText(ctl?.controlId)) errors.add(`${f}.controlId`, 'is required');
+      else if (c.controls.findIndex((x) => x?.controlId === ctl.controlId) !== k) errors.add(`${f}.controlId`, `duplicates ${ctl.controlId}`);
+      requiredText(errors, `${f}.title`, ctl?.title, RISK_TITLE_MAX_LENGTH);
+      requiredText(errors, `${f}.description`, ctl?.description, RISK_TEXT_MAX_LENGTH);
+      requiredText(errors, `${f}.ownerId`, ctl?.ownerId, RISK_TEXT_MAX_LENGTH);
+      if (!isRealDate(ctl?.dueDate)) errors.add(`${f}.dueDate`, 'must be a real date written YYYY-MM-DD');
+      else if (ctl.dueDate < decisionDate) errors.add(`${f}.dueDate`, `must not be before the decision date ${decisionDate}`);
+      requiredText(errors, `${f}.reason`, ctl?.reason, RISK_TEXT_MAX_LENGTH);
+      optionalText(errors, `${f}.reference`, ctl?.reference, RISK_TITLE_MAX_LENGTH);
+    });
+  }
+  errors.throwIfAny();
+
+  const controls: RiskControl[] = c.controls.map((ctl) => ({
+    controlId: ctl.controlId,
+    title: ctl.title.trim(),
+    description: ctl.description.trim(),
+    ownerId: ctl.ownerId.trim(),
+    dueDate: ctl.dueDate,
+    reason: ctl.reason.trim(),
+    ...(isNonEmptyText(ctl.reference) ? { reference: ctl.reference.trim() } : {}),
+  }));
+  if (state.status !== 'TREATMENT_DECIDED' && canonicalJson(controls) === canonicalJson(state.controls)) return [];
+
+  return withConsentInvalidation(
+    state,
+    [{ type: 'ControlsDecided', data: { riskId: state.id, cycle: state.cycle, controls, decidedBy: c.actor.id, decidedAt: c.at } }],
+    'CONTROLS_REVISED',
+    c.at,
+  );
+}

@@ -1,0 +1,113 @@
+/**
+ * Commands of the InformationSecurityManagementPlan aggregate (Art. 19, Art. 20): what a caller
+ * asks of a plan. Decided in plan.decider.ts.
+ */
+import type { DomainActor } from '../../shared/domain/decider.js';
+import type { BoardDecision, RiskSnapshot } from './plan.state.js';
+
+interface PlanCommandBase {
+  planId: string;
+  actor: DomainActor;
+  /** ISO-8601 instant the command is handled (from the application's clock). */
+  at: string;
+}
+
+/** Art. 19(2): the committee drafts the plan. `planId` is a new id chosen by the application. */
+export interface DraftPlan extends PlanCommandBase {
+  type: 'DraftPlan';
+  title: string;
+  period: string;
+}
+
+/** Art. 19(1): the plan compiles the execution of the controls decided under Art. 18. */
+export interface AddRiskToPlan extends PlanCommandBase {
+  type: 'AddRiskToPlan';
+  risk: RiskSnapshot;
+}
+
+/** The risks of the plan, as read in the same attempt: their residual levels are fixed at submission. */
+export interface SubmitPlan extends PlanCommandBase {
+  type: 'SubmitPlan';
+  risks: RiskSnapshot[];
+}
+
+/** Takes a submitted plan back to DRAFT as revision + 1 (the board has not decided). */
+export interface WithdrawPlan extends PlanCommandBase {
+  type: 'WithdrawPlan';
+  reason: string;
+}
+
+/** Ends an approved or in-force plan: its risks are free to join another plan. */
+export interface ClosePlan extends PlanCommandBase {
+  type: 'ClosePlan';
+  reason: string;
+}
+
+/** In DRAFT, or for an item whose consent is DECLINED or REOPENED. */
+export interface RemoveRiskFromPlan extends PlanCommandBase {
+  type: 'RemoveRiskFromPlan';
+  riskId: string;
+  reason: string;
+}
+
+/** Art. 19(2): the plan is decided by resolution of the board of directors. */
+export interface RecordBoardResolution extends PlanCommandBase {
+  type: 'RecordBoardResolution';
+  resolutionNumber: string;
+  /** YYYY-MM-DD, not after the day of `at` (in Japan). */
+  meetingDate: string;
+  decision: BoardDecision;
+  minutesReference: string;
+  notes?: string | null;
+}
+
+/**
+ * The plan learns the owner's answer, decided on the risk (Art. 20): issued by the process manager
+ * from the risk's event. The plan records it and decides IN_FORCE from what it has learnt; it never
+ * refuses a fact (an answer for another revision, a removed item or a closed plan is ignored).
+ */
+export interface LearnResidualConsent extends PlanCommandBase {
+  type: 'LearnResidualConsent';
+  riskId: string;
+  accepted: boolean;
+  ownerId: string;
+  planRevision: number;
+  riskVersion: number;
+  riskStateHash: string;
+  riskLevel: string | null;
+  residualLevel: string | null;
+  criteriaNumber: number | null;
+  statement: string;
+  reason: string;
+}
+
+/** A review finding on the risk (Art. 12(3)) reopens its item; issued by the process manager. */
+export interface MarkItemReopened extends PlanCommandBase {
+  type: 'MarkItemReopened';
+  riskId: string;
+  riskVersion: number;
+  reviewId: string;
+}
+
+/**
+ * Issued by the application's process manager when a risk changed materially (at `riskVersion`)
+ * after its owner consented. System actor: no role check.
+ */
+export interface MarkConsentStale extends PlanCommandBase {
+  type: 'MarkConsentStale';
+  riskId: string;
+  riskVersion: number;
+  reason: string;
+}
+
+export type PlanCommand =
+  | DraftPlan
+  | AddRiskToPlan
+  | SubmitPlan
+  | RecordBoardResolution
+  | WithdrawPlan
+  | ClosePlan
+  | RemoveRiskFromPlan
+  | LearnResidualConsent
+  | MarkItemReopened
+  | MarkConsentStale;

@@ -1,0 +1,169 @@
+/**
+ * evolve of the InformationSecurityManagementPlan aggregate: folds one event (plan.events.ts)
+ * into the state (plan.state.ts). Never refuses: an event is a fact.
+ */
+import type { PlanEvent } from './plan.events.js';
+import type { BoardResolution, PlanItem, PlanRevisionRecord, PlanState } from './plan.state.js';
+
+export function evolve(state: PlanState, event: PlanEvent): PlanState {
+  return { ...apply(state, event), version: state.version + 1 };
+}
+
+function apply(s: PlanState, e: PlanEvent): PlanState {
+  switch (e.type) {
+    case 'PlanDrafted':
+      return {
+        ...s,
+        exists: true,
+        id: e.data.planId,
+        revision: 1,
+        status: 'DRAFT',
+        title: e.data.title,
+        period: e.data.period,
+        draftedBy: e.data.draftedBy,
+        draftedAt: e.data.draftedAt,
+        items: [],
+        resolutions: [],
+        revisions: [{ revision: 1, items: [], outcome: 'OPEN' }],
+      };
+    case 'PlanRiskAdded': {
+      const d = e.data;
+      const item: PlanItem = {
+        riskId: d.riskId,
+        ownerId: d.ownerId,
+        riskTitle: d.riskTitle,
+        riskVersion: d.riskVersion,
+        riskStateHash: d.riskStateHash,
+        addedBy: d.addedBy,
+        addedAt: d.addedAt,
+        consent: 'PENDING',
+      };
+      return {
+        ...s,
+        items: [...s.items, item],
+        revisions: updateCurrentRevision(s, (r) => ({
+          ...r,
+          items: [...r.items, { riskId: d.riskId, riskVersion: d.riskVersion, riskTitle: d.riskTitle, ownerId: d.ownerId }],
+        })),
+      };
+    }
+    case 'PlanSubmitted':
+      return {
+        ...s,
+        items: s.items.map((i) => ({ ...i, residualLevel: e.data.residualLevels?.[i.riskId] ?? null })),
+        status: 'SUBMITTED',
+        submittedAt: e.data.submittedAt,
+        submittedBy: e.data.submittedBy,
+        revisions: updateCurrentRevision(s, (r) => ({
+          ...r,
+          items: s.items.map((i) => ({ riskId: i.riskId, riskVersion: i.riskVersion, riskTitle: i.riskTitle, ownerId: i.ownerId })),
+          outcome: 'SUBMITTED',
+          submittedAt: e.data.submittedAt,
+          submittedBy: e.data.submittedBy,
+        })),
+      };
+    case 'BoardResolutionRecorded': {
+      // The log position is known once the event is recorded: readers that fold recorded events pass it.
+      const position = (e as { position?: string }).position;
+      const resolution: BoardResolution = { ...e.data, ...(position !== undefined ? { position } : {}) };
+      return {
+        ...s,
+        resolution,
+        resolutions: [...s.resolutions, resolution],
+        revisions: s.revisions.map((r) =>
+          r.revision === e.data.revision
+            ? { ...r, outcome: e.data.decision, resolutionNumber: e.data.resolutionNumber, decidedAt: e.data.recordedAt }
+            : r,
+        ),
+      };
+    }
+    case 'PlanApproved':
+      return {
+        ...s,
+        status: 'APPROVED',
+        approvedAt: e.data.approvedAt,
+        items: s.items.map((i) => ({ ...i, consent: 'PENDING' })),
+      };
+    case 'PlanReturnedToDraft':
+      return backToDraft(s, e.data.revision, s.revisions);
+    case 'ResidualRiskAccepted': {
+      const d = e.data;
+      return updateItem(s, d.riskId, (i) => {
+        const { declineReason: _r, declinedAt: _d, staleReason: _s, staleSinceRiskVersion: _v, ...rest } = i;
+        return {
+          ...rest,
+          ownerId: d.ownerId,
+          consent: 'ACCEPTED',
+          consentRecord: {
+            ownerId: d.ownerId,
+            statement: d.statement,
+            riskVersion: d.riskVersion,
+            riskStateHash: d.riskStateHash,
+            riskLevel: d.riskLevel,
+            residualLevel: d.residualLevel ?? null,
+            planVersion: d.planVersion,
+            planRevision: d.planRevision,
+            criteriaNumber: d.criteriaNumber,
+            acceptedAt: d.acceptedAt,
+          },
+        };
+      });
+    }
+    case 'ResidualRiskDeclined': {
+      const d = e.data;
+      return updateItem(s, d.riskId, (i) => {
+        const { staleReason: _s, staleSinceRiskVersion: _v, ...rest } = i;
+        return { ...rest, ownerId: d.ownerId, consent: 'DECLINED', declineReason: d.reason, declinedAt: d.declinedAt };
+      });
+    }
+    case 'ResidualConsentBecameStale': {
+      const d = e.data;
+      return updateItem(s, d.riskId, (i) => ({
+        ...i,
+        consent: 'STALE',
+        staleSinceRiskVersion: d.riskVersion,
+        staleReason: d.reason,
+      }));
+    }
+    case 'PlanCameIntoForce': {
+      const { leftForceAt: _l, ...rest } = s;
+      return { ...rest, status: 'IN_FORCE', inForceSince: e.data.cameIntoForceAt };
+    }
+    case 'PlanLeftForce': {
+      const { inForceSince: _i, ...rest } = s;
+      return { ...rest, status: 'APPROVED', leftForceAt: e.data.leftAt };
+    }
+    case 'PlanWithdrawn':
+      return backToDraft(s, e.data.revision, s.revisions.map((r): PlanRevisionRecord => (r.revision === e.data.previousRevision ? { ...r, outcome: 'WITHDRAWN' } : r)));
+    case 'PlanClosed': {
+      const { inForceSince: _i, ...rest } = s;
+      return { ...rest, status: 'CLOSED', closedAt: e.data.closedAt, closedReason: e.data.reason };
+    }
+    case 'PlanRiskRemoved':
+      return {
+        ...s,
+        items: s.items.filter((i) => i.riskId !== e.data.riskId),
+        removedRiskIds: [...(s.removedRiskIds ?? []), e.data.riskId],
+        revisions: s.status === 'DRAFT' ? updateCurrentRevision(s, (r) => ({ ...r, items: r.items.filter((i) => i.riskId !== e.data.riskId) })) : s.revisions,
+      };
+    case 'PlanItemReopened':
+      return updateItem(s, e.data.riskId, (i) => ({ ...i, consent: 'REOPENED' }));
+    default:
+      return s;
+  }
+}
+
+function updateCurrentRevision(s: PlanState, f: (r: PlanRevisionRecord) => PlanRevisionRecord): PlanRevisionRecord[] {
+  return s.revisions.map((r) => (r.revision === s.revision ? f(r) : r));
+}
+
+/** A rejected or withdrawn plan: DRAFT again as a new revision that starts with the same items. */
+function backToDraft(s: PlanState, revision: number, earlier: PlanRevisionRecord[]): PlanState {
+  const { submittedAt: _submittedAt, submittedBy: _submittedBy, ...rest } = s;
+  const items = s.items.map((i) => ({ riskId: i.riskId, riskVersion: i.riskVersion, riskTitle: i.riskTitle, ownerId: i.ownerId }));
+  return { ...rest, status: 'DRAFT', revision, revisions: [...earlier, { revision, items, outcome: 'OPEN' }] };
+}
+
+function updateItem(s: PlanState, riskId: string, f: (i: PlanItem) => PlanItem): PlanState {
+  return { ...s, items: s.items.map((i) => (i.riskId === riskId ? f(i) : i)) };
+}

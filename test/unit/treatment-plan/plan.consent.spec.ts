@@ -1,0 +1,241 @@
+/**
+ * The plan decider after the board's approval: the owners' answers (Art. 20), withdrawing,
+ * closing and removing, reopened items and stale consents. Fixtures in plan.fixtures.ts.
+ */
+import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
+import type {
+  ClosePlan,
+  MarkItemReopened,
+  RemoveRiskFromPlan,
+  WithdrawPlan,
+} from '../../../src/treatment-plan/domain/plan.commands.js';
+import { decide, planDecider } from '../../../src/treatment-plan/domain/plan.decider.js';
+import type { PlanEvent } from '../../../src/treatment-plan/domain/plan.events.js';
+import { evolve } from '../../../src/treatment-plan/domain/plan.evolve.js';
+import { initialPlanState, isPlanInForce, pendingConsents } from '../../../src/treatment-plan/domain/plan.state.js';
+import { given } from '../support/given-when-then.js';
+import {
+  accept,
+  approved,
+  awaiting,
+  committee,
+  decline,
+  inForce,
+  markStale,
+  oneAccepted,
+  owner1,
+  owner2,
+  PLAN,
+  processManager,
+  r1,
+  r1Awaiting,
+  r2Awaiting,
+  r3,
+  resolve,
+  stateOf,
+  submitted,
+  T_LATER,
+  withItems,
+} from './plan.fixtures.js';
+
+describe('LearnResidualConsent (Art.20: the plan learns the answer the risk decided)', () => {
+  it('records an acceptance pinned to the risk state, with the residual level; the last one puts the plan in force', () => {
+    const { state: after } = given(planDecider, approved).when(accept(r1Awaiting)).thenMatches([
+      { type: 'ResidualRiskAccepted', data: { riskId: 'r-1', ownerId: owner1.id, riskVersion: r1Awaiting.version, riskStateHash: r1.stateHash, residualLevel: 'LOW', planRevision: 1 } },
+    ]);
+    expect(after.status).toBe('APPROVED');
+    expect(after.items.find((i) => i.riskId === 'r-1')).toMatchObject({ consent: 'ACCEPTED', consentRecord: { residualLevel: 'LOW' } });
+    const { state } = given(planDecider, oneAccepted).when(accept(r2Awaiting)).thenMatches([{ type: 'ResidualRiskAccepted' }, { type: 'PlanCameIntoForce', data: { revision: 1 } }]);
+    expect(state.status).toBe('IN_FORCE');
+  });
+
+  it('is already satisfied for the same answer on the same risk version', () => {
+    given(planDecider, oneAccepted).when(accept(r1Awaiting)).thenNothing();
+    given(planDecider, [...approved, ...decide(decline(r1Awaiting), stateOf(approved))]).when(decline(r1Awaiting)).thenNothing();
+  });
+
+  it('a decline after consent takes the plan out of force', () => {
+    const { state } = given(planDecider, inForce)
+      .when(decline(r1Awaiting, { riskVersion: r1Awaiting.version + 1, at: T_LATER }))
+      .thenMatches([{ type: 'ResidualRiskDeclined', data: { riskId: 'r-1' } }, { type: 'PlanLeftForce', data: { cause: 'CONSENT_DECLINED' } }]);
+    expect(state).toMatchObject({ status: 'APPROVED' });
+    expect(state.items.find((i) => i.riskId === 'r-1')?.consent).toBe('DECLINED');
+  });
+
+  it('never refuses a fact: an answer for another revision, an unknown item, a draft or a closed plan is ignored', () => {
+    given(planDecider, approved).when(accept(r1Awaiting, { planRevision: 2 })).thenNothing();
+    given(planDecider, approved).when(accept(awaiting(r3))).thenNothing();
+    given(planDecider, withItems).when(accept(r1Awaiting)).thenNothing();
+    given(planDecider, []).when(accept(r1Awaiting)).thenNothing();
+    const closed = [...inForce, ...decide({ type: 'ClosePlan', planId: PLAN, reason: 'Period ended', actor: committee, at: T_LATER }, stateOf(inForce))];
+    given(planDecider, closed).when(decline(r1Awaiting, { riskVersion: 99 })).thenNothing();
+  });
+});
+
+describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contract, consistency rules)', () => {
+  const withdraw = (over: Partial<WithdrawPlan> = {}): WithdrawPlan => ({ type: 'WithdrawPlan', planId: PLAN, reason: 'Figures to be updated', actor: committee, at: T_LATER, ...over });
+  const close = (over: Partial<ClosePlan> = {}): ClosePlan => ({ type: 'ClosePlan', planId: PLAN, reason: 'Period ended', actor: committee, at: T_LATER, ...over });
+  const remove = (riskId: string, over: Partial<RemoveRiskFromPlan> = {}): RemoveRiskFromPlan => ({ type: 'RemoveRiskFromPlan', planId: PLAN, riskId, reason: 'Handled elsewhere', actor: committee, at: T_LATER, ...over });
+  const reopen = (riskId: string, over: Partial<MarkItemReopened> = {}): MarkItemReopened => ({ type: 'MarkItemReopened', planId: PLAN, riskId, riskVersion: 30, reviewId: 'rv-1', actor: processManager, at: T_LATER, ...over });
+
+  it('a submitted plan is withdrawn to DRAFT as revision + 1; only a submitted one', () => {
+    const { state } = given(planDecider, submitted).when(withdraw()).thenMatches([{ type: 'PlanWithdrawn', data: { revision: 2, previousRevision: 1 } }]);
+    expect(state).toMatchObject({ status: 'DRAFT', revision: 2 });
+    expect(state.revisions.map((r) => r.outcome)).toEqual(['WITHDRAWN', 'OPEN']);
+    given(planDecider, withItems).when(withdraw()).thenThrows(RuleViolationError, { rule: 'PLAN_NOT_SUBMITTED' });
+    given(planDecider, submitted).when(withdraw({ actor: owner1 })).thenThrows(ForbiddenError);
+    given(planDecider, submitted).when(withdraw({ reason: ' ' })).thenRejectsFields('reason');
+  });
+
+  it('an approved or in-force plan is closed; a draft is not; closing twice is satisfied', () => {
+    expect(given(planDecider, inForce).when(close()).thenMatches([{ type: 'PlanClosed' }]).state.status).toBe('CLOSED');
+    given(planDecider, approved).when(close()).thenMatches([{ type: 'PlanClosed' }]);
+    given(planDecider, withItems).when(close()).thenThrows(RuleViolationError, { rule: 'PLAN_NOT_CLOSABLE' });
+    given(planDecider, [...inForce, ...decide(close(), stateOf(inForce))]).when(close()).thenNothing();
+  });
+
+  it('removes an item in DRAFT, or a DECLINED / REOPENED one; the remaining all ACCEPTED puts the plan in force', () => {
+    expect(given(planDecider, withItems).when(remove('r-1')).thenMatches([{ type: 'PlanRiskRemoved' }]).state.items.map((i) => i.riskId)).toEqual(['r-2']);
+    given(planDecider, approved).when(remove('r-1')).thenThrows(RuleViolationError, { rule: 'ITEM_NOT_REMOVABLE' });
+    const declined = [...oneAccepted, ...decide(decline(r2Awaiting), stateOf(oneAccepted))];
+    const { state } = given(planDecider, declined).when(remove('r-2')).thenMatches([{ type: 'PlanRiskRemoved', data: { consent: 'DECLINED' } }, { type: 'PlanCameIntoForce' }]);
+    expect(state.status).toBe('IN_FORCE');
+    given(planDecider, [...declined, ...decide(remove('r-2'), stateOf(declined))]).when(remove('r-2')).thenNothing();
+  });
+
+  it('a review finding reopens an item: the plan leaves force, the item may be removed', () => {
+    const { state } = given(planDecider, inForce).when(reopen('r-1')).thenMatches([{ type: 'PlanItemReopened' }, { type: 'PlanLeftForce', data: { cause: 'ITEM_REOPENED' } }]);
+    expect(state.items.find((i) => i.riskId === 'r-1')?.consent).toBe('REOPENED');
+    const reopened = [...inForce, ...decide(reopen('r-1'), stateOf(inForce))];
+    given(planDecider, reopened).when(reopen('r-1')).thenNothing();
+    given(planDecider, reopened).when(remove('r-1')).thenMatches([{ type: 'PlanRiskRemoved' }, { type: 'PlanCameIntoForce' }]);
+  });
+
+  it('the residual level of each item is fixed at submission', () => {
+    expect(stateOf(submitted).items.map((i) => i.residualLevel)).toEqual(['LOW', 'LOW']);
+  });
+
+  it('a meeting dated before the submission day is refused, naming meetingDate', () => {
+    given(planDecider, submitted).when(resolve({ meetingDate: '2026-04-01' })).thenRejectsFields('meetingDate');
+    given(planDecider, submitted).when(resolve({ meetingDate: '2026-04-02' })).thenMatches([{ type: 'BoardResolutionRecorded' }, { type: 'PlanApproved' }]);
+  });
+
+  it('a resolution folded from the log carries its position', () => {
+    const events = approved.map((e, i) => ({ ...e, position: `p${i}` }));
+    const state = events.reduce((st, e) => evolve(st, e as PlanEvent), initialPlanState);
+    expect(state.resolution?.position).toBe(`p${approved.findIndex((e) => e.type === 'BoardResolutionRecorded')}`);
+  });
+});
+
+describe('MarkConsentStale (a material change of the risk after consent)', () => {
+  it('makes the consent stale and takes the plan out of force', () => {
+    const { state } = given(planDecider, inForce).when(markStale('r-1', 12)).then([
+      {
+        type: 'ResidualConsentBecameStale',
+        data: {
+          riskId: 'r-1',
+          ownerId: owner1.id,
+          riskVersion: 12,
+          consentedRiskVersion: 9,
+          reason: 'Risk re-analysed: level went from LOW to HIGH',
+          markedAt: T_LATER,
+        },
+      },
+      {
+        type: 'PlanLeftForce',
+        data: { riskId: 'r-1', cause: 'CONSENT_STALE', reason: 'Risk re-analysed: level went from LOW to HIGH', leftAt: T_LATER },
+      },
+    ]);
+    expect(state.status).toBe('APPROVED');
+    expect(isPlanInForce(state)).toBe(false);
+    expect(state.items[0]).toMatchObject({ consent: 'STALE', staleSinceRiskVersion: 12, consentRecord: { riskVersion: 9 } });
+    expect(pendingConsents(state).map((i) => [i.riskId, i.consent])).toEqual([['r-1', 'STALE']]);
+  });
+
+  it('on an approved plan not yet in force, only the consent becomes stale', () => {
+    given(planDecider, oneAccepted).when(markStale('r-1', 12)).thenMatches([{ type: 'ResidualConsentBecameStale' }]);
+  });
+
+  it('the plan stays out of force until the owner consents again to the changed risk', () => {
+    const stale = [...inForce, ...decide(markStale('r-1', 12), stateOf(inForce))];
+    // another owner's repeat changes nothing
+    given(planDecider, stale).when(accept(r2Awaiting)).thenNothing();
+    // the owner consents to the new state: pinned to it, and the plan is in force again
+    const changed = awaiting(r1, { version: 13, stateHash: 'sha256:r1-b', level: 'HIGH', criteriaNumber: 3 });
+    const { state } = given(planDecider, stale).when(accept(changed, { at: T_LATER })).then([
+      {
+        type: 'ResidualRiskAccepted',
+        data: {
+          riskId: 'r-1',
+          ownerId: owner1.id,
+          statement: 'I accept the residual risk of Hot wallet key theft',
+          riskVersion: 13,
+          riskStateHash: 'sha256:r1-b',
+          riskLevel: 'HIGH',
+          residualLevel: 'LOW',
+          planVersion: stateOf(stale).version,
+          planRevision: 1,
+          criteriaNumber: 3,
+          acceptedAt: T_LATER,
+        },
+      },
+      {
+        type: 'PlanCameIntoForce',
+        data: {
+          revision: 1,
+          consents: [
+            { riskId: 'r-1', ownerId: owner1.id, riskVersion: 13, riskStateHash: 'sha256:r1-b' },
+            { riskId: 'r-2', ownerId: owner2.id, riskVersion: 6, riskStateHash: 'sha256:r2-a' },
+          ],
+          cameIntoForceAt: T_LATER,
+        },
+      },
+    ]);
+    expect(state.items[0]).toMatchObject({ consent: 'ACCEPTED', consentRecord: { riskVersion: 13 } });
+    expect(state.items[0]!.staleReason).toBeUndefined();
+    expect(isPlanInForce(state)).toBe(true);
+  });
+
+  it('a consent that is PENDING, already STALE or DECLINED: nothing to do', () => {
+    given(planDecider, approved).when(markStale('r-1', 12)).thenNothing();
+    given(planDecider, withItems).when(markStale('r-1', 12)).thenNothing();
+    const stale = [...inForce, ...decide(markStale('r-1', 12), stateOf(inForce))];
+    given(planDecider, stale).when(markStale('r-1', 14)).thenNothing();
+    const declined = [...approved, ...decide(decline(r1Awaiting), stateOf(approved))];
+    given(planDecider, declined).when(markStale('r-1', 12)).thenNothing();
+  });
+
+  it('a change the owner already consented to (same or later risk version) leaves the consent current', () => {
+    given(planDecider, inForce).when(markStale('r-1', 9)).thenNothing();
+    given(planDecider, inForce).when(markStale('r-1', 5)).thenNothing();
+  });
+
+  it('needs no role (the process manager issues it)', () => {
+    given(planDecider, inForce)
+      .when(markStale('r-1', 12, { actor: { id: 'system', name: 'system', roles: [] } }))
+      .thenMatches([{ type: 'ResidualConsentBecameStale' }, { type: 'PlanLeftForce' }]);
+  });
+
+  it('validates its input', () => {
+    const error = given(planDecider, inForce).when(markStale('r-1', -1, { reason: '' })).thenThrows(BadInputError);
+    expect(Object.keys(error.fields).sort()).toEqual(['reason', 'riskVersion']);
+    given(planDecider, inForce).when(markStale('r-1', 1.5)).thenRejectsFields('riskVersion');
+  });
+
+  it('the plan and the item must exist', () => {
+    given(planDecider, []).when(markStale('r-1', 12)).thenThrows(NotFoundError, { entity: 'Plan', id: PLAN });
+    given(planDecider, inForce).when(markStale('r-3', 12)).thenThrows(NotFoundError, { entity: 'PlanItem', id: 'r-3' });
+  });
+});
+
+describe('helpers', () => {
+  it('isPlanInForce and pendingConsents through the life of a plan', () => {
+    expect(isPlanInForce(initialPlanState)).toBe(false);
+    expect(pendingConsents(initialPlanState)).toEqual([]);
+    expect(pendingConsents(stateOf(submitted))).toEqual([]); // no consent is asked before approval
+    expect(pendingConsents(stateOf(approved))).toHaveLength(2);
+    expect(pendingConsents(stateOf(oneAccepted))).toHaveLength(1);
+    expect(isPlanInForce(stateOf(inForce))).toBe(true);
+    expect(pendingConsents(stateOf(inForce))).toEqual([]);
+  });
+});
