@@ -21,8 +21,10 @@ import type { CriteriaVersionState } from '../src/risk-criteria/domain/criteria.
 import { riskDecider } from '../src/risk-register/domain/risk.decider.js';
 import type { AssetState } from '../src/asset-inventory/domain/asset.state.js';
 import type { RiskState } from '../src/risk-register/domain/risk.state.js';
-import { createUpcasters } from '../src/shared/application/event-families.js';
-import { allProjections } from '../src/projections/all-projections.js';
+import { FEATURES } from '../src/features.js';
+import { projectionsOf, upcastersOf } from '../src/platform/feature-contribution.js';
+
+const allProjections = projectionsOf(FEATURES);
 import { AsOfReplayer } from '../src/projections/as-of-replay.js';
 import { ProjectionRunner } from '../src/projections/projection-runner.js';
 import { openReadModelDatabase } from '../src/projections/read-model-database.js';
@@ -117,7 +119,7 @@ export async function runAsOfBench(): Promise<void> {
     const total = Number(head);
     console.log(`log written: ${total} events (${ASSETS} assets, ${ASSETS} risks, one risk of ${big.version + 1} events) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-    const upcasters = createUpcasters();
+    const upcasters = upcastersOf(FEATURES);
     // Baseline: the same query on the live read model (caught up once).
     const live = openReadModelDatabase(':memory:');
     const runner = new ProjectionRunner(store, live, allProjections(), upcasters.upcast, new JsonLogger('bench', 'error'));

@@ -11,7 +11,9 @@ import { DomainErrorFilter } from './graphql/domain-error.filter.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { HealthController } from './health/health.controller.js';
 import { GraphqlAuthGuard } from './identity/graphql/auth.guard.js';
+import { IdentityModule } from './identity/identity.module.js';
 import { TokenVerifier } from './identity/token-verifier.js';
+import { FEATURES } from './features.js';
 import { PlatformModule } from './platform/platform.module.js';
 import { RiskRegisterModule } from './risk-register/risk-register.module.js';
 import { TreatmentPlanModule } from './treatment-plan/treatment-plan.module.js';
@@ -19,7 +21,8 @@ import { RiskCriteriaModule } from './risk-criteria/risk-criteria.module.js';
 
 @Module({
   imports: [
-    PlatformModule,
+    PlatformModule.forRoot(FEATURES),
+    IdentityModule,
     CqrsModule.forRoot(),
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,

@@ -16,10 +16,10 @@ import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type AppConfig } from '../config/app-config.js';
 import { openConfiguredEventStore } from '../platform/configured-event-store.js';
 import { decodePosition } from '../event-store/hash-chain.js';
-import { allProjections } from '../projections/all-projections.js';
+import { FEATURES } from '../features.js';
+import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { openReadModelDatabase } from '../projections/read-model-database.js';
-import { createUpcasters } from '../shared/application/event-families.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import {
   ImportRefusedError,
@@ -168,7 +168,7 @@ async function runImport(config: AppConfig, fileArg: string | undefined, manifes
 async function runRebuild(config: AppConfig): Promise<number> {
   const store = await openConfiguredEventStore(config);
   const db = openReadModelDatabase(config.readModelPath);
-  const runner = new ProjectionRunner(store, db, allProjections(), createUpcasters().upcast, log);
+  const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log);
   try {
     const head = await store.headPosition();
     const p = progress('rebuild', head ? Number(decodePosition(head)) : 0);

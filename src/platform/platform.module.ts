@@ -1,90 +1,94 @@
-import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, loadConfig, type AppConfig } from '../config/app-config.js';
 import { openConfiguredEventStore } from './configured-event-store.js';
+import { projectionsOf, reactionsOf, upcastersOf, type FeatureContribution } from './feature-contribution.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
-import { TokenVerifier } from '../identity/token-verifier.js';
-import { allProjections } from '../projections/all-projections.js';
 import { AsOfReplayer } from '../projections/as-of-replay.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
-import { openLocalDatabase, openReadModelDatabase, type ReadDb } from '../projections/read-model-database.js';
+import { openLocalDatabase, openReadModelDatabase, READ_DB, type ReadDb } from '../projections/read-model-database.js';
+import { AggregateReader } from '../shared/application/aggregate-reader.js';
 import { CLOCK, systemClock, type Clock } from '../shared/application/clock.js';
-import { ProcessManager } from '../shared/application/process-manager.js';
-import { PROCESS_MANAGER_ACTOR, planRiskReactions } from '../treatment-plan/application/plan-risk-reactions.js';
 import { CommandExecutor } from '../shared/application/command-executor.js';
-import { createUpcasters } from '../shared/application/event-families.js';
 import { EventUpcasters } from '../shared/application/event-upcasting.js';
 import { LiveEvents } from '../shared/application/live-events.js';
+import { ProcessManager } from '../shared/application/process-manager.js';
+import { PROCESS_MANAGER_ACTOR } from '../shared/application/reactions.js';
 import { JsonLogger, rootLogger } from '../shared/logging/json-logger.js';
 
-export const READ_DB = Symbol('READ_DB');
+/**
+ * Name of the reactions' checkpoint. It keys the stored checkpoint, so it keeps the name it had
+ * when the plan↔risk reactions were the only ones.
+ */
+export const REACTIONS_CHECKPOINT = 'plan-risk-reactions';
 
 /**
  * The process-wide plumbing: configuration, the event store (opened before anything reads it),
- * the read-model database, the projection runner, the command pipeline and the live feed.
+ * the read-model database, the projection runner, the reactions, the command pipeline and the
+ * live feed. It knows no feature: the root hands it the features' contributions.
  */
 @Global()
-@Module({
-  providers: [
-    { provide: APP_CONFIG, useFactory: () => loadConfig() },
-    { provide: JsonLogger, useValue: rootLogger },
-    { provide: CLOCK, useValue: systemClock },
-    {
-      provide: EVENT_STORE,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => openConfiguredEventStore(config),
-    },
-    { provide: READ_DB, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openReadModelDatabase(config.readModelPath) },
-    { provide: EventUpcasters, useFactory: () => createUpcasters() },
-    {
-      provide: ProjectionRunner,
-      inject: [EVENT_STORE, READ_DB, EventUpcasters, JsonLogger],
-      useFactory: (store: EventStore, db: ReadDb, upcasters: EventUpcasters, log: JsonLogger) => {
-        const runner = new ProjectionRunner(store, db, allProjections(), upcasters.upcast, log);
-        runner.start();
-        return runner;
-      },
-    },
-    {
-      // Cross-aggregate reactions (plan ↔ risks, avoidance → assets). Its own commands wait only
-      // for the projections; it must not wait for itself.
-      provide: ProcessManager,
-      // Its checkpoint lives apart from the read models, which may be deleted and rebuilt at will.
-      inject: [APP_CONFIG, EVENT_STORE, ProjectionRunner, EventUpcasters, CLOCK, JsonLogger],
-      useFactory: async (config: AppConfig, store: EventStore, runner: ProjectionRunner, upcasters: EventUpcasters, clock: Clock, log: JsonLogger) => {
-        const executor = new CommandExecutor(store, runner, upcasters);
-        const checkpoints = openLocalDatabase(config.processManagerPath);
-        const manager = new ProcessManager('plan-risk-reactions', store, checkpoints, planRiskReactions(executor, clock), upcasters.upcast, log.child('process-manager'), PROCESS_MANAGER_ACTOR.id);
-        await manager.start();
-        return manager;
-      },
-    },
-    {
-      // Client commands return once the projections AND the reactions they trigger are done
-      // (read-your-writes across aggregates: an approved plan's risks await consent at once).
-      provide: CommandExecutor,
-      inject: [EVENT_STORE, ProjectionRunner, ProcessManager, EventUpcasters],
-      useFactory: (store: EventStore, runner: ProjectionRunner, manager: ProcessManager, upcasters: EventUpcasters) =>
-        new CommandExecutor(store, { waitFor: async (position) => { await runner.waitFor(position); await manager.waitFor(position); } }, upcasters),
-    },
-    {
-      provide: LiveEvents,
-      inject: [EVENT_STORE, JsonLogger],
-      useFactory: async (store: EventStore, log: JsonLogger) => {
-        const live = new LiveEvents(store, log);
-        await live.start();
-        return live;
-      },
-    },
-    {
-      provide: AsOfReplayer,
-      inject: [EVENT_STORE, EventUpcasters],
-      useFactory: (store: EventStore, upcasters: EventUpcasters) => new AsOfReplayer(store, upcasters, allProjections),
-    },
-    { provide: TokenVerifier, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new TokenVerifier(config) },
-  ],
-  exports: [APP_CONFIG, JsonLogger, CLOCK, EVENT_STORE, READ_DB, EventUpcasters, ProjectionRunner, CommandExecutor, LiveEvents, TokenVerifier, AsOfReplayer, ProcessManager],
-})
+@Module({})
 export class PlatformModule implements OnApplicationShutdown {
+  static forRoot(features: readonly FeatureContribution[]): DynamicModule {
+    const projections = projectionsOf(features);
+    return {
+      module: PlatformModule,
+      global: true,
+      providers: [
+        { provide: APP_CONFIG, useFactory: () => loadConfig() },
+        { provide: JsonLogger, useValue: rootLogger },
+        { provide: CLOCK, useValue: systemClock },
+        { provide: EVENT_STORE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openConfiguredEventStore(config) },
+        { provide: READ_DB, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openReadModelDatabase(config.readModelPath) },
+        { provide: EventUpcasters, useFactory: () => upcastersOf(features) },
+        { provide: AggregateReader, inject: [EVENT_STORE, EventUpcasters], useFactory: (store: EventStore, upcasters: EventUpcasters) => new AggregateReader(store, upcasters) },
+        {
+          provide: ProjectionRunner,
+          inject: [EVENT_STORE, READ_DB, EventUpcasters, JsonLogger],
+          useFactory: (store: EventStore, db: ReadDb, upcasters: EventUpcasters, log: JsonLogger) => {
+            const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, log);
+            runner.start();
+            return runner;
+          },
+        },
+        {
+          // Cross-aggregate reactions (plan ↔ risks, avoidance → assets). Its own commands wait only
+          // for the projections; it must not wait for itself.
+          provide: ProcessManager,
+          // Its checkpoint lives apart from the read models, which may be deleted and rebuilt at will.
+          inject: [APP_CONFIG, EVENT_STORE, ProjectionRunner, EventUpcasters, AggregateReader, CLOCK, JsonLogger],
+          useFactory: async (config: AppConfig, store: EventStore, runner: ProjectionRunner, upcasters: EventUpcasters, aggregates: AggregateReader, clock: Clock, log: JsonLogger) => {
+            const executor = new CommandExecutor(store, runner, upcasters);
+            const checkpoints = openLocalDatabase(config.processManagerPath);
+            const react = reactionsOf(features, { executor, aggregates, clock });
+            const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, checkpoints, react, upcasters.upcast, log.child('process-manager'), PROCESS_MANAGER_ACTOR.id);
+            await manager.start();
+            return manager;
+          },
+        },
+        {
+          // Client commands return once the projections AND the reactions they trigger are done
+          // (read-your-writes across aggregates: an approved plan's risks await consent at once).
+          provide: CommandExecutor,
+          inject: [EVENT_STORE, ProjectionRunner, ProcessManager, EventUpcasters],
+          useFactory: (store: EventStore, runner: ProjectionRunner, manager: ProcessManager, upcasters: EventUpcasters) =>
+            new CommandExecutor(store, { waitFor: async (position) => { await runner.waitFor(position); await manager.waitFor(position); } }, upcasters),
+        },
+        {
+          provide: LiveEvents,
+          inject: [EVENT_STORE, JsonLogger],
+          useFactory: async (store: EventStore, log: JsonLogger) => {
+            const live = new LiveEvents(store, log);
+            await live.start();
+            return live;
+          },
+        },
+        { provide: AsOfReplayer, inject: [EVENT_STORE, EventUpcasters], useFactory: (store: EventStore, upcasters: EventUpcasters) => new AsOfReplayer(store, upcasters, projections) },
+      ],
+      exports: [APP_CONFIG, JsonLogger, CLOCK, EVENT_STORE, READ_DB, EventUpcasters, AggregateReader, ProjectionRunner, CommandExecutor, LiveEvents, AsOfReplayer, ProcessManager],
+    };
+  }
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_DB) private readonly db: ReadDb,

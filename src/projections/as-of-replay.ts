@@ -1,47 +1,9 @@
 import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
-import { decodePosition } from '../event-store/hash-chain.js';
-import { BadInputError } from '../shared/domain/errors.js';
+import { happenedBy, type PointInTime } from '../shared/application/point-in-time.js';
 import type { EventUpcasters } from '../shared/application/event-upcasting.js';
 import type { Projection } from './projection.js';
 import Database from 'better-sqlite3';
 import { openReadModelDatabase, type ReadDb } from './read-model-database.js';
-
-/**
- * A past moment: an instant (the events committed at or before it) or a log position (the
- * events at or before it). At most one; neither means now.
- */
-export interface PointInTime {
-  asOf?: Date | null;
-  atPosition?: string | null;
-}
-
-/** The point in time a query asked for, validated; null when it asked for now. */
-export function pointInTime(asOf?: Date | null, atPosition?: string | null): PointInTime | null {
-  if (asOf && atPosition) throw new BadInputError({ atPosition: 'give asOf or atPosition, not both' });
-  if (atPosition !== undefined && atPosition !== null) {
-    try {
-      decodePosition(atPosition);
-    } catch {
-      throw new BadInputError({ atPosition: 'is not a position of the log' });
-    }
-    return { atPosition };
-  }
-  if (asOf) {
-    if (Number.isNaN(asOf.getTime())) throw new BadInputError({ asOf: 'is not a valid instant' });
-    return { asOf };
-  }
-  return null;
-}
-
-/** Whether an event belongs to the state as it stood at that point. */
-export function happenedBy(point: PointInTime): (e: RecordedEvent) => boolean {
-  if (point.atPosition) {
-    const limit = point.atPosition;
-    return (e) => e.position <= limit;
-  }
-  const limit = point.asOf!.toISOString();
-  return (e) => e.recordedAt <= limit;
-}
 
 interface CachedReplay {
   db: ReadDb;
@@ -73,7 +35,7 @@ export class AsOfReplayer {
 
   async at(point: PointInTime): Promise<ReadDb> {
     const included = happenedBy(point);
-    const bases = this.cache.filter((c) => c.last === null || included(c.last as RecordedEvent));
+    const bases = this.cache.filter((c) => c.last === null || included(c.last));
     const base = bases.reduce<CachedReplay | undefined>((best, c) => (!best || (c.last?.position ?? '') > (best.last?.position ?? '') ? c : best), undefined);
     let after = base?.last?.position ?? null;
     if (base) {

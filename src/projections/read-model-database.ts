@@ -4,6 +4,9 @@ import { dirname } from 'node:path';
 
 export type ReadDb = Database.Database;
 
+/** Nest token of the live read-model database (the projections' tables). */
+export const READ_DB = Symbol('READ_DB');
+
 /**
  * The read models live in their own SQLite database, local to this instance. They are
  * disposable: every projection can be rebuilt from the event log, so this file needs no fsync

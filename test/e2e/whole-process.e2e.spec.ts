@@ -206,7 +206,9 @@ describe('Chapter 4 end to end: criteria → register → plan in force → revi
     const { AsOfReplayer } = await import('../../src/projections/as-of-replay.js');
     const { EventUpcasters } = await import('../../src/shared/application/event-upcasting.js');
     const { EVENT_STORE } = await import('../../src/event-store/event-store.port.js');
-    const { allProjections } = await import('../../src/projections/all-projections.js');
+    const { FEATURES } = await import('../../src/features.js');
+    const { projectionsOf } = await import('../../src/platform/feature-contribution.js');
+    const allProjections = projectionsOf(FEATURES);
     const store = t.app.get(EVENT_STORE);
     const upcasters = t.app.get(EventUpcasters);
     const dump = (db: any) => {

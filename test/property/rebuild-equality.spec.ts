@@ -33,25 +33,30 @@ import { catalogueDecider, catalogueIdFor, catalogueStreamId, type CatalogueComm
 import { BASELINE_REQUIREMENT_STATUSES, type BaselineCatalogueState } from '../../src/baseline-catalogues/domain/catalogue.state.js';
 import type { EventStore } from '../../src/event-store/event-store.port.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
-import { allProjections } from '../../src/projections/all-projections.js';
+import { FEATURES } from '../../src/features.js';
+import { projectionsOf, reactionsOf, upcastersOf } from '../../src/platform/feature-contribution.js';
+import { REACTIONS_CHECKPOINT } from '../../src/platform/platform.module.js';
+import { AggregateReader } from '../../src/shared/application/aggregate-reader.js';
 import { ProjectionRunner } from '../../src/projections/projection-runner.js';
 import { openReadModelDatabase, type ReadDb } from '../../src/projections/read-model-database.js';
 import { criteriaDecider, criteriaInForce, criteriaStreamId, type CriteriaCommand } from '../../src/risk-criteria/domain/criteria.decider.js';
 import type { CriteriaDefinition, CriteriaRegisterState, CriteriaVersionState } from '../../src/risk-criteria/domain/criteria.state.js';
 import { isWithinAcceptance, levelFor, requiredMethodsFor } from '../../src/risk-criteria/domain/scoring.js';
-import { consentFingerprint, riskDecider, type RiskCommand } from '../../src/risk-register/domain/risk.decider.js';
-import { riskStreamId, TREATED_STATUSES, type RiskState, type RiskStatus, type TreatmentOption } from '../../src/risk-register/domain/risk.state.js';
+import { consentFingerprint } from '../../src/risk-register/domain/plan-and-consent.js';
+import type { RiskCommand } from '../../src/risk-register/domain/risk.commands.js';
+import { riskDecider } from '../../src/risk-register/domain/risk.decider.js';
+import { riskStreamId } from '../../src/risk-register/domain/risk.events.js';
+import { TREATED_STATUSES, type RiskState, type RiskStatus, type TreatmentOption } from '../../src/risk-register/domain/risk.state.js';
 import type { Clock } from '../../src/shared/application/clock.js';
 import { CommandExecutor, type AggregateTarget, type AttemptReader, type CommandContext, type JointCommand } from '../../src/shared/application/command-executor.js';
 import { withNameReservation } from '../../src/asset-inventory/application/asset-name-reservation.js';
 import { planJoint, type PlanRequest } from '../../src/treatment-plan/application/plan-joint-commands.js';
-import { createUpcasters } from '../../src/shared/application/event-families.js';
 import { ProcessManager } from '../../src/shared/application/process-manager.js';
 import type { DomainActor, DomainEvent } from '../../src/shared/domain/decider.js';
 import { DomainError, RuleViolationError } from '../../src/shared/domain/errors.js';
 import { JsonLogger } from '../../src/shared/logging/json-logger.js';
-import { planRiskReactions } from '../../src/treatment-plan/application/plan-risk-reactions.js';
-import { planDecider, type PlanCommand } from '../../src/treatment-plan/domain/plan.decider.js';
+import type { PlanCommand } from '../../src/treatment-plan/domain/plan.commands.js';
+import { planDecider } from '../../src/treatment-plan/domain/plan.decider.js';
 import { planStreamId, type PlanState, type RiskSnapshot } from '../../src/treatment-plan/domain/plan.state.js';
 import { custodyCatalogue } from '../unit/risk-register/fixtures.js';
 
@@ -265,18 +270,23 @@ class World {
     readonly executor: CommandExecutor,
   ) {}
 
+  private reader?: AggregateReader;
+  private get aggregates(): AggregateReader {
+    return (this.reader ??= new AggregateReader(this.store, upcastersOf(FEATURES)));
+  }
+
   static async open(): Promise<World> {
     const dir = mkdtempSync(join(tmpdir(), 'rebuild-property-'));
     const store = new SqliteEventStore({ path: join(dir, 'events.sqlite') });
     await store.init();
     const db = openReadModelDatabase(join(dir, 'read-models.sqlite'));
-    const upcasters = createUpcasters();
-    const runner = new ProjectionRunner(store, db, allProjections(), upcasters.upcast, silent);
+    const upcasters = upcastersOf(FEATURES);
+    const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcasters.upcast, silent);
     runner.start();
     // Reactions wait only for the projections (they must not wait for themselves).
     const reactionExecutor = new CommandExecutor(store, runner, upcasters);
     let clock!: SimulatedClock;
-    const manager = new ProcessManager('plan-risk-reactions', store, db, planRiskReactions(reactionExecutor, { now: () => clock.now() }), upcasters.upcast, silent);
+    const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, db, reactionsOf(FEATURES, { executor: reactionExecutor, aggregates: new AggregateReader(store, upcasters), clock: { now: () => clock.now() } }), upcasters.upcast, silent);
     manager.start();
     const executor = new CommandExecutor(
       store,
@@ -321,20 +331,20 @@ class World {
   // --- loading states from the log (the source of truth, like the command handlers) ---
 
   async asset(id: string): Promise<AssetState> {
-    return (await this.executor.load(assetStreamId(id), assetDecider)).state;
+    return (await this.aggregates.load(assetStreamId(id), assetDecider)).state;
   }
   async risk(id: string): Promise<RiskState> {
-    return (await this.executor.load(riskStreamId(id), riskDecider)).state;
+    return (await this.aggregates.load(riskStreamId(id), riskDecider)).state;
   }
   async plan(id: string): Promise<PlanState> {
-    return (await this.executor.load(planStreamId(id), planDecider)).state;
+    return (await this.aggregates.load(planStreamId(id), planDecider)).state;
   }
   async criteriaRegister(): Promise<CriteriaRegisterState> {
-    return (await this.executor.load(criteriaStreamId(), criteriaDecider)).state;
+    return (await this.aggregates.load(criteriaStreamId(), criteriaDecider)).state;
   }
   async catalogue(id: string): Promise<BaselineCatalogueState | undefined> {
     if (id === BUILTIN_CATALOGUE.id) return BUILTIN_CATALOGUE;
-    const { state } = await this.executor.load(catalogueStreamId(id), catalogueDecider);
+    const { state } = await this.aggregates.load(catalogueStreamId(id), catalogueDecider);
     return state.exists ? state : undefined;
   }
 
@@ -799,8 +809,8 @@ async function runSequence(ops: Op[]): Promise<void> {
 
     // 2. A brand-new runner on a fresh database, fed from the same store.
     const db = openReadModelDatabase(':memory:');
-    const upcasters = createUpcasters();
-    const runner = new ProjectionRunner(w.store, db, allProjections(), upcasters.upcast, silent);
+    const upcasters = upcastersOf(FEATURES);
+    const runner = new ProjectionRunner(w.store, db, projectionsOf(FEATURES)(), upcasters.upcast, silent);
     fresh = { runner, db };
     runner.start();
     if (head) await runner.waitFor(head, 30_000);

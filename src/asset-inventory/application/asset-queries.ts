@@ -1,9 +1,10 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { READ_DB } from '../../platform/platform.module.js';
+import { READ_DB } from '../../projections/read-model-database.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
-import { AsOfReplayer, type PointInTime } from '../../projections/as-of-replay.js';
-import { CommandExecutor } from '../../shared/application/command-executor.js';
+import { AsOfReplayer } from '../../projections/as-of-replay.js';
+import type { PointInTime } from '../../shared/application/point-in-time.js';
+import { AggregateReader } from '../../shared/application/aggregate-reader.js';
 import { assetDecider, assetStreamId } from '../domain/asset.decider.js';
 import type { AssetState } from '../domain/asset.state.js';
 import { AssetRegisterQueries } from '../projections/asset-register.projection.js';
@@ -23,13 +24,13 @@ export class ListAssetsQuery extends Query<{ rows: { seq: number; state: AssetSt
 @QueryHandler(GetAssetQuery)
 export class GetAssetHandler implements IQueryHandler<GetAssetQuery, AssetState | null> {
   private readonly queries: AssetRegisterQueries;
-  constructor(@Inject(READ_DB) db: ReadDb, private readonly executor: CommandExecutor) {
+  constructor(@Inject(READ_DB) db: ReadDb, private readonly aggregates: AggregateReader) {
     this.queries = new AssetRegisterQueries(db);
   }
   async execute({ id, at }: GetAssetQuery): Promise<AssetState | null> {
     if (!at) return this.queries.byId(id);
     // One stream: folding it up to that point is exact.
-    const state = await this.executor.loadAsOf(assetStreamId(id), assetDecider, at);
+    const state = await this.aggregates.stateAt(assetStreamId(id), assetDecider, at);
     return state.exists ? state : null;
   }
 }

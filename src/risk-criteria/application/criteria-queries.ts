@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { READ_DB } from '../../platform/platform.module.js';
+import { READ_DB } from '../../projections/read-model-database.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import type { CriteriaVersionState } from '../domain/criteria.state.js';
 import { CriteriaQueries } from '../projections/criteria.projection.js';

@@ -1,7 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { READ_DB } from '../../platform/platform.module.js';
-import { AsOfReplayer, type PointInTime } from '../../projections/as-of-replay.js';
+import { READ_DB } from '../../projections/read-model-database.js';
+import { AsOfReplayer } from '../../projections/as-of-replay.js';
+import type { PointInTime } from '../../shared/application/point-in-time.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { levelFor } from '../../risk-criteria/domain/scoring.js';
 import { NotFoundError } from '../../shared/domain/errors.js';

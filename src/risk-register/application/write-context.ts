@@ -6,9 +6,10 @@ import { catalogueDecider, catalogueStreamId } from '../../baseline-catalogues/d
 import type { BaselineCatalogueState } from '../../baseline-catalogues/domain/catalogue.state.js';
 import { criteriaDecider, criteriaInForce, criteriaStreamId } from '../../risk-criteria/domain/criteria.decider.js';
 import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
-import { CommandExecutor } from '../../shared/application/command-executor.js';
+import { AggregateReader } from '../../shared/application/aggregate-reader.js';
 import { riskDecider } from '../domain/risk.decider.js';
-import { riskStreamId, type RiskState } from '../domain/risk.state.js';
+import { riskStreamId } from '../domain/risk.events.js';
+import type { RiskState } from '../domain/risk.state.js';
 
 /**
  * What a risk command needs to know besides the risk itself, read from the log (the source of
@@ -16,28 +17,28 @@ import { riskStreamId, type RiskState } from '../domain/risk.state.js';
  */
 @Injectable()
 export class RiskWriteContext {
-  constructor(private readonly executor: CommandExecutor) {}
+  constructor(private readonly aggregates: AggregateReader) {}
 
   async risk(riskId: string): Promise<RiskState> {
-    return (await this.executor.load(riskStreamId(riskId), riskDecider)).state;
+    return (await this.aggregates.load(riskStreamId(riskId), riskDecider)).state;
   }
 
   /** The assets that exist, in the order asked (a missing id is simply absent). */
   async assets(assetIds: readonly unknown[]): Promise<AssetState[]> {
     const ids = [...new Set(assetIds.filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 200))];
-    const states = await Promise.all(ids.map(async (id) => (await this.executor.load(assetStreamId(id), assetDecider)).state));
+    const states = await Promise.all(ids.map(async (id) => (await this.aggregates.load(assetStreamId(id), assetDecider)).state));
     return states.filter((s) => s.exists);
   }
 
   async criteriaInForce(): Promise<CriteriaVersionState | undefined> {
-    return criteriaInForce((await this.executor.load(criteriaStreamId(), criteriaDecider)).state);
+    return criteriaInForce((await this.aggregates.load(criteriaStreamId(), criteriaDecider)).state);
   }
 
   async catalogue(catalogueId: string | undefined | null): Promise<BaselineCatalogueState | undefined> {
     if (!catalogueId) return undefined;
     if (catalogueId === BUILTIN_CATALOGUE.id) return BUILTIN_CATALOGUE;
     if (catalogueId.length > 300) return undefined;
-    const { state } = await this.executor.load(catalogueStreamId(catalogueId), catalogueDecider);
+    const { state } = await this.aggregates.load(catalogueStreamId(catalogueId), catalogueDecider);
     return state.exists ? state : undefined;
   }
 }

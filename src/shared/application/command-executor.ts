@@ -5,12 +5,16 @@ import {
   type RecordedEvent,
 } from '../../event-store/event-store.port.js';
 import { newEventId } from '../../event-store/event-id.js';
-import type { ProjectionRunner } from '../../projections/projection-runner.js';
-import { happenedBy, type PointInTime } from '../../projections/as-of-replay.js';
-import { fold, type Decider, type DomainActor, type DomainEvent } from '../domain/decider.js';
+import type { Decider, DomainActor, DomainEvent } from '../domain/decider.js';
 import { BadInputError, ConcurrencyConflictError } from '../domain/errors.js';
 import { refuseAuditor } from '../domain/guards.js';
+import { AggregateReader } from './aggregate-reader.js';
 import type { EventUpcasters } from './event-upcasting.js';
+
+/** What a command waits for before it answers: the read models (and reactions) reaching its position. */
+export interface PositionWaiter {
+  waitFor(position: string): Promise<void>;
+}
 
 /** What every command carries besides its own fields: who, when, and how to trace and retry it. */
 export interface CommandContext {
@@ -81,31 +85,13 @@ const MAX_ATTEMPTS = 64;
 export class CommandExecutor {
   constructor(
     private readonly store: EventStore,
-    private readonly projections: Pick<ProjectionRunner, 'waitFor'>,
+    private readonly projections: PositionWaiter,
     private readonly upcasters: EventUpcasters,
-  ) {}
-
-  async load<E extends DomainEvent, S>(streamId: string, decider: Pick<Decider<unknown, E, S>, 'evolve' | 'initialState'>, toRevision?: number): Promise<{ state: S; streamVersion: number }> {
-    const recorded = await this.store.readStream(streamId, toRevision === undefined ? {} : { toRevision });
-    const events = recorded.map((r) => this.toDomain<E>(r));
-    return { state: fold(decider, events), streamVersion: recorded.length ? recorded[recorded.length - 1]!.revision : -1 };
+  ) {
+    this.aggregates = new AggregateReader(store, upcasters);
   }
 
-  /**
-   * The aggregate exactly as it stood at `asOf`: the stream's events committed at or before that
-   * instant, folded. Never derived from today's read models.
-   */
-  async loadAsOf<E extends DomainEvent, S>(streamId: string, decider: Pick<Decider<unknown, E, S>, 'evolve' | 'initialState'>, point: PointInTime): Promise<S> {
-    const recorded = await this.store.readStream(streamId);
-    const events = recorded.filter(happenedBy(point)).map((r) => this.toDomain<E>(r));
-    return fold(decider, events);
-  }
-
-  /** The domain form of a recorded event; its log position rides along for states that cite it (a resolution's position). */
-  toDomain<E extends DomainEvent>(recorded: RecordedEvent): E {
-    const e = this.upcasters.upcast(recorded);
-    return { type: e.type, data: e.data, position: e.position } as unknown as E;
-  }
+  private readonly aggregates: AggregateReader;
 
   /** A command on one stream. */
   execute<C, E extends DomainEvent, S>(
@@ -135,7 +121,7 @@ export class CommandExecutor {
         state: async <T>(streamId: string, decider: Pick<Decider<unknown, any, T>, 'evolve' | 'initialState'>): Promise<T> => {
           const known = read.get(streamId);
           if (known) return known.state as T;
-          const { state, streamVersion } = await this.load(streamId, decider);
+          const { state, streamVersion } = await this.aggregates.load(streamId, decider);
           read.set(streamId, { state, version: streamVersion });
           return state;
         },
@@ -177,7 +163,7 @@ export class CommandExecutor {
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
         await this.projections.waitFor(last);
         // Evolved from the events as recorded (with their positions), exactly as a later load would.
-        const after = own.events.reduce((s: S, r) => primary.decider.evolve(s, this.toDomain(r)), primaryState);
+        const after = own.events.reduce((s: S, r) => primary.decider.evolve(s, this.aggregates.toDomain(r)), primaryState);
         return { state: after, events: own.events, position: own.events.length ? own.position : last, duplicate: false };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
@@ -214,7 +200,7 @@ export class CommandExecutor {
     position: string,
   ): Promise<ExecutionResult<S>> {
     const lastRevision = events[events.length - 1]?.revision;
-    const { state } = await this.load(streamId, target.decider, lastRevision);
+    const { state } = await this.aggregates.load(streamId, target.decider, lastRevision);
     await this.projections.waitFor(position);
     return { state, events, position, duplicate: true };
   }

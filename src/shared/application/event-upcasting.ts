@@ -18,12 +18,18 @@ export class EventUpcasters {
   private readonly byType = new Map<string, EventFamily>();
 
   constructor(families: EventFamily[]) {
-    for (const family of families) for (const type of Object.keys(family.schemaVersions)) this.byType.set(type, family);
+    for (const family of families) {
+      for (const type of Object.keys(family.schemaVersions)) {
+        // One home per event type: two modules declaring the same name would read each other's events.
+        if (this.byType.has(type)) throw new Error(`Event type ${type} is declared by two event families`);
+        this.byType.set(type, family);
+      }
+    }
   }
 
   schemaVersionOf(type: string): number {
     const version = this.byType.get(type)?.schemaVersions[type];
-    if (version === undefined) throw new Error(`Unknown event type ${type}: register its family in event-families.ts`);
+    if (version === undefined) throw new Error(`Unknown event type ${type}: its module must contribute its event family (see src/features.ts)`);
     return version;
   }
 

@@ -1,3 +1,4 @@
+import { Command } from '@nestjs/cqrs';
 import type { DomainActor } from '../domain/decider.js';
 import { BadInputError } from '../domain/errors.js';
 import type { Clock } from './clock.js';
@@ -29,4 +30,17 @@ export function commandContext(meta: RequestMeta, clock: Clock, commandId?: stri
     causationId: commandId ?? meta.correlationId,
     commandId: commandId ?? undefined,
   };
+}
+
+/**
+ * A client's command: the mutation's input and who sent it. Each mutation has its own subclass
+ * and its own handler, so the path of a mutation reads from its resolver to its decider.
+ */
+export abstract class ClientCommand<I, R> extends Command<R> {
+  constructor(
+    readonly input: I,
+    readonly meta: RequestMeta,
+  ) {
+    super();
+  }
 }

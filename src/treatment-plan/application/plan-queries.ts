@@ -1,9 +1,9 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
-import { READ_DB } from '../../platform/platform.module.js';
+import { READ_DB } from '../../projections/read-model-database.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
-import type { PointInTime } from '../../projections/as-of-replay.js';
-import { CommandExecutor } from '../../shared/application/command-executor.js';
+import type { PointInTime } from '../../shared/application/point-in-time.js';
+import { AggregateReader } from '../../shared/application/aggregate-reader.js';
 import { planDecider } from '../domain/plan.decider.js';
 import { planStreamId, type PlanState } from '../domain/plan.state.js';
 import { PlanQueries } from '../projections/plan.projection.js';
@@ -22,13 +22,13 @@ export class ListPlansQuery extends Query<{ rows: { seq: number; state: PlanStat
 @QueryHandler(GetPlanQuery)
 export class GetPlanHandler implements IQueryHandler<GetPlanQuery, PlanState | null> {
   private readonly plans: PlanQueries;
-  constructor(@Inject(READ_DB) db: ReadDb, private readonly executor: CommandExecutor) {
+  constructor(@Inject(READ_DB) db: ReadDb, private readonly aggregates: AggregateReader) {
     this.plans = new PlanQueries(db);
   }
   async execute({ id, at }: GetPlanQuery) {
     if (!at) return this.plans.byId(id);
     // A plan is one stream: folding it up to the instant is exact.
-    const state = await this.executor.loadAsOf(planStreamId(id), planDecider, at);
+    const state = await this.aggregates.stateAt(planStreamId(id), planDecider, at);
     return state.exists ? state : null;
   }
 }

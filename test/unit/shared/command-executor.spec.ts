@@ -3,7 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { ExpectedVersion, type AppendOptions, type MultiAppendOptions, type NewEvent, type StreamAppend } from '../../../src/event-store/event-store.port.js';
 import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
 import { CommandExecutor, type CommandContext } from '../../../src/shared/application/command-executor.js';
-import { createUpcasters } from '../../../src/shared/application/event-families.js';
+import { FEATURES } from '../../../src/features.js';
+import { AggregateReader } from '../../../src/shared/application/aggregate-reader.js';
+import { upcastersOf } from '../../../src/platform/feature-contribution.js';
+
+const createUpcasters = () => upcastersOf(FEATURES);
 import { ConcurrencyConflictError, ForbiddenError } from '../../../src/shared/domain/errors.js';
 import { withNameReservation } from '../../../src/asset-inventory/application/asset-name-reservation.js';
 import type { AssetCommand } from '../../../src/asset-inventory/domain/asset.decider.js';
@@ -55,7 +59,7 @@ describe('CommandExecutor with an entityVersion (several entities in one stream)
     // Someone proposes version b while the CISO approves a with the version they read.
     store.raceOnce(async () => {
       const current = await store.streamVersion(criteriaStreamId());
-      const [e] = criteriaDecider.decide(propose('b'), (await executor.load(criteriaStreamId(), criteriaDecider)).state);
+      const [e] = criteriaDecider.decide(propose('b'), await new AggregateReader(store, upcasters).state(criteriaStreamId(), criteriaDecider));
       await store.append(criteriaStreamId(), [{ eventId: randomUUID(), type: e!.type, schemaVersion: upcasters.schemaVersionOf(e!.type), data: e!.data as Record<string, unknown>, metadata: { actor: member, occurredAt: new Date().toISOString(), correlationId: 'x', causationId: 'x' } }], { expectedVersion: ExpectedVersion.exact(current) });
     });
     const approve: CriteriaCommand = { type: 'ApproveRiskCriteria', criteriaId: 'a', expectedVersion: version, actor: ciso, at: new Date().toISOString() };

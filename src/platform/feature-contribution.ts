@@ -1,0 +1,30 @@
+import type { Projection } from '../projections/projection.js';
+import { EventUpcasters, type EventFamily } from '../shared/application/event-upcasting.js';
+import { combineReactions, type EventReaction, type ReactionDeps } from '../shared/application/reactions.js';
+
+/**
+ * What a feature module adds to the running system besides its Nest providers: its events (the
+ * storage contract, with their schema versions and upcasters), its read models and its reactions
+ * to events. Each module exports one; the application root (src/features.ts) lists them, and the
+ * platform assembles them. Nothing below the features names a feature.
+ */
+export interface FeatureContribution {
+  readonly name: string;
+  readonly events: readonly EventFamily[];
+  /** New instances on each call: the live runner and each time-travel replay get their own. */
+  readonly projections?: () => Projection[];
+  readonly reactions?: (deps: ReactionDeps) => EventReaction[];
+}
+
+export function upcastersOf(features: readonly FeatureContribution[]): EventUpcasters {
+  return new EventUpcasters(features.flatMap((f) => f.events));
+}
+
+/** The read models in module order (the runner applies each event to them in this order). */
+export function projectionsOf(features: readonly FeatureContribution[]): () => Projection[] {
+  return () => features.flatMap((f) => f.projections?.() ?? []);
+}
+
+export function reactionsOf(features: readonly FeatureContribution[], deps: ReactionDeps) {
+  return combineReactions(features.flatMap((f) => f.reactions?.(deps) ?? []));
+}

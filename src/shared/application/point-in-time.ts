@@ -1,0 +1,40 @@
+import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import { decodePosition } from '../../event-store/hash-chain.js';
+import { BadInputError } from '../domain/errors.js';
+
+/**
+ * A past moment: an instant (the events committed at or before it) or a log position (the
+ * events at or before it). At most one; neither means now.
+ */
+export interface PointInTime {
+  asOf?: Date | null;
+  atPosition?: string | null;
+}
+
+/** The point in time a query asked for, validated; null when it asked for now. */
+export function pointInTime(asOf?: Date | null, atPosition?: string | null): PointInTime | null {
+  if (asOf && atPosition) throw new BadInputError({ atPosition: 'give asOf or atPosition, not both' });
+  if (atPosition !== undefined && atPosition !== null) {
+    try {
+      decodePosition(atPosition);
+    } catch {
+      throw new BadInputError({ atPosition: 'is not a position of the log' });
+    }
+    return { atPosition };
+  }
+  if (asOf) {
+    if (Number.isNaN(asOf.getTime())) throw new BadInputError({ asOf: 'is not a valid instant' });
+    return { asOf };
+  }
+  return null;
+}
+
+/** Whether an event belongs to the state as it stood at that point. */
+export function happenedBy(point: PointInTime): (e: Pick<RecordedEvent, 'position' | 'recordedAt'>) => boolean {
+  if (point.atPosition) {
+    const limit = point.atPosition;
+    return (e) => e.position <= limit;
+  }
+  const limit = point.asOf!.toISOString();
+  return (e) => e.recordedAt <= limit;
+}
