@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
-import { AssetCommandHandler } from './application/asset-commands.js';
+import { ASSET_COMMAND_HANDLERS } from './application/asset-commands.js';
 import { GetAssetHandler, ListAssetsHandler } from './application/asset-queries.js';
 import { AssetResolver } from './graphql/asset.resolver.js';
 
-@Module({ providers: [AssetCommandHandler, GetAssetHandler, ListAssetsHandler, AssetResolver] })
+/** Nest's half of the inventory (the other half, its events and read model, is asset-inventory.contribution.ts). */
+@Module({ providers: [...ASSET_COMMAND_HANDLERS, GetAssetHandler, ListAssetsHandler, AssetResolver] })
 export class AssetInventoryModule {}

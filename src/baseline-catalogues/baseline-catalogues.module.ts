@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { BaselineCatalogueCommandHandler } from './application/catalogue-commands.js';
+import { ImportBaselineCatalogueHandler } from './application/catalogue-commands.js';
 import { GetCatalogueHandler, ListCataloguesHandler } from './application/catalogue-queries.js';
 import { BaselineCatalogueResolver } from './graphql/catalogue.resolver.js';
 
-@Module({ providers: [BaselineCatalogueCommandHandler, GetCatalogueHandler, ListCataloguesHandler, BaselineCatalogueResolver] })
+@Module({ providers: [ImportBaselineCatalogueHandler, GetCatalogueHandler, ListCataloguesHandler, BaselineCatalogueResolver] })
 export class BaselineCataloguesModule {}

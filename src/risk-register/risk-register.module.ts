@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RiskCommandHandler } from './application/risk-commands.js';
+import { RISK_COMMAND_HANDLERS } from './application/risk-commands.js';
 import { ControlsDocumentHandler, GetRiskHandler, HeatMapHandler, ListRisksHandler, ReviewsDueHandler } from './application/risk-queries.js';
 import { ControlsDocumentController } from './graphql/controls-document.controller.js';
 import { RiskWriteContext } from './application/write-context.js';
@@ -7,7 +7,7 @@ import { RiskResolver } from './graphql/risk.resolver.js';
 
 @Module({
   controllers: [ControlsDocumentController],
-  providers: [RiskWriteContext, RiskCommandHandler, GetRiskHandler, ListRisksHandler, HeatMapHandler, ControlsDocumentHandler, ReviewsDueHandler, RiskResolver],
+  providers: [RiskWriteContext, ...RISK_COMMAND_HANDLERS, GetRiskHandler, ListRisksHandler, HeatMapHandler, ControlsDocumentHandler, ReviewsDueHandler, RiskResolver],
   exports: [RiskWriteContext],
 })
 export class RiskRegisterModule {}

@@ -1,72 +1,97 @@
+/**
+ * The inventory's mutations (Art.14(2)), one command class and one handler each. Handlers add
+ * what the decider may not make itself (new ids, the time) and run the command through the
+ * pipeline together with the name reservation that registering and retiring decide with it.
+ */
 import { randomUUID } from 'node:crypto';
-import { Inject } from '@nestjs/common';
-import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
-import { commandContext, type RequestMeta, type Retryable } from '../../shared/application/request-meta.js';
+import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
+import type { DomainActor } from '../../shared/domain/decider.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import type { AssetCommand } from '../domain/asset.decider.js';
 import type { AssetCategory, AssetState, SecurityProperty } from '../domain/asset.state.js';
 import { withNameReservation } from './asset-name-reservation.js';
 
-export type AssetInventoryInput =
-  | { operation: 'registerAsset'; input: Retryable & { name: string; description?: string | null; category: AssetCategory; department: string; managerId: string; confidentiality: number; integrity: number; availability: number } }
-  | { operation: 'identifyThreat'; input: Retryable & { assetId: string; name: string; description?: string | null; affects: SecurityProperty[] } }
-  | { operation: 'identifyVulnerability'; input: Retryable & { assetId: string; threatId: string; name: string; description?: string | null } }
-  | { operation: 'reassignAssetManager'; input: Retryable & { assetId: string; managerId: string } }
-  | { operation: 'retireAsset'; input: Retryable & { assetId: string; reason: string } };
+export class RegisterAssetCommand extends ClientCommand<
+  Retryable & { name: string; description?: string | null; category: AssetCategory; department: string; managerId: string; confidentiality: number; integrity: number; availability: number },
+  AssetState
+> {}
+export class IdentifyThreatCommand extends ClientCommand<Retryable & { assetId: string; name: string; description?: string | null; affects: SecurityProperty[] }, AssetState> {}
+export class IdentifyVulnerabilityCommand extends ClientCommand<Retryable & { assetId: string; threatId: string; name: string; description?: string | null }, AssetState> {}
+export class ReassignAssetManagerCommand extends ClientCommand<Retryable & { assetId: string; managerId: string }, AssetState> {}
+export class RetireAssetCommand extends ClientCommand<Retryable & { assetId: string; reason: string }, AssetState> {}
 
-/** One command type for the inventory's five operations; the handler maps each to the decider. */
-export class AssetInventoryCommand extends Command<AssetState> {
-  constructor(readonly request: AssetInventoryInput, readonly meta: RequestMeta) {
-    super();
-  }
-}
+type Stamp = { actor: DomainActor; at: string };
+type AnyAssetCommand = ClientCommand<Retryable, AssetState>;
 
-/**
- * Maps each asset command to the decider and runs it through the pipeline, with the name
- * reservation that registering and retiring decide together with the asset (ids and time are
- * added here: the decider must not make them).
- */
-@CommandHandler(AssetInventoryCommand)
-export class AssetCommandHandler implements ICommandHandler<AssetInventoryCommand, AssetState> {
+/** The path every inventory mutation takes: context, decision with the name reservation, the asset as it now is. */
+@Injectable()
+export class AssetCommandPipeline {
   constructor(
     private readonly executor: CommandExecutor,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async execute({ request, meta }: AssetInventoryCommand): Promise<AssetState> {
-    const ctx = commandContext(meta, this.clock, request.input.commandId);
-    const base = { actor: ctx.actor, at: ctx.at };
-    let domain: AssetCommand;
-    switch (request.operation) {
-      case 'registerAsset': {
-        const i = request.input;
-        domain = {
-          type: 'RegisterAsset', ...base, assetId: randomUUID(), name: i.name, description: i.description ?? '', category: i.category,
-          department: i.department, managerId: i.managerId, confidentiality: i.confidentiality, integrity: i.integrity, availability: i.availability,
-        };
-        break;
-      }
-      case 'identifyThreat': {
-        const i = request.input;
-        domain = { type: 'IdentifyThreat', ...base, assetId: i.assetId, threatId: randomUUID(), name: i.name, description: i.description ?? '', affects: i.affects };
-        break;
-      }
-      case 'identifyVulnerability': {
-        const i = request.input;
-        domain = { type: 'IdentifyVulnerability', ...base, assetId: i.assetId, threatId: i.threatId, vulnerabilityId: randomUUID(), name: i.name, description: i.description ?? '' };
-        break;
-      }
-      case 'reassignAssetManager':
-        domain = { type: 'ReassignAssetManager', ...base, assetId: request.input.assetId, managerId: request.input.managerId };
-        break;
-      case 'retireAsset':
-        domain = { type: 'RetireAsset', ...base, assetId: request.input.assetId, reason: request.input.reason };
-        break;
-    }
-    const result = await this.executor.executeJoint(withNameReservation(domain), ctx, request.input.expectedVersion);
-    if (!result.state.exists) throw new NotFoundError('Asset', domain.assetId);
+  async run({ input, meta }: AnyAssetCommand, build: (stamp: Stamp) => AssetCommand): Promise<AssetState> {
+    const ctx = commandContext(meta, this.clock, input.commandId);
+    const command = build({ actor: ctx.actor, at: ctx.at });
+    const result = await this.executor.executeJoint(withNameReservation(command), ctx, input.expectedVersion);
+    if (!result.state.exists) throw new NotFoundError('Asset', command.assetId);
     return result.state;
   }
 }
+
+@CommandHandler(RegisterAssetCommand)
+export class RegisterAssetHandler implements ICommandHandler<RegisterAssetCommand, AssetState> {
+  constructor(private readonly pipeline: AssetCommandPipeline) {}
+  execute(command: RegisterAssetCommand): Promise<AssetState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({
+      type: 'RegisterAsset', ...stamp, assetId: randomUUID(), name: i.name, description: i.description ?? '', category: i.category,
+      department: i.department, managerId: i.managerId, confidentiality: i.confidentiality, integrity: i.integrity, availability: i.availability,
+    }));
+  }
+}
+
+@CommandHandler(IdentifyThreatCommand)
+export class IdentifyThreatHandler implements ICommandHandler<IdentifyThreatCommand, AssetState> {
+  constructor(private readonly pipeline: AssetCommandPipeline) {}
+  execute(command: IdentifyThreatCommand): Promise<AssetState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({ type: 'IdentifyThreat', ...stamp, assetId: i.assetId, threatId: randomUUID(), name: i.name, description: i.description ?? '', affects: i.affects }));
+  }
+}
+
+@CommandHandler(IdentifyVulnerabilityCommand)
+export class IdentifyVulnerabilityHandler implements ICommandHandler<IdentifyVulnerabilityCommand, AssetState> {
+  constructor(private readonly pipeline: AssetCommandPipeline) {}
+  execute(command: IdentifyVulnerabilityCommand): Promise<AssetState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({
+      type: 'IdentifyVulnerability', ...stamp, assetId: i.assetId, threatId: i.threatId, vulnerabilityId: randomUUID(), name: i.name, description: i.description ?? '',
+    }));
+  }
+}
+
+@CommandHandler(ReassignAssetManagerCommand)
+export class ReassignAssetManagerHandler implements ICommandHandler<ReassignAssetManagerCommand, AssetState> {
+  constructor(private readonly pipeline: AssetCommandPipeline) {}
+  execute(command: ReassignAssetManagerCommand): Promise<AssetState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({ type: 'ReassignAssetManager', ...stamp, assetId: i.assetId, managerId: i.managerId }));
+  }
+}
+
+@CommandHandler(RetireAssetCommand)
+export class RetireAssetHandler implements ICommandHandler<RetireAssetCommand, AssetState> {
+  constructor(private readonly pipeline: AssetCommandPipeline) {}
+  execute(command: RetireAssetCommand): Promise<AssetState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({ type: 'RetireAsset', ...stamp, assetId: i.assetId, reason: i.reason }));
+  }
+}
+
+export const ASSET_COMMAND_HANDLERS = [AssetCommandPipeline, RegisterAssetHandler, IdentifyThreatHandler, IdentifyVulnerabilityHandler, ReassignAssetManagerHandler, RetireAssetHandler];

@@ -4,8 +4,14 @@ import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
 import { BadInputError } from '../../shared/domain/errors.js';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
-import { pointInTime } from '../../projections/as-of-replay.js';
-import { AssetInventoryCommand } from '../application/asset-commands.js';
+import { pointInTime } from '../../shared/application/point-in-time.js';
+import {
+  IdentifyThreatCommand,
+  IdentifyVulnerabilityCommand,
+  ReassignAssetManagerCommand,
+  RegisterAssetCommand,
+  RetireAssetCommand,
+} from '../application/asset-commands.js';
 import { GetAssetQuery, ListAssetsQuery } from '../application/asset-queries.js';
 import {
   Asset,
@@ -51,26 +57,26 @@ export class AssetResolver {
 
   @Mutation(() => Asset, { description: 'Art.14(2): registers an information asset. ASSET_MANAGER (own department) or CISO.' })
   registerAsset(@Args('input') input: RegisterAssetInput, @RequestMeta() meta: Meta) {
-    return this.commands.execute(new AssetInventoryCommand({ operation: 'registerAsset', input }, meta));
+    return this.commands.execute(new RegisterAssetCommand(input, meta));
   }
 
   @Mutation(() => Asset)
   identifyThreat(@Args('input') input: IdentifyThreatInput, @RequestMeta() meta: Meta) {
-    return this.commands.execute(new AssetInventoryCommand({ operation: 'identifyThreat', input }, meta));
+    return this.commands.execute(new IdentifyThreatCommand(input, meta));
   }
 
   @Mutation(() => Asset)
   identifyVulnerability(@Args('input') input: IdentifyVulnerabilityInput, @RequestMeta() meta: Meta) {
-    return this.commands.execute(new AssetInventoryCommand({ operation: 'identifyVulnerability', input }, meta));
+    return this.commands.execute(new IdentifyVulnerabilityCommand(input, meta));
   }
 
   @Mutation(() => Asset)
   reassignAssetManager(@Args('input') input: ReassignAssetManagerInput, @RequestMeta() meta: Meta) {
-    return this.commands.execute(new AssetInventoryCommand({ operation: 'reassignAssetManager', input }, meta));
+    return this.commands.execute(new ReassignAssetManagerCommand(input, meta));
   }
 
   @Mutation(() => Asset)
   retireAsset(@Args('input') input: RetireAssetInput, @RequestMeta() meta: Meta) {
-    return this.commands.execute(new AssetInventoryCommand({ operation: 'retireAsset', input }, meta));
+    return this.commands.execute(new RetireAssetCommand(input, meta));
   }
 }

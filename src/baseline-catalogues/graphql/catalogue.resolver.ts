@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
 import type { BaselineCatalogueState } from '../domain/catalogue.state.js';
-import { BaselineCatalogueCommand } from '../application/catalogue-commands.js';
+import { ImportBaselineCatalogueCommand } from '../application/catalogue-commands.js';
 import { GetCatalogueQuery, ListCataloguesQuery } from '../application/catalogue-queries.js';
 import { BaselineCatalogue, ImportBaselineCatalogueInput } from './catalogue.types.js';
 
@@ -26,7 +26,7 @@ export class BaselineCatalogueResolver {
     description: 'Art.15(2): imports a baseline catalogue version (id = slug of the name @ version); a version never changes once imported. COMMITTEE_MEMBER or CISO.',
   })
   importBaselineCatalogue(@Args('input') input: ImportBaselineCatalogueInput, @RequestMeta() meta: Meta) {
-    return this.commands.execute(new BaselineCatalogueCommand({ operation: 'importBaselineCatalogue', input }, meta));
+    return this.commands.execute(new ImportBaselineCatalogueCommand(input, meta));
   }
 
   @ResolveField(() => Int, { description: 'Number of requirements.' })

@@ -1,60 +1,37 @@
 import { randomUUID } from 'node:crypto';
-import { Inject } from '@nestjs/common';
-import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
-import { commandContext, type RequestMeta, type Retryable } from '../../shared/application/request-meta.js';
+import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
-import { criteriaById, criteriaDecider, criteriaStreamId, type CriteriaCommand } from '../domain/criteria.decider.js';
+import { criteriaById, criteriaDecider, criteriaStreamId, type CriteriaCommand, type ApproveRiskCriteria, type ProposeRiskCriteria } from '../domain/criteria.decider.js';
 import type { CriteriaDefinition, CriteriaVersionState } from '../domain/criteria.state.js';
 
-export type RiskCriteriaInput =
-  | { operation: 'proposeRiskCriteria'; input: Omit<Retryable, 'expectedVersion'> & CriteriaDefinition }
-  | { operation: 'approveRiskCriteria'; input: Retryable & { criteriaId: string } };
-
-/** One command type for the criteria register's two operations; the handler maps each to the decider. */
-export class RiskCriteriaCommand extends Command<CriteriaVersionState> {
-  constructor(readonly request: RiskCriteriaInput, readonly meta: RequestMeta) {
-    super();
-  }
-}
-
 /**
- * Maps each criteria command to the decider and runs it on the one register stream. The
- * client's expectedVersion is compared with the targeted version's own `version` (the register
- * stream moves with every proposal), by the pipeline and again by the decider.
+ * The criteria register's mutations (Art.13), one command class and one handler each, on the one
+ * register stream. The client's expectedVersion is compared with the targeted version's own
+ * `version` (the register stream moves with every proposal), by the pipeline and again by the decider.
  */
-@CommandHandler(RiskCriteriaCommand)
-export class RiskCriteriaCommandHandler implements ICommandHandler<RiskCriteriaCommand, CriteriaVersionState> {
+export class ProposeRiskCriteriaCommand extends ClientCommand<Omit<Retryable, 'expectedVersion'> & CriteriaDefinition, CriteriaVersionState> {}
+export class ApproveRiskCriteriaCommand extends ClientCommand<Retryable & { criteriaId: string }, CriteriaVersionState> {}
+
+@Injectable()
+export class CriteriaCommandPipeline {
   constructor(
     private readonly executor: CommandExecutor,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async execute({ request, meta }: RiskCriteriaCommand): Promise<CriteriaVersionState> {
-    const ctx = commandContext(meta, this.clock, request.input.commandId);
-    const base = { actor: ctx.actor, at: ctx.at };
-    let domain: CriteriaCommand;
-    let expectedVersion: number | null | undefined;
-    switch (request.operation) {
-      case 'proposeRiskCriteria': {
-        const { commandId: _commandId, ...definition } = request.input;
-        domain = { type: 'ProposeRiskCriteria', ...base, criteriaId: randomUUID(), definition };
-        break;
-      }
-      case 'approveRiskCriteria': {
-        const i = request.input;
-        expectedVersion = i.expectedVersion;
-        domain = { type: 'ApproveRiskCriteria', ...base, criteriaId: i.criteriaId, ...(typeof i.expectedVersion === 'number' ? { expectedVersion: i.expectedVersion } : {}) };
-        break;
-      }
-    }
+  async run({ input, meta }: ClientCommand<Retryable, CriteriaVersionState>, build: (stamp: Pick<CriteriaCommand, 'actor' | 'at'>) => CriteriaCommand): Promise<CriteriaVersionState> {
+    const ctx = commandContext(meta, this.clock, input.commandId);
+    const domain = build({ actor: ctx.actor, at: ctx.at });
     const criteriaId = domain.criteriaId;
     const result = await this.executor.execute(
       { streamId: criteriaStreamId(criteriaId), decider: criteriaDecider, entityVersion: (state) => criteriaById(state, criteriaId)?.version ?? -1 },
       domain,
       ctx,
-      expectedVersion,
+      input.expectedVersion,
     );
     // The version the appended events are about: for a retried command (same commandId), the one the
     // first attempt created or approved, not the fresh id made above. Its first event names it.
@@ -65,3 +42,25 @@ export class RiskCriteriaCommandHandler implements ICommandHandler<RiskCriteriaC
     return version;
   }
 }
+
+@CommandHandler(ProposeRiskCriteriaCommand)
+export class ProposeRiskCriteriaHandler implements ICommandHandler<ProposeRiskCriteriaCommand, CriteriaVersionState> {
+  constructor(private readonly pipeline: CriteriaCommandPipeline) {}
+  execute(command: ProposeRiskCriteriaCommand): Promise<CriteriaVersionState> {
+    const { commandId: _commandId, ...definition } = command.input;
+    return this.pipeline.run(command, (stamp) => ({ type: 'ProposeRiskCriteria', ...stamp, criteriaId: randomUUID(), definition }));
+  }
+}
+
+@CommandHandler(ApproveRiskCriteriaCommand)
+export class ApproveRiskCriteriaHandler implements ICommandHandler<ApproveRiskCriteriaCommand, CriteriaVersionState> {
+  constructor(private readonly pipeline: CriteriaCommandPipeline) {}
+  execute(command: ApproveRiskCriteriaCommand): Promise<CriteriaVersionState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({
+      type: 'ApproveRiskCriteria', ...stamp, criteriaId: i.criteriaId, ...(typeof i.expectedVersion === 'number' ? { expectedVersion: i.expectedVersion } : {}),
+    }));
+  }
+}
+
+export const CRITERIA_COMMAND_HANDLERS = [CriteriaCommandPipeline, ProposeRiskCriteriaHandler, ApproveRiskCriteriaHandler];

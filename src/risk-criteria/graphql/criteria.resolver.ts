@@ -2,7 +2,7 @@ import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
-import { RiskCriteriaCommand } from '../application/criteria-commands.js';
+import { ApproveRiskCriteriaCommand, ProposeRiskCriteriaCommand } from '../application/criteria-commands.js';
 import { GetCriteriaInForceQuery, GetCriteriaVersionQuery, ListCriteriaVersionsQuery } from '../application/criteria-queries.js';
 import { ApproveRiskCriteriaInput, ProposeRiskCriteriaInput, RiskCriteria } from './criteria.types.js';
 
@@ -28,13 +28,13 @@ export class RiskCriteriaResolver {
 
   @Mutation(() => RiskCriteria, { description: 'Art.13: proposes a new numbered version of the risk criteria. COMMITTEE_MEMBER or CISO.' })
   proposeRiskCriteria(@Args('input') input: ProposeRiskCriteriaInput, @RequestMeta() meta: Meta) {
-    return this.commands.execute(new RiskCriteriaCommand({ operation: 'proposeRiskCriteria', input }, meta));
+    return this.commands.execute(new ProposeRiskCriteriaCommand(input, meta));
   }
 
   @Mutation(() => RiskCriteria, {
     description: 'Art.13: puts a proposed version in force and supersedes the previous one. CISO, never the one who proposed that version (Art.23(3)).',
   })
   approveRiskCriteria(@Args('input') input: ApproveRiskCriteriaInput, @RequestMeta() meta: Meta) {
-    return this.commands.execute(new RiskCriteriaCommand({ operation: 'approveRiskCriteria', input }, meta));
+    return this.commands.execute(new ApproveRiskCriteriaCommand(input, meta));
   }
 }

@@ -1,108 +1,171 @@
+/**
+ * The risk register's mutations (Art.14-18, 12), one command class and one handler each. Each
+ * handler builds the domain command with what the decider may not fetch or make itself (the
+ * assets, the criteria in force, the catalogue, new ids, the time); the pipeline runs it and
+ * answers with the risk as the register now shows it (priority and flags included), so the
+ * resolver returns what the command returns.
+ */
 import { randomUUID } from 'node:crypto';
-import { Inject } from '@nestjs/common';
-import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
+import type { AnalysisMethod } from '../../risk-criteria/domain/criteria.state.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
-import { commandContext, type RequestMeta, type Retryable } from '../../shared/application/request-meta.js';
+import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
+import type { DomainActor } from '../../shared/domain/decider.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
-import type { AnalysisMethod } from '../../risk-criteria/domain/criteria.state.js';
-import { riskDecider, type BaselineInput, type DetailedInput, type RiskCommand } from '../domain/risk.decider.js';
-import { riskStreamId, type InformalAnalysisInput, type RiskState, type TreatmentOption } from '../domain/risk.state.js';
+import type { BaselineInput, DetailedInput, RiskCommand } from '../domain/risk.commands.js';
+import { riskDecider } from '../domain/risk.decider.js';
+import { riskStreamId } from '../domain/risk.events.js';
+import type { InformalAnalysisInput, RiskState, TreatmentOption } from '../domain/risk.state.js';
+import { RiskRegisterQueries, type RiskRow } from '../projections/risk-register.projection.js';
 import { RiskWriteContext } from './write-context.js';
 
-export type RiskRegisterInput =
-  | { operation: 'identifyRisk'; input: Retryable & { title: string; description?: string | null; assetIds: string[]; threatId: string; vulnerabilityId: string; ownerId: string; externalReferences?: string[] | null } }
-  | { operation: 'analyseRisk'; input: Retryable & { riskId: string; method: AnalysisMethod; baseline?: BaselineInput | null; informal?: InformalAnalysisInput | null; detailed?: DetailedInput | null; externalReferences?: string[] | null } }
-  | { operation: 'evaluateRisk'; input: Retryable & { riskId: string } }
-  | { operation: 'decideTreatment'; input: Retryable & { riskId: string; options: TreatmentOption[]; rationale: string; targetLikelihood: number; targetImpact: number; counterparty?: string | null; contractReference?: string | null } }
-  | { operation: 'decideControls'; input: Retryable & { riskId: string; controls: { title: string; description?: string | null; ownerId: string; dueDate: string; reason: string; reference?: string | null }[] } }
-  | { operation: 'reassignRiskOwner'; input: Retryable & { riskId: string; ownerId: string } }
-  | { operation: 'recordReview'; input: Retryable & { riskId: string; controlsInPlace: boolean; actualLikelihood: number; actualImpact: number; notes?: string | null } };
+type RiskRef = Retryable & { riskId: string };
 
-/** One command type for the risk register's operations (Art. 14–18, 12). */
-export class RiskRegisterCommand extends Command<RiskState> {
-  constructor(readonly request: RiskRegisterInput, readonly meta: RequestMeta) {
-    super();
-  }
-}
+export class IdentifyRiskCommand extends ClientCommand<
+  Retryable & { title: string; description?: string | null; assetIds: string[]; threatId: string; vulnerabilityId: string; ownerId: string; externalReferences?: string[] | null },
+  RiskRow
+> {}
+export class AnalyseRiskCommand extends ClientCommand<
+  RiskRef & { method: AnalysisMethod; baseline?: BaselineInput | null; informal?: InformalAnalysisInput | null; detailed?: DetailedInput | null; externalReferences?: string[] | null },
+  RiskRow
+> {}
+export class EvaluateRiskCommand extends ClientCommand<RiskRef, RiskRow> {}
+export class DecideTreatmentCommand extends ClientCommand<
+  RiskRef & { options: TreatmentOption[]; rationale: string; targetLikelihood: number; targetImpact: number; counterparty?: string | null; contractReference?: string | null },
+  RiskRow
+> {}
+export class DecideControlsCommand extends ClientCommand<
+  RiskRef & { controls: { title: string; description?: string | null; ownerId: string; dueDate: string; reason: string; reference?: string | null }[] },
+  RiskRow
+> {}
+export class ReassignRiskOwnerCommand extends ClientCommand<RiskRef & { ownerId: string }, RiskRow> {}
+export class RecordReviewCommand extends ClientCommand<RiskRef & { controlsInPlace: boolean; actualLikelihood: number; actualImpact: number; notes?: string | null }, RiskRow> {}
 
-/**
- * Builds each domain command with what the decider may not fetch or make itself (the assets,
- * the criteria in force, the catalogue, new ids, the time) and runs it through the pipeline.
- */
-@CommandHandler(RiskRegisterCommand)
-export class RiskCommandHandler implements ICommandHandler<RiskRegisterCommand, RiskState> {
+type Stamp = { actor: DomainActor; at: string };
+
+/** The path every risk mutation takes: context, decision on the risk's stream, the register's row. */
+@Injectable()
+export class RiskCommandPipeline {
   constructor(
     private readonly executor: CommandExecutor,
-    private readonly context: RiskWriteContext,
+    readonly context: RiskWriteContext,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(READ_DB) private readonly db: ReadDb,
   ) {}
 
-  async execute({ request, meta }: RiskRegisterCommand): Promise<RiskState> {
-    const ctx = commandContext(meta, this.clock, request.input.commandId);
-    const base = { actor: ctx.actor, at: ctx.at };
-    let command: RiskCommand;
-    switch (request.operation) {
-      case 'identifyRisk': {
-        const i = request.input;
-        command = {
-          type: 'IdentifyRisk', ...base, riskId: randomUUID(), title: i.title, description: i.description ?? '', assetIds: i.assetIds,
-          threatId: i.threatId, vulnerabilityId: i.vulnerabilityId, ownerId: i.ownerId, externalReferences: i.externalReferences ?? [],
-          assets: await this.context.assets(i.assetIds ?? []),
-        };
-        break;
-      }
-      case 'analyseRisk': {
-        const i = request.input;
-        const risk = await this.existingRisk(i.riskId);
-        command = {
-          type: 'AnalyseRisk', ...base, riskId: i.riskId, analysisId: randomUUID(), method: i.method, baseline: i.baseline, informal: i.informal,
-          detailed: i.detailed, externalReferences: i.externalReferences, criteria: await this.context.criteriaInForce(),
-          assets: await this.context.assets(risk.assetIds), catalogue: await this.context.catalogue(i.baseline?.catalogueId),
-        };
-        break;
-      }
-      case 'evaluateRisk': {
-        const risk = await this.existingRisk(request.input.riskId);
-        command = { type: 'EvaluateRisk', ...base, riskId: risk.id, criteria: await this.context.criteriaInForce(), assets: await this.context.assets(risk.assetIds) };
-        break;
-      }
-      case 'decideTreatment': {
-        const i = request.input;
-        command = {
-          type: 'DecideTreatment', ...base, riskId: i.riskId, options: i.options, rationale: i.rationale, targetLikelihood: i.targetLikelihood,
-          targetImpact: i.targetImpact, counterparty: i.counterparty, contractReference: i.contractReference, criteria: await this.context.criteriaInForce(),
-        };
-        break;
-      }
-      case 'decideControls': {
-        const i = request.input;
-        command = {
-          type: 'DecideControls', ...base, riskId: i.riskId,
-          controls: (i.controls ?? []).map((c) => ({ controlId: randomUUID(), title: c.title, description: c.description ?? '', ownerId: c.ownerId, dueDate: c.dueDate, reason: c.reason, reference: c.reference })),
-        };
-        break;
-      }
-      case 'reassignRiskOwner':
-        command = { type: 'ReassignRiskOwner', ...base, riskId: request.input.riskId, ownerId: request.input.ownerId };
-        break;
-      case 'recordReview': {
-        const i = request.input;
-        command = {
-          type: 'RecordReview', ...base, riskId: i.riskId, reviewId: randomUUID(), controlsInPlace: i.controlsInPlace, actualLikelihood: i.actualLikelihood,
-          actualImpact: i.actualImpact, notes: i.notes, criteria: await this.context.criteriaInForce(),
-        };
-        break;
-      }
-    }
-    const result = await this.executor.execute({ streamId: riskStreamId(command.riskId), decider: riskDecider }, command, ctx, request.input.expectedVersion);
-    if (!result.state.exists) throw new NotFoundError('Risk', command.riskId);
-    return result.state;
+  async run({ input, meta }: ClientCommand<Retryable, RiskRow>, build: (stamp: Stamp) => Promise<RiskCommand>): Promise<RiskRow> {
+    const ctx = commandContext(meta, this.clock, input.commandId);
+    const command = await build({ actor: ctx.actor, at: ctx.at });
+    const { state } = await this.executor.execute({ streamId: riskStreamId(command.riskId), decider: riskDecider }, command, ctx, input.expectedVersion);
+    if (!state.exists) throw new NotFoundError('Risk', command.riskId);
+    // The pipeline waited for the projections: the register already holds this write.
+    return new RiskRegisterQueries(this.db).byId(state.id) ?? { state, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false };
   }
 
-  private async existingRisk(riskId: string): Promise<RiskState> {
+  async existingRisk(riskId: string): Promise<RiskState> {
     const risk = await this.context.risk(riskId);
     if (!risk.exists) throw new NotFoundError('Risk', riskId);
     return risk;
   }
 }
+
+@CommandHandler(IdentifyRiskCommand)
+export class IdentifyRiskHandler implements ICommandHandler<IdentifyRiskCommand, RiskRow> {
+  constructor(private readonly pipeline: RiskCommandPipeline) {}
+  execute(command: IdentifyRiskCommand): Promise<RiskRow> {
+    const i = command.input;
+    return this.pipeline.run(command, async (stamp) => ({
+      type: 'IdentifyRisk', ...stamp, riskId: randomUUID(), title: i.title, description: i.description ?? '', assetIds: i.assetIds,
+      threatId: i.threatId, vulnerabilityId: i.vulnerabilityId, ownerId: i.ownerId, externalReferences: i.externalReferences ?? [],
+      assets: await this.pipeline.context.assets(i.assetIds ?? []),
+    }));
+  }
+}
+
+@CommandHandler(AnalyseRiskCommand)
+export class AnalyseRiskHandler implements ICommandHandler<AnalyseRiskCommand, RiskRow> {
+  constructor(private readonly pipeline: RiskCommandPipeline) {}
+  execute(command: AnalyseRiskCommand): Promise<RiskRow> {
+    const i = command.input;
+    const context = this.pipeline.context;
+    return this.pipeline.run(command, async (stamp) => {
+      const risk = await this.pipeline.existingRisk(i.riskId);
+      return {
+        type: 'AnalyseRisk', ...stamp, riskId: i.riskId, analysisId: randomUUID(), method: i.method, baseline: i.baseline, informal: i.informal,
+        detailed: i.detailed, externalReferences: i.externalReferences, criteria: await context.criteriaInForce(),
+        assets: await context.assets(risk.assetIds), catalogue: await context.catalogue(i.baseline?.catalogueId),
+      };
+    });
+  }
+}
+
+@CommandHandler(EvaluateRiskCommand)
+export class EvaluateRiskHandler implements ICommandHandler<EvaluateRiskCommand, RiskRow> {
+  constructor(private readonly pipeline: RiskCommandPipeline) {}
+  execute(command: EvaluateRiskCommand): Promise<RiskRow> {
+    const context = this.pipeline.context;
+    return this.pipeline.run(command, async (stamp) => {
+      const risk = await this.pipeline.existingRisk(command.input.riskId);
+      return { type: 'EvaluateRisk', ...stamp, riskId: risk.id, criteria: await context.criteriaInForce(), assets: await context.assets(risk.assetIds) };
+    });
+  }
+}
+
+@CommandHandler(DecideTreatmentCommand)
+export class DecideTreatmentHandler implements ICommandHandler<DecideTreatmentCommand, RiskRow> {
+  constructor(private readonly pipeline: RiskCommandPipeline) {}
+  execute(command: DecideTreatmentCommand): Promise<RiskRow> {
+    const i = command.input;
+    return this.pipeline.run(command, async (stamp) => ({
+      type: 'DecideTreatment', ...stamp, riskId: i.riskId, options: i.options, rationale: i.rationale, targetLikelihood: i.targetLikelihood,
+      targetImpact: i.targetImpact, counterparty: i.counterparty, contractReference: i.contractReference, criteria: await this.pipeline.context.criteriaInForce(),
+    }));
+  }
+}
+
+@CommandHandler(DecideControlsCommand)
+export class DecideControlsHandler implements ICommandHandler<DecideControlsCommand, RiskRow> {
+  constructor(private readonly pipeline: RiskCommandPipeline) {}
+  execute(command: DecideControlsCommand): Promise<RiskRow> {
+    const i = command.input;
+    return this.pipeline.run(command, async (stamp) => ({
+      type: 'DecideControls', ...stamp, riskId: i.riskId,
+      controls: (i.controls ?? []).map((c) => ({ controlId: randomUUID(), title: c.title, description: c.description ?? '', ownerId: c.ownerId, dueDate: c.dueDate, reason: c.reason, reference: c.reference })),
+    }));
+  }
+}
+
+@CommandHandler(ReassignRiskOwnerCommand)
+export class ReassignRiskOwnerHandler implements ICommandHandler<ReassignRiskOwnerCommand, RiskRow> {
+  constructor(private readonly pipeline: RiskCommandPipeline) {}
+  execute(command: ReassignRiskOwnerCommand): Promise<RiskRow> {
+    const i = command.input;
+    return this.pipeline.run(command, async (stamp) => ({ type: 'ReassignRiskOwner', ...stamp, riskId: i.riskId, ownerId: i.ownerId }));
+  }
+}
+
+@CommandHandler(RecordReviewCommand)
+export class RecordReviewHandler implements ICommandHandler<RecordReviewCommand, RiskRow> {
+  constructor(private readonly pipeline: RiskCommandPipeline) {}
+  execute(command: RecordReviewCommand): Promise<RiskRow> {
+    const i = command.input;
+    return this.pipeline.run(command, async (stamp) => ({
+      type: 'RecordReview', ...stamp, riskId: i.riskId, reviewId: randomUUID(), controlsInPlace: i.controlsInPlace, actualLikelihood: i.actualLikelihood,
+      actualImpact: i.actualImpact, notes: i.notes, criteria: await this.pipeline.context.criteriaInForce(),
+    }));
+  }
+}
+
+export const RISK_COMMAND_HANDLERS = [
+  RiskCommandPipeline,
+  IdentifyRiskHandler,
+  AnalyseRiskHandler,
+  EvaluateRiskHandler,
+  DecideTreatmentHandler,
+  DecideControlsHandler,
+  ReassignRiskOwnerHandler,
+  RecordReviewHandler,
+];

@@ -3,10 +3,17 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
-import { pointInTime } from '../../projections/as-of-replay.js';
-import { RiskRegisterCommand } from '../application/risk-commands.js';
+import { pointInTime } from '../../shared/application/point-in-time.js';
+import {
+  AnalyseRiskCommand,
+  DecideControlsCommand,
+  DecideTreatmentCommand,
+  EvaluateRiskCommand,
+  IdentifyRiskCommand,
+  ReassignRiskOwnerCommand,
+  RecordReviewCommand,
+} from '../application/risk-commands.js';
 import { ControlsDocumentQuery, GetRiskQuery, HeatMapQuery, ListRisksQuery, ReviewsDueQuery } from '../application/risk-queries.js';
-import type { RiskState } from '../domain/risk.state.js';
 import type { RiskRow } from '../projections/risk-register.projection.js';
 import {
   AnalyseRiskInput,
@@ -85,44 +92,38 @@ export class RiskResolver {
     return due.map((d) => ({ ...d, risk: toRiskView({ state: d.risk, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false }) }));
   }
 
-  private async run(request: RiskRegisterCommand['request'], meta: Meta) {
-    const state: RiskState = await this.commands.execute(new RiskRegisterCommand(request, meta));
-    const row = await this.queries.execute(new GetRiskQuery(state.id));
-    return row ? toRiskView(row) : toRiskView({ state, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false });
-  }
-
   @Mutation(() => Risk, { description: 'Art.14(1): identifies a risk on assets, a threat and a vulnerability, with its owner.' })
-  identifyRisk(@Args('input') input: IdentifyRiskInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'identifyRisk', input }, meta);
+  async identifyRisk(@Args('input') input: IdentifyRiskInput, @RequestMeta() meta: Meta) {
+    return toRiskView(await this.commands.execute(new IdentifyRiskCommand(input, meta)));
   }
 
   @Mutation(() => Risk, { description: 'Art.15: analyses a risk by the baseline, informal or detailed method.' })
-  analyseRisk(@Args('input') input: AnalyseRiskInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'analyseRisk', input }, meta);
+  async analyseRisk(@Args('input') input: AnalyseRiskInput, @RequestMeta() meta: Meta) {
+    return toRiskView(await this.commands.execute(new AnalyseRiskCommand(input, meta)));
   }
 
   @Mutation(() => Risk, { description: 'Art.16: evaluates a risk against the acceptance criterion in force.' })
-  evaluateRisk(@Args('input') input: RiskRefInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'evaluateRisk', input }, meta);
+  async evaluateRisk(@Args('input') input: RiskRefInput, @RequestMeta() meta: Meta) {
+    return toRiskView(await this.commands.execute(new EvaluateRiskCommand(input, meta)));
   }
 
   @Mutation(() => Risk, { description: 'Art.17: decides the treatment (reduce, avoid, share) and the target level.' })
-  decideTreatment(@Args('input') input: DecideTreatmentInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'decideTreatment', input }, meta);
+  async decideTreatment(@Args('input') input: DecideTreatmentInput, @RequestMeta() meta: Meta) {
+    return toRiskView(await this.commands.execute(new DecideTreatmentCommand(input, meta)));
   }
 
   @Mutation(() => Risk, { description: 'Art.18: decides the controls, each with owner, due date and the reason it was adopted.' })
-  decideControls(@Args('input') input: DecideControlsInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'decideControls', input }, meta);
+  async decideControls(@Args('input') input: DecideControlsInput, @RequestMeta() meta: Meta) {
+    return toRiskView(await this.commands.execute(new DecideControlsCommand(input, meta)));
   }
 
   @Mutation(() => Risk, { description: 'Hands a risk to another owner (a material change: a consent given becomes stale).' })
-  reassignRiskOwner(@Args('input') input: ReassignRiskOwnerInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'reassignRiskOwner', input }, meta);
+  async reassignRiskOwner(@Args('input') input: ReassignRiskOwnerInput, @RequestMeta() meta: Meta) {
+    return toRiskView(await this.commands.execute(new ReassignRiskOwnerCommand(input, meta)));
   }
 
   @Mutation(() => Risk, { description: 'Art.12(3)-(4): records a review; an actual level above the target opens a new cycle.' })
-  recordReview(@Args('input') input: RecordReviewInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'recordReview', input }, meta);
+  async recordReview(@Args('input') input: RecordReviewInput, @RequestMeta() meta: Meta) {
+    return toRiskView(await this.commands.execute(new RecordReviewCommand(input, meta)));
   }
 }

@@ -1,101 +1,170 @@
+/**
+ * The plan's mutations (Art.19-20), one command class and one handler each. Plan commands that
+ * concern risks decide on both streams together (plan-joint-commands.ts); an owner's answer on
+ * the residual risk is decided on the risk (the plan learns it through the reactions).
+ */
 import { randomUUID } from 'node:crypto';
-import { Inject } from '@nestjs/common';
-import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
-import { riskStreamId } from '../../risk-register/domain/risk.state.js';
+import { riskStreamId } from '../../risk-register/domain/risk.events.js';
+import { AggregateReader } from '../../shared/application/aggregate-reader.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
-import { commandContext, type RequestMeta, type Retryable } from '../../shared/application/request-meta.js';
+import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
+import type { DomainActor } from '../../shared/domain/decider.js';
 import { ConcurrencyConflictError, NotFoundError } from '../../shared/domain/errors.js';
 import { planDecider } from '../domain/plan.decider.js';
 import { planStreamId, type BoardDecision, type PlanState } from '../domain/plan.state.js';
 import { planJoint, type PlanRequest } from './plan-joint-commands.js';
 
-export type PlanInput =
-  | { operation: 'draftPlan'; input: Retryable & { title: string; period: string } }
-  | { operation: 'addRiskToPlan'; input: Retryable & { planId: string; riskId: string } }
-  | { operation: 'submitPlan'; input: Retryable & { planId: string } }
-  | { operation: 'withdrawPlan'; input: Retryable & { planId: string; reason: string } }
-  | { operation: 'closePlan'; input: Retryable & { planId: string; reason: string } }
-  | { operation: 'removeRiskFromPlan'; input: Retryable & { planId: string; riskId: string; reason: string } }
-  | { operation: 'recordBoardResolution'; input: Retryable & { planId: string; resolutionNumber: string; meetingDate: string; decision: BoardDecision; minutesReference: string; notes?: string | null } }
-  | { operation: 'acceptResidualRisk'; input: Retryable & { planId: string; riskId: string; statement?: string | null } }
-  | { operation: 'declineResidualRisk'; input: Retryable & { planId: string; riskId: string; reason: string } };
+type PlanRef = Retryable & { planId: string };
 
-/** One command type for the plan's operations (Art.19-20). */
-export class PlanCommandEnvelope extends Command<PlanState> {
-  constructor(readonly request: PlanInput, readonly meta: RequestMeta) {
-    super();
-  }
-}
+export class DraftPlanCommand extends ClientCommand<Retryable & { title: string; period: string }, PlanState> {}
+export class AddRiskToPlanCommand extends ClientCommand<PlanRef & { riskId: string }, PlanState> {}
+export class SubmitPlanCommand extends ClientCommand<PlanRef, PlanState> {}
+export class WithdrawPlanCommand extends ClientCommand<PlanRef & { reason: string }, PlanState> {}
+export class ClosePlanCommand extends ClientCommand<PlanRef & { reason: string }, PlanState> {}
+export class RemoveRiskFromPlanCommand extends ClientCommand<PlanRef & { riskId: string; reason: string }, PlanState> {}
+export class RecordBoardResolutionCommand extends ClientCommand<
+  PlanRef & { resolutionNumber: string; meetingDate: string; decision: BoardDecision; minutesReference: string; notes?: string | null },
+  PlanState
+> {}
+export class AcceptResidualRiskCommand extends ClientCommand<PlanRef & { riskId: string; statement?: string | null }, PlanState> {}
+export class DeclineResidualRiskCommand extends ClientCommand<PlanRef & { riskId: string; reason: string }, PlanState> {}
 
-@CommandHandler(PlanCommandEnvelope)
-export class PlanCommandHandler implements ICommandHandler<PlanCommandEnvelope, PlanState> {
+type Stamp = { actor: DomainActor; at: string };
+
+/** The path of the plan's own mutations: context, the joint decision (plan and risks), the plan as it now is. */
+@Injectable()
+export class PlanCommandPipeline {
   constructor(
     private readonly executor: CommandExecutor,
+    private readonly aggregates: AggregateReader,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async execute({ request, meta }: PlanCommandEnvelope): Promise<PlanState> {
-    const ctx = commandContext(meta, this.clock, request.input.commandId);
-    const base = { actor: ctx.actor, at: ctx.at };
-    let command: PlanRequest;
-    switch (request.operation) {
-      case 'draftPlan':
-        command = { type: 'DraftPlan', ...base, planId: randomUUID(), title: request.input.title, period: request.input.period };
-        break;
-      case 'addRiskToPlan':
-        command = { type: 'AddRiskToPlan', ...base, planId: request.input.planId, riskId: request.input.riskId };
-        break;
-      case 'submitPlan':
-        command = { type: 'SubmitPlan', ...base, planId: request.input.planId };
-        break;
-      case 'withdrawPlan':
-        command = { type: 'WithdrawPlan', ...base, planId: request.input.planId, reason: request.input.reason };
-        break;
-      case 'closePlan':
-        command = { type: 'ClosePlan', ...base, planId: request.input.planId, reason: request.input.reason };
-        break;
-      case 'removeRiskFromPlan':
-        command = { type: 'RemoveRiskFromPlan', ...base, planId: request.input.planId, riskId: request.input.riskId, reason: request.input.reason };
-        break;
-      case 'recordBoardResolution': {
-        const i = request.input;
-        command = { type: 'RecordBoardResolution', ...base, planId: i.planId, resolutionNumber: i.resolutionNumber, meetingDate: i.meetingDate, decision: i.decision, minutesReference: i.minutesReference, notes: i.notes };
-        break;
-      }
-      case 'acceptResidualRisk':
-      case 'declineResidualRisk':
-        return this.consent(request, ctx);
-    }
-    const result = await this.executor.executeJoint(planJoint(command), ctx, request.input.expectedVersion);
+  async run({ input, meta }: ClientCommand<Retryable, PlanState>, build: (stamp: Stamp) => PlanRequest): Promise<PlanState> {
+    const ctx = commandContext(meta, this.clock, input.commandId);
+    const command = build({ actor: ctx.actor, at: ctx.at });
+    const result = await this.executor.executeJoint(planJoint(command), ctx, input.expectedVersion);
     if (!result.state.exists) throw new NotFoundError('Plan', command.planId);
     return result.state;
   }
 
   /**
    * Art. 20: the owner's answer is decided on the risk, whose stream orders it against every
-   * material change; the plan learns of it through the process manager, which the pipeline waits
-   * for, so the plan returned already shows it. `expectedVersion` is the plan's, as the client read it.
+   * material change; the plan learns of it through the reactions, which the pipeline waits for,
+   * so the plan returned already shows it. `expectedVersion` is the plan's, as the client read it.
    */
-  private async consent(request: Extract<PlanInput, { operation: 'acceptResidualRisk' | 'declineResidualRisk' }>, ctx: ReturnType<typeof commandContext>): Promise<PlanState> {
-    const i = request.input;
-    const plan = (await this.executor.load(planStreamId(i.planId), planDecider)).state;
-    if (!plan.exists) throw new NotFoundError('Plan', i.planId);
+  async consent({ input, meta }: ClientCommand<PlanRef & { riskId: string }, PlanState>, answer: { accepted: true; statement: string } | { accepted: false; reason: string }): Promise<PlanState> {
+    const ctx = commandContext(meta, this.clock, input.commandId);
+    const plan = await this.aggregates.state(planStreamId(input.planId), planDecider);
+    if (!plan.exists) throw new NotFoundError('Plan', input.planId);
     // The client names the plan version it saw; the decision itself is ordered by the risk's stream.
-    if (i.expectedVersion !== undefined && i.expectedVersion !== null && i.expectedVersion !== plan.version) {
-      throw new ConcurrencyConflictError(i.expectedVersion, plan.version);
+    if (input.expectedVersion !== undefined && input.expectedVersion !== null && input.expectedVersion !== plan.version) {
+      throw new ConcurrencyConflictError(input.expectedVersion, plan.version);
     }
-    const accepted = request.operation === 'acceptResidualRisk';
-    const answer = request.operation === 'acceptResidualRisk'
-      ? { accepted, statement: request.input.statement ?? '' }
-      : { accepted, reason: request.input.reason };
     const result = await this.executor.execute(
-      { streamId: riskStreamId(i.riskId), decider: riskDecider },
-      { type: 'RecordResidualConsent', actor: ctx.actor, at: ctx.at, riskId: i.riskId, planId: i.planId, ...answer },
+      { streamId: riskStreamId(input.riskId), decider: riskDecider },
+      { type: 'RecordResidualConsent', actor: ctx.actor, at: ctx.at, riskId: input.riskId, planId: input.planId, ...answer },
       ctx,
     );
-    if (!result.state.exists) throw new NotFoundError('Risk', i.riskId);
-    return (await this.executor.load(planStreamId(i.planId), planDecider)).state;
+    if (!result.state.exists) throw new NotFoundError('Risk', input.riskId);
+    return this.aggregates.state(planStreamId(input.planId), planDecider);
   }
 }
+
+@CommandHandler(DraftPlanCommand)
+export class DraftPlanHandler implements ICommandHandler<DraftPlanCommand, PlanState> {
+  constructor(private readonly pipeline: PlanCommandPipeline) {}
+  execute(command: DraftPlanCommand): Promise<PlanState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({ type: 'DraftPlan', ...stamp, planId: randomUUID(), title: i.title, period: i.period }));
+  }
+}
+
+@CommandHandler(AddRiskToPlanCommand)
+export class AddRiskToPlanHandler implements ICommandHandler<AddRiskToPlanCommand, PlanState> {
+  constructor(private readonly pipeline: PlanCommandPipeline) {}
+  execute(command: AddRiskToPlanCommand): Promise<PlanState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({ type: 'AddRiskToPlan', ...stamp, planId: i.planId, riskId: i.riskId }));
+  }
+}
+
+@CommandHandler(SubmitPlanCommand)
+export class SubmitPlanHandler implements ICommandHandler<SubmitPlanCommand, PlanState> {
+  constructor(private readonly pipeline: PlanCommandPipeline) {}
+  execute(command: SubmitPlanCommand): Promise<PlanState> {
+    return this.pipeline.run(command, (stamp) => ({ type: 'SubmitPlan', ...stamp, planId: command.input.planId }));
+  }
+}
+
+@CommandHandler(WithdrawPlanCommand)
+export class WithdrawPlanHandler implements ICommandHandler<WithdrawPlanCommand, PlanState> {
+  constructor(private readonly pipeline: PlanCommandPipeline) {}
+  execute(command: WithdrawPlanCommand): Promise<PlanState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({ type: 'WithdrawPlan', ...stamp, planId: i.planId, reason: i.reason }));
+  }
+}
+
+@CommandHandler(ClosePlanCommand)
+export class ClosePlanHandler implements ICommandHandler<ClosePlanCommand, PlanState> {
+  constructor(private readonly pipeline: PlanCommandPipeline) {}
+  execute(command: ClosePlanCommand): Promise<PlanState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({ type: 'ClosePlan', ...stamp, planId: i.planId, reason: i.reason }));
+  }
+}
+
+@CommandHandler(RemoveRiskFromPlanCommand)
+export class RemoveRiskFromPlanHandler implements ICommandHandler<RemoveRiskFromPlanCommand, PlanState> {
+  constructor(private readonly pipeline: PlanCommandPipeline) {}
+  execute(command: RemoveRiskFromPlanCommand): Promise<PlanState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({ type: 'RemoveRiskFromPlan', ...stamp, planId: i.planId, riskId: i.riskId, reason: i.reason }));
+  }
+}
+
+@CommandHandler(RecordBoardResolutionCommand)
+export class RecordBoardResolutionHandler implements ICommandHandler<RecordBoardResolutionCommand, PlanState> {
+  constructor(private readonly pipeline: PlanCommandPipeline) {}
+  execute(command: RecordBoardResolutionCommand): Promise<PlanState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({
+      type: 'RecordBoardResolution', ...stamp, planId: i.planId, resolutionNumber: i.resolutionNumber, meetingDate: i.meetingDate, decision: i.decision,
+      minutesReference: i.minutesReference, notes: i.notes,
+    }));
+  }
+}
+
+@CommandHandler(AcceptResidualRiskCommand)
+export class AcceptResidualRiskHandler implements ICommandHandler<AcceptResidualRiskCommand, PlanState> {
+  constructor(private readonly pipeline: PlanCommandPipeline) {}
+  execute(command: AcceptResidualRiskCommand): Promise<PlanState> {
+    return this.pipeline.consent(command, { accepted: true, statement: command.input.statement ?? '' });
+  }
+}
+
+@CommandHandler(DeclineResidualRiskCommand)
+export class DeclineResidualRiskHandler implements ICommandHandler<DeclineResidualRiskCommand, PlanState> {
+  constructor(private readonly pipeline: PlanCommandPipeline) {}
+  execute(command: DeclineResidualRiskCommand): Promise<PlanState> {
+    return this.pipeline.consent(command, { accepted: false, reason: command.input.reason });
+  }
+}
+
+export const PLAN_COMMAND_HANDLERS = [
+  PlanCommandPipeline,
+  DraftPlanHandler,
+  AddRiskToPlanHandler,
+  SubmitPlanHandler,
+  WithdrawPlanHandler,
+  ClosePlanHandler,
+  RemoveRiskFromPlanHandler,
+  RecordBoardResolutionHandler,
+  AcceptResidualRiskHandler,
+  DeclineResidualRiskHandler,
+];

@@ -1,7 +1,11 @@
-import { consentFingerprint, riskDecider, type RiskCommand } from '../../risk-register/domain/risk.decider.js';
-import { riskStreamId, type RiskState } from '../../risk-register/domain/risk.state.js';
+import { consentFingerprint } from '../../risk-register/domain/plan-and-consent.js';
+import type { RiskCommand } from '../../risk-register/domain/risk.commands.js';
+import { riskDecider } from '../../risk-register/domain/risk.decider.js';
+import { riskStreamId } from '../../risk-register/domain/risk.events.js';
+import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import type { AttemptReader, JointCommand, StreamDecision } from '../../shared/application/command-executor.js';
-import { planDecider, type PlanCommand } from '../domain/plan.decider.js';
+import type { PlanCommand } from '../domain/plan.commands.js';
+import { planDecider } from '../domain/plan.decider.js';
 import { planStreamId, type PlanState, type RiskSnapshot } from '../domain/plan.state.js';
 
 /** A plan command before the application has read the risks it concerns. */

@@ -4,8 +4,18 @@ import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphq
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
 import { BadInputError } from '../../shared/domain/errors.js';
-import { pointInTime } from '../../projections/as-of-replay.js';
-import { PlanCommandEnvelope, type PlanInput } from '../application/plan-commands.js';
+import { pointInTime } from '../../shared/application/point-in-time.js';
+import {
+  AcceptResidualRiskCommand,
+  AddRiskToPlanCommand,
+  ClosePlanCommand,
+  DeclineResidualRiskCommand,
+  DraftPlanCommand,
+  RecordBoardResolutionCommand,
+  RemoveRiskFromPlanCommand,
+  SubmitPlanCommand,
+  WithdrawPlanCommand,
+} from '../application/plan-commands.js';
 import { GetPlanQuery, ListPlansQuery } from '../application/plan-queries.js';
 import type { PlanState } from '../domain/plan.state.js';
 import { AcceptResidualRiskInput, ClosePlanInput, DeclineResidualRiskInput, DraftPlanInput, Plan, PlanConnection, PlanRefInput, PlanRiskInput, RecordBoardResolutionInput, RemoveRiskFromPlanInput, WithdrawPlanInput } from './plan.types.js';
@@ -40,52 +50,48 @@ export class PlanResolver {
     return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => toPlanView(r.state), afterSeq !== null);
   }
 
-  private async run(request: PlanInput, meta: Meta) {
-    return toPlanView(await this.commands.execute(new PlanCommandEnvelope(request, meta)));
-  }
-
   @Mutation(() => Plan, { description: 'Art.19: drafts the information security management plan.' })
-  draftPlan(@Args('input') input: DraftPlanInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'draftPlan', input }, meta);
+  async draftPlan(@Args('input') input: DraftPlanInput, @RequestMeta() meta: Meta) {
+    return toPlanView(await this.commands.execute(new DraftPlanCommand(input, meta)));
   }
 
   @Mutation(() => Plan, { description: 'Adds a risk whose controls are decided (not twice; not after submission).' })
-  addRiskToPlan(@Args('input') input: PlanRiskInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'addRiskToPlan', input }, meta);
+  async addRiskToPlan(@Args('input') input: PlanRiskInput, @RequestMeta() meta: Meta) {
+    return toPlanView(await this.commands.execute(new AddRiskToPlanCommand(input, meta)));
   }
 
   @Mutation(() => Plan, { description: 'Submits the plan to the board; it is frozen from then on.' })
-  submitPlan(@Args('input') input: PlanRefInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'submitPlan', input }, meta);
+  async submitPlan(@Args('input') input: PlanRefInput, @RequestMeta() meta: Meta) {
+    return toPlanView(await this.commands.execute(new SubmitPlanCommand(input, meta)));
   }
 
   @Mutation(() => Plan, { description: 'Takes a submitted plan back to DRAFT as revision + 1 (COMMITTEE_MEMBER, CISO); its risks may change again.' })
-  withdrawPlan(@Args('input') input: WithdrawPlanInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'withdrawPlan', input }, meta);
+  async withdrawPlan(@Args('input') input: WithdrawPlanInput, @RequestMeta() meta: Meta) {
+    return toPlanView(await this.commands.execute(new WithdrawPlanCommand(input, meta)));
   }
 
   @Mutation(() => Plan, { description: 'Closes an APPROVED or IN_FORCE plan (COMMITTEE_MEMBER, CISO); its risks may join another plan.' })
-  closePlan(@Args('input') input: ClosePlanInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'closePlan', input }, meta);
+  async closePlan(@Args('input') input: ClosePlanInput, @RequestMeta() meta: Meta) {
+    return toPlanView(await this.commands.execute(new ClosePlanCommand(input, meta)));
   }
 
   @Mutation(() => Plan, { description: 'Removes a risk from a DRAFT plan, or an item whose consent is DECLINED or REOPENED (COMMITTEE_MEMBER, CISO).' })
-  removeRiskFromPlan(@Args('input') input: RemoveRiskFromPlanInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'removeRiskFromPlan', input }, meta);
+  async removeRiskFromPlan(@Args('input') input: RemoveRiskFromPlanInput, @RequestMeta() meta: Meta) {
+    return toPlanView(await this.commands.execute(new RemoveRiskFromPlanCommand(input, meta)));
   }
 
   @Mutation(() => Plan, { description: "Art.19(2): records the board's resolution. BOARD_SECRETARY, never the plan's drafter." })
-  recordBoardResolution(@Args('input') input: RecordBoardResolutionInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'recordBoardResolution', input }, meta);
+  async recordBoardResolution(@Args('input') input: RecordBoardResolutionInput, @RequestMeta() meta: Meta) {
+    return toPlanView(await this.commands.execute(new RecordBoardResolutionCommand(input, meta)));
   }
 
   @Mutation(() => Plan, { description: "Art.20: the risk's owner accepts the residual risk; the consent is pinned to the risk's state." })
-  acceptResidualRisk(@Args('input') input: AcceptResidualRiskInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'acceptResidualRisk', input }, meta);
+  async acceptResidualRisk(@Args('input') input: AcceptResidualRiskInput, @RequestMeta() meta: Meta) {
+    return toPlanView(await this.commands.execute(new AcceptResidualRiskCommand(input, meta)));
   }
 
   @Mutation(() => Plan, { description: "Art.20: the risk's owner refuses the residual risk, with a reason; the risk goes back to treatment." })
-  declineResidualRisk(@Args('input') input: DeclineResidualRiskInput, @RequestMeta() meta: Meta) {
-    return this.run({ operation: 'declineResidualRisk', input }, meta);
+  async declineResidualRisk(@Args('input') input: DeclineResidualRiskInput, @RequestMeta() meta: Meta) {
+    return toPlanView(await this.commands.execute(new DeclineResidualRiskCommand(input, meta)));
   }
 }
