@@ -32,7 +32,7 @@ import {
   type SubscribeOptions,
   type SubscriptionHandle,
 } from '../event-store.port.js';
-import { LOG_GENESIS, decodePosition, encodePosition, genesisHash, InvalidPositionError } from '../hash-chain.js';
+import { LOG_GENESIS, encodePosition, genesisHash } from '../hash-chain.js';
 import { DuplicateEventIdError, EventStoreClosedError, EventStoreSchemaError } from '../errors.js';
 import {
   expectedVersionMatches,
@@ -46,7 +46,8 @@ import {
   type PreparedPart,
 } from '../internal/append-support.js';
 import { startCatchUpSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
-import { EVENT_COLUMNS, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { positionNumber, prepareStatements, migrate, toRecorded, type EventRow, type Statements, type Stmt } from './rows.js';
+import { EVENT_COLUMNS } from './schema.js';
 
 export interface SqliteEventStoreOptions {
   /** Database file; its directory is created if missing. */
@@ -103,41 +104,6 @@ interface BatchResult {
 
 /** Stream heads kept in memory; the cache is dropped when it grows past this. */
 const STREAM_CACHE_LIMIT = 100_000;
-
-/** Raw row, in EVENT_COLUMNS order. */
-type EventRow = [
-  position: number,
-  eventId: string,
-  streamId: string,
-  revision: number,
-  type: string,
-  schemaVersion: number,
-  data: string,
-  metadata: string,
-  recordedAt: string,
-  prevHash: string,
-  hash: string,
-  chainHash: string,
-];
-
-// Loosely typed statement: rows are cast where they are used.
-type Stmt = Database.Statement<unknown[], unknown>;
-
-interface Statements {
-  insertEvent: Stmt;
-  selectStream: Stmt;
-  selectKey: Stmt;
-  insertKey: Stmt;
-  eventsBetween: Stmt;
-  readStream: Stmt;
-  readAll: Stmt;
-  readAllTyped: Map<number, Stmt>;
-  head: Stmt;
-  headWithChain: Stmt;
-  streamVersion: Stmt;
-  dataVersion: Stmt;
-  eventIdExists: Stmt;
-}
 
 const DEFAULT_READ_COUNT = 1000;
 const MAX_TYPED_STATEMENTS = 64;
@@ -211,8 +177,8 @@ export class SqliteEventStore implements EventStore {
       }
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
-      this.migrate(db);
-      this.s = this.prepareStatements(db);
+      migrate(db, this.path);
+      this.s = prepareStatements(db);
       this.writeTransaction = db.transaction((batch: PendingAppend[]) => this.writeBatch(batch));
       const head = this.s.headWithChain.get() as [number, string, string] | undefined;
       this.lastPosition = head ? head[0] : 0;
@@ -226,53 +192,6 @@ export class SqliteEventStore implements EventStore {
     this.db = db;
     this.state = 'open';
     return db;
-  }
-
-  private migrate(db: Database.Database): void {
-    const current = db.pragma('user_version', { simple: true }) as number;
-    if (current > SCHEMA_VERSION) {
-      throw new EventStoreSchemaError(
-        `${this.path} has event store schema version ${current}; this build knows up to ${SCHEMA_VERSION}`,
-      );
-    }
-    if (current === SCHEMA_VERSION) return;
-    // Re-read inside an immediate transaction: another process may be creating the schema too.
-    db.transaction(() => {
-      let version = db.pragma('user_version', { simple: true }) as number;
-      while (version < SCHEMA_VERSION) {
-        version++;
-        const step = MIGRATIONS[version];
-        if (!step) throw new EventStoreSchemaError(`missing migration to schema version ${version}`);
-        db.exec(step);
-        db.pragma(`user_version = ${version}`);
-      }
-    }).immediate();
-  }
-
-  private prepareStatements(db: Database.Database): Statements {
-    const raw = (sql: string): Stmt => db.prepare(sql).raw(true) as Stmt;
-    const pluck = (sql: string): Stmt => db.prepare(sql).pluck(true) as Stmt;
-    return {
-      insertEvent: db.prepare(
-        `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ) as Stmt,
-      selectStream: raw('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
-      selectKey: raw('SELECT stream_id, first_position, last_position FROM idempotency WHERE key = ?'),
-      insertKey: db.prepare(
-        'INSERT INTO idempotency (key, stream_id, first_position, last_position) VALUES (?, ?, ?, ?)',
-      ) as Stmt,
-      eventsBetween: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position`),
-      readStream: raw(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision BETWEEN ? AND ? ORDER BY revision`,
-      ),
-      readAll: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
-      readAllTyped: new Map(),
-      head: pluck('SELECT MAX(position) FROM events'),
-      headWithChain: raw('SELECT position, chain_hash, recorded_at FROM events ORDER BY position DESC LIMIT 1'),
-      streamVersion: pluck('SELECT MAX(revision) FROM events WHERE stream_id = ?'),
-      dataVersion: pluck('PRAGMA data_version'),
-      eventIdExists: pluck('SELECT 1 FROM events WHERE event_id = ?'),
-    };
   }
 
   /** Writes what is queued, stops the subscriptions, then closes the database. Idempotent. */
@@ -635,28 +554,4 @@ export class SqliteEventStore implements EventStore {
   stats(): SqliteEventStoreStats {
     return { ...this.counters };
   }
-}
-
-function positionNumber(after: string): number {
-  if (typeof after !== 'string') throw new InvalidPositionError(String(after));
-  const n = decodePosition(after);
-  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidPositionError(after);
-  return Number(n);
-}
-
-function toRecorded(row: EventRow): RecordedEvent {
-  return {
-    eventId: row[1],
-    type: row[4],
-    schemaVersion: row[5],
-    data: JSON.parse(row[6]) as Record<string, unknown>,
-    metadata: JSON.parse(row[7]) as RecordedEvent['metadata'],
-    streamId: row[2],
-    revision: row[3],
-    position: encodePosition(row[0]),
-    recordedAt: row[8],
-    prevHash: row[9],
-    hash: row[10],
-    chainHash: row[11],
-  };
 }

@@ -1,0 +1,115 @@
+/**
+ * The SQLite store's tables as code sees them: migrations up to the current schema, the prepared
+ * statements, and the conversion of raw rows into recorded events.
+ */
+import type Database from 'better-sqlite3';
+import type { RecordedEvent } from '../event-store.port.js';
+import { decodePosition, encodePosition, InvalidPositionError } from '../hash-chain.js';
+import { EventStoreSchemaError } from '../errors.js';
+import { EVENT_COLUMNS, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+
+/** Raw row, in EVENT_COLUMNS order. */
+export type EventRow = [
+  position: number,
+  eventId: string,
+  streamId: string,
+  revision: number,
+  type: string,
+  schemaVersion: number,
+  data: string,
+  metadata: string,
+  recordedAt: string,
+  prevHash: string,
+  hash: string,
+  chainHash: string,
+];
+
+// Loosely typed statement: rows are cast where they are used.
+export type Stmt = Database.Statement<unknown[], unknown>;
+
+export interface Statements {
+  insertEvent: Stmt;
+  selectStream: Stmt;
+  selectKey: Stmt;
+  insertKey: Stmt;
+  eventsBetween: Stmt;
+  readStream: Stmt;
+  readAll: Stmt;
+  readAllTyped: Map<number, Stmt>;
+  head: Stmt;
+  headWithChain: Stmt;
+  streamVersion: Stmt;
+  dataVersion: Stmt;
+  eventIdExists: Stmt;
+}
+
+export function migrate(db: Database.Database, path: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new EventStoreSchemaError(
+      `${path} has event store schema version ${current}; this build knows up to ${SCHEMA_VERSION}`,
+    );
+  }
+  if (current === SCHEMA_VERSION) return;
+  // Re-read inside an immediate transaction: another process may be creating the schema too.
+  db.transaction(() => {
+    let version = db.pragma('user_version', { simple: true }) as number;
+    while (version < SCHEMA_VERSION) {
+      version++;
+      const step = MIGRATIONS[version];
+      if (!step) throw new EventStoreSchemaError(`missing migration to schema version ${version}`);
+      db.exec(step);
+      db.pragma(`user_version = ${version}`);
+    }
+  }).immediate();
+}
+
+export function prepareStatements(db: Database.Database): Statements {
+  const raw = (sql: string): Stmt => db.prepare(sql).raw(true) as Stmt;
+  const pluck = (sql: string): Stmt => db.prepare(sql).pluck(true) as Stmt;
+  return {
+    insertEvent: db.prepare(
+      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ) as Stmt,
+    selectStream: raw('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
+    selectKey: raw('SELECT stream_id, first_position, last_position FROM idempotency WHERE key = ?'),
+    insertKey: db.prepare(
+      'INSERT INTO idempotency (key, stream_id, first_position, last_position) VALUES (?, ?, ?, ?)',
+    ) as Stmt,
+    eventsBetween: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position`),
+    readStream: raw(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision BETWEEN ? AND ? ORDER BY revision`,
+    ),
+    readAll: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+    readAllTyped: new Map(),
+    head: pluck('SELECT MAX(position) FROM events'),
+    headWithChain: raw('SELECT position, chain_hash, recorded_at FROM events ORDER BY position DESC LIMIT 1'),
+    streamVersion: pluck('SELECT MAX(revision) FROM events WHERE stream_id = ?'),
+    dataVersion: pluck('PRAGMA data_version'),
+    eventIdExists: pluck('SELECT 1 FROM events WHERE event_id = ?'),
+  };
+}
+
+export function positionNumber(after: string): number {
+  if (typeof after !== 'string') throw new InvalidPositionError(String(after));
+  const n = decodePosition(after);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidPositionError(after);
+  return Number(n);
+}
+
+export function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    eventId: row[1],
+    type: row[4],
+    schemaVersion: row[5],
+    data: JSON.parse(row[6]) as Record<string, unknown>,
+    metadata: JSON.parse(row[7]) as RecordedEvent['metadata'],
+    streamId: row[2],
+    revision: row[3],
+    position: encodePosition(row[0]),
+    recordedAt: row[8],
+    prevHash: row[9],
+    hash: row[10],
+    chainHash: row[11],
+  };
+}
