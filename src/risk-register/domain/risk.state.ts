@@ -272,14 +272,16 @@ export interface CriteriaInForceView {
 
 /**
  * True when the risk must be looked at again under the criteria in force (the one home of this
- * rule; the register projection stores its result): analysed but not evaluated; evaluated (and
+ * rule; the register projection stores its result): an asset of the risk has left the inventory
+ * (avoided elsewhere, Art.17) and the risk is still open and not accepted; analysed but not evaluated; evaluated (and
  * not yet treated) under another criteria version; or, for any risk not CLOSED, its evaluated
  * level (retained) or its treatment's target level (treated, planned, accepted) no longer meets
  * the acceptance level in force (Art. 13(1), Art. 12(3)). A label the criteria in force do not
  * define never meets it.
  */
-export function needsReevaluation(state: RiskState, criteria: CriteriaInForceView | undefined): boolean {
+export function needsReevaluation(state: RiskState, criteria: CriteriaInForceView | undefined, assetsRetired = false): boolean {
   if (!state.exists || state.status === 'CLOSED') return false;
+  if (assetsRetired && state.status !== 'ACCEPTED') return true;
   if (state.status === 'ANALYSED') return true;
   if (!criteria) return false;
   const meets = (level: string | undefined) => {

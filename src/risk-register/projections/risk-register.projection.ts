@@ -17,7 +17,7 @@ import { needsReevaluation, type CriteriaInForceView, type RiskState, type RiskS
  */
 export class RiskRegisterProjection implements Projection {
   readonly name = 'risk-register';
-  readonly schemaVersion = 3;
+  readonly schemaVersion = 4;
 
   setup(db: ReadDb): void {
     db.exec(`CREATE TABLE IF NOT EXISTS risks (
@@ -32,6 +32,7 @@ export class RiskRegisterProjection implements Projection {
       prioritised INTEGER NOT NULL,
       sort_key TEXT NOT NULL,
       needs_reevaluation INTEGER NOT NULL DEFAULT 0,
+      assets_retired INTEGER NOT NULL DEFAULT 0,
       version INTEGER NOT NULL,
       doc TEXT NOT NULL
     );
@@ -63,14 +64,21 @@ export class RiskRegisterProjection implements Projection {
         this.inForce = undefined;
         const criteria = this.criteriaInForce(db);
         const update = db.prepare('UPDATE risks SET needs_reevaluation = ? WHERE id = ?');
-        for (const row of db.prepare("SELECT id, doc FROM risks WHERE status != 'CLOSED'").all() as { id: string; doc: string }[]) {
-          update.run(needsReevaluation(JSON.parse(row.doc) as RiskState, criteria) ? 1 : 0, row.id);
+        for (const row of db.prepare("SELECT id, doc, assets_retired FROM risks WHERE status != 'CLOSED'").all() as { id: string; doc: string; assets_retired: number }[]) {
+          update.run(needsReevaluation(JSON.parse(row.doc) as RiskState, criteria, row.assets_retired === 1) ? 1 : 0, row.id);
         }
         return;
       }
       case 'AssetRetired': {
         const assetId = assetStreams.idOf(event.streamId);
-        if (assetId !== undefined) db.prepare('INSERT OR IGNORE INTO risk_register_retired_assets (asset_id) VALUES (?)').run(assetId);
+        if (assetId === undefined) return;
+        db.prepare('INSERT OR IGNORE INTO risk_register_retired_assets (asset_id) VALUES (?)').run(assetId);
+        // The risks on that asset are flagged (and judged again by the domain's rule).
+        this.cache?.flush();
+        const criteria = this.criteriaInForce(db);
+        const update = db.prepare('UPDATE risks SET assets_retired = 1, needs_reevaluation = ? WHERE id = ?');
+        const onAsset = db.prepare('SELECT r.id, r.doc FROM risks r JOIN risk_assets ra ON ra.risk_id = r.id WHERE ra.asset_id = ?').all(assetId) as { id: string; doc: string }[];
+        for (const row of onAsset) update.run(needsReevaluation(JSON.parse(row.doc) as RiskState, criteria, true) ? 1 : 0, row.id);
         return;
       }
     }
@@ -108,8 +116,9 @@ export class RiskRegisterProjection implements Projection {
 
   private createCache(db: ReadDb): DocumentCache<RiskState> {
     const select = db.prepare('SELECT doc FROM risks WHERE id = ?');
-    const insert = db.prepare('INSERT INTO risks (status, owner_id, level, likelihood, impact, eval_criteria_number, prioritised, sort_key, needs_reevaluation, version, doc, id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM risks))');
-    const update = db.prepare('UPDATE risks SET status = ?, owner_id = ?, level = ?, likelihood = ?, impact = ?, eval_criteria_number = ?, prioritised = ?, sort_key = ?, needs_reevaluation = ?, version = ?, doc = ? WHERE id = ?');
+    const insert = db.prepare('INSERT INTO risks (status, owner_id, level, likelihood, impact, eval_criteria_number, prioritised, sort_key, needs_reevaluation, assets_retired, version, doc, id, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM risks))');
+    const update = db.prepare('UPDATE risks SET status = ?, owner_id = ?, level = ?, likelihood = ?, impact = ?, eval_criteria_number = ?, prioritised = ?, sort_key = ?, needs_reevaluation = ?, assets_retired = ?, version = ?, doc = ? WHERE id = ?');
+    const retired = db.prepare('SELECT EXISTS (SELECT 1 FROM risk_assets ra JOIN risk_register_retired_assets x ON x.asset_id = ra.asset_id WHERE ra.risk_id = ?)').pluck();
     return new DocumentCache<RiskState>(
       (id) => {
         const row = select.get(id) as { doc: string } | undefined;
@@ -117,8 +126,9 @@ export class RiskRegisterProjection implements Projection {
       },
       (id, s, isNew) => {
         const prioritised = isPrioritised(s) ? 1 : 0;
-        const needs = needsReevaluation(s, this.criteriaInForce(db)) ? 1 : 0;
-        (isNew ? insert : update).run(s.status, s.ownerId, s.level ?? null, s.likelihood ?? null, s.impact ?? null, s.evaluation?.criteriaNumber ?? null, prioritised, sortKey(s), needs, s.version, JSON.stringify(s), id);
+        const assetsRetired = retired.get(id) === 1;
+        const needs = needsReevaluation(s, this.criteriaInForce(db), assetsRetired) ? 1 : 0;
+        (isNew ? insert : update).run(s.status, s.ownerId, s.level ?? null, s.likelihood ?? null, s.impact ?? null, s.evaluation?.criteriaNumber ?? null, prioritised, sortKey(s), needs, assetsRetired ? 1 : 0, s.version, JSON.stringify(s), id);
       },
     );
   }
@@ -185,10 +195,8 @@ export class RiskRegisterQueries {
       where.push('EXISTS (SELECT 1 FROM risk_assets ra WHERE ra.risk_id = r.id AND ra.asset_id = ?)');
       args.push(filter.assetId);
     }
-    const flags = `(SELECT COUNT(*) FROM risk_assets ra JOIN risk_register_retired_assets x ON x.asset_id = ra.asset_id WHERE ra.risk_id = r.id) > 0`;
-    // The domain's needsReevaluation(state, criteria in force), stored by the projection, plus: an
-    // asset of the risk has left the inventory (avoided elsewhere, Art.17) and the risk is still open.
-    const needs = `(r.needs_reevaluation = 1 OR (r.status NOT IN ('CLOSED', 'ACCEPTED') AND ${flags}))`;
+    // The domain's needsReevaluation(state, criteria in force, assets retired), as the projection stored it.
+    const needs = 'r.needs_reevaluation';
     if (filter.needsReevaluation !== undefined && filter.needsReevaluation !== null) {
       where.push(`${needs} = ?`);
       args.push(filter.needsReevaluation ? 1 : 0);
@@ -199,7 +207,7 @@ export class RiskRegisterQueries {
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM risks r ${whereSql}`).get(...args) as { n: number }).n;
     const pageWhere = afterKey === null ? whereSql : `${whereSql ? whereSql + ' AND' : 'WHERE'} r.sort_key > ?`;
     const keys = this.db
-      .prepare(`SELECT r.id, r.sort_key, k.priority, ${needs} AS needs, ${flags} AS retired FROM risks r JOIN (${ranked}) k ON k.id = r.id ${pageWhere} ORDER BY r.sort_key LIMIT ?`)
+      .prepare(`SELECT r.id, r.sort_key, k.priority, r.needs_reevaluation AS needs, r.assets_retired AS retired FROM risks r JOIN (${ranked}) k ON k.id = r.id ${pageWhere} ORDER BY r.sort_key LIMIT ?`)
       .all(...args, ...(afterKey === null ? [] : [afterKey]), limit) as { id: string; sort_key: string; priority: number | null; needs: number; retired: number }[];
     const doc = this.db.prepare('SELECT doc FROM risks WHERE id = ?');
     const rows = keys.map((k) => ({ ...k, doc: (doc.get(k.id) as { doc: string }).doc }));

@@ -245,4 +245,12 @@ describe('EvaluateRisk (Art. 16)', () => {
     expect(needsReevaluation(state, criteriaV1)).toBe(false);
     expect(needsReevaluation(given(riskDecider, analysedEvents()).state, criteriaV1)).toBe(true); // ANALYSED
   });
+
+  it('needs reevaluation when an asset of an open risk left the inventory, unless the risk is closed', () => {
+    const open = given(riskDecider, toTreatEvents()).state;
+    expect(needsReevaluation(open, criteriaV1, true)).toBe(true);
+    const closed = given(riskDecider, continueHistory(toTreatEvents(), decideTreatment({ options: ['AVOID'] }))).state;
+    expect(closed.status).toBe('CLOSED');
+    expect(needsReevaluation(closed, criteriaV1, true)).toBe(false);
+  });
 });
