@@ -140,15 +140,15 @@ export async function runAsOfBench(): Promise<void> {
     const bigRisk: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       const replayer = new AsOfReplayer(store, upcasters, allProjections);
-      cold.push(await time(async () => new RiskRegisterQueries(await replayer.at({ asOf: at })).page({}, null, 50)));
-      warm.push(await time(async () => new RiskRegisterQueries(await replayer.at({ asOf: at })).heatMap()));
-      extended.push(await time(async () => new RiskRegisterQueries(await replayer.at({ asOf: later })).page({}, null, 50)));
+      cold.push(await time(async () => replayer.read({ asOf: at }, (db) => new RiskRegisterQueries(db).page({}, null, 50))));
+      warm.push(await time(async () => replayer.read({ asOf: at }, (db) => new RiskRegisterQueries(db).heatMap())));
+      extended.push(await time(async () => replayer.read({ asOf: later }, (db) => new RiskRegisterQueries(db).page({}, null, 50))));
       replayer.close();
     }
     const now = new Date(Date.now() + 1000);
     for (let r = 0; r < 3; r++) {
       const replayer = new AsOfReplayer(store, upcasters, allProjections);
-      bigRisk.push(await time(async () => new RiskRegisterQueries(await replayer.at({ asOf: now })).byId('risk-0')));
+      bigRisk.push(await time(async () => replayer.read({ asOf: now }, (db) => new RiskRegisterQueries(db).byId('risk-0'))));
       replayer.close();
     }
     const foldOne: number[] = [];

@@ -223,7 +223,7 @@ describe('Chapter 4 end to end: criteria → register → plan in force → revi
         const point = i % 2 ? { atPosition: log[i].position } : { asOf: new Date(log[i].recordedAt) };
         const fresh = new AsOfReplayer(store, upcasters, allProjections);
         try {
-          expect(dump(await shared.at(point))).toEqual(dump(await fresh.at(point)));
+          expect(await shared.read(point, dump)).toEqual(await fresh.read(point, dump));
         } finally {
           fresh.close();
         }

@@ -40,6 +40,7 @@ export class ListAssetsHandler implements IQueryHandler<ListAssetsQuery> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
   async execute({ afterSeq, limit, department, at }: ListAssetsQuery) {
     // The inventory as it stood then: the same projection replayed up to that point.
-    return new AssetRegisterQueries(at ? await this.replayer.at(at) : this.db).page({ afterSeq, limit, department });
+    const page = (db: ReadDb) => new AssetRegisterQueries(db).page({ afterSeq, limit, department });
+    return at ? this.replayer.read(at, page) : page(this.db);
   }
 }

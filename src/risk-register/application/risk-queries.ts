@@ -10,9 +10,9 @@ import { controlsDocument, type ControlsDocumentView } from './controls-document
 import { risksDueForReview, type ReviewDue } from './review-schedule.js';
 import { RiskRegisterQueries, type CriteriaInForceRow, type RiskFilterValues, type RiskRow } from '../projections/risk-register.projection.js';
 
-/** The register's read model now, or replayed as of a past instant. */
-async function registerAt(db: ReadDb, replayer: AsOfReplayer, at?: PointInTime | null): Promise<RiskRegisterQueries> {
-  return new RiskRegisterQueries(at ? await replayer.at(at) : db);
+/** Runs `query` on the register's read model now, or replayed as of a past point (held meanwhile). */
+async function registerAt<T>(db: ReadDb, replayer: AsOfReplayer, at: PointInTime | null | undefined, query: (register: RiskRegisterQueries) => T): Promise<T> {
+  return at ? replayer.read(at, (replayed) => query(new RiskRegisterQueries(replayed))) : query(new RiskRegisterQueries(db));
 }
 
 export class GetRiskQuery extends Query<RiskRow | null> {
@@ -46,7 +46,7 @@ export class HeatMapQuery extends Query<HeatMapView> {
 export class GetRiskHandler implements IQueryHandler<GetRiskQuery, RiskRow | null> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
   async execute({ id, at }: GetRiskQuery) {
-    return (await registerAt(this.db, this.replayer, at)).byId(id);
+    return registerAt(this.db, this.replayer, at, (register) => register.byId(id));
   }
 }
 
@@ -54,7 +54,7 @@ export class GetRiskHandler implements IQueryHandler<GetRiskQuery, RiskRow | nul
 export class ListRisksHandler implements IQueryHandler<ListRisksQuery> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
   async execute({ filter, afterKey, limit, at }: ListRisksQuery) {
-    return (await registerAt(this.db, this.replayer, at)).page(filter, afterKey, limit);
+    return registerAt(this.db, this.replayer, at, (register) => register.page(filter, afterKey, limit));
   }
 }
 
@@ -62,7 +62,7 @@ export class ListRisksHandler implements IQueryHandler<ListRisksQuery> {
 export class HeatMapHandler implements IQueryHandler<HeatMapQuery, HeatMapView> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
   async execute({ at }: HeatMapQuery): Promise<HeatMapView> {
-    const { criteria, cells } = (await registerAt(this.db, this.replayer, at)).heatMap();
+    const { criteria, cells } = await registerAt(this.db, this.replayer, at, (register) => register.heatMap());
     return heatMapView(criteria, cells);
   }
 }
@@ -120,7 +120,6 @@ export class ReviewsDueHandler implements IQueryHandler<ReviewsDueQuery, ReviewD
   async execute({ asOf }: ReviewsDueQuery) {
     const on = asOf ?? new Date();
     const past = on.getTime() < Date.now();
-    const register = await registerAt(this.db, this.replayer, past ? { asOf: on } : null);
-    return risksDueForReview(register.states(), register.criteriaInForce()?.definition, on);
+    return registerAt(this.db, this.replayer, past ? { asOf: on } : null, (register) => risksDueForReview(register.states(), register.criteriaInForce()?.definition, on));
   }
 }
