@@ -1,4 +1,5 @@
-import { Args, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { StrictDateTime } from '../../graphql/scalars.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
@@ -33,7 +34,7 @@ export class AssetResolver {
   @Query(() => Asset, { nullable: true, description: 'One asset; with asOf, as it stood at that instant (rebuilt from the log).' })
   asset(
     @Args('id', { type: () => ID }) id: string,
-    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null,
+    @Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null,
     @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
   ) {
     return this.queries.execute(new GetAssetQuery(id, pointInTime(asOf, atPosition)));
@@ -44,7 +45,7 @@ export class AssetResolver {
     @Args('first', { type: () => Int, nullable: true }) first?: number | null,
     @Args('after', { type: () => String, nullable: true }) after?: string | null,
     @Args('department', { type: () => String, nullable: true }) department?: string | null,
-    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null,
+    @Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null,
     @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
   ) {
     const limit = pageSize(first);

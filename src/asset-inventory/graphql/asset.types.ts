@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { IdLimit, ListLimit, NameLimit, TextLimit } from '../../graphql/input-limits.js';
 import { ConnectionType } from '../../graphql/pagination.js';
 import { ASSET_CATEGORIES, SECURITY_PROPERTIES, type AssetCategory, type AssetStatus, type SecurityProperty } from '../domain/asset.state.js';
 
@@ -55,12 +56,12 @@ export const AssetConnection = ConnectionType(Asset, 'Asset');
 
 @InputType()
 export class RegisterAssetInput {
-  @Field(() => ID, { nullable: true, description: 'Idempotency key: a retry with the same commandId returns the first result.' }) commandId?: string;
-  @Field() name!: string;
-  @Field({ nullable: true }) description?: string;
+  @IdLimit() @Field(() => ID, { nullable: true, description: 'Idempotency key: a retry with the same commandId returns the first result.' }) commandId?: string;
+  @NameLimit() @Field() name!: string;
+  @TextLimit() @Field({ nullable: true }) description?: string;
   @Field(() => AssetCategoryEnum) category!: AssetCategory;
-  @Field() department!: string;
-  @Field(() => ID) managerId!: string;
+  @NameLimit() @Field() department!: string;
+  @IdLimit() @Field(() => ID) managerId!: string;
   @Field(() => Int) confidentiality!: number;
   @Field(() => Int) integrity!: number;
   @Field(() => Int) availability!: number;
@@ -68,36 +69,36 @@ export class RegisterAssetInput {
 
 @InputType()
 export class IdentifyThreatInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) assetId!: string;
-  @Field() name!: string;
-  @Field({ nullable: true }) description?: string;
-  @Field(() => [SecurityPropertyEnum]) affects!: SecurityProperty[];
+  @IdLimit() @Field(() => ID) assetId!: string;
+  @NameLimit() @Field() name!: string;
+  @TextLimit() @Field({ nullable: true }) description?: string;
+  @ListLimit() @Field(() => [SecurityPropertyEnum]) affects!: SecurityProperty[];
 }
 
 @InputType()
 export class IdentifyVulnerabilityInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) assetId!: string;
-  @Field(() => ID) threatId!: string;
-  @Field() name!: string;
-  @Field({ nullable: true }) description?: string;
+  @IdLimit() @Field(() => ID) assetId!: string;
+  @IdLimit() @Field(() => ID) threatId!: string;
+  @NameLimit() @Field() name!: string;
+  @TextLimit() @Field({ nullable: true }) description?: string;
 }
 
 @InputType()
 export class ReassignAssetManagerInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) assetId!: string;
-  @Field(() => ID) managerId!: string;
+  @IdLimit() @Field(() => ID) assetId!: string;
+  @IdLimit() @Field(() => ID) managerId!: string;
 }
 
 @InputType()
 export class RetireAssetInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) assetId!: string;
-  @Field() reason!: string;
+  @IdLimit() @Field(() => ID) assetId!: string;
+  @TextLimit() @Field() reason!: string;
 }

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
-import { Args, GraphQLISODateTime, ID, Int, Query, Resolver } from '@nestjs/graphql';
+import { StrictDateTime } from '../../graphql/scalars.js';
+import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { BadInputError } from '../../shared/domain/errors.js';
 import { ACCESS_LOG, type AccessLogEntry, type AccessLogStore } from '../application/access-log.js';
@@ -20,8 +21,8 @@ export class AccessLogResolver {
     @Args('after', { type: () => String, nullable: true }) after?: string | null,
     @Args('actorId', { type: () => ID, nullable: true }) actorId?: string | null,
     @Args('outcome', { type: () => AccessOutcome, nullable: true }) outcome?: AccessOutcome | null,
-    @Args('from', { type: () => GraphQLISODateTime, nullable: true }) from?: Date | null,
-    @Args('to', { type: () => GraphQLISODateTime, nullable: true }) to?: Date | null,
+    @Args('from', { type: () => StrictDateTime, nullable: true }) from?: Date | null,
+    @Args('to', { type: () => StrictDateTime, nullable: true }) to?: Date | null,
   ) {
     const limit = pageSize(first);
     const key = decodeCursor(CURSOR_TAG, after);

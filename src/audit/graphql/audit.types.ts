@@ -1,4 +1,6 @@
-import { Field, GraphQLISODateTime, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { IdLimit } from '../../graphql/input-limits.js';
+import { StrictDateTime } from '../../graphql/scalars.js';
 import { ConnectionType } from '../../graphql/pagination.js';
 
 @ObjectType({ description: 'Whether the log is intact: every hash recomputed, every per-stream link and the global chain checked, in log order.' })
@@ -29,7 +31,7 @@ export class RebuildReport {
 
 @InputType()
 export class RebuildProjectionsInput {
-  @Field(() => ID, { nullable: true, description: 'Accepted like on every command; a rebuild appends nothing, so a retry simply rebuilds again.' })
+  @IdLimit() @Field(() => ID, { nullable: true, description: 'Accepted like on every command; a rebuild appends nothing, so a retry simply rebuilds again.' })
   commandId?: string | null;
 }
 
@@ -46,7 +48,7 @@ registerEnumType(AccessOutcome, {
 @ObjectType('AccessLogEntry', { description: 'One GraphQL operation as the access log recorded it (Art.23(2)). Append-only, hash-chained.' })
 export class AccessLogEntryType {
   @Field(() => ID, { description: 'Sequence number in the access log.' }) id!: string;
-  @Field(() => GraphQLISODateTime) at!: Date;
+  @Field(() => StrictDateTime) at!: Date;
   @Field(() => ID, { nullable: true, description: 'null: no valid token.' }) actorId!: string | null;
   @Field(() => String, { nullable: true }) actorName!: string | null;
   @Field(() => [String], { nullable: true }) actorRoles!: string[] | null;

@@ -36,7 +36,8 @@ export class IntegrityResolver {
       if (Object.keys(fields).length) throw new BadInputError(fields);
       anchor = { headPosition: anchorPosition!, headChainHash: anchorChainHash! };
     }
-    const report = await verifyStoreAgainst(this.store, anchor);
+    // Small pages: each read of the log is one synchronous step on the event loop.
+    const report = await verifyStoreAgainst(this.store, anchor, { pageSize: 200 });
     return {
       ok: report.ok,
       eventsChecked: report.eventsChecked,

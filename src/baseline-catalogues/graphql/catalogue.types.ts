@@ -1,4 +1,6 @@
 import { Field, ID, InputType, ObjectType } from '@nestjs/graphql';
+import { IdLimit, ListLimit, NameLimit, NestedInput, TextLimit } from '../../graphql/input-limits.js';
+import { CATALOGUE_LIMITS } from '../domain/catalogue.decider.js';
 
 @ObjectType({ description: 'One requirement of a baseline catalogue.' })
 export class BaselineRequirement {
@@ -21,16 +23,16 @@ export class BaselineCatalogue {
 
 @InputType()
 export class BaselineRequirementInput {
-  @Field(() => ID, { description: 'Unique within the catalogue (case-insensitive).' }) id!: string;
-  @Field() title!: string;
-  @Field() statement!: string;
-  @Field(() => String, { nullable: true, description: 'Defaults to empty.' }) reference?: string | null;
+  @IdLimit() @Field(() => ID, { description: 'Unique within the catalogue (case-insensitive).' }) id!: string;
+  @NameLimit() @Field() title!: string;
+  @TextLimit() @Field() statement!: string;
+  @TextLimit() @Field(() => String, { nullable: true, description: 'Defaults to empty.' }) reference?: string | null;
 }
 
 @InputType()
 export class ImportBaselineCatalogueInput {
-  @Field(() => ID, { nullable: true, description: 'Idempotency key: a retry with the same commandId returns the first result.' }) commandId?: string;
-  @Field() name!: string;
-  @Field({ description: "The catalogue's own version label: 1 to 40 of A-Z, a-z, 0-9, '.', '_', '-'." }) version!: string;
-  @Field(() => [BaselineRequirementInput]) requirements!: BaselineRequirementInput[];
+  @IdLimit() @Field(() => ID, { nullable: true, description: 'Idempotency key: a retry with the same commandId returns the first result.' }) commandId?: string;
+  @NameLimit() @Field() name!: string;
+  @TextLimit() @Field({ description: "The catalogue's own version label: 1 to 40 of A-Z, a-z, 0-9, '.', '_', '-'." }) version!: string;
+  @ListLimit(CATALOGUE_LIMITS.maxRequirements) @NestedInput(() => BaselineRequirementInput) @Field(() => [BaselineRequirementInput]) requirements!: BaselineRequirementInput[];
 }

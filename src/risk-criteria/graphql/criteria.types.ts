@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { IdLimit, ListLimit, NameLimit, NestedInput } from '../../graphql/input-limits.js';
 import { ANALYSIS_METHODS, type AnalysisMethod, type CriteriaStatus } from '../domain/criteria.state.js';
 
 /**
@@ -57,28 +58,28 @@ export class RequiredMethodInput {
 
 @InputType()
 export class ReviewIntervalInput {
-  @Field() level!: string;
+  @NameLimit() @Field() level!: string;
   @Field(() => Int) days!: number;
 }
 
 @InputType()
 export class ProposeRiskCriteriaInput {
-  @Field(() => ID, { nullable: true, description: 'Idempotency key: a retry with the same commandId returns the first result.' }) commandId?: string;
-  @Field(() => [String], { description: 'Labels, lowest first (N).' }) likelihoodLevels!: string[];
-  @Field(() => [String], { description: 'Labels, lowest first (M).' }) impactLevels!: string[];
-  @Field(() => [String], { description: 'Labels, lowest first.' }) riskLevels!: string[];
-  @Field(() => [[String]], { description: 'matrix[likelihood-1][impact-1] = a risk level label.' }) matrix!: string[][];
-  @Field({ description: 'Highest tolerated level (Art. 13(1)).' }) acceptanceLevel!: string;
-  @Field(() => [Int], { description: '3 entries: impact (1..M) for asset value 1, 2, 3.' }) impactByAssetValue!: number[];
-  @Field(() => [Float], { description: 'N-1 ascending: gap >= t[i] gives likelihood i+2, else 1.' }) baselineGapThresholds!: number[];
-  @Field(() => [Int], { description: 'N-1 ascending, on threat x vulnerability (1..9).' }) detailedLikelihoodThresholds!: number[];
-  @Field(() => [RequiredMethodInput], { description: 'Art. 13(2).' }) requiredMethods!: RequiredMethodInput[];
-  @Field(() => [ReviewIntervalInput], { description: 'One entry per risk level.' }) reviewIntervalDays!: ReviewIntervalInput[];
+  @IdLimit() @Field(() => ID, { nullable: true, description: 'Idempotency key: a retry with the same commandId returns the first result.' }) commandId?: string;
+  @ListLimit() @NameLimit() @Field(() => [String], { description: 'Labels, lowest first (N).' }) likelihoodLevels!: string[];
+  @ListLimit() @NameLimit() @Field(() => [String], { description: 'Labels, lowest first (M).' }) impactLevels!: string[];
+  @ListLimit() @NameLimit() @Field(() => [String], { description: 'Labels, lowest first.' }) riskLevels!: string[];
+  @ListLimit() @NameLimit() @Field(() => [[String]], { description: 'matrix[likelihood-1][impact-1] = a risk level label.' }) matrix!: string[][];
+  @NameLimit() @Field({ description: 'Highest tolerated level (Art. 13(1)).' }) acceptanceLevel!: string;
+  @ListLimit() @Field(() => [Int], { description: '3 entries: impact (1..M) for asset value 1, 2, 3.' }) impactByAssetValue!: number[];
+  @ListLimit() @Field(() => [Float], { description: 'N-1 ascending: gap >= t[i] gives likelihood i+2, else 1.' }) baselineGapThresholds!: number[];
+  @ListLimit() @Field(() => [Int], { description: 'N-1 ascending, on threat x vulnerability (1..9).' }) detailedLikelihoodThresholds!: number[];
+  @ListLimit() @NestedInput(() => RequiredMethodInput) @Field(() => [RequiredMethodInput], { description: 'Art. 13(2).' }) requiredMethods!: RequiredMethodInput[];
+  @ListLimit() @NestedInput(() => ReviewIntervalInput) @Field(() => [ReviewIntervalInput], { description: 'One entry per risk level.' }) reviewIntervalDays!: ReviewIntervalInput[];
 }
 
 @InputType()
 export class ApproveRiskCriteriaInput {
-  @Field(() => ID, { nullable: true, description: 'Idempotency key: a retry with the same commandId returns the first result.' }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true, description: 'Idempotency key: a retry with the same commandId returns the first result.' }) commandId?: string;
   @Field(() => Int, { nullable: true, description: "The criteria version's `version` as last read." }) expectedVersion?: number;
-  @Field(() => ID) criteriaId!: string;
+  @IdLimit() @Field(() => ID) criteriaId!: string;
 }

@@ -1,4 +1,5 @@
-import { Args, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { StrictDateTime } from '../../graphql/scalars.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
@@ -55,7 +56,7 @@ export class RiskResolver {
   @Query(() => Risk, { nullable: true, description: 'One risk; with asOf, as it stood at that instant (rebuilt from the log).' })
   async risk(
     @Args('id', { type: () => ID }) id: string,
-    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null,
+    @Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null,
     @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
   ) {
     const row = await this.queries.execute(new GetRiskQuery(id, pointInTime(asOf, atPosition)));
@@ -67,7 +68,7 @@ export class RiskResolver {
     @Args('filter', { type: () => RiskFilter, nullable: true }) filter?: RiskFilter | null,
     @Args('first', { type: () => Int, nullable: true }) first?: number | null,
     @Args('after', { type: () => String, nullable: true }) after?: string | null,
-    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null,
+    @Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null,
     @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
   ) {
     const limit = pageSize(first);
@@ -77,7 +78,7 @@ export class RiskResolver {
   }
 
   @Query(() => HeatMap, { description: 'Open analysed risks per likelihood x impact and per level, for the criteria in force (then, with asOf).' })
-  heatMap(@Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null, @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null) {
+  heatMap(@Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null, @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null) {
     return this.queries.execute(new HeatMapQuery(pointInTime(asOf, atPosition)));
   }
 
@@ -87,7 +88,7 @@ export class RiskResolver {
   }
 
   @Query(() => [ReviewDue], { description: 'Risks due for review on a date (default now), by the interval the criteria set for their level; with a past date, the register as it stood then.' })
-  async risksDueForReview(@Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null) {
+  async risksDueForReview(@Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null) {
     const due = await this.queries.execute(new ReviewsDueQuery(asOf ?? null));
     return due.map((d) => ({ ...d, risk: toRiskView({ state: d.risk, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false }) }));
   }

@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { IdLimit, ListLimit, NameLimit, NestedInput, TextLimit } from '../../graphql/input-limits.js';
 import { ConnectionType } from '../../graphql/pagination.js';
 import { SecurityPropertyEnum } from '../../asset-inventory/graphql/asset.types.js';
 import type { SecurityProperty } from '../../asset-inventory/domain/asset.state.js';
@@ -194,9 +195,9 @@ export const RiskConnection = ConnectionType(Risk, 'Risk');
 @InputType()
 export class RiskFilter {
   @Field(() => RiskStatusEnum, { nullable: true }) status?: RiskStatus;
-  @Field(() => ID, { nullable: true }) ownerId?: string;
-  @Field({ nullable: true }) level?: string;
-  @Field(() => ID, { nullable: true }) assetId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) ownerId?: string;
+  @NameLimit() @Field({ nullable: true }) level?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) assetId?: string;
   @Field({ nullable: true }) needsReevaluation?: boolean;
 }
 
@@ -230,26 +231,26 @@ export class HeatMap {
 
 @InputType()
 export class IdentifyRiskInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
-  @Field() title!: string;
-  @Field({ nullable: true }) description?: string;
-  @Field(() => [ID]) assetIds!: string[];
-  @Field(() => ID) threatId!: string;
-  @Field(() => ID) vulnerabilityId!: string;
-  @Field(() => ID) ownerId!: string;
-  @Field(() => [String], { nullable: true }) externalReferences?: string[];
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
+  @NameLimit() @Field() title!: string;
+  @TextLimit() @Field({ nullable: true }) description?: string;
+  @ListLimit() @IdLimit() @Field(() => [ID]) assetIds!: string[];
+  @IdLimit() @Field(() => ID) threatId!: string;
+  @IdLimit() @Field(() => ID) vulnerabilityId!: string;
+  @IdLimit() @Field(() => ID) ownerId!: string;
+  @ListLimit() @TextLimit() @Field(() => [String], { nullable: true }) externalReferences?: string[];
 }
 
 @InputType()
 export class BaselineResultInput {
-  @Field() requirementId!: string;
+  @IdLimit() @Field() requirementId!: string;
   @Field(() => BaselineRequirementStatusEnum) status!: BaselineRequirementStatus;
 }
 
 @InputType()
 export class BaselineAnalysisInput {
-  @Field(() => ID) catalogueId!: string;
-  @Field(() => [BaselineResultInput]) results!: BaselineResultInput[];
+  @IdLimit() @Field(() => ID) catalogueId!: string;
+  @ListLimit() @NestedInput(() => BaselineResultInput) @Field(() => [BaselineResultInput]) results!: BaselineResultInput[];
   @Field(() => Int) impact!: number;
 }
 
@@ -257,89 +258,89 @@ export class BaselineAnalysisInput {
 export class InformalAnalysisInput {
   @Field(() => Int) likelihood!: number;
   @Field(() => Int) impact!: number;
-  @Field() expert!: string;
-  @Field() rationale!: string;
+  @NameLimit() @Field() expert!: string;
+  @TextLimit() @Field() rationale!: string;
 }
 
 @InputType()
 export class DetailedAssessmentInput {
-  @Field(() => ID) assetId!: string;
+  @IdLimit() @Field(() => ID) assetId!: string;
   @Field(() => Int) threatLevel!: number;
   @Field(() => Int) vulnerabilityLevel!: number;
 }
 
 @InputType()
 export class DetailedAnalysisInput {
-  @Field(() => [DetailedAssessmentInput]) assessments!: DetailedAssessmentInput[];
+  @ListLimit() @NestedInput(() => DetailedAssessmentInput) @Field(() => [DetailedAssessmentInput]) assessments!: DetailedAssessmentInput[];
 }
 
 @InputType()
 export class AnalyseRiskInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) riskId!: string;
+  @IdLimit() @Field(() => ID) riskId!: string;
   @Field(() => AnalysisMethodEnum) method!: AnalysisMethod;
-  @Field(() => BaselineAnalysisInput, { nullable: true }) baseline?: BaselineAnalysisInput;
-  @Field(() => InformalAnalysisInput, { nullable: true }) informal?: InformalAnalysisInput;
-  @Field(() => DetailedAnalysisInput, { nullable: true }) detailed?: DetailedAnalysisInput;
-  @Field(() => [String], { nullable: true }) externalReferences?: string[];
+  @NestedInput(() => BaselineAnalysisInput) @Field(() => BaselineAnalysisInput, { nullable: true }) baseline?: BaselineAnalysisInput;
+  @NestedInput(() => InformalAnalysisInput) @Field(() => InformalAnalysisInput, { nullable: true }) informal?: InformalAnalysisInput;
+  @NestedInput(() => DetailedAnalysisInput) @Field(() => DetailedAnalysisInput, { nullable: true }) detailed?: DetailedAnalysisInput;
+  @ListLimit() @TextLimit() @Field(() => [String], { nullable: true }) externalReferences?: string[];
 }
 
 @InputType()
 export class RiskRefInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) riskId!: string;
+  @IdLimit() @Field(() => ID) riskId!: string;
 }
 
 @InputType()
 export class DecideTreatmentInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) riskId!: string;
-  @Field(() => [TreatmentOptionEnum]) options!: TreatmentOption[];
-  @Field() rationale!: string;
+  @IdLimit() @Field(() => ID) riskId!: string;
+  @ListLimit() @Field(() => [TreatmentOptionEnum]) options!: TreatmentOption[];
+  @TextLimit() @Field() rationale!: string;
   @Field(() => Int) targetLikelihood!: number;
   @Field(() => Int) targetImpact!: number;
-  @Field({ nullable: true }) counterparty?: string;
-  @Field({ nullable: true }) contractReference?: string;
+  @TextLimit() @Field({ nullable: true }) counterparty?: string;
+  @TextLimit() @Field({ nullable: true }) contractReference?: string;
 }
 
 @InputType()
 export class ControlInput {
-  @Field() title!: string;
-  @Field({ description: 'What the control does; required (Art.18(2)).' }) description!: string;
-  @Field(() => ID) ownerId!: string;
-  @Field({ description: 'YYYY-MM-DD' }) dueDate!: string;
-  @Field({ description: 'Why this control was adopted (Art.18(1)); required.' }) reason!: string;
-  @Field({ nullable: true }) reference?: string;
+  @NameLimit() @Field() title!: string;
+  @TextLimit() @Field({ description: 'What the control does; required (Art.18(2)).' }) description!: string;
+  @IdLimit() @Field(() => ID) ownerId!: string;
+  @TextLimit() @Field({ description: 'YYYY-MM-DD' }) dueDate!: string;
+  @TextLimit() @Field({ description: 'Why this control was adopted (Art.18(1)); required.' }) reason!: string;
+  @TextLimit() @Field({ nullable: true }) reference?: string;
 }
 
 @InputType()
 export class DecideControlsInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) riskId!: string;
-  @Field(() => [ControlInput]) controls!: ControlInput[];
+  @IdLimit() @Field(() => ID) riskId!: string;
+  @ListLimit() @NestedInput(() => ControlInput) @Field(() => [ControlInput]) controls!: ControlInput[];
 }
 
 @InputType()
 export class ReassignRiskOwnerInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) riskId!: string;
-  @Field(() => ID) ownerId!: string;
+  @IdLimit() @Field(() => ID) riskId!: string;
+  @IdLimit() @Field(() => ID) ownerId!: string;
 }
 
 @InputType()
 export class RecordReviewInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) riskId!: string;
+  @IdLimit() @Field(() => ID) riskId!: string;
   @Field() controlsInPlace!: boolean;
   @Field(() => Int) actualLikelihood!: number;
   @Field(() => Int) actualImpact!: number;
-  @Field({ nullable: true }) notes?: string;
+  @TextLimit() @Field({ nullable: true }) notes?: string;
 }
 
 @ObjectType()

@@ -1,4 +1,5 @@
-import { Args, GraphQLISODateTime, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { StrictDateTime } from '../../graphql/scalars.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
@@ -33,7 +34,7 @@ export class PlanResolver {
   @Query(() => Plan, { nullable: true, description: 'One plan; with asOf, as it stood at that instant (folded from its events).' })
   async plan(
     @Args('id', { type: () => ID }) id: string,
-    @Args('asOf', { type: () => GraphQLISODateTime, nullable: true }) asOf?: Date | null,
+    @Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null,
     @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
   ) {
     const state = await this.queries.execute(new GetPlanQuery(id, pointInTime(asOf, atPosition)));

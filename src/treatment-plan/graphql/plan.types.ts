@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+import { IdLimit, NameLimit, TextLimit } from '../../graphql/input-limits.js';
 import { ConnectionType } from '../../graphql/pagination.js';
 import { ConsentStatusEnum } from '../../risk-register/graphql/risk.types.js';
 import { BOARD_DECISIONS, PLAN_STATUSES, type BoardDecision, type ConsentStatus, type PlanStatus } from '../domain/plan.state.js';
@@ -87,77 +88,77 @@ export const PlanConnection = ConnectionType(Plan, 'Plan');
 
 @InputType()
 export class DraftPlanInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
-  @Field() title!: string;
-  @Field({ description: 'e.g. FY2026' }) period!: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
+  @NameLimit() @Field() title!: string;
+  @NameLimit() @Field({ description: 'e.g. FY2026' }) period!: string;
 }
 
 @InputType()
 export class PlanRiskInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) planId!: string;
-  @Field(() => ID) riskId!: string;
+  @IdLimit() @Field(() => ID) planId!: string;
+  @IdLimit() @Field(() => ID) riskId!: string;
 }
 
 @InputType()
 export class PlanRefInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) planId!: string;
+  @IdLimit() @Field(() => ID) planId!: string;
 }
 
 @InputType()
 export class RecordBoardResolutionInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) planId!: string;
-  @Field() resolutionNumber!: string;
-  @Field({ description: 'YYYY-MM-DD' }) meetingDate!: string;
+  @IdLimit() @Field(() => ID) planId!: string;
+  @TextLimit() @Field() resolutionNumber!: string;
+  @TextLimit() @Field({ description: 'YYYY-MM-DD' }) meetingDate!: string;
   @Field(() => BoardDecisionEnum) decision!: BoardDecision;
-  @Field() minutesReference!: string;
-  @Field({ nullable: true }) notes?: string;
+  @TextLimit() @Field() minutesReference!: string;
+  @TextLimit() @Field({ nullable: true }) notes?: string;
 }
 
 @InputType()
 export class AcceptResidualRiskInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) planId!: string;
-  @Field(() => ID) riskId!: string;
-  @Field({ nullable: true }) statement?: string;
+  @IdLimit() @Field(() => ID) planId!: string;
+  @IdLimit() @Field(() => ID) riskId!: string;
+  @TextLimit() @Field({ nullable: true }) statement?: string;
 }
 
 @InputType()
 export class DeclineResidualRiskInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) planId!: string;
-  @Field(() => ID) riskId!: string;
-  @Field() reason!: string;
+  @IdLimit() @Field(() => ID) planId!: string;
+  @IdLimit() @Field(() => ID) riskId!: string;
+  @TextLimit() @Field() reason!: string;
 }
 
 @InputType()
 export class WithdrawPlanInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) planId!: string;
-  @Field() reason!: string;
+  @IdLimit() @Field(() => ID) planId!: string;
+  @TextLimit() @Field() reason!: string;
 }
 
 @InputType()
 export class ClosePlanInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) planId!: string;
-  @Field() reason!: string;
+  @IdLimit() @Field(() => ID) planId!: string;
+  @TextLimit() @Field() reason!: string;
 }
 
 @InputType()
 export class RemoveRiskFromPlanInput {
-  @Field(() => ID, { nullable: true }) commandId?: string;
+  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
   @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @Field(() => ID) planId!: string;
-  @Field(() => ID) riskId!: string;
-  @Field() reason!: string;
+  @IdLimit() @Field(() => ID) planId!: string;
+  @IdLimit() @Field(() => ID) riskId!: string;
+  @TextLimit() @Field() reason!: string;
 }

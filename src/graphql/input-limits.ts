@@ -1,0 +1,51 @@
+/**
+ * Limits every GraphQL input meets before any command or query sees it (contract, "Limits and
+ * hardening"): names and titles at most 200 characters, ids at most 128, other text at most
+ * 10,000, lists at most 500 items. Beyond: BAD_USER_INPUT naming the field (InputValidationPipe).
+ * The deciders keep their own, often tighter, rules (a risk's text, a catalogue's version, …).
+ */
+import { applyDecorators } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { ValidateBy, ValidateNested } from 'class-validator';
+
+export const INPUT_LIMITS = { name: 200, id: 128, text: 10_000, items: 500 } as const;
+
+/** Every string in `value`, however deeply nested in arrays. */
+function strings(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (Array.isArray(value)) for (const v of value) strings(v, out);
+  return out;
+}
+
+function lengthBound(max: number) {
+  return ValidateBy({
+    name: 'maxCharacters',
+    constraints: [max],
+    validator: {
+      validate: (value: unknown) => value === null || value === undefined || strings(value).every((s) => s.length <= max),
+      defaultMessage: () => `must be at most ${max} characters`,
+    },
+  });
+}
+
+function itemsBound(max: number) {
+  return ValidateBy({
+    name: 'maxItems',
+    constraints: [max],
+    validator: {
+      validate: (value: unknown) => value === null || value === undefined || (Array.isArray(value) && value.length <= max && value.every((v) => !Array.isArray(v) || v.length <= max)),
+      defaultMessage: () => `must have at most ${max} items`,
+    },
+  });
+}
+
+/** A name or a title (or a list of them): at most 200 characters each. */
+export const NameLimit = () => lengthBound(INPUT_LIMITS.name);
+/** An id (or a list of ids): at most 128 characters each. */
+export const IdLimit = () => lengthBound(INPUT_LIMITS.id);
+/** Any other text (or a list of texts): at most 10,000 characters each. */
+export const TextLimit = () => lengthBound(INPUT_LIMITS.text);
+/** A list: at most `max` items (500 by default), also in each inner list. */
+export const ListLimit = (max: number = INPUT_LIMITS.items) => itemsBound(max);
+/** Input objects inside this field (one, or a list) are checked with their own limits. */
+export const NestedInput = (type: () => new () => object) => applyDecorators(ValidateNested(), Type(type));
