@@ -4,6 +4,15 @@ import { ROLES, type DomainActor, type Role } from '../shared/domain/decider.js'
 import { UnauthenticatedError } from '../shared/domain/errors.js';
 import { resolveJwtSecret } from './dev-secret.js';
 
+/** Clock skew allowed between the token issuer and this server when checking exp, nbf and iat. */
+export const CLOCK_TOLERANCE_SECONDS = 30;
+
+export interface VerifiedSession {
+  actor: DomainActor;
+  /** When the token expires (its `exp`), in milliseconds since the epoch. */
+  expiresAt: number;
+}
+
 /** Verifies bearer tokens (HS256 with JWT_SECRET, RS256/ES256 through JWT_JWKS_URL) and turns claims into an actor. */
 export class TokenVerifier {
   private readonly hmacKey?: Uint8Array;
@@ -19,19 +28,35 @@ export class TokenVerifier {
 
   /** The actor named by an `Authorization` header value, or UnauthenticatedError. */
   async verifyAuthorization(header: string | undefined | null): Promise<DomainActor> {
-    if (!header) throw new UnauthenticatedError('Missing bearer token (Authorization: Bearer <JWT>)');
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw new UnauthenticatedError('Authorization header must be "Bearer <JWT>"');
-    return this.verify(match[1]!);
+    return (await this.verifyAuthorizationSession(header)).actor;
   }
 
   async verify(token: string): Promise<DomainActor> {
+    return (await this.verifySession(token)).actor;
+  }
+
+  /** Like verifyAuthorization, with the instant (ms since the epoch) the token stops being valid. */
+  async verifyAuthorizationSession(header: string | undefined | null): Promise<VerifiedSession> {
+    if (!header) throw new UnauthenticatedError('Missing bearer token (Authorization: Bearer <JWT>)');
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) throw new UnauthenticatedError('Authorization header must be "Bearer <JWT>"');
+    return this.verifySession(match[1]!);
+  }
+
+  /**
+   * Signature, issuer and audience; `exp` required; `exp`, `nbf` and `iat` checked against the
+   * clock with CLOCK_TOLERANCE_SECONDS of slack (jose checks a future `iat` only together with
+   * maxTokenAge, so that check is done here).
+   */
+  async verifySession(token: string): Promise<VerifiedSession> {
     let payload: JWTPayload;
     try {
       const { alg } = decodeProtectedHeader(token);
       const options = {
         issuer: this.config.jwt.issuer,
         audience: this.config.jwt.audience,
+        requiredClaims: ['exp'],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
       };
       if (alg === 'HS256' && this.hmacKey) {
         ({ payload } = await jwtVerify(token, this.hmacKey, { ...options, algorithms: ['HS256'] }));
@@ -44,7 +69,11 @@ export class TokenVerifier {
       if (error instanceof UnauthenticatedError) throw error;
       throw new UnauthenticatedError(`Invalid token: ${(error as Error).message ?? 'verification failed'}`);
     }
-    return actorFromClaims(payload);
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof payload.iat === 'number' && payload.iat > now + CLOCK_TOLERANCE_SECONDS) {
+      throw new UnauthenticatedError('Invalid token: "iat" claim is in the future');
+    }
+    return { actor: actorFromClaims(payload), expiresAt: payload.exp! * 1000 };
   }
 }
 

@@ -4,21 +4,29 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { ForbiddenError, UnauthenticatedError } from '../../shared/domain/errors.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { checkOperation } from '../access-policy.js';
+import { ActorRateLimiter } from '../rate-limit/actor-rate-limiter.js';
 
 /** What each GraphQL request's context holds once the bearer token has been looked at. */
 export interface RequestContext {
   req?: { headers: Record<string, string | string[] | undefined> };
-  auth: { actor: DomainActor } | { error: Error };
+  /** `expiresAt`: the token's `exp` in ms since the epoch. */
+  auth: { actor: DomainActor; expiresAt?: number } | { error: Error };
   actor?: DomainActor;
   correlationId: string;
+  /** The request's one count against RATE_LIMIT_PER_MINUTE, shared by its root fields (the error, if refused). */
+  rateLimit?: { refused?: Error };
 }
 
 /**
- * Runs before every root field: the token must be valid (UNAUTHENTICATED) and the role table
- * must allow the operation (FORBIDDEN). Nested fields are not root operations and pass.
+ * Runs before every root field: the token must be valid (UNAUTHENTICATED), the actor within
+ * RATE_LIMIT_PER_MINUTE (RATE_LIMITED; a request counts once, however many root fields it has)
+ * and the role table must allow the operation (FORBIDDEN). Nested fields are not root
+ * operations and pass.
  */
 @Injectable()
 export class GraphqlAuthGuard implements CanActivate {
+  constructor(private readonly rateLimiter: ActorRateLimiter) {}
+
   canActivate(context: ExecutionContext): boolean {
     if (context.getType<string>() !== 'graphql') return true;
     const gql = GqlExecutionContext.create(context);
@@ -29,6 +37,17 @@ export class GraphqlAuthGuard implements CanActivate {
     const ctx = gql.getContext<RequestContext>();
     if ('error' in ctx.auth) throw ctx.auth.error instanceof UnauthenticatedError ? ctx.auth.error : new UnauthenticatedError();
     const actor = ctx.auth.actor;
+    if (this.rateLimiter.enabled) {
+      if (!ctx.rateLimit) {
+        try {
+          this.rateLimiter.hit(actor.id);
+          ctx.rateLimit = {};
+        } catch (error) {
+          ctx.rateLimit = { refused: error as Error };
+        }
+      }
+      if (ctx.rateLimit.refused) throw ctx.rateLimit.refused;
+    }
     const denied = checkOperation(kind, info.fieldName, actor);
     if (denied) throw new ForbiddenError(denied);
     ctx.actor = actor;

@@ -1,0 +1,46 @@
+/**
+ * A graphql-ws connection is authenticated once, when it opens; these close it with 4401
+ * (graphql-ws's "Unauthorized") when that token expires, so a subscription never outlives it.
+ */
+
+/** The close code graphql-ws uses for "Unauthorized". */
+export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
+
+/** setTimeout fires at once for delays above 2^31-1 ms (about 24.8 days): wait in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const TIMER = Symbol('tokenExpiryTimer');
+
+interface ClosableSocket {
+  close(code?: number, reason?: string): void;
+}
+
+type Extra = { socket?: ClosableSocket; [TIMER]?: NodeJS.Timeout };
+
+/** Closes `extra.socket` (graphql-ws's ws adapter puts it there) with 4401 at `expiresAt` (ms since the epoch). */
+export function closeSocketWhenTokenExpires(extra: unknown, expiresAt: number): void {
+  const holder = extra as Extra;
+  clearTokenExpiry(holder);
+  const socket = holder.socket;
+  if (!socket) return;
+  // Always through a timer, even when the token is already past its exp (accepted within the
+  // clock tolerance): the connection is acknowledged first, then closed with the reason.
+  const arm = (): void => {
+    holder[TIMER] = setTimeout(fire, Math.min(Math.max(expiresAt - Date.now(), 0), MAX_TIMER_MS));
+    holder[TIMER].unref?.();
+  };
+  const fire = (): void => {
+    if (expiresAt > Date.now()) return arm();
+    holder[TIMER] = undefined;
+    socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Token expired');
+  };
+  arm();
+}
+
+/** Cancels the scheduled close (the connection closed first). */
+export function clearTokenExpiry(extra: unknown): void {
+  const holder = extra as Extra | undefined;
+  if (!holder?.[TIMER]) return;
+  clearTimeout(holder[TIMER]);
+  holder[TIMER] = undefined;
+}
