@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
@@ -9,6 +9,8 @@ import { AuditModule } from './audit/audit.module.js';
 import { ACCESS_LOG, type AccessLogStore } from './audit/application/access-log.js';
 import { DomainErrorFilter } from './graphql/domain-error.filter.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
+import { InputValidationPipe } from './graphql/input-validation.pipe.js';
+import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { HealthController } from './health/health.controller.js';
 import { GraphqlAuthGuard } from './identity/graphql/auth.guard.js';
 import { IdentityModule } from './identity/identity.module.js';
@@ -27,8 +29,8 @@ import { RiskCriteriaModule } from './risk-criteria/risk-criteria.module.js';
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       imports: [AuditModule],
-      inject: [TokenVerifier, ACCESS_LOG],
-      useFactory: (verifier: TokenVerifier, accessLog: AccessLogStore) => graphqlOptions(verifier, accessLog),
+      inject: [TokenVerifier, ACCESS_LOG, APP_CONFIG],
+      useFactory: (verifier: TokenVerifier, accessLog: AccessLogStore, config: AppConfig) => graphqlOptions(verifier, accessLog, config.graphql),
     }),
     AuditModule,
     AssetInventoryModule,
@@ -38,6 +40,6 @@ import { RiskCriteriaModule } from './risk-criteria/risk-criteria.module.js';
     TreatmentPlanModule,
   ],
   controllers: [HealthController],
-  providers: [{ provide: APP_GUARD, useClass: GraphqlAuthGuard }, { provide: APP_FILTER, useClass: DomainErrorFilter }],
+  providers: [{ provide: APP_GUARD, useClass: GraphqlAuthGuard }, { provide: APP_FILTER, useClass: DomainErrorFilter }, { provide: APP_PIPE, useClass: InputValidationPipe }],
 })
 export class AppModule {}

@@ -22,6 +22,15 @@ export interface AppConfig {
     issuer?: string;
     audience?: string;
   };
+  /** GraphQL requests one actor may make per minute (RATE_LIMIT_PER_MINUTE); 0 = no limit. */
+  rateLimitPerMinute: number;
+  /** GraphQL edge limits (see src/graphql/edge-limits.ts). */
+  graphql: {
+    /** GRAPHQL_MAX_COST: the cost budget of one request. */
+    maxCost: number;
+    /** GRAPHQL_INTROSPECTION: introspection and "did you mean" suggestions (default: off in production). */
+    introspection: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -31,7 +40,20 @@ export class ConfigError extends Error {
   }
 }
 
+/** HS256 keys shorter than this are guessable offline from a single token (RFC 7518 §3.2). */
+export const MIN_JWT_SECRET_BYTES = 32;
+
 const STORES: EventStoreKind[] = ['sqlite', 'postgres', 'kurrentdb', 'memory'];
+
+/** Default GRAPHQL_MAX_COST: see src/graphql/edge-limits.ts for how a request is priced. */
+export const DEFAULT_GRAPHQL_MAX_COST = 50_000;
+
+function booleanSetting(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (/^(true|1|on|yes)$/i.test(value)) return true;
+  if (/^(false|0|off|no)$/i.test(value)) return false;
+  throw new ConfigError(`${name} must be true or false, got ${value}`);
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const port = Number(env.PORT ?? 3000);
@@ -41,6 +63,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const sqlitePath = resolve(env.SQLITE_PATH ?? './data/events.sqlite');
   const dataDir = resolve(env.DATA_DIR ?? dirname(sqlitePath));
   const production = env.NODE_ENV === 'production';
+  const rateLimitPerMinute = Number(env.RATE_LIMIT_PER_MINUTE || 0);
+  if (!Number.isSafeInteger(rateLimitPerMinute) || rateLimitPerMinute < 0) {
+    throw new ConfigError(`RATE_LIMIT_PER_MINUTE must be a whole number of requests (0 = no limit), got ${env.RATE_LIMIT_PER_MINUTE}`);
+  }
+  const graphqlMaxCost = Number(env.GRAPHQL_MAX_COST || DEFAULT_GRAPHQL_MAX_COST);
+  if (!Number.isSafeInteger(graphqlMaxCost) || graphqlMaxCost < 1) {
+    throw new ConfigError(`GRAPHQL_MAX_COST must be a positive whole number, got ${env.GRAPHQL_MAX_COST}`);
+  }
   const config: AppConfig = {
     port,
     production,
@@ -58,9 +88,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       issuer: env.JWT_ISSUER || undefined,
       audience: env.JWT_AUDIENCE || undefined,
     },
+    rateLimitPerMinute,
+    graphql: { maxCost: graphqlMaxCost, introspection: booleanSetting('GRAPHQL_INTROSPECTION', env.GRAPHQL_INTROSPECTION, !production) },
   };
   if (production && !config.jwt.secret && !config.jwt.jwksUrl) {
     throw new ConfigError('JWT_SECRET (or JWT_JWKS_URL) is required when NODE_ENV=production');
+  }
+  if (production && config.jwt.secret && Buffer.byteLength(config.jwt.secret, 'utf8') < MIN_JWT_SECRET_BYTES) {
+    throw new ConfigError(
+      `JWT_SECRET is ${Buffer.byteLength(config.jwt.secret, 'utf8')} bytes long; NODE_ENV=production needs at least ${MIN_JWT_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`)`,
+    );
   }
   if (eventStore === 'postgres' && !config.databaseUrl) throw new ConfigError('EVENT_STORE=postgres needs DATABASE_URL');
   if (eventStore === 'kurrentdb' && !config.kurrentConnectionString)

@@ -1,8 +1,10 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { DomainError, BadInputError, ConcurrencyConflictError, RuleViolationError } from '../shared/domain/errors.js';
+import { DomainError, BadInputError, ConcurrencyConflictError, QueryTooComplexError, RateLimitedError, RuleViolationError } from '../shared/domain/errors.js';
 import { InvalidPositionError } from '../event-store/hash-chain.js';
+import { argumentNamed } from './argument-name.js';
+import { RefusedRequest } from './edge-limits.js';
 import { rootLogger } from '../shared/logging/json-logger.js';
 
 const log = rootLogger.child('graphql-errors');
@@ -10,7 +12,7 @@ const log = rootLogger.child('graphql-errors');
 /**
  * Every error leaves in the contract's shape: extensions.code one of UNAUTHENTICATED,
  * FORBIDDEN, BAD_USER_INPUT (+fields), NOT_FOUND, CONCURRENCY_CONFLICT (+versions),
- * RULE_VIOLATION (+rule, article). No stack trace ever; anything unexpected is logged with its
+ * RULE_VIOLATION (+rule, article), RATE_LIMITED (+retryAfterSeconds). No stack trace ever; anything unexpected is logged with its
  * stack and answered with a generic INTERNAL_SERVER_ERROR.
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
@@ -18,6 +20,8 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
 
   if (original instanceof DomainError) return { ...base, message: original.message, extensions: domainExtensions(original) };
+  // Refused before execution by the edge's limits (cost budget, subscription over HTTP).
+  if (original instanceof RefusedRequest) return { ...base, message: original.refusal.message, extensions: domainExtensions(original.refusal) };
   if (original instanceof InvalidPositionError) {
     return { ...base, message: 'Invalid cursor or position', extensions: { code: 'BAD_USER_INPUT', fields: { after: 'is not a valid cursor' } } };
   }
@@ -38,7 +42,8 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     code === 'BAD_REQUEST' ||
     (original instanceof GraphQLError && !original.originalError && !formatted.path)
   ) {
-    return { ...base, extensions: { code: 'BAD_USER_INPUT', fields: fieldsFromGraphQLMessage(formatted.message) } };
+    const argument = argumentNamed(original);
+    return { ...base, extensions: { code: 'BAD_USER_INPUT', fields: { ...fieldsFromGraphQLMessage(formatted.message), ...(argument ? { [argument]: formatted.message } : {}) } } };
   }
   log.error('unexpected error while executing an operation', {
     path: formatted.path,
@@ -57,6 +62,11 @@ export function domainExtensions(error: DomainError): Record<string, unknown> {
   if (error instanceof RuleViolationError) {
     extensions.rule = error.rule;
     extensions.article = error.article;
+  }
+  if (error instanceof RateLimitedError) extensions.retryAfterSeconds = error.retryAfterSeconds;
+  if (error instanceof QueryTooComplexError) {
+    extensions.cost = error.cost;
+    extensions.limit = error.limit;
   }
   return extensions;
 }

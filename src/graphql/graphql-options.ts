@@ -3,9 +3,12 @@ import type { ApolloDriverConfig } from '@nestjs/apollo';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../identity/token-verifier.js';
 import type { RequestContext } from '../identity/graphql/auth.guard.js';
+import { clearTokenExpiry, closeSocketWhenTokenExpires } from '../identity/graphql/ws-token-expiry.js';
 import type { AccessLogStore } from '../audit/application/access-log.js';
 import { accessLogPlugin, accessLogWsHooks } from '../audit/graphql/access-log.plugin.js';
 import { formatGraphQLError } from './error-format.js';
+import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
+import { DEFAULT_GRAPHQL_MAX_COST } from '../config/app-config.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -18,15 +21,15 @@ function header(headers: Headers | undefined, name: string): string | undefined 
 
 async function authenticate(verifier: TokenVerifier, authorization: string | undefined): Promise<RequestContext['auth']> {
   try {
-    return { actor: await verifier.verifyAuthorization(authorization) };
+    return await verifier.verifyAuthorizationSession(authorization);
   } catch (error) {
     return { error: error as Error };
   }
 }
 
 /** graphql-ws does not run Apollo's formatError: errors sent over the socket get the same shape here. */
-function formatAll(errors: readonly GraphQLError[]) {
-  return errors.map((e) => formatGraphQLError(e.toJSON(), e));
+function formatAll(errors: readonly GraphQLError[], format: typeof formatGraphQLError = formatGraphQLError) {
+  return errors.map((e) => format(e.toJSON(), e));
 }
 
 /**
@@ -34,17 +37,29 @@ function formatAll(errors: readonly GraphQLError[]) {
  * bearer tokens over HTTP and in graphql-ws connection params. With an access log, every
  * operation (HTTP or graphql-ws), allowed or denied, is recorded in it (Art. 23(2)).
  */
-export function graphqlOptions(verifier: TokenVerifier, accessLog?: AccessLogStore): ApolloDriverConfig {
+export function graphqlOptions(
+  verifier: TokenVerifier,
+  accessLog?: AccessLogStore,
+  limits: EdgeLimits = { maxCost: DEFAULT_GRAPHQL_MAX_COST, introspection: true },
+): ApolloDriverConfig {
   const wsHooks = accessLog ? accessLogWsHooks(accessLog) : null;
+  const schema: SchemaHolder = {};
+  // With introspection off, errors name nothing of the schema ("Did you mean …?").
+  const formatError: typeof formatGraphQLError = limits.introspection ? formatGraphQLError : (f, e) => withoutSuggestions(formatGraphQLError(f, e));
   return {
-    plugins: accessLog ? [accessLogPlugin(accessLog)] : [],
+    plugins: [...(accessLog ? [accessLogPlugin(accessLog)] : []), edgePlugin(limits, schema)],
     autoSchemaFile: true,
     sortSchema: true,
     path: '/graphql',
     playground: false,
-    introspection: true,
+    introspection: limits.introspection,
+    hideSchemaDetailsFromClientErrors: !limits.introspection,
+    // Edge limits (edge-limits.ts): parser tokens and fragment bombs here; depth, aliases and cost in edgePlugin.
+    parseOptions: { maxTokens: MAX_TOKENS },
+    maxRecursiveSelections: MAX_RECURSIVE_SELECTIONS,
+    validationRules: [edgeShapeRule],
     includeStacktraceInErrorResponses: false,
-    formatError: formatGraphQLError,
+    formatError,
     subscriptions: {
       'graphql-ws': {
         path: '/graphql',
@@ -55,15 +70,20 @@ export function graphqlOptions(verifier: TokenVerifier, accessLog?: AccessLogSto
           (ctx.extra as Record<string, unknown>).auth = auth;
           // Refuse the socket at once rather than failing each subscription later.
           if (!('actor' in auth)) wsHooks?.connectionRefused();
+          // The socket ends (4401) when its token expires.
+          else if (auth.expiresAt !== undefined) closeSocketWhenTokenExpires(ctx.extra, auth.expiresAt);
           return 'actor' in auth;
         },
-        onNext: (_ctx, _id, _payload, _args, result) => (result.errors?.length ? { ...result, errors: formatAll(result.errors) } : undefined),
+        onClose: (ctx) => clearTokenExpiry(ctx.extra),
+        onNext: (_ctx, _id, _payload, _args, result) => (result.errors?.length ? { ...result, errors: formatAll(result.errors, formatError) } : undefined),
         // Passed through to graphql-ws by @nestjs/graphql (its type lists fewer hooks than it forwards).
         ...({
+          // Operations over the socket meet the same edge limits as over HTTP.
+          onSubscribe: wsEdgeCheck(limits, schema),
           onOperation: (ctx: { extra: unknown }, id: string, payload: object, args: ExecutionArgs, result: unknown) => wsHooks?.onOperation(ctx, id, payload, args, result),
           onError: (ctx: { extra: unknown }, id: string, payload: object, errors: readonly GraphQLError[]) => {
             wsHooks?.onError(ctx, id, payload, errors);
-            return formatAll(errors);
+            return formatAll(errors, formatError);
           },
         } as object),
       },

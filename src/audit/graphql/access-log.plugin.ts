@@ -11,6 +11,7 @@
  * read from literals and variables), the outcome and error code, the correlation id. Never a
  * header, a token, an error message or an input's content.
  */
+import { MAX_TOKENS } from '../../graphql/edge-limits.js';
 import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
@@ -242,7 +243,7 @@ export function accessLogWsHooks(log: AccessLogStore) {
       try {
         let document: DocumentNode | undefined;
         try {
-          document = payload.query ? parse(payload.query) : undefined;
+          document = payload.query ? parse(payload.query, { maxTokens: MAX_TOKENS }) : undefined;
         } catch {
           document = undefined;
         }

@@ -4,7 +4,15 @@
  * application layer.
  */
 export abstract class DomainError extends Error {
-  abstract readonly code: 'BAD_USER_INPUT' | 'NOT_FOUND' | 'FORBIDDEN' | 'RULE_VIOLATION' | 'CONCURRENCY_CONFLICT' | 'UNAUTHENTICATED';
+  abstract readonly code:
+    | 'BAD_USER_INPUT'
+    | 'NOT_FOUND'
+    | 'FORBIDDEN'
+    | 'RULE_VIOLATION'
+    | 'CONCURRENCY_CONFLICT'
+    | 'UNAUTHENTICATED'
+    | 'RATE_LIMITED'
+    | 'QUERY_TOO_COMPLEX';
 }
 
 /** Shape or range of the input is wrong. `fields` maps a field path (e.g. "matrix[1][0]") to what is wrong with it. */
@@ -66,6 +74,31 @@ export class UnauthenticatedError extends DomainError {
   constructor(message = 'A valid bearer token is required') {
     super(message);
     this.name = 'UnauthenticatedError';
+  }
+}
+
+/** The actor made more requests than RATE_LIMIT_PER_MINUTE allows; `retryAfterSeconds` says when to try again. */
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED' as const;
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = `Too many requests: try again in ${retryAfterSeconds} s`,
+  ) {
+    super(message);
+    this.name = 'RateLimitedError';
+  }
+}
+
+/** The request's estimated cost is over its budget (GRAPHQL_MAX_COST); refused before any resolver runs. */
+export class QueryTooComplexError extends DomainError {
+  readonly code = 'QUERY_TOO_COMPLEX' as const;
+  constructor(
+    readonly cost: number,
+    readonly limit: number,
+    message = `The request costs ${cost}, over its budget of ${limit}`,
+  ) {
+    super(message);
+    this.name = 'QueryTooComplexError';
   }
 }
 

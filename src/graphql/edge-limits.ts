@@ -1,0 +1,249 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  GraphQLError,
+  Kind,
+  specifiedRules,
+  validate,
+  type ExecutionArgs,
+  type GraphQLSchema,
+  getNamedType,
+  getNullableType,
+  isListType,
+  parse,
+  type ASTVisitor,
+  type DocumentNode,
+  type ValidationContext,
+  type FragmentDefinitionNode,
+  type GraphQLFormattedError,
+  type SelectionSetNode,
+} from 'graphql';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { BadInputError, QueryTooComplexError, type DomainError } from '../shared/domain/errors.js';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
+
+/**
+ * The GraphQL edge's limits, checked before any resolver runs:
+ *
+ * 1. the parser stops after MAX_TOKENS tokens (a huge document is a syntax error, BAD_USER_INPUT);
+ * 2. Apollo's recursive-selection limit refuses fragment bombs (BAD_USER_INPUT);
+ * 3. `documentShapeProblem`, before validation, refuses selections nested (through fields and
+ *    fragments) deeper than MAX_DEPTH, and more than MAX_ALIASES aliases (BAD_USER_INPUT);
+ * 4. `edgePlugin` prices the operation with its variables and refuses it over GRAPHQL_MAX_COST
+ *    (QUERY_TOO_COMPLEX with `cost` and `limit`), and refuses a subscription sent over HTTP.
+ *
+ * Pricing (COST): every field 1, plus its selection times the page it asks for (`first`, or
+ * DEFAULT_PAGE_SIZE when absent, on every field that takes `first`). On top of that, the work a
+ * field does that its selection does not show: a replay of the log (`asOf` or `atPosition` on any
+ * field) REPLAY, `verifyIntegrity` (reads and rehashes the whole log) VERIFY_INTEGRITY, `history`
+ * (one stream, unbounded) HISTORY plus its selection times HISTORY_ITEMS, `events` one read per
+ * event of the page.
+ */
+export const COST = {
+  field: 1,
+  replay: 5_000,
+  verifyIntegrity: 10_000,
+  history: 100,
+  historyItems: DEFAULT_PAGE_SIZE,
+  eventRead: 1,
+} as const;
+
+/** Far above any real operation (the largest in the test suite has a few hundred tokens). */
+export const MAX_TOKENS = 30_000;
+/** Fields, inline fragments and spreads nested in one another, fragments followed. */
+export const MAX_DEPTH = 25;
+export const MAX_ALIASES = 2_000;
+/** Selections counted through every fragment spread (Apollo's rule against fragment bombs). */
+export const MAX_RECURSIVE_SELECTIONS = 100_000;
+
+export interface EdgeLimits {
+  maxCost: number;
+  introspection: boolean;
+}
+
+/** The estimator: see COST above. */
+export const costEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  let multiplier = 1;
+  let extra = 0;
+  if (field.args.some((a) => a.name === 'first')) multiplier = pageOf(args.first);
+  if (args.asOf != null || args.atPosition != null) extra += COST.replay;
+  switch (field.name) {
+    case 'verifyIntegrity':
+      extra += COST.verifyIntegrity;
+      break;
+    case 'history':
+      extra += COST.history;
+      multiplier = COST.historyItems;
+      break;
+    case 'events':
+      // Only the root `events` connection reads the log (an object type could have a field so named).
+      if (isListType(getNullableType(field.type)) || getNamedType(field.type).name === 'EventConnection') extra += multiplier * COST.eventRead;
+      break;
+  }
+  return COST.field + extra + multiplier * childComplexity;
+};
+
+/** A page size as the resolver will see it; an invalid `first` is priced as the largest page (the resolver refuses it). */
+function pageOf(first: unknown): number {
+  if (first === undefined || first === null) return DEFAULT_PAGE_SIZE;
+  if (typeof first !== 'number' || !Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) return MAX_PAGE_SIZE;
+  return first;
+}
+
+/** A request refused before execution: carries the domain error (formatGraphQLError answers with it) and HTTP 400. */
+export class RefusedRequest extends GraphQLError {
+  constructor(readonly refusal: DomainError) {
+    super(refusal.message, { originalError: refusal, extensions: { http: { status: 400 } } });
+    this.name = 'RefusedRequest';
+  }
+}
+
+function refusal(error: DomainError): RefusedRequest {
+  return new RefusedRequest(error);
+}
+
+/** The schema Apollo serves, known once the server starts (graphql-ws's hooks are not given it). */
+export interface SchemaHolder {
+  current?: GraphQLSchema;
+}
+
+/** The cost of an operation, or the error that refuses it. */
+function priced(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, limits: EdgeLimits): RefusedRequest | undefined {
+  let cost: number;
+  try {
+    cost = getComplexity({ schema, query: document, variables, operationName, estimators: [costEstimator], maxQueryNodes: MAX_RECURSIVE_SELECTIONS });
+  } catch (error) {
+    // Variables that do not coerce are refused by execution with their own message; anything else is too much.
+    if (error instanceof GraphQLError && !/maximum allowed number of nodes/.test(error.message)) return undefined;
+    // Every selection costs at least 1: past the node limit, the cost is at least that many.
+    const atLeast = Math.max(MAX_RECURSIVE_SELECTIONS, limits.maxCost + 1);
+    return refusal(new QueryTooComplexError(atLeast, limits.maxCost, `The request costs at least ${atLeast}, over its budget of ${limits.maxCost}`));
+  }
+  return cost > limits.maxCost ? refusal(new QueryTooComplexError(cost, limits.maxCost)) : undefined;
+}
+
+/**
+ * graphql-ws's onSubscribe: the same edge limits for operations sent over the socket (which do
+ * not pass through Apollo's plugins): bounded parse, shape, validation, cost.
+ */
+export function wsEdgeCheck(limits: EdgeLimits, holder: SchemaHolder) {
+  return (_ctx: unknown, _id: string, payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null }): readonly GraphQLError[] | ExecutionArgs => {
+    const schema = holder.current;
+    if (!schema) return [new GraphQLError('The server is starting', { extensions: { code: 'UNAVAILABLE' } })];
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query, { maxTokens: MAX_TOKENS });
+    } catch (error) {
+      return [error instanceof GraphQLError ? error : new GraphQLError('The document could not be parsed')];
+    }
+    const shape = documentShapeProblem(document);
+    if (shape) return [refusal(new BadInputError({ document: shape }, shape))];
+    const invalid = validate(schema, document, specifiedRules);
+    if (invalid.length) return invalid;
+    const refused = priced(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, limits);
+    if (refused) return [refused];
+    return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
+  };
+}
+
+/** Prices the operation and refuses it over budget; refuses subscriptions over HTTP (graphql-ws serves them). */
+export function edgePlugin(limits: EdgeLimits, holder: SchemaHolder = {}): ApolloServerPlugin {
+  return {
+    async serverWillStart({ schema }) {
+      holder.current = schema;
+    },
+    async requestDidStart() {
+      return {
+        async validationDidStart(requestContext) {
+          const problem = requestContext.document ? documentShapeProblem(requestContext.document) : undefined;
+          if (!problem) return;
+          // GraphQL's own rules would recurse along the document and may overflow the stack: they
+          // validate a harmless stand-in instead, for which edgeShapeRule reports the problem.
+          // (A hook cannot throw: Apollo answers any exception here as an internal error.)
+          const standIn = parse('{ __typename }');
+          refusedDocuments.set(standIn, problem);
+          (requestContext as { document: DocumentNode }).document = standIn;
+        },
+        async didResolveOperation({ request, document, operationName, operation, schema }) {
+          if (operation?.operation === 'subscription') {
+            throw refusal(new BadInputError({ subscription: 'is served over WebSocket (graphql-ws) at /graphql, not over HTTP' }, 'Subscriptions are served over WebSocket (graphql-ws), not over HTTP'));
+          }
+          const refused = priced(schema, document, request.variables ?? {}, operationName ?? undefined, limits);
+          if (refused) throw refused;
+        },
+      };
+    },
+  };
+}
+
+const refusedDocuments = new WeakMap<DocumentNode, string>();
+
+/** Reports the shape problem found before validation (see edgePlugin's validationDidStart). */
+export function edgeShapeRule(context: ValidationContext): ASTVisitor {
+  const problem = refusedDocuments.get(context.getDocument());
+  if (problem) context.reportError(new GraphQLError(problem, { extensions: { validationErrorCode: 'DOCUMENT_SHAPE_LIMIT_EXCEEDED' } }));
+  return {};
+}
+
+/**
+ * What is wrong with the document's shape, if anything: selections nested deeper than MAX_DEPTH
+ * (fields, inline fragments and fragment spreads, fragments followed), or more than MAX_ALIASES
+ * aliases. Checked before GraphQL's own validation, whose rules recurse along fragment chains and
+ * would overflow the stack on a long one. Bounded recursion: it stops at the limit and memoises
+ * each fragment, so a long chain or a fragment bomb costs one short pass.
+ */
+export function documentShapeProblem(document: DocumentNode): string | undefined {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const fragmentDepth = new Map<string, number>();
+  const inProgress = new Set<string>();
+  let aliases = 0;
+  const depthOf = (set: SelectionSetNode | undefined, level: number, countAliases: boolean): number => {
+    if (!set || level > MAX_DEPTH + 1) return 0;
+    let deepest = 0;
+    for (const s of set.selections) {
+      let d = 1;
+      if (s.kind === Kind.FIELD) {
+        if (countAliases && s.alias) aliases++;
+        d += depthOf(s.selectionSet, level + 1, countAliases);
+      } else if (s.kind === Kind.INLINE_FRAGMENT) {
+        d += depthOf(s.selectionSet, level + 1, countAliases);
+      } else {
+        const name = s.name.value;
+        const known = fragmentDepth.get(name);
+        if (known !== undefined) d += known;
+        else if (!inProgress.has(name) && fragments.has(name)) {
+          // A cycle is NoFragmentCyclesRule's to report; depth is measured from the fragment itself.
+          inProgress.add(name);
+          const inner = depthOf(fragments.get(name)!.selectionSet, level + 1, false);
+          inProgress.delete(name);
+          // Only a measure taken below the cut-off is the fragment's true depth.
+          if (level + 1 + inner <= MAX_DEPTH) fragmentDepth.set(name, inner);
+          d += inner;
+        }
+      }
+      if (d > deepest) deepest = d;
+      if (level + deepest > MAX_DEPTH + 1) break;
+    }
+    return deepest;
+  };
+  let deepest = 0;
+  for (const d of document.definitions) {
+    if (d.kind === Kind.OPERATION_DEFINITION || d.kind === Kind.FRAGMENT_DEFINITION) deepest = Math.max(deepest, depthOf(d.selectionSet, 1, true));
+    if (deepest > MAX_DEPTH) return `The document nests selections deeper than ${MAX_DEPTH} levels (fragments included)`;
+  }
+  if (aliases > MAX_ALIASES) return `The document has ${aliases} aliases, more than ${MAX_ALIASES}`;
+  return undefined;
+}
+
+const SUGGESTION = / ?Did you mean .*?\?(?=$|\s)/gs;
+
+/** With introspection off, an error must not list the schema's names ("Did you mean …?"). */
+export function withoutSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const strip = (text: string) => text.replace(SUGGESTION, '');
+  const extensions = formatted.extensions ? { ...formatted.extensions } : undefined;
+  const fields = extensions?.fields as Record<string, unknown> | undefined;
+  if (extensions && fields && typeof fields === 'object') {
+    extensions.fields = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? strip(v) : v]));
+  }
+  return { ...formatted, message: strip(formatted.message), ...(extensions ? { extensions } : {}) };
+}

@@ -1,0 +1,220 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DEFAULT_GRAPHQL_MAX_COST } from '../../src/config/app-config.js';
+import { TestApp, errorOf, users } from './support/test-app.js';
+
+/**
+ * The GraphQL edge (issue 10): a cost budget checked before any resolver runs, limits on the
+ * document's size and shape, introspection and suggestions off in production, security headers,
+ * and no subscription over HTTP. Every refusal is a contract error, never an internal one.
+ */
+
+/** Starts the app with some environment variables set only while it reads its configuration. */
+async function startWith(env: Record<string, string>): Promise<TestApp> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await TestApp.start({ store: 'memory' });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+const aliased = (count: number, field: string) => `{ ${Array.from({ length: count }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
+
+/** A clean refusal: one of the contract's client codes, no data, no stack trace. */
+function expectCleanRefusal(result: { data?: unknown; errors?: { extensions?: Record<string, any> }[] }, codes = ['BAD_USER_INPUT', 'QUERY_TOO_COMPLEX']) {
+  expect(result.errors?.length).toBeGreaterThan(0);
+  for (const e of result.errors!) expect(codes).toContain(e.extensions?.code);
+  expect(result.data ?? null).toBeNull();
+  expect(JSON.stringify(result)).not.toMatch(/stacktrace|\n\s+at |INTERNAL_SERVER_ERROR/);
+}
+
+describe('GraphQL edge: cost budget and document limits', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start({ store: 'memory' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('refuses 1,000 aliased events(first: 500) as QUERY_TOO_COMPLEX with its cost and the limit', async () => {
+    const result = await t.gql(aliased(1000, 'events(first: 500) { edges { node { position } } }'), {}, users.auditor);
+    const { extensions } = errorOf(result);
+    expect(extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: DEFAULT_GRAPHQL_MAX_COST });
+    expect(extensions.cost).toBeGreaterThan(DEFAULT_GRAPHQL_MAX_COST);
+    expect(result.data ?? null).toBeNull();
+  });
+
+  it('prices the page size given by a variable, and a single large page fits', async () => {
+    const query = `query($n: Int) { events(first: $n) { edges { node { position type streamId revision recordedAt hash } } pageInfo { hasNextPage endCursor } } }`;
+    expect((await t.gql(query, { n: 500 }, users.auditor)).errors).toBeUndefined();
+    const many = `query($n: Int) { ${Array.from({ length: 50 }, (_, i) => `a${i}: events(first: $n) { edges { node { position type } } }`).join(' ')} }`;
+    expect(errorOf(await t.gql(many, { n: 500 }, users.auditor)).extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect((await t.gql(many, { n: 1 }, users.auditor)).errors).toBeUndefined();
+  });
+
+  it('applies the same limits to operations sent over graphql-ws', async () => {
+    const client = await t.wsClient(users.auditor);
+    const answer = (query: string) =>
+      new Promise<any>((resolve) => client.subscribe({ query }, { next: (m) => resolve(m), error: (e) => resolve(e), complete: () => resolve(null) }));
+    try {
+      const costly = await answer(aliased(1000, 'events(first: 500) { edges { node { position } } }'));
+      expect(costly[0]?.extensions ?? costly.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: DEFAULT_GRAPHQL_MAX_COST });
+      const deep = await answer(`{ ${'events(first: 1) { edges { node { '.repeat(10)}position${' } } }'.repeat(10)} }`);
+      expect(JSON.stringify(deep)).not.toMatch(/INTERNAL_SERVER_ERROR/);
+      const huge = await answer(`{ ${'__typename '.repeat(40_000)}}`);
+      expect((huge[0]?.extensions ?? huge.errors?.[0]?.extensions)?.code).toBe('BAD_USER_INPUT');
+      // An ordinary operation still runs over the socket.
+      const fine = await answer('{ events(first: 1) { edges { node { position } } } }');
+      expect(fine.errors).toBeUndefined();
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('refuses 1,000 aliased verifyIntegrity (AUDITOR) before verifying anything', async () => {
+    const started = Date.now();
+    const result = await t.gql(aliased(1000, 'verifyIntegrity { ok eventsChecked }'), {}, users.auditor);
+    expect(errorOf(result).extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: DEFAULT_GRAPHQL_MAX_COST, cost: expect.any(Number) });
+    expect(result.data ?? null).toBeNull();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // One verification is an ordinary request.
+    expect((await t.ok(`{ verifyIntegrity { ok } }`, {}, users.auditor)).verifyIntegrity.ok).toBe(true);
+  });
+
+  it('refuses 300 heatMap(atPosition) replays, and prices asOf the same way', async () => {
+    const { events } = await t.ok(`{ events(first: 1) { edges { node { position } } } }`, {}, users.auditor);
+    const position = events.edges[0]?.node.position ?? '0';
+    const replays = await t.gql(aliased(300, `heatMap(atPosition: "${position}") { levels { level count } }`), {}, users.auditor);
+    expect(errorOf(replays).extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: DEFAULT_GRAPHQL_MAX_COST });
+    const asOf = await t.gql(aliased(300, `risks(asOf: "2020-01-01T00:00:00Z", first: 1) { totalCount }`), {}, users.auditor);
+    expect(errorOf(asOf).extensions.code).toBe('QUERY_TOO_COMPLEX');
+    // The same query without the replay argument fits.
+    expect((await t.gql(aliased(300, `heatMap { levels { level count } }`), {}, users.auditor)).errors).toBeUndefined();
+  });
+
+  it('answers 10,000 chained fragments with a clean client error', async () => {
+    for (const length of [10_000, 3_700, 30]) {
+      let query = `query { ...F0 }\n`;
+      for (let i = 0; i < length; i++) query += `fragment F${i} on Query { ${i === length - 1 ? 'me { id }' : `...F${i + 1}`} }\n`;
+      expectCleanRefusal(await t.gql(query, {}, users.auditor));
+    }
+    // A few chained fragments are fine.
+    let short = `query { ...F0 }\n`;
+    for (let i = 0; i < 5; i++) short += `fragment F${i} on Query { ${i === 4 ? 'me { id }' : `...F${i + 1}`} }\n`;
+    expect((await t.ok(short, {}, users.auditor)).me.id).toBe(users.auditor.sub);
+  });
+
+  it('answers deep nesting, a fragment bomb, a huge document and too many aliases with clean client errors', async () => {
+    // Nested selections far past any real depth (the parser or the depth rule refuses them).
+    for (const depth of [30, 5_000]) {
+      const result = await t.gql(`{ ${'... on Query { '.repeat(depth)}me { id }${' }'.repeat(depth)} }`, {}, users.auditor);
+      expectCleanRefusal(result);
+      if (depth === 30) expect(errorOf(result).message).toMatch(/deeper than/);
+    }
+    // Each fragment spreads the next one 10 times: 10^8 selections from a few hundred bytes.
+    let bomb = `query { ...B0 }\n`;
+    for (let i = 0; i < 8; i++) bomb += `fragment B${i} on Query { ${Array.from({ length: 10 }, (_, j) => `b${j}: me { id } ...B${i + 1}`).join(' ')} }\n`;
+    bomb += `fragment B8 on Query { me { id } }\n`;
+    expectCleanRefusal(await t.gql(bomb, {}, users.auditor));
+    // A document of 200,000 tokens, and 100,000 duplicated fields.
+    expectCleanRefusal(await t.gql(aliased(20_000, 'me { id roles }'), {}, users.auditor));
+    expectCleanRefusal(await t.gql(`{ ${'me { id } '.repeat(40_000)} }`, {}, users.auditor));
+    // More aliases than the limit, each cheap.
+    expectCleanRefusal(await t.gql(aliased(2_500, 'me { id }'), {}, users.auditor));
+    // The server is still fine.
+    expect((await t.ok(`{ me { id } }`, {}, users.auditor)).me.id).toBe(users.auditor.sub);
+  });
+
+  it('answers a subscription sent by HTTP POST with BAD_USER_INPUT and logs no stack trace', async () => {
+    const writes: string[] = [];
+    const out = process.stdout.write.bind(process.stdout);
+    const err = process.stderr.write.bind(process.stderr);
+    const level = process.env.LOG_LEVEL;
+    process.env.LOG_LEVEL = 'debug';
+    process.stdout.write = ((chunk: any, ...rest: any[]) => (writes.push(String(chunk)), true)) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: any, ...rest: any[]) => (writes.push(String(chunk)), true)) as typeof process.stderr.write;
+    let result;
+    try {
+      result = await t.gql(`subscription { eventAppended { position type } }`, {}, users.auditor);
+    } finally {
+      process.stdout.write = out;
+      process.stderr.write = err;
+      process.env.LOG_LEVEL = level;
+    }
+    expect(errorOf(result).extensions.code).toBe('BAD_USER_INPUT');
+    expect(result.data ?? null).toBeNull();
+    expect(writes.join('')).not.toMatch(/"stack"|\n\s+at |INTERNAL_SERVER_ERROR/);
+  });
+
+  it('refuses an over-budget mutation before its resolver runs (GRAPHQL_MAX_COST)', async () => {
+    const tight = await startWith({ GRAPHQL_MAX_COST: '5' });
+    try {
+      const input = { name: 'Never registered', category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 1, integrity: 1, availability: 1 };
+      const result = await tight.gql(`mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id version name department value status } }`, { input }, users.opsManager);
+      expect(errorOf(result).extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', cost: 7, limit: 5 });
+      expect((await tight.ok(`{ assets(first: 0) { totalCount } }`, {}, users.auditor)).assets.totalCount).toBe(0);
+    } finally {
+      await tight.close();
+    }
+  });
+
+  it('answers with security headers and without X-Powered-By', async () => {
+    for (const response of [
+      await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) }),
+      await fetch(`${t.url}/health`),
+    ]) {
+      expect(response.headers.get('x-powered-by')).toBeNull();
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+      expect(response.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
+      expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    }
+  });
+
+  it('keeps introspection and suggestions outside production', async () => {
+    expect((await t.ok(`{ __schema { queryType { name } } }`, {}, users.auditor)).__schema.queryType.name).toBe('Query');
+    expect(errorOf(await t.gql(`{ mee { id } }`, {}, users.auditor)).message).toMatch(/Did you mean "me"\?/);
+  });
+});
+
+describe('GraphQL edge in production', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startWith({ NODE_ENV: 'production' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('refuses introspection', async () => {
+    for (const query of [`{ __schema { types { name } } }`, `{ __type(name: "Query") { fields { name } } }`]) {
+      const result = await t.gql(query, {}, users.auditor);
+      expect(errorOf(result).extensions.code).toBe('BAD_USER_INPUT');
+      expect(result.data ?? null).toBeNull();
+    }
+  });
+
+  it('names no field of the schema in the error of a misspelt field or argument', async () => {
+    for (const query of [`{ mee { id } }`, `{ me { idd } }`, `{ assets(frist: 1) { totalCount } }`, `{ risks(filter: { status: TO_TRAET }) { totalCount } }`]) {
+      const result = await t.gql(query, {}, users.auditor);
+      expect(errorOf(result).extensions.code).toBe('BAD_USER_INPUT');
+      expect(JSON.stringify(result)).not.toMatch(/Did you mean/);
+    }
+  });
+
+  it('answers without X-Powered-By and with helmet headers, the landing page included', async () => {
+    const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    expect(response.headers.get('x-powered-by')).toBeNull();
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(response.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    const landing = await fetch(`${t.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(landing.headers.get('x-powered-by')).toBeNull();
+    expect(landing.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+});
