@@ -27,7 +27,7 @@ export class HealthController {
       status: ok ? 'ok' : 'unavailable',
       eventStore: store,
       projections: { ok: projectionsOk, checkpoint: this.projections.checkpoint },
-      processManager: { ok: reactionsOk },
+      processManager: { ok: reactionsOk, checkpoint: this.reactions.checkpoint },
     });
   }
 }

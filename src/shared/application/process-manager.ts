@@ -92,6 +92,11 @@ export class ProcessManager {
     return null;
   }
 
+  /** The last event every reaction has been carried out for. */
+  get checkpoint(): string | null {
+    return this.reached.current;
+  }
+
   get failed(): unknown {
     return this.failure;
   }
