@@ -6,6 +6,7 @@
  * Stream revisions start at 0; a stream's "version" is the revision of its last event
  * (-1 for a stream with no events).
  */
+import type { HeadSignature } from './signing.js';
 
 /** Who caused an event. Goes into the metadata of every event a request causes. */
 export interface Actor {
@@ -58,6 +59,8 @@ export interface RecordedEvent extends NewEvent {
    * and can compute it at append time (SQLite, memory); absent otherwise.
    */
   chainHash?: string;
+  /** Version of the event hash (hash-chain.ts); absent: 1. */
+  hashVersion?: number;
 }
 
 /** Expected version for an append: the optimistic-concurrency check. */
@@ -87,6 +90,11 @@ export interface AppendOptions {
    * latest recordedAt.
    */
   recordedAt?: string;
+  /**
+   * Evidence import only: the hash version the events were first hashed with (an export of a
+   * log written before version 2 keeps its hashes). Default: CURRENT_HASH_VERSION.
+   */
+  hashVersion?: number;
 }
 
 /** One stream's part of an atomic multi-stream append. */
@@ -186,6 +194,12 @@ export interface EventStore {
    * again (a second decide could fail or differ, e.g. a name that the first append now uses).
    */
   findIdempotentAppend(idempotencyKey: string): Promise<AppendResult | null>;
+  /**
+   * Signatures of chain heads (signing.ts), oldest first: one per commit of a store given a
+   * signer, written in the same transaction as the commit's events. [] for adapters without a
+   * global chain.
+   */
+  readSignatures(options?: { after?: string | null; upTo?: string | null; maxCount?: number }): Promise<HeadSignature[]>;
   /** Durable catch-up subscription to the whole log: replays from the checkpoint, then follows live appends. */
   subscribeToAll(options: SubscribeOptions): SubscriptionHandle;
   health(): Promise<StoreHealth>;

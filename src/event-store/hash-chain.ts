@@ -4,8 +4,8 @@ import { canonicalJson } from '../shared/domain/canonical-json.js';
 
 /**
  * The tamper-evidence chain. Each event's hash covers its identity (stream, revision, event id),
- * its content (type, schema version, data, metadata) and the hash of the previous event of the
- * same stream. The expected-version check guarantees that the predecessor the writer saw is the
+ * its content (type, schema version, data, metadata), the instant it was recorded (hash version
+ * 2) and the hash of the previous event of the same stream. The expected-version check guarantees that the predecessor the writer saw is the
  * predecessor that is stored, so the per-stream chain can be computed by any adapter without a
  * cross-stream transaction (KurrentDB has none; PostgreSQL writers run concurrently).
  *
@@ -20,6 +20,14 @@ export function genesisHash(streamId: string): string {
   return sha256(`risk-ledger/genesis/${streamId}`);
 }
 
+/**
+ * Versions of the event hash. 1: identity, content and prevHash. 2 (from this build on): also
+ * `recordedAt`, so that moving an event in time (and so every `asOf` answer) changes its hash.
+ * Each stored event keeps the version it was hashed with; along the log the version never
+ * decreases (the verifier refuses a version-1 event after a version-2 one).
+ */
+export const CURRENT_HASH_VERSION = 2;
+
 export interface HashableEvent {
   streamId: string;
   revision: number;
@@ -29,9 +37,15 @@ export interface HashableEvent {
   data: unknown;
   metadata: EventMetadata;
   prevHash: string;
+  /** Covered from hash version 2. */
+  recordedAt?: string;
+  /** Absent: 1 (events written before versions existed). */
+  hashVersion?: number;
 }
 
 export function eventHash(e: HashableEvent): string {
+  const version = e.hashVersion ?? 1;
+  if (version !== 1 && version !== 2) throw new Error(`unknown hash version ${String(e.hashVersion)}`);
   return sha256(
     canonicalJson({
       streamId: e.streamId,
@@ -42,6 +56,7 @@ export function eventHash(e: HashableEvent): string {
       data: e.data,
       metadata: e.metadata,
       prevHash: e.prevHash,
+      ...(version >= 2 ? { recordedAt: e.recordedAt ?? null } : {}),
     }),
   );
 }

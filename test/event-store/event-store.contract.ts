@@ -17,6 +17,9 @@ import {
   type NewEvent,
   type RecordedEvent,
 } from '../../src/event-store/event-store.port.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { verifyStore } from '../../src/event-store/integrity-verifier.js';
+import { signerFor, TrustedKeys, type ChainSigner } from '../../src/event-store/signing.js';
 import {
   InvalidPositionError,
   LOG_GENESIS,
@@ -24,6 +27,7 @@ import {
   decodePosition,
   eventHash,
   genesisHash,
+  CURRENT_HASH_VERSION,
 } from '../../src/event-store/hash-chain.js';
 
 export interface EventStoreFixture {
@@ -125,8 +129,12 @@ function verifyChains(log: RecordedEvent[], checkGlobalChain: boolean): void {
         data: e.data,
         metadata: e.metadata,
         prevHash: e.prevHash,
+        recordedAt: e.recordedAt,
+        hashVersion: e.hashVersion,
       }),
     ).toBe(e.hash);
+    // New appends are hashed with the current version, which covers recordedAt.
+    expect(e.hashVersion).toBe(CURRENT_HASH_VERSION);
     lastHashByStream.set(e.streamId, e.hash);
     lastRevisionByStream.set(e.streamId, e.revision);
     if (checkGlobalChain) {
@@ -141,7 +149,7 @@ function verifyChains(log: RecordedEvent[], checkGlobalChain: boolean): void {
 
 export function runEventStoreContract(
   adapterName: string,
-  factory: () => Promise<EventStoreFixture>,
+  factory: (options?: { signer?: ChainSigner }) => Promise<EventStoreFixture>,
   capabilities: EventStoreCapabilities = {},
 ): void {
   const gapless = capabilities.gaplessPositions ?? true;
@@ -933,6 +941,56 @@ export function runEventStoreContract(
         expect(await readWholeLog(other)).toEqual(all);
         if (gapless) expect(all.map((e) => Number(decodePosition(e.position)))).toEqual(all.map((_, i) => i + 1));
         verifyChains(all, globalChain);
+      });
+    });
+
+    describe('signed chain heads (adapters with a global chain)', () => {
+      const keys = () => {
+        const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+        return { signer: signerFor(privateKey), trusted: new TrustedKeys([publicKey]) };
+      };
+      const withSigner = async (signer: ChainSigner) => {
+        const signed = await factory({ signer });
+        await signed.store.init();
+        return signed;
+      };
+
+      it('signs the head of every commit, in the commit, and a verifier with the key accepts the log', async () => {
+        if (!globalChain) return;
+        const { signer, trusted } = keys();
+        const signed = await withSigner(signer);
+        try {
+          const s = signed.store;
+          const a = await s.append(sid(), events(3), { expectedVersion: ExpectedVersion.noStream });
+          const [b, c] = await Promise.all([s.append(sid(), events(1), { expectedVersion: ExpectedVersion.noStream }), s.append(sid(), events(2), { expectedVersion: ExpectedVersion.noStream })]);
+          const signatures = await s.readSignatures();
+          // Every commit's last event has a signed head naming its chain link; commits may be grouped.
+          expect(signatures.length).toBeGreaterThanOrEqual(2);
+          const log = await readWholeLog(s);
+          for (const sig of signatures) {
+            const event = log.find((e) => e.position === sig.position)!;
+            expect(sig.chainHash).toBe(event.chainHash);
+            expect(trusted.check('log', sig)).toBeNull();
+          }
+          expect(signatures[0]!.position).toBe(a.position);
+          expect(signatures[signatures.length - 1]!.position).toBe([b.position, c.position].sort().pop());
+          expect(await s.readSignatures({ after: signatures[0]!.position })).toEqual(signatures.slice(1));
+          expect(await verifyStore(s, { trusted })).toMatchObject({ ok: true, eventsChecked: 6, signaturesChecked: signatures.length });
+          // Someone else's key: refused at the first head it signed.
+          expect(await verifyStore(s, { trusted: keys().trusted })).toMatchObject({ ok: false, firstBrokenPosition: signatures[0]!.firstPosition });
+        } finally {
+          await signed.cleanup();
+        }
+      });
+
+      it('a log appended without the key fails verification at its first unsigned event', async () => {
+        if (!globalChain) return;
+        const { trusted } = keys();
+        await store.append(sid(), events(2), { expectedVersion: ExpectedVersion.noStream });
+        expect(await store.readSignatures()).toEqual([]);
+        expect(await verifyStore(store, { trusted })).toMatchObject({ ok: false, firstBrokenPosition: (await readWholeLog(store))[0]!.position });
+        // Without keys, the unkeyed chain alone still verifies.
+        expect(await verifyStore(store)).toMatchObject({ ok: true, signaturesChecked: 0 });
       });
     });
   });

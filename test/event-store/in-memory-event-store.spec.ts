@@ -4,8 +4,8 @@ import { createEventStore, EventStoreConfigError } from '../../src/event-store/c
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
 import { runEventStoreContract } from './event-store.contract.js';
 
-runEventStoreContract('memory', async () => {
-  const store = new InMemoryEventStore();
+runEventStoreContract('memory', async (options) => {
+  const store = new InMemoryEventStore({ signer: options?.signer });
   return { store, cleanup: () => store.close() };
 });
 

@@ -13,13 +13,13 @@ function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'risk-ledger-es-'));
 }
 
-runEventStoreContract('sqlite', async () => {
+runEventStoreContract('sqlite', async (options) => {
   const dir = tempDir();
   // a nested, not yet existing directory: the store creates it
   const path = join(dir, 'nested', 'events.sqlite');
   const opened: EventStore[] = [];
   const open = (): SqliteEventStore => {
-    const s = new SqliteEventStore({ path, pollIntervalMs: 25 });
+    const s = new SqliteEventStore({ path, pollIntervalMs: 25, signer: options?.signer });
     opened.push(s);
     return s;
   };
@@ -62,7 +62,7 @@ describe('SqliteEventStore specifics', () => {
     await store.close();
     const db = new Database(path, { readonly: true });
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      expect(db.pragma('user_version', { simple: true })).toBe(3);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
       expect(tables).toEqual(expect.arrayContaining(['events', 'idempotency']));

@@ -5,7 +5,7 @@
  * exactly the same bytes.
  */
 import type { EventMetadata, ExpectedVersion, NewEvent, RecordedEvent, StreamAppend } from '../event-store.port.js';
-import { encodePosition } from '../hash-chain.js';
+import { CURRENT_HASH_VERSION, encodePosition } from '../hash-chain.js';
 import { fastChainHash, fastEventHash } from './fast-hash.js';
 import { InvalidAppendError } from '../errors.js';
 
@@ -120,8 +120,11 @@ export function recordEvent(
   previousChainHash: string,
   recordedAt: string,
   e: PreparedEvent,
+  hashVersion: number = CURRENT_HASH_VERSION,
 ): RecordedEvent {
   const hash = fastEventHash({
+    hashVersion,
+    recordedAt,
     streamId,
     revision,
     eventId: e.eventId,
@@ -145,6 +148,7 @@ export function recordEvent(
     prevHash,
     hash,
     chainHash: fastChainHash(previousChainHash, position, hash),
+    hashVersion,
   };
 }
 

@@ -50,13 +50,16 @@ export function canonicalJsonOfParsed(value: unknown): string {
 
 /** eventHash() of hash-chain.ts; `data` and `metadata` must be JSON.parse products. */
 export function fastEventHash(e: HashableEvent): string {
+  const version = e.hashVersion ?? 1;
+  if (version !== 1 && version !== 2) throw new Error(`unknown hash version ${String(e.hashVersion)}`);
   // The keys of the hashed object in canonical (sorted) order:
-  // data, eventId, metadata, prevHash, revision, schemaVersion, streamId, type.
+  // data, eventId, metadata, prevHash, [recordedAt,] revision, schemaVersion, streamId, type.
   const text =
     '{"data":' + canonicalJsonOfParsed(e.data) +
     ',"eventId":' + JSON.stringify(e.eventId) +
     ',"metadata":' + canonicalJsonOfParsed(e.metadata) +
     ',"prevHash":' + JSON.stringify(e.prevHash) +
+    (version >= 2 ? ',"recordedAt":' + JSON.stringify(e.recordedAt ?? null) : '') +
     ',"revision":' + JSON.stringify(e.revision) +
     ',"schemaVersion":' + JSON.stringify(e.schemaVersion) +
     ',"streamId":' + JSON.stringify(e.streamId) +

@@ -19,8 +19,9 @@ import {
   type SubscribeOptions,
   type SubscriptionHandle,
 } from '../event-store.port.js';
-import { LOG_GENESIS, decodePosition, encodePosition, genesisHash, InvalidPositionError } from '../hash-chain.js';
-import { DuplicateEventIdError, EventStoreClosedError } from '../errors.js';
+import { CURRENT_HASH_VERSION, LOG_GENESIS, decodePosition, encodePosition, genesisHash, InvalidPositionError } from '../hash-chain.js';
+import type { ChainSigner, HeadSignature } from '../signing.js';
+import { DuplicateEventIdError, EventStoreClosedError, InvalidAppendError } from '../errors.js';
 import {
   expectedVersionMatches,
   normaliseCount,
@@ -48,6 +49,7 @@ interface StoredEvent {
   prevHash: string;
   hash: string;
   chainHash: string;
+  hashVersion: number;
 }
 
 interface StreamState {
@@ -59,6 +61,8 @@ interface StreamState {
 export interface InMemoryEventStoreOptions {
   /** Safety net for subscriptions; appends wake them at once anyway. Default 1000 ms. */
   pollIntervalMs?: number;
+  /** Signs each commit's chain head. Without one, nothing is signed. */
+  signer?: ChainSigner;
 }
 
 export class InMemoryEventStore implements EventStore {
@@ -72,9 +76,18 @@ export class InMemoryEventStore implements EventStore {
   private readonly subscriptions = new Set<ManagedSubscription>();
   private closed = false;
   private readonly pollIntervalMs: number;
+  private readonly signer?: ChainSigner;
+  private readonly signatures: HeadSignature[] = [];
 
   constructor(options: InMemoryEventStoreOptions = {}) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.signer = options.signer;
+  }
+
+  async readSignatures(options: { after?: string | null; upTo?: string | null; maxCount?: number } = {}): Promise<HeadSignature[]> {
+    this.assertOpen();
+    const max = normaliseCount(options.maxCount, 1000, 'maxCount');
+    return this.signatures.filter((s) => (!options.after || s.position > options.after) && (!options.upTo || s.position <= options.upTo)).slice(0, max);
   }
 
   async init(): Promise<void> {
@@ -86,7 +99,7 @@ export class InMemoryEventStore implements EventStore {
     validateExpectedVersion(options?.expectedVersion);
     validateIdempotencyKey(options.idempotencyKey);
     const prepared = prepareEvents(streamId, events);
-    return (await this.commitParts([{ streamId, events: prepared, expected: options.expectedVersion }], options.idempotencyKey, options.recordedAt))[0]!;
+    return (await this.commitParts([{ streamId, events: prepared, expected: options.expectedVersion }], options.idempotencyKey, options.recordedAt, options.hashVersion))[0]!;
   }
 
   async appendMultiple(parts: StreamAppend[], options: MultiAppendOptions = {}): Promise<AppendResult[]> {
@@ -96,7 +109,8 @@ export class InMemoryEventStore implements EventStore {
   }
 
   /** Checks every part, then writes them all: a throw before the first write leaves the store untouched. */
-  private commitParts(parts: PreparedPart[], key: string | undefined, recordedAtOption?: string): AppendResult[] {
+  private commitParts(parts: PreparedPart[], key: string | undefined, recordedAtOption?: string, hashVersion: number = CURRENT_HASH_VERSION): AppendResult[] {
+    if (hashVersion !== 1 && hashVersion !== 2) throw new InvalidAppendError(`unknown hash version ${String(hashVersion)}`);
     if (key !== undefined) {
       const earlier = this.findByKey(key);
       if (earlier) return [earlier];
@@ -112,7 +126,10 @@ export class InMemoryEventStore implements EventStore {
     const candidate = recordedAtOption ?? new Date().toISOString();
     const previous = this.log.length ? this.log[this.log.length - 1]!.recordedAt : '';
     const recordedAt = candidate > previous ? candidate : previous;
-    const results = parts.map((part) => this.write(part.streamId, part.events, recordedAt));
+    const firstOfCommit = encodePosition(this.log.length + 1);
+    const results = parts.map((part) => this.write(part.streamId, part.events, recordedAt, hashVersion));
+    // The commit's chain head, signed with the commit.
+    if (this.signer && results.some((r) => r.events.length > 0)) this.signatures.push(this.signer.sign('log', this.log[this.log.length - 1]!.position, this.lastChainHash, firstOfCommit));
     const primary = results[0]!;
     if (key !== undefined && primary.events.length > 0) {
       this.idempotency.set(key, { first: positionIndex(primary.events[0]!.position) - 1, last: positionIndex(primary.position) - 1, streamId: primary.streamId });
@@ -121,7 +138,7 @@ export class InMemoryEventStore implements EventStore {
     return results;
   }
 
-  private write(streamId: string, prepared: PreparedEvent[], recordedAt: string): AppendResult {
+  private write(streamId: string, prepared: PreparedEvent[], recordedAt: string, hashVersion: number): AppendResult {
     const stream = this.streams.get(streamId);
     const actual = stream ? stream.indexes.length - 1 : -1;
     if (prepared.length === 0) {
@@ -134,7 +151,7 @@ export class InMemoryEventStore implements EventStore {
     const state = stream ?? { indexes: [], lastHash: prevHash };
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i]!;
-      const r = recordEvent(streamId, actual + 1 + i, first + 1 + i, prevHash, chain, recordedAt, p);
+      const r = recordEvent(streamId, actual + 1 + i, first + 1 + i, prevHash, chain, recordedAt, p, hashVersion);
       recorded[i] = r;
       this.log.push({
         eventId: r.eventId,
@@ -149,6 +166,7 @@ export class InMemoryEventStore implements EventStore {
         prevHash,
         hash: r.hash,
         chainHash: r.chainHash!,
+        hashVersion,
       });
       state.indexes.push(first + i);
       this.eventIds.add(r.eventId);
@@ -279,5 +297,6 @@ function materialise(e: StoredEvent): RecordedEvent {
     prevHash: e.prevHash,
     hash: e.hash,
     chainHash: e.chainHash,
+    hashVersion: e.hashVersion,
   };
 }

@@ -22,6 +22,7 @@ export type EventRow = [
   prevHash: string,
   hash: string,
   chainHash: string,
+  hashVersion: number,
 ];
 
 // Loosely typed statement: rows are cast where they are used.
@@ -29,6 +30,8 @@ export type Stmt = Database.Statement<unknown[], unknown>;
 
 export interface Statements {
   insertEvent: Stmt;
+  insertSignature: Stmt;
+  readSignatures: Stmt;
   selectStream: Stmt;
   selectKey: Stmt;
   insertKey: Stmt;
@@ -69,8 +72,10 @@ export function prepareStatements(db: Database.Database): Statements {
   const pluck = (sql: string): Stmt => db.prepare(sql).pluck(true) as Stmt;
   return {
     insertEvent: db.prepare(
-      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (${EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ) as Stmt,
+    insertSignature: db.prepare('INSERT INTO chain_signatures (position, first_position, chain_hash, kid, signature) VALUES (?, ?, ?, ?, ?)') as Stmt,
+    readSignatures: raw('SELECT position, first_position, chain_hash, kid, signature FROM chain_signatures WHERE position > ? AND position <= ? ORDER BY position LIMIT ?'),
     selectStream: raw('SELECT revision, hash FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
     selectKey: raw('SELECT stream_id, first_position, last_position FROM idempotency WHERE key = ?'),
     insertKey: db.prepare(
@@ -111,5 +116,6 @@ export function toRecorded(row: EventRow): RecordedEvent {
     prevHash: row[9],
     hash: row[10],
     chainHash: row[11],
+    hashVersion: row[12],
   };
 }

@@ -2,7 +2,7 @@
  * SQLite schema of the event store, versioned with PRAGMA user_version. Add a migration step
  * (and bump SCHEMA_VERSION) for every change; never edit a step that has shipped.
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const MIGRATIONS: Record<number, string> = {
   1: `
@@ -44,7 +44,23 @@ export const MIGRATIONS: Record<number, string> = {
   // events instead: one B-tree fewer to write per append (the 1-writer path is fsync- and
   // page-bound), and the writer keeps heads cached anyway.
   2: `DROP TABLE IF EXISTS streams;`,
+  // Hash version 2 covers recorded_at (rows written before keep version 1), and each commit's
+  // chain head is signed (signing.ts), in the same transaction as its events.
+  3: `
+    ALTER TABLE events ADD COLUMN hash_version INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE IF NOT EXISTS chain_signatures (
+      position       INTEGER PRIMARY KEY,
+      first_position INTEGER NOT NULL,
+      chain_hash TEXT    NOT NULL,
+      kid        TEXT    NOT NULL,
+      signature  TEXT    NOT NULL
+    );
+    CREATE TRIGGER IF NOT EXISTS chain_signatures_no_update BEFORE UPDATE ON chain_signatures
+      BEGIN SELECT RAISE(ABORT, 'signatures are append-only'); END;
+    CREATE TRIGGER IF NOT EXISTS chain_signatures_no_delete BEFORE DELETE ON chain_signatures
+      BEGIN SELECT RAISE(ABORT, 'signatures are append-only'); END;
+  `,
 };
 
 export const EVENT_COLUMNS =
-  'position, event_id, stream_id, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash, chain_hash';
+  'position, event_id, stream_id, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash, chain_hash, hash_version';

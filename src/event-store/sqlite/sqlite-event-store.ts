@@ -32,8 +32,8 @@ import {
   type SubscribeOptions,
   type SubscriptionHandle,
 } from '../event-store.port.js';
-import { LOG_GENESIS, encodePosition, genesisHash } from '../hash-chain.js';
-import { DuplicateEventIdError, EventStoreClosedError, EventStoreSchemaError } from '../errors.js';
+import { CURRENT_HASH_VERSION, LOG_GENESIS, encodePosition, genesisHash } from '../hash-chain.js';
+import { DuplicateEventIdError, EventStoreClosedError, EventStoreSchemaError, InvalidAppendError } from '../errors.js';
 import {
   expectedVersionMatches,
   normaliseCount,
@@ -46,6 +46,7 @@ import {
   type PreparedPart,
 } from '../internal/append-support.js';
 import { startCatchUpSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
+import type { ChainSigner, HeadSignature } from '../signing.js';
 import { positionNumber, prepareStatements, migrate, toRecorded, type EventRow, type Statements, type Stmt } from './rows.js';
 import { EVENT_COLUMNS } from './schema.js';
 
@@ -58,6 +59,8 @@ export interface SqliteEventStoreOptions {
   maxBatch?: number;
   /** SQLite busy timeout when another process holds the write lock. Default 5000 ms. */
   busyTimeoutMs?: number;
+  /** Signs each commit's chain head (in the commit's transaction). Without one, nothing is signed. */
+  signer?: ChainSigner;
 }
 
 /** Counters of the group commit, for benchmarks and diagnostics. */
@@ -77,6 +80,7 @@ interface PendingAppend {
   parts: PreparedPart[];
   key: string | undefined;
   recordedAt: string | undefined;
+  hashVersion: number;
   resolve: (results: AppendResult[]) => void;
   reject: (error: unknown) => void;
 }
@@ -114,6 +118,7 @@ export class SqliteEventStore implements EventStore {
   private readonly pollIntervalMs: number;
   private readonly maxBatch: number;
   private readonly busyTimeoutMs: number;
+  private readonly signer?: ChainSigner;
 
   private db: Database.Database | null = null;
   private s!: Statements;
@@ -143,6 +148,7 @@ export class SqliteEventStore implements EventStore {
       throw new TypeError('SqliteEventStore: options.path is required');
     }
     this.path = options.path;
+    this.signer = options.signer;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.maxBatch = options.maxBatch ?? 1000;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
@@ -228,7 +234,7 @@ export class SqliteEventStore implements EventStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.enqueue([part], options.idempotencyKey, options.recordedAt).then((results) => results[0]!);
+    return this.enqueue([part], options.idempotencyKey, options.recordedAt, options.hashVersion).then((results) => results[0]!);
   }
 
   appendMultiple(parts: StreamAppend[], options: MultiAppendOptions = {}): Promise<AppendResult[]> {
@@ -243,9 +249,9 @@ export class SqliteEventStore implements EventStore {
     return this.enqueue(prepared, options.idempotencyKey, undefined);
   }
 
-  private enqueue(parts: PreparedPart[], key: string | undefined, recordedAt: string | undefined): Promise<AppendResult[]> {
+  private enqueue(parts: PreparedPart[], key: string | undefined, recordedAt: string | undefined, hashVersion?: number): Promise<AppendResult[]> {
     return new Promise<AppendResult[]>((resolve, reject) => {
-      this.queue.push({ parts, key, recordedAt, resolve, reject });
+      this.queue.push({ parts, key, recordedAt, hashVersion: validHashVersion(hashVersion), resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(this.onFlushTimer);
@@ -337,6 +343,7 @@ export class SqliteEventStore implements EventStore {
       this.streamCache.clear();
     }
     let position = this.lastPosition;
+    const firstOfCommit = position + 1;
     let chain = this.lastChainHash;
     const now = new Date().toISOString();
     let lastRecordedAt = this.lastRecordedAt;
@@ -395,10 +402,10 @@ export class SqliteEventStore implements EventStore {
         for (let j = 0; j < events.length; j++) {
           const p = events[j]!;
           position++;
-          const r = recordEvent(streamId, version + 1 + j, position, prevHash, chain, recordedAt, p);
+          const r = recordEvent(streamId, version + 1 + j, position, prevHash, chain, recordedAt, p, a.hashVersion);
           s.insertEvent.run(
             position, p.eventId, streamId, r.revision, p.type, p.schemaVersion,
-            p.dataJson, p.metadataJson, recordedAt, prevHash, r.hash, r.chainHash,
+            p.dataJson, p.metadataJson, recordedAt, prevHash, r.hash, r.chainHash, a.hashVersion,
           );
           recorded[j] = r;
           prevHash = r.hash;
@@ -422,6 +429,11 @@ export class SqliteEventStore implements EventStore {
         }
       }
       outcomes[i] = { ok: true, results };
+    }
+    // The commit's chain head, signed in the same transaction as its events.
+    if (written > 0 && this.signer) {
+      const head = this.signer.sign('log', encodePosition(position), chain, encodePosition(firstOfCommit));
+      s.insertSignature.run(position, firstOfCommit, head.chainHash, head.kid, head.signature);
     }
     return { outcomes, position, chain, written, streams, lastRecordedAt };
   }
@@ -451,6 +463,14 @@ export class SqliteEventStore implements EventStore {
   }
 
   // ---------------------------------------------------------------- reads
+
+  async readSignatures(options: { after?: string | null; upTo?: string | null; maxCount?: number } = {}): Promise<HeadSignature[]> {
+    this.open();
+    const after = options.after ? positionNumber(options.after) : 0;
+    const upTo = options.upTo ? positionNumber(options.upTo) : Number.MAX_SAFE_INTEGER;
+    const rows = this.s.readSignatures.all(after, upTo, normaliseCount(options.maxCount, DEFAULT_READ_COUNT, 'maxCount')) as [number, number, string, string, string][];
+    return rows.map(([position, first, chainHash, kid, signature]) => ({ firstPosition: encodePosition(first), position: encodePosition(position), chainHash, kid, signature }));
+  }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     this.open();
@@ -554,4 +574,11 @@ export class SqliteEventStore implements EventStore {
   stats(): SqliteEventStoreStats {
     return { ...this.counters };
   }
+}
+
+/** The hash version of an append: the current one, or an older one kept by an evidence import. */
+function validHashVersion(version: number | undefined): number {
+  if (version === undefined) return CURRENT_HASH_VERSION;
+  if (version !== 1 && version !== 2) throw new InvalidAppendError(`unknown hash version ${String(version)}`);
+  return version;
 }

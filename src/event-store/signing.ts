@@ -1,0 +1,137 @@
+/**
+ * Signed chain heads. Unkeyed hashes show that the log is consistent, not who wrote it: anyone
+ * with the file can append an event with valid hashes, or rewrite the log and recompute every
+ * hash. Each commit therefore signs its last link of the global chain (position + chain hash)
+ * with an Ed25519 key the server holds; a verifier checks the signatures with public keys it
+ * trusts from its own configuration, never from the database it verifies.
+ *
+ * What a signature cannot show: that the newest commits were not removed by someone holding the
+ * key (a shorter signed log is still signed). That needs an anchor kept elsewhere (see README).
+ */
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export const SIGNATURE_ALGORITHM = 'Ed25519';
+
+/**
+ * What is signed: the scope (the event log or the access log), the position and the chain link
+ * there, and for a commit of the log its first position: a signed commit names exactly the events
+ * it wrote, so an event slipped in between two commits (by another writer, without the key) lies
+ * in no signed commit even though the next commit's chain runs through it.
+ */
+export function headMessage(scope: 'log' | 'access-log', position: string, chainHash: string, firstPosition?: string): Buffer {
+  return Buffer.from(
+    firstPosition === undefined ? `risk-ledger/${scope}-head/v1|${position}|${chainHash}` : `risk-ledger/${scope}-commit/v1|${firstPosition}|${position}|${chainHash}`,
+    'utf8',
+  );
+}
+
+/** A signature of one chain head. */
+export interface HeadSignature {
+  /** The first position of the signed commit (log commits). */
+  firstPosition?: string;
+  position: string;
+  chainHash: string;
+  /** Key id: see keyId(). */
+  kid: string;
+  /** Base64 Ed25519 signature of headMessage(scope, position, chainHash). */
+  signature: string;
+}
+
+export interface ChainSigner {
+  readonly kid: string;
+  sign(scope: 'log' | 'access-log', position: string, chainHash: string, firstPosition?: string): HeadSignature;
+}
+
+export interface PublicKeyInfo {
+  kid: string;
+  alg: typeof SIGNATURE_ALGORITHM;
+  publicKeyPem: string;
+}
+
+/** A key's id: the first 16 hex digits of the SHA-256 of its public key (DER, SPKI). */
+export function keyId(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+}
+
+export function publicKeyInfo(publicKey: KeyObject): PublicKeyInfo {
+  return { kid: keyId(publicKey), alg: SIGNATURE_ALGORITHM, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+export function signerFor(privateKey: KeyObject): ChainSigner {
+  const kid = keyId(createPublicKey(privateKey));
+  return {
+    kid,
+    sign: (scope, position, chainHash, firstPosition) => ({
+      ...(firstPosition === undefined ? {} : { firstPosition }),
+      position,
+      chainHash,
+      kid,
+      signature: sign(null, headMessage(scope, position, chainHash, firstPosition), privateKey).toString('base64'),
+    }),
+  };
+}
+
+/** The public keys a verifier trusts, by key id. */
+export class TrustedKeys {
+  private readonly byKid = new Map<string, KeyObject>();
+
+  constructor(keys: readonly KeyObject[]) {
+    for (const key of keys) {
+      if (key.asymmetricKeyType !== 'ed25519') throw new Error(`Trusted key ${keyId(key)} is not an Ed25519 key`);
+      this.byKid.set(keyId(key), key);
+    }
+  }
+
+  static fromPems(pems: readonly string[]): TrustedKeys {
+    return new TrustedKeys(pems.map((pem) => createPublicKey(pem)));
+  }
+
+  get size(): number {
+    return this.byKid.size;
+  }
+
+  list(): PublicKeyInfo[] {
+    return [...this.byKid.values()].map(publicKeyInfo);
+  }
+
+  /** null when the signature holds; else why not. */
+  check(scope: 'log' | 'access-log', s: HeadSignature): string | null {
+    const key = this.byKid.get(s.kid);
+    if (!key) return `signed with key ${s.kid}, which this verifier does not trust`;
+    let ok = false;
+    try {
+      ok = verify(null, headMessage(scope, s.position, s.chainHash, s.firstPosition), key, Buffer.from(s.signature, 'base64'));
+    } catch {
+      ok = false;
+    }
+    return ok ? null : `the signature of the head at ${s.position} does not verify with key ${s.kid}`;
+  }
+}
+
+/** The server's signing key and the keys it trusts (its own and earlier ones, for rotation). */
+export interface SigningKeys {
+  signer: ChainSigner;
+  trusted: TrustedKeys;
+  /** Set when the key was generated just now. */
+  generatedAt?: string;
+}
+
+/**
+ * Loads the Ed25519 private key at `path` (PEM, PKCS#8), or generates one there (mode 0600) when
+ * absent. `trustedPublicKeyPems` are earlier public keys still trusted (rotation).
+ */
+export function loadSigningKeys(path: string, trustedPublicKeyPems: readonly string[] = []): SigningKeys {
+  let generatedAt: string | undefined;
+  if (!existsSync(path)) {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+    generatedAt = path;
+  }
+  const privateKey = createPrivateKey(readFileSync(path, 'utf8'));
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${path} is not an Ed25519 private key`);
+  const own = createPublicKey(privateKey);
+  return { signer: signerFor(privateKey), trusted: new TrustedKeys([own, ...trustedPublicKeyPems.map((pem) => createPublicKey(pem))]), generatedAt };
+}
