@@ -34,7 +34,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
  * Pricing (COST): every field 1, plus its selection times the page it asks for (`first`, or
  * DEFAULT_PAGE_SIZE when absent, on every field that takes `first`). On top of that, the work a
  * field does that its selection does not show: a replay of the log (`asOf` or `atPosition` on any
- * field) REPLAY, `verifyIntegrity` (reads and rehashes the whole log) VERIFY_INTEGRITY, `history`
+ * field) REPLAY, `verifyIntegrity` and `verifyAccessLog` (read and rehash a whole log) VERIFY_INTEGRITY, `history`
  * (one stream, unbounded) HISTORY plus its selection times HISTORY_ITEMS, `events` one read per
  * event of the page.
  */
@@ -68,6 +68,7 @@ export const costEstimator: ComplexityEstimator = ({ field, args, childComplexit
   if (args.asOf != null || args.atPosition != null) extra += COST.replay;
   switch (field.name) {
     case 'verifyIntegrity':
+    case 'verifyAccessLog':
       extra += COST.verifyIntegrity;
       break;
     case 'history':

@@ -1,7 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { DomainError, BadInputError, ConcurrencyConflictError, QueryTooComplexError, RateLimitedError, RuleViolationError } from '../shared/domain/errors.js';
+import { DomainError, BadInputError, ConcurrencyConflictError, IntegrityBrokenError, QueryTooComplexError, RateLimitedError, RuleViolationError } from '../shared/domain/errors.js';
 import { InvalidPositionError } from '../event-store/hash-chain.js';
 import { argumentNamed } from './argument-name.js';
 import { RefusedRequest } from './edge-limits.js';
@@ -64,6 +64,7 @@ export function domainExtensions(error: DomainError): Record<string, unknown> {
     extensions.article = error.article;
   }
   if (error instanceof RateLimitedError) extensions.retryAfterSeconds = error.retryAfterSeconds;
+  if (error instanceof IntegrityBrokenError) extensions.position = error.position;
   if (error instanceof QueryTooComplexError) {
     extensions.cost = error.cost;
     extensions.limit = error.limit;

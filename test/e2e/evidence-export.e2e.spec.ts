@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
 import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
-import { readLog } from '../../src/audit/application/integrity-verifier.js';
+import { readLog } from '../../src/event-store/integrity-verifier.js';
 import { buildOnce } from './support/server-process.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 
@@ -104,7 +104,7 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
   it('exports the log while the server runs, and verifies it offline', async () => {
     const exported = await cli(['export', '--out', exportFile], storeEnv(t.dataDir));
     expect(exported.code).toBe(0);
-    expect(exported.json).toMatchObject({ command: 'export', ok: true, eventCount, format: 'risk-ledger-export/1' });
+    expect(exported.json).toMatchObject({ command: 'export', ok: true, eventCount, format: 'risk-ledger-export/2' });
     // Logs and the progress bar go to stderr, as JSON lines and text; stdout holds only the result.
     expect(exported.stderr).toMatch(/"msg":"export started"/);
     expect(exported.stderr).toMatch(new RegExp(`export .* ${eventCount}/${eventCount} events`));
@@ -114,12 +114,16 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     expect(lines).toHaveLength(eventCount);
     const stored = await allEvents(join(t.dataDir, 'events.sqlite'));
     expect(lines.map((l) => JSON.parse(l))).toEqual(stored);
-    expect(Object.keys(JSON.parse(lines[0]!))).toEqual(['chainHash', 'data', 'eventId', 'hash', 'metadata', 'position', 'prevHash', 'recordedAt', 'revision', 'schemaVersion', 'streamId', 'type']);
+    expect(Object.keys(JSON.parse(lines[0]!))).toEqual(['chainHash', 'data', 'eventId', 'hash', 'hashVersion', 'metadata', 'position', 'prevHash', 'recordedAt', 'revision', 'schemaVersion', 'streamId', 'type']);
 
     const manifest = JSON.parse(readFileSync(`${exportFile}.manifest.json`, 'utf8'));
     const last = stored[stored.length - 1]!;
+    // Format 2: the signed commit heads beside the events, and the keys the server trusted.
+    expect(manifest.signatures.count).toBeGreaterThan(0);
+    expect(readFileSync(`${exportFile}.signatures.ndjson`, 'utf8').trim().split('\n')).toHaveLength(manifest.signatures.count);
+    expect(manifest.publicKeys).toEqual([expect.objectContaining({ alg: 'Ed25519', kid: expect.stringMatching(/^[0-9a-f]{16}$/) })]);
     expect(manifest).toMatchObject({
-      format: 'risk-ledger-export/1',
+      format: 'risk-ledger-export/2',
       eventCount,
       firstPosition: stored[0]!.position,
       headPosition: last.position,
@@ -150,7 +154,7 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     const r = await cli(['verify', file]);
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ ok: false, firstBrokenPosition: target.position, eventsChecked: 5 });
-    expect(r.json.reason).toMatch(/event hash mismatch .*data or metadata was altered/);
+    expect(r.json.reason).toMatch(/event hash mismatch .*data, metadata or recordedAt was altered/);
     expect(r.sentence).toMatch(/^BROKEN: event hash mismatch/);
   });
 
@@ -162,7 +166,8 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     const r = await cli(['verify', file]);
     expect(r.code).toBe(1);
     expect(r.json).toMatchObject({ ok: false, eventsChecked: eventCount - 1 });
-    expect(r.json.reason).toMatch(/removed from the end/);
+    // The export's signed heads name the dropped head (the manifest would too).
+    expect(r.json.reason).toMatch(/removed from the end|newest events were deleted/);
 
     // Without its manifest, a cut export cannot be told from a complete one: refused, not passed.
     const alone = join(work, 'no-manifest.ndjson');
@@ -172,7 +177,7 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     expect(r2.json.reason).toMatch(/manifest .* not found/);
   });
 
-  it('fails when only a field no hash covers (recordedAt) was changed: the file SHA-256 in the manifest catches it', async () => {
+  it('fails when only recordedAt was changed: the event hash covers it (hash version 2)', async () => {
     const lines = readFileSync(exportFile, 'utf8').trim().split('\n');
     const e = JSON.parse(lines[2]!);
     e.recordedAt = '2001-01-01T00:00:00.000Z';
@@ -183,7 +188,8 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     copyFileSync(`${exportFile}.manifest.json`, `${file}.manifest.json`);
     const r = await cli(['verify', file]);
     expect(r.code).toBe(1);
-    expect(r.json.reason).toMatch(/SHA-256 .* differs .*recordedAt/);
+    expect(r.json).toMatchObject({ ok: false, firstBrokenPosition: e.position });
+    expect(r.json.reason).toMatch(/event hash mismatch .*recordedAt/);
   });
 
   it('imports an export into an empty store with identical hashes, positions, chain and commit instants; refuses a non-empty store', async () => {

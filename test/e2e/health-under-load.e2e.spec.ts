@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ExpectedVersion, type NewEvent } from '../../src/event-store/event-store.port.js';
 import { encodePosition } from '../../src/event-store/hash-chain.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
+import { loadSigningKeys } from '../../src/event-store/signing.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 
@@ -14,8 +15,9 @@ const STREAMS = 400;
 const PER_STREAM = 100;
 
 /** A log of 40,000 events written straight to the store file before the server starts. */
-async function seed(path: string): Promise<void> {
-  const store = new SqliteEventStore({ path });
+async function seed(path: string, keyPath: string): Promise<void> {
+  // Signed with the key the server will use (DATA_DIR/signing-key.pem), as its own commits are.
+  const store = new SqliteEventStore({ path, signer: loadSigningKeys(keyPath).signer });
   await store.init();
   const metadata = { actor: { id: 'seed', name: 'seed', roles: [] }, occurredAt: new Date().toISOString(), correlationId: 'seed', causationId: 'seed' };
   await Promise.all(
@@ -39,8 +41,9 @@ describe('GET /health while a long verification, a cold replay and an over-budge
   beforeAll(async () => {
     buildOnce();
     dir = mkdtempSync(join(tmpdir(), 'risk-ledger-load-'));
-    await seed(join(dir, 'events.sqlite'));
-    server = await startServer({ SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test' });
+    await seed(join(dir, 'events.sqlite'), join(dir, 'signing-key.pem'));
+    // A log written without a server has no access log yet: the server is told to start one.
+    server = await startServer({ SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test', ACCESS_LOG_RESET: '1' });
   }, 180_000);
   afterAll(async () => {
     if (server) await stopServer(server);
@@ -77,6 +80,7 @@ describe('GET /health while a long verification, a cold replay and an over-budge
       await new Promise((r) => setTimeout(r, 10));
     }
     const [result, replayed, refused] = await all;
+    expect((await (await fetch(`${base}/health`)).json()) as object).toMatchObject({ integrity: 'OK' });
     expect(result.errors).toBeUndefined();
     expect(result.data.verifyIntegrity).toEqual({ ok: true, eventsChecked: STREAMS * PER_STREAM });
     expect(replayed.errors).toBeUndefined();

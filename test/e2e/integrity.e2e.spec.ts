@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
 import { ExpectedVersion, type RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { LOG_GENESIS, chainHash, eventHash, genesisHash } from '../../src/event-store/hash-chain.js';
-import { verifyStore } from '../../src/audit/application/integrity-verifier.js';
+import { verifyStore } from '../../src/event-store/integrity-verifier.js';
 import { exportLog, verifyStoreAgainst } from '../../src/audit/application/evidence-export.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 
@@ -41,7 +41,7 @@ async function writeSampleLog(path: string): Promise<RecordedEvent[]> {
   return recorded;
 }
 
-type Row = { position: number; stream_id: string; revision: number; event_id: string; type: string; schema_version: number; data: string; metadata: string; prev_hash: string; hash: string; chain_hash: string };
+type Row = { position: number; stream_id: string; revision: number; event_id: string; type: string; schema_version: number; data: string; metadata: string; recorded_at: string; prev_hash: string; hash: string; chain_hash: string; hash_version: number };
 
 /** Opens a copy of the sample file for tampering: the triggers are dropped, as an attacker would. */
 function tamper(source: string, dir: string, name: string, change: (db: Database.Database) => void): string {
@@ -85,17 +85,21 @@ function makeRoomAt(db: Database.Database, from: number): void {
   for (let p = max; p >= from; p--) move.run(p + 1, p);
 }
 
+/** A forged event hashed as the current writer hashes (version 2, recordedAt covered). */
 function forgedRow(position: number, previousChain: string, options: { computeHash: boolean }) {
-  const base = { streamId: 'asset-forged', revision: 0, eventId: randomUUID(), type: 'AssetRetired', schemaVersion: 1, data: { reason: 'forged' }, metadata: metadata('intruder'), prevHash: genesisHash('asset-forged') };
+  const base = {
+    streamId: 'asset-forged', revision: 0, eventId: randomUUID(), type: 'AssetRetired', schemaVersion: 1, data: { reason: 'forged' }, metadata: metadata('intruder'),
+    prevHash: genesisHash('asset-forged'), recordedAt: new Date().toISOString(), hashVersion: 2,
+  };
   const hash = options.computeHash ? eventHash(base) : 'f'.repeat(64);
   return { ...base, position, hash, chainHash: chainHash(previousChain, pos(position), hash) };
 }
 
 function insertRow(db: Database.Database, r: ReturnType<typeof forgedRow>): void {
   db.prepare(
-    `INSERT INTO events (position, event_id, stream_id, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash, chain_hash)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(r.position, r.eventId, r.streamId, r.revision, r.type, r.schemaVersion, JSON.stringify(r.data), JSON.stringify(r.metadata), new Date().toISOString(), r.prevHash, r.hash, r.chainHash);
+    `INSERT INTO events (position, event_id, stream_id, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash, chain_hash, hash_version)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(r.position, r.eventId, r.streamId, r.revision, r.type, r.schemaVersion, JSON.stringify(r.data), JSON.stringify(r.metadata), r.recordedAt, r.prevHash, r.hash, r.chainHash, r.hashVersion);
 }
 
 describe('verifying the log against direct tampering with the SQLite file', () => {
@@ -121,6 +125,7 @@ describe('verifying the log against direct tampering with the SQLite file', () =
       headPosition: pos(12),
       headChainHash: events[11]!.chainHash,
       streams: 3,
+      signaturesChecked: 0,
     });
   });
 
@@ -138,21 +143,21 @@ describe('verifying the log against direct tampering with the SQLite file', () =
     const file = tamper(original, dir, 'payload', (db) => db.prepare(`UPDATE events SET data = json_set(data, '$.name', 'Forged name') WHERE position = 5`).run());
     const report = await verifyFile(file);
     expect(report).toMatchObject({ ok: false, firstBrokenPosition: pos(5), eventsChecked: 5 });
-    expect(report.reason).toMatch(/event hash mismatch .*data or metadata was altered/);
+    expect(report.reason).toMatch(/event hash mismatch .*data, metadata or recordedAt was altered/);
   });
 
   it('detects edited metadata at its position', async () => {
     const file = tamper(original, dir, 'metadata', (db) => db.prepare(`UPDATE events SET metadata = json_set(metadata, '$.actor.id', 'someone-else') WHERE position = 7`).run());
     const report = await verifyFile(file);
     expect(report).toMatchObject({ ok: false, firstBrokenPosition: pos(7) });
-    expect(report.reason).toMatch(/event hash mismatch .*data or metadata was altered/);
+    expect(report.reason).toMatch(/event hash mismatch .*data, metadata or recordedAt was altered/);
   });
 
   it('detects an edited payload whose hash was recomputed: the global chain no longer covers it', async () => {
     const file = tamper(original, dir, 'payload-rehashed', (db) => {
       const r = rowAt(db, 5);
       const data = { ...JSON.parse(r.data), name: 'Forged name' };
-      const hash = eventHash({ streamId: r.stream_id, revision: r.revision, eventId: r.event_id, type: r.type, schemaVersion: r.schema_version, data, metadata: JSON.parse(r.metadata), prevHash: r.prev_hash });
+      const hash = eventHash({ streamId: r.stream_id, revision: r.revision, eventId: r.event_id, type: r.type, schemaVersion: r.schema_version, data, metadata: JSON.parse(r.metadata), prevHash: r.prev_hash, recordedAt: r.recorded_at, hashVersion: r.hash_version });
       db.prepare('UPDATE events SET data = ?, hash = ? WHERE position = 5').run(JSON.stringify(data), hash);
     });
     const report = await verifyFile(file);
@@ -291,7 +296,8 @@ describe('verifyIntegrity over GraphQL', () => {
     for (const name of ['Signer', 'Ledger', 'Wallet']) await t.ok(REGISTER, { input: asset(name) }, users.opsManager);
     const first = (await t.ok(VERIFY, {}, users.auditor)).verifyIntegrity;
     // Each registration appends the asset and its name reservation (two streams, two events).
-    expect(first).toMatchObject({ ok: true, eventsChecked: 6, firstBrokenPosition: null, reason: null, headPosition: pos(6), streams: 6, anchorOk: null });
+    // Without an anchor from the caller, the head the server verified and recorded is the anchor.
+    expect(first).toMatchObject({ ok: true, eventsChecked: 6, firstBrokenPosition: null, reason: null, headPosition: pos(6), streams: 6, anchorOk: true });
     expect(first.headChainHash).toMatch(/^[0-9a-f]{64}$/);
     expect((await t.ok(VERIFY, {}, users.ciso)).verifyIntegrity.ok).toBe(true);
     for (const user of [users.riskOwner, users.committee, users.admin]) {
@@ -311,7 +317,10 @@ describe('verifyIntegrity over GraphQL', () => {
     db.prepare('DELETE FROM events WHERE position >= 3').run();
     db.close();
     t = await TestApp.start({ dataDir: t.dataDir });
-    expect((await t.ok(VERIFY, {}, users.auditor)).verifyIntegrity).toMatchObject({ ok: true, eventsChecked: 2 });
+    // The signed heads of the deleted commits name events that are gone (and the server had recorded a later head).
+    const cut = (await t.ok(VERIFY, {}, users.auditor)).verifyIntegrity;
+    expect(cut).toMatchObject({ ok: false, eventsChecked: 2 });
+    expect(cut.reason).toMatch(/removed from the end|deleted/);
     const anchored = (await t.ok(VERIFY, { p: first.headPosition, h: first.headChainHash }, users.auditor)).verifyIntegrity;
     expect(anchored).toMatchObject({ ok: false, anchorOk: false });
     expect(anchored.reason).toMatch(/removed from the end/);
@@ -325,6 +334,6 @@ describe('verifyIntegrity over GraphQL', () => {
     t = await TestApp.start({ dataDir: t.dataDir });
     const broken = (await t.ok(VERIFY, {}, users.auditor)).verifyIntegrity;
     expect(broken).toMatchObject({ ok: false, firstBrokenPosition: pos(2), eventsChecked: 2 });
-    expect(broken.reason).toMatch(/data or metadata was altered/);
+    expect(broken.reason).toMatch(/data, metadata or recordedAt was altered/);
   });
 });

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { ExpectedVersion, type EventStore, type NewEvent, type RecordedEvent } from '../../event-store/event-store.port.js';
@@ -22,16 +23,20 @@ import {
   IntegrityVerifier,
   LogFormatError,
   readLog,
+  readSignatures,
   storeWritesChain,
   verifyEvents,
   type IntegrityReport,
   type StreamHead,
-} from './integrity-verifier.js';
+} from '../../event-store/integrity-verifier.js';
+import { TrustedKeys, type HeadSignature, type PublicKeyInfo } from '../../event-store/signing.js';
 
-export const EXPORT_FORMAT = 'risk-ledger-export/1';
+/** Version 2 adds the signed chain heads (a sidecar NDJSON file) and the public keys. */
+export const EXPORT_FORMAT = 'risk-ledger-export/2';
+const READABLE_FORMATS = ['risk-ledger-export/1', EXPORT_FORMAT];
 
 export interface ExportManifest {
-  format: typeof EXPORT_FORMAT;
+  format: string;
   exportedAt: string;
   /** The adapter the log was read from. */
   source: { adapter: string };
@@ -47,6 +52,10 @@ export interface ExportManifest {
   ndjsonSha256: string;
   /** The verifier's verdict on the log at export time (an export of a broken log is still written, as evidence). */
   integrity: { ok: boolean; firstBrokenPosition: string | null; reason: string | null };
+  /** Format 2: the signed chain heads, one NDJSON line each, in FILE.signatures.ndjson. */
+  signatures?: { file: string; count: number; sha256: string };
+  /** Format 2: the public keys the exporting server trusted (informative: a verifier chooses whom to trust). */
+  publicKeys?: PublicKeyInfo[];
 }
 
 /** What a log must still contain: a head recorded earlier (an export manifest). */
@@ -60,6 +69,10 @@ export type ProgressCallback = (done: number, total: number) => void;
 
 export function manifestPathFor(file: string): string {
   return `${file}.manifest.json`;
+}
+
+export function signaturesPathFor(file: string): string {
+  return `${file}.signatures.ndjson`;
 }
 
 /** The NDJSON line of an event (without the newline). */
@@ -91,9 +104,16 @@ export interface ExportResult {
 export async function exportLog(
   store: EventStore,
   file: string,
-  options: { pageSize?: number; onProgress?: ProgressCallback; now?: () => Date } = {},
+  options: { pageSize?: number; onProgress?: ProgressCallback; now?: () => Date; trusted?: TrustedKeys } = {},
 ): Promise<ExportResult> {
   const head = await store.headPosition();
+  // The signed heads up to the same head, written beside the events.
+  const signatureLines: string[] = [];
+  const signatures: HeadSignature[] = [];
+  for await (const signature of readSignatures(store, { upTo: head })) {
+    signatures.push(signature);
+    signatureLines.push(canonicalJson(signature) + '\n');
+  }
   const total = estimatedCount(head);
   const partial = `${file}.partial`;
   const out = createWriteStream(partial, { flags: 'w' });
@@ -102,7 +122,8 @@ export async function exportLog(
     writeError ??= error;
   });
   const sha = createHash('sha256');
-  const verifier = new IntegrityVerifier({ requireChain: storeWritesChain(store) });
+  const verifier = new IntegrityVerifier({ requireChain: storeWritesChain(store), trusted: options.trusted });
+  let nextSignature = 0;
   const streamHeads = new Map<string, StreamHead>();
   const criteria = new Map<string, number>();
   let count = 0;
@@ -127,6 +148,11 @@ export async function exportLog(
         buffer = '';
       }
       verifier.check(event);
+      while (nextSignature < signatures.length && signatures[nextSignature]!.position <= event.position) {
+        const signature = signatures[nextSignature++]!;
+        if (signature.position === event.position) verifier.checkSignature(signature);
+        else verifier.fail(signature.position, `the signed head at ${signature.position} names no event of the log: events were deleted`);
+      }
       count++;
       firstPosition ??= event.position;
       lastPosition = event.position;
@@ -148,7 +174,13 @@ export async function exportLog(
     throw error;
   }
 
+  if (nextSignature < signatures.length) verifier.fail(signatures[nextSignature]!.position, `the signed head at ${signatures[nextSignature]!.position} is missing from the log: the newest events were deleted`);
+  verifier.finish();
   const report = verifier.report();
+  const signaturesFile = signaturesPathFor(file);
+  const signaturesText = signatureLines.join('');
+  writeFileSync(`${signaturesFile}.partial`, signaturesText);
+  renameSync(`${signaturesFile}.partial`, signaturesFile);
   const manifest: ExportManifest = {
     format: EXPORT_FORMAT,
     exportedAt: (options.now?.() ?? new Date()).toISOString(),
@@ -162,6 +194,8 @@ export async function exportLog(
     timeRange: { from, to },
     ndjsonSha256: sha.digest('hex'),
     integrity: { ok: report.ok, firstBrokenPosition: report.firstBrokenPosition, reason: report.reason },
+    signatures: { file: signaturesFile.split('/').pop()!, count: signatures.length, sha256: createHash('sha256').update(signaturesText).digest('hex') },
+    publicKeys: options.trusted?.list() ?? [],
   };
   const manifestFile = manifestPathFor(file);
   renameSync(partial, file);
@@ -237,8 +271,8 @@ export async function* readExport(file: string, sha?: ReturnType<typeof createHa
 export function readManifest(path: string): ExportManifest {
   const text = readFileSync(path, 'utf8');
   const manifest = JSON.parse(text) as ExportManifest;
-  if (manifest?.format !== EXPORT_FORMAT) {
-    throw new Error(`${path} is not a ${EXPORT_FORMAT} manifest (format ${JSON.stringify(manifest?.format)})`);
+  if (!READABLE_FORMATS.includes(manifest?.format)) {
+    throw new Error(`${path} is not a ${READABLE_FORMATS.join(' or ')} manifest (format ${JSON.stringify(manifest?.format)})`);
   }
   return manifest;
 }
@@ -308,13 +342,15 @@ export interface AnchoredReport extends IntegrityReport {
 export async function verifyStoreAgainst(
   store: EventStore,
   anchor: LogAnchor | null,
-  options: { pageSize?: number; onProgress?: ProgressCallback } = {},
+  options: { pageSize?: number; onProgress?: ProgressCallback; trusted?: TrustedKeys } = {},
 ): Promise<AnchoredReport> {
   const head = await store.headPosition();
   const total = estimatedCount(head);
   const check = anchor ? new AnchorCheck(anchor) : null;
   const { report } = await verifyEvents(readLog(store, { pageSize: options.pageSize, upTo: head }), {
     requireChain: storeWritesChain(store),
+    trusted: options.trusted,
+    signatures: options.trusted ? readSignatures(store, { upTo: head }) : undefined,
     onEvent: (event, verifier) => {
       check?.observe(event);
       options.onProgress?.(verifier.eventsChecked, total);
@@ -323,7 +359,7 @@ export async function verifyStoreAgainst(
   if (!check) return { ...report, anchorOk: null, anchorReason: null };
   if (!report.ok) return { ...report, anchorOk: false, anchorReason: 'not checked: the chain itself is broken' };
   const problem = check.finish(report);
-  return { ...report, ok: problem === null, reason: problem, anchorOk: problem === null, anchorReason: problem };
+  return { ...report, ok: problem === null, reason: problem, firstBrokenPosition: problem === null ? null : anchor!.headPosition, anchorOk: problem === null, anchorReason: problem };
 }
 
 // ------------------------------------------------------------------------------------ offline verification
@@ -344,7 +380,7 @@ export interface ExportVerdict extends IntegrityReport {
  */
 export async function verifyExport(
   file: string,
-  options: { manifestFile?: string; onProgress?: ProgressCallback } = {},
+  options: { manifestFile?: string; onProgress?: ProgressCallback; trusted?: TrustedKeys } = {},
 ): Promise<ExportVerdict> {
   const manifestFile = options.manifestFile ?? manifestPathFor(file);
   let manifest: ExportManifest | null = null;
@@ -359,11 +395,26 @@ export async function verifyExport(
     }
   }
   const total = manifest?.eventCount ?? 0;
+  // Signed heads (format 2): checked with the keys the auditor trusts, by default the manifest's.
+  let signatures: HeadSignature[] | undefined;
+  let trusted: TrustedKeys | undefined;
+  if (manifest?.signatures) {
+    const signaturesFile = join(dirname(file), manifest.signatures.file);
+    const text = existsSync(signaturesFile) ? readFileSync(signaturesFile, 'utf8') : null;
+    if (text === null) manifestProblem = `signatures file ${signaturesFile} not found: the export's signed heads cannot be checked`;
+    else if (createHash('sha256').update(text).digest('hex') !== manifest.signatures.sha256) manifestProblem = `signatures file ${signaturesFile} differs from its manifest entry: it was altered`;
+    else {
+      signatures = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as HeadSignature);
+      trusted = options.trusted ?? TrustedKeys.fromPems((manifest.publicKeys ?? []).map((k) => k.publicKeyPem));
+    }
+  }
   const sha = createHash('sha256');
   const check = manifest ? new AnchorCheck(manifest) : null;
   let firstPosition: string | null = null;
   const { report } = await verifyEvents(readExport(file, sha), {
     requireChain: manifest ? manifest.headChainHash !== null : false,
+    trusted: signatures ? trusted : undefined,
+    signatures,
     onEvent: (event, verifier) => {
       firstPosition ??= event.position;
       check?.observe(event);
@@ -373,7 +424,7 @@ export async function verifyExport(
   const sha256 = sha.digest('hex');
   const verdict: ExportVerdict = { ...report, file, manifestFile, manifestChecked: false, sha256 };
   if (!report.ok) return verdict;
-  if (!manifest) return { ...verdict, ok: false, reason: manifestProblem };
+  if (!manifest || manifestProblem) return { ...verdict, ok: false, reason: manifestProblem };
 
   const manifestStreams = Object.keys(manifest.streamHeads ?? {}).length;
   const problem =
@@ -473,7 +524,7 @@ export async function importExport(
     }));
     const expected = ExpectedVersion.exact(g.events[0]!.revision - 1);
     inFlight.push(
-      store.append(g.streamId, events, { expectedVersion: expected, idempotencyKey: g.key, recordedAt: g.events[0]!.recordedAt }).then((result) => {
+      store.append(g.streamId, events, { expectedVersion: expected, idempotencyKey: g.key, recordedAt: g.events[0]!.recordedAt, hashVersion: g.events[0]!.hashVersion ?? 1 }).then((result) => {
         if (result.duplicate) throw new Error(`idempotency key ${g.key} appears twice in the export (stream ${g.streamId})`);
         result.events.forEach((stored, i) => {
           const original = g.events[i]!;
@@ -504,7 +555,10 @@ export async function importExport(
   for await (const event of readExport(file)) {
     const key = event.metadata?.commandId ? `${event.metadata.actor?.id}:${event.metadata.commandId}` : undefined;
     // One original append: same stream, same command, same commit instant.
-    if (group && group.streamId === event.streamId && group.key === key && group.events[0]!.recordedAt === event.recordedAt && group.events.length < 1000) {
+    if (
+      group && group.streamId === event.streamId && group.key === key && group.events[0]!.recordedAt === event.recordedAt &&
+      (group.events[0]!.hashVersion ?? 1) === (event.hashVersion ?? 1) && group.events.length < 1000
+    ) {
       group.events.push(event);
       continue;
     }

@@ -18,6 +18,11 @@ export class IntegrityReport {
   })
   headChainHash!: string | null;
   @Field(() => Int, { description: 'Streams seen.' }) streams!: number;
+  @Field(() => Int, {
+    description:
+      "Signed heads checked against the server's trusted public keys (GET /.well-known/risk-ledger/keys). Every commit's head is signed with an Ed25519 key: an event appended, edited or rehashed by someone without the key is reported at its position.",
+  })
+  signaturesChecked!: number;
   @Field(() => Boolean, { nullable: true, description: 'With an anchor: whether the log still contains it (null without one).' })
   anchorOk!: boolean | null;
 }
@@ -53,13 +58,18 @@ export class AccessLogEntryType {
   @Field(() => String, { nullable: true }) actorName!: string | null;
   @Field(() => [String], { nullable: true }) actorRoles!: string[] | null;
   @Field(() => String, { nullable: true }) operationName!: string | null;
-  @Field(() => String, { nullable: true, description: 'query, mutation or subscription; null when the request could not be parsed.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'query, mutation or subscription; http for a request under /documents/ or /evidence/ (operationName is then its method and path); system for an entry the server wrote itself; null when the request could not be parsed.',
+  })
   operationType!: string | null;
   @Field(() => [String], { description: 'Root fields of the operation.' }) fields!: string[];
   @Field(() => [String], { description: 'Ids named in the arguments (id, assetId, riskId, planId, criteriaId, catalogueId...).' }) targetIds!: string[];
   @Field(() => AccessOutcome) outcome!: AccessOutcome;
   @Field(() => String, { nullable: true }) errorCode!: string | null;
   @Field(() => String, { nullable: true }) correlationId!: string | null;
+  @Field(() => String, { nullable: true, description: 'Only on entries the server wrote itself (a discontinuity acknowledged with ACCESS_LOG_RESET=1): what happened.' })
+  note!: string | null;
   @Field({ description: 'Hash of the previous entry.' }) prevHash!: string;
   @Field({ description: 'Hash of this entry (its content and prevHash).' }) hash!: string;
 }

@@ -2,25 +2,32 @@ import { Inject } from '@nestjs/common';
 import { Args, Query, Resolver } from '@nestjs/graphql';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { decodePosition } from '../../event-store/hash-chain.js';
+import type { SigningKeys } from '../../event-store/signing.js';
+import { SIGNING_KEYS } from '../../platform/signing-keys.js';
+import { IntegrityMonitor } from '../../platform/integrity-monitor.js';
 import { BadInputError } from '../../shared/domain/errors.js';
 import { verifyStoreAgainst } from '../application/evidence-export.js';
 import { IntegrityReport } from './audit.types.js';
 
 @Resolver()
 export class IntegrityResolver {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(SIGNING_KEYS) private readonly keys: SigningKeys,
+    private readonly monitor: IntegrityMonitor,
+  ) {}
 
   @Query(() => IntegrityReport, {
     description:
-      'Proof that the log is intact (AUDITOR, CISO): recomputes every hash and checks every link, from the first event to the head. ' +
-      'The chain cannot show on its own that events were removed from the END of the log, or that the whole log was rewritten with recomputed hashes: ' +
+      'Proof that the log is intact (AUDITOR, CISO): recomputes every hash, checks every link from the first event to the head, and every signed commit head against the trusted keys. ' +
+      'Signatures show that no one without the key appended, edited or rehashed events; they cannot show that the newest commits were removed by someone holding the key: ' +
       'give a head recorded earlier (headPosition and headChainHash of an earlier report or export manifest) as anchorPosition/anchorChainHash to check that too.',
   })
   async verifyIntegrity(
     @Args('anchorPosition', { type: () => String, nullable: true }) anchorPosition?: string | null,
     @Args('anchorChainHash', { type: () => String, nullable: true }) anchorChainHash?: string | null,
   ): Promise<IntegrityReport> {
-    let anchor = null;
+    let anchor: { headPosition: string; headChainHash: string } | null = null;
     if (anchorPosition || anchorChainHash) {
       const fields: Record<string, string> = {};
       if (!anchorPosition) fields.anchorPosition = 'is required with anchorChainHash';
@@ -37,7 +44,12 @@ export class IntegrityResolver {
       anchor = { headPosition: anchorPosition!, headChainHash: anchorChainHash! };
     }
     // Small pages: each read of the log is one synchronous step on the event loop.
-    const report = await verifyStoreAgainst(this.store, anchor, { pageSize: 200 });
+    // Without an anchor from the caller, the head this server verified and recorded: a log cut at
+    // a commit boundary is still a valid signed log, and only a head kept elsewhere shows the cut.
+    const recorded = this.monitor.verifiedHead;
+    if (!anchor && recorded) anchor = { headPosition: recorded.position, headChainHash: recorded.chainHash };
+    // The keys come from the server's configuration, never from the log being verified.
+    const report = await verifyStoreAgainst(this.store, anchor, { pageSize: 200, trusted: this.keys.trusted });
     return {
       ok: report.ok,
       eventsChecked: report.eventsChecked,
@@ -46,6 +58,7 @@ export class IntegrityResolver {
       headPosition: report.headPosition,
       headChainHash: report.headChainHash,
       streams: report.streams,
+      signaturesChecked: report.signaturesChecked,
       anchorOk: report.anchorOk,
     };
   }

@@ -12,7 +12,8 @@ export abstract class DomainError extends Error {
     | 'CONCURRENCY_CONFLICT'
     | 'UNAUTHENTICATED'
     | 'RATE_LIMITED'
-    | 'QUERY_TOO_COMPLEX';
+    | 'QUERY_TOO_COMPLEX'
+    | 'INTEGRITY_BROKEN';
 }
 
 /** Shape or range of the input is wrong. `fields` maps a field path (e.g. "matrix[1][0]") to what is wrong with it. */
@@ -99,6 +100,18 @@ export class QueryTooComplexError extends DomainError {
   ) {
     super(message);
     this.name = 'QueryTooComplexError';
+  }
+}
+
+/** The stored event log fails verification: no change is accepted until it is restored (queries go on). */
+export class IntegrityBrokenError extends DomainError {
+  readonly code = 'INTEGRITY_BROKEN' as const;
+  constructor(
+    readonly position: string | null,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'IntegrityBrokenError';
   }
 }
 

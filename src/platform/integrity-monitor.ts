@@ -1,0 +1,207 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { EventStore, SubscriptionHandle } from '../event-store/event-store.port.js';
+import { decodePosition, encodePosition } from '../event-store/hash-chain.js';
+import { readLog, readSignatures, storeHeadOf, storeWritesChain, verifyEvents, type IntegrityReport, type VerifiedHead } from '../event-store/integrity-verifier.js';
+import type { TrustedKeys } from '../event-store/signing.js';
+import { IntegrityBrokenError } from '../shared/domain/errors.js';
+import type { JsonLogger } from '../shared/logging/json-logger.js';
+
+export type IntegrityStatus = 'VERIFYING' | 'OK' | 'BROKEN';
+
+/** What the monitor keeps between runs: the last signed head it verified (DATA_DIR/integrity-state.json). */
+interface VerifiedState extends VerifiedHead {
+  verifiedAt: string;
+}
+
+/**
+ * The server acts on the log's integrity. At start it verifies the log incrementally from the
+ * last signed head it verified before (kept in DATA_DIR, so start-up stays fast on a long log),
+ * after checking that the log still holds that head (a truncated or rewritten log does not);
+ * without that record it verifies the whole log. Then it verifies every new commit, whoever
+ * wrote it, and once, in the background, the whole log again (an edit before the recorded head
+ * that left the chain links in place is found there).
+ *
+ * While the log fails: GET /health answers 503 with integrity BROKEN and every mutation is
+ * refused (INTEGRITY_BROKEN); queries go on so that auditors can look. There is no way back
+ * but an operator's: restore the log (the export) and restart.
+ */
+export class IntegrityMonitor {
+  private state: IntegrityStatus = 'VERIFYING';
+  private broken: IntegrityReport | null = null;
+  private verified: VerifiedHead | null = null;
+  private subscription?: SubscriptionHandle;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private deepCheck: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly trusted: TrustedKeys,
+    /** null: nothing kept between runs (the in-memory store). */
+    private readonly statePath: string | null,
+    private readonly log: JsonLogger,
+  ) {}
+
+  get status(): IntegrityStatus {
+    return this.state;
+  }
+
+  /** The last signed head verified (and recorded): an anchor no one can remove from the log. */
+  get verifiedHead(): VerifiedHead | null {
+    return this.verified;
+  }
+
+  /** The report of the failed verification, while BROKEN. */
+  get failure(): IntegrityReport | null {
+    return this.broken;
+  }
+
+  /** The gate of every mutation. */
+  assertWritable(): void {
+    if (this.state === 'BROKEN') {
+      const r = this.broken!;
+      throw new IntegrityBrokenError(r.firstBrokenPosition, `The event log fails verification at position ${r.firstBrokenPosition ?? '?'} (${r.reason ?? 'unknown'}); no change is accepted until it is restored`);
+    }
+  }
+
+  async start(): Promise<void> {
+    if (!storeWritesChain(this.store)) {
+      // Adapters without a global chain have no signed commits to follow (see README).
+      this.state = 'OK';
+      return;
+    }
+    const started = Date.now();
+    const recorded = this.readState();
+    // What was verified before stays the anchor, also if the log no longer holds it.
+    this.verified = recorded;
+    const report = recorded ? await this.resumeFrom(recorded) : await this.verifyFrom(null);
+    this.settle(report, { startup: true, incremental: recorded !== null, ms: Date.now() - started });
+    const from = await this.store.headPosition();
+    this.subscription = this.store.subscribeToAll({ from, onBatch: () => this.schedule(), onEvent: () => this.schedule(), batchSize: 1000 });
+    // The incremental start trusted what it had verified before; look at all of it once more, in the background.
+    if (recorded && this.state === 'OK') this.deepCheck = this.fullCheck();
+  }
+
+  /** Resolves once every commit up to now has been verified (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.running) await this.running;
+    await this.deepCheck;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.subscription?.close();
+    await this.settled();
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.state === 'BROKEN') return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          const report = this.verified ? await this.verifyFrom(this.verified) : await this.verifyFrom(null);
+          this.settle(report, { startup: false });
+        } while (this.again && !this.stopped && this.state !== 'BROKEN');
+      } catch (error) {
+        this.log.error('integrity verification could not run', { error: error instanceof Error ? error.message : String(error) });
+      } finally {
+        this.running = null;
+      }
+    })();
+  }
+
+  /** Checks that the log still holds the head verified before, then verifies what follows it. */
+  private async resumeFrom(head: VerifiedHead): Promise<IntegrityReport & { lastSigned?: VerifiedHead | null }> {
+    const n = decodePosition(head.position);
+    const [event] = await this.store.readAll({ after: n > 1n ? encodePosition(n - 1n) : null, maxCount: 1 });
+    const [signature] = await this.store.readSignatures({ after: n > 1n ? encodePosition(n - 1n) : null, upTo: head.position, maxCount: 1 });
+    const missing =
+      !event || event.position !== head.position
+        ? `the log no longer holds position ${head.position}, verified and signed before: the newest events were deleted`
+        : event.chainHash !== head.chainHash
+          ? `the event at ${head.position} no longer has the chain link verified before: the log was rewritten`
+          : !signature || signature.position !== head.position || signature.chainHash !== head.chainHash
+            ? `the signed head at ${head.position}, verified before, is gone: the log's signatures were removed`
+            : null;
+    if (missing) {
+      // Where exactly: the whole log verified names the first broken event, when the signatures
+      // can (a rewrite, a forgery); a log cut at a commit boundary is a valid signed log, and only
+      // the head recorded here shows what is missing.
+      const whole = await this.verifyFrom(null);
+      if (!whole.ok) return whole;
+      return { ...whole, ok: false, firstBrokenPosition: head.position, reason: missing };
+    }
+    return this.verifyFrom(head);
+  }
+
+  /** Verifies the log after `from` (a signed head) up to the head, or all of it. */
+  private async verifyFrom(from: VerifiedHead | null): Promise<IntegrityReport & { lastSigned?: VerifiedHead | null }> {
+    const upTo = await this.store.headPosition();
+    const { report, verifier } = await verifyEvents(readLog(this.store, { after: from?.position ?? null, upTo, pageSize: 500 }), {
+      requireChain: true,
+      trusted: this.trusted,
+      signatures: readSignatures(this.store, { after: from?.position ?? null, upTo }),
+      ...(from ? { resumeFrom: from, headOf: storeHeadOf(this.store) } : {}),
+    });
+    return { ...report, lastSigned: verifier.lastSignedHead() ?? from };
+  }
+
+  private async fullCheck(): Promise<void> {
+    try {
+      const report = await this.verifyFrom(null);
+      if (!report.ok && this.state !== 'BROKEN') this.settle(report, { startup: false, deep: true });
+      else if (report.ok) this.log.info('integrity: the whole log verified again in the background', { events: report.eventsChecked, signatures: report.signaturesChecked });
+    } catch (error) {
+      this.log.error('integrity: the background verification could not run', { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private settle(report: IntegrityReport & { lastSigned?: VerifiedHead | null }, context: Record<string, unknown>): void {
+    if (!report.ok) {
+      this.state = 'BROKEN';
+      this.broken = report;
+      this.log.error('integrity: the event log fails verification; mutations are refused', { ...context, position: report.firstBrokenPosition, reason: report.reason });
+      return;
+    }
+    this.state = 'OK';
+    if (report.lastSigned && report.lastSigned.position !== this.verified?.position) {
+      this.verified = report.lastSigned;
+      this.writeState(report.lastSigned);
+    }
+    if (context.startup) this.log.info('integrity: the event log verifies', { ...context, events: report.eventsChecked, signatures: report.signaturesChecked, head: report.headPosition });
+  }
+
+  private readState(): VerifiedHead | null {
+    if (!this.statePath || !existsSync(this.statePath)) return null;
+    try {
+      const value = JSON.parse(readFileSync(this.statePath, 'utf8')) as Partial<VerifiedState>;
+      if (typeof value.position === 'string' && typeof value.chainHash === 'string' && typeof value.hashVersion === 'number') {
+        decodePosition(value.position);
+        return { position: value.position, chainHash: value.chainHash, hashVersion: value.hashVersion };
+      }
+    } catch {
+      // unreadable: verify the whole log, as on a first start
+    }
+    this.log.warn('integrity: the record of the last verified head is unreadable; verifying the whole log', { path: this.statePath });
+    return null;
+  }
+
+  private writeState(head: VerifiedHead): void {
+    if (!this.statePath) return;
+    try {
+      mkdirSync(dirname(this.statePath), { recursive: true });
+      const state: VerifiedState = { ...head, verifiedAt: new Date().toISOString() };
+      writeFileSync(`${this.statePath}.partial`, JSON.stringify(state, null, 2) + '\n');
+      renameSync(`${this.statePath}.partial`, this.statePath);
+    } catch (error) {
+      this.log.warn('integrity: could not record the verified head', { path: this.statePath, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
