@@ -1,39 +1,57 @@
-import { join } from 'node:path';
-import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Module, RequestMethod, type MiddlewareConsumer, type NestModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
+import type { SigningKeys } from '../event-store/signing.js';
+import { SIGNING_KEYS } from '../platform/signing-keys.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
-import { ACCESS_LOG, AccessLogStore } from './application/access-log.js';
+import { ACCESS_LOG, AccessLogStore, accessLogPath } from './application/access-log.js';
+import { AccessLogVerificationResolver } from './graphql/access-log-verification.resolver.js';
+import { DownloadAccessLogMiddleware, LOGGED_DOWNLOAD_ROUTES } from './graphql/access-log.downloads.js';
 import { AccessLogResolver } from './graphql/access-log.resolver.js';
 import { EventLogResolver } from './graphql/event-log.resolver.js';
 import { IntegrityResolver } from './graphql/integrity.resolver.js';
 import { OperationsResolver } from './graphql/operations.resolver.js';
 
-/** Where the access log lives: DATA_DIR/access-log.sqlite, or in memory with the in-memory store. */
-export function accessLogPath(config: AppConfig): string {
-  return config.eventStore === 'memory' ? ':memory:' : join(config.dataDir, 'access-log.sqlite');
-}
+export { accessLogPath } from './application/access-log.js';
 
 /**
  * What auditors use (Art. 23(2), 31(6), 34(3)): the log itself (history, events, eventAppended),
- * the integrity proof, the access log; and the operators' rebuild of the read models.
- * Exports the access log, which the GraphQL module's plugin writes to.
+ * the integrity proof, the access log and its verification; and the operators' rebuild of the
+ * read models. Exports the access log, which the GraphQL module's plugin writes to; records
+ * every request under /documents/ and /evidence/ in it.
+ *
+ * The access log is opened before the server serves: it refuses to go on over a log that went
+ * missing or lost entries (see AccessLogStore.open), and a store whose event log holds events
+ * but has neither an access log nor its anchor counts as one whose access log went missing.
  */
 @Module({
   providers: [
     {
       provide: ACCESS_LOG,
-      inject: [APP_CONFIG, JsonLogger],
-      useFactory: (config: AppConfig, logger: JsonLogger) => new AccessLogStore(accessLogPath(config), { logger: logger.child('access-log') }),
+      inject: [APP_CONFIG, JsonLogger, SIGNING_KEYS, EVENT_STORE],
+      useFactory: (config: AppConfig, logger: JsonLogger, signing: SigningKeys, store: EventStore) =>
+        AccessLogStore.open(accessLogPath(config), {
+          logger: logger.child('access-log'),
+          signing,
+          reset: config.accessLogReset,
+          priorState: async () => ((await store.headPosition()) !== null ? 'the event log already holds events' : null),
+        }),
     },
     EventLogResolver,
     IntegrityResolver,
     AccessLogResolver,
+    AccessLogVerificationResolver,
     OperationsResolver,
+    DownloadAccessLogMiddleware,
   ],
   exports: [ACCESS_LOG],
 })
-export class AuditModule implements OnApplicationShutdown {
+export class AuditModule implements NestModule, OnApplicationShutdown {
   constructor(@Inject(ACCESS_LOG) private readonly accessLog: AccessLogStore) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(DownloadAccessLogMiddleware).forRoutes(...LOGGED_DOWNLOAD_ROUTES.map((path) => ({ path, method: RequestMethod.ALL })));
+  }
 
   /** Runs after the HTTP server has stopped taking requests: writes what is queued, then closes the file. */
   onApplicationShutdown(): void {

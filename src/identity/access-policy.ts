@@ -22,6 +22,7 @@ export const OPERATIONAL_MUTATIONS: Record<string, OperationPolicy> = {
 export const QUERY_POLICIES: Record<string, OperationPolicy> = {
   accessLog: { roles: ['AUDITOR', 'CISO'] },
   verifyIntegrity: { roles: ['AUDITOR', 'CISO'] },
+  verifyAccessLog: { roles: ['AUDITOR', 'CISO'] },
 };
 
 /** null when allowed, else the reason for FORBIDDEN. */

@@ -58,6 +58,7 @@ function toNode(e: AccessLogEntry): AccessLogEntryType {
     outcome: e.outcome as AccessOutcome,
     errorCode: e.errorCode,
     correlationId: e.correlationId,
+    note: e.note ?? null,
     prevHash: e.prevHash,
     hash: e.hash,
   };

@@ -1,0 +1,440 @@
+/**
+ * The access log as evidence: its rows and their hash chain, the signed heads, the anchor kept
+ * next to it, and the verification that `verifyAccessLog` and `npm run cli -- verify-access-log`
+ * run (the store that writes it is access-log.ts).
+ *
+ * What shows what:
+ *  - an edited entry: its hash no longer matches its content (its position);
+ *  - deleted or inserted entries in the middle: a gap in `seq`, or a broken `prevHash` link;
+ *  - entries appended, or the log rewritten, by someone without the signing key: every batch the
+ *    server writes ends with a signed head (`access_log_heads`, Ed25519 over seq + hash, scope
+ *    'access-log'); entries after the last signed head, or a signed head whose hash the file no
+ *    longer has, are reported;
+ *  - the newest entries (and their signed heads) deleted: the anchor file next to the log
+ *    (`access-log.anchor.json`) holds the last signed head, rewritten after each batch; a log that
+ *    no longer contains it was truncated;
+ *  - the file deleted: the anchor still names it. The server refuses to start a new access log
+ *    over a missing one (or when the event log already holds events but neither the access log
+ *    nor its anchor exists) unless ACCESS_LOG_RESET=1 acknowledges it; the restart is then the
+ *    log's first entry (a discontinuity entry), which verification reports for good.
+ * What it cannot show: the file AND its anchor deleted on a store whose event log is empty, or a
+ * rewrite by someone holding the signing key. The remedy is the event log's: keep a reported
+ * head (headPosition, headChainHash) where the log's holder cannot change it.
+ */
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { canonicalJson, sha256 } from '../../event-store/hash-chain.js';
+import { TrustedKeys, type HeadSignature } from '../../event-store/signing.js';
+
+export type AccessOutcome = 'ALLOWED' | 'DENIED' | 'FAILED';
+/** GraphQL operations; `http` a download or upload under /documents/ or /evidence/; `system` an entry the server writes itself. */
+export type OperationType = 'query' | 'mutation' | 'subscription' | 'http' | 'system';
+
+export interface AccessRecord {
+  /** ISO-8601 instant the operation was answered. */
+  at: string;
+  actorId: string | null;
+  actorName: string | null;
+  actorRoles: string[] | null;
+  /** The GraphQL operation name; for `http`, the method and path (`GET /documents/controls.md`). */
+  operationName: string | null;
+  operationType: OperationType | null;
+  /** Root fields of the operation. */
+  fields: string[];
+  /** Ids the operation named in its arguments (id, assetId, riskId...). */
+  targetIds: string[];
+  outcome: AccessOutcome;
+  /** extensions.code of the first error that decided the outcome. */
+  errorCode: string | null;
+  correlationId: string | null;
+  /** Only on entries the server writes itself (a discontinuity): what happened, as a sentence. */
+  note?: string | null;
+}
+
+export interface AccessLogEntry extends AccessRecord {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+export const ACCESS_LOG_GENESIS = sha256('risk-ledger/genesis/access-log');
+
+/** The hash of a row: its content and seq, chained to the previous row's hash. (`note` only when set, so older rows keep their hash.) */
+export function accessEntryHash(seq: number, record: AccessRecord, prevHash: string): string {
+  return sha256(
+    canonicalJson({
+      seq,
+      at: record.at,
+      actorId: record.actorId,
+      actorName: record.actorName,
+      actorRoles: record.actorRoles,
+      operationName: record.operationName,
+      operationType: record.operationType,
+      fields: record.fields,
+      targetIds: record.targetIds,
+      outcome: record.outcome,
+      errorCode: record.errorCode,
+      correlationId: record.correlationId,
+      ...(record.note != null ? { note: record.note } : {}),
+      prevHash,
+    }),
+  );
+}
+
+const APPEND_ONLY = (table: string) => `
+  CREATE TRIGGER IF NOT EXISTS ${table}_no_update BEFORE UPDATE ON ${table}
+    BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+  CREATE TRIGGER IF NOT EXISTS ${table}_no_delete BEFORE DELETE ON ${table}
+    BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;`;
+
+export const ACCESS_LOG_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS access_log (
+    seq            INTEGER PRIMARY KEY,
+    at             TEXT    NOT NULL,
+    actor_id       TEXT,
+    actor_name     TEXT,
+    actor_roles    TEXT,
+    operation_name TEXT,
+    operation_type TEXT,
+    fields         TEXT    NOT NULL,
+    target_ids     TEXT    NOT NULL,
+    outcome        TEXT    NOT NULL CHECK (outcome IN ('ALLOWED', 'DENIED', 'FAILED')),
+    error_code     TEXT,
+    correlation_id TEXT,
+    prev_hash      TEXT    NOT NULL,
+    hash           TEXT    NOT NULL,
+    note           TEXT
+  );
+  CREATE INDEX IF NOT EXISTS access_log_by_actor ON access_log (actor_id, seq);
+  CREATE INDEX IF NOT EXISTS access_log_by_time ON access_log (at);
+  ${APPEND_ONLY('access_log')}
+  CREATE TABLE IF NOT EXISTS access_log_heads (
+    seq       INTEGER PRIMARY KEY,
+    hash      TEXT NOT NULL,
+    kid       TEXT NOT NULL,
+    signature TEXT NOT NULL,
+    signed_at TEXT NOT NULL
+  );
+  ${APPEND_ONLY('access_log_heads')}
+  CREATE TABLE IF NOT EXISTS access_log_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  ${APPEND_ONLY('access_log_meta')}
+`;
+
+/** Creates the tables (and adds `note` to a file written before it existed). */
+export function migrateAccessLog(db: Database.Database): void {
+  const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'access_log'`).get();
+  if (exists) {
+    const columns = (db.prepare('PRAGMA table_info(access_log)').all() as { name: string }[]).map((c) => c.name);
+    if (!columns.includes('note')) db.exec('ALTER TABLE access_log ADD COLUMN note TEXT');
+  }
+  db.exec(ACCESS_LOG_SCHEMA);
+}
+
+export const ACCESS_LOG_COLUMNS =
+  'seq, at, actor_id, actor_name, actor_roles, operation_name, operation_type, fields, target_ids, outcome, error_code, correlation_id, prev_hash, hash, note';
+
+export interface AccessLogRow {
+  seq: number;
+  at: string;
+  actor_id: string | null;
+  actor_name: string | null;
+  actor_roles: string | null;
+  operation_name: string | null;
+  operation_type: string | null;
+  fields: string;
+  target_ids: string;
+  outcome: string;
+  error_code: string | null;
+  correlation_id: string | null;
+  prev_hash: string;
+  hash: string;
+  note: string | null;
+}
+
+export function toEntry(row: AccessLogRow): AccessLogEntry {
+  return {
+    seq: row.seq,
+    at: row.at,
+    actorId: row.actor_id,
+    actorName: row.actor_name,
+    actorRoles: row.actor_roles === null ? null : (JSON.parse(row.actor_roles) as string[]),
+    operationName: row.operation_name,
+    operationType: row.operation_type as OperationType | null,
+    fields: JSON.parse(row.fields) as string[],
+    targetIds: JSON.parse(row.target_ids) as string[],
+    outcome: row.outcome as AccessOutcome,
+    errorCode: row.error_code,
+    correlationId: row.correlation_id,
+    note: row.note,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discontinuities: what the server writes when it is told (ACCESS_LOG_RESET=1) to go on anyway.
+
+export const DISCONTINUITY_OPERATION = 'AccessLogDiscontinuity';
+export type DiscontinuityKind =
+  | 'ACCESS_LOG_MISSING'
+  | 'ACCESS_LOG_TRUNCATED'
+  | 'ACCESS_LOG_REWRITTEN'
+  | 'ACCESS_LOG_UNSIGNED'
+  | 'ACCESS_LOG_ANCHOR_MISSING'
+  | 'ACCESS_LOG_FOREIGN_WRITE';
+
+export interface Discontinuity {
+  kind: DiscontinuityKind;
+  /** The first access-log entry it concerns (stored as the entry's only target id). */
+  fromSeq: number;
+  /** What is wrong, as a sentence. */
+  note: string;
+}
+
+export function discontinuityRecord(d: Discontinuity, at: string): AccessRecord {
+  return {
+    at,
+    actorId: null,
+    actorName: null,
+    actorRoles: null,
+    operationName: DISCONTINUITY_OPERATION,
+    operationType: 'system',
+    fields: [],
+    targetIds: [String(d.fromSeq)],
+    outcome: 'FAILED',
+    errorCode: d.kind,
+    correlationId: null,
+    note: d.note,
+  };
+}
+
+function isDiscontinuity(row: AccessLogRow): boolean {
+  return row.operation_type === 'system' && row.operation_name === DISCONTINUITY_OPERATION;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The anchor: the last signed head, kept outside the file so that deleting the file, or its
+// newest rows together with their signed heads, leaves a trace.
+
+export interface AccessLogAnchor {
+  version: 1;
+  /** The log's id (access_log_meta.log_id): a replaced file has another. */
+  logId: string;
+  seq: number;
+  hash: string;
+  kid: string;
+  signature: string;
+  signedAt: string;
+}
+
+/** DATA_DIR/access-log.sqlite → DATA_DIR/access-log.anchor.json */
+export function anchorPathFor(logPath: string): string | null {
+  return logPath === ':memory:' ? null : `${logPath.replace(/\.sqlite$/, '')}.anchor.json`;
+}
+
+/** The anchor, null when there is none, 'unreadable' when it is not one. */
+export function readAnchor(path: string): AccessLogAnchor | 'unreadable' | null {
+  if (!existsSync(path)) return null;
+  try {
+    const a = JSON.parse(readFileSync(path, 'utf8')) as Partial<AccessLogAnchor>;
+    if (a.version !== 1 || typeof a.logId !== 'string' || !Number.isSafeInteger(a.seq) || typeof a.hash !== 'string' || typeof a.kid !== 'string' || typeof a.signature !== 'string') {
+      return 'unreadable';
+    }
+    return a as AccessLogAnchor;
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/** Replaces the anchor atomically (temporary file, fsync, rename). */
+export function writeAnchor(path: string, anchor: AccessLogAnchor): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, JSON.stringify(anchor, null, 2) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export function anchorSignature(a: AccessLogAnchor): HeadSignature {
+  return { position: String(a.seq), chainHash: a.hash, kid: a.kid, signature: a.signature };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification.
+
+export interface AccessLogVerification {
+  ok: boolean;
+  entriesChecked: number;
+  /** The first entry at which the log stops being evidence (null when ok, or when no position can be named). */
+  firstBrokenSeq: number | null;
+  reason: string | null;
+  /** The last entry examined (the head when ok); null for an empty or missing log. */
+  headSeq: number | null;
+  headHash: string;
+  /** Signed heads whose signature was checked (the file's, and the anchor's). */
+  signaturesChecked: number;
+}
+
+export interface AccessLogVerifyOptions {
+  /** The keys the signatures must verify with; without them only the unkeyed chain is checked. */
+  trusted?: TrustedKeys | null;
+  /** The anchor file to check the log against; null or absent: none (the in-memory log). */
+  anchorPath?: string | null;
+}
+
+interface HeadRow {
+  seq: number;
+  hash: string;
+  kid: string;
+  signature: string;
+}
+
+function tableExists(db: Database.Database, name: string): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+}
+
+export function metaValue(db: Database.Database, key: string): string | null {
+  if (!tableExists(db, 'access_log_meta')) return null;
+  const row = db.prepare('SELECT value FROM access_log_meta WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value ?? null;
+}
+
+/** Walks the whole log: every row's hash and link, every signed head, the anchor. */
+export function verifyAccessLogDatabase(db: Database.Database, options: AccessLogVerifyOptions = {}): AccessLogVerification {
+  const trusted = options.trusted ?? null;
+  const heads = new Map<number, HeadRow>();
+  if (tableExists(db, 'access_log_heads')) {
+    for (const h of db.prepare('SELECT seq, hash, kid, signature FROM access_log_heads ORDER BY seq').all() as HeadRow[]) heads.set(h.seq, h);
+  }
+  const anchor = options.anchorPath ? readAnchor(options.anchorPath) : null;
+  const anchorSeq = anchor && anchor !== 'unreadable' ? anchor.seq : null;
+  let anchorHashInFile: string | null = null;
+
+  let prev = ACCESS_LOG_GENESIS;
+  let expectedSeq = 1;
+  let checked = 0;
+  let signaturesChecked = 0;
+  let lastSigned = 0;
+  let marker: { seq: number; fromSeq: number; at: string; note: string } | null = null;
+  let markers = 0;
+  const report = (ok: boolean, firstBrokenSeq: number | null, reason: string | null): AccessLogVerification => ({
+    ok,
+    entriesChecked: checked,
+    firstBrokenSeq,
+    reason,
+    headSeq: expectedSeq > 1 ? expectedSeq - 1 : null,
+    headHash: prev,
+    signaturesChecked,
+  });
+
+  const rows = tableExists(db, 'access_log') ? (db.prepare(`SELECT ${ACCESS_LOG_COLUMNS} FROM access_log ORDER BY seq`).iterate() as IterableIterator<AccessLogRow>) : [];
+  for (const row of rows) {
+    checked++;
+    if (row.seq !== expectedSeq) {
+      return report(false, expectedSeq, `access log entry ${expectedSeq} is missing (the next one is ${row.seq}): ${row.seq - expectedSeq} entr${row.seq - expectedSeq === 1 ? 'y was' : 'ies were'} deleted`);
+    }
+    if (row.prev_hash !== prev) return report(false, row.seq, `access log entry ${row.seq} does not link to the previous entry: an entry was deleted, inserted or reordered`);
+    if (accessEntryHash(row.seq, toEntry(row), prev) !== row.hash) return report(false, row.seq, `access log entry ${row.seq} was altered: its hash does not match its content`);
+    const head = heads.get(row.seq);
+    if (head) {
+      if (head.hash !== row.hash) {
+        return report(false, lastSigned + 1, `access log entries ${lastSigned + 1} to ${row.seq} were rewritten: entry ${row.seq} no longer has the hash signed for it`);
+      }
+      if (trusted) {
+        signaturesChecked++;
+        const bad = trusted.check('access-log', { position: String(head.seq), chainHash: head.hash, kid: head.kid, signature: head.signature });
+        if (bad) return report(false, lastSigned + 1, `access log head ${row.seq}: ${bad}`);
+      }
+      lastSigned = row.seq;
+    }
+    if (row.seq === anchorSeq) anchorHashInFile = row.hash;
+    if (isDiscontinuity(row)) {
+      markers++;
+      const from = Number((JSON.parse(row.target_ids) as string[])[0]);
+      marker ??= { seq: row.seq, fromSeq: Number.isSafeInteger(from) && from > 0 ? from : row.seq, at: row.at, note: row.note ?? row.error_code ?? 'a discontinuity' };
+    }
+    prev = row.hash;
+    expectedSeq++;
+  }
+  const headSeq = expectedSeq - 1;
+
+  const lastSignedInTable = heads.size ? Math.max(...heads.keys()) : 0;
+  if (lastSignedInTable > headSeq) {
+    return report(false, headSeq + 1, `access log entries ${headSeq + 1} to ${lastSignedInTable} were deleted from the end: entry ${lastSignedInTable} had been signed`);
+  }
+  if (options.anchorPath) {
+    if (anchor === 'unreadable') return report(false, null, `the access log's anchor ${options.anchorPath} is not readable: whether entries were removed from the end cannot be checked`);
+    if (anchor === null) {
+      if (headSeq > 0 || heads.size > 0) return report(false, null, `the access log's anchor ${options.anchorPath} is missing: whether entries were removed from the end cannot be checked`);
+    } else {
+      const logId = metaValue(db, 'log_id');
+      if (logId !== anchor.logId) return report(false, 1, `the access log is not the one its anchor records (log ${anchor.logId}, which had reached entry ${anchor.seq}): it was replaced`);
+      if (trusted && anchor.seq > 0) {
+        signaturesChecked++;
+        const bad = trusted.check('access-log', anchorSignature(anchor));
+        if (bad) return report(false, null, `the access log's anchor: ${bad}`);
+      }
+      if (anchor.seq > headSeq) {
+        return report(false, headSeq + 1, `access log entries ${headSeq + 1} to ${anchor.seq} were deleted from the end: the anchor records a signed head at entry ${anchor.seq} (hash ${anchor.hash})`);
+      }
+      if (anchor.seq > 0 && anchorHashInFile !== anchor.hash) {
+        return report(false, anchor.seq, `access log entry ${anchor.seq} is not the one the anchor records: the log was rewritten up to it`);
+      }
+    }
+  }
+
+  if (trusted && headSeq > lastSigned) {
+    return report(false, lastSigned + 1, `access log entr${headSeq === lastSigned + 1 ? `y ${headSeq} carries` : `ies ${lastSigned + 1} to ${headSeq} carry`} no signature: written by someone without the signing key`);
+  }
+
+  if (marker) {
+    return report(
+      false,
+      marker.fromSeq,
+      `${marker.note} (acknowledged with ACCESS_LOG_RESET=1 at ${marker.at}, entry ${marker.seq}${markers > 1 ? `; ${markers} discontinuities in all` : ''})`,
+    );
+  }
+  return report(true, null, null);
+}
+
+/** The report on a log file that is not there. */
+export function missingAccessLog(path: string, anchorPath: string | null): AccessLogVerification {
+  const anchor = anchorPath ? readAnchor(anchorPath) : null;
+  const known = anchor && anchor !== 'unreadable' ? `: it had reached entry ${anchor.seq} (hash ${anchor.hash}, signed ${anchor.signedAt})` : '';
+  return {
+    ok: false,
+    entriesChecked: 0,
+    firstBrokenSeq: 1,
+    reason: `the access log ${path} is missing${known}`,
+    headSeq: null,
+    headHash: ACCESS_LOG_GENESIS,
+    signaturesChecked: 0,
+  };
+}
+
+/** Verifies a log file without writing to it (or creating it): the CLI's `verify-access-log`. */
+export function verifyAccessLogFile(path: string, options: AccessLogVerifyOptions = {}): AccessLogVerification {
+  if (!existsSync(path)) return missingAccessLog(path, options.anchorPath ?? null);
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    return verifyAccessLogDatabase(db, options);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The keys an offline verifier trusts, from the configuration (SIGNING_KEY_PATH's public half when
+ * the key exists, and SIGNING_TRUSTED_KEYS), never from the file it verifies. Generates nothing.
+ */
+export function configuredTrustedKeys(signing: { keyPath: string | null; trustedKeyPaths: string[] }): TrustedKeys {
+  const pems = signing.trustedKeyPaths.map((p) => readFileSync(p, 'utf8'));
+  if (signing.keyPath && existsSync(signing.keyPath)) pems.unshift(createPublicKey(createPrivateKey(readFileSync(signing.keyPath, 'utf8'))).export({ type: 'spki', format: 'pem' }).toString());
+  return TrustedKeys.fromPems(pems);
+}

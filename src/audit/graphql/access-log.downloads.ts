@@ -1,0 +1,115 @@
+/**
+ * Records every request under /documents/ and /evidence/ in the access log (Art. 23(2)): the
+ * documents and evidence files leave the system there, outside GraphQL. One entry per request,
+ * allowed or not, written when the answer has been sent: the actor (from the bearer token, or
+ * null), `GET /documents/controls.md` as the operation name, operation type `http`, the ids the
+ * request names (`?riskId=`, `/evidence/{id}`, `/documents/plans/{id}.md`), the outcome from the
+ * status (2xx/3xx ALLOWED; 401, 403 DENIED; anything else FAILED, with the status's code) and
+ * the correlation id. Never the token, never the query string's other values.
+ *
+ * A Nest middleware bound in AuditModule to both prefixes, so that every controller under them,
+ * present or future, is covered without logging code of its own.
+ */
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import type { DomainActor } from '../../shared/domain/decider.js';
+import { TokenVerifier } from '../../identity/token-verifier.js';
+import { ACCESS_LOG, type AccessLogStore } from '../application/access-log.js';
+import type { AccessRecord } from '../application/access-log-chain.js';
+import { isIdArgument } from './access-log.plugin.js';
+
+/** The routes it is bound to (path-to-regexp 8 syntax, as Nest 12 takes them). */
+export const LOGGED_DOWNLOAD_ROUTES = ['documents', 'documents/{*path}', 'evidence', 'evidence/{*path}'];
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'BAD_USER_INPUT',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+};
+
+/** ALLOWED for 2xx/3xx; DENIED for 401/403; FAILED otherwise (or when the answer was never completed). */
+export function httpOutcome(status: number, completed: boolean): Pick<AccessRecord, 'outcome' | 'errorCode'> {
+  if (!completed) return { outcome: 'FAILED', errorCode: 'ABORTED' };
+  if (status < 400) return { outcome: 'ALLOWED', errorCode: null };
+  const code = STATUS_CODES[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : `HTTP_${status}`);
+  return { outcome: status === 401 || status === 403 ? 'DENIED' : 'FAILED', errorCode: code };
+}
+
+/** The ids a download names: in its path (`/evidence/{id}`, `/documents/<kind>/{id}.<ext>`) and id-like query parameters. */
+export function downloadTargets(path: string, query: Record<string, unknown>): string[] {
+  const ids = new Set<string>();
+  const segments = path.split('/').filter(Boolean).map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  });
+  if (segments[0] === 'evidence' && segments.length >= 2) ids.add(segments[1]!);
+  if (segments[0] === 'documents' && segments.length >= 3) ids.add(segments[segments.length - 1]!.replace(/\.[A-Za-z0-9]+$/, ''));
+  for (const [name, value] of Object.entries(query)) {
+    if (!isIdArgument(name)) continue;
+    for (const v of Array.isArray(value) ? value : [value]) if (typeof v === 'string' && v !== '') ids.add(v);
+  }
+  return [...ids].filter((id) => ID.test(id)).slice(0, 50);
+}
+
+interface HttpRequest {
+  method: string;
+  originalUrl?: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+interface HttpResponse {
+  statusCode: number;
+  writableFinished: boolean;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+@Injectable()
+export class DownloadAccessLogMiddleware implements NestMiddleware<HttpRequest, HttpResponse> {
+  constructor(@Inject(ACCESS_LOG) private readonly log: AccessLogStore, private readonly verifier: TokenVerifier) {}
+
+  use(req: HttpRequest, res: HttpResponse, next: (error?: unknown) => void): void {
+    const url = new URL(req.originalUrl ?? req.url, 'http://local');
+    const header = req.headers.authorization;
+    const authorization = Array.isArray(header) ? header[0] : header;
+    // Who it is, found while the request runs: an invalid or absent token is an actor of null.
+    const actor: Promise<DomainActor | null> = authorization ? this.verifier.verifyAuthorization(authorization).catch(() => null) : Promise.resolve(null);
+    const given = req.headers['x-correlation-id'];
+    const correlationId = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+    const query: Record<string, unknown> = {};
+    for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key);
+    res.once('close', () => {
+      const completed = res.writableFinished;
+      const status = res.statusCode;
+      void actor.then((a) => {
+        try {
+          this.log.record({
+            at: new Date().toISOString(),
+            actorId: a?.id ?? null,
+            actorName: a?.name ?? null,
+            actorRoles: a ? [...a.roles] : null,
+            operationName: `${req.method} ${url.pathname}`.slice(0, 200),
+            operationType: 'http',
+            fields: [],
+            targetIds: downloadTargets(url.pathname, query),
+            ...httpOutcome(status, completed),
+            correlationId,
+          });
+        } catch {
+          // never let the audit trail break a download
+        }
+      });
+    });
+    next();
+  }
+}
