@@ -1,6 +1,7 @@
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../event-store/event-store.port.js';
 import { PositionWaiters } from '../shared/application/position-waiters.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
+import { Backoff, describeError, isTransientStorageError, type RetryState } from '../shared/application/transient-errors.js';
 import type { Projection } from './projection.js';
 import type { ReadDb } from './read-model-database.js';
 
@@ -11,6 +12,11 @@ type Upcast = (event: RecordedEvent) => RecordedEvent;
  * event bus, which loses what it has not delivered when the process dies: pitfall 6). One
  * subscription, applied serially in log order (pitfall 7); each page of events is applied to
  * every projection and the checkpoints are stored in the same SQLite transaction.
+ *
+ * A transient write error (SQLITE_FULL, SQLITE_BUSY, SQLITE_IOERR: a full disk, a lock, an I/O
+ * hiccup) rolls the page back and the runner follows the log again from its checkpoint after a
+ * backoff (50 ms doubling to 5 s), until the cause goes away; meanwhile `retrying` says so and
+ * waiters keep waiting (up to their timeout). Any other error stops it for good (`failed`).
  */
 export class ProjectionRunner {
   private subscription?: SubscriptionHandle;
@@ -18,6 +24,10 @@ export class ProjectionRunner {
   private failure?: unknown;
   private readonly log: JsonLogger;
   private onProgress?: (applied: number, position: string) => void;
+  private readonly backoff = new Backoff();
+  private retryTimer?: NodeJS.Timeout;
+  /** Grows on every (re)subscription and on stop: a late error of an older subscription is ignored. */
+  private generation = 0;
 
   constructor(
     private readonly store: EventStore,
@@ -48,6 +58,11 @@ export class ProjectionRunner {
     return this.failure;
   }
 
+  /** The run of retries of a transient error in progress (undefined when applying normally). */
+  get retrying(): RetryState | undefined {
+    return this.backoff.retrying;
+  }
+
   /**
    * Resolves once every projection has applied `position` (read-your-writes); rejects after
    * timeoutMs, or at once when the projection subscription stops on an error.
@@ -73,6 +88,7 @@ export class ProjectionRunner {
     // Forget the in-memory checkpoints too, or applyBatch would skip every event already seen.
     for (const p of this.projections) this.checkpoints.set(p.name, null);
     this.failure = undefined;
+    this.backoff.succeeded();
     this.reached.reset();
     const head = await this.store.headPosition();
     let applied = 0;
@@ -87,18 +103,34 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
+    this.generation++;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     const s = this.subscription;
     this.subscription = undefined;
     await s?.close();
   }
 
   private subscribe(from: string | null): void {
+    const generation = ++this.generation;
     this.subscription = this.store.subscribeToAll({
       from,
       batchSize: 500,
       onEvent: (e) => this.applyBatch([e]),
       onBatch: (events) => this.applyBatch(events),
       onError: (error) => {
+        if (generation !== this.generation) return;
+        if (isTransientStorageError(error)) {
+          const delayMs = this.backoff.failed(error);
+          const retry = this.backoff.retrying!;
+          this.log.warn('projections hit a transient storage error: retrying', { error: describeError(error), checkpoint: this.reached.current, attempt: retry.attempts, retryInMs: delayMs, since: retry.since });
+          this.subscription = undefined;
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            if (generation === this.generation) this.subscribe(this.reached.current);
+          }, delayMs);
+          return;
+        }
         this.failure = error;
         this.log.error('projection subscription stopped', { error: describe(error) });
         this.reached.fail(new Error(`Projections stopped at ${this.reached.current}: ${describe(error)}`));
@@ -156,6 +188,8 @@ export class ProjectionRunner {
       throw error;
     }
     for (const p of this.projections) this.checkpoints.set(p.name, last);
+    const ended = this.backoff.succeeded();
+    if (ended) this.log.info('projections resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: last });
     this.onProgress?.(events.length, last);
     this.reached.advance(last);
   }

@@ -10,6 +10,29 @@ import { BadInputError, ConcurrencyConflictError } from '../domain/errors.js';
 import { refuseAuditor } from '../domain/guards.js';
 import { AggregateReader } from './aggregate-reader.js';
 import type { EventUpcasters } from './event-upcasting.js';
+import { rootLogger } from '../logging/json-logger.js';
+import { describeError } from './transient-errors.js';
+
+const log = rootLogger.child('command-executor');
+
+/**
+ * Waits for the read models (and reactions) after a COMMITTED append. The events are in the log
+ * whatever happens here, so a failure (projections retrying a full disk, a timeout, a stopped
+ * follower) must not answer the client as failed: it is logged, and the committed result is
+ * returned (its read-your-writes guarantee is then lost, which /health reports).
+ */
+async function awaitFollowers(projections: PositionWaiter, position: string, streamId: string): Promise<void> {
+  try {
+    await projections.waitFor(position);
+  } catch (error) {
+    log.warn('command committed, but the read models did not confirm it: answering with the committed result', { streamId, position, error: describeError(error) });
+  }
+}
+
+/** Whether the log may be written now (the integrity monitor): throws a DomainError when not. */
+export interface WriteGate {
+  assertWritable(): void;
+}
 
 /** What a command waits for before it answers: the read models (and reactions) reaching its position. */
 export interface PositionWaiter {
@@ -87,6 +110,8 @@ export class CommandExecutor {
     private readonly store: EventStore,
     private readonly projections: PositionWaiter,
     private readonly upcasters: EventUpcasters,
+    /** Refuses every command while the log may not be written (its integrity is broken). */
+    private readonly gate?: WriteGate,
   ) {
     this.aggregates = new AggregateReader(store, upcasters);
   }
@@ -114,6 +139,7 @@ export class CommandExecutor {
   async executeJoint<S>(build: (reader: AttemptReader) => Promise<JointCommand<S>>, ctx: CommandContext, expectedVersion?: number | null): Promise<ExecutionResult<S>> {
     // Every command from every entry point passes here: the one place an auditor's token is refused.
     refuseAuditor(ctx.actor);
+    this.gate?.assertWritable();
     const idempotencyKey = ctx.commandId ? `${ctx.actor.id}:${ctx.commandId}` : undefined;
     for (let attempt = 1; ; attempt++) {
       const read = new Map<string, { state: unknown; version: number }>();
@@ -161,7 +187,8 @@ export class CommandExecutor {
         const own = results[0]!;
         if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position);
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
-        await this.projections.waitFor(last);
+        // Committed from here on: nothing below may turn into an error answer.
+        await awaitFollowers(this.projections, last, own.streamId);
         // Evolved from the events as recorded (with their positions), exactly as a later load would.
         const after = own.events.reduce((s: S, r) => primary.decider.evolve(s, this.aggregates.toDomain(r)), primaryState);
         return { state: after, events: own.events, position: own.events.length ? own.position : last, duplicate: false };
@@ -201,7 +228,7 @@ export class CommandExecutor {
   ): Promise<ExecutionResult<S>> {
     const lastRevision = events[events.length - 1]?.revision;
     const { state } = await this.aggregates.load(streamId, target.decider, lastRevision);
-    await this.projections.waitFor(position);
+    await awaitFollowers(this.projections, position, streamId);
     return { state, events, position, duplicate: true };
   }
 }

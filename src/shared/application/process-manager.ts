@@ -3,6 +3,7 @@ import type { ReadDb } from '../../projections/read-model-database.js';
 import { DomainError } from '../domain/errors.js';
 import { PositionWaiters } from './position-waiters.js';
 import type { JsonLogger } from '../logging/json-logger.js';
+import { Backoff, describeError, isTransientStorageError, type RetryState } from './transient-errors.js';
 
 /** A reaction: runs the commands that follow from one recorded event (idempotent by construction). */
 export type Reaction = (event: RecordedEvent) => Promise<void>;
@@ -14,11 +15,18 @@ export type Reaction = (event: RecordedEvent) => Promise<void>;
  * command and the checkpoint replays the event; the deciders answer an already-satisfied command
  * with no events, so replays are harmless. A command the domain refuses is logged and skipped:
  * the log still says what happened, and the refusal explains why the other side did not follow.
+ * A transient storage error (SQLITE_FULL, SQLITE_BUSY, SQLITE_IOERR) in a reaction or in saving
+ * the checkpoint is retried with backoff (50 ms doubling to 5 s) from the checkpoint, which
+ * re-runs the reaction (idempotent); any other error stops the manager for good (`failed`).
  */
 export class ProcessManager {
   private subscription?: SubscriptionHandle;
   private readonly reached: PositionWaiters;
   private failure?: unknown;
+  private readonly backoff = new Backoff();
+  private retryTimer?: NodeJS.Timeout;
+  /** Grows on every (re)subscription and on stop: a late error of an older subscription is ignored. */
+  private generation = 0;
 
   constructor(
     readonly name: string,
@@ -38,6 +46,11 @@ export class ProcessManager {
     const row = this.db.prepare('SELECT position FROM process_checkpoints WHERE name = ?').get(this.name) as { position: string | null } | undefined;
     const from = row ? row.position : await this.recoverCheckpoint();
     this.reached.reset(from);
+    this.follow(from);
+  }
+
+  private follow(from: string | null): void {
+    const generation = ++this.generation;
     const save = this.db.prepare('INSERT INTO process_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position');
     this.subscription = this.store.subscribeToAll({
       from,
@@ -46,13 +59,29 @@ export class ProcessManager {
         try {
           await this.react(event);
         } catch (error) {
-          if (!(error instanceof DomainError)) throw error;
+          // A log that may not be written (integrity broken) refuses the reaction for now, not for
+          // good: the follower stops and retries, so the reaction is carried out once it may be.
+          if (!(error instanceof DomainError) || error.code === 'INTEGRITY_BROKEN') throw error;
           this.log.warn('reaction refused by the domain', { processManager: this.name, position: event.position, type: event.type, code: error.code, error: error.message });
         }
         save.run(this.name, event.position);
+        const ended = this.backoff.succeeded();
+        if (ended) this.log.info('process manager resumed after a transient storage error', { processManager: this.name, since: ended.since, attempts: ended.attempts, position: event.position });
         this.reached.advance(event.position);
       },
       onError: (error) => {
+        if (generation !== this.generation) return;
+        if (isTransientStorageError(error)) {
+          const delayMs = this.backoff.failed(error);
+          const retry = this.backoff.retrying!;
+          this.log.warn('process manager hit a transient storage error: retrying', { processManager: this.name, error: describeError(error), checkpoint: this.reached.current, attempt: retry.attempts, retryInMs: delayMs, since: retry.since });
+          this.subscription = undefined;
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            if (generation === this.generation) this.follow(this.reached.current);
+          }, delayMs);
+          return;
+        }
         this.failure = error;
         this.reached.fail(new Error(`${this.name} stopped at ${this.reached.current}: ${error instanceof Error ? error.message : String(error)}`));
         this.log.error('process manager stopped', { processManager: this.name, error: error instanceof Error ? error.message : String(error) });
@@ -101,6 +130,11 @@ export class ProcessManager {
     return this.failure;
   }
 
+  /** The run of retries of a transient error in progress (undefined when reacting normally). */
+  get retrying(): RetryState | undefined {
+    return this.backoff.retrying;
+  }
+
   /** Resolves once every reaction to events up to `position` has been carried out (and projected). */
   waitFor(position: string, timeoutMs = 10_000): Promise<void> {
     return this.reached.wait(position, timeoutMs);
@@ -108,6 +142,9 @@ export class ProcessManager {
 
 
   async stop(): Promise<void> {
+    this.generation++;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     await this.subscription?.close();
     this.subscription = undefined;
   }

@@ -1,0 +1,106 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JsonLogger } from '../shared/logging/json-logger.js';
+
+/** Name of the lock file in DATA_DIR. */
+export const DATA_DIR_LOCK_FILE = 'risk-ledger.lock';
+
+export interface DataDirLockOwner {
+  pid: number;
+  startedAt: string;
+  /** What holds it: 'server' or 'cli rebuild'. */
+  holder?: string;
+}
+
+/** The folder's local state is in use by another live process. */
+export class DataDirLockedError extends Error {
+  constructor(
+    readonly lockFile: string,
+    readonly owner: DataDirLockOwner,
+  ) {
+    super(
+      `${lockFile} is held by ${owner.holder ?? 'a process'} with pid ${owner.pid} (started ${owner.startedAt}): ` +
+        'another Risk Ledger process is using this DATA_DIR; stop it first',
+    );
+    this.name = 'DataDirLockedError';
+  }
+}
+
+/**
+ * "One process owns DATA_DIR's local state": the server holds `DATA_DIR/risk-ledger.lock`
+ * ({pid, startedAt}, created exclusively) from start to shutdown, and `npm run cli -- rebuild`
+ * refuses to touch the read models while a live process holds it. A lock whose pid is no longer
+ * alive (a SIGKILL, a crash) is stale and is taken over with a warning. It guards against
+ * mistakes, not against an adversary: a process on another host sharing the folder is not seen.
+ */
+export class DataDirLock {
+  private released = false;
+  private readonly onExit = () => this.release();
+
+  private constructor(
+    readonly file: string,
+    readonly owner: DataDirLockOwner,
+  ) {
+    // A process.exit() (a failed start-up) still removes it; a SIGKILL leaves it stale.
+    process.once('exit', this.onExit);
+  }
+
+  /** Takes the lock or throws DataDirLockedError when a live process holds it. */
+  static acquire(dataDir: string, holder: string, logger: JsonLogger): DataDirLock {
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, DATA_DIR_LOCK_FILE);
+    const owner: DataDirLockOwner = { pid: process.pid, startedAt: new Date().toISOString(), holder };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        writeFileSync(file, JSON.stringify(owner) + '\n', { flag: 'wx' });
+        return new DataDirLock(file, owner);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw error;
+      }
+      const current = readLockOwner(file);
+      if (current && isAlive(current.pid)) throw new DataDirLockedError(file, current);
+      logger.warn('stale DATA_DIR lock taken over: its process is gone', { lockFile: file, staleOwner: current ?? 'unreadable', holder });
+      rmSync(file, { force: true });
+    }
+  }
+
+  /** The live holder of DATA_DIR's lock, or null when it is free or stale. */
+  static liveOwner(dataDir: string): DataDirLockOwner | null {
+    const owner = readLockOwner(join(dataDir, DATA_DIR_LOCK_FILE));
+    return owner && isAlive(owner.pid) ? owner : null;
+  }
+
+  /** Removes the lock file if it is still ours. Idempotent. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    process.removeListener('exit', this.onExit);
+    const current = readLockOwner(this.file);
+    if (current && current.pid === this.owner.pid && current.startedAt === this.owner.startedAt) rmSync(this.file, { force: true });
+  }
+}
+
+function readLockOwner(file: string): DataDirLockOwner | null {
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DataDirLockOwner>;
+    if (typeof parsed.pid !== 'number' || !Number.isSafeInteger(parsed.pid) || parsed.pid <= 0) return null;
+    return { pid: parsed.pid, startedAt: String(parsed.startedAt ?? ''), ...(parsed.holder ? { holder: String(parsed.holder) } : {}) };
+  } catch {
+    return null; // missing, half-written or garbage: no live owner can be named
+  }
+}
+
+/**
+ * Whether a pid names a live process other than this one. Our own pid in an old lock file is a
+ * previous life of this process id (a container restarted as pid 1), or an earlier application
+ * of this same process that did not release it (tests): not another owner.
+ */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

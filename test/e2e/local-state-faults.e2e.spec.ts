@@ -1,0 +1,257 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signToken } from '../../src/identity/cli/issue-token.js';
+import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+
+const SECRET = 'local-state-faults-secret-0123456789abcdef';
+const CLI = join(process.cwd(), 'dist/src/cli/main.js');
+
+async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  return response.json();
+}
+
+async function health(url: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(url.replace(/\/graphql$/, '/health'));
+  return { status: response.status, body: await response.json() };
+}
+
+const REGISTER = `mutation($i: RegisterAssetInput!) { registerAsset(input: $i) { id name version } }`;
+const asset = (name: string) => ({ i: { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 2, integrity: 2, availability: 2 } });
+
+/** What the read models serve: every asset (sorted) and the number of events in the log. */
+async function snapshot(url: string, auditor: string): Promise<{ assets: unknown[]; events: number }> {
+  const assets = await gql(url, auditor, `{ assets(first: 500) { edges { node { id name version status } } } }`);
+  expect(assets.errors).toBeUndefined();
+  const events = await gql(url, auditor, `{ events(first: 500) { edges { node { position } } } }`);
+  expect(events.errors).toBeUndefined();
+  const nodes = assets.data.assets.edges.map((e: any) => e.node).sort((a: any, b: any) => a.id.localeCompare(b.id));
+  return { assets: nodes, events: events.data.events.edges.length };
+}
+
+function cli(env: Record<string, string>, ...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Ways a local file gets damaged (each leaves the server's files closed: the server is stopped). */
+const DAMAGES: Record<string, (file: string) => void> = {
+  truncated: (file) => truncateSync(file, Math.floor(statSync(file).size / 2)),
+  'replaced by 64 KB of garbage': (file) => writeFileSync(file, randomBytes(65_536)),
+  '64 KB of garbage appended': (file) => appendFileSync(file, randomBytes(65_536)),
+  '64 KB of garbage over its pages': (file) => {
+    // Everything after the first page (the header and schema stay): what the issue's fault injector did.
+    const fd = openSync(file, 'r+');
+    writeSync(fd, randomBytes(65_536), 0, 65_536, 4096);
+    closeSync(fd);
+  },
+};
+
+const MOVED_ASIDE = 'local state is damaged: moved aside and recreated empty';
+
+/**
+ * Local state that heals itself (issue 11). The read models and the process manager's checkpoint
+ * are disposable: a damaged file is moved aside and rebuilt from the log, and the server serves
+ * what it served before. A full read-model "disk" (a page quota, READ_MODEL_MAX_PAGES, filled by
+ * a ballast table from another connection and freed by dropping it) stops nothing for good, and
+ * no committed command is answered as failed. `rebuild` refuses while a server holds DATA_DIR.
+ */
+describe('local state faults', () => {
+  let dir: string;
+  let env: Record<string, string>;
+  let server: ServerProcess | undefined;
+  let manager: string;
+  let auditor: string;
+  let before: { assets: unknown[]; events: number };
+
+  beforeAll(async () => {
+    buildOnce();
+    dir = mkdtempSync(join(tmpdir(), 'risk-ledger-local-state-'));
+    env = { SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test' };
+    manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+    auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
+    server = await startServer(env);
+    for (let i = 0; i < 40; i++) {
+      const r = await gql(server.url, manager, REGISTER, asset(`seed-${i}`));
+      expect(r.errors).toBeUndefined();
+      if (i % 4 === 0) {
+        const t = await gql(server.url, manager, `mutation($i: IdentifyThreatInput!) { identifyThreat(input: $i) { id } }`, { i: { assetId: r.data.registerAsset.id, name: 'Outage', affects: ['AVAILABILITY'] } });
+        expect(t.errors).toBeUndefined();
+      }
+    }
+    before = await snapshot(server.url, auditor);
+    expect(before.assets).toHaveLength(40);
+    await stopServer(server);
+    server = undefined;
+  }, 120_000);
+
+  afterAll(async () => {
+    if (server) await stopServer(server, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const file of ['read-models.sqlite', 'process-manager.sqlite']) {
+    for (const [damage, apply] of Object.entries(DAMAGES)) {
+      it(`${file} ${damage}: the server starts and serves what it served before`, async () => {
+        const caseDir = mkdtempSync(join(tmpdir(), 'risk-ledger-local-state-case-'));
+        try {
+          cpSync(dir, caseDir, { recursive: true });
+          expect(existsSync(join(caseDir, file + '-wal'))).toBe(false); // closed cleanly: everything is in the file
+          apply(join(caseDir, file));
+          const caseEnv = { ...env, SQLITE_PATH: join(caseDir, 'events.sqlite'), DATA_DIR: caseDir };
+          server = await startServer(caseEnv);
+          expect(await snapshot(server.url, auditor)).toEqual(before);
+          // Writes go on, and the reactions add nothing of their own (none was lost, none is repeated).
+          const r = await gql(server.url, manager, REGISTER, asset('after-the-damage'));
+          expect(r.errors).toBeUndefined();
+          const after = await snapshot(server.url, auditor);
+          expect(after.events).toBe(before.events + 2); // the asset and its name reservation
+          expect((await health(server.url)).status).toBe(200);
+          const moved = readdirSync(caseDir).filter((f) => f.startsWith(`${file}.corrupt-`));
+          const logLines = server.output().split('\n').filter((l) => l.includes(MOVED_ASIDE));
+          if (damage === '64 KB of garbage appended') {
+            // SQLite reads only the pages its header names: trailing bytes are harmless and kept.
+            expect(moved).toEqual([]);
+          } else {
+            expect(moved.length).toBeGreaterThanOrEqual(1);
+            expect(logLines).toHaveLength(1);
+            const line = JSON.parse(logLines[0]!);
+            expect(line).toMatchObject({ level: 'warn', file: join(caseDir, file), localState: file.startsWith('read') ? 'read models' : 'process-manager checkpoint' });
+            expect(line.movedTo).toMatch(new RegExp(`${file.replace('.', '\\.')}\\.corrupt-`));
+            expect(line.error).toMatch(/SQLITE_(CORRUPT|NOTADB)|malformed|not a database/);
+          }
+          await stopServer(server);
+          server = undefined;
+        } finally {
+          if (server) await stopServer(server, 'SIGKILL');
+          server = undefined;
+          rmSync(caseDir, { recursive: true, force: true });
+        }
+      }, 60_000);
+    }
+  }
+
+  it('rebuild refuses while a server holds DATA_DIR, works after it stops, and heals a damaged read model itself', async () => {
+    server = await startServer(env);
+    const refused = cli(env, 'rebuild');
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toContain('Refused:');
+    expect(refused.stdout).toContain('another Risk Ledger process is using this DATA_DIR; stop it first');
+    expect(refused.stdout).toContain(`pid ${server.child.pid}`);
+    // The server was not disturbed.
+    expect(await snapshot(server.url, auditor)).toEqual(before);
+    await stopServer(server);
+    server = undefined;
+    expect(existsSync(join(dir, 'risk-ledger.lock'))).toBe(false); // released at shutdown
+
+    writeFileSync(join(dir, 'read-models.sqlite'), randomBytes(65_536));
+    const rebuilt = cli(env, 'rebuild');
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.stdout).toContain('Rebuilt every read model from');
+    expect(rebuilt.stderr).toContain(MOVED_ASIDE);
+    expect(existsSync(join(dir, 'risk-ledger.lock'))).toBe(false);
+
+    server = await startServer(env);
+    expect(await snapshot(server.url, auditor)).toEqual(before);
+    await stopServer(server);
+    server = undefined;
+  }, 60_000);
+
+  it('a stale lock (its process gone, as after SIGKILL) is taken over with a warning', async () => {
+    server = await startServer(env);
+    const pid = server.child.pid;
+    await stopServer(server, 'SIGKILL');
+    server = undefined;
+    expect(existsSync(join(dir, 'risk-ledger.lock'))).toBe(true);
+    server = await startServer(env);
+    const warning = server.output().split('\n').find((l) => l.includes('stale DATA_DIR lock taken over'));
+    expect(warning && JSON.parse(warning).staleOwner.pid).toBe(pid);
+    expect(await snapshot(server.url, auditor)).toEqual(before);
+    await stopServer(server);
+    server = undefined;
+  }, 60_000);
+
+  /**
+   * Disk full, without a small filesystem: READ_MODEL_MAX_PAGES caps the read-model file (a
+   * per-connection `PRAGMA max_page_count`), another connection fills it with a ballast table up
+   * to the cap, so the projections' next page allocation fails with SQLITE_FULL exactly as on a
+   * full disk; dropping the ballast frees its pages (to SQLite's free list) as freeing disk
+   * space would. The event log is on the same folder but not capped: commands still commit.
+   */
+  it('a full read-model disk: writes commit and are answered, /health says degraded, and projections resume when space is freed', async () => {
+    const caseDir = mkdtempSync(join(tmpdir(), 'risk-ledger-disk-full-'));
+    const MAX_PAGES = 600;
+    const caseEnv = { ...env, SQLITE_PATH: join(caseDir, 'events.sqlite'), DATA_DIR: caseDir, READ_MODEL_MAX_PAGES: String(MAX_PAGES) };
+    let ballast: Database.Database | undefined;
+    try {
+      server = await startServer(caseEnv);
+      const url = server.url;
+      expect((await gql(url, manager, REGISTER, asset('before-full'))).errors).toBeUndefined();
+
+      ballast = new Database(join(caseDir, 'read-models.sqlite'));
+      ballast.pragma('busy_timeout = 5000');
+      ballast.exec('CREATE TABLE ballast (b BLOB)');
+      const fill = ballast.prepare('INSERT INTO ballast (b) VALUES (?)');
+      while ((ballast.pragma('page_count', { simple: true }) as number) < MAX_PAGES + 5) fill.run(randomBytes(3000));
+      expect(ballast.pragma('freelist_count', { simple: true })).toBe(0);
+
+      // Writes while the read models cannot grow: every one is answered (after the read-model
+      // wait times out), none as failed, since all were committed.
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, async (_, i) => {
+          const name = `during-full-${i}`;
+          return { name, response: await gql(url, manager, REGISTER, asset(name)) };
+        }),
+      );
+      const during = await health(url);
+      expect(during.status).toBe(503);
+      expect(during.body.status).toBe('degraded');
+      expect(during.body.projections.ok).toBe(false);
+      expect(during.body.projections.retrying.lastError).toMatch(/SQLITE_FULL/);
+      expect(server.output()).toContain('projections hit a transient storage error: retrying');
+      for (const { response } of answers) {
+        expect(response.errors).toBeUndefined();
+        expect(response.data.registerAsset.version).toBe(0);
+      }
+
+      // Space is freed: the projections resume by themselves, without a restart.
+      ballast.exec('DROP TABLE ballast');
+      ballast.close();
+      ballast = undefined;
+      const deadline = Date.now() + 30_000;
+      let after = await health(url);
+      while (after.status !== 200 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        after = await health(url);
+      }
+      expect(after.status).toBe(200);
+      expect(after.body.status).toBe('ok');
+      expect(server.output()).toContain('projections resumed after a transient storage error');
+
+      // No acknowledged write lost: every answered asset is served, and the log has exactly them.
+      const served = await gql(url, manager, `{ assets(first: 500) { edges { node { id name } } } }`);
+      const names = new Map(served.data.assets.edges.map((e: any) => [e.node.id, e.node.name]));
+      for (const { name, response } of answers) expect(names.get(response.data.registerAsset.id)).toBe(name);
+      expect(names.size).toBe(1 + answers.length);
+      const log = await gql(url, auditor, `{ events(first: 500) { edges { node { type } } } }`);
+      expect(log.data.events.edges.filter((e: any) => e.node.type === 'AssetRegistered')).toHaveLength(1 + answers.length);
+      // And writes are read-your-writes again.
+      const next = await gql(url, manager, REGISTER, asset('after-full'));
+      expect(next.errors).toBeUndefined();
+      const one = await gql(url, manager, `query($id: ID!) { asset(id: $id) { name } }`, { id: next.data.registerAsset.id });
+      expect(one.data.asset.name).toBe('after-full');
+      await stopServer(server);
+      server = undefined;
+    } finally {
+      ballast?.close();
+      if (server) await stopServer(server, 'SIGKILL');
+      server = undefined;
+      rmSync(caseDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DATA_DIR_LOCK_FILE, DataDirLock, DataDirLockedError } from '../../../src/platform/data-dir-lock.js';
+import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
+
+const silent = new JsonLogger('test', 'error');
+
+describe('DATA_DIR lock', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is written exclusively with {pid, startedAt} and removed at release', () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const lock = DataDirLock.acquire(dir, 'server', silent);
+    const content = JSON.parse(readFileSync(join(dir, DATA_DIR_LOCK_FILE), 'utf8'));
+    expect(content).toMatchObject({ pid: process.pid, holder: 'server' });
+    expect(typeof content.startedAt).toBe('string');
+    lock.release();
+    expect(existsSync(join(dir, DATA_DIR_LOCK_FILE))).toBe(false);
+  });
+
+  it('refuses while a live process holds it (here: our parent)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    writeFileSync(join(dir, DATA_DIR_LOCK_FILE), JSON.stringify({ pid: process.ppid, startedAt: 'then', holder: 'server' }));
+    expect(() => DataDirLock.acquire(dir, 'cli rebuild', silent)).toThrow(DataDirLockedError);
+    expect(DataDirLock.liveOwner(dir)?.pid).toBe(process.ppid);
+    expect(JSON.parse(readFileSync(join(dir, DATA_DIR_LOCK_FILE), 'utf8')).pid).toBe(process.ppid); // untouched
+  });
+
+  it('takes over a stale lock (dead pid, or garbage)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    for (const stale of [JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 'then' }), 'garbage{']) {
+      writeFileSync(join(dir, DATA_DIR_LOCK_FILE), stale);
+      expect(DataDirLock.liveOwner(dir)).toBeNull();
+      const lock = DataDirLock.acquire(dir, 'server', silent);
+      expect(JSON.parse(readFileSync(join(dir, DATA_DIR_LOCK_FILE), 'utf8')).pid).toBe(process.pid);
+      lock.release();
+    }
+  });
+});
