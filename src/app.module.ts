@@ -12,6 +12,7 @@ import { graphqlOptions } from './graphql/graphql-options.js';
 import { InputValidationPipe } from './graphql/input-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
 import { HealthController } from './health/health.controller.js';
+import { SigningKeysController } from './well-known/keys.controller.js';
 import { GraphqlAuthGuard } from './identity/graphql/auth.guard.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { TokenVerifier } from './identity/token-verifier.js';
@@ -39,7 +40,7 @@ import { RiskCriteriaModule } from './risk-criteria/risk-criteria.module.js';
     RiskRegisterModule,
     TreatmentPlanModule,
   ],
-  controllers: [HealthController],
+  controllers: [HealthController, SigningKeysController],
   providers: [{ provide: APP_GUARD, useClass: GraphqlAuthGuard }, { provide: APP_FILTER, useClass: DomainErrorFilter }, { provide: APP_PIPE, useClass: InputValidationPipe }],
 })
 export class AppModule {}

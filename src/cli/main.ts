@@ -6,15 +6,20 @@
  *   npm run cli -- verify FILE [--manifest M]   offline: no server, no database
  *   npm run cli -- verify-store [--manifest M]  the configured store, optionally against a manifest
  *   npm run cli -- import FILE [--manifest M]   into an EMPTY store, reproducing every hash
- *   npm run cli -- rebuild                  every read model from zero (stop the server first)
+ *   npm run cli -- rebuild                  every read model from zero (refused while a server holds DATA_DIR)
+ *   npm run cli -- verify-access-log        the access log's chain, signatures and anchor (server running or not)
  *
  * Results go to stdout (one JSON line, then one sentence); structured logs and the progress bar
  * go to stderr. Exit status: 0 ok, 1 the log or export is broken, 2 usage, configuration or refusal.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type AppConfig } from '../config/app-config.js';
 import { openConfiguredEventStore } from '../platform/configured-event-store.js';
+import { configuredSigningKeys } from '../platform/signing-keys.js';
+import { TrustedKeys } from '../event-store/signing.js';
+import { DataDirLock, DataDirLockedError } from '../platform/data-dir-lock.js';
 import { decodePosition } from '../event-store/hash-chain.js';
 import { FEATURES } from '../features.js';
 import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
@@ -30,16 +35,22 @@ import {
   verifyStoreAgainst,
   manifestPathFor,
 } from '../audit/application/evidence-export.js';
+import { accessLogPath } from '../audit/application/access-log.js';
+import { anchorPathFor, configuredTrustedKeys, verifyAccessLogFile } from '../audit/application/access-log-chain.js';
 import { ProgressBar } from './progress-bar.js';
 
 const log = new JsonLogger('risk-ledger-cli', (process.env.LOG_LEVEL as 'info') ?? 'info', {}, true);
 
 const USAGE = `usage: risk-ledger <command> [options]
-  export --out FILE              write the log to FILE (NDJSON) and FILE.manifest.json
-  verify FILE [--manifest M]     verify an export offline (chain + manifest); exit 1 when broken
-  verify-store [--manifest M]    verify the configured store, and that it still contains the manifest's head
+  export --out FILE              write the log to FILE (NDJSON), its signed heads to FILE.signatures.ndjson, and FILE.manifest.json
+  verify FILE [--manifest M] [--trusted-key PEM ...]
+                                 verify an export offline (chain, signed heads with the given public keys or
+                                 else the manifest's, manifest); exit 1 when broken
+  verify-store [--manifest M]    verify the configured store (chain, signed heads with SIGNING_KEY_PATH and
+                                 SIGNING_TRUSTED_KEYS), and that it still contains the manifest's head
   import FILE [--manifest M]     import an export into an EMPTY store, reproducing every hash
-  rebuild                        rebuild every read model from the log (stop the server first)
+  rebuild                        rebuild every read model from the log (refused while a server runs on DATA_DIR)
+  verify-access-log              verify DATA_DIR/access-log.sqlite: chain, signed heads, anchor; exit 1 when broken or missing
 The store is chosen as for the server: EVENT_STORE, SQLITE_PATH, DATA_DIR, READ_MODEL_PATH.`;
 
 class UsageError extends Error {}
@@ -61,7 +72,7 @@ async function runExport(config: AppConfig, out: string | undefined): Promise<nu
     const head = await store.headPosition();
     const p = progress('export', head ? Number(decodePosition(head)) : 0);
     log.info('export started', { adapter: store.adapterName, file, headPosition: head });
-    const { manifest, manifestFile } = await exportLog(store, file, { onProgress: p.update });
+    const { manifest, manifestFile } = await exportLog(store, file, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing) });
     p.bar.update(manifest.eventCount);
     p.bar.finish();
     log.info('export written', { file, manifestFile, events: manifest.eventCount });
@@ -77,7 +88,7 @@ async function runExport(config: AppConfig, out: string | undefined): Promise<nu
   }
 }
 
-async function runVerify(fileArg: string | undefined, manifestArg: string | undefined): Promise<number> {
+async function runVerify(fileArg: string | undefined, manifestArg: string | undefined, trustedKeyFiles: string[] = []): Promise<number> {
   if (!fileArg) throw new UsageError('verify needs FILE');
   const file = resolve(fileArg);
   const manifestFile = resolve(manifestArg ?? manifestPathFor(file));
@@ -88,7 +99,9 @@ async function runVerify(fileArg: string | undefined, manifestArg: string | unde
     // verifyExport reports a missing or unreadable manifest
   }
   const p = progress('verify', total);
-  const verdict = await verifyExport(file, { manifestFile, onProgress: p.update });
+  // The keys to check the signed heads with: the auditor's own (--trusted-key), else the manifest's.
+  const trusted = trustedKeyFiles.length ? TrustedKeys.fromPems(trustedKeyFiles.map((f) => readFileSync(resolve(f), 'utf8'))) : undefined;
+  const verdict = await verifyExport(file, { manifestFile, onProgress: p.update, trusted });
   p.bar.update(verdict.eventsChecked);
   p.bar.finish();
   result(
@@ -106,7 +119,7 @@ async function runVerifyStore(config: AppConfig, manifestArg: string | undefined
   try {
     const head = await store.headPosition();
     const p = progress('verify-store', head ? Number(decodePosition(head)) : 0);
-    const report = await verifyStoreAgainst(store, anchor, { onProgress: p.update });
+    const report = await verifyStoreAgainst(store, anchor, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing) });
     p.bar.finish();
     result(
       { command: 'verify-store', adapter: store.adapterName, ...report },
@@ -124,7 +137,8 @@ async function runImport(config: AppConfig, fileArg: string | undefined, manifes
   if (!fileArg) throw new UsageError('import needs FILE');
   const file = resolve(fileArg);
   const manifestFile = resolve(manifestArg ?? manifestPathFor(file));
-  const store = await openConfiguredEventStore(config);
+  // The imported log is signed, commit by commit, with this installation's key.
+  const store = await openConfiguredEventStore(config, configuredSigningKeys(config, log).signer);
   try {
     let total = 0;
     try {
@@ -166,8 +180,20 @@ async function runImport(config: AppConfig, fileArg: string | undefined, manifes
 }
 
 async function runRebuild(config: AppConfig): Promise<number> {
+  // A live server holds DATA_DIR's lock: rebuilding its read models under it would corrupt them.
+  // Held for the rebuild, the lock also keeps a server from starting meanwhile.
+  const lock = config.readModelPath === ':memory:' ? null : DataDirLock.acquire(config.dataDir, 'cli rebuild', log);
+  try {
+    return await rebuildHolding(config);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function rebuildHolding(config: AppConfig): Promise<number> {
   const store = await openConfiguredEventStore(config);
-  const db = openReadModelDatabase(config.readModelPath);
+  // A damaged file is moved aside (and logged) rather than failing the rebuild.
+  const db = openReadModelDatabase(config.readModelPath, { logger: log, label: 'read models' });
   const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log);
   try {
     const head = await store.headPosition();
@@ -189,6 +215,21 @@ async function runRebuild(config: AppConfig): Promise<number> {
   }
 }
 
+/** Read-only: never creates the access log, never writes to it; safe while the server runs. */
+function runVerifyAccessLog(config: AppConfig): number {
+  if (config.eventStore === 'memory') throw new UsageError('verify-access-log: with EVENT_STORE=memory the access log lives in the server\'s memory; ask verifyAccessLog');
+  const file = accessLogPath(config);
+  const anchorPath = anchorPathFor(file);
+  const report = verifyAccessLogFile(file, { trusted: configuredTrustedKeys(config.signing), anchorPath });
+  result(
+    { command: 'verify-access-log', file, anchor: anchorPath, ...report },
+    report.ok
+      ? `OK: ${report.entriesChecked} access log entries verify (head ${report.headSeq ?? 'none'}, hash ${report.headHash}; ${report.signaturesChecked} signatures).`
+      : `BROKEN: ${report.reason}${report.firstBrokenSeq !== null ? ` (first broken entry ${report.firstBrokenSeq})` : ''}.`,
+  );
+  return report.ok ? 0 : 1;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -196,6 +237,7 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       out: { type: 'string', short: 'o' },
       manifest: { type: 'string' },
+      'trusted-key': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -207,13 +249,15 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'verify':
       // Offline: no configuration, no store.
-      return runVerify(arg, values.manifest);
+      return runVerify(arg, values.manifest, values['trusted-key'] ?? []);
     case 'export':
       return runExport(loadConfig(), values.out ?? arg);
     case 'verify-store':
       return runVerifyStore(loadConfig(), values.manifest);
     case 'import':
       return runImport(loadConfig(), arg, values.manifest);
+    case 'verify-access-log':
+      return runVerifyAccessLog(loadConfig());
     case 'rebuild':
       return runRebuild(loadConfig());
     default:
@@ -229,8 +273,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     (error: unknown) => {
       if (error instanceof UsageError || (error as { code?: string })?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
         process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
-      } else if (error instanceof ImportRefusedError || error instanceof ConfigError) {
-        log.error(`${error instanceof ConfigError ? 'configuration error' : 'import refused'}: ${error.message}`);
+      } else if (error instanceof ImportRefusedError || error instanceof ConfigError || error instanceof DataDirLockedError) {
+        const what = error instanceof ConfigError ? 'configuration error' : error instanceof DataDirLockedError ? 'refused' : 'import refused';
+        log.error(`${what}: ${error.message}`);
         result({ ok: false, error: error.message }, `Refused: ${error.message}`);
       } else {
         log.error('command failed', error instanceof Error ? { error: { name: error.name, message: error.message, stack: error.stack } } : { error: String(error) });

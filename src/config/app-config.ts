@@ -14,6 +14,11 @@ export interface AppConfig {
   readModelPath: string;
   /** The process manager's checkpoint, kept apart from the disposable read models. */
   processManagerPath: string;
+  /**
+   * READ_MODEL_MAX_PAGES: a quota on the read-model file in SQLite pages (4 KiB); past it the
+   * projections meet SQLITE_FULL as on a full disk, and retry. Unset: no quota (the tests set it).
+   */
+  readModelMaxPages?: number;
   databaseUrl?: string;
   kurrentConnectionString?: string;
   jwt: {
@@ -24,6 +29,14 @@ export interface AppConfig {
   };
   /** GraphQL requests one actor may make per minute (RATE_LIMIT_PER_MINUTE); 0 = no limit. */
   rateLimitPerMinute: number;
+  /**
+   * The Ed25519 key that signs each commit's chain head (SIGNING_KEY_PATH; generated there when
+   * absent; null with the in-memory store and no path: an ephemeral key), and earlier public keys
+   * still trusted (SIGNING_TRUSTED_KEYS: comma-separated PEM files), for rotation.
+   */
+  signing: { keyPath: string | null; trustedKeyPaths: string[] };
+  /** ACCESS_LOG_RESET: go on once over a missing, truncated or unsigned access log, recording it as an entry. */
+  accessLogReset: boolean;
   /** GraphQL edge limits (see src/graphql/edge-limits.ts). */
   graphql: {
     /** GRAPHQL_MAX_COST: the cost budget of one request. */
@@ -55,6 +68,13 @@ function booleanSetting(name: string, value: string | undefined, fallback: boole
   throw new ConfigError(`${name} must be true or false, got ${value}`);
 }
 
+function positiveIntegerSetting(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive whole number, got ${value}`);
+  return n;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number, got ${env.PORT}`);
@@ -80,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     readModelPath:
       env.READ_MODEL_PATH ?? (eventStore === 'memory' ? ':memory:' : resolve(dataDir, 'read-models.sqlite')),
     processManagerPath: eventStore === 'memory' ? ':memory:' : resolve(dataDir, 'process-manager.sqlite'),
+    readModelMaxPages: positiveIntegerSetting('READ_MODEL_MAX_PAGES', env.READ_MODEL_MAX_PAGES),
     databaseUrl: env.DATABASE_URL || undefined,
     kurrentConnectionString: env.KURRENTDB_CONNECTION_STRING || undefined,
     jwt: {
@@ -89,6 +110,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       audience: env.JWT_AUDIENCE || undefined,
     },
     rateLimitPerMinute,
+    accessLogReset: booleanSetting('ACCESS_LOG_RESET', env.ACCESS_LOG_RESET, false),
+    signing: {
+      keyPath: env.SIGNING_KEY_PATH ? resolve(env.SIGNING_KEY_PATH) : eventStore === 'memory' ? null : resolve(dataDir, 'signing-key.pem'),
+      trustedKeyPaths: (env.SIGNING_TRUSTED_KEYS ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => resolve(p)),
+    },
     graphql: { maxCost: graphqlMaxCost, introspection: booleanSetting('GRAPHQL_INTROSPECTION', env.GRAPHQL_INTROSPECTION, !production) },
   };
   if (production && !config.jwt.secret && !config.jwt.jwksUrl) {

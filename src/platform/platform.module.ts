@@ -1,11 +1,16 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, loadConfig, type AppConfig } from '../config/app-config.js';
 import { openConfiguredEventStore } from './configured-event-store.js';
+import { DataDirLock } from './data-dir-lock.js';
+import { configuredSigningKeys, SIGNING_KEYS } from './signing-keys.js';
+import { IntegrityMonitor } from './integrity-monitor.js';
+import { join } from 'node:path';
+import type { SigningKeys } from '../event-store/signing.js';
 import { projectionsOf, reactionsOf, upcastersOf, type FeatureContribution } from './feature-contribution.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { AsOfReplayer } from '../projections/as-of-replay.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
-import { openLocalDatabase, openReadModelDatabase, READ_DB, type ReadDb } from '../projections/read-model-database.js';
+import { openDisposableDatabase, openReadModelDatabase, READ_DB, type ReadDb } from '../projections/read-model-database.js';
 import { AggregateReader } from '../shared/application/aggregate-reader.js';
 import { CLOCK, systemClock, type Clock } from '../shared/application/clock.js';
 import { CommandExecutor } from '../shared/application/command-executor.js';
@@ -20,6 +25,9 @@ import { JsonLogger, rootLogger } from '../shared/logging/json-logger.js';
  * when the plan↔risk reactions were the only ones.
  */
 export const REACTIONS_CHECKPOINT = 'plan-risk-reactions';
+
+/** Nest token of DATA_DIR's lock (a no-op without local files). */
+const DATA_DIR_LOCK = Symbol('DATA_DIR_LOCK');
 
 /**
  * The process-wide plumbing: configuration, the event store (opened before anything reads it),
@@ -38,8 +46,26 @@ export class PlatformModule implements OnApplicationShutdown {
         { provide: APP_CONFIG, useFactory: () => loadConfig() },
         { provide: JsonLogger, useValue: rootLogger },
         { provide: CLOCK, useValue: systemClock },
-        { provide: EVENT_STORE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openConfiguredEventStore(config) },
-        { provide: READ_DB, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openReadModelDatabase(config.readModelPath) },
+        { provide: SIGNING_KEYS, inject: [APP_CONFIG, JsonLogger], useFactory: (config: AppConfig, log: JsonLogger) => configuredSigningKeys(config, log) },
+        { provide: EVENT_STORE, inject: [APP_CONFIG, SIGNING_KEYS], useFactory: (config: AppConfig, keys: SigningKeys) => openConfiguredEventStore(config, keys.signer) },
+        // DATA_DIR's local state belongs to one process (npm run cli -- rebuild refuses while it is held).
+        { provide: DATA_DIR_LOCK, inject: [APP_CONFIG, JsonLogger], useFactory: (config: AppConfig, log: JsonLogger) => (config.readModelPath === ':memory:' ? { release() {} } : DataDirLock.acquire(config.dataDir, 'server', log)) },
+        {
+          // A damaged file is moved aside and recreated empty; the runner then rebuilds it from the log.
+          provide: READ_DB,
+          inject: [APP_CONFIG, JsonLogger, DATA_DIR_LOCK],
+          useFactory: (config: AppConfig, log: JsonLogger) => openReadModelDatabase(config.readModelPath, { logger: log.child('local-state'), label: 'read models', maxPages: config.readModelMaxPages }),
+        },
+        {
+          // Verifies the log before anything is served, then every new commit (see integrity-monitor.ts).
+          provide: IntegrityMonitor,
+          inject: [APP_CONFIG, EVENT_STORE, SIGNING_KEYS, JsonLogger],
+          useFactory: async (config: AppConfig, store: EventStore, keys: SigningKeys, log: JsonLogger) => {
+            const monitor = new IntegrityMonitor(store, keys.trusted, config.eventStore === 'memory' ? null : join(config.dataDir, 'integrity-state.json'), log.child('integrity'));
+            await monitor.start();
+            return monitor;
+          },
+        },
         { provide: EventUpcasters, useFactory: () => upcastersOf(features) },
         { provide: AggregateReader, inject: [EVENT_STORE, EventUpcasters], useFactory: (store: EventStore, upcasters: EventUpcasters) => new AggregateReader(store, upcasters) },
         {
@@ -56,10 +82,11 @@ export class PlatformModule implements OnApplicationShutdown {
           // for the projections; it must not wait for itself.
           provide: ProcessManager,
           // Its checkpoint lives apart from the read models, which may be deleted and rebuilt at will.
-          inject: [APP_CONFIG, EVENT_STORE, ProjectionRunner, EventUpcasters, AggregateReader, CLOCK, JsonLogger],
-          useFactory: async (config: AppConfig, store: EventStore, runner: ProjectionRunner, upcasters: EventUpcasters, aggregates: AggregateReader, clock: Clock, log: JsonLogger) => {
-            const executor = new CommandExecutor(store, runner, upcasters);
-            const checkpoints = openLocalDatabase(config.processManagerPath);
+          inject: [APP_CONFIG, EVENT_STORE, ProjectionRunner, EventUpcasters, AggregateReader, CLOCK, JsonLogger, IntegrityMonitor],
+          useFactory: async (config: AppConfig, store: EventStore, runner: ProjectionRunner, upcasters: EventUpcasters, aggregates: AggregateReader, clock: Clock, log: JsonLogger, integrity: IntegrityMonitor) => {
+            const executor = new CommandExecutor(store, runner, upcasters, integrity);
+            // Damaged: moved aside and recreated; start() then recovers the checkpoint from the log.
+            const checkpoints = openDisposableDatabase(config.processManagerPath, { logger: log.child('local-state'), label: 'process-manager checkpoint' });
             const react = reactionsOf(features, { executor, aggregates, clock });
             const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, checkpoints, react, upcasters.upcast, log.child('process-manager'), PROCESS_MANAGER_ACTOR.id);
             await manager.start();
@@ -70,9 +97,9 @@ export class PlatformModule implements OnApplicationShutdown {
           // Client commands return once the projections AND the reactions they trigger are done
           // (read-your-writes across aggregates: an approved plan's risks await consent at once).
           provide: CommandExecutor,
-          inject: [EVENT_STORE, ProjectionRunner, ProcessManager, EventUpcasters],
-          useFactory: (store: EventStore, runner: ProjectionRunner, manager: ProcessManager, upcasters: EventUpcasters) =>
-            new CommandExecutor(store, { waitFor: async (position) => { await runner.waitFor(position); await manager.waitFor(position); } }, upcasters),
+          inject: [EVENT_STORE, ProjectionRunner, ProcessManager, EventUpcasters, IntegrityMonitor],
+          useFactory: (store: EventStore, runner: ProjectionRunner, manager: ProcessManager, upcasters: EventUpcasters, integrity: IntegrityMonitor) =>
+            new CommandExecutor(store, { waitFor: async (position) => { await runner.waitFor(position); await manager.waitFor(position); } }, upcasters, integrity),
         },
         {
           provide: LiveEvents,
@@ -85,7 +112,7 @@ export class PlatformModule implements OnApplicationShutdown {
         },
         { provide: AsOfReplayer, inject: [EVENT_STORE, EventUpcasters], useFactory: (store: EventStore, upcasters: EventUpcasters) => new AsOfReplayer(store, upcasters, projections) },
       ],
-      exports: [APP_CONFIG, JsonLogger, CLOCK, EVENT_STORE, READ_DB, EventUpcasters, AggregateReader, ProjectionRunner, CommandExecutor, LiveEvents, AsOfReplayer, ProcessManager],
+      exports: [APP_CONFIG, JsonLogger, CLOCK, SIGNING_KEYS, IntegrityMonitor, EVENT_STORE, READ_DB, EventUpcasters, AggregateReader, ProjectionRunner, CommandExecutor, LiveEvents, AsOfReplayer, ProcessManager],
     };
   }
 
@@ -96,14 +123,18 @@ export class PlatformModule implements OnApplicationShutdown {
     private readonly live: LiveEvents,
     private readonly replayer: AsOfReplayer,
     private readonly manager: ProcessManager,
+    @Inject(DATA_DIR_LOCK) private readonly lock: { release(): void },
+    private readonly integrity: IntegrityMonitor,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.live.stop();
+    await this.integrity.stop();
     await this.manager.close();
     await this.runner.stop();
     await this.store.close();
     this.replayer.close();
     this.db.close();
+    this.lock.release();
   }
 }
