@@ -4,10 +4,12 @@
  */
 import { runEventStoreBench } from './event-store.bench.js';
 import { runAsOfBench } from './as-of.bench.js';
+import { runPostgresBench } from './postgres.bench.js';
 
 const benches: Array<[name: string, run: () => Promise<void>]> = [
   ['event-store', runEventStoreBench],
   ['as-of', runAsOfBench],
+  ['postgres', runPostgresBench],
 ];
 
 const only = process.argv[2];

@@ -23,7 +23,7 @@
  * an export manifest; see evidence-export.ts. recordedAt is not covered by any hash either.
  */
 import type { EventStore, RecordedEvent } from './event-store.port.js';
-import { LOG_GENESIS, chainHash, decodePosition, eventHash, genesisHash } from './hash-chain.js';
+import { LOG_GENESIS, chainHash, eventHash, genesisHash, isPosition } from './hash-chain.js';
 import type { HeadSignature, TrustedKeys } from './signing.js';
 
 export interface IntegrityReport {
@@ -86,7 +86,6 @@ export class LogFormatError extends Error {
 export class IntegrityVerifier {
   private readonly heads = new Map<string, StreamHead>();
   private checked = 0;
-  private lastPosition: bigint | null = null;
   private lastPositionText: string | null = null;
   private chain: 'unknown' | 'present' | 'absent' = 'unknown';
   private chainHead: string = LOG_GENESIS;
@@ -104,7 +103,7 @@ export class IntegrityVerifier {
 
   /** Continues after a head verified earlier (incremental verification). */
   resume(from: VerifiedHead): void {
-    this.lastPosition = decodePosition(from.position);
+    if (!isPosition(from.position)) throw new Error(`invalid position ${from.position}`);
     this.lastPositionText = from.position;
     this.chain = 'present';
     this.chainHead = from.chainHash;
@@ -154,14 +153,11 @@ export class IntegrityVerifier {
     this.checked++;
     const at = typeof e?.position === 'string' ? e.position : null;
 
-    // 1. Order of the log.
-    let position: bigint;
-    try {
-      position = decodePosition(String(e.position));
-    } catch {
-      return this.fail(at, `invalid position ${JSON.stringify(e?.position)}: positions are zero-padded decimal numbers`);
+    // 1. Order of the log (positions are opaque; their string order is the log's order).
+    if (!isPosition(e?.position)) {
+      return this.fail(at, `invalid position ${JSON.stringify(e?.position)}: not a position of the log`);
     }
-    if (this.lastPosition !== null && position <= this.lastPosition) {
+    if (this.lastPositionText !== null && (e.position.length !== this.lastPositionText.length || e.position <= this.lastPositionText)) {
       return this.fail(
         at,
         `position ${e.position} does not follow ${this.lastPositionText}: the log's positions must strictly increase (events were reordered or duplicated)`,
@@ -233,7 +229,6 @@ export class IntegrityVerifier {
     }
 
     this.heads.set(e.streamId, { revision: e.revision, hash: e.hash });
-    this.lastPosition = position;
     this.lastPositionText = e.position;
     this.headChain = link;
     this.hashVersion = version;
@@ -431,9 +426,9 @@ export async function* readLog(
   }
 }
 
-/** Adapters that write the global chain on every event. */
+/** Adapters that write the global chain (and sign commits) on every event: their appends are serialised at commit. */
 export function storeWritesChain(store: EventStore): boolean {
-  return store.adapterName === 'sqlite' || store.adapterName === 'memory';
+  return store.adapterName === 'sqlite' || store.adapterName === 'memory' || store.adapterName === 'postgres';
 }
 
 /** Verifies a store's whole log (up to its head when the call starts), and its signed heads with `trusted`. */

@@ -1,0 +1,110 @@
+/**
+ * The PostgreSQL store's statements (for one schema) and the conversion of raw rows into
+ * recorded events. Every read orders explicitly (pitfall 9).
+ */
+import type { HeadSignature } from '../signing.js';
+import type { RecordedEvent } from '../event-store.port.js';
+import { decodePosition, encodePosition, InvalidPositionError, POSITION_WIDTH } from '../hash-chain.js';
+
+export const EVENT_COLUMNS =
+  'position, event_id, stream_id, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash, chain_hash, hash_version';
+
+/** Raw row (rowMode 'array'), in EVENT_COLUMNS order; bigint comes back as a decimal string. */
+export type EventRow = [
+  position: string,
+  eventId: string,
+  streamId: string,
+  revision: number,
+  type: string,
+  schemaVersion: number,
+  data: string,
+  metadata: string,
+  recordedAt: string,
+  prevHash: string,
+  hash: string,
+  chainHash: string,
+  hashVersion: number,
+];
+
+export function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    eventId: row[1],
+    type: row[4],
+    schemaVersion: row[5],
+    data: JSON.parse(row[6]) as Record<string, unknown>,
+    metadata: JSON.parse(row[7]) as RecordedEvent['metadata'],
+    streamId: row[2],
+    revision: row[3],
+    position: padPosition(row[0]),
+    recordedAt: row[8],
+    prevHash: row[9],
+    hash: row[10],
+    chainHash: row[11],
+    hashVersion: row[12],
+  };
+}
+
+/** A bigint column (decimal string) as a position. */
+export function padPosition(value: string | number): string {
+  return String(value).padStart(POSITION_WIDTH, '0');
+}
+
+/** A position given by a caller, as the bigint parameter it stands for (decimal string). */
+export function positionParam(position: string): string {
+  if (typeof position !== 'string') throw new InvalidPositionError(String(position));
+  const n = decodePosition(position);
+  if (n > 9223372036854775807n) throw new InvalidPositionError(position);
+  return n.toString();
+}
+
+export type SignatureRow = [position: string, firstPosition: string, chainHash: string, kid: string, signature: string];
+
+export function toSignature([position, first, chainHash, kid, signature]: SignatureRow): HeadSignature {
+  return { firstPosition: padPosition(first), position: padPosition(position), chainHash, kid, signature };
+}
+
+export { encodePosition };
+
+/** The statements of one schema (S is the quoted schema name). */
+export function statements(S: string) {
+  return {
+    /**
+     * Run under the append lock, in one round trip: the log's head, the head of every stream the
+     * batch touches and the idempotency keys it names that are already used.
+     */
+    heads: `
+      SELECT
+        (SELECT json_build_array(position::text, chain_hash, recorded_at) FROM ${S}.events ORDER BY position DESC LIMIT 1) AS head,
+        (SELECT json_agg(json_build_array(e.stream_id, e.revision, e.hash))
+           FROM unnest($1::text[]) AS s(id)
+           CROSS JOIN LATERAL (SELECT stream_id, revision, hash FROM ${S}.events WHERE stream_id = s.id ORDER BY revision DESC LIMIT 1) e) AS streams,
+        (SELECT json_agg(json_build_array(key, stream_id, first_position::text, last_position::text))
+           FROM ${S}.idempotency WHERE key = ANY($2::text[])) AS keys`,
+    /** Everything a commit writes, in one statement; NOTIFY is delivered when it commits. */
+    write: `
+      WITH ev AS (
+        INSERT INTO ${S}.events (${EVENT_COLUMNS})
+        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::integer[], $7::text[], $8::text[],
+                             $9::text[], $10::text[], $11::text[], $12::text[], $13::smallint[])
+      ), idem AS (
+        INSERT INTO ${S}.idempotency (key, stream_id, first_position, last_position)
+        SELECT * FROM unnest($14::text[], $15::text[], $16::bigint[], $17::bigint[])
+      ), sig AS (
+        INSERT INTO ${S}.chain_signatures (position, first_position, chain_hash, kid, signature)
+        SELECT * FROM unnest($18::bigint[], $19::bigint[], $20::text[], $21::text[], $22::text[])
+      )
+      SELECT pg_notify($23, $24)`,
+    readAll: `SELECT ${EVENT_COLUMNS} FROM ${S}.events WHERE position > $1 ORDER BY position LIMIT $2`,
+    readAllTyped: `SELECT ${EVENT_COLUMNS} FROM ${S}.events WHERE position > $1 AND type = ANY($2::text[]) ORDER BY position LIMIT $3`,
+    readStream: `SELECT ${EVENT_COLUMNS} FROM ${S}.events WHERE stream_id = $1 AND revision BETWEEN $2 AND $3 ORDER BY revision`,
+    eventsBetween: `SELECT ${EVENT_COLUMNS} FROM ${S}.events WHERE position BETWEEN $1 AND $2 ORDER BY position`,
+    selectKey: `SELECT stream_id, first_position::text, last_position::text FROM ${S}.idempotency WHERE key = $1`,
+    head: `SELECT max(position)::text AS head FROM ${S}.events`,
+    streamVersion: `SELECT max(revision) AS version FROM ${S}.events WHERE stream_id = $1`,
+    existingEventIds: `SELECT event_id FROM ${S}.events WHERE event_id = ANY($1::text[])`,
+    readSignatures: `SELECT position::text, first_position::text, chain_hash, kid, signature FROM ${S}.chain_signatures
+      WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3`,
+  } as const;
+}
+
+export type Statements = ReturnType<typeof statements>;
