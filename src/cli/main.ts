@@ -20,7 +20,6 @@ import { openConfiguredEventStore } from '../platform/configured-event-store.js'
 import { configuredSigningKeys } from '../platform/signing-keys.js';
 import { TrustedKeys } from '../event-store/signing.js';
 import { DataDirLock, DataDirLockedError } from '../platform/data-dir-lock.js';
-import { decodePosition } from '../event-store/hash-chain.js';
 import { FEATURES } from '../features.js';
 import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
@@ -28,6 +27,7 @@ import { openReadModelDatabase } from '../projections/read-model-database.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import {
   ImportRefusedError,
+  estimatedCount,
   exportLog,
   importExport,
   readManifest,
@@ -70,7 +70,7 @@ async function runExport(config: AppConfig, out: string | undefined): Promise<nu
   const store = await openConfiguredEventStore(config);
   try {
     const head = await store.headPosition();
-    const p = progress('export', head ? Number(decodePosition(head)) : 0);
+    const p = progress('export', estimatedCount(head));
     log.info('export started', { adapter: store.adapterName, file, headPosition: head });
     const { manifest, manifestFile } = await exportLog(store, file, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing) });
     p.bar.update(manifest.eventCount);
@@ -118,7 +118,7 @@ async function runVerifyStore(config: AppConfig, manifestArg: string | undefined
   const store = await openConfiguredEventStore(config);
   try {
     const head = await store.headPosition();
-    const p = progress('verify-store', head ? Number(decodePosition(head)) : 0);
+    const p = progress('verify-store', estimatedCount(head));
     const report = await verifyStoreAgainst(store, anchor, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing) });
     p.bar.finish();
     result(
@@ -197,7 +197,7 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
   const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log);
   try {
     const head = await store.headPosition();
-    const p = progress('rebuild', head ? Number(decodePosition(head)) : 0);
+    const p = progress('rebuild', estimatedCount(head));
     const started = performance.now();
     log.info('rebuild started', { adapter: store.adapterName, readModels: config.readModelPath, headPosition: head });
     const { events, position } = await runner.rebuild((applied) => p.update(applied));

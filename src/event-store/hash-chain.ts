@@ -76,6 +76,16 @@ export function sha256(text: string): string {
 /** The reference canonical form (shared with the domain's consent fingerprint). */
 export { canonicalJson };
 
+/**
+ * Whether a text is a position of some adapter: 19 zero-padded digits (SQLite, memory,
+ * PostgreSQL: gap-free counters) or KurrentDB's commit and prepare positions (20 digits each,
+ * joined by '-'). Either way the string order is the log's order (the port's rule), so callers
+ * compare positions as strings and never need to decode them.
+ */
+export function isPosition(value: unknown): value is string {
+  return typeof value === 'string' && (/^\d{1,19}$/.test(value) || /^\d{20}-\d{20}$/.test(value));
+}
+
 /** Positions are zero-padded decimals so that string order equals numeric order. */
 export const POSITION_WIDTH = 19;
 export function encodePosition(n: number | bigint): string {

@@ -18,14 +18,12 @@ describe('createEventStore', () => {
     await sqlite.close(); // never opened: nothing to do, nothing created
   });
 
-  it('refuses the planned adapters with a clear configuration error', () => {
-    expect(() => createEventStore({ kind: 'postgres', databaseUrl: 'postgres://x' })).toThrow(EventStoreConfigError);
-    expect(() => createEventStore({ kind: 'postgres' })).toThrow(
-      'EVENT_STORE=postgres is planned but not available in this build; use sqlite or memory',
-    );
-    expect(() => createEventStore({ kind: 'kurrentdb' })).toThrow(
-      'EVENT_STORE=kurrentdb is planned but not available in this build; use sqlite or memory',
-    );
+  it('needs a connection for the networked adapters, and refuses an unknown one, with a clear configuration error', async () => {
+    expect(() => createEventStore({ kind: 'postgres' })).toThrow(/EVENT_STORE=postgres needs DATABASE_URL/);
+    expect(() => createEventStore({ kind: 'kurrentdb' })).toThrow(/EVENT_STORE=kurrentdb needs KURRENTDB_CONNECTION_STRING/);
+    const postgres = createEventStore({ kind: 'postgres', databaseUrl: 'postgres://x@127.0.0.1:1/none' });
+    expect(postgres.adapterName).toBe('postgres');
+    await postgres.close();
     expect(() => createEventStore({ kind: 'mongo' as never })).toThrow(EventStoreConfigError);
   });
 });

@@ -1,5 +1,5 @@
 import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
-import { decodePosition } from '../../event-store/hash-chain.js';
+import { InvalidPositionError, isPosition } from '../../event-store/hash-chain.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { CRITERIA_STREAM } from '../../risk-criteria/domain/criteria.state.js';
 
@@ -23,7 +23,7 @@ export class EventLogReader {
 
   /** A page of the whole log after `after` (exclusive), optionally only some types. */
   async page(after: string | null, first: number, types?: string[] | null): Promise<{ events: RecordedEvent[]; hasNext: boolean }> {
-    if (after !== null) decodePosition(after);
+    if (after !== null && !isPosition(after)) throw new InvalidPositionError(after);
     const events = await this.store.readAll({ after, maxCount: first + 1, types: types?.length ? types : undefined });
     return { events: events.slice(0, first), hasNext: events.length > first };
   }

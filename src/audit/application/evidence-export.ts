@@ -82,7 +82,8 @@ export function exportLine(event: RecordedEvent): string {
 
 /** Rough number of events up to a position (exact for gap-free adapters: SQLite, memory). */
 export function estimatedCount(head: string | null): number {
-  if (head === null) return 0;
+  // Only the gap-free counters of SQLite, memory and PostgreSQL tell how many events precede a position.
+  if (head === null || !/^\d{1,19}$/.test(head)) return 0;
   const n = decodePosition(head);
   return n > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(n);
 }

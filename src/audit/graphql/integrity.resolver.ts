@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Args, Query, Resolver } from '@nestjs/graphql';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
-import { decodePosition } from '../../event-store/hash-chain.js';
+import { isPosition } from '../../event-store/hash-chain.js';
 import type { SigningKeys } from '../../event-store/signing.js';
 import { SIGNING_KEYS } from '../../platform/signing-keys.js';
 import { IntegrityMonitor } from '../../platform/integrity-monitor.js';
@@ -32,11 +32,7 @@ export class IntegrityResolver {
       const fields: Record<string, string> = {};
       if (!anchorPosition) fields.anchorPosition = 'is required with anchorChainHash';
       else {
-        try {
-          decodePosition(anchorPosition);
-        } catch {
-          fields.anchorPosition = 'is not a position';
-        }
+        if (!isPosition(anchorPosition)) fields.anchorPosition = 'is not a position';
       }
       if (!anchorChainHash) fields.anchorChainHash = 'is required with anchorPosition';
       else if (!/^[0-9a-f]{64}$/.test(anchorChainHash)) fields.anchorChainHash = 'must be 64 lowercase hex digits';

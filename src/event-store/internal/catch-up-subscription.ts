@@ -4,7 +4,7 @@
  * from the local writer or for the poll interval (which also picks up other processes' writes).
  */
 import type { RecordedEvent, SubscribeOptions, SubscriptionHandle } from '../event-store.port.js';
-import { decodePosition } from '../hash-chain.js';
+import { InvalidPositionError, isPosition } from '../hash-chain.js';
 
 /**
  * Edge-free wake-up signal. `generation` grows on every notify(); a waiter that passes the
@@ -80,7 +80,7 @@ export function startCatchUpSubscription(source: CatchUpSource, options: Subscri
 
   const loop = async (): Promise<void> => {
     let checkpoint = options.from ?? null;
-    if (checkpoint !== null) decodePosition(checkpoint); // InvalidPositionError -> onError
+    if (checkpoint !== null && !isPosition(checkpoint)) throw new InvalidPositionError(checkpoint); // -> onError
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError('batchSize must be a positive integer');
     while (!closed) {
       const seen = source.wake.generation;

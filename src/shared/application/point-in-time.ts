@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
-import { decodePosition } from '../../event-store/hash-chain.js';
+import { isPosition } from '../../event-store/hash-chain.js';
 import { BadInputError } from '../domain/errors.js';
 
 /**
@@ -15,11 +15,7 @@ export interface PointInTime {
 export function pointInTime(asOf?: Date | null, atPosition?: string | null): PointInTime | null {
   if (asOf && atPosition) throw new BadInputError({ atPosition: 'give asOf or atPosition, not both' });
   if (atPosition !== undefined && atPosition !== null) {
-    try {
-      decodePosition(atPosition);
-    } catch {
-      throw new BadInputError({ atPosition: 'is not a position of the log' });
-    }
+    if (!isPosition(atPosition)) throw new BadInputError({ atPosition: 'is not a position of the log' });
     return { atPosition };
   }
   if (asOf) {
