@@ -17,6 +17,8 @@ import { CommandExecutor } from '../shared/application/command-executor.js';
 import { EventUpcasters } from '../shared/application/event-upcasting.js';
 import { LiveEvents } from '../shared/application/live-events.js';
 import { ProcessManager } from '../shared/application/process-manager.js';
+import { SoleInstance } from '../shared/application/reactions-coordination.js';
+import { PostgresCoordination } from './postgres-coordination.js';
 import { PROCESS_MANAGER_ACTOR } from '../shared/application/reactions.js';
 import { JsonLogger, rootLogger } from '../shared/logging/json-logger.js';
 
@@ -85,10 +87,15 @@ export class PlatformModule implements OnApplicationShutdown {
           inject: [APP_CONFIG, EVENT_STORE, ProjectionRunner, EventUpcasters, AggregateReader, CLOCK, JsonLogger, IntegrityMonitor],
           useFactory: async (config: AppConfig, store: EventStore, runner: ProjectionRunner, upcasters: EventUpcasters, aggregates: AggregateReader, clock: Clock, log: JsonLogger, integrity: IntegrityMonitor) => {
             const executor = new CommandExecutor(store, runner, upcasters, integrity);
-            // Damaged: moved aside and recreated; start() then recovers the checkpoint from the log.
-            const checkpoints = openDisposableDatabase(config.processManagerPath, { logger: log.child('local-state'), label: 'process-manager checkpoint' });
+            // On PostgreSQL several instances share the log: one of them reacts (an advisory lock), from
+            // a checkpoint in the shared database. Alone on SQLite or memory, the checkpoint is a local
+            // file (damaged: moved aside and recreated; start() then recovers it from the log).
+            const coordination =
+              config.eventStore === 'postgres' && config.databaseUrl
+                ? new PostgresCoordination(config.databaseUrl, 'risk_ledger', log.child('coordination'))
+                : new SoleInstance(openDisposableDatabase(config.processManagerPath, { logger: log.child('local-state'), label: 'process-manager checkpoint' }));
             const react = reactionsOf(features, { executor, aggregates, clock });
-            const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, checkpoints, react, upcasters.upcast, log.child('process-manager'), PROCESS_MANAGER_ACTOR.id);
+            const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, coordination, react, upcasters.upcast, log.child('process-manager'), PROCESS_MANAGER_ACTOR.id);
             await manager.start();
             return manager;
           },
@@ -99,7 +106,21 @@ export class PlatformModule implements OnApplicationShutdown {
           provide: CommandExecutor,
           inject: [EVENT_STORE, ProjectionRunner, ProcessManager, EventUpcasters, IntegrityMonitor],
           useFactory: (store: EventStore, runner: ProjectionRunner, manager: ProcessManager, upcasters: EventUpcasters, integrity: IntegrityMonitor) =>
-            new CommandExecutor(store, { waitFor: async (position) => { await runner.waitFor(position); await manager.waitFor(position); } }, upcasters, integrity),
+            new CommandExecutor(
+              store,
+              {
+                waitFor: async (position) => {
+                  await runner.waitFor(position);
+                  if (manager.isLeading) return manager.waitFor(position);
+                  // Another instance reacts: once it has, this instance's read models catch up with what it wrote.
+                  await manager.waitFor(position);
+                  const head = await store.headPosition();
+                  if (head !== null) await runner.waitFor(head);
+                },
+              },
+              upcasters,
+              integrity,
+            ),
         },
         {
           provide: LiveEvents,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 import { ANALYSE, EVALUATE, RISK_FIELDS, assetWithThreat, baselineResults, identifyRisk, proposeAndApproveCriteria, todayInJapan } from './support/scenario.js';
 
@@ -34,16 +35,20 @@ async function riskReadyForPlan(t: TestApp, name: string) {
   return { asset, risk };
 }
 
-describe('Chapter 4 end to end: criteria → register → plan in force → review that reopens the risk', () => {
+/** The same walk on the embedded store and on PostgreSQL (a cluster the test starts itself). */
+describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: criteria → register → plan in force → review that reopens the risk', (store) => {
   let t: TestApp;
+  let postgres: PostgresServer | undefined;
   /** The risk and plan of the first walk, for the asOf checks. */
   const walked = { riskId: '', planId: '' };
   beforeAll(async () => {
-    t = await TestApp.start();
+    if (store === 'postgres') postgres = await startPostgres();
+    t = await TestApp.start({ store, databaseUrl: await postgres?.createDatabase('rl_whole') });
     await proposeAndApproveCriteria(t);
-  });
+  }, 60_000);
   afterAll(async () => {
     await t.close();
+    await postgres?.stop();
   });
 
   it('walks one risk through the whole process, with every role boundary, and the history says who did what', async () => {

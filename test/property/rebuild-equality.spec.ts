@@ -52,6 +52,7 @@ import { CommandExecutor, type AggregateTarget, type AttemptReader, type Command
 import { withNameReservation } from '../../src/asset-inventory/application/asset-name-reservation.js';
 import { planJoint, type PlanRequest } from '../../src/treatment-plan/application/plan-joint-commands.js';
 import { ProcessManager } from '../../src/shared/application/process-manager.js';
+import { SoleInstance } from '../../src/shared/application/reactions-coordination.js';
 import type { DomainActor, DomainEvent } from '../../src/shared/domain/decider.js';
 import { DomainError, RuleViolationError } from '../../src/shared/domain/errors.js';
 import { JsonLogger } from '../../src/shared/logging/json-logger.js';
@@ -286,7 +287,7 @@ class World {
     // Reactions wait only for the projections (they must not wait for themselves).
     const reactionExecutor = new CommandExecutor(store, runner, upcasters);
     let clock!: SimulatedClock;
-    const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, db, reactionsOf(FEATURES, { executor: reactionExecutor, aggregates: new AggregateReader(store, upcasters), clock: { now: () => clock.now() } }), upcasters.upcast, silent);
+    const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, new SoleInstance(db), reactionsOf(FEATURES, { executor: reactionExecutor, aggregates: new AggregateReader(store, upcasters), clock: { now: () => clock.now() } }), upcasters.upcast, silent);
     manager.start();
     const executor = new CommandExecutor(
       store,

@@ -1,9 +1,12 @@
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../../event-store/event-store.port.js';
-import type { ReadDb } from '../../projections/read-model-database.js';
+import type { ReactionsCoordination } from './reactions-coordination.js';
 import { DomainError } from '../domain/errors.js';
 import { PositionWaiters } from './position-waiters.js';
 import type { JsonLogger } from '../logging/json-logger.js';
 import { Backoff, describeError, isTransientStorageError, type RetryState } from './transient-errors.js';
+
+/** How often an instance that does not run the reactions tries to take over. */
+const LEADERSHIP_POLL_MS = 1_000;
 
 /** A reaction: runs the commands that follow from one recorded event (idempotent by construction). */
 export type Reaction = (event: RecordedEvent) => Promise<void>;
@@ -27,11 +30,15 @@ export class ProcessManager {
   private retryTimer?: NodeJS.Timeout;
   /** Grows on every (re)subscription and on stop: a late error of an older subscription is ignored. */
   private generation = 0;
+  /** Whether this instance runs the reactions (one across the instances sharing a log). */
+  private leading = false;
+  private leadTimer?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(
     readonly name: string,
     private readonly store: EventStore,
-    private readonly db: ReadDb,
+    private readonly coordination: ReactionsCoordination,
     private readonly react: Reaction,
     private readonly upcast: (e: RecordedEvent) => RecordedEvent,
     private readonly log: JsonLogger,
@@ -42,16 +49,50 @@ export class ProcessManager {
   }
 
   async start(): Promise<void> {
-    this.db.exec('CREATE TABLE IF NOT EXISTS process_checkpoints (name TEXT PRIMARY KEY, position TEXT)');
-    const row = this.db.prepare('SELECT position FROM process_checkpoints WHERE name = ?').get(this.name) as { position: string | null } | undefined;
-    const from = row ? row.position : await this.recoverCheckpoint();
+    this.coordination.onLost(() => void this.demote());
+    if (!(await this.lead())) this.watchForLeadership();
+  }
+
+  /** Becomes the instance that reacts when no other one does: from the shared checkpoint, or the log's evidence. */
+  private async lead(): Promise<boolean> {
+    if (this.stopped || !(await this.coordination.tryLead())) return false;
+    const saved = await this.coordination.load(this.name);
+    const from = saved ? saved.position : await this.recoverCheckpoint();
+    this.leading = true;
     this.reached.reset(from);
+    this.log.info('process manager runs the reactions on this instance', { processManager: this.name, from });
     this.follow(from);
+    return true;
+  }
+
+  /** Another instance runs the reactions: try to take over every second (it may die). */
+  private watchForLeadership(): void {
+    if (this.stopped) return;
+    this.leadTimer = setTimeout(async () => {
+      this.leadTimer = undefined;
+      try {
+        if (await this.lead()) return;
+      } catch (error) {
+        this.log.warn('process manager could not try to lead', { processManager: this.name, error: describeError(error) });
+      }
+      this.watchForLeadership();
+    }, LEADERSHIP_POLL_MS);
+  }
+
+  /** The lock was lost (its connection died): stop reacting, and try to lead again later. */
+  private async demote(): Promise<void> {
+    if (!this.leading) return;
+    this.leading = false;
+    this.log.warn('process manager lost the lead: another instance may run the reactions', { processManager: this.name });
+    this.generation++;
+    clearTimeout(this.retryTimer);
+    await this.subscription?.close();
+    this.subscription = undefined;
+    this.watchForLeadership();
   }
 
   private follow(from: string | null): void {
     const generation = ++this.generation;
-    const save = this.db.prepare('INSERT INTO process_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position');
     this.subscription = this.store.subscribeToAll({
       from,
       onEvent: async (raw) => {
@@ -64,7 +105,8 @@ export class ProcessManager {
           if (!(error instanceof DomainError) || error.code === 'INTEGRITY_BROKEN') throw error;
           this.log.warn('reaction refused by the domain', { processManager: this.name, position: event.position, type: event.type, code: error.code, error: error.message });
         }
-        save.run(this.name, event.position);
+        if (generation !== this.generation) return;
+        await this.coordination.save(this.name, event.position);
         const ended = this.backoff.succeeded();
         if (ended) this.log.info('process manager resumed after a transient storage error', { processManager: this.name, since: ended.since, attempts: ended.attempts, position: event.position });
         this.reached.advance(event.position);
@@ -135,13 +177,31 @@ export class ProcessManager {
     return this.backoff.retrying;
   }
 
-  /** Resolves once every reaction to events up to `position` has been carried out (and projected). */
-  waitFor(position: string, timeoutMs = 10_000): Promise<void> {
-    return this.reached.wait(position, timeoutMs);
+  /** Whether this instance runs the reactions now. */
+  get isLeading(): boolean {
+    return this.leading;
+  }
+
+  /**
+   * Resolves once every reaction to events up to `position` has been carried out: here, or by the
+   * instance that runs them (its checkpoint is shared).
+   */
+  async waitFor(position: string, timeoutMs = 10_000): Promise<void> {
+    if (this.leading) return this.reached.wait(position, timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.leading) return this.reached.wait(position, Math.max(1, deadline - Date.now()));
+      const saved = await this.coordination.load(this.name);
+      if (saved?.position && saved.position >= position) return;
+      if (Date.now() >= deadline) throw new Error(`${this.name}: the reactions to ${position} were not carried out within ${timeoutMs} ms by the instance that runs them`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.leadTimer);
     this.generation++;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
@@ -149,10 +209,10 @@ export class ProcessManager {
     this.subscription = undefined;
   }
 
-  /** Stops, then closes the checkpoint database (when the manager was given one of its own). */
+  /** Stops, then releases the coordination (its checkpoint database, its lock). */
   async close(): Promise<void> {
     await this.stop();
-    if (this.db.open) this.db.close();
+    await this.coordination.close();
   }
 
 }

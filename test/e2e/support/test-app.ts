@@ -29,9 +29,13 @@ export class TestApp {
     readonly dataDir: string,
   ) {}
 
-  static async start(options: { store?: 'sqlite' | 'memory'; dataDir?: string } = {}): Promise<TestApp> {
+  static async start(options: { store?: 'sqlite' | 'memory' | 'postgres'; dataDir?: string; databaseUrl?: string } = {}): Promise<TestApp> {
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'risk-ledger-e2e-'));
     process.env.EVENT_STORE = options.store ?? 'sqlite';
+    if (options.store === 'postgres') {
+      if (!options.databaseUrl) throw new Error('TestApp.start: the postgres store needs a databaseUrl');
+      process.env.DATABASE_URL = options.databaseUrl;
+    } else delete process.env.DATABASE_URL;
     process.env.SQLITE_PATH = join(dataDir, 'events.sqlite');
     process.env.DATA_DIR = dataDir;
     delete process.env.READ_MODEL_PATH;

@@ -1,0 +1,84 @@
+import pg from 'pg';
+import { advisoryKey } from '../event-store/postgres/postgres-event-store.js';
+import type { ReactionsCoordination } from '../shared/application/reactions-coordination.js';
+import type { JsonLogger } from '../shared/logging/json-logger.js';
+
+/**
+ * Several instances on one PostgreSQL store: the reactions run where a session-level advisory
+ * lock is held (PostgreSQL releases it when that session ends, so when the instance dies another
+ * one takes it over within a poll), and their checkpoint lives in the shared database, so the
+ * next leader resumes where the last one stopped and every instance can wait for the reactions
+ * to its own commands.
+ */
+export class PostgresCoordination implements ReactionsCoordination {
+  private readonly pool: pg.Pool;
+  private leader?: pg.Client;
+  private readonly lockKey: string;
+  private readonly table: string;
+  private lostListeners: (() => void)[] = [];
+  private ready?: Promise<void>;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly schema: string,
+    private readonly log: JsonLogger,
+  ) {
+    this.pool = new pg.Pool({ connectionString, max: 2 });
+    this.pool.on('error', (error) => this.log.warn('reactions coordination: idle connection error', { error: error.message }));
+    this.lockKey = advisoryKey(`reactions/${schema}`);
+    this.table = `"${schema.replace(/"/g, '""')}".process_checkpoints`;
+  }
+
+  private setup(): Promise<void> {
+    this.ready ??= this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (name TEXT PRIMARY KEY, position TEXT)`).then(() => undefined);
+    return this.ready;
+  }
+
+  async tryLead(): Promise<boolean> {
+    if (this.leader) return true;
+    await this.setup();
+    const client = new pg.Client({ connectionString: this.connectionString });
+    await client.connect();
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [this.lockKey]);
+    if (!rows[0]?.locked) {
+      await client.end();
+      return false;
+    }
+    // The lock lives as long as this session: losing the connection is losing the lead.
+    const lost = (error?: Error) => {
+      if (this.leader !== client) return;
+      this.leader = undefined;
+      this.log.warn('reactions coordination: the session holding the lead ended', { error: error?.message });
+      for (const listener of this.lostListeners) listener();
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    this.leader = client;
+    return true;
+  }
+
+  onLost(listener: () => void): void {
+    this.lostListeners.push(listener);
+  }
+
+  async load(name: string): Promise<{ position: string | null } | undefined> {
+    await this.setup();
+    const { rows } = await this.pool.query<{ position: string | null }>(`SELECT position FROM ${this.table} WHERE name = $1`, [name]);
+    return rows[0] ? { position: rows[0].position } : undefined;
+  }
+
+  async save(name: string, position: string): Promise<void> {
+    await (this.leader ?? this.pool).query(
+      `INSERT INTO ${this.table} (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
+      [name, position],
+    );
+  }
+
+  async close(): Promise<void> {
+    const leader = this.leader;
+    this.leader = undefined;
+    this.lostListeners = [];
+    await leader?.end().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,48 @@
+import type { ReadDb } from '../../projections/read-model-database.js';
+
+/**
+ * Where the reactions' checkpoint lives and which instance runs them. Reactions must run in
+ * exactly one process across the instances that share a log (their commands are idempotent, so
+ * a brief overlap at a takeover is harmless, but not a permanent double).
+ */
+export interface ReactionsCoordination {
+  /** Whether this instance runs the reactions; tries to become the one when none does. */
+  tryLead(): Promise<boolean>;
+  /** Called with a listener run when this instance stops leading (its lock was lost). */
+  onLost(listener: () => void): void;
+  /** The checkpoint every instance sees (the leader's); undefined when none was ever saved. */
+  load(name: string): Promise<{ position: string | null } | undefined>;
+  save(name: string, position: string): Promise<void> | void;
+  close(): Promise<void>;
+}
+
+/** One instance on its own store (SQLite, memory): it always leads; the checkpoint is a local file. */
+export class SoleInstance implements ReactionsCoordination {
+  private readonly select;
+  private readonly upsert;
+
+  constructor(private readonly db: ReadDb) {
+    db.exec('CREATE TABLE IF NOT EXISTS process_checkpoints (name TEXT PRIMARY KEY, position TEXT)');
+    this.select = db.prepare('SELECT position FROM process_checkpoints WHERE name = ?');
+    this.upsert = db.prepare('INSERT INTO process_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position');
+  }
+
+  async tryLead(): Promise<boolean> {
+    return true;
+  }
+
+  onLost(): void {}
+
+  async load(name: string): Promise<{ position: string | null } | undefined> {
+    const row = this.select.get(name) as { position: string | null } | undefined;
+    return row ? { position: row.position } : undefined;
+  }
+
+  save(name: string, position: string): void {
+    this.upsert.run(name, position);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

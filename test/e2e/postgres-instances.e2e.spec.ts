@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signToken } from '../../src/identity/cli/issue-token.js';
+import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
+import { ANALYSE, EVALUATE, assetWithThreat, identifyRisk, proposeAndApproveCriteria } from './support/scenario.js';
+import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+import { TEST_JWT_SECRET, type GraphQLResponse, type TestApp, type TestUser, users } from './support/test-app.js';
+
+/**
+ * Several instances on one PostgreSQL store (issue 12): two server processes, each with its own
+ * local read models, share the log. Each answers its own writes at once, both converge, the
+ * reactions run on exactly one of them (an advisory lock) and exactly once, and when that one is
+ * killed the other takes over within seconds.
+ */
+const TREAT = `mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id status } }`;
+const ASSET = `query($id: ID!) { asset(id: $id) { id status retirementReason } }`;
+const REGISTER = `mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id version } }`;
+
+/** The scenario helpers' view of an application (ok/gql/token), over a server process. */
+function remote(server: ServerProcess): TestApp {
+  const token = (user: TestUser) => signToken(TEST_JWT_SECRET, user);
+  const gql = async (query: string, variables: Record<string, unknown> = {}, user?: TestUser | string): Promise<GraphQLResponse> => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (user) headers.authorization = `Bearer ${typeof user === 'string' ? user : await token(user)}`;
+    return (await (await fetch(server.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) })).json()) as GraphQLResponse;
+  };
+  const ok = async (query: string, variables: Record<string, unknown>, user: TestUser | string) => {
+    const result = await gql(query, variables, user);
+    if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+    return result.data;
+  };
+  return { url: server.url, gql, ok, token } as unknown as TestApp;
+}
+
+const asset = (name: string) => ({ input: { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 1, integrity: 1, availability: 1 } });
+const leads = (server: ServerProcess) => (server.output().match(/process manager runs the reactions on this instance/g) ?? []).length;
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Avoids a new risk on a new asset through `app`: the reaction retires the asset. */
+async function avoidOn(app: TestApp, name: string) {
+  const target = await assetWithThreat(app, name, { c: 1, i: 1, a: 1 });
+  const risk = await identifyRisk(app, target, `${name} fraud`);
+  await app.ok(ANALYSE, { input: { riskId: risk.id, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'x', rationale: 'y' } } }, users.riskOwner);
+  await app.ok(EVALUATE, { input: { riskId: risk.id } }, users.committee);
+  const closed = (await app.ok(TREAT, { input: { riskId: risk.id, options: ['AVOID'], rationale: 'stop it', targetLikelihood: 1, targetImpact: 1 } }, users.committee)).decideTreatment;
+  expect(closed.status).toBe('CLOSED');
+  return { assetId: target.assetId, riskId: risk.id as string };
+}
+
+async function retirements(app: TestApp, assetId: string): Promise<number> {
+  const { history } = await app.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: assetId }, users.auditor);
+  return history.filter((e: { type: string }) => e.type === 'AssetRetired').length;
+}
+
+describe('two instances on one PostgreSQL store', () => {
+  let postgres: PostgresServer;
+  let work: string;
+  let a: ServerProcess | undefined;
+  let b: ServerProcess | undefined;
+
+  beforeAll(async () => {
+    buildOnce();
+    postgres = await startPostgres();
+    const databaseUrl = await postgres.createDatabase('rl_instances');
+    work = mkdtempSync(join(tmpdir(), 'risk-ledger-instances-'));
+    // The instances sign with one key (each must trust the commits of the other).
+    const keyPath = join(work, 'signing-key.pem');
+    writeFileSync(keyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const env = (name: string) => ({ EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: join(work, name), JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'test', SIGNING_KEY_PATH: keyPath });
+    a = await startServer(env('a'));
+    b = await startServer(env('b'));
+  }, 120_000);
+  afterAll(async () => {
+    if (a) await stopServer(a);
+    if (b) await stopServer(b);
+    await postgres?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('each instance reads its own writes at once, and both converge', async () => {
+    const [appA, appB] = [remote(a!), remote(b!)];
+    await proposeAndApproveCriteria(appA);
+    const onA = (await appA.ok(REGISTER, asset('Written on A'), users.opsManager)).registerAsset;
+    expect((await appA.ok(ASSET, { id: onA.id }, users.auditor)).asset).toMatchObject({ id: onA.id, status: 'ACTIVE' });
+    const onB = (await appB.ok(REGISTER, asset('Written on B'), users.opsManager)).registerAsset;
+    expect((await appB.ok(ASSET, { id: onB.id }, users.auditor)).asset).toMatchObject({ id: onB.id, status: 'ACTIVE' });
+    // Each instance follows the shared log into its own read models.
+    await until('B to see A’s asset', async () => (await appB.ok(ASSET, { id: onA.id }, users.auditor)).asset);
+    await until('A to see B’s asset', async () => (await appA.ok(ASSET, { id: onB.id }, users.auditor)).asset);
+    // The same name in the same department is refused whichever instance is asked (one reservation stream).
+    expect((await appB.gql(REGISTER, asset('Written on A'), users.opsManager)).errors?.[0]?.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_NAME_TAKEN' });
+  }, 60_000);
+
+  it('runs the reactions on exactly one instance, exactly once, and shows their effect to the instance that caused them', async () => {
+    expect(leads(a!) + leads(b!)).toBe(1);
+    const follower = leads(a!) === 1 ? b! : a!;
+    const app = remote(follower);
+    // The command goes to the instance that does not react: it still answers after the reaction, with it visible.
+    const { assetId, riskId } = await avoidOn(app, 'Legacy OTC desk');
+    expect((await app.ok(ASSET, { id: assetId }, users.auditor)).asset).toMatchObject({ status: 'RETIRED', retirementReason: expect.stringContaining(riskId) });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await retirements(app, assetId)).toBe(1);
+  }, 60_000);
+
+  it('hands the reactions over to the other instance when the one running them is killed', async () => {
+    const leaderIsA = leads(a!) === 1;
+    const leader = leaderIsA ? a! : b!;
+    const survivor = leaderIsA ? b! : a!;
+    await stopServer(leader, 'SIGKILL');
+    if (leaderIsA) a = undefined;
+    else b = undefined;
+    const started = Date.now();
+    await until('the survivor to take the reactions over', async () => leads(survivor) === 1, 15_000);
+    const tookOver = Date.now() - started;
+    expect(tookOver).toBeLessThan(15_000);
+    const app = remote(survivor);
+    const { assetId } = await avoidOn(app, 'Second OTC desk');
+    expect((await app.ok(ASSET, { id: assetId }, users.auditor)).asset.status).toBe('RETIRED');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await retirements(app, assetId)).toBe(1);
+  }, 90_000);
+});
