@@ -4,7 +4,7 @@
  * in-memory adapters (and meant for the PostgreSQL/KurrentDB ones) so that they hash and store
  * exactly the same bytes.
  */
-import type { EventMetadata, ExpectedVersion, NewEvent, RecordedEvent, StreamAppend } from '../event-store.port.js';
+import { WrongExpectedVersionError, type EventMetadata, type ExpectedVersion, type NewEvent, type RecordedEvent, type StreamAppend } from '../event-store.port.js';
 import { CURRENT_HASH_VERSION, encodePosition } from '../hash-chain.js';
 import { fastChainHash, fastEventHash } from './fast-hash.js';
 import { InvalidAppendError } from '../errors.js';
@@ -157,6 +157,34 @@ export function normaliseCount(value: number | undefined, fallback: number, name
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer`);
   return value;
+}
+
+/** A stream's head as a writer sees it before appending. */
+export interface StreamHead {
+  /** -1: no stream. */
+  version: number;
+  /** Hash of the stream's last event ('' when there is none). */
+  lastHash: string;
+}
+
+/**
+ * Checks every part of an append against its stream's head before any is written: an atomic
+ * multi-stream append is all or nothing. The heads, in part order, or the first conflict.
+ */
+export function checkParts(parts: readonly PreparedPart[], headOf: (streamId: string) => StreamHead): { heads: StreamHead[] } | { conflict: WrongExpectedVersionError } {
+  const heads: StreamHead[] = new Array(parts.length);
+  for (let k = 0; k < parts.length; k++) {
+    const { streamId, expected } = parts[k]!;
+    const head = headOf(streamId);
+    if (!expectedVersionMatches(expected, head.version)) return { conflict: new WrongExpectedVersionError(streamId, expected, head.version) };
+    heads[k] = head;
+  }
+  return { heads };
+}
+
+/** recordedAt of a commit: now (or the imported instant), never earlier than the log's latest. */
+export function commitInstant(candidate: string, latest: string): string {
+  return candidate > latest ? candidate : latest;
 }
 
 /** A validated part of a multi-stream append. */

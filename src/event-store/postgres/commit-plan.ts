@@ -4,9 +4,9 @@
  * batch wrote), hashed into both chains, and turned into the column arrays of one INSERT. Pure:
  * no I/O, so the lock is held only for the round trips.
  */
-import { WrongExpectedVersionError, type AppendResult, type RecordedEvent } from '../event-store.port.js';
+import type { AppendResult, RecordedEvent } from '../event-store.port.js';
 import { encodePosition, genesisHash } from '../hash-chain.js';
-import { expectedVersionMatches, recordEvent, type PreparedPart } from '../internal/append-support.js';
+import { checkParts, commitInstant, recordEvent, type PreparedPart, type StreamHead } from '../internal/append-support.js';
 import type { ChainSigner } from '../signing.js';
 
 /** One queued append: a single stream, or several streams written atomically (appendMultiple). */
@@ -31,13 +31,6 @@ export type Outcome =
   | { ok: false; error: unknown }
   /** The key was used by an append committed before this batch: answered after COMMIT. */
   | { ok: 'stored'; key: StoredKey };
-
-interface StreamHead {
-  /** -1: no stream. */
-  version: number;
-  /** Hash of the stream's last event ('' when there is none). */
-  lastHash: string;
-}
 
 /** What the heads query returned under the lock. */
 export interface LockedHeads {
@@ -102,25 +95,13 @@ export function planCommit(batch: PendingAppend[], heads: LockedHeads, now: stri
       }
     }
 
-    // Check every part before writing any: an atomic multi-stream append is all or nothing.
-    const partHeads: StreamHead[] = new Array(parts.length);
-    let conflict: WrongExpectedVersionError | undefined;
-    for (let k = 0; k < parts.length; k++) {
-      const { streamId, expected } = parts[k]!;
-      const head = streams.get(streamId) ?? { version: -1, lastHash: '' };
-      if (!expectedVersionMatches(expected, head.version)) {
-        conflict = new WrongExpectedVersionError(streamId, expected, head.version);
-        break;
-      }
-      partHeads[k] = head;
-    }
-    if (conflict) {
-      outcomes[i] = { ok: false, error: conflict };
+    const checked = checkParts(parts, (streamId) => streams.get(streamId) ?? { version: -1, lastHash: '' });
+    if ('conflict' in checked) {
+      outcomes[i] = { ok: false, error: checked.conflict };
       continue;
     }
-
-    const candidate = a.recordedAt ?? now;
-    const recordedAt = candidate > lastRecordedAt ? candidate : lastRecordedAt;
+    const partHeads = checked.heads;
+    const recordedAt = commitInstant(a.recordedAt ?? now, lastRecordedAt);
     const results: AppendResult[] = new Array(parts.length);
     for (let k = 0; k < parts.length; k++) {
       const { streamId, events } = parts[k]!;

@@ -18,7 +18,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  WrongExpectedVersionError,
   type AppendOptions,
   type AppendResult,
   type EventStore,
@@ -35,7 +34,8 @@ import {
 import { CURRENT_HASH_VERSION, LOG_GENESIS, encodePosition, genesisHash } from '../hash-chain.js';
 import { DuplicateEventIdError, EventStoreClosedError, EventStoreSchemaError, InvalidAppendError } from '../errors.js';
 import {
-  expectedVersionMatches,
+  checkParts,
+  commitInstant,
   normaliseCount,
   prepareEvents,
   prepareParts,
@@ -44,6 +44,7 @@ import {
   validateIdempotencyKey,
   validateStreamId,
   type PreparedPart,
+  type StreamHead,
 } from '../internal/append-support.js';
 import { startCatchUpSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 import type { ChainSigner, HeadSignature } from '../signing.js';
@@ -86,13 +87,6 @@ interface PendingAppend {
 }
 
 type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
-
-interface StreamHead {
-  /** -1: no stream. */
-  version: number;
-  /** Hash of the stream's last event ('' when there is none). */
-  lastHash: string;
-}
 
 interface BatchResult {
   outcomes: Outcome[];
@@ -364,29 +358,18 @@ export class SqliteEventStore implements EventStore {
         }
       }
 
-      // Check every part before writing any: an atomic multi-stream append is all or nothing.
-      const heads: StreamHead[] = new Array(parts.length);
-      let conflict: WrongExpectedVersionError | undefined;
-      for (let k = 0; k < parts.length; k++) {
-        const { streamId, expected } = parts[k]!;
-        let head = streams?.get(streamId) ?? this.streamCache.get(streamId);
-        if (!head) {
-          const row = s.selectStream.get(streamId) as [number, string] | undefined;
-          head = { version: row ? row[0] : -1, lastHash: row ? row[1] : '' };
-        }
-        if (!expectedVersionMatches(expected, head.version)) {
-          conflict = new WrongExpectedVersionError(streamId, expected, head.version);
-          break;
-        }
-        heads[k] = head;
-      }
-      if (conflict) {
-        outcomes[i] = { ok: false, error: conflict };
+      const checked = checkParts(parts, (streamId) => {
+        const known = streams?.get(streamId) ?? this.streamCache.get(streamId);
+        if (known) return known;
+        const row = s.selectStream.get(streamId) as [number, string] | undefined;
+        return { version: row ? row[0] : -1, lastHash: row ? row[1] : '' };
+      });
+      if ('conflict' in checked) {
+        outcomes[i] = { ok: false, error: checked.conflict };
         continue;
       }
-
-      const candidate = a.recordedAt ?? now;
-      const recordedAt = candidate > lastRecordedAt ? candidate : lastRecordedAt;
+      const { heads } = checked;
+      const recordedAt = commitInstant(a.recordedAt ?? now, lastRecordedAt);
       const results: AppendResult[] = new Array(parts.length);
       for (let k = 0; k < parts.length; k++) {
         const { streamId, events } = parts[k]!;
