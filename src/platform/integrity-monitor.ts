@@ -35,6 +35,10 @@ export class IntegrityMonitor {
   private again = false;
   private stopped = false;
   private deepCheck: Promise<void> | null = null;
+  /** The record is rewritten at most once a second (a commit must not cost a file rename). */
+  private lastWritten = 0;
+  private unwritten: VerifiedHead | null = null;
+  private writeTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly store: EventStore,
@@ -94,6 +98,8 @@ export class IntegrityMonitor {
     this.stopped = true;
     await this.subscription?.close();
     await this.settled();
+    clearTimeout(this.writeTimer);
+    if (this.unwritten) this.writeState(this.unwritten);
   }
 
   private schedule(): void {
@@ -173,7 +179,7 @@ export class IntegrityMonitor {
     this.state = 'OK';
     if (report.lastSigned && report.lastSigned.position !== this.verified?.position) {
       this.verified = report.lastSigned;
-      this.writeState(report.lastSigned);
+      this.recordSoon(report.lastSigned, context.startup === true);
     }
     if (context.startup) this.log.info('integrity: the event log verifies', { ...context, events: report.eventsChecked, signatures: report.signaturesChecked, head: report.headPosition });
   }
@@ -193,7 +199,25 @@ export class IntegrityMonitor {
     return null;
   }
 
+  private recordSoon(head: VerifiedHead, now: boolean): void {
+    this.unwritten = head;
+    const wait = now ? 0 : this.lastWritten + 1_000 - Date.now();
+    if (wait <= 0) {
+      clearTimeout(this.writeTimer);
+      this.writeTimer = undefined;
+      this.writeState(head);
+      return;
+    }
+    this.writeTimer ??= setTimeout(() => {
+      this.writeTimer = undefined;
+      if (this.unwritten) this.writeState(this.unwritten);
+    }, wait);
+    this.writeTimer.unref?.();
+  }
+
   private writeState(head: VerifiedHead): void {
+    this.unwritten = null;
+    this.lastWritten = Date.now();
     if (!this.statePath) return;
     try {
       mkdirSync(dirname(this.statePath), { recursive: true });
