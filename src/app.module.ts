@@ -6,7 +6,7 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { AssetInventoryModule } from './asset-inventory/asset-inventory.module.js';
 import { BaselineCataloguesModule } from './baseline-catalogues/baseline-catalogues.module.js';
 import { AuditModule } from './audit/audit.module.js';
-import { ACCESS_LOG, type AccessLogStore } from './audit/application/access-log.js';
+import { ACCESS_LOG, type AccessLog } from './audit/application/access-log.js';
 import { DomainErrorFilter } from './graphql/domain-error.filter.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { InputValidationPipe } from './graphql/input-validation.pipe.js';
@@ -31,7 +31,7 @@ import { RiskCriteriaModule } from './risk-criteria/risk-criteria.module.js';
       driver: ApolloDriver,
       imports: [AuditModule],
       inject: [TokenVerifier, ACCESS_LOG, APP_CONFIG],
-      useFactory: (verifier: TokenVerifier, accessLog: AccessLogStore, config: AppConfig) => graphqlOptions(verifier, accessLog, config.graphql),
+      useFactory: (verifier: TokenVerifier, accessLog: AccessLog, config: AppConfig) => graphqlOptions(verifier, accessLog, config.graphql),
     }),
     AuditModule,
     AssetInventoryModule,

@@ -4,7 +4,8 @@ import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js
 import type { SigningKeys } from '../event-store/signing.js';
 import { SIGNING_KEYS } from '../platform/signing-keys.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
-import { ACCESS_LOG, AccessLogStore, accessLogPath } from './application/access-log.js';
+import { ACCESS_LOG, AccessLogStore, accessLogPath, type AccessLog } from './application/access-log.js';
+import { PostgresAccessLog, postgresAccessLogAnchorPath } from './application/access-log-postgres.js';
 import { AccessLogVerificationResolver } from './graphql/access-log-verification.resolver.js';
 import { DownloadAccessLogMiddleware, LOGGED_DOWNLOAD_ROUTES } from './graphql/access-log.downloads.js';
 import { AccessLogResolver } from './graphql/access-log.resolver.js';
@@ -29,13 +30,19 @@ export { accessLogPath } from './application/access-log.js';
     {
       provide: ACCESS_LOG,
       inject: [APP_CONFIG, JsonLogger, SIGNING_KEYS, EVENT_STORE],
-      useFactory: (config: AppConfig, logger: JsonLogger, signing: SigningKeys, store: EventStore) =>
-        AccessLogStore.open(accessLogPath(config), {
+      useFactory: (config: AppConfig, logger: JsonLogger, signing: SigningKeys, store: EventStore): Promise<AccessLog> => {
+        const common = {
           logger: logger.child('access-log'),
           signing,
           reset: config.accessLogReset,
           priorState: async () => ((await store.headPosition()) !== null ? 'the event log already holds events' : null),
-        }),
+        };
+        // On PostgreSQL every instance appends to one shared log; elsewhere it is a local file.
+        if (config.eventStore === 'postgres' && config.databaseUrl) {
+          return PostgresAccessLog.open({ ...common, connectionString: config.databaseUrl, anchorPath: postgresAccessLogAnchorPath(config.dataDir) });
+        }
+        return AccessLogStore.open(accessLogPath(config), common);
+      },
     },
     EventLogResolver,
     IntegrityResolver,
@@ -47,14 +54,14 @@ export { accessLogPath } from './application/access-log.js';
   exports: [ACCESS_LOG],
 })
 export class AuditModule implements NestModule, OnApplicationShutdown {
-  constructor(@Inject(ACCESS_LOG) private readonly accessLog: AccessLogStore) {}
+  constructor(@Inject(ACCESS_LOG) private readonly accessLog: AccessLog) {}
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(DownloadAccessLogMiddleware).forRoutes(...LOGGED_DOWNLOAD_ROUTES.map((path) => ({ path, method: RequestMethod.ALL })));
   }
 
-  /** Runs after the HTTP server has stopped taking requests: writes what is queued, then closes the file. */
-  onApplicationShutdown(): void {
-    this.accessLog.close();
+  /** Runs after the HTTP server has stopped taking requests: writes what is queued, then closes the store. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.accessLog.close();
   }
 }

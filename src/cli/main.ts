@@ -12,7 +12,8 @@
  * Results go to stdout (one JSON line, then one sentence); structured logs and the progress bar
  * go to stderr. Exit status: 0 ok, 1 the log or export is broken, 2 usage, configuration or refusal.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import pg from 'pg';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type AppConfig } from '../config/app-config.js';
@@ -36,7 +37,8 @@ import {
   manifestPathFor,
 } from '../audit/application/evidence-export.js';
 import { accessLogPath } from '../audit/application/access-log.js';
-import { anchorPathFor, configuredTrustedKeys, verifyAccessLogFile } from '../audit/application/access-log-chain.js';
+import { anchorPathFor, configuredTrustedKeys, verifyAccessLogFile, type AccessLogVerification } from '../audit/application/access-log-chain.js';
+import { postgresAccessLogAnchorPath, verifyPostgresAccessLog } from '../audit/application/access-log-postgres.js';
 import { ProgressBar } from './progress-bar.js';
 
 const log = new JsonLogger('risk-ledger-cli', (process.env.LOG_LEVEL as 'info') ?? 'info', {}, true);
@@ -50,7 +52,8 @@ const USAGE = `usage: risk-ledger <command> [options]
                                  SIGNING_TRUSTED_KEYS), and that it still contains the manifest's head
   import FILE [--manifest M]     import an export into an EMPTY store, reproducing every hash
   rebuild                        rebuild every read model from the log (refused while a server runs on DATA_DIR)
-  verify-access-log              verify DATA_DIR/access-log.sqlite: chain, signed heads, anchor; exit 1 when broken or missing
+  verify-access-log              verify DATA_DIR/access-log.sqlite (with EVENT_STORE=postgres: the shared log in DATABASE_URL
+                                 and this instance's anchor): chain, signed heads, anchor; exit 1 when broken or missing
 The store is chosen as for the server: EVENT_STORE, SQLITE_PATH, DATA_DIR, READ_MODEL_PATH.`;
 
 class UsageError extends Error {}
@@ -216,13 +219,30 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
 }
 
 /** Read-only: never creates the access log, never writes to it; safe while the server runs. */
-function runVerifyAccessLog(config: AppConfig): number {
+async function runVerifyAccessLog(config: AppConfig): Promise<number> {
   if (config.eventStore === 'memory') throw new UsageError('verify-access-log: with EVENT_STORE=memory the access log lives in the server\'s memory; ask verifyAccessLog');
-  const file = accessLogPath(config);
-  const anchorPath = anchorPathFor(file);
-  const report = verifyAccessLogFile(file, { trusted: configuredTrustedKeys(config.signing), anchorPath });
+  const trusted = configuredTrustedKeys(config.signing);
+  let where: Record<string, unknown>;
+  let report: AccessLogVerification;
+  if (config.eventStore === 'postgres' && config.databaseUrl) {
+    // The shared log in DATABASE_URL, and this instance's anchor (DATA_DIR) when there is one.
+    const anchorPath = postgresAccessLogAnchorPath(config.dataDir);
+    const client = new pg.Client({ connectionString: config.databaseUrl });
+    await client.connect();
+    try {
+      report = await verifyPostgresAccessLog(client, { trusted, anchorPath: existsSync(anchorPath) ? anchorPath : null });
+    } finally {
+      await client.end();
+    }
+    where = { database: 'postgres', schema: 'risk_ledger', anchor: existsSync(anchorPath) ? anchorPath : null };
+  } else {
+    const file = accessLogPath(config);
+    const anchorPath = anchorPathFor(file);
+    report = verifyAccessLogFile(file, { trusted, anchorPath });
+    where = { file, anchor: anchorPath };
+  }
   result(
-    { command: 'verify-access-log', file, anchor: anchorPath, ...report },
+    { command: 'verify-access-log', ...where, ...report },
     report.ok
       ? `OK: ${report.entriesChecked} access log entries verify (head ${report.headSeq ?? 'none'}, hash ${report.headHash}; ${report.signaturesChecked} signatures).`
       : `BROKEN: ${report.reason}${report.firstBrokenSeq !== null ? ` (first broken entry ${report.firstBrokenSeq})` : ''}.`,

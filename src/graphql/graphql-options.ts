@@ -4,7 +4,7 @@ import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../identity/token-verifier.js';
 import type { RequestContext } from '../identity/graphql/auth.guard.js';
 import { clearTokenExpiry, closeSocketWhenTokenExpires } from '../identity/graphql/ws-token-expiry.js';
-import type { AccessLogStore } from '../audit/application/access-log.js';
+import type { AccessLog } from '../audit/application/access-log.js';
 import { accessLogPlugin, accessLogWsHooks } from '../audit/graphql/access-log.plugin.js';
 import { formatGraphQLError } from './error-format.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
@@ -39,7 +39,7 @@ function formatAll(errors: readonly GraphQLError[], format: typeof formatGraphQL
  */
 export function graphqlOptions(
   verifier: TokenVerifier,
-  accessLog?: AccessLogStore,
+  accessLog?: AccessLog,
   limits: EdgeLimits = { maxCost: DEFAULT_GRAPHQL_MAX_COST, introspection: true },
 ): ApolloDriverConfig {
   const wsHooks = accessLog ? accessLogWsHooks(accessLog) : null;

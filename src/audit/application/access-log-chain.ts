@@ -287,7 +287,7 @@ export interface AccessLogVerifyOptions {
   anchorPath?: string | null;
 }
 
-interface HeadRow {
+export interface HeadRow {
   seq: number;
   hash: string;
   kid: string;
@@ -304,102 +304,148 @@ export function metaValue(db: Database.Database, key: string): string | null {
   return row?.value ?? null;
 }
 
+/**
+ * The walk over a log's rows in seq order, shared by the SQLite file and the PostgreSQL tables:
+ * step() each row (a report when it breaks the chain), then end() with what lies outside the
+ * rows (the signed heads' end, the anchor), which gives the verdict.
+ */
+export class AccessLogWalk {
+  private prev = ACCESS_LOG_GENESIS;
+  private expectedSeq = 1;
+  private checked = 0;
+  private signaturesChecked = 0;
+  private lastSigned = 0;
+  private marker: { seq: number; fromSeq: number; at: string; note: string } | null = null;
+  private markers = 0;
+  /** The hash the log holds at the anchor's seq (null: not reached). */
+  private anchorHashInLog: string | null = null;
+
+  constructor(
+    private readonly heads: Map<number, HeadRow>,
+    private readonly trusted: TrustedKeys | null,
+    private readonly anchorSeq: number | null,
+  ) {}
+
+  get headSeq(): number {
+    return this.expectedSeq - 1;
+  }
+
+  report(ok: boolean, firstBrokenSeq: number | null, reason: string | null): AccessLogVerification {
+    return {
+      ok,
+      entriesChecked: this.checked,
+      firstBrokenSeq,
+      reason,
+      headSeq: this.expectedSeq > 1 ? this.expectedSeq - 1 : null,
+      headHash: this.prev,
+      signaturesChecked: this.signaturesChecked,
+    };
+  }
+
+  /** The next row; a report when the log stops being evidence there. */
+  step(row: AccessLogRow): AccessLogVerification | null {
+    const { expectedSeq, prev, lastSigned } = this;
+    this.checked++;
+    if (row.seq !== expectedSeq) {
+      return this.report(false, expectedSeq, `access log entry ${expectedSeq} is missing (the next one is ${row.seq}): ${row.seq - expectedSeq} entr${row.seq - expectedSeq === 1 ? 'y was' : 'ies were'} deleted`);
+    }
+    if (row.prev_hash !== prev) return this.report(false, row.seq, `access log entry ${row.seq} does not link to the previous entry: an entry was deleted, inserted or reordered`);
+    if (accessEntryHash(row.seq, toEntry(row), prev) !== row.hash) return this.report(false, row.seq, `access log entry ${row.seq} was altered: its hash does not match its content`);
+    const head = this.heads.get(row.seq);
+    if (head) {
+      if (head.hash !== row.hash) {
+        return this.report(false, lastSigned + 1, `access log entries ${lastSigned + 1} to ${row.seq} were rewritten: entry ${row.seq} no longer has the hash signed for it`);
+      }
+      if (this.trusted) {
+        this.signaturesChecked++;
+        const bad = this.trusted.check('access-log', { position: String(head.seq), chainHash: head.hash, kid: head.kid, signature: head.signature });
+        if (bad) return this.report(false, lastSigned + 1, `access log head ${row.seq}: ${bad}`);
+      }
+      this.lastSigned = row.seq;
+    }
+    if (row.seq === this.anchorSeq) this.anchorHashInLog = row.hash;
+    if (isDiscontinuity(row)) {
+      this.markers++;
+      const from = Number((JSON.parse(row.target_ids) as string[])[0]);
+      this.marker ??= { seq: row.seq, fromSeq: Number.isSafeInteger(from) && from > 0 ? from : row.seq, at: row.at, note: row.note ?? row.error_code ?? 'a discontinuity' };
+    }
+    this.prev = row.hash;
+    this.expectedSeq++;
+    return null;
+  }
+
+  /** Signed heads beyond the last row: the newest entries were deleted. */
+  headsBeyondEnd(): AccessLogVerification | null {
+    const headSeq = this.headSeq;
+    const lastSignedInTable = this.heads.size ? Math.max(...this.heads.keys()) : 0;
+    if (lastSignedInTable > headSeq) {
+      return this.report(false, headSeq + 1, `access log entries ${headSeq + 1} to ${lastSignedInTable} were deleted from the end: entry ${lastSignedInTable} had been signed`);
+    }
+    return null;
+  }
+
+  /** The log's end against an anchor (a signed head kept outside it) of the log `logId`. */
+  againstAnchor(anchor: AccessLogAnchor, logId: string | null, where: string): AccessLogVerification | null {
+    const headSeq = this.headSeq;
+    if (logId !== anchor.logId) return this.report(false, 1, `the access log is not the one its anchor${where ? ` ${where}` : ''} records (log ${anchor.logId}, which had reached entry ${anchor.seq}): it was replaced`);
+    if (this.trusted && anchor.seq > 0) {
+      this.signaturesChecked++;
+      const bad = this.trusted.check('access-log', anchorSignature(anchor));
+      if (bad) return this.report(false, null, `the access log's anchor: ${bad}`);
+    }
+    if (anchor.seq > headSeq) {
+      return this.report(false, headSeq + 1, `access log entries ${headSeq + 1} to ${anchor.seq} were deleted from the end: the anchor records a signed head at entry ${anchor.seq} (hash ${anchor.hash})`);
+    }
+    if (anchor.seq > 0 && this.anchorHashInLog !== anchor.hash) {
+      return this.report(false, anchor.seq, `access log entry ${anchor.seq} is not the one the anchor records: the log was rewritten up to it`);
+    }
+    return null;
+  }
+
+  /** The verdict once nothing else failed: unsigned entries at the end, then acknowledged discontinuities. */
+  finish(): AccessLogVerification {
+    const headSeq = this.headSeq;
+    const lastSigned = this.lastSigned;
+    if (this.trusted && headSeq > lastSigned) {
+      return this.report(false, lastSigned + 1, `access log entr${headSeq === lastSigned + 1 ? `y ${headSeq} carries` : `ies ${lastSigned + 1} to ${headSeq} carry`} no signature: written by someone without the signing key`);
+    }
+    const marker = this.marker;
+    if (marker) {
+      return this.report(
+        false,
+        marker.fromSeq,
+        `${marker.note} (acknowledged with ACCESS_LOG_RESET=1 at ${marker.at}, entry ${marker.seq}${this.markers > 1 ? `; ${this.markers} discontinuities in all` : ''})`,
+      );
+    }
+    return this.report(true, null, null);
+  }
+}
+
 /** Walks the whole log: every row's hash and link, every signed head, the anchor. */
 export function verifyAccessLogDatabase(db: Database.Database, options: AccessLogVerifyOptions = {}): AccessLogVerification {
-  const trusted = options.trusted ?? null;
   const heads = new Map<number, HeadRow>();
   if (tableExists(db, 'access_log_heads')) {
     for (const h of db.prepare('SELECT seq, hash, kid, signature FROM access_log_heads ORDER BY seq').all() as HeadRow[]) heads.set(h.seq, h);
   }
   const anchor = options.anchorPath ? readAnchor(options.anchorPath) : null;
-  const anchorSeq = anchor && anchor !== 'unreadable' ? anchor.seq : null;
-  let anchorHashInFile: string | null = null;
-
-  let prev = ACCESS_LOG_GENESIS;
-  let expectedSeq = 1;
-  let checked = 0;
-  let signaturesChecked = 0;
-  let lastSigned = 0;
-  let marker: { seq: number; fromSeq: number; at: string; note: string } | null = null;
-  let markers = 0;
-  const report = (ok: boolean, firstBrokenSeq: number | null, reason: string | null): AccessLogVerification => ({
-    ok,
-    entriesChecked: checked,
-    firstBrokenSeq,
-    reason,
-    headSeq: expectedSeq > 1 ? expectedSeq - 1 : null,
-    headHash: prev,
-    signaturesChecked,
-  });
-
+  const walk = new AccessLogWalk(heads, options.trusted ?? null, anchor && anchor !== 'unreadable' ? anchor.seq : null);
   const rows = tableExists(db, 'access_log') ? (db.prepare(`SELECT ${ACCESS_LOG_COLUMNS} FROM access_log ORDER BY seq`).iterate() as IterableIterator<AccessLogRow>) : [];
   for (const row of rows) {
-    checked++;
-    if (row.seq !== expectedSeq) {
-      return report(false, expectedSeq, `access log entry ${expectedSeq} is missing (the next one is ${row.seq}): ${row.seq - expectedSeq} entr${row.seq - expectedSeq === 1 ? 'y was' : 'ies were'} deleted`);
-    }
-    if (row.prev_hash !== prev) return report(false, row.seq, `access log entry ${row.seq} does not link to the previous entry: an entry was deleted, inserted or reordered`);
-    if (accessEntryHash(row.seq, toEntry(row), prev) !== row.hash) return report(false, row.seq, `access log entry ${row.seq} was altered: its hash does not match its content`);
-    const head = heads.get(row.seq);
-    if (head) {
-      if (head.hash !== row.hash) {
-        return report(false, lastSigned + 1, `access log entries ${lastSigned + 1} to ${row.seq} were rewritten: entry ${row.seq} no longer has the hash signed for it`);
-      }
-      if (trusted) {
-        signaturesChecked++;
-        const bad = trusted.check('access-log', { position: String(head.seq), chainHash: head.hash, kid: head.kid, signature: head.signature });
-        if (bad) return report(false, lastSigned + 1, `access log head ${row.seq}: ${bad}`);
-      }
-      lastSigned = row.seq;
-    }
-    if (row.seq === anchorSeq) anchorHashInFile = row.hash;
-    if (isDiscontinuity(row)) {
-      markers++;
-      const from = Number((JSON.parse(row.target_ids) as string[])[0]);
-      marker ??= { seq: row.seq, fromSeq: Number.isSafeInteger(from) && from > 0 ? from : row.seq, at: row.at, note: row.note ?? row.error_code ?? 'a discontinuity' };
-    }
-    prev = row.hash;
-    expectedSeq++;
+    const broken = walk.step(row);
+    if (broken) return broken;
   }
-  const headSeq = expectedSeq - 1;
-
-  const lastSignedInTable = heads.size ? Math.max(...heads.keys()) : 0;
-  if (lastSignedInTable > headSeq) {
-    return report(false, headSeq + 1, `access log entries ${headSeq + 1} to ${lastSignedInTable} were deleted from the end: entry ${lastSignedInTable} had been signed`);
-  }
+  const truncated = walk.headsBeyondEnd();
+  if (truncated) return truncated;
   if (options.anchorPath) {
-    if (anchor === 'unreadable') return report(false, null, `the access log's anchor ${options.anchorPath} is not readable: whether entries were removed from the end cannot be checked`);
+    if (anchor === 'unreadable') return walk.report(false, null, `the access log's anchor ${options.anchorPath} is not readable: whether entries were removed from the end cannot be checked`);
     if (anchor === null) {
-      if (headSeq > 0 || heads.size > 0) return report(false, null, `the access log's anchor ${options.anchorPath} is missing: whether entries were removed from the end cannot be checked`);
+      if (walk.headSeq > 0 || heads.size > 0) return walk.report(false, null, `the access log's anchor ${options.anchorPath} is missing: whether entries were removed from the end cannot be checked`);
     } else {
-      const logId = metaValue(db, 'log_id');
-      if (logId !== anchor.logId) return report(false, 1, `the access log is not the one its anchor records (log ${anchor.logId}, which had reached entry ${anchor.seq}): it was replaced`);
-      if (trusted && anchor.seq > 0) {
-        signaturesChecked++;
-        const bad = trusted.check('access-log', anchorSignature(anchor));
-        if (bad) return report(false, null, `the access log's anchor: ${bad}`);
-      }
-      if (anchor.seq > headSeq) {
-        return report(false, headSeq + 1, `access log entries ${headSeq + 1} to ${anchor.seq} were deleted from the end: the anchor records a signed head at entry ${anchor.seq} (hash ${anchor.hash})`);
-      }
-      if (anchor.seq > 0 && anchorHashInFile !== anchor.hash) {
-        return report(false, anchor.seq, `access log entry ${anchor.seq} is not the one the anchor records: the log was rewritten up to it`);
-      }
+      const broken = walk.againstAnchor(anchor, metaValue(db, 'log_id'), '');
+      if (broken) return broken;
     }
   }
-
-  if (trusted && headSeq > lastSigned) {
-    return report(false, lastSigned + 1, `access log entr${headSeq === lastSigned + 1 ? `y ${headSeq} carries` : `ies ${lastSigned + 1} to ${headSeq} carry`} no signature: written by someone without the signing key`);
-  }
-
-  if (marker) {
-    return report(
-      false,
-      marker.fromSeq,
-      `${marker.note} (acknowledged with ACCESS_LOG_RESET=1 at ${marker.at}, entry ${marker.seq}${markers > 1 ? `; ${markers} discontinuities in all` : ''})`,
-    );
-  }
-  return report(true, null, null);
+  return walk.finish();
 }
 
 /** The report on a log file that is not there. */

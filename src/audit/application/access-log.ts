@@ -67,6 +67,21 @@ export interface AccessLogFilter {
 
 export const ACCESS_LOG = Symbol('ACCESS_LOG');
 
+/**
+ * What the plugin, the download middleware and the resolvers need of the access log, whichever
+ * store holds it: a local SQLite file (AccessLogStore) or the shared PostgreSQL database
+ * (PostgresAccessLog, access-log-postgres.ts). record() never waits: entries are batched.
+ */
+export interface AccessLog {
+  record(entry: AccessRecord): void;
+  /** Entries matching the filter, oldest first (this instance's queued entries are written first). */
+  page(filter: AccessLogFilter): AccessLogEntry[] | Promise<AccessLogEntry[]>;
+  /** The whole log checked as evidence. */
+  verify(): AccessLogVerification | Promise<AccessLogVerification>;
+  /** Writes what is queued, then releases the store. Idempotent. */
+  close(): void | Promise<void>;
+}
+
 /** The server will not go on writing an access log that lost entries, unless told to (ACCESS_LOG_RESET=1). */
 export class AccessLogRefusedError extends Error {
   constructor(readonly findings: Discontinuity[]) {
@@ -102,7 +117,7 @@ interface Head {
   hash: string;
 }
 
-export class AccessLogStore {
+export class AccessLogStore implements AccessLog {
   private readonly db: Database.Database;
   private queue: AccessRecord[] = [];
   private timer: NodeJS.Timeout | null = null;

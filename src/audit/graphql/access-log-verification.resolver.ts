@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { Query, Resolver } from '@nestjs/graphql';
-import { ACCESS_LOG, type AccessLogStore } from '../application/access-log.js';
+import { ACCESS_LOG, type AccessLog } from '../application/access-log.js';
 import type { AccessLogVerification } from '../application/access-log-chain.js';
 import { IntegrityReport } from './audit.types.js';
 
@@ -22,7 +22,7 @@ export function accessLogReport(v: AccessLogVerification): IntegrityReport {
 
 @Resolver()
 export class AccessLogVerificationResolver {
-  constructor(@Inject(ACCESS_LOG) private readonly log: AccessLogStore) {}
+  constructor(@Inject(ACCESS_LOG) private readonly log: AccessLog) {}
 
   @Query(() => IntegrityReport, {
     description:
@@ -31,7 +31,7 @@ export class AccessLogVerificationResolver {
       'missing or replaced file are reported (firstBrokenPosition is an entry number), as is every restart acknowledged with ACCESS_LOG_RESET=1. ' +
       'eventsChecked counts entries.',
   })
-  verifyAccessLog(): IntegrityReport {
-    return accessLogReport(this.log.verify());
+  async verifyAccessLog(): Promise<IntegrityReport> {
+    return accessLogReport(await this.log.verify());
   }
 }

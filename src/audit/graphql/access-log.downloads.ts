@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { TokenVerifier } from '../../identity/token-verifier.js';
-import { ACCESS_LOG, type AccessLogStore } from '../application/access-log.js';
+import { ACCESS_LOG, type AccessLog } from '../application/access-log.js';
 import type { AccessRecord } from '../application/access-log-chain.js';
 import { isIdArgument } from './access-log.plugin.js';
 
@@ -76,7 +76,7 @@ interface HttpResponse {
 
 @Injectable()
 export class DownloadAccessLogMiddleware implements NestMiddleware<HttpRequest, HttpResponse> {
-  constructor(@Inject(ACCESS_LOG) private readonly log: AccessLogStore, private readonly verifier: TokenVerifier) {}
+  constructor(@Inject(ACCESS_LOG) private readonly log: AccessLog, private readonly verifier: TokenVerifier) {}
 
   use(req: HttpRequest, res: HttpResponse, next: (error?: unknown) => void): void {
     const url = new URL(req.originalUrl ?? req.url, 'http://local');

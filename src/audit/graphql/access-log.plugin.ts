@@ -30,7 +30,7 @@ import {
 } from 'graphql';
 import type { RequestContext } from '../../identity/graphql/auth.guard.js';
 import { DomainError } from '../../shared/domain/errors.js';
-import type { AccessLogStore, AccessOutcome, AccessRecord, OperationType } from '../application/access-log.js';
+import type { AccessLog, AccessOutcome, AccessRecord, OperationType } from '../application/access-log.js';
 
 /** Argument names that carry ids without being targets. */
 const NOT_TARGETS = new Set(['commandId', 'correlationId', 'causationId']);
@@ -171,7 +171,7 @@ export function accessRecord(
 }
 
 /** The Apollo Server plugin for operations over HTTP. */
-export function accessLogPlugin(log: AccessLogStore): ApolloServerPlugin<RequestContext> {
+export function accessLogPlugin(log: AccessLog): ApolloServerPlugin<RequestContext> {
   return {
     async requestDidStart(): Promise<GraphQLRequestListener<RequestContext>> {
       let description: OperationDescription | null = null;
@@ -206,7 +206,7 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
  * graphql-ws hooks: call `connectionRefused` from onConnect when the token is refused, and spread
  * `onOperation` / `onError` into the graphql-ws options.
  */
-export function accessLogWsHooks(log: AccessLogStore) {
+export function accessLogWsHooks(log: AccessLog) {
   const logged = new WeakMap<object, Set<string>>();
   const mark = (ctx: WsContext, id: string): boolean => {
     const key = ctx as object;

@@ -3,20 +3,20 @@ import { StrictDateTime } from '../../graphql/scalars.js';
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { BadInputError } from '../../shared/domain/errors.js';
-import { ACCESS_LOG, type AccessLogEntry, type AccessLogStore } from '../application/access-log.js';
+import { ACCESS_LOG, type AccessLogEntry, type AccessLog } from '../application/access-log.js';
 import { AccessLogConnection, AccessOutcome, type AccessLogEntryType } from './audit.types.js';
 
 const CURSOR_TAG = 'access';
 
 @Resolver()
 export class AccessLogResolver {
-  constructor(@Inject(ACCESS_LOG) private readonly log: AccessLogStore) {}
+  constructor(@Inject(ACCESS_LOG) private readonly log: AccessLog) {}
 
   @Query(() => AccessLogConnection, {
     description:
       'Art.23(2): every GraphQL operation, allowed or denied, oldest first (AUDITOR, CISO). Filters: actorId, outcome, from (inclusive) and to (exclusive). totalCount is null.',
   })
-  accessLog(
+  async accessLog(
     @Args('first', { type: () => Int, nullable: true }) first?: number | null,
     @Args('after', { type: () => String, nullable: true }) after?: string | null,
     @Args('actorId', { type: () => ID, nullable: true }) actorId?: string | null,
@@ -32,7 +32,7 @@ export class AccessLogResolver {
     if (from && Number.isNaN(from.getTime())) fields.from = 'is not a date-time';
     if (to && Number.isNaN(to.getTime())) fields.to = 'is not a date-time';
     if (Object.keys(fields).length) throw new BadInputError(fields);
-    const rows = this.log.page({
+    const rows = await this.log.page({
       afterSeq,
       limit: limit + 1,
       actorId,

@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { main as cliMain } from '../../src/cli/main.js';
+import { signToken } from '../../src/identity/cli/issue-token.js';
+import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
+import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+import { TEST_JWT_SECRET, users } from './support/test-app.js';
+
+/**
+ * The access log on PostgreSQL (issue 12): two server processes on one database write ONE access
+ * log, their entries interleaved in one order and each batch signed with the shared key; the
+ * entries edited in the database (triggers dropped first) are named at their position by
+ * `verifyAccessLog` on either instance and by `npm run cli -- verify-access-log`; and the newest
+ * entries deleted together with their signed heads are caught by the anchor of the instance that
+ * wrote them, which then refuses to start.
+ */
+const LOG = `query L { accessLog(first: 500) { edges { node { id operationName outcome hash prevHash } } } }`;
+const VERIFY = `query V { verifyAccessLog { ok eventsChecked firstBrokenPosition reason headPosition signaturesChecked } }`;
+
+type Node = { id: string; operationName: string | null; outcome: string; hash: string; prevHash: string };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function gql(server: ServerProcess, query: string): Promise<any> {
+  const token = await signToken(TEST_JWT_SECRET, users.auditor);
+  const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
+  return response.json();
+}
+
+async function entries(server: ServerProcess): Promise<Node[]> {
+  const result = await gql(server, LOG);
+  expect(result.errors).toBeUndefined();
+  return result.data.accessLog.edges.map((e: { node: Node }) => e.node);
+}
+
+async function verify(server: ServerProcess): Promise<any> {
+  const result = await gql(server, VERIFY);
+  expect(result.errors).toBeUndefined();
+  return result.data.verifyAccessLog;
+}
+
+describe('the access log in the shared PostgreSQL database', () => {
+  let postgres: PostgresServer;
+  let databaseUrl: string;
+  let work: string;
+  let keyPath: string;
+  let a: ServerProcess | undefined;
+  let b: ServerProcess | undefined;
+  const env = (name: string) => ({ EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: join(work, name), JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'test', SIGNING_KEY_PATH: keyPath });
+
+  /** The CLI in this process with instance `name`'s configuration. */
+  async function cli(name: string): Promise<{ code: number; json: any }> {
+    const saved = { ...process.env };
+    Object.assign(process.env, env(name));
+    let out = '';
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      out += chunk.toString();
+      return true;
+    }) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await cliMain(['verify-access-log']);
+    } finally {
+      process.stdout.write = write;
+      for (const key of Object.keys(env(name))) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+    return { code, json: JSON.parse(out.split('\n')[0]!) };
+  }
+
+  async function sql<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query<T>(text, params)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+
+  beforeAll(async () => {
+    buildOnce();
+    postgres = await startPostgres();
+    databaseUrl = await postgres.createDatabase('rl_access_log');
+    work = mkdtempSync(join(tmpdir(), 'risk-ledger-access-pg-'));
+    keyPath = join(work, 'signing-key.pem');
+    writeFileSync(keyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    a = await startServer(env('a'));
+    b = await startServer(env('b'));
+  }, 120_000);
+  afterAll(async () => {
+    if (a) await stopServer(a);
+    if (b) await stopServer(b);
+    await postgres?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('lists the entries of both instances in one order, on either, and verifies them', async () => {
+    for (let i = 0; i < 3; i++) {
+      await gql(a!, `query FromA${i} { __typename }`);
+      await sleep(80);
+      await gql(b!, `query FromB${i} { __typename }`);
+      await sleep(80);
+    }
+    await sleep(200);
+    const onA = await entries(a!);
+    const onB = await entries(b!);
+    // One chain: seq 1..n without gaps, each entry linked to the one before, whichever instance wrote it.
+    expect(onA.map((e) => e.id)).toEqual(onA.map((_, i) => String(i + 1)));
+    for (let i = 1; i < onA.length; i++) expect(onA[i]!.prevHash).toBe(onA[i - 1]!.hash);
+    // The same log on both instances (B's list was asked later, so it may hold more).
+    expect(onB.slice(0, onA.length)).toEqual(onA);
+    const order = onB.map((e) => e.operationName).filter((n): n is string => /^From[AB]\d$/.test(n ?? ''));
+    expect(order).toEqual(['FromA0', 'FromB0', 'FromA1', 'FromB1', 'FromA2', 'FromB2']);
+
+    const heads = await sql<{ instance_id: string }>('SELECT DISTINCT instance_id FROM risk_ledger.access_log_heads');
+    expect(heads.length).toBe(2);
+    for (const server of [a!, b!]) {
+      const report = await verify(server);
+      expect(report).toMatchObject({ ok: true, firstBrokenPosition: null, reason: null });
+      expect(report.signaturesChecked).toBeGreaterThan(0);
+      expect(report.eventsChecked).toBeGreaterThanOrEqual(onB.length);
+    }
+    const offline = await cli('a');
+    expect(offline.code).toBe(0);
+    expect(offline.json).toMatchObject({ command: 'verify-access-log', database: 'postgres', ok: true });
+    expect(offline.json.signaturesChecked).toBeGreaterThan(0);
+
+    // The triggers refuse changes.
+    await expect(sql(`UPDATE risk_ledger.access_log SET outcome = 'DENIED' WHERE seq = 1`)).rejects.toThrow(/append-only/);
+    await expect(sql('DELETE FROM risk_ledger.access_log_heads')).rejects.toThrow(/append-only/);
+    await expect(sql('TRUNCATE risk_ledger.access_log')).rejects.toThrow(/append-only/);
+  }, 60_000);
+
+  it('names an entry edited in the database at its position, on both instances and in the CLI', async () => {
+    const [target] = await sql<{ seq: string; operation_name: string }>(`SELECT seq, operation_name FROM risk_ledger.access_log WHERE operation_name = 'FromB1'`);
+    const seq = target!.seq;
+    await sql('DROP TRIGGER access_log_no_update_delete ON risk_ledger.access_log');
+    await sql(`UPDATE risk_ledger.access_log SET operation_name = 'Nothing' WHERE seq = $1`, [seq]);
+    for (const server of [a!, b!]) {
+      const report = await verify(server);
+      expect(report).toMatchObject({ ok: false, firstBrokenPosition: seq });
+      expect(report.reason).toMatch(new RegExp(`entry ${seq} was altered`));
+    }
+    const offline = await cli('b');
+    expect(offline.code).toBe(1);
+    expect(offline.json).toMatchObject({ ok: false, firstBrokenSeq: Number(seq) });
+    // Put it back: the chain verifies again.
+    await sql(`UPDATE risk_ledger.access_log SET operation_name = 'FromB1' WHERE seq = $1`, [seq]);
+    expect(await verify(a!)).toMatchObject({ ok: true });
+  }, 60_000);
+
+  it('catches the newest entries deleted with their signed heads by the anchor of the instance that wrote them', async () => {
+    await stopServer(b!);
+    b = undefined;
+    const anchor = JSON.parse(readFileSync(join(work, 'b', 'access-log.postgres-anchor.json'), 'utf8')) as { seq: number };
+    expect(anchor.seq).toBeGreaterThan(0);
+    await sql('DROP TRIGGER access_log_heads_no_update_delete ON risk_ledger.access_log_heads');
+    await sql('DELETE FROM risk_ledger.access_log WHERE seq >= $1', [anchor.seq]);
+    await sql('DELETE FROM risk_ledger.access_log_heads WHERE seq >= $1', [anchor.seq]);
+
+    const offline = await cli('b');
+    expect(offline.code).toBe(1);
+    expect(offline.json).toMatchObject({ ok: false, firstBrokenSeq: anchor.seq });
+    expect(offline.json.reason).toMatch(/deleted from the end/);
+    // B does not go on over it.
+    const refused = await startServer(env('b')).then(
+      async (s) => {
+        await stopServer(s, 'SIGKILL');
+        return null;
+      },
+      (error: Error) => error.message,
+    );
+    expect(refused).toMatch(/server exited with 1/);
+    expect(refused).toMatch(/deleted from the end/);
+    // A, whose own newest batch went too, records the loss in the log when it next writes.
+    const report = await verify(a!);
+    expect(report.ok).toBe(false);
+  }, 60_000);
+});
