@@ -49,6 +49,16 @@ export function graphqlOptions(
   return {
     plugins: [...(accessLog ? [accessLogPlugin(accessLog)] : []), edgePlugin(limits, schema)],
     autoSchemaFile: true,
+    // The root types have no decorator of their own: their descriptions are set here.
+    transformSchema: (schema) => {
+      const describe = (type: { description?: string | null } | null | undefined, text: string) => {
+        if (type) type.description = text;
+      };
+      describe(schema.getQueryType(), 'Read operations. Any role of this product unless a field says otherwise; the past through asOf or atPosition where offered.');
+      describe(schema.getMutationType(), 'Commands, one input each, idempotent with commandId. An AUDITOR is refused every one (FORBIDDEN); all are refused with INTEGRITY_BROKEN while the event log fails verification.');
+      describe(schema.getSubscriptionType(), 'Committed events, live, over graphql-ws at /graphql (the token in the connection parameters); the socket closes with 4401 when the token expires.');
+      return schema;
+    },
     sortSchema: true,
     path: '/graphql',
     playground: false,

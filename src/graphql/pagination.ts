@@ -2,12 +2,12 @@ import { Field, Int, ObjectType } from '@nestjs/graphql';
 import type { Type } from '@nestjs/common';
 import { BadInputError } from '../shared/domain/errors.js';
 
-@ObjectType()
+@ObjectType({ description: 'Where a page stands in its list (Relay cursor connections); cursors are opaque strings, valid only for the list that gave them.' })
 export class PageInfo {
-  @Field() hasNextPage!: boolean;
-  @Field() hasPreviousPage!: boolean;
-  @Field(() => String, { nullable: true }) startCursor!: string | null;
-  @Field(() => String, { nullable: true }) endCursor!: string | null;
+  @Field({ description: 'True when more items follow: ask again with after = endCursor.' }) hasNextPage!: boolean;
+  @Field({ description: 'True when the page was asked for with a cursor (after), so items precede it.' }) hasPreviousPage!: boolean;
+  @Field(() => String, { nullable: true, description: 'Cursor of the first edge; null on an empty page.' }) startCursor!: string | null;
+  @Field(() => String, { nullable: true, description: 'Cursor of the last edge, to pass as after for the next page; null on an empty page.' }) endCursor!: string | null;
 }
 
 export interface Edge<T> {
@@ -22,15 +22,15 @@ export interface Connection<T> {
 
 /** Relay-style connection type for a node type (`AssetConnection`, `RiskConnection`…). */
 export function ConnectionType<T>(nodeType: Type<T>, name: string) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { description: `One item of a ${name}Connection page, with its cursor.` })
   class EdgeType {
-    @Field() cursor!: string;
-    @Field(() => nodeType) node!: T;
+    @Field({ description: 'Opaque cursor of this item: pass it as after to continue right after it.' }) cursor!: string;
+    @Field(() => nodeType, { description: 'The item.' }) node!: T;
   }
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { description: `A page of ${name} items (Relay cursor connection): at most first items (0 to 500, default 50), in the list's order.` })
   class ConnectionClass {
-    @Field(() => [EdgeType]) edges!: EdgeType[];
-    @Field(() => PageInfo) pageInfo!: PageInfo;
+    @Field(() => [EdgeType], { description: 'The items of this page, in order.' }) edges!: EdgeType[];
+    @Field(() => PageInfo, { description: 'Cursors and whether more items follow.' }) pageInfo!: PageInfo;
     @Field(() => Int, { nullable: true, description: 'Number of nodes matching the filter, across all pages (null where counting would mean reading the whole log).' }) totalCount!: number | null;
   }
   return ConnectionClass;

@@ -30,14 +30,15 @@ function parse(value: unknown, shown: string): Date {
 }
 
 /**
- * The schema's `DateTime` (same name and description as @nestjs/graphql's GraphQLISODateTime,
- * so schema.gql is unchanged), but strict: "garbage", "", month 13 or 2026-02-30 are refused
+ * The schema's `DateTime` (same name as @nestjs/graphql's GraphQLISODateTime), but strict: "garbage", "", month 13 or 2026-02-30 are refused
  * while the request is validated (BAD_USER_INPUT) instead of becoming an Invalid Date or a
  * silently rolled-over day.
  */
 export const StrictDateTime = new GraphQLScalarType({
   name: 'DateTime',
-  description: 'A date-time string at UTC, such as 2019-12-03T09:54:33Z, compliant with the date-time format.',
+  description:
+    'An instant as an ISO 8601 string. Answers are in UTC with milliseconds, such as 2026-03-01T00:00:00.000Z. Arguments take a date-time with an offset ' +
+    '(2026-03-01T09:00:00+09:00 or …Z; seconds and fraction optional) or a calendar date (2026-03-01, midnight UTC), on a real calendar date; anything else is BAD_USER_INPUT.',
   serialize(value) {
     return value instanceof Date ? value.toISOString() : null;
   },

@@ -1,5 +1,6 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { StrictDateTime } from '../../graphql/scalars.js';
+import { AFTER_DESCRIPTION, AS_OF_DESCRIPTION, AT_POSITION_DESCRIPTION, FIRST_DESCRIPTION, INPUT_ARGUMENT_DESCRIPTION } from '../../graphql/descriptions.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
@@ -31,22 +32,29 @@ const CURSOR_TAG = 'asset';
 export class AssetResolver {
   constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
 
-  @Query(() => Asset, { nullable: true, description: 'One asset; with asOf, as it stood at that instant (rebuilt from the log).' })
+  @Query(() => Asset, {
+    nullable: true,
+    description:
+      'One asset of the inventory (Art. 14(2)), or null when it does not exist (at that point in time); with asOf or atPosition, as it stood then, folded from its stream. Any authenticated role. Errors: UNAUTHENTICATED, BAD_USER_INPUT.',
+  })
   asset(
-    @Args('id', { type: () => ID }) id: string,
-    @Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null,
-    @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
+    @Args('id', { type: () => ID, description: 'The asset (Asset.id).' }) id: string,
+    @Args('asOf', { type: () => StrictDateTime, nullable: true, description: AS_OF_DESCRIPTION }) asOf?: Date | null,
+    @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
   ) {
     return this.queries.execute(new GetAssetQuery(id, pointInTime(asOf, atPosition)));
   }
 
-  @Query(() => AssetConnection, { description: 'The inventory, in registration order; with asOf or atPosition, as it stood then.' })
+  @Query(() => AssetConnection, {
+    description:
+      'The inventory of information assets (Art. 14(2)), active and retired, in registration order; with asOf or atPosition, as it stood then. Any authenticated role. Errors: UNAUTHENTICATED, BAD_USER_INPUT (first, after, asOf, atPosition).',
+  })
   async assets(
-    @Args('first', { type: () => Int, nullable: true }) first?: number | null,
-    @Args('after', { type: () => String, nullable: true }) after?: string | null,
-    @Args('department', { type: () => String, nullable: true }) department?: string | null,
-    @Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null,
-    @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
+    @Args('first', { type: () => Int, nullable: true, description: FIRST_DESCRIPTION }) first?: number | null,
+    @Args('after', { type: () => String, nullable: true, description: AFTER_DESCRIPTION }) after?: string | null,
+    @Args('department', { type: () => String, nullable: true, description: 'Only the assets of this department (exact match); all departments when omitted.' }) department?: string | null,
+    @Args('asOf', { type: () => StrictDateTime, nullable: true, description: AS_OF_DESCRIPTION }) asOf?: Date | null,
+    @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
   ) {
     const limit = pageSize(first);
     const key = decodeCursor(CURSOR_TAG, after);
@@ -56,28 +64,43 @@ export class AssetResolver {
     return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => r.state, afterSeq !== null);
   }
 
-  @Mutation(() => Asset, { description: 'Art.14(2): registers an information asset. ASSET_MANAGER (own department) or CISO.' })
-  registerAsset(@Args('input') input: RegisterAssetInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Asset, {
+    description:
+      'Art.14(2): registers an information asset (status ACTIVE, value the highest of its three ratings) and returns it. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); RULE_VIOLATION ASSET_NAME_TAKEN (Art.14(2)); INTEGRITY_BROKEN.',
+  })
+  registerAsset(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: RegisterAssetInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new RegisterAssetCommand(input, meta));
   }
 
-  @Mutation(() => Asset)
-  identifyThreat(@Args('input') input: IdentifyThreatInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Asset, {
+    description:
+      'Art.14(2): records a threat to an active asset and returns the asset. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION THREAT_NAME_NOT_UNIQUE or ASSET_RETIRED (Art.14(2)); INTEGRITY_BROKEN.',
+  })
+  identifyThreat(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: IdentifyThreatInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new IdentifyThreatCommand(input, meta));
   }
 
-  @Mutation(() => Asset)
-  identifyVulnerability(@Args('input') input: IdentifyVulnerabilityInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Asset, {
+    description:
+      'Art.14(2): records a vulnerability under one threat of an active asset and returns the asset. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION ASSET_RETIRED (Art.14(2)); INTEGRITY_BROKEN.',
+  })
+  identifyVulnerability(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: IdentifyVulnerabilityInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new IdentifyVulnerabilityCommand(input, meta));
   }
 
-  @Mutation(() => Asset)
-  reassignAssetManager(@Args('input') input: ReassignAssetManagerInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Asset, {
+    description:
+      'Art.9, Art.14(2): names another information manager for an active asset and returns it. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION ASSET_RETIRED (Art.14(2)); INTEGRITY_BROKEN.',
+  })
+  reassignAssetManager(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: ReassignAssetManagerInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new ReassignAssetManagerCommand(input, meta));
   }
 
-  @Mutation(() => Asset)
-  retireAsset(@Args('input') input: RetireAssetInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Asset, {
+    description:
+      'Art.14(2): takes an asset out of the inventory (status RETIRED; its name is freed) and returns it; retiring a retired asset changes nothing. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); NOT_FOUND; CONCURRENCY_CONFLICT; INTEGRITY_BROKEN.',
+  })
+  retireAsset(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: RetireAssetInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new RetireAssetCommand(input, meta));
   }
 }

@@ -26,10 +26,10 @@ export class AccessLogVerificationResolver {
 
   @Query(() => IntegrityReport, {
     description:
-      "Proof that the access log is intact (AUDITOR, CISO): every entry's hash and link, the signature of every batch's head, and the log's end against " +
+      "Art.23(2), Art.31/34 evidence: proof that the access log is intact. AUDITOR or CISO. Every entry's hash and link, the signature of every batch's head, and the log's end against " +
       'the last signed head kept beside it. An edited entry, deleted or inserted entries, entries without a signature, deleted newest entries and a ' +
       'missing or replaced file are reported (firstBrokenPosition is an entry number), as is every restart acknowledged with ACCESS_LOG_RESET=1. ' +
-      'eventsChecked counts entries.',
+      'eventsChecked counts entries. Errors: UNAUTHENTICATED; FORBIDDEN (another role).',
   })
   async verifyAccessLog(): Promise<IntegrityReport> {
     return accessLogReport(await this.log.verify());

@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { StrictDateTime } from '../../graphql/scalars.js';
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
+import { AFTER_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions.js';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { BadInputError } from '../../shared/domain/errors.js';
 import { ACCESS_LOG, type AccessLogEntry, type AccessLog } from '../application/access-log.js';
@@ -14,15 +15,16 @@ export class AccessLogResolver {
 
   @Query(() => AccessLogConnection, {
     description:
-      'Art.23(2): every GraphQL operation, allowed or denied, oldest first (AUDITOR, CISO). Filters: actorId, outcome, from (inclusive) and to (exclusive). totalCount is null.',
+      'Art.23(2): the access log, oldest first: every GraphQL operation and every download under /documents/ and /evidence/, allowed, denied or failed. AUDITOR or CISO. ' +
+      'Filters combine; totalCount is null. Errors: UNAUTHENTICATED; FORBIDDEN (another role); BAD_USER_INPUT (first, after, from, to).',
   })
   async accessLog(
-    @Args('first', { type: () => Int, nullable: true }) first?: number | null,
-    @Args('after', { type: () => String, nullable: true }) after?: string | null,
-    @Args('actorId', { type: () => ID, nullable: true }) actorId?: string | null,
-    @Args('outcome', { type: () => AccessOutcome, nullable: true }) outcome?: AccessOutcome | null,
-    @Args('from', { type: () => StrictDateTime, nullable: true }) from?: Date | null,
-    @Args('to', { type: () => StrictDateTime, nullable: true }) to?: Date | null,
+    @Args('first', { type: () => Int, nullable: true, description: FIRST_DESCRIPTION }) first?: number | null,
+    @Args('after', { type: () => String, nullable: true, description: AFTER_DESCRIPTION }) after?: string | null,
+    @Args('actorId', { type: () => ID, nullable: true, description: 'Only the entries of this user id (JWT sub).' }) actorId?: string | null,
+    @Args('outcome', { type: () => AccessOutcome, nullable: true, description: 'Only the entries with this outcome.' }) outcome?: AccessOutcome | null,
+    @Args('from', { type: () => StrictDateTime, nullable: true, description: 'Only the entries recorded at or after this instant (ISO 8601).' }) from?: Date | null,
+    @Args('to', { type: () => StrictDateTime, nullable: true, description: 'Only the entries recorded before this instant (ISO 8601, exclusive).' }) to?: Date | null,
   ) {
     const limit = pageSize(first);
     const key = decodeCursor(CURSOR_TAG, after);

@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Args, ID, Int, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
+import { AFTER_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions.js';
 import { pageSize } from '../../graphql/pagination.js';
 import { CurrentActor } from '../../identity/graphql/current-actor.decorator.js';
 import { LiveEvents } from '../../shared/application/live-events.js';
@@ -16,21 +17,27 @@ export class EventLogResolver {
     this.reader = new EventLogReader(store);
   }
 
-  @Query(() => Actor, { description: 'Who the bearer token says you are.' })
+  @Query(() => Actor, { description: 'Who the bearer token says you are. Any authenticated role. Errors: UNAUTHENTICATED.' })
   me(@CurrentActor() actor: DomainActor): Actor {
     return { id: actor.id, name: actor.name, roles: actor.roles, department: actor.department };
   }
 
-  @Query(() => [RecordedEventType], { description: "One entity's events, oldest first." })
-  async history(@Args('id', { type: () => ID }) id: string) {
+  @Query(() => [RecordedEventType], {
+    description:
+      "One entity's events, oldest first (Art.31/34 evidence): an asset, risk, plan, baseline catalogue or risk criteria version. Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND (no events for that id).",
+  })
+  async history(@Args('id', { type: () => ID, description: 'The entity: Asset.id, Risk.id, Plan.id, BaselineCatalogue.id or RiskCriteria.id.' }) id: string) {
     return (await this.reader.history(id)).map(toGraphQLEvent);
   }
 
-  @Query(() => EventConnection, { description: 'The whole log, in order. The cursor of each edge is its position.' })
+  @Query(() => EventConnection, {
+    description:
+      'The whole log in commit order (Art.31/34 evidence); the cursor of each edge is its position. totalCount is null. Any authenticated role. Errors: UNAUTHENTICATED; BAD_USER_INPUT (first, after).',
+  })
   async events(
-    @Args('after', { type: () => String, nullable: true }) after?: string | null,
-    @Args('first', { type: () => Int, nullable: true }) first?: number | null,
-    @Args('types', { type: () => [String], nullable: true }) types?: string[] | null,
+    @Args('after', { type: () => String, nullable: true, description: 'A position (RecordedEvent.position or an edge cursor): the events after it; from the start when omitted. Not a position: BAD_USER_INPUT.' }) after?: string | null,
+    @Args('first', { type: () => Int, nullable: true, description: FIRST_DESCRIPTION }) first?: number | null,
+    @Args('types', { type: () => [String], nullable: true, description: 'Only events of these types (such as RiskAnalysed); all types when omitted or empty.' }) types?: string[] | null,
   ) {
     const limit = pageSize(first);
     const { events, hasNext } = await this.reader.page(after ?? null, limit, types);
@@ -42,10 +49,13 @@ export class EventLogResolver {
     };
   }
 
-  @Subscription(() => RecordedEventType, { description: 'Events as they are committed, optionally only some types or one stream.' })
+  @Subscription(() => RecordedEventType, {
+    description:
+      'Events as they are committed, over graphql-ws at /graphql (not over HTTP: BAD_USER_INPUT); optionally only some types or one stream. Any authenticated role; the socket closes with code 4401 when the token expires. Errors: UNAUTHENTICATED.',
+  })
   eventAppended(
-    @Args('types', { type: () => [String], nullable: true }) types?: string[] | null,
-    @Args('streamId', { type: () => ID, nullable: true }) streamId?: string | null,
+    @Args('types', { type: () => [String], nullable: true, description: 'Only events of these types (such as PlanSubmitted); all types when omitted or empty.' }) types?: string[] | null,
+    @Args('streamId', { type: () => ID, nullable: true, description: 'Only events of this stream (RecordedEvent.streamId, such as risk-<id>); every stream when omitted.' }) streamId?: string | null,
   ) {
     return this.live.iterator(
       (e) => (!types?.length || types.includes(e.type)) && (!streamId || e.streamId === streamId),

@@ -19,13 +19,22 @@ export class IntegrityResolver {
 
   @Query(() => IntegrityReport, {
     description:
-      'Proof that the log is intact (AUDITOR, CISO): recomputes every hash, checks every link from the first event to the head, and every signed commit head against the trusted keys. ' +
+      'Art.31/34 evidence: proof that the log is intact. AUDITOR or CISO. Recomputes every hash, checks every link from the first event to the head, and every signed commit head against the trusted keys. ' +
       'Signatures show that no one without the key appended, edited or rehashed events; they cannot show that the newest commits were removed by someone holding the key: ' +
-      'give a head recorded earlier (headPosition and headChainHash of an earlier report or export manifest) as anchorPosition/anchorChainHash to check that too.',
+      'give a head recorded earlier (headPosition and headChainHash of an earlier report or export manifest) as anchorPosition/anchorChainHash to check that too. ' +
+      'Errors: UNAUTHENTICATED; FORBIDDEN (another role); BAD_USER_INPUT (anchor); QUERY_TOO_COMPLEX when priced over the budget.',
   })
   async verifyIntegrity(
-    @Args('anchorPosition', { type: () => String, nullable: true }) anchorPosition?: string | null,
-    @Args('anchorChainHash', { type: () => String, nullable: true }) anchorChainHash?: string | null,
+    @Args('anchorPosition', {
+      type: () => String,
+      nullable: true,
+      description: 'Position (opaque ordered string) of a head recorded elsewhere, such as an earlier headPosition; only together with anchorChainHash.',
+    }) anchorPosition?: string | null,
+    @Args('anchorChainHash', {
+      type: () => String,
+      nullable: true,
+      description: 'The global chain hash recorded with anchorPosition: 64 lowercase hex digits; only together with anchorPosition.',
+    }) anchorChainHash?: string | null,
   ): Promise<IntegrityReport> {
     let anchor: { headPosition: string; headChainHash: string } | null = null;
     if (anchorPosition || anchorChainHash) {

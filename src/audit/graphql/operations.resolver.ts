@@ -15,10 +15,10 @@ export class OperationsResolver {
 
   @Mutation(() => RebuildReport, {
     description:
-      'ADMIN: drops every read model and replays the whole log into it. Queries answer from partly rebuilt read models until it ends; ' +
-      'a second call while one runs waits for that one.',
+      'ADMIN only (an operational task: it writes no domain data): drops every read model and replays the whole log into it. Queries answer from partly rebuilt read models until it ends; ' +
+      'a second call while one runs waits for that one. Errors: UNAUTHENTICATED; FORBIDDEN (another role).',
   })
-  rebuildProjections(@Args('input', { type: () => RebuildProjectionsInput, nullable: true }) _input?: RebuildProjectionsInput | null): Promise<RebuildReport> {
+  rebuildProjections(@Args('input', { type: () => RebuildProjectionsInput, nullable: true, description: 'Optional; carries only a commandId.' }) _input?: RebuildProjectionsInput | null): Promise<RebuildReport> {
     if (!this.running) {
       const started = performance.now();
       this.log.info('rebuilding projections');

@@ -5,6 +5,7 @@ import type { RequestMeta as Meta } from '../../shared/application/request-meta.
 import type { BaselineCatalogueState } from '../domain/catalogue.state.js';
 import { ImportBaselineCatalogueCommand } from '../application/catalogue-commands.js';
 import { GetCatalogueQuery, ListCataloguesQuery } from '../application/catalogue-queries.js';
+import { INPUT_ARGUMENT_DESCRIPTION } from '../../graphql/descriptions.js';
 import { BaselineCatalogue, ImportBaselineCatalogueInput } from './catalogue.types.js';
 
 /** Thin adapter: arguments to commands and queries, states to GraphQL objects. */
@@ -12,24 +13,25 @@ import { BaselineCatalogue, ImportBaselineCatalogueInput } from './catalogue.typ
 export class BaselineCatalogueResolver {
   constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
 
-  @Query(() => [BaselineCatalogue], { description: 'The built-in catalogue first, then every imported one in import order.' })
+  @Query(() => [BaselineCatalogue], { description: 'Baseline catalogues (Art. 15(2)(1)): the built-in one first, then every imported one in import order. Any authenticated role. Errors: UNAUTHENTICATED.' })
   baselineCatalogues() {
     return this.queries.execute(new ListCataloguesQuery());
   }
 
-  @Query(() => BaselineCatalogue, { nullable: true, description: 'One catalogue (built-in or imported), or null.' })
-  baselineCatalogue(@Args('id', { type: () => ID }) id: string) {
+  @Query(() => BaselineCatalogue, { nullable: true, description: 'One baseline catalogue (built-in or imported), or null when there is none with that id. Any authenticated role. Errors: UNAUTHENTICATED.' })
+  baselineCatalogue(@Args('id', { type: () => ID, description: 'The catalogue (BaselineCatalogue.id, such as name-slug@version).' }) id: string) {
     return this.queries.execute(new GetCatalogueQuery(id));
   }
 
   @Mutation(() => BaselineCatalogue, {
-    description: 'Art.15(2): imports a baseline catalogue version (id = slug of the name @ version); a version never changes once imported. COMMITTEE_MEMBER or CISO.',
+    description: 'Art.15(2): imports a baseline catalogue version (id = slug of the name @ version) and returns it; a version never changes once imported. COMMITTEE_MEMBER or CISO. ' +
+      'Errors: UNAUTHENTICATED; FORBIDDEN (another role or an AUDITOR); BAD_USER_INPUT (fields, such as requirements[3].id); RULE_VIOLATION CATALOGUE_VERSION_IMMUTABLE or CATALOGUE_ID_RESERVED (Art.15(2)); INTEGRITY_BROKEN.',
   })
-  importBaselineCatalogue(@Args('input') input: ImportBaselineCatalogueInput, @RequestMeta() meta: Meta) {
+  importBaselineCatalogue(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: ImportBaselineCatalogueInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new ImportBaselineCatalogueCommand(input, meta));
   }
 
-  @ResolveField(() => Int, { description: 'Number of requirements.' })
+  @ResolveField(() => Int, { description: 'Number of its requirements.' })
   requirementCount(@Parent() catalogue: BaselineCatalogueState): number {
     return catalogue.requirements.length;
   }

@@ -4,6 +4,7 @@ import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
 import { ApproveRiskCriteriaCommand, ProposeRiskCriteriaCommand } from '../application/criteria-commands.js';
 import { GetCriteriaInForceQuery, GetCriteriaVersionQuery, ListCriteriaVersionsQuery } from '../application/criteria-queries.js';
+import { INPUT_ARGUMENT_DESCRIPTION } from '../../graphql/descriptions.js';
 import { ApproveRiskCriteriaInput, ProposeRiskCriteriaInput, RiskCriteria } from './criteria.types.js';
 
 /** Thin adapter: arguments to commands and queries, states to GraphQL objects. */
@@ -11,30 +12,34 @@ import { ApproveRiskCriteriaInput, ProposeRiskCriteriaInput, RiskCriteria } from
 export class RiskCriteriaResolver {
   constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
 
-  @Query(() => RiskCriteria, { nullable: true, description: 'The risk criteria version in force (Art. 13), or null before the first approval.' })
+  @Query(() => RiskCriteria, { nullable: true, description: 'The risk criteria version in force (Art. 13), or null before the first approval. Any authenticated role. Errors: UNAUTHENTICATED.' })
   riskCriteria() {
     return this.queries.execute(new GetCriteriaInForceQuery());
   }
 
-  @Query(() => [RiskCriteria], { description: 'Every risk criteria version, newest first.' })
+  @Query(() => [RiskCriteria], { description: 'Every risk criteria version (Art. 13), proposed, in force or superseded, newest first. Any authenticated role. Errors: UNAUTHENTICATED.' })
   riskCriteriaVersions() {
     return this.queries.execute(new ListCriteriaVersionsQuery());
   }
 
-  @Query(() => RiskCriteria, { nullable: true, description: 'One risk criteria version, or null.' })
-  riskCriteriaVersion(@Args('id', { type: () => ID }) id: string) {
+  @Query(() => RiskCriteria, { nullable: true, description: 'One risk criteria version (Art. 13), or null when there is none with that id. Any authenticated role. Errors: UNAUTHENTICATED.' })
+  riskCriteriaVersion(@Args('id', { type: () => ID, description: 'The version (RiskCriteria.id).' }) id: string) {
     return this.queries.execute(new GetCriteriaVersionQuery(id));
   }
 
-  @Mutation(() => RiskCriteria, { description: 'Art.13: proposes a new numbered version of the risk criteria. COMMITTEE_MEMBER or CISO.' })
-  proposeRiskCriteria(@Args('input') input: ProposeRiskCriteriaInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => RiskCriteria, {
+    description:
+      'Art.13: proposes a new numbered version of the risk criteria (status PROPOSED, number the next one) and returns it. COMMITTEE_MEMBER or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role or an AUDITOR); BAD_USER_INPUT (fields, such as matrix[1][0]); RULE_VIOLATION CRITERIA_VERSION_IMMUTABLE (Art.13) for a retry with another definition; INTEGRITY_BROKEN.',
+  })
+  proposeRiskCriteria(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: ProposeRiskCriteriaInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new ProposeRiskCriteriaCommand(input, meta));
   }
 
   @Mutation(() => RiskCriteria, {
-    description: 'Art.13: puts a proposed version in force and supersedes the previous one. CISO, never the one who proposed that version (Art.23(3)).',
+    description: 'Art.13: puts a proposed version in force, supersedes the previous one and returns it; risks that no longer meet the new acceptance level show needsReevaluation. CISO, never the one who proposed that version (Art.23(3)). ' +
+      'Errors: UNAUTHENTICATED; FORBIDDEN (another role or an AUDITOR); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION CRITERIA_APPROVER_IS_PROPOSER (Art.23(3)), CRITERIA_SUPERSEDED or CRITERIA_OLDER_THAN_IN_FORCE (Art.13); INTEGRITY_BROKEN.',
   })
-  approveRiskCriteria(@Args('input') input: ApproveRiskCriteriaInput, @RequestMeta() meta: Meta) {
+  approveRiskCriteria(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: ApproveRiskCriteriaInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new ApproveRiskCriteriaCommand(input, meta));
   }
 }

@@ -1,5 +1,6 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { StrictDateTime } from '../../graphql/scalars.js';
+import { AFTER_DESCRIPTION, AS_OF_DESCRIPTION, AT_POSITION_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
@@ -48,28 +49,30 @@ export function toRiskView(row: RiskRow) {
   };
 }
 
+const ANY_ROLE = 'Any authenticated role.';
+
 /** Thin adapter: arguments to commands and queries. */
 @Resolver(() => Risk)
 export class RiskResolver {
   constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
 
-  @Query(() => Risk, { nullable: true, description: 'One risk; with asOf, as it stood at that instant (rebuilt from the log).' })
+  @Query(() => Risk, { nullable: true, description: `One risk, or null when there is none; with asOf or atPosition, as it stood then (rebuilt from the log). ${ANY_ROLE} Errors: BAD_USER_INPUT (asOf, atPosition).` })
   async risk(
-    @Args('id', { type: () => ID }) id: string,
-    @Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null,
-    @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
+    @Args('id', { type: () => ID, description: 'Id of the risk.' }) id: string,
+    @Args('asOf', { type: () => StrictDateTime, nullable: true, description: AS_OF_DESCRIPTION }) asOf?: Date | null,
+    @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
   ) {
     const row = await this.queries.execute(new GetRiskQuery(id, pointInTime(asOf, atPosition)));
     return row ? toRiskView(row) : null;
   }
 
-  @Query(() => RiskConnection, { description: 'The register by priority: risks still to be treated first, by level, asset value and age.' })
+  @Query(() => RiskConnection, { description: `The risk register by priority (Art.16): risks still to be treated first, by level, asset value and age, then the others. ${ANY_ROLE} Errors: BAD_USER_INPUT (filter, first, after, asOf, atPosition).` })
   async risks(
-    @Args('filter', { type: () => RiskFilter, nullable: true }) filter?: RiskFilter | null,
-    @Args('first', { type: () => Int, nullable: true }) first?: number | null,
-    @Args('after', { type: () => String, nullable: true }) after?: string | null,
-    @Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null,
-    @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
+    @Args('filter', { type: () => RiskFilter, nullable: true, description: 'Narrows the list; omit for every risk.' }) filter?: RiskFilter | null,
+    @Args('first', { type: () => Int, nullable: true, description: FIRST_DESCRIPTION }) first?: number | null,
+    @Args('after', { type: () => String, nullable: true, description: AFTER_DESCRIPTION }) after?: string | null,
+    @Args('asOf', { type: () => StrictDateTime, nullable: true, description: AS_OF_DESCRIPTION }) asOf?: Date | null,
+    @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
   ) {
     const limit = pageSize(first);
     const afterKey = decodeCursor(CURSOR_TAG, after);
@@ -77,54 +80,78 @@ export class RiskResolver {
     return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.sortKey), toRiskView, afterKey !== null);
   }
 
-  @Query(() => HeatMap, { description: 'Open analysed risks per likelihood x impact and per level, for the criteria in force (then, with asOf).' })
-  heatMap(@Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null, @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null) {
+  @Query(() => HeatMap, { description: `Open analysed risks per likelihood x impact and per level, for the criteria in force (then, with asOf or atPosition). ${ANY_ROLE} Errors: BAD_USER_INPUT (asOf, atPosition).` })
+  heatMap(
+    @Args('asOf', { type: () => StrictDateTime, nullable: true, description: AS_OF_DESCRIPTION }) asOf?: Date | null,
+    @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
+  ) {
     return this.queries.execute(new HeatMapQuery(pointInTime(asOf, atPosition)));
   }
 
-  @Query(() => ControlsDocument, { description: 'Art.18(2): the record of controls and reasons, for one risk or all.' })
-  controlsDocument(@Args('riskId', { type: () => ID, nullable: true }) riskId?: string | null) {
+  @Query(() => ControlsDocument, { description: `The record of controls and the reasons they were adopted (Art.18(2)), for one risk or all. ${ANY_ROLE} Errors: NOT_FOUND (riskId).` })
+  controlsDocument(@Args('riskId', { type: () => ID, nullable: true, description: 'Only this risk; omit for every risk.' }) riskId?: string | null) {
     return this.queries.execute(new ControlsDocumentQuery(riskId, new Date()));
   }
 
-  @Query(() => [ReviewDue], { description: 'Risks due for review on a date (default now), by the interval the criteria set for their level; with a past date, the register as it stood then.' })
-  async risksDueForReview(@Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null) {
+  @Query(() => [ReviewDue], { description: `Retained and accepted risks due for review on a date, by the interval the criteria in force set for their level (Art.12(3)-(4)), oldest due date first. ${ANY_ROLE}` })
+  async risksDueForReview(@Args('asOf', { type: () => StrictDateTime, nullable: true, description: 'The instant to check (ISO 8601); omit for now. A past instant uses the register as it stood then.' }) asOf?: Date | null) {
     const due = await this.queries.execute(new ReviewsDueQuery(asOf ?? null));
     return due.map((d) => ({ ...d, risk: toRiskView({ state: d.risk, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false }) }));
   }
 
-  @Mutation(() => Risk, { description: 'Art.14(1): identifies a risk on assets, a threat and a vulnerability, with its owner.' })
-  async identifyRisk(@Args('input') input: IdentifyRiskInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Risk, {
+    description:
+      "Identifies a risk (Art.14(1)): its assets, a threat identified on one of them, a vulnerability of that threat and its owner; it starts IDENTIFIED in cycle 1. Roles: RISK_OWNER, ASSET_MANAGER (assets of their own department only), COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND (an asset); BAD_USER_INPUT (fields, e.g. a threat not on the assets or a vulnerability not of the threat); RULE_VIOLATION rule ASSET_RETIRED (Art.14(2)).",
+  })
+  async identifyRisk(@Args('input', { description: 'The risk to identify.' }) input: IdentifyRiskInput, @RequestMeta() meta: Meta) {
     return toRiskView(await this.commands.execute(new IdentifyRiskCommand(input, meta)));
   }
 
-  @Mutation(() => Risk, { description: 'Art.15: analyses a risk by the baseline, informal or detailed method.' })
-  async analyseRisk(@Args('input') input: AnalyseRiskInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Risk, {
+    description:
+      "Analyses a risk under the criteria in force by one method (Art.15): BASELINE, INFORMAL or DETAILED; when several methods are used in a cycle the risk's level is the highest. Roles: the risk's owner, COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND (risk, catalogue); BAD_USER_INPUT (ranges, a missing or extra method part, unanswered requirements); CONCURRENCY_CONFLICT; RULE_VIOLATION rules NO_CRITERIA_IN_FORCE (Art.13(1)), RISK_CLOSED (Art.17), RISK_IN_SUBMITTED_PLAN (Art.19).",
+  })
+  async analyseRisk(@Args('input', { description: 'The risk, the method and its inputs.' }) input: AnalyseRiskInput, @RequestMeta() meta: Meta) {
     return toRiskView(await this.commands.execute(new AnalyseRiskCommand(input, meta)));
   }
 
-  @Mutation(() => Risk, { description: 'Art.16: evaluates a risk against the acceptance criterion in force.' })
-  async evaluateRisk(@Args('input') input: RiskRefInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Risk, {
+    description:
+      "Evaluates a risk against the acceptance criterion in force (Art.16): the highest level of the cycle's analyses makes it RETAINED or TO_TREAT and sets its treatment priority. Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION rules ANALYSIS_REQUIRED (Art.15), REQUIRED_METHOD_NOT_APPLIED (Art.13(2)), RISK_ALREADY_IN_TREATMENT (Art.16), NO_CRITERIA_IN_FORCE (Art.13(1)), RISK_CLOSED (Art.17), RISK_IN_SUBMITTED_PLAN (Art.19).",
+  })
+  async evaluateRisk(@Args('input', { description: 'The risk to evaluate.' }) input: RiskRefInput, @RequestMeta() meta: Meta) {
     return toRiskView(await this.commands.execute(new EvaluateRiskCommand(input, meta)));
   }
 
-  @Mutation(() => Risk, { description: 'Art.17: decides the treatment (reduce, avoid, share) and the target level.' })
-  async decideTreatment(@Args('input') input: DecideTreatmentInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Risk, {
+    description:
+      'Decides the treatment of a TO_TREAT risk (Art.17): REDUCE, AVOID and/or SHARE, with a target residual likelihood and impact whose level meets the acceptance level. AVOID closes the risk and retires its assets; revising a planned or accepted risk makes its consent STALE (Art.20). Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (options, ranges, SHARE details); CONCURRENCY_CONFLICT; RULE_VIOLATION rules TARGET_ABOVE_ACCEPTANCE (Art.17), RISK_NOT_TO_TREAT (Art.16), REEVALUATION_REQUIRED (Art.16), NO_CRITERIA_IN_FORCE (Art.13(1)), RISK_CLOSED (Art.17), RISK_IN_SUBMITTED_PLAN (Art.19).',
+  })
+  async decideTreatment(@Args('input', { description: 'The risk and its treatment.' }) input: DecideTreatmentInput, @RequestMeta() meta: Meta) {
     return toRiskView(await this.commands.execute(new DecideTreatmentCommand(input, meta)));
   }
 
-  @Mutation(() => Risk, { description: 'Art.18: decides the controls, each with owner, due date and the reason it was adopted.' })
-  async decideControls(@Args('input') input: DecideControlsInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Risk, {
+    description:
+      "Decides the controls that make a risk's treatment concrete (Art.18), each with owner, due date and the reason it was adopted, kept for the Art.18(2) record; the list replaces the earlier one. Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (fields, due dates); CONCURRENCY_CONFLICT; RULE_VIOLATION rules TREATMENT_REQUIRED (Art.18), RISK_CLOSED (Art.17), RISK_IN_SUBMITTED_PLAN (Art.19).",
+  })
+  async decideControls(@Args('input', { description: 'The risk and its controls.' }) input: DecideControlsInput, @RequestMeta() meta: Meta) {
     return toRiskView(await this.commands.execute(new DecideControlsCommand(input, meta)));
   }
 
-  @Mutation(() => Risk, { description: 'Hands a risk to another owner (a material change: a consent given becomes stale).' })
-  async reassignRiskOwner(@Args('input') input: ReassignRiskOwnerInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Risk, {
+    description:
+      "Hands a risk to another owner (Art.14(1)); a material change: a consent requested or given becomes STALE (Art.20). Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT; CONCURRENCY_CONFLICT; RULE_VIOLATION rules RISK_CLOSED (Art.17), RISK_IN_SUBMITTED_PLAN (Art.19).",
+  })
+  async reassignRiskOwner(@Args('input', { description: 'The risk and its new owner.' }) input: ReassignRiskOwnerInput, @RequestMeta() meta: Meta) {
     return toRiskView(await this.commands.execute(new ReassignRiskOwnerCommand(input, meta)));
   }
 
-  @Mutation(() => Risk, { description: 'Art.12(3)-(4): records a review; an actual level above the target opens a new cycle.' })
-  async recordReview(@Args('input') input: RecordReviewInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Risk, {
+    description:
+      "Records a review of a RETAINED or ACCEPTED risk (Art.12(3)-(4)): whether the controls are in place and the actual likelihood and impact. An actual level above the target is a finding: the risk goes back to IDENTIFIED with cycle + 1 and its plan item becomes REOPENED. Roles: the risk's owner, COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (ranges); CONCURRENCY_CONFLICT; RULE_VIOLATION rules REVIEW_NOT_DUE (Art.12(3)), NO_CRITERIA_IN_FORCE (Art.13(1)), RISK_CLOSED (Art.17).",
+  })
+  async recordReview(@Args('input', { description: 'The risk and what the review found.' }) input: RecordReviewInput, @RequestMeta() meta: Meta) {
     return toRiskView(await this.commands.execute(new RecordReviewCommand(input, meta)));
   }
 }

@@ -1,5 +1,6 @@
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { StrictDateTime } from '../../graphql/scalars.js';
+import { AFTER_DESCRIPTION, AS_OF_DESCRIPTION, AT_POSITION_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
@@ -27,22 +28,29 @@ export function toPlanView(p: PlanState) {
   return { ...p, revisions: p.revisions.map((r) => ({ ...r, riskIds: r.items.map((i) => i.riskId) })) };
 }
 
+const COMMITTEE = 'Roles: COMMITTEE_MEMBER, CISO.';
+const CONSENT_ERRORS =
+  'Errors: FORBIDDEN (anyone but the owner); NOT_FOUND (plan, risk); CONCURRENCY_CONFLICT (on the plan version); RULE_VIOLATION rules CONSENT_NOT_REQUESTED, CONSENT_STALE, RISK_NOT_IN_PLAN (Art.20), RISK_CLOSED (Art.17).';
+
 @Resolver(() => Plan)
 export class PlanResolver {
   constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
 
-  @Query(() => Plan, { nullable: true, description: 'One plan; with asOf, as it stood at that instant (folded from its events).' })
+  @Query(() => Plan, { nullable: true, description: 'One plan, or null when there is none; with asOf or atPosition, as it stood then (folded from its events). Any authenticated role. Errors: BAD_USER_INPUT (asOf, atPosition).' })
   async plan(
-    @Args('id', { type: () => ID }) id: string,
-    @Args('asOf', { type: () => StrictDateTime, nullable: true }) asOf?: Date | null,
-    @Args('atPosition', { type: () => String, nullable: true, description: 'Alternative to asOf: the state right after this log position.' }) atPosition?: string | null,
+    @Args('id', { type: () => ID, description: 'Id of the plan.' }) id: string,
+    @Args('asOf', { type: () => StrictDateTime, nullable: true, description: AS_OF_DESCRIPTION }) asOf?: Date | null,
+    @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
   ) {
     const state = await this.queries.execute(new GetPlanQuery(id, pointInTime(asOf, atPosition)));
     return state ? toPlanView(state) : null;
   }
 
-  @Query(() => PlanConnection, { description: 'Plans in drafting order.' })
-  async plans(@Args('first', { type: () => Int, nullable: true }) first?: number | null, @Args('after', { type: () => String, nullable: true }) after?: string | null) {
+  @Query(() => PlanConnection, { description: 'Plans in drafting order. Any authenticated role. Errors: BAD_USER_INPUT (first, after).' })
+  async plans(
+    @Args('first', { type: () => Int, nullable: true, description: FIRST_DESCRIPTION }) first?: number | null,
+    @Args('after', { type: () => String, nullable: true, description: AFTER_DESCRIPTION }) after?: string | null,
+  ) {
     const limit = pageSize(first);
     const key = decodeCursor(CURSOR_TAG, after);
     const afterSeq = key === null ? null : Number(key);
@@ -51,48 +59,65 @@ export class PlanResolver {
     return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => toPlanView(r.state), afterSeq !== null);
   }
 
-  @Mutation(() => Plan, { description: 'Art.19: drafts the information security management plan.' })
-  async draftPlan(@Args('input') input: DraftPlanInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Plan, { description: `Drafts an information security management plan (Art.19(1)): DRAFT, revision 1, no risks yet. ${COMMITTEE} Errors: FORBIDDEN; BAD_USER_INPUT (title, period).` })
+  async draftPlan(@Args('input', { description: 'Title and period of the plan.' }) input: DraftPlanInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new DraftPlanCommand(input, meta)));
   }
 
-  @Mutation(() => Plan, { description: 'Adds a risk whose controls are decided (not twice; not after submission).' })
-  async addRiskToPlan(@Args('input') input: PlanRiskInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Plan, {
+    description: `Adds a risk whose controls are decided to a DRAFT plan (Art.19(1)); a risk already in it changes nothing. A risk is in at most one plan not CLOSED. ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND (plan, risk); CONCURRENCY_CONFLICT; RULE_VIOLATION rules RISK_IN_OTHER_PLAN (Art.19), RISK_CONTROLS_NOT_DECIDED (Art.19(1)), PLAN_FROZEN (Art.19(2)), RISK_CLOSED (Art.17).`,
+  })
+  async addRiskToPlan(@Args('input', { description: 'The plan and the risk.' }) input: PlanRiskInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new AddRiskToPlanCommand(input, meta)));
   }
 
-  @Mutation(() => Plan, { description: 'Submits the plan to the board; it is frozen from then on.' })
-  async submitPlan(@Args('input') input: PlanRefInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Plan, {
+    description: `Submits a DRAFT plan to the board (Art.19(2)): the plan and its risks are frozen until the resolution or a withdrawal (rule RISK_IN_SUBMITTED_PLAN for changes to them), and each item's residualLevel is fixed; a plan no longer in DRAFT is left as it is. ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION rule PLAN_EMPTY (Art.19(1)).`,
+  })
+  async submitPlan(@Args('input', { description: 'The plan to submit.' }) input: PlanRefInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new SubmitPlanCommand(input, meta)));
   }
 
-  @Mutation(() => Plan, { description: 'Takes a submitted plan back to DRAFT as revision + 1 (COMMITTEE_MEMBER, CISO); its risks may change again.' })
-  async withdrawPlan(@Args('input') input: WithdrawPlanInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Plan, {
+    description: `Takes a SUBMITTED plan back to DRAFT as revision + 1 (Art.19); its risks may change again. ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT; RULE_VIOLATION rule PLAN_NOT_SUBMITTED (Art.19(2)).`,
+  })
+  async withdrawPlan(@Args('input', { description: 'The plan and why it is withdrawn.' }) input: WithdrawPlanInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new WithdrawPlanCommand(input, meta)));
   }
 
-  @Mutation(() => Plan, { description: 'Closes an APPROVED or IN_FORCE plan (COMMITTEE_MEMBER, CISO); its risks may join another plan.' })
-  async closePlan(@Args('input') input: ClosePlanInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Plan, {
+    description: `Closes an APPROVED or IN_FORCE plan (Art.19); its risks may join another plan, and closing a CLOSED plan changes nothing. ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT; RULE_VIOLATION rule PLAN_NOT_CLOSABLE (Art.19).`,
+  })
+  async closePlan(@Args('input', { description: 'The plan and why it is closed.' }) input: ClosePlanInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new ClosePlanCommand(input, meta)));
   }
 
-  @Mutation(() => Plan, { description: 'Removes a risk from a DRAFT plan, or an item whose consent is DECLINED or REOPENED (COMMITTEE_MEMBER, CISO).' })
-  async removeRiskFromPlan(@Args('input') input: RemoveRiskFromPlanInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Plan, {
+    description: `Removes a risk from a DRAFT plan, or from an APPROVED or IN_FORCE plan an item whose consent is DECLINED or REOPENED (Art.19); the plan is IN_FORCE when every remaining item is ACCEPTED. ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND (plan, item); BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT; RULE_VIOLATION rule ITEM_NOT_REMOVABLE (Art.19).`,
+  })
+  async removeRiskFromPlan(@Args('input', { description: 'The plan, the risk and why it is removed.' }) input: RemoveRiskFromPlanInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new RemoveRiskFromPlanCommand(input, meta)));
   }
 
-  @Mutation(() => Plan, { description: "Art.19(2): records the board's resolution. BOARD_SECRETARY, never the plan's drafter." })
-  async recordBoardResolution(@Args('input') input: RecordBoardResolutionInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Plan, {
+    description:
+      "Records the board's resolution on the submitted revision (Art.19(2)): APPROVED asks each risk owner for consent to the residual risk (Art.20); REJECTED returns the plan to DRAFT as revision + 1. Roles: BOARD_SECRETARY, never whoever drafted the plan (Art.23(3)). Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (meetingDate in the future or before the submission day); CONCURRENCY_CONFLICT; RULE_VIOLATION rules RESOLUTION_BY_DRAFTER (Art.23(3)), PLAN_NOT_SUBMITTED, RESOLUTION_NUMBER_REUSED (Art.19(2)).",
+  })
+  async recordBoardResolution(@Args('input', { description: 'The plan and the resolution.' }) input: RecordBoardResolutionInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new RecordBoardResolutionCommand(input, meta)));
   }
 
-  @Mutation(() => Plan, { description: "Art.20: the risk's owner accepts the residual risk; the consent is pinned to the risk's state." })
-  async acceptResidualRisk(@Args('input') input: AcceptResidualRiskInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Plan, {
+    description: `The risk's owner accepts the residual risk of a plan item (Art.20); the consent pins the residual level, the risk's and the plan's versions, the criteria version and a SHA-256 of the risk's state. The plan is IN_FORCE once every remaining item is ACCEPTED. Roles: the risk's owner only, whatever their roles. ${CONSENT_ERRORS}`,
+  })
+  async acceptResidualRisk(@Args('input', { description: 'The plan, the risk and an optional statement.' }) input: AcceptResidualRiskInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new AcceptResidualRiskCommand(input, meta)));
   }
 
-  @Mutation(() => Plan, { description: "Art.20: the risk's owner refuses the residual risk, with a reason; the risk goes back to treatment." })
-  async declineResidualRisk(@Args('input') input: DeclineResidualRiskInput, @RequestMeta() meta: Meta) {
+  @Mutation(() => Plan, {
+    description: `The risk's owner refuses the residual risk of a plan item, with a reason, or withdraws a consent given (Art.20); the item becomes DECLINED (the plan is not IN_FORCE while it stays) and the risk goes back to TO_TREAT. Roles: the risk's owner only, whatever their roles. ${CONSENT_ERRORS.replace('NOT_FOUND', 'BAD_USER_INPUT (reason); NOT_FOUND')}`,
+  })
+  async declineResidualRisk(@Args('input', { description: 'The plan, the risk and the reason.' }) input: DeclineResidualRiskInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new DeclineResidualRiskCommand(input, meta)));
   }
 }

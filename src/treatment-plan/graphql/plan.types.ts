@@ -1,164 +1,187 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { IdLimit, NameLimit, TextLimit } from '../../graphql/input-limits.js';
+import { COMMAND_ID_DESCRIPTION } from '../../graphql/descriptions.js';
 import { ConnectionType } from '../../graphql/pagination.js';
 import { ConsentStatusEnum } from '../../risk-register/graphql/risk.types.js';
 import { BOARD_DECISIONS, PLAN_STATUSES, type BoardDecision, type ConsentStatus, type PlanStatus } from '../domain/plan.state.js';
 
 const asEnum = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((v) => [v, v])) as Record<T, T>;
-export const PlanStatusEnum = asEnum(PLAN_STATUSES);
-registerEnumType(PlanStatusEnum, { name: 'PlanStatus', description: 'DRAFT → SUBMITTED → APPROVED → IN_FORCE; a rejected or withdrawn plan becomes DRAFT again with revision + 1; CLOSED ends an approved or in-force plan.' });
-export const BoardDecisionEnum = asEnum(BOARD_DECISIONS);
-registerEnumType(BoardDecisionEnum, { name: 'BoardDecision' });
+const EXPECTED_PLAN_VERSION =
+  "The plan's version the client last read; when given and the plan has moved on, the command is refused with CONCURRENCY_CONFLICT (expectedVersion, actualVersion).";
+const INSTANT = 'Instant (ISO 8601, UTC).';
 
-@ObjectType({ description: "An owner's pinned consent to the residual risk (Art.20)." })
+export const PlanStatusEnum = asEnum(PLAN_STATUSES);
+registerEnumType(PlanStatusEnum, {
+  name: 'PlanStatus',
+  description:
+    'Where a plan stands (Art.19-20): DRAFT → SUBMITTED → APPROVED → IN_FORCE; a rejected or withdrawn plan becomes DRAFT again with revision + 1; CLOSED ends an approved or in-force plan.',
+  valuesMap: {
+    DRAFT: { description: 'Being drafted by the committee: risks may be added and removed.' },
+    SUBMITTED: { description: 'Submitted to the board: the plan and its risks are frozen until the resolution or a withdrawal (Art.19).' },
+    APPROVED: { description: "Approved by board resolution (Art.19(2)); the risk owners' consents are awaited (Art.20)." },
+    IN_FORCE: { description: 'Approved and every remaining item ACCEPTED by its owner (Art.20).' },
+    CLOSED: { description: 'Ended by the committee; its risks may join another plan.' },
+  },
+});
+export const BoardDecisionEnum = asEnum(BOARD_DECISIONS);
+registerEnumType(BoardDecisionEnum, {
+  name: 'BoardDecision',
+  description: "The board of directors' decision on a submitted plan revision (Art.19(2)).",
+  valuesMap: {
+    APPROVED: { description: 'The plan is approved; each risk owner is asked to consent to the residual risk (Art.20).' },
+    REJECTED: { description: 'The plan is rejected; it returns to DRAFT as revision + 1, history kept.' },
+  },
+});
+
+@ObjectType({ description: "An owner's consent to the residual risk, pinned to the state consented to (Art.20)." })
 export class ConsentRecord {
-  @Field(() => ID) ownerId!: string;
-  @Field() statement!: string;
+  @Field(() => ID, { description: 'User id of the owner who consented.' }) ownerId!: string;
+  @Field({ description: "The owner's statement (may be empty)." }) statement!: string;
   @Field(() => Int, { description: "The risk's version consented to." }) riskVersion!: number;
   @Field({ description: 'Fingerprint (SHA-256) of the risk state consented to.' }) riskStateHash!: string;
-  @Field(() => String, { nullable: true }) riskLevel!: string | null;
+  @Field(() => String, { nullable: true, description: "The risk's level when consented (a label of the criteria)." }) riskLevel!: string | null;
   @Field(() => String, { nullable: true, description: 'The residual level accepted: the treatment target level.' }) residualLevel!: string | null;
   @Field(() => Int, { description: "The plan's version when the consent was recorded." }) planVersion!: number;
-  @Field(() => Int) planRevision!: number;
-  @Field(() => Int, { nullable: true }) criteriaNumber!: number | null;
-  @Field() acceptedAt!: string;
+  @Field(() => Int, { description: "The plan's revision consented to." }) planRevision!: number;
+  @Field(() => Int, { nullable: true, description: 'Number of the criteria version in force when consented (Art.13).' }) criteriaNumber!: number | null;
+  @Field({ description: `When the owner consented. ${INSTANT}` }) acceptedAt!: string;
 }
 
-@ObjectType()
+@ObjectType({ description: 'A risk in the plan, with its owner\'s consent to the residual risk (Art.19-20).' })
 export class PlanItem {
-  @Field(() => ID) riskId!: string;
-  @Field(() => ConsentStatusEnum) consent!: ConsentStatus;
-  @Field(() => ID) ownerId!: string;
-  @Field() riskTitle!: string;
-  @Field(() => Int) riskVersion!: number;
-  @Field(() => String, { nullable: true, description: 'The level the owner is asked to accept (the treatment target level), fixed at submission.' }) residualLevel?: string | null;
-  @Field() addedAt!: string;
-  @Field(() => ID) addedBy!: string;
-  @Field(() => ConsentRecord, { nullable: true }) consentRecord?: ConsentRecord;
-  @Field(() => String, { nullable: true }) declineReason?: string;
-  @Field(() => String, { nullable: true }) staleReason?: string;
-  @Field(() => Int, { nullable: true }) staleSinceRiskVersion?: number;
+  @Field(() => ID, { description: 'The risk.' }) riskId!: string;
+  @Field(() => ConsentStatusEnum, { description: "Where the owner's consent stands." }) consent!: ConsentStatus;
+  @Field(() => ID, { description: "User id of the risk's owner, who alone may consent." }) ownerId!: string;
+  @Field({ description: "The risk's title when added." }) riskTitle!: string;
+  @Field(() => Int, { description: "The risk's version when it was added to the plan." }) riskVersion!: number;
+  @Field(() => String, { nullable: true, description: 'The level the owner is asked to accept (the treatment target level), fixed at submission; null before.' }) residualLevel?: string | null;
+  @Field({ description: `When the risk was added. ${INSTANT}` }) addedAt!: string;
+  @Field(() => ID, { description: 'User id of who added it.' }) addedBy!: string;
+  @Field(() => ConsentRecord, { nullable: true, description: 'The consent given, when ACCEPTED.' }) consentRecord?: ConsentRecord;
+  @Field(() => String, { nullable: true, description: "The owner's reason, when DECLINED." }) declineReason?: string;
+  @Field(() => String, { nullable: true, description: 'The material change that made the consent STALE.' }) staleReason?: string;
+  @Field(() => Int, { nullable: true, description: "The risk's version from which the consent is STALE." }) staleSinceRiskVersion?: number;
 }
 
 @ObjectType({ description: 'The board resolution on a plan revision (Art.19(2)).' })
 export class BoardResolution {
-  @Field() resolutionNumber!: string;
-  @Field() meetingDate!: string;
-  @Field(() => BoardDecisionEnum) decision!: BoardDecision;
-  @Field() minutesReference!: string;
-  @Field(() => String, { nullable: true }) notes!: string | null;
-  @Field(() => ID) recordedBy!: string;
-  @Field() recordedAt!: string;
-  @Field(() => Int) revision!: number;
+  @Field({ description: 'The resolution number, unique within the plan.' }) resolutionNumber!: string;
+  @Field({ description: 'Date of the board meeting (YYYY-MM-DD), neither in the future nor before the submission day.' }) meetingDate!: string;
+  @Field(() => BoardDecisionEnum, { description: 'APPROVED or REJECTED.' }) decision!: BoardDecision;
+  @Field({ description: 'Reference to the board minutes.' }) minutesReference!: string;
+  @Field(() => String, { nullable: true, description: "The secretary's notes." }) notes!: string | null;
+  @Field(() => ID, { description: 'User id of the BOARD_SECRETARY who recorded it.' }) recordedBy!: string;
+  @Field({ description: `When it was recorded. ${INSTANT}` }) recordedAt!: string;
+  @Field(() => Int, { description: 'The plan revision decided on.' }) revision!: number;
   @Field({ description: 'Log position of the resolution: use it with atPosition to see the register exactly as the board decided on it.' }) position!: string;
 }
 
-@ObjectType()
+@ObjectType({ description: 'One revision of a plan and what became of it.' })
 export class PlanRevision {
-  @Field(() => Int) revision!: number;
-  @Field(() => [ID]) riskIds!: string[];
-  @Field() outcome!: string;
-  @Field(() => String, { nullable: true }) submittedAt?: string;
-  @Field(() => String, { nullable: true }) resolutionNumber?: string;
-  @Field(() => String, { nullable: true }) decidedAt?: string;
+  @Field(() => Int, { description: 'Revision number, from 1.' }) revision!: number;
+  @Field(() => [ID], { description: 'The risks of this revision.' }) riskIds!: string[];
+  @Field({ description: 'OPEN (being drafted), SUBMITTED, APPROVED, REJECTED or WITHDRAWN.' }) outcome!: string;
+  @Field(() => String, { nullable: true, description: `When it was submitted to the board. ${INSTANT}` }) submittedAt?: string;
+  @Field(() => String, { nullable: true, description: 'The number of the resolution that decided it.' }) resolutionNumber?: string;
+  @Field(() => String, { nullable: true, description: `When the board's decision was recorded. ${INSTANT}` }) decidedAt?: string;
 }
 
-@ObjectType({ description: 'The information security management plan (Art.19).' })
+@ObjectType({ description: 'The information security management plan (Art.19): the risks whose controls are to be carried out, approved by board resolution and in force once every owner consents (Art.20).' })
 export class Plan {
-  @Field(() => ID) id!: string;
-  @Field(() => Int) version!: number;
-  @Field(() => Int) revision!: number;
-  @Field(() => PlanStatusEnum) status!: PlanStatus;
-  @Field() title!: string;
-  @Field() period!: string;
-  @Field(() => ID) draftedBy!: string;
-  @Field() draftedAt!: string;
-  @Field(() => [PlanItem]) items!: PlanItem[];
-  @Field(() => BoardResolution, { nullable: true }) resolution?: BoardResolution;
-  @Field(() => [BoardResolution]) resolutions!: BoardResolution[];
-  @Field(() => [PlanRevision]) revisions!: PlanRevision[];
-  @Field(() => String, { nullable: true }) submittedAt?: string;
-  @Field(() => String, { nullable: true }) approvedAt?: string;
-  @Field(() => String, { nullable: true }) inForceSince?: string;
-  @Field(() => String, { nullable: true }) closedAt?: string;
-  @Field(() => String, { nullable: true }) closedReason?: string;
+  @Field(() => ID, { description: 'Id of the plan.' }) id!: string;
+  @Field(() => Int, { description: "The plan's version, which grows with each of its events; send it as expectedVersion." }) version!: number;
+  @Field(() => Int, { description: 'Revision, from 1; + 1 each time a rejection or a withdrawal returns it to DRAFT.' }) revision!: number;
+  @Field(() => PlanStatusEnum, { description: 'Where the plan stands.' }) status!: PlanStatus;
+  @Field({ description: 'Title of the plan.' }) title!: string;
+  @Field({ description: 'The period the plan covers, e.g. FY2026.' }) period!: string;
+  @Field(() => ID, { description: 'User id of who drafted it (who may not record its resolution, Art.23(3)).' }) draftedBy!: string;
+  @Field({ description: `When it was drafted. ${INSTANT}` }) draftedAt!: string;
+  @Field(() => [PlanItem], { description: 'The risks of the current revision.' }) items!: PlanItem[];
+  @Field(() => BoardResolution, { nullable: true, description: 'The latest board resolution; null before any.' }) resolution?: BoardResolution;
+  @Field(() => [BoardResolution], { description: 'Every board resolution, oldest first.' }) resolutions!: BoardResolution[];
+  @Field(() => [PlanRevision], { description: 'Every revision, oldest first.' }) revisions!: PlanRevision[];
+  @Field(() => String, { nullable: true, description: `When the current revision was submitted. ${INSTANT}` }) submittedAt?: string;
+  @Field(() => String, { nullable: true, description: `When it was approved. ${INSTANT}` }) approvedAt?: string;
+  @Field(() => String, { nullable: true, description: `Since when it is IN_FORCE; null while not. ${INSTANT}` }) inForceSince?: string;
+  @Field(() => String, { nullable: true, description: `When it was closed. ${INSTANT}` }) closedAt?: string;
+  @Field(() => String, { nullable: true, description: 'Why it was closed.' }) closedReason?: string;
 }
 
 export const PlanConnection = ConnectionType(Plan, 'Plan');
 
-@InputType()
+@InputType({ description: 'Input of draftPlan (Art.19(1)).' })
 export class DraftPlanInput {
-  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
-  @NameLimit() @Field() title!: string;
-  @NameLimit() @Field({ description: 'e.g. FY2026' }) period!: string;
+  @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
+  @NameLimit() @Field({ description: 'Title of the plan, 1–200 characters.' }) title!: string;
+  @NameLimit() @Field({ description: 'The period it covers, e.g. FY2026; 1–50 characters.' }) period!: string;
 }
 
-@InputType()
+@InputType({ description: 'Names a plan and a risk (input of addRiskToPlan).' })
 export class PlanRiskInput {
-  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
-  @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @IdLimit() @Field(() => ID) planId!: string;
-  @IdLimit() @Field(() => ID) riskId!: string;
+  @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
+  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @IdLimit() @Field(() => ID, { description: 'The plan, in DRAFT.' }) planId!: string;
+  @IdLimit() @Field(() => ID, { description: 'The risk, CONTROLS_DECIDED and in no other plan not CLOSED.' }) riskId!: string;
 }
 
-@InputType()
+@InputType({ description: 'Names a plan (input of submitPlan).' })
 export class PlanRefInput {
-  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
-  @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @IdLimit() @Field(() => ID) planId!: string;
+  @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
+  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @IdLimit() @Field(() => ID, { description: 'The plan.' }) planId!: string;
 }
 
-@InputType()
+@InputType({ description: 'Input of recordBoardResolution (Art.19(2)).' })
 export class RecordBoardResolutionInput {
-  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
-  @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @IdLimit() @Field(() => ID) planId!: string;
-  @TextLimit() @Field() resolutionNumber!: string;
-  @TextLimit() @Field({ description: 'YYYY-MM-DD' }) meetingDate!: string;
-  @Field(() => BoardDecisionEnum) decision!: BoardDecision;
-  @TextLimit() @Field() minutesReference!: string;
-  @TextLimit() @Field({ nullable: true }) notes?: string;
+  @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
+  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @IdLimit() @Field(() => ID, { description: 'The plan, SUBMITTED.' }) planId!: string;
+  @TextLimit() @Field({ description: 'The resolution number, 1–100 characters; reusing one with other content is rule RESOLUTION_NUMBER_REUSED.' }) resolutionNumber!: string;
+  @TextLimit() @Field({ description: 'Date of the board meeting, YYYY-MM-DD: a real date, not in the future, not before the day the plan was submitted (Japan time).' }) meetingDate!: string;
+  @Field(() => BoardDecisionEnum, { description: 'APPROVED or REJECTED.' }) decision!: BoardDecision;
+  @TextLimit() @Field({ description: 'Reference to the board minutes, 1–500 characters.' }) minutesReference!: string;
+  @TextLimit() @Field({ nullable: true, description: "The secretary's notes; at most 4,000 characters." }) notes?: string;
 }
 
-@InputType()
+@InputType({ description: 'Input of acceptResidualRisk (Art.20).' })
 export class AcceptResidualRiskInput {
-  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
-  @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @IdLimit() @Field(() => ID) planId!: string;
-  @IdLimit() @Field(() => ID) riskId!: string;
-  @TextLimit() @Field({ nullable: true }) statement?: string;
+  @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
+  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @IdLimit() @Field(() => ID, { description: 'The approved plan that asks for the consent.' }) planId!: string;
+  @IdLimit() @Field(() => ID, { description: 'The risk, owned by the caller.' }) riskId!: string;
+  @TextLimit() @Field({ nullable: true, description: "The owner's statement; at most 4,000 characters." }) statement?: string;
 }
 
-@InputType()
+@InputType({ description: 'Input of declineResidualRisk (Art.20).' })
 export class DeclineResidualRiskInput {
-  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
-  @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @IdLimit() @Field(() => ID) planId!: string;
-  @IdLimit() @Field(() => ID) riskId!: string;
-  @TextLimit() @Field() reason!: string;
+  @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
+  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @IdLimit() @Field(() => ID, { description: 'The approved plan that asks for the consent.' }) planId!: string;
+  @IdLimit() @Field(() => ID, { description: 'The risk, owned by the caller.' }) riskId!: string;
+  @TextLimit() @Field({ description: 'Why the residual risk is refused; required, at most 4,000 characters.' }) reason!: string;
 }
 
-@InputType()
+@InputType({ description: 'Input of withdrawPlan (Art.19).' })
 export class WithdrawPlanInput {
-  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
-  @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @IdLimit() @Field(() => ID) planId!: string;
-  @TextLimit() @Field() reason!: string;
+  @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
+  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @IdLimit() @Field(() => ID, { description: 'The plan, SUBMITTED.' }) planId!: string;
+  @TextLimit() @Field({ description: 'Why it is withdrawn; required, at most 4,000 characters.' }) reason!: string;
 }
 
-@InputType()
+@InputType({ description: 'Input of closePlan (Art.19).' })
 export class ClosePlanInput {
-  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
-  @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @IdLimit() @Field(() => ID) planId!: string;
-  @TextLimit() @Field() reason!: string;
+  @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
+  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @IdLimit() @Field(() => ID, { description: 'The plan, APPROVED or IN_FORCE.' }) planId!: string;
+  @TextLimit() @Field({ description: 'Why it is closed; required, at most 4,000 characters.' }) reason!: string;
 }
 
-@InputType()
+@InputType({ description: 'Input of removeRiskFromPlan (Art.19).' })
 export class RemoveRiskFromPlanInput {
-  @IdLimit() @Field(() => ID, { nullable: true }) commandId?: string;
-  @Field(() => Int, { nullable: true }) expectedVersion?: number;
-  @IdLimit() @Field(() => ID) planId!: string;
-  @IdLimit() @Field(() => ID) riskId!: string;
-  @TextLimit() @Field() reason!: string;
+  @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
+  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @IdLimit() @Field(() => ID, { description: 'The plan: in DRAFT, or APPROVED or IN_FORCE for an item whose consent is DECLINED or REOPENED.' }) planId!: string;
+  @IdLimit() @Field(() => ID, { description: 'The risk, an item of the plan.' }) riskId!: string;
+  @TextLimit() @Field({ description: 'Why it is removed; required, at most 4,000 characters.' }) reason!: string;
 }
