@@ -84,6 +84,8 @@ export class IntegrityMonitor {
     this.settle(report, { startup: true, incremental: recorded !== null, ms: Date.now() - started });
     const from = await this.store.headPosition();
     this.subscription = this.store.subscribeToAll({ from, onBatch: () => this.schedule(), onEvent: () => this.schedule(), batchSize: 1000 });
+    // Commits made between the start-up verification and the subscription: verified now.
+    if (this.state === 'OK') this.schedule();
     // The incremental start trusted what it had verified before; look at all of it once more, in the background.
     if (recorded && this.state === 'OK') this.deepCheck = this.fullCheck();
   }

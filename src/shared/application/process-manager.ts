@@ -56,6 +56,7 @@ export class ProcessManager {
   /** Becomes the instance that reacts when no other one does: from the shared checkpoint, or the log's evidence. */
   private async lead(): Promise<boolean> {
     if (this.stopped || !(await this.coordination.tryLead())) return false;
+    if (this.stopped) return false; // stopped while the lock was being taken: close() releases it
     const saved = await this.coordination.load(this.name);
     const from = saved ? saved.position : await this.recoverCheckpoint();
     this.leading = true;
