@@ -1,4 +1,10 @@
 // Jest runs in ESM mode (NestJS 12 is ESM-only; see ../shared/stack.md).
+
+// The whole suite runs with a write-side snapshot every 2 events (default 100), so that every
+// test also proves snapshot + tail = full fold. Set before any test module loads; test files see
+// it in process.env and server/CLI processes spawned by e2e tests inherit it ({ ...process.env }).
+// `SNAPSHOT_EVERY=0 npm test` runs the suite without snapshots.
+process.env.SNAPSHOT_EVERY ??= '2';
 export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

@@ -5,11 +5,13 @@
 import { runEventStoreBench } from './event-store.bench.js';
 import { runAsOfBench } from './as-of.bench.js';
 import { runPostgresBench } from './postgres.bench.js';
+import { runLongStreamBench } from './long-stream.bench.js';
 
 const benches: Array<[name: string, run: () => Promise<void>]> = [
   ['event-store', runEventStoreBench],
   ['as-of', runAsOfBench],
   ['postgres', runPostgresBench],
+  ['long-stream', runLongStreamBench],
 ];
 
 const only = process.argv[2];

@@ -157,6 +157,30 @@ export interface SubscribeOptions {
   batchSize?: number;
 }
 
+/**
+ * A stream's state as folded up to `revision`, kept beside the log (never in it: not an event,
+ * never hashed, signed or exported). An optimisation only: a reader that finds none folds the
+ * stream from its start, and deleting every snapshot changes no answer.
+ */
+export interface StreamSnapshot {
+  streamId: string;
+  /** Revision of the last event folded into `state`. */
+  revision: number;
+  /** Position of that event. */
+  position: string;
+  /** recordedAt of that event. */
+  recordedAt: string;
+  /** Shape of `state` (the decider's stateVersion): a reader asks for the version it folds. */
+  stateVersion: string;
+  /** JSON-serialisable state. */
+  state: unknown;
+}
+
+export interface ReadSnapshotOptions {
+  /** Inclusive: only snapshots taken at or before this revision. */
+  maxRevision?: number;
+}
+
 export interface StoreHealth {
   ok: boolean;
   adapter: string;
@@ -200,6 +224,13 @@ export interface EventStore {
    * global chain.
    */
   readSignatures(options?: { after?: string | null; upTo?: string | null; maxCount?: number }): Promise<HeadSignature[]>;
+  /**
+   * The newest snapshot of the stream with this state version at or before maxRevision, or null.
+   * Adapters that keep no snapshots (KurrentDB) always answer null.
+   */
+  readSnapshot(streamId: string, stateVersion: string, options?: ReadSnapshotOptions): Promise<StreamSnapshot | null>;
+  /** Stores a snapshot: an idempotent upsert by (stream, revision, state version). No-op where snapshots are not kept. */
+  writeSnapshot(snapshot: StreamSnapshot): Promise<void>;
   /** Durable catch-up subscription to the whole log: replays from the checkpoint, then follows live appends. */
   subscribeToAll(options: SubscribeOptions): SubscriptionHandle;
   health(): Promise<StoreHealth>;

@@ -16,6 +16,7 @@ import {
   type EventStore,
   type NewEvent,
   type RecordedEvent,
+  type StreamSnapshot,
 } from '../../src/event-store/event-store.port.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { verifyStore } from '../../src/event-store/integrity-verifier.js';
@@ -49,6 +50,8 @@ export interface EventStoreCapabilities {
   globalChainHash?: boolean;
   /** Upper bound for waiting on a subscription to see a write by another connection. Default 5000 ms. */
   crossConnectionTimeoutMs?: number;
+  /** The adapter keeps snapshots (KurrentDB does not: readSnapshot is always null). Default true. */
+  snapshots?: boolean;
 }
 
 // ------------------------------------------------------------------ helpers
@@ -155,6 +158,7 @@ export function runEventStoreContract(
   const gapless = capabilities.gaplessPositions ?? true;
   const globalChain = capabilities.globalChainHash ?? true;
   const crossTimeout = capabilities.crossConnectionTimeoutMs ?? 5000;
+  const keepsSnapshots = capabilities.snapshots ?? true;
 
   describe(`EventStore contract: ${adapterName}`, () => {
     let fixture: EventStoreFixture;
@@ -876,6 +880,116 @@ export function runEventStoreContract(
         await store.append(sid(), events(1), { expectedVersion: ExpectedVersion.noStream });
         await waitFor(() => received.length === 1);
         await store.close();
+      });
+    });
+
+    describe('snapshots', () => {
+      /** A snapshot of stream s at the event r (its revision, position and recordedAt). */
+      const snap = (r: RecordedEvent, state: unknown, stateVersion = 'thing/1'): StreamSnapshot => ({
+        streamId: r.streamId,
+        revision: r.revision,
+        position: r.position,
+        recordedAt: r.recordedAt,
+        stateVersion,
+        state,
+      });
+
+      it('an adapter without snapshots answers null and accepts writes as no-ops', async () => {
+        if (keepsSnapshots) return;
+        const s = sid();
+        const { events: recorded } = await store.append(s, events(2), { expectedVersion: ExpectedVersion.noStream });
+        await store.writeSnapshot(snap(recorded[1]!, { n: 2 }));
+        expect(await store.readSnapshot(s, 'thing/1')).toBeNull();
+      });
+
+      const it_ = (name: string, fn: () => Promise<void>) =>
+        it(name, async () => {
+          if (!keepsSnapshots) return;
+          await fn();
+        });
+
+      it_('reads the newest snapshot of the stream and state version; none: null', async () => {
+        const s = sid();
+        expect(await store.readSnapshot(s, 'thing/1')).toBeNull();
+        const { events: recorded } = await store.append(s, events(5), { expectedVersion: ExpectedVersion.noStream });
+        await store.writeSnapshot(snap(recorded[1]!, { n: 2, list: ['a', { b: null }], nested: { x: 1.5 } }));
+        await store.writeSnapshot(snap(recorded[3]!, { n: 4 }));
+        expect(await store.readSnapshot(s, 'thing/1')).toEqual(snap(recorded[3]!, { n: 4 }));
+        expect(await store.readSnapshot(sid(), 'thing/1')).toBeNull();
+      });
+
+      it_('maxRevision: the newest at or before it', async () => {
+        const s = sid();
+        const { events: recorded } = await store.append(s, events(6), { expectedVersion: ExpectedVersion.noStream });
+        await store.writeSnapshot(snap(recorded[1]!, { n: 2, list: ['a', { b: null }] }));
+        await store.writeSnapshot(snap(recorded[4]!, { n: 5 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 4 })).toEqual(snap(recorded[4]!, { n: 5 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 3 })).toEqual(snap(recorded[1]!, { n: 2, list: ['a', { b: null }] }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 1 })).toEqual(snap(recorded[1]!, { n: 2, list: ['a', { b: null }] }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 0 })).toBeNull();
+      });
+
+      it_('a snapshot of another state version is ignored', async () => {
+        const s = sid();
+        const { events: recorded } = await store.append(s, events(4), { expectedVersion: ExpectedVersion.noStream });
+        await store.writeSnapshot(snap(recorded[1]!, { n: 2 }, 'thing/1'));
+        await store.writeSnapshot(snap(recorded[3]!, { shape: 'new' }, 'thing/2'));
+        expect(await store.readSnapshot(s, 'thing/1')).toEqual(snap(recorded[1]!, { n: 2 }, 'thing/1'));
+        expect(await store.readSnapshot(s, 'thing/2')).toEqual(snap(recorded[3]!, { shape: 'new' }, 'thing/2'));
+        expect(await store.readSnapshot(s, 'thing/3')).toBeNull();
+      });
+
+      it_('writing is an idempotent upsert by (stream, revision, state version)', async () => {
+        const s = sid();
+        const { events: recorded } = await store.append(s, events(3), { expectedVersion: ExpectedVersion.noStream });
+        await store.writeSnapshot(snap(recorded[2]!, { n: 3 }));
+        await store.writeSnapshot(snap(recorded[2]!, { n: 3 }));
+        expect(await store.readSnapshot(s, 'thing/1')).toEqual(snap(recorded[2]!, { n: 3 }));
+        await store.writeSnapshot(snap(recorded[2]!, { n: 3, again: true }));
+        expect(await store.readSnapshot(s, 'thing/1')).toEqual(snap(recorded[2]!, { n: 3, again: true }));
+        // a reader cannot change what is stored
+        const read = (await store.readSnapshot(s, 'thing/1'))!;
+        (read.state as { n: number }).n = 99;
+        expect(await store.readSnapshot(s, 'thing/1')).toEqual(snap(recorded[2]!, { n: 3, again: true }));
+      });
+
+      it_('snapshots are not events: readAll, readStream, versions and the head are unchanged', async () => {
+        const s = sid();
+        const { events: recorded } = await store.append(s, events(3), { expectedVersion: ExpectedVersion.noStream });
+        const all = await readWholeLog(store);
+        const stream = await store.readStream(s);
+        const head = await store.headPosition();
+        await store.writeSnapshot(snap(recorded[2]!, { n: 3 }));
+        await store.writeSnapshot(snap(recorded[0]!, { n: 1 }, 'other/1'));
+        expect(await readWholeLog(store)).toEqual(all);
+        expect(await store.readStream(s)).toEqual(stream);
+        expect(await store.streamVersion(s)).toBe(2);
+        expect(await store.headPosition()).toBe(head);
+        verifyChains(await readWholeLog(store), globalChain);
+        // and the log goes on as before
+        await store.append(s, events(1), { expectedVersion: ExpectedVersion.exact(2) });
+        expect(await store.streamVersion(s)).toBe(3);
+      });
+
+      it_('refuses an invalid snapshot', async () => {
+        const s = sid();
+        const { events: recorded } = await store.append(s, events(1), { expectedVersion: ExpectedVersion.noStream });
+        await expect(store.writeSnapshot({ ...snap(recorded[0]!, {}), stateVersion: '' })).rejects.toThrow();
+        await expect(store.writeSnapshot({ ...snap(recorded[0]!, {}), revision: -1 })).rejects.toThrow();
+        await expect(store.writeSnapshot({ ...snap(recorded[0]!, {}), streamId: '' })).rejects.toThrow();
+        await expect(store.readSnapshot(s, 'thing/1', { maxRevision: -1 })).rejects.toThrow();
+        expect(await store.readSnapshot(s, 'thing/1')).toBeNull();
+      });
+
+      it_('snapshots survive close and reopen (adapters with reopen)', async () => {
+        if (!fixture.reopen) return;
+        const s = sid();
+        const { events: recorded } = await store.append(s, events(3), { expectedVersion: ExpectedVersion.noStream });
+        await store.writeSnapshot(snap(recorded[2]!, { n: 3, list: [1, 2] }));
+        await store.close();
+        const reopened = await fixture.reopen();
+        await reopened.init();
+        expect(await reopened.readSnapshot(s, 'thing/1')).toEqual(snap(recorded[2]!, { n: 3, list: [1, 2] }));
       });
     });
 

@@ -53,6 +53,6 @@ if (!connectionString) {
         },
       };
     },
-    { globalChainHash: false, gaplessPositions: false },
+    { globalChainHash: false, gaplessPositions: false, snapshots: false },
   );
 }

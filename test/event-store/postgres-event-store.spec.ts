@@ -231,7 +231,7 @@ describe('PostgresEventStore specifics', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
       [fixture.schema],
     );
-    expect(tables.rows.map((r) => r.table_name)).toEqual(['chain_signatures', 'event_store_schema', 'events', 'idempotency']);
+    expect(tables.rows.map((r) => r.table_name)).toEqual(['chain_signatures', 'event_store_schema', 'events', 'idempotency', 'snapshots']);
     expect(await stores[0]!.health()).toMatchObject({ ok: true, adapter: 'postgres', details: { schema: fixture.schema, headPosition: null } });
 
     await sql(`INSERT INTO "${fixture.schema}".event_store_schema (version) VALUES (99)`);

@@ -62,10 +62,10 @@ describe('SqliteEventStore specifics', () => {
     await store.close();
     const db = new Database(path, { readonly: true });
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(3);
+      expect(db.pragma('user_version', { simple: true })).toBe(4);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
-      expect(tables).toEqual(expect.arrayContaining(['events', 'idempotency']));
+      expect(tables).toEqual(expect.arrayContaining(['events', 'idempotency', 'snapshots']));
       expect(tables).not.toContain('streams');
     } finally {
       db.close();

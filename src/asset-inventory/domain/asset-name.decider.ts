@@ -40,6 +40,8 @@ export type AssetNameCommand =
   | { type: 'ReleaseAssetName'; assetId: string; reason: string; at: string };
 
 export const assetNameDecider: Decider<AssetNameCommand, AssetNameEvent, AssetNameState> = {
+  // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
+  stateVersion: 'asset-name/1',
   initialState: {},
   decide(command, state) {
     switch (command.type) {

@@ -440,6 +440,8 @@ export function evolveAsset(state: AssetState, event: AssetEvent): AssetState {
 }
 
 export const assetDecider: Decider<AssetCommand, AssetEvent, AssetState> = {
+  // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
+  stateVersion: 'asset/1',
   decide: decideAsset,
   evolve: evolveAsset,
   initialState: initialAssetState,

@@ -221,6 +221,8 @@ export function evolveCatalogue(state: BaselineCatalogueState, event: CatalogueE
 }
 
 export const catalogueDecider: Decider<CatalogueCommand, CatalogueEvent, BaselineCatalogueState> = {
+  // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
+  stateVersion: 'catalogue/1',
   decide: decideCatalogue,
   evolve: evolveCatalogue,
   initialState: initialCatalogueState,

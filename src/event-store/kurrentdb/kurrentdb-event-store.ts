@@ -540,6 +540,8 @@ export class KurrentDbEventStore implements EventStore {
   }
 
   /** No global chain, so no signed commits. */
+  async readSnapshot(): Promise<null> { return null; } // no snapshots kept: an optimisation only, readers fold the whole stream
+  async writeSnapshot(): Promise<void> {}
   async readSignatures(): Promise<HeadSignature[]> {
     return [];
   }

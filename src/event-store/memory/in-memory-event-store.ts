@@ -18,7 +18,10 @@ import {
   type StoreHealth,
   type SubscribeOptions,
   type SubscriptionHandle,
+  type ReadSnapshotOptions,
+  type StreamSnapshot,
 } from '../event-store.port.js';
+import { prepareSnapshot, snapshotQuery, toSnapshot, type PreparedSnapshot } from '../internal/snapshot-support.js';
 import { CURRENT_HASH_VERSION, LOG_GENESIS, decodePosition, encodePosition, genesisHash, InvalidPositionError } from '../hash-chain.js';
 import type { ChainSigner, HeadSignature } from '../signing.js';
 import { DuplicateEventIdError, EventStoreClosedError, InvalidAppendError } from '../errors.js';
@@ -78,6 +81,8 @@ export class InMemoryEventStore implements EventStore {
   private readonly pollIntervalMs: number;
   private readonly signer?: ChainSigner;
   private readonly signatures: HeadSignature[] = [];
+  /** Snapshots beside the log: stream → `${stateVersion}` → by revision (JSON text, never shared). */
+  private readonly snapshots = new Map<string, Map<string, Map<number, PreparedSnapshot>>>();
 
   constructor(options: InMemoryEventStoreOptions = {}) {
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
@@ -239,6 +244,26 @@ export class InMemoryEventStore implements EventStore {
     const events = this.log.slice(earlier.first, earlier.last + 1).map(materialise);
     const last = events[events.length - 1]!;
     return { streamId: earlier.streamId, nextExpectedVersion: last.revision, position: last.position, events, duplicate: true };
+  }
+
+  async readSnapshot(streamId: string, stateVersion: string, options: ReadSnapshotOptions = {}): Promise<StreamSnapshot | null> {
+    this.assertOpen();
+    const { maxRevision } = snapshotQuery(streamId, stateVersion, options);
+    let best: PreparedSnapshot | undefined;
+    for (const s of this.snapshots.get(streamId)?.get(stateVersion)?.values() ?? []) {
+      if (s.revision <= maxRevision && (!best || s.revision > best.revision)) best = s;
+    }
+    return best ? toSnapshot(best) : null;
+  }
+
+  async writeSnapshot(snapshot: StreamSnapshot): Promise<void> {
+    this.assertOpen();
+    const p = prepareSnapshot(snapshot);
+    let byVersion = this.snapshots.get(p.streamId);
+    if (!byVersion) this.snapshots.set(p.streamId, (byVersion = new Map()));
+    let byRevision = byVersion.get(p.stateVersion);
+    if (!byRevision) byVersion.set(p.stateVersion, (byRevision = new Map()));
+    byRevision.set(p.revision, p);
   }
 
   subscribeToAll(options: SubscribeOptions): SubscriptionHandle {

@@ -36,7 +36,10 @@ import {
   type StreamAppend,
   type SubscribeOptions,
   type SubscriptionHandle,
+  type ReadSnapshotOptions,
+  type StreamSnapshot,
 } from '../event-store.port.js';
+import { prepareSnapshot, snapshotQuery, toSnapshot } from '../internal/snapshot-support.js';
 import { CURRENT_HASH_VERSION, LOG_GENESIS } from '../hash-chain.js';
 import { DuplicateEventIdError, EventStoreClosedError, InvalidAppendError } from '../errors.js';
 import {
@@ -468,6 +471,20 @@ export class PostgresEventStore implements EventStore {
     validateStreamId(streamId);
     const [row] = await this.rows<[number | null]>(this.sql.streamVersion, [streamId]);
     return row?.[0] ?? -1;
+  }
+
+  async readSnapshot(streamId: string, stateVersion: string, options: ReadSnapshotOptions = {}): Promise<StreamSnapshot | null> {
+    const { maxRevision } = snapshotQuery(streamId, stateVersion, options);
+    const [row] = await this.rows<[number, string, string, string]>(this.sql.readSnapshot, [streamId, stateVersion, Math.min(maxRevision, MAX_REVISION)]);
+    if (!row) return null;
+    return toSnapshot({ streamId, stateVersion, revision: row[0], position: row[1], recordedAt: row[2], stateJson: row[3] });
+  }
+
+  /** A plain upsert outside the append lock: snapshots are not part of the log. */
+  async writeSnapshot(snapshot: StreamSnapshot): Promise<void> {
+    const p = prepareSnapshot(snapshot);
+    if (p.revision > MAX_REVISION) return;
+    await this.rows(this.sql.upsertSnapshot, [p.streamId, p.stateVersion, p.revision, p.position, p.recordedAt, p.stateJson]);
   }
 
   async findIdempotentAppend(idempotencyKey: string): Promise<AppendResult | null> {

@@ -11,7 +11,7 @@
 import type pg from 'pg';
 import { EventStoreSchemaError } from '../errors.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** A schema name safe to splice into SQL (we quote it too). */
 export function validateSchemaName(schema: string): string {
@@ -69,6 +69,20 @@ export function migrations(S: string): Record<number, string> {
         FOR EACH STATEMENT EXECUTE FUNCTION ${S}.refuse_change('signatures');
       CREATE TRIGGER idempotency_no_update_delete BEFORE UPDATE OR DELETE ON ${S}.idempotency
         FOR EACH ROW EXECUTE FUNCTION ${S}.refuse_change('idempotency keys');
+    `,
+    // Write-side snapshots beside the log (never events, never hashed, never exported): a
+    // stream's state folded up to a revision, per state version. An optimisation only: rows may
+    // be deleted, and they are updated in place (no append-only trigger).
+    2: `
+      CREATE TABLE ${S}.snapshots (
+        stream_id     text    NOT NULL,
+        state_version text    NOT NULL,
+        revision      integer NOT NULL,
+        position      text    NOT NULL,
+        recorded_at   text    NOT NULL,
+        state         text    NOT NULL,
+        PRIMARY KEY (stream_id, state_version, revision)
+      );
     `,
   };
 }

@@ -44,6 +44,8 @@ export interface Statements {
   streamVersion: Stmt;
   dataVersion: Stmt;
   eventIdExists: Stmt;
+  readSnapshot: Stmt;
+  upsertSnapshot: Stmt;
 }
 
 export function migrate(db: Database.Database, path: string): void {
@@ -92,6 +94,13 @@ export function prepareStatements(db: Database.Database): Statements {
     streamVersion: pluck('SELECT MAX(revision) FROM events WHERE stream_id = ?'),
     dataVersion: pluck('PRAGMA data_version'),
     eventIdExists: pluck('SELECT 1 FROM events WHERE event_id = ?'),
+    readSnapshot: raw(
+      'SELECT revision, position, recorded_at, state FROM snapshots WHERE stream_id = ? AND state_version = ? AND revision <= ? ORDER BY revision DESC LIMIT 1',
+    ),
+    upsertSnapshot: db.prepare(
+      `INSERT INTO snapshots (stream_id, state_version, revision, position, recorded_at, state) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (stream_id, state_version, revision) DO UPDATE SET position = excluded.position, recorded_at = excluded.recorded_at, state = excluded.state`,
+    ) as Stmt,
   };
 }
 

@@ -2,7 +2,7 @@
  * SQLite schema of the event store, versioned with PRAGMA user_version. Add a migration step
  * (and bump SCHEMA_VERSION) for every change; never edit a step that has shipped.
  */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export const MIGRATIONS: Record<number, string> = {
   1: `
@@ -59,6 +59,19 @@ export const MIGRATIONS: Record<number, string> = {
       BEGIN SELECT RAISE(ABORT, 'signatures are append-only'); END;
     CREATE TRIGGER IF NOT EXISTS chain_signatures_no_delete BEFORE DELETE ON chain_signatures
       BEGIN SELECT RAISE(ABORT, 'signatures are append-only'); END;
+  `,
+  // Write-side snapshots beside the log (never events, never hashed, never exported): a stream's
+  // state folded up to a revision, per state version. An optimisation only: rows may be deleted.
+  4: `
+    CREATE TABLE IF NOT EXISTS snapshots (
+      stream_id     TEXT    NOT NULL,
+      state_version TEXT    NOT NULL,
+      revision      INTEGER NOT NULL,
+      position      TEXT    NOT NULL,
+      recorded_at   TEXT    NOT NULL,
+      state         TEXT    NOT NULL,
+      PRIMARY KEY (stream_id, state_version, revision)
+    ) WITHOUT ROWID;
   `,
 };
 

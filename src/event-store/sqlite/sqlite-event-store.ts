@@ -30,7 +30,10 @@ import {
   type StoreHealth,
   type SubscribeOptions,
   type SubscriptionHandle,
+  type ReadSnapshotOptions,
+  type StreamSnapshot,
 } from '../event-store.port.js';
+import { prepareSnapshot, snapshotQuery, toSnapshot } from '../internal/snapshot-support.js';
 import { CURRENT_HASH_VERSION, LOG_GENESIS, encodePosition, genesisHash } from '../hash-chain.js';
 import { DuplicateEventIdError, EventStoreClosedError, EventStoreSchemaError, InvalidAppendError } from '../errors.js';
 import {
@@ -515,6 +518,27 @@ export class SqliteEventStore implements EventStore {
     validateIdempotencyKey(idempotencyKey);
     if (idempotencyKey === undefined) return null;
     return this.findByKey(idempotencyKey) ?? null;
+  }
+
+  // ---------------------------------------------------------------- snapshots (beside the log)
+
+  async readSnapshot(streamId: string, stateVersion: string, options: ReadSnapshotOptions = {}): Promise<StreamSnapshot | null> {
+    this.open();
+    const { maxRevision } = snapshotQuery(streamId, stateVersion, options);
+    const row = this.s.readSnapshot.get(streamId, stateVersion, maxRevision) as [number, string, string, string] | undefined;
+    if (!row) return null;
+    return toSnapshot({ streamId, stateVersion, revision: row[0], position: row[1], recordedAt: row[2], stateJson: row[3] });
+  }
+
+  /**
+   * Autocommit upsert on the store's connection, between group commits (better-sqlite3 is
+   * synchronous, so it never lands inside an append's transaction). Another process's snapshot
+   * only makes this writer re-read its head once (PRAGMA data_version), as any foreign commit does.
+   */
+  async writeSnapshot(snapshot: StreamSnapshot): Promise<void> {
+    this.open();
+    const p = prepareSnapshot(snapshot);
+    this.s.upsertSnapshot.run(p.streamId, p.stateVersion, p.revision, p.position, p.recordedAt, p.stateJson);
   }
 
   // ---------------------------------------------------------------- subscriptions

@@ -476,6 +476,8 @@ export function evolveCriteria(state: CriteriaRegisterState, event: CriteriaEven
 }
 
 export const criteriaDecider: Decider<CriteriaCommand, CriteriaEvent, CriteriaRegisterState> = {
+  // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
+  stateVersion: 'criteria/1',
   decide: decideCriteria,
   evolve: evolveCriteria,
   initialState: initialCriteriaRegisterState,

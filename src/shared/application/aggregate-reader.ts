@@ -2,23 +2,88 @@ import type { EventStore, RecordedEvent } from '../../event-store/event-store.po
 import { fold, type Decider, type DomainEvent } from '../domain/decider.js';
 import type { EventUpcasters } from './event-upcasting.js';
 import { happenedBy, type PointInTime } from './point-in-time.js';
+import { snapshotEvery } from './snapshot-policy.js';
+import { rootLogger } from '../logging/json-logger.js';
+import { describeError } from './transient-errors.js';
 
-export type Evolver<S> = Pick<Decider<unknown, any, S>, 'evolve' | 'initialState'>;
+const log = rootLogger.child('aggregate-reader');
+
+export type Evolver<S> = Pick<Decider<unknown, any, S>, 'evolve' | 'initialState' | 'stateVersion'>;
+
+export interface AggregateReaderOptions {
+  /** Snapshot every N events (0: no snapshots). Default: SNAPSHOT_EVERY (snapshot-policy.ts). */
+  snapshotEvery?: number;
+}
 
 /**
  * An aggregate's state from its own stream, the source of truth (never a read model that may
  * lag): now, at a revision, or exactly as it stood at a past moment (time travel folds the log).
+ *
+ * With snapshots on (SNAPSHOT_EVERY > 0) and a decider that names its stateVersion, `load` starts
+ * from the newest snapshot of that state version (at or before the revision asked for) and folds
+ * only the events after it; it stores a new snapshot when it had to fold more than N events. A
+ * snapshot is used only if the event it was taken at is still the log's (same position):
+ * otherwise, and on any snapshot error, the whole stream is folded. Same answer either way.
  */
 export class AggregateReader {
+  readonly snapshotEvery: number;
+
   constructor(
     private readonly store: EventStore,
     private readonly upcasters: EventUpcasters,
-  ) {}
+    options: AggregateReaderOptions = {},
+  ) {
+    this.snapshotEvery = options.snapshotEvery ?? snapshotEvery();
+  }
 
   async load<S>(streamId: string, decider: Evolver<S>, toRevision?: number): Promise<{ state: S; streamVersion: number }> {
+    const stateVersion = this.snapshotEvery > 0 ? decider.stateVersion : undefined;
+    if (stateVersion) {
+      const fromSnapshot = await this.loadFromSnapshot(streamId, decider, stateVersion, toRevision);
+      if (fromSnapshot) return fromSnapshot;
+    }
     const recorded = await this.store.readStream(streamId, toRevision === undefined ? {} : { toRevision });
-    const events = recorded.map((r) => this.toDomain(r));
-    return { state: fold(decider, events), streamVersion: recorded.length ? recorded[recorded.length - 1]!.revision : -1 };
+    const state = fold(decider, recorded.map((r) => this.toDomain(r)));
+    const streamVersion = recorded.length ? recorded[recorded.length - 1]!.revision : -1;
+    if (stateVersion && recorded.length > this.snapshotEvery) void this.saveSnapshot(streamId, stateVersion, state, recorded[recorded.length - 1]!);
+    return { state, streamVersion };
+  }
+
+  /** The state from the newest usable snapshot plus the events after it; null when there is none to use. */
+  private async loadFromSnapshot<S>(streamId: string, decider: Evolver<S>, stateVersion: string, toRevision?: number): Promise<{ state: S; streamVersion: number } | null> {
+    let snapshot;
+    try {
+      snapshot = await this.store.readSnapshot(streamId, stateVersion, toRevision === undefined ? {} : { maxRevision: toRevision });
+    } catch (error) {
+      log.warn('could not read a snapshot: folding the whole stream', { streamId, error: describeError(error) });
+      return null;
+    }
+    if (!snapshot || snapshot.streamId !== streamId || snapshot.stateVersion !== stateVersion || (toRevision !== undefined && snapshot.revision > toRevision)) return null;
+    // From the snapshot's own event: it proves the snapshot belongs to this log.
+    const recorded = await this.store.readStream(streamId, toRevision === undefined ? { fromRevision: snapshot.revision } : { fromRevision: snapshot.revision, toRevision });
+    const anchor = recorded[0];
+    if (!anchor || anchor.revision !== snapshot.revision || anchor.position !== snapshot.position) {
+      log.warn('a snapshot does not match the log: ignoring it', { streamId, revision: snapshot.revision, stateVersion });
+      return null;
+    }
+    const tail = recorded.slice(1);
+    const state = fold(decider, tail.map((r) => this.toDomain(r)), snapshot.state as S);
+    const last = recorded[recorded.length - 1]!;
+    if (tail.length > this.snapshotEvery) void this.saveSnapshot(streamId, stateVersion, state, last);
+    return { state, streamVersion: last.revision };
+  }
+
+  /**
+   * Stores the state as folded up to `last` (best effort: a failure is logged, never raised;
+   * callers do not wait for it: the store writes it synchronously (SQLite, memory) or in the background).
+   * Used by load and by the command executor after an append.
+   */
+  async saveSnapshot(streamId: string, stateVersion: string, state: unknown, last: Pick<RecordedEvent, 'revision' | 'position' | 'recordedAt'>): Promise<void> {
+    try {
+      await this.store.writeSnapshot({ streamId, revision: last.revision, position: last.position, recordedAt: last.recordedAt, stateVersion, state });
+    } catch (error) {
+      log.warn('could not store a snapshot (an optimisation only: nothing lost)', { streamId, revision: last.revision, error: describeError(error) });
+    }
   }
 
   async state<S>(streamId: string, decider: Evolver<S>): Promise<S> {

@@ -13,6 +13,12 @@ export interface Decider<Command, Event extends DomainEvent, State> {
   decide(command: Command, state: State): Event[];
   evolve(state: State, event: Event): State;
   initialState: State;
+  /**
+   * Shape version of State (e.g. 'risk/1'), under which its snapshots are stored beside the log.
+   * Bump it whenever the state's shape or the meaning of a field changes (evolve folds differently):
+   * older snapshots are then ignored. States must be plain JSON. Without one, never snapshotted.
+   */
+  stateVersion?: string;
 }
 
 /** Folds events into a state. */

@@ -1,0 +1,44 @@
+/**
+ * Validation shared by the adapters' snapshot storage (see StreamSnapshot in the port).
+ * Snapshots live beside the log: they are never events, never hashed, never exported.
+ */
+import type { ReadSnapshotOptions, StreamSnapshot } from '../event-store.port.js';
+import { InvalidAppendError } from '../errors.js';
+import { normaliseCount, validateStreamId } from './append-support.js';
+
+/** A snapshot ready to store: checked, with its state as JSON text. */
+export interface PreparedSnapshot {
+  streamId: string;
+  revision: number;
+  position: string;
+  recordedAt: string;
+  stateVersion: string;
+  stateJson: string;
+}
+
+export function validateStateVersion(stateVersion: unknown): asserts stateVersion is string {
+  if (typeof stateVersion !== 'string' || stateVersion.length === 0) throw new InvalidAppendError('stateVersion must be a non-empty string');
+}
+
+export function prepareSnapshot(s: StreamSnapshot): PreparedSnapshot {
+  if (!s || typeof s !== 'object') throw new InvalidAppendError('snapshot must be an object');
+  validateStreamId(s.streamId);
+  validateStateVersion(s.stateVersion);
+  if (!Number.isSafeInteger(s.revision) || s.revision < 0) throw new InvalidAppendError('snapshot revision must be a non-negative integer');
+  if (typeof s.position !== 'string' || s.position.length === 0) throw new InvalidAppendError('snapshot position must be a non-empty string');
+  if (typeof s.recordedAt !== 'string') throw new InvalidAppendError('snapshot recordedAt must be a string');
+  const stateJson = JSON.stringify(s.state);
+  if (stateJson === undefined) throw new InvalidAppendError('snapshot state must be JSON-serialisable');
+  return { streamId: s.streamId, revision: s.revision, position: s.position, recordedAt: s.recordedAt, stateVersion: s.stateVersion, stateJson };
+}
+
+/** The checked arguments of readSnapshot. */
+export function snapshotQuery(streamId: string, stateVersion: string, options: ReadSnapshotOptions = {}): { maxRevision: number } {
+  validateStreamId(streamId);
+  validateStateVersion(stateVersion);
+  return { maxRevision: normaliseCount(options.maxRevision, Number.MAX_SAFE_INTEGER, 'maxRevision') };
+}
+
+export function toSnapshot(p: PreparedSnapshot): StreamSnapshot {
+  return { streamId: p.streamId, revision: p.revision, position: p.position, recordedAt: p.recordedAt, stateVersion: p.stateVersion, state: JSON.parse(p.stateJson) as unknown };
+}
