@@ -120,6 +120,7 @@ export class PlatformModule implements OnApplicationShutdown {
               },
               upcasters,
               integrity,
+              { awaitReactionCascade: true },
             ),
         },
         {

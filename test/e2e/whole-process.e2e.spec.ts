@@ -105,9 +105,11 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
     expect(inForce.items[0].consentRecord.riskStateHash).toMatch(/^[0-9a-f]{64}$/);
     expect(inForce.items[0].consentRecord.riskVersion).toBeLessThan(riskAtConsent.version);
 
-    // A material change after consent: the consent is STALE on the plan and on the risk; the plan leaves force until renewed.
+    // A material change after consent: the consent is STALE on the plan, the plan leaves force
+    // until renewed, and the owner is asked again. The command answers once that whole cascade of
+    // reactions (the plan's stale mark, then the renewed request on the risk) is carried out.
     const revised = (await t.ok(CONTROLS, { input: { riskId: risk.id, controls: [controls[0]] } }, users.committee)).decideControls;
-    expect(revised).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'STALE' } });
+    expect(revised).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'PENDING' } });
     const stalePlan = (await t.ok(`query($id: ID!) { plan(id: $id) { ${PLAN_FIELDS} } }`, { id: plan.id }, users.auditor)).plan;
     expect(stalePlan).toMatchObject({ status: 'APPROVED', items: [expect.objectContaining({ consent: 'STALE' })] });
     const renewed = (await t.ok(ACCEPT, { input: { planId: plan.id, riskId: risk.id, statement: 'Accepted again with one control' } }, users.riskOwner)).acceptResidualRisk;

@@ -8,12 +8,16 @@ import { newEventId } from '../../event-store/event-id.js';
 import type { Decider, DomainActor, DomainEvent } from '../domain/decider.js';
 import { BadInputError, ConcurrencyConflictError } from '../domain/errors.js';
 import { refuseAuditor } from '../domain/guards.js';
-import { AggregateReader } from './aggregate-reader.js';
+import { AggregateReader, type Evolver } from './aggregate-reader.js';
+import { crossedSnapshotPoint } from './snapshot-policy.js';
 import type { EventUpcasters } from './event-upcasting.js';
 import { rootLogger } from '../logging/json-logger.js';
 import { describeError } from './transient-errors.js';
 
 const log = rootLogger.child('command-executor');
+
+/** Rounds of a reaction cascade a command waits for (each round: the reactions to the previous one). */
+const MAX_CASCADE_ROUNDS = 8;
 
 /**
  * Waits for the read models (and reactions) after a COMMITTED append. The events are in the log
@@ -84,7 +88,7 @@ export interface StreamDecision<C = any, E extends DomainEvent = DomainEvent, S 
  * by a concurrent write there: the append conflicts and the whole attempt is decided again.
  */
 export interface AttemptReader {
-  state<S>(streamId: string, decider: Pick<Decider<unknown, any, S>, 'evolve' | 'initialState'>): Promise<S>;
+  state<S>(streamId: string, decider: Evolver<S>): Promise<S>;
 }
 
 export interface JointCommand<S> {
@@ -112,11 +116,39 @@ export class CommandExecutor {
     private readonly upcasters: EventUpcasters,
     /** Refuses every command while the log may not be written (its integrity is broken). */
     private readonly gate?: WriteGate,
+    /**
+     * Snapshot every N events (0: never). Default: SNAPSHOT_EVERY (snapshot-policy.ts).
+     * `awaitReactionCascade`: a client's command answers once the reactions it set off, and the
+     * reactions to those, are carried out and projected (never for the reactions' own executor).
+     */
+    private readonly options: { snapshotEvery?: number; awaitReactionCascade?: boolean } = {},
   ) {
-    this.aggregates = new AggregateReader(store, upcasters);
+    this.aggregates = new AggregateReader(store, upcasters, options);
   }
 
   private readonly aggregates: AggregateReader;
+
+  /**
+   * Reactions carry the correlationId of what caused them, so a command's cascade (a change makes
+   * a consent stale on the plan, which asks the owner again…) is the events after it with its
+   * correlationId. Each round waits for the followers to reach the newest of them, until no
+   * further one appears (bounded: reactions are finite, and the rounds are counted).
+   */
+  private async awaitCascade(after: string, correlationId: string, streamId: string): Promise<void> {
+    let from = after;
+    for (let round = 0; round < MAX_CASCADE_ROUNDS; round++) {
+      let newest: string | null = null;
+      for (let cursor: string | null = from; ; ) {
+        const page: RecordedEvent[] = await this.store.readAll({ after: cursor, maxCount: 1000 });
+        for (const e of page) if (e.metadata.correlationId === correlationId) newest = e.position;
+        if (page.length < 1000) break;
+        cursor = page[page.length - 1]!.position;
+      }
+      if (newest === null) return;
+      await awaitFollowers(this.projections, newest, streamId);
+      from = newest;
+    }
+  }
 
   /** A command on one stream. */
   execute<C, E extends DomainEvent, S>(
@@ -144,7 +176,7 @@ export class CommandExecutor {
     for (let attempt = 1; ; attempt++) {
       const read = new Map<string, { state: unknown; version: number }>();
       const reader: AttemptReader = {
-        state: async <T>(streamId: string, decider: Pick<Decider<unknown, any, T>, 'evolve' | 'initialState'>): Promise<T> => {
+        state: async <T>(streamId: string, decider: Evolver<T>): Promise<T> => {
           const known = read.get(streamId);
           if (known) return known.state as T;
           const { state, streamVersion } = await this.aggregates.load(streamId, decider);
@@ -189,8 +221,11 @@ export class CommandExecutor {
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
         // Committed from here on: nothing below may turn into an error answer.
         await awaitFollowers(this.projections, last, own.streamId);
+        if (this.options.awaitReactionCascade) await this.awaitCascade(last, ctx.correlationId, own.streamId);
         // Evolved from the events as recorded (with their positions), exactly as a later load would.
         const after = own.events.reduce((s: S, r) => primary.decider.evolve(s, this.aggregates.toDomain(r)), primaryState);
+        // In the background: the answer never waits for a snapshot (it never fails either).
+        void this.snapshotAfterAppend(primary.decider, read.get(primary.streamId)!.version, own, after);
         return { state: after, events: own.events, position: own.events.length ? own.position : last, duplicate: false };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
@@ -200,6 +235,16 @@ export class CommandExecutor {
         if (attempt > 2) await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
       }
     }
+  }
+
+  /**
+   * After a committed append that took the stream across a multiple of SNAPSHOT_EVERY events: a
+   * snapshot of the state right after it. Best effort (saveSnapshot never throws).
+   */
+  private async snapshotAfterAppend<S>(decider: Evolver<S>, versionBefore: number, own: { streamId: string; events: RecordedEvent[] }, after: S): Promise<void> {
+    const last = own.events[own.events.length - 1];
+    if (!last || !decider.stateVersion || !crossedSnapshotPoint(versionBefore, last.revision, this.aggregates.snapshotEvery)) return;
+    await this.aggregates.saveSnapshot(own.streamId, decider.stateVersion, after, last);
   }
 
   private toNewEvent(e: DomainEvent, ctx: CommandContext) {
