@@ -54,7 +54,8 @@ import {
 import { startCatchUpSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 import type { ChainSigner, HeadSignature } from '../signing.js';
 import { parseHeads, planCommit, type Outcome, type PendingAppend, type StoredKey } from './commit-plan.js';
-import { padPosition, positionParam, statements, toRecorded, toSignature, type EventRow, type SignatureRow, type Statements } from './rows.js';
+import { padPosition, positionParam, statements, toSignature, type SignatureRow, type Statements } from './rows.js';
+import { toRecorded, type EventRow } from '../internal/event-rows.js';
 import { migrate, validateSchemaName } from './schema.js';
 
 export interface PostgresEventStoreOptions {

@@ -3,46 +3,9 @@
  * recorded events. Every read orders explicitly (pitfall 9).
  */
 import type { HeadSignature } from '../signing.js';
-import type { RecordedEvent } from '../event-store.port.js';
-import { decodePosition, encodePosition, InvalidPositionError, POSITION_WIDTH } from '../hash-chain.js';
+import { decodePosition, InvalidPositionError, POSITION_WIDTH } from '../hash-chain.js';
 
-export const EVENT_COLUMNS =
-  'position, event_id, stream_id, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash, chain_hash, hash_version';
-
-/** Raw row (rowMode 'array'), in EVENT_COLUMNS order; bigint comes back as a decimal string. */
-export type EventRow = [
-  position: string,
-  eventId: string,
-  streamId: string,
-  revision: number,
-  type: string,
-  schemaVersion: number,
-  data: string,
-  metadata: string,
-  recordedAt: string,
-  prevHash: string,
-  hash: string,
-  chainHash: string,
-  hashVersion: number,
-];
-
-export function toRecorded(row: EventRow): RecordedEvent {
-  return {
-    eventId: row[1],
-    type: row[4],
-    schemaVersion: row[5],
-    data: JSON.parse(row[6]) as Record<string, unknown>,
-    metadata: JSON.parse(row[7]) as RecordedEvent['metadata'],
-    streamId: row[2],
-    revision: row[3],
-    position: padPosition(row[0]),
-    recordedAt: row[8],
-    prevHash: row[9],
-    hash: row[10],
-    chainHash: row[11],
-    hashVersion: row[12],
-  };
-}
+import { EVENT_COLUMNS } from '../internal/event-rows.js';
 
 /** A bigint column (decimal string) as a position. */
 export function padPosition(value: string | number): string {
@@ -63,7 +26,6 @@ export function toSignature([position, first, chainHash, kid, signature]: Signat
   return { firstPosition: padPosition(first), position: padPosition(position), chainHash, kid, signature };
 }
 
-export { encodePosition };
 
 /** The statements of one schema (S is the quoted schema name). */
 export function statements(S: string) {

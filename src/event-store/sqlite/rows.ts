@@ -1,29 +1,12 @@
 /**
- * The SQLite store's tables as code sees them: migrations up to the current schema, the prepared
- * statements, and the conversion of raw rows into recorded events.
+ * The SQLite store's tables as code sees them: migrations up to the current schema and the
+ * prepared statements (rows become events in internal/event-rows.ts).
  */
 import type Database from 'better-sqlite3';
-import type { RecordedEvent } from '../event-store.port.js';
-import { decodePosition, encodePosition, InvalidPositionError } from '../hash-chain.js';
+import { decodePosition, InvalidPositionError } from '../hash-chain.js';
 import { EventStoreSchemaError } from '../errors.js';
-import { EVENT_COLUMNS, MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-
-/** Raw row, in EVENT_COLUMNS order. */
-export type EventRow = [
-  position: number,
-  eventId: string,
-  streamId: string,
-  revision: number,
-  type: string,
-  schemaVersion: number,
-  data: string,
-  metadata: string,
-  recordedAt: string,
-  prevHash: string,
-  hash: string,
-  chainHash: string,
-  hashVersion: number,
-];
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { EVENT_COLUMNS } from '../internal/event-rows.js';
 
 // Loosely typed statement: rows are cast where they are used.
 export type Stmt = Database.Statement<unknown[], unknown>;
@@ -111,20 +94,3 @@ export function positionNumber(after: string): number {
   return Number(n);
 }
 
-export function toRecorded(row: EventRow): RecordedEvent {
-  return {
-    eventId: row[1],
-    type: row[4],
-    schemaVersion: row[5],
-    data: JSON.parse(row[6]) as Record<string, unknown>,
-    metadata: JSON.parse(row[7]) as RecordedEvent['metadata'],
-    streamId: row[2],
-    revision: row[3],
-    position: encodePosition(row[0]),
-    recordedAt: row[8],
-    prevHash: row[9],
-    hash: row[10],
-    chainHash: row[11],
-    hashVersion: row[12],
-  };
-}

@@ -75,5 +75,3 @@ export const MIGRATIONS: Record<number, string> = {
   `,
 };
 
-export const EVENT_COLUMNS =
-  'position, event_id, stream_id, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash, chain_hash, hash_version';

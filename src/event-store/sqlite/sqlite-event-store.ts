@@ -51,8 +51,9 @@ import {
 } from '../internal/append-support.js';
 import { startCatchUpSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 import type { ChainSigner, HeadSignature } from '../signing.js';
-import { positionNumber, prepareStatements, migrate, toRecorded, type EventRow, type Statements, type Stmt } from './rows.js';
-import { EVENT_COLUMNS } from './schema.js';
+import { positionNumber, prepareStatements, migrate, type Statements, type Stmt } from './rows.js';
+import { toRecorded, type EventRow } from '../internal/event-rows.js';
+import { EVENT_COLUMNS } from '../internal/event-rows.js';
 
 export interface SqliteEventStoreOptions {
   /** Database file; its directory is created if missing. */
