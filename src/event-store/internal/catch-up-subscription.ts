@@ -122,3 +122,14 @@ export function startCatchUpSubscription(source: CatchUpSource, options: Subscri
     },
   };
 }
+
+/**
+ * A catch-up subscription kept in `open` (the store closes those still open when it closes) and
+ * removed from it when it ends: what every adapter's subscribeToAll does.
+ */
+export function trackedSubscription(open: Set<ManagedSubscription>, source: CatchUpSource, options: SubscribeOptions): SubscriptionHandle {
+  const sub = startCatchUpSubscription(source, options);
+  open.add(sub);
+  void sub.ended.then(() => open.delete(sub));
+  return { close: () => sub.close() };
+}

@@ -78,7 +78,7 @@ import {
   validateStreamId,
   type PreparedPart,
 } from '../internal/append-support.js';
-import { startCatchUpSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
+import { trackedSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 import type { HeadSignature } from '../signing.js';
 import {
   EVENT_ID_GUARD_TYPE,
@@ -550,26 +550,21 @@ export class KurrentDbEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeOptions): SubscriptionHandle {
     this.assertOpen();
-    // The shared loop checks a checkpoint with the SQLite position format: validate ours here and
-    // hand it the checkpoint through readPage (a bad one stops the loop through onError).
-    const from = options.from ?? null;
-    const sub = startCatchUpSubscription(
+    // The shared loop accepts this adapter's commit-prepare positions (hash-chain.ts isPosition).
+    return trackedSubscription(
+      this.subscriptions,
       {
         readPage: (after, max) => {
           if (this.state === 'closed') throw new EventStoreClosedError(this.adapterName);
-          const cursor = after ?? from;
-          if (cursor !== null) decodeKurrentPosition(cursor);
-          return this.readPage(cursor, max);
+          if (after !== null) decodeKurrentPosition(after);
+          return this.readPage(after, max);
         },
         wake: this.wake,
         pollIntervalMs: this.pollIntervalMs,
         defaultBatchSize: 500,
       },
-      { ...options, from: null },
+      options,
     );
-    this.subscriptions.add(sub);
-    void sub.ended.then(() => this.subscriptions.delete(sub));
-    return { close: () => sub.close() };
   }
 
   // ---------------------------------------------------------------- diagnostics

@@ -37,7 +37,7 @@ import {
   validateIdempotencyKey,
   validateStreamId,
 } from '../internal/append-support.js';
-import { startCatchUpSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
+import { trackedSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 
 interface StoredEvent {
   eventId: string;
@@ -268,7 +268,8 @@ export class InMemoryEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeOptions): SubscriptionHandle {
     this.assertOpen();
-    const sub = startCatchUpSubscription(
+    return trackedSubscription(
+      this.subscriptions,
       {
         readPage: (after, max) => this.readPage(after, max),
         wake: this.wake,
@@ -277,9 +278,6 @@ export class InMemoryEventStore implements EventStore {
       },
       options,
     );
-    this.subscriptions.add(sub);
-    void sub.ended.then(() => this.subscriptions.delete(sub));
-    return { close: () => sub.close() };
   }
 
   async health(): Promise<StoreHealth> {

@@ -51,7 +51,7 @@ import {
   validateStreamId,
   type PreparedPart,
 } from '../internal/append-support.js';
-import { startCatchUpSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
+import { trackedSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 import type { ChainSigner, HeadSignature } from '../signing.js';
 import { parseHeads, planCommit, type Outcome, type PendingAppend, type StoredKey } from './commit-plan.js';
 import { padPosition, positionParam, statements, toSignature, type SignatureRow, type Statements } from './rows.js';
@@ -500,7 +500,8 @@ export class PostgresEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeOptions): SubscriptionHandle {
     this.checkOpen();
-    const sub = startCatchUpSubscription(
+    return trackedSubscription(
+      this.subscriptions,
       {
         readPage: (after, max) => {
           if (this.state === 'closing' || this.state === 'closed') throw new EventStoreClosedError(this.adapterName);
@@ -512,9 +513,6 @@ export class PostgresEventStore implements EventStore {
       },
       options,
     );
-    this.subscriptions.add(sub);
-    void sub.ended.then(() => this.subscriptions.delete(sub));
-    return { close: () => sub.close() };
   }
 
   // ---------------------------------------------------------------- diagnostics

@@ -49,7 +49,7 @@ import {
   type PreparedPart,
   type StreamHead,
 } from '../internal/append-support.js';
-import { startCatchUpSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
+import { trackedSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 import type { ChainSigner, HeadSignature } from '../signing.js';
 import { positionNumber, prepareStatements, migrate, type Statements, type Stmt } from './rows.js';
 import { toRecorded, type EventRow } from '../internal/event-rows.js';
@@ -546,7 +546,8 @@ export class SqliteEventStore implements EventStore {
 
   subscribeToAll(options: SubscribeOptions): SubscriptionHandle {
     this.open();
-    const sub = startCatchUpSubscription(
+    return trackedSubscription(
+      this.subscriptions,
       {
         readPage: (after, max) => {
           if (this.state !== 'open') throw new EventStoreClosedError(this.adapterName);
@@ -558,9 +559,6 @@ export class SqliteEventStore implements EventStore {
       },
       options,
     );
-    this.subscriptions.add(sub);
-    void sub.ended.then(() => this.subscriptions.delete(sub));
-    return { close: () => sub.close() };
   }
 
   // ---------------------------------------------------------------- diagnostics
