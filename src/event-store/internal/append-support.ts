@@ -108,6 +108,11 @@ export function validateIdempotencyKey(key: unknown): asserts key is string | un
   }
 }
 
+/** The per-stream hash of a prepared event (every adapter hashes through here). */
+export function streamEventHash(streamId: string, revision: number, prevHash: string, recordedAt: string, e: PreparedEvent, hashVersion: number): string {
+  return fastEventHash({ hashVersion, recordedAt, streamId, revision, eventId: e.eventId, type: e.type, schemaVersion: e.schemaVersion, data: e.data, metadata: e.metadata, prevHash });
+}
+
 /**
  * Builds the stored form of one event: per-stream hash over the canonical event and the global
  * chain link. The returned object is what append() resolves with and what the store persists.
@@ -122,18 +127,7 @@ export function recordEvent(
   e: PreparedEvent,
   hashVersion: number = CURRENT_HASH_VERSION,
 ): RecordedEvent {
-  const hash = fastEventHash({
-    hashVersion,
-    recordedAt,
-    streamId,
-    revision,
-    eventId: e.eventId,
-    type: e.type,
-    schemaVersion: e.schemaVersion,
-    data: e.data,
-    metadata: e.metadata,
-    prevHash,
-  });
+  const hash = streamEventHash(streamId, revision, prevHash, recordedAt, e, hashVersion);
   const position = encodePosition(positionNumber);
   return {
     eventId: e.eventId,

@@ -5,8 +5,7 @@
 import { WrongExpectedVersionError, type AppendResult, type RecordedEvent } from '../event-store.port.js';
 import { CURRENT_HASH_VERSION, genesisHash } from '../hash-chain.js';
 import { InvalidAppendError } from '../errors.js';
-import type { PreparedEvent } from '../internal/append-support.js';
-import { fastEventHash } from '../internal/fast-hash.js';
+import { streamEventHash, type PreparedEvent } from '../internal/append-support.js';
 
 /** A stream's head as read before an append. */
 export interface Head {
@@ -29,18 +28,7 @@ export function hashEvents(streamId: string, events: PreparedEvent[], head: Head
   let prevHash = head.version < 0 ? genesisHash(streamId) : head.hash;
   return events.map((e, i) => {
     const revision = head.version + 1 + i;
-    const hash = fastEventHash({
-      hashVersion,
-      recordedAt,
-      streamId,
-      revision,
-      eventId: e.eventId,
-      type: e.type,
-      schemaVersion: e.schemaVersion,
-      data: e.data,
-      metadata: e.metadata,
-      prevHash,
-    });
+    const hash = streamEventHash(streamId, revision, prevHash, recordedAt, e, hashVersion);
     const recorded: RecordedEvent = {
       eventId: e.eventId,
       type: e.type,
