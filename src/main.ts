@@ -2,21 +2,73 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import helmet from 'helmet';
-import { AppModule } from './app.module.js';
-import { APP_CONFIG, ConfigError, type AppConfig } from './config/app-config.js';
+import { APP_CONFIG, ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { httpObservability, type HttpObservability } from './platform/observability/http-observability.js';
+import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
 import { rootLogger } from './shared/logging/json-logger.js';
 
-/** Builds the Nest application (used by main and by the end-to-end tests). */
+/** The HTTP edge of each application built here (request ids, the request log, in-flight requests). */
+const edges = new WeakMap<INestApplication, HttpObservability>();
+
+/**
+ * Builds the Nest application (used by main and by the end-to-end tests). Nest logs through our
+ * pino logger. Signals are main's (gracefulShutdown), not Nest's shutdown hooks, which end the
+ * process by re-sending the signal (exit 143).
+ */
 export async function createApp(): Promise<INestApplication> {
+  // Loaded here, not at the top: a configuration error is reported before the whole application loads.
+  const { AppModule } = await import('./app.module.js');
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: rootLogger, bufferLogs: false });
+  // First: every request gets its id and its log line, whatever answers it.
+  const edge = httpObservability(app.get(Metrics), rootLogger);
+  edges.set(app, edge);
+  app.use(edge.middleware);
   useSecurityHeaders(app);
   // Express's default of 100 kB is below a legitimate catalogue import (up to 2,000 requirements).
   app.useBodyParser('json', { limit: '5mb' });
-  app.enableShutdownHooks();
   return app;
+}
+
+/** How long in-flight requests may take to finish once a stop is asked for, and the whole stop. */
+const DRAIN_MS = 8_000;
+const STOP_MS = 9_500;
+
+/**
+ * SIGTERM or SIGINT: stop accepting connections, let the requests in flight finish (up to
+ * DRAIN_MS), close the application (subscriptions, projections, reactions, integrity monitor,
+ * store, local files, in that order: PlatformModule), log, exit 0. Within Docker's 10 s stop
+ * timeout; past STOP_MS it exits 1 (the log is crash-safe; the read models rebuild what they lack).
+ */
+function gracefulShutdown(app: INestApplication): void {
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    const started = Date.now();
+    rootLogger.info('shutting down: no new connections; finishing the requests in flight', { signal });
+    setTimeout(() => {
+      rootLogger.error('shutdown did not finish in time: exiting', { signal, afterMs: STOP_MS });
+      process.exit(1);
+    }, STOP_MS).unref();
+    try {
+      (app.getHttpServer() as Server).close();
+      const edge = edges.get(app);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([edge?.drained(), new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_MS)))]);
+      clearTimeout(timer);
+      await app.close();
+      rootLogger.info('shut down', { signal, ms: Date.now() - started });
+      process.exit(0);
+    } catch (error) {
+      rootLogger.error('shutdown failed', error);
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 /**
@@ -36,8 +88,18 @@ function useSecurityHeaders(app: NestExpressApplication): void {
 }
 
 async function main(): Promise<void> {
+  // The configuration first: a wrong setting is one line naming it, before anything starts.
+  try {
+    loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    rootLogger.error(`configuration error: ${error.message}`, error.setting ? { setting: error.setting } : {});
+    process.exitCode = 1;
+    return;
+  }
   const app = await createApp();
   const config = app.get<AppConfig>(APP_CONFIG);
+  gracefulShutdown(app);
   await app.listen(config.port);
   const address = app.getHttpServer().address() as { port: number } | null;
   const url = `http://localhost:${address?.port ?? config.port}/graphql`;
@@ -53,7 +115,8 @@ async function main(): Promise<void> {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((error) => {
-    rootLogger.error(error instanceof ConfigError ? `configuration error: ${error.message}` : 'start-up failed', error);
+    if (error instanceof ConfigError) rootLogger.error(`configuration error: ${error.message}`, error.setting ? { setting: error.setting } : {});
+    else rootLogger.error('start-up failed', error);
     process.exit(1);
   });
 }

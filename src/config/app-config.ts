@@ -1,4 +1,7 @@
 import { dirname, resolve } from 'node:path';
+import { declaredOnly, EVENT_STORES, validateSettings } from './settings.js';
+import { webhookSettings, type WebhookSettings } from './webhook-settings.js';
+import { evidenceSettings, type EvidenceSettings } from './evidence-settings.js';
 
 export type EventStoreKind = 'sqlite' | 'postgres' | 'kurrentdb' | 'memory';
 
@@ -27,6 +30,16 @@ export interface AppConfig {
     issuer?: string;
     audience?: string;
   };
+  /** DEADLINE_CHECK_INTERVAL_MS: how often overdue controls and reviews falling due are looked for (and recorded). */
+  deadlineCheckIntervalMs: number;
+  /**
+   * Stored snapshots of the replayed read models that register-wide asOf starts from
+   * (src/projections/replay-snapshots.ts): one every REPLAY_SNAPSHOT_EVERY events a replay applies
+   * (0: none), at most REPLAY_SNAPSHOTS_KEPT kept, in DATA_DIR/replay-snapshots (in memory with the memory store).
+   */
+  replaySnapshots: { every: number; keep: number };
+  /** METRICS_TOKEN: when set, GET /metrics asks for it as a bearer token (see README "Operations"). */
+  metricsToken?: string;
   /** GraphQL requests one actor may make per minute (RATE_LIMIT_PER_MINUTE); 0 = no limit. */
   rateLimitPerMinute: number;
   /**
@@ -37,6 +50,10 @@ export interface AppConfig {
   signing: { keyPath: string | null; trustedKeyPaths: string[] };
   /** ACCESS_LOG_RESET: go on once over a missing, truncated or unsigned access log, recording it as an entry. */
   accessLogReset: boolean;
+  /** Webhook notices (WEBHOOK_URL, WEBHOOK_SECRET…; see webhook-settings.ts); undefined: off. */
+  webhook?: WebhookSettings;
+  /** Evidence files: EVIDENCE_MAX_BYTES and EVIDENCE_DIR (see evidence-settings.ts). */
+  evidence: EvidenceSettings;
   /** GraphQL edge limits (see src/graphql/edge-limits.ts). */
   graphql: {
     /** GRAPHQL_MAX_COST: the cost budget of one request. */
@@ -46,8 +63,12 @@ export interface AppConfig {
   };
 }
 
+/** A wrong setting: `message` is one line naming it; `setting` is its variable when one is to blame. */
 export class ConfigError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly setting?: string,
+  ) {
     super(message);
     this.name = 'ConfigError';
   }
@@ -56,7 +77,7 @@ export class ConfigError extends Error {
 /** HS256 keys shorter than this are guessable offline from a single token (RFC 7518 §3.2). */
 export const MIN_JWT_SECRET_BYTES = 32;
 
-const STORES: EventStoreKind[] = ['sqlite', 'postgres', 'kurrentdb', 'memory'];
+const STORES: readonly EventStoreKind[] = EVENT_STORES;
 
 /** Default GRAPHQL_MAX_COST: see src/graphql/edge-limits.ts for how a request is priced. */
 export const DEFAULT_GRAPHQL_MAX_COST = 50_000;
@@ -75,22 +96,26 @@ function positiveIntegerSetting(name: string, value: string | undefined): number
   return n;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+/**
+ * The configuration from the environment. Every variable is declared, with its rule and message,
+ * in the schema (settings.ts, class-validator), checked first: a wrong value is one ConfigError
+ * naming it. Here the values become AppConfig (defaults, paths) and the rules that span
+ * settings are checked. The server reads it through @nestjs/config (config.providers.ts).
+ */
+export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): AppConfig {
+  const checked = validateSettings(rawEnv);
+  if ('problem' in checked) throw new ConfigError(checked.problem.message, checked.problem.setting);
+  // Below: only declared variables may be read (declaredOnly throws otherwise), an empty one reads as unset.
+  const env = declaredOnly(rawEnv);
   const port = Number(env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number, got ${env.PORT}`);
   const eventStore = (env.EVENT_STORE ?? 'sqlite') as EventStoreKind;
-  if (!STORES.includes(eventStore)) throw new ConfigError(`EVENT_STORE must be one of ${STORES.join(', ')}, got ${env.EVENT_STORE}`);
+  if (!STORES.includes(eventStore)) throw new ConfigError(`EVENT_STORE must be one of ${STORES.join(', ')}, got ${env.EVENT_STORE}`, 'EVENT_STORE');
   const sqlitePath = resolve(env.SQLITE_PATH ?? './data/events.sqlite');
   const dataDir = resolve(env.DATA_DIR ?? dirname(sqlitePath));
   const production = env.NODE_ENV === 'production';
+  // Checked by the schema (settings.ts).
   const rateLimitPerMinute = Number(env.RATE_LIMIT_PER_MINUTE || 0);
-  if (!Number.isSafeInteger(rateLimitPerMinute) || rateLimitPerMinute < 0) {
-    throw new ConfigError(`RATE_LIMIT_PER_MINUTE must be a whole number of requests (0 = no limit), got ${env.RATE_LIMIT_PER_MINUTE}`);
-  }
   const graphqlMaxCost = Number(env.GRAPHQL_MAX_COST || DEFAULT_GRAPHQL_MAX_COST);
-  if (!Number.isSafeInteger(graphqlMaxCost) || graphqlMaxCost < 1) {
-    throw new ConfigError(`GRAPHQL_MAX_COST must be a positive whole number, got ${env.GRAPHQL_MAX_COST}`);
-  }
   const config: AppConfig = {
     port,
     production,
@@ -110,24 +135,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       audience: env.JWT_AUDIENCE || undefined,
     },
     rateLimitPerMinute,
+    metricsToken: env.METRICS_TOKEN || undefined,
+    replaySnapshots: { every: Number(env.REPLAY_SNAPSHOT_EVERY || 10_000), keep: Number(env.REPLAY_SNAPSHOTS_KEPT || 16) },
+    deadlineCheckIntervalMs: positiveIntegerSetting('DEADLINE_CHECK_INTERVAL_MS', env.DEADLINE_CHECK_INTERVAL_MS) ?? 60_000,
     accessLogReset: booleanSetting('ACCESS_LOG_RESET', env.ACCESS_LOG_RESET, false),
     signing: {
       keyPath: env.SIGNING_KEY_PATH ? resolve(env.SIGNING_KEY_PATH) : eventStore === 'memory' ? null : resolve(dataDir, 'signing-key.pem'),
       trustedKeyPaths: (env.SIGNING_TRUSTED_KEYS ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => resolve(p)),
     },
     graphql: { maxCost: graphqlMaxCost, introspection: booleanSetting('GRAPHQL_INTROSPECTION', env.GRAPHQL_INTROSPECTION, !production) },
+    webhook: webhookSettings(env, (message) => new ConfigError(message)),
+    evidence: evidenceSettings(env, (message) => new ConfigError(message)),
   };
   if (production && !config.jwt.secret && !config.jwt.jwksUrl) {
-    throw new ConfigError('JWT_SECRET (or JWT_JWKS_URL) is required when NODE_ENV=production');
+    throw new ConfigError('JWT_SECRET (or JWT_JWKS_URL) is required when NODE_ENV=production', 'JWT_SECRET');
   }
   if (production && config.jwt.secret && Buffer.byteLength(config.jwt.secret, 'utf8') < MIN_JWT_SECRET_BYTES) {
     throw new ConfigError(
       `JWT_SECRET is ${Buffer.byteLength(config.jwt.secret, 'utf8')} bytes long; NODE_ENV=production needs at least ${MIN_JWT_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`)`,
+      'JWT_SECRET',
     );
   }
-  if (eventStore === 'postgres' && !config.databaseUrl) throw new ConfigError('EVENT_STORE=postgres needs DATABASE_URL');
+  if (eventStore === 'postgres' && !config.databaseUrl) throw new ConfigError('EVENT_STORE=postgres needs DATABASE_URL', 'DATABASE_URL');
   if (eventStore === 'kurrentdb' && !config.kurrentConnectionString)
-    throw new ConfigError('EVENT_STORE=kurrentdb needs KURRENTDB_CONNECTION_STRING');
+    throw new ConfigError('EVENT_STORE=kurrentdb needs KURRENTDB_CONNECTION_STRING', 'KURRENTDB_CONNECTION_STRING');
   return config;
 }
 

@@ -7,12 +7,11 @@ import { clearTokenExpiry, closeSocketWhenTokenExpires } from '../identity/graph
 import type { AccessLog } from '../audit/application/access-log.js';
 import { accessLogPlugin, accessLogWsHooks } from '../audit/graphql/access-log.plugin.js';
 import { formatGraphQLError } from './error-format.js';
+import { requestIdOf } from '../shared/logging/request-id.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../config/app-config.js';
 
 type Headers = Record<string, string | string[] | undefined>;
-
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function header(headers: Headers | undefined, name: string): string | undefined {
   const value = headers?.[name];
@@ -104,11 +103,11 @@ export function graphqlOptions(
         return { auth: (arg.extra.auth as RequestContext['auth']) ?? { error: new Error('unauthenticated') }, correlationId: randomUUID() };
       }
       const headers = arg.req?.headers;
-      const given = header(headers, 'x-correlation-id');
       return {
         req: arg.req,
         auth: await authenticate(verifier, header(headers, 'authorization')),
-        correlationId: given && CORRELATION_ID.test(given) ? given : randomUUID(),
+        // The request's id (x-request-id, else x-correlation-id, else new: see request-id.ts).
+        correlationId: requestIdOf(arg.req),
       };
     },
   };

@@ -1,49 +1,82 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
-import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
-import { ProjectionRunner } from '../projections/projection-runner.js';
-import { IntegrityMonitor } from '../platform/integrity-monitor.js';
-import { ProcessManager } from '../shared/application/process-manager.js';
+import { Controller, Get, Req, Res } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { TokenVerifier } from '../identity/token-verifier.js';
+import { Readiness, type FollowerState } from './readiness.js';
+
+type Request = { headers: Record<string, string | string[] | undefined> };
+type Reply = { status(code: number): { json(body: unknown): void } };
 
 /**
- * GET /health: 200 with the event store's state once it is ready, 503 otherwise (status
- * `unavailable`, with `integrity: "BROKEN"` when the log fails verification, or `degraded` while
- * the projections or reactions retry a transient storage error).
+ * Health, for orchestrators and operators (@nestjs/terminus):
+ * - GET /health/live: the process answers (restart it when not);
+ * - GET /health/ready: it can serve (see Readiness): 503 otherwise, with the indicators that are down;
+ * - GET /health: the contract's check (200 once ready, 503 otherwise), in the shape it always had.
+ * All are open. Without a token they say only up or down (and why, in a word); a valid bearer
+ * token of this product adds the details (positions, the retrying state, the store's own report):
+ * none of them, nor any path, is for whoever reaches the port.
  */
 @Controller('health')
 export class HealthController {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly projections: ProjectionRunner,
-    private readonly reactions: ProcessManager,
-    private readonly integrity: IntegrityMonitor,
+    private readonly readiness: Readiness,
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly verifier: TokenVerifier,
   ) {}
 
   @Get()
-  async health(@Res() res: { status(code: number): { json(body: unknown): void } }): Promise<void> {
-    let store;
-    try {
-      store = await this.store.health();
-    } catch (error) {
-      store = { ok: false, adapter: this.store.adapterName, details: { error: (error as Error).message } };
-    }
-    // Stopped for good: unavailable. Retrying a transient storage error (a full disk…): degraded,
-    // also 503 (commands still commit, but answer without read-your-writes) until it resumes.
-    const projectionsRetrying = this.projections.retrying;
-    const reactionsRetrying = this.reactions.retrying;
-    const projectionsOk = !this.projections.failed && !projectionsRetrying;
-    const reactionsOk = !this.reactions.failed && !reactionsRetrying;
-    // A log that fails verification: 503 with integrity BROKEN (mutations are refused; queries go on).
-    const integrity = this.integrity.status;
-    const failure = this.integrity.failure;
-    const ok = store.ok && projectionsOk && reactionsOk && integrity !== 'BROKEN';
-    const stopped = !store.ok || Boolean(this.projections.failed) || Boolean(this.reactions.failed) || integrity === 'BROKEN';
-    res.status(ok ? 200 : 503).json({
-      status: ok ? 'ok' : stopped ? 'unavailable' : 'degraded',
-      integrity,
-      ...(failure ? { integrityFailure: { position: failure.firstBrokenPosition, reason: failure.reason } } : {}),
-      eventStore: store,
-      projections: { ok: projectionsOk, checkpoint: this.projections.checkpoint, ...(projectionsRetrying ? { retrying: projectionsRetrying } : {}) },
-      processManager: { ok: reactionsOk, checkpoint: this.reactions.checkpoint, ...(reactionsRetrying ? { retrying: reactionsRetrying } : {}) },
+  async contract(@Req() req: Request, @Res() res: Reply): Promise<void> {
+    const [s, detailed] = await Promise.all([this.readiness.snapshot(), this.detailed(req)]);
+    const follower = (f: FollowerState) => ({ ok: f.ok, ...(detailed ? { checkpoint: f.checkpoint, ...(f.retrying ? { retrying: f.retrying } : {}) } : {}) });
+    // Stopped for good: unavailable; retrying a transient storage error: degraded (also 503, until it resumes).
+    res.status(s.ready ? 200 : 503).json({
+      status: s.ready ? 'ok' : s.stopped ? 'unavailable' : 'degraded',
+      integrity: s.integrity,
+      ...(detailed && s.integrityFailure ? { integrityFailure: s.integrityFailure } : {}),
+      eventStore: { ok: s.eventStore.ok, adapter: s.eventStore.adapter, ...(detailed && s.eventStore.details ? { details: s.eventStore.details } : {}) },
+      projections: follower(s.projections),
+      processManager: follower(s.reactions),
     });
   }
+
+  @Get('live')
+  @HealthCheck({ swaggerDocumentation: false })
+  live() {
+    return this.health.check([() => this.indicators.check('process').up()]);
+  }
+
+  @Get('ready')
+  @HealthCheck({ swaggerDocumentation: false })
+  async ready(@Req() req: Request) {
+    const [s, detailed] = await Promise.all([this.readiness.snapshot(), this.detailed(req)]);
+    return this.health.check([
+      () => this.indicate('eventStore', s.eventStore.ok, { adapter: s.eventStore.adapter }, detailed && s.eventStore.details ? { details: s.eventStore.details } : {}),
+      () => this.indicate('integrity', s.integrity === 'OK', { state: s.integrity }, detailed && s.integrityFailure ? s.integrityFailure : {}),
+      () => this.indicate('projections', s.projections.ok, { state: s.projections.state }, detailed ? followerDetails(s.projections) : {}),
+      () => this.indicate('reactions', s.reactions.ok, { state: s.reactions.state }, detailed ? followerDetails(s.reactions) : {}),
+    ]);
+  }
+
+  private indicate(key: string, ok: boolean, summary: Record<string, unknown>, details: Record<string, unknown>): HealthIndicatorResult {
+    const session = this.indicators.check(key);
+    return ok ? session.up({ ...summary, ...details }) : session.down({ ...summary, ...details });
+  }
+
+  /** Any valid bearer token of this product; anything else (none, expired, forged) gets the summary. */
+  private async detailed(req: Request): Promise<boolean> {
+    const header = req.headers.authorization;
+    const authorization = Array.isArray(header) ? header[0] : header;
+    if (!authorization) return false;
+    try {
+      await this.verifier.verifyAuthorization(authorization);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
+
+function followerDetails(f: FollowerState): Record<string, unknown> {
+  return { checkpoint: f.checkpoint, ...(f.retrying ? { retrying: f.retrying } : {}) };
+}
+

@@ -54,8 +54,10 @@ describe('GET /health while a long verification, a cold replay and an over-budge
     const base = server!.url.replace(/\/graphql$/, '');
     // Wait until the read models and the reactions have caught up with the seeded log (start-up work is not measured).
     const head = encodePosition(STREAMS * PER_STREAM);
+    // Checkpoints are details: for a caller with a valid token only.
+    const detailsToken = await signToken(SECRET, { sub: 'ops', roles: ['AUDITOR'] });
     for (let i = 0; i < 600; i++) {
-      const health = (await (await fetch(`${base}/health`)).json()) as { projections?: { checkpoint?: string | null }; processManager?: { checkpoint?: string | null } };
+      const health = (await (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${detailsToken}` } })).json()) as { projections?: { checkpoint?: string | null }; processManager?: { checkpoint?: string | null } };
       if (health.projections?.checkpoint === head && health.processManager?.checkpoint === head) break;
       await new Promise((r) => setTimeout(r, 100));
     }

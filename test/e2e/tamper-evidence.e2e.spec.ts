@@ -82,7 +82,8 @@ describe('tamper evidence the server acts on', () => {
     const server = await startServer(env(dir));
     try {
       const base = server.url.replace(/\/graphql$/, '');
-      const health = await fetch(`${base}/health`);
+      // The position and the reason are details: for a caller with a valid token only.
+      const health = await fetch(`${base}/health`, { headers: { authorization: `Bearer ${auditor}` } });
       const body = (await health.json()) as any;
       expect(health.status).toBe(503);
       expect(body).toMatchObject({ integrity: 'BROKEN', integrityFailure: { position: at } });
@@ -259,7 +260,7 @@ describe('tamper evidence the server acts on', () => {
       db.close();
       let body: any;
       for (let i = 0; i < 50; i++) {
-        body = await (await fetch(`${base}/health`)).json();
+        body = await (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${auditor}` } })).json();
         if (body.integrity === 'BROKEN') break;
         await new Promise((r) => setTimeout(r, 100));
       }

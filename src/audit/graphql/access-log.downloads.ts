@@ -10,7 +10,7 @@
  * A Nest middleware bound in AuditModule to both prefixes, so that every controller under them,
  * present or future, is covered without logging code of its own.
  */
-import { randomUUID } from 'node:crypto';
+import { requestIdOf } from '../../shared/logging/request-id.js';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { TokenVerifier } from '../../identity/token-verifier.js';
@@ -21,7 +21,6 @@ import { isIdArgument } from './access-log.plugin.js';
 /** The routes it is bound to (path-to-regexp 8 syntax, as Nest 12 takes them). */
 export const LOGGED_DOWNLOAD_ROUTES = ['documents', 'documents/{*path}', 'evidence', 'evidence/{*path}'];
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 const STATUS_CODES: Record<number, string> = {
@@ -84,8 +83,8 @@ export class DownloadAccessLogMiddleware implements NestMiddleware<HttpRequest, 
     const authorization = Array.isArray(header) ? header[0] : header;
     // Who it is, found while the request runs: an invalid or absent token is an actor of null.
     const actor: Promise<DomainActor | null> = authorization ? this.verifier.verifyAuthorization(authorization).catch(() => null) : Promise.resolve(null);
-    const given = req.headers['x-correlation-id'];
-    const correlationId = typeof given === 'string' && CORRELATION_ID.test(given) ? given : randomUUID();
+    // The request's id (x-request-id, else x-correlation-id, else new: see request-id.ts).
+    const correlationId = requestIdOf(req);
     const query: Record<string, unknown> = {};
     for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key);
     res.once('close', () => {

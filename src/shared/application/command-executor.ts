@@ -13,6 +13,7 @@ import { crossedSnapshotPoint } from './snapshot-policy.js';
 import type { EventUpcasters } from './event-upcasting.js';
 import { rootLogger } from '../logging/json-logger.js';
 import { describeError } from './transient-errors.js';
+import { NO_COMMAND_INSTRUMENTATION, resultOf, type CommandInstrumentation } from './instrumentation.js';
 
 const log = rootLogger.child('command-executor');
 
@@ -121,10 +122,13 @@ export class CommandExecutor {
      * `awaitReactionCascade`: a client's command answers once the reactions it set off, and the
      * reactions to those, are carried out and projected (never for the reactions' own executor).
      */
-    private readonly options: { snapshotEvery?: number; awaitReactionCascade?: boolean } = {},
+    private readonly options: { snapshotEvery?: number; awaitReactionCascade?: boolean; instrumentation?: CommandInstrumentation } = {},
   ) {
     this.aggregates = new AggregateReader(store, upcasters, options);
+    this.instrumentation = options.instrumentation ?? NO_COMMAND_INSTRUMENTATION;
   }
+
+  private readonly instrumentation: CommandInstrumentation;
 
   private readonly aggregates: AggregateReader;
 
@@ -169,6 +173,21 @@ export class CommandExecutor {
    * it saw (`expectedVersion`) is answered CONCURRENCY_CONFLICT.
    */
   async executeJoint<S>(build: (reader: AttemptReader) => Promise<JointCommand<S>>, ctx: CommandContext, expectedVersion?: number | null): Promise<ExecutionResult<S>> {
+    // Measured (metrics): its type is known once the first attempt has built it.
+    const started = process.hrtime.bigint();
+    const seen = { type: 'unknown' };
+    const finished = (result: string) => this.instrumentation.commandFinished({ type: seen.type, result, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    try {
+      const result = await this.attempts(build, ctx, expectedVersion, seen);
+      finished('ok');
+      return result;
+    } catch (error) {
+      finished(resultOf(error));
+      throw error;
+    }
+  }
+
+  private async attempts<S>(build: (reader: AttemptReader) => Promise<JointCommand<S>>, ctx: CommandContext, expectedVersion: number | null | undefined, seen: { type: string }): Promise<ExecutionResult<S>> {
     // Every command from every entry point passes here: the one place an auditor's token is refused.
     refuseAuditor(ctx.actor);
     this.gate?.assertWritable();
@@ -186,6 +205,8 @@ export class CommandExecutor {
       };
       const joint = await build(reader);
       const { primary } = joint;
+      const type = (primary.command as { type?: unknown } | null)?.type;
+      if (typeof type === 'string') seen.type = type;
       if (attempt === 1 && idempotencyKey) {
         const earlier = await this.store.findIdempotentAppend(idempotencyKey);
         if (earlier) {

@@ -1,23 +1,75 @@
 import type { LoggerService } from '@nestjs/common';
+import { pino, type Logger } from 'pino';
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /**
- * Structured logs: one JSON object per line on stdout (stderr for errors), so that log
- * shippers need no parsing rules. Used by Nest (LoggerService) and by our own code.
- * Command-line tools, whose stdout carries results, pass `toStderr` to log on stderr only.
+ * The one pino logger of the process (per destination): JSON lines with a textual `level`, an ISO
+ * `time` and `msg`. stdout takes everything below error, stderr the errors; command-line tools,
+ * whose stdout carries results, log on stderr only.
+ */
+function createPino(toStderr: boolean): Logger {
+  const destination = toStderr
+    ? process.stderr
+    : pino.multistream(
+        [
+          { level: 'debug', stream: process.stdout },
+          { level: 'error', stream: process.stderr },
+        ],
+        { dedupe: true },
+      );
+  return pino(
+    {
+      level: 'debug',
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label === 'fatal' ? 'error' : label }) },
+    },
+    destination,
+  );
+}
+
+let stdoutPino: Logger | undefined;
+let stderrPino: Logger | undefined;
+const basePino = (toStderr: boolean): Logger => (toStderr ? (stderrPino ??= createPino(true)) : (stdoutPino ??= createPino(false)));
+
+/** LOG_LEVEL as it is now (tests set it after this module was loaded); unknown values: info. */
+function currentLevel(): Level | 'silent' {
+  const value = process.env.LOG_LEVEL;
+  return value === 'silent' || (value !== undefined && value in ORDER) ? (value as Level | 'silent') : 'info';
+}
+
+/**
+ * Structured logs through pino: one JSON object per line, so that log shippers need no parsing
+ * rules. Used by Nest (LoggerService: Nest's own lines go through the same pino logger as ours
+ * and as the request log) and by our own code, with the same API as before pino backed it.
+ * Command-line tools pass `toStderr` to log on stderr only.
  */
 export class JsonLogger implements LoggerService {
+  private readonly out: Logger;
+
   constructor(
     private readonly component = 'app',
     private readonly minLevel: Level = (process.env.LOG_LEVEL as Level) ?? 'info',
     private readonly fields: Record<string, unknown> = {},
     private readonly toStderr = false,
-  ) {}
+  ) {
+    this.out = basePino(toStderr).child({ component, ...fields });
+  }
 
   child(component: string, fields: Record<string, unknown> = {}): JsonLogger {
     return new JsonLogger(component, this.minLevel, { ...this.fields, ...fields }, this.toStderr);
+  }
+
+  /**
+   * A plain pino child for libraries that take a pino logger (pino-http), at the level LOG_LEVEL
+   * says now.
+   */
+  pinoChild(component: string): Logger {
+    const child = basePino(this.toStderr).child({ component, ...this.fields });
+    child.level = currentLevel();
+    return child;
   }
 
   debug(message: unknown, ...rest: unknown[]): void {
@@ -43,8 +95,8 @@ export class JsonLogger implements LoggerService {
   }
 
   private write(level: Level, message: unknown, rest: unknown[]): void {
-    if (ORDER[level] < ORDER[this.minLevel] || process.env.LOG_LEVEL === 'silent') return;
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level, component: this.component, ...this.fields };
+    if (process.env.LOG_LEVEL === 'silent' || !(ORDER[level] >= (ORDER[this.minLevel] ?? ORDER.info))) return;
+    const entry: Record<string, unknown> = {};
     for (const item of rest) {
       if (item && typeof item === 'object' && !(item instanceof Error)) Object.assign(entry, item);
       else if (item instanceof Error) entry.error = { name: item.name, message: item.message, stack: item.stack };
@@ -54,13 +106,12 @@ export class JsonLogger implements LoggerService {
         else entry.context = item;
       }
     }
+    let msg: string;
     if (message instanceof Error) {
-      entry.msg = message.message;
+      msg = message.message;
       entry.error = { name: message.name, message: message.message, stack: message.stack };
-    } else entry.msg = typeof message === 'string' ? message : JSON.stringify(message);
-    const line = JSON.stringify(entry) + '\n';
-    if (level === 'error' || this.toStderr) process.stderr.write(line);
-    else process.stdout.write(line);
+    } else msg = typeof message === 'string' ? message : JSON.stringify(message);
+    this.out[level](entry, msg);
   }
 }
 

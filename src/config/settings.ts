@@ -1,0 +1,148 @@
+import 'reflect-metadata';
+import { plainToInstance } from 'class-transformer';
+import { getMetadataStorage, IsOptional, ValidateBy, validateSync, type ValidationError } from 'class-validator';
+import { parseSnapshotEvery } from '../shared/application/snapshot-policy.js';
+
+/**
+ * THE SCHEMA OF THE ENVIRONMENT: every variable the process reads, one property each, named as
+ * the variable, with its rule and the message a wrong value gets (class-validator). Values are the
+ * raw text (an empty value counts as unset); `loadConfig` (app-config.ts) turns them into
+ * `AppConfig` and checks the rules that span settings. To add a setting: a property here, its
+ * field in `AppConfig`, and its row in the README's Configuration table (a test compares the
+ * table with this class both ways). Reading an undeclared variable in `loadConfig` throws.
+ */
+
+/** A rule on the raw text: `check` passes or `message(value)` is the one line the operator reads. */
+function rule(check: (value: string) => boolean, message: (value: string) => string): PropertyDecorator {
+  return ValidateBy({
+    name: 'setting',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && check(value),
+      defaultMessage: (args) => message(String(args?.value)),
+    },
+  });
+}
+
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: string) => {
+  const n = Number(v);
+  return Number.isSafeInteger(n) && n >= min && n <= max;
+};
+const isBoolean = (v: string) => /^(true|1|on|yes|false|0|off|no)$/i.test(v);
+const booleanMessage = (name: string) => (v: string) => `${name} must be true or false, got ${v}`;
+
+export const EVENT_STORES = ['sqlite', 'postgres', 'kurrentdb', 'memory'] as const;
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+/** METRICS_TOKEN: a shared secret shorter than this is guessable. */
+export const MIN_METRICS_TOKEN_LENGTH = 16;
+
+export class EnvironmentSettings {
+  // ---- the process
+  @IsOptional() NODE_ENV?: string;
+  @IsOptional() @rule((v) => Number.isInteger(Number(v)) && Number(v) >= 0 && Number(v) <= 65535, (v) => `PORT must be a port number, got ${v}`) PORT?: string;
+  @IsOptional() @rule((v) => (LOG_LEVELS as readonly string[]).includes(v), (v) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${v}`) LOG_LEVEL?: string;
+  @IsOptional()
+  @rule((v) => v.length >= MIN_METRICS_TOKEN_LENGTH, () => `METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`)
+  METRICS_TOKEN?: string;
+
+  // ---- the event store and local state
+  @IsOptional() @rule((v) => (EVENT_STORES as readonly string[]).includes(v), (v) => `EVENT_STORE must be one of ${EVENT_STORES.join(', ')}, got ${v}`) EVENT_STORE?: string;
+  @IsOptional() SQLITE_PATH?: string;
+  @IsOptional() DATA_DIR?: string;
+  @IsOptional() READ_MODEL_PATH?: string;
+  @IsOptional() @rule(wholeNumber(1), (v) => `READ_MODEL_MAX_PAGES must be a positive whole number, got ${v}`) READ_MODEL_MAX_PAGES?: string;
+  @IsOptional() DATABASE_URL?: string;
+  @IsOptional() KURRENTDB_CONNECTION_STRING?: string;
+  @IsOptional()
+  @rule(
+    (v) => {
+      try {
+        parseSnapshotEvery(v);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    (v) => `SNAPSHOT_EVERY must be a non-negative integer (0 disables snapshots), got ${JSON.stringify(v)}`,
+  )
+  SNAPSHOT_EVERY?: string;
+  @IsOptional() @rule(wholeNumber(0), (v) => `REPLAY_SNAPSHOT_EVERY must be a whole number of events (0 = no stored replay snapshots), got ${v}`) REPLAY_SNAPSHOT_EVERY?: string;
+  @IsOptional() @rule(wholeNumber(2), (v) => `REPLAY_SNAPSHOTS_KEPT must be a whole number of at least 2, got ${v}`) REPLAY_SNAPSHOTS_KEPT?: string;
+
+  // ---- tokens
+  @IsOptional() JWT_SECRET?: string;
+  @IsOptional() JWT_JWKS_URL?: string;
+  @IsOptional() JWT_ISSUER?: string;
+  @IsOptional() JWT_AUDIENCE?: string;
+
+  // ---- signatures and the access log
+  @IsOptional() SIGNING_KEY_PATH?: string;
+  @IsOptional() SIGNING_TRUSTED_KEYS?: string;
+  @IsOptional() @rule(isBoolean, booleanMessage('ACCESS_LOG_RESET')) ACCESS_LOG_RESET?: string;
+
+  // ---- GraphQL edge
+  @IsOptional() @rule(wholeNumber(1), (v) => `GRAPHQL_MAX_COST must be a positive whole number, got ${v}`) GRAPHQL_MAX_COST?: string;
+  @IsOptional() @rule(isBoolean, booleanMessage('GRAPHQL_INTROSPECTION')) GRAPHQL_INTROSPECTION?: string;
+  @IsOptional() @rule(wholeNumber(0), (v) => `RATE_LIMIT_PER_MINUTE must be a whole number of requests (0 = no limit), got ${v}`) RATE_LIMIT_PER_MINUTE?: string;
+
+  // ---- deadlines (overdue controls, reviews falling due)
+  @IsOptional() @rule(wholeNumber(1), (v) => `DEADLINE_CHECK_INTERVAL_MS must be a positive whole number, got ${v}`) DEADLINE_CHECK_INTERVAL_MS?: string;
+
+  // ---- evidence files: their rules are in evidence-settings.ts
+  @IsOptional() EVIDENCE_MAX_BYTES?: string;
+  @IsOptional() EVIDENCE_DIR?: string;
+
+  // ---- webhook notices: their rules (URL, secret length, the retry bounds) are in webhook-settings.ts
+  @IsOptional() WEBHOOK_URL?: string;
+  @IsOptional() WEBHOOK_SECRET?: string;
+  @IsOptional() WEBHOOK_TIMEOUT_MS?: string;
+  @IsOptional() WEBHOOK_RETRY_INITIAL_MS?: string;
+  @IsOptional() WEBHOOK_RETRY_MAX_MS?: string;
+}
+
+/** Every variable of the schema, in declaration order. */
+export const SETTING_NAMES: readonly string[] = [
+  ...new Set(getMetadataStorage().getTargetValidationMetadatas(EnvironmentSettings, '', true, false).map((m) => m.propertyName)),
+];
+
+/** A setting's value is wrong: `setting` names it, `message` is the one line the operator reads. */
+export interface SettingProblem {
+  setting: string;
+  message: string;
+}
+
+/**
+ * Validates the declared variables of `env` (an empty value is unset) and returns them, or the
+ * first problem found (one line is easier to act on than a list, and the rest is usually right).
+ */
+export function validateSettings(env: Record<string, string | undefined>): { settings: EnvironmentSettings } | { problem: SettingProblem } {
+  const plain: Record<string, string> = {};
+  for (const name of SETTING_NAMES) {
+    const value = env[name];
+    if (value !== undefined && value !== '') plain[name] = value;
+  }
+  const settings = plainToInstance(EnvironmentSettings, plain);
+  const [error] = validateSync(settings, { stopAtFirstError: true, forbidUnknownValues: false });
+  if (error) return { problem: { setting: error.property, message: firstMessage(error) } };
+  return { settings };
+}
+
+function firstMessage(error: ValidationError): string {
+  return Object.values(error.constraints ?? {})[0] ?? `${error.property} is not valid`;
+}
+
+/**
+ * `env` where reading a variable the schema does not declare is a programming error: a setting
+ * read in `loadConfig` without a rule, a default and a README row would slip past all three.
+ */
+export function declaredOnly(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const declared = new Set(SETTING_NAMES);
+  return new Proxy(env, {
+    get(target, key) {
+      if (typeof key === 'string' && /^[A-Z][A-Z0-9_]*$/.test(key) && !declared.has(key)) {
+        throw new Error(`${key} is read as a setting but is not declared in src/config/settings.ts (add it there and to the README's Configuration table)`);
+      }
+      const value = Reflect.get(target, key);
+      return value === '' ? undefined : value;
+    },
+  });
+}

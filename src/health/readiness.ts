@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENT_STORE, type EventStore, type StoreHealth } from '../event-store/event-store.port.js';
+import { IntegrityMonitor, type IntegrityStatus } from '../platform/integrity-monitor.js';
+import { ProjectionRunner } from '../projections/projection-runner.js';
+import { ProcessManager } from '../shared/application/process-manager.js';
+import type { RetryState } from '../shared/application/transient-errors.js';
+
+/** A store that does not answer its health check within this is not ready. */
+const STORE_TIMEOUT_MS = 2_000;
+
+export interface FollowerState {
+  ok: boolean;
+  /** running, retrying (a transient storage error, with backoff) or stopped (for good). */
+  state: 'running' | 'retrying' | 'stopped';
+  checkpoint: string | null;
+  retrying?: RetryState;
+}
+
+export interface ReadinessSnapshot {
+  ready: boolean;
+  /** Not ready for good (until an operator acts), as opposed to retrying by itself. */
+  stopped: boolean;
+  eventStore: StoreHealth;
+  integrity: IntegrityStatus;
+  integrityFailure?: { position: string | null; reason: string | null };
+  projections: FollowerState;
+  reactions: FollowerState;
+}
+
+function follower(f: { failed: unknown; retrying: RetryState | undefined; checkpoint: string | null }): FollowerState {
+  const retrying = f.retrying;
+  const state = f.failed ? 'stopped' : retrying ? 'retrying' : 'running';
+  return { ok: state === 'running', state, checkpoint: f.checkpoint, ...(retrying ? { retrying } : {}) };
+}
+
+/**
+ * Whether this instance can serve: the event store answers, the log verifies (integrity not
+ * BROKEN), and the projections and reactions follow the log (neither stopped nor retrying a
+ * storage error, during which commands lose read-your-writes). GET /health and /health/ready.
+ */
+@Injectable()
+export class Readiness {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly projections: ProjectionRunner,
+    private readonly reactions: ProcessManager,
+    private readonly integrity: IntegrityMonitor,
+  ) {}
+
+  async snapshot(): Promise<ReadinessSnapshot> {
+    const eventStore = await this.storeHealth();
+    const integrity = this.integrity.status;
+    const failure = this.integrity.failure;
+    const projections = follower(this.projections);
+    const reactions = follower(this.reactions);
+    return {
+      ready: eventStore.ok && integrity === 'OK' && projections.ok && reactions.ok,
+      stopped: !eventStore.ok || integrity === 'BROKEN' || projections.state === 'stopped' || reactions.state === 'stopped',
+      eventStore,
+      integrity,
+      ...(failure ? { integrityFailure: { position: failure.firstBrokenPosition ?? null, reason: failure.reason ?? null } } : {}),
+      projections,
+      reactions,
+    };
+  }
+
+  private async storeHealth(): Promise<StoreHealth> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.store.health(),
+        new Promise<StoreHealth>((resolve) => {
+          timer = setTimeout(() => resolve({ ok: false, adapter: this.store.adapterName, details: { error: `no answer within ${STORE_TIMEOUT_MS} ms` } }), STORE_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (error) {
+      return { ok: false, adapter: this.store.adapterName, details: { error: (error as Error).message } };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pinoHttp } from 'pino-http';
+import { requestIdFrom } from '../../shared/logging/request-id.js';
+import type { JsonLogger } from '../../shared/logging/json-logger.js';
+import type { Metrics } from './metrics.js';
+
+/** What later layers learn about a request (the GraphQL plugin: who, which operation) for its log line. */
+interface RequestNotes {
+  actorId?: string;
+  operation?: string;
+}
+const notes = new WeakMap<object, RequestNotes>();
+
+export function noteRequest(req: object, fields: RequestNotes): void {
+  notes.set(req, { ...notes.get(req), ...fields });
+}
+
+/** Probes and scrapes: logged at debug only, so that a poll every few seconds is not the log. */
+const QUIET_PATHS = new Set(['/metrics', '/health', '/health/live', '/health/ready']);
+/** Paths served by middleware rather than a Nest route (no `req.route`): their own label. */
+const KNOWN_PATHS = new Set(['/graphql', ...QUIET_PATHS]);
+
+type Req = IncomingMessage & { originalUrl?: string; baseUrl?: string; route?: { path?: unknown } };
+
+function pathOf(req: Req): string {
+  return (req.originalUrl ?? req.url ?? '').split('?')[0]!;
+}
+
+/** The route, never the raw path: ids in paths and unknown URLs would make a label per request. */
+function routeOf(req: Req): string {
+  const path = req.route?.path;
+  if (typeof path === 'string') return `${req.baseUrl ?? ''}${path}` || '/';
+  const raw = pathOf(req);
+  return KNOWN_PATHS.has(raw) ? raw : 'unmatched';
+}
+
+export interface HttpObservability {
+  /** Express middleware: request id, one log line per request, the HTTP duration metric. */
+  middleware(req: IncomingMessage, res: ServerResponse, next: () => void): void;
+  /** Resolves once no request is in flight (graceful shutdown). */
+  drained(): Promise<void>;
+}
+
+/**
+ * The HTTP edge, first in the chain: each request gets its id (a sane `x-request-id` from the
+ * client, else a new one; echoed in the response), which becomes the correlationId of the events
+ * it causes (see request-id.ts); pino-http writes one JSON line per request when it ends (method,
+ * route, status, duration, request id, actor id when known; no headers, so no token); and its
+ * duration is observed by route and status.
+ */
+export function httpObservability(metrics: Metrics, logger: JsonLogger): HttpObservability {
+  let inFlight = 0;
+  let waiters: (() => void)[] = [];
+  const line = (req: Req, res: ServerResponse, durationMs: number) => {
+    const known = notes.get(req);
+    return {
+      method: req.method,
+      route: routeOf(req),
+      status: res.statusCode,
+      durationMs,
+      ...(known?.operation ? { operation: known.operation } : {}),
+      ...(known?.actorId ? { actorId: known.actorId } : {}),
+    };
+  };
+  const log = pinoHttp<Req, ServerResponse>({
+    logger: logger.pinoChild('http'),
+    genReqId: (req, res) => {
+      const id = requestIdFrom(req.headers);
+      res.setHeader('x-request-id', id);
+      return id;
+    },
+    quietReqLogger: true,
+    quietResLogger: true,
+    customAttributeKeys: { reqId: 'requestId' },
+    customLogLevel: (req, res, error) => (QUIET_PATHS.has(pathOf(req)) ? 'debug' : error || res.statusCode >= 500 ? 'error' : 'info'),
+    customSuccessMessage: () => 'request completed',
+    customErrorMessage: () => 'request failed',
+    customSuccessObject: (req, res, value: { responseTime: number }) => line(req, res, value.responseTime),
+    customErrorObject: (req, res, _error, value: { responseTime: number }) => line(req, res, value.responseTime),
+  });
+  return {
+    middleware(req, res, next) {
+      const started = process.hrtime.bigint();
+      inFlight++;
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        inFlight--;
+        metrics.httpRequest({ method: req.method ?? 'GET', route: routeOf(req as Req), status: res.statusCode, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+        if (inFlight === 0) for (const wake of waiters.splice(0)) wake();
+      };
+      res.once('finish', end);
+      res.once('close', end);
+      log(req as Req, res, next);
+    },
+    drained() {
+      return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve));
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EventStore } from '../../event-store/event-store.port.js';
+import { decodePosition } from '../../event-store/hash-chain.js';
+import type { AppendOutcome, EventStoreInstrumentation } from '../../event-store/instrumentation.js';
+import type { ReplayCacheResult, ReplayInstrumentation } from '../../projections/as-of-replay.js';
+import type { CommandInstrumentation } from '../../shared/application/instrumentation.js';
+
+/** Node's process metrics, collected once per process (they observe the process, not one application). */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+/** A follower of the log whose lag is measured: the projections, the reactions (process manager). */
+export interface LagFollower {
+  readonly checkpoint: string | null;
+}
+
+/** Counted up to this many events when positions are not dense numbers (KurrentDB). */
+const LAG_COUNT_CAP = 10_000;
+
+/** Distinct GraphQL operation names kept as labels; later ones are counted as `other`. */
+const MAX_OPERATION_NAMES = 200;
+
+const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * The application's Prometheus metrics (prom-client), one registry per application (a test
+ * process starts several) plus Node's process metrics. It implements the small instrumentation
+ * interfaces the lower layers declare (event store, command pipeline, replays), so that they
+ * never import prom-client; lags are measured when /metrics is read.
+ */
+export class Metrics implements EventStoreInstrumentation, CommandInstrumentation, ReplayInstrumentation {
+  readonly registry = new Registry();
+  private readonly exposed: Registry;
+  private readonly operationNames = new Set<string>();
+  private followers: { store: EventStore; followers: Record<string, LagFollower> } | null = null;
+
+  private readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests: duration by method, route (the matched route, or "unmatched") and status code.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  private readonly graphqlDuration = new Histogram({
+    name: 'risk_ledger_graphql_operation_duration_seconds',
+    help: 'GraphQL operations over HTTP: duration by operation (its name, else its first root field), type and outcome (ok, or the first error code).',
+    labelNames: ['operation', 'type', 'outcome'],
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  private readonly commands = new Counter({
+    name: 'risk_ledger_commands_total',
+    help: 'Commands through the pipeline (clients and reactions) by type (the decider command) and result (ok, or the error code).',
+    labelNames: ['type', 'result'],
+    registers: [this.registry],
+  });
+  private readonly commandDuration = new Histogram({
+    name: 'risk_ledger_command_duration_seconds',
+    help: 'Commands: duration from the first read to the answer (read-your-writes included), by type.',
+    labelNames: ['type'],
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  private readonly appendDuration = new Histogram({
+    name: 'risk_ledger_event_store_append_duration_seconds',
+    help: 'Event store appends (append and appendMultiple): latency by outcome (ok, conflict, error).',
+    labelNames: ['outcome'],
+    buckets: SECONDS,
+    registers: [this.registry],
+  });
+  private readonly appendBatch = new Histogram({
+    name: 'risk_ledger_event_store_append_batch_size',
+    help: 'Events per append (successful appends).',
+    buckets: [1, 2, 3, 5, 10, 20, 50, 100, 500, 1000, 5000],
+    registers: [this.registry],
+  });
+  private readonly replays = new Counter({
+    name: 'risk_ledger_replay_cache_total',
+    help: 'asOf / atPosition replays by how they were served: hit (a cached replay), shared (one being built), partial (a cached earlier one plus later events), miss (from the start of the log).',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  private readonly lagEvents = new Gauge({
+    name: 'risk_ledger_follower_lag_events',
+    help: 'Events in the log not yet applied, by follower (projections, reactions).',
+    labelNames: ['follower'],
+    registers: [this.registry],
+    collect: () => this.measureLag(),
+  });
+  private readonly lagSeconds = new Gauge({
+    name: 'risk_ledger_follower_lag_seconds',
+    help: 'Age of the oldest event not yet applied (0 when caught up), by follower (projections, reactions).',
+    labelNames: ['follower'],
+    registers: [this.registry],
+    collect: () => this.measureLag(),
+  });
+  /** One measurement serves both lag gauges of a scrape (the registry collects them concurrently). */
+  private lagMeasurement: Promise<void> | null = null;
+
+  constructor() {
+    this.exposed = Registry.merge([processMetrics(), this.registry]);
+    // Series that exist from the start read 0 rather than missing.
+    for (const result of ['hit', 'shared', 'partial', 'miss']) this.replays.labels({ result }).inc(0);
+  }
+
+  get contentType(): string {
+    return this.exposed.contentType;
+  }
+
+  /** The text exposition of every metric. */
+  render(): Promise<string> {
+    return this.exposed.metrics();
+  }
+
+  /** Lags are measured against `store`'s head when the metrics are read. */
+  followLag(store: EventStore, followers: Record<string, LagFollower>): void {
+    this.followers = { store, followers };
+  }
+
+  // ---- instrumentation of the lower layers
+
+  appended({ seconds, events, outcome }: { seconds: number; events: number; outcome: AppendOutcome }): void {
+    this.appendDuration.labels({ outcome }).observe(seconds);
+    if (outcome === 'ok') this.appendBatch.observe(events);
+  }
+
+  commandFinished({ type, result, seconds }: { type: string; result: string; seconds: number }): void {
+    this.commands.labels({ type, result }).inc();
+    this.commandDuration.labels({ type }).observe(seconds);
+  }
+
+  replayed(result: ReplayCacheResult): void {
+    this.replays.labels({ result }).inc();
+  }
+
+  // ---- the HTTP and GraphQL edges
+
+  httpRequest(sample: { method: string; route: string; status: number; seconds: number }): void {
+    this.httpDuration.labels({ method: sample.method, route: sample.route, status: String(sample.status) }).observe(sample.seconds);
+  }
+
+  graphqlOperation(sample: { operation: string; type: string; outcome: string; seconds: number }): void {
+    this.graphqlDuration.labels({ operation: this.boundedName(sample.operation), type: sample.type, outcome: sample.outcome }).observe(sample.seconds);
+  }
+
+  /** Operation names come from clients: the label keeps a bounded number of them. */
+  private boundedName(name: string): string {
+    if (this.operationNames.has(name)) return name;
+    if (this.operationNames.size >= MAX_OPERATION_NAMES) return 'other';
+    this.operationNames.add(name);
+    return name;
+  }
+
+  private measureLag(): Promise<void> {
+    this.lagMeasurement ??= this.measureLagNow().finally(() => (this.lagMeasurement = null));
+    return this.lagMeasurement;
+  }
+
+  private async measureLagNow(): Promise<void> {
+    if (!this.followers) return;
+    const { store, followers } = this.followers;
+    try {
+      const head = await store.headPosition();
+      for (const [follower, f] of Object.entries(followers)) {
+        const checkpoint = f.checkpoint;
+        if (head === null || (checkpoint !== null && checkpoint >= head)) {
+          this.lagEvents.labels({ follower }).set(0);
+          this.lagSeconds.labels({ follower }).set(0);
+          continue;
+        }
+        const [oldest] = await store.readAll({ after: checkpoint, maxCount: 1 });
+        this.lagEvents.labels({ follower }).set(await this.eventsBetween(store, checkpoint, head));
+        this.lagSeconds.labels({ follower }).set(oldest ? Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000) : 0);
+      }
+    } catch {
+      // A store that cannot answer now: the gauges keep their last values (readiness says why).
+    }
+  }
+
+  /** Dense numeric positions (SQLite, memory, PostgreSQL): their difference; otherwise counted, up to a cap. */
+  private async eventsBetween(store: EventStore, checkpoint: string | null, head: string): Promise<number> {
+    try {
+      return Number(decodePosition(head) - (checkpoint === null ? 0n : decodePosition(checkpoint)));
+    } catch {
+      const events = await store.readAll({ after: checkpoint, maxCount: LAG_COUNT_CAP });
+      return events.length;
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../../../src/config/app-config.js';
+import { declaredOnly, SETTING_NAMES } from '../../../src/config/settings.js';
+
+/** The variables named in the first column of the README's Configuration table. */
+function documentedSettings(): string[] {
+  const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+  const section = readme.split(/^## Configuration\s*$/m)[1]!.split(/^#{2,3} /m)[0]!;
+  const rows = section.split('\n').filter((line) => line.startsWith('| `'));
+  return rows.flatMap((row) => [...row.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!));
+}
+
+function problem(env: Record<string, string>): { setting?: string; message: string } {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return { setting: (error as ConfigError).setting, message: (error as Error).message };
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe('configuration schema', () => {
+  it('documents every setting of the schema in the README table, and nothing else', () => {
+    const documented = documentedSettings();
+    expect(documented.length).toBeGreaterThan(20);
+    expect(SETTING_NAMES.filter((name) => !documented.includes(name))).toEqual([]);
+    expect(documented.filter((name) => !SETTING_NAMES.includes(name))).toEqual([]);
+    expect(new Set(documented).size).toBe(documented.length);
+  });
+
+  it('keeps the shape and defaults of AppConfig', () => {
+    const config = loadConfig({ SQLITE_PATH: '/srv/ledger/events.sqlite' });
+    expect(config).toMatchObject({
+      port: 3000,
+      production: false,
+      eventStore: 'sqlite',
+      sqlitePath: '/srv/ledger/events.sqlite',
+      dataDir: '/srv/ledger',
+      readModelPath: '/srv/ledger/read-models.sqlite',
+      processManagerPath: '/srv/ledger/process-manager.sqlite',
+      rateLimitPerMinute: 0,
+      accessLogReset: false,
+      signing: { keyPath: '/srv/ledger/signing-key.pem', trustedKeyPaths: [] },
+      graphql: { maxCost: 50_000, introspection: true },
+    });
+    expect(config.readModelMaxPages).toBeUndefined();
+    expect(config.metricsToken).toBeUndefined();
+    expect(loadConfig({ EVENT_STORE: 'memory', PORT: '0', GRAPHQL_INTROSPECTION: 'off', METRICS_TOKEN: 'x'.repeat(16) })).toMatchObject({
+      port: 0,
+      readModelPath: ':memory:',
+      signing: { keyPath: null },
+      graphql: { introspection: false },
+      metricsToken: 'x'.repeat(16),
+    });
+  });
+
+  it('reads an empty value as unset', () => {
+    expect(loadConfig({ PORT: '', GRAPHQL_MAX_COST: '', READ_MODEL_PATH: '', SQLITE_PATH: '/x/e.sqlite' })).toMatchObject({ port: 3000, graphql: { maxCost: 50_000 }, readModelPath: '/x/read-models.sqlite' });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT', 'PORT must be a port number, got abc'],
+    [{ PORT: '70000' }, 'PORT', 'PORT must be a port number, got 70000'],
+    [{ EVENT_STORE: 'oracle' }, 'EVENT_STORE', 'EVENT_STORE must be one of sqlite, postgres, kurrentdb, memory, got oracle'],
+    [{ READ_MODEL_MAX_PAGES: '0' }, 'READ_MODEL_MAX_PAGES', 'READ_MODEL_MAX_PAGES must be a positive whole number, got 0'],
+    [{ RATE_LIMIT_PER_MINUTE: '-1' }, 'RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_PER_MINUTE must be a whole number of requests (0 = no limit), got -1'],
+    [{ GRAPHQL_MAX_COST: '1.5' }, 'GRAPHQL_MAX_COST', 'GRAPHQL_MAX_COST must be a positive whole number, got 1.5'],
+    [{ GRAPHQL_INTROSPECTION: 'maybe' }, 'GRAPHQL_INTROSPECTION', 'GRAPHQL_INTROSPECTION must be true or false, got maybe'],
+    [{ ACCESS_LOG_RESET: '2' }, 'ACCESS_LOG_RESET', 'ACCESS_LOG_RESET must be true or false, got 2'],
+    [{ SNAPSHOT_EVERY: '-2' }, 'SNAPSHOT_EVERY', 'SNAPSHOT_EVERY must be a non-negative integer (0 disables snapshots), got "-2"'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL', 'LOG_LEVEL must be one of debug, info, warn, error, silent, got loud'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN', 'METRICS_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 32`)'],
+    [{ NODE_ENV: 'production' }, 'JWT_SECRET', 'JWT_SECRET (or JWT_JWKS_URL) is required when NODE_ENV=production'],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'too-short' }, 'JWT_SECRET', 'JWT_SECRET is 9 bytes long; NODE_ENV=production needs at least 32 bytes (e.g. `openssl rand -hex 32`)'],
+    [{ EVENT_STORE: 'postgres' }, 'DATABASE_URL', 'EVENT_STORE=postgres needs DATABASE_URL'],
+    [{ EVENT_STORE: 'kurrentdb' }, 'KURRENTDB_CONNECTION_STRING', 'EVENT_STORE=kurrentdb needs KURRENTDB_CONNECTION_STRING'],
+  ])('refuses %j, naming %s', (env, setting, message) => {
+    expect(problem(env)).toEqual({ setting, message });
+  });
+
+  it('never echoes a secret in its message', () => {
+    expect(problem({ METRICS_TOKEN: 'secret-ish' }).message).not.toContain('secret-ish');
+    expect(problem({ NODE_ENV: 'production', JWT_SECRET: 'hunter2-hunter2' }).message).not.toContain('hunter2');
+  });
+
+  it('refuses to read a variable the schema does not declare', () => {
+    const env = declaredOnly({ PORT: '1', NOT_A_SETTING: 'x' });
+    expect(env.PORT).toBe('1');
+    expect(() => env.NOT_A_SETTING).toThrow(/NOT_A_SETTING is read as a setting but is not declared in src\/config\/settings.ts/);
+  });
+});
