@@ -1,10 +1,9 @@
 /**
- * Prints a signed bearer token for development and tests:
- *   npm run token -- --sub alice --roles ASSET_MANAGER --department ops [--name "Alice"] [--expires 8h]
- * Signs with JWT_SECRET, or with the development secret kept in the data folder (the same one
- * the server uses when JWT_SECRET is not set).
+ * Bearer tokens for development and tests, signed with JWT_SECRET or with the development secret
+ * kept in the data folder (the same one the server uses when JWT_SECRET is not set). The command
+ * line is `risk-ledger token` (src/cli/main.ts):
+ *   npm run -s token -- --sub alice --roles ASSET_MANAGER --department ops [--name "Alice"] [--expires 8h]
  */
-import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../../config/app-config.js';
 import { ROLES } from '../../shared/domain/decider.js';
@@ -26,43 +25,55 @@ export async function signToken(
   return jwt.sign(new TextEncoder().encode(secret));
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      sub: { type: 'string' },
-      name: { type: 'string' },
-      roles: { type: 'string', default: '' },
-      department: { type: 'string' },
-      expires: { type: 'string', default: '8h' },
-    },
-  });
-  if (!values.sub) {
-    process.stderr.write(`usage: npm run token -- --sub USER --roles ROLE[,ROLE] [--department D] [--name NAME] [--expires 8h]\nroles: ${ROLES.join(', ')}\n`);
-    process.exit(2);
+/** A mistake in the token command's options: the CLI prints the message on one line and exits 2. */
+export class TokenRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenRequestError';
   }
-  const roles = (values.roles ?? '').split(',').map((r) => r.trim()).filter(Boolean);
-  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
-  if (unknown.length) {
-    process.stderr.write(`unknown role(s): ${unknown.join(', ')}; roles are ${ROLES.join(', ')}\n`);
-    process.exit(2);
-  }
-  const config = loadConfig();
-  const { secret } = resolveJwtSecret(config);
-  if (!secret) {
-    process.stderr.write('No JWT_SECRET and NODE_ENV=production: cannot sign a token\n');
-    process.exit(2);
-  }
-  const token = await signToken(secret, { sub: values.sub, name: values.name, roles, department: values.department }, {
-    expiresIn: values.expires,
-    issuer: config.jwt.issuer,
-    audience: config.jwt.audience,
-  });
-  process.stdout.write(token + '\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
-  });
+/** What `--expires` accepts: a whole number and a unit (jose would take more, and throw a TypeError on the rest). */
+const EXPIRES = /^([1-9][0-9]{0,5})(s|m|h|d)$/;
+export const EXPIRES_FORMS = 'a whole number followed by s, m, h or d (seconds, minutes, hours, days), e.g. 900s, 30m, 8h, 7d';
+/** Longer than this is refused: a development token that never expires in practice is a standing credential. */
+const MAX_EXPIRES_SECONDS = 90 * 24 * 3600;
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+
+export function parseExpires(value: string): string {
+  const match = EXPIRES.exec(value.trim());
+  if (!match) throw new TokenRequestError(`--expires '${value}' is not a duration: use ${EXPIRES_FORMS}`);
+  const seconds = Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
+  if (seconds > MAX_EXPIRES_SECONDS) throw new TokenRequestError(`--expires '${value}' is longer than 90 days (90d)`);
+  return `${match[1]}${match[2]}`;
+}
+
+export function parseRoles(value: string | undefined): string[] {
+  const listed = `one or more of ${ROLES.join(', ')}, comma-separated`;
+  if (value === undefined) throw new TokenRequestError(`--roles is required (a token without roles can do nothing): ${listed}`);
+  const roles = [...new Set(value.split(',').map((r) => r.trim()).filter(Boolean))];
+  if (!roles.length) throw new TokenRequestError(`--roles is empty: ${listed}`);
+  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (unknown.length) throw new TokenRequestError(`unknown role${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}: roles are ${ROLES.join(', ')}`);
+  return roles;
+}
+
+export interface TokenRequest {
+  sub?: string;
+  roles?: string;
+  department?: string;
+  name?: string;
+  expires?: string;
+}
+
+/** Checks the options, then signs with the server's key. Throws TokenRequestError for a mistake, ConfigError for the environment. */
+export async function issueToken(request: TokenRequest): Promise<string> {
+  const sub = request.sub?.trim();
+  if (!sub) throw new TokenRequestError('--sub is required: the user id the token speaks for (e.g. --sub alice)');
+  const roles = parseRoles(request.roles);
+  const expiresIn = parseExpires(request.expires ?? '8h');
+  const config = loadConfig();
+  const { secret } = resolveJwtSecret(config);
+  if (!secret) throw new TokenRequestError('no JWT_SECRET and NODE_ENV=production: cannot sign a token (tokens then come from your identity provider)');
+  return signToken(secret, { sub, name: request.name, roles, department: request.department }, { expiresIn, issuer: config.jwt.issuer, audience: config.jwt.audience });
 }

@@ -1,0 +1,281 @@
+/**
+ * The evidence commands of `risk-ledger` (export, verify, verify-store, import, rebuild,
+ * verify-access-log): each returns its exit status (0 ok, 1 the log or export is broken) and
+ * prints one JSON line and one sentence on stdout; logs and progress bars go to stderr. The
+ * command line itself (parsing, help, friendly errors) is src/cli/main.ts.
+ */
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import pg from 'pg';
+import { dirname, resolve } from 'node:path';
+import type { AppConfig } from '../config/app-config.js';
+import { openConfiguredEventStore } from '../platform/configured-event-store.js';
+import { configuredSigningKeys } from '../platform/signing-keys.js';
+import { TrustedKeys } from '../event-store/signing.js';
+import { DataDirLock } from '../platform/data-dir-lock.js';
+import { FEATURES } from '../features.js';
+import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
+import { ProjectionRunner } from '../projections/projection-runner.js';
+import { openReadModelDatabase } from '../projections/read-model-database.js';
+import { JsonLogger } from '../shared/logging/json-logger.js';
+import {
+  estimatedCount,
+  exportLog,
+  importExport,
+  readManifest,
+  verifyExport,
+  verifyStoreAgainst,
+  manifestPathFor,
+} from '../audit/application/evidence-export.js';
+import { accessLogPath } from '../audit/application/access-log.js';
+import { anchorPathFor, configuredTrustedKeys, verifyAccessLogFile, type AccessLogVerification } from '../audit/application/access-log-chain.js';
+import { postgresAccessLogAnchorPath, verifyPostgresAccessLog } from '../audit/application/access-log-postgres.js';
+import { ProgressBar } from './progress-bar.js';
+import { openConfiguredBlobStore } from '../evidence/infrastructure/configured-blob-store.js';
+
+export const log = new JsonLogger('risk-ledger-cli', (process.env.LOG_LEVEL as 'info') ?? 'info', {}, true);
+
+/** A mistake on the command line: one line on stderr, exit status 2. */
+export class UsageError extends Error {}
+
+/** A file the command must read: refused up front (exit 2) rather than failing deep inside with a stack. */
+export function readableFile(path: string, what: string): string {
+  const file = resolve(path);
+  let why: string | null = null;
+  try {
+    accessSync(file, constants.R_OK);
+    if (statSync(file).isDirectory()) why = 'it is a folder';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+  }
+  if (why) throw new UsageError(`cannot read ${what} ${path}: ${why}`);
+  return file;
+}
+
+export function result(json: Record<string, unknown>, sentence: string): void {
+  process.stdout.write(JSON.stringify(json) + '\n' + sentence + '\n');
+}
+
+/** The folder an output goes to must exist and be writable: refused up front rather than after the store is opened. */
+function writableFolderOf(file: string, given: string): void {
+  const folder = dirname(file);
+  try {
+    if (!statSync(folder).isDirectory()) throw new UsageError(`cannot write ${given}: ${folder} is not a folder`);
+    accessSync(folder, constants.W_OK);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot write ${given}: ${code === 'ENOENT' ? `the folder ${folder} does not exist` : code === 'EACCES' ? `permission denied on ${folder}` : (error as Error).message}`);
+  }
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`cannot write ${given}: it is a folder`);
+}
+
+function readManifestOrRefuse(path: string): ReturnType<typeof readManifest> {
+  const file = readableFile(path, 'the manifest');
+  try {
+    return readManifest(file);
+  } catch (error) {
+    throw new UsageError(`the manifest ${path} is not a Risk Ledger export manifest: ${(error as Error).message}`);
+  }
+}
+
+function progress(label: string, total: number): { bar: ProgressBar; update: (done: number, total?: number) => void } {
+  const bar = new ProgressBar({ label, total });
+  return { bar, update: (done) => bar.update(done) };
+}
+
+export async function runExport(config: AppConfig, out: string | undefined): Promise<number> {
+  if (!out) throw new UsageError('export needs --out FILE (where to write the log)');
+  const file = resolve(out);
+  writableFolderOf(file, out);
+  const store = await openConfiguredEventStore(config);
+  const evidence = await openConfiguredBlobStore(config);
+  try {
+    const head = await store.headPosition();
+    const p = progress('export', estimatedCount(head));
+    log.info('export started', { adapter: store.adapterName, file, headPosition: head });
+    const { manifest, manifestFile } = await exportLog(store, file, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing), evidence });
+    p.bar.update(manifest.eventCount);
+    p.bar.finish();
+    log.info('export written', { file, manifestFile, events: manifest.eventCount });
+    result(
+      { command: 'export', ok: manifest.integrity.ok, file, manifestFile, ...manifest, streamHeads: Object.keys(manifest.streamHeads).length },
+      manifest.integrity.ok
+        ? `Exported ${manifest.eventCount} events (head ${manifest.headPosition ?? 'none'}, chain hash ${manifest.headChainHash ?? 'none'}) to ${file}; keep ${manifestFile} (or its headChainHash and ndjsonSha256) where the log's holder cannot change it.`
+        : `Exported ${manifest.eventCount} events to ${file}, but the log is BROKEN at position ${manifest.integrity.firstBrokenPosition}: ${manifest.integrity.reason}`,
+    );
+    return manifest.integrity.ok ? 0 : 1;
+  } finally {
+    await evidence.close();
+    await store.close();
+  }
+}
+
+export async function runVerify(fileArg: string | undefined, manifestArg: string | undefined, trustedKeyFiles: string[] = []): Promise<number> {
+  if (!fileArg) throw new UsageError('verify needs FILE');
+  const file = readableFile(fileArg, 'the export');
+  // A manifest named on the command line must exist; the default one missing is a finding (exit 1).
+  const manifestFile = manifestArg ? readableFile(manifestArg, 'the manifest') : manifestPathFor(file);
+  for (const f of trustedKeyFiles) readableFile(f, 'the trusted key');
+  let total = 0;
+  try {
+    total = readManifest(manifestFile).eventCount;
+  } catch {
+    // verifyExport reports a missing or unreadable manifest
+  }
+  const p = progress('verify', total);
+  // The keys to check the signed heads with: the auditor's own (--trusted-key), else the manifest's.
+  let trusted: TrustedKeys | undefined;
+  try {
+    trusted = trustedKeyFiles.length ? TrustedKeys.fromPems(trustedKeyFiles.map((f) => readFileSync(resolve(f), 'utf8'))) : undefined;
+  } catch (error) {
+    throw new UsageError(`--trusted-key: not a public key in PEM (${(error as Error).message})`);
+  }
+  const verdict = await verifyExport(file, { manifestFile, onProgress: p.update, trusted });
+  p.bar.update(verdict.eventsChecked);
+  p.bar.finish();
+  result(
+    { command: 'verify', ...verdict },
+    verdict.ok
+      ? `OK: ${verdict.eventsChecked} events in ${verdict.streams} streams verify, and the export matches its manifest (head ${verdict.headPosition ?? 'none'}, chain hash ${verdict.headChainHash ?? 'none'}, SHA-256 ${verdict.sha256}).`
+      : `BROKEN: ${verdict.reason}${verdict.firstBrokenPosition ? ` (first broken position ${verdict.firstBrokenPosition})` : ''}.`,
+  );
+  return verdict.ok ? 0 : 1;
+}
+
+export async function runVerifyStore(config: AppConfig, manifestArg: string | undefined): Promise<number> {
+  const anchor = manifestArg ? readManifestOrRefuse(manifestArg) : null;
+  const store = await openConfiguredEventStore(config);
+  try {
+    const head = await store.headPosition();
+    const p = progress('verify-store', estimatedCount(head));
+    const report = await verifyStoreAgainst(store, anchor, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing) });
+    p.bar.finish();
+    result(
+      { command: 'verify-store', adapter: store.adapterName, ...report },
+      report.ok
+        ? `OK: ${report.eventsChecked} events in ${report.streams} streams verify (head ${report.headPosition ?? 'none'}, chain hash ${report.headChainHash ?? 'none'})${anchor ? `, and the log still contains the manifest's head ${anchor.headPosition}` : ''}.`
+        : `BROKEN: ${report.reason}${report.firstBrokenPosition ? ` (first broken position ${report.firstBrokenPosition})` : ''}.`,
+    );
+    return report.ok ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function runImport(config: AppConfig, fileArg: string | undefined, manifestArg: string | undefined): Promise<number> {
+  if (!fileArg) throw new UsageError('import needs FILE');
+  const file = readableFile(fileArg, 'the export');
+  const manifestFile = manifestArg ? readableFile(manifestArg, 'the manifest') : manifestPathFor(file);
+  // The imported log is signed, commit by commit, with this installation's key.
+  const store = await openConfiguredEventStore(config, configuredSigningKeys(config, log).signer);
+  try {
+    let total = 0;
+    try {
+      total = readManifest(manifestFile).eventCount;
+    } catch {
+      // importExport refuses an export without a readable manifest
+    }
+    log.info('import started: verifying the export first', { adapter: store.adapterName, file });
+    const v = progress('verify', total);
+    let p: ReturnType<typeof progress> | null = null;
+    const r = await importExport(store, file, {
+      manifestFile,
+      onVerifyProgress: v.update,
+      onProgress: (done) => {
+        if (!p) {
+          v.bar.finish();
+          p = progress('import', total);
+        }
+        p.update(done);
+      },
+    });
+    v.bar.finish();
+    (p as ReturnType<typeof progress> | null)?.bar.finish();
+    const ok = r.hashesIdentical && r.report.ok && r.eventsImported === total;
+    log.info('import finished', { events: r.eventsImported, hashesIdentical: r.hashesIdentical });
+    // The store keeps each event's original commit instant (it is hashed from hash version 2 on);
+    // only an adapter that cannot store a given instant assigns the time of the import.
+    if (!r.recordedAtPreserved) {
+      log.warn('the store assigned new recordedAt instants (the time of this import) to some events; the original ones are in the export only', {});
+    }
+    result(
+      { command: 'import', ok, adapter: store.adapterName, ...r },
+      ok
+        ? `Imported ${r.eventsImported} events with identical hashes${r.positionsPreserved ? ', positions and head chain hash' : ' (positions differ in value, not in order)'}; ${r.recordedAtPreserved ? 'every event keeps its original recordedAt' : 'some events got the time of the import as recordedAt'}.`
+        : `Import finished with differences: ${r.firstMismatch ?? r.report.reason ?? 'event count differs from the manifest'}`,
+    );
+    return ok ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}
+
+export async function runRebuild(config: AppConfig): Promise<number> {
+  // A live server holds DATA_DIR's lock: rebuilding its read models under it would corrupt them.
+  // Held for the rebuild, the lock also keeps a server from starting meanwhile.
+  const lock = config.readModelPath === ':memory:' ? null : DataDirLock.acquire(config.dataDir, 'cli rebuild', log);
+  try {
+    return await rebuildHolding(config);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function rebuildHolding(config: AppConfig): Promise<number> {
+  const store = await openConfiguredEventStore(config);
+  // A damaged file is moved aside (and logged) rather than failing the rebuild.
+  const db = openReadModelDatabase(config.readModelPath, { logger: log, label: 'read models' });
+  const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log);
+  try {
+    const head = await store.headPosition();
+    const p = progress('rebuild', estimatedCount(head));
+    const started = performance.now();
+    log.info('rebuild started', { adapter: store.adapterName, readModels: config.readModelPath, headPosition: head });
+    const { events, position } = await runner.rebuild((applied) => p.update(applied));
+    p.bar.finish();
+    const durationMs = Math.round(performance.now() - started);
+    result(
+      { command: 'rebuild', ok: true, eventsApplied: events, position, durationMs, readModels: config.readModelPath },
+      `Rebuilt every read model from ${events} events in ${durationMs} ms (up to position ${position ?? 'none'}).`,
+    );
+    return 0;
+  } finally {
+    await runner.stop();
+    await store.close();
+    db.close();
+  }
+}
+
+/** Read-only: never creates the access log, never writes to it; safe while the server runs. */
+export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
+  if (config.eventStore === 'memory') throw new UsageError('verify-access-log: with EVENT_STORE=memory the access log lives in the server\'s memory; ask verifyAccessLog');
+  const trusted = configuredTrustedKeys(config.signing);
+  let where: Record<string, unknown>;
+  let report: AccessLogVerification;
+  if (config.eventStore === 'postgres' && config.databaseUrl) {
+    // The shared log in DATABASE_URL, and this instance's anchor (DATA_DIR) when there is one.
+    const anchorPath = postgresAccessLogAnchorPath(config.dataDir);
+    const client = new pg.Client({ connectionString: config.databaseUrl });
+    await client.connect();
+    try {
+      report = await verifyPostgresAccessLog(client, { trusted, anchorPath: existsSync(anchorPath) ? anchorPath : null });
+    } finally {
+      await client.end();
+    }
+    where = { database: 'postgres', schema: 'risk_ledger', anchor: existsSync(anchorPath) ? anchorPath : null };
+  } else {
+    const file = accessLogPath(config);
+    const anchorPath = anchorPathFor(file);
+    report = verifyAccessLogFile(file, { trusted, anchorPath });
+    where = { file, anchor: anchorPath };
+  }
+  result(
+    { command: 'verify-access-log', ...where, ...report },
+    report.ok
+      ? `OK: ${report.entriesChecked} access log entries verify (head ${report.headSeq ?? 'none'}, hash ${report.headHash}; ${report.signaturesChecked} signatures).`
+      : `BROKEN: ${report.reason}${report.firstBrokenSeq !== null ? ` (first broken entry ${report.firstBrokenSeq})` : ''}.`,
+  );
+  return report.ok ? 0 : 1;
+}
+

@@ -1,0 +1,154 @@
+/**
+ * `risk-ledger` as a user meets it: the built CLI spawned as its own process. Every mistake is one
+ * line on stderr (no stack), exit status 2, nothing on stdout; every command has --help; `token`
+ * needs --roles and a duration it can read; `npm run token`/`npm run cli` run the build without
+ * recompiling, and say so when there is no build.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { decodeJwt, jwtVerify } from 'jose';
+import { ROLES } from '../../src/shared/domain/decider.js';
+import { buildOnce } from './support/server-process.js';
+
+const ROOT = process.cwd();
+const CLI = join(ROOT, 'dist/src/cli/main.js');
+const COMMANDS = ['token', 'export', 'verify', 'verify-store', 'import', 'rebuild', 'verify-access-log'];
+const SECRET = 'cli-test-secret-0123456789abcdef-0123456789';
+
+let work: string;
+let env: Record<string, string>;
+
+function run(args: string[], extra: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, ...env, ...extra }, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A friendly refusal: exit 2, exactly one line on stderr naming the program, no stack, nothing on stdout. */
+function expectOneLineError(r: ReturnType<typeof run>, pattern: RegExp): void {
+  expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 2, stdout: '' });
+  const lines = r.stderr.split('\n').filter(Boolean);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^risk-ledger( [a-z-]+)?: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at |Error:|node:internal/);
+}
+
+beforeAll(() => {
+  buildOnce();
+  work = mkdtempSync(join(tmpdir(), 'risk-ledger-cli-'));
+  env = { EVENT_STORE: 'sqlite', DATA_DIR: work, SQLITE_PATH: join(work, 'events.sqlite'), JWT_SECRET: SECRET, LOG_LEVEL: 'info' };
+}, 180_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('risk-ledger: mistakes are one line on stderr and exit status 2', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['no command', [], /missing command: one of token, export, verify/],
+    ['an unknown command', ['frobnicate'], /unknown command 'frobnicate'/],
+    ['a misspelt command (with a suggestion)', ['verfy', 'x.ndjson'], /unknown command 'verfy' \(Did you mean verify\?\)/],
+    ['an unknown flag', ['export', '--bogus'], /^risk-ledger export: unknown option '--bogus'/],
+    ['a missing argument', ['verify'], /missing required argument 'file'/],
+    ['an extra argument', ['rebuild', 'now'], /too many arguments/],
+    ['export without --out', ['export'], /export needs --out FILE/],
+    ['an unreadable export', ['verify', join('/nonexistent', 'evidence.ndjson')], /cannot read the export .*: no such file/],
+    ['a folder given as the file', ['import', '/tmp'], /cannot read the export \/tmp: it is a folder/],
+    ['an unreadable manifest', ['verify-store', '--manifest', '/nonexistent/m.json'], /cannot read the manifest/],
+    ['an output folder that does not exist', ['export', '--out', '/nonexistent/dir/evidence.ndjson'], /cannot write .*the folder \/nonexistent\/dir does not exist/],
+    ['token without --sub', ['token', '--roles', 'CISO'], /required option '--sub <id>'/],
+    ['token with an unknown role', ['token', '--sub', 'alice', '--roles', 'ASSET_MANAGER,KING'], /unknown role KING: roles are ASSET_MANAGER, RISK_OWNER/],
+    ['token with --expires tomorrow', ['token', '--sub', 'alice', '--roles', 'CISO', '--expires', 'tomorrow'], /--expires 'tomorrow' is not a duration: use a whole number followed by s, m, h or d .* 8h/],
+    ['token with --expires beyond 90 days', ['token', '--sub', 'alice', '--roles', 'CISO', '--expires', '91d'], /longer than 90 days/],
+  ];
+  it.each(cases)('%s', (_name, args, pattern) => {
+    expectOneLineError(run(args), pattern);
+  });
+
+  it('refuses a token without --roles, listing every role (a token without roles could do nothing)', () => {
+    for (const args of [['token', '--sub', 'alice'], ['token', '--sub', 'alice', '--roles', ' , ']]) {
+      const r = run(args);
+      expectOneLineError(r, /--roles is (required|empty)/);
+      for (const role of ROLES) expect(r.stderr).toContain(role);
+    }
+  });
+
+  it('a configuration error of token is one line too (production without JWT_SECRET)', () => {
+    const r = run(['token', '--sub', 'alice', '--roles', 'CISO'], { NODE_ENV: 'production', JWT_SECRET: '' });
+    expectOneLineError(r, /configuration error: JWT_SECRET/);
+  });
+});
+
+describe('risk-ledger --help', () => {
+  it('lists every command, and each command has its own help (exit 0, on stdout)', () => {
+    const top = run(['--help']);
+    expect(top.code).toBe(0);
+    for (const c of COMMANDS) expect(top.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const args of [...COMMANDS.map((c) => [c, '--help']), ['help', 'verify']]) {
+      const r = run(args);
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+      expect(r.stdout).toContain(`Usage: risk-ledger ${args[0] === 'help' ? args[1] : args[0]}`);
+      if (args[0] === 'token') expect(r.stdout).toMatch(/--expires <duration>[\s\S]*8h, 7d/);
+    }
+  }, 180_000);
+});
+
+describe('risk-ledger token', () => {
+  it('prints a token the server accepts: signed with JWT_SECRET, with the roles, department and lifetime asked for', async () => {
+    const r = run(['token', '--sub', 'alice', '--name', 'Alice', '--roles', 'ASSET_MANAGER,RISK_OWNER', '--department', 'ops', '--expires', '30m']);
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    const token = r.stdout.trim();
+    expect(r.stdout).toBe(`${token}\n`);
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(SECRET));
+    expect(payload).toMatchObject({ sub: 'alice', name: 'Alice', roles: ['ASSET_MANAGER', 'RISK_OWNER'], department: 'ops' });
+    expect(payload.exp! - payload.iat!).toBe(30 * 60);
+    // The default lifetime is 8 hours.
+    const plain = decodeJwt(run(['token', '--sub', 'bob', '--roles', 'AUDITOR']).stdout.trim());
+    expect(plain.exp! - plain.iat!).toBe(8 * 3600);
+  });
+});
+
+describe('npm run token / npm run cli', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string>; scripts: Record<string, string> };
+
+  it('run the built CLI without compiling first; `npm ci` builds through prepare; `bin` is the built CLI', () => {
+    expect(pkg.bin).toEqual({ 'risk-ledger': 'dist/src/cli/main.js' });
+    // Each script: a check that dist/ is there (a message, exit 2), then the built CLI, nothing compiled.
+    expect(pkg.scripts.token.split('; ').pop()).toBe('node dist/src/cli/main.js token');
+    expect(pkg.scripts.cli.split('; ').pop()).toBe('node dist/src/cli/main.js');
+    for (const name of ['token', 'cli']) expect(pkg.scripts[name]!.replace(/'[^']*'/g, '')).not.toMatch(/npm run|\btsc\b/);
+    expect(pkg.scripts.prepare).toContain('npm run -s build');
+    expect(readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('say what to do when there is no build (one line, exit 2)', () => {
+    const bare = mkdtempSync(join(tmpdir(), 'risk-ledger-nodist-'));
+    try {
+      copyFileSync(join(ROOT, 'package.json'), join(bare, 'package.json'));
+      for (const script of ['token', 'cli']) {
+        const r = spawnSync('npm', ['run', '-s', script, '--', '--help'], { cwd: bare, encoding: 'utf8', timeout: 60_000 });
+        expect(r.status).toBe(2);
+        expect(r.stderr.trim()).toBe('risk-ledger: dist/ is missing: run npm run build first (npm ci does it through the prepare script)');
+      }
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  it('npm run -s token prints the token alone', () => {
+    const r = spawnSync('npm', ['run', '-s', 'token', '--', '--sub', 'carol', '--roles', 'COMMITTEE_MEMBER'], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(r.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(decodeJwt(r.stdout.trim())).toMatchObject({ sub: 'carol', roles: ['COMMITTEE_MEMBER'] });
+  });
+});
+
+describe('verify with a trusted key file that is not a key', () => {
+  it('is refused in one line', () => {
+    const file = join(work, 'some.ndjson');
+    writeFileSync(file, '');
+    const key = join(work, 'key.pem');
+    writeFileSync(key, 'not a key');
+    expectOneLineError(run(['verify', file, '--trusted-key', key]), /--trusted-key: not a public key in PEM/);
+  });
+});
