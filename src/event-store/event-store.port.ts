@@ -179,6 +179,10 @@ export interface StreamSnapshot {
 export interface ReadSnapshotOptions {
   /** Inclusive: only snapshots taken at or before this revision. */
   maxRevision?: number;
+  /** Inclusive: only snapshots whose last event is at or before this position (time travel by position). */
+  maxPosition?: string;
+  /** Inclusive: only snapshots whose last event was recorded at or before this instant (ISO 8601, time travel by instant). */
+  maxRecordedAt?: string;
 }
 
 export interface StoreHealth {

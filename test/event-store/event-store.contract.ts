@@ -929,6 +929,23 @@ export function runEventStoreContract(
         expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 0 })).toBeNull();
       });
 
+      it_('maxPosition and maxRecordedAt: the newest taken at an event at or before that point', async () => {
+        const s = sid();
+        const { events: recorded } = await store.append(s, events(3), { expectedVersion: ExpectedVersion.noStream });
+        // Another stream's event between, so positions of s are not consecutive.
+        await store.append(sid(), events(1), { expectedVersion: ExpectedVersion.noStream });
+        const { events: later } = await store.append(s, events(3), { expectedVersion: ExpectedVersion.exact(2) });
+        await store.writeSnapshot(snap(recorded[1]!, { n: 2 }));
+        await store.writeSnapshot(snap(later[1]!, { n: 5 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxPosition: later[2]!.position })).toEqual(snap(later[1]!, { n: 5 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxPosition: later[1]!.position })).toEqual(snap(later[1]!, { n: 5 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxPosition: later[0]!.position })).toEqual(snap(recorded[1]!, { n: 2 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxPosition: recorded[0]!.position })).toBeNull();
+        expect(await store.readSnapshot(s, 'thing/1', { maxRecordedAt: later[1]!.recordedAt })).toEqual(snap(later[1]!, { n: 5 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxRecordedAt: '2000-01-01T00:00:00.000Z' })).toBeNull();
+        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 3, maxPosition: later[2]!.position })).toEqual(snap(recorded[1]!, { n: 2 }));
+      });
+
       it_('a snapshot of another state version is ignored', async () => {
         const s = sid();
         const { events: recorded } = await store.append(s, events(4), { expectedVersion: ExpectedVersion.noStream });

@@ -25,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { advisoryKey } from '../../event-store/postgres/postgres-event-store.js';
+import { ensureSchema } from '../../event-store/postgres/ensure-schema.js';
 import type { HeadSignature, SigningKeys, TrustedKeys } from '../../event-store/signing.js';
 import type { JsonLogger } from '../../shared/logging/json-logger.js';
 import {
@@ -128,7 +129,7 @@ async function migrate(client: pg.PoolClient | pg.Client, schema: string): Promi
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(`access-log-migrate/${schema}`)]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${S}`);
+    await ensureSchema(client, schema, S);
     await client.query(`CREATE TABLE IF NOT EXISTS ${S}.access_log_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     let version = (await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${S}.access_log_schema`)).rows[0]?.v ?? 0;
     if (version > SCHEMA_VERSION) throw new Error(`the access log in schema ${schema} has version ${version}; this build knows up to ${SCHEMA_VERSION}`);

@@ -33,10 +33,27 @@ export function prepareSnapshot(s: StreamSnapshot): PreparedSnapshot {
 }
 
 /** The checked arguments of readSnapshot. */
-export function snapshotQuery(streamId: string, stateVersion: string, options: ReadSnapshotOptions = {}): { maxRevision: number } {
+export function snapshotQuery(
+  streamId: string,
+  stateVersion: string,
+  options: ReadSnapshotOptions = {},
+): { maxRevision: number; maxPosition: string | null; maxRecordedAt: string | null } {
   validateStreamId(streamId);
   validateStateVersion(stateVersion);
-  return { maxRevision: normaliseCount(options.maxRevision, Number.MAX_SAFE_INTEGER, 'maxRevision') };
+  for (const key of ['maxPosition', 'maxRecordedAt'] as const) {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== 'string' || v.length === 0)) throw new InvalidAppendError(`${key} must be a non-empty string`);
+  }
+  return {
+    maxRevision: normaliseCount(options.maxRevision, Number.MAX_SAFE_INTEGER, 'maxRevision'),
+    maxPosition: options.maxPosition ?? null,
+    maxRecordedAt: options.maxRecordedAt ?? null,
+  };
+}
+
+/** Whether a stored snapshot satisfies the query (the in-memory adapter's filter; SQL adapters say the same in SQL). */
+export function snapshotMatches(s: Pick<PreparedSnapshot, 'revision' | 'position' | 'recordedAt'>, q: ReturnType<typeof snapshotQuery>): boolean {
+  return s.revision <= q.maxRevision && (q.maxPosition === null || s.position <= q.maxPosition) && (q.maxRecordedAt === null || s.recordedAt <= q.maxRecordedAt);
 }
 
 export function toSnapshot(p: PreparedSnapshot): StreamSnapshot {

@@ -21,7 +21,7 @@ import {
   type ReadSnapshotOptions,
   type StreamSnapshot,
 } from '../event-store.port.js';
-import { prepareSnapshot, snapshotQuery, toSnapshot, type PreparedSnapshot } from '../internal/snapshot-support.js';
+import { prepareSnapshot, snapshotMatches, snapshotQuery, toSnapshot, type PreparedSnapshot } from '../internal/snapshot-support.js';
 import { CURRENT_HASH_VERSION, LOG_GENESIS, decodePosition, encodePosition, genesisHash, InvalidPositionError } from '../hash-chain.js';
 import type { ChainSigner, HeadSignature } from '../signing.js';
 import { DuplicateEventIdError, EventStoreClosedError, InvalidAppendError } from '../errors.js';
@@ -248,10 +248,10 @@ export class InMemoryEventStore implements EventStore {
 
   async readSnapshot(streamId: string, stateVersion: string, options: ReadSnapshotOptions = {}): Promise<StreamSnapshot | null> {
     this.assertOpen();
-    const { maxRevision } = snapshotQuery(streamId, stateVersion, options);
+    const query = snapshotQuery(streamId, stateVersion, options);
     let best: PreparedSnapshot | undefined;
     for (const s of this.snapshots.get(streamId)?.get(stateVersion)?.values() ?? []) {
-      if (s.revision <= maxRevision && (!best || s.revision > best.revision)) best = s;
+      if (snapshotMatches(s, query) && (!best || s.revision > best.revision)) best = s;
     }
     return best ? toSnapshot(best) : null;
   }

@@ -475,8 +475,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readSnapshot(streamId: string, stateVersion: string, options: ReadSnapshotOptions = {}): Promise<StreamSnapshot | null> {
-    const { maxRevision } = snapshotQuery(streamId, stateVersion, options);
-    const [row] = await this.rows<[number, string, string, string]>(this.sql.readSnapshot, [streamId, stateVersion, Math.min(maxRevision, MAX_REVISION)]);
+    const { maxRevision, maxPosition, maxRecordedAt } = snapshotQuery(streamId, stateVersion, options);
+    const [row] = await this.rows<[number, string, string, string]>(this.sql.readSnapshot, [streamId, stateVersion, Math.min(maxRevision, MAX_REVISION), maxPosition, maxRecordedAt]);
     if (!row) return null;
     return toSnapshot({ streamId, stateVersion, revision: row[0], position: row[1], recordedAt: row[2], stateJson: row[3] });
   }

@@ -68,7 +68,8 @@ export function statements(S: string) {
       WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3`,
     /** Snapshots beside the log (never events, never hashed, never exported). */
     readSnapshot: `SELECT revision, position, recorded_at, state FROM ${S}.snapshots
-      WHERE stream_id = $1 AND state_version = $2 AND revision <= $3 ORDER BY revision DESC LIMIT 1`,
+      WHERE stream_id = $1 AND state_version = $2 AND revision <= $3
+        AND ($4::text IS NULL OR position <= $4) AND ($5::text IS NULL OR recorded_at <= $5) ORDER BY revision DESC LIMIT 1`,
     upsertSnapshot: `INSERT INTO ${S}.snapshots (stream_id, state_version, revision, position, recorded_at, state) VALUES ($1, $2, $3, $4, $5, $6)
       ON CONFLICT (stream_id, state_version, revision) DO UPDATE SET position = EXCLUDED.position, recorded_at = EXCLUDED.recorded_at, state = EXCLUDED.state`,
   } as const;

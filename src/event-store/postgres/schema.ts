@@ -10,6 +10,7 @@
  */
 import type pg from 'pg';
 import { EventStoreSchemaError } from '../errors.js';
+import { ensureSchema } from './ensure-schema.js';
 
 export const SCHEMA_VERSION = 2;
 
@@ -110,7 +111,7 @@ export async function migrate(client: pg.PoolClient | pg.Client, schema: string,
     // The migration lock is not the append lock (another key): appends of an up-to-date process
     // never wait for it. Re-read under the lock: another process may have migrated meanwhile.
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${S}`);
+    await ensureSchema(client, schema, S);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${S}.event_store_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
     );

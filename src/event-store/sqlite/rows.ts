@@ -78,7 +78,7 @@ export function prepareStatements(db: Database.Database): Statements {
     dataVersion: pluck('PRAGMA data_version'),
     eventIdExists: pluck('SELECT 1 FROM events WHERE event_id = ?'),
     readSnapshot: raw(
-      'SELECT revision, position, recorded_at, state FROM snapshots WHERE stream_id = ? AND state_version = ? AND revision <= ? ORDER BY revision DESC LIMIT 1',
+      'SELECT revision, position, recorded_at, state FROM snapshots WHERE stream_id = ? AND state_version = ? AND revision <= ? AND (? IS NULL OR position <= ?) AND (? IS NULL OR recorded_at <= ?) ORDER BY revision DESC LIMIT 1',
     ),
     upsertSnapshot: db.prepare(
       `INSERT INTO snapshots (stream_id, state_version, revision, position, recorded_at, state) VALUES (?, ?, ?, ?, ?, ?)

@@ -525,8 +525,8 @@ export class SqliteEventStore implements EventStore {
 
   async readSnapshot(streamId: string, stateVersion: string, options: ReadSnapshotOptions = {}): Promise<StreamSnapshot | null> {
     this.open();
-    const { maxRevision } = snapshotQuery(streamId, stateVersion, options);
-    const row = this.s.readSnapshot.get(streamId, stateVersion, maxRevision) as [number, string, string, string] | undefined;
+    const { maxRevision, maxPosition, maxRecordedAt } = snapshotQuery(streamId, stateVersion, options);
+    const row = this.s.readSnapshot.get(streamId, stateVersion, maxRevision, maxPosition, maxPosition, maxRecordedAt, maxRecordedAt) as [number, string, string, string] | undefined;
     if (!row) return null;
     return toSnapshot({ streamId, stateVersion, revision: row[0], position: row[1], recordedAt: row[2], stateJson: row[3] });
   }

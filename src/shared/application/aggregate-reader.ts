@@ -8,6 +8,9 @@ import { describeError } from './transient-errors.js';
 
 const log = rootLogger.child('aggregate-reader');
 
+/** Events read per page when folding a stream up to a past point. */
+const STATE_AT_PAGE = 500;
+
 export type Evolver<S> = Pick<Decider<unknown, any, S>, 'evolve' | 'initialState' | 'stateVersion'>;
 
 export interface AggregateReaderOptions {
@@ -92,8 +95,50 @@ export class AggregateReader {
 
   /** The aggregate exactly as it stood at `point`: the stream's events committed by then, folded. */
   async stateAt<S>(streamId: string, decider: Evolver<S>, point: PointInTime): Promise<S> {
-    const recorded = await this.store.readStream(streamId);
-    return fold(decider, recorded.filter(happenedBy(point)).map((r) => this.toDomain(r)));
+    return (await this.loadAt(streamId, decider, point)).state;
+  }
+
+  /**
+   * The aggregate as it stood at `point`, and the last event folded (null: the stream did not
+   * exist yet). Starts from the newest snapshot taken at or before the point (checked against
+   * the log as `load` does) and folds the events after it in pages, stopping at the first event
+   * past the point: a 10,000-event stream read at any moment costs one snapshot and at most the
+   * events since it, not the whole stream. Streams are read in revision order, and a stream's
+   * positions and recording times only grow with its revisions.
+   */
+  async loadAt<S>(streamId: string, decider: Evolver<S>, point: PointInTime): Promise<{ state: S; last: RecordedEvent | null }> {
+    const within = happenedBy(point);
+    let state = decider.initialState;
+    let last: RecordedEvent | null = null;
+    let from = 0;
+    const stateVersion = this.snapshotEvery > 0 ? decider.stateVersion : undefined;
+    if (stateVersion) {
+      const limit = point.atPosition ? { maxPosition: point.atPosition } : { maxRecordedAt: point.asOf!.toISOString() };
+      const snapshot = await this.store.readSnapshot(streamId, stateVersion, limit).catch((error: unknown) => {
+        log.warn('could not read a snapshot: folding the whole stream', { streamId, error: describeError(error) });
+        return null;
+      });
+      if (snapshot && snapshot.stateVersion === stateVersion) {
+        const [anchor] = await this.store.readStream(streamId, { fromRevision: snapshot.revision, toRevision: snapshot.revision });
+        if (anchor && anchor.position === snapshot.position && within(anchor)) {
+          state = snapshot.state as S;
+          last = anchor;
+          from = snapshot.revision + 1;
+        } else {
+          log.warn('a snapshot does not match the log: ignoring it', { streamId, revision: snapshot.revision, stateVersion });
+        }
+      }
+    }
+    for (;;) {
+      const page = await this.store.readStream(streamId, { fromRevision: from, toRevision: from + STATE_AT_PAGE - 1 });
+      for (const r of page) {
+        if (!within(r)) return { state, last };
+        state = decider.evolve(state, this.toDomain(r));
+        last = r;
+      }
+      if (page.length < STATE_AT_PAGE) return { state, last };
+      from += STATE_AT_PAGE;
+    }
   }
 
   /** The domain form of a recorded event; its log position rides along for states that cite it (a resolution's position). */

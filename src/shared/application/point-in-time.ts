@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
-import { isPosition } from '../../event-store/hash-chain.js';
+import { encodePosition, isPosition } from '../../event-store/hash-chain.js';
 import { BadInputError } from '../domain/errors.js';
 
 /**
@@ -16,7 +16,8 @@ export function pointInTime(asOf?: Date | null, atPosition?: string | null): Poi
   if (asOf && atPosition) throw new BadInputError({ atPosition: 'give asOf or atPosition, not both' });
   if (atPosition !== undefined && atPosition !== null) {
     if (!isPosition(atPosition)) throw new BadInputError({ atPosition: 'is not a position of the log' });
-    return { atPosition };
+    // Positions compare as strings: a short decimal is padded to the stores' width ("42" → "000…042").
+    return { atPosition: /^\d+$/.test(atPosition) ? encodePosition(BigInt(atPosition)) : atPosition };
   }
   if (asOf) {
     if (Number.isNaN(asOf.getTime())) throw new BadInputError({ asOf: 'is not a valid instant' });
