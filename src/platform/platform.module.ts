@@ -1,5 +1,8 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, loadConfig, type AppConfig } from '../config/app-config.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { appConfigProvider, configModule } from '../config/config.providers.js';
+import { instrumentAppends } from '../event-store/instrumentation.js';
+import { Metrics } from './observability/metrics.js';
 import { openConfiguredEventStore } from './configured-event-store.js';
 import { DataDirLock } from './data-dir-lock.js';
 import { configuredSigningKeys, SIGNING_KEYS } from './signing-keys.js';
@@ -9,10 +12,11 @@ import type { SigningKeys } from '../event-store/signing.js';
 import { projectionsOf, reactionsOf, upcastersOf, type FeatureContribution } from './feature-contribution.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { AsOfReplayer } from '../projections/as-of-replay.js';
+import { FileReplaySnapshots, MemoryReplaySnapshots } from '../projections/replay-snapshots.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { openDisposableDatabase, openReadModelDatabase, READ_DB, type ReadDb } from '../projections/read-model-database.js';
 import { AggregateReader } from '../shared/application/aggregate-reader.js';
-import { CLOCK, systemClock, type Clock } from '../shared/application/clock.js';
+import { CLOCK, SystemClock, type Clock } from '../shared/application/clock.js';
 import { CommandExecutor } from '../shared/application/command-executor.js';
 import { EventUpcasters } from '../shared/application/event-upcasting.js';
 import { LiveEvents } from '../shared/application/live-events.js';
@@ -44,12 +48,19 @@ export class PlatformModule implements OnApplicationShutdown {
     return {
       module: PlatformModule,
       global: true,
+      imports: [configModule()],
       providers: [
-        { provide: APP_CONFIG, useFactory: () => loadConfig() },
+        appConfigProvider,
         { provide: JsonLogger, useValue: rootLogger },
-        { provide: CLOCK, useValue: systemClock },
+        { provide: CLOCK, useFactory: () => new SystemClock() },
         { provide: SIGNING_KEYS, inject: [APP_CONFIG, JsonLogger], useFactory: (config: AppConfig, log: JsonLogger) => configuredSigningKeys(config, log) },
-        { provide: EVENT_STORE, inject: [APP_CONFIG, SIGNING_KEYS], useFactory: (config: AppConfig, keys: SigningKeys) => openConfiguredEventStore(config, keys.signer) },
+        // Prometheus metrics (observability/metrics.ts): the lower layers report through their own small interfaces.
+        { provide: Metrics, useFactory: () => new Metrics() },
+        {
+          provide: EVENT_STORE,
+          inject: [APP_CONFIG, SIGNING_KEYS, Metrics],
+          useFactory: async (config: AppConfig, keys: SigningKeys, metrics: Metrics) => instrumentAppends(await openConfiguredEventStore(config, keys.signer), metrics),
+        },
         // DATA_DIR's local state belongs to one process (npm run cli -- rebuild refuses while it is held).
         { provide: DATA_DIR_LOCK, inject: [APP_CONFIG, JsonLogger], useFactory: (config: AppConfig, log: JsonLogger) => (config.readModelPath === ':memory:' ? { release() {} } : DataDirLock.acquire(config.dataDir, 'server', log)) },
         {
@@ -84,9 +95,9 @@ export class PlatformModule implements OnApplicationShutdown {
           // for the projections; it must not wait for itself.
           provide: ProcessManager,
           // Its checkpoint lives apart from the read models, which may be deleted and rebuilt at will.
-          inject: [APP_CONFIG, EVENT_STORE, ProjectionRunner, EventUpcasters, AggregateReader, CLOCK, JsonLogger, IntegrityMonitor],
-          useFactory: async (config: AppConfig, store: EventStore, runner: ProjectionRunner, upcasters: EventUpcasters, aggregates: AggregateReader, clock: Clock, log: JsonLogger, integrity: IntegrityMonitor) => {
-            const executor = new CommandExecutor(store, runner, upcasters, integrity);
+          inject: [APP_CONFIG, EVENT_STORE, ProjectionRunner, EventUpcasters, AggregateReader, CLOCK, JsonLogger, IntegrityMonitor, Metrics],
+          useFactory: async (config: AppConfig, store: EventStore, runner: ProjectionRunner, upcasters: EventUpcasters, aggregates: AggregateReader, clock: Clock, log: JsonLogger, integrity: IntegrityMonitor, metrics: Metrics) => {
+            const executor = new CommandExecutor(store, runner, upcasters, integrity, { instrumentation: metrics });
             // On PostgreSQL several instances share the log: one of them reacts (an advisory lock), from
             // a checkpoint in the shared database. Alone on SQLite or memory, the checkpoint is a local
             // file (damaged: moved aside and recreated; start() then recovers it from the log).
@@ -104,9 +115,11 @@ export class PlatformModule implements OnApplicationShutdown {
           // Client commands return once the projections AND the reactions they trigger are done
           // (read-your-writes across aggregates: an approved plan's risks await consent at once).
           provide: CommandExecutor,
-          inject: [EVENT_STORE, ProjectionRunner, ProcessManager, EventUpcasters, IntegrityMonitor],
-          useFactory: (store: EventStore, runner: ProjectionRunner, manager: ProcessManager, upcasters: EventUpcasters, integrity: IntegrityMonitor) =>
-            new CommandExecutor(
+          inject: [EVENT_STORE, ProjectionRunner, ProcessManager, EventUpcasters, IntegrityMonitor, Metrics],
+          useFactory: (store: EventStore, runner: ProjectionRunner, manager: ProcessManager, upcasters: EventUpcasters, integrity: IntegrityMonitor, metrics: Metrics) => {
+            // Lags (events and seconds behind the log's head) are measured when /metrics is read.
+            metrics.followLag(store, { projections: runner, reactions: manager });
+            return new CommandExecutor(
               store,
               {
                 waitFor: async (position) => {
@@ -120,8 +133,9 @@ export class PlatformModule implements OnApplicationShutdown {
               },
               upcasters,
               integrity,
-              { awaitReactionCascade: true },
-            ),
+              { awaitReactionCascade: true, instrumentation: metrics },
+            );
+          },
         },
         {
           provide: LiveEvents,
@@ -132,9 +146,18 @@ export class PlatformModule implements OnApplicationShutdown {
             return live;
           },
         },
-        { provide: AsOfReplayer, inject: [EVENT_STORE, EventUpcasters], useFactory: (store: EventStore, upcasters: EventUpcasters) => new AsOfReplayer(store, upcasters, projections) },
+        {
+          provide: AsOfReplayer,
+          inject: [APP_CONFIG, EVENT_STORE, EventUpcasters, Metrics],
+          useFactory: (config: AppConfig, store: EventStore, upcasters: EventUpcasters, metrics: Metrics) => {
+            // Register-wide asOf starts from the nearest stored snapshot of the read models.
+            const { every, keep } = config.replaySnapshots;
+            const snapshots = config.eventStore === 'memory' ? new MemoryReplaySnapshots(keep) : new FileReplaySnapshots(join(config.dataDir, 'replay-snapshots'), keep);
+            return new AsOfReplayer(store, upcasters, projections, undefined, metrics, { store: snapshots, every });
+          },
+        },
       ],
-      exports: [APP_CONFIG, JsonLogger, CLOCK, SIGNING_KEYS, IntegrityMonitor, EVENT_STORE, READ_DB, EventUpcasters, AggregateReader, ProjectionRunner, CommandExecutor, LiveEvents, AsOfReplayer, ProcessManager],
+      exports: [APP_CONFIG, Metrics, JsonLogger, CLOCK, SIGNING_KEYS, IntegrityMonitor, EVENT_STORE, READ_DB, EventUpcasters, AggregateReader, ProjectionRunner, CommandExecutor, LiveEvents, AsOfReplayer, ProcessManager],
     };
   }
 

@@ -4,11 +4,22 @@ import type { EventUpcasters } from '../shared/application/event-upcasting.js';
 import type { Projection } from './projection.js';
 import Database from 'better-sqlite3';
 import { openReadModelDatabase, type ReadDb } from './read-model-database.js';
+import { shapeOf, type ReplayHead, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
+
+export type { ReplayHead } from './replay-snapshots.js';
+
+/** Stored snapshots of replays (replay-snapshots.ts): where to keep them and how often to take one. */
+export interface ReplaySnapshotOptions {
+  store: ReplaySnapshotStore;
+  /** A snapshot once a replay has applied this many events since its base (0: never). */
+  every: number;
+}
+
 
 interface CachedReplay {
   db: ReadDb;
   /** The last event applied: the replay holds exactly the log up to and including it. */
-  last: { position: string; recordedAt: string } | null;
+  last: ReplayHead | null;
   /** Leases not yet released (queries reading it, or a replay copying it). */
   users: number;
   /** Out of the cache: closed as soon as (or once) nobody uses it. */
@@ -18,6 +29,8 @@ interface CachedReplay {
 /** A replay lent to one query: read `db`, then `release()` it (once; later calls do nothing). */
 export interface ReplayLease {
   readonly db: ReadDb;
+  /** The last event applied (null: none). */
+  readonly head: ReplayHead | null;
   release(): void;
 }
 
@@ -34,6 +47,17 @@ interface InFlight {
  * being answered while it runs.
  */
 const PAGE = 1_000;
+
+/**
+ * How a replay was served, for metrics: `hit` from a cached replay as it was, `shared` by joining
+ * a replay being built for the same moment, `partial` from a cached earlier replay plus the events
+ * after it, `miss` from the start of the log. The platform wires it to Prometheus; default: nothing.
+ */
+export type ReplayCacheResult = 'hit' | 'shared' | 'partial' | 'miss';
+export interface ReplayInstrumentation {
+  replayed(result: ReplayCacheResult): void;
+}
+const NO_REPLAY_INSTRUMENTATION: ReplayInstrumentation = { replayed: () => {} };
 
 function keyOf(point: PointInTime): string {
   return point.atPosition ? `p:${point.atPosition}` : `t:${point.asOf!.toISOString()}`;
@@ -66,13 +90,69 @@ export class AsOfReplayer {
     private readonly upcasters: EventUpcasters,
     private readonly projections: () => Projection[],
     private readonly cacheSize = 4,
+    private readonly instrumentation: ReplayInstrumentation = NO_REPLAY_INSTRUMENTATION,
+    private readonly snapshots?: ReplaySnapshotOptions,
   ) {}
+
+  private shapeCache?: string;
+  /** The read models' shape, for stored snapshots. */
+  private get shape(): string {
+    return (this.shapeCache ??= shapeOf(this.projections()));
+  }
+
+  /**
+   * The newest stored snapshot at or before the point and after `after` (the cached base), opened,
+   * once checked against the log: the event it ends at must still be there with its hash.
+   */
+  private async storedBase(included: (e: Pick<RecordedEvent, 'position' | 'recordedAt'>) => boolean, after: string | null): Promise<{ db: ReadDb; last: ReplayHead } | null> {
+    const stored = this.snapshots?.store;
+    if (!stored || !this.snapshots!.every) return null;
+    for (;;) {
+      const meta = stored.newest(this.shape, included, after);
+      if (!meta) return null;
+      const [head] = await this.store.readAll({ after: meta.previousPosition, maxCount: 1 });
+      const image = head && head.position === meta.head.position && head.hash === meta.head.hash ? stored.load(meta) : null;
+      if (image) {
+        try {
+          const db = new Database(image);
+          try {
+            db.prepare('SELECT COUNT(*) FROM sqlite_master').get(); // "file is not a database" shows here
+            return { db, last: meta.head };
+          } catch (error) {
+            db.close();
+            throw error;
+          }
+        } catch {
+          // Not a database (damaged file): forget it and look again.
+        }
+      }
+      stored.discard(meta);
+    }
+  }
+
+  /** Saves the replay's read models as they stand (best effort: a snapshot is an optimisation). */
+  private saveSnapshot(db: ReadDb, head: ReplayHead, previousPosition: string | null): void {
+    const meta: ReplaySnapshotMeta = { head, previousPosition, shape: this.shape };
+    try {
+      this.snapshots?.store.save(meta, db.serialize());
+    } catch {
+      // Disk full or read-only: replays still work, from further back.
+    }
+  }
 
   /** Runs `query` on the read models as they stood at `point`, holding the replay meanwhile. */
   async read<T>(point: PointInTime, query: (db: ReadDb) => T | Promise<T>): Promise<T> {
+    return this.readWithHead(point, (db) => query(db));
+  }
+
+  /**
+   * Like `read`, and tells the query which event the replay ends with (null: no event by then):
+   * what a document rendered from it cites so that it can be regenerated and compared.
+   */
+  async readWithHead<T>(point: PointInTime, query: (db: ReadDb, head: ReplayHead | null) => T | Promise<T>): Promise<T> {
     const lease = await this.at(point);
     try {
-      return await query(lease.db);
+      return await query(lease.db, lease.head);
     } finally {
       lease.release();
     }
@@ -101,7 +181,7 @@ export class AsOfReplayer {
       );
       this.inFlight.set(key, started);
       flight = started;
-    }
+    } else this.instrumentation.replayed('shared');
     flight.waiting += 1;
     const entry = await flight.promise;
     return this.lease(entry, true);
@@ -128,16 +208,22 @@ export class AsOfReplayer {
         const next = await this.store.readAll({ after, maxCount: 1 });
         if (next.length === 0 || !included(next[0]!)) {
           handedOver = true; // the base lease becomes the flight's hold
+          this.instrumentation.replayed('hit');
           return base;
         }
       }
+      // A stored snapshot nearer the point than any cached replay is a better start.
+      const stored = await this.storedBase(included, after);
+      this.instrumentation.replayed(base || stored ? 'partial' : 'miss');
+      if (stored) after = stored.last.position;
       let page = await this.store.readAll({ after, maxCount: PAGE });
       let cut = page.findIndex((e) => !included(e));
-      const db = base ? new Database(base.db.serialize()) : openReadModelDatabase(':memory:');
+      const db = stored ? stored.db : base ? new Database(base.db.serialize()) : openReadModelDatabase(':memory:');
       try {
         const projections = this.projections();
         for (const p of projections) p.setup(db);
-        let last = base?.last ?? null;
+        let last: ReplayHead | null = stored?.last ?? base?.last ?? null;
+        let sinceSnapshot = 0;
         const apply = db.transaction((events: RecordedEvent[]) => {
           for (const raw of events) {
             const event = this.upcasters.upcast(raw);
@@ -147,9 +233,21 @@ export class AsOfReplayer {
         });
         for (;;) {
           const events = cut === -1 ? page : page.slice(0, cut);
-          if (events.length) {
-            apply(events);
-            last = events[events.length - 1]!;
+          // Applied in pieces that end where a stored snapshot is due (every N events since the base).
+          for (let from = 0; from < events.length; ) {
+            const every = this.snapshots?.every ?? 0;
+            const to = every ? Math.min(events.length, from + every - sinceSnapshot) : events.length;
+            const piece = events.slice(from, to);
+            apply(piece);
+            const end = piece[piece.length - 1]!;
+            const previousPosition = piece.length > 1 ? piece[piece.length - 2]!.position : (last?.position ?? null);
+            last = { position: end.position, recordedAt: end.recordedAt, hash: end.hash, chainHash: end.chainHash ?? null };
+            sinceSnapshot += piece.length;
+            if (every && sinceSnapshot >= every) {
+              this.saveSnapshot(db, last, previousPosition);
+              sinceSnapshot = 0;
+            }
+            from = to;
           }
           if (cut !== -1 || page.length < PAGE) break;
           await new Promise<void>((resolve) => setImmediate(resolve));
@@ -157,7 +255,7 @@ export class AsOfReplayer {
           page = await this.store.readAll({ after, maxCount: PAGE });
           cut = page.findIndex((e) => !included(e));
         }
-        return { db, last: last && { position: last.position, recordedAt: last.recordedAt }, users: 1, evicted: false };
+        return { db, last, users: 1, evicted: false };
       } catch (error) {
         db.close();
         throw error;
@@ -173,6 +271,7 @@ export class AsOfReplayer {
     if (!counted) entry.users += 1;
     return {
       db: entry.db,
+      head: entry.last,
       release: () => {
         if (released) return;
         released = true;

@@ -7,6 +7,9 @@ import type { ReadDb } from './read-model-database.js';
 
 type Upcast = (event: RecordedEvent) => RecordedEvent;
 
+/** Events read and applied in one transaction while catching up. */
+const CATCH_UP_PAGE = 1_000;
+
 /**
  * Feeds every projection from the store's catch-up subscription (never from the in-process
  * event bus, which loses what it has not delivered when the process dies: pitfall 6). One
@@ -115,7 +118,8 @@ export class ProjectionRunner {
     const generation = ++this.generation;
     this.subscription = this.store.subscribeToAll({
       from,
-      batchSize: 500,
+      // Large pages for a catch-up or a rebuild (one transaction each); a live page is what is new.
+      batchSize: CATCH_UP_PAGE,
       onEvent: (e) => this.applyBatch([e]),
       onBatch: (events) => this.applyBatch(events),
       onError: (error) => {
@@ -166,28 +170,41 @@ export class ProjectionRunner {
 
   private checkpoints = new Map<string, string | null>();
 
+  /** Prepared once per database: a live page of one event must not compile SQL. */
+  private updateCheckpoint?: ReturnType<ReadDb['prepare']>;
+
   private applyBatch(events: RecordedEvent[]): void {
     if (events.length === 0) return;
-    const update = this.db.prepare('UPDATE projection_checkpoints SET position = ? WHERE name = ?');
+    const update = (this.updateCheckpoint ??= this.db.prepare('UPDATE projection_checkpoints SET position = ? WHERE name = ?'));
     const last = events[events.length - 1]!.position;
+    const projections = this.projections;
+    // Only right after a start from the lowest checkpoint can a projection be ahead of the page;
+    // otherwise every projection takes every event, without a per-event checkpoint lookup.
+    const first = events[0]!.position;
+    const ahead = projections.some((p) => {
+      const cp = this.checkpoints.get(p.name) ?? null;
+      return cp !== null && cp >= first;
+    });
     try {
       this.db.transaction(() => {
         for (const raw of events) {
           const event = this.upcast(raw);
-          for (const p of this.projections) {
-            const cp = this.checkpoints.get(p.name) ?? null;
-            if (cp !== null && cp >= event.position) continue;
+          for (const p of projections) {
+            if (ahead) {
+              const cp = this.checkpoints.get(p.name) ?? null;
+              if (cp !== null && cp >= event.position) continue;
+            }
             p.apply(event, this.db);
           }
         }
-        for (const p of this.projections) p.flush?.(this.db);
-        for (const p of this.projections) update.run(last, p.name);
+        for (const p of projections) p.flush?.(this.db);
+        for (const p of projections) update.run(last, p.name);
       })();
     } catch (error) {
-      for (const p of this.projections) p.discard?.();
+      for (const p of projections) p.discard?.();
       throw error;
     }
-    for (const p of this.projections) this.checkpoints.set(p.name, last);
+    for (const p of projections) this.checkpoints.set(p.name, last);
     const ended = this.backoff.succeeded();
     if (ended) this.log.info('projections resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: last });
     this.onProgress?.(events.length, last);

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Stored snapshots of the replayed read models (issue 13): what a register-wide `asOf` starts
+ * from instead of the start of the log. A replay that applies `every` events since its base saves
+ * its in-memory read models (SQLite's serialised image) with the event it ends at; a later
+ * replay to any moment after that event starts from the newest such snapshot at or before it and
+ * applies only the gap. Like the write-side snapshots they are beside the log, never in it:
+ * checked against the log before use (the event they end at must still be at its position with
+ * its hash), tagged with the read models' shape (projection names and schema versions), kept
+ * bounded (`keep`, thinned evenly), and deleting them changes no answer, only its cost.
+ */
+/** The last event of a replay: where in the log (and in the hash chain) its read models stand. */
+export interface ReplayHead {
+  position: string;
+  recordedAt: string;
+  /** The event's hash (per-stream chain). */
+  hash: string;
+  /** Its link of the global chain, where the store keeps one (SQLite, memory, PostgreSQL). */
+  chainHash: string | null;
+}
+
+export interface ReplaySnapshotMeta {
+  /** The last event applied. */
+  head: ReplayHead;
+  /** Position of the event before it (null: it was the first of the log): how the head is found again to check it. */
+  previousPosition: string | null;
+  /** The read models' shape (shapeOf). */
+  shape: string;
+}
+
+export interface ReplaySnapshotStore {
+  /** The newest snapshot of this shape whose head `included` accepts and that ends after `after` (a cached base), or null. */
+  newest(shape: string, included: (head: ReplayHead) => boolean, after: string | null): ReplaySnapshotMeta | null;
+  /** The serialised read models of a snapshot `newest` returned (null: gone meanwhile). */
+  load(meta: ReplaySnapshotMeta): Buffer | null;
+  save(meta: ReplaySnapshotMeta, image: Buffer): void;
+  /** Forgets one (it did not match the log). */
+  discard(meta: ReplaySnapshotMeta): void;
+}
+
+/** The read models' shape: a snapshot taken under other projections or schema versions is never used. */
+export function shapeOf(projections: readonly { name: string; schemaVersion: number }[]): string {
+  return createHash('sha256')
+    .update(projections.map((p) => `${p.name}@${p.schemaVersion}`).join(','))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** A position as a number for spacing (SQLite and PostgreSQL: the decimal; KurrentDB: its commit part). */
+function positionNumber(position: string): number {
+  const digits = position.split('-')[0] ?? '';
+  return /^\d+$/.test(digits) ? Number(digits) : 0;
+}
+
+/** Which of the sorted positions to drop so that `keep` remain, spread as evenly as possible: the one with the closest neighbours. */
+function thinned<T>(entries: T[], keep: number, position: (e: T) => string): T[] {
+  const kept = [...entries].sort((a, b) => (position(a) < position(b) ? -1 : 1));
+  const dropped: T[] = [];
+  while (kept.length > Math.max(keep, 2)) {
+    // Never the newest (the most useful for recent moments); the oldest goes last.
+    let victim = 1;
+    let smallest = Infinity;
+    for (let i = 1; i < kept.length - 1; i++) {
+      const gap = positionNumber(position(kept[i + 1]!)) - positionNumber(position(kept[i - 1]!));
+      if (gap < smallest) {
+        smallest = gap;
+        victim = i;
+      }
+    }
+    dropped.push(...kept.splice(victim, 1));
+  }
+  return dropped;
+}
+
+/** Snapshots as files in a folder of local state (DATA_DIR/replay-snapshots): `<position>.<shape>.sqlite` and its `.json`. */
+export class FileReplaySnapshots implements ReplaySnapshotStore {
+  private index: ReplaySnapshotMeta[] | null = null;
+
+  constructor(
+    private readonly dir: string,
+    private readonly keep = 16,
+  ) {}
+
+  private entries(): ReplaySnapshotMeta[] {
+    if (this.index) return this.index;
+    mkdirSync(this.dir, { recursive: true });
+    const found: ReplaySnapshotMeta[] = [];
+    for (const name of readdirSync(this.dir)) {
+      if (!name.endsWith('.json')) continue;
+      try {
+        const meta = JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as ReplaySnapshotMeta;
+        if (typeof meta?.head?.position === 'string' && typeof meta.shape === 'string') found.push(meta);
+      } catch {
+        // A half-written or damaged description: the snapshot is simply not used.
+      }
+    }
+    return (this.index = found);
+  }
+
+  private base(meta: ReplaySnapshotMeta): string {
+    // Positions are digits (and '-'), shapes hex: nothing from outside builds this name.
+    return join(this.dir, `${meta.head.position.replace(/[^0-9-]/g, '')}.${meta.shape.replace(/[^0-9a-f]/g, '')}`);
+  }
+
+  newest(shape: string, included: (head: ReplayHead) => boolean, after: string | null): ReplaySnapshotMeta | null {
+    let best: ReplaySnapshotMeta | null = null;
+    for (const m of this.entries()) {
+      if (m.shape !== shape || !included(m.head) || (after !== null && m.head.position <= after)) continue;
+      if (!best || m.head.position > best.head.position) best = m;
+    }
+    return best;
+  }
+
+  load(meta: ReplaySnapshotMeta): Buffer | null {
+    try {
+      return readFileSync(`${this.base(meta)}.sqlite`);
+    } catch {
+      this.discard(meta);
+      return null;
+    }
+  }
+
+  save(meta: ReplaySnapshotMeta, image: Buffer): void {
+    const entries = this.entries();
+    if (entries.some((m) => m.shape === meta.shape && m.head.position === meta.head.position)) return;
+    const base = this.base(meta);
+    // The image first, then its description: a description always has its whole image.
+    writeFileSync(`${base}.sqlite.tmp`, image);
+    renameSync(`${base}.sqlite.tmp`, `${base}.sqlite`);
+    writeFileSync(`${base}.json.tmp`, JSON.stringify(meta));
+    renameSync(`${base}.json.tmp`, `${base}.json`);
+    entries.push(meta);
+    for (const old of thinned(entries.filter((m) => m.shape === meta.shape), this.keep, (m) => m.head.position)) this.discard(old);
+    // Snapshots of another shape are of no use to this build.
+    for (const other of entries.filter((m) => m.shape !== meta.shape)) this.discard(other);
+  }
+
+  discard(meta: ReplaySnapshotMeta): void {
+    const base = this.base(meta);
+    rmSync(`${base}.json`, { force: true });
+    rmSync(`${base}.sqlite`, { force: true });
+    if (this.index) this.index = this.index.filter((m) => m !== meta && !(m.shape === meta.shape && m.head.position === meta.head.position));
+  }
+}
+
+/** The same in memory (the in-memory store, tests). */
+export class MemoryReplaySnapshots implements ReplaySnapshotStore {
+  private readonly entries = new Map<string, { meta: ReplaySnapshotMeta; image: Buffer }>();
+
+  constructor(private readonly keep = 16) {}
+
+  newest(shape: string, included: (head: ReplayHead) => boolean, after: string | null): ReplaySnapshotMeta | null {
+    let best: ReplaySnapshotMeta | null = null;
+    for (const { meta: m } of this.entries.values()) {
+      if (m.shape !== shape || !included(m.head) || (after !== null && m.head.position <= after)) continue;
+      if (!best || m.head.position > best.head.position) best = m;
+    }
+    return best;
+  }
+
+  load(meta: ReplaySnapshotMeta): Buffer | null {
+    return this.entries.get(`${meta.shape}:${meta.head.position}`)?.image ?? null;
+  }
+
+  save(meta: ReplaySnapshotMeta, image: Buffer): void {
+    this.entries.set(`${meta.shape}:${meta.head.position}`, { meta, image });
+    const same = [...this.entries.values()].filter((e) => e.meta.shape === meta.shape);
+    for (const old of thinned(same, this.keep, (e) => e.meta.head.position)) this.discard(old.meta);
+  }
+
+  discard(meta: ReplaySnapshotMeta): void {
+    this.entries.delete(`${meta.shape}:${meta.head.position}`);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Register-wide time travel from stored snapshots of the replayed read models (issue 13): a
+ * replay that starts from a stored snapshot gives exactly the read models of a replay from the
+ * start of the log, at every point; a snapshot that no longer matches the log is not used;
+ * the store stays bounded.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
+import { ExpectedVersion, type EventStore } from '../../../src/event-store/event-store.port.js';
+import { assetDecider, assetStreamId } from '../../../src/asset-inventory/domain/asset.decider.js';
+import { FEATURES } from '../../../src/features.js';
+import { projectionsOf, upcastersOf } from '../../../src/platform/feature-contribution.js';
+import { AsOfReplayer } from '../../../src/projections/as-of-replay.js';
+import { FileReplaySnapshots, MemoryReplaySnapshots, type ReplaySnapshotStore } from '../../../src/projections/replay-snapshots.js';
+import type { ReadDb } from '../../../src/projections/read-model-database.js';
+import type { DomainActor } from '../../../src/shared/domain/decider.js';
+
+const ciso: DomainActor = { id: 'ciso', name: 'CISO', roles: ['CISO'] };
+
+/** A log of asset registrations and reassignments (the asset register and the risk register's inputs). */
+async function buildLog(store: EventStore, assets: number, reassignments: number): Promise<void> {
+  let t = Date.parse('2026-01-01T00:00:00Z');
+  for (let a = 0; a < assets; a++) {
+    const assetId = `a-${a}`;
+    let state = assetDecider.initialState;
+    let version = -1;
+    for (let i = 0; i <= reassignments; i++) {
+      const at = new Date((t += 1000)).toISOString();
+      const command =
+        i === 0
+          ? { type: 'RegisterAsset' as const, assetId, name: `System ${a}`, description: '', category: 'SYSTEM' as const, department: 'ops', managerId: 'm-0', confidentiality: 1 + (a % 3), integrity: 1, availability: 1, actor: ciso, at }
+          : { type: 'ReassignAssetManager' as const, assetId, managerId: `m-${i}`, actor: ciso, at };
+      const events = assetDecider.decide(command, state);
+      const r = await store.append(
+        assetStreamId(assetId),
+        events.map((e) => ({ eventId: randomUUID(), type: e.type, schemaVersion: 1, data: e.data as Record<string, unknown>, metadata: { actor: ciso, occurredAt: at, correlationId: 'c', causationId: 'c' } })),
+        { expectedVersion: version === -1 ? ExpectedVersion.noStream : ExpectedVersion.exact(version) },
+      );
+      version = r.nextExpectedVersion;
+      for (const e of events) state = assetDecider.evolve(state, e);
+    }
+  }
+}
+
+/** Every table of a read-model database, rows sorted: equal dumps, equal read models. */
+function dump(db: ReadDb): Record<string, unknown[]> {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
+  return Object.fromEntries(tables.map((t) => [t, (db.prepare(`SELECT * FROM "${t}"`).all() as object[]).map((r) => JSON.stringify(r)).sort()]));
+}
+
+async function positionsOf(store: EventStore): Promise<string[]> {
+  return (await store.readAll({ maxCount: 100_000 })).map((e) => e.position);
+}
+
+describe('register-wide asOf from stored read-model snapshots', () => {
+  const upcasters = upcastersOf(FEATURES);
+  const projections = projectionsOf(FEATURES);
+  const replayer = (store: EventStore, snapshots?: ReplaySnapshotStore, every = 7) =>
+    new AsOfReplayer(store, upcasters, projections, 1, undefined, snapshots ? { store: snapshots, every } : undefined);
+
+  it('a replay started from a stored snapshot equals a replay from the start, at every position', async () => {
+    const store = new InMemoryEventStore();
+    await buildLog(store, 6, 6);
+    const positions = await positionsOf(store);
+    const snapshots = new MemoryReplaySnapshots(100);
+    // Takes snapshots while it replays to the head (every 7 events).
+    await replayer(store, snapshots).read({ atPosition: positions.at(-1)! }, () => undefined);
+    expect(snapshots.size).toBe(Math.floor(positions.length / 7));
+    for (const p of positions) {
+      const fresh = await replayer(store).read({ atPosition: p }, dump);
+      // A new replayer each time: nothing cached, so it starts from the stored snapshot.
+      const fromSnapshot = await replayer(store, snapshots).read({ atPosition: p }, dump);
+      expect(fromSnapshot).toEqual(fresh);
+    }
+  });
+
+  it('a snapshot that no longer matches the log (other hash at its position) is discarded, and the answer is the same', async () => {
+    const store = new InMemoryEventStore();
+    await buildLog(store, 3, 5);
+    const positions = await positionsOf(store);
+    const snapshots = new MemoryReplaySnapshots(100);
+    await replayer(store, snapshots).read({ atPosition: positions.at(-1)! }, () => undefined);
+    const meta = snapshots.newest(new AsOfReplayer(store, upcasters, projections)['shape'], () => true, null)!;
+    const image = snapshots.load(meta)!;
+    snapshots.discard(meta);
+    snapshots.save({ ...meta, head: { ...meta.head, hash: 'f'.repeat(64) } }, image);
+    const before = snapshots.size;
+    const fresh = await replayer(store).read({ atPosition: positions.at(-1)! }, dump);
+    expect(await replayer(store, snapshots, 0).read({ atPosition: positions.at(-1)! }, dump)).toEqual(fresh);
+    // every = 0 reads no snapshot at all; with snapshots on, the forged one is dropped.
+    expect(snapshots.size).toBe(before);
+    expect(await replayer(store, snapshots, 1_000).read({ atPosition: positions.at(-1)! }, dump)).toEqual(fresh);
+    expect(snapshots.size).toBe(before - 1);
+  });
+
+  it('files: bounded and evenly thinned, damaged images ignored, other shapes removed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-snapshots-'));
+    try {
+      const store = new InMemoryEventStore();
+      await buildLog(store, 8, 8);
+      const positions = await positionsOf(store);
+      const files = new FileReplaySnapshots(dir, 4);
+      await replayer(store, files, 5).read({ atPosition: positions.at(-1)! }, () => undefined);
+      const kept = readdirSync(dir).filter((n) => n.endsWith('.json'));
+      expect(kept).toHaveLength(4);
+      // A new process (new index) finds them; a damaged image is skipped and removed.
+      const reopened = new FileReplaySnapshots(dir, 4);
+      const newest = kept.sort().at(-1)!;
+      writeFileSync(join(dir, newest.replace('.json', '.sqlite')), 'not a database');
+      const fresh = await replayer(store).read({ atPosition: positions.at(-1)! }, dump);
+      expect(await replayer(store, reopened, 1_000).read({ atPosition: positions.at(-1)! }, dump)).toEqual(fresh);
+      expect(readdirSync(dir).filter((n) => n.endsWith('.json'))).toHaveLength(3);
+      // Snapshots of another shape are removed on the next save.
+      writeFileSync(join(dir, '0000000000000000001.deadbeefdeadbeef.json'), JSON.stringify({ head: { position: '0000000000000000001', recordedAt: '', hash: '', chainHash: null }, previousPosition: null, shape: 'deadbeefdeadbeef' }));
+      const again = new FileReplaySnapshots(dir, 4);
+      await replayer(store, again, 5).read({ atPosition: positions.at(-1)! }, () => undefined);
+      expect(readdirSync(dir).some((n) => n.includes('deadbeef'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
