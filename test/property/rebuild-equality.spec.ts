@@ -442,7 +442,7 @@ function nextSteps(s: Snapshot): Step[] {
   const values = new Map(s.assets.map((a) => [a.id, a.value]));
   /** Evaluation needs every method the criteria in force require, applied in this cycle under them. */
   const readyToEvaluate = (r: RiskState, criteria: CriteriaVersionState) => {
-    const applied = new Set(r.analyses.filter((a) => a.cycle === r.cycle && a.criteriaId === criteria.id).map((a) => a.method));
+    const applied = new Set(r.cycleAnalyses.find((c) => c.criteriaId === criteria.id)?.methods ?? []);
     const value = Math.max(0, ...r.assetIds.map((id) => values.get(id) ?? 0));
     return applied.size > 0 && requiredMethodsFor(criteria, value).every((m) => applied.has(m));
   };
@@ -607,7 +607,7 @@ async function perform(w: World, op: Op, stats: Stats): Promise<boolean> {
       if (op.kind === 'progress' && inForce) {
         // Apply a method the criteria still require for this cycle first, so that evaluation can follow.
         const value = Math.max(0, ...assets.map((a) => a.value));
-        const applied = new Set(r.analyses.filter((a) => a.cycle === r.cycle && a.criteriaId === inForce.id).map((a) => a.method));
+        const applied = new Set(r.cycleAnalyses.find((c) => c.criteriaId === inForce.id)?.methods ?? []);
         method = requiredMethodsFor(inForce, value).find((m) => !applied.has(m)) ?? method;
       }
       const base = { type: 'AnalyseRisk' as const, actor: riskActor(r), at, riskId: r.id, analysisId: randomUUID(), criteria: inForce, assets };

@@ -1,3 +1,4 @@
+import { isControlOverdue, progressOf, type ControlStatus } from '../domain/control-lifecycle.js';
 import type { RiskState } from '../domain/risk.state.js';
 
 export interface ControlsDocumentEntry {
@@ -9,7 +10,10 @@ export interface ControlsDocumentEntry {
   targetLevel: string | null;
   treatmentOptions: string[];
   treatmentRationale: string | null;
-  controls: RiskState['controls'];
+  /** SHARE (Art.17(3)): with whom the risk is shared, and under which contract or policy. */
+  counterparty: string | null;
+  contractReference: string | null;
+  controls: Array<RiskState['controls'][number] & { id: string; status: ControlStatus; progressPercent: number; progressNote?: string; overdue: boolean }>;
 }
 
 export interface ControlsDocumentView {
@@ -17,13 +21,13 @@ export interface ControlsDocumentView {
   riskCount: number;
   controlCount: number;
   entries: ControlsDocumentEntry[];
-  markdown: string;
 }
 
 /**
- * Art.18(2): the record of the controls decided and the reason each was adopted, as a document
- * the committee can keep. Built from risk states only, so the same function serves today's
- * register and any replayed past one.
+ * Art.18(2): the record of the controls decided and the reason each was adopted. Built from risk
+ * states only, so the same function serves today's register and any replayed past one. Its
+ * rendering as a document (Markdown, in Japanese or English) is the documents module's
+ * (src/documents), which also serves it at GET /documents/controls.md.
  */
 export function controlsDocument(risks: RiskState[], generatedAt: string): ControlsDocumentView {
   const entries = risks
@@ -37,34 +41,14 @@ export function controlsDocument(risks: RiskState[], generatedAt: string): Contr
       targetLevel: r.treatment?.targetLevel ?? null,
       treatmentOptions: r.treatment?.options ?? [],
       treatmentRationale: r.treatment?.rationale ?? null,
-      controls: r.controls,
+      counterparty: r.treatment?.counterparty ?? null,
+      contractReference: r.treatment?.contractReference ?? null,
+      // With their progress, and overdue at the document's instant (the GraphQL Control fields).
+      controls: r.controls.map((c) => {
+        const { status, progressPercent, note } = progressOf(r, c.controlId);
+        return { ...c, id: c.controlId, status, progressPercent, progressNote: note, overdue: r.status !== 'CLOSED' && isControlOverdue(c.dueDate, status, generatedAt) };
+      }),
     }));
   const controlCount = entries.reduce((n, e) => n + e.controls.length, 0);
-  return { generatedAt, riskCount: entries.length, controlCount, entries, markdown: renderMarkdown(entries, generatedAt, controlCount) };
-}
-
-/** Markdown-safe text on one line (table cells). */
-function cell(text: string | null | undefined): string {
-  return (text ?? '').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').trim() || '—';
-}
-
-function renderMarkdown(entries: ControlsDocumentEntry[], generatedAt: string, controlCount: number): string {
-  const lines = [
-    '# Record of controls and the reasons for their adoption',
-    '',
-    `Rules on Information Security Management, Art.18(2). Generated ${generatedAt} from the event log: ${entries.length} risk(s), ${controlCount} control(s).`,
-    '',
-  ];
-  for (const e of entries) {
-    lines.push(`## ${cell(e.riskTitle)}`, '');
-    lines.push(`- Risk: \`${e.riskId}\` (status ${e.riskStatus}, owner \`${cell(e.ownerId)}\`)`);
-    lines.push(`- Level: ${cell(e.level)}; target residual level: ${cell(e.targetLevel)}`);
-    lines.push(`- Treatment (Art.17): ${e.treatmentOptions.join(', ') || '—'}${e.treatmentRationale ? ` — ${cell(e.treatmentRationale)}` : ''}`, '');
-    lines.push('| Control | Owner | Due | Reason for adoption | Reference |', '| --- | --- | --- | --- | --- |');
-    for (const c of e.controls) {
-      lines.push(`| ${cell(c.title)}${c.description ? `: ${cell(c.description)}` : ''} | ${cell(c.ownerId)} | ${c.dueDate} | ${cell(c.reason)} | ${cell(c.reference)} |`);
-    }
-    lines.push('');
-  }
-  return lines.join('\n');
+  return { generatedAt, riskCount: entries.length, controlCount, entries };
 }

@@ -1,5 +1,5 @@
-import { reviewIntervalDaysFor } from '../../risk-criteria/domain/scoring.js';
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
+import { reviewDue } from '../domain/review.js';
 import type { RiskState } from '../domain/risk.state.js';
 
 export interface ReviewDue {
@@ -23,17 +23,11 @@ export function risksDueForReview(risks: RiskState[], criteria: CriteriaDefiniti
   if (!criteria) return [];
   const due: ReviewDue[] = [];
   for (const risk of risks) {
-    if (risk.status !== 'RETAINED' && risk.status !== 'ACCEPTED') continue;
-    const level = risk.status === 'ACCEPTED' ? risk.treatment?.targetLevel : risk.evaluation?.level;
-    if (!level) continue;
-    const intervalDays = reviewIntervalDaysFor(criteria, level);
-    if (intervalDays === undefined) continue;
-    const lastReview = risk.reviews.filter((r) => r.cycle === risk.cycle).at(-1)?.reviewedAt;
-    const since = lastReview ?? risk.evaluation?.evaluatedAt;
-    if (!since) continue;
-    const dueAt = new Date(since).getTime() + intervalDays * DAY;
-    if (dueAt > asOf.getTime()) continue;
-    due.push({ risk, level, intervalDays, since, dueOn: new Date(dueAt).toISOString().slice(0, 10), overdueDays: Math.floor((asOf.getTime() - dueAt) / DAY) });
+    // The domain's one rule for when a review falls due (also behind RiskReviewBecameDue).
+    const schedule = reviewDue(risk, criteria, asOf);
+    if (!schedule) continue;
+    const { level, intervalDays, since, dueAt, dueOn } = schedule;
+    due.push({ risk, level, intervalDays, since, dueOn, overdueDays: Math.floor((asOf.getTime() - dueAt) / DAY) });
   }
   return due.sort((a, b) => a.dueOn.localeCompare(b.dueOn) || a.risk.id.localeCompare(b.risk.id));
 }

@@ -29,7 +29,7 @@ export class IdentifyRiskCommand extends ClientCommand<
   RiskRow
 > {}
 export class AnalyseRiskCommand extends ClientCommand<
-  RiskRef & { method: AnalysisMethod; baseline?: BaselineInput | null; informal?: InformalAnalysisInput | null; detailed?: DetailedInput | null; externalReferences?: string[] | null },
+  RiskRef & { method: AnalysisMethod; baseline?: BaselineInput | null; informal?: InformalAnalysisInput | null; detailed?: DetailedInput | null; externalReferences?: string[] | null; incidentIds?: string[] | null },
   RiskRow
 > {}
 export class EvaluateRiskCommand extends ClientCommand<RiskRef, RiskRow> {}
@@ -38,7 +38,7 @@ export class DecideTreatmentCommand extends ClientCommand<
   RiskRow
 > {}
 export class DecideControlsCommand extends ClientCommand<
-  RiskRef & { controls: { title: string; description?: string | null; ownerId: string; dueDate: string; reason: string; reference?: string | null }[] },
+  RiskRef & { controls: { existingControlId?: string | null; title: string; description?: string | null; ownerId: string; dueDate: string; reason: string; reference?: string | null }[] },
   RiskRow
 > {}
 export class ReassignRiskOwnerCommand extends ClientCommand<RiskRef & { ownerId: string }, RiskRow> {}
@@ -62,7 +62,8 @@ export class RiskCommandPipeline {
     const { state } = await this.executor.execute({ streamId: riskStreamId(command.riskId), decider: riskDecider }, command, ctx, input.expectedVersion);
     if (!state.exists) throw new NotFoundError('Risk', command.riskId);
     // The pipeline waited for the projections: the register already holds this write.
-    return new RiskRegisterQueries(this.db).byId(state.id) ?? { state, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false };
+    const register = new RiskRegisterQueries(this.db);
+    return register.byId(state.id) ?? { state, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false, ...register.lists(state.id) };
   }
 
   async existingRisk(riskId: string): Promise<RiskState> {
@@ -97,6 +98,7 @@ export class AnalyseRiskHandler implements ICommandHandler<AnalyseRiskCommand, R
         type: 'AnalyseRisk', ...stamp, riskId: i.riskId, analysisId: randomUUID(), method: i.method, baseline: i.baseline, informal: i.informal,
         detailed: i.detailed, externalReferences: i.externalReferences, criteria: await context.criteriaInForce(),
         assets: await context.assets(risk.assetIds), catalogue: await context.catalogue(i.baseline?.catalogueId),
+        incidentIds: i.incidentIds, knownIncidentIds: await context.recordedIncidents(i.incidentIds ?? []),
       };
     });
   }
@@ -133,7 +135,7 @@ export class DecideControlsHandler implements ICommandHandler<DecideControlsComm
     const i = command.input;
     return this.pipeline.run(command, async (stamp) => ({
       type: 'DecideControls', ...stamp, riskId: i.riskId,
-      controls: (i.controls ?? []).map((c) => ({ controlId: randomUUID(), title: c.title, description: c.description ?? '', ownerId: c.ownerId, dueDate: c.dueDate, reason: c.reason, reference: c.reference })),
+      controls: (i.controls ?? []).map((c) => ({ controlId: randomUUID(), existingControlId: c.existingControlId, title: c.title, description: c.description ?? '', ownerId: c.ownerId, dueDate: c.dueDate, reason: c.reason, reference: c.reference })),
     }));
   }
 }

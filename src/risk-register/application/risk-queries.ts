@@ -5,14 +5,19 @@ import { AsOfReplayer } from '../../projections/as-of-replay.js';
 import type { PointInTime } from '../../shared/application/point-in-time.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { levelFor } from '../../risk-criteria/domain/scoring.js';
+import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { controlsDocument, type ControlsDocumentView } from './controls-document.js';
+import { RiskAtPoint } from './risk-at-point.js';
 import { risksDueForReview, type ReviewDue } from './review-schedule.js';
 import { RiskRegisterQueries, type CriteriaInForceRow, type RiskFilterValues, type RiskRow } from '../projections/risk-register.projection.js';
 
-/** Runs `query` on the register's read model now, or replayed as of a past point (held meanwhile). */
+/**
+ * Runs `query` on the register's read model now, or replayed as of a past point (held meanwhile;
+ * rows then carry their lists already read, since the replayed database is released after).
+ */
 async function registerAt<T>(db: ReadDb, replayer: AsOfReplayer, at: PointInTime | null | undefined, query: (register: RiskRegisterQueries) => T): Promise<T> {
-  return at ? replayer.read(at, (replayed) => query(new RiskRegisterQueries(replayed))) : query(new RiskRegisterQueries(db));
+  return at ? replayer.read(at, (replayed) => query(new RiskRegisterQueries(replayed, { eagerLists: true }))) : query(new RiskRegisterQueries(db));
 }
 
 export class GetRiskQuery extends Query<RiskRow | null> {
@@ -44,9 +49,10 @@ export class HeatMapQuery extends Query<HeatMapView> {
 
 @QueryHandler(GetRiskQuery)
 export class GetRiskHandler implements IQueryHandler<GetRiskQuery, RiskRow | null> {
-  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
+  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly atPoint: RiskAtPoint) {}
   async execute({ id, at }: GetRiskQuery) {
-    return registerAt(this.db, this.replayer, at, (register) => register.byId(id));
+    // A past point folds this risk's own stream (from a snapshot), not the whole register.
+    return at ? this.atPoint.row(id, at) : new RiskRegisterQueries(this.db).byId(id);
   }
 }
 
@@ -108,18 +114,19 @@ export class ControlsDocumentHandler implements IQueryHandler<ControlsDocumentQu
 }
 
 /** Risks due for review on a date (default now); a past date reads the register as it stood then. */
-export class ReviewsDueQuery extends Query<ReviewDue[]> {
+export class ReviewsDueQuery extends Query<(ReviewDue & { lists: Pick<RiskRow, 'analyses' | 'reviews'> })[]> {
   constructor(readonly asOf: Date | null) {
     super();
   }
 }
 
 @QueryHandler(ReviewsDueQuery)
-export class ReviewsDueHandler implements IQueryHandler<ReviewsDueQuery, ReviewDue[]> {
-  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
+export class ReviewsDueHandler implements IQueryHandler<ReviewsDueQuery> {
+  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer, @Inject(CLOCK) private readonly clock: Clock) {}
   async execute({ asOf }: ReviewsDueQuery) {
-    const on = asOf ?? new Date();
-    const past = on.getTime() < Date.now();
-    return registerAt(this.db, this.replayer, past ? { asOf: on } : null, (register) => risksDueForReview(register.states(), register.criteriaInForce()?.definition, on));
+    const now = this.clock.now();
+    const on = asOf ?? now;
+    const past = on.getTime() < now.getTime();
+    return registerAt(this.db, this.replayer, past ? { asOf: on } : null, (register) => risksDueForReview(register.states(), register.criteriaInForce()?.definition, on).map((d) => ({ ...d, lists: register.lists(d.risk.id) })));
   }
 }

@@ -7,6 +7,8 @@ import type { BaselineCatalogueState } from '../../baseline-catalogues/domain/ca
 import { criteriaDecider, criteriaInForce, criteriaStreamId } from '../../risk-criteria/domain/criteria.decider.js';
 import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
 import { AggregateReader } from '../../shared/application/aggregate-reader.js';
+import { incidentDecider } from '../../incidents/domain/incident.decider.js';
+import { incidentStreamId } from '../../incidents/domain/incident.state.js';
 import { riskDecider } from '../domain/risk.decider.js';
 import { riskStreamId } from '../domain/risk.events.js';
 import type { RiskState } from '../domain/risk.state.js';
@@ -21,6 +23,16 @@ export class RiskWriteContext {
 
   async risk(riskId: string): Promise<RiskState> {
     return (await this.aggregates.load(riskStreamId(riskId), riskDecider)).state;
+  }
+
+  /**
+   * The incidents at other firms (Art.15(3)) among these ids that are recorded, from their streams'
+   * first event: incidents are never deleted, so existence needs no version check.
+   */
+  async recordedIncidents(incidentIds: readonly unknown[]): Promise<string[]> {
+    const ids = [...new Set(incidentIds.filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 200))];
+    const found = await Promise.all(ids.map(async (id) => ((await this.aggregates.load(incidentStreamId(id), incidentDecider, 0)).state.exists ? id : null)));
+    return found.filter((id): id is string => id !== null);
   }
 
   /** The assets that exist, in the order asked (a missing id is simply absent). */

@@ -22,7 +22,7 @@ import {
   likelihoodFromDetailed,
 } from '../../risk-criteria/domain/scoring.js';
 import { FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
-import { checkIntIn, isIntIn, isNonEmptyText, isPresent, requiredText, textList } from '../../shared/domain/guards.js';
+import { checkIntIn, distinct, isIntIn, isNonEmptyText, isPresent, requiredText, textList } from '../../shared/domain/guards.js';
 import type { AnalyseRisk } from './risk.commands.js';
 import type { RiskEvent } from './risk.events.js';
 import {
@@ -54,7 +54,7 @@ const METHOD_PART = { BASELINE: 'baseline', INFORMAL: 'informal', DETAILED: 'det
 export function decideAnalyse(c: AnalyseRisk, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
   requireOwnerOr(c.actor, state, ['COMMITTEE_MEMBER', 'CISO'], 'analyse this risk');
-  if (state.analyses.some((a) => a.analysisId === c.analysisId)) return [];
+  if (state.recentAnalysisIds.includes(c.analysisId)) return [];
   refuseClosed(state, 'be analysed');
   refuseFrozen(state, 'be analysed');
   const criteria = requireCriteria(c.criteria);
@@ -67,6 +67,7 @@ export function decideAnalyse(c: AnalyseRisk, state: RiskState): RiskEvent[] {
   const methodKnown = (ANALYSIS_METHODS as readonly unknown[]).includes(method);
   if (!methodKnown) errors.add('method', `must be one of ${ANALYSIS_METHODS.join(', ')}`);
   const externalReferences = textList(errors, 'externalReferences', c.externalReferences, RISK_TEXT_MAX_LENGTH);
+  const incidentIds = citedIncidents(errors, c);
   if (methodKnown) {
     for (const m of ANALYSIS_METHODS) {
       const part = METHOD_PART[m];
@@ -185,6 +186,7 @@ export function decideAnalyse(c: AnalyseRisk, state: RiskState): RiskEvent[] {
     ...(scored.informal ? { informal: scored.informal } : {}),
     ...(scored.detailed ? { detailed: scored.detailed } : {}),
     externalReferences,
+    ...(incidentIds.length ? { incidentIds } : {}),
     analysedBy: c.actor.id,
     analysedAt: c.at,
   };
@@ -217,4 +219,18 @@ function checkBaselineResults(errors: FieldErrors, results: BaselineResult[], ca
   ) {
     errors.add('baseline.results', 'cannot all be NOT_APPLICABLE: the gap would be undefined');
   }
+}
+
+/** The incidents at other firms an analysis cites (Art. 15(3)): recorded ones only, each once. */
+function citedIncidents(errors: FieldErrors, c: AnalyseRisk): string[] {
+  if (!isPresent(c.incidentIds)) return [];
+  if (!Array.isArray(c.incidentIds)) {
+    errors.add('incidentIds', 'must be a list of incident ids');
+    return [];
+  }
+  const known = new Set(c.knownIncidentIds ?? []);
+  c.incidentIds.forEach((id, k) => {
+    if (!isNonEmptyText(id) || !known.has(id)) errors.add(`incidentIds[${k}]`, `is not a recorded incident: ${String(id)}`);
+  });
+  return distinct(c.incidentIds.filter((id) => known.has(id)));
 }

@@ -8,7 +8,7 @@ import { requireRole, violation } from '../../shared/domain/guards.js';
 import type { EvaluateRisk } from './risk.commands.js';
 import type { RiskEvent } from './risk.events.js';
 import { RiskRules, refuseClosed, refuseFrozen, requireAssets, requireCriteria, requireRisk } from './risk.rules.js';
-import { TREATED_STATUSES, highestAnalysis, type EvaluationDecision, type RiskState, type RiskStatus } from './risk.state.js';
+import { TREATED_STATUSES, cycleAnalysesUnder, type EvaluationDecision, type RiskState, type RiskStatus } from './risk.state.js';
 
 export function decideEvaluate(c: EvaluateRisk, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
@@ -27,8 +27,8 @@ export function decideEvaluate(c: EvaluateRisk, state: RiskState): RiskEvent[] {
     );
   }
 
-  const analyses = state.analyses.filter((a) => a.cycle === state.cycle && a.criteriaId === criteria.id);
-  if (analyses.length === 0) {
+  const analyses = cycleAnalysesUnder(state, criteria.id);
+  if (!analyses) {
     throw violation(
       RiskRules.ANALYSIS_REQUIRED,
       `Risk ${state.id} has no analysis in cycle ${state.cycle} under criteria #${criteria.number} (${criteria.id}): analyse it first`,
@@ -37,7 +37,7 @@ export function decideEvaluate(c: EvaluateRisk, state: RiskState): RiskEvent[] {
 
   const assets = requireAssets(c.assets, state.assetIds);
   const assetValue = Math.max(...assets.map((a) => a.value));
-  const applied = new Set(analyses.map((a) => a.method));
+  const applied = new Set(analyses.methods);
   const missing = requiredMethodsFor(criteria, assetValue).filter((m) => !applied.has(m));
   if (missing.length > 0) {
     throw violation(
@@ -47,7 +47,8 @@ export function decideEvaluate(c: EvaluateRisk, state: RiskState): RiskEvent[] {
     );
   }
 
-  const top = highestAnalysis(analyses, (a) => levelRank(criteria, a.level))!;
+  // Ranks were taken under these same criteria when each analysis was recorded.
+  const top = analyses.top;
   const decision: EvaluationDecision = isWithinAcceptance(criteria, top.level) ? 'RETAINED' : 'TO_TREAT';
   const interval = reviewIntervalDaysFor(criteria, top.level);
   return [
@@ -65,7 +66,8 @@ export function decideEvaluate(c: EvaluateRisk, state: RiskState): RiskEvent[] {
         assetValue,
         levelRank: levelRank(criteria, top.level),
         identifiedAt: state.identifiedAt,
-        analysisIds: analyses.map((a) => a.analysisId),
+        analysisCount: analyses.count,
+        topAnalysisId: top.analysisId,
         ...(interval !== undefined ? { reviewIntervalDays: interval } : {}),
         evaluatedBy: c.actor.id,
         evaluatedAt: c.at,

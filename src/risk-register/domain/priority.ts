@@ -3,7 +3,7 @@
  * order of the register: those first, then by level (highest first), asset value (highest
  * first) and age (oldest first), the id breaking ties. The register projection stores both.
  */
-import { currentCycleAnalyses, type RiskState, type RiskStatus } from './risk.state.js';
+import type { RiskState, RiskStatus } from './risk.state.js';
 
 /** Statuses whose treatment is still to be carried through: these get a treatment priority (Art. 16). */
 export const PRIORITISED_STATUSES: readonly RiskStatus[] = ['TO_TREAT', 'TREATMENT_DECIDED', 'CONTROLS_DECIDED', 'IN_PLAN', 'AWAITING_CONSENT'];
@@ -22,7 +22,7 @@ export function sortKey(state: RiskState): string {
   const rank =
     state.evaluation && state.evaluation.cycle === state.cycle
       ? state.evaluation.levelRank
-      : currentCycleAnalyses(state).reduce((m, a) => Math.max(m, a.levelRank), -1);
+      : state.cycleAnalyses.reduce((m, c) => Math.max(m, c.top.levelRank), -1);
   const value = state.evaluation?.assetValue ?? 0;
   return [isPrioritised(state) ? 0 : 1, String(99 - rank).padStart(3, '0'), 3 - value, state.identifiedAt, state.id].join('|');
 }

@@ -1,9 +1,10 @@
 /**
  * Review (Art. 12(3)-(4), Art. 10): a retained or accepted risk is reviewed against the level it
- * was meant to stay at; a level found above it opens a new assessment cycle (the risk is
- * identified again, leaving its plan), and the review is kept as evidence.
+ * was meant to stay at; a level found above it, or controls found not in place, opens a new
+ * assessment cycle (the risk is identified again, leaving its plan), and the review is kept as
+ * evidence. When a review falls due is decided here too (reviewSchedule).
  */
-import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
+import type { CriteriaDefinition, CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
 import { levelFor, levelRank, reviewIntervalDaysFor } from '../../risk-criteria/domain/scoring.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
 import { checkIntIn, isIntIn, optionalText, requiredText, violation } from '../../shared/domain/guards.js';
@@ -15,7 +16,7 @@ import type { RiskState } from './risk.state.js';
 export function decideReview(c: RecordReview, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
   requireOwnerOr(c.actor, state, ['COMMITTEE_MEMBER', 'CISO'], 'review this risk');
-  if (state.reviews.some((r) => r.reviewId === c.reviewId)) return [];
+  if (state.recentReviewIds.includes(c.reviewId)) return [];
   refuseClosed(state, 'be reviewed');
   const criteria = requireCriteria(c.criteria);
   if (state.status !== 'RETAINED' && state.status !== 'ACCEPTED') {
@@ -32,8 +33,9 @@ export function decideReview(c: RecordReview, state: RiskState): RiskEvent[] {
   const actualLevel = levelFor(criteria, c.actualLikelihood, c.actualImpact);
   const targetLevel = reviewTarget(state, criteria);
   const targetRank = levelRank(criteria, targetLevel);
-  // A target the criteria in force cannot place is treated as a gap (conservative: reassess).
-  const finding = targetRank < 0 || levelRank(criteria, actualLevel) > targetRank;
+  // Art.12(3): controls not in place are a finding whatever the level (the level may hold by luck,
+  // not by the controls). A target the criteria in force cannot place is treated as a gap too.
+  const finding = c.controlsInPlace === false || targetRank < 0 || levelRank(criteria, actualLevel) > targetRank;
   const interval = reviewIntervalDaysFor(criteria, actualLevel);
   const events: RiskEvent[] = [
     {
@@ -84,4 +86,41 @@ function reviewTarget(state: RiskState, criteria: CriteriaVersionState): string 
     return levelFor(criteria, source.l, source.i);
   }
   return source.level;
+}
+
+const DAY_MS = 86_400_000;
+
+export interface ReviewSchedule {
+  /** The level the interval is taken for: the residual (target) level of an accepted risk, the evaluated level of a retained one. */
+  level: string;
+  intervalDays: number;
+  /** The last review of this cycle, or the evaluation when there is none. */
+  since: string;
+  /** The instant the review falls due (ms since the epoch). */
+  dueAt: number;
+  /** Its UTC day, YYYY-MM-DD. */
+  dueOn: string;
+}
+
+/**
+ * Art.12(3)-(4), Art.10: when a retained or accepted risk is next due for review, by the interval
+ * the criteria set for its level, counted from the last review of the cycle (or the evaluation).
+ * Undefined for a risk that is not reviewed or whose level has no interval.
+ */
+export function reviewSchedule(risk: RiskState, criteria: Pick<CriteriaDefinition, 'reviewIntervalDays'>): ReviewSchedule | undefined {
+  if (!risk.exists || (risk.status !== 'RETAINED' && risk.status !== 'ACCEPTED')) return undefined;
+  const level = risk.status === 'ACCEPTED' ? risk.treatment?.targetLevel : risk.evaluation?.level;
+  if (!level) return undefined;
+  const intervalDays = reviewIntervalDaysFor(criteria, level);
+  if (intervalDays === undefined) return undefined;
+  const since = (risk.lastReview?.cycle === risk.cycle ? risk.lastReview.reviewedAt : undefined) ?? risk.evaluation?.evaluatedAt;
+  if (!since) return undefined;
+  const dueAt = new Date(since).getTime() + intervalDays * DAY_MS;
+  return { level, intervalDays, since, dueAt, dueOn: new Date(dueAt).toISOString().slice(0, 10) };
+}
+
+/** The schedule when the review is due at `at` (its due instant reached), else undefined. */
+export function reviewDue(risk: RiskState, criteria: Pick<CriteriaDefinition, 'reviewIntervalDays'>, at: string | Date): ReviewSchedule | undefined {
+  const schedule = reviewSchedule(risk, criteria);
+  return schedule && schedule.dueAt <= new Date(at).getTime() ? schedule : undefined;
 }

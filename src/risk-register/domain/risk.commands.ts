@@ -8,6 +8,7 @@ import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
 import type { BaselineCatalogueState } from '../../baseline-catalogues/domain/catalogue.state.js';
 import type { AnalysisMethod, CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
+import type { ControlStatus, EvidenceCitation } from './control.state.js';
 import type { BaselineResult, InformalAnalysisInput, TreatmentOption } from './risk.state.js';
 
 interface RiskCommandBase {
@@ -50,6 +51,10 @@ export interface AnalyseRisk extends RiskCommandBase {
   informal?: InformalAnalysisInput | null;
   detailed?: DetailedInput | null;
   externalReferences?: string[] | null;
+  /** Incidents at other firms cited (Art. 15(3)). */
+  incidentIds?: string[] | null;
+  /** Those of incidentIds that the application found recorded (incidents are never deleted). */
+  knownIncidentIds?: string[];
   /** The criteria version in force (absent: none is). */
   criteria?: CriteriaVersionState;
   /** The risk's assets, as they stand. */
@@ -77,8 +82,13 @@ export interface DecideTreatment extends RiskCommandBase {
 }
 
 export interface ControlInput {
-  /** New id, from the application. */
+  /**
+   * New id, from the application. Used for a new control only: a control that names an existing
+   * one (`existingControlId`) or has the title of one keeps that one's id, and so its progress.
+   */
   controlId: string;
+  /** The id of a control of the risk this one restates (its progress is kept). */
+  existingControlId?: string | null;
   title: string;
   description: string;
   ownerId: string;
@@ -158,6 +168,24 @@ export interface RecordReview extends RiskCommandBase {
   criteria?: CriteriaVersionState;
 }
 
+/** Progress of one control (Art.18, 19): the control's owner, COMMITTEE_MEMBER, CISO. */
+export interface RecordControlProgress extends RiskCommandBase {
+  type: 'RecordControlProgress';
+  controlId: string;
+  status: ControlStatus;
+  progressPercent?: number | null;
+  note?: string | null;
+  /** The evidence files cited, as the application found them in the evidence store. */
+  evidence?: EvidenceCitation[];
+}
+
+/** Issued by the deadline watch (system actor) at `at`: record what has fallen due since. */
+export interface RecordPassedDeadlines extends RiskCommandBase {
+  type: 'RecordPassedDeadlines';
+  /** The criteria in force (their review intervals); absent: no review falls due. */
+  criteria?: CriteriaVersionState;
+}
+
 export type RiskCommand =
   | IdentifyRisk
   | AnalyseRisk
@@ -171,4 +199,6 @@ export type RiskCommand =
   | LeavePlan
   | AwaitResidualConsent
   | RecordResidualConsent
-  | RecordReview;
+  | RecordReview
+  | RecordControlProgress
+  | RecordPassedDeadlines;

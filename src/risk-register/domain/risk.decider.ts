@@ -16,6 +16,7 @@
  */
 import type { Decider } from '../../shared/domain/decider.js';
 import { decideAnalyse } from './analysis.js';
+import { decideControlProgress, decidePassedDeadlines } from './control-lifecycle.js';
 import { decideEvaluate } from './evaluation.js';
 import { decideIdentify, decideReassignOwner } from './identification.js';
 import {
@@ -61,6 +62,10 @@ export function decideRisk(command: RiskCommand, state: RiskState): RiskEvent[] 
       return decideRecordConsent(command, state);
     case 'RecordReview':
       return decideReview(command, state);
+    case 'RecordControlProgress':
+      return decideControlProgress(command, state);
+    case 'RecordPassedDeadlines':
+      return decidePassedDeadlines(command, state);
     default: {
       const unknown: never = command;
       throw new Error(`Unknown risk command ${(unknown as { type: string }).type}`);
@@ -70,7 +75,7 @@ export function decideRisk(command: RiskCommand, state: RiskState): RiskEvent[] 
 
 export const riskDecider: Decider<RiskCommand, RiskEvent, RiskState> = {
   // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
-  stateVersion: 'risk/1',
+  stateVersion: 'risk/2',
   decide: decideRisk,
   evolve: evolveRisk,
   initialState: initialRiskState,

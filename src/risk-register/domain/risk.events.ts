@@ -8,6 +8,7 @@
  */
 import { CRITERIA_STREAM } from '../../risk-criteria/domain/criteria.state.js';
 import { streamCategory } from '../../shared/domain/guards.js';
+import type { ControlStatus, EvidenceCitation } from './control.state.js';
 import type { EvaluationDecision, RiskAnalysis, RiskControl, RiskReview, RiskTreatment } from './risk.state.js';
 
 /** Streams `risk-<id>`; `risk-criteria` (the criteria register) is not a risk. */
@@ -56,7 +57,12 @@ export interface RiskEvaluated {
     levelRank: number;
     /** When the risk was identified (priority: level, then asset value, then age). */
     identifiedAt: string;
-    analysisIds: string[];
+    /** How many analyses of the cycle under these criteria were considered (schema version 2). */
+    analysisCount: number;
+    /** The analysis whose level was taken (schema version 2; absent when upcast from version 1). */
+    topAnalysisId?: string;
+    /** Version 1 listed every analysis considered; kept as recorded when upcast. */
+    analysisIds?: string[];
     /** Review interval the criteria set for the level, if any. */
     reviewIntervalDays?: number;
     evaluatedBy: string;
@@ -186,6 +192,38 @@ export interface RiskReassessmentOpened {
   data: { riskId: string; cycle: number; previousCycle: number; reviewId: string; planId?: string; openedAt: string };
 }
 
+/**
+ * Progress of one control (Art.18, 19): its status and percentage after this record, with the
+ * evidence files cited (id and SHA-256 of the bytes, pinned in the log).
+ */
+export interface ControlProgressRecorded {
+  type: 'ControlProgressRecorded';
+  data: {
+    riskId: string;
+    controlId: string;
+    status: ControlStatus;
+    previousStatus: ControlStatus;
+    progressPercent: number;
+    /** The note given (the reason, when CANCELLED). */
+    note?: string;
+    evidence: EvidenceCitation[];
+    recordedBy: string;
+    recordedAt: string;
+  };
+}
+
+/** A control passed its due date (Japan's calendar day) while not done: once per control and due date. */
+export interface ControlBecameOverdue {
+  type: 'ControlBecameOverdue';
+  data: { riskId: string; controlId: string; title: string; ownerId: string; dueDate: string };
+}
+
+/** A retained or accepted risk fell due for review (Art.12(3)-(4)): once per due date and cycle. */
+export interface RiskReviewBecameDue {
+  type: 'RiskReviewBecameDue';
+  data: { riskId: string; dueOn: string; ownerId: string };
+}
+
 export type RiskEvent =
   | RiskIdentified
   | RiskAnalysed
@@ -203,14 +241,18 @@ export type RiskEvent =
   | ResidualRiskDeclinedByOwner
   | ResidualConsentInvalidated
   | RiskReviewed
-  | RiskReassessmentOpened;
+  | RiskReassessmentOpened
+  | ControlProgressRecorded
+  | ControlBecameOverdue
+  | RiskReviewBecameDue;
 export type RiskEventType = RiskEvent['type'];
 
 /** Current schema version of each event's data. Bump one and extend upcastRiskEvent when a shape changes. */
 export const riskEventSchemaVersions: Record<RiskEventType, number> = {
   RiskIdentified: 1,
-  RiskAnalysed: 1,
-  RiskEvaluated: 1,
+  // 2: optional incidentIds (the incidents at other firms cited); absent in version 1, meaning none.
+  RiskAnalysed: 2,
+  RiskEvaluated: 2,
   RiskTreatmentDecided: 1,
   RiskClosed: 1,
   ControlsDecided: 1,
@@ -225,14 +267,23 @@ export const riskEventSchemaVersions: Record<RiskEventType, number> = {
   ResidualConsentInvalidated: 1,
   RiskReviewed: 1,
   RiskReassessmentOpened: 1,
+  ControlProgressRecorded: 1,
+  ControlBecameOverdue: 1,
+  RiskReviewBecameDue: 1,
 };
 
-/** Turns stored data of any known schema version into the current shape (identity today: the seam for later shapes). */
+/** Turns stored data of any known schema version into the current shape. */
 export function upcastRiskEvent(type: string, schemaVersion: number, data: unknown): RiskEvent {
   if (!(type in riskEventSchemaVersions)) throw new Error(`Unknown risk event type ${type}`);
   const current = riskEventSchemaVersions[type as RiskEventType];
   if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > current) {
     throw new Error(`Unsupported schema version ${schemaVersion} of ${type} (current ${current})`);
+  }
+  // RiskEvaluated 1 → 2: the list of analysis ids became their count and the top one's id (the
+  // state no longer keeps every analysis of a cycle); the list recorded stays on the event.
+  if (type === 'RiskEvaluated' && schemaVersion < 2) {
+    const d = data as { analysisIds?: string[] };
+    return { type, data: { ...d, analysisCount: d.analysisIds?.length ?? 0 } } as RiskEvent;
   }
   return { type, data } as RiskEvent;
 }

@@ -5,19 +5,25 @@
  * build does not know still counts as a revision of the stream.
  */
 import { distinct } from '../../shared/domain/guards.js';
+import { evolveControlProgress } from './control-lifecycle.js';
 import type { RiskEvent } from './risk.events.js';
-import { highestAnalysis, initialRiskState, type RiskEvaluation, type RiskState, type RiskStatus } from './risk.state.js';
+import { initialRiskState, rememberId, type CycleAnalyses, type RiskAnalysis, type RiskEvaluation, type RiskState, type RiskStatus } from './risk.state.js';
 
-/** Current level: the highest analysis of the cycle among those under the criteria of its latest analysis. */
-function withCurrentLevel(state: RiskState): RiskState {
-  const cycle = state.analyses.filter((a) => a.cycle === state.cycle);
-  const latest = cycle[cycle.length - 1];
-  if (!latest) return { ...state, likelihood: undefined, impact: undefined, level: undefined, criteriaNumber: undefined, criteriaId: undefined, currentLevelRank: undefined };
-  const top = highestAnalysis(
-    cycle.filter((a) => a.criteriaId === latest.criteriaId),
-    (a) => a.levelRank,
-  )!;
-  return { ...state, likelihood: top.likelihood, impact: top.impact, level: top.level, criteriaNumber: top.criteriaNumber, criteriaId: top.criteriaId, currentLevelRank: top.levelRank };
+/**
+ * The cycle's summaries with one more analysis: its criteria's count, methods and top (a higher
+ * or equal level replaces the top: the later one wins ties). O(1) in the number of analyses.
+ */
+function withAnalysis(summaries: readonly CycleAnalyses[], a: RiskAnalysis): CycleAnalyses[] {
+  const i = summaries.findIndex((c) => c.criteriaId === a.criteriaId);
+  if (i < 0) return [...summaries, { criteriaId: a.criteriaId, criteriaNumber: a.criteriaNumber, count: 1, methods: [a.method], top: a }];
+  const c = summaries[i]!;
+  const next: CycleAnalyses = {
+    ...c,
+    count: c.count + 1,
+    methods: c.methods.includes(a.method) ? c.methods : [...c.methods, a.method],
+    top: a.levelRank >= c.top.levelRank ? a : c.top,
+  };
+  return summaries.map((s, j) => (j === i ? next : s));
 }
 
 const REANALYSABLE: readonly RiskStatus[] = ['IDENTIFIED', 'ANALYSED', 'RETAINED', 'TO_TREAT'];
@@ -52,19 +58,27 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
       const next: RiskState = {
         ...state,
         version,
-        analyses: [...state.analyses, analysis],
+        analysisCount: state.analysisCount + 1,
+        recentAnalysisIds: rememberId(state.recentAnalysisIds, analysis.analysisId),
         externalReferences: distinct([...state.externalReferences, ...analysis.externalReferences]),
         status: REANALYSABLE.includes(state.status) ? 'ANALYSED' : state.status,
         updatedAt: analysis.analysedAt,
       };
-      // Same cycle and criteria as the current top: compare with it alone (a risk may carry
-      // thousands of analyses; rescanning them on every event made replays quadratic).
-      if (analysis.cycle === state.cycle && analysis.criteriaId === state.criteriaId && state.currentLevelRank !== undefined) {
-        if (analysis.levelRank < state.currentLevelRank) return next;
-        const { likelihood, impact, level, criteriaNumber, criteriaId, levelRank } = analysis;
-        return { ...next, likelihood, impact, level, criteriaNumber, criteriaId, currentLevelRank: levelRank };
-      }
-      return withCurrentLevel(next);
+      // An analysis recorded for another cycle than the current one (none are) does not move the level.
+      if (analysis.cycle !== state.cycle) return next;
+      // Current level: the top analysis of the cycle under the criteria of its latest analysis.
+      const cycleAnalyses = withAnalysis(state.cycleAnalyses, analysis);
+      const top = cycleAnalyses.find((c) => c.criteriaId === analysis.criteriaId)!.top;
+      return {
+        ...next,
+        cycleAnalyses,
+        likelihood: top.likelihood,
+        impact: top.impact,
+        level: top.level,
+        criteriaNumber: top.criteriaNumber,
+        criteriaId: top.criteriaId,
+        currentLevelRank: top.levelRank,
+      };
     }
     case 'RiskEvaluated': {
       const d = event.data;
@@ -78,7 +92,8 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
         decision: d.decision,
         assetValue: d.assetValue,
         levelRank: d.levelRank,
-        analysisIds: [...d.analysisIds],
+        analysisCount: d.analysisCount,
+        ...(d.topAnalysisId !== undefined ? { topAnalysisId: d.topAnalysisId } : {}),
         evaluatedBy: d.evaluatedBy,
         evaluatedAt: d.evaluatedAt,
       };
@@ -112,6 +127,8 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
         ...state,
         version,
         controls: event.data.controls.map((c) => ({ ...c })),
+        // A control decided again (same id) keeps its progress; one left out takes its progress with it.
+        controlProgress: Object.fromEntries(event.data.controls.flatMap((c) => (state.controlProgress?.[c.controlId] ? [[c.controlId, state.controlProgress[c.controlId]!]] : []))),
         status: state.status === 'TREATMENT_DECIDED' ? 'CONTROLS_DECIDED' : state.status,
         updatedAt: event.data.decidedAt,
       };
@@ -188,7 +205,14 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
     }
     case 'RiskReviewed': {
       const { riskId: _riskId, reviewIntervalDays: _interval, ...review } = event.data;
-      return { ...state, version, reviews: [...state.reviews, review], updatedAt: review.reviewedAt };
+      return {
+        ...state,
+        version,
+        lastReview: review,
+        reviewCount: state.reviewCount + 1,
+        recentReviewIds: rememberId(state.recentReviewIds, review.reviewId),
+        updatedAt: review.reviewedAt,
+      };
     }
     case 'RiskReassessmentOpened':
       return {
@@ -202,13 +226,20 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
         criteriaNumber: undefined,
         criteriaId: undefined,
         currentLevelRank: undefined,
+        cycleAnalyses: [],
         evaluation: undefined,
         treatment: undefined,
         controls: [],
+        controlProgress: {},
         planId: undefined,
         consent: undefined,
         updatedAt: event.data.openedAt,
       };
+    case 'ControlProgressRecorded':
+    case 'ControlBecameOverdue':
+      return evolveControlProgress(state, event, version);
+    case 'RiskReviewBecameDue':
+      return { ...state, version, reviewDueRecorded: { cycle: state.cycle, dueOn: event.data.dueOn } };
     default:
       // An event type this build does not know: it still counts as a revision of the stream.
       return { ...state, version };

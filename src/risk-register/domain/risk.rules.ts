@@ -44,6 +44,9 @@ export const RiskRules = defineRules({
   CONSENT_NOT_REQUESTED: 'Art.20',
   CONSENT_STALE: 'Art.20',
   REVIEW_NOT_DUE: 'Art.12(3)',
+  CONTROL_FINAL: 'Art.18',
+  CONTROL_TRANSITION_NOT_ALLOWED: 'Art.19',
+  CONTROL_SELF_VERIFICATION: 'Art.12(3)',
 });
 export type RiskRuleId = keyof typeof RiskRules;
 

@@ -6,6 +6,7 @@
 import type { SecurityProperty } from '../../asset-inventory/domain/asset.state.js';
 import type { BaselineRequirementStatus } from '../../baseline-catalogues/domain/catalogue.state.js';
 import type { AnalysisMethod } from '../../risk-criteria/domain/criteria.state.js';
+import type { ControlProgress } from './control.state.js';
 
 /** Lifecycle order (contract's RiskStatus). */
 export const RISK_STATUSES = [
@@ -97,9 +98,29 @@ export interface RiskAnalysis {
   detailed?: DetailedAnalysisInput;
   /** References (Art. 15(3)) given with this analysis. */
   externalReferences: string[];
+  /** Incidents at other firms cited (Art. 15(3)), recorded ones only; absent when none (RiskAnalysed schema version 2). */
+  incidentIds?: string[];
   analysedBy: string;
   analysedAt: string;
 }
+
+/** The analyses of the current cycle under one criteria version. */
+export interface CycleAnalyses {
+  criteriaId: string;
+  criteriaNumber: number;
+  count: number;
+  /** Methods applied, in order of first use (Art. 13(2)). */
+  methods: AnalysisMethod[];
+  /** The highest-level analysis (the later one on a tie). */
+  top: RiskAnalysis;
+}
+
+/**
+ * How many analysis and review ids a risk remembers for idempotence. A command repeated after
+ * more than this many later analyses (reviews) of the same risk would be recorded again; retries
+ * are recognised long before that by their commandId (the command executor's idempotency key).
+ */
+export const RECENT_IDS_KEPT = 32;
 
 export interface RiskEvaluation {
   cycle: number;
@@ -112,8 +133,10 @@ export interface RiskEvaluation {
   /** Max value of the risk's assets (priority: level, then asset value, then age). */
   assetValue: number;
   levelRank: number;
-  /** The analyses of the cycle the evaluation considered. */
-  analysisIds: string[];
+  /** How many analyses of the cycle (under these criteria) the evaluation considered. */
+  analysisCount: number;
+  /** The analysis whose level the evaluation took (absent in evaluations recorded before schema version 2). */
+  topAnalysisId?: string;
   evaluatedBy: string;
   evaluatedAt: string;
 }
@@ -195,8 +218,16 @@ export interface RiskState {
   status: RiskStatus;
   /** Assessment cycle, 1-based; a review finding opens the next. */
   cycle: number;
-  /** Every analysis of every cycle, oldest first. */
-  analyses: RiskAnalysis[];
+  /**
+   * The current cycle's analyses, summarised per criteria version (what evaluation and the
+   * current level need): the state stays the same size however many analyses a risk collects.
+   * Every analysis itself is in the log and in the register read model's analyses table.
+   */
+  cycleAnalyses: CycleAnalyses[];
+  /** Analyses recorded, all cycles. */
+  analysisCount: number;
+  /** Ids of the latest analyses (at most RECENT_IDS_KEPT), so that a repeated AnalyseRisk is recognised. */
+  recentAnalysisIds: string[];
   /** The highest-level analysis of the current cycle (under the criteria of its latest analysis), or the evaluation's. */
   likelihood?: number;
   impact?: number;
@@ -208,6 +239,10 @@ export interface RiskState {
   evaluation?: RiskEvaluation;
   treatment?: RiskTreatment;
   controls: RiskControl[];
+  /** How far each control has come (Art.18, 19), by control id; a control with no entry is PLANNED at 0%. */
+  controlProgress: Record<string, ControlProgress>;
+  /** The review due date already recorded (RiskReviewBecameDue), with its cycle. */
+  reviewDueRecorded?: { cycle: number; dueOn: string };
   /**
    * The plan (not CLOSED) the risk is an item of. This stream owns that fact: joining a plan is
    * appended here at the version read, so a risk can never join two plans; it is cleared when
@@ -217,8 +252,16 @@ export interface RiskState {
   /** Set while that plan is SUBMITTED: the board decides on this content, so it is frozen (Art. 19). */
   submittedInPlan?: string;
   consent?: RiskConsent;
-  /** Every review of every cycle, oldest first. */
-  reviews: RiskReview[];
+  /**
+   * The latest review, any cycle (the review schedule reads it; every review is in the register's
+   * reviews table). null rather than absent, so that the state's keys keep one order however it
+   * was built (read models store it as JSON and are compared byte for byte with a rebuild).
+   */
+  lastReview: RiskReview | null;
+  /** Reviews recorded, all cycles. */
+  reviewCount: number;
+  /** Ids of the latest reviews (at most RECENT_IDS_KEPT), so that a repeated RecordReview is recognised. */
+  recentReviewIds: string[];
   identifiedAt: string;
   identifiedBy: string;
   updatedAt: string;
@@ -240,9 +283,14 @@ export const initialRiskState: RiskState = {
   externalReferences: [],
   status: 'IDENTIFIED',
   cycle: 1,
-  analyses: [],
+  cycleAnalyses: [],
+  analysisCount: 0,
+  recentAnalysisIds: [],
   controls: [],
-  reviews: [],
+  controlProgress: {},
+  lastReview: null,
+  reviewCount: 0,
+  recentReviewIds: [],
   identifiedAt: '',
   identifiedBy: '',
   updatedAt: '',
@@ -251,9 +299,15 @@ export const initialRiskState: RiskState = {
 /** Statuses from which the treatment decision exists (treatment decided or later, not closed). */
 export const TREATED_STATUSES: readonly RiskStatus[] = ['TREATMENT_DECIDED', 'CONTROLS_DECIDED', 'IN_PLAN', 'AWAITING_CONSENT', 'ACCEPTED'];
 
-/** The analyses of the current cycle, oldest first. */
-export function currentCycleAnalyses(state: RiskState): RiskAnalysis[] {
-  return state.analyses.filter((a) => a.cycle === state.cycle);
+/** The current cycle's analyses under one criteria version (undefined: none). */
+export function cycleAnalysesUnder(state: RiskState, criteriaId: string): CycleAnalyses | undefined {
+  return state.cycleAnalyses.find((c) => c.criteriaId === criteriaId);
+}
+
+/** `ids` with `id` added at the end, keeping the last RECENT_IDS_KEPT. */
+export function rememberId(ids: readonly string[], id: string): string[] {
+  const next = [...ids, id];
+  return next.length > RECENT_IDS_KEPT ? next.slice(next.length - RECENT_IDS_KEPT) : next;
 }
 
 /** The highest of the analyses by `rank` (later ones win ties). */

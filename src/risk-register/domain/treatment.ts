@@ -125,6 +125,10 @@ export function decideControls(c: DecideControls, state: RiskState): RiskEvent[]
       const f = `controls[${k}]`;
       if (!isNonEmptyText(ctl?.controlId)) errors.add(`${f}.controlId`, 'is required');
       else if (c.controls.findIndex((x) => x?.controlId === ctl.controlId) !== k) errors.add(`${f}.controlId`, `duplicates ${ctl.controlId}`);
+      if (ctl?.existingControlId != null) {
+        if (!state.controls.some((x) => x.controlId === ctl.existingControlId)) errors.add(`${f}.existingControlId`, `is not a control of risk ${state.id}`);
+        else if (c.controls.findIndex((x) => x?.existingControlId === ctl.existingControlId) !== k) errors.add(`${f}.existingControlId`, `duplicates ${ctl.existingControlId}`);
+      }
       requiredText(errors, `${f}.title`, ctl?.title, RISK_TITLE_MAX_LENGTH);
       requiredText(errors, `${f}.description`, ctl?.description, RISK_TEXT_MAX_LENGTH);
       requiredText(errors, `${f}.ownerId`, ctl?.ownerId, RISK_TEXT_MAX_LENGTH);
@@ -136,8 +140,9 @@ export function decideControls(c: DecideControls, state: RiskState): RiskEvent[]
   }
   errors.throwIfAny();
 
-  const controls: RiskControl[] = c.controls.map((ctl) => ({
-    controlId: ctl.controlId,
+  const ids = keptControlIds(c, state);
+  const controls: RiskControl[] = c.controls.map((ctl, k) => ({
+    controlId: ids[k]!,
     title: ctl.title.trim(),
     description: ctl.description.trim(),
     ownerId: ctl.ownerId.trim(),
@@ -153,4 +158,20 @@ export function decideControls(c: DecideControls, state: RiskState): RiskEvent[]
     'CONTROLS_REVISED',
     c.at,
   );
+}
+
+/**
+ * The id each decided control gets. A control decided again keeps its id, and so its progress
+ * (Art.18, 19): the one it names by `existingControlId`, else the current control with the same
+ * title (trimmed) not already taken; any other control is new and gets the id the application made.
+ */
+function keptControlIds(c: DecideControls, state: RiskState): string[] {
+  const taken = new Set(c.controls.map((ctl) => ctl.existingControlId).filter((id): id is string => typeof id === 'string'));
+  return c.controls.map((ctl) => {
+    if (typeof ctl.existingControlId === 'string') return ctl.existingControlId;
+    const same = state.controls.find((x) => !taken.has(x.controlId) && x.title === ctl.title.trim());
+    if (!same) return ctl.controlId;
+    taken.add(same.controlId);
+    return same.controlId;
+  });
 }

@@ -1,4 +1,7 @@
+import { Inject } from '@nestjs/common';
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { CLOCK, type Clock } from '../../shared/application/clock.js';
+import { controlViews } from './control.types.js';
 import { StrictDateTime } from '../../graphql/scalars.js';
 import { AFTER_DESCRIPTION, AS_OF_DESCRIPTION, AT_POSITION_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
@@ -35,17 +38,34 @@ import {
 
 const CURSOR_TAG = 'risk';
 
-/** The GraphQL view of a risk: the aggregate's state plus what the register computes (priority, flags). */
+/**
+ * The GraphQL view of a risk: the aggregate's state plus what the register computes (priority,
+ * flags). Lists that can be long (analyses, reviews) and a past priority are getters: GraphQL's
+ * default resolver reads them only when the query selects the field.
+ */
 export function toRiskView(row: RiskRow) {
+  return toRiskViewAt(row, new Date());
+}
+
+/** toRiskView with the instant controls are judged at (overdue): the clock for current reads, asOf for past ones. */
+export function toRiskViewAt(row: RiskRow, at: Date) {
   const s = row.state;
   return {
     ...s,
-    priority: row.priority,
+    // Getters: read (and a past priority computed) only when the query selects the field.
+    get priority() {
+      return typeof row.priority === 'function' ? row.priority() : row.priority;
+    },
     needsReevaluation: row.needsReevaluation,
     assetsRetired: row.assetsRetired,
-    analyses: s.analyses.map((a) => ({ ...a, id: a.analysisId })),
-    controls: s.controls.map((c) => ({ ...c, id: c.controlId })),
-    reviews: s.reviews.map((r) => ({ ...r, id: r.reviewId })),
+    get analyses() {
+      return row.analyses().map((a) => ({ ...a, id: a.analysisId }));
+    },
+    // Progress and `overdue` at `at`: the clock for current reads, asOf for past ones.
+    controls: controlViews(s, at),
+    get reviews() {
+      return row.reviews().map((r) => ({ ...r, id: r.reviewId }));
+    },
   };
 }
 
@@ -54,7 +74,11 @@ const ANY_ROLE = 'Any authenticated role.';
 /** Thin adapter: arguments to commands and queries. */
 @Resolver(() => Risk)
 export class RiskResolver {
-  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
 
   @Query(() => Risk, { nullable: true, description: `One risk, or null when there is none; with asOf or atPosition, as it stood then (rebuilt from the log). ${ANY_ROLE} Errors: BAD_USER_INPUT (asOf, atPosition).` })
   async risk(
@@ -63,7 +87,7 @@ export class RiskResolver {
     @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
   ) {
     const row = await this.queries.execute(new GetRiskQuery(id, pointInTime(asOf, atPosition)));
-    return row ? toRiskView(row) : null;
+    return row ? toRiskViewAt(row, asOf ?? this.clock.now()) : null;
   }
 
   @Query(() => RiskConnection, { description: `The risk register by priority (Art.16): risks still to be treated first, by level, asset value and age, then the others. ${ANY_ROLE} Errors: BAD_USER_INPUT (filter, first, after, asOf, atPosition).` })
@@ -74,10 +98,11 @@ export class RiskResolver {
     @Args('asOf', { type: () => StrictDateTime, nullable: true, description: AS_OF_DESCRIPTION }) asOf?: Date | null,
     @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
   ) {
+    const now = this.clock.now();
     const limit = pageSize(first);
     const afterKey = decodeCursor(CURSOR_TAG, after);
     const { rows, total } = await this.queries.execute(new ListRisksQuery(filter ?? {}, afterKey, limit + 1, pointInTime(asOf, atPosition)));
-    return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.sortKey), toRiskView, afterKey !== null);
+    return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.sortKey), (r) => toRiskViewAt(r, asOf ?? now), afterKey !== null);
   }
 
   @Query(() => HeatMap, { description: `Open analysed risks per likelihood x impact and per level, for the criteria in force (then, with asOf or atPosition). ${ANY_ROLE} Errors: BAD_USER_INPUT (asOf, atPosition).` })
@@ -96,7 +121,7 @@ export class RiskResolver {
   @Query(() => [ReviewDue], { description: `Retained and accepted risks due for review on a date, by the interval the criteria in force set for their level (Art.12(3)-(4)), oldest due date first. ${ANY_ROLE}` })
   async risksDueForReview(@Args('asOf', { type: () => StrictDateTime, nullable: true, description: 'The instant to check (ISO 8601); omit for now. A past instant uses the register as it stood then.' }) asOf?: Date | null) {
     const due = await this.queries.execute(new ReviewsDueQuery(asOf ?? null));
-    return due.map((d) => ({ ...d, risk: toRiskView({ state: d.risk, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false }) }));
+    return due.map((d) => ({ ...d, risk: toRiskViewAt({ state: d.risk, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false, ...d.lists }, asOf ?? this.clock.now()) }));
   }
 
   @Mutation(() => Risk, {
@@ -104,7 +129,7 @@ export class RiskResolver {
       "Identifies a risk (Art.14(1)): its assets, a threat identified on one of them, a vulnerability of that threat and its owner; it starts IDENTIFIED in cycle 1. Roles: RISK_OWNER, ASSET_MANAGER (assets of their own department only), COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND (an asset); BAD_USER_INPUT (fields, e.g. a threat not on the assets or a vulnerability not of the threat); RULE_VIOLATION rule ASSET_RETIRED (Art.14(2)).",
   })
   async identifyRisk(@Args('input', { description: 'The risk to identify.' }) input: IdentifyRiskInput, @RequestMeta() meta: Meta) {
-    return toRiskView(await this.commands.execute(new IdentifyRiskCommand(input, meta)));
+    return toRiskViewAt(await this.commands.execute(new IdentifyRiskCommand(input, meta)), this.clock.now());
   }
 
   @Mutation(() => Risk, {
@@ -112,7 +137,7 @@ export class RiskResolver {
       "Analyses a risk under the criteria in force by one method (Art.15): BASELINE, INFORMAL or DETAILED; when several methods are used in a cycle the risk's level is the highest. Roles: the risk's owner, COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND (risk, catalogue); BAD_USER_INPUT (ranges, a missing or extra method part, unanswered requirements); CONCURRENCY_CONFLICT; RULE_VIOLATION rules NO_CRITERIA_IN_FORCE (Art.13(1)), RISK_CLOSED (Art.17), RISK_IN_SUBMITTED_PLAN (Art.19).",
   })
   async analyseRisk(@Args('input', { description: 'The risk, the method and its inputs.' }) input: AnalyseRiskInput, @RequestMeta() meta: Meta) {
-    return toRiskView(await this.commands.execute(new AnalyseRiskCommand(input, meta)));
+    return toRiskViewAt(await this.commands.execute(new AnalyseRiskCommand(input, meta)), this.clock.now());
   }
 
   @Mutation(() => Risk, {
@@ -120,7 +145,7 @@ export class RiskResolver {
       "Evaluates a risk against the acceptance criterion in force (Art.16): the highest level of the cycle's analyses makes it RETAINED or TO_TREAT and sets its treatment priority. Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION rules ANALYSIS_REQUIRED (Art.15), REQUIRED_METHOD_NOT_APPLIED (Art.13(2)), RISK_ALREADY_IN_TREATMENT (Art.16), NO_CRITERIA_IN_FORCE (Art.13(1)), RISK_CLOSED (Art.17), RISK_IN_SUBMITTED_PLAN (Art.19).",
   })
   async evaluateRisk(@Args('input', { description: 'The risk to evaluate.' }) input: RiskRefInput, @RequestMeta() meta: Meta) {
-    return toRiskView(await this.commands.execute(new EvaluateRiskCommand(input, meta)));
+    return toRiskViewAt(await this.commands.execute(new EvaluateRiskCommand(input, meta)), this.clock.now());
   }
 
   @Mutation(() => Risk, {
@@ -128,7 +153,7 @@ export class RiskResolver {
       'Decides the treatment of a TO_TREAT risk (Art.17): REDUCE, AVOID and/or SHARE, with a target residual likelihood and impact whose level meets the acceptance level. AVOID closes the risk and retires its assets; revising a planned or accepted risk makes its consent STALE (Art.20). Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (options, ranges, SHARE details); CONCURRENCY_CONFLICT; RULE_VIOLATION rules TARGET_ABOVE_ACCEPTANCE (Art.17), RISK_NOT_TO_TREAT (Art.16), REEVALUATION_REQUIRED (Art.16), NO_CRITERIA_IN_FORCE (Art.13(1)), RISK_CLOSED (Art.17), RISK_IN_SUBMITTED_PLAN (Art.19).',
   })
   async decideTreatment(@Args('input', { description: 'The risk and its treatment.' }) input: DecideTreatmentInput, @RequestMeta() meta: Meta) {
-    return toRiskView(await this.commands.execute(new DecideTreatmentCommand(input, meta)));
+    return toRiskViewAt(await this.commands.execute(new DecideTreatmentCommand(input, meta)), this.clock.now());
   }
 
   @Mutation(() => Risk, {
@@ -136,7 +161,7 @@ export class RiskResolver {
       "Decides the controls that make a risk's treatment concrete (Art.18), each with owner, due date and the reason it was adopted, kept for the Art.18(2) record; the list replaces the earlier one. Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (fields, due dates); CONCURRENCY_CONFLICT; RULE_VIOLATION rules TREATMENT_REQUIRED (Art.18), RISK_CLOSED (Art.17), RISK_IN_SUBMITTED_PLAN (Art.19).",
   })
   async decideControls(@Args('input', { description: 'The risk and its controls.' }) input: DecideControlsInput, @RequestMeta() meta: Meta) {
-    return toRiskView(await this.commands.execute(new DecideControlsCommand(input, meta)));
+    return toRiskViewAt(await this.commands.execute(new DecideControlsCommand(input, meta)), this.clock.now());
   }
 
   @Mutation(() => Risk, {
@@ -144,7 +169,7 @@ export class RiskResolver {
       "Hands a risk to another owner (Art.14(1)); a material change: a consent requested or given becomes STALE (Art.20). Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT; CONCURRENCY_CONFLICT; RULE_VIOLATION rules RISK_CLOSED (Art.17), RISK_IN_SUBMITTED_PLAN (Art.19).",
   })
   async reassignRiskOwner(@Args('input', { description: 'The risk and its new owner.' }) input: ReassignRiskOwnerInput, @RequestMeta() meta: Meta) {
-    return toRiskView(await this.commands.execute(new ReassignRiskOwnerCommand(input, meta)));
+    return toRiskViewAt(await this.commands.execute(new ReassignRiskOwnerCommand(input, meta)), this.clock.now());
   }
 
   @Mutation(() => Risk, {
@@ -152,6 +177,6 @@ export class RiskResolver {
       "Records a review of a RETAINED or ACCEPTED risk (Art.12(3)-(4)): whether the controls are in place and the actual likelihood and impact. An actual level above the target is a finding: the risk goes back to IDENTIFIED with cycle + 1 and its plan item becomes REOPENED. Roles: the risk's owner, COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (ranges); CONCURRENCY_CONFLICT; RULE_VIOLATION rules REVIEW_NOT_DUE (Art.12(3)), NO_CRITERIA_IN_FORCE (Art.13(1)), RISK_CLOSED (Art.17).",
   })
   async recordReview(@Args('input', { description: 'The risk and what the review found.' }) input: RecordReviewInput, @RequestMeta() meta: Meta) {
-    return toRiskView(await this.commands.execute(new RecordReviewCommand(input, meta)));
+    return toRiskViewAt(await this.commands.execute(new RecordReviewCommand(input, meta)), this.clock.now());
   }
 }

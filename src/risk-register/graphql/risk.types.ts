@@ -7,6 +7,8 @@ import type { SecurityProperty } from '../../asset-inventory/domain/asset.state.
 import { AnalysisMethodEnum } from '../../risk-criteria/graphql/criteria.types.js';
 import type { AnalysisMethod } from '../../risk-criteria/domain/criteria.state.js';
 import { BASELINE_REQUIREMENT_STATUSES, type BaselineRequirementStatus } from '../../baseline-catalogues/domain/catalogue.state.js';
+import type { ControlStatus } from '../domain/control-lifecycle.js';
+import { ControlStatusEnum } from './control.types.js';
 import { RISK_STATUSES, TREATMENT_OPTIONS, type ConsentStatus, type EvaluationDecision, type RiskStatus, type TreatmentOption } from '../domain/risk.state.js';
 
 const asEnum = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((v) => [v, v])) as Record<T, T>;
@@ -188,6 +190,11 @@ export class Control {
   @Field({ description: 'Date by which it is to be in place (YYYY-MM-DD).' }) dueDate!: string;
   @Field({ description: 'Why this control was adopted (Art.18(1)); part of the Art.18(2) record.' }) reason!: string;
   @Field(() => String, { nullable: true, description: 'A reference, such as a baseline requirement or a standard clause.' }) reference?: string;
+  @Field(() => ControlStatusEnum, { description: 'How far it has been carried out (recordControlProgress); PLANNED until recorded.' }) status!: ControlStatus;
+  @Field(() => Int, { description: 'Progress, 0..100 (100 once IMPLEMENTED or VERIFIED).' }) progressPercent!: number;
+  @Field(() => String, { nullable: true, description: 'The latest progress note (the reason, when CANCELLED).' }) progressNote?: string;
+  @Field({ description: "Its due date has passed (Japan's calendar day) and it is not IMPLEMENTED, VERIFIED or CANCELLED: at the clock's instant, or at asOf for a past read." })
+  overdue!: boolean;
 }
 
 @ObjectType({ description: "The owner's consent to the residual risk, as seen on the risk, pinned to the risk's version (Art.20)." })
@@ -344,6 +351,7 @@ export class AnalyseRiskInput {
   @NestedInput(() => InformalAnalysisInput) @Field(() => InformalAnalysisInput, { nullable: true, description: 'Required when method is INFORMAL, absent otherwise.' }) informal?: InformalAnalysisInput;
   @NestedInput(() => DetailedAnalysisInput) @Field(() => DetailedAnalysisInput, { nullable: true, description: 'Required when method is DETAILED, absent otherwise.' }) detailed?: DetailedAnalysisInput;
   @ListLimit() @TextLimit() @Field(() => [String], { nullable: true, description: 'Sources cited, such as incidents or fraud at other firms (Art.15(3)).' }) externalReferences?: string[];
+  @ListLimit() @IdLimit() @Field(() => [ID], { nullable: true, description: 'Incidents at other firms this analysis cites (Art.15(3)), recorded with recordIncident; an id not recorded is BAD_USER_INPUT on incidentIds[i]. Kept in the RiskAnalysed event (Analysis.incidents).' }) incidentIds?: string[];
 }
 
 @InputType({ description: 'Names a risk (input of evaluateRisk).' })
@@ -368,6 +376,8 @@ export class DecideTreatmentInput {
 
 @InputType({ description: 'One control to adopt (Art.18).' })
 export class ControlInput {
+  @IdLimit() @Field(() => ID, { nullable: true, description: "A control of the risk this one restates: it keeps that id and its progress. Omitted: a current control with the same title is kept; otherwise the control is new (PLANNED)." })
+  existingControlId?: string;
   @NameLimit() @Field({ description: 'Short name of the control, 1–200 characters.' }) title!: string;
   @TextLimit() @Field({ description: 'What the control does; required (Art.18(2)).' }) description!: string;
   @IdLimit() @Field(() => ID, { description: 'User id of who carries the control out.' }) ownerId!: string;

@@ -2,22 +2,28 @@ import { assetStreams } from '../../asset-inventory/domain/asset.decider.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
+import type { Statement } from 'better-sqlite3';
 import { DocumentCache } from '../../projections/document-cache.js';
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
 import { isPrioritised, sortKey } from '../domain/priority.js';
 import { riskDecider } from '../domain/risk.decider.js';
 import { riskStreams, type RiskEvent } from '../domain/risk.events.js';
-import { needsReevaluation, type CriteriaInForceView, type RiskState, type RiskStatus } from '../domain/risk.state.js';
+import { needsReevaluation, type CriteriaInForceView, type RiskAnalysis, type RiskReview, type RiskState, type RiskStatus } from '../domain/risk.state.js';
 
 /**
  * The risk register: one row per risk with the aggregate's state as `evolve` makes it, plus the
  * columns that filters and the priority order (domain/priority.ts) need. It also
  * follows the criteria in force (for needsReevaluation and the heat map) and the retired assets
  * (a risk whose asset left the inventory is flagged), so it depends on no other read model.
+ *
+ * A risk's analyses and reviews are rows of their own (append-only, with the position and time
+ * of their event), not part of the risk's document: an event rewrites one small document and
+ * adds at most one row, however long the risk's history (issue 17). Their position columns let
+ * a single risk's past be read without replaying the register (risk-at-point.ts).
  */
 export class RiskRegisterProjection implements Projection {
   readonly name = 'risk-register';
-  readonly schemaVersion = 4;
+  readonly schemaVersion = 5;
 
   setup(db: ReadDb): void {
     db.exec(`CREATE TABLE IF NOT EXISTS risks (
@@ -40,13 +46,16 @@ export class RiskRegisterProjection implements Projection {
     CREATE TABLE IF NOT EXISTS risk_assets (risk_id TEXT NOT NULL, asset_id TEXT NOT NULL, PRIMARY KEY (risk_id, asset_id));
     CREATE INDEX IF NOT EXISTS risk_assets_by_asset ON risk_assets (asset_id);
     CREATE TABLE IF NOT EXISTS risk_register_criteria (number INTEGER PRIMARY KEY, criteria_id TEXT NOT NULL, definition TEXT NOT NULL, in_force INTEGER NOT NULL DEFAULT 0);
-    CREATE TABLE IF NOT EXISTS risk_register_retired_assets (asset_id TEXT PRIMARY KEY);`);
+    CREATE TABLE IF NOT EXISTS risk_register_retired_assets (asset_id TEXT PRIMARY KEY);
+    CREATE TABLE IF NOT EXISTS risk_analyses (risk_id TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (risk_id, revision)) WITHOUT ROWID;
+    CREATE TABLE IF NOT EXISTS risk_reviews (risk_id TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (risk_id, revision)) WITHOUT ROWID;`);
   }
 
   reset(db: ReadDb): void {
     // Dropped rather than emptied, so that a new schema version gets its new columns.
     this.cache?.discard();
-    db.exec('DROP TABLE IF EXISTS risks; DROP TABLE IF EXISTS risk_assets; DROP TABLE IF EXISTS risk_register_criteria; DROP TABLE IF EXISTS risk_register_retired_assets;');
+    this.prepared = undefined;
+    db.exec('DROP TABLE IF EXISTS risks; DROP TABLE IF EXISTS risk_assets; DROP TABLE IF EXISTS risk_register_criteria; DROP TABLE IF EXISTS risk_register_retired_assets; DROP TABLE IF EXISTS risk_analyses; DROP TABLE IF EXISTS risk_reviews;');
     this.setup(db);
   }
 
@@ -88,12 +97,37 @@ export class RiskRegisterProjection implements Projection {
     const next = riskDecider.evolve(cache.get(id) ?? riskDecider.initialState, { type: event.type, data: event.data } as RiskEvent);
     cache.set(id, next);
     if (event.type === 'RiskIdentified') {
-      const insert = db.prepare('INSERT OR IGNORE INTO risk_assets (risk_id, asset_id) VALUES (?, ?)');
+      const insert = this.statements(db).insertAsset;
       for (const assetId of next.assetIds) insert.run(next.id, assetId);
+    } else if (event.type === 'RiskAnalysed' || event.type === 'RiskReviewed') {
+      const { riskId: _riskId, reviewIntervalDays: _interval, ...entry } = event.data as Record<string, unknown>;
+      const statements = this.statements(db);
+      (event.type === 'RiskAnalysed' ? statements.insertAnalysis : statements.insertReview).run(
+        id,
+        event.revision,
+        event.position,
+        event.recordedAt,
+        JSON.stringify(entry),
+      );
     }
   }
 
   private cache?: DocumentCache<RiskState>;
+  /** Statements prepared once per database (a rebuild applies this per event: preparing each time cost a fifth of it). */
+  private prepared?: { db: ReadDb; insertAsset: Statement; insertAnalysis: Statement; insertReview: Statement };
+
+  private statements(db: ReadDb) {
+    if (this.prepared?.db !== db) {
+      const list = (table: string) => db.prepare(`INSERT OR REPLACE INTO ${table} (risk_id, revision, position, recorded_at, doc) VALUES (?, ?, ?, ?, ?)`);
+      this.prepared = {
+        db,
+        insertAsset: db.prepare('INSERT OR IGNORE INTO risk_assets (risk_id, asset_id) VALUES (?, ?)'),
+        insertAnalysis: list('risk_analyses'),
+        insertReview: list('risk_reviews'),
+      };
+    }
+    return this.prepared;
+  }
   /** The criteria in force as this projection has seen them (null: none; undefined: not read yet). */
   private inForce?: CriteriaInForceView | null;
 
@@ -137,9 +171,20 @@ export class RiskRegisterProjection implements Projection {
 export interface RiskRow {
   state: RiskState;
   sortKey: string;
-  priority: number | null;
+  /** The treatment priority; a function where it is computed only if asked for (a single risk's past). */
+  priority: number | null | (() => Promise<number | null>);
   needsReevaluation: boolean;
   assetsRetired: boolean;
+  /** Every analysis, all cycles, oldest first (read when asked for: a risk may have thousands). */
+  analyses: () => RiskAnalysis[];
+  /** Every review, oldest first. */
+  reviews: () => RiskReview[];
+}
+
+/** A point of the log to read a risk's own lists at: rows whose event is at or before it. */
+export interface ListLimit {
+  position?: string;
+  recordedAt?: string;
 }
 
 export interface RiskFilterValues {
@@ -158,7 +203,39 @@ export interface CriteriaInForceRow {
 
 /** Queries over the risk register read model (the live one, or one replayed as of a past instant). */
 export class RiskRegisterQueries {
-  constructor(private readonly db: ReadDb) {}
+  /**
+   * `eagerLists`: read every row's analyses and reviews now (a replayed read model is released
+   * once the query returns); otherwise they are read when the GraphQL field asks for them.
+   */
+  constructor(private readonly db: ReadDb, private readonly options: { eagerLists?: boolean } = {}) {}
+
+  /** A risk's analyses (all cycles, oldest first), optionally only those recorded by a point of the log. */
+  analyses(riskId: string, limit: ListLimit = {}): RiskAnalysis[] {
+    return this.list('risk_analyses', riskId, limit) as RiskAnalysis[];
+  }
+
+  /** A risk's reviews, oldest first, optionally only those recorded by a point of the log. */
+  reviews(riskId: string, limit: ListLimit = {}): RiskReview[] {
+    return this.list('risk_reviews', riskId, limit) as RiskReview[];
+  }
+
+  private list(table: 'risk_analyses' | 'risk_reviews', riskId: string, limit: ListLimit): unknown[] {
+    const rows = this.db
+      .prepare(`SELECT doc FROM ${table} WHERE risk_id = @riskId AND (@position IS NULL OR position <= @position) AND (@recordedAt IS NULL OR recorded_at <= @recordedAt) ORDER BY revision`)
+      .pluck()
+      .all({ riskId, position: limit.position ?? null, recordedAt: limit.recordedAt ?? null }) as string[];
+    return rows.map((doc) => JSON.parse(doc) as unknown);
+  }
+
+  /** The lists of one risk as RiskRow carries them: read now, or on first use. */
+  lists(riskId: string): Pick<RiskRow, 'analyses' | 'reviews'> {
+    if (this.options.eagerLists) {
+      const analyses = this.analyses(riskId);
+      const reviews = this.reviews(riskId);
+      return { analyses: () => analyses, reviews: () => reviews };
+    }
+    return { analyses: () => this.analyses(riskId), reviews: () => this.reviews(riskId) };
+  }
 
   criteriaInForce(): CriteriaInForceRow | undefined {
     const row = this.db.prepare('SELECT number, criteria_id, definition FROM risk_register_criteria WHERE in_force = 1').get() as
@@ -221,6 +298,7 @@ export class RiskRegisterQueries {
           priority: r.priority,
           needsReevaluation: r.needs === 1,
           assetsRetired: r.retired === 1,
+          ...this.lists(r.id),
         };
       }),
     };

@@ -81,7 +81,8 @@ describe('AnalyseRisk (Art. 15)', () => {
         .then([expected]);
       expect(state).toMatchObject({ status: 'ANALYSED', likelihood: 3, impact: 2, level: 'HIGH', criteriaNumber: 1, version: 1 });
       const { riskId: _riskId, ...analysis } = expected.data;
-      expect(state.analyses).toEqual([analysis]);
+      expect(state.analysisCount).toBe(1);
+      expect(state.cycleAnalyses).toEqual([{ criteriaId: analysis.criteriaId, criteriaNumber: 1, count: 1, methods: [analysis.method], top: analysis }]);
     });
 
     it('leaves NOT_APPLICABLE out of the gap', () => {
@@ -396,7 +397,7 @@ describe('AnalyseRisk (Art. 15)', () => {
         .when(analyseInformal('an-i9', 1, 1))
         .thenMatches([{ type: 'RiskAnalysed' }]);
       expect(state.status).toBe('TREATMENT_DECIDED');
-      expect(state.analyses).toHaveLength(3);
+      expect(state.analysisCount).toBe(3);
     });
 
     it('a closed risk is not analysed', () => {
@@ -436,7 +437,8 @@ describe('AnalyseRisk (Art. 15)', () => {
       );
       const state = given(riskDecider, events).state;
       expect(state).toMatchObject({ likelihood: 3, impact: 3, level: 'HIGH', criteriaNumber: 1 });
-      expect(state.analyses.map((a) => a.level)).toEqual(['LOW', 'HIGH', 'MEDIUM']);
+      // LOW, HIGH, MEDIUM: the top stays the HIGH one
+      expect(state.cycleAnalyses).toMatchObject([{ count: 3, top: { level: 'HIGH' } }]);
     });
 
     it('counts only the analyses under the criteria of the latest one', () => {

@@ -44,7 +44,8 @@ describe('EvaluateRisk (Art. 16)', () => {
         assetValue: 3,
         levelRank: 2,
         identifiedAt: T0,
-        analysisIds: ['an-b1', 'an-d1'],
+        analysisCount: 2,
+        topAnalysisId: 'an-d1',
         reviewIntervalDays: 90,
         evaluatedBy: committee.id,
         evaluatedAt: T2,
@@ -80,7 +81,7 @@ describe('EvaluateRisk (Art. 16)', () => {
     // informal 2 x 3 -> matrix[1][2] = HIGH, then informal 1 x 1 -> LOW: max = HIGH
     given(riskDecider, printerAnalysed(['an-p1', 2, 3], ['an-p2', 1, 1]))
       .when(evaluate(printerCmd))
-      .thenMatches([{ type: 'RiskEvaluated', data: { level: 'HIGH', likelihood: 2, impact: 3, analysisIds: ['an-p1', 'an-p2'] } }]);
+      .thenMatches([{ type: 'RiskEvaluated', data: { level: 'HIGH', likelihood: 2, impact: 3, analysisCount: 2 } }]);
   });
 
   it('on equal levels the later analysis gives likelihood and impact', () => {
@@ -193,7 +194,7 @@ describe('EvaluateRisk (Art. 16)', () => {
       const events = continueHistory(toTreatEvents(), analyseInformal('an-i9', 3, 3));
       given(riskDecider, events)
         .when(evaluate())
-        .thenMatches([{ type: 'RiskEvaluated', data: { analysisIds: ['an-b1', 'an-d1', 'an-i9'] } }]);
+        .thenMatches([{ type: 'RiskEvaluated', data: { analysisCount: 3 } }]);
     });
 
     it('after a criteria change: needs an analysis under the new criteria, then decides against the new acceptance level', () => {
@@ -213,7 +214,7 @@ describe('EvaluateRisk (Art. 16)', () => {
       const { state } = given(riskDecider, reanalysed)
         .when(evaluate({ ...printerCmd, criteria: criteriaV2 }))
         .thenMatches([
-          { type: 'RiskEvaluated', data: { criteriaId: 'crit-2', criteriaNumber: 2, level: 'MEDIUM', decision: 'RETAINED', analysisIds: ['an-p2'] } },
+          { type: 'RiskEvaluated', data: { criteriaId: 'crit-2', criteriaNumber: 2, level: 'MEDIUM', decision: 'RETAINED', analysisCount: 1, topAnalysisId: 'an-p2' } },
         ]);
       expect(state.status).toBe('RETAINED');
       expect(needsReevaluation(state, criteriaV2)).toBe(false);
@@ -224,7 +225,7 @@ describe('EvaluateRisk (Art. 16)', () => {
       const events = history(identifyPrinter(), analyseInformal('an-p1', 3, 3, printerCmd), analyseInformal('an-p2', 1, 1, { ...printerCmd, criteria: criteriaV2 }));
       given(riskDecider, events)
         .when(evaluate({ ...printerCmd, criteria: criteriaV2 }))
-        .thenMatches([{ type: 'RiskEvaluated', data: { level: 'LOW', decision: 'RETAINED', analysisIds: ['an-p2'] } }]);
+        .thenMatches([{ type: 'RiskEvaluated', data: { level: 'LOW', decision: 'RETAINED', analysisCount: 1, topAnalysisId: 'an-p2' } }]);
     });
 
     it('is refused once the treatment is decided (revise the treatment instead)', () => {

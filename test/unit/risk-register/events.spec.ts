@@ -19,7 +19,7 @@ import {
   stateOf,
   toTreatEvents,
 } from './builders.js';
-import { T3, otherOwner } from './fixtures.js';
+import { T3, committee, criteriaV1, otherOwner } from './fixtures.js';
 
 /** Histories that together contain every event type. */
 const histories = (): RiskEvent[][] => [
@@ -29,13 +29,30 @@ const histories = (): RiskEvent[][] => [
   continueHistory(toTreatEvents(), decideTreatment({ options: ['AVOID'] })),
   printerRetainedEvents(),
   continueHistory(inPlanEvents(), freezeForBoard(), releaseFromBoard(), leavePlan()),
+  // Follow-through: progress, a control overdue (due 2025-06-30), a review falling due (a year on).
+  continueHistory(
+    inPlanEvents(),
+    { type: 'RecordControlProgress', riskId: 'risk-1', controlId: 'ctl-multisig', status: 'IN_PROGRESS', progressPercent: 20, actor: committee, at: T3 },
+    { type: 'RecordPassedDeadlines', riskId: 'risk-1', actor: committee, at: '2025-07-02T00:00:00.000Z' },
+  ),
+  continueHistory(printerRetainedEvents(), { type: 'RecordPassedDeadlines', riskId: 'risk-p', actor: committee, at: '2026-06-01T00:00:00.000Z', criteria: criteriaV1 }),
 ];
 
 describe('risk events', () => {
-  it('every event type is produced by the histories and has schema version 1', () => {
+  it('every event type is produced by the histories; RiskEvaluated and RiskAnalysed are at schema version 2, the others 1', () => {
     const produced = new Set(histories().flat().map((e) => e.type));
     expect([...produced].sort()).toEqual(Object.keys(riskEventSchemaVersions).sort());
-    expect(Object.values(riskEventSchemaVersions).every((v) => v === 1)).toBe(true);
+    expect(Object.entries(riskEventSchemaVersions).every(([type, v]) => v === (type === 'RiskEvaluated' || type === 'RiskAnalysed' ? 2 : 1))).toBe(true);
+  });
+
+  it('RiskAnalysed 1 (no incidents cited) reads as version 2 unchanged: an absent incidentIds means none', () => {
+    const v1 = { riskId: 'r', analysisId: 'a', externalReferences: [] };
+    expect(upcastRiskEvent('RiskAnalysed', 1, v1).data).toEqual(v1);
+  });
+
+  it('RiskEvaluated 1 (every analysis id listed) is upcast to 2 (their count), keeping the list', () => {
+    const v1 = { riskId: 'r', cycle: 1, analysisIds: ['a', 'b', 'c'] };
+    expect(upcastRiskEvent('RiskEvaluated', 1, v1).data).toEqual({ ...v1, analysisCount: 3 });
   });
 
   it('event data is plain JSON (no undefined, no class instances)', () => {
@@ -44,7 +61,7 @@ describe('risk events', () => {
 
   it('folding the stored (JSON round-tripped, upcast) events gives the same state', () => {
     for (const events of histories()) {
-      const stored = events.map((e) => JSON.parse(JSON.stringify({ type: e.type, schemaVersion: 1, data: e.data })));
+      const stored = events.map((e) => JSON.parse(JSON.stringify({ type: e.type, schemaVersion: riskEventSchemaVersions[e.type], data: e.data })));
       const replayed = fold(riskDecider, stored.map((s) => upcastRiskEvent(s.type, s.schemaVersion, s.data)));
       expect(JSON.parse(JSON.stringify(replayed))).toEqual(JSON.parse(JSON.stringify(stateOf(events))));
     }

@@ -51,9 +51,11 @@ describe('IdentifyRisk (Art. 14(1))', () => {
       identifiedAt: T0,
       identifiedBy: committee.id,
       updatedAt: T0,
-      analyses: [],
+      cycleAnalyses: [],
+      analysisCount: 0,
       controls: [],
-      reviews: [],
+      lastReview: null,
+      reviewCount: 0,
     });
     expect(state.level).toBeUndefined();
   });

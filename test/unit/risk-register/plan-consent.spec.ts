@@ -292,7 +292,7 @@ describe('consentFingerprint and isMaterialRiskEvent', () => {
     expect(consentFingerprint({ ...base, treatment: { ...base.treatment!, targetImpact: 1 } })).not.toBe(fp);
     expect(consentFingerprint({ ...base, cycle: 2 })).not.toBe(fp);
     // not part of the consent: version, timestamps, reviews, status
-    expect(consentFingerprint({ ...base, version: 99, updatedAt: 'x', status: 'AWAITING_CONSENT', reviews: [] })).toBe(fp);
+    expect(consentFingerprint({ ...base, version: 99, updatedAt: 'x', status: 'AWAITING_CONSENT', reviewCount: 7, recentReviewIds: ['x'] })).toBe(fp);
     // a review without finding leaves it untouched
     const reviewed = continueHistory(acceptedEvents(), review('rv-1', 1, 1));
     expect(consentFingerprint(stateOf(reviewed))).toBe(fp);

@@ -14,7 +14,7 @@ import {
 
 /** The register's key as the projection computed it before it moved to the domain (stored keys must not change). */
 function storedKeyForm(s: RiskState, prioritised: number): string {
-  const rank = s.evaluation && s.evaluation.cycle === s.cycle ? s.evaluation.levelRank : s.analyses.filter((a) => a.cycle === s.cycle).reduce((m, a) => Math.max(m, a.levelRank), -1);
+  const rank = s.evaluation && s.evaluation.cycle === s.cycle ? s.evaluation.levelRank : s.cycleAnalyses.reduce((m, c) => Math.max(m, c.top.levelRank), -1);
   const value = s.evaluation?.assetValue ?? 0;
   return [1 - prioritised, String(99 - rank).padStart(3, '0'), 3 - value, s.identifiedAt, s.id].join('|');
 }

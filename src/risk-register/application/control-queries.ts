@@ -1,0 +1,59 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { AsOfReplayer } from '../../projections/as-of-replay.js';
+import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
+import { CLOCK, type Clock } from '../../shared/application/clock.js';
+import { overdueControlsOf, type ControlStatus } from '../domain/control-lifecycle.js';
+import type { RiskState } from '../domain/risk.state.js';
+import { RiskRegisterQueries } from '../projections/risk-register.projection.js';
+
+export interface ControlRefView {
+  riskId: string;
+  controlId: string;
+  title: string;
+  ownerId: string;
+  dueDate: string;
+  status: ControlStatus;
+  progressPercent: number;
+}
+
+/** The controls overdue at an instant of the register, earliest due date first. */
+export function overdueControlRefs(risks: readonly RiskState[], at: Date): ControlRefView[] {
+  return risks
+    .flatMap((risk) =>
+      overdueControlsOf(risk, at).map(({ control, progress }) => ({
+        riskId: risk.id,
+        controlId: control.controlId,
+        title: control.title,
+        ownerId: control.ownerId,
+        dueDate: control.dueDate,
+        status: progress.status,
+        progressPercent: progress.progressPercent,
+      })),
+    )
+    .sort((a, b) => a.dueDate.localeCompare(b.dueDate) || a.riskId.localeCompare(b.riskId) || a.controlId.localeCompare(b.controlId));
+}
+
+/** Controls overdue at an instant (default now); a past instant reads the register as it stood then. */
+export class OverdueControlsQuery extends Query<ControlRefView[]> {
+  constructor(readonly asOf: Date | null) {
+    super();
+  }
+}
+
+@QueryHandler(OverdueControlsQuery)
+export class OverdueControlsHandler implements IQueryHandler<OverdueControlsQuery, ControlRefView[]> {
+  constructor(
+    @Inject(READ_DB) private readonly db: ReadDb,
+    private readonly replayer: AsOfReplayer,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async execute({ asOf }: OverdueControlsQuery): Promise<ControlRefView[]> {
+    const now = this.clock.now();
+    const at = asOf ?? now;
+    const query = (db: ReadDb) => overdueControlRefs(new RiskRegisterQueries(db).states(), at);
+    // A later instant reads today's register (with today's controls) against that instant.
+    return at.getTime() < now.getTime() ? this.replayer.read({ asOf: at }, query) : query(this.db);
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Deadlines that pass with time, put in the log: every DEADLINE_CHECK_INTERVAL_MS (and once at
+ * start) the watch reads the register at the clock's instant, finds the risks with a control
+ * overdue (isControlOverdue) or a review due (reviewDue, the rule behind risksDueForReview) not yet
+ * recorded, and asks each risk's decider to record them (RecordPassedDeadlines). The decider
+ * decides on the stream, so a ControlBecameOverdue or RiskReviewBecameDue is recorded once even
+ * when several instances watch at the same time; the register is only the list of candidates.
+ */
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
+import { CLOCK, type Clock } from '../../shared/application/clock.js';
+import { CommandExecutor } from '../../shared/application/command-executor.js';
+import type { DomainActor } from '../../shared/domain/decider.js';
+import { JsonLogger } from '../../shared/logging/json-logger.js';
+import { overdueControlsOf } from '../domain/control-lifecycle.js';
+import { reviewDue } from '../domain/review.js';
+import { riskDecider } from '../domain/risk.decider.js';
+import { riskStreamId } from '../domain/risk.events.js';
+import type { RiskState } from '../domain/risk.state.js';
+import { RiskRegisterQueries } from '../projections/risk-register.projection.js';
+import { RiskWriteContext } from './write-context.js';
+
+export const DEADLINE_WATCH_ACTOR: DomainActor = { id: 'system:deadline-watch', name: 'Risk Ledger deadline watch', roles: [] };
+
+/** Whether something has fallen due at `at` that the risk has not recorded yet. */
+export function hasUnrecordedDeadline(risk: RiskState, criteria: Parameters<typeof reviewDue>[1] | undefined, at: string): boolean {
+  if (overdueControlsOf(risk, at).some(({ control, progress }) => progress.overdueRecordedFor !== control.dueDate)) return true;
+  const due = criteria ? reviewDue(risk, criteria, at) : undefined;
+  return due !== undefined && !(risk.reviewDueRecorded?.cycle === risk.cycle && risk.reviewDueRecorded.dueOn === due.dueOn);
+}
+
+@Injectable()
+export class DeadlineWatch implements OnApplicationBootstrap, OnModuleDestroy {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+  private stopped = false;
+  private readonly log: JsonLogger;
+
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly context: RiskWriteContext,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(READ_DB) private readonly db: ReadDb,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    logger: JsonLogger,
+  ) {
+    this.log = logger.child('deadline-watch');
+  }
+
+  onApplicationBootstrap(): void {
+    this.schedule(0);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.check().finally(() => this.schedule(this.config.deadlineCheckIntervalMs));
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** One pass at the clock's instant; resolves with the number of risks that recorded something. */
+  check(): Promise<number> {
+    this.running ??= this.pass().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async pass(): Promise<number> {
+    const at = this.clock.now().toISOString();
+    try {
+      const register = new RiskRegisterQueries(this.db);
+      const criteria = register.criteriaInForce()?.definition;
+      const candidates = register.states().filter((risk) => hasUnrecordedDeadline(risk, criteria, at));
+      if (candidates.length === 0) return 0;
+      // The decider reads the criteria from the log, not from the register (which may lag).
+      const inForce = await this.context.criteriaInForce();
+      let recorded = 0;
+      for (const risk of candidates) {
+        if (this.stopped) break;
+        const ctx = { actor: DEADLINE_WATCH_ACTOR, at, correlationId: randomUUID(), causationId: `deadline-watch:${at}` };
+        try {
+          const result = await this.executor.execute(
+            { streamId: riskStreamId(risk.id), decider: riskDecider },
+            { type: 'RecordPassedDeadlines', riskId: risk.id, actor: DEADLINE_WATCH_ACTOR, at, criteria: inForce },
+            ctx,
+          );
+          if (result.events.length > 0) {
+            recorded += 1;
+            this.log.info('deadlines recorded', { riskId: risk.id, events: result.events.map((e) => e.type) });
+          }
+        } catch (error) {
+          // One risk's failure does not hold up the others; the next pass tries it again.
+          if (!this.stopped) this.log.warn('deadline not recorded; retrying at the next interval', { riskId: risk.id, at, error: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      return recorded;
+    } catch (error) {
+      // A transient storage error: the next pass tries again.
+      if (!this.stopped) this.log.warn('deadline check failed; retrying at the next interval', { at, error: error instanceof Error ? error.message : String(error) });
+      return 0;
+    }
+  }
+}

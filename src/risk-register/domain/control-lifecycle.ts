@@ -1,0 +1,197 @@
+/**
+ * Following the plan through (Art. 18, 19, 12(3)): each control decided under Art. 18 is carried
+ * out PLANNED → IN_PROGRESS → IMPLEMENTED → VERIFIED, or CANCELLED with a reason, and is overdue
+ * once its due date has passed (Japan's calendar day) while it is not done. The deadlines that
+ * pass with time (a control overdue, a review due) are recorded once each, decided here on the
+ * risk's stream, so that racing watchers can never record one twice.
+ */
+import { FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
+import { isNonEmptyText, optionalText, requireActorOrRole, requireRole, violation } from '../../shared/domain/guards.js';
+import type { RecordControlProgress, RecordPassedDeadlines } from './risk.commands.js';
+import type { ControlBecameOverdue, ControlProgressRecorded, RiskEvent } from './risk.events.js';
+import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk } from './risk.rules.js';
+import type { RiskControl, RiskState } from './risk.state.js';
+import { reviewDue } from './review.js';
+import {
+  CONTROL_STATUSES,
+  CONTROL_TRANSITIONS,
+  FINAL_CONTROL_STATUSES,
+  isControlOverdue,
+  progressOf,
+  type ControlProgress,
+  type ControlStatus,
+  type EvidenceCitation,
+} from './control.state.js';
+
+export * from './control.state.js';
+
+/** The controls of the state overdue at `at`, with their progress. */
+export function overdueControlsOf(state: RiskState, at: string | Date): Array<{ control: RiskControl; progress: ControlProgress }> {
+  if (!state.exists || state.status === 'CLOSED') return [];
+  return state.controls
+    .map((control) => ({ control, progress: progressOf(state, control.controlId) }))
+    .filter(({ control, progress }) => isControlOverdue(control.dueDate, progress.status, at));
+}
+
+// ---------------------------------------------------------------------------------------------
+// recordControlProgress
+// ---------------------------------------------------------------------------------------------
+
+/** The percentage a status implies when none is given, and whether one given fits the status. */
+function resolvePercent(errors: FieldErrors, target: ControlStatus, current: ControlProgress, given: number | null | undefined): number {
+  const field = 'progressPercent';
+  if (given !== undefined && given !== null && (!Number.isInteger(given) || given < 0 || given > 100)) {
+    errors.add(field, 'must be a whole number from 0 to 100');
+    return current.progressPercent;
+  }
+  switch (target) {
+    case 'PLANNED':
+      if (given != null && given !== 0) errors.add(field, 'must be 0 while the control is PLANNED');
+      return 0;
+    case 'IN_PROGRESS': {
+      if (given != null && given > 99) errors.add(field, 'must be 0..99 while IN_PROGRESS (100 is IMPLEMENTED)');
+      return given ?? (current.status === 'IN_PROGRESS' ? current.progressPercent : 0);
+    }
+    case 'IMPLEMENTED':
+    case 'VERIFIED':
+      if (given != null && given !== 100) errors.add(field, `must be 100 (or omitted) when ${target}`);
+      return 100;
+    case 'CANCELLED':
+      if (given != null && given !== current.progressPercent) errors.add(field, `a cancelled control keeps the progress it had (${current.progressPercent}); omit it`);
+      return current.progressPercent;
+  }
+}
+
+export function decideControlProgress(c: RecordControlProgress, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  const control = state.controls.find((x) => x.controlId === c.controlId);
+  if (!control) throw new NotFoundError('Control', c.controlId);
+  requireActorOrRole(c.actor, { id: control.ownerId, as: "the control's owner" }, ['COMMITTEE_MEMBER', 'CISO'], 'record progress on this control');
+  // Verifying and cancelling judge the control rather than carry it out: the committee's (Art.18, 12(3)).
+  if (c.status === 'VERIFIED') requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'verify a control');
+  if (c.status === 'CANCELLED') requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'cancel a control');
+  refuseClosed(state, 'have its controls carried out');
+
+  const current = progressOf(state, control.controlId);
+  const errors = new FieldErrors();
+  if (!(CONTROL_STATUSES as readonly unknown[]).includes(c.status)) errors.add('status', `must be one of ${CONTROL_STATUSES.join(', ')}`);
+  const note = optionalText(errors, 'note', c.note, RISK_TEXT_MAX_LENGTH) ?? undefined;
+  errors.throwIfAny();
+  const percent = resolvePercent(errors, c.status, current, c.progressPercent);
+  const reopening = current.status === 'IMPLEMENTED' && c.status === 'IN_PROGRESS';
+  if (c.status === 'CANCELLED' && note === undefined && current.status !== 'CANCELLED') errors.add('note', 'is required when cancelling a control: the reason (Art.18)');
+  if (reopening && note === undefined) errors.add('note', 'is required when an implemented control goes back IN_PROGRESS: what was found');
+  errors.throwIfAny();
+
+  // No going back from a final status; the same final status again is already satisfied.
+  if (FINAL_CONTROL_STATUSES.includes(current.status)) {
+    if (c.status === current.status) return [];
+    throw violation(
+      RiskRules.CONTROL_FINAL,
+      `Control ${control.controlId} of risk ${state.id} is ${current.status}${current.note ? ` (${current.note})` : ''}: its record is final; decide the controls again to replace it`,
+    );
+  }
+  if (!CONTROL_TRANSITIONS[current.status].includes(c.status)) {
+    throw violation(
+      RiskRules.CONTROL_TRANSITION_NOT_ALLOWED,
+      `Control ${control.controlId} of risk ${state.id} is ${current.status}: it cannot become ${c.status} (allowed: ${CONTROL_TRANSITIONS[current.status].join(', ')})`,
+    );
+  }
+  if (c.status === 'VERIFIED' && (c.actor.id === control.ownerId || c.actor.id === current.implementedBy)) {
+    throw violation(
+      RiskRules.CONTROL_SELF_VERIFICATION,
+      `Control ${control.controlId} of risk ${state.id} must be verified by someone other than its owner and whoever recorded it implemented (Art.12(3))`,
+    );
+  }
+
+  const evidence = distinctCitations(c.evidence ?? []);
+  const known = new Set(current.evidence.map((e) => `${e.evidenceId}:${e.sha256}`));
+  const newEvidence = evidence.filter((e) => !known.has(`${e.evidenceId}:${e.sha256}`));
+  const sameNote = note === undefined || note === current.note;
+  if (c.status === current.status && percent === current.progressPercent && sameNote && newEvidence.length === 0) return [];
+
+  return [
+    {
+      type: 'ControlProgressRecorded',
+      data: {
+        riskId: state.id,
+        controlId: control.controlId,
+        status: c.status,
+        previousStatus: current.status,
+        progressPercent: percent,
+        ...(note !== undefined ? { note } : {}),
+        evidence,
+        recordedBy: c.actor.id,
+        recordedAt: c.at,
+      },
+    },
+  ];
+}
+
+function distinctCitations(citations: readonly EvidenceCitation[]): EvidenceCitation[] {
+  const seen = new Set<string>();
+  const out: EvidenceCitation[] = [];
+  for (const e of citations) {
+    if (!isNonEmptyText(e?.evidenceId) || seen.has(e.evidenceId)) continue;
+    seen.add(e.evidenceId);
+    out.push({ evidenceId: e.evidenceId, sha256: e.sha256 });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deadlines that pass with time (issued by the deadline watch, a system actor)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Records what has fallen due by `at`: one ControlBecameOverdue per control and due date, and one
+ * RiskReviewBecameDue per due date of the review (Art.12(3)-(4)). Nothing when all is recorded.
+ */
+export function decidePassedDeadlines(c: RecordPassedDeadlines, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  if (state.status === 'CLOSED') return [];
+  const events: RiskEvent[] = [];
+  for (const { control, progress } of overdueControlsOf(state, c.at)) {
+    if (progress.overdueRecordedFor === control.dueDate) continue;
+    events.push({
+      type: 'ControlBecameOverdue',
+      data: { riskId: state.id, controlId: control.controlId, title: control.title, ownerId: control.ownerId, dueDate: control.dueDate },
+    });
+  }
+  const due = c.criteria ? reviewDue(state, c.criteria, c.at) : undefined;
+  if (due && !(state.reviewDueRecorded?.cycle === state.cycle && state.reviewDueRecorded.dueOn === due.dueOn)) {
+    events.push({ type: 'RiskReviewBecameDue', data: { riskId: state.id, dueOn: due.dueOn, ownerId: state.ownerId } });
+  }
+  return events;
+}
+
+// ---------------------------------------------------------------------------------------------
+// evolve (called by risk.evolve.ts for the events above)
+// ---------------------------------------------------------------------------------------------
+
+export function evolveControlProgress(state: RiskState, event: ControlProgressRecorded | ControlBecameOverdue, version: number): RiskState {
+  const d = event.data;
+  const current = progressOf(state, d.controlId);
+  let next: ControlProgress;
+  if (event.type === 'ControlBecameOverdue') next = { ...current, overdueRecordedFor: event.data.dueDate };
+  else {
+    const p = event.data;
+    const known = new Set(current.evidence.map((e) => e.evidenceId));
+    next = {
+      ...current,
+      status: p.status,
+      progressPercent: p.progressPercent,
+      ...(p.note !== undefined ? { note: p.note } : {}),
+      evidence: [...current.evidence, ...p.evidence.filter((e) => !known.has(e.evidenceId))],
+      ...(p.status === 'IMPLEMENTED' ? { implementedBy: p.recordedBy } : {}),
+      updatedBy: p.recordedBy,
+      updatedAt: p.recordedAt,
+    };
+  }
+  return {
+    ...state,
+    version,
+    controlProgress: { ...state.controlProgress, [d.controlId]: next },
+    ...(event.type === 'ControlProgressRecorded' ? { updatedAt: event.data.recordedAt } : {}),
+  };
+}

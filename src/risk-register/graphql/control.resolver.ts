@@ -1,0 +1,41 @@
+import { Inject } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { StrictDateTime } from '../../graphql/scalars.js';
+import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
+import { CLOCK, type Clock } from '../../shared/application/clock.js';
+import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
+import { RecordControlProgressCommand } from '../application/control-commands.js';
+import { OverdueControlsQuery } from '../application/control-queries.js';
+import { ControlRef, RecordControlProgressInput } from './control.types.js';
+import { toRiskViewAt } from './risk.resolver.js';
+import { Risk } from './risk.types.js';
+
+/** Thin adapter for following the plan through (Art.18, 19, 12(3)): control progress and overdue controls. */
+@Resolver(() => Risk)
+export class ControlResolver {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  @Query(() => [ControlRef], {
+    description:
+      "Controls whose due date has passed (Japan's calendar day) and that are not IMPLEMENTED, VERIFIED or CANCELLED, earliest due date first (Art.18, 19). Any authenticated role. Errors: BAD_USER_INPUT (asOf).",
+  })
+  overdueControls(
+    @Args('asOf', { type: () => StrictDateTime, nullable: true, description: 'The instant to judge at (ISO 8601); omit for now. A past instant uses the register as it stood then; a later one, the controls as they stand now.' })
+    asOf?: Date | null,
+  ) {
+    return this.queries.execute(new OverdueControlsQuery(asOf ?? null));
+  }
+
+  @Mutation(() => Risk, {
+    description:
+      "Records how far a control has come (Art.18, 19): PLANNED → IN_PROGRESS → IMPLEMENTED → VERIFIED, or CANCELLED with a reason; progressPercent consistent with the status, a note, evidence files cited by id (their SHA-256 is recorded). The same status, percentage and note again changes nothing. Roles: the control's owner, COMMITTEE_MEMBER, CISO; VERIFIED and CANCELLED by COMMITTEE_MEMBER or CISO only. Errors: FORBIDDEN; NOT_FOUND (risk, control); BAD_USER_INPUT (status, progressPercent, note, evidenceIds); CONCURRENCY_CONFLICT; RULE_VIOLATION rules CONTROL_FINAL (Art.18), CONTROL_TRANSITION_NOT_ALLOWED (Art.19), CONTROL_SELF_VERIFICATION (Art.12(3)), RISK_CLOSED (Art.17).",
+  })
+  async recordControlProgress(@Args('input', { description: 'The control and its progress.' }) input: RecordControlProgressInput, @RequestMeta() meta: Meta) {
+    return toRiskViewAt(await this.commands.execute(new RecordControlProgressCommand(input, meta)), this.clock.now());
+  }
+}

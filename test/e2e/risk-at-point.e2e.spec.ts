@@ -1,0 +1,121 @@
+/**
+ * A single risk's past (risk(id, asOf | atPosition)) is read from its own stream, from the newest
+ * snapshot at or before the point (the suite runs with a snapshot every 2 events), plus the
+ * register's append-only analyses and reviews cut at the point; the register-wide replay
+ * (risks(asOf | atPosition)) folds the whole log from zero. The two must agree at every position
+ * of the log and at instants between events, and again once every snapshot is deleted.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { TestApp, users } from './support/test-app.js';
+import { ANALYSE, EVALUATE, RISK_FIELDS, assetWithThreat, criteriaInput, identifyRisk, proposeAndApproveCriteria } from './support/scenario.js';
+
+const AT_POSITION = `query($id: ID!, $p: String) { risk(id: $id, atPosition: $p) { ${RISK_FIELDS} } risks(atPosition: $p, first: 500) { edges { node { ${RISK_FIELDS} } } } }`;
+const AS_OF = `query($id: ID!, $at: DateTime) { risk(id: $id, asOf: $at) { ${RISK_FIELDS} } risks(asOf: $at, first: 500) { edges { node { ${RISK_FIELDS} } } } }`;
+
+describe('a single risk at a past point equals the register replayed to that point', () => {
+  let t: TestApp;
+  let riskId: string;
+  const ids: string[] = [];
+  const instants: string[] = [];
+
+  const informal = (likelihood: number, impact: number) => ({ input: { riskId, method: 'INFORMAL', informal: { likelihood, impact, expert: 'CISO office', rationale: `seen ${likelihood}x${impact}` } } });
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    // Criteria that require nothing but an informal analysis, so the risk can move through evaluation.
+    await proposeAndApproveCriteria(t, { requiredMethods: [] });
+    const asset = await assetWithThreat(t, 'Signing server', { c: 3, i: 2, a: 1 });
+    const other = await assetWithThreat(t, 'Cold storage', { c: 2, i: 2, a: 1 });
+    riskId = (await identifyRisk(t, asset)).id;
+    const second = (await identifyRisk(t, other, 'Loss of cold-storage shares')).id;
+    // A long history on the risk: analyses at different levels (the top moves and stays), an
+    // evaluation, more analyses after it, a second risk in between (priority is a rank), a new
+    // criteria version (needsReevaluation), and instants recorded between the writes.
+    for (const [l, i] of [[1, 1], [3, 3], [2, 2], [1, 3], [2, 1]] as const) {
+      await t.ok(ANALYSE, informal(l, i), users.riskOwner);
+      instants.push(new Date().toISOString());
+    }
+    await t.ok(ANALYSE, { input: { riskId: second, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'x', rationale: 'y' } } }, users.committee);
+    await t.ok(EVALUATE, { input: { riskId } }, users.committee);
+    await t.ok(EVALUATE, { input: { riskId: second } }, users.committee);
+    instants.push(new Date().toISOString());
+    for (const [l, i] of [[3, 1], [1, 2]] as const) await t.ok(ANALYSE, informal(l, i), users.riskOwner);
+    await proposeAndApproveCriteria(t, { ...criteriaInput, acceptanceLevel: 'MEDIUM', requiredMethods: [] });
+    instants.push(new Date().toISOString());
+    await t.ok(ANALYSE, informal(2, 3), users.riskOwner);
+    // A third risk, retained and reviewed twice (its reviews are read at the point too).
+    const third = (await identifyRisk(t, other, 'Printer leaks')).id;
+    await t.ok(ANALYSE, { input: { riskId: third, method: 'INFORMAL', informal: { likelihood: 1, impact: 1, expert: 'x', rationale: 'y' } } }, users.committee);
+    await t.ok(EVALUATE, { input: { riskId: third } }, users.committee);
+    const REVIEW = `mutation($input: RecordReviewInput!) { recordReview(input: $input) { id status } }`;
+    await t.ok(REVIEW, { input: { riskId: third, controlsInPlace: true, actualLikelihood: 1, actualImpact: 1, notes: 'first' } }, users.committee);
+    instants.push(new Date().toISOString());
+    await t.ok(REVIEW, { input: { riskId: third, controlsInPlace: true, actualLikelihood: 1, actualImpact: 1, notes: 'second' } }, users.committee);
+    ids.push(riskId, second, third);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function positions(): Promise<string[]> {
+    const { events } = await t.ok(`{ events(first: 500) { edges { node { position } } } }`, {}, users.auditor);
+    return events.edges.map((e: { node: { position: string } }) => e.node.position);
+  }
+
+  const nodeOf = (risks: { edges: { node: { id: string } }[] }, id: string) => risks.edges.map((e) => e.node).find((n) => n.id === id) ?? null;
+
+  async function expectSameEverywhere(): Promise<number> {
+    let compared = 0;
+    for (const p of await positions()) {
+      for (const id of ids) {
+        const { risk, risks } = await t.ok(AT_POSITION, { id, p }, users.auditor);
+        expect({ p, id, risk }).toEqual({ p, id, risk: nodeOf(risks, id) });
+        if (risk) compared++;
+      }
+    }
+    for (const at of instants) {
+      for (const id of ids) {
+        const { risk, risks } = await t.ok(AS_OF, { id, at }, users.auditor);
+        expect({ at, id, risk }).toEqual({ at, id, risk: nodeOf(risks, id) });
+      }
+    }
+    return compared;
+  }
+
+  it('at every position of the log and at instants between writes (analyses, reviews, priority, flags included)', async () => {
+    const compared = await expectSameEverywhere();
+    // The risks exist at most positions, and their histories really are long enough to have snapshots.
+    expect(compared).toBeGreaterThan(30);
+    const { risk } = await t.ok(`query($id: ID!) { risk(id: $id) { reviews { id } } }`, { id: ids[2] }, users.auditor);
+    expect(risk.reviews).toHaveLength(2);
+    const db = new Database(join(t.dataDir, 'events.sqlite'), { readonly: true });
+    try {
+      const snapshots = db.prepare("SELECT COUNT(*) FROM snapshots WHERE stream_id = ? AND state_version = 'risk/2'").pluck().get(`risk-${riskId}`) as number;
+      expect(snapshots).toBeGreaterThan(0);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('the same answers once every snapshot is deleted (they are an optimisation only)', async () => {
+    const db = new Database(join(t.dataDir, 'events.sqlite'));
+    try {
+      db.exec('DELETE FROM snapshots');
+    } finally {
+      db.close();
+    }
+    expect(await expectSameEverywhere()).toBeGreaterThan(30);
+  });
+
+  it('a short position is read as the padded one; before the risk existed it is null', async () => {
+    const [first] = await positions();
+    const short = String(Number(first));
+    const { risk } = await t.ok(AT_POSITION, { id: riskId, p: short }, users.auditor);
+    expect(risk).toBeNull();
+    const { risk: before } = await t.ok(AS_OF, { id: riskId, at: '2000-01-01T00:00:00.000Z' }, users.auditor);
+    expect(before).toBeNull();
+  });
+});
