@@ -2,9 +2,10 @@ import type { EventStore, RecordedEvent } from '../../event-store/event-store.po
 import { InvalidPositionError, isPosition } from '../../event-store/hash-chain.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { CRITERIA_STREAM } from '../../risk-criteria/domain/criteria.state.js';
+import { annotationStreams } from '../../evidence/domain/evidence.events.js';
 
 /** Streams an entity id may live in, tried in order (ids are UUIDs, so at most one matches). */
-const ENTITY_STREAM_PREFIXES = ['asset-', 'risk-', 'plan-', 'baseline-catalogue-'];
+const ENTITY_STREAM_PREFIXES = ['asset-', 'risk-', 'plan-', 'baseline-catalogue-', 'incident-', 'context-'];
 
 /** Reads the log itself (the source of truth) for history and events. */
 export class EventLogReader {
@@ -12,13 +13,20 @@ export class EventLogReader {
 
   /** One entity's events, oldest first. */
   async history(id: string): Promise<RecordedEvent[]> {
+    // The comments and evidence attached to an entity live beside it (annotations-<id>): merged in log order.
+    const notes = await this.store.readStream(annotationStreams.streamOf(id));
+    const own = await this.ownEvents(id);
+    if (!own.length && !notes.length) throw new NotFoundError('Entity', id);
+    if (!notes.length) return own;
+    return [...own, ...notes].sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
+  }
+
+  private async ownEvents(id: string): Promise<RecordedEvent[]> {
     for (const prefix of ENTITY_STREAM_PREFIXES) {
       const events = await this.store.readStream(prefix + id);
       if (events.length) return events;
     }
-    const criteria = (await this.store.readStream(CRITERIA_STREAM)).filter((e) => e.data.criteriaId === id);
-    if (criteria.length) return criteria;
-    throw new NotFoundError('Entity', id);
+    return (await this.store.readStream(CRITERIA_STREAM)).filter((e) => e.data.criteriaId === id);
   }
 
   /** A page of the whole log after `after` (exclusive), optionally only some types. */

@@ -30,6 +30,8 @@ import {
   type StreamHead,
 } from '../../event-store/integrity-verifier.js';
 import { TrustedKeys, type HeadSignature, type PublicKeyInfo } from '../../event-store/signing.js';
+import type { EvidenceBlobStore } from '../../evidence/application/evidence-blobs.js';
+import { CitedEvidence, verifyEvidenceFiles, writeEvidenceFiles, type ExportedEvidenceFiles } from './export-evidence-files.js';
 
 /** Version 2 adds the signed chain heads (a sidecar NDJSON file) and the public keys. */
 export const EXPORT_FORMAT = 'risk-ledger-export/2';
@@ -56,6 +58,8 @@ export interface ExportManifest {
   signatures?: { file: string; count: number; sha256: string };
   /** Format 2: the public keys the exporting server trusted (informative: a verifier chooses whom to trust). */
   publicKeys?: PublicKeyInfo[];
+  /** The evidence files the log cites, written to FILE.evidence/<sha256> (see export-evidence-files.ts). */
+  evidenceFiles?: ExportedEvidenceFiles;
 }
 
 /** What a log must still contain: a head recorded earlier (an export manifest). */
@@ -105,7 +109,7 @@ export interface ExportResult {
 export async function exportLog(
   store: EventStore,
   file: string,
-  options: { pageSize?: number; onProgress?: ProgressCallback; now?: () => Date; trusted?: TrustedKeys } = {},
+  options: { pageSize?: number; onProgress?: ProgressCallback; now?: () => Date; trusted?: TrustedKeys; evidence?: EvidenceBlobStore } = {},
 ): Promise<ExportResult> {
   const head = await store.headPosition();
   // The signed heads up to the same head, written beside the events.
@@ -134,6 +138,7 @@ export async function exportLog(
   let from: string | null = null;
   let to: string | null = null;
   let buffer = '';
+  const cited = new CitedEvidence();
 
   const write = async (text: string): Promise<void> => {
     if (writeError) throw writeError;
@@ -149,6 +154,7 @@ export async function exportLog(
         buffer = '';
       }
       verifier.check(event);
+      cited.observe(event);
       while (nextSignature < signatures.length && signatures[nextSignature]!.position <= event.position) {
         const signature = signatures[nextSignature++]!;
         if (signature.position === event.position) verifier.checkSignature(signature);
@@ -178,6 +184,7 @@ export async function exportLog(
   if (nextSignature < signatures.length) verifier.fail(signatures[nextSignature]!.position, `the signed head at ${signatures[nextSignature]!.position} is missing from the log: the newest events were deleted`);
   verifier.finish();
   const report = verifier.report();
+  const evidence = await writeEvidenceFiles(file, cited.all, options.evidence);
   const signaturesFile = signaturesPathFor(file);
   const signaturesText = signatureLines.join('');
   writeFileSync(`${signaturesFile}.partial`, signaturesText);
@@ -194,9 +201,10 @@ export async function exportLog(
     criteriaVersions: [...criteria].map(([criteriaId, number]) => ({ criteriaId, number })).sort((a, b) => a.number - b.number),
     timeRange: { from, to },
     ndjsonSha256: sha.digest('hex'),
-    integrity: { ok: report.ok, firstBrokenPosition: report.firstBrokenPosition, reason: report.reason },
+    integrity: { ok: report.ok && !evidence.problem, firstBrokenPosition: report.firstBrokenPosition, reason: report.reason ?? evidence.problem },
     signatures: { file: signaturesFile.split('/').pop()!, count: signatures.length, sha256: createHash('sha256').update(signaturesText).digest('hex') },
     publicKeys: options.trusted?.list() ?? [],
+    evidenceFiles: evidence.entry,
   };
   const manifestFile = manifestPathFor(file);
   renameSync(partial, file);
@@ -372,6 +380,8 @@ export interface ExportVerdict extends IntegrityReport {
   manifestChecked: boolean;
   /** SHA-256 of the NDJSON file as read. */
   sha256: string;
+  /** How many evidence files the log cites (each checked in FILE.evidence/ once the events verify). */
+  evidenceFilesChecked?: number;
 }
 
 /**
@@ -412,6 +422,7 @@ export async function verifyExport(
   const sha = createHash('sha256');
   const check = manifest ? new AnchorCheck(manifest) : null;
   let firstPosition: string | null = null;
+  const cited = new CitedEvidence();
   const { report } = await verifyEvents(readExport(file, sha), {
     requireChain: manifest ? manifest.headChainHash !== null : false,
     trusted: signatures ? trusted : undefined,
@@ -419,6 +430,7 @@ export async function verifyExport(
     onEvent: (event, verifier) => {
       firstPosition ??= event.position;
       check?.observe(event);
+      cited.observe(event);
       options.onProgress?.(verifier.eventsChecked, total);
     },
   });
@@ -444,8 +456,9 @@ export async function verifyExport(
       : null) ??
     (sha256 !== manifest.ndjsonSha256
       ? `the file's SHA-256 ${sha256} differs from the manifest's ${manifest.ndjsonSha256} although every event verifies: a field no hash covers (recordedAt) or the file's formatting was changed after export`
-      : null);
-  return { ...verdict, manifestChecked: true, ok: problem === null, reason: problem };
+      : null) ??
+    (await verifyEvidenceFiles(file, manifest.evidenceFiles, cited.all));
+  return { ...verdict, manifestChecked: true, ok: problem === null, reason: problem, evidenceFilesChecked: cited.all.length };
 }
 
 // ------------------------------------------------------------------------------------ import

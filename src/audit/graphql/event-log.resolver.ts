@@ -24,9 +24,9 @@ export class EventLogResolver {
 
   @Query(() => [RecordedEventType], {
     description:
-      "One entity's events, oldest first (Art.31/34 evidence): an asset, risk, plan, baseline catalogue or risk criteria version. Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND (no events for that id).",
+      "One entity's events, oldest first (Art.31/34 evidence): an asset, risk, plan, baseline catalogue, risk criteria version, incident at another firm (with its links to risks) or the organisation's context (every version), merged in log order with the comments on it and the evidence attached to it (CommentAdded, EvidenceAttached; a control or board resolution has only these). Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND (no events for that id).",
   })
-  async history(@Args('id', { type: () => ID, description: 'The entity: Asset.id, Risk.id, Plan.id, BaselineCatalogue.id or RiskCriteria.id.' }) id: string) {
+  async history(@Args('id', { type: () => ID, description: 'The entity: Asset.id, Risk.id, Plan.id, BaselineCatalogue.id, RiskCriteria.id, Incident.id or Context.id ("organisation").' }) id: string) {
     return (await this.reader.history(id)).map(toGraphQLEvent);
   }
 

@@ -1,0 +1,89 @@
+/**
+ * The evidence files in an export: every file the log cites by SHA-256 (EvidenceFileStored,
+ * EvidenceAttached, and the `evidence` entries of other events such as ControlProgressRecorded)
+ * is written beside the NDJSON as FILE.evidence/<sha256> and listed in the manifest; the offline
+ * verification recomputes each hash. The log's events are hashed and signed, so the hashes they
+ * cite are the reference: a file altered, swapped or removed after export is reported by name.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import { citedEvidence } from '../../evidence/domain/evidence.events.js';
+import { sha256Of, type EvidenceBlobStore } from '../../evidence/application/evidence-blobs.js';
+
+export interface ExportedEvidenceFiles {
+  /** Folder beside the export, relative to it. */
+  dir: string;
+  /** The files written, by SHA-256 (their names in the folder). */
+  files: { sha256: string; size: number }[];
+  /** Files the log cites that the store could not give intact at export time. */
+  missing: string[];
+}
+
+export function evidenceDirFor(file: string): string {
+  return `${file}.evidence`;
+}
+
+/** Collects, while the log is read, the SHA-256 of every file its events cite. */
+export class CitedEvidence {
+  private readonly hashes = new Set<string>();
+
+  observe(event: Pick<RecordedEvent, 'type' | 'data'>): void {
+    for (const c of citedEvidence(event.type, event.data)) this.hashes.add(c.sha256);
+  }
+
+  get all(): string[] {
+    return [...this.hashes].sort();
+  }
+}
+
+/** Writes the cited files (temp folder, then renamed); returns the manifest entry and a problem when some could not be exported. */
+export async function writeEvidenceFiles(file: string, hashes: string[], blobs: EvidenceBlobStore | undefined): Promise<{ entry: ExportedEvidenceFiles; problem: string | null }> {
+  const dir = evidenceDirFor(file);
+  const partial = `${dir}.partial`;
+  await rm(partial, { recursive: true, force: true });
+  await mkdir(partial, { recursive: true });
+  const files: ExportedEvidenceFiles['files'] = [];
+  const missing: string[] = [];
+  for (const sha256 of hashes) {
+    const bytes = blobs ? await blobs.read(sha256) : null;
+    // A blob that no longer hashes to what the log cites is not exported as if it were the evidence.
+    if (!bytes || sha256Of(bytes) !== sha256) {
+      missing.push(sha256);
+      continue;
+    }
+    await writeFile(join(partial, sha256), bytes);
+    files.push({ sha256, size: bytes.length });
+  }
+  await rm(dir, { recursive: true, force: true });
+  await rename(partial, dir);
+  const problem = missing.length
+    ? `${missing.length} evidence file(s) cited by the log could not be exported intact from ${blobs?.description ?? 'the store (no evidence store given)'}, first ${missing[0]}`
+    : null;
+  return { entry: { dir: basename(dir), files, missing }, problem };
+}
+
+async function hashOfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Checks every cited file of an export: present in its folder and hashing to the cited SHA-256. Null when all are. */
+export async function verifyEvidenceFiles(file: string, entry: ExportedEvidenceFiles | undefined, hashes: string[]): Promise<string | null> {
+  const dir = join(dirname(file), entry?.dir ?? basename(evidenceDirFor(file)));
+  const problems: string[] = [];
+  for (const sha256 of hashes) {
+    const path = join(dir, sha256);
+    if (entry?.missing.includes(sha256)) problems.push(`evidence file ${sha256} cited by the log was missing or damaged in the store at export time`);
+    else if (!existsSync(path)) problems.push(`evidence file ${path} cited by the log is missing from the export`);
+    else {
+      const actual = await hashOfFile(path);
+      if (actual !== sha256) problems.push(`evidence file ${path} was altered: its SHA-256 is ${actual}, the log cites ${sha256}`);
+    }
+  }
+  if (!problems.length) return null;
+  return problems.length === 1 ? problems[0]! : `${problems[0]} (and ${problems.length - 1} more evidence file problem(s))`;
+}

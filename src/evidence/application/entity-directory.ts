@@ -1,0 +1,47 @@
+import type { EventStore } from '../../event-store/event-store.port.js';
+import type { ReadDb } from '../../projections/read-model-database.js';
+import type { AnnotatedEntityKind } from '../domain/evidence.events.js';
+import { EvidenceReadModel } from '../projections/evidence.projection.js';
+
+/** Entities with a stream of their own, found in the log itself (also when another instance wrote them a moment ago). */
+const OWN_STREAMS: [string, AnnotatedEntityKind][] = [
+  ['asset-', 'ASSET'],
+  ['risk-', 'RISK'],
+  ['plan-', 'PLAN'],
+  ['baseline-catalogue-', 'BASELINE_CATALOGUE'],
+  ['incident-', 'INCIDENT'],
+  ['context-', 'CONTEXT'],
+];
+
+/** Ids of the built-in catalogue and other entities that exist without any event. */
+export interface EntityDirectoryOptions {
+  builtInIds?: Record<string, AnnotatedEntityKind>;
+}
+
+/**
+ * What an id names, for the entities evidence and comments attach to: an asset, risk, plan or
+ * catalogue (their own stream), a control, board resolution or criteria version (found through the
+ * evidence read model, which indexes them from their events), or null when it names nothing.
+ * Entities are never deleted from the log, so an entity found stays found: the check needs no
+ * version guard against a concurrent write.
+ */
+export class EntityDirectory {
+  private readonly model: EvidenceReadModel;
+
+  constructor(private readonly store: EventStore, db: ReadDb, private readonly options: EntityDirectoryOptions = {}) {
+    this.model = new EvidenceReadModel(db);
+  }
+
+  async kindOf(entityId: string): Promise<AnnotatedEntityKind | null> {
+    const builtIn = this.options.builtInIds?.[entityId];
+    if (builtIn) return builtIn;
+    const inner = this.model.innerEntity(entityId);
+    if (inner) return inner.kind;
+    // 'risk-criteria' is the criteria register's stream, not a risk; ids never contain spaces or such.
+    if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(entityId) || entityId === 'criteria') return null;
+    for (const [prefix, kind] of OWN_STREAMS) {
+      if ((await this.store.streamVersion(prefix + entityId)) >= 0) return kind;
+    }
+    return null;
+  }
+}

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { CLOCK, type Clock } from '../../shared/application/clock.js';
+import { CommandExecutor } from '../../shared/application/command-executor.js';
+import { EvidenceFiles } from '../../shared/application/evidence-files.js';
+import { ClientCommand, commandContext } from '../../shared/application/request-meta.js';
+import { NotFoundError } from '../../shared/domain/errors.js';
+import { refuseAuditor } from '../../shared/domain/guards.js';
+import { annotationsDecider, type AttachedEvidence, type EntityComment } from '../domain/annotations.decider.js';
+import { evidenceFileDecider, evidenceIdFor, type EvidenceFileState } from '../domain/evidence-file.decider.js';
+import { annotationStreams, evidenceFileStreams, type AnnotatedEntityKind } from '../domain/evidence.events.js';
+import { EntityDirectory } from './entity-directory.js';
+
+/** Records an uploaded file (already in the blob store) in the log: POST /evidence. */
+export class StoreEvidenceFileCommand extends ClientCommand<{ sha256: string; size: number; mediaType: string; filename: string }, EvidenceFileState> {}
+
+export class AttachEvidenceCommand extends ClientCommand<{ commandId?: string | null; entityId: string; evidenceId: string; description: string }, EvidenceView> {}
+
+export class AddCommentCommand extends ClientCommand<{ commandId?: string | null; entityId: string; text: string }, CommentView> {}
+
+export interface EvidenceView extends Omit<AttachedEvidence, 'evidenceId'> {
+  id: string;
+  entityId: string;
+  source: 'ATTACHMENT' | 'CONTROL_PROGRESS';
+}
+
+export interface CommentView {
+  id: string;
+  entityId: string;
+  author: { id: string; name: string };
+  text: string;
+  createdAt: string;
+}
+
+export function commentView(entityId: string, c: EntityComment): CommentView {
+  return { id: c.commentId, entityId, author: { id: c.authorId, name: c.authorName }, text: c.text, createdAt: c.addedAt };
+}
+
+/** The entity an annotation names, or NOT_FOUND. */
+async function requireEntity(directory: EntityDirectory, entityId: string): Promise<AnnotatedEntityKind> {
+  const kind = await directory.kindOf(entityId);
+  if (!kind) throw new NotFoundError('Entity', entityId);
+  return kind;
+}
+
+@CommandHandler(StoreEvidenceFileCommand)
+export class StoreEvidenceFileHandler implements ICommandHandler<StoreEvidenceFileCommand, EvidenceFileState> {
+  constructor(private readonly executor: CommandExecutor, @Inject(CLOCK) private readonly clock: Clock) {}
+
+  async execute({ input: i, meta }: StoreEvidenceFileCommand): Promise<EvidenceFileState> {
+    const ctx = commandContext(meta, this.clock);
+    const evidenceId = evidenceIdFor(i.sha256, i.mediaType, i.filename);
+    // The same file under the same name is one stream: racing uploads decide again and find it stored.
+    const { state } = await this.executor.execute(
+      { streamId: evidenceFileStreams.streamOf(evidenceId), decider: evidenceFileDecider },
+      { type: 'StoreEvidenceFile', actor: ctx.actor, at: ctx.at, evidenceId, ...i },
+      ctx,
+    );
+    return state;
+  }
+}
+
+@CommandHandler(AttachEvidenceCommand)
+export class AttachEvidenceHandler implements ICommandHandler<AttachEvidenceCommand, EvidenceView> {
+  constructor(
+    private readonly executor: CommandExecutor,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly files: EvidenceFiles,
+    private readonly directory: EntityDirectory,
+  ) {}
+
+  async execute({ input: i, meta }: AttachEvidenceCommand): Promise<EvidenceView> {
+    const ctx = commandContext(meta, this.clock, i.commandId);
+    refuseAuditor(ctx.actor);
+    const entityKind = await requireEntity(this.directory, i.entityId);
+    const file = await this.files.find(i.evidenceId);
+    if (!file) throw new NotFoundError('Evidence', i.evidenceId);
+    const { state } = await this.executor.execute(
+      { streamId: annotationStreams.streamOf(i.entityId), decider: annotationsDecider },
+      {
+        type: 'AttachEvidence',
+        actor: ctx.actor,
+        at: ctx.at,
+        entityId: i.entityId,
+        entityKind,
+        file: { evidenceId: file.id, sha256: file.sha256, size: file.size, mediaType: file.mediaType, filename: file.filename },
+        description: i.description,
+      },
+      ctx,
+    );
+    const attached = state.attached[file.id]!;
+    const { evidenceId, ...rest } = attached;
+    return { ...rest, id: evidenceId, entityId: i.entityId, source: 'ATTACHMENT' };
+  }
+}
+
+@CommandHandler(AddCommentCommand)
+export class AddCommentHandler implements ICommandHandler<AddCommentCommand, CommentView> {
+  constructor(private readonly executor: CommandExecutor, @Inject(CLOCK) private readonly clock: Clock, private readonly directory: EntityDirectory) {}
+
+  async execute({ input: i, meta }: AddCommentCommand): Promise<CommentView> {
+    const ctx = commandContext(meta, this.clock, i.commandId);
+    refuseAuditor(ctx.actor);
+    const entityKind = await requireEntity(this.directory, i.entityId);
+    const commentId = randomUUID();
+    const result = await this.executor.execute(
+      { streamId: annotationStreams.streamOf(i.entityId), decider: annotationsDecider },
+      { type: 'AddComment', actor: ctx.actor, at: ctx.at, commentId, entityId: i.entityId, entityKind, text: i.text },
+      ctx,
+    );
+    // A retried commandId answers the comment its first attempt added.
+    const added = result.events.find((e) => e.type === 'CommentAdded');
+    const id = (added?.data.commentId as string | undefined) ?? commentId;
+    const comment = result.state.comments[id];
+    if (!comment) throw new NotFoundError('Comment', id);
+    return commentView(i.entityId, comment);
+  }
+}

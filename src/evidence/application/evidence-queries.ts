@@ -1,0 +1,64 @@
+import { Inject } from '@nestjs/common';
+import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
+import { NotFoundError } from '../../shared/domain/errors.js';
+import { EvidenceReadModel, type CommentRow, type EvidenceRow } from '../projections/evidence.projection.js';
+import { EntityDirectory } from './entity-directory.js';
+
+/** The evidence of one entity, in the order it was attached (NOT_FOUND for an id that names nothing). */
+export class EntityEvidenceQuery extends Query<EvidenceRow[]> {
+  constructor(readonly entityId: string, readonly requireExisting = true) {
+    super();
+  }
+}
+
+/** The comments on one entity, oldest first (NOT_FOUND for an id that names nothing). */
+export class EntityCommentsQuery extends Query<CommentRow[]> {
+  constructor(readonly entityId: string) {
+    super();
+  }
+}
+
+/** The id of the board resolution recorded at a log position (BoardResolution.id). */
+export class ResolutionIdQuery extends Query<string | null> {
+  constructor(readonly position: string) {
+    super();
+  }
+}
+
+@QueryHandler(EntityEvidenceQuery)
+export class EntityEvidenceHandler implements IQueryHandler<EntityEvidenceQuery, EvidenceRow[]> {
+  private readonly model: EvidenceReadModel;
+  constructor(@Inject(READ_DB) db: ReadDb, private readonly directory: EntityDirectory) {
+    this.model = new EvidenceReadModel(db);
+  }
+  async execute({ entityId, requireExisting }: EntityEvidenceQuery): Promise<EvidenceRow[]> {
+    const rows = this.model.evidenceOf(entityId);
+    if (!rows.length && requireExisting && !(await this.directory.kindOf(entityId))) throw new NotFoundError('Entity', entityId);
+    return rows;
+  }
+}
+
+@QueryHandler(EntityCommentsQuery)
+export class EntityCommentsHandler implements IQueryHandler<EntityCommentsQuery, CommentRow[]> {
+  private readonly model: EvidenceReadModel;
+  constructor(@Inject(READ_DB) db: ReadDb, private readonly directory: EntityDirectory) {
+    this.model = new EvidenceReadModel(db);
+  }
+  async execute({ entityId }: EntityCommentsQuery): Promise<CommentRow[]> {
+    const rows = this.model.commentsOn(entityId);
+    if (!rows.length && !(await this.directory.kindOf(entityId))) throw new NotFoundError('Entity', entityId);
+    return rows;
+  }
+}
+
+@QueryHandler(ResolutionIdQuery)
+export class ResolutionIdHandler implements IQueryHandler<ResolutionIdQuery, string | null> {
+  private readonly model: EvidenceReadModel;
+  constructor(@Inject(READ_DB) db: ReadDb) {
+    this.model = new EvidenceReadModel(db);
+  }
+  async execute({ position }: ResolutionIdQuery): Promise<string | null> {
+    return this.model.resolutionAt(position);
+  }
+}

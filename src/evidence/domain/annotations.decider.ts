@@ -1,0 +1,113 @@
+import type { Decider, DomainActor } from '../../shared/domain/decider.js';
+import { FieldErrors, refuseAuditor, requiredText } from '../../shared/domain/guards.js';
+import type { AnnotatedEntityKind, AnnotationEvent } from './evidence.events.js';
+import { EVIDENCE_LIMITS } from './evidence-file.decider.js';
+
+/** The file as stored (EvidenceFileStored), looked up by the handler. */
+export interface EvidenceFileRef {
+  evidenceId: string;
+  sha256: string;
+  size: number;
+  mediaType: string;
+  filename: string;
+}
+
+export interface AttachEvidence {
+  type: 'AttachEvidence';
+  actor: DomainActor;
+  at: string;
+  entityId: string;
+  /** The entity as found by the handler (it exists). */
+  entityKind: AnnotatedEntityKind;
+  file: EvidenceFileRef;
+  description: unknown;
+}
+
+export interface AddComment {
+  type: 'AddComment';
+  actor: DomainActor;
+  at: string;
+  commentId: string;
+  entityId: string;
+  entityKind: AnnotatedEntityKind;
+  text: unknown;
+}
+
+export type AnnotationCommand = AttachEvidence | AddComment;
+
+export interface AttachedEvidence extends EvidenceFileRef {
+  description: string;
+  attachedBy: string;
+  attachedAt: string;
+}
+
+export interface EntityComment {
+  commentId: string;
+  text: string;
+  authorId: string;
+  authorName: string;
+  addedAt: string;
+}
+
+export interface AnnotationsState {
+  entityId: string | null;
+  /** By evidence id, in attachment order. */
+  attached: Record<string, AttachedEvidence>;
+  comments: Record<string, EntityComment>;
+}
+
+export const initialAnnotationsState: AnnotationsState = { entityId: null, attached: {}, comments: {} };
+
+function decide(c: AnnotationCommand, s: AnnotationsState): AnnotationEvent[] {
+  // Any role may annotate, but an auditor changes nothing (Art.23(3)).
+  refuseAuditor(c.actor);
+  const errors = new FieldErrors();
+  switch (c.type) {
+    case 'AttachEvidence': {
+      const description = requiredText(errors, 'description', c.description, EVIDENCE_LIMITS.description);
+      errors.throwIfAny();
+      // The same file attached again to the same entity is already satisfied.
+      if (s.attached[c.file.evidenceId]) return [];
+      return [
+        {
+          type: 'EvidenceAttached',
+          data: { entityId: c.entityId, entityKind: c.entityKind, ...c.file, description, attachedBy: c.actor.id, attachedAt: c.at },
+        },
+      ];
+    }
+    case 'AddComment': {
+      const text = requiredText(errors, 'text', c.text, EVIDENCE_LIMITS.comment);
+      errors.throwIfAny();
+      if (s.comments[c.commentId]) return [];
+      return [
+        {
+          type: 'CommentAdded',
+          data: { commentId: c.commentId, entityId: c.entityId, entityKind: c.entityKind, text, authorId: c.actor.id, authorName: c.actor.name, addedAt: c.at },
+        },
+      ];
+    }
+  }
+}
+
+function evolve(s: AnnotationsState, e: AnnotationEvent): AnnotationsState {
+  switch (e.type) {
+    case 'EvidenceAttached': {
+      const { entityId, entityKind: _kind, ...rest } = e.data;
+      return { ...s, entityId, attached: { ...s.attached, [rest.evidenceId]: rest } };
+    }
+    case 'CommentAdded': {
+      const d = e.data;
+      return { ...s, entityId: d.entityId, comments: { ...s.comments, [d.commentId]: { commentId: d.commentId, text: d.text, authorId: d.authorId, authorName: d.authorName, addedAt: d.addedAt } } };
+    }
+    default:
+      return s;
+  }
+}
+
+/** The notes on one entity: the evidence attached to it and the comments on it. */
+export const annotationsDecider: Decider<AnnotationCommand, AnnotationEvent, AnnotationsState> = {
+  decide,
+  evolve,
+  initialState: initialAnnotationsState,
+  stateVersion: 'annotations/1',
+};

@@ -1,0 +1,77 @@
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { INPUT_ARGUMENT_DESCRIPTION } from '../../graphql/descriptions.js';
+import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
+import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
+import { Control } from '../../risk-register/graphql/risk.types.js';
+import { BoardResolution } from '../../treatment-plan/graphql/plan.types.js';
+import { AddCommentCommand, AttachEvidenceCommand, type EvidenceView } from '../application/evidence-commands.js';
+import { EntityCommentsQuery, EntityEvidenceQuery, ResolutionIdQuery } from '../application/evidence-queries.js';
+import type { EvidenceRow } from '../projections/evidence.projection.js';
+import { AddCommentInput, AttachEvidenceInput, Comment, ENTITY_ARGUMENT_DESCRIPTION, Evidence, EvidenceSource } from './evidence.types.js';
+
+const NOT_AUDITOR = 'Any role but AUDITOR.';
+
+function toEvidence(e: EvidenceRow | EvidenceView): Evidence {
+  return { ...e, source: e.source as EvidenceSource, downloadPath: `/evidence/${encodeURIComponent(e.id)}` };
+}
+
+/** Thin adapter: evidence and comments on any entity. */
+@Resolver()
+export class EvidenceResolver {
+  constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
+
+  @Mutation(() => Evidence, {
+    description:
+      `Links an uploaded file (POST /evidence) to an asset, risk, control, plan, board resolution, criteria version or catalogue, by an event carrying its SHA-256 (Art.18, 19): the log pins the exact bytes, the export carries them. Attaching the same file to the same entity again changes nothing. ${NOT_AUDITOR} ` +
+      'Errors: UNAUTHENTICATED; FORBIDDEN (an AUDITOR); BAD_USER_INPUT (description); NOT_FOUND (entityId or evidenceId); INTEGRITY_BROKEN.',
+  })
+  async attachEvidence(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: AttachEvidenceInput, @RequestMeta() meta: Meta) {
+    return toEvidence(await this.commands.execute(new AttachEvidenceCommand(input, meta)));
+  }
+
+  @Query(() => [Evidence], { description: 'The evidence files attached to an entity (for a control, also those its progress records cited), in the order attached. Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND.' })
+  async evidence(@Args('entityId', { type: () => ID, description: ENTITY_ARGUMENT_DESCRIPTION }) entityId: string) {
+    return (await this.queries.execute(new EntityEvidenceQuery(entityId))).map(toEvidence);
+  }
+
+  @Mutation(() => Comment, {
+    description: `Adds a comment to an entity; it is in the log and in that entity's history. ${NOT_AUDITOR} Errors: UNAUTHENTICATED; FORBIDDEN (an AUDITOR); BAD_USER_INPUT (text); NOT_FOUND (entityId); INTEGRITY_BROKEN.`,
+  })
+  addComment(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: AddCommentInput, @RequestMeta() meta: Meta) {
+    return this.commands.execute(new AddCommentCommand(input, meta));
+  }
+
+  @Query(() => [Comment], { description: 'The comments on an entity, oldest first. Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND.' })
+  comments(@Args('entityId', { type: () => ID, description: ENTITY_ARGUMENT_DESCRIPTION }) entityId: string) {
+    return this.queries.execute(new EntityCommentsQuery(entityId));
+  }
+}
+
+/** Control.evidence (contract), from the evidence read model, without touching the risk register's types. */
+@Resolver(() => Control)
+export class ControlEvidenceResolver {
+  constructor(private readonly queries: QueryBus) {}
+
+  @ResolveField(() => [Evidence], { description: 'Evidence files of the control: attached to it (attachEvidence with its id) or cited by its progress records.' })
+  async evidence(@Parent() control: { id: string }) {
+    return (await this.queries.execute(new EntityEvidenceQuery(control.id, false))).map(toEvidence);
+  }
+}
+
+/** BoardResolution.id and .evidence: a resolution (minutes) is an entity evidence and comments attach to. */
+@Resolver(() => BoardResolution)
+export class ResolutionEvidenceResolver {
+  constructor(private readonly queries: QueryBus) {}
+
+  @ResolveField(() => ID, { nullable: true, description: 'Id of the resolution (the id of the event that recorded it): pass it to attachEvidence, addComment, evidence, comments or history. Null only in a point-in-time view not yet projected.' })
+  id(@Parent() resolution: { position?: string }) {
+    return resolution.position ? this.queries.execute(new ResolutionIdQuery(resolution.position)) : null;
+  }
+
+  @ResolveField(() => [Evidence], { description: 'Evidence files attached to the resolution, such as the signed minutes.' })
+  async evidence(@Parent() resolution: { position?: string }) {
+    const id = resolution.position ? await this.queries.execute(new ResolutionIdQuery(resolution.position)) : null;
+    return id ? (await this.queries.execute(new EntityEvidenceQuery(id, false))).map(toEvidence) : [];
+  }
+}

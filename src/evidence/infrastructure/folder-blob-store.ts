@@ -1,0 +1,81 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { assertSha256, type EvidenceBlobStore } from '../application/evidence-blobs.js';
+
+/**
+ * Blobs as files `<root>/ab/abcdef…` (the first two hex digits shard the folder). An upload is
+ * written under `<root>/.uploads/`, fsynced, then renamed onto its hash's name (atomic; the folder
+ * is fsynced after), so a crash leaves either no blob or a whole one. Concurrent uploads of the
+ * same file rename the same bytes onto the same name: whichever lands last, the blob is whole.
+ */
+export class FolderBlobStore implements EvidenceBlobStore {
+  readonly uploadDir: string;
+
+  constructor(private readonly root: string) {
+    this.uploadDir = join(root, '.uploads');
+  }
+
+  get description(): string {
+    return `folder ${this.root}`;
+  }
+
+  async init(): Promise<this> {
+    await mkdir(this.uploadDir, { recursive: true, mode: 0o700 });
+    return this;
+  }
+
+  pathOf(sha256: string): string {
+    assertSha256(sha256);
+    return join(this.root, sha256.slice(0, 2), sha256);
+  }
+
+  async put(sha256: string, tempPath: string): Promise<void> {
+    const target = this.pathOf(sha256);
+    try {
+      if ((await this.hashOfFile(target)) === sha256) return; // already stored, intact
+      const dir = join(this.root, sha256.slice(0, 2));
+      await mkdir(dir, { recursive: true, mode: 0o750 });
+      await rename(tempPath, target);
+      const handle = await open(dir, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    } finally {
+      await rm(tempPath, { force: true });
+    }
+  }
+
+  async read(sha256: string): Promise<Buffer | null> {
+    try {
+      return await readFile(this.pathOf(sha256));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    try {
+      return (await stat(this.pathOf(sha256))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  private async hashOfFile(path: string): Promise<string | null> {
+    const hash = createHash('sha256');
+    try {
+      for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    return hash.digest('hex');
+  }
+}

@@ -1,0 +1,75 @@
+import { mkdtempSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { assertSha256, type EvidenceBlobStore } from '../application/evidence-blobs.js';
+import { ensureSchema } from '../../event-store/postgres/ensure-schema.js';
+
+const TABLE = 'risk_ledger.evidence_blobs';
+/** Serialises the creation of the table by instances starting together (any constant of our own). */
+const SCHEMA_LOCK = 7_311_905_112;
+
+/**
+ * Blobs in the PostgreSQL database of the log (EVENT_STORE=postgres without EVIDENCE_DIR): every
+ * instance reads and writes the same table, so a file uploaded to one is served by all. A row whose
+ * bytes no longer hash to its key is replaced by a new upload of the file.
+ */
+export class PostgresBlobStore implements EvidenceBlobStore {
+  readonly description = `PostgreSQL table ${TABLE}`;
+  readonly uploadDir = mkdtempSync(join(tmpdir(), 'risk-ledger-uploads-'));
+  private readonly pool: pg.Pool;
+
+  constructor(connectionString: string) {
+    this.pool = new pg.Pool({ connectionString, max: 4 });
+  }
+
+  async init(): Promise<this> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [SCHEMA_LOCK]);
+      await ensureSchema(client, 'risk_ledger', 'risk_ledger');
+      await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'), size bigint NOT NULL, content bytea NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())`);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    return this;
+  }
+
+  async put(sha256: string, tempPath: string, size: number): Promise<void> {
+    assertSha256(sha256);
+    try {
+      const content = await readFile(tempPath);
+      await this.pool.query(
+        `INSERT INTO ${TABLE} (sha256, size, content) VALUES ($1, $2, $3)
+         ON CONFLICT (sha256) DO UPDATE SET content = EXCLUDED.content, size = EXCLUDED.size
+         WHERE encode(sha256(${TABLE}.content), 'hex') <> ${TABLE}.sha256`,
+        [sha256, size, content],
+      );
+    } finally {
+      await rm(tempPath, { force: true });
+    }
+  }
+
+  async read(sha256: string): Promise<Buffer | null> {
+    assertSha256(sha256);
+    const { rows } = await this.pool.query<{ content: Buffer }>(`SELECT content FROM ${TABLE} WHERE sha256 = $1`, [sha256]);
+    return rows[0]?.content ?? null;
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    assertSha256(sha256);
+    const { rowCount } = await this.pool.query(`SELECT 1 FROM ${TABLE} WHERE sha256 = $1`, [sha256]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+    await rm(this.uploadDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,330 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createHash, randomUUID } from 'node:crypto';
+import { buildOnce } from './support/server-process.js';
+import { TestApp, errorOf, users, type TestUser } from './support/test-app.js';
+import { assetWithThreat, proposeAndApproveCriteria } from './support/scenario.js';
+
+const CLI = join(process.cwd(), 'dist/src/cli/main.js');
+const MAX = 26_214_400;
+
+/** A small but real PDF: file-type recognises it by its header. */
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n', 'latin1');
+/** A 1x1 PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  json: any;
+}
+
+/** One HTTP request with node:http (so an early answer to a large body is read as the client would). */
+function http(t: TestApp, method: string, path: string, headers: Record<string, string | number>, body?: Buffer | Readable): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${t.url}${path}`, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const data = Buffer.concat(chunks);
+        let json: any = null;
+        try {
+          json = JSON.parse(data.toString('utf8'));
+        } catch {
+          json = null;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data, json });
+      });
+    });
+    req.on('error', reject);
+    if (body instanceof Readable) body.pipe(req);
+    else req.end(body);
+  });
+}
+
+async function upload(t: TestApp, user: TestUser | null, bytes: Buffer | Readable, contentType: string, filename: string, extra: Record<string, string | number> = {}): Promise<HttpAnswer> {
+  const headers: Record<string, string | number> = { 'content-type': contentType, 'x-filename': filename, ...extra };
+  if (user) headers.authorization = `Bearer ${await t.token(user)}`;
+  if (Buffer.isBuffer(bytes)) headers['content-length'] = bytes.length;
+  return http(t, 'POST', '/evidence', headers, bytes);
+}
+
+async function download(t: TestApp, user: TestUser, id: string, extra: Record<string, string> = {}): Promise<HttpAnswer> {
+  return http(t, 'GET', `/evidence/${id}`, { authorization: `Bearer ${await t.token(user)}`, ...extra });
+}
+
+/** Every blob file under DATA_DIR/evidence (uploads in progress excluded). */
+function blobs(dataDir: string): string[] {
+  const root = join(dataDir, 'evidence');
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== '.uploads')
+    .flatMap((d) => readdirSync(join(root, d.name)).map((f) => join(root, d.name, f)));
+}
+
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; json: any; sentence: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.resume();
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const [first, second] = stdout.split('\n');
+      let json: any = null;
+      try {
+        json = JSON.parse(first ?? '');
+      } catch {
+        json = null;
+      }
+      resolve({ code, json, sentence: second ?? '' });
+    });
+  });
+}
+
+const REGISTER = `mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id } }`;
+const ATTACH = `mutation($input: AttachEvidenceInput!) { attachEvidence(input: $input) { id sha256 size mediaType filename description attachedBy attachedAt entityId source downloadPath } }`;
+const EVIDENCE = `query($id: ID!) { evidence(entityId: $id) { id sha256 size mediaType filename description attachedBy source } }`;
+const COMMENT = `mutation($input: AddCommentInput!) { addComment(input: $input) { id author { id name } text createdAt entityId } }`;
+const COMMENTS = `query($id: ID!) { comments(entityId: $id) { id author { id name } text createdAt } }`;
+const STORED = `{ events(types: ["EvidenceFileStored"], first: 500) { edges { node { data } } } }`;
+
+describe('evidence files and comments (POST/GET /evidence, attachEvidence, addComment, export and verify)', () => {
+  let t: TestApp;
+  let work: string;
+  let assetId: string;
+
+  beforeAll(async () => {
+    buildOnce();
+    work = mkdtempSync(join(tmpdir(), 'risk-ledger-evidence-files-'));
+    t = await TestApp.start();
+    assetId = (await t.ok(REGISTER, { input: { name: 'Cold wallet HSM', category: 'HARDWARE', department: 'ops', managerId: 'mgr-ops', confidentiality: 3, integrity: 3, availability: 2 } }, users.opsManager)).registerAsset.id;
+  }, 180_000);
+
+  afterAll(async () => {
+    await t?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('uploads, attaches, downloads with the right headers, exports and verifies offline; a tampered file fails verify by name', async () => {
+    const name = '取締役会議事録 2025-04.pdf';
+    const up = await upload(t, users.secretary, PDF, 'application/pdf', encodeURIComponent(name));
+    expect(up.status).toBe(201);
+    expect(up.json).toEqual({ id: expect.any(String), sha256: sha256(PDF), size: PDF.length, mediaType: 'application/pdf', filename: name });
+    const evidenceId = up.json.id as string;
+    // Content-addressed: the blob's name is its hash, never the client's file name.
+    expect(blobs(t.dataDir)).toEqual([join(t.dataDir, 'evidence', sha256(PDF).slice(0, 2), sha256(PDF))]);
+
+    const { attachEvidence } = await t.ok(ATTACH, { input: { entityId: assetId, evidenceId, description: 'Board minutes approving the HSM purchase' } }, users.opsManager);
+    expect(attachEvidence).toMatchObject({ id: evidenceId, sha256: sha256(PDF), size: PDF.length, filename: name, attachedBy: 'mgr-ops', entityId: assetId, source: 'ATTACHMENT', downloadPath: `/evidence/${evidenceId}` });
+    // The same file attached again changes nothing.
+    await t.ok(ATTACH, { input: { entityId: assetId, evidenceId, description: 'again' } }, users.opsManager);
+    const { evidence } = await t.ok(EVIDENCE, { id: assetId }, users.auditor);
+    expect(evidence).toEqual([expect.objectContaining({ id: evidenceId, description: 'Board minutes approving the HSM purchase' })]);
+    const history = (await t.ok(`query($id: ID!) { history(id: $id) { type data } }`, { id: assetId }, users.auditor)).history;
+    expect(history.map((e: any) => e.type)).toEqual(['AssetRegistered', 'EvidenceAttached']);
+    expect(history[1].data.sha256).toBe(sha256(PDF));
+
+    const got = await download(t, users.auditor, evidenceId);
+    expect(got.status).toBe(200);
+    expect(got.body.equals(PDF)).toBe(true);
+    expect(got.headers['content-type']).toBe('application/pdf');
+    expect(got.headers['content-length']).toBe(String(PDF.length));
+    expect(got.headers['content-disposition']).toBe(`attachment; filename="${name.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`);
+    expect(got.headers['x-content-type-options']).toBe('nosniff');
+    expect(got.headers.etag).toBe(`"${sha256(PDF)}"`);
+    expect((await download(t, users.auditor, evidenceId, { 'if-none-match': `"${sha256(PDF)}"` })).status).toBe(304);
+    // Downloads under /evidence/ are access-logged.
+    // The entry is written once the answer has gone out: wait for it (bounded).
+    let log: any[] = [];
+    for (let i = 0; i < 100 && !log.some((e) => e.operationName === `GET /evidence/${evidenceId}`); i++) {
+      if (i) await new Promise((r) => setTimeout(r, 20));
+      log = (await t.ok(`{ accessLog(first: 500) { edges { node { operationName targetIds outcome actorId } } } }`, {}, users.auditor)).accessLog.edges.map((e: any) => e.node);
+    }
+    expect(log).toContainEqual(expect.objectContaining({ operationName: `GET /evidence/${evidenceId}`, targetIds: [evidenceId], outcome: 'ALLOWED', actorId: 'auditor' }));
+
+    const exportFile = join(work, 'log.ndjson');
+    const env = { EVENT_STORE: 'sqlite', SQLITE_PATH: join(t.dataDir, 'events.sqlite'), DATA_DIR: t.dataDir };
+    const exported = await cli(['export', '--out', exportFile], env);
+    expect(exported.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(`${exportFile}.manifest.json`, 'utf8'));
+    expect(manifest.evidenceFiles).toEqual({ dir: 'log.ndjson.evidence', files: [{ sha256: sha256(PDF), size: PDF.length }], missing: [] });
+    const copy = join(`${exportFile}.evidence`, sha256(PDF));
+    expect(readFileSync(copy).equals(PDF)).toBe(true);
+
+    const verified = await cli(['verify', exportFile], {});
+    expect(verified.code).toBe(0);
+    expect(verified.json).toMatchObject({ ok: true, evidenceFilesChecked: 1 });
+
+    const tampered = Buffer.from(PDF);
+    tampered[20] = tampered[20]! ^ 1;
+    writeFileSync(copy, tampered);
+    const broken = await cli(['verify', exportFile], {});
+    expect(broken.code).toBe(1);
+    expect(broken.json.ok).toBe(false);
+    expect(broken.json.reason).toContain(copy);
+    expect(broken.json.reason).toContain('altered');
+
+    rmSync(copy);
+    const missing = await cli(['verify', exportFile], {});
+    expect(missing.code).toBe(1);
+    expect(missing.json.reason).toContain(`${copy} cited by the log is missing`);
+  }, 120_000);
+
+  it('refuses a 26 MB upload with 413, by Content-Length and mid-stream, and stores nothing', async () => {
+    const storedBefore = (await t.ok(STORED, {}, users.auditor)).events.edges.length;
+    const blobsBefore = blobs(t.dataDir);
+    const big = Buffer.alloc(26 * 1024 * 1024, 0x41);
+    big.write('%PDF-1.4\n', 0, 'latin1');
+    const early = await upload(t, users.ciso, big, 'application/pdf', 'big.pdf');
+    expect(early.status).toBe(413);
+    expect(early.json.error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', maxBytes: MAX });
+
+    // No Content-Length (chunked): counted while it streams, refused once past the limit.
+    const chunk = Buffer.alloc(1024 * 1024, 0x41);
+    const stream = Readable.from((function* () {
+      for (let i = 0; i < 26; i++) yield chunk;
+    })());
+    const late = await upload(t, users.ciso, stream, 'text/plain', 'big.txt');
+    expect(late.status).toBe(413);
+    expect(late.json.error.code).toBe('PAYLOAD_TOO_LARGE');
+
+    expect(blobs(t.dataDir)).toEqual(blobsBefore);
+    expect(readdirSync(join(t.dataDir, 'evidence', '.uploads'))).toEqual([]);
+    expect((await t.ok(STORED, {}, users.auditor)).events.edges.length).toBe(storedBefore);
+  }, 60_000);
+
+  it('refuses a declared type the bytes contradict, an unaccepted type and a bad file name, with a code', async () => {
+    const pngAsPdf = await upload(t, users.ciso, PNG, 'application/pdf', 'minutes.pdf');
+    expect(pngAsPdf.status).toBe(415);
+    expect(pngAsPdf.json.error).toMatchObject({ code: 'MEDIA_TYPE_MISMATCH', declared: 'application/pdf', detected: 'image/png' });
+    const pdfAsText = await upload(t, users.ciso, PDF, 'text/plain', 'notes.txt');
+    expect(pdfAsText.json.error).toMatchObject({ code: 'MEDIA_TYPE_MISMATCH', detected: 'application/pdf' });
+    const textAsPng = await upload(t, users.ciso, Buffer.from('just words'), 'image/png', 'x.png');
+    expect(textAsPng.json.error).toMatchObject({ code: 'MEDIA_TYPE_MISMATCH', detected: null });
+    const binaryAsCsv = await upload(t, users.ciso, Buffer.from([0xff, 0xfe, 0x00, 0x01]), 'text/csv', 'x.csv');
+    expect(binaryAsCsv.json.error.code).toBe('MEDIA_TYPE_MISMATCH');
+    const exe = await upload(t, users.ciso, Buffer.from('MZ'), 'application/x-msdownload', 'x.exe');
+    expect(exe.status).toBe(415);
+    expect(exe.json.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    const path = await upload(t, users.ciso, PDF, 'application/pdf', '../../etc/passwd');
+    expect(path.status).toBe(400);
+    expect(path.json.error.fields).toHaveProperty('x-filename');
+    const csv = await upload(t, users.ciso, Buffer.from('id,title\n1,鍵管理\n'), 'text/csv; charset=utf-8', 'controls.csv');
+    expect(csv.status).toBe(201);
+    expect(csv.json.mediaType).toBe('text/csv');
+  });
+
+  it('answers NOT_FOUND for unknown ids, 401 without a token, and refuses an AUDITOR (storing nothing)', async () => {
+    expect((await download(t, users.ciso, randomUUID())).status).toBe(404);
+    expect((await download(t, users.ciso, '..%2F..%2Fevents.sqlite')).status).toBe(404);
+    expect((await upload(t, null, PDF, 'application/pdf', 'a.pdf')).status).toBe(401);
+    const { id } = (await upload(t, users.ciso, PDF, 'application/pdf', 'unattached.pdf')).json;
+    expect(errorOf(await t.gql(ATTACH, { input: { entityId: randomUUID(), evidenceId: id, description: 'd' } }, users.ciso)).extensions.code).toBe('NOT_FOUND');
+    expect(errorOf(await t.gql(ATTACH, { input: { entityId: assetId, evidenceId: randomUUID(), description: 'd' } }, users.ciso)).extensions.code).toBe('NOT_FOUND');
+    expect(errorOf(await t.gql(COMMENT, { input: { entityId: randomUUID(), text: 'hello' } }, users.ciso)).extensions.code).toBe('NOT_FOUND');
+    expect(errorOf(await t.gql(COMMENTS, { id: randomUUID() }, users.ciso)).extensions.code).toBe('NOT_FOUND');
+    expect(errorOf(await t.gql(EVIDENCE, { id: randomUUID() }, users.ciso)).extensions.code).toBe('NOT_FOUND');
+
+    const storedBefore = (await t.ok(STORED, {}, users.auditor)).events.edges.length;
+    const blobsBefore = blobs(t.dataDir);
+    const auditorUpload = await upload(t, users.auditor, PNG, 'image/png', 'audit.png');
+    expect(auditorUpload.status).toBe(403);
+    expect(auditorUpload.json.error.code).toBe('FORBIDDEN');
+    expect(blobs(t.dataDir)).toEqual(blobsBefore);
+    expect((await t.ok(STORED, {}, users.auditor)).events.edges.length).toBe(storedBefore);
+    expect(errorOf(await t.gql(ATTACH, { input: { entityId: assetId, evidenceId: id, description: 'd' } }, users.auditor)).extensions.code).toBe('FORBIDDEN');
+    expect(errorOf(await t.gql(COMMENT, { input: { entityId: assetId, text: 'I object' } }, users.auditor)).extensions.code).toBe('FORBIDDEN');
+    // An auditor reads: the file downloads.
+    expect((await download(t, users.auditor, id)).status).toBe(200);
+  });
+
+  it('deduplicates 16 concurrent uploads of the same file: one id, one blob, one event', async () => {
+    const bytes = Buffer.concat([PNG, Buffer.from(randomUUID())]);
+    const answers = await Promise.all(Array.from({ length: 16 }, () => upload(t, users.committee, bytes, 'image/png', 'firewall-test.png')));
+    expect(answers.map((a) => a.status)).toEqual(Array(16).fill(201));
+    const ids = new Set(answers.map((a) => a.json.id));
+    expect(ids.size).toBe(1);
+    expect(blobs(t.dataDir).filter((p) => p.endsWith(sha256(bytes)))).toHaveLength(1);
+    const stored = (await t.ok(STORED, {}, users.auditor)).events.edges.filter((e: any) => e.node.data.sha256 === sha256(bytes));
+    expect(stored).toHaveLength(1);
+    expect(readdirSync(join(t.dataDir, 'evidence', '.uploads'))).toEqual([]);
+  }, 60_000);
+
+  it('never serves a damaged blob silently', async () => {
+    const bytes = Buffer.from(`incident report ${randomUUID()}\n`);
+    const { id, sha256: hash } = (await upload(t, users.ciso, bytes, 'text/plain', 'report.txt')).json;
+    writeFileSync(join(t.dataDir, 'evidence', hash.slice(0, 2), hash), 'altered on disk\n');
+    const got = await download(t, users.ciso, id);
+    expect(got.status).toBe(500);
+    expect(got.json.error).toMatchObject({ code: 'EVIDENCE_FILE_DAMAGED', sha256: hash });
+    // A new upload of the same bytes repairs it.
+    expect((await upload(t, users.ciso, bytes, 'text/plain', 'report.txt')).status).toBe(201);
+    expect((await download(t, users.ciso, id)).body.equals(bytes)).toBe(true);
+  });
+
+  it('lists comments in order and shows them in the entity history', async () => {
+    const first = (await t.ok(COMMENT, { input: { entityId: assetId, text: 'Is the HSM firmware current?' } }, users.ciso)).addComment;
+    expect(first).toMatchObject({ author: { id: 'ciso', name: 'Chief ISO' }, text: 'Is the HSM firmware current?', entityId: assetId });
+    const second = (await t.ok(COMMENT, { input: { entityId: assetId, text: 'Yes: 3.2.1, checked today.', commandId: 'c-1' } }, users.opsManager)).addComment;
+    // A retry with the same commandId answers the same comment and adds none.
+    expect((await t.ok(COMMENT, { input: { entityId: assetId, text: 'Yes: 3.2.1, checked today.', commandId: 'c-1' } }, users.opsManager)).addComment.id).toBe(second.id);
+    const { comments } = await t.ok(COMMENTS, { id: assetId }, users.auditor);
+    expect(comments.map((c: any) => [c.id, c.author.id, c.text])).toEqual([
+      [first.id, 'ciso', 'Is the HSM firmware current?'],
+      [second.id, 'mgr-ops', 'Yes: 3.2.1, checked today.'],
+    ]);
+    const history = (await t.ok(`query($id: ID!) { history(id: $id) { type position data metadata { actor { id } } } }`, { id: assetId }, users.auditor)).history;
+    const added = history.filter((e: any) => e.type === 'CommentAdded');
+    expect(added.map((e: any) => e.data.commentId)).toEqual([first.id, second.id]);
+    expect(added[0].metadata.actor.id).toBe('ciso');
+    const positions = history.map((e: any) => e.position);
+    expect([...positions].sort()).toEqual(positions);
+
+    const blank = errorOf(await t.gql(COMMENT, { input: { entityId: assetId, text: '   ' } }, users.ciso));
+    expect(blank.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { text: expect.any(String) } });
+    const long = errorOf(await t.gql(COMMENT, { input: { entityId: assetId, text: 'x'.repeat(10_001) } }, users.ciso));
+    expect(long.extensions.code).toBe('BAD_USER_INPUT');
+  });
+  it("lists a control's evidence: attached to it and cited by its progress (Control.evidence), in the control's history", async () => {
+    await proposeAndApproveCriteria(t);
+    const asset = await assetWithThreat(t, 'Withdrawal signer', { c: 1, i: 1, a: 1 });
+    const ok = (query: string, input: Record<string, unknown>, user: TestUser) => t.ok(query, { input }, user);
+    const riskId = (await ok(`mutation($input: IdentifyRiskInput!) { identifyRisk(input: $input) { id } }`, { title: 'Signer key theft', assetIds: [asset.assetId], threatId: asset.threatId, vulnerabilityId: asset.vulnerabilityId, ownerId: users.riskOwner.sub }, users.riskOwner)).identifyRisk.id;
+    await ok(`mutation($input: AnalyseRiskInput!) { analyseRisk(input: $input) { id } }`, { riskId, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'CISO office', rationale: 'hot wallet' } }, users.riskOwner);
+    await ok(`mutation($input: RiskRefInput!) { evaluateRisk(input: $input) { id } }`, { riskId }, users.committee);
+    await ok(`mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id } }`, { riskId, options: ['REDUCE'], rationale: 'multisig', targetLikelihood: 1, targetImpact: 1 }, users.committee);
+    const controlId = (await ok(`mutation($input: DecideControlsInput!) { decideControls(input: $input) { controls { id } } }`,
+      { riskId, controls: [{ title: 'Multisig', description: '2 of 3', ownerId: users.ciso.sub, dueDate: '2099-01-01', reason: 'no single key' }] }, users.committee)).decideControls.controls[0].id;
+
+    const report = (await upload(t, users.ciso, Buffer.from(`pentest ${randomUUID()}\n`), 'text/plain', 'pentest.txt')).json;
+    const policy = (await upload(t, users.ciso, Buffer.concat([PDF, Buffer.from(randomUUID())]), 'application/pdf', 'policy.pdf')).json;
+    await ok(`mutation($input: RecordControlProgressInput!) { recordControlProgress(input: $input) { id } }`, { riskId, controlId, status: 'IN_PROGRESS', progressPercent: 50, note: 'Pentest passed', evidenceIds: [report.id] }, users.ciso);
+    await ok(ATTACH, { entityId: controlId, evidenceId: policy.id, description: 'Signed key policy' }, users.ciso);
+
+    const risk = (await t.ok(`query($id: ID!) { risk(id: $id) { controls { id evidence { id sha256 description source } } } }`, { id: riskId }, users.auditor)).risk;
+    expect(risk.controls[0].evidence).toEqual([
+      { id: report.id, sha256: report.sha256, description: 'Pentest passed', source: 'CONTROL_PROGRESS' },
+      { id: policy.id, sha256: policy.sha256, description: 'Signed key policy', source: 'ATTACHMENT' },
+    ]);
+    expect((await t.ok(EVIDENCE, { id: controlId }, users.auditor)).evidence.map((e: any) => e.id)).toEqual([report.id, policy.id]);
+    await ok(COMMENT, { entityId: controlId, text: 'Second signer still to be enrolled' }, users.riskOwner);
+    const history = (await t.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: controlId }, users.auditor)).history;
+    expect(history.map((e: any) => e.type)).toEqual(['EvidenceAttached', 'CommentAdded']);
+
+    // The export carries both files (the one cited by the progress record too), and verify checks them.
+    const exportFile = join(work, 'controls.ndjson');
+    const exported = await cli(['export', '--out', exportFile], { EVENT_STORE: 'sqlite', SQLITE_PATH: join(t.dataDir, 'events.sqlite'), DATA_DIR: t.dataDir });
+    expect(exported.code).toBe(0);
+    const files = JSON.parse(readFileSync(`${exportFile}.manifest.json`, 'utf8')).evidenceFiles.files.map((f: any) => f.sha256);
+    expect(files).toEqual(expect.arrayContaining([report.sha256, policy.sha256]));
+    expect((await cli(['verify', exportFile], {})).json).toMatchObject({ ok: true, evidenceFilesChecked: files.length });
+  }, 120_000);
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from '@jest/globals';
+import { given } from '../support/given-when-then.js';
+import { annotationsDecider, type AddComment, type AttachEvidence } from '../../../src/evidence/domain/annotations.decider.js';
+import { evidenceFileDecider, evidenceIdFor, type StoreEvidenceFile } from '../../../src/evidence/domain/evidence-file.decider.js';
+import { citedEvidence, type AnnotationEvent, type EvidenceFileStored } from '../../../src/evidence/domain/evidence.events.js';
+import { contentAgrees, mediaTypeEssence } from '../../../src/evidence/domain/media-types.js';
+import { BadInputError, ForbiddenError } from '../../../src/shared/domain/errors.js';
+
+const ciso = { id: 'ciso', name: 'Chief ISO', roles: ['CISO' as const] };
+const auditor = { id: 'aud', name: 'Auditor', roles: ['AUDITOR' as const] };
+const AT = '2025-04-01T00:00:00.000Z';
+const SHA = 'a'.repeat(64);
+
+function store(over: Partial<StoreEvidenceFile> = {}): StoreEvidenceFile {
+  const base = { sha256: SHA, mediaType: 'application/pdf', filename: 'minutes.pdf', ...over };
+  return { type: 'StoreEvidenceFile', actor: ciso, at: AT, size: 10, evidenceId: evidenceIdFor(base.sha256, base.mediaType, base.filename), ...base };
+}
+
+describe('evidence file decider', () => {
+  const stored: EvidenceFileStored = {
+    type: 'EvidenceFileStored',
+    data: { evidenceId: evidenceIdFor(SHA, 'application/pdf', 'minutes.pdf'), sha256: SHA, size: 10, mediaType: 'application/pdf', filename: 'minutes.pdf', storedBy: 'ciso', storedAt: AT },
+  };
+
+  it('stores a file once: the same upload again is already satisfied', () => {
+    given(evidenceFileDecider, []).when(store()).then([stored]);
+    given(evidenceFileDecider, [stored]).when(store()).thenNothing();
+  });
+
+  it('derives one id per bytes, type and name (a UUID)', () => {
+    expect(evidenceIdFor(SHA, 'application/pdf', 'a.pdf')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(evidenceIdFor(SHA, 'application/pdf', 'a.pdf')).not.toBe(evidenceIdFor(SHA, 'application/pdf', 'b.pdf'));
+  });
+
+  it('refuses an auditor, a path as the name, an unaccepted type', () => {
+    given(evidenceFileDecider, []).when({ ...store(), actor: auditor }).thenThrows(ForbiddenError);
+    given(evidenceFileDecider, []).when(store({ filename: '../x.pdf' })).thenRejectsFields('x-filename');
+    given(evidenceFileDecider, []).when(store({ mediaType: 'application/x-msdownload' })).thenRejectsFields('content-type');
+  });
+});
+
+describe('annotations decider', () => {
+  const file = { evidenceId: 'e-1', sha256: SHA, size: 10, mediaType: 'application/pdf', filename: 'm.pdf' };
+  const attach: AttachEvidence = { type: 'AttachEvidence', actor: ciso, at: AT, entityId: 'r-1', entityKind: 'RISK', file, description: ' Minutes ' };
+  const attached: AnnotationEvent = { type: 'EvidenceAttached', data: { entityId: 'r-1', entityKind: 'RISK', ...file, description: 'Minutes', attachedBy: 'ciso', attachedAt: AT } };
+  const comment: AddComment = { type: 'AddComment', actor: ciso, at: AT, commentId: 'c-1', entityId: 'r-1', entityKind: 'RISK', text: 'Looks fine' };
+
+  it('attaches a file by its SHA-256, once', () => {
+    given(annotationsDecider, []).when(attach).then([attached]);
+    given(annotationsDecider, [attached]).when({ ...attach, description: 'other' }).thenNothing();
+  });
+
+  it('adds comments, and refuses blank or too long text and auditors', () => {
+    given(annotationsDecider, []).when(comment).thenMatches([{ type: 'CommentAdded', data: { commentId: 'c-1', text: 'Looks fine', authorId: 'ciso', authorName: 'Chief ISO' } }]);
+    given(annotationsDecider, []).when({ ...comment, text: ' ' }).thenRejectsFields('text');
+    given(annotationsDecider, []).when({ ...comment, text: 'x'.repeat(10_001) }).thenRejectsFields('text');
+    given(annotationsDecider, []).when({ ...comment, actor: auditor }).thenThrows(ForbiddenError);
+    given(annotationsDecider, []).when({ ...attach, description: '' }).thenThrows(BadInputError);
+  });
+});
+
+describe('media types and cited evidence', () => {
+  it('compares the declared type with what the bytes are', () => {
+    expect(mediaTypeEssence('Text/CSV; charset=utf-8')).toBe('text/csv');
+    expect(contentAgrees('application/pdf', 'application/pdf', false)).toBe(true);
+    expect(contentAgrees('application/pdf', 'image/png', false)).toBe(false);
+    expect(contentAgrees('text/plain', null, true)).toBe(true);
+    expect(contentAgrees('text/plain', null, false)).toBe(false);
+    expect(contentAgrees('application/msword', 'application/x-cfb', false)).toBe(true);
+    expect(contentAgrees('application/zip', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', false)).toBe(true);
+  });
+
+  it('finds the files an event cites, whatever feature wrote it', () => {
+    expect(citedEvidence('ControlProgressRecorded', { evidence: [{ evidenceId: 'e', sha256: SHA }, { evidenceId: 'x', sha256: 'nope' }] })).toEqual([{ evidenceId: 'e', sha256: SHA }]);
+    expect(citedEvidence('EvidenceAttached', { evidenceId: 'e', sha256: SHA })).toEqual([{ evidenceId: 'e', sha256: SHA }]);
+    expect(citedEvidence('AssetRegistered', { name: 'x' })).toEqual([]);
+  });
+});
