@@ -22,10 +22,12 @@ export class PostgresCoordination implements ReactionsCoordination {
     private readonly connectionString: string,
     private readonly schema: string,
     private readonly log: JsonLogger,
+    /** What the lead is for: one advisory lock per name (the reactions; the webhook notices…). */
+    lockName = 'reactions',
   ) {
     this.pool = new pg.Pool({ connectionString, max: 2 });
     this.pool.on('error', (error) => this.log.warn('reactions coordination: idle connection error', { error: error.message }));
-    this.lockKey = advisoryKey(`reactions/${schema}`);
+    this.lockKey = advisoryKey(`${lockName}/${schema}`);
     this.table = `"${schema.replace(/"/g, '""')}".process_checkpoints`;
   }
 

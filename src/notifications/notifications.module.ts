@@ -1,0 +1,77 @@
+import { Inject, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { redactedWebhookUrl } from '../config/webhook-settings.js';
+import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
+import { PostgresCoordination } from '../platform/postgres-coordination.js';
+import { openDisposableDatabase } from '../projections/read-model-database.js';
+import { riskDecider } from '../risk-register/domain/risk.decider.js';
+import { riskStreamId } from '../risk-register/domain/risk.events.js';
+import { AggregateReader } from '../shared/application/aggregate-reader.js';
+import { EventUpcasters } from '../shared/application/event-upcasting.js';
+import { SoleInstance } from '../shared/application/reactions-coordination.js';
+import { JsonLogger } from '../shared/logging/json-logger.js';
+import { planDecider } from '../treatment-plan/domain/plan.decider.js';
+import { planStreamId } from '../treatment-plan/domain/plan.state.js';
+import type { NoticeSources } from './application/notice-mapping.js';
+import { WebhookDispatcher } from './application/webhook-dispatcher.js';
+
+/** Nest token of the dispatcher: null when WEBHOOK_URL is not set (notices off). */
+export const WEBHOOK_DISPATCHER = Symbol('WEBHOOK_DISPATCHER');
+
+/**
+ * Webhook notices (ControlOverdue, ReviewDue, ConsentRequested, ConsentStale, PlanSubmitted)
+ * POSTed to WEBHOOK_URL from the log. Without WEBHOOK_URL nothing is opened or started.
+ */
+@Module({
+  providers: [
+    {
+      provide: WEBHOOK_DISPATCHER,
+      inject: [APP_CONFIG, EVENT_STORE, EventUpcasters, AggregateReader, JsonLogger],
+      useFactory: (config: AppConfig, store: EventStore, upcasters: EventUpcasters, aggregates: AggregateReader, root: JsonLogger): WebhookDispatcher | null => {
+        const settings = config.webhook;
+        const log = root.child('webhooks');
+        if (!settings) {
+          log.debug('webhook notices are off (no WEBHOOK_URL)');
+          return null;
+        }
+        // The checkpoint lives beside the process manager's: in the shared database with PostgreSQL
+        // (one instance delivers, under a lock of its own), else in DATA_DIR/process-manager.sqlite.
+        const coordination =
+          config.eventStore === 'postgres' && config.databaseUrl
+            ? new PostgresCoordination(config.databaseUrl, 'risk_ledger', log.child('coordination'), 'webhooks')
+            : new SoleInstance(openDisposableDatabase(config.processManagerPath, { logger: log.child('local-state'), label: 'webhook checkpoint' }));
+        const sources: NoticeSources = {
+          riskAt: (riskId, position) => aggregates.stateAt(riskStreamId(riskId), riskDecider, { atPosition: position }),
+          planAt: (planId, position) => aggregates.stateAt(planStreamId(planId), planDecider, { atPosition: position }),
+        };
+        return new WebhookDispatcher(
+          store,
+          coordination,
+          sources,
+          upcasters.upcast,
+          {
+            url: settings.url,
+            displayUrl: redactedWebhookUrl(settings.url),
+            secret: settings.secret,
+            timeoutMs: settings.timeoutMs,
+            retry: { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs },
+          },
+          log,
+        );
+      },
+    },
+  ],
+  exports: [WEBHOOK_DISPATCHER],
+})
+export class NotificationsModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(@Inject(WEBHOOK_DISPATCHER) private readonly dispatcher: WebhookDispatcher | null) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.dispatcher?.start();
+  }
+
+  /** Before the platform closes the store (its onApplicationShutdown). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.dispatcher?.close();
+  }
+}
