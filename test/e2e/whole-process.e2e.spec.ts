@@ -280,7 +280,7 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
     }
     const one = controlsDocument.entries[0];
     const token = await t.token(users.committee);
-    const response = await fetch(`${t.url}/documents/controls.md?riskId=${one.riskId}`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${t.url}/documents/controls.md?riskId=${one.riskId}&lang=en`, { headers: { authorization: `Bearer ${token}` } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/markdown');
     const markdown = await response.text();

@@ -1,0 +1,55 @@
+/**
+ * The Art.18(2) record of controls and the reasons for their adoption, as a view for the
+ * Markdown template: labels and dates resolved in the requested language, the SHARE
+ * counterparty and contract beside the treatment. Built from the risk register's entries
+ * (risk-register/application/controls-document.ts), so GraphQL's `controlsDocument.markdown` and
+ * GET /documents/controls.md are the same rendering.
+ */
+import type { ReplayHead } from '../../projections/as-of-replay.js';
+import type { ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
+import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
+import { formatDay } from '../render/dates.js';
+import { rows, sourceView, type Row, type SourceView } from './document-view.js';
+import type { ControlView } from './plan-document.js';
+
+export interface ControlsEntryView {
+  title: string;
+  rows: Row[];
+  controls: ControlView[];
+}
+
+export interface ControlsDocumentTemplateView {
+  lang: Language;
+  m: Messages;
+  title: string;
+  basis: string;
+  entries: ControlsEntryView[];
+  /** Absent when rendered for GraphQL (the live register, not a point of the log). */
+  source: SourceView | null;
+}
+
+export function controlsDocumentView(entries: ControlsDocumentEntry[], lang: Language, m: Messages, at: { head: ReplayHead | null; riskId: string | null } | null): ControlsDocumentTemplateView {
+  const none = m.common.none;
+  const controlCount = entries.reduce((n, e) => n + e.controls.length, 0);
+  return {
+    lang,
+    m,
+    title: m.controls.title,
+    basis: fill(m.controls.basis, { risks: entries.length, controls: controlCount }),
+    entries: entries.map((e) => ({
+      title: e.riskTitle,
+      rows: rows(
+        [m.controls.riskId, e.riskId],
+        [m.controls.status, labelOf(m.enums.riskStatus, e.riskStatus, none)],
+        [m.controls.owner, e.ownerId],
+        [m.controls.level, e.level ?? none],
+        [m.controls.target, e.targetLevel ?? none],
+        [m.controls.treatment, [e.treatmentOptions.map((o) => labelOf(m.enums.treatmentOption, o, none)).join(m.common.listSeparator) || none, e.treatmentRationale].filter(Boolean).join(' — ')],
+        [m.controls.counterparty, e.counterparty],
+        [m.controls.contract, e.contractReference],
+      ),
+      controls: e.controls.map((c) => ({ title: c.title, description: c.description, owner: c.ownerId, due: formatDay(c.dueDate, lang), reason: c.reason, reference: c.reference ?? '' })),
+    })),
+    source: at ? sourceView(at.head, m, lang, '/documents/controls.md', at.riskId ? `&riskId=${encodeURIComponent(at.riskId)}` : '') : null,
+  };
+}

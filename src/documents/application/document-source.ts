@@ -1,0 +1,56 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AssetRegisterQueries } from '../../asset-inventory/projections/asset-register.projection.js';
+import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
+import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
+import { AsOfReplayer, type ReplayHead } from '../../projections/as-of-replay.js';
+import type { ReadDb } from '../../projections/read-model-database.js';
+import type { PointInTime } from '../../shared/application/point-in-time.js';
+import { RiskRegisterQueries, type CriteriaInForceRow, type RiskRow } from '../../risk-register/projections/risk-register.projection.js';
+import { PlanQueries } from '../../treatment-plan/projections/plan.projection.js';
+import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
+
+/** What a document is rendered from: the read models at one point of the log, and that point. */
+export interface DocumentData {
+  /** The last event the read models contain (null: the log was empty by then). */
+  head: ReplayHead | null;
+  criteria: CriteriaInForceRow | undefined;
+  /** Every risk, in register order. */
+  risks(): RiskRow[];
+  risk(id: string): RiskRow | null;
+  plan(id: string): PlanState | null;
+  asset(id: string): AssetState | null;
+  /** The replayed read models themselves (for a section whose queries live elsewhere). */
+  db: ReadDb;
+}
+
+/** Far past any position: a register of thousands of risks is read in one go (documents need all of them). */
+const ALL = 1_000_000;
+
+/**
+ * Reads the read models for a document at the point asked for, or at the head of the log when
+ * none is: always through a replay (AsOfReplayer), so that a document names the exact event its
+ * content ends with, and rendering again at that position gives the same bytes. The live read
+ * models are never read here: they may be a step behind or ahead of any head named.
+ */
+@Injectable()
+export class DocumentSource {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly replayer: AsOfReplayer) {}
+
+  async read<T>(point: PointInTime | null, render: (data: DocumentData) => T | Promise<T>): Promise<T> {
+    const at = point ?? { atPosition: (await this.store.headPosition()) ?? '0' };
+    return this.replayer.readWithHead(at, (db, head) => {
+      const register = new RiskRegisterQueries(db);
+      const plans = new PlanQueries(db);
+      const assets = new AssetRegisterQueries(db);
+      return render({
+        head,
+        criteria: register.criteriaInForce(),
+        risks: () => register.page({}, null, ALL).rows,
+        risk: (id) => register.byId(id),
+        plan: (id) => plans.byId(id),
+        asset: (id) => assets.byId(id),
+        db,
+      });
+    });
+  }
+}

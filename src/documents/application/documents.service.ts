@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { controlsDocument, type ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
+import { NotFoundError } from '../../shared/domain/errors.js';
+import { messagesFor, type Language } from '../messages/index.js';
+import { registerCsv } from '../render/csv.js';
+import { htmlTemplate, markdownTemplate } from '../render/handlebars.js';
+import { registerXlsx } from '../render/xlsx.js';
+import { CONTROLS_MARKDOWN } from '../templates/controls.md.js';
+import { PLAN_HTML } from '../templates/plan.html.js';
+import { PLAN_MARKDOWN } from '../templates/plan.md.js';
+import { controlsDocumentView, type ControlsDocumentTemplateView } from './controls-document-view.js';
+import type { DocumentRequest } from './document-request.js';
+import { DocumentSource } from './document-source.js';
+import { planDocument, type PlanDocumentView } from './plan-document.js';
+import { registerExport, type RegisterSection } from './register-export.js';
+
+const planMarkdown = markdownTemplate<PlanDocumentView>(PLAN_MARKDOWN);
+const planHtml = htmlTemplate<PlanDocumentView>(PLAN_HTML);
+const controlsMarkdown = markdownTemplate<ControlsDocumentTemplateView>(CONTROLS_MARKDOWN);
+
+/** A rendered document and the log position it was rendered from (null: empty log). */
+export interface RenderedDocument {
+  body: Buffer;
+  position: string | null;
+}
+
+/**
+ * Renders the documents (plan, register, controls) from the read models at the requested point
+ * of the log. The view is built while the replay is held; the bytes are written after.
+ */
+@Injectable()
+export class DocumentsService {
+  constructor(private readonly source: DocumentSource) {}
+
+  async plan(id: string, format: 'md' | 'html', request: DocumentRequest): Promise<RenderedDocument> {
+    const m = messagesFor(request.lang);
+    const view = await this.source.read(request.point, (data) => {
+      const plan = data.plan(id);
+      if (!plan) throw new NotFoundError('Plan', id);
+      return planDocument(plan, data, request.lang, m, format);
+    });
+    return { body: Buffer.from(format === 'md' ? planMarkdown(view) : planHtml(view), 'utf8'), position: view.source.position };
+  }
+
+  async controls(riskId: string | null, request: DocumentRequest): Promise<RenderedDocument> {
+    const m = messagesFor(request.lang);
+    const view = await this.source.read(request.point, (data) => {
+      const states = riskId ? [data.risk(riskId)?.state].filter((s) => s !== undefined) : data.risks().map((r) => r.state);
+      if (riskId && states.length === 0) throw new NotFoundError('Risk', riskId);
+      // The Art.18(2) record's content as of its last event (not the clock: the same position gives the same document).
+      const at = data.head?.recordedAt ?? new Date(0).toISOString();
+      return controlsDocumentView(controlsDocument(states, at).entries, request.lang, m, { head: data.head, riskId });
+    });
+    return { body: Buffer.from(controlsMarkdown(view), 'utf8'), position: view.source?.position ?? null };
+  }
+
+  /** GraphQL's controlsDocument.markdown: the same template on the entries the query returned (no point of the log to cite). */
+  controlsMarkdown(entries: ControlsDocumentEntry[], lang: Language): string {
+    return controlsMarkdown(controlsDocumentView(entries, lang, messagesFor(lang), null));
+  }
+
+  async registerCsv(section: RegisterSection, request: DocumentRequest): Promise<RenderedDocument> {
+    const m = messagesFor(request.lang);
+    const view = await this.source.read(request.point, (data) => registerExport(data, request.lang, m, 'csv', section));
+    return { body: registerCsv(view.tables[0]!, request.lang), position: view.source.position };
+  }
+
+  async registerXlsx(request: DocumentRequest): Promise<RenderedDocument> {
+    const m = messagesFor(request.lang);
+    const view = await this.source.read(request.point, (data) => registerExport(data, request.lang, m, 'xlsx'));
+    return { body: await registerXlsx(view), position: view.source.position };
+  }
+}

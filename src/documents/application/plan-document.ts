@@ -1,0 +1,186 @@
+/**
+ * The information security management plan (情報セキュリティ管理計画書, Art.19) as the board
+ * reads it: a view with every label and date already resolved in the requested language, which
+ * the Markdown and HTML templates only lay out. Pure: built from the read models at one point
+ * of the log (DocumentData), so the same point gives the same document.
+ */
+import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
+import type { RiskState } from '../../risk-register/domain/risk.state.js';
+import type { BoardResolution, PlanItem, PlanState } from '../../treatment-plan/domain/plan.state.js';
+import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
+import { formatDay, formatInstant } from '../render/dates.js';
+import type { DocumentData } from './document-source.js';
+import { rows, sourceView, type Row, type SourceView } from './document-view.js';
+
+export interface ControlView {
+  title: string;
+  description: string;
+  owner: string;
+  due: string;
+  reason: string;
+  reference: string;
+}
+
+export interface PlanRiskSection {
+  no: number;
+  title: string;
+  rows: Row[];
+  treatment: Row[];
+  controls: ControlView[];
+  residual: Row[];
+}
+
+export interface PlanSummaryRow {
+  no: number;
+  title: string;
+  owner: string;
+  level: string;
+  treatment: string;
+  residual: string;
+  controlCount: number;
+  consent: string;
+}
+
+export interface ConsentView {
+  risk: string;
+  owner: string;
+  status: string;
+  acceptedLevel: string;
+  answeredAt: string;
+  statement: string;
+}
+
+export interface PlanDocumentView {
+  lang: Language;
+  m: Messages;
+  title: string;
+  /** The plan's own title (the HTML page's title names both). */
+  planTitle: string;
+  basis: string;
+  overview: Row[];
+  summary: PlanSummaryRow[];
+  risks: PlanRiskSection[];
+  resolutions: Row[][];
+  consentsAsked: boolean;
+  consents: ConsentView[];
+  source: SourceView;
+}
+
+export function planDocument(plan: PlanState, data: DocumentData, lang: Language, m: Messages, format: 'md' | 'html'): PlanDocumentView {
+  const none = m.common.none;
+  const criteria = data.criteria;
+  const states = new Map<string, RiskState>();
+  for (const item of plan.items) {
+    const row = data.risk(item.riskId);
+    if (row) states.set(item.riskId, row.state);
+  }
+  const options = (risk: RiskState | undefined) => (risk?.treatment?.options ?? []).map((o) => labelOf(m.enums.treatmentOption, o, none)).join(m.common.listSeparator) || none;
+  const residualOf = (item: PlanItem, risk: RiskState | undefined) => item.residualLevel ?? risk?.treatment?.targetLevel ?? none;
+  return {
+    lang,
+    m,
+    title: m.plan.title,
+    planTitle: plan.title,
+    basis: m.plan.basis,
+    overview: rows(
+      [m.plan.name, plan.title],
+      [m.plan.period, plan.period],
+      [m.plan.planId, plan.id],
+      [m.plan.status, labelOf(m.enums.planStatus, plan.status, none)],
+      [m.plan.revision, fill(m.plan.revisionValue, { revision: plan.revision })],
+      [m.plan.draftedBy, plan.draftedBy],
+      [m.plan.draftedAt, formatInstant(plan.draftedAt, lang)],
+      [m.plan.submittedBy, plan.submittedBy ?? m.plan.notSubmitted],
+      [m.plan.submittedAt, plan.submittedAt ? formatInstant(plan.submittedAt, lang) : null],
+      [m.plan.criteria, criteria ? fill(m.plan.criteriaValue, { number: criteria.number, acceptance: criteria.definition.acceptanceLevel }) : null],
+    ),
+    summary: plan.items.map((item, i) => {
+      const risk = states.get(item.riskId);
+      return {
+        no: i + 1,
+        title: risk?.title ?? item.riskTitle,
+        owner: risk?.ownerId ?? item.ownerId,
+        level: risk?.level ?? risk?.evaluation?.level ?? none,
+        treatment: options(risk),
+        residual: residualOf(item, risk),
+        controlCount: risk?.controls.length ?? 0,
+        consent: labelOf(m.enums.consent, item.consent, none),
+      };
+    }),
+    risks: plan.items.map((item, i) => riskSection(i + 1, item, states.get(item.riskId), data, lang, m)),
+    resolutions: plan.resolutions.map((r) => resolutionRows(r, lang, m)),
+    consentsAsked: plan.status === 'APPROVED' || plan.status === 'IN_FORCE' || (plan.status === 'CLOSED' && plan.approvedAt !== undefined),
+    consents: plan.items.map((item) => consentView(item, states.get(item.riskId), lang, m)),
+    source: sourceView(data.head, m, lang, `/documents/plans/${encodeURIComponent(plan.id)}.${format}`),
+  };
+}
+
+function riskSection(no: number, item: PlanItem, risk: RiskState | undefined, data: DocumentData, lang: Language, m: Messages): PlanRiskSection {
+  const none = m.common.none;
+  const assets = (risk?.assetIds ?? []).map((id) => data.asset(id)).filter((a): a is AssetState => a !== null);
+  const threatAsset = risk ? data.asset(risk.threatAssetId) : null;
+  const threat = threatAsset?.threats.find((t) => t.id === risk?.threatId);
+  const vulnerability = threat?.vulnerabilities.find((v) => v.id === risk?.vulnerabilityId);
+  const level = risk?.level ?? risk?.evaluation?.level;
+  const t = risk?.treatment;
+  return {
+    no,
+    title: risk?.title ?? item.riskTitle,
+    rows: rows(
+      [m.plan.riskId, item.riskId],
+      [m.plan.riskStatus, risk ? labelOf(m.enums.riskStatus, risk.status, none) : null],
+      [m.plan.owner, risk?.ownerId ?? item.ownerId],
+      [m.plan.description, risk?.description],
+      [m.plan.assets, assets.map((a) => `${a.name} (${a.id})`).join(m.common.listSeparator) || risk?.assetIds.join(m.common.listSeparator)],
+      [m.plan.threat, threat?.name],
+      [m.plan.vulnerability, vulnerability?.name],
+      [m.plan.analysis, level ? fill(m.plan.analysisValue, { level, likelihood: risk?.likelihood ?? risk?.evaluation?.likelihood ?? none, impact: risk?.impact ?? risk?.evaluation?.impact ?? none, criteria: risk?.criteriaNumber ?? risk?.evaluation?.criteriaNumber ?? none }) : null],
+      [m.plan.evaluation, risk?.evaluation ? labelOf(m.enums.evaluation, risk.evaluation.decision, none) : null],
+    ),
+    treatment: t
+      ? rows(
+          [m.plan.options, t.options.map((o) => labelOf(m.enums.treatmentOption, o, none)).join(m.common.listSeparator)],
+          [m.plan.rationale, t.rationale],
+          [m.plan.target, fill(m.plan.targetValue, { level: t.targetLevel, likelihood: t.targetLikelihood, impact: t.targetImpact })],
+          [m.plan.counterparty, t.counterparty],
+          [m.plan.contract, t.contractReference],
+        )
+      : [],
+    controls: (risk?.controls ?? []).map((c) => ({
+      title: c.title,
+      description: c.description,
+      owner: c.ownerId,
+      due: formatDay(c.dueDate, lang),
+      reason: c.reason,
+      reference: c.reference ?? '',
+    })),
+    residual: rows([m.plan.residualLevel, item.residualLevel ?? t?.targetLevel ?? none], [m.plan.consentStatus, labelOf(m.enums.consent, item.consent, none)]),
+  };
+}
+
+function resolutionRows(r: BoardResolution, lang: Language, m: Messages): Row[] {
+  return rows(
+    [m.plan.resolutionNumber, r.resolutionNumber],
+    [m.plan.meetingDate, formatDay(r.meetingDate, lang)],
+    [m.plan.decision, labelOf(m.enums.decision, r.decision, m.common.none)],
+    [m.plan.forRevision, fill(m.plan.revisionValue, { revision: r.revision })],
+    [m.plan.minutes, r.minutesReference],
+    [m.plan.notes, r.notes],
+    [m.plan.recordedBy, r.recordedBy],
+    [m.plan.recordedAt, formatInstant(r.recordedAt, lang)],
+    [m.plan.resolutionPosition, r.position],
+  );
+}
+
+function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language, m: Messages): ConsentView {
+  const record = item.consentRecord;
+  const declined = item.consent === 'DECLINED';
+  return {
+    risk: risk?.title ?? item.riskTitle,
+    owner: item.ownerId,
+    status: labelOf(m.enums.consent, item.consent, m.common.none),
+    acceptedLevel: !declined && record ? (record.residualLevel ?? m.common.none) : m.common.none,
+    answeredAt: formatInstant(declined ? item.declinedAt : record?.acceptedAt, lang) || m.common.none,
+    statement: (declined ? item.declineReason : item.consent === 'STALE' ? item.staleReason : record?.statement) ?? '',
+  };
+}

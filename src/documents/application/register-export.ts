@@ -1,0 +1,92 @@
+/**
+ * The risk register as tables, one per section (risks, analyses, treatments, controls), with
+ * typed columns: what the CSV (one section per file) and the XLSX workbook (one sheet per
+ * section) are written from. Headers come from the message catalogue; instants are in Japan
+ * time for ja and UTC for en, as the headers say.
+ */
+import { labelOf, type Language, type Messages } from '../messages/index.js';
+import type { DocumentData } from './document-source.js';
+import { sourceView, type SourceView } from './document-view.js';
+
+export const REGISTER_SECTIONS = ['risks', 'analyses', 'treatments', 'controls'] as const;
+export type RegisterSection = (typeof REGISTER_SECTIONS)[number];
+
+/** text; integer; a calendar day (YYYY-MM-DD); an instant (ISO 8601). */
+export type ColumnType = 'text' | 'integer' | 'day' | 'instant';
+type ColumnKey = keyof Messages['register']['columns'];
+export type Cell = string | number | null;
+
+export interface Column {
+  key: ColumnKey;
+  header: string;
+  type: ColumnType;
+  /** Width in characters (XLSX). */
+  width: number;
+}
+
+export interface RegisterTable {
+  section: RegisterSection;
+  name: string;
+  columns: Column[];
+  rows: Cell[][];
+}
+
+export interface RegisterExport {
+  lang: Language;
+  m: Messages;
+  tables: RegisterTable[];
+  source: SourceView;
+  /** When the head event was recorded (workbook properties), null for an empty log. */
+  recordedAt: string | null;
+}
+
+const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
+  risks: [
+    ['riskId', 'text', 38], ['title', 'text', 40], ['status', 'text', 18], ['owner', 'text', 16], ['assets', 'text', 36], ['level', 'text', 12], ['likelihood', 'integer', 10], ['impact', 'integer', 10],
+    ['criteria', 'integer', 10], ['evaluation', 'text', 18], ['targetLevel', 'text', 12], ['planId', 'text', 38], ['consent', 'text', 16], ['needsReevaluation', 'text', 12], ['identifiedAt', 'instant', 20], ['updatedAt', 'instant', 20],
+  ],
+  analyses: [
+    ['riskId', 'text', 38], ['title', 'text', 40], ['analysisId', 'text', 38], ['cycle', 'integer', 8], ['method', 'text', 22], ['likelihood', 'integer', 10], ['impact', 'integer', 10], ['level', 'text', 12], ['criteria', 'integer', 10], ['analysedBy', 'text', 16], ['analysedAt', 'instant', 20],
+  ],
+  treatments: [
+    ['riskId', 'text', 38], ['title', 'text', 40], ['options', 'text', 24], ['rationale', 'text', 48], ['targetLikelihood', 'integer', 10], ['targetImpact', 'integer', 10], ['targetLevel', 'text', 12],
+    ['counterparty', 'text', 28], ['contract', 'text', 28], ['criteria', 'integer', 10], ['decidedBy', 'text', 16], ['decidedAt', 'instant', 20],
+  ],
+  controls: [
+    ['riskId', 'text', 38], ['title', 'text', 40], ['controlId', 'text', 38], ['control', 'text', 36], ['description', 'text', 48], ['controlOwner', 'text', 16], ['due', 'day', 14], ['reason', 'text', 48], ['reference', 'text', 24],
+  ],
+};
+
+export function registerExport(data: DocumentData, lang: Language, m: Messages, format: 'csv' | 'xlsx', section?: RegisterSection): RegisterExport {
+  const risks = data.risks();
+  const none = m.common.none;
+  const list = (values: string[]) => values.join(m.common.listSeparator);
+  const assetNames = (assetIds: string[]) => list(assetIds.map((id) => data.asset(id)?.name ?? id));
+  const rowsOf: Record<RegisterSection, () => Cell[][]> = {
+    risks: () =>
+      risks.map(({ state: r, needsReevaluation }) => [
+        r.id, r.title, labelOf(m.enums.riskStatus, r.status, none), r.ownerId, assetNames(r.assetIds), r.level ?? null, r.likelihood ?? null, r.impact ?? null,
+        r.criteriaNumber ?? r.evaluation?.criteriaNumber ?? null, r.evaluation ? labelOf(m.enums.evaluation, r.evaluation.decision, none) : null, r.treatment?.targetLevel ?? null,
+        r.planId ?? null, r.consent ? labelOf(m.enums.consent, r.consent.status, none) : null, needsReevaluation ? m.common.yes : m.common.no, r.identifiedAt, r.updatedAt,
+      ]),
+    analyses: () =>
+      risks.flatMap((row) =>
+        row.analyses().map((a) => [row.state.id, row.state.title, a.analysisId, a.cycle, labelOf(m.enums.method, a.method, none), a.likelihood, a.impact, a.level, a.criteriaNumber, a.analysedBy, a.analysedAt]),
+      ),
+    treatments: () =>
+      risks
+        .filter((row) => row.state.treatment)
+        .map(({ state: r }) => {
+          const t = r.treatment!;
+          return [r.id, r.title, list(t.options.map((o) => labelOf(m.enums.treatmentOption, o, none))), t.rationale, t.targetLikelihood, t.targetImpact, t.targetLevel, t.counterparty ?? null, t.contractReference ?? null, t.criteriaNumber, t.decidedBy, t.decidedAt];
+        }),
+    controls: () => risks.flatMap(({ state: r }) => r.controls.map((c) => [r.id, r.title, c.controlId, c.title, c.description, c.ownerId, c.dueDate, c.reason, c.reference ?? null])),
+  };
+  const tables = (section ? [section] : REGISTER_SECTIONS).map((s) => ({
+    section: s,
+    name: m.register.sheets[s],
+    columns: SPEC[s].map(([key, type, width]) => ({ key, type, width, header: m.register.columns[key] })),
+    rows: rowsOf[s](),
+  }));
+  return { lang, m, tables, source: sourceView(data.head, m, lang, `/documents/register.${format}`, section ? `&section=${section}` : ''), recordedAt: data.head?.recordedAt ?? null };
+}

@@ -1,0 +1,121 @@
+import { Controller, Get, Headers, Param, Req, Res } from '@nestjs/common';
+import { domainExtensions } from '../../graphql/error-format.js';
+import { checkOperation } from '../../identity/access-policy.js';
+import { TokenVerifier } from '../../identity/token-verifier.js';
+import { DomainError, ForbiddenError, NotFoundError } from '../../shared/domain/errors.js';
+import { documentRequest, single } from '../application/document-request.js';
+import { DocumentsService, type RenderedDocument } from '../application/documents.service.js';
+import { REGISTER_SECTIONS, type RegisterSection } from '../application/register-export.js';
+
+interface DocumentHttpRequest {
+  originalUrl?: string;
+  url: string;
+}
+interface DocumentHttpResponse {
+  status(code: number): DocumentHttpResponse;
+  setHeader(name: string, value: string): void;
+  send(body: Buffer | string): void;
+  json(body: unknown): void;
+}
+
+const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400 };
+const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+const TYPES = {
+  md: 'text/markdown; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+} as const;
+
+/**
+ * The documents the board, the committee and the regulators read (Art.18(2), Art.19), rendered
+ * at a point of the log (`?asOf=` or `?atPosition=`, default now) in Japanese (default) or
+ * English (`?lang=en`). The same bearer token as GraphQL; any role of this product may read them
+ * (an auditor every one). Each download is written to the access log by AuditModule's middleware
+ * (Art.23(2)). Errors are JSON: `{ error: { message, code, fields? } }`.
+ */
+@Controller('documents')
+export class DocumentsController {
+  constructor(private readonly verifier: TokenVerifier, private readonly documents: DocumentsService) {}
+
+  /** Art.18(2): the record of controls and the reasons for their adoption (`?riskId=` for one risk). */
+  @Get('controls.md')
+  controls(@Headers('authorization') authorization: string | undefined, @Req() req: DocumentHttpRequest, @Res() res: DocumentHttpResponse): Promise<void> {
+    return this.serve(authorization, req, res, async (params) => {
+      const request = documentRequest(params, (errors) => ({ riskId: idParameter(params, 'riskId', errors) }));
+      return { document: await this.documents.controls(request.riskId ?? null, request), type: 'md', filename: 'controls.md', disposition: 'attachment' };
+    });
+  }
+
+  /** The risk register as CSV, one section per file (`?section=risks|analyses|treatments|controls`, default risks). */
+  @Get('register.csv')
+  registerCsv(@Headers('authorization') authorization: string | undefined, @Req() req: DocumentHttpRequest, @Res() res: DocumentHttpResponse): Promise<void> {
+    return this.serve(authorization, req, res, async (params) => {
+      const request = documentRequest(params, (errors) => {
+        const section = single(params, 'section', errors);
+        if (section !== undefined && !(REGISTER_SECTIONS as readonly string[]).includes(section)) errors.section = `must be one of ${REGISTER_SECTIONS.join(', ')}`;
+        return { section: (section ?? 'risks') as RegisterSection };
+      });
+      return { document: await this.documents.registerCsv(request.section, request), type: 'csv', filename: `risk-register-${request.section}.csv`, disposition: 'attachment' };
+    });
+  }
+
+  /** The risk register as an XLSX workbook, one sheet per section. */
+  @Get('register.xlsx')
+  registerXlsx(@Headers('authorization') authorization: string | undefined, @Req() req: DocumentHttpRequest, @Res() res: DocumentHttpResponse): Promise<void> {
+    return this.serve(authorization, req, res, async (params) => {
+      const request = documentRequest(params, () => ({}));
+      return { document: await this.documents.registerXlsx(request), type: 'xlsx', filename: 'risk-register.xlsx', disposition: 'attachment' };
+    });
+  }
+
+  /** Art.19: the information security management plan, `{id}.md` or `{id}.html` (a printable page). */
+  @Get('plans/:file')
+  plan(@Headers('authorization') authorization: string | undefined, @Param('file') file: string, @Req() req: DocumentHttpRequest, @Res() res: DocumentHttpResponse): Promise<void> {
+    return this.serve(authorization, req, res, async (params) => {
+      const match = /^(.+)\.(md|html)$/.exec(file);
+      if (!match) throw new NotFoundError('Document', file.slice(0, 128));
+      const [, id, format] = match as unknown as [string, string, 'md' | 'html'];
+      const request = documentRequest(params, (errors) => {
+        if (!ID.test(id)) errors.id = 'is not a plan id (1-128 letters, digits or . _ : @ -)';
+        return {};
+      });
+      return { document: await this.documents.plan(id, format, request), type: format, filename: `plan-${id}.${format}`, disposition: format === 'html' ? 'inline' : 'attachment' };
+    });
+  }
+
+  private async serve(
+    authorization: string | undefined,
+    req: DocumentHttpRequest,
+    res: DocumentHttpResponse,
+    render: (params: URLSearchParams) => Promise<{ document: RenderedDocument; type: keyof typeof TYPES; filename: string; disposition: 'inline' | 'attachment' }>,
+  ): Promise<void> {
+    try {
+      const actor = await this.verifier.verifyAuthorization(authorization);
+      const denied = checkOperation('query', 'documents', actor);
+      if (denied) throw new ForbiddenError(denied);
+      const params = new URL(req.originalUrl ?? req.url, 'http://local').searchParams;
+      const { document, type, filename, disposition } = await render(params);
+      res.setHeader('content-type', TYPES[type]);
+      res.setHeader('content-disposition', `${disposition}; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
+      res.setHeader('cache-control', 'no-store');
+      if (document.position) res.setHeader('x-log-position', document.position);
+      res.status(200).send(document.body);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      res.status(STATUS[error.code] ?? 400).json({ error: { message: error.message, ...domainExtensions(error) } });
+    }
+  }
+}
+
+/** An optional id parameter (`riskId`): absent or empty is none; a malformed one is named in `errors`. */
+function idParameter(params: URLSearchParams, name: string, errors: Record<string, string>): string | undefined {
+  const value = single(params, name, errors);
+  if (value === undefined || value === '') return undefined;
+  if (!ID.test(value)) {
+    errors[name] = 'is not an id (1-128 letters, digits or . _ : @ -)';
+    return undefined;
+  }
+  return value;
+}

@@ -1,0 +1,34 @@
+/**
+ * One register section as CSV for spreadsheets: UTF-8 with a byte-order mark (so that Excel
+ * reads Japanese as UTF-8), RFC 4180 (CRLF line ends; a field with a comma, quote, CR or LF is
+ * quoted, quotes doubled), a header row from the catalogue. Days and instants as ISO text
+ * (instants in the zone the header names). A text starting with = + - @ or a tab is prefixed with
+ * an apostrophe, so that a spreadsheet never runs a cell as a formula (CSV injection).
+ */
+import type { Cell, RegisterTable } from '../application/register-export.js';
+import type { Language } from '../messages/index.js';
+import { instantParts } from './dates.js';
+
+const BOM = '\uFEFF';
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function csvField(value: string): string {
+  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+function text(cell: Cell, type: RegisterTable['columns'][number]['type'], lang: Language): string {
+  if (cell === null) return '';
+  if (typeof cell === 'number') return String(cell);
+  if (type === 'instant') {
+    const parts = instantParts(cell, lang);
+    return parts ? `${parts.day} ${parts.time}` : cell;
+  }
+  return cell;
+}
+
+export function registerCsv(table: RegisterTable, lang: Language): Buffer {
+  const lines = [table.columns.map((c) => csvField(c.header)).join(',')];
+  for (const row of table.rows) lines.push(row.map((cell, i) => csvField(text(cell, table.columns[i]!.type, lang))).join(','));
+  return Buffer.from(BOM + lines.map((l) => `${l}\r\n`).join(''), 'utf8');
+}

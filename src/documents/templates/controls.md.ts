@@ -1,0 +1,34 @@
+/** The Art.18(2) record of controls and reasons as Markdown (GET /documents/controls.md and GraphQL's controlsDocument.markdown). */
+export const CONTROLS_MARKDOWN = `# {{md title}}
+
+{{md basis}}
+{{#each entries}}
+
+## {{md title}}
+
+{{#each rows}}
+- **{{md label}}**: {{md value}}
+{{/each}}
+
+| {{md @root.m.controls.control}} | {{md @root.m.controls.controlOwner}} | {{md @root.m.controls.due}} | {{md @root.m.controls.reason}} | {{md @root.m.controls.reference}} |
+| --- | --- | --- | --- | --- |
+{{#each controls}}
+| {{md title}}{{#if description}}: {{md description}}{{/if}} | {{md owner}} | {{md due}} | {{md reason}} | {{md (or reference @root.m.common.none)}} |
+{{/each}}
+{{else}}
+
+{{md m.controls.noControls}}
+{{/each}}
+{{#if source}}
+
+## {{md source.heading}}
+
+{{#each source.rows}}
+- **{{md label}}**: \`{{value}}\`
+{{/each}}
+{{#if source.regenerateUrl}}
+
+{{md source.regenerateText}} \`GET {{source.regenerateUrl}}\`
+{{/if}}
+{{/if}}
+`;

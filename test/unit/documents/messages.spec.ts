@@ -1,0 +1,52 @@
+import { describe, expect, it } from '@jest/globals';
+import { en } from '../../../src/documents/messages/en.js';
+import { ja } from '../../../src/documents/messages/ja.js';
+import { fill, labelOf } from '../../../src/documents/messages/index.js';
+import { RISK_STATUSES, TREATMENT_OPTIONS } from '../../../src/risk-register/domain/risk.state.js';
+import { BOARD_DECISIONS, CONSENT_STATUSES, PLAN_STATUSES } from '../../../src/treatment-plan/domain/plan.state.js';
+
+/** Every leaf's path ("plan.title", "enums.riskStatus.IDENTIFIED"…), sorted. */
+function paths(value: unknown, prefix = ''): string[] {
+  if (typeof value === 'string') return [prefix];
+  return Object.entries(value as Record<string, unknown>)
+    .flatMap(([k, v]) => paths(v, prefix ? `${prefix}.${k}` : k))
+    .sort();
+}
+
+describe('message catalogues of the documents', () => {
+  it('ja and en have exactly the same keys, every one a non-empty string', () => {
+    expect(paths(en)).toEqual(paths(ja));
+    for (const catalogue of [ja, en]) {
+      for (const path of paths(catalogue)) {
+        const text = path.split('.').reduce<any>((v, k) => v[k], catalogue);
+        expect({ path, empty: text.trim() === '' }).toEqual({ path, empty: false });
+      }
+    }
+  });
+
+  it('use the same {placeholders} in both languages', () => {
+    for (const path of paths(ja)) {
+      const get = (c: unknown) => path.split('.').reduce<any>((v, k) => v[k], c) as string;
+      const names = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+      expect({ path, names: names(get(en)) }).toEqual({ path, names: names(get(ja)) });
+    }
+  });
+
+  it('name every status, option and decision of the domain', () => {
+    for (const c of [ja, en]) {
+      expect(Object.keys(c.enums.riskStatus).sort()).toEqual([...RISK_STATUSES].sort());
+      expect(Object.keys(c.enums.treatmentOption).sort()).toEqual([...TREATMENT_OPTIONS].sort());
+      expect(Object.keys(c.enums.planStatus).sort()).toEqual([...PLAN_STATUSES].sort());
+      expect(Object.keys(c.enums.consent).sort()).toEqual([...CONSENT_STATUSES].sort());
+      expect(Object.keys(c.enums.decision).sort()).toEqual([...BOARD_DECISIONS].sort());
+    }
+  });
+
+  it('fill replaces the placeholders given and keeps the others; labelOf falls back to the code', () => {
+    expect(fill('第{revision}版（{x}）', { revision: 2 })).toBe('第2版（{x}）');
+    expect(labelOf(ja.enums.decision, 'APPROVED', '—')).toBe('承認');
+    expect(labelOf(ja.enums.decision, 'POSTPONED', '—')).toBe('POSTPONED');
+    expect(labelOf(ja.enums.decision, null, '—')).toBe('—');
+    expect(labelOf(ja.enums.decision, 'toString', '—')).toBe('toString');
+  });
+});

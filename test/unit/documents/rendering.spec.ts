@@ -1,0 +1,69 @@
+import { describe, expect, it } from '@jest/globals';
+import { parse } from 'csv-parse/sync';
+import { registerCsv, csvField } from '../../../src/documents/render/csv.js';
+import { formatDay, formatInstant, japaneseEraDate, spreadsheetInstant } from '../../../src/documents/render/dates.js';
+import { markdownInline } from '../../../src/documents/render/handlebars.js';
+
+describe('dates in the documents', () => {
+  it('gives Japanese documents both calendars, across the Heisei/Reiwa boundary', () => {
+    expect(japaneseEraDate('2019-04-30')).toBe('平成31年4月30日');
+    expect(japaneseEraDate('2019-05-01')).toBe('令和元年5月1日');
+    expect(japaneseEraDate('2020-01-01')).toBe('令和2年1月1日');
+    expect(formatDay('2026-11-30', 'ja')).toBe('令和8年11月30日（2026-11-30）');
+    expect(formatDay('1989-01-07', 'ja')).toBe('昭和64年1月7日（1989-01-07）');
+    expect(formatDay('1989-01-08', 'ja')).toBe('平成元年1月8日（1989-01-08）');
+    expect(formatDay('2026-11-30', 'en')).toBe('2026-11-30');
+  });
+
+  it('shows instants as the day and time in Japan (ja) or UTC (en), whatever the machine zone', () => {
+    // 2019-04-30T15:00Z is already 1 May in Japan: the first day of Reiwa.
+    expect(formatInstant('2019-04-30T15:00:00.000Z', 'ja')).toBe('令和元年5月1日（2019-05-01）00:00:00 JST');
+    expect(formatInstant('2019-04-30T14:59:59.000Z', 'ja')).toBe('平成31年4月30日（2019-04-30）23:59:59 JST');
+    expect(formatInstant('2019-04-30T15:00:00.000Z', 'en')).toBe('2019-04-30 15:00:00 UTC');
+    expect(spreadsheetInstant('2026-11-30T15:30:00.000Z', 'ja')?.toISOString()).toBe('2026-12-01T00:30:00.000Z');
+  });
+});
+
+describe('CSV (RFC 4180, UTF-8 with BOM)', () => {
+  it('quotes only what needs it, doubles quotes, and disarms formulas', () => {
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('two\nlines')).toBe('"two\nlines"');
+    expect(csvField('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
+    expect(csvField('@SUM(A1)')).toBe(`'@SUM(A1)`);
+  });
+
+  it('round-trips through csv-parse', () => {
+    const table = {
+      section: 'controls' as const,
+      name: '管理策',
+      columns: [
+        { key: 'control' as const, header: '管理策', type: 'text' as const, width: 10 },
+        { key: 'due' as const, header: '期限', type: 'day' as const, width: 10 },
+        { key: 'decidedAt' as const, header: '決定日時（日本時間）', type: 'instant' as const, width: 10 },
+        { key: 'cycle' as const, header: 'サイクル', type: 'integer' as const, width: 10 },
+      ],
+      rows: [['鍵を"分割",\r\n保管', '2027-03-31', '2026-11-30T15:30:00.000Z', 2], [null, null, null, null]],
+    };
+    const csv = registerCsv(table, 'ja');
+    expect([...csv.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(csv.toString('utf8').endsWith('\r\n')).toBe(true);
+    const records = parse(csv, { bom: true }) as string[][];
+    expect(records).toEqual([
+      ['管理策', '期限', '決定日時（日本時間）', 'サイクル'],
+      ['鍵を"分割",\r\n保管', '2027-03-31', '2026-12-01 00:30:00', '2'],
+      ['', '', '', ''],
+    ]);
+  });
+});
+
+describe('Markdown escaping of user text', () => {
+  it('keeps a value on one line and neutralises markup and inline HTML', () => {
+    expect(markdownInline('a | b\nc')).toBe('a \\| b c');
+    expect(markdownInline('<script>alert(1)</script>')).toBe('\\<script\\>alert(1)\\</script\\>');
+    expect(markdownInline('# not a heading *bold* [link](x) `code`')).toBe('\\# not a heading \\*bold\\* \\[link\\](x) \\`code\\`');
+    expect(markdownInline('R&D ~~x~~')).toBe('R&D \\~\\~x\\~\\~');
+    expect(markdownInline(null)).toBe('');
+  });
+});
