@@ -7,6 +7,9 @@ import { resolveJwtSecret } from './dev-secret.js';
 /** Clock skew allowed between the token issuer and this server when checking exp, nbf and iat. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
 
+/** HS256 tokens whose signature and claims were verified once, kept to answer their next requests. */
+const VERIFIED_CACHE_SIZE = 1_000;
+
 export interface VerifiedSession {
   actor: DomainActor;
   /** When the token expires (its `exp`), in milliseconds since the epoch. */
@@ -18,6 +21,14 @@ export class TokenVerifier {
   private readonly hmacKey?: Uint8Array;
   private readonly jwks?: JWTVerifyGetKey;
   readonly devSecretFile?: string;
+  /**
+   * HS256 tokens already verified, keyed by their whole text (signature included): a client sends
+   * the same token on every request, and jose's WebCrypto HMAC check was about a tenth of a
+   * registerAsset's CPU. A hit is checked again against the clock (exp, nbf, iat, with the same
+   * tolerance), so it accepts exactly what a full verification would; anything else goes through
+   * jose again (and gets its error). Only HS256: a JWKS key can be withdrawn meanwhile.
+   */
+  private readonly verified = new Map<string, JWTPayload>();
 
   constructor(private readonly config: AppConfig) {
     const { secret, generatedAt } = resolveJwtSecret(config);
@@ -49,6 +60,8 @@ export class TokenVerifier {
    * maxTokenAge, so that check is done here).
    */
   async verifySession(token: string): Promise<VerifiedSession> {
+    const cached = this.fromCache(token);
+    if (cached) return cached;
     let payload: JWTPayload;
     try {
       const { alg } = decodeProtectedHeader(token);
@@ -60,6 +73,7 @@ export class TokenVerifier {
       };
       if (alg === 'HS256' && this.hmacKey) {
         ({ payload } = await jwtVerify(token, this.hmacKey, { ...options, algorithms: ['HS256'] }));
+        this.remember(token, payload);
       } else if (this.jwks && (alg === 'RS256' || alg === 'ES256')) {
         ({ payload } = await jwtVerify(token, this.jwks, { ...options, algorithms: ['RS256', 'ES256'] }));
       } else {
@@ -74,6 +88,32 @@ export class TokenVerifier {
       throw new UnauthenticatedError('Invalid token: "iat" claim is in the future');
     }
     return { actor: actorFromClaims(payload), expiresAt: payload.exp! * 1000 };
+  }
+
+  /** A verified HS256 token seen before, still valid now; undefined sends it through jose again (and its error). */
+  private fromCache(token: string): VerifiedSession | undefined {
+    const payload = this.verified.get(token);
+    if (!payload || !this.hmacKey) return undefined;
+    const now = Math.floor(Date.now() / 1000);
+    const timely =
+      typeof payload.exp === 'number' && payload.exp > now - CLOCK_TOLERANCE_SECONDS &&
+      (typeof payload.nbf !== 'number' || payload.nbf <= now + CLOCK_TOLERANCE_SECONDS) &&
+      (typeof payload.iat !== 'number' || payload.iat <= now + CLOCK_TOLERANCE_SECONDS);
+    if (!timely) {
+      this.verified.delete(token);
+      return undefined;
+    }
+    try {
+      return { actor: actorFromClaims(payload), expiresAt: payload.exp! * 1000 };
+    } catch {
+      this.verified.delete(token);
+      return undefined;
+    }
+  }
+
+  private remember(token: string, payload: JWTPayload): void {
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
+    this.verified.set(token, payload);
   }
 }
 

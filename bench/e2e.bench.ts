@@ -1,0 +1,250 @@
+/**
+ * The whole request, end to end (issue 13): the real server (dist/src/main.js: embedded SQLite
+ * store in a temp folder, NODE_ENV=production, rate limit off, a generated JWT secret) against a
+ * bare NestJS 12 + Apollo 5 app with the same bearer-token check writing to a Map
+ * (bench/bare/bare-app.ts), each in its own child process. autocannon (in this process) loads
+ * them alternately in one run: CONNECTIONS connections, DURATION s per measurement, ROUNDS rounds
+ * (the order flips every round); medians of req/s, p50 and p99, and the ratios ours / bare.
+ *
+ *   registerAsset: the README's first mutation (a new name on every request: names are unique
+ *     per department), vs the bare registerAsset;
+ *   analyseRisk: an INFORMAL analysis of one of 16 existing risks (round robin), vs the bare
+ *     analyseRisk.
+ *
+ * `npm run bench -- e2e --cpu-prof`: the real server also records a V8 CPU profile of its first
+ * registerAsset measurement (bench/support/cpu-profile-preload.ts), written to the file printed.
+ * BENCH_E2E_DURATION, BENCH_E2E_ROUNDS, BENCH_E2E_LOG_LEVEL (default info) override.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon, { type Result } from 'autocannon';
+import { SignJWT } from 'jose';
+
+const CONNECTIONS = 16;
+const DURATION = Number(process.env.BENCH_E2E_DURATION ?? 10);
+const ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? 3);
+const RISKS = 16;
+const DIST = resolve(fileURLToPath(import.meta.url), '../..');
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+interface Server {
+  name: string;
+  child: ChildProcess;
+  url: string;
+}
+
+function start(name: string, script: string, env: Record<string, string>, nodeArgs: string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${out.slice(-4000)}`)), 120_000);
+    const onData = (chunk: Buffer) => {
+      if (out.length < 64_000) out += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+\/graphql)"/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        // Keep draining the output (logs) so the server never blocks on a full pipe.
+        child.stdout!.on('data', (c: Buffer) => {
+          const s = c.toString();
+          if (s.includes('cpu profile written')) console.log(`[${name}] ${s.trim()}`);
+        });
+        resolvePromise({ name, child, url: match[1]!.replace('localhost', '127.0.0.1') });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (c: Buffer) => {
+      if (out.length < 64_000) out += c.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code}:\n${out.slice(-4000)}`));
+    });
+  });
+}
+
+function stop(server: Server): Promise<void> {
+  return new Promise((done) => {
+    if (server.child.exitCode !== null || server.child.signalCode !== null) return done();
+    server.child.removeAllListeners('exit');
+    server.child.once('exit', () => done());
+    server.child.kill('SIGTERM');
+    setTimeout(() => server.child.kill('SIGKILL'), 10_000).unref();
+  });
+}
+
+async function token(secret: string, sub: string, roles: string[], department?: string): Promise<string> {
+  return new SignJWT({ name: sub, roles, ...(department ? { department } : {}) })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuedAt()
+    .setExpirationTime('4h')
+    .sign(new TextEncoder().encode(secret));
+}
+
+async function gql(url: string, bearer: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { data?: any; errors?: unknown[] };
+  if (body.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+const REGISTER = 'mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id version value status } }';
+const ANALYSE = 'mutation($input: AnalyseRiskInput!) { analyseRisk(input: $input) { id version status likelihood impact } }';
+
+/** The risks the real server analyses under load: criteria in force, an asset with a threat and a vulnerability, 16 risks. */
+async function prepareRisks(url: string, secret: string): Promise<string[]> {
+  const committee = await token(secret, 'carol', ['COMMITTEE_MEMBER']);
+  const ciso = await token(secret, 'chris', ['CISO']);
+  const manager = await token(secret, 'mgr-ops', ['ASSET_MANAGER'], 'ops');
+  const owner = await token(secret, 'olivia', ['RISK_OWNER']);
+  const { proposeRiskCriteria } = await gql(url, committee, 'mutation($input: ProposeRiskCriteriaInput!) { proposeRiskCriteria(input: $input) { id } }', {
+    input: {
+      likelihoodLevels: ['Rare', 'Possible', 'Likely'], impactLevels: ['Minor', 'Moderate', 'Severe'], riskLevels: ['LOW', 'MEDIUM', 'HIGH'],
+      matrix: [['LOW', 'LOW', 'MEDIUM'], ['LOW', 'MEDIUM', 'HIGH'], ['MEDIUM', 'HIGH', 'HIGH']], acceptanceLevel: 'LOW', impactByAssetValue: [1, 2, 3],
+      baselineGapThresholds: [0.25, 0.5], detailedLikelihoodThresholds: [3, 6], requiredMethods: [],
+      reviewIntervalDays: [{ level: 'LOW', days: 365 }, { level: 'MEDIUM', days: 180 }, { level: 'HIGH', days: 90 }],
+    },
+  });
+  await gql(url, ciso, 'mutation($input: ApproveRiskCriteriaInput!) { approveRiskCriteria(input: $input) { id } }', { input: { criteriaId: proposeRiskCriteria.id } });
+  const { registerAsset } = await gql(url, manager, REGISTER, { input: { name: 'Risk bench signer', category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 1, integrity: 1, availability: 1 } });
+  const { identifyThreat } = await gql(url, manager, 'mutation($input: IdentifyThreatInput!) { identifyThreat(input: $input) { threats { id } } }', { input: { assetId: registerAsset.id, name: 'Key theft', affects: ['CONFIDENTIALITY'] } });
+  const threatId = identifyThreat.threats[0].id as string;
+  const { identifyVulnerability } = await gql(url, manager, 'mutation($input: IdentifyVulnerabilityInput!) { identifyVulnerability(input: $input) { threats { vulnerabilities { id } } } }', { input: { assetId: registerAsset.id, threatId, name: 'Keys in a hot wallet' } });
+  const vulnerabilityId = identifyVulnerability.threats[0].vulnerabilities[0].id as string;
+  const ids: string[] = [];
+  for (let i = 0; i < RISKS; i++) {
+    const { identifyRisk } = await gql(url, owner, 'mutation($input: IdentifyRiskInput!) { identifyRisk(input: $input) { id } }', { input: { title: `Bench risk ${i}`, assetIds: [registerAsset.id], threatId, vulnerabilityId, ownerId: 'olivia' } });
+    ids.push(identifyRisk.id as string);
+  }
+  return ids;
+}
+
+interface Load {
+  name: string;
+  /** A request body; `n` grows on every request of the run. */
+  body: (n: number) => string;
+  bearer: string;
+}
+
+interface Measured {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(url: string, l: Load, seq: { n: number }): Promise<Measured> {
+  let graphqlErrors = 0;
+  const result: Result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${l.bearer}` },
+        setupRequest: (request) => ({ ...request, body: l.body(seq.n++) }),
+        onResponse: (status, body) => {
+          if (status !== 200 || body.includes('"errors"')) graphqlErrors++;
+        },
+      },
+    ],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: graphqlErrors + result.errors + result.timeouts + result.non2xx };
+}
+
+export async function runE2eBench(): Promise<void> {
+  const profile = process.argv.includes('--cpu-prof');
+  const dir = mkdtempSync(join(tmpdir(), 'risk-ledger-e2e-bench-'));
+  const secret = randomBytes(32).toString('hex');
+  const profileFile = join(tmpdir(), `risk-ledger-e2e-server-${Date.now()}.cpuprofile`);
+  const servers: Server[] = [];
+  try {
+    const [ours, bare] = await Promise.all([
+      start(
+        'ours',
+        join(DIST, 'src/main.js'),
+        {
+          NODE_ENV: 'production', PORT: '0', EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir,
+          JWT_SECRET: secret, RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: process.env.BENCH_E2E_LOG_LEVEL ?? 'info', BENCH_CPU_PROF_FILE: profileFile,
+        },
+        profile ? ['--import', join(DIST, 'bench/support/cpu-profile-preload.js')] : [],
+      ),
+      start('bare', join(DIST, 'bench/bare/bare-app.js'), { JWT_SECRET: secret, PORT: '0' }),
+    ]);
+    servers.push(ours, bare);
+    const riskIds = await prepareRisks(ours.url, secret);
+    const manager = await token(secret, 'alice', ['ASSET_MANAGER'], 'ops');
+    const owner = await token(secret, 'olivia', ['RISK_OWNER']);
+    const register: Load = {
+      name: 'registerAsset',
+      bearer: manager,
+      body: (n) => JSON.stringify({ query: REGISTER, variables: { input: { name: `Hot wallet signer ${n}`, category: 'SYSTEM', department: 'ops', managerId: 'alice', confidentiality: 3, integrity: 3, availability: 2 } } }),
+    };
+    const analyse: Load = {
+      name: 'analyseRisk',
+      bearer: owner,
+      body: (n) => JSON.stringify({ query: ANALYSE, variables: { input: { riskId: riskIds[n % riskIds.length] ?? `risk-${n % RISKS}`, method: 'INFORMAL', informal: { likelihood: 1 + (n % 3), impact: 1 + ((n >> 2) % 3), expert: 'bench', rationale: 'load test' } } } }),
+    };
+    // Warm-up: JIT and caches of both servers, not measured.
+    const seq = { n: 0 };
+    for (const server of [ours, bare]) for (const l of [register, analyse]) await loadFor(server, l, seq, 2);
+
+    const runs: Record<string, Record<'ours' | 'bare', Measured[]>> = { registerAsset: { ours: [], bare: [] }, analyseRisk: { ours: [], bare: [] } };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const l of [register, analyse]) {
+        const order = round % 2 === 0 ? [ours, bare] : [bare, ours];
+        for (const server of order) {
+          const profiling = profile && round === 0 && l === register && server === ours;
+          if (profiling) ours.child.kill('SIGUSR2');
+          const m = await load(server.url, l, seq);
+          if (profiling) ours.child.kill('SIGUSR2');
+          runs[l.name]![server.name as 'ours' | 'bare'].push(m);
+          console.log(`round ${round + 1} ${l.name.padEnd(13)} ${server.name.padEnd(4)}: ${fmt(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.errors ? `, ${m.errors} failed` : ''}`);
+        }
+      }
+    }
+
+    const summary = (xs: Measured[]) => ({ rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), errors: xs.reduce((n, x) => n + x.errors, 0) });
+    const s = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { ours: summary(v.ours), bare: summary(v.bare) }]));
+    const ratio = (k: string) => s[k]!.ours.rps / s[k]!.bare.rps;
+    console.log('');
+    console.log(`End to end over HTTP, ${CONNECTIONS} connections, ${DURATION} s each, median of ${ROUNDS} alternating rounds`);
+    console.log('');
+    console.log('| measurement | ours req/s | p50 | p99 | bare req/s | p50 | p99 | ratio | target |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    const row = (label: string, k: string, target: number, p99Target?: number) => {
+      const o = s[k]!.ours;
+      const b = s[k]!.bare;
+      const met = ratio(k) >= target && (p99Target === undefined || o.p99 <= p99Target);
+      console.log(
+        `| ${label} | ${fmt(o.rps)} | ${o.p50} ms | ${o.p99} ms | ${fmt(b.rps)} | ${b.p50} ms | ${b.p99} ms | ${ratio(k).toFixed(2)} | ≥ ${target}${p99Target ? `, p99 ≤ ${p99Target} ms` : ''}: ${met ? 'met' : '**missed**'} |`,
+      );
+    };
+    row('`registerAsset` vs the bare Nest+Apollo+JWT mutation', 'registerAsset', 0.6, 25);
+    row('`analyseRisk` (INFORMAL, existing risk) vs the same bare baseline', 'analyseRisk', 0.5);
+    const failed = Object.values(s).reduce((n, v) => n + v.ours.errors + v.bare.errors, 0);
+    if (failed) console.log(`\n${failed} requests failed or answered with GraphQL errors (see the rounds above)`);
+    console.log(JSON.stringify({ bench: 'e2e', connections: CONNECTIONS, durationS: DURATION, rounds: ROUNDS, medians: s, ratios: { registerAsset: +ratio('registerAsset').toFixed(3), analyseRisk: +ratio('analyseRisk').toFixed(3) }, runs }));
+  } finally {
+    await Promise.all(servers.map(stop));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A short unmeasured load (warm-up). */
+async function loadFor(server: Server, l: Load, seq: { n: number }, seconds: number): Promise<void> {
+  await autocannon({
+    url: server.url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${l.bearer}` }, setupRequest: (request) => ({ ...request, body: l.body(seq.n++) }) }],
+  });
+}

@@ -1,0 +1,163 @@
+/**
+ * Projection rebuild and replay speed (issue 13): every read model rebuilt from a register-shaped
+ * log of ~100,000 events (bench/support/register-log.ts), through
+ *   (a) ProjectionRunner.rebuild onto a read-model file, as `npm run cli -- rebuild` does;
+ *   (b) AsOfReplayer replaying the whole log into a fresh in-memory database (a cold asOf at the head).
+ * Median of RUNS each, events/s; memory sampled on every page (RSS and V8 heap): the baseline
+ * after a GC before the run, the peak during it, and the heap in the first and last tenth of the
+ * run (flat memory: the last tenth is no higher than the first).
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store.js';
+import { FEATURES } from '../src/features.js';
+import { projectionsOf, upcastersOf } from '../src/platform/feature-contribution.js';
+import { AsOfReplayer } from '../src/projections/as-of-replay.js';
+import { ProjectionRunner } from '../src/projections/projection-runner.js';
+import { openReadModelDatabase } from '../src/projections/read-model-database.js';
+import { JsonLogger } from '../src/shared/logging/json-logger.js';
+import { writeRegisterLog } from './support/register-log.js';
+
+const ASSETS = Number(process.env.BENCH_ASSETS ?? 1_000);
+const ANALYSES_PER_RISK = Number(process.env.BENCH_ANALYSES ?? 96);
+const RUNS = Number(process.env.BENCH_REBUILD_RUNS ?? 3);
+const TARGET = 150_000;
+
+const MB = 1024 * 1024;
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const cpuMs = (since: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1000;
+};
+
+interface MemoryTrace {
+  baseRss: number;
+  baseHeap: number;
+  peakRss: number;
+  peakHeap: number;
+  /** Highest heap among the first and among the last tenth of the samples. */
+  firstTenthHeap: number;
+  lastTenthHeap: number;
+}
+
+/** Samples memory on every page (rebuild) or every 20 ms (replay, which reports no progress). */
+class MemorySampler {
+  private readonly baseRss: number;
+  private readonly baseHeap: number;
+  private readonly samples: { rss: number; heap: number }[] = [];
+  constructor() {
+    gc();
+    const m = process.memoryUsage();
+    this.baseRss = m.rss;
+    this.baseHeap = m.heapUsed;
+  }
+  sample = (): void => {
+    const m = process.memoryUsage();
+    this.samples.push({ rss: m.rss, heap: m.heapUsed });
+  };
+  done(): MemoryTrace {
+    const s = this.samples;
+    const tenth = Math.max(1, Math.floor(s.length / 10));
+    const maxHeap = (xs: { heap: number }[]) => Math.max(0, ...xs.map((x) => x.heap));
+    return {
+      baseRss: this.baseRss,
+      baseHeap: this.baseHeap,
+      peakRss: Math.max(this.baseRss, ...s.map((x) => x.rss)),
+      peakHeap: Math.max(this.baseHeap, maxHeap(s)),
+      firstTenthHeap: maxHeap(s.slice(0, tenth)),
+      lastTenthHeap: maxHeap(s.slice(-tenth)),
+    };
+  }
+}
+
+interface Run {
+  ms: number;
+  /** CPU time of this process (user + system) during the run: what the code costs, whatever the machine's load. */
+  cpuMs: number;
+  memory: MemoryTrace;
+}
+
+export async function runRebuildBench(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'risk-ledger-rebuild-'));
+  // BENCH_REBUILD_LOG=<file>: keep the log there and reuse it on the next run (for profiling).
+  const kept = process.env.BENCH_REBUILD_LOG;
+  const reuse = kept !== undefined && existsSync(kept);
+  const store = new SqliteEventStore({ path: kept ?? join(dir, 'events.sqlite') });
+  await store.init();
+  try {
+    const t0 = performance.now();
+    const total = reuse ? Number(await store.headPosition()) : await writeRegisterLog(store, { assets: ASSETS, analysesPerRisk: ANALYSES_PER_RISK });
+    if (reuse) console.log(`log reused: ${fmt(total)} events from ${kept}`);
+    else console.log(`log written: ${fmt(total)} events (${ASSETS} assets with a threat and a vulnerability, ${ASSETS} risks analysed ${ANALYSES_PER_RISK} times, 16 interleaved lanes) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const upcasters = upcastersOf(FEATURES);
+    const projections = projectionsOf(FEATURES);
+    const logger = new JsonLogger('bench', 'error');
+
+    const rebuilds: Run[] = [];
+    const replays: Run[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      // (a) the CLI's rebuild, onto a file.
+      const db = openReadModelDatabase(join(dir, `read-models-${r}.sqlite`));
+      const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, logger);
+      let sampler = new MemorySampler();
+      let start = performance.now();
+      let cpu = process.cpuUsage();
+      const result = await runner.rebuild(sampler.sample);
+      rebuilds.push({ ms: performance.now() - start, cpuMs: cpuMs(cpu), memory: sampler.done() });
+      if (result.events !== total) throw new Error(`rebuild applied ${result.events} of ${total} events`);
+      await runner.stop();
+      db.close();
+
+      // (b) a cold asOf at the head: the whole log into a fresh in-memory database.
+      const replayer = new AsOfReplayer(store, upcasters, projections, 1);
+      sampler = new MemorySampler();
+      const sampling = setInterval(sampler.sample, 20);
+      start = performance.now();
+      cpu = process.cpuUsage();
+      const risks = await replayer.read({ asOf: new Date(Date.now() + 60_000) }, (rdb) => rdb.prepare('SELECT COUNT(*) FROM risks').pluck().get() as number);
+      const ms = performance.now() - start;
+      clearInterval(sampling);
+      replays.push({ ms, cpuMs: cpuMs(cpu), memory: sampler.done() });
+      replayer.close();
+      if (risks !== ASSETS) throw new Error(`replay holds ${risks} risks, expected ${ASSETS}`);
+      console.log(`run ${r + 1}: rebuild ${fmt((total / rebuilds[r]!.ms) * 1000)} events/s (${(rebuilds[r]!.ms / 1000).toFixed(2)} s, CPU ${(rebuilds[r]!.cpuMs / 1000).toFixed(2)} s); replay ${fmt((total / ms) * 1000)} events/s (${(ms / 1000).toFixed(2)} s, CPU ${(replays[r]!.cpuMs / 1000).toFixed(2)} s)`);
+    }
+
+    const rate = (runs: Run[]) => (total / median(runs.map((x) => x.ms))) * 1000;
+    const cpuRate = (runs: Run[]) => (total / median(runs.map((x) => x.cpuMs))) * 1000;
+    const mem = (runs: Run[]) => runs.find((x) => x.ms === median(runs.map((y) => y.ms)))!.memory;
+    console.log('');
+    console.log(`Rebuild and replay of ${fmt(total)} events, median of ${RUNS} (memory of the median run)`);
+    console.log('');
+    console.log('| measurement | events/s (wall) | events per CPU-second | target | peak RSS (base) | peak heap (base) | heap, first tenth → last tenth |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const [name, runs] of [['projection rebuild (runner, read-model file)', rebuilds], ['asOf replay from zero (in-memory database)', replays]] as const) {
+      const m = mem(runs);
+      const r = rate(runs);
+      console.log(
+        `| ${name} | ${fmt(r)} | ${fmt(cpuRate(runs))} | ≥ ${fmt(TARGET)} ${r >= TARGET ? 'met' : '**missed**'} | ${(m.peakRss / MB).toFixed(0)} MB (${(m.baseRss / MB).toFixed(0)}) | ${(m.peakHeap / MB).toFixed(0)} MB (${(m.baseHeap / MB).toFixed(0)}) | ${(m.firstTenthHeap / MB).toFixed(0)} → ${(m.lastTenthHeap / MB).toFixed(0)} MB |`,
+      );
+    }
+    console.log(
+      JSON.stringify({
+        bench: 'rebuild',
+        events: total,
+        runs: RUNS,
+        rebuildEventsPerSecond: Math.round(rate(rebuilds)),
+        replayEventsPerSecond: Math.round(rate(replays)),
+        rebuildEventsPerCpuSecond: Math.round(cpuRate(rebuilds)),
+        replayEventsPerCpuSecond: Math.round(cpuRate(replays)),
+        rebuildMs: rebuilds.map((x) => Math.round(x.ms)),
+        replayMs: replays.map((x) => Math.round(x.ms)),
+        rebuildMemoryMB: Object.fromEntries(Object.entries(mem(rebuilds)).map(([k, v]) => [k, Math.round(v / MB)])),
+        replayMemoryMB: Object.fromEntries(Object.entries(mem(replays)).map(([k, v]) => [k, Math.round(v / MB)])),
+      }),
+    );
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

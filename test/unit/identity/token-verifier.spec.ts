@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { SignJWT } from 'jose';
+import { loadConfig } from '../../../src/config/app-config.js';
+import { CLOCK_TOLERANCE_SECONDS, TokenVerifier } from '../../../src/identity/token-verifier.js';
+import { UnauthenticatedError } from '../../../src/shared/domain/errors.js';
+
+const SECRET = 'token-verifier-spec-secret-0123456789abcdef';
+const verifier = () => new TokenVerifier(loadConfig({ JWT_SECRET: SECRET, SQLITE_PATH: '/tmp/unused/events.sqlite' }));
+const sign = (claims: Record<string, unknown>, sub = 'alice', key = SECRET) =>
+  new SignJWT({ roles: ['ASSET_MANAGER'], ...claims }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).sign(new TextEncoder().encode(key));
+
+/** The verified-token cache must accept exactly what a fresh verification accepts. */
+describe('TokenVerifier: HS256 tokens verified once, checked against the clock on every request', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('answers a token it verified before with the same actor, and refuses it once expired', async () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    jest.useFakeTimers({ now, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const v = verifier();
+    const token = await sign({ exp: now / 1000 + 60, iat: now / 1000 });
+    const first = await v.verifySession(token);
+    const second = await v.verifySession(token);
+    expect(second).toEqual(first);
+    expect(second.actor).not.toBe(first.actor);
+    expect(first.actor).toEqual({ id: 'alice', name: 'alice', roles: ['ASSET_MANAGER'], department: undefined });
+
+    jest.setSystemTime(now + (60 + CLOCK_TOLERANCE_SECONDS - 1) * 1000);
+    await expect(v.verifySession(token)).resolves.toEqual(first);
+    jest.setSystemTime(now + (60 + CLOCK_TOLERANCE_SECONDS + 1) * 1000);
+    const cached = await v.verifySession(token).catch((e: unknown) => e);
+    const fresh = await verifier().verifySession(token).catch((e: unknown) => e);
+    expect(cached).toBeInstanceOf(UnauthenticatedError);
+    expect((cached as Error).message).toBe((fresh as Error).message);
+  });
+
+  it('refuses a token that is not yet valid (nbf) until its time, cached or not', async () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    jest.useFakeTimers({ now, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    const v = verifier();
+    const token = await sign({ exp: now / 1000 + 3600, nbf: now / 1000 + 600 });
+    await expect(v.verifySession(token)).rejects.toBeInstanceOf(UnauthenticatedError);
+    jest.setSystemTime(now + 600 * 1000);
+    await expect(v.verifySession(token)).resolves.toMatchObject({ actor: { id: 'alice' } });
+    jest.setSystemTime(now);
+    await expect(v.verifySession(token)).rejects.toBeInstanceOf(UnauthenticatedError);
+  });
+
+  it('still refuses a forged signature and a token of another key after a valid one was cached', async () => {
+    const v = verifier();
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const token = await sign({ exp });
+    await v.verifySession(token);
+    const [header, payload, signature] = token.split('.');
+    const flipped = `${header}.${payload}.${signature!.startsWith('A') ? 'B' : 'A'}${signature!.slice(1)}`;
+    await expect(v.verifySession(flipped)).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(v.verifySession(await sign({ exp }, 'alice', 'another-secret-0123456789abcdef-0123'))).rejects.toBeInstanceOf(UnauthenticatedError);
+    await expect(v.verifySession(await sign({ exp, roles: 'ADMIN' }))).rejects.toBeInstanceOf(UnauthenticatedError);
+  });
+});
