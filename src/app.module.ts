@@ -11,7 +11,10 @@ import { DomainErrorFilter } from './graphql/domain-error.filter.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { InputValidationPipe } from './graphql/input-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
-import { HealthController } from './health/health.controller.js';
+import { HealthModule } from './health/health.module.js';
+import { ObservabilityModule } from './platform/observability/observability.module.js';
+import { withGraphqlObservability } from './platform/observability/graphql-observability.js';
+import { Metrics } from './platform/observability/metrics.js';
 import { SigningKeysController } from './well-known/keys.controller.js';
 import { GraphqlAuthGuard } from './identity/graphql/auth.guard.js';
 import { IdentityModule } from './identity/identity.module.js';
@@ -20,18 +23,27 @@ import { FEATURES } from './features.js';
 import { PlatformModule } from './platform/platform.module.js';
 import { RiskRegisterModule } from './risk-register/risk-register.module.js';
 import { TreatmentPlanModule } from './treatment-plan/treatment-plan.module.js';
+import { ContextModule } from './context/context.module.js';
+import { IncidentsModule } from './incidents/incidents.module.js';
 import { RiskCriteriaModule } from './risk-criteria/risk-criteria.module.js';
+import { DocumentsModule } from './documents/documents.module.js';
+import { NotificationsModule } from './notifications/notifications.module.js';
+import { EvidenceModule } from './evidence/evidence.module.js';
+import { DevIdeModule } from './graphql/dev-ide/dev-ide.module.js';
 
 @Module({
   imports: [
     PlatformModule.forRoot(FEATURES),
     IdentityModule,
+    HealthModule,
+    ObservabilityModule,
     CqrsModule.forRoot(),
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       imports: [AuditModule],
-      inject: [TokenVerifier, ACCESS_LOG, APP_CONFIG],
-      useFactory: (verifier: TokenVerifier, accessLog: AccessLog, config: AppConfig) => graphqlOptions(verifier, accessLog, config.graphql),
+      inject: [TokenVerifier, ACCESS_LOG, APP_CONFIG, Metrics],
+      useFactory: (verifier: TokenVerifier, accessLog: AccessLog, config: AppConfig, metrics: Metrics) =>
+        withGraphqlObservability(graphqlOptions(verifier, accessLog, config.graphql), metrics),
     }),
     AuditModule,
     AssetInventoryModule,
@@ -39,8 +51,14 @@ import { RiskCriteriaModule } from './risk-criteria/risk-criteria.module.js';
     BaselineCataloguesModule,
     RiskRegisterModule,
     TreatmentPlanModule,
+    DevIdeModule,
+    DocumentsModule,
+    ContextModule,
+    IncidentsModule,
+    NotificationsModule,
+    EvidenceModule,
   ],
-  controllers: [HealthController, SigningKeysController],
+  controllers: [SigningKeysController],
   providers: [{ provide: APP_GUARD, useClass: GraphqlAuthGuard }, { provide: APP_FILTER, useClass: DomainErrorFilter }, { provide: APP_PIPE, useClass: InputValidationPipe }],
 })
 export class AppModule {}

@@ -4,10 +4,13 @@ import type { FeatureContribution } from './platform/feature-contribution.js';
 import { riskCriteriaFeature } from './risk-criteria/risk-criteria.contribution.js';
 import { riskRegisterFeature } from './risk-register/risk-register.contribution.js';
 import { treatmentPlanFeature } from './treatment-plan/treatment-plan.contribution.js';
+import { contextFeature } from './context/context.contribution.js';
+import { incidentsFeature } from './incidents/incidents.contribution.js';
+import { evidenceFeature } from './evidence/evidence.contribution.js';
 
 /**
  * The application root's list of features: their events, read models and reactions. The order
  * is the order projections and reactions see each event (a module after the ones it reads).
  * The server (app.module.ts), the CLI and the tests assemble the system from this list.
  */
-export const FEATURES: readonly FeatureContribution[] = [assetInventoryFeature, riskCriteriaFeature, baselineCataloguesFeature, riskRegisterFeature, treatmentPlanFeature];
+export const FEATURES: readonly FeatureContribution[] = [assetInventoryFeature, riskCriteriaFeature, baselineCataloguesFeature, riskRegisterFeature, treatmentPlanFeature, contextFeature, incidentsFeature, evidenceFeature];
