@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 
-// npm's own semver (always installed with the toolchain; npm uses it for this very check).
+// semver (a declared dev dependency; the same rules npm applies for this very check).
 const semver = createRequire(import.meta.url)('semver') as { satisfies(version: string, range: string, options?: object): boolean };
 
 interface LockEntry {
