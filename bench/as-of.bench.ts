@@ -6,7 +6,7 @@
  * risk with 10,000 events. Then measures, median of 5 runs:
  *   - risks(asOf) and heatMap(asOf) at the middle of the log, cold (replay from zero) and warm (cached);
  *   - the same cold risks(asOf) starting from the nearest stored snapshot of the read models
- *     (replay-snapshots.ts, one every 10,000 events, taken by an earlier replay);
+ *     (replay-snapshots.ts, one every 10,000 events, left by the live projections as they caught up);
  *   - risk(id, asOf) of the 10,000-event risk: the API's path (RiskAtPoint: its stream from the
  *     newest write-side snapshot at or before the instant, plus its analyses cut at the instant),
  *     and, as the earlier baseline, the whole register replayed to that instant;
@@ -136,6 +136,9 @@ export async function runAsOfBench(): Promise<void> {
     // Baseline: the same query on the live read model (caught up once).
     const live = openReadModelDatabase(':memory:');
     const runner = new ProjectionRunner(store, live, allProjections(), upcasters.upcast, new JsonLogger('bench', 'error'));
+    // As the server does: the live projections leave a stored snapshot every 10,000 events.
+    const stored = new MemoryReplaySnapshots(16);
+    runner.storeReplaySnapshots(stored, 10_000);
     runner.start();
     const catchUp = await time(() => runner.waitFor(head!, 600_000));
     await runner.stop();
@@ -158,12 +161,7 @@ export async function runAsOfBench(): Promise<void> {
       extended.push(await time(async () => replayer.read({ asOf: later }, (db) => new RiskRegisterQueries(db).page({}, null, 50))));
       replayer.close();
     }
-    // Stored read-model snapshots: a first replay to the middle stores one every 10,000 events; a
-    // new replayer (empty cache, as after a restart) then starts from the nearest of them.
-    const stored = new MemoryReplaySnapshots(16);
-    const seeding = new AsOfReplayer(store, upcasters, allProjections, 4, undefined, { store: stored, every: 10_000 });
-    await seeding.read({ asOf: at }, () => undefined);
-    seeding.close();
+    // A new replayer (empty cache, as after a restart) starts from the nearest snapshot the live projections left.
     const fromStored: number[] = [];
     const heatFromStored: number[] = [];
     for (let r = 0; r < RUNS; r++) {

@@ -12,7 +12,7 @@ import type { SigningKeys } from '../event-store/signing.js';
 import { projectionsOf, reactionsOf, upcastersOf, type FeatureContribution } from './feature-contribution.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { AsOfReplayer } from '../projections/as-of-replay.js';
-import { FileReplaySnapshots, MemoryReplaySnapshots } from '../projections/replay-snapshots.js';
+import { FileReplaySnapshots, MemoryReplaySnapshots, REPLAY_SNAPSHOTS, type ReplaySnapshotStore } from '../projections/replay-snapshots.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { openDisposableDatabase, openReadModelDatabase, READ_DB, type ReadDb } from '../projections/read-model-database.js';
 import { AggregateReader } from '../shared/application/aggregate-reader.js';
@@ -82,10 +82,21 @@ export class PlatformModule implements OnApplicationShutdown {
         { provide: EventUpcasters, useFactory: () => upcastersOf(features) },
         { provide: AggregateReader, inject: [EVENT_STORE, EventUpcasters], useFactory: (store: EventStore, upcasters: EventUpcasters) => new AggregateReader(store, upcasters) },
         {
+          // Stored snapshots of the read models that register-wide asOf starts from (one store per
+          // process: the live runner leaves them as it goes, replays leave them too).
+          provide: REPLAY_SNAPSHOTS,
+          inject: [APP_CONFIG],
+          useFactory: (config: AppConfig): ReplaySnapshotStore =>
+            config.eventStore === 'memory'
+              ? new MemoryReplaySnapshots(config.replaySnapshots.keep)
+              : new FileReplaySnapshots(join(config.dataDir, 'replay-snapshots'), config.replaySnapshots.keep),
+        },
+        {
           provide: ProjectionRunner,
-          inject: [EVENT_STORE, READ_DB, EventUpcasters, JsonLogger],
-          useFactory: (store: EventStore, db: ReadDb, upcasters: EventUpcasters, log: JsonLogger) => {
+          inject: [APP_CONFIG, EVENT_STORE, READ_DB, EventUpcasters, JsonLogger, REPLAY_SNAPSHOTS],
+          useFactory: (config: AppConfig, store: EventStore, db: ReadDb, upcasters: EventUpcasters, log: JsonLogger, snapshots: ReplaySnapshotStore) => {
             const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, log);
+            runner.storeReplaySnapshots(snapshots, config.replaySnapshots.every);
             runner.start();
             return runner;
           },
@@ -148,13 +159,10 @@ export class PlatformModule implements OnApplicationShutdown {
         },
         {
           provide: AsOfReplayer,
-          inject: [APP_CONFIG, EVENT_STORE, EventUpcasters, Metrics],
-          useFactory: (config: AppConfig, store: EventStore, upcasters: EventUpcasters, metrics: Metrics) => {
-            // Register-wide asOf starts from the nearest stored snapshot of the read models.
-            const { every, keep } = config.replaySnapshots;
-            const snapshots = config.eventStore === 'memory' ? new MemoryReplaySnapshots(keep) : new FileReplaySnapshots(join(config.dataDir, 'replay-snapshots'), keep);
-            return new AsOfReplayer(store, upcasters, projections, undefined, metrics, { store: snapshots, every });
-          },
+          inject: [APP_CONFIG, EVENT_STORE, EventUpcasters, Metrics, REPLAY_SNAPSHOTS],
+          // Register-wide asOf starts from the nearest stored snapshot of the read models.
+          useFactory: (config: AppConfig, store: EventStore, upcasters: EventUpcasters, metrics: Metrics, snapshots: ReplaySnapshotStore) =>
+            new AsOfReplayer(store, upcasters, projections, undefined, metrics, { store: snapshots, every: config.replaySnapshots.every }),
         },
       ],
       exports: [APP_CONFIG, Metrics, JsonLogger, CLOCK, SIGNING_KEYS, IntegrityMonitor, EVENT_STORE, READ_DB, EventUpcasters, AggregateReader, ProjectionRunner, CommandExecutor, LiveEvents, AsOfReplayer, ProcessManager],

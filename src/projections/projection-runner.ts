@@ -4,6 +4,7 @@ import { JsonLogger } from '../shared/logging/json-logger.js';
 import { Backoff, describeError, isTransientStorageError, type RetryState } from '../shared/application/transient-errors.js';
 import type { Projection } from './projection.js';
 import type { ReadDb } from './read-model-database.js';
+import { shapeOf, type ReplaySnapshotStore } from './replay-snapshots.js';
 
 type Upcast = (event: RecordedEvent) => RecordedEvent;
 
@@ -31,6 +32,8 @@ export class ProjectionRunner {
   private retryTimer?: NodeJS.Timeout;
   /** Grows on every (re)subscription and on stop: a late error of an older subscription is ignored. */
   private generation = 0;
+  /** Stored snapshots of the read models for time travel (see storeReplaySnapshots). */
+  private replaySnapshots?: { store: ReplaySnapshotStore; every: number; shape: string; since: number; previous: string | null };
 
   constructor(
     private readonly store: EventStore,
@@ -50,6 +53,16 @@ export class ProjectionRunner {
     const from = positions.includes(null) ? null : positions.sort()[0]!;
     this.reached.reset(from);
     this.subscribe(from);
+  }
+
+  /**
+   * Also leaves a stored snapshot of the read models (replay-snapshots.ts) every `every` events it
+   * applies, so that a register-wide asOf starts near its moment even before any replay has run.
+   * The image is the whole read-model database after a committed page (every projection at the
+   * same position); taken on the event loop, so `every` should be large (default 10,000).
+   */
+  storeReplaySnapshots(store: ReplaySnapshotStore, every: number): void {
+    if (every > 0) this.replaySnapshots = { store, every, shape: shapeOf(this.projections), since: 0, previous: null };
   }
 
   /** The position every projection has applied (null: nothing yet). */
@@ -209,6 +222,26 @@ export class ProjectionRunner {
     if (ended) this.log.info('projections resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: last });
     this.onProgress?.(events.length, last);
     this.reached.advance(last);
+    this.maybeStoreReplaySnapshot(events);
+  }
+
+  private maybeStoreReplaySnapshot(events: RecordedEvent[]): void {
+    const snapshots = this.replaySnapshots;
+    if (!snapshots) return;
+    snapshots.since += events.length;
+    const end = events[events.length - 1]!;
+    const previous = events.length > 1 ? events[events.length - 2]!.position : snapshots.previous;
+    snapshots.previous = end.position;
+    if (snapshots.since < snapshots.every) return;
+    snapshots.since = 0;
+    try {
+      snapshots.store.save(
+        { head: { position: end.position, recordedAt: end.recordedAt, hash: end.hash, chainHash: end.chainHash ?? null }, previousPosition: previous, shape: snapshots.shape },
+        this.db.serialize(),
+      );
+    } catch (error) {
+      this.log.warn('could not store a snapshot of the read models (an optimisation only)', { error: describe(error) });
+    }
   }
 }
 

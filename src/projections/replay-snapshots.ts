@@ -31,6 +31,9 @@ export interface ReplaySnapshotMeta {
   shape: string;
 }
 
+/** Nest token of the process's one ReplaySnapshotStore (the live runner and the replayer share it). */
+export const REPLAY_SNAPSHOTS = Symbol('REPLAY_SNAPSHOTS');
+
 export interface ReplaySnapshotStore {
   /** The newest snapshot of this shape whose head `included` accepts and that ends after `after` (a cached base), or null. */
   newest(shape: string, included: (head: ReplayHead) => boolean, after: string | null): ReplaySnapshotMeta | null;
