@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { createHash, randomUUID } from 'node:crypto';
 import { buildOnce } from './support/server-process.js';
 import { TestApp, errorOf, users, type TestUser } from './support/test-app.js';
@@ -115,8 +115,12 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
 
   it('uploads, attaches, downloads with the right headers, exports and verifies offline; a tampered file fails verify by name', async () => {
     const name = '取締役会議事録 2025-04.pdf';
-    const up = await upload(t, users.secretary, PDF, 'application/pdf', encodeURIComponent(name));
+    const up = await upload(t, users.secretary, PDF, 'application/pdf', encodeURIComponent(name), { 'x-request-id': 'upload-trace-7' });
     expect(up.status).toBe(201);
+    // The request id (x-request-id, echoed back) is the correlationId of the event the upload caused.
+    expect(up.headers['x-request-id']).toBe('upload-trace-7');
+    const storedEvents = (await t.ok(`{ events(types: ["EvidenceFileStored"], first: 500) { edges { node { data metadata { correlationId } } } } }`, {}, users.auditor)).events.edges;
+    expect(storedEvents.find((e: any) => e.node.data.evidenceId === up.json.id).node.metadata.correlationId).toBe('upload-trace-7');
     expect(up.json).toEqual({ id: expect.any(String), sha256: sha256(PDF), size: PDF.length, mediaType: 'application/pdf', filename: name });
     const evidenceId = up.json.id as string;
     // Content-addressed: the blob's name is its hash, never the client's file name.
@@ -248,7 +252,16 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
 
   it('deduplicates 16 concurrent uploads of the same file: one id, one blob, one event', async () => {
     const bytes = Buffer.concat([PNG, Buffer.from(randomUUID())]);
-    const answers = await Promise.all(Array.from({ length: 16 }, () => upload(t, users.committee, bytes, 'image/png', 'firewall-test.png')));
+    // At most 4 uploads at once: a client told 503 (Retry-After) tries again, as it should.
+    const uploadRetrying = async (): Promise<HttpAnswer> => {
+      for (let attempt = 0; ; attempt++) {
+        const answer = await upload(t, users.committee, bytes, 'image/png', 'firewall-test.png');
+        if (answer.status !== 503 || attempt >= 200) return answer;
+        expect(answer.headers['retry-after']).toBe('1');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    const answers = await Promise.all(Array.from({ length: 16 }, uploadRetrying));
     expect(answers.map((a) => a.status)).toEqual(Array(16).fill(201));
     const ids = new Set(answers.map((a) => a.json.id));
     expect(ids.size).toBe(1);
@@ -258,6 +271,31 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     expect(readdirSync(join(t.dataDir, 'evidence', '.uploads'))).toEqual([]);
   }, 60_000);
 
+  it('takes at most 4 uploads at once: a fifth is answered 503 SERVER_BUSY with Retry-After, and nothing is stored for it', async () => {
+    const uploads = join(t.dataDir, 'evidence', '.uploads');
+    const token = await t.token(users.ciso);
+    const bodies = Array.from({ length: 4 }, () => new PassThrough());
+    const contents = bodies.map(() => Buffer.from(`held open ${randomUUID()}\n`));
+    const held = bodies.map((body, i) => {
+      body.write(contents[i]!.subarray(0, 5));
+      return http(t, 'POST', '/evidence', { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'x-filename': `held-${i}.txt` }, body);
+    });
+    // All four are being received once their four .part files exist (bounded wait).
+    for (let i = 0; i < 500 && readdirSync(uploads).length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(readdirSync(uploads)).toHaveLength(4);
+    const fifth = await upload(t, users.ciso, Buffer.from(`fifth ${randomUUID()}\n`), 'text/plain', 'fifth.txt');
+    expect(fifth.status).toBe(503);
+    expect(fifth.headers['retry-after']).toBe('1');
+    expect(fifth.json.error).toMatchObject({ code: 'SERVER_BUSY', retryAfterSeconds: 1 });
+    expect(readdirSync(uploads)).toHaveLength(4);
+    // The four finish and are stored; their slots are free again.
+    bodies.forEach((body, i) => body.end(contents[i]!.subarray(5)));
+    const answers = await Promise.all(held);
+    expect(answers.map((a) => [a.status, a.json.sha256])).toEqual(contents.map((c) => [201, sha256(c)]));
+    expect((await upload(t, users.ciso, Buffer.from(`sixth ${randomUUID()}\n`), 'text/plain', 'sixth.txt')).status).toBe(201);
+    expect(readdirSync(uploads)).toEqual([]);
+  }, 60_000);
+
   it('never serves a damaged blob silently', async () => {
     const bytes = Buffer.from(`incident report ${randomUUID()}\n`);
     const { id, sha256: hash } = (await upload(t, users.ciso, bytes, 'text/plain', 'report.txt')).json;
@@ -265,6 +303,10 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     const got = await download(t, users.ciso, id);
     expect(got.status).toBe(500);
     expect(got.json.error).toMatchObject({ code: 'EVIDENCE_FILE_DAMAGED', sha256: hash });
+    // A client holding the bytes (ETag = their SHA-256) is answered 304 before the blob is read at all.
+    const revalidated = await download(t, users.ciso, id, { 'if-none-match': `"${hash}"` });
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.headers.etag).toBe(`"${hash}"`);
     // A new upload of the same bytes repairs it.
     expect((await upload(t, users.ciso, bytes, 'text/plain', 'report.txt')).status).toBe(201);
     expect((await download(t, users.ciso, id)).body.equals(bytes)).toBe(true);

@@ -70,6 +70,31 @@ contract('folder', async () => {
   return { store, damage: async (hash) => writeFileSync(store.pathOf(hash), 'damaged') };
 });
 
+describe('evidence blob store: folder, on opening', () => {
+  it('deletes the .part files an interrupted upload left in its upload folder (and keeps the blobs)', async () => {
+    const first = await new FolderBlobStore(join(root, 'reopened')).init();
+    const bytes = Buffer.from(`kept ${randomUUID()}`);
+    await first.put(sha(bytes), temp(first, bytes));
+    const leftover = temp(first, Buffer.from('half an upload'));
+    const reopened = await new FolderBlobStore(join(root, 'reopened')).init();
+    expect(existsSync(leftover)).toBe(false);
+    expect((await reopened.read(sha(bytes)))!.equals(bytes)).toBe(true);
+  });
+
+  it('streams a stored blob through openBlob; null when none', async () => {
+    const store = await new FolderBlobStore(join(root, 'streamed')).init();
+    const bytes = Buffer.from(`streamed ${randomUUID()}`);
+    await store.put(sha(bytes), temp(store, bytes));
+    const handle = await store.openBlob(sha(bytes));
+    try {
+      expect((await handle!.readFile()).equals(bytes)).toBe(true);
+    } finally {
+      await handle?.close();
+    }
+    expect(await store.openBlob(sha(Buffer.from('never stored')))).toBeNull();
+  });
+});
+
 const memory = new MemoryBlobStore();
 contract('memory', async () => ({
   store: memory,

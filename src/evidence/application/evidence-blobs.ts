@@ -5,6 +5,7 @@
  * input: a blob's only name is its hash.
  */
 import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
 
 export interface EvidenceBlobStore {
   /** Describes where the blobs are, for logs and the export's manifest (never a secret). */
@@ -19,6 +20,8 @@ export interface EvidenceBlobStore {
   put(sha256: string, tempPath: string, size: number): Promise<void>;
   /** The stored bytes, or null when no blob has that hash. */
   read(sha256: string): Promise<Buffer | null>;
+  /** The blob opened for reading, to hash then stream it without holding it in memory (adapters that keep files); null when not stored. */
+  openBlob?(sha256: string): Promise<FileHandle | null>;
   /** Whether a blob with that hash is stored (without checking its bytes). */
   has(sha256: string): Promise<boolean>;
   close(): Promise<void>;

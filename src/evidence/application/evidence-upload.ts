@@ -6,7 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
@@ -50,6 +50,8 @@ export interface ReceivedUpload extends DeclaredUpload {
 
 /** x-filename as sent: plain ASCII, or percent-encoded UTF-8 (for names such as 取締役会議事録.pdf). */
 function decodeFilename(raw: string): string | null {
+  // Node reads header bytes as latin1: a raw UTF-8 name would be stored garbled.
+  if (/[^\x00-\x7f]/.test(raw)) return null;
   if (!raw.includes('%')) return raw;
   try {
     return decodeURIComponent(raw);
@@ -65,7 +67,12 @@ export function checkDeclaration(headers: UploadHeaders, maxBytes: number): Decl
     throw new UploadRefusedError(415, 'UNSUPPORTED_MEDIA_TYPE', `content-type ${headers.contentType ?? '(none)'} is not an accepted evidence type`, { accepted: ALLOWED_MEDIA_TYPES });
   }
   const filename = headers.filename === undefined ? null : decodeFilename(headers.filename.trim());
-  const problem = filename === null ? (headers.filename === undefined ? 'is required' : 'is not valid percent-encoded UTF-8') : filenameProblem(filename);
+  const problem =
+    filename === null
+      ? headers.filename === undefined
+        ? 'is required'
+        : 'must be ASCII or percent-encoded UTF-8 (percent-encode a UTF-8 name, e.g. with encodeURIComponent)'
+      : filenameProblem(filename);
   if (problem || filename === null) throw new UploadRefusedError(400, 'BAD_USER_INPUT', `x-filename ${problem}`, { fields: { 'x-filename': problem } });
   if (headers.contentLength !== undefined) {
     const length = Number(headers.contentLength);
@@ -113,8 +120,14 @@ export async function receiveUpload(body: Readable, declared: DeclaredUpload, up
   };
   body.once('error', onAbort);
   body.once('close', onClose);
-  body.pipe(meter);
   try {
+    // Re-created each time: a tmp cleaner may have removed a folder under the system's tmp.
+    await mkdir(uploadDir, { recursive: true, mode: 0o700 });
+    // A client gone before the listeners were attached (during the caller's awaits) fired 'close'
+    // already: without this, nothing would ever end the pipeline below.
+    const gone = body as Readable & { complete?: boolean; closed?: boolean };
+    if ((gone.destroyed || gone.closed) && !gone.complete) throw new UploadRefusedError(400, 'UPLOAD_ABORTED', 'the upload was interrupted before its end');
+    body.pipe(meter);
     await pipeline(meter, createWriteStream(tempPath, { flags: 'wx', mode: 0o600 }));
     if (text && looksLikeText) {
       try {

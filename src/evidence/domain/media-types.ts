@@ -45,6 +45,18 @@ const ACCEPTED: Record<string, readonly (string | null)[]> = {
 
 export const ALLOWED_MEDIA_TYPES: readonly string[] = Object.keys(ACCEPTED);
 
+/** Sniffed types whose signature is long or structural enough never to be text by chance: documents, images, archives. */
+const STRONG_SIGNATURES: ReadonlySet<string> = new Set([
+  ...Object.values(ACCEPTED).flatMap((types) => types.filter((t): t is string => t !== null)),
+  'application/gzip',
+  'application/x-bzip2',
+  'application/x-xz',
+  'application/x-7z-compressed',
+  'application/x-rar-compressed',
+  'application/x-tar',
+  'application/x-sqlite3',
+]);
+
 /** `Text/Plain; charset=utf-8` → `text/plain`; null when it is not a type/subtype. */
 export function mediaTypeEssence(contentType: string | undefined | null): string | null {
   if (!contentType) return null;
@@ -68,5 +80,8 @@ export function contentAgrees(declared: string, sniffed: string | null, looksLik
   const accepted = ACCEPTED[declared];
   if (!accepted) return false;
   if (sniffed === null) return accepted.includes(null) && looksLikeText;
+  // Text (UTF-8, no NUL) may happen to start with a weak magic number ("BM-001," reads as a BMP,
+  // "MZ…" as an executable): only a strong binary signature contradicts a declared text type.
+  if (accepted.includes(null) && looksLikeText) return !STRONG_SIGNATURES.has(sniffed);
   return accepted.includes(sniffed);
 }

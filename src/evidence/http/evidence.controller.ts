@@ -3,8 +3,10 @@
  * with the same bearer token as GraphQL. Both are access-logged by the audit module's middleware
  * (every request under /evidence/). Answers are JSON `{ error: { code, message, … } }` on refusal.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
@@ -15,14 +17,33 @@ import { EvidenceFiles } from '../../shared/application/evidence-files.js';
 import { DomainError } from '../../shared/domain/errors.js';
 import { auditorRefusal } from '../../shared/domain/guards.js';
 import { JsonLogger } from '../../shared/logging/json-logger.js';
+import { requestIdOf } from '../../shared/logging/request-id.js';
 import { StoreEvidenceFileCommand } from '../application/evidence-commands.js';
 import { EVIDENCE_BLOBS, sha256Of, type EvidenceBlobStore } from '../application/evidence-blobs.js';
 import { UploadRefusedError, checkDeclaration, receiveUpload } from '../application/evidence-upload.js';
 
-type Request = IncomingMessage & { _body?: boolean };
+type Request = IncomingMessage & { _body?: boolean; id?: unknown };
 
 const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RULE_VIOLATION: 409, CONCURRENCY_CONFLICT: 409, RATE_LIMITED: 429, INTEGRITY_BROKEN: 503 };
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * Uploads, and downloads, in progress at once per instance: each may hold a whole file (up to
+ * EVIDENCE_MAX_BYTES; with PostgreSQL, several times that) in memory. Past it: 503 and Retry-After.
+ */
+const MAX_CONCURRENT = 4;
+const RETRY_AFTER_SECONDS = 1;
+
+class Slots {
+  private used = 0;
+  constructor(private readonly max: number) {}
+  tryTake(): boolean {
+    if (this.used >= this.max) return false;
+    this.used++;
+    return true;
+  }
+  release(): void {
+    this.used--;
+  }
+}
 
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
@@ -48,6 +69,8 @@ export function contentDisposition(filename: string): string {
 @Controller('evidence')
 export class EvidenceController {
   private readonly log: JsonLogger;
+  private readonly uploads = new Slots(MAX_CONCURRENT);
+  private readonly downloads = new Slots(MAX_CONCURRENT);
 
   constructor(
     private readonly verifier: TokenVerifier,
@@ -62,19 +85,22 @@ export class EvidenceController {
 
   @Post()
   async upload(@Req() req: Request, @Res() res: ServerResponse): Promise<void> {
+    let slot = false;
     try {
       const actor = await this.verifier.verifyAuthorization(header(req, 'authorization'));
       // Refused before a byte is read: nothing stored for a client that may not store.
       const denied = auditorRefusal(actor) ?? checkOperation('mutation', 'uploadEvidence', actor);
       if (denied) throw new UploadRefusedError(403, 'FORBIDDEN', denied);
+      slot = this.uploads.tryTake();
+      if (!slot) throw this.busy(res, 'uploads');
       const maxBytes = this.config.evidence.maxBytes;
       const declared = checkDeclaration({ contentType: header(req, 'content-type'), filename: header(req, 'x-filename'), contentLength: header(req, 'content-length') }, maxBytes);
       // A body parser that took the body (it would be for a type we refuse anyway) leaves nothing to hash.
       if (req._body || req.readableEnded) throw new UploadRefusedError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the body was consumed before it could be stored');
       const received = await receiveUpload(req, declared, this.blobs.uploadDir, maxBytes);
       await this.blobs.put(received.sha256, received.tempPath, received.size);
-      const given = header(req, 'x-correlation-id');
-      const correlationId = given && CORRELATION_ID.test(given) ? given : randomUUID();
+      // The request's id (x-request-id, else x-correlation-id, else new: see request-id.ts).
+      const correlationId = requestIdOf(req);
       const state = await this.commands.execute(
         new StoreEvidenceFileCommand({ sha256: received.sha256, size: received.size, mediaType: received.mediaType, filename: received.filename }, { actor, correlationId }),
       );
@@ -85,44 +111,98 @@ export class EvidenceController {
       // Whatever was not read is drained (and discarded), so the client can read the answer.
       if (!req.readableEnded) req.resume();
       this.refuse(res, error, 'upload');
+    } finally {
+      if (slot) this.uploads.release();
     }
   }
 
   @Get(':id')
   async download(@Param('id') id: string, @Req() req: Request, @Res() res: ServerResponse): Promise<void> {
+    let slot = false;
+    let streaming = false;
     try {
       const actor = await this.verifier.verifyAuthorization(header(req, 'authorization'));
       const denied = checkOperation('query', 'evidenceFile', actor);
       if (denied) throw new UploadRefusedError(403, 'FORBIDDEN', denied);
       const file = await this.files.find(id);
       if (!file) throw new UploadRefusedError(404, 'NOT_FOUND', `Evidence ${id} not found`);
-      const bytes = await this.blobs.read(file.sha256);
-      // A file is served only as the bytes the log pinned: a missing or damaged blob is reported, never served.
-      if (!bytes) {
-        this.log.error('evidence file missing from the blob store', { evidenceId: file.id, sha256: file.sha256, blobs: this.blobs.description });
-        throw new UploadRefusedError(500, 'EVIDENCE_FILE_MISSING', `the bytes of evidence ${file.id} (SHA-256 ${file.sha256}) are missing from the store`, { sha256: file.sha256 });
-      }
-      const actual = sha256Of(bytes);
-      if (actual !== file.sha256) {
-        this.log.error('evidence file damaged: its bytes no longer hash to the SHA-256 in the log', { evidenceId: file.id, sha256: file.sha256, actual, blobs: this.blobs.description });
-        throw new UploadRefusedError(500, 'EVIDENCE_FILE_DAMAGED', `the stored bytes of evidence ${file.id} no longer hash to ${file.sha256} recorded in the log`, { sha256: file.sha256 });
-      }
       const etag = `"${file.sha256}"`;
       res.setHeader('etag', etag);
       res.setHeader('cache-control', 'private, no-cache');
       res.setHeader('x-content-type-options', 'nosniff');
+      // Answered before a byte of the blob is read: the client already holds bytes with that hash.
       if ((header(req, 'if-none-match') ?? '').split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
         res.statusCode = 304;
         return void res.end();
       }
-      res.statusCode = 200;
-      res.setHeader('content-type', file.mediaType.startsWith('text/') ? `${file.mediaType}; charset=utf-8` : file.mediaType);
-      res.setHeader('content-length', bytes.length);
-      res.setHeader('content-disposition', contentDisposition(file.filename));
-      res.end(bytes);
+      slot = this.downloads.tryTake();
+      if (!slot) throw this.busy(res, 'downloads');
+      const handle = this.blobs.openBlob ? await this.blobs.openBlob(file.sha256) : undefined;
+      if (handle === undefined) {
+        const bytes = await this.blobs.read(file.sha256);
+        this.checkBlob(file, bytes && sha256Of(bytes));
+        this.writeHeaders(res, file, bytes!.length);
+        return void res.end(bytes);
+      }
+      if (handle === null) this.checkBlob(file, null);
+      await this.streamVerified(handle!, file, res, () => (streaming = true));
     } catch (error) {
+      // Past the headers the client went away (or the disk failed mid-file): nothing more to answer.
+      if (streaming) return void this.log.debug('evidence download cut short', { evidenceId: id, error: (error as Error).message });
       this.refuse(res, error, 'download');
+    } finally {
+      if (slot) this.downloads.release();
     }
+  }
+
+  /** Hashes the file from disk, then (when it is the bytes the log pinned) streams it: never the whole file in memory. */
+  private async streamVerified(handle: FileHandle, file: { id: string; sha256: string; mediaType: string; filename: string }, res: ServerResponse, started: () => void): Promise<void> {
+    let closes = false;
+    try {
+      let size = 0;
+      const hash = createHash('sha256');
+      for await (const chunk of handle.createReadStream({ start: 0, autoClose: false })) {
+        size += (chunk as Buffer).length;
+        hash.update(chunk as Buffer);
+      }
+      this.checkBlob(file, hash.digest('hex'));
+      this.writeHeaders(res, file, size);
+      started();
+      // Exactly the bytes hashed (the stream closes the handle when it ends or fails).
+      const stream = handle.createReadStream({ start: 0, end: Math.max(size - 1, 0) });
+      closes = true;
+      await pipeline(stream, res);
+    } finally {
+      if (!closes) await handle.close();
+    }
+  }
+
+  /** Throws when the blob is missing (`actual` null) or no longer hashes to the SHA-256 in the log. */
+  private checkBlob(file: { id: string; sha256: string }, actual: string | null): void {
+    // A missing or damaged blob is reported, never served.
+    if (actual === null) {
+      this.log.error('evidence file missing from the blob store', { evidenceId: file.id, sha256: file.sha256, blobs: this.blobs.description });
+      throw new UploadRefusedError(500, 'EVIDENCE_FILE_MISSING', `the bytes of evidence ${file.id} (SHA-256 ${file.sha256}) are missing from the store`, { sha256: file.sha256 });
+    }
+    if (actual !== file.sha256) {
+      this.log.error('evidence file damaged: its bytes no longer hash to the SHA-256 in the log', { evidenceId: file.id, sha256: file.sha256, actual, blobs: this.blobs.description });
+      throw new UploadRefusedError(500, 'EVIDENCE_FILE_DAMAGED', `the stored bytes of evidence ${file.id} no longer hash to ${file.sha256} recorded in the log`, { sha256: file.sha256 });
+    }
+  }
+
+  private writeHeaders(res: ServerResponse, file: { mediaType: string; filename: string }, size: number): void {
+    res.statusCode = 200;
+    res.setHeader('content-type', file.mediaType.startsWith('text/') ? `${file.mediaType}; charset=utf-8` : file.mediaType);
+    res.setHeader('content-length', size);
+    res.setHeader('content-disposition', contentDisposition(file.filename));
+  }
+
+  /** The refusal when all slots of `what` are taken (with Retry-After). */
+  private busy(res: ServerResponse, what: 'uploads' | 'downloads'): UploadRefusedError {
+    if (!res.headersSent) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+    return new UploadRefusedError(503, 'SERVER_BUSY', `too many evidence ${what} in progress on this instance (at most ${MAX_CONCURRENT}): retry after ${RETRY_AFTER_SECONDS} s`, {
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+    });
   }
 
   private refuse(res: ServerResponse, error: unknown, what: string): void {

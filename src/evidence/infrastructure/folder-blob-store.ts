@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { assertSha256, type EvidenceBlobStore } from '../application/evidence-blobs.js';
@@ -23,6 +23,10 @@ export class FolderBlobStore implements EvidenceBlobStore {
 
   async init(): Promise<this> {
     await mkdir(this.uploadDir, { recursive: true, mode: 0o700 });
+    // Uploads cut short by a crash leave their .part behind: nothing will ever finish them.
+    for (const name of await readdir(this.uploadDir)) {
+      if (name.endsWith('.part')) await rm(join(this.uploadDir, name), { force: true });
+    }
     return this;
   }
 
@@ -36,14 +40,11 @@ export class FolderBlobStore implements EvidenceBlobStore {
     try {
       if ((await this.hashOfFile(target)) === sha256) return; // already stored, intact
       const dir = join(this.root, sha256.slice(0, 2));
-      await mkdir(dir, { recursive: true, mode: 0o750 });
+      const created = await mkdir(dir, { recursive: true, mode: 0o750 });
       await rename(tempPath, target);
-      const handle = await open(dir, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await fsyncDir(dir);
+      // A new shard folder is itself an entry of the root: without this a crash could lose it, blob and all.
+      if (created !== undefined) await fsyncDir(this.root);
     } finally {
       await rm(tempPath, { force: true });
     }
@@ -52,6 +53,16 @@ export class FolderBlobStore implements EvidenceBlobStore {
   async read(sha256: string): Promise<Buffer | null> {
     try {
       return await readFile(this.pathOf(sha256));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+
+  /** The blob opened for reading (to hash, then stream, without holding it in memory), or null when not stored. */
+  async openBlob(sha256: string): Promise<FileHandle | null> {
+    try {
+      return await open(this.pathOf(sha256), 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
@@ -77,5 +88,14 @@ export class FolderBlobStore implements EvidenceBlobStore {
       throw error;
     }
     return hash.digest('hex');
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

@@ -7,6 +7,7 @@ import { assertSha256, sha256Of, type EvidenceBlobStore } from '../application/e
 /** Blobs in memory (EVENT_STORE=memory: gone with the process, like the log). */
 export class MemoryBlobStore implements EvidenceBlobStore {
   readonly description = 'memory';
+  /** Under the system's tmp (a cleaner may remove it: the upload service re-creates it before each upload). */
   readonly uploadDir = mkdtempSync(join(tmpdir(), 'risk-ledger-uploads-'));
   private readonly blobs = new Map<string, Buffer>();
 

@@ -17,6 +17,7 @@ const SCHEMA_LOCK = 7_311_905_112;
  */
 export class PostgresBlobStore implements EvidenceBlobStore {
   readonly description = `PostgreSQL table ${TABLE}`;
+  /** Under the system's tmp (a cleaner may remove it: the upload service re-creates it before each upload). */
   readonly uploadDir = mkdtempSync(join(tmpdir(), 'risk-ledger-uploads-'));
   private readonly pool: pg.Pool;
 

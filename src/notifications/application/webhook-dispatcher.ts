@@ -94,8 +94,18 @@ export class WebhookDispatcher {
 
   private async lead(): Promise<boolean> {
     if (this.stopped || !(await this.coordination.tryLead())) return false;
-    if (this.stopped) return false;
-    const checkpoint = await this.coordination.load(WEBHOOK_CHECKPOINT);
+    let checkpoint: { position: string | null } | undefined;
+    try {
+      checkpoint = this.stopped ? undefined : await this.coordination.load(WEBHOOK_CHECKPOINT);
+    } catch (error) {
+      if (!this.stopped) throw error;
+    }
+    // stop() came while the lock was being won or the checkpoint read: never follow after it, and
+    // give the lead back (closing the coordination ends the session holding the lock).
+    if (this.stopped) {
+      await this.coordination.close();
+      return false;
+    }
     // No checkpoint (first start with WEBHOOK_URL, or its file was lost): from the start of the log,
     // so that nothing is ever skipped; the receiver drops the ids it already has.
     this.saved = checkpoint?.position ?? null;

@@ -183,7 +183,9 @@ export function evolveControlProgress(state: RiskState, event: ControlProgressRe
       progressPercent: p.progressPercent,
       ...(p.note !== undefined ? { note: p.note } : {}),
       evidence: [...current.evidence, ...p.evidence.filter((e) => !known.has(e.evidenceId))],
-      ...(p.status === 'IMPLEMENTED' ? { implementedBy: p.recordedBy } : {}),
+      // Only the transition into IMPLEMENTED names the implementer: a later IMPLEMENTED record that
+      // adds evidence or a note must not let the one who did implement it verify it (Art.12(3)).
+      ...(p.status === 'IMPLEMENTED' && current.status !== 'IMPLEMENTED' ? { implementedBy: p.recordedBy } : {}),
       updatedBy: p.recordedBy,
       updatedAt: p.recordedAt,
     };

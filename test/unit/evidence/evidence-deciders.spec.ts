@@ -37,6 +37,13 @@ describe('evidence file decider', () => {
     given(evidenceFileDecider, []).when(store({ filename: '../x.pdf' })).thenRejectsFields('x-filename');
     given(evidenceFileDecider, []).when(store({ mediaType: 'application/x-msdownload' })).thenRejectsFields('content-type');
   });
+
+  it('refuses C1 controls and bidi overrides in a name (one that would display as another)', () => {
+    for (const name of ['minutes\u0085.pdf', 'invoice\u202efdp.exe', 'a\u2066b.pdf', 'a\u007fb.pdf', 'a\tb.pdf']) {
+      given(evidenceFileDecider, []).when(store({ filename: name })).thenRejectsFields('x-filename');
+    }
+    given(evidenceFileDecider, []).when(store({ filename: '取締役会議事録 2025-04.pdf' })).thenMatches([{ type: 'EvidenceFileStored' }]);
+  });
 });
 
 describe('annotations decider', () => {
@@ -68,6 +75,14 @@ describe('media types and cited evidence', () => {
     expect(contentAgrees('text/plain', null, false)).toBe(false);
     expect(contentAgrees('application/msword', 'application/x-cfb', false)).toBe(true);
     expect(contentAgrees('application/zip', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', false)).toBe(true);
+    // Text that happens to start with a weak magic number ("BM…" reads as a BMP, "MZ…" as an executable) is text;
+    // a strong signature (a PDF, a zip) still contradicts a declared text type.
+    expect(contentAgrees('text/csv', 'image/bmp', true)).toBe(true);
+    expect(contentAgrees('text/plain', 'application/x-msdownload', true)).toBe(true);
+    expect(contentAgrees('text/csv', 'image/bmp', false)).toBe(false);
+    expect(contentAgrees('text/plain', 'application/pdf', true)).toBe(false);
+    expect(contentAgrees('text/csv', 'application/zip', true)).toBe(false);
+    expect(contentAgrees('application/pdf', 'image/bmp', true)).toBe(false);
   });
 
   it('finds the files an event cites, whatever feature wrote it', () => {

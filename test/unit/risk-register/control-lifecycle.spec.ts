@@ -188,6 +188,14 @@ describe('RecordControlProgress (Art.18, 19)', () => {
       given(riskDecider, byOwnerCiso).when(progress('VERIFIED', { actor: ciso2 })).thenMatches([{ type: 'ControlProgressRecorded', data: { status: 'VERIFIED' } }]);
     });
 
+    it('whoever recorded the transition into IMPLEMENTED still may not verify after someone else adds evidence to it (Art.12(3))', () => {
+      // The CISO records it implemented; the control's owner later only attaches a report (IMPLEMENTED -> IMPLEMENTED).
+      const history = continueHistory(after(progress('IMPLEMENTED', { actor: ciso })), progress('IMPLEMENTED', { evidence: [{ evidenceId: 'ev-report', sha256: 'c'.repeat(64) }] }));
+      expect(progressOf(given(riskDecider, history).state, CONTROL)).toMatchObject({ status: 'IMPLEMENTED', implementedBy: ciso.id, updatedBy: controlOwner.id });
+      given(riskDecider, history).when(progress('VERIFIED', { actor: ciso })).thenThrows(RuleViolationError, { rule: 'CONTROL_SELF_VERIFICATION', article: 'Art.12(3)' });
+      given(riskDecider, history).when(progress('VERIFIED', { actor: ciso2 })).thenMatches([{ type: 'ControlProgressRecorded', data: { status: 'VERIFIED' } }]);
+    });
+
     it('roles: the control owner carries it out; verifying and cancelling are for COMMITTEE_MEMBER and CISO', () => {
       given(riskDecider, implemented()).when(progress('VERIFIED', { actor: controlOwner })).thenThrows(ForbiddenError);
       given(riskDecider, controlsDecidedEvents()).when(progress('CANCELLED', { actor: controlOwner, note: 'x' })).thenThrows(ForbiddenError);
