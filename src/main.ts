@@ -8,6 +8,7 @@ import { APP_CONFIG, ConfigError, loadConfig, type AppConfig } from './config/ap
 import { httpObservability, type HttpObservability } from './platform/observability/http-observability.js';
 import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
+import { ShutdownState } from './health/shutdown-state.js';
 import { rootLogger } from './shared/logging/json-logger.js';
 
 /** The HTTP edge of each application built here (request ids, the request log, in-flight requests). */
@@ -54,6 +55,8 @@ function gracefulShutdown(app: INestApplication): void {
       process.exit(1);
     }, STOP_MS).unref();
     try {
+      // Readiness answers 503 from now on (connections still open may ask while the rest drains).
+      app.get(ShutdownState).begin();
       (app.getHttpServer() as Server).close();
       const edge = edges.get(app);
       let timer: NodeJS.Timeout | undefined;

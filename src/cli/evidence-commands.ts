@@ -37,6 +37,19 @@ export const log = new JsonLogger('risk-ledger-cli', (process.env.LOG_LEVEL as '
 /** A mistake on the command line: one line on stderr, exit status 2. */
 export class UsageError extends Error {}
 
+/** Nothing to work on where the settings point (a missing store or access log): one line, exit status 2. */
+export class MissingStoreError extends Error {}
+
+/**
+ * The SQLite store a reading command works on must exist: opening it would create an empty one
+ * and report OK on nothing (e.g. run from another folder, SQLITE_PATH defaulting to ./data).
+ */
+function existingStore(config: AppConfig): void {
+  if (config.eventStore === 'sqlite' && !existsSync(config.sqlitePath)) {
+    throw new MissingStoreError(`no event store at ${config.sqlitePath}: set SQLITE_PATH (and DATA_DIR) to the server's store; nothing was created`);
+  }
+}
+
 /** A file the command must read: refused up front (exit 2) rather than failing deep inside with a stack. */
 export function readableFile(path: string, what: string): string {
   const file = resolve(path);
@@ -88,6 +101,7 @@ export async function runExport(config: AppConfig, out: string | undefined): Pro
   if (!out) throw new UsageError('export needs --out FILE (where to write the log)');
   const file = resolve(out);
   writableFolderOf(file, out);
+  existingStore(config);
   const store = await openConfiguredEventStore(config);
   const evidence = await openConfiguredBlobStore(config);
   try {
@@ -145,6 +159,7 @@ export async function runVerify(fileArg: string | undefined, manifestArg: string
 
 export async function runVerifyStore(config: AppConfig, manifestArg: string | undefined): Promise<number> {
   const anchor = manifestArg ? readManifestOrRefuse(manifestArg) : null;
+  existingStore(config);
   const store = await openConfiguredEventStore(config);
   try {
     const head = await store.headPosition();
@@ -214,6 +229,7 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
 export async function runRebuild(config: AppConfig): Promise<number> {
   // A live server holds DATA_DIR's lock: rebuilding its read models under it would corrupt them.
   // Held for the rebuild, the lock also keeps a server from starting meanwhile.
+  existingStore(config);
   const lock = config.readModelPath === ':memory:' ? null : DataDirLock.acquire(config.dataDir, 'cli rebuild', log);
   try {
     return await rebuildHolding(config);
@@ -267,6 +283,10 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
   } else {
     const file = accessLogPath(config);
     const anchorPath = anchorPathFor(file);
+    // No access log, no anchor and no event store: the wrong folder, not a deleted log (that is exit 1).
+    if (!existsSync(file) && !(anchorPath && existsSync(anchorPath)) && config.eventStore === 'sqlite' && !existsSync(config.sqlitePath)) {
+      throw new MissingStoreError(`no access log at ${file} (nor an event store at ${config.sqlitePath}): set DATA_DIR (and SQLITE_PATH) to the server's`);
+    }
     report = verifyAccessLogFile(file, { trusted, anchorPath });
     where = { file, anchor: anchorPath };
   }

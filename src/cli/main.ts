@@ -17,7 +17,7 @@ import { DataDirLockedError } from '../platform/data-dir-lock.js';
 import { ImportRefusedError } from '../audit/application/evidence-export.js';
 import { EXPIRES_FORMS, TokenRequestError, issueToken } from '../identity/cli/issue-token.js';
 import { ROLES } from '../shared/domain/decider.js';
-import { log, result, runExport, runImport, runRebuild, runVerify, runVerifyAccessLog, runVerifyStore, UsageError } from './evidence-commands.js';
+import { log, MissingStoreError, result, runExport, runImport, runRebuild, runVerify, runVerifyAccessLog, runVerifyStore, UsageError } from './evidence-commands.js';
 
 const NAME = 'risk-ledger';
 const STORE_ENV = 'The store is chosen as for the server: EVENT_STORE, SQLITE_PATH, DATA_DIR, READ_MODEL_PATH, DATABASE_URL.';
@@ -105,6 +105,11 @@ function oneLine(message: string): string {
   return message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim().replace(/\.$/, '');
 }
 
+/** SQLite's own words for a file that is not (or no longer) a sound database. */
+const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_INDEX']);
+/** The commands whose finding a damaged store is (exit 1, "broken"), rather than a failure to run. */
+const VERIFYING = new Set(['verify-store', 'verify-access-log', 'export']);
+
 const FILE_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS', 'ENOSPC', 'EEXIST']);
 
 /** Maps anything a command threw to its exit status, printing one line (and, for refusals, the JSON result as before). */
@@ -118,6 +123,10 @@ function failure(error: unknown, command: Command | undefined): number {
   }
   if (error instanceof UsageError || error instanceof TokenRequestError) {
     line(`${error.message}; see ${prefix} --help`);
+    return 2;
+  }
+  if (error instanceof MissingStoreError) {
+    line(error.message);
     return 2;
   }
   if (command?.name() === 'token' && error instanceof ConfigError) {
@@ -135,6 +144,11 @@ function failure(error: unknown, command: Command | undefined): number {
   if (code && FILE_ERRORS.has(code)) {
     line(`${path ? `${path}: ` : ''}${(error as Error).message.replace(/^[A-Z]+: /, '')}`);
     return 2;
+  }
+  if (typeof code === 'string' && DAMAGED.has(code) && command && VERIFYING.has(command.name())) {
+    log.error('the store is damaged', { code, message: (error as Error).message });
+    result({ command: command.name(), ok: false, error: `${code}: ${(error as Error).message}` }, `BROKEN: the store cannot be read as a database (${code}: ${(error as Error).message}).`);
+    return 1;
   }
   // Unexpected: one line; the stack only for whoever asks for debug logs.
   line(`failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -112,6 +112,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!STORES.includes(eventStore)) throw new ConfigError(`EVENT_STORE must be one of ${STORES.join(', ')}, got ${env.EVENT_STORE}`, 'EVENT_STORE');
   const sqlitePath = resolve(env.SQLITE_PATH ?? './data/events.sqlite');
   const dataDir = resolve(env.DATA_DIR ?? dirname(sqlitePath));
+  // NODE_ENV is one of development, test, production (the schema); unset is development.
   const production = env.NODE_ENV === 'production';
   // Checked by the schema (settings.ts).
   const rateLimitPerMinute = Number(env.RATE_LIMIT_PER_MINUTE || 0);
@@ -149,6 +150,9 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): AppConfig {
   };
   if (production && !config.jwt.secret && !config.jwt.jwksUrl) {
     throw new ConfigError('JWT_SECRET (or JWT_JWKS_URL) is required when NODE_ENV=production', 'JWT_SECRET');
+  }
+  if (production && config.jwt.jwksUrl && new URL(config.jwt.jwksUrl).protocol !== 'https:') {
+    throw new ConfigError('JWT_JWKS_URL must be an https:// URL when NODE_ENV=production', 'JWT_JWKS_URL');
   }
   if (production && config.jwt.secret && Buffer.byteLength(config.jwt.secret, 'utf8') < MIN_JWT_SECRET_BYTES) {
     throw new ConfigError(

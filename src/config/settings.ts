@@ -32,13 +32,25 @@ const booleanMessage = (name: string) => (v: string) => `${name} must be true or
 
 export const EVENT_STORES = ['sqlite', 'postgres', 'kurrentdb', 'memory'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export const NODE_ENVS = ['development', 'test', 'production'] as const;
+
+/** A URL whose scheme is one of `schemes` (e.g. 'https:'), or false. */
+const urlWith = (schemes: readonly string[]) => (v: string) => {
+  try {
+    return schemes.includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+};
 /** METRICS_TOKEN: a shared secret shorter than this is guessable. */
 export const MIN_METRICS_TOKEN_LENGTH = 16;
 
 export class EnvironmentSettings {
   // ---- the process
-  @IsOptional() NODE_ENV?: string;
-  @IsOptional() @rule((v) => Number.isInteger(Number(v)) && Number(v) >= 0 && Number(v) <= 65535, (v) => `PORT must be a port number, got ${v}`) PORT?: string;
+  // Only these: a near miss (prod, Production) would otherwise run as development (dev secret, /ide).
+  @IsOptional() @rule((v) => (NODE_ENVS as readonly string[]).includes(v), (v) => `NODE_ENV must be one of ${NODE_ENVS.join(', ')}, got ${v}`) NODE_ENV?: string;
+  // 0 (a free port) is kept: the end-to-end tests start servers on it.
+  @IsOptional() @rule((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, (v) => `PORT must be a port number (0 to 65535), got ${JSON.stringify(v)}`) PORT?: string;
   @IsOptional() @rule((v) => (LOG_LEVELS as readonly string[]).includes(v), (v) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${v}`) LOG_LEVEL?: string;
   @IsOptional()
   @rule((v) => v.length >= MIN_METRICS_TOKEN_LENGTH, () => `METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`)
@@ -50,7 +62,7 @@ export class EnvironmentSettings {
   @IsOptional() DATA_DIR?: string;
   @IsOptional() READ_MODEL_PATH?: string;
   @IsOptional() @rule(wholeNumber(1), (v) => `READ_MODEL_MAX_PAGES must be a positive whole number, got ${v}`) READ_MODEL_MAX_PAGES?: string;
-  @IsOptional() DATABASE_URL?: string;
+  @IsOptional() @rule(urlWith(['postgres:', 'postgresql:']), () => 'DATABASE_URL must be a postgres:// or postgresql:// URL') DATABASE_URL?: string;
   @IsOptional() KURRENTDB_CONNECTION_STRING?: string;
   @IsOptional()
   @rule(
@@ -70,7 +82,8 @@ export class EnvironmentSettings {
 
   // ---- tokens
   @IsOptional() JWT_SECRET?: string;
-  @IsOptional() JWT_JWKS_URL?: string;
+  // https in production: checked in loadConfig (a rule that spans settings).
+  @IsOptional() @rule(urlWith(['http:', 'https:']), (v) => `JWT_JWKS_URL must be an http:// or https:// URL, got ${v}`) JWT_JWKS_URL?: string;
   @IsOptional() JWT_ISSUER?: string;
   @IsOptional() JWT_AUDIENCE?: string;
 

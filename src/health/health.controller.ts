@@ -8,9 +8,11 @@ type Reply = { status(code: number): { json(body: unknown): void } };
 
 /**
  * Health, for orchestrators and operators (@nestjs/terminus):
- * - GET /health/live: the process answers (restart it when not);
- * - GET /health/ready: it can serve (see Readiness): 503 otherwise, with the indicators that are down;
- * - GET /health: the contract's check (200 once ready, 503 otherwise), in the shape it always had.
+ * - GET /health/live: the process answers (restart it when not); 200 also while shutting down;
+ * - GET /health/ready: it can serve (see Readiness): 503 otherwise, with the indicators that are
+ *   down, and while shutting down (ShutdownState: indicator `shutdown` down);
+ * - GET /health: the contract's check (200 once ready, 503 otherwise, `shuttingDown: true` while
+ *   draining), in the shape it always had.
  * All are open. Without a token they say only up or down (and why, in a word); a valid bearer
  * token of this product adds the details (positions, the retrying state, the store's own report):
  * none of them, nor any path, is for whoever reaches the port.
@@ -30,7 +32,8 @@ export class HealthController {
     const follower = (f: FollowerState) => ({ ok: f.ok, ...(detailed ? { checkpoint: f.checkpoint, ...(f.retrying ? { retrying: f.retrying } : {}) } : {}) });
     // Stopped for good: unavailable; retrying a transient storage error: degraded (also 503, until it resumes).
     res.status(s.ready ? 200 : 503).json({
-      status: s.ready ? 'ok' : s.stopped ? 'unavailable' : 'degraded',
+      status: s.ready ? 'ok' : s.stopped || s.shuttingDown ? 'unavailable' : 'degraded',
+      ...(s.shuttingDown ? { shuttingDown: true } : {}),
       integrity: s.integrity,
       ...(detailed && s.integrityFailure ? { integrityFailure: s.integrityFailure } : {}),
       eventStore: { ok: s.eventStore.ok, adapter: s.eventStore.adapter, ...(detailed && s.eventStore.details ? { details: s.eventStore.details } : {}) },
@@ -54,6 +57,8 @@ export class HealthController {
       () => this.indicate('integrity', s.integrity === 'OK', { state: s.integrity }, detailed && s.integrityFailure ? s.integrityFailure : {}),
       () => this.indicate('projections', s.projections.ok, { state: s.projections.state }, detailed ? followerDetails(s.projections) : {}),
       () => this.indicate('reactions', s.reactions.ok, { state: s.reactions.state }, detailed ? followerDetails(s.reactions) : {}),
+      // Only while draining, so the ordinary body keeps its shape.
+      ...(s.shuttingDown ? [() => this.indicate('shutdown', false, { state: 'draining' }, {})] : []),
     ]);
   }
 

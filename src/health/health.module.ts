@@ -2,11 +2,13 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller.js';
 import { Readiness } from './readiness.js';
+import { ShutdownState } from './shutdown-state.js';
 
 /** GET /health, /health/live and /health/ready. Terminus logs nothing of its own: a probe every few seconds is not news. */
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController],
-  providers: [Readiness],
+  providers: [Readiness, ShutdownState],
+  exports: [ShutdownState],
 })
 export class HealthModule {}

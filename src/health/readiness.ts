@@ -4,6 +4,7 @@ import { IntegrityMonitor, type IntegrityStatus } from '../platform/integrity-mo
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { ProcessManager } from '../shared/application/process-manager.js';
 import type { RetryState } from '../shared/application/transient-errors.js';
+import { ShutdownState } from './shutdown-state.js';
 
 /** A store that does not answer its health check within this is not ready. */
 const STORE_TIMEOUT_MS = 2_000;
@@ -18,6 +19,8 @@ export interface FollowerState {
 
 export interface ReadinessSnapshot {
   ready: boolean;
+  /** Draining before exit (ShutdownState): not ready, whatever the indicators say. */
+  shuttingDown: boolean;
   /** Not ready for good (until an operator acts), as opposed to retrying by itself. */
   stopped: boolean;
   eventStore: StoreHealth;
@@ -45,6 +48,7 @@ export class Readiness {
     private readonly projections: ProjectionRunner,
     private readonly reactions: ProcessManager,
     private readonly integrity: IntegrityMonitor,
+    private readonly shutdown: ShutdownState,
   ) {}
 
   async snapshot(): Promise<ReadinessSnapshot> {
@@ -53,8 +57,10 @@ export class Readiness {
     const failure = this.integrity.failure;
     const projections = follower(this.projections);
     const reactions = follower(this.reactions);
+    const shuttingDown = this.shutdown.shuttingDown;
     return {
-      ready: eventStore.ok && integrity === 'OK' && projections.ok && reactions.ok,
+      ready: !shuttingDown && eventStore.ok && integrity === 'OK' && projections.ok && reactions.ok,
+      shuttingDown,
       stopped: !eventStore.ok || integrity === 'BROKEN' || projections.state === 'stopped' || reactions.state === 'stopped',
       eventStore,
       integrity,

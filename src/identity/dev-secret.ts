@@ -6,13 +6,15 @@ import type { AppConfig } from '../config/app-config.js';
 export const DEV_SECRET_FILE = 'dev-jwt-secret';
 
 /**
- * The HS256 key: JWT_SECRET when set; in development only, a random key generated once and
+ * The HS256 key: JWT_SECRET when set; in development without JWT_JWKS_URL only, a random key generated once and
  * kept in the data folder (mode 0600) so that tokens survive restarts and `npm run token` can
  * sign with the same key as the server.
  */
 export function resolveJwtSecret(config: AppConfig): { secret?: string; generatedAt?: string } {
   if (config.jwt.secret) return { secret: config.jwt.secret };
-  if (config.production) return {};
+  // With an identity provider (JWT_JWKS_URL) there is no development key either: a key file on the
+  // host would otherwise mint tokens (any role) that the server accepts next to the provider's.
+  if (config.production || config.jwt.jwksUrl) return {};
   const file = join(config.dataDir, DEV_SECRET_FILE);
   if (!existsSync(file)) {
     mkdirSync(config.dataDir, { recursive: true });

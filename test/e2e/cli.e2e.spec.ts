@@ -5,7 +5,7 @@
  * recompiling, and say so when there is no build.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -150,5 +150,30 @@ describe('verify with a trusted key file that is not a key', () => {
     const key = join(work, 'key.pem');
     writeFileSync(key, 'not a key');
     expectOneLineError(run(['verify', file, '--trusted-key', key]), /--trusted-key: not a public key in PEM/);
+  });
+});
+
+describe('commands that read the store refuse a store that is not there', () => {
+  it('export, verify-store, rebuild and verify-access-log: exit 2, one line naming the setting, nothing created', () => {
+    const empty = join(work, 'elsewhere');
+    mkdirSync(empty);
+    const where = { DATA_DIR: empty, SQLITE_PATH: join(empty, 'events.sqlite') };
+    for (const args of [['export', '--out', join(empty, 'out.ndjson')], ['verify-store'], ['rebuild']]) {
+      expectOneLineError(run(args, where), /no event store at .*elsewhere\/events\.sqlite: set SQLITE_PATH/);
+    }
+    expectOneLineError(run(['verify-access-log'], where), /no access log at .*elsewhere\/access-log\.sqlite .*set DATA_DIR/);
+    expect(readdirSync(empty)).toEqual([]);
+  });
+
+  it('verify-store on a file that is not a database: exit 1 (broken), not 2', () => {
+    const damaged = join(work, 'damaged');
+    mkdirSync(damaged);
+    writeFileSync(join(damaged, 'events.sqlite'), Buffer.alloc(8192, 0x41));
+    const r = run(['verify-store'], { DATA_DIR: damaged, SQLITE_PATH: join(damaged, 'events.sqlite') });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ command: 'verify-store', ok: false, error: expect.stringMatching(/^SQLITE_NOTADB/) });
+    expect(r.stdout).toMatch(/^BROKEN: /m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(damaged, 'events.sqlite'))).toBe(true);
   });
 });

@@ -85,7 +85,7 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
       .split('\n')
       .filter((l) => l.includes('"requestId":"ops-test-request-42"'))
       .map((l) => JSON.parse(l));
-    expect(line).toEqual([expect.objectContaining({ level: 'info', component: 'http', method: 'POST', route: '/graphql', status: 200, operation: 'Register', actorId: 'mgr', msg: 'request completed' })]);
+    expect(line).toEqual([expect.objectContaining({ level: 'info', component: 'http', method: 'POST', route: '/graphql', status: 200, operation: 'registerAsset', actorId: 'mgr', msg: 'request completed' })]);
     expect(typeof line[0].durationMs).toBe('number');
     expect(server!.output()).not.toContain(manager);
     expect(server!.output()).not.toMatch(/authorization/i);
@@ -102,6 +102,16 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
     expect((await gql(server!.url, auditor, `query Inventory { assets(first: 5) { totalCount } }`)).body.errors).toBeUndefined();
     expect((await gql(server!.url, auditor, `query Past($at: DateTime!) { assets(first: 5, asOf: $at) { totalCount } }`, { at: new Date().toISOString() })).body.errors).toBeUndefined();
 
+    // Operation names are client text: anonymous clients naming operations at will, and requests
+    // that fail validation, add no label; several root fields are one label.
+    await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        fetch(server!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `query ClientText_${i} { me { id } }` }) }),
+      ),
+    );
+    await gql(server!.url, auditor, `query NoSuchField_x { noSuchField }`);
+    expect((await gql(server!.url, auditor, `query Both { me { id } assets(first: 1) { totalCount } }`)).body.errors).toBeUndefined();
+
     const response = await fetch(`${base}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -109,10 +119,12 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
     // Commands by type and result (three registrations so far: one in the test above).
     expect(sample(text, 'risk_ledger_commands_total', { type: 'RegisterAsset', result: 'ok' })).toBe(3);
     expect(sample(text, 'risk_ledger_commands_total', { type: 'RetireAsset', result: 'NOT_FOUND' })).toBe(1);
-    // GraphQL operations by name and outcome.
-    expect(sample(text, 'risk_ledger_graphql_operation_duration_seconds_count', { operation: 'Register', type: 'mutation', outcome: 'ok' })).toBe(3);
-    expect(sample(text, 'risk_ledger_graphql_operation_duration_seconds_count', { operation: 'Retire', outcome: 'NOT_FOUND' })).toBe(1);
-    expect(sample(text, 'risk_ledger_graphql_operation_duration_seconds_count', { operation: 'Inventory', type: 'query', outcome: 'ok' })).toBe(1);
+    // GraphQL operations by root field (as the schema names it) and outcome, never by the client's operation name.
+    expect(sample(text, 'risk_ledger_graphql_operation_duration_seconds_count', { operation: 'registerAsset', type: 'mutation', outcome: 'ok' })).toBe(3);
+    expect(sample(text, 'risk_ledger_graphql_operation_duration_seconds_count', { operation: 'retireAsset', outcome: 'NOT_FOUND' })).toBe(1);
+    expect(sample(text, 'risk_ledger_graphql_operation_duration_seconds_count', { operation: 'assets', type: 'query', outcome: 'ok' })).toBe(2);
+    expect(sample(text, 'risk_ledger_graphql_operation_duration_seconds_count', { operation: 'multiple', type: 'query', outcome: 'ok' })).toBe(1);
+    expect(text).not.toMatch(/ClientText_|NoSuchField|noSuchField|operation="(Register|Retire|Inventory|Past|Both)"/);
     // Appends: latency and events per append (an asset and its name reservation: 2 each).
     expect(sample(text, 'risk_ledger_event_store_append_duration_seconds_count', { outcome: 'ok' })).toBeGreaterThanOrEqual(3);
     expect(sample(text, 'risk_ledger_event_store_append_batch_size_count')).toBeGreaterThanOrEqual(3);
@@ -151,7 +163,11 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
     // With a token: the details.
     const detailed = (await (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${auditor}` } })).json()) as any;
     expect(detailed.projections.checkpoint).toMatch(/^\d+$/);
-    expect(detailed.eventStore.details.path).toBe(join(dir, 'events.sqlite'));
+    expect(detailed.eventStore.details.headPosition).toMatch(/^\d+$/);
+    // No absolute path, even for a caller with a token.
+    expect(JSON.stringify(detailed)).not.toContain(dir);
+    const detailedReady = await (await fetch(`${base}/health/ready`, { headers: { authorization: `Bearer ${auditor}` } })).text();
+    expect(detailedReady).not.toContain(dir);
   });
 
   it('on SIGTERM stops taking connections, finishes the request in flight, logs and exits 0', async () => {

@@ -58,7 +58,8 @@ describe('SqliteEventStore specifics', () => {
     await store.init();
     expect(existsSync(path)).toBe(true);
     const health = await store.health();
-    expect(health).toEqual({ ok: true, adapter: 'sqlite', details: { path, headPosition: null } });
+    // No path in health details: /health must not show where the database lives (issue 16).
+    expect(health).toEqual({ ok: true, adapter: 'sqlite', details: { headPosition: null } });
     await store.close();
     const db = new Database(path, { readonly: true });
     try {

@@ -1,7 +1,8 @@
 /**
  * The query string of a document request, validated: `lang` (ja, default; en), `asOf` (an ISO
  * 8601 instant) or `atPosition` (a log position), not both, and the document's own parameters.
- * A bad value, a value given twice or both points is BAD_USER_INPUT naming the parameter.
+ * A bad value, a value given twice, both points, or a parameter the document does not take (a
+ * misspelt `atposition` would otherwise give today's document) is BAD_USER_INPUT naming it.
  */
 import { parseIsoDateTime } from '../../graphql/scalars.js';
 import { pointInTime, type PointInTime } from '../../shared/application/point-in-time.js';
@@ -15,6 +16,8 @@ export interface DocumentRequest {
 }
 
 const MAX_PARAMETER_LENGTH = 128;
+/** The parameters every document takes; a document's own ones are passed to documentRequest. */
+const COMMON_PARAMETERS = ['lang', 'asOf', 'atPosition'] as const;
 
 /** The one value of a parameter (undefined when absent); repeated or too long is refused. */
 export function single(params: URLSearchParams, name: string, errors: Record<string, string>): string | undefined {
@@ -32,16 +35,24 @@ export function single(params: URLSearchParams, name: string, errors: Record<str
   return value;
 }
 
-/** Parses lang/asOf/atPosition and, through `extra`, the document's own parameters; throws BadInputError with every bad one named. */
-export function documentRequest<T>(params: URLSearchParams, extra: (errors: Record<string, string>) => T): DocumentRequest & T {
+/**
+ * Parses lang/asOf/atPosition and, through `extra`, the document's own parameters (named in
+ * `own`, e.g. riskId or section); throws BadInputError with every bad or unknown one named.
+ */
+export function documentRequest<T>(params: URLSearchParams, extra: (errors: Record<string, string>) => T, own: readonly string[] = []): DocumentRequest & T {
   const errors: Record<string, string> = {};
+  const known = [...COMMON_PARAMETERS, ...own];
+  for (const name of new Set(params.keys())) {
+    if (Object.keys(errors).length >= 5) break; // enough to act on; the message stays short
+    if (!known.includes(name)) errors[name.slice(0, MAX_PARAMETER_LENGTH)] = `is not a parameter of this document (it takes ${known.join(', ')})`;
+  }
   const lang = single(params, 'lang', errors);
   if (lang !== undefined && !(LANGUAGES as readonly string[]).includes(lang)) errors.lang = `must be one of ${LANGUAGES.join(', ')}`;
   const asOfText = single(params, 'asOf', errors);
   const asOf = asOfText === undefined ? null : parseIsoDateTime(asOfText);
   if (asOfText !== undefined && !asOf) errors.asOf = 'must be an ISO 8601 date or date-time with offset (such as 2026-03-01T09:00:00Z) on a real calendar date';
   const atPosition = single(params, 'atPosition', errors);
-  const own = extra(errors);
+  const parsed = extra(errors);
   let point: PointInTime | null = null;
   if (!errors.asOf && !errors.atPosition) {
     try {
@@ -52,5 +63,5 @@ export function documentRequest<T>(params: URLSearchParams, extra: (errors: Reco
     }
   }
   if (Object.keys(errors).length > 0) throw new BadInputError(errors);
-  return { lang: (lang ?? 'ja') as Language, point, ...own };
+  return { lang: (lang ?? 'ja') as Language, point, ...parsed };
 }

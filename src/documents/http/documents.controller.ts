@@ -1,8 +1,9 @@
 import { Controller, Get, Headers, Param, Req, Res } from '@nestjs/common';
 import { domainExtensions } from '../../graphql/error-format.js';
 import { checkOperation } from '../../identity/access-policy.js';
+import { ActorRateLimiter } from '../../identity/rate-limit/actor-rate-limiter.js';
 import { TokenVerifier } from '../../identity/token-verifier.js';
-import { DomainError, ForbiddenError, NotFoundError } from '../../shared/domain/errors.js';
+import { DomainError, ForbiddenError, NotFoundError, RateLimitedError } from '../../shared/domain/errors.js';
 import { documentRequest, single } from '../application/document-request.js';
 import { DocumentsService, type RenderedDocument } from '../application/documents.service.js';
 import { REGISTER_SECTIONS, type RegisterSection } from '../application/register-export.js';
@@ -18,7 +19,16 @@ interface DocumentHttpResponse {
   json(body: unknown): void;
 }
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400 };
+const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RATE_LIMITED: 429 };
+
+/**
+ * Distinct documents (path and query) rendered at once by this process: each may replay the log
+ * (asOf/atPosition) and is outside GraphQL's cost budget, so past this a new one is refused (503,
+ * DOCUMENTS_BUSY) rather than queued. Requests for a document already being rendered join it
+ * (they share its replay). The per-actor rate limit (RATE_LIMIT_PER_MINUTE) applies as for GraphQL.
+ */
+export const MAX_CONCURRENT_RENDERS = 4;
+const BUSY_RETRY_AFTER_SECONDS = 5;
 const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 const TYPES = {
@@ -33,17 +43,25 @@ const TYPES = {
  * at a point of the log (`?asOf=` or `?atPosition=`, default now) in Japanese (default) or
  * English (`?lang=en`). The same bearer token as GraphQL; any role of this product may read them
  * (an auditor every one). Each download is written to the access log by AuditModule's middleware
- * (Art.23(2)). Errors are JSON: `{ error: { message, code, fields? } }`.
+ * (Art.23(2)). Errors are JSON: `{ error: { message, code, fields? } }`; RATE_LIMITED (429) and
+ * DOCUMENTS_BUSY (503) come with Retry-After.
  */
 @Controller('documents')
 export class DocumentsController {
-  constructor(private readonly verifier: TokenVerifier, private readonly documents: DocumentsService) {}
+  /** Documents being rendered (path and sorted query) and how many requests wait for each. */
+  private readonly rendering = new Map<string, number>();
+
+  constructor(
+    private readonly verifier: TokenVerifier,
+    private readonly documents: DocumentsService,
+    private readonly rateLimiter: ActorRateLimiter,
+  ) {}
 
   /** Art.18(2): the record of controls and the reasons for their adoption (`?riskId=` for one risk). */
   @Get('controls.md')
   controls(@Headers('authorization') authorization: string | undefined, @Req() req: DocumentHttpRequest, @Res() res: DocumentHttpResponse): Promise<void> {
     return this.serve(authorization, req, res, async (params) => {
-      const request = documentRequest(params, (errors) => ({ riskId: idParameter(params, 'riskId', errors) }));
+      const request = documentRequest(params, (errors) => ({ riskId: idParameter(params, 'riskId', errors) }), ['riskId']);
       return { document: await this.documents.controls(request.riskId ?? null, request), type: 'md', filename: 'controls.md', disposition: 'attachment' };
     });
   }
@@ -56,7 +74,7 @@ export class DocumentsController {
         const section = single(params, 'section', errors);
         if (section !== undefined && !(REGISTER_SECTIONS as readonly string[]).includes(section)) errors.section = `must be one of ${REGISTER_SECTIONS.join(', ')}`;
         return { section: (section ?? 'risks') as RegisterSection };
-      });
+      }, ['section']);
       return { document: await this.documents.registerCsv(request.section, request), type: 'csv', filename: `risk-register-${request.section}.csv`, disposition: 'attachment' };
     });
   }
@@ -95,8 +113,27 @@ export class DocumentsController {
       const actor = await this.verifier.verifyAuthorization(authorization);
       const denied = checkOperation('query', 'documents', actor);
       if (denied) throw new ForbiddenError(denied);
-      const params = new URL(req.originalUrl ?? req.url, 'http://local').searchParams;
-      const { document, type, filename, disposition } = await render(params);
+      this.rateLimiter.hit(actor.id);
+      const url = new URL(req.originalUrl ?? req.url, 'http://local');
+      const params = url.searchParams;
+      const sorted = new URLSearchParams(params);
+      sorted.sort();
+      const key = `${url.pathname}?${sorted.toString()}`;
+      if (!this.rendering.has(key) && this.rendering.size >= MAX_CONCURRENT_RENDERS) {
+        res.setHeader('retry-after', String(BUSY_RETRY_AFTER_SECONDS));
+        res.status(503).json({ error: { message: `${MAX_CONCURRENT_RENDERS} documents are being rendered: try again in ${BUSY_RETRY_AFTER_SECONDS} s`, code: 'DOCUMENTS_BUSY' } });
+        return;
+      }
+      this.rendering.set(key, (this.rendering.get(key) ?? 0) + 1);
+      let rendered: Awaited<ReturnType<typeof render>>;
+      try {
+        rendered = await render(params);
+      } finally {
+        const left = this.rendering.get(key)! - 1;
+        if (left > 0) this.rendering.set(key, left);
+        else this.rendering.delete(key);
+      }
+      const { document, type, filename, disposition } = rendered;
       res.setHeader('content-type', TYPES[type]);
       res.setHeader('content-disposition', `${disposition}; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
       res.setHeader('cache-control', 'no-store');
@@ -104,6 +141,7 @@ export class DocumentsController {
       res.status(200).send(document.body);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
+      if (error instanceof RateLimitedError) res.setHeader('retry-after', String(error.retryAfterSeconds));
       res.status(STATUS[error.code] ?? 400).json({ error: { message: error.message, ...domainExtensions(error) } });
     }
   }

@@ -15,7 +15,7 @@
  *   writes by other processes on the same file are delivered as well.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   type AppendOptions,
@@ -566,12 +566,14 @@ export class SqliteEventStore implements EventStore {
   async health(): Promise<StoreHealth> {
     try {
       const headPosition = await this.headPosition();
-      return { ok: true, adapter: this.adapterName, details: { path: this.path, headPosition } };
+      // No path: health details are shown to any valid token, and an absolute path is the host's.
+      return { ok: true, adapter: this.adapterName, details: { headPosition } };
     } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
       return {
         ok: false,
         adapter: this.adapterName,
-        details: { path: this.path, error: error instanceof Error ? error.message : String(error) },
+        details: { error: message.split(this.path).join(basename(this.path)) },
       };
     }
   }

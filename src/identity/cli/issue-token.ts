@@ -74,6 +74,10 @@ export async function issueToken(request: TokenRequest): Promise<string> {
   const expiresIn = parseExpires(request.expires ?? '8h');
   const config = loadConfig();
   const { secret } = resolveJwtSecret(config);
-  if (!secret) throw new TokenRequestError('no JWT_SECRET and NODE_ENV=production: cannot sign a token (tokens then come from your identity provider)');
+  if (!secret) {
+    throw new TokenRequestError(
+      `no JWT_SECRET${config.jwt.jwksUrl ? ' and JWT_JWKS_URL is set' : ' and NODE_ENV=production'}: cannot sign a token (tokens then come from your identity provider)`,
+    );
+  }
   return signToken(secret, { sub, name: request.name, roles, department: request.department }, { expiresIn, issuer: config.jwt.issuer, audience: config.jwt.audience });
 }

@@ -6,7 +6,7 @@ import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphq
 import { StrictDateTime } from '../../graphql/scalars.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import { GetRiskQuery } from '../../risk-register/application/risk-queries.js';
-import { toRiskView } from '../../risk-register/graphql/risk.resolver.js';
+import { toRiskView, toRiskViewAt } from '../../risk-register/graphql/risk.resolver.js';
 import { Risk } from '../../risk-register/graphql/risk.types.js';
 import { pointInTime } from '../../shared/application/point-in-time.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
@@ -54,7 +54,8 @@ export class IncidentResolver {
   async risks(@Parent() incident: IncidentState, @Info() info: GraphQLResolveInfo) {
     const at = rootPointInTime(info);
     const rows = await Promise.all(incident.riskIds.map((id) => this.queries.execute(new GetRiskQuery(id, at))));
-    return rows.filter((r) => r !== null).map((r) => toRiskView(r));
+    // Controls' `overdue` judged at the root's asOf, like the rest of the answer (the clock otherwise).
+    return rows.filter((r) => r !== null).map((r) => toRiskViewAt(r, at?.asOf ?? new Date()));
   }
 
   @Mutation(() => Incident, {

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContext } from '@apollo/server';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
+import { Kind, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
 import { noteRequest } from './http-observability.js';
 import type { Metrics } from './metrics.js';
 
@@ -9,23 +10,40 @@ interface ObservedContext extends BaseContext {
   auth?: { actor?: { id?: unknown } };
 }
 
-const NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
-
 /**
- * The operation's label: its name, else its first root field (both validated names of the
- * document, so a bounded set), else `anonymous`.
+ * The operation's label: the schema's name of its root field (aliases and the client's
+ * operationName are ignored: a client could put anything there, before any auth check), or
+ * `multiple` for several root fields; so the labels are bounded by the schema. Undefined when the
+ * request did not pass validation (Apollo sets `operation` only then): such requests are not
+ * labelled at all.
  */
-function operationOf(rc: GraphQLRequestContext<ObservedContext>): string {
-  const name = rc.operationName ?? rc.request.operationName;
-  if (name && NAME.test(name)) return name;
-  const field = rc.operation?.selectionSet.selections.find((s) => s.kind === 'Field');
-  return field && field.kind === 'Field' ? field.name.value : 'anonymous';
+export function operationLabel(rc: Pick<GraphQLRequestContext<BaseContext>, 'operation' | 'document'>): string | undefined {
+  const operation = rc.operation;
+  if (!operation) return undefined;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of rc.document?.definitions ?? []) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  const names = new Set<string>();
+  const seen = new Set<string>();
+  const collect = (set: SelectionSetNode): void => {
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) names.add(s.name.value);
+      else if (s.kind === Kind.INLINE_FRAGMENT) collect(s.selectionSet);
+      else if (!seen.has(s.name.value)) {
+        seen.add(s.name.value);
+        const fragment = fragments.get(s.name.value);
+        if (fragment) collect(fragment.selectionSet);
+      }
+    }
+  };
+  collect(operation.selectionSet);
+  const [only] = names;
+  return names.size === 1 ? only! : names.size === 0 ? 'none' : 'multiple';
 }
 
 /**
- * GraphQL operations over HTTP: their duration by operation, type and outcome (`ok`, or the first
- * error's code as the client receives it), and, for the request's log line, who sent it and which
- * operation it was.
+ * GraphQL operations over HTTP that passed validation: their duration by operation (operationLabel),
+ * type and outcome (`ok`, or the first error's code as the client receives it), and, for the
+ * request's log line, who sent it and which operation it was.
  */
 export function graphqlObservabilityPlugin(metrics: Metrics): ApolloServerPlugin<ObservedContext> {
   return {
@@ -40,9 +58,10 @@ export function graphqlObservabilityPlugin(metrics: Metrics): ApolloServerPlugin
           const errors = body.kind === 'single' ? body.singleResult.errors : body.initialResult.errors;
           const code = errors?.[0]?.extensions?.code;
           const outcome = errors?.length ? (typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR') : 'ok';
-          const operation = operationOf(rc);
+          const operation = operationLabel(rc);
+          if (operation === undefined || !rc.operation) return;
           if (req) noteRequest(req, { operation });
-          metrics.graphqlOperation({ operation, type: rc.operation?.operation ?? 'unknown', outcome, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+          metrics.graphqlOperation({ operation, type: rc.operation.operation, outcome, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
         },
       };
     },

@@ -235,6 +235,11 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
       ['/documents/register.csv?section=everything', 'section'],
       ['/documents/register.xlsx?lang=de', 'lang'],
       ['/documents/controls.md?riskId=%3Cscript%3E', 'riskId'],
+      // Unknown or misspelt parameters are refused, not ignored (a misspelt atPosition would give today's document).
+      [`/documents/plans/${plan.planId}.md?atposition=${plan.resolutionPosition}`, 'atposition'],
+      ['/documents/register.xlsx?section=risks', 'section'],
+      ['/documents/register.csv?riskId=r-1', 'riskId'],
+      ['/documents/controls.md?foo=1', 'foo'],
     ];
     for (const [path, field] of cases) {
       const response = await get(path);
@@ -266,6 +271,29 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     for (const body of bodies) expect(body.equals(bodies[0]!)).toBe(true);
   });
 
+  it('renders at most 4 distinct documents at once: 50 downloads at distinct positions in flight together get 200 or 503 DOCUMENTS_BUSY with Retry-After', async () => {
+    const { events } = await t.ok(`query { events(first: 200) { edges { node { position } } } }`, {}, users.auditor);
+    const positions = events.edges.map((e: any) => e.node.position as string).slice(0, 50);
+    expect(positions.length).toBeGreaterThan(8);
+    const token = await t.token(users.auditor);
+    const answers = await Promise.all(
+      positions.map(async (p: string) => {
+        const response = await fetch(`${t.url}/documents/register.xlsx?atPosition=${p}`, { headers: { authorization: `Bearer ${token}` } });
+        return { status: response.status, retryAfter: response.headers.get('retry-after'), body: response.status === 200 ? null : ((await response.json()) as any) };
+      }),
+    );
+    expect(answers.filter((a) => a.status !== 200 && a.status !== 503)).toEqual([]);
+    const busy = answers.filter((a) => a.status === 503);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(4);
+    for (const a of busy) {
+      expect(a.body.error.code).toBe('DOCUMENTS_BUSY');
+      expect(Number(a.retryAfter)).toBeGreaterThan(0);
+    }
+    // Once they are done, the next one renders.
+    expect((await get(`/documents/register.xlsx?atPosition=${positions[positions.length - 1]}`)).status).toBe(200);
+  });
+
   it('writes every download to the access log (Art.23(2)) with the actor, the document and the outcome', async () => {
     await bytes(`/documents/plans/${plan.planId}.html?lang=en`, users.ciso);
     await bytes('/documents/register.xlsx', users.ciso);
@@ -289,5 +317,37 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
         expect.objectContaining({ operationName: 'GET /documents/register.csv', outcome: 'FAILED', errorCode: 'BAD_USER_INPUT' }),
       ]),
     );
+  });
+});
+
+describe('documents under RATE_LIMIT_PER_MINUTE', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    process.env.RATE_LIMIT_PER_MINUTE = '3';
+    try {
+      t = await TestApp.start();
+    } finally {
+      delete process.env.RATE_LIMIT_PER_MINUTE;
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('counts downloads per actor as GraphQL requests are counted: past the limit, 429 RATE_LIMITED with Retry-After', async () => {
+    const token = await t.token(users.auditor);
+    const statuses: number[] = [];
+    let refused: Response | undefined;
+    for (let i = 0; i < 4; i++) {
+      const response = await fetch(`${t.url}/documents/register.csv`, { headers: { authorization: `Bearer ${token}` } });
+      statuses.push(response.status);
+      if (response.status !== 200) refused = response;
+      else await response.arrayBuffer();
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await refused!.json()) as any).error.code).toBe('RATE_LIMITED');
+    // Another actor has its own budget.
+    expect((await fetch(`${t.url}/documents/register.csv`, { headers: { authorization: `Bearer ${await t.token(users.ciso)}` } })).status).toBe(200);
   });
 });

@@ -62,8 +62,19 @@ describe('configuration schema', () => {
   });
 
   it.each([
-    [{ PORT: 'abc' }, 'PORT', 'PORT must be a port number, got abc'],
-    [{ PORT: '70000' }, 'PORT', 'PORT must be a port number, got 70000'],
+    [{ PORT: 'abc' }, 'PORT', 'PORT must be a port number (0 to 65535), got "abc"'],
+    [{ PORT: '70000' }, 'PORT', 'PORT must be a port number (0 to 65535), got "70000"'],
+    [{ PORT: ' ' }, 'PORT', 'PORT must be a port number (0 to 65535), got " "'],
+    [{ PORT: '0x50' }, 'PORT', 'PORT must be a port number (0 to 65535), got "0x50"'],
+    [{ PORT: '1e3' }, 'PORT', 'PORT must be a port number (0 to 65535), got "1e3"'],
+    [{ PORT: '-1' }, 'PORT', 'PORT must be a port number (0 to 65535), got "-1"'],
+    [{ NODE_ENV: 'prod' }, 'NODE_ENV', 'NODE_ENV must be one of development, test, production, got prod'],
+    [{ NODE_ENV: 'Production' }, 'NODE_ENV', 'NODE_ENV must be one of development, test, production, got Production'],
+    [{ JWT_JWKS_URL: 'idp.example/jwks' }, 'JWT_JWKS_URL', 'JWT_JWKS_URL must be an http:// or https:// URL, got idp.example/jwks'],
+    [{ JWT_JWKS_URL: 'file:///etc/jwks.json' }, 'JWT_JWKS_URL', 'JWT_JWKS_URL must be an http:// or https:// URL, got file:///etc/jwks.json'],
+    [{ NODE_ENV: 'production', JWT_JWKS_URL: 'http://idp.example/jwks' }, 'JWT_JWKS_URL', 'JWT_JWKS_URL must be an https:// URL when NODE_ENV=production'],
+    [{ EVENT_STORE: 'postgres', DATABASE_URL: 'localhost:5432/ledger' }, 'DATABASE_URL', 'DATABASE_URL must be a postgres:// or postgresql:// URL'],
+    [{ DATABASE_URL: 'mysql://u:p@h/db' }, 'DATABASE_URL', 'DATABASE_URL must be a postgres:// or postgresql:// URL'],
     [{ EVENT_STORE: 'oracle' }, 'EVENT_STORE', 'EVENT_STORE must be one of sqlite, postgres, kurrentdb, memory, got oracle'],
     [{ READ_MODEL_MAX_PAGES: '0' }, 'READ_MODEL_MAX_PAGES', 'READ_MODEL_MAX_PAGES must be a positive whole number, got 0'],
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, 'RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_PER_MINUTE must be a whole number of requests (0 = no limit), got -1'],
@@ -81,7 +92,16 @@ describe('configuration schema', () => {
     expect(problem(env)).toEqual({ setting, message });
   });
 
+  it('accepts the NODE_ENV values, well-formed URLs and port numbers', () => {
+    expect(loadConfig({ NODE_ENV: 'test', PORT: '8080' })).toMatchObject({ production: false, port: 8080 });
+    expect(loadConfig({ NODE_ENV: 'development', PORT: '65535' })).toMatchObject({ production: false, port: 65535 });
+    expect(loadConfig({ NODE_ENV: 'production', JWT_JWKS_URL: 'https://idp.example/jwks' })).toMatchObject({ production: true, jwt: { jwksUrl: 'https://idp.example/jwks' } });
+    expect(loadConfig({ JWT_JWKS_URL: 'http://localhost:9000/jwks' }).jwt.jwksUrl).toBe('http://localhost:9000/jwks');
+    expect(loadConfig({ EVENT_STORE: 'postgres', DATABASE_URL: 'postgresql://u:p@db:5432/ledger' }).databaseUrl).toBe('postgresql://u:p@db:5432/ledger');
+  });
+
   it('never echoes a secret in its message', () => {
+    expect(problem({ DATABASE_URL: 'mysql://user:pa55word@h/db' }).message).not.toContain('pa55word');
     expect(problem({ METRICS_TOKEN: 'secret-ish' }).message).not.toContain('secret-ish');
     expect(problem({ NODE_ENV: 'production', JWT_SECRET: 'hunter2-hunter2' }).message).not.toContain('hunter2');
   });

@@ -59,3 +59,28 @@ describe('TokenVerifier: HS256 tokens verified once, checked against the clock o
     await expect(v.verifySession(await sign({ exp, roles: 'ADMIN' }))).rejects.toBeInstanceOf(UnauthenticatedError);
   });
 });
+
+/** With an identity provider, no key on this host may mint tokens: neither a generated one nor an old file. */
+describe('TokenVerifier with JWT_JWKS_URL: no development key', () => {
+  it('neither generates nor accepts the development secret', async () => {
+    const { mkdtempSync, writeFileSync, existsSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'verifier-jwks-'));
+    try {
+      const withJwks = { DATA_DIR: dir, SQLITE_PATH: join(dir, 'events.sqlite'), JWT_JWKS_URL: 'http://127.0.0.1:9/jwks' };
+      const v = new TokenVerifier(loadConfig(withJwks));
+      expect(v.devSecretFile).toBeUndefined();
+      expect(existsSync(join(dir, 'dev-jwt-secret'))).toBe(false);
+      // A secret file left from development is ignored too.
+      const devSecret = 'left-over-development-secret-0123456789abcdef';
+      writeFileSync(join(dir, 'dev-jwt-secret'), devSecret + '\n');
+      const token = await sign({ roles: ['ADMIN'], exp: Math.floor(Date.now() / 1000) + 60 }, 'mallory', devSecret);
+      await expect(new TokenVerifier(loadConfig(withJwks)).verifySession(token)).rejects.toThrow(/Tokens signed with HS256 are not accepted/);
+      // Without JWT_JWKS_URL (development), that file is the key.
+      await expect(new TokenVerifier(loadConfig({ DATA_DIR: dir, SQLITE_PATH: join(dir, 'events.sqlite') })).verifySession(token)).resolves.toMatchObject({ actor: { id: 'mallory' } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
