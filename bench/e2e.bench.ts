@@ -12,7 +12,7 @@
  *     analyseRisk.
  *
  * `npm run bench -- e2e --cpu-prof`: the real server also records a V8 CPU profile of its first
- * registerAsset measurement (bench/support/cpu-profile-preload.ts), written to the file printed.
+ * registerAsset measurement (BENCH_E2E_PROFILE=analyseRisk: of the first analyseRisk one) (bench/support/cpu-profile-preload.ts), written to the file printed.
  * BENCH_E2E_DURATION, BENCH_E2E_ROUNDS, BENCH_E2E_LOG_LEVEL (default info) override.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -202,7 +202,7 @@ export async function runE2eBench(): Promise<void> {
       for (const l of [register, analyse]) {
         const order = round % 2 === 0 ? [ours, bare] : [bare, ours];
         for (const server of order) {
-          const profiling = profile && round === 0 && l === register && server === ours;
+          const profiling = profile && round === 0 && l.name === (process.env.BENCH_E2E_PROFILE ?? 'registerAsset') && server === ours;
           if (profiling) ours.child.kill('SIGUSR2');
           const m = await load(server.url, l, seq);
           if (profiling) ours.child.kill('SIGUSR2');

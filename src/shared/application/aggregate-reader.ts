@@ -8,6 +8,9 @@ import { describeError } from './transient-errors.js';
 
 const log = rootLogger.child('aggregate-reader');
 
+/** Streams whose newest folded state a reader keeps in memory. */
+const LATEST_KEPT = 2_000;
+
 /** Events read per page when folding a stream up to a past point. */
 const STATE_AT_PAGE = 500;
 
@@ -30,6 +33,13 @@ export interface AggregateReaderOptions {
  */
 export class AggregateReader {
   readonly snapshotEvery: number;
+  /**
+   * The newest state this process folded per stream (an in-memory snapshot, LRU, at most
+   * LATEST_KEPT streams): `load` reads only the events after it, anchored by its event's position
+   * like a stored snapshot, so appends by other instances are folded in. A command on a stream
+   * this process just wrote folds nothing. On with snapshots (SNAPSHOT_EVERY > 0) only.
+   */
+  private readonly latest = new Map<string, { stateVersion: string; revision: number; position: string; state: unknown }>();
 
   constructor(
     private readonly store: EventStore,
@@ -41,6 +51,10 @@ export class AggregateReader {
 
   async load<S>(streamId: string, decider: Evolver<S>, toRevision?: number): Promise<{ state: S; streamVersion: number }> {
     const stateVersion = this.snapshotEvery > 0 ? decider.stateVersion : undefined;
+    if (stateVersion && toRevision === undefined) {
+      const fromLatest = await this.loadFromLatest(streamId, decider, stateVersion);
+      if (fromLatest) return fromLatest;
+    }
     if (stateVersion) {
       const fromSnapshot = await this.loadFromSnapshot(streamId, decider, stateVersion, toRevision);
       if (fromSnapshot) return fromSnapshot;
@@ -49,7 +63,35 @@ export class AggregateReader {
     const state = fold(decider, recorded.map((r) => this.toDomain(r)));
     const streamVersion = recorded.length ? recorded[recorded.length - 1]!.revision : -1;
     if (stateVersion && recorded.length > this.snapshotEvery) void this.saveSnapshot(streamId, stateVersion, state, recorded[recorded.length - 1]!);
+    if (stateVersion && toRevision === undefined && recorded.length) this.remember(streamId, stateVersion, state, recorded[recorded.length - 1]!);
     return { state, streamVersion };
+  }
+
+  /** Keeps `state` as the newest folded state of the stream (see `latest`). */
+  remember(streamId: string, stateVersion: string, state: unknown, last: Pick<RecordedEvent, 'revision' | 'position'>): void {
+    if (this.snapshotEvery <= 0) return;
+    const known = this.latest.get(streamId);
+    if (known && known.stateVersion === stateVersion && known.revision > last.revision) return;
+    this.latest.delete(streamId);
+    this.latest.set(streamId, { stateVersion, revision: last.revision, position: last.position, state });
+    if (this.latest.size > LATEST_KEPT) this.latest.delete(this.latest.keys().next().value!);
+  }
+
+  /** The state from the newest one this process folded plus the events after it; null when there is none to use. */
+  private async loadFromLatest<S>(streamId: string, decider: Evolver<S>, stateVersion: string): Promise<{ state: S; streamVersion: number } | null> {
+    const known = this.latest.get(streamId);
+    if (!known || known.stateVersion !== stateVersion) return null;
+    const recorded = await this.store.readStream(streamId, { fromRevision: known.revision });
+    if (recorded[0]?.position !== known.position) {
+      this.latest.delete(streamId);
+      return null;
+    }
+    const tail = recorded.slice(1);
+    const state = fold(decider, tail.map((r) => this.toDomain(r)), known.state as S);
+    const last = recorded[recorded.length - 1]!;
+    if (tail.length) this.remember(streamId, stateVersion, state, last);
+    if (tail.length > this.snapshotEvery) void this.saveSnapshot(streamId, stateVersion, state, last);
+    return { state, streamVersion: last.revision };
   }
 
   /** The state from the newest usable snapshot plus the events after it; null when there is none to use. */
@@ -73,6 +115,7 @@ export class AggregateReader {
     const state = fold(decider, tail.map((r) => this.toDomain(r)), snapshot.state as S);
     const last = recorded[recorded.length - 1]!;
     if (tail.length > this.snapshotEvery) void this.saveSnapshot(streamId, stateVersion, state, last);
+    if (toRevision === undefined) this.remember(streamId, stateVersion, state, last);
     return { state, streamVersion: last.revision };
   }
 

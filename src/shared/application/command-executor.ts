@@ -264,6 +264,8 @@ export class CommandExecutor {
    */
   private async snapshotAfterAppend<S>(decider: Evolver<S>, versionBefore: number, own: { streamId: string; events: RecordedEvent[] }, after: S): Promise<void> {
     const last = own.events[own.events.length - 1];
+    // The next command on this stream starts from here (nothing to fold if nobody else wrote).
+    if (last && decider.stateVersion) this.aggregates.remember(own.streamId, decider.stateVersion, after, last);
     if (!last || !decider.stateVersion || !crossedSnapshotPoint(versionBefore, last.revision, this.aggregates.snapshotEvery)) return;
     await this.aggregates.saveSnapshot(own.streamId, decider.stateVersion, after, last);
   }

@@ -1,0 +1,76 @@
+/**
+ * The reader's in-memory newest state per stream: the next load reads only the events after it
+ * (appends by anyone else included), answers exactly as a full fold, and is dropped when the
+ * event it was folded up to is no longer at its position (another log behind the same reader).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
+import { ExpectedVersion, type EventStore, type ReadStreamOptions } from '../../../src/event-store/event-store.port.js';
+import { EventUpcasters } from '../../../src/shared/application/event-upcasting.js';
+import { AggregateReader } from '../../../src/shared/application/aggregate-reader.js';
+import type { Decider } from '../../../src/shared/domain/decider.js';
+
+type Counted = { type: 'Counted'; data: { n: number } };
+const counter: Decider<never, Counted, { total: number; seen: number }> = {
+  initialState: { total: 0, seen: 0 },
+  decide: () => [],
+  evolve: (s, e) => ({ total: s.total + e.data.n, seen: s.seen + 1 }),
+  stateVersion: 'counter/1',
+};
+
+const events = (...ns: number[]) =>
+  ns.map((n) => ({ eventId: randomUUID(), type: 'Counted', schemaVersion: 1, data: { n }, metadata: { actor: { id: 'a', name: 'a', roles: ['CISO' as const] }, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: 'c', causationId: 'c' } }));
+
+/** The store, with every readStream call's options recorded. */
+function spied(store: EventStore): { store: EventStore; reads: ReadStreamOptions[] } {
+  const reads: ReadStreamOptions[] = [];
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'readStream') return (id: string, o: ReadStreamOptions = {}) => (reads.push(o), target.readStream(id, o));
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { store: proxy, reads };
+}
+
+describe('AggregateReader: the newest folded state in memory', () => {
+  const upcasters = new EventUpcasters([]);
+
+  it('reads only the events after it, including those appended by someone else, and equals a full fold', async () => {
+    const raw = new InMemoryEventStore();
+    await raw.append('c-1', events(1, 2, 3), { expectedVersion: ExpectedVersion.noStream });
+    const { store, reads } = spied(raw);
+    const reader = new AggregateReader(store, upcasters, { snapshotEvery: 1_000 });
+    expect((await reader.load('c-1', counter)).state).toEqual({ total: 6, seen: 3 });
+    await raw.append('c-1', events(10, 20), { expectedVersion: ExpectedVersion.exact(2) });
+    reads.length = 0;
+    expect(await reader.load('c-1', counter)).toEqual({ state: { total: 36, seen: 5 }, streamVersion: 4 });
+    // From the remembered event on: one read, starting at revision 2 (its anchor), not the whole stream.
+    expect(reads).toEqual([{ fromRevision: 2 }]);
+    const fresh = new AggregateReader(raw, upcasters, { snapshotEvery: 0 });
+    expect((await fresh.load('c-1', counter)).state).toEqual({ total: 36, seen: 5 });
+  });
+
+  it('is not used for a past revision, and not with snapshots off', async () => {
+    const raw = new InMemoryEventStore();
+    await raw.append('c-1', events(1, 2, 3), { expectedVersion: ExpectedVersion.noStream });
+    const reader = new AggregateReader(raw, upcasters, { snapshotEvery: 1_000 });
+    await reader.load('c-1', counter);
+    expect((await reader.load('c-1', counter, 1)).state).toEqual({ total: 3, seen: 2 });
+    const { store, reads } = spied(raw);
+    const off = new AggregateReader(store, upcasters, { snapshotEvery: 0 });
+    off.remember('c-1', 'counter/1', { total: 999, seen: 99 }, { revision: 2, position: 'x' });
+    expect((await off.load('c-1', counter)).state).toEqual({ total: 6, seen: 3 });
+    expect(reads).toEqual([{}]);
+  });
+
+  it('a remembered state whose event is not at its position any more is dropped: a full fold answers', async () => {
+    const raw = new InMemoryEventStore();
+    const { events: recorded } = await raw.append('c-1', events(1, 2, 3), { expectedVersion: ExpectedVersion.noStream });
+    const reader = new AggregateReader(raw, upcasters, { snapshotEvery: 1_000 });
+    reader.remember('c-1', 'counter/1', { total: 999, seen: 99 }, { revision: 2, position: `${recorded[2]!.position}-elsewhere` });
+    expect((await reader.load('c-1', counter)).state).toEqual({ total: 6, seen: 3 });
+  });
+});
