@@ -1,5 +1,5 @@
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../../event-store/event-store.port.js';
-import type { ReactionsCoordination } from '../../shared/application/reactions-coordination.js';
+import { LeadershipPoll, type ReactionsCoordination } from '../../shared/application/reactions-coordination.js';
 import { describeError } from '../../shared/application/transient-errors.js';
 import type { JsonLogger } from '../../shared/logging/json-logger.js';
 import { noticeBody, signatureOf, SIGNATURE_HEADER, type Notice } from '../domain/notice.js';
@@ -11,7 +11,6 @@ import { postWebhook, type PostOutcome, type WebhookPost } from './webhook-clien
 export const WEBHOOK_CHECKPOINT = 'webhooks';
 
 /** How often an instance that does not deliver tries to take over (PostgreSQL: another one may die). */
-const LEADERSHIP_POLL_MS = 1_000;
 
 /** Past a run of this many events that give no notice, the checkpoint is saved anyway (a restart then re-reads fewer). */
 const SAVE_EVERY_SKIPPED = 500;
@@ -61,7 +60,6 @@ export class WebhookDispatcher {
   private abort = new AbortController();
   private leading = false;
   private stopped = false;
-  private leadTimer?: NodeJS.Timeout;
   private resubscribeTimer?: NodeJS.Timeout;
   private readFailures = 0;
   private saved: string | null = null;
@@ -115,17 +113,15 @@ export class WebhookDispatcher {
     return true;
   }
 
+  /** Another instance delivers: try to take over every second (it may die). */
+  private readonly leadership = new LeadershipPoll(
+    () => this.lead(),
+    () => this.stopped,
+    (error) => this.log.warn('webhook notices: could not try to lead', { error: describeError(error) }),
+  );
+
   private watchForLeadership(): void {
-    if (this.stopped) return;
-    this.leadTimer = setTimeout(async () => {
-      this.leadTimer = undefined;
-      try {
-        if (await this.lead()) return;
-      } catch (error) {
-        this.log.warn('webhook notices: could not try to lead', { error: describeError(error) });
-      }
-      this.watchForLeadership();
-    }, LEADERSHIP_POLL_MS);
+    this.leadership.schedule();
   }
 
   private async demote(): Promise<void> {
@@ -230,7 +226,7 @@ export class WebhookDispatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.leadTimer);
+    this.leadership.cancel();
     await this.halt();
   }
 

@@ -1,12 +1,11 @@
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../../event-store/event-store.port.js';
-import type { ReactionsCoordination } from './reactions-coordination.js';
+import { LeadershipPoll, type ReactionsCoordination } from './reactions-coordination.js';
 import { DomainError } from '../domain/errors.js';
 import { PositionWaiters } from './position-waiters.js';
 import type { JsonLogger } from '../logging/json-logger.js';
 import { Backoff, describeError, isTransientStorageError, type RetryState } from './transient-errors.js';
 
 /** How often an instance that does not run the reactions tries to take over. */
-const LEADERSHIP_POLL_MS = 1_000;
 
 /** A reaction: runs the commands that follow from one recorded event (idempotent by construction). */
 export type Reaction = (event: RecordedEvent) => Promise<void>;
@@ -32,7 +31,6 @@ export class ProcessManager {
   private generation = 0;
   /** Whether this instance runs the reactions (one across the instances sharing a log). */
   private leading = false;
-  private leadTimer?: NodeJS.Timeout;
   private stopped = false;
 
   constructor(
@@ -67,17 +65,14 @@ export class ProcessManager {
   }
 
   /** Another instance runs the reactions: try to take over every second (it may die). */
+  private readonly leadership = new LeadershipPoll(
+    () => this.lead(),
+    () => this.stopped,
+    (error) => this.log.warn('process manager could not try to lead', { processManager: this.name, error: describeError(error) }),
+  );
+
   private watchForLeadership(): void {
-    if (this.stopped) return;
-    this.leadTimer = setTimeout(async () => {
-      this.leadTimer = undefined;
-      try {
-        if (await this.lead()) return;
-      } catch (error) {
-        this.log.warn('process manager could not try to lead', { processManager: this.name, error: describeError(error) });
-      }
-      this.watchForLeadership();
-    }, LEADERSHIP_POLL_MS);
+    this.leadership.schedule();
   }
 
   /** The lock was lost (its connection died): stop reacting, and try to lead again later. */
@@ -202,7 +197,7 @@ export class ProcessManager {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.leadTimer);
+    this.leadership.cancel();
     this.generation++;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;

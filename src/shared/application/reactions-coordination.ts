@@ -46,3 +46,37 @@ export class SoleInstance implements ReactionsCoordination {
     if (this.db.open) this.db.close();
   }
 }
+
+/**
+ * For a follower of the log that only one instance may run (the reactions, the webhooks): while
+ * another instance leads, try to take over every `intervalMs` (it may die), until `lead()`
+ * succeeds or the follower has stopped. One pending try at a time; `cancel()` at shutdown.
+ */
+export class LeadershipPoll {
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly lead: () => Promise<boolean>,
+    private readonly stopped: () => boolean,
+    private readonly onError: (error: unknown) => void,
+    private readonly intervalMs = 1_000,
+  ) {}
+
+  schedule(): void {
+    if (this.stopped() || this.timer) return;
+    this.timer = setTimeout(async () => {
+      this.timer = undefined;
+      try {
+        if (await this.lead()) return;
+      } catch (error) {
+        this.onError(error);
+      }
+      this.schedule();
+    }, this.intervalMs);
+  }
+
+  cancel(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
