@@ -55,22 +55,26 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
     }
     case 'RiskAnalysed': {
       const { riskId: _riskId, ...analysis } = event.data;
-      const next: RiskState = {
-        ...state,
-        version,
-        analysisCount: state.analysisCount + 1,
-        recentAnalysisIds: rememberId(state.recentAnalysisIds, analysis.analysisId),
-        externalReferences: distinct([...state.externalReferences, ...analysis.externalReferences]),
-        status: REANALYSABLE.includes(state.status) ? 'ANALYSED' : state.status,
-        updatedAt: analysis.analysedAt,
-      };
+      // The hottest case of a long risk's history (and of a rebuild): one copy of the state, and the
+      // lists copied only when they change.
+      const refs = analysis.externalReferences;
+      const externalReferences = refs.length === 0 || refs.every((r) => state.externalReferences.includes(r)) ? state.externalReferences : distinct([...state.externalReferences, ...refs]);
+      const status = REANALYSABLE.includes(state.status) ? 'ANALYSED' : state.status;
+      const recentAnalysisIds = rememberId(state.recentAnalysisIds, analysis.analysisId);
+      const analysisCount = state.analysisCount + 1;
       // An analysis recorded for another cycle than the current one (none are) does not move the level.
-      if (analysis.cycle !== state.cycle) return next;
+      if (analysis.cycle !== state.cycle) return { ...state, version, analysisCount, recentAnalysisIds, externalReferences, status, updatedAt: analysis.analysedAt };
       // Current level: the top analysis of the cycle under the criteria of its latest analysis.
       const cycleAnalyses = withAnalysis(state.cycleAnalyses, analysis);
       const top = cycleAnalyses.find((c) => c.criteriaId === analysis.criteriaId)!.top;
       return {
-        ...next,
+        ...state,
+        version,
+        analysisCount,
+        recentAnalysisIds,
+        externalReferences,
+        status,
+        updatedAt: analysis.analysedAt,
         cycleAnalyses,
         likelihood: top.likelihood,
         impact: top.impact,

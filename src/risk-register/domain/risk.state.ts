@@ -306,8 +306,11 @@ export function cycleAnalysesUnder(state: RiskState, criteriaId: string): CycleA
 
 /** `ids` with `id` added at the end, keeping the last RECENT_IDS_KEPT. */
 export function rememberId(ids: readonly string[], id: string): string[] {
-  const next = [...ids, id];
-  return next.length > RECENT_IDS_KEPT ? next.slice(next.length - RECENT_IDS_KEPT) : next;
+  // One copy: the oldest ids drop out as the new one comes in.
+  const drop = Math.max(0, ids.length + 1 - RECENT_IDS_KEPT);
+  const next = ids.slice(drop);
+  next.push(id);
+  return next;
 }
 
 /** The highest of the analyses by `rank` (later ones win ties). */
