@@ -220,11 +220,15 @@ export class RiskRegisterQueries {
   }
 
   private list(table: 'risk_analyses' | 'risk_reviews', riskId: string, limit: ListLimit): unknown[] {
-    const rows = this.db
-      .prepare(`SELECT doc FROM ${table} WHERE risk_id = @riskId AND (@position IS NULL OR position <= @position) AND (@recordedAt IS NULL OR recorded_at <= @recordedAt) ORDER BY revision`)
+    // One JSON array built by SQLite and parsed once: a risk may have thousands of entries, and
+    // parsing them one string at a time took twice as long (risk(id, asOf) of a 10,000-event risk).
+    const json = this.db
+      .prepare(
+        `SELECT '[' || COALESCE(group_concat(doc, ',' ORDER BY revision), '') || ']' FROM ${table} WHERE risk_id = @riskId AND (@position IS NULL OR position <= @position) AND (@recordedAt IS NULL OR recorded_at <= @recordedAt)`,
+      )
       .pluck()
-      .all({ riskId, position: limit.position ?? null, recordedAt: limit.recordedAt ?? null }) as string[];
-    return rows.map((doc) => JSON.parse(doc) as unknown);
+      .get({ riskId, position: limit.position ?? null, recordedAt: limit.recordedAt ?? null }) as string;
+    return JSON.parse(json) as unknown[];
   }
 
   /** The lists of one risk as RiskRow carries them: read now, or on first use. */

@@ -172,15 +172,19 @@ export class AggregateReader {
         }
       }
     }
+    // After a snapshot the point is usually within the next snapshotEvery events (the pipeline
+    // takes one that often): read those first rather than a whole page the point may cut short.
+    let size = last !== null ? Math.min(STATE_AT_PAGE, this.snapshotEvery + 1) : STATE_AT_PAGE;
     for (;;) {
-      const page = await this.store.readStream(streamId, { fromRevision: from, toRevision: from + STATE_AT_PAGE - 1 });
+      const page = await this.store.readStream(streamId, { fromRevision: from, toRevision: from + size - 1 });
       for (const r of page) {
         if (!within(r)) return { state, last };
         state = decider.evolve(state, this.toDomain(r));
         last = r;
       }
-      if (page.length < STATE_AT_PAGE) return { state, last };
-      from += STATE_AT_PAGE;
+      if (page.length < size) return { state, last };
+      from += size;
+      size = STATE_AT_PAGE;
     }
   }
 
