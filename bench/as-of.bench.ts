@@ -29,6 +29,7 @@ import { FEATURES } from '../src/features.js';
 import { projectionsOf, upcastersOf } from '../src/platform/feature-contribution.js';
 
 const allProjections = projectionsOf(FEATURES);
+const upcasters = upcastersOf(FEATURES);
 import { AsOfReplayer } from '../src/projections/as-of-replay.js';
 import { MemoryReplaySnapshots } from '../src/projections/replay-snapshots.js';
 import { RiskAtPoint } from '../src/risk-register/application/risk-at-point.js';
@@ -73,7 +74,8 @@ class Writer {
     const toAppend: NewEvent[] = events.map((e) => ({
       eventId: randomUUID(),
       type: e.type,
-      schemaVersion: 1,
+      // The type's current schema version, as the application writes it (nothing to upcast on read).
+      schemaVersion: upcasters.schemaVersionOf(e.type),
       data: e.data as Record<string, unknown>,
       metadata: { actor: { id: actor.id, name: actor.name, roles: actor.roles }, occurredAt: new Date(this.clock).toISOString(), correlationId: 'bench', causationId: 'bench' },
     }));
@@ -132,7 +134,6 @@ export async function runAsOfBench(): Promise<void> {
     const total = Number(head);
     console.log(`log written: ${total} events (${ASSETS} assets, ${ASSETS} risks, one risk of ${big.version + 1} events) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-    const upcasters = upcastersOf(FEATURES);
     // Baseline: the same query on the live read model (caught up once).
     const live = openReadModelDatabase(':memory:');
     const runner = new ProjectionRunner(store, live, allProjections(), upcasters.upcast, new JsonLogger('bench', 'error'));

@@ -23,6 +23,9 @@ import { riskStreamId } from '../src/risk-register/domain/risk.events.js';
 import type { RiskState } from '../src/risk-register/domain/risk.state.js';
 import { FEATURES } from '../src/features.js';
 import { upcastersOf } from '../src/platform/feature-contribution.js';
+
+/** Events are written at their type's current schema version, as the application writes them. */
+const upcasters = upcastersOf(FEATURES);
 import { CommandExecutor, type CommandContext } from '../src/shared/application/command-executor.js';
 import { type Decider, type DomainActor, type DomainEvent } from '../src/shared/domain/decider.js';
 
@@ -56,7 +59,7 @@ async function history<C, E extends DomainEvent, S>(store: EventStore, decider: 
   for (let i = 0; i < count; i++) {
     const events = decider.decide(command(i), state);
     for (const e of events) {
-      pending.push({ eventId: randomUUID(), type: e.type, schemaVersion: 1, data: e.data as Record<string, unknown>, metadata: { actor: { id: actor.id, name: actor.name, roles: actor.roles }, occurredAt: now(), correlationId: 'bench', causationId: 'bench' } });
+      pending.push({ eventId: randomUUID(), type: e.type, schemaVersion: upcasters.schemaVersionOf(e.type), data: e.data as Record<string, unknown>, metadata: { actor: { id: actor.id, name: actor.name, roles: actor.roles }, occurredAt: now(), correlationId: 'bench', causationId: 'bench' } });
       state = decider.evolve(state, e);
     }
     if (pending.length >= 500) await flush();
@@ -69,7 +72,6 @@ export async function runLongStreamBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'risk-ledger-long-'));
   const store = new SqliteEventStore({ path: join(dir, 'events.sqlite') });
   await store.init();
-  const upcasters = upcastersOf(FEATURES);
   try {
     let criteria = await history(store, criteriaDecider, 'risk-criteria', criteriaDecider.initialState, -1, 1, () => ({ type: 'ProposeRiskCriteria' as const, criteriaId: 'c1', actor: committee, at: now(), definition: {
       likelihoodLevels: ['Rare', 'Possible', 'Likely'], impactLevels: ['Minor', 'Moderate', 'Severe'], riskLevels: ['LOW', 'MEDIUM', 'HIGH'],

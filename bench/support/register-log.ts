@@ -16,6 +16,11 @@ import { riskDecider } from '../../src/risk-register/domain/risk.decider.js';
 import { riskStreamId } from '../../src/risk-register/domain/risk.events.js';
 import type { RiskState } from '../../src/risk-register/domain/risk.state.js';
 import type { Decider, DomainActor, DomainEvent } from '../../src/shared/domain/decider.js';
+import { FEATURES } from '../../src/features.js';
+import { upcastersOf } from '../../src/platform/feature-contribution.js';
+
+/** Each event is written at its type's current schema version, as the application writes it (no upcast on read). */
+const upcasters = upcastersOf(FEATURES);
 
 const committee: DomainActor = { id: 'committee', name: 'Committee', roles: ['COMMITTEE_MEMBER'] };
 const ciso: DomainActor = { id: 'ciso', name: 'CISO', roles: ['CISO'] };
@@ -51,7 +56,7 @@ function decide<C, E extends DomainEvent, S extends { version: number }>(decider
     events: events.map((e) => ({
       eventId: randomUUID(),
       type: e.type,
-      schemaVersion: 1,
+      schemaVersion: upcasters.schemaVersionOf(e.type),
       data: e.data as Record<string, unknown>,
       metadata: { actor: { id: actor.id, name: actor.name, roles: actor.roles }, occurredAt: at, correlationId: 'bench', causationId: 'bench' },
     })),
