@@ -3,11 +3,15 @@
  * log of ~100,000 events (bench/support/register-log.ts), through
  *   (a) ProjectionRunner.rebuild onto a read-model file, as `npm run cli -- rebuild` does;
  *   (b) AsOfReplayer replaying the whole log into a fresh in-memory database (a cold asOf at the head).
+ * and, as the baseline of each run, (c) the same log read raw with better-sqlite3 in pages of 1,000
+ * (every column, JSON.parse of each event's data, nothing applied): the floor any rebuild in this
+ * process sits on, since every projection needs every event's data.
  * Median of RUNS each, events/s; memory sampled on every page (RSS and V8 heap): the baseline
  * after a GC before the run, the peak during it, and the heap in the first and last tenth of the
  * run (flat memory: the last tenth is no higher than the first).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store.js';
@@ -18,6 +22,7 @@ import { ProjectionRunner } from '../src/projections/projection-runner.js';
 import { openReadModelDatabase } from '../src/projections/read-model-database.js';
 import { JsonLogger } from '../src/shared/logging/json-logger.js';
 import { writeRegisterLog } from './support/register-log.js';
+import { EVENT_COLUMNS } from '../src/event-store/internal/event-rows.js';
 
 const ASSETS = Number(process.env.BENCH_ASSETS ?? 1_000);
 const ANALYSES_PER_RISK = Number(process.env.BENCH_ANALYSES ?? 96);
@@ -98,6 +103,26 @@ export async function runRebuildBench(): Promise<void> {
 
     const rebuilds: Run[] = [];
     const replays: Run[] = [];
+    const raws: Run[] = [];
+    const rawRead = (): Run => {
+      const db = new Database(store.path, { readonly: true });
+      const page = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT 1000`).raw(true);
+      const start = performance.now();
+      const cpu = process.cpuUsage();
+      let after = 0;
+      let n = 0;
+      for (;;) {
+        const rows = page.all(after) as unknown[][];
+        if (rows.length === 0) break;
+        for (const row of rows) JSON.parse(row[6] as string);
+        n += rows.length;
+        after = rows[rows.length - 1]![0] as number;
+      }
+      const run = { ms: performance.now() - start, cpuMs: cpuMs(cpu), memory: new MemorySampler().done() };
+      db.close();
+      if (n !== total) throw new Error(`raw read ${n} of ${total} events`);
+      return run;
+    };
     for (let r = 0; r < RUNS; r++) {
       // (a) the CLI's rebuild, onto a file.
       const db = openReadModelDatabase(join(dir, `read-models-${r}.sqlite`));
@@ -123,7 +148,24 @@ export async function runRebuildBench(): Promise<void> {
       replays.push({ ms, cpuMs: cpuMs(cpu), memory: sampler.done() });
       replayer.close();
       if (risks !== ASSETS) throw new Error(`replay holds ${risks} risks, expected ${ASSETS}`);
-      console.log(`run ${r + 1}: rebuild ${fmt((total / rebuilds[r]!.ms) * 1000)} events/s (${(rebuilds[r]!.ms / 1000).toFixed(2)} s, CPU ${(rebuilds[r]!.cpuMs / 1000).toFixed(2)} s); replay ${fmt((total / ms) * 1000)} events/s (${(ms / 1000).toFixed(2)} s, CPU ${(replays[r]!.cpuMs / 1000).toFixed(2)} s)`);
+      raws.push(rawRead());
+      console.log(`run ${r + 1}: raw read ${fmt((total / raws[r]!.ms) * 1000)} events/s; rebuild ${fmt((total / rebuilds[r]!.ms) * 1000)} events/s (${(rebuilds[r]!.ms / 1000).toFixed(2)} s, CPU ${(rebuilds[r]!.cpuMs / 1000).toFixed(2)} s); replay ${fmt((total / ms) * 1000)} events/s (${(ms / 1000).toFixed(2)} s, CPU ${(replays[r]!.cpuMs / 1000).toFixed(2)} s)`);
+    }
+
+    // Memory flatness without the garbage between collections: one more, untimed rebuild that
+    // collects every tenth page and samples what is still alive.
+    const live: number[] = [];
+    {
+      const db = openReadModelDatabase(join(dir, 'read-models-live-heap.sqlite'));
+      const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, logger);
+      let pages = 0;
+      await runner.rebuild(() => {
+        if (++pages % 10 !== 0) return;
+        gc();
+        live.push(process.memoryUsage().heapUsed);
+      });
+      await runner.stop();
+      db.close();
     }
 
     const rate = (runs: Run[]) => (total / median(runs.map((x) => x.ms))) * 1000;
@@ -134,6 +176,7 @@ export async function runRebuildBench(): Promise<void> {
     console.log('');
     console.log('| measurement | events/s (wall) | events per CPU-second | target | peak RSS (base) | peak heap (base) | heap, first tenth → last tenth |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    console.log(`| baseline: the log read raw (better-sqlite3, pages of 1,000, JSON.parse of data; nothing applied) | ${fmt(rate(raws))} | ${fmt(cpuRate(raws))} | — | — | — | — |`);
     for (const [name, runs] of [['projection rebuild (runner, read-model file)', rebuilds], ['asOf replay from zero (in-memory database)', replays]] as const) {
       const m = mem(runs);
       const r = rate(runs);
@@ -141,9 +184,14 @@ export async function runRebuildBench(): Promise<void> {
         `| ${name} | ${fmt(r)} | ${fmt(cpuRate(runs))} | ≥ ${fmt(TARGET)} ${r >= TARGET ? 'met' : '**missed**'} | ${(m.peakRss / MB).toFixed(0)} MB (${(m.baseRss / MB).toFixed(0)}) | ${(m.peakHeap / MB).toFixed(0)} MB (${(m.baseHeap / MB).toFixed(0)}) | ${(m.firstTenthHeap / MB).toFixed(0)} → ${(m.lastTenthHeap / MB).toFixed(0)} MB |`,
       );
     }
+    console.log('');
+    console.log(`Live heap during an untimed rebuild, after a GC every 10 pages: ${live.map((b) => (b / MB).toFixed(0)).join(' ')} MB (first ${(live[0]! / MB).toFixed(0)}, last ${(live[live.length - 1]! / MB).toFixed(0)}, max ${(Math.max(...live) / MB).toFixed(0)}).`);
+    console.log(`Against the raw read in the same runs: rebuild ${(rate(rebuilds) / rate(raws)).toFixed(2)}, replay ${(rate(replays) / rate(raws)).toFixed(2)} (per CPU-second: ${(cpuRate(rebuilds) / cpuRate(raws)).toFixed(2)}, ${(cpuRate(replays) / cpuRate(raws)).toFixed(2)}).`);
     console.log(
       JSON.stringify({
         bench: 'rebuild',
+        rawReadEventsPerSecond: Math.round(rate(raws)),
+        liveHeapMB: live.map((b) => Math.round(b / MB)),
         events: total,
         runs: RUNS,
         rebuildEventsPerSecond: Math.round(rate(rebuilds)),
