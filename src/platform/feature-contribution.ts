@@ -1,4 +1,4 @@
-import type { Projection } from '../projections/projection.js';
+import type { Projection, ProjectionOptions } from '../projections/projection.js';
 import { EventUpcasters, type EventFamily } from '../shared/application/event-upcasting.js';
 import { combineReactions, type EventReaction, type ReactionDeps } from '../shared/application/reactions.js';
 
@@ -12,7 +12,7 @@ export interface FeatureContribution {
   readonly name: string;
   readonly events: readonly EventFamily[];
   /** New instances on each call: the live runner and each time-travel replay get their own. */
-  readonly projections?: () => Projection[];
+  readonly projections?: (options?: ProjectionOptions) => Projection[];
   readonly reactions?: (deps: ReactionDeps) => EventReaction[];
 }
 
@@ -21,8 +21,8 @@ export function upcastersOf(features: readonly FeatureContribution[]): EventUpca
 }
 
 /** The read models in module order (the runner applies each event to them in this order). */
-export function projectionsOf(features: readonly FeatureContribution[]): () => Projection[] {
-  return () => features.flatMap((f) => f.projections?.() ?? []);
+export function projectionsOf(features: readonly FeatureContribution[]): (options?: ProjectionOptions) => Projection[] {
+  return (options) => features.flatMap((f) => f.projections?.(options) ?? []);
 }
 
 export function reactionsOf(features: readonly FeatureContribution[], deps: ReactionDeps) {

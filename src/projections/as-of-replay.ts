@@ -1,10 +1,10 @@
 import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
 import { happenedBy, type PointInTime } from '../shared/application/point-in-time.js';
 import type { EventUpcasters } from '../shared/application/event-upcasting.js';
-import type { Projection } from './projection.js';
+import type { Projection, ProjectionOptions } from './projection.js';
 import Database from 'better-sqlite3';
 import { openReadModelDatabase, type ReadDb } from './read-model-database.js';
-import { shapeOf, type ReplayHead, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
+import { shapeOf, snapshotImage, type ReplayHead, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
 
 export type { ReplayHead } from './replay-snapshots.js';
 
@@ -59,6 +59,12 @@ export interface ReplayInstrumentation {
 }
 const NO_REPLAY_INSTRUMENTATION: ReplayInstrumentation = { replayed: () => {} };
 
+/**
+ * Replays are built without the projections' history tables (Projection.historyTables): their
+ * queries read the live ones up to the replay's head, so a replay leaves those tables empty.
+ */
+const REPLAY: ProjectionOptions = { replay: true };
+
 function keyOf(point: PointInTime): string {
   return point.atPosition ? `p:${point.atPosition}` : `t:${point.asOf!.toISOString()}`;
 }
@@ -67,7 +73,9 @@ function keyOf(point: PointInTime): string {
  * Read models as they stood at a past moment: the same projections that serve today's queries,
  * replayed into a private in-memory database from the events of the log up to that moment. The
  * same query code then runs against it, so an auditor sees exactly what a query returned then,
- * never a guess from today's state.
+ * never a guess from today's state. The projections' history tables (Projection.historyTables:
+ * append-only rows that each carry their event's position, such as a risk's analyses) are the
+ * exception: a replay leaves them empty and its queries read the live ones cut at its head.
  *
  * The events of a moment are a prefix of the log (positions are ordered and recordedAt never
  * decreases), so a replay stops at the first later event, and a later moment starts from a copy
@@ -88,7 +96,7 @@ export class AsOfReplayer {
   constructor(
     private readonly store: EventStore,
     private readonly upcasters: EventUpcasters,
-    private readonly projections: () => Projection[],
+    private readonly projections: (options?: ProjectionOptions) => Projection[],
     private readonly cacheSize = 4,
     private readonly instrumentation: ReplayInstrumentation = NO_REPLAY_INSTRUMENTATION,
     private readonly snapshots?: ReplaySnapshotOptions,
@@ -97,7 +105,7 @@ export class AsOfReplayer {
   private shapeCache?: string;
   /** The read models' shape, for stored snapshots. */
   private get shape(): string {
-    return (this.shapeCache ??= shapeOf(this.projections()));
+    return (this.shapeCache ??= shapeOf(this.projections(REPLAY)));
   }
 
   /**
@@ -131,10 +139,10 @@ export class AsOfReplayer {
   }
 
   /** Saves the replay's read models as they stand (best effort: a snapshot is an optimisation). */
-  private saveSnapshot(db: ReadDb, head: ReplayHead, previousPosition: string | null): void {
+  private saveSnapshot(db: ReadDb, projections: Projection[], head: ReplayHead, previousPosition: string | null): void {
     const meta: ReplaySnapshotMeta = { head, previousPosition, shape: this.shape };
     try {
-      this.snapshots?.store.save(meta, db.serialize());
+      this.snapshots?.store.save(meta, snapshotImage(db, projections));
     } catch {
       // Disk full or read-only: replays still work, from further back.
     }
@@ -220,7 +228,7 @@ export class AsOfReplayer {
       let cut = page.findIndex((e) => !included(e));
       const db = stored ? stored.db : base ? new Database(base.db.serialize()) : openReadModelDatabase(':memory:');
       try {
-        const projections = this.projections();
+        const projections = this.projections(REPLAY);
         for (const p of projections) p.setup(db);
         let last: ReplayHead | null = stored?.last ?? base?.last ?? null;
         let sinceSnapshot = 0;
@@ -244,7 +252,7 @@ export class AsOfReplayer {
             last = { position: end.position, recordedAt: end.recordedAt, hash: end.hash, chainHash: end.chainHash ?? null };
             sinceSnapshot += piece.length;
             if (every && sinceSnapshot >= every) {
-              this.saveSnapshot(db, last, previousPosition);
+              this.saveSnapshot(db, projections, last, previousPosition);
               sinceSnapshot = 0;
             }
             from = to;

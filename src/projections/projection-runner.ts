@@ -4,7 +4,7 @@ import { JsonLogger } from '../shared/logging/json-logger.js';
 import { Backoff, describeError, isTransientStorageError, type RetryState } from '../shared/application/transient-errors.js';
 import type { Projection } from './projection.js';
 import type { ReadDb } from './read-model-database.js';
-import { shapeOf, type ReplaySnapshotStore } from './replay-snapshots.js';
+import { shapeOf, snapshotImage, type ReplaySnapshotStore } from './replay-snapshots.js';
 
 type Upcast = (event: RecordedEvent) => RecordedEvent;
 
@@ -237,7 +237,8 @@ export class ProjectionRunner {
     try {
       snapshots.store.save(
         { head: { position: end.position, recordedAt: end.recordedAt, hash: end.hash, chainHash: end.chainHash ?? null }, previousPosition: previous, shape: snapshots.shape },
-        this.db.serialize(),
+        // Without the history tables, which replays read from the live read models.
+        snapshotImage(this.db, this.projections),
       );
     } catch (error) {
       this.log.warn('could not store a snapshot of the read models (an optimisation only)', { error: describe(error) });

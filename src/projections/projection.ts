@@ -24,6 +24,19 @@ export interface Projection {
   flush?(db: ReadDb): void;
   /** Forgets what apply() kept in memory (the page's transaction was rolled back). */
   discard?(): void;
+  /**
+   * Append-only tables whose rows each carry the position of their event (a risk's analyses):
+   * history already, so a replay as of a past point leaves them empty and its queries read the
+   * live ones cut at the replay's head (ProjectionOptions.replay), and stored snapshots of the
+   * read models leave them out. They were most of a replay's work and of a snapshot's bytes.
+   */
+  readonly historyTables?: readonly string[];
+}
+
+/** How a projection is built: for the live read models (default), or for an asOf replay. */
+export interface ProjectionOptions {
+  /** Built for a replay: write nothing to `historyTables` (see there). */
+  replay?: boolean;
 }
 
 export const PROJECTIONS = Symbol('PROJECTIONS');

@@ -7,6 +7,6 @@ import { RiskRegisterProjection } from './projections/risk-register.projection.j
 export const riskRegisterFeature: FeatureContribution = {
   name: 'risk-register',
   events: [{ schemaVersions: riskEventSchemaVersions, upcast: (t, v, d) => upcastRiskEvent(t, v, d).data as Record<string, unknown> }],
-  projections: () => [new RiskRegisterProjection()],
+  projections: (options) => [new RiskRegisterProjection(options)],
   reactions: avoidanceReactions,
 };

@@ -3,7 +3,9 @@ import { AssetRegisterQueries } from '../../asset-inventory/projections/asset-re
 import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { AsOfReplayer, type ReplayHead } from '../../projections/as-of-replay.js';
-import type { ReadDb } from '../../projections/read-model-database.js';
+import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
+import { ProjectionRunner } from '../../projections/projection-runner.js';
+import { registerListsAt } from '../../risk-register/application/risk-queries.js';
 import type { PointInTime } from '../../shared/application/point-in-time.js';
 import { RiskRegisterQueries, type CriteriaInForceRow, type RiskRow } from '../../risk-register/projections/risk-register.projection.js';
 import { PlanQueries } from '../../treatment-plan/projections/plan.projection.js';
@@ -30,16 +32,23 @@ const ALL = 1_000_000;
  * Reads the read models for a document at the point asked for, or at the head of the log when
  * none is: always through a replay (AsOfReplayer), so that a document names the exact event its
  * content ends with, and rendering again at that position gives the same bytes. The live read
- * models are never read here: they may be a step behind or ahead of any head named.
+ * models are read only for the replay's history tables (a risk's analyses and reviews), cut at
+ * its head once the live projections have applied it; otherwise they may be a step behind or
+ * ahead of any head named.
  */
 @Injectable()
 export class DocumentSource {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore, private readonly replayer: AsOfReplayer) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly replayer: AsOfReplayer,
+    @Inject(READ_DB) private readonly live: ReadDb,
+    private readonly projections: ProjectionRunner,
+  ) {}
 
   async read<T>(point: PointInTime | null, render: (data: DocumentData) => T | Promise<T>): Promise<T> {
     const at = point ?? { atPosition: (await this.store.headPosition()) ?? '0' };
-    return this.replayer.readWithHead(at, (db, head) => {
-      const register = new RiskRegisterQueries(db);
+    return this.replayer.readWithHead(at, async (db, head) => {
+      const register = new RiskRegisterQueries(db, { lists: await registerListsAt(this.live, this.projections, head) });
       const plans = new PlanQueries(db);
       const assets = new AssetRegisterQueries(db);
       return render({

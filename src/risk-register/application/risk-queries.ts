@@ -1,7 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { READ_DB } from '../../projections/read-model-database.js';
-import { AsOfReplayer } from '../../projections/as-of-replay.js';
+import { AsOfReplayer, type ReplayHead } from '../../projections/as-of-replay.js';
+import { ProjectionRunner } from '../../projections/projection-runner.js';
 import type { PointInTime } from '../../shared/application/point-in-time.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { levelFor } from '../../risk-criteria/domain/scoring.js';
@@ -10,14 +11,24 @@ import { NotFoundError } from '../../shared/domain/errors.js';
 import { controlsDocument, type ControlsDocumentView } from './controls-document.js';
 import { RiskAtPoint } from './risk-at-point.js';
 import { risksDueForReview, type ReviewDue } from './review-schedule.js';
-import { RiskRegisterQueries, type CriteriaInForceRow, type RiskFilterValues, type RiskRow } from '../projections/risk-register.projection.js';
+import { RiskRegisterQueries, type CriteriaInForceRow, type RegisterLists, type RiskFilterValues, type RiskRow } from '../projections/risk-register.projection.js';
+
+/**
+ * Where a register replayed up to `head` reads its risks' analyses and reviews: the live tables,
+ * cut at the head, once the live projections have applied it (they are a replay's history).
+ */
+export async function registerListsAt(db: ReadDb, projections: ProjectionRunner, head: ReplayHead | null): Promise<RegisterLists> {
+  if (head) await projections.waitFor(head.position);
+  return { db, upTo: head?.position ?? null };
+}
 
 /**
  * Runs `query` on the register's read model now, or replayed as of a past point (held meanwhile;
- * rows then carry their lists already read, since the replayed database is released after).
+ * a row's lists are read from the live tables, cut at the replay's head, when a field asks).
  */
-async function registerAt<T>(db: ReadDb, replayer: AsOfReplayer, at: PointInTime | null | undefined, query: (register: RiskRegisterQueries) => T): Promise<T> {
-  return at ? replayer.read(at, (replayed) => query(new RiskRegisterQueries(replayed, { eagerLists: true }))) : query(new RiskRegisterQueries(db));
+async function registerAt<T>(db: ReadDb, replayer: AsOfReplayer, projections: ProjectionRunner, at: PointInTime | null | undefined, query: (register: RiskRegisterQueries) => T): Promise<T> {
+  if (!at) return query(new RiskRegisterQueries(db));
+  return replayer.readWithHead(at, async (replayed, head) => query(new RiskRegisterQueries(replayed, { lists: await registerListsAt(db, projections, head) })));
 }
 
 export class GetRiskQuery extends Query<RiskRow | null> {
@@ -58,17 +69,17 @@ export class GetRiskHandler implements IQueryHandler<GetRiskQuery, RiskRow | nul
 
 @QueryHandler(ListRisksQuery)
 export class ListRisksHandler implements IQueryHandler<ListRisksQuery> {
-  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
+  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer, private readonly projections: ProjectionRunner) {}
   async execute({ filter, afterKey, limit, at }: ListRisksQuery) {
-    return registerAt(this.db, this.replayer, at, (register) => register.page(filter, afterKey, limit));
+    return registerAt(this.db, this.replayer, this.projections, at, (register) => register.page(filter, afterKey, limit));
   }
 }
 
 @QueryHandler(HeatMapQuery)
 export class HeatMapHandler implements IQueryHandler<HeatMapQuery, HeatMapView> {
-  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
+  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer, private readonly projections: ProjectionRunner) {}
   async execute({ at }: HeatMapQuery): Promise<HeatMapView> {
-    const { criteria, cells } = await registerAt(this.db, this.replayer, at, (register) => register.heatMap());
+    const { criteria, cells } = await registerAt(this.db, this.replayer, this.projections, at, (register) => register.heatMap());
     return heatMapView(criteria, cells);
   }
 }
@@ -122,11 +133,11 @@ export class ReviewsDueQuery extends Query<(ReviewDue & { lists: Pick<RiskRow, '
 
 @QueryHandler(ReviewsDueQuery)
 export class ReviewsDueHandler implements IQueryHandler<ReviewsDueQuery> {
-  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer, @Inject(CLOCK) private readonly clock: Clock) {}
+  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer, private readonly projections: ProjectionRunner, @Inject(CLOCK) private readonly clock: Clock) {}
   async execute({ asOf }: ReviewsDueQuery) {
     const now = this.clock.now();
     const on = asOf ?? now;
     const past = on.getTime() < now.getTime();
-    return registerAt(this.db, this.replayer, past ? { asOf: on } : null, (register) => risksDueForReview(register.states(), register.criteriaInForce()?.definition, on).map((d) => ({ ...d, lists: register.lists(d.risk.id) })));
+    return registerAt(this.db, this.replayer, this.projections, past ? { asOf: on } : null, (register) => risksDueForReview(register.states(), register.criteriaInForce()?.definition, on).map((d) => ({ ...d, lists: register.lists(d.risk.id) })));
   }
 }

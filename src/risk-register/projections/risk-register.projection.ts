@@ -1,6 +1,6 @@
 import { assetStreams } from '../../asset-inventory/domain/asset.decider.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
-import type { Projection } from '../../projections/projection.js';
+import type { Projection, ProjectionOptions } from '../../projections/projection.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import type { Statement } from 'better-sqlite3';
 import { DocumentCache } from '../../projections/document-cache.js';
@@ -24,6 +24,10 @@ import { needsReevaluation, type CriteriaInForceView, type RiskAnalysis, type Ri
 export class RiskRegisterProjection implements Projection {
   readonly name = 'risk-register';
   readonly schemaVersion = 5;
+  /** A risk's analyses and reviews: a replay reads the live ones, cut at its head (RegisterLists). */
+  readonly historyTables = ['risk_analyses', 'risk_reviews'] as const;
+
+  constructor(private readonly options: ProjectionOptions = {}) {}
 
   setup(db: ReadDb): void {
     db.exec(`CREATE TABLE IF NOT EXISTS risks (
@@ -99,7 +103,7 @@ export class RiskRegisterProjection implements Projection {
     if (event.type === 'RiskIdentified') {
       const insert = this.statements(db).insertAsset;
       for (const assetId of next.assetIds) insert.run(next.id, assetId);
-    } else if (event.type === 'RiskAnalysed' || event.type === 'RiskReviewed') {
+    } else if ((event.type === 'RiskAnalysed' || event.type === 'RiskReviewed') && !this.options.replay) {
       const { riskId: _riskId, reviewIntervalDays: _interval, ...entry } = event.data as Record<string, unknown>;
       const statements = this.statements(db);
       (event.type === 'RiskAnalysed' ? statements.insertAnalysis : statements.insertReview).run(
@@ -187,6 +191,23 @@ export interface ListLimit {
   recordedAt?: string;
 }
 
+/**
+ * Where a replayed register reads its risks' analyses and reviews: the live read model's rows up
+ * to the replay's head (the live projections must have applied it: see registerListsAt).
+ */
+export interface RegisterLists {
+  db: ReadDb;
+  /** The replay's head: rows of later events are left out (null: the log was empty then, so none). */
+  upTo: string | null;
+}
+
+/** The earlier of two positions (positions are fixed-width strings, ordered as text). */
+function minPosition(a: string | undefined, b: string | null): string {
+  // null head: nothing at all is included; '' sorts before every position.
+  if (b === null) return '';
+  return a === undefined || b < a ? b : a;
+}
+
 export interface RiskFilterValues {
   status?: RiskStatus | null;
   ownerId?: string | null;
@@ -207,7 +228,7 @@ export class RiskRegisterQueries {
    * `eagerLists`: read every row's analyses and reviews now (a replayed read model is released
    * once the query returns); otherwise they are read when the GraphQL field asks for them.
    */
-  constructor(private readonly db: ReadDb, private readonly options: { eagerLists?: boolean } = {}) {}
+  constructor(private readonly db: ReadDb, private readonly options: { eagerLists?: boolean; lists?: RegisterLists } = {}) {}
 
   /** A risk's analyses (all cycles, oldest first), optionally only those recorded by a point of the log. */
   analyses(riskId: string, limit: ListLimit = {}): RiskAnalysis[] {
@@ -219,10 +240,14 @@ export class RiskRegisterQueries {
     return this.list('risk_reviews', riskId, limit) as RiskReview[];
   }
 
-  private list(table: 'risk_analyses' | 'risk_reviews', riskId: string, limit: ListLimit): unknown[] {
+  private list(table: 'risk_analyses' | 'risk_reviews', riskId: string, asked: ListLimit): unknown[] {
+    // A replay has no rows of its own: they come from the live tables, up to its head.
+    const from = this.options.lists;
+    const db = from ? from.db : this.db;
+    const limit: ListLimit = from ? { position: minPosition(asked.position, from.upTo), recordedAt: asked.recordedAt } : asked;
     // One JSON array built by SQLite and parsed once: a risk may have thousands of entries, and
     // parsing them one string at a time took twice as long (risk(id, asOf) of a 10,000-event risk).
-    const json = this.db
+    const json = db
       .prepare(
         `SELECT '[' || COALESCE(group_concat(doc, ',' ORDER BY revision), '') || ']' FROM ${table} WHERE risk_id = @riskId AND (@position IS NULL OR position <= @position) AND (@recordedAt IS NULL OR recorded_at <= @recordedAt)`,
       )
