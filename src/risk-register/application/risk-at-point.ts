@@ -42,7 +42,8 @@ export class RiskAtPoint {
     const assetsRetired = assets.some((a) => a.exists && a.status === 'RETIRED');
     await this.projections.waitFor(last.position);
     const register = new RiskRegisterQueries(this.db);
-    const limit: ListLimit = at.atPosition ? { position: at.atPosition } : { recordedAt: at.asOf!.toISOString() };
+    // Its rows up to its last event at the point: the same cut as by position or time, read as a key range.
+    const limit: ListLimit = { revision: last.revision };
     return {
       state,
       sortKey: sortKey(state),
