@@ -13,7 +13,7 @@
  *   - folding that one risk's stream alone from its first event;
  * and, as the in-process baseline, the same risks page on the live read model.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -92,47 +92,53 @@ class Writer {
 
 export async function runAsOfBench(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'risk-ledger-asof-'));
-  const store = new SqliteEventStore({ path: join(dir, 'events.sqlite') });
+  const kept = process.env.BENCH_AS_OF_LOG;
+  const reuse = kept !== undefined && existsSync(kept);
+  const store = new SqliteEventStore({ path: kept ?? join(dir, 'events.sqlite') });
   await store.init();
   try {
-    const w = new Writer(store);
+    // BENCH_AS_OF_LOG=<file>: keep the log there and reuse it on the next run (for profiling).
     const started = performance.now();
-    let criteria = await w.run(criteriaDecider, 'risk-criteria', criteriaDecider.initialState, { type: 'ProposeRiskCriteria', criteriaId: 'c1', actor: committee, at: w.now(), definition: {
-      likelihoodLevels: ['Rare', 'Possible', 'Likely'], impactLevels: ['Minor', 'Moderate', 'Severe'], riskLevels: ['LOW', 'MEDIUM', 'HIGH'],
-      matrix: [['LOW', 'LOW', 'MEDIUM'], ['LOW', 'MEDIUM', 'HIGH'], ['MEDIUM', 'HIGH', 'HIGH']], acceptanceLevel: 'LOW', impactByAssetValue: [1, 2, 3],
-      baselineGapThresholds: [0.25, 0.5], detailedLikelihoodThresholds: [3, 6], requiredMethods: [], reviewIntervalDays: [{ level: 'LOW', days: 365 }, { level: 'MEDIUM', days: 180 }, { level: 'HIGH', days: 90 }],
-    } }, committee);
-    criteria = await w.run(criteriaDecider, 'risk-criteria', criteria, { type: 'ApproveRiskCriteria', criteriaId: 'c1', actor: ciso, at: w.now() }, ciso);
-    const inForce = criteria.versions[0] as CriteriaVersionState;
+    if (!reuse) {
+      const w = new Writer(store);
+      let criteria = await w.run(criteriaDecider, 'risk-criteria', criteriaDecider.initialState, { type: 'ProposeRiskCriteria', criteriaId: 'c1', actor: committee, at: w.now(), definition: {
+        likelihoodLevels: ['Rare', 'Possible', 'Likely'], impactLevels: ['Minor', 'Moderate', 'Severe'], riskLevels: ['LOW', 'MEDIUM', 'HIGH'],
+        matrix: [['LOW', 'LOW', 'MEDIUM'], ['LOW', 'MEDIUM', 'HIGH'], ['MEDIUM', 'HIGH', 'HIGH']], acceptanceLevel: 'LOW', impactByAssetValue: [1, 2, 3],
+        baselineGapThresholds: [0.25, 0.5], detailedLikelihoodThresholds: [3, 6], requiredMethods: [], reviewIntervalDays: [{ level: 'LOW', days: 365 }, { level: 'MEDIUM', days: 180 }, { level: 'HIGH', days: 90 }],
+      } }, committee);
+      criteria = await w.run(criteriaDecider, 'risk-criteria', criteria, { type: 'ApproveRiskCriteria', criteriaId: 'c1', actor: ciso, at: w.now() }, ciso);
+      const inForce = criteria.versions[0] as CriteriaVersionState;
 
-    // 1,000 assets and risks, written by 16 concurrent loops (group commit).
-    const risks: RiskState[] = new Array(ASSETS);
-    const loop = async (k: number) => {
-      for (let i = k; i < ASSETS; i += 16) {
-        const assetId = `asset-${i}`;
-        let asset: AssetState = assetDecider.initialState;
-        asset = await w.run(assetDecider, `asset-${assetId}`, asset, { type: 'RegisterAsset', assetId, name: `System ${i}`, description: '', category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1 + (i % 3), integrity: 1, availability: 1, actor: manager, at: w.now() }, manager);
-        asset = await w.run(assetDecider, `asset-${assetId}`, asset, { type: 'IdentifyThreat', assetId, threatId: `t-${i}`, name: 'Theft', description: '', affects: ['CONFIDENTIALITY'], actor: manager, at: w.now() }, manager);
-        asset = await w.run(assetDecider, `asset-${assetId}`, asset, { type: 'IdentifyVulnerability', assetId, threatId: `t-${i}`, vulnerabilityId: `v-${i}`, name: 'Weak keys', description: '', actor: manager, at: w.now() }, manager);
-        let risk: RiskState = riskDecider.initialState;
-        const riskId = `risk-${i}`;
-        risk = await w.run(riskDecider, `risk-${riskId}`, risk, { type: 'IdentifyRisk', riskId, title: `Risk ${i}`, description: '', assetIds: [assetId], threatId: `t-${i}`, vulnerabilityId: `v-${i}`, ownerId: 'owner', assets: [asset], actor: owner, at: w.now() }, owner);
-        for (let a = 0; a < ANALYSES_PER_RISK; a++) {
-          risk = await w.run(riskDecider, `risk-${riskId}`, risk, { type: 'AnalyseRisk', riskId, analysisId: `a-${i}-${a}`, method: 'INFORMAL', informal: { likelihood: 1 + (a % 3), impact: 1 + ((a + i) % 3), expert: 'bench', rationale: 'synthetic' }, criteria: inForce, assets: [asset], actor: owner, at: w.now() }, owner);
+      // 1,000 assets and risks, written by 16 concurrent loops (group commit).
+      const risks: RiskState[] = new Array(ASSETS);
+      const loop = async (k: number) => {
+        for (let i = k; i < ASSETS; i += 16) {
+          const assetId = `asset-${i}`;
+          let asset: AssetState = assetDecider.initialState;
+          asset = await w.run(assetDecider, `asset-${assetId}`, asset, { type: 'RegisterAsset', assetId, name: `System ${i}`, description: '', category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1 + (i % 3), integrity: 1, availability: 1, actor: manager, at: w.now() }, manager);
+          asset = await w.run(assetDecider, `asset-${assetId}`, asset, { type: 'IdentifyThreat', assetId, threatId: `t-${i}`, name: 'Theft', description: '', affects: ['CONFIDENTIALITY'], actor: manager, at: w.now() }, manager);
+          asset = await w.run(assetDecider, `asset-${assetId}`, asset, { type: 'IdentifyVulnerability', assetId, threatId: `t-${i}`, vulnerabilityId: `v-${i}`, name: 'Weak keys', description: '', actor: manager, at: w.now() }, manager);
+          let risk: RiskState = riskDecider.initialState;
+          const riskId = `risk-${i}`;
+          risk = await w.run(riskDecider, `risk-${riskId}`, risk, { type: 'IdentifyRisk', riskId, title: `Risk ${i}`, description: '', assetIds: [assetId], threatId: `t-${i}`, vulnerabilityId: `v-${i}`, ownerId: 'owner', assets: [asset], actor: owner, at: w.now() }, owner);
+          for (let a = 0; a < ANALYSES_PER_RISK; a++) {
+            risk = await w.run(riskDecider, `risk-${riskId}`, risk, { type: 'AnalyseRisk', riskId, analysisId: `a-${i}-${a}`, method: 'INFORMAL', informal: { likelihood: 1 + (a % 3), impact: 1 + ((a + i) % 3), expert: 'bench', rationale: 'synthetic' }, criteria: inForce, assets: [asset], actor: owner, at: w.now() }, owner);
+          }
+          risks[i] = risk;
         }
-        risks[i] = risk;
+      };
+      await Promise.all(Array.from({ length: 16 }, (_, k) => loop(k)));
+      // One risk with 10,000 events.
+      let big = risks[0]!;
+      const bigAsset = (await store.readStream('asset-asset-0')).reduce((s, e) => assetDecider.evolve(s, { type: e.type, data: e.data } as never), assetDecider.initialState);
+      while (big.version < BIG_RISK_EVENTS - 1) {
+        big = await w.run(riskDecider, 'risk-risk-0', big, { type: 'AnalyseRisk', riskId: 'risk-0', analysisId: `big-${big.version}`, method: 'INFORMAL', informal: { likelihood: 2, impact: 2, expert: 'bench', rationale: 'synthetic' }, criteria: inForce, assets: [bigAsset], actor: owner, at: w.now() }, owner);
       }
-    };
-    await Promise.all(Array.from({ length: 16 }, (_, k) => loop(k)));
-    // One risk with 10,000 events.
-    let big = risks[0]!;
-    const bigAsset = (await store.readStream('asset-asset-0')).reduce((s, e) => assetDecider.evolve(s, { type: e.type, data: e.data } as never), assetDecider.initialState);
-    while (big.version < BIG_RISK_EVENTS - 1) {
-      big = await w.run(riskDecider, 'risk-risk-0', big, { type: 'AnalyseRisk', riskId: 'risk-0', analysisId: `big-${big.version}`, method: 'INFORMAL', informal: { likelihood: 2, impact: 2, expert: 'bench', rationale: 'synthetic' }, criteria: inForce, assets: [bigAsset], actor: owner, at: w.now() }, owner);
     }
     const head = await store.headPosition();
     const total = Number(head);
-    console.log(`log written: ${total} events (${ASSETS} assets, ${ASSETS} risks, one risk of ${big.version + 1} events) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    if (reuse) console.log(`log reused: ${total} events from ${kept}`);
+    else console.log(`log written: ${total} events (${ASSETS} assets, ${ASSETS} risks, one risk of ${BIG_RISK_EVENTS} events) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
     // Baseline: the same query on the live read model (caught up once).
     const live = openReadModelDatabase(':memory:');
