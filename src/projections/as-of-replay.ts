@@ -4,7 +4,7 @@ import type { EventUpcasters } from '../shared/application/event-upcasting.js';
 import type { Projection, ProjectionOptions } from './projection.js';
 import Database from 'better-sqlite3';
 import { openReadModelDatabase, type ReadDb } from './read-model-database.js';
-import { shapeOf, snapshotImage, type ReplayHead, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
+import { openableImage, shapeOf, snapshotImage, type ReplayHead, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
 
 export type { ReplayHead } from './replay-snapshots.js';
 
@@ -122,7 +122,8 @@ export class AsOfReplayer {
       const image = head && head.position === meta.head.position && head.hash === meta.head.hash ? stored.load(meta) : null;
       if (image) {
         try {
-          const db = new Database(image);
+          // openableImage: snapshots stored before it was applied on saving may carry a WAL header.
+          const db = new Database(openableImage(image));
           try {
             db.prepare('SELECT COUNT(*) FROM sqlite_master').get(); // "file is not a database" shows here
             return { db, last: meta.head };

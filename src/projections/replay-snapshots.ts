@@ -61,16 +61,32 @@ export function shapeOf(projections: readonly { name: string; schemaVersion: num
  * the bytes); a replay that starts from it creates them again, empty, in setup().
  */
 export function snapshotImage(db: ReadDb, projections: readonly Pick<Projection, 'historyTables'>[]): Buffer {
+  const image = openableImage(db.serialize());
   const tables = projections.flatMap((p) => p.historyTables ?? []);
-  if (tables.length === 0) return db.serialize();
-  const copy = new Database(db.serialize());
+  if (tables.length === 0) return image;
+  const copy = new Database(image);
   try {
     for (const table of tables) copy.exec(`DROP TABLE IF EXISTS "${table}"`);
     copy.exec('VACUUM');
-    return copy.serialize();
+    return openableImage(copy.serialize());
   } finally {
     copy.close();
   }
+}
+
+/**
+ * The image of a database in WAL mode (the live read models' file) says so in its header
+ * (bytes 18 and 19, the file format versions, are 2), and an in-memory database opened from it
+ * fails at its first statement (SQLITE_CANTOPEN): it cannot have a WAL. The same bytes marked 1
+ * (rollback journal) are the same database. Without this, every snapshot the live projections
+ * stored was found "damaged" and thrown away when a replay tried to start from it.
+ */
+export function openableImage(image: Buffer): Buffer {
+  if (image.length >= 100 && image[18] === 2 && image[19] === 2) {
+    image[18] = 1;
+    image[19] = 1;
+  }
+  return image;
 }
 
 /** A position as a number for spacing (SQLite and PostgreSQL: the decimal; KurrentDB: its commit part). */

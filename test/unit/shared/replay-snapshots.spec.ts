@@ -122,6 +122,46 @@ describe('register-wide asOf from stored read-model snapshots', () => {
     live.close();
   });
 
+  it('snapshots left by live projections on a WAL file are used, without their history tables', async () => {
+    const store = new InMemoryEventStore();
+    await buildLog(store, 5, 6);
+    const positions = await positionsOf(store);
+    const snapshots = new MemoryReplaySnapshots(100);
+    const dir = mkdtempSync(join(tmpdir(), 'replay-live-'));
+    // As the server has it: a file in WAL mode (an in-memory database never showed the WAL header).
+    const live = openReadModelDatabase(join(dir, 'read-models.sqlite'));
+    try {
+      expect(live.pragma('journal_mode', { simple: true })).toBe('wal');
+      const runner = new ProjectionRunner(store, live, projections(), upcasters.upcast, new JsonLogger('test', 'error'));
+      runner.storeReplaySnapshots(snapshots, 6);
+      runner.start();
+      await runner.waitFor(positions.at(-1)!);
+      await runner.stop();
+      const stored = snapshots.size;
+      expect(stored).toBeGreaterThan(0);
+      const results: string[] = [];
+      const fromLive = new AsOfReplayer(store, upcasters, projections, 1, { replayed: (r) => results.push(r) }, { store: snapshots, every: 1_000 });
+      const fresh = replayer(store);
+      try {
+        const strip = (d: Record<string, unknown[]>) => Object.fromEntries(Object.entries(d).filter(([t]) => t !== 'projection_checkpoints'));
+        const last = positions.at(-1)!;
+        const image = await fromLive.read({ atPosition: last }, (db) => ({ tables: strip(dump(db)), analyses: db.prepare('SELECT COUNT(*) FROM risk_analyses').pluck().get() }));
+        // Started from the stored snapshot ('partial'), not from the start of the log ('miss'), and it was not thrown away.
+        expect(results).toEqual(['partial']);
+        expect(snapshots.size).toBe(stored);
+        expect(image.tables).toEqual(strip(await fresh.read({ atPosition: last }, dump)));
+        // The history tables exist again (setup), empty: a replay reads the live ones.
+        expect(image.analyses).toBe(0);
+      } finally {
+        fromLive.close();
+        fresh.close();
+      }
+    } finally {
+      live.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('files: bounded and evenly thinned, damaged images ignored, other shapes removed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'replay-snapshots-'));
     try {
