@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import type { EventMetadata } from './event-store.port.js';
 import { canonicalJson } from '../shared/domain/canonical-json.js';
 
@@ -69,8 +69,9 @@ export function chainHash(previousChainHash: string, position: string, eventHash
   return sha256(`${previousChainHash}|${position}|${eventHashValue}`);
 }
 
+/** SHA-256 of the text's UTF-8 bytes, lowercase hex (crypto.hash: the one-shot form of createHash). */
 export function sha256(text: string): string {
-  return createHash(HASH_ALGORITHM).update(text).digest('hex');
+  return oneShotHash(HASH_ALGORITHM, text, 'hex');
 }
 
 /** The reference canonical form (shared with the domain's consent fingerprint). */
@@ -88,8 +89,11 @@ export function isPosition(value: unknown): value is string {
 
 /** Positions are zero-padded decimals so that string order equals numeric order. */
 export const POSITION_WIDTH = 19;
+const POSITION_ZEROS = '0'.repeat(POSITION_WIDTH);
 export function encodePosition(n: number | bigint): string {
-  return n.toString().padStart(POSITION_WIDTH, '0');
+  const digits = n.toString();
+  // = digits.padStart(POSITION_WIDTH, '0'), a few times cheaper (once or twice per appended event)
+  return digits.length >= POSITION_WIDTH ? digits : POSITION_ZEROS.slice(digits.length) + digits;
 }
 export function decodePosition(position: string): bigint {
   if (!/^\d{1,19}$/.test(position)) throw new InvalidPositionError(position);

@@ -65,6 +65,10 @@ describe('fast hash path equals the reference hash-chain definitions', () => {
       JSON.parse('{"__proto__": {"a": 1}, "b": [-0, 1e21, 5e-324, null, "\\u2028"]}'),
       [[], {}, [{}], { a: [] }],
     ];
+    // many keys (sorted by Array.prototype.sort), the same keys again (cached key prefixes), keys
+    // that need escaping, long keys (not cached)
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${(i * 7919) % 40}\u00e9"${i % 3 ? '' : '\\'}`, i]));
+    awkward.push(many, many, { ['x'.repeat(100)]: 1, ['x'.repeat(99)]: 2 }, { ['x'.repeat(100)]: 1 });
     for (const v of awkward) expect(canonicalJsonOfParsed(parsed(v))).toBe(canonicalJson(parsed(v)));
     expect(canonicalJsonOfParsed({ a: undefined, b: 1 })).toBe(canonicalJson({ a: undefined, b: 1 }));
     expect(() => canonicalJsonOfParsed(Number.NaN)).toThrow();

@@ -98,6 +98,23 @@ describe('SqliteEventStore specifics', () => {
     expect(new Set(all.map((e) => e.recordedAt)).size).toBe(1);
   });
 
+  it('appends made by the continuations of a commit share the next transaction', async () => {
+    const store = open();
+    await store.init();
+    const before = store.stats();
+    // 8 writers, each awaiting its appends: after the first commit, the 8 continuations append
+    // together and are written together.
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        for (let i = 0; i < 5; i++) await store.append(`s-w${w}`, [newEvent()], { expectedVersion: ExpectedVersion.exact(i - 1) });
+      }),
+    );
+    const after = store.stats();
+    expect(after.appends - before.appends).toBe(40);
+    expect(after.transactions - before.transactions).toBe(5);
+    expect(after.largestBatch).toBe(8);
+  });
+
   it('maxBatch bounds the transaction size', async () => {
     const store = open({ maxBatch: 10 });
     await Promise.all(

@@ -202,3 +202,10 @@ export function prepareParts(parts: readonly StreamAppend[]): PreparedPart[] {
     return { streamId, events, expected: expectedVersion };
   });
 }
+
+/** The hash version of an append: the current one, or an older one kept by an evidence import (one rule for every adapter). */
+export function validHashVersion(version: number | undefined): number {
+  if (version === undefined) return CURRENT_HASH_VERSION;
+  if (version !== 1 && version !== 2) throw new InvalidAppendError(`unknown hash version ${String(version)}`);
+  return version;
+}

@@ -6,6 +6,7 @@ import { WrongExpectedVersionError, type AppendResult, type RecordedEvent } from
 import { CURRENT_HASH_VERSION, genesisHash } from '../hash-chain.js';
 import { InvalidAppendError } from '../errors.js';
 import { streamEventHash, type PreparedEvent } from '../internal/append-support.js';
+export { validHashVersion } from '../internal/append-support.js';
 
 /** A stream's head as read before an append. */
 export interface Head {
@@ -46,10 +47,4 @@ export function hashEvents(streamId: string, events: PreparedEvent[], head: Head
     prevHash = hash;
     return recorded;
   });
-}
-
-export function validHashVersion(version: number | undefined): number {
-  if (version === undefined) return CURRENT_HASH_VERSION;
-  if (version !== 1 && version !== 2) throw new InvalidAppendError(`unknown hash version ${String(version)}`);
-  return version;
 }

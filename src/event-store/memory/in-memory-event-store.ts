@@ -36,6 +36,7 @@ import {
   validateExpectedVersion,
   validateIdempotencyKey,
   validateStreamId,
+  validHashVersion,
 } from '../internal/append-support.js';
 import { trackedSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 
@@ -115,7 +116,7 @@ export class InMemoryEventStore implements EventStore {
 
   /** Checks every part, then writes them all: a throw before the first write leaves the store untouched. */
   private commitParts(parts: PreparedPart[], key: string | undefined, recordedAtOption?: string, hashVersion: number = CURRENT_HASH_VERSION): AppendResult[] {
-    if (hashVersion !== 1 && hashVersion !== 2) throw new InvalidAppendError(`unknown hash version ${String(hashVersion)}`);
+    validHashVersion(hashVersion);
     if (key !== undefined) {
       const earlier = this.findByKey(key);
       if (earlier) return [earlier];

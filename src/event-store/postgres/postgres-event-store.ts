@@ -49,6 +49,7 @@ import {
   validateExpectedVersion,
   validateIdempotencyKey,
   validateStreamId,
+  validHashVersion,
   type PreparedPart,
 } from '../internal/append-support.js';
 import { trackedSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
@@ -530,11 +531,4 @@ export class PostgresEventStore implements EventStore {
   stats(): PostgresEventStoreStats {
     return { ...this.counters };
   }
-}
-
-/** The hash version of an append: the current one, or an older one kept by an evidence import. */
-function validHashVersion(version: number | undefined): number {
-  if (version === undefined) return CURRENT_HASH_VERSION;
-  if (version !== 1 && version !== 2) throw new InvalidAppendError(`unknown hash version ${String(version)}`);
-  return version;
 }

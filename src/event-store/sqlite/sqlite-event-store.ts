@@ -46,6 +46,7 @@ import {
   validateExpectedVersion,
   validateIdempotencyKey,
   validateStreamId,
+  validHashVersion,
   type PreparedPart,
   type StreamHead,
 } from '../internal/append-support.js';
@@ -86,7 +87,9 @@ interface PendingAppend {
   key: string | undefined;
   recordedAt: string | undefined;
   hashVersion: number;
-  resolve: (results: AppendResult[]) => void;
+  /** append(): settles with its one part's result; appendMultiple(): with all of them. */
+  single: boolean;
+  resolve: (value: AppendResult | AppendResult[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -232,7 +235,7 @@ export class SqliteEventStore implements EventStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.enqueue([part], options.idempotencyKey, options.recordedAt, options.hashVersion).then((results) => results[0]!);
+    return this.enqueue<AppendResult>([part], true, options.idempotencyKey, options.recordedAt, options.hashVersion);
   }
 
   appendMultiple(parts: StreamAppend[], options: MultiAppendOptions = {}): Promise<AppendResult[]> {
@@ -244,12 +247,19 @@ export class SqliteEventStore implements EventStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.enqueue(prepared, options.idempotencyKey, undefined);
+    return this.enqueue<AppendResult[]>(prepared, false, options.idempotencyKey, undefined);
   }
 
-  private enqueue(parts: PreparedPart[], key: string | undefined, recordedAt: string | undefined, hashVersion?: number): Promise<AppendResult[]> {
-    return new Promise<AppendResult[]>((resolve, reject) => {
-      this.queue.push({ parts, key, recordedAt, hashVersion: validHashVersion(hashVersion), resolve, reject });
+  /** Queues an append; the flusher settles the promise (single: with the first part's result). */
+  private enqueue<T extends AppendResult | AppendResult[]>(
+    parts: PreparedPart[],
+    single: boolean,
+    key: string | undefined,
+    recordedAt: string | undefined,
+    hashVersion?: number,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ parts, single, key, recordedAt, hashVersion: validHashVersion(hashVersion), resolve: resolve as PendingAppend['resolve'], reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(this.onFlushTimer);
@@ -295,11 +305,13 @@ export class SqliteEventStore implements EventStore {
     let committed = false;
     for (let i = 0; i < batch.length; i++) {
       const outcome = outcomes[i]!;
+      const append = batch[i]!;
       if (outcome.ok) {
-        if (outcome.results.some((r) => !r.duplicate && r.events.length > 0)) committed = true;
-        batch[i]!.resolve(outcome.results);
+        const { results } = outcome;
+        if (!committed) for (const r of results) if (!r.duplicate && r.events.length > 0) committed = true;
+        append.resolve(append.single ? results[0]! : results);
       } else {
-        batch[i]!.reject(outcome.error);
+        append.reject(outcome.error);
       }
     }
     this.counters.appends += batch.length;
@@ -582,11 +594,4 @@ export class SqliteEventStore implements EventStore {
   stats(): SqliteEventStoreStats {
     return { ...this.counters };
   }
-}
-
-/** The hash version of an append: the current one, or an older one kept by an evidence import. */
-function validHashVersion(version: number | undefined): number {
-  if (version === undefined) return CURRENT_HASH_VERSION;
-  if (version !== 1 && version !== 2) throw new InvalidAppendError(`unknown hash version ${String(version)}`);
-  return version;
 }
