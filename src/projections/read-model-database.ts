@@ -9,6 +9,22 @@ export type ReadDb = Database.Database;
 /** Nest token of the live read-model database (the projections' tables). */
 export const READ_DB = Symbol('READ_DB');
 
+const statements = new WeakMap<ReadDb, Map<string, Database.Statement>>();
+
+/**
+ * `db.prepare(sql)`, compiled once per database: a projection applies its statements once per
+ * event, and a rebuild or a replay applies them by the hundred thousand (better-sqlite3 compiles
+ * on every prepare). Only for statements used as they come (no `.pluck()`/`.raw()`, which change
+ * the statement for every later user).
+ */
+export function preparedOnce(db: ReadDb, sql: string): Database.Statement {
+  let byText = statements.get(db);
+  if (!byText) statements.set(db, (byText = new Map()));
+  let statement = byText.get(sql);
+  if (!statement) byText.set(sql, (statement = db.prepare(sql)));
+  return statement;
+}
+
 export interface LocalDatabaseOptions {
   /**
    * A quota on the file, in pages (`PRAGMA max_page_count`): past it, writes fail with

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
-import type { ReadDb } from '../../projections/read-model-database.js';
+import { preparedOnce, type ReadDb } from '../../projections/read-model-database.js';
 import { allCatalogues, catalogueDecider, catalogueStreams, findCatalogue } from '../domain/catalogue.decider.js';
 import type { CatalogueEvent } from '../domain/catalogue.events.js';
 import type { BaselineCatalogueState } from '../domain/catalogue.state.js';
@@ -28,11 +28,11 @@ export class CatalogueProjection implements Projection {
   apply(event: RecordedEvent, db: ReadDb): void {
     const id = catalogueStreams.idOf(event.streamId);
     if (id === undefined) return;
-    const row = db.prepare('SELECT doc FROM baseline_catalogues WHERE id = ?').get(id) as { doc: string } | undefined;
+    const row = preparedOnce(db, 'SELECT doc FROM baseline_catalogues WHERE id = ?').get(id) as { doc: string } | undefined;
     const state: BaselineCatalogueState = row ? JSON.parse(row.doc) : catalogueDecider.initialState;
     const next = catalogueDecider.evolve(state, { type: event.type, data: event.data } as CatalogueEvent);
-    if (row) db.prepare('UPDATE baseline_catalogues SET doc = ? WHERE id = ?').run(JSON.stringify(next), id);
-    else db.prepare('INSERT INTO baseline_catalogues (id, seq, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM baseline_catalogues), ?)').run(id, JSON.stringify(next));
+    if (row) preparedOnce(db, 'UPDATE baseline_catalogues SET doc = ? WHERE id = ?').run(JSON.stringify(next), id);
+    else preparedOnce(db, 'INSERT INTO baseline_catalogues (id, seq, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM baseline_catalogues), ?)').run(id, JSON.stringify(next));
   }
 }
 

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
-import type { ReadDb } from '../../projections/read-model-database.js';
+import { preparedOnce, type ReadDb } from '../../projections/read-model-database.js';
 import type { AnnotatedEntityKind } from '../domain/evidence.events.js';
 
 /** Events of other features whose entities have no stream of their own, or whose ids are not in their stream's name. */
@@ -37,7 +37,7 @@ export class EvidenceProjection implements Projection {
     const d = event.data as Record<string, any>;
     switch (event.type) {
       case 'EvidenceFileStored':
-        db.prepare('INSERT OR IGNORE INTO evidence_files (id, sha256, size, media_type, filename, stored_by, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        preparedOnce(db, 'INSERT OR IGNORE INTO evidence_files (id, sha256, size, media_type, filename, stored_by, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
           d.evidenceId, d.sha256, d.size, d.mediaType, d.filename, d.storedBy, d.storedAt,
         );
         return;
@@ -45,14 +45,14 @@ export class EvidenceProjection implements Projection {
         this.link(db, event, { entityId: d.entityId, evidenceId: d.evidenceId, sha256: d.sha256, size: d.size, mediaType: d.mediaType, filename: d.filename, description: d.description, attachedBy: d.attachedBy, attachedAt: d.attachedAt, source: 'ATTACHMENT' });
         return;
       case 'CommentAdded':
-        db.prepare('INSERT OR IGNORE INTO entity_comments (id, entity_id, author_id, author_name, text, created_at, position) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        preparedOnce(db, 'INSERT OR IGNORE INTO entity_comments (id, entity_id, author_id, author_name, text, created_at, position) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
           d.commentId, d.entityId, d.authorId, d.authorName, d.text, d.addedAt, event.position,
         );
         return;
       case 'ControlProgressRecorded': {
         // The risk register's control lifecycle cites files by { evidenceId, sha256 }.
         if (typeof d.controlId !== 'string' || !Array.isArray(d.evidence)) return;
-        const file = db.prepare('SELECT size, media_type, filename FROM evidence_files WHERE id = ?');
+        const file = preparedOnce(db, 'SELECT size, media_type, filename FROM evidence_files WHERE id = ?');
         for (const cited of d.evidence as { evidenceId?: unknown; sha256?: unknown }[]) {
           if (typeof cited?.evidenceId !== 'string' || typeof cited.sha256 !== 'string') continue;
           const known = file.get(cited.evidenceId) as { size: number; media_type: string; filename: string } | undefined;
@@ -69,7 +69,8 @@ export class EvidenceProjection implements Projection {
   }
 
   private link(db: ReadDb, event: RecordedEvent, l: { entityId: string; evidenceId: string; sha256: string; size: number; mediaType: string; filename: string; description: string; attachedBy: string; attachedAt: string; source: string }): void {
-    db.prepare(
+    preparedOnce(
+      db,
       `INSERT OR IGNORE INTO evidence_links (entity_id, evidence_id, seq, sha256, size, media_type, filename, description, attached_by, attached_at, source, position)
        VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM evidence_links), ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(l.entityId, l.evidenceId, l.sha256, l.size, l.mediaType, l.filename, l.description, l.attachedBy, l.attachedAt, l.source, event.position);
@@ -77,7 +78,7 @@ export class EvidenceProjection implements Projection {
 
   private indexEntities(event: RecordedEvent, db: ReadDb): void {
     const d = event.data as Record<string, any>;
-    const insert = db.prepare('INSERT OR IGNORE INTO annotated_entities (id, kind, parent_id, position) VALUES (?, ?, ?, ?)');
+    const insert = preparedOnce(db, 'INSERT OR IGNORE INTO annotated_entities (id, kind, parent_id, position) VALUES (?, ?, ?, ?)');
     const add = (id: unknown, kind: AnnotatedEntityKind, parent: unknown) => {
       if (typeof id === 'string' && typeof parent === 'string') insert.run(id, kind, parent, event.position);
     };

@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
-import type { ReadDb } from '../../projections/read-model-database.js';
+import { preparedOnce, type ReadDb } from '../../projections/read-model-database.js';
 import { incidentDecider } from '../domain/incident.decider.js';
 import type { IncidentEvent } from '../domain/incident.events.js';
 import { incidentStreams, type IncidentState } from '../domain/incident.state.js';
@@ -26,15 +26,15 @@ export class IncidentProjection implements Projection {
   apply(event: RecordedEvent, db: ReadDb): void {
     const id = incidentStreams.idOf(event.streamId);
     if (id === undefined) return;
-    const row = db.prepare('SELECT doc FROM incidents WHERE id = ?').get(id) as { doc: string } | undefined;
+    const row = preparedOnce(db, 'SELECT doc FROM incidents WHERE id = ?').get(id) as { doc: string } | undefined;
     const domain = { type: event.type, data: event.data } as IncidentEvent;
     const next = incidentDecider.evolve(row ? (JSON.parse(row.doc) as IncidentState) : incidentDecider.initialState, domain);
-    if (row) db.prepare('UPDATE incidents SET doc = ? WHERE id = ?').run(JSON.stringify(next), id);
-    else db.prepare('INSERT INTO incidents (id, seq, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents), ?)').run(id, JSON.stringify(next));
+    if (row) preparedOnce(db, 'UPDATE incidents SET doc = ? WHERE id = ?').run(JSON.stringify(next), id);
+    else preparedOnce(db, 'INSERT INTO incidents (id, seq, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM incidents), ?)').run(id, JSON.stringify(next));
     if (domain.type === 'IncidentLinkedToRisk') {
-      db.prepare('INSERT OR IGNORE INTO incident_links (incident_id, risk_id, seq) VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM incident_links))').run(id, domain.data.riskId);
+      preparedOnce(db, 'INSERT OR IGNORE INTO incident_links (incident_id, risk_id, seq) VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM incident_links))').run(id, domain.data.riskId);
     } else if (domain.type === 'IncidentUnlinkedFromRisk') {
-      db.prepare('DELETE FROM incident_links WHERE incident_id = ? AND risk_id = ?').run(id, domain.data.riskId);
+      preparedOnce(db, 'DELETE FROM incident_links WHERE incident_id = ? AND risk_id = ?').run(id, domain.data.riskId);
     }
   }
 }

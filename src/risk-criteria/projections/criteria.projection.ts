@@ -1,6 +1,6 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
-import type { ReadDb } from '../../projections/read-model-database.js';
+import { preparedOnce, type ReadDb } from '../../projections/read-model-database.js';
 import { criteriaDecider, initialCriteriaRegisterState } from '../domain/criteria.decider.js';
 import type { CriteriaEvent } from '../domain/criteria.events.js';
 import { CRITERIA_STREAM, type CriteriaRegisterState, type CriteriaVersionState } from '../domain/criteria.state.js';
@@ -35,7 +35,8 @@ export class CriteriaProjection implements Projection {
     // The register's version is the stream revision before this event, so evolve stamps the event's own revision.
     const next = criteriaDecider.evolve({ ...before, version: event.revision - 1 }, { type: event.type, data: event.data } as CriteriaEvent);
     const previous = new Map(before.versions.map((v) => [v.id, JSON.stringify(v)]));
-    const upsert = db.prepare(
+    const upsert = preparedOnce(
+      db,
       `INSERT INTO risk_criteria (id, number, status, version, doc) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET number = excluded.number, status = excluded.status, version = excluded.version, doc = excluded.doc`,
     );
@@ -52,7 +53,7 @@ function parseRows(rows: { doc: string }[]): CriteriaVersionState[] {
 
 /** The folded register as the projection holds it (versions in number order). */
 function loadRegister(db: ReadDb): CriteriaRegisterState {
-  const versions = parseRows(db.prepare('SELECT doc FROM risk_criteria ORDER BY number').all() as { doc: string }[]);
+  const versions = parseRows(preparedOnce(db, 'SELECT doc FROM risk_criteria ORDER BY number').all() as { doc: string }[]);
   if (versions.length === 0) return initialCriteriaRegisterState;
   const inForce = versions.find((v) => v.status === 'IN_FORCE');
   return {

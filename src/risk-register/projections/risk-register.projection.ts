@@ -1,7 +1,7 @@
 import { assetStreams } from '../../asset-inventory/domain/asset.decider.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection, ProjectionOptions } from '../../projections/projection.js';
-import type { ReadDb } from '../../projections/read-model-database.js';
+import { preparedOnce, type ReadDb } from '../../projections/read-model-database.js';
 import type { Statement } from 'better-sqlite3';
 import { DocumentCache } from '../../projections/document-cache.js';
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
@@ -67,17 +67,17 @@ export class RiskRegisterProjection implements Projection {
     switch (event.type) {
       case 'RiskCriteriaProposed': {
         const { criteriaId, number, ...rest } = event.data as { criteriaId: string; number: number } & Record<string, unknown>;
-        db.prepare('INSERT OR REPLACE INTO risk_register_criteria (number, criteria_id, definition, in_force) VALUES (?, ?, ?, 0)').run(number, criteriaId, JSON.stringify(rest));
+        preparedOnce(db, 'INSERT OR REPLACE INTO risk_register_criteria (number, criteria_id, definition, in_force) VALUES (?, ?, ?, 0)').run(number, criteriaId, JSON.stringify(rest));
         return;
       }
       case 'RiskCriteriaApproved': {
-        db.prepare('UPDATE risk_register_criteria SET in_force = (criteria_id = ?)').run(event.data.criteriaId as string);
+        preparedOnce(db, 'UPDATE risk_register_criteria SET in_force = (criteria_id = ?)').run(event.data.criteriaId as string);
         // Every open risk is judged again against the criteria now in force (needsReevaluation).
         this.cache?.flush();
         this.inForce = undefined;
         const criteria = this.criteriaInForce(db);
-        const update = db.prepare('UPDATE risks SET needs_reevaluation = ? WHERE id = ?');
-        for (const row of db.prepare("SELECT id, doc, assets_retired FROM risks WHERE status != 'CLOSED'").all() as { id: string; doc: string; assets_retired: number }[]) {
+        const update = preparedOnce(db, 'UPDATE risks SET needs_reevaluation = ? WHERE id = ?');
+        for (const row of preparedOnce(db, "SELECT id, doc, assets_retired FROM risks WHERE status != 'CLOSED'").all() as { id: string; doc: string; assets_retired: number }[]) {
           update.run(needsReevaluation(JSON.parse(row.doc) as RiskState, criteria, row.assets_retired === 1) ? 1 : 0, row.id);
         }
         return;
@@ -85,12 +85,12 @@ export class RiskRegisterProjection implements Projection {
       case 'AssetRetired': {
         const assetId = assetStreams.idOf(event.streamId);
         if (assetId === undefined) return;
-        db.prepare('INSERT OR IGNORE INTO risk_register_retired_assets (asset_id) VALUES (?)').run(assetId);
+        preparedOnce(db, 'INSERT OR IGNORE INTO risk_register_retired_assets (asset_id) VALUES (?)').run(assetId);
         // The risks on that asset are flagged (and judged again by the domain's rule).
         this.cache?.flush();
         const criteria = this.criteriaInForce(db);
-        const update = db.prepare('UPDATE risks SET assets_retired = 1, needs_reevaluation = ? WHERE id = ?');
-        const onAsset = db.prepare('SELECT r.id, r.doc FROM risks r JOIN risk_assets ra ON ra.risk_id = r.id WHERE ra.asset_id = ?').all(assetId) as { id: string; doc: string }[];
+        const update = preparedOnce(db, 'UPDATE risks SET assets_retired = 1, needs_reevaluation = ? WHERE id = ?');
+        const onAsset = preparedOnce(db, 'SELECT r.id, r.doc FROM risks r JOIN risk_assets ra ON ra.risk_id = r.id WHERE ra.asset_id = ?').all(assetId) as { id: string; doc: string }[];
         for (const row of onAsset) update.run(needsReevaluation(JSON.parse(row.doc) as RiskState, criteria, true) ? 1 : 0, row.id);
         return;
       }
