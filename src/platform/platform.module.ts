@@ -144,7 +144,7 @@ export class PlatformModule implements OnApplicationShutdown {
               },
               upcasters,
               integrity,
-              { awaitReactionCascade: true, instrumentation: metrics },
+              { awaitReactionCascade: true, reactsTo: (type) => manager.reactsTo(type), instrumentation: metrics },
             );
           },
         },

@@ -56,21 +56,28 @@ export class RiskCommandPipeline {
     @Inject(READ_DB) private readonly db: ReadDb,
   ) {}
 
-  async run({ input, meta }: ClientCommand<Retryable, RiskRow>, build: (stamp: Stamp) => Promise<RiskCommand>): Promise<RiskRow> {
+  /**
+   * `build` makes the domain command; `existing` reads a risk it needs (NOT_FOUND when there is
+   * none), and the pipeline then decides on that very read rather than reading the risk again.
+   */
+  async run({ input, meta }: ClientCommand<Retryable, RiskRow>, build: (stamp: Stamp, existing: (riskId: string) => Promise<RiskState>) => Promise<RiskCommand>): Promise<RiskRow> {
     const ctx = commandContext(meta, this.clock, input.commandId);
-    const command = await build({ actor: ctx.actor, at: ctx.at });
-    const { state } = await this.executor.execute({ streamId: riskStreamId(command.riskId), decider: riskDecider }, command, ctx, input.expectedVersion);
+    let loaded: { streamId: string; state: RiskState; streamVersion: number } | undefined;
+    const existing = async (riskId: string) => {
+      const { state, streamVersion } = await this.context.loadRisk(riskId);
+      if (!state.exists) throw new NotFoundError('Risk', riskId);
+      loaded = { streamId: riskStreamId(riskId), state, streamVersion };
+      return state;
+    };
+    const command = await build({ actor: ctx.actor, at: ctx.at }, existing);
+    const streamId = riskStreamId(command.riskId);
+    const { state } = await this.executor.execute({ streamId, decider: riskDecider }, command, ctx, input.expectedVersion, loaded?.streamId === streamId ? loaded : undefined);
     if (!state.exists) throw new NotFoundError('Risk', command.riskId);
     // The pipeline waited for the projections: the register already holds this write.
     const register = new RiskRegisterQueries(this.db);
     return register.byId(state.id) ?? { state, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false, ...register.lists(state.id) };
   }
 
-  async existingRisk(riskId: string): Promise<RiskState> {
-    const risk = await this.context.risk(riskId);
-    if (!risk.exists) throw new NotFoundError('Risk', riskId);
-    return risk;
-  }
 }
 
 @CommandHandler(IdentifyRiskCommand)
@@ -92,8 +99,8 @@ export class AnalyseRiskHandler implements ICommandHandler<AnalyseRiskCommand, R
   execute(command: AnalyseRiskCommand): Promise<RiskRow> {
     const i = command.input;
     const context = this.pipeline.context;
-    return this.pipeline.run(command, async (stamp) => {
-      const risk = await this.pipeline.existingRisk(i.riskId);
+    return this.pipeline.run(command, async (stamp, existing) => {
+      const risk = await existing(i.riskId);
       return {
         type: 'AnalyseRisk', ...stamp, riskId: i.riskId, analysisId: randomUUID(), method: i.method, baseline: i.baseline, informal: i.informal,
         detailed: i.detailed, externalReferences: i.externalReferences, criteria: await context.criteriaInForce(),
@@ -109,8 +116,8 @@ export class EvaluateRiskHandler implements ICommandHandler<EvaluateRiskCommand,
   constructor(private readonly pipeline: RiskCommandPipeline) {}
   execute(command: EvaluateRiskCommand): Promise<RiskRow> {
     const context = this.pipeline.context;
-    return this.pipeline.run(command, async (stamp) => {
-      const risk = await this.pipeline.existingRisk(command.input.riskId);
+    return this.pipeline.run(command, async (stamp, existing) => {
+      const risk = await existing(command.input.riskId);
       return { type: 'EvaluateRisk', ...stamp, riskId: risk.id, criteria: await context.criteriaInForce(), assets: await context.assets(risk.assetIds) };
     });
   }

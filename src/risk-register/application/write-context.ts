@@ -22,7 +22,12 @@ export class RiskWriteContext {
   constructor(private readonly aggregates: AggregateReader) {}
 
   async risk(riskId: string): Promise<RiskState> {
-    return (await this.aggregates.load(riskStreamId(riskId), riskDecider)).state;
+    return (await this.loadRisk(riskId)).state;
+  }
+
+  /** The risk and its stream's version (the version the command pipeline appends at). */
+  loadRisk(riskId: string): Promise<{ state: RiskState; streamVersion: number }> {
+    return this.aggregates.load(riskStreamId(riskId), riskDecider);
   }
 
   /**

@@ -122,7 +122,16 @@ export class CommandExecutor {
      * `awaitReactionCascade`: a client's command answers once the reactions it set off, and the
      * reactions to those, are carried out and projected (never for the reactions' own executor).
      */
-    private readonly options: { snapshotEvery?: number; awaitReactionCascade?: boolean; instrumentation?: CommandInstrumentation } = {},
+    private readonly options: {
+      snapshotEvery?: number;
+      awaitReactionCascade?: boolean;
+      /**
+       * Which event types set a reaction off (the process manager's). With it, a command whose
+       * events none of them reacts to answers without looking for a cascade: there is none.
+       */
+      reactsTo?: (type: string) => boolean;
+      instrumentation?: CommandInstrumentation;
+    } = {},
   ) {
     this.aggregates = new AggregateReader(store, upcasters, options);
     this.instrumentation = options.instrumentation ?? NO_COMMAND_INSTRUMENTATION;
@@ -139,29 +148,49 @@ export class CommandExecutor {
    * further one appears (bounded: reactions are finite, and the rounds are counted).
    */
   private async awaitCascade(after: string, correlationId: string, streamId: string): Promise<void> {
+    const reactsTo = this.options.reactsTo ?? (() => true);
     let from = after;
     for (let round = 0; round < MAX_CASCADE_ROUNDS; round++) {
       let newest: string | null = null;
+      let reacted = false;
       for (let cursor: string | null = from; ; ) {
         const page: RecordedEvent[] = await this.store.readAll({ after: cursor, maxCount: 1000 });
-        for (const e of page) if (e.metadata.correlationId === correlationId) newest = e.position;
+        for (const e of page) {
+          if (e.metadata.correlationId !== correlationId) continue;
+          newest = e.position;
+          reacted ||= reactsTo(e.type);
+        }
         if (page.length < 1000) break;
         cursor = page[page.length - 1]!.position;
       }
       if (newest === null) return;
       await awaitFollowers(this.projections, newest, streamId);
+      // Nothing in this round sets a reaction off: the next round would find nothing.
+      if (!reacted) return;
       from = newest;
     }
   }
 
-  /** A command on one stream. */
+  /** Whether any of these events sets a reaction off (then the command waits for the cascade). */
+  private setsReactionsOff(results: readonly { events: readonly RecordedEvent[] }[]): boolean {
+    const reactsTo = this.options.reactsTo;
+    if (!reactsTo) return true;
+    return results.some((r) => r.events.some((e) => reactsTo(e.type)));
+  }
+
+  /**
+   * A command on one stream. `loaded`: the stream's state and version as the caller has just read
+   * them (to build the command): the first attempt decides on them instead of reading the stream
+   * again; the append still checks that version, and a retry reads afresh.
+   */
   execute<C, E extends DomainEvent, S>(
     target: AggregateTarget<C, E, S>,
     command: C,
     ctx: CommandContext,
     expectedVersion?: number | null,
+    loaded?: { state: S; streamVersion: number },
   ): Promise<ExecutionResult<S>> {
-    return this.executeJoint(async () => ({ primary: { ...target, command } }), ctx, expectedVersion);
+    return this.executeJoint(async () => ({ primary: { ...target, command } }), ctx, expectedVersion, loaded ? { streamId: target.streamId, ...loaded } : undefined);
   }
 
   /**
@@ -172,13 +201,18 @@ export class CommandExecutor {
    * on fresh state, until it succeeds or a rule refuses it. Only a client that named the version
    * it saw (`expectedVersion`) is answered CONCURRENCY_CONFLICT.
    */
-  async executeJoint<S>(build: (reader: AttemptReader) => Promise<JointCommand<S>>, ctx: CommandContext, expectedVersion?: number | null): Promise<ExecutionResult<S>> {
+  async executeJoint<S>(
+    build: (reader: AttemptReader) => Promise<JointCommand<S>>,
+    ctx: CommandContext,
+    expectedVersion?: number | null,
+    loaded?: { streamId: string; state: unknown; streamVersion: number },
+  ): Promise<ExecutionResult<S>> {
     // Measured (metrics): its type is known once the first attempt has built it.
     const started = process.hrtime.bigint();
     const seen = { type: 'unknown' };
     const finished = (result: string) => this.instrumentation.commandFinished({ type: seen.type, result, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
     try {
-      const result = await this.attempts(build, ctx, expectedVersion, seen);
+      const result = await this.attempts(build, ctx, expectedVersion, seen, loaded);
       finished('ok');
       return result;
     } catch (error) {
@@ -187,13 +221,21 @@ export class CommandExecutor {
     }
   }
 
-  private async attempts<S>(build: (reader: AttemptReader) => Promise<JointCommand<S>>, ctx: CommandContext, expectedVersion: number | null | undefined, seen: { type: string }): Promise<ExecutionResult<S>> {
+  private async attempts<S>(
+    build: (reader: AttemptReader) => Promise<JointCommand<S>>,
+    ctx: CommandContext,
+    expectedVersion: number | null | undefined,
+    seen: { type: string },
+    loaded?: { streamId: string; state: unknown; streamVersion: number },
+  ): Promise<ExecutionResult<S>> {
     // Every command from every entry point passes here: the one place an auditor's token is refused.
     refuseAuditor(ctx.actor);
     this.gate?.assertWritable();
     const idempotencyKey = ctx.commandId ? `${ctx.actor.id}:${ctx.commandId}` : undefined;
     for (let attempt = 1; ; attempt++) {
       const read = new Map<string, { state: unknown; version: number }>();
+      // What the caller has just read stands for the first attempt's read of that stream.
+      if (attempt === 1 && loaded) read.set(loaded.streamId, { state: loaded.state, version: loaded.streamVersion });
       const reader: AttemptReader = {
         state: async <T>(streamId: string, decider: Evolver<T>): Promise<T> => {
           const known = read.get(streamId);
@@ -242,7 +284,7 @@ export class CommandExecutor {
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
         // Committed from here on: nothing below may turn into an error answer.
         await awaitFollowers(this.projections, last, own.streamId);
-        if (this.options.awaitReactionCascade) await this.awaitCascade(last, ctx.correlationId, own.streamId);
+        if (this.options.awaitReactionCascade && this.setsReactionsOff(results)) await this.awaitCascade(last, ctx.correlationId, own.streamId);
         // Evolved from the events as recorded (with their positions), exactly as a later load would.
         const after = own.events.reduce((s: S, r) => primary.decider.evolve(s, this.aggregates.toDomain(r)), primaryState);
         // In the background: the answer never waits for a snapshot (it never fails either).

@@ -37,7 +37,7 @@ export class ProcessManager {
     readonly name: string,
     private readonly store: EventStore,
     private readonly coordination: ReactionsCoordination,
-    private readonly react: Reaction,
+    private readonly react: Reaction & { reactsTo?: (type: string) => boolean },
     private readonly upcast: (e: RecordedEvent) => RecordedEvent,
     private readonly log: JsonLogger,
     /** The actor id of the commands this manager issues: lets it find where it stopped if its checkpoint is lost. */
@@ -89,9 +89,12 @@ export class ProcessManager {
 
   private follow(from: string | null): void {
     const generation = ++this.generation;
-    this.subscription = this.store.subscribeToAll({
-      from,
-      onEvent: async (raw) => {
+    // Page by page: each event's reactions in order (the commands that wait for them go on as
+    // soon as they are carried out), then the page's checkpoint saved once, not once per event (a
+    // crash in between replays the page's reactions, which are idempotent).
+    const onPage = async (page: RecordedEvent[]) => {
+      let last: string | null = null;
+      for (const raw of page) {
         const event = this.upcast(raw);
         try {
           await this.react(event);
@@ -102,11 +105,18 @@ export class ProcessManager {
           this.log.warn('reaction refused by the domain', { processManager: this.name, position: event.position, type: event.type, code: error.code, error: error.message });
         }
         if (generation !== this.generation) return;
-        await this.coordination.save(this.name, event.position);
-        const ended = this.backoff.succeeded();
-        if (ended) this.log.info('process manager resumed after a transient storage error', { processManager: this.name, since: ended.since, attempts: ended.attempts, position: event.position });
+        last = event.position;
         this.reached.advance(event.position);
-      },
+      }
+      if (last === null) return;
+      await this.coordination.save(this.name, last);
+      const ended = this.backoff.succeeded();
+      if (ended) this.log.info('process manager resumed after a transient storage error', { processManager: this.name, since: ended.since, attempts: ended.attempts, position: last });
+    };
+    this.subscription = this.store.subscribeToAll({
+      from,
+      onEvent: (event) => onPage([event]),
+      onBatch: onPage,
       onError: (error) => {
         if (generation !== this.generation) return;
         if (isTransientStorageError(error)) {
@@ -157,6 +167,11 @@ export class ProcessManager {
       after = page[page.length - 1]!.position;
     }
     return null;
+  }
+
+  /** Whether some reaction reacts to events of this type (without the reactions' list: assume so). */
+  reactsTo(type: string): boolean {
+    return this.react.reactsTo ? this.react.reactsTo(type) : true;
   }
 
   /** The last event every reaction has been carried out for. */

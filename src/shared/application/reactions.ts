@@ -39,11 +39,19 @@ export function reactionContext(event: RecordedEvent, clock: Clock): CommandCont
   return { actor: PROCESS_MANAGER_ACTOR, at: clock.now().toISOString(), correlationId: event.metadata.correlationId, causationId: event.eventId };
 }
 
+/** The reactions of every module as one, and which event types they react to. */
+export interface CombinedReactions {
+  (event: RecordedEvent): Promise<void>;
+  /** Whether some reaction reacts to events of this type (an event of another type sets nothing off). */
+  reactsTo(type: string): boolean;
+}
+
 /** Every module's reactions as one: each event runs the reactions to its type, in module order. */
-export function combineReactions(reactions: readonly EventReaction[]): (event: RecordedEvent) => Promise<void> {
+export function combineReactions(reactions: readonly EventReaction[]): CombinedReactions {
   const byType = new Map<string, EventReaction[]>();
   for (const r of reactions) byType.set(r.type, [...(byType.get(r.type) ?? []), r]);
-  return async (event) => {
+  const react = async (event: RecordedEvent) => {
     for (const r of byType.get(event.type) ?? []) await r.react(event);
   };
+  return Object.assign(react, { reactsTo: (type: string) => byType.has(type) });
 }

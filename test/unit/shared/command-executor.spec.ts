@@ -127,3 +127,33 @@ describe('CommandExecutor.executeJoint (a decision over several streams, appende
     expect(await store.headPosition()).toBeNull();
   });
 });
+
+describe('CommandExecutor awaiting the reaction cascade', () => {
+  const manager = { id: 'u-mgr', name: 'Manager', roles: ['ASSET_MANAGER' as const], department: 'ops' };
+  const register = (name: string): AssetCommand => ({
+    type: 'RegisterAsset', actor: manager, at: new Date().toISOString(), assetId: randomUUID(), name, description: '', category: 'SYSTEM',
+    department: 'ops', managerId: manager.id, confidentiality: 2, integrity: 2, availability: 2,
+  });
+  /** Counts the log reads the cascade makes. */
+  class CountingStore extends InMemoryEventStore {
+    reads = 0;
+    override async readAll(...args: Parameters<InMemoryEventStore['readAll']>) {
+      this.reads++;
+      return super.readAll(...args);
+    }
+  }
+
+  it('looks for the cascade only when one of the events sets a reaction off', async () => {
+    const store = new CountingStore();
+    await store.init();
+    const waited: string[] = [];
+    const executorReactingTo = (types: string[]) =>
+      new CommandExecutor(store, { waitFor: async (p) => void waited.push(p) }, createUpcasters(), undefined, { awaitReactionCascade: true, reactsTo: (type) => types.includes(type) });
+    await executorReactingTo(['RiskClosed']).executeJoint(withNameReservation(register('Signer A')), ctx(manager));
+    expect(store.reads).toBe(0);
+    // It still waits for the followers to reach its own events.
+    expect(waited).toEqual([await store.headPosition()]);
+    await executorReactingTo(['AssetRegistered']).executeJoint(withNameReservation(register('Signer B')), ctx(manager));
+    expect(store.reads).toBe(1);
+  });
+});
