@@ -11,8 +11,9 @@
  *    'access-log'); entries after the last signed head, or a signed head whose hash the file no
  *    longer has, are reported;
  *  - the newest entries (and their signed heads) deleted: the anchor file next to the log
- *    (`access-log.anchor.json`) holds the last signed head, rewritten after each batch; a log that
- *    no longer contains it was truncated;
+ *    (`access-log.anchor.json`) holds the last signed head, rewritten once each batch is on disk
+ *    (batches committed while the previous sync is under way share the next one; close() syncs
+ *    and anchors the last); a log that no longer contains it was truncated;
  *  - the file deleted: the anchor still names it. The server refuses to start a new access log
  *    over a missing one (or when the event log already holds events but neither the access log
  *    nor its anchor exists) unless ACCESS_LOG_RESET=1 acknowledges it; the restart is then the
@@ -23,6 +24,7 @@
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { canonicalJson, sha256 } from '../../event-store/hash-chain.js';
 import { TrustedKeys, type HeadSignature } from '../../event-store/signing.js';
@@ -258,6 +260,17 @@ export function writeAnchor(path: string, anchor: AccessLogAnchor): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
+}
+
+/** Writes and fsyncs an anchor file off the event loop (the caller renames it into place). */
+export async function writeAnchorFile(path: string, anchor: AccessLogAnchor): Promise<void> {
+  const file = await open(path, 'w', 0o600);
+  try {
+    await file.writeFile(JSON.stringify(anchor, null, 2) + '\n');
+    await file.sync();
+  } finally {
+    await file.close();
+  }
 }
 
 export function anchorSignature(a: AccessLogAnchor): HeadSignature {

@@ -13,10 +13,13 @@
  * also kept in the anchor file next to the log: see access-log-chain.ts for what that shows.
  *
  * Writes are queued and written together, in one transaction, shortly after (flushDelayMs), so a
- * request never waits for the disk; close() writes what is still queued.
+ * request never waits for the disk; the transaction's fsync and the anchor's are issued off the
+ * event loop (see settleSoon); close() writes what is still queued, syncs it and anchors it.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HeadSignature, SigningKeys } from '../../event-store/signing.js';
@@ -34,6 +37,7 @@ import {
   toEntry,
   verifyAccessLogDatabase,
   writeAnchor,
+  writeAnchorFile,
   type AccessLogAnchor,
   type AccessLogEntry,
   type AccessLogRow,
@@ -66,6 +70,8 @@ export interface AccessLogFilter {
 }
 
 export const ACCESS_LOG = Symbol('ACCESS_LOG');
+
+const fsyncAsync = promisify(fsync);
 
 /**
  * What the plugin, the download middleware and the resolvers need of the access log, whichever
@@ -133,6 +139,18 @@ export class AccessLogStore implements AccessLog {
   readonly logId: string;
   /** The head this process last wrote (or found): another writer's rows show as a difference. */
   private known: Head;
+  /** The last head this process signed, and the highest one renamed into the anchor file. */
+  private lastSigned: { head: Head; signature: HeadSignature } | null = null;
+  private anchoredSeq = -1;
+  /**
+   * The WAL file, which this process fsyncs itself (off the event loop) before an anchor names
+   * what it holds; null when SQLite syncs each commit (synchronous=FULL) or the log is in memory.
+   */
+  private walFd: number | null = null;
+  /** Batches committed since the last background sync began, and the newest signed head among them. */
+  private unsynced = false;
+  private toAnchor: { head: Head; signature: HeadSignature } | null = null;
+  private settling = false;
 
   /**
    * Opens the log for the server: refuses (AccessLogRefusedError) to go on over a log that is
@@ -181,7 +199,7 @@ export class AccessLogStore implements AccessLog {
     if (!inMemory) mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('journal_mode = WAL');
+    const wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';
     // One fsync per batch, not per request.
     this.db.pragma('synchronous = FULL');
     migrateAccessLog(this.db);
@@ -191,6 +209,18 @@ export class AccessLogStore implements AccessLog {
     this.insertHead = this.db.prepare('INSERT INTO access_log_heads (seq, hash, kid, signature, signed_at) VALUES (?, ?, ?, ?, ?)');
     this.head = this.db.prepare('SELECT seq, hash FROM access_log ORDER BY seq DESC LIMIT 1');
     this.known = this.readHead();
+    if (wal && !inMemory) {
+      // The batches of flush() are committed without SQLite's fsync (synchronous=NORMAL: still
+      // crash-safe, a power loss loses only a suffix) and made durable by an fsync of the WAL
+      // that this process issues off the event loop, before the anchor moves to them (see
+      // settleSoon). A batch's commit then blocks the event loop for its writes, not for the disk.
+      try {
+        this.walFd = openSync(`${path}-wal`, 'r+');
+        this.db.pragma('synchronous = NORMAL');
+      } catch {
+        this.walFd = null;
+      }
+    }
     this.writeBatch = this.db.transaction((records: AccessRecord[]) => {
       // The head is read inside the write transaction. Rows this process did not write are not
       // silently covered by the next signature: the batch first records that they appeared.
@@ -270,19 +300,100 @@ export class AccessLogStore implements AccessLog {
     return out;
   }
 
+  private anchorOf(head: Head, signature: HeadSignature): AccessLogAnchor {
+    return { version: 1, logId: this.logId, seq: head.seq, hash: head.hash, kid: signature.kid, signature: signature.signature, signedAt: new Date().toISOString() };
+  }
+
+  /** Writes the anchor now, on the event loop (at start and at close). */
   private anchor(head: Head, signature: HeadSignature): void {
     if (!this.anchorPath) return;
     try {
-      writeAnchor(this.anchorPath, { version: 1, logId: this.logId, seq: head.seq, hash: head.hash, kid: signature.kid, signature: signature.signature, signedAt: new Date().toISOString() });
+      writeAnchor(this.anchorPath, this.anchorOf(head, signature));
+      this.anchoredSeq = Math.max(this.anchoredSeq, head.seq);
     } catch (error) {
       this.options.logger?.error('access log: could not write its anchor', { path: this.anchorPath, error: (error as Error).message });
     }
   }
 
-  /** Writes these entries at once (then the anchor), ahead of anything queued. */
-  private writeNow(records: AccessRecord[]): void {
+  /** The log's committed batches made durable now (the WAL fsynced), on the event loop. */
+  private syncLog(): void {
+    if (this.walFd === null) return;
+    try {
+      fsyncSync(this.walFd);
+    } catch (error) {
+      this.options.logger?.error('access log: could not sync its file', { path: this.path, error: (error as Error).message });
+    }
+  }
+
+  /**
+   * After a batch committed by flush(): made durable and anchored in the background. The WAL is
+   * fsynced off the event loop (one fsync covers every batch committed before it; one at a time,
+   * so batches committed meanwhile share the next one), then the anchor file is written and
+   * fsynced off the loop too, and renamed into place here, unless the log was closed (close()
+   * syncs and anchors the last head itself) or a newer head is already there. The anchor never
+   * runs ahead of the durable log: the head it names was fsynced before it is written.
+   */
+  private settleSoon(head: Head, signature: HeadSignature | null): void {
+    if (this.walFd === null) {
+      // Nothing to sync (in memory, or a file at synchronous=FULL): anchor at once.
+      if (signature) this.anchor(head, signature);
+      return;
+    }
+    this.unsynced = true;
+    if (signature) this.toAnchor = { head, signature };
+    if (!this.settling) void this.settleInBackground();
+  }
+
+  private async settleInBackground(): Promise<void> {
+    this.settling = true;
+    try {
+      while (this.unsynced && !this.closed) {
+        this.unsynced = false;
+        const next = this.toAnchor;
+        this.toAnchor = null;
+        try {
+          await fsyncAsync(this.walFd!);
+          if (!next || !this.anchorPath || this.closed || next.head.seq <= this.anchoredSeq) continue;
+          const tmp = `${this.anchorPath}.next.tmp`;
+          await writeAnchorFile(tmp, this.anchorOf(next.head, next.signature));
+          if (this.closed || next.head.seq <= this.anchoredSeq) {
+            await rm(tmp, { force: true });
+            continue;
+          }
+          renameSync(tmp, this.anchorPath);
+          this.anchoredSeq = next.head.seq;
+        } catch (error) {
+          this.options.logger?.error('access log: could not sync its file or write its anchor; will retry', { path: this.path, error: (error as Error).message });
+          // Again with the next batch, or in a second.
+          this.toAnchor ??= next;
+          this.unsynced = true;
+          if (!this.closed) setTimeout(() => !this.settling && this.unsynced && void this.settleInBackground(), 1000).unref();
+          break;
+        }
+      }
+    } finally {
+      this.settling = false;
+      if (this.closed) this.closeWal();
+    }
+  }
+
+  private closeWal(): void {
+    if (this.walFd === null) return;
+    try {
+      closeSync(this.walFd);
+    } catch {
+      // already closed
+    }
+    this.walFd = null;
+  }
+
+  /** Writes these entries at once, ahead of anything queued; then syncs and anchors them (now, or in the background). */
+  private writeNow(records: AccessRecord[], inBackground = false): void {
     const { head, signature } = this.writeBatch.immediate(records);
     this.known = head;
+    if (signature) this.lastSigned = { head, signature };
+    if (inBackground) return this.settleSoon(head, signature);
+    this.syncLog();
     if (signature) this.anchor(head, signature);
   }
 
@@ -319,7 +430,7 @@ export class AccessLogStore implements AccessLog {
     const batch = this.queue;
     this.queue = [];
     try {
-      this.writeNow(batch);
+      this.writeNow(batch, true);
     } catch (error) {
       // Keep the entries and try again later rather than lose them (a busy file, a full disk).
       this.queue = batch.concat(this.queue);
@@ -369,6 +480,11 @@ export class AccessLogStore implements AccessLog {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    // Everything written is durable, and the last signed head anchored, before close() returns
+    // (a background sync or anchor write still under way is superseded).
+    this.syncLog();
+    if (this.lastSigned && this.lastSigned.head.seq > this.anchoredSeq) this.anchor(this.lastSigned.head, this.lastSigned.signature);
+    if (!this.settling) this.closeWal();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.db.open) this.db.close();

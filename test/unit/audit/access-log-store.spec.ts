@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AccessLogStore, type AccessRecord } from '../../../src/audit/application/access-log.js';
+import { anchorPathFor, readAnchor } from '../../../src/audit/application/access-log-chain.js';
+import { loadSigningKeys } from '../../../src/event-store/signing.js';
+
+const entry = (n: number): AccessRecord => ({
+  at: new Date().toISOString(), actorId: 'alice', actorName: 'Alice', actorRoles: ['ASSET_MANAGER'], operationName: `Op${n}`, operationType: 'mutation',
+  fields: ['registerAsset'], targetIds: [], outcome: 'ALLOWED', errorCode: null, correlationId: `req-${n}`,
+});
+
+/**
+ * The batch's fsync and the anchor are written off the event loop: the anchor follows the
+ * batches (never ahead of them), and close() leaves it at the last signed head.
+ */
+describe('AccessLogStore: sync and anchor in the background', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'access-log-store-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('moves the anchor to the newest batch once it is on disk, and to the last one at close', async () => {
+    const path = join(dir, 'access-log.sqlite');
+    const signing = loadSigningKeys(join(dir, 'signing-key.pem'));
+    const log = await AccessLogStore.open(path, { signing, flushDelayMs: 1 });
+    expect(readAnchor(anchorPathFor(path)!)).toMatchObject({ seq: 0 });
+    for (let i = 1; i <= 3; i++) log.record(entry(i));
+    log.flush();
+    // Not yet necessarily: the anchor is written in the background; never ahead of the log.
+    for (let tries = 0; tries < 200 && (readAnchor(anchorPathFor(path)!) as { seq: number }).seq < 3; tries++) await new Promise((r) => setTimeout(r, 10));
+    expect(readAnchor(anchorPathFor(path)!)).toMatchObject({ seq: 3, logId: log.logId });
+    for (let i = 4; i <= 6; i++) log.record(entry(i));
+    log.close();
+    expect(readAnchor(anchorPathFor(path)!)).toMatchObject({ seq: 6 });
+    const again = await AccessLogStore.open(path, { signing });
+    try {
+      expect(again.verify()).toMatchObject({ ok: true, entriesChecked: 6, headSeq: 6 });
+    } finally {
+      again.close();
+    }
+  });
+});
