@@ -278,8 +278,26 @@ export class RiskRegisterQueries {
     return row ? { number: row.number, criteriaId: row.criteria_id, definition: JSON.parse(row.definition) } : undefined;
   }
 
+  /**
+   * One risk as page() would show it, without ranking the whole register: its priority is its
+   * ROW_NUMBER among the prioritised risks by sort_key (unique: it ends with the id), i.e. one
+   * more than the prioritised risks before it, counted over the sort_key index.
+   */
   byId(id: string): RiskRow | null {
-    return this.page({}, null, 1, id).rows[0] ?? null;
+    // Prepared once per database: every risk command answers with byId.
+    const row = preparedOnce(this.db, 'SELECT sort_key, prioritised, needs_reevaluation AS needs, assets_retired AS retired, doc FROM risks WHERE id = ?').get(id) as
+      | { sort_key: string; prioritised: number; needs: number; retired: number; doc: string }
+      | undefined;
+    if (!row) return null;
+    const before = () => preparedOnce(this.db, 'SELECT COUNT(*) FROM risks WHERE sort_key < ? AND prioritised = 1').pluck().get(row.sort_key) as number;
+    return {
+      state: JSON.parse(row.doc) as RiskState,
+      sortKey: row.sort_key,
+      priority: row.prioritised === 1 ? before() + 1 : null,
+      needsReevaluation: row.needs === 1,
+      assetsRetired: row.retired === 1,
+      ...this.lists(id),
+    };
   }
 
   /** Risks in register order after `afterKey`, with their priority and flags computed for the whole register. */

@@ -1,0 +1,42 @@
+import Database from 'better-sqlite3';
+import { RiskRegisterProjection, RiskRegisterQueries } from '../../../src/risk-register/projections/risk-register.projection.js';
+
+/**
+ * byId answers a command with one risk without ranking the whole register: it must show exactly
+ * what page() (the register's ranking with ROW_NUMBER over the prioritised risks) shows for it.
+ */
+describe('RiskRegisterQueries.byId', () => {
+  it('gives each risk the priority and flags page() gives it', () => {
+    const db = new Database(':memory:');
+    new RiskRegisterProjection().setup(db);
+    const insert = db.prepare(
+      'INSERT INTO risks (id, seq, status, owner_id, prioritised, sort_key, needs_reevaluation, assets_retired, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    // Prioritised risks sort before the others ("0|…" against "1|…"), interleaved ranks and dates.
+    const risks = [
+      { id: 'r-a', prioritised: 1, sortKey: '0|097|0|2026-01-02|r-a', needs: 0, retired: 0 },
+      { id: 'r-b', prioritised: 0, sortKey: '1|099|3|2026-01-01|r-b', needs: 1, retired: 0 },
+      { id: 'r-c', prioritised: 1, sortKey: '0|097|0|2026-01-01|r-c', needs: 0, retired: 1 },
+      { id: 'r-d', prioritised: 1, sortKey: '0|098|1|2026-01-03|r-d', needs: 1, retired: 1 },
+      { id: 'r-e', prioritised: 0, sortKey: '1|100|3|2026-01-04|r-e', needs: 0, retired: 0 },
+      { id: 'r-f', prioritised: 1, sortKey: '0|096|2|2026-01-05|r-f', needs: 0, retired: 0 },
+    ];
+    risks.forEach((r, i) => insert.run(r.id, i + 1, r.prioritised ? 'TO_TREAT' : 'IDENTIFIED', 'owner', r.prioritised, r.sortKey, r.needs, r.retired, 1, JSON.stringify({ id: r.id, version: 1 })));
+    const queries = new RiskRegisterQueries(db);
+    const register = queries.page({}, null, 100).rows;
+    expect(register.map((r) => r.state.id)).toEqual(['r-f', 'r-c', 'r-a', 'r-d', 'r-b', 'r-e']);
+    for (const row of register) {
+      const one = queries.byId(row.state.id)!;
+      expect({ state: one.state, sortKey: one.sortKey, priority: one.priority, needsReevaluation: one.needsReevaluation, assetsRetired: one.assetsRetired }).toEqual({
+        state: row.state,
+        sortKey: row.sortKey,
+        priority: row.priority,
+        needsReevaluation: row.needsReevaluation,
+        assetsRetired: row.assetsRetired,
+      });
+    }
+    expect(register.map((r) => r.priority)).toEqual([1, 2, 3, 4, null, null]);
+    expect(queries.byId('nope')).toBeNull();
+    db.close();
+  });
+});
