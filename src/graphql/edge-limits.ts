@@ -16,6 +16,8 @@ import {
   type FragmentDefinitionNode,
   type GraphQLFormattedError,
   type SelectionSetNode,
+  type ValueNode,
+  visit,
 } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { BadInputError, QueryTooComplexError, type DomainError } from '../shared/domain/errors.js';
@@ -107,11 +109,57 @@ export interface SchemaHolder {
   current?: GraphQLSchema;
 }
 
+/** Arguments whose value costEstimator reads (a variable there makes the price depend on the variables). */
+const PRICED_ARGUMENTS = new Set(['first', 'asOf', 'atPosition']);
+
+function containsVariable(value: ValueNode): boolean {
+  switch (value.kind) {
+    case Kind.VARIABLE:
+      return true;
+    case Kind.LIST:
+      return value.values.some(containsVariable);
+    case Kind.OBJECT:
+      return value.fields.some((f) => containsVariable(f.value));
+    default:
+      return false;
+  }
+}
+
+/**
+ * Whether the operations of this document cost the same whatever their variables: no variable in
+ * an argument the estimator reads, nor in a directive (@skip, @include decide what is counted).
+ */
+function priceIgnoresVariables(document: DocumentNode): boolean {
+  let depends = false;
+  visit(document, {
+    Argument(node) {
+      if (PRICED_ARGUMENTS.has(node.name.value) && containsVariable(node.value)) depends = true;
+    },
+    Directive(node) {
+      if (node.arguments?.some((a) => containsVariable(a.value))) depends = true;
+    },
+  });
+  return !depends;
+}
+
+/**
+ * Prices of documents whose price does not depend on their variables, by operation name. Apollo
+ * hands every request with the same text the same parsed document, so a mutation sent again and
+ * again (with new variables each time) is priced once.
+ */
+const knownPrices = new WeakMap<DocumentNode, { ignoresVariables: boolean; costs: Map<string, number> }>();
+
 /** The cost of an operation, or the error that refuses it. */
 function priced(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, limits: EdgeLimits): RefusedRequest | undefined {
+  let known = knownPrices.get(document);
+  if (!known) knownPrices.set(document, (known = { ignoresVariables: priceIgnoresVariables(document), costs: new Map() }));
+  const cached = known.ignoresVariables ? known.costs.get(operationName ?? '') : undefined;
+  if (cached !== undefined) return cached > limits.maxCost ? refusal(new QueryTooComplexError(cached, limits.maxCost)) : undefined;
   let cost: number;
   try {
     cost = getComplexity({ schema, query: document, variables, operationName, estimators: [costEstimator], maxQueryNodes: MAX_RECURSIVE_SELECTIONS });
+    // Only a price that was computed (variables that do not coerce are execution's to refuse).
+    if (known.ignoresVariables) known.costs.set(operationName ?? '', cost);
   } catch (error) {
     // Variables that do not coerce are refused by execution with their own message; anything else is too much.
     if (error instanceof GraphQLError && !/maximum allowed number of nodes/.test(error.message)) return undefined;

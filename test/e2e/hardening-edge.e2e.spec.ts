@@ -57,6 +57,17 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect((await t.gql(many, { n: 1 }, users.auditor)).errors).toBeUndefined();
   });
 
+  it('prices a document sent again the same way (its price is kept), and @skip/@include by their variables', async () => {
+    const costly = `{ ${Array.from({ length: 50 }, (_, i) => `a${i}: events(first: 500) { edges { node { position type } } }`).join(' ')} }`;
+    const first = errorOf(await t.gql(costly, {}, users.auditor)).extensions;
+    expect(first).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: expect.any(Number) });
+    expect(errorOf(await t.gql(costly, {}, users.auditor)).extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: first.cost });
+    const optional = `query($big: Boolean!) { ${Array.from({ length: 50 }, (_, i) => `a${i}: events(first: 500) @include(if: $big) { edges { node { position type } } }`).join(' ')} events(first: 1) { edges { node { position } } } }`;
+    expect((await t.gql(optional, { big: false }, users.auditor)).errors).toBeUndefined();
+    expect(errorOf(await t.gql(optional, { big: true }, users.auditor)).extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect((await t.gql(optional, { big: false }, users.auditor)).errors).toBeUndefined();
+  });
+
   it('applies the same limits to operations sent over graphql-ws', async () => {
     const client = await t.wsClient(users.auditor);
     const answer = (query: string) =>
