@@ -63,8 +63,7 @@ export class JsonLogger implements LoggerService {
   }
 
   /**
-   * A plain pino child for libraries that take a pino logger (pino-http), at the level LOG_LEVEL
-   * says now.
+   * A plain pino child (the HTTP request log), at the level LOG_LEVEL says now.
    */
   pinoChild(component: string): Logger {
     const child = basePino(this.toStderr).child({ component, ...this.fields });
