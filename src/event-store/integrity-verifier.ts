@@ -24,6 +24,7 @@
  */
 import type { EventStore, RecordedEvent } from './event-store.port.js';
 import { LOG_GENESIS, chainHash, eventHash, genesisHash, isPosition } from './hash-chain.js';
+import { fastEventHash } from './internal/fast-hash.js';
 import type { HeadSignature, TrustedKeys } from './signing.js';
 
 export interface IntegrityReport {
@@ -62,6 +63,12 @@ export interface VerifierOptions {
    * and every signature must hold and name a head of the log.
    */
   trusted?: TrustedKeys;
+  /**
+   * The events were read from a store, so their data and metadata are JSON.parse products: their
+   * hashes are then recomputed with fast-hash.ts's allocation-lean equivalent of eventHash (same
+   * hashes under that precondition) rather than hash-chain.ts's reference (the default).
+   */
+  parsedEvents?: boolean;
 }
 
 /** Where an incremental verification starts: a head verified before (position, chain link, hash version). */
@@ -173,7 +180,7 @@ export class IntegrityVerifier {
     // 2. The event's own hash.
     let recomputed: string;
     try {
-      recomputed = eventHash(e);
+      recomputed = this.options.parsedEvents ? fastEventHash(e) : eventHash(e);
     } catch (error) {
       return this.fail(at, `event at position ${e.position} cannot be hashed: ${(error as Error).message}`);
     }

@@ -155,6 +155,7 @@ export class IntegrityMonitor {
     const { report, verifier } = await verifyEvents(readLog(this.store, { after: from?.position ?? null, upTo, pageSize: 500 }), {
       requireChain: true,
       trusted: this.trusted,
+      parsedEvents: true,
       signatures: readSignatures(this.store, { after: from?.position ?? null, upTo }),
       ...(from ? { resumeFrom: from, headOf: storeHeadOf(this.store) } : {}),
     });
