@@ -38,6 +38,14 @@ function fieldsOf(errors: ValidationError[], prefix = '', out: Record<string, st
   return out;
 }
 
+/** Per input class: whether it declares limits (decorators run when the class is defined, so this never changes). */
+const hasLimits = new WeakMap<Function, boolean>();
+function declaresLimits(type: Function): boolean {
+  let known = hasLimits.get(type);
+  if (known === undefined) hasLimits.set(type, (known = getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length > 0));
+  return known;
+}
+
 /**
  * Checks GraphQL input objects against their class-validator limits (src/graphql/input-limits.ts)
  * before a resolver runs: a violation is BAD_USER_INPUT with `fields` naming each field. Only
@@ -48,7 +56,7 @@ export class InputValidationPipe implements PipeTransform {
   async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const type = metadata.metatype as (new () => object) | undefined;
     if (!type || value === null || typeof value !== 'object') return value;
-    if (getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).length === 0) return value;
+    if (!declaresLimits(type)) return value;
     const oversized = oversizedList(value, '');
     if (oversized !== undefined) throw new BadInputError({ [oversized || 'input']: `must have at most ${INPUT_LIMITS.items} items (${LARGEST_LIST} for the few lists allowed more)` });
     const candidates = Array.isArray(value) ? value.map((v) => plainToInstance(type, v as object)) : [plainToInstance(type, value)];
