@@ -25,26 +25,13 @@ export type EventRow = [
   hashVersion: number,
 ];
 
-/**
- * Metadata is parsed on first use: projections and replays, which read the log by the hundred
- * thousand, hardly ever look at it, and its JSON.parse was a fifth of reading an event. The
- * getter is an own enumerable property, so a spread copy or JSON.stringify of the event still
- * carries it, in the same key order.
- */
 export function toRecorded(row: EventRow): RecordedEvent {
-  const metadataJson = row[7];
-  let metadata: RecordedEvent['metadata'] | undefined;
   return {
     eventId: row[1],
     type: row[4],
     schemaVersion: row[5],
     data: JSON.parse(row[6]) as Record<string, unknown>,
-    get metadata(): RecordedEvent['metadata'] {
-      return (metadata ??= JSON.parse(metadataJson) as RecordedEvent['metadata']);
-    },
-    set metadata(value: RecordedEvent['metadata']) {
-      metadata = value;
-    },
+    metadata: JSON.parse(row[7]) as RecordedEvent['metadata'],
     streamId: row[2],
     revision: row[3],
     position: String(row[0]).padStart(POSITION_WIDTH, '0'),
