@@ -13,15 +13,21 @@ const statements = new WeakMap<ReadDb, Map<string, Database.Statement>>();
 
 /**
  * `db.prepare(sql)`, compiled once per database: a projection applies its statements once per
- * event, and a rebuild or a replay applies them by the hundred thousand (better-sqlite3 compiles
- * on every prepare). Only for statements used as they come (no `.pluck()`/`.raw()`, which change
- * the statement for every later user).
+ * event, a rebuild or a replay by the hundred thousand, and every command answers through a
+ * query (better-sqlite3 compiles on every prepare). `pluck`: the statement returns the first
+ * column only; it is a cached statement of its own, since `.pluck()` changes a statement for
+ * every later user (so never call it, or `.raw()`, on what this returns).
  */
-export function preparedOnce(db: ReadDb, sql: string): Database.Statement {
+export function preparedOnce(db: ReadDb, sql: string, mode?: 'pluck'): Database.Statement {
   let byText = statements.get(db);
   if (!byText) statements.set(db, (byText = new Map()));
-  let statement = byText.get(sql);
-  if (!statement) byText.set(sql, (statement = db.prepare(sql)));
+  const key = mode === 'pluck' ? `pluck:${sql}` : sql;
+  let statement = byText.get(key);
+  if (!statement) {
+    statement = db.prepare(sql);
+    if (mode === 'pluck') statement.pluck();
+    byText.set(key, statement);
+  }
   return statement;
 }
 

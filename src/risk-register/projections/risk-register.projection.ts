@@ -2,7 +2,6 @@ import { assetStreams } from '../../asset-inventory/domain/asset.decider.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection, ProjectionOptions } from '../../projections/projection.js';
 import { preparedOnce, type ReadDb } from '../../projections/read-model-database.js';
-import type { Statement } from 'better-sqlite3';
 import { DocumentCache } from '../../projections/document-cache.js';
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
 import { isPrioritised, sortKey } from '../domain/priority.js';
@@ -58,7 +57,6 @@ export class RiskRegisterProjection implements Projection {
   reset(db: ReadDb): void {
     // Dropped rather than emptied, so that a new schema version gets its new columns.
     this.cache?.discard();
-    this.prepared = undefined;
     db.exec('DROP TABLE IF EXISTS risks; DROP TABLE IF EXISTS risk_assets; DROP TABLE IF EXISTS risk_register_criteria; DROP TABLE IF EXISTS risk_register_retired_assets; DROP TABLE IF EXISTS risk_analyses; DROP TABLE IF EXISTS risk_reviews;');
     this.setup(db);
   }
@@ -101,12 +99,12 @@ export class RiskRegisterProjection implements Projection {
     const next = riskDecider.evolve(cache.get(id) ?? riskDecider.initialState, { type: event.type, data: event.data } as RiskEvent);
     cache.set(id, next);
     if (event.type === 'RiskIdentified') {
-      const insert = this.statements(db).insertAsset;
+      const insert = preparedOnce(db, 'INSERT OR IGNORE INTO risk_assets (risk_id, asset_id) VALUES (?, ?)');
       for (const assetId of next.assetIds) insert.run(next.id, assetId);
     } else if ((event.type === 'RiskAnalysed' || event.type === 'RiskReviewed') && !this.options.replay) {
       const { riskId: _riskId, reviewIntervalDays: _interval, ...entry } = event.data as Record<string, unknown>;
-      const statements = this.statements(db);
-      (event.type === 'RiskAnalysed' ? statements.insertAnalysis : statements.insertReview).run(
+      const table = event.type === 'RiskAnalysed' ? 'risk_analyses' : 'risk_reviews';
+      preparedOnce(db, `INSERT OR REPLACE INTO ${table} (risk_id, revision, position, recorded_at, doc) VALUES (?, ?, ?, ?, ?)`).run(
         id,
         event.revision,
         event.position,
@@ -117,21 +115,6 @@ export class RiskRegisterProjection implements Projection {
   }
 
   private cache?: DocumentCache<RiskState>;
-  /** Statements prepared once per database (a rebuild applies this per event: preparing each time cost a fifth of it). */
-  private prepared?: { db: ReadDb; insertAsset: Statement; insertAnalysis: Statement; insertReview: Statement };
-
-  private statements(db: ReadDb) {
-    if (this.prepared?.db !== db) {
-      const list = (table: string) => db.prepare(`INSERT OR REPLACE INTO ${table} (risk_id, revision, position, recorded_at, doc) VALUES (?, ?, ?, ?, ?)`);
-      this.prepared = {
-        db,
-        insertAsset: db.prepare('INSERT OR IGNORE INTO risk_assets (risk_id, asset_id) VALUES (?, ?)'),
-        insertAnalysis: list('risk_analyses'),
-        insertReview: list('risk_reviews'),
-      };
-    }
-    return this.prepared;
-  }
   /** The criteria in force as this projection has seen them (null: none; undefined: not read yet). */
   private inForce?: CriteriaInForceView | null;
 
@@ -289,7 +272,7 @@ export class RiskRegisterQueries {
       | { sort_key: string; prioritised: number; needs: number; retired: number; doc: string }
       | undefined;
     if (!row) return null;
-    const before = () => preparedOnce(this.db, 'SELECT COUNT(*) FROM risks WHERE sort_key < ? AND prioritised = 1').pluck().get(row.sort_key) as number;
+    const before = () => preparedOnce(this.db, 'SELECT COUNT(*) FROM risks WHERE sort_key < ? AND prioritised = 1', 'pluck').get(row.sort_key) as number;
     return {
       state: JSON.parse(row.doc) as RiskState,
       sortKey: row.sort_key,
