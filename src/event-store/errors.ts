@@ -35,3 +35,15 @@ export class EventStoreSchemaError extends Error {
     this.name = 'EventStoreSchemaError';
   }
 }
+
+/**
+ * The store could not make committed events durable (an fsync failed). After a failed fsync the
+ * kernel may have dropped the written pages, so nothing is acknowledged and no further append
+ * is taken until the process restarts and SQLite recovers the file.
+ */
+export class EventStoreDurabilityError extends Error {
+  constructor(adapter: string, cause: unknown) {
+    super(`The ${adapter} event store could not make its writes durable: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = 'EventStoreDurabilityError';
+  }
+}

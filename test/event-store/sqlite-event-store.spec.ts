@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
-import { ExpectedVersion, type EventStore } from '../../src/event-store/event-store.port.js';
-import { EventStoreSchemaError, DuplicateEventIdError } from '../../src/event-store/errors.js';
+import { ExpectedVersion, type EventStore, type RecordedEvent } from '../../src/event-store/event-store.port.js';
+import { EventStoreSchemaError, DuplicateEventIdError, EventStoreDurabilityError } from '../../src/event-store/errors.js';
 import { runEventStoreContract, newEvent } from './event-store.contract.js';
 
 function tempDir(): string {
@@ -53,7 +53,7 @@ describe('SqliteEventStore specifics', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('creates the directory and the versioned schema with WAL and synchronous=FULL', async () => {
+  it('creates the directory and the versioned schema in WAL mode', async () => {
     const store = open();
     await store.init();
     expect(existsSync(path)).toBe(true);
@@ -167,5 +167,220 @@ describe('SqliteEventStore specifics', () => {
     expect(await again.headPosition()).toBe(head);
     const r = await again.append('s-0', [newEvent()], { expectedVersion: ExpectedVersion.exact(4) });
     expect(r.position).toBe('0000000000000000101');
+  });
+});
+
+describe('SqliteEventStore durable commit (commit at NORMAL, the WAL fsynced off the event loop)', () => {
+  let dir: string;
+  let path: string;
+  const stores: SqliteEventStore[] = [];
+  const open = (options: Partial<ConstructorParameters<typeof SqliteEventStore>[0]> = {}) => {
+    const s = new SqliteEventStore({ path, pollIntervalMs: 10, ...options });
+    stores.push(s);
+    return s;
+  };
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  async function until(condition: () => boolean): Promise<void> {
+    for (let i = 0; i < 2000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(condition()).toBe(true);
+  }
+  /** A WAL sync held open until the test releases it; `calls` counts the syncs started. */
+  function heldSync() {
+    const pending: (() => void)[] = [];
+    const held = {
+      calls: 0,
+      hold: true,
+      syncWal: async (): Promise<void> => {
+        held.calls++;
+        if (held.hold) await new Promise<void>((resolve) => pending.push(resolve));
+      },
+      releaseOne: () => pending.shift()?.(),
+      releaseAll: () => {
+        held.hold = false;
+        for (const r of pending.splice(0)) r();
+      },
+    };
+    return held;
+  }
+  const committedRows = (): number => {
+    const db = new Database(path, { readonly: true });
+    try {
+      return db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  };
+
+  beforeEach(() => {
+    dir = tempDir();
+    path = join(dir, 'events.sqlite');
+  });
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('syncs the WAL itself for a file, and leaves a database in memory to SQLite', async () => {
+    const file = open();
+    await file.append('s-1', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    expect(file.stats().syncs).toBeGreaterThanOrEqual(1);
+    const memory = new SqliteEventStore({ path: ':memory:' });
+    stores.push(memory);
+    await memory.append('s-1', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    expect(memory.stats().syncs).toBe(0);
+    expect(await memory.readAll()).toHaveLength(1);
+  });
+
+  it('syncs a lone append inline, and appends that overlap off the event loop', async () => {
+    const store = open();
+    for (let i = 0; i < 10; i++) await store.append('s-alone', [newEvent()], { expectedVersion: ExpectedVersion.exact(i - 1) });
+    expect(store.stats()).toMatchObject({ transactions: 10, syncs: 10, inlineSyncs: 10 });
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, w) => {
+        for (let i = 0; i < 5; i++) await store.append(`s-w${w}`, [newEvent()], { expectedVersion: ExpectedVersion.exact(i - 1) });
+      }),
+    );
+    const stats = store.stats();
+    expect(stats.syncs - stats.inlineSyncs).toBeGreaterThan(0);
+    expect(await store.readAll({ maxCount: 1000 })).toHaveLength(90);
+  });
+
+  it('an append is acknowledged, read and delivered only after an fsync started after its commit', async () => {
+    const sync = heldSync();
+    const store = open({ syncWal: sync.syncWal });
+    await store.init();
+    const delivered: string[] = [];
+    store.subscribeToAll({ from: null, onEvent: (e) => void delivered.push(e.position) });
+    let acknowledged = false;
+    const append = store.append('s-1', [newEvent()], { expectedVersion: ExpectedVersion.noStream }).then((r) => {
+      acknowledged = true;
+      return r;
+    });
+    await until(() => sync.calls === 1);
+    // Committed (another connection sees the row) but not yet synced: nobody acts on it.
+    expect(committedRows()).toBe(1);
+    let streamRead = false;
+    const stream = store.readStream('s-1').then((events) => {
+      streamRead = true;
+      return events;
+    });
+    expect(await store.readAll()).toEqual([]);
+    expect(await store.headPosition()).toBeNull();
+    for (let i = 0; i < 20; i++) await turn();
+    expect({ acknowledged, streamRead, delivered }).toEqual({ acknowledged: false, streamRead: false, delivered: [] });
+
+    sync.releaseAll();
+    const result = await append;
+    expect((await stream).map((e) => e.position)).toEqual([result.position]);
+    await until(() => delivered.length === 1);
+    expect(delivered).toEqual([result.position]);
+    expect(await store.headPosition()).toBe(result.position);
+    expect((await store.readAll()).map((e) => e.position)).toEqual([result.position]);
+  });
+
+  it('batches committed while an fsync runs share the next one, and settle in log order', async () => {
+    const sync = heldSync();
+    const store = open({ syncWal: sync.syncWal });
+    await store.init();
+    const settled: number[] = [];
+    const first = store.append('s-0', [newEvent()], { expectedVersion: ExpectedVersion.noStream }).then(() => void settled.push(0));
+    await until(() => sync.calls === 1);
+    // Three more transactions while the first sync is held: each commits, none is acknowledged.
+    const later: Promise<void>[] = [];
+    for (let i = 1; i <= 3; i++) {
+      later.push(store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream }).then(() => void settled.push(i)));
+      await until(() => store.stats().transactions === i + 1);
+    }
+    expect(committedRows()).toBe(4);
+    expect(settled).toEqual([]);
+    sync.releaseOne();
+    await first;
+    expect(settled).toEqual([0]);
+    await until(() => sync.calls === 2);
+    expect(settled).toEqual([0]);
+    sync.releaseAll();
+    await Promise.all(later);
+    expect(settled).toEqual([0, 1, 2, 3]);
+    expect(store.stats()).toMatchObject({ transactions: 4, syncs: 2 });
+  });
+
+  it('a retried idempotency key is answered only once the first append is durable', async () => {
+    const sync = heldSync();
+    const store = open({ syncWal: sync.syncWal });
+    const first = store.append('s-1', [newEvent()], { expectedVersion: ExpectedVersion.noStream, idempotencyKey: 'k-1' });
+    await until(() => sync.calls === 1);
+    let answered = false;
+    const found = store.findIdempotentAppend('k-1').then((r) => {
+      answered = true;
+      return r;
+    });
+    // The same key appended again joins the next batch and waits for its sync as well.
+    const retry = store.append('s-1', [newEvent()], { expectedVersion: ExpectedVersion.noStream, idempotencyKey: 'k-1' });
+    for (let i = 0; i < 20; i++) await turn();
+    expect(answered).toBe(false);
+    sync.releaseAll();
+    const [a, b, c] = await Promise.all([first, found, retry]);
+    expect(b?.position).toBe(a.position);
+    expect(c).toMatchObject({ position: a.position, duplicate: true });
+  });
+
+  it("another process's commits reach this store's readers only after this store synced them", async () => {
+    const sync = heldSync();
+    const reader = open({ syncWal: sync.syncWal });
+    await reader.init();
+    const delivered: string[] = [];
+    reader.subscribeToAll({ from: null, onEvent: (e) => void delivered.push(e.position) });
+    const writer = open();
+    const written = await writer.append('s-1', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    // The reader's poll notices the foreign commit and syncs the WAL before showing it.
+    await until(() => sync.calls >= 1);
+    expect(await reader.readAll()).toEqual([]);
+    expect(delivered).toEqual([]);
+    sync.releaseAll();
+    await until(() => delivered.length === 1);
+    expect(delivered).toEqual([written.position]);
+  });
+
+  it('followers at the same point share one read of the new events, frozen, whatever their batch sizes', async () => {
+    const store = open();
+    await store.init();
+    const seen: RecordedEvent[][] = [[], [], []];
+    const batchSizes = [500, 7, 1000];
+    batchSizes.forEach((batchSize, i) => store.subscribeToAll({ from: null, batchSize, onEvent: (e) => void seen[i]!.push(e) }));
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 10 }, (_, k) => store.append(`s-${k}`, [newEvent('Tested', { round, nested: { list: [k] } })], { expectedVersion: ExpectedVersion.exact(round - 1) })));
+    }
+    await until(() => seen.every((events) => events.length === 30));
+    const positions = (await store.readAll({ maxCount: 100 })).map((e) => e.position);
+    for (const events of seen) expect(events.map((e) => e.position)).toEqual(positions);
+    // Shared, not copied: the three followers hold the same objects, which nobody can change.
+    const shared = seen[0]!.filter((e, i) => e === seen[1]![i] && e === seen[2]![i]).length;
+    expect(shared).toBeGreaterThan(0);
+    const event = seen[0]![0]!;
+    expect(() => {
+      (event.data as { round: number }).round = 99;
+    }).toThrow(TypeError);
+    expect(() => {
+      ((event.data as { nested: { list: number[] } }).nested.list).push(1);
+    }).toThrow(TypeError);
+    expect((await store.readAll({ maxCount: 1 }))[0]!.data).toEqual({ round: 0, nested: { list: [expect.any(Number)] } });
+  });
+
+  it('a failed fsync fails the appends that waited for it, every later one, and the health check', async () => {
+    let fail = false;
+    const store = open({
+      syncWal: async () => {
+        if (fail) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+      },
+    });
+    await store.append('s-1', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    fail = true;
+    await expect(store.append('s-2', [newEvent()], { expectedVersion: ExpectedVersion.noStream })).rejects.toBeInstanceOf(EventStoreDurabilityError);
+    await expect(store.append('s-3', [newEvent()], { expectedVersion: ExpectedVersion.noStream })).rejects.toBeInstanceOf(EventStoreDurabilityError);
+    const health = await store.health();
+    expect(health.ok).toBe(false);
+    expect(String(health.details?.error)).toMatch(/could not make its writes durable: EIO/);
+    // What was durable before stays readable.
+    expect(await store.readAll()).toHaveLength(1);
   });
 });

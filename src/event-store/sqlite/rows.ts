@@ -70,7 +70,8 @@ export function prepareStatements(db: Database.Database): Statements {
     readStream: raw(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision BETWEEN ? AND ? ORDER BY revision`,
     ),
-    readAll: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`),
+    // Readers of the log see it up to a cap: the last durable position (see SqliteEventStore).
+    readAll: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`),
     readAllTyped: new Map(),
     head: pluck('SELECT MAX(position) FROM events'),
     headWithChain: raw('SELECT position, chain_hash, recorded_at FROM events ORDER BY position DESC LIMIT 1'),
