@@ -31,7 +31,7 @@
  * see them (PRAGMA data_version shows them). A failed fsync fails the store
  * (EventStoreDurabilityError) rather than guess what reached the disk.
  */
-import { closeSync, fsync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -85,8 +85,8 @@ export interface SqliteEventStoreOptions {
   /** Signs each commit's chain head (in the commit's transaction). Without one, nothing is signed. */
   signer?: ChainSigner;
   /**
-   * How the WAL file is made durable, off the event loop. Default: fs.fsync on the thread pool
-   * (or fsyncSync inline for a lone append, see syncInline). Tests replace it to hold a sync open
+   * How the WAL file is made durable, off the event loop. Default: fs.fdatasync on the thread pool
+   * (or fdatasyncSync inline for a lone append, see syncInline). Tests replace it to hold a sync open
    * and watch what waits for it; every sync then goes through it.
    */
   syncWal?: (fd: number) => Promise<void>;
@@ -121,8 +121,12 @@ interface DurableWaiter {
   reject: (error: unknown) => void;
 }
 
+// fdatasync: the data and the file size needed to read it back, without the timestamps (about
+// 130 against 170 µs median per sync on this machine). SQLite's own os_unix.c holds that
+// "an fdatasync() is always adequate" for its files; its bundled build here calls fsync only
+// because it is not compiled with HAVE_FDATASYNC.
 const fsyncOffLoop = (fd: number): Promise<void> =>
-  new Promise((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+  new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
 
 /** One queued append: a single stream, or several streams written atomically (appendMultiple). */
 interface PendingAppend {
@@ -467,7 +471,7 @@ export class SqliteEventStore implements EventStore {
     this.counters.syncs++;
     this.counters.inlineSyncs++;
     try {
-      fsyncSync(this.walFd!);
+      fdatasyncSync(this.walFd!);
     } catch (error) {
       this.fail(new EventStoreDurabilityError(this.adapterName, error), settling);
       return;
@@ -843,7 +847,7 @@ function openWal(db: Database.Database, path: string): number | null {
     return null;
   }
   try {
-    fsyncSync(fd);
+    fdatasyncSync(fd);
     db.pragma('synchronous = NORMAL');
     return fd;
   } catch (error) {
