@@ -1114,6 +1114,22 @@ export function runEventStoreContract(
         }
       });
 
+      it('reads signatures in position order past ten commits (positions are numbers, not text)', async () => {
+        if (!globalChain) return;
+        const { signer, trusted } = keys();
+        const signed = await withSigner(signer);
+        try {
+          const s = signed.store;
+          for (let i = 0; i < 12; i++) await s.append(sid(), events(1), { expectedVersion: ExpectedVersion.noStream });
+          const positions = (await s.readSignatures()).map((sig) => sig.position);
+          expect(positions).toHaveLength(12);
+          expect(positions).toEqual([...positions].sort());
+          expect(await verifyStore(s, { trusted })).toMatchObject({ ok: true, eventsChecked: 12, signaturesChecked: 12 });
+        } finally {
+          await signed.cleanup();
+        }
+      });
+
       it('a log appended without the key fails verification at its first unsigned event', async () => {
         if (!globalChain) return;
         const { trusted } = keys();

@@ -65,7 +65,7 @@ export function statements(S: string) {
     streamVersion: `SELECT max(revision) AS version FROM ${S}.events WHERE stream_id = $1`,
     existingEventIds: `SELECT event_id FROM ${S}.events WHERE event_id = ANY($1::text[])`,
     readSignatures: `SELECT position::text, first_position::text, chain_hash, kid, signature FROM ${S}.chain_signatures
-      WHERE position > $1 AND position <= $2 ORDER BY position LIMIT $3`,
+      WHERE position > $1 AND position <= $2 ORDER BY chain_signatures.position LIMIT $3`,
     /** Snapshots beside the log (never events, never hashed, never exported). */
     readSnapshot: `SELECT revision, position, recorded_at, state FROM ${S}.snapshots
       WHERE stream_id = $1 AND state_version = $2 AND revision <= $3
