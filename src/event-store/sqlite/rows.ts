@@ -4,7 +4,8 @@
  */
 import type Database from 'better-sqlite3';
 import { decodePosition, InvalidPositionError } from '../hash-chain.js';
-import { EventStoreSchemaError } from '../errors.js';
+import { DuplicateEventIdError, EventStoreSchemaError } from '../errors.js';
+import type { PreparedPart } from '../internal/append-support.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 import { EVENT_COLUMNS } from '../internal/event-rows.js';
 
@@ -95,3 +96,34 @@ export function positionNumber(after: string): number {
   return Number(n);
 }
 
+
+const MAX_TYPED_STATEMENTS = 64;
+
+/** readAll of some event types: one statement per number of types, cached up to a bound. */
+export function typedReadAll(db: Database.Database, s: Statements, count: number): Stmt {
+  let stmt = s.readAllTyped.get(count);
+  if (!stmt) {
+    const placeholders = new Array(count).fill('?').join(', ');
+    stmt = db
+      .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? AND type IN (${placeholders}) ORDER BY position LIMIT ?`)
+      .raw(true) as Stmt;
+    if (s.readAllTyped.size < MAX_TYPED_STATEMENTS) s.readAllTyped.set(count, stmt);
+  }
+  return stmt;
+}
+
+/** A unique-constraint failure on event_id, named: DuplicateEventIdError; anything else as it was. */
+export function duplicateEventIdError(s: Statements, error: unknown, parts: PreparedPart[]): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_CONSTRAINT_UNIQUE' && /event_id/.test(String((error as Error).message))) {
+    try {
+      for (const part of parts) {
+        const dup = part.events.find((e) => s.eventIdExists.get(e.eventId) !== undefined);
+        if (dup) return new DuplicateEventIdError(dup.eventId, part.streamId);
+      }
+    } catch {
+      // fall through to the original error
+    }
+  }
+  return error;
+}

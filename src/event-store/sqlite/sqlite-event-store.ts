@@ -16,22 +16,12 @@
  * - Subscriptions are woken after each durable commit and poll every pollIntervalMs, so
  *   writes by other processes on the same file are delivered as well.
  *
- * Durable commit. The fsync of a commit used to block the event loop for the disk's latency;
- * now a batch is committed at NORMAL and its appends wait, off the loop, for an fsync of the WAL
- * started after that commit (one fsync at a time: batches committed meanwhile share the next).
- * Meanwhile the loop serves other requests and commits the next batch. Until that fsync
- * returns, the batch's events are committed but not durable: a power loss may take them back
- * (SQLite recovers the WAL up to the last synced frame). So nothing may act on them or show
- * them yet:
- *   - readAll, subscriptions, headPosition and readSignatures stop at `durablePosition`;
- *   - readStream and findIdempotentAppend, which the command path needs current (deciding on
- *     an older version would only conflict), wait for the events they return to be durable;
- *   - a duplicate of a key or an append that lost to a not yet durable one settles with its batch.
- * Commits by another process on the same file are fsynced by this store too before its readers
- * see them (PRAGMA data_version shows them). A failed fsync fails the store
- * (EventStoreDurabilityError) rather than guess what reached the disk.
+ * Durable commit (wal-durability.ts): a batch commits at NORMAL and its appends are acknowledged
+ * after an fsync of the WAL that started after the commit. Until then no reader sees its events:
+ * readAll, subscriptions, headPosition and readSignatures stop at the durable position;
+ * readStream and findIdempotentAppend wait for what they return to be durable.
  */
-import { closeSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -52,7 +42,10 @@ import {
 } from '../event-store.port.js';
 import { prepareSnapshot, snapshotQuery, toSnapshot } from '../internal/snapshot-support.js';
 import { CURRENT_HASH_VERSION, LOG_GENESIS, encodePosition, genesisHash } from '../hash-chain.js';
-import { DuplicateEventIdError, EventStoreClosedError, EventStoreDurabilityError, EventStoreSchemaError, InvalidAppendError } from '../errors.js';
+import { DuplicateEventIdError, EventStoreClosedError, EventStoreSchemaError, InvalidAppendError } from '../errors.js';
+import { WalDurability, type WalDurabilityHost } from './wal-durability.js';
+import type { BatchResult, Outcome, PendingAppend, SqliteEventStoreOptions, SqliteEventStoreStats, UnsyncedBatch } from './store-types.js';
+import { SharedPage } from '../internal/shared-page.js';
 import {
   checkParts,
   commitInstant,
@@ -69,96 +62,16 @@ import {
 } from '../internal/append-support.js';
 import { trackedSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 import type { ChainSigner, HeadSignature } from '../signing.js';
-import { positionNumber, prepareStatements, migrate, type Statements, type Stmt } from './rows.js';
+import { duplicateEventIdError, positionNumber, prepareStatements, migrate, typedReadAll, type Statements } from './rows.js';
 import { toRecorded, type EventRow } from '../internal/event-rows.js';
 import { EVENT_COLUMNS } from '../internal/event-rows.js';
 
-export interface SqliteEventStoreOptions {
-  /** Database file; its directory is created if missing. */
-  path: string;
-  /** How often a caught-up subscription looks for writes by other processes. Default 250 ms. */
-  pollIntervalMs?: number;
-  /** Most appends written in one transaction. Default 1000. */
-  maxBatch?: number;
-  /** SQLite busy timeout when another process holds the write lock. Default 5000 ms. */
-  busyTimeoutMs?: number;
-  /** Signs each commit's chain head (in the commit's transaction). Without one, nothing is signed. */
-  signer?: ChainSigner;
-  /**
-   * How the WAL file is made durable, off the event loop. Default: fs.fdatasync on the thread pool
-   * (or fdatasyncSync inline for a lone append, see syncInline). Tests replace it to hold a sync open
-   * and watch what waits for it; every sync then goes through it.
-   */
-  syncWal?: (fd: number) => Promise<void>;
-}
-
-/** Counters of the group commit, for benchmarks and diagnostics. */
-export interface SqliteEventStoreStats {
-  /** Write transactions committed (or attempted). */
-  transactions: number;
-  /** Appends settled (committed, duplicate or rejected by the flusher). */
-  appends: number;
-  /** Events written. */
-  events: number;
-  /** Largest number of appends in one transaction. */
-  largestBatch: number;
-  /** fsyncs of the WAL issued by the store (durable commit); 0 when SQLite syncs each commit. */
-  syncs: number;
-  /** Of those, run inline for a lone append (the others ran off the event loop). */
-  inlineSyncs: number;
-}
-
-/** A committed batch whose appends are settled once an fsync started after its commit returns. */
-interface UnsyncedBatch {
-  batch: PendingAppend[];
-  outcomes: Outcome[];
-}
-
-/** A reader waiting for a position to become durable. */
-interface DurableWaiter {
-  position: number;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
-// fdatasync: the data and the file size needed to read it back, without the timestamps (about
-// 130 against 170 µs median per sync on this machine). SQLite's own os_unix.c holds that
-// "an fdatasync() is always adequate" for its files; its bundled build here calls fsync only
-// because it is not compiled with HAVE_FDATASYNC.
-const fsyncOffLoop = (fd: number): Promise<void> =>
-  new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
-
-/** One queued append: a single stream, or several streams written atomically (appendMultiple). */
-interface PendingAppend {
-  parts: PreparedPart[];
-  key: string | undefined;
-  recordedAt: string | undefined;
-  hashVersion: number;
-  /** append(): settles with its one part's result; appendMultiple(): with all of them. */
-  single: boolean;
-  resolve: (value: AppendResult | AppendResult[]) => void;
-  reject: (error: unknown) => void;
-}
-
-type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
-
-interface BatchResult {
-  outcomes: Outcome[];
-  /** Head position and global chain hash after the batch. */
-  position: number;
-  chain: string;
-  written: number;
-  /** Stream heads the batch wrote. */
-  streams: Map<string, StreamHead> | null;
-  /** recordedAt of the batch's newest event. */
-  lastRecordedAt: string;
-}
+export type { SqliteEventStoreOptions, SqliteEventStoreStats } from './store-types.js';
 
 /** Stream heads kept in memory; the cache is dropped when it grows past this. */
 const STREAM_CACHE_LIMIT = 100_000;
 
 const DEFAULT_READ_COUNT = 1000;
-const MAX_TYPED_STATEMENTS = 64;
 
 export class SqliteEventStore implements EventStore {
   readonly adapterName = 'sqlite';
@@ -191,27 +104,10 @@ export class SqliteEventStore implements EventStore {
   private readonly subscriptions = new Set<ManagedSubscription>();
   private readonly counters: SqliteEventStoreStats = { transactions: 0, appends: 0, events: 0, largestBatch: 0, syncs: 0, inlineSyncs: 0 };
 
-  // Durable commit (see the class comment). walFd null: SQLite syncs each commit itself.
-  private walFd: number | null = null;
-  private readonly syncWal: (fd: number) => Promise<void>;
-  /** Every event at or below this position is on disk; readers of the log stop here. */
-  private durablePosition = 0;
-  /** PRAGMA data_version as the readers last saw it: another connection's commits need our fsync. */
-  private readerDataVersion = 0;
-  private unsynced: UnsyncedBatch[] = [];
-  private durableWaiters: DurableWaiter[] = [];
-  private syncing: Promise<void> | null = null;
-  private syncAgain = false;
-  /** No appends overlapped lately: a lone append is synced inline (see syncInline). */
-  private quiet: boolean;
-  private readonly inlineSyncAllowed: boolean;
-  private durabilityFailure: EventStoreDurabilityError | null = null;
-  /**
-   * The last page a subscription read. After a commit every follower (projections, reactions,
-   * live events, webhooks) asks for the same new events: the first one reads and parses them,
-   * the others get the same page, frozen so that no follower can change what another sees.
-   */
-  private sharedPage: { from: number; cap: number; maxCount: number; events: RecordedEvent[] } | null = null;
+  // Durable commit (see the class comment and wal-durability.ts).
+  private durability!: WalDurability<UnsyncedBatch>;
+  private readonly syncWal?: (fd: number) => Promise<void>;
+  private readonly sharedPage = new SharedPage();
 
   constructor(options: SqliteEventStoreOptions) {
     if (!options || typeof options.path !== 'string' || options.path.length === 0) {
@@ -222,9 +118,7 @@ export class SqliteEventStore implements EventStore {
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.maxBatch = options.maxBatch ?? 1000;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    this.syncWal = options.syncWal ?? fsyncOffLoop;
-    this.inlineSyncAllowed = options.syncWal === undefined;
-    this.quiet = this.inlineSyncAllowed;
+    this.syncWal = options.syncWal;
     if (!(this.pollIntervalMs > 0)) throw new RangeError('pollIntervalMs must be > 0');
     if (!Number.isSafeInteger(this.maxBatch) || this.maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
   }
@@ -264,14 +158,8 @@ export class SqliteEventStore implements EventStore {
       this.lastChainHash = head ? head[1] : LOG_GENESIS;
       this.lastRecordedAt = head ? head[2] : '';
       this.dataVersion = this.s.dataVersion.get() as number;
-      this.readerDataVersion = this.dataVersion;
-      if (!inMemory) this.walFd = openWal(db, this.path);
-      // What the file holds now is durable: synced just above (a process that died before its
-      // fsync may have left committed frames in the page cache only).
-      this.durablePosition = this.lastPosition;
+      this.durability = WalDurability.open(db, inMemory ? null : this.path, this.durabilityHost(), this.syncWal);
     } catch (err) {
-      if (this.walFd !== null) closeSync(this.walFd);
-      this.walFd = null;
       db.close();
       throw err;
     }
@@ -293,15 +181,9 @@ export class SqliteEventStore implements EventStore {
       try {
         while (this.queue.length > 0) this.flushBatch();
         // Every committed batch is synced and settled before the file is closed.
-        while (this.syncing || this.unsynced.length > 0 || this.durableWaiters.length > 0) {
-          if (this.durabilityFailure) break;
-          if (!this.syncing) this.requestSync();
-          await this.syncing;
-        }
+        await this.durability?.close();
       } finally {
         await Promise.all([...this.subscriptions].map((sub) => sub.close()));
-        if (this.walFd !== null) closeSync(this.walFd);
-        this.walFd = null;
         this.db?.close();
         this.db = null;
         this.state = 'closed';
@@ -316,7 +198,7 @@ export class SqliteEventStore implements EventStore {
     let part: PreparedPart;
     try {
       this.open();
-      if (this.durabilityFailure) throw this.durabilityFailure;
+      if (this.durability.failure) throw this.durability.failure;
       validateExpectedVersion(options?.expectedVersion);
       validateIdempotencyKey(options.idempotencyKey);
       part = { streamId, events: prepareEvents(streamId, events), expected: options.expectedVersion };
@@ -330,7 +212,7 @@ export class SqliteEventStore implements EventStore {
     let prepared: PreparedPart[];
     try {
       this.open();
-      if (this.durabilityFailure) throw this.durabilityFailure;
+      if (this.durability.failure) throw this.durability.failure;
       validateIdempotencyKey(options.idempotencyKey);
       prepared = prepareParts(parts);
     } catch (err) {
@@ -370,8 +252,9 @@ export class SqliteEventStore implements EventStore {
   private flushBatch(): void {
     const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
     this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
-    if (this.durabilityFailure) {
-      for (const append of batch) append.reject(this.durabilityFailure);
+    const failure = this.durability.failure;
+    if (failure) {
+      for (const append of batch) append.reject(failure);
       return;
     }
 
@@ -385,28 +268,30 @@ export class SqliteEventStore implements EventStore {
       const isConstraint = String((batchError as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_CONSTRAINT');
       outcomes =
         batch.length === 1 || !isConstraint
-          ? batch.map((append) => ({ ok: false, error: this.translateError(batchError, append) }) as Outcome)
+          ? batch.map((append) => ({ ok: false, error: duplicateEventIdError(this.s, batchError, append.parts) }) as Outcome)
           : batch.map((append) => {
               try {
                 return this.commit([append])[0]!;
               } catch (error) {
-                return { ok: false, error: this.translateError(error, append) };
+                return { ok: false, error: duplicateEventIdError(this.s, error, append.parts) };
               }
             });
     }
 
-    if (this.walFd === null) {
-      this.settle(batch, outcomes);
-      return;
-    }
-    this.unsynced.push({ batch, outcomes });
-    if (this.quiet && batch.length === 1 && this.unsynced.length === 1 && !this.syncing && this.queue.length === 0) {
-      this.syncInline();
-      return;
-    }
-    // Appends overlap: sync off the loop until one sync passes with nothing committed meanwhile.
-    this.quiet = false;
-    this.requestSync();
+    this.durability.committed({ batch, outcomes }, batch.length === 1 && this.queue.length === 0);
+  }
+
+  private durabilityHost(): WalDurabilityHost<UnsyncedBatch> {
+    return {
+      adapterName: this.adapterName,
+      head: () => (this.s.head.get() as number | null) ?? 0,
+      dataVersion: () => this.s.dataVersion.get() as number,
+      settle: ({ batch, outcomes }) => this.settle(batch, outcomes),
+      reject: ({ batch }, failure) => {
+        for (const append of batch) append.reject(failure);
+      },
+      advanced: () => this.wake.notify(),
+    };
   }
 
   /** Settles a batch's appends, in order, and wakes the subscriptions if it wrote anything. */
@@ -426,105 +311,6 @@ export class SqliteEventStore implements EventStore {
     this.counters.appends += batch.length;
     if (batch.length > this.counters.largestBatch) this.counters.largestBatch = batch.length;
     if (committed) this.wake.notify();
-  }
-
-  // ---------------------------------------------------------------- durable commit
-
-  /**
-   * Starts an fsync of the WAL unless one is running (then another follows it). It covers every
-   * event committed before it starts, by this connection or another: `upTo` is read first.
-   */
-  private requestSync(): void {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return;
-    }
-    if (this.walFd === null || this.durabilityFailure || !this.db) return;
-    this.syncAgain = false;
-    const upTo = (this.s.head.get() as number | null) ?? 0;
-    const settling = this.unsynced;
-    this.unsynced = [];
-    this.counters.syncs++;
-    this.syncing = this.syncWal(this.walFd).then(
-      () => {
-        this.syncing = null;
-        this.synced(upTo, settling);
-        if (this.syncAgain || this.unsynced.length > 0 || this.durableWaiters.length > 0) this.requestSync();
-        else if (this.queue.length === 0) this.quiet = this.inlineSyncAllowed;
-      },
-      (error: unknown) => {
-        this.syncing = null;
-        this.fail(new EventStoreDurabilityError(this.adapterName, error), settling);
-      },
-    );
-  }
-
-  /**
-   * A lone append while nothing else is in flight (one writer awaiting each append): the fsync
-   * runs right here. Handing it to the thread pool would add two thread wake-ups to a wait that
-   * nothing else can use (the one-writer bench measured 0.55 of raw that way, 0.75 inline).
-   */
-  private syncInline(): void {
-    const upTo = this.lastPosition;
-    const settling = this.unsynced;
-    this.unsynced = [];
-    this.counters.syncs++;
-    this.counters.inlineSyncs++;
-    try {
-      fdatasyncSync(this.walFd!);
-    } catch (error) {
-      this.fail(new EventStoreDurabilityError(this.adapterName, error), settling);
-      return;
-    }
-    this.synced(upTo, settling);
-  }
-
-  /** An fsync that covered every event up to `upTo` returned: settle, release and wake. */
-  private synced(upTo: number, settling: UnsyncedBatch[]): void {
-    const advanced = upTo > this.durablePosition;
-    if (advanced) this.durablePosition = upTo;
-    for (const { batch, outcomes } of settling) this.settle(batch, outcomes);
-    if (this.durableWaiters.length > 0) {
-      const waiting = this.durableWaiters;
-      this.durableWaiters = [];
-      for (const w of waiting) {
-        if (w.position <= this.durablePosition) w.resolve();
-        else this.durableWaiters.push(w);
-      }
-    }
-    if (advanced) this.wake.notify();
-  }
-
-  /** After a failed fsync nothing more is acknowledged: what waits fails, and so will later appends. */
-  private fail(failure: EventStoreDurabilityError, settling: UnsyncedBatch[]): void {
-    this.durabilityFailure = failure;
-    for (const { batch } of [...settling, ...this.unsynced]) for (const append of batch) append.reject(failure);
-    this.unsynced = [];
-    for (const w of this.durableWaiters) w.reject(failure);
-    this.durableWaiters = [];
-  }
-
-  /** Resolves once `position` is durable (at once when it is). */
-  private whenDurable(position: number): Promise<void> | null {
-    if (position <= this.durablePosition || this.walFd === null) return null;
-    if (this.durabilityFailure) return Promise.reject(this.durabilityFailure);
-    return new Promise<void>((resolve, reject) => {
-      this.durableWaiters.push({ position, resolve, reject });
-      this.requestSync();
-    });
-  }
-
-  /** The last position readers of the log may see. */
-  private readerCap(): number {
-    if (this.walFd === null) return Number.MAX_SAFE_INTEGER;
-    // Another process committed: visible to this connection, durable only once synced (by its
-    // writer, unknown to us, or by the sync requested here, which wakes the subscriptions).
-    const dataVersion = this.s.dataVersion.get() as number;
-    if (dataVersion !== this.readerDataVersion) {
-      this.readerDataVersion = dataVersion;
-      this.requestSync();
-    }
-    return this.durablePosition;
   }
 
   /**
@@ -654,27 +440,12 @@ export class SqliteEventStore implements EventStore {
     return { streamId: row[0], nextExpectedVersion: last.revision, position: last.position, events, duplicate: true };
   }
 
-  private translateError(error: unknown, append: PendingAppend): unknown {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code === 'SQLITE_CONSTRAINT_UNIQUE' && /event_id/.test(String((error as Error).message))) {
-      try {
-        for (const part of append.parts) {
-          const dup = part.events.find((e) => this.s.eventIdExists.get(e.eventId) !== undefined);
-          if (dup) return new DuplicateEventIdError(dup.eventId, part.streamId);
-        }
-      } catch {
-        // fall through to the original error
-      }
-    }
-    return error;
-  }
-
   // ---------------------------------------------------------------- reads
 
   async readSignatures(options: { after?: string | null; upTo?: string | null; maxCount?: number } = {}): Promise<HeadSignature[]> {
     this.open();
     const after = options.after ? positionNumber(options.after) : 0;
-    const upTo = Math.min(options.upTo ? positionNumber(options.upTo) : Number.MAX_SAFE_INTEGER, this.readerCap());
+    const upTo = Math.min(options.upTo ? positionNumber(options.upTo) : Number.MAX_SAFE_INTEGER, this.durability.readerCap());
     const rows = this.s.readSignatures.all(after, upTo, normaliseCount(options.maxCount, DEFAULT_READ_COUNT, 'maxCount')) as [number, number, string, string, string][];
     return rows.map(([position, first, chainHash, kid, signature]) => ({ firstPosition: encodePosition(first), position: encodePosition(position), chainHash, kid, signature }));
   }
@@ -686,7 +457,7 @@ export class SqliteEventStore implements EventStore {
     const to = normaliseCount(options.toRevision, Number.MAX_SAFE_INTEGER, 'toRevision');
     if (from > to) return [];
     const rows = this.s.readStream.all(streamId, from, to) as EventRow[];
-    if (rows.length > 0) await this.whenDurable(rows[rows.length - 1]![0] as number);
+    if (rows.length > 0) await this.durability.whenDurable(rows[rows.length - 1]![0] as number);
     return rows.map(toRecorded);
   }
 
@@ -698,23 +469,14 @@ export class SqliteEventStore implements EventStore {
   private readPage(after: string | null, maxCount: number, types?: string[]): RecordedEvent[] {
     const from = after === null ? 0 : positionNumber(after);
     if (maxCount === 0) return [];
-    return this.readRange(from, this.readerCap(), maxCount, types);
+    return this.readRange(from, this.durability.readerCap(), maxCount, types);
   }
 
-  /** A subscription's page: the shared one when it covers the same range (see sharedPage). */
+  /** A subscription's page: the one another follower just read when it covers the range. */
   private subscriptionPage(after: string | null, maxCount: number): RecordedEvent[] {
     const from = after === null ? 0 : positionNumber(after);
-    const cap = this.readerCap();
-    const shared = this.sharedPage;
-    // Positions up to cap never change, so a page of (from, cap] read before is still that
-    // range: whole if it was shorter than its limit, else good for as many events as it holds.
-    if (shared && shared.from === from && shared.cap === cap && (shared.events.length < shared.maxCount || maxCount <= shared.events.length)) {
-      return shared.events.length <= maxCount ? shared.events : shared.events.slice(0, maxCount);
-    }
-    const events = this.readRange(from, cap, maxCount);
-    for (const event of events) deepFreeze(event);
-    this.sharedPage = { from, cap, maxCount, events: Object.freeze(events) as RecordedEvent[] };
-    return events;
+    const cap = this.durability.readerCap();
+    return this.sharedPage.get(from, cap, maxCount, () => this.readRange(from, cap, maxCount));
   }
 
   private readRange(from: number, cap: number, maxCount: number, types?: string[]): RecordedEvent[] {
@@ -724,28 +486,16 @@ export class SqliteEventStore implements EventStore {
     } else {
       if (!Array.isArray(types)) throw new TypeError('types must be an array of strings');
       if (types.length === 0) return [];
-      rows = this.typedStatement(types.length).all(from, cap, ...types, maxCount) as EventRow[];
+      rows = typedReadAll(this.db!, this.s, types.length).all(from, cap, ...types, maxCount) as EventRow[];
     }
     const out: RecordedEvent[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) out[i] = toRecorded(rows[i]!);
     return out;
   }
 
-  private typedStatement(count: number): Stmt {
-    let stmt = this.s.readAllTyped.get(count);
-    if (!stmt) {
-      const placeholders = new Array(count).fill('?').join(', ');
-      stmt = this.db!.prepare(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? AND type IN (${placeholders}) ORDER BY position LIMIT ?`,
-      ).raw(true) as Stmt;
-      if (this.s.readAllTyped.size < MAX_TYPED_STATEMENTS) this.s.readAllTyped.set(count, stmt);
-    }
-    return stmt;
-  }
-
   async headPosition(): Promise<string | null> {
     this.open();
-    const cap = this.readerCap();
+    const cap = this.durability.readerCap();
     const head = this.s.head.get() as number | null;
     if (head === null || head === undefined) return null;
     // Positions are gap-free: the durable head is the cap itself when the log reaches past it.
@@ -767,7 +517,7 @@ export class SqliteEventStore implements EventStore {
     const found = this.findByKey(idempotencyKey);
     if (!found) return null;
     // Answered from a first append that is not yet on disk: wait until it is.
-    await this.whenDurable(positionNumber(found.position));
+    await this.durability.whenDurable(positionNumber(found.position));
     return found;
   }
 
@@ -817,7 +567,8 @@ export class SqliteEventStore implements EventStore {
     try {
       const headPosition = await this.headPosition();
       // No path: health details are shown to any valid token, and an absolute path is the host's.
-      if (this.durabilityFailure) return { ok: false, adapter: this.adapterName, details: { headPosition, error: this.durabilityFailure.message } };
+      const failure = this.durability.failure;
+      if (failure) return { ok: false, adapter: this.adapterName, details: { headPosition, error: failure.message } };
       return { ok: true, adapter: this.adapterName, details: { headPosition } };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -831,35 +582,7 @@ export class SqliteEventStore implements EventStore {
 
   /** Group-commit counters since the store was created. */
   stats(): SqliteEventStoreStats {
-    return { ...this.counters };
+    return { ...this.counters, syncs: this.durability?.syncs ?? 0, inlineSyncs: this.durability?.inlineSyncs ?? 0 };
   }
 }
 
-/**
- * Opens the WAL file for the store's own fsyncs and switches commits to synchronous=NORMAL, after
- * syncing what the file holds. null (commits stay at FULL) when there is no WAL file to open.
- */
-function openWal(db: Database.Database, path: string): number | null {
-  let fd: number;
-  try {
-    fd = openSync(`${path}-wal`, 'r+');
-  } catch {
-    return null;
-  }
-  try {
-    fdatasyncSync(fd);
-    db.pragma('synchronous = NORMAL');
-    return fd;
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-}
-
-/** Freezes an event read from the log and everything in it (plain JSON: objects and arrays). */
-function deepFreeze(value: unknown): void {
-  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  if (Array.isArray(value)) for (const item of value) deepFreeze(item);
-  else for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
-}

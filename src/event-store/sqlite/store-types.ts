@@ -1,0 +1,71 @@
+/** The SQLite store's options, counters and the shapes its group commit passes around. */
+import type { AppendResult } from '../event-store.port.js';
+import type { PreparedPart, StreamHead } from '../internal/append-support.js';
+import type { ChainSigner } from '../signing.js';
+
+export interface SqliteEventStoreOptions {
+  /** Database file; its directory is created if missing. */
+  path: string;
+  /** How often a caught-up subscription looks for writes by other processes. Default 250 ms. */
+  pollIntervalMs?: number;
+  /** Most appends written in one transaction. Default 1000. */
+  maxBatch?: number;
+  /** SQLite busy timeout when another process holds the write lock. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Signs each commit's chain head (in the commit's transaction). Without one, nothing is signed. */
+  signer?: ChainSigner;
+  /**
+   * How the WAL file is made durable, off the event loop. Default: fs.fdatasync on the thread pool
+   * (or inline for a lone append, see WalDurability.committed). Tests replace it to hold a sync open
+   * and watch what waits for it; every sync then goes through it.
+   */
+  syncWal?: (fd: number) => Promise<void>;
+}
+
+/** Counters of the group commit, for benchmarks and diagnostics. */
+export interface SqliteEventStoreStats {
+  /** Write transactions committed (or attempted). */
+  transactions: number;
+  /** Appends settled (committed, duplicate or rejected by the flusher). */
+  appends: number;
+  /** Events written. */
+  events: number;
+  /** Largest number of appends in one transaction. */
+  largestBatch: number;
+  /** fsyncs of the WAL issued by the store (durable commit); 0 when SQLite syncs each commit. */
+  syncs: number;
+  /** Of those, run inline for a lone append (the others ran off the event loop). */
+  inlineSyncs: number;
+}
+
+/** A committed batch whose appends are settled once an fsync started after its commit returns. */
+export interface UnsyncedBatch {
+  batch: PendingAppend[];
+  outcomes: Outcome[];
+}
+
+/** One queued append: a single stream, or several streams written atomically (appendMultiple). */
+export interface PendingAppend {
+  parts: PreparedPart[];
+  key: string | undefined;
+  recordedAt: string | undefined;
+  hashVersion: number;
+  /** append(): settles with its one part's result; appendMultiple(): with all of them. */
+  single: boolean;
+  resolve: (value: AppendResult | AppendResult[]) => void;
+  reject: (error: unknown) => void;
+}
+
+export type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
+
+export interface BatchResult {
+  outcomes: Outcome[];
+  /** Head position and global chain hash after the batch. */
+  position: number;
+  chain: string;
+  written: number;
+  /** Stream heads the batch wrote. */
+  streams: Map<string, StreamHead> | null;
+  /** recordedAt of the batch's newest event. */
+  lastRecordedAt: string;
+}
