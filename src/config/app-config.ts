@@ -33,6 +33,11 @@ export interface AppConfig {
   /** DEADLINE_CHECK_INTERVAL_MS: how often overdue controls and reviews falling due are looked for (and recorded). */
   deadlineCheckIntervalMs: number;
   /**
+   * INTEGRITY_CHECK_INTERVAL_MS: how often the integrity monitor verifies the commits made since its
+   * last look; unset: its default (INTEGRITY_CHECK_INTERVAL_MS in src/platform/integrity-monitor.ts).
+   */
+  integrityCheckIntervalMs?: number;
+  /**
    * Stored snapshots of the replayed read models that register-wide asOf starts from
    * (src/projections/replay-snapshots.ts): one every REPLAY_SNAPSHOT_EVERY events a replay applies
    * (0: none), at most REPLAY_SNAPSHOTS_KEPT kept, in DATA_DIR/replay-snapshots (in memory with the memory store).
@@ -139,6 +144,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsToken: env.METRICS_TOKEN || undefined,
     replaySnapshots: { every: Number(env.REPLAY_SNAPSHOT_EVERY || 10_000), keep: Number(env.REPLAY_SNAPSHOTS_KEPT || 16) },
     deadlineCheckIntervalMs: positiveIntegerSetting('DEADLINE_CHECK_INTERVAL_MS', env.DEADLINE_CHECK_INTERVAL_MS) ?? 60_000,
+    integrityCheckIntervalMs: positiveIntegerSetting('INTEGRITY_CHECK_INTERVAL_MS', env.INTEGRITY_CHECK_INTERVAL_MS),
     accessLogReset: booleanSetting('ACCESS_LOG_RESET', env.ACCESS_LOG_RESET, false),
     signing: {
       keyPath: env.SIGNING_KEY_PATH ? resolve(env.SIGNING_KEY_PATH) : eventStore === 'memory' ? null : resolve(dataDir, 'signing-key.pem'),

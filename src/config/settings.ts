@@ -100,6 +100,9 @@ export class EnvironmentSettings {
   // ---- deadlines (overdue controls, reviews falling due)
   @IsOptional() @rule(wholeNumber(1), (v) => `DEADLINE_CHECK_INTERVAL_MS must be a positive whole number, got ${v}`) DEADLINE_CHECK_INTERVAL_MS?: string;
 
+  // ---- the live integrity monitor
+  @IsOptional() @rule(wholeNumber(1), (v) => `INTEGRITY_CHECK_INTERVAL_MS must be a positive whole number, got ${v}`) INTEGRITY_CHECK_INTERVAL_MS?: string;
+
   // ---- evidence files: their rules are in evidence-settings.ts
   @IsOptional() EVIDENCE_MAX_BYTES?: string;
   @IsOptional() EVIDENCE_DIR?: string;

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { EventStore, SubscriptionHandle } from '../event-store/event-store.port.js';
+import type { EventStore } from '../event-store/event-store.port.js';
 import { decodePosition, encodePosition } from '../event-store/hash-chain.js';
 import { readLog, readSignatures, storeHeadOf, storeWritesChain, verifyEvents, type IntegrityReport, type VerifiedHead } from '../event-store/integrity-verifier.js';
 import type { TrustedKeys } from '../event-store/signing.js';
@@ -8,6 +8,18 @@ import { IntegrityBrokenError } from '../shared/domain/errors.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 
 export type IntegrityStatus = 'VERIFYING' | 'OK' | 'BROKEN';
+
+/**
+ * How often, by default, the monitor looks for commits it has not verified yet (INTEGRITY_CHECK_INTERVAL_MS).
+ * One verification then covers every commit since the last one: its set-up (the head, the
+ * signatures' query, the first page) is paid once per interval instead of once per commit.
+ */
+export const INTEGRITY_CHECK_INTERVAL_MS = 200;
+
+export interface IntegrityMonitorOptions {
+  /** Milliseconds between two looks at the log's head (default INTEGRITY_CHECK_INTERVAL_MS). */
+  intervalMs?: number;
+}
 
 /** What the monitor keeps between runs: the last signed head it verified (DATA_DIR/integrity-state.json). */
 interface VerifiedState extends VerifiedHead {
@@ -22,6 +34,11 @@ interface VerifiedState extends VerifiedHead {
  * wrote it, and once, in the background, the whole log again (an edit before the recorded head
  * that left the chain links in place is found there).
  *
+ * New commits are found by reading the log's head every `intervalMs` (one cheap query, which
+ * also sees other processes' writes) rather than by a subscription, which would read and parse
+ * every new event only to wake the monitor; each verification then reads the commits once, up to
+ * that head. settled() verifies up to the head of the moment without waiting for the interval.
+ *
  * While the log fails: GET /health answers 503 with integrity BROKEN and every mutation is
  * refused (INTEGRITY_BROKEN); queries go on so that auditors can look. There is no way back
  * but an operator's: restore the log (the export) and restart.
@@ -30,10 +47,14 @@ export class IntegrityMonitor {
   private state: IntegrityStatus = 'VERIFYING';
   private broken: IntegrityReport | null = null;
   private verified: VerifiedHead | null = null;
-  private subscription?: SubscriptionHandle;
+  /** The head up to which every commit has been verified (null: none yet, or an empty log). */
+  private covered: string | null = null;
+  /** Set once start() follows the log (adapters that write the chain). */
+  private watching = false;
+  private pollTimer?: NodeJS.Timeout;
   private running: Promise<void> | null = null;
-  private again = false;
   private stopped = false;
+  private readonly intervalMs: number;
   private deepCheck: Promise<void> | null = null;
   /** The record is rewritten at most once a second (a commit must not cost a file rename). */
   private lastWritten = 0;
@@ -46,7 +67,11 @@ export class IntegrityMonitor {
     /** null: nothing kept between runs (the in-memory store). */
     private readonly statePath: string | null,
     private readonly log: JsonLogger,
-  ) {}
+    options: IntegrityMonitorOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? INTEGRITY_CHECK_INTERVAL_MS;
+    if (!(Number.isSafeInteger(this.intervalMs) && this.intervalMs > 0)) throw new RangeError('intervalMs must be a positive whole number');
+  }
 
   get status(): IntegrityStatus {
     return this.state;
@@ -80,53 +105,70 @@ export class IntegrityMonitor {
     const recorded = this.readState();
     // What was verified before stays the anchor, also if the log no longer holds it.
     this.verified = recorded;
-    const report = recorded ? await this.resumeFrom(recorded) : await this.verifyFrom(null);
+    const upTo = await this.store.headPosition();
+    const report = recorded ? await this.resumeFrom(recorded, upTo) : await this.verifyFrom(null, upTo);
     this.settle(report, { startup: true, incremental: recorded !== null, ms: Date.now() - started });
-    const from = await this.store.headPosition();
-    this.subscription = this.store.subscribeToAll({ from, onBatch: () => this.schedule(), onEvent: () => this.schedule(), batchSize: 1000 });
-    // Commits made between the start-up verification and the subscription: verified now.
-    if (this.state === 'OK') this.schedule();
+    if (report.ok) this.covered = upTo;
+    this.watching = true;
+    // Commits made since the start-up verification are found by the first look at the head.
+    this.poll();
     // The incremental start trusted what it had verified before; look at all of it once more, in the background.
     if (recorded && this.state === 'OK') this.deepCheck = this.fullCheck();
   }
 
   /** Resolves once every commit up to now has been verified (tests, shutdown). */
   async settled(): Promise<void> {
-    while (this.running) await this.running;
+    if (this.watching) {
+      // A verification under way may have read an older head: wait for it, then verify up to the head of now.
+      while (this.running) await this.running;
+      await this.catchUp();
+    }
     await this.deepCheck;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.subscription?.close();
+    clearTimeout(this.pollTimer);
+    this.pollTimer = undefined;
     await this.settled();
     clearTimeout(this.writeTimer);
     if (this.unwritten) this.writeState(this.unwritten);
   }
 
-  private schedule(): void {
+  /** Looks at the head again in `intervalMs` (the next look is armed once this one is done). */
+  private poll(): void {
     if (this.stopped || this.state === 'BROKEN') return;
-    if (this.running) {
-      this.again = true;
-      return;
+    this.pollTimer = setTimeout(() => {
+      this.pollTimer = undefined;
+      void this.catchUp().then(() => this.poll());
+    }, this.intervalMs);
+    // The timer never keeps the process alive on its own; stop() clears it.
+    this.pollTimer.unref?.();
+  }
+
+  /** Verifies the commits after the last verified head up to the log's head now, or joins the verification under way. */
+  private catchUp(): Promise<void> {
+    this.running ??= this.verifyNew().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async verifyNew(): Promise<void> {
+    try {
+      const head = await this.store.headPosition();
+      // Nothing more is verified once the log is BROKEN. Positions are fixed-width strings: their string order is the log's order.
+      if (this.state === 'BROKEN' || head === null || (this.covered !== null && head <= this.covered)) return;
+      const report = await this.verifyFrom(this.verified, head);
+      this.settle(report, { startup: false });
+      if (report.ok) this.covered = head;
+    } catch (error) {
+      this.log.error('integrity verification could not run', { error: error instanceof Error ? error.message : String(error) });
     }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          const report = this.verified ? await this.verifyFrom(this.verified) : await this.verifyFrom(null);
-          this.settle(report, { startup: false });
-        } while (this.again && !this.stopped && this.state !== 'BROKEN');
-      } catch (error) {
-        this.log.error('integrity verification could not run', { error: error instanceof Error ? error.message : String(error) });
-      } finally {
-        this.running = null;
-      }
-    })();
   }
 
   /** Checks that the log still holds the head verified before, then verifies what follows it. */
-  private async resumeFrom(head: VerifiedHead): Promise<IntegrityReport & { lastSigned?: VerifiedHead | null }> {
+  private async resumeFrom(head: VerifiedHead, upTo: string | null): Promise<IntegrityReport & { lastSigned?: VerifiedHead | null }> {
     const n = decodePosition(head.position);
     const [event] = await this.store.readAll({ after: n > 1n ? encodePosition(n - 1n) : null, maxCount: 1 });
     const [signature] = await this.store.readSignatures({ after: n > 1n ? encodePosition(n - 1n) : null, upTo: head.position, maxCount: 1 });
@@ -142,16 +184,15 @@ export class IntegrityMonitor {
       // Where exactly: the whole log verified names the first broken event, when the signatures
       // can (a rewrite, a forgery); a log cut at a commit boundary is a valid signed log, and only
       // the head recorded here shows what is missing.
-      const whole = await this.verifyFrom(null);
+      const whole = await this.verifyFrom(null, upTo);
       if (!whole.ok) return whole;
       return { ...whole, ok: false, firstBrokenPosition: head.position, reason: missing };
     }
-    return this.verifyFrom(head);
+    return this.verifyFrom(head, upTo);
   }
 
-  /** Verifies the log after `from` (a signed head) up to the head, or all of it. */
-  private async verifyFrom(from: VerifiedHead | null): Promise<IntegrityReport & { lastSigned?: VerifiedHead | null }> {
-    const upTo = await this.store.headPosition();
+  /** Verifies the log after `from` (a signed head), or all of it, up to `upTo` (a head read before). */
+  private async verifyFrom(from: VerifiedHead | null, upTo: string | null): Promise<IntegrityReport & { lastSigned?: VerifiedHead | null }> {
     const { report, verifier } = await verifyEvents(readLog(this.store, { after: from?.position ?? null, upTo, pageSize: 500 }), {
       requireChain: true,
       trusted: this.trusted,
@@ -164,7 +205,7 @@ export class IntegrityMonitor {
 
   private async fullCheck(): Promise<void> {
     try {
-      const report = await this.verifyFrom(null);
+      const report = await this.verifyFrom(null, await this.store.headPosition());
       if (!report.ok && this.state !== 'BROKEN') this.settle(report, { startup: false, deep: true });
       else if (report.ok) this.log.info('integrity: the whole log verified again in the background', { events: report.eventsChecked, signatures: report.signaturesChecked });
     } catch (error) {

@@ -74,7 +74,9 @@ export class PlatformModule implements OnApplicationShutdown {
           provide: IntegrityMonitor,
           inject: [APP_CONFIG, EVENT_STORE, SIGNING_KEYS, JsonLogger],
           useFactory: async (config: AppConfig, store: EventStore, keys: SigningKeys, log: JsonLogger) => {
-            const monitor = new IntegrityMonitor(store, keys.trusted, config.eventStore === 'memory' ? null : join(config.dataDir, 'integrity-state.json'), log.child('integrity'));
+            const monitor = new IntegrityMonitor(store, keys.trusted, config.eventStore === 'memory' ? null : join(config.dataDir, 'integrity-state.json'), log.child('integrity'), {
+              intervalMs: config.integrityCheckIntervalMs,
+            });
             await monitor.start();
             return monitor;
           },

@@ -9,6 +9,7 @@ import { ExpectedVersion, type RecordedEvent } from '../../src/event-store/event
 import { LOG_GENESIS, chainHash, eventHash, genesisHash } from '../../src/event-store/hash-chain.js';
 import { verifyStore } from '../../src/event-store/integrity-verifier.js';
 import { exportLog, verifyStoreAgainst } from '../../src/audit/application/evidence-export.js';
+import { IntegrityMonitor } from '../../src/platform/integrity-monitor.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 
 /**
@@ -294,6 +295,8 @@ describe('verifyIntegrity over GraphQL', () => {
 
   it('is for AUDITOR and CISO only; detects tampering after a restart and, with an anchor, a cut tail', async () => {
     for (const name of ['Signer', 'Ledger', 'Wallet']) await t.ok(REGISTER, { input: asset(name) }, users.opsManager);
+    // The monitor verifies new commits once per interval: wait until it has verified these.
+    await t.app.get(IntegrityMonitor).settled();
     const first = (await t.ok(VERIFY, {}, users.auditor)).verifyIntegrity;
     // Each registration appends the asset and its name reservation (two streams, two events).
     // Without an anchor from the caller, the head the server verified and recorded is the anchor.

@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ExpectedVersion, type NewEvent } from '../../../src/event-store/event-store.port.js';
+import { chainHash, eventHash, genesisHash } from '../../../src/event-store/hash-chain.js';
+import { signerFor, TrustedKeys } from '../../../src/event-store/signing.js';
+import { SqliteEventStore } from '../../../src/event-store/sqlite/sqlite-event-store.js';
+import { IntegrityMonitor } from '../../../src/platform/integrity-monitor.js';
+import { IntegrityBrokenError } from '../../../src/shared/domain/errors.js';
+import type { JsonLogger } from '../../../src/shared/logging/json-logger.js';
+
+/**
+ * The live monitor verifies new commits in batches, once per interval; settled() must still
+ * mean "every commit up to now is verified", and a commit slipped in without the key must still
+ * turn it BROKEN, whether found by settled() or by its own timer.
+ */
+const pos = (n: number) => n.toString().padStart(19, '0');
+
+type Row = { position: number; stream_id: string; revision: number; event_id: string; type: string; schema_version: number; data: string; metadata: string; recorded_at: string; prev_hash: string; hash: string; chain_hash: string; hash_version: number };
+
+function newEvent(): NewEvent {
+  return { eventId: randomUUID(), type: 'Tested', schemaVersion: 1, data: { n: randomUUID() }, metadata: { actor: { id: 'u', name: 'U', roles: [] }, occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID() } };
+}
+
+function quietLog(): JsonLogger & { errors: string[] } {
+  const errors: string[] = [];
+  const log = { errors, info: () => undefined, warn: () => undefined, error: (msg: string) => void errors.push(msg), child: () => log };
+  return log as unknown as JsonLogger & { errors: string[] };
+}
+
+/** What another process holding the file could do: append a correctly hashed event, without the signing key. */
+function slipInForgedEvent(path: string): number {
+  const db = new Database(path);
+  try {
+    const last = db.prepare('SELECT * FROM events ORDER BY position DESC LIMIT 1').get() as Row;
+    const stream = `slipped-${randomUUID()}`;
+    const forged = { ...last, position: last.position + 1, event_id: randomUUID(), stream_id: stream, revision: 0, prev_hash: genesisHash(stream), recorded_at: new Date().toISOString(), hash_version: 2 };
+    const hash = eventHash({ streamId: forged.stream_id, revision: 0, eventId: forged.event_id, type: forged.type, schemaVersion: forged.schema_version, data: JSON.parse(forged.data), metadata: JSON.parse(forged.metadata), prevHash: forged.prev_hash, recordedAt: forged.recorded_at, hashVersion: 2 });
+    db.prepare('INSERT INTO events (position, event_id, stream_id, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash, chain_hash, hash_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+      forged.position, forged.event_id, forged.stream_id, 0, forged.type, forged.schema_version, forged.data, forged.metadata, forged.recorded_at, forged.prev_hash, hash, chainHash(last.chain_hash, pos(forged.position), hash), 2,
+    );
+    return forged.position;
+  } finally {
+    db.close();
+  }
+}
+
+describe('IntegrityMonitor', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function setUp(intervalMs: number) {
+    const dir = mkdtempSync(join(tmpdir(), 'risk-ledger-monitor-'));
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const store = new SqliteEventStore({ path: join(dir, 'events.sqlite'), signer: signerFor(privateKey) });
+    await store.init();
+    const log = quietLog();
+    const statePath = join(dir, 'integrity-state.json');
+    const monitor = new IntegrityMonitor(store, new TrustedKeys([publicKey]), statePath, log, { intervalMs });
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => store.close());
+    cleanups.push(() => monitor.stop());
+    return { dir, store, monitor, log, statePath };
+  }
+
+  it('settled() verifies every commit up to now without waiting for the interval; stop() records the head', async () => {
+    const { store, monitor, statePath } = await setUp(3_600_000);
+    await store.append('s-0', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    await monitor.start();
+    expect(monitor.status).toBe('OK');
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.append(`s-${i + 1}`, [newEvent(), newEvent()], { expectedVersion: ExpectedVersion.noStream })));
+    await store.append('s-0', [newEvent()], { expectedVersion: ExpectedVersion.exact(0) });
+    await monitor.settled();
+    const head = await store.headPosition();
+    expect(monitor.status).toBe('OK');
+    expect(monitor.verifiedHead?.position).toBe(head);
+    await monitor.stop();
+    expect(JSON.parse(readFileSync(statePath, 'utf8'))).toMatchObject({ position: head });
+  });
+
+  it('turns BROKEN on a commit slipped into the file without the key, found by settled()', async () => {
+    const { dir, store, monitor, log } = await setUp(3_600_000);
+    await store.append('s-0', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    await monitor.start();
+    const forged = slipInForgedEvent(join(dir, 'events.sqlite'));
+    // The store shows another connection's commit once it has synced it: settle until it does.
+    for (let i = 0; i < 100; i++) {
+      await monitor.settled();
+      if (monitor.status === 'BROKEN') break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(monitor.status).toBe('BROKEN');
+    expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(forged) });
+    expect(() => monitor.assertWritable()).toThrow(IntegrityBrokenError);
+    expect(log.errors).toContain('integrity: the event log fails verification; mutations are refused');
+  });
+
+  it('finds such a commit on its own, at its interval', async () => {
+    const { dir, store, monitor } = await setUp(20);
+    await store.append('s-0', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    await monitor.start();
+    await store.append('s-1', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    const forged = slipInForgedEvent(join(dir, 'events.sqlite'));
+    for (let i = 0; i < 500 && monitor.status !== 'BROKEN'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(monitor.status).toBe('BROKEN');
+    expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(forged) });
+  });
+});
