@@ -47,5 +47,29 @@ export const IdLimit = () => lengthBound(INPUT_LIMITS.id);
 export const TextLimit = () => lengthBound(INPUT_LIMITS.text);
 /** A list: at most `max` items (500 by default), also in each inner list. */
 export const ListLimit = (max: number = INPUT_LIMITS.items) => itemsBound(max);
+/**
+ * The limits whose validators look at the property's value alone (not at the object, nor at the
+ * validation arguments): InputValidationPipe may run them on the plain input itself.
+ */
+export const VALUE_ONLY_LIMITS: ReadonlySet<string> = new Set(['maxCharacters', 'maxItems']);
+
+/** The class each NestedInput property holds, per declaring class (InputValidationPipe's fast path). */
+const nestedTypes = new WeakMap<Function, Map<string, () => new () => object>>();
+
+/** The class NestedInput declared for `property` of `type` (or of a class it extends). */
+export function nestedInputType(type: Function, property: string): (new () => object) | undefined {
+  for (let c: Function | null = type; c && c !== Function.prototype; c = Object.getPrototypeOf(c) as Function | null) {
+    const declared = nestedTypes.get(c)?.get(property);
+    if (declared) return declared();
+  }
+  return undefined;
+}
+
 /** Input objects inside this field (one, or a list) are checked with their own limits. */
-export const NestedInput = (type: () => new () => object) => applyDecorators(ValidateNested(), Type(type));
+export const NestedInput = (type: () => new () => object) =>
+  applyDecorators(ValidateNested(), Type(type), (target: object, property: string | symbol) => {
+    const owner = target.constructor;
+    let byProperty = nestedTypes.get(owner);
+    if (!byProperty) nestedTypes.set(owner, (byProperty = new Map()));
+    if (typeof property === 'string') byProperty.set(property, type);
+  });
