@@ -110,7 +110,7 @@ export class PlatformModule implements OnApplicationShutdown {
           // Its checkpoint lives apart from the read models, which may be deleted and rebuilt at will.
           inject: [APP_CONFIG, EVENT_STORE, ProjectionRunner, EventUpcasters, AggregateReader, CLOCK, JsonLogger, IntegrityMonitor, Metrics],
           useFactory: async (config: AppConfig, store: EventStore, runner: ProjectionRunner, upcasters: EventUpcasters, aggregates: AggregateReader, clock: Clock, log: JsonLogger, integrity: IntegrityMonitor, metrics: Metrics) => {
-            const executor = new CommandExecutor(store, runner, upcasters, integrity, { instrumentation: metrics });
+            const executor = new CommandExecutor(store, runner, upcasters, integrity, { instrumentation: metrics, aggregates });
             // On PostgreSQL several instances share the log: one of them reacts (an advisory lock), from
             // a checkpoint in the shared database. Alone on SQLite or memory, the checkpoint is a local
             // file (damaged: moved aside and recreated; start() then recovers it from the log).
@@ -128,8 +128,8 @@ export class PlatformModule implements OnApplicationShutdown {
           // Client commands return once the projections AND the reactions they trigger are done
           // (read-your-writes across aggregates: an approved plan's risks await consent at once).
           provide: CommandExecutor,
-          inject: [EVENT_STORE, ProjectionRunner, ProcessManager, EventUpcasters, IntegrityMonitor, Metrics],
-          useFactory: (store: EventStore, runner: ProjectionRunner, manager: ProcessManager, upcasters: EventUpcasters, integrity: IntegrityMonitor, metrics: Metrics) => {
+          inject: [EVENT_STORE, ProjectionRunner, ProcessManager, EventUpcasters, IntegrityMonitor, Metrics, AggregateReader],
+          useFactory: (store: EventStore, runner: ProjectionRunner, manager: ProcessManager, upcasters: EventUpcasters, integrity: IntegrityMonitor, metrics: Metrics, aggregates: AggregateReader) => {
             // Lags (events and seconds behind the log's head) are measured when /metrics is read.
             metrics.followLag(store, { projections: runner, reactions: manager });
             return new CommandExecutor(
@@ -146,7 +146,8 @@ export class PlatformModule implements OnApplicationShutdown {
               },
               upcasters,
               integrity,
-              { awaitReactionCascade: true, reactsTo: (type) => manager.reactsTo(type), instrumentation: metrics },
+              // The handlers' reader: a command on a stream just written then reads only its last event.
+              { awaitReactionCascade: true, reactsTo: (type) => manager.reactsTo(type), instrumentation: metrics, aggregates },
             );
           },
         },

@@ -11,7 +11,7 @@ import { CommandExecutor } from '../../shared/application/command-executor.js';
 import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
-import type { AssetCommand } from '../domain/asset.decider.js';
+import { assetDecider, assetStreamId, type AssetCommand } from '../domain/asset.decider.js';
 import type { AssetCategory, AssetState, SecurityProperty } from '../domain/asset.state.js';
 import { withNameReservation } from './asset-name-reservation.js';
 
@@ -38,7 +38,10 @@ export class AssetCommandPipeline {
   async run({ input, meta }: AnyAssetCommand, build: (stamp: Stamp) => AssetCommand): Promise<AssetState> {
     const ctx = commandContext(meta, this.clock, input.commandId);
     const command = build({ actor: ctx.actor, at: ctx.at });
-    const result = await this.executor.executeJoint(withNameReservation(command), ctx, input.expectedVersion);
+    // A new asset's stream (its id was made just now) has nothing to read: the first attempt
+    // decides on the initial state, and the append still requires the stream to be new.
+    const fresh = command.type === 'RegisterAsset' ? { streamId: assetStreamId(command.assetId), state: assetDecider.initialState, streamVersion: -1 } : undefined;
+    const result = await this.executor.executeJoint(withNameReservation(command), ctx, input.expectedVersion, fresh);
     if (!result.state.exists) throw new NotFoundError('Asset', command.assetId);
     return result.state;
   }

@@ -14,6 +14,13 @@ const LATEST_KEPT = 2_000;
 /** Events read per page when folding a stream up to a past point. */
 const STATE_AT_PAGE = 500;
 
+/**
+ * A stream this reader has not folded yet is first read up to this many events (at most
+ * SNAPSHOT_EVERY): when that is the whole stream (a new stream, a name reservation, a young
+ * aggregate), it is folded from that one read, without asking for a snapshot first.
+ */
+const SHORT_STREAM = 32;
+
 export type Evolver<S> = Pick<Decider<unknown, any, S>, 'evolve' | 'initialState' | 'stateVersion'>;
 
 export interface AggregateReaderOptions {
@@ -54,6 +61,8 @@ export class AggregateReader {
     if (stateVersion && toRevision === undefined) {
       const fromLatest = await this.loadFromLatest(streamId, decider, stateVersion);
       if (fromLatest) return fromLatest;
+      const fromShort = await this.loadShort(streamId, decider, stateVersion);
+      if (fromShort) return fromShort;
     }
     if (stateVersion) {
       const fromSnapshot = await this.loadFromSnapshot(streamId, decider, stateVersion, toRevision);
@@ -92,6 +101,22 @@ export class AggregateReader {
     if (tail.length) this.remember(streamId, stateVersion, state, last);
     if (tail.length > this.snapshotEvery) void this.saveSnapshot(streamId, stateVersion, state, last);
     return { state, streamVersion: last.revision };
+  }
+
+  /**
+   * The whole stream folded, when it holds no more than min(SHORT_STREAM, snapshotEvery) events
+   * (null otherwise): a snapshot could spare no more than that, and the fold equals one from a
+   * snapshot (snapshot + tail = full fold). A longer stream is then read as before, its first
+   * events again (once per stream, since the state folded is remembered).
+   */
+  private async loadShort<S>(streamId: string, decider: Evolver<S>, stateVersion: string): Promise<{ state: S; streamVersion: number } | null> {
+    const most = Math.min(SHORT_STREAM, this.snapshotEvery);
+    const recorded = await this.store.readStream(streamId, { toRevision: most });
+    if (recorded.length > most) return null;
+    const state = fold(decider, recorded.map((r) => this.toDomain(r)));
+    const last = recorded[recorded.length - 1];
+    if (last) this.remember(streamId, stateVersion, state, last);
+    return { state, streamVersion: last ? last.revision : -1 };
   }
 
   /** The state from the newest usable snapshot plus the events after it; null when there is none to use. */

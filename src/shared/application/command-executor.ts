@@ -131,9 +131,15 @@ export class CommandExecutor {
        */
       reactsTo?: (type: string) => boolean;
       instrumentation?: CommandInstrumentation;
+      /**
+       * The reader it loads streams with and tells the state after each of its appends (then
+       * `snapshotEvery` is that reader's). Give it the one the command handlers read with, so that
+       * a command on a stream this process just wrote folds nothing; default: one of its own.
+       */
+      aggregates?: AggregateReader;
     } = {},
   ) {
-    this.aggregates = new AggregateReader(store, upcasters, options);
+    this.aggregates = options.aggregates ?? new AggregateReader(store, upcasters, options);
     this.instrumentation = options.instrumentation ?? NO_COMMAND_INSTRUMENTATION;
   }
 
@@ -283,10 +289,13 @@ export class CommandExecutor {
         if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position);
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
         // Committed from here on: nothing below may turn into an error answer.
+        // Evolved from the events as recorded (with their positions), exactly as a later load would,
+        // and remembered at once: a command on this stream arriving while this one waits for the
+        // read models then folds nothing.
+        const after = own.events.reduce((s: S, r) => primary.decider.evolve(s, this.aggregates.toDomain(r)), primaryState);
+        this.rememberAfterAppend(primary.decider, own, after);
         await awaitFollowers(this.projections, last, own.streamId);
         if (this.options.awaitReactionCascade && this.setsReactionsOff(results)) await this.awaitCascade(last, ctx.correlationId, own.streamId);
-        // Evolved from the events as recorded (with their positions), exactly as a later load would.
-        const after = own.events.reduce((s: S, r) => primary.decider.evolve(s, this.aggregates.toDomain(r)), primaryState);
         // In the background: the answer never waits for a snapshot (it never fails either).
         void this.snapshotAfterAppend(primary.decider, read.get(primary.streamId)!.version, own, after);
         return { state: after, events: own.events, position: own.events.length ? own.position : last, duplicate: false };
@@ -306,10 +315,14 @@ export class CommandExecutor {
    */
   private async snapshotAfterAppend<S>(decider: Evolver<S>, versionBefore: number, own: { streamId: string; events: RecordedEvent[] }, after: S): Promise<void> {
     const last = own.events[own.events.length - 1];
-    // The next command on this stream starts from here (nothing to fold if nobody else wrote).
-    if (last && decider.stateVersion) this.aggregates.remember(own.streamId, decider.stateVersion, after, last);
     if (!last || !decider.stateVersion || !crossedSnapshotPoint(versionBefore, last.revision, this.aggregates.snapshotEvery)) return;
     await this.aggregates.saveSnapshot(own.streamId, decider.stateVersion, after, last);
+  }
+
+  /** The next command on this stream starts from the state right after this append (nothing to fold if nobody else wrote). */
+  private rememberAfterAppend<S>(decider: Evolver<S>, own: { streamId: string; events: RecordedEvent[] }, after: S): void {
+    const last = own.events[own.events.length - 1];
+    if (last && decider.stateVersion) this.aggregates.remember(own.streamId, decider.stateVersion, after, last);
   }
 
   private toNewEvent(e: DomainEvent, ctx: CommandContext) {

@@ -9,6 +9,7 @@ import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-ev
 import { ExpectedVersion, type EventStore, type ReadStreamOptions } from '../../../src/event-store/event-store.port.js';
 import { EventUpcasters } from '../../../src/shared/application/event-upcasting.js';
 import { AggregateReader } from '../../../src/shared/application/aggregate-reader.js';
+import { CommandExecutor } from '../../../src/shared/application/command-executor.js';
 import type { Decider } from '../../../src/shared/domain/decider.js';
 
 type Counted = { type: 'Counted'; data: { n: number } };
@@ -64,6 +65,24 @@ describe('AggregateReader: the newest folded state in memory', () => {
     off.remember('c-1', 'counter/1', { total: 999, seen: 99 }, { revision: 2, position: 'x' });
     expect((await off.load('c-1', counter)).state).toEqual({ total: 6, seen: 3 });
     expect(reads).toEqual([{}]);
+  });
+
+  it('an executor given the reader leaves the state after each append in it: the next load reads only that event and folds nothing', async () => {
+    const raw = new InMemoryEventStore();
+    const { store, reads } = spied(raw);
+    const reader = new AggregateReader(store, upcasters, { snapshotEvery: 1_000 });
+    const adding: Decider<{ n: number }, Counted, { total: number; seen: number }> = { ...counter, decide: (c) => [{ type: 'Counted', data: { n: c.n } }] };
+    const known = new EventUpcasters([{ schemaVersions: { Counted: 1 }, upcast: (_t, _v, data) => data }]);
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, known, undefined, { aggregates: reader });
+    const ctx = { actor: { id: 'a', name: 'a', roles: ['CISO' as const] }, at: '2026-01-01T00:00:00.000Z', correlationId: 'c', causationId: 'c' };
+    await executor.execute({ streamId: 'c-1', decider: adding }, { n: 1 }, ctx);
+    const { events: last } = await executor.execute({ streamId: 'c-1', decider: adding }, { n: 2 }, ctx);
+    reads.length = 0;
+    let folded = 0;
+    const counting = { ...counter, evolve: (s: { total: number; seen: number }, e: Counted) => (folded++, counter.evolve(s, e)) };
+    expect(await reader.load('c-1', counting)).toEqual({ state: { total: 3, seen: 2 }, streamVersion: 1 });
+    expect(reads).toEqual([{ fromRevision: last[0]!.revision }]);
+    expect(folded).toBe(0);
   });
 
   it('a remembered state whose event is not at its position any more is dropped: a full fold answers', async () => {
