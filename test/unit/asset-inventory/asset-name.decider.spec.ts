@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { assetNameDecider, assetNameStreamId, nameKey } from '../../../src/asset-inventory/domain/asset-name.decider.js';
 import type { AssetNameEvent } from '../../../src/asset-inventory/domain/asset-name.events.js';
 import { RuleViolationError } from '../../../src/shared/domain/errors.js';
@@ -16,6 +17,13 @@ describe('asset name reservation (one stream per department and normalised name)
     expect(nameKey('  Ｈｏｔ   Wallet ')).toBe(nameKey('hot wallet'));
     expect(assetNameStreamId(' ops ', 'ﾃﾞｰﾀ')).toBe(assetNameStreamId('ops', 'データ'));
     expect(assetNameStreamId('finance', 'データ')).not.toBe(assetNameStreamId('ops', 'データ'));
+  });
+
+  it('the key of a plain ASCII name (its shortcut) is the full normalisation of it', () => {
+    const full = (name: string) => name.normalize('NFKC').trim().replace(/\s+/gu, ' ').toLowerCase();
+    const char = fc.constantFrom(' ', '  ', '\t', '\n', '\u00a0', '\u3000', 'A', 'z', '0', '~', '!', 'Ａ', 'ﾃﾞ', '\u0301', 'É', 'ß', '\u007f', '\u0000');
+    fc.assert(fc.property(fc.array(char, { maxLength: 12 }).map((cs) => cs.join('')), (name) => nameKey(name) === full(name)), { numRuns: 2000 });
+    for (const name of ['Hot wallet signer 12', 'a', 'A B', ' a', 'a ', 'a  b', '', 'Ab~!', 'x\ty']) expect(nameKey(name)).toBe(full(name));
   });
 
   it('a free name is reserved for the asset', () => {
