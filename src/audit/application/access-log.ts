@@ -17,8 +17,8 @@
  * event loop (see settleSoon); close() writes what is still queued, syncs it and anchors it.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, renameSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -151,6 +151,8 @@ export class AccessLogStore implements AccessLog {
   private unsynced = false;
   private toAnchor: { head: Head; signature: HeadSignature } | null = null;
   private settling = false;
+  /** The anchor file being renamed into place in the background, if any (close() cancels it). */
+  private renaming: { tmp: string; cancelled: boolean } | null = null;
 
   /**
    * Opens the log for the server: refuses (AccessLogRefusedError) to go on over a log that is
@@ -329,9 +331,11 @@ export class AccessLogStore implements AccessLog {
    * After a batch committed by flush(): made durable and anchored in the background. The WAL is
    * fsynced off the event loop (one fsync covers every batch committed before it; one at a time,
    * so batches committed meanwhile share the next one), then the anchor file is written and
-   * fsynced off the loop too, and renamed into place here, unless the log was closed (close()
-   * syncs and anchors the last head itself) or a newer head is already there. The anchor never
-   * runs ahead of the durable log: the head it names was fsynced before it is written.
+   * fsynced off the loop too, and renamed into place (off the loop as well: a rename waits for the
+   * file system's journal, behind the fsyncs), unless the log was closed (close() syncs and
+   * anchors the last head itself, cancelling a rename under way) or a newer head is already
+   * there. The anchor never runs ahead of the durable log: the head it names was fsynced before
+   * it is written.
    */
   private settleSoon(head: Head, signature: HeadSignature | null): void {
     if (this.walFd === null) {
@@ -360,8 +364,17 @@ export class AccessLogStore implements AccessLog {
             await rm(tmp, { force: true });
             continue;
           }
-          renameSync(tmp, this.anchorPath);
-          this.anchoredSeq = next.head.seq;
+          const renaming = (this.renaming = { tmp, cancelled: false });
+          try {
+            await rename(tmp, this.anchorPath);
+          } catch (error) {
+            // close() removed the file before it was renamed: it anchors the last head itself.
+            if (renaming.cancelled) break;
+            throw error;
+          } finally {
+            this.renaming = null;
+          }
+          this.anchoredSeq = Math.max(this.anchoredSeq, next.head.seq);
         } catch (error) {
           this.options.logger?.error('access log: could not sync its file or write its anchor; will retry', { path: this.path, error: (error as Error).message });
           // Again with the next batch, or in a second.
@@ -481,7 +494,17 @@ export class AccessLogStore implements AccessLog {
     this.flush();
     this.closed = true;
     // Everything written is durable, and the last signed head anchored, before close() returns
-    // (a background sync or anchor write still under way is superseded).
+    // (a background sync or anchor write still under way is superseded). A background rename not
+    // yet done is cancelled by removing its file, so that it cannot put an older head in place
+    // after this one; if the file is gone, the rename is done and the anchor below follows it.
+    if (this.renaming) {
+      try {
+        unlinkSync(this.renaming.tmp);
+        this.renaming.cancelled = true;
+      } catch {
+        // renamed already
+      }
+    }
     this.syncLog();
     if (this.lastSigned && this.lastSigned.head.seq > this.anchoredSeq) this.anchor(this.lastSigned.head, this.lastSigned.signature);
     if (!this.settling) this.closeWal();

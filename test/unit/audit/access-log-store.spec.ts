@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AccessLogStore, type AccessRecord } from '../../../src/audit/application/access-log.js';
 import { anchorPathFor, readAnchor } from '../../../src/audit/application/access-log-chain.js';
 import { loadSigningKeys } from '../../../src/event-store/signing.js';
+import type { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 
 const entry = (n: number): AccessRecord => ({
   at: new Date().toISOString(), actorId: 'alice', actorName: 'Alice', actorRoles: ['ASSET_MANAGER'], operationName: `Op${n}`, operationType: 'mutation',
@@ -37,6 +38,34 @@ describe('AccessLogStore: sync and anchor in the background', () => {
     const again = await AccessLogStore.open(path, { signing });
     try {
       expect(again.verify()).toMatchObject({ ok: true, entriesChecked: 6, headSeq: 6 });
+    } finally {
+      again.close();
+    }
+  });
+
+  it('a close while the anchor is being renamed in the background leaves the last head anchored, and logs no error', async () => {
+    const path = join(dir, 'access-log.sqlite');
+    const signing = loadSigningKeys(join(dir, 'signing-key.pem'));
+    const errors: unknown[] = [];
+    const logger = { error: (...a: unknown[]) => errors.push(a), warn: () => undefined, info: () => undefined } as unknown as JsonLogger;
+    let seq = 0;
+    for (let round = 0; round < 10; round++) {
+      const log = await AccessLogStore.open(path, { signing, flushDelayMs: 1, logger });
+      for (let i = 0; i < 3; i++) log.record(entry(++seq));
+      log.flush();
+      // Close as soon as the background rename has started (or once it could not have been).
+      const state = log as unknown as { renaming: unknown; settling: boolean };
+      for (let tries = 0; tries < 2_000 && state.renaming === null && state.settling; tries++) await new Promise((r) => setImmediate(r));
+      log.close();
+      expect(readAnchor(anchorPathFor(path)!)).toMatchObject({ seq, logId: log.logId });
+      // Whatever the background rename does after close() does not move the anchor back.
+      await new Promise((r) => setTimeout(r, 20));
+      expect(readAnchor(anchorPathFor(path)!)).toMatchObject({ seq });
+    }
+    expect(errors).toEqual([]);
+    const again = await AccessLogStore.open(path, { signing });
+    try {
+      expect(again.verify()).toMatchObject({ ok: true, entriesChecked: seq, headSeq: seq });
     } finally {
       again.close();
     }
