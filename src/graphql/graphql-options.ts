@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../identity/token-verifier.js';
@@ -26,6 +28,28 @@ async function authenticate(verifier: TokenVerifier, authorization: string | und
   }
 }
 
+/** A `cache-control` header that Apollo's cache-control plugin leaves alone (neither `no-store` nor its own `max-age=N, scope`). */
+const FOREIGN_CACHE_CONTROL = (value: string) => value !== 'no-store' && !/^max-age=(\d+), (public|private)$/.test(value);
+
+/**
+ * What Apollo's default cache-control plugin answered, without its cost: no type or field of the
+ * schema carries a cache hint and no resolver sets one, so every answer it computed was
+ * `cache-control: no-store` (unless a header it cannot parse was there already, which it then
+ * left as is). It took a hook on every field of every request to work that out (Apollo wraps
+ * every resolver as soon as one plugin watches fields), hence this plugin in its place.
+ */
+export const noStorePlugin: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        const existing = response.http.headers.get('cache-control');
+        if (existing && FOREIGN_CACHE_CONTROL(existing)) return;
+        response.http.headers.set('cache-control', 'no-store');
+      },
+    };
+  },
+};
+
 /** graphql-ws does not run Apollo's formatError: errors sent over the socket get the same shape here. */
 function formatAll(errors: readonly GraphQLError[], format: typeof formatGraphQLError = formatGraphQLError) {
   return errors.map((e) => format(e.toJSON(), e));
@@ -46,7 +70,7 @@ export function graphqlOptions(
   // With introspection off, errors name nothing of the schema ("Did you mean …?").
   const formatError: typeof formatGraphQLError = limits.introspection ? formatGraphQLError : (f, e) => withoutSuggestions(formatGraphQLError(f, e));
   return {
-    plugins: [...(accessLog ? [accessLogPlugin(accessLog)] : []), edgePlugin(limits, schema)],
+    plugins: [...(accessLog ? [accessLogPlugin(accessLog)] : []), edgePlugin(limits, schema), ApolloServerPluginCacheControlDisabled(), noStorePlugin],
     autoSchemaFile: true,
     // The root types have no decorator of their own: their descriptions are set here.
     transformSchema: (schema) => {

@@ -185,6 +185,11 @@ describe('GraphQL edge: cost budget and document limits', () => {
       expect(response.headers.get('strict-transport-security')).toMatch(/max-age=\d+/);
       expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
     }
+    // No GraphQL answer may be cached, whatever its outcome (Apollo's cache-control rule, kept without its per-field hook).
+    for (const query of ['{ __typename }', '{ __typenam }', 'mutation { registerAsset }']) {
+      const response = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+      expect(response.headers.get('cache-control')).toBe('no-store');
+    }
   });
 
   it('keeps introspection and suggestions outside production', async () => {
