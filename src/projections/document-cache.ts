@@ -2,19 +2,35 @@
  * The states a projection touched during one page of events, kept parsed in memory and written
  * back once at the end of the page (flush), inside the page's transaction. A risk with thousands
  * of analyses is then parsed and serialised once per page instead of once per event.
+ *
+ * The states of the last pages are kept too (up to `keep`, least recently used dropped), exactly
+ * as they were written: a live page is typically one event on a state a recent page wrote (a
+ * command on a risk just changed), and reading it back would parse the document it just
+ * serialised. They stand for the row only while this cache alone writes its document column:
+ * the owning projection discards the cache whenever the rows may change otherwise (reset, a page
+ * rolled back).
  */
 export class DocumentCache<S> {
   private readonly states = new Map<string, { state: S; isNew: boolean; dirty: boolean }>();
+  /** States as the last flushes wrote them (or found them), oldest first. */
+  private readonly recent = new Map<string, S>();
 
   constructor(
     private readonly load: (id: string) => S | undefined,
     private readonly save: (id: string, state: S, isNew: boolean) => void,
+    private readonly keep = 1_000,
   ) {}
 
-  /** The current state (from this page's cache, else the database), or undefined. */
+  /** The current state (from this page's cache, else a recent page's, else the database), or undefined. */
   get(id: string): S | undefined {
     const hit = this.states.get(id);
     if (hit) return hit.state;
+    const kept = this.recent.get(id);
+    if (kept !== undefined) {
+      this.recent.delete(id);
+      this.states.set(id, { state: kept, isNew: false, dirty: false });
+      return kept;
+    }
     const loaded = this.load(id);
     if (loaded !== undefined) this.states.set(id, { state: loaded, isNew: false, dirty: false });
     return loaded;
@@ -25,15 +41,28 @@ export class DocumentCache<S> {
     if (hit) {
       hit.state = state;
       hit.dirty = true;
-    } else this.states.set(id, { state, isNew: true, dirty: true });
+    } else {
+      // A state of a recent page is a row already.
+      const written = this.recent.delete(id);
+      this.states.set(id, { state, isNew: !written, dirty: true });
+    }
   }
 
   flush(): void {
     for (const [id, entry] of this.states) if (entry.dirty) this.save(id, entry.state, entry.isNew);
+    if (this.keep > 0) {
+      for (const [id, entry] of this.states) this.recent.set(id, entry.state);
+      for (const id of this.recent.keys()) {
+        if (this.recent.size <= this.keep) break;
+        this.recent.delete(id);
+      }
+    }
     this.states.clear();
   }
 
+  /** Forgets every state (this page's and the recent pages'): the rows may have changed otherwise. */
   discard(): void {
     this.states.clear();
+    this.recent.clear();
   }
 }

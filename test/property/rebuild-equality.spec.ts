@@ -800,6 +800,16 @@ async function runSequence(ops: Op[]): Promise<void> {
     const head = await w.store.headPosition();
     const incremental = snapshotReadModels(w.db);
 
+    // A risk command answers with the state it folded while the register's row is at that
+    // version (RiskRegisterQueries.byIdAt): the row's document must then be that very state.
+    const reader = new AggregateReader(w.store, upcastersOf(FEATURES), { snapshotEvery: 0 });
+    for (const id of w.risks) {
+      const { state } = await reader.load(riskStreamId(id), riskDecider);
+      const row = w.db.prepare('SELECT version, doc FROM risks WHERE id = ?').get(id) as { version: number; doc: string } | undefined;
+      expect(row?.version).toBe(state.version);
+      expect(JSON.parse(row!.doc)).toEqual(JSON.parse(JSON.stringify(state)));
+    }
+
     // 1. Rebuild in place.
     const rebuilt = await w.runner.rebuild();
     expect(rebuilt.position).toBe(head);

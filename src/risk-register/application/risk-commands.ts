@@ -73,9 +73,10 @@ export class RiskCommandPipeline {
     const streamId = riskStreamId(command.riskId);
     const { state } = await this.executor.execute({ streamId, decider: riskDecider }, command, ctx, input.expectedVersion, loaded?.streamId === streamId ? loaded : undefined);
     if (!state.exists) throw new NotFoundError('Risk', command.riskId);
-    // The pipeline waited for the projections: the register already holds this write.
+    // The pipeline waited for the projections: the register already holds this write (its row's
+    // document is this state unless another command has moved the risk on since).
     const register = new RiskRegisterQueries(this.db);
-    return register.byId(state.id) ?? { state, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false, ...register.lists(state.id) };
+    return register.byIdAt(state) ?? { state, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false, ...register.lists(state.id) };
   }
 
 }

@@ -155,6 +155,14 @@ export class RiskRegisterProjection implements Projection {
   }
 }
 
+/** A register row's columns besides the document: its place in the order and its flags. */
+interface RegisterFlags {
+  sort_key: string;
+  prioritised: number;
+  needs: number;
+  retired: number;
+}
+
 export interface RiskRow {
   state: RiskState;
   sortKey: string;
@@ -269,12 +277,29 @@ export class RiskRegisterQueries {
   byId(id: string): RiskRow | null {
     // Prepared once per database: every risk command answers with byId.
     const row = preparedOnce(this.db, 'SELECT sort_key, prioritised, needs_reevaluation AS needs, assets_retired AS retired, doc FROM risks WHERE id = ?').get(id) as
-      | { sort_key: string; prioritised: number; needs: number; retired: number; doc: string }
+      | (RegisterFlags & { doc: string })
+      | undefined;
+    return row ? this.rowWith(id, JSON.parse(row.doc) as RiskState, row) : null;
+  }
+
+  /**
+   * byId for a risk whose current state the caller holds (a command's result, once the register
+   * has applied it): while the row is at that state's version, its document is that very state
+   * (folded by the same evolve from the same events), so it is neither read nor parsed; a row that
+   * has moved on since (another command) answers with its own document, as byId does.
+   */
+  byIdAt(state: RiskState): RiskRow | null {
+    const row = preparedOnce(this.db, 'SELECT sort_key, prioritised, needs_reevaluation AS needs, assets_retired AS retired, version FROM risks WHERE id = ?').get(state.id) as
+      | (RegisterFlags & { version: number })
       | undefined;
     if (!row) return null;
+    return row.version === state.version ? this.rowWith(state.id, state, row) : this.byId(state.id);
+  }
+
+  private rowWith(id: string, state: RiskState, row: RegisterFlags): RiskRow {
     const before = () => preparedOnce(this.db, 'SELECT COUNT(*) FROM risks WHERE sort_key < ? AND prioritised = 1', 'pluck').get(row.sort_key) as number;
     return {
-      state: JSON.parse(row.doc) as RiskState,
+      state,
       sortKey: row.sort_key,
       priority: row.prioritised === 1 ? before() + 1 : null,
       needsReevaluation: row.needs === 1,

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { RiskRegisterProjection, RiskRegisterQueries } from '../../../src/risk-register/projections/risk-register.projection.js';
+import type { RiskState } from '../../../src/risk-register/domain/risk.state.js';
 
 /**
  * byId answers a command with one risk without ranking the whole register: it must show exactly
@@ -37,6 +38,24 @@ describe('RiskRegisterQueries.byId', () => {
     }
     expect(register.map((r) => r.priority)).toEqual([1, 2, 3, 4, null, null]);
     expect(queries.byId('nope')).toBeNull();
+
+    // byIdAt: the same row, with the caller's state while the row is at its version, else the row's document.
+    for (const row of register) {
+      const id = row.state.id;
+      const held = { id, version: 1, heldByTheCaller: true } as unknown as RiskState;
+      const at = queries.byIdAt(held)!;
+      expect(at.state).toBe(held);
+      expect({ sortKey: at.sortKey, priority: at.priority, needsReevaluation: at.needsReevaluation, assetsRetired: at.assetsRetired }).toEqual({
+        sortKey: row.sortKey,
+        priority: row.priority,
+        needsReevaluation: row.needsReevaluation,
+        assetsRetired: row.assetsRetired,
+      });
+      const older = queries.byIdAt({ id, version: 0 } as unknown as RiskState)!;
+      expect(older.state).toEqual(row.state);
+      expect(older.priority).toBe(row.priority);
+    }
+    expect(queries.byIdAt({ id: 'nope', version: 0 } as unknown as RiskState)).toBeNull();
     db.close();
   });
 });
