@@ -366,6 +366,19 @@ describe('SqliteEventStore durable commit (commit at NORMAL, the WAL fsynced off
     expect((await store.readAll({ maxCount: 1 }))[0]!.data).toEqual({ round: 0, nested: { list: [expect.any(Number)] } });
   });
 
+  it('in memory (SQLite syncs each commit), followers that caught up still get what is appended later', async () => {
+    const store = new SqliteEventStore({ path: ':memory:', pollIntervalMs: 10 });
+    stores.push(store);
+    const seen: string[][] = [[], []];
+    for (const list of seen) store.subscribeToAll({ from: null, onEvent: (e) => void list.push(e.position) });
+    for (let i = 0; i < 3; i++) {
+      await store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+      await until(() => seen.every((list) => list.length === i + 1));
+      for (let k = 0; k < 5; k++) await turn();
+    }
+    expect(seen[0]).toEqual(seen[1]);
+  });
+
   it('a failed fsync fails the appends that waited for it, every later one, and the health check', async () => {
     let fail = false;
     const store = open({

@@ -146,7 +146,9 @@ export class WalDurability<B> {
 
   /** The last position readers of the log may see. */
   readerCap(): number {
-    if (this.fd === null) return Number.MAX_SAFE_INTEGER;
+    // SQLite synced every commit: the committed head (a fixed bound: a page read up to it stays
+    // the same page, which the followers' shared page relies on).
+    if (this.fd === null) return this.host.head();
     // Another process committed: visible to this connection, durable only once synced (by its
     // writer, unknown to us, or by the sync requested here, which wakes the subscriptions).
     const dataVersion = this.host.dataVersion();
