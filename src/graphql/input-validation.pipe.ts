@@ -7,38 +7,33 @@ import { INPUT_LIMITS, nestedInputType, VALUE_ONLY_LIMITS } from './input-limits
 /** No list of any input is allowed more items than this (the largest ListLimit, a catalogue's requirements). */
 const LARGEST_LIST = 2_000;
 
-/** Whether any list in `value` (searched as oversizedList does) is longer than LARGEST_LIST. */
-function hasOversizedList(value: unknown, depth = 0): boolean {
-  if (depth > 8 || value === null || typeof value !== 'object') return false;
-  if (Array.isArray(value)) {
-    if (value.length > LARGEST_LIST) return true;
-    for (const item of value) if (hasOversizedList(item, depth + 1)) return true;
-    return false;
-  }
-  for (const key in value) if (Object.hasOwn(value, key) && hasOversizedList((value as Record<string, unknown>)[key], depth + 1)) return true;
-  return false;
-}
-
 /**
  * A list far past every limit is refused before class-validator builds and checks each of its
- * items (5,000 nested controls would otherwise take seconds of CPU to refuse).
+ * items (5,000 nested controls would otherwise take seconds of CPU to refuse). Returns where it
+ * is, as path segments (outermost first), or undefined; segments are built only for the list
+ * found, not for every item walked (this runs on every input).
  */
-function oversizedList(value: unknown, path: string, depth = 0): string | undefined {
+function oversizedList(value: unknown, depth = 0): (string | number)[] | undefined {
   if (depth > 8 || value === null || typeof value !== 'object') return undefined;
   if (Array.isArray(value)) {
-    if (value.length > LARGEST_LIST) return path;
+    if (value.length > LARGEST_LIST) return [];
     for (let i = 0; i < value.length; i++) {
-      const found = oversizedList(value[i], `${path}[${i}]`, depth + 1);
-      if (found) return found;
+      const found = oversizedList(value[i], depth + 1);
+      if (found) return [i, ...found];
     }
     return undefined;
   }
-  for (const [key, v] of Object.entries(value)) {
-    const found = oversizedList(v, path ? `${path}.${key}` : key, depth + 1);
-    if (found) return found;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const found = oversizedList((value as Record<string, unknown>)[key], depth + 1);
+    if (found) return [key, ...found];
   }
   return undefined;
 }
+
+/** `controls[3].title` from its segments. */
+const pathOf = (segments: (string | number)[]): string =>
+  segments.reduce<string>((path, s) => (typeof s === 'number' ? `${path}[${s}]` : path ? `${path}.${s}` : s), '');
 
 /** `controls[3].title`: the path of each failed constraint, with what is wrong there. */
 function fieldsOf(errors: ValidationError[], prefix = '', out: Record<string, string> = {}): Record<string, string> {
@@ -161,10 +156,8 @@ export class InputValidationPipe implements PipeTransform {
     const type = metadata.metatype as (new () => object) | undefined;
     if (!type || value === null || typeof value !== 'object') return value;
     if (!declaresLimits(type)) return value;
-    if (hasOversizedList(value)) {
-      const oversized = oversizedList(value, '') ?? '';
-      throw new BadInputError({ [oversized || 'input']: `must have at most ${INPUT_LIMITS.items} items (${LARGEST_LIST} for the few lists allowed more)` });
-    }
+    const oversized = oversizedList(value);
+    if (oversized) throw new BadInputError({ [pathOf(oversized) || 'input']: `must have at most ${INPUT_LIMITS.items} items (${LARGEST_LIST} for the few lists allowed more)` });
     if (Array.isArray(value) ? value.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v) && surelyValid(type, v, 0)) : surelyValid(type, value, 0)) return value;
     const candidates = Array.isArray(value) ? value.map((v) => plainToInstance(type, v as object)) : [plainToInstance(type, value)];
     const fields: Record<string, string> = {};
