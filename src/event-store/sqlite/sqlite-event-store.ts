@@ -278,7 +278,7 @@ export class SqliteEventStore implements EventStore {
             });
     }
 
-    this.durability.committed({ batch, outcomes }, batch.length === 1 && this.queue.length === 0);
+    this.durability.committed({ batch, outcomes }, batch.length === 1 && this.queue.length === 0, this.lastPosition);
   }
 
   private durabilityHost(): WalDurabilityHost<UnsyncedBatch> {
