@@ -27,7 +27,9 @@ export class AssetRegisterProjection implements Projection {
       doc TEXT NOT NULL
     );
     CREATE INDEX IF NOT EXISTS assets_by_department ON assets (department, seq);
-    CREATE INDEX IF NOT EXISTS assets_by_name ON assets (department, name_key, status);`);
+    DROP INDEX IF EXISTS assets_by_name;`);
+    // assets_by_name served a name check that reads the reservation streams since e6c417a; no
+    // query reads name_key by it, and it cost every registration a page of the commit.
   }
 
   reset(db: ReadDb): void {
@@ -41,7 +43,10 @@ export class AssetRegisterProjection implements Projection {
     const id = assetStreams.idOf(event.streamId);
     if (id === undefined) return;
     const cache = (this.cache ??= this.createCache(db));
-    cache.set(id, assetDecider.evolve(cache.get(id) ?? assetDecider.initialState, { type: event.type, data: event.data } as AssetEvent));
+    // The first event of its stream: there is no row to read (set() then inserts one, which would
+    // fail loudly were there one).
+    const current = event.revision === 0 ? undefined : cache.get(id);
+    cache.set(id, assetDecider.evolve(current ?? assetDecider.initialState, { type: event.type, data: event.data } as AssetEvent));
   }
 
   flush(): void {
