@@ -4,12 +4,16 @@ import { JsonLogger } from '../shared/logging/json-logger.js';
 import { Backoff, describeError, isTransientStorageError, type RetryState } from '../shared/application/transient-errors.js';
 import type { Projection } from './projection.js';
 import type { ReadDb } from './read-model-database.js';
-import { shapeOf, snapshotImage, type ReplaySnapshotStore } from './replay-snapshots.js';
+import { openableImage, shapeOf, snapshotImage, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
+import { ReadModelWorker } from './read-model-worker.js';
 
 type Upcast = (event: RecordedEvent) => RecordedEvent;
 
 /** Events read and applied in one transaction while catching up. */
 const CATCH_UP_PAGE = 1_000;
+
+/** Pages remembered while the worker builds a snapshot image (it takes a fraction of a second). */
+const MAX_PENDING_ENDS = 10_000;
 
 /**
  * Feeds every projection from the store's catch-up subscription (never from the in-process
@@ -34,6 +38,10 @@ export class ProjectionRunner {
   private generation = 0;
   /** Stored snapshots of the read models for time travel (see storeReplaySnapshots). */
   private replaySnapshots?: { store: ReplaySnapshotStore; every: number; shape: string; since: number; previous: string | null };
+  /** The file's checkpoints and snapshot images off the event loop (read-model-worker.ts); none for an in-memory database. */
+  private worker: ReadModelWorker | null = null;
+  /** A snapshot image being built by the worker, and the page ends committed since it was asked for (what it may hold). */
+  private pendingSnapshot?: { done: Promise<void>; ends: Map<string, ReplaySnapshotMeta> };
 
   constructor(
     private readonly store: EventStore,
@@ -52,14 +60,17 @@ export class ProjectionRunner {
     const positions = this.projections.map((p) => checkpoints.get(p.name) ?? null);
     const from = positions.includes(null) ? null : positions.sort()[0]!;
     this.reached.reset(from);
+    this.startWorker();
     this.subscribe(from);
   }
 
   /**
    * Also leaves a stored snapshot of the read models (replay-snapshots.ts) every `every` events it
    * applies, so that a register-wide asOf starts near its moment even before any replay has run.
-   * The image is the whole read-model database after a committed page (every projection at the
-   * same position); taken on the event loop, so `every` should be large (default 10,000).
+   * The image is the read-model database after a committed page (every projection at the same
+   * position), without the history tables. For a database in a file it is built by the worker
+   * thread (read-model-worker.ts) from one committed state while the projections go on; in
+   * memory, on the event loop (so `every` should be large: default 10,000).
    */
   storeReplaySnapshots(store: ReplaySnapshotStore, every: number): void {
     if (every > 0) this.replaySnapshots = { store, every, shape: shapeOf(this.projections), since: 0, previous: null };
@@ -106,6 +117,7 @@ export class ProjectionRunner {
     this.failure = undefined;
     this.backoff.succeeded();
     this.reached.reset();
+    this.startWorker();
     const head = await this.store.headPosition();
     let applied = 0;
     this.onProgress = (n, pos) => {
@@ -125,6 +137,16 @@ export class ProjectionRunner {
     const s = this.subscription;
     this.subscription = undefined;
     await s?.close();
+    // The snapshot being built is stored (or given up) before the worker goes.
+    await this.pendingSnapshot?.done;
+    const worker = this.worker;
+    this.worker = null;
+    await worker?.close();
+  }
+
+  private startWorker(): void {
+    if (this.worker || !this.db.open) return;
+    this.worker = ReadModelWorker.start(this.db, { warn: (message) => this.log.warn('read-model upkeep off the event loop failed (the writer checkpoints itself meanwhile)', { error: message }) });
   }
 
   private subscribe(from: string | null): void {
@@ -183,12 +205,35 @@ export class ProjectionRunner {
 
   private checkpoints = new Map<string, string | null>();
 
-  /** Prepared once per database: a live page of one event must not compile SQL. */
-  private updateCheckpoint?: ReturnType<ReadDb['prepare']>;
+  /**
+   * A page's transaction, made once: a live page of one event must neither compile SQL nor build
+   * a transaction wrapper. Every projection's checkpoint moves in one statement.
+   */
+  private pageTransaction?: (events: RecordedEvent[], ahead: boolean, last: string) => void;
+
+  private page(): (events: RecordedEvent[], ahead: boolean, last: string) => void {
+    if (this.pageTransaction) return this.pageTransaction;
+    const projections = this.projections;
+    const names = projections.map((p) => p.name);
+    const update = this.db.prepare(`UPDATE projection_checkpoints SET position = ? WHERE name IN (${names.map(() => '?').join(', ')})`);
+    return (this.pageTransaction = this.db.transaction((events: RecordedEvent[], ahead: boolean, last: string) => {
+      for (const raw of events) {
+        const event = this.upcast(raw);
+        for (const p of projections) {
+          if (ahead) {
+            const cp = this.checkpoints.get(p.name) ?? null;
+            if (cp !== null && cp >= event.position) continue;
+          }
+          p.apply(event, this.db);
+        }
+      }
+      for (const p of projections) p.flush?.(this.db);
+      if (names.length > 0) update.run(last, ...names);
+    }));
+  }
 
   private applyBatch(events: RecordedEvent[]): void {
     if (events.length === 0) return;
-    const update = (this.updateCheckpoint ??= this.db.prepare('UPDATE projection_checkpoints SET position = ? WHERE name = ?'));
     const last = events[events.length - 1]!.position;
     const projections = this.projections;
     // Only right after a start from the lowest checkpoint can a projection be ahead of the page;
@@ -199,20 +244,7 @@ export class ProjectionRunner {
       return cp !== null && cp >= first;
     });
     try {
-      this.db.transaction(() => {
-        for (const raw of events) {
-          const event = this.upcast(raw);
-          for (const p of projections) {
-            if (ahead) {
-              const cp = this.checkpoints.get(p.name) ?? null;
-              if (cp !== null && cp >= event.position) continue;
-            }
-            p.apply(event, this.db);
-          }
-        }
-        for (const p of projections) p.flush?.(this.db);
-        for (const p of projections) update.run(last, p.name);
-      })();
+      this.page()(events, ahead, last);
     } catch (error) {
       for (const p of projections) p.discard?.();
       throw error;
@@ -232,17 +264,43 @@ export class ProjectionRunner {
     const end = events[events.length - 1]!;
     const previous = events.length > 1 ? events[events.length - 2]!.position : snapshots.previous;
     snapshots.previous = end.position;
+    const meta = (): ReplaySnapshotMeta => ({ head: { position: end.position, recordedAt: end.recordedAt, hash: end.hash, chainHash: end.chainHash ?? null }, previousPosition: previous, shape: snapshots.shape });
+    const pending = this.pendingSnapshot;
+    // The worker's image holds one of the pages committed since it was asked for.
+    if (pending && pending.ends.size < MAX_PENDING_ENDS) pending.ends.set(end.position, meta());
     if (snapshots.since < snapshots.every) return;
     snapshots.since = 0;
+    if (this.worker) {
+      if (!pending) this.snapshotOffLoop(snapshots.store, meta());
+      return;
+    }
     try {
-      snapshots.store.save(
-        { head: { position: end.position, recordedAt: end.recordedAt, hash: end.hash, chainHash: end.chainHash ?? null }, previousPosition: previous, shape: snapshots.shape },
-        // Without the history tables, which replays read from the live read models.
-        snapshotImage(this.db, this.projections),
-      );
+      // Without the history tables, which replays read from the live read models.
+      snapshots.store.save(meta(), snapshotImage(this.db, this.projections));
     } catch (error) {
       this.log.warn('could not store a snapshot of the read models (an optimisation only)', { error: describe(error) });
     }
+  }
+
+  /** Has the worker build the image; stores it with the head of the page it holds (its checkpoints tell which). */
+  private snapshotOffLoop(store: ReplaySnapshotStore, asked: ReplaySnapshotMeta): void {
+    const ends = new Map([[asked.head.position, asked]]);
+    const history = this.projections.flatMap((p) => p.historyTables ?? []);
+    const done = this.worker!.image(history).then(
+      ({ checkpoints, image }) => {
+        const at = new Map(checkpoints.map((c) => [c.name, c.position]));
+        const positions = new Set(this.projections.map((p) => at.get(p.name) ?? null));
+        const [position] = positions;
+        const meta = positions.size === 1 && position ? ends.get(position) : undefined;
+        // Not one of the pages applied since (a rebuild reset it, or too many pages): not stored.
+        if (meta) store.save(meta, openableImage(image));
+      },
+    ).catch((error: unknown) => {
+      this.log.warn('could not store a snapshot of the read models (an optimisation only)', { error: describe(error) });
+    }).finally(() => {
+      if (this.pendingSnapshot?.done === done) this.pendingSnapshot = undefined;
+    });
+    this.pendingSnapshot = { done, ends };
   }
 }
 

@@ -1,0 +1,197 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { ReadDb } from './read-model-database.js';
+
+/**
+ * The read-model file's upkeep off the event loop (issue 13): a worker thread with its own
+ * connection to the file that
+ *   - checkpoints the WAL (PASSIVE: it never waits for, nor blocks, the projections' writer).
+ *     SQLite's automatic checkpoint ran inside the projections' commit every 1,000 pages: a few
+ *     ms of copying and two fsyncs on the event loop, several times a second under load. While
+ *     the worker runs, the automatic one stays only as a backstop (AUTOCHECKPOINT_BACKSTOP pages).
+ *     Same mechanism, same synchronous=NORMAL: what a crash can lose does not change.
+ *   - builds the image of a stored replay snapshot: inside ONE read transaction on the file (so
+ *     the checkpoints it reports and the tables it copies are one committed state), the tables
+ *     except the history ones copied into a fresh in-memory database, indexes built after the rows,
+ *     serialised. The projections go on committing meanwhile; the caller learns which position
+ *     the image holds from the checkpoints read in that transaction.
+ * Only for a database in a file: an in-memory one cannot be opened by another connection (the
+ * runner then does both the old way, on the loop).
+ */
+export interface ReadModelImage {
+  /** projection_checkpoints as read in the image's transaction. */
+  checkpoints: { name: string; position: string | null }[];
+  image: Buffer;
+}
+
+/** The backstop of the writer's own automatic checkpoint while the worker checkpoints (pages). */
+const AUTOCHECKPOINT_BACKSTOP = 4_000;
+/** SQLite's default, restored when the worker stops. */
+const AUTOCHECKPOINT_DEFAULT = 1_000;
+
+// CommonJS run with eval (a compiled file beside this one would not exist when the sources run
+// under the test runner). Only the driver's path and the file's path come from outside.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { fileMustExist: true });
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 2000');
+let timer;
+let closed = false;
+let catchUps = 0;
+let lastWarning;
+function checkpoint() {
+  timer = undefined;
+  if (closed) return;
+  let behind = false;
+  try {
+    // [busy, frames in the WAL, frames copied]. The writer starts the WAL over only once a
+    // checkpoint has copied every frame: when the writer committed meanwhile, a few quick rounds
+    // copy the rest (bounded: under a continuous write the writer's backstop does it).
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    behind = !!r && r.log > r.checkpointed;
+    lastWarning = undefined;
+  } catch (error) {
+    // Once per kind of failure, not every round (the writer's backstop checkpoints meanwhile).
+    const message = String(error && error.message || error);
+    if (message !== lastWarning) parentPort.postMessage({ type: 'warn', message });
+    lastWarning = message;
+  }
+  catchUps = behind && catchUps < 5 ? catchUps + 1 : 0;
+  timer = setTimeout(checkpoint, catchUps > 0 ? workerData.catchUpMs : workerData.intervalMs);
+}
+function image(skip) {
+  const mem = new Database(':memory:');
+  try {
+    mem.prepare('ATTACH DATABASE ? AS live').run(workerData.path);
+    mem.exec('BEGIN');
+    try {
+      const checkpoints = mem.prepare('SELECT name, position FROM live.projection_checkpoints').all();
+      const objects = mem.prepare("SELECT type, name, tbl_name AS tbl, sql FROM live.sqlite_schema WHERE sql IS NOT NULL AND substr(name, 1, 7) <> 'sqlite_' ORDER BY rowid").all()
+        .filter((o) => !skip.includes(o.tbl));
+      const q = (name) => '"' + name.replace(/"/g, '""') + '"';
+      for (const o of objects) if (o.type === 'table') mem.exec(o.sql);
+      for (const o of objects) if (o.type === 'table') mem.exec('INSERT INTO main.' + q(o.name) + ' SELECT * FROM live.' + q(o.name));
+      if (mem.prepare("SELECT 1 FROM live.sqlite_schema WHERE name = 'sqlite_sequence'").get()) {
+        mem.exec('DELETE FROM main.sqlite_sequence; INSERT INTO main.sqlite_sequence SELECT * FROM live.sqlite_sequence');
+      }
+      for (const o of objects) if (o.type !== 'table') mem.exec(o.sql);
+      mem.exec('COMMIT');
+      return { checkpoints, image: mem.serialize() };
+    } catch (error) {
+      if (mem.inTransaction) mem.exec('ROLLBACK');
+      throw error;
+    }
+  } finally {
+    mem.close();
+  }
+}
+parentPort.on('message', (m) => {
+  if (m.type === 'image') {
+    try {
+      const { checkpoints, image: buf } = image(m.skip);
+      // Copied here into memory of our own, then handed over (the driver's buffer may not be transferable).
+      const bytes = new Uint8Array(buf.length);
+      bytes.set(buf);
+      parentPort.postMessage({ type: 'image', id: m.id, checkpoints, bytes }, [bytes.buffer]);
+    } catch (error) {
+      parentPort.postMessage({ type: 'image', id: m.id, error: String(error && error.message || error) });
+    }
+  } else if (m.type === 'close') {
+    closed = true;
+    clearTimeout(timer);
+    db.close();
+    parentPort.postMessage({ type: 'closed' });
+    parentPort.close();
+  }
+});
+checkpoint();
+`;
+
+export interface ReadModelWorkerOptions {
+  /**
+   * Between two checkpoints when the last one copied every frame (ms). Default 1,000: each
+   * checkpoint syncs the WAL and the file, and more frequent ones (250 ms) competed for the disk
+   * with the event store's syncs in the e2e bench.
+   */
+  intervalMs?: number;
+  /** After a checkpoint that could not copy every frame (the writer went on): the next one (ms), up to 5 times in a row. */
+  catchUpMs?: number;
+  /** Where a failed checkpoint is reported. */
+  warn?: (message: string) => void;
+}
+
+export class ReadModelWorker {
+  private readonly worker: Worker;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (r: ReadModelImage) => void; reject: (e: Error) => void }>();
+  private closing?: Promise<void>;
+  private exited = false;
+
+  /** A worker for `db`'s file, or null when `db` is in memory or not in WAL mode (a reader there would block the writer). */
+  static start(db: ReadDb, options: ReadModelWorkerOptions = {}): ReadModelWorker | null {
+    if (db.memory || !db.name || db.name === ':memory:') return null;
+    if (db.pragma('journal_mode', { simple: true }) !== 'wal') return null;
+    return new ReadModelWorker(db, options);
+  }
+
+  private constructor(
+    private readonly db: ReadDb,
+    options: ReadModelWorkerOptions,
+  ) {
+    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path: db.name, intervalMs: options.intervalMs ?? 1_000, catchUpMs: options.catchUpMs ?? 2 } });
+    // Never keeps the process alive on its own.
+    this.worker.unref();
+    this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_BACKSTOP}`);
+    this.worker.on('message', (m: { type: string; id?: number; checkpoints?: ReadModelImage['checkpoints']; bytes?: Uint8Array; error?: string; message?: string }) => {
+      if (m.type === 'warn') options.warn?.(m.message ?? '');
+      if (m.type !== 'image' || m.id === undefined) return;
+      const waiter = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (!waiter) return;
+      if (m.error !== undefined || !m.bytes || !m.checkpoints) waiter.reject(new Error(`read-model image failed: ${m.error}`));
+      else waiter.resolve({ checkpoints: m.checkpoints, image: Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength) });
+    });
+    const gone = (error?: Error) => {
+      this.exited = true;
+      this.restoreAutocheckpoint();
+      for (const w of this.pending.values()) w.reject(error ?? new Error('read-model worker stopped'));
+      this.pending.clear();
+    };
+    this.worker.on('error', (error) => {
+      options.warn?.(`read-model worker failed: ${error.message}`);
+      gone(error);
+    });
+    this.worker.on('exit', () => gone());
+  }
+
+  /** The read models without `skip` (history tables), as one committed state, and the checkpoints of that state. */
+  image(skip: readonly string[]): Promise<ReadModelImage> {
+    if (this.exited || this.closing) return Promise.reject(new Error('read-model worker stopped'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'image', id, skip: [...skip] });
+    });
+  }
+
+  /** Stops the worker (after the work it was given) and gives the writer its automatic checkpoint back. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      if (this.exited) return resolve();
+      const timer = setTimeout(() => void this.worker.terminate(), 10_000);
+      this.worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.worker.postMessage({ type: 'close' });
+    });
+    return this.closing.then(() => this.restoreAutocheckpoint());
+  }
+
+  private restoreAutocheckpoint(): void {
+    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_DEFAULT}`);
+  }
+}
