@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AppConfig } from '../config/app-config.js';
-import { signerFor, TrustedKeys, loadSigningKeys, type SigningKeys } from '../event-store/signing.js';
+import { loadSigningKeys, signingKeysFor, type SigningKeys } from '../event-store/signing.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 
 /** Nest token of the server's SigningKeys (the log and the access log sign with them). */
@@ -15,8 +15,8 @@ export const SIGNING_KEYS = Symbol('SIGNING_KEYS');
 export function configuredSigningKeys(config: AppConfig, log: JsonLogger): SigningKeys {
   const earlier = config.signing.trustedKeyPaths.map((path) => readFileSync(path, 'utf8'));
   if (config.signing.keyPath === null) {
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    return { signer: signerFor(privateKey), trusted: new TrustedKeys([publicKey, ...earlier.map((pem) => createPublicKey(pem))]), generatedAt: 'memory' };
+    const { privateKey } = generateKeyPairSync('ed25519');
+    return { ...signingKeysFor(privateKey, earlier.map((pem) => createPublicKey(pem))), generatedAt: 'memory' };
   }
   const keys = loadSigningKeys(config.signing.keyPath, earlier);
   if (keys.generatedAt) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { signerFor, TrustedKeys } from '../../src/event-store/signing.js';
+import { OwnSignatures, headMessage, signerFor, signingKeysFor, TrustedKeys } from '../../src/event-store/signing.js';
 import { InMemoryEventStore } from '../../src/event-store/memory/in-memory-event-store.js';
 import { ExpectedVersion, type RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { LogFormatError, readLog, verifyEvents, verifyStore } from '../../src/event-store/integrity-verifier.js';
@@ -119,6 +119,58 @@ describe('signed commits and hash versions', () => {
     await expect(append(upgraded, 'old', 1, { hashVersion: 1 })).resolves.toBeDefined();
     const mixed = await all(upgraded);
     expect((await verifyEvents(mixed)).report).toMatchObject({ ok: false, firstBrokenPosition: pos(4), reason: expect.stringMatching(/hash version 1 .* follows version 2/) });
+  });
+});
+
+describe('signatures this process made (OwnSignatures): not verified again, and nothing else is taken on trust', () => {
+  async function ownLog() {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const k = signingKeysFor(privateKey);
+    const store = new InMemoryEventStore({ signer: k.signer });
+    for (const [streamId, n] of [['a', 2], ['b', 1], ['a', 3]] as const) {
+      await store.append(streamId, Array.from({ length: n }, (_, i) => ({ eventId: randomUUID(), type: 'T', schemaVersion: 1, data: { i }, metadata: meta })), { expectedVersion: ExpectedVersion.any });
+    }
+    return { ...k, privateKey, events: await all(store), signatures: await store.readSignatures() };
+  }
+
+  it('accepts its own commits read back, counting each signature', async () => {
+    const { trusted, events, signatures } = await ownLog();
+    expect((await verifyEvents(events, { trusted, signatures })).report).toMatchObject({ ok: true, eventsChecked: 6, signaturesChecked: 3 });
+  });
+
+  it('still refuses a signature edited in the log, and an event slipped in between its commits', async () => {
+    const { trusted, events, signatures } = await ownLog();
+    const flipped = Buffer.from(signatures[1]!.signature, 'base64');
+    flipped[0]! ^= 1;
+    const edited = signatures.map((s, i) => (i === 1 ? { ...s, signature: flipped.toString('base64') } : s));
+    expect((await verifyEvents(events, { trusted, signatures: edited })).report).toMatchObject({ ok: false, reason: expect.stringMatching(/does not verify/) });
+    // The same signature moved to another head is another message: verified, and refused.
+    const moved = signatures.map((s, i) => (i === 1 ? { ...s, chainHash: signatures[0]!.chainHash } : s));
+    expect((await verifyEvents(events, { trusted, signatures: moved })).report.ok).toBe(false);
+    expect((await verifyEvents(events, { trusted, signatures: signatures.filter((_, i) => i !== 1) })).report).toMatchObject({ ok: false, reason: expect.stringMatching(/lies in no signed commit/) });
+  });
+
+  it('consults what it made only for a key it trusts', async () => {
+    const { events, signatures } = await ownLog();
+    const stranger = generateKeyPairSync('ed25519').publicKey;
+    const own = new OwnSignatures();
+    for (const s of signatures) own.remember(s.kid, headMessage('log', s.position, s.chainHash, s.firstPosition).toString('latin1'), s.signature);
+    expect((await verifyEvents(events, { trusted: new TrustedKeys([stranger], own), signatures })).report).toMatchObject({ ok: false, reason: expect.stringMatching(/does not trust/) });
+  });
+
+  it('answers from what it made without verifying (so it must only ever hold what our signer made), and forgets the oldest past its limit', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const signer = signerFor(privateKey);
+    const own = new OwnSignatures(2);
+    const trusted = new TrustedKeys([publicKey], own);
+    // Not a valid signature of that message: accepted only because the memo says we made it.
+    const head = { position: pos(1), chainHash: 'c1', kid: signer.kid, signature: signer.sign('log', pos(9), 'other').signature };
+    expect(trusted.check('log', head)).toMatch(/does not verify/);
+    own.remember(signer.kid, headMessage('log', head.position, head.chainHash).toString('latin1'), head.signature);
+    expect(trusted.check('log', head)).toBeNull();
+    own.remember('k', 'm2', 's2');
+    own.remember('k', 'm3', 's3');
+    expect(trusted.check('log', head)).toMatch(/does not verify/);
   });
 });
 
