@@ -182,9 +182,13 @@ function rawFold(path: string, streamIds: string[]): { ms: number; count: number
 
 // ------------------------------------------------------------------ SqliteEventStore
 
-/** Our adapter, with event ids made as the application makes them (time-ordered, src/event-store/event-id.ts) unless told otherwise. */
+/**
+ * Our adapter as the server configures it (createEventStore: WAL checkpoints off the event loop),
+ * with event ids made as the application makes them (time-ordered, src/event-store/event-id.ts)
+ * unless told otherwise.
+ */
 async function oursTarget(name: string, path: string, writers: number, newId: () => string = () => newEventId()): Promise<WriteTarget> {
-  const store = new SqliteEventStore({ path });
+  const store = new SqliteEventStore({ path, checkpointOffLoop: {} });
   await store.init();
   const target: WriteTarget = {
     name,

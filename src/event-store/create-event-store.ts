@@ -38,7 +38,8 @@ export const DEFAULT_SQLITE_PATH = 'data/risk-ledger.sqlite';
 export function createEventStore(config: EventStoreConfig): EventStore {
   switch (config.kind) {
     case 'sqlite':
-      return new SqliteEventStore({ path: config.sqlitePath || DEFAULT_SQLITE_PATH, signer: config.signer });
+      // The server checkpoints the WAL off the event loop (wal-checkpoints.ts).
+      return new SqliteEventStore({ path: config.sqlitePath || DEFAULT_SQLITE_PATH, signer: config.signer, checkpointOffLoop: {} });
     case 'memory':
       return new InMemoryEventStore({ signer: config.signer });
     case 'postgres':

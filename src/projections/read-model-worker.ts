@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { AUTOCHECKPOINT_BACKSTOP, AUTOCHECKPOINT_DEFAULT, CHECKPOINT_LOOP_SOURCE, checkpointableByWorker, checkpointWorkerData, type WalCheckpointOptions } from '../event-store/sqlite/wal-checkpoints.js';
 import type { ReadDb } from './read-model-database.js';
 
 /**
@@ -24,43 +24,15 @@ export interface ReadModelImage {
   image: Buffer;
 }
 
-/** The backstop of the writer's own automatic checkpoint while the worker checkpoints (pages). */
-const AUTOCHECKPOINT_BACKSTOP = 4_000;
-/** SQLite's default, restored when the worker stops. */
-const AUTOCHECKPOINT_DEFAULT = 1_000;
-
-// CommonJS run with eval (a compiled file beside this one would not exist when the sources run
-// under the test runner). Only the driver's path and the file's path come from outside.
+// CommonJS run with eval, like the event store's checkpointer (wal-checkpoints.ts), whose loop it
+// embeds. Only the driver's path and the file's path come from outside.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 2000');
-let timer;
-let closed = false;
-let catchUps = 0;
-let lastWarning;
-function checkpoint() {
-  timer = undefined;
-  if (closed) return;
-  let behind = false;
-  try {
-    // [busy, frames in the WAL, frames copied]. The writer starts the WAL over only once a
-    // checkpoint has copied every frame: when the writer committed meanwhile, a few quick rounds
-    // copy the rest (bounded: under a continuous write the writer's backstop does it).
-    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    behind = !!r && r.log > r.checkpointed;
-    lastWarning = undefined;
-  } catch (error) {
-    // Once per kind of failure, not every round (the writer's backstop checkpoints meanwhile).
-    const message = String(error && error.message || error);
-    if (message !== lastWarning) parentPort.postMessage({ type: 'warn', message });
-    lastWarning = message;
-  }
-  catchUps = behind && catchUps < 5 ? catchUps + 1 : 0;
-  timer = setTimeout(checkpoint, catchUps > 0 ? workerData.catchUpMs : workerData.intervalMs);
-}
+${CHECKPOINT_LOOP_SOURCE}
 function image(skip) {
   const mem = new Database(':memory:');
   try {
@@ -99,8 +71,7 @@ parentPort.on('message', (m) => {
       parentPort.postMessage({ type: 'image', id: m.id, error: String(error && error.message || error) });
     }
   } else if (m.type === 'close') {
-    closed = true;
-    clearTimeout(timer);
+    stopCheckpoints();
     db.close();
     parentPort.postMessage({ type: 'closed' });
     parentPort.close();
@@ -109,18 +80,7 @@ parentPort.on('message', (m) => {
 checkpoint();
 `;
 
-export interface ReadModelWorkerOptions {
-  /**
-   * Between two checkpoints when the last one copied every frame (ms). Default 1,000: each
-   * checkpoint syncs the WAL and the file, and more frequent ones (250 ms) competed for the disk
-   * with the event store's syncs in the e2e bench.
-   */
-  intervalMs?: number;
-  /** After a checkpoint that could not copy every frame (the writer went on): the next one (ms), up to 5 times in a row. */
-  catchUpMs?: number;
-  /** Where a failed checkpoint is reported. */
-  warn?: (message: string) => void;
-}
+export type ReadModelWorkerOptions = WalCheckpointOptions;
 
 export class ReadModelWorker {
   private readonly worker: Worker;
@@ -131,17 +91,14 @@ export class ReadModelWorker {
 
   /** A worker for `db`'s file, or null when `db` is in memory or not in WAL mode (a reader there would block the writer). */
   static start(db: ReadDb, options: ReadModelWorkerOptions = {}): ReadModelWorker | null {
-    if (db.memory || !db.name || db.name === ':memory:') return null;
-    if (db.pragma('journal_mode', { simple: true }) !== 'wal') return null;
-    return new ReadModelWorker(db, options);
+    return checkpointableByWorker(db) ? new ReadModelWorker(db, options) : null;
   }
 
   private constructor(
     private readonly db: ReadDb,
     options: ReadModelWorkerOptions,
   ) {
-    const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path: db.name, intervalMs: options.intervalMs ?? 1_000, catchUpMs: options.catchUpMs ?? 2 } });
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: checkpointWorkerData(db, options) });
     // Never keeps the process alive on its own.
     this.worker.unref();
     this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_BACKSTOP}`);

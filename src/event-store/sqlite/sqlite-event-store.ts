@@ -107,6 +107,7 @@ export class SqliteEventStore implements EventStore {
   // Durable commit (see the class comment and wal-durability.ts).
   private durability!: WalDurability<UnsyncedBatch>;
   private readonly syncWal?: (fd: number) => Promise<void>;
+  private readonly checkpointOffLoop: SqliteEventStoreOptions['checkpointOffLoop'];
   private readonly sharedPage = new SharedPage();
 
   constructor(options: SqliteEventStoreOptions) {
@@ -119,6 +120,7 @@ export class SqliteEventStore implements EventStore {
     this.maxBatch = options.maxBatch ?? 1000;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.syncWal = options.syncWal;
+    this.checkpointOffLoop = options.checkpointOffLoop;
     if (!(this.pollIntervalMs > 0)) throw new RangeError('pollIntervalMs must be > 0');
     if (!Number.isSafeInteger(this.maxBatch) || this.maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
   }
@@ -158,7 +160,7 @@ export class SqliteEventStore implements EventStore {
       this.lastChainHash = head ? head[1] : LOG_GENESIS;
       this.lastRecordedAt = head ? head[2] : '';
       this.dataVersion = this.s.dataVersion.get() as number;
-      this.durability = WalDurability.open(db, inMemory ? null : this.path, this.durabilityHost(), this.syncWal);
+      this.durability = WalDurability.open(db, inMemory ? null : this.path, this.durabilityHost(), this.syncWal, this.checkpointOffLoop);
     } catch (err) {
       db.close();
       throw err;

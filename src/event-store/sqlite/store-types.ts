@@ -2,6 +2,7 @@
 import type { AppendResult } from '../event-store.port.js';
 import type { PreparedPart, StreamHead } from '../internal/append-support.js';
 import type { ChainSigner } from '../signing.js';
+import type { WalCheckpointOptions } from './wal-checkpoints.js';
 
 export interface SqliteEventStoreOptions {
   /** Database file; its directory is created if missing. */
@@ -20,6 +21,12 @@ export interface SqliteEventStoreOptions {
    * and watch what waits for it; every sync then goes through it.
    */
   syncWal?: (fd: number) => Promise<void>;
+  /**
+   * Checkpoint the file's WAL from a worker thread instead of inside a commit on the event loop
+   * (wal-checkpoints.ts). The server turns it on; off by default, so that a library user or a
+   * test opening many stores starts no thread per store.
+   */
+  checkpointOffLoop?: WalCheckpointOptions;
 }
 
 /** Counters of the group commit, for benchmarks and diagnostics. */

@@ -21,6 +21,7 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { EventStoreDurabilityError } from '../errors.js';
+import { WalCheckpointer, type WalCheckpointOptions } from './wal-checkpoints.js';
 
 /** What the store provides: its view of the log and how a batch is settled. */
 export interface WalDurabilityHost<B> {
@@ -64,6 +65,8 @@ export class WalDurability<B> {
   private failed: EventStoreDurabilityError | null = null;
   syncs = 0;
   inlineSyncs = 0;
+  /** Checkpoints the file off the event loop, when asked for (wal-checkpoints.ts). */
+  private checkpointer: WalCheckpointer | null = null;
 
   private constructor(
     private fd: number | null,
@@ -82,7 +85,7 @@ export class WalDurability<B> {
    * frames in the page cache only). Without a WAL file to open (in memory), SQLite syncs each
    * commit itself (synchronous=FULL stays) and every committed batch is durable at once.
    */
-  static open<B>(db: Database.Database, path: string | null, host: WalDurabilityHost<B>, syncWal?: (fd: number) => Promise<void>): WalDurability<B> {
+  static open<B>(db: Database.Database, path: string | null, host: WalDurabilityHost<B>, syncWal?: (fd: number) => Promise<void>, checkpoints?: WalCheckpointOptions): WalDurability<B> {
     let fd: number | null = null;
     if (path !== null) {
       try {
@@ -100,7 +103,9 @@ export class WalDurability<B> {
         throw error;
       }
     }
-    return new WalDurability(fd, host, syncWal ?? syncOffLoop, syncWal === undefined);
+    const durability = new WalDurability(fd, host, syncWal ?? syncOffLoop, syncWal === undefined);
+    if (checkpoints && path !== null) durability.checkpointer = WalCheckpointer.start(db, checkpoints);
+    return durability;
   }
 
   /** The store's own syncs are off: SQLite syncs each commit. */
@@ -161,8 +166,9 @@ export class WalDurability<B> {
     return this.durable;
   }
 
-  /** Syncs and settles everything committed, then closes the WAL handle. */
+  /** Syncs and settles everything committed, then closes the WAL handle (and stops the checkpointer). */
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     while (!this.failed && (this.syncing || this.unsynced.length > 0 || this.waiters.length > 0)) {
       if (!this.syncing) this.request();
       await this.syncing;
