@@ -1,8 +1,9 @@
 /**
  * The last page of the log a subscription read, shared with the next ones. After a commit every
  * follower (projections, reactions, live events, webhooks) asks for the same new events: the
- * first one reads and parses them, the others get the same page. The events are deep-frozen so
- * that no follower can change what another sees.
+ * first one reads them (the SQLite store answers from the events it has just committed when it
+ * can, see recent-events.ts), the others get the same page. The events are deep-frozen so that
+ * no follower can change what another sees.
  */
 import type { RecordedEvent } from '../event-store.port.js';
 
@@ -25,7 +26,7 @@ export class SharedPage {
 }
 
 /** Freezes an event read from the log and everything in it (plain JSON: objects and arrays). */
-function deepFreeze(value: unknown): void {
+export function deepFreeze(value: unknown): void {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
   Object.freeze(value);
   if (Array.isArray(value)) for (const item of value) deepFreeze(item);

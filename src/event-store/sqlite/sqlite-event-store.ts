@@ -46,6 +46,7 @@ import { DuplicateEventIdError, EventStoreClosedError, EventStoreSchemaError, In
 import { WalDurability, type WalDurabilityHost } from './wal-durability.js';
 import type { BatchResult, Outcome, PendingAppend, SqliteEventStoreOptions, SqliteEventStoreStats, UnsyncedBatch } from './store-types.js';
 import { SharedPage } from '../internal/shared-page.js';
+import { RecentEvents } from '../internal/recent-events.js';
 import {
   checkParts,
   commitInstant,
@@ -109,6 +110,8 @@ export class SqliteEventStore implements EventStore {
   private readonly syncWal?: (fd: number) => Promise<void>;
   private readonly checkpointOffLoop: SqliteEventStoreOptions['checkpointOffLoop'];
   private readonly sharedPage = new SharedPage();
+  /** What this instance committed last: the followers' pages come from here when it holds them. */
+  private readonly recent = new RecentEvents();
 
   constructor(options: SqliteEventStoreOptions) {
     if (!options || typeof options.path !== 'string' || options.path.length === 0) {
@@ -327,6 +330,8 @@ export class SqliteEventStore implements EventStore {
     this.lastChainHash = done.chain;
     this.lastRecordedAt = done.lastRecordedAt;
     this.counters.events += done.written;
+    // For the followers (recent-events.ts), once COMMIT has returned.
+    if (done.written > 0) this.recent.addCommit(done.position - done.written + 1, done.position, done.outcomes);
     if (done.streams) {
       if (this.streamCache.size + done.streams.size > STREAM_CACHE_LIMIT) this.streamCache.clear();
       for (const [id, head] of done.streams) this.streamCache.set(id, head);
@@ -474,11 +479,14 @@ export class SqliteEventStore implements EventStore {
     return this.readRange(from, this.durability.readerCap(), maxCount, types);
   }
 
-  /** A subscription's page: the one another follower just read when it covers the range. */
+  /**
+   * A subscription's page: the one another follower just read when it covers the range, else the
+   * events this instance has just committed when they hold all of it, else read from the file.
+   */
   private subscriptionPage(after: string | null, maxCount: number): RecordedEvent[] {
     const from = after === null ? 0 : positionNumber(after);
     const cap = this.durability.readerCap();
-    return this.sharedPage.get(from, cap, maxCount, () => this.readRange(from, cap, maxCount));
+    return this.sharedPage.get(from, cap, maxCount, () => this.recent.page(from, cap, maxCount) ?? this.readRange(from, cap, maxCount));
   }
 
   private readRange(from: number, cap: number, maxCount: number, types?: string[]): RecordedEvent[] {
