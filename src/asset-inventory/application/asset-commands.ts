@@ -13,7 +13,7 @@ import type { DomainActor } from '../../shared/domain/decider.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { assetDecider, assetStreamId, type AssetCommand } from '../domain/asset.decider.js';
 import type { AssetCategory, AssetState, SecurityProperty } from '../domain/asset.state.js';
-import { withNameReservation } from './asset-name-reservation.js';
+import { assumedFreeName, withNameReservation } from './asset-name-reservation.js';
 
 export class RegisterAssetCommand extends ClientCommand<
   Retryable & { name: string; description?: string | null; category: AssetCategory; department: string; managerId: string; confidentiality: number; integrity: number; availability: number },
@@ -39,8 +39,9 @@ export class AssetCommandPipeline {
     const ctx = commandContext(meta, this.clock, input.commandId);
     const command = build({ actor: ctx.actor, at: ctx.at });
     // A new asset's stream (its id was made just now) has nothing to read: the first attempt
-    // decides on the initial state, and the append still requires the stream to be new.
-    const fresh = command.type === 'RegisterAsset' ? { streamId: assetStreamId(command.assetId), state: assetDecider.initialState, streamVersion: -1 } : undefined;
+    // decides on the initial state, and the append still requires the stream to be new. Its name
+    // is taken as free likewise (assumedFreeName).
+    const fresh = command.type === 'RegisterAsset' ? [{ streamId: assetStreamId(command.assetId), state: assetDecider.initialState, streamVersion: -1 }, ...assumedFreeName(command)] : undefined;
     const result = await this.executor.executeJoint(withNameReservation(command), ctx, input.expectedVersion, fresh);
     if (!result.state.exists) throw new NotFoundError('Asset', command.assetId);
     return result.state;

@@ -84,6 +84,17 @@ export interface StreamDecision<C = any, E extends DomainEvent = DomainEvent, S 
 }
 
 /**
+ * A stream's state and version that the first attempt of a command decides on instead of reading
+ * the stream: what the caller has just read, or a stream it has reason to take as new (-1). The
+ * append checks that version like any other, so a wrong guess costs one retry that reads afresh.
+ */
+export interface LoadedStream {
+  streamId: string;
+  state: unknown;
+  streamVersion: number;
+}
+
+/**
  * What a joint command reads during one attempt. Every stream read through it is appended with
  * the version read (events or none), so a rule that looked at another stream cannot be undone
  * by a concurrent write there: the append conflicts and the whole attempt is decided again.
@@ -211,7 +222,7 @@ export class CommandExecutor {
     build: (reader: AttemptReader) => Promise<JointCommand<S>>,
     ctx: CommandContext,
     expectedVersion?: number | null,
-    loaded?: { streamId: string; state: unknown; streamVersion: number },
+    loaded?: LoadedStream | readonly LoadedStream[],
   ): Promise<ExecutionResult<S>> {
     // Measured (metrics): its type is known once the first attempt has built it.
     const started = process.hrtime.bigint();
@@ -232,7 +243,7 @@ export class CommandExecutor {
     ctx: CommandContext,
     expectedVersion: number | null | undefined,
     seen: { type: string },
-    loaded?: { streamId: string; state: unknown; streamVersion: number },
+    loaded?: LoadedStream | readonly LoadedStream[],
   ): Promise<ExecutionResult<S>> {
     // Every command from every entry point passes here: the one place an auditor's token is refused.
     refuseAuditor(ctx.actor);
@@ -240,8 +251,8 @@ export class CommandExecutor {
     const idempotencyKey = ctx.commandId ? `${ctx.actor.id}:${ctx.commandId}` : undefined;
     for (let attempt = 1; ; attempt++) {
       const read = new Map<string, { state: unknown; version: number }>();
-      // What the caller has just read stands for the first attempt's read of that stream.
-      if (attempt === 1 && loaded) read.set(loaded.streamId, { state: loaded.state, version: loaded.streamVersion });
+      // What the caller has just read (or knows) stands for the first attempt's read of those streams.
+      if (attempt === 1 && loaded) for (const l of Array.isArray(loaded) ? loaded : [loaded as LoadedStream]) read.set(l.streamId, { state: l.state, version: l.streamVersion });
       const reader: AttemptReader = {
         state: async <T>(streamId: string, decider: Evolver<T>): Promise<T> => {
           const known = read.get(streamId);
