@@ -1,5 +1,4 @@
-import { Worker } from 'node:worker_threads';
-import { AUTOCHECKPOINT_BACKSTOP, AUTOCHECKPOINT_DEFAULT, CHECKPOINT_LOOP_SOURCE, checkpointableByWorker, checkpointWorkerData, type WalCheckpointOptions } from '../event-store/sqlite/wal-checkpoints.js';
+import { CHECKPOINT_LOOP_SOURCE, checkpointableByWorker, WalCheckpointer, type WalCheckpointOptions } from '../event-store/sqlite/wal-checkpoints.js';
 import type { ReadDb } from './read-model-database.js';
 
 /**
@@ -82,73 +81,42 @@ checkpoint();
 
 export type ReadModelWorkerOptions = WalCheckpointOptions;
 
-export class ReadModelWorker {
-  private readonly worker: Worker;
+export class ReadModelWorker extends WalCheckpointer {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (r: ReadModelImage) => void; reject: (e: Error) => void }>();
-  private closing?: Promise<void>;
-  private exited = false;
 
   /** A worker for `db`'s file, or null when `db` is in memory or not in WAL mode (a reader there would block the writer). */
-  static start(db: ReadDb, options: ReadModelWorkerOptions = {}): ReadModelWorker | null {
+  static override start(db: ReadDb, options: ReadModelWorkerOptions = {}): ReadModelWorker | null {
     return checkpointableByWorker(db) ? new ReadModelWorker(db, options) : null;
   }
 
-  private constructor(
-    private readonly db: ReadDb,
-    options: ReadModelWorkerOptions,
-  ) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: checkpointWorkerData(db, options) });
-    // Never keeps the process alive on its own.
-    this.worker.unref();
-    this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_BACKSTOP}`);
-    this.worker.on('message', (m: { type: string; id?: number; checkpoints?: ReadModelImage['checkpoints']; bytes?: Uint8Array; error?: string; message?: string }) => {
-      if (m.type === 'warn') options.warn?.(m.message ?? '');
-      if (m.type !== 'image' || m.id === undefined) return;
-      const waiter = this.pending.get(m.id);
-      this.pending.delete(m.id);
-      if (!waiter) return;
-      if (m.error !== undefined || !m.bytes || !m.checkpoints) waiter.reject(new Error(`read-model image failed: ${m.error}`));
-      else waiter.resolve({ checkpoints: m.checkpoints, image: Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength) });
-    });
-    const gone = (error?: Error) => {
-      this.exited = true;
-      this.restoreAutocheckpoint();
-      for (const w of this.pending.values()) w.reject(error ?? new Error('read-model worker stopped'));
-      this.pending.clear();
-    };
-    this.worker.on('error', (error) => {
-      options.warn?.(`read-model worker failed: ${error.message}`);
-      gone(error);
-    });
-    this.worker.on('exit', () => gone());
+  private constructor(db: ReadDb, options: ReadModelWorkerOptions) {
+    super(db, options, WORKER_SOURCE, 'read-model');
+  }
+
+  protected override received(message: unknown): void {
+    const m = message as { type?: string; id?: number; checkpoints?: ReadModelImage['checkpoints']; bytes?: Uint8Array; error?: string };
+    if (m.type !== 'image' || m.id === undefined) return;
+    const waiter = this.pending.get(m.id);
+    this.pending.delete(m.id);
+    if (!waiter) return;
+    if (m.error !== undefined || !m.bytes || !m.checkpoints) waiter.reject(new Error(`read-model image failed: ${m.error}`));
+    else waiter.resolve({ checkpoints: m.checkpoints, image: Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength) });
+  }
+
+  protected override gone(error?: Error): void {
+    super.gone(error);
+    for (const w of this.pending.values()) w.reject(error ?? new Error('read-model worker stopped'));
+    this.pending.clear();
   }
 
   /** The read models without `skip` (history tables), as one committed state, and the checkpoints of that state. */
   image(skip: readonly string[]): Promise<ReadModelImage> {
-    if (this.exited || this.closing) return Promise.reject(new Error('read-model worker stopped'));
+    if (this.stopped) return Promise.reject(new Error('read-model worker stopped'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ type: 'image', id, skip: [...skip] });
     });
-  }
-
-  /** Stops the worker (after the work it was given) and gives the writer its automatic checkpoint back. */
-  close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      if (this.exited) return resolve();
-      const timer = setTimeout(() => void this.worker.terminate(), 10_000);
-      this.worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.worker.postMessage({ type: 'close' });
-    });
-    return this.closing.then(() => this.restoreAutocheckpoint());
-  }
-
-  private restoreAutocheckpoint(): void {
-    if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_DEFAULT}`);
   }
 }

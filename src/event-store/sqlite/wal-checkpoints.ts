@@ -102,9 +102,12 @@ parentPort.on('message', (m) => {
 checkpoint();
 `;
 
-/** A worker thread that only checkpoints one database file (the event store's). */
+/**
+ * A worker thread that checkpoints one database file: the event store's as it is, the read
+ * models' with more work given to it (projections/read-model-worker.ts extends it).
+ */
 export class WalCheckpointer {
-  private readonly worker: Worker;
+  protected readonly worker: Worker;
   private closing?: Promise<void>;
   private exited = false;
 
@@ -113,25 +116,43 @@ export class WalCheckpointer {
     return checkpointableByWorker(db) ? new WalCheckpointer(db, options) : null;
   }
 
-  private constructor(
+  /** `source`: the worker's CommonJS source (it must run CHECKPOINT_LOOP_SOURCE and close on a 'close' message). */
+  protected constructor(
     private readonly db: Database.Database,
     options: WalCheckpointOptions,
+    source: string = WORKER_SOURCE,
+    label = 'checkpoint',
   ) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: checkpointWorkerData(db, options) });
+    this.worker = new Worker(source, { eval: true, workerData: checkpointWorkerData(db, options) });
     // Never keeps the process alive on its own.
     this.worker.unref();
     this.db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_BACKSTOP}`);
     this.worker.on('message', (m: { type?: string; message?: string }) => {
       if (m.type === 'warn') options.warn?.(m.message ?? '');
+      else this.received(m);
     });
-    this.worker.on('error', (error) => options.warn?.(`checkpoint worker failed: ${error.message}`));
-    this.worker.on('exit', () => {
-      this.exited = true;
-      this.restoreAutocheckpoint();
+    this.worker.on('error', (error) => {
+      options.warn?.(`${label} worker failed: ${error.message}`);
+      this.gone(error);
     });
+    this.worker.on('exit', () => this.gone());
   }
 
-  /** Stops the worker and gives the writer its automatic checkpoint back. Idempotent. */
+  /** The worker stopped or is stopping: it takes no more work. */
+  protected get stopped(): boolean {
+    return this.exited || this.closing !== undefined;
+  }
+
+  /** A message of the worker's own besides the loop's warnings (subclasses). */
+  protected received(_message: unknown): void {}
+
+  /** The worker is gone (stopped, failed or killed): the writer checkpoints itself again. */
+  protected gone(_error?: Error): void {
+    this.exited = true;
+    this.restoreAutocheckpoint();
+  }
+
+  /** Stops the worker (after the work it was given) and gives the writer its automatic checkpoint back. Idempotent. */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       if (this.exited) return resolve();
