@@ -41,7 +41,7 @@ export { accessLogPath } from './application/access-log.js';
         if (config.eventStore === 'postgres' && config.databaseUrl) {
           return PostgresAccessLog.open({ ...common, connectionString: config.databaseUrl, anchorPath: postgresAccessLogAnchorPath(config.dataDir) });
         }
-        return AccessLogStore.open(accessLogPath(config), common);
+        return AccessLogStore.open(accessLogPath(config), { ...common, checkpointOffLoop: true });
       },
     },
     EventLogResolver,

@@ -23,6 +23,7 @@ import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HeadSignature, SigningKeys } from '../../event-store/signing.js';
+import { WalCheckpointer } from '../../event-store/sqlite/wal-checkpoints.js';
 import type { JsonLogger } from '../../shared/logging/json-logger.js';
 import {
   ACCESS_LOG_COLUMNS,
@@ -107,6 +108,12 @@ export interface AccessLogOptions {
   logger?: JsonLogger;
   /** Signs each batch's head (scope 'access-log') and verifies the signatures. Without it: the unkeyed chain only. */
   signing?: SigningKeys | null;
+  /**
+   * Checkpoint the file's WAL from a worker thread instead of inside a batch's commit on the event
+   * loop (the event store's WalCheckpointer). The server turns it on; off by default, so that a
+   * test opening many logs starts no thread each.
+   */
+  checkpointOffLoop?: boolean;
   /** The anchor file (the last signed head, outside the log). Default with open(): next to the log; with the constructor: none. */
   anchorPath?: string | null;
 }
@@ -147,6 +154,7 @@ export class AccessLogStore implements AccessLog {
    * what it holds; null when SQLite syncs each commit (synchronous=FULL) or the log is in memory.
    */
   private walFd: number | null = null;
+  private checkpointer: WalCheckpointer | null = null;
   /** Batches committed since the last background sync began, and the newest signed head among them. */
   private unsynced = false;
   private toAnchor: { head: Head; signature: HeadSignature } | null = null;
@@ -221,6 +229,9 @@ export class AccessLogStore implements AccessLog {
         this.db.pragma('synchronous = NORMAL');
       } catch {
         this.walFd = null;
+      }
+      if (options.checkpointOffLoop) {
+        this.checkpointer = WalCheckpointer.start(this.db, { warn: (message) => options.logger?.warn('access log: WAL checkpoint off the event loop failed (the writer checkpoints itself meanwhile)', { error: message }) });
       }
     }
     this.writeBatch = this.db.transaction((records: AccessRecord[]) => {
@@ -510,6 +521,8 @@ export class AccessLogStore implements AccessLog {
     if (!this.settling) this.closeWal();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    // Its connection closes after ours: SQLite then checkpoints what is left, as our close would.
+    void this.checkpointer?.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccessLogStore, type AccessRecord } from '../../../src/audit/application/access-log.js';
@@ -66,6 +66,33 @@ describe('AccessLogStore: sync and anchor in the background', () => {
     const again = await AccessLogStore.open(path, { signing });
     try {
       expect(again.verify()).toMatchObject({ ok: true, entriesChecked: seq, headSeq: seq });
+    } finally {
+      again.close();
+    }
+  });
+
+  it('with checkpoints off the event loop, a worker copies the WAL into the file, and the log verifies after close and reopen', async () => {
+    const path = join(dir, 'access-log.sqlite');
+    const signing = loadSigningKeys(join(dir, 'signing-key.pem'));
+    const log = await AccessLogStore.open(path, { signing, flushDelayMs: 1, checkpointOffLoop: true });
+    const db = (log as unknown as { db: { pragma(p: string, o: { simple: true }): unknown } }).db;
+    // The writer's own checkpoint is only the backstop while the worker runs.
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(4_000);
+    const before = statSync(path).size;
+    for (let i = 1; i <= 400; i++) {
+      log.record(entry(i));
+      if (i % 20 === 0) log.flush();
+    }
+    log.flush();
+    // 400 rows of well over 150 bytes each reach the file only through a checkpoint (the schema
+    // alone is a few pages), and far below the 4,000-page backstop only the worker makes one.
+    const grown = () => statSync(path).size >= before + 400 * 150;
+    for (let tries = 0; tries < 250 && !grown(); tries++) await new Promise((r) => setTimeout(r, 20));
+    expect(grown()).toBe(true);
+    log.close();
+    const again = await AccessLogStore.open(path, { signing });
+    try {
+      expect(again.verify()).toMatchObject({ ok: true, entriesChecked: 400, headSeq: 400 });
     } finally {
       again.close();
     }
