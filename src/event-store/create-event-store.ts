@@ -22,6 +22,8 @@ export interface EventStoreConfig {
   kurrentConnectionString?: string;
   /** Signs each commit's chain head. */
   signer?: ChainSigner;
+  /** Where the store reports what it survives on its own (a failed checkpoint off the event loop). */
+  warn?: (message: string) => void;
 }
 
 /** The configuration asks for a store that this build cannot provide. */
@@ -39,7 +41,7 @@ export function createEventStore(config: EventStoreConfig): EventStore {
   switch (config.kind) {
     case 'sqlite':
       // The server checkpoints the WAL off the event loop (wal-checkpoints.ts).
-      return new SqliteEventStore({ path: config.sqlitePath || DEFAULT_SQLITE_PATH, signer: config.signer, checkpointOffLoop: {} });
+      return new SqliteEventStore({ path: config.sqlitePath || DEFAULT_SQLITE_PATH, signer: config.signer, checkpointOffLoop: { warn: config.warn } });
     case 'memory':
       return new InMemoryEventStore({ signer: config.signer });
     case 'postgres':

@@ -4,7 +4,7 @@
  * the writer gets its checkpoint back when the worker stops or dies, and the store loses nothing.
  */
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -69,6 +69,26 @@ describe('WAL checkpoints off the event loop', () => {
         await (second as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
         await until(() => db.pragma('wal_autocheckpoint', { simple: true }) === AUTOCHECKPOINT_DEFAULT, 'the backstop to be lifted');
         await second.close();
+      } finally {
+        db.close();
+      }
+    }));
+
+  it('reports a worker that cannot open the file, and the writer checkpoints itself again', () =>
+    withDir(async (dir) => {
+      const path = join(dir, 'file.sqlite');
+      const db = new Database(path);
+      try {
+        db.pragma('journal_mode = WAL');
+        db.exec('CREATE TABLE t (x)');
+        // Our connection keeps the file it opened; the worker looks for it by name and finds none.
+        renameSync(path, join(dir, 'moved.sqlite'));
+        const warnings: string[] = [];
+        const checkpointer = WalCheckpointer.start(db, { warn: (m) => warnings.push(m) })!;
+        await until(() => warnings.length > 0, 'the warning');
+        expect(warnings[0]).toMatch(/checkpoint worker failed/);
+        await until(() => db.pragma('wal_autocheckpoint', { simple: true }) === AUTOCHECKPOINT_DEFAULT, 'the backstop to be lifted');
+        await checkpointer.close();
       } finally {
         db.close();
       }
