@@ -26,11 +26,6 @@ export interface ReadModelImage {
 // CommonJS run with eval, like the event store's checkpointer (wal-checkpoints.ts), whose loop it
 // embeds. Only the driver's path and the file's path come from outside.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.path, { fileMustExist: true });
-db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 2000');
 ${CHECKPOINT_LOOP_SOURCE}
 function image(skip) {
   const mem = new Database(':memory:');

@@ -28,12 +28,17 @@ export const AUTOCHECKPOINT_BACKSTOP = 4_000;
 export const AUTOCHECKPOINT_DEFAULT = 1_000;
 
 /**
- * The checkpoint loop, as CommonJS source for a worker run with eval (a compiled file beside this
- * one would not exist when the sources run under the test runner). Expects `db` (the worker's
- * connection), `parentPort` and `workerData.{intervalMs, catchUpMs}` in scope; defines
- * checkpoint() (call once to start) and stopCheckpoints().
+ * The start of a checkpointing worker's source, as CommonJS for a worker run with eval (a compiled
+ * file beside this one would not exist when the sources run under the test runner): it opens the
+ * worker's connection `db` to workerData.path (with `Database`, `parentPort` and `workerData` in
+ * scope) and defines checkpoint() (call once to start) and stopCheckpoints().
  */
 export const CHECKPOINT_LOOP_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { fileMustExist: true });
+db.pragma('synchronous = NORMAL');
+db.pragma('busy_timeout = 2000');
 let checkpointTimer;
 let checkpointsStopped = false;
 let catchUps = 0;
@@ -87,11 +92,6 @@ export function checkpointableByWorker(db: Database.Database): boolean {
 }
 
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.path, { fileMustExist: true });
-db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 2000');
 ${CHECKPOINT_LOOP_SOURCE}
 parentPort.on('message', (m) => {
   if (m.type !== 'close') return;

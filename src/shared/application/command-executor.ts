@@ -207,7 +207,7 @@ export class CommandExecutor {
     expectedVersion?: number | null,
     loaded?: { state: S; streamVersion: number },
   ): Promise<ExecutionResult<S>> {
-    return this.executeJoint(async () => ({ primary: { ...target, command } }), ctx, expectedVersion, loaded ? { streamId: target.streamId, ...loaded } : undefined);
+    return this.executeJoint(async () => ({ primary: { ...target, command } }), ctx, expectedVersion, loaded ? [{ streamId: target.streamId, ...loaded }] : undefined);
   }
 
   /**
@@ -222,7 +222,7 @@ export class CommandExecutor {
     build: (reader: AttemptReader) => Promise<JointCommand<S>>,
     ctx: CommandContext,
     expectedVersion?: number | null,
-    loaded?: LoadedStream | readonly LoadedStream[],
+    loaded?: readonly LoadedStream[],
   ): Promise<ExecutionResult<S>> {
     // Measured (metrics): its type is known once the first attempt has built it.
     const started = process.hrtime.bigint();
@@ -243,7 +243,7 @@ export class CommandExecutor {
     ctx: CommandContext,
     expectedVersion: number | null | undefined,
     seen: { type: string },
-    loaded?: LoadedStream | readonly LoadedStream[],
+    loaded?: readonly LoadedStream[],
   ): Promise<ExecutionResult<S>> {
     // Every command from every entry point passes here: the one place an auditor's token is refused.
     refuseAuditor(ctx.actor);
@@ -252,7 +252,7 @@ export class CommandExecutor {
     for (let attempt = 1; ; attempt++) {
       const read = new Map<string, { state: unknown; version: number }>();
       // What the caller has just read (or knows) stands for the first attempt's read of those streams.
-      if (attempt === 1 && loaded) for (const l of Array.isArray(loaded) ? loaded : [loaded as LoadedStream]) read.set(l.streamId, { state: l.state, version: l.streamVersion });
+      if (attempt === 1 && loaded) for (const l of loaded) read.set(l.streamId, { state: l.state, version: l.streamVersion });
       const reader: AttemptReader = {
         state: async <T>(streamId: string, decider: Evolver<T>): Promise<T> => {
           const known = read.get(streamId);
