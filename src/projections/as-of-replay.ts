@@ -140,12 +140,14 @@ export class AsOfReplayer {
   }
 
   /** Saves the replay's read models as they stand (best effort: a snapshot is an optimisation). */
-  private saveSnapshot(db: ReadDb, projections: Projection[], head: ReplayHead, previousPosition: string | null): void {
+  private saveSnapshot(db: ReadDb, projections: Projection[], head: ReplayHead, previousPosition: string | null): Promise<void> {
     const meta: ReplaySnapshotMeta = { head, previousPosition, shape: this.shape };
+    // Disk full or read-only: replays still work, from further back.
+    const ignore = () => undefined;
     try {
-      this.snapshots?.store.save(meta, snapshotImage(db, projections));
+      return this.snapshots?.store.save(meta, snapshotImage(db, projections)).catch(ignore) ?? Promise.resolve();
     } catch {
-      // Disk full or read-only: replays still work, from further back.
+      return Promise.resolve();
     }
   }
 
@@ -233,6 +235,8 @@ export class AsOfReplayer {
         for (const p of projections) p.setup(db);
         let last: ReplayHead | null = stored?.last ?? base?.last ?? null;
         let sinceSnapshot = 0;
+        // Written off the loop while the replay goes on; the replay ends when they are stored.
+        const saving: Promise<void>[] = [];
         const apply = db.transaction((events: RecordedEvent[]) => {
           for (const raw of events) {
             const event = this.upcasters.upcast(raw);
@@ -253,7 +257,7 @@ export class AsOfReplayer {
             last = { position: end.position, recordedAt: end.recordedAt, hash: end.hash, chainHash: end.chainHash ?? null };
             sinceSnapshot += piece.length;
             if (every && sinceSnapshot >= every) {
-              this.saveSnapshot(db, projections, last, previousPosition);
+              saving.push(this.saveSnapshot(db, projections, last, previousPosition));
               sinceSnapshot = 0;
             }
             from = to;
@@ -264,6 +268,7 @@ export class AsOfReplayer {
           page = await this.store.readAll({ after, maxCount: PAGE });
           cut = page.findIndex((e) => !included(e));
         }
+        await Promise.all(saving);
         return { db, last, users: 1, evicted: false };
       } catch (error) {
         db.close();

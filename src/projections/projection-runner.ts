@@ -42,6 +42,8 @@ export class ProjectionRunner {
   private worker: ReadModelWorker | null = null;
   /** A snapshot image being built by the worker, and the page ends committed since it was asked for (what it may hold). */
   private pendingSnapshot?: { done: Promise<void>; ends: Map<string, ReplaySnapshotMeta> };
+  /** Without a worker: the last snapshot being written (stop() lets it finish). */
+  private inlineSnapshot?: Promise<void>;
 
   constructor(
     private readonly store: EventStore,
@@ -139,6 +141,7 @@ export class ProjectionRunner {
     await s?.close();
     // The snapshot being built is stored (or given up) before the worker goes.
     await this.pendingSnapshot?.done;
+    await this.inlineSnapshot;
     const worker = this.worker;
     this.worker = null;
     await worker?.close();
@@ -274,11 +277,12 @@ export class ProjectionRunner {
       if (!pending) this.snapshotOffLoop(snapshots.store, meta());
       return;
     }
+    const warn = (error: unknown) => this.log.warn('could not store a snapshot of the read models (an optimisation only)', { error: describe(error) });
     try {
       // Without the history tables, which replays read from the live read models.
-      snapshots.store.save(meta(), snapshotImage(this.db, this.projections));
+      this.inlineSnapshot = snapshots.store.save(meta(), snapshotImage(this.db, this.projections)).catch(warn);
     } catch (error) {
-      this.log.warn('could not store a snapshot of the read models (an optimisation only)', { error: describe(error) });
+      warn(error);
     }
   }
 
@@ -293,7 +297,7 @@ export class ProjectionRunner {
         const [position] = positions;
         const meta = positions.size === 1 && position ? ends.get(position) : undefined;
         // Not one of the pages applied since (a rebuild reset it, or too many pages): not stored.
-        if (meta) store.save(meta, openableImage(image));
+        if (meta) return store.save(meta, openableImage(image));
       },
     ).catch((error: unknown) => {
       this.log.warn('could not store a snapshot of the read models (an optimisation only)', { error: describe(error) });

@@ -188,4 +188,26 @@ describe('register-wide asOf from stored read-model snapshots', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('files: written off the loop; found once stored, a second save of one being written is a no-op, a cut-short write is cleared', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-snapshots-'));
+    try {
+      const meta = { head: { position: '0000000000000000042', recordedAt: '2026-01-01T00:00:00.000Z', hash: 'a'.repeat(64), chainHash: null }, previousPosition: null, shape: '0123456789abcdef' };
+      const image = openReadModelDatabase(':memory:').serialize();
+      const files = new FileReplaySnapshots(dir, 4);
+      const first = files.save(meta, image);
+      const second = files.save(meta, Buffer.from('another image'));
+      await Promise.all([first, second]);
+      expect(files.newest(meta.shape, () => true, null)).toEqual(meta);
+      expect(files.load(meta)).toEqual(image);
+      expect(readdirSync(dir).sort()).toEqual(['0000000000000000042.0123456789abcdef.json', '0000000000000000042.0123456789abcdef.sqlite']);
+      // A process that stopped in the middle of a write left a .tmp: the next one clears it and never uses it.
+      writeFileSync(join(dir, '0000000000000000050.0123456789abcdef.sqlite.tmp'), 'half an image');
+      const reopened = new FileReplaySnapshots(dir, 4);
+      expect(reopened.newest(meta.shape, () => true, null)).toEqual(meta);
+      expect(readdirSync(dir).some((n) => n.endsWith('.tmp'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
