@@ -41,7 +41,8 @@ export { accessLogPath } from './application/access-log.js';
         if (config.eventStore === 'postgres' && config.databaseUrl) {
           return PostgresAccessLog.open({ ...common, connectionString: config.databaseUrl, anchorPath: postgresAccessLogAnchorPath(config.dataDir) });
         }
-        return AccessLogStore.open(accessLogPath(config), { ...common, checkpointOffLoop: true });
+        const warn = (message: string) => common.logger.warn('access log: WAL checkpoint off the event loop failed (the writer checkpoints itself meanwhile)', { error: message });
+        return AccessLogStore.open(accessLogPath(config), { ...common, checkpointOffLoop: { warn } });
       },
     },
     EventLogResolver,

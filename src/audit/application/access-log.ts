@@ -23,7 +23,7 @@ import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HeadSignature, SigningKeys } from '../../event-store/signing.js';
-import { WalCheckpointer } from '../../event-store/sqlite/wal-checkpoints.js';
+import { WalCheckpointer, type WalCheckpointOptions } from '../../event-store/sqlite/wal-checkpoints.js';
 import type { JsonLogger } from '../../shared/logging/json-logger.js';
 import {
   ACCESS_LOG_COLUMNS,
@@ -110,10 +110,10 @@ export interface AccessLogOptions {
   signing?: SigningKeys | null;
   /**
    * Checkpoint the file's WAL from a worker thread instead of inside a batch's commit on the event
-   * loop (the event store's WalCheckpointer). The server turns it on; off by default, so that a
-   * test opening many logs starts no thread each.
+   * loop (the event store's WalCheckpointer, with the same options as the store's). The server
+   * turns it on; off by default, so that a test opening many logs starts no thread each.
    */
-  checkpointOffLoop?: boolean;
+  checkpointOffLoop?: WalCheckpointOptions;
   /** The anchor file (the last signed head, outside the log). Default with open(): next to the log; with the constructor: none. */
   anchorPath?: string | null;
 }
@@ -231,7 +231,7 @@ export class AccessLogStore implements AccessLog {
         this.walFd = null;
       }
       if (options.checkpointOffLoop) {
-        this.checkpointer = WalCheckpointer.start(this.db, { warn: (message) => options.logger?.warn('access log: WAL checkpoint off the event loop failed (the writer checkpoints itself meanwhile)', { error: message }) });
+        this.checkpointer = WalCheckpointer.start(this.db, options.checkpointOffLoop);
       }
     }
     this.writeBatch = this.db.transaction((records: AccessRecord[]) => {

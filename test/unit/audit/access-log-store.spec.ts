@@ -74,7 +74,7 @@ describe('AccessLogStore: sync and anchor in the background', () => {
   it('with checkpoints off the event loop, a worker copies the WAL into the file, and the log verifies after close and reopen', async () => {
     const path = join(dir, 'access-log.sqlite');
     const signing = loadSigningKeys(join(dir, 'signing-key.pem'));
-    const log = await AccessLogStore.open(path, { signing, flushDelayMs: 1, checkpointOffLoop: true });
+    const log = await AccessLogStore.open(path, { signing, flushDelayMs: 1, checkpointOffLoop: {} });
     const db = (log as unknown as { db: { pragma(p: string, o: { simple: true }): unknown } }).db;
     // The writer's own checkpoint is only the backstop while the worker runs.
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(4_000);
