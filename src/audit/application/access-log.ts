@@ -17,13 +17,13 @@
  * event loop (see settleSoon); close() writes what is still queued, syncs it and anchors it.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsync, fsyncSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HeadSignature, SigningKeys } from '../../event-store/signing.js';
 import { WalCheckpointer, type WalCheckpointOptions } from '../../event-store/sqlite/wal-checkpoints.js';
+import { syncOffLoop } from '../../event-store/sqlite/wal-durability.js';
 import type { JsonLogger } from '../../shared/logging/json-logger.js';
 import {
   ACCESS_LOG_COLUMNS,
@@ -72,7 +72,6 @@ export interface AccessLogFilter {
 
 export const ACCESS_LOG = Symbol('ACCESS_LOG');
 
-const fsyncAsync = promisify(fsync);
 
 /**
  * What the plugin, the download middleware and the resolvers need of the access log, whichever
@@ -221,9 +220,10 @@ export class AccessLogStore implements AccessLog {
     this.known = this.readHead();
     if (wal && !inMemory) {
       // The batches of flush() are committed without SQLite's fsync (synchronous=NORMAL: still
-      // crash-safe, a power loss loses only a suffix) and made durable by an fsync of the WAL
+      // crash-safe, a power loss loses only a suffix) and made durable by an fdatasync of the WAL
       // that this process issues off the event loop, before the anchor moves to them (see
-      // settleSoon). A batch's commit then blocks the event loop for its writes, not for the disk.
+      // settleSoon), as the event store does (wal-durability.ts: syncOffLoop, and why fdatasync
+      // suffices). A batch's commit then blocks the event loop for its writes, not for the disk.
       try {
         this.walFd = openSync(`${path}-wal`, 'r+');
         this.db.pragma('synchronous = NORMAL');
@@ -332,7 +332,7 @@ export class AccessLogStore implements AccessLog {
   private syncLog(): void {
     if (this.walFd === null) return;
     try {
-      fsyncSync(this.walFd);
+      fdatasyncSync(this.walFd);
     } catch (error) {
       this.options.logger?.error('access log: could not sync its file', { path: this.path, error: (error as Error).message });
     }
@@ -367,7 +367,7 @@ export class AccessLogStore implements AccessLog {
         const next = this.toAnchor;
         this.toAnchor = null;
         try {
-          await fsyncAsync(this.walFd!);
+          await syncOffLoop(this.walFd!);
           if (!next || !this.anchorPath || this.closed || next.head.seq <= this.anchoredSeq) continue;
           const tmp = `${this.anchorPath}.next.tmp`;
           await writeAnchorFile(tmp, this.anchorOf(next.head, next.signature));
