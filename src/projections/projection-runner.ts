@@ -277,14 +277,17 @@ export class ProjectionRunner {
       if (!pending) this.snapshotOffLoop(snapshots.store, meta());
       return;
     }
-    const warn = (error: unknown) => this.log.warn('could not store a snapshot of the read models (an optimisation only)', { error: describe(error) });
     try {
       // Without the history tables, which replays read from the live read models.
-      this.inlineSnapshot = snapshots.store.save(meta(), snapshotImage(this.db, this.projections)).catch(warn);
+      this.inlineSnapshot = snapshots.store.save(meta(), snapshotImage(this.db, this.projections)).catch(this.snapshotFailed);
     } catch (error) {
-      warn(error);
+      this.snapshotFailed(error);
     }
   }
+
+  private readonly snapshotFailed = (error: unknown): void => {
+    this.log.warn('could not store a snapshot of the read models (an optimisation only)', { error: describe(error) });
+  };
 
   /** Has the worker build the image; stores it with the head of the page it holds (its checkpoints tell which). */
   private snapshotOffLoop(store: ReplaySnapshotStore, asked: ReplaySnapshotMeta): void {
@@ -299,9 +302,7 @@ export class ProjectionRunner {
         // Not one of the pages applied since (a rebuild reset it, or too many pages): not stored.
         if (meta) return store.save(meta, openableImage(image));
       },
-    ).catch((error: unknown) => {
-      this.log.warn('could not store a snapshot of the read models (an optimisation only)', { error: describe(error) });
-    }).finally(() => {
+    ).catch(this.snapshotFailed).finally(() => {
       if (this.pendingSnapshot?.done === done) this.pendingSnapshot = undefined;
     });
     this.pendingSnapshot = { done, ends };

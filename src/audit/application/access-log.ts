@@ -72,7 +72,6 @@ export interface AccessLogFilter {
 
 export const ACCESS_LOG = Symbol('ACCESS_LOG');
 
-
 /**
  * What the plugin, the download middleware and the resolvers need of the access log, whichever
  * store holds it: a local SQLite file (AccessLogStore) or the shared PostgreSQL database
