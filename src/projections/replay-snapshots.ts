@@ -177,13 +177,17 @@ export class FileReplaySnapshots implements ReplaySnapshotStore {
     const key = `${meta.shape}:${meta.head.position}`;
     if (this.entries().some((m) => m.shape === meta.shape && m.head.position === meta.head.position) || this.writing.has(key)) return;
     this.writing.add(key);
+    const base = this.base(meta);
     try {
-      const base = this.base(meta);
       // The image first, then its description: a description always has its whole image.
       await writeFile(`${base}.sqlite.tmp`, image);
       await rename(`${base}.sqlite.tmp`, `${base}.sqlite`);
       await writeFile(`${base}.json.tmp`, JSON.stringify(meta));
       await rename(`${base}.json.tmp`, `${base}.json`);
+    } catch (error) {
+      // Disk full, say: no image is left behind without its description (nothing would remove it).
+      for (const leftover of ['.sqlite.tmp', '.sqlite', '.json.tmp']) rmSync(`${base}${leftover}`, { force: true });
+      throw error;
     } finally {
       this.writing.delete(key);
     }

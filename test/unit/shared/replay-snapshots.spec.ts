@@ -5,7 +5,7 @@
  * the store stays bounded.
  */
 import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -206,6 +206,12 @@ describe('register-wide asOf from stored read-model snapshots', () => {
       const reopened = new FileReplaySnapshots(dir, 4);
       expect(reopened.newest(meta.shape, () => true, null)).toEqual(meta);
       expect(readdirSync(dir).some((n) => n.endsWith('.tmp'))).toBe(false);
+      // A write that fails half-way (here the description cannot be written) leaves no image behind.
+      const later = { ...meta, head: { ...meta.head, position: '0000000000000000060' } };
+      mkdirSync(join(dir, '0000000000000000060.0123456789abcdef.json.tmp'));
+      await expect(reopened.save(later, image)).rejects.toThrow();
+      expect(readdirSync(dir).filter((n) => n.startsWith('0000000000000000060') && !n.endsWith('.json.tmp'))).toEqual([]);
+      expect(reopened.newest(meta.shape, () => true, null)).toEqual(meta);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
