@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import type { SigningKeys } from '../event-store/signing.js';
 import { SIGNING_KEYS } from '../platform/signing-keys.js';
+import { CHECKPOINT_FAILED } from '../event-store/sqlite/wal-checkpoints.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import { ACCESS_LOG, AccessLogStore, accessLogPath, type AccessLog } from './application/access-log.js';
 import { PostgresAccessLog, postgresAccessLogAnchorPath } from './application/access-log-postgres.js';
@@ -41,7 +42,7 @@ export { accessLogPath } from './application/access-log.js';
         if (config.eventStore === 'postgres' && config.databaseUrl) {
           return PostgresAccessLog.open({ ...common, connectionString: config.databaseUrl, anchorPath: postgresAccessLogAnchorPath(config.dataDir) });
         }
-        const warn = (message: string) => common.logger.warn('access log: WAL checkpoint off the event loop failed (the writer checkpoints itself meanwhile)', { error: message });
+        const warn = (message: string) => common.logger.warn(`access log: ${CHECKPOINT_FAILED}`, { error: message });
         return AccessLogStore.open(accessLogPath(config), { ...common, checkpointOffLoop: { warn } });
       },
     },

@@ -2,6 +2,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { createEventStore } from '../event-store/create-event-store.js';
 import type { EventStore } from '../event-store/event-store.port.js';
 import type { ChainSigner } from '../event-store/signing.js';
+import { CHECKPOINT_FAILED } from '../event-store/sqlite/wal-checkpoints.js';
 import { rootLogger } from '../shared/logging/json-logger.js';
 
 const log = rootLogger.child('event-store');
@@ -14,7 +15,7 @@ export async function openConfiguredEventStore(config: AppConfig, signer?: Chain
     databaseUrl: config.databaseUrl,
     kurrentConnectionString: config.kurrentConnectionString,
     signer,
-    warn: (error) => log.warn('WAL checkpoint off the event loop failed (the writer checkpoints itself meanwhile)', { error }),
+    warn: (error) => log.warn(CHECKPOINT_FAILED, { error }),
   });
   await store.init();
   return store;

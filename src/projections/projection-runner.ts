@@ -6,6 +6,7 @@ import type { Projection } from './projection.js';
 import type { ReadDb } from './read-model-database.js';
 import { openableImage, shapeOf, snapshotImage, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
 import { ReadModelWorker } from './read-model-worker.js';
+import { CHECKPOINT_FAILED } from '../event-store/sqlite/wal-checkpoints.js';
 
 type Upcast = (event: RecordedEvent) => RecordedEvent;
 
@@ -149,7 +150,7 @@ export class ProjectionRunner {
 
   private startWorker(): void {
     if (this.worker || !this.db.open) return;
-    this.worker = ReadModelWorker.start(this.db, { warn: (message) => this.log.warn('read-model upkeep off the event loop failed (the writer checkpoints itself meanwhile)', { error: message }) });
+    this.worker = ReadModelWorker.start(this.db, { warn: (message) => this.log.warn(`read models: ${CHECKPOINT_FAILED}`, { error: message }) });
   }
 
   private subscribe(from: string | null): void {

@@ -65,10 +65,7 @@ parentPort.on('message', (m) => {
       parentPort.postMessage({ type: 'image', id: m.id, error: String(error && error.message || error) });
     }
   } else if (m.type === 'close') {
-    stopCheckpoints();
-    db.close();
-    parentPort.postMessage({ type: 'closed' });
-    parentPort.close();
+    closeWorker();
   }
 });
 checkpoint();

@@ -22,6 +22,9 @@ import type Database from 'better-sqlite3';
  * quick rounds copy the rest.
  */
 
+/** What the server logs when the worker's checkpoint fails or the worker dies (with the error). */
+export const CHECKPOINT_FAILED = 'WAL checkpoint off the event loop failed (the writer checkpoints itself meanwhile)';
+
 /** The backstop of the writer's own automatic checkpoint while a worker checkpoints (pages). */
 export const AUTOCHECKPOINT_BACKSTOP = 4_000;
 /** SQLite's default, given back when the worker stops. */
@@ -31,7 +34,7 @@ export const AUTOCHECKPOINT_DEFAULT = 1_000;
  * The start of a checkpointing worker's source, as CommonJS for a worker run with eval (a compiled
  * file beside this one would not exist when the sources run under the test runner): it opens the
  * worker's connection `db` to workerData.path (with `Database`, `parentPort` and `workerData` in
- * scope) and defines checkpoint() (call once to start) and stopCheckpoints().
+ * scope) and defines checkpoint() (call once to start) and closeWorker() (on a 'close' message).
  */
 export const CHECKPOINT_LOOP_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -61,9 +64,11 @@ function checkpoint() {
   catchUps = behind && catchUps < 5 ? catchUps + 1 : 0;
   checkpointTimer = setTimeout(checkpoint, catchUps > 0 ? workerData.catchUpMs : workerData.intervalMs);
 }
-function stopCheckpoints() {
+function closeWorker() {
   checkpointsStopped = true;
   clearTimeout(checkpointTimer);
+  db.close();
+  parentPort.close();
 }
 `;
 
@@ -94,10 +99,7 @@ export function checkpointableByWorker(db: Database.Database): boolean {
 const WORKER_SOURCE = `
 ${CHECKPOINT_LOOP_SOURCE}
 parentPort.on('message', (m) => {
-  if (m.type !== 'close') return;
-  stopCheckpoints();
-  db.close();
-  parentPort.close();
+  if (m.type === 'close') closeWorker();
 });
 checkpoint();
 `;
