@@ -22,7 +22,7 @@ import { needsReevaluation, type CriteriaInForceView, type RiskAnalysis, type Ri
  */
 export class RiskRegisterProjection implements Projection {
   readonly name = 'risk-register';
-  readonly schemaVersion = 5;
+  readonly schemaVersion = 6;
   /** A risk's analyses and reviews: a replay reads the live ones, cut at its head (RegisterLists). */
   readonly historyTables = ['risk_analyses', 'risk_reviews'] as const;
 
@@ -50,8 +50,10 @@ export class RiskRegisterProjection implements Projection {
     CREATE INDEX IF NOT EXISTS risk_assets_by_asset ON risk_assets (asset_id);
     CREATE TABLE IF NOT EXISTS risk_register_criteria (number INTEGER PRIMARY KEY, criteria_id TEXT NOT NULL, definition TEXT NOT NULL, in_force INTEGER NOT NULL DEFAULT 0);
     CREATE TABLE IF NOT EXISTS risk_register_retired_assets (asset_id TEXT PRIMARY KEY);
-    CREATE TABLE IF NOT EXISTS risk_analyses (risk_id TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (risk_id, revision)) WITHOUT ROWID;
-    CREATE TABLE IF NOT EXISTS risk_reviews (risk_id TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (risk_id, revision)) WITHOUT ROWID;`);
+    CREATE TABLE IF NOT EXISTS risk_analyses (risk_id TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL);
+    CREATE UNIQUE INDEX IF NOT EXISTS risk_analyses_by_risk ON risk_analyses (risk_id, revision);
+    CREATE TABLE IF NOT EXISTS risk_reviews (risk_id TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL);
+    CREATE UNIQUE INDEX IF NOT EXISTS risk_reviews_by_risk ON risk_reviews (risk_id, revision);`);
   }
 
   reset(db: ReadDb): void {
