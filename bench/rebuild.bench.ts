@@ -1,12 +1,15 @@
 /**
  * Projection rebuild and replay speed (issue 13): every read model rebuilt from a register-shaped
  * log of ~100,000 events (bench/support/register-log.ts), through
- *   (a) ProjectionRunner.rebuild onto a read-model file, as `npm run cli -- rebuild` does;
+ *   (a) ProjectionRunner.rebuild onto a read-model file, as `npm run cli -- rebuild` does (pages of OFFLINE_REBUILD_PAGE);
  *   (b) AsOfReplayer replaying the whole log into a fresh in-memory database (a cold asOf at the head).
  * and, as the baseline of each run, (c) the same log read raw with better-sqlite3 in pages of 1,000
  * (every column, JSON.parse of each event's data, nothing applied): the floor any rebuild in this
  * process sits on, since every projection needs every event's data.
- * Median of RUNS each, events/s; memory sampled on every page (RSS and V8 heap): the baseline
+ * The log's shape: 16 clients each carrying one risk at a time through its analyses (default), or
+ * BENCH_LANES=1000, every risk analysed in turn (a register reviewed cycle after cycle, whose
+ * events scatter over the read models' tables).
+ * Median of RUNS each, events/s; memory sampled on every page and every 20 ms (RSS and V8 heap): the baseline
  * after a GC before the run, the peak during it, and the heap in the first and last tenth of the
  * run (flat memory: the last tenth is no higher than the first).
  */
@@ -18,7 +21,7 @@ import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store.j
 import { FEATURES } from '../src/features.js';
 import { projectionsOf, upcastersOf } from '../src/platform/feature-contribution.js';
 import { AsOfReplayer } from '../src/projections/as-of-replay.js';
-import { ProjectionRunner } from '../src/projections/projection-runner.js';
+import { OFFLINE_REBUILD_PAGE, ProjectionRunner } from '../src/projections/projection-runner.js';
 import { openReadModelDatabase } from '../src/projections/read-model-database.js';
 import { JsonLogger } from '../src/shared/logging/json-logger.js';
 import { writeRegisterLog } from './support/register-log.js';
@@ -27,6 +30,9 @@ import { EVENT_COLUMNS } from '../src/event-store/internal/event-rows.js';
 const ASSETS = Number(process.env.BENCH_ASSETS ?? 1_000);
 const ANALYSES_PER_RISK = Number(process.env.BENCH_ANALYSES ?? 96);
 const RUNS = Number(process.env.BENCH_REBUILD_RUNS ?? 3);
+const LANES = Number(process.env.BENCH_LANES ?? 16);
+/** Events per transaction of the rebuild (default: the CLI's). */
+const PAGE = Number(process.env.BENCH_REBUILD_PAGE ?? OFFLINE_REBUILD_PAGE);
 const TARGET = 150_000;
 
 const MB = 1024 * 1024;
@@ -94,9 +100,9 @@ export async function runRebuildBench(): Promise<void> {
   await store.init();
   try {
     const t0 = performance.now();
-    const total = reuse ? Number(await store.headPosition()) : await writeRegisterLog(store, { assets: ASSETS, analysesPerRisk: ANALYSES_PER_RISK });
+    const total = reuse ? Number(await store.headPosition()) : await writeRegisterLog(store, { assets: ASSETS, analysesPerRisk: ANALYSES_PER_RISK, lanes: LANES });
     if (reuse) console.log(`log reused: ${fmt(total)} events from ${kept}`);
-    else console.log(`log written: ${fmt(total)} events (${ASSETS} assets with a threat and a vulnerability, ${ASSETS} risks analysed ${ANALYSES_PER_RISK} times, 16 interleaved lanes) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    else console.log(`log written: ${fmt(total)} events (${ASSETS} assets with a threat and a vulnerability, ${ASSETS} risks analysed ${ANALYSES_PER_RISK} times, ${LANES} interleaved lanes) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const upcasters = upcastersOf(FEATURES);
     const projections = projectionsOf(FEATURES);
     const logger = new JsonLogger('bench', 'error');
@@ -128,10 +134,13 @@ export async function runRebuildBench(): Promise<void> {
       const db = openReadModelDatabase(join(dir, `read-models-${r}.sqlite`));
       const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, logger);
       let sampler = new MemorySampler();
+      // On every page and every 20 ms: a page of the CLI's rebuild is 10,000 events.
+      let sampling = setInterval(sampler.sample, 20);
       let start = performance.now();
       let cpu = process.cpuUsage();
-      const result = await runner.rebuild(sampler.sample);
+      const result = await runner.rebuild(sampler.sample, { pageSize: PAGE });
       rebuilds.push({ ms: performance.now() - start, cpuMs: cpuMs(cpu), memory: sampler.done() });
+      clearInterval(sampling);
       if (result.events !== total) throw new Error(`rebuild applied ${result.events} of ${total} events`);
       await runner.stop();
       db.close();
@@ -139,7 +148,7 @@ export async function runRebuildBench(): Promise<void> {
       // (b) a cold asOf at the head: the whole log into a fresh in-memory database.
       const replayer = new AsOfReplayer(store, upcasters, projections, 1);
       sampler = new MemorySampler();
-      const sampling = setInterval(sampler.sample, 20);
+      sampling = setInterval(sampler.sample, 20);
       start = performance.now();
       cpu = process.cpuUsage();
       const risks = await replayer.read({ asOf: new Date(Date.now() + 60_000) }, (rdb) => rdb.prepare('SELECT COUNT(*) FROM risks').pluck().get() as number);
@@ -153,17 +162,18 @@ export async function runRebuildBench(): Promise<void> {
     }
 
     // Memory flatness without the garbage between collections: one more, untimed rebuild that
-    // collects every tenth page and samples what is still alive.
+    // collects every 10,000 events (every page) and samples what is still alive.
     const live: number[] = [];
     {
       const db = openReadModelDatabase(join(dir, 'read-models-live-heap.sqlite'));
       const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, logger);
-      let pages = 0;
-      await runner.rebuild(() => {
-        if (++pages % 10 !== 0) return;
+      let sampled = 0;
+      await runner.rebuild((applied) => {
+        if (applied - sampled < 10_000) return;
+        sampled = applied;
         gc();
         live.push(process.memoryUsage().heapUsed);
-      });
+      }, { pageSize: PAGE });
       await runner.stop();
       db.close();
     }
@@ -185,7 +195,7 @@ export async function runRebuildBench(): Promise<void> {
       );
     }
     console.log('');
-    console.log(`Live heap during an untimed rebuild, after a GC every 10 pages: ${live.map((b) => (b / MB).toFixed(0)).join(' ')} MB (first ${(live[0]! / MB).toFixed(0)}, last ${(live[live.length - 1]! / MB).toFixed(0)}, max ${(Math.max(...live) / MB).toFixed(0)}).`);
+    console.log(`Live heap during an untimed rebuild, after a GC every 10,000 events: ${live.map((b) => (b / MB).toFixed(0)).join(' ')} MB (first ${(live[0]! / MB).toFixed(0)}, last ${(live[live.length - 1]! / MB).toFixed(0)}, max ${(Math.max(...live) / MB).toFixed(0)}).`);
     console.log(`Against the raw read in the same runs: rebuild ${(rate(rebuilds) / rate(raws)).toFixed(2)}, replay ${(rate(replays) / rate(raws)).toFixed(2)} (per CPU-second: ${(cpuRate(rebuilds) / cpuRate(raws)).toFixed(2)}, ${(cpuRate(replays) / cpuRate(raws)).toFixed(2)}).`);
     console.log(
       JSON.stringify({

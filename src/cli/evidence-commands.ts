@@ -14,7 +14,7 @@ import { TrustedKeys } from '../event-store/signing.js';
 import { DataDirLock } from '../platform/data-dir-lock.js';
 import { FEATURES } from '../features.js';
 import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
-import { ProjectionRunner } from '../projections/projection-runner.js';
+import { OFFLINE_REBUILD_PAGE, ProjectionRunner } from '../projections/projection-runner.js';
 import { openReadModelDatabase } from '../projections/read-model-database.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import {
@@ -248,7 +248,7 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
     const p = progress('rebuild', estimatedCount(head));
     const started = performance.now();
     log.info('rebuild started', { adapter: store.adapterName, readModels: config.readModelPath, headPosition: head });
-    const { events, position } = await runner.rebuild((applied) => p.update(applied));
+    const { events, position } = await runner.rebuild((applied) => p.update(applied), { pageSize: OFFLINE_REBUILD_PAGE });
     p.bar.finish();
     const durationMs = Math.round(performance.now() - started);
     result(
