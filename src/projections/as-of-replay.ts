@@ -49,6 +49,14 @@ interface InFlight {
 const PAGE = 1_000;
 
 /**
+ * Events between two flushes of the projections' document caches. A replay writes each state it
+ * touched once per flush, not once per page: in a register whose risks are analysed in turn,
+ * every page touches most risks, and writing them back after each page was half of a replay
+ * (bench/rebuild.bench.ts, BENCH_LANES=1000). Bounded, since the states wait in memory until then.
+ */
+const FLUSH_EVERY = 10_000;
+
+/**
  * How a replay was served, for metrics: `hit` from a cached replay as it was, `shared` by joining
  * a replay being built for the same moment, `partial` from a cached earlier replay plus the events
  * after it, `miss` from the start of the log. The platform wires it to Prometheus; default: nothing.
@@ -237,12 +245,16 @@ export class AsOfReplayer {
         let sinceSnapshot = 0;
         // Written off the loop while the replay goes on; the replay ends when they are stored.
         const saving: Promise<void>[] = [];
-        const apply = db.transaction((events: RecordedEvent[]) => {
+        let sinceFlush = 0;
+        // The states are written at a snapshot, every FLUSH_EVERY events and at the end: nobody
+        // reads the database before the replay ends, and a projection that reads its own rows
+        // while applying flushes first (risk-register.projection.ts).
+        const apply = db.transaction((events: RecordedEvent[], flush: boolean) => {
           for (const raw of events) {
             const event = this.upcasters.upcast(raw);
             for (const p of projections) p.apply(event, db);
           }
-          for (const p of projections) p.flush?.(db);
+          if (flush) for (const p of projections) p.flush?.(db);
         });
         for (;;) {
           const events = cut === -1 ? page : page.slice(0, cut);
@@ -251,7 +263,10 @@ export class AsOfReplayer {
             const every = this.snapshots?.every ?? 0;
             const to = every ? Math.min(events.length, from + every - sinceSnapshot) : events.length;
             const piece = events.slice(from, to);
-            apply(piece);
+            sinceFlush += piece.length;
+            const flush = sinceFlush >= FLUSH_EVERY || (every > 0 && sinceSnapshot + piece.length >= every);
+            apply(piece, flush);
+            if (flush) sinceFlush = 0;
             const end = piece[piece.length - 1]!;
             const previousPosition = piece.length > 1 ? piece[piece.length - 2]!.position : (last?.position ?? null);
             last = { position: end.position, recordedAt: end.recordedAt, hash: end.hash, chainHash: end.chainHash ?? null };
@@ -268,6 +283,7 @@ export class AsOfReplayer {
           page = await this.store.readAll({ after, maxCount: PAGE });
           cut = page.findIndex((e) => !included(e));
         }
+        if (sinceFlush > 0) apply([], true);
         await Promise.all(saving);
         return { db, last, users: 1, evicted: false };
       } catch (error) {
