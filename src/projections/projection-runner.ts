@@ -16,9 +16,10 @@ const CATCH_UP_PAGE = 1_000;
 /**
  * The page of a rebuild with no server on the same event loop (the CLI's): each page's commit
  * writes every read-model page it dirtied, and a register whose risks are analysed in turn
- * dirties most of its tables in any thousand events, so ten times fewer commits write about
- * that much less (bench/rebuild.bench.ts, BENCH_LANES=1000: 23,000 -> 33,000 events/s). A
- * server keeps CATCH_UP_PAGE: one page is one uninterrupted task of its event loop.
+ * dirties most of its tables in any thousand events, so five times fewer commits write far less
+ * (bench/rebuild.bench.ts, BENCH_LANES=1000: 23,000 -> 36,000 events/s). Not larger: a page's
+ * events then live long enough to reach V8's old generation (10,000 was slower on the 16-lane
+ * log). A server keeps CATCH_UP_PAGE: one page is one uninterrupted task of its event loop.
  */
 export const OFFLINE_REBUILD_PAGE = 5_000;
 
