@@ -1,7 +1,7 @@
 /**
  * Projection rebuild and replay speed (issue 13): every read model rebuilt from a register-shaped
  * log of ~100,000 events (bench/support/register-log.ts), through
- *   (a) ProjectionRunner.rebuild onto a read-model file, as `npm run cli -- rebuild` does (pages of OFFLINE_REBUILD_PAGE);
+ *   (a) ProjectionRunner.rebuild onto a read-model file, as `npm run cli -- rebuild` does;
  *   (b) AsOfReplayer replaying the whole log into a fresh in-memory database (a cold asOf at the head).
  * and, as the baseline of each run, (c) the same log read raw with better-sqlite3 in pages of 1,000
  * (every column, JSON.parse of each event's data, nothing applied): the floor any rebuild in this
@@ -9,7 +9,8 @@
  * The log's shape: 16 clients each carrying one risk at a time through its analyses (default), or
  * BENCH_LANES=1000, every risk analysed in turn (a register reviewed cycle after cycle, whose
  * events scatter over the read models' tables).
- * Median of RUNS each, events/s; memory sampled on every page and every 20 ms (RSS and V8 heap): the baseline
+ * BENCH_REBUILD_PAGE and BENCH_REBUILD_COMMIT set the runner's page and commit sizes (CatchUpOptions).
+ * Median of RUNS each, events/s; memory sampled at every commit and every 20 ms (RSS and V8 heap): the baseline
  * after a GC before the run, the peak during it, and the heap in the first and last tenth of the
  * run (flat memory: the last tenth is no higher than the first).
  */
@@ -21,7 +22,7 @@ import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store.j
 import { FEATURES } from '../src/features.js';
 import { projectionsOf, upcastersOf } from '../src/platform/feature-contribution.js';
 import { AsOfReplayer } from '../src/projections/as-of-replay.js';
-import { OFFLINE_REBUILD_PAGE, ProjectionRunner } from '../src/projections/projection-runner.js';
+import { OFFLINE_CATCH_UP, ProjectionRunner, type CatchUpOptions } from '../src/projections/projection-runner.js';
 import { openReadModelDatabase } from '../src/projections/read-model-database.js';
 import { JsonLogger } from '../src/shared/logging/json-logger.js';
 import { writeRegisterLog } from './support/register-log.js';
@@ -31,8 +32,12 @@ const ASSETS = Number(process.env.BENCH_ASSETS ?? 1_000);
 const ANALYSES_PER_RISK = Number(process.env.BENCH_ANALYSES ?? 96);
 const RUNS = Number(process.env.BENCH_REBUILD_RUNS ?? 3);
 const LANES = Number(process.env.BENCH_LANES ?? 16);
-/** Events per transaction of the rebuild (default: the CLI's). */
-const PAGE = Number(process.env.BENCH_REBUILD_PAGE ?? OFFLINE_REBUILD_PAGE);
+/** The runner's catch-up settings: the CLI's, unless overridden. */
+const CATCH_UP: CatchUpOptions = {
+  ...OFFLINE_CATCH_UP,
+  ...(process.env.BENCH_REBUILD_PAGE ? { pageSize: Number(process.env.BENCH_REBUILD_PAGE) } : {}),
+  ...(process.env.BENCH_REBUILD_COMMIT ? { commitEvery: Number(process.env.BENCH_REBUILD_COMMIT) } : {}),
+};
 const TARGET = 150_000;
 
 const MB = 1024 * 1024;
@@ -132,13 +137,13 @@ export async function runRebuildBench(): Promise<void> {
     for (let r = 0; r < RUNS; r++) {
       // (a) the CLI's rebuild, onto a file.
       const db = openReadModelDatabase(join(dir, `read-models-${r}.sqlite`));
-      const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, logger);
+      const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, logger, CATCH_UP);
       let sampler = new MemorySampler();
-      // On every page and every 20 ms: a page of the CLI's rebuild is 10,000 events.
+      // At every commit and every 20 ms.
       let sampling = setInterval(sampler.sample, 20);
       let start = performance.now();
       let cpu = process.cpuUsage();
-      const result = await runner.rebuild(sampler.sample, { pageSize: PAGE });
+      const result = await runner.rebuild(sampler.sample);
       rebuilds.push({ ms: performance.now() - start, cpuMs: cpuMs(cpu), memory: sampler.done() });
       clearInterval(sampling);
       if (result.events !== total) throw new Error(`rebuild applied ${result.events} of ${total} events`);
@@ -166,14 +171,14 @@ export async function runRebuildBench(): Promise<void> {
     const live: number[] = [];
     {
       const db = openReadModelDatabase(join(dir, 'read-models-live-heap.sqlite'));
-      const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, logger);
+      const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, logger, CATCH_UP);
       let sampled = 0;
       await runner.rebuild((applied) => {
         if (applied - sampled < 10_000) return;
         sampled = applied;
         gc();
         live.push(process.memoryUsage().heapUsed);
-      }, { pageSize: PAGE });
+      });
       await runner.stop();
       db.close();
     }

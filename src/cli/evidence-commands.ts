@@ -14,7 +14,7 @@ import { TrustedKeys } from '../event-store/signing.js';
 import { DataDirLock } from '../platform/data-dir-lock.js';
 import { FEATURES } from '../features.js';
 import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
-import { OFFLINE_REBUILD_PAGE, ProjectionRunner } from '../projections/projection-runner.js';
+import { OFFLINE_CATCH_UP, ProjectionRunner } from '../projections/projection-runner.js';
 import { openReadModelDatabase } from '../projections/read-model-database.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import {
@@ -242,13 +242,13 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
   const store = await openConfiguredEventStore(config);
   // A damaged file is moved aside (and logged) rather than failing the rebuild.
   const db = openReadModelDatabase(config.readModelPath, { logger: log, label: 'read models' });
-  const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log);
+  const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log, OFFLINE_CATCH_UP);
   try {
     const head = await store.headPosition();
     const p = progress('rebuild', estimatedCount(head));
     const started = performance.now();
     log.info('rebuild started', { adapter: store.adapterName, readModels: config.readModelPath, headPosition: head });
-    const { events, position } = await runner.rebuild((applied) => p.update(applied), { pageSize: OFFLINE_REBUILD_PAGE });
+    const { events, position } = await runner.rebuild((applied) => p.update(applied));
     p.bar.finish();
     const durationMs = Math.round(performance.now() - started);
     result(

@@ -10,18 +10,51 @@ import { CHECKPOINT_FAILED } from '../event-store/sqlite/wal-checkpoints.js';
 
 type Upcast = (event: RecordedEvent) => RecordedEvent;
 
-/** Events read and applied in one transaction while catching up. */
-const CATCH_UP_PAGE = 1_000;
+/**
+ * How a catch-up (a start behind the log, a rebuild) reads and commits. Pages are read and applied
+ * one task of the event loop at a time; while pages come full (more is waiting), their
+ * transaction stays open and commits every `commitEvery` events or `commitAfterMs` after it
+ * began, whichever comes first, and as soon as a page comes short or none comes. Each commit
+ * writes every read-model page its events dirtied, and in a register whose risks are analysed in
+ * turn a thousand events dirty most of it (bench/rebuild.bench.ts, BENCH_LANES=1000): a rebuild
+ * of such a log took 6.0 s committing every page of 1,000 and 4.2 s committing every 10,000.
+ * Between two pages queries see the read models as of the last page (on this connection) and
+ * waiters wait for the commit; a failure rolls back to the last commit and the runner follows
+ * the log again from there.
+ */
+export interface CatchUpOptions {
+  /** Events per page (default 1,000). */
+  pageSize?: number;
+  /** Events applied before a catch-up's transaction commits (default 10,000). */
+  commitEvery?: number;
+  /** Milliseconds after which it commits anyway (default 250): read-your-writes waits for commits. */
+  commitAfterMs?: number;
+}
+const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery: 10_000, commitAfterMs: 250 };
 
 /**
- * The page of a rebuild with no server on the same event loop (the CLI's): each page's commit
- * writes every read-model page it dirtied, and a register whose risks are analysed in turn
- * dirties most of its tables in any thousand events, so five times fewer commits write far less
- * (bench/rebuild.bench.ts, BENCH_LANES=1000: 23,000 -> 36,000 events/s). Not larger: a page's
- * events then live long enough to reach V8's old generation (10,000 was slower on the 16-lane
- * log). A server keeps CATCH_UP_PAGE: one page is one uninterrupted task of its event loop.
+ * The CLI's rebuild, with no server on its event loop: pages of 5,000 events. Each page also
+ * writes back every entity its events touched (DocumentCache), and with risks analysed in turn
+ * a page touches most of them: a rebuild of such a log took 2.9 s in pages of 5,000 against 4.2 s
+ * in the server's pages of 1,000 (and 6.0 s committing every page). Not larger: a page's events
+ * then live long enough to reach V8's old generation (pages of 10,000 were slower on a log whose
+ * pages touch few risks).
  */
-export const OFFLINE_REBUILD_PAGE = 5_000;
+export const OFFLINE_CATCH_UP: CatchUpOptions = { pageSize: 5_000 };
+
+/**
+ * A catch-up's transaction, open across its pages: the events applied in it, when it began, the
+ * in-memory checkpoints it began from (restored if it rolls back), the last event applied and the
+ * one before it, and the timer that commits it when no further page comes.
+ */
+interface OpenSpan {
+  events: number;
+  began: number;
+  committed: Map<string, string | null>;
+  end: RecordedEvent;
+  previous: string | null;
+  idle?: NodeJS.Timeout;
+}
 
 /** Pages remembered while the worker builds a snapshot image (it takes a fraction of a second). */
 const MAX_PENDING_ENDS = 10_000;
@@ -48,7 +81,7 @@ export class ProjectionRunner {
   /** Grows on every (re)subscription and on stop: a late error of an older subscription is ignored. */
   private generation = 0;
   /** Stored snapshots of the read models for time travel (see storeReplaySnapshots). */
-  private replaySnapshots?: { store: ReplaySnapshotStore; every: number; shape: string; since: number; previous: string | null };
+  private replaySnapshots?: { store: ReplaySnapshotStore; every: number; shape: string; since: number };
   /** The file's checkpoints and snapshot images off the event loop (read-model-worker.ts); none for an in-memory database. */
   private worker: ReadModelWorker | null = null;
   /** A snapshot image being built by the worker, and the page ends committed since it was asked for (what it may hold). */
@@ -62,9 +95,16 @@ export class ProjectionRunner {
     private readonly projections: Projection[],
     private readonly upcast: Upcast,
     logger: JsonLogger,
+    options: CatchUpOptions = {},
   ) {
     this.log = logger.child('projections');
+    this.catchUp = { ...CATCH_UP, ...options };
   }
+
+  private readonly catchUp: Required<CatchUpOptions>;
+  private span?: OpenSpan;
+  /** The position of the last event applied (committed or not); null before any. */
+  private appliedEnd: string | null = null;
 
   /** Creates tables, rebuilds projections whose schema changed, and starts following the log. */
   start(): void {
@@ -86,7 +126,7 @@ export class ProjectionRunner {
    * memory, on the event loop (so `every` should be large: default 10,000).
    */
   storeReplaySnapshots(store: ReplaySnapshotStore, every: number): void {
-    if (every > 0) this.replaySnapshots = { store, every, shape: shapeOf(this.projections), since: 0, previous: null };
+    if (every > 0) this.replaySnapshots = { store, every, shape: shapeOf(this.projections), since: 0 };
   }
 
   /** The position every projection has applied (null: nothing yet). */
@@ -112,11 +152,8 @@ export class ProjectionRunner {
   }
 
 
-  /**
-   * Drops every read model and replays the whole log; reports progress. `pageSize`: events per
-   * transaction (default CATCH_UP_PAGE; OFFLINE_REBUILD_PAGE when nothing else shares the loop).
-   */
-  async rebuild(onProgress?: (applied: number, position: string) => void, options: { pageSize?: number } = {}): Promise<{ events: number; position: string | null }> {
+  /** Drops every read model and replays the whole log; reports progress at each commit. */
+  async rebuild(onProgress?: (applied: number, position: string) => void): Promise<{ events: number; position: string | null }> {
     await this.stop();
     this.db.transaction(() => {
       for (const p of this.projections) {
@@ -140,7 +177,7 @@ export class ProjectionRunner {
       applied += n;
       onProgress?.(applied, pos);
     };
-    this.subscribe(null, options.pageSize);
+    this.subscribe(null);
     if (head) await this.waitFor(head, 24 * 3600_000);
     this.onProgress = undefined;
     return { events: applied, position: this.reached.current };
@@ -153,6 +190,14 @@ export class ProjectionRunner {
     const s = this.subscription;
     this.subscription = undefined;
     await s?.close();
+    // What a catch-up applied is kept: its pages are whole, and the checkpoints say how far.
+    if (this.span) {
+      try {
+        this.commitSpan();
+      } catch (error) {
+        this.log.warn('projections: the last pages applied could not be committed; they are applied again on the next start', { error: describe(error) });
+      }
+    }
     // The snapshot being built is stored (or given up) before the worker goes.
     await this.pendingSnapshot?.done;
     await this.inlineSnapshot;
@@ -166,32 +211,36 @@ export class ProjectionRunner {
     this.worker = ReadModelWorker.start(this.db, { warn: (message) => this.log.warn(`read models: ${CHECKPOINT_FAILED}`, { error: message }) });
   }
 
-  private subscribe(from: string | null, pageSize = CATCH_UP_PAGE): void {
+  private subscribe(from: string | null): void {
     const generation = ++this.generation;
+    this.appliedEnd = from;
     this.subscription = this.store.subscribeToAll({
       from,
-      // Large pages for a catch-up or a rebuild (one transaction each); a live page is what is new.
-      batchSize: pageSize,
+      // Full pages while catching up; a live page is what is new.
+      batchSize: this.catchUp.pageSize,
       onEvent: (e) => this.applyBatch([e]),
       onBatch: (events) => this.applyBatch(events),
-      onError: (error) => {
-        if (generation !== this.generation) return;
-        if (isTransientStorageError(error)) {
-          const delayMs = this.backoff.failed(error);
-          const retry = this.backoff.retrying!;
-          this.log.warn('projections hit a transient storage error: retrying', { error: describeError(error), checkpoint: this.reached.current, attempt: retry.attempts, retryInMs: delayMs, since: retry.since });
-          this.subscription = undefined;
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = undefined;
-            if (generation === this.generation) this.subscribe(this.reached.current, pageSize);
-          }, delayMs);
-          return;
-        }
-        this.failure = error;
-        this.log.error('projection subscription stopped', { error: describe(error) });
-        this.reached.fail(new Error(`Projections stopped at ${this.reached.current}: ${describe(error)}`));
-      },
+      onError: (error) => this.stopped(error, generation),
     });
+  }
+
+  /** The subscription (or the commit of a catch-up) failed: follow the log again after a transient error, else stop. */
+  private stopped(error: unknown, generation: number): void {
+    if (generation !== this.generation) return;
+    if (isTransientStorageError(error)) {
+      const delayMs = this.backoff.failed(error);
+      const retry = this.backoff.retrying!;
+      this.log.warn('projections hit a transient storage error: retrying', { error: describeError(error), checkpoint: this.reached.current, attempt: retry.attempts, retryInMs: delayMs, since: retry.since });
+      this.subscription = undefined;
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (generation === this.generation) this.subscribe(this.reached.current);
+      }, delayMs);
+      return;
+    }
+    this.failure = error;
+    this.log.error('projection subscription stopped', { error: describe(error) });
+    this.reached.fail(new Error(`Projections stopped at ${this.reached.current}: ${describe(error)}`));
   }
 
   private prepareCheckpoints(): Map<string, string | null> {
@@ -251,7 +300,8 @@ export class ProjectionRunner {
 
   private applyBatch(events: RecordedEvent[]): void {
     if (events.length === 0) return;
-    const last = events[events.length - 1]!.position;
+    const end = events[events.length - 1]!;
+    const last = end.position;
     const projections = this.projections;
     // Only right after a start from the lowest checkpoint can a projection be ahead of the page;
     // otherwise every projection takes every event, without a per-event checkpoint lookup.
@@ -260,27 +310,93 @@ export class ProjectionRunner {
       const cp = this.checkpoints.get(p.name) ?? null;
       return cp !== null && cp >= first;
     });
+    // A full page: more is waiting, so the transaction stays open for the next pages (CatchUpOptions).
+    const full = events.length >= this.catchUp.pageSize;
+    let span = this.span;
+    if (span) clearTimeout(span.idle);
+    else if (full) {
+      this.db.exec('BEGIN');
+      span = this.span = { events: 0, began: performance.now(), committed: new Map(this.checkpoints), end, previous: null };
+    }
     try {
+      // Nothing but this runner writes to the read models' connection; were the span rolled back
+      // under it, its pages would be lost while the checkpoints went on.
+      if (span && !this.db.inTransaction) throw new Error('the read models\' transaction was rolled back while pages were applied in it');
+      // Inside a span, better-sqlite3 runs the page as a savepoint.
       this.page()(events, ahead, last);
     } catch (error) {
-      for (const p of projections) p.discard?.();
+      this.abandonSpan();
       throw error;
     }
     for (const p of projections) this.checkpoints.set(p.name, last);
-    const ended = this.backoff.succeeded();
-    if (ended) this.log.info('projections resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: last });
-    this.onProgress?.(events.length, last);
-    this.reached.advance(last);
-    this.maybeStoreReplaySnapshot(events);
+    const previous = events.length > 1 ? events[events.length - 2]!.position : this.appliedEnd;
+    this.appliedEnd = last;
+    if (!span) {
+      this.committed(events.length, end, previous);
+      return;
+    }
+    span.events += events.length;
+    span.end = end;
+    span.previous = previous;
+    if (full && span.events < this.catchUp.commitEvery && performance.now() - span.began < this.catchUp.commitAfterMs) {
+      // Committed by the next page, or now if none comes (caught up at a page's boundary).
+      const generation = this.generation;
+      span.idle = setTimeout(() => {
+        if (this.span !== span) return;
+        try {
+          this.commitSpan();
+        } catch (error) {
+          const s = this.subscription;
+          this.subscription = undefined;
+          void s?.close();
+          this.stopped(error, generation);
+        }
+      }, 10);
+      return;
+    }
+    this.commitSpan();
   }
 
-  private maybeStoreReplaySnapshot(events: RecordedEvent[]): void {
+  /** Commits the open span; rolls it back and rethrows when the commit fails. */
+  private commitSpan(): void {
+    const span = this.span!;
+    clearTimeout(span.idle);
+    try {
+      if (!this.db.inTransaction) throw new Error('the read models\' transaction was rolled back while pages were applied in it');
+      this.db.exec('COMMIT');
+    } catch (error) {
+      this.abandonSpan();
+      throw error;
+    }
+    this.span = undefined;
+    this.committed(span.events, span.end, span.previous);
+  }
+
+  /** After a failed page or commit: the caches go, and so does the open span, back to its checkpoints. */
+  private abandonSpan(): void {
+    for (const p of this.projections) p.discard?.();
+    const span = this.span;
+    if (!span) return;
+    clearTimeout(span.idle);
+    this.span = undefined;
+    if (this.db.open && this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.checkpoints = span.committed;
+    this.appliedEnd = this.reached.current;
+  }
+
+  /** `count` events up to `end` are committed: waiters, progress and snapshots learn it. */
+  private committed(count: number, end: RecordedEvent, previous: string | null): void {
+    const ended = this.backoff.succeeded();
+    if (ended) this.log.info('projections resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: end.position });
+    this.onProgress?.(count, end.position);
+    this.reached.advance(end.position);
+    this.maybeStoreReplaySnapshot(count, end, previous);
+  }
+
+  private maybeStoreReplaySnapshot(count: number, end: RecordedEvent, previous: string | null): void {
     const snapshots = this.replaySnapshots;
     if (!snapshots) return;
-    snapshots.since += events.length;
-    const end = events[events.length - 1]!;
-    const previous = events.length > 1 ? events[events.length - 2]!.position : snapshots.previous;
-    snapshots.previous = end.position;
+    snapshots.since += count;
     const meta = (): ReplaySnapshotMeta => ({ head: { position: end.position, recordedAt: end.recordedAt, hash: end.hash, chainHash: end.chainHash ?? null }, previousPosition: previous, shape: snapshots.shape });
     const pending = this.pendingSnapshot;
     // The worker's image holds one of the pages committed since it was asked for.

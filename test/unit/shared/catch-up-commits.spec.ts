@@ -1,0 +1,254 @@
+/**
+ * A catch-up (a start behind the log, a rebuild) applies its pages in a transaction left open
+ * across them and commits it every few pages (ProjectionRunner, CatchUpOptions): the checkpoints
+ * still move only with the read models, waiters are released only by a commit, a failure rolls
+ * the whole open span back to its checkpoints and the runner follows the log again from there,
+ * and a connection that dies with a span open loses only that span.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
+import { ExpectedVersion, type EventStore, type RecordedEvent } from '../../../src/event-store/event-store.port.js';
+import { assetDecider, assetStreamId } from '../../../src/asset-inventory/domain/asset.decider.js';
+import type { AssetState } from '../../../src/asset-inventory/domain/asset.state.js';
+import { FEATURES } from '../../../src/features.js';
+import { projectionsOf, upcastersOf } from '../../../src/platform/feature-contribution.js';
+import type { Projection } from '../../../src/projections/projection.js';
+import { ProjectionRunner, type CatchUpOptions } from '../../../src/projections/projection-runner.js';
+import { openReadModelDatabase, type ReadDb } from '../../../src/projections/read-model-database.js';
+import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
+import type { DomainActor } from '../../../src/shared/domain/decider.js';
+
+const ciso: DomainActor = { id: 'ciso', name: 'CISO', roles: ['CISO'] };
+const silent = new JsonLogger('test', 'error');
+const upcasters = upcastersOf(FEATURES);
+const CATCH_UP: CatchUpOptions = { pageSize: 5, commitEvery: 20, commitAfterMs: 60_000 };
+
+/** Assets registered, then each reassigned in turn: every page touches several assets. */
+async function buildLog(store: EventStore, assets: number, rounds: number): Promise<RecordedEvent[]> {
+  let t = Date.parse('2026-01-01T00:00:00Z');
+  const states: AssetState[] = Array.from({ length: assets }, () => assetDecider.initialState);
+  for (let i = 0; i <= rounds; i++) {
+    for (let a = 0; a < assets; a++) {
+      const at = new Date((t += 1000)).toISOString();
+      const assetId = `a-${a}`;
+      const command =
+        i === 0
+          ? { type: 'RegisterAsset' as const, assetId, name: `System ${a}`, description: '', category: 'SYSTEM' as const, department: 'ops', managerId: 'm-0', confidentiality: 1 + (a % 3), integrity: 1, availability: 1, actor: ciso, at }
+          : { type: 'ReassignAssetManager' as const, assetId, managerId: `m-${i}`, actor: ciso, at };
+      const events = assetDecider.decide(command, states[a]!);
+      await store.append(
+        assetStreamId(assetId),
+        events.map((e) => ({ eventId: randomUUID(), type: e.type, schemaVersion: 1, data: e.data as Record<string, unknown>, metadata: { actor: ciso, occurredAt: at, correlationId: 'c', causationId: 'c' } })),
+        { expectedVersion: i === 0 ? ExpectedVersion.noStream : ExpectedVersion.exact(states[a]!.version) },
+      );
+      for (const e of events) states[a] = assetDecider.evolve(states[a]!, e);
+    }
+  }
+  return store.readAll({ maxCount: 100_000 });
+}
+
+/**
+ * A projection that keeps the position of every event it applied (so a rolled-back span shows),
+ * counts its apply() calls, and runs `hook` before applying each event.
+ */
+class Witness implements Projection {
+  readonly name = 'witness';
+  readonly schemaVersion = 1;
+  calls = 0;
+  hook: (event: RecordedEvent) => void = () => {};
+  setup(db: ReadDb): void {
+    db.exec('CREATE TABLE IF NOT EXISTS witness (position TEXT PRIMARY KEY)');
+  }
+  reset(db: ReadDb): void {
+    db.exec('DELETE FROM witness');
+  }
+  apply(event: RecordedEvent, db: ReadDb): void {
+    this.calls++;
+    this.hook(event);
+    db.prepare('INSERT INTO witness (position) VALUES (?)').run(event.position);
+  }
+}
+
+/** The read models of a database, every table but the checkpoints, rows sorted. */
+function dump(db: Database.Database | ReadDb): Record<string, string[]> {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name != 'projection_checkpoints' ORDER BY name").pluck().all() as string[];
+  return Object.fromEntries(tables.map((t) => [t, (db.prepare(`SELECT * FROM "${t}"`).all() as object[]).map((r) => JSON.stringify(r)).sort()]));
+}
+
+/** What a second connection sees committed: the checkpoints (one per projection) and the witness's positions. */
+function committed(path: string): { checkpoints: (string | null)[]; witnessed: string[]; assets: number } {
+  const db = new Database(path, { readonly: true });
+  try {
+    return {
+      checkpoints: db.prepare('SELECT position FROM projection_checkpoints ORDER BY name').pluck().all() as (string | null)[],
+      witnessed: db.prepare('SELECT position FROM witness ORDER BY position').pluck().all() as string[],
+      assets: db.prepare('SELECT COUNT(*) FROM assets').pluck().get() as number,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** The read models a runner with default settings builds from the log on a fresh database. */
+async function expectedReadModels(store: EventStore, head: string): Promise<Record<string, string[]>> {
+  const db = openReadModelDatabase(':memory:');
+  const runner = new ProjectionRunner(store, db, [...projectionsOf(FEATURES)(), new Witness()], upcasters.upcast, silent);
+  runner.start();
+  await runner.waitFor(head);
+  await runner.stop();
+  const result = dump(db);
+  db.close();
+  return result;
+}
+
+describe('a catch-up commits its pages every few pages', () => {
+  let dir: string | undefined;
+  const runners: ProjectionRunner[] = [];
+  /** A runner stopped after the test, also when the test fails half-way. */
+  const runnerOf = (...args: ConstructorParameters<typeof ProjectionRunner>): ProjectionRunner => {
+    const runner = new ProjectionRunner(...args);
+    runners.push(runner);
+    return runner;
+  };
+  afterEach(async () => {
+    for (const runner of runners.splice(0)) await runner.stop().catch(() => {});
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('releases waiters only at a commit, when the read models and checkpoints are on disk together', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'catch-up-'));
+    const store = new InMemoryEventStore();
+    const log = await buildLog(store, 12, 7);
+    const path = join(dir, 'read-models.sqlite');
+    const db = openReadModelDatabase(path);
+    const witness = new Witness();
+    const runner = runnerOf(store, db, [...projectionsOf(FEATURES)(), witness], upcasters.upcast, silent, CATCH_UP);
+    // Checked by another connection the moment each waiter is released.
+    const seen: { asked: string; checkpoints: (string | null)[]; witnessed: number }[] = [];
+    const waits = [3, 7, 23, 41, 64, 95].map((k) =>
+      runner.waitFor(log[k]!.position).then(() => {
+        const c = committed(path);
+        seen.push({ asked: log[k]!.position, checkpoints: c.checkpoints, witnessed: c.witnessed.length });
+      }),
+    );
+    runner.start();
+    await Promise.all(waits);
+    for (const s of seen) {
+      // Every projection's checkpoint at one commit's end, at or past the position waited for, and the rows with it.
+      expect(new Set(s.checkpoints).size).toBe(1);
+      expect(s.checkpoints[0]! >= s.asked).toBe(true);
+      expect(s.witnessed).toBe(log.findIndex((e) => e.position === s.checkpoints[0]) + 1);
+      // Commits come every 20 events or more (pages of 5), not at every page.
+      expect(s.witnessed % 20 === 0 || s.witnessed === log.length).toBe(true);
+    }
+    await runner.waitFor(log.at(-1)!.position);
+    await runner.stop();
+    expect(dump(db)).toEqual(await expectedReadModels(store, log.at(-1)!.position));
+    expect(witness.calls).toBe(log.length);
+    db.close();
+  });
+
+  it('a transient failure in the middle of a span rolls the span back to its checkpoints; the runner applies it again from there', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'catch-up-'));
+    const store = new InMemoryEventStore();
+    const log = await buildLog(store, 12, 7);
+    const path = join(dir, 'read-models.sqlite');
+    const db = openReadModelDatabase(path);
+    const witness = new Witness();
+    // Fails once, at the 33rd event: 20 committed, 12 applied in the open span.
+    let failed = false;
+    witness.hook = (event) => {
+      if (!failed && event.position === log[32]!.position) {
+        failed = true;
+        throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      }
+    };
+    const runner = runnerOf(store, db, [...projectionsOf(FEATURES)(), witness], upcasters.upcast, silent, CATCH_UP);
+    runner.start();
+    while (!runner.retrying) await new Promise((r) => setImmediate(r));
+    // While it waits to retry: what is committed is the first span, whole, and nothing after it.
+    const during = committed(path);
+    expect(during.checkpoints).toEqual(during.checkpoints.map(() => log[19]!.position));
+    expect(during.witnessed).toEqual(log.slice(0, 20).map((e) => e.position));
+    expect(during.assets).toBe(12);
+    expect(runner.checkpoint).toBe(log[19]!.position);
+
+    await runner.waitFor(log.at(-1)!.position);
+    expect(runner.retrying).toBeUndefined();
+    await runner.stop();
+    expect(dump(db)).toEqual(await expectedReadModels(store, log.at(-1)!.position));
+    // The 12 events of the rolled-back span (and the failing one) were applied twice.
+    expect(witness.calls).toBe(log.length + 13);
+    db.close();
+  });
+
+  it('a connection that dies with a span open loses that span only: the next runner applies it again', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'catch-up-'));
+    const store = new InMemoryEventStore();
+    const log = await buildLog(store, 12, 7);
+    const path = join(dir, 'read-models.sqlite');
+    const db = openReadModelDatabase(path);
+    const witness = new Witness();
+    // At the 47th event (40 committed), the connection is closed under the runner, as a killed
+    // process's would be: SQLite keeps what was committed and nothing of the open transaction.
+    witness.hook = (event) => {
+      if (event.position === log[46]!.position) setImmediate(() => db.close());
+    };
+    const runner = runnerOf(store, db, [...projectionsOf(FEATURES)(), witness], upcasters.upcast, silent, CATCH_UP);
+    runner.start();
+    await expect(runner.waitFor(log.at(-1)!.position)).rejects.toThrow(/Projections stopped/);
+    await runner.stop();
+    const after = committed(path);
+    expect(after.checkpoints).toEqual(after.checkpoints.map(() => log[39]!.position));
+    expect(after.witnessed).toEqual(log.slice(0, 40).map((e) => e.position));
+
+    const reopened = openReadModelDatabase(path);
+    const next = runnerOf(store, reopened, [...projectionsOf(FEATURES)(), new Witness()], upcasters.upcast, silent, CATCH_UP);
+    next.start();
+    await next.waitFor(log.at(-1)!.position);
+    await next.stop();
+    expect(dump(reopened)).toEqual(await expectedReadModels(store, log.at(-1)!.position));
+    reopened.close();
+  });
+
+  it('a span caught up at a page boundary is committed without a further page, and stop() commits an open one', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'catch-up-'));
+    const store = new InMemoryEventStore();
+    // 12 x 5 = 60 events: whole pages only, so the last page is full and no short page follows.
+    const log = await buildLog(store, 12, 4);
+    expect(log.length % 5).toBe(0);
+    const path = join(dir, 'read-models.sqlite');
+    const db = openReadModelDatabase(path);
+    const runner = runnerOf(store, db, [...projectionsOf(FEATURES)(), new Witness()], upcasters.upcast, silent, { ...CATCH_UP, commitEvery: 1_000 });
+    runner.start();
+    await runner.waitFor(log.at(-1)!.position, 5_000);
+    expect(committed(path).witnessed).toHaveLength(60);
+    await runner.stop();
+
+    // stop() while a span is open (its commit is far off): what it applied is committed.
+    let applied = 0;
+    const witness = new Witness();
+    // In memory: no worker thread to close, so stop() returns before the span's idle commit would come.
+    const stoppingDb = openReadModelDatabase(':memory:');
+    const stopping = runnerOf(store, stoppingDb, [...projectionsOf(FEATURES)(), witness], upcasters.upcast, silent, { ...CATCH_UP, commitEvery: 1_000 });
+    let stopped: Promise<void> | undefined;
+    witness.hook = () => {
+      if (++applied === 23) stopped = stopping.stop();
+    };
+    stopping.start();
+    while (!stopped) await new Promise((r) => setImmediate(r));
+    await stopped;
+    // The page being applied when stop() was called is finished, and every page applied is committed.
+    expect(stoppingDb.inTransaction).toBe(false);
+    expect(stoppingDb.prepare('SELECT COUNT(*) FROM witness').pluck().get()).toBe(25);
+    const checkpoints = stoppingDb.prepare('SELECT position FROM projection_checkpoints').pluck().all();
+    expect(checkpoints).toEqual(checkpoints.map(() => log[24]!.position));
+    stoppingDb.close();
+  });
+});
