@@ -1,7 +1,8 @@
 /**
  * Projection rebuild and replay speed (issue 13): every read model rebuilt from a register-shaped
  * log of ~100,000 events (bench/support/register-log.ts), through
- *   (a) ProjectionRunner.rebuild onto a read-model file, as `npm run cli -- rebuild` does;
+ *   (a) ProjectionRunner.rebuild onto a read-model file, as `npm run cli -- rebuild` does, and
+ *       (a') the same with the server's catch-up settings (the ADMIN mutation's rebuild);
  *   (b) AsOfReplayer replaying the whole log into a fresh in-memory database (a cold asOf at the head).
  * and, as the baseline of each run, (c) the same log read raw with better-sqlite3 in pages of 1,000
  * (every column, JSON.parse of each event's data, nothing applied): the floor any rebuild in this
@@ -113,6 +114,7 @@ export async function runRebuildBench(): Promise<void> {
     const logger = new JsonLogger('bench', 'error');
 
     const rebuilds: Run[] = [];
+    const serverRebuilds: Run[] = [];
     const replays: Run[] = [];
     const raws: Run[] = [];
     const rawRead = (): Run => {
@@ -149,6 +151,22 @@ export async function runRebuildBench(): Promise<void> {
       if (result.events !== total) throw new Error(`rebuild applied ${result.events} of ${total} events`);
       await runner.stop();
       db.close();
+
+      // (a') the same with the server's catch-up settings (the ADMIN mutation's rebuild, a start behind the log).
+      {
+        const serverDb = openReadModelDatabase(join(dir, `read-models-server-${r}.sqlite`));
+        const serverRunner = new ProjectionRunner(store, serverDb, projections(), upcasters.upcast, logger);
+        const serverSampler = new MemorySampler();
+        const serverSampling = setInterval(serverSampler.sample, 20);
+        const serverStart = performance.now();
+        const serverCpu = process.cpuUsage();
+        const applied = await serverRunner.rebuild(serverSampler.sample);
+        serverRebuilds.push({ ms: performance.now() - serverStart, cpuMs: cpuMs(serverCpu), memory: serverSampler.done() });
+        clearInterval(serverSampling);
+        if (applied.events !== total) throw new Error(`rebuild applied ${applied.events} of ${total} events`);
+        await serverRunner.stop();
+        serverDb.close();
+      }
 
       // (b) a cold asOf at the head: the whole log into a fresh in-memory database.
       const replayer = new AsOfReplayer(store, upcasters, projections, 1);
@@ -192,7 +210,11 @@ export async function runRebuildBench(): Promise<void> {
     console.log('| measurement | events/s (wall) | events per CPU-second | target | peak RSS (base) | peak heap (base) | heap, first tenth → last tenth |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     console.log(`| baseline: the log read raw (better-sqlite3, pages of 1,000, JSON.parse of data; nothing applied) | ${fmt(rate(raws))} | ${fmt(cpuRate(raws))} | — | — | — | — |`);
-    for (const [name, runs] of [['projection rebuild (runner, read-model file)', rebuilds], ['asOf replay from zero (in-memory database)', replays]] as const) {
+    for (const [name, runs] of [
+      ['projection rebuild (runner, read-model file)', rebuilds],
+      ["the same with the server's catch-up settings (pages of 1,000)", serverRebuilds],
+      ['asOf replay from zero (in-memory database)', replays],
+    ] as const) {
       const m = mem(runs);
       const r = rate(runs);
       console.log(
@@ -210,6 +232,7 @@ export async function runRebuildBench(): Promise<void> {
         events: total,
         runs: RUNS,
         rebuildEventsPerSecond: Math.round(rate(rebuilds)),
+        serverRebuildEventsPerSecond: Math.round(rate(serverRebuilds)),
         replayEventsPerSecond: Math.round(rate(replays)),
         rebuildEventsPerCpuSecond: Math.round(cpuRate(rebuilds)),
         replayEventsPerCpuSecond: Math.round(cpuRate(replays)),
