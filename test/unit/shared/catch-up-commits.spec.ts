@@ -109,26 +109,32 @@ async function expectedReadModels(store: EventStore, head: string): Promise<Reco
 describe('a catch-up commits its pages every few pages', () => {
   let dir: string | undefined;
   const runners: ProjectionRunner[] = [];
-  /** A runner stopped after the test, also when the test fails half-way. */
-  const runnerOf = (...args: ConstructorParameters<typeof ProjectionRunner>): ProjectionRunner => {
-    const runner = new ProjectionRunner(...args);
-    runners.push(runner);
-    return runner;
-  };
   afterEach(async () => {
+    // Also when a test fails half-way.
     for (const runner of runners.splice(0)) await runner.stop().catch(() => {});
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
   });
 
-  it('releases waiters only at a commit, when the read models and checkpoints are on disk together', async () => {
+  /** 12 assets registered then reassigned `rounds` times, in turn; a read-model file; runners over it with a witness. */
+  async function setUp(rounds = 7) {
     dir = mkdtempSync(join(tmpdir(), 'catch-up-'));
     const store = new InMemoryEventStore();
-    const log = await buildLog(store, 12, 7);
+    const log = await buildLog(store, 12, rounds);
     const path = join(dir, 'read-models.sqlite');
     const db = openReadModelDatabase(path);
     const witness = new Witness();
-    const runner = runnerOf(store, db, [...projectionsOf(FEATURES)(), witness], upcasters.upcast, silent, CATCH_UP);
+    const runner = (options: CatchUpOptions = CATCH_UP, on: ReadDb = db, watching: Witness = witness): ProjectionRunner => {
+      const r = new ProjectionRunner(store, on, [...projectionsOf(FEATURES)(), watching], upcasters.upcast, silent, options);
+      runners.push(r);
+      return r;
+    };
+    return { store, log, head: log.at(-1)!.position, path, db, witness, runner };
+  }
+
+  it('releases waiters only at a commit, when the read models and checkpoints are on disk together', async () => {
+    const { store, log, head, path, db, witness, runner: runnerWith } = await setUp();
+    const runner = runnerWith();
     // Checked by another connection the moment each waiter is released.
     const seen: { asked: string; checkpoints: (string | null)[]; witnessed: number }[] = [];
     const waits = [3, 7, 23, 41, 64, 95].map((k) =>
@@ -147,20 +153,15 @@ describe('a catch-up commits its pages every few pages', () => {
       // Commits come every 20 events or more (pages of 5), not at every page.
       expect(s.witnessed % 20 === 0 || s.witnessed === log.length).toBe(true);
     }
-    await runner.waitFor(log.at(-1)!.position);
+    await runner.waitFor(head);
     await runner.stop();
-    expect(dump(db)).toEqual(await expectedReadModels(store, log.at(-1)!.position));
+    expect(dump(db)).toEqual(await expectedReadModels(store, head));
     expect(witness.calls).toBe(log.length);
     db.close();
   });
 
   it('a transient failure in the middle of a span rolls the span back to its checkpoints; the runner applies it again from there', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'catch-up-'));
-    const store = new InMemoryEventStore();
-    const log = await buildLog(store, 12, 7);
-    const path = join(dir, 'read-models.sqlite');
-    const db = openReadModelDatabase(path);
-    const witness = new Witness();
+    const { store, log, head, path, db, witness, runner: runnerWith } = await setUp();
     // Fails once, at the 33rd event: 20 committed, 12 applied in the open span.
     let failed = false;
     witness.hook = (event) => {
@@ -169,7 +170,7 @@ describe('a catch-up commits its pages every few pages', () => {
         throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
       }
     };
-    const runner = runnerOf(store, db, [...projectionsOf(FEATURES)(), witness], upcasters.upcast, silent, CATCH_UP);
+    const runner = runnerWith();
     runner.start();
     while (!runner.retrying) await new Promise((r) => setImmediate(r));
     // While it waits to retry: what is committed is the first span, whole, and nothing after it.
@@ -179,64 +180,56 @@ describe('a catch-up commits its pages every few pages', () => {
     expect(during.assets).toBe(12);
     expect(runner.checkpoint).toBe(log[19]!.position);
 
-    await runner.waitFor(log.at(-1)!.position);
+    await runner.waitFor(head);
     expect(runner.retrying).toBeUndefined();
     await runner.stop();
-    expect(dump(db)).toEqual(await expectedReadModels(store, log.at(-1)!.position));
+    expect(dump(db)).toEqual(await expectedReadModels(store, head));
     // The 12 events of the rolled-back span (and the failing one) were applied twice.
     expect(witness.calls).toBe(log.length + 13);
     db.close();
   });
 
   it('a connection that dies with a span open loses that span only: the next runner applies it again', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'catch-up-'));
-    const store = new InMemoryEventStore();
-    const log = await buildLog(store, 12, 7);
-    const path = join(dir, 'read-models.sqlite');
-    const db = openReadModelDatabase(path);
-    const witness = new Witness();
+    const { store, log, head, path, db, witness, runner: runnerWith } = await setUp();
     // At the 47th event (40 committed), the connection is closed under the runner, as a killed
     // process's would be: SQLite keeps what was committed and nothing of the open transaction.
     witness.hook = (event) => {
       if (event.position === log[46]!.position) setImmediate(() => db.close());
     };
-    const runner = runnerOf(store, db, [...projectionsOf(FEATURES)(), witness], upcasters.upcast, silent, CATCH_UP);
+    const runner = runnerWith();
     runner.start();
-    await expect(runner.waitFor(log.at(-1)!.position)).rejects.toThrow(/Projections stopped/);
+    await expect(runner.waitFor(head)).rejects.toThrow(/Projections stopped/);
     await runner.stop();
     const after = committed(path);
     expect(after.checkpoints).toEqual(after.checkpoints.map(() => log[39]!.position));
     expect(after.witnessed).toEqual(log.slice(0, 40).map((e) => e.position));
 
     const reopened = openReadModelDatabase(path);
-    const next = runnerOf(store, reopened, [...projectionsOf(FEATURES)(), new Witness()], upcasters.upcast, silent, CATCH_UP);
+    const next = runnerWith(CATCH_UP, reopened, new Witness());
     next.start();
-    await next.waitFor(log.at(-1)!.position);
+    await next.waitFor(head);
     await next.stop();
-    expect(dump(reopened)).toEqual(await expectedReadModels(store, log.at(-1)!.position));
+    expect(dump(reopened)).toEqual(await expectedReadModels(store, head));
     reopened.close();
   });
 
   it('a span caught up at a page boundary is committed without a further page, and stop() commits an open one', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'catch-up-'));
-    const store = new InMemoryEventStore();
     // 12 x 5 = 60 events: whole pages only, so the last page is full and no short page follows.
-    const log = await buildLog(store, 12, 4);
+    const { log, head, path, db, witness, runner: runnerWith } = await setUp(4);
     expect(log.length % 5).toBe(0);
-    const path = join(dir, 'read-models.sqlite');
-    const db = openReadModelDatabase(path);
-    const runner = runnerOf(store, db, [...projectionsOf(FEATURES)(), new Witness()], upcasters.upcast, silent, { ...CATCH_UP, commitEvery: 1_000 });
+    const rare = { ...CATCH_UP, commitEvery: 1_000 };
+    const runner = runnerWith(rare);
     runner.start();
-    await runner.waitFor(log.at(-1)!.position, 5_000);
+    await runner.waitFor(head, 5_000);
     expect(committed(path).witnessed).toHaveLength(60);
     await runner.stop();
+    db.close();
 
-    // stop() while a span is open (its commit is far off): what it applied is committed.
+    // stop() while a span is open (its commit is far off): what it applied is committed. In
+    // memory: no worker thread to close, so stop() returns before the span's idle commit would come.
+    const memory = openReadModelDatabase(':memory:');
+    const stopping = runnerWith(rare, memory, witness);
     let applied = 0;
-    const witness = new Witness();
-    // In memory: no worker thread to close, so stop() returns before the span's idle commit would come.
-    const stoppingDb = openReadModelDatabase(':memory:');
-    const stopping = runnerOf(store, stoppingDb, [...projectionsOf(FEATURES)(), witness], upcasters.upcast, silent, { ...CATCH_UP, commitEvery: 1_000 });
     let stopped: Promise<void> | undefined;
     witness.hook = () => {
       if (++applied === 23) stopped = stopping.stop();
@@ -245,10 +238,10 @@ describe('a catch-up commits its pages every few pages', () => {
     while (!stopped) await new Promise((r) => setImmediate(r));
     await stopped;
     // The page being applied when stop() was called is finished, and every page applied is committed.
-    expect(stoppingDb.inTransaction).toBe(false);
-    expect(stoppingDb.prepare('SELECT COUNT(*) FROM witness').pluck().get()).toBe(25);
-    const checkpoints = stoppingDb.prepare('SELECT position FROM projection_checkpoints').pluck().all();
+    expect(memory.inTransaction).toBe(false);
+    expect(memory.prepare('SELECT COUNT(*) FROM witness').pluck().get()).toBe(25);
+    const checkpoints = memory.prepare('SELECT position FROM projection_checkpoints').pluck().all();
     expect(checkpoints).toEqual(checkpoints.map(() => log[24]!.position));
-    stoppingDb.close();
+    memory.close();
   });
 });
