@@ -136,44 +136,34 @@ export async function runRebuildBench(): Promise<void> {
       if (n !== total) throw new Error(`raw read ${n} of ${total} events`);
       return run;
     };
-    for (let r = 0; r < RUNS; r++) {
-      // (a) the CLI's rebuild, onto a file.
-      const db = openReadModelDatabase(join(dir, `read-models-${r}.sqlite`));
-      const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, logger, CATCH_UP);
-      let sampler = new MemorySampler();
-      // At every commit and every 20 ms.
-      let sampling = setInterval(sampler.sample, 20);
-      let start = performance.now();
-      let cpu = process.cpuUsage();
+    /** One timed rebuild onto a new read-model file, memory sampled at every commit and every 20 ms. */
+    const timedRebuild = async (file: string, options?: CatchUpOptions): Promise<Run> => {
+      const db = openReadModelDatabase(join(dir, file));
+      const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, logger, options);
+      const sampler = new MemorySampler();
+      const sampling = setInterval(sampler.sample, 20);
+      const start = performance.now();
+      const cpu = process.cpuUsage();
       const result = await runner.rebuild(sampler.sample);
-      rebuilds.push({ ms: performance.now() - start, cpuMs: cpuMs(cpu), memory: sampler.done() });
+      const run = { ms: performance.now() - start, cpuMs: cpuMs(cpu), memory: sampler.done() };
       clearInterval(sampling);
       if (result.events !== total) throw new Error(`rebuild applied ${result.events} of ${total} events`);
       await runner.stop();
       db.close();
-
-      // (a') the same with the server's catch-up settings (the ADMIN mutation's rebuild, a start behind the log).
-      {
-        const serverDb = openReadModelDatabase(join(dir, `read-models-server-${r}.sqlite`));
-        const serverRunner = new ProjectionRunner(store, serverDb, projections(), upcasters.upcast, logger);
-        const serverSampler = new MemorySampler();
-        const serverSampling = setInterval(serverSampler.sample, 20);
-        const serverStart = performance.now();
-        const serverCpu = process.cpuUsage();
-        const applied = await serverRunner.rebuild(serverSampler.sample);
-        serverRebuilds.push({ ms: performance.now() - serverStart, cpuMs: cpuMs(serverCpu), memory: serverSampler.done() });
-        clearInterval(serverSampling);
-        if (applied.events !== total) throw new Error(`rebuild applied ${applied.events} of ${total} events`);
-        await serverRunner.stop();
-        serverDb.close();
-      }
+      return run;
+    };
+    for (let r = 0; r < RUNS; r++) {
+      // (a) the CLI's rebuild, onto a file; (a') the same with the server's catch-up settings
+      // (the ADMIN mutation's rebuild, a start behind the log).
+      rebuilds.push(await timedRebuild(`read-models-${r}.sqlite`, CATCH_UP));
+      serverRebuilds.push(await timedRebuild(`read-models-server-${r}.sqlite`));
 
       // (b) a cold asOf at the head: the whole log into a fresh in-memory database.
       const replayer = new AsOfReplayer(store, upcasters, projections, 1);
-      sampler = new MemorySampler();
-      sampling = setInterval(sampler.sample, 20);
-      start = performance.now();
-      cpu = process.cpuUsage();
+      const sampler = new MemorySampler();
+      const sampling = setInterval(sampler.sample, 20);
+      const start = performance.now();
+      const cpu = process.cpuUsage();
       const risks = await replayer.read({ asOf: new Date(Date.now() + 60_000) }, (rdb) => rdb.prepare('SELECT COUNT(*) FROM risks').pluck().get() as number);
       const ms = performance.now() - start;
       clearInterval(sampling);
@@ -185,7 +175,7 @@ export async function runRebuildBench(): Promise<void> {
     }
 
     // Memory flatness without the garbage between collections: one more, untimed rebuild that
-    // collects every 10,000 events (every page) and samples what is still alive.
+    // collects every 10,000 events and samples what is still alive.
     const live: number[] = [];
     {
       const db = openReadModelDatabase(join(dir, 'read-models-live-heap.sqlite'));
