@@ -157,8 +157,6 @@ export class ProjectionRunner {
     await this.stop();
     this.db.transaction(() => {
       for (const p of this.projections) {
-        // setup: the runner may never have been started (the rebuild command of the CLI).
-        p.setup(this.db);
         p.reset(this.db);
         this.db
           .prepare('INSERT INTO projection_checkpoints (name, schema_version, position) VALUES (?, ?, NULL) ON CONFLICT(name) DO UPDATE SET schema_version = excluded.schema_version, position = NULL')
@@ -253,16 +251,19 @@ export class ProjectionRunner {
     const result = new Map<string, string | null>();
     this.db.transaction(() => {
       for (const p of this.projections) {
-        p.setup(this.db);
         const row = byName.get(p.name);
-        if (!row || row.schema_version !== p.schemaVersion) {
-          if (row) this.log.info('projection schema changed: rebuilding from zero', { projection: p.name, from: row.schema_version, to: p.schemaVersion });
-          p.reset(this.db);
-          this.db
-            .prepare('INSERT INTO projection_checkpoints (name, schema_version, position) VALUES (?, ?, NULL) ON CONFLICT(name) DO UPDATE SET schema_version = excluded.schema_version, position = NULL')
-            .run(p.name, p.schemaVersion);
-          result.set(p.name, null);
-        } else result.set(p.name, row.position);
+        if (row?.schema_version === p.schemaVersion) {
+          p.setup(this.db);
+          result.set(p.name, row.position);
+          continue;
+        }
+        // New, or of another schema version: its tables are dropped and made afresh, never set up first.
+        if (row) this.log.info('projection schema changed: rebuilding from zero', { projection: p.name, from: row.schema_version, to: p.schemaVersion });
+        p.reset(this.db);
+        this.db
+          .prepare('INSERT INTO projection_checkpoints (name, schema_version, position) VALUES (?, ?, NULL) ON CONFLICT(name) DO UPDATE SET schema_version = excluded.schema_version, position = NULL')
+          .run(p.name, p.schemaVersion);
+        result.set(p.name, null);
       }
     })();
     this.checkpoints = result;

@@ -11,9 +11,14 @@ export interface Projection {
   readonly name: string;
   /** Bump when the read model's shape or meaning changes: the runner then rebuilds it from zero. */
   readonly schemaVersion: number;
-  /** Creates the tables (idempotent). */
+  /** Creates the tables (idempotent). Called at start when the stored schema version is this one. */
   setup(db: ReadDb): void;
-  /** Deletes every row (for a rebuild). */
+  /**
+   * Drops the read model's tables, whether they exist or not, and creates them as setup() does
+   * (a rebuild, a new projection, a new schema version). Dropped rather than emptied, so that a
+   * new schema version gets its new columns and indexes; and setup() is not run before it, so an
+   * upgrade does not first build the new indexes over the old tables.
+   */
   reset(db: ReadDb): void;
   /** Applies one event (already upcast). */
   apply(event: RecordedEvent, db: ReadDb): void;

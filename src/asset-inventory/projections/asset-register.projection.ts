@@ -34,7 +34,8 @@ export class AssetRegisterProjection implements Projection {
 
   reset(db: ReadDb): void {
     this.cache?.discard();
-    db.exec('DELETE FROM assets');
+    db.exec('DROP TABLE IF EXISTS assets');
+    this.setup(db);
   }
 
   private cache?: DocumentCache<AssetState>;

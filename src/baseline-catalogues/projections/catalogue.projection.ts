@@ -22,7 +22,8 @@ export class CatalogueProjection implements Projection {
   }
 
   reset(db: ReadDb): void {
-    db.exec('DELETE FROM baseline_catalogues');
+    db.exec('DROP TABLE IF EXISTS baseline_catalogues');
+    this.setup(db);
   }
 
   apply(event: RecordedEvent, db: ReadDb): void {

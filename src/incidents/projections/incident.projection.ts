@@ -20,7 +20,8 @@ export class IncidentProjection implements Projection {
   }
 
   reset(db: ReadDb): void {
-    db.exec('DELETE FROM incidents; DELETE FROM incident_links;');
+    db.exec('DROP TABLE IF EXISTS incidents; DROP TABLE IF EXISTS incident_links;');
+    this.setup(db);
   }
 
   apply(event: RecordedEvent, db: ReadDb): void {

@@ -26,7 +26,8 @@ export class CriteriaProjection implements Projection {
   }
 
   reset(db: ReadDb): void {
-    db.exec('DELETE FROM risk_criteria');
+    db.exec('DROP TABLE IF EXISTS risk_criteria');
+    this.setup(db);
   }
 
   apply(event: RecordedEvent, db: ReadDb): void {

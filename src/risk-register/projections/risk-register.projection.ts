@@ -57,7 +57,6 @@ export class RiskRegisterProjection implements Projection {
   }
 
   reset(db: ReadDb): void {
-    // Dropped rather than emptied, so that a new schema version gets its new columns.
     this.cache?.discard();
     db.exec('DROP TABLE IF EXISTS risks; DROP TABLE IF EXISTS risk_assets; DROP TABLE IF EXISTS risk_register_criteria; DROP TABLE IF EXISTS risk_register_retired_assets; DROP TABLE IF EXISTS risk_analyses; DROP TABLE IF EXISTS risk_reviews;');
     this.setup(db);

@@ -17,7 +17,8 @@ export class PlanProjection implements Projection {
 
   reset(db: ReadDb): void {
     this.cache?.discard();
-    db.exec('DELETE FROM plans');
+    db.exec('DROP TABLE IF EXISTS plans');
+    this.setup(db);
   }
 
   private cache?: DocumentCache<PlanState>;

@@ -65,7 +65,8 @@ class Witness implements Projection {
     db.exec('CREATE TABLE IF NOT EXISTS witness (position TEXT PRIMARY KEY)');
   }
   reset(db: ReadDb): void {
-    db.exec('DELETE FROM witness');
+    db.exec('DROP TABLE IF EXISTS witness');
+    this.setup(db);
   }
   apply(event: RecordedEvent, db: ReadDb): void {
     this.calls++;
