@@ -1,7 +1,7 @@
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../event-store/event-store.port.js';
 import { PositionWaiters } from '../shared/application/position-waiters.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
-import { Backoff, describeError, isTransientStorageError, type RetryState } from '../shared/application/transient-errors.js';
+import { Backoff, type RetryState } from '../shared/application/transient-errors.js';
 import type { Projection } from './projection.js';
 import type { ReadDb } from './read-model-database.js';
 import { openableImage, shapeOf, snapshotImage, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
@@ -225,15 +225,17 @@ export class ProjectionRunner {
   /** The subscription (or the commit of a catch-up) failed: follow the log again after a transient error, else stop. */
   private stopped(error: unknown, generation: number): void {
     if (generation !== this.generation) return;
-    if (isTransientStorageError(error)) {
-      const delayMs = this.backoff.failed(error);
-      const retry = this.backoff.retrying!;
-      this.log.warn('projections hit a transient storage error: retrying', { error: describeError(error), checkpoint: this.reached.current, attempt: retry.attempts, retryInMs: delayMs, since: retry.since });
-      this.subscription = undefined;
-      this.retryTimer = setTimeout(() => {
+    const timer = this.backoff.retryLater(
+      error,
+      (retry) => this.log.warn('projections hit a transient storage error: retrying', { ...retry, checkpoint: this.reached.current }),
+      () => {
         this.retryTimer = undefined;
         if (generation === this.generation) this.subscribe(this.reached.current);
-      }, delayMs);
+      },
+    );
+    if (timer) {
+      this.subscription = undefined;
+      this.retryTimer = timer;
       return;
     }
     this.failure = error;

@@ -3,7 +3,7 @@ import { LeadershipPoll, type ReactionsCoordination } from './reactions-coordina
 import { DomainError } from '../domain/errors.js';
 import { PositionWaiters } from './position-waiters.js';
 import type { JsonLogger } from '../logging/json-logger.js';
-import { Backoff, describeError, isTransientStorageError, type RetryState } from './transient-errors.js';
+import { Backoff, describeError, type RetryState } from './transient-errors.js';
 
 /** How often an instance that does not run the reactions tries to take over. */
 
@@ -119,15 +119,17 @@ export class ProcessManager {
       onBatch: onPage,
       onError: (error) => {
         if (generation !== this.generation) return;
-        if (isTransientStorageError(error)) {
-          const delayMs = this.backoff.failed(error);
-          const retry = this.backoff.retrying!;
-          this.log.warn('process manager hit a transient storage error: retrying', { processManager: this.name, error: describeError(error), checkpoint: this.reached.current, attempt: retry.attempts, retryInMs: delayMs, since: retry.since });
-          this.subscription = undefined;
-          this.retryTimer = setTimeout(() => {
+        const timer = this.backoff.retryLater(
+          error,
+          (retry) => this.log.warn('process manager hit a transient storage error: retrying', { processManager: this.name, ...retry, checkpoint: this.reached.current }),
+          () => {
             this.retryTimer = undefined;
             if (generation === this.generation) this.follow(this.reached.current);
-          }, delayMs);
+          },
+        );
+        if (timer) {
+          this.subscription = undefined;
+          this.retryTimer = timer;
           return;
         }
         this.failure = error;

@@ -61,6 +61,18 @@ export class Backoff {
     return ended;
   }
 
+  /**
+   * What a follower of the log does when its subscription fails: a transient error is recorded,
+   * reported through `warn` and retried by `retry` after the backoff's delay; the timer is
+   * returned (to be cleared on stop). Any other error is left to the caller (undefined).
+   */
+  retryLater(error: unknown, warn: (retry: { error: string; attempt: number; retryInMs: number; since: string }) => void, retry: () => void): NodeJS.Timeout | undefined {
+    if (!isTransientStorageError(error)) return undefined;
+    const retryInMs = this.failed(error);
+    warn({ error: describeError(error), attempt: this.state!.attempts, retryInMs, since: this.state!.since });
+    return setTimeout(retry, retryInMs);
+  }
+
   /** The run of retries in progress, if any. */
   get retrying(): RetryState | undefined {
     return this.state;
