@@ -8,7 +8,9 @@ import { Backoff, isTransientStorageError } from '../../../src/shared/applicatio
 const full = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
 
 describe('Backoff.retryLater', () => {
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('retries a transient error after 50, 100, 200 ms, reports each attempt, and starts again at 50 ms after a success', () => {
     jest.useFakeTimers();
