@@ -322,9 +322,7 @@ export class ProjectionRunner {
       span = this.span = { events: 0, began: performance.now(), committed: new Map(this.checkpoints), end, previous: null };
     }
     try {
-      // Nothing but this runner writes to the read models' connection; were the span rolled back
-      // under it, its pages would be lost while the checkpoints went on.
-      if (span && !this.db.inTransaction) throw new Error('the read models\' transaction was rolled back while pages were applied in it');
+      if (span) this.assertSpanOpen();
       // Inside a span, better-sqlite3 runs the page as a savepoint.
       this.page()(events, ahead, last);
     } catch (error) {
@@ -365,7 +363,7 @@ export class ProjectionRunner {
     const span = this.span!;
     clearTimeout(span.idle);
     try {
-      if (!this.db.inTransaction) throw new Error('the read models\' transaction was rolled back while pages were applied in it');
+      this.assertSpanOpen();
       this.db.exec('COMMIT');
     } catch (error) {
       this.abandonSpan();
@@ -373,6 +371,14 @@ export class ProjectionRunner {
     }
     this.span = undefined;
     this.committed(span.events, span.end, span.previous);
+  }
+
+  /**
+   * Nothing but this runner writes to the read models' connection; were the open span rolled back
+   * under it (SQLite does so on some errors), its pages would be lost while the checkpoints went on.
+   */
+  private assertSpanOpen(): void {
+    if (!this.db.inTransaction) throw new Error("the read models' transaction was rolled back while pages were applied in it");
   }
 
   /** After a failed page or commit: the caches go, and so does the open span, back to its checkpoints. */
