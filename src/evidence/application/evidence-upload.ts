@@ -114,15 +114,24 @@ export async function receiveUpload(body: Readable, declared: DeclaredUpload, up
   });
   // The body is piped, not pipelined: a refusal must not destroy the request (and its socket)
   // before the answer is written; the caller drains what is left.
-  const onAbort = () => meter.destroy(new UploadRefusedError(400, 'UPLOAD_ABORTED', 'the upload was interrupted before its end'));
+  let interrupted: UploadRefusedError | null = null;
+  const onAbort = () => {
+    interrupted ??= new UploadRefusedError(400, 'UPLOAD_ABORTED', 'the upload was interrupted before its end');
+    meter.destroy(interrupted);
+  };
   const onClose = () => {
     if (!(body as Readable & { complete?: boolean }).complete) onAbort();
   };
+  // The pipeline below reports the meter's error; a client leaving before it exists (while the
+  // folder is made) destroys the meter with no one else listening, and an 'error' event nobody
+  // listens to ends the process.
+  meter.on('error', () => {});
   body.once('error', onAbort);
   body.once('close', onClose);
   try {
     // Re-created each time: a tmp cleaner may have removed a folder under the system's tmp.
     await mkdir(uploadDir, { recursive: true, mode: 0o700 });
+    if (interrupted) throw interrupted;
     // A client gone before the listeners were attached (during the caller's awaits) fired 'close'
     // already: without this, nothing would ever end the pipeline below.
     const gone = body as Readable & { complete?: boolean; closed?: boolean };

@@ -29,6 +29,30 @@ describe('receiveUpload', () => {
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
   });
 
+  it('refuses (UPLOAD_ABORTED) a body whose client goes away while the upload folder is being made, and the process lives on', async () => {
+    // The 'close' arrives while receiveUpload awaits mkdir, before anything is piped: it once
+    // destroyed the byte counter with no listener for its error, which ended the process.
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const dir = join(work, `leaving-${i}`);
+        const req = new PassThrough();
+        req.write('id,title\n');
+        const received = receiveUpload(req, { mediaType: 'text/csv', filename: 'x.csv' }, dir, MAX).catch((e: unknown) => e);
+        req.destroy();
+        const error = await received;
+        expect(error).toMatchObject({ status: 400, code: 'UPLOAD_ABORTED' });
+        expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
   it('re-creates an upload folder removed since the store opened (a tmp cleaner)', async () => {
     const dir = join(work, 'cleaned');
     const bytes = Buffer.from('id,title\n1,鍵管理\n');
