@@ -212,8 +212,8 @@ export async function readRisk(t: TestApp, id: string): Promise<RiskView> {
 
 /**
  * Invariant 1 over every plan: an approved plan (APPROVED / IN_FORCE) has item ACCEPTED ⇔ its
- * risk ACCEPTED under that plan; a plan IN_FORCE has every remaining item ACCEPTED. Returns
- * the violations (expected: none).
+ * risk ACCEPTED under that plan; a plan IN_FORCE has every remaining item ACCEPTED; no risk of
+ * an approved plan is left with a STALE consent. Returns the violations (expected: none).
  */
 export async function consentViolations(t: TestApp, onlyPlanIds?: string[]): Promise<string[]> {
   const plans = (await allPlans(t)).filter((p) => !onlyPlanIds || onlyPlanIds.includes(p.id));
@@ -230,6 +230,11 @@ export async function consentViolations(t: TestApp, onlyPlanIds?: string[]): Pro
       }
       if (itemAccepted !== riskAccepted) {
         violations.push(`plan ${plan.id} ${plan.status}: item ${item.riskId} consent ${item.consent} but risk is ${risk.status} (risk.planId ${risk.planId}, risk.consent ${JSON.stringify(risk.consent)})`);
+      }
+      // Once everything has settled, a stale consent has been asked for again: a risk left STALE
+      // has no question its owner could answer (accept and decline both refuse a stale consent).
+      if (risk.consent?.planId === plan.id && risk.consent.status === 'STALE') {
+        violations.push(`plan ${plan.id} ${plan.status}: risk ${item.riskId} left with a STALE consent that nobody asked for again (item ${item.consent})`);
       }
     }
   }

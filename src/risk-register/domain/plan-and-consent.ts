@@ -12,7 +12,7 @@ import { isIntIn, optionalText, requireActorOrRole, requiredText, violation } fr
 import type { AwaitResidualConsent, FreezeForBoard, IncludeInPlan, LeavePlan, RecordResidualConsent, ReleaseFromBoard } from './risk.commands.js';
 import type { RiskEvent } from './risk.events.js';
 import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk } from './risk.rules.js';
-import type { RiskState, RiskStatus } from './risk.state.js';
+import type { RiskConsent, RiskState, RiskStatus } from './risk.state.js';
 
 /**
  * SHA-256 (hex) of the canonical JSON (canonicalJson: keys sorted, no whitespace, undefined left
@@ -88,6 +88,8 @@ export function decideAwaitConsent(c: AwaitResidualConsent, state: RiskState): R
   const consent = state.consent;
   if (state.status === 'AWAITING_CONSENT' && consent?.status === 'PENDING' && consent.planRevision === c.planRevision) return [];
   if (state.status === 'ACCEPTED' && consent?.status === 'ACCEPTED' && consent.planRevision === c.planRevision) return [];
+  const sameRequest = consent?.planId === c.planId && consent.planRevision === c.planRevision;
+  const approvedResidualLevel = c.approvedResidualLevel ?? (sameRequest ? consent.approvedResidualLevel : undefined);
   return [
     {
       type: 'RiskAwaitingResidualConsent',
@@ -99,6 +101,7 @@ export function decideAwaitConsent(c: AwaitResidualConsent, state: RiskState): R
         fingerprint: consentFingerprint(state),
         atVersion: state.version,
         ...(state.treatment ? { residualLevel: state.treatment.targetLevel } : {}),
+        ...(approvedResidualLevel !== undefined ? { approvedResidualLevel } : {}),
         requestedAt: c.at,
       },
     },
@@ -136,6 +139,7 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
     throw violation(RiskRules.CONSENT_NOT_REQUESTED, `Risk ${state.id} has no pending consent request (${consent.status})`);
   }
   if (c.accepted) {
+    requireApprovedResidualLevel(state, consent);
     return [
       {
         type: 'ResidualRiskAcceptedByOwner',
@@ -169,4 +173,21 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
       },
     },
   ];
+}
+
+/**
+ * Art. 19-20: the owner accepts the residual risk of the plan the board approved. A risk whose
+ * target level changed after the board's approval no longer carries that residual risk, so an
+ * acceptance now would bring the plan into force over a level the board never saw: the owner
+ * can only decline, and the risk goes back to the board in a plan of its own.
+ */
+function requireApprovedResidualLevel(state: RiskState, consent: RiskConsent): void {
+  const approved = consent.approvedResidualLevel;
+  const target = state.treatment?.targetLevel;
+  if (approved === undefined || target === approved) return;
+  throw violation(
+    RiskRules.RESIDUAL_LEVEL_NOT_APPROVED,
+    `Risk ${state.id}'s target level is now ${target ?? 'undecided'}, but the board approved ${approved} for it in plan ${consent.planId}: ` +
+      'its owner can decline (then the committee removes it from the plan) and the risk goes to the board again in a new plan',
+  );
 }

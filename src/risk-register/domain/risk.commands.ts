@@ -141,6 +141,12 @@ export interface AwaitResidualConsent extends RiskCommandBase {
   type: 'AwaitResidualConsent';
   planId: string;
   planRevision: number;
+  /**
+   * The residual level the board approved for this risk in that revision of the plan (the plan
+   * item's, fixed at submission). Absent or null: the one already recorded with a request for that
+   * revision, if any (a stale consent asked for again).
+   */
+  approvedResidualLevel?: string | null;
 }
 
 /**

@@ -130,6 +130,11 @@ export interface RiskAwaitingResidualConsent {
     atVersion: number;
     /** The treatment's target level: what the owner is asked to accept (absent in events before it was recorded). */
     residualLevel?: string;
+    /**
+     * The residual level the board approved for the risk in that plan revision (absent in events
+     * before it was recorded): the owner can accept only while the target is still that level.
+     */
+    approvedResidualLevel?: string;
     requestedAt: string;
   };
 }

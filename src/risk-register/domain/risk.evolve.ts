@@ -7,7 +7,7 @@
 import { distinct } from '../../shared/domain/guards.js';
 import { evolveControlProgress } from './control-lifecycle.js';
 import type { RiskEvent } from './risk.events.js';
-import { initialRiskState, rememberId, type CycleAnalyses, type RiskAnalysis, type RiskEvaluation, type RiskState, type RiskStatus } from './risk.state.js';
+import { initialRiskState, rememberId, type CycleAnalyses, type RiskAnalysis, type RiskConsent, type RiskEvaluation, type RiskState, type RiskStatus } from './risk.state.js';
 
 /**
  * The cycle's summaries with one more analysis: its criteria's count, methods and top (a higher
@@ -160,7 +160,15 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
         ...rest,
         version,
         status: 'AWAITING_CONSENT',
-        consent: { planId: d.planId, planRevision: d.planRevision, status: 'PENDING', atVersion: d.atVersion, fingerprint: d.fingerprint, ...(d.residualLevel !== undefined ? { residualLevel: d.residualLevel } : {}) },
+        consent: {
+          planId: d.planId,
+          planRevision: d.planRevision,
+          status: 'PENDING',
+          atVersion: d.atVersion,
+          fingerprint: d.fingerprint,
+          ...(d.residualLevel !== undefined ? { residualLevel: d.residualLevel } : {}),
+          ...(d.approvedResidualLevel !== undefined ? { approvedResidualLevel: d.approvedResidualLevel } : {}),
+        },
         updatedAt: d.requestedAt,
       };
     }
@@ -170,7 +178,15 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
         ...state,
         version,
         status: 'ACCEPTED',
-        consent: { planId: d.planId, planRevision: d.planRevision, status: 'ACCEPTED', atVersion: d.atVersion, fingerprint: d.fingerprint, ...(d.residualLevel !== undefined ? { residualLevel: d.residualLevel } : {}) },
+        consent: {
+          planId: d.planId,
+          planRevision: d.planRevision,
+          status: 'ACCEPTED',
+          atVersion: d.atVersion,
+          fingerprint: d.fingerprint,
+          ...(d.residualLevel !== undefined ? { residualLevel: d.residualLevel } : {}),
+          ...approvedLevelOf(state.consent),
+        },
         updatedAt: d.acceptedAt,
       };
     }
@@ -203,6 +219,7 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
           status: 'STALE',
           atVersion: d.atVersion,
           fingerprint: state.consent?.fingerprint ?? '',
+          ...approvedLevelOf(state.consent),
         },
         updatedAt: d.invalidatedAt,
       };
@@ -248,4 +265,13 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
       // An event type this build does not know: it still counts as a revision of the stream.
       return { ...state, version };
   }
+}
+
+/**
+ * The level the board approved, carried from a consent to the next one of the same request
+ * (answered, made stale); absent (no key, so that states folded from older events keep their
+ * exact JSON) when the request did not record it.
+ */
+function approvedLevelOf(consent: RiskConsent | undefined): { approvedResidualLevel?: string } {
+  return consent?.approvedResidualLevel !== undefined ? { approvedResidualLevel: consent.approvedResidualLevel } : {};
 }

@@ -43,6 +43,7 @@ export const RiskRules = defineRules({
   RISK_NOT_IN_PLAN: 'Art.20',
   CONSENT_NOT_REQUESTED: 'Art.20',
   CONSENT_STALE: 'Art.20',
+  RESIDUAL_LEVEL_NOT_APPROVED: 'Art.19(2)',
   REVIEW_NOT_DUE: 'Art.12(3)',
   CONTROL_FINAL: 'Art.18',
   CONTROL_TRANSITION_NOT_ALLOWED: 'Art.19',

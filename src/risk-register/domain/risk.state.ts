@@ -180,6 +180,8 @@ export interface RiskConsent {
   fingerprint: string;
   /** The residual level the owner is asked to accept / accepted (the treatment's target level). */
   residualLevel?: string;
+  /** The residual level the board approved for the risk in that plan revision (when the request recorded it). */
+  approvedResidualLevel?: string;
   reason?: string;
 }
 

@@ -188,6 +188,17 @@ export class CommandExecutor {
     }
   }
 
+  /**
+   * Waits until the read models and the reactions have caught up with the log as it stands now.
+   * For a command that found its decision already taken by a concurrent request: it appended
+   * nothing to wait for, yet its answer must show what that decision led to, which the other
+   * request's reactions may still be carrying out.
+   */
+  async catchUp(streamId: string): Promise<void> {
+    const head = await this.store.headPosition();
+    if (head !== null) await awaitFollowers(this.projections, head, streamId);
+  }
+
   /** Whether any of these events sets a reaction off (then the command waits for the cascade). */
   private setsReactionsOff(results: readonly { events: readonly RecordedEvent[] }[]): boolean {
     const reactsTo = this.options.reactsTo;

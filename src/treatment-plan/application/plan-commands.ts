@@ -55,7 +55,8 @@ export class PlanCommandPipeline {
   /**
    * Art. 20: the owner's answer is decided on the risk, whose stream orders it against every
    * material change; the plan learns of it through the reactions, which the pipeline waits for,
-   * so the plan returned already shows it. `expectedVersion` is the plan's, as the client read it.
+   * so the plan returned already shows it (also when a concurrent request gave the same answer).
+   * `expectedVersion` is the plan's, as the client read it.
    */
   async consent({ input, meta }: ClientCommand<PlanRef & { riskId: string }, PlanState>, answer: { accepted: true; statement: string } | { accepted: false; reason: string }): Promise<PlanState> {
     const ctx = commandContext(meta, this.clock, input.commandId);
@@ -71,6 +72,9 @@ export class PlanCommandPipeline {
       ctx,
     );
     if (!result.state.exists) throw new NotFoundError('Risk', input.riskId);
+    // The risk already held this answer (a concurrent request of the owner gave it): the plan
+    // learns it through that request's reactions, which this one waits for before answering.
+    if (result.events.length === 0) await this.executor.catchUp(riskStreamId(input.riskId));
     return this.aggregates.state(planStreamId(input.planId), planDecider);
   }
 }

@@ -12,8 +12,9 @@ import { planStreamId, planStreams } from '../domain/plan.state.js';
  * once (membership, freezing) are appended together by the commands themselves
  * (plan-joint-commands.ts); what is left here flows one way per fact, from the stream that
  * decides it to the one that learns it:
- * - plan → risk: an approved plan asks each owner for consent; a stale consent is asked for again;
- * - risk → plan: the owner's answer, a material change (stale), a review finding (reopened).
+ * - plan → risk: an approved plan asks each owner for consent;
+ * - risk → plan: the owner's answer, a material change (stale), a review finding (reopened);
+ * - risk → risk: a consent made stale by a material change is asked for again.
  * Each turns one recorded event into idempotent commands.
  */
 export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps): EventReaction[] {
@@ -26,20 +27,28 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
   const onPlan = (event: RecordedEvent, command: PlanCommand) =>
     executor.execute({ streamId: planStreamId(command.planId), decider: planDecider }, command, reactionContext(event, clock));
   const planIdOf = (event: RecordedEvent) => planStreams.idOf(event.streamId)!;
+  // A stale consent is asked for again, on the changed risk, for the same plan revision (the
+  // request keeps the level the board approved).
+  const askAgain = (event: RecordedEvent, riskId: string, planId: string, planRevision: number) =>
+    onRisk(event, { type: 'AwaitResidualConsent', ...base(event), riskId, planId, planRevision });
   const onPlanEvent = reactTo<PlanEvent>();
   const onRiskEvent = reactTo<RiskEvent>();
 
   return [
-    // Plan → risk
+    // Plan → risk: an approved plan asks each owner, telling the risk the residual level the
+    // board approved for it (the item's, fixed at submission).
     onPlanEvent('PlanApproved', async (event) => {
+      const plan = await aggregates.state(event.streamId, planDecider);
       for (const item of event.data.items) {
-        await onRisk(event, { type: 'AwaitResidualConsent', ...base(event), riskId: item.riskId, planId: planIdOf(event), planRevision: event.data.revision });
+        const approvedResidualLevel = plan.items.find((i) => i.riskId === item.riskId)?.residualLevel ?? null;
+        await onRisk(event, { type: 'AwaitResidualConsent', ...base(event), riskId: item.riskId, planId: planIdOf(event), planRevision: event.data.revision, approvedResidualLevel });
       }
     }),
+    // Logs written before the risk's own invalidation asked again (below) rely on this one; on
+    // newer logs it finds the owner already asked and appends nothing.
     onPlanEvent('ResidualConsentBecameStale', async (event) => {
-      // A stale consent is asked for again, on the changed risk (Art.20).
       const plan = await aggregates.state(event.streamId, planDecider);
-      await onRisk(event, { type: 'AwaitResidualConsent', ...base(event), riskId: event.data.riskId, planId: planIdOf(event), planRevision: plan.revision });
+      await askAgain(event, event.data.riskId, planIdOf(event), plan.revision);
     }),
     // Risk → plan: the owner's answer (decided on the risk), in the risk's order.
     onRiskEvent('ResidualRiskAcceptedByOwner', async (event) => {
@@ -57,9 +66,13 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
         riskVersion: event.revision - 1, riskStateHash: '', riskLevel: null, residualLevel: null, criteriaNumber: null, statement: '', reason: d.reason,
       });
     }),
-    // A material change after consent makes the consent stale (Art.20).
+    // A material change after consent was asked for or given makes it stale (Art.20): the plan
+    // learns it (an ACCEPTED item becomes STALE and the plan leaves force), and the owner is asked
+    // again, whatever the item said, so that no risk is left STALE with no question to answer.
     onRiskEvent('ResidualConsentInvalidated', async (event) => {
-      await onPlan(event, { type: 'MarkConsentStale', ...base(event), planId: event.data.planId, riskId: event.data.riskId, riskVersion: event.revision, reason: event.data.reason });
+      const d = event.data;
+      await onPlan(event, { type: 'MarkConsentStale', ...base(event), planId: d.planId, riskId: d.riskId, riskVersion: event.revision, reason: d.reason });
+      await askAgain(event, d.riskId, d.planId, d.planRevision);
     }),
     // A review finding (Art.12(3)) reopens the risk's item in its plan.
     onRiskEvent('RiskReassessmentOpened', async (event) => {

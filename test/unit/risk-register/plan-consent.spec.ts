@@ -271,6 +271,37 @@ describe('material changes after consent (Art. 20)', () => {
     given(riskDecider, [...stale, ...asked.events]).when(recordConsent(true, { at: T3 })).thenMatches([{ type: 'ResidualRiskAcceptedByOwner', data: { fingerprint: fp } }]);
   });
 
+  it('the request records the level the board approved, and a stale consent asked again keeps it', () => {
+    const asked = given(riskDecider, inPlanEvents())
+      .when(awaitConsent({ approvedResidualLevel: 'LOW' }))
+      .thenMatches([{ type: 'RiskAwaitingResidualConsent', data: { residualLevel: 'LOW', approvedResidualLevel: 'LOW' } }]);
+    expect(asked.state.consent).toMatchObject({ status: 'PENDING', approvedResidualLevel: 'LOW' });
+    const stale = continueHistory([...inPlanEvents(), ...asked.events], recordConsent(true), decideControls({ controls: [control({ dueDate: '2025-12-31' })], at: T3 }));
+    expect(stateOf(stale).consent).toMatchObject({ status: 'STALE', approvedResidualLevel: 'LOW' });
+    given(riskDecider, stale)
+      .when(awaitConsent({ at: T3 }))
+      .thenMatches([{ type: 'RiskAwaitingResidualConsent', data: { residualLevel: 'LOW', approvedResidualLevel: 'LOW' } }]);
+  });
+
+  it('a request of another plan revision does not inherit the level approved for the earlier one', () => {
+    const stale = continueHistory(inPlanEvents(), awaitConsent({ approvedResidualLevel: 'MEDIUM' }), decideControls({ controls: [control({ dueDate: '2025-12-31' })], at: T3 }));
+    const { events } = given(riskDecider, stale).when(awaitConsent({ planRevision: 2, at: T3 })).thenMatches([{ type: 'RiskAwaitingResidualConsent' }]);
+    expect(events[0]!.data).not.toHaveProperty('approvedResidualLevel');
+  });
+
+  it('once the target level is not the one the board approved, the owner can decline but not accept (Art.19(2))', () => {
+    // The board approved MEDIUM; the treatment now targets LOW (the builders' target, likelihood 1 x impact 2).
+    const asked = continueHistory(inPlanEvents(), awaitConsent({ approvedResidualLevel: 'MEDIUM' }));
+    given(riskDecider, asked)
+      .when(recordConsent(true))
+      .thenThrows(RuleViolationError, { rule: 'RESIDUAL_LEVEL_NOT_APPROVED', article: 'Art.19(2)' });
+    given(riskDecider, asked).when(recordConsent(false)).thenMatches([{ type: 'ResidualRiskDeclinedByOwner' }]);
+    // The same level as approved: accepted as before.
+    given(riskDecider, continueHistory(inPlanEvents(), awaitConsent({ approvedResidualLevel: 'LOW' })))
+      .when(recordConsent(true))
+      .thenMatches([{ type: 'ResidualRiskAcceptedByOwner', data: { residualLevel: 'LOW' } }]);
+  });
+
   it('an AUDITOR cannot cause a material change either', () => {
     given(riskDecider, acceptedEvents()).when(reassignOwner(otherOwner.id, { actor: auditor })).thenThrows(ForbiddenError);
   });
