@@ -130,4 +130,31 @@ describe('hardening: replays, dates and input limits', () => {
       expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { description: expect.any(String) } });
     });
   });
+
+  it('a made-up events cursor is BAD_USER_INPUT on `after`, and no error line is logged for it', async () => {
+    // Log lines at info and above for the length of this test (the TestApp is silent otherwise).
+    const lines: string[] = [];
+    const level = process.env.LOG_LEVEL;
+    const writes = [process.stdout, process.stderr].map((stream) => {
+      const write = stream.write;
+      stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+        lines.push(String(chunk));
+        return (write as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
+      }) as typeof stream.write;
+      return () => {
+        stream.write = write;
+      };
+    });
+    process.env.LOG_LEVEL = 'info';
+    try {
+      for (const after of ['zzz', '', '-1', '1.5', ' 1', '9999999999999999999', 'x'.repeat(5000)]) {
+        const error = errorOf(await t.gql(`query($after: String) { events(first: 2, after: $after) { edges { cursor } } }`, { after }, users.auditor));
+        expect({ after: after.slice(0, 20), ...error.extensions }).toEqual({ after: after.slice(0, 20), code: 'BAD_USER_INPUT', fields: { after: 'is not a valid cursor' } });
+      }
+    } finally {
+      process.env.LOG_LEVEL = level;
+      for (const restore of writes) restore();
+    }
+    expect(lines.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+  });
 });
