@@ -236,6 +236,16 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     expect(errorOf(await t.gql(COMMENT, { input: { entityId: randomUUID(), text: 'hello' } }, users.ciso)).extensions.code).toBe('NOT_FOUND');
     expect(errorOf(await t.gql(COMMENTS, { id: randomUUID() }, users.ciso)).extensions.code).toBe('NOT_FOUND');
     expect(errorOf(await t.gql(EVIDENCE, { id: randomUUID() }, users.ciso)).extensions.code).toBe('NOT_FOUND');
+    // Names every JavaScript object has are no entity either (a plain-object lookup once took them for one).
+    const logSize = async () => (await t.ok(`{ events(first: 1) { totalCount } }`, {}, users.auditor)).events.totalCount as number;
+    const appendedBefore = await logSize();
+    for (const entityId of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      expect([entityId, errorOf(await t.gql(COMMENT, { input: { entityId, text: 'hi' } }, users.ciso)).extensions.code]).toEqual([entityId, 'NOT_FOUND']);
+      expect([entityId, errorOf(await t.gql(ATTACH, { input: { entityId, evidenceId: id, description: 'd' } }, users.ciso)).extensions.code]).toEqual([entityId, 'NOT_FOUND']);
+      expect([entityId, errorOf(await t.gql(COMMENTS, { id: entityId }, users.ciso)).extensions.code]).toEqual([entityId, 'NOT_FOUND']);
+      expect([entityId, errorOf(await t.gql(EVIDENCE, { id: entityId }, users.ciso)).extensions.code]).toEqual([entityId, 'NOT_FOUND']);
+    }
+    expect(await logSize()).toBe(appendedBefore);
 
     const storedBefore = (await t.ok(STORED, {}, users.auditor)).events.edges.length;
     const blobsBefore = blobs(t.dataDir);

@@ -33,8 +33,9 @@ export class EntityDirectory {
   }
 
   async kindOf(entityId: string): Promise<AnnotatedEntityKind | null> {
-    const builtIn = this.options.builtInIds?.[entityId];
-    if (builtIn) return builtIn;
+    // Own keys only: '__proto__' or 'constructor' must not find what every object inherits.
+    const builtInIds = this.options.builtInIds;
+    if (builtInIds && Object.hasOwn(builtInIds, entityId)) return builtInIds[entityId]!;
     const inner = this.model.innerEntity(entityId);
     if (inner) return inner.kind;
     // 'risk-criteria' is the criteria register's stream, not a risk; ids never contain spaces or such.
