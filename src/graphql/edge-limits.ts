@@ -20,6 +20,7 @@ import {
   visit,
 } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { argumentLimitProblem } from './argument-limits.js';
 import { BadInputError, QueryTooComplexError, type DomainError } from '../shared/domain/errors.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
 
@@ -171,11 +172,25 @@ function priced(schema: GraphQLSchema, document: DocumentNode, variables: Record
 }
 
 /**
+ * Operations one graphql-ws connection may have running at once: every committed event is offered
+ * to every subscription, so a socket holding 20,000 of them stalled each commit for half a second.
+ */
+export const WS_MAX_OPERATIONS_PER_CONNECTION = 50;
+/** graphql-ws connections one actor may hold open at once (each with its own operations). */
+export const WS_MAX_CONNECTIONS_PER_ACTOR = 20;
+
+/**
  * graphql-ws's onSubscribe: the same edge limits for operations sent over the socket (which do
- * not pass through Apollo's plugins): bounded parse, shape, validation, cost.
+ * not pass through Apollo's plugins): bounded parse, shape, validation, cost, argument sizes;
+ * and at most WS_MAX_OPERATIONS_PER_CONNECTION running on the socket.
  */
 export function wsEdgeCheck(limits: EdgeLimits, holder: SchemaHolder) {
-  return (_ctx: unknown, _id: string, payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null }): readonly GraphQLError[] | ExecutionArgs => {
+  return (ctx: { subscriptions?: Record<string, unknown> }, _id: string, payload: { query: string; variables?: Record<string, unknown> | null; operationName?: string | null }): readonly GraphQLError[] | ExecutionArgs => {
+    // graphql-ws has reserved this operation's id already: it counts itself.
+    if (Object.keys(ctx.subscriptions ?? {}).length > WS_MAX_OPERATIONS_PER_CONNECTION) {
+      const problem = `at most ${WS_MAX_OPERATIONS_PER_CONNECTION} operations run at once on one connection: complete one first`;
+      return [refusal(new BadInputError({ subscription: problem }, `Too many subscriptions on this connection: ${problem}`))];
+    }
     const schema = holder.current;
     if (!schema) return [new GraphQLError('The server is starting', { extensions: { code: 'UNAVAILABLE' } })];
     let document: DocumentNode;
@@ -190,6 +205,8 @@ export function wsEdgeCheck(limits: EdgeLimits, holder: SchemaHolder) {
     if (invalid.length) return invalid;
     const refused = priced(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, limits);
     if (refused) return [refused];
+    const tooLarge = argumentLimitProblem(schema, document, payload.variables ?? {}, payload.operationName ?? undefined);
+    if (tooLarge) return [refusal(tooLarge)];
     return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
   };
 }
@@ -218,6 +235,8 @@ export function edgePlugin(limits: EdgeLimits, holder: SchemaHolder = {}): Apoll
           }
           const refused = priced(schema, document, request.variables ?? {}, operationName ?? undefined, limits);
           if (refused) throw refused;
+          const tooLarge = argumentLimitProblem(schema, document, request.variables ?? {}, operationName ?? undefined);
+          if (tooLarge) throw refusal(tooLarge);
         },
       };
     },

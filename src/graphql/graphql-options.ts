@@ -10,7 +10,7 @@ import type { AccessLog } from '../audit/application/access-log.js';
 import { accessLogPlugin, accessLogWsHooks } from '../audit/graphql/access-log.plugin.js';
 import { formatGraphQLError } from './error-format.js';
 import { requestIdOf } from '../shared/logging/request-id.js';
-import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
+import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, WS_MAX_CONNECTIONS_PER_ACTOR, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../config/app-config.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -66,6 +66,8 @@ export function graphqlOptions(
   limits: EdgeLimits = { maxCost: DEFAULT_GRAPHQL_MAX_COST, introspection: true },
 ): ApolloDriverConfig {
   const wsHooks = accessLog ? accessLogWsHooks(accessLog) : null;
+  // Open graphql-ws connections per actor (WS_MAX_CONNECTIONS_PER_ACTOR).
+  const connections = new Map<string, number>();
   const schema: SchemaHolder = {};
   // With introspection off, errors name nothing of the schema ("Did you mean …?").
   const formatError: typeof formatGraphQLError = limits.introspection ? formatGraphQLError : (f, e) => withoutSuggestions(formatGraphQLError(f, e));
@@ -100,14 +102,32 @@ export function graphqlOptions(
           const params = (ctx.connectionParams ?? {}) as Record<string, unknown>;
           const authorization = (params.Authorization ?? params.authorization) as string | undefined;
           const auth = await authenticate(verifier, authorization);
-          (ctx.extra as Record<string, unknown>).auth = auth;
+          const extra = ctx.extra as Record<string, unknown>;
+          extra.auth = auth;
           // Refuse the socket at once rather than failing each subscription later.
-          if (!('actor' in auth)) wsHooks?.connectionRefused();
+          if (!('actor' in auth)) {
+            wsHooks?.connectionRefused();
+            return false;
+          }
+          const open = connections.get(auth.actor.id) ?? 0;
+          if (open >= WS_MAX_CONNECTIONS_PER_ACTOR) {
+            wsHooks?.connectionRefused();
+            return false;
+          }
+          connections.set(auth.actor.id, open + 1);
+          extra.countedFor = auth.actor.id;
           // The socket ends (4401) when its token expires.
-          else if (auth.expiresAt !== undefined) closeSocketWhenTokenExpires(ctx.extra, auth.expiresAt);
-          return 'actor' in auth;
+          if (auth.expiresAt !== undefined) closeSocketWhenTokenExpires(ctx.extra, auth.expiresAt);
+          return true;
         },
-        onClose: (ctx) => clearTokenExpiry(ctx.extra),
+        onClose: (ctx) => {
+          clearTokenExpiry(ctx.extra);
+          const actorId = (ctx.extra as Record<string, unknown>).countedFor;
+          if (typeof actorId !== 'string') return;
+          const open = (connections.get(actorId) ?? 1) - 1;
+          if (open > 0) connections.set(actorId, open);
+          else connections.delete(actorId);
+        },
         onNext: (_ctx, _id, _payload, _args, result) => (result.errors?.length ? { ...result, errors: formatAll(result.errors, formatError) } : undefined),
         // Passed through to graphql-ws by @nestjs/graphql (its type lists fewer hooks than it forwards).
         ...({

@@ -87,6 +87,77 @@ describe('GraphQL edge: cost budget and document limits', () => {
     }
   });
 
+  it('refuses oversized query arguments (ids, text, lists; variables and nested inputs too) with BAD_USER_INPUT naming the field', async () => {
+    const refused = async (query: string, variables: Record<string, unknown> = {}) => {
+      const { extensions } = errorOf(await t.gql(query, variables, users.auditor));
+      return { code: extensions.code, fields: extensions.fields };
+    };
+    expect(await refused(`query($id: ID!) { asset(id: $id) { id } }`, { id: 'a'.repeat(129) })).toEqual({ code: 'BAD_USER_INPUT', fields: { id: 'must be at most 128 characters' } });
+    expect(await refused(`{ risk(id: "${'r'.repeat(5000)}") { id } }`)).toEqual({ code: 'BAD_USER_INPUT', fields: { id: 'must be at most 128 characters' } });
+    expect(await refused(`query($o: ID) { risks(first: 1, filter: { ownerId: $o }) { edges { cursor } } }`, { o: 'o'.repeat(129) })).toMatchObject({ code: 'BAD_USER_INPUT', fields: { 'filter.ownerId': 'must be at most 128 characters' } });
+    expect(await refused(`query($t: [String!]) { events(first: 1, types: $t) { edges { cursor } } }`, { t: Array.from({ length: 501 }, (_, i) => `T${i}`) })).toEqual({ code: 'BAD_USER_INPUT', fields: { types: 'must have at most 500 items' } });
+    expect(await refused(`query($d: String) { assets(first: 1, department: $d) { edges { cursor } } }`, { d: 'd'.repeat(10_001) })).toEqual({ code: 'BAD_USER_INPUT', fields: { department: 'must be at most 10000 characters' } });
+    // At the limits, the same queries run.
+    expect((await t.gql(`query($id: ID!) { asset(id: $id) { id } }`, { id: 'a'.repeat(128) }, users.auditor)).errors).toBeUndefined();
+    expect((await t.gql(`query($t: [String!]) { events(first: 1, types: $t) { edges { cursor } } }`, { t: Array.from({ length: 500 }, (_, i) => `T${i}`) }, users.auditor)).errors).toBeUndefined();
+  });
+
+  it('over graphql-ws: oversized subscription arguments are refused, and one connection runs at most 50 operations at once', async () => {
+    const client = await t.wsClient(users.auditor);
+    const first = (query: string, variables: Record<string, unknown> = {}) =>
+      new Promise<any>((resolve) => client.subscribe({ query, variables }, { next: (m) => resolve(m), error: (e) => resolve(e), complete: () => resolve(null) }));
+    try {
+      const types = await first(`subscription($t: [String!]) { eventAppended(types: $t) { position } }`, { t: Array.from({ length: 10_001 }, (_, i) => `T${i}`) });
+      expect(types[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { types: 'must have at most 500 items' } });
+      const stream = await first(`subscription($s: ID) { eventAppended(streamId: $s) { position } }`, { s: 's'.repeat(200_000) });
+      expect(stream[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { streamId: 'must be at most 128 characters' } });
+
+      // 50 live subscriptions are taken; the 51st is refused; once one completes, another is taken.
+      const live = Array.from({ length: 50 }, () => client.subscribe({ query: 'subscription { eventAppended { position } }' }, { next: () => {}, error: () => {}, complete: () => {} }));
+      await new Promise((r) => setTimeout(r, 200));
+      const over = await first('subscription { eventAppended { position } }');
+      expect(over[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { subscription: expect.stringContaining('at most 50 operations') } });
+      live[0]!();
+      await new Promise((r) => setTimeout(r, 100));
+      let againError: unknown;
+      const again = client.subscribe({ query: 'subscription { eventAppended { position } }' }, { next: () => {}, error: (e) => (againError = e), complete: () => {} });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(againError).toBeUndefined();
+      again();
+      for (const stop of live.slice(1)) stop();
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('over graphql-ws: one actor holds at most 20 connections at once; a closed one frees its place', async () => {
+    const token = await t.token({ sub: 'ws-many', name: 'Many sockets', roles: ['AUDITOR'] });
+    const clients = await Promise.all(Array.from({ length: 21 }, () => t.wsClient(token)));
+    const ask = (client: (typeof clients)[number]) =>
+      new Promise<any>((resolve) => client.subscribe({ query: '{ me { id } }' }, { next: (m) => resolve(m), error: (e) => resolve(e), complete: () => resolve(null) }));
+    // A live subscription keeps each connection open (the test client closes an idle one): 20
+    // connections answer, the 21st is refused (4403).
+    const hold = (client: (typeof clients)[number]) => client.subscribe({ query: 'subscription { eventAppended { position } }' }, { next: () => {}, error: () => {}, complete: () => {} });
+    try {
+      const answers = [];
+      for (const client of clients.slice(0, 20)) {
+        hold(client);
+        answers.push(await ask(client));
+      }
+      expect(answers.map((a) => a?.data?.me?.id)).toEqual(Array(20).fill('ws-many'));
+      const refused = await ask(clients[20]!);
+      expect(refused?.code).toBe(4403);
+      await clients[0]!.dispose();
+      await new Promise((r) => setTimeout(r, 100));
+      const another = await t.wsClient(token);
+      clients.push(another);
+      hold(another);
+      expect((await ask(another))?.data?.me?.id).toBe('ws-many');
+    } finally {
+      await Promise.all(clients.map((c) => c.dispose()));
+    }
+  });
+
   it('refuses 1,000 aliased verifyIntegrity (AUDITOR) before verifying anything', async () => {
     const started = Date.now();
     const result = await t.gql(aliased(1000, 'verifyIntegrity { ok eventsChecked }'), {}, users.auditor);
