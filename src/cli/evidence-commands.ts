@@ -11,6 +11,8 @@ import type { AppConfig } from '../config/app-config.js';
 import { openConfiguredEventStore } from '../platform/configured-event-store.js';
 import { configuredSigningKeys } from '../platform/signing-keys.js';
 import { TrustedKeys } from '../event-store/signing.js';
+import { encodePosition } from '../event-store/hash-chain.js';
+import { inspectStoreFile, type StoreFileInspection } from '../event-store/sqlite/store-file.js';
 import { DataDirLock } from '../platform/data-dir-lock.js';
 import { FEATURES } from '../features.js';
 import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
@@ -44,10 +46,26 @@ export class MissingStoreError extends Error {}
  * The SQLite store a reading command works on must exist: opening it would create an empty one
  * and report OK on nothing (e.g. run from another folder, SQLITE_PATH defaulting to ./data).
  */
-function existingStore(config: AppConfig): void {
-  if (config.eventStore === 'sqlite' && !existsSync(config.sqlitePath)) {
+function existingStore(config: AppConfig): StoreFileInspection | null {
+  if (config.eventStore !== 'sqlite') return null;
+  if (!existsSync(config.sqlitePath)) {
     throw new MissingStoreError(`no event store at ${config.sqlitePath}: set SQLITE_PATH (and DATA_DIR) to the server's store; nothing was created`);
   }
+  // Looked at read-only first: opening it as a store would create the schema in any SQLite file.
+  const inspection = inspectStoreFile(config.sqlitePath);
+  if (inspection.kind === 'not-a-store') {
+    throw new MissingStoreError(`${config.sqlitePath} is not an event store (${inspection.reason}): set SQLITE_PATH to the server's store; nothing was changed`);
+  }
+  return inspection;
+}
+
+/** What a look at the SQLite file alone shows broken, as verify-store reports it (null: nothing). */
+function brokenStoreFile(inspection: StoreFileInspection | null): string | null {
+  if (inspection?.kind === 'damaged') return `the store file is damaged: ${inspection.reason}`;
+  if (inspection?.kind === 'store' && inspection.lastSignedPosition !== null && inspection.lastSignedPosition > inspection.lastEventPosition) {
+    return `the signed head at ${encodePosition(inspection.lastSignedPosition)} is missing from the log (its last event is at ${encodePosition(inspection.lastEventPosition)}): the newest events were deleted`;
+  }
+  return null;
 }
 
 /** A file the command must read: refused up front (exit 2) rather than failing deep inside with a stack. */
@@ -159,7 +177,11 @@ export async function runVerify(fileArg: string | undefined, manifestArg: string
 
 export async function runVerifyStore(config: AppConfig, manifestArg: string | undefined): Promise<number> {
   const anchor = manifestArg ? readManifestOrRefuse(manifestArg) : null;
-  existingStore(config);
+  const broken = brokenStoreFile(existingStore(config));
+  if (broken) {
+    result({ command: 'verify-store', adapter: 'sqlite', ok: false, reason: broken }, `BROKEN: ${broken}.`);
+    return 1;
+  }
   const store = await openConfiguredEventStore(config);
   try {
     const head = await store.headPosition();

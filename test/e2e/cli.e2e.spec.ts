@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
 import { decodeJwt, jwtVerify } from 'jose';
 import { ROLES } from '../../src/shared/domain/decider.js';
 import { buildOnce } from './support/server-process.js';
@@ -163,6 +164,24 @@ describe('commands that read the store refuse a store that is not there', () => 
     }
     expectOneLineError(run(['verify-access-log'], where), /no access log at .*elsewhere\/access-log\.sqlite .*set DATA_DIR/);
     expect(readdirSync(empty)).toEqual([]);
+  });
+
+  it('export, verify-store and rebuild on an empty file or on another SQLite database: exit 2, the file left as it was', () => {
+    const elsewhere = join(work, 'not-a-store');
+    mkdirSync(elsewhere);
+    const empty = join(elsewhere, 'empty.sqlite');
+    writeFileSync(empty, '');
+    const foreign = join(elsewhere, 'foreign.sqlite');
+    const db = new Database(foreign);
+    db.exec('CREATE TABLE foo (x)');
+    db.close();
+    for (const [file, what] of [[empty, /an empty SQLite file/], [foreign, /an SQLite database without an event store in it/]] as const) {
+      const before = readFileSync(file);
+      for (const args of [['verify-store'], ['export', '--out', join(elsewhere, 'out.ndjson')], ['rebuild']]) {
+        expectOneLineError(run(args, { DATA_DIR: elsewhere, SQLITE_PATH: file }), new RegExp(`is not an event store \\(${what.source}\\).*nothing was changed`));
+        expect(readFileSync(file).equals(before)).toBe(true);
+      }
+    }
   });
 
   it('verify-store on a file that is not a database: exit 1 (broken), not 2', () => {

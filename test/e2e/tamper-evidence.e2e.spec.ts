@@ -174,6 +174,27 @@ describe('tamper evidence the server acts on', () => {
     await expectBrokenAt(dir, pos(head), /newest events were deleted/, 'anchored');
   }, 90_000);
 
+  it('verify-store reads the file before opening it as a store: newest events deleted with their signed heads left, an emptied log, a dropped table', async () => {
+    const cli = join(process.cwd(), 'dist/src/cli/main.js');
+    const verifyStore = async (dir: string) => {
+      const r = await run(process.execPath, [cli, 'verify-store'], { env: { ...process.env, ...env(dir) } }).then(
+        (ok) => ({ code: 0, stdout: ok.stdout }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
+      );
+      return { code: r.code, json: JSON.parse(r.stdout.split('\n')[0]!), sentence: r.stdout.split('\n')[1] };
+    };
+    // Readers of the log stop at its head, so signatures past it were never looked at: "OK".
+    const lastGone = tampered('last-event-deleted', (db) => db.prepare('DELETE FROM events WHERE position = ?').run(head));
+    expect(await verifyStore(lastGone)).toMatchObject({ code: 1, json: { ok: false, reason: expect.stringMatching(`signed head at ${pos(head)} is missing from the log .*newest events were deleted`) }, sentence: expect.stringMatching(/^BROKEN: /) });
+    const emptied = tampered('log-emptied', (db) => db.exec('DELETE FROM events'));
+    expect(await verifyStore(emptied)).toMatchObject({ code: 1, json: { ok: false, reason: expect.stringContaining('newest events were deleted') } });
+    const dropped = tampered('events-dropped', (db) => db.exec('DROP TABLE events'));
+    const before = readFileSync(join(dropped, 'events.sqlite'));
+    expect(await verifyStore(dropped)).toMatchObject({ code: 1, json: { ok: false, reason: "the store file is damaged: the store's table events is missing" } });
+    // Looked at, not repaired: the table was not created again.
+    expect(readFileSync(join(dropped, 'events.sqlite')).equals(before)).toBe(true);
+  }, 90_000);
+
   it('detects a log rewritten with recomputed hashes: the signed heads no longer match', async () => {
     const dir = tampered('rewritten', (db) => {
       const row = db.prepare('SELECT * FROM events WHERE position = 3').get() as Row;

@@ -1,0 +1,38 @@
+/**
+ * What the file at SQLITE_PATH holds, read without writing a byte of it. Opening it as a store
+ * would create the schema in any SQLite file (an empty one, someone else's database), so the
+ * command-line tools that must never create or change a store (verify-store, export, rebuild)
+ * look first. It also sees what the store's readers cannot: a signed commit head past the last
+ * event (readers stop at the log's head), left behind when the newest events were deleted.
+ */
+import Database from 'better-sqlite3';
+
+/** The store's tables that a file at this schema version (PRAGMA user_version, schema.ts) must hold. */
+const tablesAt = (version: number): string[] => (version >= 3 ? ['events', 'chain_signatures'] : ['events']);
+
+export type StoreFileInspection =
+  | { kind: 'store'; lastEventPosition: number; lastSignedPosition: number | null }
+  | { kind: 'damaged'; reason: string }
+  | { kind: 'not-a-store'; reason: string };
+
+/**
+ * Opens the file read-only (it must exist). A file that is no SQLite database at all throws
+ * SQLite's own error (SQLITE_NOTADB), which the tools report as a damaged store.
+ */
+export function inspectStoreFile(path: string): StoreFileInspection {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
+    if (version === 0 && !tables.has('events') && !tables.has('chain_signatures')) {
+      return { kind: 'not-a-store', reason: tables.size ? 'an SQLite database without an event store in it' : 'an empty SQLite file' };
+    }
+    const missing = tablesAt(version).filter((t) => !tables.has(t));
+    if (missing.length) return { kind: 'damaged', reason: `the store's table${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing` };
+    const lastEventPosition = (db.prepare('SELECT max(position) FROM events').pluck().get() as number | null) ?? 0;
+    const lastSignedPosition = tables.has('chain_signatures') ? (db.prepare('SELECT max(position) FROM chain_signatures').pluck().get() as number | null) : null;
+    return { kind: 'store', lastEventPosition, lastSignedPosition };
+  } finally {
+    db.close();
+  }
+}
