@@ -198,6 +198,11 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     expect(resolved.resolution.decision).toBe('APPROVED');
     expect(typeof resolved.resolution.position).toBe('string');
     expect(resolved.resolution.position.length).toBeGreaterThan(0);
+    // At that position the plan is as the board decided it (APPROVED with its resolution), not
+    // between the resolution and the approval recorded with it; the risk as it was approved.
+    const at = (await t.ok(`query($id: ID!, $p: String!) { plan(id: $id, atPosition: $p) { status resolution { decision position } items { riskId residualLevel } } }`, { id: planId, p: resolved.resolution.position }, users.auditor)).plan;
+    expect(at).toEqual({ status: 'APPROVED', resolution: { decision: 'APPROVED', position: resolved.resolution.position }, items: [{ riskId, residualLevel: 'LOW' }] });
+    expect((await t.ok(`query($id: ID!) { plan(id: $id) { resolution { position } } }`, { id: planId }, users.auditor)).plan.resolution.position).toBe(resolved.resolution.position);
   }, TIMEOUT);
 
   it('refuses a board meetingDate before the plan was submitted, naming meetingDate, and appends nothing', async () => {

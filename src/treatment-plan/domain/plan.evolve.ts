@@ -78,14 +78,18 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
       };
     }
     case 'PlanApproved':
-      return {
-        ...s,
-        status: 'APPROVED',
-        approvedAt: e.data.approvedAt,
-        items: s.items.map((i) => ({ ...i, consent: 'PENDING' })),
-      };
+      return decidedAt(
+        {
+          ...s,
+          status: 'APPROVED',
+          approvedAt: e.data.approvedAt,
+          items: s.items.map((i) => ({ ...i, consent: 'PENDING' })),
+        },
+        e.data.resolutionNumber,
+        (e as { position?: string }).position,
+      );
     case 'PlanReturnedToDraft':
-      return backToDraft(s, e.data.revision, s.revisions);
+      return decidedAt(backToDraft(s, e.data.revision, s.revisions), e.data.resolutionNumber, (e as { position?: string }).position);
     case 'ResidualRiskAccepted': {
       const d = e.data;
       return updateItem(s, d.riskId, (i) => {
@@ -158,6 +162,17 @@ function updateCurrentRevision(s: PlanState, f: (r: PlanRevisionRecord) => PlanR
 }
 
 /** A rejected or withdrawn plan: DRAFT again as a new revision that starts with the same items. */
+/**
+ * A resolution is recorded together with what it decides (PlanApproved, PlanReturnedToDraft), in
+ * one commit: its position is that commit's last event, so that `atPosition` at it shows the plan
+ * as the board decided it, not the moment between the two events.
+ */
+function decidedAt(s: PlanState, resolutionNumber: string, position: string | undefined): PlanState {
+  if (position === undefined) return s;
+  const at = (r: BoardResolution): BoardResolution => (r.resolutionNumber === resolutionNumber ? { ...r, position } : r);
+  return { ...s, ...(s.resolution ? { resolution: at(s.resolution) } : {}), resolutions: s.resolutions.map(at) };
+}
+
 function backToDraft(s: PlanState, revision: number, earlier: PlanRevisionRecord[]): PlanState {
   const { submittedAt: _submittedAt, submittedBy: _submittedBy, ...rest } = s;
   const items = s.items.map((i) => ({ riskId: i.riskId, riskVersion: i.riskVersion, riskTitle: i.riskTitle, ownerId: i.ownerId }));

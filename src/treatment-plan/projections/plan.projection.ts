@@ -9,7 +9,8 @@ import { planStreams, type PlanState } from '../domain/plan.state.js';
 /** The plans (Art.19): one row per plan with the aggregate's state, in drafting order. */
 export class PlanProjection implements Projection {
   readonly name = 'plans';
-  readonly schemaVersion = 1;
+  // 2: a resolution's position is its commit's last event (PlanApproved / PlanReturnedToDraft).
+  readonly schemaVersion = 2;
 
   setup(db: ReadDb): void {
     db.exec(`CREATE TABLE IF NOT EXISTS plans (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, status TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL)`);

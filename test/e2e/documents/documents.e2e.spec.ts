@@ -42,8 +42,8 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     const md = mdBefore.toString('utf8');
     expect(md.startsWith('# 情報セキュリティ管理計画書\n')).toBe(true);
     for (const expected of [PLAN_TITLE, 'ホットウォレット秘密鍵の窃取', 'マルチシグ出金', COUNTERPARTY, CONTRACT, 'リスク低減、リスク共有', '取締役会決議第12号', 'ops-lead', 'owner-1']) expect(md).toContain(expected);
-    // At the resolution event the plan is still the one submitted; the resolution records the board's approval of it.
-    expect(md).toContain('| 状態 | 取締役会に付議中 |');
+    // The resolution's position is its commit's last event: the plan as the board approved it.
+    expect(md).toContain('| 状態 | 取締役会承認済み |');
     expect(md).toContain('- **決議**: 承認');
     // Due dates in both calendars; the reason kept on one table row (its line break and pipe escaped).
     expect(md).toContain('令和9年3月31日（2027-03-31）');
@@ -101,7 +101,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
   it('renders the same plan in English from the English catalogue, with Gregorian dates', async () => {
     const md = await text(`/documents/plans/${plan.planId}.md?atPosition=${plan.resolutionPosition}&lang=en`);
     expect(md.startsWith('# Information Security Management Plan\n')).toBe(true);
-    for (const expected of ['## Board resolution (Art.19(2))', 'Reduce, Share', '| Status | Submitted to the board |', '- **Decision**: Approved', '2027-03-31', COUNTERPARTY, 'Head chain hash', `lang=en`]) expect(md).toContain(expected);
+    for (const expected of ['## Board resolution (Art.19(2))', 'Reduce, Share', '| Status | Approved by the board |', '- **Decision**: Approved', '2027-03-31', COUNTERPARTY, 'Head chain hash', `lang=en`]) expect(md).toContain(expected);
     // User text stays as entered; no label or date of the Japanese catalogue appears.
     expect(md).not.toMatch(/令和\d+年\d+月|計画書|リスク低減|ログ位置|採用理由/);
     const html = await text(`/documents/plans/${plan.planId}.html?atPosition=${plan.resolutionPosition}&lang=en`);

@@ -120,10 +120,13 @@ describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contrac
     given(planDecider, submitted).when(resolve({ meetingDate: '2026-04-02' })).thenMatches([{ type: 'BoardResolutionRecorded' }, { type: 'PlanApproved' }]);
   });
 
-  it('a resolution folded from the log carries its position', () => {
-    const events = approved.map((e, i) => ({ ...e, position: `p${i}` }));
+  it("a resolution folded from the log carries the position of its commit's last event (the approval recorded with it)", () => {
+    const events = approved.map((e, i) => ({ ...e, position: `p${String(i).padStart(2, '0')}` }));
     const state = events.reduce((st, e) => evolve(st, e as PlanEvent), initialPlanState);
-    expect(state.resolution?.position).toBe(`p${approved.findIndex((e) => e.type === 'BoardResolutionRecorded')}`);
+    const approval = approved.findIndex((e) => e.type === 'PlanApproved');
+    expect(approved[approval - 1]!.type).toBe('BoardResolutionRecorded');
+    expect(state.resolution?.position).toBe(`p${String(approval).padStart(2, '0')}`);
+    expect(state.resolutions.map((r) => r.position)).toEqual([`p${String(approval).padStart(2, '0')}`]);
   });
 });
 
