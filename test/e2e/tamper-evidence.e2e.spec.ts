@@ -236,6 +236,48 @@ describe('tamper evidence the server acts on', () => {
     await expectBrokenAt(dir, pos(head + 1), /covered by no signed head|lies in no signed commit/);
   }, 90_000);
 
+  it('serves documents from a failing log with a warning on each copy, and INTEGRITY_BROKEN (never a 500) where forged events cannot be folded', async () => {
+    /** A copy of the log with one forged event (valid unkeyed hashes, no signature) at its end. */
+    const forgedTail = (name: string, streamId: string, type: string, data: unknown) =>
+      tampered(name, (db) => {
+        const last = db.prepare('SELECT * FROM events ORDER BY position DESC LIMIT 1').get() as Row;
+        const forged: Row = { ...last, position: last.position + 1, event_id: randomUUID(), stream_id: streamId, revision: 0, type, data: JSON.stringify(data), prev_hash: genesisHash(streamId), recorded_at: new Date().toISOString(), hash_version: 2 };
+        const hash = hashOf(forged);
+        db.prepare(`INSERT INTO events (position, event_id, stream_id, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash, chain_hash, hash_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+          forged.position, forged.event_id, forged.stream_id, 0, forged.type, 1, forged.data, forged.metadata, forged.recorded_at, forged.prev_hash, hash, chainHash(last.chain_hash, pos(forged.position), hash), 2,
+        );
+      });
+    const documentsOf = async (dir: string) => {
+      const server = await startServer(env(dir));
+      try {
+        const base = server.url.replace(/\/graphql$/, '');
+        const health = await fetch(`${base}/health`, { headers: { authorization: `Bearer ${auditor}` } });
+        expect(((await health.json()) as any).integrity).toBe('BROKEN');
+        const get = async (path: string) => {
+          const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${auditor}` } });
+          return { status: res.status, integrity: res.headers.get('x-integrity'), at: res.headers.get('x-integrity-broken-position'), body: await res.text() };
+        };
+        return { controls: await get('/documents/controls.md'), register: await get('/documents/register.csv'), output: server.output() };
+      } finally {
+        await stopServer(server);
+      }
+    };
+
+    // Well-formed: the documents render, and say the log fails from the forged position on.
+    const readable = await documentsOf(forgedTail('forged-readable', 'asset-forged-doc', 'AssetRetired', { reason: 'forged' }));
+    expect(readable.controls).toMatchObject({ status: 200, integrity: 'BROKEN', at: pos(head + 1) });
+    expect(readable.controls.body).toMatch(new RegExp(`^> \\*\\*WARNING: the event log fails verification at position ${pos(head + 1)} `));
+    expect(readable.register).toMatchObject({ status: 200, integrity: 'BROKEN', at: pos(head + 1) });
+    expect(readable.register.body).not.toMatch(/WARNING/);
+
+    // Malformed (no decider wrote it): the fold itself fails; the answer is the log's state.
+    const unreadable = await documentsOf(forgedTail('forged-unreadable', 'risk-forged-doc', 'RiskIdentified', {}));
+    for (const doc of [unreadable.controls, unreadable.register]) {
+      expect(doc.status).toBe(503);
+      expect(JSON.parse(doc.body)).toMatchObject({ error: { code: 'INTEGRITY_BROKEN', position: pos(head + 1) } });
+    }
+  }, 90_000);
+
   it('detects an event moved in time: recordedAt is covered by its hash', async () => {
     const dir = tampered('backdated', (db) => {
       db.prepare("UPDATE events SET recorded_at = '2001-01-01T00:00:00.000Z' WHERE position = 4").run();

@@ -1,4 +1,6 @@
 import { Controller, Get, Headers, Param, Req, Res } from '@nestjs/common';
+import type { IntegrityReport } from '../../event-store/integrity-verifier.js';
+import { IntegrityMonitor } from '../../platform/integrity-monitor.js';
 import { domainExtensions } from '../../graphql/error-format.js';
 import { checkOperation } from '../../identity/access-policy.js';
 import { ActorRateLimiter } from '../../identity/rate-limit/actor-rate-limiter.js';
@@ -19,7 +21,7 @@ interface DocumentHttpResponse {
   json(body: unknown): void;
 }
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RATE_LIMITED: 429 };
+const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RATE_LIMITED: 429, INTEGRITY_BROKEN: 503 };
 
 /**
  * Distinct documents (path and query) rendered at once by this process: each may replay the log
@@ -55,6 +57,7 @@ export class DocumentsController {
     private readonly verifier: TokenVerifier,
     private readonly documents: DocumentsService,
     private readonly rateLimiter: ActorRateLimiter,
+    private readonly integrity: IntegrityMonitor,
   ) {}
 
   /** Art.18(2): the record of controls and the reasons for their adoption (`?riskId=` for one risk). */
@@ -128,6 +131,13 @@ export class DocumentsController {
       let rendered: Awaited<ReturnType<typeof render>>;
       try {
         rendered = await render(params);
+      } catch (error) {
+        // Events that no decider wrote (forged into the file) can break the fold itself: when
+        // the log then fails verification, that is the answer, not an internal error.
+        if (error instanceof DomainError) throw error;
+        await this.integrity.settled();
+        this.integrity.assertWritable();
+        throw error;
       } finally {
         const left = this.rendering.get(key)! - 1;
         if (left > 0) this.rendering.set(key, left);
@@ -138,7 +148,13 @@ export class DocumentsController {
       res.setHeader('content-disposition', `${disposition}; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
       res.setHeader('cache-control', 'no-store');
       if (document.position) res.setHeader('x-log-position', document.position);
-      res.status(200).send(document.body);
+      // Auditors still read while the log fails verification (contract), warned on every copy.
+      const failure = this.integrity.status === 'BROKEN' ? this.integrity.failure : null;
+      if (failure) {
+        res.setHeader('x-integrity', 'BROKEN');
+        if (failure.firstBrokenPosition) res.setHeader('x-integrity-broken-position', failure.firstBrokenPosition);
+      }
+      res.status(200).send(failure ? withIntegrityWarning(document.body, type, failure) : document.body);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       if (error instanceof RateLimitedError) res.setHeader('retry-after', String(error.retryAfterSeconds));
@@ -156,4 +172,18 @@ function idParameter(params: URLSearchParams, name: string, errors: Record<strin
     return undefined;
   }
   return value;
+}
+
+/**
+ * A document read from a log that fails verification says so at its top (Markdown, HTML; a CSV
+ * or workbook keeps its shape and carries the response headers only): what it shows may be
+ * forged, from the broken position on.
+ */
+function withIntegrityWarning(document: Buffer, type: keyof typeof TYPES, failure: IntegrityReport): Buffer {
+  if (type !== 'md' && type !== 'html') return document;
+  const body = document.toString('utf8');
+  const text = `WARNING: the event log fails verification at position ${failure.firstBrokenPosition ?? '?'} (${failure.reason ?? 'unknown reason'}); what this document shows from there on may be forged.`;
+  if (type === 'md') return Buffer.from(`> **${text}**\n\n${body}`, 'utf8');
+  const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return Buffer.from(body.replace(/<body([^>]*)>/, (tag) => `${tag}\n<p role="alert" style="border:2px solid #b00;padding:.5em;color:#b00;font-weight:bold">${escaped}</p>`), 'utf8');
 }
