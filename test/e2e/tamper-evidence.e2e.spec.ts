@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomUUID } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -257,7 +257,10 @@ describe('tamper evidence the server acts on', () => {
           const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${auditor}` } });
           return { status: res.status, integrity: res.headers.get('x-integrity'), at: res.headers.get('x-integrity-broken-position'), body: await res.text() };
         };
-        return { controls: await get('/documents/controls.md'), register: await get('/documents/register.csv'), output: server.output() };
+        // No event can be appended: nor is a file stored for one.
+        const upload = await fetch(`${base}/evidence`, { method: 'POST', headers: { authorization: `Bearer ${manager}`, 'content-type': 'text/plain', 'x-filename': 'minutes.txt' }, body: `minutes ${randomUUID()}` });
+        const uploaded = { status: upload.status, body: (await upload.json()) as any };
+        return { controls: await get('/documents/controls.md'), register: await get('/documents/register.csv'), uploaded, output: server.output() };
       } finally {
         await stopServer(server);
       }
@@ -269,6 +272,9 @@ describe('tamper evidence the server acts on', () => {
     expect(readable.controls.body).toMatch(new RegExp(`^> \\*\\*WARNING: the event log fails verification at position ${pos(head + 1)} `));
     expect(readable.register).toMatchObject({ status: 200, integrity: 'BROKEN', at: pos(head + 1) });
     expect(readable.register.body).not.toMatch(/WARNING/);
+    expect(readable.uploaded).toMatchObject({ status: 503, body: { error: { code: 'INTEGRITY_BROKEN', position: pos(head + 1) } } });
+    const stored = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => statSync(join(dir, f)).isFile()) : []);
+    expect(stored(join(work, 'forged-readable', 'evidence'))).toEqual([]);
 
     // Malformed (no decider wrote it): the fold itself fails; the answer is the log's state.
     const unreadable = await documentsOf(forgedTail('forged-unreadable', 'risk-forged-doc', 'RiskIdentified', {}));

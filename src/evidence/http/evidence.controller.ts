@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import { IntegrityMonitor } from '../../platform/integrity-monitor.js';
 import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
@@ -79,6 +80,7 @@ export class EvidenceController {
     @Inject(EVIDENCE_BLOBS) private readonly blobs: EvidenceBlobStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     logger: JsonLogger,
+    private readonly integrity: IntegrityMonitor,
   ) {
     this.log = logger.child('evidence');
   }
@@ -91,6 +93,8 @@ export class EvidenceController {
       // Refused before a byte is read: nothing stored for a client that may not store.
       const denied = auditorRefusal(actor) ?? checkOperation('mutation', 'uploadEvidence', actor);
       if (denied) throw new UploadRefusedError(403, 'FORBIDDEN', denied);
+      // While the log fails verification no event is appended: nor is a file stored for one.
+      this.integrity.assertWritable();
       slot = this.uploads.tryTake();
       if (!slot) throw this.busy(res, 'uploads');
       const maxBytes = this.config.evidence.maxBytes;
