@@ -83,6 +83,20 @@ describe('risk identification, analysis and evaluation over GraphQL (Art.13-16)'
     expect(evaluated).toMatchObject({ status: 'TO_TREAT', level: 'MEDIUM' });
   });
 
+  it('answers a retry with the same commandId with the first result (the risk as that command left it), even after later commands, and appends nothing', async () => {
+    const asset = await assetWithThreat(t, 'Retried analysis', { c: 1, i: 1, a: 1 });
+    const risk = await identifyRisk(t, asset, 'Retried analysis risk');
+    const input = { riskId: risk.id, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'x', rationale: 'y' }, commandId: `retry-${risk.id}` };
+    const first = (await t.ok(ANALYSE, { input }, users.riskOwner)).analyseRisk;
+    expect(first).toMatchObject({ version: 1, status: 'ANALYSED' });
+    expect((await t.ok(EVALUATE, { input: { riskId: risk.id } }, users.committee)).evaluateRisk).toMatchObject({ version: 2, status: 'TO_TREAT' });
+    const count = async () => (await t.ok(`{ events(first: 1) { totalCount } }`, {}, users.auditor)).events.totalCount as number;
+    const before = await count();
+    const retried = (await t.ok(ANALYSE, { input }, users.riskOwner)).analyseRisk;
+    expect(retried).toMatchObject({ id: risk.id, version: 1, status: 'ANALYSED', level: first.level });
+    expect(await count()).toBe(before);
+  });
+
   it('retains a risk within acceptance, orders the register by priority and filters it', async () => {
     const asset = await assetWithThreat(t, 'Marketing site', { c: 1, i: 1, a: 1 });
     const low = await identifyRisk(t, asset, 'Defacement');

@@ -71,12 +71,13 @@ export class RiskCommandPipeline {
     };
     const command = await build({ actor: ctx.actor, at: ctx.at }, existing);
     const streamId = riskStreamId(command.riskId);
-    const { state } = await this.executor.execute({ streamId, decider: riskDecider }, command, ctx, input.expectedVersion, loaded?.streamId === streamId ? loaded : undefined);
+    const { state, duplicate } = await this.executor.execute({ streamId, decider: riskDecider }, command, ctx, input.expectedVersion, loaded?.streamId === streamId ? loaded : undefined);
     if (!state.exists) throw new NotFoundError('Risk', command.riskId);
     // The pipeline waited for the projections: the register already holds this write (its row's
-    // document is this state unless another command has moved the risk on since).
+    // document is this state unless another command has moved the risk on since). A retry of an
+    // earlier command answers its first result: the state it left, not the risk as it is now.
     const register = new RiskRegisterQueries(this.db);
-    return register.byIdAt(state) ?? { state, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false, ...register.lists(state.id) };
+    return (duplicate ? register.withState(state) : register.byIdAt(state)) ?? { state, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false, ...register.lists(state.id) };
   }
 
 }
