@@ -4,7 +4,10 @@ import { getMetadataStorage, validate, ValidationTypes, type ValidationArguments
 import { BadInputError } from '../shared/domain/errors.js';
 import { INPUT_LIMITS, nestedInputType, VALUE_ONLY_LIMITS } from './input-limits.js';
 
-/** No list of any input is allowed more items than this (the largest ListLimit, a catalogue's requirements). */
+/**
+ * A list this long is refused before class-validator looks at it (every ListLimit is at most the
+ * contract's 500 items); below it, class-validator names every field at fault.
+ */
 const LARGEST_LIST = 2_000;
 
 /**
@@ -157,7 +160,7 @@ export class InputValidationPipe implements PipeTransform {
     if (!type || value === null || typeof value !== 'object') return value;
     if (!declaresLimits(type)) return value;
     const oversized = oversizedList(value);
-    if (oversized) throw new BadInputError({ [pathOf(oversized) || 'input']: `must have at most ${INPUT_LIMITS.items} items (${LARGEST_LIST} for the few lists allowed more)` });
+    if (oversized) throw new BadInputError({ [pathOf(oversized) || 'input']: `must have at most ${INPUT_LIMITS.items} items` });
     if (Array.isArray(value) ? value.every((v) => v !== null && typeof v === 'object' && !Array.isArray(v) && surelyValid(type, v, 0)) : surelyValid(type, value, 0)) return value;
     const candidates = Array.isArray(value) ? value.map((v) => plainToInstance(type, v as object)) : [plainToInstance(type, value)];
     const fields: Record<string, string> = {};

@@ -23,7 +23,7 @@ import {
 // ---------------------------------------------------------------------------------------------
 
 export const ASSET_NAME_MAX_LENGTH = 200;
-export const ASSET_DESCRIPTION_MAX_LENGTH = 4000;
+export const ASSET_DESCRIPTION_MAX_LENGTH = 10_000;
 export const RATING_MIN = 1;
 export const RATING_MAX = 3;
 

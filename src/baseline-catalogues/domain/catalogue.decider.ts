@@ -21,10 +21,11 @@ export const CATALOGUE_LIMITS = {
   maxNameLength: 200,
   maxVersionLength: 40,
   minRequirements: 1,
-  maxRequirements: 2000,
+  // The contract's list limit (lists at most 500 items).
+  maxRequirements: 500,
   maxRequirementIdLength: 100,
   maxTitleLength: 500,
-  maxStatementLength: 4000,
+  maxStatementLength: 10_000,
   maxReferenceLength: 500,
 } as const;
 

@@ -35,5 +35,5 @@ export class ImportBaselineCatalogueInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @NameLimit() @Field({ description: 'Name of the catalogue, 1 to 200 characters; with version it gives the id.' }) name!: string;
   @TextLimit() @Field({ description: "The catalogue's own version label: 1 to 40 of A-Z, a-z, 0-9, '.', '_', '-'. The same name and version with other content is rule CATALOGUE_VERSION_IMMUTABLE." }) version!: string;
-  @ListLimit(CATALOGUE_LIMITS.maxRequirements) @NestedInput(() => BaselineRequirementInput) @Field(() => [BaselineRequirementInput], { description: '1 to 2,000 requirements, ids unique (case-insensitive).' }) requirements!: BaselineRequirementInput[];
+  @ListLimit(CATALOGUE_LIMITS.maxRequirements) @NestedInput(() => BaselineRequirementInput) @Field(() => [BaselineRequirementInput], { description: '1 to 500 requirements, ids unique (case-insensitive).' }) requirements!: BaselineRequirementInput[];
 }

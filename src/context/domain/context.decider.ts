@@ -10,9 +10,9 @@ import { CONTEXT_ID, currentContext, type ContextState, type ContextVersion } fr
 
 export const CONTEXT_LIMITS = {
   period: 50,
-  scope: 4_000,
+  scope: 10_000,
   /** Each issue or party. */
-  item: 2_000,
+  item: 10_000,
   /** Items per list. */
   items: 200,
 } as const;

@@ -13,9 +13,9 @@ export const INCIDENT_LIMITS = {
   title: 200,
   organisation: 200,
   description: 10_000,
-  source: 2_000,
+  source: 10_000,
   sources: 100,
-  reason: 2_000,
+  reason: 10_000,
 } as const;
 
 /** Contract: any role but AUDITOR records an incident (an auditor's token is refused whatever else it carries). */

@@ -19,7 +19,7 @@ import { isFrozenForBoard, type RiskState } from './risk.state.js';
 // ---------------------------------------------------------------------------------------------
 
 export const RISK_TITLE_MAX_LENGTH = 200;
-export const RISK_TEXT_MAX_LENGTH = 4000;
+export const RISK_TEXT_MAX_LENGTH = 10_000;
 /** Threat and vulnerability levels of a detailed analysis (Art. 15(2)(3)). */
 export const DETAILED_LEVEL_MIN = 1;
 export const DETAILED_LEVEL_MAX = 3;

@@ -53,9 +53,9 @@ export const PLAN_LIMITS = {
   period: 50,
   resolutionNumber: 100,
   minutesReference: 500,
-  notes: 4000,
-  statement: 4000,
-  reason: 4000,
+  notes: 10_000,
+  statement: 10_000,
+  reason: 10_000,
 } as const;
 
 // ---------------------------------------------------------------------------------------------

@@ -158,8 +158,8 @@ describe('InformationAsset: RegisterAsset (Art.14(2))', () => {
     given(assetDecider, []).when(register({ name: 'x'.repeat(200) })).thenMatches([{ type: 'AssetRegistered' }]);
   });
 
-  it('rejects a description over 4000 characters', () => {
-    given(assetDecider, []).when(register({ description: 'd'.repeat(4001) })).thenRejectsFields('description');
+  it('rejects a description over 10,000 characters (the contract\'s text limit)', () => {
+    given(assetDecider, []).when(register({ description: 'd'.repeat(10_001) })).thenRejectsFields('description');
   });
 
   it('accepts an empty description', () => {
@@ -265,7 +265,7 @@ describe('InformationAsset: IdentifyThreat', () => {
   it('rejects an empty or too long name and a too long description', () => {
     given(assetDecider, [registered]).when(identifyThreat({ name: '' })).thenRejectsFields('name');
     given(assetDecider, [registered]).when(identifyThreat({ name: 'n'.repeat(201) })).thenRejectsFields('name');
-    given(assetDecider, [registered]).when(identifyThreat({ description: 'd'.repeat(4001) })).thenRejectsFields('description');
+    given(assetDecider, [registered]).when(identifyThreat({ description: 'd'.repeat(10_001) })).thenRejectsFields('description');
   });
 
   it('is idempotent for the same name (case-insensitive, trimmed) and the same affects set', () => {
@@ -346,7 +346,7 @@ describe('InformationAsset: IdentifyVulnerability', () => {
   it('validates name and description', () => {
     given(assetDecider, [registered, threatIdentified]).when(identifyVulnerability({ name: ' ' })).thenRejectsFields('name');
     given(assetDecider, [registered, threatIdentified])
-      .when(identifyVulnerability({ description: 'x'.repeat(4001) }))
+      .when(identifyVulnerability({ description: 'x'.repeat(10_001) }))
       .thenRejectsFields('description');
   });
 

@@ -131,11 +131,11 @@ describe('BaselineCatalogue: ImportBaselineCatalogue', () => {
     given(catalogueDecider, []).when(importCmd({ requirements: [] })).thenRejectsFields('requirements');
   });
 
-  it('accepts at most 2000 requirements', () => {
+  it('accepts at most 500 requirements (the contract's list limit)', () => {
     const many = (n: number): BaselineRequirement[] =>
       Array.from({ length: n }, (_, i) => ({ id: `R-${i}`, title: `T${i}`, statement: `S${i}`, reference: '' }));
-    given(catalogueDecider, []).when(importCmd({ requirements: many(2000) })).thenMatches([{ type: 'BaselineCatalogueImported' }]);
-    given(catalogueDecider, []).when(importCmd({ requirements: many(2001) })).thenRejectsFields('requirements');
+    given(catalogueDecider, []).when(importCmd({ requirements: many(500) })).thenMatches([{ type: 'BaselineCatalogueImported' }]);
+    given(catalogueDecider, []).when(importCmd({ requirements: many(501) })).thenRejectsFields('requirements');
   });
 
   it('needs unique requirement ids', () => {

@@ -66,7 +66,7 @@ describe('recordContext (Art.12(1))', () => {
 
   it('names every field that is wrong', () => {
     const error = given(contextDecider, [])
-      .when(record({ period: '', scope: 'x'.repeat(4001), internalIssues: [], externalIssues: ['a', ' a '], interestedParties: ['ok', ''] }))
+      .when(record({ period: '', scope: 'x'.repeat(10_001), internalIssues: [], externalIssues: ['a', ' a '], interestedParties: ['ok', ''] }))
       .thenRejectsFields('period', 'scope', 'internalIssues', 'externalIssues[1]', 'interestedParties[1]');
     expect(error.fields['externalIssues[1]']).toMatch(/repeats externalIssues\[0\]/);
   });
