@@ -131,7 +131,7 @@ describe('BaselineCatalogue: ImportBaselineCatalogue', () => {
     given(catalogueDecider, []).when(importCmd({ requirements: [] })).thenRejectsFields('requirements');
   });
 
-  it('accepts at most 500 requirements (the contract's list limit)', () => {
+  it("accepts at most 500 requirements (the contract's list limit)", () => {
     const many = (n: number): BaselineRequirement[] =>
       Array.from({ length: n }, (_, i) => ({ id: `R-${i}`, title: `T${i}`, statement: `S${i}`, reference: '' }));
     given(catalogueDecider, []).when(importCmd({ requirements: many(500) })).thenMatches([{ type: 'BaselineCatalogueImported' }]);
