@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import { APP_CONFIG, ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { JSON_BODY_LIMIT, requestBodyErrors } from './platform/observability/request-body-errors.js';
 import { httpObservability, type HttpObservability } from './platform/observability/http-observability.js';
 import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
@@ -28,8 +29,10 @@ export async function createApp(): Promise<INestApplication> {
   edges.set(app, edge);
   app.use(edge.middleware);
   useSecurityHeaders(app);
-  // Express's default of 100 kB is below a legitimate catalogue import (up to 2,000 requirements).
-  app.useBodyParser('json', { limit: '5mb' });
+  // Express's default of 100 kB is below a legitimate catalogue import (500 requirements).
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  // Its refusals answered in each endpoint's own error shape.
+  app.use(requestBodyErrors);
   return app;
 }
 

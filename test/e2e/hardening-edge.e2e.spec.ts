@@ -158,6 +158,21 @@ describe('GraphQL edge: cost budget and document limits', () => {
     }
   });
 
+  it('answers a body that is not JSON, or over 5 MB, in the GraphQL error shape, without quoting the parser', async () => {
+    const post = async (body: string | Buffer) => {
+      const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token(users.auditor)}` }, body });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    for (const body of ['{"query": "{ me { id } }"', 'null x', '{"query":']) {
+      const answer = await post(body);
+      expect(answer).toEqual({ status: 400, body: { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_USER_INPUT', fields: { body: 'is not valid JSON' } } }] } });
+    }
+    const huge = await post(JSON.stringify({ query: '{ me { id } }', variables: { padding: 'x'.repeat(6 * 1024 * 1024) } }));
+    expect(huge).toEqual({ status: 413, body: { errors: [{ message: 'The request body is larger than 5mb', extensions: { code: 'BAD_USER_INPUT', fields: { body: 'is larger than 5mb' } } }] } });
+    // The server goes on answering.
+    expect((await t.gql('{ me { id } }', {}, users.auditor)).errors).toBeUndefined();
+  });
+
   it('refuses 1,000 aliased verifyIntegrity (AUDITOR) before verifying anything', async () => {
     const started = Date.now();
     const result = await t.gql(aliased(1000, 'verifyIntegrity { ok eventsChecked }'), {}, users.auditor);

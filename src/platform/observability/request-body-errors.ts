@@ -1,0 +1,48 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** The largest JSON body the server parses (a catalogue of 500 requirements with long statements fits). */
+export const JSON_BODY_LIMIT = '5mb';
+
+/**
+ * body-parser's refusals (malformed JSON, a body over JSON_BODY_LIMIT, an unknown encoding or
+ * charset) answered in the shape of the endpoint asked, with a message of ours: GraphQL clients
+ * get `{ errors: [{ message, extensions: { code } }] }` like every other error of /graphql, the
+ * other routes `{ error: { code, message } }`; never Nest's `{ statusCode, message, error }`, nor
+ * the parser's own text (which quotes the body).
+ */
+export function requestBodyErrors(error: unknown, req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void {
+  const refusal = refusalOf(error);
+  if (!refusal || res.headersSent) return next(error);
+  const path = (req.url ?? '').split('?')[0] ?? '';
+  const body = path === '/graphql' ? { errors: [{ message: refusal.message, extensions: { code: 'BAD_USER_INPUT', fields: { body: refusal.field } } }] } : { error: { code: refusal.code, message: refusal.message } };
+  res.statusCode = refusal.status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}
+
+interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+  field: string;
+}
+
+/** body-parser marks its errors with a `type` (see its README, "Errors"). */
+function refusalOf(error: unknown): Refusal | null {
+  const type = (error as { type?: unknown } | null)?.type;
+  switch (type) {
+    case 'entity.parse.failed':
+      return { status: 400, code: 'BAD_USER_INPUT', message: 'The request body is not valid JSON', field: 'is not valid JSON' };
+    case 'entity.too.large':
+      return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: `The request body is larger than ${JSON_BODY_LIMIT}`, field: `is larger than ${JSON_BODY_LIMIT}` };
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return { status: 415, code: 'BAD_USER_INPUT', message: 'The request body is in an encoding or charset this server does not read', field: 'has an unsupported encoding or charset' };
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'entity.verify.failed':
+      return { status: 400, code: 'BAD_USER_INPUT', message: 'The request body could not be read', field: 'could not be read' };
+    default:
+      return null;
+  }
+}
