@@ -284,6 +284,10 @@ function removeRiskFromPlan(c: RemoveRiskFromPlan, s: PlanState): PlanEvent[] {
       `Plan ${s.id} is ${s.status} and the item's consent is ${item.consent}: an item is removed while the plan is a draft, or once its consent is DECLINED or REOPENED`,
     );
   }
+  // An approved plan with no risk left would be IN_FORCE covering nothing: it is closed instead.
+  if (s.status !== 'DRAFT' && s.items.length === 1) {
+    throw violation(PLAN_RULES.ITEM_NOT_REMOVABLE, `Risk ${riskId} is the last item of plan ${s.id}, which is ${s.status}: close the plan instead (closePlan)`);
+  }
   const events: PlanEvent[] = [{ type: 'PlanRiskRemoved', data: { riskId, reason, consent: item.consent, removedBy: c.actor.id, removedAt: c.at } }];
   return withForceDecided(s, events, c.at);
 }

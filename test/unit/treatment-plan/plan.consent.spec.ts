@@ -111,6 +111,15 @@ describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contrac
     given(planDecider, reopened).when(remove('r-1')).thenMatches([{ type: 'PlanRiskRemoved' }, { type: 'PlanCameIntoForce' }]);
   });
 
+  it("the last item of an approved plan is not removed (the plan would be in force over nothing): it is closed instead", () => {
+    const declined = [...oneAccepted, ...decide(decline(r2Awaiting), stateOf(oneAccepted))];
+    const onlyFirst = [...declined, ...decide(remove('r-2'), stateOf(declined))];
+    const reopened = [...onlyFirst, ...decide(reopen('r-1'), stateOf(onlyFirst))];
+    expect(stateOf(reopened)).toMatchObject({ status: 'APPROVED', items: [{ riskId: 'r-1', consent: 'REOPENED' }] });
+    given(planDecider, reopened).when(remove('r-1')).thenThrows(RuleViolationError, { rule: 'ITEM_NOT_REMOVABLE' });
+    given(planDecider, reopened).when(close()).thenMatches([{ type: 'PlanClosed' }]);
+  });
+
   it('the residual level of each item is fixed at submission', () => {
     expect(stateOf(submitted).items.map((i) => i.residualLevel)).toEqual(['LOW', 'LOW']);
   });
