@@ -117,9 +117,21 @@ export class TokenVerifier {
   }
 }
 
+/** What a user's id may be: it is the actor of every event the token causes (the contract's id limit, printable). */
+const USER_ID = /^[^\p{C}]{1,128}$/u;
+
+/** Why `sub` cannot be a user's id, or null. The system's own actors (the process manager...) act in the log under 'system:' ids: no user may. */
+export function userIdProblem(sub: string): string | null {
+  if (!USER_ID.test(sub)) return 'must be 1 to 128 printable characters';
+  if (sub.startsWith('system:')) return "may not start with 'system:', which names the system's own actors";
+  return null;
+}
+
 export function actorFromClaims(payload: JWTPayload): DomainActor {
   const sub = payload.sub;
   if (typeof sub !== 'string' || sub.trim() === '') throw new UnauthenticatedError('Token has no subject (sub)');
+  const problem = userIdProblem(sub);
+  if (problem) throw new UnauthenticatedError(`Token subject (sub) ${problem}`);
   const roles = payload.roles;
   if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
     throw new UnauthenticatedError('Token claim "roles" must be an array of role names');

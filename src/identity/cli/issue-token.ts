@@ -8,6 +8,7 @@ import { SignJWT } from 'jose';
 import { loadConfig } from '../../config/app-config.js';
 import { ROLES } from '../../shared/domain/decider.js';
 import { resolveJwtSecret } from '../dev-secret.js';
+import { userIdProblem } from '../token-verifier.js';
 
 export async function signToken(
   secret: string,
@@ -70,6 +71,8 @@ export interface TokenRequest {
 export async function issueToken(request: TokenRequest): Promise<string> {
   const sub = request.sub?.trim();
   if (!sub) throw new TokenRequestError('--sub is required: the user id the token speaks for (e.g. --sub alice)');
+  const problem = userIdProblem(sub);
+  if (problem) throw new TokenRequestError(`--sub ${problem}`);
   const roles = parseRoles(request.roles);
   const expiresIn = parseExpires(request.expires ?? '8h');
   const config = loadConfig();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../../../src/config/app-config.js';
-import { CLOCK_TOLERANCE_SECONDS, TokenVerifier } from '../../../src/identity/token-verifier.js';
+import { CLOCK_TOLERANCE_SECONDS, TokenVerifier, actorFromClaims } from '../../../src/identity/token-verifier.js';
 import { UnauthenticatedError } from '../../../src/shared/domain/errors.js';
 
 const SECRET = 'token-verifier-spec-secret-0123456789abcdef';
@@ -82,5 +82,17 @@ describe('TokenVerifier with JWT_JWKS_URL: no development key', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('actorFromClaims: who a token speaks for', () => {
+  it("refuses a subject that would pass for the system's own actor, a control character or more than 128 characters", () => {
+    const claims = (sub: string) => ({ sub, roles: ['AUDITOR'] });
+    for (const sub of ['system:process-manager', 'system:anything', 'a\u0000b', 'tab\there', 'x'.repeat(129), '\u202Eevil']) {
+      expect(() => actorFromClaims(claims(sub))).toThrow(UnauthenticatedError);
+    }
+    expect(actorFromClaims(claims('x'.repeat(128))).id).toBe('x'.repeat(128));
+    expect(actorFromClaims(claims('山田 太郎')).id).toBe('山田 太郎');
+    expect(actorFromClaims(claims('mgr-ops@example.jp')).id).toBe('mgr-ops@example.jp');
   });
 });
