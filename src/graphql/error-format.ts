@@ -4,7 +4,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { DomainError, BadInputError, ConcurrencyConflictError, IntegrityBrokenError, QueryTooComplexError, RateLimitedError, RuleViolationError } from '../shared/domain/errors.js';
 import { InvalidPositionError } from '../event-store/hash-chain.js';
 import { argumentNamed } from './argument-name.js';
-import { RefusedRequest } from './edge-limits.js';
+import { MAX_DEPTH, RefusedRequest } from './edge-limits.js';
 import { rootLogger } from '../shared/logging/json-logger.js';
 
 const log = rootLogger.child('graphql-errors');
@@ -31,6 +31,12 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     return { ...base, extensions: { code: status === 401 ? 'UNAUTHENTICATED' : status === 403 ? 'FORBIDDEN' : 'BAD_USER_INPUT', fields: {} } };
   }
   const code = formatted.extensions?.code;
+  // A document nested thousands of levels deep overflows the parser's recursion before any depth
+  // rule sees it: the client hears what is wrong with its document, not the engine's words.
+  if (original instanceof RangeError || /Maximum call stack size exceeded/.test(formatted.message)) {
+    const problem = `nests selections deeper than ${MAX_DEPTH}`;
+    return { ...base, message: `The document ${problem}`, extensions: { code: 'BAD_USER_INPUT', fields: { document: problem } } };
+  }
   // Errors GraphQL itself raises on what the client sent: parse, validation, variable coercion.
   if (
     code === 'GRAPHQL_PARSE_FAILED' ||

@@ -213,6 +213,12 @@ describe('GraphQL edge: cost budget and document limits', () => {
       expectCleanRefusal(result);
       if (depth === 30) expect(errorOf(result).message).toMatch(/deeper than/);
     }
+    // Deep enough to overflow the parser itself: still said in words of the document, not of the engine.
+    for (const depth of [5_000, 20_000]) {
+      const result = await t.gql(`{ me { ${'id { '.repeat(depth)}id${' }'.repeat(depth)} } }`, {}, users.auditor);
+      expectCleanRefusal(result);
+      expect(errorOf(result).message).not.toMatch(/call stack/i);
+    }
     // Each fragment spreads the next one 10 times: 10^8 selections from a few hundred bytes.
     let bomb = `query { ...B0 }\n`;
     for (let i = 0; i < 8; i++) bomb += `fragment B${i} on Query { ${Array.from({ length: 10 }, (_, j) => `b${j}: me { id } ...B${i + 1}`).join(' ')} }\n`;
