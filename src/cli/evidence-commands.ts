@@ -28,6 +28,7 @@ import {
   verifyStoreAgainst,
   manifestPathFor,
 } from '../audit/application/evidence-export.js';
+import { restoreEvidenceFiles } from '../audit/application/export-evidence-files.js';
 import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor, configuredTrustedKeys, verifyAccessLogFile, type AccessLogVerification } from '../audit/application/access-log-chain.js';
 import { postgresAccessLogAnchorPath, verifyPostgresAccessLog } from '../audit/application/access-log-postgres.js';
@@ -230,6 +231,14 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     v.bar.finish();
     (p as ReturnType<typeof progress> | null)?.bar.finish();
     const ok = r.hashesIdentical && r.report.ok && r.eventsImported === total;
+    // The files the log cites come back with it (the export carried them and verified them).
+    const evidence = await openConfiguredBlobStore(config);
+    let evidenceFilesRestored = 0;
+    try {
+      if (ok) evidenceFilesRestored = await restoreEvidenceFiles(file, readManifest(manifestFile).evidenceFiles, evidence);
+    } finally {
+      await evidence.close();
+    }
     log.info('import finished', { events: r.eventsImported, hashesIdentical: r.hashesIdentical });
     // The store keeps each event's original commit instant (it is hashed from hash version 2 on);
     // only an adapter that cannot store a given instant assigns the time of the import.
@@ -237,9 +246,9 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
       log.warn('the store assigned new recordedAt instants (the time of this import) to some events; the original ones are in the export only', {});
     }
     result(
-      { command: 'import', ok, adapter: store.adapterName, ...r },
+      { command: 'import', ok, adapter: store.adapterName, ...r, evidenceFilesRestored },
       ok
-        ? `Imported ${r.eventsImported} events with identical hashes${r.positionsPreserved ? ', positions and head chain hash' : ' (positions differ in value, not in order)'}; ${r.recordedAtPreserved ? 'every event keeps its original recordedAt' : 'some events got the time of the import as recordedAt'}.`
+        ? `Imported ${r.eventsImported} events with identical hashes${r.positionsPreserved ? ', positions and head chain hash' : ' (positions differ in value, not in order)'}; ${r.recordedAtPreserved ? 'every event keeps its original recordedAt' : 'some events got the time of the import as recordedAt'}; ${evidenceFilesRestored} evidence file(s) restored.`
         : `Import finished with differences: ${r.firstMismatch ?? r.report.reason ?? 'event count differs from the manifest'}`,
     );
     return ok ? 0 : 1;

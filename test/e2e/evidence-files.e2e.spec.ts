@@ -167,6 +167,17 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     expect(verified.code).toBe(0);
     expect(verified.json).toMatchObject({ ok: true, evidenceFilesChecked: 1 });
 
+    // An import restores the file with the log: the restored installation serves and exports it.
+    const restored = mkdtempSync(join(work, 'restored-'));
+    const restoredEnv = { EVENT_STORE: 'sqlite', SQLITE_PATH: join(restored, 'events.sqlite'), DATA_DIR: restored };
+    const imported = await cli(['import', exportFile], restoredEnv);
+    expect(imported.code).toBe(0);
+    expect(imported.json).toMatchObject({ ok: true, evidenceFilesRestored: 1 });
+    expect(blobs(restored).map((f) => readFileSync(f).equals(PDF))).toEqual([true]);
+    const reexported = await cli(['export', '--out', join(restored, 'again.ndjson')], restoredEnv);
+    expect(reexported.code).toBe(0);
+    expect(readFileSync(join(restored, 'again.ndjson.evidence', sha256(PDF))).equals(PDF)).toBe(true);
+
     const tampered = Buffer.from(PDF);
     tampered[20] = tampered[20]! ^ 1;
     writeFileSync(copy, tampered);

@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import { citedEvidence } from '../../evidence/domain/evidence.events.js';
@@ -86,4 +87,33 @@ export async function verifyEvidenceFiles(file: string, entry: ExportedEvidenceF
   }
   if (!problems.length) return null;
   return problems.length === 1 ? problems[0]! : `${problems[0]} (and ${problems.length - 1} more evidence file problem(s))`;
+}
+
+/**
+ * An import restores the files its export carried (FILE.evidence/<sha256>) into the installation's
+ * evidence store, so that the restored log's citations resolve and it exports intact again. Each
+ * is copied to the store's upload folder, synced and handed over by its hash (the export was
+ * verified first: every file hashes to what the log cites). Returns how many were restored.
+ */
+export async function restoreEvidenceFiles(file: string, entry: ExportedEvidenceFiles | undefined, blobs: EvidenceBlobStore): Promise<number> {
+  if (!entry) return 0;
+  const dir = join(dirname(file), entry.dir);
+  await mkdir(blobs.uploadDir, { recursive: true, mode: 0o700 });
+  for (const { sha256, size } of entry.files) {
+    const temp = join(blobs.uploadDir, `${randomUUID()}.part`);
+    try {
+      await copyFile(join(dir, sha256), temp);
+      const handle = await open(temp, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if ((await hashOfFile(temp)) !== sha256) throw new Error(`evidence file ${sha256} of the export changed since it was verified`);
+      await blobs.put(sha256, temp, size);
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+  return entry.files.length;
 }
