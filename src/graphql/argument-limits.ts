@@ -22,6 +22,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { BadInputError } from '../shared/domain/errors.js';
+import { longerThan } from '../shared/domain/guards.js';
 import { INPUT_LIMITS } from './input-limits.js';
 
 /** Where in an argument a limit is passed, and which. */
@@ -53,7 +54,7 @@ function excess(type: GraphQLInputType, value: unknown, path: string): Excess | 
   }
   if (typeof value !== 'string') return undefined;
   const max = named.name === 'ID' ? INPUT_LIMITS.id : INPUT_LIMITS.text;
-  return value.length > max ? { path, problem: `must be at most ${max} characters` } : undefined;
+  return longerThan(value, max) ? { path, problem: `must be at most ${max} characters` } : undefined;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { ValidateBy, ValidateNested } from 'class-validator';
+import { longerThan } from '../shared/domain/guards.js';
 
 export const INPUT_LIMITS = { name: 200, id: 128, text: 10_000, items: 500 } as const;
 
@@ -22,7 +23,7 @@ function lengthBound(max: number) {
     name: 'maxCharacters',
     constraints: [max],
     validator: {
-      validate: (value: unknown) => value === null || value === undefined || strings(value).every((s) => s.length <= max),
+      validate: (value: unknown) => value === null || value === undefined || strings(value).every((s) => !longerThan(s, max)),
       defaultMessage: () => `must be at most ${max} characters`,
     },
   });

@@ -71,13 +71,33 @@ export const isNonEmptyText = (v: unknown): v is string => typeof v === 'string'
 export const isIntIn = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
 /** Required text of at most `max` characters (after trimming); returns it trimmed ('' when missing). */
+/**
+ * Whether `text` has more than `max` characters, counted as people count them (code points: an
+ * emoji or a rare kanji outside the BMP is one character, not two UTF-16 units).
+ */
+export function longerThan(text: string, max: number): boolean {
+  // Code points never outnumber UTF-16 units: most texts are decided without counting.
+  if (text.length <= max) return false;
+  let characters = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one character.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+    if (++characters > max) return true;
+  }
+  return false;
+}
+
 export function requiredText(errors: FieldErrors, field: string, value: unknown, max: number): string {
   if (!isNonEmptyText(value)) {
     errors.add(field, 'is required');
     return '';
   }
   const text = value.trim();
-  if (text.length > max) errors.add(field, `must be at most ${max} characters`);
+  if (longerThan(text, max)) errors.add(field, `must be at most ${max} characters`);
   return text;
 }
 
@@ -89,7 +109,7 @@ export function optionalText(errors: FieldErrors, field: string, value: unknown,
     return null;
   }
   const text = value.trim();
-  if (text.length > max) errors.add(field, `must be at most ${max} characters`);
+  if (longerThan(text, max)) errors.add(field, `must be at most ${max} characters`);
   return text === '' ? null : text;
 }
 
@@ -102,7 +122,7 @@ export function textList(errors: FieldErrors, field: string, value: unknown, max
   }
   value.forEach((v, i) => {
     if (!isNonEmptyText(v)) errors.add(`${field}[${i}]`, 'must be a non-empty string');
-    else if (v.trim().length > max) errors.add(`${field}[${i}]`, `must be at most ${max} characters`);
+    else if (longerThan(v.trim(), max)) errors.add(`${field}[${i}]`, `must be at most ${max} characters`);
   });
   return distinct(value.filter(isNonEmptyText).map((v) => v.trim()));
 }

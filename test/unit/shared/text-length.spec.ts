@@ -1,0 +1,42 @@
+/**
+ * Text limits count characters as people do (code points), in the deciders' guards and at the
+ * GraphQL edge alike: 200 emoji or rare kanji outside the BMP are a 200-character name.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { FieldErrors } from '../../../src/shared/domain/errors.js';
+import { longerThan, requiredText } from '../../../src/shared/domain/guards.js';
+import { InputValidationPipe } from '../../../src/graphql/input-validation.pipe.js';
+import { RegisterAssetInput } from '../../../src/asset-inventory/graphql/asset.types.js';
+
+const emoji = '😀'; // two UTF-16 units, one character
+const rareKanji = '𠮷'; // outside the BMP as well
+
+describe('longerThan: characters, not UTF-16 units', () => {
+  it('counts a surrogate pair as one character, and a lone surrogate as one', () => {
+    expect(longerThan(emoji.repeat(200), 200)).toBe(false);
+    expect(longerThan(emoji.repeat(201), 200)).toBe(true);
+    expect(longerThan(rareKanji.repeat(100) + 'a'.repeat(100), 200)).toBe(false);
+    expect(longerThan(rareKanji.repeat(100) + 'a'.repeat(101), 200)).toBe(true);
+    expect(longerThan('\ud800'.repeat(200), 200)).toBe(false);
+    expect(longerThan('\ud800'.repeat(201), 200)).toBe(true);
+    expect(longerThan('a'.repeat(200), 200)).toBe(false);
+    expect(longerThan('a'.repeat(201), 200)).toBe(true);
+  });
+
+  it('is what the deciders refuse by', () => {
+    const errors = new FieldErrors();
+    expect(requiredText(errors, 'name', emoji.repeat(200), 200)).toBe(emoji.repeat(200));
+    expect(() => errors.throwIfAny()).not.toThrow();
+    requiredText(errors, 'name', emoji.repeat(201), 200);
+    expect(() => errors.throwIfAny()).toThrow();
+  });
+});
+
+describe('the GraphQL edge (InputValidationPipe) counts the same way', () => {
+  const input = (name: string) => ({ name, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1, integrity: 1, availability: 1 });
+  const judge = (value: object) => new InputValidationPipe().transform(value, { type: 'body', metatype: RegisterAssetInput }).then(() => 'ok', (e: { fields?: unknown }) => e.fields);
+  it('takes a name of 200 emoji and refuses 201', async () => {
+    expect(await judge(input(emoji.repeat(200)))).toBe('ok');
+    expect(await judge(input(emoji.repeat(201)))).toEqual({ name: 'must be at most 200 characters' });
+  });
+});
