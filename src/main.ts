@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { GraphQLModule } from '@nestjs/graphql';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import { APP_CONFIG, ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
-import { JSON_BODY_LIMIT, requestBodyErrors } from './platform/observability/request-body-errors.js';
+import { JSON_BODY_LIMIT, refuseDeepJson, requestBodyErrors } from './platform/observability/request-body-errors.js';
 import { httpObservability, type HttpObservability } from './platform/observability/http-observability.js';
 import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
@@ -30,10 +31,41 @@ export async function createApp(): Promise<INestApplication> {
   app.use(edge.middleware);
   useSecurityHeaders(app);
   // Express's default of 100 kB is below a legitimate catalogue import (500 requirements).
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT, verify: refuseDeepJson });
   // Its refusals answered in each endpoint's own error shape.
   app.use(requestBodyErrors);
+  // GraphQL (and its WebSocket server) starts here, so that graphql-ws's frames can be bounded.
+  await app.init();
+  limitWebSocketFrames(app);
   return app;
+}
+
+/** The largest graphql-ws message read (ws closes the socket with 1009 past it; large inputs go over HTTP). */
+export const WS_MAX_FRAME_BYTES = 1024 * 1024;
+
+/**
+ * ws reads frames of up to 100 MiB by default, and graphql-ws parses each message whole, before any
+ * token is checked: a 20 MB connection_init held the event loop for seconds. 1 MiB takes any
+ * document the parser's token limit lets through. @nestjs/graphql creates the WebSocketServer
+ * without a way to pass ws options, so its `maxPayload` (read at each upgrade) is set on the
+ * instance; a dependency upgrade that moves it fails start-up loudly here.
+ */
+function limitWebSocketFrames(app: INestApplication): void {
+  type Socket = { readyState: number; removeAllListeners(event: 'error'): void; on(event: 'error', listener: (error: Error) => void): void; close(code: number, reason: string): void };
+  type Server = { options?: { maxPayload?: number }; on(event: 'connection', listener: (socket: Socket) => void): void };
+  const adapter = (app.get(GraphQLModule, { strict: false }) as unknown as { graphQlAdapter?: { _subscriptionService?: { wss?: Server } } }).graphQlAdapter;
+  const wss = adapter?._subscriptionService?.wss;
+  if (!wss?.options) throw new Error('graphql-ws: the WebSocket server of @nestjs/graphql was not found, so its frame size cannot be bounded');
+  wss.options.maxPayload = WS_MAX_FRAME_BYTES;
+  // graphql-ws reports a socket's error (an oversized frame among them: ws has closed that socket
+  // with 1009 already) with console.error; this process logs in JSON lines, at warn: a client's doing.
+  wss.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (error) => {
+      rootLogger.warn('graphql-ws: a socket failed and was closed', { error: error.message });
+      if (socket.readyState === 1) socket.close(1011, 'Internal server error');
+    });
+  });
 }
 
 /** How long in-flight requests may take to finish once a stop is asked for, and the whole stop. */

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import WebSocket from 'ws';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../../src/config/app-config.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 
@@ -130,6 +131,17 @@ describe('GraphQL edge: cost budget and document limits', () => {
     }
   });
 
+  it('over graphql-ws: a frame over 1 MiB closes the socket (1009) before it is parsed, even before connection_init is answered', async () => {
+    const socket = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws');
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.on('error', () => {});
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(2 * 1024 * 1024) } }));
+    expect(await closed).toBe(1009);
+    // Everyone else is served.
+    expect((await t.gql('{ me { id } }', {}, users.auditor)).errors).toBeUndefined();
+  });
+
   it('over graphql-ws: one actor holds at most 20 connections at once; a closed one frees its place', async () => {
     const token = await t.token({ sub: 'ws-many', name: 'Many sockets', roles: ['AUDITOR'] });
     const clients = await Promise.all(Array.from({ length: 21 }, () => t.wsClient(token)));
@@ -169,6 +181,11 @@ describe('GraphQL edge: cost budget and document limits', () => {
     }
     const huge = await post(JSON.stringify({ query: '{ me { id } }', variables: { padding: 'x'.repeat(6 * 1024 * 1024) } }));
     expect(huge).toEqual({ status: 413, body: { errors: [{ message: 'The request body is larger than 5mb', extensions: { code: 'BAD_USER_INPUT', fields: { body: 'is larger than 5mb' } } }] } });
+    // Nested past 64 levels: refused before JSON.parse spends the event loop on it (also without a token).
+    const deep = await post(`{"query":"{ me { id } }","variables":{"v":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}}`);
+    expect(deep).toEqual({ status: 400, body: { errors: [{ message: 'The request body nests arrays and objects deeper than 64', extensions: { code: 'BAD_USER_INPUT', fields: { body: 'nests deeper than 64' } } }] } });
+    // Brackets inside strings are text, not nesting.
+    expect((await post(JSON.stringify({ query: '{ me { id } }', variables: { v: '['.repeat(1000) } }))).status).toBe(200);
     // The server goes on answering.
     expect((await t.gql('{ me { id } }', {}, users.auditor)).errors).toBeUndefined();
   });
