@@ -4,7 +4,7 @@
  * prints one JSON line and one sentence on stdout; logs and progress bars go to stderr. The
  * command line itself (parsing, help, friendly errors) is src/cli/main.ts.
  */
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import pg from 'pg';
 import { dirname, resolve } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
@@ -23,6 +23,7 @@ import {
   estimatedCount,
   exportLog,
   importExport,
+  ImportRefusedError,
   readManifest,
   verifyExport,
   verifyStoreAgainst,
@@ -205,8 +206,14 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
   if (!fileArg) throw new UsageError('import needs FILE');
   const file = readableFile(fileArg, 'the export');
   const manifestFile = manifestArg ? readableFile(manifestArg, 'the manifest') : manifestPathFor(file);
+  // What opening the store and its key creates, taken back if the import is refused (nothing was imported then).
+  const createdByImport = [
+    ...(config.eventStore === 'sqlite' ? [config.sqlitePath, `${config.sqlitePath}-wal`, `${config.sqlitePath}-shm`] : []),
+    ...(config.signing.keyPath ? [config.signing.keyPath] : []),
+  ].filter((f) => !existsSync(f));
   // The imported log is signed, commit by commit, with this installation's key.
   const store = await openConfiguredEventStore(config, configuredSigningKeys(config, log).signer);
+  let refused = false;
   try {
     let total = 0;
     try {
@@ -252,8 +259,12 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
         : `Import finished with differences: ${r.firstMismatch ?? r.report.reason ?? 'event count differs from the manifest'}`,
     );
     return ok ? 0 : 1;
+  } catch (error) {
+    refused = error instanceof ImportRefusedError;
+    throw error;
   } finally {
     await store.close();
+    for (const f of refused ? createdByImport : []) rmSync(f, { force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -215,6 +215,8 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     const r = await cli(['import', join(work, 'edited.ndjson')], storeEnv(target));
     expect(r.code).toBe(2);
     expect(r.json.error).toMatch(/does not verify: event hash mismatch/);
+    // Refused, it leaves nothing behind: no store, no signing key made for it.
+    expect(readdirSync(target)).toEqual([]);
   });
 
   it('checks the live store against the manifest: it still contains the exported head while it grows', async () => {
