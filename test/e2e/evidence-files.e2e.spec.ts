@@ -294,12 +294,13 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
 
   it('takes at most 4 uploads at once: a fifth is answered 503 SERVER_BUSY with Retry-After, and nothing is stored for it', async () => {
     const uploads = join(t.dataDir, 'evidence', '.uploads');
-    const token = await t.token(users.ciso);
+    // Four users (one user holds at most 2 at once, below).
+    const tokens = await Promise.all([users.ciso, users.committee, users.opsManager, users.riskOwner].map((u) => t.token(u)));
     const bodies = Array.from({ length: 4 }, () => new PassThrough());
     const contents = bodies.map(() => Buffer.from(`held open ${randomUUID()}\n`));
     const held = bodies.map((body, i) => {
       body.write(contents[i]!.subarray(0, 5));
-      return http(t, 'POST', '/evidence', { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'x-filename': `held-${i}.txt` }, body);
+      return http(t, 'POST', '/evidence', { authorization: `Bearer ${tokens[i]}`, 'content-type': 'text/plain', 'x-filename': `held-${i}.txt` }, body);
     });
     // All four are being received once their four .part files exist (bounded wait).
     for (let i = 0; i < 500 && readdirSync(uploads).length < 4; i++) await new Promise((r) => setTimeout(r, 10));
@@ -315,6 +316,45 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     expect(answers.map((a) => [a.status, a.json.sha256])).toEqual(contents.map((c) => [201, sha256(c)]));
     expect((await upload(t, users.ciso, Buffer.from(`sixth ${randomUUID()}\n`), 'text/plain', 'sixth.txt')).status).toBe(201);
     expect(readdirSync(uploads)).toEqual([]);
+  }, 60_000);
+
+  it('lets one user hold at most 2 uploads at once, and drops an upload whose client stops sending', async () => {
+    const uploads = join(t.dataDir, 'evidence', '.uploads');
+    const token = await t.token(users.ciso);
+    const bodies = [new PassThrough(), new PassThrough()];
+    const held = bodies.map((body, i) => {
+      body.write('trickle');
+      return http(t, 'POST', '/evidence', { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'x-filename': `mine-${i}.txt` }, body);
+    });
+    for (let i = 0; i < 500 && readdirSync(uploads).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    const third = await upload(t, users.ciso, Buffer.from(`third ${randomUUID()}\n`), 'text/plain', 'third.txt');
+    expect(third.status).toBe(503);
+    expect(third.json.error).toMatchObject({ code: 'SERVER_BUSY', message: expect.stringContaining('at most 2 at once per user') });
+    // Another user is not held up by them.
+    expect((await upload(t, users.committee, Buffer.from(`other ${randomUUID()}\n`), 'text/plain', 'other.txt')).status).toBe(201);
+    bodies.forEach((body) => body.end('\n'));
+    expect((await Promise.all(held)).map((a) => a.status)).toEqual([201, 201]);
+
+    // A client that goes silent mid-upload loses it, and its slot, after the idle limit.
+    const { EvidenceController } = await import('../../src/evidence/http/evidence.controller.js');
+    const before = EvidenceController.uploadIdleTimeoutMs;
+    EvidenceController.uploadIdleTimeoutMs = 300;
+    try {
+      const silent = new PassThrough();
+      silent.write('half a file');
+      const started = Date.now();
+      const dropped = await http(t, 'POST', '/evidence', { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'x-filename': 'silent.txt' }, silent).then(
+        (answer) => `answered ${answer.status}`,
+        (error: Error) => `connection ${error.message}`,
+      );
+      expect(dropped).toMatch(/^connection /);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      for (let i = 0; i < 200 && readdirSync(uploads).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(readdirSync(uploads)).toEqual([]);
+    } finally {
+      EvidenceController.uploadIdleTimeoutMs = before;
+    }
+    expect((await upload(t, users.ciso, Buffer.from(`after ${randomUUID()}\n`), 'text/plain', 'after.txt')).status).toBe(201);
   }, 60_000);
 
   it('never serves a damaged blob silently', async () => {

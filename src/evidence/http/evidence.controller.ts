@@ -31,6 +31,8 @@ const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, N
  * EVIDENCE_MAX_BYTES; with PostgreSQL, several times that) in memory. Past it: 503 and Retry-After.
  */
 const MAX_CONCURRENT = 4;
+/** Of those, what one user may hold at once: a client trickling bytes into every slot blocked everyone's uploads. */
+const MAX_CONCURRENT_UPLOADS_PER_ACTOR = 2;
 const RETRY_AFTER_SECONDS = 1;
 
 class Slots {
@@ -69,8 +71,12 @@ export function contentDisposition(filename: string): string {
 
 @Controller('evidence')
 export class EvidenceController {
+  /** An upload whose client sends nothing for this long is dropped, and its slot freed (Node's own limit is 300 s a request). Tests shorten it. */
+  static uploadIdleTimeoutMs = 30_000;
   private readonly log: JsonLogger;
   private readonly uploads = new Slots(MAX_CONCURRENT);
+  /** Uploads in progress per actor id. */
+  private readonly uploadsByActor = new Map<string, number>();
   private readonly downloads = new Slots(MAX_CONCURRENT);
 
   constructor(
@@ -88,6 +94,7 @@ export class EvidenceController {
   @Post()
   async upload(@Req() req: Request, @Res() res: ServerResponse): Promise<void> {
     let slot = false;
+    let holder: string | null = null;
     try {
       const actor = await this.verifier.verifyAuthorization(header(req, 'authorization'));
       // Refused before a byte is read: nothing stored for a client that may not store.
@@ -95,8 +102,14 @@ export class EvidenceController {
       if (denied) throw new UploadRefusedError(403, 'FORBIDDEN', denied);
       // While the log fails verification no event is appended: nor is a file stored for one.
       this.integrity.assertWritable();
+      const mine = this.uploadsByActor.get(actor.id) ?? 0;
+      if (mine >= MAX_CONCURRENT_UPLOADS_PER_ACTOR) throw this.busy(res, 'uploads', `you have ${mine} uploads in progress (at most ${MAX_CONCURRENT_UPLOADS_PER_ACTOR} at once per user)`);
       slot = this.uploads.tryTake();
       if (!slot) throw this.busy(res, 'uploads');
+      holder = actor.id;
+      this.uploadsByActor.set(holder, mine + 1);
+      // A client that stops sending loses the upload (UPLOAD_ABORTED) rather than holding its slot.
+      req.setTimeout(EvidenceController.uploadIdleTimeoutMs, () => req.destroy());
       const maxBytes = this.config.evidence.maxBytes;
       const declared = checkDeclaration({ contentType: header(req, 'content-type'), filename: header(req, 'x-filename'), contentLength: header(req, 'content-length') }, maxBytes);
       // A body parser that took the body (it would be for a type we refuse anyway) leaves nothing to hash.
@@ -117,6 +130,13 @@ export class EvidenceController {
       this.refuse(res, error, 'upload');
     } finally {
       if (slot) this.uploads.release();
+      if (holder !== null) {
+        // The idle limit was this upload's: a connection kept alive for other requests does not inherit it.
+        req.socket?.setTimeout(0);
+        const left = (this.uploadsByActor.get(holder) ?? 1) - 1;
+        if (left > 0) this.uploadsByActor.set(holder, left);
+        else this.uploadsByActor.delete(holder);
+      }
     }
   }
 
@@ -202,9 +222,9 @@ export class EvidenceController {
   }
 
   /** The refusal when all slots of `what` are taken (with Retry-After). */
-  private busy(res: ServerResponse, what: 'uploads' | 'downloads'): UploadRefusedError {
+  private busy(res: ServerResponse, what: 'uploads' | 'downloads', why = `too many evidence ${what} in progress on this instance (at most ${MAX_CONCURRENT})`): UploadRefusedError {
     if (!res.headersSent) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
-    return new UploadRefusedError(503, 'SERVER_BUSY', `too many evidence ${what} in progress on this instance (at most ${MAX_CONCURRENT}): retry after ${RETRY_AFTER_SECONDS} s`, {
+    return new UploadRefusedError(503, 'SERVER_BUSY', `${why}: retry after ${RETRY_AFTER_SECONDS} s`, {
       retryAfterSeconds: RETRY_AFTER_SECONDS,
     });
   }
