@@ -273,10 +273,12 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
 
   it('deduplicates 16 concurrent uploads of the same file: one id, one blob, one event', async () => {
     const bytes = Buffer.concat([PNG, Buffer.from(randomUUID())]);
-    // At most 4 uploads at once: a client told 503 (Retry-After) tries again, as it should.
-    const uploadRetrying = async (): Promise<HttpAnswer> => {
+    // At most 4 uploads at once, 2 per user (four users here): a client told 503 (Retry-After)
+    // tries again, as it should.
+    const uploaders = [users.committee, users.ciso, users.opsManager, users.riskOwner];
+    const uploadRetrying = async (_: unknown, i: number): Promise<HttpAnswer> => {
       for (let attempt = 0; ; attempt++) {
-        const answer = await upload(t, users.committee, bytes, 'image/png', 'firewall-test.png');
+        const answer = await upload(t, uploaders[i % uploaders.length]!, bytes, 'image/png', 'firewall-test.png');
         if (answer.status !== 503 || attempt >= 200) return answer;
         expect(answer.headers['retry-after']).toBe('1');
         await new Promise((r) => setTimeout(r, 10));
