@@ -272,7 +272,7 @@ export async function runRebuild(config: AppConfig): Promise<number> {
   // A live server holds DATA_DIR's lock: rebuilding its read models under it would corrupt them.
   // Held for the rebuild, the lock also keeps a server from starting meanwhile.
   existingStore(config);
-  const lock = config.readModelPath === ':memory:' ? null : DataDirLock.acquire(config.dataDir, 'cli rebuild', log);
+  const lock = config.readModelPath === ':memory:' ? null : DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'cli rebuild', log);
   try {
     return await rebuildHolding(config);
   } finally {

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 
 /** Name of the lock file in DATA_DIR. */
@@ -62,6 +62,28 @@ export class DataDirLock {
       logger.warn('stale DATA_DIR lock taken over: its process is gone', { lockFile: file, staleOwner: current ?? 'unreadable', holder });
       rmSync(file, { force: true });
     }
+  }
+
+  /**
+   * The locks of a process that writes the read models: DATA_DIR's, and that of the read-model
+   * file's folder when READ_MODEL_PATH puts it elsewhere. A rebuild pointed at a live server's read
+   * models through READ_MODEL_PATH alone, with a DATA_DIR of its own, met no lock and rebuilt them
+   * under the server. Both are taken or neither.
+   */
+  static acquireLocalState(dataDir: string, readModelPath: string, holder: string, logger: JsonLogger): { release(): void } {
+    const folders = [resolve(dataDir)];
+    if (readModelPath !== ':memory:') {
+      const readModels = dirname(resolve(readModelPath));
+      if (readModels !== folders[0]) folders.push(readModels);
+    }
+    const held: DataDirLock[] = [];
+    try {
+      for (const folder of folders) held.push(DataDirLock.acquire(folder, holder, logger));
+    } catch (error) {
+      for (const lock of held) lock.release();
+      throw error;
+    }
+    return { release: () => held.forEach((lock) => lock.release()) };
   }
 
   /** The live holder of DATA_DIR's lock, or null when it is free or stale. */

@@ -62,7 +62,7 @@ export class PlatformModule implements OnApplicationShutdown {
           useFactory: async (config: AppConfig, keys: SigningKeys, metrics: Metrics) => instrumentAppends(await openConfiguredEventStore(config, keys.signer), metrics),
         },
         // DATA_DIR's local state belongs to one process (npm run cli -- rebuild refuses while it is held).
-        { provide: DATA_DIR_LOCK, inject: [APP_CONFIG, JsonLogger], useFactory: (config: AppConfig, log: JsonLogger) => (config.readModelPath === ':memory:' ? { release() {} } : DataDirLock.acquire(config.dataDir, 'server', log)) },
+        { provide: DATA_DIR_LOCK, inject: [APP_CONFIG, JsonLogger], useFactory: (config: AppConfig, log: JsonLogger) => (config.readModelPath === ':memory:' ? { release() {} } : DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'server', log)) },
         {
           // A damaged file is moved aside and recreated empty; the runner then rebuilds it from the log.
           provide: READ_DB,

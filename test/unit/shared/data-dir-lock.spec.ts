@@ -29,6 +29,24 @@ describe('DATA_DIR lock', () => {
     expect(JSON.parse(readFileSync(join(dir, DATA_DIR_LOCK_FILE), 'utf8')).pid).toBe(process.ppid); // untouched
   });
 
+  it('also locks the read models\' folder when READ_MODEL_PATH puts them outside DATA_DIR, both or neither', () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const [server, readModels, cli] = ['server-data', 'shared-read-models', 'cli-data'].map((d) => join(dir, d));
+    const readModelPath = join(readModels!, 'read-models.sqlite');
+    const held = DataDirLock.acquireLocalState(server!, readModelPath, 'server', silent);
+    expect([existsSync(join(server!, DATA_DIR_LOCK_FILE)), existsSync(join(readModels!, DATA_DIR_LOCK_FILE))]).toEqual([true, true]);
+    held.release();
+    expect([existsSync(join(server!, DATA_DIR_LOCK_FILE)), existsSync(join(readModels!, DATA_DIR_LOCK_FILE))]).toEqual([false, false]);
+    // A live server (our parent) holds the read models' folder: a rebuild with a DATA_DIR of its own is refused, and keeps no lock.
+    writeFileSync(join(readModels!, DATA_DIR_LOCK_FILE), JSON.stringify({ pid: process.ppid, startedAt: 'then', holder: 'server' }));
+    expect(() => DataDirLock.acquireLocalState(cli!, readModelPath, 'cli rebuild', silent)).toThrow(DataDirLockedError);
+    expect(existsSync(join(cli!, DATA_DIR_LOCK_FILE))).toBe(false);
+    // Read models inside DATA_DIR: one lock.
+    const inside = DataDirLock.acquireLocalState(cli!, join(cli!, 'read-models.sqlite'), 'cli rebuild', silent);
+    expect(existsSync(join(cli!, DATA_DIR_LOCK_FILE))).toBe(true);
+    inside.release();
+  });
+
   it('takes over a stale lock (dead pid, or garbage)', () => {
     dir = mkdtempSync(join(tmpdir(), 'lock-'));
     for (const stale of [JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 'then' }), 'garbage{']) {
