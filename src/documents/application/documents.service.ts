@@ -22,6 +22,8 @@ const controlsMarkdown = markdownTemplate<ControlsDocumentTemplateView>(CONTROLS
 export interface RenderedDocument {
   body: Buffer;
   position: string | null;
+  /** The request that renders the same bytes again (relative URL), where the document has one. */
+  regenerateUrl?: string | null;
 }
 
 /**
@@ -62,7 +64,7 @@ export class DocumentsService {
   async registerCsv(section: RegisterSection, request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
     const view = await this.source.read(request.point, (data) => registerExport(data, request.lang, m, 'csv', section));
-    return { body: registerCsv(view.tables[0]!, request.lang), position: view.source.position };
+    return { body: registerCsv(view.tables[0]!, request.lang), position: view.source.position, regenerateUrl: view.source.regenerateUrl };
   }
 
   async registerXlsx(request: DocumentRequest): Promise<RenderedDocument> {

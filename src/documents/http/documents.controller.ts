@@ -78,7 +78,9 @@ export class DocumentsController {
         if (section !== undefined && !(REGISTER_SECTIONS as readonly string[]).includes(section)) errors.section = `must be one of ${REGISTER_SECTIONS.join(', ')}`;
         return { section: (section ?? 'risks') as RegisterSection };
       }, ['section']);
-      return { document: await this.documents.registerCsv(request.section, request), type: 'csv', filename: `risk-register-${request.section}.csv`, disposition: 'attachment' };
+      const document = await this.documents.registerCsv(request.section, request);
+      // A CSV stays one table (no source block after it): its file name keeps the position it shows.
+      return { document, type: 'csv', filename: `risk-register-${request.section}-at-${document.position ?? 'start'}.csv`, disposition: 'attachment' };
     });
   }
 
@@ -148,6 +150,7 @@ export class DocumentsController {
       res.setHeader('content-disposition', `${disposition}; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
       res.setHeader('cache-control', 'no-store');
       if (document.position) res.setHeader('x-log-position', document.position);
+      if (document.regenerateUrl) res.setHeader('x-regenerate', document.regenerateUrl);
       // Auditors still read while the log fails verification (contract), warned on every copy.
       const failure = this.integrity.status === 'BROKEN' ? this.integrity.failure : null;
       if (failure) {

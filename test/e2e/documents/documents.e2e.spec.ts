@@ -207,6 +207,16 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     expect(risks[0]).toMatchObject({ リスク: 'ホットウォレット秘密鍵の窃取', 状態: '計画書に記載', 発生可能性: '3' });
     const treatments = parse(await bytes(`/documents/register.csv?section=treatments&lang=en&atPosition=${plan.resolutionPosition}`), { bom: true, columns: true }) as Record<string, string>[];
     expect(treatments[0]).toMatchObject({ Options: 'Reduce, Share', 'Shared with (counterparty)': COUNTERPARTY, 'Contract or insurance policy': CONTRACT });
+
+    // A CSV stays one table: its source is in its file name and the response's headers, and the
+    // request it names renders the same bytes again.
+    const response = await get(`/documents/register.csv?section=controls&asOf=${encodeURIComponent(new Date().toISOString())}`);
+    const saved = Buffer.from(await response.arrayBuffer());
+    const position = response.headers.get('x-log-position')!;
+    expect(response.headers.get('content-disposition')).toBe(`attachment; filename="risk-register-controls-at-${position}.csv"`);
+    const again = response.headers.get('x-regenerate')!;
+    expect(again).toContain(`atPosition=${position}`);
+    expect((await bytes(again)).equals(saved)).toBe(true);
   });
 
   it('GET /documents/controls.md keeps its URL and gains lang, atPosition and the SHARE details', async () => {
