@@ -102,6 +102,7 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
     expect((await gql(server!.url, auditor, `query Inventory { assets(first: 5) { totalCount } }`)).body.errors).toBeUndefined();
     expect((await gql(server!.url, auditor, `query Past($at: DateTime!) { assets(first: 5, asOf: $at) { totalCount } }`, { at: new Date().toISOString() })).body.errors).toBeUndefined();
 
+    await fetch(`${server!.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
     // Operation names are client text: anonymous clients naming operations at will, and requests
     // that fail validation, add no label; several root fields are one label.
     await Promise.all(
@@ -136,6 +137,8 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
     }
     expect(sample(text, 'risk_ledger_replay_cache_total', { result: 'miss' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'http_request_duration_seconds_count', { method: 'POST', route: '/graphql', status: '200' })).toBeGreaterThanOrEqual(6);
+    // A GET of /graphql (Apollo's landing page, or a query by URL) has the same route label.
+    expect(text).not.toContain('route="/graphql/graphql"');
     expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     // Nothing that identifies anyone or anything on the machine.
     expect(text).not.toContain(dir);

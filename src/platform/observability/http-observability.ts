@@ -28,7 +28,8 @@ function pathOf(req: Req): string {
 /** The route, never the raw path: ids in paths and unknown URLs would make a label per request. */
 function routeOf(req: Req): string {
   const path = req.route?.path;
-  if (typeof path === 'string') return `${req.baseUrl ?? ''}${path}` || '/';
+  // Apollo's router is mounted at /graphql and declares /graphql itself: one /graphql, not two.
+  if (typeof path === 'string') return (req.baseUrl && path.startsWith(req.baseUrl) ? path : `${req.baseUrl ?? ''}${path}`) || '/';
   const raw = pathOf(req);
   return KNOWN_PATHS.has(raw) ? raw : 'unmatched';
 }
