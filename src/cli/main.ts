@@ -13,6 +13,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, ConfigError } from '../config/app-config.js';
+import { dirname } from 'node:path';
 import { DataDirLockedError } from '../platform/data-dir-lock.js';
 import { ImportRefusedError } from '../audit/application/evidence-export.js';
 import { EXPIRES_FORMS, TokenRequestError, issueToken } from '../identity/cli/issue-token.js';
@@ -44,7 +45,9 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--expires <duration>', `lifetime: ${EXPIRES_FORMS}; at most 90d`, '8h')
     .addHelpText('after', `\nExample:\n  TOKEN=$(npm run -s token -- --sub alice --name Alice --roles ASSET_MANAGER --department ops)\n  curl -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' ...`)
     .action(async (options: { sub: string; roles?: string; department?: string; name?: string; expires: string }) => {
-      process.stdout.write((await issueToken(options)) + '\n');
+      const onNewKey = (file: string) =>
+        process.stderr.write(`${NAME} token: no development key was in ${dirname(file)}: one was generated at ${file}; only a server started with DATA_DIR=${dirname(file)} accepts this token\n`);
+      process.stdout.write((await issueToken({ ...options, onNewKey })) + '\n');
       exit(0);
     });
 

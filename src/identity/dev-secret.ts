@@ -10,16 +10,17 @@ export const DEV_SECRET_FILE = 'dev-jwt-secret';
  * kept in the data folder (mode 0600) so that tokens survive restarts and `npm run token` can
  * sign with the same key as the server.
  */
-export function resolveJwtSecret(config: AppConfig): { secret?: string; generatedAt?: string } {
+export function resolveJwtSecret(config: AppConfig): { secret?: string; generatedAt?: string; created?: boolean } {
   if (config.jwt.secret) return { secret: config.jwt.secret };
   // With an identity provider (JWT_JWKS_URL) there is no development key either: a key file on the
   // host would otherwise mint tokens (any role) that the server accepts next to the provider's.
   if (config.production || config.jwt.jwksUrl) return {};
   const file = join(config.dataDir, DEV_SECRET_FILE);
-  if (!existsSync(file)) {
+  const created = !existsSync(file);
+  if (created) {
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);
   }
-  return { secret: readFileSync(file, 'utf8').trim(), generatedAt: file };
+  return { secret: readFileSync(file, 'utf8').trim(), generatedAt: file, created };
 }

@@ -136,6 +136,17 @@ describe('npm run token / npm run cli', () => {
     }
   });
 
+  it('says so on stderr when it had to generate the development key (a DATA_DIR no server has used), and not the next time', () => {
+    const fresh = join(work, 'fresh-data-dir');
+    const env = { JWT_SECRET: '', NODE_ENV: 'development', DATA_DIR: fresh };
+    const first = run(['token', '--sub', 'dana', '--roles', 'AUDITOR'], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout.trim()).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(first.stderr.trim()).toBe(`risk-ledger token: no development key was in ${fresh}: one was generated at ${join(fresh, 'dev-jwt-secret')}; only a server started with DATA_DIR=${fresh} accepts this token`);
+    const second = run(['token', '--sub', 'dana', '--roles', 'AUDITOR'], env);
+    expect({ code: second.code, stderr: second.stderr }).toEqual({ code: 0, stderr: '' });
+  });
+
   it('npm run -s token prints the token alone', () => {
     const r = spawnSync('npm', ['run', '-s', 'token', '--', '--sub', 'carol', '--roles', 'COMMITTEE_MEMBER'], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
     expect({ code: r.status, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });

@@ -65,6 +65,8 @@ export interface TokenRequest {
   department?: string;
   name?: string;
   expires?: string;
+  /** Told the development key's file when this call generated it (no server has read that key yet). */
+  onNewKey?: (file: string) => void;
 }
 
 /** Checks the options, then signs with the server's key. Throws TokenRequestError for a mistake, ConfigError for the environment. */
@@ -76,7 +78,9 @@ export async function issueToken(request: TokenRequest): Promise<string> {
   const roles = parseRoles(request.roles);
   const expiresIn = parseExpires(request.expires ?? '8h');
   const config = loadConfig();
-  const { secret } = resolveJwtSecret(config);
+  const { secret, created, generatedAt } = resolveJwtSecret(config);
+  // A key made just now is one no running server has read: say where, so a mistyped DATA_DIR is seen.
+  if (created && generatedAt) request.onNewKey?.(generatedAt);
   if (!secret) {
     throw new TokenRequestError(
       `no JWT_SECRET${config.jwt.jwksUrl ? ' and JWT_JWKS_URL is set' : ' and NODE_ENV=production'}: cannot sign a token (tokens then come from your identity provider)`,
