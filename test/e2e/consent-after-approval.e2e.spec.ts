@@ -6,12 +6,17 @@
  * never saw); a decline lets the committee take the risk out and the rest of the plan stands.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { EVENT_STORE, ExpectedVersion, type EventStore } from '../../src/event-store/event-store.port.js';
+import { riskDecider } from '../../src/risk-register/domain/risk.decider.js';
+import { riskStreamId, type RiskEvent } from '../../src/risk-register/domain/risk.events.js';
+import { AggregateReader } from '../../src/shared/application/aggregate-reader.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 import { proposeAndApproveCriteria } from './support/scenario.js';
 import { addRisk, draftPlan, logHead, quiesce, riskWithControls, sharedAsset, submitAndApprove, tokenFor, type SharedAsset } from '../concurrency/support.js';
 
 const PLAN = 'id status items { riskId consent residualLevel }';
-const RISK = 'id status treatment { targetLevel } consent { planId status residualLevel }';
+const RISK = 'id status treatment { targetLevel } consent { planId status residualLevel approvedResidualLevel }';
 
 describe('consent after the board approved the plan (Art. 19-20)', () => {
   let t: TestApp;
@@ -61,7 +66,7 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
 
     expect(await plan(planId)).toMatchObject({ status: 'APPROVED', items: [{ riskId: a, consent: 'STALE', residualLevel: 'LOW' }, { riskId: b, consent: 'ACCEPTED' }] });
     // Asked again at once (not left STALE with nothing to answer), for the level it now targets.
-    expect(await risk(a)).toMatchObject({ status: 'AWAITING_CONSENT', treatment: { targetLevel: 'MEDIUM' }, consent: { planId, status: 'PENDING', residualLevel: 'MEDIUM' } });
+    expect(await risk(a)).toMatchObject({ status: 'AWAITING_CONSENT', treatment: { targetLevel: 'MEDIUM' }, consent: { planId, status: 'PENDING', residualLevel: 'MEDIUM', approvedResidualLevel: 'LOW' } });
 
     const head = await logHead(t);
     const refused = errorOf(await accept(planId, a));
@@ -85,6 +90,29 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     const again = await accept(planId, a);
     expect(again.errors).toBeUndefined();
     expect(again.data.acceptResidualRisk).toMatchObject({ status: 'IN_FORCE' });
+  }, 60_000);
+
+  it('an acceptance the risk took back before the plan learnt it never brings the plan into force, not even for a moment of the log', async () => {
+    const { planId, a, b } = await approvedPlan('taken-back', 'asked');
+    expect((await accept(planId, b)).errors).toBeUndefined();
+    // The owner's acceptance of A and its withdrawal, committed together: when the reactions come to
+    // the acceptance, the risk already holds the decline (as when the plan lags behind the risk).
+    const store = t.app.get<EventStore>(EVENT_STORE);
+    const { state, streamVersion } = await t.app.get(AggregateReader).load(riskStreamId(a), riskDecider);
+    const owner = { id: users.riskOwner.sub, name: users.riskOwner.name, roles: [...users.riskOwner.roles] } as Parameters<typeof riskDecider.decide>[0]['actor'];
+    const at = new Date().toISOString();
+    const accepted = riskDecider.decide({ type: 'RecordResidualConsent', actor: owner, at, riskId: a, planId, accepted: true, statement: '' }, state);
+    const withdrawn = riskDecider.decide({ type: 'RecordResidualConsent', actor: owner, at, riskId: a, planId, accepted: false, reason: 'Withdrawn at once' }, accepted.reduce(riskDecider.evolve, state));
+    const correlationId = randomUUID();
+    const metadata = { actor: owner, occurredAt: at, correlationId, causationId: correlationId };
+    const head = await logHead(t);
+    await store.append(riskStreamId(a), [...accepted, ...withdrawn].map((e: RiskEvent) => ({ eventId: randomUUID(), type: e.type, schemaVersion: 1, data: e.data as Record<string, unknown>, metadata })), { expectedVersion: ExpectedVersion.exact(streamVersion) });
+    await quiesce(t, head);
+    const { history } = await t.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: planId }, await as(users.auditor));
+    const types = history.map((h: { type: string }) => h.type);
+    expect(types).toContain('ResidualRiskDeclined');
+    expect(types).not.toContain('PlanCameIntoForce');
+    expect(await plan(planId)).toMatchObject({ status: 'APPROVED', items: [{ riskId: a, consent: 'DECLINED' }, { riskId: b, consent: 'ACCEPTED' }] });
   }, 60_000);
 
   it('a change while consent was only asked for: asked again, never left STALE, and the owner can answer', async () => {

@@ -205,6 +205,11 @@ export class RiskConsent {
   @Field(() => Int, { description: "The risk's version at which this status was set (request, answer or invalidation)." }) atVersion!: number;
   @Field({ description: 'SHA-256 fingerprint of the risk state the owner is asked to consent to, or consented to.' }) fingerprint!: string;
   @Field(() => String, { nullable: true, description: 'The residual level the owner is asked to accept, or accepted: the treatment target level.' }) residualLevel?: string;
+  @Field(() => String, {
+    nullable: true,
+    description: 'The residual level the board approved for the risk in that plan revision (the plan item\'s, fixed at submission). While residualLevel differs from it, the owner can decline but not accept (RESIDUAL_LEVEL_NOT_APPROVED). Null for requests recorded before it was kept.',
+  })
+  approvedResidualLevel?: string;
   @Field(() => String, { nullable: true, description: "The owner's reason for declining, when DECLINED." }) reason?: string;
 }
 

@@ -53,6 +53,12 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
     // Risk → plan: the owner's answer (decided on the risk), in the risk's order.
     onRiskEvent('ResidualRiskAcceptedByOwner', async (event) => {
       const d = event.data;
+      // An acceptance the risk has already taken back (a material change made it stale, or the
+      // owner withdrew it) is not learnt: the plan would otherwise come into force, in the log,
+      // after the change that voids the consent it stands on. The plan learns what followed.
+      const { consent } = await aggregates.state(riskStreamId(d.riskId), riskDecider);
+      const stillCurrent = consent?.status === 'ACCEPTED' && consent.planId === d.planId && consent.atVersion === d.atVersion && consent.fingerprint === d.fingerprint;
+      if (!stillCurrent) return;
       await onPlan(event, {
         type: 'LearnResidualConsent', ...base(event), planId: d.planId, riskId: d.riskId, accepted: true, ownerId: d.ownerId, planRevision: d.planRevision,
         riskVersion: event.revision - 1, riskStateHash: d.fingerprint, riskLevel: d.level ?? null, residualLevel: d.residualLevel ?? null,
