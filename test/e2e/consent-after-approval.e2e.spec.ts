@@ -115,6 +115,28 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     expect(await plan(planId)).toMatchObject({ status: 'APPROVED', items: [{ riskId: a, consent: 'DECLINED' }, { riskId: b, consent: 'ACCEPTED' }] });
   }, 60_000);
 
+  it('retries with the same commandId answer their first result, reactions to them included, after later changes', async () => {
+    const { planId, a, b } = await approvedPlan('retried', 'asked');
+    expect((await accept(planId, b)).errors).toBeUndefined();
+    const ACCEPT = `mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { ${PLAN} } }`;
+    const acceptInput = { planId, riskId: a, commandId: `accept-${a}` };
+    const firstAccept = (await t.ok(ACCEPT, { input: acceptInput }, await as(users.riskOwner))).acceptResidualRisk;
+    expect(firstAccept).toMatchObject({ status: 'IN_FORCE' });
+
+    const TREAT = `mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { ${RISK} } }`;
+    const treatInput = { riskId: a, options: ['REDUCE'], rationale: 'Revised once', targetLikelihood: 1, targetImpact: 2, commandId: `treat-${a}` };
+    const firstTreat = (await t.ok(TREAT, { input: treatInput }, await as(users.committee))).decideTreatment;
+    // Its answer waited for the reactions: the owner is asked again.
+    expect(firstTreat).toMatchObject({ consent: { status: 'PENDING' } });
+    await retarget(a, 1, 1);
+    await quiesce(t, await logHead(t));
+
+    const before = await logHead(t);
+    expect((await t.ok(ACCEPT, { input: acceptInput }, await as(users.riskOwner))).acceptResidualRisk).toEqual(firstAccept);
+    expect((await t.ok(TREAT, { input: treatInput }, await as(users.committee))).decideTreatment).toEqual(firstTreat);
+    expect(await quiesce(t, before)).toBe(before);
+  }, 60_000);
+
   it('a change while consent was only asked for: asked again, never left STALE, and the owner can answer', async () => {
     const { planId, a, b } = await approvedPlan('while-asked', 'asked');
     await retarget(a, 1, 2);

@@ -372,9 +372,22 @@ export class CommandExecutor {
     position: string,
   ): Promise<ExecutionResult<S>> {
     const lastRevision = events[events.length - 1]?.revision;
-    const { state } = await this.aggregates.load(streamId, target.decider, lastRevision);
+    const { state } = await this.aggregates.load(streamId, target.decider, await this.cascadeEnd(streamId, events, lastRevision));
     await awaitFollowers(this.projections, position, streamId);
     return { state, events, position, duplicate: true };
+  }
+
+  /**
+   * Where a command's first answer stood on its stream: after its own events and the reactions to
+   * them that wrote to the same stream (its cascade, which the first answer waited for: a consent
+   * made stale by a change is asked for again there). They carry the command's correlationId.
+   */
+  async cascadeEnd(streamId: string, events: readonly RecordedEvent[], lastRevision: number | undefined): Promise<number | undefined> {
+    const correlationId = events[0]?.metadata.correlationId;
+    if (lastRevision === undefined || correlationId === undefined) return lastRevision;
+    let end = lastRevision;
+    for (const e of await this.store.readStream(streamId, { fromRevision: lastRevision + 1 })) if (e.metadata.correlationId === correlationId) end = e.revision;
+    return end;
   }
 }
 

@@ -72,6 +72,11 @@ export class PlanCommandPipeline {
       ctx,
     );
     if (!result.state.exists) throw new NotFoundError('Risk', input.riskId);
+    // A retry (same commandId) answers its first result: the plan as that answer's reactions left it.
+    if (result.duplicate) {
+      const end = await this.executor.cascadeEnd(planStreamId(input.planId), result.events, -1);
+      if (end !== undefined && end >= 0) return (await this.aggregates.load(planStreamId(input.planId), planDecider, end)).state;
+    }
     // The risk already held this answer (a concurrent request of the owner gave it): the plan
     // learns it through that request's reactions, which this one waits for before answering.
     if (result.events.length === 0) await this.executor.catchUp(riskStreamId(input.riskId));
