@@ -84,8 +84,11 @@ export function decideAwaitConsent(c: AwaitResidualConsent, state: RiskState): R
   requiredText(errors, 'planId', c.planId, RISK_TEXT_MAX_LENGTH);
   if (!isIntIn(c.planRevision, 0, Number.MAX_SAFE_INTEGER)) errors.add('planRevision', 'must be a non-negative integer');
   errors.throwIfAny();
-  requireSamePlan(state, c.planId);
   const consent = state.consent;
+  // The owner declined in the meantime (a decline may answer a stale request) and the risk went
+  // back to treatment: nothing left to ask until it is planned again.
+  if (consent?.planId === c.planId && consent.planRevision === c.planRevision && consent.status === 'DECLINED' && !PLANNED_STATUSES.includes(state.status)) return [];
+  requireSamePlan(state, c.planId);
   if (state.status === 'AWAITING_CONSENT' && consent?.status === 'PENDING' && consent.planRevision === c.planRevision) return [];
   if (state.status === 'ACCEPTED' && consent?.status === 'ACCEPTED' && consent.planRevision === c.planRevision) return [];
   const sameRequest = consent?.planId === c.planId && consent.planRevision === c.planRevision;
@@ -131,11 +134,12 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
   if (!withdrawing && (state.status !== 'AWAITING_CONSENT' || !consent)) {
     throw violation(RiskRules.CONSENT_NOT_REQUESTED, `Risk ${state.id} is ${state.status}: its owner has not been asked for consent`);
   }
-  if (consent.status === 'STALE') {
+  // An acceptance must answer the request for the risk as it now is; a refusal stands whatever changed.
+  if (consent.status === 'STALE' && c.accepted) {
     throw violation(RiskRules.CONSENT_STALE, `Risk ${state.id} changed after consent was requested (at version ${consent.atVersion}); the owner must be asked again`);
   }
   if (!consent) throw violation(RiskRules.CONSENT_NOT_REQUESTED, `Risk ${state.id} has no consent request`);
-  if (consent.status !== 'PENDING' && !withdrawing) {
+  if (consent.status !== 'PENDING' && consent.status !== 'STALE' && !withdrawing) {
     throw violation(RiskRules.CONSENT_NOT_REQUESTED, `Risk ${state.id} has no pending consent request (${consent.status})`);
   }
   if (c.accepted) {

@@ -204,11 +204,21 @@ describe('RecordResidualConsent (Art. 20)', () => {
       .thenThrows(RuleViolationError, { rule: 'RISK_NOT_IN_PLAN', article: 'Art.20' });
   });
 
-  it('refuses an answer to a stale request', () => {
+  it('refuses an acceptance of a stale request', () => {
     const stale = continueHistory(awaitingConsentEvents(), decideControls({ controls: [control({ dueDate: '2025-09-30' })] }));
     given(riskDecider, stale)
       .when(recordConsent(true))
       .thenThrows(RuleViolationError, { rule: 'CONSENT_STALE', article: 'Art.20' });
+  });
+
+  it('takes a refusal of a stale request (it stands whatever changed), and then asks nothing again', () => {
+    for (const before of [awaitingConsentEvents(), acceptedEvents()]) {
+      const stale = continueHistory(before, decideControls({ controls: [control({ dueDate: '2025-09-30' })] }));
+      const { events, state } = given(riskDecider, stale).when(recordConsent(false)).thenMatches([{ type: 'ResidualRiskDeclinedByOwner' }]);
+      expect(state).toMatchObject({ status: 'TO_TREAT', consent: { status: 'DECLINED' } });
+      // The reactions' request for the stale consent arrives after the refusal: satisfied.
+      given(riskDecider, [...stale, ...events]).when(awaitConsent()).thenNothing();
+    }
   });
 });
 
