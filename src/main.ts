@@ -4,6 +4,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import helmet from 'helmet';
 import { APP_CONFIG, ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
 import { JSON_BODY_LIMIT, refuseDeepJson, requestBodyErrors } from './platform/observability/request-body-errors.js';
@@ -52,11 +53,18 @@ export const WS_MAX_FRAME_BYTES = 1024 * 1024;
  */
 function limitWebSocketFrames(app: INestApplication): void {
   type Socket = { readyState: number; removeAllListeners(event: 'error'): void; on(event: 'error', listener: (error: Error) => void): void; close(code: number, reason: string): void };
-  type Server = { options?: { maxPayload?: number }; on(event: 'connection', listener: (socket: Socket) => void): void };
-  const adapter = (app.get(GraphQLModule, { strict: false }) as unknown as { graphQlAdapter?: { _subscriptionService?: { wss?: Server } } }).graphQlAdapter;
+  type WsServer = { options?: { maxPayload?: number }; on(event: 'connection', listener: (socket: Socket) => void): void };
+  const adapter = (app.get(GraphQLModule, { strict: false }) as unknown as { graphQlAdapter?: { _subscriptionService?: { wss?: WsServer } } }).graphQlAdapter;
   const wss = adapter?._subscriptionService?.wss;
   if (!wss?.options) throw new Error('graphql-ws: the WebSocket server of @nestjs/graphql was not found, so its frame size cannot be bounded');
   wss.options.maxPayload = WS_MAX_FRAME_BYTES;
+  // Only /graphql upgrades to a WebSocket. @nestjs/graphql ignores an upgrade asked on any other
+  // path, and Node then neither answers nor closes it: a client without a token left a socket in
+  // CLOSE-WAIT per request until the process ran out of file descriptors. Those are answered here.
+  (app.getHttpServer() as Server).on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    if ((req.url ?? '').startsWith('/graphql')) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
+  });
   // graphql-ws reports a socket's error (an oversized frame among them: ws has closed that socket
   // with 1009 already) with console.error; this process logs in JSON lines, at warn: a client's doing.
   wss.on('connection', (socket) => {

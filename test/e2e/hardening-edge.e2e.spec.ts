@@ -142,6 +142,21 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect((await t.gql('{ me { id } }', {}, users.auditor)).errors).toBeUndefined();
   });
 
+  it('answers and closes a WebSocket upgrade asked on any path but /graphql (they were left open, one file descriptor each)', async () => {
+    const { connect } = await import('node:net');
+    const port = Number(new URL(t.url).port);
+    for (const path of ['/nope', '/health', '/evidence']) {
+      const socket = connect(port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (c) => (answer += c.toString()));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error(`${path}: the server kept the socket open`)), 3_000))]);
+      expect([path, answer.split('\r\n')[0]]).toEqual([path, 'HTTP/1.1 404 Not Found']);
+    }
+    expect((await t.gql('{ me { id } }', {}, users.auditor)).errors).toBeUndefined();
+  });
+
   it('over graphql-ws: one actor holds at most 20 connections at once; a closed one frees its place', async () => {
     const token = await t.token({ sub: 'ws-many', name: 'Many sockets', roles: ['AUDITOR'] });
     const clients = await Promise.all(Array.from({ length: 21 }, () => t.wsClient(token)));
