@@ -12,6 +12,7 @@ import { openConfiguredEventStore } from '../platform/configured-event-store.js'
 import { configuredSigningKeys } from '../platform/signing-keys.js';
 import { TrustedKeys } from '../event-store/signing.js';
 import { encodePosition } from '../event-store/hash-chain.js';
+import { LogFormatError } from '../event-store/errors.js';
 import { inspectStoreFile, type StoreFileInspection } from '../event-store/sqlite/store-file.js';
 import { DataDirLock } from '../platform/data-dir-lock.js';
 import { FEATURES } from '../features.js';
@@ -128,7 +129,17 @@ export async function runExport(config: AppConfig, out: string | undefined): Pro
     const head = await store.headPosition();
     const p = progress('export', estimatedCount(head));
     log.info('export started', { adapter: store.adapterName, file, headPosition: head });
-    const { manifest, manifestFile } = await exportLog(store, file, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing), evidence });
+    let exported: Awaited<ReturnType<typeof exportLog>>;
+    try {
+      exported = await exportLog(store, file, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing), evidence });
+    } catch (error) {
+      // A row the store never wrote (its data not JSON): the log is broken there, and no line can stand for it.
+      if (!(error instanceof LogFormatError)) throw error;
+      p.bar.finish();
+      result({ command: 'export', ok: false, file, integrity: { ok: false, firstBrokenPosition: error.position, reason: error.message } }, `BROKEN at position ${error.position}: ${error.message}; nothing was written.`);
+      return 1;
+    }
+    const { manifest, manifestFile } = exported;
     p.bar.update(manifest.eventCount);
     p.bar.finish();
     log.info('export written', { file, manifestFile, events: manifest.eventCount });

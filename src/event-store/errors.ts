@@ -47,3 +47,11 @@ export class EventStoreDurabilityError extends Error {
     this.name = 'EventStoreDurabilityError';
   }
 }
+
+/** The log (a stored row, an export line) is not in the form the store writes: reported as broken at `position`. */
+export class LogFormatError extends Error {
+  constructor(message: string, readonly position: string | null = null) {
+    super(message);
+    this.name = 'LogFormatError';
+  }
+}

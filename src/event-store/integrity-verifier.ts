@@ -23,6 +23,7 @@
  * an export manifest; see evidence-export.ts. recordedAt is not covered by any hash either.
  */
 import type { EventStore, RecordedEvent } from './event-store.port.js';
+import { LogFormatError } from './errors.js';
 import { LOG_GENESIS, chainHash, eventHash, genesisHash, isPosition } from './hash-chain.js';
 import { fastEventHash } from './internal/fast-hash.js';
 import type { HeadSignature, TrustedKeys } from './signing.js';
@@ -82,12 +83,7 @@ export interface VerifiedHead {
  * The source itself is malformed (an unreadable NDJSON line, a missing field). Thrown by event
  * sources; verifyEvents turns it into a broken report instead of an exception.
  */
-export class LogFormatError extends Error {
-  constructor(message: string, readonly position: string | null = null) {
-    super(message);
-    this.name = 'LogFormatError';
-  }
-}
+export { LogFormatError };
 
 /** The incremental core: call check() with each event in log order. */
 export class IntegrityVerifier {

@@ -284,6 +284,36 @@ describe('tamper evidence the server acts on', () => {
     }
   }, 90_000);
 
+  it('fails the log at an event whose stored data is not JSON: mutations refused, documents 503, verify-store and export BROKEN (exit 1, nothing written)', async () => {
+    const dir = tampered('data-not-json', (db) => db.prepare("UPDATE events SET data = '{not json' WHERE position = 3").run());
+    const server = await startServer(env(dir));
+    try {
+      const base = server.url.replace(/\/graphql$/, '');
+      const health = (await (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${auditor}` } })).json()) as any;
+      expect(health).toMatchObject({ integrity: 'BROKEN', integrityFailure: { position: pos(3) } });
+      expect(health.integrityFailure.reason).toMatch(/not JSON/);
+      const refused = await gql(server.url, manager, REGISTER, register(`after-${randomUUID()}`));
+      expect(refused.errors[0].extensions).toMatchObject({ code: 'INTEGRITY_BROKEN', position: pos(3) });
+      const report = await gql(server.url, auditor, '{ verifyIntegrity { ok firstBrokenPosition } }');
+      expect(report.data.verifyIntegrity).toEqual({ ok: false, firstBrokenPosition: pos(3) });
+      const document = await fetch(`${base}/documents/controls.md`, { headers: { authorization: `Bearer ${auditor}` } });
+      expect(document.status).toBe(503);
+      expect(((await document.json()) as any).error).toMatchObject({ code: 'INTEGRITY_BROKEN', position: pos(3) });
+    } finally {
+      await stopServer(server);
+    }
+    const cli = join(process.cwd(), 'dist/src/cli/main.js');
+    const outcome = (args: string[]) =>
+      run(process.execPath, [cli, ...args], { env: { ...process.env, ...env(dir) } }).then(
+        (ok) => ({ code: 0, json: JSON.parse(ok.stdout.split('\n')[0]!) }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, json: JSON.parse(e.stdout.split('\n')[0]!) }),
+      );
+    expect(await outcome(['verify-store'])).toMatchObject({ code: 1, json: { ok: false, firstBrokenPosition: pos(3) } });
+    const exportFile = join(dir, 'broken-export.ndjson');
+    expect(await outcome(['export', '--out', exportFile])).toMatchObject({ code: 1, json: { ok: false, integrity: { ok: false, firstBrokenPosition: pos(3) } } });
+    expect(readdirSync(dir).filter((f) => f.startsWith('broken-export'))).toEqual([]);
+  }, 90_000);
+
   it('detects an event moved in time: recordedAt is covered by its hash', async () => {
     const dir = tampered('backdated', (db) => {
       db.prepare("UPDATE events SET recorded_at = '2001-01-01T00:00:00.000Z' WHERE position = 4").run();

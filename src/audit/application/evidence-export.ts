@@ -176,7 +176,7 @@ export async function exportLog(
     if (buffer) await write(buffer);
     await new Promise<void>((resolve, reject) => out.end(() => (writeError ? reject(writeError) : resolve())));
   } catch (error) {
-    out.destroy();
+    await new Promise<void>((resolve) => out.once('close', () => resolve()).destroy()); // closed (and opened) before it is removed
     rmSync(partial, { force: true });
     throw error;
   }

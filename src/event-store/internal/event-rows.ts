@@ -3,6 +3,7 @@
  * list and one conversion of a raw row into a RecordedEvent, so both return the same bytes.
  */
 import type { RecordedEvent } from '../event-store.port.js';
+import { LogFormatError } from '../errors.js';
 import { POSITION_WIDTH } from '../hash-chain.js';
 
 export const EVENT_COLUMNS =
@@ -30,8 +31,8 @@ export function toRecorded(row: EventRow): RecordedEvent {
     eventId: row[1],
     type: row[4],
     schemaVersion: row[5],
-    data: JSON.parse(row[6]) as Record<string, unknown>,
-    metadata: JSON.parse(row[7]) as RecordedEvent['metadata'],
+    data: parsed(row, 6, 'data') as Record<string, unknown>,
+    metadata: parsed(row, 7, 'metadata') as RecordedEvent['metadata'],
     streamId: row[2],
     revision: row[3],
     position: String(row[0]).padStart(POSITION_WIDTH, '0'),
@@ -41,4 +42,17 @@ export function toRecorded(row: EventRow): RecordedEvent {
     chainHash: row[11],
     hashVersion: row[12],
   };
+}
+
+/**
+ * A stored column's JSON. The store only ever writes JSON there: a row whose text is not JSON was
+ * written by someone else, and is reported at its position (the integrity monitor then fails the
+ * log) rather than as an error no one expects.
+ */
+function parsed(row: EventRow, column: 6 | 7, name: string): unknown {
+  try {
+    return JSON.parse(row[column]);
+  } catch {
+    throw new LogFormatError(`the event's ${name} is not JSON: it was not written by this store`, String(row[0]).padStart(POSITION_WIDTH, '0'));
+  }
 }
