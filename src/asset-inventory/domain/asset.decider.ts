@@ -6,7 +6,7 @@
  */
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
 import { FieldErrors, ForbiddenError, NotFoundError } from '../../shared/domain/errors.js';
-import { checkIntIn, defineRules, hasRole, isNonEmptyText, refuseAuditor, requiredText, streamCategory, violation } from '../../shared/domain/guards.js';
+import { checkIntIn, defineRules, hasRole, isNonEmptyText, longerThan, refuseAuditor, requiredText, streamCategory, violation } from '../../shared/domain/guards.js';
 import { nameKey } from './asset-name.decider.js';
 import type { AssetEvent, AssetRegistered } from './asset.events.js';
 import {
@@ -144,7 +144,7 @@ export function findThreat(state: AssetState, threatId: string): ThreatState | u
 function checkDescription(errors: FieldErrors, field: string, value: unknown): void {
   if (value === undefined || value === null) return;
   if (typeof value !== 'string') errors.add(field, 'must be a string');
-  else if (value.length > ASSET_DESCRIPTION_MAX_LENGTH) errors.add(field, `must be at most ${ASSET_DESCRIPTION_MAX_LENGTH} characters`);
+  else if (longerThan(value, ASSET_DESCRIPTION_MAX_LENGTH)) errors.add(field, `must be at most ${ASSET_DESCRIPTION_MAX_LENGTH} characters`);
 }
 
 function checkRequired(errors: FieldErrors, field: string, value: unknown): void {

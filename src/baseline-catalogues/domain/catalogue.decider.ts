@@ -6,7 +6,7 @@
  */
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
-import { defineRules, isNonEmptyText, requiredText, requireRole, streamCategory, violation } from '../../shared/domain/guards.js';
+import { defineRules, isNonEmptyText, longerThan, requiredText, requireRole, streamCategory, violation } from '../../shared/domain/guards.js';
 import { BUILTIN_CATALOGUE } from './builtin-catalogue.js';
 import type { CatalogueEvent } from './catalogue.events.js';
 import type { BaselineCatalogueState, BaselineRequirement } from './catalogue.state.js';
@@ -143,7 +143,7 @@ function validate(c: ImportBaselineCatalogue): { name: string; version: string; 
   requirements.forEach((r, i) => {
     const at = `requirements[${i}]`;
     if (!isNonEmptyText(r.id)) errors.add(`${at}.id`, 'is required');
-    else if (r.id.length > L.maxRequirementIdLength) errors.add(`${at}.id`, `must be at most ${L.maxRequirementIdLength} characters`);
+    else if (longerThan(r.id, L.maxRequirementIdLength)) errors.add(`${at}.id`, `must be at most ${L.maxRequirementIdLength} characters`);
     else {
       const key = r.id.toLowerCase();
       const first = seen.get(key);
@@ -153,7 +153,7 @@ function validate(c: ImportBaselineCatalogue): { name: string; version: string; 
     requiredText(errors, `${at}.title`, r.title, L.maxTitleLength);
     requiredText(errors, `${at}.statement`, r.statement, L.maxStatementLength);
     if (typeof r.reference !== 'string') errors.add(`${at}.reference`, 'must be a string (may be empty)');
-    else if (r.reference.length > L.maxReferenceLength) errors.add(`${at}.reference`, `must be at most ${L.maxReferenceLength} characters`);
+    else if (longerThan(r.reference, L.maxReferenceLength)) errors.add(`${at}.reference`, `must be at most ${L.maxReferenceLength} characters`);
   });
   if (!errors.any && c.catalogueId !== catalogueIdFor(name, version)) {
     errors.add('catalogueId', `must be ${catalogueIdFor(name, version)} (derived from name and version)`);

@@ -4,7 +4,7 @@
  */
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
-import { isNonEmptyText, requiredText, requireRole } from '../../shared/domain/guards.js';
+import { isNonEmptyText, longerThan, requiredText, requireRole } from '../../shared/domain/guards.js';
 import type { ContextEvent } from './context.events.js';
 import { CONTEXT_ID, currentContext, type ContextState, type ContextVersion } from './context.state.js';
 
@@ -44,7 +44,7 @@ function itemList(errors: FieldErrors, field: string, value: unknown): string[] 
   value.forEach((v, i) => {
     if (!isNonEmptyText(v)) return errors.add(`${field}[${i}]`, 'must be a non-empty string');
     const text = v.trim();
-    if (text.length > CONTEXT_LIMITS.item) errors.add(`${field}[${i}]`, `must be at most ${CONTEXT_LIMITS.item} characters`);
+    if (longerThan(text, CONTEXT_LIMITS.item)) errors.add(`${field}[${i}]`, `must be at most ${CONTEXT_LIMITS.item} characters`);
     const first = out.indexOf(text);
     if (first !== -1) errors.add(`${field}[${i}]`, `repeats ${field}[${first}]`);
     out.push(text);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
-import { FieldErrors, refuseAuditor } from '../../shared/domain/guards.js';
+import { FieldErrors, longerThan, refuseAuditor } from '../../shared/domain/guards.js';
 import type { EvidenceFileEvent } from './evidence.events.js';
 import { isAllowedMediaType } from './media-types.js';
 
@@ -48,7 +48,7 @@ export function evidenceIdFor(sha256: string, mediaType: string, filename: strin
 /** A file name as given in x-filename: 1 to 200 characters, no control characters, no folders. */
 export function filenameProblem(filename: string): string | null {
   if (filename.trim() === '') return 'is required';
-  if (filename.length > EVIDENCE_LIMITS.filename) return `must be at most ${EVIDENCE_LIMITS.filename} characters`;
+  if (longerThan(filename, EVIDENCE_LIMITS.filename)) return `must be at most ${EVIDENCE_LIMITS.filename} characters`;
   if (CONTROL_CHARACTERS.test(filename)) return 'must not contain control or bidirectional-override characters';
   if (/[\\/]/.test(filename) || filename === '.' || filename === '..') return 'must be a file name, not a path';
   return null;

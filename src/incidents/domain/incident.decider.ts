@@ -5,7 +5,7 @@
  */
 import type { Decider, DomainActor, Role } from '../../shared/domain/decider.js';
 import { FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
-import { dayInJapan, isNonEmptyText, isRealDate, requireActorOrRole, requiredText, requireRole } from '../../shared/domain/guards.js';
+import { dayInJapan, isNonEmptyText, longerThan, isRealDate, requireActorOrRole, requiredText, requireRole } from '../../shared/domain/guards.js';
 import type { IncidentEvent } from './incident.events.js';
 import type { IncidentState, RiskRef } from './incident.state.js';
 
@@ -80,7 +80,7 @@ function sourceList(errors: FieldErrors, value: unknown): string[] {
   value.forEach((v, i) => {
     if (!isNonEmptyText(v)) return void errors.add(`sources[${i}]`, 'must be a non-empty string');
     const text = v.trim();
-    if (text.length > INCIDENT_LIMITS.source) errors.add(`sources[${i}]`, `must be at most ${INCIDENT_LIMITS.source} characters`);
+    if (longerThan(text, INCIDENT_LIMITS.source)) errors.add(`sources[${i}]`, `must be at most ${INCIDENT_LIMITS.source} characters`);
     if (!out.includes(text)) out.push(text);
   });
   return out;

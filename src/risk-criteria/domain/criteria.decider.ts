@@ -6,7 +6,7 @@
  */
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
 import { ConcurrencyConflictError, FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
-import { defineRules, isIntIn, isNonEmptyText, requireRole, violation } from '../../shared/domain/guards.js';
+import { defineRules, isIntIn, isNonEmptyText, longerThan, requireRole, violation } from '../../shared/domain/guards.js';
 import type { CriteriaEvent, RiskCriteriaApproved } from './criteria.events.js';
 import {
   ANALYSIS_METHODS,
@@ -149,7 +149,7 @@ function checkLabels(errors: FieldErrors, field: string, value: unknown, what: s
       usable = false;
       return;
     }
-    if (label.length > CRITERIA_LIMITS.maxLabelLength) {
+    if (longerThan(label, CRITERIA_LIMITS.maxLabelLength)) {
       errors.add(`${field}[${i}]`, `must be at most ${CRITERIA_LIMITS.maxLabelLength} characters`);
       usable = false;
     }

@@ -32,6 +32,18 @@ describe('longerThan: characters, not UTF-16 units', () => {
   });
 });
 
+describe('every decider counts the same way', () => {
+  it('an asset description, a threat, a context issue of 5,001 emoji are 5,001 characters', async () => {
+    const { assetDecider } = await import('../../../src/asset-inventory/domain/asset.decider.js');
+    const actor = { id: 'mgr', name: 'mgr', roles: ['ASSET_MANAGER'] as const, department: 'ops' };
+    const events = assetDecider.decide(
+      { type: 'RegisterAsset', actor: { ...actor, roles: [...actor.roles] }, at: '2026-12-01T00:00:00.000Z', assetId: 'a-1', name: 'Wallet', description: emoji.repeat(5_001), category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1, integrity: 1, availability: 1 } as never,
+      assetDecider.initialState,
+    );
+    expect(events.map((e) => e.type)).toContain('AssetRegistered');
+  });
+});
+
 describe('the GraphQL edge (InputValidationPipe) counts the same way', () => {
   const input = (name: string) => ({ name, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1, integrity: 1, availability: 1 });
   const judge = (value: object) => new InputValidationPipe().transform(value, { type: 'body', metatype: RegisterAssetInput }).then(() => 'ok', (e: { fields?: unknown }) => e.fields);
