@@ -196,6 +196,11 @@ describe('GraphQL edge: cost budget and document limits', () => {
     }
     const huge = await post(JSON.stringify({ query: '{ me { id } }', variables: { padding: 'x'.repeat(6 * 1024 * 1024) } }));
     expect(huge).toEqual({ status: 413, body: { errors: [{ message: 'The request body is larger than 5mb', extensions: { code: 'BAD_USER_INPUT', fields: { body: 'is larger than 5mb' } } }] } });
+    // A body that does not decompress: the same shape, not zlib's words.
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body: 'this is not compressed' });
+      expect([encoding, res.status, await res.json()]).toEqual([encoding, 400, { errors: [{ message: 'The request body could not be read (its content-encoding or its bytes)', extensions: { code: 'BAD_USER_INPUT', fields: { body: 'could not be read' } } }] }]);
+    }
     // Nested past 64 levels: refused before JSON.parse spends the event loop on it (also without a token).
     const deep = await post(`{"query":"{ me { id } }","variables":{"v":${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}}}`);
     expect(deep).toEqual({ status: 400, body: { errors: [{ message: 'The request body nests arrays and objects deeper than 64', extensions: { code: 'BAD_USER_INPUT', fields: { body: 'nests deeper than 64' } } }] } });

@@ -68,7 +68,14 @@ function refusalOf(error: unknown): Refusal | null {
     case 'request.size.invalid':
     case 'entity.verify.failed':
       return { status: 400, code: 'BAD_USER_INPUT', message: 'The request body could not be read', field: 'could not be read' };
-    default:
+    default: {
+      // A body that does not decompress (gzip, deflate, br): body-parser passes zlib's error on,
+      // untyped, with status 400. Whatever else a parser refuses as the client's fault is answered so too.
+      const status = (error as { status?: unknown } | null)?.status;
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        return { status, code: 'BAD_USER_INPUT', message: 'The request body could not be read (its content-encoding or its bytes)', field: 'could not be read' };
+      }
       return null;
+    }
   }
 }
