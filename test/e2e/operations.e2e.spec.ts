@@ -93,6 +93,20 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
     // An insane id is replaced by a new one.
     const { headers: other } = await gql(server!.url, manager, `{ me { id } }`, {}, { 'x-request-id': 'not ok <script>' });
     expect(other.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
+    // An upload its client abandons half-way is logged 499, at warn: not with the status the handler set.
+    const { connect } = await import('node:net');
+    const socket = connect(Number(new URL(base).port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(`POST /evidence HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${manager}\r\nContent-Type: text/plain\r\nX-Filename: half.txt\r\nX-Request-Id: ops-abandoned-1\r\nContent-Length: 1000\r\n\r\nhalf`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    socket.destroy();
+    let abandoned: any[] = [];
+    for (let i = 0; i < 100 && abandoned.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      abandoned = server!.output().split('\n').filter((l) => l.includes('"requestId":"ops-abandoned-1"')).map((l) => JSON.parse(l));
+    }
+    expect(abandoned).toEqual([expect.objectContaining({ level: 'warn', route: '/evidence', status: 499, msg: 'request abandoned by the client' })]);
   });
 
   it('serves /metrics with commands by type and result, GraphQL durations by operation, appends and lags', async () => {

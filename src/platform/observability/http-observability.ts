@@ -26,6 +26,9 @@ function pathOf(req: Req): string {
 }
 
 /** The route, never the raw path: ids in paths and unknown URLs would make a label per request. */
+/** The status logged for a request whose client went away before the answer was sent (nginx's). */
+const CLIENT_CLOSED_REQUEST = 499;
+
 function routeOf(req: Req): string {
   const path = req.route?.path;
   // Apollo's router is mounted at /graphql and declares /graphql itself: one /graphql, not two.
@@ -56,13 +59,13 @@ export function httpObservability(metrics: Metrics, logger: JsonLogger): HttpObs
   let inFlight = 0;
   let waiters: (() => void)[] = [];
   const log = logger.pinoChild('http');
-  const line = (req: Req, res: ServerResponse, requestId: string, durationMs: number) => {
+  const line = (req: Req, res: ServerResponse, requestId: string, durationMs: number, status: number) => {
     const known = notes.get(req);
     return {
       requestId,
       method: req.method,
       route: routeOf(req),
-      status: res.statusCode,
+      status,
       durationMs,
       ...(known?.operation ? { operation: known.operation } : {}),
       ...(known?.actorId ? { actorId: known.actorId } : {}),
@@ -81,10 +84,15 @@ export function httpObservability(metrics: Metrics, logger: JsonLogger): HttpObs
         if (ended) return;
         ended = true;
         inFlight--;
-        metrics.httpRequest({ method: req.method ?? 'GET', route: routeOf(req as Req), status: res.statusCode, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
-        const failed = res.statusCode >= 500;
-        const level = QUIET_PATHS.has(pathOf(req as Req)) ? 'debug' : failed ? 'error' : 'info';
-        if (log.isLevelEnabled(level)) log[level](line(req as Req, res, requestId, Date.now() - startedMs), failed ? 'request failed' : 'request completed');
+        // An answer never sent in full (the client went away first) is 499, as proxies log it: not
+        // the status the handler had set (an aborted upload was logged 201).
+        const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
+        metrics.httpRequest({ method: req.method ?? 'GET', route: routeOf(req as Req), status, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+        // 503 is this server shedding load on purpose (SERVER_BUSY, DOCUMENTS_BUSY): a warning, not a failure.
+        const failed = status >= 500 && status !== 503;
+        const level = QUIET_PATHS.has(pathOf(req as Req)) ? 'debug' : failed ? 'error' : status === 503 || status === CLIENT_CLOSED_REQUEST ? 'warn' : 'info';
+        const message = failed ? 'request failed' : status === CLIENT_CLOSED_REQUEST ? 'request abandoned by the client' : status === 503 ? 'request refused: busy' : 'request completed';
+        if (log.isLevelEnabled(level)) log[level](line(req as Req, res, requestId, Date.now() - startedMs, status), message);
         if (inFlight === 0) for (const wake of waiters.splice(0)) wake();
       };
       res.once('finish', end);
