@@ -48,7 +48,14 @@ export const COST = {
   history: 100,
   historyItems: DEFAULT_PAGE_SIZE,
   eventRead: 1,
+  /** controlsDocument renders the Art.18(2) record over the whole register (~0.7 ms with ten risks, more with more). */
+  document: 2_000,
+  /** A root field that reads the whole register or catalogue (heatMap, overdueControls, baselineCatalogue(s)). */
+  registerRead: 100,
 } as const;
+
+/** Root fields priced by the work they do beyond their selection (1,999 aliases of them, each cheap, held the event loop for 0.2-1.6 s). */
+const REGISTER_READS = new Set(['heatMap', 'overdueControls', 'baselineCatalogue', 'baselineCatalogues']);
 
 /** Far above any real operation (the largest in the test suite has a few hundred tokens). */
 export const MAX_TOKENS = 30_000;
@@ -82,6 +89,11 @@ export const costEstimator: ComplexityEstimator = ({ field, args, childComplexit
       // Only the root `events` connection reads the log (an object type could have a field so named).
       if (isListType(getNullableType(field.type)) || getNamedType(field.type).name === 'EventConnection') extra += multiplier * COST.eventRead;
       break;
+    case 'controlsDocument':
+      extra += COST.document;
+      break;
+    default:
+      if (REGISTER_READS.has(field.name)) extra += COST.registerRead;
   }
   return COST.field + extra + multiplier * childComplexity;
 };

@@ -210,6 +210,17 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect((await t.gql('{ me { id } }', {}, users.auditor)).errors).toBeUndefined();
   });
 
+  it('prices the fields that read the whole register: aliases of them no longer hold the event loop for seconds', async () => {
+    const tooMuch = async (count: number, field: string) => errorOf(await t.gql(aliased(count, field), {}, users.auditor)).extensions.code;
+    expect(await tooMuch(1_999, 'controlsDocument { markdown }')).toBe('QUERY_TOO_COMPLEX');
+    expect(await tooMuch(30, 'controlsDocument { markdown }')).toBe('QUERY_TOO_COMPLEX');
+    expect(await tooMuch(1_999, 'heatMap { total }')).toBe('QUERY_TOO_COMPLEX');
+    expect(await tooMuch(1_999, 'overdueControls { riskId }')).toBe('QUERY_TOO_COMPLEX');
+    // A few of them, as a dashboard asks, still run.
+    expect((await t.gql(aliased(10, 'controlsDocument { markdown }'), {}, users.auditor)).errors).toBeUndefined();
+    expect((await t.gql(aliased(100, 'heatMap { total }'), {}, users.auditor)).errors).toBeUndefined();
+  });
+
   it('refuses 1,000 aliased verifyIntegrity (AUDITOR) before verifying anything', async () => {
     const started = Date.now();
     const result = await t.gql(aliased(1000, 'verifyIntegrity { ok eventsChecked }'), {}, users.auditor);
