@@ -117,12 +117,12 @@ export class TokenVerifier {
   }
 }
 
-/** What a user's id may be: it is the actor of every event the token causes (the contract's id limit, printable). */
-const USER_ID = /^[^\p{C}]{1,128}$/u;
+/** What a user's id may be: it is the actor of every event the token causes (the contract's id limit, printable, no line or paragraph separator). */
+const USER_ID = /^[^\p{C}\p{Zl}\p{Zp}]{1,128}$/u;
 
 /** Why `sub` cannot be a user's id, or null. The system's own actors (the process manager...) act in the log under 'system:' ids: no user may. */
 export function userIdProblem(sub: string): string | null {
-  if (!USER_ID.test(sub)) return 'must be 1 to 128 printable characters';
+  if (!USER_ID.test(sub) || sub !== sub.trim()) return 'must be 1 to 128 printable characters, without spaces around them';
   if (sub.startsWith('system:')) return "may not start with 'system:', which names the system's own actors";
   return null;
 }

@@ -88,7 +88,7 @@ describe('TokenVerifier with JWT_JWKS_URL: no development key', () => {
 describe('actorFromClaims: who a token speaks for', () => {
   it("refuses a subject that would pass for the system's own actor, a control character or more than 128 characters", () => {
     const claims = (sub: string) => ({ sub, roles: ['AUDITOR'] });
-    for (const sub of ['system:process-manager', 'system:anything', 'a\u0000b', 'tab\there', 'x'.repeat(129), '\u202Eevil']) {
+    for (const sub of ['system:process-manager', 'system:anything', ' system:pm', 'alice ', 'line\u2028break', 'a\u0000b', 'tab\there', 'x'.repeat(129), '\u202Eevil']) {
       expect(() => actorFromClaims(claims(sub))).toThrow(UnauthenticatedError);
     }
     expect(actorFromClaims(claims('x'.repeat(128))).id).toBe('x'.repeat(128));
