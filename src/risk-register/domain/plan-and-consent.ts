@@ -79,7 +79,8 @@ function requireSamePlan(state: RiskState, planId: string): void {
 
 export function decideAwaitConsent(c: AwaitResidualConsent, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
-  refuseClosed(state, 'await consent');
+  // Closed (avoided) since the request was due: there is no residual risk left to consent to.
+  if (state.status === 'CLOSED') return [];
   const errors = new FieldErrors();
   requiredText(errors, 'planId', c.planId, RISK_TEXT_MAX_LENGTH);
   if (!isIntIn(c.planRevision, 0, Number.MAX_SAFE_INTEGER)) errors.add('planRevision', 'must be a non-negative integer');

@@ -256,6 +256,12 @@ describe('material changes after consent (Art. 20)', () => {
     expect(state).toMatchObject({ status: 'AWAITING_CONSENT', ownerId: otherOwner.id, consent: { status: 'STALE' } });
   });
 
+  it('a risk closed (avoided) since asks nothing when the stale consent comes to be asked again', () => {
+    const closed = continueHistory(acceptedEvents(), decideTreatment({ options: ['AVOID'], targetLikelihood: 1, targetImpact: 1, at: T3 }));
+    expect(stateOf(closed).status).toBe('CLOSED');
+    given(riskDecider, closed).when(awaitConsent({ at: T3 })).thenNothing();
+  });
+
   it('AVOID after acceptance: invalidation, then closing', () => {
     given(riskDecider, acceptedEvents())
       .when(decideTreatment({ options: ['AVOID'], targetLikelihood: 1, targetImpact: 1 }))
