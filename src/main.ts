@@ -37,7 +37,7 @@ export async function createApp(): Promise<INestApplication> {
   app.use(requestBodyErrors);
   // GraphQL (and its WebSocket server) starts here, so that graphql-ws's frames can be bounded.
   await app.init();
-  limitWebSocketFrames(app);
+  hardenWebSocketServer(app);
   return app;
 }
 
@@ -45,13 +45,14 @@ export async function createApp(): Promise<INestApplication> {
 export const WS_MAX_FRAME_BYTES = 1024 * 1024;
 
 /**
+ * The WebSocket side of the edge: bounded frames, stray upgrades closed, socket errors logged.
  * ws reads frames of up to 100 MiB by default, and graphql-ws parses each message whole, before any
  * token is checked: a 20 MB connection_init held the event loop for seconds. 1 MiB takes any
  * document the parser's token limit lets through. @nestjs/graphql creates the WebSocketServer
  * without a way to pass ws options, so its `maxPayload` (read at each upgrade) is set on the
  * instance; a dependency upgrade that moves it fails start-up loudly here.
  */
-function limitWebSocketFrames(app: INestApplication): void {
+function hardenWebSocketServer(app: INestApplication): void {
   type Socket = { readyState: number; removeAllListeners(event: 'error'): void; on(event: 'error', listener: (error: Error) => void): void; close(code: number, reason: string): void };
   type WsServer = { options?: { maxPayload?: number }; on(event: 'connection', listener: (socket: Socket) => void): void };
   const adapter = (app.get(GraphQLModule, { strict: false }) as unknown as { graphQlAdapter?: { _subscriptionService?: { wss?: WsServer } } }).graphQlAdapter;

@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import { IntegrityMonitor } from '../../platform/integrity-monitor.js';
 import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
+import { IntegrityMonitor } from '../../platform/integrity-monitor.js';
 import { domainExtensions } from '../../graphql/error-format.js';
 import { checkOperation } from '../../identity/access-policy.js';
 import { TokenVerifier } from '../../identity/token-verifier.js';
@@ -115,6 +115,8 @@ export class EvidenceController {
       // A body parser that took the body (it would be for a type we refuse anyway) leaves nothing to hash.
       if (req._body || req.readableEnded) throw new UploadRefusedError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the body was consumed before it could be stored');
       const received = await receiveUpload(req, declared, this.blobs.uploadDir, maxBytes);
+      // The body is in: storing it and recording its event may take their time without the client.
+      req.socket?.setTimeout(0);
       await this.blobs.put(received.sha256, received.tempPath, received.size);
       // The request's id (x-request-id, else x-correlation-id, else new: see request-id.ts).
       const correlationId = requestIdOf(req);
