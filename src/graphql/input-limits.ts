@@ -40,8 +40,26 @@ function itemsBound(max: number) {
   });
 }
 
-/** A name or a title (or a list of them): at most 200 characters each. */
-export const NameLimit = () => lengthBound(INPUT_LIMITS.name);
+/**
+ * Characters no name or title needs, and that make one read as another in a list or a document:
+ * control characters (NUL, tab, line feed...), line and paragraph separators, and the
+ * bidirectional embeddings, overrides and isolates ("Wallet\u202Eexe.pdf" reads "Walletfdp.exe").
+ */
+const NOT_IN_A_NAME = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+
+function printable() {
+  return ValidateBy({
+    name: 'printableName',
+    validator: {
+      // Around the name is trimmed away (the deciders keep it trimmed): only what stays counts.
+      validate: (value: unknown) => value === null || value === undefined || strings(value).every((s) => !NOT_IN_A_NAME.test(s.trim())),
+      defaultMessage: () => 'must not contain control, line-separator or bidirectional-override characters',
+    },
+  });
+}
+
+/** A name or a title (or a list of them): at most 200 characters each, all of them printable. */
+export const NameLimit = () => applyDecorators(lengthBound(INPUT_LIMITS.name), printable());
 /** An id (or a list of ids): at most 128 characters each. */
 export const IdLimit = () => lengthBound(INPUT_LIMITS.id);
 /** Any other text (or a list of texts): at most 10,000 characters each. */
@@ -52,7 +70,7 @@ export const ListLimit = (max: number = INPUT_LIMITS.items) => itemsBound(max);
  * The limits whose validators look at the property's value alone (not at the object, nor at the
  * validation arguments): InputValidationPipe may run them on the plain input itself.
  */
-export const VALUE_ONLY_LIMITS: ReadonlySet<string> = new Set(['maxCharacters', 'maxItems']);
+export const VALUE_ONLY_LIMITS: ReadonlySet<string> = new Set(['maxCharacters', 'maxItems', 'printableName']);
 
 /** The class each NestedInput property holds, per declaring class (InputValidationPipe's fast path). */
 const nestedTypes = new WeakMap<Function, Map<string, () => new () => object>>();
