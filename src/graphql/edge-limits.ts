@@ -162,6 +162,14 @@ function priceIgnoresVariables(document: DocumentNode): boolean {
  */
 const knownPrices = new WeakMap<DocumentNode, { ignoresVariables: boolean; costs: Map<string, number> }>();
 
+/** The limits checked on a valid operation, over HTTP and graphql-ws alike: its cost, then its arguments' sizes. */
+function afterValidation(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, limits: EdgeLimits): RefusedRequest | undefined {
+  const overBudget = priced(schema, document, variables, operationName, limits);
+  if (overBudget) return overBudget;
+  const tooLarge = argumentLimitProblem(schema, document, variables, operationName);
+  return tooLarge ? refusal(tooLarge) : undefined;
+}
+
 /** The cost of an operation, or the error that refuses it. */
 function priced(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, limits: EdgeLimits): RefusedRequest | undefined {
   let known = knownPrices.get(document);
@@ -215,10 +223,8 @@ export function wsEdgeCheck(limits: EdgeLimits, holder: SchemaHolder) {
     if (shape) return [refusal(new BadInputError({ document: shape }, shape))];
     const invalid = validate(schema, document, specifiedRules);
     if (invalid.length) return invalid;
-    const refused = priced(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, limits);
+    const refused = afterValidation(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, limits);
     if (refused) return [refused];
-    const tooLarge = argumentLimitProblem(schema, document, payload.variables ?? {}, payload.operationName ?? undefined);
-    if (tooLarge) return [refusal(tooLarge)];
     return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
   };
 }
@@ -245,10 +251,8 @@ export function edgePlugin(limits: EdgeLimits, holder: SchemaHolder = {}): Apoll
           if (operation?.operation === 'subscription') {
             throw refusal(new BadInputError({ subscription: 'is served over WebSocket (graphql-ws) at /graphql, not over HTTP' }, 'Subscriptions are served over WebSocket (graphql-ws), not over HTTP'));
           }
-          const refused = priced(schema, document, request.variables ?? {}, operationName ?? undefined, limits);
+          const refused = afterValidation(schema, document, request.variables ?? {}, operationName ?? undefined, limits);
           if (refused) throw refused;
-          const tooLarge = argumentLimitProblem(schema, document, request.variables ?? {}, operationName ?? undefined);
-          if (tooLarge) throw refusal(tooLarge);
         },
       };
     },

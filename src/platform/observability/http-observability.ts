@@ -29,6 +29,14 @@ function pathOf(req: Req): string {
 /** The status logged for a request whose client went away before the answer was sent (nginx's). */
 const CLIENT_CLOSED_REQUEST = 499;
 
+/** How a request's line is logged. 503 is this server shedding load on purpose (SERVER_BUSY, DOCUMENTS_BUSY): a warning, not a failure. */
+function outcomeOf(status: number): { level: 'info' | 'warn' | 'error'; message: string } {
+  if (status === CLIENT_CLOSED_REQUEST) return { level: 'warn', message: 'request abandoned by the client' };
+  if (status === 503) return { level: 'warn', message: 'request refused: busy' };
+  if (status >= 500) return { level: 'error', message: 'request failed' };
+  return { level: 'info', message: 'request completed' };
+}
+
 function routeOf(req: Req): string {
   const path = req.route?.path;
   // Apollo's router is mounted at /graphql and declares /graphql itself: one /graphql, not two.
@@ -88,11 +96,9 @@ export function httpObservability(metrics: Metrics, logger: JsonLogger): HttpObs
         // the status the handler had set (an aborted upload was logged 201).
         const status = res.writableFinished ? res.statusCode : CLIENT_CLOSED_REQUEST;
         metrics.httpRequest({ method: req.method ?? 'GET', route: routeOf(req as Req), status, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
-        // 503 is this server shedding load on purpose (SERVER_BUSY, DOCUMENTS_BUSY): a warning, not a failure.
-        const failed = status >= 500 && status !== 503;
-        const level = QUIET_PATHS.has(pathOf(req as Req)) ? 'debug' : failed ? 'error' : status === 503 || status === CLIENT_CLOSED_REQUEST ? 'warn' : 'info';
-        const message = failed ? 'request failed' : status === CLIENT_CLOSED_REQUEST ? 'request abandoned by the client' : status === 503 ? 'request refused: busy' : 'request completed';
-        if (log.isLevelEnabled(level)) log[level](line(req as Req, res, requestId, Date.now() - startedMs, status), message);
+        const outcome = outcomeOf(status);
+        const level = QUIET_PATHS.has(pathOf(req as Req)) ? 'debug' : outcome.level;
+        if (log.isLevelEnabled(level)) log[level](line(req as Req, res, requestId, Date.now() - startedMs, status), outcome.message);
         if (inFlight === 0) for (const wake of waiters.splice(0)) wake();
       };
       res.once('finish', end);
