@@ -36,6 +36,16 @@ export function consentFingerprint(state: RiskState): string {
 
 const PLANNED_STATUSES: readonly RiskStatus[] = ['IN_PLAN', 'AWAITING_CONSENT', 'ACCEPTED'];
 
+/**
+ * Whether an acceptance the owner recorded is still the risk's consent: not made stale by a
+ * material change, withdrawn by a decline, or followed by another acceptance since. The plan
+ * learns only such an acceptance (plan-risk-reactions.ts).
+ */
+export function isCurrentAcceptance(state: RiskState, accepted: { planId: string; atVersion: number; fingerprint: string }): boolean {
+  const consent = state.consent;
+  return consent?.status === 'ACCEPTED' && consent.planId === accepted.planId && consent.atVersion === accepted.atVersion && consent.fingerprint === accepted.fingerprint;
+}
+
 export function decideIncludeInPlan(c: IncludeInPlan, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
   refuseClosed(state, 'be planned');

@@ -1,3 +1,4 @@
+import { isCurrentAcceptance } from '../../risk-register/domain/plan-and-consent.js';
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import { riskStreamId, type RiskEvent } from '../../risk-register/domain/risk.events.js';
 import { reactionContext, reactTo, type EventReaction, type ReactionDeps } from '../../shared/application/reactions.js';
@@ -56,9 +57,7 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
       // An acceptance the risk has already taken back (a material change made it stale, or the
       // owner withdrew it) is not learnt: the plan would otherwise come into force, in the log,
       // after the change that voids the consent it stands on. The plan learns what followed.
-      const { consent } = await aggregates.state(riskStreamId(d.riskId), riskDecider);
-      const stillCurrent = consent?.status === 'ACCEPTED' && consent.planId === d.planId && consent.atVersion === d.atVersion && consent.fingerprint === d.fingerprint;
-      if (!stillCurrent) return;
+      if (!isCurrentAcceptance(await aggregates.state(riskStreamId(d.riskId), riskDecider), d)) return;
       await onPlan(event, {
         type: 'LearnResidualConsent', ...base(event), planId: d.planId, riskId: d.riskId, accepted: true, ownerId: d.ownerId, planRevision: d.planRevision,
         riskVersion: event.revision - 1, riskStateHash: d.fingerprint, riskLevel: d.level ?? null, residualLevel: d.residualLevel ?? null,

@@ -1,5 +1,5 @@
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
-import { consentFingerprint } from '../../../src/risk-register/domain/plan-and-consent.js';
+import { consentFingerprint, isCurrentAcceptance } from '../../../src/risk-register/domain/plan-and-consent.js';
 import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
 import { isMaterialRiskEvent } from '../../../src/risk-register/domain/risk.events.js';
 import { given } from '../support/given-when-then.js';
@@ -316,6 +316,16 @@ describe('material changes after consent (Art. 20)', () => {
     given(riskDecider, continueHistory(inPlanEvents(), awaitConsent({ approvedResidualLevel: 'LOW' })))
       .when(recordConsent(true))
       .thenMatches([{ type: 'ResidualRiskAcceptedByOwner', data: { residualLevel: 'LOW' } }]);
+  });
+
+  it('an acceptance is the current one until a change, a decline or another acceptance follows it', () => {
+    const accepted = acceptedEvents();
+    const given = accepted[accepted.length - 1]!;
+    expect(given.type).toBe('ResidualRiskAcceptedByOwner');
+    const data = given.data as { planId: string; atVersion: number; fingerprint: string };
+    expect(isCurrentAcceptance(stateOf(accepted), data)).toBe(true);
+    expect(isCurrentAcceptance(stateOf(continueHistory(accepted, decideControls({ controls: [control({ dueDate: '2025-12-31' })], at: T3 }))), data)).toBe(false);
+    expect(isCurrentAcceptance(stateOf(continueHistory(accepted, recordConsent(false, { at: T3 }))), data)).toBe(false);
   });
 
   it('an AUDITOR cannot cause a material change either', () => {
