@@ -42,10 +42,14 @@ function itemsBound(max: number) {
 
 /**
  * Characters no name or title needs, and that make one read as another in a list or a document:
- * control characters (NUL, tab, line feed...), line and paragraph separators, and the
- * bidirectional embeddings, overrides and isolates ("Wallet\u202Eexe.pdf" reads "Walletfdp.exe").
+ * control characters (NUL, tab, line feed...), line and paragraph separators, the
+ * bidirectional embeddings, overrides and isolates ("Wallet\u202Eexe.pdf" reads "Walletfdp.exe"),
+ * and the invisible ones that only pad a name: zero-width space, word joiner and invisible
+ * operators, byte-order mark, soft hyphen, Mongolian vowel separator and the Hangul fillers.
+ * Joiners (U+200C, U+200D) and variation selectors stay: scripts, emoji and kanji variants
+ * (異体字) need them; the name's key ignores them (`nameKey`).
  */
-const NOT_IN_A_NAME = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+const NOT_IN_A_NAME = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069\u200B\u2060-\u2064\uFEFF\u00AD\u180E\u115F\u1160\u3164\uFFA0]/u;
 
 function printable() {
   return ValidateBy({
@@ -53,7 +57,7 @@ function printable() {
     validator: {
       // Around the name is trimmed away (the deciders keep it trimmed): only what stays counts.
       validate: (value: unknown) => value === null || value === undefined || strings(value).every((s) => !NOT_IN_A_NAME.test(s.trim())),
-      defaultMessage: () => 'must not contain control, line-separator or bidirectional-override characters',
+      defaultMessage: () => 'must not contain control, line-separator, bidirectional-override or invisible characters',
     },
   });
 }

@@ -14,11 +14,14 @@ export const AssetNameRules = defineRules({ ASSET_NAME_TAKEN: 'Art.14(2)' });
 
 /**
  * The form two names are compared in: Unicode NFKC (half-width ｶﾅ = カナ, full-width Ａ = A,
- * a decomposed ヘ + U+3099 = ベ), trimmed, inner whitespace runs as one space, case folded.
+ * a decomposed ヘ + U+3099 = ベ), without the code points that are invisible by default (a
+ * zero-width space or joiner, a variation selector: 葛 + U+E0100 = 葛), trimmed, inner
+ * whitespace runs as one space, case folded. Keys of names holding such code points changed
+ * on 2026-12-01: a name reserved before under the older key keeps that reservation.
  */
 export function nameKey(name: string): string {
   if (isPlainAscii(name)) return name.toLowerCase();
-  return name.normalize('NFKC').trim().replace(/\s+/gu, ' ').toLowerCase();
+  return name.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}/gu, '').trim().replace(/\s+/gu, ' ').toLowerCase();
 }
 
 /**

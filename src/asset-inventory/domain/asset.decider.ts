@@ -151,6 +151,13 @@ function checkRequired(errors: FieldErrors, field: string, value: unknown): void
   if (!isNonEmptyText(value)) errors.add(field, 'is required');
 }
 
+/** A name (of an asset, a threat, a vulnerability): required, and not made only of invisible code points, which its key ignores. */
+function requiredName(errors: FieldErrors, value: unknown): string {
+  const name = requiredText(errors, 'name', value, ASSET_NAME_MAX_LENGTH);
+  if (name !== '' && nameKey(name) === '') errors.add('name', 'must contain a visible character');
+  return name;
+}
+
 function checkRating(errors: FieldErrors, field: string, value: unknown): void {
   checkIntIn(errors, field, value, RATING_MIN, RATING_MAX);
 }
@@ -184,7 +191,7 @@ function decideRegister(c: RegisterAsset, state: AssetState): AssetEvent[] {
     throw new ForbiddenError('Only an ASSET_MANAGER (for their own department) or the CISO may register assets');
   }
   const errors = new FieldErrors();
-  const name = requiredText(errors, 'name', c.name, ASSET_NAME_MAX_LENGTH);
+  const name = requiredName(errors, c.name);
   checkDescription(errors, 'description', c.description);
   if (!(ASSET_CATEGORIES as readonly string[]).includes(c.category)) {
     errors.add('category', `must be one of ${ASSET_CATEGORIES.join(', ')}`);
@@ -237,7 +244,7 @@ function decideIdentifyThreat(c: IdentifyThreat, state: AssetState): AssetEvent[
   requireActiveAsset(c, state, 'identify threats of');
   const errors = new FieldErrors();
   checkRequired(errors, 'threatId', c.threatId);
-  const name = requiredText(errors, 'name', c.name, ASSET_NAME_MAX_LENGTH);
+  const name = requiredName(errors, c.name);
   checkDescription(errors, 'description', c.description);
   const affects: unknown[] = Array.isArray(c.affects) ? c.affects : [];
   if (!Array.isArray(c.affects)) errors.add('affects', 'must be a list of security properties');
@@ -285,7 +292,7 @@ function decideIdentifyVulnerability(c: IdentifyVulnerability, state: AssetState
   const errors = new FieldErrors();
   checkRequired(errors, 'threatId', c.threatId);
   checkRequired(errors, 'vulnerabilityId', c.vulnerabilityId);
-  const name = requiredText(errors, 'name', c.name, ASSET_NAME_MAX_LENGTH);
+  const name = requiredName(errors, c.name);
   checkDescription(errors, 'description', c.description);
   errors.throwIfAny();
 

@@ -19,9 +19,19 @@ describe('asset name reservation (one stream per department and normalised name)
     expect(assetNameStreamId('finance', 'データ')).not.toBe(assetNameStreamId('ops', 'データ'));
   });
 
+  it('code points invisible by default do not make a name new (zero-width, joiners, variation selectors)', () => {
+    expect(nameKey('Hot\u200Bwallet')).toBe(nameKey('Hotwallet'));
+    expect(nameKey('\u2060Wallet\u200D')).toBe(nameKey('wallet'));
+    expect(nameKey('葛\u{E0100}飾')).toBe(nameKey('葛飾'));
+    expect(nameKey('Wallet\uFE0F')).toBe(nameKey('Wallet'));
+    expect(assetNameStreamId('ops', 'Cold\u00ADwallet')).toBe(assetNameStreamId('ops', 'coldwallet'));
+    // Visible differences still count.
+    expect(nameKey('Wallet-1')).not.toBe(nameKey('Wallet1'));
+  });
+
   it('the key of a plain ASCII name (its shortcut) is the full normalisation of it', () => {
-    const full = (name: string) => name.normalize('NFKC').trim().replace(/\s+/gu, ' ').toLowerCase();
-    const char = fc.constantFrom(' ', '  ', '\t', '\n', '\u00a0', '\u3000', 'A', 'z', '0', '~', '!', 'Ａ', 'ﾃﾞ', '\u0301', 'É', 'ß', '\u007f', '\u0000');
+    const full = (name: string) => name.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}/gu, '').trim().replace(/\s+/gu, ' ').toLowerCase();
+    const char = fc.constantFrom(' ', '  ', '\t', '\n', '\u00a0', '\u3000', 'A', 'z', '0', '~', '!', 'Ａ', 'ﾃﾞ', '\u0301', 'É', 'ß', '\u007f', '\u0000', '\u200B', '\u200D');
     fc.assert(fc.property(fc.array(char, { maxLength: 12 }).map((cs) => cs.join('')), (name) => nameKey(name) === full(name)), { numRuns: 2000 });
     for (const name of ['Hot wallet signer 12', 'a', 'A B', ' a', 'a ', 'a  b', '', 'Ab~!', 'x\ty']) expect(nameKey(name)).toBe(full(name));
   });

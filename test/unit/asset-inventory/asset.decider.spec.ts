@@ -150,6 +150,10 @@ describe('InformationAsset: RegisterAsset (Art.14(2))', () => {
     given(assetDecider, []).when(register({ name: '   ' })).thenRejectsFields('name');
   });
 
+  it('rejects a name made only of invisible code points (its key would be empty)', () => {
+    given(assetDecider, []).when(register({ name: '\u200D\uFE0F' })).thenRejectsFields('name');
+  });
+
   it('rejects a name over 200 characters', () => {
     given(assetDecider, []).when(register({ name: 'x'.repeat(201) })).thenRejectsFields('name');
   });

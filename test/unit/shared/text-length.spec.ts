@@ -57,10 +57,10 @@ describe('names and titles are printable', () => {
   const input = (name: string) => ({ name, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1, integrity: 1, availability: 1 });
   const judge = (value: object) => new InputValidationPipe().transform(value, { type: 'body', metatype: RegisterAssetInput }).then(() => 'ok', (e: { fields?: unknown }) => e.fields);
   it('refuses control, line-separator and bidirectional-override characters in a name, and takes any script', async () => {
-    for (const name of ['Wallet\u202Egnp.exe', 'a\u0000b', 'tab\there', 'two\nlines', 'line\u2028sep', 'iso\u2066late']) {
-      expect([JSON.stringify(name), await judge(input(name))]).toEqual([JSON.stringify(name), { name: 'must not contain control, line-separator or bidirectional-override characters' }]);
+    for (const name of ['Wallet\u202Egnp.exe', 'a\u0000b', 'tab\there', 'two\nlines', 'line\u2028sep', 'iso\u2066late', 'Hot\u200Bwallet', 'Wallet\u2060', 'soft\u00ADhyphen', '\u3164']) {
+      expect([JSON.stringify(name), await judge(input(name))]).toEqual([JSON.stringify(name), { name: 'must not contain control, line-separator, bidirectional-override or invisible characters' }]);
     }
     // Whitespace around a name is trimmed away, tabs and line feeds included.
-    for (const name of ['ホットウォレット署名サーバー', 'Кошелёк', 'محفظة', '𠮷野家 DB', 'Wallet-1 (prod)', '\tWallet-1\n']) expect(await judge(input(name))).toBe('ok');
+    for (const name of ['ホットウォレット署名サーバー', 'Кошелёк', 'محفظة', '𠮷野家 DB', 'Wallet-1 (prod)', '\tWallet-1\n', '葛\u{E0100}飾区', '👩\u200D💻 desk', 'می\u200Cخواهم']) expect(await judge(input(name))).toBe('ok');
   });
 });
