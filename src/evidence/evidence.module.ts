@@ -8,7 +8,7 @@ import { BUILTIN_CATALOGUE_ID } from '../baseline-catalogues/domain/builtin-cata
 import { AddCommentHandler, AttachEvidenceHandler, StoreEvidenceFileHandler } from './application/evidence-commands.js';
 import { EVIDENCE_BLOBS, type EvidenceBlobStore } from './application/evidence-blobs.js';
 import { LogEvidenceFiles } from './application/evidence-file-lookup.js';
-import { EntityCommentsHandler, EntityEvidenceHandler, ResolutionIdHandler } from './application/evidence-queries.js';
+import { EntityCommentsHandler, EntityEvidenceHandler } from './application/evidence-queries.js';
 import { EntityDirectory } from './application/entity-directory.js';
 import { ControlEvidenceResolver, EvidenceResolver, ResolutionEvidenceResolver } from './graphql/evidence.resolver.js';
 import { EvidenceController } from './http/evidence.controller.js';
@@ -34,7 +34,6 @@ import { openConfiguredBlobStore } from './infrastructure/configured-blob-store.
     AddCommentHandler,
     EntityEvidenceHandler,
     EntityCommentsHandler,
-    ResolutionIdHandler,
     EvidenceResolver,
     ControlEvidenceResolver,
     ResolutionEvidenceResolver,

@@ -9,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { buildOnce } from './support/server-process.js';
 import { TestApp, errorOf, users, type TestUser } from './support/test-app.js';
 import { assetWithThreat, proposeAndApproveCriteria } from './support/scenario.js';
+import { approvedPlan } from './documents/plan-scenario.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 const MAX = 26_214_400;
@@ -431,5 +432,20 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     const files = JSON.parse(readFileSync(`${exportFile}.manifest.json`, 'utf8')).evidenceFiles.files.map((f: any) => f.sha256);
     expect(files).toEqual(expect.arrayContaining([report.sha256, policy.sha256]));
     expect((await cli(['verify', exportFile], {})).json).toMatchObject({ ok: true, evidenceFilesChecked: files.length });
+  }, 120_000);
+
+  it("takes the signed minutes on a board resolution by BoardResolution.id, the id of the event that recorded it, and lists them there", async () => {
+    const approved = await approvedPlan(t);
+    const RESOLUTION = `query($id: ID!) { plan(id: $id) { resolution { id resolutionNumber evidence { id description } } resolutions { id } } }`;
+    const { plan } = await t.ok(RESOLUTION, { id: approved.planId }, users.auditor);
+    const recorded = (await t.ok(`query($id: ID!) { history(id: $id) { type eventId } }`, { id: approved.planId }, users.auditor)).history.find((e: any) => e.type === 'BoardResolutionRecorded');
+    expect(plan.resolution.id).toBe(recorded.eventId);
+    expect(plan.resolutions).toEqual([{ id: recorded.eventId }]);
+    const minutes = (await upload(t, users.secretary, Buffer.concat([PDF, Buffer.from(randomUUID())]), 'application/pdf', 'minutes.pdf')).json;
+    await t.ok(ATTACH, { input: { entityId: plan.resolution.id, evidenceId: minutes.id, description: 'Signed minutes' } }, users.secretary);
+    expect((await t.ok(RESOLUTION, { id: approved.planId }, users.auditor)).plan.resolution.evidence).toEqual([{ id: minutes.id, description: 'Signed minutes' }]);
+    // The board's view of the plan (atPosition of the resolution) names the same resolution.
+    const atBoard = (await t.ok(`query($id: ID!, $at: String!) { plan(id: $id, atPosition: $at) { resolution { id } } }`, { id: approved.planId, at: approved.resolutionPosition }, users.auditor)).plan;
+    expect(atBoard.resolution.id).toBe(recorded.eventId);
   }, 120_000);
 });

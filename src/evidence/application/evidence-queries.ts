@@ -19,12 +19,6 @@ export class EntityCommentsQuery extends Query<CommentRow[]> {
   }
 }
 
-/** The id of the board resolution recorded at a log position (BoardResolution.id). */
-export class ResolutionIdQuery extends Query<string | null> {
-  constructor(readonly position: string) {
-    super();
-  }
-}
 
 @QueryHandler(EntityEvidenceQuery)
 export class EntityEvidenceHandler implements IQueryHandler<EntityEvidenceQuery, EvidenceRow[]> {
@@ -52,13 +46,3 @@ export class EntityCommentsHandler implements IQueryHandler<EntityCommentsQuery,
   }
 }
 
-@QueryHandler(ResolutionIdQuery)
-export class ResolutionIdHandler implements IQueryHandler<ResolutionIdQuery, string | null> {
-  private readonly model: EvidenceReadModel;
-  constructor(@Inject(READ_DB) db: ReadDb) {
-    this.model = new EvidenceReadModel(db);
-  }
-  async execute({ position }: ResolutionIdQuery): Promise<string | null> {
-    return this.model.resolutionAt(position);
-  }
-}

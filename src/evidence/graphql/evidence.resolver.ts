@@ -6,7 +6,7 @@ import type { RequestMeta as Meta } from '../../shared/application/request-meta.
 import { Control } from '../../risk-register/graphql/risk.types.js';
 import { BoardResolution } from '../../treatment-plan/graphql/plan.types.js';
 import { AddCommentCommand, AttachEvidenceCommand, type EvidenceView } from '../application/evidence-commands.js';
-import { EntityCommentsQuery, EntityEvidenceQuery, ResolutionIdQuery } from '../application/evidence-queries.js';
+import { EntityCommentsQuery, EntityEvidenceQuery } from '../application/evidence-queries.js';
 import type { EvidenceRow } from '../projections/evidence.projection.js';
 import { AddCommentInput, AttachEvidenceInput, Comment, ENTITY_ARGUMENT_DESCRIPTION, Evidence, EvidenceSource } from './evidence.types.js';
 
@@ -64,14 +64,13 @@ export class ControlEvidenceResolver {
 export class ResolutionEvidenceResolver {
   constructor(private readonly queries: QueryBus) {}
 
-  @ResolveField(() => ID, { nullable: true, description: 'Id of the resolution (the id of the event that recorded it): pass it to attachEvidence, addComment, evidence, comments or history. Null only in a point-in-time view not yet projected.' })
-  id(@Parent() resolution: { position?: string }) {
-    return resolution.position ? this.queries.execute(new ResolutionIdQuery(resolution.position)) : null;
+  @ResolveField(() => ID, { nullable: true, description: 'Id of the resolution (the id of the event that recorded it): pass it to attachEvidence, addComment, evidence, comments or history. Set for every recorded resolution.' })
+  id(@Parent() resolution: { id?: string }) {
+    return resolution.id ?? null;
   }
 
   @ResolveField(() => [Evidence], { description: 'Evidence files attached to the resolution, such as the signed minutes.' })
-  async evidence(@Parent() resolution: { position?: string }) {
-    const id = resolution.position ? await this.queries.execute(new ResolutionIdQuery(resolution.position)) : null;
-    return id ? (await this.queries.execute(new EntityEvidenceQuery(id, false))).map(toEvidence) : [];
+  async evidence(@Parent() resolution: { id?: string }) {
+    return resolution.id ? (await this.queries.execute(new EntityEvidenceQuery(resolution.id, false))).map(toEvidence) : [];
   }
 }

@@ -144,10 +144,4 @@ export class EvidenceReadModel {
     const row = this.db.prepare('SELECT kind, parent_id FROM annotated_entities WHERE id = ?').get(id) as { kind: AnnotatedEntityKind; parent_id: string } | undefined;
     return row ? { kind: row.kind, parentId: row.parent_id } : null;
   }
-
-  /** The resolution id (the event id that recorded it) of the resolution recorded at a log position. */
-  resolutionAt(position: string): string | null {
-    const row = this.db.prepare("SELECT id FROM annotated_entities WHERE kind = 'BOARD_RESOLUTION' AND position = ?").get(position) as { id: string } | undefined;
-    return row?.id ?? null;
-  }
 }

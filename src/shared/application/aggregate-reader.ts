@@ -213,9 +213,16 @@ export class AggregateReader {
     }
   }
 
-  /** The domain form of a recorded event; its log position rides along for states that cite it (a resolution's position). */
+  /** The domain form of a recorded (and upcast) event. */
   toDomain<E extends DomainEvent>(recorded: RecordedEvent): E {
-    const e = this.upcasters.upcast(recorded);
-    return { type: e.type, data: e.data, position: e.position } as unknown as E;
+    return asDomainEvent(this.upcasters.upcast(recorded));
   }
+}
+
+/**
+ * The domain form of a recorded event, for `evolve`: its type and data, with its id and log
+ * position riding along for the states that cite them (a board resolution's id and position).
+ */
+export function asDomainEvent<E extends DomainEvent>(e: RecordedEvent): E {
+  return { type: e.type, data: e.data, eventId: e.eventId, position: e.position } as unknown as E;
 }

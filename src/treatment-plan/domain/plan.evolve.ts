@@ -63,9 +63,9 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
         })),
       };
     case 'BoardResolutionRecorded': {
-      // The log position is known once the event is recorded: readers that fold recorded events pass it.
-      const position = (e as { position?: string }).position;
-      const resolution: BoardResolution = { ...e.data, ...(position !== undefined ? { position } : {}) };
+      // The event's id and log position are known once it is recorded: readers that fold recorded events pass them.
+      const { eventId, position } = e as { eventId?: string; position?: string };
+      const resolution: BoardResolution = { ...e.data, ...(eventId !== undefined ? { id: eventId } : {}), ...(position !== undefined ? { position } : {}) };
       return {
         ...s,
         resolution,

@@ -93,7 +93,12 @@ export interface BoardResolution {
   recordedAt: string;
   /** The plan revision the board decided on. */
   revision: number;
-  /** Log position of the resolution event: with atPosition, the register exactly as the board approved it. */
+  /**
+   * The id of the event that recorded it (BoardResolution.id: evidence and comments attach to it);
+   * known once the event is recorded, like the position.
+   */
+  id?: string;
+  /** Log position of the commit that recorded it: with atPosition, the register exactly as the board decided it. */
   position?: string;
 }
 

@@ -2,6 +2,7 @@ import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { DocumentCache } from '../../projections/document-cache.js';
+import { asDomainEvent } from '../../shared/application/aggregate-reader.js';
 import { planDecider } from '../domain/plan.decider.js';
 import type { PlanEvent } from '../domain/plan.events.js';
 import { planStreams, type PlanState } from '../domain/plan.state.js';
@@ -9,8 +10,9 @@ import { planStreams, type PlanState } from '../domain/plan.state.js';
 /** The plans (Art.19): one row per plan with the aggregate's state, in drafting order. */
 export class PlanProjection implements Projection {
   readonly name = 'plans';
-  // 2: a resolution's position is its commit's last event (PlanApproved / PlanReturnedToDraft).
-  readonly schemaVersion = 2;
+  // 2: a resolution's position is its commit's last event (PlanApproved / PlanReturnedToDraft);
+  // 3: a resolution carries its id (the id of the event that recorded it).
+  readonly schemaVersion = 3;
 
   setup(db: ReadDb): void {
     db.exec(`CREATE TABLE IF NOT EXISTS plans (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, status TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL)`);
@@ -28,7 +30,7 @@ export class PlanProjection implements Projection {
     const id = planStreams.idOf(event.streamId);
     if (id === undefined) return;
     const cache = (this.cache ??= this.createCache(db));
-    cache.set(id, planDecider.evolve(cache.get(id) ?? planDecider.initialState, { type: event.type, data: event.data, position: event.position } as unknown as PlanEvent));
+    cache.set(id, planDecider.evolve(cache.get(id) ?? planDecider.initialState, asDomainEvent<PlanEvent>(event)));
   }
 
   flush(): void {
