@@ -115,9 +115,13 @@ function addRiskToPlan(c: AddRiskToPlan, s: PlanState): PlanEvent[] {
   requireExists(s, c.planId);
 
   if (risk.version < 0) throw new NotFoundError('Risk', risk.id);
-  if (s.items.some((i) => i.riskId === risk.id)) return [];
+  const item = s.items.find((i) => i.riskId === risk.id);
+  // Already an item: satisfied, unless a review reopened it. The risk then left this plan for a
+  // new cycle (its own stream would take it back), and the board never saw that cycle.
+  if (item && item.consent !== 'REOPENED') return [];
   if (s.status !== 'DRAFT') {
-    throw violation(PLAN_RULES.PLAN_FROZEN, `Plan ${s.id} is ${s.status}: a submitted plan cannot be changed (Art.19(2))`);
+    const reopened = item ? `: its item for risk ${risk.id} was reopened by a review, so the risk goes into a new plan (remove the item here, or close this plan if it is the last)` : '';
+    throw violation(PLAN_RULES.PLAN_FROZEN, `Plan ${s.id} is ${s.status}: a submitted plan cannot be changed (Art.19(2))${reopened}`);
   }
   // Whether the risk may join (its controls are decided, it is in no other open plan) is the
   // risk's own decision (IncludeInPlan), appended in the same step as this event.

@@ -16,6 +16,7 @@ import { initialPlanState, isPlanInForce, pendingConsents } from '../../../src/t
 import { given } from '../support/given-when-then.js';
 import {
   accept,
+  add,
   approved,
   awaiting,
   committee,
@@ -28,6 +29,7 @@ import {
   PLAN,
   processManager,
   r1,
+  r2,
   r1Awaiting,
   r2Awaiting,
   r3,
@@ -109,6 +111,13 @@ describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contrac
     const reopened = [...inForce, ...decide(reopen('r-1'), stateOf(inForce))];
     given(planDecider, reopened).when(reopen('r-1')).thenNothing();
     given(planDecider, reopened).when(remove('r-1')).thenMatches([{ type: 'PlanRiskRemoved' }, { type: 'PlanCameIntoForce' }]);
+  });
+
+  it('a reopened item is not added again: the risk left the plan for a new cycle the board never saw (PLAN_FROZEN)', () => {
+    const reopened = [...inForce, ...decide(reopen('r-1'), stateOf(inForce))];
+    given(planDecider, reopened).when(add({ ...r1, version: r1.version + 5 }, { actor: committee })).thenThrows(RuleViolationError, { rule: 'PLAN_FROZEN' });
+    // An item that was not reopened is still already there.
+    given(planDecider, reopened).when(add(r2, { actor: committee })).thenNothing();
   });
 
   it("the last item of an approved plan is not removed (the plan would be in force over nothing): it is closed instead", () => {
