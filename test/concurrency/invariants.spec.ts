@@ -16,7 +16,9 @@
  *  5. concurrent accept / decline / material change leave plan and risk agreeing (invariant 1);
  *  6. a refused command appends nothing (every mutation carries a unique commandId, the log's
  *     metadata.commandId is checked), in every burst of this file;
- *  7. a token carrying AUDITOR changes nothing, whatever other roles it carries.
+ *  7. a token carrying AUDITOR changes nothing, whatever other roles it carries;
+ *  8. an analysis or evaluation records the criteria version in force at its place in the log,
+ *     also while criteria approvals race it (the criteria stream is appended at the version read).
  *
  * fast-check stops at the first counterexample (endOnFailure) to keep the file under 90 s.
  */
@@ -383,6 +385,63 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
           expect(notForbidden).toEqual([]);
           const appended = (await eventsAfter(t, since)).filter((e) => e.metadata.actor.id === mixed.sub).map((e) => `${e.type} on ${e.streamId}`);
           expect(appended).toEqual([]);
+          await expectRefusedAppendedNothing(burst, since);
+        },
+      ),
+      params(),
+    );
+  }, TIMEOUT);
+
+  it('8. criteria approvals racing analyses and evaluations: each records the criteria version in force at its place in the log', async () => {
+    const CRITERIA = `query { riskCriteria { number } }`;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ kind: fc.constantFrom('analyse' as const, 'evaluate' as const), risk: fc.integer({ min: 0, max: 3 }), delayMs: delayArb }), { minLength: 14, maxLength: 14 }),
+        fc.array(delayArb, { minLength: 2, maxLength: 2 }),
+        fc.scheduler(),
+        async (ops, approvalDelays, s) => {
+          const id = next();
+          const risks: string[] = [];
+          for (let r = 0; r < 4; r++) {
+            const identified = await new Burst(t).mutate('identify', 'identifyRisk', 'IdentifyRiskInput', 'id', {
+              title: `Criteria race ${id}/${r}`, assetIds: [asset.assetId], threatId: asset.threatId, vulnerabilityId: asset.vulnerabilityId, ownerId: users.riskOwner.sub,
+            }, users.riskOwner);
+            risks.push(identified.data.id as string);
+            await new Burst(t).mutate('analyse', 'analyseRisk', 'AnalyseRiskInput', 'id', { riskId: risks[r], method: 'INFORMAL', informal: { likelihood: 2, impact: 2, expert: 'CISO office', rationale: 'baseline' } }, users.riskOwner);
+          }
+          const proposals: string[] = [];
+          for (let p = 0; p < 2; p++) {
+            proposals.push((await new Burst(t).mutate('propose', 'proposeRiskCriteria', 'ProposeRiskCriteriaInput', 'id', { ...criteriaInput }, users.committee)).data.id as string);
+          }
+          const since = await logHead(t);
+          const inForceBefore = (await t.ok(CRITERIA, {}, await tokenFor(t, users.auditor))).riskCriteria.number as number;
+          const burst = new Burst(t);
+          await fireConcurrently(s, [
+            ...proposals.map((criteriaId, p) => ({
+              label: `approve#${p}`, delayMs: approvalDelays[p]!,
+              run: () => burst.mutate(`approve#${p}`, 'approveRiskCriteria', 'ApproveRiskCriteriaInput', 'id', { criteriaId }, users.ciso),
+            })),
+            ...ops.map((o, i) => ({
+              label: `${o.kind}#${i}`, delayMs: o.delayMs,
+              run: () => o.kind === 'analyse'
+                ? burst.mutate(`analyse#${i}`, 'analyseRisk', 'AnalyseRiskInput', 'id', { riskId: risks[o.risk], method: 'INFORMAL', informal: { likelihood: 3, impact: 2, expert: 'CISO office', rationale: `run ${i}` } }, users.riskOwner)
+                : burst.mutate(`evaluate#${i}`, 'evaluateRisk', 'RiskRefInput', 'id', { riskId: risks[o.risk] }, users.committee),
+            })),
+          ]);
+          await quiesce(t, since, 200);
+          const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
+          expect(unexpected).toEqual([]);
+          // Walk the log in order: every analysis and evaluation names the criteria in force where it stands.
+          const { events } = await t.ok(`query($after: String) { events(after: $after, first: 500) { edges { node { position type data } } } }`, { after: since }, await tokenFor(t, users.auditor));
+          let inForce = inForceBefore;
+          const wrong: string[] = [];
+          for (const { node } of events.edges as { node: { position: string; type: string; data: Record<string, any> } }[]) {
+            if (node.type === 'RiskCriteriaApproved') inForce = node.data.number;
+            if ((node.type === 'RiskAnalysed' || node.type === 'RiskEvaluated') && node.data.criteriaNumber !== inForce) {
+              wrong.push(`${node.type} at ${node.position} records criteria #${node.data.criteriaNumber}, #${inForce} was in force`);
+            }
+          }
+          expect(wrong).toEqual([]);
           await expectRefusedAppendedNothing(burst, since);
         },
       ),

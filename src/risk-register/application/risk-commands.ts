@@ -11,7 +11,7 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
 import type { AnalysisMethod } from '../../risk-criteria/domain/criteria.state.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
-import { CommandExecutor } from '../../shared/application/command-executor.js';
+import { CommandExecutor, type AttemptReader } from '../../shared/application/command-executor.js';
 import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
@@ -57,22 +57,30 @@ export class RiskCommandPipeline {
   ) {}
 
   /**
-   * `build` makes the domain command; `existing` reads a risk it needs (NOT_FOUND when there is
-   * none), and the pipeline then decides on that very read rather than reading the risk again.
+   * `build` makes the domain command, once per attempt, reading what it needs through `reader`
+   * (the context's reads take it): every stream read there, the criteria and the assets a rule
+   * looked at included, is appended at the version read, so a concurrent criteria approval or
+   * asset retirement makes the append conflict and the command is decided again on fresh state.
+   * `existing` reads a risk it needs the same way (NOT_FOUND when there is none); the decision
+   * then uses that very read rather than reading the risk again.
    */
-  async run({ input, meta }: ClientCommand<Retryable, RiskRow>, build: (stamp: Stamp, existing: (riskId: string) => Promise<RiskState>) => Promise<RiskCommand>): Promise<RiskRow> {
+  async run(
+    { input, meta }: ClientCommand<Retryable, RiskRow>,
+    build: (stamp: Stamp, existing: (riskId: string) => Promise<RiskState>, reader: AttemptReader) => Promise<RiskCommand>,
+  ): Promise<RiskRow> {
     const ctx = commandContext(meta, this.clock, input.commandId);
-    let loaded: { streamId: string; state: RiskState; streamVersion: number } | undefined;
-    const existing = async (riskId: string) => {
-      const { state, streamVersion } = await this.context.loadRisk(riskId);
-      if (!state.exists) throw new NotFoundError('Risk', riskId);
-      loaded = { streamId: riskStreamId(riskId), state, streamVersion };
-      return state;
-    };
-    const command = await build({ actor: ctx.actor, at: ctx.at }, existing);
-    const streamId = riskStreamId(command.riskId);
-    const { state, duplicate } = await this.executor.execute({ streamId, decider: riskDecider }, command, ctx, input.expectedVersion, loaded?.streamId === streamId ? loaded : undefined);
-    if (!state.exists) throw new NotFoundError('Risk', command.riskId);
+    let riskId = '';
+    const { state, duplicate } = await this.executor.executeJoint(async (reader) => {
+      const existing = async (riskId: string) => {
+        const state = await reader.state(riskStreamId(riskId), riskDecider);
+        if (!state.exists) throw new NotFoundError('Risk', riskId);
+        return state;
+      };
+      const command = await build({ actor: ctx.actor, at: ctx.at }, existing, reader);
+      riskId = command.riskId;
+      return { primary: { streamId: riskStreamId(command.riskId), decider: riskDecider, command } };
+    }, ctx, input.expectedVersion);
+    if (!state.exists) throw new NotFoundError('Risk', riskId);
     // The pipeline waited for the projections: the register already holds this write (its row's
     // document is this state unless another command has moved the risk on since). A retry of an
     // earlier command answers its first result: the state it left, not the risk as it is now.
@@ -87,10 +95,10 @@ export class IdentifyRiskHandler implements ICommandHandler<IdentifyRiskCommand,
   constructor(private readonly pipeline: RiskCommandPipeline) {}
   execute(command: IdentifyRiskCommand): Promise<RiskRow> {
     const i = command.input;
-    return this.pipeline.run(command, async (stamp) => ({
+    return this.pipeline.run(command, async (stamp, _existing, reader) => ({
       type: 'IdentifyRisk', ...stamp, riskId: randomUUID(), title: i.title, description: i.description ?? '', assetIds: i.assetIds,
       threatId: i.threatId, vulnerabilityId: i.vulnerabilityId, ownerId: i.ownerId, externalReferences: i.externalReferences ?? [],
-      assets: await this.pipeline.context.assets(i.assetIds ?? []),
+      assets: await this.pipeline.context.assets(i.assetIds ?? [], reader),
     }));
   }
 }
@@ -101,12 +109,12 @@ export class AnalyseRiskHandler implements ICommandHandler<AnalyseRiskCommand, R
   execute(command: AnalyseRiskCommand): Promise<RiskRow> {
     const i = command.input;
     const context = this.pipeline.context;
-    return this.pipeline.run(command, async (stamp, existing) => {
+    return this.pipeline.run(command, async (stamp, existing, reader) => {
       const risk = await existing(i.riskId);
       return {
         type: 'AnalyseRisk', ...stamp, riskId: i.riskId, analysisId: randomUUID(), method: i.method, baseline: i.baseline, informal: i.informal,
-        detailed: i.detailed, externalReferences: i.externalReferences, criteria: await context.criteriaInForce(),
-        assets: await context.assets(risk.assetIds), catalogue: await context.catalogue(i.baseline?.catalogueId),
+        detailed: i.detailed, externalReferences: i.externalReferences, criteria: await context.criteriaInForce(reader),
+        assets: await context.assets(risk.assetIds, reader), catalogue: await context.catalogue(i.baseline?.catalogueId, reader),
         incidentIds: i.incidentIds, knownIncidentIds: await context.recordedIncidents(i.incidentIds ?? []),
       };
     });
@@ -118,9 +126,9 @@ export class EvaluateRiskHandler implements ICommandHandler<EvaluateRiskCommand,
   constructor(private readonly pipeline: RiskCommandPipeline) {}
   execute(command: EvaluateRiskCommand): Promise<RiskRow> {
     const context = this.pipeline.context;
-    return this.pipeline.run(command, async (stamp, existing) => {
+    return this.pipeline.run(command, async (stamp, existing, reader) => {
       const risk = await existing(command.input.riskId);
-      return { type: 'EvaluateRisk', ...stamp, riskId: risk.id, criteria: await context.criteriaInForce(), assets: await context.assets(risk.assetIds) };
+      return { type: 'EvaluateRisk', ...stamp, riskId: risk.id, criteria: await context.criteriaInForce(reader), assets: await context.assets(risk.assetIds, reader) };
     });
   }
 }
@@ -130,9 +138,9 @@ export class DecideTreatmentHandler implements ICommandHandler<DecideTreatmentCo
   constructor(private readonly pipeline: RiskCommandPipeline) {}
   execute(command: DecideTreatmentCommand): Promise<RiskRow> {
     const i = command.input;
-    return this.pipeline.run(command, async (stamp) => ({
+    return this.pipeline.run(command, async (stamp, _existing, reader) => ({
       type: 'DecideTreatment', ...stamp, riskId: i.riskId, options: i.options, rationale: i.rationale, targetLikelihood: i.targetLikelihood,
-      targetImpact: i.targetImpact, counterparty: i.counterparty, contractReference: i.contractReference, criteria: await this.pipeline.context.criteriaInForce(),
+      targetImpact: i.targetImpact, counterparty: i.counterparty, contractReference: i.contractReference, criteria: await this.pipeline.context.criteriaInForce(reader),
     }));
   }
 }
@@ -163,9 +171,9 @@ export class RecordReviewHandler implements ICommandHandler<RecordReviewCommand,
   constructor(private readonly pipeline: RiskCommandPipeline) {}
   execute(command: RecordReviewCommand): Promise<RiskRow> {
     const i = command.input;
-    return this.pipeline.run(command, async (stamp) => ({
+    return this.pipeline.run(command, async (stamp, _existing, reader) => ({
       type: 'RecordReview', ...stamp, riskId: i.riskId, reviewId: randomUUID(), controlsInPlace: i.controlsInPlace, actualLikelihood: i.actualLikelihood,
-      actualImpact: i.actualImpact, notes: i.notes, criteria: await this.pipeline.context.criteriaInForce(),
+      actualImpact: i.actualImpact, notes: i.notes, criteria: await this.pipeline.context.criteriaInForce(reader),
     }));
   }
 }

@@ -7,27 +7,22 @@ import type { BaselineCatalogueState } from '../../baseline-catalogues/domain/ca
 import { criteriaDecider, criteriaInForce, criteriaStreamId } from '../../risk-criteria/domain/criteria.decider.js';
 import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
 import { AggregateReader } from '../../shared/application/aggregate-reader.js';
+import type { AttemptReader } from '../../shared/application/command-executor.js';
 import { incidentDecider } from '../../incidents/domain/incident.decider.js';
 import { incidentStreamId } from '../../incidents/domain/incident.state.js';
-import { riskDecider } from '../domain/risk.decider.js';
-import { riskStreamId } from '../domain/risk.events.js';
-import type { RiskState } from '../domain/risk.state.js';
 
 /**
  * What a risk command needs to know besides the risk itself, read from the log (the source of
  * truth), not from read models that may lag: the assets, the criteria in force, a catalogue.
+ * A command passes its attempt's reader, so that each stream a rule looks at is appended at the
+ * version read (command-executor.ts); without one, the streams are read as they stand.
  */
 @Injectable()
 export class RiskWriteContext {
-  constructor(private readonly aggregates: AggregateReader) {}
+  private readonly direct: AttemptReader;
 
-  async risk(riskId: string): Promise<RiskState> {
-    return (await this.loadRisk(riskId)).state;
-  }
-
-  /** The risk and its stream's version (the version the command pipeline appends at). */
-  loadRisk(riskId: string): Promise<{ state: RiskState; streamVersion: number }> {
-    return this.aggregates.load(riskStreamId(riskId), riskDecider);
+  constructor(private readonly aggregates: AggregateReader) {
+    this.direct = { state: async (streamId, decider) => (await aggregates.load(streamId, decider)).state };
   }
 
   /**
@@ -41,21 +36,21 @@ export class RiskWriteContext {
   }
 
   /** The assets that exist, in the order asked (a missing id is simply absent). */
-  async assets(assetIds: readonly unknown[]): Promise<AssetState[]> {
+  async assets(assetIds: readonly unknown[], reader: AttemptReader = this.direct): Promise<AssetState[]> {
     const ids = [...new Set(assetIds.filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 200))];
-    const states = await Promise.all(ids.map(async (id) => (await this.aggregates.load(assetStreamId(id), assetDecider)).state));
+    const states = await Promise.all(ids.map((id) => reader.state(assetStreamId(id), assetDecider)));
     return states.filter((s) => s.exists);
   }
 
-  async criteriaInForce(): Promise<CriteriaVersionState | undefined> {
-    return criteriaInForce((await this.aggregates.load(criteriaStreamId(), criteriaDecider)).state);
+  async criteriaInForce(reader: AttemptReader = this.direct): Promise<CriteriaVersionState | undefined> {
+    return criteriaInForce(await reader.state(criteriaStreamId(), criteriaDecider));
   }
 
-  async catalogue(catalogueId: string | undefined | null): Promise<BaselineCatalogueState | undefined> {
+  async catalogue(catalogueId: string | undefined | null, reader: AttemptReader = this.direct): Promise<BaselineCatalogueState | undefined> {
     if (!catalogueId) return undefined;
     if (catalogueId === BUILTIN_CATALOGUE.id) return BUILTIN_CATALOGUE;
     if (catalogueId.length > 300) return undefined;
-    const { state } = await this.aggregates.load(catalogueStreamId(catalogueId), catalogueDecider);
+    const state = await reader.state(catalogueStreamId(catalogueId), catalogueDecider);
     return state.exists ? state : undefined;
   }
 }
