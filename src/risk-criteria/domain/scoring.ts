@@ -34,7 +34,7 @@ export function levelFor(def: Def, likelihood: number, impact: number): string {
 }
 
 /** Index of a level label in riskLevels (0 = lowest); -1 for a label the criteria do not define. */
-export function levelRank(def: Pick<CriteriaDefinition, 'riskLevels'>, label: string): number {
+export function levelRank(def: { readonly riskLevels: readonly string[] }, label: string): number {
   return def.riskLevels.indexOf(label);
 }
 
@@ -51,7 +51,7 @@ export function highestLevel(def: Pick<CriteriaDefinition, 'riskLevels'>, levels
 }
 
 /** Art. 13(1): the level is at or below the acceptance level. An unknown label is never within acceptance. */
-export function isWithinAcceptance(def: Pick<CriteriaDefinition, 'riskLevels' | 'acceptanceLevel'>, level: string): boolean {
+export function isWithinAcceptance(def: { readonly riskLevels: readonly string[]; readonly acceptanceLevel: string }, level: string): boolean {
   const rank = levelRank(def, level);
   return rank >= 0 && rank <= levelRank(def, def.acceptanceLevel);
 }

@@ -6,6 +6,8 @@
  * stream orders it against every material change; it is pinned to `consentFingerprint`.
  */
 import { createHash } from 'node:crypto';
+import { isWithinAcceptance } from '../../risk-criteria/domain/scoring.js';
+import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
 import { canonicalJson } from '../../shared/domain/canonical-json.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
 import { isIntIn, optionalText, requireActorOrRole, requiredText, violation } from '../../shared/domain/guards.js';
@@ -155,6 +157,7 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
   }
   if (c.accepted) {
     requireApprovedResidualLevel(state, consent);
+    requireResidualWithinAcceptance(state, c.criteria);
     return [
       {
         type: 'ResidualRiskAcceptedByOwner',
@@ -188,6 +191,21 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
       },
     },
   ];
+}
+
+/**
+ * Art. 13(1), 20: a residual risk is accepted only within the acceptance level of the criteria in
+ * force. Criteria approved since the treatment was decided may set it lower: the risk then needs
+ * re-evaluation (needsReevaluation), and its owner can decline but not accept.
+ */
+function requireResidualWithinAcceptance(state: RiskState, criteria: CriteriaVersionState | undefined): void {
+  const target = state.treatment?.targetLevel;
+  if (!criteria || target === undefined || isWithinAcceptance(criteria, target)) return;
+  throw violation(
+    RiskRules.RESIDUAL_ABOVE_ACCEPTANCE,
+    `Risk ${state.id}'s residual level ${target} is above the acceptance level ${criteria.acceptanceLevel} of criteria #${criteria.number}, now in force: ` +
+      'its owner can decline, and the risk is evaluated and treated again under these criteria',
+  );
 }
 
 /**

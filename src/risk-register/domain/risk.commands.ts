@@ -161,6 +161,8 @@ export interface RecordResidualConsent extends RiskCommandBase {
   reason?: string | null;
   /** The owner's statement when accepting. */
   statement?: string | null;
+  /** The criteria in force, read with the command: an acceptance must meet their acceptance level. */
+  criteria?: CriteriaVersionState;
 }
 
 export interface RecordReview extends RiskCommandBase {

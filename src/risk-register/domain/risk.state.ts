@@ -6,6 +6,7 @@
 import type { SecurityProperty } from '../../asset-inventory/domain/asset.state.js';
 import type { BaselineRequirementStatus } from '../../baseline-catalogues/domain/catalogue.state.js';
 import type { AnalysisMethod } from '../../risk-criteria/domain/criteria.state.js';
+import { isWithinAcceptance } from '../../risk-criteria/domain/scoring.js';
 import type { ControlProgress } from './control.state.js';
 
 /** Lifecycle order (contract's RiskStatus). */
@@ -343,10 +344,7 @@ export function needsReevaluation(state: RiskState, criteria: CriteriaInForceVie
   if (assetsRetired && state.status !== 'ACCEPTED') return true;
   if (state.status === 'ANALYSED') return true;
   if (!criteria) return false;
-  const meets = (level: string | undefined) => {
-    const rank = level === undefined ? -1 : criteria.riskLevels.indexOf(level);
-    return rank >= 0 && rank <= criteria.riskLevels.indexOf(criteria.acceptanceLevel);
-  };
+  const meets = (level: string | undefined) => level !== undefined && isWithinAcceptance(criteria, level);
   if (state.status === 'RETAINED' || state.status === 'TO_TREAT') {
     if (state.evaluation?.criteriaNumber !== criteria.number) return true;
     return state.status === 'RETAINED' && !meets(state.evaluation.level);

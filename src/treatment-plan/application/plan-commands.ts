@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { criteriaDecider, criteriaInForce, criteriaStreamId } from '../../risk-criteria/domain/criteria.decider.js';
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import { riskStreamId } from '../../risk-register/domain/risk.events.js';
 import { AggregateReader } from '../../shared/application/aggregate-reader.js';
@@ -66,11 +67,13 @@ export class PlanCommandPipeline {
     if (input.expectedVersion !== undefined && input.expectedVersion !== null && input.expectedVersion !== plan.version) {
       throw new ConcurrencyConflictError(input.expectedVersion, plan.version);
     }
-    const result = await this.executor.execute(
-      { streamId: riskStreamId(input.riskId), decider: riskDecider },
-      { type: 'RecordResidualConsent', actor: ctx.actor, at: ctx.at, riskId: input.riskId, planId: input.planId, ...answer },
-      ctx,
-    );
+    // An acceptance reads the criteria in force through the attempt: approved criteria landing
+    // before its append make it conflict and be decided again under them.
+    const result = await this.executor.executeJoint(async (reader) => {
+      const criteria = answer.accepted ? criteriaInForce(await reader.state(criteriaStreamId(), criteriaDecider)) : undefined;
+      const command = { type: 'RecordResidualConsent' as const, actor: ctx.actor, at: ctx.at, riskId: input.riskId, planId: input.planId, ...answer, ...(criteria ? { criteria } : {}) };
+      return { primary: { streamId: riskStreamId(input.riskId), decider: riskDecider, command } };
+    }, ctx);
     if (!result.state.exists) throw new NotFoundError('Risk', input.riskId);
     // A retry (same commandId) answers its first result: the plan as that answer's reactions left it.
     if (result.duplicate) {

@@ -27,7 +27,7 @@ import {
   toTreatEvents,
   treatmentDecidedEvents,
 } from './builders.js';
-import { T2, T3, auditor, otherOwner, owner } from './fixtures.js';
+import { T2, T3, auditor, criteriaV1, otherOwner, owner } from './fixtures.js';
 
 describe('IncludeInPlan (Art. 19, from the plan process manager)', () => {
   it('CONTROLS_DECIDED -> IN_PLAN, with no role check for the system actor', () => {
@@ -316,6 +316,17 @@ describe('material changes after consent (Art. 20)', () => {
     given(riskDecider, continueHistory(inPlanEvents(), awaitConsent({ approvedResidualLevel: 'LOW' })))
       .when(recordConsent(true))
       .thenMatches([{ type: 'ResidualRiskAcceptedByOwner', data: { residualLevel: 'LOW' } }]);
+  });
+
+  it('criteria approved since the treatment with a lower acceptance level: the owner can decline but not accept (Art.13(1))', () => {
+    const stricter = { ...criteriaV1, id: 'crit-3', number: 3, riskLevels: ['VLOW', ...criteriaV1.riskLevels], acceptanceLevel: 'VLOW' };
+    const asked = continueHistory(inPlanEvents(), awaitConsent({ approvedResidualLevel: 'LOW' }));
+    given(riskDecider, asked)
+      .when({ ...recordConsent(true), criteria: stricter })
+      .thenThrows(RuleViolationError, { rule: 'RESIDUAL_ABOVE_ACCEPTANCE', article: 'Art.13(1)' });
+    given(riskDecider, asked).when({ ...recordConsent(false), criteria: stricter }).thenMatches([{ type: 'ResidualRiskDeclinedByOwner' }]);
+    // Under criteria whose acceptance level the target meets: accepted.
+    given(riskDecider, asked).when({ ...recordConsent(true), criteria: criteriaV1 }).thenMatches([{ type: 'ResidualRiskAcceptedByOwner', data: { residualLevel: 'LOW' } }]);
   });
 
   it('an acceptance is the current one until a change, a decline or another acceptance follows it', () => {
