@@ -5,7 +5,7 @@
  * command line itself (parsing, help, friendly errors) is src/cli/main.ts.
  */
 import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import pg from 'pg';
+import { standaloneClient } from '../event-store/postgres/held-client.js';
 import { dirname, resolve } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
 import { openConfiguredEventStore } from '../platform/configured-event-store.js';
@@ -325,7 +325,7 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
   if (config.eventStore === 'postgres' && config.databaseUrl) {
     // The shared log in DATABASE_URL, and this instance's anchor (DATA_DIR) when there is one.
     const anchorPath = postgresAccessLogAnchorPath(config.dataDir);
-    const client = new pg.Client({ connectionString: config.databaseUrl });
+    const client = standaloneClient(config.databaseUrl);
     await client.connect();
     try {
       report = await verifyPostgresAccessLog(client, { trusted, anchorPath: existsSync(anchorPath) ? anchorPath : null });

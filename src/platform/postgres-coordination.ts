@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { advisoryKey } from '../event-store/postgres/postgres-event-store.js';
+import { standaloneClient } from '../event-store/postgres/held-client.js';
 import type { ReactionsCoordination } from '../shared/application/reactions-coordination.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 
@@ -39,21 +40,25 @@ export class PostgresCoordination implements ReactionsCoordination {
   async tryLead(): Promise<boolean> {
     if (this.leader) return true;
     await this.setup();
-    const client = new pg.Client({ connectionString: this.connectionString });
-    await client.connect();
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [this.lockKey]);
-    if (!rows[0]?.locked) {
-      await client.end();
-      return false;
-    }
-    // The lock lives as long as this session: losing the connection is losing the lead.
+    // The lock lives as long as this session: losing the connection is losing the lead. The
+    // listener is there from the start: an error while connecting or asking for the lock (the
+    // server restarting) must not go unhandled.
     const lost = (error?: Error) => {
       if (this.leader !== client) return;
       this.leader = undefined;
       this.log.warn('reactions coordination: the session holding the lead ended', { error: error?.message });
       for (const listener of this.lostListeners) listener();
     };
-    client.on('error', lost);
+    const client = standaloneClient(this.connectionString, lost);
+    let locked = false;
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [this.lockKey]);
+      locked = rows[0]?.locked === true;
+    } finally {
+      if (!locked) await client.end().catch(() => undefined);
+    }
+    if (!locked) return false;
     client.on('end', () => lost());
     this.leader = client;
     return true;

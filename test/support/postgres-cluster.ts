@@ -29,6 +29,14 @@ export interface PostgresServer {
   createDatabase(prefix?: string): Promise<string>;
   /** Drops the databases this helper created; stops and removes a started cluster. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * A started cluster only (throws with a given URL): `pg_ctl stop -m fast` (every session is
+   * terminated with 57P01, the port refuses connections) and `pg_ctl start` again on the same port,
+   * or both at once (`pg_ctl restart -m fast`). For the outage tests.
+   */
+  halt(): void;
+  resume(): void;
+  restart(): void;
 }
 
 const DEFAULT_ROOT = '/usr/lib/postgresql';
@@ -89,7 +97,7 @@ function installExitHook(pgCtl: string): void {
   });
 }
 
-async function startCluster(): Promise<{ adminUrl: string; stop: () => void }> {
+async function startCluster(): Promise<{ adminUrl: string; stop: () => void; halt: () => void; resume: () => void; restart: () => void }> {
   const bin = findPostgresBinaries();
   if (!bin) {
     throw new Error(
@@ -121,6 +129,9 @@ async function startCluster(): Promise<{ adminUrl: string; stop: () => void }> {
     installExitHook(pgCtl);
     return {
       adminUrl: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+      halt: () => runPg(pgCtl, ['-D', dataDir, '-m', 'fast', '-w', 'stop']),
+      resume: () => runPg(pgCtl, ['-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']),
+      restart: () => runPg(pgCtl, ['-D', dataDir, '-l', logFile, '-o', options, '-m', 'fast', '-w', '-t', '60', 'restart']),
       stop: () => {
         try {
           runPg(pgCtl, ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
@@ -159,6 +170,11 @@ export async function startPostgres(): Promise<PostgresServer> {
     }
   };
 
+  const cluster = () => {
+    if (!started) throw new Error('halt/resume/restart need a cluster started by the tests (not TEST_DATABASE_URL)');
+    return started;
+  };
+
   return {
     adminUrl,
     origin: started ? 'started' : 'given',
@@ -168,6 +184,9 @@ export async function startPostgres(): Promise<PostgresServer> {
       created.push(name);
       return withDatabase(adminUrl, name);
     },
+    halt: () => cluster().halt(),
+    resume: () => cluster().resume(),
+    restart: () => cluster().restart(),
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { advisoryKey } from '../../event-store/postgres/postgres-event-store.js';
 import { ensureSchema } from '../../event-store/postgres/ensure-schema.js';
+import { withPooledClient } from '../../event-store/postgres/held-client.js';
 import type { HeadSignature, SigningKeys, TrustedKeys } from '../../event-store/signing.js';
 import type { JsonLogger } from '../../shared/logging/json-logger.js';
 import {
@@ -275,8 +276,7 @@ export class PostgresAccessLog implements AccessLog {
     const { anchorPath, signing } = this.options;
     const anchor = anchorPath ? readAnchor(anchorPath) : null;
     const findings: Discontinuity[] = [];
-    const client = await this.pool.connect();
-    try {
+    await withPooledClient(this.pool, async (client) => {
       const existed = await tablesExist(client, this.S);
       if (!existed) {
         if (anchor && anchor !== 'unreadable') {
@@ -309,9 +309,7 @@ export class PostgresAccessLog implements AccessLog {
         if (lastSigned && lastSigned.seq <= this.known.seq) this.anchor(lastSigned, { position: String(lastSigned.seq), chainHash: lastSigned.hash, kid: lastSigned.kid, signature: lastSigned.signature });
         else if (this.known.seq === 0) this.anchor(this.known, signing.signer.sign('access-log', '0', ACCESS_LOG_GENESIS));
       }
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private async startupFindings(client: pg.PoolClient, anchor: AccessLogAnchor | 'unreadable' | null, lastSigned: Head | null): Promise<Discontinuity[]> {
@@ -349,9 +347,7 @@ export class PostgresAccessLog implements AccessLog {
 
   /** One batch in one transaction, under the append lock: seq, links and the signed head. */
   private async write(records: AccessRecord[]): Promise<void> {
-    const client = await this.pool.connect();
-    let result: { head: Head; signature: HeadSignature | null };
-    try {
+    const result = await withPooledClient(this.pool, async (client): Promise<{ head: Head; signature: HeadSignature | null }> => {
       await client.query('BEGIN');
       try {
         await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.appendLock]);
@@ -394,14 +390,12 @@ export class PostgresAccessLog implements AccessLog {
           ]);
         }
         await client.query('COMMIT');
-        result = { head: { seq, hash: prev }, signature };
+        return { head: { seq, hash: prev }, signature };
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       }
-    } finally {
-      client.release();
-    }
+    });
     this.known = result.head;
     if (result.signature) this.anchor(result.head, result.signature);
   }
@@ -465,12 +459,7 @@ export class PostgresAccessLog implements AccessLog {
 
   async verify(): Promise<AccessLogVerification> {
     await this.flush();
-    const client = await this.pool.connect();
-    try {
-      return await verifyPostgresAccessLog(client, { schema: this.schema, trusted: this.options.signing?.trusted ?? null, anchorPath: this.options.anchorPath });
-    } finally {
-      client.release();
-    }
+    return withPooledClient(this.pool, (client) => verifyPostgresAccessLog(client, { schema: this.schema, trusted: this.options.signing?.trusted ?? null, anchorPath: this.options.anchorPath }));
   }
 
   async close(): Promise<void> {

@@ -58,6 +58,7 @@ import { parseHeads, planCommit, type Outcome, type PendingAppend, type StoredKe
 import { padPosition, positionParam, statements, toSignature, type SignatureRow, type Statements } from './rows.js';
 import { toRecorded, type EventRow } from '../internal/event-rows.js';
 import { migrate, validateSchemaName } from './schema.js';
+import { standaloneClient, withPooledClient } from './held-client.js';
 
 export interface PostgresEventStoreOptions {
   /** postgres://user@host:port/database */
@@ -160,12 +161,7 @@ export class PostgresEventStore implements EventStore {
     // An idle client whose backend went away must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
     try {
-      const client = await pool.connect();
-      try {
-        await migrate(client, this.schema, this.migrationLock);
-      } finally {
-        client.release();
-      }
+      await withPooledClient(pool, (client) => migrate(client, this.schema, this.migrationLock));
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;
@@ -182,7 +178,6 @@ export class PostgresEventStore implements EventStore {
   /** LISTEN on the schema's channel; reconnects (polling covers the gap) when the connection drops. */
   private async listen(): Promise<void> {
     if (this.state !== 'open') return;
-    const client = new pg.Client({ connectionString: this.connectionString });
     const retry = (): void => {
       if (this.listener === client) this.listener = null;
       client.end().catch(() => undefined);
@@ -193,7 +188,7 @@ export class PostgresEventStore implements EventStore {
       }, 1000);
       this.listenerRetry.unref();
     };
-    client.on('error', retry);
+    const client = standaloneClient(this.connectionString, retry);
     client.on('notification', () => this.wake.notify());
     try {
       await client.connect();
@@ -372,8 +367,10 @@ export class PostgresEventStore implements EventStore {
       for (const p of a.parts) streamIds.add(p.streamId);
       if (a.key !== undefined) keys.add(a.key);
     }
-    const client = await pool.connect();
-    let broken: Error | undefined;
+    return withPooledClient(pool, (client) => this.commitOn(client, batch, streamIds, keys));
+  }
+
+  private async commitOn(client: pg.PoolClient, batch: PendingAppend[], streamIds: Set<string>, keys: Set<string>): Promise<Outcome[]> {
     try {
       // READ COMMITTED whatever the server's default: each statement after the lock sees every
       // commit that released it. The key is our own decimal number, not input.
@@ -386,13 +383,9 @@ export class PostgresEventStore implements EventStore {
       this.counters.events += plan.written;
       return plan.outcomes;
     } catch (error) {
-      // A client whose connection failed (ROLLBACK fails too) is destroyed, not returned to the pool.
-      await client.query('ROLLBACK').catch((e: Error) => {
-        broken = e;
-      });
+      // A client whose connection failed (ROLLBACK fails too) is destroyed by withPooledClient.
+      await client.query('ROLLBACK').catch(() => undefined);
       throw error;
-    } finally {
-      client.release(broken);
     }
   }
 

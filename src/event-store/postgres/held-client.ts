@@ -1,0 +1,48 @@
+import pg from 'pg';
+
+/**
+ * Connections held across awaits, made safe against the server going away.
+ *
+ * node-postgres emits 'error' on a client whose connection dies (`57P01 terminating connection
+ * due to administrator command` on `pg_ctl restart -m fast`, `Connection terminated
+ * unexpectedly`), even while a query of ours is running on it; an EventEmitter 'error' without a
+ * listener kills the process. pg-pool listens only while a client is idle in the pool: it takes
+ * its listener off for as long as the client is checked out. So every client held by this
+ * product (a transaction, a LISTEN session, an advisory-lock session) gets its own listener from
+ * the moment it exists, and a pooled client that failed is released with the error, so that the
+ * pool discards it instead of handing a dead connection to the next caller.
+ */
+
+/**
+ * Checks a client out of `pool`, runs `work` with it and releases it, with the connection's error
+ * when the connection failed, so that the pool drops it. An 'error' event on the client meanwhile
+ * is recorded (`lost()` tells it), never unhandled; the statement in flight fails with it anyway.
+ */
+export async function withPooledClient<T>(pool: pg.Pool, work: (client: pg.PoolClient, lost: () => Error | undefined) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (error: Error): void => {
+    lost ??= error;
+  };
+  client.on('error', onError);
+  try {
+    return await work(client, () => lost);
+  } finally {
+    client.removeListener('error', onError);
+    // Also when `work` swallowed it (a failed ROLLBACK): a client that lost its connection is discarded.
+    client.release(lost ?? (isDead(client) ? new Error('connection lost') : undefined));
+  }
+}
+
+/** A client of its own (LISTEN, a session-level lock, a one-off command): errors go to `onError`, never unhandled. */
+export function standaloneClient(connectionString: string, onError: (error: Error) => void = () => undefined): pg.Client {
+  const client = new pg.Client({ connectionString });
+  client.on('error', onError);
+  return client;
+}
+
+/** pg marks a client whose connection failed as not queryable. */
+function isDead(client: pg.PoolClient): boolean {
+  const c = client as unknown as { _queryable?: boolean; _ending?: boolean };
+  return c._queryable === false || c._ending === true;
+}
