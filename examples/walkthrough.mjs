@@ -80,9 +80,10 @@ async function main() {
   const { approveRiskCriteria: approved } = await gql('dave', `mutation($input: ApproveRiskCriteriaInput!) { approveRiskCriteria(input: $input) { id number status } }`, { input: { criteriaId: criteria.id } });
   step(`Dave (CISO) approved them: ${approved.status}`);
 
-  // Art.14(2): the asset, a threat to it and a vulnerability. Value = max(C, I, A) = 2.
+  // Art.14(2): the asset, a threat to it and a vulnerability. Value = max(C, I, A) = 2. Names are
+  // unique per department: each run names its own asset, so the script runs again on one store.
   const { registerAsset: asset } = await gql('alice', `mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id value status } }`, {
-    input: { name: 'Hot wallet signer', category: 'SYSTEM', department: 'ops', managerId: 'alice', confidentiality: 2, integrity: 2, availability: 1 },
+    input: { name: `Hot wallet signer (walkthrough ${new Date().toISOString()})`, category: 'SYSTEM', department: 'ops', managerId: 'alice', confidentiality: 2, integrity: 2, availability: 1 },
   });
   step(`Alice registered asset ${asset.id} (value ${asset.value})`);
   const { identifyThreat } = await gql('alice', `mutation($input: IdentifyThreatInput!) { identifyThreat(input: $input) { threats { id name } } }`, {
@@ -96,7 +97,7 @@ async function main() {
   step(`Alice identified threat ${threatId} and vulnerability ${vulnerabilityId}`);
 
   // Art.14(1): the risk, owned by Owen.
-  const RISK = 'id version status level cycle consent { status planId }';
+  const RISK = 'id version status level cycle consent { status planId } controls { id title status }';
   const { identifyRisk: risk } = await gql('owen', `mutation($input: IdentifyRiskInput!) { identifyRisk(input: $input) { ${RISK} } }`, {
     input: { title: 'Theft of hot-wallet keys', assetIds: [asset.id], threatId, vulnerabilityId, ownerId: 'owen' },
   });
@@ -148,6 +149,16 @@ async function main() {
     input: { planId: plan.id, riskId: risk.id, statement: 'I accept the residual risk LOW' },
   });
   step(`Owen accepted the residual risk: the plan is ${inForce.status}`);
+
+  // Art.18-19: the controls' owner records them implemented (a review finds them in place only then).
+  const implemented = [];
+  for (const control of controlled.controls) {
+    const { recordControlProgress } = await gql('alice', `mutation($input: RecordControlProgressInput!) { recordControlProgress(input: $input) { controls { id status } } }`, {
+      input: { riskId: risk.id, controlId: control.id, status: 'IMPLEMENTED', note: `${control.title}: done` },
+    });
+    implemented.push(recordControlProgress.controls.find((c) => c.id === control.id).status);
+  }
+  step(`Alice recorded both controls: ${implemented.join(', ')}`);
 
   // Art.12(3): a review; the controls work, the actual level is the target, nothing reopens.
   const { recordReview: reviewed } = await gql('owen', `mutation($input: RecordReviewInput!) { recordReview(input: $input) { ${RISK} reviews { finding actualLevel } } }`, {

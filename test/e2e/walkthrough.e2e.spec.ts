@@ -79,10 +79,12 @@ describe('examples/walkthrough.mjs against a real server', () => {
       'RiskSubmittedToBoard:carol',
       'RiskAwaitingResidualConsent:system:process-manager',
       'ResidualRiskAcceptedByOwner:owen',
+      'ControlProgressRecorded:alice',
+      'ControlProgressRecorded:alice',
       'RiskReviewed:owen',
     ]);
     // The steps the README shows, in order.
-    expect(lines.slice(0, -1).map((l) => l.split(' ')[1])).toEqual(['Carol', 'Dave', 'Alice', 'Alice', 'Owen', 'Owen', 'Carol', 'Carol', 'Carol', 'Carol', 'Carol', 'Bella', 'Owen', 'Owen', 'Audrey']);
+    expect(lines.slice(0, -1).map((l) => l.split(' ')[1])).toEqual(['Carol', 'Dave', 'Alice', 'Alice', 'Owen', 'Owen', 'Carol', 'Carol', 'Carol', 'Carol', 'Carol', 'Bella', 'Owen', 'Alice', 'Owen', 'Audrey']);
 
     // The server agrees, read independently by an auditor.
     const response = await fetch(`${base}/graphql`, {

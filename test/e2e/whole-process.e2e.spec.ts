@@ -118,6 +118,12 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
 
     // Art.12(3)-(4): a review whose actual level is above the target opens a new cycle.
     expect(errorOf(await t.gql(REVIEW, { input: { riskId: risk.id, controlsInPlace: true, actualLikelihood: 1, actualImpact: 1 } }, users.otherOwner)).extensions.code).toBe('FORBIDDEN');
+    // Controls found in place while the register says otherwise: refused until their progress says so.
+    const notYet = errorOf(await t.gql(REVIEW, { input: { riskId: risk.id, controlsInPlace: true, actualLikelihood: 1, actualImpact: 1 } }, users.riskOwner));
+    expect(notYet.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'CONTROLS_NOT_IMPLEMENTED', article: 'Art.12(3)' });
+    for (const control of revised.controls) {
+      await t.ok(`mutation($input: RecordControlProgressInput!) { recordControlProgress(input: $input) { id } }`, { input: { riskId: risk.id, controlId: control.id, status: 'IMPLEMENTED' } }, users.committee);
+    }
     const quiet = (await t.ok(REVIEW, { input: { riskId: risk.id, controlsInPlace: true, actualLikelihood: 1, actualImpact: 1, notes: 'as planned' } }, users.riskOwner)).recordReview;
     expect(quiet).toMatchObject({ status: 'ACCEPTED', cycle: 1, reviews: [expect.objectContaining({ finding: false, actualLevel: 'LOW' })] });
     const finding = (await t.ok(REVIEW, { input: { riskId: risk.id, controlsInPlace: false, actualLikelihood: 3, actualImpact: 2, notes: 'cold storage not done' } }, users.committee)).recordReview;
@@ -143,6 +149,7 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
       'ResidualConsentInvalidated:committee-1',
       'RiskAwaitingResidualConsent:system:process-manager',
       'ResidualRiskAcceptedByOwner:owner-1',
+      'ControlProgressRecorded:committee-1',
       'RiskReviewed:owner-1',
       'RiskReviewed:committee-1',
       'RiskReassessmentOpened:committee-1',

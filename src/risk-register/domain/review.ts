@@ -8,10 +8,26 @@ import type { CriteriaDefinition, CriteriaVersionState } from '../../risk-criter
 import { levelFor, levelRank, reviewIntervalDaysFor } from '../../risk-criteria/domain/scoring.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
 import { checkIntIn, isIntIn, optionalText, requiredText, violation } from '../../shared/domain/guards.js';
+import { DONE_CONTROL_STATUSES, progressOf } from './control.state.js';
 import type { RecordReview } from './risk.commands.js';
 import type { RiskEvent } from './risk.events.js';
 import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireCriteria, requireOwnerOr, requireRisk } from './risk.rules.js';
 import type { RiskState } from './risk.state.js';
+
+/**
+ * A review that finds the controls in place may not contradict the register: every control of the
+ * risk is IMPLEMENTED or VERIFIED (or CANCELLED). Otherwise their progress is recorded first, or
+ * the review records them not in place, which is a finding (Art.12(3)).
+ */
+function requireControlsImplemented(state: RiskState): void {
+  const pending = state.controls.map((control) => ({ control, status: progressOf(state, control.controlId).status })).filter((c) => !DONE_CONTROL_STATUSES.includes(c.status));
+  if (pending.length === 0) return;
+  throw violation(
+    RiskRules.CONTROLS_NOT_IMPLEMENTED,
+    `Risk ${state.id}'s controls ${pending.map((p) => `"${p.control.title}" (${p.status})`).join(', ')} are not implemented: ` +
+      'record their progress first (recordControlProgress), or record the review with controlsInPlace: false',
+  );
+}
 
 export function decideReview(c: RecordReview, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
@@ -29,6 +45,7 @@ export function decideReview(c: RecordReview, state: RiskState): RiskEvent[] {
   checkIntIn(errors, 'actualImpact', c.actualImpact, 1, criteria.impactLevels.length);
   const notes = optionalText(errors, 'notes', c.notes, RISK_TEXT_MAX_LENGTH) ?? undefined;
   errors.throwIfAny();
+  if (c.controlsInPlace) requireControlsImplemented(state);
 
   const actualLevel = levelFor(criteria, c.actualLikelihood, c.actualImpact);
   const targetLevel = reviewTarget(state, criteria);

@@ -25,6 +25,7 @@ import type {
   ReleaseFromBoard,
   LeavePlan,
   RecordReview,
+  RecordControlProgress,
   RiskCommand,
 } from '../../../src/risk-register/domain/risk.commands.js';
 import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
@@ -266,6 +267,15 @@ export const inPlanEvents = (): RiskEvent[] => continueHistory(controlsDecidedEv
 export const awaitingConsentEvents = (): RiskEvent[] => continueHistory(inPlanEvents(), awaitConsent());
 
 export const acceptedEvents = (): RiskEvent[] => continueHistory(awaitingConsentEvents(), recordConsent(true));
+
+/** Accepted, and every control IMPLEMENTED: a review may find them in place (CONTROLS_NOT_IMPLEMENTED otherwise). */
+export const reviewableEvents = (): RiskEvent[] => {
+  const accepted = acceptedEvents();
+  const implemented = stateOf(accepted).controls.map(
+    (c): RecordControlProgress => ({ type: 'RecordControlProgress', riskId: RISK, controlId: c.controlId, status: 'IMPLEMENTED', actor: committee, at: T2 }),
+  );
+  return continueHistory(accepted, ...implemented);
+};
 
 /** The printer risk: informal likelihood 1, impact 1 -> matrix[0][0] = LOW, retained. */
 export const printerRetainedEvents = (): RiskEvent[] =>

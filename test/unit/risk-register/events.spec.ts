@@ -4,6 +4,7 @@ import { riskEventSchemaVersions, riskStreamId, upcastRiskEvent, type RiskEvent 
 import { initialRiskState } from '../../../src/risk-register/domain/risk.state.js';
 import {
   acceptedEvents,
+  reviewableEvents,
   analyseInformal,
   awaitingConsentEvents,
   continueHistory,
@@ -24,7 +25,7 @@ import { T3, committee, criteriaV1, otherOwner } from './fixtures.js';
 /** Histories that together contain every event type. */
 const histories = (): RiskEvent[][] => [
   continueHistory(acceptedEvents(), analyseInformal('an-x', 3, 3, { at: T3 }), reassignOwner(otherOwner.id)),
-  continueHistory(acceptedEvents(), review('rv-1', 3, 3)),
+  continueHistory(reviewableEvents(), review('rv-1', 3, 3)),
   continueHistory(awaitingConsentEvents(), recordConsent(false)),
   continueHistory(toTreatEvents(), decideTreatment({ options: ['AVOID'] })),
   printerRetainedEvents(),
@@ -92,7 +93,7 @@ describe('risk events', () => {
   });
 
   it('decide never reads the clock: the same command on the same state gives the same events', () => {
-    const state = stateOf(acceptedEvents());
+    const state = stateOf(reviewableEvents());
     const c = review('rv-1', 3, 3);
     expect(riskDecider.decide(c, state)).toEqual(riskDecider.decide(c, state));
   });

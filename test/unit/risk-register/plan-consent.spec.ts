@@ -7,6 +7,7 @@ import {
   PLAN,
   RISK,
   acceptedEvents,
+  reviewableEvents,
   analyseInformal,
   awaitConsent,
   awaitingConsentEvents,
@@ -362,7 +363,7 @@ describe('consentFingerprint and isMaterialRiskEvent', () => {
     // not part of the consent: version, timestamps, reviews, status
     expect(consentFingerprint({ ...base, version: 99, updatedAt: 'x', status: 'AWAITING_CONSENT', reviewCount: 7, recentReviewIds: ['x'] })).toBe(fp);
     // a review without finding leaves it untouched
-    const reviewed = continueHistory(acceptedEvents(), review('rv-1', 1, 1));
+    const reviewed = continueHistory(reviewableEvents(), review('rv-1', 1, 1));
     expect(consentFingerprint(stateOf(reviewed))).toBe(fp);
   });
 
@@ -437,6 +438,6 @@ describe('a plan submitted to the board freezes its risks (Art. 19)', () => {
   });
 
   it('a review finding names the plan whose item it reopens', () => {
-    given(riskDecider, acceptedEvents()).when(review('rv-9', 3, 3)).thenMatches([{ type: 'RiskReviewed' }, { type: 'RiskReassessmentOpened', data: { planId: PLAN } }]);
+    given(riskDecider, reviewableEvents()).when(review('rv-9', 3, 3)).thenMatches([{ type: 'RiskReviewed' }, { type: 'RiskReassessmentOpened', data: { planId: PLAN } }]);
   });
 });

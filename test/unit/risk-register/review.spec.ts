@@ -7,6 +7,7 @@ import {
   PRINTER_RISK,
   RISK,
   acceptedEvents,
+  reviewableEvents,
   analyseBaseline,
   analyseDetailed,
   analyseInformal,
@@ -49,7 +50,7 @@ describe('RecordReview (Art. 12(3)-(4), Art. 10)', () => {
         reviewedAt: T2,
       },
     };
-    const { state } = given(riskDecider, acceptedEvents()).when(review('rv-1', 1, 1)).then([expected]);
+    const { state } = given(riskDecider, reviewableEvents()).when(review('rv-1', 1, 1)).then([expected]);
     expect(state.status).toBe('ACCEPTED');
     expect(state.cycle).toBe(1);
     expect(state.reviewCount).toBe(1);
@@ -57,7 +58,7 @@ describe('RecordReview (Art. 12(3)-(4), Art. 10)', () => {
   });
 
   it('controls not in place are a finding even without a level gap (Art.12(3))', () => {
-    given(riskDecider, acceptedEvents())
+    given(riskDecider, reviewableEvents())
       .when(review('rv-1', 2, 1, { controlsInPlace: false }))
       // actual 2 x 1 -> matrix[1][0] = LOW = target LOW: the level holds, the controls do not
       .thenMatches([
@@ -66,9 +67,16 @@ describe('RecordReview (Art. 12(3)-(4), Art. 10)', () => {
       ]);
   });
 
+  it('controls found in place while the register has one not implemented: refused (CONTROLS_NOT_IMPLEMENTED); not in place is recorded', () => {
+    given(riskDecider, acceptedEvents())
+      .when(review('rv-1', 1, 1))
+      .thenThrows(RuleViolationError, { rule: 'CONTROLS_NOT_IMPLEMENTED', article: 'Art.12(3)' });
+    given(riskDecider, acceptedEvents()).when(review('rv-1', 1, 1, { controlsInPlace: false })).thenMatches([{ type: 'RiskReviewed', data: { finding: true } }, { type: 'RiskReassessmentOpened' }]);
+  });
+
   it('a gap between target and actual level is a finding that opens the next cycle', () => {
     // actual 2 x 2 -> matrix[1][1] = MEDIUM (1) > target LOW (0) -> finding
-    const { state } = given(riskDecider, acceptedEvents())
+    const { state } = given(riskDecider, reviewableEvents())
       .when(review('rv-1', 2, 2, { at: T3 }))
       .thenMatches([
         { type: 'RiskReviewed', data: { actualLevel: 'MEDIUM', targetLevel: 'LOW', finding: true, reviewIntervalDays: 180 } },
@@ -115,7 +123,7 @@ describe('RecordReview (Art. 12(3)-(4), Art. 10)', () => {
       acceptanceLevel: 'Low',
       reviewIntervalDays: [],
     };
-    given(riskDecider, acceptedEvents())
+    given(riskDecider, reviewableEvents())
       .when(review('rv-1', 1, 1, { criteria: v3 }))
       .thenMatches([{ type: 'RiskReviewed', data: { targetLevel: 'Low', actualLevel: 'Low', finding: false, criteriaNumber: 3 } }]);
   });
@@ -137,20 +145,20 @@ describe('RecordReview (Art. 12(3)-(4), Art. 10)', () => {
   });
 
   it('validates the input', () => {
-    const error = given(riskDecider, acceptedEvents())
+    const error = given(riskDecider, reviewableEvents())
       .when(review('rv-1', 0, 4, { controlsInPlace: 'yes' as never }))
       .thenThrows(BadInputError);
     expect(Object.keys(error.fields).sort()).toEqual(['actualImpact', 'actualLikelihood', 'controlsInPlace']);
   });
 
   it('refuses without criteria in force', () => {
-    given(riskDecider, acceptedEvents()).when(review('rv-1', 1, 1, { criteria: undefined })).thenThrows(RuleViolationError, { rule: 'NO_CRITERIA_IN_FORCE' });
+    given(riskDecider, reviewableEvents()).when(review('rv-1', 1, 1, { criteria: undefined })).thenThrows(RuleViolationError, { rule: 'NO_CRITERIA_IN_FORCE' });
   });
 
   it('the same review again is already satisfied, also after it reopened the risk', () => {
-    const reviewed = continueHistory(acceptedEvents(), review('rv-1', 1, 1));
+    const reviewed = continueHistory(reviewableEvents(), review('rv-1', 1, 1));
     given(riskDecider, reviewed).when(review('rv-1', 1, 1)).thenNothing();
-    const reopened = continueHistory(acceptedEvents(), review('rv-1', 3, 3));
+    const reopened = continueHistory(reviewableEvents(), review('rv-1', 3, 3));
     given(riskDecider, reopened).when(review('rv-1', 3, 3)).thenNothing();
   });
 
@@ -160,7 +168,7 @@ describe('RecordReview (Art. 12(3)-(4), Art. 10)', () => {
       ['a COMMITTEE_MEMBER', committee],
       ['the CISO', ciso],
     ])('%s may review', (_l, actor) => {
-      given(riskDecider, acceptedEvents()).when(review('rv-1', 1, 1, { actor })).thenMatches([{ type: 'RiskReviewed', data: { reviewedBy: actor.id } }]);
+      given(riskDecider, reviewableEvents()).when(review('rv-1', 1, 1, { actor })).thenMatches([{ type: 'RiskReviewed', data: { reviewedBy: actor.id } }]);
     });
 
     it.each([
@@ -168,12 +176,12 @@ describe('RecordReview (Art. 12(3)-(4), Art. 10)', () => {
       ['an ASSET_MANAGER', custodyManager],
       ['an AUDITOR', auditor],
     ])('%s may not', (_l, actor) => {
-      given(riskDecider, acceptedEvents()).when(review('rv-1', 1, 1, { actor })).thenThrows(ForbiddenError);
+      given(riskDecider, reviewableEvents()).when(review('rv-1', 1, 1, { actor })).thenThrows(ForbiddenError);
     });
   });
 
   describe('the next cycle', () => {
-    const reopened = () => continueHistory(acceptedEvents(), review('rv-1', 2, 2, { at: T3 }));
+    const reopened = () => continueHistory(reviewableEvents(), review('rv-1', 2, 2, { at: T3 }));
 
     it('needs analyses of the new cycle: those of earlier cycles do not count', () => {
       given(riskDecider, reopened()).when(evaluate({ at: T4 })).thenThrows(RuleViolationError, { rule: 'ANALYSIS_REQUIRED', article: 'Art.15' });
@@ -203,13 +211,13 @@ describe('RecordReview (Art. 12(3)-(4), Art. 10)', () => {
         ]);
       expect(state).toMatchObject({ status: 'TO_TREAT', cycle: 2, level: 'MEDIUM' });
       expect(state.analysisCount).toBe(5);
-      expect(state.identifiedAt).toBe(stateOf(acceptedEvents()).identifiedAt);
+      expect(state.identifiedAt).toBe(stateOf(reviewableEvents()).identifiedAt);
     });
   });
 
   it('works the same under criteria v2 (target LOW, actual MEDIUM is still a gap)', () => {
     // v2 accepts MEDIUM but the finding compares with the target, not with the acceptance level
-    given(riskDecider, acceptedEvents())
+    given(riskDecider, reviewableEvents())
       .when(review('rv-1', 2, 2, { criteria: criteriaV2 }))
       .thenMatches([{ type: 'RiskReviewed', data: { targetLevel: 'LOW', actualLevel: 'MEDIUM', finding: true } }, { type: 'RiskReassessmentOpened' }]);
   });
