@@ -154,6 +154,12 @@ export interface SubscribeOptions {
   onBatch?: (events: RecordedEvent[]) => Promise<void> | void;
   /** Called if the subscription stops on an error (it does not call again after that). */
   onError?: (error: unknown) => void;
+  /**
+   * Called each time a read finds nothing more after the checkpoint (the subscription is caught
+   * up and waits for commits): a follower that was retrying knows it reads the log again even
+   * when nothing new was committed meanwhile (the shared catch-up loop calls it for every adapter).
+   */
+  onCaughtUp?: () => void;
   batchSize?: number;
 }
 

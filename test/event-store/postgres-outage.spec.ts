@@ -17,6 +17,7 @@ import { PostgresAccessLog } from '../../src/audit/application/access-log-postgr
 import type { AccessRecord } from '../../src/audit/application/access-log-chain.js';
 import { PostgresCoordination } from '../../src/platform/postgres-coordination.js';
 import { JsonLogger } from '../../src/shared/logging/json-logger.js';
+import { isTransientStorageError } from '../../src/shared/application/transient-errors.js';
 import { newEvent } from './event-store.contract.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 
@@ -103,8 +104,12 @@ describe.each(['restart', 'stop and start'] as const)('PostgreSQL %s under load'
     await Promise.all([...writers, logging]);
 
     expect(unhandled).toEqual([]);
-    // The outage was seen (the sessions were terminated), and got over.
+    // The outage was seen (the sessions were terminated), and got over. Every error it caused,
+    // to the writers and to the subscription, is one the followers retry (a commit answers it as
+    // retryable): 57P01, ECONNREFUSED, "Connection terminated unexpectedly"…
     expect(failures.length).toBeGreaterThan(0);
+    const describe = (e: unknown) => `${(e as { code?: string }).code ?? ''} ${(e as Error).message}`;
+    expect([...failures, ...subscriptionErrors].filter((e) => !isTransientStorageError(e)).map(describe)).toEqual([]);
     const probe = `after-${randomUUID()}`;
     await store.append(probe, [newEvent('After')], { expectedVersion: ExpectedVersion.noStream });
     expect((await store.readStream(probe)).map((e) => e.type)).toEqual(['After']);

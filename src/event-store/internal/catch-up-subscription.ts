@@ -87,6 +87,11 @@ export function startCatchUpSubscription(source: CatchUpSource, options: Subscri
       const page = await source.readPage(checkpoint, batchSize);
       if (closed) break;
       if (page.length === 0) {
+        try {
+          options.onCaughtUp?.();
+        } catch {
+          // a report, never a reason to stop following
+        }
         const w = source.wake.wait(seen, source.pollIntervalMs);
         cancelWait = w.cancel;
         await w.promise;

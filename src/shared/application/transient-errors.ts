@@ -1,13 +1,34 @@
 /**
- * Errors of local storage that go away by themselves (a full disk someone frees, a lock another
- * connection releases, an I/O hiccup) and a log that may not be written while its integrity is
- * broken: a follower of the log retries them with backoff instead of stopping for good. Anything else (a corrupt file, a bug) is not retried.
+ * Errors of storage that go away by themselves, and a log that may not be written while its
+ * integrity is broken: a follower of the log retries them with backoff instead of stopping for
+ * good, and a command meeting one answers a retryable error. Anything else (a corrupt file, a
+ * bug) is not retried. This is the one place that says which errors those are:
+ *
+ * - local storage: a full disk someone frees, a lock another connection releases, an I/O hiccup
+ *   (SQLITE_FULL, SQLITE_BUSY, ENOSPC, EIO…);
+ * - the database going away and coming back (`pg_ctl restart`, a failover, a network cut):
+ *   PostgreSQL's SQLSTATE class 08 (connection exception), 57P01-57P03 (administrator shutdown,
+ *   crash shutdown, cannot connect now), 53100-53300 (disk full, out of memory, too many connections),
+ *   40001/40P01 (serialization failure, deadlock: retrying is the documented cure); node's socket
+ *   errors (ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT, EHOSTUNREACH…), and node-postgres's own
+ *   words for a lost or refused connection, which carry no code;
+ * - INTEGRITY_BROKEN and STORE_UNAVAILABLE, the domain's names for "not now".
+ *
+ * The error's `cause` (and an AggregateError's `errors`, node's connection attempts to several
+ * addresses) is looked at too.
  */
-const TRANSIENT_CODES = /^(SQLITE_FULL|SQLITE_BUSY|SQLITE_LOCKED|SQLITE_IOERR|ENOSPC|EBUSY|EAGAIN|EIO|INTEGRITY_BROKEN)/;
+const TRANSIENT_CODES =
+  /^((SQLITE_FULL|SQLITE_BUSY|SQLITE_LOCKED|SQLITE_IOERR)\w*|ENOSPC|EBUSY|EAGAIN|EIO|INTEGRITY_BROKEN|STORE_UNAVAILABLE|ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|EHOSTDOWN|ENETUNREACH|ENETDOWN|EAI_AGAIN|08[0-9A-Z]{3}|57P0[123]|53[123]00|40001|40P01)$/;
+const TRANSIENT_MESSAGES =
+  /^(Connection terminated unexpectedly|Connection terminated due to connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable)/;
 
-export function isTransientStorageError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && TRANSIENT_CODES.test(code);
+export function isTransientStorageError(error: unknown, depth = 0): boolean {
+  if (error === null || typeof error !== 'object' || depth > 4) return false;
+  const e = error as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.code === 'string' && TRANSIENT_CODES.test(e.code)) return true;
+  if (typeof e.message === 'string' && TRANSIENT_MESSAGES.test(e.message)) return true;
+  if (e.cause !== undefined && isTransientStorageError(e.cause, depth + 1)) return true;
+  return Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every((x) => isTransientStorageError(x, depth + 1));
 }
 
 export function describeError(error: unknown): string {
