@@ -19,9 +19,19 @@ export const INTEGRITY_CHECK_INTERVAL_MS = 200;
 /** Events read per page by the monitor: a page is read in one go on the event loop (about 6 µs an event). */
 const MONITOR_PAGE = 200;
 
+/**
+ * The whole log is verified again in the background, over and over, at most once a minute and at
+ * most 1% of the time (a verification that took 2 s waits 200 s before the next): an edit in
+ * place of an event verified before is found within that delay, whoever made it.
+ */
+const SWEEP_MIN_MS = 60_000;
+const SWEEP_SHARE = 0.01;
+
 export interface IntegrityMonitorOptions {
   /** Milliseconds between two looks at the log's head (default INTEGRITY_CHECK_INTERVAL_MS). */
   intervalMs?: number;
+  /** Least milliseconds between two background verifications of the whole log (default SWEEP_MIN_MS). */
+  sweepMinMs?: number;
 }
 
 /** What the monitor keeps between runs: the last signed head it verified (DATA_DIR/integrity-state.json). */
@@ -34,8 +44,10 @@ interface VerifiedState extends VerifiedHead {
  * last signed head it verified before (kept in DATA_DIR, so start-up stays fast on a long log),
  * after checking that the log still holds that head (a truncated or rewritten log does not);
  * without that record it verifies the whole log. Then it verifies every new commit, whoever
- * wrote it, and once, in the background, the whole log again (an edit before the recorded head
- * that left the chain links in place is found there).
+ * wrote it; notices at once a head that moved back (events verified before deleted) or a last
+ * verified event that changed; and, in the background, verifies the whole log again and again
+ * (SWEEP_MIN_MS, SWEEP_SHARE): an edit in place of an older event is found there. A failed
+ * verifyIntegrity of the same log turns it BROKEN too (reportFailure).
  *
  * New commits are found by reading the log's head every `intervalMs` (one cheap query, which
  * also sees other processes' writes) rather than by a subscription, which would read and parse
@@ -50,8 +62,11 @@ export class IntegrityMonitor {
   private state: IntegrityStatus = 'VERIFYING';
   private broken: IntegrityReport | null = null;
   private verified: VerifiedHead | null = null;
-  /** The head up to which every commit has been verified (null: none yet, or an empty log). */
+  /** The head up to which every commit has been verified (null: none yet, or an empty log), and its chain link. */
   private covered: string | null = null;
+  private coveredChainHash: string | null = null;
+  private readonly sweepMinMs: number;
+  private sweepTimer?: NodeJS.Timeout;
   /** Set once start() follows the log (adapters that write the chain). */
   private watching = false;
   private pollTimer?: NodeJS.Timeout;
@@ -73,6 +88,7 @@ export class IntegrityMonitor {
     options: IntegrityMonitorOptions = {},
   ) {
     this.intervalMs = options.intervalMs ?? INTEGRITY_CHECK_INTERVAL_MS;
+    this.sweepMinMs = options.sweepMinMs ?? SWEEP_MIN_MS;
     if (!(Number.isSafeInteger(this.intervalMs) && this.intervalMs > 0)) throw new RangeError('intervalMs must be a positive whole number');
   }
 
@@ -111,12 +127,24 @@ export class IntegrityMonitor {
     const upTo = await this.store.headPosition();
     const report = recorded ? await this.resumeFrom(recorded, upTo) : await this.verifyFrom(null, upTo);
     this.settle(report, { startup: true, incremental: recorded !== null, ms: Date.now() - started });
-    if (report.ok) this.covered = upTo;
+    if (report.ok) this.cover(upTo, report.headChainHash);
     this.watching = true;
     // Commits made since the start-up verification are found by the first look at the head.
     this.poll();
-    // The incremental start trusted what it had verified before; look at all of it once more, in the background.
-    if (recorded && this.state === 'OK') this.deepCheck = this.fullCheck();
+    // The incremental start trusted what it had verified before; look at all of it once more, in
+    // the background (also when it found the log broken: the whole log may break earlier).
+    if (recorded) this.deepCheck = this.fullCheck();
+    else this.scheduleSweep(Date.now() - started);
+  }
+
+  /**
+   * A verification of the same log made elsewhere (verifyIntegrity, against the keys of this
+   * server's configuration and its recorded head) failed: the log is BROKEN here too, at the
+   * earliest position either found.
+   */
+  reportFailure(report: IntegrityReport): void {
+    if (report.ok || !this.earlierThanKnown(report)) return;
+    this.settle(report, { startup: false, source: 'verifyIntegrity' });
   }
 
   /** Resolves once every commit up to now has been verified (tests, shutdown). */
@@ -133,6 +161,8 @@ export class IntegrityMonitor {
     this.stopped = true;
     clearTimeout(this.pollTimer);
     this.pollTimer = undefined;
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     await this.settled();
     clearTimeout(this.writeTimer);
     if (this.unwritten) this.writeState(this.unwritten);
@@ -161,13 +191,60 @@ export class IntegrityMonitor {
     try {
       const head = await this.store.headPosition();
       // Nothing more is verified once the log is BROKEN. Positions are fixed-width strings: their string order is the log's order.
-      if (this.state === 'BROKEN' || head === null || (this.covered !== null && head <= this.covered)) return;
+      if (this.state === 'BROKEN') return;
+      if (this.covered !== null && (head === null || head <= this.covered)) {
+        await this.checkCovered(head);
+        return;
+      }
+      if (head === null) return;
       const report = await this.verifyFrom(this.verified, head);
       this.settle(report, { startup: false });
-      if (report.ok) this.covered = head;
+      if (report.ok) this.cover(head, report.headChainHash);
     } catch (error) {
       this.log.error('integrity verification could not run', { error: error instanceof Error ? error.message : String(error) });
     }
+  }
+
+  private cover(head: string | null, chainHash: string | null): void {
+    this.covered = head;
+    this.coveredChainHash = head === null ? null : chainHash;
+  }
+
+  /**
+   * No new commit: the log must still end with the event verified last. A head behind it means
+   * events verified before were deleted (a commit written after them would take their positions);
+   * a different chain link there, that the event was rewritten.
+   */
+  private async checkCovered(head: string | null): Promise<void> {
+    const covered = this.covered!;
+    const n = decodePosition(covered);
+    const [event] = head === covered ? await this.store.readAll({ after: n > 1n ? encodePosition(n - 1n) : null, maxCount: 1 }) : [];
+    const problem =
+      head === null || head < covered
+        ? { at: head === null ? encodePosition(1n) : encodePosition(decodePosition(head) + 1n), reason: `the log's head moved back from ${covered} to ${head ?? 'nothing'}: events verified before were deleted` }
+        : !event || event.position !== covered || (this.coveredChainHash !== null && event.chainHash !== this.coveredChainHash)
+          ? { at: covered, reason: `the event at ${covered}, verified before, no longer has the chain link verified then: the log was rewritten` }
+          : null;
+    if (!problem) return;
+    this.settle({ ok: false, eventsChecked: 0, firstBrokenPosition: problem.at, reason: problem.reason, headPosition: head, headChainHash: null, streams: 0, signaturesChecked: 0 }, { startup: false });
+  }
+
+  /** Whether a failed report names the log broken earlier than what is known (or the log was not known broken). */
+  private earlierThanKnown(report: IntegrityReport): boolean {
+    if (this.state !== 'BROKEN' || !this.broken) return true;
+    const known = this.broken.firstBrokenPosition;
+    return report.firstBrokenPosition !== null && (known === null || report.firstBrokenPosition < known);
+  }
+
+  /** The next background verification of the whole log, after at least SWEEP_MIN_MS and 1/SWEEP_SHARE times the last one's duration. */
+  private scheduleSweep(lastMs: number): void {
+    if (this.stopped || this.state === 'BROKEN') return;
+    clearTimeout(this.sweepTimer);
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = undefined;
+      this.deepCheck = this.fullCheck(true);
+    }, Math.max(this.sweepMinMs, lastMs / SWEEP_SHARE));
+    this.sweepTimer.unref?.();
   }
 
   /** Checks that the log still holds the head verified before, then verifies what follows it. */
@@ -206,14 +283,18 @@ export class IntegrityMonitor {
     return { ...report, lastSigned: verifier.lastSignedHead() ?? from };
   }
 
-  private async fullCheck(): Promise<void> {
+  /** `again`: a periodic sweep (logged at debug level), not the one after an incremental start. */
+  private async fullCheck(again = false): Promise<void> {
+    const started = Date.now();
     try {
       const report = await this.verifyFrom(null, await this.store.headPosition());
-      if (!report.ok && this.state !== 'BROKEN') this.settle(report, { startup: false, deep: true });
-      else if (report.ok) this.log.info('integrity: the whole log verified again in the background', { events: report.eventsChecked, signatures: report.signaturesChecked });
+      // Also when already BROKEN: the whole log may name an earlier position than the incremental check did.
+      if (!report.ok && this.earlierThanKnown(report)) this.settle(report, { startup: false, deep: true });
+      else if (report.ok) this.log[again ? 'debug' : 'info']('integrity: the whole log verified again in the background', { events: report.eventsChecked, signatures: report.signaturesChecked, ms: Date.now() - started });
     } catch (error) {
       this.log.error('integrity: the background verification could not run', { error: error instanceof Error ? error.message : String(error) });
     }
+    this.scheduleSweep(Date.now() - started);
   }
 
   private settle(report: IntegrityReport & { lastSigned?: VerifiedHead | null }, context: Record<string, unknown>): void {

@@ -52,9 +52,12 @@ export class IntegrityResolver {
     // Without an anchor from the caller, the head this server verified and recorded: a log cut at
     // a commit boundary is still a valid signed log, and only a head kept elsewhere shows the cut.
     const recorded = this.monitor.verifiedHead;
+    const ownAnchor = !anchor;
     if (!anchor && recorded) anchor = { headPosition: recorded.position, headChainHash: recorded.chainHash };
     // The keys come from the server's configuration, never from the log being verified.
     const report = await verifyStoreAgainst(this.store, anchor, { pageSize: 200, trusted: this.keys.trusted });
+    // The server acts on its own verdict (a caller's anchor may be wrong, the server's own is not).
+    if (ownAnchor) this.monitor.reportFailure(report);
     return {
       ok: report.ok,
       eventsChecked: report.eventsChecked,

@@ -27,7 +27,7 @@ function newEvent(): NewEvent {
 
 function quietLog(): JsonLogger & { errors: string[] } {
   const errors: string[] = [];
-  const log = { errors, info: () => undefined, warn: () => undefined, error: (msg: string) => void errors.push(msg), child: () => log };
+  const log = { errors, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (msg: string) => void errors.push(msg), child: () => log };
   return log as unknown as JsonLogger & { errors: string[] };
 }
 
@@ -54,14 +54,31 @@ describe('IntegrityMonitor', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setUp(intervalMs: number) {
+  /** Another process with the file, past its triggers: `sql` run with them dropped, then put back as they were. */
+  function tamper(path: string, sql: string): void {
+    const db = new Database(path);
+    try {
+      const triggers = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'").all() as { sql: string }[];
+      db.exec('DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;');
+      db.exec(sql);
+      for (const t of triggers) db.exec(t.sql);
+    } finally {
+      db.close();
+    }
+  }
+
+  const waitFor = async (done: () => boolean, ms = 5_000) => {
+    for (const until = Date.now() + ms; !done() && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+
+  async function setUp(intervalMs: number, sweepMinMs?: number) {
     const dir = mkdtempSync(join(tmpdir(), 'risk-ledger-monitor-'));
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
     const store = new SqliteEventStore({ path: join(dir, 'events.sqlite'), signer: signerFor(privateKey) });
     await store.init();
     const log = quietLog();
     const statePath = join(dir, 'integrity-state.json');
-    const monitor = new IntegrityMonitor(store, new TrustedKeys([publicKey]), statePath, log, { intervalMs });
+    const monitor = new IntegrityMonitor(store, new TrustedKeys([publicKey]), statePath, log, { intervalMs, ...(sweepMinMs !== undefined ? { sweepMinMs } : {}) });
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     cleanups.push(() => store.close());
     cleanups.push(() => monitor.stop());
@@ -109,5 +126,53 @@ describe('IntegrityMonitor', () => {
     for (let i = 0; i < 500 && monitor.status !== 'BROKEN'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(monitor.status).toBe('BROKEN');
     expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(forged) });
+  });
+
+  it('notices at its next look that the newest events verified before were deleted (the head moved back)', async () => {
+    const { dir, store, monitor } = await setUp(20);
+    for (let i = 0; i < 5; i++) await store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    await monitor.start();
+    await monitor.settled();
+    tamper(join(dir, 'events.sqlite'), 'DELETE FROM events WHERE position >= 4');
+    await waitFor(() => monitor.status === 'BROKEN');
+    expect(monitor.status).toBe('BROKEN');
+    expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(4), reason: expect.stringContaining('moved back') });
+  });
+
+  it('notices at its next look that the last event verified was rewritten in place', async () => {
+    const { dir, store, monitor } = await setUp(20);
+    for (let i = 0; i < 3; i++) await store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    await monitor.start();
+    await monitor.settled();
+    tamper(join(dir, 'events.sqlite'), "UPDATE events SET chain_hash = replace(chain_hash, substr(chain_hash, 1, 1), 'x') WHERE position = 3");
+    await waitFor(() => monitor.status === 'BROKEN');
+    expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(3), reason: expect.stringContaining('rewritten') });
+  });
+
+  it('finds an older event edited in place by verifying the whole log again in the background', async () => {
+    const { dir, store, monitor } = await setUp(20, 50);
+    for (let i = 0; i < 6; i++) await store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    await monitor.start();
+    await monitor.settled();
+    expect(monitor.status).toBe('OK');
+    tamper(join(dir, 'events.sqlite'), `UPDATE events SET data = json_set(data, '$.n', 'forged') WHERE position = 2`);
+    await waitFor(() => monitor.status === 'BROKEN');
+    expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(2) });
+  });
+
+  it("takes a failed verifyIntegrity's verdict, keeping the earliest broken position", async () => {
+    const { store, monitor } = await setUp(3_600_000);
+    await store.append('s-0', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    await monitor.start();
+    const failed = (at: number) => ({ ok: false, eventsChecked: at, firstBrokenPosition: pos(at), reason: `broken at ${at}`, headPosition: pos(at), headChainHash: null, streams: 1, signaturesChecked: 0 });
+    monitor.reportFailure({ ...failed(1), ok: true, firstBrokenPosition: null, reason: null });
+    expect(monitor.status).toBe('OK');
+    monitor.reportFailure(failed(8));
+    expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(8) });
+    monitor.reportFailure(failed(9));
+    expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(8) });
+    monitor.reportFailure(failed(2));
+    expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(2) });
+    expect(() => monitor.assertWritable()).toThrow(IntegrityBrokenError);
   });
 });
