@@ -39,6 +39,7 @@ export class HealthController {
       eventStore: { ok: s.eventStore.ok, adapter: s.eventStore.adapter, ...(detailed && s.eventStore.details ? { details: s.eventStore.details } : {}) },
       projections: follower(s.projections),
       processManager: follower(s.reactions),
+      liveEvents: follower(s.liveEvents),
     });
   }
 
@@ -57,6 +58,7 @@ export class HealthController {
       () => this.indicate('integrity', s.integrity === 'OK', { state: s.integrity }, detailed && s.integrityFailure ? s.integrityFailure : {}),
       () => this.indicate('projections', s.projections.ok, { state: s.projections.state }, detailed ? followerDetails(s.projections) : {}),
       () => this.indicate('reactions', s.reactions.ok, { state: s.reactions.state }, detailed ? followerDetails(s.reactions) : {}),
+      () => this.indicate('liveEvents', s.liveEvents.ok, { state: s.liveEvents.state }, detailed ? followerDetails(s.liveEvents) : {}),
       // Only while draining, so the ordinary body keeps its shape.
       ...(s.shuttingDown ? [() => this.indicate('shutdown', false, { state: 'draining' }, {})] : []),
     ]);

@@ -3,6 +3,7 @@ import { EVENT_STORE, type EventStore, type StoreHealth } from '../event-store/e
 import { IntegrityMonitor, type IntegrityStatus } from '../platform/integrity-monitor.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { ProcessManager } from '../shared/application/process-manager.js';
+import { LiveEvents } from '../shared/application/live-events.js';
 import type { RetryState } from '../shared/application/transient-errors.js';
 import { ShutdownState } from './shutdown-state.js';
 
@@ -28,6 +29,8 @@ export interface ReadinessSnapshot {
   integrityFailure?: { position: string | null; reason: string | null };
   projections: FollowerState;
   reactions: FollowerState;
+  /** The feed of graphql-ws subscriptions (LiveEvents). */
+  liveEvents: FollowerState;
 }
 
 function follower(f: { failed: unknown; retrying: RetryState | undefined; checkpoint: string | null }): FollowerState {
@@ -39,7 +42,8 @@ function follower(f: { failed: unknown; retrying: RetryState | undefined; checkp
 /**
  * Whether this instance can serve: the event store answers, the log verifies (integrity not
  * BROKEN), and the projections and reactions follow the log (neither stopped nor retrying a
- * storage error, during which commands lose read-your-writes). GET /health and /health/ready.
+ * storage error, during which commands lose read-your-writes), and so does the feed of the
+ * graphql-ws subscriptions. GET /health and /health/ready.
  */
 @Injectable()
 export class Readiness {
@@ -47,6 +51,7 @@ export class Readiness {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly projections: ProjectionRunner,
     private readonly reactions: ProcessManager,
+    private readonly live: LiveEvents,
     private readonly integrity: IntegrityMonitor,
     private readonly shutdown: ShutdownState,
   ) {}
@@ -57,16 +62,18 @@ export class Readiness {
     const failure = this.integrity.failure;
     const projections = follower(this.projections);
     const reactions = follower(this.reactions);
+    const liveEvents = follower({ failed: this.live.failed, retrying: this.live.retrying, checkpoint: this.live.checkpoint });
     const shuttingDown = this.shutdown.shuttingDown;
     return {
-      ready: !shuttingDown && eventStore.ok && integrity === 'OK' && projections.ok && reactions.ok,
+      ready: !shuttingDown && eventStore.ok && integrity === 'OK' && projections.ok && reactions.ok && liveEvents.ok,
       shuttingDown,
-      stopped: !eventStore.ok || integrity === 'BROKEN' || projections.state === 'stopped' || reactions.state === 'stopped',
+      stopped: !eventStore.ok || integrity === 'BROKEN' || projections.state === 'stopped' || reactions.state === 'stopped' || liveEvents.state === 'stopped',
       eventStore,
       integrity,
       ...(failure ? { integrityFailure: { position: failure.firstBrokenPosition ?? null, reason: failure.reason ?? null } } : {}),
       projections,
       reactions,
+      liveEvents,
     };
   }
 

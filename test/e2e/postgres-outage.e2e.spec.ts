@@ -81,4 +81,36 @@ describe('an instance on PostgreSQL while the database is away and after it is b
     expect((await t.ok(ASSET, { id: after.id }, users.auditor)).asset).toEqual({ id: after.id, name: 'After the outage' });
     expect((await t.ok(ASSET, { id: before.id }, users.auditor)).asset).toEqual({ id: before.id, name: 'Before the outage' });
   }, 90_000);
+
+  it('graphql-ws subscriptions go on after it is back: the next commits reach them, each once', async () => {
+    const client = await t.wsClient(users.auditor);
+    const received: string[] = [];
+    const ended: string[] = [];
+    client.subscribe(
+      { query: `subscription { eventAppended(types: ["AssetRegistered"]) { type data } }` },
+      { next: (msg) => void received.push((msg.data as any).eventAppended.data.name), error: (e) => void ended.push(`error ${JSON.stringify(e)}`), complete: () => void ended.push('complete') },
+    );
+    try {
+      await sleep(300);
+      await t.ok(REGISTER, asset('Seen live before'), users.opsManager);
+      await until('the first event live', async () => received.length === 1);
+      // Long enough for the feed's next read to meet the refused connection.
+      await outage(() => sleep(2_500));
+      const after = await until('a write to succeed again', async () => (await t.gql(REGISTER, asset('Seen live after'), users.opsManager)).data?.registerAsset);
+      expect(after.id).toEqual(expect.any(String));
+      await until('the event committed after the outage, live', async () => received.length >= 2);
+      await t.ok(REGISTER, asset('Seen live later'), users.opsManager);
+      await until('the next one too', async () => received.length >= 3);
+      await sleep(300);
+      expect(received).toEqual(['Seen live before', 'Seen live after', 'Seen live later']);
+      expect(ended).toEqual([]);
+      const h = await until('/health to be ok', async () => {
+        const r = await health();
+        return r.status === 200 ? r : undefined;
+      });
+      expect(h.body.liveEvents).toEqual({ ok: true, checkpoint: expect.any(String) });
+    } finally {
+      await client.dispose();
+    }
+  }, 90_000);
 });

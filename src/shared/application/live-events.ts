@@ -1,5 +1,6 @@
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../../event-store/event-store.port.js';
 import type { JsonLogger } from '../logging/json-logger.js';
+import { Backoff, describeError, type RetryState } from './transient-errors.js';
 
 type Listener = (event: RecordedEvent) => void;
 
@@ -7,18 +8,55 @@ type Listener = (event: RecordedEvent) => void;
  * Fans the store's live tail out to GraphQL subscribers. One store subscription (from the head
  * at start-up) serves every subscriber, so subscribers see exactly what was committed, in log
  * order, and the in-process event bus plays no part.
+ *
+ * A transient storage error (the database restarting) does not end the feed: it follows the log
+ * again after the same backoff as the projections, from the last event it delivered, so a
+ * subscriber misses nothing and sees nothing twice. Any other error stops it for good: logged,
+ * every subscription ends with an error (and a new one fails at once) instead of hanging
+ * silently, and /health reports the feed stopped (Readiness).
  */
 export class LiveEvents {
   private readonly listeners = new Set<Listener>();
+  private readonly enders = new Set<(error: unknown) => void>();
   private handle?: SubscriptionHandle;
+  private readonly backoff = new Backoff();
+  private retryTimer?: NodeJS.Timeout;
+  private generation = 0;
+  private closed = false;
+  /** Position of the last event delivered: where the feed resumes after a transient error. */
+  private delivered: string | null = null;
+  private failure?: unknown;
 
   constructor(private readonly store: EventStore, private readonly log: JsonLogger) {}
 
   async start(): Promise<void> {
-    const from = await this.store.headPosition();
+    this.delivered = await this.store.headPosition();
+    this.follow();
+  }
+
+  /** For health: stopped for good (failed), retrying a transient error, and how far it delivered. */
+  get failed(): unknown {
+    return this.failure;
+  }
+
+  get retrying(): RetryState | undefined {
+    return this.backoff.retrying;
+  }
+
+  get checkpoint(): string | null {
+    return this.delivered;
+  }
+
+  private follow(): void {
+    const generation = ++this.generation;
+    const resumed = () => {
+      const ended = this.backoff.retrying ? this.backoff.succeeded() : undefined;
+      if (ended) this.log.info('live event feed resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: this.delivered });
+    };
     this.handle = this.store.subscribeToAll({
-      from,
+      from: this.delivered,
       onEvent: (event) => {
+        resumed();
         for (const l of this.listeners) {
           try {
             l(event);
@@ -26,9 +64,31 @@ export class LiveEvents {
             this.log.warn('live event listener failed', { error: String(error) });
           }
         }
+        this.delivered = event.position;
       },
-      onError: (error) => this.log.error('live event feed stopped', { error: String(error) }),
+      onCaughtUp: resumed,
+      onError: (error) => this.stopped(error, generation),
     });
+  }
+
+  private stopped(error: unknown, generation: number): void {
+    if (generation !== this.generation || this.closed) return;
+    const timer = this.backoff.retryLater(
+      error,
+      (retry) => this.log.warn('live event feed hit a transient storage error: retrying', { ...retry, checkpoint: this.delivered }),
+      () => {
+        this.retryTimer = undefined;
+        if (generation === this.generation && !this.closed) this.follow();
+      },
+    );
+    if (timer) {
+      this.handle = undefined;
+      this.retryTimer = timer;
+      return;
+    }
+    this.failure = error;
+    this.log.error('live event feed stopped: subscriptions are ended with an error', { error: describeError(error), checkpoint: this.delivered });
+    for (const end of [...this.enders]) end(error);
   }
 
   listen(listener: Listener): () => void {
@@ -41,20 +101,32 @@ export class LiveEvents {
     const queue: T[] = [];
     let wake: (() => void) | undefined;
     let done = false;
+    let failed: Error | undefined = this.failure === undefined ? undefined : feedStopped(this.failure);
     const unlisten = this.listen((e) => {
       if (!filter(e)) return;
       queue.push(map(e));
       wake?.();
     });
+    const end = (error: unknown) => {
+      failed = feedStopped(error);
+      wake?.();
+    };
+    this.enders.add(end);
     const finish = () => {
       done = true;
       unlisten();
+      this.enders.delete(end);
       wake?.();
     };
     const it: AsyncIterableIterator<T> = {
       next: async () => {
-        while (!done && queue.length === 0) await new Promise<void>((r) => (wake = r));
+        while (!done && !failed && queue.length === 0) await new Promise<void>((r) => (wake = r));
+        // What was delivered before the feed stopped is still sent, then the error.
         if (queue.length) return { value: queue.shift()!, done: false };
+        if (failed && !done) {
+          finish();
+          throw failed;
+        }
         return { value: undefined, done: true };
       },
       return: async () => {
@@ -73,7 +145,14 @@ export class LiveEvents {
   }
 
   async stop(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     await this.handle?.close();
     this.listeners.clear();
   }
+}
+
+function feedStopped(error: unknown): Error {
+  return new Error(`The live event feed stopped (${describeError(error)}): subscribe again later`);
 }
