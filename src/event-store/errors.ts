@@ -28,6 +28,18 @@ export class EventStoreClosedError extends Error {
   }
 }
 
+/**
+ * The connection failed after COMMIT was sent and before its answer came: the transaction may
+ * or may not be in the log. `cause` is the connection's error (a transient one: a retry with the
+ * same idempotency key tells which, and writes nothing twice).
+ */
+export class CommitOutcomeUnknownError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`The connection failed while the commit was being confirmed: it may or may not have been written (${cause instanceof Error ? cause.message : String(cause)})`);
+    this.name = 'CommitOutcomeUnknownError';
+  }
+}
+
 /** The stored schema is newer than this build understands (or otherwise unusable). */
 export class EventStoreSchemaError extends Error {
   constructor(message: string) {

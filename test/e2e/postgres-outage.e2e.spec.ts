@@ -33,7 +33,7 @@ describe('an instance on PostgreSQL while the database is away and after it is b
     return { status: response.status, body: (await response.json()) as Record<string, any> };
   };
   /** Stops the database until `during` is done, then starts it again. */
-  const outage = async (during: () => Promise<void>) => {
+  const outage = async (during: () => Promise<unknown>) => {
     postgres.halt();
     try {
       await during();
@@ -95,7 +95,7 @@ describe('an instance on PostgreSQL while the database is away and after it is b
       await t.ok(REGISTER, asset('Seen live before'), users.opsManager);
       await until('the first event live', async () => received.length === 1);
       // Long enough for the feed's next read to meet the refused connection.
-      await outage(() => sleep(2_500));
+      await outage(async () => void (await sleep(2_500)));
       const after = await until('a write to succeed again', async () => (await t.gql(REGISTER, asset('Seen live after'), users.opsManager)).data?.registerAsset);
       expect(after.id).toEqual(expect.any(String));
       await until('the event committed after the outage, live', async () => received.length >= 2);
@@ -112,5 +112,17 @@ describe('an instance on PostgreSQL while the database is away and after it is b
     } finally {
       await client.dispose();
     }
+  }, 90_000);
+
+  it('a mutation while it is away is a retryable STORE_UNAVAILABLE that says nothing was recorded, never INTERNAL_SERVER_ERROR', async () => {
+    let answer: { message: string; extensions?: Record<string, any> } | undefined;
+    await outage(async () => {
+      answer = (await t.gql(REGISTER, asset('Sent while away'), users.opsManager)).errors?.[0];
+    });
+    expect(answer?.extensions).toEqual({ code: 'STORE_UNAVAILABLE' });
+    expect(answer?.message).toMatch(/nothing was recorded/);
+    // It was not: the same command succeeds once the database is back.
+    const retried = await until('the retry to succeed', async () => (await t.gql(REGISTER, asset('Sent while away'), users.opsManager)).data?.registerAsset);
+    expect(retried.version).toBe(0);
   }, 90_000);
 });

@@ -11,7 +11,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import { CommitOutcomeUnknownError } from '../../src/event-store/errors.js';
 import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
 import { PostgresAccessLog } from '../../src/audit/application/access-log-postgres.js';
 import type { AccessRecord } from '../../src/audit/application/access-log-chain.js';
@@ -128,4 +130,41 @@ describe.each(['restart', 'stop and start'] as const)('PostgreSQL %s under load'
     await store.close();
     expect(unhandled).toEqual([]);
   }, 90_000);
+});
+
+describe('a connection lost while COMMIT is answered', () => {
+  it('is reported as CommitOutcomeUnknownError (maybe written), while one lost before COMMIT is not', async () => {
+    const schema = `c_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    const store = new PostgresEventStore({ connectionString: databaseUrl, schema, poolSize: 2 });
+    await store.init();
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    try {
+      // A deferred constraint trigger runs at COMMIT: it holds the commit for a while, and the
+      // session is terminated meanwhile (as pg_ctl stop -m fast does to every session).
+      await admin.query(`CREATE FUNCTION "${schema}".slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(2); RETURN NULL; END $$`);
+      await admin.query(`CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON "${schema}".events DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "${schema}".slow_commit()`);
+      const terminateSoon = (ms: number) =>
+        sleep(ms).then(() => admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND query = 'COMMIT'`));
+      const appended = store.append(`s-${randomUUID()}`, [newEvent('Held')], { expectedVersion: ExpectedVersion.any });
+      const [outcome] = await Promise.all([appended.then(() => null, (e: unknown) => e), terminateSoon(500)]);
+      expect(outcome).toBeInstanceOf(CommitOutcomeUnknownError);
+      expect(isTransientStorageError(outcome)).toBe(true);
+
+      // Before COMMIT (the server refuses the connection): not ambiguous.
+      await admin.query(`DROP TRIGGER slow_commit ON "${schema}".events`);
+      server.halt();
+      try {
+        const refused = await store.append(`s-${randomUUID()}`, [newEvent('Refused')], { expectedVersion: ExpectedVersion.any }).then(() => null, (e: unknown) => e);
+        expect(refused).not.toBeInstanceOf(CommitOutcomeUnknownError);
+        expect(isTransientStorageError(refused)).toBe(true);
+      } finally {
+        server.resume();
+      }
+    } finally {
+      await admin.end().catch(() => undefined);
+      await store.close();
+    }
+  }, 60_000);
 });

@@ -21,7 +21,7 @@ interface DocumentHttpResponse {
   json(body: unknown): void;
 }
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RATE_LIMITED: 429, INTEGRITY_BROKEN: 503 };
+const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RATE_LIMITED: 429, INTEGRITY_BROKEN: 503, STORE_UNAVAILABLE: 503 };
 
 /**
  * Distinct documents (path and query) rendered at once by this process: each may replay the log

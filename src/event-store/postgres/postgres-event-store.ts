@@ -41,7 +41,7 @@ import {
 } from '../event-store.port.js';
 import { prepareSnapshot, snapshotQuery, toSnapshot } from '../internal/snapshot-support.js';
 import { CURRENT_HASH_VERSION, LOG_GENESIS } from '../hash-chain.js';
-import { DuplicateEventIdError, EventStoreClosedError, InvalidAppendError } from '../errors.js';
+import { CommitOutcomeUnknownError, DuplicateEventIdError, EventStoreClosedError, InvalidAppendError } from '../errors.js';
 import {
   normaliseCount,
   prepareEvents,
@@ -371,6 +371,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async commitOn(client: pg.PoolClient, batch: PendingAppend[], streamIds: Set<string>, keys: Set<string>): Promise<Outcome[]> {
+    let commitSent = false;
     try {
       // READ COMMITTED whatever the server's default: each statement after the lock sees every
       // commit that released it. The key is our own decimal number, not input.
@@ -379,10 +380,14 @@ export class PostgresEventStore implements EventStore {
       const heads = parseHeads(headRows.rows[0], LOG_GENESIS);
       const plan = planCommit(batch, heads, new Date().toISOString(), this.signer, this.channel);
       if (plan.params) await client.query(this.sql.write, plan.params);
+      commitSent = true;
       await client.query('COMMIT');
       this.counters.events += plan.written;
       return plan.outcomes;
     } catch (error) {
+      // Before COMMIT, a failure rolls everything back; while COMMIT is answered, a lost
+      // connection leaves the outcome unknown (a refusal the server explains did roll back).
+      if (commitSent && !/^(23|40)/.test(String((error as { code?: unknown } | null)?.code ?? ''))) throw new CommitOutcomeUnknownError(error);
       // A client whose connection failed (ROLLBACK fails too) is destroyed by withPooledClient.
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;

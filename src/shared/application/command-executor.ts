@@ -6,13 +6,14 @@ import {
 } from '../../event-store/event-store.port.js';
 import { newEventId } from '../../event-store/event-id.js';
 import type { Decider, DomainActor, DomainEvent } from '../domain/decider.js';
-import { BadInputError, ConcurrencyConflictError } from '../domain/errors.js';
+import { BadInputError, ConcurrencyConflictError, DomainError, StoreUnavailableError } from '../domain/errors.js';
+import { CommitOutcomeUnknownError } from '../../event-store/errors.js';
 import { refuseAuditor } from '../domain/guards.js';
 import { AggregateReader, type Evolver } from './aggregate-reader.js';
 import { crossedSnapshotPoint } from './snapshot-policy.js';
 import type { EventUpcasters } from './event-upcasting.js';
 import { rootLogger } from '../logging/json-logger.js';
-import { describeError } from './transient-errors.js';
+import { describeError, isTransientStorageError } from './transient-errors.js';
 import { NO_COMMAND_INSTRUMENTATION, resultOf, type CommandInstrumentation } from './instrumentation.js';
 
 const log = rootLogger.child('command-executor');
@@ -243,7 +244,11 @@ export class CommandExecutor {
       const result = await this.attempts(build, ctx, expectedVersion, seen, loaded);
       finished('ok');
       return result;
-    } catch (error) {
+    } catch (raw) {
+      // The store out of reach is the client's to retry, not an internal error; whether the
+      // command may have been recorded is known only to the store (an error after COMMIT was sent).
+      const error = !(raw instanceof DomainError) && isTransientStorageError(raw) ? new StoreUnavailableError(raw instanceof CommitOutcomeUnknownError) : raw;
+      if (error !== raw) log.warn('command refused: the event store is unavailable', { type: seen.type, maybeWritten: (error as StoreUnavailableError).maybeWritten, error: describeError(raw) });
       finished(resultOf(error));
       throw error;
     }
@@ -317,7 +322,11 @@ export class CommandExecutor {
         const after = own.events.reduce((s: S, r) => primary.decider.evolve(s, this.aggregates.toDomain(r)), primaryState);
         this.rememberAfterAppend(primary.decider, own, after);
         await awaitFollowers(this.projections, last, own.streamId);
-        if (this.options.awaitReactionCascade && this.setsReactionsOff(results)) await this.awaitCascade(last, ctx.correlationId, own.streamId);
+        if (this.options.awaitReactionCascade && this.setsReactionsOff(results)) {
+          await this.awaitCascade(last, ctx.correlationId, own.streamId).catch((error: unknown) => {
+            log.warn('command committed, but its reactions could not be awaited: answering with the committed result', { streamId: own.streamId, position: last, error: describeError(error) });
+          });
+        }
         // In the background: the answer never waits for a snapshot (it never fails either).
         void this.snapshotAfterAppend(primary.decider, read.get(primary.streamId)!.version, own, after);
         return { state: after, events: own.events, position: own.events.length ? own.position : last, duplicate: false };

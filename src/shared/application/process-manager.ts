@@ -3,7 +3,7 @@ import { LeadershipPoll, type ReactionsCoordination } from './reactions-coordina
 import { DomainError } from '../domain/errors.js';
 import { PositionWaiters } from './position-waiters.js';
 import type { JsonLogger } from '../logging/json-logger.js';
-import { Backoff, describeError, type RetryState } from './transient-errors.js';
+import { Backoff, describeError, isTransientStorageError, type RetryState } from './transient-errors.js';
 
 /** How often an instance that does not run the reactions tries to take over. */
 
@@ -99,9 +99,9 @@ export class ProcessManager {
         try {
           await this.react(event);
         } catch (error) {
-          // A log that may not be written (integrity broken) refuses the reaction for now, not for
+          // A log that may not be written (integrity broken) or a store out of reach refuses the reaction for now, not for
           // good: the follower stops and retries, so the reaction is carried out once it may be.
-          if (!(error instanceof DomainError) || error.code === 'INTEGRITY_BROKEN') throw error;
+          if (!(error instanceof DomainError) || isTransientStorageError(error)) throw error;
           this.log.warn('reaction refused by the domain', { processManager: this.name, position: event.position, type: event.type, code: error.code, error: error.message });
         }
         if (generation !== this.generation) return;

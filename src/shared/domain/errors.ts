@@ -13,7 +13,8 @@ export abstract class DomainError extends Error {
     | 'UNAUTHENTICATED'
     | 'RATE_LIMITED'
     | 'QUERY_TOO_COMPLEX'
-    | 'INTEGRITY_BROKEN';
+    | 'INTEGRITY_BROKEN'
+    | 'STORE_UNAVAILABLE';
 }
 
 /** Shape or range of the input is wrong. `fields` maps a field path (e.g. "matrix[1][0]") to what is wrong with it. */
@@ -112,6 +113,24 @@ export class IntegrityBrokenError extends DomainError {
   ) {
     super(message);
     this.name = 'IntegrityBrokenError';
+  }
+}
+
+/**
+ * The event store could not be reached (the database restarting, a lost connection): retry the
+ * command. `maybeWritten` is true only when the connection failed after the commit was sent (its
+ * outcome is unknown: retry with the same commandId, which writes nothing twice); otherwise
+ * nothing was written.
+ */
+export class StoreUnavailableError extends DomainError {
+  readonly code = 'STORE_UNAVAILABLE' as const;
+  constructor(readonly maybeWritten: boolean) {
+    super(
+      maybeWritten
+        ? 'The event store became unavailable while the command was being committed: it may or may not have been recorded. Retry with the same commandId (a retry of a recorded command returns its first result and records nothing twice)'
+        : 'The event store is unavailable (the database cannot be reached): nothing was recorded. Retry the command later',
+    );
+    this.name = 'StoreUnavailableError';
   }
 }
 
