@@ -167,6 +167,11 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): AppConfig {
     );
   }
   if (eventStore === 'postgres' && !config.databaseUrl) throw new ConfigError('EVENT_STORE=postgres needs DATABASE_URL', 'DATABASE_URL');
+  // Several instances sign one log: each must trust the others' commits. A key generated per
+  // instance (the default) makes every other instance refuse all writes (INTEGRITY_BROKEN).
+  if (production && eventStore === 'postgres' && !env.SIGNING_KEY_PATH) {
+    throw new ConfigError('SIGNING_KEY_PATH is required when EVENT_STORE=postgres and NODE_ENV=production: every instance must sign with the same key', 'SIGNING_KEY_PATH');
+  }
   if (eventStore === 'kurrentdb' && !config.kurrentConnectionString)
     throw new ConfigError('EVENT_STORE=kurrentdb needs KURRENTDB_CONNECTION_STRING', 'KURRENTDB_CONNECTION_STRING');
   return config;

@@ -88,6 +88,11 @@ describe('configuration schema', () => {
     [{ NODE_ENV: 'production', JWT_SECRET: 'too-short' }, 'JWT_SECRET', 'JWT_SECRET is 9 bytes long; NODE_ENV=production needs at least 32 bytes (e.g. `openssl rand -hex 32`)'],
     [{ EVENT_STORE: 'postgres' }, 'DATABASE_URL', 'EVENT_STORE=postgres needs DATABASE_URL'],
     [{ EVENT_STORE: 'kurrentdb' }, 'KURRENTDB_CONNECTION_STRING', 'EVENT_STORE=kurrentdb needs KURRENTDB_CONNECTION_STRING'],
+    [
+      { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://u@h/db' },
+      'SIGNING_KEY_PATH',
+      'SIGNING_KEY_PATH is required when EVENT_STORE=postgres and NODE_ENV=production: every instance must sign with the same key',
+    ],
   ])('refuses %j, naming %s', (env, setting, message) => {
     expect(problem(env)).toEqual({ setting, message });
   });
