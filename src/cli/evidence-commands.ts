@@ -170,12 +170,7 @@ export async function runVerify(fileArg: string | undefined, manifestArg: string
   }
   const p = progress('verify', total);
   // The keys to check the signed heads with: the auditor's own (--trusted-key), else the manifest's.
-  let trusted: TrustedKeys | undefined;
-  try {
-    trusted = trustedKeyFiles.length ? TrustedKeys.fromPems(trustedKeyFiles.map((f) => readFileSync(resolve(f), 'utf8'))) : undefined;
-  } catch (error) {
-    throw new UsageError(`--trusted-key: not a public key in PEM (${(error as Error).message})`);
-  }
+  const trusted = trustedKeyFiles.length ? trustedKeysFrom(trustedKeyFiles) : undefined;
   const verdict = await verifyExport(file, { manifestFile, onProgress: p.update, trusted });
   p.bar.update(verdict.eventsChecked);
   p.bar.finish();
@@ -213,17 +208,32 @@ export async function runVerifyStore(config: AppConfig, manifestArg: string | un
   }
 }
 
-export async function runImport(config: AppConfig, fileArg: string | undefined, manifestArg: string | undefined): Promise<number> {
+/** Public keys in PEM files (--trusted-key), with the PEMs of `also`; a file that is not one is a usage error. */
+function trustedKeysFrom(files: readonly string[], also: readonly string[] = []): TrustedKeys {
+  try {
+    return TrustedKeys.fromPems([...also, ...files.map((f) => readFileSync(resolve(f), 'utf8'))]);
+  } catch (error) {
+    throw new UsageError(`--trusted-key: not a public key in PEM (${(error as Error).message})`);
+  }
+}
+
+export async function runImport(config: AppConfig, fileArg: string | undefined, manifestArg: string | undefined, trustedKeyFiles: string[] = []): Promise<number> {
   if (!fileArg) throw new UsageError('import needs FILE');
   const file = readableFile(fileArg, 'the export');
   const manifestFile = manifestArg ? readableFile(manifestArg, 'the manifest') : manifestPathFor(file);
+  for (const f of trustedKeyFiles) readableFile(f, 'the trusted key');
   // What opening the store and its key creates, taken back if the import is refused (nothing was imported then).
   const createdByImport = [
     ...(config.eventStore === 'sqlite' ? [config.sqlitePath, `${config.sqlitePath}-wal`, `${config.sqlitePath}-shm`] : []),
     ...(config.signing.keyPath ? [config.signing.keyPath] : []),
   ].filter((f) => !existsSync(f));
-  // The imported log is signed, commit by commit, with this installation's key.
-  const store = await openConfiguredEventStore(config, configuredSigningKeys(config, log).signer);
+  // The imported log is signed, commit by commit, with this installation's key. So the export's
+  // signed heads must verify against keys this installation trusts (its own, SIGNING_TRUSTED_KEYS,
+  // --trusted-key), never against the keys the export names itself: a history rewritten and
+  // re-signed by someone else must not come out signed with this key.
+  const keys = configuredSigningKeys(config, log);
+  const trusted = trustedKeysFrom(trustedKeyFiles, keys.trusted.list().map((k) => k.publicKeyPem));
+  const store = await openConfiguredEventStore(config, keys.signer);
   let refused = false;
   try {
     let total = 0;
@@ -237,6 +247,7 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     let p: ReturnType<typeof progress> | null = null;
     const r = await importExport(store, file, {
       manifestFile,
+      trusted,
       onVerifyProgress: v.update,
       onProgress: (done) => {
         if (!p) {
@@ -272,6 +283,9 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     return ok ? 0 : 1;
   } catch (error) {
     refused = error instanceof ImportRefusedError;
+    if (refused && /which this verifier does not trust/.test((error as Error).message)) {
+      throw new ImportRefusedError(`${(error as Error).message}: give the exporting installation's public key with --trusted-key (or list it in SIGNING_TRUSTED_KEYS) if you trust it`);
+    }
     throw error;
   } finally {
     await store.close();

@@ -79,8 +79,9 @@ export function buildProgram(exit: (code: number) => void): Command {
     .description('import an export into an EMPTY store, reproducing every hash; each event keeps its recordedAt')
     .argument('<file>', 'the export (NDJSON), verified first')
     .option('--manifest <file>', 'its manifest (default: FILE.manifest.json)')
+    .option('--trusted-key <pem>', 'the public key (PEM file) of the installation that exported it, repeatable; this installation\'s own key and SIGNING_TRUSTED_KEYS are trusted already (never the export\'s own)', (pem: string, all: string[] | undefined) => [...(all ?? []), pem])
     .addHelpText('after', `\n${STORE_ENV}`)
-    .action(async (file: string, options: { manifest?: string }) => exit(await runImport(loadConfig(), file, options.manifest)));
+    .action(async (file: string, options: { manifest?: string; trustedKey?: string[] }) => exit(await runImport(loadConfig(), file, options.manifest, options.trustedKey ?? [])));
 
   program
     .command('rebuild')

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +83,12 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
   let exportFile: string;
   let criteriaId: string;
   let eventCount = 0;
+  /** The server's public key in a PEM file: what an operator gives `import --trusted-key`. */
+  const exporterPublicKey = (): string => {
+    const file = join(work, 'exporter-public.pem');
+    writeFileSync(file, createPublicKey(createPrivateKey(readFileSync(join(t.dataDir, 'signing-key.pem'), 'utf8'))).export({ type: 'spki', format: 'pem' }).toString());
+    return file;
+  };
 
   beforeAll(async () => {
     buildOnce();
@@ -192,9 +199,22 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     expect(r.json.reason).toMatch(/event hash mismatch .*recordedAt/);
   });
 
+  it("refuses an export signed by a key this installation does not trust, whatever the export's manifest says, and leaves nothing behind", async () => {
+    // A new installation trusts its own (new) key only: the export names its key, which is not enough.
+    const target = mkdtempSync(join(work, 'import-untrusted-'));
+    const r = await cli(['import', exportFile], storeEnv(target));
+    expect(r.code).toBe(2);
+    expect(r.json.error).toMatch(/does not verify: .*which this verifier does not trust.*--trusted-key/);
+    expect(readdirSync(target)).toEqual([]);
+    // Another installation's key, named as trusted, is not the exporter's either.
+    const other = join(work, 'other-public.pem');
+    writeFileSync(other, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    expect((await cli(['import', exportFile, '--trusted-key', other], storeEnv(target))).code).toBe(2);
+  });
+
   it('imports an export into an empty store with identical hashes, positions, chain and commit instants; refuses a non-empty store', async () => {
     const target = mkdtempSync(join(work, 'import-'));
-    const r = await cli(['import', exportFile], storeEnv(target));
+    const r = await cli(['import', exportFile, '--trusted-key', exporterPublicKey()], storeEnv(target));
     expect(r.stderr).not.toMatch(/"level":"error"/);
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ command: 'import', ok: true, eventsImported: eventCount, hashesIdentical: true, positionsPreserved: true, headChainHashIdentical: true, recordedAtPreserved: true });
@@ -205,14 +225,14 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     // The idempotency keys of commands that carried a commandId come back too (none here), and the store verifies.
     expect((await cli(['verify-store'], storeEnv(target))).json).toMatchObject({ ok: true, eventsChecked: eventCount });
 
-    const again = await cli(['import', exportFile], storeEnv(target));
+    const again = await cli(['import', exportFile, '--trusted-key', exporterPublicKey()], storeEnv(target));
     expect(again.code).toBe(2);
     expect(again.json.error).toMatch(/not empty/);
   });
 
   it('refuses to import an export that does not verify', async () => {
     const target = mkdtempSync(join(work, 'import-bad-'));
-    const r = await cli(['import', join(work, 'edited.ndjson')], storeEnv(target));
+    const r = await cli(['import', join(work, 'edited.ndjson'), '--trusted-key', exporterPublicKey()], storeEnv(target));
     expect(r.code).toBe(2);
     expect(r.json.error).toMatch(/does not verify: event hash mismatch/);
     // Refused, it leaves nothing behind: no store, no signing key made for it.

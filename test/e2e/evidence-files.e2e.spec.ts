@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomUUID } from 'node:crypto';
 import { buildOnce } from './support/server-process.js';
 import { TestApp, errorOf, users, type TestUser } from './support/test-app.js';
 import { assetWithThreat, proposeAndApproveCriteria } from './support/scenario.js';
@@ -171,7 +171,10 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     // An import restores the file with the log: the restored installation serves and exports it.
     const restored = mkdtempSync(join(work, 'restored-'));
     const restoredEnv = { EVENT_STORE: 'sqlite', SQLITE_PATH: join(restored, 'events.sqlite'), DATA_DIR: restored };
-    const imported = await cli(['import', exportFile], restoredEnv);
+    // The restored installation has a new key: the exporting one's is named as trusted.
+    const exporterKey = join(work, 'exporter-public.pem');
+    writeFileSync(exporterKey, createPublicKey(createPrivateKey(readFileSync(join(t.dataDir, 'signing-key.pem'), 'utf8'))).export({ type: 'spki', format: 'pem' }).toString());
+    const imported = await cli(['import', exportFile, '--trusted-key', exporterKey], restoredEnv);
     expect(imported.code).toBe(0);
     expect(imported.json).toMatchObject({ ok: true, evidenceFilesRestored: 1 });
     expect(blobs(restored).map((f) => readFileSync(f).equals(PDF))).toEqual([true]);

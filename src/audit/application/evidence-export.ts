@@ -503,13 +503,13 @@ interface PendingGroup {
 export async function importExport(
   store: EventStore,
   file: string,
-  options: { manifestFile?: string; onProgress?: ProgressCallback; onVerifyProgress?: ProgressCallback; window?: number } = {},
+  options: { manifestFile?: string; onProgress?: ProgressCallback; onVerifyProgress?: ProgressCallback; window?: number; trusted?: TrustedKeys } = {},
 ): Promise<ImportResult> {
   const head = await store.headPosition();
   if (head !== null) {
     throw new ImportRefusedError(`the target ${store.adapterName} store is not empty (head position ${head}): import only into an empty store`);
   }
-  const verdict = await verifyExport(file, { manifestFile: options.manifestFile, onProgress: options.onVerifyProgress });
+  const verdict = await verifyExport(file, { manifestFile: options.manifestFile, onProgress: options.onVerifyProgress, trusted: options.trusted });
   if (!verdict.ok) throw new ImportRefusedError(`the export does not verify: ${verdict.reason}`);
   const manifest = readManifest(verdict.manifestFile);
   const total = manifest.eventCount;
