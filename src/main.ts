@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { resolve } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import type { INestApplication } from '@nestjs/common';
@@ -155,7 +156,8 @@ async function main(): Promise<void> {
   if (verifier.devSecretFile) {
     rootLogger.info('development mode: tokens are signed with a generated secret kept in the data folder', {
       secretFile: verifier.devSecretFile,
-      getAToken: 'npm run token -- --sub alice --name Alice --roles ASSET_MANAGER --department ops',
+      // The token command finds the secret through the same settings: name the folder when it is not the default.
+      getAToken: `${config.dataDir === resolve('./data') ? '' : `DATA_DIR=${config.dataDir} `}npm run token -- --sub alice --name Alice --roles ASSET_MANAGER --department ops`,
     });
   }
 }
