@@ -7,7 +7,7 @@
 import type { CriteriaDefinition, CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
 import { levelFor, levelRank, reviewIntervalDaysFor } from '../../risk-criteria/domain/scoring.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
-import { checkIntIn, isIntIn, optionalText, requiredText, violation } from '../../shared/domain/guards.js';
+import { checkIntIn, dayInJapan, isIntIn, optionalText, requiredText, violation } from '../../shared/domain/guards.js';
 import { DONE_CONTROL_STATUSES, progressOf } from './control.state.js';
 import type { RecordReview } from './risk.commands.js';
 import type { RiskEvent } from './risk.events.js';
@@ -115,7 +115,7 @@ export interface ReviewSchedule {
   since: string;
   /** The instant the review falls due (ms since the epoch). */
   dueAt: number;
-  /** Its UTC day, YYYY-MM-DD. */
+  /** Its day in Japan, YYYY-MM-DD (as controls' due dates; before 2026-12-02 its UTC day was recorded). */
   dueOn: string;
 }
 
@@ -133,7 +133,7 @@ export function reviewSchedule(risk: RiskState, criteria: Pick<CriteriaDefinitio
   const since = (risk.lastReview?.cycle === risk.cycle ? risk.lastReview.reviewedAt : undefined) ?? risk.evaluation?.evaluatedAt;
   if (!since) return undefined;
   const dueAt = new Date(since).getTime() + intervalDays * DAY_MS;
-  return { level, intervalDays, since, dueAt, dueOn: new Date(dueAt).toISOString().slice(0, 10) };
+  return { level, intervalDays, since, dueAt, dueOn: dayInJapan(new Date(dueAt).toISOString()) };
 }
 
 /** The schedule when the review is due at `at` (its due instant reached), else undefined. */

@@ -7,7 +7,7 @@
 import { isWithinAcceptance, levelFor } from '../../risk-criteria/domain/scoring.js';
 import { canonicalJson } from '../../shared/domain/canonical-json.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
-import { checkIntIn, isNonEmptyText, isRealDate, optionalText, requiredText, requireRole, violation } from '../../shared/domain/guards.js';
+import { checkIntIn, dayInJapan, isNonEmptyText, isRealDate, optionalText, requiredText, requireRole, violation } from '../../shared/domain/guards.js';
 import type { DecideControls, DecideTreatment } from './risk.commands.js';
 import type { RiskClosed, RiskEvent } from './risk.events.js';
 import {
@@ -116,9 +116,9 @@ export function decideControls(c: DecideControls, state: RiskState): RiskEvent[]
   }
 
   const errors = new FieldErrors();
-  // The UTC day of `at`, as recorded so far (not dayInJapan: changing it would move the bound for
-  // decisions taken 15:00-24:00 UTC, a behaviour change of its own).
-  const decisionDate = c.at.slice(0, 10);
+  // The day in Japan, as `overdue` counts it (isControlOverdue): a control decided at 05:00 in
+  // Japan (20:00 UTC the day before) may not be due the day before, overdue from the start.
+  const decisionDate = dayInJapan(c.at);
   if (!Array.isArray(c.controls) || c.controls.length === 0) errors.add('controls', 'must name at least one control');
   else {
     c.controls.forEach((ctl, k) => {

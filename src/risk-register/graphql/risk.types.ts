@@ -446,6 +446,6 @@ export class ReviewDue {
   @Field({ description: 'The level the interval is taken for: the target level of an accepted risk, the evaluated level of a retained one.' }) level!: string;
   @Field(() => Int, { description: 'Review interval for that level, in days (reviewIntervalDays of the criteria).' }) intervalDays!: number;
   @Field({ description: `The last review of the cycle, or the evaluation when there is none: the interval counts from it. ${INSTANT}` }) since!: string;
-  @Field({ description: 'Date the review was due (YYYY-MM-DD, UTC).' }) dueOn!: string;
+  @Field({ description: 'Date the review was due, in Japan (YYYY-MM-DD, JST, like control due dates).' }) dueOn!: string;
   @Field(() => Int, { description: 'Whole days since the due date (0 on the day).' }) overdueDays!: number;
 }

@@ -13,15 +13,19 @@ import {
   PRINTER_RISK,
   RISK,
   acceptedEvents,
+  analyseInformal,
   continueHistory,
   control,
   controlsDecidedEvents,
   decideControls,
   decideTreatment,
+  evaluate,
+  history,
+  identifyPrinter,
   printerRetainedEvents,
   review,
 } from './builders.js';
-import { T2, T3, auditor, ciso, committee, criteriaV1, owner } from './fixtures.js';
+import { T2, T3, auditor, ciso, committee, criteriaV1, owner, printer } from './fixtures.js';
 
 const CONTROL = 'ctl-multisig';
 /** The owner of control() in builders.ts. */
@@ -322,6 +326,17 @@ describe('RecordPassedDeadlines: ControlBecameOverdue and RiskReviewBecameDue, o
     given(riskDecider, once).when(deadlines('2027-01-01T00:00:00.000Z', { riskId: PRINTER_RISK })).thenNothing();
     // Without criteria in force no review falls due.
     given(riskDecider, retained).when(deadlines(dueAt, { riskId: PRINTER_RISK, criteria: undefined })).thenNothing();
+  });
+
+  it("dates a review's due day in Japan, like controls' due dates: evaluated at 05:00 in Japan (20:00 UTC the day before)", () => {
+    const late = history(
+      identifyPrinter(),
+      analyseInformal('an-p1', 1, 1, { riskId: PRINTER_RISK, assets: [printer] }),
+      evaluate({ riskId: PRINTER_RISK, assets: [printer], at: '2025-04-03T20:00:00.000Z' }),
+    );
+    given(riskDecider, late)
+      .when(deadlines('2026-04-03T20:00:00.000Z', { riskId: PRINTER_RISK }))
+      .then([{ type: 'RiskReviewBecameDue', data: { riskId: PRINTER_RISK, dueOn: '2026-04-04', ownerId: owner.id } }]);
   });
 });
 

@@ -227,6 +227,12 @@ describe('DecideControls (Art. 18)', () => {
     ]);
   });
 
+  it('takes the decision date as the day in Japan, as overdue does: 20:00 UTC on 4 April is 5 April there', () => {
+    const at = '2025-04-04T20:00:00.000Z';
+    given(riskDecider, treatmentDecidedEvents()).when(decideControls({ at, controls: [control({ dueDate: '2025-04-04' })] })).thenRejectsFields('controls[0].dueDate');
+    given(riskDecider, treatmentDecidedEvents()).when(decideControls({ at, controls: [control({ dueDate: '2025-04-05' })] })).thenMatches([{ type: 'ControlsDecided' }]);
+  });
+
   it('accepts a due date on the decision date', () => {
     given(riskDecider, treatmentDecidedEvents()).when(decideControls({ controls: [control({ dueDate: '2025-04-03' })] })).thenMatches([{ type: 'ControlsDecided' }]);
   });
