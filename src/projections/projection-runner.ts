@@ -289,7 +289,9 @@ export class ProjectionRunner {
     if (this.pageTransaction) return this.pageTransaction;
     const projections = this.projections;
     const names = projections.map((p) => p.name);
-    const update = this.db.prepare(`UPDATE projection_checkpoints SET position = ? WHERE name IN (${names.map(() => '?').join(', ')})`);
+    // A projection ahead of the page (the others are catching up after a reset of theirs) keeps its
+    // checkpoint: positions are fixed-width strings, so their string order is the log's.
+    const update = this.db.prepare(`UPDATE projection_checkpoints SET position = ? WHERE (position IS NULL OR position < ?) AND name IN (${names.map(() => '?').join(', ')})`);
     return (this.pageTransaction = this.db.transaction((events: RecordedEvent[], ahead: boolean, last: string) => {
       for (const raw of events) {
         const event = this.upcast(raw);
@@ -302,7 +304,7 @@ export class ProjectionRunner {
         }
       }
       for (const p of projections) p.flush?.(this.db);
-      if (names.length > 0) update.run(last, ...names);
+      if (names.length > 0) update.run(last, last, ...names);
     }));
   }
 
@@ -334,7 +336,10 @@ export class ProjectionRunner {
       this.abandonSpan();
       throw error;
     }
-    for (const p of projections) this.checkpoints.set(p.name, last);
+    for (const p of projections) {
+      const cp = this.checkpoints.get(p.name) ?? null;
+      if (cp === null || cp < last) this.checkpoints.set(p.name, last);
+    }
     const previous = events.length > 1 ? events[events.length - 2]!.position : this.appliedEnd;
     this.appliedEnd = last;
     if (!span) {

@@ -141,3 +141,51 @@ describe('the runner sets up a projection of the stored schema version, and only
     fresh.close();
   });
 });
+
+describe('a projection reset on upgrade catches up beside the others, which keep their checkpoints', () => {
+  /** Records each position once: applying an event twice fails on the primary key. */
+  class Positions implements Projection {
+    constructor(readonly name: string, readonly schemaVersion: number) {}
+    private get table(): string {
+      return `positions_${this.name}`;
+    }
+    setup(db: ReadDb): void {
+      db.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (position TEXT PRIMARY KEY)`);
+    }
+    reset(db: ReadDb): void {
+      db.exec(`DROP TABLE IF EXISTS ${this.table}`);
+      this.setup(db);
+    }
+    apply(event: RecordedEvent, db: ReadDb): void {
+      db.prepare(`INSERT INTO ${this.table} (position) VALUES (?)`).run(event.position);
+    }
+  }
+
+  it('over many pages (the steady projection skips what it has; nothing is applied twice; no checkpoint goes back)', async () => {
+    const store = new InMemoryEventStore();
+    let head = '';
+    for (let i = 0; i < 23; i++) {
+      head = (await store.append(`probe-${i}`, [{ eventId: randomUUID(), type: 'Probed', schemaVersion: 1, data: {}, metadata: { actor: { id: 'ciso', name: 'CISO', roles: ['CISO'] }, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: 'c', causationId: 'c' } }], { expectedVersion: ExpectedVersion.noStream })).position;
+    }
+    const db = openReadModelDatabase(':memory:');
+    const run = async (bumpedVersion: number) => {
+      const runner = new ProjectionRunner(store, db, [new Positions('steady', 1), new Positions('bumped', bumpedVersion)], upcasters.upcast, silent, { pageSize: 5, commitEvery: 10 });
+      runner.start();
+      await runner.waitFor(head);
+      await runner.stop();
+      expect(runner.failed).toBeUndefined();
+    };
+    await run(1);
+    await run(2);
+    const count = (name: string) => db.prepare(`SELECT COUNT(*) FROM positions_${name}`).pluck().get();
+    expect([count('steady'), count('bumped')]).toEqual([23, 23]);
+    expect(db.prepare('SELECT name, schema_version, position FROM projection_checkpoints ORDER BY name').all()).toEqual([
+      { name: 'bumped', schema_version: 2, position: head },
+      { name: 'steady', schema_version: 1, position: head },
+    ]);
+    // Once more, the same versions: nothing to apply.
+    await run(2);
+    expect([count('steady'), count('bumped')]).toEqual([23, 23]);
+    db.close();
+  });
+});
