@@ -22,6 +22,9 @@ import type { RiskState } from '../domain/risk.state.js';
 import { RiskRegisterQueries } from '../projections/risk-register.projection.js';
 import { RiskWriteContext } from './write-context.js';
 
+/** Risks read from the register per step of a pass (one synchronous step of the event loop each). */
+const WATCH_PAGE = 200;
+
 export const DEADLINE_WATCH_ACTOR: DomainActor = { id: 'system:deadline-watch', name: 'Risk Ledger deadline watch', roles: [] };
 
 /** Whether something has fallen due at `at` that the risk has not recorded yet. */
@@ -78,7 +81,16 @@ export class DeadlineWatch implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const register = new RiskRegisterQueries(this.db);
       const criteria = register.criteriaInForce()?.definition;
-      const candidates = register.states().filter((risk) => hasUnrecordedDeadline(risk, criteria, at));
+      // Page by page, the event loop free in between: a register of thousands of risks read in one
+      // go held every request for tens of milliseconds at each pass.
+      const candidates: RiskState[] = [];
+      for (let after = 0; !this.stopped; ) {
+        const page = register.statesAfter(after, WATCH_PAGE);
+        for (const { state } of page) if (hasUnrecordedDeadline(state, criteria, at)) candidates.push(state);
+        if (page.length < WATCH_PAGE) break;
+        after = page[page.length - 1]!.seq;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       if (candidates.length === 0) return 0;
       // The decider reads the criteria from the log, not from the register (which may lag).
       const inForce = await this.context.criteriaInForce();

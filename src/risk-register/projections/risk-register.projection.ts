@@ -380,6 +380,12 @@ export class RiskRegisterQueries {
     return rows.map((r) => JSON.parse(r.doc) as RiskState);
   }
 
+  /** A page of the risks' states in the order they were identified, after `afterSeq` (0: from the first). */
+  statesAfter(afterSeq: number, limit: number): { seq: number; state: RiskState }[] {
+    const rows = this.db.prepare('SELECT seq, doc FROM risks WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as { seq: number; doc: string }[];
+    return rows.map((r) => ({ seq: r.seq, state: JSON.parse(r.doc) as RiskState }));
+  }
+
   /** Counts of open, analysed risks per likelihood x impact and per level, through the matrix of the criteria in force. */
   heatMap(): { criteria?: CriteriaInForceRow; cells: Map<string, number> } {
     const criteria = this.criteriaInForce();
