@@ -58,6 +58,27 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
+/**
+ * The HTTP status of a domain error on the product's plain HTTP endpoints (/evidence, /documents);
+ * GraphQL answers 200 with the code. Every code has one: the compiler checks the table is whole.
+ */
+const HTTP_STATUS: Record<DomainError['code'], number> = {
+  BAD_USER_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  RULE_VIOLATION: 409,
+  CONCURRENCY_CONFLICT: 409,
+  QUERY_TOO_COMPLEX: 400,
+  RATE_LIMITED: 429,
+  INTEGRITY_BROKEN: 503,
+  STORE_UNAVAILABLE: 503,
+};
+
+export function httpStatusOf(error: DomainError): number {
+  return HTTP_STATUS[error.code];
+}
+
 export function domainExtensions(error: DomainError): Record<string, unknown> {
   const extensions: Record<string, unknown> = { code: error.code };
   if (error instanceof BadInputError) extensions.fields = error.fields;

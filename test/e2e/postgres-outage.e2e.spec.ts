@@ -46,11 +46,8 @@ describe('an instance on PostgreSQL while the database is away and after it is b
     postgres = await startPostgres();
     t = await TestApp.start({ store: 'postgres', databaseUrl: await postgres.createDatabase('rl_outage_e2e') });
     detailed = { authorization: `Bearer ${await t.token(users.auditor)}` };
-    // KNOWN GAP, outside this suite's reach: the evidence blob store's pool
-    // (src/evidence/infrastructure/postgres-blob-store.ts) has no 'error' listener, so an idle
-    // connection of it that the server terminates kills the process. Its only connection (from
-    // init) is closed by pg-pool after 10 s idle: the outages below start after that.
-    await sleep(10_500);
+    // The outages below start at once: every pool's idle connections (the evidence blob store's
+    // from its init included) are ended by the server while idle, and must not end the process.
   }, 120_000);
   afterAll(async () => {
     await t?.close();

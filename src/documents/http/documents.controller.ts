@@ -1,7 +1,7 @@
 import { Controller, Get, Headers, Param, Req, Res } from '@nestjs/common';
 import type { IntegrityReport } from '../../event-store/integrity-verifier.js';
 import { IntegrityMonitor } from '../../platform/integrity-monitor.js';
-import { domainExtensions } from '../../graphql/error-format.js';
+import { domainExtensions, httpStatusOf } from '../../graphql/error-format.js';
 import { checkOperation } from '../../identity/access-policy.js';
 import { ActorRateLimiter } from '../../identity/rate-limit/actor-rate-limiter.js';
 import { TokenVerifier } from '../../identity/token-verifier.js';
@@ -21,7 +21,6 @@ interface DocumentHttpResponse {
   json(body: unknown): void;
 }
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RATE_LIMITED: 429, INTEGRITY_BROKEN: 503, STORE_UNAVAILABLE: 503 };
 
 /**
  * Distinct documents (path and query) rendered at once by this process: each may replay the log
@@ -161,7 +160,7 @@ export class DocumentsController {
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       if (error instanceof RateLimitedError) res.setHeader('retry-after', String(error.retryAfterSeconds));
-      res.status(STATUS[error.code] ?? 400).json({ error: { message: error.message, ...domainExtensions(error) } });
+      res.status(httpStatusOf(error)).json({ error: { message: error.message, ...domainExtensions(error) } });
     }
   }
 }

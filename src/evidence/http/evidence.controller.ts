@@ -11,7 +11,7 @@ import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { IntegrityMonitor } from '../../platform/integrity-monitor.js';
-import { domainExtensions } from '../../graphql/error-format.js';
+import { domainExtensions, httpStatusOf } from '../../graphql/error-format.js';
 import { checkOperation } from '../../identity/access-policy.js';
 import { TokenVerifier } from '../../identity/token-verifier.js';
 import { EvidenceFiles } from '../../shared/application/evidence-files.js';
@@ -25,7 +25,6 @@ import { UploadRefusedError, checkDeclaration, receiveUpload } from '../applicat
 
 type Request = IncomingMessage & { _body?: boolean; id?: unknown };
 
-const STATUS: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, RULE_VIOLATION: 409, CONCURRENCY_CONFLICT: 409, RATE_LIMITED: 429, INTEGRITY_BROKEN: 503 };
 /**
  * Uploads, and downloads, in progress at once per instance: each may hold a whole file (up to
  * EVIDENCE_MAX_BYTES; with PostgreSQL, several times that) in memory. Past it: 503 and Retry-After.
@@ -236,7 +235,7 @@ export class EvidenceController {
       return sendJson(res, error.status, { error: { code: error.code, message: error.message, ...error.details } });
     }
     if (error instanceof DomainError) {
-      return sendJson(res, STATUS[error.code] ?? 400, { error: { message: error.message, ...domainExtensions(error) } });
+      return sendJson(res, httpStatusOf(error), { error: { message: error.message, ...domainExtensions(error) } });
     }
     this.log.error(`evidence ${what} failed`, error);
     sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: `the ${what} failed on the server` } });

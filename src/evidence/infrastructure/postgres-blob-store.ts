@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { assertSha256, type EvidenceBlobStore } from '../application/evidence-blobs.js';
 import { ensureSchema } from '../../event-store/postgres/ensure-schema.js';
+import { withPooledClient } from '../../event-store/postgres/held-client.js';
 
 const TABLE = 'risk_ledger.evidence_blobs';
 /** Serialises the creation of the table by instances starting together (any constant of our own). */
@@ -23,22 +24,24 @@ export class PostgresBlobStore implements EvidenceBlobStore {
 
   constructor(connectionString: string) {
     this.pool = new pg.Pool({ connectionString, max: 4 });
+    // An idle connection the server ends (a restart) emits 'error' on the pool: unhandled, it would
+    // end the process. The pool drops that connection; the next query opens another.
+    this.pool.on('error', () => undefined);
   }
 
   async init(): Promise<this> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [SCHEMA_LOCK]);
-      await ensureSchema(client, 'risk_ledger', 'risk_ledger');
-      await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'), size bigint NOT NULL, content bytea NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())`);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    await withPooledClient(this.pool, async (client) => {
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [SCHEMA_LOCK]);
+        await ensureSchema(client, 'risk_ledger', 'risk_ledger');
+        await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'), size bigint NOT NULL, content bytea NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())`);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
     return this;
   }
 
