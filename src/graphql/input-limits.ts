@@ -7,7 +7,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { ValidateBy, ValidateNested } from 'class-validator';
-import { longerThan } from '../shared/domain/guards.js';
+import { hasUnprintable, longerThan } from '../shared/domain/guards.js';
 
 export const INPUT_LIMITS = { name: 200, id: 128, text: 10_000, items: 500 } as const;
 
@@ -40,23 +40,13 @@ function itemsBound(max: number) {
   });
 }
 
-/**
- * Characters no name or title needs, and that make one read as another in a list or a document:
- * control characters (NUL, tab, line feed...), line and paragraph separators, the
- * bidirectional embeddings, overrides and isolates ("Wallet\u202Eexe.pdf" reads "Walletfdp.exe"),
- * and the invisible ones that only pad a name: zero-width space, word joiner and invisible
- * operators, byte-order mark, soft hyphen, Mongolian vowel separator and the Hangul fillers.
- * Joiners (U+200C, U+200D) and variation selectors stay: scripts, emoji and kanji variants
- * (異体字) need them; the name's key ignores them (`nameKey`).
- */
-const NOT_IN_A_NAME = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069\u200B\u2060-\u2064\uFEFF\u00AD\u180E\u115F\u1160\u3164\uFFA0]/u;
 
 function printable() {
   return ValidateBy({
     name: 'printableName',
     validator: {
       // Around the name is trimmed away (the deciders keep it trimmed): only what stays counts.
-      validate: (value: unknown) => value === null || value === undefined || strings(value).every((s) => !NOT_IN_A_NAME.test(s.trim())),
+      validate: (value: unknown) => value === null || value === undefined || strings(value).every((s) => !hasUnprintable(s.trim())),
       defaultMessage: () => 'must not contain control, line-separator, bidirectional-override or invisible characters',
     },
   });

@@ -22,7 +22,7 @@ export interface Connection<T> {
 
 /** Relay-style connection type for a node type (`AssetConnection`, `RiskConnection`…). */
 export function ConnectionType<T>(nodeType: Type<T>, name: string) {
-  @ObjectType(`${name}Edge`, { description: `One item of a ${name}Connection page, with its cursor.` })
+  @ObjectType(`${name}Edge`, { description: `One item of the ${name}Connection page it is in, with its cursor.` })
   class EdgeType {
     @Field({ description: 'Opaque cursor of this item: pass it as after to continue right after it.' }) cursor!: string;
     @Field(() => nodeType, { description: 'The item.' }) node!: T;

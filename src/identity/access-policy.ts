@@ -33,10 +33,15 @@ export function checkOperation(kind: 'query' | 'mutation' | 'subscription', oper
     const auditor = auditorRefusal(actor);
     if (auditor) return auditor;
     const operational = OPERATIONAL_MUTATIONS[operation];
-    if (operational && !hasRole(actor, ...operational.roles)) return `${operation} needs one of the roles ${operational.roles.join(', ')}`;
+    if (operational && !hasRole(actor, ...operational.roles)) return `${operation} needs ${rolesPhrase(operational.roles)}`;
     return null;
   }
   const policy = QUERY_POLICIES[operation];
-  if (policy && !hasRole(actor, ...policy.roles)) return `${operation} needs one of the roles ${policy.roles.join(', ')}`;
+  if (policy && !hasRole(actor, ...policy.roles)) return `${operation} needs ${rolesPhrase(policy.roles)}`;
   return null;
+}
+
+/** "the role ADMIN", "one of the roles AUDITOR, CISO". */
+function rolesPhrase(roles: readonly string[]): string {
+  return roles.length === 1 ? `the role ${roles[0]}` : `one of the roles ${roles.join(', ')}`;
 }

@@ -244,9 +244,13 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
   it('answers NOT_FOUND for unknown ids, 401 without a token, and refuses an AUDITOR (storing nothing)', async () => {
     expect((await download(t, users.ciso, randomUUID())).status).toBe(404);
     expect((await download(t, users.ciso, '..%2F..%2Fevents.sqlite')).status).toBe(404);
+    // An id far past the limit is not echoed back.
+    const long = await download(t, users.ciso, 'x'.repeat(5_000));
+    expect({ status: long.status, echoed: long.body.toString().includes('x'.repeat(200)) }).toEqual({ status: 404, echoed: false });
     expect((await upload(t, null, PDF, 'application/pdf', 'a.pdf')).status).toBe(401);
     const { id } = (await upload(t, users.ciso, PDF, 'application/pdf', 'unattached.pdf')).json;
     expect(errorOf(await t.gql(ATTACH, { input: { entityId: randomUUID(), evidenceId: id, description: 'd' } }, users.ciso)).extensions.code).toBe('NOT_FOUND');
+    expect(errorOf(await t.gql(ATTACH, { input: { entityId: '', evidenceId: id, description: 'd' } }, users.ciso)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { entityId: 'is required' } });
     expect(errorOf(await t.gql(ATTACH, { input: { entityId: assetId, evidenceId: randomUUID(), description: 'd' } }, users.ciso)).extensions.code).toBe('NOT_FOUND');
     expect(errorOf(await t.gql(COMMENT, { input: { entityId: randomUUID(), text: 'hello' } }, users.ciso)).extensions.code).toBe('NOT_FOUND');
     expect(errorOf(await t.gql(COMMENTS, { id: randomUUID() }, users.ciso)).extensions.code).toBe('NOT_FOUND');

@@ -5,7 +5,7 @@ import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
 import { EvidenceFiles } from '../../shared/application/evidence-files.js';
 import { ClientCommand, commandContext } from '../../shared/application/request-meta.js';
-import { NotFoundError } from '../../shared/domain/errors.js';
+import { BadInputError, NotFoundError } from '../../shared/domain/errors.js';
 import { refuseAuditor } from '../../shared/domain/guards.js';
 import { annotationsDecider, type AttachedEvidence, type EntityComment } from '../domain/annotations.decider.js';
 import { evidenceFileDecider, evidenceIdFor, type EvidenceFileState } from '../domain/evidence-file.decider.js';
@@ -39,6 +39,7 @@ export function commentView(entityId: string, c: EntityComment): CommentView {
 
 /** The entity an annotation names, or NOT_FOUND. */
 async function requireEntity(directory: EntityDirectory, entityId: string): Promise<AnnotatedEntityKind> {
+  if (typeof entityId !== 'string' || entityId.trim() === '') throw new BadInputError({ entityId: 'is required' });
   const kind = await directory.kindOf(entityId);
   if (!kind) throw new NotFoundError('Entity', entityId);
   return kind;

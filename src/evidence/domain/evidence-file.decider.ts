@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
-import { FieldErrors, longerThan, refuseAuditor } from '../../shared/domain/guards.js';
+import { FieldErrors, hasUnprintable, longerThan, refuseAuditor } from '../../shared/domain/guards.js';
 import type { EvidenceFileEvent } from './evidence.events.js';
 import { isAllowedMediaType } from './media-types.js';
 
 export const EVIDENCE_LIMITS = { filename: 200, description: 10_000, comment: 10_000 } as const;
 
 const SHA256 = /^[0-9a-f]{64}$/;
-/** C0 and C1 controls, DEL, and the bidi overrides and isolates (a name that displays as another). */
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 export interface StoreEvidenceFile {
   type: 'StoreEvidenceFile';
@@ -49,7 +47,7 @@ export function evidenceIdFor(sha256: string, mediaType: string, filename: strin
 export function filenameProblem(filename: string): string | null {
   if (filename.trim() === '') return 'is required';
   if (longerThan(filename, EVIDENCE_LIMITS.filename)) return `must be at most ${EVIDENCE_LIMITS.filename} characters`;
-  if (CONTROL_CHARACTERS.test(filename)) return 'must not contain control or bidirectional-override characters';
+  if (hasUnprintable(filename)) return 'must not contain control, line-separator, bidirectional-override or invisible characters';
   if (/[\\/]/.test(filename) || filename === '.' || filename === '..') return 'must be a file name, not a path';
   return null;
 }

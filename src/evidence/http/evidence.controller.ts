@@ -12,6 +12,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { IntegrityMonitor } from '../../platform/integrity-monitor.js';
 import { domainExtensions, httpStatusOf } from '../../graphql/error-format.js';
+import { INPUT_LIMITS } from '../../graphql/input-limits.js';
 import { checkOperation } from '../../identity/access-policy.js';
 import { TokenVerifier } from '../../identity/token-verifier.js';
 import { EvidenceFiles } from '../../shared/application/evidence-files.js';
@@ -149,8 +150,9 @@ export class EvidenceController {
       const actor = await this.verifier.verifyAuthorization(header(req, 'authorization'));
       const denied = checkOperation('query', 'evidenceFile', actor);
       if (denied) throw new UploadRefusedError(403, 'FORBIDDEN', denied);
-      const file = await this.files.find(id);
-      if (!file) throw new UploadRefusedError(404, 'NOT_FOUND', `Evidence ${id} not found`);
+      // Ids are at most 128 characters (the contract's limit): a longer one names no file, and is not echoed back.
+      const file = id.length <= INPUT_LIMITS.id ? await this.files.find(id) : null;
+      if (!file) throw new UploadRefusedError(404, 'NOT_FOUND', id.length <= INPUT_LIMITS.id ? `Evidence ${id} not found` : 'No evidence file has an id this long');
       const etag = `"${file.sha256}"`;
       res.setHeader('etag', etag);
       res.setHeader('cache-control', 'private, no-cache');

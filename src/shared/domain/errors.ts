@@ -64,7 +64,7 @@ export class ConcurrencyConflictError extends DomainError {
   constructor(
     readonly expectedVersion: number,
     readonly actualVersion: number,
-    message = `Expected version ${expectedVersion} but the entity is at version ${actualVersion}`,
+    message = `Expected version ${expectedVersion} but the entity is at version ${actualVersion}: read it again and decide on what it is now`,
   ) {
     super(message);
     this.name = 'ConcurrencyConflictError';

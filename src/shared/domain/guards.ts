@@ -150,6 +150,22 @@ export function isRealDate(value: unknown): value is string {
   return d <= [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1]!;
 }
 
+/**
+ * Characters no name, title or file name needs, and that make one read as another in a list or a
+ * document: control characters (NUL, tab, line feed...), line and paragraph separators, the
+ * bidirectional embeddings, overrides and isolates ("Wallet\u202Eexe.pdf" reads "Walletfdp.exe"),
+ * and the invisible ones that only pad a name: zero-width space, word joiner and invisible
+ * operators, byte-order mark, soft hyphen, Mongolian vowel separator and the Hangul fillers.
+ * Joiners (U+200C, U+200D) and variation selectors stay: scripts, emoji and kanji variants
+ * (異体字) need them; an asset name's key ignores them (`nameKey`).
+ */
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069\u200B\u2060-\u2064\uFEFF\u00AD\u180E\u115F\u1160\u3164\uFFA0]/u;
+
+/** Whether a name holds a character of UNPRINTABLE. */
+export function hasUnprintable(name: string): boolean {
+  return UNPRINTABLE.test(name);
+}
+
 /** Board meetings, due dates and reviews are dated in Japan (JST, UTC+9, no daylight saving). */
 const JAPAN_OFFSET_MS = 9 * 60 * 60 * 1000;
 

@@ -181,7 +181,7 @@ function recordBoardResolution(c: RecordBoardResolution, s: PlanState): PlanEven
   if (s.draftedBy === c.actor.id) {
     throw violation(
       PLAN_RULES.RESOLUTION_BY_DRAFTER,
-      `Whoever drafted plan ${s.id} cannot record its board resolution (separation of duties, Art.23(3))`,
+      `Whoever drafted plan ${s.id} cannot record its board resolution (separation of duties, Art.23(3)): another BOARD_SECRETARY must record it`,
     );
   }
   const earlier = s.resolutions.find((r) => r.resolutionNumber === resolutionNumber);
@@ -195,7 +195,7 @@ function recordBoardResolution(c: RecordBoardResolution, s: PlanState): PlanEven
     }
     throw violation(
       PLAN_RULES.RESOLUTION_NUMBER_REUSED,
-      `Resolution ${resolutionNumber} was already recorded for revision ${earlier.revision} with different content`,
+      `Resolution ${resolutionNumber} was already recorded for revision ${earlier.revision} with different content: a new resolution takes a new number`,
     );
   }
   if (s.status !== 'SUBMITTED') {
