@@ -31,6 +31,12 @@ export async function createApp(): Promise<INestApplication> {
   const edge = httpObservability(app.get(Metrics), rootLogger);
   edges.set(app, edge);
   app.use(edge.middleware);
+  // While shutting down, every answer closes its connection: its client sends nothing more on it.
+  const shutdown = app.get(ShutdownState);
+  app.use((_req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    if (shutdown.shuttingDown) res.setHeader('connection', 'close');
+    next();
+  });
   useSecurityHeaders(app);
   // Express's default of 100 kB is below a legitimate catalogue import (500 requirements).
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT, verify: refuseDeepJson });
@@ -102,11 +108,19 @@ function gracefulShutdown(app: INestApplication): void {
     try {
       // Readiness answers 503 from now on (connections still open may ask while the rest drains).
       app.get(ShutdownState).begin();
-      (app.getHttpServer() as Server).close();
+      const server = app.getHttpServer() as Server;
+      // No new connection from now on. Node's close() would also end every idle keep-alive
+      // connection at once: a client sending its next request on one at that moment saw its
+      // connection reset, not knowing whether the request ran. They stay open while the requests in
+      // flight finish; a request arriving on one meanwhile is answered (with Connection: close).
+      const closeIdle = server.closeIdleConnections.bind(server);
+      server.closeIdleConnections = () => undefined;
+      server.close();
       const edge = edges.get(app);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([edge?.drained(), new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_MS)))]);
       clearTimeout(timer);
+      closeIdle();
       await app.close();
       rootLogger.info('shut down', { signal, ms: Date.now() - started });
       process.exit(0);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signToken } from '../../src/identity/cli/issue-token.js';
@@ -204,14 +204,35 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
       req.write(body.slice(0, 20));
       (globalThis as { finishInFlight?: () => void }).finishInFlight = () => req.end(body.slice(20));
     });
+    // A keep-alive connection opened before the signal, idle when it comes.
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string) =>
+      new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+        const r = request({ host: url.hostname, port: url.port, path, agent: keepAlive }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        r.on('error', reject);
+        r.end();
+      });
+    expect(await get('/health/live')).toEqual({ status: 200, connection: 'keep-alive' });
     // The server has the request when its socket is open; then the signal.
     await new Promise((r) => setTimeout(r, 300));
     const exit = exited(server!);
     server!.child.kill('SIGTERM');
     for (let i = 0; i < 100 && !server!.output().includes('shutting down'); i++) await new Promise((r) => setTimeout(r, 50));
     expect(server!.output()).toContain('"msg":"shutting down: no new connections; finishing the requests in flight"');
-    // No new connection is accepted meanwhile.
-    await expect(fetch(`${base}/health/live`)).rejects.toThrow();
+    // No new connection is accepted meanwhile (a connection of its own: fetch would reuse one of its pool).
+    const fresh = new Promise((resolve, reject) => {
+      const r = request({ host: url.hostname, port: url.port, path: '/health/live', agent: false }, (res) => resolve(res.statusCode));
+      r.on('error', reject);
+      r.end();
+    });
+    await expect(fresh).rejects.toThrow(/ECONNREFUSED/);
+    // The idle keep-alive connection is not reset under its client while a request is in flight:
+    // a request on it is answered, and the answer closes the connection.
+    expect(await get('/health/live')).toEqual({ status: 200, connection: 'close' });
+    keepAlive.destroy();
     (globalThis as { finishInFlight?: () => void }).finishInFlight!();
     const finished = await answer;
     expect(finished.status).toBe(200);
