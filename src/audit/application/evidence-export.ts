@@ -312,7 +312,7 @@ export class AnchorCheck {
       }
       this.reachedHead = true;
       if (this.anchor.headChainHash !== null && (event.chainHash ?? null) !== this.anchor.headChainHash) {
-        this.problem = `the event at the anchored head position ${headPosition} has chain hash ${event.chainHash ?? 'none'}, the manifest recorded ${this.anchor.headChainHash}: the log up to that point was rewritten`;
+        this.problem = `the event at the anchored head position ${headPosition} has chain hash ${event.chainHash ?? 'none'}, the anchor (a manifest, or the head this server verified) recorded ${this.anchor.headChainHash}: the log up to that point was rewritten`;
         return;
       }
     }
@@ -330,7 +330,7 @@ export class AnchorCheck {
   finish(report: IntegrityReport): string | null {
     if (this.problem) return this.problem;
     if (this.anchor.headPosition !== null && !this.reachedHead) {
-      return `the log ends at position ${report.headPosition ?? '(empty)'} but the manifest recorded a head at position ${this.anchor.headPosition}: events were removed from the end of the log`;
+      return `the log ends at position ${report.headPosition ?? '(empty)'} but the anchor (a manifest, or the head this server verified) recorded a head at position ${this.anchor.headPosition}: events were removed from the end of the log`;
     }
     const missing = this.pending.entries().next();
     if (!missing.done) {
