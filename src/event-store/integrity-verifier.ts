@@ -65,6 +65,12 @@ export interface VerifierOptions {
    */
   trusted?: TrustedKeys;
   /**
+   * Every event, whatever its hash version, must be covered by a signed head of a trusted key
+   * (no unsigned prefix of events hashed before signing existed). For an import: the history is
+   * signed again with this installation's key, so it must have been signed before.
+   */
+  requireSigned?: boolean;
+  /**
    * The events were read from a store, so their data and metadata are JSON.parse products: their
    * hashes are then recomputed with fast-hash.ts's allocation-lean equivalent of eventHash (same
    * hashes under that precondition) rather than hash-chain.ts's reference (the default).
@@ -262,7 +268,7 @@ export class IntegrityVerifier {
     const first = s.firstPosition;
     if (first === undefined || first > s.position) return this.fail(s.position, `the signed head at ${s.position} names no commit`);
     if (this.firstUncovered !== null && first !== this.firstUncovered) {
-      const legacyPrefix = this.signatures === 0 && first > this.firstUncovered && (this.firstUnsigned === null || this.firstUnsigned >= first);
+      const legacyPrefix = !this.options.requireSigned && this.signatures === 0 && first > this.firstUncovered && (this.firstUnsigned === null || this.firstUnsigned >= first);
       if (!legacyPrefix) {
         const at = first > this.firstUncovered ? (this.firstUnsigned !== null && this.firstUnsigned < first ? this.firstUnsigned : this.firstUncovered) : first;
         return this.fail(at, `the event at ${at} lies in no signed commit: it was appended (or rewritten) without the signing key`);
@@ -277,7 +283,13 @@ export class IntegrityVerifier {
 
   /** Ends a run: with trusted keys, events after the last signed head are unsigned (appended without the key). */
   finish(): void {
-    if (this.broken || !this.options.trusted || this.firstUnsigned === null) return;
+    if (this.broken) return;
+    if (this.options.requireSigned && (!this.options.trusted || this.firstUncovered !== null)) {
+      const at = this.firstUncovered ?? this.lastPositionText;
+      this.fail(at, `the event at ${at ?? '(none)'} is covered by no signed head of a trusted key: only a signed history is taken`);
+      return;
+    }
+    if (!this.options.trusted || this.firstUnsigned === null) return;
     this.fail(this.firstUnsigned, `the event at ${this.firstUnsigned} is covered by no signed head: it was appended (or rewritten) without the signing key`);
   }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { LOG_GENESIS, chainHash, eventHash, genesisHash } from '../../src/event-store/hash-chain.js';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +211,40 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     const other = join(work, 'other-public.pem');
     writeFileSync(other, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString());
     expect((await cli(['import', exportFile, '--trusted-key', other], storeEnv(target))).code).toBe(2);
+  });
+
+  it('refuses an unsigned history even when every hash is right: one rewritten as hash version 1, whose events may stand unsigned offline', async () => {
+    // What someone without any key can make: an event renamed, every event set to hash version 1
+    // (hashed before signing existed), every hash and link recomputed, no signed head, and a
+    // manifest that matches. `verify` takes such a legacy history; an import would sign it anew.
+    const lines = readFileSync(exportFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const heads = new Map<string, string>();
+    let chain = LOG_GENESIS;
+    for (const e of lines) {
+      if (e.type === 'ThreatIdentified') e.data.name = 'FORGED threat name';
+      e.hashVersion = 1;
+      e.prevHash = heads.get(e.streamId) ?? genesisHash(e.streamId);
+      e.hash = eventHash(e);
+      heads.set(e.streamId, e.hash);
+      e.chainHash = chainHash(chain, e.position, e.hash);
+      chain = e.chainHash;
+    }
+    const forged = join(work, 'forged-v1.ndjson');
+    const text = lines.map((e) => JSON.stringify(Object.fromEntries(Object.entries(e).sort()))).join('\n') + '\n';
+    writeFileSync(forged, text);
+    writeFileSync(`${forged}.signatures.ndjson`, '');
+    const manifest = JSON.parse(readFileSync(`${exportFile}.manifest.json`, 'utf8'));
+    const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+    writeFileSync(`${forged}.manifest.json`, JSON.stringify({
+      ...manifest, ndjsonSha256: sha(text), headChainHash: chain, publicKeys: [],
+      signatures: { ...manifest.signatures, file: 'forged-v1.ndjson.signatures.ndjson', count: 0, sha256: sha('') },
+      streamHeads: Object.fromEntries(lines.map((e) => [e.streamId, { revision: e.revision, hash: e.hash }])),
+    }));
+    const target = mkdtempSync(join(work, 'import-forged-'));
+    const r = await cli(['import', forged, '--trusted-key', exporterPublicKey()], storeEnv(target));
+    expect(r.code).toBe(2);
+    expect(r.json.error).toMatch(/does not verify: .*covered by no signed head of a trusted key/);
+    expect(readdirSync(target)).toEqual([]);
   });
 
   it('imports an export into an empty store with identical hashes, positions, chain and commit instants; refuses a non-empty store', async () => {

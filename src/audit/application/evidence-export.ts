@@ -391,7 +391,7 @@ export interface ExportVerdict extends IntegrityReport {
  */
 export async function verifyExport(
   file: string,
-  options: { manifestFile?: string; onProgress?: ProgressCallback; trusted?: TrustedKeys } = {},
+  options: { manifestFile?: string; onProgress?: ProgressCallback; trusted?: TrustedKeys; requireSigned?: boolean } = {},
 ): Promise<ExportVerdict> {
   const manifestFile = options.manifestFile ?? manifestPathFor(file);
   let manifest: ExportManifest | null = null;
@@ -425,8 +425,8 @@ export async function verifyExport(
   const cited = new CitedEvidence();
   const { report } = await verifyEvents(readExport(file, sha), {
     requireChain: manifest ? manifest.headChainHash !== null : false,
-    trusted: signatures ? trusted : undefined,
-    signatures,
+    // An import requires every event signed by a key it trusts, even when the export carries no signatures.
+    ...(options.requireSigned ? { requireSigned: true, trusted: options.trusted, signatures: signatures ?? [] } : { trusted: signatures ? trusted : undefined, signatures }),
     onEvent: (event, verifier) => {
       firstPosition ??= event.position;
       check?.observe(event);
@@ -509,7 +509,7 @@ export async function importExport(
   if (head !== null) {
     throw new ImportRefusedError(`the target ${store.adapterName} store is not empty (head position ${head}): import only into an empty store`);
   }
-  const verdict = await verifyExport(file, { manifestFile: options.manifestFile, onProgress: options.onVerifyProgress, trusted: options.trusted });
+  const verdict = await verifyExport(file, { manifestFile: options.manifestFile, onProgress: options.onVerifyProgress, trusted: options.trusted, requireSigned: true });
   if (!verdict.ok) throw new ImportRefusedError(`the export does not verify: ${verdict.reason}`);
   const manifest = readManifest(verdict.manifestFile);
   const total = manifest.eventCount;
