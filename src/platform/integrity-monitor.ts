@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { EventStore } from '../event-store/event-store.port.js';
-import { decodePosition, encodePosition } from '../event-store/hash-chain.js';
+import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
+import { decodePosition, encodePosition, eventHash } from '../event-store/hash-chain.js';
 import { readLog, readSignatures, storeHeadOf, storeWritesChain, verifyEvents, type IntegrityReport, type VerifiedHead } from '../event-store/integrity-verifier.js';
 import type { TrustedKeys } from '../event-store/signing.js';
 import { IntegrityBrokenError } from '../shared/domain/errors.js';
@@ -74,6 +74,7 @@ export class IntegrityMonitor {
   private stopped = false;
   private readonly intervalMs: number;
   private deepCheck: Promise<void> | null = null;
+  private deepRunning = false;
   /** The record is rewritten at most once a second (a commit must not cost a file rename). */
   private lastWritten = 0;
   private unwritten: VerifiedHead | null = null;
@@ -133,7 +134,7 @@ export class IntegrityMonitor {
     this.poll();
     // The incremental start trusted what it had verified before; look at all of it once more, in
     // the background (also when it found the log broken: the whole log may break earlier).
-    if (recorded) this.deepCheck = this.fullCheck();
+    if (recorded) this.verifyWholeLog();
     else this.scheduleSweep(Date.now() - started);
   }
 
@@ -224,7 +225,9 @@ export class IntegrityMonitor {
         ? { at: head === null ? encodePosition(1n) : encodePosition(decodePosition(head) + 1n), reason: `the log's head moved back from ${covered} to ${head ?? 'nothing'}: events verified before were deleted` }
         : !event || event.position !== covered || (this.coveredChainHash !== null && event.chainHash !== this.coveredChainHash)
           ? { at: covered, reason: `the event at ${covered}, verified before, no longer has the chain link verified then: the log was rewritten` }
-          : null;
+          : !hashHolds(event)
+            ? { at: covered, reason: `the event at ${covered}, verified before, no longer matches its hash: its data, metadata or recordedAt was altered` }
+            : null;
     if (!problem) return;
     this.settle({ ok: false, eventsChecked: 0, firstBrokenPosition: problem.at, reason: problem.reason, headPosition: head, headChainHash: null, streams: 0, signaturesChecked: 0 }, { startup: false });
   }
@@ -242,7 +245,7 @@ export class IntegrityMonitor {
     clearTimeout(this.sweepTimer);
     this.sweepTimer = setTimeout(() => {
       this.sweepTimer = undefined;
-      this.deepCheck = this.fullCheck(true);
+      this.verifyWholeLog(true);
     }, Math.max(this.sweepMinMs, lastMs / SWEEP_SHARE));
     this.sweepTimer.unref?.();
   }
@@ -284,6 +287,15 @@ export class IntegrityMonitor {
   }
 
   /** `again`: a periodic sweep (logged at debug level), not the one after an incremental start. */
+  /** Starts a verification of the whole log in the background, unless one is under way. */
+  private verifyWholeLog(again = false): void {
+    if (this.deepRunning) return;
+    this.deepRunning = true;
+    this.deepCheck = this.fullCheck(again).finally(() => {
+      this.deepRunning = false;
+    });
+  }
+
   private async fullCheck(again = false): Promise<void> {
     const started = Date.now();
     try {
@@ -302,6 +314,9 @@ export class IntegrityMonitor {
       this.state = 'BROKEN';
       this.broken = report;
       this.log.error('integrity: the event log fails verification; mutations are refused', { ...context, position: report.firstBrokenPosition, reason: report.reason });
+      // Found by a partial check (new commits, the last event, another verifier): the whole log,
+      // verified once more, may break earlier; the earliest position is the one reported.
+      if (!context.deep && this.watching) this.verifyWholeLog();
       return;
     }
     this.state = 'OK';
@@ -355,5 +370,14 @@ export class IntegrityMonitor {
     } catch (error) {
       this.log.warn('integrity: could not record the verified head', { path: this.statePath, error: error instanceof Error ? error.message : String(error) });
     }
+  }
+}
+
+/** Whether an event's content still hashes to its recorded hash (the reference hash of hash-chain.ts). */
+function hashHolds(event: RecordedEvent): boolean {
+  try {
+    return eventHash(event as Parameters<typeof eventHash>[0]) === event.hash;
+  } catch {
+    return false;
   }
 }

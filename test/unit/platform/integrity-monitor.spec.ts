@@ -58,8 +58,8 @@ describe('IntegrityMonitor', () => {
   function tamper(path: string, sql: string): void {
     const db = new Database(path);
     try {
-      const triggers = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'").all() as { sql: string }[];
-      db.exec('DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete;');
+      const triggers = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('events', 'chain_signatures')").all() as { sql: string }[];
+      db.exec('DROP TRIGGER IF EXISTS events_no_update; DROP TRIGGER IF EXISTS events_no_delete; DROP TRIGGER IF EXISTS chain_signatures_no_update; DROP TRIGGER IF EXISTS chain_signatures_no_delete;');
       db.exec(sql);
       for (const t of triggers) db.exec(t.sql);
     } finally {
@@ -174,5 +174,32 @@ describe('IntegrityMonitor', () => {
     monitor.reportFailure(failed(2));
     expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(2) });
     expect(() => monitor.assertWritable()).toThrow(IntegrityBrokenError);
+  });
+
+  it('notices at once that the last event verified was altered in place, its hashes left as they were', async () => {
+    const { dir, store, monitor } = await setUp(20);
+    for (let i = 0; i < 3; i++) await store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    await monitor.start();
+    await monitor.settled();
+    tamper(join(dir, 'events.sqlite'), `UPDATE events SET data = json_set(data, '$.n', 'forged') WHERE position = 3`);
+    await waitFor(() => monitor.status === 'BROKEN');
+    expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(3), reason: expect.stringContaining('no longer matches its hash') });
+  });
+
+  it('names the earliest broken position: the newest commits deleted and others written over their positions', async () => {
+    const { dir, store, monitor } = await setUp(3_600_000);
+    for (let i = 0; i < 5; i++) await store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    await monitor.start();
+    await monitor.settled();
+    tamper(join(dir, 'events.sqlite'), 'DELETE FROM events WHERE position >= 4; DELETE FROM chain_signatures WHERE position >= 4');
+    // The store's own view of its head is taken back the way a restart would see the file.
+    const writer = new SqliteEventStore({ path: join(dir, 'events.sqlite'), signer: signerFor(generateKeyPairSync('ed25519').privateKey) });
+    await writer.init();
+    for (let i = 0; i < 3; i++) await writer.append(`t-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    await writer.close();
+    for (let i = 0; i < 200 && monitor.status !== 'BROKEN'; i++) await monitor.settled();
+    await monitor.settled();
+    expect(monitor.status).toBe('BROKEN');
+    expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(4) });
   });
 });
