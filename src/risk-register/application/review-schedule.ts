@@ -1,4 +1,5 @@
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
+import { dayInJapan } from '../../shared/domain/guards.js';
 import { reviewDue } from '../domain/review.js';
 import type { RiskState } from '../domain/risk.state.js';
 
@@ -26,8 +27,10 @@ export function risksDueForReview(risks: RiskState[], criteria: CriteriaDefiniti
     // The domain's one rule for when a review falls due (also behind RiskReviewBecameDue).
     const schedule = reviewDue(risk, criteria, asOf);
     if (!schedule) continue;
-    const { level, intervalDays, since, dueAt, dueOn } = schedule;
-    due.push({ risk, level, intervalDays, since, dueOn, overdueDays: Math.floor((asOf.getTime() - dueAt) / DAY) });
+    const { level, intervalDays, since, dueOn } = schedule;
+    // Whole days in Japan since the due day (0 on the day itself), as the due day is counted.
+    const overdueDays = Math.round((Date.parse(dayInJapan(asOf.toISOString())) - Date.parse(dueOn)) / DAY);
+    due.push({ risk, level, intervalDays, since, dueOn, overdueDays });
   }
   return due.sort((a, b) => a.dueOn.localeCompare(b.dueOn) || a.risk.id.localeCompare(b.risk.id));
 }

@@ -136,8 +136,11 @@ export function reviewSchedule(risk: RiskState, criteria: Pick<CriteriaDefinitio
   return { level, intervalDays, since, dueAt, dueOn: dayInJapan(new Date(dueAt).toISOString()) };
 }
 
-/** The schedule when the review is due at `at` (its due instant reached), else undefined. */
+/**
+ * The schedule when the review is due at `at`, else undefined: from the start of its due day in
+ * Japan (`dueOn`), as a control is overdue by the day in Japan, not from the instant of that day.
+ */
 export function reviewDue(risk: RiskState, criteria: Pick<CriteriaDefinition, 'reviewIntervalDays'>, at: string | Date): ReviewSchedule | undefined {
   const schedule = reviewSchedule(risk, criteria);
-  return schedule && schedule.dueAt <= new Date(at).getTime() ? schedule : undefined;
+  return schedule && schedule.dueOn <= dayInJapan(new Date(at).toISOString()) ? schedule : undefined;
 }

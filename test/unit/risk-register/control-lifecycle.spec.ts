@@ -318,7 +318,10 @@ describe('RecordPassedDeadlines: ControlBecameOverdue and RiskReviewBecameDue, o
     const retained = printerRetainedEvents();
     const evaluatedAt = Date.parse(T2);
     const dueAt = new Date(evaluatedAt + 365 * 86_400_000).toISOString();
-    given(riskDecider, retained).when(deadlines(new Date(Date.parse(dueAt) - 1).toISOString(), { riskId: PRINTER_RISK })).thenNothing();
+    // Due from the start of its due day in Japan (15:00 UTC the day before), not from the instant.
+    const dueDayStarts = `${new Date(Date.parse(`${dueAt.slice(0, 10)}T00:00:00.000Z`) - 9 * 3_600_000).toISOString()}`;
+    given(riskDecider, retained).when(deadlines(new Date(Date.parse(dueDayStarts) - 1).toISOString(), { riskId: PRINTER_RISK })).thenNothing();
+    given(riskDecider, retained).when(deadlines(dueDayStarts, { riskId: PRINTER_RISK })).thenMatches([{ type: 'RiskReviewBecameDue', data: { dueOn: dueAt.slice(0, 10) } }]);
     given(riskDecider, retained)
       .when(deadlines(dueAt, { riskId: PRINTER_RISK }))
       .then([{ type: 'RiskReviewBecameDue', data: { riskId: PRINTER_RISK, dueOn: dueAt.slice(0, 10), ownerId: owner.id } }]);
