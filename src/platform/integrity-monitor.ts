@@ -286,7 +286,6 @@ export class IntegrityMonitor {
     return { ...report, lastSigned: verifier.lastSignedHead() ?? from };
   }
 
-  /** `again`: a periodic sweep (logged at debug level), not the one after an incremental start. */
   /** Starts a verification of the whole log in the background, unless one is under way. */
   private verifyWholeLog(again = false): void {
     if (this.deepRunning) return;
@@ -296,6 +295,7 @@ export class IntegrityMonitor {
     });
   }
 
+  /** `again`: a periodic sweep (logged at debug level), not the one after an incremental start. */
   private async fullCheck(again = false): Promise<void> {
     const started = Date.now();
     try {
