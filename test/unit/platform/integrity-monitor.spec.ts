@@ -85,6 +85,15 @@ describe('IntegrityMonitor', () => {
     return { dir, store, monitor, log, statePath };
   }
 
+  /** A monitor watching a log of `events` one-event commits, every one of them verified. */
+  async function watching(events: number, intervalMs: number, sweepMinMs?: number) {
+    const set = await setUp(intervalMs, sweepMinMs);
+    for (let i = 0; i < events; i++) await set.store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    await set.monitor.start();
+    await set.monitor.settled();
+    return set;
+  }
+
   it('settled() verifies every commit up to now without waiting for the interval; stop() records the head', async () => {
     const { store, monitor, statePath } = await setUp(3_600_000);
     await store.append('s-0', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
@@ -129,10 +138,7 @@ describe('IntegrityMonitor', () => {
   });
 
   it('notices at its next look that the newest events verified before were deleted (the head moved back)', async () => {
-    const { dir, store, monitor } = await setUp(20);
-    for (let i = 0; i < 5; i++) await store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
-    await monitor.start();
-    await monitor.settled();
+    const { dir, monitor } = await watching(5, 20);
     tamper(join(dir, 'events.sqlite'), 'DELETE FROM events WHERE position >= 4');
     await waitFor(() => monitor.status === 'BROKEN');
     expect(monitor.status).toBe('BROKEN');
@@ -140,20 +146,14 @@ describe('IntegrityMonitor', () => {
   });
 
   it('notices at its next look that the last event verified was rewritten in place', async () => {
-    const { dir, store, monitor } = await setUp(20);
-    for (let i = 0; i < 3; i++) await store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
-    await monitor.start();
-    await monitor.settled();
+    const { dir, monitor } = await watching(3, 20);
     tamper(join(dir, 'events.sqlite'), "UPDATE events SET chain_hash = replace(chain_hash, substr(chain_hash, 1, 1), 'x') WHERE position = 3");
     await waitFor(() => monitor.status === 'BROKEN');
     expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(3), reason: expect.stringContaining('rewritten') });
   });
 
   it('finds an older event edited in place by verifying the whole log again in the background', async () => {
-    const { dir, store, monitor } = await setUp(20, 50);
-    for (let i = 0; i < 6; i++) await store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
-    await monitor.start();
-    await monitor.settled();
+    const { dir, monitor } = await watching(6, 20, 50);
     expect(monitor.status).toBe('OK');
     tamper(join(dir, 'events.sqlite'), `UPDATE events SET data = json_set(data, '$.n', 'forged') WHERE position = 2`);
     await waitFor(() => monitor.status === 'BROKEN');
@@ -177,20 +177,14 @@ describe('IntegrityMonitor', () => {
   });
 
   it('notices at once that the last event verified was altered in place, its hashes left as they were', async () => {
-    const { dir, store, monitor } = await setUp(20);
-    for (let i = 0; i < 3; i++) await store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
-    await monitor.start();
-    await monitor.settled();
+    const { dir, monitor } = await watching(3, 20);
     tamper(join(dir, 'events.sqlite'), `UPDATE events SET data = json_set(data, '$.n', 'forged') WHERE position = 3`);
     await waitFor(() => monitor.status === 'BROKEN');
     expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(3), reason: expect.stringContaining('no longer matches its hash') });
   });
 
   it('names the earliest broken position: the newest commits deleted and others written over their positions', async () => {
-    const { dir, store, monitor } = await setUp(3_600_000);
-    for (let i = 0; i < 5; i++) await store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
-    await monitor.start();
-    await monitor.settled();
+    const { dir, monitor } = await watching(5, 3_600_000);
     tamper(join(dir, 'events.sqlite'), 'DELETE FROM events WHERE position >= 4; DELETE FROM chain_signatures WHERE position >= 4');
     // The store's own view of its head is taken back the way a restart would see the file.
     const writer = new SqliteEventStore({ path: join(dir, 'events.sqlite'), signer: signerFor(generateKeyPairSync('ed25519').privateKey) });
