@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { TestApp, users } from './support/test-app.js';
+import { TestApp, errorOf, users } from './support/test-app.js';
 import { ANALYSE, EVALUATE, RISK_FIELDS, assetWithThreat, criteriaInput, identifyRisk, proposeAndApproveCriteria } from './support/scenario.js';
 
 const AT_POSITION = `query($id: ID!, $p: String) { risk(id: $id, atPosition: $p) { ${RISK_FIELDS} } risks(atPosition: $p, first: 500) { edges { node { ${RISK_FIELDS} } } } }`;
@@ -136,5 +136,15 @@ describe('a single risk at a past point equals the register replayed to that poi
     expect(risk).toBeNull();
     const { risk: before } = await t.ok(AS_OF, { id: riskId, at: '2000-01-01T00:00:00.000Z' }, users.auditor);
     expect(before).toBeNull();
+  });
+
+  it('a position past the head is refused (its answer would change as the log grows), in GraphQL and in documents', async () => {
+    const past = '9000000000000000000';
+    for (const query of [`query($id: ID!, $p: String) { risk(id: $id, atPosition: $p) { id } }`, `query($p: String) { risks(atPosition: $p) { totalCount } }`, `query($p: String) { heatMap(atPosition: $p) { total } }`]) {
+      const error = errorOf(await t.gql(query, { id: riskId, p: past }, users.auditor));
+      expect([query, error.extensions]).toEqual([query, expect.objectContaining({ code: 'BAD_USER_INPUT', fields: { atPosition: expect.stringContaining("past the log's head") } })]);
+    }
+    const document = await fetch(`${t.url}/documents/register.csv?atPosition=${past}`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } });
+    expect(document.status).toBe(400);
   });
 });

@@ -1,7 +1,7 @@
 import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
 import { fold, type Decider, type DomainEvent } from '../domain/decider.js';
 import type { EventUpcasters } from './event-upcasting.js';
-import { happenedBy, type PointInTime } from './point-in-time.js';
+import { assertWithinLog, happenedBy, type PointInTime } from './point-in-time.js';
 import { snapshotEvery } from './snapshot-policy.js';
 import { rootLogger } from '../logging/json-logger.js';
 import { describeError } from './transient-errors.js';
@@ -175,6 +175,7 @@ export class AggregateReader {
    * positions and recording times only grow with its revisions.
    */
   async loadAt<S>(streamId: string, decider: Evolver<S>, point: PointInTime): Promise<{ state: S; last: RecordedEvent | null }> {
+    await assertWithinLog(this.store, point);
     const within = happenedBy(point);
     let state = decider.initialState;
     let last: RecordedEvent | null = null;

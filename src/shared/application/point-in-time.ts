@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
 import { encodePosition, isPosition } from '../../event-store/hash-chain.js';
 import { BadInputError } from '../domain/errors.js';
 
@@ -24,6 +24,19 @@ export function pointInTime(asOf?: Date | null, atPosition?: string | null): Poi
     return { asOf };
   }
   return null;
+}
+
+/**
+ * A position past the log's head names no moment of the log yet: its answer would be the head's
+ * state now and another one later, so it is refused (an auditor's point in time must give the same
+ * answer every time). Every read at a point passes here (AggregateReader.loadAt, AsOfReplayer.at).
+ */
+export async function assertWithinLog(store: Pick<EventStore, 'headPosition'>, point: PointInTime): Promise<void> {
+  if (!point.atPosition) return;
+  const head = await store.headPosition();
+  if (head === null || point.atPosition > head) {
+    throw new BadInputError({ atPosition: `is past the log's head (${head ?? 'the log is empty'}): not a moment of the log yet` });
+  }
 }
 
 /** Whether an event belongs to the state as it stood at that point. */
