@@ -34,7 +34,8 @@ export function pointInTime(asOf?: Date | null, atPosition?: string | null): Poi
 export async function assertWithinLog(store: Pick<EventStore, 'headPosition'>, point: PointInTime): Promise<void> {
   if (!point.atPosition) return;
   const head = await store.headPosition();
-  if (head === null || point.atPosition > head) {
+  // An empty log's one moment is its start (position 0, which documents of an empty log cite).
+  if (point.atPosition > (head ?? encodePosition(0n))) {
     throw new BadInputError({ atPosition: `is past the log's head (${head ?? 'the log is empty'}): not a moment of the log yet` });
   }
 }
