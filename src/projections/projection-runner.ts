@@ -220,10 +220,8 @@ export class ProjectionRunner {
       onBatch: (events) => this.applyBatch(events),
       onError: (error) => this.stopped(error, generation),
       // Back after a transient error with nothing new to apply: the retry is over all the same.
-      onCaughtUp: () => {
-        const ended = this.backoff.retrying ? this.backoff.succeeded() : undefined;
-        if (ended) this.log.info('projections resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: this.reached.current });
-      },
+      onCaughtUp: () =>
+        this.backoff.resumed((ended) => this.log.info('projections resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: this.reached.current })),
     });
   }
 

@@ -113,9 +113,7 @@ export interface ReviewSchedule {
   intervalDays: number;
   /** The last review of this cycle, or the evaluation when there is none. */
   since: string;
-  /** The instant the review falls due (ms since the epoch). */
-  dueAt: number;
-  /** Its day in Japan, YYYY-MM-DD (as controls' due dates; before 2026-12-02 its UTC day was recorded). */
+  /** The day in Japan the review falls due, YYYY-MM-DD (as controls' due dates; before 2026-12-02 the UTC day was recorded). */
   dueOn: string;
 }
 
@@ -133,7 +131,7 @@ export function reviewSchedule(risk: RiskState, criteria: Pick<CriteriaDefinitio
   const since = (risk.lastReview?.cycle === risk.cycle ? risk.lastReview.reviewedAt : undefined) ?? risk.evaluation?.evaluatedAt;
   if (!since) return undefined;
   const dueAt = new Date(since).getTime() + intervalDays * DAY_MS;
-  return { level, intervalDays, since, dueAt, dueOn: dayInJapan(new Date(dueAt).toISOString()) };
+  return { level, intervalDays, since, dueOn: dayInJapan(new Date(dueAt).toISOString()) };
 }
 
 /**

@@ -49,10 +49,8 @@ export class LiveEvents {
 
   private follow(): void {
     const generation = ++this.generation;
-    const resumed = () => {
-      const ended = this.backoff.retrying ? this.backoff.succeeded() : undefined;
-      if (ended) this.log.info('live event feed resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: this.delivered });
-    };
+    const resumed = () =>
+      this.backoff.resumed((ended) => this.log.info('live event feed resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: this.delivered }));
     this.handle = this.store.subscribeToAll({
       from: this.delivered,
       onEvent: (event) => {

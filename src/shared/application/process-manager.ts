@@ -117,10 +117,10 @@ export class ProcessManager {
       from,
       onEvent: (event) => onPage([event]),
       onBatch: onPage,
-      onCaughtUp: () => {
-        const ended = this.backoff.retrying ? this.backoff.succeeded() : undefined;
-        if (ended) this.log.info('process manager resumed after a transient storage error', { processManager: this.name, since: ended.since, attempts: ended.attempts, position: this.reached.current });
-      },
+      onCaughtUp: () =>
+        this.backoff.resumed((ended) =>
+          this.log.info('process manager resumed after a transient storage error', { processManager: this.name, since: ended.since, attempts: ended.attempts, position: this.reached.current }),
+        ),
       onError: (error) => {
         if (generation !== this.generation) return;
         const timer = this.backoff.retryLater(

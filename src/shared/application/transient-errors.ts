@@ -94,6 +94,15 @@ export class Backoff {
     return setTimeout(retry, retryInMs);
   }
 
+  /**
+   * A follower caught up with the log (also with nothing new to read): a run of retries in
+   * progress is over, and `report` is told of it.
+   */
+  resumed(report: (ended: RetryState) => void): void {
+    const ended = this.succeeded();
+    if (ended) report(ended);
+  }
+
   /** The run of retries in progress, if any. */
   get retrying(): RetryState | undefined {
     return this.state;
