@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { criteriaDecider, criteriaInForce, criteriaStreamId } from '../../risk-criteria/domain/criteria.decider.js';
+import { RiskWriteContext } from '../../risk-register/application/write-context.js';
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import { riskStreamId } from '../../risk-register/domain/risk.events.js';
 import { AggregateReader } from '../../shared/application/aggregate-reader.js';
@@ -43,6 +43,7 @@ export class PlanCommandPipeline {
     private readonly executor: CommandExecutor,
     private readonly aggregates: AggregateReader,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly riskContext: RiskWriteContext,
   ) {}
 
   async run({ input, meta }: ClientCommand<Retryable, PlanState>, build: (stamp: Stamp) => PlanRequest): Promise<PlanState> {
@@ -70,7 +71,7 @@ export class PlanCommandPipeline {
     // An acceptance reads the criteria in force through the attempt: approved criteria landing
     // before its append make it conflict and be decided again under them.
     const result = await this.executor.executeJoint(async (reader) => {
-      const criteria = answer.accepted ? criteriaInForce(await reader.state(criteriaStreamId(), criteriaDecider)) : undefined;
+      const criteria = answer.accepted ? await this.riskContext.criteriaInForce(reader) : undefined;
       const command = { type: 'RecordResidualConsent' as const, actor: ctx.actor, at: ctx.at, riskId: input.riskId, planId: input.planId, ...answer, ...(criteria ? { criteria } : {}) };
       return { primary: { streamId: riskStreamId(input.riskId), decider: riskDecider, command } };
     }, ctx);
