@@ -16,11 +16,20 @@ import type { RiskState } from './risk.state.js';
 
 /**
  * A review that finds the controls in place may not contradict the register: every control of the
- * risk is IMPLEMENTED or VERIFIED (or CANCELLED). Otherwise their progress is recorded first, or
- * the review records them not in place, which is a finding (Art.12(3)).
+ * risk is IMPLEMENTED or VERIFIED (or CANCELLED), and when the risk has controls, at least one of
+ * them is not CANCELLED (a treatment whose every control was cancelled has none in place).
+ * Otherwise their progress is recorded first, or the review records them not in place, which is a
+ * finding (Art.12(3)). A risk with no controls at all (retained, avoided) passes.
  */
 function requireControlsImplemented(state: RiskState): void {
-  const pending = state.controls.map((control) => ({ control, status: progressOf(state, control.controlId).status })).filter((c) => !DONE_CONTROL_STATUSES.includes(c.status));
+  const statuses = state.controls.map((control) => ({ control, status: progressOf(state, control.controlId).status }));
+  if (statuses.length > 0 && statuses.every((c) => c.status === 'CANCELLED')) {
+    throw violation(
+      RiskRules.CONTROLS_NOT_IMPLEMENTED,
+      `Every control of risk ${state.id} was cancelled, so none is in place: record the review with controlsInPlace: false`,
+    );
+  }
+  const pending = statuses.filter((c) => !DONE_CONTROL_STATUSES.includes(c.status));
   if (pending.length === 0) return;
   throw violation(
     RiskRules.CONTROLS_NOT_IMPLEMENTED,

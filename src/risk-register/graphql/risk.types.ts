@@ -412,7 +412,7 @@ export class RecordReviewInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The risk, RETAINED or ACCEPTED.' }) riskId!: string;
-  @Field({ description: 'Whether the controls were found in place: true only once every control of the risk is IMPLEMENTED, VERIFIED or CANCELLED (rule CONTROLS_NOT_IMPLEMENTED); false is a finding.' }) controlsInPlace!: boolean;
+  @Field({ description: 'Whether the controls were found in place: true only once every control of the risk is IMPLEMENTED, VERIFIED or CANCELLED and not all are CANCELLED (rule CONTROLS_NOT_IMPLEMENTED); false is a finding.' }) controlsInPlace!: boolean;
   @Field(() => Int, { description: 'Actual likelihood now, 1..N of the criteria in force.' }) actualLikelihood!: number;
   @Field(() => Int, { description: 'Actual impact now, 1..M of the criteria in force.' }) actualImpact!: number;
   @TextLimit() @Field({ nullable: true, description: "The reviewer's notes; at most 4,000 characters." }) notes?: string;

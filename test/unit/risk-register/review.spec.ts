@@ -1,13 +1,20 @@
 import { BadInputError, ForbiddenError, RuleViolationError } from '../../../src/shared/domain/errors.js';
 import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
 import type { RiskReviewed } from '../../../src/risk-register/domain/risk.events.js';
+import type { RecordControlProgress } from '../../../src/risk-register/domain/risk.commands.js';
 import type { CriteriaVersionState } from '../../../src/risk-criteria/domain/criteria.state.js';
 import { given } from '../support/given-when-then.js';
 import {
   PRINTER_RISK,
   RISK,
   acceptedEvents,
+  awaitConsent,
+  control,
+  decideControls,
+  includeInPlan,
+  recordConsent,
   reviewableEvents,
+  treatmentDecidedEvents,
   analyseBaseline,
   analyseDetailed,
   analyseInformal,
@@ -72,6 +79,22 @@ describe('RecordReview (Art. 12(3)-(4), Art. 10)', () => {
       .when(review('rv-1', 1, 1))
       .thenThrows(RuleViolationError, { rule: 'CONTROLS_NOT_IMPLEMENTED', article: 'Art.12(3)' });
     given(riskDecider, acceptedEvents()).when(review('rv-1', 1, 1, { controlsInPlace: false })).thenMatches([{ type: 'RiskReviewed', data: { finding: true } }, { type: 'RiskReassessmentOpened' }]);
+  });
+
+  it('controls found in place while every control was cancelled: refused (none is in place); one cancelled beside an implemented one passes', () => {
+    const twoControls = decideControls({ controls: [control(), control({ controlId: 'ctl-hsm', title: 'Signing keys in an HSM' })] });
+    const accepted = continueHistory(treatmentDecidedEvents(), twoControls, includeInPlan(), awaitConsent(), recordConsent(true));
+    const controlIds = stateOf(accepted).controls.map((c) => c.controlId);
+    expect(controlIds).toEqual(['ctl-multisig', 'ctl-hsm']);
+    const progressTo = (controlId: string, status: 'CANCELLED' | 'IMPLEMENTED'): RecordControlProgress =>
+      ({ type: 'RecordControlProgress', riskId: RISK, controlId, status, actor: committee, at: T2, ...(status === 'CANCELLED' ? { note: 'Replaced' } : {}) });
+    const allCancelled = continueHistory(accepted, ...controlIds.map((id) => progressTo(id, 'CANCELLED')));
+    given(riskDecider, allCancelled)
+      .when(review('rv-1', 1, 1))
+      .thenThrows(RuleViolationError, { rule: 'CONTROLS_NOT_IMPLEMENTED', article: 'Art.12(3)' });
+    given(riskDecider, allCancelled).when(review('rv-1', 1, 1, { controlsInPlace: false })).thenMatches([{ type: 'RiskReviewed', data: { controlsInPlace: false, finding: true } }, { type: 'RiskReassessmentOpened' }]);
+    const oneLeft = continueHistory(accepted, progressTo(controlIds[0]!, 'IMPLEMENTED'), ...controlIds.slice(1).map((id) => progressTo(id, 'CANCELLED')));
+    given(riskDecider, oneLeft).when(review('rv-1', 1, 1)).thenMatches([{ type: 'RiskReviewed', data: { controlsInPlace: true, finding: false } }]);
   });
 
   it('a gap between target and actual level is a finding that opens the next cycle', () => {
