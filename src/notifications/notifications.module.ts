@@ -2,6 +2,7 @@ import { Inject, Module, type BeforeApplicationShutdown, type OnApplicationBoots
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { redactedWebhookUrl } from '../config/webhook-settings.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
+import { Metrics } from '../platform/observability/metrics.js';
 import { PostgresCoordination } from '../platform/postgres-coordination.js';
 import { openDisposableDatabase } from '../projections/read-model-database.js';
 import { riskDecider } from '../risk-register/domain/risk.decider.js';
@@ -26,8 +27,8 @@ export const WEBHOOK_DISPATCHER = Symbol('WEBHOOK_DISPATCHER');
   providers: [
     {
       provide: WEBHOOK_DISPATCHER,
-      inject: [APP_CONFIG, EVENT_STORE, EventUpcasters, AggregateReader, JsonLogger],
-      useFactory: (config: AppConfig, store: EventStore, upcasters: EventUpcasters, aggregates: AggregateReader, root: JsonLogger): WebhookDispatcher | null => {
+      inject: [APP_CONFIG, EVENT_STORE, EventUpcasters, AggregateReader, JsonLogger, Metrics],
+      useFactory: (config: AppConfig, store: EventStore, upcasters: EventUpcasters, aggregates: AggregateReader, root: JsonLogger, metrics: Metrics): WebhookDispatcher | null => {
         const settings = config.webhook;
         const log = root.child('webhooks');
         if (!settings) {
@@ -44,7 +45,7 @@ export const WEBHOOK_DISPATCHER = Symbol('WEBHOOK_DISPATCHER');
           riskAt: (riskId, position) => aggregates.stateAt(riskStreamId(riskId), riskDecider, { atPosition: position }),
           planAt: (planId, position) => aggregates.stateAt(planStreamId(planId), planDecider, { atPosition: position }),
         };
-        return new WebhookDispatcher(
+        const dispatcher = new WebhookDispatcher(
           store,
           coordination,
           sources,
@@ -55,9 +56,12 @@ export const WEBHOOK_DISPATCHER = Symbol('WEBHOOK_DISPATCHER');
             secret: settings.secret,
             timeoutMs: settings.timeoutMs,
             retry: { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs },
+            instrumentation: metrics,
           },
           log,
         );
+        metrics.followWebhooks(() => dispatcher.state);
+        return dispatcher;
       },
     },
   ],

@@ -115,6 +115,17 @@ function logLines(server: ServerProcess): Record<string, unknown>[] {
     });
 }
 
+/** The server's /metrics samples without a timestamp, by name and labels as exposed. */
+async function metricsOf(server: ServerProcess): Promise<Record<string, number>> {
+  const text = await (await fetch(new URL('/metrics', server.url))).text();
+  const samples: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    if (m) samples[m[1]!] = Number(m[2]);
+  }
+  return samples;
+}
+
 /** GraphQL against the server process, shaped like TestApp.ok so the shared scenario steps can drive it. */
 function remote(server: () => ServerProcess): TestApp {
   const ok = async (query: string, variables: Record<string, unknown>, user: TestUser) => {
@@ -229,11 +240,21 @@ describe('webhook notices from the real server process to a receiver on loopback
     expect(expected.map((n) => n.type)).toEqual(['ConsentStale', 'ConsentRequested', 'ConsentStale', 'ConsentRequested']);
     await until('a refused delivery in the server log', () => logLines(server!).some((l) => l.msg === 'webhook delivery failed: retrying' && /ECONNREFUSED/.test(String(l.error))));
 
+    // Operators see the failure in /metrics, not only in the log.
+    const failing = await metricsOf(server!);
+    expect(failing['risk_ledger_webhook_failing_seconds']).toBeGreaterThan(0);
+    expect(failing['risk_ledger_webhook_delivery_attempts_total{outcome="failed"}']).toBeGreaterThanOrEqual(1);
+    const deliveredBefore = failing['risk_ledger_webhook_delivery_attempts_total{outcome="delivered"}']!;
+
     receiver.failing = true;
     await receiver.start();
     await until('two answers 500', () => receiver.requests.length - from >= 2);
     receiver.failing = false;
     await until('the four notices accepted', () => receiver.accepted().length - (from) >= expected.length);
+    const recovered = await metricsOf(server!);
+    expect(recovered['risk_ledger_webhook_failing_seconds']).toBe(0);
+    expect(recovered['risk_ledger_webhook_delivery_attempts_total{outcome="delivered"}']).toBe(deliveredBefore + expected.length);
+    expect(recovered['risk_ledger_webhook_delivery_attempts_total{outcome="failed"}']).toBeGreaterThanOrEqual(failing['risk_ledger_webhook_delivery_attempts_total{outcome="failed"}']! + 2);
 
     const phase = receiver.requests.slice(from);
     expect(phase.filter((r) => r.status === 500).length).toBeGreaterThanOrEqual(2);

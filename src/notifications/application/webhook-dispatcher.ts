@@ -26,6 +26,13 @@ export interface WebhookDispatcherOptions {
   random?: () => number;
   /** The HTTP call (postWebhook). */
   post?: (post: WebhookPost) => Promise<PostOutcome>;
+  /** Told of every delivery attempt's outcome (the platform's metrics). */
+  instrumentation?: WebhookInstrumentation;
+}
+
+/** What the dispatcher reports, for metrics (src/platform/observability/metrics.ts implements it). */
+export interface WebhookInstrumentation {
+  webhookAttempted(outcome: 'delivered' | 'failed'): void;
 }
 
 /** What operators see of the delivery (logged, and readable here). */
@@ -199,6 +206,7 @@ export class WebhookDispatcher {
       }
       if (generation !== this.generation || signal.aborted) throw new Stopped();
       const id = notice ? notice.id : null;
+      this.options.instrumentation?.webhookAttempted(outcome.delivered ? 'delivered' : 'failed');
       if (outcome.delivered) {
         this.deliveredCount++;
         const recovered = this.retryingNow;

@@ -20,6 +20,11 @@ export interface LagFollower {
   readonly checkpoint: string | null;
 }
 
+/** What the webhook gauge reads of the dispatcher's state (src/notifications): the notice being retried, if any. */
+export interface WebhookDeliveryGauge {
+  readonly retrying?: { readonly since: string };
+}
+
 /** Counted up to this many events when positions are not dense numbers (KurrentDB). */
 const LAG_COUNT_CAP = 10_000;
 
@@ -96,6 +101,19 @@ export class Metrics implements EventStoreInstrumentation, CommandInstrumentatio
     registers: [this.registry],
     collect: () => this.measureLag(),
   });
+  private readonly webhookAttempts = new Counter({
+    name: 'risk_ledger_webhook_delivery_attempts_total',
+    help: 'Webhook notice deliveries attempted by this instance, by outcome (delivered: answered 2xx; failed: anything else, then retried).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  private readonly webhookFailing = new Gauge({
+    name: 'risk_ledger_webhook_failing_seconds',
+    help: 'How long the webhook notice now being retried has been failing (0 when none is): nothing after it is sent meanwhile.',
+    registers: [this.registry],
+    collect: () => this.measureWebhooks(),
+  });
+  private webhookState: (() => WebhookDeliveryGauge) | null = null;
   /** One measurement serves both lag gauges of a scrape (the registry collects them concurrently). */
   private lagMeasurement: Promise<void> | null = null;
 
@@ -117,6 +135,22 @@ export class Metrics implements EventStoreInstrumentation, CommandInstrumentatio
   /** Lags are measured against `store`'s head when the metrics are read. */
   followLag(store: EventStore, followers: Record<string, LagFollower>): void {
     this.followers = { store, followers };
+  }
+
+  /** Webhook notices are delivered (WEBHOOK_URL set): their series exist from now on, read 0 until something happens. */
+  followWebhooks(state: () => WebhookDeliveryGauge): void {
+    this.webhookState = state;
+    for (const outcome of ['delivered', 'failed'] as const) this.webhookAttempts.labels({ outcome }).inc(0);
+    this.webhookFailing.set(0);
+  }
+
+  webhookAttempted(outcome: 'delivered' | 'failed'): void {
+    this.webhookAttempts.labels({ outcome }).inc();
+  }
+
+  private measureWebhooks(): void {
+    const since = this.webhookState?.().retrying?.since;
+    this.webhookFailing.set(since ? Math.max(0, (Date.now() - Date.parse(since)) / 1000) : 0);
   }
 
   // ---- instrumentation of the lower layers
