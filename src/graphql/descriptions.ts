@@ -10,7 +10,7 @@ export const EXPECTED_VERSION_DESCRIPTION =
   "The entity's version the client last read; when given and the entity has moved on, the command is refused with CONCURRENCY_CONFLICT (expectedVersion, actualVersion).";
 
 export const AS_OF_DESCRIPTION =
-  'An instant (ISO 8601 DateTime): the state as it stood then, rebuilt from the log (events recorded at or before it). Not together with atPosition (BAD_USER_INPUT).';
+  'An instant (ISO 8601 DateTime): the state as it stood then, rebuilt from the log (events recorded at or before it). Not together with atPosition, and not later than now (each BAD_USER_INPUT): omit it for the present state.';
 
 export const AT_POSITION_DESCRIPTION =
   'A log position (RecordedEvent.position or BoardResolution.position, an opaque ordered string): the state right after that event. Not together with asOf; not a position: BAD_USER_INPUT.';

@@ -147,4 +147,25 @@ describe('a single risk at a past point equals the register replayed to that poi
     const document = await fetch(`${t.url}/documents/register.csv?atPosition=${past}`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } });
     expect(document.status).toBe(400);
   });
+
+  it('an instant later than now is refused too (its answer, the state today, would change), in GraphQL and in documents; the look-ahead queries take it', async () => {
+    const later = new Date(Date.now() + 60 * 60_000).toISOString();
+    for (const query of [
+      `query($id: ID!, $at: DateTime) { risk(id: $id, asOf: $at) { id } }`,
+      `query($at: DateTime) { risks(asOf: $at) { totalCount } }`,
+      `query($at: DateTime) { heatMap(asOf: $at) { total } }`,
+      `query($at: DateTime) { assets(asOf: $at) { totalCount } }`,
+    ]) {
+      const error = errorOf(await t.gql(query, { id: riskId, at: later }, users.auditor));
+      expect([query, error.extensions]).toEqual([query, expect.objectContaining({ code: 'BAD_USER_INPUT', fields: { asOf: expect.stringContaining('later than now') } })]);
+    }
+    const auth = { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } };
+    const document = await fetch(`${t.url}/documents/register.csv?asOf=${encodeURIComponent(later)}`, auth);
+    expect(document.status).toBe(400);
+    expect(await document.text()).toContain('later than now');
+    // A moment just past is a moment of the log; overdueControls and risksDueForReview look ahead on purpose.
+    const { risk } = await t.ok(AS_OF, { id: riskId, at: new Date(Date.now() - 1).toISOString() }, users.auditor);
+    expect(risk).toMatchObject({ id: riskId });
+    await t.ok(`query($at: DateTime) { overdueControls(asOf: $at) { riskId } risksDueForReview(asOf: $at) { dueOn } }`, { at: later }, users.auditor);
+  });
 });

@@ -11,8 +11,13 @@ export interface PointInTime {
   atPosition?: string | null;
 }
 
-/** The point in time a query asked for, validated; null when it asked for now. */
-export function pointInTime(asOf?: Date | null, atPosition?: string | null): PointInTime | null {
+/**
+ * The point in time a query asked for, validated; null when it asked for now. An instant later
+ * than now is refused, as a position past the head is (assertWithinLog): the log has no state
+ * then yet, and the answer (today's state) would change as the log grows. The queries that look
+ * ahead on purpose (overdueControls, risksDueForReview) take their instant without this.
+ */
+export function pointInTime(asOf?: Date | null, atPosition?: string | null, now: number = Date.now()): PointInTime | null {
   if (asOf && atPosition) throw new BadInputError({ atPosition: 'give asOf or atPosition, not both' });
   if (atPosition !== undefined && atPosition !== null) {
     if (!isPosition(atPosition)) throw new BadInputError({ atPosition: 'is not a position of the log' });
@@ -21,6 +26,10 @@ export function pointInTime(asOf?: Date | null, atPosition?: string | null): Poi
   }
   if (asOf) {
     if (Number.isNaN(asOf.getTime())) throw new BadInputError({ asOf: 'is not a valid instant' });
+    // The log's instants are this server's (recordedAt at commit): compared with its clock.
+    if (asOf.getTime() > now) {
+      throw new BadInputError({ asOf: `is later than now (${new Date(now).toISOString()} on the server): not a moment of the log yet; omit asOf for the present state` });
+    }
     return { asOf };
   }
   return null;
