@@ -233,7 +233,15 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
   // re-signed by someone else must not come out signed with this key.
   const keys = configuredSigningKeys(config, log);
   const trusted = trustedKeysFrom(trustedKeyFiles, keys.trusted.list().map((k) => k.publicKeyPem));
-  const store = await openConfiguredEventStore(config, keys.signer);
+  // No server may append to the target meanwhile (it keeps the store's head in memory).
+  const storeLock = config.eventStore === 'sqlite' ? DataDirLock.acquireStore(config.sqlitePath, 'cli import', log) : null;
+  let store: Awaited<ReturnType<typeof openConfiguredEventStore>>;
+  try {
+    store = await openConfiguredEventStore(config, keys.signer);
+  } catch (error) {
+    storeLock?.release();
+    throw error;
+  }
   let refused = false;
   try {
     let total = 0;
@@ -289,6 +297,7 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     throw error;
   } finally {
     await store.close();
+    storeLock?.release();
     for (const f of refused ? createdByImport : []) rmSync(f, { force: true });
   }
 }

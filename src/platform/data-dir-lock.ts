@@ -17,10 +17,11 @@ export class DataDirLockedError extends Error {
   constructor(
     readonly lockFile: string,
     readonly owner: DataDirLockOwner,
+    what = 'this DATA_DIR',
   ) {
     super(
       `${lockFile} is held by ${owner.holder ?? 'a process'} with pid ${owner.pid} (started ${owner.startedAt}): ` +
-        'another Risk Ledger process is using this DATA_DIR; stop it first',
+        `another Risk Ledger process is using ${what}; stop it first`,
     );
     this.name = 'DataDirLockedError';
   }
@@ -47,8 +48,20 @@ export class DataDirLock {
 
   /** Takes the lock or throws DataDirLockedError when a live process holds it. */
   static acquire(dataDir: string, holder: string, logger: JsonLogger): DataDirLock {
-    mkdirSync(dataDir, { recursive: true });
-    const file = join(dataDir, DATA_DIR_LOCK_FILE);
+    return DataDirLock.acquireFile(join(dataDir, DATA_DIR_LOCK_FILE), holder, logger, 'this DATA_DIR');
+  }
+
+  /**
+   * The embedded event store's writer lock, `<SQLITE_PATH>.lock`: the store keeps its head (position,
+   * chain link) in memory, so a second process appending to the same file forks the hash chain.
+   * Two servers given different DATA_DIRs (SQLITE_PATH keeps its default) did exactly that.
+   */
+  static acquireStore(sqlitePath: string, holder: string, logger: JsonLogger): DataDirLock {
+    return DataDirLock.acquireFile(`${resolve(sqlitePath)}.lock`, holder, logger, `the event store ${resolve(sqlitePath)}`);
+  }
+
+  private static acquireFile(file: string, holder: string, logger: JsonLogger, what: string): DataDirLock {
+    mkdirSync(dirname(file), { recursive: true });
     const owner: DataDirLockOwner = { pid: process.pid, startedAt: new Date().toISOString(), holder };
     for (let attempt = 0; ; attempt++) {
       try {
@@ -58,19 +71,20 @@ export class DataDirLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw error;
       }
       const current = readLockOwner(file);
-      if (current && isAlive(current.pid)) throw new DataDirLockedError(file, current);
-      logger.warn('stale DATA_DIR lock taken over: its process is gone', { lockFile: file, staleOwner: current ?? 'unreadable', holder });
+      if (current && isAlive(current.pid)) throw new DataDirLockedError(file, current, what);
+      logger.warn(`stale ${what === 'this DATA_DIR' ? 'DATA_DIR' : 'event store'} lock taken over: its process is gone`, { lockFile: file, staleOwner: current ?? 'unreadable', holder });
       rmSync(file, { force: true });
     }
   }
 
   /**
-   * The locks of a process that writes the read models: DATA_DIR's, and that of the read-model
+   * The locks of a process that writes the read models (and, given `sqliteStore`, appends to the
+   * embedded store: acquireStore): DATA_DIR's, and that of the read-model
    * file's folder when READ_MODEL_PATH puts it elsewhere. A rebuild pointed at a live server's read
    * models through READ_MODEL_PATH alone, with a DATA_DIR of its own, met no lock and rebuilt them
    * under the server. Both are taken or neither.
    */
-  static acquireLocalState(dataDir: string, readModelPath: string, holder: string, logger: JsonLogger): { release(): void } {
+  static acquireLocalState(dataDir: string, readModelPath: string, holder: string, logger: JsonLogger, sqliteStore?: string): { release(): void } {
     const folders = [resolve(dataDir)];
     if (readModelPath !== ':memory:') {
       const readModels = dirname(resolve(readModelPath));
@@ -78,6 +92,8 @@ export class DataDirLock {
     }
     const held: DataDirLock[] = [];
     try {
+      // The store first: a second server on the same file is refused before it touches any local state.
+      if (sqliteStore !== undefined) held.push(DataDirLock.acquireStore(sqliteStore, holder, logger));
       for (const folder of folders) held.push(DataDirLock.acquire(folder, holder, logger));
     } catch (error) {
       for (const lock of held) lock.release();

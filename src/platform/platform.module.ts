@@ -53,16 +53,27 @@ export class PlatformModule implements OnApplicationShutdown {
         appConfigProvider,
         { provide: JsonLogger, useValue: rootLogger },
         { provide: CLOCK, useFactory: () => new SystemClock() },
-        { provide: SIGNING_KEYS, inject: [APP_CONFIG, JsonLogger], useFactory: (config: AppConfig, log: JsonLogger) => configuredSigningKeys(config, log) },
+        // After the locks: a server refused for a store another one writes leaves no key behind.
+        { provide: SIGNING_KEYS, inject: [APP_CONFIG, JsonLogger, DATA_DIR_LOCK], useFactory: (config: AppConfig, log: JsonLogger) => configuredSigningKeys(config, log) },
         // Prometheus metrics (observability/metrics.ts): the lower layers report through their own small interfaces.
         { provide: Metrics, useFactory: () => new Metrics() },
         {
+          // Opened once the locks are held: the embedded store's file has one writing process.
           provide: EVENT_STORE,
-          inject: [APP_CONFIG, SIGNING_KEYS, Metrics],
+          inject: [APP_CONFIG, SIGNING_KEYS, Metrics, DATA_DIR_LOCK],
           useFactory: async (config: AppConfig, keys: SigningKeys, metrics: Metrics) => instrumentAppends(await openConfiguredEventStore(config, keys.signer), metrics),
         },
-        // DATA_DIR's local state belongs to one process (npm run cli -- rebuild refuses while it is held).
-        { provide: DATA_DIR_LOCK, inject: [APP_CONFIG, JsonLogger], useFactory: (config: AppConfig, log: JsonLogger) => (config.readModelPath === ':memory:' ? { release() {} } : DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'server', log)) },
+        // DATA_DIR's local state belongs to one process (npm run cli -- rebuild refuses while it is
+        // held), and so does the embedded store's file, wherever SQLITE_PATH puts it.
+        {
+          provide: DATA_DIR_LOCK,
+          inject: [APP_CONFIG, JsonLogger],
+          useFactory: (config: AppConfig, log: JsonLogger) => {
+            const store = config.eventStore === 'sqlite' ? config.sqlitePath : undefined;
+            if (config.readModelPath === ':memory:') return store ? DataDirLock.acquireStore(store, 'server', log) : { release() {} };
+            return DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'server', log, store);
+          },
+        },
         {
           // A damaged file is moved aside and recreated empty; the runner then rebuilds it from the log.
           provide: READ_DB,

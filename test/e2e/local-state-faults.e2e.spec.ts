@@ -178,6 +178,29 @@ describe('local state faults', () => {
     server = undefined;
   }, 60_000);
 
+  it('a second server on the same store file, with a DATA_DIR of its own, is refused before it writes (two writers forked the hash chain); so is an import into it', async () => {
+    server = await startServer(env);
+    const otherDir = mkdtempSync(join(tmpdir(), 'risk-ledger-second-server-'));
+    try {
+      const second = { ...env, DATA_DIR: otherDir };
+      await expect(startServer(second)).rejects.toThrow(/server exited with 1[\s\S]*events\.sqlite\.lock is held by server with pid \d+[\s\S]*another Risk Ledger process is using the event store/);
+      expect(readdirSync(otherDir)).toEqual([]); // refused before any local state was made
+      const exportFile = join(mkdtempSync(join(tmpdir(), 'risk-ledger-second-import-')), 'export.ndjson');
+      writeFileSync(exportFile, '{}\n');
+      const imported = cli({ ...second }, 'import', exportFile);
+      expect([imported.code, imported.stdout]).toEqual([2, expect.stringContaining('another Risk Ledger process is using the event store')]);
+      rmSync(join(exportFile, '..'), { recursive: true, force: true });
+      // The first server was not disturbed, and still writes.
+      expect((await gql(server.url, manager, REGISTER, asset('after-second'))).errors).toBeUndefined();
+      expect((await health(server.url)).body).toMatchObject({ status: 'ok', integrity: 'OK' });
+    } finally {
+      await stopServer(server);
+      server = undefined;
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+    expect(existsSync(join(dir, 'events.sqlite.lock'))).toBe(false); // released at shutdown
+  }, 60_000);
+
   /**
    * Disk full, without a small filesystem: READ_MODEL_MAX_PAGES caps the read-model file (a
    * per-connection `PRAGMA max_page_count`), another connection fills it with a ballast table up

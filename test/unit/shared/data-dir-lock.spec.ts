@@ -47,6 +47,23 @@ describe('DATA_DIR lock', () => {
     inside.release();
   });
 
+  it('locks the embedded store\'s file too (<SQLITE_PATH>.lock), first, wherever it is: a live holder refuses another DATA_DIR', () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const [server, other, stores] = ['server-data', 'other-data', 'stores'].map((d) => join(dir, d));
+    const sqlitePath = join(stores!, 'events.sqlite');
+    const held = DataDirLock.acquireLocalState(server!, join(server!, 'read-models.sqlite'), 'server', silent, sqlitePath);
+    expect(JSON.parse(readFileSync(`${sqlitePath}.lock`, 'utf8'))).toMatchObject({ pid: process.pid, holder: 'server' });
+    held.release();
+    expect(existsSync(`${sqlitePath}.lock`)).toBe(false);
+    // A live server (our parent) writes that store: another DATA_DIR on it is refused and takes nothing.
+    writeFileSync(`${sqlitePath}.lock`, JSON.stringify({ pid: process.ppid, startedAt: 'then', holder: 'server' }));
+    expect(() => DataDirLock.acquireLocalState(other!, join(other!, 'read-models.sqlite'), 'server', silent, sqlitePath)).toThrow(/another Risk Ledger process is using the event store/);
+    expect(existsSync(join(other!, DATA_DIR_LOCK_FILE))).toBe(false);
+    expect(() => DataDirLock.acquireStore(sqlitePath, 'cli import', silent)).toThrow(DataDirLockedError);
+    // Another store in the same folder is another lock.
+    DataDirLock.acquireStore(join(stores!, 'other.sqlite'), 'server', silent).release();
+  });
+
   it('takes over a stale lock (dead pid, or garbage)', () => {
     dir = mkdtempSync(join(tmpdir(), 'lock-'));
     for (const stale of [JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 'then' }), 'garbage{']) {
