@@ -18,7 +18,9 @@
  *     metadata.commandId is checked), in every burst of this file;
  *  7. a token carrying AUDITOR changes nothing, whatever other roles it carries;
  *  8. an analysis or evaluation records the criteria version in force at its place in the log,
- *     also while criteria approvals race it (the criteria stream is appended at the version read).
+ *     also while criteria approvals race it (the criteria stream is appended at the version read);
+ *  9. closePlan racing the owner's answers: the closed plan keeps the answer the risk holds, and
+ *     no plan comes into force, anywhere in the log, over a risk not ACCEPTED under it.
  *
  * fast-check stops at the first counterexample (endOnFailure) to keep the file under 90 s.
  */
@@ -32,6 +34,7 @@ import {
   PLAN_SEL,
   RISK_SEL,
   addRisk,
+  closedPlanViolations,
   codeOf,
   consentViolations,
   controlsB,
@@ -40,6 +43,7 @@ import {
   eventsAfter,
   eventsOfRefusedCommands,
   fireConcurrently,
+  forceOverUnacceptedRisks,
   logHead,
   nameKey,
   quiesce,
@@ -139,8 +143,9 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
           await fireConcurrently(s, calls);
           await quiesce(t, since);
 
-          // Invariant 1 first: it is the point of this property.
+          // Invariant 1 first: it is the point of this property; at the end, and where the plan came into force.
           expect(await consentViolations(t, [planId])).toEqual([]);
+          expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
           // Read-your-writes: an answer shows what its decision led to, also when a concurrent
           // call of the owner had already given it: an accept leaves the item answered, never
           // PENDING (unless the controls changed in the same burst: then the risk's owner is asked
@@ -442,6 +447,43 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
             }
           }
           expect(wrong).toEqual([]);
+          await expectRefusedAppendedNothing(burst, since);
+        },
+      ),
+      params(),
+    );
+  }, TIMEOUT);
+
+  it('9. closePlan racing the owner\'s accepts and declines: the closed plan keeps the answer the risk holds, and never came into force over a declined risk', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ kind: fc.constantFrom('accept' as const, 'decline' as const, 'close' as const), jitter: delayArb }), { minLength: 16, maxLength: 16 }),
+        timingArb,
+        fc.scheduler(),
+        async (calls, timing, s) => {
+          const id = next();
+          const riskId = await riskWithControls(t, asset, `Close race ${id}`);
+          const planId = await draftPlan(t, `Close race plan ${id}`);
+          await addRisk(t, planId, riskId);
+          await submitAndApprove(t, planId, [riskId], `BR-${id}`);
+          const since = await logHead(t);
+          const burst = new Burst(t);
+          await fireConcurrently(s, calls.map((c, i) => ({
+            label: `${c.kind}#${i}`,
+            delayMs: delayFor(timing, c.kind === 'close' ? 'other' : c.kind, c.jitter),
+            run: () =>
+              c.kind === 'accept'
+                ? burst.mutate(`accept#${i}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', PLAN_SEL, { planId, riskId, statement: `I accept (${i})` }, users.riskOwner)
+                : c.kind === 'decline'
+                  ? burst.mutate(`decline#${i}`, 'declineResidualRisk', 'DeclineResidualRiskInput', PLAN_SEL, { planId, riskId, reason: `Too costly (${i})` }, users.riskOwner)
+                  : burst.mutate(`close#${i}`, 'closePlan', 'ClosePlanInput', PLAN_SEL, { planId, reason: `Superseded (${i})` }, users.committee),
+          })));
+          await quiesce(t, since);
+          expect(await consentViolations(t, [planId])).toEqual([]);
+          expect(await closedPlanViolations(t, [planId])).toEqual([]);
+          expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
+          const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
+          expect(unexpected).toEqual([]);
           await expectRefusedAppendedNothing(burst, since);
         },
       ),

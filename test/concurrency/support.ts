@@ -242,6 +242,43 @@ export async function consentViolations(t: TestApp, onlyPlanIds?: string[]): Pro
 }
 
 /**
+ * Invariant 1 on a CLOSED plan: its items keep the answers the risks gave for it (item ACCEPTED ⇔
+ * the risk's consent for that plan ACCEPTED; item DECLINED ⇔ DECLINED). A plan closed while an
+ * answer was on its way to it learnt nothing after (closePlan waits until it has learnt them).
+ */
+export async function closedPlanViolations(t: TestApp, planIds: string[]): Promise<string[]> {
+  const violations: string[] = [];
+  for (const plan of (await allPlans(t)).filter((p) => planIds.includes(p.id) && p.status === 'CLOSED')) {
+    for (const item of plan.items) {
+      const risk = await readRisk(t, item.riskId);
+      const answer = risk.consent?.planId === plan.id ? risk.consent.status : null;
+      const agree = item.consent === 'ACCEPTED' || item.consent === 'DECLINED' ? answer === item.consent : answer !== 'ACCEPTED' && answer !== 'DECLINED';
+      if (!agree) violations.push(`plan ${plan.id} CLOSED: item ${item.riskId} consent ${item.consent} but the risk's answer for it is ${answer} (risk ${risk.status})`);
+    }
+  }
+  return violations;
+}
+
+/**
+ * Invariant 1 along the log, not only at the end: at each PlanCameIntoForce after `since`, every
+ * item's risk, read at that very position, is ACCEPTED under that plan. A plan that learnt an
+ * acceptance the owner had already withdrawn came into force over a declined risk.
+ */
+export async function forceOverUnacceptedRisks(t: TestApp, since: string | null): Promise<string[]> {
+  const violations: string[] = [];
+  const auditor = await tokenFor(t, users.auditor);
+  for (const event of (await eventsAfter(t, since)).filter((e) => e.type === 'PlanCameIntoForce')) {
+    const planId = event.streamId.replace(/^plan-/, '');
+    const { plan } = await t.ok(`query($id: ID!, $p: String) { plan(id: $id, atPosition: $p) { items { riskId } } }`, { id: planId, p: event.position }, auditor);
+    for (const { riskId } of plan.items as { riskId: string }[]) {
+      const { risk } = await t.ok(`query($id: ID!, $p: String) { risk(id: $id, atPosition: $p) { status consent { planId status } } }`, { id: riskId, p: event.position }, auditor);
+      if (risk.status !== 'ACCEPTED' || risk.consent?.planId !== planId) violations.push(`plan ${planId} came into force at ${event.position} while risk ${riskId} was ${risk.status} (consent ${JSON.stringify(risk.consent)})`);
+    }
+  }
+  return violations;
+}
+
+/**
  * Invariant 2 over every plan: a risk is an item of at most one plan that is not CLOSED. An
  * item whose consent is REOPENED is left out: the contract lets a reopened risk join another
  * plan while the old plan still lists it.

@@ -17,7 +17,13 @@ import type { DomainActor } from '../../shared/domain/decider.js';
 import { ConcurrencyConflictError, NotFoundError } from '../../shared/domain/errors.js';
 import { planDecider } from '../domain/plan.decider.js';
 import { planStreamId, type BoardDecision, type PlanState } from '../domain/plan.state.js';
-import { planJoint, type PlanRequest } from './plan-joint-commands.js';
+import { PlanLagsRisk, planJoint, type PlanRequest } from './plan-joint-commands.js';
+import { rootLogger } from '../../shared/logging/json-logger.js';
+
+const log = rootLogger.child('plan-commands');
+
+/** Rounds a plan command waits for the plan to learn its risks' answers (see PlanLagsRisk). */
+const SETTLE_ROUNDS = 5;
 
 type PlanRef = Retryable & { planId: string };
 
@@ -49,9 +55,20 @@ export class PlanCommandPipeline {
   async run({ input, meta }: ClientCommand<Retryable, PlanState>, build: (stamp: Stamp) => PlanRequest): Promise<PlanState> {
     const ctx = commandContext(meta, this.clock, input.commandId);
     const command = build({ actor: ctx.actor, at: ctx.at });
-    const result = await this.executor.executeJoint(planJoint(command), ctx, input.expectedVersion);
-    if (!result.state.exists) throw new NotFoundError('Plan', command.planId);
-    return result.state;
+    // Closing a plan or removing an item waits until the plan has learnt the answers its risks
+    // already hold (PlanLagsRisk): the reactions carry them within milliseconds. Past a few rounds
+    // (owners answering in a tight loop, reactions stopped) the plan decides on what it knows.
+    for (let round = 1; ; round++) {
+      try {
+        const result = await this.executor.executeJoint(planJoint(command, { settled: round <= SETTLE_ROUNDS }), ctx, input.expectedVersion);
+        if (!result.state.exists) throw new NotFoundError('Plan', command.planId);
+        return result.state;
+      } catch (error) {
+        if (!(error instanceof PlanLagsRisk)) throw error;
+        await this.executor.catchUp(planStreamId(command.planId));
+        if (round === SETTLE_ROUNDS) log.warn('the plan still lags a risk\'s answer: deciding on what it knows', { planId: command.planId, riskId: error.riskId, type: command.type });
+      }
+    }
   }
 
   /**
@@ -84,7 +101,16 @@ export class PlanCommandPipeline {
     // The risk already held this answer (a concurrent request of the owner gave it): the plan
     // learns it through that request's reactions, which this one waits for before answering.
     if (result.events.length === 0) await this.executor.catchUp(riskStreamId(input.riskId));
-    return this.aggregates.state(planStreamId(input.planId), planDecider);
+    const after = await this.aggregates.state(planStreamId(input.planId), planDecider);
+    // An acceptance the owner took back at once (a decline recorded before the plan learnt it) is
+    // never learnt: the answer then shows what followed it rather than an item still PENDING.
+    // (Its reaction, which the wait above ended with, found the decline already recorded: once more
+    // to the head, which then holds the decline, and so past the plan learning it.)
+    if (answer.accepted && after.items.find((i) => i.riskId === input.riskId)?.consent === 'PENDING') {
+      await this.executor.catchUp(riskStreamId(input.riskId));
+      return this.aggregates.state(planStreamId(input.planId), planDecider);
+    }
+    return after;
   }
 }
 

@@ -4,6 +4,7 @@ import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import { riskStreamId } from '../../risk-register/domain/risk.events.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import type { AttemptReader, JointCommand, StreamDecision } from '../../shared/application/command-executor.js';
+import { ConcurrencyConflictError } from '../../shared/domain/errors.js';
 import type { PlanCommand } from '../domain/plan.commands.js';
 import { planDecider } from '../domain/plan.decider.js';
 import { planStreamId, type PlanState, type RiskSnapshot } from '../domain/plan.state.js';
@@ -30,6 +31,30 @@ export function riskSnapshot(risk: RiskState): RiskSnapshot {
 }
 
 /**
+ * The plan has not yet learnt an answer its risk already holds: the owner's acceptance or decline
+ * of this revision (the reactions carry it to the plan), or a consent the plan counts as ACCEPTED
+ * that the risk no longer holds (stale, reopened). A decision taken on the plan's item now (closing
+ * the plan, removing the item) would leave plan and risk disagreeing for good: the plan learns
+ * nothing once closed, nor about an item it removed.
+ */
+export class PlanLagsRisk extends ConcurrencyConflictError {
+  // A race the plan pipeline retries itself (counted as a conflict in the metrics); never answered.
+  constructor(readonly riskId: string) {
+    super(-1, -1, `the plan has not yet learnt risk ${riskId}'s latest answer`);
+    this.name = 'PlanLagsRisk';
+  }
+}
+
+/** Whether the plan's item of `risk` still lags what the risk holds (see PlanLagsRisk). */
+export function planLagsRisk(plan: PlanState, risk: RiskState): boolean {
+  const item = plan.items.find((i) => i.riskId === risk.id);
+  if (!item || item.consent === 'REOPENED' || (plan.status !== 'APPROVED' && plan.status !== 'IN_FORCE')) return false;
+  const answer = risk.consent && risk.consent.planId === plan.id && risk.consent.planRevision === plan.revision ? risk.consent.status : undefined;
+  if (answer === 'ACCEPTED' || answer === 'DECLINED') return item.consent !== answer;
+  return item.consent === 'ACCEPTED';
+}
+
+/**
  * A plan command with the decisions it implies on its risks, appended in the same atomic step so
  * that plan and risks can never disagree about membership or freezing (Art. 19):
  * - adding a risk: the risk joins the plan (its own stream refuses a second open plan);
@@ -39,11 +64,17 @@ export function riskSnapshot(risk: RiskState): RiskSnapshot {
  * Every risk read here is appended at the version read, so a concurrent change to one of them
  * makes the attempt start again on fresh state. Consent is not here: the risk decides it.
  */
-export function planJoint(request: PlanRequest): (reader: AttemptReader) => Promise<JointCommand<PlanState>> {
+export function planJoint(request: PlanRequest, options: { settled?: boolean } = {}): (reader: AttemptReader) => Promise<JointCommand<PlanState>> {
+  const settled = options.settled ?? true;
+  const readRisk = (reader: AttemptReader, riskId: string) => reader.state(riskStreamId(riskId), riskDecider);
+  // Read in the attempt, so an answer recorded before the append makes it conflict and look again.
+  const requireSettled = async (reader: AttemptReader, plan: PlanState, riskIds: readonly string[]) => {
+    if (!settled) return;
+    for (const riskId of riskIds) if (planLagsRisk(plan, await readRisk(reader, riskId))) throw new PlanLagsRisk(riskId);
+  };
   const planStream = planStreamId(request.planId);
   const base = { actor: request.actor, at: request.at };
   const onRisk = (riskId: string, command: RiskCommand): StreamDecision => ({ streamId: riskStreamId(riskId), decider: riskDecider, command });
-  const readRisk = (reader: AttemptReader, riskId: string) => reader.state(riskStreamId(riskId), riskDecider);
   return async (reader) => {
     const plan = await reader.state(planStream, planDecider);
     const itemIds = plan.items.map((i) => i.riskId);
@@ -69,9 +100,11 @@ export function planJoint(request: PlanRequest): (reader: AttemptReader) => Prom
       }
       case 'ClosePlan': {
         const closing = plan.status === 'APPROVED' || plan.status === 'IN_FORCE';
+        if (closing) await requireSettled(reader, plan, itemIds);
         return { primary: primary(request), others: closing ? itemIds.map((id) => onRisk(id, { type: 'LeavePlan', ...base, riskId: id, planId: request.planId, reason: 'PLAN_CLOSED' })) : [] };
       }
       case 'RemoveRiskFromPlan': {
+        if (itemIds.includes(request.riskId)) await requireSettled(reader, plan, [request.riskId]);
         const leaving = itemIds.includes(request.riskId) ? [onRisk(request.riskId, { type: 'LeavePlan', ...base, riskId: request.riskId, planId: request.planId, reason: 'REMOVED_FROM_PLAN' })] : [];
         return { primary: primary(request), others: leaving };
       }

@@ -8,6 +8,9 @@ import { planDecider } from '../domain/plan.decider.js';
 import type { PlanEvent } from '../domain/plan.events.js';
 import { planStreamId, planStreams } from '../domain/plan.state.js';
 
+/** The acceptance being learnt is no longer the risk's (see the reaction to ResidualRiskAcceptedByOwner). */
+class AcceptanceTakenBack extends Error {}
+
 /**
  * How the plan (Art.19-20) and the risks keep each other in step. Decisions that must agree at
  * once (membership, freezing) are appended together by the commands themselves
@@ -54,15 +57,24 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
     // Risk → plan: the owner's answer (decided on the risk), in the risk's order.
     onRiskEvent('ResidualRiskAcceptedByOwner', async (event) => {
       const d = event.data;
-      // An acceptance the risk has already taken back (a material change made it stale, or the
-      // owner withdrew it) is not learnt: the plan would otherwise come into force, in the log,
-      // after the change that voids the consent it stands on. The plan learns what followed.
-      if (!isCurrentAcceptance(await aggregates.state(riskStreamId(d.riskId), riskDecider), d)) return;
-      await onPlan(event, {
+      const command: PlanCommand = {
         type: 'LearnResidualConsent', ...base(event), planId: d.planId, riskId: d.riskId, accepted: true, ownerId: d.ownerId, planRevision: d.planRevision,
         riskVersion: event.revision - 1, riskStateHash: d.fingerprint, riskLevel: d.level ?? null, residualLevel: d.residualLevel ?? null,
         criteriaNumber: d.criteriaNumber ?? null, statement: d.statement ?? '', reason: '',
-      });
+      };
+      // An acceptance the risk has already taken back (a material change made it stale, or the
+      // owner withdrew it) is not learnt: the plan would otherwise come into force, in the log,
+      // after the change that voids the consent it stands on. The plan learns what followed. The
+      // risk is read in the attempt, so its version is checked at the append: a decline recorded
+      // between this read and the plan's append makes it conflict and look again.
+      try {
+        await executor.executeJoint(async (reader) => {
+          if (!isCurrentAcceptance(await reader.state(riskStreamId(d.riskId), riskDecider), d)) throw new AcceptanceTakenBack();
+          return { primary: { streamId: planStreamId(d.planId), decider: planDecider, command } };
+        }, reactionContext(event, clock));
+      } catch (error) {
+        if (!(error instanceof AcceptanceTakenBack)) throw error;
+      }
     }),
     onRiskEvent('ResidualRiskDeclinedByOwner', async (event) => {
       const d = event.data;
