@@ -220,6 +220,13 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Position of the newest event, or null for an empty log. */
   headPosition(): Promise<string | null>;
+  /**
+   * Resolves once every append committed before the call is visible to readAll and headPosition.
+   * The embedded store shows a commit to readers only once it is durable (after its fsync): a read
+   * "as of an instant" waits here, so that an event recorded by then is never missed and then
+   * seen. Adapters whose commits are readable once acknowledged leave it out.
+   */
+  awaitCommitted?(): Promise<void>;
   /** The stream's version (revision of its last event), -1 when it does not exist. */
   streamVersion(streamId: string): Promise<number>;
   /**

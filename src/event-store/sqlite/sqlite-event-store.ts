@@ -13,13 +13,12 @@
  * - Positions are SQLite rowids assigned by the writer (gap-free); the global chain hash is kept
  *   in memory and reloaded inside the write transaction whenever PRAGMA data_version shows that
  *   another connection (another process on the same file) committed in between.
- * - Subscriptions are woken after each durable commit and poll every pollIntervalMs, so
- *   writes by other processes on the same file are delivered as well.
+ * - Subscriptions are woken after each durable commit and poll every pollIntervalMs (writes by other processes too).
  *
  * Durable commit (wal-durability.ts): a batch commits at NORMAL and its appends are acknowledged
  * after an fsync of the WAL that started after the commit. Until then no reader sees its events:
- * readAll, subscriptions, headPosition and readSignatures stop at the durable position;
- * readStream and findIdempotentAppend wait for what they return to be durable.
+ * readAll, subscriptions, headPosition and readSignatures stop at the durable position (awaitCommitted
+ * waits for it); readStream and findIdempotentAppend wait for what they return to be durable.
  */
 import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -470,13 +469,15 @@ export class SqliteEventStore implements EventStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.open();
-    return this.readPage(options.after ?? null, normaliseCount(options.maxCount, DEFAULT_READ_COUNT, 'maxCount'), options.types);
+    const maxCount = normaliseCount(options.maxCount, DEFAULT_READ_COUNT, 'maxCount');
+    const from = options.after === undefined || options.after === null ? 0 : positionNumber(options.after);
+    return maxCount === 0 ? [] : this.readRange(from, this.durability.readerCap(), maxCount, options.types);
   }
 
-  private readPage(after: string | null, maxCount: number, types?: string[]): RecordedEvent[] {
-    const from = after === null ? 0 : positionNumber(after);
-    if (maxCount === 0) return [];
-    return this.readRange(from, this.durability.readerCap(), maxCount, types);
+  async awaitCommitted(): Promise<void> {
+    this.open();
+    const head = this.s.head.get() as number | null;
+    if (head) await this.durability.whenDurable(head);
   }
 
   /**

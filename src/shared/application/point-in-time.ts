@@ -40,13 +40,27 @@ export function pointInTime(asOf?: Date | null, atPosition?: string | null, now:
  * state now and another one later, so it is refused (an auditor's point in time must give the same
  * answer every time). Every read at a point passes here (AggregateReader.loadAt, AsOfReplayer.at).
  */
-export async function assertWithinLog(store: Pick<EventStore, 'headPosition'>, point: PointInTime): Promise<void> {
+export async function assertWithinLog(store: Pick<EventStore, 'headPosition' | 'awaitCommitted'>, point: PointInTime): Promise<void> {
+  if (point.asOf) return settledAt(store, point.asOf);
   if (!point.atPosition) return;
   const head = await store.headPosition();
   // An empty log's one moment is its start (position 0, which documents of an empty log cite).
   if (point.atPosition > (head ?? encodePosition(0n))) {
     throw new BadInputError({ atPosition: `is past the log's head (${head ?? 'the log is empty'}): not a moment of the log yet` });
   }
+}
+
+/**
+ * An instant's answer may never change once given: every event recorded by then must be readable
+ * before it is read. Events are stamped (recordedAt) when their batch commits, and the embedded
+ * store shows a batch only once it is synced, so a read waits for the commits made so far; a
+ * commit still to come is stamped later than now, so after the instant unless the instant is this
+ * very millisecond, which is let pass first.
+ */
+async function settledAt(store: Pick<EventStore, 'awaitCommitted'>, asOf: Date): Promise<void> {
+  const ahead = asOf.getTime() - Date.now();
+  if (ahead >= 0) await new Promise((resolve) => setTimeout(resolve, ahead + 1));
+  await store.awaitCommitted?.();
 }
 
 /** Whether an event belongs to the state as it stood at that point. */
