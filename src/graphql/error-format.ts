@@ -33,7 +33,8 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   const code = formatted.extensions?.code;
   // A document nested thousands of levels deep overflows the parser's recursion before any depth
   // rule sees it: the client hears what is wrong with its document, not the engine's words.
-  if (original instanceof RangeError || /Maximum call stack size exceeded/.test(formatted.message)) {
+  // (Only that RangeError: "Invalid string length" is an answer too large to write, not a deep document.)
+  if (/Maximum call stack size exceeded/.test(original instanceof RangeError ? original.message : formatted.message)) {
     const problem = `nests selections deeper than ${MAX_DEPTH}`;
     return { ...base, message: `The document ${problem}`, extensions: { code: 'BAD_USER_INPUT', fields: { document: problem } } };
   }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { resultBudget } from '../../src/graphql/result-budget.js';
 import { TestApp, users } from './support/test-app.js';
 import { assetWithThreat, identifyRisk, proposeAndApproveCriteria } from './support/scenario.js';
 
@@ -143,4 +144,26 @@ describe('hostile input', () => {
       { numRuns: 60, ...REPLAY },
     );
   }, 120_000);
+
+  it('bounds what one request gathers from unpaged lists (history, comments): past the budget QUERY_TOO_COMPLEX', async () => {
+    const asset = ids[6]!;
+    const note = 'n'.repeat(9_000);
+    for (let i = 0; i < 12; i++) await t.ok(`mutation($i: AddCommentInput!) { addComment(input: $i) { id } }`, { i: { entityId: asset, text: `${i} ${note}` } }, users.committee);
+    const saved = resultBudget.bytes;
+    resultBudget.bytes = 250_000; // one history or comments list of this asset (~110 KB) fits, a few do not
+    try {
+      const aliases = (field: string) => `{ ${Array.from({ length: 8 }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
+      for (const query of [aliases(`history(id: "${asset}") { type data }`), aliases(`comments(entityId: "${asset}") { text }`)]) {
+        const result = await t.gql(query, {}, users.auditor);
+        // Both fields are non-null lists: one refused alias answers the whole request with null data.
+        expect([query.slice(0, 30), result.data]).toEqual([query.slice(0, 30), null]);
+        expect(new Set((result.errors ?? []).map((e) => e.extensions?.code))).toEqual(new Set(['QUERY_TOO_COMPLEX']));
+        expect(result.errors?.[0]?.message).toContain('events(after, first, types)');
+      }
+      // A request within the budget, after those, is answered in full.
+      expect((await t.gql(`{ history(id: "${asset}") { type } }`, {}, users.auditor)).errors).toBeUndefined();
+    } finally {
+      resultBudget.bytes = saved;
+    }
+  }, 60_000);
 });

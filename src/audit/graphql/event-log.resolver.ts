@@ -1,8 +1,9 @@
 import { Inject } from '@nestjs/common';
-import { Args, ID, Int, Query, Resolver, Subscription } from '@nestjs/graphql';
+import { Args, Context, ID, Int, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { AFTER_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions.js';
 import { pageSize } from '../../graphql/pagination.js';
+import { jsonBytes, withinResultBudget } from '../../graphql/result-budget.js';
 import { CurrentActor } from '../../identity/graphql/current-actor.decorator.js';
 import { LiveEvents } from '../../shared/application/live-events.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
@@ -24,10 +25,14 @@ export class EventLogResolver {
 
   @Query(() => [RecordedEventType], {
     description:
-      "One entity's events, oldest first (Art.31/34 evidence): an asset, risk, plan, baseline catalogue, risk criteria version, incident at another firm (with its links to risks) or the organisation's context (every version), merged in log order with the comments on it and the evidence attached to it (CommentAdded, EvidenceAttached; a control or board resolution has only these). Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND (no events for that id).",
+      "One entity's events, oldest first (Art.31/34 evidence): an asset, risk, plan, baseline catalogue, risk criteria version, incident at another firm (with its links to risks) or the organisation's context (every version), merged in log order with the comments on it and the evidence attached to it (CommentAdded, EvidenceAttached; a control or board resolution has only these). Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND (no events for that id); QUERY_TOO_COMPLEX when the request's histories and comments pass 16 MB.",
   })
-  async history(@Args('id', { type: () => ID, description: 'The entity: Asset.id, Risk.id, Plan.id, BaselineCatalogue.id, RiskCriteria.id, Incident.id or Context.id ("organisation").' }) id: string) {
-    return (await this.reader.history(id)).map(toGraphQLEvent);
+  async history(
+    @Args('id', { type: () => ID, description: 'The entity: Asset.id, Risk.id, Plan.id, BaselineCatalogue.id, RiskCriteria.id, Incident.id or Context.id ("organisation").' }) id: string,
+    @Context() context: object,
+  ) {
+    const events = await withinResultBudget(context, `history(${id.slice(0, 80)})`, () => this.reader.history(id), (all) => all.reduce((n, e) => n + jsonBytes(e.data) + jsonBytes(e.metadata), 0));
+    return events.map(toGraphQLEvent);
   }
 
   @Query(() => EventConnection, {

@@ -1,6 +1,7 @@
-import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { INPUT_ARGUMENT_DESCRIPTION } from '../../graphql/descriptions.js';
+import { jsonBytes, withinResultBudget } from '../../graphql/result-budget.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
 import { Control } from '../../risk-register/graphql/risk.types.js';
@@ -42,9 +43,9 @@ export class EvidenceResolver {
     return this.commands.execute(new AddCommentCommand(input, meta));
   }
 
-  @Query(() => [Comment], { description: 'The comments on an entity, oldest first. Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND.' })
-  comments(@Args('entityId', { type: () => ID, description: ENTITY_ARGUMENT_DESCRIPTION }) entityId: string) {
-    return this.queries.execute(new EntityCommentsQuery(entityId));
+  @Query(() => [Comment], { description: "The comments on an entity, oldest first. Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND; QUERY_TOO_COMPLEX when the request's histories and comments pass 16 MB." })
+  comments(@Args('entityId', { type: () => ID, description: ENTITY_ARGUMENT_DESCRIPTION }) entityId: string, @Context() context: object) {
+    return withinResultBudget(context, `comments(${entityId.slice(0, 80)})`, () => this.queries.execute(new EntityCommentsQuery(entityId)), jsonBytes);
   }
 }
 

@@ -1,0 +1,57 @@
+import { QueryTooComplexError } from '../shared/domain/errors.js';
+
+/**
+ * What one request may gather from the lists that have no page (an entity's `history`, its
+ * `comments`): 16 MB of their JSON. The cost estimator prices a field before it runs and cannot
+ * know how long an entity's history is: 200 aliases of the history of a risk carrying 2,000
+ * comments of 10,000 characters (20 MB each, within the cost budget) read 4 GB and ended the
+ * process out of memory. Their resolvers run one after another within a request, each charging
+ * what it read; past the budget the next one is refused before it reads (QUERY_TOO_COMPLEX), so a
+ * request holds at most the budget plus one entity's list.
+ */
+export const resultBudget = { bytes: 16 * 1024 * 1024 }; // tests lower it
+
+interface Budget {
+  used: number;
+  /** The previous gathering of this request: the next one starts after it. */
+  tail: Promise<unknown>;
+}
+
+/** One budget per request context (the object Apollo hands every resolver of a request). */
+const budgets = new WeakMap<object, Budget>();
+
+/**
+ * Runs `read` after the request's earlier unpaged reads, once the budget still has room, and
+ * charges `bytes(result)` to it.
+ */
+export function withinResultBudget<T>(context: object, what: string, read: () => Promise<T>, bytes: (result: T) => number): Promise<T> {
+  let budget = budgets.get(context);
+  if (!budget) {
+    budget = { used: 0, tail: Promise.resolve() };
+    budgets.set(context, budget);
+  }
+  const b = budget;
+  const run = b.tail.then(async () => {
+    if (b.used > resultBudget.bytes) throw refusal(b.used, what);
+    const result = await read();
+    b.used += bytes(result);
+    if (b.used > resultBudget.bytes) throw refusal(b.used, what);
+    return result;
+  });
+  b.tail = run.catch(() => undefined);
+  return run;
+}
+
+function refusal(used: number, what: string): QueryTooComplexError {
+  const mb = (resultBudget.bytes / 1024 / 1024).toFixed(1);
+  return new QueryTooComplexError(
+    used,
+    resultBudget.bytes,
+    `The request's histories and comments hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
+  );
+}
+
+/** The JSON size of a value (what the answer will carry of it). */
+export function jsonBytes(value: unknown): number {
+  return JSON.stringify(value)?.length ?? 0;
+}
