@@ -145,7 +145,7 @@ describe('write-side snapshots', () => {
             }
 
             for (let revision = -1; revision <= version; revision++) {
-              const expected = { state: fold(decider, domain.slice(0, revision + 1)), streamVersion: revision };
+              const expected = { state: fold(decider, domain.slice(0, revision + 1)), streamVersion: revision, ...(revision >= 0 ? { lastOccurredAt: recorded[revision]!.metadata.occurredAt } : {}) };
               const toRevision = revision === version ? undefined : revision;
               if (revision < 0 && toRevision !== undefined) continue; // toRevision must be >= 0
               expect(await reader.load(streamId, decider, toRevision)).toEqual(expected);

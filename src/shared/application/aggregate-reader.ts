@@ -29,6 +29,17 @@ export interface AggregateReaderOptions {
 }
 
 /**
+ * A stream's state as loaded, its version, and the instant its last event's command was decided
+ * (metadata.occurredAt): the command executor decides no earlier, so that the instants a stream's
+ * events carry never go back along it.
+ */
+export interface Loaded<S> {
+  state: S;
+  streamVersion: number;
+  lastOccurredAt?: string;
+}
+
+/**
  * An aggregate's state from its own stream, the source of truth (never a read model that may
  * lag): now, at a revision, or exactly as it stood at a past moment (time travel folds the log).
  *
@@ -56,7 +67,7 @@ export class AggregateReader {
     this.snapshotEvery = options.snapshotEvery ?? snapshotEvery();
   }
 
-  async load<S>(streamId: string, decider: Evolver<S>, toRevision?: number): Promise<{ state: S; streamVersion: number }> {
+  async load<S>(streamId: string, decider: Evolver<S>, toRevision?: number): Promise<Loaded<S>> {
     const stateVersion = this.snapshotEvery > 0 ? decider.stateVersion : undefined;
     if (stateVersion && toRevision === undefined) {
       const fromLatest = await this.loadFromLatest(streamId, decider, stateVersion);
@@ -70,10 +81,10 @@ export class AggregateReader {
     }
     const recorded = await this.store.readStream(streamId, toRevision === undefined ? {} : { toRevision });
     const state = fold(decider, recorded.map((r) => this.toDomain(r)));
-    const streamVersion = recorded.length ? recorded[recorded.length - 1]!.revision : -1;
-    if (stateVersion && recorded.length > this.snapshotEvery) void this.saveSnapshot(streamId, stateVersion, state, recorded[recorded.length - 1]!);
-    if (stateVersion && toRevision === undefined && recorded.length) this.remember(streamId, stateVersion, state, recorded[recorded.length - 1]!);
-    return { state, streamVersion };
+    const last = recorded[recorded.length - 1];
+    if (stateVersion && recorded.length > this.snapshotEvery) void this.saveSnapshot(streamId, stateVersion, state, last!);
+    if (stateVersion && toRevision === undefined && last) this.remember(streamId, stateVersion, state, last);
+    return { state, streamVersion: last ? last.revision : -1, ...(last ? { lastOccurredAt: last.metadata.occurredAt } : {}) };
   }
 
   /** Keeps `state` as the newest folded state of the stream (see `latest`). */
@@ -87,7 +98,7 @@ export class AggregateReader {
   }
 
   /** The state from the newest one this process folded plus the events after it; null when there is none to use. */
-  private async loadFromLatest<S>(streamId: string, decider: Evolver<S>, stateVersion: string): Promise<{ state: S; streamVersion: number } | null> {
+  private async loadFromLatest<S>(streamId: string, decider: Evolver<S>, stateVersion: string): Promise<Loaded<S> | null> {
     const known = this.latest.get(streamId);
     if (!known || known.stateVersion !== stateVersion) return null;
     const recorded = await this.store.readStream(streamId, { fromRevision: known.revision });
@@ -100,7 +111,7 @@ export class AggregateReader {
     const last = recorded[recorded.length - 1]!;
     if (tail.length) this.remember(streamId, stateVersion, state, last);
     if (tail.length > this.snapshotEvery) void this.saveSnapshot(streamId, stateVersion, state, last);
-    return { state, streamVersion: last.revision };
+    return { state, streamVersion: last.revision, lastOccurredAt: last.metadata.occurredAt };
   }
 
   /**
@@ -109,18 +120,18 @@ export class AggregateReader {
    * snapshot (snapshot + tail = full fold). A longer stream is then read as before, its first
    * events again (once per stream, since the state folded is remembered).
    */
-  private async loadShort<S>(streamId: string, decider: Evolver<S>, stateVersion: string): Promise<{ state: S; streamVersion: number } | null> {
+  private async loadShort<S>(streamId: string, decider: Evolver<S>, stateVersion: string): Promise<Loaded<S> | null> {
     const most = Math.min(SHORT_STREAM, this.snapshotEvery);
     const recorded = await this.store.readStream(streamId, { toRevision: most });
     if (recorded.length > most) return null;
     const state = fold(decider, recorded.map((r) => this.toDomain(r)));
     const last = recorded[recorded.length - 1];
     if (last) this.remember(streamId, stateVersion, state, last);
-    return { state, streamVersion: last ? last.revision : -1 };
+    return { state, streamVersion: last ? last.revision : -1, ...(last ? { lastOccurredAt: last.metadata.occurredAt } : {}) };
   }
 
   /** The state from the newest usable snapshot plus the events after it; null when there is none to use. */
-  private async loadFromSnapshot<S>(streamId: string, decider: Evolver<S>, stateVersion: string, toRevision?: number): Promise<{ state: S; streamVersion: number } | null> {
+  private async loadFromSnapshot<S>(streamId: string, decider: Evolver<S>, stateVersion: string, toRevision?: number): Promise<Loaded<S> | null> {
     let snapshot;
     try {
       snapshot = await this.store.readSnapshot(streamId, stateVersion, toRevision === undefined ? {} : { maxRevision: toRevision });
@@ -141,7 +152,7 @@ export class AggregateReader {
     const last = recorded[recorded.length - 1]!;
     if (tail.length > this.snapshotEvery) void this.saveSnapshot(streamId, stateVersion, state, last);
     if (toRevision === undefined) this.remember(streamId, stateVersion, state, last);
-    return { state, streamVersion: last.revision };
+    return { state, streamVersion: last.revision, lastOccurredAt: last.metadata.occurredAt };
   }
 
   /**

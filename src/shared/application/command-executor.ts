@@ -266,15 +266,15 @@ export class CommandExecutor {
     this.gate?.assertWritable();
     const idempotencyKey = ctx.commandId ? `${ctx.actor.id}:${ctx.commandId}` : undefined;
     for (let attempt = 1; ; attempt++) {
-      const read = new Map<string, { state: unknown; version: number }>();
+      const read = new Map<string, { state: unknown; version: number; lastOccurredAt?: string }>();
       // What the caller has just read (or knows) stands for the first attempt's read of those streams.
       if (attempt === 1 && loaded) for (const l of loaded) read.set(l.streamId, { state: l.state, version: l.streamVersion });
       const reader: AttemptReader = {
         state: async <T>(streamId: string, decider: Evolver<T>): Promise<T> => {
           const known = read.get(streamId);
           if (known) return known.state as T;
-          const { state, streamVersion } = await this.aggregates.load(streamId, decider);
-          read.set(streamId, { state, version: streamVersion });
+          const { state, streamVersion, lastOccurredAt } = await this.aggregates.load(streamId, decider);
+          read.set(streamId, { state, version: streamVersion, ...(lastOccurredAt ? { lastOccurredAt } : {}) });
           return state;
         },
       };
@@ -284,12 +284,7 @@ export class CommandExecutor {
       if (typeof type === 'string') seen.type = type;
       if (attempt === 1 && idempotencyKey) {
         const earlier = await this.store.findIdempotentAppend(idempotencyKey);
-        if (earlier) {
-          if (streamKind(earlier.streamId) !== streamKind(primary.streamId)) {
-            throw new BadInputError({ commandId: 'was already used for a different kind of command; use a new commandId' });
-          }
-          return this.firstResult(primary, earlier.streamId, earlier.events, earlier.position);
-        }
+        if (earlier) return this.firstResult(primary, earlier.streamId, earlier.events, earlier.position);
       }
       const decisions = [primary, ...(joint.others ?? [])];
       const states = await Promise.all(decisions.map((d) => reader.state(d.streamId, d.decider)));
@@ -298,7 +293,12 @@ export class CommandExecutor {
         const actual = primary.entityVersion ? primary.entityVersion(primaryState) : read.get(primary.streamId)!.version;
         if (actual !== expectedVersion) throw new ConcurrencyConflictError(expectedVersion, actual);
       }
-      const decided = decisions.map((d, i) => d.decider.decide(d.command, states[i]) as DomainEvent[]);
+      // Decided no earlier than the last event of each stream it writes: a command stamped when its
+      // request arrived, and decided after a later-stamped one committed there (on a retry, or on
+      // a read that came after it), would otherwise record an instant before that event's.
+      const at = decisionTime(ctx.at, decisions.map((d) => read.get(d.streamId)?.lastOccurredAt));
+      const attemptCtx = at === ctx.at ? ctx : { ...ctx, at };
+      const decided = decisions.map((d, i) => d.decider.decide(at === ctx.at ? d.command : restamped(d.command, ctx.at, at), states[i]) as DomainEvent[]);
       if (decided.every((events) => events.length === 0)) return { state: primaryState, events: [], position: null, duplicate: false };
       // Every stream read in this attempt is appended at the version read: the decided streams with
       // their events, the others as a bare version check (a rule looked at them).
@@ -308,7 +308,7 @@ export class CommandExecutor {
         .map(([streamId, { version }]) => ({
           streamId,
           expectedVersion: ExpectedVersion.exact(version),
-          events: (eventsOf.get(streamId) ?? []).map((e) => this.toNewEvent(e, ctx)),
+          events: (eventsOf.get(streamId) ?? []).map((e) => this.toNewEvent(e, attemptCtx)),
         }));
       try {
         const results = await this.store.appendMultiple(parts, { idempotencyKey });
@@ -375,11 +375,15 @@ export class CommandExecutor {
 
   /** The answer to a retried command: the aggregate as it stood right after the first append. */
   private async firstResult<S>(
-    target: Pick<AggregateTarget<unknown, any, S>, 'decider'>,
+    target: Pick<AggregateTarget<unknown, any, S>, 'decider' | 'streamId'>,
     streamId: string,
     events: RecordedEvent[],
     position: string,
   ): Promise<ExecutionResult<S>> {
+    // Also when the first one committed while this one was being decided (two requests at once).
+    if (streamKind(streamId) !== streamKind(target.streamId)) {
+      throw new BadInputError({ commandId: 'was already used for a different kind of command; use a new commandId' });
+    }
     const lastRevision = events[events.length - 1]?.revision;
     const { state } = await this.aggregates.load(streamId, target.decider, await this.cascadeEnd(streamId, events, lastRevision));
     await awaitFollowers(this.projections, position, streamId);
@@ -398,6 +402,16 @@ export class CommandExecutor {
     for (const e of await this.store.readStream(streamId, { fromRevision: lastRevision + 1 })) if (e.metadata.correlationId === correlationId) end = e.revision;
     return end;
   }
+}
+
+/** The later of the command's instant and its streams' last events' (ISO instants of one format compare as strings). */
+function decisionTime(at: string, lastRecorded: readonly (string | undefined)[]): string {
+  return lastRecorded.reduce<string>((latest, t) => (t !== undefined && t > latest ? t : latest), at);
+}
+
+/** The command with its instant moved to `at`, when it carries the context's instant (commands name it `at`). */
+function restamped<C>(command: C, contextAt: string, at: string): C {
+  return (command as { at?: unknown } | null)?.at === contextAt ? { ...command, at } : command;
 }
 
 const UUID_SUFFIX = /^(.*)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -47,7 +47,7 @@ describe('AggregateReader: the newest folded state in memory', () => {
     expect((await reader.load('c-1', counter)).state).toEqual({ total: 6, seen: 3 });
     await raw.append('c-1', events(10, 20), { expectedVersion: ExpectedVersion.exact(2) });
     reads.length = 0;
-    expect(await reader.load('c-1', counter)).toEqual({ state: { total: 36, seen: 5 }, streamVersion: 4 });
+    expect(await reader.load('c-1', counter)).toEqual({ state: { total: 36, seen: 5 }, streamVersion: 4, lastOccurredAt: expect.any(String) });
     // From the remembered event on: one read, starting at revision 2 (its anchor), not the whole stream.
     expect(reads).toEqual([{ fromRevision: 2 }]);
     const fresh = new AggregateReader(raw, upcasters, { snapshotEvery: 0 });
@@ -80,7 +80,7 @@ describe('AggregateReader: the newest folded state in memory', () => {
     reads.length = 0;
     let folded = 0;
     const counting = { ...counter, evolve: (s: { total: number; seen: number }, e: Counted) => (folded++, counter.evolve(s, e)) };
-    expect(await reader.load('c-1', counting)).toEqual({ state: { total: 3, seen: 2 }, streamVersion: 1 });
+    expect(await reader.load('c-1', counting)).toEqual({ state: { total: 3, seen: 2 }, streamVersion: 1, lastOccurredAt: last[0]!.metadata.occurredAt });
     expect(reads).toEqual([{ fromRevision: last[0]!.revision }]);
     expect(folded).toBe(0);
   });

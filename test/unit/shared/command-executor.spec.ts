@@ -8,7 +8,9 @@ import { AggregateReader } from '../../../src/shared/application/aggregate-reade
 import { upcastersOf } from '../../../src/platform/feature-contribution.js';
 
 const createUpcasters = () => upcastersOf(FEATURES);
-import { ConcurrencyConflictError, ForbiddenError } from '../../../src/shared/domain/errors.js';
+import { BadInputError, ConcurrencyConflictError, ForbiddenError } from '../../../src/shared/domain/errors.js';
+import { EventUpcasters } from '../../../src/shared/application/event-upcasting.js';
+import type { Decider } from '../../../src/shared/domain/decider.js';
 import { withNameReservation } from '../../../src/asset-inventory/application/asset-name-reservation.js';
 import type { AssetCommand } from '../../../src/asset-inventory/domain/asset.decider.js';
 import { criteriaById, criteriaDecider, criteriaStreamId, type CriteriaCommand } from '../../../src/risk-criteria/domain/criteria.decider.js';
@@ -155,5 +157,50 @@ describe('CommandExecutor awaiting the reaction cascade', () => {
     expect(waited).toEqual([await store.headPosition()]);
     await executorReactingTo(['AssetRegistered']).executeJoint(withNameReservation(register('Signer B')), ctx(manager));
     expect(store.reads).toBe(1);
+  });
+});
+
+describe('CommandExecutor: the instants of a stream never go back', () => {
+  type Stamped = { type: 'Stamped'; data: { at: string } };
+  const stamping: Decider<{ at: string }, Stamped, { last?: string }> = {
+    initialState: {},
+    decide: (c) => [{ type: 'Stamped', data: { at: c.at } }],
+    evolve: (_s, e) => ({ last: e.data.at }),
+  };
+  const ctx = (at: string) => ({ actor: { id: 'a', name: 'a', roles: ['CISO' as const] }, at, correlationId: 'c', causationId: 'c' });
+
+  it('a command stamped before the stream\'s last event (its request came first, its decision after) is decided at that event\'s instant', async () => {
+    const store = new InMemoryEventStore();
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, new EventUpcasters([{ schemaVersions: { Stamped: 1 }, upcast: (_t, _v, data) => data }]));
+    const later = '2026-03-01T10:00:00.005Z';
+    const earlier = '2026-03-01T10:00:00.001Z';
+    await executor.execute({ streamId: 's-1', decider: stamping }, { at: later }, ctx(later));
+    const { events } = await executor.execute({ streamId: 's-1', decider: stamping }, { at: earlier }, ctx(earlier));
+    expect([events[0]!.data.at, events[0]!.metadata.occurredAt]).toEqual([later, later]);
+    // A command stamped after it keeps its own instant; another stream is not held back.
+    const after = '2026-03-01T10:00:01.000Z';
+    const { events: next } = await executor.execute({ streamId: 's-1', decider: stamping }, { at: after }, ctx(after));
+    expect(next[0]!.metadata.occurredAt).toBe(after);
+    const { events: other } = await executor.execute({ streamId: 's-2', decider: stamping }, { at: earlier }, ctx(earlier));
+    expect(other[0]!.data.at).toBe(earlier);
+  });
+
+  it('a commandId another kind of command took while this one was decided (both at once) is BAD_USER_INPUT, not the other\'s answer', async () => {
+    const store = new InMemoryEventStore();
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, new EventUpcasters([{ schemaVersions: { Stamped: 1 }, upcast: (_t, _v, data) => data }]));
+    const at = '2026-03-01T10:00:00.000Z';
+    const same = { ...ctx(at), commandId: 'same-key' };
+    // The other request commits between this one's idempotency look-up and its append.
+    const appendMultiple = store.appendMultiple.bind(store);
+    let raced = false;
+    store.appendMultiple = async (parts, options) => {
+      if (!raced) {
+        raced = true;
+        await executor.execute({ streamId: `plan-${randomUUID()}`, decider: stamping }, { at }, same);
+      }
+      return appendMultiple(parts, options);
+    };
+    await expect(executor.execute({ streamId: `criteria-${randomUUID()}`, decider: stamping }, { at }, same)).rejects.toThrow(BadInputError);
+    expect(raced).toBe(true);
   });
 });
