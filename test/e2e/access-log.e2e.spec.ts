@@ -199,14 +199,16 @@ describe('the access log (Art. 23(2))', () => {
 
     // An edit made around the triggers shows in the chain.
     const intact = new AccessLogStore(file);
-    expect(intact.verify()).toMatchObject({ ok: true, firstBrokenSeq: null });
+    expect(await intact.verify()).toMatchObject({ ok: true, firstBrokenSeq: null });
     intact.close();
     const attacker = new Database(file);
     attacker.exec('DROP TRIGGER access_log_no_update');
     const deniedSeq = attacker.prepare(`SELECT MIN(seq) FROM access_log WHERE outcome = 'DENIED'`).pluck().get() as number;
     attacker.prepare(`UPDATE access_log SET outcome = 'ALLOWED', error_code = NULL WHERE seq = ?`).run(deniedSeq);
     attacker.close();
-    const check = new AccessLogStore(file).verify();
+    const checker = new AccessLogStore(file);
+    const check = await checker.verify();
+    checker.close();
     expect(check).toMatchObject({ ok: false, firstBrokenSeq: deniedSeq });
     expect(check.reason).toMatch(/was altered/);
   });

@@ -434,18 +434,53 @@ export class AccessLogWalk {
   }
 }
 
-/** Walks the whole log: every row's hash and link, every signed head, the anchor. */
-export function verifyAccessLogDatabase(db: Database.Database, options: AccessLogVerifyOptions = {}): AccessLogVerification {
-  const heads = new Map<number, HeadRow>();
-  if (tableExists(db, 'access_log_heads')) {
-    for (const h of db.prepare('SELECT seq, hash, kid, signature FROM access_log_heads ORDER BY seq').all() as HeadRow[]) heads.set(h.seq, h);
-  }
+/**
+ * Longest stretch of verification between two turns of the event loop, as for the event log
+ * (integrity-verifier.ts): hashing an entry costs some 20-30 µs, and a log that anyone can grow
+ * (every refused request is an entry) held the loop for 0.8 s at 40,000 entries in one go.
+ */
+export const ACCESS_LOG_SLICE_MS = 2;
+/** Rows read per page of the walk: a page is read in one go, and the loop is handed back after each. */
+export const ACCESS_LOG_VERIFY_PAGE = 200;
+
+/** Where the walk may pause: after a row (when its slice is used up), and after every page. */
+type WalkPause = 'row' | 'page';
+
+/**
+ * The walk over a log file, in steps: every row's hash and link, every signed head, the anchor.
+ * It yields between rows and pages, where its caller may hand the event loop back (the server,
+ * verifyAccessLogDatabaseInSlices) or go straight on (the CLI, verifyAccessLogDatabase), and
+ * returns the verdict. No statement stays open across a pause, so the log's writer, on the same
+ * connection, writes between pages; the walk stops at the last row there was when it began, and
+ * knows the signed heads and the anchor of that moment (the anchor read first: it never names a
+ * head the log does not hold yet), so batches written meanwhile neither count nor look unsigned.
+ */
+function* walkAccessLogDatabase(db: Database.Database, options: AccessLogVerifyOptions, pageSize: number): Generator<WalkPause, AccessLogVerification> {
   const anchor = options.anchorPath ? readAnchor(options.anchorPath) : null;
+  const hasRows = tableExists(db, 'access_log');
+  const heads = new Map<number, HeadRow>();
+  const { lastSeq, logId } = db.transaction(() => {
+    if (tableExists(db, 'access_log_heads')) {
+      for (const h of db.prepare('SELECT seq, hash, kid, signature FROM access_log_heads ORDER BY seq').all() as HeadRow[]) heads.set(h.seq, h);
+    }
+    const last = hasRows ? (db.prepare('SELECT MAX(seq) FROM access_log').pluck().get() as number | null) : null;
+    return { lastSeq: last ?? 0, logId: metaValue(db, 'log_id') };
+  })();
   const walk = new AccessLogWalk(heads, options.trusted ?? null, anchor && anchor !== 'unreadable' ? anchor.seq : null);
-  const rows = tableExists(db, 'access_log') ? (db.prepare(`SELECT ${ACCESS_LOG_COLUMNS} FROM access_log ORDER BY seq`).iterate() as IterableIterator<AccessLogRow>) : [];
-  for (const row of rows) {
-    const broken = walk.step(row);
-    if (broken) return broken;
+  if (hasRows) {
+    const page = db.prepare(`SELECT ${ACCESS_LOG_COLUMNS} FROM access_log WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`);
+    let after = Number.MIN_SAFE_INTEGER;
+    for (;;) {
+      const rows = page.all(after, lastSeq, pageSize) as AccessLogRow[];
+      for (const row of rows) {
+        const broken = walk.step(row);
+        if (broken) return broken;
+        after = row.seq;
+        yield 'row';
+      }
+      if (rows.length < pageSize) break;
+      yield 'page';
+    }
   }
   const truncated = walk.headsBeyondEnd();
   if (truncated) return truncated;
@@ -454,11 +489,39 @@ export function verifyAccessLogDatabase(db: Database.Database, options: AccessLo
     if (anchor === null) {
       if (walk.headSeq > 0 || heads.size > 0) return walk.report(false, null, `the access log's anchor ${options.anchorPath} is missing: whether entries were removed from the end cannot be checked`);
     } else {
-      const broken = walk.againstAnchor(anchor, metaValue(db, 'log_id'), '');
+      const broken = walk.againstAnchor(anchor, logId, '');
       if (broken) return broken;
     }
   }
   return walk.finish();
+}
+
+/** Walks the whole log in one go (the CLI: no server to keep responsive). */
+export function verifyAccessLogDatabase(db: Database.Database, options: AccessLogVerifyOptions = {}): AccessLogVerification {
+  const steps = walkAccessLogDatabase(db, options, 5 * ACCESS_LOG_VERIFY_PAGE);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** The same walk and verdict, handing the event loop back after every page and every ACCESS_LOG_SLICE_MS of hashing (the server). */
+export async function verifyAccessLogDatabaseInSlices(db: Database.Database, options: AccessLogVerifyOptions = {}): Promise<AccessLogVerification> {
+  const steps = walkAccessLogDatabase(db, options, ACCESS_LOG_VERIFY_PAGE);
+  let slice = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (step.value === 'page' || performance.now() - slice > ACCESS_LOG_SLICE_MS) {
+      await turnOfTheLoop();
+      slice = performance.now();
+    }
+  }
+}
+
+/** Lets every request waiting on the event loop run first. */
+export function turnOfTheLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
 }
 
 /** The report on a log file that is not there. */

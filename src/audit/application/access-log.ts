@@ -36,7 +36,7 @@ import {
   missingAccessLog,
   readAnchor,
   toEntry,
-  verifyAccessLogDatabase,
+  verifyAccessLogDatabaseInSlices,
   writeAnchor,
   writeAnchorFile,
   type AccessLogAnchor,
@@ -81,8 +81,11 @@ export interface AccessLog {
   record(entry: AccessRecord): void;
   /** Entries matching the filter, oldest first (this instance's queued entries are written first). */
   page(filter: AccessLogFilter): AccessLogEntry[] | Promise<AccessLogEntry[]>;
-  /** The whole log checked as evidence. */
-  verify(): AccessLogVerification | Promise<AccessLogVerification>;
+  /**
+   * The whole log checked as evidence, in slices that hand the event loop back (heavy work never
+   * blocks other requests); calls made while a check runs share it.
+   */
+  verify(): Promise<AccessLogVerification>;
   /** Writes what is queued, then releases the store. Idempotent. */
   close(): void | Promise<void>;
 }
@@ -159,6 +162,8 @@ export class AccessLogStore implements AccessLog {
   private settling = false;
   /** The anchor file being renamed into place in the background, if any (close() cancels it). */
   private renaming: { tmp: string; cancelled: boolean } | null = null;
+  /** The verification under way, which concurrent verify() calls share. */
+  private verifying: Promise<AccessLogVerification> | null = null;
 
   /**
    * Opens the log for the server: refuses (AccessLogRefusedError) to go on over a log that is
@@ -490,12 +495,21 @@ export class AccessLogStore implements AccessLog {
 
   /**
    * Walks the whole log: every row's hash and link, the signed heads (with the keys given at
-   * construction), the anchor; and that the file is still where it was opened.
+   * construction), the anchor; and that the file is still where it was opened. In pages, handing
+   * the event loop back between them (anyone can grow the log: every refused request is an entry),
+   * up to the head written when it starts. A call made while a walk runs shares it and its verdict
+   * (so N callers cost one walk, not N at once): entries written since that walk began are checked
+   * by the next one.
    */
-  verify(): AccessLogVerification {
+  verify(): Promise<AccessLogVerification> {
+    if (this.verifying) return this.verifying;
     this.flush();
-    if (this.path !== ':memory:' && !existsSync(this.path)) return missingAccessLog(this.path, this.anchorPath);
-    return verifyAccessLogDatabase(this.db, { trusted: this.options.signing?.trusted ?? null, anchorPath: this.anchorPath });
+    if (this.path !== ':memory:' && !existsSync(this.path)) return Promise.resolve(missingAccessLog(this.path, this.anchorPath));
+    const shared: Promise<AccessLogVerification> = verifyAccessLogDatabaseInSlices(this.db, { trusted: this.options.signing?.trusted ?? null, anchorPath: this.anchorPath }).finally(() => {
+      if (this.verifying === shared) this.verifying = null;
+    });
+    this.verifying = shared;
+    return shared;
   }
 
   /** Writes what is queued and closes the file. Idempotent. */

@@ -37,7 +37,7 @@ describe('AccessLogStore: sync and anchor in the background', () => {
     expect(readAnchor(anchorPathFor(path)!)).toMatchObject({ seq: 6 });
     const again = await AccessLogStore.open(path, { signing });
     try {
-      expect(again.verify()).toMatchObject({ ok: true, entriesChecked: 6, headSeq: 6 });
+      expect(await again.verify()).toMatchObject({ ok: true, entriesChecked: 6, headSeq: 6 });
     } finally {
       again.close();
     }
@@ -65,7 +65,7 @@ describe('AccessLogStore: sync and anchor in the background', () => {
     expect(errors).toEqual([]);
     const again = await AccessLogStore.open(path, { signing });
     try {
-      expect(again.verify()).toMatchObject({ ok: true, entriesChecked: seq, headSeq: seq });
+      expect(await again.verify()).toMatchObject({ ok: true, entriesChecked: seq, headSeq: seq });
     } finally {
       again.close();
     }
@@ -92,7 +92,7 @@ describe('AccessLogStore: sync and anchor in the background', () => {
     log.close();
     const again = await AccessLogStore.open(path, { signing });
     try {
-      expect(again.verify()).toMatchObject({ ok: true, entriesChecked: 400, headSeq: 400 });
+      expect(await again.verify()).toMatchObject({ ok: true, entriesChecked: 400, headSeq: 400 });
     } finally {
       again.close();
     }
