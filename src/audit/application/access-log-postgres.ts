@@ -31,11 +31,13 @@ import type { HeadSignature, SigningKeys, TrustedKeys } from '../../event-store/
 import type { JsonLogger } from '../../shared/logging/json-logger.js';
 import {
   ACCESS_LOG_GENESIS,
+  ACCESS_LOG_SLICE_MS,
   AccessLogWalk,
   accessEntryHash,
   discontinuityRecord,
   readAnchor,
   toEntry,
+  turnOfTheLoop,
   writeAnchor,
   type AccessLogAnchor,
   type AccessLogEntry,
@@ -188,16 +190,24 @@ export async function verifyPostgresAccessLog(client: pg.PoolClient | pg.Client,
     if (!exists) {
       if (anchor && anchor !== 'unreadable') return walk.report(false, 1, `the access log is missing from PostgreSQL schema ${schema}: it had reached entry ${anchor.seq} (hash ${anchor.hash}, signed ${anchor.signedAt})`);
     } else {
+      // Pages of 1,000 rows (each parsed in one go when it arrives), hashed in slices of
+      // ACCESS_LOG_SLICE_MS with a turn of the event loop between them, as on SQLite.
       let after = 0;
+      let slice = performance.now();
       for (;;) {
-        const page = (await client.query<AccessLogRow>(`SELECT ${COLUMNS} FROM ${S}.access_log WHERE seq > $1 ORDER BY seq LIMIT 5000`, [after])).rows;
+        const page = (await client.query<AccessLogRow>(`SELECT ${COLUMNS} FROM ${S}.access_log WHERE seq > $1 ORDER BY seq LIMIT 1000`, [after])).rows;
+        slice = performance.now();
         for (const raw of page) {
           const row = toRow(raw);
           const broken = walk.step(row);
           if (broken) return broken;
           after = row.seq;
+          if (performance.now() - slice > ACCESS_LOG_SLICE_MS) {
+            await turnOfTheLoop();
+            slice = performance.now();
+          }
         }
-        if (page.length < 5000) break;
+        if (page.length < 1000) break;
       }
     }
     const truncated = walk.headsBeyondEnd();
@@ -243,6 +253,8 @@ export class PostgresAccessLog implements AccessLog {
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
+  /** The verification under way, which concurrent verify() calls share. */
+  private verifying: Promise<AccessLogVerification> | null = null;
   /** The head this instance last wrote or saw: the log must still hold it. */
   private known: Head = { seq: 0, hash: ACCESS_LOG_GENESIS };
 
@@ -457,9 +469,17 @@ export class PostgresAccessLog implements AccessLog {
     return rows.rows.map((r) => toEntry(toRow(r)));
   }
 
-  async verify(): Promise<AccessLogVerification> {
-    await this.flush();
-    return withPooledClient(this.pool, (client) => verifyPostgresAccessLog(client, { schema: this.schema, trusted: this.options.signing?.trusted ?? null, anchorPath: this.options.anchorPath }));
+  /** Calls made while a verification runs share it (one snapshot, one walk), as on SQLite. */
+  verify(): Promise<AccessLogVerification> {
+    if (this.verifying) return this.verifying;
+    const shared: Promise<AccessLogVerification> = (async () => {
+      await this.flush();
+      return withPooledClient(this.pool, (client) => verifyPostgresAccessLog(client, { schema: this.schema, trusted: this.options.signing?.trusted ?? null, anchorPath: this.options.anchorPath }));
+    })().finally(() => {
+      if (this.verifying === shared) this.verifying = null;
+    });
+    this.verifying = shared;
+    return shared;
   }
 
   async close(): Promise<void> {
