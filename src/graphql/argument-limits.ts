@@ -1,6 +1,7 @@
 /**
  * The contract's size limits ("Limits and hardening": ids at most 128 characters, other text at
- * most 10,000, lists at most 500 items, BAD_USER_INPUT naming the field) on the arguments of
+ * most 10,000, lists at most 500 items, BAD_USER_INPUT naming the field), and well-formed text
+ * (no lone surrogate, as in every input), on the arguments of
  * queries and subscriptions, variables included, over HTTP and graphql-ws alike. Mutation inputs
  * meet the same limits, and their own, in InputValidationPipe; an `asset(id:)` of 5 MB or an
  * `eventAppended(types:)` of 10,000 names never reaches a resolver.
@@ -22,7 +23,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { BadInputError } from '../shared/domain/errors.js';
-import { longerThan } from '../shared/domain/guards.js';
+import { ILL_FORMED_TEXT, isWellFormedText, longerThan } from '../shared/domain/guards.js';
 import { INPUT_LIMITS } from './input-limits.js';
 
 /** Where in an argument a limit is passed, and which. */
@@ -53,6 +54,7 @@ function excess(type: GraphQLInputType, value: unknown, path: string): Excess | 
     return undefined;
   }
   if (typeof value !== 'string') return undefined;
+  if (!isWellFormedText(value)) return { path, problem: ILL_FORMED_TEXT };
   const max = named.name === 'ID' ? INPUT_LIMITS.id : INPUT_LIMITS.text;
   return longerThan(value, max) ? { path, problem: `must be at most ${max} characters` } : undefined;
 }

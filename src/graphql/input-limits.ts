@@ -7,7 +7,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { ValidateBy, ValidateNested } from 'class-validator';
-import { hasUnprintable, longerThan } from '../shared/domain/guards.js';
+import { hasUnprintable, ILL_FORMED_TEXT, isWellFormedText, longerThan } from '../shared/domain/guards.js';
 
 export const INPUT_LIMITS = { name: 200, id: 128, text: 10_000, items: 500 } as const;
 
@@ -52,19 +52,30 @@ function printable() {
   });
 }
 
+/** Every text, whatever its kind: well-formed UTF-16 (no lone surrogate; guards.ts, isWellFormedText). */
+function wellFormed() {
+  return ValidateBy({
+    name: 'wellFormedText',
+    validator: {
+      validate: (value: unknown) => value === null || value === undefined || strings(value).every(isWellFormedText),
+      defaultMessage: () => ILL_FORMED_TEXT,
+    },
+  });
+}
+
 /** A name or a title (or a list of them): at most 200 characters each, all of them printable. */
-export const NameLimit = () => applyDecorators(lengthBound(INPUT_LIMITS.name), printable());
+export const NameLimit = () => applyDecorators(lengthBound(INPUT_LIMITS.name), printable(), wellFormed());
 /** An id (or a list of ids): at most 128 characters each. */
-export const IdLimit = () => lengthBound(INPUT_LIMITS.id);
+export const IdLimit = () => applyDecorators(lengthBound(INPUT_LIMITS.id), wellFormed());
 /** Any other text (or a list of texts): at most 10,000 characters each. */
-export const TextLimit = () => lengthBound(INPUT_LIMITS.text);
+export const TextLimit = () => applyDecorators(lengthBound(INPUT_LIMITS.text), wellFormed());
 /** A list: at most `max` items (500 by default), also in each inner list. */
 export const ListLimit = (max: number = INPUT_LIMITS.items) => itemsBound(max);
 /**
  * The limits whose validators look at the property's value alone (not at the object, nor at the
  * validation arguments): InputValidationPipe may run them on the plain input itself.
  */
-export const VALUE_ONLY_LIMITS: ReadonlySet<string> = new Set(['maxCharacters', 'maxItems', 'printableName']);
+export const VALUE_ONLY_LIMITS: ReadonlySet<string> = new Set(['maxCharacters', 'maxItems', 'printableName', 'wellFormedText']);
 
 /** The class each NestedInput property holds, per declaring class (InputValidationPipe's fast path). */
 const nestedTypes = new WeakMap<Function, Map<string, () => new () => object>>();

@@ -129,6 +129,45 @@ describe('hardening: replays, dates and input limits', () => {
       const error = errorOf(await t.gql(REGISTER, { input: { ...assetInput, description: 'd'.repeat(10_001) } }, users.opsManager));
       expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { description: expect.any(String) } });
     });
+
+    describe('ill-formed UTF-16 (a lone surrogate, which a literal in the document cannot hold) is refused through variables too', () => {
+      const illFormed = { code: 'BAD_USER_INPUT' };
+      const named = (field: string) => ({ ...illFormed, fields: { [field]: expect.stringMatching(/well-formed/) } });
+
+      it('in a name, a description, a department, an id: BAD_USER_INPUT naming the field, nothing appended', async () => {
+        const before = await eventCount();
+        for (const [field, value] of [['name', 'abc\ud800def'], ['name', 'abc\udfffdef'], ['description', 'trailing \ud83d'], ['department', '\udc00ops'], ['managerId', 'mgr\ud800']] as const) {
+          const result = await t.gql(REGISTER, { input: { ...assetInput, name: `Surrogate ${field}`, [field]: value } }, users.ciso);
+          expect([field, value, errorOf(result).extensions]).toEqual([field, value, named(field)]);
+        }
+        // The same name through a literal never parses; through a variable it is now refused the same way.
+        expect(errorOf(await t.gql(`mutation($n: String!) { registerAsset(input: { name: $n, category: SYSTEM, department: "ops", managerId: "mgr-ops", confidentiality: 1, integrity: 1, availability: 1 }) { id } }`, { n: 'abc\ud800def' }, users.opsManager)).extensions).toEqual(named('name'));
+        expect(await eventCount()).toBe(before);
+        // A surrogate pair (an emoji, a rare kanji) is well-formed.
+        await t.ok(REGISTER, { input: { ...assetInput, name: 'Pair 😀 𠮷', description: '🔐' } }, users.opsManager);
+      });
+
+      it('in nested and list inputs, plan, comment and informal analysis texts', async () => {
+        const controls = [{ title: 'Title', description: 'd\udc00', ownerId: 'ops-lead', dueDate: '2099-03-31', reason: 'r' }];
+        expect(errorOf(await t.gql(CONTROLS, { input: { riskId: risk.id, controls } }, users.committee)).extensions).toEqual(named('controls[0].description'));
+        const references = { title: 'Refs', assetIds: [asset.assetId], threatId: asset.threatId, vulnerabilityId: asset.vulnerabilityId, ownerId: users.riskOwner.sub, externalReferences: ['ok', 'bad\ud800'] };
+        expect(errorOf(await t.gql(IDENTIFY, { input: references }, users.riskOwner)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { externalReferences: expect.stringMatching(/well-formed/) } });
+        const DRAFT = `mutation($input: DraftPlanInput!) { draftPlan(input: $input) { id } }`;
+        expect(errorOf(await t.gql(DRAFT, { input: { title: 'Plan \ud800', period: 'FY2026' } }, users.committee)).extensions).toEqual(named('title'));
+        expect(errorOf(await t.gql(DRAFT, { input: { title: 'Plan', period: 'FY\udbff' } }, users.committee)).extensions).toEqual(named('period'));
+        const COMMENT = `mutation($input: AddCommentInput!) { addComment(input: $input) { id } }`;
+        expect(errorOf(await t.gql(COMMENT, { input: { entityId: asset.assetId, text: 'Looks \udc01 fine' } }, users.ciso)).extensions).toEqual(named('text'));
+        const ANALYSE = `mutation($input: AnalyseRiskInput!) { analyseRisk(input: $input) { id } }`;
+        const informal = (expert: string, rationale: string) => ({ riskId: risk.id, method: 'INFORMAL', informal: { likelihood: 1, impact: 1, expert, rationale } });
+        expect(errorOf(await t.gql(ANALYSE, { input: informal('Dr \ud800', 'fine') }, users.committee)).extensions).toEqual(named('informal.expert'));
+        expect(errorOf(await t.gql(ANALYSE, { input: informal('Dr Who', 'because \udfff') }, users.committee)).extensions).toEqual(named('informal.rationale'));
+      });
+
+      it('in the arguments of queries (ids, filters), over variables', async () => {
+        expect(errorOf(await t.gql(`query($id: ID!) { asset(id: $id) { id } }`, { id: 'a\ud800' }, users.auditor)).extensions).toEqual(named('id'));
+        expect(errorOf(await t.gql(`query($types: [String!]) { events(first: 1, types: $types) { totalCount } }`, { types: ['AssetRegistered', '\udc00'] }, users.auditor)).extensions).toEqual(named('types[1]'));
+      });
+    });
   });
 
   it('a made-up events cursor is BAD_USER_INPUT on `after`, and no error line is logged for it', async () => {

@@ -70,7 +70,6 @@ export const isPresent = (v: unknown): boolean => v !== undefined && v !== null;
 export const isNonEmptyText = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
 export const isIntIn = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
-/** Required text of at most `max` characters (after trimming); returns it trimmed ('' when missing). */
 /**
  * Whether `text` has more than `max` characters, counted as people count them (code points: an
  * emoji or a rare kanji outside the BMP is one character, not two UTF-16 units).
@@ -91,13 +90,35 @@ export function longerThan(text: string, max: number): boolean {
   return false;
 }
 
+/**
+ * Whether `text` is well-formed UTF-16: no lone surrogate (a high one without its low one, or a
+ * low one alone), which no character is. A document's literal cannot hold one (the parser refuses
+ * it), but a JSON variable can ("\ud800"): the log would keep it while every read model, document
+ * and hash (UTF-8) turns it into U+FFFD, so that two different lone surrogates read as the same
+ * name. Every text input is refused with ILL_FORMED_TEXT (the input limits, the query arguments'
+ * limits and the checks below).
+ */
+export function isWellFormedText(text: string): boolean {
+  return text.isWellFormed();
+}
+
+export const ILL_FORMED_TEXT = 'must be well-formed Unicode text (it holds a lone surrogate, such as \\ud800, which is no character)';
+
+/** The problem with a text's length or form, or null: the one check of requiredText, optionalText and textList. */
+function textProblem(text: string, max: number): string | null {
+  if (!isWellFormedText(text)) return ILL_FORMED_TEXT;
+  return longerThan(text, max) ? `must be at most ${max} characters` : null;
+}
+
+/** Required text of at most `max` characters (after trimming); returns it trimmed ('' when missing). */
 export function requiredText(errors: FieldErrors, field: string, value: unknown, max: number): string {
   if (!isNonEmptyText(value)) {
     errors.add(field, 'is required');
     return '';
   }
   const text = value.trim();
-  if (longerThan(text, max)) errors.add(field, `must be at most ${max} characters`);
+  const problem = textProblem(text, max);
+  if (problem) errors.add(field, problem);
   return text;
 }
 
@@ -109,7 +130,8 @@ export function optionalText(errors: FieldErrors, field: string, value: unknown,
     return null;
   }
   const text = value.trim();
-  if (longerThan(text, max)) errors.add(field, `must be at most ${max} characters`);
+  const problem = textProblem(text, max);
+  if (problem) errors.add(field, problem);
   return text === '' ? null : text;
 }
 
@@ -122,7 +144,10 @@ export function textList(errors: FieldErrors, field: string, value: unknown, max
   }
   value.forEach((v, i) => {
     if (!isNonEmptyText(v)) errors.add(`${field}[${i}]`, 'must be a non-empty string');
-    else if (longerThan(v.trim(), max)) errors.add(`${field}[${i}]`, `must be at most ${max} characters`);
+    else {
+      const problem = textProblem(v.trim(), max);
+      if (problem) errors.add(`${field}[${i}]`, problem);
+    }
   });
   return distinct(value.filter(isNonEmptyText).map((v) => v.trim()));
 }

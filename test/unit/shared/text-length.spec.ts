@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { FieldErrors } from '../../../src/shared/domain/errors.js';
-import { longerThan, requiredText } from '../../../src/shared/domain/guards.js';
+import { longerThan, optionalText, requiredText, textList } from '../../../src/shared/domain/guards.js';
 import { InputValidationPipe } from '../../../src/graphql/input-validation.pipe.js';
 import { RegisterAssetInput } from '../../../src/asset-inventory/graphql/asset.types.js';
 
@@ -62,5 +62,42 @@ describe('names and titles are printable', () => {
     }
     // Whitespace around a name is trimmed away, tabs and line feeds included.
     for (const name of ['ホットウォレット署名サーバー', 'Кошелёк', 'محفظة', '𠮷野家 DB', 'Wallet-1 (prod)', '\tWallet-1\n', '葛\u{E0100}飾区', '👩\u200D💻 desk', 'می\u200Cخواهم']) expect(await judge(input(name))).toBe('ok');
+  });
+});
+
+describe('text is well-formed UTF-16: a lone surrogate is refused, in the deciders and at the edge', () => {
+  const lone = ['abc\ud800def', 'abc\udfffdef', 'ends \ud83d', '\ude00 starts', '\udc00\ud800'];
+  const fieldsOf = (check: (errors: FieldErrors) => void): Record<string, string> => {
+    const errors = new FieldErrors();
+    check(errors);
+    try {
+      errors.throwIfAny();
+      return {};
+    } catch (error) {
+      return (error as { fields: Record<string, string> }).fields;
+    }
+  };
+
+  it('requiredText, optionalText and textList name the field', () => {
+    for (const text of lone) {
+      expect(fieldsOf((e) => requiredText(e, 'name', text, 200))).toEqual({ name: expect.stringMatching(/well-formed/) });
+      expect(fieldsOf((e) => optionalText(e, 'description', text, 10_000))).toEqual({ description: expect.stringMatching(/well-formed/) });
+      expect(fieldsOf((e) => textList(e, 'externalReferences', ['fine', text], 500))).toEqual({ 'externalReferences[1]': expect.stringMatching(/well-formed/) });
+    }
+    for (const text of [emoji, rareKanji, 'plain', '👩\u200D💻']) {
+      expect(fieldsOf((e) => requiredText(e, 'name', text, 200))).toEqual({});
+      expect(fieldsOf((e) => optionalText(e, 'description', text, 10_000))).toEqual({});
+    }
+  });
+
+  it('the input limits (names, ids, other text) refuse it, naming the field', async () => {
+    const input = { name: 'Wallet', category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1, integrity: 1, availability: 1 };
+    const judge = (value: object) => new InputValidationPipe().transform(value, { type: 'body', metatype: RegisterAssetInput }).then(() => 'ok', (e: { fields?: unknown }) => e.fields);
+    for (const text of lone) {
+      expect(await judge({ ...input, name: text })).toEqual({ name: expect.stringMatching(/well-formed/) });
+      expect(await judge({ ...input, managerId: text })).toEqual({ managerId: expect.stringMatching(/well-formed/) });
+      expect(await judge({ ...input, description: text })).toEqual({ description: expect.stringMatching(/well-formed/) });
+    }
+    expect(await judge({ ...input, name: `Wallet ${emoji}`, description: rareKanji })).toBe('ok');
   });
 });
