@@ -2,10 +2,18 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, 
 import type { AppConfig } from '../config/app-config.js';
 import { ROLES, type DomainActor, type Role } from '../shared/domain/decider.js';
 import { UnauthenticatedError } from '../shared/domain/errors.js';
+import { hasUnprintable, isWellFormedText } from '../shared/domain/guards.js';
 import { resolveJwtSecret } from './dev-secret.js';
 
 /** Clock skew allowed between the token issuer and this server when checking exp, nbf and iat. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
+
+/**
+ * The longest a token may live: an `exp` further ahead than this (with CLOCK_TOLERANCE_SECONDS)
+ * is refused, since a token that never expires in practice (`exp: 1e308`) is a standing
+ * credential. `risk-ledger token --expires` stops at the same bound (90d).
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 90 * 24 * 3600;
 
 /** HS256 tokens whose signature and claims were verified once, kept to answer their next requests. */
 const VERIFIED_CACHE_SIZE = 1_000;
@@ -57,12 +65,14 @@ export class TokenVerifier {
   /**
    * Signature, issuer and audience; `exp` required; `exp`, `nbf` and `iat` checked against the
    * clock with CLOCK_TOLERANCE_SECONDS of slack (jose checks a future `iat` only together with
-   * maxTokenAge, so that check is done here).
+   * maxTokenAge, so that check is done here); `exp` at most MAX_TOKEN_LIFETIME_SECONDS ahead; the
+   * claims an actor is made of (actorFromClaims). Only a token that passes all of it is cached.
    */
   async verifySession(token: string): Promise<VerifiedSession> {
     const cached = this.fromCache(token);
     if (cached) return cached;
     let payload: JWTPayload;
+    let cacheable = false;
     try {
       const { alg } = decodeProtectedHeader(token);
       const options = {
@@ -73,7 +83,7 @@ export class TokenVerifier {
       };
       if (alg === 'HS256' && this.hmacKey) {
         ({ payload } = await jwtVerify(token, this.hmacKey, { ...options, algorithms: ['HS256'] }));
-        this.remember(token, payload);
+        cacheable = true;
       } else if (this.jwks && (alg === 'RS256' || alg === 'ES256')) {
         ({ payload } = await jwtVerify(token, this.jwks, { ...options, algorithms: ['RS256', 'ES256'] }));
       } else {
@@ -87,7 +97,13 @@ export class TokenVerifier {
     if (typeof payload.iat === 'number' && payload.iat > now + CLOCK_TOLERANCE_SECONDS) {
       throw new UnauthenticatedError('Invalid token: "iat" claim is in the future');
     }
-    return { actor: actorFromClaims(payload), expiresAt: payload.exp! * 1000 };
+    // Checked once: the cache serves it only while its exp comes nearer.
+    if (payload.exp! > now + MAX_TOKEN_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS) {
+      throw new UnauthenticatedError(`Invalid token: "exp" claim is more than ${MAX_TOKEN_LIFETIME_SECONDS / 86_400} days ahead, the longest a token may live`);
+    }
+    const session = { actor: actorFromClaims(payload), expiresAt: payload.exp! * 1000 };
+    if (cacheable) this.remember(token, payload);
+    return session;
   }
 
   /** A verified HS256 token seen before, still valid now; undefined sends it through jose again (and its error). */
@@ -120,11 +136,33 @@ export class TokenVerifier {
 /** What a user's id may be: it is the actor of every event the token causes (the contract's id limit, printable, no line or paragraph separator). */
 const USER_ID = /^[^\p{C}\p{Zl}\p{Zp}]{1,128}$/u;
 
-/** Why `sub` cannot be a user's id, or null. The system's own actors (the process manager...) act in the log under 'system:' ids: no user may. */
+/** The prefix of the system's own actors' ids (the process manager's `system:process-manager`). */
+const SYSTEM_PREFIX = 'system:';
+
+/**
+ * Why `sub` cannot be a user's id, or null. Printable as an input name is (guards.ts,
+ * hasUnprintable: no invisible padding such as a zero-width space either). The system's own
+ * actors (the process manager...) act in the log under 'system:' ids: no user may, nor under an
+ * id that reads the same (`SYSTEM:`, fullwidth `ｓｙｓｔｅｍ：`), compared after NFKC and in lower case.
+ */
 export function userIdProblem(sub: string): string | null {
-  if (!USER_ID.test(sub) || sub !== sub.trim()) return 'must be 1 to 128 printable characters, without spaces around them';
-  if (sub.startsWith('system:')) return "may not start with 'system:', which names the system's own actors";
+  if (!USER_ID.test(sub) || sub !== sub.trim() || hasUnprintable(sub)) return 'must be 1 to 128 printable characters, without spaces around them';
+  if (sub.normalize('NFKC').toLowerCase().startsWith(SYSTEM_PREFIX)) return `may not start with '${SYSTEM_PREFIX}' (in any case or width), which names the system's own actors`;
   return null;
+}
+
+/** Why a text claim that goes into every event's metadata and into documents (`name`, `department`) cannot, or null: the rule of input names. */
+export function claimTextProblem(text: string): string | null {
+  if (hasUnprintable(text) || !isWellFormedText(text)) return 'must not contain control, line-separator, bidirectional-override or invisible characters, nor a lone surrogate';
+  return null;
+}
+
+function claimText(payload: JWTPayload, claim: 'name' | 'department'): string | undefined {
+  const value = payload[claim];
+  if (typeof value !== 'string') return undefined;
+  const problem = claimTextProblem(value);
+  if (problem) throw new UnauthenticatedError(`Token claim "${claim}" ${problem}`);
+  return value;
 }
 
 export function actorFromClaims(payload: JWTPayload): DomainActor {
@@ -137,7 +175,9 @@ export function actorFromClaims(payload: JWTPayload): DomainActor {
     throw new UnauthenticatedError('Token claim "roles" must be an array of role names');
   }
   const known = roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r));
-  const name = typeof payload.name === 'string' && payload.name.trim() !== '' ? payload.name : sub;
-  const department = typeof payload.department === 'string' && payload.department !== '' ? payload.department : undefined;
+  const claimedName = claimText(payload, 'name');
+  const name = claimedName !== undefined && claimedName.trim() !== '' ? claimedName : sub;
+  const claimedDepartment = claimText(payload, 'department');
+  const department = claimedDepartment !== undefined && claimedDepartment !== '' ? claimedDepartment : undefined;
   return { id: sub, name, roles: [...new Set(known)], department };
 }

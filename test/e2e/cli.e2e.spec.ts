@@ -61,6 +61,8 @@ describe('risk-ledger: mistakes are one line on stderr and exit status 2', () =>
     ['token with an unknown role', ['token', '--sub', 'alice', '--roles', 'ASSET_MANAGER,KING'], /unknown role KING: roles are ASSET_MANAGER, RISK_OWNER/],
     ['token with --expires tomorrow', ['token', '--sub', 'alice', '--roles', 'CISO', '--expires', 'tomorrow'], /--expires 'tomorrow' is not a duration: use a whole number followed by s, m, h or d .* 8h/],
     ['token with --expires beyond 90 days', ['token', '--sub', 'alice', '--roles', 'CISO', '--expires', '91d'], /longer than 90 days/],
+    ['token with --sub in the system prefix, in capitals', ['token', '--sub', 'SYSTEM:process-manager', '--roles', 'CISO'], /--sub may not start with 'system:' \(in any case or width\)/],
+    ['token with --name holding a bidirectional override', ['token', '--sub', 'alice', '--roles', 'CISO', '--name', 'Alice\u202Egnp.exe'], /--name must not contain control, line-separator, bidirectional-override or invisible characters/],
   ];
   it.each(cases)('%s', (_name, args, pattern) => {
     expectOneLineError(run(args), pattern);

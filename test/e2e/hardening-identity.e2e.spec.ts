@@ -11,10 +11,10 @@ const ME = `{ me { id } }`;
 const now = () => Math.floor(Date.now() / 1000);
 
 /** An HS256 token signed with the test secret, its time claims set (or left out) by hand. */
-function handMade(claims: { iat?: number; nbf?: number; exp?: number }): Promise<string> {
+function handMade(claims: { iat?: number; nbf?: number; exp?: number; name?: string; department?: string }, sub = 'ciso'): Promise<string> {
   return new SignJWT({ name: 'Chief ISO', roles: ['CISO'], ...claims })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-    .setSubject('ciso')
+    .setSubject(sub)
     .sign(new TextEncoder().encode(TEST_JWT_SECRET));
 }
 
@@ -89,6 +89,37 @@ describe('token lifetime claims', () => {
     expect(justExpired).toEqual({ data: { me: { id: 'ciso' } } });
     const longExpired = await t.gql(ME, {}, await handMade({ iat: now() - 600, exp: now() - 120 }));
     expect(codes([longExpired])).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('refuses an exp more than 90 days ahead (a token that never expires), and takes one within', async () => {
+    for (const exp of [1e308, now() + 91 * 86_400]) {
+      const error = errorOf(await t.gql(ME, {}, await handMade({ iat: now(), exp })));
+      expect(error.extensions.code).toBe('UNAUTHENTICATED');
+      expect(error.message).toMatch(/"exp" claim is more than 90 days ahead/);
+    }
+    expect(await t.gql(ME, {}, await handMade({ iat: now(), exp: now() + 89 * 86_400 }))).toEqual({ data: { me: { id: 'ciso' } } });
+  });
+
+  it("refuses a sub in the system's prefix in any case or width, and a name with an override or NUL; nothing of it reaches the log", async () => {
+    const REGISTER = `mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id } }`;
+    const input = { name: 'Claims', category: 'SYSTEM', department: 'ops', managerId: 'ciso', confidentiality: 1, integrity: 1, availability: 1 };
+    const exp = now() + 600;
+    const refused: [string, string, RegExp][] = [
+      ['SYSTEM:process-manager', 'Chief ISO', /system:/],
+      ['ｓｙｓｔｅｍ:process-manager', 'Chief ISO', /system:/],
+      ['ciso', 'Alice\u202Egnp.exe', /Token claim "name"/],
+      ['ciso', 'Al\u0000ice', /Token claim "name"/],
+    ];
+    for (const [sub, name, message] of refused) {
+      const token = await handMade({ iat: now(), exp, name }, sub);
+      for (const result of [await t.gql(ME, {}, token), await t.gql(REGISTER, { input }, token)]) {
+        const error = errorOf(result);
+        expect([sub, name, error.extensions.code]).toEqual([sub, name, 'UNAUTHENTICATED']);
+        expect(error.message).toMatch(message);
+      }
+    }
+    const { events } = await t.ok(`{ events(first: 500) { edges { node { type } } } }`, {}, users.auditor);
+    expect(events.edges.map((e: any) => e.node.type)).not.toContain('AssetRegistered');
   });
 
   it('ends a graphql-ws subscription with close code 4401 when its token expires', async () => {

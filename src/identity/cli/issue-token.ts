@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import { loadConfig } from '../../config/app-config.js';
 import { ROLES } from '../../shared/domain/decider.js';
 import { resolveJwtSecret } from '../dev-secret.js';
-import { userIdProblem } from '../token-verifier.js';
+import { claimTextProblem, MAX_TOKEN_LIFETIME_SECONDS, userIdProblem } from '../token-verifier.js';
 
 export async function signToken(
   secret: string,
@@ -37,15 +37,16 @@ export class TokenRequestError extends Error {
 /** What `--expires` accepts: a whole number and a unit (jose would take more, and throw a TypeError on the rest). */
 const EXPIRES = /^([1-9][0-9]{0,5})(s|m|h|d)$/;
 export const EXPIRES_FORMS = 'a whole number followed by s, m, h or d (seconds, minutes, hours, days), e.g. 900s, 30m, 8h, 7d';
-/** Longer than this is refused: a development token that never expires in practice is a standing credential. */
-const MAX_EXPIRES_SECONDS = 90 * 24 * 3600;
+/** Longer than this is refused, as the server refuses such a token: one that never expires in practice is a standing credential. */
+const MAX_EXPIRES_SECONDS = MAX_TOKEN_LIFETIME_SECONDS;
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 
 export function parseExpires(value: string): string {
   const match = EXPIRES.exec(value.trim());
   if (!match) throw new TokenRequestError(`--expires '${value}' is not a duration: use ${EXPIRES_FORMS}`);
   const seconds = Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
-  if (seconds > MAX_EXPIRES_SECONDS) throw new TokenRequestError(`--expires '${value}' is longer than 90 days (90d)`);
+  const days = MAX_EXPIRES_SECONDS / 86_400;
+  if (seconds > MAX_EXPIRES_SECONDS) throw new TokenRequestError(`--expires '${value}' is longer than ${days} days (${days}d)`);
   return `${match[1]}${match[2]}`;
 }
 
@@ -75,6 +76,10 @@ export async function issueToken(request: TokenRequest): Promise<string> {
   if (!sub) throw new TokenRequestError('--sub is required: the user id the token speaks for (e.g. --sub alice)');
   const problem = userIdProblem(sub);
   if (problem) throw new TokenRequestError(`--sub ${problem}`);
+  for (const [option, value] of [['--name', request.name], ['--department', request.department]] as const) {
+    const textProblem = value === undefined ? null : claimTextProblem(value);
+    if (textProblem) throw new TokenRequestError(`${option} ${textProblem}`);
+  }
   const roles = parseRoles(request.roles);
   const expiresIn = parseExpires(request.expires ?? '8h');
   const config = loadConfig();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../../../src/config/app-config.js';
-import { CLOCK_TOLERANCE_SECONDS, TokenVerifier, actorFromClaims } from '../../../src/identity/token-verifier.js';
+import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, TokenVerifier, actorFromClaims, userIdProblem } from '../../../src/identity/token-verifier.js';
 import { UnauthenticatedError } from '../../../src/shared/domain/errors.js';
 
 const SECRET = 'token-verifier-spec-secret-0123456789abcdef';
@@ -94,5 +94,57 @@ describe('actorFromClaims: who a token speaks for', () => {
     expect(actorFromClaims(claims('x'.repeat(128))).id).toBe('x'.repeat(128));
     expect(actorFromClaims(claims('山田 太郎')).id).toBe('山田 太郎');
     expect(actorFromClaims(claims('mgr-ops@example.jp')).id).toBe('mgr-ops@example.jp');
+  });
+
+  it("refuses the system's prefix in any case or width (compared after NFKC), and the CLI's check is the same", () => {
+    for (const sub of ['SYSTEM:process-manager', 'System:pm', 'sYsTeM:x', 'ｓｙｓｔｅｍ:process-manager', 'ＳＹＳＴＥＭ：pm', 'ſystem:pm', 'system︓pm']) {
+      expect(() => actorFromClaims({ sub, roles: ['CISO'] })).toThrow(/system:/);
+      expect(userIdProblem(sub)).toMatch(/system:/);
+    }
+    for (const sub of ['systems-team', 'system', 'sys:tem', 'my-system:1']) expect(actorFromClaims({ sub, roles: ['CISO'] }).id).toBe(sub);
+  });
+
+  it('refuses a subject with an invisible or padding character, as input names do', () => {
+    for (const sub of ['ali\u200Bce', 'ali\u2060ce', '\u3164', 'bob\uFFA0', 'a\uD800b']) {
+      expect(() => actorFromClaims({ sub, roles: ['CISO'] })).toThrow(UnauthenticatedError);
+      expect(userIdProblem(sub)).not.toBeNull();
+    }
+  });
+
+  it('refuses a name or a department with a control, bidirectional-override or invisible character, or ill-formed', () => {
+    for (const bad of ['Alice\u202Egnp.exe', 'Al\u0000ice', 'two\nlines', 'Alice\u2066', 'Ali\u200Bce', 'Alice\uD800']) {
+      expect(() => actorFromClaims({ sub: 'alice', name: bad, roles: ['CISO'] })).toThrow(/Token claim "name"/);
+      expect(() => actorFromClaims({ sub: 'alice', department: bad, roles: ['ASSET_MANAGER'] })).toThrow(/Token claim "department"/);
+    }
+    expect(actorFromClaims({ sub: 'alice', name: '山田 太郎 👩\u200D💻', department: 'ops', roles: ['ASSET_MANAGER'] })).toEqual({ id: 'alice', name: '山田 太郎 👩\u200D💻', roles: ['ASSET_MANAGER'], department: 'ops' });
+  });
+});
+
+describe('TokenVerifier: a token lives at most MAX_TOKEN_LIFETIME_SECONDS (90 days, as `token --expires`)', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  it('refuses an exp further ahead (1e308 included), cached or not, and takes one at the bound', async () => {
+    expect(MAX_TOKEN_LIFETIME_SECONDS).toBe(90 * 24 * 3600);
+    const now = Math.floor(Date.now() / 1000);
+    const v = verifier();
+    for (const exp of [1e308, now + MAX_TOKEN_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS + 60, 2 ** 53]) {
+      const token = await sign({ exp, iat: now });
+      await expect(v.verifySession(token)).rejects.toThrow(/"exp" claim is more than 90 days ahead/);
+      // Refused again (it was not cached).
+      await expect(v.verifySession(token)).rejects.toThrow(UnauthenticatedError);
+    }
+    const longest = await sign({ exp: now + MAX_TOKEN_LIFETIME_SECONDS, iat: now });
+    await expect(v.verifySession(longest)).resolves.toMatchObject({ actor: { id: 'alice' }, expiresAt: (now + MAX_TOKEN_LIFETIME_SECONDS) * 1000 });
+    await expect(v.verifySession(longest)).resolves.toMatchObject({ actor: { id: 'alice' } });
+  });
+
+  it('does not cache a token whose claims are refused after its signature was checked', async () => {
+    const v = verifier();
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const token = await sign({ exp, name: 'Alice\u202E' });
+    await expect(v.verifySession(token)).rejects.toThrow(/Token claim "name"/);
+    await expect(v.verifySession(token)).rejects.toThrow(/Token claim "name"/);
   });
 });
