@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+import { signToken } from '../../src/identity/cli/issue-token.js';
 
 const SECRET = 'dev-ide-test-secret-0123456789abcdef-012345';
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
@@ -80,6 +81,22 @@ describe('the GraphQL IDE in development', () => {
     const foreign = sources.filter((s) => !["'self'", "'none'", "'unsafe-inline'", 'data:', 'blob:', `ws://${host}`, `wss://${host}`].includes(s));
     expect(foreign).toEqual([]);
     expect(csp).toMatch(/script-src 'self'(;|$)/);
+  });
+
+  it("loads the schema (its Docs: introspection) with the environment's token, and not before one is set", async () => {
+    const introspect = async (authorization: string) => {
+      const response = await fetch(`${dev.base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ query: '{ __schema { queryType { name } types { name } } }' }) });
+      return (await response.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] };
+    };
+    // The IDE sends `Bearer {{token}}`: with the environment's token left empty, `Bearer `.
+    const empty = await introspect('Bearer ');
+    expect(empty.data ?? null).toBeNull();
+    expect(empty.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    const token = await signToken(SECRET, { sub: 'alice', name: 'Alice', roles: ['ASSET_MANAGER'], department: 'ops' });
+    const docs = await introspect(`Bearer ${token}`);
+    expect(docs.errors).toBeUndefined();
+    expect(docs.data.__schema.queryType.name).toBe('Query');
+    expect(docs.data.__schema.types.map((t: { name: string }) => t.name)).toContain('Asset');
   });
 
   it('keeps its files in its folder (no path out of it)', async () => {

@@ -153,6 +153,53 @@ describe('token lifetime claims', () => {
   });
 });
 
+describe('introspection and __typename need a token too', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start({ store: 'memory' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const post = (query: string, authorization?: string) =>
+    fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: JSON.stringify({ query }) });
+
+  it('answers an operation of meta-fields alone without a valid token UNAUTHENTICATED, before it runs', async () => {
+    const aliases = Array.from({ length: 200 }, (_, i) => `s${i}: __schema { types { name fields { name } } }`).join('\n');
+    const queries = [
+      `{ __schema { types { name } } }`,
+      `{ __typename }`,
+      `{ __type(name: "Asset") { name fields { name } } }`,
+      `query Named { ...Meta } fragment Meta on Query { __typename }`,
+      `{ ... on Query { __schema { queryType { name } } } }`,
+      `{ ${aliases} }`,
+      // Mixed with a real field: nothing of the schema leaks beside the field's refusal.
+      `{ __typename me { id } }`,
+    ];
+    for (const authorization of [undefined, 'Bearer not-a-jwt', 'Basic abc']) {
+      for (const query of queries) {
+        const started = Date.now();
+        const response = await post(query, authorization);
+        const body = (await response.json()) as GraphQLResponse;
+        expect([authorization, query.slice(0, 60), response.status, body.data ?? null, codes([body])]).toEqual([authorization, query.slice(0, 60), 200, null, ['UNAUTHENTICATED']]);
+        expect(Date.now() - started).toBeLessThan(2_000);
+      }
+    }
+    expect(errorOf(await t.gql(`{ __typename }`)).message).toMatch(/Missing bearer token/);
+    expect(errorOf(await t.gql(`{ __typename }`, {}, 'not-a-jwt')).message).toMatch(/Invalid token/);
+  });
+
+  it('answers them with a valid token (introspection is on outside production)', async () => {
+    expect(await t.gql(`{ __typename }`, {}, users.auditor)).toEqual({ data: { __typename: 'Query' } });
+    const { __schema } = await t.ok(`{ __schema { queryType { name } types { name } } }`, {}, users.auditor);
+    expect(__schema.queryType.name).toBe('Query');
+    expect(__schema.types.map((type: { name: string }) => type.name)).toContain('Asset');
+    // Nested __typename under a guarded field, as clients add it, is untouched.
+    expect(await t.gql(`{ me { __typename id } }`, {}, users.auditor)).toEqual({ data: { me: { __typename: 'Actor', id: 'auditor' } } });
+  });
+});
+
 describe('RATE_LIMIT_PER_MINUTE', () => {
   let t: TestApp;
   beforeAll(async () => {

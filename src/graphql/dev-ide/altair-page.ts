@@ -16,7 +16,8 @@ const FIRST_QUERY = `# Risk Ledger, development IDE. Every operation needs a bea
 #   npm run -s token -- --sub alice --name Alice --roles ASSET_MANAGER --department ops
 # then paste it as the value of "token" in the base environment ("No environment" at the top
 # right, then Environments); the Authorization header (Set Headers) and the subscription's
-# connection parameters both use {{token}}.
+# connection parameters both use {{token}}. The Docs pane (introspection) needs the token too:
+# reload it once the token is set.
 query Assets {
   assets(first: 10) {
     totalCount
