@@ -75,7 +75,6 @@ export function planDocument(plan: PlanState, data: DocumentData, lang: Language
     if (row) states.set(item.riskId, row.state);
   }
   const options = (risk: RiskState | undefined) => (risk?.treatment?.options ?? []).map((o) => labelOf(m.enums.treatmentOption, o, none)).join(m.common.listSeparator) || none;
-  const residualOf = (item: PlanItem, risk: RiskState | undefined) => item.residualLevel ?? risk?.treatment?.targetLevel ?? none;
   return {
     lang,
     m,
@@ -102,7 +101,7 @@ export function planDocument(plan: PlanState, data: DocumentData, lang: Language
         owner: risk?.ownerId ?? item.ownerId,
         level: risk?.level ?? risk?.evaluation?.level ?? none,
         treatment: options(risk),
-        residual: residualOf(item, risk),
+        residual: residualOf(item, risk, m),
         controlCount: risk?.controls.length ?? 0,
         consent: labelOf(m.enums.consent, item.consent, none),
       };
@@ -154,8 +153,15 @@ function riskSection(no: number, item: PlanItem, risk: RiskState | undefined, da
       reason: c.reason,
       reference: c.reference ?? '',
     })),
-    residual: rows([m.plan.residualLevel, item.residualLevel ?? t?.targetLevel ?? none], [m.plan.consentStatus, labelOf(m.enums.consent, item.consent, none)]),
+    residual: rows([m.plan.residualLevel, residualOf(item, risk, m)], [m.plan.consentStatus, labelOf(m.enums.consent, item.consent, none)]),
   };
+}
+
+/** The residual level the owner is asked to accept: fixed at submission; before it (a draft) the treatment's target, said to be one. */
+function residualOf(item: PlanItem, risk: RiskState | undefined, m: Messages): string {
+  if (item.residualLevel) return item.residualLevel;
+  const target = risk?.treatment?.targetLevel;
+  return target ? fill(m.plan.residualUntilSubmitted, { level: target }) : m.common.none;
 }
 
 function resolutionRows(r: BoardResolution, lang: Language, m: Messages): Row[] {

@@ -78,6 +78,7 @@ export const en: Messages = {
     controlsHeading: 'Controls and the reasons for adopting them (Art.18)',
     residualHeading: 'Residual risk (Art.20)',
     residualLevel: 'Residual level the owner accepts',
+    residualUntilSubmitted: '{level} (the treatment\'s target; fixed at submission)',
     resolutions: 'Board resolution (Art.19(2))',
     noResolution: 'No board resolution was recorded by this point.',
     resolutionNumber: 'Resolution number',

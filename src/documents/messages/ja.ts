@@ -80,6 +80,7 @@ export const ja = {
     controlsHeading: '管理策と採用理由（第18条）',
     residualHeading: '残留リスク（第20条）',
     residualLevel: '所有者が受容する残留リスクレベル',
+    residualUntilSubmitted: '{level}（対応の目標。提出時に確定）',
     resolutions: '取締役会決議（第19条第2項）',
     noResolution: 'この時点で取締役会決議は記録されていません。',
     resolutionNumber: '決議番号',

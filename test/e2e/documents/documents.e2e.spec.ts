@@ -109,6 +109,15 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     expect(html).toContain('<h1>Information Security Management Plan</h1>');
   });
 
+  it('a draft plan shows the treatment\'s target as the residual level, said to be fixed only at submission', async () => {
+    const { history } = await t.ok(`query($id: ID!) { history(id: $id) { type position } }`, { id: plan.planId }, users.auditor);
+    const draft = (history as { type: string; position: string }[]).filter((e) => e.type === 'PlanRiskAdded').at(-1)!;
+    for (const [lang, words] of [['en', 'fixed at submission'], ['ja', '提出時に確定']] as const) {
+      expect(await text(`/documents/plans/${plan.planId}.md?atPosition=${draft.position}&lang=${lang}`)).toContain(words);
+      expect(await text(`/documents/plans/${plan.planId}.md?atPosition=${plan.resolutionPosition}&lang=${lang}`)).not.toContain(words);
+    }
+  });
+
   it('serves the HTML as one self-contained printable page that headless Chromium renders, prints to PDF and screenshots', async () => {
     const response = await get(`/documents/plans/${plan.planId}.html?atPosition=${plan.resolutionPosition}`);
     expect(response.status).toBe(200);
