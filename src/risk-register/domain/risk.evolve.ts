@@ -147,11 +147,14 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
       return { ...rest, version, updatedAt: event.data.releasedAt };
     }
     case 'RiskLeftPlan': {
-      const { submittedInPlan: _frozen, planId: _plan, ...rest } = state;
+      const { submittedInPlan: _frozen, planId: _plan, consent, ...rest } = state;
       // Still waiting for the plan (or its consent): back to its controls. ACCEPTED (the plan closed
       // after consent) and TO_TREAT (consent declined) keep their status.
       const status: RiskStatus = state.status === 'IN_PLAN' || state.status === 'AWAITING_CONSENT' ? 'CONTROLS_DECIDED' : state.status;
-      return { ...rest, version, status, updatedAt: event.data.leftAt };
+      // A question that plan no longer asks (PENDING, STALE) leaves with it; an answer the owner
+      // gave (ACCEPTED, DECLINED) stays, as the record of what was said to which plan.
+      const openQuestion = consent !== undefined && consent.planId === event.data.planId && (consent.status === 'PENDING' || consent.status === 'STALE');
+      return { ...rest, ...(consent && !openQuestion ? { consent } : {}), version, status, updatedAt: event.data.leftAt };
     }
     case 'RiskAwaitingResidualConsent': {
       const d = event.data;

@@ -22,7 +22,7 @@ import { needsReevaluation, type CriteriaInForceView, type RiskAnalysis, type Ri
  */
 export class RiskRegisterProjection implements Projection {
   readonly name = 'risk-register';
-  readonly schemaVersion = 6;
+  readonly schemaVersion = 7;
   /** A risk's analyses and reviews: a replay reads the live ones, cut at its head (RegisterLists). */
   readonly historyTables = ['risk_analyses', 'risk_reviews'] as const;
 

@@ -429,8 +429,12 @@ describe('a plan submitted to the board freezes its risks (Art. 19)', () => {
     expect(stateOf(left).planId).toBeUndefined();
     given(riskDecider, left).when(leavePlan()).thenNothing();
     given(riskDecider, left).when(includeInPlan({ planId: 'plan-other' })).thenMatches([{ type: 'RiskIncludedInPlan', data: { planId: 'plan-other' } }]);
-    // An accepted risk whose plan closes keeps its status.
-    expect(stateOf(continueHistory(acceptedEvents(), leavePlan({ reason: 'PLAN_CLOSED' }))).status).toBe('ACCEPTED');
+    // An accepted risk whose plan closes keeps its status, and the answer its owner gave.
+    const closedAfterAnswer = stateOf(continueHistory(acceptedEvents(), leavePlan({ reason: 'PLAN_CLOSED' })));
+    expect([closedAfterAnswer.status, closedAfterAnswer.consent?.status]).toEqual(['ACCEPTED', 'ACCEPTED']);
+    // A question the closed plan no longer asks leaves with it: no consent PENDING for a plan the risk is not in.
+    const closedBeforeAnswer = stateOf(continueHistory(awaitingConsentEvents(), leavePlan({ reason: 'PLAN_CLOSED' })));
+    expect([closedBeforeAnswer.status, closedBeforeAnswer.consent]).toEqual(['CONTROLS_DECIDED', undefined]);
   });
 
   it('the owner may withdraw a given consent by declining it', () => {
