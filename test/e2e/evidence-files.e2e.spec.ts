@@ -364,6 +364,25 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     } finally {
       EvidenceController.uploadIdleTimeoutMs = before;
     }
+    // A client that keeps sending, a byte at a time, slower than the minimum rate loses it too once
+    // the grace period is over (the idle limit alone never fired for it).
+    const [grace, rate] = [EvidenceController.uploadRateGraceMs, EvidenceController.uploadMinBytesPerSecond];
+    EvidenceController.uploadRateGraceMs = 400;
+    try {
+      const trickle = new PassThrough();
+      const dripping = setInterval(() => trickle.write('x'), 50);
+      const started = Date.now();
+      const dropped = await http(t, 'POST', '/evidence', { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'x-filename': 'trickle.txt' }, trickle).then(
+        (answer) => `answered ${answer.status}`,
+        (error: Error) => `connection ${error.message}`,
+      ).finally(() => clearInterval(dripping));
+      expect(dropped).toMatch(/^connection /);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      for (let i = 0; i < 200 && readdirSync(uploads).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(readdirSync(uploads)).toEqual([]);
+    } finally {
+      [EvidenceController.uploadRateGraceMs, EvidenceController.uploadMinBytesPerSecond] = [grace, rate];
+    }
     expect((await upload(t, users.ciso, Buffer.from(`after ${randomUUID()}\n`), 'text/plain', 'after.txt')).status).toBe(201);
   }, 60_000);
 

@@ -69,10 +69,40 @@ export function contentDisposition(filename: string): string {
   return `attachment; filename="${fallback}"; filename*=UTF-8''${exact}`;
 }
 
+/**
+ * Drops an upload whose client sends slower than uploadMinBytesPerSecond on average once
+ * uploadRateGraceMs have passed (the socket's own byte count: nothing is added to the body's
+ * stream). Returns the function that stops watching.
+ */
+function watchUploadRate(req: IncomingMessage): () => void {
+  const socket = req.socket;
+  if (!socket) return () => {};
+  const started = Date.now();
+  const bytesBefore = socket.bytesRead;
+  const timer = setInterval(() => {
+    const elapsedMs = Date.now() - started;
+    if (elapsedMs < EvidenceController.uploadRateGraceMs) return;
+    const rate = ((socket.bytesRead - bytesBefore) * 1000) / elapsedMs;
+    if (rate < EvidenceController.uploadMinBytesPerSecond) {
+      clearInterval(timer);
+      req.destroy();
+    }
+  }, Math.min(1_000, Math.max(50, EvidenceController.uploadRateGraceMs / 4)));
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 @Controller('evidence')
 export class EvidenceController {
   /** An upload whose client sends nothing for this long is dropped, and its slot freed (Node's own limit is 300 s a request). Tests shorten it. */
   static uploadIdleTimeoutMs = 30_000;
+  /**
+   * And one that sends, but slower than this on average once the grace period is over, loses it
+   * too: a byte every few seconds kept the idle limit from ever firing, and two users holding two
+   * uploads each kept everyone else's out. (A 25 MB file at 1 KiB/s would take 7 hours.) Tests shorten the grace.
+   */
+  static uploadMinBytesPerSecond = 1_024;
+  static uploadRateGraceMs = 10_000;
   private readonly log: JsonLogger;
   private readonly uploads = new Slots(MAX_CONCURRENT);
   /** Uploads in progress per actor id. */
@@ -93,6 +123,7 @@ export class EvidenceController {
 
   @Post()
   async upload(@Req() req: Request, @Res() res: ServerResponse): Promise<void> {
+    let stopRateWatch = () => {};
     let slot = false;
     let holder: string | null = null;
     try {
@@ -110,6 +141,7 @@ export class EvidenceController {
       this.uploadsByActor.set(holder, mine + 1);
       // A client that stops sending loses the upload (UPLOAD_ABORTED) rather than holding its slot.
       req.setTimeout(EvidenceController.uploadIdleTimeoutMs, () => req.destroy());
+      stopRateWatch = watchUploadRate(req);
       const maxBytes = this.config.evidence.maxBytes;
       const declared = checkDeclaration({ contentType: header(req, 'content-type'), filename: header(req, 'x-filename'), contentLength: header(req, 'content-length') }, maxBytes);
       // A body parser that took the body (it would be for a type we refuse anyway) leaves nothing to hash.
@@ -117,6 +149,7 @@ export class EvidenceController {
       const received = await receiveUpload(req, declared, this.blobs.uploadDir, maxBytes);
       // The body is in: storing it and recording its event may take their time without the client.
       req.socket?.setTimeout(0);
+      stopRateWatch();
       await this.blobs.put(received.sha256, received.tempPath, received.size);
       // The request's id (x-request-id, else x-correlation-id, else new: see request-id.ts).
       const correlationId = requestIdOf(req);
@@ -131,6 +164,7 @@ export class EvidenceController {
       if (!req.readableEnded) req.resume();
       this.refuse(res, error, 'upload');
     } finally {
+      stopRateWatch();
       if (slot) this.uploads.release();
       if (holder !== null) {
         // The idle limit was this upload's: a connection kept alive for other requests does not inherit it.
