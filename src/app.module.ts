@@ -8,6 +8,7 @@ import { BaselineCataloguesModule } from './baseline-catalogues/baseline-catalog
 import { AuditModule } from './audit/audit.module.js';
 import { ACCESS_LOG, type AccessLog } from './audit/application/access-log.js';
 import { DomainErrorFilter } from './graphql/domain-error.filter.js';
+import { RouteNotFoundFilter } from './platform/http/route-not-found.filter.js';
 import { graphqlOptions } from './graphql/graphql-options.js';
 import { InputValidationPipe } from './graphql/input-validation.pipe.js';
 import { APP_CONFIG, type AppConfig } from './config/app-config.js';
@@ -59,6 +60,6 @@ import { DevIdeModule } from './graphql/dev-ide/dev-ide.module.js';
     EvidenceModule,
   ],
   controllers: [SigningKeysController],
-  providers: [{ provide: APP_GUARD, useClass: GraphqlAuthGuard }, { provide: APP_FILTER, useClass: DomainErrorFilter }, { provide: APP_PIPE, useClass: InputValidationPipe }],
+  providers: [{ provide: APP_GUARD, useClass: GraphqlAuthGuard }, { provide: APP_FILTER, useClass: DomainErrorFilter }, { provide: APP_FILTER, useClass: RouteNotFoundFilter }, { provide: APP_PIPE, useClass: InputValidationPipe }],
 })
 export class AppModule {}

@@ -243,7 +243,11 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
 
   it('answers NOT_FOUND for unknown ids, 401 without a token, and refuses an AUDITOR (storing nothing)', async () => {
     expect((await download(t, users.ciso, randomUUID())).status).toBe(404);
-    expect((await download(t, users.ciso, '..%2F..%2Fevents.sqlite')).status).toBe(404);
+    // Neither is a path or a NUL: only what an id can be is echoed.
+    for (const odd of ['..%2F..%2Fevents.sqlite', '%00', 'a%0Ab']) {
+      const answer = await download(t, users.ciso, odd);
+      expect([odd, answer.status, answer.body.toString()]).toEqual([odd, 404, expect.stringContaining('No evidence file has such an id')]);
+    }
     // An id far past the limit is not echoed back.
     const long = await download(t, users.ciso, 'x'.repeat(5_000));
     expect({ status: long.status, echoed: long.body.toString().includes('x'.repeat(200)) }).toEqual({ status: 404, echoed: false });

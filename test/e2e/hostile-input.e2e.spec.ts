@@ -166,4 +166,14 @@ describe('hostile input', () => {
       resultBudget.bytes = saved;
     }
   }, 60_000);
+
+  it('answers a path no route serves in the REST shape, without echoing the path', async () => {
+    for (const [method, path] of [['GET', '/nope'], ['POST', '/health'], ['DELETE', '/evidence/x'], ['GET', '/%3Cscript%3Ealert(1)%3C%2Fscript%3E']] as const) {
+      const response = await fetch(`${t.url}${path}`, { method });
+      const text = await response.text();
+      expect([path, response.status, response.headers.get('content-type')]).toEqual([path, 404, 'application/json; charset=utf-8']);
+      expect(JSON.parse(text)).toMatchObject({ error: { code: 'NOT_FOUND' } });
+      expect(text).not.toMatch(/script|nope|statusCode/);
+    }
+  });
 });

@@ -186,7 +186,8 @@ export class EvidenceController {
       if (denied) throw new UploadRefusedError(403, 'FORBIDDEN', denied);
       // Ids are at most 128 characters (the contract's limit): a longer one names no file, and is not echoed back.
       const file = id.length <= INPUT_LIMITS.id ? await this.files.find(id) : null;
-      if (!file) throw new UploadRefusedError(404, 'NOT_FOUND', id.length <= INPUT_LIMITS.id ? `Evidence ${id} not found` : 'No evidence file has an id this long');
+      // Nor is one with characters no id has (a NUL, a path): the answer shows only what an id can be.
+      if (!file) throw new UploadRefusedError(404, 'NOT_FOUND', id.length > INPUT_LIMITS.id ? 'No evidence file has an id this long' : /^[A-Za-z0-9._:-]+$/.test(id) ? `Evidence ${id} not found` : 'No evidence file has such an id');
       const etag = `"${file.sha256}"`;
       res.setHeader('etag', etag);
       res.setHeader('cache-control', 'private, no-cache');
