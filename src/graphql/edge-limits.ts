@@ -29,14 +29,19 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
  *
  * 1. the parser stops after MAX_TOKENS tokens (a huge document is a syntax error, BAD_USER_INPUT);
  * 2. Apollo's recursive-selection limit refuses fragment bombs (BAD_USER_INPUT);
- * 3. `documentShapeProblem`, before validation, refuses selections nested (through fields and
- *    fragments) deeper than MAX_DEPTH, and more than MAX_ALIASES aliases (BAD_USER_INPUT);
+ * 3. before validation (whose cost grows with the document: 60-90 ms for 2,000 aliases), an
+ *    operation whose root fields alone cost more than GRAPHQL_MAX_COST (`rootPriceFloor`) is
+ *    QUERY_TOO_COMPLEX ("costs at least"), then `documentShapeProblem` refuses selections
+ *    nested (through fields and fragments) deeper than MAX_DEPTH, and more than MAX_ALIASES
+ *    aliases (BAD_USER_INPUT);
  * 4. `edgePlugin` prices the operation with its variables and refuses it over GRAPHQL_MAX_COST
  *    (QUERY_TOO_COMPLEX with `cost` and `limit`), and refuses a subscription sent over HTTP.
  *
  * Pricing (COST): every field 1, plus its selection times the page it asks for (`first`, or
  * DEFAULT_PAGE_SIZE when absent, on every field that takes `first`). On top of that, the work a
- * field does that its selection does not show: a replay of the log (`asOf` or `atPosition` on any
+ * field does that its selection does not show: every root field (but `__typename` and the
+ * introspection fields) at least ROOT_FIELD, for the guard, the resolver and the bookkeeping each
+ * one runs (the prices below replace it when higher); a replay of the log (`asOf` or `atPosition` on any
  * field) REPLAY, `verifyIntegrity` and `verifyAccessLog` (read and rehash a whole log) VERIFY_INTEGRITY, `history`
  * (one stream, unbounded) HISTORY plus its selection times HISTORY_ITEMS, `events` one read per
  * event of the page.
@@ -52,7 +57,15 @@ export const COST = {
   document: 2_000,
   /** A root field that reads the whole register or catalogue (heatMap, overdueControls, baselineCatalogue(s)). */
   registerRead: 100,
+  /**
+   * Every root field of a query, mutation or subscription: its guard, resolver and bookkeeping run
+   * once per alias. 1,000 aliases of `plans(first: 1) { totalCount }` (1 each before) held the event
+   * loop for 0.2-0.9 s; at 500, the default budget admits fewer than 100 root fields in a request.
+   */
+  rootField: 500,
 } as const;
+
+const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 
 /** Root fields priced by the work they do beyond their selection (1,999 aliases of them, each cheap, held the event loop for 0.2-1.6 s). */
 const REGISTER_READS = new Set(['heatMap', 'overdueControls', 'baselineCatalogue', 'baselineCatalogues']);
@@ -61,7 +74,12 @@ const REGISTER_READS = new Set(['heatMap', 'overdueControls', 'baselineCatalogue
 export const MAX_TOKENS = 30_000;
 /** Fields, inline fragments and spreads nested in one another, fragments followed. */
 export const MAX_DEPTH = 25;
-export const MAX_ALIASES = 2_000;
+/**
+ * Aliases in one document. 2,000 let one request run 2,000 root fields (the guard threw once per
+ * alias without a token, and 50 such operations on one socket held the loop for 6.5 s); the
+ * README's operations use a handful.
+ */
+export const MAX_ALIASES = 200;
 /** Selections counted through every fragment spread (Apollo's rule against fragment bombs). */
 export const MAX_RECURSIVE_SELECTIONS = 100_000;
 
@@ -71,7 +89,7 @@ export interface EdgeLimits {
 }
 
 /** The estimator: see COST above. */
-export const costEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+export const costEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
   let multiplier = 1;
   let extra = 0;
   if (field.args.some((a) => a.name === 'first')) multiplier = pageOf(args.first);
@@ -95,6 +113,8 @@ export const costEstimator: ComplexityEstimator = ({ field, args, childComplexit
     default:
       if (REGISTER_READS.has(field.name)) extra += COST.registerRead;
   }
+  // A root field's own work is at least ROOT_FIELD (a replay or a verification is priced above it).
+  if (ROOT_TYPES.has(type.name) && !field.name.startsWith('__')) extra = Math.max(extra, COST.rootField);
   return COST.field + extra + multiplier * childComplexity;
 };
 
@@ -107,8 +127,8 @@ function pageOf(first: unknown): number {
 
 /** A request refused before execution: carries the domain error (formatGraphQLError answers with it) and HTTP 400. */
 export class RefusedRequest extends GraphQLError {
-  constructor(readonly refusal: DomainError) {
-    super(refusal.message, { originalError: refusal, extensions: { http: { status: 400 } } });
+  constructor(readonly refusal: DomainError, status = 400) {
+    super(refusal.message, { originalError: refusal, extensions: { http: { status } } });
     this.name = 'RefusedRequest';
   }
 }
@@ -219,12 +239,12 @@ export function wsEdgeCheck(limits: EdgeLimits, holder: SchemaHolder) {
     } catch (error) {
       return [error instanceof GraphQLError ? error : new GraphQLError('The document could not be parsed')];
     }
-    const shape = documentShapeProblem(document);
-    if (shape) return [refusal(new BadInputError({ document: shape }, shape))];
+    const refused = beforeValidation(document, payload.operationName, limits);
+    if (refused) return [refusal(refused)];
     const invalid = validate(schema, document, specifiedRules);
     if (invalid.length) return invalid;
-    const refused = afterValidation(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, limits);
-    if (refused) return [refused];
+    const overLimits = afterValidation(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, limits);
+    if (overLimits) return [overLimits];
     return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };
   };
 }
@@ -238,7 +258,7 @@ export function edgePlugin(limits: EdgeLimits, holder: SchemaHolder = {}): Apoll
     async requestDidStart() {
       return {
         async validationDidStart(requestContext) {
-          const problem = requestContext.document ? documentShapeProblem(requestContext.document) : undefined;
+          const problem = requestContext.document ? beforeValidation(requestContext.document, requestContext.request.operationName, limits) : undefined;
           if (!problem) return;
           // GraphQL's own rules would recurse along the document and may overflow the stack: they
           // validate a harmless stand-in instead, for which edgeShapeRule reports the problem.
@@ -259,13 +279,43 @@ export function edgePlugin(limits: EdgeLimits, holder: SchemaHolder = {}): Apoll
   };
 }
 
-const refusedDocuments = new WeakMap<DocumentNode, string>();
+const refusedDocuments = new WeakMap<DocumentNode, DomainError>();
 
-/** Reports the shape problem found before validation (see edgePlugin's validationDidStart). */
+/**
+ * Reports the problem found before validation (see edgePlugin's validationDidStart): a shape
+ * problem as a validation error (BAD_USER_INPUT), a price over budget carrying its
+ * QueryTooComplexError (formatGraphQLError answers QUERY_TOO_COMPLEX with it).
+ */
 export function edgeShapeRule(context: ValidationContext): ASTVisitor {
   const problem = refusedDocuments.get(context.getDocument());
-  if (problem) context.reportError(new GraphQLError(problem, { extensions: { validationErrorCode: 'DOCUMENT_SHAPE_LIMIT_EXCEEDED' } }));
+  if (problem instanceof QueryTooComplexError) context.reportError(new GraphQLError(problem.message, { originalError: problem }));
+  else if (problem) context.reportError(new GraphQLError(problem.message, { extensions: { validationErrorCode: 'DOCUMENT_SHAPE_LIMIT_EXCEEDED' } }));
   return {};
+}
+
+/**
+ * What the root fields of the operation cost at the least, read from the document alone (before
+ * validation): ROOT_FIELD and 1 each, fields under @skip or @include left out. Whatever their
+ * selections, an operation of 1,000 aliased root fields is over the default budget, and is told
+ * so without being validated.
+ */
+export function rootPriceFloor(document: DocumentNode, operationName?: string | null): number {
+  let most = 0;
+  for (const d of document.definitions) {
+    if (d.kind !== Kind.OPERATION_DEFINITION || (operationName && d.name?.value !== operationName)) continue;
+    let fields = 0;
+    for (const s of d.selectionSet.selections) if (s.kind === Kind.FIELD && !s.name.value.startsWith('__') && !s.directives?.length) fields++;
+    most = Math.max(most, fields);
+  }
+  return most * (COST.rootField + COST.field);
+}
+
+/** What refuses the document before validation, if anything: its root fields over budget, then its shape. */
+export function beforeValidation(document: DocumentNode, operationName: string | null | undefined, limits: EdgeLimits): DomainError | undefined {
+  const floor = rootPriceFloor(document, operationName);
+  if (floor > limits.maxCost) return new QueryTooComplexError(floor, limits.maxCost, `The request costs at least ${floor}, over its budget of ${limits.maxCost}`);
+  const shape = documentShapeProblem(document);
+  return shape ? new BadInputError({ document: shape }, shape) : undefined;
 }
 
 /**

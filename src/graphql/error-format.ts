@@ -22,6 +22,10 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   if (original instanceof DomainError) return { ...base, message: original.message, extensions: domainExtensions(original) };
   // Refused before execution by the edge's limits (cost budget, subscription over HTTP).
   if (original instanceof RefusedRequest) return { ...base, message: original.refusal.message, extensions: domainExtensions(original.refusal) };
+  // Over budget before validation (edgeShapeRule): Apollo answers it as a validation error that carries it.
+  if (!formatted.path && original instanceof GraphQLError && original.originalError instanceof QueryTooComplexError) {
+    return { ...base, message: original.originalError.message, extensions: domainExtensions(original.originalError) };
+  }
   if (original instanceof InvalidPositionError) {
     return { ...base, message: 'Invalid cursor or position', extensions: { code: 'BAD_USER_INPUT', fields: { after: 'is not a valid cursor' } } };
   }

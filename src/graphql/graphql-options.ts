@@ -6,10 +6,10 @@ import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../identity/token-verifier.js';
 import type { RequestContext } from '../identity/graphql/auth.guard.js';
 import { clearTokenExpiry, closeSocketWhenTokenExpires } from '../identity/graphql/ws-token-expiry.js';
-import { metaFieldsNeedTokenPlugin } from '../identity/graphql/meta-fields-auth.plugin.js';
 import type { AccessLog } from '../audit/application/access-log.js';
 import { accessLogPlugin, accessLogWsHooks } from '../audit/graphql/access-log.plugin.js';
 import { formatGraphQLError } from './error-format.js';
+import { authenticationPlugin } from '../identity/graphql/authentication.plugin.js';
 import { requestIdOf } from '../shared/logging/request-id.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, WS_MAX_CONNECTIONS_PER_ACTOR, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../config/app-config.js';
@@ -73,7 +73,7 @@ export function graphqlOptions(
   // With introspection off, errors name nothing of the schema ("Did you mean …?").
   const formatError: typeof formatGraphQLError = limits.introspection ? formatGraphQLError : (f, e) => withoutSuggestions(formatGraphQLError(f, e));
   return {
-    plugins: [...(accessLog ? [accessLogPlugin(accessLog)] : []), edgePlugin(limits, schema), metaFieldsNeedTokenPlugin, ApolloServerPluginCacheControlDisabled(), noStorePlugin],
+    plugins: [...(accessLog ? [accessLogPlugin(accessLog)] : []), authenticationPlugin, edgePlugin(limits, schema), ApolloServerPluginCacheControlDisabled(), noStorePlugin],
     autoSchemaFile: true,
     // The root types have no decorator of their own: their descriptions are set here.
     transformSchema: (schema) => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../../src/config/app-config.js';
+import { MAX_ALIASES, WS_MAX_CONNECTIONS_PER_ACTOR, WS_MAX_OPERATIONS_PER_CONNECTION } from '../../src/graphql/edge-limits.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 
 /**
@@ -218,7 +219,38 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect(await tooMuch(1_999, 'overdueControls { riskId }')).toBe('QUERY_TOO_COMPLEX');
     // A few of them, as a dashboard asks, still run.
     expect((await t.gql(aliased(10, 'controlsDocument { markdown }'), {}, users.auditor)).errors).toBeUndefined();
-    expect((await t.gql(aliased(100, 'heatMap { total }'), {}, users.auditor)).errors).toBeUndefined();
+    expect((await t.gql(aliased(50, 'heatMap { total }'), {}, users.auditor)).errors).toBeUndefined();
+  });
+
+  it('bounds the root fields of one request: each is priced, aliases are capped, and a request without a token is refused once', async () => {
+    // Without a token: one UNAUTHENTICATED for the request, before execution (the guard ran and
+    // threw for each root field); past the budget, one QUERY_TOO_COMPLEX before validation.
+    const anonymous = await t.gql(aliased(90, 'me { id name roles }'));
+    expect(anonymous.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    expect('data' in anonymous).toBe(false);
+    const many = await t.gql(aliased(1_999, 'me { id name roles }'));
+    expect(many.errors?.map((e) => e.extensions)).toEqual([{ code: 'QUERY_TOO_COMPLEX', cost: 1_999 * 501, limit: DEFAULT_GRAPHQL_MAX_COST }]);
+    expect('data' in many).toBe(false);
+    // The meta-fields too (introspection needs a token: hardening-identity.e2e.spec.ts).
+    expect((await t.gql('{ __typename }')).errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    // With one: 1,000 aliases of a field priced 1 each ran (0.2-0.9 s); every root field is priced now.
+    const plans = await t.gql(aliased(1_000, 'plans(first: 1) { totalCount }'), {}, users.auditor);
+    expect(errorOf(plans).extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: DEFAULT_GRAPHQL_MAX_COST });
+    expect(errorOf(await t.gql(aliased(101, 'me { id }'), {}, users.auditor)).extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(Object.keys((await t.ok(aliased(90, 'me { id }'), {}, users.auditor)) as object)).toHaveLength(90);
+    // Aliases below the root are cheap each, but capped.
+    const nested = (n: number) => `{ me { ${Array.from({ length: n }, (_, i) => `f${i}: id`).join(' ')} } }`;
+    const tooMany = errorOf(await t.gql(nested(MAX_ALIASES + 1), {}, users.auditor));
+    expect([tooMany.extensions.code, tooMany.message]).toEqual(['BAD_USER_INPUT', `The document has ${MAX_ALIASES + 1} aliases, more than ${MAX_ALIASES}`]);
+    expect((await t.gql(nested(MAX_ALIASES), {}, users.auditor)).errors).toBeUndefined();
+    // Over graphql-ws, the same: 1,999 aliases are refused before anything runs.
+    const client = await t.wsClient(users.auditor);
+    try {
+      const answer = await new Promise<any>((resolve) => client.subscribe({ query: aliased(1_999, 'me { id name roles }') }, { next: resolve, error: resolve, complete: () => resolve(null) }));
+      expect(answer[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    } finally {
+      await client.dispose();
+    }
   });
 
   it('refuses 1,000 aliased verifyIntegrity (AUDITOR) before verifying anything', async () => {
@@ -238,8 +270,8 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect(errorOf(replays).extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: DEFAULT_GRAPHQL_MAX_COST });
     const asOf = await t.gql(aliased(300, `risks(asOf: "2020-01-01T00:00:00Z", first: 1) { totalCount }`), {}, users.auditor);
     expect(errorOf(asOf).extensions.code).toBe('QUERY_TOO_COMPLEX');
-    // The same query without the replay argument fits.
-    expect((await t.gql(aliased(300, `heatMap { levels { level count } }`), {}, users.auditor)).errors).toBeUndefined();
+    // The same query without the replay argument fits (at most 100 root fields fit the budget: see below).
+    expect((await t.gql(aliased(50, `heatMap { levels { level count } }`), {}, users.auditor)).errors).toBeUndefined();
   });
 
   it('answers 10,000 chained fragments with a clean client error', async () => {
@@ -303,11 +335,12 @@ describe('GraphQL edge: cost budget and document limits', () => {
   });
 
   it('refuses an over-budget mutation before its resolver runs (GRAPHQL_MAX_COST)', async () => {
-    const tight = await startWith({ GRAPHQL_MAX_COST: '5' });
+    // A root field costs 500 and each field below it 1: 505 admits a count, not this mutation.
+    const tight = await startWith({ GRAPHQL_MAX_COST: '505' });
     try {
       const input = { name: 'Never registered', category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 1, integrity: 1, availability: 1 };
       const result = await tight.gql(`mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id version name department value status } }`, { input }, users.opsManager);
-      expect(errorOf(result).extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', cost: 7, limit: 5 });
+      expect(errorOf(result).extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', cost: 507, limit: 505 });
       expect((await tight.ok(`{ assets(first: 0) { totalCount } }`, {}, users.auditor)).assets.totalCount).toBe(0);
     } finally {
       await tight.close();
