@@ -14,6 +14,7 @@ import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
 import { ShutdownState } from './health/shutdown-state.js';
 import { rootLogger } from './shared/logging/json-logger.js';
+import { hardenSocket, type WsSocket } from './graphql/ws-hardening.js';
 
 /** The HTTP edge of each application built here (request ids, the request log, in-flight requests). */
 const edges = new WeakMap<INestApplication, HttpObservability>();
@@ -60,7 +61,7 @@ export const WS_MAX_FRAME_BYTES = 1024 * 1024;
  * instance; a dependency upgrade that moves it fails start-up loudly here.
  */
 function hardenWebSocketServer(app: INestApplication): void {
-  type Socket = { readyState: number; removeAllListeners(event: 'error'): void; on(event: 'error', listener: (error: Error) => void): void; close(code: number, reason: string): void };
+  type Socket = WsSocket & { removeAllListeners(event: 'error' | 'message'): void; on(event: 'error', listener: (error: Error) => void): void };
   type WsServer = { options?: { maxPayload?: number }; on(event: 'connection', listener: (socket: Socket) => void): void };
   const adapter = (app.get(GraphQLModule, { strict: false }) as unknown as { graphQlAdapter?: { _subscriptionService?: { wss?: WsServer } } }).graphQlAdapter;
   const wss = adapter?._subscriptionService?.wss;
@@ -76,6 +77,8 @@ function hardenWebSocketServer(app: INestApplication): void {
   // graphql-ws reports a socket's error (an oversized frame among them: ws has closed that socket
   // with 1009 already) with console.error; this process logs in JSON lines, at warn: a client's doing.
   wss.on('connection', (socket) => {
+    // Unsent data capped, messages handled one per turn (ws-hardening.ts).
+    hardenSocket(socket);
     socket.removeAllListeners('error');
     socket.on('error', (error) => {
       rootLogger.warn('graphql-ws: a socket failed and was closed', { error: error.message });

@@ -215,9 +215,13 @@ function priced(schema: GraphQLSchema, document: DocumentNode, variables: Record
  * Operations one graphql-ws connection may have running at once: every committed event is offered
  * to every subscription, so a socket holding 20,000 of them stalled each commit for half a second.
  */
-export const WS_MAX_OPERATIONS_PER_CONNECTION = 50;
-/** graphql-ws connections one actor may hold open at once (each with its own operations). */
-export const WS_MAX_CONNECTIONS_PER_ACTOR = 20;
+export const WS_MAX_OPERATIONS_PER_CONNECTION = 20;
+/**
+ * graphql-ws connections one actor may hold open at once (each with its own operations). With 20
+ * sockets of 50 subscriptions (1,000 per actor), one 2.4 MB event was serialised 1,000 times: 13 s
+ * of event loop and 1.8 GB of heap; 10 of 20 make 200 per actor.
+ */
+export const WS_MAX_CONNECTIONS_PER_ACTOR = 10;
 
 /**
  * graphql-ws's onSubscribe: the same edge limits for operations sent over the socket (which do

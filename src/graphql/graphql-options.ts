@@ -11,6 +11,7 @@ import { accessLogPlugin, accessLogWsHooks } from '../audit/graphql/access-log.p
 import { formatGraphQLError } from './error-format.js';
 import { authenticationPlugin } from '../identity/graphql/authentication.plugin.js';
 import { requestIdOf } from '../shared/logging/request-id.js';
+import { peerGoneError, skipIfClosing } from './ws-hardening.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, WS_MAX_CONNECTIONS_PER_ACTOR, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../config/app-config.js';
 
@@ -129,7 +130,8 @@ export function graphqlOptions(
           if (open > 0) connections.set(actorId, open);
           else connections.delete(actorId);
         },
-        onNext: (_ctx, _id, _payload, _args, result) => (result.errors?.length ? { ...result, errors: formatAll(result.errors, formatError) } : undefined),
+        // Nothing is serialised for a socket that is closing (a slow consumer, a peer gone).
+        onNext: (ctx, _id, _payload, _args, result) => skipIfClosing(ctx) ?? (result.errors?.length ? { ...result, errors: formatAll(result.errors, formatError) } : undefined),
         // Passed through to graphql-ws by @nestjs/graphql (its type lists fewer hooks than it forwards).
         ...({
           // Operations over the socket meet the same edge limits as over HTTP.
@@ -137,6 +139,9 @@ export function graphqlOptions(
           onOperation: (ctx: { extra: unknown }, id: string, payload: object, args: ExecutionArgs, result: unknown) => wsHooks?.onOperation(ctx, id, payload, args, result),
           onError: (ctx: { extra: unknown }, id: string, payload: object, errors: readonly GraphQLError[]) => {
             wsHooks?.onError(ctx, id, payload, errors);
+            // The peer went away with operations running: logged once per socket, not as each
+            // operation's error (graphql-ws's own shape is returned: it is never sent).
+            if (peerGoneError(ctx, errors)) return undefined;
             return formatAll(errors, formatError);
           },
         } as object),

@@ -104,7 +104,7 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect((await t.gql(`query($t: [String!]) { events(first: 1, types: $t) { edges { cursor } } }`, { t: Array.from({ length: 500 }, (_, i) => `T${i}`) }, users.auditor)).errors).toBeUndefined();
   });
 
-  it('over graphql-ws: oversized subscription arguments are refused, and one connection runs at most 50 operations at once', async () => {
+  it(`over graphql-ws: oversized subscription arguments are refused, and one connection runs at most ${WS_MAX_OPERATIONS_PER_CONNECTION} operations at once`, async () => {
     const client = await t.wsClient(users.auditor);
     const first = (query: string, variables: Record<string, unknown> = {}) =>
       new Promise<any>((resolve) => client.subscribe({ query, variables }, { next: (m) => resolve(m), error: (e) => resolve(e), complete: () => resolve(null) }));
@@ -114,11 +114,11 @@ describe('GraphQL edge: cost budget and document limits', () => {
       const stream = await first(`subscription($s: ID) { eventAppended(streamId: $s) { position } }`, { s: 's'.repeat(200_000) });
       expect(stream[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { streamId: 'must be at most 128 characters' } });
 
-      // 50 live subscriptions are taken; the 51st is refused; once one completes, another is taken.
-      const live = Array.from({ length: 50 }, () => client.subscribe({ query: 'subscription { eventAppended { position } }' }, { next: () => {}, error: () => {}, complete: () => {} }));
+      // The allowed live subscriptions are taken; the next is refused; once one completes, another is taken.
+      const live = Array.from({ length: WS_MAX_OPERATIONS_PER_CONNECTION }, () => client.subscribe({ query: 'subscription { eventAppended { position } }' }, { next: () => {}, error: () => {}, complete: () => {} }));
       await new Promise((r) => setTimeout(r, 200));
       const over = await first('subscription { eventAppended { position } }');
-      expect(over[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { subscription: expect.stringContaining('at most 50 operations') } });
+      expect(over[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { subscription: expect.stringContaining(`at most ${WS_MAX_OPERATIONS_PER_CONNECTION} operations`) } });
       live[0]!();
       await new Promise((r) => setTimeout(r, 100));
       let againError: unknown;
@@ -158,22 +158,22 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect((await t.gql('{ me { id } }', {}, users.auditor)).errors).toBeUndefined();
   });
 
-  it('over graphql-ws: one actor holds at most 20 connections at once; a closed one frees its place', async () => {
+  it(`over graphql-ws: one actor holds at most ${WS_MAX_CONNECTIONS_PER_ACTOR} connections at once; a closed one frees its place`, async () => {
     const token = await t.token({ sub: 'ws-many', name: 'Many sockets', roles: ['AUDITOR'] });
-    const clients = await Promise.all(Array.from({ length: 21 }, () => t.wsClient(token)));
+    const clients = await Promise.all(Array.from({ length: WS_MAX_CONNECTIONS_PER_ACTOR + 1 }, () => t.wsClient(token)));
     const ask = (client: (typeof clients)[number]) =>
       new Promise<any>((resolve) => client.subscribe({ query: '{ me { id } }' }, { next: (m) => resolve(m), error: (e) => resolve(e), complete: () => resolve(null) }));
     // A live subscription keeps each connection open (the test client closes an idle one): 20
-    // connections answer, the 21st is refused (4403).
+    // connections answer, the next is refused (4403).
     const hold = (client: (typeof clients)[number]) => client.subscribe({ query: 'subscription { eventAppended { position } }' }, { next: () => {}, error: () => {}, complete: () => {} });
     try {
       const answers = [];
-      for (const client of clients.slice(0, 20)) {
+      for (const client of clients.slice(0, WS_MAX_CONNECTIONS_PER_ACTOR)) {
         hold(client);
         answers.push(await ask(client));
       }
-      expect(answers.map((a) => a?.data?.me?.id)).toEqual(Array(20).fill('ws-many'));
-      const refused = await ask(clients[20]!);
+      expect(answers.map((a) => a?.data?.me?.id)).toEqual(Array(WS_MAX_CONNECTIONS_PER_ACTOR).fill('ws-many'));
+      const refused = await ask(clients[WS_MAX_CONNECTIONS_PER_ACTOR]!);
       expect(refused?.code).toBe(4403);
       await clients[0]!.dispose();
       await new Promise((r) => setTimeout(r, 100));

@@ -26,6 +26,9 @@ export class LiveEvents {
   /** Position of the last event delivered: where the feed resumes after a transient error. */
   private delivered: string | null = null;
   private failure?: unknown;
+  /** Subscribers with an event to take, woken one per turn of the event loop (see wakeLater). */
+  private readonly toWake: (() => void)[] = [];
+  private waking = false;
 
   constructor(private readonly store: EventStore, private readonly log: JsonLogger) {}
 
@@ -89,6 +92,24 @@ export class LiveEvents {
     for (const end of [...this.enders]) end(error);
   }
 
+  /**
+   * Wakes one subscriber per turn of the event loop: each delivery (its execution, serialisation
+   * and write) then runs in its own turn, and HTTP requests are served between them. Woken all at
+   * once, 1,000 subscriptions of a 2.4 MB event ran back to back and held the loop for 13 s.
+   */
+  private wakeLater(wake: () => void): void {
+    this.toWake.push(wake);
+    if (this.waking) return;
+    this.waking = true;
+    setImmediate(this.wakeNext);
+  }
+
+  private readonly wakeNext = (): void => {
+    this.toWake.shift()?.();
+    if (this.toWake.length) setImmediate(this.wakeNext);
+    else this.waking = false;
+  };
+
   listen(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -103,7 +124,10 @@ export class LiveEvents {
     const unlisten = this.listen((e) => {
       if (!filter(e)) return;
       queue.push(map(e));
-      wake?.();
+      if (!wake) return;
+      const waiting = wake;
+      wake = undefined;
+      this.wakeLater(waiting);
     });
     const end = (error: unknown) => {
       failed = feedStopped(error);

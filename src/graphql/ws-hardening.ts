@@ -1,0 +1,132 @@
+import type { GraphQLError } from 'graphql';
+import { rootLogger } from '../shared/logging/json-logger.js';
+
+/**
+ * The graphql-ws sockets' own limits, past what graphql-ws does by itself (see main.ts for the
+ * frame size and graphql-options.ts for tokens and the per-actor count):
+ *
+ * - a socket whose unsent data (ws `bufferedAmount`) passes WS_MAX_BUFFERED_BYTES is closed with
+ *   WS_SLOW_CONSUMER_CLOSE_CODE and its subscriptions end: a consumer that stopped reading held
+ *   every event sent to it in memory (1,000 subscriptions of one actor grew the heap from 687 MB
+ *   to 2.45 GB on one 2.4 MB event, kept until the sockets closed);
+ * - nothing is serialised for a socket that is closing, and a peer that went away with
+ *   operations running is logged once, without a stack (it was one error line with a stack per
+ *   operation: 7,660 of them);
+ * - one socket's messages are handled one per turn of the event loop.
+ */
+
+/** Unsent bytes a socket may hold (several of the largest events: an import's body is at most 5 MB). */
+export const WS_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** The close code of a socket that fell too far behind (as HTTP 413: too much for it). */
+export const WS_SLOW_CONSUMER_CLOSE_CODE = 4413;
+/** After closing a slow consumer, how long its close frame may wait behind its unsent data before the socket is cut. */
+export const WS_SLOW_CONSUMER_GRACE_MS = 2_000;
+
+const OPEN = 1;
+const log = rootLogger.child('graphql-ws');
+
+export interface WsSocket {
+  readyState: number;
+  bufferedAmount: number;
+  send(data: unknown, ...rest: unknown[]): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  listeners(event: 'message'): ((...args: unknown[]) => void)[];
+  removeAllListeners(event: 'message'): void;
+  on(event: 'message', listener: (data: unknown, isBinary: boolean) => void): void;
+  once(event: 'close' | 'message', listener: (...args: unknown[]) => void): void;
+  pause(): void;
+  resume(): void;
+}
+
+/** A socket's state as graphql-ws hands it to its hooks (`ctx.extra.socket`). */
+type Extra = { socket?: WsSocket };
+type Ctx = { extra: unknown; subscriptions?: Record<string, unknown> };
+
+/** Whether graphql-ws can still send on this operation's socket. */
+export function socketOpen(ctx: Ctx): boolean {
+  const socket = (ctx.extra as Extra | undefined)?.socket;
+  return !socket || socket.readyState === OPEN;
+}
+
+/** What onNext hands graphql-ws for a socket that is closing: never sent (graphql-ws sends only on an open socket), cheap to serialise. */
+export const UNDELIVERABLE = Object.freeze({ data: null });
+
+/**
+ * onNext for a socket that is no longer open: ends its subscriptions (their queues stop growing)
+ * and returns UNDELIVERABLE, so the event is not serialised for nobody. Undefined while it is open.
+ */
+export function skipIfClosing(ctx: Ctx): typeof UNDELIVERABLE | undefined {
+  if (socketOpen(ctx)) return undefined;
+  endSubscriptions(ctx);
+  return UNDELIVERABLE;
+}
+
+function endSubscriptions(ctx: Ctx): void {
+  for (const sub of Object.values(ctx.subscriptions ?? {})) {
+    const iterator = sub as { return?: () => Promise<unknown> } | null;
+    void iterator?.return?.().catch(() => undefined);
+  }
+}
+
+const reported = new WeakSet<object>();
+
+/**
+ * onError for a socket that is no longer open (the peer reset it, or it was closed as a slow
+ * consumer): the errors cannot be delivered, and they are the transport's, not the operations'.
+ * Logged once per socket at info, without a stack; returns true when it took the errors.
+ */
+export function peerGoneError(ctx: Ctx, errors: readonly GraphQLError[]): boolean {
+  if (socketOpen(ctx)) return false;
+  const key = ctx.extra as object;
+  if (!reported.has(key)) {
+    reported.add(key);
+    const cause = errors[0]?.originalError as (Error & { code?: string }) | undefined;
+    log.info('graphql-ws: the peer went away while operations were running; they ended', { error: cause?.code ?? cause?.message ?? errors[0]?.message, operations: Object.keys(ctx.subscriptions ?? {}).length });
+  }
+  endSubscriptions(ctx);
+  return true;
+}
+
+/** Closes a slow consumer with its code, then cuts it if its close frame is still stuck behind its unsent data. */
+function closeSlowConsumer(socket: WsSocket): void {
+  log.warn('graphql-ws: a socket fell too far behind and was closed', { bufferedBytes: socket.bufferedAmount, limit: WS_MAX_BUFFERED_BYTES, code: WS_SLOW_CONSUMER_CLOSE_CODE });
+  socket.close(WS_SLOW_CONSUMER_CLOSE_CODE, 'Too much unsent data: read faster or subscribe to less');
+  const cut = setTimeout(() => socket.terminate(), WS_SLOW_CONSUMER_GRACE_MS);
+  cut.unref();
+  socket.once('close', () => clearTimeout(cut));
+}
+
+/**
+ * Called for each new socket, after graphql-ws set it up: caps its unsent data and hands its
+ * messages to graphql-ws one per turn of the event loop.
+ */
+export function hardenSocket(socket: WsSocket): void {
+  const send = socket.send.bind(socket);
+  socket.send = (data: unknown, ...rest: unknown[]) => {
+    send(data, ...rest);
+    if (socket.readyState === OPEN && socket.bufferedAmount > WS_MAX_BUFFERED_BYTES) closeSlowConsumer(socket);
+  };
+  const inner = socket.listeners('message');
+  socket.removeAllListeners('message');
+  // One message per turn of the event loop: 50 subscribe messages arriving in one read were
+  // each parsed, checked and priced back to back (0.7-1.2 s with 1,999 aliases each). While some
+  // wait, the socket is not read (TCP pushes back on the client), so they cannot pile up.
+  const backlog: [string, boolean][] = [];
+  const handle = () => {
+    const next = backlog.shift();
+    if (next && socket.readyState === OPEN) {
+      const [text, isBinary] = next;
+      for (const listener of inner) listener.call(socket, text, isBinary);
+    }
+    if (backlog.length) setImmediate(handle);
+    else socket.resume();
+  };
+  socket.on('message', (data: unknown, isBinary: boolean) => {
+    const text = String(data);
+    backlog.push([text, isBinary]);
+    if (backlog.length > 1) return;
+    socket.pause();
+    setImmediate(handle);
+  });
+}

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { GraphQLModule } from '@nestjs/graphql';
+import WebSocket from 'ws';
+import { WS_MAX_OPERATIONS_PER_CONNECTION } from '../../src/graphql/edge-limits.js';
+import { WS_SLOW_CONSUMER_CLOSE_CODE } from '../../src/graphql/ws-hardening.js';
+import { LiveEvents } from '../../src/shared/application/live-events.js';
+import { TestApp, users } from './support/test-app.js';
+
+/**
+ * graphql-ws sockets under abuse: a consumer that stops reading is closed once its unsent data
+ * passes the cap (4413) and holds nothing afterwards, and a peer that resets is logged once.
+ */
+
+const IMPORT = `mutation($input: ImportBaselineCatalogueInput!) { importBaselineCatalogue(input: $input) { id } }`;
+
+/** A catalogue of about 2.3 MB: its BaselineCatalogueImported event is as large. */
+function bigCatalogue(name: string) {
+  return {
+    name,
+    version: '1',
+    requirements: Array.from({ length: 450 }, (_, i) => ({ id: `R-${i}`, title: `Requirement ${i}`, statement: `${i} `.padEnd(5_000, 'x'), reference: '' })),
+  };
+}
+
+type Raw = WebSocket & { _socket: import('node:net').Socket };
+
+/** A raw graphql-ws socket, acknowledged (or closed: `closed` resolves with the code). */
+async function rawSocket(t: TestApp, payload: unknown): Promise<{ socket: Raw; closed: Promise<number>; acked: Promise<boolean> }> {
+  const socket = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws') as Raw;
+  socket.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const acked = new Promise<boolean>((resolve) => {
+    socket.on('message', (m) => JSON.parse(String(m)).type === 'connection_ack' && resolve(true));
+    void closed.then(() => resolve(false));
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload }));
+  return { socket, closed, acked };
+}
+
+/** The server's side of the graphql-ws sockets. */
+function serverSockets(t: TestApp): Set<WebSocket> {
+  const adapter = (t.app.get(GraphQLModule, { strict: false }) as any).graphQlAdapter;
+  return adapter._subscriptionService.wss.clients as Set<WebSocket>;
+}
+
+function liveListeners(t: TestApp): number {
+  return (t.app.get(LiveEvents) as any).listeners.size;
+}
+
+async function until(condition: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Captures what the process writes (the JSON log lines) while `run` runs. */
+async function captureLogs(run: () => Promise<void>): Promise<string[]> {
+  const writes: string[] = [];
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const level = process.env.LOG_LEVEL;
+  process.env.LOG_LEVEL = 'info';
+  process.stdout.write = ((chunk: unknown) => (writes.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: unknown) => (writes.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    await run();
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    process.env.LOG_LEVEL = level;
+  }
+  return writes;
+}
+
+describe('graphql-ws sockets under abuse', () => {
+  let t: TestApp;
+  let token: string;
+  beforeAll(async () => {
+    t = await TestApp.start({ store: 'memory' });
+    token = await t.token(users.auditor);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const subscribeAll = (socket: WebSocket, count: number) => {
+    for (let i = 0; i < count; i++) socket.send(JSON.stringify({ id: `s${i}`, type: 'subscribe', payload: { query: 'subscription { eventAppended(types: ["BaselineCatalogueImported"]) { data } }' } }));
+  };
+
+  it('closes a consumer that stopped reading once its unsent data passes the cap (4413), ends its subscriptions and keeps nothing of it', async () => {
+    const listenersBefore = liveListeners(t);
+    // Two consumers stop reading; one of them reads again once the server has given up on it.
+    const stuck = await rawSocket(t, { Authorization: `Bearer ${token}` });
+    const back = await rawSocket(t, { Authorization: `Bearer ${token}` });
+    expect([await stuck.acked, await back.acked]).toEqual([true, true]);
+    subscribeAll(stuck.socket, WS_MAX_OPERATIONS_PER_CONNECTION);
+    subscribeAll(back.socket, WS_MAX_OPERATIONS_PER_CONNECTION);
+    await until(() => liveListeners(t) === listenersBefore + 2 * WS_MAX_OPERATIONS_PER_CONNECTION, 'the subscriptions');
+    stuck.socket._socket.pause();
+    back.socket._socket.pause();
+    const logs = await captureLogs(async () => {
+      expect((await t.gql(IMPORT, { input: bigCatalogue('Slow consumer one') }, users.committee)).errors).toBeUndefined();
+      // The server closes both (their close frame waits behind the unsent data).
+      await until(() => [...serverSockets(t)].every((s) => s.readyState !== WebSocket.OPEN), 'the server to close the slow consumers');
+      back.socket._socket.resume();
+      expect(await back.closed).toBe(WS_SLOW_CONSUMER_CLOSE_CODE);
+      // The one that never reads again is cut: nothing of it stays on the server, nor its subscriptions.
+      await until(() => serverSockets(t).size === 0, 'the stuck socket to be released');
+      await until(() => liveListeners(t) === listenersBefore, 'the subscriptions to end');
+    });
+    // Its operations ended without an error line each (nor a stack).
+    expect(logs.filter((l) => /unexpected error while executing/.test(l))).toEqual([]);
+    expect(logs.filter((l) => /\n\s+at /.test(l))).toEqual([]);
+    expect(logs.filter((l) => /fell too far behind/.test(l))).toHaveLength(2);
+    stuck.socket.terminate();
+    // Everyone else is served, subscriptions included.
+    const client = await t.wsClient(users.auditor);
+    try {
+      const next = new Promise<any>((resolve, reject) => client.subscribe({ query: 'subscription { eventAppended(types: ["BaselineCatalogueImported"]) { streamId } }' }, { next: resolve, error: reject, complete: () => undefined }));
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await t.gql(IMPORT, { input: bigCatalogue('Slow consumer two') }, users.committee)).errors).toBeUndefined();
+      expect((await next).data.eventAppended.streamId).toContain('slow-consumer-two');
+    } finally {
+      await client.dispose();
+    }
+  }, 60_000);
+
+  it('logs a peer that resets with deliveries in flight once, without a stack, not once per operation', async () => {
+    await until(() => serverSockets(t).size === 0, 'the sockets of the test before to close');
+    await new Promise((r) => setTimeout(r, 100));
+    const listenersBefore = liveListeners(t);
+    const peer = await rawSocket(t, { Authorization: `Bearer ${token}` });
+    expect(await peer.acked).toBe(true);
+    subscribeAll(peer.socket, WS_MAX_OPERATIONS_PER_CONNECTION);
+    await until(() => liveListeners(t) === listenersBefore + WS_MAX_OPERATIONS_PER_CONNECTION, 'the subscriptions');
+    peer.socket._socket.pause();
+    const logs = await captureLogs(async () => {
+      // Deliveries wait on the paused peer (about 12 MB in all: under the cap, over what the
+      // kernel takes), then it resets.
+      const medium = { ...bigCatalogue('Reset peer'), requirements: bigCatalogue('Reset peer').requirements.slice(0, 120) };
+      expect((await t.gql(IMPORT, { input: medium }, users.committee)).errors).toBeUndefined();
+      await until(() => [...serverSockets(t)].some((s) => s.bufferedAmount > 0), 'deliveries in flight');
+      await new Promise((r) => setTimeout(r, 300));
+      expect([...serverSockets(t)].map((s) => s.readyState)).toEqual([WebSocket.OPEN]);
+      peer.socket._socket.resetAndDestroy();
+      await until(() => serverSockets(t).size === 0, 'the server to drop the socket');
+      await until(() => liveListeners(t) === listenersBefore, 'the subscriptions to end');
+      await new Promise((r) => setTimeout(r, 200));
+    });
+    expect(logs.filter((l) => /unexpected error while executing/.test(l))).toEqual([]);
+    expect(logs.filter((l) => /\n\s+at /.test(l))).toEqual([]);
+    expect(logs.filter((l) => /"level":"error"/.test(l))).toEqual([]);
+    expect(logs.filter((l) => /peer went away/.test(l)).length).toBeLessThanOrEqual(1);
+  }, 30_000);
+});
