@@ -14,7 +14,7 @@ import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
 import { ShutdownState } from './health/shutdown-state.js';
 import { rootLogger } from './shared/logging/json-logger.js';
-import { hardenSocket, type WsSocket } from './graphql/ws-hardening.js';
+import { AwaitingInit, hardenSocket, type WsSocket } from './graphql/ws-hardening.js';
 
 /** The HTTP edge of each application built here (request ids, the request log, in-flight requests). */
 const edges = new WeakMap<INestApplication, HttpObservability>();
@@ -62,11 +62,14 @@ export const WS_MAX_FRAME_BYTES = 1024 * 1024;
  */
 function hardenWebSocketServer(app: INestApplication): void {
   type Socket = WsSocket & { removeAllListeners(event: 'error' | 'message'): void; on(event: 'error', listener: (error: Error) => void): void };
-  type WsServer = { options?: { maxPayload?: number }; on(event: 'connection', listener: (socket: Socket) => void): void };
+  type WsServer = { options?: { maxPayload?: number; verifyClient?: AwaitingInit['verifyClient'] }; on(event: 'connection', listener: (socket: Socket, request: IncomingMessage) => void): void };
   const adapter = (app.get(GraphQLModule, { strict: false }) as unknown as { graphQlAdapter?: { _subscriptionService?: { wss?: WsServer } } }).graphQlAdapter;
   const wss = adapter?._subscriptionService?.wss;
   if (!wss?.options) throw new Error('graphql-ws: the WebSocket server of @nestjs/graphql was not found, so its frame size cannot be bounded');
   wss.options.maxPayload = WS_MAX_FRAME_BYTES;
+  // Sockets awaiting connection_init, per remote address (read at each upgrade, as maxPayload).
+  const awaiting = new AwaitingInit();
+  wss.options.verifyClient = awaiting.verifyClient;
   // Only /graphql upgrades to a WebSocket. @nestjs/graphql ignores an upgrade asked on any other
   // path, and Node then neither answers nor closes it: a client without a token left a socket in
   // CLOSE-WAIT per request until the process ran out of file descriptors. Those are answered here.
@@ -76,9 +79,9 @@ function hardenWebSocketServer(app: INestApplication): void {
   });
   // graphql-ws reports a socket's error (an oversized frame among them: ws has closed that socket
   // with 1009 already) with console.error; this process logs in JSON lines, at warn: a client's doing.
-  wss.on('connection', (socket) => {
-    // Unsent data capped, messages handled one per turn (ws-hardening.ts).
-    hardenSocket(socket);
+  wss.on('connection', (socket, request) => {
+    // Unsent data capped, server-only messages refused, connection_init awaited (ws-hardening.ts).
+    hardenSocket(socket, awaiting, request);
     socket.removeAllListeners('error');
     socket.on('error', (error) => {
       rootLogger.warn('graphql-ws: a socket failed and was closed', { error: error.message });

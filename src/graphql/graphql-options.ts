@@ -5,7 +5,7 @@ import type { ApolloDriverConfig } from '@nestjs/apollo';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../identity/token-verifier.js';
 import type { RequestContext } from '../identity/graphql/auth.guard.js';
-import { clearTokenExpiry, closeSocketWhenTokenExpires } from '../identity/graphql/ws-token-expiry.js';
+import { clearTokenExpiry, closeSocketWhenTokenExpires, TOKEN_EXPIRED_CLOSE_CODE } from '../identity/graphql/ws-token-expiry.js';
 import type { AccessLog } from '../audit/application/access-log.js';
 import { accessLogPlugin, accessLogWsHooks } from '../audit/graphql/access-log.plugin.js';
 import { formatGraphQLError } from './error-format.js';
@@ -28,6 +28,16 @@ async function authenticate(verifier: TokenVerifier, authorization: string | und
   } catch (error) {
     return { error: error as Error };
   }
+}
+
+/**
+ * The token of a graphql-ws connection: `Authorization` or `authorization`, a string. Both at once,
+ * or anything but a string, is no token (the socket is refused with 4401).
+ */
+function authorizationParam(params: Record<string, unknown>): string | undefined {
+  if ('Authorization' in params && 'authorization' in params) return undefined;
+  const value = params.Authorization ?? params.authorization;
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** A `cache-control` header that Apollo's cache-control plugin leaves alone (neither `no-store` nor its own `max-age=N, scope`). */
@@ -102,13 +112,14 @@ export function graphqlOptions(
         path: '/graphql',
         onConnect: async (ctx) => {
           const params = (ctx.connectionParams ?? {}) as Record<string, unknown>;
-          const authorization = (params.Authorization ?? params.authorization) as string | undefined;
-          const auth = await authenticate(verifier, authorization);
-          const extra = ctx.extra as Record<string, unknown>;
+          const extra = ctx.extra as Record<string, unknown> & { socket?: { close(code: number, reason: string): void } };
+          const auth = await authenticate(verifier, authorizationParam(params));
           extra.auth = auth;
-          // Refuse the socket at once rather than failing each subscription later.
+          // Refuse the socket at once rather than failing each subscription later: 4401, as an
+          // expired token (graphql-ws's own refusal would be 4403, the per-actor limit's code).
           if (!('actor' in auth)) {
             wsHooks?.connectionRefused();
+            extra.socket?.close(TOKEN_EXPIRED_CLOSE_CODE, 'Unauthorized');
             return false;
           }
           const open = connections.get(auth.actor.id) ?? 0;

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { GraphQLError } from 'graphql';
 import { rootLogger } from '../shared/logging/json-logger.js';
 
@@ -12,7 +13,10 @@ import { rootLogger } from '../shared/logging/json-logger.js';
  * - nothing is serialised for a socket that is closing, and a peer that went away with
  *   operations running is logged once, without a stack (it was one error line with a stack per
  *   operation: 7,660 of them);
- * - one socket's messages are handled one per turn of the event loop.
+ * - a message only the server sends (`next`, `error`, `connection_ack`) closes the socket with
+ *   4400, graphql-ws's code for an invalid message (it answered 4500, an internal error);
+ * - at most WS_MAX_AWAITING_INIT_PER_ADDRESS sockets of one remote address wait for their
+ *   `connection_init` at once: the next upgrade is answered 429 before the handshake.
  */
 
 /** Unsent bytes a socket may hold (several of the largest events: an import's body is at most 5 MB). */
@@ -21,6 +25,10 @@ export const WS_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 export const WS_SLOW_CONSUMER_CLOSE_CODE = 4413;
 /** After closing a slow consumer, how long its close frame may wait behind its unsent data before the socket is cut. */
 export const WS_SLOW_CONSUMER_GRACE_MS = 2_000;
+/** graphql-ws's "Bad request" (invalid message). */
+export const WS_BAD_MESSAGE_CLOSE_CODE = 4400;
+/** Sockets of one remote address waiting for connection_init at once (each waits at most 3 s). */
+export const WS_MAX_AWAITING_INIT_PER_ADDRESS = 32;
 
 const OPEN = 1;
 const log = rootLogger.child('graphql-ws');
@@ -97,11 +105,61 @@ function closeSlowConsumer(socket: WsSocket): void {
   socket.once('close', () => clearTimeout(cut));
 }
 
+/** A message only the server sends, which graphql-ws answered with 4500 (checked on a cheap match first). */
+const SERVER_ONLY = /"type"\s*:\s*"(?:next|error|connection_ack)"/;
+const SERVER_ONLY_TYPES = new Set(['next', 'error', 'connection_ack']);
+
+function serverOnlyMessage(text: string): boolean {
+  if (!SERVER_ONLY.test(text)) return false;
+  try {
+    const message = JSON.parse(text) as { type?: unknown } | null;
+    return typeof message?.type === 'string' && SERVER_ONLY_TYPES.has(message.type);
+  } catch {
+    return false;
+  }
+}
+
+const INIT = /"type"\s*:\s*"connection_init"/;
+
+/** Sockets awaiting connection_init, by remote address. */
+export class AwaitingInit {
+  private readonly counts = new Map<string, number>();
+
+  /** ws's verifyClient (two-argument form): refuses an upgrade (429) past the cap of its address. */
+  readonly verifyClient = (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void): void => {
+    const address = info.req.socket.remoteAddress ?? '';
+    if ((this.counts.get(address) ?? 0) >= WS_MAX_AWAITING_INIT_PER_ADDRESS) {
+      log.info('graphql-ws: upgrade refused, too many sockets of this address await connection_init', { limit: WS_MAX_AWAITING_INIT_PER_ADDRESS });
+      return done(false, 429, 'Too Many Requests');
+    }
+    done(true);
+  };
+
+  /** Counts the socket until its connection_init arrives or it closes; returns what to call with each message. */
+  track(socket: WsSocket, request: IncomingMessage): (text: string) => void {
+    const address = request.socket.remoteAddress ?? '';
+    this.counts.set(address, (this.counts.get(address) ?? 0) + 1);
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      const left = (this.counts.get(address) ?? 1) - 1;
+      if (left > 0) this.counts.set(address, left);
+      else this.counts.delete(address);
+    };
+    socket.once('close', release);
+    return (text: string) => {
+      if (counted && INIT.test(text)) release();
+    };
+  }
+}
+
 /**
- * Called for each new socket, after graphql-ws set it up: caps its unsent data and hands its
- * messages to graphql-ws one per turn of the event loop.
+ * Called for each new socket, after graphql-ws set it up: caps its unsent data, screens the
+ * messages graphql-ws would answer with an internal error, and notes its connection_init.
  */
-export function hardenSocket(socket: WsSocket): void {
+export function hardenSocket(socket: WsSocket, awaiting: AwaitingInit, request: IncomingMessage): void {
+  const initSeen = awaiting.track(socket, request);
   const send = socket.send.bind(socket);
   socket.send = (data: unknown, ...rest: unknown[]) => {
     send(data, ...rest);
@@ -117,13 +175,15 @@ export function hardenSocket(socket: WsSocket): void {
     const next = backlog.shift();
     if (next && socket.readyState === OPEN) {
       const [text, isBinary] = next;
-      for (const listener of inner) listener.call(socket, text, isBinary);
+      if (serverOnlyMessage(text)) socket.close(WS_BAD_MESSAGE_CLOSE_CODE, 'Invalid message received: a client does not send this type');
+      else for (const listener of inner) listener.call(socket, text, isBinary);
     }
     if (backlog.length) setImmediate(handle);
     else socket.resume();
   };
   socket.on('message', (data: unknown, isBinary: boolean) => {
     const text = String(data);
+    initSeen(text);
     backlog.push([text, isBinary]);
     if (backlog.length > 1) return;
     socket.pause();

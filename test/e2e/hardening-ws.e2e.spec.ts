@@ -2,13 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GraphQLModule } from '@nestjs/graphql';
 import WebSocket from 'ws';
 import { WS_MAX_OPERATIONS_PER_CONNECTION } from '../../src/graphql/edge-limits.js';
-import { WS_SLOW_CONSUMER_CLOSE_CODE } from '../../src/graphql/ws-hardening.js';
+import { WS_MAX_AWAITING_INIT_PER_ADDRESS, WS_SLOW_CONSUMER_CLOSE_CODE } from '../../src/graphql/ws-hardening.js';
 import { LiveEvents } from '../../src/shared/application/live-events.js';
 import { TestApp, users } from './support/test-app.js';
 
 /**
  * graphql-ws sockets under abuse: a consumer that stops reading is closed once its unsent data
- * passes the cap (4413) and holds nothing afterwards, and a peer that resets is logged once.
+ * passes the cap (4413) and holds nothing afterwards, a peer that resets is logged once, refused
+ * tokens close with 4401, a message only the server sends closes with 4400, and one address
+ * holds a bounded number of sockets awaiting connection_init.
  */
 
 const IMPORT = `mutation($input: ImportBaselineCatalogueInput!) { importBaselineCatalogue(input: $input) { id } }`;
@@ -155,4 +157,52 @@ describe('graphql-ws sockets under abuse', () => {
     expect(logs.filter((l) => /"level":"error"/.test(l))).toEqual([]);
     expect(logs.filter((l) => /peer went away/.test(l)).length).toBeLessThanOrEqual(1);
   }, 30_000);
+
+  it('closes with 4401 a connection whose Authorization is not one string, and with 4400 one that sends a server message', async () => {
+    for (const payload of [{ Authorization: 42 }, { Authorization: { token } }, { Authorization: `Bearer ${token}`, authorization: `Bearer ${token}` }, { Authorization: 'Bearer nope' }, {}]) {
+      const { closed } = await rawSocket(t, payload);
+      expect([payload, await closed]).toEqual([payload, 4401]);
+    }
+    // Lower case alone is a token.
+    const lower = await rawSocket(t, { authorization: `Bearer ${token}` });
+    expect(await lower.acked).toBe(true);
+    for (const message of [{ id: '1', type: 'next', payload: { data: {} } }, { id: '1', type: 'error', payload: [] }, { type: 'connection_ack' }]) {
+      const { socket, closed, acked } = await rawSocket(t, { Authorization: `Bearer ${token}` });
+      expect(await acked).toBe(true);
+      socket.send(JSON.stringify(message));
+      expect([message.type, await closed]).toEqual([message.type, 4400]);
+    }
+    lower.socket.close();
+  });
+
+  it('refuses the upgrade (429) past the sockets one address may hold before connection_init; they count until init or close', async () => {
+    const url = t.url.replace('http', 'ws') + '/graphql';
+    const open = (): Promise<{ socket: WebSocket; status: number }> =>
+      new Promise((resolve) => {
+        const socket = new WebSocket(url, 'graphql-transport-ws');
+        socket.on('error', () => undefined);
+        socket.once('open', () => resolve({ socket, status: 101 }));
+        socket.once('unexpected-response', (_req, res) => resolve({ socket, status: res.statusCode ?? 0 }));
+      });
+    const idle = [];
+    for (let i = 0; i < WS_MAX_AWAITING_INIT_PER_ADDRESS; i++) idle.push(await open());
+    expect(idle.every((s) => s.status === 101)).toBe(true);
+    expect((await open()).status).toBe(429);
+    // One that sends its connection_init frees its place.
+    idle[0]!.socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
+    await new Promise((r) => setTimeout(r, 100));
+    const another = await open();
+    expect(another.status).toBe(101);
+    expect((await open()).status).toBe(429);
+    for (const s of [...idle, another]) s.socket.terminate();
+    await until(() => serverSockets(t).size === 0, 'the sockets to close');
+    // Once they are gone, clients connect again.
+    const client = await t.wsClient(users.auditor);
+    try {
+      const me = await new Promise<any>((resolve, reject) => client.subscribe({ query: '{ me { id } }' }, { next: resolve, error: reject, complete: () => undefined }));
+      expect(me.data.me.id).toBe(users.auditor.sub);
+    } finally {
+      await client.dispose();
+    }
+  });
 });
