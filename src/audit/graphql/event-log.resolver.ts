@@ -56,7 +56,7 @@ export class EventLogResolver {
 
   @Subscription(() => RecordedEventType, {
     description:
-      'Events as they are committed, over graphql-ws at /graphql (not over HTTP: BAD_USER_INPUT); optionally only some types or one stream. Any authenticated role; the socket closes with code 4401 when the token expires. Errors: UNAUTHENTICATED.',
+      'Events as they are committed, over graphql-ws at /graphql (not over HTTP: BAD_USER_INPUT); optionally only some types or one stream. Any authenticated role; the socket closes with code 4401 when the token expires, and with 4413 when more than 16 MiB wait unsent on it (a client that stopped reading). Errors: UNAUTHENTICATED.',
   })
   eventAppended(
     @Args('types', { type: () => [String], nullable: true, description: 'Only events of these types (such as PlanSubmitted); all types when omitted or empty.' }) types?: string[] | null,
