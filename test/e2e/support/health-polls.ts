@@ -1,0 +1,26 @@
+import { expect } from '@jest/globals';
+
+/** Polls GET /health every 10 ms until `done()` says the heavy work is over; each poll's latency in ms. */
+export async function pollHealthUntil(base: string, done: () => boolean): Promise<number[]> {
+  const polls: number[] = [];
+  while (!done()) {
+    const started = performance.now();
+    const response = await fetch(`${base}/health`);
+    await response.arrayBuffer();
+    polls.push(performance.now() - started);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return polls;
+}
+
+/**
+ * The heavy work took long enough to be polled `minPolls` times, and no poll waited for it. On
+ * these shared machines an idle server's poll already reaches 50 ms now and then, and a garbage
+ * collection can add a pause: one slow poll (100 ms or more) is tolerated, never a stall (500 ms).
+ */
+export function expectNoStall(polls: readonly number[], minPolls: number): void {
+  expect(polls.length).toBeGreaterThan(minPolls);
+  const slow = polls.filter((ms) => ms >= 100).map((ms) => Math.round(ms));
+  expect(slow.length).toBeLessThanOrEqual(1);
+  expect(slow.filter((ms) => ms >= 500)).toEqual([]);
+}
