@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AccessLogStore } from '../../src/audit/application/access-log.js';
 import { loadSigningKeys } from '../../src/event-store/signing.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
-import { expectNoStall, pollHealthUntil } from './support/health-polls.js';
+import { expectNoStall, pollHealthUntil, postQuery } from './support/health-polls.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 
 const SECRET = 'access-log-under-load-secret-0123456789abcdef';
@@ -52,10 +52,7 @@ describe('GET /health while verifyAccessLog walks a long access log', () => {
     const base = server!.url.replace(/\/graphql$/, '');
     await new Promise((r) => setTimeout(r, 500));
     const auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
-    const post = (query: string) =>
-      fetch(server!.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auditor}` }, body: JSON.stringify({ query }) }).then(
-        (r) => r.json() as Promise<any>,
-      );
+    const post = (query: string) => postQuery(server!.url, auditor, query);
     let done = false;
     // Two auditors at once: they share one walk.
     const verifications = Promise.all([post('{ verifyAccessLog { ok eventsChecked reason } }'), post('{ verifyAccessLog { ok eventsChecked reason } }')]).finally(() => (done = true));

@@ -8,7 +8,7 @@ import { encodePosition } from '../../src/event-store/hash-chain.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
 import { loadSigningKeys } from '../../src/event-store/signing.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
-import { expectNoStall, pollHealthUntil } from './support/health-polls.js';
+import { expectNoStall, pollHealthUntil, postQuery } from './support/health-polls.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 
 const SECRET = 'health-under-load-secret-0123456789abcdef';
@@ -64,10 +64,7 @@ describe('GET /health while a long verification, a cold replay and an over-budge
     }
     await new Promise((r) => setTimeout(r, 500));
     const auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
-    const post = (query: string) =>
-      fetch(server!.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auditor}` }, body: JSON.stringify({ query }) }).then(
-        (r) => r.json() as Promise<any>,
-      );
+    const post = (query: string) => postQuery(server!.url, auditor, query);
     let done = false;
     // A long verification, a cold replay of the whole log and an over-budget request, all at once.
     const verification = post('{ verifyIntegrity { ok eventsChecked } }');

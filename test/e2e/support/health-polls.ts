@@ -24,3 +24,8 @@ export function expectNoStall(polls: readonly number[], minPolls: number): void 
   expect(slow.length).toBeLessThanOrEqual(1);
   expect(slow.filter((ms) => ms >= 500)).toEqual([]);
 }
+
+/** A GraphQL query to the server process with a bearer token; the parsed answer. */
+export function postQuery(url: string, token: string, query: string): Promise<any> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) }).then((r) => r.json() as Promise<any>);
+}
