@@ -42,6 +42,11 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     const problem = `nests selections deeper than ${MAX_DEPTH}`;
     return { ...base, message: `The document ${problem}`, extensions: { code: 'BAD_USER_INPUT', fields: { document: problem } } };
   }
+  // graphql-js stops checking that repeated fields can merge past a work limit, with only these words.
+  if (formatted.message === 'Validation aborted.' || /error limit reached\. Validation aborted/.test(formatted.message)) {
+    const problem = 'repeats its fields (or fragments) too often, or has too many errors, to be validated: send each field once';
+    return { ...base, message: `The document ${problem}`, extensions: { code: 'BAD_USER_INPUT', fields: { document: problem } } };
+  }
   // Errors GraphQL itself raises on what the client sent: parse, validation, variable coercion.
   if (
     code === 'GRAPHQL_PARSE_FAILED' ||

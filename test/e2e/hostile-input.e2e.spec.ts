@@ -167,6 +167,12 @@ describe('hostile input', () => {
     }
   }, 60_000);
 
+  it('says what is wrong with a document that repeats one field thousands of times (graphql-js stops checking it)', async () => {
+    const repeated = await t.gql(`{ me { ${'id '.repeat(5_000)}} }`, {}, users.auditor);
+    expect(repeated.errors?.map((e) => e.extensions)).toEqual([{ code: 'BAD_USER_INPUT', fields: { document: expect.stringContaining('send each field once') } }]);
+    expect((await t.gql(`{ me { ${'id '.repeat(50)}} }`, {}, users.auditor)).data).toEqual({ me: { id: users.auditor.sub } });
+  });
+
   it('answers a path no route serves in the REST shape, without echoing the path', async () => {
     for (const [method, path] of [['GET', '/nope'], ['POST', '/health'], ['DELETE', '/evidence/x'], ['GET', '/%3Cscript%3Ealert(1)%3C%2Fscript%3E']] as const) {
       const response = await fetch(`${t.url}${path}`, { method });
