@@ -177,6 +177,11 @@ describe('Following the plan through: control progress, overdue controls, review
     expect(past.controls.map((c: any) => c.overdue)).toEqual([false, false]);
     // A later instant asked for now reads the controls as they stand.
     expect(await overdueNow(new Date(Date.now() + 10 * DAY).toISOString())).toHaveLength(1);
+    // An instant past the machine's clock but before the server's (set three days ahead) reads the
+    // register as it stood then, at once: nothing waits for that instant to come.
+    const started = Date.now();
+    expect(await overdueNow(new Date(Date.now() + 2.5 * DAY).toISOString())).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(DAY / 2);
 
     // The watch (every 200 ms here) records it; more passes add nothing.
     const overdueEvents = async () => (await history(riskId)).filter((e) => e.type === 'ControlBecameOverdue');
