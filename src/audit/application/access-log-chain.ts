@@ -22,6 +22,7 @@
  * rewrite by someone holding the signing key. The remedy is the event log's: keep a reported
  * head (headPosition, headChainHash) where the log's holder cannot change it.
  */
+import { setImmediate } from 'node:timers/promises';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -513,15 +514,27 @@ export async function verifyAccessLogDatabaseInSlices(db: Database.Database, opt
     const step = steps.next();
     if (step.done) return step.value;
     if (step.value === 'page' || performance.now() - slice > ACCESS_LOG_SLICE_MS) {
-      await turnOfTheLoop();
+      await setImmediate();
       slice = performance.now();
     }
   }
 }
 
-/** Lets every request waiting on the event loop run first. */
-export function turnOfTheLoop(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
+/**
+ * One verification at a time per log: a call made while one runs gets that one's verdict (N
+ * callers cost one walk, not N at once). Entries written since it began are checked by the next.
+ */
+export class SharedVerification {
+  private running: Promise<AccessLogVerification> | null = null;
+
+  run(verify: () => Promise<AccessLogVerification>): Promise<AccessLogVerification> {
+    if (this.running) return this.running;
+    const shared: Promise<AccessLogVerification> = verify().finally(() => {
+      if (this.running === shared) this.running = null;
+    });
+    this.running = shared;
+    return shared;
+  }
 }
 
 /** The report on a log file that is not there. */

@@ -21,6 +21,7 @@
  *   instance has none); an unreadable one is. Each batch also checks, under the lock, that the log
  *   still holds the head this instance last wrote or saw, and records a discontinuity if not.
  */
+import { setImmediate } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -32,12 +33,12 @@ import type { JsonLogger } from '../../shared/logging/json-logger.js';
 import {
   ACCESS_LOG_GENESIS,
   ACCESS_LOG_SLICE_MS,
+  SharedVerification,
   AccessLogWalk,
   accessEntryHash,
   discontinuityRecord,
   readAnchor,
   toEntry,
-  turnOfTheLoop,
   writeAnchor,
   type AccessLogAnchor,
   type AccessLogEntry,
@@ -203,7 +204,7 @@ export async function verifyPostgresAccessLog(client: pg.PoolClient | pg.Client,
           if (broken) return broken;
           after = row.seq;
           if (performance.now() - slice > ACCESS_LOG_SLICE_MS) {
-            await turnOfTheLoop();
+            await setImmediate();
             slice = performance.now();
           }
         }
@@ -254,7 +255,7 @@ export class PostgresAccessLog implements AccessLog {
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
   /** The verification under way, which concurrent verify() calls share. */
-  private verifying: Promise<AccessLogVerification> | null = null;
+  private readonly verification = new SharedVerification();
   /** The head this instance last wrote or saw: the log must still hold it. */
   private known: Head = { seq: 0, hash: ACCESS_LOG_GENESIS };
 
@@ -471,15 +472,10 @@ export class PostgresAccessLog implements AccessLog {
 
   /** Calls made while a verification runs share it (one snapshot, one walk), as on SQLite. */
   verify(): Promise<AccessLogVerification> {
-    if (this.verifying) return this.verifying;
-    const shared: Promise<AccessLogVerification> = (async () => {
+    return this.verification.run(async () => {
       await this.flush();
       return withPooledClient(this.pool, (client) => verifyPostgresAccessLog(client, { schema: this.schema, trusted: this.options.signing?.trusted ?? null, anchorPath: this.options.anchorPath }));
-    })().finally(() => {
-      if (this.verifying === shared) this.verifying = null;
     });
-    this.verifying = shared;
-    return shared;
   }
 
   async close(): Promise<void> {

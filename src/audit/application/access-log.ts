@@ -34,6 +34,7 @@ import {
   metaValue,
   migrateAccessLog,
   missingAccessLog,
+  SharedVerification,
   readAnchor,
   toEntry,
   verifyAccessLogDatabaseInSlices,
@@ -163,7 +164,7 @@ export class AccessLogStore implements AccessLog {
   /** The anchor file being renamed into place in the background, if any (close() cancels it). */
   private renaming: { tmp: string; cancelled: boolean } | null = null;
   /** The verification under way, which concurrent verify() calls share. */
-  private verifying: Promise<AccessLogVerification> | null = null;
+  private readonly verification = new SharedVerification();
 
   /**
    * Opens the log for the server: refuses (AccessLogRefusedError) to go on over a log that is
@@ -502,14 +503,11 @@ export class AccessLogStore implements AccessLog {
    * by the next one.
    */
   verify(): Promise<AccessLogVerification> {
-    if (this.verifying) return this.verifying;
-    this.flush();
-    if (this.path !== ':memory:' && !existsSync(this.path)) return Promise.resolve(missingAccessLog(this.path, this.anchorPath));
-    const shared: Promise<AccessLogVerification> = verifyAccessLogDatabaseInSlices(this.db, { trusted: this.options.signing?.trusted ?? null, anchorPath: this.anchorPath }).finally(() => {
-      if (this.verifying === shared) this.verifying = null;
+    return this.verification.run(async () => {
+      this.flush();
+      if (this.path !== ':memory:' && !existsSync(this.path)) return missingAccessLog(this.path, this.anchorPath);
+      return verifyAccessLogDatabaseInSlices(this.db, { trusted: this.options.signing?.trusted ?? null, anchorPath: this.anchorPath });
     });
-    this.verifying = shared;
-    return shared;
   }
 
   /** Writes what is queued and closes the file. Idempotent. */
