@@ -133,9 +133,24 @@ export interface ReadAllOptions {
   /** Exclusive lower bound; omit to read from the start of the log. */
   after?: string | null;
   maxCount?: number;
+  /**
+   * A page also ends after the event that brings its size (the events' data and metadata as
+   * stored, in characters) to this: at least one event, at most `maxCount`. Default
+   * READ_PAGE_BYTES. The KurrentDB adapter counts only (its client hands events over parsed).
+   */
+  maxBytes?: number;
   /** Only events of these types (the position cursor still advances over the others). */
   types?: string[];
 }
+
+/**
+ * What a page of the log holds at most, besides its count (plus the one event that reaches it).
+ * An event can be megabytes (a catalogue import of 4 MB is a valid command): a thousand of them in
+ * one page of a thousand would be gigabytes read in one step, which ended a process out of memory
+ * at start (its catch-up reads pages). So a page shorter than asked is not the end of the log:
+ * only an empty page is.
+ */
+export const READ_PAGE_BYTES = 16 * 1024 * 1024;
 
 export interface SubscriptionHandle {
   /** Resolves once the subscription has stopped. */
@@ -216,7 +231,10 @@ export interface EventStore {
   appendMultiple(parts: StreamAppend[], options?: MultiAppendOptions): Promise<AppendResult[]>;
   /** A stream's events, oldest first. An unknown stream reads as []. */
   readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
-  /** A page of the global log, in order. */
+  /**
+   * A page of the global log, in order: at most maxCount events, ending early once it holds
+   * maxBytes (READ_PAGE_BYTES) of them. Only an empty page means the end of the log.
+   */
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Position of the newest event, or null for an empty log. */
   headPosition(): Promise<string | null>;

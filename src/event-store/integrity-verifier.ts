@@ -438,7 +438,8 @@ export async function* readLog(
       if (event.position > upTo) return;
       yield event;
     }
-    if (page.length < pageSize) return;
+    // A short page is not the end (a page also ends at READ_PAGE_BYTES); an empty one, or upTo, is.
+    if (page.length === 0 || page[page.length - 1]!.position === upTo) return;
     after = page[page.length - 1]!.position;
     // Let requests run between pages of a long read.
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -2,7 +2,8 @@ import { QueryTooComplexError } from '../shared/domain/errors.js';
 
 /**
  * What one request may gather from the lists that have no page (an entity's `history`, its
- * `comments`): 16 MB of their JSON. The cost estimator prices a field before it runs and cannot
+ * `comments`) and from pages of the log (`events`, whose pages end at READ_PAGE_BYTES): 16 MB of
+ * their JSON. The cost estimator prices a field before it runs and cannot
  * know how long an entity's history is: 200 aliases of the history of a risk carrying 2,000
  * comments of 10,000 characters (20 MB each, within the cost budget) read 4 GB and ended the
  * process out of memory. Their resolvers run one after another within a request, each charging
@@ -22,9 +23,10 @@ const budgets = new WeakMap<object, Budget>();
 
 /**
  * Runs `read` after the request's earlier unpaged reads, once the budget still has room, and
- * charges `bytes(result)` to it.
+ * charges `bytes(result)` to it. A `paged` read (a page of the log, bounded by READ_PAGE_BYTES on
+ * its own) is answered once read, even past the budget: only the reads after it are refused.
  */
-export function withinResultBudget<T>(context: object, what: string, read: () => Promise<T>, bytes: (result: T) => number): Promise<T> {
+export function withinResultBudget<T>(context: object, what: string, read: () => Promise<T>, bytes: (result: T) => number, paged = false): Promise<T> {
   let budget = budgets.get(context);
   if (!budget) {
     budget = { used: 0, tail: Promise.resolve() };
@@ -35,7 +37,7 @@ export function withinResultBudget<T>(context: object, what: string, read: () =>
     if (b.used > resultBudget.bytes) throw refusal(b.used, what);
     const result = await read();
     b.used += bytes(result);
-    if (b.used > resultBudget.bytes) throw refusal(b.used, what);
+    if (!paged && b.used > resultBudget.bytes) throw refusal(b.used, what);
     return result;
   });
   b.tail = run.catch(() => undefined);
@@ -47,7 +49,7 @@ function refusal(used: number, what: string): QueryTooComplexError {
   return new QueryTooComplexError(
     used,
     resultBudget.bytes,
-    `The request's histories and comments hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
+    `The request's histories, comments and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
   );
 }
 

@@ -3,6 +3,7 @@ import { assertWithinLog, happenedBy, type PointInTime } from '../shared/applica
 import type { EventUpcasters } from '../shared/application/event-upcasting.js';
 import type { Projection, ProjectionOptions } from './projection.js';
 import Database from 'better-sqlite3';
+import { setImmediate } from 'node:timers/promises';
 import { openReadModelDatabase, type ReadDb } from './read-model-database.js';
 import { openableImage, shapeOf, snapshotImage, type ReplayHead, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
 
@@ -41,12 +42,39 @@ interface InFlight {
   waiting: number;
 }
 
-/**
- * Events read and applied in one synchronous step. A cold replay of a long log is many steps,
- * with a turn of the event loop between them, so that other requests (and GET /health) keep
- * being answered while it runs.
- */
+/** Events read from the log at a time; a page also ends at 4 MB of them (events may be megabytes). */
 const PAGE = 1_000;
+const PAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Replays work in slices of the event loop: every replay in flight reads a page or applies events
+ * (one transaction per slice) only within SLICE_MS of the turn's first slice, and otherwise waits
+ * for the next turn, so that other requests (and GET /health) are answered in between. Yielding
+ * between full pages of 1,000 events did not: nine replays of a few hundred events holding
+ * imported catalogues of 2.4 MB each (aliases at distinct positions in one request) all ran in the
+ * request's own turn and held the loop for 0.3–1.1 s. Shared by all replays, since they start in
+ * the same turn; one step still runs at least one page read or one event.
+ */
+const SLICE_MS = 8;
+let turnStart = 0;
+let turnMarked = false;
+const turnEnded = (): void => {
+  turnMarked = false;
+};
+
+/** Resolves in a turn of the event loop that has slice time left: the time this slice ends. */
+async function slice(): Promise<number> {
+  for (;;) {
+    const now = performance.now();
+    if (!turnMarked) {
+      turnMarked = true;
+      turnStart = now;
+      global.setImmediate(turnEnded);
+    }
+    if (now - turnStart < SLICE_MS) return turnStart + SLICE_MS;
+    await setImmediate();
+  }
+}
 
 /**
  * Events between two flushes of the projections' document caches. A replay writes each state it
@@ -236,7 +264,8 @@ export class AsOfReplayer {
       const stored = await this.storedBase(included, after);
       this.instrumentation.replayed(base || stored ? 'partial' : 'miss');
       if (stored) after = stored.last.position;
-      let page = await this.store.readAll({ after, maxCount: PAGE });
+      await slice();
+      let page = await this.store.readAll({ after, maxCount: PAGE, maxBytes: PAGE_BYTES });
       let cut = page.findIndex((e) => !included(e));
       const db = stored ? stored.db : base ? new Database(base.db.serialize()) : openReadModelDatabase(':memory:');
       try {
@@ -250,41 +279,52 @@ export class AsOfReplayer {
         // The states are written at a snapshot, every FLUSH_EVERY events and at the end: nobody
         // reads the database before the replay ends, and a projection that reads its own rows
         // while applying flushes first (risk-register.projection.ts).
-        const apply = db.transaction((events: RecordedEvent[], flush: boolean) => {
-          for (const raw of events) {
-            const event = this.upcasters.upcast(raw);
+        // Applies events[from, to) until the slice's deadline passes (at least one event): the index reached.
+        const apply = db.transaction((events: RecordedEvent[], from: number, to: number, deadline: number): number => {
+          let i = from;
+          while (i < to) {
+            const event = this.upcasters.upcast(events[i++]!);
             for (const p of projections) p.apply(event, db);
+            if (performance.now() > deadline) break;
           }
-          if (flush) for (const p of projections) p.flush?.(db);
+          return i;
+        });
+        const flush = db.transaction(() => {
+          for (const p of projections) p.flush?.(db);
         });
         for (;;) {
           const events = cut === -1 ? page : page.slice(0, cut);
-          // Applied in pieces that end where a stored snapshot is due (every N events since the base).
+          // Applied in pieces that end where a stored snapshot is due (every N events since the base)
+          // or where the slice's time is up.
           for (let from = 0; from < events.length; ) {
             const every = this.snapshots?.every ?? 0;
-            const to = every ? Math.min(events.length, from + every - sinceSnapshot) : events.length;
-            const piece = events.slice(from, to);
-            sinceFlush += piece.length;
-            const flush = sinceFlush >= FLUSH_EVERY || (every > 0 && sinceSnapshot + piece.length >= every);
-            apply(piece, flush);
-            if (flush) sinceFlush = 0;
-            const end = piece[piece.length - 1]!;
-            const previousPosition = piece.length > 1 ? piece[piece.length - 2]!.position : (last?.position ?? null);
+            const to = Math.min(events.length, every ? from + every - sinceSnapshot : Infinity);
+            const reached = apply(events, from, to, await slice());
+            const applied = reached - from;
+            const end = events[reached - 1]!;
+            const previousPosition = applied > 1 ? events[reached - 2]!.position : (last?.position ?? null);
             last = { position: end.position, recordedAt: end.recordedAt, hash: end.hash, chainHash: end.chainHash ?? null };
-            sinceSnapshot += piece.length;
+            sinceFlush += applied;
+            sinceSnapshot += applied;
             if (every && sinceSnapshot >= every) {
+              flush();
+              sinceFlush = 0;
               saving.push(this.saveSnapshot(db, projections, last, previousPosition));
               sinceSnapshot = 0;
+            } else if (sinceFlush >= FLUSH_EVERY) {
+              flush();
+              sinceFlush = 0;
             }
-            from = to;
+            from = reached;
           }
-          if (cut !== -1 || page.length < PAGE) break;
-          await new Promise<void>((resolve) => setImmediate(resolve));
+          // Only an empty page is the end of the log (a short one may have ended at READ_PAGE_BYTES).
+          if (cut !== -1 || page.length === 0) break;
           after = page[page.length - 1]!.position;
-          page = await this.store.readAll({ after, maxCount: PAGE });
+          await slice();
+          page = await this.store.readAll({ after, maxCount: PAGE, maxBytes: PAGE_BYTES });
           cut = page.findIndex((e) => !included(e));
         }
-        if (sinceFlush > 0) apply([], true);
+        if (sinceFlush > 0) flush();
         await Promise.all(saving);
         return { db, last, users: 1, evicted: false };
       } catch (error) {

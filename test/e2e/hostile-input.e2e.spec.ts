@@ -167,6 +167,36 @@ describe('hostile input', () => {
     }
   }, 60_000);
 
+  it('ends a page of the log at 16 MB of events (hasNextPage says more follow) and charges pages to the request budget', async () => {
+    // Eight catalogues of ~2.3 MB each (500 requirements at their longest): a page of 50 events
+    // ends at the one that brings it past 16 MiB, and the events after it come on the next page.
+    const requirements = Array.from({ length: 500 }, (_, i) => ({ id: `R${i}`, title: `t${i}`, statement: 's'.repeat(4000), reference: 'r'.repeat(500) }));
+    for (let c = 0; c < 8; c++) {
+      await t.ok(`mutation($i: ImportBaselineCatalogueInput!) { importBaselineCatalogue(input: $i) { id } }`, { i: { name: `big-${c}`, version: '1', requirements } }, users.ciso);
+    }
+    const types = ['BaselineCatalogueImported', 'CommentAdded'];
+    await t.ok(`mutation($i: AddCommentInput!) { addComment(input: $i) { id } }`, { i: { entityId: 'big-0@1', text: 'after the catalogues' } }, users.committee);
+    const page = `query($after: String) { events(first: 50, after: $after, types: ${JSON.stringify(types)}) { edges { node { position type } } pageInfo { hasNextPage endCursor } } }`;
+    type Page = { events: { edges: { node: { position: string; type: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+    const seen: { position: string; type: string }[] = [];
+    const sizes: number[] = [];
+    for (let after: string | null = null; ; ) {
+      const result = (await t.ok(page, { after }, users.auditor)) as Page;
+      sizes.push(result.events.edges.length);
+      seen.push(...result.events.edges.map((e) => e.node));
+      if (!result.events.pageInfo.hasNextPage) break;
+      after = result.events.pageInfo.endCursor;
+    }
+    const catalogues = seen.filter((e) => e.type === 'BaselineCatalogueImported').length;
+    expect(catalogues).toBeGreaterThanOrEqual(8);
+    expect(seen.at(-1)?.type).toBe('CommentAdded');
+    expect(sizes.length).toBeGreaterThan(1); // with no cap, one page of all of them (first: 50)
+    expect(new Set(seen.map((e) => e.position)).size).toBe(seen.length);
+    // Two pages of 16 MB in one request pass the request's budget: the second is refused before it reads.
+    const twice = await t.gql(`{ a: events(first: 50, types: ${JSON.stringify(types)}) { edges { cursor } } b: events(first: 50, types: ${JSON.stringify(types)}) { edges { cursor } } }`, {}, users.auditor);
+    expect((twice.errors ?? []).map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+  }, 120_000);
+
   it('says what is wrong with a document that repeats one field thousands of times (graphql-js stops checking it)', async () => {
     const repeated = await t.gql(`{ me { ${'id '.repeat(5_000)}} }`, {}, users.auditor);
     expect(repeated.errors?.map((e) => e.extensions)).toEqual([{ code: 'BAD_USER_INPUT', fields: { document: expect.stringContaining('send each field once') } }]);

@@ -52,6 +52,8 @@ export interface EventStoreCapabilities {
   crossConnectionTimeoutMs?: number;
   /** The adapter keeps snapshots (KurrentDB does not: readSnapshot is always null). Default true. */
   snapshots?: boolean;
+  /** readAll ends a page at maxBytes (KurrentDB's client hands events over parsed: it counts only). Default true. */
+  pageBytes?: boolean;
 }
 
 // ------------------------------------------------------------------ helpers
@@ -159,6 +161,7 @@ export function runEventStoreContract(
   const globalChain = capabilities.globalChainHash ?? true;
   const crossTimeout = capabilities.crossConnectionTimeoutMs ?? 5000;
   const keepsSnapshots = capabilities.snapshots ?? true;
+  const pageBytes = capabilities.pageBytes ?? true;
 
   describe(`EventStore contract: ${adapterName}`, () => {
     let fixture: EventStoreFixture;
@@ -396,6 +399,36 @@ export function runEventStoreContract(
         expect(await store.readAll({ after: head })).toEqual([]);
         expect(await store.readAll({ maxCount: 0 })).toEqual([]);
         expect(await store.readAll({ maxCount: 5 })).toHaveLength(5);
+      });
+
+      (pageBytes ? it : it.skip)('ends a page once its events hold maxBytes (at least one event): only an empty page is the end', async () => {
+        // Events of ~20,000 characters of data among small ones: a page of up to 100 stops after
+        // the event that brings it to 50,000, and paging on still sees every event once.
+        const ids: string[] = [];
+        for (let i = 0; i < 12; i++) {
+          const big = i % 3 === 0;
+          const r = await store.append(sid(), [newEvent('T', { i, text: big ? 'x'.repeat(20_000) : 'small' })], { expectedVersion: ExpectedVersion.noStream });
+          ids.push(r.events[0]!.eventId);
+        }
+        const sizes: number[] = [];
+        const seen: string[] = [];
+        for (let after: string | null = null; ; ) {
+          const page: RecordedEvent[] = await store.readAll({ after, maxCount: 100, maxBytes: 50_000 });
+          if (page.length === 0) break;
+          sizes.push(page.length);
+          const bytes = page.map((e) => JSON.stringify(e.data).length + JSON.stringify(e.metadata).length);
+          // Every event but the last stays under the cap: the page ends at the one that reaches it.
+          expect(bytes.slice(0, -1).reduce((a, b) => a + b, 0)).toBeLessThan(50_000);
+          seen.push(...page.map((e) => e.eventId));
+          after = page[page.length - 1]!.position;
+        }
+        expect(seen).toEqual(ids);
+        // Big events at 0, 3, 6, 9: the third big one reaches the cap (pages end after events 6 and 11).
+        expect(sizes).toEqual([7, 5]);
+        // A cap below one event still reads one event a page; the typed read is capped the same way.
+        expect(await store.readAll({ maxCount: 10, maxBytes: 1 })).toHaveLength(1);
+        expect(await store.readAll({ maxCount: 10, maxBytes: 1, types: ['T'] })).toHaveLength(1);
+        await expect(store.readAll({ maxBytes: -1 })).rejects.toThrow(RangeError);
       });
 
       it('defaults maxCount to 1000', async () => {

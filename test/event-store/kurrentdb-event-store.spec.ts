@@ -53,6 +53,6 @@ if (!connectionString) {
         },
       };
     },
-    { globalChainHash: false, gaplessPositions: false, snapshots: false },
+    { globalChainHash: false, gaplessPositions: false, snapshots: false, pageBytes: false },
   );
 }

@@ -32,8 +32,12 @@ export class EventLogReader {
   /** A page of the whole log after `after` (exclusive), optionally only some types. */
   async page(after: string | null, first: number, types?: string[] | null): Promise<{ events: RecordedEvent[]; hasNext: boolean }> {
     if (after !== null && !isPosition(after)) throw new InvalidPositionError(after);
-    const events = await this.store.readAll({ after, maxCount: first + 1, types: types?.length ? types : undefined });
-    return { events: events.slice(0, first), hasNext: events.length > first };
+    const typed = types?.length ? types : undefined;
+    const events = await this.store.readAll({ after, maxCount: first + 1, types: typed });
+    if (events.length > first) return { events: events.slice(0, first), hasNext: true };
+    // A page of large events ends early (READ_PAGE_BYTES): whether more follow, the log says.
+    const next = events.length === 0 ? [] : await this.store.readAll({ after: events[events.length - 1]!.position, maxCount: 1, types: typed });
+    return { events, hasNext: next.length > 0 };
   }
 }
 

@@ -5,6 +5,7 @@
  * parsed on every read, so readers never share (and cannot corrupt) the stored objects.
  */
 import {
+  READ_PAGE_BYTES,
   WrongExpectedVersionError,
   type AppendOptions,
   type AppendResult,
@@ -200,19 +201,22 @@ export class InMemoryEventStore implements EventStore {
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
-    return this.readPage(options.after ?? null, normaliseCount(options.maxCount, 1000, 'maxCount'), options.types);
+    const maxBytes = normaliseCount(options.maxBytes, READ_PAGE_BYTES, 'maxBytes');
+    return this.readPage(options.after ?? null, normaliseCount(options.maxCount, 1000, 'maxCount'), options.types, maxBytes);
   }
 
-  private readPage(after: string | null, maxCount: number, types?: string[]): RecordedEvent[] {
+  private readPage(after: string | null, maxCount: number, types?: string[], maxBytes = READ_PAGE_BYTES): RecordedEvent[] {
     const start = after === null ? 0 : positionIndex(after);
     const out: RecordedEvent[] = [];
     if (maxCount === 0) return out;
     const filter = types ? new Set(types) : null;
+    let bytes = 0;
     for (let i = start; i < this.log.length; i++) {
       const e = this.log[i]!;
       if (filter && !filter.has(e.type)) continue;
       out.push(materialise(e));
-      if (out.length >= maxCount) break;
+      bytes += e.dataJson.length + e.metadataJson.length;
+      if (out.length >= maxCount || bytes >= maxBytes) break;
     }
     return out;
   }

@@ -24,6 +24,7 @@
 import pg from 'pg';
 import { createHash } from 'node:crypto';
 import {
+  READ_PAGE_BYTES,
   type AppendOptions,
   type AppendResult,
   type EventStore,
@@ -445,19 +446,20 @@ export class PostgresEventStore implements EventStore {
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    return this.readPage(options.after ?? null, normaliseCount(options.maxCount, DEFAULT_READ_COUNT, 'maxCount'), options.types);
+    const maxBytes = normaliseCount(options.maxBytes, READ_PAGE_BYTES, 'maxBytes');
+    return this.readPage(options.after ?? null, normaliseCount(options.maxCount, DEFAULT_READ_COUNT, 'maxCount'), options.types, maxBytes);
   }
 
-  private async readPage(after: string | null, maxCount: number, types?: string[]): Promise<RecordedEvent[]> {
+  private async readPage(after: string | null, maxCount: number, types?: string[], maxBytes = READ_PAGE_BYTES): Promise<RecordedEvent[]> {
     const from = after === null ? '0' : positionParam(after);
     if (maxCount === 0) return [];
     let rows: EventRow[];
     if (types === undefined || types === null) {
-      rows = await this.rows<EventRow>(this.sql.readAll, [from, maxCount]);
+      rows = await this.rows<EventRow>(this.sql.readAll, [from, maxCount, maxBytes]);
     } else {
       if (!Array.isArray(types)) throw new TypeError('types must be an array of strings');
       if (types.length === 0) return [];
-      rows = await this.rows<EventRow>(this.sql.readAllTyped, [from, types, maxCount]);
+      rows = await this.rows<EventRow>(this.sql.readAllTyped, [from, types, maxCount, maxBytes]);
     }
     return rows.map(toRecorded);
   }

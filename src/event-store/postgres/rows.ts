@@ -56,8 +56,10 @@ export function statements(S: string) {
         SELECT * FROM unnest($18::bigint[], $19::bigint[], $20::text[], $21::text[], $22::text[])
       )
       SELECT pg_notify($23, $24)`,
-    readAll: `SELECT ${EVENT_COLUMNS} FROM ${S}.events WHERE position > $1 ORDER BY position LIMIT $2`,
-    readAllTyped: `SELECT ${EVENT_COLUMNS} FROM ${S}.events WHERE position > $1 AND type = ANY($2::text[]) ORDER BY position LIMIT $3`,
+    // A page ends at the event whose size brings it to $N bytes (READ_PAGE_BYTES): the sizes are
+    // summed first over the page's rows (octet_length of a stored text reads no content).
+    readAll: cappedPage(S, 'position > $1', '$2', '$3'),
+    readAllTyped: cappedPage(S, 'position > $1 AND type = ANY($2::text[])', '$3', '$4'),
     readStream: `SELECT ${EVENT_COLUMNS} FROM ${S}.events WHERE stream_id = $1 AND revision BETWEEN $2 AND $3 ORDER BY revision`,
     eventsBetween: `SELECT ${EVENT_COLUMNS} FROM ${S}.events WHERE position BETWEEN $1 AND $2 ORDER BY position`,
     selectKey: `SELECT stream_id, first_position::text, last_position::text FROM ${S}.idempotency WHERE key = $1`,
@@ -76,3 +78,14 @@ export function statements(S: string) {
 }
 
 export type Statements = ReturnType<typeof statements>;
+
+/** A page of the log where `where`, at most `limit` events, ending after the event that reaches `maxBytes`. */
+function cappedPage(S: string, where: string, limit: string, maxBytes: string): string {
+  const size = 'octet_length(data) + octet_length(metadata)';
+  return `SELECT ${EVENT_COLUMNS} FROM ${S}.events WHERE ${where} AND position <= (
+      SELECT max(position) FROM (
+        SELECT position, sum(${size}) OVER (ORDER BY position ROWS UNBOUNDED PRECEDING) - (${size}) AS before
+        FROM ${S}.events WHERE ${where} ORDER BY position LIMIT ${limit}
+      ) page WHERE before < ${maxBytes}
+    ) ORDER BY position LIMIT ${limit}`;
+}

@@ -7,7 +7,7 @@ import { decodePosition, InvalidPositionError } from '../hash-chain.js';
 import { DuplicateEventIdError, EventStoreSchemaError } from '../errors.js';
 import type { PreparedPart } from '../internal/append-support.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import { EVENT_COLUMNS } from '../internal/event-rows.js';
+import { EVENT_COLUMNS, type EventRow } from '../internal/event-rows.js';
 
 // Loosely typed statement: rows are cast where they are used.
 export type Stmt = Database.Statement<unknown[], unknown>;
@@ -110,6 +110,22 @@ export function typedReadAll(db: Database.Database, s: Statements, count: number
     if (s.readAllTyped.size < MAX_TYPED_STATEMENTS) s.readAllTyped.set(count, stmt);
   }
   return stmt;
+}
+
+/**
+ * A page's rows read with `stmt` (a readAll statement), ending after the row that brings the
+ * events' data and metadata to `maxBytes` (READ_PAGE_BYTES: an event may be megabytes). Stepped
+ * row by row, so a page of large events is never read whole first.
+ */
+export function cappedRows(stmt: Stmt, args: unknown[], maxBytes: number): EventRow[] {
+  const rows: EventRow[] = [];
+  let bytes = 0;
+  for (const row of stmt.iterate(...args) as IterableIterator<EventRow>) {
+    rows.push(row);
+    bytes += row[6].length + row[7].length;
+    if (bytes >= maxBytes) break;
+  }
+  return rows;
 }
 
 /** A unique-constraint failure on event_id, named: DuplicateEventIdError; anything else as it was. */

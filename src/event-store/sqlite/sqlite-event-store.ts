@@ -24,7 +24,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  type AppendOptions,
+  READ_PAGE_BYTES, type AppendOptions,
   type AppendResult,
   type EventStore,
   type MultiAppendOptions,
@@ -62,9 +62,8 @@ import {
 } from '../internal/append-support.js';
 import { trackedSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 import type { ChainSigner, HeadSignature } from '../signing.js';
-import { duplicateEventIdError, positionNumber, prepareStatements, migrate, typedReadAll, type Statements } from './rows.js';
-import { toRecorded, type EventRow } from '../internal/event-rows.js';
-import { EVENT_COLUMNS } from '../internal/event-rows.js';
+import { cappedRows, duplicateEventIdError, positionNumber, prepareStatements, migrate, typedReadAll, type Statements } from './rows.js';
+import { EVENT_COLUMNS, toRecorded, type EventRow } from '../internal/event-rows.js';
 
 export type { SqliteEventStoreOptions, SqliteEventStoreStats } from './store-types.js';
 
@@ -470,8 +469,9 @@ export class SqliteEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.open();
     const maxCount = normaliseCount(options.maxCount, DEFAULT_READ_COUNT, 'maxCount');
+    const maxBytes = normaliseCount(options.maxBytes, READ_PAGE_BYTES, 'maxBytes');
     const from = options.after === undefined || options.after === null ? 0 : positionNumber(options.after);
-    return maxCount === 0 ? [] : this.readRange(from, this.durability.readerCap(), maxCount, options.types);
+    return maxCount === 0 ? [] : this.readRange(from, this.durability.readerCap(), maxCount, options.types, maxBytes);
   }
 
   async awaitCommitted(): Promise<void> {
@@ -490,14 +490,14 @@ export class SqliteEventStore implements EventStore {
     return this.sharedPage.get(from, cap, maxCount, () => this.recent.page(from, cap, maxCount) ?? this.readRange(from, cap, maxCount));
   }
 
-  private readRange(from: number, cap: number, maxCount: number, types?: string[]): RecordedEvent[] {
+  private readRange(from: number, cap: number, maxCount: number, types?: string[], maxBytes = READ_PAGE_BYTES): RecordedEvent[] {
     let rows: EventRow[];
     if (types === undefined || types === null) {
-      rows = this.s.readAll.all(from, cap, maxCount) as EventRow[];
+      rows = cappedRows(this.s.readAll, [from, cap, maxCount], maxBytes);
     } else {
       if (!Array.isArray(types)) throw new TypeError('types must be an array of strings');
       if (types.length === 0) return [];
-      rows = typedReadAll(this.db!, this.s, types.length).all(from, cap, ...types, maxCount) as EventRow[];
+      rows = cappedRows(typedReadAll(this.db!, this.s, types.length), [from, cap, ...types, maxCount], maxBytes);
     }
     const out: RecordedEvent[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) out[i] = toRecorded(rows[i]!);

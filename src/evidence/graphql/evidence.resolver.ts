@@ -43,7 +43,7 @@ export class EvidenceResolver {
     return this.commands.execute(new AddCommentCommand(input, meta));
   }
 
-  @Query(() => [Comment], { description: "The comments on an entity, oldest first. Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND; QUERY_TOO_COMPLEX when the request's histories and comments pass 16 MB." })
+  @Query(() => [Comment], { description: "The comments on an entity, oldest first. Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND; QUERY_TOO_COMPLEX when the request's histories, comments and pages of events pass 16 MB." })
   comments(@Args('entityId', { type: () => ID, description: ENTITY_ARGUMENT_DESCRIPTION }) entityId: string, @Context() context: object) {
     return withinResultBudget(context, `comments(${entityId.slice(0, 80)})`, () => this.queries.execute(new EntityCommentsQuery(entityId)), jsonBytes);
   }

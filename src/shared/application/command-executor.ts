@@ -178,7 +178,8 @@ export class CommandExecutor {
           newest = e.position;
           reacted ||= reactsTo(e.type);
         }
-        if (page.length < 1000) break;
+        // Only an empty page is the end (a page of large events ends early: READ_PAGE_BYTES).
+        if (page.length === 0) break;
         cursor = page[page.length - 1]!.position;
       }
       if (newest === null) return;

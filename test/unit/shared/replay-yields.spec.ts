@@ -1,0 +1,55 @@
+/**
+ * A replay hands the event loop back while it applies (as-of-replay.ts, SLICE_MS): other requests
+ * and GET /health are answered meanwhile. It used to yield only between full pages of 1,000
+ * events, so a replay of a few hundred large events (imported catalogues of megabytes) was one
+ * step, and nine of them in one request held the loop for up to a second.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
+import { ExpectedVersion } from '../../../src/event-store/event-store.port.js';
+import { FEATURES } from '../../../src/features.js';
+import { upcastersOf } from '../../../src/platform/feature-contribution.js';
+import { AsOfReplayer } from '../../../src/projections/as-of-replay.js';
+import type { Projection } from '../../../src/projections/projection.js';
+
+/** A projection that costs 1 ms of CPU per event, as a large event does. */
+function slowProjection(applied: number[]): Projection {
+  return {
+    name: 'slow',
+    schemaVersion: 1,
+    setup: () => undefined,
+    reset: () => undefined,
+    apply: () => {
+      const until = performance.now() + 1;
+      while (performance.now() < until);
+      applied.push(1);
+    },
+  };
+}
+
+describe('a replay yields to the event loop while it applies', () => {
+  it('turns of the loop run during a replay of 60 slow events (one short page)', async () => {
+    const store = new InMemoryEventStore();
+    await store.init();
+    for (let i = 0; i < 60; i++) {
+      await store.append(`s-${i}`, [{ eventId: randomUUID(), type: 'Noted', schemaVersion: 1, data: { i }, metadata: { actor: { id: 'a', name: 'A', roles: [] }, occurredAt: new Date().toISOString(), correlationId: 'c', causationId: 'c' } }], { expectedVersion: ExpectedVersion.noStream });
+    }
+    const head = (await store.headPosition())!;
+    const applied: number[] = [];
+    const replayer = new AsOfReplayer(store, upcastersOf(FEATURES), () => [slowProjection(applied)]);
+    let turns = 0;
+    let done = false;
+    const turn = () => {
+      turns++;
+      if (!done) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const replayed = await replayer.read({ atPosition: head }, () => applied.length);
+    done = true;
+    expect(replayed).toBe(60);
+    // ~60 ms of applying in slices of 8 ms: several turns; a replay in one step lets at most one through.
+    expect(turns).toBeGreaterThanOrEqual(3);
+    replayer.close();
+  });
+});
