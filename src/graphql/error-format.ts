@@ -59,7 +59,11 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     (original instanceof GraphQLError && !original.originalError && !formatted.path)
   ) {
     const argument = argumentNamed(original);
-    return { ...base, extensions: { code: 'BAD_USER_INPUT', fields: { ...fieldsFromGraphQLMessage(formatted.message), ...(argument ? { [argument]: formatted.message } : {}) } } };
+    // Apollo's own words would tell the client how to configure the server.
+    const message = /introspection is not allowed/i.test(formatted.message) ? 'Introspection is off on this server (GRAPHQL_INTROSPECTION; off by default when NODE_ENV=production)' : formatted.message;
+    const fields: Record<string, string> = { ...fieldsFromGraphQLMessage(message), ...(argument ? { [argument]: message } : {}) };
+    // The contract's BAD_USER_INPUT names what to change: a fault of the document as a whole names it.
+    return { ...base, message, extensions: { code: 'BAD_USER_INPUT', fields: Object.keys(fields).length ? fields : { document: message } } };
   }
   log.error('unexpected error while executing an operation', {
     path: formatted.path,

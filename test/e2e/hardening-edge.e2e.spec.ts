@@ -242,6 +242,8 @@ describe('GraphQL edge: cost budget and document limits', () => {
     const nested = (n: number) => `{ me { ${Array.from({ length: n }, (_, i) => `f${i}: id`).join(' ')} } }`;
     const tooMany = errorOf(await t.gql(nested(MAX_ALIASES + 1), {}, users.auditor));
     expect([tooMany.extensions.code, tooMany.message]).toEqual(['BAD_USER_INPUT', `The document has ${MAX_ALIASES + 1} aliases, more than ${MAX_ALIASES}`]);
+    // BAD_USER_INPUT names what to change (the contract's extensions.fields): here the document.
+    expect(tooMany.extensions.fields).toEqual({ document: tooMany.message });
     expect((await t.gql(nested(MAX_ALIASES), {}, users.auditor)).errors).toBeUndefined();
     // Over graphql-ws, the same: 1,999 aliases are refused before anything runs.
     const client = await t.wsClient(users.auditor);
@@ -385,6 +387,9 @@ describe('GraphQL edge in production', () => {
       const result = await t.gql(query, {}, users.auditor);
       expect(errorOf(result).extensions.code).toBe('BAD_USER_INPUT');
       expect(result.data ?? null).toBeNull();
+      // Our words, not Apollo's advice on how to configure the server.
+      expect(errorOf(result).extensions.fields).toEqual({ document: expect.stringContaining('Introspection is off on this server') });
+      expect(JSON.stringify(result)).not.toMatch(/ApolloServer/);
     }
   });
 

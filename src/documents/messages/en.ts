@@ -46,7 +46,7 @@ export const en: Messages = {
     submittedBy: 'Submitted to the board by',
     submittedAt: 'Submitted on',
     notSubmitted: 'not submitted',
-    criteria: 'Risk criteria applied',
+    criteria: "Risk criteria in force at this document's point of the log",
     criteriaValue: 'version {number} (acceptance level: {acceptance})',
     summary: 'Risks and treatments',
     summaryNo: 'No.',

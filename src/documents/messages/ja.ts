@@ -48,7 +48,7 @@ export const ja = {
     submittedBy: '取締役会への付議者',
     submittedAt: '付議日',
     notSubmitted: '未付議',
-    criteria: '適用したリスク基準',
+    criteria: '本書の時点で施行中のリスク基準',
     criteriaValue: '第{number}版（リスク受容基準：{acceptance}）',
     summary: 'リスクと対応の一覧',
     summaryNo: 'No.',

@@ -140,6 +140,11 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
   if (consent && consent.planId === c.planId) {
     if (c.accepted && state.status === 'ACCEPTED' && consent.status === 'ACCEPTED') return [];
     if (!c.accepted && consent.status === 'DECLINED') return [];
+    // The decline answered the request and sent the risk back to treatment: an acceptance needs a
+    // new request (the risk planned and submitted again), not "not an item of the plan".
+    if (c.accepted && consent.status === 'DECLINED' && !PLANNED_STATUSES.includes(state.status)) {
+      throw violation(RiskRules.CONSENT_NOT_REQUESTED, `Risk ${state.id}'s owner declined its residual risk in plan ${c.planId} and it went back to treatment (${state.status}): an acceptance needs a new request, once the risk is planned and submitted again`);
+    }
   }
   requireSamePlan(state, c.planId);
   // An owner who consented may withdraw the consent (decline) until the risk changes again.

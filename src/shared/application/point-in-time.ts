@@ -18,7 +18,7 @@ export interface PointInTime {
  * ahead on purpose (overdueControls, risksDueForReview) take their instant without this.
  */
 export function pointInTime(asOf?: Date | null, atPosition?: string | null, now: number = Date.now()): PointInTime | null {
-  if (asOf && atPosition) throw new BadInputError({ atPosition: 'give asOf or atPosition, not both' });
+  if (asOf && atPosition) throw new BadInputError({ atPosition: 'cannot be given together with asOf: give one of them' });
   if (atPosition !== undefined && atPosition !== null) {
     if (!isPosition(atPosition)) throw new BadInputError({ atPosition: 'is not a position of the log' });
     // Positions compare as strings: a short decimal is padded to the stores' width ("42" → "000…042").

@@ -121,7 +121,8 @@ function addRiskToPlan(c: AddRiskToPlan, s: PlanState): PlanEvent[] {
   if (item && item.consent !== 'REOPENED') return [];
   if (s.status !== 'DRAFT') {
     const reopened = item ? `: its item for risk ${risk.id} was reopened by a review, so the risk goes into a new plan (remove the item here, or close this plan if it is the last)` : '';
-    throw violation(PLAN_RULES.PLAN_FROZEN, `Plan ${s.id} is ${s.status}: a submitted plan cannot be changed (Art.19(2))${reopened}`);
+    const why = s.status === 'CLOSED' ? 'a closed plan takes no more risks: draft a new plan' : 'only a draft takes risks; a submitted plan cannot be changed (Art.19(2))';
+    throw violation(PLAN_RULES.PLAN_FROZEN, `Plan ${s.id} is ${s.status}: ${why}${reopened}`);
   }
   // Whether the risk may join (its controls are decided, it is in no other open plan) is the
   // risk's own decision (IncludeInPlan), appended in the same step as this event.

@@ -164,6 +164,13 @@ describe('RecordResidualConsent (Art. 20)', () => {
     given(riskDecider, declined).when(recordConsent(false)).thenNothing();
   });
 
+  it('an acceptance after a decline is CONSENT_NOT_REQUESTED (the decline answered the request), not RISK_NOT_IN_PLAN', () => {
+    const declined = continueHistory(awaitingConsentEvents(), recordConsent(false));
+    given(riskDecider, declined)
+      .when(recordConsent(true))
+      .thenThrows(RuleViolationError, { rule: 'CONSENT_NOT_REQUESTED', article: 'Art.20' });
+  });
+
   it('a decline needs a reason', () => {
     given(riskDecider, awaitingConsentEvents()).when(recordConsent(false, { reason: ' ' })).thenRejectsFields('reason');
   });
