@@ -91,6 +91,7 @@ export function planDocument(plan: PlanState, data: DocumentData, lang: Language
       [m.plan.draftedAt, formatInstant(plan.draftedAt, lang)],
       [m.plan.submittedBy, plan.submittedBy ?? m.plan.notSubmitted],
       [m.plan.submittedAt, plan.submittedAt ? formatInstant(plan.submittedAt, lang) : null],
+      [m.plan.criteriaAtSubmission, plan.submittedUnderCriteria ? fill(m.plan.criteriaValue, { number: plan.submittedUnderCriteria.number, acceptance: plan.submittedUnderCriteria.acceptanceLevel }) : null],
       [m.plan.criteria, criteria ? fill(m.plan.criteriaValue, { number: criteria.number, acceptance: criteria.definition.acceptanceLevel }) : null],
     ),
     summary: plan.items.map((item, i) => {

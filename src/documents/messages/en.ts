@@ -46,6 +46,7 @@ export const en: Messages = {
     submittedBy: 'Submitted to the board by',
     submittedAt: 'Submitted on',
     notSubmitted: 'not submitted',
+    criteriaAtSubmission: 'Risk criteria at submission (the board decided under them)',
     criteria: "Risk criteria in force at this document's point of the log",
     criteriaValue: 'version {number} (acceptance level: {acceptance})',
     summary: 'Risks and treatments',

@@ -48,6 +48,7 @@ export const ja = {
     submittedBy: '取締役会への付議者',
     submittedAt: '付議日',
     notSubmitted: '未付議',
+    criteriaAtSubmission: '提出時のリスク基準（取締役会はこれに基づき決議）',
     criteria: '本書の時点で施行中のリスク基準',
     criteriaValue: '第{number}版（リスク受容基準：{acceptance}）',
     summary: 'リスクと対応の一覧',

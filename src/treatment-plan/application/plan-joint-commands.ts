@@ -1,3 +1,4 @@
+import { criteriaDecider, criteriaInForce, criteriaStreamId } from '../../risk-criteria/domain/criteria.decider.js';
 import { consentFingerprint } from '../../risk-register/domain/plan-and-consent.js';
 import type { RiskCommand } from '../../risk-register/domain/risk.commands.js';
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
@@ -89,8 +90,11 @@ export function planJoint(request: PlanRequest, options: { settled?: boolean } =
       }
       case 'SubmitPlan': {
         const risks = await Promise.all(itemIds.map((id) => readRisk(reader, id)));
+        // Read in the attempt: a criteria approval racing the submission makes the append conflict and retry.
+        const criteria = plan.status === 'DRAFT' ? criteriaInForce(await reader.state(criteriaStreamId(), criteriaDecider)) : undefined;
         const freeze = plan.status === 'DRAFT' ? itemIds.map((id) => onRisk(id, { type: 'FreezeForBoard', ...base, riskId: id, planId: request.planId, planRevision: plan.revision })) : [];
-        return { primary: primary({ ...request, risks: risks.filter((r) => r.exists).map(riskSnapshot) }), others: freeze };
+        const submission = criteria ? { number: criteria.number, acceptanceLevel: criteria.acceptanceLevel } : null;
+        return { primary: primary({ ...request, risks: risks.filter((r) => r.exists).map(riskSnapshot), criteria: submission }), others: freeze };
       }
       case 'WithdrawPlan':
       case 'RecordBoardResolution': {

@@ -3,7 +3,7 @@
  * asks of a plan. Decided in plan.decider.ts.
  */
 import type { DomainActor } from '../../shared/domain/decider.js';
-import type { BoardDecision, RiskSnapshot } from './plan.state.js';
+import type { BoardDecision, RiskSnapshot, SubmissionCriteria } from './plan.state.js';
 
 interface PlanCommandBase {
   planId: string;
@@ -29,6 +29,8 @@ export interface AddRiskToPlan extends PlanCommandBase {
 export interface SubmitPlan extends PlanCommandBase {
   type: 'SubmitPlan';
   risks: RiskSnapshot[];
+  /** The risk criteria in force, read in the same attempt: the board decides under them (none: no criteria yet). */
+  criteria?: SubmissionCriteria | null;
 }
 
 /** Takes a submitted plan back to DRAFT as revision + 1 (the board has not decided). */

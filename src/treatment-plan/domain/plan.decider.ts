@@ -155,7 +155,14 @@ function submitPlan(c: SubmitPlan, s: PlanState): PlanEvent[] {
   return [
     {
       type: 'PlanSubmitted',
-      data: { revision: s.revision, riskIds: s.items.map((i) => i.riskId), residualLevels, submittedBy: c.actor.id, submittedAt: c.at },
+      data: {
+        revision: s.revision,
+        riskIds: s.items.map((i) => i.riskId),
+        residualLevels,
+        ...(c.criteria ? { criteria: { number: c.criteria.number, acceptanceLevel: c.criteria.acceptanceLevel } } : {}),
+        submittedBy: c.actor.id,
+        submittedAt: c.at,
+      },
     },
   ];
 }

@@ -5,7 +5,7 @@
  * Events are plain JSON (no `undefined`, no Date): optional values are `null` in event data.
  */
 import type { DomainEvent } from '../../shared/domain/decider.js';
-import type { BoardDecision, ConsentStatus } from './plan.state.js';
+import type { BoardDecision, ConsentStatus, SubmissionCriteria } from './plan.state.js';
 
 /** Why an in-force plan stopped being in force. */
 export type PlanLeftForceCause = 'CONSENT_DECLINED' | 'CONSENT_STALE' | 'ITEM_REOPENED';
@@ -36,6 +36,8 @@ export type PlanSubmitted = DomainEvent<
     riskIds: string[];
     /** Per risk, the residual level its owner will be asked to accept (absent in events before it was recorded). */
     residualLevels?: Record<string, string | null>;
+    /** The risk criteria in force at submission (absent in events before it was recorded, and when none was in force). */
+    criteria?: SubmissionCriteria;
     submittedBy: string;
     submittedAt: string;
   }

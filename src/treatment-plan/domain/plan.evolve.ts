@@ -54,6 +54,7 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
         status: 'SUBMITTED',
         submittedAt: e.data.submittedAt,
         submittedBy: e.data.submittedBy,
+        ...(e.data.criteria ? { submittedUnderCriteria: e.data.criteria } : {}),
         revisions: updateCurrentRevision(s, (r) => ({
           ...r,
           items: s.items.map((i) => ({ riskId: i.riskId, riskVersion: i.riskVersion, riskTitle: i.riskTitle, ownerId: i.ownerId })),
@@ -174,7 +175,7 @@ function decidedAt(s: PlanState, resolutionNumber: string, position: string | un
 }
 
 function backToDraft(s: PlanState, revision: number, earlier: PlanRevisionRecord[]): PlanState {
-  const { submittedAt: _submittedAt, submittedBy: _submittedBy, ...rest } = s;
+  const { submittedAt: _submittedAt, submittedBy: _submittedBy, submittedUnderCriteria: _criteria, ...rest } = s;
   const items = s.items.map((i) => ({ riskId: i.riskId, riskVersion: i.riskVersion, riskTitle: i.riskTitle, ownerId: i.ownerId }));
   return { ...rest, status: 'DRAFT', revision, revisions: [...earlier, { revision, items, outcome: 'OPEN' }] };
 }

@@ -137,6 +137,8 @@ export interface PlanState {
   /** Of the current revision; cleared when the plan returns to draft (kept in `revisions`). */
   submittedAt?: string;
   submittedBy?: string;
+  /** The risk criteria in force when the current revision was submitted (absent: submitted before they were recorded, or none). */
+  submittedUnderCriteria?: SubmissionCriteria;
   /** The latest board resolution (also after a rejection, while the next revision is drafted). */
   resolution?: BoardResolution;
   /** Every resolution, oldest first. */
@@ -180,4 +182,10 @@ export function isPlanInForce(state: PlanState): boolean {
 export function pendingConsents(state: PlanState): PlanItem[] {
   if (!state.exists || (state.status !== 'APPROVED' && state.status !== 'IN_FORCE')) return [];
   return state.items.filter((i) => i.consent !== 'ACCEPTED');
+}
+
+/** Which risk criteria a plan was submitted under (Art.13, 19(2)): what its residual levels are judged against. */
+export interface SubmissionCriteria {
+  number: number;
+  acceptanceLevel: string;
 }

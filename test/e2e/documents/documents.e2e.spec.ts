@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { TestApp, users, type TestUser } from '../support/test-app.js';
-import { assetWithThreat, identifyRisk } from '../support/scenario.js';
+import { assetWithThreat, identifyRisk, proposeAndApproveCriteria } from '../support/scenario.js';
 import { CHROMIUM, chromium } from './chromium.js';
 import { ACCEPT, CONTRACT, CONTROLS, COUNTERPARTY, PLAN_TITLE, TRICKY_REASON, approvedPlan, type ApprovedPlan } from './plan-scenario.js';
 
@@ -336,6 +336,17 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
         expect.objectContaining({ operationName: 'GET /documents/register.csv', outcome: 'FAILED', errorCode: 'BAD_USER_INPUT' }),
       ]),
     );
+  });
+
+  it('names the risk criteria the plan was submitted under, beside the ones in force when the document is read', async () => {
+    const en = `/documents/plans/${plan.planId}.md?lang=en`;
+    expect(await text(en)).toContain('| Risk criteria at submission (the board decided under them) | version 1 (acceptance level: LOW) |');
+    // Criteria approved since: the document read now shows both; at the resolution, only the first was ever in force.
+    await proposeAndApproveCriteria(t);
+    const now = await text(en);
+    expect(now).toContain('| Risk criteria at submission (the board decided under them) | version 1 (acceptance level: LOW) |');
+    expect(now).toContain("| Risk criteria in force at this document's point of the log | version 2 (acceptance level: LOW) |");
+    expect(await text(`/documents/plans/${plan.planId}.md?atPosition=${plan.resolutionPosition}`)).toContain('| 提出時のリスク基準（取締役会はこれに基づき決議） | 第1版（リスク受容基準：LOW） |');
   });
 });
 

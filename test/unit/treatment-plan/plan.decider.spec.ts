@@ -252,6 +252,15 @@ describe('AddRiskToPlan (Art.19(1): the plan compiles the decided controls)', ()
 });
 
 describe('SubmitPlan', () => {
+  it('records the risk criteria in force at submission; a withdrawal forgets them with the submission', () => {
+    const { state } = given(planDecider, withItems)
+      .when(submit({ criteria: { number: 2, acceptanceLevel: 'LOW' } }))
+      .thenMatches([{ type: 'PlanSubmitted', data: { criteria: { number: 2, acceptanceLevel: 'LOW' } } }]);
+    expect(state.submittedUnderCriteria).toEqual({ number: 2, acceptanceLevel: 'LOW' });
+    const withdrawn = planDecider.decide({ type: 'WithdrawPlan', planId: PLAN, reason: 'more work', actor: committee, at: T_SUBMIT }, state).reduce(planDecider.evolve, state);
+    expect(withdrawn.submittedUnderCriteria).toBeUndefined();
+  });
+
   it('submits and freezes the plan', () => {
     const { state } = given(planDecider, withItems).when(submit()).then([
       { type: 'PlanSubmitted', data: { revision: 1, riskIds: ['r-1', 'r-2'], residualLevels: { 'r-1': 'LOW', 'r-2': 'LOW' }, submittedBy: committee.id, submittedAt: T_SUBMIT } },
