@@ -418,7 +418,7 @@ function markConsentStale(c: MarkConsentStale, s: PlanState): PlanEvent[] {
 
 export const planDecider: Decider<PlanCommand, PlanEvent, PlanState> = {
   // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
-  stateVersion: 'plan/3',
+  stateVersion: 'plan/4',
   decide,
   evolve,
   initialState: initialPlanState,

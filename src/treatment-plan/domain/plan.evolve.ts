@@ -177,7 +177,9 @@ function decidedAt(s: PlanState, resolutionNumber: string, position: string | un
 function backToDraft(s: PlanState, revision: number, earlier: PlanRevisionRecord[]): PlanState {
   const { submittedAt: _submittedAt, submittedBy: _submittedBy, submittedUnderCriteria: _criteria, ...rest } = s;
   const items = s.items.map((i) => ({ riskId: i.riskId, riskVersion: i.riskVersion, riskTitle: i.riskTitle, ownerId: i.ownerId }));
-  return { ...rest, status: 'DRAFT', revision, revisions: [...earlier, { revision, items, outcome: 'OPEN' }] };
+  // Back in draft, no residual level is fixed any more: the next submission fixes it again.
+  const current = s.items.map(({ residualLevel: _level, ...item }) => item);
+  return { ...rest, items: current, status: 'DRAFT', revision, revisions: [...earlier, { revision, items, outcome: 'OPEN' }] };
 }
 
 function updateItem(s: PlanState, riskId: string, f: (i: PlanItem) => PlanItem): PlanState {

@@ -11,8 +11,9 @@ import { planStreams, type PlanState } from '../domain/plan.state.js';
 export class PlanProjection implements Projection {
   readonly name = 'plans';
   // 2: a resolution's position is its commit's last event (PlanApproved / PlanReturnedToDraft);
-  // 3: a resolution carries its id (the id of the event that recorded it).
-  readonly schemaVersion = 3;
+  // 3: a resolution carries its id (the id of the event that recorded it);
+  // 4: the criteria a plan was submitted under; a plan back in draft has no residual levels.
+  readonly schemaVersion = 4;
 
   setup(db: ReadDb): void {
     db.exec(`CREATE TABLE IF NOT EXISTS plans (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, status TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL)`);

@@ -259,6 +259,9 @@ describe('SubmitPlan', () => {
     expect(state.submittedUnderCriteria).toEqual({ number: 2, acceptanceLevel: 'LOW' });
     const withdrawn = planDecider.decide({ type: 'WithdrawPlan', planId: PLAN, reason: 'more work', actor: committee, at: T_SUBMIT }, state).reduce(planDecider.evolve, state);
     expect(withdrawn.submittedUnderCriteria).toBeUndefined();
+    // Back in draft, the residual levels fixed at submission are gone too (the next submission fixes them).
+    expect(state.items.map((i) => i.residualLevel)).toEqual(['LOW', 'LOW']);
+    expect(withdrawn.items.map((i) => i.residualLevel)).toEqual([undefined, undefined]);
   });
 
   it('submits and freezes the plan', () => {
