@@ -15,7 +15,7 @@ import { CommandExecutor } from '../../shared/application/command-executor.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { JsonLogger } from '../../shared/logging/json-logger.js';
 import { overdueControlsOf } from '../domain/control-lifecycle.js';
-import { reviewDue } from '../domain/review.js';
+import { reviewDue, reviewDueRecorded } from '../domain/review.js';
 import { riskDecider } from '../domain/risk.decider.js';
 import { riskStreamId } from '../domain/risk.events.js';
 import type { RiskState } from '../domain/risk.state.js';
@@ -31,7 +31,7 @@ export const DEADLINE_WATCH_ACTOR: DomainActor = { id: 'system:deadline-watch', 
 export function hasUnrecordedDeadline(risk: RiskState, criteria: Parameters<typeof reviewDue>[1] | undefined, at: string): boolean {
   if (overdueControlsOf(risk, at).some(({ control, progress }) => progress.overdueRecordedFor !== control.dueDate)) return true;
   const due = criteria ? reviewDue(risk, criteria, at) : undefined;
-  return due !== undefined && !(risk.reviewDueRecorded?.cycle === risk.cycle && risk.reviewDueRecorded.dueOn === due.dueOn);
+  return due !== undefined && !reviewDueRecorded(risk, due);
 }
 
 @Injectable()

@@ -11,7 +11,7 @@ import type { RecordControlProgress, RecordPassedDeadlines } from './risk.comman
 import type { ControlBecameOverdue, ControlProgressRecorded, RiskEvent } from './risk.events.js';
 import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk } from './risk.rules.js';
 import type { RiskControl, RiskState } from './risk.state.js';
-import { reviewDue } from './review.js';
+import { reviewDue, reviewDueRecorded } from './review.js';
 import {
   CONTROL_STATUSES,
   CONTROL_TRANSITIONS,
@@ -159,7 +159,7 @@ export function decidePassedDeadlines(c: RecordPassedDeadlines, state: RiskState
     });
   }
   const due = c.criteria ? reviewDue(state, c.criteria, c.at) : undefined;
-  if (due && !(state.reviewDueRecorded?.cycle === state.cycle && state.reviewDueRecorded.dueOn === due.dueOn)) {
+  if (due && !reviewDueRecorded(state, due)) {
     events.push({ type: 'RiskReviewBecameDue', data: { riskId: state.id, dueOn: due.dueOn, ownerId: state.ownerId } });
   }
   return events;

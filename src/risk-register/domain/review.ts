@@ -151,3 +151,17 @@ export function reviewDue(risk: RiskState, criteria: Pick<CriteriaDefinition, 'r
   const schedule = reviewSchedule(risk, criteria);
   return schedule && schedule.dueOn <= dayInJapan(new Date(at).toISOString()) ? schedule : undefined;
 }
+
+/**
+ * Whether the risk has already recorded this review as due (RiskReviewBecameDue of its cycle for
+ * that due day): the one check behind the deadline watch's sweep and the command it issues.
+ * Builds before 2026-12-01 14:27 recorded the UTC day of the due instant, a day before the day in
+ * Japan when the instant falls between 15:00 and 24:00 UTC; that record counts too, or an upgraded
+ * server would record (and notify) the same review due a second time.
+ */
+export function reviewDueRecorded(risk: RiskState, due: ReviewSchedule): boolean {
+  const recorded = risk.reviewDueRecorded;
+  if (recorded?.cycle !== risk.cycle) return false;
+  const utcDay = new Date(new Date(due.since).getTime() + due.intervalDays * DAY_MS).toISOString().slice(0, 10);
+  return recorded.dueOn === due.dueOn || recorded.dueOn === utcDay;
+}

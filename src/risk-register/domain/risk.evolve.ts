@@ -140,8 +140,10 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
       return { ...state, version, ownerId: event.data.ownerId, updatedAt: event.data.reassignedAt };
     case 'RiskIncludedInPlan':
       return { ...state, version, planId: event.data.planId, status: 'IN_PLAN', updatedAt: event.data.includedAt };
-    case 'RiskSubmittedToBoard':
-      return { ...state, version, submittedInPlan: event.data.planId, updatedAt: event.data.submittedAt };
+    case 'RiskSubmittedToBoard': {
+      const boardSubmission = { planId: event.data.planId, planRevision: event.data.planRevision, targetLevel: state.treatment?.targetLevel ?? null };
+      return { ...state, version, submittedInPlan: event.data.planId, boardSubmission, updatedAt: event.data.submittedAt };
+    }
     case 'RiskReleasedFromBoard': {
       const { submittedInPlan: _frozen, ...rest } = state;
       return { ...rest, version, updatedAt: event.data.releasedAt };
@@ -159,6 +161,7 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
     case 'RiskAwaitingResidualConsent': {
       const d = event.data;
       const { submittedInPlan: _frozen, ...rest } = state;
+      const approvedResidualLevel = d.approvedResidualLevel ?? approvedLevelWhenUnrecorded(state, d.planId, d.planRevision);
       return {
         ...rest,
         version,
@@ -170,7 +173,7 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
           atVersion: d.atVersion,
           fingerprint: d.fingerprint,
           ...(d.residualLevel !== undefined ? { residualLevel: d.residualLevel } : {}),
-          ...(d.approvedResidualLevel !== undefined ? { approvedResidualLevel: d.approvedResidualLevel } : {}),
+          ...(approvedResidualLevel !== undefined ? { approvedResidualLevel } : {}),
         },
         updatedAt: d.requestedAt,
       };
@@ -275,6 +278,19 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
  * (answered, made stale); absent (no key, so that states folded from older events keep their
  * exact JSON) when the request did not record it.
  */
+/**
+ * The level the board approved, for a consent request recorded without it (builds before
+ * 2026-12-01 11:04 did not record it, and their requests let an owner accept a target level
+ * changed after the approval): the same request's level when asked again, else the target level
+ * the risk carried when it was submitted to the board in that plan revision.
+ */
+function approvedLevelWhenUnrecorded(state: RiskState, planId: string, planRevision: number): string | undefined {
+  const consent = state.consent;
+  if (consent?.planId === planId && consent.planRevision === planRevision && consent.approvedResidualLevel !== undefined) return consent.approvedResidualLevel;
+  const submitted = state.boardSubmission;
+  return submitted?.planId === planId && submitted.planRevision === planRevision && submitted.targetLevel !== null ? submitted.targetLevel : undefined;
+}
+
 function approvedLevelOf(consent: RiskConsent | undefined): { approvedResidualLevel?: string } {
   return consent?.approvedResidualLevel !== undefined ? { approvedResidualLevel: consent.approvedResidualLevel } : {};
 }

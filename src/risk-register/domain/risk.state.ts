@@ -254,6 +254,12 @@ export interface RiskState {
   planId?: string;
   /** Set while that plan is SUBMITTED: the board decides on this content, so it is frozen (Art. 19). */
   submittedInPlan?: string;
+  /**
+   * The last submission to the board: which plan revision, and the target level it carried (the
+   * content is frozen until the resolution, so that is the level the board decided on). A consent
+   * request recorded without the approved level (builds before 2026-12-01 11:04) takes it from here.
+   */
+  boardSubmission?: { planId: string; planRevision: number; targetLevel: string | null };
   consent?: RiskConsent;
   /**
    * The latest review, any cycle (the review schedule reads it; every review is in the register's

@@ -22,7 +22,8 @@ import { needsReevaluation, type CriteriaInForceView, type RiskAnalysis, type Ri
  */
 export class RiskRegisterProjection implements Projection {
   readonly name = 'risk-register';
-  readonly schemaVersion = 7;
+  // 8: a risk keeps its last board submission (the level a consent request recorded without one falls back to).
+  readonly schemaVersion = 8;
   /** A risk's analyses and reviews: a replay reads the live ones, cut at its head (RegisterLists). */
   readonly historyTables = ['risk_analyses', 'risk_reviews'] as const;
 

@@ -9,6 +9,7 @@ import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
 import type { RiskEvent } from '../../../src/risk-register/domain/risk.events.js';
 import type { DomainActor } from '../../../src/shared/domain/decider.js';
 import { given } from '../support/given-when-then.js';
+import { hasUnrecordedDeadline } from '../../../src/risk-register/application/deadline-watch.js';
 import {
   PRINTER_RISK,
   RISK,
@@ -24,6 +25,7 @@ import {
   identifyPrinter,
   printerRetainedEvents,
   review,
+  stateOf,
 } from './builders.js';
 import { T2, T3, auditor, ciso, committee, criteriaV1, owner, printer } from './fixtures.js';
 
@@ -340,6 +342,21 @@ describe('RecordPassedDeadlines: ControlBecameOverdue and RiskReviewBecameDue, o
     given(riskDecider, late)
       .when(deadlines('2026-04-03T20:00:00.000Z', { riskId: PRINTER_RISK }))
       .then([{ type: 'RiskReviewBecameDue', data: { riskId: PRINTER_RISK, dueOn: '2026-04-04', ownerId: owner.id } }]);
+  });
+
+  it('a review an older build recorded due by its UTC day (the day before in Japan) is already recorded, not recorded again', () => {
+    const late = history(
+      identifyPrinter(),
+      analyseInformal('an-p1', 1, 1, { riskId: PRINTER_RISK, assets: [printer] }),
+      evaluate({ riskId: PRINTER_RISK, assets: [printer], at: '2025-04-03T20:00:00.000Z' }),
+    );
+    // Builds before 2026-12-01 14:27 wrote the UTC day of the due instant: 2026-04-03.
+    const recordedByOldBuild: RiskEvent = { type: 'RiskReviewBecameDue', data: { riskId: PRINTER_RISK, dueOn: '2026-04-03', ownerId: owner.id } };
+    given(riskDecider, [...late, recordedByOldBuild]).when(deadlines('2026-04-04T01:00:00.000Z', { riskId: PRINTER_RISK })).thenNothing();
+    expect(hasUnrecordedDeadline(stateOf([...late, recordedByOldBuild]), criteriaV1, '2026-04-04T01:00:00.000Z')).toBe(false);
+    // Another day is another due date: a record for the day before that is not this one.
+    const otherDay: RiskEvent = { type: 'RiskReviewBecameDue', data: { riskId: PRINTER_RISK, dueOn: '2026-04-02', ownerId: owner.id } };
+    given(riskDecider, [...late, otherDay]).when(deadlines('2026-04-04T01:00:00.000Z', { riskId: PRINTER_RISK })).thenMatches([{ type: 'RiskReviewBecameDue', data: { dueOn: '2026-04-04' } }]);
   });
 });
 

@@ -326,6 +326,21 @@ describe('material changes after consent (Art. 20)', () => {
       .thenMatches([{ type: 'ResidualRiskAcceptedByOwner', data: { residualLevel: 'LOW' } }]);
   });
 
+  it('a request recorded without the approved level (older builds) takes the target the risk carried to the board: a target changed since cannot be accepted', () => {
+    // Submitted to the board at LOW; asked without approvedResidualLevel (as builds before 2026-12-01 11:04 asked).
+    const asked = continueHistory(inPlanEvents(), freezeForBoard(), awaitConsent());
+    expect(asked.at(-1)!.data).not.toHaveProperty('approvedResidualLevel');
+    expect(stateOf(asked).consent).toMatchObject({ status: 'PENDING', approvedResidualLevel: 'LOW' });
+    // The treatment is re-targeted after the approval (stale), and the owner is asked again, again without the level.
+    const lenient = { ...criteriaV1, acceptanceLevel: 'MEDIUM' };
+    const retargeted = continueHistory(asked, decideTreatment({ targetLikelihood: 2, targetImpact: 2, criteria: lenient, at: T3 }), awaitConsent({ at: T3 }));
+    expect(stateOf(retargeted).treatment?.targetLevel).not.toBe('LOW');
+    expect(stateOf(retargeted).consent).toMatchObject({ status: 'PENDING', approvedResidualLevel: 'LOW' });
+    given(riskDecider, retargeted)
+      .when({ ...recordConsent(true, { at: T3 }), criteria: lenient })
+      .thenThrows(RuleViolationError, { rule: 'RESIDUAL_LEVEL_NOT_APPROVED', article: 'Art.19(2)' });
+  });
+
   it('criteria approved since the treatment with a lower acceptance level: the owner can decline but not accept (Art.13(1))', () => {
     const stricter = { ...criteriaV1, id: 'crit-3', number: 3, riskLevels: ['VLOW', ...criteriaV1.riskLevels], acceptanceLevel: 'VLOW' };
     const asked = continueHistory(inPlanEvents(), awaitConsent({ approvedResidualLevel: 'LOW' }));
