@@ -16,6 +16,7 @@ import type { DomainActor } from '../../shared/domain/decider.js';
 import { JsonLogger } from '../../shared/logging/json-logger.js';
 import { overdueControlsOf } from '../domain/control-lifecycle.js';
 import { reviewDue, reviewDueRecorded } from '../domain/review.js';
+import { staleWithoutQuestion } from '../domain/plan-and-consent.js';
 import { riskDecider } from '../domain/risk.decider.js';
 import { riskStreamId } from '../domain/risk.events.js';
 import type { RiskState } from '../domain/risk.state.js';
@@ -86,7 +87,7 @@ export class DeadlineWatch implements OnApplicationBootstrap, OnModuleDestroy {
       const candidates: RiskState[] = [];
       for (let after = 0; !this.stopped; ) {
         const page = register.statesAfter(after, WATCH_PAGE);
-        for (const { state } of page) if (hasUnrecordedDeadline(state, criteria, at)) candidates.push(state);
+        for (const { state } of page) if (hasUnrecordedDeadline(state, criteria, at) || staleWithoutQuestion(state)) candidates.push(state);
         if (page.length < WATCH_PAGE) break;
         after = page[page.length - 1]!.seq;
         await new Promise((resolve) => setImmediate(resolve));
@@ -99,14 +100,15 @@ export class DeadlineWatch implements OnApplicationBootstrap, OnModuleDestroy {
         if (this.stopped) break;
         const ctx = { actor: DEADLINE_WATCH_ACTOR, at, correlationId: randomUUID(), causationId: `deadline-watch:${at}` };
         try {
-          const result = await this.executor.execute(
-            { streamId: riskStreamId(risk.id), decider: riskDecider },
-            { type: 'RecordPassedDeadlines', riskId: risk.id, actor: DEADLINE_WATCH_ACTOR, at, criteria: inForce },
-            ctx,
-          );
-          if (result.events.length > 0) {
+          const stream = { streamId: riskStreamId(risk.id), decider: riskDecider };
+          const stale = staleWithoutQuestion(risk);
+          // Read afresh by the executor: asked meanwhile (the reaction) is already satisfied.
+          const asked = stale ? await this.executor.execute(stream, { type: 'AwaitResidualConsent', riskId: risk.id, ...stale, actor: DEADLINE_WATCH_ACTOR, at }, ctx) : undefined;
+          if (asked?.events.length) this.log.info('stale consent asked again', { riskId: risk.id, planId: stale!.planId });
+          const result = await this.executor.execute(stream, { type: 'RecordPassedDeadlines', riskId: risk.id, actor: DEADLINE_WATCH_ACTOR, at, criteria: inForce }, ctx);
+          if (result.events.length > 0 || asked?.events.length) {
             recorded += 1;
-            this.log.info('deadlines recorded', { riskId: risk.id, events: result.events.map((e) => e.type) });
+            if (result.events.length > 0) this.log.info('deadlines recorded', { riskId: risk.id, events: result.events.map((e) => e.type) });
           }
         } catch (error) {
           // One risk's failure does not hold up the others; the next pass tries it again.

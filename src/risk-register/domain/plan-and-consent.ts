@@ -89,6 +89,18 @@ function requireSamePlan(state: RiskState, planId: string): void {
   }
 }
 
+/**
+ * A consent made stale that no question answers: the owner is asked again at once when a
+ * material change voids a consent (plan-risk-reactions.ts), but a server upgraded in place
+ * resumes its reactions after invalidations an older build passed over without asking (builds
+ * before 2026-12-01 11:04), and such a risk would stay STALE for good: only declining works. The
+ * deadline watch asks these again (the same plan revision, keeping the level the board approved).
+ */
+export function staleWithoutQuestion(state: RiskState): { planId: string; planRevision: number } | undefined {
+  const consent = state.consent;
+  return state.status === 'AWAITING_CONSENT' && consent?.status === 'STALE' ? { planId: consent.planId, planRevision: consent.planRevision } : undefined;
+}
+
 export function decideAwaitConsent(c: AwaitResidualConsent, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
   // Closed (avoided) since the request was due: there is no residual risk left to consent to.
