@@ -65,9 +65,10 @@ export interface VerifierOptions {
    */
   trusted?: TrustedKeys;
   /**
-   * Every event, whatever its hash version, must be covered by a signed head of a trusted key
-   * (no unsigned prefix of events hashed before signing existed). For an import: the history is
-   * signed again with this installation's key, so it must have been signed before.
+   * Every event, whatever its hash version, must be covered by a signed head of a trusted key: a
+   * prefix hashed before signing existed (version 1) only by the first head after it, whose chain
+   * link covers it. For an import: the history is signed again with this installation's key, so it
+   * must have been signed before.
    */
   requireSigned?: boolean;
   /**
@@ -268,7 +269,10 @@ export class IntegrityVerifier {
     const first = s.firstPosition;
     if (first === undefined || first > s.position) return this.fail(s.position, `the signed head at ${s.position} names no commit`);
     if (this.firstUncovered !== null && first !== this.firstUncovered) {
-      const legacyPrefix = !this.options.requireSigned && this.signatures === 0 && first > this.firstUncovered && (this.firstUnsigned === null || this.firstUnsigned >= first);
+      // A prefix hashed before signing existed (an installation upgraded from such a build) is
+      // proven by this first head: its chain link covers every event before it. An import takes it
+      // too (a history no head covers at all is still refused, in finish()).
+      const legacyPrefix = this.signatures === 0 && first > this.firstUncovered && (this.firstUnsigned === null || this.firstUnsigned >= first);
       if (!legacyPrefix) {
         const at = first > this.firstUncovered ? (this.firstUnsigned !== null && this.firstUnsigned < first ? this.firstUnsigned : this.firstUncovered) : first;
         return this.fail(at, `the event at ${at} lies in no signed commit: it was appended (or rewritten) without the signing key`);

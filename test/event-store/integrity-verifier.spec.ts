@@ -120,6 +120,27 @@ describe('signed commits and hash versions', () => {
     const mixed = await all(upgraded);
     expect((await verifyEvents(mixed)).report).toMatchObject({ ok: false, firstBrokenPosition: pos(4), reason: expect.stringMatching(/hash version 1 .* follows version 2/) });
   });
+
+  it('an import (requireSigned) takes a version-1 prefix that a trusted signed head covers, as an upgraded installation exports it; never a history no head covers', async () => {
+    const k = keys();
+    const store = new InMemoryEventStore({ signer: k.signer });
+    await append(store, 'old', 2, { hashVersion: 1 });
+    await append(store, 'new', 1);
+    const events = await all(store);
+    const [, signedLater] = await store.readSignatures();
+    // The prefix was written before signing existed: no head of its own, only the later one, whose
+    // chain link covers it (nobody without the key can change a byte of it).
+    expect((await verifyEvents(events, { trusted: k.trusted, signatures: [signedLater!], requireSigned: true })).report).toMatchObject({ ok: true, signaturesChecked: 1 });
+    // The same prefix with no signed head after it proves nothing: refused, as before.
+    const prefix = events.slice(0, 2);
+    expect((await verifyEvents(prefix, { trusted: k.trusted, signatures: [], requireSigned: true })).report).toMatchObject({ ok: false, reason: expect.stringMatching(/covered by no signed head/) });
+    // A version-2 event before the first head is no legacy prefix: refused.
+    const unsignedV2 = new InMemoryEventStore({ signer: k.signer });
+    await append(unsignedV2, 'x', 1);
+    await append(unsignedV2, 'y', 1);
+    const [, second] = await unsignedV2.readSignatures();
+    expect((await verifyEvents(await all(unsignedV2), { trusted: k.trusted, signatures: [second!], requireSigned: true })).report).toMatchObject({ ok: false, firstBrokenPosition: pos(1), reason: expect.stringMatching(/lies in no signed commit/) });
+  });
 });
 
 describe('signatures this process made (OwnSignatures): not verified again, and nothing else is taken on trust', () => {
