@@ -23,13 +23,12 @@ import { JsonLogger } from '../shared/logging/json-logger.js';
 import {
   estimatedCount,
   exportLog,
-  importExport,
-  ImportRefusedError,
   readManifest,
   verifyExport,
   verifyStoreAgainst,
   manifestPathFor,
 } from '../audit/application/evidence-export.js';
+import { importExport, ImportRefusedError } from '../audit/application/evidence-import.js';
 import { restoreEvidenceFiles } from '../audit/application/export-evidence-files.js';
 import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor, configuredTrustedKeys, verifyAccessLogFile, type AccessLogVerification } from '../audit/application/access-log-chain.js';

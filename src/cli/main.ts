@@ -15,7 +15,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, ConfigError } from '../config/app-config.js';
 import { dirname } from 'node:path';
 import { DataDirLockedError } from '../platform/data-dir-lock.js';
-import { ImportRefusedError } from '../audit/application/evidence-export.js';
+import { ImportRefusedError } from '../audit/application/evidence-import.js';
 import { EXPIRES_FORMS, TokenRequestError, issueToken } from '../identity/cli/issue-token.js';
 import { ROLES } from '../shared/domain/decider.js';
 import { log, MissingStoreError, result, runExport, runImport, runRebuild, runVerify, runVerifyAccessLog, runVerifyStore, UsageError } from './evidence-commands.js';

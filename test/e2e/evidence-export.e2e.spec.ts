@@ -99,6 +99,9 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
       const a = (await t.ok(REGISTER, { input: { name: `Asset ${i}`, description: 'd', category: 'SYSTEM', department: i % 2 ? 'ops' : 'finance', managerId: 'm', confidentiality: 1 + (i % 3), integrity: 2, availability: 1 } }, users.ciso)).registerAsset;
       if (i % 3 === 0) await t.ok(THREAT, { input: { assetId: a.id, name: `Threat ${i}`, affects: ['INTEGRITY'] } }, users.ciso);
     }
+    // A command with a commandId that writes two streams at once (the asset and its name's reservation):
+    // its idempotency key stands for the first part only, and an import must restore it so.
+    await t.ok(REGISTER, { input: { name: 'Asset with a commandId', description: 'd', category: 'SYSTEM', department: 'ops', managerId: 'm', confidentiality: 1, integrity: 1, availability: 1, commandId: 'retry-1' } }, users.ciso);
     criteriaId = (await t.ok(PROPOSE, { input: criteria }, users.committee)).proposeRiskCriteria.id;
     eventCount = (await t.ok(`{ verifyIntegrity { eventsChecked } }`, {}, users.auditor)).verifyIntegrity.eventsChecked;
     exportFile = join(work, 'evidence.ndjson');
@@ -257,7 +260,18 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     const imported = await allEvents(join(target, 'events.sqlite'));
     // Everything as it was, recordedAt included, so asOf by instant answers as on the original.
     expect(imported).toEqual(original);
-    // The idempotency keys of commands that carried a commandId come back too (none here), and the store verifies.
+    // The idempotency keys of commands that carried a commandId come back too, each against the same
+    // events (registerAsset's against its first part only), and the store verifies.
+    const keys = (file: string) => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare('SELECT key, stream_id, first_position, last_position FROM idempotency ORDER BY key').all();
+      } finally {
+        db.close();
+      }
+    };
+    expect(keys(join(target, 'events.sqlite'))).toEqual(keys(join(t.dataDir, 'events.sqlite')));
+    expect(keys(join(target, 'events.sqlite'))).toContainEqual(expect.objectContaining({ key: `${users.ciso.sub}:retry-1` }));
     expect((await cli(['verify-store'], storeEnv(target))).json).toMatchObject({ ok: true, eventsChecked: eventCount });
 
     const again = await cli(['import', exportFile, '--trusted-key', exporterPublicKey()], storeEnv(target));
@@ -285,7 +299,7 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
 
   it('rebuilds every read model from zero (CLI with the server stopped, and the ADMIN mutation) leaving the assets query equal', async () => {
     const before = (await t.ok(ASSETS, {}, users.auditor)).assets;
-    expect(before.totalCount).toBe(13);
+    expect(before.totalCount).toBe(14); // 12, the one with a commandId, and one more registered by the test before
 
     // ADMIN only.
     expect(errorOf(await t.gql(REBUILD, {}, users.auditor)).extensions.code).toBe('FORBIDDEN');

@@ -1,7 +1,7 @@
 /**
  * Evidence export for auditors: the whole log as NDJSON plus a manifest that anchors it, an
- * offline verifier that needs neither server nor database, and an import that reproduces the
- * log (same hashes) in an empty store.
+ * offline verifier that needs neither server nor database (the import that reproduces the
+ * log, same hashes, in an empty store is evidence-import.ts).
  *
  * NDJSON: one line per event, the RecordedEvent as stored, written as canonical JSON (keys
  * sorted, no whitespace: hash-chain.ts canonicalJson), so that two exports of the same log are
@@ -17,7 +17,7 @@ import { createReadStream, createWriteStream, existsSync, readFileSync, renameSy
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
-import { ExpectedVersion, type EventStore, type NewEvent, type RecordedEvent } from '../../event-store/event-store.port.js';
+import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
 import { canonicalJson, decodePosition } from '../../event-store/hash-chain.js';
 import {
   IntegrityVerifier,
@@ -459,140 +459,4 @@ export async function verifyExport(
       : null) ??
     (await verifyEvidenceFiles(file, manifest.evidenceFiles, cited.all));
   return { ...verdict, manifestChecked: true, ok: problem === null, reason: problem, evidenceFilesChecked: cited.all.length };
-}
-
-// ------------------------------------------------------------------------------------ import
-
-export class ImportRefusedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImportRefusedError';
-  }
-}
-
-export interface ImportResult {
-  file: string;
-  eventsImported: number;
-  appends: number;
-  /** Every event's hash in the store equals the file's. */
-  hashesIdentical: boolean;
-  /** Positions in the store equal the file's (true for SQLite -> SQLite; not guaranteed by the port). */
-  positionsPreserved: boolean;
-  /** The store's head chain hash equals the manifest's (follows from identical hashes and positions). */
-  headChainHashIdentical: boolean;
-  /** Every event kept its original commit instant, so asOf by instant answers as on the original log. */
-  recordedAtPreserved: boolean;
-  /** The store verified after the import. */
-  report: IntegrityReport;
-  firstMismatch: string | null;
-}
-
-interface PendingGroup {
-  streamId: string;
-  key: string | undefined;
-  events: RecordedEvent[];
-}
-
-/**
- * Imports an export into an EMPTY store, reproducing every hash: each event goes to its stream
- * with its original event id, type, schema version, data and metadata, at the expected version
- * revision - 1. Consecutive events of one stream from one command are appended together, under the
- * command's idempotency key (actor id + commandId), which also restores retry protection.
- * The export is verified first (chain and manifest) and refused if broken.
- */
-export async function importExport(
-  store: EventStore,
-  file: string,
-  options: { manifestFile?: string; onProgress?: ProgressCallback; onVerifyProgress?: ProgressCallback; window?: number; trusted?: TrustedKeys } = {},
-): Promise<ImportResult> {
-  const head = await store.headPosition();
-  if (head !== null) {
-    throw new ImportRefusedError(`the target ${store.adapterName} store is not empty (head position ${head}): import only into an empty store`);
-  }
-  const verdict = await verifyExport(file, { manifestFile: options.manifestFile, onProgress: options.onVerifyProgress, trusted: options.trusted, requireSigned: true });
-  if (!verdict.ok) throw new ImportRefusedError(`the export does not verify: ${verdict.reason}`);
-  const manifest = readManifest(verdict.manifestFile);
-  const total = manifest.eventCount;
-
-  // Appends issued in one turn of the event loop are committed in issue order by the SQLite and
-  // memory adapters (one transaction per batch); other adapters get one append at a time.
-  const window = storeWritesChain(store) ? Math.max(1, options.window ?? 500) : 1;
-  let inFlight: Promise<void>[] = [];
-  let imported = 0;
-  let appends = 0;
-  let hashesIdentical = true;
-  let positionsPreserved = true;
-  let recordedAtPreserved = true;
-  let firstMismatch: string | null = null;
-  let group: PendingGroup | null = null;
-  let failure: unknown = null;
-
-  const submit = (g: PendingGroup): void => {
-    appends++;
-    const events: NewEvent[] = g.events.map((e) => ({
-      eventId: e.eventId,
-      type: e.type,
-      schemaVersion: e.schemaVersion,
-      data: e.data,
-      metadata: e.metadata,
-    }));
-    const expected = ExpectedVersion.exact(g.events[0]!.revision - 1);
-    inFlight.push(
-      store.append(g.streamId, events, { expectedVersion: expected, idempotencyKey: g.key, recordedAt: g.events[0]!.recordedAt, hashVersion: g.events[0]!.hashVersion ?? 1 }).then((result) => {
-        if (result.duplicate) throw new Error(`idempotency key ${g.key} appears twice in the export (stream ${g.streamId})`);
-        result.events.forEach((stored, i) => {
-          const original = g.events[i]!;
-          if (stored.hash !== original.hash || stored.revision !== original.revision) {
-            hashesIdentical = false;
-            firstMismatch ??= `event ${original.eventId} (position ${original.position}) was stored with hash ${stored.hash}, the export has ${original.hash}`;
-          }
-          if (stored.position !== original.position) positionsPreserved = false;
-          if (stored.recordedAt !== original.recordedAt) recordedAtPreserved = false;
-        });
-        imported += result.events.length;
-        options.onProgress?.(imported, total);
-      }).catch((error: unknown) => {
-        failure ??= error;
-      }),
-    );
-  };
-  const drain = async (): Promise<void> => {
-    const batch = inFlight;
-    inFlight = [];
-    await Promise.all(batch);
-    if (failure) {
-      const error = failure as Error;
-      throw new Error(`import stopped after ${imported} events: ${error?.message ?? String(error)}; discard the target store and import again into an empty one`, { cause: error });
-    }
-  };
-
-  for await (const event of readExport(file)) {
-    const key = event.metadata?.commandId ? `${event.metadata.actor?.id}:${event.metadata.commandId}` : undefined;
-    // One original append: same stream, same command, same commit instant.
-    if (
-      group && group.streamId === event.streamId && group.key === key && group.events[0]!.recordedAt === event.recordedAt &&
-      (group.events[0]!.hashVersion ?? 1) === (event.hashVersion ?? 1) && group.events.length < 1000
-    ) {
-      group.events.push(event);
-      continue;
-    }
-    if (group) submit(group);
-    group = { streamId: event.streamId, key, events: [event] };
-    if (inFlight.length >= window) await drain();
-  }
-  if (group) submit(group);
-  await drain();
-
-  const { report } = await verifyEvents(readLog(store), { requireChain: storeWritesChain(store) });
-  return {
-    file,
-    eventsImported: imported,
-    appends,
-    hashesIdentical: hashesIdentical && report.ok,
-    positionsPreserved,
-    headChainHashIdentical: report.headChainHash === manifest.headChainHash,
-    recordedAtPreserved,
-    report,
-    firstMismatch,
-  };
 }
