@@ -148,6 +148,23 @@ export class IntegrityMonitor {
     this.settle(report, { startup: false, source: 'verifyIntegrity' });
   }
 
+  /**
+   * A follower (the read models, the reactions) recorded that it applied the log up to `position`:
+   * a log that now ends before it lost events acknowledged before, which no hash or signature can
+   * show (a deleted WAL file takes the newest commits with it; an older copy restored, when the
+   * recorded head is older still). The log is BROKEN from the first missing position: nothing is
+   * written over the gap, and the read models are not rebuilt into a different truth.
+   */
+  async witness(follower: string, position: string | null): Promise<void> {
+    // Already BROKEN (say, the recorded head is gone too): that finding, and its words, stand.
+    if (position === null || this.state === 'BROKEN' || !storeWritesChain(this.store)) return;
+    const head = await this.store.headPosition();
+    if (head !== null && head >= position) return;
+    const at = head === null ? encodePosition(1n) : encodePosition(decodePosition(head) + 1n);
+    const reason = `${follower} applied the log up to ${position}, but it ends at ${head ?? 'nothing'}: events acknowledged before were lost (a deleted WAL file, an older copy of the store restored). If the log was replaced on purpose, remove the local state that saw the old one (DATA_DIR's read models and reactions checkpoint) so that it is rebuilt from this log`;
+    this.settle({ ok: false, eventsChecked: 0, firstBrokenPosition: at, reason, headPosition: head, headChainHash: null, streams: 0, signaturesChecked: 0 }, { startup: true, source: follower });
+  }
+
   /** Resolves once every commit up to now has been verified (tests, shutdown). */
   async settled(): Promise<void> {
     if (this.watching) {

@@ -106,11 +106,13 @@ export class PlatformModule implements OnApplicationShutdown {
         },
         {
           provide: ProjectionRunner,
-          inject: [APP_CONFIG, EVENT_STORE, READ_DB, EventUpcasters, JsonLogger, REPLAY_SNAPSHOTS],
-          useFactory: (config: AppConfig, store: EventStore, db: ReadDb, upcasters: EventUpcasters, log: JsonLogger, snapshots: ReplaySnapshotStore) => {
+          inject: [APP_CONFIG, EVENT_STORE, READ_DB, EventUpcasters, JsonLogger, REPLAY_SNAPSHOTS, IntegrityMonitor],
+          useFactory: async (config: AppConfig, store: EventStore, db: ReadDb, upcasters: EventUpcasters, log: JsonLogger, snapshots: ReplaySnapshotStore, integrity: IntegrityMonitor) => {
             const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, log);
             runner.storeReplaySnapshots(snapshots, config.replaySnapshots.every);
             runner.start();
+            // Read models ahead of the log: the log lost events they saw (BROKEN, not rebuilt).
+            await integrity.witness('the read models', runner.startedAfter);
             return runner;
           },
         },
@@ -132,6 +134,7 @@ export class PlatformModule implements OnApplicationShutdown {
             const react = reactionsOf(features, { executor, aggregates, clock });
             const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, coordination, react, upcasters.upcast, log.child('process-manager'), PROCESS_MANAGER_ACTOR.id);
             await manager.start();
+            await integrity.witness('the reactions', manager.checkpoint);
             return manager;
           },
         },

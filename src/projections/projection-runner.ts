@@ -112,6 +112,7 @@ export class ProjectionRunner {
     // Projections that are behind start from the lowest checkpoint; those ahead skip what they have seen.
     const positions = this.projections.map((p) => checkpoints.get(p.name) ?? null);
     const from = positions.includes(null) ? null : positions.sort()[0]!;
+    this.furthest = positions.reduce<string | null>((max, p) => (p !== null && (max === null || p > max) ? p : max), null);
     this.reached.reset(from);
     this.startWorker();
     this.subscribe(from);
@@ -128,6 +129,12 @@ export class ProjectionRunner {
   storeReplaySnapshots(store: ReplaySnapshotStore, every: number): void {
     if (every > 0) this.replaySnapshots = { store, every, shape: shapeOf(this.projections), since: 0 };
   }
+
+  /** The furthest checkpoint any read model had when the runner started (IntegrityMonitor.witness). */
+  get startedAfter(): string | null {
+    return this.furthest;
+  }
+  private furthest: string | null = null;
 
   /** The position every projection has applied (null: nothing yet). */
   get checkpoint(): string | null {

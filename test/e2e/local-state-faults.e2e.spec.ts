@@ -138,6 +138,36 @@ describe('local state faults', () => {
     }
   }
 
+  it('read models ahead of the log (the log lost its newest commits): BROKEN, writes refused, nothing rebuilt over the gap', async () => {
+    // An older copy of the log under read models that saw more, as a deleted WAL file leaves it,
+    // with the integrity monitor's own record gone too (it is written less often than the read models).
+    const copy = mkdtempSync(join(tmpdir(), 'risk-ledger-lost-tail-'));
+    try {
+      cpSync(dir, copy, { recursive: true });
+      const older = mkdtempSync(join(tmpdir(), 'risk-ledger-older-log-'));
+      for (const f of readdirSync(copy).filter((f) => f.startsWith('events.sqlite'))) cpSync(join(copy, f), join(older, f));
+      const copyEnv = { ...env, SQLITE_PATH: join(copy, 'events.sqlite'), DATA_DIR: copy };
+      server = await startServer(copyEnv);
+      for (let i = 0; i < 5; i++) expect((await gql(server.url, manager, REGISTER, asset(`later-${i}`))).errors).toBeUndefined();
+      await stopServer(server);
+      server = undefined;
+      for (const f of readdirSync(copy).filter((f) => f.startsWith('events.sqlite'))) rmSync(join(copy, f));
+      for (const f of readdirSync(older)) cpSync(join(older, f), join(copy, f));
+      rmSync(join(copy, 'integrity-state.json'), { force: true });
+      rmSync(older, { recursive: true, force: true });
+      server = await startServer(copyEnv);
+      const h = await health(server.url);
+      expect(h.body).toMatchObject({ integrity: 'BROKEN' });
+      expect(JSON.stringify(h.body)).toMatch(/applied the log up to \d+, but it ends at \d+: events acknowledged before were lost/);
+      const refused = await gql(server.url, manager, REGISTER, asset('over the gap'));
+      expect(refused.errors?.[0]?.extensions?.code).toBe('INTEGRITY_BROKEN');
+      await stopServer(server);
+      server = undefined;
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('rebuild refuses while a server holds DATA_DIR, works after it stops, and heals a damaged read model itself', async () => {
     server = await startServer(env);
     const refused = cli(env, 'rebuild');
