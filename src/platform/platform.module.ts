@@ -5,7 +5,7 @@ import { instrumentAppends } from '../event-store/instrumentation.js';
 import { Metrics } from './observability/metrics.js';
 import { openConfiguredEventStore } from './configured-event-store.js';
 import { DataDirLock } from './data-dir-lock.js';
-import { configuredSigningKeys, SIGNING_KEYS } from './signing-keys.js';
+import { configuredSigningKeys, refuseNewKeyOverSignedLog, SIGNING_KEYS } from './signing-keys.js';
 import { IntegrityMonitor } from './integrity-monitor.js';
 import { join } from 'node:path';
 import type { SigningKeys } from '../event-store/signing.js';
@@ -85,6 +85,7 @@ export class PlatformModule implements OnApplicationShutdown {
           provide: IntegrityMonitor,
           inject: [APP_CONFIG, EVENT_STORE, SIGNING_KEYS, JsonLogger],
           useFactory: async (config: AppConfig, store: EventStore, keys: SigningKeys, log: JsonLogger) => {
+            await refuseNewKeyOverSignedLog(keys, store);
             const monitor = new IntegrityMonitor(store, keys.trusted, config.eventStore === 'memory' ? null : join(config.dataDir, 'integrity-state.json'), log.child('integrity'), {
               intervalMs: config.integrityCheckIntervalMs,
             });

@@ -1,6 +1,7 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import type { AppConfig } from '../config/app-config.js';
+import { readFileSync, rmSync } from 'node:fs';
+import { ConfigError, type AppConfig } from '../config/app-config.js';
+import type { EventStore } from '../event-store/event-store.port.js';
 import { loadSigningKeys, signingKeysFor, type SigningKeys } from '../event-store/signing.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 
@@ -25,4 +26,24 @@ export function configuredSigningKeys(config: AppConfig, log: JsonLogger): Signi
     else log.info(message, { path: keys.generatedAt, kid: keys.signer.kid });
   }
   return keys;
+}
+
+/**
+ * A key generated at this start over a log that already holds commits signed with a key it does
+ * not trust: the key file went missing (deleted, not restored with DATA_DIR, SIGNING_KEY_PATH
+ * pointing elsewhere). Going on would sign new commits with a stranger key and report the log
+ * BROKEN as if forged, with nothing saying the key was lost. Refused instead, and the key just
+ * generated is removed, so that every start refuses until the key is back; a new key on purpose
+ * trusts the old public key (SIGNING_TRUSTED_KEYS) and starts.
+ */
+export async function refuseNewKeyOverSignedLog(keys: SigningKeys, store: EventStore): Promise<void> {
+  if (!keys.generatedAt || keys.generatedAt === 'memory') return;
+  const [first] = await store.readSignatures({ maxCount: 1 });
+  if (!first || keys.trusted.check('log', first) === null) return;
+  rmSync(keys.generatedAt, { force: true });
+  throw new ConfigError(
+    `the signing key ${keys.generatedAt} was missing, but the log holds commits signed with key ${first.kid}: restore that key file (or point SIGNING_KEY_PATH at it). ` +
+      'To sign with a new key on purpose, list the old public key in SIGNING_TRUSTED_KEYS (GET /.well-known/risk-ledger/keys of the old installation, or the export manifest)',
+    'SIGNING_KEY_PATH',
+  );
 }
