@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { advisoryKey } from '../event-store/postgres/postgres-event-store.js';
-import { standaloneClient } from '../event-store/postgres/held-client.js';
+import { CONNECTION_LIMITS, standaloneClient } from '../event-store/postgres/held-client.js';
 import type { ReactionsCoordination } from '../shared/application/reactions-coordination.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 
@@ -26,7 +26,7 @@ export class PostgresCoordination implements ReactionsCoordination {
     /** What the lead is for: one advisory lock per name (the reactions; the webhook notices…). */
     lockName = 'reactions',
   ) {
-    this.pool = new pg.Pool({ connectionString, max: 2 });
+    this.pool = new pg.Pool({ connectionString, max: 2, ...CONNECTION_LIMITS });
     this.pool.on('error', (error) => this.log.warn('reactions coordination: idle connection error', { error: error.message }));
     this.lockKey = advisoryKey(`${lockName}/${schema}`);
     this.table = `"${schema.replace(/"/g, '""')}".process_checkpoints`;

@@ -173,3 +173,36 @@ describe('a connection lost while COMMIT is answered', () => {
     }
   }, 60_000);
 });
+
+describe('a query canceled by the database (statement_timeout, pg_cancel_backend: SQLSTATE 57014)', () => {
+  it('is transient and nothing was written: followers retry, a command answers STORE_UNAVAILABLE, not an internal error', async () => {
+    const schema = `t_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    const setup = new PostgresEventStore({ connectionString: databaseUrl, schema, poolSize: 1 });
+    await setup.init();
+    await setup.close();
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    admin.on('error', () => undefined);
+    await admin.connect();
+    // Every write of this schema takes 2 s; the store's sessions give a statement 300 ms.
+    await admin.query(`CREATE FUNCTION "${schema}".slow_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(2); RETURN NEW; END $$`);
+    await admin.query(`CREATE TRIGGER slow_write BEFORE INSERT ON "${schema}".events FOR EACH ROW EXECUTE FUNCTION "${schema}".slow_write()`);
+    const url = new URL(databaseUrl);
+    url.searchParams.set('options', '-c statement_timeout=300');
+    const store = new PostgresEventStore({ connectionString: url.toString(), schema, poolSize: 1 });
+    await store.init();
+    try {
+      const failed = await store.append(`s-${randomUUID()}`, [newEvent('Slow')], { expectedVersion: ExpectedVersion.any }).then(() => null, (e: unknown) => e);
+      expect((failed as { code?: string }).code).toBe('57014');
+      expect(failed).not.toBeInstanceOf(CommitOutcomeUnknownError);
+      expect(isTransientStorageError(failed)).toBe(true);
+      expect(await store.readAll()).toEqual([]);
+    } finally {
+      await store.close();
+      await admin.end().catch(() => undefined);
+    }
+  }, 60_000);
+
+  it('a client that stopped waiting ("Query read timeout", CONNECTION_LIMITS) is transient too', () => {
+    expect(isTransientStorageError(new Error('Query read timeout'))).toBe(true);
+  });
+});

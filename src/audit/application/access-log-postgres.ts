@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { advisoryKey } from '../../event-store/postgres/postgres-event-store.js';
 import { ensureSchema } from '../../event-store/postgres/ensure-schema.js';
-import { withPooledClient } from '../../event-store/postgres/held-client.js';
+import { CONNECTION_LIMITS, withPooledClient } from '../../event-store/postgres/held-client.js';
 import type { HeadSignature, SigningKeys, TrustedKeys } from '../../event-store/signing.js';
 import type { JsonLogger } from '../../shared/logging/json-logger.js';
 import {
@@ -281,7 +281,7 @@ export class PostgresAccessLog implements AccessLog {
     this.appendLock = advisoryKey(`access-log/${this.schema}`);
     this.flushDelayMs = options.flushDelayMs ?? 25;
     this.maxBatch = options.maxBatch ?? 500;
-    this.pool = new pg.Pool({ connectionString: options.connectionString, max: 3 });
+    this.pool = new pg.Pool({ connectionString: options.connectionString, max: 3, ...CONNECTION_LIMITS });
     this.pool.on('error', (error) => options.logger?.warn('access log: idle connection error', { error: error.message }));
   }
 

@@ -34,9 +34,19 @@ export async function withPooledClient<T>(pool: pg.Pool, work: (client: pg.PoolC
   }
 }
 
+/**
+ * Every connection of this product gives up on a database that stopped answering instead of
+ * waiting for ever: 10 s to connect (a database paused, or a host that swallows packets, hung a
+ * start with no log line and no port), 30 s for one query (a command waited 150 s, then was
+ * committed behind its client's back). A query given up on while its COMMIT was sent is an
+ * outcome unknown (postgres-event-store.ts: retry with the same commandId); before, nothing was
+ * written. Transient (transient-errors.ts): followers retry, commands answer STORE_UNAVAILABLE.
+ */
+export const CONNECTION_LIMITS = { connectionTimeoutMillis: 10_000, query_timeout: 30_000 } as const;
+
 /** A client of its own (LISTEN, a session-level lock, a one-off command): errors go to `onError`, never unhandled. */
 export function standaloneClient(connectionString: string, onError: (error: Error) => void = () => undefined): pg.Client {
-  const client = new pg.Client({ connectionString });
+  const client = new pg.Client({ connectionString, ...CONNECTION_LIMITS });
   client.on('error', onError);
   return client;
 }

@@ -59,7 +59,7 @@ import { parseHeads, planCommit, type Outcome, type PendingAppend, type StoredKe
 import { padPosition, positionParam, statements, toSignature, type SignatureRow, type Statements } from './rows.js';
 import { toRecorded, type EventRow } from '../internal/event-rows.js';
 import { migrate, validateSchemaName } from './schema.js';
-import { standaloneClient, withPooledClient } from './held-client.js';
+import { CONNECTION_LIMITS, standaloneClient, withPooledClient } from './held-client.js';
 
 export interface PostgresEventStoreOptions {
   /** postgres://user@host:port/database */
@@ -158,7 +158,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   private async open(): Promise<void> {
-    const pool = new pg.Pool({ connectionString: this.connectionString, max: this.poolSize });
+    const pool = new pg.Pool({ connectionString: this.connectionString, max: this.poolSize, ...CONNECTION_LIMITS });
     // An idle client whose backend went away must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
     try {

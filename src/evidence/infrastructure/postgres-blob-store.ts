@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { assertSha256, type EvidenceBlobStore } from '../application/evidence-blobs.js';
 import { ensureSchema } from '../../event-store/postgres/ensure-schema.js';
-import { withPooledClient } from '../../event-store/postgres/held-client.js';
+import { CONNECTION_LIMITS, withPooledClient } from '../../event-store/postgres/held-client.js';
 
 const TABLE = 'risk_ledger.evidence_blobs';
 /** Serialises the creation of the table by instances starting together (any constant of our own). */
@@ -23,7 +23,7 @@ export class PostgresBlobStore implements EvidenceBlobStore {
   private readonly pool: pg.Pool;
 
   constructor(connectionString: string) {
-    this.pool = new pg.Pool({ connectionString, max: 4 });
+    this.pool = new pg.Pool({ connectionString, max: 4, ...CONNECTION_LIMITS });
     // An idle connection the server ends (a restart) emits 'error' on the pool: unhandled, it would
     // end the process. The pool drops that connection; the next query opens another.
     this.pool.on('error', () => undefined);

@@ -9,7 +9,8 @@
  * - the database going away and coming back (`pg_ctl restart`, a failover, a network cut):
  *   PostgreSQL's SQLSTATE class 08 (connection exception), 57P01-57P03 (administrator shutdown,
  *   crash shutdown, cannot connect now), 53100-53300 (disk full, out of memory, too many connections),
- *   40001/40P01 (serialization failure, deadlock: retrying is the documented cure); node's socket
+ *   40001/40P01 (serialization failure, deadlock: retrying is the documented cure), 57014 (a query
+ *   canceled: statement_timeout, or a DBA's pg_cancel_backend; its transaction rolled back); node's socket
  *   errors (ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT, EHOSTUNREACH…), and node-postgres's own
  *   words for a lost or refused connection, which carry no code;
  * - INTEGRITY_BROKEN and STORE_UNAVAILABLE, the domain's names for "not now".
@@ -18,9 +19,9 @@
  * addresses) is looked at too.
  */
 const TRANSIENT_CODES =
-  /^((SQLITE_FULL|SQLITE_BUSY|SQLITE_LOCKED|SQLITE_IOERR)\w*|ENOSPC|EBUSY|EAGAIN|EIO|INTEGRITY_BROKEN|STORE_UNAVAILABLE|ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|EHOSTDOWN|ENETUNREACH|ENETDOWN|EAI_AGAIN|08[0-9A-Z]{3}|57P0[123]|53[123]00|40001|40P01)$/;
+  /^((SQLITE_FULL|SQLITE_BUSY|SQLITE_LOCKED|SQLITE_IOERR)\w*|ENOSPC|EBUSY|EAGAIN|EIO|INTEGRITY_BROKEN|STORE_UNAVAILABLE|ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|EHOSTDOWN|ENETUNREACH|ENETDOWN|EAI_AGAIN|08[0-9A-Z]{3}|57P0[123]|53[123]00|40001|40P01|57014)$/;
 const TRANSIENT_MESSAGES =
-  /^(Connection terminated unexpectedly|Connection terminated due to connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable)/;
+  /^(Connection terminated unexpectedly|Connection terminated due to connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Query read timeout)/;
 
 export function isTransientStorageError(error: unknown, depth = 0): boolean {
   if (error === null || typeof error !== 'object' || depth > 4) return false;
