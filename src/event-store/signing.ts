@@ -42,6 +42,12 @@ export interface HeadSignature {
 export interface ChainSigner {
   readonly kid: string;
   sign(scope: 'log' | 'access-log', position: string, chainHash: string, firstPosition?: string): HeadSignature;
+  /**
+   * A 32-byte secret for `purpose` that only the holder of this key can compute (the SHA-256 of
+   * the key's Ed25519 signature of the purpose: Ed25519 signs deterministically). Keys local files
+   * derived from the log (replay snapshots) so that a file edited without the key is told apart.
+   */
+  derivedSecret?(purpose: string): Buffer;
 }
 
 export interface PublicKeyInfo {
@@ -95,6 +101,7 @@ export function signerFor(privateKey: KeyObject, own?: OwnSignatures): ChainSign
       own?.remember(kid, message.toString('latin1'), signature);
       return { ...(firstPosition === undefined ? {} : { firstPosition }), position, chainHash, kid, signature };
     },
+    derivedSecret: (purpose) => createHash('sha256').update(sign(null, Buffer.from(`risk-ledger derived secret: ${purpose}`, 'utf8'), privateKey)).digest(),
   };
 }
 

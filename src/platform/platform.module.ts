@@ -99,11 +99,11 @@ export class PlatformModule implements OnApplicationShutdown {
           // Stored snapshots of the read models that register-wide asOf starts from (one store per
           // process: the live runner leaves them as it goes, replays leave them too).
           provide: REPLAY_SNAPSHOTS,
-          inject: [APP_CONFIG],
-          useFactory: (config: AppConfig): ReplaySnapshotStore =>
+          inject: [APP_CONFIG, SIGNING_KEYS],
+          useFactory: (config: AppConfig, keys: SigningKeys): ReplaySnapshotStore =>
             config.eventStore === 'memory'
               ? new MemoryReplaySnapshots(config.replaySnapshots.keep)
-              : new FileReplaySnapshots(join(config.dataDir, 'replay-snapshots'), config.replaySnapshots.keep),
+              : new FileReplaySnapshots(join(config.dataDir, 'replay-snapshots'), config.replaySnapshots.keep, keys.signer.derivedSecret?.('replay-snapshots')),
         },
         {
           provide: ProjectionRunner,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,6 +33,8 @@ export interface ReplaySnapshotMeta {
   previousPosition: string | null;
   /** The read models' shape (shapeOf). */
   shape: string;
+  /** HMAC-SHA256 of the description and the image under the store's secret (FileReplaySnapshots with a secret). */
+  mac?: string;
 }
 
 /** Nest token of the process's one ReplaySnapshotStore (the live runner and the replayer share it). */
@@ -127,10 +129,23 @@ export class FileReplaySnapshots implements ReplaySnapshotStore {
   /** Snapshots being written (`shape:position`): a second save of one of them is a no-op. */
   private readonly writing = new Set<string>();
 
+  /**
+   * `secret` (the signing key's derived secret): each snapshot is sealed with an HMAC of its
+   * description and image, and one that does not match (edited, or written without the key) is
+   * never loaded. An image is what an auditor's past answer is computed from, and the log's hashes
+   * do not cover it: a title edited in one was served as history while verifyIntegrity said ok.
+   */
   constructor(
     private readonly dir: string,
     private readonly keep = 16,
+    private readonly secret?: Buffer,
   ) {}
+
+  /** The seal of a snapshot: its description (without the seal) and its image. */
+  private seal(meta: ReplaySnapshotMeta, image: Buffer): string {
+    const { mac: _mac, ...described } = meta;
+    return createHmac('sha256', this.secret!).update(JSON.stringify([described.head, described.previousPosition, described.shape])).update(image).digest('hex');
+  }
 
   private entries(): ReplaySnapshotMeta[] {
     if (this.index) return this.index;
@@ -166,8 +181,11 @@ export class FileReplaySnapshots implements ReplaySnapshotStore {
 
   load(meta: ReplaySnapshotMeta): Buffer | null {
     try {
-      return readFileSync(`${this.base(meta)}.sqlite`);
+      const image = readFileSync(`${this.base(meta)}.sqlite`);
+      if (this.secret && !sealHolds(meta.mac, this.seal(meta, image))) throw new Error('not sealed by this key');
+      return image;
     } catch {
+      // Missing, unreadable, edited or unsealed: not used, and not kept (the replay goes from further back).
       this.discard(meta);
       return null;
     }
@@ -178,6 +196,7 @@ export class FileReplaySnapshots implements ReplaySnapshotStore {
     if (this.entries().some((m) => m.shape === meta.shape && m.head.position === meta.head.position) || this.writing.has(key)) return;
     this.writing.add(key);
     const base = this.base(meta);
+    if (this.secret) meta = { ...meta, mac: this.seal(meta, image) };
     try {
       // The image first, then its description: a description always has its whole image.
       await writeFile(`${base}.sqlite.tmp`, image);
@@ -204,6 +223,10 @@ export class FileReplaySnapshots implements ReplaySnapshotStore {
     rmSync(`${base}.sqlite`, { force: true });
     if (this.index) this.index = this.index.filter((m) => m !== meta && !(m.shape === meta.shape && m.head.position === meta.head.position));
   }
+}
+
+function sealHolds(found: string | undefined, expected: string): boolean {
+  return typeof found === 'string' && found.length === expected.length && timingSafeEqual(Buffer.from(found, 'hex'), Buffer.from(expected, 'hex'));
 }
 
 /** The same in memory (the in-memory store, tests). */

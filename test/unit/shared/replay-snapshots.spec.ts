@@ -5,10 +5,11 @@
  * the store stays bounded.
  */
 import { describe, expect, it } from '@jest/globals';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { signerFor } from '../../../src/event-store/signing.js';
 import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
 import { ExpectedVersion, type EventStore } from '../../../src/event-store/event-store.port.js';
 import { assetDecider, assetStreamId } from '../../../src/asset-inventory/domain/asset.decider.js';
@@ -184,6 +185,38 @@ describe('register-wide asOf from stored read-model snapshots', () => {
       const again = new FileReplaySnapshots(dir, 4);
       await replayer(store, again, 5).read({ atPosition: positions.at(-1)! }, () => undefined);
       expect(readdirSync(dir).some((n) => n.includes('deadbeef'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('files sealed with the signing key: an image or description edited without the key is never loaded (nor an unsealed one)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-snapshots-'));
+    try {
+      const key = signerFor(generateKeyPairSync('ed25519').privateKey).derivedSecret!('replay-snapshots');
+      const db = openReadModelDatabase(':memory:');
+      db.exec("CREATE TABLE risks (id TEXT, title TEXT); INSERT INTO risks VALUES ('r-1', 'Theft of hot-wallet keys')");
+      const image = db.serialize();
+      db.close();
+      const meta = (position: string) => ({ head: { position, recordedAt: '2026-01-01T00:00:00.000Z', hash: 'a'.repeat(64), chainHash: null }, previousPosition: null, shape: '0123456789abcdef' });
+      const files = new FileReplaySnapshots(dir, 8, key);
+      for (const p of ['0000000000000000010', '0000000000000000020', '0000000000000000030']) await files.save(meta(p), image);
+      const found = (p: string) => new FileReplaySnapshots(dir, 8, key).newest('0123456789abcdef', (h) => h.position === p, null);
+      expect(new FileReplaySnapshots(dir, 8, key).load(found('0000000000000000010')!)).toEqual(image);
+      // The image edited (a title that never was), the same length: refused and removed.
+      const edited = Buffer.from(image);
+      const at = edited.indexOf('Theft');
+      edited.write('THEFT', at);
+      writeFileSync(join(dir, '0000000000000000020.0123456789abcdef.sqlite'), edited);
+      const reader = new FileReplaySnapshots(dir, 8, key);
+      expect(reader.load(found('0000000000000000020')!)).toBeNull();
+      expect(existsSync(join(dir, '0000000000000000020.0123456789abcdef.sqlite'))).toBe(false);
+      // Under another key (or none: written before sealing), nothing is taken.
+      const otherKey = signerFor(generateKeyPairSync('ed25519').privateKey).derivedSecret!('replay-snapshots');
+      expect(new FileReplaySnapshots(dir, 8, otherKey).load(found('0000000000000000030')!)).toBeNull();
+      const unsealed = new FileReplaySnapshots(dir, 8);
+      await unsealed.save(meta('0000000000000000040'), image);
+      expect(reader.load(found('0000000000000000040')!)).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
