@@ -8,8 +8,8 @@ import { WrongExpectedVersionError, type EventStore } from './event-store.port.j
 export type AppendOutcome = 'ok' | 'conflict' | 'error';
 
 export interface EventStoreInstrumentation {
-  /** One call of append or appendMultiple: how long it took, how many events it was given, how it ended. */
-  appended(sample: { seconds: number; events: number; outcome: AppendOutcome }): void;
+  /** One call of append or appendMultiple: how long it took, how many events it was given, how it ended (and why, when it failed). */
+  appended(sample: { seconds: number; events: number; outcome: AppendOutcome; error?: unknown }): void;
 }
 
 export const NO_EVENT_STORE_INSTRUMENTATION: EventStoreInstrumentation = { appended: () => {} };
@@ -25,16 +25,18 @@ export function instrumentAppends<S extends EventStore>(store: S, instrumentatio
   const measure = async <T>(events: number, run: () => Promise<T>): Promise<T> => {
     const started = process.hrtime.bigint();
     let outcome: AppendOutcome = 'error';
+    let failure: unknown;
     try {
       const result = await run();
       outcome = 'ok';
       return result;
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) outcome = 'conflict';
+      failure = error;
       throw error;
     } finally {
       try {
-        instrumentation.appended({ seconds: Number(process.hrtime.bigint() - started) / 1e9, events, outcome });
+        instrumentation.appended({ seconds: Number(process.hrtime.bigint() - started) / 1e9, events, outcome, ...(outcome === 'error' ? { error: failure } : {}) });
       } catch {
         // measuring never breaks an append
       }

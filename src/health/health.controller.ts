@@ -36,7 +36,12 @@ export class HealthController {
       ...(s.shuttingDown ? { shuttingDown: true } : {}),
       integrity: s.integrity,
       ...(detailed && s.integrityFailure ? { integrityFailure: s.integrityFailure } : {}),
-      eventStore: { ok: s.eventStore.ok, adapter: s.eventStore.adapter, ...(detailed && s.eventStore.details ? { details: s.eventStore.details } : {}) },
+      eventStore: {
+        ok: s.eventStore.ok && !s.appendsFailing,
+        adapter: s.eventStore.adapter,
+        ...(s.appendsFailing ? { appends: 'failing' } : {}),
+        ...(detailed && (s.eventStore.details || s.appendsFailing) ? { details: { ...s.eventStore.details, ...(s.appendsFailing ? { appendsFailing: s.appendsFailing } : {}) } } : {}),
+      },
       projections: follower(s.projections),
       processManager: follower(s.reactions),
       liveEvents: follower(s.liveEvents),

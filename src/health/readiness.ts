@@ -6,6 +6,7 @@ import { ProcessManager } from '../shared/application/process-manager.js';
 import { LiveEvents } from '../shared/application/live-events.js';
 import type { RetryState } from '../shared/application/transient-errors.js';
 import { ShutdownState } from './shutdown-state.js';
+import { Metrics } from '../platform/observability/metrics.js';
 
 /** A store that does not answer its health check within this is not ready. */
 const STORE_TIMEOUT_MS = 2_000;
@@ -31,6 +32,8 @@ export interface ReadinessSnapshot {
   reactions: FollowerState;
   /** The feed of graphql-ws subscriptions (LiveEvents). */
   liveEvents: FollowerState;
+  /** Appends failing on storage since `since`, none succeeded since (a full disk, a lost database): degraded. */
+  appendsFailing?: { since: string; attempts: number; lastError: string };
 }
 
 function follower(f: { failed: unknown; retrying: RetryState | undefined; checkpoint: string | null }): FollowerState {
@@ -54,6 +57,7 @@ export class Readiness {
     private readonly live: LiveEvents,
     private readonly integrity: IntegrityMonitor,
     private readonly shutdown: ShutdownState,
+    private readonly metrics: Metrics,
   ) {}
 
   async snapshot(): Promise<ReadinessSnapshot> {
@@ -64,8 +68,9 @@ export class Readiness {
     const reactions = follower(this.reactions);
     const liveEvents = follower({ failed: this.live.failed, retrying: this.live.retrying, checkpoint: this.live.checkpoint });
     const shuttingDown = this.shutdown.shuttingDown;
+    const appendsFailing = this.metrics.appendsFailing;
     return {
-      ready: !shuttingDown && eventStore.ok && integrity === 'OK' && projections.ok && reactions.ok && liveEvents.ok,
+      ready: !shuttingDown && eventStore.ok && integrity === 'OK' && projections.ok && reactions.ok && liveEvents.ok && !appendsFailing,
       shuttingDown,
       stopped: !eventStore.ok || integrity === 'BROKEN' || projections.state === 'stopped' || reactions.state === 'stopped' || liveEvents.state === 'stopped',
       eventStore,
@@ -74,6 +79,7 @@ export class Readiness {
       projections,
       reactions,
       liveEvents,
+      ...(appendsFailing ? { appendsFailing } : {}),
     };
   }
 

@@ -217,6 +217,49 @@ describe('local state faults', () => {
     }
   }, 60_000);
 
+  // A small filesystem of its own for the event store (root only: mount; skipped where not allowed).
+  const mountTmpfs = (at: string, size: string): boolean => spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', at]).status === 0;
+  const canMount = (() => {
+    const probe = mkdtempSync(join(tmpdir(), 'risk-ledger-mount-probe-'));
+    const ok = mountTmpfs(probe, '1m');
+    if (ok) spawnSync('umount', [probe]);
+    rmSync(probe, { recursive: true, force: true });
+    return ok;
+  })();
+
+  (canMount ? it : it.skip)("the event store's disk full: /health says degraded with the appends failing, and ok again once one succeeds", async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'risk-ledger-full-log-'));
+    const caseDir = mkdtempSync(join(tmpdir(), 'risk-ledger-full-log-data-'));
+    expect(mountTmpfs(logDir, '4m')).toBe(true);
+    try {
+      const caseEnv = { ...env, SQLITE_PATH: join(logDir, 'events.sqlite'), DATA_DIR: caseDir };
+      server = await startServer(caseEnv);
+      expect((await gql(server.url, manager, REGISTER, asset('before the disk filled'))).errors).toBeUndefined();
+      // Fill what is left of the filesystem.
+      spawnSync('dd', ['if=/dev/zero', `of=${join(logDir, 'ballast')}`, 'bs=64k', 'count=100']);
+      let refused = 0;
+      for (let i = 0; i < 20 && refused === 0; i++) {
+        const r = await gql(server.url, manager, REGISTER, asset(`while full ${i} ${'x'.repeat(150)}`));
+        if (r.errors) refused++;
+      }
+      expect(refused).toBe(1);
+      const during = await health(server.url);
+      expect(during.status).toBe(503);
+      expect(during.body).toMatchObject({ status: 'degraded', eventStore: { ok: false, appends: 'failing', details: { appendsFailing: { attempts: expect.any(Number), lastError: expect.stringMatching(/SQLITE_FULL|disk is full|ENOSPC/) } } } });
+      rmSync(join(logDir, 'ballast'));
+      expect((await gql(server.url, manager, REGISTER, asset('after space came back'))).errors).toBeUndefined();
+      expect((await health(server.url)).body).toMatchObject({ status: 'ok', eventStore: { ok: true } });
+      await stopServer(server);
+      server = undefined;
+    } finally {
+      if (server) await stopServer(server, 'SIGKILL');
+      server = undefined;
+      spawnSync('umount', [logDir]);
+      rmSync(logDir, { recursive: true, force: true });
+      rmSync(caseDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('a stale lock (its process gone, as after SIGKILL) is taken over with a warning', async () => {
     server = await startServer(env);
     const pid = server.child.pid;

@@ -4,6 +4,7 @@ import { decodePosition } from '../../event-store/hash-chain.js';
 import type { AppendOutcome, EventStoreInstrumentation } from '../../event-store/instrumentation.js';
 import type { ReplayCacheResult, ReplayInstrumentation } from '../../projections/as-of-replay.js';
 import type { CommandInstrumentation } from '../../shared/application/instrumentation.js';
+import { describeError, isTransientStorageError } from '../../shared/application/transient-errors.js';
 
 /** Node's process metrics, collected once per process (they observe the process, not one application). */
 let processRegistry: Registry | undefined;
@@ -155,10 +156,23 @@ export class Metrics implements EventStoreInstrumentation, CommandInstrumentatio
 
   // ---- instrumentation of the lower layers
 
-  appended({ seconds, events, outcome }: { seconds: number; events: number; outcome: AppendOutcome }): void {
+  appended({ seconds, events, outcome, error }: { seconds: number; events: number; outcome: AppendOutcome; error?: unknown }): void {
     this.appendDuration.labels({ outcome }).observe(seconds);
     if (outcome === 'ok') this.appendBatch.observe(events);
+    // Appends failing on storage (a full disk, a lost database), none succeeded since: /health says
+    // degraded (readiness.ts), which it did not while every mutation failed on a full disk.
+    if (outcome === 'ok') this.failingAppends = undefined;
+    else if (outcome === 'error' && isTransientStorageError(error)) {
+      const since = this.failingAppends?.since ?? new Date().toISOString();
+      this.failingAppends = { since, attempts: (this.failingAppends?.attempts ?? 0) + 1, lastError: describeError(error) };
+    }
   }
+
+  /** Since when appends fail on storage with none succeeding since, or undefined. */
+  get appendsFailing(): { since: string; attempts: number; lastError: string } | undefined {
+    return this.failingAppends;
+  }
+  private failingAppends?: { since: string; attempts: number; lastError: string };
 
   commandFinished({ type, result, seconds }: { type: string; result: string; seconds: number }): void {
     this.commands.labels({ type, result }).inc();
