@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { LOG_GENESIS, chainHash, eventHash, genesisHash } from '../../src/event-store/hash-chain.js';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -278,6 +278,24 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     expect(again.code).toBe(2);
     expect(again.json.error).toMatch(/not empty/);
   });
+
+  it('an export to a full disk ends at once with the error and leaves no file (it sat idle for ever)', async () => {
+    const mnt = mkdtempSync(join(tmpdir(), 'risk-ledger-full-export-'));
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]).status !== 0) {
+      rmSync(mnt, { recursive: true, force: true });
+      return; // mount needs root: nothing to check here
+    }
+    try {
+      spawnSync('dd', ['if=/dev/zero', `of=${join(mnt, 'ballast')}`, 'bs=4k', 'count=1000']);
+      const r = await cli(['export', '--out', join(mnt, 'evidence.ndjson')], storeEnv(t.dataDir));
+      expect(r.code).not.toBe(0);
+      expect(`${r.stdout}${r.stderr}`).toMatch(/ENOSPC|no space left/i);
+      expect(readdirSync(mnt)).toEqual(['ballast']);
+    } finally {
+      spawnSync('umount', [mnt]);
+      rmSync(mnt, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('refuses to import an export that does not verify', async () => {
     const target = mkdtempSync(join(work, 'import-bad-'));

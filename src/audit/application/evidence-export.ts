@@ -17,6 +17,7 @@ import { createReadStream, createWriteStream, existsSync, readFileSync, renameSy
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
 import { canonicalJson, decodePosition } from '../../event-store/hash-chain.js';
 import {
@@ -140,10 +141,13 @@ export async function exportLog(
   let buffer = '';
   const cited = new CitedEvidence();
 
+  // A write that fails (a full disk) ends the stream with 'close' and no 'drain': waiting for
+  // 'drain' alone, or for end()'s callback, left an export idle for ever (fault probe).
   const write = async (text: string): Promise<void> => {
     if (writeError) throw writeError;
     sha.update(text);
-    if (!out.write(text)) await once(out, 'drain');
+    if (!out.write(text)) await Promise.race([once(out, 'drain'), once(out, 'close')]).catch(() => undefined);
+    if (writeError) throw writeError;
   };
 
   try {
@@ -174,9 +178,11 @@ export async function exportLog(
       options.onProgress?.(count, total);
     }
     if (buffer) await write(buffer);
-    await new Promise<void>((resolve, reject) => out.end(() => (writeError ? reject(writeError) : resolve())));
+    out.end();
+    await finished(out);
+    if (writeError) throw writeError;
   } catch (error) {
-    await new Promise<void>((resolve) => out.once('close', () => resolve()).destroy()); // closed (and opened) before it is removed
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()).destroy()); // closed (and opened) before it is removed
     rmSync(partial, { force: true });
     throw error;
   }
