@@ -29,8 +29,14 @@ export interface CatchUpOptions {
   commitEvery?: number;
   /** Milliseconds after which it commits anyway (default 250): read-your-writes waits for commits. */
   commitAfterMs?: number;
+  /**
+   * How long a transient storage error is retried before the runner stops with it (default: for
+   * ever, as a server should). The CLI gives up: a rebuild on a full disk retried every 5 s until
+   * someone killed it, holding DATA_DIR's lock.
+   */
+  retryForMs?: number;
 }
-const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery: 10_000, commitAfterMs: 250 };
+const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery: 10_000, commitAfterMs: 250, retryForMs: Infinity };
 
 /**
  * The CLI's rebuild, with no server on its event loop: pages of 5,000 events. Each page also
@@ -40,7 +46,7 @@ const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery: 10_00
  * then live long enough to reach V8's old generation (pages of 10,000 were slower on a log whose
  * pages touch few risks).
  */
-export const OFFLINE_CATCH_UP: CatchUpOptions = { pageSize: 5_000 };
+export const OFFLINE_CATCH_UP: CatchUpOptions = { pageSize: 5_000, retryForMs: 30_000 };
 
 /**
  * A catch-up's transaction, open across its pages: the events applied in it, when it began, the
@@ -235,7 +241,9 @@ export class ProjectionRunner {
   /** The subscription (or the commit of a catch-up) failed: follow the log again after a transient error, else stop. */
   private stopped(error: unknown, generation: number): void {
     if (generation !== this.generation) return;
-    const timer = this.backoff.retryLater(
+    const since = this.backoff.retrying?.since;
+    const givingUp = since !== undefined && Date.now() - Date.parse(since) > this.catchUp.retryForMs;
+    const timer = givingUp ? undefined : this.backoff.retryLater(
       error,
       (retry) => this.log.warn('projections hit a transient storage error: retrying', { ...retry, checkpoint: this.reached.current }),
       () => {

@@ -245,4 +245,18 @@ describe('a catch-up commits its pages every few pages', () => {
     expect(checkpoints).toEqual(checkpoints.map(() => log[24]!.position));
     memory.close();
   });
+
+  it('a rebuild with a retry limit (the CLI) stops with a storage error that does not go away, instead of retrying for ever', async () => {
+    const { db, witness, runner: runnerWith } = await setUp(1);
+    witness.hook = () => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    };
+    const runner = runnerWith({ ...CATCH_UP, retryForMs: 200 });
+    const started = Date.now();
+    await expect(runner.rebuild()).rejects.toThrow(/disk is full/);
+    // Retried first (50, 100, 200 ms), then given up: well before any timeout.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await runner.stop();
+    db.close();
+  });
 });
