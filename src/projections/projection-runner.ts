@@ -36,6 +36,8 @@ export interface CatchUpOptions {
    */
   retryForMs?: number;
 }
+/** How long a command waits for the read models to reach what it wrote (read-your-writes). */
+const COMMAND_WAIT_MS = 10_000;
 const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery: 10_000, commitAfterMs: 250, retryForMs: Infinity };
 
 /**
@@ -160,7 +162,16 @@ export class ProjectionRunner {
    * Resolves once every projection has applied `position` (read-your-writes); rejects after
    * timeoutMs, or at once when the projection subscription stops on an error.
    */
-  waitFor(position: string, timeoutMs = 10_000): Promise<void> {
+  waitFor(position: string, timeoutMs = COMMAND_WAIT_MS): Promise<void> {
+    // A command's read-your-writes wait, while the projections retry a storage error (a full
+    // read-model disk): they will not get there soon, so the command answers with its committed
+    // result at once rather than after the whole timeout (10 s a mutation, fault probe). A longer
+    // wait (a rebuild) waits on.
+    const retrying = this.backoff.retrying;
+    const current = this.reached.current;
+    if (retrying && timeoutMs <= COMMAND_WAIT_MS && (current === null || position > current)) {
+      return Promise.reject(new Error(`the read models are retrying a storage error since ${retrying.since} (${retrying.lastError})`));
+    }
     return this.reached.wait(position, timeoutMs);
   }
 

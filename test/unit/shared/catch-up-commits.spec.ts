@@ -181,7 +181,7 @@ describe('a catch-up commits its pages every few pages', () => {
     expect(during.assets).toBe(12);
     expect(runner.checkpoint).toBe(log[19]!.position);
 
-    await runner.waitFor(head);
+    await runner.waitFor(head, 30_000); // a command's wait (10 s) would fail at once while it retries
     expect(runner.retrying).toBeUndefined();
     await runner.stop();
     expect(dump(db)).toEqual(await expectedReadModels(store, head));
@@ -256,6 +256,25 @@ describe('a catch-up commits its pages every few pages', () => {
     await expect(runner.rebuild()).rejects.toThrow(/disk is full/);
     // Retried first (50, 100, 200 ms), then given up: well before any timeout.
     expect(Date.now() - started).toBeLessThan(5_000);
+    await runner.stop();
+    db.close();
+  });
+
+  it("a command's wait for the read models fails at once while they retry a storage error, instead of after its whole timeout", async () => {
+    const { log, db, witness, runner: runnerWith } = await setUp(1);
+    let failing = true;
+    witness.hook = () => {
+      if (failing) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    };
+    const runner = runnerWith();
+    runner.start();
+    while (!runner.retrying) await new Promise((r) => setTimeout(r, 10));
+    const started = Date.now();
+    await expect(runner.waitFor(log.at(-1)!.position)).rejects.toThrow(/retrying a storage error since .*disk is full/);
+    expect(Date.now() - started).toBeLessThan(1_000); // not the 10 s of a command's wait
+    // Once the disk has room again, the projections resume and the same wait is answered.
+    failing = false;
+    await runner.waitFor(log.at(-1)!.position, 30_000);
     await runner.stop();
     db.close();
   });
