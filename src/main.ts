@@ -13,6 +13,7 @@ import { httpObservability, type HttpObservability } from './platform/observabil
 import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
 import { ShutdownState } from './health/shutdown-state.js';
+import { LiveEvents } from './shared/application/live-events.js';
 import { rootLogger } from './shared/logging/json-logger.js';
 import { AwaitingInit, hardenSocket, type WsSocket } from './graphql/ws-hardening.js';
 
@@ -93,6 +94,8 @@ function hardenWebSocketServer(app: INestApplication): void {
 /** How long in-flight requests may take to finish once a stop is asked for, and the whole stop. */
 const DRAIN_MS = 8_000;
 const STOP_MS = 9_500;
+/** At most this long for the open subscriptions to receive what the last requests committed. */
+const LIVE_DRAIN_MS = 1_000;
 
 /**
  * SIGTERM or SIGINT: stop accepting connections, let the requests in flight finish (up to
@@ -127,6 +130,10 @@ function gracefulShutdown(app: INestApplication): void {
       await Promise.race([edge?.drained(), new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_MS)))]);
       clearTimeout(timer);
       closeIdle();
+      // What the finished requests committed reaches the open subscriptions, then their sockets
+      // close (graphql-ws writes each woken delivery in the turns that follow).
+      await app.get(LiveEvents).drain(LIVE_DRAIN_MS).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 50));
       await app.close();
       rootLogger.info('shut down', { signal, ms: Date.now() - started });
       process.exit(0);
