@@ -195,6 +195,17 @@ describe('hostile input', () => {
     // Two pages of 16 MB in one request pass the request's budget: the second is refused before it reads.
     const twice = await t.gql(`{ a: events(first: 50, types: ${JSON.stringify(types)}) { edges { cursor } } b: events(first: 50, types: ${JSON.stringify(types)}) { edges { cursor } } }`, {}, users.auditor);
     expect((twice.errors ?? []).map((e) => e.extensions?.code)).toEqual(['QUERY_TOO_COMPLEX']);
+
+    // The catalogues listed without their requirements read none of them; with them, each is
+    // charged to the request's 16 MB (250 such catalogues listed by id ended a 1 GB process).
+    const listed = (await t.ok(`{ baselineCatalogues { id builtIn requirementCount } }`, {}, users.auditor)) as { baselineCatalogues: { id: string; builtIn: boolean; requirementCount: number }[] };
+    expect(listed.baselineCatalogues.filter((c) => c.id.startsWith('big-'))).toHaveLength(8);
+    expect(listed.baselineCatalogues.filter((c) => c.id.startsWith('big-')).every((c) => c.requirementCount === 500)).toBe(true);
+    expect(listed.baselineCatalogues[0]).toMatchObject({ builtIn: true });
+    const withRequirements = await t.gql(`{ baselineCatalogues { id requirements { id } } }`, {}, users.auditor);
+    expect(new Set((withRequirements.errors ?? []).map((e) => e.extensions?.code))).toEqual(new Set(['QUERY_TOO_COMPLEX']));
+    const one = (await t.ok(`{ baselineCatalogue(id: "big-3@1") { requirements { id } } }`, {}, users.auditor)) as { baselineCatalogue: { requirements: unknown[] } };
+    expect(one.baselineCatalogue.requirements).toHaveLength(500);
   }, 120_000);
 
   it('says what is wrong with a document that repeats one field thousands of times (graphql-js stops checking it)', async () => {

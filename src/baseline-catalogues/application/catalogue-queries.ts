@@ -3,7 +3,7 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { READ_DB } from '../../projections/read-model-database.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import type { BaselineCatalogueState } from '../domain/catalogue.state.js';
-import { CatalogueQueries } from '../projections/catalogue.projection.js';
+import { CatalogueQueries, type CatalogueListing } from '../projections/catalogue.projection.js';
 
 /** One catalogue (built-in or imported) by id, or null. */
 export class GetCatalogueQuery extends Query<BaselineCatalogueState | null> {
@@ -12,8 +12,8 @@ export class GetCatalogueQuery extends Query<BaselineCatalogueState | null> {
   }
 }
 
-/** The built-in catalogue, then every imported one in import order. */
-export class ListCataloguesQuery extends Query<BaselineCatalogueState[]> {}
+/** The built-in catalogue, then every imported one in import order, without the imported ones' requirements. */
+export class ListCataloguesQuery extends Query<CatalogueListing[]> {}
 
 @QueryHandler(GetCatalogueQuery)
 export class GetCatalogueHandler implements IQueryHandler<GetCatalogueQuery, BaselineCatalogueState | null> {
@@ -27,12 +27,12 @@ export class GetCatalogueHandler implements IQueryHandler<GetCatalogueQuery, Bas
 }
 
 @QueryHandler(ListCataloguesQuery)
-export class ListCataloguesHandler implements IQueryHandler<ListCataloguesQuery, BaselineCatalogueState[]> {
+export class ListCataloguesHandler implements IQueryHandler<ListCataloguesQuery, CatalogueListing[]> {
   private readonly queries: CatalogueQueries;
   constructor(@Inject(READ_DB) db: ReadDb) {
     this.queries = new CatalogueQueries(db);
   }
-  async execute(): Promise<BaselineCatalogueState[]> {
-    return this.queries.all();
+  async execute(): Promise<CatalogueListing[]> {
+    return this.queries.listings();
   }
 }

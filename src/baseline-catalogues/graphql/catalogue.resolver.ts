@@ -1,12 +1,14 @@
-import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
-import type { BaselineCatalogueState } from '../domain/catalogue.state.js';
+import type { BaselineCatalogueState, BaselineRequirement as BaselineRequirementState } from '../domain/catalogue.state.js';
+import type { CatalogueListing } from '../projections/catalogue.projection.js';
+import { jsonBytes, withinResultBudget } from '../../graphql/result-budget.js';
 import { ImportBaselineCatalogueCommand } from '../application/catalogue-commands.js';
 import { GetCatalogueQuery, ListCataloguesQuery } from '../application/catalogue-queries.js';
 import { INPUT_ARGUMENT_DESCRIPTION } from '../../graphql/descriptions.js';
-import { BaselineCatalogue, ImportBaselineCatalogueInput } from './catalogue.types.js';
+import { BaselineCatalogue, BaselineRequirement, ImportBaselineCatalogueInput } from './catalogue.types.js';
 
 /** Thin adapter: arguments to commands and queries, states to GraphQL objects. */
 @Resolver(() => BaselineCatalogue)
@@ -32,7 +34,16 @@ export class BaselineCatalogueResolver {
   }
 
   @ResolveField(() => Int, { description: 'Number of its requirements.' })
-  requirementCount(@Parent() catalogue: BaselineCatalogueState): number {
-    return catalogue.requirements.length;
+  requirementCount(@Parent() catalogue: BaselineCatalogueState | CatalogueListing): number {
+    return 'requirementCount' in catalogue ? catalogue.requirementCount : catalogue.requirements.length;
+  }
+
+  @ResolveField(() => [BaselineRequirement], {
+    description: "Its requirements, in the order given (1 to 2,000). A listing reads each imported catalogue's requirements when asked, charged to the request's 16 MB (QUERY_TOO_COMPLEX past it: ask baselineCatalogue(id) for them one at a time).",
+  })
+  async requirements(@Parent() catalogue: BaselineCatalogueState | CatalogueListing, @Context() context: object): Promise<BaselineRequirementState[]> {
+    if (catalogue.requirements) return catalogue.requirements;
+    const full = await withinResultBudget(context, `baselineCatalogues (${catalogue.id.slice(0, 80)})`, () => this.queries.execute(new GetCatalogueQuery(catalogue.id)), (c) => jsonBytes(c?.requirements ?? []));
+    return full?.requirements ?? [];
   }
 }

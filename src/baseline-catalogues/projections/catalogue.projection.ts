@@ -11,12 +11,14 @@ import type { BaselineCatalogueState } from '../domain/catalogue.state.js';
  */
 export class CatalogueProjection implements Projection {
   readonly name = 'baseline-catalogues';
-  readonly schemaVersion = 1;
+  // 2: the listing's columns beside the document (a list reads no requirements it does not show).
+  readonly schemaVersion = 2;
 
   setup(db: ReadDb): void {
     db.exec(`CREATE TABLE IF NOT EXISTS baseline_catalogues (
       id TEXT PRIMARY KEY,
       seq INTEGER NOT NULL UNIQUE,
+      listing TEXT NOT NULL,
       doc TEXT NOT NULL
     );`);
   }
@@ -32,8 +34,9 @@ export class CatalogueProjection implements Projection {
     const row = preparedOnce(db, 'SELECT doc FROM baseline_catalogues WHERE id = ?').get(id) as { doc: string } | undefined;
     const state: BaselineCatalogueState = row ? JSON.parse(row.doc) : catalogueDecider.initialState;
     const next = catalogueDecider.evolve(state, { type: event.type, data: event.data } as CatalogueEvent);
-    if (row) preparedOnce(db, 'UPDATE baseline_catalogues SET doc = ? WHERE id = ?').run(JSON.stringify(next), id);
-    else preparedOnce(db, 'INSERT INTO baseline_catalogues (id, seq, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM baseline_catalogues), ?)').run(id, JSON.stringify(next));
+    const listing = JSON.stringify(listingOf(next));
+    if (row) preparedOnce(db, 'UPDATE baseline_catalogues SET listing = ?, doc = ? WHERE id = ?').run(listing, JSON.stringify(next), id);
+    else preparedOnce(db, 'INSERT INTO baseline_catalogues (id, seq, listing, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM baseline_catalogues), ?, ?)').run(id, listing, JSON.stringify(next));
   }
 }
 
@@ -60,4 +63,24 @@ export class CatalogueQueries {
   all(): BaselineCatalogueState[] {
     return allCatalogues(this.imported());
   }
+
+  /**
+   * The same list without the imported catalogues' requirements (their count instead): an
+   * imported catalogue can be megabytes, and 250 of them listed by id took 1.2 GB of heap and
+   * ended the process (probe, 2026-12-01). Whoever needs the requirements reads them per
+   * catalogue (byId), each charged to the request's budget (catalogue.resolver.ts).
+   */
+  listings(): CatalogueListing[] {
+    const rows = this.db.prepare('SELECT listing FROM baseline_catalogues ORDER BY seq').pluck().all() as string[];
+    const [builtIn] = allCatalogues([]);
+    return [{ ...builtIn!, requirementCount: builtIn!.requirements.length }, ...rows.map((r) => JSON.parse(r) as CatalogueListing)];
+  }
+}
+
+/** A catalogue as listed: everything but its requirements (`requirements` only when small, the built-in one), and their count. */
+export type CatalogueListing = Omit<BaselineCatalogueState, 'requirements'> & { requirements?: BaselineCatalogueState['requirements']; requirementCount: number };
+
+function listingOf(state: BaselineCatalogueState): CatalogueListing {
+  const { requirements, ...rest } = state;
+  return { ...rest, requirementCount: requirements.length };
 }
