@@ -13,8 +13,8 @@ const STORE_TIMEOUT_MS = 2_000;
 
 export interface FollowerState {
   ok: boolean;
-  /** running, retrying (a transient storage error, with backoff) or stopped (for good). */
-  state: 'running' | 'retrying' | 'stopped';
+  /** running, catching up (behind the log since the start), retrying (a transient storage error, with backoff) or stopped (for good). */
+  state: 'running' | 'catching-up' | 'retrying' | 'stopped';
   checkpoint: string | null;
   retrying?: RetryState;
 }
@@ -36,9 +36,9 @@ export interface ReadinessSnapshot {
   appendsFailing?: { since: string; attempts: number; lastError: string };
 }
 
-function follower(f: { failed: unknown; retrying: RetryState | undefined; checkpoint: string | null }): FollowerState {
+export function follower(f: { failed: unknown; retrying: RetryState | undefined; checkpoint: string | null; caughtUpOnce?: boolean }): FollowerState {
   const retrying = f.retrying;
-  const state = f.failed ? 'stopped' : retrying ? 'retrying' : 'running';
+  const state = f.failed ? 'stopped' : retrying ? 'retrying' : f.caughtUpOnce === false ? 'catching-up' : 'running';
   return { ok: state === 'running', state, checkpoint: f.checkpoint, ...(retrying ? { retrying } : {}) };
 }
 

@@ -159,6 +159,16 @@ export class ProjectionRunner {
   }
 
   /**
+   * Whether the read models have reached the end of the log once since the start: until then a
+   * start behind the log (read models lost, or rebuilt for a new schema) answers queries from
+   * read models that lack the newest events, and /health/ready says so (Readiness).
+   */
+  get caughtUpOnce(): boolean {
+    return this.caughtUp;
+  }
+  private caughtUp = false;
+
+  /**
    * Resolves once every projection has applied `position` (read-your-writes); rejects after
    * timeoutMs, or at once when the projection subscription stops on an error.
    */
@@ -244,8 +254,10 @@ export class ProjectionRunner {
       onBatch: (events) => this.applyBatch(events),
       onError: (error) => this.stopped(error, generation),
       // Back after a transient error with nothing new to apply: the retry is over all the same.
-      onCaughtUp: () =>
-        this.backoff.resumed((ended) => this.log.info('projections resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: this.reached.current })),
+      onCaughtUp: () => {
+        this.caughtUp = true;
+        this.backoff.resumed((ended) => this.log.info('projections resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: this.reached.current }));
+      },
     });
   }
 

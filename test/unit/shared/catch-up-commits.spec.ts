@@ -21,6 +21,7 @@ import type { Projection } from '../../../src/projections/projection.js';
 import { ProjectionRunner, type CatchUpOptions } from '../../../src/projections/projection-runner.js';
 import { openReadModelDatabase, type ReadDb } from '../../../src/projections/read-model-database.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
+import { follower } from '../../../src/health/readiness.js';
 import type { DomainActor } from '../../../src/shared/domain/decider.js';
 
 const ciso: DomainActor = { id: 'ciso', name: 'CISO', roles: ['CISO'] };
@@ -275,6 +276,18 @@ describe('a catch-up commits its pages every few pages', () => {
     // Once the disk has room again, the projections resume and the same wait is answered.
     failing = false;
     await runner.waitFor(log.at(-1)!.position, 30_000);
+    await runner.stop();
+    db.close();
+  });
+
+  it('a runner behind the log at start is "catching-up" for readiness until it first reaches the end of the log', async () => {
+    const { log, db, runner: runnerWith } = await setUp(2);
+    const runner = runnerWith();
+    expect(follower(runner)).toMatchObject({ ok: false, state: 'catching-up' });
+    runner.start();
+    await runner.waitFor(log.at(-1)!.position, 30_000);
+    while (!runner.caughtUpOnce) await new Promise((r) => setTimeout(r, 5));
+    expect(follower(runner)).toMatchObject({ ok: true, state: 'running' });
     await runner.stop();
     db.close();
   });
