@@ -1,7 +1,8 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
 import { preparedOnce, type ReadDb } from '../../projections/read-model-database.js';
-import { allCatalogues, catalogueDecider, catalogueStreams, findCatalogue } from '../domain/catalogue.decider.js';
+import { BUILTIN_CATALOGUE } from '../domain/builtin-catalogue.js';
+import { catalogueDecider, catalogueStreams, findCatalogue } from '../domain/catalogue.decider.js';
 import type { CatalogueEvent } from '../domain/catalogue.events.js';
 import type { BaselineCatalogueState } from '../domain/catalogue.state.js';
 
@@ -48,36 +49,26 @@ export class CatalogueProjection implements Projection {
 export class CatalogueQueries {
   constructor(private readonly db: ReadDb) {}
 
-  private imported(): BaselineCatalogueState[] {
-    const rows = this.db.prepare('SELECT doc FROM baseline_catalogues ORDER BY seq').all() as { doc: string }[];
-    return rows.map((r) => JSON.parse(r.doc) as BaselineCatalogueState);
-  }
-
   /** The built-in catalogue or an imported one. */
   byId(id: string): BaselineCatalogueState | undefined {
     const row = this.db.prepare('SELECT doc FROM baseline_catalogues WHERE id = ?').get(id) as { doc: string } | undefined;
     return findCatalogue(id, row ? [JSON.parse(row.doc) as BaselineCatalogueState] : []);
   }
 
-  /** The built-in catalogue first, then every imported one in import order. */
-  all(): BaselineCatalogueState[] {
-    return allCatalogues(this.imported());
-  }
-
   /**
-   * The same list without the imported catalogues' requirements (their count instead): an
-   * imported catalogue can be megabytes, and 250 of them listed by id took 1.2 GB of heap and
-   * ended the process (probe, 2026-12-01). Whoever needs the requirements reads them per
+   * The built-in catalogue first, then every imported one in import order, without their
+   * requirements (their count instead): an imported catalogue can be megabytes, and 250 of them
+   * listed by id took 1.2 GB of heap and ended the process (probe, 2026-12-01). Whoever needs the requirements reads them per
    * catalogue (byId), each charged to the request's budget (catalogue.resolver.ts).
    */
   listings(): CatalogueListing[] {
     const rows = this.db.prepare('SELECT listing FROM baseline_catalogues ORDER BY seq').pluck().all() as string[];
-    const [builtIn] = allCatalogues([]);
-    return [{ ...builtIn!, requirementCount: builtIn!.requirements.length }, ...rows.map((r) => JSON.parse(r) as CatalogueListing)];
+    // Rows are imported catalogues only (the built-in id is reserved: CATALOGUE_ID_RESERVED).
+    return [listingOf(BUILTIN_CATALOGUE), ...rows.map((r) => JSON.parse(r) as CatalogueListing)];
   }
 }
 
-/** A catalogue as listed: everything but its requirements (`requirements` only when small, the built-in one), and their count. */
+/** A catalogue as listed: everything but its requirements, and their count. */
 export type CatalogueListing = Omit<BaselineCatalogueState, 'requirements'> & { requirements?: BaselineCatalogueState['requirements']; requirementCount: number };
 
 function listingOf(state: BaselineCatalogueState): CatalogueListing {
