@@ -15,6 +15,11 @@ import { TokenVerifier } from './identity/token-verifier.js';
 import { ShutdownState } from './health/shutdown-state.js';
 import { LiveEvents } from './shared/application/live-events.js';
 import { rootLogger } from './shared/logging/json-logger.js';
+import { DataDirLockedError } from './platform/data-dir-lock.js';
+import { AccessLogRefusedError } from './audit/application/access-log.js';
+import { EventStoreSchemaError } from './event-store/errors.js';
+import { EventStoreConfigError } from './event-store/create-event-store.js';
+import { isTransientStorageError } from './shared/application/transient-errors.js';
 import { AwaitingInit, hardenSocket, type WsSocket } from './graphql/ws-hardening.js';
 
 /** The HTTP edge of each application built here (request ids, the request log, in-flight requests). */
@@ -28,7 +33,16 @@ const edges = new WeakMap<INestApplication, HttpObservability>();
 export async function createApp(): Promise<INestApplication> {
   // Loaded here, not at the top: a configuration error is reported before the whole application loads.
   const { AppModule } = await import('./app.module.js');
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: rootLogger, bufferLogs: false });
+  // abortOnError off: a provider failing at start is thrown to the caller (main reports it in one
+  // line, exit 1) instead of Nest's ExceptionHandler logging it with its stack trace and exiting.
+  // That handler logs before it throws, and so does listen() before it rejects (a port taken): their
+  // lines are left out here, since the caller reports the same error.
+  const nestLogger = Object.create(rootLogger) as typeof rootLogger;
+  nestLogger.error = (message: unknown, ...rest: unknown[]) => {
+    const reportedByCaller = rest.includes('ExceptionHandler') || (rest.includes('NestApplication') && String(message).startsWith('Error: listen '));
+    if (!reportedByCaller) rootLogger.error(message, ...rest);
+  };
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: nestLogger, bufferLogs: false, abortOnError: false });
   // First: every request gets its id and its log line, whatever answers it.
   const edge = httpObservability(app.get(Metrics), rootLogger);
   edges.set(app, edge);
@@ -168,11 +182,22 @@ async function main(): Promise<void> {
     loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    rootLogger.error(`configuration error: ${error.message}`, error.setting ? { setting: error.setting } : {});
+    reportStartFailure(error);
     process.exitCode = 1;
     return;
   }
+  // A stop asked for while starting (a slow catch-up, a database not answering yet): nothing is in
+  // flight to finish; exit at once, logged, releasing the locks ('exit' handlers), where the
+  // signal's default action ended the process silently and left its lock files behind.
+  const stopDuringStart = (signal: NodeJS.Signals) => {
+    rootLogger.info('shut down during start-up', { signal });
+    process.exit(0);
+  };
+  process.once('SIGTERM', stopDuringStart);
+  process.once('SIGINT', stopDuringStart);
   const app = await createApp();
+  process.off('SIGTERM', stopDuringStart);
+  process.off('SIGINT', stopDuringStart);
   const config = app.get<AppConfig>(APP_CONFIG);
   gracefulShutdown(app);
   await app.listen(config.port);
@@ -189,10 +214,29 @@ async function main(): Promise<void> {
   }
 }
 
+/** Refusals by which the server protects its data at start: the message says what to do. */
+const START_REFUSALS = [DataDirLockedError, AccessLogRefusedError, EventStoreSchemaError, EventStoreConfigError];
+
+/**
+ * One line for a start that did not happen. A wrong setting, a refusal and the environment (a
+ * database not answering, a port taken, a folder not writable: errors of a system call or of
+ * PostgreSQL) are the operator's to mend and need no stack trace; anything else is a fault of
+ * ours, logged with its stack.
+ */
+export function reportStartFailure(error: unknown, log = rootLogger): void {
+  if (error instanceof ConfigError) return log.error(`configuration error: ${error.message}`, error.setting ? { setting: error.setting } : {});
+  if (START_REFUSALS.some((refusal) => error instanceof refusal)) return log.error(`start-up refused: ${(error as Error).message}`, { error: (error as Error).name });
+  const { code, syscall, severity } = (error ?? {}) as NodeJS.ErrnoException & { severity?: unknown };
+  const environment = typeof code === 'string' && (syscall !== undefined || severity !== undefined || code.startsWith('SQLITE_'));
+  if (error instanceof Error && (environment || isTransientStorageError(error))) {
+    return log.error(`start-up failed: ${error.message}`, { ...(code ? { code } : {}), ...(syscall ? { syscall } : {}) });
+  }
+  log.error('start-up failed', error);
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   main().catch((error) => {
-    if (error instanceof ConfigError) rootLogger.error(`configuration error: ${error.message}`, error.setting ? { setting: error.setting } : {});
-    else rootLogger.error('start-up failed', error);
+    reportStartFailure(error);
     process.exit(1);
   });
 }

@@ -151,8 +151,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): AppConfig {
       trustedKeyPaths: (env.SIGNING_TRUSTED_KEYS ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => resolve(p)),
     },
     graphql: { maxCost: graphqlMaxCost, introspection: booleanSetting('GRAPHQL_INTROSPECTION', env.GRAPHQL_INTROSPECTION, !production) },
-    webhook: webhookSettings(env, (message) => new ConfigError(message)),
-    evidence: evidenceSettings(env, (message) => new ConfigError(message)),
+    webhook: webhookSettings(env, (message, setting) => new ConfigError(message, setting)),
+    evidence: evidenceSettings(env, (message, setting) => new ConfigError(message, setting)),
   };
   if (production && !config.jwt.secret && !config.jwt.jwksUrl) {
     throw new ConfigError('JWT_SECRET (or JWT_JWKS_URL) is required when NODE_ENV=production', 'JWT_SECRET');

@@ -1,3 +1,4 @@
+import { isWholeNumberText } from './settings.js';
 import { resolve } from 'node:path';
 
 /** Evidence files (src/evidence): how large an upload may be, and where the blobs live. */
@@ -12,10 +13,10 @@ export interface EvidenceSettings {
 export const DEFAULT_EVIDENCE_MAX_BYTES = 26_214_400;
 
 /** Reads EVIDENCE_MAX_BYTES and EVIDENCE_DIR; `fail` builds the error the caller throws (ConfigError). */
-export function evidenceSettings(env: NodeJS.ProcessEnv, fail: (message: string) => Error): EvidenceSettings {
-  const raw = env.EVIDENCE_MAX_BYTES?.trim();
+export function evidenceSettings(env: NodeJS.ProcessEnv, fail: (message: string, setting: string) => Error): EvidenceSettings {
+  const raw = env.EVIDENCE_MAX_BYTES;
   const maxBytes = raw ? Number(raw) : DEFAULT_EVIDENCE_MAX_BYTES;
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw fail(`EVIDENCE_MAX_BYTES must be a positive whole number of bytes, got ${env.EVIDENCE_MAX_BYTES}`);
+  if ((raw && !isWholeNumberText(raw)) || maxBytes < 1) throw fail(`EVIDENCE_MAX_BYTES must be a positive whole number of bytes, got ${env.EVIDENCE_MAX_BYTES}`, 'EVIDENCE_MAX_BYTES');
   const dir = env.EVIDENCE_DIR?.trim();
   return { maxBytes, dir: dir ? resolve(dir) : null };
 }

@@ -23,10 +23,15 @@ function rule(check: (value: string) => boolean, message: (value: string) => str
   });
 }
 
-const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: string) => {
-  const n = Number(v);
-  return Number.isSafeInteger(n) && n >= min && n <= max;
-};
+/** Digits only: `Number()` would also take " 5", "0x10" and "1e3", and " " as 0. */
+export const isWholeNumberText = (v: string): boolean => /^\d+$/.test(v) && Number.isSafeInteger(Number(v));
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: string) => isWholeNumberText(v) && Number(v) >= min && Number(v) <= max;
+/**
+ * The longest delay a Node timer takes (2^31 - 1 ms, about 24.8 days): past it setTimeout fires
+ * after 1 ms, so an interval of 30 days ran every millisecond.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+const timerMessage = (name: string) => (v: string) => `${name} must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS} (about 24.8 days), got ${v}`;
 const isBoolean = (v: string) => /^(true|1|on|yes|false|0|off|no)$/i.test(v);
 const booleanMessage = (name: string) => (v: string) => `${name} must be true or false, got ${v}`;
 
@@ -53,7 +58,7 @@ export class EnvironmentSettings {
   @IsOptional() @rule((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, (v) => `PORT must be a port number (0 to 65535), got ${JSON.stringify(v)}`) PORT?: string;
   @IsOptional() @rule((v) => (LOG_LEVELS as readonly string[]).includes(v), (v) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${v}`) LOG_LEVEL?: string;
   @IsOptional()
-  @rule((v) => v.length >= MIN_METRICS_TOKEN_LENGTH, () => `METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`)
+  @rule((v) => v.trim().length >= MIN_METRICS_TOKEN_LENGTH, () => `METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`)
   METRICS_TOKEN?: string;
 
   // ---- the event store and local state
@@ -98,10 +103,10 @@ export class EnvironmentSettings {
   @IsOptional() @rule(wholeNumber(0), (v) => `RATE_LIMIT_PER_MINUTE must be a whole number of requests (0 = no limit), got ${v}`) RATE_LIMIT_PER_MINUTE?: string;
 
   // ---- deadlines (overdue controls, reviews falling due)
-  @IsOptional() @rule(wholeNumber(1), (v) => `DEADLINE_CHECK_INTERVAL_MS must be a positive whole number, got ${v}`) DEADLINE_CHECK_INTERVAL_MS?: string;
+  @IsOptional() @rule(wholeNumber(1, MAX_TIMER_MS), timerMessage('DEADLINE_CHECK_INTERVAL_MS')) DEADLINE_CHECK_INTERVAL_MS?: string;
 
   // ---- the live integrity monitor
-  @IsOptional() @rule(wholeNumber(1), (v) => `INTEGRITY_CHECK_INTERVAL_MS must be a positive whole number, got ${v}`) INTEGRITY_CHECK_INTERVAL_MS?: string;
+  @IsOptional() @rule(wholeNumber(1, MAX_TIMER_MS), timerMessage('INTEGRITY_CHECK_INTERVAL_MS')) INTEGRITY_CHECK_INTERVAL_MS?: string;
 
   // ---- evidence files: their rules are in evidence-settings.ts
   @IsOptional() EVIDENCE_MAX_BYTES?: string;

@@ -17,6 +17,14 @@ export async function openConfiguredEventStore(config: AppConfig, signer?: Chain
     signer,
     warn: (error) => log.warn(CHECKPOINT_FAILED, { error }),
   });
-  await store.init();
+  try {
+    await store.init();
+  } catch (error) {
+    // SQLite says "file is not a database" without saying which: the store's file is named here
+    // (its code is kept: the CLI reports a damaged store by it).
+    const code = (error as { code?: unknown }).code;
+    if (config.eventStore !== 'sqlite' || typeof code !== 'string' || !code.startsWith('SQLITE_')) throw error;
+    throw Object.assign(new Error(`the event store ${config.sqlitePath} (SQLITE_PATH): ${(error as Error).message}`, { cause: error }), { code });
+  }
   return store;
 }

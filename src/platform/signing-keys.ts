@@ -14,18 +14,40 @@ export const SIGNING_KEYS = Symbol('SIGNING_KEYS');
  * it. With the in-memory store and no SIGNING_KEY_PATH, a key that lives as long as the process.
  */
 export function configuredSigningKeys(config: AppConfig, log: JsonLogger): SigningKeys {
-  const earlier = config.signing.trustedKeyPaths.map((path) => readFileSync(path, 'utf8'));
+  const earlier = config.signing.trustedKeyPaths.map((path) =>
+    keyFile('SIGNING_TRUSTED_KEYS', path, 'an Ed25519 public key (PEM)', () => {
+      const pem = readFileSync(path, 'utf8');
+      if (createPublicKey(pem).asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 key');
+      return pem;
+    }),
+  );
   if (config.signing.keyPath === null) {
     const { privateKey } = generateKeyPairSync('ed25519');
     return { ...signingKeysFor(privateKey, earlier.map((pem) => createPublicKey(pem))), generatedAt: 'memory' };
   }
-  const keys = loadSigningKeys(config.signing.keyPath, earlier);
+  const keyPath = config.signing.keyPath;
+  const keys = keyFile('SIGNING_KEY_PATH', keyPath, 'an Ed25519 private key (PEM, PKCS#8)', () => loadSigningKeys(keyPath, earlier));
   if (keys.generatedAt) {
     const message = 'signing key generated: keep it (and back it up) with the log; a log signed with a lost key can only be verified by its public key';
     if (config.production) log.warn(message, { path: keys.generatedAt, kid: keys.signer.kid });
     else log.info(message, { path: keys.generatedAt, kid: keys.signer.kid });
   }
   return keys;
+}
+
+/**
+ * A key file that cannot be read or is not a key of the kind asked for is the operator's setting
+ * to mend: a configuration error naming the setting and the file, not OpenSSL's "DECODER
+ * routines::unsupported" with a stack trace.
+ */
+function keyFile<T>(setting: string, path: string, expected: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    const { code, syscall } = error as NodeJS.ErrnoException;
+    const why = !syscall ? `not ${expected}` : code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    throw new ConfigError(`${setting}: ${path} cannot be used: ${why}`, setting);
+  }
 }
 
 /**

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type Socket } from 'node:net';
+import { Agent, createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signToken } from '../../src/identity/cli/issue-token.js';
@@ -290,5 +291,82 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
     expect(entry).toMatchObject({ level: 'error', setting });
     expect(entry.msg).toMatch(new RegExp(`^configuration error: .*${setting}`));
     expect(lines[0]).not.toMatch(/\n\s+at |stack/);
+  }, 60_000);
+
+  // Refusals and the environment found while starting (after the settings were read) are the
+  // operator's to mend: one line saying what, no stack trace (Nest's ExceptionHandler logged one).
+  it.each([
+    ['its event store held by a live process', (d: string) => writeFileSync(join(d, 'events.sqlite.lock'), JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), holder: 'server' })), {}, /^start-up refused: .*events\.sqlite\.lock is held by server with pid/, { error: 'DataDirLockedError' }],
+    ['a signing key file that is not a key', (d: string) => writeFileSync(join(d, 'signing-key.pem'), 'not a key\n'), {}, /^configuration error: SIGNING_KEY_PATH: .*signing-key\.pem cannot be used: not an Ed25519 private key/, { setting: 'SIGNING_KEY_PATH' }],
+    ['a trusted key file that does not exist', () => undefined, { SIGNING_TRUSTED_KEYS: '/nonexistent/old-key.pem' }, /^configuration error: SIGNING_TRUSTED_KEYS: \/nonexistent\/old-key\.pem cannot be used: no such file/, { setting: 'SIGNING_TRUSTED_KEYS' }],
+    ['an event store file that is not a database', (d: string) => writeFileSync(join(d, 'events.sqlite'), 'not a database, not at all, really not'), {}, /^start-up failed: the event store .*events\.sqlite \(SQLITE_PATH\): file is not a database/, { code: 'SQLITE_NOTADB' }],
+    ['PostgreSQL not answering', () => undefined, { EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://ledger:hunter2-secret@127.0.0.1:1/ledger' }, /^start-up failed: connect ECONNREFUSED 127\.0\.0\.1:1/, { code: 'ECONNREFUSED' }],
+  ] as const)('refuses to start with %s: exit 1, one line, no stack', (_what, prepare, extra, msg, fields) => {
+    const d = mkdtempSync(join(tmpdir(), 'risk-ledger-start-'));
+    try {
+      prepare(d);
+      const r = spawnSync(process.execPath, [MAIN], { env: { ...process.env, JWT_SECRET: SECRET, NODE_ENV: 'test', DATA_DIR: d, SQLITE_PATH: join(d, 'events.sqlite'), PORT: '0', LOG_LEVEL: 'warn', ...extra }, encoding: 'utf8', timeout: 60_000 });
+      const output = `${r.stdout}${r.stderr}`;
+      expect(r.status).toBe(1);
+      const lines = output.split('\n').filter((l) => l.trim() !== '');
+      expect(lines).toHaveLength(1);
+      const entry = JSON.parse(lines[0]!);
+      expect(entry).toMatchObject({ level: 'error', ...fields });
+      expect(entry.msg).toMatch(msg);
+      expect(output).not.toMatch(/\n\s+at |stack|hunter2/);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('refuses to start on a port already taken: exit 1, one line naming the port', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const port = (taken.address() as { port: number }).port;
+    const d = mkdtempSync(join(tmpdir(), 'risk-ledger-start-'));
+    try {
+      // Asynchronously: the port's holder is this process, whose loop must go on meanwhile.
+      const child = spawn(process.execPath, [MAIN], { env: { ...process.env, JWT_SECRET: SECRET, NODE_ENV: 'test', DATA_DIR: d, SQLITE_PATH: join(d, 'events.sqlite'), PORT: String(port), LOG_LEVEL: 'warn' } });
+      let output = '';
+      child.stdout.on('data', (c) => (output += c));
+      child.stderr.on('data', (c) => (output += c));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(1);
+      const lines = output.split('\n').filter((l) => l.trim() !== '');
+      expect(lines).toHaveLength(1);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', code: 'EADDRINUSE', msg: expect.stringMatching(new RegExp(`^start-up failed: listen EADDRINUSE: .*${port}`)) });
+    } finally {
+      taken.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('on SIGTERM while still starting (a database not answering) logs, exits 0 and leaves no lock behind', async () => {
+    // A "database" that takes connections and never answers: the start waits on it (10 s at most).
+    const sockets = new Set<Socket>();
+    const silent = createNetServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const d = mkdtempSync(join(tmpdir(), 'risk-ledger-start-'));
+    try {
+      const child = spawn(process.execPath, [MAIN], {
+        env: { ...process.env, JWT_SECRET: SECRET, NODE_ENV: 'test', DATA_DIR: d, EVENT_STORE: 'postgres', DATABASE_URL: `postgres://ledger@127.0.0.1:${port}/ledger`, PORT: '0', LOG_LEVEL: 'info' },
+      });
+      let output = '';
+      child.stdout.on('data', (c) => (output += c));
+      child.stderr.on('data', (c) => (output += c));
+      const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      for (const started = Date.now(); sockets.size === 0 && Date.now() - started < 30_000; ) await new Promise((r) => setTimeout(r, 50));
+      expect(sockets.size).toBeGreaterThan(0);
+      expect(readdirSync(d)).toContain('risk-ledger.lock');
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      expect(output).toMatch(/"signal":"SIGTERM","msg":"shut down during start-up"/);
+      expect(readdirSync(d)).not.toContain('risk-ledger.lock');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+      rmSync(d, { recursive: true, force: true });
+    }
   }, 60_000);
 });

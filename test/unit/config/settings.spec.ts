@@ -12,6 +12,8 @@ function documentedSettings(): string[] {
   return rows.flatMap((row) => [...row.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!));
 }
 
+const WEBHOOK = { WEBHOOK_URL: 'https://hooks.example/ledger', WEBHOOK_SECRET: 'w'.repeat(32) };
+
 function problem(env: Record<string, string>): { setting?: string; message: string } {
   try {
     loadConfig(env);
@@ -87,6 +89,15 @@ describe('configuration schema', () => {
     [{ NODE_ENV: 'production' }, 'JWT_SECRET', 'JWT_SECRET (or JWT_JWKS_URL) is required when NODE_ENV=production'],
     [{ NODE_ENV: 'production', JWT_SECRET: 'too-short' }, 'JWT_SECRET', 'JWT_SECRET is 9 bytes long; NODE_ENV=production needs at least 32 bytes (e.g. `openssl rand -hex 32`)'],
     [{ EVENT_STORE: 'postgres' }, 'DATABASE_URL', 'EVENT_STORE=postgres needs DATABASE_URL'],
+    // Past Node's longest timer an interval fired every millisecond (15,000 warnings in 10 s).
+    [{ DEADLINE_CHECK_INTERVAL_MS: '2592000000' }, 'DEADLINE_CHECK_INTERVAL_MS', 'DEADLINE_CHECK_INTERVAL_MS must be a whole number of milliseconds from 1 to 2147483647 (about 24.8 days), got 2592000000'],
+    [{ INTEGRITY_CHECK_INTERVAL_MS: '0x10' }, 'INTEGRITY_CHECK_INTERVAL_MS', 'INTEGRITY_CHECK_INTERVAL_MS must be a whole number of milliseconds from 1 to 2147483647 (about 24.8 days), got 0x10'],
+    [{ ...WEBHOOK, WEBHOOK_TIMEOUT_MS: '3000000000' }, 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_TIMEOUT_MS must be a whole number of milliseconds from 1 to 2147483647 (about 24.8 days), got 3000000000'],
+    [{ ...WEBHOOK, WEBHOOK_RETRY_INITIAL_MS: '1e3' }, 'WEBHOOK_RETRY_INITIAL_MS', 'WEBHOOK_RETRY_INITIAL_MS must be a whole number of milliseconds from 1 to 2147483647 (about 24.8 days), got 1e3'],
+    [{ ...WEBHOOK, WEBHOOK_SECRET: 'short' }, 'WEBHOOK_SECRET', 'WEBHOOK_URL needs WEBHOOK_SECRET of at least 32 bytes (e.g. `openssl rand -hex 32`) to sign the notices'],
+    [{ EVIDENCE_MAX_BYTES: ' 1000' }, 'EVIDENCE_MAX_BYTES', 'EVIDENCE_MAX_BYTES must be a positive whole number of bytes, got  1000'],
+    [{ RATE_LIMIT_PER_MINUTE: ' ' }, 'RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_PER_MINUTE must be a whole number of requests (0 = no limit), got  '],
+    [{ METRICS_TOKEN: ' '.repeat(16) }, 'METRICS_TOKEN', 'METRICS_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 32`)'],
     [{ EVENT_STORE: 'kurrentdb' }, 'KURRENTDB_CONNECTION_STRING', 'EVENT_STORE=kurrentdb needs KURRENTDB_CONNECTION_STRING'],
     [
       { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://u@h/db' },
