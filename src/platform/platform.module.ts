@@ -111,6 +111,8 @@ export class PlatformModule implements OnApplicationShutdown {
           useFactory: async (config: AppConfig, store: EventStore, db: ReadDb, upcasters: EventUpcasters, log: JsonLogger, snapshots: ReplaySnapshotStore, integrity: IntegrityMonitor) => {
             const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, log);
             runner.storeReplaySnapshots(snapshots, config.replaySnapshots.every);
+            // Nothing past where the log fails verification is applied (a null first position: nothing more).
+            runner.holdFrom(() => (integrity.status === 'BROKEN' ? (integrity.failure?.firstBrokenPosition ?? runner.checkpoint ?? '') : null));
             runner.start();
             // Read models ahead of the log: the log lost events they saw (BROKEN, not rebuilt).
             await integrity.witness('the read models', runner.startedAfter);

@@ -138,6 +138,19 @@ export class ProjectionRunner {
     if (every > 0) this.replaySnapshots = { store, every, shape: shapeOf(this.projections), since: 0 };
   }
 
+  /**
+   * `firstUntrusted()` names the first position the read models must not apply (the log fails
+   * verification from there: IntegrityMonitor), or null. Pages are cut there and the runner holds:
+   * on PostgreSQL an instance whose recorded head was lost (an older dump restored) went on
+   * applying what the other instances wrote next onto the history the log no longer holds, and
+   * served assets of both.
+   */
+  holdFrom(firstUntrusted: () => string | null): void {
+    this.firstUntrusted = firstUntrusted;
+  }
+  private firstUntrusted: () => string | null = () => null;
+  private holding = false;
+
   /** The furthest checkpoint any read model had when the runner started (IntegrityMonitor.witness). */
   get startedAfter(): string | null {
     return this.furthest;
@@ -344,8 +357,12 @@ export class ProjectionRunner {
     }));
   }
 
-  private applyBatch(events: RecordedEvent[]): void {
-    if (events.length === 0) return;
+  private applyBatch(page: RecordedEvent[]): void {
+    const events = this.trusted(page);
+    if (events.length === 0) {
+      if (this.span) this.commitSpan();
+      return;
+    }
     const end = events[events.length - 1]!;
     const last = end.position;
     const projections = this.projections;
@@ -402,6 +419,21 @@ export class ProjectionRunner {
       return;
     }
     this.commitSpan();
+  }
+
+  /** The part of a page before the first untrusted position (holdFrom); past it the runner holds. */
+  private trusted(events: RecordedEvent[]): RecordedEvent[] {
+    const bound = events.length === 0 ? null : this.firstUntrusted();
+    if (bound === null || events[events.length - 1]!.position < bound) return events;
+    if (!this.holding) {
+      this.holding = true;
+      this.log.error('projections hold: the log fails verification from this position, and nothing from there on is applied to the read models', { from: bound, checkpoint: this.reached.current });
+      const s = this.subscription;
+      this.subscription = undefined;
+      this.generation++;
+      void s?.close();
+    }
+    return events.filter((e) => e.position < bound);
   }
 
   /** Commits the open span; rolls it back and rethrows when the commit fails. */

@@ -291,4 +291,24 @@ describe('a catch-up commits its pages every few pages', () => {
     await runner.stop();
     db.close();
   });
+
+  it('holds before the first position the log fails verification at, in a catch-up and live (holdFrom)', async () => {
+    const { store, log, path, witness, runner: runnerWith } = await setUp(3);
+    // The log is found broken from its 20th event while the runner catches up from zero.
+    const bound = log[19]!.position;
+    const runner = runnerWith();
+    let untrusted: string | null = bound;
+    runner.holdFrom(() => untrusted);
+    runner.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(committed(path).witnessed).toEqual(log.slice(0, 19).map((e) => e.position));
+    expect(runner.checkpoint).toBe(log[18]!.position);
+    // Events written after it (another instance on the same database) are not applied either.
+    const more = await buildLog(new InMemoryEventStore(), 1, 0);
+    await store.append('extra-stream', more.map((e) => ({ eventId: randomUUID(), type: e.type, schemaVersion: 1, data: { ...e.data, assetId: 'a-extra' }, metadata: e.metadata })), { expectedVersion: ExpectedVersion.noStream });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(committed(path).witnessed).toHaveLength(19);
+    expect(witness.calls).toBe(19);
+    untrusted = null;
+  });
 });
