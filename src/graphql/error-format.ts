@@ -6,6 +6,8 @@ import { InvalidPositionError } from '../event-store/hash-chain.js';
 import { argumentNamed } from './argument-name.js';
 import { MAX_DEPTH, RefusedRequest } from './edge-limits.js';
 import { rootLogger } from '../shared/logging/json-logger.js';
+import { storeUnavailable } from '../shared/application/store-unavailable.js';
+import { describeError } from '../shared/application/transient-errors.js';
 
 const log = rootLogger.child('graphql-errors');
 
@@ -64,6 +66,14 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     const fields: Record<string, string> = { ...fieldsFromGraphQLMessage(message), ...(argument ? { [argument]: message } : {}) };
     // The contract's BAD_USER_INPUT names what to change: a fault of the document as a whole names it.
     return { ...base, message, extensions: { code: 'BAD_USER_INPUT', fields: Object.keys(fields).length ? fields : { document: message } } };
+  }
+  // graphql-js wraps a thrown value that is not an Error of its realm (node's socket errors under
+  // the tests' VM) as NonErrorThrown: the store's error is the value it carries.
+  const thrown = original instanceof Error && original.name === 'NonErrorThrown' && 'thrownValue' in original ? original.thrownValue : original;
+  const unavailable = storeUnavailable(thrown);
+  if (unavailable) {
+    log.warn('operation refused: the event store is unavailable', { path: formatted.path, error: describeError(thrown) });
+    return { ...base, message: unavailable.message, extensions: domainExtensions(unavailable) };
   }
   log.error('unexpected error while executing an operation', {
     path: formatted.path,

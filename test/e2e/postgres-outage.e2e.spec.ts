@@ -122,4 +122,22 @@ describe('an instance on PostgreSQL while the database is away and after it is b
     const retried = await until('the retry to succeed', async () => (await t.gql(REGISTER, asset('Sent while away'), users.opsManager)).data?.registerAsset);
     expect(retried.version).toBe(0);
   }, 90_000);
+
+  it('a query that reads the log while it is away is STORE_UNAVAILABLE too, never INTERNAL_SERVER_ERROR', async () => {
+    const { id } = (await t.ok(REGISTER, asset('Read while away'), users.opsManager)).registerAsset;
+    const answers: Record<string, { message: string; extensions?: Record<string, any> } | undefined> = {};
+    await outage(async () => {
+      for (const [name, query, variables] of [
+        ['history', `query($id: ID!) { history(id: $id) { type } }`, { id }],
+        ['events', `{ events(first: 5) { edges { node { type } } } }`, {}],
+        ['asOf', `query($id: ID!) { asset(id: $id, asOf: "2020-01-01T00:00:00Z") { id } }`, { id }],
+      ] as const) {
+        answers[name] = (await t.gql(query, variables, users.auditor)).errors?.[0];
+      }
+    });
+    for (const name of ['history', 'events', 'asOf']) {
+      expect({ name, extensions: answers[name]?.extensions }).toEqual({ name, extensions: { code: 'STORE_UNAVAILABLE' } });
+      expect(answers[name]?.message).toMatch(/unavailable/);
+    }
+  }, 90_000);
 });

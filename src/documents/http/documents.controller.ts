@@ -6,6 +6,7 @@ import { checkOperation } from '../../identity/access-policy.js';
 import { ActorRateLimiter } from '../../identity/rate-limit/actor-rate-limiter.js';
 import { TokenVerifier } from '../../identity/token-verifier.js';
 import { DomainError, ForbiddenError, NotFoundError, RateLimitedError } from '../../shared/domain/errors.js';
+import { storeUnavailable } from '../../shared/application/store-unavailable.js';
 import { documentRequest, single } from '../application/document-request.js';
 import { DocumentsService, type RenderedDocument } from '../application/documents.service.js';
 import { REGISTER_SECTIONS, type RegisterSection } from '../application/register-export.js';
@@ -157,7 +158,8 @@ export class DocumentsController {
         if (failure.firstBrokenPosition) res.setHeader('x-integrity-broken-position', failure.firstBrokenPosition);
       }
       res.status(200).send(failure ? withIntegrityWarning(document.body, type, failure) : document.body);
-    } catch (error) {
+    } catch (raw) {
+      const error = storeUnavailable(raw) ?? raw;
       if (!(error instanceof DomainError)) throw error;
       if (error instanceof RateLimitedError) res.setHeader('retry-after', String(error.retryAfterSeconds));
       res.status(httpStatusOf(error)).json({ error: { message: error.message, ...domainExtensions(error) } });

@@ -17,6 +17,7 @@ import { checkOperation } from '../../identity/access-policy.js';
 import { TokenVerifier } from '../../identity/token-verifier.js';
 import { EvidenceFiles } from '../../shared/application/evidence-files.js';
 import { DomainError } from '../../shared/domain/errors.js';
+import { storeUnavailable } from '../../shared/application/store-unavailable.js';
 import { auditorRefusal } from '../../shared/domain/guards.js';
 import { JsonLogger } from '../../shared/logging/json-logger.js';
 import { requestIdOf } from '../../shared/logging/request-id.js';
@@ -267,7 +268,8 @@ export class EvidenceController {
     });
   }
 
-  private refuse(res: ServerResponse, error: unknown, what: string): void {
+  private refuse(res: ServerResponse, raw: unknown, what: string): void {
+    const error = storeUnavailable(raw) ?? raw;
     if (error instanceof UploadRefusedError) {
       return sendJson(res, error.status, { error: { code: error.code, message: error.message, ...error.details } });
     }

@@ -7,13 +7,13 @@ import {
 import { newEventId } from '../../event-store/event-id.js';
 import type { Decider, DomainActor, DomainEvent } from '../domain/decider.js';
 import { BadInputError, ConcurrencyConflictError, DomainError, StoreUnavailableError } from '../domain/errors.js';
-import { CommitOutcomeUnknownError } from '../../event-store/errors.js';
+import { storeUnavailable } from './store-unavailable.js';
 import { refuseAuditor } from '../domain/guards.js';
 import { AggregateReader, type Evolver } from './aggregate-reader.js';
 import { crossedSnapshotPoint } from './snapshot-policy.js';
 import type { EventUpcasters } from './event-upcasting.js';
 import { rootLogger } from '../logging/json-logger.js';
-import { describeError, isTransientStorageError } from './transient-errors.js';
+import { describeError } from './transient-errors.js';
 import { NO_COMMAND_INSTRUMENTATION, resultOf, type CommandInstrumentation } from './instrumentation.js';
 
 const log = rootLogger.child('command-executor');
@@ -248,7 +248,7 @@ export class CommandExecutor {
     } catch (raw) {
       // The store out of reach is the client's to retry, not an internal error; whether the
       // command may have been recorded is known only to the store (an error after COMMIT was sent).
-      const error = !(raw instanceof DomainError) && isTransientStorageError(raw) ? new StoreUnavailableError(raw instanceof CommitOutcomeUnknownError) : raw;
+      const error = storeUnavailable(raw) ?? raw;
       if (error !== raw) log.warn('command refused: the event store is unavailable', { type: seen.type, maybeWritten: (error as StoreUnavailableError).maybeWritten, error: describeError(raw) });
       finished(resultOf(error));
       throw error;
