@@ -11,6 +11,10 @@ import type { JsonLogger } from '../shared/logging/json-logger.js';
  * next leader resumes where the last one stopped and every instance can wait for the reactions
  * to its own commands.
  */
+/** How long the lead outlives a leader that stopped answering (see keepAlive), and its heartbeat. */
+const LEAD_LEASE_MS = 30_000;
+const LEAD_HEARTBEAT_MS = 5_000;
+
 export class PostgresCoordination implements ReactionsCoordination {
   private readonly pool: pg.Pool;
   private leader?: pg.Client;
@@ -25,6 +29,7 @@ export class PostgresCoordination implements ReactionsCoordination {
     private readonly log: JsonLogger,
     /** What the lead is for: one advisory lock per name (the reactions; the webhook notices…). */
     lockName = 'reactions',
+    private readonly lease = { ms: LEAD_LEASE_MS, heartbeatMs: LEAD_HEARTBEAT_MS },
   ) {
     this.pool = new pg.Pool({ connectionString, max: 2, ...CONNECTION_LIMITS });
     this.pool.on('error', (error) => this.log.warn('reactions coordination: idle connection error', { error: error.message }));
@@ -61,7 +66,26 @@ export class PostgresCoordination implements ReactionsCoordination {
     if (!locked) return false;
     client.on('end', () => lost());
     this.leader = client;
+    this.keepAlive(client);
     return true;
+  }
+
+  /**
+   * The lead is a lease: the session holding the lock asks the database to end it after
+   * LEAD_LEASE_MS idle (PostgreSQL 14+), and says something every LEAD_HEARTBEAT_MS. An instance
+   * that stalls (SIGSTOP, a hung VM) while its connection stays open stops saying anything, its
+   * session ends and the lock with it, and another instance takes the lead: the stalled leader
+   * had held it for as long as it stayed stalled, and every other instance's commands waited
+   * 10 s each for reactions that never came (PostgreSQL probe). When it wakes, its session is gone:
+   * `lost` tells it.
+   */
+  private keepAlive(client: pg.Client): void {
+    void client.query(`SET idle_session_timeout = ${Math.floor(this.lease.ms)}`).catch((error: Error) => this.log.warn('reactions coordination: the lead is not a lease on this PostgreSQL (idle_session_timeout needs version 14)', { error: error.message }));
+    const beat = setInterval(() => {
+      if (this.leader !== client) return clearInterval(beat);
+      void client.query('SELECT 1').catch(() => undefined);
+    }, this.lease.heartbeatMs);
+    beat.unref();
   }
 
   onLost(listener: () => void): void {

@@ -12,7 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
-import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import { advisoryKey, PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import { standaloneClient } from '../../src/event-store/postgres/held-client.js';
 import { CommitOutcomeUnknownError } from '../../src/event-store/errors.js';
 import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
 import { PostgresAccessLog } from '../../src/audit/application/access-log-postgres.js';
@@ -206,3 +207,61 @@ describe('a query canceled by the database (statement_timeout, pg_cancel_backend
     expect(isTransientStorageError(new Error('Query read timeout'))).toBe(true);
   });
 });
+
+/**
+ * An instance that stalls (SIGSTOP, a hung VM) with its connections still open: the PostgreSQL
+ * probe saw it hold the append lock and the reactions' lead for as long as it stayed stalled.
+ * Here this process's event loop is blocked, which stalls every client it holds the same way.
+ */
+describe('an instance stalled with its connections open', () => {
+  const stall = (ms: number) => {
+    for (const end = Date.now() + ms; Date.now() < end; );
+  };
+
+  it('loses the lead once its lease runs out, and another instance takes it', async () => {
+    const schema = `stall_lead_${randomUUID().slice(0, 8)}`;
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.end();
+    const stalled = new PostgresCoordination(databaseUrl, schema, silent, 'reactions', { ms: 1_000, heartbeatMs: 100 });
+    const other = new PostgresCoordination(databaseUrl, schema, silent, 'reactions', { ms: 1_000, heartbeatMs: 100 });
+    try {
+      expect(await stalled.tryLead()).toBe(true);
+      let lost = 0;
+      stalled.onLost(() => lost++);
+      await sleep(500);
+      // Heartbeats keep a live leader's lead past its lease.
+      expect(await other.tryLead()).toBe(false);
+      stall(2_500);
+      await until('the other instance to take the lead', () => other.tryLead(), 10_000);
+      await until('the stalled one to hear it lost the lead', async () => lost === 1, 10_000);
+    } finally {
+      await stalled.close();
+      await other.close();
+    }
+  }, 60_000);
+
+  it('mid-commit: its transaction is ended after 10 s idle, and the other instances append again', async () => {
+    const schema = `stall_commit_${randomUUID().slice(0, 8)}`;
+    const store = new PostgresEventStore({ connectionString: databaseUrl, schema, poolSize: 2 });
+    await store.init();
+    // A stalled instance's session: in a transaction, holding the append lock, saying nothing more.
+    const stalled = standaloneClient(databaseUrl);
+    try {
+      await stalled.connect();
+      await stalled.query(`BEGIN; SELECT pg_advisory_xact_lock(${advisoryKey(`append/${schema}`)})`);
+      const started = Date.now();
+      await store.append('after-the-stall', [newEvent('Written', {})], { expectedVersion: ExpectedVersion.noStream });
+      const waited = Date.now() - started;
+      expect(waited).toBeGreaterThan(5_000);
+      expect(waited).toBeLessThan(25_000);
+      // The stalled session's commit, when it wakes, fails: its transaction was rolled back.
+      await expect(stalled.query('COMMIT')).rejects.toThrow();
+    } finally {
+      await stalled.end().catch(() => undefined);
+      await store.close();
+    }
+  }, 60_000);
+});
+

@@ -41,8 +41,12 @@ export async function withPooledClient<T>(pool: pg.Pool, work: (client: pg.PoolC
  * committed behind its client's back). A query given up on while its COMMIT was sent is an
  * outcome unknown (postgres-event-store.ts: retry with the same commandId); before, nothing was
  * written. Transient (transient-errors.ts): followers retry, commands answer STORE_UNAVAILABLE.
+ * And the database gives up on a session of ours left idle inside a transaction for 10 s: an
+ * instance stalled mid-commit (SIGSTOP, a hung VM) held the append lock, and every other
+ * instance's writes waited behind it for as long as it stayed stalled (PostgreSQL probe). Its
+ * transaction is rolled back; when it wakes, its commit is an outcome unknown, as above.
  */
-export const CONNECTION_LIMITS = { connectionTimeoutMillis: 10_000, query_timeout: 30_000 } as const;
+export const CONNECTION_LIMITS = { connectionTimeoutMillis: 10_000, query_timeout: 30_000, idle_in_transaction_session_timeout: 10_000 } as const;
 
 /** A client of its own (LISTEN, a session-level lock, a one-off command): errors go to `onError`, never unhandled. */
 export function standaloneClient(connectionString: string, onError: (error: Error) => void = () => undefined): pg.Client {
