@@ -49,11 +49,12 @@ function refusal(used: number, what: string): QueryTooComplexError {
   return new QueryTooComplexError(
     used,
     resultBudget.bytes,
-    `The request's histories, comments and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
+    `The request's histories, comments, catalogue requirements and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
   );
 }
 
-/** The JSON size of a value (what the answer will carry of it). */
+/** The JSON size of a value in bytes, as the answer will carry it (UTF-8: a Japanese character is 3). */
 export function jsonBytes(value: unknown): number {
-  return JSON.stringify(value)?.length ?? 0;
+  const json = JSON.stringify(value);
+  return json === undefined ? 0 : Buffer.byteLength(json, 'utf8');
 }
