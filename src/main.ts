@@ -108,8 +108,12 @@ function hardenWebSocketServer(app: INestApplication): void {
 /** How long in-flight requests may take to finish once a stop is asked for, and the whole stop. */
 const DRAIN_MS = 8_000;
 const STOP_MS = 9_500;
-/** At most this long for the open subscriptions to receive what the last requests committed. */
+/**
+ * The open subscriptions receive what the last requests committed for what is left of STOP_MS
+ * once CLOSE_MS is kept for closing the application, and at least LIVE_DRAIN_MS.
+ */
 const LIVE_DRAIN_MS = 1_000;
+const CLOSE_MS = 1_500;
 
 /**
  * SIGTERM or SIGINT: stop accepting connections, let the requests in flight finish (up to
@@ -146,7 +150,7 @@ function gracefulShutdown(app: INestApplication): void {
       closeIdle();
       // What the finished requests committed reaches the open subscriptions, then their sockets
       // close (graphql-ws writes each woken delivery in the turns that follow).
-      await app.get(LiveEvents).drain(LIVE_DRAIN_MS).catch(() => undefined);
+      await app.get(LiveEvents).drain(Math.max(LIVE_DRAIN_MS, STOP_MS - CLOSE_MS - (Date.now() - started))).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 50));
       await app.close();
       rootLogger.info('shut down', { signal, ms: Date.now() - started });

@@ -28,25 +28,32 @@ describe('shutdown with an open subscription', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('every registration acknowledged before the exit reaches the subscription before its socket closes', async () => {
+  /** `sockets` clients with `each` subscriptions each; 16 writers; SIGTERM; what every subscription received. */
+  async function stopUnderLoad(sockets: number, each: number, loadMs: number): Promise<{ acknowledged: string[]; received: Set<string>[] }> {
     server = await startServer({ SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test' });
     const manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
     const auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
     const url = server.url;
-    const received = new Set<string>();
-    const client = createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${auditor}` }, retryAttempts: 0 });
-    const ended = new Promise<void>((resolve) => {
-      client.subscribe<{ eventAppended: { streamId: string; type: string } }>(
-        { query: `subscription { eventAppended(types: ["AssetRegistered"]) { streamId type } }` },
-        { next: (m) => void (m.data && received.add(m.data.eventAppended.streamId)), error: () => resolve(), complete: () => resolve() },
-      );
-    });
-    // The subscription is open once it has received an event.
-    for (let k = 0; k < 50 && received.size === 0; k++) {
+    const clients = Array.from({ length: sockets }, () => createClient({ url: url.replace('http', 'ws'), webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${auditor}` }, retryAttempts: 0 }));
+    const subscriptions = clients.flatMap((client) =>
+      Array.from({ length: each }, () => {
+        const received = new Set<string>();
+        const ended = new Promise<void>((resolve) => {
+          client.subscribe<{ eventAppended: { streamId: string; type: string } }>(
+            { query: `subscription { eventAppended(types: ["AssetRegistered"]) { streamId type data } }` },
+            { next: (m) => void (m.data && received.add(m.data.eventAppended.streamId)), error: () => resolve(), complete: () => resolve() },
+          );
+        });
+        return { received, ended };
+      }),
+    );
+    // The subscriptions are open once each has received an event.
+    for (let k = 0; k < 50 && subscriptions.some(({ received }) => received.size === 0); k++) {
       await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${manager}` }, body: JSON.stringify({ query: REGISTER, variables: { i: { name: `probe ${k}`, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1, integrity: 1, availability: 1 } } }) });
       await new Promise((r) => setTimeout(r, 100));
     }
-    expect(received.size).toBeGreaterThan(0);
+    expect(subscriptions.every(({ received }) => received.size > 0)).toBe(true);
+    const received = subscriptions[0]!.received;
     expect([...received][0]).toMatch(/^asset-/);
 
     const acknowledged: string[] = [];
@@ -62,16 +69,30 @@ describe('shutdown with an open subscription', () => {
       }
     };
     const writers = Array.from({ length: 16 }, (_, w) => writer(w));
-    await new Promise((r) => setTimeout(r, 800));
+    await new Promise((r) => setTimeout(r, loadMs));
 
     const exit = new Promise<number | null>((resolve) => server!.child.once('exit', (code) => resolve(code)));
     server.child.kill('SIGTERM');
     await Promise.all(writers);
     expect(await exit).toBe(0);
     server = undefined;
-    await ended;
-    await client.dispose();
+    await Promise.all(subscriptions.map(({ ended }) => ended));
+    await Promise.all(clients.map((client) => client.dispose()));
+    return { acknowledged, received: subscriptions.map((sub) => sub.received) };
+  }
+
+  it('every registration acknowledged before the exit reaches the subscription before its socket closes', async () => {
+    const { acknowledged, received } = await stopUnderLoad(1, 1, 800);
     expect(acknowledged.length).toBeGreaterThan(16);
-    expect(acknowledged.filter((id) => !received.has(id))).toEqual([]);
+    expect(acknowledged.filter((id) => !received[0]!.has(id))).toEqual([]);
   }, 60_000);
+
+  it('so it does with 200 subscriptions, seconds behind the writers when the stop comes', async () => {
+    // With them, the feed had handed the events over but the subscriptions' queues still held
+    // most of them when the sockets closed: one missed 946 of 978 (re-probe).
+    const { acknowledged, received } = await stopUnderLoad(10, 20, 5_000);
+    expect(acknowledged.length).toBeGreaterThan(16);
+    const missed = received.map((r) => acknowledged.filter((id) => !r.has(id)).length);
+    expect(missed.filter((n) => n > 0)).toEqual([]);
+  }, 90_000);
 });

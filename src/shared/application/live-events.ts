@@ -122,7 +122,13 @@ export class LiveEvents {
     const behind = () => head !== null && this.failure === undefined && (this.delivered === null || this.delivered < head);
     while (behind() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
     while ((this.waking || this.toWake.length > 0) && Date.now() < until) await new Promise((resolve) => setImmediate(resolve));
+    // Then until every subscription has taken what is queued for it: 200 subscriptions under 16
+    // writers were seconds behind, and closing with their queues full lost most of the last
+    // acknowledged events (re-probe).
+    while ([...this.queues].some((queue) => queue.length > 0) && Date.now() < until) await new Promise((resolve) => setImmediate(resolve));
   }
+  /** What each open subscription has been handed and not yet taken. */
+  private readonly queues = new Set<unknown[]>();
 
   listen(listener: Listener): () => void {
     this.listeners.add(listener);
@@ -148,8 +154,10 @@ export class LiveEvents {
       wake?.();
     };
     this.enders.add(end);
+    this.queues.add(queue);
     const finish = () => {
       done = true;
+      this.queues.delete(queue);
       unlisten();
       this.enders.delete(end);
       wake?.();
