@@ -42,6 +42,7 @@ export const PLAN_RULES = defineRules({
   PLAN_NOT_SUBMITTED: 'Art.19(2)',
   RESOLUTION_NUMBER_REUSED: 'Art.19(2)',
   RESOLUTION_BY_DRAFTER: 'Art.23(3)',
+  PLAN_REVISION_MISMATCH: 'Art.19(2)',
   MEETING_BEFORE_SUBMISSION: 'Art.19(2)',
   PLAN_NOT_CLOSABLE: 'Art.19',
   ITEM_NOT_REMOVABLE: 'Art.19',
@@ -183,6 +184,8 @@ function recordBoardResolution(c: RecordBoardResolution, s: PlanState): PlanEven
   }
   const minutesReference = requiredText(errors, 'minutesReference', c.minutesReference, PLAN_LIMITS.minutesReference);
   const notes = optionalText(errors, 'notes', c.notes, PLAN_LIMITS.notes);
+  const planRevision = c.planRevision ?? undefined;
+  if (planRevision !== undefined && !(Number.isInteger(planRevision) && planRevision >= 1)) errors.add('planRevision', 'must be an integer >= 1');
   errors.throwIfAny();
   requireExists(s, c.planId);
 
@@ -192,7 +195,8 @@ function recordBoardResolution(c: RecordBoardResolution, s: PlanState): PlanEven
     if (
       earlier.decision === c.decision &&
       earlier.meetingDate === meetingDate &&
-      earlier.minutesReference === minutesReference
+      earlier.minutesReference === minutesReference &&
+      (planRevision === undefined || planRevision === earlier.revision)
     ) {
       return [];
     }
@@ -204,6 +208,7 @@ function recordBoardResolution(c: RecordBoardResolution, s: PlanState): PlanEven
   if (s.status !== 'SUBMITTED') {
     throw violation(PLAN_RULES.PLAN_NOT_SUBMITTED, `Plan ${s.id} is ${s.status}: the board decides on a submitted plan (Art.19(2))`);
   }
+  if (planRevision !== undefined && planRevision !== s.revision) throw revisionMismatch(s, planRevision);
   const submittedOn = s.submittedAt ? dayInJapan(s.submittedAt) : undefined;
   if (submittedOn !== undefined && meetingDate < submittedOn) {
     throw new BadInputError({ meetingDate: `must not be before ${submittedOn}, the day the plan was submitted to the board` });
@@ -272,6 +277,19 @@ function describeContribution(p: PlanContribution): string {
     case 'SUBMITTED':
       return `submitted revision ${p.revision}`;
   }
+}
+
+/** The resolution names a revision other than the one under submission: the board decided other content (Art.19(2)). */
+function revisionMismatch(s: PlanState, named: number): Error {
+  const record = s.revisions.find((r) => r.revision === named);
+  const what = record
+    ? `revision ${named} was ${record.outcome}${record.decidedAt ? ` (${record.resolutionNumber ?? 'decided'})` : ''}, with ${record.items.length} item(s)`
+    : `plan ${s.id} has no revision ${named}`;
+  const submitted = s.submittedAt ? ` on ${dayInJapan(s.submittedAt)}` : '';
+  return violation(
+    PLAN_RULES.PLAN_REVISION_MISMATCH,
+    `The resolution is on revision ${named} but revision ${s.revision} of plan ${s.id} is the one submitted${submitted}, with ${s.items.length} item(s); ${what}: a resolution records what the board decided, so revision ${s.revision} needs its own resolution`,
+  );
 }
 
 /** Withdrawing and closing: the committee's decision on an existing plan, with its reason (returned trimmed). */

@@ -3,7 +3,7 @@
  * nobody who prepared what the board decides records its resolution, people compared ignoring
  * case and width; a resolution that names a revision records it only on that revision.
  */
-import { RuleViolationError } from '../../../src/shared/domain/errors.js';
+import { BadInputError, RuleViolationError } from '../../../src/shared/domain/errors.js';
 import { decide, planDecider } from '../../../src/treatment-plan/domain/plan.decider.js';
 import type { PlanCommand } from '../../../src/treatment-plan/domain/plan.commands.js';
 import type { PlanEvent } from '../../../src/treatment-plan/domain/plan.events.js';
@@ -88,5 +88,53 @@ describe('RecordBoardResolution: nobody who prepared what the board decides reco
     given(planDecider, play(draft({ actor: eve }), add(r1), submit()))
       .when(resolve({ actor: secretary }))
       .thenMatches([{ type: 'BoardResolutionRecorded', data: { recordedBy: secretary.id } }, { type: 'PlanApproved' }]);
+  });
+});
+
+describe('RecordBoardResolution: the revision the board decided (Art.19(2))', () => {
+  /** Revision 1 (r-1, r-2) submitted, withdrawn and resubmitted the same day as revision 2 with r-3. */
+  const resubmitted = then(submitted, withdraw({ at: '2026-04-02T03:00:00.000Z' }), add(r3, { at: '2026-04-02T04:00:00.000Z' }), submit({ at: '2026-04-02T05:00:00.000Z' }));
+
+  it('refuses a resolution on revision 1 while revision 2 is the one submitted, and changes nothing', () => {
+    expect(stateOf(resubmitted)).toMatchObject({ status: 'SUBMITTED', revision: 2 });
+    const error = given(planDecider, resubmitted)
+      .when(resolve({ planRevision: 1 }))
+      .thenThrows(RuleViolationError, { rule: 'PLAN_REVISION_MISMATCH', article: 'Art.19(2)' });
+    expect(error.message).toContain('revision 2 of plan p-1 is the one submitted on 2026-04-02, with 3 item(s); revision 1 was WITHDRAWN, with 2 item(s)');
+  });
+
+  it('records it when the named revision is the one submitted, or when none is named', () => {
+    given(planDecider, resubmitted)
+      .when(resolve({ planRevision: 2 }))
+      .thenMatches([{ type: 'BoardResolutionRecorded', data: { revision: 2 } }, { type: 'PlanApproved', data: { revision: 2 } }]);
+    given(planDecider, resubmitted).when(resolve()).thenMatches([{ type: 'BoardResolutionRecorded', data: { revision: 2 } }, { type: 'PlanApproved' }]);
+  });
+
+  it('refuses a revision the plan does not have yet', () => {
+    const error = given(planDecider, submitted).when(resolve({ planRevision: 3 })).thenThrows(RuleViolationError, { rule: 'PLAN_REVISION_MISMATCH' });
+    expect(error.message).toContain('plan p-1 has no revision 3');
+  });
+
+  it('refuses a planRevision below 1, naming the field', () => {
+    for (const planRevision of [0, -1, 1.5]) given(planDecider, submitted).when(resolve({ planRevision })).thenRejectsFields('planRevision');
+    given(planDecider, submitted).when(resolve({ planRevision: 0, meetingDate: '' })).thenThrows(BadInputError, { fields: { planRevision: expect.any(String), meetingDate: expect.any(String) } });
+  });
+
+  it('repeating a recorded resolution is satisfied with its revision, and reuses its number with another', () => {
+    const decided = then(rejected, submit({ at: T_LATER }), resolve({ resolutionNumber: 'BR-2026-021', meetingDate: '2026-05-01', at: T_LATER, planRevision: 2 }));
+    given(planDecider, decided).when(resolve({ resolutionNumber: 'BR-2026-021', meetingDate: '2026-05-01', at: T_LATER, planRevision: 2 })).thenNothing();
+    given(planDecider, decided).when(resolve({ resolutionNumber: 'BR-2026-021', meetingDate: '2026-05-01', at: T_LATER })).thenNothing();
+    given(planDecider, decided)
+      .when(resolve({ resolutionNumber: 'BR-2026-021', meetingDate: '2026-05-01', at: T_LATER, planRevision: 1 }))
+      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_NUMBER_REUSED' });
+  });
+
+  it('refuses a meeting before the day the revision under submission was submitted, though after revision 1 was', () => {
+    // revision 1 submitted on 2 April, rejected; revision 2 submitted on 1 May (Japan)
+    const events = then(rejected, submit({ at: T_LATER }));
+    given(planDecider, events).when(resolve({ resolutionNumber: 'BR-2026-021', meetingDate: '2026-04-30', at: T_LATER })).thenRejectsFields('meetingDate');
+    given(planDecider, events)
+      .when(resolve({ resolutionNumber: 'BR-2026-021', meetingDate: '2026-05-01', at: T_LATER }))
+      .thenMatches([{ type: 'BoardResolutionRecorded' }, { type: 'PlanApproved' }]);
   });
 });
