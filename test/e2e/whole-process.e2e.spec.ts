@@ -85,11 +85,23 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
     // Art.19(2) and Art.23(3): only a board secretary, never the plan's drafter.
     const resolution = { planId: plan.id, resolutionNumber: 'BR-2026-014', meetingDate: todayInJapan(), decision: 'REJECTED', minutesReference: 'Minutes 2026-04-10 §3' };
     expect(errorOf(await t.gql(RESOLVE, { input: resolution }, drafterSecretary)).extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
+    // ... nor under their id in other case or width, nor whoever added the risk and submitted it.
+    for (const sub of ['Committee-Sec', 'ＣＯＭＭＩＴＴＥＥ-ＳＥＣ']) {
+      expect(errorOf(await t.gql(RESOLVE, { input: resolution }, { sub, name: sub, roles: ['BOARD_SECRETARY'] })).extensions).toMatchObject({ rule: 'RESOLUTION_BY_DRAFTER' });
+    }
+    const preparer = errorOf(await t.gql(RESOLVE, { input: resolution }, { ...users.committee, roles: ['COMMITTEE_MEMBER', 'BOARD_SECRETARY'] }));
+    expect(preparer.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'RESOLUTION_BY_DRAFTER' });
+    expect(preparer.message).toContain(`added risk ${risk.id} to revision 1, submitted revision 1`);
     expect(errorOf(await t.gql(RESOLVE, { input: resolution }, users.ciso)).extensions.code).toBe('FORBIDDEN');
     const rejected = (await t.ok(RESOLVE, { input: resolution }, users.secretary)).recordBoardResolution;
     expect(rejected).toMatchObject({ status: 'DRAFT', revision: 2, resolution: { decision: 'REJECTED', revision: 1 } });
     await t.ok(SUBMIT, { input: { planId: plan.id } }, users.committee);
-    const approved = (await t.ok(RESOLVE, { input: { ...resolution, resolutionNumber: 'BR-2026-021', meetingDate: todayInJapan(), decision: 'APPROVED', minutesReference: 'Minutes 2026-05-08 §2' } }, users.secretary)).recordBoardResolution;
+    // Art.19(2): a resolution that names the revision the board decided is recorded only on that revision.
+    const approval = { ...resolution, resolutionNumber: 'BR-2026-021', meetingDate: todayInJapan(), decision: 'APPROVED', minutesReference: 'Minutes 2026-05-08 §2' };
+    const mismatch = errorOf(await t.gql(RESOLVE, { input: { ...approval, planRevision: 1 } }, users.secretary));
+    expect(mismatch.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'PLAN_REVISION_MISMATCH', article: 'Art.19(2)' });
+    expect(errorOf(await t.gql(RESOLVE, { input: { ...approval, planRevision: 0 } }, users.secretary)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { planRevision: expect.any(String) } });
+    const approved = (await t.ok(RESOLVE, { input: { ...approval, planRevision: 2 } }, users.secretary)).recordBoardResolution;
     expect(approved).toMatchObject({ status: 'APPROVED', revision: 2, resolution: { decision: 'APPROVED', resolutionNumber: 'BR-2026-021' } });
     expect(approved.resolutions.map((r: any) => r.decision)).toEqual(['REJECTED', 'APPROVED']);
     expect((await t.ok(RISK, { id: risk.id }, users.auditor)).risk).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'PENDING', planId: plan.id } });

@@ -6,7 +6,7 @@
  * risk's stream, so that racing watchers can never record one twice.
  */
 import { FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
-import { isNonEmptyText, optionalText, requireActorOrRole, requireRole, violation } from '../../shared/domain/guards.js';
+import { isNonEmptyText, optionalText, requireActorOrRole, requireRole, samePerson, violation } from '../../shared/domain/guards.js';
 import type { RecordControlProgress, RecordPassedDeadlines } from './risk.commands.js';
 import type { ControlBecameOverdue, ControlProgressRecorded, RiskEvent } from './risk.events.js';
 import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk } from './risk.rules.js';
@@ -97,7 +97,7 @@ export function decideControlProgress(c: RecordControlProgress, state: RiskState
       `Control ${control.controlId} of risk ${state.id} is ${current.status}: it cannot become ${c.status} (allowed: ${CONTROL_TRANSITIONS[current.status].join(', ')})`,
     );
   }
-  if (c.status === 'VERIFIED' && (c.actor.id === control.ownerId || c.actor.id === current.implementedBy)) {
+  if (c.status === 'VERIFIED' && (samePerson(c.actor.id, control.ownerId) || samePerson(c.actor.id, current.implementedBy))) {
     throw violation(
       RiskRules.CONTROL_SELF_VERIFICATION,
       `Control ${control.controlId} of risk ${state.id} must be verified by someone other than its owner and whoever recorded it implemented (Art.12(3))`,

@@ -43,6 +43,29 @@ export function requireActorOrRole(actor: DomainActor, who: { id: string | undef
   throw new ForbiddenError(`Only ${who.as}${roles.length ? ` or ${roles.join(', ')}` : ''} may ${action}`);
 }
 
+/**
+ * A user id as a person: the form two ids are compared in when the rule is that one person may
+ * not do both things (separation of duties, Art.23(3)). Identity providers treat user names
+ * case-insensitively, and NFKC folds width and compatibility forms, so `zed`, `Zed`, `ZED` and
+ * fullwidth `ｚｅｄ` are one person: NFKC, full case folding (upper then lower: `ß` and `SS` fold
+ * alike), NFKC again (a case mapping can leave a sequence NFKC composes). Ids stay as given in
+ * events; only the comparison folds.
+ */
+export function personKey(id: string): string {
+  return id.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+}
+
+/** Whether two user ids name the same person (personKey): the one comparison of every separation-of-duties check. */
+export function samePerson(a: string | null | undefined, b: string | null | undefined): boolean {
+  if (a === null || a === undefined || b === null || b === undefined) return false;
+  return a === b || personKey(a) === personKey(b);
+}
+
+/** `recorded` (an id from the log) in a refusal addressed to `actorId`, saying why they are one person when the ids differ. */
+export function nameAsPerson(recorded: string, actorId: string): string {
+  return recorded === actorId ? recorded : `${recorded} (the same person as ${actorId}: user ids are compared ignoring case and width)`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rules: a stable id (extensions.rule) and the article it comes from (extensions.article)
 // ---------------------------------------------------------------------------------------------

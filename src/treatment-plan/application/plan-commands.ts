@@ -34,7 +34,7 @@ export class WithdrawPlanCommand extends ClientCommand<PlanRef & { reason: strin
 export class ClosePlanCommand extends ClientCommand<PlanRef & { reason: string }, PlanState> {}
 export class RemoveRiskFromPlanCommand extends ClientCommand<PlanRef & { riskId: string; reason: string }, PlanState> {}
 export class RecordBoardResolutionCommand extends ClientCommand<
-  PlanRef & { resolutionNumber: string; meetingDate: string; decision: BoardDecision; minutesReference: string; notes?: string | null },
+  PlanRef & { resolutionNumber: string; meetingDate: string; decision: BoardDecision; minutesReference: string; notes?: string | null; planRevision?: number | null },
   PlanState
 > {}
 export class AcceptResidualRiskCommand extends ClientCommand<PlanRef & { riskId: string; statement?: string | null }, PlanState> {}
@@ -174,7 +174,7 @@ export class RecordBoardResolutionHandler implements ICommandHandler<RecordBoard
     const i = command.input;
     return this.pipeline.run(command, (stamp) => ({
       type: 'RecordBoardResolution', ...stamp, planId: i.planId, resolutionNumber: i.resolutionNumber, meetingDate: i.meetingDate, decision: i.decision,
-      minutesReference: i.minutesReference, notes: i.notes,
+      minutesReference: i.minutesReference, notes: i.notes, planRevision: i.planRevision,
     }));
   }
 }

@@ -61,6 +61,8 @@ export interface RecordBoardResolution extends PlanCommandBase {
   decision: BoardDecision;
   minutesReference: string;
   notes?: string | null;
+  /** The revision the board decided (optional): when given, it must be the revision under submission. */
+  planRevision?: number | null;
 }
 
 /**

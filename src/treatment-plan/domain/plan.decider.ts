@@ -13,7 +13,7 @@
  */
 import type { Decider } from '../../shared/domain/decider.js';
 import { BadInputError, FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
-import { dayInJapan, defineRules, isNonEmptyText, isRealDate, optionalText, requiredText, requireRole, violation } from '../../shared/domain/guards.js';
+import { dayInJapan, defineRules, isNonEmptyText, isRealDate, nameAsPerson, optionalText, requiredText, requireRole, samePerson, violation } from '../../shared/domain/guards.js';
 import type {
   AddRiskToPlan,
   ClosePlan,
@@ -29,7 +29,7 @@ import type {
 } from './plan.commands.js';
 import type { PlanEvent, PlanLeftForceCause } from './plan.events.js';
 import { evolve } from './plan.evolve.js';
-import { BOARD_DECISIONS, initialPlanState, type PlanItem, type PlanState } from './plan.state.js';
+import { BOARD_DECISIONS, initialPlanState, type PlanContribution, type PlanItem, type PlanState } from './plan.state.js';
 
 // ---------------------------------------------------------------------------------------------
 // Rules: stable ids (extensions.rule) and the article they come from (extensions.article)
@@ -42,6 +42,7 @@ export const PLAN_RULES = defineRules({
   PLAN_NOT_SUBMITTED: 'Art.19(2)',
   RESOLUTION_NUMBER_REUSED: 'Art.19(2)',
   RESOLUTION_BY_DRAFTER: 'Art.23(3)',
+  PLAN_REVISION_MISMATCH: 'Art.19(2)',
   MEETING_BEFORE_SUBMISSION: 'Art.19(2)',
   PLAN_NOT_CLOSABLE: 'Art.19',
   ITEM_NOT_REMOVABLE: 'Art.19',
@@ -183,21 +184,19 @@ function recordBoardResolution(c: RecordBoardResolution, s: PlanState): PlanEven
   }
   const minutesReference = requiredText(errors, 'minutesReference', c.minutesReference, PLAN_LIMITS.minutesReference);
   const notes = optionalText(errors, 'notes', c.notes, PLAN_LIMITS.notes);
+  const planRevision = c.planRevision ?? undefined;
+  if (planRevision !== undefined && !(Number.isInteger(planRevision) && planRevision >= 1)) errors.add('planRevision', 'must be an integer >= 1');
   errors.throwIfAny();
   requireExists(s, c.planId);
 
-  if (s.draftedBy === c.actor.id) {
-    throw violation(
-      PLAN_RULES.RESOLUTION_BY_DRAFTER,
-      `Whoever drafted plan ${s.id} cannot record its board resolution (separation of duties, Art.23(3)): another BOARD_SECRETARY must record it`,
-    );
-  }
+  refusePreparer(s, c.actor.id);
   const earlier = s.resolutions.find((r) => r.resolutionNumber === resolutionNumber);
   if (earlier) {
     if (
       earlier.decision === c.decision &&
       earlier.meetingDate === meetingDate &&
-      earlier.minutesReference === minutesReference
+      earlier.minutesReference === minutesReference &&
+      (planRevision === undefined || planRevision === earlier.revision)
     ) {
       return [];
     }
@@ -209,6 +208,7 @@ function recordBoardResolution(c: RecordBoardResolution, s: PlanState): PlanEven
   if (s.status !== 'SUBMITTED') {
     throw violation(PLAN_RULES.PLAN_NOT_SUBMITTED, `Plan ${s.id} is ${s.status}: the board decides on a submitted plan (Art.19(2))`);
   }
+  if (planRevision !== undefined && planRevision !== s.revision) throw revisionMismatch(s, planRevision);
   const submittedOn = s.submittedAt ? dayInJapan(s.submittedAt) : undefined;
   if (submittedOn !== undefined && meetingDate < submittedOn) {
     throw new BadInputError({ meetingDate: `must not be before ${submittedOn}, the day the plan was submitted to the board` });
@@ -248,6 +248,48 @@ function recordBoardResolution(c: RecordBoardResolution, s: PlanState): PlanEven
       data: { revision: s.revision + 1, previousRevision: s.revision, resolutionNumber, returnedAt: c.at },
     },
   ];
+}
+
+/**
+ * Separation of duties (Art.23(3)): nobody who prepared what the board decides (drafted the plan,
+ * added or removed an item of the revision under submission or of one it carries forward, or
+ * submitted one) records the board's resolution on it. People are compared by samePerson.
+ */
+function refusePreparer(s: PlanState, actorId: string): void {
+  const mine = s.preparedBy.filter((p) => p.revision <= s.revision && samePerson(p.actorId, actorId));
+  if (mine.length === 0) return;
+  const shown = 5;
+  const deeds = mine.slice(0, shown).map(describeContribution).join(', ') + (mine.length > shown ? ` and ${mine.length - shown} more` : '');
+  throw violation(
+    PLAN_RULES.RESOLUTION_BY_DRAFTER,
+    `${nameAsPerson(mine[0]!.actorId, actorId)} ${deeds} of plan ${s.id}: whoever drafted, changed or submitted what the board decides cannot record its resolution (separation of duties, Art.23(3)); another BOARD_SECRETARY must record it`,
+  );
+}
+
+function describeContribution(p: PlanContribution): string {
+  switch (p.did) {
+    case 'DRAFTED':
+      return 'drafted the plan';
+    case 'ADDED_RISK':
+      return `added risk ${p.riskId} to revision ${p.revision}`;
+    case 'REMOVED_RISK':
+      return `removed risk ${p.riskId} from revision ${p.revision}`;
+    case 'SUBMITTED':
+      return `submitted revision ${p.revision}`;
+  }
+}
+
+/** The resolution names a revision other than the one under submission: the board decided other content (Art.19(2)). */
+function revisionMismatch(s: PlanState, named: number): Error {
+  const record = s.revisions.find((r) => r.revision === named);
+  const what = record
+    ? `revision ${named} was ${record.outcome}${record.decidedAt ? ` (${record.resolutionNumber ?? 'decided'})` : ''}, with ${record.items.length} item(s)`
+    : `plan ${s.id} has no revision ${named}`;
+  const submitted = s.submittedAt ? ` on ${dayInJapan(s.submittedAt)}` : '';
+  return violation(
+    PLAN_RULES.PLAN_REVISION_MISMATCH,
+    `The resolution is on revision ${named} but revision ${s.revision} of plan ${s.id} is the one submitted${submitted}, with ${s.items.length} item(s); ${what}: a resolution records what the board decided, so revision ${s.revision} needs its own resolution`,
+  );
 }
 
 /** Withdrawing and closing: the committee's decision on an existing plan, with its reason (returned trimmed). */
@@ -418,7 +460,7 @@ function markConsentStale(c: MarkConsentStale, s: PlanState): PlanEvent[] {
 
 export const planDecider: Decider<PlanCommand, PlanEvent, PlanState> = {
   // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
-  stateVersion: 'plan/4',
+  stateVersion: 'plan/5',
   decide,
   evolve,
   initialState: initialPlanState,

@@ -25,6 +25,7 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
         items: [],
         resolutions: [],
         revisions: [{ revision: 1, items: [], outcome: 'OPEN' }],
+        preparedBy: [{ actorId: e.data.draftedBy, did: 'DRAFTED', revision: 1 }],
       };
     case 'PlanRiskAdded': {
       const d = e.data;
@@ -41,6 +42,7 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
       return {
         ...s,
         items: [...s.items, item],
+        preparedBy: [...s.preparedBy, { actorId: d.addedBy, did: 'ADDED_RISK', revision: s.revision, riskId: d.riskId }],
         revisions: updateCurrentRevision(s, (r) => ({
           ...r,
           items: [...r.items, { riskId: d.riskId, riskVersion: d.riskVersion, riskTitle: d.riskTitle, ownerId: d.ownerId }],
@@ -55,6 +57,7 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
         submittedAt: e.data.submittedAt,
         submittedBy: e.data.submittedBy,
         ...(e.data.criteria ? { submittedUnderCriteria: e.data.criteria } : {}),
+        preparedBy: [...s.preparedBy, { actorId: e.data.submittedBy, did: 'SUBMITTED', revision: s.revision }],
         revisions: updateCurrentRevision(s, (r) => ({
           ...r,
           items: s.items.map((i) => ({ riskId: i.riskId, riskVersion: i.riskVersion, riskTitle: i.riskTitle, ownerId: i.ownerId })),
@@ -149,6 +152,8 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
         ...s,
         items: s.items.filter((i) => i.riskId !== e.data.riskId),
         removedRiskIds: [...(s.removedRiskIds ?? []), e.data.riskId],
+        // Removing an item from a draft shapes what the board will decide; removing a declined or reopened one after approval does not.
+        ...(s.status === 'DRAFT' ? { preparedBy: [...s.preparedBy, { actorId: e.data.removedBy, did: 'REMOVED_RISK' as const, revision: s.revision, riskId: e.data.riskId }] } : {}),
         revisions: s.status === 'DRAFT' ? updateCurrentRevision(s, (r) => ({ ...r, items: r.items.filter((i) => i.riskId !== e.data.riskId) })) : s.revisions,
       };
     case 'PlanItemReopened':

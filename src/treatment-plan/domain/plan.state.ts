@@ -120,6 +120,18 @@ export interface PlanRevisionRecord {
   decidedAt?: string;
 }
 
+/** What a person did to prepare what the board decides: it bars them from recording its resolution (Art.23(3)). */
+export type PlanPreparation = 'DRAFTED' | 'ADDED_RISK' | 'REMOVED_RISK' | 'SUBMITTED';
+
+export interface PlanContribution {
+  actorId: string;
+  did: PlanPreparation;
+  /** The revision they did it to (DRAFTED: 1). */
+  revision: number;
+  /** ADDED_RISK, REMOVED_RISK: the risk. */
+  riskId?: string;
+}
+
 export interface PlanState {
   /** False until PlanDrafted. */
   exists: boolean;
@@ -145,6 +157,12 @@ export interface PlanState {
   resolutions: BoardResolution[];
   /** One record per revision, oldest first; the last one is the current revision. */
   revisions: PlanRevisionRecord[];
+  /**
+   * Who prepared the plan, oldest first: drafted it, added or removed an item while it was a draft,
+   * submitted a revision. A revision carries forward what the ones before it held (its items, its
+   * title), so the people who prepared revision N are those of every revision up to N.
+   */
+  preparedBy: PlanContribution[];
   approvedAt?: string;
   /** Since when the plan is in force (absent when it is not). */
   inForceSince?: string;
@@ -168,6 +186,7 @@ export const initialPlanState: PlanState = {
   items: [],
   resolutions: [],
   revisions: [],
+  preparedBy: [],
 };
 
 /** True when the plan is in force: approved and every owner's consent is current. */

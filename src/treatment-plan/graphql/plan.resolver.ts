@@ -101,7 +101,7 @@ export class PlanResolver {
 
   @Mutation(() => Plan, {
     description:
-      "Records the board's resolution on the submitted revision (Art.19(2)): APPROVED asks each risk owner for consent to the residual risk (Art.20); REJECTED returns the plan to DRAFT as revision + 1. Roles: BOARD_SECRETARY, never whoever drafted the plan (Art.23(3)). Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (meetingDate in the future or before the submission day); CONCURRENCY_CONFLICT; RULE_VIOLATION rules RESOLUTION_BY_DRAFTER (Art.23(3)), PLAN_NOT_SUBMITTED, RESOLUTION_NUMBER_REUSED (Art.19(2)).",
+      "Records the board's resolution on the submitted revision (Art.19(2)): APPROVED asks each risk owner for consent to the residual risk (Art.20); REJECTED returns the plan to DRAFT as revision + 1. Roles: BOARD_SECRETARY, never whoever drafted the plan, added or removed its items or submitted it (Art.23(3); user ids compared ignoring case and width). Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (meetingDate in the future or before the submission day, planRevision below 1); CONCURRENCY_CONFLICT; RULE_VIOLATION rules RESOLUTION_BY_DRAFTER (Art.23(3)), PLAN_NOT_SUBMITTED, RESOLUTION_NUMBER_REUSED, PLAN_REVISION_MISMATCH (planRevision is not the revision under submission) (Art.19(2)).",
   })
   async recordBoardResolution(@Args('input', { description: 'The plan and the resolution.' }) input: RecordBoardResolutionInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new RecordBoardResolutionCommand(input, meta)));

@@ -137,10 +137,16 @@ export class RecordBoardResolutionInput {
   @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The plan, SUBMITTED.' }) planId!: string;
   @TextLimit() @Field({ description: 'The resolution number, 1–100 characters; reusing one with other content is rule RESOLUTION_NUMBER_REUSED.' }) resolutionNumber!: string;
-  @TextLimit() @Field({ description: 'Date of the board meeting, YYYY-MM-DD: a real date, not in the future, not before the day the plan was submitted (Japan time).' }) meetingDate!: string;
+  @TextLimit() @Field({ description: 'Date of the board meeting, YYYY-MM-DD: a real date, not in the future, not before the day the revision under submission was submitted (Japan time).' }) meetingDate!: string;
   @Field(() => BoardDecisionEnum, { description: 'APPROVED or REJECTED.' }) decision!: BoardDecision;
   @TextLimit() @Field({ description: 'Reference to the board minutes, 1–500 characters.' }) minutesReference!: string;
   @TextLimit() @Field({ nullable: true, description: "The secretary's notes; at most 4,000 characters." }) notes?: string;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'The plan revision the board decided (Plan.revision as presented to it). Optional; when given and not the revision under submission (withdrawn and resubmitted since, say), the resolution is refused with rule PLAN_REVISION_MISMATCH (Art.19(2)).',
+  })
+  planRevision?: number;
 }
 
 @InputType({ description: 'Input of acceptResidualRisk (Art.20).' })

@@ -476,6 +476,17 @@ describe('RiskCriteria: ApproveRiskCriteria', () => {
     expect(err.message).toContain('Art.23(3)');
   });
 
+  it.each([
+    ['in another case', 'Zed'],
+    ['in capitals', 'ZED'],
+    ['in full width', 'ｚｅｄ'],
+  ])('never lets the proposer approve under an id that differs only %s (%s): one person (Art.23(3))', (_how, id) => {
+    const err = given(criteriaDecider, [proposed('c1', 1, 'zed')])
+      .when(approve({ actor: { id, name: id, roles: ['CISO'] } }))
+      .thenThrows(RuleViolationError, { rule: 'CRITERIA_APPROVER_IS_PROPOSER', article: 'Art.23(3)' });
+    expect(err.message).toContain(`zed (the same person as ${id}`);
+  });
+
   it('lets another CISO approve what a CISO proposed', () => {
     given(criteriaDecider, [proposed('c1', 1, 'u-ciso')])
       .when(approve({ actor: ciso2 }))

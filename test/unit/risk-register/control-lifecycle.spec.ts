@@ -194,6 +194,13 @@ describe('RecordControlProgress (Art.18, 19)', () => {
       given(riskDecider, byOwnerCiso).when(progress('VERIFIED', { actor: ciso2 })).thenMatches([{ type: 'ControlProgressRecorded', data: { status: 'VERIFIED' } }]);
     });
 
+    it('nor under their id in another case or width: one person (Art.12(3), samePerson)', () => {
+      const byOwnerCiso = after(progress('IMPLEMENTED', { actor: ciso }));
+      for (const id of [ownerWhoIsCiso.id.toUpperCase(), ciso.id.toUpperCase(), ciso.id.normalize('NFKC').replace(/[a-z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0))]) {
+        given(riskDecider, byOwnerCiso).when(progress('VERIFIED', { actor: { ...ciso, id } })).thenThrows(RuleViolationError, { rule: 'CONTROL_SELF_VERIFICATION' });
+      }
+    });
+
     it('whoever recorded the transition into IMPLEMENTED still may not verify after someone else adds evidence to it (Art.12(3))', () => {
       // The CISO records it implemented; the control's owner later only attaches a report (IMPLEMENTED -> IMPLEMENTED).
       const history = continueHistory(after(progress('IMPLEMENTED', { actor: ciso })), progress('IMPLEMENTED', { evidence: [{ evidenceId: 'ev-report', sha256: 'c'.repeat(64) }] }));
