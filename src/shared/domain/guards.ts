@@ -127,9 +127,19 @@ export function isWellFormedText(text: string): boolean {
 
 export const ILL_FORMED_TEXT = 'must be well-formed Unicode text (it holds a lone surrogate, such as \\ud800, which is no character)';
 
+/**
+ * A character someone can see: not white space, a control or format character (zero-width space,
+ * word joiner, soft hyphen, byte-order mark…), a separator or a Hangul filler. A control's reason
+ * or a SHARE counterparty of U+200B alone was taken as given, and the Art.18(2) document showed an
+ * empty cell (compliance probe).
+ */
+const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Cf}\p{Z}\u115F\u1160\u3164\uFFA0]/u;
+export const NOTHING_VISIBLE = 'must hold a visible character (it holds only spaces or invisible characters)';
+
 /** The problem with a text's length or form, or null: the one check of requiredText, optionalText and textList. */
 function textProblem(text: string, max: number): string | null {
   if (!isWellFormedText(text)) return ILL_FORMED_TEXT;
+  if (text !== '' && !VISIBLE.test(text)) return NOTHING_VISIBLE;
   return longerThan(text, max) ? `must be at most ${max} characters` : null;
 }
 

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { FieldErrors } from '../../../src/shared/domain/errors.js';
-import { longerThan, optionalText, requiredText, textList } from '../../../src/shared/domain/guards.js';
+import { longerThan, NOTHING_VISIBLE, optionalText, requiredText, textList } from '../../../src/shared/domain/guards.js';
 import { InputValidationPipe } from '../../../src/graphql/input-validation.pipe.js';
 import { RegisterAssetInput } from '../../../src/asset-inventory/graphql/asset.types.js';
 
@@ -99,5 +99,28 @@ describe('text is well-formed UTF-16: a lone surrogate is refused, in the decide
       expect(await judge({ ...input, description: text })).toEqual({ description: expect.stringMatching(/well-formed/) });
     }
     expect(await judge({ ...input, name: `Wallet ${emoji}`, description: rareKanji })).toBe('ok');
+  });
+});
+
+describe('a text holds something visible', () => {
+  it('refuses a reason, counterparty or list item of only invisible characters, and keeps texts with joiners inside', () => {
+    const errors = new FieldErrors();
+    requiredText(errors, 'reason', '\u200B', 100);
+    optionalText(errors, 'contractReference', '\u2060\u00AD', 100);
+    textList(errors, 'references', ['ok', '\u3164'], 100);
+    expect(() => errors.throwIfAny()).toThrow();
+    try {
+      errors.throwIfAny();
+    } catch (error) {
+      expect((error as { fields: Record<string, string> }).fields).toEqual({
+        reason: NOTHING_VISIBLE,
+        contractReference: NOTHING_VISIBLE,
+        'references[1]': NOTHING_VISIBLE,
+      });
+    }
+    const fine = new FieldErrors();
+    expect(requiredText(fine, 'reason', '👩\u200D💻 暗号資産\u200B管理', 100)).toBe('👩\u200D💻 暗号資産\u200B管理');
+    expect(optionalText(fine, 'note', '  ', 100)).toBeNull();
+    expect(() => fine.throwIfAny()).not.toThrow();
   });
 });
