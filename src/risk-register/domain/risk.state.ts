@@ -113,6 +113,12 @@ export interface CycleAnalyses {
   count: number;
   /** Methods applied, in order of first use (Art. 13(2)). */
   methods: AnalysisMethod[];
+  /**
+   * The assets a DETAILED analysis assessed, in order of first assessment: DETAILED applies to
+   * the assets it names; BASELINE and INFORMAL name none and apply to the risk as a whole, so to
+   * every asset of it (Art. 13(2), requiredMethodsMissing in evaluation.ts).
+   */
+  detailedAssetIds: string[];
   /** The highest-level analysis (the later one on a tie). */
   top: RiskAnalysis;
 }

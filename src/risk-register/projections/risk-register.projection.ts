@@ -24,7 +24,8 @@ export class RiskRegisterProjection implements Projection {
   readonly name = 'risk-register';
   // 8: a risk keeps its last board submission (the level a consent request recorded without one falls back to).
   // 9: needsReevaluation places the residual level on the matrix in force (a stored flag may have judged the label).
-  readonly schemaVersion = 9;
+  // 10: a risk's cycle summaries keep the assets DETAILED assessed (the required-method check per asset).
+  readonly schemaVersion = 10;
   /** A risk's analyses and reviews: a replay reads the live ones, cut at its head (RegisterLists). */
   readonly historyTables = ['risk_analyses', 'risk_reviews'] as const;
 
