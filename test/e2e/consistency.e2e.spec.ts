@@ -249,4 +249,38 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const flagged = await waitFor(() => risk(riskId), (r: any) => r.needsReevaluation === true);
     expect(flagged).toMatchObject({ status: 'ACCEPTED', needsReevaluation: true });
   }, TIMEOUT);
+
+  it('criteria that keep the labels but move the target (1, 2) to MEDIUM: acceptance refused, an accepted risk flagged and due at MEDIUM\'s interval (Art.13(1), 20, 12(3))', async () => {
+    await proposeAndApproveCriteria(t, { ...criteriaInput }); // acceptance LOW; (1, 2) = LOW
+    const treated = async (title: string) => {
+      const riskId = await riskWithControls(t, asset, title);
+      await ok(TREAT, { riskId, options: ['REDUCE'], rationale: 'cold storage', targetLikelihood: 1, targetImpact: 2 }, users.committee);
+      const planId = await draftPlan(t, `${title} plan`);
+      await addRisk(t, planId, riskId);
+      await submitAndApprove(t, planId, [riskId], `BR-MX-${++n}`);
+      return { riskId, planId };
+    };
+    const accepted = await treated(`Matrix accepted ${++n}`);
+    await ok(ACCEPT, { planId: accepted.planId, riskId: accepted.riskId, statement: 'I accept LOW' }, users.riskOwner);
+    const asked = await treated(`Matrix asked ${++n}`);
+    expect((await risk(asked.riskId)).treatment.targetLevel).toBe('LOW');
+
+    await proposeAndApproveCriteria(t, {
+      ...criteriaInput,
+      matrix: [
+        ['LOW', 'MEDIUM', 'MEDIUM'],
+        ['LOW', 'MEDIUM', 'HIGH'],
+        ['MEDIUM', 'HIGH', 'HIGH'],
+      ],
+    });
+    const error = refusal(await gql(ACCEPT, { planId: asked.planId, riskId: asked.riskId, statement: 'I accept LOW' }, users.riskOwner));
+    expect(error.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'RESIDUAL_ABOVE_ACCEPTANCE' });
+    expect(error.message).toContain('MEDIUM (likelihood 1, impact 2; LOW under criteria');
+    const flagged = await waitFor(() => risk(accepted.riskId), (r: any) => r.needsReevaluation === true);
+    expect(flagged).toMatchObject({ status: 'ACCEPTED', needsReevaluation: true });
+    expect(await risk(asked.riskId)).toMatchObject({ status: 'AWAITING_CONSENT', needsReevaluation: true });
+    const in200Days = new Date(Date.now() + 200 * 86_400_000).toISOString();
+    const { risksDueForReview } = await t.ok(`query($at: DateTime) { risksDueForReview(asOf: $at) { risk { id } level intervalDays } }`, { at: in200Days }, users.auditor);
+    expect(risksDueForReview.find((d: any) => d.risk.id === accepted.riskId)).toMatchObject({ level: 'MEDIUM', intervalDays: 180 });
+  }, TIMEOUT);
 });

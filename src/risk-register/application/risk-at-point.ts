@@ -48,11 +48,7 @@ export class RiskAtPoint {
       state,
       sortKey: sortKey(state),
       priority: () => this.replayer.read(at, (replayed) => new RiskRegisterQueries(replayed).byId(id)?.priority as number | null) ?? null,
-      needsReevaluation: needsReevaluation(
-        state,
-        inForce ? { number: inForce.number, riskLevels: inForce.riskLevels, acceptanceLevel: inForce.acceptanceLevel } : undefined,
-        assetsRetired,
-      ),
+      needsReevaluation: needsReevaluation(state, inForce, assetsRetired),
       assetsRetired,
       analyses: () => register.analyses(id, limit),
       reviews: () => register.reviews(id, limit),

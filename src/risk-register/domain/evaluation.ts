@@ -1,14 +1,16 @@
 /**
  * Evaluation (Art. 16): the risk's level compared with the acceptance level of the criteria in
  * force decides whether it is retained or treated. Every method the criteria require for the
- * value of the risk's assets must have been applied first (Art. 13(2)).
+ * value of each of the risk's assets must have been applied to that asset first (Art. 13(2)).
  */
 import { isWithinAcceptance, levelRank, requiredMethodsFor, reviewIntervalDaysFor } from '../../risk-criteria/domain/scoring.js';
+import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
+import type { AnalysisMethod, CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
 import { requireRole, violation } from '../../shared/domain/guards.js';
 import type { EvaluateRisk } from './risk.commands.js';
 import type { RiskEvent } from './risk.events.js';
 import { RiskRules, refuseClosed, refuseFrozen, requireAssets, requireCriteria, requireRisk } from './risk.rules.js';
-import { TREATED_STATUSES, cycleAnalysesUnder, type EvaluationDecision, type RiskState, type RiskStatus } from './risk.state.js';
+import { TREATED_STATUSES, cycleAnalysesUnder, type CycleAnalyses, type EvaluationDecision, type RiskState, type RiskStatus } from './risk.state.js';
 
 export function decideEvaluate(c: EvaluateRisk, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
@@ -37,13 +39,15 @@ export function decideEvaluate(c: EvaluateRisk, state: RiskState): RiskEvent[] {
 
   const assets = requireAssets(c.assets, state.assetIds);
   const assetValue = Math.max(...assets.map((a) => a.value));
-  const applied = new Set(analyses.methods);
-  const missing = requiredMethodsFor(criteria, assetValue).filter((m) => !applied.has(m));
+  const missing = requiredMethodsMissing(criteria, assets, analyses);
   if (missing.length > 0) {
+    const parts = missing.map(
+      ({ asset, methods }) => `the ${methods.join(', ')} method${methods.length > 1 ? 's' : ''} for asset "${asset.name}" (${asset.id}, value ${asset.value})`,
+    );
+    const detailed = missing.some((m) => m.methods.includes('DETAILED')) ? ' (a DETAILED analysis applies to the assets it assesses)' : '';
     throw violation(
       RiskRules.REQUIRED_METHOD_NOT_APPLIED,
-      `Criteria #${criteria.number} require the ${missing.join(', ')} method${missing.length > 1 ? 's' : ''} for asset value ${assetValue}; ` +
-        `not yet applied to risk ${state.id} in cycle ${state.cycle}`,
+      `Criteria #${criteria.number} require ${parts.join('; ')}; not yet applied to ${missing.length > 1 ? 'them' : 'it'} in risk ${state.id}'s cycle ${state.cycle}${detailed}`,
     );
   }
 
@@ -74,4 +78,24 @@ export function decideEvaluate(c: EvaluateRisk, state: RiskState): RiskEvent[] {
       },
     },
   ];
+}
+
+/**
+ * Art. 13(2): for each asset of the risk, the methods the criteria require for its value that
+ * were not applied to it in the current cycle under these criteria (`analyses`); only the assets
+ * that miss one, in the risk's order. A BASELINE or INFORMAL analysis names no asset: it assesses
+ * the risk as a whole, so it applies to every asset of the risk. A DETAILED analysis applies to
+ * the assets it assessed (CycleAnalyses.detailedAssetIds): one of a value-1 asset does not apply
+ * DETAILED to the value-3 asset of the same risk.
+ */
+export function requiredMethodsMissing(
+  criteria: Pick<CriteriaVersionState, 'requiredMethods'>,
+  assets: readonly AssetState[],
+  analyses: Pick<CycleAnalyses, 'methods' | 'detailedAssetIds'>,
+): { asset: AssetState; methods: AnalysisMethod[] }[] {
+  const appliedTo = (method: AnalysisMethod, asset: AssetState) =>
+    method === 'DETAILED' ? analyses.detailedAssetIds.includes(asset.id) : analyses.methods.includes(method);
+  return assets
+    .map((asset) => ({ asset, methods: requiredMethodsFor(criteria, asset.value).filter((m) => !appliedTo(m, asset)) }))
+    .filter((m) => m.methods.length > 0);
 }

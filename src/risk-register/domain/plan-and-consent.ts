@@ -14,7 +14,7 @@ import { isIntIn, optionalText, requireActorOrRole, requiredText, violation } fr
 import type { AwaitResidualConsent, FreezeForBoard, IncludeInPlan, LeavePlan, RecordResidualConsent, ReleaseFromBoard } from './risk.commands.js';
 import type { RiskEvent } from './risk.events.js';
 import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk } from './risk.rules.js';
-import type { RiskConsent, RiskState, RiskStatus } from './risk.state.js';
+import { residualLevelUnder, type RiskConsent, type RiskState, type RiskStatus } from './risk.state.js';
 
 /**
  * SHA-256 (hex) of the canonical JSON (canonicalJson: keys sorted, no whitespace, undefined left
@@ -212,15 +212,23 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
 
 /**
  * Art. 13(1), 20: a residual risk is accepted only within the acceptance level of the criteria in
- * force. Criteria approved since the treatment was decided may set it lower: the risk then needs
- * re-evaluation (needsReevaluation), and its owner can decline but not accept.
+ * force, judged on its level under them (residualLevelUnder: the treatment's target likelihood and
+ * impact placed on their matrix). Criteria approved since the treatment was decided may set the
+ * acceptance level lower or place the target higher: the risk then needs re-evaluation
+ * (needsReevaluation), and its owner can decline but not accept.
  */
 function requireResidualWithinAcceptance(state: RiskState, criteria: CriteriaVersionState | undefined): void {
-  const target = state.treatment?.targetLevel;
-  if (!criteria || target === undefined || isWithinAcceptance(criteria, target)) return;
+  const t = state.treatment;
+  if (!criteria || !t) return;
+  const level = residualLevelUnder(state, criteria);
+  if (level !== undefined && isWithinAcceptance(criteria, level)) return;
+  const placed =
+    level === undefined
+      ? `(likelihood ${t.targetLikelihood}, impact ${t.targetImpact}) cannot be placed on the scales`
+      : `${level} (likelihood ${t.targetLikelihood}, impact ${t.targetImpact}; ${t.targetLevel} under criteria #${t.criteriaNumber}) is above the acceptance level ${criteria.acceptanceLevel}`;
   throw violation(
     RiskRules.RESIDUAL_ABOVE_ACCEPTANCE,
-    `Risk ${state.id}'s residual level ${target} is above the acceptance level ${criteria.acceptanceLevel} of criteria #${criteria.number}, now in force: ` +
+    `Risk ${state.id}'s residual level ${placed} of criteria #${criteria.number}, now in force: ` +
       'its owner can decline, and the risk is evaluated and treated again under these criteria',
   );
 }

@@ -4,15 +4,15 @@
  * assessment cycle (the risk is identified again, leaving its plan), and the review is kept as
  * evidence. When a review falls due is decided here too (reviewSchedule).
  */
-import type { CriteriaDefinition, CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
+import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
 import { levelFor, levelRank, reviewIntervalDaysFor } from '../../risk-criteria/domain/scoring.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
-import { checkIntIn, dayInJapan, isIntIn, optionalText, requiredText, violation } from '../../shared/domain/guards.js';
+import { checkIntIn, dayInJapan, optionalText, requiredText, violation } from '../../shared/domain/guards.js';
 import { DONE_CONTROL_STATUSES, progressOf } from './control.state.js';
 import type { RecordReview } from './risk.commands.js';
 import type { RiskEvent } from './risk.events.js';
 import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireCriteria, requireOwnerOr, requireRisk } from './risk.rules.js';
-import type { RiskState } from './risk.state.js';
+import { recordedResidual, residualLevelUnder, type LevelScales, type RiskState } from './risk.state.js';
 
 /**
  * A review that finds the controls in place may not contradict the register: every control of the
@@ -57,8 +57,11 @@ export function decideReview(c: RecordReview, state: RiskState): RiskEvent[] {
   if (c.controlsInPlace) requireControlsImplemented(state);
 
   const actualLevel = levelFor(criteria, c.actualLikelihood, c.actualImpact);
-  const targetLevel = reviewTarget(state, criteria);
-  const targetRank = levelRank(criteria, targetLevel);
+  // The level the review compares with: the risk's residual level under the criteria in force
+  // (residualLevelUnder), the same level acceptance and the review schedule go by.
+  const placed = residualLevelUnder(state, criteria);
+  const targetLevel = placed ?? recordedResidual(state)?.level ?? state.level ?? '';
+  const targetRank = placed === undefined ? -1 : levelRank(criteria, placed);
   // Art.12(3): controls not in place are a finding whatever the level (the level may hold by luck,
   // not by the controls). A target the criteria in force cannot place is treated as a gap too.
   const finding = c.controlsInPlace === false || targetRank < 0 || levelRank(criteria, actualLevel) > targetRank;
@@ -94,30 +97,14 @@ export function decideReview(c: RecordReview, state: RiskState): RiskEvent[] {
   return events;
 }
 
-/**
- * The level the review compares with: the treatment's target (ACCEPTED) or the evaluated level
- * (RETAINED). Recorded under other criteria, it is recomputed from its likelihood and impact
- * under the criteria in force when those fit the scales.
- */
-function reviewTarget(state: RiskState, criteria: CriteriaVersionState): string {
-  const source =
-    state.status === 'ACCEPTED' && state.treatment
-      ? { criteriaId: state.treatment.criteriaId, level: state.treatment.targetLevel, l: state.treatment.targetLikelihood, i: state.treatment.targetImpact }
-      : state.evaluation
-        ? { criteriaId: state.evaluation.criteriaId, level: state.evaluation.level, l: state.evaluation.likelihood, i: state.evaluation.impact }
-        : undefined;
-  if (!source) return state.level ?? '';
-  if (source.criteriaId === criteria.id) return source.level;
-  if (isIntIn(source.l, 1, criteria.likelihoodLevels.length) && isIntIn(source.i, 1, criteria.impactLevels.length)) {
-    return levelFor(criteria, source.l, source.i);
-  }
-  return source.level;
-}
-
 const DAY_MS = 86_400_000;
 
 export interface ReviewSchedule {
-  /** The level the interval is taken for: the residual (target) level of an accepted risk, the evaluated level of a retained one. */
+  /**
+   * The level the interval is taken for: the residual level under the criteria (the target of an
+   * accepted risk, the evaluated level of a retained one, placed on their matrix); the recorded
+   * label when they cannot place it (the interval is then their shortest).
+   */
   level: string;
   intervalDays: number;
   /** The last review of this cycle, or the evaluation when there is none. */
@@ -126,16 +113,24 @@ export interface ReviewSchedule {
   dueOn: string;
 }
 
+/** What of the criteria the review schedule reads: the intervals, and what places a level (LevelScales). */
+export type ReviewCriteria = Pick<CriteriaDefinition, 'reviewIntervalDays'> & LevelScales;
+
 /**
  * Art.12(3)-(4), Art.10: when a retained or accepted risk is next due for review, by the interval
- * the criteria set for its level, counted from the last review of the cycle (or the evaluation).
- * Undefined for a risk that is not reviewed or whose level has no interval.
+ * the criteria set for its residual level under them (residualLevelUnder: the same level the
+ * review compares with), counted from the last review of the cycle (or the evaluation). A level
+ * they cannot place, or one they set no interval for, falls due at their shortest interval: a
+ * change of criteria never takes a risk off the schedule. Undefined for a risk that is not reviewed.
  */
-export function reviewSchedule(risk: RiskState, criteria: Pick<CriteriaDefinition, 'reviewIntervalDays'>): ReviewSchedule | undefined {
+export function reviewSchedule(risk: RiskState, criteria: ReviewCriteria): ReviewSchedule | undefined {
   if (!risk.exists || (risk.status !== 'RETAINED' && risk.status !== 'ACCEPTED')) return undefined;
-  const level = risk.status === 'ACCEPTED' ? risk.treatment?.targetLevel : risk.evaluation?.level;
-  if (!level) return undefined;
-  const intervalDays = reviewIntervalDaysFor(criteria, level);
+  const recorded = recordedResidual(risk);
+  if (!recorded) return undefined;
+  const placed = residualLevelUnder(risk, criteria);
+  const level = placed ?? recorded.level;
+  const shortest = criteria.reviewIntervalDays.length > 0 ? Math.min(...criteria.reviewIntervalDays.map((r) => r.days)) : undefined;
+  const intervalDays = (placed !== undefined ? reviewIntervalDaysFor(criteria, placed) : undefined) ?? shortest;
   if (intervalDays === undefined) return undefined;
   const since = (risk.lastReview?.cycle === risk.cycle ? risk.lastReview.reviewedAt : undefined) ?? risk.evaluation?.evaluatedAt;
   if (!since) return undefined;
@@ -147,7 +142,7 @@ export function reviewSchedule(risk: RiskState, criteria: Pick<CriteriaDefinitio
  * The schedule when the review is due at `at`, else undefined: from the start of its due day in
  * Japan (`dueOn`), as a control is overdue by the day in Japan, not from the instant of that day.
  */
-export function reviewDue(risk: RiskState, criteria: Pick<CriteriaDefinition, 'reviewIntervalDays'>, at: string | Date): ReviewSchedule | undefined {
+export function reviewDue(risk: RiskState, criteria: ReviewCriteria, at: string | Date): ReviewSchedule | undefined {
   const schedule = reviewSchedule(risk, criteria);
   return schedule && schedule.dueOn <= dayInJapan(new Date(at).toISOString()) ? schedule : undefined;
 }

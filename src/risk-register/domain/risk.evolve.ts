@@ -15,12 +15,14 @@ import { initialRiskState, rememberId, type CycleAnalyses, type RiskAnalysis, ty
  */
 function withAnalysis(summaries: readonly CycleAnalyses[], a: RiskAnalysis): CycleAnalyses[] {
   const i = summaries.findIndex((c) => c.criteriaId === a.criteriaId);
-  if (i < 0) return [...summaries, { criteriaId: a.criteriaId, criteriaNumber: a.criteriaNumber, count: 1, methods: [a.method], top: a }];
+  const assessed = a.detailed?.assessments.map((x) => x.assetId) ?? [];
+  if (i < 0) return [...summaries, { criteriaId: a.criteriaId, criteriaNumber: a.criteriaNumber, count: 1, methods: [a.method], detailedAssetIds: distinct(assessed), top: a }];
   const c = summaries[i]!;
   const next: CycleAnalyses = {
     ...c,
     count: c.count + 1,
     methods: c.methods.includes(a.method) ? c.methods : [...c.methods, a.method],
+    detailedAssetIds: assessed.every((id) => c.detailedAssetIds.includes(id)) ? c.detailedAssetIds : distinct([...c.detailedAssetIds, ...assessed]),
     top: a.levelRank >= c.top.levelRank ? a : c.top,
   };
   return summaries.map((s, j) => (j === i ? next : s));

@@ -5,8 +5,9 @@
  */
 import type { SecurityProperty } from '../../asset-inventory/domain/asset.state.js';
 import type { BaselineRequirementStatus } from '../../baseline-catalogues/domain/catalogue.state.js';
-import type { AnalysisMethod } from '../../risk-criteria/domain/criteria.state.js';
-import { isWithinAcceptance } from '../../risk-criteria/domain/scoring.js';
+import type { AnalysisMethod, CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
+import { isWithinAcceptance, levelFor } from '../../risk-criteria/domain/scoring.js';
+import { isIntIn } from '../../shared/domain/guards.js';
 import type { ControlProgress } from './control.state.js';
 
 /** Lifecycle order (contract's RiskStatus). */
@@ -112,6 +113,12 @@ export interface CycleAnalyses {
   count: number;
   /** Methods applied, in order of first use (Art. 13(2)). */
   methods: AnalysisMethod[];
+  /**
+   * The assets a DETAILED analysis assessed, in order of first assessment: DETAILED applies to
+   * the assets it names; BASELINE and INFORMAL name none and apply to the risk as a whole, so to
+   * every asset of it (Art. 13(2), requiredMethodsMissing in evaluation.ts).
+   */
+  detailedAssetIds: string[];
   /** The highest-level analysis (the later one on a tie). */
   top: RiskAnalysis;
 }
@@ -329,35 +336,77 @@ export function highestAnalysis(analyses: readonly RiskAnalysis[], rank: (a: Ris
   return best;
 }
 
+/** What of a criteria version places a level: its scales, its matrix and its labels. */
+export type LevelScales = Pick<CriteriaDefinition, 'matrix' | 'riskLevels' | 'likelihoodLevels' | 'impactLevels'>;
+
 /** What of the criteria in force needsReevaluation looks at. */
-export interface CriteriaInForceView {
+export interface CriteriaInForceView extends LevelScales {
   number: number;
-  riskLevels: readonly string[];
   acceptanceLevel: string;
+}
+
+/** The residual level as recorded: its label, likelihood and impact, and the criteria it was recorded under. */
+export interface RecordedResidual {
+  level: string;
+  likelihood: number;
+  impact: number;
+  criteriaNumber: number;
+}
+
+/**
+ * The level a risk is meant to stay at (its residual risk), as recorded: the treatment's target
+ * for a treated risk (treatment decided through accepted), the evaluated level for a retained
+ * one; undefined for any other risk.
+ */
+export function recordedResidual(state: RiskState): RecordedResidual | undefined {
+  const t = state.treatment;
+  if ((TREATED_STATUSES as readonly RiskStatus[]).includes(state.status) && t) {
+    return { level: t.targetLevel, likelihood: t.targetLikelihood, impact: t.targetImpact, criteriaNumber: t.criteriaNumber };
+  }
+  const e = state.evaluation;
+  if (state.status === 'RETAINED' && e) return { level: e.level, likelihood: e.likelihood, impact: e.impact, criteriaNumber: e.criteriaNumber };
+  return undefined;
+}
+
+/**
+ * The one home of "the risk's residual level under these criteria" (Art.13(1), 17, 20, 12(3)):
+ * the recorded residual (recordedResidual) placed on the matrix of `criteria` from its likelihood
+ * and impact, matrix[l-1][i-1]. A label recorded under earlier criteria never stands for a level
+ * the criteria in force place elsewhere (same labels, another matrix; or other labels). Under the
+ * criteria it was recorded with, this is the recorded label. Undefined when there is no residual,
+ * or when its likelihood or impact lie beyond the scales of `criteria` (they cannot place it: it
+ * meets no acceptance level). Every build has recorded the likelihood and impact with the label;
+ * a record without them would keep its label.
+ */
+export function residualLevelUnder(state: RiskState, criteria: LevelScales): string | undefined {
+  const r = recordedResidual(state);
+  if (!r) return undefined;
+  if (r.likelihood === undefined || r.impact === undefined) return r.level;
+  if (!isIntIn(r.likelihood, 1, criteria.likelihoodLevels.length) || !isIntIn(r.impact, 1, criteria.impactLevels.length)) return undefined;
+  return levelFor(criteria, r.likelihood, r.impact);
 }
 
 /**
  * True when the risk must be looked at again under the criteria in force (the one home of this
  * rule; the register projection stores its result): an asset of the risk has left the inventory
  * (avoided elsewhere, Art.17) and the risk is still open and not accepted; analysed but not evaluated; evaluated (and
- * not yet treated) under another criteria version; or, for any risk not CLOSED, its evaluated
- * level (retained) or its treatment's target level (treated, planned, accepted) no longer meets
- * the acceptance level in force (Art. 13(1), Art. 12(3)). A label the criteria in force do not
- * define never meets it.
+ * not yet treated) under another criteria version; or, for any risk not CLOSED, its residual
+ * level under the criteria in force (residualLevelUnder: the evaluated level of a retained risk,
+ * the treatment's target of a treated, planned or accepted one, placed on their matrix) no longer
+ * meets their acceptance level (Art. 13(1), Art. 12(3)). A level they cannot place never meets it.
  */
 export function needsReevaluation(state: RiskState, criteria: CriteriaInForceView | undefined, assetsRetired = false): boolean {
   if (!state.exists || state.status === 'CLOSED') return false;
   if (assetsRetired && state.status !== 'ACCEPTED') return true;
   if (state.status === 'ANALYSED') return true;
   if (!criteria) return false;
-  const meets = (level: string | undefined) => level !== undefined && isWithinAcceptance(criteria, level);
+  const level = residualLevelUnder(state, criteria);
+  const meets = level !== undefined && isWithinAcceptance(criteria, level);
   if (state.status === 'RETAINED' || state.status === 'TO_TREAT') {
     if (state.evaluation?.criteriaNumber !== criteria.number) return true;
-    return state.status === 'RETAINED' && !meets(state.evaluation.level);
+    return state.status === 'RETAINED' && !meets;
   }
-  if ((TREATED_STATUSES as readonly RiskStatus[]).includes(state.status) && state.treatment) {
-    return state.treatment.criteriaNumber !== criteria.number && !meets(state.treatment.targetLevel);
-  }
+  if ((TREATED_STATUSES as readonly RiskStatus[]).includes(state.status) && state.treatment) return !meets;
   return false;
 }
 

@@ -23,7 +23,9 @@ import { needsReevaluation, type CriteriaInForceView, type RiskAnalysis, type Ri
 export class RiskRegisterProjection implements Projection {
   readonly name = 'risk-register';
   // 8: a risk keeps its last board submission (the level a consent request recorded without one falls back to).
-  readonly schemaVersion = 8;
+  // 9: needsReevaluation places the residual level on the matrix in force (a stored flag may have judged the label).
+  // 10: a risk's cycle summaries keep the assets DETAILED assessed (the required-method check per asset).
+  readonly schemaVersion = 10;
   /** A risk's analyses and reviews: a replay reads the live ones, cut at its head (RegisterLists). */
   readonly historyTables = ['risk_analyses', 'risk_reviews'] as const;
 
@@ -123,7 +125,8 @@ export class RiskRegisterProjection implements Projection {
   private criteriaInForce(db: ReadDb): CriteriaInForceView | undefined {
     if (this.inForce === undefined) {
       const row = new RiskRegisterQueries(db).criteriaInForce();
-      this.inForce = row ? { number: row.number, riskLevels: row.definition.riskLevels, acceptanceLevel: row.definition.acceptanceLevel } : null;
+      const d = row?.definition;
+      this.inForce = row && d ? { number: row.number, riskLevels: d.riskLevels, acceptanceLevel: d.acceptanceLevel, matrix: d.matrix, likelihoodLevels: d.likelihoodLevels, impactLevels: d.impactLevels } : null;
     }
     return this.inForce ?? undefined;
   }

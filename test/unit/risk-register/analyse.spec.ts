@@ -82,7 +82,7 @@ describe('AnalyseRisk (Art. 15)', () => {
       expect(state).toMatchObject({ status: 'ANALYSED', likelihood: 3, impact: 2, level: 'HIGH', criteriaNumber: 1, version: 1 });
       const { riskId: _riskId, ...analysis } = expected.data;
       expect(state.analysisCount).toBe(1);
-      expect(state.cycleAnalyses).toEqual([{ criteriaId: analysis.criteriaId, criteriaNumber: 1, count: 1, methods: [analysis.method], top: analysis }]);
+      expect(state.cycleAnalyses).toEqual([{ criteriaId: analysis.criteriaId, criteriaNumber: 1, count: 1, methods: [analysis.method], detailedAssetIds: [], top: analysis }]);
     });
 
     it('leaves NOT_APPLICABLE out of the gap', () => {

@@ -15,6 +15,7 @@ import {
   evaluate,
   history,
   identify,
+  stateOf,
   identifyPrinter,
   toTreatEvents,
   treatmentDecidedEvents,
@@ -130,6 +131,71 @@ describe('EvaluateRisk (Art. 16)', () => {
       given(riskDecider, events)
         .when(evaluate({ riskId: PRINTER_RISK, assets: [printer, hotWallet] }))
         .thenThrows(RuleViolationError, { rule: 'REQUIRED_METHOD_NOT_APPLIED' });
+    });
+
+    describe('per asset: every asset whose value requires a method has had it applied to it', () => {
+      // The printer (value 1) holds the threat (C); the hot wallet (value 3) requires BASELINE and DETAILED.
+      const both = { riskId: PRINTER_RISK, assets: [printer, hotWallet] };
+      const identifiedOnBoth = () => identifyPrinter({ assetIds: [printer.id, hotWallet.id], assets: [printer, hotWallet] });
+      const baselineMet = () => analyseBaseline('an-b1', ['MET', 'MET', 'MET', 'MET', 'MET'], 1, both);
+      const detailedOn = (analysisId: string, ...assetIds: string[]) =>
+        analyseDetailed(analysisId, assetIds.map((assetId) => ({ assetId, threatLevel: 1, vulnerabilityLevel: 1 })), both);
+
+      it('a DETAILED analysis of another asset of the risk does not apply DETAILED to the value-3 asset', () => {
+        // detailed on the printer only: 1 x 1 = 1 -> likelihood 1; value over {C} = 1 -> impact 1 -> LOW
+        const events = history(identifiedOnBoth(), baselineMet(), detailedOn('an-d1', printer.id));
+        expect(stateOf(events).cycleAnalyses).toMatchObject([{ methods: ['BASELINE', 'DETAILED'], detailedAssetIds: [printer.id] }]);
+        const error = given(riskDecider, events)
+          .when(evaluate(both))
+          .thenThrows(RuleViolationError, { rule: 'REQUIRED_METHOD_NOT_APPLIED', article: 'Art.13(2)' });
+        expect(error.message).toContain(`the DETAILED method for asset "Hot wallet signing server" (${hotWallet.id}, value 3)`);
+        expect(error.message).not.toContain(printer.id);
+        expect(error.message).not.toContain('BASELINE');
+      });
+
+      it('passes once DETAILED has assessed the value-3 asset, in the same analysis or a later one', () => {
+        // detailed on the hot wallet: 1 x 1 -> likelihood 1; value over {C} = 3 -> impact 3 -> matrix[0][2] = MEDIUM -> TO_TREAT
+        const later = history(identifiedOnBoth(), baselineMet(), detailedOn('an-d1', printer.id), detailedOn('an-d2', hotWallet.id));
+        expect(stateOf(later).cycleAnalyses).toMatchObject([{ detailedAssetIds: [printer.id, hotWallet.id] }]);
+        given(riskDecider, later)
+          .when(evaluate(both))
+          .thenMatches([{ type: 'RiskEvaluated', data: { level: 'MEDIUM', decision: 'TO_TREAT', assetValue: 3 } }]);
+        const together = history(identifiedOnBoth(), baselineMet(), detailedOn('an-d1', printer.id, hotWallet.id));
+        given(riskDecider, together).when(evaluate(both)).thenMatches([{ type: 'RiskEvaluated', data: { level: 'MEDIUM', decision: 'TO_TREAT' } }]);
+      });
+
+      it('BASELINE and INFORMAL name no asset: they apply to every asset of the risk', () => {
+        // BASELINE is required for the hot wallet; the baseline analysis counts for it
+        const events = history(identifiedOnBoth(), detailedOn('an-d1', hotWallet.id));
+        const error = given(riskDecider, events).when(evaluate(both)).thenThrows(RuleViolationError, { rule: 'REQUIRED_METHOD_NOT_APPLIED' });
+        expect(error.message).toContain(`the BASELINE method for asset "Hot wallet signing server" (${hotWallet.id}, value 3)`);
+        given(riskDecider, continueHistory(events, baselineMet())).when(evaluate(both)).thenMatches([{ type: 'RiskEvaluated' }]);
+      });
+
+      it('names each asset with the methods it misses', () => {
+        // the ops wiki (value 2) requires BASELINE; the hot wallet (3) BASELINE and DETAILED; only INFORMAL applied
+        const three = { riskId: PRINTER_RISK, assets: [printer, opsWiki, hotWallet] };
+        const events = history(
+          identifyPrinter({ assetIds: [printer.id, opsWiki.id, hotWallet.id], assets: [printer, opsWiki, hotWallet] }),
+          analyseInformal('an-i1', 1, 1, three),
+        );
+        const error = given(riskDecider, events).when(evaluate(three)).thenThrows(RuleViolationError, { rule: 'REQUIRED_METHOD_NOT_APPLIED' });
+        expect(error.message).toContain(
+          `the BASELINE method for asset "Operations wiki" (${opsWiki.id}, value 2); the BASELINE, DETAILED methods for asset "Hot wallet signing server" (${hotWallet.id}, value 3)`,
+        );
+      });
+
+      it('a DETAILED analysis of the asset under other criteria does not count', () => {
+        const events = continueHistory(
+          history(identifiedOnBoth(), detailedOn('an-d1', hotWallet.id)),
+          analyseBaseline('an-b2', ['MET', 'MET', 'MET', 'MET', 'MET'], 1, { ...both, criteria: criteriaV2 }),
+          analyseDetailed('an-d2', [{ assetId: printer.id, threatLevel: 1, vulnerabilityLevel: 1 }], { ...both, criteria: criteriaV2 }),
+        );
+        const error = given(riskDecider, events)
+          .when(evaluate({ ...both, criteria: criteriaV2 }))
+          .thenThrows(RuleViolationError, { rule: 'REQUIRED_METHOD_NOT_APPLIED' });
+        expect(error.message).toContain(`the DETAILED method for asset "Hot wallet signing server"`);
+      });
     });
 
     it('a method applied under other criteria does not count', () => {

@@ -86,7 +86,15 @@ describe('DecideTreatment (Art. 17)', () => {
     const events = history(
       identify({ assetIds: [hotWallet.id, withdrawalApi.id] }),
       analyseBaseline('an-b1', ['MET', 'PARTIAL', 'NOT_MET', 'NOT_MET', 'MET'], 3),
-      analyseDetailed('an-d1', [{ assetId: hotWallet.id, threatLevel: 2, vulnerabilityLevel: 3 }]),
+      // both assets have value 3: DETAILED must assess each (Art.13(2))
+      analyseDetailed(
+        'an-d1',
+        [
+          { assetId: hotWallet.id, threatLevel: 2, vulnerabilityLevel: 3 },
+          { assetId: withdrawalApi.id, threatLevel: 1, vulnerabilityLevel: 1 },
+        ],
+        { assets: [hotWallet, withdrawalApi] },
+      ),
       evaluate({ assets: [hotWallet, withdrawalApi] }),
     );
     const closed: RiskClosed = {
