@@ -20,6 +20,9 @@ import { EXPIRES_FORMS, TokenRequestError, issueToken } from '../identity/cli/is
 import { ROLES } from '../shared/domain/decider.js';
 import { log, MissingStoreError, result, runExport, runImport, runRebuild, runVerify, runVerifyAccessLog, runVerifyStore, UsageError } from './evidence-commands.js';
 
+/** The configuration of the commands that work on the store and local state: no token is issued or verified. */
+const storeConfig = () => loadConfig(process.env, { verifiesTokens: false });
+
 const NAME = 'risk-ledger';
 const STORE_ENV = 'The store is chosen as for the server: EVENT_STORE, SQLITE_PATH, DATA_DIR, READ_MODEL_PATH, DATABASE_URL.';
 
@@ -57,7 +60,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .argument('[file]', 'the same as --out')
     .option('-o, --out <file>', 'where to write the log')
     .addHelpText('after', `\n${STORE_ENV}`)
-    .action(async (file: string | undefined, options: { out?: string }) => exit(await runExport(loadConfig(), options.out ?? file)));
+    .action(async (file: string | undefined, options: { out?: string }) => exit(await runExport(storeConfig(), options.out ?? file)));
 
   program
     .command('verify')
@@ -72,7 +75,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .description('verify the configured store (chain, signed heads with SIGNING_KEY_PATH and SIGNING_TRUSTED_KEYS), and that it still contains a manifest\'s head')
     .option('--manifest <file>', 'an export manifest kept elsewhere (its head must still be in the log)')
     .addHelpText('after', `\n${STORE_ENV}`)
-    .action(async (options: { manifest?: string }) => exit(await runVerifyStore(loadConfig(), options.manifest)));
+    .action(async (options: { manifest?: string }) => exit(await runVerifyStore(storeConfig(), options.manifest)));
 
   program
     .command('import')
@@ -81,19 +84,19 @@ export function buildProgram(exit: (code: number) => void): Command {
     .option('--manifest <file>', 'its manifest (default: FILE.manifest.json)')
     .option('--trusted-key <pem>', 'the public key (PEM file) of the installation that exported it, repeatable; this installation\'s own key and SIGNING_TRUSTED_KEYS are trusted already (never the export\'s own)', (pem: string, all: string[] | undefined) => [...(all ?? []), pem])
     .addHelpText('after', `\n${STORE_ENV}`)
-    .action(async (file: string, options: { manifest?: string; trustedKey?: string[] }) => exit(await runImport(loadConfig(), file, options.manifest, options.trustedKey ?? [])));
+    .action(async (file: string, options: { manifest?: string; trustedKey?: string[] }) => exit(await runImport(storeConfig(), file, options.manifest, options.trustedKey ?? [])));
 
   program
     .command('rebuild')
     .description('rebuild every read model from the log (refused while a server runs on DATA_DIR)')
     .addHelpText('after', `\n${STORE_ENV}`)
-    .action(async () => exit(await runRebuild(loadConfig())));
+    .action(async () => exit(await runRebuild(storeConfig())));
 
   program
     .command('verify-access-log')
     .description('verify DATA_DIR/access-log.sqlite (with EVENT_STORE=postgres: the shared log and this instance\'s anchor): chain, signed heads, anchor; exit 1 when broken or missing')
     .addHelpText('after', `\n${STORE_ENV}`)
-    .action(async () => exit(await runVerifyAccessLog(loadConfig())));
+    .action(async () => exit(await runVerifyAccessLog(storeConfig())));
 
   return program;
 }

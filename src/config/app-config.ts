@@ -107,7 +107,17 @@ function positiveIntegerSetting(name: string, value: string | undefined): number
  * naming it. Here the values become AppConfig (defaults, paths) and the rules that span
  * settings are checked. The server reads it through @nestjs/config (config.providers.ts).
  */
-export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): AppConfig {
+export interface LoadOptions {
+  /**
+   * false for the CLI's commands that neither issue nor verify a token (export, verify, import,
+   * rebuild): production's token settings are not asked for. The README's `docker run … cli …
+   * verify-access-log` in an image with NODE_ENV=production was refused for want of JWT_SECRET.
+   */
+  verifiesTokens?: boolean;
+}
+
+export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, options: LoadOptions = {}): AppConfig {
+  const tokens = options.verifiesTokens ?? true;
   const checked = validateSettings(rawEnv);
   if ('problem' in checked) throw new ConfigError(checked.problem.message, checked.problem.setting);
   // Below: only declared variables may be read (declaredOnly throws otherwise), an empty one reads as unset.
@@ -154,13 +164,13 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): AppConfig {
     webhook: webhookSettings(env, (message, setting) => new ConfigError(message, setting)),
     evidence: evidenceSettings(env, (message, setting) => new ConfigError(message, setting)),
   };
-  if (production && !config.jwt.secret && !config.jwt.jwksUrl) {
+  if (tokens && production && !config.jwt.secret && !config.jwt.jwksUrl) {
     throw new ConfigError('JWT_SECRET (or JWT_JWKS_URL) is required when NODE_ENV=production', 'JWT_SECRET');
   }
-  if (production && config.jwt.jwksUrl && new URL(config.jwt.jwksUrl).protocol !== 'https:') {
+  if (tokens && production && config.jwt.jwksUrl && new URL(config.jwt.jwksUrl).protocol !== 'https:') {
     throw new ConfigError('JWT_JWKS_URL must be an https:// URL when NODE_ENV=production', 'JWT_JWKS_URL');
   }
-  if (production && config.jwt.secret && Buffer.byteLength(config.jwt.secret, 'utf8') < MIN_JWT_SECRET_BYTES) {
+  if (tokens && production && config.jwt.secret && Buffer.byteLength(config.jwt.secret, 'utf8') < MIN_JWT_SECRET_BYTES) {
     throw new ConfigError(
       `JWT_SECRET is ${Buffer.byteLength(config.jwt.secret, 'utf8')} bytes long; NODE_ENV=production needs at least ${MIN_JWT_SECRET_BYTES} bytes (e.g. \`openssl rand -hex 32\`)`,
       'JWT_SECRET',

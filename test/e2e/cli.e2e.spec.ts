@@ -179,6 +179,16 @@ describe('commands that read the store refuse a store that is not there', () => 
     expect(readdirSync(empty)).toEqual([]);
   });
 
+  it('in production, only the token command asks for JWT_SECRET: the store commands run without it (a Docker image)', () => {
+    const empty = join(work, 'production-image');
+    mkdirSync(empty);
+    const image = { NODE_ENV: 'production', JWT_SECRET: '', DATA_DIR: empty, SQLITE_PATH: join(empty, 'events.sqlite') };
+    for (const args of [['export', '--out', join(empty, 'out.ndjson')], ['verify-store'], ['rebuild']]) {
+      expectOneLineError(run(args, image), /no event store at .*production-image\/events\.sqlite: set SQLITE_PATH/);
+    }
+    expectOneLineError(run(['token', '--sub', 'alice', '--roles', 'AUDITOR'], image), /JWT_SECRET/);
+  });
+
   it('export, verify-store and rebuild on an empty file or on another SQLite database: exit 2, the file left as it was', () => {
     const elsewhere = join(work, 'not-a-store');
     mkdirSync(elsewhere);
