@@ -358,8 +358,10 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
   } else {
     const file = accessLogPath(config);
     const anchorPath = anchorPathFor(file);
-    // No access log, no anchor and no event store: the wrong folder, not a deleted log (that is exit 1).
-    if (!existsSync(file) && !(anchorPath && existsSync(anchorPath)) && config.eventStore === 'sqlite' && !existsSync(config.sqlitePath)) {
+    // No access log, no anchor and no event store (no file, an empty one, another database): the
+    // wrong folder, not a deleted log (that is exit 1).
+    const noStore = config.eventStore === 'sqlite' && (!existsSync(config.sqlitePath) || inspectStoreFile(config.sqlitePath).kind === 'not-a-store');
+    if (!existsSync(file) && !(anchorPath && existsSync(anchorPath)) && noStore) {
       throw new MissingStoreError(`no access log at ${file} (nor an event store at ${config.sqlitePath}): set DATA_DIR (and SQLITE_PATH) to the server's`);
     }
     report = verifyAccessLogFile(file, { trusted, anchorPath });

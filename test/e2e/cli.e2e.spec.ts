@@ -204,6 +204,8 @@ describe('commands that read the store refuse a store that is not there', () => 
         expectOneLineError(run(args, { DATA_DIR: elsewhere, SQLITE_PATH: file }), new RegExp(`is not an event store \\(${what.source}\\).*nothing was changed`));
         expect(readFileSync(file).equals(before)).toBe(true);
       }
+      // With no access log beside it either: the wrong folder, not a lost access log (exit 1).
+      expectOneLineError(run(['verify-access-log'], { DATA_DIR: elsewhere, SQLITE_PATH: file }), /no access log at .*not-a-store\/access-log\.sqlite/);
     }
   });
 
