@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import helmet from 'helmet';
 import { APP_CONFIG, ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { misspelledSettings } from './config/settings.js';
 import { JSON_BODY_LIMIT, refuseDeepJson, requestBodyErrors } from './platform/observability/request-body-errors.js';
 import { httpObservability, type HttpObservability } from './platform/observability/http-observability.js';
 import { Metrics } from './platform/observability/metrics.js';
@@ -190,6 +191,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  for (const { variable, setting } of misspelledSettings(process.env)) rootLogger.warn(`${variable} is not a setting and is ignored: did you mean ${setting}?`, { variable, setting });
   // A stop asked for while starting (a slow catch-up, a database not answering yet): nothing is in
   // flight to finish; exit at once, logged, releasing the locks ('exit' handlers), where the
   // signal's default action ended the process silently and left its lock files behind.

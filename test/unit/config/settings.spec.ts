@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/app-config.js';
-import { declaredOnly, SETTING_NAMES } from '../../../src/config/settings.js';
+import { declaredOnly, misspelledSettings, SETTING_NAMES } from '../../../src/config/settings.js';
 
 /** The variables named in the first column of the README's Configuration table. */
 function documentedSettings(): string[] {
@@ -127,4 +127,14 @@ describe('configuration schema', () => {
     expect(env.PORT).toBe('1');
     expect(() => env.NOT_A_SETTING).toThrow(/NOT_A_SETTING is read as a setting but is not declared in src\/config\/settings.ts/);
   });
+
+  it('names variables that nearly spell a setting, and leaves the usual environment alone', () => {
+    const env = { SQLITE_PAHT: '/x', JWT_SECRTE: 'x', WEBHOOK_URI: 'x', NODE_OPTIONS: '', NODE_VERSION: '20', HOSTNAME: 'h', PATH: '/bin', PGPORT: '5432', HTTP_PROXY: 'x', TEST_DATABASE_URL: 'x', SQLITE_PATH: '/y' };
+    expect(misspelledSettings(env)).toEqual([
+      { variable: 'SQLITE_PAHT', setting: 'SQLITE_PATH' },
+      { variable: 'JWT_SECRTE', setting: 'JWT_SECRET' },
+      { variable: 'WEBHOOK_URI', setting: 'WEBHOOK_URL' },
+    ]);
+  });
 });
+
