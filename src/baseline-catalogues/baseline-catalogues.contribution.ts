@@ -6,5 +6,5 @@ import { CatalogueProjection } from './projections/catalogue.projection.js';
 export const baselineCataloguesFeature: FeatureContribution = {
   name: 'baseline-catalogues',
   events: [{ schemaVersions: catalogueEventSchemaVersions, upcast: (t, v, d) => upcastCatalogueEvent(t, v, d).data as Record<string, unknown> }],
-  projections: () => [new CatalogueProjection()],
+  projections: (options) => [new CatalogueProjection(options)],
 };

@@ -2,7 +2,7 @@ import type { EventStore, RecordedEvent, SubscriptionHandle } from '../event-sto
 import { PositionWaiters } from '../shared/application/position-waiters.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import { Backoff, type RetryState } from '../shared/application/transient-errors.js';
-import type { Projection } from './projection.js';
+import { tablesLeftOutOfReplays, type Projection } from './projection.js';
 import type { ReadDb } from './read-model-database.js';
 import { openableImage, shapeOf, snapshotImage, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
 import { ReadModelWorker } from './read-model-worker.js';
@@ -509,7 +509,7 @@ export class ProjectionRunner {
   /** Has the worker build the image; stores it with the head of the page it holds (its checkpoints tell which). */
   private snapshotOffLoop(store: ReplaySnapshotStore, asked: ReplaySnapshotMeta): void {
     const ends = new Map([[asked.head.position, asked]]);
-    const history = this.projections.flatMap((p) => p.historyTables ?? []);
+    const history = tablesLeftOutOfReplays(this.projections);
     const done = this.worker!.image(history).then(
       ({ checkpoints, image }) => {
         const at = new Map(checkpoints.map((c) => [c.name, c.position]));

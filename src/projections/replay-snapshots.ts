@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Projection } from './projection.js';
+import { tablesLeftOutOfReplays, type Projection } from './projection.js';
 import type { ReadDb } from './read-model-database.js';
 
 /**
@@ -68,9 +68,9 @@ export function shapeOf(projections: readonly { name: string; schemaVersion: num
  * tables (Projection.historyTables: a replay reads the live ones, and they were nine tenths of
  * the bytes); a replay that starts from it creates them again, empty, in setup().
  */
-export function snapshotImage(db: ReadDb, projections: readonly Pick<Projection, 'historyTables'>[]): Buffer {
+export function snapshotImage(db: ReadDb, projections: readonly Pick<Projection, 'historyTables' | 'liveOnlyTables'>[]): Buffer {
   const image = openableImage(db.serialize());
-  const tables = projections.flatMap((p) => p.historyTables ?? []);
+  const tables = tablesLeftOutOfReplays(projections);
   if (tables.length === 0) return image;
   const copy = new Database(image);
   try {

@@ -30,6 +30,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assetDecider, assetStreamId, type AssetCommand } from '../../src/asset-inventory/domain/asset.decider.js';
 import { ASSET_CATEGORIES, SECURITY_PROPERTIES, type AssetState, type SecurityProperty } from '../../src/asset-inventory/domain/asset.state.js';
+import { tablesLeftOutOfReplays } from '../../src/projections/projection.js';
 import { BUILTIN_CATALOGUE } from '../../src/baseline-catalogues/domain/builtin-catalogue.js';
 import { catalogueDecider, catalogueIdFor, catalogueStreamId, type CatalogueCommand } from '../../src/baseline-catalogues/domain/catalogue.decider.js';
 import { BASELINE_REQUIREMENT_STATUSES, type BaselineCatalogueState } from '../../src/baseline-catalogues/domain/catalogue.state.js';
@@ -853,9 +854,9 @@ async function runSequence(ops: Op[]): Promise<void> {
     // 3. A replay of the whole log (a cold asOf at the head), which writes the projections' states
     // back only at its end, and one that stores a snapshot (and so writes them) every 3 events:
     // both equal the incremental read models, but for the history tables, which replays leave
-    // to the live read models.
+    // to the live read models, and the live-only ones (catalogues), which no replay is asked for.
     if (head) {
-      const history = new Set(projectionsOf(FEATURES)().flatMap((p) => p.historyTables ?? []));
+      const history = new Set(tablesLeftOutOfReplays(projectionsOf(FEATURES)()));
       const withoutHistory = (tables: Record<string, TableSnapshot>) => Object.fromEntries(Object.entries(tables).filter(([t]) => !history.has(t)));
       const expected = withoutHistory(incremental);
       for (const snapshots of [undefined, { store: new MemoryReplaySnapshots(100), every: 3 }]) {

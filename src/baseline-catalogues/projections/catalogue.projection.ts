@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
-import type { Projection } from '../../projections/projection.js';
+import type { Projection, ProjectionOptions } from '../../projections/projection.js';
 import { preparedOnce, type ReadDb } from '../../projections/read-model-database.js';
 import { BUILTIN_CATALOGUE } from '../domain/builtin-catalogue.js';
 import { catalogueDecider, catalogueStreams, findCatalogue } from '../domain/catalogue.decider.js';
@@ -14,6 +14,10 @@ export class CatalogueProjection implements Projection {
   readonly name = 'baseline-catalogues';
   // 2: the listing's columns beside the document (a list reads no requirements it does not show).
   readonly schemaVersion = 2;
+  /** Catalogues are not point-in-time: replays skip them (with 25 imported, 79 MB copied per replay). */
+  readonly liveOnlyTables = ['baseline_catalogues'] as const;
+
+  constructor(private readonly options: ProjectionOptions = {}) {}
 
   setup(db: ReadDb): void {
     db.exec(`CREATE TABLE IF NOT EXISTS baseline_catalogues (
@@ -30,6 +34,7 @@ export class CatalogueProjection implements Projection {
   }
 
   apply(event: RecordedEvent, db: ReadDb): void {
+    if (this.options.replay) return;
     const id = catalogueStreams.idOf(event.streamId);
     if (id === undefined) return;
     const row = preparedOnce(db, 'SELECT doc FROM baseline_catalogues WHERE id = ?').get(id) as { doc: string } | undefined;

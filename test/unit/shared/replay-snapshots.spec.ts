@@ -19,7 +19,9 @@ import { AsOfReplayer } from '../../../src/projections/as-of-replay.js';
 import { ProjectionRunner } from '../../../src/projections/projection-runner.js';
 import { openReadModelDatabase } from '../../../src/projections/read-model-database.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
-import { FileReplaySnapshots, MemoryReplaySnapshots, type ReplaySnapshotStore } from '../../../src/projections/replay-snapshots.js';
+import { FileReplaySnapshots, MemoryReplaySnapshots, snapshotImage, type ReplaySnapshotStore } from '../../../src/projections/replay-snapshots.js';
+import { catalogueDecider, catalogueIdFor, catalogueStreamId } from '../../../src/baseline-catalogues/domain/catalogue.decider.js';
+import Database from 'better-sqlite3';
 import type { ReadDb } from '../../../src/projections/read-model-database.js';
 import type { DomainActor } from '../../../src/shared/domain/decider.js';
 
@@ -248,5 +250,35 @@ describe('register-wide asOf from stored read-model snapshots', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('catalogues are not point-in-time: replays and stored snapshots leave them out', () => {
+  it('a replay holds no catalogue rows and a snapshot image no catalogue table, while the live read models keep them', async () => {
+    const store = new InMemoryEventStore();
+    await buildLog(store, 3, 1);
+    const catalogueId = catalogueIdFor('Custody', '1');
+    const at = '2026-02-01T00:00:00Z';
+    const events = catalogueDecider.decide(
+      { type: 'ImportBaselineCatalogue', actor: ciso, at, catalogueId, name: 'Custody', version: '1', requirements: [{ id: 'C-1', title: 'Cold wallets', statement: 'Cold wallets hold 95% of customer assets', reference: 'Art.39(1)' }] },
+      catalogueDecider.initialState,
+    );
+    await store.append(catalogueStreamId(catalogueId), events.map((e) => ({ eventId: randomUUID(), type: e.type, schemaVersion: 1, data: e.data as Record<string, unknown>, metadata: { actor: ciso, occurredAt: at, correlationId: 'c', causationId: 'c' } })), { expectedVersion: ExpectedVersion.noStream });
+    const head = (await positionsOf(store)).at(-1)!;
+    const live = openReadModelDatabase(':memory:');
+    const runner = new ProjectionRunner(store, live, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, new JsonLogger('test', 'error'));
+    runner.start();
+    await runner.waitFor(head);
+    await runner.stop();
+    expect(live.prepare('SELECT COUNT(*) FROM baseline_catalogues').pluck().get()).toBe(1);
+    const replayed = await new AsOfReplayer(store, upcastersOf(FEATURES), projectionsOf(FEATURES), 1).read({ atPosition: head }, (db) => ({
+      catalogues: db.prepare('SELECT COUNT(*) FROM baseline_catalogues').pluck().get(),
+      assets: db.prepare('SELECT COUNT(*) FROM assets').pluck().get(),
+    }));
+    expect(replayed).toEqual({ catalogues: 0, assets: 3 });
+    const image = new Database(snapshotImage(live, projectionsOf(FEATURES)()));
+    expect(image.prepare("SELECT name FROM sqlite_master WHERE name = 'baseline_catalogues'").all()).toEqual([]);
+    image.close();
+    live.close();
   });
 });
