@@ -149,7 +149,8 @@ export class ProjectionRunner {
     this.firstUntrusted = firstUntrusted;
   }
   private firstUntrusted: () => string | null = () => null;
-  private holding = false;
+  /** Where the runner holds (holdFrom), once it does. */
+  private heldFrom?: string;
 
   /** The furthest checkpoint any read model had when the runner started (IntegrityMonitor.witness). */
   get startedAfter(): string | null {
@@ -190,6 +191,8 @@ export class ProjectionRunner {
     // read-model disk): they will not get there soon, so the command answers with its committed
     // result at once rather than after the whole timeout (10 s a mutation, fault probe). A longer
     // wait (a rebuild) waits on.
+    // Holding where the log fails verification: nothing more comes, and what came is all there is.
+    if (this.heldFrom !== undefined && position >= this.heldFrom) return Promise.resolve();
     const retrying = this.backoff.retrying;
     const current = this.reached.current;
     if (retrying && timeoutMs <= COMMAND_WAIT_MS && (current === null || position > current)) {
@@ -425,8 +428,10 @@ export class ProjectionRunner {
   private trusted(events: RecordedEvent[]): RecordedEvent[] {
     const bound = events.length === 0 ? null : this.firstUntrusted();
     if (bound === null || events[events.length - 1]!.position < bound) return events;
-    if (!this.holding) {
-      this.holding = true;
+    if (this.heldFrom === undefined) {
+      this.heldFrom = bound;
+      // Whoever waits for it or a later position has all the read models will apply.
+      this.reached.releaseFrom(bound);
       this.log.error('projections hold: the log fails verification from this position, and nothing from there on is applied to the read models', { from: bound, checkpoint: this.reached.current });
       const s = this.subscription;
       this.subscription = undefined;

@@ -48,6 +48,13 @@ export class PositionWaiters {
     for (const w of ready) w.resolve();
   }
 
+  /** The follower will apply nothing from `position` on (it holds there): waits for it or later end now. */
+  releaseFrom(position: string): void {
+    const released = this.waiters.filter((w) => w.position >= position);
+    this.waiters = this.waiters.filter((w) => w.position < position);
+    for (const w of released) w.resolve();
+  }
+
   /** The follower stopped: waits fail now rather than at their timeout. */
   fail(error: Error): void {
     this.failure = error;
