@@ -199,12 +199,22 @@ export async function runVerifyStore(config: AppConfig, manifestArg: string | un
       { command: 'verify-store', adapter: store.adapterName, ...report },
       report.ok
         ? `OK: ${report.eventsChecked} events in ${report.streams} streams verify (head ${report.headPosition ?? 'none'}, chain hash ${report.headChainHash ?? 'none'})${anchor ? `, and the log still contains the manifest's head ${anchor.headPosition}` : ''}.`
-        : `BROKEN: ${report.reason}${report.firstBrokenPosition ? ` (first broken position ${report.firstBrokenPosition})` : ''}.`,
+        : `BROKEN: ${report.reason}${report.firstBrokenPosition ? ` (first broken position ${report.firstBrokenPosition})` : ''}.${missingKeyHint(config, report.reason)}`,
     );
     return report.ok ? 0 : 1;
   } finally {
     await store.close();
   }
+}
+
+/**
+ * A signature from a key this verifier does not trust, with the signing key's file gone: most
+ * likely the key was lost, not the log forged (the server refuses to start over it, saying so).
+ */
+function missingKeyHint(config: AppConfig, reason: string | null | undefined): string {
+  const keyPath = config.signing.keyPath;
+  if (!keyPath || existsSync(keyPath) || !/which this verifier does not trust/.test(reason ?? '')) return '';
+  return ` The signing key ${keyPath} is missing: restore it (or point SIGNING_KEY_PATH at it), or trust its public key (SIGNING_TRUSTED_KEYS, or verify FILE --trusted-key) to prove these commits.`;
 }
 
 /** Public keys in PEM files (--trusted-key), with the PEMs of `also`; a file that is not one is a usage error. */

@@ -315,6 +315,14 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     expect(grown.json).toMatchObject({ ok: true, anchorOk: true, eventsChecked: eventCount + 2 });
   });
 
+  it('verify-store without the signing key names the missing key instead of leaving "not proven" alone', async () => {
+    const elsewhere = mkdtempSync(join(work, 'no-key-'));
+    const r = await cli(['verify-store'], { EVENT_STORE: 'sqlite', SQLITE_PATH: join(t.dataDir, 'events.sqlite'), DATA_DIR: elsewhere });
+    expect(r.code).toBe(1);
+    expect(r.sentence).toMatch(/which this verifier does not trust.*The signing key .*no-key-\w+\/signing-key\.pem is missing: restore it/);
+    expect(readdirSync(elsewhere)).toEqual([]);
+  });
+
   it('rebuilds every read model from zero (CLI with the server stopped, and the ADMIN mutation) leaving the assets query equal', async () => {
     const before = (await t.ok(ASSETS, {}, users.auditor)).assets;
     expect(before.totalCount).toBe(14); // 12, the one with a commandId, and one more registered by the test before
