@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppConfig } from '../config/app-config.js';
+import { ConfigError, MIN_JWT_SECRET_BYTES, type AppConfig } from '../config/app-config.js';
 
 export const DEV_SECRET_FILE = 'dev-jwt-secret';
 
@@ -22,5 +22,11 @@ export function resolveJwtSecret(config: AppConfig): { secret?: string; generate
     writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);
   }
-  return { secret: readFileSync(file, 'utf8').trim(), generatedAt: file, created };
+  const secret = readFileSync(file, 'utf8').trim();
+  // Cut short (a disk filled while it was written, a truncated copy): the server accepted no token
+  // at all and the token command blamed NODE_ENV=production (docs probe).
+  if (Buffer.byteLength(secret, 'utf8') < MIN_JWT_SECRET_BYTES) {
+    throw new ConfigError(`the development key ${file} holds ${Buffer.byteLength(secret, 'utf8')} bytes, fewer than ${MIN_JWT_SECRET_BYTES}: it is damaged. Remove it and a new one is made at the next start (tokens signed with the old one stop working), or set JWT_SECRET`, 'JWT_SECRET');
+  }
+  return { secret, generatedAt: file, created };
 }

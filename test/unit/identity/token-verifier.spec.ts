@@ -85,6 +85,24 @@ describe('TokenVerifier with JWT_JWKS_URL: no development key', () => {
   });
 });
 
+describe('the development key', () => {
+  it('refuses one cut short (an empty file): a configuration error naming it, not a server that accepts no token', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { ConfigError } = await import('../../../src/config/app-config.js');
+    const dir = mkdtempSync(join(tmpdir(), 'verifier-dev-'));
+    try {
+      writeFileSync(join(dir, 'dev-jwt-secret'), '\n');
+      const config = loadConfig({ DATA_DIR: dir, SQLITE_PATH: join(dir, 'events.sqlite') });
+      expect(() => new TokenVerifier(config)).toThrow(ConfigError);
+      expect(() => new TokenVerifier(config)).toThrow(/dev-jwt-secret holds 0 bytes, fewer than 32: it is damaged/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('actorFromClaims: who a token speaks for', () => {
   it("refuses a subject that would pass for the system's own actor, a control character or more than 128 characters", () => {
     const claims = (sub: string) => ({ sub, roles: ['AUDITOR'] });
