@@ -339,6 +339,12 @@ describe('local state faults', () => {
         expect(response.errors).toBeUndefined();
         expect(response.data.registerAsset.version).toBe(0);
       }
+      // Those the read models did not confirm say so (docs probe: answers gave no sign of it).
+      const unconfirmed = answers.filter(({ response }) => response.extensions?.readModels);
+      expect(unconfirmed.length).toBeGreaterThan(0);
+      for (const { response } of unconfirmed) {
+        expect(response.extensions.readModels).toMatchObject({ confirmed: false, position: expect.stringMatching(/^\d{19}$/), message: expect.stringMatching(/may not show the change/) });
+      }
 
       // Space is freed: the projections resume by themselves, without a restart.
       ballast.exec('DROP TABLE ballast');
@@ -364,6 +370,7 @@ describe('local state faults', () => {
       // And writes are read-your-writes again.
       const next = await gql(url, manager, REGISTER, asset('after-full'));
       expect(next.errors).toBeUndefined();
+      expect(next.extensions?.readModels).toBeUndefined();
       const one = await gql(url, manager, `query($id: ID!) { asset(id: $id) { name } }`, { id: next.data.registerAsset.id });
       expect(one.data.asset.name).toBe('after-full');
       await stopServer(server);

@@ -8,6 +8,7 @@ import { newEventId } from '../../event-store/event-id.js';
 import type { Decider, DomainActor, DomainEvent } from '../domain/decider.js';
 import { BadInputError, ConcurrencyConflictError, DomainError, StoreUnavailableError } from '../domain/errors.js';
 import { storeUnavailable } from './store-unavailable.js';
+import { requestScope } from './request-scope.js';
 import { refuseAuditor } from '../domain/guards.js';
 import { AggregateReader, type Evolver } from './aggregate-reader.js';
 import { crossedSnapshotPoint } from './snapshot-policy.js';
@@ -32,6 +33,9 @@ async function awaitFollowers(projections: PositionWaiter, position: string, str
     await projections.waitFor(position);
   } catch (error) {
     log.warn('command committed, but the read models did not confirm it: answering with the committed result', { streamId, position, error: describeError(error) });
+    // The answer says so (extensions.readModels): it is read from read models that may lack it.
+    const scope = requestScope();
+    if (scope) scope.unconfirmed ??= { position, reason: describeError(error) };
   }
 }
 
