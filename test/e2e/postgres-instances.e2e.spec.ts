@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
-import { ANALYSE, EVALUATE, assetWithThreat, identifyRisk, proposeAndApproveCriteria } from './support/scenario.js';
+import { addRisk, draftPlan, riskWithControls, sharedAsset, todayInJapan } from '../concurrency/support.js';
+import { proposeAndApproveCriteria } from './support/scenario.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 import { TEST_JWT_SECRET, type GraphQLResponse, type TestApp, type TestUser, users } from './support/test-app.js';
 
@@ -15,7 +16,9 @@ import { TEST_JWT_SECRET, type GraphQLResponse, type TestApp, type TestUser, use
  * reactions run on exactly one of them (an advisory lock) and exactly once, and when that one is
  * killed the other takes over within seconds.
  */
-const TREAT = `mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id status } }`;
+const SUBMIT = `mutation($input: PlanRefInput!) { submitPlan(input: $input) { id status } }`;
+const RESOLVE = `mutation($input: RecordBoardResolutionInput!) { recordBoardResolution(input: $input) { id status } }`;
+const RISK = `query($id: ID!) { risk(id: $id) { id status } }`;
 const ASSET = `query($id: ID!) { asset(id: $id) { id status retirementReason } }`;
 const REGISTER = `mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id version } }`;
 
@@ -48,20 +51,23 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
 }
 
-/** Avoids a new risk on a new asset through `app`: the reaction retires the asset. */
-async function avoidOn(app: TestApp, name: string) {
-  const target = await assetWithThreat(app, name, { c: 1, i: 1, a: 1 });
-  const risk = await identifyRisk(app, target, `${name} fraud`);
-  await app.ok(ANALYSE, { input: { riskId: risk.id, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'x', rationale: 'y' } } }, users.riskOwner);
-  await app.ok(EVALUATE, { input: { riskId: risk.id } }, users.committee);
-  const closed = (await app.ok(TREAT, { input: { riskId: risk.id, options: ['AVOID'], rationale: 'stop it', targetLikelihood: 1, targetImpact: 1 } }, users.committee)).decideTreatment;
-  expect(closed.status).toBe('CLOSED');
-  return { assetId: target.assetId, riskId: risk.id as string };
+/**
+ * A board's approval of a plan through `app`: the reaction to it asks the risk's owner for
+ * consent (an avoided risk's retirement is no reaction: the avoidance appends it itself).
+ */
+async function approveOn(app: TestApp, name: string) {
+  const riskId = await riskWithControls(app, await sharedAsset(app, name), `${name} fraud`);
+  const planId = await draftPlan(app, `${name} plan`);
+  await addRisk(app, planId, riskId);
+  await app.ok(SUBMIT, { input: { planId } }, users.committee);
+  const resolution = { planId, resolutionNumber: `BR-${name}`, meetingDate: todayInJapan(), decision: 'APPROVED', minutesReference: `Minutes of ${name}` };
+  expect((await app.ok(RESOLVE, { input: resolution }, users.secretary)).recordBoardResolution.status).toBe('APPROVED');
+  return { riskId };
 }
 
-async function retirements(app: TestApp, assetId: string): Promise<number> {
-  const { history } = await app.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: assetId }, users.auditor);
-  return history.filter((e: { type: string }) => e.type === 'AssetRetired').length;
+async function consentRequests(app: TestApp, riskId: string): Promise<number> {
+  const { history } = await app.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: riskId }, users.auditor);
+  return history.filter((e: { type: string }) => e.type === 'RiskAwaitingResidualConsent').length;
 }
 
 describe('two instances on one PostgreSQL store', () => {
@@ -108,10 +114,10 @@ describe('two instances on one PostgreSQL store', () => {
     const follower = leads(a!) === 1 ? b! : a!;
     const app = remote(follower);
     // The command goes to the instance that does not react: it still answers after the reaction, with it visible.
-    const { assetId, riskId } = await avoidOn(app, 'Legacy OTC desk');
-    expect((await app.ok(ASSET, { id: assetId }, users.auditor)).asset).toMatchObject({ status: 'RETIRED', retirementReason: expect.stringContaining(riskId) });
+    const { riskId } = await approveOn(app, 'Legacy OTC desk');
+    expect((await app.ok(RISK, { id: riskId }, users.auditor)).risk).toMatchObject({ status: 'AWAITING_CONSENT' });
     await new Promise((r) => setTimeout(r, 1500));
-    expect(await retirements(app, assetId)).toBe(1);
+    expect(await consentRequests(app, riskId)).toBe(1);
   }, 60_000);
 
   it('hands the reactions over to the other instance when the one running them is killed', async () => {
@@ -126,9 +132,9 @@ describe('two instances on one PostgreSQL store', () => {
     const tookOver = Date.now() - started;
     expect(tookOver).toBeLessThan(15_000);
     const app = remote(survivor);
-    const { assetId } = await avoidOn(app, 'Second OTC desk');
-    expect((await app.ok(ASSET, { id: assetId }, users.auditor)).asset.status).toBe('RETIRED');
+    const { riskId } = await approveOn(app, 'Second OTC desk');
+    expect((await app.ok(RISK, { id: riskId }, users.auditor)).risk.status).toBe('AWAITING_CONSENT');
     await new Promise((r) => setTimeout(r, 1000));
-    expect(await retirements(app, assetId)).toBe(1);
+    expect(await consentRequests(app, riskId)).toBe(1);
   }, 90_000);
 });

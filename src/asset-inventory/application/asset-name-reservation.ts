@@ -6,8 +6,9 @@ import type { AssetState } from '../domain/asset.state.js';
 /**
  * An asset command with the name reservation it implies, decided and appended atomically with
  * it: registering reserves the (department, name) key, retiring releases it. Every other asset
- * command touches the asset's stream alone. Used by the GraphQL handler and by the process
- * manager (an avoided risk retires its assets), so the name is freed however the asset retires.
+ * command touches the asset's stream alone. Used by the GraphQL handler and by an AVOID treatment
+ * (which retires the risk's assets in its own append, and by a reaction for avoidances logged
+ * before that), so the name is freed however the asset retires.
  */
 export function withNameReservation(command: AssetCommand): (reader: AttemptReader) => Promise<JointCommand<AssetState>> {
   const primary = { streamId: assetStreamId(command.assetId), decider: assetDecider, command };

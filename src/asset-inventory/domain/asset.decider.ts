@@ -84,9 +84,9 @@ export interface RetireAsset extends AssetCommandBase {
   type: 'RetireAsset';
   reason: string;
   /**
-   * Set by the process manager when the committee decided to AVOID a risk on this asset
-   * (Art.17: the asset leaves the inventory). That decision is the authority, so no asset role
-   * is asked of the (system) actor.
+   * Set when the committee decided to AVOID a risk on this asset (Art.17: the asset leaves the
+   * inventory), by that decision's own append (or, for one logged before, by the process
+   * manager). That decision is the authority, so no asset role is asked of the actor.
    */
   avoidedRiskId?: string;
 }

@@ -1,17 +1,60 @@
 import { withNameReservation } from '../../asset-inventory/application/asset-name-reservation.js';
+import { assetDecider, assetStreamId, type RetireAsset } from '../../asset-inventory/domain/asset.decider.js';
+import type { AttemptReader, StreamDecision } from '../../shared/application/command-executor.js';
 import { reactionContext, reactTo, type EventReaction, type ReactionDeps } from '../../shared/application/reactions.js';
-import type { RiskEvent } from '../domain/risk.events.js';
+import type { DomainActor } from '../../shared/domain/decider.js';
+import type { RiskCommand } from '../domain/risk.commands.js';
+import { riskDecider } from '../domain/risk.decider.js';
+import { riskStreamId, type RiskClosed, type RiskEvent } from '../domain/risk.events.js';
 
-/** Avoiding a risk (Art.17) retires the assets concerned, and frees their names for reuse. */
+/** The retirement of an asset given up by avoiding a risk (Art.17(2)): the decision is the authority. */
+function retirement(riskId: string, assetId: string, stamp: { actor: DomainActor; at: string }): RetireAsset {
+  return { type: 'RetireAsset', actor: stamp.actor, at: stamp.at, assetId, reason: `Risk ${riskId} avoided (Art.17)`, avoidedRiskId: riskId };
+}
+
+/**
+ * What a risk command appends besides the risk's own events when it avoids the risk: the
+ * retirement of each of its assets still in the inventory, with its name released, decided on
+ * the assets read in the same attempt. Appended atomically with `RiskClosed`, each asset's stream
+ * at the version read, so the asset leaves the inventory at the very position the risk is avoided:
+ * an `identifyRisk` on it that read it before conflicts, is decided again and refused
+ * (ASSET_RETIRED), and a change to the asset in between makes the avoidance decided again.
+ *
+ * Whether the command avoids the risk is the risk decider's answer (today only a treatment
+ * naming AVOID, treatment.ts), asked here of every risk command on the risk as read in this attempt. Any refusal is left to the pipeline's own decision (which
+ * refuses alike), and so is a retried commandId, which answers its first result.
+ */
+export async function retirementsOnAvoidance(command: RiskCommand, reader: AttemptReader): Promise<StreamDecision[]> {
+  let closed: RiskClosed | undefined;
+  try {
+    const risk = await reader.state(riskStreamId(command.riskId), riskDecider);
+    closed = riskDecider.decide(command, risk).find((e): e is RiskClosed => e.type === 'RiskClosed');
+  } catch {
+    return [];
+  }
+  if (!closed) return [];
+  const decisions: StreamDecision[] = [];
+  for (const assetId of closed.data.assetIds) {
+    // Read (and so version-checked) in any case; one already retired stays as it is.
+    const asset = await reader.state(assetStreamId(assetId), assetDecider);
+    if (asset.exists && asset.status === 'RETIRED') continue;
+    const { primary, others = [] } = await withNameReservation(retirement(closed.data.riskId, assetId, command))(reader);
+    decisions.push(primary, ...others);
+  }
+  return decisions;
+}
+
+/**
+ * Avoiding a risk (Art.17) retires the assets concerned, and frees their names for reuse. Since
+ * the avoidance appends the retirements itself (retirementsOnAvoidance), this reaction finds them
+ * retired and appends nothing; it retires the assets of avoidances logged before that.
+ */
 export function avoidanceReactions({ executor, clock }: ReactionDeps): EventReaction[] {
   return [
     reactTo<RiskEvent>()('RiskClosed', async (event) => {
       const ctx = reactionContext(event, clock);
       for (const assetId of event.data.assetIds) {
-        await executor.executeJoint(
-          withNameReservation({ type: 'RetireAsset', actor: ctx.actor, at: ctx.at, assetId, reason: `Risk ${event.data.riskId} avoided (Art.17)`, avoidedRiskId: event.data.riskId }),
-          ctx,
-        );
+        await executor.executeJoint(withNameReservation(retirement(event.data.riskId, assetId, ctx)), ctx);
       }
     }),
   ];

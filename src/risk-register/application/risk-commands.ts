@@ -20,6 +20,7 @@ import { riskDecider } from '../domain/risk.decider.js';
 import { riskStreamId } from '../domain/risk.events.js';
 import type { InformalAnalysisInput, RiskState, TreatmentOption } from '../domain/risk.state.js';
 import { RiskRegisterQueries, type RiskRow } from '../projections/risk-register.projection.js';
+import { retirementsOnAvoidance } from './avoidance-reactions.js';
 import { RiskWriteContext } from './write-context.js';
 
 type RiskRef = Retryable & { riskId: string };
@@ -62,7 +63,8 @@ export class RiskCommandPipeline {
    * looked at included, is appended at the version read, so a concurrent criteria approval or
    * asset retirement makes the append conflict and the command is decided again on fresh state.
    * `existing` reads a risk it needs the same way (NOT_FOUND when there is none); the decision
-   * then uses that very read rather than reading the risk again.
+   * then uses that very read rather than reading the risk again. A command that avoids the risk
+   * appends the retirement of its assets with it (retirementsOnAvoidance).
    */
   async run(
     { input, meta }: ClientCommand<Retryable, RiskRow>,
@@ -78,7 +80,8 @@ export class RiskCommandPipeline {
       };
       const command = await build({ actor: ctx.actor, at: ctx.at }, existing, reader);
       riskId = command.riskId;
-      return { primary: { streamId: riskStreamId(command.riskId), decider: riskDecider, command } };
+      // Avoiding the risk retires its assets in the same append (Art.17(2)).
+      return { primary: { streamId: riskStreamId(command.riskId), decider: riskDecider, command }, others: await retirementsOnAvoidance(command, reader) };
     }, ctx, input.expectedVersion);
     if (!state.exists) throw new NotFoundError('Risk', riskId);
     // The pipeline waited for the projections: the register already holds this write (its row's
