@@ -233,6 +233,8 @@ const START_REFUSALS = [DataDirLockedError, AccessLogRefusedError, EventStoreSch
  * ours, logged with its stack.
  */
 export function reportStartFailure(error: unknown, log = rootLogger): void {
+  // Said even with LOG_LEVEL=silent: the process then ends with no other word (exit 1 and nothing).
+  if (process.env.LOG_LEVEL === 'silent') process.env.LOG_LEVEL = 'error';
   if (error instanceof ConfigError) return log.error(`configuration error: ${error.message}`, error.setting ? { setting: error.setting } : {});
   if (START_REFUSALS.some((refusal) => error instanceof refusal)) return log.error(`start-up refused: ${(error as Error).message}`, { error: (error as Error).name });
   const { code, syscall, severity } = (error ?? {}) as NodeJS.ErrnoException & { severity?: unknown };

@@ -282,6 +282,7 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
     [{ PORT: 'abc' }, 'PORT'],
     [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
     [{ NODE_ENV: 'production', JWT_SECRET: '' }, 'JWT_SECRET'],
+    [{ LOG_LEVEL: 'silent', PORT: 'abc' }, 'PORT'],
   ])('refuses to start with %j: exit 1, one line naming %s, no stack', (bad, setting) => {
     const r = spawnSync(process.execPath, [MAIN], { env: { ...process.env, ...env, PORT: '0', LOG_LEVEL: 'info', ...bad }, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(1);
