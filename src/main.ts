@@ -15,7 +15,6 @@ import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
 import { ShutdownState } from './health/shutdown-state.js';
 import { LiveEvents } from './shared/application/live-events.js';
-import { inRequestScope } from './shared/application/request-scope.js';
 import { rootLogger } from './shared/logging/json-logger.js';
 import { DataDirLockedError } from './platform/data-dir-lock.js';
 import { AccessLogRefusedError } from './audit/application/access-log.js';
@@ -49,8 +48,6 @@ export async function createApp(): Promise<INestApplication> {
   const edge = httpObservability(app.get(Metrics), rootLogger);
   edges.set(app, edge);
   app.use(edge.middleware);
-  // Each request in a scope of its own (what its answer must say: request-scope.ts).
-  app.use((_req: IncomingMessage, _res: ServerResponse, next: () => void) => inRequestScope(next));
   // While shutting down, every answer closes its connection: its client sends nothing more on it.
   const shutdown = app.get(ShutdownState);
   app.use((_req: IncomingMessage, res: ServerResponse, next: () => void) => {

@@ -11,7 +11,7 @@ import { accessLogPlugin, accessLogWsHooks } from '../audit/graphql/access-log.p
 import { formatGraphQLError } from './error-format.js';
 import { authenticationPlugin } from '../identity/graphql/authentication.plugin.js';
 import { requestIdOf } from '../shared/logging/request-id.js';
-import { requestScope } from '../shared/application/request-scope.js';
+import { takeUnconfirmed } from '../shared/application/unconfirmed-writes.js';
 import { peerGoneError, skipIfClosing } from './ws-hardening.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, WS_MAX_CONNECTIONS_PER_ACTOR, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../config/app-config.js';
@@ -72,8 +72,9 @@ export const noStorePlugin: ApolloServerPlugin = {
 export const unconfirmedWritesPlugin: ApolloServerPlugin = {
   async requestDidStart() {
     return {
-      async willSendResponse({ response }) {
-        const unconfirmed = requestScope()?.unconfirmed;
+      async willSendResponse({ response, contextValue }) {
+        const correlationId = (contextValue as { correlationId?: unknown }).correlationId;
+        const unconfirmed = typeof correlationId === 'string' ? takeUnconfirmed(correlationId) : undefined;
         if (!unconfirmed || response.body.kind !== 'single') return;
         const result = response.body.singleResult;
         result.extensions = {

@@ -8,7 +8,7 @@ import { newEventId } from '../../event-store/event-id.js';
 import type { Decider, DomainActor, DomainEvent } from '../domain/decider.js';
 import { BadInputError, ConcurrencyConflictError, DomainError, StoreUnavailableError } from '../domain/errors.js';
 import { storeUnavailable } from './store-unavailable.js';
-import { requestScope } from './request-scope.js';
+import { noteUnconfirmed } from './unconfirmed-writes.js';
 import { refuseAuditor } from '../domain/guards.js';
 import { AggregateReader, type Evolver } from './aggregate-reader.js';
 import { crossedSnapshotPoint } from './snapshot-policy.js';
@@ -28,14 +28,13 @@ const MAX_CASCADE_ROUNDS = 8;
  * follower) must not answer the client as failed: it is logged, and the committed result is
  * returned (its read-your-writes guarantee is then lost, which /health reports).
  */
-async function awaitFollowers(projections: PositionWaiter, position: string, streamId: string): Promise<void> {
+async function awaitFollowers(projections: PositionWaiter, position: string, streamId: string, correlationId?: string): Promise<void> {
   try {
     await projections.waitFor(position);
   } catch (error) {
     log.warn('command committed, but the read models did not confirm it: answering with the committed result', { streamId, position, error: describeError(error) });
     // The answer says so (extensions.readModels): it is read from read models that may lack it.
-    const scope = requestScope();
-    if (scope) scope.unconfirmed ??= { position, reason: describeError(error) };
+    if (correlationId) noteUnconfirmed(correlationId, { position, reason: describeError(error) });
   }
 }
 
@@ -187,7 +186,7 @@ export class CommandExecutor {
         cursor = page[page.length - 1]!.position;
       }
       if (newest === null) return;
-      await awaitFollowers(this.projections, newest, streamId);
+      await awaitFollowers(this.projections, newest, streamId, correlationId);
       // Nothing in this round sets a reaction off: the next round would find nothing.
       if (!reacted) return;
       from = newest;
@@ -326,7 +325,7 @@ export class CommandExecutor {
         // read models then folds nothing.
         const after = own.events.reduce((s: S, r) => primary.decider.evolve(s, this.aggregates.toDomain(r)), primaryState);
         this.rememberAfterAppend(primary.decider, own, after);
-        await awaitFollowers(this.projections, last, own.streamId);
+        await awaitFollowers(this.projections, last, own.streamId, ctx.correlationId);
         if (this.options.awaitReactionCascade && this.setsReactionsOff(results)) {
           await this.awaitCascade(last, ctx.correlationId, own.streamId).catch((error: unknown) => {
             log.warn('command committed, but its reactions could not be awaited: answering with the committed result', { streamId: own.streamId, position: last, error: describeError(error) });
