@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { withNameReservation } from '../../../src/asset-inventory/application/asset-name-reservation.js';
 import { assetNameStreamId } from '../../../src/asset-inventory/domain/asset-name.decider.js';
 import { assetDecider, assetStreamId, type AssetCommand } from '../../../src/asset-inventory/domain/asset.decider.js';
-import { ExpectedVersion, type AppendOptions, type MultiAppendOptions, type NewEvent, type StreamAppend } from '../../../src/event-store/event-store.port.js';
-import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
+import { ExpectedVersion, type NewEvent } from '../../../src/event-store/event-store.port.js';
+import { RacingStore } from '../../support/racing-store.js';
 import { upcastersOf } from '../../../src/platform/feature-contribution.js';
 import { FEATURES } from '../../../src/features.js';
 import { avoidanceReactions, retirementsOnAvoidance } from '../../../src/risk-register/application/avoidance-reactions.js';
@@ -25,26 +25,6 @@ const upcasters = upcastersOf(FEATURES);
 const now = () => new Date().toISOString();
 const ctx = (actor: DomainActor, commandId?: string): CommandContext => ({ actor, at: now(), correlationId: randomUUID(), causationId: randomUUID(), ...(commandId ? { commandId } : {}) });
 
-/** A store that lets another writer append once, right before the executor's next append. */
-class RacingStore extends InMemoryEventStore {
-  private before?: () => Promise<void>;
-  raceOnce(write: () => Promise<void>): void {
-    this.before = write;
-  }
-  override async append(streamId: string, events: NewEvent[], options: AppendOptions) {
-    await this.race();
-    return super.append(streamId, events, options);
-  }
-  override async appendMultiple(parts: StreamAppend[], options?: MultiAppendOptions) {
-    await this.race();
-    return super.appendMultiple(parts, options);
-  }
-  private async race(): Promise<void> {
-    const write = this.before;
-    this.before = undefined;
-    if (write) await write();
-  }
-}
 
 /** The asset (registered, its name reserved, with the threat and vulnerability of RISK) and RISK, TO_TREAT. */
 async function setup() {

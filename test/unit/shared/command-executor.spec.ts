@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { ExpectedVersion, type AppendOptions, type MultiAppendOptions, type NewEvent, type StreamAppend } from '../../../src/event-store/event-store.port.js';
+import { ExpectedVersion } from '../../../src/event-store/event-store.port.js';
+import { RacingStore } from '../../support/racing-store.js';
 import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
 import { CommandExecutor, type CommandContext } from '../../../src/shared/application/command-executor.js';
 import { FEATURES } from '../../../src/features.js';
@@ -22,26 +23,6 @@ const member = { id: 'u-com', name: 'Committee', roles: ['COMMITTEE_MEMBER' as c
 const ciso = { id: 'u-ciso', name: 'CISO', roles: ['CISO' as const] };
 const ctx = (actor: CommandContext['actor']): CommandContext => ({ actor, at: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID() });
 
-/** A store that lets another writer append once, right before the executor's next append. */
-class RacingStore extends InMemoryEventStore {
-  private before?: () => Promise<void>;
-  raceOnce(write: () => Promise<void>): void {
-    this.before = write;
-  }
-  override async append(streamId: string, events: NewEvent[], options: AppendOptions) {
-    await this.race();
-    return super.append(streamId, events, options);
-  }
-  override async appendMultiple(parts: StreamAppend[], options?: MultiAppendOptions) {
-    await this.race();
-    return super.appendMultiple(parts, options);
-  }
-  private async race(): Promise<void> {
-    const write = this.before;
-    this.before = undefined;
-    if (write) await write();
-  }
-}
 
 describe('CommandExecutor with an entityVersion (several entities in one stream)', () => {
   const setup = async () => {
