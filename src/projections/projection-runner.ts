@@ -30,6 +30,12 @@ export interface CatchUpOptions {
   /** Milliseconds after which it commits anyway (default 250): read-your-writes waits for commits. */
   commitAfterMs?: number;
   /**
+   * How long a full page's span waits for the next page before it commits anyway (default 10 ms):
+   * caught up at a page's boundary, nothing else would commit it. Tests that count pages per
+   * commit raise it, as a loaded machine can take longer than that between two pages.
+   */
+  idleCommitMs?: number;
+  /**
    * How long a transient storage error is retried before the runner stops with it (default: for
    * ever, as a server should). The CLI gives up: a rebuild on a full disk retried every 5 s until
    * someone killed it, holding DATA_DIR's lock.
@@ -38,7 +44,7 @@ export interface CatchUpOptions {
 }
 /** How long a command waits for the read models to reach what it wrote (read-your-writes). */
 const COMMAND_WAIT_MS = 10_000;
-const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery: 10_000, commitAfterMs: 250, retryForMs: Infinity };
+const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery: 10_000, commitAfterMs: 250, idleCommitMs: 10, retryForMs: Infinity };
 
 /**
  * The CLI's rebuild, with no server on its event loop: pages of 5,000 events. Each page also
@@ -418,7 +424,7 @@ export class ProjectionRunner {
           void s?.close();
           this.stopped(error, generation);
         }
-      }, 10);
+      }, this.catchUp.idleCommitMs);
       return;
     }
     this.commitSpan();

@@ -257,7 +257,9 @@ const totals: Stats = { runs: 0, operations: 0, skipped: 0, appended: 0, satisfi
 const bump = <K>(m: Map<K, number>, k: K, n = 1) => m.set(k, (m.get(k) ?? 0) + n);
 
 const silent = new JsonLogger('rebuild-property', 'error');
-const CATCH_UP: CatchUpOptions = { pageSize: 5, commitEvery: 12 };
+// A full page waits up to a second for the next before its span commits: several pages per commit
+// even on a loaded machine (the default 10 ms is what the assertion below would otherwise race).
+const CATCH_UP: CatchUpOptions = { pageSize: 5, commitEvery: 12, idleCommitMs: 1_000 };
 
 class World {
   readonly clock = new SimulatedClock();

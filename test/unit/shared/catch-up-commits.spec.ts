@@ -27,7 +27,9 @@ import type { DomainActor } from '../../../src/shared/domain/decider.js';
 const ciso: DomainActor = { id: 'ciso', name: 'CISO', roles: ['CISO'] };
 const silent = new JsonLogger('test', 'error');
 const upcasters = upcastersOf(FEATURES);
-const CATCH_UP: CatchUpOptions = { pageSize: 5, commitEvery: 20, commitAfterMs: 60_000 };
+// Commits by count only: a span is not committed early because the next page was slow to come
+// (10 ms by default, which a loaded CI machine exceeded: a waiter released at 15 events).
+const CATCH_UP: CatchUpOptions = { pageSize: 5, commitEvery: 20, commitAfterMs: 60_000, idleCommitMs: 60_000 };
 
 /** Assets registered, then each reassigned in turn: every page touches several assets. */
 async function buildLog(store: EventStore, assets: number, rounds: number): Promise<RecordedEvent[]> {
@@ -220,7 +222,7 @@ describe('a catch-up commits its pages every few pages', () => {
     const { log, head, path, db, witness, runner: runnerWith } = await setUp(4);
     expect(log.length % 5).toBe(0);
     const rare = { ...CATCH_UP, commitEvery: 1_000 };
-    const runner = runnerWith(rare);
+    const runner = runnerWith({ ...rare, idleCommitMs: 10 });
     runner.start();
     await runner.waitFor(head, 5_000);
     expect(committed(path).witnessed).toHaveLength(60);
