@@ -16,12 +16,14 @@ export async function pollHealthUntil(base: string, done: () => boolean): Promis
 /**
  * The heavy work took long enough to be polled `minPolls` times, and no poll waited for it. On
  * these shared machines an idle server's poll already reaches 50 ms now and then, and a garbage
- * collection can add a pause: one slow poll (100 ms or more) is tolerated, never a stall (500 ms).
+ * collection or the other test worker can add a pause: a few slow polls (100 ms or more: two, or
+ * one in twenty) are tolerated, never a stall (500 ms), which is what work holding the event loop
+ * shows (the unpaged access-log walk: one poll of about 800 ms).
  */
 export function expectNoStall(polls: readonly number[], minPolls: number): void {
   expect(polls.length).toBeGreaterThan(minPolls);
   const slow = polls.filter((ms) => ms >= 100).map((ms) => Math.round(ms));
-  expect(slow.length).toBeLessThanOrEqual(1);
+  expect(slow.length).toBeLessThanOrEqual(Math.max(2, Math.ceil(polls.length / 20)));
   expect(slow.filter((ms) => ms >= 500)).toEqual([]);
 }
 

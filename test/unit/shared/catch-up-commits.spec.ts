@@ -274,7 +274,7 @@ describe('a catch-up commits its pages every few pages', () => {
     while (!runner.retrying) await new Promise((r) => setTimeout(r, 10));
     const started = Date.now();
     await expect(runner.waitFor(log.at(-1)!.position)).rejects.toThrow(/retrying a storage error since .*disk is full/);
-    expect(Date.now() - started).toBeLessThan(1_000); // not the 10 s of a command's wait
+    expect(Date.now() - started).toBeLessThan(5_000); // not the 10 s of a command's wait (a loaded machine is slow, not 10 s slow)
     // Once the disk has room again, the projections resume and the same wait is answered.
     failing = false;
     await runner.waitFor(log.at(-1)!.position, 30_000);
