@@ -2,7 +2,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, 
 import type { AppConfig } from '../config/app-config.js';
 import { ROLES, type DomainActor, type Role } from '../shared/domain/decider.js';
 import { UnauthenticatedError } from '../shared/domain/errors.js';
-import { hasUnprintable, isWellFormedText, personKey } from '../shared/domain/guards.js';
+import { hasUnprintable, isWellFormedText, userIdProblem } from '../shared/domain/guards.js';
 import { resolveJwtSecret } from './dev-secret.js';
 
 /** Clock skew allowed between the token issuer and this server when checking exp, nbf and iat. */
@@ -133,24 +133,8 @@ export class TokenVerifier {
   }
 }
 
-/** What a user's id may be: it is the actor of every event the token causes (the contract's id limit, printable, no line or paragraph separator). */
-const USER_ID = /^[^\p{C}\p{Zl}\p{Zp}]{1,128}$/u;
-
-/** The prefix of the system's own actors' ids (the process manager's `system:process-manager`). */
-const SYSTEM_PREFIX = 'system:';
-
-/**
- * Why `sub` cannot be a user's id, or null. Printable as an input name is (guards.ts,
- * hasUnprintable: no invisible padding such as a zero-width space either). The system's own
- * actors (the process manager...) act in the log under 'system:' ids: no user may, nor under an
- * id that reads the same (`SYSTEM:`, fullwidth `ｓｙｓｔｅｍ：`), compared as the separation-of-duties
- * checks compare people (personKey: NFKC, case folded).
- */
-export function userIdProblem(sub: string): string | null {
-  if (!USER_ID.test(sub) || sub !== sub.trim() || hasUnprintable(sub)) return 'must be 1 to 128 printable characters, without spaces around them';
-  if (personKey(sub).startsWith(SYSTEM_PREFIX)) return `may not start with '${SYSTEM_PREFIX}' (in any case or width), which names the system's own actors`;
-  return null;
-}
+// The rule of a user's id is the domain's (guards.ts), shared with every input that names a person.
+export { userIdProblem };
 
 /** Why a text claim that goes into every event's metadata and into documents (`name`, `department`) cannot, or null: the rule of input names. */
 export function claimTextProblem(text: string): string | null {

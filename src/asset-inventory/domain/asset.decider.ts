@@ -6,7 +6,7 @@
  */
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
 import { FieldErrors, ForbiddenError, NotFoundError } from '../../shared/domain/errors.js';
-import { checkIntIn, defineRules, hasRole, isNonEmptyText, longerThan, refuseAuditor, requiredText, streamCategory, violation } from '../../shared/domain/guards.js';
+import { checkIntIn, defineRules, hasRole, isNonEmptyText, longerThan, refuseAuditor, requiredText, streamCategory, violation, requiredUserId } from '../../shared/domain/guards.js';
 import { nameKey } from './asset-name.decider.js';
 import type { AssetEvent, AssetRegistered } from './asset.events.js';
 import {
@@ -197,7 +197,7 @@ function decideRegister(c: RegisterAsset, state: AssetState): AssetEvent[] {
     errors.add('category', `must be one of ${ASSET_CATEGORIES.join(', ')}`);
   }
   checkRequired(errors, 'department', c.department);
-  checkRequired(errors, 'managerId', c.managerId);
+  requiredUserId(errors, 'managerId', c.managerId);
   checkRating(errors, 'confidentiality', c.confidentiality);
   checkRating(errors, 'integrity', c.integrity);
   checkRating(errors, 'availability', c.availability);
@@ -321,7 +321,7 @@ function decideIdentifyVulnerability(c: IdentifyVulnerability, state: AssetState
 function decideReassign(c: ReassignAssetManager, state: AssetState): AssetEvent[] {
   requireActiveAsset(c, state, 'reassign the manager of');
   const errors = new FieldErrors();
-  checkRequired(errors, 'managerId', c.managerId);
+  requiredUserId(errors, 'managerId', c.managerId);
   errors.throwIfAny();
   const managerId = c.managerId.trim();
   if (managerId === state.managerId) return [];

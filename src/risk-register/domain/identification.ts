@@ -6,7 +6,7 @@
  */
 import { FieldErrors, ForbiddenError } from '../../shared/domain/errors.js';
 import { canonicalJson } from '../../shared/domain/canonical-json.js';
-import { hasRole, isNonEmptyText, optionalText, requiredText, requireRole, textList, violation } from '../../shared/domain/guards.js';
+import { hasRole, isNonEmptyText, optionalText, requiredText, requireRole, textList, violation, requiredUserId } from '../../shared/domain/guards.js';
 import type { IdentifyRisk, ReassignRiskOwner } from './risk.commands.js';
 import type { RiskEvent, RiskIdentified } from './risk.events.js';
 import {
@@ -36,7 +36,7 @@ export function decideIdentify(c: IdentifyRisk, state: RiskState): RiskEvent[] {
   }
   requiredText(errors, 'threatId', c.threatId, RISK_TEXT_MAX_LENGTH);
   requiredText(errors, 'vulnerabilityId', c.vulnerabilityId, RISK_TEXT_MAX_LENGTH);
-  const ownerId = requiredText(errors, 'ownerId', c.ownerId, RISK_TEXT_MAX_LENGTH);
+  const ownerId = requiredUserId(errors, 'ownerId', c.ownerId);
   const externalReferences = textList(errors, 'externalReferences', c.externalReferences, RISK_TEXT_MAX_LENGTH);
   errors.throwIfAny();
 
@@ -103,7 +103,7 @@ export function decideReassignOwner(c: ReassignRiskOwner, state: RiskState): Ris
   refuseClosed(state, 'change owner');
   refuseFrozen(state, 'change owner');
   const errors = new FieldErrors();
-  const ownerId = requiredText(errors, 'ownerId', c.ownerId, RISK_TEXT_MAX_LENGTH);
+  const ownerId = requiredUserId(errors, 'ownerId', c.ownerId);
   errors.throwIfAny();
   if (ownerId === state.ownerId) return [];
   return withConsentInvalidation(

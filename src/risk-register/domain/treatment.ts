@@ -7,7 +7,7 @@
 import { isWithinAcceptance, levelFor } from '../../risk-criteria/domain/scoring.js';
 import { canonicalJson } from '../../shared/domain/canonical-json.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
-import { checkIntIn, dayInJapan, isNonEmptyText, isRealDate, optionalText, requiredText, requireRole, violation } from '../../shared/domain/guards.js';
+import { checkIntIn, dayInJapan, isNonEmptyText, isRealDate, optionalText, requiredText, requireRole, violation, requiredUserId } from '../../shared/domain/guards.js';
 import type { DecideControls, DecideTreatment } from './risk.commands.js';
 import type { RiskClosed, RiskEvent } from './risk.events.js';
 import {
@@ -131,7 +131,7 @@ export function decideControls(c: DecideControls, state: RiskState): RiskEvent[]
       }
       requiredText(errors, `${f}.title`, ctl?.title, RISK_TITLE_MAX_LENGTH);
       requiredText(errors, `${f}.description`, ctl?.description, RISK_TEXT_MAX_LENGTH);
-      requiredText(errors, `${f}.ownerId`, ctl?.ownerId, RISK_TEXT_MAX_LENGTH);
+      requiredUserId(errors, `${f}.ownerId`, ctl?.ownerId);
       if (!isRealDate(ctl?.dueDate)) errors.add(`${f}.dueDate`, 'must be a real date written YYYY-MM-DD');
       else if (ctl.dueDate < decisionDate) errors.add(`${f}.dueDate`, `must not be before the decision date ${decisionDate}`);
       requiredText(errors, `${f}.reason`, ctl?.reason, RISK_TEXT_MAX_LENGTH);

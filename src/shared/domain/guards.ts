@@ -224,6 +224,45 @@ export function hasUnprintable(name: string): boolean {
   return UNPRINTABLE.test(name);
 }
 
+// ---------------------------------------------------------------------------------------------
+// User ids
+// ---------------------------------------------------------------------------------------------
+
+/** What a user's id may be: it is the actor of every event a token causes (the contract's id limit, printable, no line or paragraph separator). */
+const USER_ID = /^[^\p{C}\p{Zl}\p{Zp}]{1,128}$/u;
+
+/** The prefix of the system's own actors' ids (the process manager's `system:process-manager`). */
+export const SYSTEM_ACTOR_PREFIX = 'system:';
+
+/**
+ * Why `id` cannot be a user's id, or null: the one rule for a token's subject and for every id
+ * an input names a person by (a risk's or a control's owner, an asset's manager). Printable as an
+ * input name is (hasUnprintable: no invisible padding such as a zero-width space either). The
+ * system's own actors act in the log under 'system:' ids: no user may, nor under an id that reads
+ * the same (`SYSTEM:`, fullwidth `ｓｙｓｔｅｍ：`), compared as people are (personKey).
+ */
+export function userIdProblem(id: string): string | null {
+  if (!USER_ID.test(id) || id !== id.trim() || hasUnprintable(id)) return 'must be 1 to 128 printable characters, without spaces around them';
+  if (personKey(id).startsWith(SYSTEM_ACTOR_PREFIX)) return `may not start with '${SYSTEM_ACTOR_PREFIX}' (in any case or width), which names the system's own actors`;
+  return null;
+}
+
+/**
+ * A required id of a person (trimmed), one a token's subject could carry: an owner named by a
+ * zero-width space was taken, and nobody could ever consent to or decline that risk (compliance
+ * probe F9). Ids are not folded: an owner acts under exactly the id named.
+ */
+export function requiredUserId(errors: FieldErrors, field: string, value: unknown): string {
+  if (!isNonEmptyText(value)) {
+    errors.add(field, 'is required');
+    return '';
+  }
+  const id = value.trim();
+  const problem = userIdProblem(id);
+  if (problem) errors.add(field, `${problem}: no user could act under it`);
+  return id;
+}
+
 /** Board meetings, due dates and reviews are dated in Japan (JST, UTC+9, no daylight saving). */
 const JAPAN_OFFSET_MS = 9 * 60 * 60 * 1000;
 

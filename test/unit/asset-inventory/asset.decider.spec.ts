@@ -184,6 +184,13 @@ describe('InformationAsset: RegisterAsset (Art.14(2))', () => {
     given(assetDecider, []).when(register({ managerId: '' })).thenRejectsFields('managerId');
   });
 
+  it('rejects a manager id no user could be, on registration and reassignment', () => {
+    for (const managerId of ['\u200B', 'm\uFEFFgr', 'system:importer']) {
+      given(assetDecider, []).when(register({ managerId })).thenRejectsFields('managerId');
+      given(assetDecider, [registered]).when({ type: 'ReassignAssetManager', assetId: 'a1', managerId, actor: ciso, at: T1 }).thenRejectsFields('managerId');
+    }
+  });
+
   it('reports every field problem at once', () => {
     const err = given(assetDecider, [])
       .when(register({ name: '', category: 'X' as never, managerId: '', confidentiality: 9, integrity: 0, availability: 1.5 }))

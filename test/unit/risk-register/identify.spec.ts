@@ -2,7 +2,7 @@ import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from
 import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
 import type { RiskIdentified } from '../../../src/risk-register/domain/risk.events.js';
 import { given } from '../support/given-when-then.js';
-import { RISK, history, identify } from './builders.js';
+import { RISK, history, identify, reassignOwner } from './builders.js';
 import {
   T0,
   admin,
@@ -122,6 +122,21 @@ describe('IdentifyRisk (Art. 14(1))', () => {
       expect(Object.keys(error.fields).sort()).toEqual(
         ['assetIds', 'externalReferences[1]', 'ownerId', 'threatId', 'title', 'vulnerabilityId'].sort(),
       );
+    });
+
+    // An owner nobody can be: no token's subject can carry an invisible, padded or system id, so
+    // nobody could ever accept or decline the risk (compliance probe F9).
+    it.each(['\u200B', 'owen\u2060', '\u3164', 'own\ner', 'system:process-manager', 'ＳＹＳＴＥＭ:x', 'x'.repeat(129)])('refuses the owner %j', (ownerId) => {
+      const error = given(riskDecider, []).when(identify({ ownerId })).thenThrows(BadInputError);
+      expect(error.fields).toEqual({ ownerId: expect.stringMatching(/no user could act under it/) });
+      given(riskDecider, history(identify())).when(reassignOwner(ownerId)).thenRejectsFields('ownerId');
+    });
+
+    it('takes any id a token could carry, as given (trimmed, not folded)', () => {
+      for (const ownerId of ['ｏｗｅｎ', 'オーナー', 'u-owner@example.jp']) {
+        const { state } = given(riskDecider, []).when(identify({ ownerId: ` ${ownerId} ` })).then([{ ...identified, data: { ...identified.data, ownerId } }]);
+        expect(state.ownerId).toBe(ownerId);
+      }
     });
 
     it('refuses a duplicated asset id', () => {

@@ -209,6 +209,13 @@ describe('DecideControls (Art. 18)', () => {
       .thenMatches([{ type: 'ControlsDecided' }]);
   });
 
+  it("refuses a control's owner no user could be (an invisible or system id)", () => {
+    const error = given(riskDecider, treatmentDecidedEvents())
+      .when(decideControls({ controls: [control({ ownerId: '\u200B\u200B' }), control({ controlId: 'ctl-b', ownerId: 'system:x' })] }))
+      .thenThrows(BadInputError);
+    expect(error.fields).toEqual({ 'controls[0].ownerId': expect.stringMatching(/no user could act under it/), 'controls[1].ownerId': expect.stringMatching(/system:/) });
+  });
+
   it('validates each control, naming its index', () => {
     const error = given(riskDecider, treatmentDecidedEvents())
       .when(
