@@ -80,10 +80,10 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     return { planId, riskId };
   }
 
-  /** An approved plan with these risks, each awaiting its owner's consent. */
-  async function approvedPlan(count: number): Promise<{ planId: string; riskIds: string[] }> {
+  /** An approved plan with these risks (on `on`, the shared asset by default), each awaiting its owner's consent. */
+  async function approvedPlan(count: number, on: SharedAsset = asset): Promise<{ planId: string; riskIds: string[] }> {
     const riskIds: string[] = [];
-    for (let i = 0; i < count; i++) riskIds.push(await riskWithControls(t, asset, `Approved-plan risk ${++n}`));
+    for (let i = 0; i < count; i++) riskIds.push(await riskWithControls(t, on, `Approved-plan risk ${++n}`));
     const planId = await draftPlan(t, `Approved plan ${n}`);
     for (const riskId of riskIds) await addRisk(t, planId, riskId);
     await submitAndApprove(t, planId, riskIds, `BR-C-${n}`);
@@ -167,6 +167,23 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const afterRemoval = (await ok(REMOVE, { planId, riskId: declined, reason: 'The owner declined; treated again next period' }, users.committee)).removeRiskFromPlan;
     expect(afterRemoval).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: kept, consent: 'ACCEPTED' }] });
     expect(await plan(planId)).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: kept, consent: 'ACCEPTED' }] });
+  }, TIMEOUT);
+
+  it('an AVOID of a risk in a plan in force: its item is removed (its owner can never answer again), and the plan is back in force over the others', async () => {
+    // An asset of its own: the AVOID retires it.
+    const { planId, riskIds: [kept, avoided] } = await approvedPlan(2, await sharedAsset(t, 'Asset given up'));
+    await ok(ACCEPT, { planId, riskId: kept, statement: 'Accepted' }, users.riskOwner);
+    expect((await ok(ACCEPT, { planId, riskId: avoided, statement: 'Accepted' }, users.riskOwner)).acceptResidualRisk.status).toBe('IN_FORCE');
+    await waitForRisk(t, avoided!, (r) => r.status === 'ACCEPTED');
+    expect((await ok(TREAT, { riskId: avoided, options: ['AVOID'], rationale: 'the business is given up', targetLikelihood: 1, targetImpact: 1 }, users.committee)).decideTreatment.status).toBe('CLOSED');
+    const left = await waitFor(() => plan(planId), (p: any) => p.status !== 'IN_FORCE');
+    expect(left).toMatchObject({ status: 'APPROVED', items: [{ riskId: kept, consent: 'ACCEPTED' }, { riskId: avoided, consent: 'STALE' }] });
+    expect(refusal(await gql(ACCEPT, { planId, riskId: avoided, statement: 'again' }, users.riskOwner)).extensions.code).toBe('RULE_VIOLATION');
+    // Was ITEM_NOT_REMOVABLE: only closing the plan, which dropped the other owner's consent too, got out.
+    const removed = (await ok(REMOVE, { planId, riskId: avoided, reason: 'Avoided: the business is given up' }, users.committee)).removeRiskFromPlan;
+    expect(removed).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: kept, consent: 'ACCEPTED' }] });
+    expect(await risk(avoided!)).toMatchObject({ status: 'CLOSED', planId: null });
+    expect(await risk(kept!)).toMatchObject({ status: 'ACCEPTED', planId });
   }, TIMEOUT);
 
   it('a review finding on an ACCEPTED risk marks its item REOPENED, takes the plan out of force, and lets the risk join another plan', async () => {

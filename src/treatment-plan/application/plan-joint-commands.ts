@@ -108,9 +108,11 @@ export function planJoint(request: PlanRequest, options: { settled?: boolean } =
         return { primary: primary(request), others: closing ? itemIds.map((id) => onRisk(id, { type: 'LeavePlan', ...base, riskId: id, planId: request.planId, reason: 'PLAN_CLOSED' })) : [] };
       }
       case 'RemoveRiskFromPlan': {
-        if (itemIds.includes(request.riskId)) await requireSettled(reader, plan, [request.riskId]);
-        const leaving = itemIds.includes(request.riskId) ? [onRisk(request.riskId, { type: 'LeavePlan', ...base, riskId: request.riskId, planId: request.planId, reason: 'REMOVED_FROM_PLAN' })] : [];
-        return { primary: primary(request), others: leaving };
+        if (!itemIds.includes(request.riskId)) return { primary: primary(request) };
+        await requireSettled(reader, plan, [request.riskId]);
+        const risk = await readRisk(reader, request.riskId);
+        const leaving = onRisk(request.riskId, { type: 'LeavePlan', ...base, riskId: request.riskId, planId: request.planId, reason: 'REMOVED_FROM_PLAN' });
+        return { primary: primary({ ...request, riskClosed: risk.status === 'CLOSED' }), others: [leaving] };
       }
       default:
         return { primary: primary(request) };

@@ -45,11 +45,13 @@ export interface ClosePlan extends PlanCommandBase {
   reason: string;
 }
 
-/** In DRAFT, or for an item whose consent is DECLINED or REOPENED. */
+/** In DRAFT, or for an item whose consent is DECLINED or REOPENED, or whose risk is closed. */
 export interface RemoveRiskFromPlan extends PlanCommandBase {
   type: 'RemoveRiskFromPlan';
   riskId: string;
   reason: string;
+  /** The risk is CLOSED (avoided): read from its stream in the same attempt by the application (plan-joint-commands.ts). */
+  riskClosed?: boolean;
 }
 
 /** Art. 19(2): the plan is decided by resolution of the board of directors. */

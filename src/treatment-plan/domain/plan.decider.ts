@@ -330,11 +330,14 @@ function removeRiskFromPlan(c: RemoveRiskFromPlan, s: PlanState): PlanEvent[] {
     if (s.removedRiskIds?.includes(riskId)) return [];
     throw new NotFoundError('PlanItem', riskId);
   }
-  const removable = s.status === 'DRAFT' || ((s.status === 'APPROVED' || s.status === 'IN_FORCE') && (item.consent === 'DECLINED' || item.consent === 'REOPENED'));
+  // A closed (avoided) risk has no residual risk left for its owner to consent to: its item, stale
+  // or pending for good, would otherwise keep the plan out of force until the plan is closed.
+  const approved = s.status === 'APPROVED' || s.status === 'IN_FORCE';
+  const removable = s.status === 'DRAFT' || (approved && (item.consent === 'DECLINED' || item.consent === 'REOPENED' || c.riskClosed === true));
   if (!removable) {
     throw violation(
       PLAN_RULES.ITEM_NOT_REMOVABLE,
-      `Plan ${s.id} is ${s.status} and the item's consent is ${item.consent}: an item is removed while the plan is a draft, or once its consent is DECLINED or REOPENED`,
+      `Plan ${s.id} is ${s.status} and the item's consent is ${item.consent}: an item is removed while the plan is a draft, once its consent is DECLINED or REOPENED, or once its risk is closed`,
     );
   }
   // An approved plan with no risk left would be IN_FORCE covering nothing: it is closed instead.

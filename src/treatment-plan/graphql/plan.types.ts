@@ -187,7 +187,7 @@ export class ClosePlanInput {
 export class RemoveRiskFromPlanInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
-  @IdLimit() @Field(() => ID, { description: 'The plan: in DRAFT, or APPROVED or IN_FORCE for an item whose consent is DECLINED or REOPENED.' }) planId!: string;
+  @IdLimit() @Field(() => ID, { description: 'The plan: in DRAFT, or APPROVED or IN_FORCE for an item whose consent is DECLINED or REOPENED or whose risk is CLOSED (avoided).' }) planId!: string;
   @IdLimit() @Field(() => ID, { description: 'The risk, an item of the plan.' }) riskId!: string;
   @TextLimit() @Field({ description: 'Why it is removed; required, at most 4,000 characters.' }) reason!: string;
 }

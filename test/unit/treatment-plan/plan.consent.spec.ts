@@ -105,6 +105,20 @@ describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contrac
     given(planDecider, [...declined, ...decide(remove('r-2'), stateOf(declined))]).when(remove('r-2')).thenNothing();
   });
 
+  it('an item whose risk was closed (avoided) is removed whatever its consent; the rest all ACCEPTED puts the plan back in force', () => {
+    // AVOID on r-1 of a plan in force: the consent goes stale, and its owner can never answer again.
+    const avoided = [...inForce, ...decide(markStale('r-1', 12), stateOf(inForce))];
+    given(planDecider, avoided).when(remove('r-1')).thenThrows(RuleViolationError, { rule: 'ITEM_NOT_REMOVABLE' });
+    const { state } = given(planDecider, avoided)
+      .when(remove('r-1', { riskClosed: true }))
+      .thenMatches([{ type: 'PlanRiskRemoved', data: { riskId: 'r-1', consent: 'STALE' } }, { type: 'PlanCameIntoForce' }]);
+    expect(state.items.map((i) => i.riskId)).toEqual(['r-2']);
+    // Avoided before its owner answered: PENDING for good, removed the same way (the plan stays APPROVED).
+    given(planDecider, oneAccepted).when(remove('r-2', { riskClosed: true })).thenMatches([{ type: 'PlanRiskRemoved', data: { consent: 'PENDING' } }, { type: 'PlanCameIntoForce' }]);
+    // Not in a submitted plan: the board is deciding on it.
+    given(planDecider, submitted).when(remove('r-1', { riskClosed: true })).thenThrows(RuleViolationError, { rule: 'ITEM_NOT_REMOVABLE' });
+  });
+
   it('a review finding reopens an item: the plan leaves force, the item may be removed', () => {
     const { state } = given(planDecider, inForce).when(reopen('r-1')).thenMatches([{ type: 'PlanItemReopened' }, { type: 'PlanLeftForce', data: { cause: 'ITEM_REOPENED' } }]);
     expect(state.items.find((i) => i.riskId === 'r-1')?.consent).toBe('REOPENED');
