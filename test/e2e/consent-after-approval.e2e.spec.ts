@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { EVENT_STORE, ExpectedVersion, type EventStore } from '../../src/event-store/event-store.port.js';
+import { EVENT_STORE, ExpectedVersion, type EventStore, type NewEvent } from '../../src/event-store/event-store.port.js';
 import { riskDecider } from '../../src/risk-register/domain/risk.decider.js';
 import { riskStreamId, type RiskEvent } from '../../src/risk-register/domain/risk.events.js';
 import { AggregateReader } from '../../src/shared/application/aggregate-reader.js';
@@ -15,7 +15,7 @@ import { ProcessManager } from '../../src/shared/application/process-manager.js'
 import { DeadlineWatch } from '../../src/risk-register/application/deadline-watch.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 import { proposeAndApproveCriteria } from './support/scenario.js';
-import { addRisk, draftPlan, logHead, quiesce, riskWithControls, sharedAsset, submitAndApprove, tokenFor, type SharedAsset } from '../concurrency/support.js';
+import { addRisk, draftPlan, logHead, quiesce, riskWithControls, sharedAsset, submitAndApprove, todayInJapan, tokenFor, type SharedAsset } from '../concurrency/support.js';
 
 const PLAN = 'id status items { riskId consent residualLevel }';
 const RISK = 'id status treatment { targetLevel } consent { planId status residualLevel approvedResidualLevel }';
@@ -187,5 +187,78 @@ describe('a consent left STALE with no question (a server upgraded in place)', (
     const asked = await requests();
     await t.app.get(DeadlineWatch).check();
     expect(await requests()).toBe(asked);
+  }, 60_000);
+});
+
+describe('an answer sent before the reactions asked the owner (re-probe F6)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await proposeAndApproveCriteria(t, { acceptanceLevel: 'MEDIUM' });
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  /**
+   * The store holds the reaction that asks an owner (its append of RiskAwaitingResidualConsent)
+   * until `release()`: the board's approval is committed, the owner not yet asked.
+   */
+  function holdTheRequests(): { held: Promise<void>; release: () => void } {
+    const store = t.app.get<EventStore>(EVENT_STORE);
+    let release!: () => void;
+    let reached!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = new Promise<void>((resolve) => (reached = resolve));
+    const asks = (events: readonly NewEvent[]) => events.some((e) => e.type === 'RiskAwaitingResidualConsent');
+    const append = store.append.bind(store);
+    const appendMultiple = store.appendMultiple.bind(store);
+    store.append = async (streamId, events, options) => {
+      if (asks(events)) (reached(), await gate);
+      return append(streamId, events, options);
+    };
+    store.appendMultiple = async (parts, options) => {
+      if (parts.some((p) => asks(p.events))) (reached(), await gate);
+      return appendMultiple(parts, options);
+    };
+    return { held, release };
+  }
+
+  async function approvedWithRequestHeld(name: string) {
+    const asset = await sharedAsset(t, `Hot wallet (${name})`);
+    const riskId = await riskWithControls(t, asset, `${name} A`);
+    const planId = await draftPlan(t, `${name} plan`);
+    await addRisk(t, planId, riskId);
+    await t.ok(`mutation($input: PlanRefInput!) { submitPlan(input: $input) { id } }`, { input: { planId } }, users.committee);
+    const hold = holdTheRequests();
+    const resolution = t.ok(`mutation($input: RecordBoardResolutionInput!) { recordBoardResolution(input: $input) { status } }`,
+      { input: { planId, resolutionNumber: `BR-${name}`, meetingDate: todayInJapan(), decision: 'APPROVED', minutesReference: `Minutes ${name}` } }, users.secretary);
+    await hold.held;
+    const accept = async () =>
+      t.gql(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { id status } }`, { input: { planId, riskId } }, await tokenFor(t, users.riskOwner));
+    return { planId, riskId, resolution, accept, release: hold.release };
+  }
+
+  it('waits for the reactions once: an acceptance sent while they ask is taken as soon as they have', async () => {
+    const { accept, resolution, release } = await approvedWithRequestHeld('early');
+    const answer = accept();
+    setTimeout(release, 300);
+    const accepted = await answer;
+    expect(accepted.errors).toBeUndefined();
+    expect(accepted.data.acceptResidualRisk.status).toBe('IN_FORCE');
+    expect((await resolution).recordBoardResolution.status).toBe('APPROVED');
+  }, 60_000);
+
+  it('while they stay behind, the refusal says so rather than that nobody asked', async () => {
+    const { accept, resolution, release } = await approvedWithRequestHeld('late');
+    try {
+      const refused = await accept();
+      expect(errorOf(refused).extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'CONSENT_NOT_REQUESTED' });
+      expect(errorOf(refused).message).toMatch(/was approved \(revision 1\), but the request for the owner's consent has not reached risk .* yet: the server's reactions are behind/);
+    } finally {
+      release();
+    }
+    await resolution;
+    expect((await accept()).data.acceptResidualRisk.status).toBe('IN_FORCE');
   }, 60_000);
 });

@@ -9,18 +9,22 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { RiskWriteContext } from '../../risk-register/application/write-context.js';
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import { riskStreamId } from '../../risk-register/domain/risk.events.js';
+import { RiskRules } from '../../risk-register/domain/risk.rules.js';
 import { AggregateReader } from '../../shared/application/aggregate-reader.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
 import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
-import { ConcurrencyConflictError, NotFoundError } from '../../shared/domain/errors.js';
+import { ConcurrencyConflictError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
+import { violation } from '../../shared/domain/guards.js';
 import { planDecider } from '../domain/plan.decider.js';
 import { planStreamId, type BoardDecision, type PlanState } from '../domain/plan.state.js';
 import { PlanLagsRisk, planJoint, type PlanRequest } from './plan-joint-commands.js';
 import { rootLogger } from '../../shared/logging/json-logger.js';
 
 const log = rootLogger.child('plan-commands');
+
+const isNotRequested = (error: unknown): boolean => error instanceof RuleViolationError && error.rule === RiskRules.CONSENT_NOT_REQUESTED.id;
 
 /** Rounds a plan command waits for the plan to learn its risks' answers (see PlanLagsRisk). */
 const SETTLE_ROUNDS = 5;
@@ -87,11 +91,33 @@ export class PlanCommandPipeline {
     }
     // An acceptance reads the criteria in force through the attempt: approved criteria landing
     // before its append make it conflict and be decided again under them.
-    const result = await this.executor.executeJoint(async (reader) => {
-      const criteria = answer.accepted ? await this.riskContext.criteriaInForce(reader) : undefined;
-      const command = { type: 'RecordResidualConsent' as const, actor: ctx.actor, at: ctx.at, riskId: input.riskId, planId: input.planId, ...answer, ...(criteria ? { criteria } : {}) };
-      return { primary: { streamId: riskStreamId(input.riskId), decider: riskDecider, command } };
-    }, ctx);
+    const decide = () =>
+      this.executor.executeJoint(async (reader) => {
+        const criteria = answer.accepted ? await this.riskContext.criteriaInForce(reader) : undefined;
+        const command = { type: 'RecordResidualConsent' as const, actor: ctx.actor, at: ctx.at, riskId: input.riskId, planId: input.planId, ...answer, ...(criteria ? { criteria } : {}) };
+        return { primary: { streamId: riskStreamId(input.riskId), decider: riskDecider, command } };
+      }, ctx);
+    let result: Awaited<ReturnType<typeof decide>>;
+    try {
+      result = await decide();
+    } catch (error) {
+      // The board approved the plan, and the reaction that asks the owner (AwaitResidualConsent)
+      // has not reached the risk yet: an answer sent right after the resolution. It waits for the
+      // reactions once; were they still behind (read models retrying a storage error), the refusal
+      // says so rather than that nobody asked (re-probe F6).
+      const awaiting = (plan.status === 'APPROVED' || plan.status === 'IN_FORCE') && plan.items.some((i) => i.riskId === input.riskId && i.consent === 'PENDING');
+      if (!awaiting || !isNotRequested(error)) throw error;
+      await this.executor.catchUp(planStreamId(input.planId));
+      try {
+        result = await decide();
+      } catch (again) {
+        if (!isNotRequested(again)) throw again;
+        throw violation(
+          RiskRules.CONSENT_NOT_REQUESTED,
+          `Plan ${plan.id} was approved (revision ${plan.revision}), but the request for the owner's consent has not reached risk ${input.riskId} yet: the server's reactions are behind. Try again shortly`,
+        );
+      }
+    }
     if (!result.state.exists) throw new NotFoundError('Risk', input.riskId);
     // A retry (same commandId) answers its first result: the plan as that answer's reactions left it.
     if (result.duplicate) {
