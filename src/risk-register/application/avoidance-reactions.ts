@@ -2,10 +2,8 @@ import { withNameReservation } from '../../asset-inventory/application/asset-nam
 import { assetDecider, assetStreamId, type RetireAsset } from '../../asset-inventory/domain/asset.decider.js';
 import type { AttemptReader, StreamDecision } from '../../shared/application/command-executor.js';
 import { reactionContext, reactTo, type EventReaction, type ReactionDeps } from '../../shared/application/reactions.js';
-import type { DomainActor } from '../../shared/domain/decider.js';
-import type { RiskCommand } from '../domain/risk.commands.js';
-import { riskDecider } from '../domain/risk.decider.js';
-import { riskStreamId, type RiskClosed, type RiskEvent } from '../domain/risk.events.js';
+import type { DomainActor, DomainEvent } from '../../shared/domain/decider.js';
+import type { RiskClosed, RiskEvent } from '../domain/risk.events.js';
 
 /** The retirement of an asset given up by avoiding a risk (Art.17(2)): the decision is the authority. */
 function retirement(riskId: string, assetId: string, stamp: { actor: DomainActor; at: string }): RetireAsset {
@@ -13,35 +11,28 @@ function retirement(riskId: string, assetId: string, stamp: { actor: DomainActor
 }
 
 /**
- * What a risk command appends besides the risk's own events when it avoids the risk: the
- * retirement of each of its assets still in the inventory, with its name released, decided on
- * the assets read in the same attempt. Appended atomically with `RiskClosed`, each asset's stream
- * at the version read, so the asset leaves the inventory at the very position the risk is avoided:
- * an `identifyRisk` on it that read it before conflicts, is decided again and refused
+ * What a risk command appends besides the risk's own events when it avoids the risk (its events
+ * hold `RiskClosed`, today only a treatment naming AVOID, treatment.ts): the retirement of each of
+ * its assets still in the inventory, with its name released, decided on the assets read in the
+ * same attempt. Appended atomically with `RiskClosed` (the executor's followUp), each asset's
+ * stream at the version read, so the asset leaves the inventory at the very position the risk is
+ * avoided: an `identifyRisk` on it that read it before conflicts, is decided again and refused
  * (ASSET_RETIRED), and a change to the asset in between makes the avoidance decided again.
- *
- * Whether the command avoids the risk is the risk decider's answer (today only a treatment
- * naming AVOID, treatment.ts), asked here of every risk command on the risk as read in this attempt. Any refusal is left to the pipeline's own decision (which
- * refuses alike), and so is a retried commandId, which answers its first result.
  */
-export async function retirementsOnAvoidance(command: RiskCommand, reader: AttemptReader): Promise<StreamDecision[]> {
-  let closed: RiskClosed | undefined;
-  try {
-    const risk = await reader.state(riskStreamId(command.riskId), riskDecider);
-    closed = riskDecider.decide(command, risk).find((e): e is RiskClosed => e.type === 'RiskClosed');
-  } catch {
-    return [];
-  }
-  if (!closed) return [];
-  const decisions: StreamDecision[] = [];
-  for (const assetId of closed.data.assetIds) {
-    // Read (and so version-checked) in any case; one already retired stays as it is.
-    const asset = await reader.state(assetStreamId(assetId), assetDecider);
-    if (asset.exists && asset.status === 'RETIRED') continue;
-    const { primary, others = [] } = await withNameReservation(retirement(closed.data.riskId, assetId, command))(reader);
-    decisions.push(primary, ...others);
-  }
-  return decisions;
+export function retirementsOnAvoidance(stamp: { actor: DomainActor; at: string }): (events: readonly DomainEvent[], reader: AttemptReader) => Promise<StreamDecision[]> {
+  return async (events, reader) => {
+    const closed = events.find((e): e is RiskClosed => e.type === 'RiskClosed');
+    if (!closed) return [];
+    const decisions: StreamDecision[] = [];
+    for (const assetId of closed.data.assetIds) {
+      // Read (and so version-checked) in any case; one already retired stays as it is.
+      const asset = await reader.state(assetStreamId(assetId), assetDecider);
+      if (asset.exists && asset.status === 'RETIRED') continue;
+      const { primary, others = [] } = await withNameReservation(retirement(closed.data.riskId, assetId, stamp))(reader);
+      decisions.push(primary, ...others);
+    }
+    return decisions;
+  };
 }
 
 /**

@@ -81,7 +81,7 @@ export class RiskCommandPipeline {
       const command = await build({ actor: ctx.actor, at: ctx.at }, existing, reader);
       riskId = command.riskId;
       // Avoiding the risk retires its assets in the same append (Art.17(2)).
-      return { primary: { streamId: riskStreamId(command.riskId), decider: riskDecider, command }, others: await retirementsOnAvoidance(command, reader) };
+      return { primary: { streamId: riskStreamId(command.riskId), decider: riskDecider, command }, followUp: retirementsOnAvoidance(command) };
     }, ctx, input.expectedVersion);
     if (!state.exists) throw new NotFoundError('Risk', riskId);
     // The pipeline waited for the projections: the register already holds this write (its row's

@@ -112,6 +112,12 @@ export interface JointCommand<S> {
   primary: StreamDecision<any, any, S> & { entityVersion?: (state: S) => number };
   /** Decisions on other streams appended atomically with the primary (reservations, the other side of a link). */
   others?: StreamDecision[];
+  /**
+   * Decisions that follow from what the primary decided (the retirement of the assets of a risk it
+   * avoids), read through the same attempt and appended atomically with it: the primary's own
+   * decider says whether they are due, once, instead of the caller deciding its command twice.
+   */
+  followUp?: (primaryEvents: readonly DomainEvent[], reader: AttemptReader) => Promise<StreamDecision[]>;
 }
 
 /**
@@ -290,7 +296,7 @@ export class CommandExecutor {
         const earlier = await this.store.findIdempotentAppend(idempotencyKey);
         if (earlier) return this.firstResult(primary, earlier.streamId, earlier.events, earlier.position);
       }
-      const decisions = [primary, ...(joint.others ?? [])];
+      const decisions: StreamDecision[] = [primary, ...(joint.others ?? [])];
       const states = await Promise.all(decisions.map((d) => reader.state(d.streamId, d.decider)));
       const primaryState = states[0] as S;
       if (expectedVersion !== undefined && expectedVersion !== null) {
@@ -300,9 +306,19 @@ export class CommandExecutor {
       // Decided no earlier than the last event of each stream it writes: a command stamped when its
       // request arrived, and decided after a later-stamped one committed there (on a retry, or on
       // a read that came after it), would otherwise record an instant before that event's.
-      const at = decisionTime(ctx.at, decisions.map((d) => read.get(d.streamId)?.lastOccurredAt));
+      const decideAll = () => {
+        const at = decisionTime(ctx.at, decisions.map((d) => read.get(d.streamId)?.lastOccurredAt));
+        return { at, decided: decisions.map((d, i) => d.decider.decide(at === ctx.at ? d.command : restamped(d.command, ctx.at, at), states[i]) as DomainEvent[]) };
+      };
+      let { at, decided } = decideAll();
+      const following = joint.followUp ? await joint.followUp(decided[0]!, reader) : [];
+      if (following.length > 0) {
+        // Their streams' last events may move the decision's instant: everything is decided at it.
+        states.push(...(await Promise.all(following.map((d) => reader.state(d.streamId, d.decider)))));
+        decisions.push(...following);
+        ({ at, decided } = decideAll());
+      }
       const attemptCtx = at === ctx.at ? ctx : { ...ctx, at };
-      const decided = decisions.map((d, i) => d.decider.decide(at === ctx.at ? d.command : restamped(d.command, ctx.at, at), states[i]) as DomainEvent[]);
       if (decided.every((events) => events.length === 0)) return { state: primaryState, events: [], position: null, duplicate: false };
       // Every stream read in this attempt is appended at the version read: the decided streams with
       // their events, the others as a bare version check (a rule looked at them).

@@ -44,9 +44,9 @@ async function setup() {
 
   /** A risk command as RiskCommandPipeline.run builds it: the risk's decision and what avoiding it retires. */
   const onRisk = (command: (at: string) => RiskCommand, context = ctx(command(now()).actor)) =>
-    executor.executeJoint(async (reader) => {
+    executor.executeJoint(async () => {
       const c = command(context.at);
-      return { primary: { streamId: riskStreamId(c.riskId), decider: riskDecider, command: c }, others: await retirementsOnAvoidance(c, reader) };
+      return { primary: { streamId: riskStreamId(c.riskId), decider: riskDecider, command: c }, followUp: retirementsOnAvoidance(c) };
     }, context);
   const avoid = (context?: CommandContext) => onRisk((at) => decideTreatment({ options: ['AVOID'], rationale: 'Stop hot-wallet withdrawals', targetLikelihood: 1, targetImpact: 1, at }), context);
   /** identifyRisk as its handler builds it: the assets read through the attempt's reader. */

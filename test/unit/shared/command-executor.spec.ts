@@ -166,6 +166,40 @@ describe('CommandExecutor: the instants of a stream never go back', () => {
     expect(other[0]!.data.at).toBe(earlier);
   });
 
+  it("a followUp is derived from the primary's events, decided once, appended with them, at the instant of every stream written", async () => {
+    const store = new InMemoryEventStore();
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, new EventUpcasters([{ schemaVersions: { Stamped: 1 }, upcast: (_t, _v, data) => data }]));
+    let decisions = 0;
+    const counted: typeof stamping = { ...stamping, decide: (c, s) => (decisions++, stamping.decide(c, s)) };
+    const later = '2026-03-01T10:00:00.009Z';
+    const earlier = '2026-03-01T10:00:00.001Z';
+    // The follow-up's stream already has an event later than the command's stamp.
+    await executor.execute({ streamId: 'f-1', decider: stamping }, { at: later }, ctx(later));
+    const seen: string[][] = [];
+    const { events } = await executor.executeJoint(
+      async () => ({
+        primary: { streamId: 'p-1', decider: counted, command: { at: earlier } },
+        followUp: async (primaryEvents) => {
+          seen.push(primaryEvents.map((e) => e.type));
+          return [{ streamId: 'f-1', decider: stamping, command: { at: earlier } }];
+        },
+      }),
+      ctx(earlier),
+    );
+    // Decided once, then once more at the later instant the follow-up's stream brought (not once more per caller).
+    expect(seen).toEqual([['Stamped']]);
+    expect(decisions).toBe(2);
+    expect([events[0]!.data.at, events[0]!.metadata.occurredAt]).toEqual([later, later]);
+    const followed = await store.readStream('f-1');
+    expect(followed.map((e) => e.data.at)).toEqual([later, later]);
+    // One append: the primary's event, then the follow-up's, last in the log.
+    expect((await store.readAll({ maxCount: 10 })).slice(-2).map((e) => e.streamId)).toEqual(['p-1', 'f-1']);
+    // Nothing to follow: decided once.
+    decisions = 0;
+    await executor.executeJoint(async () => ({ primary: { streamId: 'p-2', decider: counted, command: { at: later } }, followUp: async () => [] }), ctx(later));
+    expect(decisions).toBe(1);
+  });
+
   it('a commandId another kind of command took while this one was decided (both at once) is BAD_USER_INPUT, not the other\'s answer', async () => {
     const store = new InMemoryEventStore();
     const executor = new CommandExecutor(store, { waitFor: async () => undefined }, new EventUpcasters([{ schemaVersions: { Stamped: 1 }, upcast: (_t, _v, data) => data }]));
