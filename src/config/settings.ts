@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, IsOptional, ValidateBy, validateSync, type ValidationError } from 'class-validator';
+import { distance } from 'fastest-levenshtein';
 import { parseSnapshotEvery } from '../shared/application/snapshot-policy.js';
 
 /**
@@ -169,30 +170,18 @@ export function declaredOnly(env: Record<string, string | undefined>): Record<st
 }
 
 /**
- * Variables of the environment that are not settings but nearly spell one (at most two letters
- * added, missing, changed or swapped, for names of 6 letters or more), with the setting meant:
- * SQLITE_PAHT was ignored without a word, and the store went to ./data/events.sqlite (docs probe).
+ * Variables of the environment that are not settings but nearly spell one (Levenshtein distance 2
+ * or less, from fastest-levenshtein: two letters added, missing or changed, or two swapped; for
+ * names of 6 letters or more), with the setting meant: SQLITE_PAHT was ignored without a word, and
+ * the store went to ./data/events.sqlite (docs probe).
  */
 export function misspelledSettings(env: Record<string, string | undefined>): { variable: string; setting: string }[] {
   const declared = new Set(SETTING_NAMES);
   const found: { variable: string; setting: string }[] = [];
   for (const variable of Object.keys(env)) {
     if (declared.has(variable) || !/^[A-Z][A-Z0-9_]*$/.test(variable)) continue;
-    const setting = SETTING_NAMES.find((name) => name.length >= 6 && Math.abs(name.length - variable.length) <= 2 && editDistance(name, variable) <= 2);
+    const setting = SETTING_NAMES.find((name) => name.length >= 6 && Math.abs(name.length - variable.length) <= 2 && distance(name, variable) <= 2);
     if (setting) found.push({ variable, setting });
   }
   return found;
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[a.length]![b.length]!;
 }
