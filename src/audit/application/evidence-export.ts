@@ -13,8 +13,8 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -32,6 +32,7 @@ import {
 } from '../../event-store/integrity-verifier.js';
 import { TrustedKeys, type HeadSignature, type PublicKeyInfo } from '../../event-store/signing.js';
 import type { EvidenceBlobStore } from '../../evidence/application/evidence-blobs.js';
+import { syncDirectory, syncFile, writeFileDurably } from '../../shared/application/durable-files.js';
 import { CitedEvidence, verifyEvidenceFiles, writeEvidenceFiles, type ExportedEvidenceFiles } from './export-evidence-files.js';
 
 /** Version 2 adds the signed chain heads (a sidecar NDJSON file) and the public keys. */
@@ -181,6 +182,7 @@ export async function exportLog(
     out.end();
     await finished(out);
     if (writeError) throw writeError;
+    await syncFile(partial);
   } catch (error) {
     if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()).destroy()); // closed (and opened) before it is removed
     rmSync(partial, { force: true });
@@ -193,7 +195,8 @@ export async function exportLog(
   const evidence = await writeEvidenceFiles(file, cited.all, options.evidence);
   const signaturesFile = signaturesPathFor(file);
   const signaturesText = signatureLines.join('');
-  writeFileSync(`${signaturesFile}.partial`, signaturesText);
+  // Every file synced before its rename, the folder after them: an export reported done is on disk.
+  await writeFileDurably(`${signaturesFile}.partial`, signaturesText);
   renameSync(`${signaturesFile}.partial`, signaturesFile);
   const manifest: ExportManifest = {
     format: EXPORT_FORMAT,
@@ -214,8 +217,9 @@ export async function exportLog(
   };
   const manifestFile = manifestPathFor(file);
   renameSync(partial, file);
-  writeFileSync(`${manifestFile}.partial`, JSON.stringify(manifest, null, 2) + '\n');
+  await writeFileDurably(`${manifestFile}.partial`, JSON.stringify(manifest, null, 2) + '\n');
   renameSync(`${manifestFile}.partial`, manifestFile);
+  await syncDirectory(dirname(resolve(file)));
   return { file, manifestFile, manifest };
 }
 

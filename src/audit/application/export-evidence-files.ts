@@ -7,12 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import { citedEvidence } from '../../evidence/domain/evidence.events.js';
 import { sha256Of, type EvidenceBlobStore } from '../../evidence/application/evidence-blobs.js';
+import { syncDirectory, syncFile, writeFileDurably } from '../../shared/application/durable-files.js';
 
 export interface ExportedEvidenceFiles {
   /** Folder beside the export, relative to it. */
@@ -55,9 +56,10 @@ export async function writeEvidenceFiles(file: string, hashes: string[], blobs: 
       missing.push(sha256);
       continue;
     }
-    await writeFile(join(partial, sha256), bytes);
+    await writeFileDurably(join(partial, sha256), bytes);
     files.push({ sha256, size: bytes.length });
   }
+  await syncDirectory(partial);
   await rm(dir, { recursive: true, force: true });
   await rename(partial, dir);
   const problem = missing.length
@@ -103,12 +105,7 @@ export async function restoreEvidenceFiles(file: string, entry: ExportedEvidence
     const temp = join(blobs.uploadDir, `${randomUUID()}.part`);
     try {
       await copyFile(join(dir, sha256), temp);
-      const handle = await open(temp, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await syncFile(temp);
       if ((await hashOfFile(temp)) !== sha256) throw new Error(`evidence file ${sha256} of the export changed since it was verified`);
       await blobs.put(sha256, temp, size);
     } finally {

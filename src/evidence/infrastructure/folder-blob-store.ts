@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { syncDirectory } from '../../shared/application/durable-files.js';
 import { assertSha256, type EvidenceBlobStore } from '../application/evidence-blobs.js';
 
 /**
@@ -42,9 +43,9 @@ export class FolderBlobStore implements EvidenceBlobStore {
       const dir = join(this.root, sha256.slice(0, 2));
       const created = await mkdir(dir, { recursive: true, mode: 0o750 });
       await rename(tempPath, target);
-      await fsyncDir(dir);
+      await syncDirectory(dir);
       // A new shard folder is itself an entry of the root: without this a crash could lose it, blob and all.
-      if (created !== undefined) await fsyncDir(this.root);
+      if (created !== undefined) await syncDirectory(this.root);
     } finally {
       await rm(tempPath, { force: true });
     }
@@ -91,11 +92,3 @@ export class FolderBlobStore implements EvidenceBlobStore {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

@@ -1,0 +1,33 @@
+/**
+ * Files that must survive a crash once we say they were written (an export an auditor takes
+ * away, an evidence blob): their bytes synced before they are renamed into place, and the folder
+ * synced after, since a rename is an entry of the folder. One home for the open-sync-close steps
+ * that were written out in each place that needed them.
+ */
+import { open } from 'node:fs/promises';
+
+/** Flushes a file's bytes (and size) to the disk. */
+export async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Flushes a folder's entries (a file created or renamed in it) to the disk. */
+export async function syncDirectory(dir: string): Promise<void> {
+  await syncFile(dir);
+}
+
+/** Writes `data` to `path` (replacing it) and syncs it before returning. */
+export async function writeFileDurably(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
+  const handle = await open(path, 'w', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
