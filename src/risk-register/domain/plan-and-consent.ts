@@ -83,6 +83,12 @@ export function decideLeavePlan(c: LeavePlan, state: RiskState): RiskEvent[] {
   return [{ type: 'RiskLeftPlan', data: { riskId: state.id, planId: c.planId, reason: c.reason, leftAt: c.at } }];
 }
 
+/** The owner declined the residual risk in `planId` and the decline sent the risk back to treatment: nothing is asked or accepted there until it is planned again. */
+function declinedAndBackInTreatment(state: RiskState, planId: string): boolean {
+  const consent = state.consent;
+  return consent?.planId === planId && consent.status === 'DECLINED' && !PLANNED_STATUSES.includes(state.status);
+}
+
 function requireSamePlan(state: RiskState, planId: string): void {
   if (!PLANNED_STATUSES.includes(state.status) || state.planId !== planId) {
     throw violation(RiskRules.RISK_NOT_IN_PLAN, `Risk ${state.id} (${state.status}) is not an item of plan ${planId}`);
@@ -110,9 +116,8 @@ export function decideAwaitConsent(c: AwaitResidualConsent, state: RiskState): R
   if (!isIntIn(c.planRevision, 0, Number.MAX_SAFE_INTEGER)) errors.add('planRevision', 'must be a non-negative integer');
   errors.throwIfAny();
   const consent = state.consent;
-  // The owner declined in the meantime (a decline may answer a stale request) and the risk went
-  // back to treatment: nothing left to ask until it is planned again.
-  if (consent?.planId === c.planId && consent.planRevision === c.planRevision && consent.status === 'DECLINED' && !PLANNED_STATUSES.includes(state.status)) return [];
+  // The owner declined in the meantime (a decline may answer a stale request): nothing to ask.
+  if (declinedAndBackInTreatment(state, c.planId) && consent?.planRevision === c.planRevision) return [];
   requireSamePlan(state, c.planId);
   if (state.status === 'AWAITING_CONSENT' && consent?.status === 'PENDING' && consent.planRevision === c.planRevision) return [];
   if (state.status === 'ACCEPTED' && consent?.status === 'ACCEPTED' && consent.planRevision === c.planRevision) return [];
@@ -152,9 +157,8 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
   if (consent && consent.planId === c.planId) {
     if (c.accepted && state.status === 'ACCEPTED' && consent.status === 'ACCEPTED') return [];
     if (!c.accepted && consent.status === 'DECLINED') return [];
-    // The decline answered the request and sent the risk back to treatment: an acceptance needs a
-    // new request (the risk planned and submitted again), not "not an item of the plan".
-    if (c.accepted && consent.status === 'DECLINED' && !PLANNED_STATUSES.includes(state.status)) {
+    // An acceptance needs a new request (the risk planned and submitted again), not "not an item of the plan".
+    if (c.accepted && declinedAndBackInTreatment(state, c.planId)) {
       throw violation(RiskRules.CONSENT_NOT_REQUESTED, `Risk ${state.id}'s owner declined its residual risk in plan ${c.planId} and it went back to treatment (${state.status}): an acceptance needs a new request, once the risk is planned and submitted again`);
     }
   }
