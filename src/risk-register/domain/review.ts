@@ -109,7 +109,9 @@ export interface ReviewSchedule {
   intervalDays: number;
   /** The last review of this cycle, or the evaluation when there is none. */
   since: string;
-  /** The day in Japan the review falls due, YYYY-MM-DD (as controls' due dates; before 2026-12-02 the UTC day was recorded). */
+  /** The instant the interval ends (`since` + the interval), ISO. */
+  dueAt: string;
+  /** The day in Japan the review falls due (of `dueAt`), YYYY-MM-DD (as controls' due dates; before 2026-12-02 the UTC day was recorded). */
   dueOn: string;
 }
 
@@ -134,8 +136,8 @@ export function reviewSchedule(risk: RiskState, criteria: ReviewCriteria): Revie
   if (intervalDays === undefined) return undefined;
   const since = (risk.lastReview?.cycle === risk.cycle ? risk.lastReview.reviewedAt : undefined) ?? risk.evaluation?.evaluatedAt;
   if (!since) return undefined;
-  const dueAt = new Date(since).getTime() + intervalDays * DAY_MS;
-  return { level, intervalDays, since, dueOn: dayInJapan(new Date(dueAt).toISOString()) };
+  const dueAt = new Date(new Date(since).getTime() + intervalDays * DAY_MS).toISOString();
+  return { level, intervalDays, since, dueAt, dueOn: dayInJapan(dueAt) };
 }
 
 /**
@@ -157,6 +159,5 @@ export function reviewDue(risk: RiskState, criteria: ReviewCriteria, at: string 
 export function reviewDueRecorded(risk: RiskState, due: ReviewSchedule): boolean {
   const recorded = risk.reviewDueRecorded;
   if (recorded?.cycle !== risk.cycle) return false;
-  const utcDay = new Date(new Date(due.since).getTime() + due.intervalDays * DAY_MS).toISOString().slice(0, 10);
-  return recorded.dueOn === due.dueOn || recorded.dueOn === utcDay;
+  return recorded.dueOn === due.dueOn || recorded.dueOn === due.dueAt.slice(0, 10);
 }
