@@ -20,7 +20,8 @@
  *  8. an analysis or evaluation records the criteria version in force at its place in the log,
  *     also while criteria approvals race it (the criteria stream is appended at the version read);
  *  9. closePlan racing the owner's answers: the closed plan keeps the answer the risk holds, and
- *     no plan comes into force, anywhere in the log, over a risk not ACCEPTED under it.
+ *     no plan comes into force, anywhere in the log, over a risk not ACCEPTED under it;
+ * 10. the same when an avoided or declined item is removed while another item's risk changes.
  *
  * fast-check stops at the first counterexample (endOnFailure) to keep the file under 90 s.
  */
@@ -37,6 +38,7 @@ import {
   closedPlanViolations,
   codeOf,
   consentViolations,
+  controlsA,
   controlsB,
   describeOutcome,
   draftPlan,
@@ -482,6 +484,54 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
           expect(await consentViolations(t, [planId])).toEqual([]);
           expect(await closedPlanViolations(t, [planId])).toEqual([]);
           expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
+          const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
+          expect(unexpected).toEqual([]);
+          await expectRefusedAppendedNothing(burst, since);
+        },
+      ),
+      params(),
+    );
+  }, TIMEOUT);
+
+  it('10. removing an avoided or declined item racing material changes of another item: the plan never comes into force over a consent the risk no longer holds', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('avoid' as const, 'decline' as const),
+        fc.array(fc.record({ kind: fc.constantFrom('remove' as const, 'change' as const, 'accept' as const), jitter: delayArb }), { minLength: 16, maxLength: 16 }),
+        timingArb,
+        fc.scheduler(),
+        async (leaving, calls, timing, s) => {
+          const id = next();
+          // An asset of its own: the AVOID retires it.
+          const own = await sharedAsset(t, `Removal race asset ${id}`);
+          const a = await riskWithControls(t, own, `Removal race A ${id}`);
+          const b = await riskWithControls(t, own, `Removal race B ${id}`);
+          const planId = await draftPlan(t, `Removal race plan ${id}`);
+          await addRisk(t, planId, a);
+          await addRisk(t, planId, b);
+          await submitAndApprove(t, planId, [a, b], `BR-R-${id}`);
+          const accept = (riskId: string, i = 0) => ({ planId, riskId, statement: `I accept (${i})` });
+          await t.ok(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { id } }`, { input: accept(b) }, users.riskOwner);
+          if (leaving === 'avoid') {
+            await t.ok(`mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id } }`, { input: { riskId: a, options: ['AVOID'], rationale: 'given up', targetLikelihood: 1, targetImpact: 1 } }, users.committee);
+          } else {
+            await t.ok(`mutation($input: DeclineResidualRiskInput!) { declineResidualRisk(input: $input) { id } }`, { input: { planId, riskId: a, reason: 'too costly' } }, users.riskOwner);
+          }
+          const since = await logHead(t);
+          const burst = new Burst(t);
+          await fireConcurrently(s, calls.map((c, i) => ({
+            label: `${c.kind}#${i}`,
+            delayMs: delayFor(timing, c.kind === 'accept' ? 'accept' : c.kind === 'remove' ? 'decline' : 'other', c.jitter),
+            run: () =>
+              c.kind === 'remove'
+                ? burst.mutate(`remove#${i}`, 'removeRiskFromPlan', 'RemoveRiskFromPlanInput', PLAN_SEL, { planId, riskId: a, reason: `Left the plan (${i})` }, users.committee)
+                : c.kind === 'change'
+                  ? burst.mutate(`change#${i}`, 'decideControls', 'DecideControlsInput', RISK_SEL, { riskId: b, controls: i % 2 ? controlsA : controlsB }, users.committee)
+                  : burst.mutate(`accept#${i}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', PLAN_SEL, accept(b, i), users.riskOwner),
+          })));
+          await quiesce(t, since);
+          expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
+          expect(await consentViolations(t, [planId])).toEqual([]);
           const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
           expect(unexpected).toEqual([]);
           await expectRefusedAppendedNothing(burst, since);

@@ -109,7 +109,10 @@ export function planJoint(request: PlanRequest, options: { settled?: boolean } =
       }
       case 'RemoveRiskFromPlan': {
         if (!itemIds.includes(request.riskId)) return { primary: primary(request) };
-        await requireSettled(reader, plan, [request.riskId]);
+        // Every item, not only the one removed: the removal may bring the plan into force, which the
+        // plan decides from what it knows of the others (a risk re-treated or avoided that it has not
+        // yet learnt of was counted ACCEPTED: PlanCameIntoForce over a consent the risk no longer held).
+        await requireSettled(reader, plan, itemIds);
         const risk = await readRisk(reader, request.riskId);
         const leaving = onRisk(request.riskId, { type: 'LeavePlan', ...base, riskId: request.riskId, planId: request.planId, reason: 'REMOVED_FROM_PLAN' });
         return { primary: primary({ ...request, riskClosed: risk.status === 'CLOSED' }), others: [leaving] };
