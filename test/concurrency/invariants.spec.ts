@@ -21,7 +21,9 @@
  *     also while criteria approvals race it (the criteria stream is appended at the version read);
  *  9. closePlan racing the owner's answers: the closed plan keeps the answer the risk holds, and
  *     no plan comes into force, anywhere in the log, over a risk not ACCEPTED under it;
- * 10. the same when an avoided or declined item is removed while another item's risk changes.
+ * 10. the same when an avoided or declined item is removed while another item's risk changes;
+ * 11. and when an owner's acceptance, which the plan learns through a reaction, races a change of
+ *     another item's risk.
  *
  * fast-check stops at the first counterexample (endOnFailure) to keep the file under 90 s.
  */
@@ -528,6 +530,43 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
                 : c.kind === 'change'
                   ? burst.mutate(`change#${i}`, 'decideControls', 'DecideControlsInput', RISK_SEL, { riskId: b, controls: i % 2 ? controlsA : controlsB }, users.committee)
                   : burst.mutate(`accept#${i}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', PLAN_SEL, accept(b, i), users.riskOwner),
+          })));
+          await quiesce(t, since);
+          expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
+          expect(await consentViolations(t, [planId])).toEqual([]);
+          const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
+          expect(unexpected).toEqual([]);
+          await expectRefusedAppendedNothing(burst, since);
+        },
+      ),
+      params(),
+    );
+  }, TIMEOUT);
+
+  it("11. an owner's acceptance racing material changes of another item: the plan never comes into force over a consent the risk no longer holds", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ kind: fc.constantFrom('accept' as const, 'change' as const), jitter: delayArb }), { minLength: 16, maxLength: 16 }),
+        timingArb,
+        fc.scheduler(),
+        async (calls, timing, s) => {
+          const id = next();
+          const a = await riskWithControls(t, asset, `Acceptance race A ${id}`);
+          const b = await riskWithControls(t, asset, `Acceptance race B ${id}`);
+          const planId = await draftPlan(t, `Acceptance race plan ${id}`);
+          await addRisk(t, planId, a);
+          await addRisk(t, planId, b);
+          await submitAndApprove(t, planId, [a, b], `BR-A-${id}`);
+          await t.ok(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { id } }`, { input: { planId, riskId: b, statement: 'B first' } }, users.riskOwner);
+          const since = await logHead(t);
+          const burst = new Burst(t);
+          await fireConcurrently(s, calls.map((c, i) => ({
+            label: `${c.kind}#${i}`,
+            delayMs: delayFor(timing, c.kind === 'accept' ? 'accept' : 'other', c.jitter),
+            run: () =>
+              c.kind === 'accept'
+                ? burst.mutate(`accept#${i}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', PLAN_SEL, { planId, riskId: a, statement: `I accept (${i})` }, users.riskOwner)
+                : burst.mutate(`change#${i}`, 'decideControls', 'DecideControlsInput', RISK_SEL, { riskId: b, controls: i % 2 ? controlsA : controlsB }, users.committee),
           })));
           await quiesce(t, since);
           expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);

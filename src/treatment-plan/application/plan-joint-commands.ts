@@ -46,6 +46,19 @@ export class PlanLagsRisk extends ConcurrencyConflictError {
   }
 }
 
+/**
+ * The items of `plan` (but `except`) whose risks, read through the attempt (so version-checked at
+ * its append), the plan lags: the command's UnsettledItems, which do not count for coming into force.
+ */
+export async function unsettledItems(plan: PlanState, reader: AttemptReader, except: string): Promise<string[]> {
+  const unsettled: string[] = [];
+  for (const item of plan.items) {
+    if (item.riskId === except) continue;
+    if (planLagsRisk(plan, await reader.state(riskStreamId(item.riskId), riskDecider))) unsettled.push(item.riskId);
+  }
+  return unsettled;
+}
+
 /** Whether the plan's item of `risk` still lags what the risk holds (see PlanLagsRisk). */
 export function planLagsRisk(plan: PlanState, risk: RiskState): boolean {
   const item = plan.items.find((i) => i.riskId === risk.id);
@@ -112,10 +125,13 @@ export function planJoint(request: PlanRequest, options: { settled?: boolean } =
         // Every item, not only the one removed: the removal may bring the plan into force, which the
         // plan decides from what it knows of the others (a risk re-treated or avoided that it has not
         // yet learnt of was counted ACCEPTED: PlanCameIntoForce over a consent the risk no longer held).
+        // The plan is given the time to learn them, and when it still lags one (deciding on what it
+        // knows), that item does not count for coming into force.
         await requireSettled(reader, plan, itemIds);
         const risk = await readRisk(reader, request.riskId);
+        const unsettledRiskIds = await unsettledItems(plan, reader, request.riskId);
         const leaving = onRisk(request.riskId, { type: 'LeavePlan', ...base, riskId: request.riskId, planId: request.planId, reason: 'REMOVED_FROM_PLAN' });
-        return { primary: primary({ ...request, riskClosed: risk.status === 'CLOSED' }), others: [leaving] };
+        return { primary: primary({ ...request, riskClosed: risk.status === 'CLOSED', unsettledRiskIds }), others: [leaving] };
       }
       default:
         return { primary: primary(request) };

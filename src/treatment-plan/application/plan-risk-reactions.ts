@@ -7,6 +7,7 @@ import type { PlanCommand } from '../domain/plan.commands.js';
 import { planDecider } from '../domain/plan.decider.js';
 import type { PlanEvent } from '../domain/plan.events.js';
 import { planStreamId, planStreams } from '../domain/plan.state.js';
+import { unsettledItems } from './plan-joint-commands.js';
 
 /** The acceptance being learnt is no longer the risk's (see the reaction to ResidualRiskAcceptedByOwner). */
 class AcceptanceTakenBack extends Error {}
@@ -70,7 +71,10 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
       try {
         await executor.executeJoint(async (reader) => {
           if (!isCurrentAcceptance(await reader.state(riskStreamId(d.riskId), riskDecider), d)) throw new AcceptanceTakenBack();
-          return { primary: { streamId: planStreamId(d.planId), decider: planDecider, command } };
+          // Nor does it come into force over another item whose risk changed after this acceptance
+          // and before this reaction (its own reaction, later in the log, has not run yet).
+          const unsettledRiskIds = await unsettledItems(await reader.state(planStreamId(d.planId), planDecider), reader, d.riskId);
+          return { primary: { streamId: planStreamId(d.planId), decider: planDecider, command: { ...command, unsettledRiskIds } } };
         }, reactionContext(event, clock));
       } catch (error) {
         if (!(error instanceof AcceptanceTakenBack)) throw error;

@@ -52,6 +52,8 @@ export interface RemoveRiskFromPlan extends PlanCommandBase {
   reason: string;
   /** The risk is CLOSED (avoided): read from its stream in the same attempt by the application (plan-joint-commands.ts). */
   riskClosed?: boolean;
+  /** See UnsettledItems. */
+  unsettledRiskIds?: UnsettledItems;
 }
 
 /** Art. 19(2): the plan is decided by resolution of the board of directors. */
@@ -85,7 +87,18 @@ export interface LearnResidualConsent extends PlanCommandBase {
   criteriaNumber: number | null;
   statement: string;
   reason: string;
+  /** See UnsettledItems. */
+  unsettledRiskIds?: UnsettledItems;
 }
+
+/**
+ * The plan's items whose risks, read with the command in the same attempt (version-checked at the
+ * append), no longer hold what the plan counts for them (planLagsRisk: an acceptance made stale or
+ * withdrawn, a reopening, that the reactions have not carried to the plan yet). They do not count
+ * as ACCEPTED when the command would bring the plan into force: the log would otherwise say the
+ * plan came into force after a change that voids one of its consents.
+ */
+export type UnsettledItems = readonly string[];
 
 /** A review finding on the risk (Art. 12(3)) reopens its item; issued by the process manager. */
 export interface MarkItemReopened extends PlanCommandBase {

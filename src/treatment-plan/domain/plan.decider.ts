@@ -25,6 +25,7 @@ import type {
   RecordBoardResolution,
   RemoveRiskFromPlan,
   SubmitPlan,
+  UnsettledItems,
   WithdrawPlan,
 } from './plan.commands.js';
 import type { PlanEvent, PlanLeftForceCause } from './plan.events.js';
@@ -345,7 +346,7 @@ function removeRiskFromPlan(c: RemoveRiskFromPlan, s: PlanState): PlanEvent[] {
     throw violation(PLAN_RULES.ITEM_NOT_REMOVABLE, `Risk ${riskId} is the last item of plan ${s.id}, which is ${s.status}: close the plan instead (closePlan)`);
   }
   const events: PlanEvent[] = [{ type: 'PlanRiskRemoved', data: { riskId, reason, consent: item.consent, removedBy: c.actor.id, removedAt: c.at } }];
-  return withForceDecided(s, events, c.at);
+  return withForceDecided(s, events, c.at, undefined, c.unsettledRiskIds);
 }
 
 function learnResidualConsent(c: LearnResidualConsent, s: PlanState): PlanEvent[] {
@@ -370,7 +371,7 @@ function learnResidualConsent(c: LearnResidualConsent, s: PlanState): PlanEvent[
         acceptedAt: c.at,
       },
     };
-    return withForceDecided(s, [accepted], c.at);
+    return withForceDecided(s, [accepted], c.at, undefined, c.unsettledRiskIds);
   }
   if (item.consent === 'DECLINED' && item.declineReason === c.reason) return [];
   const declined: PlanEvent = {
@@ -402,11 +403,19 @@ function markItemReopened(c: MarkItemReopened, s: PlanState): PlanEvent[] {
  * remaining item is ACCEPTED. Appends PlanCameIntoForce or PlanLeftForce after `events` when
  * they change that.
  */
-function withForceDecided(s: PlanState, events: PlanEvent[], at: string, leaving?: { cause: PlanLeftForceCause; riskId: string; reason: string }): PlanEvent[] {
+function withForceDecided(
+  s: PlanState,
+  events: PlanEvent[],
+  at: string,
+  leaving?: { cause: PlanLeftForceCause; riskId: string; reason: string },
+  unsettled: UnsettledItems = [],
+): PlanEvent[] {
   if (s.status !== 'APPROVED' && s.status !== 'IN_FORCE') return events;
   const after = events.reduce(evolve, s);
   const inForce = after.items.every((i) => i.consent === 'ACCEPTED');
-  if (s.status === 'APPROVED' && inForce) {
+  // Not into force over an item whose risk no longer holds its acceptance (UnsettledItems): the
+  // reaction that tells the plan so comes next, and a later acceptance brings it into force.
+  if (s.status === 'APPROVED' && inForce && !after.items.some((i) => unsettled.includes(i.riskId))) {
     return [
       ...events,
       {

@@ -51,6 +51,13 @@ describe('LearnResidualConsent (Art.20: the plan learns the answer the risk deci
     expect(state.status).toBe('IN_FORCE');
   });
 
+  it('does not come into force over an item whose risk no longer holds its acceptance (unsettledRiskIds), and does once it is settled', () => {
+    // r-1 accepted; r-2's acceptance is learnt while r-1 has changed and the plan has not learnt it yet.
+    const { state } = given(planDecider, oneAccepted).when(accept(r2Awaiting, { unsettledRiskIds: ['r-1'] })).thenMatches([{ type: 'ResidualRiskAccepted', data: { riskId: 'r-2' } }]);
+    expect(state.status).toBe('APPROVED');
+    given(planDecider, oneAccepted).when(accept(r2Awaiting, { unsettledRiskIds: [] })).thenMatches([{ type: 'ResidualRiskAccepted' }, { type: 'PlanCameIntoForce' }]);
+  });
+
   it('is already satisfied for the same answer on the same risk version', () => {
     given(planDecider, oneAccepted).when(accept(r1Awaiting)).thenNothing();
     given(planDecider, [...approved, ...decide(decline(r1Awaiting), stateOf(approved))]).when(decline(r1Awaiting)).thenNothing();
@@ -115,6 +122,8 @@ describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contrac
     expect(state.items.map((i) => i.riskId)).toEqual(['r-2']);
     // Avoided before its owner answered: PENDING for good, removed the same way (the plan stays APPROVED).
     given(planDecider, oneAccepted).when(remove('r-2', { riskClosed: true })).thenMatches([{ type: 'PlanRiskRemoved', data: { consent: 'PENDING' } }, { type: 'PlanCameIntoForce' }]);
+    // Nor when the plan lags the remaining item's risk (its consent voided a moment before).
+    given(planDecider, avoided).when(remove('r-1', { riskClosed: true, unsettledRiskIds: ['r-2'] })).thenMatches([{ type: 'PlanRiskRemoved' }]);
     // Not in a submitted plan: the board is deciding on it.
     given(planDecider, submitted).when(remove('r-1', { riskClosed: true })).thenThrows(RuleViolationError, { rule: 'ITEM_NOT_REMOVABLE' });
   });
