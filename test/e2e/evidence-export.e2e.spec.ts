@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { LOG_GENESIS, chainHash, eventHash, genesisHash } from '../../src/event-store/hash-chain.js';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -353,4 +353,33 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     expect((await cli(['frobnicate'])).code).toBe(2);
     expect((await cli([])).code).toBe(2);
   });
+
+  // Last: it writes to the log, which the tests above count.
+  it('an export that fails late leaves the earlier export whole (no new log beside the old manifest), and never writes through a planted link', async () => {
+    const dir = mkdtempSync(join(work, 'late-failure-'));
+    const file = join(dir, 'evidence.ndjson');
+    expect((await cli(['export', '--out', file], storeEnv(t.dataDir))).code).toBe(0);
+    const files = () => Object.fromEntries(readdirSync(dir).filter((name) => !name.endsWith('.evidence')).map((name) => [name, readFileSync(join(dir, name)).toString('base64')]));
+    const before = files();
+    await t.ok(REGISTER, { input: { name: 'After the first export', description: 'd', category: 'SYSTEM', department: 'ops', managerId: 'm', confidentiality: 1, integrity: 1, availability: 1 } }, users.ciso);
+    // The manifest cannot be written (its temporary name is taken by a folder): the export fails.
+    mkdirSync(`${file}.manifest.json.partial`);
+    const failed = await cli(['export', '--out', file], storeEnv(t.dataDir));
+    expect(failed.code).not.toBe(0);
+    rmSync(`${file}.manifest.json.partial`, { recursive: true });
+    // Was: the new log and signatures under their names beside the old manifest ("altered" on verify).
+    const after = files();
+    expect(after).toEqual(before);
+    expect((await cli(['verify', file], {})).code).toBe(0);
+
+    // A link planted at the temporary name is replaced, not written through.
+    const victim = join(work, 'not-an-export.txt');
+    writeFileSync(victim, 'keep me');
+    symlinkSync(victim, `${file}.partial`);
+    expect((await cli(['export', '--out', file], storeEnv(t.dataDir))).code).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe('keep me');
+    expect(lstatSync(file).isSymbolicLink()).toBe(false);
+    expect((await cli(['verify', file], {})).code).toBe(0);
+  }, 60_000);
+
 });

@@ -123,7 +123,10 @@ export async function exportLog(
   }
   const total = estimatedCount(head);
   const partial = `${file}.partial`;
-  const out = createWriteStream(partial, { flags: 'w' });
+  // Created anew, never through what is there: a link planted at FILE.partial was followed, and the
+  // export overwrote the file it pointed at.
+  rmSync(partial, { force: true });
+  const out = createWriteStream(partial, { flags: 'wx' });
   let writeError: Error | null = null;
   out.on('error', (error) => {
     writeError ??= error;
@@ -147,7 +150,14 @@ export async function exportLog(
   const write = async (text: string): Promise<void> => {
     if (writeError) throw writeError;
     sha.update(text);
-    if (!out.write(text)) await Promise.race([once(out, 'drain'), once(out, 'close')]).catch(() => undefined);
+    if (!out.write(text)) {
+      // The listener of the event that did not come is removed (a 'close' listener left per wait
+      // grew past the emitter's limit on exports over ~700 KB: MaxListenersExceededWarning).
+      const done = new AbortController();
+      const either = (event: string) => once(out, event, { signal: done.signal }).then(() => undefined, () => undefined);
+      await Promise.race([either('drain'), either('close')]);
+      done.abort();
+    }
     if (writeError) throw writeError;
   };
 
@@ -192,12 +202,17 @@ export async function exportLog(
   if (nextSignature < signatures.length) verifier.fail(signatures[nextSignature]!.position, `the signed head at ${signatures[nextSignature]!.position} is missing from the log: the newest events were deleted`);
   verifier.finish();
   const report = verifier.report();
-  const evidence = await writeEvidenceFiles(file, cited.all, options.evidence);
   const signaturesFile = signaturesPathFor(file);
+  const manifestFile = manifestPathFor(file);
   const signaturesText = signatureLines.join('');
-  // Every file synced before its rename, the folder after them: an export reported done is on disk.
-  await writeFileDurably(`${signaturesFile}.partial`, signaturesText);
-  renameSync(`${signaturesFile}.partial`, signaturesFile);
+  // Every file is written and synced under a temporary name first; only then are they put in
+  // place, the manifest last (an earlier manifest removed before): a failure leaves no file under
+  // its final name that disagrees with a manifest (a new log beside the old manifest read as
+  // tampering), and a crash in between leaves an export without its manifest, never a wrong one.
+  const evidence = await writeEvidenceFiles(file, cited.all, options.evidence).catch((error: unknown) => {
+    rmSync(partial, { force: true });
+    throw error;
+  });
   const manifest: ExportManifest = {
     format: EXPORT_FORMAT,
     exportedAt: (options.now?.() ?? new Date()).toISOString(),
@@ -215,9 +230,26 @@ export async function exportLog(
     publicKeys: options.trusted?.list() ?? [],
     evidenceFiles: evidence.entry,
   };
-  const manifestFile = manifestPathFor(file);
+  const written = [partial, `${signaturesFile}.partial`, `${manifestFile}.partial`];
+  try {
+    await writeFileDurably(`${signaturesFile}.partial`, signaturesText);
+    await writeFileDurably(`${manifestFile}.partial`, JSON.stringify(manifest, null, 2) + '\n');
+  } catch (error) {
+    // What this export wrote goes; something else found at a temporary name (a folder) stays.
+    for (const path of written) {
+      try {
+        rmSync(path, { force: true });
+      } catch {
+        // not ours to remove
+      }
+    }
+    await evidence.discard();
+    throw error;
+  }
+  rmSync(manifestFile, { force: true });
+  await evidence.place();
+  renameSync(`${signaturesFile}.partial`, signaturesFile);
   renameSync(partial, file);
-  await writeFileDurably(`${manifestFile}.partial`, JSON.stringify(manifest, null, 2) + '\n');
   renameSync(`${manifestFile}.partial`, manifestFile);
   await syncDirectory(dirname(resolve(file)));
   return { file, manifestFile, manifest };

@@ -41,31 +41,47 @@ export class CitedEvidence {
   }
 }
 
-/** Writes the cited files (temp folder, then renamed); returns the manifest entry and a problem when some could not be exported. */
-export async function writeEvidenceFiles(file: string, hashes: string[], blobs: EvidenceBlobStore | undefined): Promise<{ entry: ExportedEvidenceFiles; problem: string | null }> {
+/**
+ * Writes the cited files into `FILE.evidence.partial`, each synced, and the folder synced; returns
+ * the manifest entry, a problem when some could not be exported, and `place()`, which the export
+ * calls once every other file is written too: it puts the folder under its final name.
+ */
+export async function writeEvidenceFiles(
+  file: string,
+  hashes: string[],
+  blobs: EvidenceBlobStore | undefined,
+): Promise<{ entry: ExportedEvidenceFiles; problem: string | null; place: () => Promise<void>; discard: () => Promise<void> }> {
   const dir = evidenceDirFor(file);
   const partial = `${dir}.partial`;
-  await rm(partial, { recursive: true, force: true });
+  const discard = () => rm(partial, { recursive: true, force: true });
+  await discard();
   await mkdir(partial, { recursive: true });
   const files: ExportedEvidenceFiles['files'] = [];
   const missing: string[] = [];
-  for (const sha256 of hashes) {
-    const bytes = blobs ? await blobs.read(sha256) : null;
-    // A blob that no longer hashes to what the log cites is not exported as if it were the evidence.
-    if (!bytes || sha256Of(bytes) !== sha256) {
-      missing.push(sha256);
-      continue;
+  try {
+    for (const sha256 of hashes) {
+      const bytes = blobs ? await blobs.read(sha256) : null;
+      // A blob that no longer hashes to what the log cites is not exported as if it were the evidence.
+      if (!bytes || sha256Of(bytes) !== sha256) {
+        missing.push(sha256);
+        continue;
+      }
+      await writeFileDurably(join(partial, sha256), bytes);
+      files.push({ sha256, size: bytes.length });
     }
-    await writeFileDurably(join(partial, sha256), bytes);
-    files.push({ sha256, size: bytes.length });
+    await syncDirectory(partial);
+  } catch (error) {
+    await discard();
+    throw error;
   }
-  await syncDirectory(partial);
-  await rm(dir, { recursive: true, force: true });
-  await rename(partial, dir);
   const problem = missing.length
     ? `${missing.length} evidence file(s) cited by the log could not be exported intact from ${blobs?.description ?? 'the store (no evidence store given)'}, first ${missing[0]}`
     : null;
-  return { entry: { dir: basename(dir), files, missing }, problem };
+  const place = async () => {
+    await rm(dir, { recursive: true, force: true });
+    await rename(partial, dir);
+  };
+  return { entry: { dir: basename(dir), files, missing }, problem, place, discard };
 }
 
 async function hashOfFile(path: string): Promise<string> {

@@ -4,7 +4,7 @@
  * synced after, since a rename is an entry of the folder. One home for the open-sync-close steps
  * that were written out in each place that needed them.
  */
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 
 /** Flushes a file's bytes (and size) to the disk. */
 export async function syncFile(path: string): Promise<void> {
@@ -21,9 +21,13 @@ export async function syncDirectory(dir: string): Promise<void> {
   await syncFile(dir);
 }
 
-/** Writes `data` to `path` (replacing it) and syncs it before returning. */
+/**
+ * Writes `data` to a new file at `path` (what was there removed first, a symbolic link included:
+ * never written through) and syncs it before returning.
+ */
 export async function writeFileDurably(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
-  const handle = await open(path, 'w', mode);
+  await rm(path, { force: true });
+  const handle = await open(path, 'wx', mode);
   try {
     await handle.writeFile(data);
     await handle.sync();
