@@ -46,6 +46,7 @@ export const PLAN_RULES = defineRules({
   PLAN_REVISION_MISMATCH: 'Art.19(2)',
   PLAN_NOT_CLOSABLE: 'Art.19',
   ITEM_NOT_REMOVABLE: 'Art.19',
+  ITEM_RISK_CLOSED: 'Art.19(1)',
 });
 export type PlanRule = keyof typeof PLAN_RULES;
 
@@ -150,6 +151,12 @@ function submitPlan(c: SubmitPlan, s: PlanState): PlanEvent[] {
   if (s.status !== 'DRAFT') return [];
   if (s.items.length === 0) {
     throw violation(PLAN_RULES.PLAN_EMPTY, `Plan ${s.id} has no risk: there is nothing to submit (Art.19(1))`);
+  }
+  // An avoided risk has no residual risk for the board to decide on or its owner to accept: its
+  // item would stay PENDING in the approved plan for good.
+  const closed = s.items.filter((item) => c.risks.find((r) => r.id === item.riskId)?.status === 'CLOSED').map((i) => i.riskId);
+  if (closed.length > 0) {
+    throw violation(PLAN_RULES.ITEM_RISK_CLOSED, `Plan ${s.id} holds ${closed.length === 1 ? 'risk' : 'risks'} ${closed.join(', ')}, closed (avoided) since ${closed.length === 1 ? 'it was' : 'they were'} added: remove ${closed.length === 1 ? 'it' : 'them'} before submitting (Art.19(1))`);
   }
   const residualLevels: Record<string, string | null> = {};
   for (const item of s.items) residualLevels[item.riskId] = c.risks.find((r) => r.id === item.riskId)?.targetLevel ?? null;

@@ -291,6 +291,13 @@ describe('SubmitPlan', () => {
     given(planDecider, drafted).when(submit()).thenThrows(RuleViolationError, { rule: 'PLAN_EMPTY', article: 'Art.19(1)' });
   });
 
+  it('a plan holding a risk avoided since it was added is not submitted: the item would stay PENDING in the approved plan', () => {
+    const error = given(planDecider, withItems)
+      .when(submit({ risks: [{ ...r1, targetLevel: 'LOW', status: 'CLOSED' }, { ...r2, targetLevel: 'LOW' }] }))
+      .thenThrows(RuleViolationError, { rule: 'ITEM_RISK_CLOSED', article: 'Art.19(1)' });
+    expect(error.message).toContain(`risk ${r1.id}, closed (avoided)`);
+  });
+
   it('submitting again is already satisfied (submitted or approved)', () => {
     given(planDecider, submitted).when(submit()).thenNothing();
     given(planDecider, approved).when(submit()).thenNothing();
