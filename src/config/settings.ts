@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, IsOptional, ValidateBy, validateSync, type ValidationError } from 'class-validator';
-import { distance } from 'fastest-levenshtein';
+import damerauLevenshtein from 'damerau-levenshtein';
 import { parseSnapshotEvery } from '../shared/application/snapshot-policy.js';
 
 /**
@@ -170,17 +170,17 @@ export function declaredOnly(env: Record<string, string | undefined>): Record<st
 }
 
 /**
- * Variables of the environment that are not settings but nearly spell one (Levenshtein distance 2
- * or less, from fastest-levenshtein: two letters added, missing or changed, or two swapped; for
- * names of 6 letters or more), with the setting meant: SQLITE_PAHT was ignored without a word, and
- * the store went to ./data/events.sqlite (docs probe).
+ * Variables of the environment that are not settings but nearly spell one (optimal string
+ * alignment distance 2 or less, from damerau-levenshtein: two letters added, missing, changed or
+ * swapped with their neighbour; for names of 6 letters or more), with the setting meant:
+ * SQLITE_PAHT was ignored without a word, and the store went to ./data/events.sqlite (docs probe).
  */
 export function misspelledSettings(env: Record<string, string | undefined>): { variable: string; setting: string }[] {
   const declared = new Set(SETTING_NAMES);
   const found: { variable: string; setting: string }[] = [];
   for (const variable of Object.keys(env)) {
     if (declared.has(variable) || !/^[A-Z][A-Z0-9_]*$/.test(variable)) continue;
-    const setting = SETTING_NAMES.find((name) => name.length >= 6 && Math.abs(name.length - variable.length) <= 2 && distance(name, variable) <= 2);
+    const setting = SETTING_NAMES.find((name) => name.length >= 6 && Math.abs(name.length - variable.length) <= 2 && damerauLevenshtein(name, variable).steps <= 2);
     if (setting) found.push({ variable, setting });
   }
   return found;

@@ -135,6 +135,9 @@ describe('configuration schema', () => {
       { variable: 'JWT_SECRTE', setting: 'JWT_SECRET' },
       { variable: 'WEBHOOK_URI', setting: 'WEBHOOK_URL' },
     ]);
+    // Two swaps of neighbours, or a swap and a letter missing, are two mistakes (a plain
+    // Levenshtein distance counts each swap twice and let these pass without a word: re-probe).
+    expect(misspelledSettings({ SQLTIE_PAHT: 'x', SQLITEPAHT: 'x', JWT_SCEERT: 'x', DTAA_DRI: 'x' }).map((m) => m.setting)).toEqual(['SQLITE_PATH', 'SQLITE_PATH', 'JWT_SECRET', 'DATA_DIR']);
   });
 });
 
