@@ -231,6 +231,16 @@ export function hasUnprintable(name: string): boolean {
 /** What a user's id may be: it is the actor of every event a token causes (the contract's id limit, printable, no line or paragraph separator). */
 const USER_ID = /^[^\p{C}\p{Zl}\p{Zp}]{1,128}$/u;
 
+/**
+ * What an id must hold and must not: a letter, digit, punctuation or symbol someone can see (the
+ * blank Braille pattern U+2800 is none), and no code point Unicode says to display as nothing
+ * (Default_Ignorable_Code_Point: the combining grapheme joiner, variation selectors, Mongolian
+ * and Khmer fillers...) nor a combining mark with no character before it. `owen\u034F` read as
+ * `owen` and passed every separation-of-duties check as another person (re-probe).
+ */
+const SEEN_IN_ID = /(?!\u2800)[\p{L}\p{N}\p{P}\p{S}]/u;
+const UNSEEN_IN_ID = /\p{Default_Ignorable_Code_Point}|^\p{M}/u;
+
 /** The prefix of the system's own actors' ids (the process manager's `system:process-manager`). */
 export const SYSTEM_ACTOR_PREFIX = 'system:';
 
@@ -242,7 +252,7 @@ export const SYSTEM_ACTOR_PREFIX = 'system:';
  * the same (`SYSTEM:`, fullwidth `ｓｙｓｔｅｍ：`), compared as people are (personKey).
  */
 export function userIdProblem(id: string): string | null {
-  if (!USER_ID.test(id) || id !== id.trim() || hasUnprintable(id)) return 'must be 1 to 128 printable characters, without spaces around them';
+  if (!USER_ID.test(id) || id !== id.trim() || hasUnprintable(id) || !SEEN_IN_ID.test(id) || UNSEEN_IN_ID.test(id)) return 'must be 1 to 128 printable characters, without spaces around them';
   if (personKey(id).startsWith(SYSTEM_ACTOR_PREFIX)) return `may not start with '${SYSTEM_ACTOR_PREFIX}' (in any case or width), which names the system's own actors`;
   return null;
 }
