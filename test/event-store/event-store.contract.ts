@@ -431,6 +431,15 @@ export function runEventStoreContract(
         await expect(store.readAll({ maxBytes: -1 })).rejects.toThrow(RangeError);
       });
 
+      (pageBytes ? it : it.skip)('counts maxBytes in UTF-8 bytes: Japanese text is 3 bytes a character', async () => {
+        // 5 events of 5,000 kana (15,000 bytes of UTF-8 each): a cap of 40,000 bytes ends the page
+        // at the third. Counted in characters (5,000 each), all five fitted: pages three times too large.
+        const head = await store.headPosition();
+        for (let i = 0; i < 5; i++) await store.append(sid(), [newEvent('Kana', { i, text: 'あ'.repeat(5_000) })], { expectedVersion: ExpectedVersion.noStream });
+        const page = await store.readAll({ after: head, maxCount: 100, maxBytes: 40_000 });
+        expect(page).toHaveLength(3);
+      });
+
       it('defaults maxCount to 1000', async () => {
         for (let i = 0; i < 11; i++) {
           await store.append(sid(), events(100), { expectedVersion: ExpectedVersion.noStream });

@@ -215,7 +215,7 @@ export class InMemoryEventStore implements EventStore {
       const e = this.log[i]!;
       if (filter && !filter.has(e.type)) continue;
       out.push(materialise(e));
-      bytes += e.dataJson.length + e.metadataJson.length;
+      bytes += Buffer.byteLength(e.dataJson) + Buffer.byteLength(e.metadataJson); // UTF-8, as the other stores count
       if (out.length >= maxCount || bytes >= maxBytes) break;
     }
     return out;

@@ -119,10 +119,19 @@ export function typedReadAll(db: Database.Database, s: Statements, count: number
  */
 export function cappedRows(stmt: Stmt, args: unknown[], maxBytes: number): EventRow[] {
   const rows: EventRow[] = [];
-  let bytes = 0;
+  // Bytes of UTF-8, as the answer and PostgreSQL's octet_length count them (a kana is 3): a UTF-16
+  // unit is 1 to 3 of them, so the exact count is taken only once 3 a unit could reach the cap
+  // (pages of ordinary events never get there, and are not measured twice).
+  let upper = 0;
+  let bytes: number | undefined;
+  const sizeOf = (row: EventRow) => Buffer.byteLength(row[6]) + Buffer.byteLength(row[7]);
   for (const row of stmt.iterate(...args) as IterableIterator<EventRow>) {
     rows.push(row);
-    bytes += row[6].length + row[7].length;
+    if (bytes === undefined) {
+      upper += 3 * (row[6].length + row[7].length);
+      if (upper < maxBytes) continue;
+      bytes = rows.reduce((sum, r) => sum + sizeOf(r), 0);
+    } else bytes += sizeOf(row);
     if (bytes >= maxBytes) break;
   }
   return rows;
