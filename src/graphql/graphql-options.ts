@@ -12,7 +12,7 @@ import { formatGraphQLError } from './error-format.js';
 import { authenticationPlugin } from '../identity/graphql/authentication.plugin.js';
 import { requestIdOf } from '../shared/logging/request-id.js';
 import { takeUnconfirmed } from '../shared/application/unconfirmed-writes.js';
-import { peerGoneError, skipIfClosing } from './ws-hardening.js';
+import { closeSlowConsumer, peerGoneError, skipIfClosing, type WsSocket } from './ws-hardening.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, WS_MAX_CONNECTIONS_PER_ACTOR, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../config/app-config.js';
 
@@ -189,7 +189,12 @@ export function graphqlOptions(
     context: async (arg: { req?: { headers: Headers }; extra?: Record<string, unknown> }): Promise<RequestContext> => {
       if (arg.extra && !arg.req) {
         // graphql-ws: the token was checked when the socket connected.
-        return { auth: (arg.extra.auth as RequestContext['auth']) ?? { error: new Error('unauthenticated') }, correlationId: randomUUID() };
+        const socket = arg.extra.socket as WsSocket | undefined;
+        return {
+          auth: (arg.extra.auth as RequestContext['auth']) ?? { error: new Error('unauthenticated') },
+          correlationId: randomUUID(),
+          ...(socket ? { closeSlowConsumer: () => closeSlowConsumer(socket, 'A subscription fell too far behind: read on with events(after), then subscribe again') } : {}),
+        };
       }
       const headers = arg.req?.headers;
       return {

@@ -97,9 +97,15 @@ export function peerGoneError(ctx: Ctx, errors: readonly GraphQLError[]): boolea
 }
 
 /** Closes a slow consumer with its code, then cuts it if its close frame is still stuck behind its unsent data. */
-function closeSlowConsumer(socket: WsSocket): void {
-  log.warn('graphql-ws: a socket fell too far behind and was closed', { bufferedBytes: socket.bufferedAmount, limit: WS_MAX_BUFFERED_BYTES, code: WS_SLOW_CONSUMER_CLOSE_CODE });
-  socket.close(WS_SLOW_CONSUMER_CLOSE_CODE, 'Too much unsent data: read faster or subscribe to less');
+/**
+ * Closes a socket that fell too far behind with 4413: too much unsent data on it, or one of its
+ * subscriptions with too many events not taken (live-events.ts: graphql-ws sends one message at a
+ * time, so a client that stops reading piles them up there rather than in the socket).
+ */
+export function closeSlowConsumer(socket: WsSocket, reason = 'Too much unsent data: read faster or subscribe to less'): void {
+  if (socket.readyState !== OPEN) return;
+  log.warn('graphql-ws: a socket fell too far behind and was closed', { bufferedBytes: socket.bufferedAmount, limit: WS_MAX_BUFFERED_BYTES, code: WS_SLOW_CONSUMER_CLOSE_CODE, reason });
+  socket.close(WS_SLOW_CONSUMER_CLOSE_CODE, reason);
   const cut = setTimeout(() => socket.terminate(), WS_SLOW_CONSUMER_GRACE_MS);
   cut.unref();
   socket.once('close', () => clearTimeout(cut));

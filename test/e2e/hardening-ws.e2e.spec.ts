@@ -3,7 +3,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import WebSocket from 'ws';
 import { WS_MAX_OPERATIONS_PER_CONNECTION } from '../../src/graphql/edge-limits.js';
 import { WS_MAX_AWAITING_INIT_PER_ADDRESS, WS_SLOW_CONSUMER_CLOSE_CODE } from '../../src/graphql/ws-hardening.js';
-import { LiveEvents } from '../../src/shared/application/live-events.js';
+import { LiveEvents, liveEventLimits } from '../../src/shared/application/live-events.js';
 import { TestApp, users } from './support/test-app.js';
 
 /**
@@ -127,6 +127,37 @@ describe('graphql-ws sockets under abuse', () => {
       expect((await next).data.eventAppended.streamId).toContain('slow-consumer-two');
     } finally {
       await client.dispose();
+    }
+  }, 60_000);
+
+  it('closes a consumer whose one subscription stopped taking events (4413) once it falls further behind than liveEventLimits, and keeps nothing of it', async () => {
+    await until(() => serverSockets(t).size === 0, 'the sockets of the test before to close');
+    const listenersBefore = liveListeners(t);
+    const slow = await rawSocket(t, { Authorization: `Bearer ${token}` });
+    expect(await slow.acked).toBe(true);
+    slow.socket.send(JSON.stringify({ id: 'all', type: 'subscribe', payload: { query: 'subscription { eventAppended { position data } }' } }));
+    await until(() => liveListeners(t) === listenersBefore + 1, 'the subscription');
+    slow.socket._socket.pause();
+    const limits = { ...liveEventLimits };
+    Object.assign(liveEventLimits, { maxQueued: 40 });
+    try {
+      const logs = await captureLogs(async () => {
+        // Two large events fill the socket's buffers (graphql-ws then waits on the send), and the
+        // small ones after them wait in the subscription's queue: one message at a time, the 16 MiB
+        // check of unsent data never fires (consumers probe: a backlog without a bound).
+        for (const name of ['Backlog one', 'Backlog two']) expect((await t.gql(IMPORT, { input: bigCatalogue(name) }, users.committee)).errors).toBeUndefined();
+        for (let i = 0; i < 30; i++) {
+          const r = await t.gql(`mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id } }`, { input: { name: `Backlog asset ${i}`, category: 'SYSTEM', department: 'ops', managerId: 'm', confidentiality: 1, integrity: 1, availability: 1 } }, users.ciso);
+          expect(r.errors).toBeUndefined();
+        }
+        await until(() => [...serverSockets(t)].every((s) => s.readyState !== WebSocket.OPEN), 'the server to close the slow consumer');
+        slow.socket._socket.resume();
+        expect(await slow.closed).toBe(WS_SLOW_CONSUMER_CLOSE_CODE);
+        await until(() => liveListeners(t) === listenersBefore, 'the subscription to end');
+      });
+      expect(logs.filter((l) => /live event subscription fell too far behind/.test(l))).toHaveLength(1);
+    } finally {
+      Object.assign(liveEventLimits, limits);
     }
   }, 60_000);
 

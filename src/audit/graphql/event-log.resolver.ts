@@ -5,6 +5,7 @@ import { AFTER_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions
 import { pageSize } from '../../graphql/pagination.js';
 import { jsonBytes, withinResultBudget } from '../../graphql/result-budget.js';
 import { CurrentActor } from '../../identity/graphql/current-actor.decorator.js';
+import type { RequestContext } from '../../identity/graphql/auth.guard.js';
 import { LiveEvents } from '../../shared/application/live-events.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { EventLogReader, toGraphQLEvent } from '../application/event-log.js';
@@ -59,15 +60,17 @@ export class EventLogResolver {
 
   @Subscription(() => RecordedEventType, {
     description:
-      'Events as they are committed, over graphql-ws at /graphql (not over HTTP: BAD_USER_INPUT); optionally only some types or one stream. Any authenticated role; the socket closes with code 4401 when the token expires, and with 4413 when more than 16 MiB wait unsent on it (a client that stopped reading). Errors: UNAUTHENTICATED.',
+      'Events as they are committed, over graphql-ws at /graphql (not over HTTP: BAD_USER_INPUT); optionally only some types or one stream. Any authenticated role; the socket closes with code 4401 when the token expires, and with 4413 when more than 16 MiB wait unsent on it or a subscription falls further behind than 50,000 events or 60 s (a client that stopped reading: its error names the position to read on from with events(after)). To follow the log without a gap, subscribe, then page events(after) from your last position and skip what the pages gave. Errors: UNAUTHENTICATED.',
   })
   eventAppended(
     @Args('types', { type: () => [String], nullable: true, description: 'Only events of these types (such as PlanSubmitted); all types when omitted or empty.' }) types?: string[] | null,
     @Args('streamId', { type: () => ID, nullable: true, description: 'Only events of this stream (RecordedEvent.streamId, such as risk-<id>); every stream when omitted.' }) streamId?: string | null,
+    @Context() context?: RequestContext,
   ) {
     return this.live.iterator(
       (e) => (!types?.length || types.includes(e.type)) && (!streamId || e.streamId === streamId),
       (e) => ({ eventAppended: toGraphQLEvent(e) }),
+      () => context?.closeSlowConsumer?.(),
     );
   }
 }

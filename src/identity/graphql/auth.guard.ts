@@ -15,6 +15,8 @@ export interface RequestContext {
   correlationId: string;
   /** The request's one count against RATE_LIMIT_PER_MINUTE, shared by its root fields (the error, if refused). */
   rateLimit?: { refused?: Error };
+  /** Over graphql-ws: closes the socket as a consumer that fell too far behind (4413). */
+  closeSlowConsumer?: () => void;
 }
 
 /**

@@ -5,6 +5,15 @@ import { Backoff, describeError, type RetryState } from './transient-errors.js';
 type Listener = (event: RecordedEvent) => void;
 
 /**
+ * How far a subscription may fall behind before it is ended: events handed to it and not yet
+ * taken. graphql-ws writes one message at a time and waits until the socket took it, so a client
+ * that reads slowly or not at all never fills the socket's buffer (the 16 MiB check of
+ * ws-hardening.ts could not fire): what it did not take piled up here without a bound
+ * (consumers probe). Tests lower them.
+ */
+export const liveEventLimits = { maxQueued: 50_000, maxWaitMs: 60_000 };
+
+/**
  * Fans the store's live tail out to GraphQL subscribers. One store subscription (from the head
  * at start-up) serves every subscriber, so subscribers see exactly what was committed, in log
  * order, and the in-process event bus plays no part.
@@ -135,15 +144,39 @@ export class LiveEvents {
     return () => this.listeners.delete(listener);
   }
 
-  /** An async iterator of the events that pass `filter`, for a GraphQL subscription. */
-  iterator<T>(filter: (e: RecordedEvent) => boolean, map: (e: RecordedEvent) => T): AsyncIterableIterator<T> {
+  /**
+   * An async iterator of the events that pass `filter`, for a GraphQL subscription. One that falls
+   * further behind than liveEventLimits is ended (what waited for it dropped) and `onOverflow`
+   * is told why (the resolver closes the socket with 4413); the iterator then throws that error.
+   */
+  iterator<T>(filter: (e: RecordedEvent) => boolean, map: (e: RecordedEvent) => T, onOverflow?: (error: Error) => void): AsyncIterableIterator<T> {
     const queue: T[] = [];
+    /** When each queued event was handed over, and its position (for the overflow's message). */
+    const handed: { at: number; position: string }[] = [];
+    // Where a consumer that took nothing reads on: the feed had delivered up to here when it subscribed.
+    let taken: string | null = this.delivered;
     let wake: (() => void) | undefined;
     let done = false;
     let failed: Error | undefined = this.failure === undefined ? undefined : feedStopped(this.failure);
+    let thrown = false;
     const unlisten = this.listen((e) => {
       if (!filter(e)) return;
       queue.push(map(e));
+      handed.push({ at: Date.now(), position: e.position });
+      const waited = Date.now() - handed[0]!.at;
+      if (queue.length > liveEventLimits.maxQueued || waited > liveEventLimits.maxWaitMs) {
+        const error = new Error(
+          `The subscription fell too far behind (${queue.length} events not taken, the oldest for ${Math.round(waited / 1000)} s) and was ended: ` +
+            `read on with events(after: ${taken === null ? 'null, from the start' : `"${taken}"`}), then subscribe again`,
+        );
+        this.log.warn('live event subscription fell too far behind and was ended', { queued: queue.length, waitedMs: waited, lastTaken: taken });
+        queue.length = 0;
+        handed.length = 0;
+        failed = error;
+        finish();
+        onOverflow?.(error);
+        return;
+      }
       if (!wake) return;
       const waiting = wake;
       wake = undefined;
@@ -166,8 +199,12 @@ export class LiveEvents {
       next: async () => {
         while (!done && !failed && queue.length === 0) await new Promise<void>((r) => (wake = r));
         // What was delivered before the feed stopped is still sent, then the error.
-        if (queue.length) return { value: queue.shift()!, done: false };
-        if (failed && !done) {
+        if (queue.length) {
+          taken = handed.shift()!.position;
+          return { value: queue.shift()!, done: false };
+        }
+        if (failed && !thrown) {
+          thrown = true;
           finish();
           throw failed;
         }
