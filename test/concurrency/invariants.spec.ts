@@ -96,6 +96,28 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
     expect(await eventsOfRefusedCommands(t, burst, since)).toEqual([]);
   }
 
+  /** Two risks with controls (on `on`), in a plan the board approved, the second one's residual risk accepted. */
+  async function approvedPairSecondAccepted(label: string, on: SharedAsset): Promise<{ a: string; b: string; planId: string }> {
+    const a = await riskWithControls(t, on, `${label} A`);
+    const b = await riskWithControls(t, on, `${label} B`);
+    const planId = await draftPlan(t, `${label} plan`);
+    await addRisk(t, planId, a);
+    await addRisk(t, planId, b);
+    await submitAndApprove(t, planId, [a, b], `BR-${label.replace(/\s+/g, '-')}`);
+    await t.ok(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { id } }`, { input: { planId, riskId: b, statement: 'B first' } }, users.riskOwner);
+    return { a, b, planId };
+  }
+
+  /** After a burst on one plan: never in force over a risk not ACCEPTED under it, plan and risks agree, no unexpected answer, nothing appended by a refusal. */
+  async function expectPlanBurstConsistent(burst: Burst, since: string | null, planId: string): Promise<void> {
+    await quiesce(t, since);
+    expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
+    expect(await consentViolations(t, [planId])).toEqual([]);
+    const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
+    expect(unexpected).toEqual([]);
+    await expectRefusedAppendedNothing(burst, since);
+  }
+
   /**
    * Launch timing of a burst: all at once, one kind leading the other by a few milliseconds
    * (both orders), or random jitter. Which of these exposes a race depends on the implementation.
@@ -505,15 +527,8 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
         async (leaving, calls, timing, s) => {
           const id = next();
           // An asset of its own: the AVOID retires it.
-          const own = await sharedAsset(t, `Removal race asset ${id}`);
-          const a = await riskWithControls(t, own, `Removal race A ${id}`);
-          const b = await riskWithControls(t, own, `Removal race B ${id}`);
-          const planId = await draftPlan(t, `Removal race plan ${id}`);
-          await addRisk(t, planId, a);
-          await addRisk(t, planId, b);
-          await submitAndApprove(t, planId, [a, b], `BR-R-${id}`);
+          const { a, b, planId } = await approvedPairSecondAccepted(`Removal race ${id}`, await sharedAsset(t, `Removal race asset ${id}`));
           const accept = (riskId: string, i = 0) => ({ planId, riskId, statement: `I accept (${i})` });
-          await t.ok(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { id } }`, { input: accept(b) }, users.riskOwner);
           if (leaving === 'avoid') {
             await t.ok(`mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id } }`, { input: { riskId: a, options: ['AVOID'], rationale: 'given up', targetLikelihood: 1, targetImpact: 1 } }, users.committee);
           } else {
@@ -531,12 +546,7 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
                   ? burst.mutate(`change#${i}`, 'decideControls', 'DecideControlsInput', RISK_SEL, { riskId: b, controls: i % 2 ? controlsA : controlsB }, users.committee)
                   : burst.mutate(`accept#${i}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', PLAN_SEL, accept(b, i), users.riskOwner),
           })));
-          await quiesce(t, since);
-          expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
-          expect(await consentViolations(t, [planId])).toEqual([]);
-          const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
-          expect(unexpected).toEqual([]);
-          await expectRefusedAppendedNothing(burst, since);
+          await expectPlanBurstConsistent(burst, since, planId);
         },
       ),
       params(),
@@ -550,14 +560,7 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
         timingArb,
         fc.scheduler(),
         async (calls, timing, s) => {
-          const id = next();
-          const a = await riskWithControls(t, asset, `Acceptance race A ${id}`);
-          const b = await riskWithControls(t, asset, `Acceptance race B ${id}`);
-          const planId = await draftPlan(t, `Acceptance race plan ${id}`);
-          await addRisk(t, planId, a);
-          await addRisk(t, planId, b);
-          await submitAndApprove(t, planId, [a, b], `BR-A-${id}`);
-          await t.ok(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { id } }`, { input: { planId, riskId: b, statement: 'B first' } }, users.riskOwner);
+          const { a, b, planId } = await approvedPairSecondAccepted(`Acceptance race ${next()}`, asset);
           const since = await logHead(t);
           const burst = new Burst(t);
           await fireConcurrently(s, calls.map((c, i) => ({
@@ -568,12 +571,7 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
                 ? burst.mutate(`accept#${i}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', PLAN_SEL, { planId, riskId: a, statement: `I accept (${i})` }, users.riskOwner)
                 : burst.mutate(`change#${i}`, 'decideControls', 'DecideControlsInput', RISK_SEL, { riskId: b, controls: i % 2 ? controlsA : controlsB }, users.committee),
           })));
-          await quiesce(t, since);
-          expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
-          expect(await consentViolations(t, [planId])).toEqual([]);
-          const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
-          expect(unexpected).toEqual([]);
-          await expectRefusedAppendedNothing(burst, since);
+          await expectPlanBurstConsistent(burst, since, planId);
         },
       ),
       params(),

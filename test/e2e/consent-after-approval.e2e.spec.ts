@@ -150,47 +150,8 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
   }, 60_000);
 });
 
-describe('a consent left STALE with no question (a server upgraded in place)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await TestApp.start();
-    await proposeAndApproveCriteria(t, { acceptanceLevel: 'MEDIUM' });
-  }, 60_000);
-  afterAll(async () => {
-    await t?.close();
-  });
-
-  it('the deadline watch asks the owner again: builds before 2026-12-01 11:04 did not, and the reactions resume after them', async () => {
-    const asset = await sharedAsset(t, 'Hot wallet (stale after upgrade)');
-    const a = await riskWithControls(t, asset, 'Upgraded A');
-    const planId = await draftPlan(t, 'Upgraded plan');
-    await addRisk(t, planId, a);
-    await submitAndApprove(t, planId, [a], 'BR-upgraded');
-    // The reactions stop (as an older build's passed over the invalidation below without asking again).
-    await t.app.get(ProcessManager).stop();
-    const { state, streamVersion } = await t.app.get(AggregateReader).load(riskStreamId(a), riskDecider);
-    expect(state.consent).toMatchObject({ status: 'PENDING', approvedResidualLevel: 'LOW' });
-    const committee = { id: users.committee.sub, name: users.committee.name, roles: [...users.committee.roles] } as Parameters<typeof riskDecider.decide>[0]['actor'];
-    const at = new Date().toISOString();
-    const changed = riskDecider.decide({ type: 'DecideControls', actor: committee, at, riskId: a, controls: [{ controlId: randomUUID(), title: 'Quarterly key inventory', description: 'Count the keys', ownerId: 'ops-lead', dueDate: '2030-12-31', reason: 'audit finding' }] } as Parameters<typeof riskDecider.decide>[0], state);
-    expect(changed.map((e) => e.type)).toContain('ResidualConsentInvalidated');
-    const correlationId = randomUUID();
-    const head = await logHead(t);
-    await t.app.get<EventStore>(EVENT_STORE).append(riskStreamId(a), changed.map((e: RiskEvent) => ({ eventId: randomUUID(), type: e.type, schemaVersion: 1, data: e.data as Record<string, unknown>, metadata: { actor: committee, occurredAt: at, correlationId, causationId: correlationId } })), { expectedVersion: ExpectedVersion.exact(streamVersion) });
-    await quiesce(t, head);
-    const read = async () => (await t.ok(`query($id: ID!) { risk(id: $id) { ${RISK} } }`, { id: a }, await tokenFor(t, users.auditor))).risk;
-    expect(await read()).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'STALE' } });
-    // One pass of the watch asks again, for the same plan revision and the level the board approved; a second asks nothing.
-    await t.app.get(DeadlineWatch).check();
-    expect(await read()).toMatchObject({ status: 'AWAITING_CONSENT', consent: { planId, status: 'PENDING', approvedResidualLevel: 'LOW' } });
-    const requests = async () => (await t.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: a }, await tokenFor(t, users.auditor))).history.filter((e: { type: string }) => e.type === 'RiskAwaitingResidualConsent').length;
-    const asked = await requests();
-    await t.app.get(DeadlineWatch).check();
-    expect(await requests()).toBe(asked);
-  }, 60_000);
-});
-
-describe('an answer sent before the reactions asked the owner (re-probe F6)', () => {
+// Consent requests the reactions have not made: an older build passed one over, or they are behind.
+describe('a consent left STALE with no question (a server upgraded in place), and an answer sent before the owner was asked (re-probe F6)', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await TestApp.start();
@@ -260,5 +221,35 @@ describe('an answer sent before the reactions asked the owner (re-probe F6)', ()
     }
     await resolution;
     expect((await accept()).data.acceptResidualRisk.status).toBe('IN_FORCE');
+  }, 60_000);
+
+  // Last: it stops the reactions for good.
+  it('the deadline watch asks the owner again: builds before 2026-12-01 11:04 did not, and the reactions resume after them', async () => {
+    const asset = await sharedAsset(t, 'Hot wallet (stale after upgrade)');
+    const a = await riskWithControls(t, asset, 'Upgraded A');
+    const planId = await draftPlan(t, 'Upgraded plan');
+    await addRisk(t, planId, a);
+    await submitAndApprove(t, planId, [a], 'BR-upgraded');
+    // The reactions stop (as an older build's passed over the invalidation below without asking again).
+    await t.app.get(ProcessManager).stop();
+    const { state, streamVersion } = await t.app.get(AggregateReader).load(riskStreamId(a), riskDecider);
+    expect(state.consent).toMatchObject({ status: 'PENDING', approvedResidualLevel: 'LOW' });
+    const committee = { id: users.committee.sub, name: users.committee.name, roles: [...users.committee.roles] } as Parameters<typeof riskDecider.decide>[0]['actor'];
+    const at = new Date().toISOString();
+    const changed = riskDecider.decide({ type: 'DecideControls', actor: committee, at, riskId: a, controls: [{ controlId: randomUUID(), title: 'Quarterly key inventory', description: 'Count the keys', ownerId: 'ops-lead', dueDate: '2030-12-31', reason: 'audit finding' }] } as Parameters<typeof riskDecider.decide>[0], state);
+    expect(changed.map((e) => e.type)).toContain('ResidualConsentInvalidated');
+    const correlationId = randomUUID();
+    const head = await logHead(t);
+    await t.app.get<EventStore>(EVENT_STORE).append(riskStreamId(a), changed.map((e: RiskEvent) => ({ eventId: randomUUID(), type: e.type, schemaVersion: 1, data: e.data as Record<string, unknown>, metadata: { actor: committee, occurredAt: at, correlationId, causationId: correlationId } })), { expectedVersion: ExpectedVersion.exact(streamVersion) });
+    await quiesce(t, head);
+    const read = async () => (await t.ok(`query($id: ID!) { risk(id: $id) { ${RISK} } }`, { id: a }, await tokenFor(t, users.auditor))).risk;
+    expect(await read()).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'STALE' } });
+    // One pass of the watch asks again, for the same plan revision and the level the board approved; a second asks nothing.
+    await t.app.get(DeadlineWatch).check();
+    expect(await read()).toMatchObject({ status: 'AWAITING_CONSENT', consent: { planId, status: 'PENDING', approvedResidualLevel: 'LOW' } });
+    const requests = async () => (await t.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: a }, await tokenFor(t, users.auditor))).history.filter((e: { type: string }) => e.type === 'RiskAwaitingResidualConsent').length;
+    const asked = await requests();
+    await t.app.get(DeadlineWatch).check();
+    expect(await requests()).toBe(asked);
   }, 60_000);
 });
