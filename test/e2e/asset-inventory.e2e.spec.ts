@@ -103,6 +103,11 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect((await check(t.gql(`{ assets(first: 501) { totalCount } }`, {}, users.auditor))).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { first: expect.any(String) } });
     expect((await check(t.gql(`{ assets(after: "bm9wZTox") { totalCount } }`, {}, users.auditor))).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: expect.any(String) } });
     expect((await check(t.gql(`{ events(after: "zzz") { totalCount } }`, {}, users.auditor))).extensions.code).toBe('BAD_USER_INPUT');
+    // A cursor past the head (a log restored from an older copy): refused, not an empty page to wait on.
+    const { events: all } = await t.ok(`{ events(first: 500) { pageInfo { endCursor } } }`, {}, users.auditor);
+    const past = (BigInt(all.pageInfo.endCursor) + 1_000n).toString().padStart(19, '0');
+    expect((await check(t.gql(`query($a: String) { events(after: $a) { totalCount } }`, { a: past }, users.auditor))).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: expect.stringContaining("past the log's head") } });
+    expect((await t.ok(`query($a: String) { events(after: $a) { edges { cursor } pageInfo { hasNextPage } } }`, { a: all.pageInfo.endCursor }, users.auditor)).events).toEqual({ edges: [], pageInfo: { hasNextPage: false } });
     expect((await check(t.gql(`{ nonsense }`, {}, users.auditor))).extensions.code).toBe('BAD_USER_INPUT');
     expect((await check(t.gql(`mutation { registerAsset(input: {}) { id } `, {}, users.auditor))).extensions.code).toBe('BAD_USER_INPUT');
     // NOT_FOUND: an unknown asset, an unknown threat of a known asset, history of nothing.

@@ -1,6 +1,6 @@
 import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
 import { InvalidPositionError, isPosition } from '../../event-store/hash-chain.js';
-import { NotFoundError } from '../../shared/domain/errors.js';
+import { BadInputError, NotFoundError } from '../../shared/domain/errors.js';
 import { CRITERIA_STREAM } from '../../risk-criteria/domain/criteria.state.js';
 import { annotationStreams } from '../../evidence/domain/evidence.events.js';
 
@@ -34,10 +34,24 @@ export class EventLogReader {
     if (after !== null && !isPosition(after)) throw new InvalidPositionError(after);
     const typed = types?.length ? types : undefined;
     const events = await this.store.readAll({ after, maxCount: first + 1, types: typed });
+    if (events.length === 0 && after !== null) await this.refusePastHead(after);
     if (events.length > first) return { events: events.slice(0, first), hasNext: true };
     // A page of large events ends early (READ_PAGE_BYTES): whether more follow, the log says.
     const next = events.length === 0 ? [] : await this.store.readAll({ after: events[events.length - 1]!.position, maxCount: 1, types: typed });
     return { events, hasNext: next.length > 0 };
+  }
+
+  /**
+   * A cursor past the log's head comes from a longer log than this one (a copy restored under the
+   * server, another installation): an empty page would let a loader wait there, then skip every
+   * event written between this head and its cursor (consumers probe). Checked on an empty page only.
+   */
+  private async refusePastHead(after: string): Promise<void> {
+    const head = await this.store.headPosition();
+    if (head !== null && after <= head) return;
+    throw new BadInputError({
+      after: `is past the log's head (${head ?? 'the log is empty'}): this log is shorter than the one the cursor comes from (a copy restored from before it?); read it again from an earlier position`,
+    });
   }
 }
 

@@ -41,7 +41,7 @@ export class EventLogResolver {
       'The whole log in commit order (Art.31/34 evidence); the cursor of each edge is its position. totalCount is null. A page also ends early once its events hold 16 MB (an imported catalogue can be megabytes): hasNextPage says whether more follow. Any authenticated role. Errors: UNAUTHENTICATED; BAD_USER_INPUT (first, after); QUERY_TOO_COMPLEX when the request\'s histories, comments and pages of events pass 16 MB.',
   })
   async events(
-    @Args('after', { type: () => String, nullable: true, description: 'A position (RecordedEvent.position or an edge cursor): the events after it; from the start when omitted. Not a position: BAD_USER_INPUT.' }) after?: string | null,
+    @Args('after', { type: () => String, nullable: true, description: "A position (RecordedEvent.position or an edge cursor): the events after it; from the start when omitted. Not a position, or one past the log's head (a cursor from a longer log, such as before a copy was restored): BAD_USER_INPUT." }) after?: string | null,
     @Args('first', { type: () => Int, nullable: true, description: FIRST_DESCRIPTION }) first?: number | null,
     @Args('types', { type: () => [String], nullable: true, description: 'Only events of these types (such as RiskAnalysed); all types when omitted or empty.' }) types?: string[] | null,
     @Context() context: object = {},
