@@ -113,6 +113,10 @@ describe('GraphQL edge: cost budget and document limits', () => {
       expect(types[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { types: 'must have at most 500 items' } });
       const stream = await first(`subscription($s: ID) { eventAppended(streamId: $s) { position } }`, { s: 's'.repeat(200_000) });
       expect(stream[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { streamId: 'must be at most 128 characters' } });
+      // An empty stream id is not "every stream" (a client meaning one stream got all of them).
+      const empty = await first(`subscription($s: ID) { eventAppended(streamId: $s) { position } }`, { s: ' ' });
+      // Refused by the resolver: the execution's result carries the error (the limits above end the operation before it runs).
+      expect(empty.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { streamId: expect.stringContaining('must name a stream') } });
 
       // The allowed live subscriptions are taken; the next is refused; once one completes, another is taken.
       const live = Array.from({ length: WS_MAX_OPERATIONS_PER_CONNECTION }, () => client.subscribe({ query: 'subscription { eventAppended { position } }' }, { next: () => {}, error: () => {}, complete: () => {} }));

@@ -8,6 +8,7 @@ import { CurrentActor } from '../../identity/graphql/current-actor.decorator.js'
 import type { RequestContext } from '../../identity/graphql/auth.guard.js';
 import { LiveEvents } from '../../shared/application/live-events.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
+import { BadInputError } from '../../shared/domain/errors.js';
 import { EventLogReader, toGraphQLEvent } from '../application/event-log.js';
 import { Actor, EventConnection, RecordedEventType } from './recorded-event.types.js';
 
@@ -64,9 +65,11 @@ export class EventLogResolver {
   })
   eventAppended(
     @Args('types', { type: () => [String], nullable: true, description: 'Only events of these types (such as PlanSubmitted); all types when omitted or empty.' }) types?: string[] | null,
-    @Args('streamId', { type: () => ID, nullable: true, description: 'Only events of this stream (RecordedEvent.streamId, such as risk-<id>); every stream when omitted.' }) streamId?: string | null,
+    @Args('streamId', { type: () => ID, nullable: true, description: 'Only events of this stream (RecordedEvent.streamId, such as risk-<id>); every stream when omitted. Empty: BAD_USER_INPUT.' }) streamId?: string | null,
     @Context() context?: RequestContext,
   ) {
+    // An empty id read as "every stream": a client that meant one stream got all of them.
+    if (streamId !== null && streamId !== undefined && streamId.trim() === '') throw new BadInputError({ streamId: 'must name a stream (leave it out for every stream)' });
     return this.live.iterator(
       (e) => (!types?.length || types.includes(e.type)) && (!streamId || e.streamId === streamId),
       (e) => ({ eventAppended: toGraphQLEvent(e) }),
