@@ -61,7 +61,7 @@ export class EventLogResolver {
 
   @Subscription(() => RecordedEventType, {
     description:
-      'Events as they are committed, over graphql-ws at /graphql (not over HTTP: BAD_USER_INPUT); optionally only some types or one stream. Any authenticated role; the socket closes with code 4401 when the token expires, and with 4413 when more than 16 MiB wait unsent on it or a subscription falls further behind than 50,000 events or 60 s (a client that stopped reading: its error names the position to read on from with events(after)). To follow the log without a gap, subscribe, then page events(after) from your last position and skip what the pages gave. Errors: UNAUTHENTICATED.',
+      'Events as they are committed, over graphql-ws at /graphql (not over HTTP: BAD_USER_INPUT); optionally only some types or one stream. Any authenticated role; the socket closes with code 4401 when the token expires, and with 4413 when more than 16 MiB wait unsent on it or a subscription falls further behind than 50,000 events or 60 s (a client that stopped reading: read on from the last position received with events(after)). To follow the log without a gap, subscribe, then page events(after) from your last position and skip what the pages gave. Errors: UNAUTHENTICATED.',
   })
   eventAppended(
     @Args('types', { type: () => [String], nullable: true, description: 'Only events of these types (such as PlanSubmitted); all types when omitted or empty.' }) types?: string[] | null,

@@ -151,9 +151,9 @@ export class LiveEvents {
    */
   iterator<T>(filter: (e: RecordedEvent) => boolean, map: (e: RecordedEvent) => T, onOverflow?: (error: Error) => void): AsyncIterableIterator<T> {
     const queue: T[] = [];
-    /** When each queued event was handed over, and its position (for the overflow's message). */
+    /** When each queued event was handed over, and its position. */
     const handed: { at: number; position: string }[] = [];
-    // Where a consumer that took nothing reads on: the feed had delivered up to here when it subscribed.
+    // How far it was sent (for the overflow's message): at first, where the feed stood when it subscribed.
     let taken: string | null = this.delivered;
     let wake: (() => void) | undefined;
     let done = false;
@@ -167,7 +167,7 @@ export class LiveEvents {
       if (queue.length > liveEventLimits.maxQueued || waited > liveEventLimits.maxWaitMs) {
         const error = new Error(
           `The subscription fell too far behind (${queue.length} events not taken, the oldest for ${Math.round(waited / 1000)} s) and was ended: ` +
-            `read on with events(after: ${taken === null ? 'null, from the start' : `"${taken}"`}), then subscribe again`,
+            `read on with events(after: the last position you received), then subscribe again (sent up to ${taken === null ? 'the start of the log' : `"${taken}"`}, some of it perhaps not delivered)`,
         );
         this.log.warn('live event subscription fell too far behind and was ended', { queued: queue.length, waitedMs: waited, lastTaken: taken });
         queue.length = 0;
