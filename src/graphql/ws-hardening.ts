@@ -96,11 +96,11 @@ export function peerGoneError(ctx: Ctx, errors: readonly GraphQLError[]): boolea
   return true;
 }
 
-/** Closes a slow consumer with its code, then cuts it if its close frame is still stuck behind its unsent data. */
 /**
- * Closes a socket that fell too far behind with 4413: too much unsent data on it, or one of its
- * subscriptions with too many events not taken (live-events.ts: graphql-ws sends one message at a
- * time, so a client that stops reading piles them up there rather than in the socket).
+ * Closes a socket that fell too far behind with 4413 (too much unsent data on it, or one of its
+ * subscriptions with too many events not taken: live-events.ts, where graphql-ws, sending one
+ * message at a time, leaves what a client does not read), then cuts it if its close frame is still
+ * stuck behind its unsent data.
  */
 export function closeSlowConsumer(socket: WsSocket, reason = 'Too much unsent data: read faster or subscribe to less'): void {
   if (socket.readyState !== OPEN) return;

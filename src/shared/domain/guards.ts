@@ -252,7 +252,8 @@ export const SYSTEM_ACTOR_PREFIX = 'system:';
  * the same (`SYSTEM:`, fullwidth `ｓｙｓｔｅｍ：`), compared as people are (personKey).
  */
 export function userIdProblem(id: string): string | null {
-  if (!USER_ID.test(id) || id !== id.trim() || hasUnprintable(id) || !SEEN_IN_ID.test(id) || UNSEEN_IN_ID.test(id)) return 'must be 1 to 128 printable characters, without spaces around them';
+  if (!USER_ID.test(id) || id !== id.trim() || hasUnprintable(id)) return 'must be 1 to 128 printable characters, without spaces around them';
+  if (!SEEN_IN_ID.test(id) || UNSEEN_IN_ID.test(id)) return 'must hold a letter, digit, punctuation or symbol, and no character displayed as nothing (such as U+034F or a variation selector)';
   if (personKey(id).startsWith(SYSTEM_ACTOR_PREFIX)) return `may not start with '${SYSTEM_ACTOR_PREFIX}' (in any case or width), which names the system's own actors`;
   return null;
 }
