@@ -23,7 +23,9 @@
  *     no plan comes into force, anywhere in the log, over a risk not ACCEPTED under it;
  * 10. the same when an avoided or declined item is removed while another item's risk changes;
  * 11. and when an owner's acceptance, which the plan learns through a reaction, races a change of
- *     another item's risk.
+ *     another item's risk;
+ * 12. a plan is never submitted holding a risk avoided at its submission (ITEM_RISK_CLOSED), also
+ *     when the AVOID races the submission.
  *
  * fast-check stops at the first counterexample (endOnFailure) to keep the file under 90 s.
  */
@@ -572,6 +574,46 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
                 : burst.mutate(`change#${i}`, 'decideControls', 'DecideControlsInput', RISK_SEL, { riskId: b, controls: i % 2 ? controlsA : controlsB }, users.committee),
           })));
           await expectPlanBurstConsistent(burst, since, planId);
+        },
+      ),
+      params(),
+    );
+  }, TIMEOUT);
+
+  it('12. submitPlan racing the AVOID of one of its risks: a plan is never submitted holding a risk closed at its submission', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ kind: fc.constantFrom('submit' as const, 'avoid' as const), jitter: delayArb }), { minLength: 16, maxLength: 16 }),
+        timingArb,
+        fc.scheduler(),
+        async (calls, timing, s) => {
+          const id = next();
+          // An asset of its own: the AVOID retires it.
+          const own = await sharedAsset(t, `Submission race asset ${id}`);
+          const a = await riskWithControls(t, own, `Submission race A ${id}`);
+          const b = await riskWithControls(t, own, `Submission race B ${id}`);
+          const planId = await draftPlan(t, `Submission race plan ${id}`);
+          await addRisk(t, planId, a);
+          await addRisk(t, planId, b);
+          const since = await logHead(t);
+          const burst = new Burst(t);
+          await fireConcurrently(s, calls.map((c, i) => ({
+            label: `${c.kind}#${i}`,
+            delayMs: delayFor(timing, c.kind === 'avoid' ? 'decline' : 'accept', c.jitter),
+            run: () =>
+              c.kind === 'submit'
+                ? burst.mutate(`submit#${i}`, 'submitPlan', 'PlanRefInput', PLAN_SEL, { planId }, users.committee)
+                : burst.mutate(`avoid#${i}`, 'decideTreatment', 'DecideTreatmentInput', RISK_SEL, { riskId: a, options: ['AVOID'], rationale: `given up (${i})`, targetLikelihood: 1, targetImpact: 1 }, users.committee),
+          })));
+          await quiesce(t, since);
+          const auditor = await tokenFor(t, users.auditor);
+          for (const event of (await eventsAfter(t, since)).filter((e) => e.type === 'PlanSubmitted' && e.streamId === `plan-${planId}`)) {
+            const { risk } = await t.ok(`query($id: ID!, $p: String) { risk(id: $id, atPosition: $p) { status } }`, { id: a, p: event.position }, auditor);
+            expect([event.position, risk.status]).not.toEqual([event.position, 'CLOSED']);
+          }
+          const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
+          expect(unexpected).toEqual([]);
+          await expectRefusedAppendedNothing(burst, since);
         },
       ),
       params(),
