@@ -120,14 +120,11 @@ export class TrustedKeys {
     /** Signatures this process made (see OwnSignatures); only consulted for a key trusted here. */
     private readonly own?: OwnSignatures,
   ) {
-    for (const key of keys) {
-      if (key.asymmetricKeyType !== 'ed25519') throw new Error(`Trusted key ${keyId(key)} is not an Ed25519 key`);
-      this.byKid.set(keyId(key), key);
-    }
+    for (const key of keys) this.byKid.set(keyId(requireEd25519(key, `Trusted key ${keyId(key)}`)), key);
   }
 
   static fromPems(pems: readonly string[]): TrustedKeys {
-    return new TrustedKeys(pems.map((pem) => createPublicKey(pem)));
+    return new TrustedKeys(pems.map(trustedPublicKey));
   }
 
   get size(): number {
@@ -166,7 +163,7 @@ export interface SigningKeys {
  * Loads the Ed25519 private key at `path` (PEM, PKCS#8), or generates one there (mode 0600) when
  * absent. `trustedPublicKeyPems` are earlier public keys still trusted (rotation).
  */
-export function loadSigningKeys(path: string, trustedPublicKeyPems: readonly string[] = []): SigningKeys {
+export function loadSigningKeys(path: string, earlier: readonly KeyObject[] = []): SigningKeys {
   let generatedAt: string | undefined;
   if (!existsSync(path)) {
     const { privateKey } = generateKeyPairSync('ed25519');
@@ -174,7 +171,17 @@ export function loadSigningKeys(path: string, trustedPublicKeyPems: readonly str
     writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
     generatedAt = path;
   }
-  const privateKey = createPrivateKey(readFileSync(path, 'utf8'));
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${path} is not an Ed25519 private key`);
-  return { ...signingKeysFor(privateKey, trustedPublicKeyPems.map((pem) => createPublicKey(pem))), generatedAt };
+  const privateKey = requireEd25519(createPrivateKey(readFileSync(path, 'utf8')), `${path}`);
+  return { ...signingKeysFor(privateKey, earlier), generatedAt };
+}
+
+/** A public key (PEM) to trust: an Ed25519 key, or an error saying it is not one. */
+export function trustedPublicKey(pem: string): KeyObject {
+  return requireEd25519(createPublicKey(pem), 'The key');
+}
+
+/** The one check that a key (public or private) is of the only kind the log is signed with. */
+function requireEd25519(key: KeyObject, what: string): KeyObject {
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${what} is not an Ed25519 key`);
+  return key;
 }

@@ -1,8 +1,8 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { ConfigError, type AppConfig } from '../config/app-config.js';
 import type { EventStore } from '../event-store/event-store.port.js';
-import { loadSigningKeys, signingKeysFor, type SigningKeys } from '../event-store/signing.js';
+import { loadSigningKeys, signingKeysFor, trustedPublicKey, type SigningKeys } from '../event-store/signing.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 
 /** Nest token of the server's SigningKeys (the log and the access log sign with them). */
@@ -15,15 +15,11 @@ export const SIGNING_KEYS = Symbol('SIGNING_KEYS');
  */
 export function configuredSigningKeys(config: AppConfig, log: JsonLogger): SigningKeys {
   const earlier = config.signing.trustedKeyPaths.map((path) =>
-    keyFile('SIGNING_TRUSTED_KEYS', path, 'an Ed25519 public key (PEM)', () => {
-      const pem = readFileSync(path, 'utf8');
-      if (createPublicKey(pem).asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 key');
-      return pem;
-    }),
+    keyFile('SIGNING_TRUSTED_KEYS', path, 'an Ed25519 public key (PEM)', () => trustedPublicKey(readFileSync(path, 'utf8'))),
   );
   if (config.signing.keyPath === null) {
     const { privateKey } = generateKeyPairSync('ed25519');
-    return { ...signingKeysFor(privateKey, earlier.map((pem) => createPublicKey(pem))), generatedAt: 'memory' };
+    return { ...signingKeysFor(privateKey, earlier), generatedAt: 'memory' };
   }
   const keyPath = config.signing.keyPath;
   const keys = keyFile('SIGNING_KEY_PATH', keyPath, 'an Ed25519 private key (PEM, PKCS#8)', () => loadSigningKeys(keyPath, earlier));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { OwnSignatures, headMessage, signerFor, signingKeysFor, TrustedKeys } from '../../src/event-store/signing.js';
+import { OwnSignatures, headMessage, signerFor, signingKeysFor, trustedPublicKey, TrustedKeys } from '../../src/event-store/signing.js';
 import { InMemoryEventStore } from '../../src/event-store/memory/in-memory-event-store.js';
 import { ExpectedVersion, type RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { LogFormatError, readLog, verifyEvents, verifyStore } from '../../src/event-store/integrity-verifier.js';
@@ -196,3 +196,23 @@ describe('signatures this process made (OwnSignatures): not verified again, and 
 });
 
 const pos = (n: number) => n.toString().padStart(19, '0');
+
+describe('trusted keys: Ed25519 only, one check for every way in', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const ed = generateKeyPairSync('ed25519');
+
+  it('takes an Ed25519 public key, from a PEM or as a key object', () => {
+    const pem = ed.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(trustedPublicKey(pem).asymmetricKeyType).toBe('ed25519');
+    expect(TrustedKeys.fromPems([pem]).size).toBe(1);
+    expect(new TrustedKeys([ed.publicKey]).size).toBe(1);
+  });
+
+  it('refuses any other kind of key, whichever way it comes', () => {
+    const pem = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(() => trustedPublicKey(pem)).toThrow(/is not an Ed25519 key/);
+    expect(() => TrustedKeys.fromPems([pem])).toThrow(/is not an Ed25519 key/);
+    expect(() => new TrustedKeys([rsa.publicKey])).toThrow(/Trusted key .* is not an Ed25519 key/);
+    expect(() => signingKeysFor(ed.privateKey, [rsa.publicKey])).toThrow(/is not an Ed25519 key/);
+  });
+});
