@@ -135,7 +135,7 @@ export interface ReadAllOptions {
   maxCount?: number;
   /**
    * A page also ends after the event that brings its size (the events' data and metadata as
-   * stored, in characters) to this: at least one event, at most `maxCount`. Default
+   * stored, in bytes of UTF-8) to this: at least one event, at most `maxCount`. Default
    * READ_PAGE_BYTES. The KurrentDB adapter counts only (its client hands events over parsed).
    */
   maxBytes?: number;
