@@ -147,7 +147,7 @@ export async function runAsOfBench(): Promise<void> {
     const stored = new MemoryReplaySnapshots(16);
     runner.storeReplaySnapshots(stored, 10_000);
     runner.start();
-    const catchUp = await time(() => runner.waitFor(head!, 600_000));
+    const catchUp = await time(() => runner.waitFor(head!, { timeoutMs: 600_000, whileRetrying: 'wait' }));
     await runner.stop();
     const liveQueries = new RiskRegisterQueries(live);
     const livePage: number[] = [];

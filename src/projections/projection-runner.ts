@@ -44,6 +44,19 @@ export interface CatchUpOptions {
 }
 /** How long a command waits for the read models to reach what it wrote (read-your-writes). */
 const COMMAND_WAIT_MS = 10_000;
+
+/** How long `waitFor` waits, and what it does while the projections retry a storage error. */
+export interface ReadModelWait {
+  /** Default 10 s (a command's read-your-writes wait). */
+  timeoutMs?: number;
+  /**
+   * 'fail' (default): reject at once while the projections retry a storage error (a full
+   * read-model disk): they will not get there soon, so a command answers with its committed
+   * result at once rather than after the whole timeout (fault probe). 'wait': wait through the
+   * retries (a rebuild, a bench's catch-up).
+   */
+  whileRetrying?: 'fail' | 'wait';
+}
 const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery: 10_000, commitAfterMs: 250, idleCommitMs: 10, retryForMs: Infinity };
 
 /**
@@ -190,23 +203,19 @@ export class ProjectionRunner {
 
   /**
    * Resolves once every projection has applied `position` (read-your-writes); rejects after
-   * timeoutMs, or at once when the projection subscription stops on an error.
+   * `timeoutMs`, or at once when the projection subscription stops on an error.
    */
-  waitFor(position: string, timeoutMs = COMMAND_WAIT_MS): Promise<void> {
-    // A command's read-your-writes wait, while the projections retry a storage error (a full
-    // read-model disk): they will not get there soon, so the command answers with its committed
-    // result at once rather than after the whole timeout (10 s a mutation, fault probe). A longer
-    // wait (a rebuild) waits on.
+  waitFor(position: string, options: ReadModelWait = {}): Promise<void> {
+    const { timeoutMs = COMMAND_WAIT_MS, whileRetrying = 'fail' } = options;
     // Holding where the log fails verification: nothing more comes, and what came is all there is.
     if (this.heldFrom !== undefined && position >= this.heldFrom) return Promise.resolve();
     const retrying = this.backoff.retrying;
     const current = this.reached.current;
-    if (retrying && timeoutMs <= COMMAND_WAIT_MS && (current === null || position > current)) {
+    if (retrying && whileRetrying === 'fail' && (current === null || position > current)) {
       return Promise.reject(new Error(`the read models are retrying a storage error since ${retrying.since} (${retrying.lastError})`));
     }
     return this.reached.wait(position, timeoutMs);
   }
-
 
   /** Drops every read model and replays the whole log; reports progress at each commit. */
   async rebuild(onProgress?: (applied: number, position: string) => void): Promise<{ events: number; position: string | null }> {
@@ -232,7 +241,7 @@ export class ProjectionRunner {
       onProgress?.(applied, pos);
     };
     this.subscribe(null);
-    if (head) await this.waitFor(head, 24 * 3600_000);
+    if (head) await this.waitFor(head, { timeoutMs: 24 * 3600_000, whileRetrying: 'wait' });
     this.onProgress = undefined;
     return { events: applied, position: this.reached.current };
   }

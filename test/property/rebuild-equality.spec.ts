@@ -847,7 +847,7 @@ async function runSequence(ops: Op[]): Promise<void> {
     const runner = new ProjectionRunner(w.store, db, projectionsOf(FEATURES)(), upcasters.upcast, silent);
     fresh = { runner, db };
     runner.start();
-    if (head) await runner.waitFor(head, 30_000);
+    if (head) await runner.waitFor(head, { timeoutMs: 30_000, whileRetrying: 'wait' });
     const fromZero = snapshotReadModels(db);
     const diff2 = firstDifference(incremental, fromZero);
     if (diff2) throw new Error(`a fresh ProjectionRunner differs from the incremental read models: ${diff2}`);

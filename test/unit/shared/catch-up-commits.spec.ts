@@ -184,7 +184,7 @@ describe('a catch-up commits its pages every few pages', () => {
     expect(during.assets).toBe(12);
     expect(runner.checkpoint).toBe(log[19]!.position);
 
-    await runner.waitFor(head, 30_000); // a command's wait (10 s) would fail at once while it retries
+    await runner.waitFor(head, { timeoutMs: 30_000, whileRetrying: 'wait' }); // a command's wait would fail at once while it retries
     expect(runner.retrying).toBeUndefined();
     await runner.stop();
     expect(dump(db)).toEqual(await expectedReadModels(store, head));
@@ -224,7 +224,7 @@ describe('a catch-up commits its pages every few pages', () => {
     const rare = { ...CATCH_UP, commitEvery: 1_000 };
     const runner = runnerWith({ ...rare, idleCommitMs: 10 });
     runner.start();
-    await runner.waitFor(head, 5_000);
+    await runner.waitFor(head, { timeoutMs: 5_000 });
     expect(committed(path).witnessed).toHaveLength(60);
     await runner.stop();
     db.close();
@@ -277,7 +277,7 @@ describe('a catch-up commits its pages every few pages', () => {
     expect(Date.now() - started).toBeLessThan(5_000); // not the 10 s of a command's wait (a loaded machine is slow, not 10 s slow)
     // Once the disk has room again, the projections resume and the same wait is answered.
     failing = false;
-    await runner.waitFor(log.at(-1)!.position, 30_000);
+    await runner.waitFor(log.at(-1)!.position, { timeoutMs: 30_000, whileRetrying: 'wait' });
     await runner.stop();
     db.close();
   });
@@ -287,7 +287,7 @@ describe('a catch-up commits its pages every few pages', () => {
     const runner = runnerWith();
     expect(follower(runner)).toMatchObject({ ok: false, state: 'catching-up' });
     runner.start();
-    await runner.waitFor(log.at(-1)!.position, 30_000);
+    await runner.waitFor(log.at(-1)!.position, { timeoutMs: 30_000, whileRetrying: 'wait' });
     while (!runner.caughtUpOnce) await new Promise((r) => setTimeout(r, 5));
     expect(follower(runner)).toMatchObject({ ok: true, state: 'running' });
     await runner.stop();
@@ -314,7 +314,7 @@ describe('a catch-up commits its pages every few pages', () => {
     expect(committed(path).witnessed).toHaveLength(19);
     expect(witness.calls).toBe(19);
     // A wait for a position past the hold has all it will get (a document at the log's head).
-    await expect(runner.waitFor(log.at(-1)!.position, 1_000)).resolves.toBeUndefined();
+    await expect(runner.waitFor(log.at(-1)!.position, { timeoutMs: 1_000 })).resolves.toBeUndefined();
     untrusted = null;
   });
 });
