@@ -555,10 +555,10 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
     );
   }, TIMEOUT);
 
-  it("11. an owner's acceptance racing material changes of another item: the plan never comes into force over a consent the risk no longer holds", async () => {
+  it("11. an owner's acceptance racing material changes of another item (and its owner accepting again): the plan never comes into force over a consent the risk no longer holds", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ kind: fc.constantFrom('accept' as const, 'change' as const), jitter: delayArb }), { minLength: 16, maxLength: 16 }),
+        fc.array(fc.record({ kind: fc.constantFrom('accept' as const, 'change' as const, 'acceptAgain' as const), jitter: delayArb }), { minLength: 16, maxLength: 16 }),
         timingArb,
         fc.scheduler(),
         async (calls, timing, s) => {
@@ -569,9 +569,10 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
             label: `${c.kind}#${i}`,
             delayMs: delayFor(timing, c.kind === 'accept' ? 'accept' : 'other', c.jitter),
             run: () =>
-              c.kind === 'accept'
-                ? burst.mutate(`accept#${i}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', PLAN_SEL, { planId, riskId: a, statement: `I accept (${i})` }, users.riskOwner)
-                : burst.mutate(`change#${i}`, 'decideControls', 'DecideControlsInput', RISK_SEL, { riskId: b, controls: i % 2 ? controlsA : controlsB }, users.committee),
+              c.kind === 'change'
+                ? burst.mutate(`change#${i}`, 'decideControls', 'DecideControlsInput', RISK_SEL, { riskId: b, controls: i % 2 ? controlsA : controlsB }, users.committee)
+                // The changed risk's owner accepts again once asked again (refused before that).
+                : burst.mutate(`${c.kind}#${i}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', PLAN_SEL, { planId, riskId: c.kind === 'accept' ? a : b, statement: `I accept (${i})` }, users.riskOwner),
           })));
           await expectPlanBurstConsistent(burst, since, planId);
         },

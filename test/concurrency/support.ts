@@ -261,18 +261,25 @@ export async function closedPlanViolations(t: TestApp, planIds: string[]): Promi
 
 /**
  * Invariant 1 along the log, not only at the end: at each PlanCameIntoForce after `since`, every
- * item's risk, read at that very position, is ACCEPTED under that plan. A plan that learnt an
- * acceptance the owner had already withdrawn came into force over a declined risk.
+ * item's risk, read at that very position, is ACCEPTED under that plan, and the acceptance the
+ * plan recorded is the one the risk holds (same content, answered after the risk's latest
+ * request). A plan that learnt an acceptance the owner had already withdrawn came into force over
+ * a declined risk; one that had not learnt a change, a new request and a new acceptance came into
+ * force over the consent the change voided.
  */
 export async function forceOverUnacceptedRisks(t: TestApp, since: string | null): Promise<string[]> {
   const violations: string[] = [];
   const auditor = await tokenFor(t, users.auditor);
   for (const event of (await eventsAfter(t, since)).filter((e) => e.type === 'PlanCameIntoForce')) {
     const planId = event.streamId.replace(/^plan-/, '');
-    const { plan } = await t.ok(`query($id: ID!, $p: String) { plan(id: $id, atPosition: $p) { items { riskId } } }`, { id: planId, p: event.position }, auditor);
-    for (const { riskId } of plan.items as { riskId: string }[]) {
-      const { risk } = await t.ok(`query($id: ID!, $p: String) { risk(id: $id, atPosition: $p) { status consent { planId status } } }`, { id: riskId, p: event.position }, auditor);
-      if (risk.status !== 'ACCEPTED' || risk.consent?.planId !== planId) violations.push(`plan ${planId} came into force at ${event.position} while risk ${riskId} was ${risk.status} (consent ${JSON.stringify(risk.consent)})`);
+    const { plan } = await t.ok(`query($id: ID!, $p: String) { plan(id: $id, atPosition: $p) { items { riskId consentRecord { riskVersion riskStateHash } } } }`, { id: planId, p: event.position }, auditor);
+    for (const { riskId, consentRecord } of plan.items as { riskId: string; consentRecord: { riskVersion: number; riskStateHash: string } | null }[]) {
+      const { risk } = await t.ok(`query($id: ID!, $p: String) { risk(id: $id, atPosition: $p) { status consent { planId status atVersion fingerprint } } }`, { id: riskId, p: event.position }, auditor);
+      const at = `plan ${planId} came into force at ${event.position} while risk ${riskId}`;
+      if (risk.status !== 'ACCEPTED' || risk.consent?.planId !== planId) violations.push(`${at} was ${risk.status} (consent ${JSON.stringify(risk.consent)})`);
+      else if (!consentRecord || consentRecord.riskStateHash !== risk.consent.fingerprint || consentRecord.riskVersion < risk.consent.atVersion) {
+        violations.push(`${at} held another acceptance than the plan's (plan ${JSON.stringify(consentRecord)}, risk ${JSON.stringify(risk.consent)})`);
+      }
     }
   }
   return violations;

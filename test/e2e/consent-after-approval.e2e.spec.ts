@@ -15,7 +15,7 @@ import { ProcessManager } from '../../src/shared/application/process-manager.js'
 import { DeadlineWatch } from '../../src/risk-register/application/deadline-watch.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 import { proposeAndApproveCriteria } from './support/scenario.js';
-import { addRisk, draftPlan, logHead, quiesce, riskWithControls, sharedAsset, submitAndApprove, todayInJapan, tokenFor, type SharedAsset } from '../concurrency/support.js';
+import { addRisk, controlsB, draftPlan, forceOverUnacceptedRisks, logHead, quiesce, riskWithControls, sharedAsset, submitAndApprove, todayInJapan, tokenFor, type SharedAsset } from '../concurrency/support.js';
 
 const PLAN = 'id status items { riskId consent residualLevel }';
 const RISK = 'id status treatment { targetLevel } consent { planId status residualLevel approvedResidualLevel }';
@@ -252,4 +252,86 @@ describe('a consent left STALE with no question (a server upgraded in place), an
     await t.app.get(DeadlineWatch).check();
     expect(await requests()).toBe(asked);
   }, 60_000);
+});
+
+describe('an acceptance carried to the plan after another item was changed, asked again and accepted again (probe p9 F1)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // The deadline watch asks again an owner whose consent went stale as soon as the register
+    // shows it (staleWithoutQuestion): ahead of the reactions, which are held here.
+    process.env.DEADLINE_CHECK_INTERVAL_MS = '20';
+    try {
+      t = await TestApp.start();
+    } finally {
+      delete process.env.DEADLINE_CHECK_INTERVAL_MS;
+    }
+    await proposeAndApproveCriteria(t);
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const gql = async (query: string, input: Record<string, unknown>, user: (typeof users)[keyof typeof users]) => t.gql(query, { input }, await tokenFor(t, user));
+  const risk = async (id: string) => (await t.ok(`query($id: ID!) { risk(id: $id) { status consent { status atVersion fingerprint } } }`, { id }, await tokenFor(t, users.auditor))).risk;
+  const until = async (id: string, ready: (r: any) => boolean) => {
+    const deadline = Date.now() + 30_000;
+    for (let r = await risk(id); ; r = await risk(id)) {
+      if (ready(r)) return r;
+      if (Date.now() > deadline) throw new Error(`risk ${id} never got there: ${JSON.stringify(r)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  it('does not come into force over the consent the change voided: the plan waits to learn the new one', async () => {
+    const asset = await sharedAsset(t, 'Hot wallet (re-accepted)');
+    const a = await riskWithControls(t, asset, 'Re-accepted A');
+    const b = await riskWithControls(t, asset, 'Re-accepted B');
+    const planId = await draftPlan(t, 'Re-accepted plan');
+    await addRisk(t, planId, a);
+    await addRisk(t, planId, b);
+    await submitAndApprove(t, planId, [a, b], 'BR-reaccepted');
+    const accept = (riskId: string) => gql(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { id } }`, { planId, riskId, statement: 'I accept' }, users.riskOwner);
+    expect((await accept(b)).errors).toBeUndefined();
+    const since = await logHead(t);
+
+    // The reaction that carries A's acceptance to the plan is held at its append until released.
+    const store = t.app.get<EventStore>(EVENT_STORE);
+    let release!: () => void;
+    let reached!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held = new Promise<void>((resolve) => (reached = resolve));
+    const appendMultiple = store.appendMultiple.bind(store);
+    let holding = true;
+    store.appendMultiple = async (parts, options) => {
+      if (holding && parts.some((p) => p.events.some((e) => e.type === 'ResidualRiskAccepted' && (e.data as { riskId?: string }).riskId === a))) {
+        holding = false;
+        reached();
+        await gate;
+      }
+      return appendMultiple(parts, options);
+    };
+    // (The mutations below wait for the reactions, held behind A's: they are awaited at the end.)
+    const answers: Promise<unknown>[] = [accept(a)];
+    let reaccepted;
+    try {
+      await held;
+      // Meanwhile B changes materially, its owner is asked again (by the watch) and accepts again.
+      const before = await risk(b);
+      answers.push(gql(`mutation($input: DecideControlsInput!) { decideControls(input: $input) { id } }`, { riskId: b, controls: controlsB }, users.committee));
+      await until(b, (r) => r.status === 'AWAITING_CONSENT' && r.consent.status === 'PENDING' && r.consent.atVersion > before.consent.atVersion);
+      answers.push(accept(b));
+      reaccepted = await until(b, (r) => r.status === 'ACCEPTED');
+      expect(reaccepted.consent.fingerprint).not.toBe(before.consent.fingerprint);
+    } finally {
+      release(); // never leave the server holding an append (its close would wait for it)
+    }
+    await Promise.all(answers);
+    await quiesce(t, since);
+
+    // Along the log: never in force over an acceptance the risk no longer held; in force at the end on B's new one.
+    expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
+    const { plan } = await t.ok(`query($id: ID!) { plan(id: $id) { status items { riskId consent consentRecord { riskStateHash } } } }`, { id: planId }, await tokenFor(t, users.auditor));
+    expect(plan.status).toBe('IN_FORCE');
+    expect(plan.items.find((i: { riskId: string }) => i.riskId === b)).toMatchObject({ consent: 'ACCEPTED', consentRecord: { riskStateHash: reaccepted.consent.fingerprint } });
+  }, 90_000);
 });

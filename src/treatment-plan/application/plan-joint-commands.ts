@@ -59,13 +59,32 @@ export async function unsettledItems(plan: PlanState, reader: AttemptReader, exc
   return unsettled;
 }
 
-/** Whether the plan's item of `risk` still lags what the risk holds (see PlanLagsRisk). */
+/**
+ * Whether the plan's item of `risk` still lags what the risk holds (see PlanLagsRisk). An item
+ * ACCEPTED lags a risk that is ACCEPTED too when the risk's acceptance is another one: the risk
+ * was changed, asked again and accepted again before the plan learnt any of it (its consent
+ * record names other content, or content asked for after the acceptance the plan holds).
+ */
 export function planLagsRisk(plan: PlanState, risk: RiskState): boolean {
   const item = plan.items.find((i) => i.riskId === risk.id);
   if (!item || item.consent === 'REOPENED' || (plan.status !== 'APPROVED' && plan.status !== 'IN_FORCE')) return false;
-  const answer = risk.consent && risk.consent.planId === plan.id && risk.consent.planRevision === plan.revision ? risk.consent.status : undefined;
-  if (answer === 'ACCEPTED' || answer === 'DECLINED') return item.consent !== answer;
+  const consent = risk.consent && risk.consent.planId === plan.id && risk.consent.planRevision === plan.revision ? risk.consent : undefined;
+  if (consent?.status === 'DECLINED') return item.consent !== 'DECLINED';
+  if (consent?.status === 'ACCEPTED') return item.consent !== 'ACCEPTED' || !holdsAcceptance(item, consent);
   return item.consent === 'ACCEPTED';
+}
+
+/**
+ * Whether the acceptance the plan's item records is the risk's `accepted` one: the same content
+ * (the plan records the risk's fingerprint as riskStateHash), answered after the request that
+ * acceptance answers (the plan records the risk's version before the answer; the risk, the
+ * version the owner was asked at). An item without a record (logs before records were kept)
+ * is taken as it says.
+ */
+function holdsAcceptance(item: PlanState['items'][number], accepted: NonNullable<RiskState['consent']>): boolean {
+  const record = item.consentRecord;
+  if (!record) return true;
+  return record.riskStateHash === accepted.fingerprint && record.riskVersion >= accepted.atVersion;
 }
 
 /**
