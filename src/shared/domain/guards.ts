@@ -240,6 +240,12 @@ const USER_ID = /^[^\p{C}\p{Zl}\p{Zp}]{1,128}$/u;
  */
 const SEEN_IN_ID = /(?!\u2800)[\p{L}\p{N}\p{P}\p{S}]/u;
 const UNSEEN_IN_ID = /\p{Default_Ignorable_Code_Point}|^\p{M}/u;
+/**
+ * Blanks that read as nothing or as a plain space: every space but U+0020 (a hair space, a
+ * no-break or an ideographic space) and the blank Braille pattern. `carol\u2800` and
+ * `c\u200Aarol` read as `carol`, and recorded a resolution on a plan `carol` drafted (probe p9).
+ */
+const BLANK_IN_ID = /[^\S ]|\u2800/u;
 
 /** The prefix of the system's own actors' ids (the process manager's `system:process-manager`). */
 export const SYSTEM_ACTOR_PREFIX = 'system:';
@@ -254,6 +260,7 @@ export const SYSTEM_ACTOR_PREFIX = 'system:';
 export function userIdProblem(id: string): string | null {
   if (!USER_ID.test(id) || id !== id.trim() || hasUnprintable(id)) return 'must be 1 to 128 printable characters, without spaces around them';
   if (!SEEN_IN_ID.test(id) || UNSEEN_IN_ID.test(id)) return 'must hold a letter, digit, punctuation or symbol, and no character displayed as nothing (such as U+034F or a variation selector)';
+  if (BLANK_IN_ID.test(id)) return 'may hold no blank but the plain space U+0020 (not a no-break, hair or ideographic space, nor the blank Braille pattern U+2800)';
   if (personKey(id).startsWith(SYSTEM_ACTOR_PREFIX)) return `may not start with '${SYSTEM_ACTOR_PREFIX}' (in any case or width), which names the system's own actors`;
   return null;
 }

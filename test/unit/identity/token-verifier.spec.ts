@@ -123,7 +123,7 @@ describe('actorFromClaims: who a token speaks for', () => {
   });
 
   it('refuses a subject with an invisible or padding character, as input names do', () => {
-    for (const sub of ['ali\u200Bce', 'ali\u2060ce', '\u3164', 'bob\uFFA0', 'a\uD800b']) {
+    for (const sub of ['ali\u200Bce', 'ali\u2060ce', '\u3164', 'bob\uFFA0', 'a\uD800b', 'carol\u2800', 'c\u200Aarol', 'carol\u00A0x', '山田\u3000太郎', 'a\u202Fb']) {
       expect(() => actorFromClaims({ sub, roles: ['CISO'] })).toThrow(UnauthenticatedError);
       expect(userIdProblem(sub)).not.toBeNull();
     }
