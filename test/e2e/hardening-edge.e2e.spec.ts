@@ -101,7 +101,10 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect(await refused(`query($d: String) { assets(first: 1, department: $d) { edges { cursor } } }`, { d: 'd'.repeat(10_001) })).toEqual({ code: 'BAD_USER_INPUT', fields: { department: 'must be at most 10000 characters' } });
     // At the limits, the same queries run.
     expect((await t.gql(`query($id: ID!) { asset(id: $id) { id } }`, { id: 'a'.repeat(128) }, users.auditor)).errors).toBeUndefined();
-    expect((await t.gql(`query($t: [String!]) { events(first: 1, types: $t) { edges { cursor } } }`, { t: Array.from({ length: 500 }, (_, i) => `T${i}`) }, users.auditor)).errors).toBeUndefined();
+    expect((await t.gql(`query($t: [String!]) { events(first: 1, types: $t) { edges { cursor } } }`, { t: Array.from({ length: 500 }, (_, i) => (i % 2 ? 'RiskAnalysed' : 'AssetRegistered')) }, users.auditor)).errors).toBeUndefined();
+    // A type that does not exist matched nothing, silently: refused, naming it (and the type meant).
+    expect(await refused(`{ events(first: 1, types: [""]) { edges { cursor } } }`)).toEqual({ code: 'BAD_USER_INPUT', fields: { types: '"" is no event type' } });
+    expect(await refused(`{ events(first: 1, types: ["RiskAnalysed", "RiskIdentifed"]) { edges { cursor } } }`)).toEqual({ code: 'BAD_USER_INPUT', fields: { types: '"RiskIdentifed" is no event type (did you mean RiskIdentified?)' } });
   });
 
   it(`over graphql-ws: oversized subscription arguments are refused, and one connection runs at most ${WS_MAX_OPERATIONS_PER_CONNECTION} operations at once`, async () => {
@@ -117,6 +120,11 @@ describe('GraphQL edge: cost budget and document limits', () => {
       const empty = await first(`subscription($s: ID) { eventAppended(streamId: $s) { position } }`, { s: ' ' });
       // Refused by the resolver: the execution's result carries the error (the limits above end the operation before it runs).
       expect(empty.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { streamId: expect.stringContaining('must name a stream') } });
+      // Nor is a type that does not exist (it would never deliver anything).
+      for (const [type, message] of [['', '"" is no event type'], ['PlanSubmited', '"PlanSubmited" is no event type (did you mean PlanSubmitted?)']]) {
+        const unknown = await first(`subscription($t: [String!]) { eventAppended(types: $t) { position } }`, { t: [type] });
+        expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { types: message } });
+      }
 
       // The allowed live subscriptions are taken; the next is refused; once one completes, another is taken.
       const live = Array.from({ length: WS_MAX_OPERATIONS_PER_CONNECTION }, () => client.subscribe({ query: 'subscription { eventAppended { position } }' }, { next: () => {}, error: () => {}, complete: () => {} }));

@@ -1,11 +1,26 @@
 import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
 import { InvalidPositionError, isPosition } from '../../event-store/hash-chain.js';
+import damerauLevenshtein from 'damerau-levenshtein';
+import type { EventUpcasters } from '../../shared/application/event-upcasting.js';
 import { BadInputError, NotFoundError } from '../../shared/domain/errors.js';
 import { CRITERIA_STREAM } from '../../risk-criteria/domain/criteria.state.js';
 import { annotationStreams } from '../../evidence/domain/evidence.events.js';
 
 /** Streams an entity id may live in, tried in order (ids are UUIDs, so at most one matches). */
 const ENTITY_STREAM_PREFIXES = ['asset-', 'risk-', 'plan-', 'baseline-catalogue-', 'incident-', 'context-'];
+
+/**
+ * A filter on event types names types that exist: an empty or misspelled one (`RiskIdentifed`)
+ * matched nothing, and a consumer waited on a page or a subscription that could never deliver
+ * (probe p9). BAD_USER_INPUT naming the type, and the type meant when one is two edits away.
+ */
+export function requireKnownEventTypes(types: readonly string[] | null | undefined, known: EventUpcasters): void {
+  for (const type of types ?? []) {
+    if (known.knows(type)) continue;
+    const meant = type.trim() === '' ? undefined : known.types.find((t) => damerauLevenshtein(t.toLowerCase(), type.toLowerCase()).steps <= 2);
+    throw new BadInputError({ types: `${JSON.stringify(type.slice(0, 80))} is no event type${meant ? ` (did you mean ${meant}?)` : ''}` });
+  }
+}
 
 /** Reads the log itself (the source of truth) for history and events. */
 export class EventLogReader {

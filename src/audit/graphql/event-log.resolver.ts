@@ -9,14 +9,19 @@ import type { RequestContext } from '../../identity/graphql/auth.guard.js';
 import { LiveEvents } from '../../shared/application/live-events.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { BadInputError } from '../../shared/domain/errors.js';
-import { EventLogReader, toGraphQLEvent } from '../application/event-log.js';
+import { EventLogReader, requireKnownEventTypes, toGraphQLEvent } from '../application/event-log.js';
+import { EventUpcasters } from '../../shared/application/event-upcasting.js';
 import { Actor, EventConnection, RecordedEventType } from './recorded-event.types.js';
 
 @Resolver()
 export class EventLogResolver {
   private readonly reader: EventLogReader;
 
-  constructor(@Inject(EVENT_STORE) store: EventStore, private readonly live: LiveEvents) {
+  constructor(
+    @Inject(EVENT_STORE) store: EventStore,
+    private readonly live: LiveEvents,
+    private readonly eventTypes: EventUpcasters,
+  ) {
     this.reader = new EventLogReader(store);
   }
 
@@ -44,10 +49,11 @@ export class EventLogResolver {
   async events(
     @Args('after', { type: () => String, nullable: true, description: "A position (RecordedEvent.position or an edge cursor): the events after it; from the start when omitted. Not a position, or one past the log's head (a cursor from a longer log, such as before a copy was restored): BAD_USER_INPUT." }) after?: string | null,
     @Args('first', { type: () => Int, nullable: true, description: FIRST_DESCRIPTION }) first?: number | null,
-    @Args('types', { type: () => [String], nullable: true, description: 'Only events of these types (such as RiskAnalysed); all types when omitted or empty.' }) types?: string[] | null,
+    @Args('types', { type: () => [String], nullable: true, description: 'Only events of these types (such as RiskAnalysed); all types when omitted or empty. A type that does not exist (empty, misspelled): BAD_USER_INPUT.' }) types?: string[] | null,
     @Context() context: object = {},
   ) {
     const limit = pageSize(first);
+    requireKnownEventTypes(types, this.eventTypes);
     const read = () => this.reader.page(after ?? null, limit, types);
     // Aliases of pages of large events would otherwise gather 16 MB each (READ_PAGE_BYTES).
     const { events, hasNext } = await withinResultBudget(context, 'events', read, (p) => p.events.reduce((n, e) => n + jsonBytes(e.data) + jsonBytes(e.metadata), 0), true);
@@ -64,12 +70,13 @@ export class EventLogResolver {
       'Events as they are committed, over graphql-ws at /graphql (not over HTTP: BAD_USER_INPUT); optionally only some types or one stream. Any authenticated role; the socket closes with code 4401 when the token expires, and with 4413 when more than 16 MiB wait unsent on it or a subscription falls further behind than 50,000 events or 60 s (a client that stopped reading: read on from the last position received with events(after)). To follow the log without a gap, subscribe, then page events(after) from your last position and skip what the pages gave. Errors: UNAUTHENTICATED.',
   })
   eventAppended(
-    @Args('types', { type: () => [String], nullable: true, description: 'Only events of these types (such as PlanSubmitted); all types when omitted or empty.' }) types?: string[] | null,
+    @Args('types', { type: () => [String], nullable: true, description: 'Only events of these types (such as PlanSubmitted); all types when omitted or empty. A type that does not exist (empty, misspelled): BAD_USER_INPUT.' }) types?: string[] | null,
     @Args('streamId', { type: () => ID, nullable: true, description: 'Only events of this stream (RecordedEvent.streamId, such as risk-<id>); every stream when omitted. Empty: BAD_USER_INPUT.' }) streamId?: string | null,
     @Context() context?: RequestContext,
   ) {
     // An empty id read as "every stream": a client that meant one stream got all of them.
     if (streamId !== null && streamId !== undefined && streamId.trim() === '') throw new BadInputError({ streamId: 'must name a stream (leave it out for every stream)' });
+    requireKnownEventTypes(types, this.eventTypes);
     return this.live.iterator(
       (e) => (!types?.length || types.includes(e.type)) && (!streamId || e.streamId === streamId),
       (e) => ({ eventAppended: toGraphQLEvent(e) }),

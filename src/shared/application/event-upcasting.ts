@@ -27,6 +27,16 @@ export class EventUpcasters {
     }
   }
 
+  /** Whether `type` is an event type some module declares (every type this build appends or reads). */
+  knows(type: string): boolean {
+    return this.byType.has(type);
+  }
+
+  /** Every declared event type. */
+  get types(): string[] {
+    return [...this.byType.keys()];
+  }
+
   schemaVersionOf(type: string): number {
     const version = this.byType.get(type)?.schemaVersions[type];
     if (version === undefined) throw new Error(`Unknown event type ${type}: its module must contribute its event family (see src/features.ts)`);
