@@ -169,18 +169,25 @@ export function declaredOnly(env: Record<string, string | undefined>): Record<st
   });
 }
 
+/** The unit a setting's name ends with. */
+const UNIT_SUFFIX = /_(MS|SECONDS|BYTES|MB|MINUTES|DAYS|PATHS?)$/;
+
 /**
  * Variables of the environment that are not settings but nearly spell one (optimal string
  * alignment distance 2 or less, from damerau-levenshtein: two letters added, missing, changed or
  * swapped with their neighbour; for names of 6 letters or more), with the setting meant:
- * SQLITE_PAHT was ignored without a word, and the store went to ./data/events.sqlite (docs probe).
+ * SQLITE_PAHT was ignored without a word, and the store went to ./data/events.sqlite (docs probe);
+ * or that name one without its unit (DEADLINE_CHECK_INTERVAL: probe p9).
  */
 export function misspelledSettings(env: Record<string, string | undefined>): { variable: string; setting: string }[] {
   const declared = new Set(SETTING_NAMES);
   const found: { variable: string; setting: string }[] = [];
   for (const variable of Object.keys(env)) {
     if (declared.has(variable) || !/^[A-Z][A-Z0-9_]*$/.test(variable)) continue;
-    const setting = SETTING_NAMES.find((name) => name.length >= 6 && Math.abs(name.length - variable.length) <= 2 && damerauLevenshtein(name, variable).steps <= 2);
+    const setting =
+      SETTING_NAMES.find((name) => name.length >= 6 && Math.abs(name.length - variable.length) <= 2 && damerauLevenshtein(name, variable).steps <= 2) ??
+      // The unit left out (DEADLINE_CHECK_INTERVAL for DEADLINE_CHECK_INTERVAL_MS), more than two letters.
+      SETTING_NAMES.find((name) => UNIT_SUFFIX.test(name) && name.replace(UNIT_SUFFIX, '') === variable);
     if (setting) found.push({ variable, setting });
   }
   return found;

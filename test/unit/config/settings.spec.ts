@@ -138,6 +138,13 @@ describe('configuration schema', () => {
     // Two swaps of neighbours, or a swap and a letter missing, are two mistakes (a plain
     // Levenshtein distance counts each swap twice and let these pass without a word: re-probe).
     expect(misspelledSettings({ SQLTIE_PAHT: 'x', SQLITEPAHT: 'x', JWT_SCEERT: 'x', DTAA_DRI: 'x' }).map((m) => m.setting)).toEqual(['SQLITE_PATH', 'SQLITE_PATH', 'JWT_SECRET', 'DATA_DIR']);
+    // A setting without its unit is more than two letters away, and still meant (probe p9).
+    expect(misspelledSettings({ DEADLINE_CHECK_INTERVAL: '5', WEBHOOK_TIMEOUT: '1', EVIDENCE_MAX: '1', SIGNING_KEY: 'x', INTERVAL: '1' })).toEqual([
+      { variable: 'DEADLINE_CHECK_INTERVAL', setting: 'DEADLINE_CHECK_INTERVAL_MS' },
+      { variable: 'WEBHOOK_TIMEOUT', setting: 'WEBHOOK_TIMEOUT_MS' },
+      { variable: 'EVIDENCE_MAX', setting: 'EVIDENCE_MAX_BYTES' },
+      { variable: 'SIGNING_KEY', setting: 'SIGNING_KEY_PATH' },
+    ]);
   });
 });
 
