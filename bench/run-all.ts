@@ -8,6 +8,7 @@ import { runPostgresBench } from './postgres.bench.js';
 import { runLongStreamBench } from './long-stream.bench.js';
 import { runRebuildBench } from './rebuild.bench.js';
 import { runE2eBench } from './e2e.bench.js';
+import { runDocumentsBench } from './documents.bench.js';
 
 const benches: Array<[name: string, run: () => Promise<void>]> = [
   ['event-store', runEventStoreBench],
@@ -15,6 +16,7 @@ const benches: Array<[name: string, run: () => Promise<void>]> = [
   ['postgres', runPostgresBench],
   ['long-stream', runLongStreamBench],
   ['rebuild', runRebuildBench],
+  ['documents', runDocumentsBench],
   // Not part of a plain `npm run bench`: it starts two servers and loads them for about 2 minutes.
   ['e2e', runE2eBench],
 ];

@@ -46,8 +46,8 @@ export class DocumentsService {
 
   async controls(riskId: string | null, request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
-    const view = await this.source.read(request.point, (data) => {
-      const states = riskId ? [data.risk(riskId)?.state].filter((s) => s !== undefined) : data.risks().map((r) => r.state);
+    const view = await this.source.read(request.point, async (data) => {
+      const states = riskId ? [data.risk(riskId)?.state].filter((s) => s !== undefined) : (await data.risks()).map((r) => r.state);
       if (riskId && states.length === 0) throw new NotFoundError('Risk', riskId);
       // The Art.18(2) record's content as of its last event (not the clock: the same position gives the same document).
       const at = data.head?.recordedAt ?? new Date(0).toISOString();
@@ -64,7 +64,7 @@ export class DocumentsService {
   async registerCsv(section: RegisterSection, request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
     const view = await this.source.read(request.point, (data) => registerExport(data, request.lang, m, 'csv', section));
-    return { body: registerCsv(view.tables[0]!, request.lang), position: view.source.position, regenerateUrl: view.source.regenerateUrl };
+    return { body: await registerCsv(view.tables[0]!, request.lang), position: view.source.position, regenerateUrl: view.source.regenerateUrl };
   }
 
   async registerXlsx(request: DocumentRequest): Promise<RenderedDocument> {

@@ -4,6 +4,8 @@
  * section) are written from. Headers come from the message catalogue; instants are in Japan
  * time for ja and UTC for en, as the headers say.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { RiskRow } from '../../risk-register/projections/risk-register.projection.js';
 import { labelOf, type Language, type Messages } from '../messages/index.js';
 import type { DocumentData } from './document-source.js';
 import { sourceView, type SourceView } from './document-view.js';
@@ -57,36 +59,49 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
   ],
 };
 
-export function registerExport(data: DocumentData, lang: Language, m: Messages, format: 'csv' | 'xlsx', section?: RegisterSection): RegisterExport {
-  const risks = data.risks();
+/** Risks turned into rows per turn of the event loop: a register of thousands is never one long task. */
+const RISKS_PER_TURN = 200;
+
+/** `rowsOf` of every risk, a slice of risks per turn of the event loop. */
+async function sliced(risks: RiskRow[], rowsOf: (row: RiskRow) => Cell[][]): Promise<Cell[][]> {
+  const rows: Cell[][] = [];
+  for (let i = 0; i < risks.length; i++) {
+    for (const r of rowsOf(risks[i]!)) rows.push(r);
+    if ((i + 1) % RISKS_PER_TURN === 0) await nextTurn();
+  }
+  return rows;
+}
+
+export async function registerExport(data: DocumentData, lang: Language, m: Messages, format: 'csv' | 'xlsx', section?: RegisterSection): Promise<RegisterExport> {
+  const risks = await data.risks();
   const none = m.common.none;
   const list = (values: string[]) => values.join(m.common.listSeparator);
   const assetNames = (assetIds: string[]) => list(assetIds.map((id) => data.asset(id)?.name ?? id));
-  const rowsOf: Record<RegisterSection, () => Cell[][]> = {
-    risks: () =>
-      risks.map(({ state: r, needsReevaluation }) => [
+  const rowsOf: Record<RegisterSection, (row: RiskRow) => Cell[][]> = {
+    risks: ({ state: r, needsReevaluation }) => [
+      [
         r.id, r.title, labelOf(m.enums.riskStatus, r.status, none), r.ownerId, assetNames(r.assetIds), r.level ?? null, r.likelihood ?? null, r.impact ?? null,
         r.criteriaNumber ?? r.evaluation?.criteriaNumber ?? null, r.evaluation ? labelOf(m.enums.evaluation, r.evaluation.decision, none) : null, r.treatment?.targetLevel ?? null,
         r.planId ?? null, r.consent ? labelOf(m.enums.consent, r.consent.status, none) : null, needsReevaluation ? m.common.yes : m.common.no, r.identifiedAt, r.updatedAt,
-      ]),
-    analyses: () =>
-      risks.flatMap((row) =>
-        row.analyses().map((a) => [row.state.id, row.state.title, a.analysisId, a.cycle, labelOf(m.enums.method, a.method, none), a.likelihood, a.impact, a.level, a.criteriaNumber, a.analysedBy, a.analysedAt]),
-      ),
-    treatments: () =>
-      risks
-        .filter((row) => row.state.treatment)
-        .map(({ state: r }) => {
-          const t = r.treatment!;
-          return [r.id, r.title, list(t.options.map((o) => labelOf(m.enums.treatmentOption, o, none))), t.rationale, t.targetLikelihood, t.targetImpact, t.targetLevel, t.counterparty ?? null, t.contractReference ?? null, t.criteriaNumber, t.decidedBy, t.decidedAt];
-        }),
-    controls: () => risks.flatMap(({ state: r }) => r.controls.map((c) => [r.id, r.title, c.controlId, c.title, c.description, c.ownerId, c.dueDate, c.reason, c.reference ?? null])),
+      ],
+    ],
+    analyses: (row) =>
+      row.analyses().map((a) => [row.state.id, row.state.title, a.analysisId, a.cycle, labelOf(m.enums.method, a.method, none), a.likelihood, a.impact, a.level, a.criteriaNumber, a.analysedBy, a.analysedAt]),
+    treatments: ({ state: r }) => {
+      const t = r.treatment;
+      if (!t) return [];
+      return [[r.id, r.title, list(t.options.map((o) => labelOf(m.enums.treatmentOption, o, none))), t.rationale, t.targetLikelihood, t.targetImpact, t.targetLevel, t.counterparty ?? null, t.contractReference ?? null, t.criteriaNumber, t.decidedBy, t.decidedAt]];
+    },
+    controls: ({ state: r }) => r.controls.map((c) => [r.id, r.title, c.controlId, c.title, c.description, c.ownerId, c.dueDate, c.reason, c.reference ?? null]),
   };
-  const tables = (section ? [section] : REGISTER_SECTIONS).map((s) => ({
-    section: s,
-    name: m.register.sheets[s],
-    columns: SPEC[s].map(([key, type, width]) => ({ key, type, width, header: m.register.columns[key] })),
-    rows: rowsOf[s](),
-  }));
+  const tables: RegisterTable[] = [];
+  for (const s of section ? [section] : REGISTER_SECTIONS) {
+    tables.push({
+      section: s,
+      name: m.register.sheets[s],
+      columns: SPEC[s].map(([key, type, width]) => ({ key, type, width, header: m.register.columns[key] })),
+      rows: await sliced(risks, rowsOf[s]),
+    });
+  }
   return { lang, m, tables, source: sourceView(data.head, m, lang, `/documents/register.${format}`, section ? `&section=${section}` : ''), recordedAt: data.head?.recordedAt ?? null };
 }

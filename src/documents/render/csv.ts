@@ -5,6 +5,7 @@
  * (instants in the zone the header names). A text starting with = + - @ or a tab is prefixed with
  * an apostrophe, so that a spreadsheet never runs a cell as a formula (CSV injection).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Cell, RegisterTable } from '../application/register-export.js';
 import type { Language } from '../messages/index.js';
 import { instantParts } from './dates.js';
@@ -27,8 +28,14 @@ function text(cell: Cell, type: RegisterTable['columns'][number]['type'], lang: 
   return cell;
 }
 
-export function registerCsv(table: RegisterTable, lang: Language): Buffer {
+/** Rows written per turn of the event loop (a section of tens of thousands of rows is never one long task). */
+const ROWS_PER_TURN = 1_000;
+
+export async function registerCsv(table: RegisterTable, lang: Language): Promise<Buffer> {
   const lines = [table.columns.map((c) => csvField(c.header)).join(',')];
-  for (const row of table.rows) lines.push(row.map((cell, i) => csvField(text(cell, table.columns[i]!.type, lang))).join(','));
+  for (let r = 0; r < table.rows.length; r++) {
+    lines.push(table.rows[r]!.map((cell, i) => csvField(text(cell, table.columns[i]!.type, lang))).join(','));
+    if ((r + 1) % ROWS_PER_TURN === 0) await nextTurn();
+  }
   return Buffer.from(BOM + lines.map((l) => `${l}\r\n`).join(''), 'utf8');
 }

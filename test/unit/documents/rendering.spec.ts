@@ -34,7 +34,7 @@ describe('CSV (RFC 4180, UTF-8 with BOM)', () => {
     expect(csvField('@SUM(A1)')).toBe(`'@SUM(A1)`);
   });
 
-  it('round-trips through csv-parse', () => {
+  it('round-trips through csv-parse', async () => {
     const table = {
       section: 'controls' as const,
       name: '管理策',
@@ -46,7 +46,7 @@ describe('CSV (RFC 4180, UTF-8 with BOM)', () => {
       ],
       rows: [['鍵を"分割",\r\n保管', '2027-03-31', '2026-11-30T15:30:00.000Z', 2], [null, null, null, null]],
     };
-    const csv = registerCsv(table, 'ja');
+    const csv = await registerCsv(table, 'ja');
     expect([...csv.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(csv.toString('utf8').endsWith('\r\n')).toBe(true);
     const records = parse(csv, { bom: true }) as string[][];
