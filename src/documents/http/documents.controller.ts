@@ -63,56 +63,71 @@ export class DocumentsController {
   /** Art.18(2): the record of controls and the reasons for their adoption (`?riskId=` for one risk). */
   @Get('controls.md')
   controls(@Headers('authorization') authorization: string | undefined, @Req() req: DocumentHttpRequest, @Res() res: DocumentHttpResponse): Promise<void> {
-    return this.serve(authorization, req, res, async (params) => {
-      const request = documentRequest(params, (errors) => ({ riskId: idParameter(params, 'riskId', errors) }), ['riskId']);
-      return { document: await this.documents.controls(request.riskId ?? null, request), type: 'md', filename: 'controls.md', disposition: 'attachment' };
-    });
+    return this.serve(
+      authorization, req, res,
+      (params) => documentRequest(params, (errors) => ({ riskId: idParameter(params, 'riskId', errors) }), ['riskId']),
+      async (request) => ({ document: await this.documents.controls(request.riskId ?? null, request), type: 'md', filename: 'controls.md', disposition: 'attachment' }),
+    );
   }
 
   /** The risk register as CSV, one section per file (`?section=risks|analyses|treatments|controls`, default risks). */
   @Get('register.csv')
   registerCsv(@Headers('authorization') authorization: string | undefined, @Req() req: DocumentHttpRequest, @Res() res: DocumentHttpResponse): Promise<void> {
-    return this.serve(authorization, req, res, async (params) => {
-      const request = documentRequest(params, (errors) => {
-        const section = single(params, 'section', errors);
-        if (section !== undefined && !(REGISTER_SECTIONS as readonly string[]).includes(section)) errors.section = `must be one of ${REGISTER_SECTIONS.join(', ')}`;
-        return { section: (section ?? 'risks') as RegisterSection };
-      }, ['section']);
-      const document = await this.documents.registerCsv(request.section, request);
-      // A CSV stays one table (no source block after it): its file name keeps the position it shows.
-      return { document, type: 'csv', filename: `risk-register-${request.section}-at-${document.position ?? 'start'}.csv`, disposition: 'attachment' };
-    });
+    return this.serve(
+      authorization, req, res,
+      (params) =>
+        documentRequest(params, (errors) => {
+          const section = single(params, 'section', errors);
+          if (section !== undefined && !(REGISTER_SECTIONS as readonly string[]).includes(section)) errors.section = `must be one of ${REGISTER_SECTIONS.join(', ')}`;
+          return { section: (section ?? 'risks') as RegisterSection };
+        }, ['section']),
+      async (request) => {
+        const document = await this.documents.registerCsv(request.section, request);
+        // A CSV stays one table (no source block after it): its file name keeps the position it shows.
+        return { document, type: 'csv', filename: `risk-register-${request.section}-at-${document.position ?? 'start'}.csv`, disposition: 'attachment' };
+      },
+    );
   }
 
   /** The risk register as an XLSX workbook, one sheet per section. */
   @Get('register.xlsx')
   registerXlsx(@Headers('authorization') authorization: string | undefined, @Req() req: DocumentHttpRequest, @Res() res: DocumentHttpResponse): Promise<void> {
-    return this.serve(authorization, req, res, async (params) => {
-      const request = documentRequest(params, () => ({}));
-      return { document: await this.documents.registerXlsx(request), type: 'xlsx', filename: 'risk-register.xlsx', disposition: 'attachment' };
-    });
+    return this.serve(
+      authorization, req, res,
+      (params) => documentRequest(params, () => ({})),
+      async (request) => ({ document: await this.documents.registerXlsx(request), type: 'xlsx', filename: 'risk-register.xlsx', disposition: 'attachment' }),
+    );
   }
 
   /** Art.19: the information security management plan, `{id}.md` or `{id}.html` (a printable page). */
   @Get('plans/:file')
   plan(@Headers('authorization') authorization: string | undefined, @Param('file') file: string, @Req() req: DocumentHttpRequest, @Res() res: DocumentHttpResponse): Promise<void> {
-    return this.serve(authorization, req, res, async (params) => {
-      const match = /^(.+)\.(md|html)$/.exec(file);
-      if (!match) throw new NotFoundError('Document', file.slice(0, 128));
-      const [, id, format] = match as unknown as [string, string, 'md' | 'html'];
-      const request = documentRequest(params, (errors) => {
-        if (!ID.test(id)) errors.id = 'is not a plan id (1-128 letters, digits or . _ : @ -)';
-        return {};
-      });
-      return { document: await this.documents.plan(id, format, request), type: format, filename: `plan-${id}.${format}`, disposition: format === 'html' ? 'inline' : 'attachment' };
-    });
+    return this.serve(
+      authorization, req, res,
+      (params) => {
+        const match = /^(.+)\.(md|html)$/.exec(file);
+        if (!match) throw new NotFoundError('Document', file.slice(0, 128));
+        const [, id, format] = match as unknown as [string, string, 'md' | 'html'];
+        const request = documentRequest(params, (errors) => {
+          if (!ID.test(id)) errors.id = 'is not a plan id (1-128 letters, digits or . _ : @ -)';
+          return {};
+        });
+        return { ...request, id, format };
+      },
+      async (request) => ({ document: await this.documents.plan(request.id, request.format, request), type: request.format, filename: `plan-${request.id}.${request.format}`, disposition: request.format === 'html' ? 'inline' : 'attachment' }),
+    );
   }
 
-  private async serve(
+  /**
+   * Authenticates, reads the request's parameters (`parse`: a bad one is 400 at once, never
+   * DOCUMENTS_BUSY, which a client would retry: soak probe p9), then renders within the limit.
+   */
+  private async serve<R>(
     authorization: string | undefined,
     req: DocumentHttpRequest,
     res: DocumentHttpResponse,
-    render: (params: URLSearchParams) => Promise<{ document: RenderedDocument; type: keyof typeof TYPES; filename: string; disposition: 'inline' | 'attachment' }>,
+    parse: (params: URLSearchParams) => R,
+    render: (request: R) => Promise<{ document: RenderedDocument; type: keyof typeof TYPES; filename: string; disposition: 'inline' | 'attachment' }>,
   ): Promise<void> {
     try {
       const actor = await this.verifier.verifyAuthorization(authorization);
@@ -121,6 +136,7 @@ export class DocumentsController {
       this.rateLimiter.hit(actor.id);
       const url = new URL(req.originalUrl ?? req.url, 'http://local');
       const params = url.searchParams;
+      const request = parse(params);
       const sorted = new URLSearchParams(params);
       sorted.sort();
       const key = `${url.pathname}?${sorted.toString()}`;
@@ -132,7 +148,7 @@ export class DocumentsController {
       this.rendering.set(key, (this.rendering.get(key) ?? 0) + 1);
       let rendered: Awaited<ReturnType<typeof render>>;
       try {
-        rendered = await render(params);
+        rendered = await render(request);
       } catch (error) {
         // Events that no decider wrote (forged into the file) can break the fold itself: when
         // the log then fails verification, that is the answer, not an internal error.

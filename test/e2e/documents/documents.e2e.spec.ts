@@ -295,12 +295,18 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     const positions = events.edges.map((e: any) => e.node.position as string).slice(0, 50);
     expect(positions.length).toBeGreaterThan(8);
     const token = await t.token(users.auditor);
-    const answers = await Promise.all(
+    const downloads = Promise.all(
       positions.map(async (p: string) => {
         const response = await fetch(`${t.url}/documents/register.xlsx?atPosition=${p}`, { headers: { authorization: `Bearer ${token}` } });
         return { status: response.status, retryAfter: response.headers.get('retry-after'), body: response.status === 200 ? null : ((await response.json()) as any) };
       }),
     );
+    // Sent while those render: a request that can never succeed is 400 at once, not a busy answer to retry.
+    const bad = await Promise.all(
+      ['/documents/register.xlsx?atposition=1', '/documents/register.csv?section=nope', '/documents/controls.md?lang=de', `/documents/plans/${plan.planId}.md?atPosition=x`].map(async (path) => (await fetch(`${t.url}${path}`, { headers: { authorization: `Bearer ${token}` } })).status),
+    );
+    const answers = await downloads;
+    expect(bad).toEqual([400, 400, 400, 400]);
     expect(answers.filter((a) => a.status !== 200 && a.status !== 503)).toEqual([]);
     const busy = answers.filter((a) => a.status === 503);
     expect(busy.length).toBeGreaterThan(0);
