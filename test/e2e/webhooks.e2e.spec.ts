@@ -92,9 +92,9 @@ function validSignature(raw: Buffer, header: string | string[] | undefined): boo
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
-async function until(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -244,6 +244,10 @@ describe('webhook notices from the real server process to a receiver on loopback
     const failing = await metricsOf(server!);
     expect(failing['risk_ledger_webhook_failing_seconds']).toBeGreaterThan(0);
     expect(failing['risk_ledger_webhook_delivery_attempts_total{outcome="failed"}']).toBeGreaterThanOrEqual(1);
+    // And how far behind the notices are (a receiver failing now and then makes them fall behind
+    // while no one notice fails for long: soak probe p9).
+    expect(failing['risk_ledger_follower_lag_events{follower="webhooks"}']).toBeGreaterThan(0);
+    expect(failing['risk_ledger_follower_lag_seconds{follower="webhooks"}']).toBeGreaterThan(0);
     const deliveredBefore = failing['risk_ledger_webhook_delivery_attempts_total{outcome="delivered"}']!;
 
     receiver.failing = true;
@@ -251,8 +255,10 @@ describe('webhook notices from the real server process to a receiver on loopback
     await until('two answers 500', () => receiver.requests.length - from >= 2);
     receiver.failing = false;
     await until('the four notices accepted', () => receiver.accepted().length - (from) >= expected.length);
+    await until('the notices caught up with the log', async () => (await metricsOf(server!))['risk_ledger_follower_lag_events{follower="webhooks"}'] === 0);
     const recovered = await metricsOf(server!);
     expect(recovered['risk_ledger_webhook_failing_seconds']).toBe(0);
+    expect(recovered['risk_ledger_follower_lag_seconds{follower="webhooks"}']).toBe(0);
     expect(recovered['risk_ledger_webhook_delivery_attempts_total{outcome="delivered"}']).toBe(deliveredBefore + expected.length);
     expect(recovered['risk_ledger_webhook_delivery_attempts_total{outcome="failed"}']).toBeGreaterThanOrEqual(failing['risk_ledger_webhook_delivery_attempts_total{outcome="failed"}']! + 2);
 

@@ -40,6 +40,8 @@ export interface WebhookDeliveryState {
   leading: boolean;
   /** The last log position whose notice (if any) was delivered, as saved. */
   checkpoint: string | null;
+  /** The last log position handled (its notice delivered, or none due): the checkpoint saves it only now and then. */
+  handled: string | null;
   delivered: number;
   /** The notice being retried, if the receiver is failing. */
   retrying?: { noticeId: string; type: string; position: string; attempts: number; since: string; lastError: string; nextAttemptInMs: number };
@@ -73,6 +75,7 @@ export class WebhookDispatcher {
   private skippedSinceSave = 0;
   private deliveredCount = 0;
   private retryingNow?: WebhookDeliveryState['retrying'];
+  private handled: string | null = null;
 
   constructor(
     private readonly store: EventStore,
@@ -94,7 +97,7 @@ export class WebhookDispatcher {
   }
 
   get state(): WebhookDeliveryState {
-    return { leading: this.leading, checkpoint: this.saved, delivered: this.deliveredCount, ...(this.retryingNow ? { retrying: this.retryingNow } : {}) };
+    return { leading: this.leading, checkpoint: this.saved, handled: this.handled ?? this.saved, delivered: this.deliveredCount, ...(this.retryingNow ? { retrying: this.retryingNow } : {}) };
   }
 
   private async lead(): Promise<boolean> {
@@ -155,18 +158,22 @@ export class WebhookDispatcher {
     const abort = new AbortController();
     this.abort = abort;
     this.skippedSinceSave = 0;
+    this.handled = from;
     this.subscription = this.store.subscribeToAll({
       from,
       onEvent: async (raw) => {
         const event = this.upcast(raw);
         if (isNoticeSource(event.type)) {
           await this.deliver(event, generation, abort.signal);
+          if (generation === this.generation) this.handled = event.position;
         } else if (++this.skippedSinceSave < SAVE_EVERY_SKIPPED) {
+          this.handled = event.position;
           return;
         }
         if (generation !== this.generation) throw new Stopped();
         await this.coordination.save(WEBHOOK_CHECKPOINT, event.position);
         this.saved = event.position;
+        this.handled = event.position;
         this.skippedSinceSave = 0;
         this.readFailures = 0;
       },

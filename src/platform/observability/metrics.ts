@@ -21,9 +21,15 @@ export interface LagFollower {
   readonly checkpoint: string | null;
 }
 
-/** What the webhook gauge reads of the dispatcher's state (src/notifications): the notice being retried, if any. */
+/**
+ * What the webhook gauges read of the dispatcher's state (src/notifications): the notice being
+ * retried, if any, and (on the instance that delivers) the checkpoint, for its lag.
+ */
 export interface WebhookDeliveryGauge {
   readonly retrying?: { readonly since: string };
+  readonly leading: boolean;
+  /** The last position handled (notice delivered, or none due). */
+  readonly handled: string | null;
 }
 
 /** Counted up to this many events when positions are not dense numbers (KurrentDB). */
@@ -90,14 +96,14 @@ export class Metrics implements EventStoreInstrumentation, CommandInstrumentatio
   });
   private readonly lagEvents = new Gauge({
     name: 'risk_ledger_follower_lag_events',
-    help: 'Events in the log not yet applied, by follower (projections, reactions).',
+    help: 'Events in the log not yet applied, by follower (projections, reactions; webhooks on the instance that delivers them).',
     labelNames: ['follower'],
     registers: [this.registry],
     collect: () => this.measureLag(),
   });
   private readonly lagSeconds = new Gauge({
     name: 'risk_ledger_follower_lag_seconds',
-    help: 'Age of the oldest event not yet applied (0 when caught up), by follower (projections, reactions).',
+    help: 'Age of the oldest event not yet applied (0 when caught up), by follower (projections, reactions; webhooks on the instance that delivers them).',
     labelNames: ['follower'],
     registers: [this.registry],
     collect: () => this.measureLag(),
@@ -201,7 +207,11 @@ export class Metrics implements EventStoreInstrumentation, CommandInstrumentatio
 
   private async measureLagNow(): Promise<void> {
     if (!this.followers) return;
-    const { store, followers } = this.followers;
+    const { store } = this.followers;
+    // Webhook notices are a follower too: a receiver that fails now and then makes them fall
+    // behind while no single notice fails for long (soak probe p9: 4 s -> 200 s behind, unseen).
+    const webhooks = this.webhookState?.();
+    const followers: Record<string, LagFollower> = { ...this.followers.followers, ...(webhooks?.leading ? { webhooks: { checkpoint: webhooks.handled } } : {}) };
     try {
       const head = await store.headPosition();
       for (const [follower, f] of Object.entries(followers)) {
