@@ -13,7 +13,7 @@ export class ControlsDocumentMarkdownResolver {
   constructor(private readonly documents: DocumentsService) {}
 
   @ResolveField(() => String, { description: 'The same document as Markdown (also at GET /documents/controls.md).' })
-  markdown(@Parent() document: ControlsDocumentView): string {
+  markdown(@Parent() document: ControlsDocumentView): Promise<string> {
     return this.documents.controlsMarkdown(document.entries, 'ja');
   }
 }

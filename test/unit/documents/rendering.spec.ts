@@ -2,7 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
 import { registerCsv, csvField } from '../../../src/documents/render/csv.js';
 import { formatDay, formatInstant, japaneseEraDate, spreadsheetInstant } from '../../../src/documents/render/dates.js';
-import { markdownInline } from '../../../src/documents/render/handlebars.js';
+import { markdownInline, markdownTemplate } from '../../../src/documents/render/handlebars.js';
+import { controlsMarkdown } from '../../../src/documents/application/documents.service.js';
+import type { ControlsDocumentTemplateView } from '../../../src/documents/application/controls-document-view.js';
+import { messagesFor } from '../../../src/documents/messages/index.js';
+import { CONTROLS_MARKDOWN } from '../../../src/documents/templates/controls.md.js';
 
 describe('dates in the documents', () => {
   it('gives Japanese documents both calendars, across the Heisei/Reiwa boundary', () => {
@@ -65,5 +69,33 @@ describe('Markdown escaping of user text', () => {
     expect(markdownInline('# not a heading *bold* [link](x) `code`')).toBe('\\# not a heading \\*bold\\* \\[link\\](x) \\`code\\`');
     expect(markdownInline('R&D ~~x~~')).toBe('R&D \\~\\~x\\~\\~');
     expect(markdownInline(null)).toBe('');
+  });
+});
+
+describe('the controls document rendered a slice of entries at a time', () => {
+  const m = messagesFor('ja');
+  const whole = markdownTemplate<ControlsDocumentTemplateView>(CONTROLS_MARKDOWN);
+  const entry = (i: number) => ({
+    title: `リスク ${i} | *鍵*`,
+    rows: [{ label: '所有者', value: `owner-${i}` }],
+    controls: i % 3 === 0 ? [] : [{ title: 'マルチシグ', description: i % 2 ? '3鍵中2鍵' : '', owner: 'ops', due: '2027-03-31', reason: '単一の鍵で動かない', reference: i % 4 ? null : 'REF-1' }],
+  });
+  const view = (n: number, withSource: boolean): ControlsDocumentTemplateView => ({
+    lang: 'ja',
+    m,
+    title: '管理策の記録',
+    basis: `${n} 件`,
+    entries: Array.from({ length: n }, (_, i) => entry(i)) as unknown as ControlsDocumentTemplateView['entries'],
+    source: withSource ? { heading: '出典', position: '0000000000000000042', rows: [{ label: '位置', value: '0000000000000000042' }], regenerateText: '再生成', regenerateUrl: '/documents/controls.md?atPosition=42' } : null,
+  });
+
+  it('is the same text as the whole template in one call, whatever the number of entries', async () => {
+    for (const n of [0, 1, 199, 200, 201, 450]) {
+      for (const withSource of [true, false]) {
+        const v = view(n, withSource);
+        expect(await controlsMarkdown(v)).toBe(whole(v));
+      }
+    }
+    expect(await controlsMarkdown(view(0, true))).toContain(m.controls.noControls);
   });
 });
