@@ -161,7 +161,7 @@ export interface SigningKeys {
 
 /**
  * Loads the Ed25519 private key at `path` (PEM, PKCS#8), or generates one there (mode 0600) when
- * absent. `trustedPublicKeyPems` are earlier public keys still trusted (rotation).
+ * absent. `earlier` are earlier public keys still trusted (rotation; see trustedPublicKey).
  */
 export function loadSigningKeys(path: string, earlier: readonly KeyObject[] = []): SigningKeys {
   let generatedAt: string | undefined;

@@ -1,6 +1,6 @@
+import damerauLevenshtein from 'damerau-levenshtein';
 import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
 import { InvalidPositionError, isPosition } from '../../event-store/hash-chain.js';
-import damerauLevenshtein from 'damerau-levenshtein';
 import type { EventUpcasters } from '../../shared/application/event-upcasting.js';
 import { BadInputError, NotFoundError } from '../../shared/domain/errors.js';
 import { CRITERIA_STREAM } from '../../risk-criteria/domain/criteria.state.js';

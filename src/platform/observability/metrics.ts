@@ -23,7 +23,7 @@ export interface LagFollower {
 
 /**
  * What the webhook gauges read of the dispatcher's state (src/notifications): the notice being
- * retried, if any, and (on the instance that delivers) the checkpoint, for its lag.
+ * retried, if any, and whether this instance delivers, with the last position it handled (its lag).
  */
 export interface WebhookDeliveryGauge {
   readonly retrying?: { readonly since: string };
