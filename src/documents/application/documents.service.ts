@@ -1,10 +1,10 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { controlsDocument, type ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { messagesFor, type Language } from '../messages/index.js';
 import { registerCsv } from '../render/csv.js';
 import { htmlTemplate, markdownTemplate } from '../render/handlebars.js';
+import { eachInTurns } from '../render/turns.js';
 import { registerXlsx } from '../render/xlsx.js';
 import { CONTROLS_MARKDOWN_ENTRIES, CONTROLS_MARKDOWN_HEAD, CONTROLS_MARKDOWN_SOURCE } from '../templates/controls.md.js';
 import { PLAN_HTML } from '../templates/plan.html.js';
@@ -32,10 +32,9 @@ const ENTRIES_PER_TURN = 200;
 export async function controlsMarkdown(view: ControlsDocumentTemplateView): Promise<string> {
   const parts = [controlsHead(view)];
   if (view.entries.length === 0) parts.push(controlsEntries(view));
-  for (let i = 0; i < view.entries.length; i += ENTRIES_PER_TURN) {
-    if (i > 0) await nextTurn();
-    parts.push(controlsEntries({ ...view, entries: view.entries.slice(i, i + ENTRIES_PER_TURN) }));
-  }
+  const slices: ControlsDocumentTemplateView['entries'][] = [];
+  for (let i = 0; i < view.entries.length; i += ENTRIES_PER_TURN) slices.push(view.entries.slice(i, i + ENTRIES_PER_TURN));
+  await eachInTurns(slices, 1, (entries) => parts.push(controlsEntries({ ...view, entries })));
   parts.push(controlsSource(view));
   return parts.join('');
 }

@@ -4,11 +4,11 @@
  * section) are written from. Headers come from the message catalogue; instants are in Japan
  * time for ja and UTC for en, as the headers say.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RiskRow } from '../../risk-register/projections/risk-register.projection.js';
 import { labelOf, type Language, type Messages } from '../messages/index.js';
 import type { DocumentData } from './document-source.js';
 import { sourceView, type SourceView } from './document-view.js';
+import { eachInTurns } from '../render/turns.js';
 
 export const REGISTER_SECTIONS = ['risks', 'analyses', 'treatments', 'controls'] as const;
 export type RegisterSection = (typeof REGISTER_SECTIONS)[number];
@@ -65,10 +65,7 @@ const RISKS_PER_TURN = 200;
 /** `rowsOf` of every risk, a slice of risks per turn of the event loop. */
 async function sliced(risks: RiskRow[], rowsOf: (row: RiskRow) => Cell[][]): Promise<Cell[][]> {
   const rows: Cell[][] = [];
-  for (let i = 0; i < risks.length; i++) {
-    for (const r of rowsOf(risks[i]!)) rows.push(r);
-    if ((i + 1) % RISKS_PER_TURN === 0) await nextTurn();
-  }
+  await eachInTurns(risks, RISKS_PER_TURN, (risk) => rows.push(...rowsOf(risk)));
   return rows;
 }
 

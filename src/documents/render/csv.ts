@@ -5,10 +5,10 @@
  * (instants in the zone the header names). A text starting with = + - @ or a tab is prefixed with
  * an apostrophe, so that a spreadsheet never runs a cell as a formula (CSV injection).
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Cell, RegisterTable } from '../application/register-export.js';
 import type { Language } from '../messages/index.js';
 import { instantParts } from './dates.js';
+import { eachInTurns } from './turns.js';
 
 const BOM = '\uFEFF';
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -33,9 +33,6 @@ const ROWS_PER_TURN = 1_000;
 
 export async function registerCsv(table: RegisterTable, lang: Language): Promise<Buffer> {
   const lines = [table.columns.map((c) => csvField(c.header)).join(',')];
-  for (let r = 0; r < table.rows.length; r++) {
-    lines.push(table.rows[r]!.map((cell, i) => csvField(text(cell, table.columns[i]!.type, lang))).join(','));
-    if ((r + 1) % ROWS_PER_TURN === 0) await nextTurn();
-  }
+  await eachInTurns(table.rows, ROWS_PER_TURN, (row) => lines.push(row.map((cell, i) => csvField(text(cell, table.columns[i]!.type, lang))).join(',')));
   return Buffer.from(BOM + lines.map((l) => `${l}\r\n`).join(''), 'utf8');
 }

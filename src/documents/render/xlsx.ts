@@ -11,10 +11,10 @@
  * waited: soak probe p9).
  */
 import { PassThrough } from 'node:stream';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import ExcelJS from 'exceljs';
 import type { RegisterExport } from '../application/register-export.js';
 import { spreadsheetDay, spreadsheetInstant } from './dates.js';
+import { eachInTurns } from './turns.js';
 
 const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFE7E6E6' } };
 
@@ -61,8 +61,7 @@ export async function registerXlsx(view: RegisterExport): Promise<Buffer> {
     header.alignment = { vertical: 'middle', wrapText: true };
     header.eachCell((cell) => (cell.fill = HEADER_FILL));
     header.commit();
-    for (let i = 0; i < table.rows.length; i++) {
-      const row = table.rows[i]!;
+    await eachInTurns(table.rows, ROWS_PER_TURN, (row) =>
       sheet
         .addRow(
           row.map((cell, c) => {
@@ -73,9 +72,8 @@ export async function registerXlsx(view: RegisterExport): Promise<Buffer> {
             return cell;
           }),
         )
-        .commit();
-      if ((i + 1) % ROWS_PER_TURN === 0) await nextTurn();
-    }
+        .commit(),
+    );
     sheet.commit();
   }
   await workbook.commit();
