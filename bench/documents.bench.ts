@@ -1,11 +1,14 @@
 /**
- * Register exports (`npm run bench -- documents`): the XLSX workbook and a CSV section of a
- * synthetic register of 1,000 and 4,000 risks (5 analyses and 2 controls each), rendered in this
- * process while a 1 ms timer measures the event loop: wall time, and the longest the loop was
+ * Register exports (`npm run bench -- documents`): the XLSX workbook, a CSV section and the
+ * controls record (controls.md, from the risks' states) of a synthetic register of 1,000 and
+ * 4,000 risks (5 analyses and 2 controls each), rendered in this process while a 1 ms timer measures the event loop: wall time, and the longest the loop was
  * held (what every other request waits). Median of RUNS renders after one warm-up. The rows come
  * from the real registerExport over an in-memory DocumentData, so the row building is measured too.
  */
+import { controlsDocumentFrame } from '../src/documents/application/controls-document-view.js';
+import { controlsMarkdown } from '../src/documents/application/documents.service.js';
 import { registerExport } from '../src/documents/application/register-export.js';
+import { controlsDocument } from '../src/risk-register/application/controls-document.js';
 import type { DocumentData } from '../src/documents/application/document-source.js';
 import { messagesFor } from '../src/documents/messages/index.js';
 import { registerCsv } from '../src/documents/render/csv.js';
@@ -38,6 +41,7 @@ function register(n: number): DocumentData {
     head: { position: '0000000000000100000', recordedAt: at } as DocumentData['head'],
     criteria: undefined,
     risks: async () => rows,
+    riskStates: async () => rows.map((r) => r.state),
     risk: () => null,
     plan: () => null,
     asset: () => ({ name: 'Hot wallet' }) as ReturnType<DocumentData['asset']>,
@@ -75,11 +79,15 @@ export async function runDocumentsBench(): Promise<void> {
     for (const [name, render] of [
       ['register.xlsx', async () => registerXlsx(await registerExport(data, 'ja', m, 'xlsx'))],
       ['register.csv?section=analyses', async () => registerCsv((await registerExport(data, 'ja', m, 'csv', 'analyses')).tables[0]!, 'ja')],
+      ['controls.md', async () => {
+        const { entries } = await controlsDocument(await data.riskStates(), '2026-01-01T00:00:00.000Z');
+        return controlsMarkdown(controlsDocumentFrame(entries, 'ja', m, { head: data.head, riskId: null }), entries);
+      }],
     ] as const) {
       await render(); // warm-up
       const runs: { ms: number; heldMs: number }[] = [];
       for (let r = 0; r < RUNS; r++) runs.push(await measured(render));
-      const rows = name === 'register.xlsx' ? n * 9 : n * 5;
+      const rows = name === 'register.xlsx' ? n * 9 : name === 'controls.md' ? n * 2 : n * 5;
       table.push(`| ${name} | ${n.toLocaleString('en')} (${rows.toLocaleString('en')}) | ${median(runs.map((x) => x.ms)).toFixed(0)} | ${median(runs.map((x) => x.heldMs)).toFixed(0)} (max ${Math.max(...runs.map((x) => x.heldMs)).toFixed(0)}) |`);
     }
   }

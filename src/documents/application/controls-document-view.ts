@@ -28,28 +28,34 @@ export interface ControlsDocumentTemplateView {
   source: SourceView | null;
 }
 
-export function controlsDocumentView(entries: ControlsDocumentEntry[], lang: Language, m: Messages, at: { head: ReplayHead | null; riskId: string | null } | null): ControlsDocumentTemplateView {
-  const none = m.common.none;
+/** The document around its entries: title, basis and source (entries: see controlsEntryView). */
+export function controlsDocumentFrame(entries: readonly ControlsDocumentEntry[], lang: Language, m: Messages, at: { head: ReplayHead | null; riskId: string | null } | null): ControlsDocumentTemplateView {
   const controlCount = entries.reduce((n, e) => n + e.controls.length, 0);
   return {
     lang,
     m,
     title: m.controls.title,
     basis: fill(m.controls.basis, { risks: entries.length, controls: controlCount }),
-    entries: entries.map((e) => ({
-      title: e.riskTitle,
-      rows: rows(
-        [m.controls.riskId, e.riskId],
-        [m.controls.status, labelOf(m.enums.riskStatus, e.riskStatus, none)],
-        [m.controls.owner, e.ownerId],
-        [m.controls.level, e.level ?? none],
-        [m.controls.target, e.targetLevel ?? none],
-        [m.controls.treatment, [e.treatmentOptions.map((o) => labelOf(m.enums.treatmentOption, o, none)).join(m.common.listSeparator) || none, e.treatmentRationale].filter(Boolean).join(' — ')],
-        [m.controls.counterparty, e.counterparty],
-        [m.controls.contract, e.contractReference],
-      ),
-      controls: e.controls.map((c) => ({ title: c.title, description: c.description, owner: c.ownerId, due: formatDay(c.dueDate, lang), reason: c.reason, reference: c.reference ?? '' })),
-    })),
+    entries: [],
     source: at ? sourceView(at.head, m, lang, '/documents/controls.md', at.riskId ? `&riskId=${encodeURIComponent(at.riskId)}` : '') : null,
+  };
+}
+
+/** One risk's entry as the template shows it, labels and dates in the document's language. */
+export function controlsEntryView(e: ControlsDocumentEntry, lang: Language, m: Messages): ControlsEntryView {
+  const none = m.common.none;
+  return {
+    title: e.riskTitle,
+    rows: rows(
+      [m.controls.riskId, e.riskId],
+      [m.controls.status, labelOf(m.enums.riskStatus, e.riskStatus, none)],
+      [m.controls.owner, e.ownerId],
+      [m.controls.level, e.level ?? none],
+      [m.controls.target, e.targetLevel ?? none],
+      [m.controls.treatment, [e.treatmentOptions.map((o) => labelOf(m.enums.treatmentOption, o, none)).join(m.common.listSeparator) || none, e.treatmentRationale].filter(Boolean).join(' — ')],
+      [m.controls.counterparty, e.counterparty],
+      [m.controls.contract, e.contractReference],
+    ),
+    controls: e.controls.map((c) => ({ title: c.title, description: c.description, owner: c.ownerId, due: formatDay(c.dueDate, lang), reason: c.reason, reference: c.reference ?? '' })),
   };
 }

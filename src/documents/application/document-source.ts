@@ -1,4 +1,3 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { AssetRegisterQueries } from '../../asset-inventory/projections/asset-register.projection.js';
 import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
@@ -8,6 +7,8 @@ import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { registerListsAt } from '../../risk-register/application/risk-queries.js';
 import type { PointInTime } from '../../shared/application/point-in-time.js';
+import { pagesInTurns } from '../../shared/application/turns.js';
+import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import { RiskRegisterQueries, type CriteriaInForceRow, type RiskRow } from '../../risk-register/projections/risk-register.projection.js';
 import { PlanQueries } from '../../treatment-plan/projections/plan.projection.js';
 import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
@@ -19,6 +20,8 @@ export interface DocumentData {
   criteria: CriteriaInForceRow | undefined;
   /** Every risk, in register order (read a page per turn of the event loop). */
   risks(): Promise<RiskRow[]>;
+  /** Every risk's state alone, in register order (parsed a slice per turn of the event loop). */
+  riskStates(): Promise<RiskState[]>;
   risk(id: string): RiskRow | null;
   plan(id: string): PlanState | null;
   asset(id: string): AssetState | null;
@@ -58,16 +61,12 @@ export class DocumentSource {
       return render({
         head,
         criteria: register.criteriaInForce(),
-        risks: async () => {
-          const all: RiskRow[] = [];
-          for (let after: string | null = null; ; ) {
-            const { rows } = register.page({}, after, RISKS_PAGE);
-            all.push(...rows);
-            if (rows.length < RISKS_PAGE) return all;
-            after = rows[rows.length - 1]!.sortKey;
-            await nextTurn();
-          }
-        },
+        risks: () =>
+          pagesInTurns(RISKS_PAGE, (after, limit) => {
+            const { rows } = register.page({}, after, limit);
+            return { items: rows, last: rows.at(-1)?.sortKey ?? null };
+          }),
+        riskStates: () => register.allStates(),
         risk: (id) => register.byId(id),
         plan: (id) => plans.byId(id),
         asset: (id) => assets.byId(id),

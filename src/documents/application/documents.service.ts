@@ -4,12 +4,12 @@ import { NotFoundError } from '../../shared/domain/errors.js';
 import { messagesFor, type Language } from '../messages/index.js';
 import { registerCsv } from '../render/csv.js';
 import { htmlTemplate, markdownTemplate } from '../render/handlebars.js';
-import { eachInTurns } from '../render/turns.js';
+import { eachInTurns } from '../../shared/application/turns.js';
 import { registerXlsx } from '../render/xlsx.js';
 import { CONTROLS_MARKDOWN_ENTRIES, CONTROLS_MARKDOWN_HEAD, CONTROLS_MARKDOWN_SOURCE } from '../templates/controls.md.js';
 import { PLAN_HTML } from '../templates/plan.html.js';
 import { PLAN_MARKDOWN } from '../templates/plan.md.js';
-import { controlsDocumentView, type ControlsDocumentTemplateView } from './controls-document-view.js';
+import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplateView } from './controls-document-view.js';
 import type { DocumentRequest } from './document-request.js';
 import { DocumentSource } from './document-source.js';
 import { planDocument, type PlanDocumentView } from './plan-document.js';
@@ -25,17 +25,17 @@ const controlsSource = markdownTemplate<ControlsDocumentTemplateView>(CONTROLS_M
 const ENTRIES_PER_TURN = 200;
 
 /**
- * The controls document (CONTROLS_MARKDOWN), its entries rendered a slice per turn of the event
- * loop: the same text as the whole template in one call, which held every other request ~0.3 s
- * for a register of 3,828 risks (soak probe p9).
+ * The controls document (CONTROLS_MARKDOWN) around `frame`, its entries turned into views and
+ * rendered a slice per turn of the event loop: the same text as the whole template in one call,
+ * which held every other request ~0.3 s for a register of 3,828 risks (soak probe p9).
  */
-export async function controlsMarkdown(view: ControlsDocumentTemplateView): Promise<string> {
-  const parts = [controlsHead(view)];
-  if (view.entries.length === 0) parts.push(controlsEntries(view));
-  const slices: ControlsDocumentTemplateView['entries'][] = [];
-  for (let i = 0; i < view.entries.length; i += ENTRIES_PER_TURN) slices.push(view.entries.slice(i, i + ENTRIES_PER_TURN));
-  await eachInTurns(slices, 1, (entries) => parts.push(controlsEntries({ ...view, entries })));
-  parts.push(controlsSource(view));
+export async function controlsMarkdown(frame: ControlsDocumentTemplateView, entries: readonly ControlsDocumentEntry[]): Promise<string> {
+  const parts = [controlsHead(frame)];
+  if (entries.length === 0) parts.push(controlsEntries(frame));
+  const slices: ControlsDocumentEntry[][] = [];
+  for (let i = 0; i < entries.length; i += ENTRIES_PER_TURN) slices.push(entries.slice(i, i + ENTRIES_PER_TURN));
+  await eachInTurns(slices, 1, (slice) => parts.push(controlsEntries({ ...frame, entries: slice.map((e) => controlsEntryView(e, frame.lang, frame.m)) })));
+  parts.push(controlsSource(frame));
   return parts.join('');
 }
 
@@ -67,19 +67,20 @@ export class DocumentsService {
 
   async controls(riskId: string | null, request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
-    const view = await this.source.read(request.point, async (data) => {
-      const states = riskId ? [data.risk(riskId)?.state].filter((s) => s !== undefined) : (await data.risks()).map((r) => r.state);
+    const { frame, entries } = await this.source.read(request.point, async (data) => {
+      const states = riskId ? [data.risk(riskId)?.state].filter((s) => s !== undefined) : await data.riskStates();
       if (riskId && states.length === 0) throw new NotFoundError('Risk', riskId);
       // The Art.18(2) record's content as of its last event (not the clock: the same position gives the same document).
       const at = data.head?.recordedAt ?? new Date(0).toISOString();
-      return controlsDocumentView(controlsDocument(states, at).entries, request.lang, m, { head: data.head, riskId });
+      const { entries } = await controlsDocument(states, at);
+      return { frame: controlsDocumentFrame(entries, request.lang, m, { head: data.head, riskId }), entries };
     });
-    return { body: Buffer.from(await controlsMarkdown(view), 'utf8'), position: view.source?.position ?? null };
+    return { body: Buffer.from(await controlsMarkdown(frame, entries), 'utf8'), position: frame.source?.position ?? null };
   }
 
   /** GraphQL's controlsDocument.markdown: the same template on the entries the query returned (no point of the log to cite). */
-  controlsMarkdown(entries: ControlsDocumentEntry[], lang: Language): Promise<string> {
-    return controlsMarkdown(controlsDocumentView(entries, lang, messagesFor(lang), null));
+  controlsMarkdown(entries: readonly ControlsDocumentEntry[], lang: Language): Promise<string> {
+    return controlsMarkdown(controlsDocumentFrame(entries, lang, messagesFor(lang), null), entries);
   }
 
   async registerCsv(section: RegisterSection, request: DocumentRequest): Promise<RenderedDocument> {

@@ -8,7 +8,7 @@ import type { RiskRow } from '../../risk-register/projections/risk-register.proj
 import { labelOf, type Language, type Messages } from '../messages/index.js';
 import type { DocumentData } from './document-source.js';
 import { sourceView, type SourceView } from './document-view.js';
-import { eachInTurns } from '../render/turns.js';
+import { eachInTurns } from '../../shared/application/turns.js';
 
 export const REGISTER_SECTIONS = ['risks', 'analyses', 'treatments', 'controls'] as const;
 export type RegisterSection = (typeof REGISTER_SECTIONS)[number];

@@ -8,7 +8,7 @@
 import type { Cell, RegisterTable } from '../application/register-export.js';
 import type { Language } from '../messages/index.js';
 import { instantParts } from './dates.js';
-import { eachInTurns } from './turns.js';
+import { eachInTurns } from '../../shared/application/turns.js';
 
 const BOM = '\uFEFF';
 const FORMULA_START = /^[=+\-@\t\r]/;

@@ -14,7 +14,7 @@ import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { RegisterExport } from '../application/register-export.js';
 import { spreadsheetDay, spreadsheetInstant } from './dates.js';
-import { eachInTurns } from './turns.js';
+import { eachInTurns } from '../../shared/application/turns.js';
 
 const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFE7E6E6' } };
 

@@ -52,7 +52,7 @@ export class OverdueControlsHandler implements IQueryHandler<OverdueControlsQuer
   async execute({ asOf }: OverdueControlsQuery): Promise<ControlRefView[]> {
     const now = this.clock.now();
     const at = asOf ?? now;
-    const query = (db: ReadDb) => overdueControlRefs(new RiskRegisterQueries(db).states(), at);
+    const query = async (db: ReadDb) => overdueControlRefs(await new RiskRegisterQueries(db).allStates(), at);
     // A later instant reads today's register (with today's controls) against that instant.
     return at.getTime() < now.getTime() ? this.replayer.read({ asOf: at }, query) : query(this.db);
   }

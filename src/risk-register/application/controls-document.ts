@@ -1,5 +1,6 @@
 import { isControlOverdue, progressOf, type ControlStatus } from '../domain/control-lifecycle.js';
 import type { RiskState } from '../domain/risk.state.js';
+import { eachInTurns } from '../../shared/application/turns.js';
 
 export interface ControlsDocumentEntry {
   riskId: string;
@@ -23,32 +24,41 @@ export interface ControlsDocumentView {
   entries: ControlsDocumentEntry[];
 }
 
+/** Risks turned into entries per turn of the event loop (a register of thousands is not one task). */
+const ENTRIES_PER_TURN = 500;
+
 /**
  * Art.18(2): the record of the controls decided and the reason each was adopted. Built from risk
  * states only, so the same function serves today's register and any replayed past one. Its
  * rendering as a document (Markdown, in Japanese or English) is the documents module's
  * (src/documents), which also serves it at GET /documents/controls.md.
  */
-export function controlsDocument(risks: RiskState[], generatedAt: string): ControlsDocumentView {
-  const entries = risks
-    .filter((r) => r.controls.length > 0)
-    .map((r) => ({
-      riskId: r.id,
-      riskTitle: r.title,
-      riskStatus: r.status,
-      ownerId: r.ownerId,
-      level: r.level ?? r.evaluation?.level ?? null,
-      targetLevel: r.treatment?.targetLevel ?? null,
-      treatmentOptions: r.treatment?.options ?? [],
-      treatmentRationale: r.treatment?.rationale ?? null,
-      counterparty: r.treatment?.counterparty ?? null,
-      contractReference: r.treatment?.contractReference ?? null,
-      // With their progress, and overdue at the document's instant (the GraphQL Control fields).
-      controls: r.controls.map((c) => {
-        const { status, progressPercent, note } = progressOf(r, c.controlId);
-        return { ...c, id: c.controlId, status, progressPercent, progressNote: note, overdue: r.status !== 'CLOSED' && isControlOverdue(c.dueDate, status, generatedAt) };
-      }),
-    }));
+export async function controlsDocument(risks: readonly RiskState[], generatedAt: string): Promise<ControlsDocumentView> {
+  const entries: ControlsDocumentEntry[] = [];
+  await eachInTurns(risks, ENTRIES_PER_TURN, (r) => {
+    if (r.controls.length > 0) entries.push(controlsEntry(r, generatedAt));
+  });
   const controlCount = entries.reduce((n, e) => n + e.controls.length, 0);
   return { generatedAt, riskCount: entries.length, controlCount, entries };
+}
+
+/** One risk's entry: its treatment and its controls with their progress, overdue at `generatedAt`. */
+function controlsEntry(r: RiskState, generatedAt: string): ControlsDocumentEntry {
+  return {
+    riskId: r.id,
+    riskTitle: r.title,
+    riskStatus: r.status,
+    ownerId: r.ownerId,
+    level: r.level ?? r.evaluation?.level ?? null,
+    targetLevel: r.treatment?.targetLevel ?? null,
+    treatmentOptions: r.treatment?.options ?? [],
+    treatmentRationale: r.treatment?.rationale ?? null,
+    counterparty: r.treatment?.counterparty ?? null,
+    contractReference: r.treatment?.contractReference ?? null,
+    // With their progress, and overdue at the document's instant (the GraphQL Control fields).
+    controls: r.controls.map((c) => {
+      const { status, progressPercent, note } = progressOf(r, c.controlId);
+      return { ...c, id: c.controlId, status, progressPercent, progressNote: note, overdue: r.status !== 'CLOSED' && isControlOverdue(c.dueDate, status, generatedAt) };
+    }),
+  };
 }

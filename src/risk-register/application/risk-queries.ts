@@ -118,7 +118,8 @@ export class ControlsDocumentQuery extends Query<ControlsDocumentView> {
 export class ControlsDocumentHandler implements IQueryHandler<ControlsDocumentQuery, ControlsDocumentView> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb) {}
   async execute({ riskId, now }: ControlsDocumentQuery) {
-    const states = new RiskRegisterQueries(this.db).states(riskId);
+    const register = new RiskRegisterQueries(this.db);
+    const states = riskId ? [register.stateOf(riskId)].filter((s) => s !== null) : await register.allStates();
     if (riskId && states.length === 0) throw new NotFoundError('Risk', riskId);
     return controlsDocument(states, now.toISOString());
   }
@@ -138,6 +139,8 @@ export class ReviewsDueHandler implements IQueryHandler<ReviewsDueQuery> {
     const now = this.clock.now();
     const on = asOf ?? now;
     const past = on.getTime() < now.getTime();
-    return registerAt(this.db, this.replayer, this.projections, past ? { asOf: on } : null, (register) => risksDueForReview(register.states(), register.criteriaInForce()?.definition, on).map((d) => ({ ...d, lists: register.lists(d.risk.id) })));
+    return registerAt(this.db, this.replayer, this.projections, past ? { asOf: on } : null, async (register) =>
+      risksDueForReview(await register.allStates(), register.criteriaInForce()?.definition, on).map((d) => ({ ...d, lists: register.lists(d.risk.id) })),
+    );
   }
 }

@@ -3,6 +3,7 @@ import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection, ProjectionOptions } from '../../projections/projection.js';
 import { preparedOnce, type ReadDb } from '../../projections/read-model-database.js';
 import { DocumentCache } from '../../projections/document-cache.js';
+import { eachInTurns } from '../../shared/application/turns.js';
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
 import { isPrioritised, sortKey } from '../domain/priority.js';
 import { riskDecider } from '../domain/risk.decider.js';
@@ -159,6 +160,9 @@ export class RiskRegisterProjection implements Projection {
     );
   }
 }
+
+/** Risks' states parsed per turn of the event loop by allStates. */
+const STATES_PER_TURN = 250;
 
 /** A register row's columns besides the document: its place in the order and its flags. */
 interface RegisterFlags {
@@ -378,10 +382,27 @@ export class RiskRegisterQueries {
     };
   }
 
-  /** Every risk's state, in register order (optionally one risk). */
-  states(riskId?: string | null): RiskState[] {
-    const rows = (riskId ? this.db.prepare('SELECT doc FROM risks WHERE id = ?').all(riskId) : this.db.prepare('SELECT doc FROM risks ORDER BY sort_key').all()) as { doc: string }[];
-    return rows.map((r) => JSON.parse(r.doc) as RiskState);
+  /** One risk's state (null: no such risk). */
+  stateOf(riskId: string): RiskState | null {
+    const doc = preparedOnce(this.db, 'SELECT doc FROM risks WHERE id = ?', 'pluck').get(riskId) as string | undefined;
+    return doc === undefined ? null : (JSON.parse(doc) as RiskState);
+  }
+
+  /**
+   * Every risk's state, in register order, parsed STATES_PER_TURN a turn of the event loop: the
+   * register read in one task held every other request (3,828 risks: ~0.3 s, probe p10). The
+   * order is read first, in one statement; on the live read model each risk is then read as it
+   * stands when its turn comes (a risk identified meanwhile is left out, none is read twice).
+   */
+  async allStates(): Promise<RiskState[]> {
+    const ids = preparedOnce(this.db, 'SELECT id FROM risks ORDER BY sort_key', 'pluck').all() as string[];
+    const doc = preparedOnce(this.db, 'SELECT doc FROM risks WHERE id = ?', 'pluck');
+    const states: RiskState[] = [];
+    await eachInTurns(ids, STATES_PER_TURN, (id) => {
+      const json = doc.get(id) as string | undefined; // undefined only if the read model was reset meanwhile
+      if (json !== undefined) states.push(JSON.parse(json) as RiskState);
+    });
+    return states;
   }
 
   /** A page of the risks' states in the order they were identified, after `afterSeq` (0: from the first). */

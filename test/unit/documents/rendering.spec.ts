@@ -4,7 +4,8 @@ import { registerCsv, csvField } from '../../../src/documents/render/csv.js';
 import { formatDay, formatInstant, japaneseEraDate, spreadsheetInstant } from '../../../src/documents/render/dates.js';
 import { markdownInline, markdownTemplate } from '../../../src/documents/render/handlebars.js';
 import { controlsMarkdown } from '../../../src/documents/application/documents.service.js';
-import type { ControlsDocumentTemplateView } from '../../../src/documents/application/controls-document-view.js';
+import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplateView } from '../../../src/documents/application/controls-document-view.js';
+import type { ControlsDocumentEntry } from '../../../src/risk-register/application/controls-document.js';
 import { messagesFor } from '../../../src/documents/messages/index.js';
 import { CONTROLS_MARKDOWN } from '../../../src/documents/templates/controls.md.js';
 
@@ -75,27 +76,34 @@ describe('Markdown escaping of user text', () => {
 describe('the controls document rendered a slice of entries at a time', () => {
   const m = messagesFor('ja');
   const whole = markdownTemplate<ControlsDocumentTemplateView>(CONTROLS_MARKDOWN);
-  const entry = (i: number) => ({
-    title: `リスク ${i} | *鍵*`,
-    rows: [{ label: '所有者', value: `owner-${i}` }],
-    controls: i % 3 === 0 ? [] : [{ title: 'マルチシグ', description: i % 2 ? '3鍵中2鍵' : '', owner: 'ops', due: '2027-03-31', reason: '単一の鍵で動かない', reference: i % 4 ? null : 'REF-1' }],
-  });
-  const view = (n: number, withSource: boolean): ControlsDocumentTemplateView => ({
-    lang: 'ja',
-    m,
-    title: '管理策の記録',
-    basis: `${n} 件`,
-    entries: Array.from({ length: n }, (_, i) => entry(i)) as unknown as ControlsDocumentTemplateView['entries'],
-    source: withSource ? { heading: '出典', position: '0000000000000000042', rows: [{ label: '位置', value: '0000000000000000042' }], regenerateText: '再生成', regenerateUrl: '/documents/controls.md?atPosition=42' } : null,
-  });
+  const entry = (i: number): ControlsDocumentEntry => ({
+    riskId: `risk-${i}`,
+    riskTitle: `リスク ${i} | *鍵*`,
+    riskStatus: i % 2 ? 'ACCEPTED' : 'IN_PLAN',
+    ownerId: `owner-${i}`,
+    level: i % 5 ? 'HIGH' : null,
+    targetLevel: 'LOW',
+    treatmentOptions: i % 4 ? ['REDUCE'] : ['REDUCE', 'SHARE'],
+    treatmentRationale: i % 3 ? 'コールドウォレット' : null,
+    counterparty: i % 4 ? null : '保険会社',
+    contractReference: i % 4 ? null : 'POL-1',
+    controls:
+      i % 3 === 0
+        ? []
+        : [{ controlId: `c-${i}`, id: `c-${i}`, title: 'マルチシグ', description: i % 2 ? '3鍵中2鍵' : '', ownerId: 'ops', dueDate: '2027-03-31', reason: '単一の鍵で動かない', reference: i % 4 ? undefined : 'REF-1', status: 'PLANNED', progressPercent: 0, overdue: false }],
+  }) as ControlsDocumentEntry;
+  const at = { head: { position: '0000000000000000042', recordedAt: '2026-11-30T00:00:00.000Z' }, riskId: null } as Parameters<typeof controlsDocumentFrame>[3];
 
   it('is the same text as the whole template in one call, whatever the number of entries', async () => {
     for (const n of [0, 1, 199, 200, 201, 450]) {
-      for (const withSource of [true, false]) {
-        const v = view(n, withSource);
-        expect(await controlsMarkdown(v)).toBe(whole(v));
+      for (const source of [at, null]) {
+        const entries = Array.from({ length: n }, (_, i) => entry(i));
+        const frame = controlsDocumentFrame(entries, 'ja', m, source);
+        const oneCall = whole({ ...frame, entries: entries.map((e) => controlsEntryView(e, 'ja', m)) });
+        expect(await controlsMarkdown(frame, entries)).toBe(oneCall);
+        if (n > 0) expect(oneCall).toContain(`リスク ${n - 1} \\| \\*鍵\\*`);
       }
     }
-    expect(await controlsMarkdown(view(0, true))).toContain(m.controls.noControls);
+    expect(await controlsMarkdown(controlsDocumentFrame([], 'ja', m, at), [])).toContain(m.controls.noControls);
   });
 });

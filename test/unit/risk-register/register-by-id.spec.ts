@@ -59,3 +59,45 @@ describe('RiskRegisterQueries.byId', () => {
     db.close();
   });
 });
+
+/**
+ * allStates reads the whole register a slice per turn of the event loop (probe p10: the register
+ * parsed in one task held every other request): in register order, every risk exactly once even
+ * when risks move in the order between turns, and other tasks run meanwhile.
+ */
+describe('RiskRegisterQueries.allStates', () => {
+  it('reads every risk once, in register order, letting the event loop turn', async () => {
+    const db = new Database(':memory:');
+    new RiskRegisterProjection().setup(db);
+    const insert = db.prepare('INSERT INTO risks (id, seq, status, owner_id, prioritised, sort_key, needs_reevaluation, assets_retired, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const n = 1_234;
+    // Identification order (seq) is not register order (sort_key): i * 7919 mod n shuffles them.
+    for (let i = 0; i < n; i++) {
+      const key = String((i * 7919) % n).padStart(5, '0');
+      insert.run(`r-${i}`, i + 1, 'IDENTIFIED', 'owner', 0, `1|${key}|r-${i}`, 0, 0, 1, JSON.stringify({ id: `r-${i}`, version: 1 }));
+    }
+    const queries = new RiskRegisterQueries(db);
+    const inOrder = queries.page({}, null, n).rows.map((r) => r.state.id);
+
+    // Meanwhile, other tasks: each turn moves a risk to the end of the order and another to the front.
+    let turns = 0;
+    let moving = true;
+    const move = db.prepare('UPDATE risks SET sort_key = ? WHERE id = ?');
+    const mover = () => {
+      if (!moving) return;
+      turns++;
+      move.run(`2|${turns}`, `r-${turns}`);
+      move.run(`0|${turns}`, `r-${n - turns}`);
+      setImmediate(mover);
+    };
+    setImmediate(mover);
+    const read = await queries.allStates();
+    moving = false;
+
+    expect(turns).toBeGreaterThan(3);
+    expect(read.map((s) => s.id)).toEqual(inOrder);
+    expect(queries.stateOf('r-7')).toEqual({ id: 'r-7', version: 1 });
+    expect(queries.stateOf('nope')).toBeNull();
+    db.close();
+  });
+});
