@@ -345,6 +345,8 @@ export async function verifyEvents(
     /** Incremental: continue after this head; the streams' earlier heads come from `headOf`. */
     resumeFrom?: VerifiedHead;
     headOf?: (streamId: string, revision: number) => Promise<StreamHead | undefined>;
+    /** Ends the run (throwing the signal's reason) at the next turn of the event loop once aborted. */
+    signal?: AbortSignal;
   } = {},
 ): Promise<{ report: IntegrityReport; verifier: IntegrityVerifier }> {
   const verifier = new IntegrityVerifier(options);
@@ -385,6 +387,7 @@ export async function verifyEvents(
       if (pending && !pending.done && pending.value.position === event.position && !(await settleSignaturesUpTo(event.position))) break;
       if (performance.now() - slice > YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
+        options.signal?.throwIfAborted();
         slice = performance.now();
       }
     }

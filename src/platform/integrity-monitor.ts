@@ -76,6 +76,7 @@ export class IntegrityMonitor {
   private readonly intervalMs: number;
   private deepCheck: Promise<void> | null = null;
   private deepRunning = false;
+  private readonly sweepAbort = new AbortController();
   /** The record is rewritten at most once a second (a commit must not cost a file rename). */
   private lastWritten = 0;
   private unwritten: VerifiedHead | null = null;
@@ -180,6 +181,9 @@ export class IntegrityMonitor {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // A background verification of the whole log (tens of seconds on a long log) is given up,
+    // not awaited: shutdown has 9.5 s, and the next start verifies again.
+    this.sweepAbort.abort();
     clearTimeout(this.pollTimer);
     this.pollTimer = undefined;
     clearTimeout(this.sweepTimer);
@@ -296,13 +300,14 @@ export class IntegrityMonitor {
   }
 
   /** Verifies the log after `from` (a signed head), or all of it, up to `upTo` (a head read before). */
-  private async verifyFrom(from: VerifiedHead | null, upTo: string | null): Promise<IntegrityReport & { lastSigned?: VerifiedHead | null }> {
+  private async verifyFrom(from: VerifiedHead | null, upTo: string | null, signal?: AbortSignal): Promise<IntegrityReport & { lastSigned?: VerifiedHead | null }> {
     const { report, verifier } = await verifyEvents(readLog(this.store, { after: from?.position ?? null, upTo, pageSize: MONITOR_PAGE }), {
       requireChain: true,
       trusted: this.trusted,
       parsedEvents: true,
       signatures: readSignatures(this.store, { after: from?.position ?? null, upTo }),
       ...(from ? { resumeFrom: from, headOf: storeHeadOf(this.store) } : {}),
+      ...(signal ? { signal } : {}),
     });
     return { ...report, lastSigned: verifier.lastSignedHead() ?? from };
   }
@@ -320,11 +325,12 @@ export class IntegrityMonitor {
   private async fullCheck(again = false): Promise<void> {
     const started = Date.now();
     try {
-      const report = await this.verifyFrom(null, await this.store.headPosition());
+      const report = await this.verifyFrom(null, await this.store.headPosition(), this.sweepAbort.signal);
       // Also when already BROKEN: the whole log may name an earlier position than the incremental check did.
       if (!report.ok && this.earlierThanKnown(report)) this.settle(report, { startup: false, deep: true });
       else if (report.ok) this.log[again ? 'debug' : 'info']('integrity: the whole log verified again in the background', { events: report.eventsChecked, signatures: report.signaturesChecked, ms: Date.now() - started });
     } catch (error) {
+      if (this.sweepAbort.signal.aborted) return; // stopped: nothing found, nothing to schedule
       this.log.error('integrity: the background verification could not run', { error: error instanceof Error ? error.message : String(error) });
     }
     this.scheduleSweep(Date.now() - started);

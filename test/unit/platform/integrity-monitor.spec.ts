@@ -78,11 +78,12 @@ describe('IntegrityMonitor', () => {
     await store.init();
     const log = quietLog();
     const statePath = join(dir, 'integrity-state.json');
-    const monitor = new IntegrityMonitor(store, new TrustedKeys([publicKey]), statePath, log, { intervalMs, ...(sweepMinMs !== undefined ? { sweepMinMs } : {}) });
+    const trusted = new TrustedKeys([publicKey]);
+    const monitor = new IntegrityMonitor(store, trusted, statePath, log, { intervalMs, ...(sweepMinMs !== undefined ? { sweepMinMs } : {}) });
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     cleanups.push(() => store.close());
     cleanups.push(() => monitor.stop());
-    return { dir, store, monitor, log, statePath };
+    return { dir, store, monitor, log, statePath, trusted };
   }
 
   /** A monitor watching a log of `events` one-event commits, every one of them verified. */
@@ -195,5 +196,30 @@ describe('IntegrityMonitor', () => {
     await monitor.settled();
     expect(monitor.status).toBe('BROKEN');
     expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(4) });
+  });
+
+  it('gives up a background verification of the whole log on stop(), without a verdict or an error', async () => {
+    // A log whose whole verification takes many turns of the event loop (500 signed commits of 20 events).
+    const { store, monitor, statePath, trusted } = await setUp(3_600_000);
+    for (let i = 0; i < 500; i++) await store.append(`s-${i}`, Array.from({ length: 20 }, newEvent), { expectedVersion: ExpectedVersion.noStream });
+    await monitor.start();
+    await monitor.stop(); // records the verified head: the next start is incremental, then verifies it all in the background
+    const messages: string[] = [];
+    const log: Record<string, unknown> = { debug: () => undefined, warn: () => undefined, info: (msg: string) => void messages.push(msg), error: (msg: string) => void messages.push(`error: ${msg}`) };
+    log.child = () => log;
+    const restarted = new IntegrityMonitor(store, trusted, statePath, log as unknown as JsonLogger, { intervalMs: 3_600_000 });
+    cleanups.push(() => restarted.stop());
+    await restarted.start();
+    expect(restarted.status).toBe('OK');
+    await restarted.stop();
+    // The code before awaited the background verification to its end, which logs its verdict.
+    expect(messages.filter((m) => m.includes('verified again') || m.startsWith('error'))).toEqual([]);
+    expect(restarted.status).toBe('OK');
+    // The next start verifies again, and the sweep it runs completes when it is not stopped.
+    const third = new IntegrityMonitor(store, trusted, statePath, log as unknown as JsonLogger, { intervalMs: 3_600_000 });
+    cleanups.push(() => third.stop());
+    await third.start();
+    await third.settled();
+    expect(messages.filter((m) => m.includes('verified again'))).toHaveLength(1);
   });
 });
