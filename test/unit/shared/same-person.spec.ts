@@ -14,9 +14,21 @@ describe('samePerson', () => {
     expect(samePerson('\u212Aen', 'ken')).toBe(true);
   });
 
+  it('holds for ids whose letters only look alike (UTS #39 skeleton; probes p9, p10)', () => {
+    // Cyrillic с, а, о; Greek ο and Ο; a digit one for an ell; rn for m.
+    for (const other of ['\u0441arol', 'c\u0430rol', 'car\u043El', 'car\u03BFl', 'caro1', 'CAR\u039FL']) expect(samePerson('carol', other)).toBe(true);
+    expect(samePerson('mary', 'rnary')).toBe(true);
+    // Precomposed and decomposed accents are one spelling; an accent is not nothing.
+    expect(samePerson('jos\u00E9', 'jose\u0301')).toBe(true);
+    expect(samePerson('jos\u00E9', 'jose')).toBe(false);
+    // Small capitals are not look-alikes of lower case for UTS #39 (they read as capitals, smaller).
+    expect(samePerson('carol', '\u1D04\u1D00\u0280\u1D0F\u029F')).toBe(false);
+  });
+
   it('does not hold for different people, nor for a missing id', () => {
     expect(samePerson('zed', 'zed2')).toBe(false);
-    expect(samePerson('carol', 'caro1')).toBe(false);
+    expect(samePerson('carol', 'carl')).toBe(false);
+    expect(samePerson('carol', 'karol')).toBe(false);
     expect(samePerson('zed', undefined)).toBe(false);
     expect(samePerson(null, null)).toBe(false);
   });
@@ -24,6 +36,6 @@ describe('samePerson', () => {
   it('folds to one key, which names both spellings', () => {
     expect(personKey('ＣａｒｏＬ')).toBe('carol');
     expect(nameAsPerson('zed', 'zed')).toBe('zed');
-    expect(nameAsPerson('zed', 'ZED')).toBe('zed (the same person as ZED: user ids are compared ignoring case and width)');
+    expect(nameAsPerson('zed', 'ZED')).toBe('zed (the same person as ZED: user ids are compared ignoring case, width and letters of other scripts that look the same)');
   });
 });

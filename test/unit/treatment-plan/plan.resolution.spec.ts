@@ -76,12 +76,13 @@ describe('RecordBoardResolution: nobody who prepared what the board decides reco
     ['in another case', 'Carol'],
     ['in capitals', 'CAROL'],
     ['in full width', 'ｃａｒｏｌ'],
+    ['by a Cyrillic letter that looks the same', '\u0441arol'],
   ])('refuses the drafter under an id that differs only %s (%s)', (_how, id) => {
     const carol = actor('carol', 'COMMITTEE_MEMBER');
     const error = given(planDecider, play(draft({ actor: carol }), add(r1), submit()))
       .when(resolve({ actor: actor(id, 'BOARD_SECRETARY') }))
       .thenThrows(RuleViolationError, { rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
-    expect(error.message).toContain(`carol (the same person as ${id}: user ids are compared ignoring case and width) drafted the plan`);
+    expect(error.message).toContain(`carol (the same person as ${id}: user ids are compared ignoring case, width and letters of other scripts that look the same) drafted the plan`);
   });
 
   it('a secretary who took no part records it', () => {
