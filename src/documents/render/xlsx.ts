@@ -21,6 +21,18 @@ const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: 
 /** Rows written per turn of the event loop (~5 ms of work on these machines). */
 const ROWS_PER_TURN = 250;
 
+/** What XML 1.0 cannot carry (its Char production): a control but tab, LF and CR, U+FFFE, U+FFFF, a lone surrogate. */
+const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * A text as a cell can hold it: what XML cannot carry becomes U+FFFD, visibly. Texts are refused
+ * such characters since probe p10 (isWellFormedText), but a log may hold older ones: written raw,
+ * U+FFFE made the workbook unreadable, and exceljs dropped controls without a trace.
+ */
+export function xmlText(text: string): string {
+  return text.replace(NOT_XML, '\uFFFD');
+}
+
 export async function registerXlsx(view: RegisterExport): Promise<Buffer> {
   const { m, lang } = view;
   const sink = new PassThrough();
@@ -69,7 +81,7 @@ export async function registerXlsx(view: RegisterExport): Promise<Buffer> {
             if (cell === null) return null;
             if (type === 'day') return spreadsheetDay(String(cell)) ?? cell;
             if (type === 'instant') return spreadsheetInstant(String(cell), lang) ?? cell;
-            return cell;
+            return typeof cell === 'string' ? xmlText(cell) : cell;
           }),
         )
         .commit(),

@@ -135,10 +135,18 @@ export function longerThan(text: string, max: number): boolean {
  * limits and the checks below).
  */
 export function isWellFormedText(text: string): boolean {
-  return text.isWellFormed();
+  return text.isWellFormed() && !NOT_TEXT.test(text);
 }
 
-export const ILL_FORMED_TEXT = 'must be well-formed Unicode text (it holds a lone surrogate, such as \\ud800, which is no character)';
+/**
+ * What no text may hold besides a lone surrogate: a control character but tab, line feed and
+ * carriage return, and a noncharacter (U+FFFE, U+FFFF, U+FDD0-U+FDEF, the last two of every
+ * plane). XML cannot carry them: one control description holding U+FFFE made the register
+ * workbook unreadable for everyone, at every later position (probe p10).
+ */
+const NOT_TEXT = /\p{Noncharacter_Code_Point}|(?![\t\n\r])\p{Cc}/u;
+
+export const ILL_FORMED_TEXT = 'must be well-formed Unicode text: no lone surrogate (such as \\ud800), no control character but tab, line feed and carriage return, no noncharacter (such as U+FFFF)';
 
 /**
  * A character someone can see: not white space, a control or format character (zero-width space,

@@ -3,6 +3,8 @@ import { parse } from 'csv-parse/sync';
 import { registerCsv, csvField } from '../../../src/documents/render/csv.js';
 import { formatDay, formatInstant, japaneseEraDate, spreadsheetInstant } from '../../../src/documents/render/dates.js';
 import { markdownInline, markdownTemplate } from '../../../src/documents/render/handlebars.js';
+import { registerXlsx, xmlText } from '../../../src/documents/render/xlsx.js';
+import ExcelJS from 'exceljs';
 import { controlsMarkdown } from '../../../src/documents/application/documents.service.js';
 import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplateView } from '../../../src/documents/application/controls-document-view.js';
 import type { ControlsDocumentEntry } from '../../../src/risk-register/application/controls-document.js';
@@ -105,5 +107,24 @@ describe('the controls document rendered a slice of entries at a time', () => {
       }
     }
     expect(await controlsMarkdown(controlsDocumentFrame([], 'ja', m, at), [])).toContain(m.controls.noControls);
+  });
+});
+
+describe('the register workbook holds only what XML can carry', () => {
+  it('writes a control, U+FFFE, U+FFFF or a lone surrogate of an older log as U+FFFD, and the workbook still loads (probe p10)', async () => {
+    expect(xmlText('tab\tline\r\nok 𠮷 \uE000 \uFFFD')).toBe('tab\tline\r\nok 𠮷 \uE000 \uFFFD');
+    const texts = ['see \uFFFE here', 'bell\u0007 here', 'end \uFFFF', 'lone \ud800 one', 'nul\u0000'];
+    const m = messagesFor('en');
+    const view = {
+      lang: 'en' as const,
+      m,
+      recordedAt: '2026-11-30T00:00:00.000Z',
+      source: { heading: 'Source', position: '1', rows: [{ label: 'Position', value: '1' }], regenerateText: 'Again', regenerateUrl: null },
+      tables: [{ section: 'controls' as const, name: 'Controls', columns: [{ key: 'description' as const, header: 'Description', type: 'text' as const, width: 40 }], rows: texts.map((t) => [t]) }],
+    } as unknown as Parameters<typeof registerXlsx>[0];
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load((await registerXlsx(view)) as never);
+    const cells = workbook.getWorksheet('Controls')!.getColumn(1).values.slice(2);
+    expect(cells).toEqual(['see \uFFFD here', 'bell\uFFFD here', 'end \uFFFD', 'lone \uFFFD one', 'nul\uFFFD']);
   });
 });
