@@ -456,6 +456,12 @@ describe('webhook notices with two instances on one PostgreSQL store', () => {
     expect([leads(servers.a!), leads(servers.b!)].sort()).toEqual([0, 1]);
     const leader = leads(servers.a!) === 1 ? 'a' : 'b';
     const other = leader === 'a' ? 'b' : 'a';
+    // Only the instance that delivers reports the notices' lag (the other's checkpoint of them is stale).
+    const wh = 'risk_ledger_follower_lag_events{follower="webhooks"}';
+    expect([wh in (await metricsOf(servers[leader]!)), wh in (await metricsOf(servers[other]!))]).toEqual([true, false]);
+    // Likewise the reactions: one instance runs them.
+    const re = 'risk_ledger_follower_lag_events{follower="reactions"}';
+    expect([re in (await metricsOf(servers.a!)), re in (await metricsOf(servers.b!))].filter(Boolean)).toHaveLength(1);
 
     // The receiver fails; the owner accepts, then a revision makes the consent stale: the leader retries…
     receiver.failing = true;

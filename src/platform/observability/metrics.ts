@@ -19,6 +19,13 @@ function processMetrics(): Registry {
 /** A follower of the log whose lag is measured: the projections, the reactions (process manager). */
 export interface LagFollower {
   readonly checkpoint: string | null;
+  /**
+   * For a follower one instance runs for all (the reactions, the webhooks on PostgreSQL): whether
+   * this one does. Another instance's follower is not measured here: its checkpoint here is stale
+   * (probe p10: 32,240 events "behind" on every other instance, and a former leader's last value
+   * kept forever). Absent: every instance runs its own (the projections).
+   */
+  readonly isLeading?: boolean;
 }
 
 /**
@@ -96,14 +103,14 @@ export class Metrics implements EventStoreInstrumentation, CommandInstrumentatio
   });
   private readonly lagEvents = new Gauge({
     name: 'risk_ledger_follower_lag_events',
-    help: 'Events in the log not yet applied, by follower (projections, reactions; webhooks on the instance that delivers them).',
+    help: 'Events in the log not yet applied, by follower (projections; reactions and webhooks on the instance that runs them).',
     labelNames: ['follower'],
     registers: [this.registry],
     collect: () => this.measureLag(),
   });
   private readonly lagSeconds = new Gauge({
     name: 'risk_ledger_follower_lag_seconds',
-    help: 'Age of the oldest event not yet applied (0 when caught up), by follower (projections, reactions; webhooks on the instance that delivers them).',
+    help: 'Age of the oldest event not yet applied (0 when caught up), by follower (projections; reactions and webhooks on the instance that runs them).',
     labelNames: ['follower'],
     registers: [this.registry],
     collect: () => this.measureLag(),
@@ -211,10 +218,16 @@ export class Metrics implements EventStoreInstrumentation, CommandInstrumentatio
     // Webhook notices are a follower too: a receiver that fails now and then makes them fall
     // behind while no single notice fails for long (soak probe p9: 4 s -> 200 s behind, unseen).
     const webhooks = this.webhookState?.();
-    const followers: Record<string, LagFollower> = { ...this.followers.followers, ...(webhooks?.leading ? { webhooks: { checkpoint: webhooks.handled } } : {}) };
+    const followers: Record<string, LagFollower> = { ...this.followers.followers, ...(webhooks ? { webhooks: { checkpoint: webhooks.handled, isLeading: webhooks.leading } } : {}) };
     try {
       const head = await store.headPosition();
       for (const [follower, f] of Object.entries(followers)) {
+        if (f.isLeading === false) {
+          // The instance that runs it reports it (once it leads again, this one does).
+          this.lagEvents.remove({ follower });
+          this.lagSeconds.remove({ follower });
+          continue;
+        }
         const checkpoint = f.checkpoint;
         if (head === null || (checkpoint !== null && checkpoint >= head)) {
           this.lagEvents.labels({ follower }).set(0);
