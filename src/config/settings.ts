@@ -183,11 +183,14 @@ export function misspelledSettings(env: Record<string, string | undefined>): { v
   const declared = new Set(SETTING_NAMES);
   const found: { variable: string; setting: string }[] = [];
   for (const variable of Object.keys(env)) {
-    if (declared.has(variable) || !/^[A-Z][A-Z0-9_]*$/.test(variable)) continue;
+    // Lower case too (deadline_check_interval_ms): read as nothing, like a misspelling (probe p10).
+    if (declared.has(variable) || !/^[A-Za-z][A-Za-z0-9_]*$/.test(variable)) continue;
+    const upper = variable.toUpperCase();
     const setting =
-      SETTING_NAMES.find((name) => name.length >= 6 && Math.abs(name.length - variable.length) <= 2 && damerauLevenshtein(name, variable).steps <= 2) ??
-      // The unit left out (DEADLINE_CHECK_INTERVAL for DEADLINE_CHECK_INTERVAL_MS), more than two letters.
-      SETTING_NAMES.find((name) => UNIT_SUFFIX.test(name) && name.replace(UNIT_SUFFIX, '') === variable);
+      SETTING_NAMES.find((name) => name.length >= 6 && Math.abs(name.length - upper.length) <= 2 && damerauLevenshtein(name, upper).steps <= 2) ??
+      // The unit left out or another one given (DEADLINE_CHECK_INTERVAL or DEADLINE_CHECK_INTERVAL_SECONDS
+      // for DEADLINE_CHECK_INTERVAL_MS), more than two letters.
+      SETTING_NAMES.find((name) => UNIT_SUFFIX.test(name) && [upper, upper.replace(UNIT_SUFFIX, '')].includes(name.replace(UNIT_SUFFIX, '')));
     if (setting) found.push({ variable, setting });
   }
   return found;

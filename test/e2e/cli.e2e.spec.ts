@@ -62,6 +62,9 @@ describe('risk-ledger: mistakes are one line on stderr and exit status 2', () =>
     ['token with --expires tomorrow', ['token', '--sub', 'alice', '--roles', 'CISO', '--expires', 'tomorrow'], /--expires 'tomorrow' is not a duration: use a whole number followed by s, m, h or d .* 8h/],
     ['token with --expires beyond 90 days', ['token', '--sub', 'alice', '--roles', 'CISO', '--expires', '91d'], /longer than 90 days/],
     ['token with --sub in the system prefix, in capitals', ['token', '--sub', 'SYSTEM:process-manager', '--roles', 'CISO'], /--sub may not start with 'system:' \(in any case or width\)/],
+    // Refused, not trimmed into a token for carol (probe p10).
+    ['token with --sub padded with a space', ['token', '--sub', ' carol', '--roles', 'CISO'], /--sub must be 1 to 128 printable characters, without spaces around them/],
+    ['token with --sub ending in a tab', ['token', '--sub', 'carol\t', '--roles', 'CISO'], /--sub must be 1 to 128 printable characters, without spaces around them/],
     ['token with --name holding a bidirectional override', ['token', '--sub', 'alice', '--roles', 'CISO', '--name', 'Alice\u202Egnp.exe'], /--name must not contain control, line-separator, bidirectional-override or invisible characters/],
   ];
   it.each(cases)('%s', (_name, args, pattern) => {

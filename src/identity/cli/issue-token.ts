@@ -72,8 +72,9 @@ export interface TokenRequest {
 
 /** Checks the options, then signs with the server's key. Throws TokenRequestError for a mistake, ConfigError for the environment. */
 export async function issueToken(request: TokenRequest): Promise<string> {
-  const sub = request.sub?.trim();
-  if (!sub) throw new TokenRequestError('--sub is required: the user id the token speaks for (e.g. --sub alice)');
+  // Not trimmed: `--sub " carol"` printed a token for carol, whom the operator may not have meant (probe p10).
+  const sub = request.sub;
+  if (!sub?.trim()) throw new TokenRequestError('--sub is required: the user id the token speaks for (e.g. --sub alice)');
   const problem = userIdProblem(sub);
   if (problem) throw new TokenRequestError(`--sub ${problem}`);
   for (const [option, value] of [['--name', request.name], ['--department', request.department]] as const) {

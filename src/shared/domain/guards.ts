@@ -256,17 +256,19 @@ const USER_ID = /^[^\p{C}\p{Zl}\p{Zp}]{1,128}$/u;
  * What an id must hold and must not: a letter, digit, punctuation or symbol someone can see (the
  * blank Braille pattern U+2800 is none), and no code point Unicode says to display as nothing
  * (Default_Ignorable_Code_Point: the combining grapheme joiner, variation selectors, Mongolian
- * and Khmer fillers...) nor a combining mark with no character before it. `owen\u034F` read as
- * `owen` and passed every separation-of-duties check as another person (re-probe).
+ * and Khmer fillers...) nor a combining mark with no character before it (first, or after a
+ * space: `carol \u0301` read as `carol`, probe p10). `owen\u034F` read as `owen` and passed every
+ * separation-of-duties check as another person (re-probe).
  */
 const SEEN_IN_ID = /(?!\u2800)[\p{L}\p{N}\p{P}\p{S}]/u;
-const UNSEEN_IN_ID = /\p{Default_Ignorable_Code_Point}|^\p{M}/u;
+const UNSEEN_IN_ID = /\p{Default_Ignorable_Code_Point}|(?:^| )\p{M}/u;
 /**
  * Blanks that read as nothing or as a plain space: every space but U+0020 (a hair space, a
  * no-break or an ideographic space) and the blank Braille pattern. `carol\u2800` and
  * `c\u200Aarol` read as `carol`, and recorded a resolution on a plan `carol` drafted (probe p9).
+ * Nor two spaces in a row: HTML shows them as one, and `c  arol` read as `c arol` (probe p10).
  */
-const BLANK_IN_ID = /[^\S ]|\u2800/u;
+const BLANK_IN_ID = /[^\S ]|\u2800| {2}/u;
 
 /** The prefix of the system's own actors' ids (the process manager's `system:process-manager`). */
 export const SYSTEM_ACTOR_PREFIX = 'system:';
@@ -280,8 +282,8 @@ export const SYSTEM_ACTOR_PREFIX = 'system:';
  */
 export function userIdProblem(id: string): string | null {
   if (!USER_ID.test(id) || id !== id.trim() || hasUnprintable(id)) return 'must be 1 to 128 printable characters, without spaces around them';
-  if (!SEEN_IN_ID.test(id) || UNSEEN_IN_ID.test(id)) return 'must hold a letter, digit, punctuation or symbol, and no character displayed as nothing (such as U+034F or a variation selector)';
-  if (BLANK_IN_ID.test(id)) return 'may hold no blank but the plain space U+0020 (not a no-break, hair or ideographic space, nor the blank Braille pattern U+2800)';
+  if (!SEEN_IN_ID.test(id) || UNSEEN_IN_ID.test(id)) return 'must hold a letter, digit, punctuation or symbol, and no character displayed as nothing (such as U+034F, a variation selector, or a combining mark with no letter before it)';
+  if (BLANK_IN_ID.test(id)) return 'may hold no blank but the plain space U+0020, one at a time (not a no-break, hair or ideographic space, nor the blank Braille pattern U+2800)';
   if (personKey(id).startsWith(personKey(SYSTEM_ACTOR_PREFIX))) return `may not start with '${SYSTEM_ACTOR_PREFIX}' (in any case or width), which names the system's own actors`;
   return null;
 }

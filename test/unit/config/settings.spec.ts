@@ -138,6 +138,13 @@ describe('configuration schema', () => {
     // Two swaps of neighbours, or a swap and a letter missing, are two mistakes (a plain
     // Levenshtein distance counts each swap twice and let these pass without a word: re-probe).
     expect(misspelledSettings({ SQLTIE_PAHT: 'x', SQLITEPAHT: 'x', JWT_SCEERT: 'x', DTAA_DRI: 'x' }).map((m) => m.setting)).toEqual(['SQLITE_PATH', 'SQLITE_PATH', 'JWT_SECRET', 'DATA_DIR']);
+    // Another unit, or lower case, is as good as a misspelling: read as nothing (probe p10).
+    expect(misspelledSettings({ DEADLINE_CHECK_INTERVAL_SECONDS: '5', EVIDENCE_MAX_MB: '1', deadline_check_interval_ms: '9', log_level: 'debug', http_proxy: 'x', no_proxy: 'y', port: '1', npm_config_cache: '/c' })).toEqual([
+      { variable: 'DEADLINE_CHECK_INTERVAL_SECONDS', setting: 'DEADLINE_CHECK_INTERVAL_MS' },
+      { variable: 'EVIDENCE_MAX_MB', setting: 'EVIDENCE_MAX_BYTES' },
+      { variable: 'deadline_check_interval_ms', setting: 'DEADLINE_CHECK_INTERVAL_MS' },
+      { variable: 'log_level', setting: 'LOG_LEVEL' },
+    ]);
     // A setting without its unit is more than two letters away, and still meant (probe p9).
     expect(misspelledSettings({ DEADLINE_CHECK_INTERVAL: '5', WEBHOOK_TIMEOUT: '1', EVIDENCE_MAX: '1', SIGNING_KEY: 'x', INTERVAL: '1' })).toEqual([
       { variable: 'DEADLINE_CHECK_INTERVAL', setting: 'DEADLINE_CHECK_INTERVAL_MS' },

@@ -126,7 +126,7 @@ describe('IdentifyRisk (Art. 14(1))', () => {
 
     // An owner nobody can be: no token's subject can carry an invisible, padded or system id, so
     // nobody could ever accept or decline the risk (compliance probe F9).
-    it.each(['\u200B', 'owen\u2060', '\u3164', 'own\ner', 'system:process-manager', 'ＳＹＳＴＥＭ:x', 'x'.repeat(129), 'owen\u034F', '\uFE0F', '\u180B', '\u17B4', '\u2800', '\u0301', '\u0301owen', 'owen\u2800', 'o\u200Awen', '山田\u3000太郎'])('refuses the owner %j', (ownerId) => {
+    it.each(['\u200B', 'owen\u2060', '\u3164', 'own\ner', 'system:process-manager', 'ＳＹＳＴＥＭ:x', 'x'.repeat(129), 'owen\u034F', '\uFE0F', '\u180B', '\u17B4', '\u2800', '\u0301', '\u0301owen', 'owen\u2800', 'o\u200Awen', '山田\u3000太郎', 'o  wen', 'owen \u0301'])('refuses the owner %j', (ownerId) => {
       const error = given(riskDecider, []).when(identify({ ownerId })).thenThrows(BadInputError);
       expect(error.fields).toEqual({ ownerId: expect.stringMatching(/no user could act under it/) });
       given(riskDecider, history(identify())).when(reassignOwner(ownerId)).thenRejectsFields('ownerId');
