@@ -42,7 +42,7 @@ function register(n: number): DocumentData {
     criteria: undefined,
     risks: async () => rows,
     riskStates: async () => rows.map((r) => r.state),
-    risk: () => null,
+    riskState: () => null,
     plan: () => null,
     asset: () => ({ name: 'Hot wallet' }) as ReturnType<DocumentData['asset']>,
     db: undefined as unknown as DocumentData['db'],

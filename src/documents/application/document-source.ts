@@ -22,7 +22,8 @@ export interface DocumentData {
   risks(): Promise<RiskRow[]>;
   /** Every risk's state alone, in register order (parsed a slice per turn of the event loop). */
   riskStates(): Promise<RiskState[]>;
-  risk(id: string): RiskRow | null;
+  /** One risk's state (without the register's ranks and lists, which a document of its items does not show). */
+  riskState(id: string): RiskState | null;
   plan(id: string): PlanState | null;
   asset(id: string): AssetState | null;
   /** The replayed read models themselves (for a section whose queries live elsewhere). */
@@ -67,7 +68,7 @@ export class DocumentSource {
             return { items: rows, last: rows.at(-1)?.sortKey ?? null };
           }),
         riskStates: () => register.allStates(),
-        risk: (id) => register.byId(id),
+        riskState: (id) => register.stateOf(id),
         plan: (id) => plans.byId(id),
         asset: (id) => assets.byId(id),
         db,

@@ -57,7 +57,7 @@ export class DocumentsService {
 
   async plan(id: string, format: 'md' | 'html', request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
-    const view = await this.source.read(request.point, (data) => {
+    const view = await this.source.read(request.point, async (data) => {
       const plan = data.plan(id);
       if (!plan) throw new NotFoundError('Plan', id);
       return planDocument(plan, data, request.lang, m, format);
@@ -68,7 +68,7 @@ export class DocumentsService {
   async controls(riskId: string | null, request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
     const { frame, entries } = await this.source.read(request.point, async (data) => {
-      const states = riskId ? [data.risk(riskId)?.state].filter((s) => s !== undefined) : await data.riskStates();
+      const states = riskId ? [data.riskState(riskId)].filter((s) => s !== null) : await data.riskStates();
       if (riskId && states.length === 0) throw new NotFoundError('Risk', riskId);
       // The Art.18(2) record's content as of its last event (not the clock: the same position gives the same document).
       const at = data.head?.recordedAt ?? new Date(0).toISOString();
