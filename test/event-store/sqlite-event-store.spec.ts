@@ -53,6 +53,33 @@ describe('SqliteEventStore specifics', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('reads a type over a long log in spans of 20,000 positions, letting the event loop turn between them (probe p10)', async () => {
+    const store = open();
+    // 45,000 events, 1,000 a commit; a rare type at either side of each span's edge and near the end.
+    const rare = new Set([19_999, 20_000, 20_001, 40_000, 44_999]);
+    for (let c = 0; c < 45; c++) {
+      await store.append(`s-${c}`, Array.from({ length: 1_000 }, (_, i) => newEvent(rare.has(c * 1_000 + i + 1) ? 'Rare' : 'Common', { n: c * 1_000 + i + 1 })), { expectedVersion: ExpectedVersion.noStream });
+    }
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      if (!counting) return;
+      turns++;
+      setImmediate(count);
+    };
+    setImmediate(count);
+    const all = await store.readAll({ types: ['Rare'], maxCount: 100 });
+    counting = false;
+    expect(all.map((e) => e.data.n)).toEqual([...rare]);
+    expect(turns).toBeGreaterThanOrEqual(2);
+    // maxCount and pages across the spans' edges.
+    expect((await store.readAll({ types: ['Rare'], maxCount: 2 })).map((e) => e.data.n)).toEqual([19_999, 20_000]);
+    expect((await store.readAll({ types: ['Rare'], after: all[2]!.position, maxCount: 5 })).map((e) => e.data.n)).toEqual([40_000, 44_999]);
+    expect(await store.readAll({ types: ['Nope'] })).toEqual([]);
+    // The byte cap ends a typed page across spans too (one event at least).
+    expect(await store.readAll({ types: ['Rare'], maxCount: 10, maxBytes: 1 })).toHaveLength(1);
+  }, 60_000);
+
   it('creates the directory and the versioned schema in WAL mode', async () => {
     const store = open();
     await store.init();

@@ -112,6 +112,30 @@ export function typedReadAll(db: Database.Database, s: Statements, count: number
   return stmt;
 }
 
+/** Positions scanned per statement by a typed read (about 25 ms of SQLite at ~1.2 µs a row). */
+const TYPED_SCAN_SPAN = 20_000;
+
+/**
+ * The rows of `types` after `from` up to `cap`, ending at `maxCount` rows or `maxBytes` as
+ * cappedRows does. A typed read scans the log (an index on type would cost every append), a span
+ * of TYPED_SCAN_SPAN positions per statement with a turn of the event loop between spans: a type
+ * absent from 350,000 events held the loop 300-545 ms in one statement (probe p10).
+ */
+export async function typedRowsInSpans(db: Database.Database, s: Statements, types: string[], page: { from: number; cap: number; maxCount: number; maxBytes: number }): Promise<EventRow[]> {
+  const stmt = typedReadAll(db, s, types.length);
+  const rows: EventRow[] = [];
+  let bytes = 0;
+  for (let lo = page.from; lo < page.cap; lo += TYPED_SCAN_SPAN) {
+    if (lo > page.from) await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const row of cappedRows(stmt, [lo, Math.min(page.cap, lo + TYPED_SCAN_SPAN), ...types, page.maxCount - rows.length], page.maxBytes - bytes)) {
+      rows.push(row);
+      bytes += Buffer.byteLength(row[6]) + Buffer.byteLength(row[7]);
+    }
+    if (rows.length >= page.maxCount || bytes >= page.maxBytes) break;
+  }
+  return rows;
+}
+
 /**
  * A page's rows read with `stmt` (a readAll statement), ending after the row that brings the
  * events' data and metadata to `maxBytes` (READ_PAGE_BYTES: an event may be megabytes). Stepped

@@ -62,7 +62,7 @@ import {
 } from '../internal/append-support.js';
 import { trackedSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 import type { ChainSigner, HeadSignature } from '../signing.js';
-import { cappedRows, duplicateEventIdError, positionNumber, prepareStatements, migrate, typedReadAll, type Statements } from './rows.js';
+import { cappedRows, duplicateEventIdError, positionNumber, prepareStatements, migrate, typedRowsInSpans, type Statements } from './rows.js';
 import { EVENT_COLUMNS, toRecorded, type EventRow } from '../internal/event-rows.js';
 
 export type { SqliteEventStoreOptions, SqliteEventStoreStats } from './store-types.js';
@@ -471,7 +471,11 @@ export class SqliteEventStore implements EventStore {
     const maxCount = normaliseCount(options.maxCount, DEFAULT_READ_COUNT, 'maxCount');
     const maxBytes = normaliseCount(options.maxBytes, READ_PAGE_BYTES, 'maxBytes');
     const from = options.after === undefined || options.after === null ? 0 : positionNumber(options.after);
-    return maxCount === 0 ? [] : this.readRange(from, this.durability.readerCap(), maxCount, options.types, maxBytes);
+    const { types } = options;
+    if (maxCount === 0 || types === undefined || types === null) return maxCount === 0 ? [] : this.readRange(from, this.durability.readerCap(), maxCount, maxBytes);
+    if (!Array.isArray(types)) throw new TypeError('types must be an array of strings');
+    if (types.length === 0) return [];
+    return (await typedRowsInSpans(this.db!, this.s, types, { from, cap: this.durability.readerCap(), maxCount, maxBytes })).map(toRecorded);
   }
 
   async awaitCommitted(): Promise<void> {
@@ -490,15 +494,8 @@ export class SqliteEventStore implements EventStore {
     return this.sharedPage.get(from, cap, maxCount, () => this.recent.page(from, cap, maxCount) ?? this.readRange(from, cap, maxCount));
   }
 
-  private readRange(from: number, cap: number, maxCount: number, types?: string[], maxBytes = READ_PAGE_BYTES): RecordedEvent[] {
-    let rows: EventRow[];
-    if (types === undefined || types === null) {
-      rows = cappedRows(this.s.readAll, [from, cap, maxCount], maxBytes);
-    } else {
-      if (!Array.isArray(types)) throw new TypeError('types must be an array of strings');
-      if (types.length === 0) return [];
-      rows = cappedRows(typedReadAll(this.db!, this.s, types.length), [from, cap, ...types, maxCount], maxBytes);
-    }
+  private readRange(from: number, cap: number, maxCount: number, maxBytes = READ_PAGE_BYTES): RecordedEvent[] {
+    const rows: EventRow[] = cappedRows(this.s.readAll, [from, cap, maxCount], maxBytes);
     const out: RecordedEvent[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) out[i] = toRecorded(rows[i]!);
     return out;
