@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
+import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
@@ -25,6 +26,9 @@ import { RiskWriteContext } from './write-context.js';
 
 /** Risks read from the register per step of a pass (one synchronous step of the event loop each). */
 const WATCH_PAGE = 200;
+
+/** How soon the watch looks again while the read models catch up with the log at start. */
+const CATCH_UP_RECHECK_MS = 1_000;
 
 export const DEADLINE_WATCH_ACTOR: DomainActor = { id: 'system:deadline-watch', name: 'Risk Ledger deadline watch', roles: [] };
 
@@ -49,6 +53,7 @@ export class DeadlineWatch implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(READ_DB) private readonly db: ReadDb,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     logger: JsonLogger,
+    private readonly projections: ProjectionRunner,
   ) {
     this.log = logger.child('deadline-watch');
   }
@@ -66,7 +71,7 @@ export class DeadlineWatch implements OnApplicationBootstrap, OnModuleDestroy {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      void this.check().finally(() => this.schedule(this.config.deadlineCheckIntervalMs));
+      void this.check().finally(() => this.schedule(this.projections.caughtUpOnce ? this.config.deadlineCheckIntervalMs : CATCH_UP_RECHECK_MS));
     }, delayMs);
     this.timer.unref();
   }
@@ -78,6 +83,10 @@ export class DeadlineWatch implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async pass(): Promise<number> {
+    // A start behind the log (read models lost, or rebuilt for a new schema): the register lacks
+    // the newest events and every command would wait for them (10 s each, probe p10); the first
+    // pass comes once they have caught up.
+    if (!this.projections.caughtUpOnce) return 0;
     const at = this.clock.now().toISOString();
     try {
       const register = new RiskRegisterQueries(this.db);
