@@ -87,6 +87,27 @@ describe('CommandExecutor.executeJoint (a decision over several streams, appende
     expect(await store.streamVersion(`asset-${rival.assetId}`)).toBe(0);
   });
 
+  it('a command without expectedVersion that loses more than 64 rounds in a row is still retried, within its time budget (probe p10)', async () => {
+    const store = new RacingStore();
+    await store.init();
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, createUpcasters());
+    const asset = register('Hot wallet');
+    await executor.executeJoint(withNameReservation(asset), ctx(manager));
+    const threat = (name: string): AssetCommand => ({ type: 'IdentifyThreat', actor: manager, at: new Date().toISOString(), assetId: asset.assetId, threatId: randomUUID(), name, description: '', affects: ['CONFIDENTIALITY'] });
+    let lost = 0;
+    // Another command gets in before each of this one's first 70 appends (new commands joining the race).
+    const race = async (): Promise<void> => {
+      lost++;
+      await executor.executeJoint(withNameReservation(threat(`Other ${lost}`)), ctx(manager));
+      if (lost < 70) store.raceOnce(race);
+    };
+    store.raceOnce(race);
+    const result = await executor.executeJoint(withNameReservation(threat('Mine')), ctx(manager));
+    expect(lost).toBe(70);
+    expect(result.events).toHaveLength(1);
+    expect(await store.streamVersion(`asset-${asset.assetId}`)).toBe(71); // registered, 70 others' threats, then this one
+  }, 30_000);
+
   it('16 racing commands on one stream without expectedVersion all succeed (retried on fresh state)', async () => {
     const store = new InMemoryEventStore();
     await store.init();
