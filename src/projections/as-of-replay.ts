@@ -155,7 +155,7 @@ export class AsOfReplayer {
       const meta = stored.newest(this.shape, included, after);
       if (!meta) return null;
       const [head] = await this.store.readAll({ after: meta.previousPosition, maxCount: 1 });
-      const image = head && head.position === meta.head.position && head.hash === meta.head.hash ? stored.load(meta) : null;
+      const image = head && head.position === meta.head.position && head.hash === meta.head.hash ? await stored.load(meta) : null;
       if (image) {
         try {
           // openableImage: snapshots stored before it was applied on saving may carry a WAL header.

@@ -91,7 +91,7 @@ describe('register-wide asOf from stored read-model snapshots', () => {
     const snapshots = new MemoryReplaySnapshots(100);
     await replayer(store, snapshots).read({ atPosition: positions.at(-1)! }, () => undefined);
     const meta = snapshots.newest(new AsOfReplayer(store, upcasters, projections)['shape'], () => true, null)!;
-    const image = snapshots.load(meta)!;
+    const image = (await snapshots.load(meta))!;
     snapshots.discard(meta);
     snapshots.save({ ...meta, head: { ...meta.head, hash: 'f'.repeat(64) } }, image);
     const before = snapshots.size;
@@ -204,21 +204,56 @@ describe('register-wide asOf from stored read-model snapshots', () => {
       const files = new FileReplaySnapshots(dir, 8, key);
       for (const p of ['0000000000000000010', '0000000000000000020', '0000000000000000030']) await files.save(meta(p), image);
       const found = (p: string) => new FileReplaySnapshots(dir, 8, key).newest('0123456789abcdef', (h) => h.position === p, null);
-      expect(new FileReplaySnapshots(dir, 8, key).load(found('0000000000000000010')!)).toEqual(image);
+      expect(await new FileReplaySnapshots(dir, 8, key).load(found('0000000000000000010')!)).toEqual(image);
       // The image edited (a title that never was), the same length: refused and removed.
       const edited = Buffer.from(image);
       const at = edited.indexOf('Theft');
       edited.write('THEFT', at);
       writeFileSync(join(dir, '0000000000000000020.0123456789abcdef.sqlite'), edited);
       const reader = new FileReplaySnapshots(dir, 8, key);
-      expect(reader.load(found('0000000000000000020')!)).toBeNull();
+      expect(await reader.load(found('0000000000000000020')!)).toBeNull();
       expect(existsSync(join(dir, '0000000000000000020.0123456789abcdef.sqlite'))).toBe(false);
       // Under another key (or none: written before sealing), nothing is taken.
       const otherKey = signerFor(generateKeyPairSync('ed25519').privateKey).derivedSecret!('replay-snapshots');
-      expect(new FileReplaySnapshots(dir, 8, otherKey).load(found('0000000000000000030')!)).toBeNull();
+      expect(await new FileReplaySnapshots(dir, 8, otherKey).load(found('0000000000000000030')!)).toBeNull();
       const unsealed = new FileReplaySnapshots(dir, 8);
       await unsealed.save(meta('0000000000000000040'), image);
-      expect(reader.load(found('0000000000000000040')!)).toBeNull();
+      expect(await reader.load(found('0000000000000000040')!)).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('files: a large sealed image is read off the loop and its seal checked a slice per turn, on load and on save (probe p10)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'replay-snapshots-'));
+    try {
+      const key = signerFor(generateKeyPairSync('ed25519').privateKey).derivedSecret!('replay-snapshots');
+      const db = openReadModelDatabase(':memory:');
+      db.exec('CREATE TABLE risks (id TEXT, doc TEXT)');
+      const insert = db.prepare('INSERT INTO risks VALUES (?, ?)');
+      for (let i = 0; i < 2_000; i++) insert.run(`r-${i}`, 'x'.repeat(10_000));
+      const image = db.serialize(); // ~20 MB: five slices of the seal
+      db.close();
+      const meta = { head: { position: '0000000000000000042', recordedAt: '2026-01-01T00:00:00.000Z', hash: 'a'.repeat(64), chainHash: null }, previousPosition: null, shape: '0123456789abcdef' };
+      const turnsDuring = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
+        let turns = 0;
+        let counting = true;
+        const count = () => {
+          if (!counting) return;
+          turns++;
+          setImmediate(count);
+        };
+        setImmediate(count);
+        const result = await work();
+        counting = false;
+        return [result, turns];
+      };
+      const files = new FileReplaySnapshots(dir, 4, key);
+      const [, savedTurns] = await turnsDuring(() => files.save(meta, image));
+      const reader = new FileReplaySnapshots(dir, 4, key);
+      const [loaded, loadedTurns] = await turnsDuring(() => reader.load(reader.newest(meta.shape, () => true, null)!));
+      expect(loaded?.equals(image)).toBe(true);
+      expect([savedTurns >= 4, loadedTurns >= 4]).toEqual([true, true]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -234,7 +269,7 @@ describe('register-wide asOf from stored read-model snapshots', () => {
       const second = files.save(meta, Buffer.from('another image'));
       await Promise.all([first, second]);
       expect(files.newest(meta.shape, () => true, null)).toEqual(meta);
-      expect(files.load(meta)).toEqual(image);
+      expect(await files.load(meta)).toEqual(image);
       expect(readdirSync(dir).sort()).toEqual(['0000000000000000042.0123456789abcdef.json', '0000000000000000042.0123456789abcdef.sqlite']);
       // A process that stopped in the middle of a write left a .tmp: the next one clears it and never uses it.
       writeFileSync(join(dir, '0000000000000000050.0123456789abcdef.sqlite.tmp'), 'half an image');
