@@ -3,7 +3,7 @@ import { controlsDocument, type ControlsDocumentEntry } from '../../risk-registe
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { messagesFor, type Language } from '../messages/index.js';
 import { registerCsv } from '../render/csv.js';
-import { htmlTemplate, markdownTemplate } from '../render/handlebars.js';
+import { htmlTemplate, markdownTemplate, renderedInSlices } from '../render/handlebars.js';
 import { eachInTurns } from '../../shared/application/turns.js';
 import { registerXlsx } from '../render/xlsx.js';
 import { CONTROLS_MARKDOWN_ENTRIES, CONTROLS_MARKDOWN_HEAD, CONTROLS_MARKDOWN_SOURCE } from '../templates/controls.md.js';
@@ -15,8 +15,10 @@ import { DocumentSource } from './document-source.js';
 import { planDocument, type PlanDocumentView } from './plan-document.js';
 import { registerExport, type RegisterSection } from './register-export.js';
 
-const planMarkdown = markdownTemplate<PlanDocumentView>(PLAN_MARKDOWN);
-const planHtml = htmlTemplate<PlanDocumentView>(PLAN_HTML);
+/** A plan's risk sections rendered per turn of the event loop. */
+const SECTIONS_PER_TURN = 100;
+const planMarkdown = renderedInSlices<PlanDocumentView>(PLAN_MARKDOWN, 'risks', markdownTemplate, SECTIONS_PER_TURN);
+const planHtml = renderedInSlices<PlanDocumentView>(PLAN_HTML, 'risks', htmlTemplate, SECTIONS_PER_TURN);
 const controlsHead = markdownTemplate<ControlsDocumentTemplateView>(CONTROLS_MARKDOWN_HEAD);
 const controlsEntries = markdownTemplate<ControlsDocumentTemplateView>(CONTROLS_MARKDOWN_ENTRIES);
 const controlsSource = markdownTemplate<ControlsDocumentTemplateView>(CONTROLS_MARKDOWN_SOURCE);
@@ -62,7 +64,7 @@ export class DocumentsService {
       if (!plan) throw new NotFoundError('Plan', id);
       return planDocument(plan, data, request.lang, m, format);
     });
-    return { body: Buffer.from(format === 'md' ? planMarkdown(view) : planHtml(view), 'utf8'), position: view.source.position };
+    return { body: Buffer.from(await (format === 'md' ? planMarkdown : planHtml)(view), 'utf8'), position: view.source.position };
   }
 
   async controls(riskId: string | null, request: DocumentRequest): Promise<RenderedDocument> {

@@ -4,6 +4,7 @@
  * own escaping of every `{{value}}`). Templates are compiled once, in strict mode, so that a
  * misspelt field fails loudly instead of printing nothing.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import Handlebars from 'handlebars';
 
 /** Markdown-safe inline text: punctuation that starts markup is escaped, line breaks become spaces (one table cell, one list item). */
@@ -25,7 +26,7 @@ function environment(): typeof Handlebars {
 const markdownEnv = environment();
 const htmlEnv = environment();
 
-type Template<V> = (view: V) => string;
+export type Template<V> = (view: V) => string;
 
 /** A Markdown template: nothing HTML-escaped (the template escapes with `md`). */
 export function markdownTemplate<V>(source: string): Template<V> {
@@ -37,4 +38,38 @@ export function markdownTemplate<V>(source: string): Template<V> {
 export function htmlTemplate<V>(source: string): Template<V> {
   let compiled: Handlebars.TemplateDelegate | undefined;
   return (view) => (compiled ??= htmlEnv.compile(source, { strict: true }))(view);
+}
+
+/**
+ * `template` (made by `make` from `source`) rendered with its top-level `{{#each key}}` block a
+ * slice of `perTurn` items per turn of the event loop: the same text as the whole template in one
+ * call, which held every other request 0.15-0.33 s for a plan of 1,999 items (probe p10). The
+ * block is cut at whole lines (its opening and closing tags stand alone on theirs), so Handlebars'
+ * standalone-line rules give each part the text it gives the whole.
+ */
+export function renderedInSlices<V extends object>(source: string, key: keyof V & string, make: (part: string) => Template<V>, perTurn: number): (view: V) => Promise<string> {
+  const open = source.indexOf(`\n{{#each ${key}}}\n`);
+  let close = -1;
+  const tags = /\{\{#each\b|\{\{\/each\}\}/g;
+  tags.lastIndex = open + 1;
+  for (let depth = 0, tag: RegExpExecArray | null; (tag = tags.exec(source)); ) {
+    depth += tag[0] === '{{/each}}' ? -1 : 1;
+    if (depth === 0) {
+      close = tag.index + tag[0].length;
+      break;
+    }
+  }
+  if (open < 0 || close < 0 || source[close] !== '\n') throw new Error(`the template has no {{#each ${key}}} block on lines of its own`);
+  const [head, block, tail] = [source.slice(0, open + 1), source.slice(open + 1, close + 1), source.slice(close + 1)].map(make) as [Template<V>, Template<V>, Template<V>];
+  return async (view) => {
+    const items = view[key] as unknown[];
+    const parts = [head(view)];
+    if (items.length === 0) parts.push(block(view));
+    for (let i = 0; i < items.length; i += perTurn) {
+      if (i > 0) await nextTurn();
+      parts.push(block({ ...view, [key]: items.slice(i, i + perTurn) }));
+    }
+    parts.push(tail(view));
+    return parts.join('');
+  };
 }

@@ -2,7 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
 import { registerCsv, csvField } from '../../../src/documents/render/csv.js';
 import { formatDay, formatInstant, japaneseEraDate, spreadsheetInstant } from '../../../src/documents/render/dates.js';
-import { markdownInline, markdownTemplate } from '../../../src/documents/render/handlebars.js';
+import { htmlTemplate, markdownInline, markdownTemplate, renderedInSlices } from '../../../src/documents/render/handlebars.js';
+import { PLAN_HTML } from '../../../src/documents/templates/plan.html.js';
+import { PLAN_MARKDOWN } from '../../../src/documents/templates/plan.md.js';
+import type { PlanDocumentView } from '../../../src/documents/application/plan-document.js';
 import { registerXlsx, xmlText } from '../../../src/documents/render/xlsx.js';
 import ExcelJS from 'exceljs';
 import { controlsMarkdown } from '../../../src/documents/application/documents.service.js';
@@ -126,5 +129,46 @@ describe('the register workbook holds only what XML can carry', () => {
     await workbook.xlsx.load((await registerXlsx(view)) as never);
     const cells = workbook.getWorksheet('Controls')!.getColumn(1).values.slice(2);
     expect(cells).toEqual(['see \uFFFD here', 'bell\uFFFD here', 'end \uFFFD', 'lone \uFFFD one', 'nul\uFFFD']);
+  });
+});
+
+describe('the plan document rendered a slice of risk sections at a time', () => {
+  const m = messagesFor('ja');
+  const row = (label: string, value: string) => ({ label, value });
+  const view = (n: number): PlanDocumentView =>
+    ({
+      lang: 'ja',
+      m,
+      title: '情報セキュリティリスク対応計画',
+      planTitle: 'FY2026 <plan> | *one*',
+      basis: '第19条',
+      overview: [row('計画', 'FY2026'), row('状態', '承認済み')],
+      summary: Array.from({ length: n }, (_, i) => ({ no: i + 1, title: `リスク ${i} | *x*`, owner: `owner-${i}`, level: 'HIGH', treatment: '低減', residual: 'LOW', controlCount: i % 3, consent: '同意' })),
+      risks: Array.from({ length: n }, (_, i) => ({
+        no: i + 1,
+        title: `リスク ${i} <b>`,
+        rows: [row('所有者', `owner-${i}`)],
+        treatment: i % 2 ? [row('選択肢', '低減')] : [],
+        controls: i % 3 ? [{ title: 'マルチシグ', description: i % 4 ? '3鍵中2鍵' : '', owner: 'ops', due: '2027-03-31', reason: '単一の鍵', reference: i % 5 ? '' : 'REF-1' }] : [],
+        residual: [row('残留', 'LOW')],
+      })),
+      resolutions: n % 2 ? [[row('決議番号', 'BR-1')]] : [],
+      consentsAsked: n % 2 === 1,
+      consents: Array.from({ length: n }, (_, i) => ({ risk: `リスク ${i}`, owner: `owner-${i}`, status: '同意', acceptedLevel: 'LOW', answeredAt: '2026-11-30', statement: i % 2 ? 'ok' : '' })),
+      source: { heading: '出典', position: '0000000000000000042', rows: [row('位置', '0000000000000000042')], regenerateText: '再生成', regenerateUrl: '/documents/plans/p.md?atPosition=42' },
+    }) as unknown as PlanDocumentView;
+
+  it('is the same text as the whole template in one call, Markdown and HTML, whatever the number of items', async () => {
+    for (const [source, make] of [[PLAN_MARKDOWN, markdownTemplate], [PLAN_HTML, htmlTemplate]] as const) {
+      const whole = make<PlanDocumentView>(source);
+      const sliced = renderedInSlices<PlanDocumentView>(source, 'risks', make, 100);
+      for (const n of [0, 1, 99, 100, 101, 250]) {
+        const v = view(n);
+        const text = await sliced(v);
+        expect(text).toBe(whole(v));
+        if (n > 0) expect(text).toContain(`${n}. `);
+      }
+    }
+    expect(() => renderedInSlices<PlanDocumentView>('no block here', 'risks', markdownTemplate, 100)).toThrow(/no \{\{#each risks\}\} block/);
   });
 });
