@@ -4,9 +4,8 @@ import { NotFoundError } from '../../shared/domain/errors.js';
 import { messagesFor, type Language } from '../messages/index.js';
 import { registerCsv } from '../render/csv.js';
 import { htmlTemplate, markdownTemplate, renderedInSlices } from '../render/handlebars.js';
-import { eachInTurns } from '../../shared/application/turns.js';
 import { registerXlsx } from '../render/xlsx.js';
-import { CONTROLS_MARKDOWN_ENTRIES, CONTROLS_MARKDOWN_HEAD, CONTROLS_MARKDOWN_SOURCE } from '../templates/controls.md.js';
+import { CONTROLS_MARKDOWN } from '../templates/controls.md.js';
 import { PLAN_HTML } from '../templates/plan.html.js';
 import { PLAN_MARKDOWN } from '../templates/plan.md.js';
 import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplateView } from './controls-document-view.js';
@@ -19,26 +18,20 @@ import { registerExport, type RegisterSection } from './register-export.js';
 const SECTIONS_PER_TURN = 100;
 const planMarkdown = renderedInSlices<PlanDocumentView>(PLAN_MARKDOWN, 'risks', markdownTemplate, SECTIONS_PER_TURN);
 const planHtml = renderedInSlices<PlanDocumentView>(PLAN_HTML, 'risks', htmlTemplate, SECTIONS_PER_TURN);
-const controlsHead = markdownTemplate<ControlsDocumentTemplateView>(CONTROLS_MARKDOWN_HEAD);
-const controlsEntries = markdownTemplate<ControlsDocumentTemplateView>(CONTROLS_MARKDOWN_ENTRIES);
-const controlsSource = markdownTemplate<ControlsDocumentTemplateView>(CONTROLS_MARKDOWN_SOURCE);
 
-/** Risks' entries rendered per turn of the event loop. */
+/** Risks' entries turned into views and rendered per turn of the event loop. */
 const ENTRIES_PER_TURN = 200;
+const controlsSliced = renderedInSlices<ControlsDocumentTemplateView>(CONTROLS_MARKDOWN, 'entries', markdownTemplate, ENTRIES_PER_TURN, (slice, view) =>
+  (slice as ControlsDocumentEntry[]).map((e) => controlsEntryView(e, view.lang, view.m)),
+);
 
 /**
  * The controls document (CONTROLS_MARKDOWN) around `frame`, its entries turned into views and
  * rendered a slice per turn of the event loop: the same text as the whole template in one call,
  * which held every other request ~0.3 s for a register of 3,828 risks (soak probe p9).
  */
-export async function controlsMarkdown(frame: ControlsDocumentTemplateView, entries: readonly ControlsDocumentEntry[]): Promise<string> {
-  const parts = [controlsHead(frame)];
-  if (entries.length === 0) parts.push(controlsEntries(frame));
-  const slices: ControlsDocumentEntry[][] = [];
-  for (let i = 0; i < entries.length; i += ENTRIES_PER_TURN) slices.push(entries.slice(i, i + ENTRIES_PER_TURN));
-  await eachInTurns(slices, 1, (slice) => parts.push(controlsEntries({ ...frame, entries: slice.map((e) => controlsEntryView(e, frame.lang, frame.m)) })));
-  parts.push(controlsSource(frame));
-  return parts.join('');
+export function controlsMarkdown(frame: ControlsDocumentTemplateView, entries: readonly ControlsDocumentEntry[]): Promise<string> {
+  return controlsSliced({ ...frame, entries: entries as unknown as ControlsDocumentTemplateView['entries'] });
 }
 
 /** A rendered document and the log position it was rendered from (null: empty log). */

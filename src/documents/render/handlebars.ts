@@ -47,7 +47,14 @@ export function htmlTemplate<V>(source: string): Template<V> {
  * block is cut at whole lines (its opening and closing tags stand alone on theirs), so Handlebars'
  * standalone-line rules give each part the text it gives the whole.
  */
-export function renderedInSlices<V extends object>(source: string, key: keyof V & string, make: (part: string) => Template<V>, perTurn: number): (view: V) => Promise<string> {
+export function renderedInSlices<V extends object>(
+  source: string,
+  key: keyof V & string,
+  make: (part: string) => Template<V>,
+  perTurn: number,
+  /** Turns a slice of the view's items into what the block shows (built a slice per turn too). */
+  prepare: (slice: unknown[], view: V) => unknown[] = (slice) => slice,
+): (view: V) => Promise<string> {
   const open = source.indexOf(`\n{{#each ${key}}}\n`);
   let close = -1;
   const tags = /\{\{#each\b|\{\{\/each\}\}/g;
@@ -67,7 +74,7 @@ export function renderedInSlices<V extends object>(source: string, key: keyof V 
     if (items.length === 0) parts.push(block(view));
     for (let i = 0; i < items.length; i += perTurn) {
       if (i > 0) await nextTurn();
-      parts.push(block({ ...view, [key]: items.slice(i, i + perTurn) }));
+      parts.push(block({ ...view, [key]: prepare(items.slice(i, i + perTurn), view) }));
     }
     parts.push(tail(view));
     return parts.join('');

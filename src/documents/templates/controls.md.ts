@@ -1,15 +1,13 @@
 /**
  * The Art.18(2) record of controls and reasons as Markdown (GET /documents/controls.md and
- * GraphQL's controlsDocument.markdown), in three parts so that the entries can be rendered a slice
- * at a time (the whole record of 3,828 risks in one call held the event loop ~0.3 s): the
- * heading, the entries (one per risk, each independent of the others), the source.
+ * GraphQL's controlsDocument.markdown). Its entries (one per risk, each independent of the
+ * others) are rendered a slice at a time (renderedInSlices): the whole record of 3,828 risks in
+ * one call held the event loop ~0.3 s.
  */
-export const CONTROLS_MARKDOWN_HEAD = `# {{md title}}
+export const CONTROLS_MARKDOWN = `# {{md title}}
 
 {{md basis}}
-`;
-
-export const CONTROLS_MARKDOWN_ENTRIES = `{{#each entries}}
+{{#each entries}}
 
 ## {{md title}}
 
@@ -26,9 +24,7 @@ export const CONTROLS_MARKDOWN_ENTRIES = `{{#each entries}}
 
 {{md m.controls.noControls}}
 {{/each}}
-`;
-
-export const CONTROLS_MARKDOWN_SOURCE = `{{#if source}}
+{{#if source}}
 
 ## {{md source.heading}}
 
@@ -41,6 +37,3 @@ export const CONTROLS_MARKDOWN_SOURCE = `{{#if source}}
 {{/if}}
 {{/if}}
 `;
-
-/** The whole template (the three parts in order). */
-export const CONTROLS_MARKDOWN = CONTROLS_MARKDOWN_HEAD + CONTROLS_MARKDOWN_ENTRIES + CONTROLS_MARKDOWN_SOURCE;
