@@ -8,6 +8,7 @@ import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-stor
 import { ExpectedVersion, type EventStore, type RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { EventStoreSchemaError, DuplicateEventIdError, EventStoreDurabilityError } from '../../src/event-store/errors.js';
 import { runEventStoreContract, newEvent } from './event-store.contract.js';
+import { turnsDuring } from '../support/turns.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'risk-ledger-es-'));
@@ -60,16 +61,7 @@ describe('SqliteEventStore specifics', () => {
     for (let c = 0; c < 45; c++) {
       await store.append(`s-${c}`, Array.from({ length: 1_000 }, (_, i) => newEvent(rare.has(c * 1_000 + i + 1) ? 'Rare' : 'Common', { n: c * 1_000 + i + 1 })), { expectedVersion: ExpectedVersion.noStream });
     }
-    let turns = 0;
-    let counting = true;
-    const count = () => {
-      if (!counting) return;
-      turns++;
-      setImmediate(count);
-    };
-    setImmediate(count);
-    const all = await store.readAll({ types: ['Rare'], maxCount: 100 });
-    counting = false;
+    const [all, turns] = await turnsDuring(() => store.readAll({ types: ['Rare'], maxCount: 100 }));
     expect(all.map((e) => e.data.n)).toEqual([...rare]);
     expect(turns).toBeGreaterThanOrEqual(2);
     // maxCount and pages across the spans' edges.

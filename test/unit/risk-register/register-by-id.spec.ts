@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { turnsDuring } from '../../support/turns.js';
 import { RiskRegisterProjection, RiskRegisterQueries } from '../../../src/risk-register/projections/risk-register.projection.js';
 import type { RiskState } from '../../../src/risk-register/domain/risk.state.js';
 
@@ -80,19 +81,14 @@ describe('RiskRegisterQueries.allStates', () => {
     const inOrder = queries.page({}, null, n).rows.map((r) => r.state.id);
 
     // Meanwhile, other tasks: each turn moves a risk to the end of the order and another to the front.
-    let turns = 0;
-    let moving = true;
     const move = db.prepare('UPDATE risks SET sort_key = ? WHERE id = ?');
-    const mover = () => {
-      if (!moving) return;
-      turns++;
-      move.run(`2|${turns}`, `r-${turns}`);
-      move.run(`0|${turns}`, `r-${n - turns}`);
-      setImmediate(mover);
-    };
-    setImmediate(mover);
-    const read = await queries.allStates();
-    moving = false;
+    const [read, turns] = await turnsDuring(
+      () => queries.allStates(),
+      (turn) => {
+        move.run(`2|${turn}`, `r-${turn}`);
+        move.run(`0|${turn}`, `r-${n - turn}`);
+      },
+    );
 
     expect(turns).toBeGreaterThan(3);
     expect(read.map((s) => s.id)).toEqual(inOrder);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { signerFor } from '../../../src/event-store/signing.js';
+import { turnsDuring } from '../../support/turns.js';
 import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
 import { ExpectedVersion, type EventStore } from '../../../src/event-store/event-store.port.js';
 import { assetDecider, assetStreamId } from '../../../src/asset-inventory/domain/asset.decider.js';
@@ -235,19 +236,6 @@ describe('register-wide asOf from stored read-model snapshots', () => {
       const image = db.serialize(); // ~20 MB: five slices of the seal
       db.close();
       const meta = { head: { position: '0000000000000000042', recordedAt: '2026-01-01T00:00:00.000Z', hash: 'a'.repeat(64), chainHash: null }, previousPosition: null, shape: '0123456789abcdef' };
-      const turnsDuring = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
-        let turns = 0;
-        let counting = true;
-        const count = () => {
-          if (!counting) return;
-          turns++;
-          setImmediate(count);
-        };
-        setImmediate(count);
-        const result = await work();
-        counting = false;
-        return [result, turns];
-      };
       const files = new FileReplaySnapshots(dir, 4, key);
       const [, savedTurns] = await turnsDuring(() => files.save(meta, image));
       const reader = new FileReplaySnapshots(dir, 4, key);
