@@ -49,7 +49,7 @@ export class RiskRegisterProjection implements Projection {
       version INTEGER NOT NULL,
       doc TEXT NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS risks_by_sort ON risks (sort_key);
+    DROP INDEX IF EXISTS risks_by_sort; -- the order alone, before risks_register_order (which begins with it)
     -- The register's order with every filter column and the id: pages, counts and ranks are read
     -- from it alone (a risk's row holds its whole document: scanning the table to count 15,000
     -- risks took 35 ms, this index 1 ms). Queries name it (INDEXED BY): SQLite's planner
@@ -289,9 +289,8 @@ export class RiskRegisterQueries {
   }
 
   /**
-   * One risk as page() would show it, without ranking the whole register: its priority is its
-   * ROW_NUMBER among the prioritised risks by sort_key (unique: it ends with the id), i.e. one
-   * more than the prioritised risks before it, counted over the sort_key index.
+   * One risk as page() would show it: its priority is one more than the prioritised risks before
+   * it by sort_key (unique: it ends with the id), counted on the register-order index.
    */
   byId(id: string): RiskRow | null {
     // Prepared once per database: every risk command answers with byId.
@@ -407,7 +406,8 @@ export class RiskRegisterQueries {
 
   /**
    * Every risk's state, in register order, parsed STATES_PER_TURN a turn of the event loop: the
-   * register read in one task held every other request (3,828 risks: ~0.3 s, probe p10). The
+   * register read in one task held every other request (3,828 risks: ~0.3 s, soak probe p9;
+   * 13,470: 2-5 s, probe p10). The
    * order is read first, in one statement; on the live read model each risk is then read as it
    * stands when its turn comes (a risk identified meanwhile is left out, none is read twice).
    */
