@@ -7,12 +7,12 @@ import { RiskResolver } from './graphql/risk.resolver.js';
 import { RecordControlProgressHandler } from './application/control-commands.js';
 import { OverdueControlsHandler } from './application/control-queries.js';
 import { DeadlineWatch } from './application/deadline-watch.js';
-import { ControlResolver } from './graphql/control.resolver.js';
+import { ControlResolver, ControlsDocumentEntriesResolver } from './graphql/control.resolver.js';
 
 @Module({
   providers: [RiskWriteContext, RiskAtPoint, ...RISK_COMMAND_HANDLERS, GetRiskHandler, ListRisksHandler, HeatMapHandler, ControlsDocumentHandler, ReviewsDueHandler, RiskResolver,
     // Following the plan through (Art.18, 19, 12(3)).
-    RecordControlProgressHandler, OverdueControlsHandler, ControlResolver, DeadlineWatch],
+    RecordControlProgressHandler, OverdueControlsHandler, ControlResolver, ControlsDocumentEntriesResolver, DeadlineWatch],
   exports: [RiskWriteContext],
 })
 export class RiskRegisterModule {}

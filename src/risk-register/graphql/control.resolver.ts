@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { Args, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { StrictDateTime } from '../../graphql/scalars.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
@@ -9,7 +9,9 @@ import { RecordControlProgressCommand } from '../application/control-commands.js
 import { OverdueControlsQuery } from '../application/control-queries.js';
 import { ControlRef, RecordControlProgressInput } from './control.types.js';
 import { toRiskViewAt } from './risk.resolver.js';
-import { Risk } from './risk.types.js';
+import { ControlsDocument, ControlsDocumentEntry, Risk } from './risk.types.js';
+import type { ControlsDocumentView } from '../application/controls-document.js';
+import { listInTurns } from '../../graphql/list-in-turns.js';
 
 /** Thin adapter for following the plan through (Art.18, 19, 12(3)): control progress and overdue controls. */
 @Resolver(() => Risk)
@@ -28,7 +30,7 @@ export class ControlResolver {
     @Args('asOf', { type: () => StrictDateTime, nullable: true, description: 'The instant to judge at (ISO 8601); omit for now. A past instant uses the register as it stood then; a later one, the controls as they stand now.' })
     asOf?: Date | null,
   ) {
-    return this.queries.execute(new OverdueControlsQuery(asOf ?? null));
+    return this.queries.execute(new OverdueControlsQuery(asOf ?? null)).then((refs) => listInTurns(refs));
   }
 
   @Mutation(() => Risk, {
@@ -37,5 +39,14 @@ export class ControlResolver {
   })
   async recordControlProgress(@Args('input', { description: 'The control and its progress.' }) input: RecordControlProgressInput, @RequestMeta() meta: Meta) {
     return toRiskViewAt(await this.commands.execute(new RecordControlProgressCommand(input, meta)), this.clock.now());
+  }
+}
+
+/** `ControlsDocument.entries`: the record's entries, completed by graphql-js a slice per turn (listInTurns). */
+@Resolver(() => ControlsDocument)
+export class ControlsDocumentEntriesResolver {
+  @ResolveField(() => [ControlsDocumentEntry], { description: 'One entry per risk.' })
+  entries(@Parent() document: ControlsDocumentView) {
+    return listInTurns(document.entries);
   }
 }
