@@ -54,11 +54,16 @@ export function requireActorOrRole(actor: DomainActor, who: { id: string | undef
  * Unicode's UTS #39 (section 4): letters of other scripts that look the same are one letter, so
  * `сarol` with a Cyrillic `с`, `carοl` with a Greek `ο` and `caro1` are `carol`
  * (probes p9, p10: a board secretary with such an id recorded the resolution on carol's plan).
- * Stricter only: two ids that differ by look-alikes (`rn`/`m`, `1`/`l`) cannot split duties.
+ * Stricter only: two ids that differ by look-alikes (`rn`/`m`, `1`/`l`, `0`/`O`, `I`/`l`, so `i`/`l`
+ * too: one key cannot make `IDA` both `ida` and `lDA` otherwise) cannot split duties.
  * Ids stay as given in events; only the comparison folds.
  */
 export function personKey(id: string): string {
-  return skeleton(id.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC'));
+  // The skeleton of the upper case first (confusables.txt maps `0` to `O` and `I` to `l`, which
+  // a lower case `o` or `i` never meets: `B0B` and `IDA` passed for `BOB` and `lDA`, probe p11),
+  // then of the lower case (`rn` for `m`, a Cyrillic `с` for `c`).
+  const upper = id.normalize('NFKC').toUpperCase().normalize('NFKC');
+  return skeleton(skeleton(upper).toLowerCase().normalize('NFKC'));
 }
 
 /** UTS #39 skeleton: NFD, each character replaced by its prototype in confusables.txt, NFD. */

@@ -18,6 +18,8 @@ describe('samePerson', () => {
     // Cyrillic с, а, о; Greek ο and Ο; a digit one for an ell; rn for m.
     for (const other of ['\u0441arol', 'c\u0430rol', 'car\u043El', 'car\u03BFl', 'caro1', 'CAR\u039FL']) expect(samePerson('carol', other)).toBe(true);
     expect(samePerson('mary', 'rnary')).toBe(true);
+    // A digit zero for a capital O, a capital I for an ell, in any case (probe p11: B0B approved BOB's criteria).
+    for (const [a, b] of [['BOB', 'B0B'], ['bob', 'B0B'], ['IDA', 'lDA'], ['ida', 'IDA'], ['ida', 'lda'], ['user-01', 'user-O1'], ['OWEN', '0WEN'], ['OLGA', '0lga']]) expect([a, b, samePerson(a, b)]).toEqual([a, b, true]);
     // Precomposed and decomposed accents are one spelling; an accent is not nothing.
     expect(samePerson('jos\u00E9', 'jose\u0301')).toBe(true);
     expect(samePerson('jos\u00E9', 'jose')).toBe(false);
