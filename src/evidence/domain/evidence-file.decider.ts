@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
-import { FieldErrors, hasUnprintable, longerThan, refuseAuditor } from '../../shared/domain/guards.js';
+import { FieldErrors, hasUnprintable, ILL_FORMED_TEXT, isWellFormedText, longerThan, refuseAuditor } from '../../shared/domain/guards.js';
 import type { EvidenceFileEvent } from './evidence.events.js';
 import { isAllowedMediaType } from './media-types.js';
 
@@ -48,6 +48,8 @@ export function filenameProblem(filename: string): string | null {
   if (filename.trim() === '') return 'is required';
   if (longerThan(filename, EVIDENCE_LIMITS.filename)) return `must be at most ${EVIDENCE_LIMITS.filename} characters`;
   if (hasUnprintable(filename)) return 'must not contain control, line-separator, bidirectional-override or invisible characters';
+  // A noncharacter (U+FFFE, U+FDD0...) or a lone surrogate, as every other text (probe p11).
+  if (!isWellFormedText(filename)) return ILL_FORMED_TEXT;
   if (/[\\/]/.test(filename) || filename === '.' || filename === '..') return 'must be a file name, not a path';
   return null;
 }

@@ -38,8 +38,9 @@ describe('evidence file decider', () => {
     given(evidenceFileDecider, []).when(store({ mediaType: 'application/x-msdownload' })).thenRejectsFields('content-type');
   });
 
-  it('refuses C1 controls, bidi overrides and invisible padding in a name (one that would display as another)', () => {
-    for (const name of ['minutes\u0085.pdf', 'invoice\u202efdp.exe', 'a\u2066b.pdf', 'a\u007fb.pdf', 'a\tb.pdf', '\u200Bzw\u200B.pdf', 'min\u00ADutes.pdf', 'a\u2028b.pdf']) {
+  it('refuses C1 controls, bidi overrides, invisible padding and noncharacters in a name (one that would display as another)', () => {
+    // The noncharacters and a lone surrogate as every other text refuses them (probe p11: they were stored).
+    for (const name of ['minutes\u0085.pdf', 'invoice\u202efdp.exe', 'a\u2066b.pdf', 'a\u007fb.pdf', 'a\tb.pdf', '\u200Bzw\u200B.pdf', 'min\u00ADutes.pdf', 'a\u2028b.pdf', 'a\uFFFEb.pdf', 'a\uFFFF.pdf', '\uFDD0.pdf', 'x\u{10FFFF}.pdf', 'a\ud800b.pdf']) {
       given(evidenceFileDecider, []).when(store({ filename: name })).thenRejectsFields('x-filename');
     }
     given(evidenceFileDecider, []).when(store({ filename: '取締役会議事録 2025-04.pdf' })).thenMatches([{ type: 'EvidenceFileStored' }]);
