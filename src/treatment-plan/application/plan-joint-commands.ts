@@ -7,7 +7,7 @@ import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import type { AttemptReader, JointCommand, StreamDecision } from '../../shared/application/command-executor.js';
 import { ConcurrencyConflictError } from '../../shared/domain/errors.js';
 import type { PlanCommand } from '../domain/plan.commands.js';
-import { planDecider } from '../domain/plan.decider.js';
+import { mayComeIntoForceWith, planDecider } from '../domain/plan.decider.js';
 import { planStreamId, type PlanState, type RiskSnapshot } from '../domain/plan.state.js';
 
 /** A plan command before the application has read the risks it concerns. */
@@ -51,11 +51,10 @@ export class PlanLagsRisk extends ConcurrencyConflictError {
  * its append), the plan lags: the command's UnsettledItems, which do not count for coming into force.
  */
 export async function unsettledItems(plan: PlanState, reader: AttemptReader, except: string): Promise<string[]> {
-  // They count only for coming into force (withForceDecided): a plan that cannot come into force
-  // with this command, an APPROVED plan with another item it does not count ACCEPTED, needs none,
-  // and its risks are neither read nor version-checked. Each answer to a plan of 1,999 items read
-  // and checked all of them (0.26-2.4 s of event loop, and a conflict with any other answer: probe p10).
-  if (plan.status !== 'APPROVED' || plan.items.some((i) => i.riskId !== except && i.consent !== 'ACCEPTED')) return [];
+  // They count only for coming into force: a command that cannot bring the plan into force needs
+  // none, and its risks are neither read nor version-checked. Each answer to a plan of 1,999 items
+  // read and checked all of them (0.26-2.4 s of event loop, and a conflict with any other answer: probe p10).
+  if (!mayComeIntoForceWith(plan, except)) return [];
   const unsettled: string[] = [];
   for (const item of plan.items) {
     if (item.riskId === except) continue;

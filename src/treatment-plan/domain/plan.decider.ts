@@ -405,6 +405,20 @@ function markItemReopened(c: MarkItemReopened, s: PlanState): PlanEvent[] {
   return withForceDecided(s, [reopened], c.at, { cause: 'ITEM_REOPENED', riskId: c.riskId, reason: `Review ${c.reviewId} found a gap (Art.12(3))` });
 }
 
+/** Every item of the plan is ACCEPTED (but `except`, whose answer is being decided). */
+function allAccepted(plan: PlanState, except?: string): boolean {
+  return plan.items.every((i) => i.riskId === except || i.consent === 'ACCEPTED');
+}
+
+/**
+ * Whether a command on the item of `riskId` (an answer learnt, the item removed) can bring the
+ * plan into force (withForceDecided): only an APPROVED plan whose other items are all ACCEPTED.
+ * Otherwise the command's UnsettledItems do not matter, and need not be read.
+ */
+export function mayComeIntoForceWith(plan: PlanState, riskId: string): boolean {
+  return plan.status === 'APPROVED' && allAccepted(plan, riskId);
+}
+
 /**
  * The one place IN_FORCE is decided: a plan is in force exactly when it is approved and every
  * remaining item is ACCEPTED. Appends PlanCameIntoForce or PlanLeftForce after `events` when
@@ -419,7 +433,7 @@ function withForceDecided(
 ): PlanEvent[] {
   if (s.status !== 'APPROVED' && s.status !== 'IN_FORCE') return events;
   const after = events.reduce(evolve, s);
-  const inForce = after.items.every((i) => i.consent === 'ACCEPTED');
+  const inForce = allAccepted(after);
   // Not into force over an item whose risk no longer holds its acceptance (UnsettledItems): the
   // reaction that tells the plan so comes next, and a later acceptance brings it into force.
   if (s.status === 'APPROVED' && inForce && !after.items.some((i) => unsettled.includes(i.riskId))) {
