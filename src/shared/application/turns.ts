@@ -14,6 +14,20 @@ export async function eachInTurns<T>(items: readonly T[], perTurn: number, each:
 }
 
 /**
+ * `each` on every item, one after another, letting the event loop turn after every `perTurn`:
+ * for asynchronous steps that usually settle at once (reads of many streams through an attempt,
+ * mostly from memory), which would otherwise run as one task however many there are.
+ */
+export async function mapInTurns<T, R>(items: readonly T[], perTurn: number, each: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i++) {
+    results.push(await each(items[i]!));
+    if ((i + 1) % perTurn === 0 && i + 1 < items.length) await nextTurn();
+  }
+  return results;
+}
+
+/**
  * Reads every page `read(after)` returns, in order, letting the event loop turn between pages:
  * `read` returns at most `limit` items and the key to continue after; a short page is the last.
  */

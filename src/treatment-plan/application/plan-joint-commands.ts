@@ -5,6 +5,7 @@ import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import { riskStreamId } from '../../risk-register/domain/risk.events.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import type { AttemptReader, JointCommand, StreamDecision } from '../../shared/application/command-executor.js';
+import { mapInTurns } from '../../shared/application/turns.js';
 import { ConcurrencyConflictError } from '../../shared/domain/errors.js';
 import type { PlanCommand } from '../domain/plan.commands.js';
 import { mayComeIntoForceWith, planDecider } from '../domain/plan.decider.js';
@@ -47,6 +48,12 @@ export class PlanLagsRisk extends ConcurrencyConflictError {
 }
 
 /**
+ * Risks read through one attempt between two turns of the event loop: a submission, closure or
+ * removal reads every item's risk, and a plan of 2,000 items read them all in one task (probe p12).
+ */
+const RISKS_PER_TURN = 200;
+
+/**
  * The items of `plan` (but `except`) whose risks, read through the attempt (so version-checked at
  * its append), the plan lags: the command's UnsettledItems, which do not count for coming into force.
  */
@@ -55,12 +62,9 @@ export async function unsettledItems(plan: PlanState, reader: AttemptReader, exc
   // none, and its risks are neither read nor version-checked. Each answer to a plan of 1,999 items
   // read and checked all of them (0.26-2.4 s of event loop, and a conflict with any other answer: probe p10).
   if (!mayComeIntoForceWith(plan, except)) return [];
-  const unsettled: string[] = [];
-  for (const item of plan.items) {
-    if (item.riskId === except) continue;
-    if (planLagsRisk(plan, await reader.state(riskStreamId(item.riskId), riskDecider))) unsettled.push(item.riskId);
-  }
-  return unsettled;
+  const others = plan.items.filter((item) => item.riskId !== except);
+  const lagging = await mapInTurns(others, RISKS_PER_TURN, async (item) => itemLagsRisk(plan, item, await reader.state(riskStreamId(item.riskId), riskDecider)));
+  return others.filter((_, i) => lagging[i]).map((item) => item.riskId);
 }
 
 /**
@@ -70,7 +74,11 @@ export async function unsettledItems(plan: PlanState, reader: AttemptReader, exc
  * record names other content, or content asked for after the acceptance the plan holds).
  */
 export function planLagsRisk(plan: PlanState, risk: RiskState): boolean {
-  const item = plan.items.find((i) => i.riskId === risk.id);
+  return itemLagsRisk(plan, plan.items.find((i) => i.riskId === risk.id), risk);
+}
+
+/** planLagsRisk with the item already found (a loop over every item would search the list for each). */
+function itemLagsRisk(plan: PlanState, item: PlanState['items'][number] | undefined, risk: RiskState): boolean {
   if (!item || item.consent === 'REOPENED' || (plan.status !== 'APPROVED' && plan.status !== 'IN_FORCE')) return false;
   const consent = risk.consent && risk.consent.planId === plan.id && risk.consent.planRevision === plan.revision ? risk.consent : undefined;
   if (consent?.status === 'DECLINED') return item.consent !== 'DECLINED';
@@ -105,9 +113,11 @@ export function planJoint(request: PlanRequest, options: { settled?: boolean } =
   const settled = options.settled ?? true;
   const readRisk = (reader: AttemptReader, riskId: string) => reader.state(riskStreamId(riskId), riskDecider);
   // Read in the attempt, so an answer recorded before the append makes it conflict and look again.
-  const requireSettled = async (reader: AttemptReader, plan: PlanState, riskIds: readonly string[]) => {
+  const requireSettled = async (reader: AttemptReader, plan: PlanState) => {
     if (!settled) return;
-    for (const riskId of riskIds) if (planLagsRisk(plan, await readRisk(reader, riskId))) throw new PlanLagsRisk(riskId);
+    await mapInTurns(plan.items, RISKS_PER_TURN, async (item) => {
+      if (itemLagsRisk(plan, item, await readRisk(reader, item.riskId))) throw new PlanLagsRisk(item.riskId);
+    });
   };
   const planStream = planStreamId(request.planId);
   const base = { actor: request.actor, at: request.at };
@@ -125,12 +135,16 @@ export function planJoint(request: PlanRequest, options: { settled?: boolean } =
         return { primary: primary({ ...rest, risk: snapshot }), others };
       }
       case 'SubmitPlan': {
-        const risks = await Promise.all(itemIds.map((id) => readRisk(reader, id)));
+        // Each risk's fingerprint (a hash of its state) is taken in the same turns as its read.
+        const risks = await mapInTurns(itemIds, RISKS_PER_TURN, async (id) => {
+          const risk = await readRisk(reader, id);
+          return risk.exists ? riskSnapshot(risk) : undefined;
+        });
         // Read in the attempt: a criteria approval racing the submission makes the append conflict and retry.
         const criteria = plan.status === 'DRAFT' ? criteriaInForce(await reader.state(criteriaStreamId(), criteriaDecider)) : undefined;
         const freeze = plan.status === 'DRAFT' ? itemIds.map((id) => onRisk(id, { type: 'FreezeForBoard', ...base, riskId: id, planId: request.planId, planRevision: plan.revision })) : [];
         const submission = criteria ? { number: criteria.number, acceptanceLevel: criteria.acceptanceLevel } : null;
-        return { primary: primary({ ...request, risks: risks.filter((r) => r.exists).map(riskSnapshot), criteria: submission }), others: freeze };
+        return { primary: primary({ ...request, risks: risks.filter((r) => r !== undefined), criteria: submission }), others: freeze };
       }
       case 'WithdrawPlan':
       case 'RecordBoardResolution': {
@@ -140,7 +154,7 @@ export function planJoint(request: PlanRequest, options: { settled?: boolean } =
       }
       case 'ClosePlan': {
         const closing = plan.status === 'APPROVED' || plan.status === 'IN_FORCE';
-        if (closing) await requireSettled(reader, plan, itemIds);
+        if (closing) await requireSettled(reader, plan);
         return { primary: primary(request), others: closing ? itemIds.map((id) => onRisk(id, { type: 'LeavePlan', ...base, riskId: id, planId: request.planId, reason: 'PLAN_CLOSED' })) : [] };
       }
       case 'RemoveRiskFromPlan': {
@@ -150,7 +164,7 @@ export function planJoint(request: PlanRequest, options: { settled?: boolean } =
         // yet learnt of was counted ACCEPTED: PlanCameIntoForce over a consent the risk no longer held).
         // The plan is given the time to learn them, and when it still lags one (deciding on what it
         // knows), that item does not count for coming into force.
-        await requireSettled(reader, plan, itemIds);
+        await requireSettled(reader, plan);
         const risk = await readRisk(reader, request.riskId);
         const unsettledRiskIds = await unsettledItems(plan, reader, request.riskId);
         const leaving = onRisk(request.riskId, { type: 'LeavePlan', ...base, riskId: request.riskId, planId: request.planId, reason: 'REMOVED_FROM_PLAN' });

@@ -44,8 +44,9 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
     // board approved for it (the item's, fixed at submission).
     onPlanEvent('PlanApproved', async (event) => {
       const plan = await aggregates.state(event.streamId, planDecider);
+      const residualLevels = new Map(plan.items.map((i) => [i.riskId, i.residualLevel]));
       for (const item of event.data.items) {
-        const approvedResidualLevel = plan.items.find((i) => i.riskId === item.riskId)?.residualLevel ?? null;
+        const approvedResidualLevel = residualLevels.get(item.riskId) ?? null;
         await onRisk(event, { type: 'AwaitResidualConsent', ...base(event), riskId: item.riskId, planId: planIdOf(event), planRevision: event.data.revision, approvedResidualLevel });
       }
     }),

@@ -154,12 +154,14 @@ function submitPlan(c: SubmitPlan, s: PlanState): PlanEvent[] {
   }
   // An avoided risk has no residual risk for the board to decide on or its owner to accept: its
   // item would stay PENDING in the approved plan for good.
-  const closed = s.items.filter((item) => c.risks.find((r) => r.id === item.riskId)?.status === 'CLOSED').map((i) => i.riskId);
+  // By id: a plan of 2,000 items searched the list once per item (4 million comparisons, ~100 ms).
+  const risks = new Map(c.risks.map((r) => [r.id, r]));
+  const closed = s.items.filter((item) => risks.get(item.riskId)?.status === 'CLOSED').map((i) => i.riskId);
   if (closed.length > 0) {
     throw violation(PLAN_RULES.ITEM_RISK_CLOSED, `Plan ${s.id} holds ${closed.length === 1 ? 'risk' : 'risks'} ${closed.join(', ')}, closed (avoided) since ${closed.length === 1 ? 'it was' : 'they were'} added: remove ${closed.length === 1 ? 'it' : 'them'} before submitting (Art.19(1))`);
   }
   const residualLevels: Record<string, string | null> = {};
-  for (const item of s.items) residualLevels[item.riskId] = c.risks.find((r) => r.id === item.riskId)?.targetLevel ?? null;
+  for (const item of s.items) residualLevels[item.riskId] = risks.get(item.riskId)?.targetLevel ?? null;
   return [
     {
       type: 'PlanSubmitted',

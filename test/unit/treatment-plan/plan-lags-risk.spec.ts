@@ -2,10 +2,14 @@
  * planLagsRisk: whether a plan's item still lags what its risk holds, the test behind the
  * removal's and closing's settling and behind UnsettledItems (no coming into force over it).
  */
-import { planLagsRisk, unsettledItems } from '../../../src/treatment-plan/application/plan-joint-commands.js';
-import type { PlanState } from '../../../src/treatment-plan/domain/plan.state.js';
+import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
+import { riskStreams } from '../../../src/risk-register/domain/risk.events.js';
 import type { RiskState } from '../../../src/risk-register/domain/risk.state.js';
-import { oneAccepted, PLAN, r1, r1Awaiting, stateOf } from './plan.fixtures.js';
+import { planJoint, planLagsRisk, unsettledItems } from '../../../src/treatment-plan/application/plan-joint-commands.js';
+import type { PlanCommand } from '../../../src/treatment-plan/domain/plan.commands.js';
+import { planStreamId, type PlanState } from '../../../src/treatment-plan/domain/plan.state.js';
+import { turnsDuring } from '../../support/turns.js';
+import { committee, oneAccepted, PLAN, r1, r1Awaiting, stateOf, T_SUBMIT } from './plan.fixtures.js';
 
 type Consent = NonNullable<RiskState['consent']>;
 const riskWith = (consent: Partial<Consent>): RiskState =>
@@ -60,5 +64,42 @@ describe('unsettledItems reads the other items only when the command could bring
     const plan = { id: PLAN, status: 'APPROVED', revision: 1, items: items(['PENDING', 'ACCEPTED', 'ACCEPTED']) } as unknown as PlanState;
     expect(await unsettledItems(plan, reader, 'r-0')).toEqual(['r-1', 'r-2']);
     expect(read).toEqual(['risk-r-1', 'risk-r-2']);
+  });
+});
+
+describe('a plan command over every item reads their risks in turns of the event loop (probe p12: 2,000 read in one task)', () => {
+  const many = 1_000;
+  const planOf = (status: string) =>
+    ({ id: PLAN, exists: true, status, revision: 1, items: Array.from({ length: many }, (_, i) => ({ riskId: `r-${i}`, consent: 'PENDING' })) }) as unknown as PlanState;
+  // Every read settles at once, as a read from memory does: only the reader's own pauses let the loop turn.
+  const readerOf = (plan: PlanState) => {
+    const read: string[] = [];
+    const reader = {
+      state: async (streamId: string, decider: { initialState: unknown }) => {
+        if (streamId === planStreamId(PLAN)) return plan;
+        const id = riskStreams.idOf(streamId);
+        if (id === undefined) return decider.initialState;
+        read.push(streamId);
+        return { ...(riskDecider.initialState as RiskState), exists: true, id, title: 'a risk', ownerId: 'u-owner-1', status: 'CONTROLS_DECIDED', version: 4 };
+      },
+    };
+    return { read, reader: reader as never };
+  };
+
+  it('submitting: every risk read and frozen, the loop turning meanwhile', async () => {
+    const { read, reader } = readerOf(planOf('DRAFT'));
+    const [joint, turns] = await turnsDuring(() => planJoint({ type: 'SubmitPlan', planId: PLAN, actor: committee, at: T_SUBMIT })(reader));
+    expect(read).toHaveLength(many);
+    expect(joint.others).toHaveLength(many);
+    expect((joint.primary.command as Extract<PlanCommand, { type: 'SubmitPlan' }>).risks.map((r) => r.id)).toEqual(Array.from({ length: many }, (_, i) => `r-${i}`));
+    expect(turns).toBeGreaterThanOrEqual(4);
+  });
+
+  it('closing an approved plan: every item checked as settled, the loop turning meanwhile', async () => {
+    const { read, reader } = readerOf(planOf('APPROVED'));
+    const [joint, turns] = await turnsDuring(() => planJoint({ type: 'ClosePlan', planId: PLAN, actor: committee, at: T_SUBMIT, reason: 'superseded' })(reader));
+    expect(read).toHaveLength(many);
+    expect(joint.others).toHaveLength(many);
+    expect(turns).toBeGreaterThanOrEqual(4);
   });
 });
