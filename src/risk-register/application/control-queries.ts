@@ -3,7 +3,8 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { AsOfReplayer } from '../../projections/as-of-replay.js';
 import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
-import { overdueControlsOf, type ControlStatus } from '../domain/control-lifecycle.js';
+import { eachInTurns } from '../../shared/application/turns.js';
+import { japanDayOf, overdueControlsOn, type ControlStatus } from '../domain/control-lifecycle.js';
 import type { RiskState } from '../domain/risk.state.js';
 import { RiskRegisterQueries } from '../projections/risk-register.projection.js';
 
@@ -17,11 +18,16 @@ export interface ControlRefView {
   progressPercent: number;
 }
 
-/** The controls overdue at an instant of the register, earliest due date first. */
-export function overdueControlRefs(risks: readonly RiskState[], at: Date): ControlRefView[] {
-  return risks
-    .flatMap((risk) =>
-      overdueControlsOf(risk, at).map(({ control, progress }) => ({
+/**
+ * The controls overdue at an instant of the register, earliest due date first; RISKS_PER_TURN risks
+ * judged a turn of the event loop (15,000 risks with 27,000 controls held it 100-180 ms: probe p12).
+ */
+export async function overdueControlRefs(risks: readonly RiskState[], at: Date): Promise<ControlRefView[]> {
+  const day = japanDayOf(at);
+  const refs: ControlRefView[] = [];
+  await eachInTurns(risks, RISKS_PER_TURN, (risk) => {
+    for (const { control, progress } of overdueControlsOn(risk, day)) {
+      refs.push({
         riskId: risk.id,
         controlId: control.controlId,
         title: control.title,
@@ -29,10 +35,13 @@ export function overdueControlRefs(risks: readonly RiskState[], at: Date): Contr
         dueDate: control.dueDate,
         status: progress.status,
         progressPercent: progress.progressPercent,
-      })),
-    )
-    .sort((a, b) => a.dueDate.localeCompare(b.dueDate) || a.riskId.localeCompare(b.riskId) || a.controlId.localeCompare(b.controlId));
+      });
+    }
+  });
+  return refs.sort((a, b) => a.dueDate.localeCompare(b.dueDate) || a.riskId.localeCompare(b.riskId) || a.controlId.localeCompare(b.controlId));
 }
+
+const RISKS_PER_TURN = 1_000;
 
 /** Controls overdue at an instant (default now); a past instant reads the register as it stood then. */
 export class OverdueControlsQuery extends Query<ControlRefView[]> {

@@ -1,4 +1,4 @@
-import { isControlOverdue, progressOf, type ControlStatus } from '../domain/control-lifecycle.js';
+import { isControlOverdueOn, japanDayOf, progressOf, type ControlStatus } from '../domain/control-lifecycle.js';
 import type { RiskState } from '../domain/risk.state.js';
 import { eachInTurns } from '../../shared/application/turns.js';
 
@@ -35,15 +35,16 @@ const ENTRIES_PER_TURN = 500;
  */
 export async function controlsDocument(risks: readonly RiskState[], generatedAt: string): Promise<ControlsDocumentView> {
   const entries: ControlsDocumentEntry[] = [];
+  const day = japanDayOf(generatedAt);
   await eachInTurns(risks, ENTRIES_PER_TURN, (r) => {
-    if (r.controls.length > 0) entries.push(controlsEntry(r, generatedAt));
+    if (r.controls.length > 0) entries.push(controlsEntry(r, day));
   });
   const controlCount = entries.reduce((n, e) => n + e.controls.length, 0);
   return { generatedAt, riskCount: entries.length, controlCount, entries };
 }
 
-/** One risk's entry: its treatment and its controls with their progress, overdue at `generatedAt`. */
-function controlsEntry(r: RiskState, generatedAt: string): ControlsDocumentEntry {
+/** One risk's entry: its treatment and its controls with their progress, overdue on `day` (the document's instant in Japan). */
+function controlsEntry(r: RiskState, day: string): ControlsDocumentEntry {
   return {
     riskId: r.id,
     riskTitle: r.title,
@@ -58,7 +59,7 @@ function controlsEntry(r: RiskState, generatedAt: string): ControlsDocumentEntry
     // With their progress, and overdue at the document's instant (the GraphQL Control fields).
     controls: r.controls.map((c) => {
       const { status, progressPercent, note } = progressOf(r, c.controlId);
-      return { ...c, id: c.controlId, status, progressPercent, progressNote: note, overdue: r.status !== 'CLOSED' && isControlOverdue(c.dueDate, status, generatedAt) };
+      return { ...c, id: c.controlId, status, progressPercent, progressNote: note, overdue: r.status !== 'CLOSED' && isControlOverdueOn(c.dueDate, status, day) };
     }),
   };
 }

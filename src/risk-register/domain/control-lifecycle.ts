@@ -16,7 +16,8 @@ import {
   CONTROL_STATUSES,
   CONTROL_TRANSITIONS,
   FINAL_CONTROL_STATUSES,
-  isControlOverdue,
+  isControlOverdueOn,
+  japanDayOf,
   progressOf,
   type ControlProgress,
   type ControlStatus,
@@ -27,10 +28,18 @@ export * from './control.state.js';
 
 /** The controls of the state overdue at `at`, with their progress. */
 export function overdueControlsOf(state: RiskState, at: string | Date): Array<{ control: RiskControl; progress: ControlProgress }> {
+  return overdueControlsOn(state, japanDayOf(at));
+}
+
+/** overdueControlsOf on the day in Japan at the reference instant (japanDayOf), for a register judged at one instant. */
+export function overdueControlsOn(state: RiskState, day: string): Array<{ control: RiskControl; progress: ControlProgress }> {
   if (!state.exists || state.status === 'CLOSED') return [];
-  return state.controls
-    .map((control) => ({ control, progress: progressOf(state, control.controlId) }))
-    .filter(({ control, progress }) => isControlOverdue(control.dueDate, progress.status, at));
+  const overdue: Array<{ control: RiskControl; progress: ControlProgress }> = [];
+  for (const control of state.controls) {
+    const progress = progressOf(state, control.controlId);
+    if (isControlOverdueOn(control.dueDate, progress.status, day)) overdue.push({ control, progress });
+  }
+  return overdue;
 }
 
 // ---------------------------------------------------------------------------------------------
