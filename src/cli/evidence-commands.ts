@@ -262,9 +262,11 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     log.info('import started: verifying the export first', { adapter: store.adapterName, file });
     const v = progress('verify', total);
     let p: ReturnType<typeof progress> | null = null;
+    let c: ReturnType<typeof progress> | null = null;
     const r = await importExport(store, file, {
       manifestFile,
       trusted,
+      targetTrusted: keys.trusted,
       onVerifyProgress: v.update,
       onProgress: (done) => {
         if (!p) {
@@ -273,9 +275,18 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
         }
         p.update(done);
       },
+      // The target read again and checked, its signed heads with this installation's keys.
+      onCheckProgress: (done) => {
+        if (!c) {
+          (p as ReturnType<typeof progress> | null)?.bar.finish();
+          c = progress('check', total);
+        }
+        c.update(done);
+      },
     });
     v.bar.finish();
     (p as ReturnType<typeof progress> | null)?.bar.finish();
+    (c as ReturnType<typeof progress> | null)?.bar.finish();
     const ok = r.hashesIdentical && r.report.ok && r.eventsImported === total;
     // The files the log cites come back with it (the export carried them and verified them).
     const evidence = await openConfiguredBlobStore(config);

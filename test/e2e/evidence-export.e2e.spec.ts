@@ -256,6 +256,9 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     expect(r.stderr).not.toMatch(/"level":"error"/);
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ command: 'import', ok: true, eventsImported: eventCount, hashesIdentical: true, positionsPreserved: true, headChainHashIdentical: true, recordedAtPreserved: true });
+    // The closing check reads the target again with its signed heads (signed with this installation's key).
+    expect((r.json as { report: { signaturesChecked: number } }).report.signaturesChecked).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/^check \[/m);
     const original = (await allEvents(join(t.dataDir, 'events.sqlite'))).slice(0, eventCount);
     const imported = await allEvents(join(target, 'events.sqlite'));
     // Everything as it was, recordedAt included, so asOf by instant answers as on the original.

@@ -3,7 +3,7 @@
  * position with its original hash, after the export verifies with keys this installation trusts.
  */
 import { ExpectedVersion, type EventStore, type NewEvent, type RecordedEvent } from '../../event-store/event-store.port.js';
-import { readLog, storeWritesChain, verifyEvents, type IntegrityReport } from '../../event-store/integrity-verifier.js';
+import { storeWritesChain, verifyStore, type IntegrityReport } from '../../event-store/integrity-verifier.js';
 import type { TrustedKeys } from '../../event-store/signing.js';
 import { readExport, readManifest, verifyExport, type ProgressCallback } from './evidence-export.js';
 
@@ -62,7 +62,22 @@ function appendKey(event: RecordedEvent, group: PendingGroup | null, keyed: Keye
 export async function importExport(
   store: EventStore,
   file: string,
-  options: { manifestFile?: string; onProgress?: ProgressCallback; onVerifyProgress?: ProgressCallback; window?: number; trusted?: TrustedKeys } = {},
+  options: {
+    manifestFile?: string;
+    onProgress?: ProgressCallback;
+    onVerifyProgress?: ProgressCallback;
+    /** Progress of the check of the target after the import (the whole log read again). */
+    onCheckProgress?: ProgressCallback;
+    window?: number;
+    /** The keys the export's signed heads must verify against. */
+    trusted?: TrustedKeys;
+    /**
+     * The keys the target's signed heads are checked with after the import (this installation's,
+     * whose key signs them): without them the check counted no signature (probe p12), and a key
+     * the servers would not trust showed only at the next start.
+     */
+    targetTrusted?: TrustedKeys;
+  } = {},
 ): Promise<ImportResult> {
   const head = await store.headPosition();
   if (head !== null) {
@@ -144,7 +159,7 @@ export async function importExport(
   if (group) submit(group);
   await drain();
 
-  const { report } = await verifyEvents(readLog(store), { requireChain: storeWritesChain(store) });
+  const report = await verifyStore(store, { trusted: options.targetTrusted, onProgress: options.onCheckProgress ? (checked) => options.onCheckProgress!(checked, total) : undefined });
   return {
     file,
     eventsImported: imported,
