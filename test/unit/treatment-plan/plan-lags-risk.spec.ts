@@ -95,6 +95,15 @@ describe('a plan command over every item reads their risks in turns of the event
     expect(turns).toBeGreaterThanOrEqual(4);
   });
 
+  it('submitting a plan no longer in DRAFT reads no risk (the decider leaves it as it is; 95 such aliases were one 7 s task)', async () => {
+    for (const status of ['SUBMITTED', 'APPROVED', 'IN_FORCE', 'CLOSED']) {
+      const { read, reader } = readerOf(planOf(status));
+      const joint = await planJoint({ type: 'SubmitPlan', planId: PLAN, actor: committee, at: T_SUBMIT })(reader);
+      expect(read).toEqual([]);
+      expect(joint.others ?? []).toEqual([]);
+    }
+  });
+
   it('closing an approved plan: every item checked as settled, the loop turning meanwhile', async () => {
     const { read, reader } = readerOf(planOf('APPROVED'));
     const [joint, turns] = await turnsDuring(() => planJoint({ type: 'ClosePlan', planId: PLAN, actor: committee, at: T_SUBMIT, reason: 'superseded' })(reader));
