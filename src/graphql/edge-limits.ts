@@ -44,7 +44,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
  * one runs (the prices below replace it when higher); a replay of the log (`asOf` or `atPosition` on any
  * field) REPLAY, `verifyIntegrity` and `verifyAccessLog` (read and rehash a whole log) VERIFY_INTEGRITY, `history`
  * (one stream, unbounded) HISTORY plus its selection times HISTORY_ITEMS, `events` one read per
- * event of the page.
+ * event of the page; the selection of a list of linked entities (LINKED_LISTS) times LINKED_ITEMS.
  */
 export const COST = {
   field: 1,
@@ -63,7 +63,17 @@ export const COST = {
    * loop for 0.2-0.9 s; at 500, the default budget admits fewer than 100 root fields in a request.
    */
   rootField: 500,
+  /**
+   * The items a list of linked entities is priced at (LINKED_LISTS): they take no `first`, and
+   * priced once each, an incident linked to 200 risks nested 3 deep (`incident { risks {
+   * incidents { risks { incidents { risks { id } } } } } }`, 8 million risks) was admitted and the
+   * heap ran out; 2 deep held the loop 18 s (probe p12).
+   */
+  linkedItems: DEFAULT_PAGE_SIZE,
 } as const;
+
+/** Unpaged lists of linked entities, each item a whole entity read (Type.field): priced at COST.linkedItems items. */
+const LINKED_LISTS = new Set(['Analysis.incidents', 'Incident.risks', 'Risk.incidents']);
 
 const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 
@@ -93,6 +103,7 @@ export const costEstimator: ComplexityEstimator = ({ type, field, args, childCom
   let multiplier = 1;
   let extra = 0;
   if (field.args.some((a) => a.name === 'first')) multiplier = pageOf(args.first);
+  else if (LINKED_LISTS.has(`${type.name}.${field.name}`)) multiplier = COST.linkedItems;
   if (args.asOf != null || args.atPosition != null) extra += COST.replay;
   switch (field.name) {
     case 'verifyIntegrity':

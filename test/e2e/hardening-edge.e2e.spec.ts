@@ -234,6 +234,19 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect((await t.gql(aliased(50, 'heatMap { total }'), {}, users.auditor)).errors).toBeUndefined();
   });
 
+  it('prices lists of linked entities by what they may hold: incidents and risks nested in each other are refused before any is read (probe p12: out of memory)', async () => {
+    const id = '00000000-0000-4000-8000-000000000001';
+    const code = async (query: string) => errorOf(await t.gql(query, { id }, users.auditor))?.extensions.code;
+    expect(await code('query($id: ID!) { incident(id: $id) { risks { incidents { risks { incidents { risks { id } } } } } } }')).toBe('QUERY_TOO_COMPLEX');
+    expect(await code('query($id: ID!) { incident(id: $id) { risks { incidents { risks { id title status } } } } }')).toBe('QUERY_TOO_COMPLEX');
+    expect(await code('{ incidents(first: 500) { edges { node { risks { incidents { id } } } } } }')).toBe('QUERY_TOO_COMPLEX');
+    expect(await code('{ risks(first: 500) { edges { node { analyses { incidents { id title risks { id } } } } } } }')).toBe('QUERY_TOO_COMPLEX');
+    // One level of them, as a tool reads them, runs (an unknown incident is simply null).
+    const one = await t.gql('query($id: ID!) { incident(id: $id) { risks { id title incidents { id title } } } }', { id }, users.auditor);
+    expect(one.errors).toBeUndefined();
+    expect((await t.gql('{ risks(first: 100) { edges { node { id incidents { id title } analyses { incidents { id } } } } } }', {}, users.auditor)).errors).toBeUndefined();
+  });
+
   it('bounds the root fields of one request: each is priced, aliases are capped, and a request without a token is refused once', async () => {
     // Without a token: one UNAUTHENTICATED for the request, before execution (the guard ran and
     // threw for each root field); past the budget, one QUERY_TOO_COMPLEX before validation.

@@ -21,7 +21,7 @@ export interface DocumentData {
   /** Every risk, in register order (read a page per turn of the event loop). */
   risks(): Promise<RiskRow[]>;
   /** Every risk's state alone, in register order (parsed a slice per turn of the event loop). */
-  riskStates(): Promise<RiskState[]>;
+  riskStates(): Promise<readonly RiskState[]>;
   /** One risk's state (without the register's ranks and lists, which a document of its items does not show). */
   riskState(id: string): RiskState | null;
   plan(id: string): PlanState | null;

@@ -20,7 +20,7 @@ const DAY = 86_400_000;
  * Art.12(3)-(4), Art.10: which retained or accepted risks are due for review on `asOf`, by the
  * interval the criteria in force set for their level. Oldest due date first.
  */
-export function risksDueForReview(risks: RiskState[], criteria: CriteriaDefinition | undefined, asOf: Date): ReviewDue[] {
+export function risksDueForReview(risks: readonly RiskState[], criteria: CriteriaDefinition | undefined, asOf: Date): ReviewDue[] {
   if (!criteria) return [];
   const due: ReviewDue[] = [];
   for (const risk of risks) {

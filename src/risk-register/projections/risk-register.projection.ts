@@ -173,6 +173,9 @@ function prioritisedBefore(db: ReadDb, sortKey: string): number {
 
 /** Risks' states parsed per turn of the event loop by allStates. */
 const STATES_PER_TURN = 250;
+/** How long a read of every risk's state is shared after it ends (allStates). */
+const SHARED_STATES_MS = 1_000;
+const sharedStates = new WeakMap<ReadDb, { changes: number; states: Promise<readonly RiskState[]> }>();
 
 /** A register row's columns besides the document: its place in the order and its flags. */
 interface RegisterFlags {
@@ -411,7 +414,24 @@ export class RiskRegisterQueries {
    * order is read first, in one statement; on the live read model each risk is then read as it
    * stands when its turn comes (a risk identified meanwhile is left out, none is read twice).
    */
-  async allStates(): Promise<RiskState[]> {
+  allStates(): Promise<readonly RiskState[]> {
+    // One read shared by every call on these read models as they stand (this connection, no
+    // write since): the aliases of one request and requests at the same moment. Each read its own
+    // copy before, and 95 aliases of risksDueForReview held 95 copies of a register of 15,000
+    // risks at once: the heap ran out and the process died (probe p12). The states are shared:
+    // callers read them and never change them.
+    const changes = preparedOnce(this.db, 'SELECT total_changes()', 'pluck').get() as number;
+    const shared = sharedStates.get(this.db);
+    if (shared && shared.changes === changes) return shared.states;
+    const states = this.readAllStates();
+    const entry = { changes, states };
+    sharedStates.set(this.db, entry);
+    const forget = () => setTimeout(() => sharedStates.get(this.db) === entry && sharedStates.delete(this.db), SHARED_STATES_MS).unref();
+    states.then(forget, forget);
+    return states;
+  }
+
+  private async readAllStates(): Promise<RiskState[]> {
     const ids = preparedOnce(this.db, 'SELECT id FROM risks INDEXED BY risks_register_order ORDER BY sort_key', 'pluck').all() as string[];
     const doc = preparedOnce(this.db, 'SELECT doc FROM risks WHERE id = ?', 'pluck');
     const states: RiskState[] = [];

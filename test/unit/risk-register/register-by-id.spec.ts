@@ -96,6 +96,29 @@ describe('RiskRegisterQueries.allStates', () => {
     expect(queries.stateOf('nope')).toBeNull();
     db.close();
   });
+
+  it('is one read for the calls on the read models as they stand, a new one after a write (probe p12: 95 aliases, 95 copies, out of memory)', async () => {
+    const db = new Database(':memory:');
+    new RiskRegisterProjection().setup(db);
+    const insert = db.prepare('INSERT INTO risks (id, seq, status, owner_id, prioritised, sort_key, needs_reevaluation, assets_retired, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    for (let i = 0; i < 600; i++) insert.run(`r-${i}`, i + 1, 'IDENTIFIED', 'owner', 0, `1|${String(i).padStart(4, '0')}`, 0, 0, 1, JSON.stringify({ id: `r-${i}`, version: 1 }));
+    // The aliases of one request: each its own RiskRegisterQueries on the same connection.
+    const reads = await Promise.all(Array.from({ length: 20 }, () => new RiskRegisterQueries(db).allStates()));
+    expect(new Set(reads).size).toBe(1);
+    expect(reads[0]).toHaveLength(600);
+    // Right after, unchanged: the same read; after a write, a read of what was written.
+    expect(await new RiskRegisterQueries(db).allStates()).toBe(reads[0]);
+    db.prepare('UPDATE risks SET doc = ? WHERE id = ?').run(JSON.stringify({ id: 'r-3', version: 2 }), 'r-3');
+    const after = await new RiskRegisterQueries(db).allStates();
+    expect(after).not.toBe(reads[0]);
+    expect(after.find((r) => r.id === 'r-3')).toEqual({ id: 'r-3', version: 2 });
+    // Another database (a replayed past register) is never given this one's read.
+    const other = new Database(':memory:');
+    new RiskRegisterProjection().setup(other);
+    expect(await new RiskRegisterQueries(other).allStates()).toEqual([]);
+    db.close();
+    other.close();
+  });
 });
 
 /**
