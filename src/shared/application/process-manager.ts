@@ -10,6 +10,9 @@ import { Backoff, describeError, isTransientStorageError, type RetryState } from
 /** A reaction: runs the commands that follow from one recorded event (idempotent by construction). */
 export type Reaction = (event: RecordedEvent) => Promise<void>;
 
+/** Events whose preceding position recoverCheckpoint keeps while it reads the log (see there). */
+const RECOVERY_WINDOW = 100_000;
+
 /**
  * Carries decisions across aggregates (a plan's approval asks each risk owner for consent; a
  * material change to a risk makes its consent stale…). It follows the store's log like a
@@ -42,6 +45,7 @@ export class ProcessManager {
     private readonly log: JsonLogger,
     /** The actor id of the commands this manager issues: lets it find where it stopped if its checkpoint is lost. */
     private readonly ownActorId?: string,
+    private readonly recoveryWindow = RECOVERY_WINDOW,
   ) {
     this.reached = new PositionWaiters(name);
   }
@@ -152,13 +156,30 @@ export class ProcessManager {
   private async recoverCheckpoint(): Promise<string | null> {
     if (!this.ownActorId) return null;
     let trigger: string | undefined;
+    // The trigger comes shortly before its reaction: the position before each of the last
+    // RECOVERY_WINDOW events is kept, so one pass over the log usually finds it (the second pass
+    // below is for a trigger further back; two passes took 28 s at 350,000 events, probe p12).
+    const before = new Map<string, { previous: string | null; position: string }>();
+    let found: { previous: string | null; position: string } | undefined;
+    let last: string | null = null;
     for (let after: string | null = null; ; ) {
       const page = await this.store.readAll({ after, maxCount: 5000 });
       if (page.length === 0) break;
-      for (const e of page) if (e.metadata.actor.id === this.ownActorId) trigger = e.metadata.causationId;
+      for (const e of page) {
+        before.set(e.eventId, { previous: last, position: e.position });
+        if (before.size > this.recoveryWindow) before.delete(before.keys().next().value!);
+        last = e.position;
+        if (e.metadata.actor.id !== this.ownActorId) continue;
+        trigger = e.metadata.causationId;
+        found = trigger === undefined ? undefined : before.get(trigger);
+      }
       after = page[page.length - 1]!.position;
     }
     if (!trigger) return null;
+    if (found) {
+      this.log.warn('process manager checkpoint missing: resuming from its last reaction found in the log', { processManager: this.name, from: found.previous, trigger: found.position });
+      return found.previous;
+    }
     let previous: string | null = null;
     for (let after: string | null = null; ; ) {
       const page = await this.store.readAll({ after, maxCount: 5000 });
