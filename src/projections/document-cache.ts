@@ -11,13 +11,19 @@
  * rolled back).
  */
 export class DocumentCache<S> {
-  private readonly states = new Map<string, { state: S; isNew: boolean; dirty: boolean }>();
+  /** `written`: the state as its row holds it, when known (loaded, or written by a recent flush). */
+  private readonly states = new Map<string, { state: S; isNew: boolean; dirty: boolean; written: S | undefined }>();
   /** States as the last flushes wrote them (or found them), oldest first. */
   private readonly recent = new Map<string, S>();
 
   constructor(
     private readonly load: (id: string) => S | undefined,
-    private readonly save: (id: string, state: S, isNew: boolean) => void,
+    /**
+     * Writes a state. `written` is the state its row holds, when known (undefined: write it all): a
+     * projection whose states keep unchanged parts by reference (the deciders' evolve does) may write
+     * only the parts that differ from it.
+     */
+    private readonly save: (id: string, state: S, isNew: boolean, written: S | undefined) => void,
     private readonly keep = 1_000,
   ) {}
 
@@ -28,11 +34,11 @@ export class DocumentCache<S> {
     const kept = this.recent.get(id);
     if (kept !== undefined) {
       this.recent.delete(id);
-      this.states.set(id, { state: kept, isNew: false, dirty: false });
+      this.states.set(id, { state: kept, isNew: false, dirty: false, written: kept });
       return kept;
     }
     const loaded = this.load(id);
-    if (loaded !== undefined) this.states.set(id, { state: loaded, isNew: false, dirty: false });
+    if (loaded !== undefined) this.states.set(id, { state: loaded, isNew: false, dirty: false, written: loaded });
     return loaded;
   }
 
@@ -43,13 +49,14 @@ export class DocumentCache<S> {
       hit.dirty = true;
     } else {
       // A state of a recent page is a row already.
-      const written = this.recent.delete(id);
-      this.states.set(id, { state, isNew: !written, dirty: true });
+      const written = this.recent.get(id);
+      const isRow = this.recent.delete(id);
+      this.states.set(id, { state, isNew: !isRow, dirty: true, written });
     }
   }
 
   flush(): void {
-    for (const [id, entry] of this.states) if (entry.dirty) this.save(id, entry.state, entry.isNew);
+    for (const [id, entry] of this.states) if (entry.dirty) this.save(id, entry.state, entry.isNew, entry.written);
     if (this.keep > 0) {
       for (const [id, entry] of this.states) this.recent.set(id, entry.state);
       for (const id of this.recent.keys()) {
