@@ -14,6 +14,7 @@ import { requestIdOf } from '../shared/logging/request-id.js';
 import { takeUnconfirmed } from '../shared/application/unconfirmed-writes.js';
 import { closeSlowConsumer, peerGoneError, skipIfClosing, type WsSocket } from './ws-hardening.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, WS_MAX_CONNECTIONS_PER_ACTOR, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
+import { rootFieldsInTurns } from './root-fields-in-turns.js';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../config/app-config.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -122,7 +123,7 @@ export function graphqlOptions(
       describe(schema.getQueryType(), 'Read operations. Any role of this product unless a field says otherwise; the past through asOf or atPosition where offered.');
       describe(schema.getMutationType(), 'Commands, one input each, idempotent with commandId. An AUDITOR is refused every one (FORBIDDEN); all are refused with INTEGRITY_BROKEN while the event log fails verification.');
       describe(schema.getSubscriptionType(), 'Committed events, live, over graphql-ws at /graphql (the token in the connection parameters); the socket closes with 4401 when the token expires.');
-      return schema;
+      return rootFieldsInTurns(schema);
     },
     sortSchema: true,
     path: '/graphql',
