@@ -5,6 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { graphql, GraphQLInt, GraphQLList, GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { listInTurns } from '../../../src/graphql/list-in-turns.js';
+import { edgesInTurns } from '../../../src/graphql/pagination.js';
 import { turnsDuring } from '../../support/turns.js';
 
 describe('listInTurns', () => {
@@ -25,5 +26,19 @@ describe('listInTurns', () => {
     expect(inTurns).toEqual(atOnce);
     expect((inTurns.data as { items: unknown[] }).items).toHaveLength(2_000);
     expect([turns >= 9, none]).toEqual([true, 0]);
+  });
+});
+
+describe('edgesInTurns (every connection type`s edges)', () => {
+  it('hands a page of 500 edges to graphql-js 50 a turn, the same edges in the same order', async () => {
+    const edges = Array.from({ length: 500 }, (_, i) => ({ cursor: `c${i}`, node: { n: i } }));
+    const handed = (await edgesInTurns({} as never, async () => edges)) as unknown[];
+    expect(handed.slice(0, 50)).toEqual(edges.slice(0, 50));
+    expect(handed.filter((e) => e instanceof Promise)).toHaveLength(450);
+    const [resolved, turns] = await turnsDuring(() => Promise.all(handed));
+    expect(resolved).toEqual(edges);
+    // Nine slices after the first, each a turn after the one before (a turn or two may pass before counting starts).
+    expect(turns).toBeGreaterThanOrEqual(6);
+    expect(await edgesInTurns({} as never, async () => null)).toBeNull();
   });
 });
