@@ -49,7 +49,7 @@ function refusal(used: number, what: string): QueryTooComplexError {
   return new QueryTooComplexError(
     used,
     resultBudget.bytes,
-    `The request's histories, comments, catalogue requirements and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
+    `The request's histories, comments, catalogue requirements, plans, controls records and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
   );
 }
 

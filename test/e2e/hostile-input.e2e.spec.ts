@@ -167,6 +167,25 @@ describe('hostile input', () => {
     }
   }, 60_000);
 
+  it('charges plans and the controls record (its Markdown) to the same budget (probe p12: 95 aliases of a plan of 1,999 items, 19 of the record)', async () => {
+    const { draftPlan } = await t.ok(`mutation { draftPlan(input: { title: "Budget", period: "FY2026" }) { id } }`, {}, users.committee);
+    const plan = `{ a: plan(id: "${draftPlan.id}") { id revisions { revision } } b: plan(id: "${draftPlan.id}") { id } }`;
+    const record = '{ a: controlsDocument { markdown } b: controlsDocument { markdown } }';
+    expect((await t.gql(plan, {}, users.auditor)).errors).toBeUndefined();
+    expect((await t.gql(record, {}, users.auditor)).errors).toBeUndefined();
+    const saved = resultBudget.bytes;
+    resultBudget.bytes = 1; // each is past it once read
+    try {
+      for (const query of [plan, record]) {
+        const result = await t.gql(query, {}, users.auditor);
+        expect(new Set((result.errors ?? []).map((e) => e.extensions?.code))).toEqual(new Set(['QUERY_TOO_COMPLEX']));
+        expect(result.errors?.[0]?.message).toMatch(/plans, controls records/);
+      }
+    } finally {
+      resultBudget.bytes = saved;
+    }
+  }, 60_000);
+
   it('ends a page of the log at 16 MB of events (hasNextPage says more follow) and charges pages to the request budget', async () => {
     // Eight catalogues of ~2.3 MB each (500 requirements at their longest): a page of 50 events
     // ends at the one that brings it past 16 MiB, and the events after it come on the next page.
