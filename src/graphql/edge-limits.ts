@@ -104,7 +104,7 @@ export const costEstimator: ComplexityEstimator = ({ type, field, args, childCom
   let extra = 0;
   if (field.args.some((a) => a.name === 'first')) multiplier = pageOf(args.first);
   else if (LINKED_LISTS.has(`${type.name}.${field.name}`)) multiplier = COST.linkedItems;
-  if (args.asOf != null || args.atPosition != null) extra += COST.replay;
+  if (replays(args)) extra += COST.replay;
   switch (field.name) {
     case 'verifyIntegrity':
     case 'verifyAccessLog':
@@ -128,6 +128,18 @@ export const costEstimator: ComplexityEstimator = ({ type, field, args, childCom
   if (ROOT_TYPES.has(type.name) && !field.name.startsWith('__')) extra = Math.max(extra, COST.rootField);
   return COST.field + extra + multiplier * childComplexity;
 };
+
+/**
+ * Whether the field's point in time replays the log: `atPosition`, or an `asOf` that is past. A
+ * later instant is no replay (overdueControls and risksDueForReview judge today's register then;
+ * every other field refuses it), and was priced as one (re-probe p13).
+ */
+function replays(args: Record<string, unknown>): boolean {
+  if (args.atPosition != null) return true;
+  if (args.asOf == null) return false;
+  const at = args.asOf instanceof Date ? args.asOf.getTime() : Date.parse(String(args.asOf));
+  return !(at > Date.now());
+}
 
 /** A page size as the resolver will see it; an invalid `first` is priced as the largest page (the resolver refuses it). */
 function pageOf(first: unknown): number {
@@ -170,14 +182,17 @@ function containsVariable(value: ValueNode): boolean {
 }
 
 /**
- * Whether the operations of this document cost the same whatever their variables: no variable in
- * an argument the estimator reads, nor in a directive (@skip, @include decide what is counted).
+ * Whether the operations of this document cost the same whatever their variables (and whenever
+ * they are sent): no variable in an argument the estimator reads, nor in a directive (@skip,
+ * @include decide what is counted), and no asOf.
  */
 function priceIgnoresVariables(document: DocumentNode): boolean {
   let depends = false;
   visit(document, {
     Argument(node) {
       if (PRICED_ARGUMENTS.has(node.name.value) && containsVariable(node.value)) depends = true;
+      // Nor on the clock: an asOf later than now is no replay, until that instant has passed.
+      if (node.name.value === 'asOf') depends = true;
     },
     Directive(node) {
       if (node.arguments?.some((a) => containsVariable(a.value))) depends = true;

@@ -299,6 +299,10 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect(errorOf(asOf).extensions.code).toBe('QUERY_TOO_COMPLEX');
     // The same query without the replay argument fits (at most 100 root fields fit the budget: see below).
     expect((await t.gql(aliased(50, `heatMap { levels { level count } }`), {}, users.auditor)).errors).toBeUndefined();
+    // A later instant is no replay (overdueControls judges today's register then): priced as without it.
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    expect((await t.gql(aliased(50, `overdueControls(asOf: "${later}") { riskId }`), {}, users.auditor)).errors).toBeUndefined();
+    expect(errorOf(await t.gql(aliased(50, `overdueControls(asOf: "2020-01-01T00:00:00Z") { riskId }`), {}, users.auditor)).extensions.code).toBe('QUERY_TOO_COMPLEX');
   });
 
   it('answers 10,000 chained fragments with a clean client error', async () => {
