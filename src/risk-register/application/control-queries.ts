@@ -4,7 +4,8 @@ import { AsOfReplayer } from '../../projections/as-of-replay.js';
 import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { eachInTurns } from '../../shared/application/turns.js';
-import { japanDayOf, overdueControlsOn, type ControlStatus } from '../domain/control-lifecycle.js';
+import { dayInJapan } from '../../shared/domain/guards.js';
+import { overdueControlsOn, type ControlStatus } from '../domain/control-lifecycle.js';
 import type { RiskState } from '../domain/risk.state.js';
 import { RiskRegisterQueries } from '../projections/risk-register.projection.js';
 
@@ -23,7 +24,7 @@ export interface ControlRefView {
  * judged a turn of the event loop (15,000 risks with 27,000 controls held it 100-180 ms: probe p12).
  */
 export async function overdueControlRefs(risks: readonly RiskState[], at: Date): Promise<ControlRefView[]> {
-  const day = japanDayOf(at);
+  const day = dayInJapan(at);
   const refs: ControlRefView[] = [];
   await eachInTurns(risks, RISKS_PER_TURN, (risk) => {
     for (const { control, progress } of overdueControlsOn(risk, day)) {

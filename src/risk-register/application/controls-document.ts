@@ -1,4 +1,5 @@
-import { isControlOverdueOn, japanDayOf, progressOf, type ControlStatus } from '../domain/control-lifecycle.js';
+import { dayInJapan } from '../../shared/domain/guards.js';
+import { isControlOverdueOn, progressOf, type ControlStatus } from '../domain/control-lifecycle.js';
 import type { RiskState } from '../domain/risk.state.js';
 import { eachInTurns } from '../../shared/application/turns.js';
 
@@ -35,7 +36,7 @@ const ENTRIES_PER_TURN = 500;
  */
 export async function controlsDocument(risks: readonly RiskState[], generatedAt: string): Promise<ControlsDocumentView> {
   const entries: ControlsDocumentEntry[] = [];
-  const day = japanDayOf(generatedAt);
+  const day = dayInJapan(generatedAt);
   await eachInTurns(risks, ENTRIES_PER_TURN, (r) => {
     if (r.controls.length > 0) entries.push(controlsEntry(r, day));
   });

@@ -23,13 +23,14 @@ const DAY = 86_400_000;
 export function risksDueForReview(risks: readonly RiskState[], criteria: CriteriaDefinition | undefined, asOf: Date): ReviewDue[] {
   if (!criteria) return [];
   const due: ReviewDue[] = [];
+  const today = Date.parse(dayInJapan(asOf));
   for (const risk of risks) {
     // The domain's one rule for when a review falls due (also behind RiskReviewBecameDue).
     const schedule = reviewDue(risk, criteria, asOf);
     if (!schedule) continue;
     const { level, intervalDays, since, dueOn } = schedule;
     // Whole days in Japan since the due day (0 on the day itself), as the due day is counted.
-    const overdueDays = Math.round((Date.parse(dayInJapan(asOf.toISOString())) - Date.parse(dueOn)) / DAY);
+    const overdueDays = Math.round((today - Date.parse(dueOn)) / DAY);
     due.push({ risk, level, intervalDays, since, dueOn, overdueDays });
   }
   return due.sort((a, b) => a.dueOn.localeCompare(b.dueOn) || a.risk.id.localeCompare(b.risk.id));

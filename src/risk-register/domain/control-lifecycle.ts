@@ -6,7 +6,7 @@
  * risk's stream, so that racing watchers can never record one twice.
  */
 import { FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
-import { isNonEmptyText, optionalText, requireActorOrRole, requireRole, samePerson, violation } from '../../shared/domain/guards.js';
+import { dayInJapan, isNonEmptyText, optionalText, requireActorOrRole, requireRole, samePerson, violation } from '../../shared/domain/guards.js';
 import type { RecordControlProgress, RecordPassedDeadlines } from './risk.commands.js';
 import type { ControlBecameOverdue, ControlProgressRecorded, RiskEvent } from './risk.events.js';
 import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk } from './risk.rules.js';
@@ -17,7 +17,6 @@ import {
   CONTROL_TRANSITIONS,
   FINAL_CONTROL_STATUSES,
   isControlOverdueOn,
-  japanDayOf,
   progressOf,
   type ControlProgress,
   type ControlStatus,
@@ -28,10 +27,10 @@ export * from './control.state.js';
 
 /** The controls of the state overdue at `at`, with their progress. */
 export function overdueControlsOf(state: RiskState, at: string | Date): Array<{ control: RiskControl; progress: ControlProgress }> {
-  return overdueControlsOn(state, japanDayOf(at));
+  return overdueControlsOn(state, dayInJapan(at));
 }
 
-/** overdueControlsOf on the day in Japan at the reference instant (japanDayOf), for a register judged at one instant. */
+/** overdueControlsOf on the day in Japan at the reference instant (dayInJapan), for a register judged at one instant. */
 export function overdueControlsOn(state: RiskState, day: string): Array<{ control: RiskControl; progress: ControlProgress }> {
   if (!state.exists || state.status === 'CLOSED') return [];
   const overdue: Array<{ control: RiskControl; progress: ControlProgress }> = [];

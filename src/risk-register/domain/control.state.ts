@@ -64,11 +64,11 @@ export function progressOf(state: { controlProgress?: Record<string, ControlProg
  * itself is not overdue: the control may be done until the end of that day, Japan time.
  */
 export function isControlOverdue(dueDate: string, status: ControlStatus, at: string | Date): boolean {
-  return isControlOverdueOn(dueDate, status, japanDayOf(at));
+  return isControlOverdueOn(dueDate, status, dayInJapan(at));
 }
 
 /**
- * isControlOverdue on `day`, the day in Japan at the reference instant (japanDayOf): for lists of
+ * isControlOverdue on `day`, the day in Japan at the reference instant (dayInJapan): for lists of
  * a whole register judged at one instant, which took the day of the same instant once per control
  * (27,000 controls: most of overdueControls' 100-180 ms, probe p12).
  */
@@ -76,7 +76,3 @@ export function isControlOverdueOn(dueDate: string, status: ControlStatus, day: 
   return !DONE_CONTROL_STATUSES.includes(status) && day > dueDate;
 }
 
-/** The day in Japan (YYYY-MM-DD) at an instant, as `overdue` counts it. */
-export function japanDayOf(at: string | Date): string {
-  return dayInJapan(typeof at === 'string' ? at : at.toISOString());
-}

@@ -146,7 +146,7 @@ export function reviewSchedule(risk: RiskState, criteria: ReviewCriteria): Revie
  */
 export function reviewDue(risk: RiskState, criteria: ReviewCriteria, at: string | Date): ReviewSchedule | undefined {
   const schedule = reviewSchedule(risk, criteria);
-  return schedule && schedule.dueOn <= dayInJapan(new Date(at).toISOString()) ? schedule : undefined;
+  return schedule && schedule.dueOn <= dayInJapan(at) ? schedule : undefined;
 }
 
 /**

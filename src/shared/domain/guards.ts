@@ -313,8 +313,8 @@ export function requiredUserId(errors: FieldErrors, field: string, value: unknow
 const JAPAN_OFFSET_MS = 9 * 60 * 60 * 1000;
 
 /** The calendar day (YYYY-MM-DD) of an instant in Japan. `at` comes from the application. */
-export function dayInJapan(at: string): string {
-  const ms = Date.parse(at);
+export function dayInJapan(at: string | Date): string {
+  const ms = typeof at === 'string' ? Date.parse(at) : at.getTime();
   if (Number.isNaN(ms)) throw new Error(`Command instant "at" is not an ISO-8601 instant: ${at}`);
   return new Date(ms + JAPAN_OFFSET_MS).toISOString().slice(0, 10);
 }

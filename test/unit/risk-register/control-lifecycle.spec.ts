@@ -3,7 +3,8 @@
  * deadlines recorded once by the decider (ControlBecameOverdue, RiskReviewBecameDue).
  */
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
-import { CONTROL_STATUSES, CONTROL_TRANSITIONS, isControlOverdue, isControlOverdueOn, japanDayOf, overdueControlsOf, progressOf, type ControlStatus } from '../../../src/risk-register/domain/control-lifecycle.js';
+import { CONTROL_STATUSES, CONTROL_TRANSITIONS, isControlOverdue, isControlOverdueOn, overdueControlsOf, progressOf, type ControlStatus } from '../../../src/risk-register/domain/control-lifecycle.js';
+import { dayInJapan } from '../../../src/shared/domain/guards.js';
 import { overdueControlRefs } from '../../../src/risk-register/application/control-queries.js';
 import type { RiskState } from '../../../src/risk-register/domain/risk.state.js';
 import { turnsDuring } from '../../support/turns.js';
@@ -299,9 +300,9 @@ describe('overdue: one rule', () => {
     for (const done of ['IMPLEMENTED', 'VERIFIED', 'CANCELLED'] as const) expect(isControlOverdue('2025-06-30', done, '2026-01-01T00:00:00Z')).toBe(false);
   });
 
-  it('judged on the day in Japan at the instant (japanDayOf), as a whole register is judged', () => {
+  it('judged on the day in Japan at the instant (dayInJapan), as a whole register is judged', () => {
     for (const at of ['2025-06-30T14:59:59.999Z', '2025-06-30T15:00:00.000Z', '2025-12-31T23:00:00Z']) {
-      for (const status of CONTROL_STATUSES) expect(isControlOverdueOn('2025-06-30', status, japanDayOf(at))).toBe(isControlOverdue('2025-06-30', status, at));
+      for (const status of CONTROL_STATUSES) expect(isControlOverdueOn('2025-06-30', status, dayInJapan(at))).toBe(isControlOverdue('2025-06-30', status, at));
     }
   });
 
