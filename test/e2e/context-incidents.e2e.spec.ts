@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { resultBudget } from '../../src/graphql/result-budget.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 import { assetWithThreat, proposeAndApproveCriteria, todayInJapan } from './support/scenario.js';
 
@@ -188,6 +189,44 @@ describe("the organisation's context (Art.12(1)) and incidents at other firms (A
     const { events } = await t.ok(`{ events(first: 500, types: ["IncidentRecorded"]) { edges { node { data } } } }`, {}, users.auditor);
     expect(events.edges.filter((e: any) => e.node.data.title === 'Liquid hot wallet breach')).toHaveLength(1);
     expect((await t.ok(RISK_INCIDENTS, { id: risk.id }, users.auditor)).risk.incidents.map((i: any) => i.id)).toEqual([a.id]);
+  });
+
+  it("an incident's risks, a risk's incidents and an analysis's incidents count against the request's linked entities (priced at 50 a list)", async () => {
+    const a = (await t.ok(RECORD_INCIDENT, { input: incident('FTX collapse', { organisation: 'FTX Japan', occurredOn: '2022-11-11' }) }, users.committee)).recordIncident;
+    const risks: string[] = [];
+    for (let k = 0; k < 60; k++) risks.push((await identifyRisk(t, await assetWithThreat(t, `Linked wallet ${k}`, { c: 1, i: 1, a: 1 }), `Linked risk ${k}`)).id);
+    for (const riskId of risks) await t.ok(LINK, { input: { incidentId: a.id, riskId } }, users.committee);
+    const risksOf = (aliases: number, selection = 'id') => `query($id: ID!) { ${Array.from({ length: aliases }, (_, k) => `a${k}: incident(id: $id) { risks { ${selection} } }`).join(' ')} }`;
+    // Completed in turns of 50, in linking order.
+    expect((await t.ok(risksOf(1), { id: a.id }, users.auditor)).a0.risks.map((r: any) => r.id)).toEqual(risks);
+
+    const saved = resultBudget.linkedEntities;
+    resultBudget.linkedEntities = 100;
+    try {
+      // One list of 60 fits; a second alias passes 100 and is refused, naming the list.
+      const two = await t.gql(risksOf(2), { id: a.id }, users.auditor);
+      expect(two.data?.a0?.risks).toHaveLength(60);
+      expect(two.data?.a1).toBeNull();
+      expect(two.errors?.[0]?.path).toEqual(['a1', 'risks']);
+      expect(errorOf(two).extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 120, limit: 100 });
+      expect(errorOf(two).message).toMatch(/Incident\.risks passed it/);
+      // Nested: 60 risks, then each risk's one incident (60 more).
+      const nested = await t.gql(risksOf(1, 'id incidents { id }'), { id: a.id }, users.auditor);
+      expect(errorOf(nested).extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 100 });
+      expect(errorOf(nested).message).toMatch(/Risk\.incidents passed it/);
+      // The budget is the request's: the next request starts from nothing.
+      expect((await t.ok(risksOf(1), { id: a.id }, users.auditor)).a0.risks).toHaveLength(60);
+      // An analysis's incidents count too: under a budget of 0 a risk with no analysis is read, one citing an incident is refused.
+      await t.ok(ANALYSE, { input: { riskId: risks[0], method: 'INFORMAL', informal: { likelihood: 2, impact: 2, expert: 'K. Sato', rationale: 'as at FTX' }, incidentIds: [a.id] } }, users.riskOwner);
+      resultBudget.linkedEntities = 0;
+      const cited = await t.gql(`query($id: ID!) { risk(id: $id) { analyses { incidents { id } } } }`, { id: risks[1] }, users.auditor);
+      expect(cited.errors).toBeUndefined();
+      const refused = await t.gql(`query($id: ID!) { risk(id: $id) { analyses { incidents { id } } } }`, { id: risks[0] }, users.auditor);
+      expect(errorOf(refused).extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', cost: 1, limit: 0 });
+      expect(errorOf(refused).message).toMatch(/Analysis\.incidents passed it/);
+    } finally {
+      resultBudget.linkedEntities = saved;
+    }
   });
 
   it('8 clients recording the same new context at once make one new version', async () => {

@@ -1,6 +1,7 @@
-import { ID, Info, Parent, ResolveField, Resolver } from '@nestjs/graphql';
+import { Context, ID, Info, Parent, ResolveField, Resolver } from '@nestjs/graphql';
 import { QueryBus } from '@nestjs/cqrs';
 import type { GraphQLResolveInfo } from 'graphql';
+import { chargeLinkedEntities } from '../../graphql/result-budget.js';
 import { Analysis, Risk } from '../../risk-register/graphql/risk.types.js';
 import { IncidentsByIdsQuery, RiskIncidentsQuery } from '../application/incident-queries.js';
 import { Incident } from './incident.types.js';
@@ -15,8 +16,10 @@ export class RiskIncidentsResolver {
   constructor(private readonly queries: QueryBus) {}
 
   @ResolveField(() => [Incident], { description: 'Incidents at other firms linked to this risk (Art.15(3)), in linking order; as of the moment the query reads (asOf / atPosition of risk or risks).' })
-  incidents(@Parent() risk: { id: string }, @Info() info: GraphQLResolveInfo) {
-    return this.queries.execute(new RiskIncidentsQuery(risk.id, rootPointInTime(info)));
+  async incidents(@Parent() risk: { id: string }, @Info() info: GraphQLResolveInfo, @Context() context: object) {
+    const incidents = await this.queries.execute(new RiskIncidentsQuery(risk.id, rootPointInTime(info)));
+    chargeLinkedEntities(context, 'Risk.incidents', incidents.length);
+    return incidents;
   }
 }
 
@@ -31,8 +34,9 @@ export class AnalysisIncidentsResolver {
   }
 
   @ResolveField(() => [Incident], { description: 'The incidents this analysis cites (Art.15(3)), in the order given.' })
-  async incidents(@Parent() analysis: { incidentIds?: string[] }, @Info() info: GraphQLResolveInfo) {
+  async incidents(@Parent() analysis: { incidentIds?: string[] }, @Info() info: GraphQLResolveInfo, @Context() context: object) {
     const ids = analysis.incidentIds ?? [];
+    chargeLinkedEntities(context, 'Analysis.incidents', ids.length);
     return ids.length ? this.queries.execute(new IncidentsByIdsQuery(ids, rootPointInTime(info))) : [];
   }
 }
