@@ -179,6 +179,39 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect(received[0]).toMatchObject({ type: 'ThreatIdentified', streamId: `asset-${a.id}`, revision: 1, data: { name: 'Credential stuffing' } });
   });
 
+  it('resumes a subscription from a position: the events committed after it, then live ones; a bad position is BAD_USER_INPUT', async () => {
+    const { events } = await t.ok(`{ events(first: 500, types: ["ThreatIdentified"]) { edges { node { position } } } }`, {}, users.auditor);
+    const from = events.edges.at(-1)?.node.position ?? null;
+    const a = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Resume API' } }, users.opsManager)).registerAsset;
+    for (const name of ['Replay 1', 'Replay 2']) await t.ok(IDENTIFY_THREAT, { input: { assetId: a.id, name, affects: ['INTEGRITY'] } }, users.opsManager);
+    const after = from ?? (await t.ok(`{ events(first: 1) { edges { node { position } } } }`, {}, users.auditor)).events.edges[0].node.position;
+    const client = await t.wsClient(users.auditor);
+    const names: string[] = [];
+    const three = new Promise<void>((resolve, reject) => {
+      client.subscribe(
+        { query: `subscription($after: String) { eventAppended(types: ["ThreatIdentified"], after: $after) { data } }`, variables: { after } },
+        {
+          next: (msg) => {
+            names.push((msg.data as any).eventAppended.data.name);
+            if (names.length === 3) resolve();
+          },
+          error: reject,
+          complete: () => undefined,
+        },
+      );
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    await t.ok(IDENTIFY_THREAT, { input: { assetId: a.id, name: 'Live 3', affects: ['INTEGRITY'] } }, users.opsManager);
+    await three;
+    expect(names).toEqual(['Replay 1', 'Replay 2', 'Live 3']);
+    const refused = async (position: string) =>
+      new Promise<any>((resolve) => client.subscribe({ query: `subscription($after: String) { eventAppended(after: $after) { type } }`, variables: { after: position } }, { next: (m: any) => resolve(m.errors), error: resolve, complete: () => undefined }));
+    const past = await refused("9".repeat(19));
+    expect(past[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: expect.stringMatching(/past the log's head/) } });
+    expect((await refused('not-a-position'))[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: expect.any(String) } });
+    await client.dispose();
+  });
+
   it('refuses a subscription without a valid token', async () => {
     const client = await t.wsClient(null);
     const outcome = await new Promise<string>((resolve) => {

@@ -56,6 +56,12 @@ export class EventLogReader {
     return { events, hasNext: next.length > 0 };
   }
 
+  /** `after` is a position of this log, at or before its head (BAD_USER_INPUT otherwise, as for a page). */
+  async requirePositionInLog(after: string): Promise<void> {
+    if (!isPosition(after)) throw new InvalidPositionError(after);
+    await this.refusePastHead(after);
+  }
+
   /**
    * A cursor past the log's head comes from a longer log than this one (a copy restored under the
    * server, another installation): an empty page would let a loader wait there, then skip every

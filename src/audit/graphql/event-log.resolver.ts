@@ -67,20 +67,30 @@ export class EventLogResolver {
 
   @Subscription(() => RecordedEventType, {
     description:
-      'Events as they are committed, over graphql-ws at /graphql (not over HTTP: BAD_USER_INPUT); optionally only some types or one stream. Any authenticated role; the socket closes with code 4401 when the token expires, and with 4413 when more than 16 MiB wait unsent on it or a subscription falls further behind than 50,000 events or 60 s (a client that stopped reading: read on from the last position received with events(after)). To follow the log without a gap, subscribe, then page events(after) from your last position and skip what the pages gave. Errors: UNAUTHENTICATED.',
+      'Events as they are committed, over graphql-ws at /graphql (not over HTTP: BAD_USER_INPUT); optionally only some types or one stream; with after, first the events already committed after that position, then the live ones, with no gap and no repeat. Any authenticated role; the socket closes with code 4401 when the token expires, and with 4413 when more than 16 MiB wait unsent on it or a subscription falls further behind than 50,000 events or 60 s (a client that stopped reading, or a backlog that took longer to send: subscribe again with after: the last position received). Errors: UNAUTHENTICATED; BAD_USER_INPUT (after, streamId, types).',
   })
   eventAppended(
     @Args('types', { type: () => [String], nullable: true, description: 'Only events of these types (such as PlanSubmitted); all types when omitted or empty. A type that does not exist (empty, misspelled): BAD_USER_INPUT.' }) types?: string[] | null,
     @Args('streamId', { type: () => ID, nullable: true, description: 'Only events of this stream (RecordedEvent.streamId, such as risk-<id>); every stream when omitted. Empty: BAD_USER_INPUT.' }) streamId?: string | null,
+    @Args('after', {
+      type: () => String,
+      nullable: true,
+      description: "A position (RecordedEvent.position): the events committed after it are sent first, as events(after) lists them, then the live ones; only live ones when omitted. Not a position, or past the log's head: BAD_USER_INPUT.",
+    })
+    after?: string | null,
     @Context() context?: RequestContext,
   ) {
     // An empty id read as "every stream": a client that meant one stream got all of them.
     if (streamId !== null && streamId !== undefined && streamId.trim() === '') throw new BadInputError({ streamId: 'must name a stream (leave it out for every stream)' });
     requireKnownEventTypes(types, this.eventTypes);
-    return this.live.iterator(
-      (e) => (!types?.length || types.includes(e.type)) && (!streamId || e.streamId === streamId),
-      (e) => ({ eventAppended: toGraphQLEvent(e) }),
-      () => context?.closeSlowConsumer?.(),
-    );
+    const subscribe = () =>
+      this.live.iterator(
+        (e) => (!types?.length || types.includes(e.type)) && (!streamId || e.streamId === streamId),
+        (e) => ({ eventAppended: toGraphQLEvent(e) }),
+        () => context?.closeSlowConsumer?.(),
+        after === null || after === undefined ? undefined : { after, types: types?.length ? types : undefined },
+      );
+    if (after === null || after === undefined) return subscribe();
+    return this.reader.requirePositionInLog(after).then(subscribe);
   }
 }

@@ -13,6 +13,9 @@ type Listener = (event: RecordedEvent) => void;
  */
 export const liveEventLimits = { maxQueued: 50_000, maxWaitMs: 60_000 };
 
+/** Events read from the store at a time for a subscription that resumes from a position. */
+const BACKLOG_PAGE = 500;
+
 /**
  * Fans the store's live tail out to GraphQL subscribers. One store subscription (from the head
  * at start-up) serves every subscriber, so subscribers see exactly what was committed, in log
@@ -148,19 +151,46 @@ export class LiveEvents {
    * An async iterator of the events that pass `filter`, for a GraphQL subscription. One that falls
    * further behind than liveEventLimits is ended (what waited for it dropped) and `onOverflow`
    * is told why (the resolver closes the socket with 4413); the iterator then throws that error.
+   *
+   * With `from`, it first hands over the events after `from.after` up to where the feed stood
+   * when it subscribed, read from the store a page at a time as the consumer takes them (only
+   * `from.types`, when given, are read), then the live ones: a consumer resumes from the last
+   * position it received with no gap and no repeat. Live events wait meanwhile, under the same
+   * limits: a backlog that takes longer than maxWaitMs to send ends the subscription, and the
+   * consumer resumes again from where it got to.
    */
-  iterator<T>(filter: (e: RecordedEvent) => boolean, map: (e: RecordedEvent) => T, onOverflow?: (error: Error) => void): AsyncIterableIterator<T> {
+  iterator<T>(filter: (e: RecordedEvent) => boolean, map: (e: RecordedEvent) => T, onOverflow?: (error: Error) => void, from?: { after: string; types?: string[] }): AsyncIterableIterator<T> {
     const queue: T[] = [];
     /** When each queued event was handed over, and its position. */
     const handed: { at: number; position: string }[] = [];
-    // How far it was sent (for the overflow's message): at first, where the feed stood when it subscribed.
-    let taken: string | null = this.delivered;
+    // How far it was sent (for the overflow's message): at first, where the feed stood when it
+    // subscribed (where it resumes from, with `from`).
+    let taken: string | null = from?.after ?? this.delivered;
+    // The store's events between `from.after` and the feed's position now (positions are ordered
+    // strings); the feed hands every later one to the listener below, registered in this same task.
+    const until = this.delivered;
+    let backlog: { cursor: string; until: string } | null = from && until !== null && from.after < until ? { cursor: from.after, until } : null;
+    const read: { value: T; position: string }[] = [];
+    const readBacklog = async (): Promise<void> => {
+      while (backlog && read.length === 0 && !done) {
+        const b: { cursor: string; until: string } = backlog;
+        const page = await this.store.readAll({ after: b.cursor, maxCount: BACKLOG_PAGE, types: from?.types });
+        for (const e of page) {
+          if (e.position > b.until) break;
+          if (filter(e)) read.push({ value: map(e), position: e.position });
+        }
+        const last = page.at(-1)?.position;
+        if (last === undefined || last >= b.until) backlog = null;
+        else b.cursor = last;
+      }
+    };
     let wake: (() => void) | undefined;
     let done = false;
     let failed: Error | undefined = this.failure === undefined ? undefined : feedStopped(this.failure);
     let thrown = false;
     const unlisten = this.listen((e) => {
-      if (!filter(e)) return;
+      // A feed still catching up with the log hands over events the consumer already has.
+      if (!filter(e) || (from && e.position <= from.after)) return;
       queue.push(map(e));
       handed.push({ at: Date.now(), position: e.position });
       const waited = Date.now() - handed[0]!.at;
@@ -197,6 +227,19 @@ export class LiveEvents {
     };
     const it: AsyncIterableIterator<T> = {
       next: async () => {
+        if (backlog || read.length) {
+          try {
+            await readBacklog();
+          } catch (error) {
+            finish();
+            throw error;
+          }
+          const next = read.shift();
+          if (next && !done) {
+            taken = next.position;
+            return { value: next.value, done: false };
+          }
+        }
         while (!done && !failed && queue.length === 0) await new Promise<void>((r) => (wake = r));
         // What was delivered before the feed stopped is still sent, then the error.
         if (queue.length) {

@@ -78,3 +78,51 @@ describe('LiveEvents: a subscription that falls too far behind', () => {
     await live.stop();
   });
 });
+
+describe('LiveEvents: a subscription that resumes from a position', () => {
+  async function append(store: InMemoryEventStore, i: number, type: string): Promise<void> {
+    await store.append(`r-${i}`, [{ eventId: randomUUID(), type, schemaVersion: 1, data: { i }, metadata: { actor: { id: 'a', name: 'a', roles: [] }, occurredAt: new Date().toISOString(), correlationId: 'c', causationId: 'c' } }], { expectedVersion: ExpectedVersion.noStream });
+  }
+
+  it('hands over the stored events after it, then the live ones, with no gap and no repeat, while writes go on', async () => {
+    const store = new InMemoryEventStore();
+    const live = new LiveEvents(store, silent);
+    await live.start();
+    let n = 0;
+    const type = (i: number) => (i % 3 === 0 ? 'U' : 'T');
+    for (; n < 1_200; n++) await append(store, n, type(n));
+    const all = await store.readAll({ maxCount: 100_000 });
+    const after = all[99]!.position;
+    // Subscribed while the feed may not have delivered the last writes yet: they must come once.
+    for (let k = 0; k < 5; k++, n++) void append(store, n, type(n));
+    const it = live.iterator((e) => e.type === 'T', (e) => ({ position: e.position, i: e.data.i as number }), undefined, { after, types: ['T'] });
+    const got: { position: string; i: number }[] = [];
+    // 733 of type T after it (plus a few of the five): the last 100 or so must come live.
+    while (got.length < 850) {
+      got.push((await it.next()).value!);
+      // Writes land while the backlog is being sent.
+      if (got.length % 100 === 0) for (let k = 0; k < 30; k++, n++) await append(store, n, type(n));
+    }
+    await it.return!();
+    const expected = (await store.readAll({ after, maxCount: 100_000 })).filter((e) => e.type === 'T').slice(0, 850);
+    expect(got).toEqual(expected.map((e) => ({ position: e.position, i: e.data.i })));
+    expect(new Set(got.map((g) => g.position)).size).toBe(850);
+    await live.stop();
+  });
+
+  it('from the head, or with nothing of its types after the position, hands over only live events', async () => {
+    const store = new InMemoryEventStore();
+    for (let i = 0; i < 10; i++) await append(store, i, 'T');
+    const live = new LiveEvents(store, silent);
+    await live.start();
+    const head = (await store.headPosition())!;
+    const fromHead = live.iterator(() => true, (e) => e.data.i, undefined, { after: head });
+    const typed = live.iterator((e) => e.type === 'U', (e) => e.data.i, undefined, { after: (await store.readAll({ maxCount: 1 }))[0]!.position, types: ['U'] });
+    await append(store, 10, 'U');
+    expect(await fromHead.next()).toEqual({ value: 10, done: false });
+    expect(await typed.next()).toEqual({ value: 10, done: false });
+    await fromHead.return!();
+    await typed.return!();
+    await live.stop();
+  });
+});
