@@ -94,7 +94,11 @@ export class PlatformModule implements OnApplicationShutdown {
           },
         },
         { provide: EventUpcasters, useFactory: () => upcastersOf(features) },
-        { provide: AggregateReader, inject: [EVENT_STORE, EventUpcasters], useFactory: (store: EventStore, upcasters: EventUpcasters) => new AggregateReader(store, upcasters) },
+        {
+          provide: AggregateReader,
+          inject: [EVENT_STORE, EventUpcasters, SIGNING_KEYS],
+          useFactory: (store: EventStore, upcasters: EventUpcasters, keys: SigningKeys) => new AggregateReader(store, upcasters, { snapshotSecret: keys.signer.derivedSecret?.('stream-snapshots') }),
+        },
         {
           // Stored snapshots of the read models that register-wide asOf starts from (one store per
           // process: the live runner leaves them as it goes, replays leave them too).

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { tablesLeftOutOfReplays, type Projection } from './projection.js';
 import type { ReadDb } from './read-model-database.js';
+import { sealHolds } from '../shared/application/snapshot-seal.js';
 
 /**
  * Stored snapshots of the replayed read models (issue 13): what a register-wide `asOf` starts
@@ -236,10 +237,6 @@ export class FileReplaySnapshots implements ReplaySnapshotStore {
     rmSync(`${base}.sqlite`, { force: true });
     if (this.index) this.index = this.index.filter((m) => m !== meta && !(m.shape === meta.shape && m.head.position === meta.head.position));
   }
-}
-
-function sealHolds(found: string | undefined, expected: string): boolean {
-  return typeof found === 'string' && found.length === expected.length && timingSafeEqual(Buffer.from(found, 'hex'), Buffer.from(expected, 'hex'));
 }
 
 /** The same in memory (the in-memory store, tests). */

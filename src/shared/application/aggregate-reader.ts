@@ -1,12 +1,16 @@
-import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
+import type { EventStore, RecordedEvent, StreamSnapshot } from '../../event-store/event-store.port.js';
 import { fold, type Decider, type DomainEvent } from '../domain/decider.js';
 import type { EventUpcasters } from './event-upcasting.js';
 import { assertWithinLog, happenedBy, type PointInTime } from './point-in-time.js';
 import { snapshotEvery } from './snapshot-policy.js';
+import { sealHolds, streamSnapshotSeal, type SealedState } from './snapshot-seal.js';
 import { rootLogger } from '../logging/json-logger.js';
 import { describeError } from './transient-errors.js';
 
 const log = rootLogger.child('aggregate-reader');
+
+/** A stored snapshot whose seal does not hold (see AggregateReader.opened). */
+const NOT_SEALED = Symbol('not sealed');
 
 /** Streams whose newest folded state a reader keeps in memory. */
 const LATEST_KEPT = 2_000;
@@ -26,6 +30,12 @@ export type Evolver<S> = Pick<Decider<unknown, any, S>, 'evolve' | 'initialState
 export interface AggregateReaderOptions {
   /** Snapshot every N events (0: no snapshots). Default: SNAPSHOT_EVERY (snapshot-policy.ts). */
   snapshotEvery?: number;
+  /**
+   * The secret that seals stored snapshots (the signing key's derived secret: snapshot-seal.ts).
+   * With one, a stored snapshot whose seal does not hold is not used (the stream is folded);
+   * without (the in-memory store, tests), snapshots are stored and used unsealed.
+   */
+  snapshotSecret?: Buffer;
 }
 
 /**
@@ -51,6 +61,7 @@ export interface Loaded<S> {
  */
 export class AggregateReader {
   readonly snapshotEvery: number;
+  private readonly snapshotSecret?: Buffer;
   /**
    * The newest state this process folded per stream (an in-memory snapshot, LRU, at most
    * LATEST_KEPT streams): `load` reads only the events after it, anchored by its event's position
@@ -65,6 +76,7 @@ export class AggregateReader {
     options: AggregateReaderOptions = {},
   ) {
     this.snapshotEvery = options.snapshotEvery ?? snapshotEvery();
+    this.snapshotSecret = options.snapshotSecret;
   }
 
   async load<S>(streamId: string, decider: Evolver<S>, toRevision?: number): Promise<Loaded<S>> {
@@ -143,12 +155,13 @@ export class AggregateReader {
     // From the snapshot's own event: it proves the snapshot belongs to this log.
     const recorded = await this.store.readStream(streamId, toRevision === undefined ? { fromRevision: snapshot.revision } : { fromRevision: snapshot.revision, toRevision });
     const anchor = recorded[0];
-    if (!anchor || anchor.revision !== snapshot.revision || anchor.position !== snapshot.position) {
-      log.warn('a snapshot does not match the log: ignoring it', { streamId, revision: snapshot.revision, stateVersion });
+    const opened = this.opened(snapshot);
+    if (!anchor || anchor.revision !== snapshot.revision || anchor.position !== snapshot.position || opened === NOT_SEALED) {
+      log.warn('a snapshot does not match the log: ignoring it', { streamId, revision: snapshot.revision, stateVersion, sealed: opened !== NOT_SEALED });
       return null;
     }
     const tail = recorded.slice(1);
-    const state = fold(decider, tail.map((r) => this.toDomain(r)), snapshot.state as S);
+    const state = fold(decider, tail.map((r) => this.toDomain(r)), opened as S);
     const last = recorded[recorded.length - 1]!;
     if (tail.length > this.snapshotEvery) void this.saveSnapshot(streamId, stateVersion, state, last);
     if (toRevision === undefined) this.remember(streamId, stateVersion, state, last);
@@ -162,7 +175,9 @@ export class AggregateReader {
    */
   async saveSnapshot(streamId: string, stateVersion: string, state: unknown, last: Pick<RecordedEvent, 'revision' | 'position' | 'recordedAt'>): Promise<void> {
     try {
-      await this.store.writeSnapshot({ streamId, revision: last.revision, position: last.position, recordedAt: last.recordedAt, stateVersion, state });
+      const at = { streamId, revision: last.revision, position: last.position, stateVersion };
+      const stored = this.snapshotSecret ? ({ sealed: 'v1', mac: streamSnapshotSeal(this.snapshotSecret, at, state), state } satisfies SealedState) : state;
+      await this.store.writeSnapshot({ ...at, recordedAt: last.recordedAt, state: stored });
     } catch (error) {
       log.warn('could not store a snapshot (an optimisation only: nothing lost)', { streamId, revision: last.revision, error: describeError(error) });
     }
@@ -200,8 +215,9 @@ export class AggregateReader {
       });
       if (snapshot && snapshot.stateVersion === stateVersion) {
         const [anchor] = await this.store.readStream(streamId, { fromRevision: snapshot.revision, toRevision: snapshot.revision });
-        if (anchor && anchor.position === snapshot.position && within(anchor)) {
-          state = snapshot.state as S;
+        const opened = this.opened(snapshot);
+        if (anchor && anchor.position === snapshot.position && within(anchor) && opened !== NOT_SEALED) {
+          state = opened as S;
           last = anchor;
           from = snapshot.revision + 1;
         } else {
@@ -223,6 +239,17 @@ export class AggregateReader {
       from += size;
       size = STATE_AT_PAGE;
     }
+  }
+
+  /**
+   * A stored snapshot's state, or NOT_SEALED when this reader has a secret and the snapshot's
+   * seal does not hold (edited in the database, written by another key, or from before seals).
+   */
+  private opened(snapshot: StreamSnapshot): unknown {
+    if (!this.snapshotSecret) return snapshot.state;
+    const stored = snapshot.state as Partial<SealedState> | null;
+    if (stored === null || typeof stored !== 'object' || stored.sealed !== 'v1' || !('state' in stored)) return NOT_SEALED;
+    return sealHolds(stored.mac, streamSnapshotSeal(this.snapshotSecret, snapshot, stored.state)) ? stored.state : NOT_SEALED;
   }
 
   /** The domain form of a recorded (and upcast) event. */
