@@ -1,6 +1,7 @@
 import type { Projection, ProjectionOptions } from '../projections/projection.js';
 import { EventUpcasters, type EventFamily } from '../shared/application/event-upcasting.js';
 import { combineReactions, type EventReaction, type ReactionDeps } from '../shared/application/reactions.js';
+import type { DecisionFollowUp } from '../shared/application/command-executor.js';
 
 /**
  * What a feature module adds to the running system besides its Nest providers: its events (the
@@ -14,6 +15,12 @@ export interface FeatureContribution {
   /** New instances on each call: the live runner and each time-travel replay get their own. */
   readonly projections?: (options?: ProjectionOptions) => Projection[];
   readonly reactions?: (deps: ReactionDeps) => EventReaction[];
+  /** Decisions this module appends atomically with another's (see DecisionFollowUp). */
+  readonly followUps?: readonly DecisionFollowUp[];
+}
+
+export function followUpsOf(features: readonly FeatureContribution[]): DecisionFollowUp[] {
+  return features.flatMap((f) => f.followUps ?? []);
 }
 
 export function upcastersOf(features: readonly FeatureContribution[]): EventUpcasters {

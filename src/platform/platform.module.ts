@@ -9,7 +9,7 @@ import { configuredSigningKeys, refuseNewKeyOverSignedLog, SIGNING_KEYS } from '
 import { IntegrityMonitor } from './integrity-monitor.js';
 import { join } from 'node:path';
 import type { SigningKeys } from '../event-store/signing.js';
-import { projectionsOf, reactionsOf, upcastersOf, type FeatureContribution } from './feature-contribution.js';
+import { followUpsOf, projectionsOf, reactionsOf, upcastersOf, type FeatureContribution } from './feature-contribution.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { AsOfReplayer } from '../projections/as-of-replay.js';
 import { FileReplaySnapshots, MemoryReplaySnapshots, REPLAY_SNAPSHOTS, type ReplaySnapshotStore } from '../projections/replay-snapshots.js';
@@ -45,6 +45,7 @@ const DATA_DIR_LOCK = Symbol('DATA_DIR_LOCK');
 export class PlatformModule implements OnApplicationShutdown {
   static forRoot(features: readonly FeatureContribution[]): DynamicModule {
     const projections = projectionsOf(features);
+    const followUps = followUpsOf(features);
     return {
       module: PlatformModule,
       global: true,
@@ -130,7 +131,7 @@ export class PlatformModule implements OnApplicationShutdown {
           // Its checkpoint lives apart from the read models, which may be deleted and rebuilt at will.
           inject: [APP_CONFIG, EVENT_STORE, ProjectionRunner, EventUpcasters, AggregateReader, CLOCK, JsonLogger, IntegrityMonitor, Metrics],
           useFactory: async (config: AppConfig, store: EventStore, runner: ProjectionRunner, upcasters: EventUpcasters, aggregates: AggregateReader, clock: Clock, log: JsonLogger, integrity: IntegrityMonitor, metrics: Metrics) => {
-            const executor = new CommandExecutor(store, runner, upcasters, integrity, { instrumentation: metrics, aggregates });
+            const executor = new CommandExecutor(store, runner, upcasters, integrity, { instrumentation: metrics, aggregates, followUps });
             // On PostgreSQL several instances share the log: one of them reacts (an advisory lock), from
             // a checkpoint in the shared database. Alone on SQLite or memory, the checkpoint is a local
             // file (damaged: moved aside and recreated; start() then recovers it from the log).
@@ -168,7 +169,7 @@ export class PlatformModule implements OnApplicationShutdown {
               upcasters,
               integrity,
               // The handlers' reader: a command on a stream just written then reads only its last event.
-              { awaitReactionCascade: true, reactsTo: (type) => manager.reactsTo(type), instrumentation: metrics, aggregates },
+              { awaitReactionCascade: true, reactsTo: (type) => manager.reactsTo(type), instrumentation: metrics, aggregates, followUps },
             );
           },
         },

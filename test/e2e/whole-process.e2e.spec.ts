@@ -179,13 +179,14 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
       // The owner's consent is decided on the risk (by owner-1, above); the plan learns of it.
       'ResidualRiskAccepted:system:process-manager',
       'PlanCameIntoForce:system:process-manager',
-      'ResidualConsentBecameStale:system:process-manager',
-      'PlanLeftForce:system:process-manager',
+      // The material change makes the consent stale in the same append, by whoever made it.
+      'ResidualConsentBecameStale:committee-1',
+      'PlanLeftForce:committee-1',
       'ResidualRiskAccepted:system:process-manager',
       'PlanCameIntoForce:system:process-manager',
-      // The review's finding (Art.12(3)) reopens the item: the plan is no longer in force.
-      'PlanItemReopened:system:process-manager',
-      'PlanLeftForce:system:process-manager',
+      // The review's finding (Art.12(3)) reopens the item in the same append: the plan is no longer in force.
+      'PlanItemReopened:committee-1',
+      'PlanLeftForce:committee-1',
     ]);
   });
 

@@ -121,6 +121,20 @@ export interface JointCommand<S> {
 }
 
 /**
+ * What a module appends atomically with a decision on another module's stream, contributed by
+ * features (FeatureContribution.followUps) and run for every command: given the command's own
+ * decision (its stream, the version it was decided on, its events, who and when) and the
+ * attempt's reader, the decisions on other streams that follow from it, at most one per stream
+ * ([] when none). The plan learns in the same append that a risk's consent went stale: learnt by
+ * a reaction, a moment later (or, after a crash between the two, at the next start, days later),
+ * the log showed the plan in force over a consent it no longer had (year probe p14).
+ */
+export type DecisionFollowUp = (
+  decision: { streamId: string; version: number; events: readonly DomainEvent[]; actor: DomainActor; at: string },
+  reader: AttemptReader,
+) => Promise<StreamDecision[]>;
+
+/**
  * A race without a client-named version is retried at least MAX_ATTEMPTS times and for at least
  * CONFLICT_BUDGET_MS before it is reported as a conflict. Each round of racing appends lets one
  * writer through, but new commands keep joining the race: one addRiskToPlan of 2,000 sent by 16
@@ -160,6 +174,8 @@ export class CommandExecutor {
        * a command on a stream this process just wrote folds nothing; default: one of its own.
        */
       aggregates?: AggregateReader;
+      /** Contributed follow-ups (DecisionFollowUp), run after every command's own decision. */
+      followUps?: readonly DecisionFollowUp[];
     } = {},
   ) {
     this.aggregates = options.aggregates ?? new AggregateReader(store, upcasters, options);
@@ -315,7 +331,15 @@ export class CommandExecutor {
       };
       let { at, decided } = decideAll();
       const following = joint.followUp ? await joint.followUp(decided[0]!, reader) : [];
+      const own = { streamId: primary.streamId, version: read.get(primary.streamId)!.version, events: decided[0]!, actor: ctx.actor, at: ctx.at };
+      for (const followUp of this.options.followUps ?? []) following.push(...(await followUp(own, reader)));
       if (following.length > 0) {
+        // One decision per stream: a second would be appended as if the first did not exist.
+        const streams = new Set(decisions.map((d) => d.streamId));
+        for (const d of following) {
+          if (streams.has(d.streamId)) throw new Error(`Two decisions on stream ${d.streamId} in one command (${seen.type})`);
+          streams.add(d.streamId);
+        }
         // Their streams' last events may move the decision's instant: everything is decided at it.
         states.push(...(await Promise.all(following.map((d) => reader.state(d.streamId, d.decider)))));
         decisions.push(...following);

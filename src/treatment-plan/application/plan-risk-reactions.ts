@@ -18,7 +18,8 @@ class AcceptanceTakenBack extends Error {}
  * (plan-joint-commands.ts); what is left here flows one way per fact, from the stream that
  * decides it to the one that learns it:
  * - plan → risk: an approved plan asks each owner for consent;
- * - risk → plan: the owner's answer, a material change (stale), a review finding (reopened);
+ * - risk → plan: the owner's answer (a material change and a review finding are appended with
+ *   the risk's decision since: plan-follow-ups.ts; these reactions cover older logs);
  * - risk → risk: a consent made stale by a material change is asked for again.
  * Each turns one recorded event into idempotent commands.
  */
@@ -89,14 +90,16 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
       });
     }),
     // A material change after consent was asked for or given makes it stale (Art.20): the plan
-    // learns it (an ACCEPTED item becomes STALE and the plan leaves force), and the owner is asked
-    // again, whatever the item said, so that no risk is left STALE with no question to answer.
+    // learns it in the change's own append (planLearnsRiskDecision; here for logs from before, it
+    // finds it learnt), and the owner is asked again, whatever the item said, so that no risk is
+    // left STALE with no question to answer.
     onRiskEvent('ResidualConsentInvalidated', async (event) => {
       const d = event.data;
       await onPlan(event, { type: 'MarkConsentStale', ...base(event), planId: d.planId, riskId: d.riskId, riskVersion: event.revision, reason: d.reason });
       await askAgain(event, d.riskId, d.planId, d.planRevision);
     }),
-    // A review finding (Art.12(3)) reopens the risk's item in its plan.
+    // A review finding (Art.12(3)) reopens the risk's item in its plan (in the review's own
+    // append since planLearnsRiskDecision; here for logs from before).
     onRiskEvent('RiskReassessmentOpened', async (event) => {
       const d = event.data;
       if (d.planId) await onPlan(event, { type: 'MarkItemReopened', ...base(event), planId: d.planId, riskId: d.riskId, riskVersion: event.revision, reviewId: d.reviewId });
