@@ -25,6 +25,23 @@ export function nameKey(name: string): string {
 }
 
 /**
+ * The form two departments are compared in, and the one home of "the same department": the name
+ * reservation key, an ASSET_MANAGER's own department (assets and risks) and the assets(department:)
+ * list all fold with it. A department is the name of one, so it folds as names do: `OPS`, `Ops`
+ * and `ｏｐｓ` are `ops`. The stored department keeps the spelling it was given (probe p14 F3).
+ */
+export function departmentKey(department: string): string {
+  return nameKey(department);
+}
+
+/** Whether two departments are one; none (a token without the claim, a blank or invisible text) is nobody's. */
+export function sameDepartment(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const key = departmentKey(a);
+  return key !== '' && key === departmentKey(b);
+}
+
+/**
  * Printable ASCII words separated by single spaces, nothing around them: NFKC leaves such a name
  * as it is and there is no whitespace to trim or fold, so only its case changes (most names;
  * the full normalisation costs a registration about 0.5% of its CPU).
@@ -47,7 +64,7 @@ function isPlainAscii(name: string): boolean {
 export const assetNameStreams = streamCategory('reservation-asset-name');
 
 export function assetNameStreamId(department: string, name: string): string {
-  const digest = createHash('sha256').update(`${nameKey(department)}\u0000${nameKey(name)}`).digest('hex');
+  const digest = createHash('sha256').update(`${departmentKey(department)}\u0000${nameKey(name)}`).digest('hex');
   return assetNameStreams.streamOf(digest.slice(0, 40));
 }
 

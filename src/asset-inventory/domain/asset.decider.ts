@@ -7,7 +7,7 @@
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
 import { FieldErrors, ForbiddenError, NotFoundError } from '../../shared/domain/errors.js';
 import { checkIntIn, defineRules, hasRole, isNonEmptyText, longerThan, refuseAuditor, requiredText, streamCategory, violation, requiredUserId } from '../../shared/domain/guards.js';
-import { nameKey } from './asset-name.decider.js';
+import { departmentKey, nameKey, sameDepartment } from './asset-name.decider.js';
 import type { AssetEvent, AssetRegistered } from './asset.events.js';
 import {
   ASSET_CATEGORIES,
@@ -158,6 +158,12 @@ function requiredName(errors: FieldErrors, value: unknown): string {
   return name;
 }
 
+/** A department: required, and not only code points its key ignores (it would be nobody's department). */
+function requiredDepartment(errors: FieldErrors, value: unknown): void {
+  checkRequired(errors, 'department', value);
+  if (isNonEmptyText(value) && departmentKey(value) === '') errors.add('department', 'must contain a visible character');
+}
+
 function checkRating(errors: FieldErrors, field: string, value: unknown): void {
   checkIntIn(errors, field, value, RATING_MIN, RATING_MAX);
 }
@@ -166,7 +172,7 @@ function checkRating(errors: FieldErrors, field: string, value: unknown): void {
 function authorise(actor: DomainActor, department: string, action: string): void {
   if (hasRole(actor, 'CISO')) return;
   if (hasRole(actor, 'ASSET_MANAGER')) {
-    if (actor.department !== undefined && actor.department.trim() !== '' && actor.department.trim() === department.trim()) return;
+    if (sameDepartment(actor.department, department)) return;
     throw new ForbiddenError(`An ASSET_MANAGER may ${action} only assets of their own department (${actor.department ?? 'none'})`);
   }
   throw new ForbiddenError(`Only an ASSET_MANAGER of the asset's department or the CISO may ${action} assets`);
@@ -196,7 +202,7 @@ function decideRegister(c: RegisterAsset, state: AssetState): AssetEvent[] {
   if (!(ASSET_CATEGORIES as readonly string[]).includes(c.category)) {
     errors.add('category', `must be one of ${ASSET_CATEGORIES.join(', ')}`);
   }
-  checkRequired(errors, 'department', c.department);
+  requiredDepartment(errors, c.department);
   requiredUserId(errors, 'managerId', c.managerId);
   checkRating(errors, 'confidentiality', c.confidentiality);
   checkRating(errors, 'integrity', c.integrity);

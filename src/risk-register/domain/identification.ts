@@ -6,6 +6,7 @@
  */
 import { FieldErrors, ForbiddenError } from '../../shared/domain/errors.js';
 import { canonicalJson } from '../../shared/domain/canonical-json.js';
+import { sameDepartment } from '../../asset-inventory/domain/asset-name.decider.js';
 import { hasRole, isNonEmptyText, optionalText, requiredText, requireRole, textList, violation, requiredUserId } from '../../shared/domain/guards.js';
 import type { IdentifyRisk, ReassignRiskOwner } from './risk.commands.js';
 import type { RiskEvent, RiskIdentified } from './risk.events.js';
@@ -57,7 +58,7 @@ export function decideIdentify(c: IdentifyRisk, state: RiskState): RiskEvent[] {
 
   // An ASSET_MANAGER without a broader role acts only on assets of their own department.
   if (!hasRole(c.actor, 'RISK_OWNER', 'COMMITTEE_MEMBER', 'CISO')) {
-    const foreign = assets.find((a) => a.department.trim() !== (c.actor.department ?? '').trim());
+    const foreign = assets.find((a) => !sameDepartment(c.actor.department, a.department));
     if (foreign) {
       throw new ForbiddenError(
         `An ASSET_MANAGER may identify risks only on assets of their own department (${c.actor.department ?? 'none'}); ` +

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { assetNameDecider, assetNameStreamId, nameKey } from '../../../src/asset-inventory/domain/asset-name.decider.js';
+import { assetNameDecider, assetNameStreamId, nameKey, sameDepartment } from '../../../src/asset-inventory/domain/asset-name.decider.js';
 import type { AssetNameEvent } from '../../../src/asset-inventory/domain/asset-name.events.js';
 import { RuleViolationError } from '../../../src/shared/domain/errors.js';
 import { given } from '../support/given-when-then.js';
@@ -34,6 +34,20 @@ describe('asset name reservation (one stream per department and normalised name)
     const char = fc.constantFrom(' ', '  ', '\t', '\n', '\u00a0', '\u3000', 'A', 'z', '0', '~', '!', 'Ａ', 'ﾃﾞ', '\u0301', 'É', 'ß', '\u007f', '\u0000', '\u200B', '\u200D');
     fc.assert(fc.property(fc.array(char, { maxLength: 12 }).map((cs) => cs.join('')), (name) => nameKey(name) === full(name)), { numRuns: 2000 });
     for (const name of ['Hot wallet signer 12', 'a', 'A B', ' a', 'a ', 'a  b', '', 'Ab~!', 'x\ty']) expect(nameKey(name)).toBe(full(name));
+  });
+
+  it('one department however it is spelt: the reservation key, access and the list all use sameDepartment (probe p14 F3)', () => {
+    for (const spelling of ['OPS', 'Ops', ' ops ', 'ｏｐｓ', 'ＯＰＳ']) {
+      expect(sameDepartment(spelling, 'ops')).toBe(true);
+      expect(assetNameStreamId(spelling, 'データ')).toBe(assetNameStreamId('ops', 'データ'));
+    }
+    expect(sameDepartment('ops', 'finance')).toBe(false);
+    expect(sameDepartment('op s', 'ops')).toBe(false);
+    // No department (a token without the claim, a blank or invisible one) is nobody's department.
+    for (const none of [undefined, '', '  ', '\u200D']) {
+      expect(sameDepartment(none, none)).toBe(false);
+      expect(sameDepartment(none, 'ops')).toBe(false);
+    }
   });
 
   it('a free name is reserved for the asset', () => {

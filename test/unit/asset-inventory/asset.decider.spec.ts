@@ -222,6 +222,16 @@ describe('InformationAsset: RegisterAsset (Art.14(2))', () => {
     given(assetDecider, []).when(register({ actor: managerWithoutDept })).thenThrows(ForbiddenError);
   });
 
+  it('lets an ASSET_MANAGER register in their department spelt otherwise (case, width), keeping the spelling given', () => {
+    given(assetDecider, [])
+      .when(register({ department: 'ＣＵＳＴＯＤＹ' }))
+      .thenMatches([{ type: 'AssetRegistered', data: { department: 'ＣＵＳＴＯＤＹ' } }]);
+  });
+
+  it('rejects a department of only invisible code points (its key would be empty, nobody\'s department)', () => {
+    given(assetDecider, []).when(register({ department: '\u200D', actor: ciso })).thenRejectsFields('department');
+  });
+
   it.each([
     ['COMMITTEE_MEMBER', committee],
     ['AUDITOR', auditor],
@@ -312,6 +322,15 @@ describe('InformationAsset: IdentifyThreat', () => {
     given(assetDecider, [registered])
       .when(identifyThreat({ actor: ciso }))
       .thenMatches([{ type: 'ThreatIdentified', data: { identifiedBy: 'u-ciso' } }]);
+  });
+
+  it('lets an ASSET_MANAGER act on their department spelt otherwise: one department, as for the name rule (probe p14 F3)', () => {
+    for (const department of ['custody', 'CUSTODY', 'ｃｕｓｔｏｄｙ', ' Custody ']) {
+      given(assetDecider, [registered])
+        .when(identifyThreat({ actor: { ...manager, department } }))
+        .thenMatches([{ type: 'ThreatIdentified', data: { identifiedBy: 'u-mgr' } }]);
+    }
+    given(assetDecider, [registered]).when(identifyThreat({ actor: { ...manager, department: 'Cust ody' } })).thenThrows(ForbiddenError);
   });
 
   it('forbids other roles even before looking the asset up', () => {

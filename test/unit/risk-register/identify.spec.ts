@@ -107,6 +107,14 @@ describe('IdentifyRisk (Art. 14(1))', () => {
         .thenMatches([{ type: 'RiskIdentified' }]);
     });
 
+    it('an ASSET_MANAGER\'s department matches however it is spelt (case, width), as for the name rule (probe p14 F3)', () => {
+      for (const department of ['operations', 'OPERATIONS', 'ｏｐｅｒａｔｉｏｎｓ']) {
+        given(riskDecider, [])
+          .when(identify({ actor: { ...opsManager, department }, assetIds: [opsWiki.id], threatId: 'thr-leak', vulnerabilityId: 'vul-public-link', assets: [opsWiki] }))
+          .thenMatches([{ type: 'RiskIdentified' }]);
+      }
+    });
+
     it('an actor who also holds AUDITOR changes nothing', () => {
       given(riskDecider, [])
         .when(identify({ actor: { ...ciso, roles: ['CISO', 'AUDITOR'] } }))
