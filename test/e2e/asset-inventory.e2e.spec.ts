@@ -134,6 +134,35 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect(page2.pageInfo.hasNextPage).toBe(false);
   });
 
+  it('one department however it is spelt (case, width): for the name rule, for access and for the list (probe p14 F3)', async () => {
+    const otto = { sub: 'mgr-ops-otto', name: 'Otto', roles: ['ASSET_MANAGER'], department: 'OPS' };
+    const wide = { sub: 'mgr-ops-wide', name: 'Wide', roles: ['ASSET_MANAGER'], department: 'ｏｐｓ' };
+    const before = (await t.ok(ASSETS, { first: 1, department: 'ops' }, users.riskOwner)).assets.totalCount;
+    const lower = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Payment gateway' } }, users.ciso)).registerAsset;
+    const taken = errorOf(await t.gql(REGISTER, { input: { ...hotWallet, name: 'Payment gateway', department: 'OPS' } }, users.ciso));
+    expect(taken.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_NAME_TAKEN' });
+    // The stored department keeps the spelling it was given (events are never edited).
+    const upper = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Settlement batch', department: 'OPS' } }, users.ciso)).registerAsset;
+    expect(upper.department).toBe('OPS');
+    await t.ok(IDENTIFY_THREAT, { input: { assetId: upper.id, name: 'Tampering', affects: ['INTEGRITY'] } }, users.opsManager);
+    await t.ok(IDENTIFY_THREAT, { input: { assetId: lower.id, name: 'Outage', affects: ['AVAILABILITY'] } }, otto);
+    const threatened = (await t.ok(IDENTIFY_THREAT, { input: { assetId: lower.id, name: 'Fraud', affects: ['INTEGRITY'] } }, wide)).identifyThreat;
+    const threat = threatened.threats.find((x: any) => x.name === 'Fraud');
+    const withVuln = (await t.ok(IDENTIFY_VULN, { input: { assetId: lower.id, threatId: threat.id, name: 'No second approval' } }, otto)).identifyVulnerability;
+    const vulnerability = withVuln.threats.find((x: any) => x.id === threat.id).vulnerabilities[0];
+    const risk = await t.ok(`mutation($input: IdentifyRiskInput!) { identifyRisk(input: $input) { id } }`,
+      { input: { title: 'Fraudulent payouts', assetIds: [lower.id, upper.id], threatId: threat.id, vulnerabilityId: vulnerability.id, ownerId: 'owner-1' } }, otto);
+    expect(risk.identifyRisk.id).toEqual(expect.any(String));
+    const foreign = errorOf(await t.gql(IDENTIFY_THREAT, { input: { assetId: upper.id, name: 'Fire', affects: ['AVAILABILITY'] } }, users.financeManager));
+    expect(foreign.extensions).toMatchObject({ code: 'FORBIDDEN' });
+    // The list answers the same for every spelling, and lists both spellings.
+    for (const department of ['ops', 'OPS', 'Ops', 'ｏｐｓ']) {
+      const list = (await t.ok(ASSETS, { first: 500, department }, users.riskOwner)).assets;
+      expect(list.totalCount).toBe(before + 2);
+      expect(list.edges.map((e: any) => e.node.id)).toEqual(expect.arrayContaining([lower.id, upper.id]));
+    }
+  });
+
   it('shows an asset as it stood at a past instant, folded from the log', async () => {
     const a = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Website' } }, users.opsManager)).registerAsset;
     await new Promise((r) => setTimeout(r, 15));

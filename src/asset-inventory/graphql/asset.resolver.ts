@@ -52,7 +52,7 @@ export class AssetResolver {
   async assets(
     @Args('first', { type: () => Int, nullable: true, description: FIRST_DESCRIPTION }) first?: number | null,
     @Args('after', { type: () => String, nullable: true, description: AFTER_DESCRIPTION }) after?: string | null,
-    @Args('department', { type: () => String, nullable: true, description: 'Only the assets of this department (exact match); all departments when omitted.' }) department?: string | null,
+    @Args('department', { type: () => String, nullable: true, description: 'Only the assets of this department, however it is spelt (compared after Unicode NFKC normalisation, trimming and case folding, as asset names are: OPS, Ops and ｏｐｓ are ops); all departments when omitted.' }) department?: string | null,
     @Args('asOf', { type: () => StrictDateTime, nullable: true, description: AS_OF_DESCRIPTION }) asOf?: Date | null,
     @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
   ) {

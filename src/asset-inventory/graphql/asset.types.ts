@@ -75,7 +75,7 @@ export class Asset {
   @Field({ description: 'Name, 1 to 200 characters, unique among the active assets of its department after Unicode NFKC normalisation and trimming.' }) name!: string;
   @Field({ description: 'Free text; empty when none was given.' }) description!: string;
   @Field(() => AssetCategoryEnum, { description: 'What kind of asset it is.' }) category!: AssetCategory;
-  @Field({ description: 'Department that holds it; an ASSET_MANAGER acts only on assets of the department in their token.' }) department!: string;
+  @Field({ description: 'Department that holds it, as spelt when registered; an ASSET_MANAGER acts only on assets of the department in their token (departments compared as names are: after Unicode NFKC normalisation, trimming and case folding).' }) department!: string;
   @Field(() => ID, { description: 'User id (JWT sub) of its information manager (Art. 9).' }) managerId!: string;
   @Field(() => Int, { description: `${RATING} of confidentiality.` }) confidentiality!: number;
   @Field(() => Int, { description: `${RATING} of integrity.` }) integrity!: number;
@@ -98,7 +98,7 @@ export class RegisterAssetInput {
   @NameLimit() @Field({ description: 'Name, 1 to 200 characters; taken by another active asset of the department (after Unicode NFKC normalisation and trimming): rule ASSET_NAME_TAKEN.' }) name!: string;
   @TextLimit() @Field({ nullable: true, description: 'Free text, at most 4,000 characters; empty when omitted.' }) description?: string;
   @Field(() => AssetCategoryEnum, { description: 'What kind of asset it is.' }) category!: AssetCategory;
-  @NameLimit() @Field({ description: "Department that holds it, 1 to 200 characters; an ASSET_MANAGER may only name the department in their token (else FORBIDDEN)." }) department!: string;
+  @NameLimit() @Field({ description: "Department that holds it, 1 to 200 characters, kept as spelt; an ASSET_MANAGER may only name the department in their token (else FORBIDDEN), compared as names are (after Unicode NFKC normalisation, trimming and case folding: OPS is ops)." }) department!: string;
   @IdLimit() @Field(() => ID, { description: 'User id (JWT sub) of its information manager (Art. 9).' }) managerId!: string;
   @Field(() => Int, { description: `${RATING} of confidentiality; outside it BAD_USER_INPUT.` }) confidentiality!: number;
   @Field(() => Int, { description: `${RATING} of integrity; outside it BAD_USER_INPUT.` }) integrity!: number;

@@ -2,7 +2,7 @@ import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection } from '../../projections/projection.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { DocumentCache } from '../../projections/document-cache.js';
-import { nameKey } from '../domain/asset-name.decider.js';
+import { departmentKey, nameKey } from '../domain/asset-name.decider.js';
 import { assetDecider, assetStreams } from '../domain/asset.decider.js';
 import type { AssetEvent } from '../domain/asset.events.js';
 import type { AssetState } from '../domain/asset.state.js';
@@ -13,20 +13,21 @@ import type { AssetState } from '../domain/asset.state.js';
  */
 export class AssetRegisterProjection implements Projection {
   readonly name = 'asset-register';
-  readonly schemaVersion = 1;
+  // 2: lists filter on the department's key (departmentKey), not its spelling: `OPS` and `ops` are one department.
+  readonly schemaVersion = 2;
 
   setup(db: ReadDb): void {
     db.exec(`CREATE TABLE IF NOT EXISTS assets (
       id TEXT PRIMARY KEY,
       seq INTEGER NOT NULL UNIQUE,
-      department TEXT NOT NULL,
+      department_key TEXT NOT NULL,
       name_key TEXT NOT NULL,
       status TEXT NOT NULL,
       value INTEGER NOT NULL,
       version INTEGER NOT NULL,
       doc TEXT NOT NULL
     );
-    CREATE INDEX IF NOT EXISTS assets_by_department ON assets (department, seq);
+    CREATE INDEX IF NOT EXISTS assets_by_department ON assets (department_key, seq);
     DROP INDEX IF EXISTS assets_by_name;`);
     // assets_by_name served a name check that reads the reservation streams since e6c417a; no
     // query reads name_key by it, and it cost every registration a page of the commit.
@@ -60,16 +61,16 @@ export class AssetRegisterProjection implements Projection {
 
   private createCache(db: ReadDb): DocumentCache<AssetState> {
     const select = db.prepare('SELECT doc FROM assets WHERE id = ?');
-    const update = db.prepare('UPDATE assets SET department = ?, name_key = ?, status = ?, value = ?, version = ?, doc = ? WHERE id = ?');
-    const insert = db.prepare('INSERT INTO assets (id, seq, department, name_key, status, value, version, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM assets), ?, ?, ?, ?, ?, ?)');
+    const update = db.prepare('UPDATE assets SET department_key = ?, name_key = ?, status = ?, value = ?, version = ?, doc = ? WHERE id = ?');
+    const insert = db.prepare('INSERT INTO assets (id, seq, department_key, name_key, status, value, version, doc) VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM assets), ?, ?, ?, ?, ?, ?)');
     return new DocumentCache<AssetState>(
       (id) => {
         const row = select.get(id) as { doc: string } | undefined;
         return row ? JSON.parse(row.doc) : undefined;
       },
       (id, s, isNew) => {
-        if (isNew) insert.run(id, s.department, nameKey(s.name), s.status, s.value, s.version, JSON.stringify(s));
-        else update.run(s.department, nameKey(s.name), s.status, s.value, s.version, JSON.stringify(s), id);
+        if (isNew) insert.run(id, departmentKey(s.department), nameKey(s.name), s.status, s.value, s.version, JSON.stringify(s));
+        else update.run(departmentKey(s.department), nameKey(s.name), s.status, s.value, s.version, JSON.stringify(s), id);
       },
     );
   }
@@ -88,13 +89,13 @@ export class AssetRegisterQueries {
     return ids.map((id) => this.byId(id)).filter((a): a is AssetState => a !== null);
   }
 
-  /** Another ACTIVE asset of the department with this name (trimmed, case-insensitive). */
+  /** A page of the inventory in registration order; with a department, the assets of every spelling of it (departmentKey). */
   page(options: { afterSeq: number | null; limit: number; department?: string | null }): { rows: { seq: number; state: AssetState }[]; total: number } {
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (options.department) {
-      where.push('department = ?');
-      args.push(options.department);
+      where.push('department_key = ?');
+      args.push(departmentKey(options.department));
     }
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM assets ${where.length ? 'WHERE ' + where.join(' AND ') : ''}`).get(...args) as { n: number }).n;
     if (options.afterSeq !== null) {
