@@ -4,7 +4,10 @@
  * section) are written from. Headers come from the message catalogue; instants are in Japan
  * time for ja and UTC for en, as the headers say.
  */
+import { consentInPlan } from '../../risk-register/domain/plan-and-consent.js';
+import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import type { RiskRow } from '../../risk-register/projections/risk-register.projection.js';
+import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { labelOf, type Language, type Messages } from '../messages/index.js';
 import type { DocumentData } from './document-source.js';
 import { sourceView, type SourceView } from './document-view.js';
@@ -74,12 +77,25 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
   const none = m.common.none;
   const list = (values: string[]) => values.join(m.common.listSeparator);
   const assetNames = (assetIds: string[]) => list(assetIds.map((id) => data.asset(id)?.name ?? id));
+  // A plan read once (its state holds every item): thousands of risks share a few plans.
+  const plans = new Map<string, PlanState | null>();
+  const planOf = (id: string): PlanState | null => {
+    if (!plans.has(id)) plans.set(id, data.plan(id));
+    return plans.get(id) ?? null;
+  };
+  // The answer for the plan the row names (consentInPlan): an answer the risk keeps from a plan it
+  // left would read as this plan's (probe p14 M4).
+  const consentLabel = (r: RiskState): string | null => {
+    const plan = r.planId === undefined ? null : planOf(r.planId);
+    const consent = plan ? consentInPlan(r, plan) : undefined;
+    return consent ? labelOf(m.enums.consent, consent.status, none) : null;
+  };
   const rowsOf: Record<RegisterSection, (row: RiskRow) => Cell[][]> = {
     risks: ({ state: r, needsReevaluation }) => [
       [
         r.id, r.title, labelOf(m.enums.riskStatus, r.status, none), r.ownerId, assetNames(r.assetIds), r.level ?? null, r.likelihood ?? null, r.impact ?? null,
         r.criteriaNumber ?? r.evaluation?.criteriaNumber ?? null, r.evaluation ? labelOf(m.enums.evaluation, r.evaluation.decision, none) : null, r.treatment?.targetLevel ?? null,
-        r.planId ?? null, r.consent ? labelOf(m.enums.consent, r.consent.status, none) : null, needsReevaluation ? m.common.yes : m.common.no, r.identifiedAt, r.updatedAt,
+        r.planId ?? null, consentLabel(r), needsReevaluation ? m.common.yes : m.common.no, r.identifiedAt, r.updatedAt,
       ],
     ],
     analyses: (row) =>

@@ -48,6 +48,17 @@ export function isCurrentAcceptance(state: RiskState, accepted: { planId: string
   return consent?.status === 'ACCEPTED' && consent.planId === accepted.planId && consent.atVersion === accepted.atVersion && consent.fingerprint === accepted.fingerprint;
 }
 
+/**
+ * The risk's consent as `plan` sees it: the one asked for in that plan's revision, or none. An
+ * answer stays on the risk after it leaves a plan (the record of what was said to which plan),
+ * so the consent the risk holds may be another plan's; shown beside this one it would pass for
+ * this plan's answer (probe p14 M4).
+ */
+export function consentInPlan(state: RiskState, plan: { id: string; revision: number }): RiskConsent | undefined {
+  const consent = state.consent;
+  return consent?.planId === plan.id && consent.planRevision === plan.revision ? consent : undefined;
+}
+
 export function decideIncludeInPlan(c: IncludeInPlan, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
   refuseClosed(state, 'be planned');

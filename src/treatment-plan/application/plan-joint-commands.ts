@@ -1,5 +1,5 @@
 import { criteriaDecider, criteriaInForce, criteriaStreamId } from '../../risk-criteria/domain/criteria.decider.js';
-import { consentFingerprint } from '../../risk-register/domain/plan-and-consent.js';
+import { consentFingerprint, consentInPlan } from '../../risk-register/domain/plan-and-consent.js';
 import type { RiskCommand } from '../../risk-register/domain/risk.commands.js';
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import { riskStreamId } from '../../risk-register/domain/risk.events.js';
@@ -80,7 +80,7 @@ export function planLagsRisk(plan: PlanState, risk: RiskState): boolean {
 /** planLagsRisk with the item already found (a loop over every item would search the list for each). */
 function itemLagsRisk(plan: PlanState, item: PlanState['items'][number] | undefined, risk: RiskState): boolean {
   if (!item || item.consent === 'REOPENED' || (plan.status !== 'APPROVED' && plan.status !== 'IN_FORCE')) return false;
-  const consent = risk.consent && risk.consent.planId === plan.id && risk.consent.planRevision === plan.revision ? risk.consent : undefined;
+  const consent = consentInPlan(risk, plan);
   if (consent?.status === 'DECLINED') return item.consent !== 'DECLINED';
   if (consent?.status === 'ACCEPTED') return item.consent !== 'ACCEPTED' || !holdsAcceptance(item, consent);
   return item.consent === 'ACCEPTED';

@@ -1,0 +1,81 @@
+import { describe, expect, it } from '@jest/globals';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { registerExport } from '../../../src/documents/application/register-export.js';
+import type { DocumentData } from '../../../src/documents/application/document-source.js';
+import { messagesFor, type Language } from '../../../src/documents/messages/index.js';
+import { registerCsv } from '../../../src/documents/render/csv.js';
+import { registerXlsx } from '../../../src/documents/render/xlsx.js';
+import { initialRiskState, type RiskConsent, type RiskState } from '../../../src/risk-register/domain/risk.state.js';
+import type { RiskRow } from '../../../src/risk-register/projections/risk-register.projection.js';
+import type { PlanState } from '../../../src/treatment-plan/domain/plan.state.js';
+
+const consent = (planId: string, status: RiskConsent['status'], planRevision = 1): RiskConsent => ({ planId, planRevision, status, atVersion: 5, fingerprint: 'f' });
+
+function risk(id: string, patch: Partial<RiskState>): RiskState {
+  return { ...initialRiskState, exists: true, id, title: `リスク ${id}`, ownerId: 'rita', status: 'CONTROLS_DECIDED', identifiedAt: '2027-01-01T00:00:00.000Z', updatedAt: '2027-01-02T00:00:00.000Z', ...patch };
+}
+
+/** The read models at a head recorded at `recordedAt`: the risks and plans given, nothing else. */
+function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision'>>, recordedAt: string): DocumentData {
+  const rows: RiskRow[] = states.map((state, i) => ({ state, sortKey: String(i), priority: null, needsReevaluation: false, assetsRetired: false, analyses: () => [], reviews: () => [] }));
+  return {
+    head: { position: '42', recordedAt, hash: 'h', chainHash: 'c' } as DocumentData['head'],
+    criteria: undefined,
+    risks: async () => rows,
+    riskStates: async () => states,
+    riskState: (id) => states.find((s) => s.id === id) ?? null,
+    plan: (id) => (plans.find((p) => p.id === id) as PlanState | undefined) ?? null,
+    asset: () => null,
+    db: undefined as unknown as DocumentData['db'],
+  };
+}
+
+async function csvOf(d: DocumentData, section: 'risks' | 'controls', lang: Language = 'ja'): Promise<Record<string, string>[]> {
+  const view = await registerExport(d, lang, messagesFor(lang), 'csv', section);
+  return parse(await registerCsv(view.tables[0]!, lang), { bom: true, columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
+}
+
+async function sheetOf(d: DocumentData, name: string): Promise<ExcelJS.Worksheet> {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load((await registerXlsx(await registerExport(d, 'ja', messagesFor('ja'), 'xlsx'))) as any);
+  return workbook.getWorksheet(name)!;
+}
+
+describe('register export (CSV and XLSX rows)', () => {
+  // R6: declined in P1, removed from P1, treated again and added to P2 (still a draft): the
+  // decline is P1's answer, not P2's (probe p14 M4). R7: accepted in P3, the plan it is in.
+  // R8: declined in P1 and removed from it: in no plan, so no plan's consent either.
+  const states = [
+    risk('R6', { planId: 'P2', status: 'IN_PLAN', consent: consent('P1', 'DECLINED') }),
+    risk('R7', { planId: 'P3', status: 'ACCEPTED', consent: consent('P3', 'ACCEPTED') }),
+    risk('R8', { status: 'TO_TREAT', consent: consent('P1', 'DECLINED') }),
+    risk('R9', { planId: 'P4', status: 'AWAITING_CONSENT', consent: consent('P4', 'PENDING', 2) }),
+  ];
+  const plans = [
+    { id: 'P1', revision: 1 },
+    { id: 'P2', revision: 1 },
+    { id: 'P3', revision: 1 },
+    { id: 'P4', revision: 2 },
+  ];
+  const d = data(states, plans, '2027-04-01T00:00:00.000Z');
+
+  it("shows a risk's consent only beside the plan (and revision) it was given for", async () => {
+    const rows = await csvOf(d, 'risks');
+    expect(rows.map((r) => [r['リスクID'], r['計画ID'], r['同意状況']])).toEqual([
+      ['R6', 'P2', ''],
+      ['R7', 'P3', '同意'],
+      ['R8', '', ''],
+      ['R9', 'P4', '未回答'],
+    ]);
+    const sheet = await sheetOf(d, 'リスク');
+    const header = (sheet.getRow(1).values as unknown[]).slice(1);
+    const [plan, answer] = [header.indexOf('計画ID') + 1, header.indexOf('同意状況') + 1];
+    expect([2, 3, 4, 5].map((r) => [sheet.getRow(r).getCell(plan).value, sheet.getRow(r).getCell(answer).value])).toEqual([
+      ['P2', null],
+      ['P3', '同意'],
+      [null, null],
+      ['P4', '未回答'],
+    ]);
+  });
+});
