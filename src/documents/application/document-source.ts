@@ -31,6 +31,14 @@ export interface DocumentData {
 }
 
 /**
+ * The instant a document judges what passes with time at (a control overdue): its head's, not
+ * the clock's, so that the same position gives the same document.
+ */
+export function documentInstant(data: DocumentData): string {
+  return data.head?.recordedAt ?? new Date(0).toISOString();
+}
+
+/**
  * Risks read per turn of the event loop: documents need all of them, and a register of 3,828
  * read in one go held every other request ~0.3 s (soak probe p9).
  */

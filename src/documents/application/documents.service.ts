@@ -10,7 +10,7 @@ import { PLAN_HTML } from '../templates/plan.html.js';
 import { PLAN_MARKDOWN } from '../templates/plan.md.js';
 import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplateView } from './controls-document-view.js';
 import type { DocumentRequest } from './document-request.js';
-import { DocumentSource } from './document-source.js';
+import { DocumentSource, documentInstant } from './document-source.js';
 import { planDocument, type PlanDocumentView } from './plan-document.js';
 import { registerExport, type RegisterSection } from './register-export.js';
 
@@ -66,8 +66,7 @@ export class DocumentsService {
       const states = riskId ? [data.riskState(riskId)].filter((s) => s !== null) : await data.riskStates();
       if (riskId && states.length === 0) throw new NotFoundError('Risk', riskId);
       // The Art.18(2) record's content as of its last event (not the clock: the same position gives the same document).
-      const at = data.head?.recordedAt ?? new Date(0).toISOString();
-      const { entries } = await controlsDocument(states, at);
+      const { entries } = await controlsDocument(states, documentInstant(data));
       return { frame: controlsDocumentFrame(entries, request.lang, m, { head: data.head, riskId }), entries };
     });
     return { body: Buffer.from(await controlsMarkdown(frame, entries), 'utf8'), position: frame.source?.position ?? null };

@@ -4,14 +4,16 @@
  * section) are written from. Headers come from the message catalogue; instants are in Japan
  * time for ja and UTC for en, as the headers say.
  */
+import { controlsWithProgress } from '../../risk-register/application/controls-document.js';
 import { consentInPlan } from '../../risk-register/domain/plan-and-consent.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import type { RiskRow } from '../../risk-register/projections/risk-register.projection.js';
 import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { labelOf, type Language, type Messages } from '../messages/index.js';
-import type { DocumentData } from './document-source.js';
+import { documentInstant, type DocumentData } from './document-source.js';
 import { sourceView, type SourceView } from './document-view.js';
 import { eachInTurns } from '../../shared/application/turns.js';
+import { dayInJapan } from '../../shared/domain/guards.js';
 
 export const REGISTER_SECTIONS = ['risks', 'analyses', 'treatments', 'controls'] as const;
 export type RegisterSection = (typeof REGISTER_SECTIONS)[number];
@@ -59,6 +61,8 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
   ],
   controls: [
     ['riskId', 'text', 38], ['title', 'text', 40], ['controlId', 'text', 38], ['control', 'text', 36], ['description', 'text', 48], ['controlOwner', 'text', 16], ['due', 'day', 14], ['reason', 'text', 48], ['reference', 'text', 24],
+    // Appended, so that the earlier columns keep their places in sheets and formulas built on them.
+    ['controlStatus', 'text', 14], ['progressPercent', 'integer', 10], ['overdue', 'text', 10],
   ],
 };
 
@@ -75,6 +79,8 @@ async function sliced(risks: RiskRow[], rowsOf: (row: RiskRow) => Cell[][]): Pro
 export async function registerExport(data: DocumentData, lang: Language, m: Messages, format: 'csv' | 'xlsx', section?: RegisterSection): Promise<RegisterExport> {
   const risks = await data.risks();
   const none = m.common.none;
+  // Overdue on the day in Japan at the export's instant, as the controls record judges it.
+  const day = dayInJapan(documentInstant(data));
   const list = (values: string[]) => values.join(m.common.listSeparator);
   const assetNames = (assetIds: string[]) => list(assetIds.map((id) => data.asset(id)?.name ?? id));
   // A plan read once (its state holds every item): thousands of risks share a few plans.
@@ -105,7 +111,11 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
       if (!t) return [];
       return [[r.id, r.title, list(t.options.map((o) => labelOf(m.enums.treatmentOption, o, none))), t.rationale, t.targetLikelihood, t.targetImpact, t.targetLevel, t.counterparty ?? null, t.contractReference ?? null, t.criteriaNumber, t.decidedBy, t.decidedAt]];
     },
-    controls: ({ state: r }) => r.controls.map((c) => [r.id, r.title, c.controlId, c.title, c.description, c.ownerId, c.dueDate, c.reason, c.reference ?? null]),
+    controls: ({ state: r }) =>
+      controlsWithProgress(r, day).map((c) => [
+        r.id, r.title, c.controlId, c.title, c.description, c.ownerId, c.dueDate, c.reason, c.reference ?? null,
+        labelOf(m.enums.controlStatus, c.status, none), c.progressPercent, c.overdue ? m.common.yes : m.common.no,
+      ]),
   };
   const tables: RegisterTable[] = [];
   for (const s of section ? [section] : REGISTER_SECTIONS) {

@@ -30,6 +30,7 @@ export const en: Messages = {
     decision: { APPROVED: 'Approved', REJECTED: 'Rejected' },
     method: { BASELINE: 'Baseline approach', INFORMAL: 'Informal approach', DETAILED: 'Detailed risk analysis' },
     evaluation: { RETAINED: 'Retained (within acceptance)', TO_TREAT: 'To be treated' },
+    controlStatus: { PLANNED: 'Planned', IN_PROGRESS: 'In progress', IMPLEMENTED: 'Implemented', VERIFIED: 'Verified', CANCELLED: 'Cancelled' },
   },
   plan: {
     title: 'Information Security Management Plan',
@@ -158,6 +159,9 @@ export const en: Messages = {
       due: 'Due',
       reason: 'Reason for adoption',
       reference: 'Reference',
+      controlStatus: 'Control status',
+      progressPercent: 'Progress (%)',
+      overdue: 'Overdue',
     },
   },
   source: {

@@ -32,6 +32,7 @@ export const ja = {
     decision: { APPROVED: '承認', REJECTED: '否決' },
     method: { BASELINE: 'ベースラインアプローチ', INFORMAL: '非形式的アプローチ', DETAILED: '詳細リスク分析' },
     evaluation: { RETAINED: '保有（受容基準内）', TO_TREAT: '対応が必要' },
+    controlStatus: { PLANNED: '未着手', IN_PROGRESS: '実施中', IMPLEMENTED: '導入済み', VERIFIED: '確認済み', CANCELLED: '中止' },
   },
   plan: {
     title: '情報セキュリティ管理計画書',
@@ -160,6 +161,9 @@ export const ja = {
       due: '期限',
       reason: '採用理由',
       reference: '参照',
+      controlStatus: '実施状況',
+      progressPercent: '進捗率（%）',
+      overdue: '期限超過',
     },
   },
   source: {

@@ -57,10 +57,18 @@ function controlsEntry(r: RiskState, day: string): ControlsDocumentEntry {
     treatmentRationale: r.treatment?.rationale ?? null,
     counterparty: r.treatment?.counterparty ?? null,
     contractReference: r.treatment?.contractReference ?? null,
-    // With their progress, and overdue at the document's instant (the GraphQL Control fields).
-    controls: r.controls.map((c) => {
-      const { status, progressPercent, note } = progressOf(r, c.controlId);
-      return { ...c, id: c.controlId, status, progressPercent, progressNote: note, overdue: r.status !== 'CLOSED' && isControlOverdueOn(c.dueDate, status, day) };
-    }),
+    controls: controlsWithProgress(r, day),
   };
+}
+
+/**
+ * The risk's controls with their progress, and overdue on `day` (the day in Japan at the
+ * document's instant), as the GraphQL Control fields give them: the controls record and the
+ * register export (src/documents) both show them.
+ */
+export function controlsWithProgress(r: RiskState, day: string): ControlsDocumentEntry['controls'] {
+  return r.controls.map((c) => {
+    const { status, progressPercent, note } = progressOf(r, c.controlId);
+    return { ...c, id: c.controlId, status, progressPercent, progressNote: note, overdue: r.status !== 'CLOSED' && isControlOverdueOn(c.dueDate, status, day) };
+  });
 }

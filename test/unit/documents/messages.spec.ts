@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { en } from '../../../src/documents/messages/en.js';
 import { ja } from '../../../src/documents/messages/ja.js';
 import { fill, labelOf } from '../../../src/documents/messages/index.js';
+import { CONTROL_STATUSES } from '../../../src/risk-register/domain/control.state.js';
 import { RISK_STATUSES, TREATMENT_OPTIONS } from '../../../src/risk-register/domain/risk.state.js';
 import { BOARD_DECISIONS, CONSENT_STATUSES, PLAN_STATUSES } from '../../../src/treatment-plan/domain/plan.state.js';
 
@@ -39,6 +40,7 @@ describe('message catalogues of the documents', () => {
       expect(Object.keys(c.enums.planStatus).sort()).toEqual([...PLAN_STATUSES].sort());
       expect(Object.keys(c.enums.consent).sort()).toEqual([...CONSENT_STATUSES].sort());
       expect(Object.keys(c.enums.decision).sort()).toEqual([...BOARD_DECISIONS].sort());
+      expect(Object.keys(c.enums.controlStatus).sort()).toEqual([...CONTROL_STATUSES].sort());
     }
   });
 

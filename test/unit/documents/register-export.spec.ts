@@ -6,11 +6,14 @@ import type { DocumentData } from '../../../src/documents/application/document-s
 import { messagesFor, type Language } from '../../../src/documents/messages/index.js';
 import { registerCsv } from '../../../src/documents/render/csv.js';
 import { registerXlsx } from '../../../src/documents/render/xlsx.js';
-import { initialRiskState, type RiskConsent, type RiskState } from '../../../src/risk-register/domain/risk.state.js';
+import type { ControlProgress } from '../../../src/risk-register/domain/control.state.js';
+import { initialRiskState, type RiskConsent, type RiskControl, type RiskState } from '../../../src/risk-register/domain/risk.state.js';
 import type { RiskRow } from '../../../src/risk-register/projections/risk-register.projection.js';
 import type { PlanState } from '../../../src/treatment-plan/domain/plan.state.js';
 
 const consent = (planId: string, status: RiskConsent['status'], planRevision = 1): RiskConsent => ({ planId, planRevision, status, atVersion: 5, fingerprint: 'f' });
+const control = (controlId: string, dueDate: string): RiskControl => ({ controlId, title: `管理策 ${controlId}`, description: 'd', ownerId: 'ken', dueDate, reason: 'r' });
+const progress = (status: ControlProgress['status'], progressPercent: number): ControlProgress => ({ status, progressPercent, evidence: [] });
 
 function risk(id: string, patch: Partial<RiskState>): RiskState {
   return { ...initialRiskState, exists: true, id, title: `リスク ${id}`, ownerId: 'rita', status: 'CONTROLS_DECIDED', identifiedAt: '2027-01-01T00:00:00.000Z', updatedAt: '2027-01-02T00:00:00.000Z', ...patch };
@@ -77,5 +80,35 @@ describe('register export (CSV and XLSX rows)', () => {
       [null, null],
       ['P4', '未回答'],
     ]);
+  });
+
+  it("gives each control its status, progress and whether it is overdue on the export's day in Japan", async () => {
+    // 2027-03-31T16:00Z is 2027-04-01 01:00 in Japan: a control due 2027-03-31 is overdue there
+    // (though it is still the 31st in UTC); one due 2027-04-01 is not yet.
+    const withControls = [
+      risk('R1', {
+        controls: [control('C1', '2027-03-31'), control('C2', '2027-03-31'), control('C3', '2027-04-01'), control('C4', '2027-03-31')],
+        controlProgress: { C1: progress('IN_PROGRESS', 40), C2: progress('IMPLEMENTED', 100), C4: progress('CANCELLED', 10) },
+      }),
+      // A closed (avoided) risk's controls are no longer followed: never overdue.
+      risk('R2', { status: 'CLOSED', controls: [control('C5', '2027-01-31')] }),
+    ];
+    const at = data(withControls, [], '2027-03-31T16:00:00.000Z');
+    const rows = await csvOf(at, 'controls');
+    expect(Object.keys(rows[0]!).slice(-3)).toEqual(['実施状況', '進捗率（%）', '期限超過']);
+    expect(rows.map((r) => [r['管理策ID'], r['実施状況'], r['進捗率（%）'], r['期限超過']])).toEqual([
+      ['C1', '実施中', '40', 'はい'],
+      ['C2', '導入済み', '100', 'いいえ'],
+      ['C3', '未着手', '0', 'いいえ'],
+      ['C4', '中止', '10', 'いいえ'],
+      ['C5', '未着手', '0', 'いいえ'],
+    ]);
+    const english = await csvOf(at, 'controls', 'en');
+    expect(english[0]).toMatchObject({ 'Control status': 'In progress', 'Progress (%)': '40', Overdue: 'yes' });
+
+    const sheet = await sheetOf(at, '管理策');
+    const header = (sheet.getRow(1).values as unknown[]).slice(1);
+    expect(header.slice(-3)).toEqual(['実施状況', '進捗率（%）', '期限超過']);
+    expect((sheet.getRow(2).values as unknown[]).slice(-3)).toEqual(['実施中', 40, 'はい']);
   });
 });
