@@ -5,6 +5,7 @@ import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js
 import { Metrics } from '../platform/observability/metrics.js';
 import { PostgresCoordination } from '../platform/postgres-coordination.js';
 import { openDisposableDatabase } from '../projections/read-model-database.js';
+import { criteriaDecider, criteriaInForce, criteriaStreamId } from '../risk-criteria/domain/criteria.decider.js';
 import { riskDecider } from '../risk-register/domain/risk.decider.js';
 import { riskStreamId } from '../risk-register/domain/risk.events.js';
 import { AggregateReader } from '../shared/application/aggregate-reader.js';
@@ -44,6 +45,7 @@ export const WEBHOOK_DISPATCHER = Symbol('WEBHOOK_DISPATCHER');
         const sources: NoticeSources = {
           riskAt: (riskId, position) => aggregates.stateAt(riskStreamId(riskId), riskDecider, { atPosition: position }),
           planAt: (planId, position) => aggregates.stateAt(planStreamId(planId), planDecider, { atPosition: position }),
+          criteriaAt: async (position) => criteriaInForce(await aggregates.stateAt(criteriaStreamId(), criteriaDecider, { atPosition: position })),
         };
         const dispatcher = new WebhookDispatcher(
           store,

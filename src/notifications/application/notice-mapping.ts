@@ -1,4 +1,6 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
+import { reviewSchedule } from '../../risk-register/domain/review.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import type { RiskEvent } from '../../risk-register/domain/risk.events.js';
 import type { PlanEvent } from '../../treatment-plan/domain/plan.events.js';
@@ -33,6 +35,8 @@ export function isNoticeSource(type: string): type is Source['type'] {
 export interface NoticeSources {
   riskAt(riskId: string, position: string): Promise<RiskState>;
   planAt(planId: string, position: string): Promise<PlanState>;
+  /** The criteria version in force at a log position (undefined: none was). */
+  criteriaAt(position: string): Promise<CriteriaVersionState | undefined>;
 }
 
 /** The notice an (upcast) recorded event gives, or null. */
@@ -54,8 +58,11 @@ async function noticeData(source: Source, event: RecordedEvent, sources: NoticeS
     }
     case 'RiskReviewBecameDue': {
       const d = source.data;
-      const risk = await sources.riskAt(d.riskId, at);
-      return { riskId: d.riskId, riskTitle: risk.title, ownerId: d.ownerId, dueOn: d.dueOn, level: risk.level ?? null, status: risk.status };
+      const [risk, criteria] = await Promise.all([sources.riskAt(d.riskId, at), sources.criteriaAt(at)]);
+      // The level that set dueOn (risksDueForReview's level), by the same schedule under the
+      // criteria in force then; the analysed level is not it for an accepted risk or revised criteria.
+      const level = (criteria ? reviewSchedule(risk, criteria)?.level : undefined) ?? null;
+      return { riskId: d.riskId, riskTitle: risk.title, ownerId: d.ownerId, dueOn: d.dueOn, level, status: risk.status };
     }
     case 'RiskAwaitingResidualConsent': {
       const d = source.data;

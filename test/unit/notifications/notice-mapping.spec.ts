@@ -4,6 +4,11 @@ import { NOTICE_OF_EVENT, noticeFor, type NoticeSources } from '../../../src/not
 import { NOTICE_TYPES, noticeId } from '../../../src/notifications/domain/notice.js';
 import type { RiskState } from '../../../src/risk-register/domain/risk.state.js';
 import type { PlanState } from '../../../src/treatment-plan/domain/plan.state.js';
+import type { CriteriaVersionState } from '../../../src/risk-criteria/domain/criteria.state.js';
+import { risksDueForReview } from '../../../src/risk-register/application/review-schedule.js';
+import type { RiskEvent } from '../../../src/risk-register/domain/risk.events.js';
+import { RISK, acceptedEvents, continueHistory, stateOf } from '../risk-register/builders.js';
+import { criteriaV1, owner } from '../risk-register/fixtures.js';
 
 let seq = 0;
 function recorded(streamId: string, type: string, data: Record<string, unknown>): RecordedEvent {
@@ -15,14 +20,23 @@ function recorded(streamId: string, type: string, data: Record<string, unknown>)
   };
 }
 
-/** The risk and the plan as the sources would fold them; records which positions were asked for. */
+/** Analysed HIGH, accepted at the target LOW. */
+function risk(riskId: string): RiskState {
+  return { ...stateOf(acceptedEvents()), id: riskId, title: 'Theft of hot-wallet keys', ownerId: 'owner-1' };
+}
+
+/** The risk, the plan and the criteria as the sources would fold them; records which points were asked for. */
 function sources(): NoticeSources & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
     riskAt: async (riskId, position) => {
       asked.push(`risk ${riskId} @${position}`);
-      return { id: riskId, title: 'Theft of hot-wallet keys', ownerId: 'owner-1', status: 'ACCEPTED', level: 'HIGH' } as unknown as RiskState;
+      return risk(riskId);
+    },
+    criteriaAt: async (position) => {
+      asked.push(`criteria @${position}`);
+      return criteriaV1;
     },
     planAt: async (planId, position) => {
       asked.push(`plan ${planId} @${position}`);
@@ -45,7 +59,7 @@ describe('notices from the log', () => {
     const due = recorded('risk-r-1', 'RiskReviewBecameDue', { riskId: 'r-1', dueOn: '2026-05-01', ownerId: 'owner-1' });
     expect(await noticeFor(due, s)).toEqual({
       type: 'ReviewDue', id: noticeId('ReviewDue', due.eventId), occurredAt: due.metadata.occurredAt,
-      data: { riskId: 'r-1', riskTitle: 'Theft of hot-wallet keys', ownerId: 'owner-1', dueOn: '2026-05-01', level: 'HIGH', status: 'ACCEPTED' },
+      data: { riskId: 'r-1', riskTitle: 'Theft of hot-wallet keys', ownerId: 'owner-1', dueOn: '2026-05-01', level: 'LOW', status: 'ACCEPTED' },
     });
     const asked = recorded('risk-r-1', 'RiskAwaitingResidualConsent', { riskId: 'r-1', planId: 'p-1', planRevision: 2, ownerId: 'owner-1', fingerprint: 'f'.repeat(64), atVersion: 7, residualLevel: 'LOW', requestedAt: '2026-05-01T01:00:00.000Z' });
     expect(await noticeFor(asked, s)).toEqual({
@@ -67,7 +81,7 @@ describe('notices from the log', () => {
     });
     // Titles and owners come from the aggregates as they stood at the event, never later.
     expect(s.asked).toEqual([
-      `risk r-1 @${overdue.position}`, `risk r-1 @${due.position}`, `risk r-1 @${asked.position}`, `plan p-1 @${asked.position}`,
+      `risk r-1 @${overdue.position}`, `risk r-1 @${due.position}`, `criteria @${due.position}`, `risk r-1 @${asked.position}`, `plan p-1 @${asked.position}`,
       `risk r-1 @${stale.position}`, `plan p-1 @${stale.position}`, `plan p-1 @${submitted.position}`,
     ]);
     expect(new Set(Object.values(NOTICE_OF_EVENT))).toEqual(new Set(NOTICE_TYPES));
@@ -87,4 +101,49 @@ describe('notices from the log', () => {
     expect(await noticeFor(event, sources())).toEqual(first);
     expect(first!.data.residualLevel).toBeNull();
   });
+});
+
+/** The criteria revised: the same scales, but Rare x Moderate (1, 2), the accepted target, is now MEDIUM. */
+const revised: CriteriaVersionState = {
+  ...criteriaV1,
+  id: 'crit-4',
+  number: 4,
+  matrix: [
+    ['LOW', 'MEDIUM', 'MEDIUM'],
+    ['LOW', 'MEDIUM', 'HIGH'],
+    ['MEDIUM', 'HIGH', 'HIGH'],
+  ],
+};
+
+/** A risk's stream as the store records it (revisions from 0), and the sources folding it up to a point. */
+function riskLog(events: RiskEvent[]): { log: RecordedEvent[]; sources: (criteria?: CriteriaVersionState) => NoticeSources } {
+  const log = events.map((e, revision) => ({ ...recorded(`risk-${RISK}`, e.type, e.data as Record<string, unknown>), revision }));
+  const fold = (keep: (r: RecordedEvent) => boolean) => stateOf(log.filter(keep).map((r) => ({ type: r.type, data: r.data }) as RiskEvent));
+  return {
+    log,
+    sources: (criteria) => ({
+      riskAt: async (_riskId, position) => fold((r) => r.position <= position),
+      planAt: async (planId) => ({ id: planId, title: 'FY2025 plan', items: [] }) as unknown as PlanState,
+      criteriaAt: async () => criteria,
+    }),
+  };
+}
+
+describe('notices say what the register says', () => {
+  it('ReviewDue carries the level that set its due date, as risksDueForReview lists it, not the analysed level (probe p14 M3)', async () => {
+    for (const [criteria, level] of [[criteriaV1, 'LOW'], [revised, 'MEDIUM']] as const) {
+      // Analysed HIGH, accepted at the target LOW (1, 2); the deadline watch records the review due.
+      const at = '2030-01-01T00:00:00.000Z';
+      const events = continueHistory(acceptedEvents(), { type: 'RecordPassedDeadlines', riskId: RISK, actor: owner, at, criteria });
+      const { log, sources } = riskLog(events);
+      const due = log.at(-1)!;
+      expect(due.type).toBe('RiskReviewBecameDue');
+      const [listed] = risksDueForReview([stateOf(acceptedEvents())], criteria, new Date(at));
+      expect(stateOf(events).level).toBe('HIGH');
+      expect(listed).toMatchObject({ level, dueOn: due.data.dueOn });
+      const notice = await noticeFor(due, sources(criteria));
+      expect(notice!.data).toMatchObject({ dueOn: listed!.dueOn, level: listed!.level });
+    }
+  });
+
 });
