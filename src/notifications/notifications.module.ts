@@ -44,6 +44,7 @@ export const WEBHOOK_DISPATCHER = Symbol('WEBHOOK_DISPATCHER');
             : new SoleInstance(openDisposableDatabase(config.processManagerPath, { logger: log.child('local-state'), label: 'webhook checkpoint' }));
         const sources: NoticeSources = {
           riskAt: (riskId, position) => aggregates.stateAt(riskStreamId(riskId), riskDecider, { atPosition: position }),
+          riskAtRevision: async (riskId, revision) => (await aggregates.load(riskStreamId(riskId), riskDecider, revision)).state,
           planAt: (planId, position) => aggregates.stateAt(planStreamId(planId), planDecider, { atPosition: position }),
           criteriaAt: async (position) => criteriaInForce(await aggregates.stateAt(criteriaStreamId(), criteriaDecider, { atPosition: position })),
         };

@@ -388,6 +388,42 @@ describe('clock-driven webhook notices (ControlOverdue, ReviewDue)', () => {
       data: { riskId: retained.id, riskTitle: 'Minor outage of the status page', ownerId: users.riskOwner.sub, dueOn: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), level: 'LOW', status: 'RETAINED' },
     });
   }, 60_000);
+
+  it('says what the register says: ReviewDue the level that set its due date, ConsentStale the owner whose consent went stale (probe p14 M3, L6)', async () => {
+    const clock = t.app.get<typeof CLOCK, SystemClock>(CLOCK);
+    const today = () => new Date(clock.now().getTime() + 9 * 3600_000).toISOString().slice(0, 10);
+    const asset = await assetWithThreat(t, 'Signing service', { c: 1, i: 1, a: 1 });
+    // Analysed HIGH (3 x 3), accepted at the target LOW (1 x 1).
+    const risk = await identifyRisk(t, asset, 'Forged withdrawal signatures');
+    expect((await t.ok(ANALYSE, { input: { riskId: risk.id, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'CISO office', rationale: 'one key' } } }, users.riskOwner)).analyseRisk.level).toBe('HIGH');
+    await t.ok(EVALUATE, { input: { riskId: risk.id } }, users.committee);
+    await t.ok(`mutation($i: DecideTreatmentInput!) { decideTreatment(input: $i) { id } }`, { i: { riskId: risk.id, options: ['REDUCE'], rationale: 'multisig', targetLikelihood: 1, targetImpact: 1 } }, users.committee);
+    await t.ok(CONTROLS, { i: { riskId: risk.id, controls: [{ ...CONTROL, title: 'Two-of-three signing' }] } }, users.committee);
+    const { draftPlan } = await t.ok(`mutation { draftPlan(input: { title: "Signing plan", period: "FY2027" }) { id } }`, {}, users.committee);
+    await t.ok(`mutation($p: ID!, $r: ID!) { addRiskToPlan(input: { planId: $p, riskId: $r }) { id } }`, { p: draftPlan.id, r: risk.id }, users.committee);
+    await t.ok(`mutation($p: ID!) { submitPlan(input: { planId: $p }) { id } }`, { p: draftPlan.id }, users.committee);
+    await t.ok(`mutation($p: ID!, $d: String!) { recordBoardResolution(input: { planId: $p, resolutionNumber: "BR-9", meetingDate: $d, decision: APPROVED, minutesReference: "M-9" }) { id } }`, { p: draftPlan.id, d: today() }, users.secretary);
+    await t.ok(ACCEPT, { i: { planId: draftPlan.id, riskId: risk.id, statement: 'I accept LOW' } }, users.riskOwner);
+    // Handed to another owner: the first owner's consent goes stale, the new owner is asked and accepts.
+    await t.ok(`mutation($i: ReassignRiskOwnerInput!) { reassignRiskOwner(input: $i) { ownerId } }`, { i: { riskId: risk.id, ownerId: users.otherOwner.sub } }, users.ciso);
+    await t.ok(ACCEPT, { i: { planId: draftPlan.id, riskId: risk.id, statement: 'I accept LOW too' } }, users.otherOwner);
+
+    clock.advanceBy(366 * DAY);
+    await t.app.get(DeadlineWatch).check();
+    const { risksDueForReview } = await t.ok(`query($at: DateTime) { risksDueForReview(asOf: $at) { dueOn level intervalDays risk { id level } } }`, { at: clock.now().toISOString() }, users.auditor);
+    const listed = risksDueForReview.find((d: any) => d.risk.id === risk.id);
+    expect(listed).toMatchObject({ level: 'LOW', intervalDays: 365, risk: { level: 'HIGH' } });
+
+    const { events }: any = await t.ok(`{ events(first: 500) { edges { node { eventId type streamId } } } }`, {}, users.auditor);
+    const ofRisk = (type: string) => events.edges.map((e: any) => e.node).filter((n: any) => n.type === type && n.streamId.endsWith(risk.id));
+    const [invalidated] = ofRisk('ResidualConsentInvalidated');
+    const [due] = ofRisk('RiskReviewBecameDue');
+    const ids = [noticeId('ConsentStale', invalidated.eventId), noticeId('ReviewDue', due.eventId)];
+    await until('the stale consent and review due notices', () => ids.every((id) => receiver.accepted().some((r) => r.body.id === id)));
+    const [stale, reviewDue] = ids.map((id) => receiver.accepted().find((r) => r.body.id === id)!.body);
+    expect(stale!.data).toMatchObject({ riskId: risk.id, ownerId: users.riskOwner.sub, planId: draftPlan.id, reason: 'OWNER_REASSIGNED' });
+    expect(reviewDue!.data).toMatchObject({ riskId: risk.id, ownerId: users.otherOwner.sub, dueOn: listed.dueOn, level: listed.level, status: 'ACCEPTED' });
+  }, 60_000);
 });
 
 /**

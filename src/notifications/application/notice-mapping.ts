@@ -34,6 +34,8 @@ export function isNoticeSource(type: string): type is Source['type'] {
  */
 export interface NoticeSources {
   riskAt(riskId: string, position: string): Promise<RiskState>;
+  /** The risk at one revision of its stream: as it stood before a change appended with the event. */
+  riskAtRevision(riskId: string, revision: number): Promise<RiskState>;
   planAt(planId: string, position: string): Promise<PlanState>;
   /** The criteria version in force at a log position (undefined: none was). */
   criteriaAt(position: string): Promise<CriteriaVersionState | undefined>;
@@ -74,9 +76,11 @@ async function noticeData(source: Source, event: RecordedEvent, sources: NoticeS
     }
     case 'ResidualConsentInvalidated': {
       const d = source.data;
-      const [risk, plan] = await Promise.all([sources.riskAt(d.riskId, at), sources.planAt(d.planId, at)]);
+      // The consent was the owner's just before the material change (revision atVersion): after an
+      // OWNER_REASSIGNED the risk already names the new owner, whose consent nothing made stale.
+      const [risk, before, plan] = await Promise.all([sources.riskAt(d.riskId, at), sources.riskAtRevision(d.riskId, d.atVersion - 1), sources.planAt(d.planId, at)]);
       return {
-        riskId: d.riskId, riskTitle: risk.title, ownerId: risk.ownerId, planId: d.planId, planTitle: plan.title, planRevision: d.planRevision,
+        riskId: d.riskId, riskTitle: risk.title, ownerId: before.ownerId, planId: d.planId, planTitle: plan.title, planRevision: d.planRevision,
         reason: d.reason, invalidatedAt: d.invalidatedAt,
       };
     }

@@ -7,8 +7,8 @@ import type { PlanState } from '../../../src/treatment-plan/domain/plan.state.js
 import type { CriteriaVersionState } from '../../../src/risk-criteria/domain/criteria.state.js';
 import { risksDueForReview } from '../../../src/risk-register/application/review-schedule.js';
 import type { RiskEvent } from '../../../src/risk-register/domain/risk.events.js';
-import { RISK, acceptedEvents, continueHistory, stateOf } from '../risk-register/builders.js';
-import { criteriaV1, owner } from '../risk-register/fixtures.js';
+import { RISK, acceptedEvents, continueHistory, reassignOwner, stateOf } from '../risk-register/builders.js';
+import { criteriaV1, otherOwner, owner } from '../risk-register/fixtures.js';
 
 let seq = 0;
 function recorded(streamId: string, type: string, data: Record<string, unknown>): RecordedEvent {
@@ -32,6 +32,10 @@ function sources(): NoticeSources & { asked: string[] } {
     asked,
     riskAt: async (riskId, position) => {
       asked.push(`risk ${riskId} @${position}`);
+      return risk(riskId);
+    },
+    riskAtRevision: async (riskId, revision) => {
+      asked.push(`risk ${riskId} #${revision}`);
       return risk(riskId);
     },
     criteriaAt: async (position) => {
@@ -79,10 +83,11 @@ describe('notices from the log', () => {
         risks: [{ riskId: 'r-1', title: 'Theft of hot-wallet keys', ownerId: 'owner-1', residualLevel: 'LOW' }, { riskId: 'r-2', title: 'Outage', ownerId: 'owner-2', residualLevel: null }],
       },
     });
-    // Titles and owners come from the aggregates as they stood at the event, never later.
+    // Titles and owners come from the aggregates as they stood at the event, never later (the owner of
+    // a stale consent: just before the change at atVersion 9).
     expect(s.asked).toEqual([
       `risk r-1 @${overdue.position}`, `risk r-1 @${due.position}`, `criteria @${due.position}`, `risk r-1 @${asked.position}`, `plan p-1 @${asked.position}`,
-      `risk r-1 @${stale.position}`, `plan p-1 @${stale.position}`, `plan p-1 @${submitted.position}`,
+      `risk r-1 @${stale.position}`, `risk r-1 #8`, `plan p-1 @${stale.position}`, `plan p-1 @${submitted.position}`,
     ]);
     expect(new Set(Object.values(NOTICE_OF_EVENT))).toEqual(new Set(NOTICE_TYPES));
   });
@@ -123,6 +128,7 @@ function riskLog(events: RiskEvent[]): { log: RecordedEvent[]; sources: (criteri
     log,
     sources: (criteria) => ({
       riskAt: async (_riskId, position) => fold((r) => r.position <= position),
+      riskAtRevision: async (_riskId, revision) => fold((r) => r.revision <= revision),
       planAt: async (planId) => ({ id: planId, title: 'FY2025 plan', items: [] }) as unknown as PlanState,
       criteriaAt: async () => criteria,
     }),
@@ -146,4 +152,13 @@ describe('notices say what the register says', () => {
     }
   });
 
+  it('ConsentStale names the owner whose consent went stale, not the owner it was reassigned to (probe p14 L6)', async () => {
+    const events = continueHistory(acceptedEvents(), reassignOwner(otherOwner.id));
+    const { log, sources } = riskLog(events);
+    const stale = log.at(-1)!;
+    expect(stale).toMatchObject({ type: 'ResidualConsentInvalidated', data: { reason: 'OWNER_REASSIGNED' } });
+    expect(stateOf(events).ownerId).toBe(otherOwner.id);
+    const notice = await noticeFor(stale, sources(criteriaV1));
+    expect(notice!.data).toMatchObject({ riskId: RISK, ownerId: owner.id, reason: 'OWNER_REASSIGNED' });
+  });
 });
