@@ -249,11 +249,14 @@ describe('GraphQL edge: cost budget and document limits', () => {
 
   it('bounds the root fields of one request: each is priced, aliases are capped, and a request without a token is refused once', async () => {
     // Without a token: one UNAUTHENTICATED for the request, before execution (the guard ran and
-    // threw for each root field); past the budget, one QUERY_TOO_COMPLEX before validation.
+    // threw for each root field), past the budget too (refused before validation, then answered
+    // as the anonymous request it is: authz probe p14); with one, one QUERY_TOO_COMPLEX.
     const anonymous = await t.gql(aliased(90, 'me { id name roles }'));
     expect(anonymous.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
     expect('data' in anonymous).toBe(false);
-    const many = await t.gql(aliased(1_999, 'me { id name roles }'));
+    const manyAnonymous = await t.gql(aliased(1_999, 'me { id name roles }'));
+    expect(manyAnonymous.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    const many = await t.gql(aliased(1_999, 'me { id name roles }'), {}, users.auditor);
     expect(many.errors?.map((e) => e.extensions)).toEqual([{ code: 'QUERY_TOO_COMPLEX', cost: 1_999 * 501, limit: DEFAULT_GRAPHQL_MAX_COST }]);
     expect('data' in many).toBe(false);
     // The meta-fields too (introspection needs a token: hardening-identity.e2e.spec.ts).

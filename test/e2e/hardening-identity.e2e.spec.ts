@@ -186,6 +186,13 @@ describe('introspection and __typename need a token too', () => {
         expect(Date.now() - started).toBeLessThan(2_000);
       }
     }
+    // Nor does a document that does not parse or validate: its errors would name the schema's fields (authz probe p14).
+    for (const query of ['{ acessLog { edges } }', 'mutation { draftPlan(input: { title: 1 }) { id } }', '{ risks(first: "x") { totalCount } }', '{ me { id }', 'query { me { nope } }']) {
+      const response = await post(query);
+      const text = await response.text();
+      expect([query, response.status, codes([JSON.parse(text)])]).toEqual([query, 200, ['UNAUTHENTICATED']]);
+      expect(text).not.toMatch(/accessLog|period|Did you mean|Cannot query|Syntax Error|nope/);
+    }
     expect(errorOf(await t.gql(`{ __typename }`)).message).toMatch(/Missing bearer token/);
     expect(errorOf(await t.gql(`{ __typename }`, {}, 'not-a-jwt')).message).toMatch(/Invalid token/);
   });

@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { RefusedRequest } from '../../graphql/edge-limits.js';
+import { domainExtensions } from '../../graphql/error-format.js';
 import { UnauthenticatedError } from '../../shared/domain/errors.js';
 import type { RequestContext } from './auth.guard.js';
 
@@ -13,13 +14,31 @@ import type { RequestContext } from './auth.guard.js';
  * for 0.9-2.6 s). graphql-ws needs nothing here: a socket without a valid token is refused when
  * it opens.
  */
+function refusalOf(error: unknown): UnauthenticatedError {
+  return error instanceof UnauthenticatedError ? error : new UnauthenticatedError();
+}
+
 export const authenticationPlugin: ApolloServerPlugin<RequestContext> = {
   async requestDidStart() {
     return {
       async didResolveOperation({ contextValue, operation }) {
         const auth = contextValue.auth;
         if (!('error' in auth) || !operation) return;
-        throw new RefusedRequest(auth.error instanceof UnauthenticatedError ? auth.error : new UnauthenticatedError(), 200);
+        throw new RefusedRequest(refusalOf(auth.error), 200);
+      },
+      // A document that does not parse or validate never reaches didResolveOperation (Apollo
+      // answers it first, and no earlier hook may refuse): without a token, `{ acessLog { edges } }`
+      // answered "Cannot query field" (with "Did you mean accessLog?" in development) and a bad
+      // input its required fields, so an anonymous client could map the schema field by field
+      // with introspection off (authz probe p14). The answer is replaced by the refusal.
+      async willSendResponse({ contextValue, response }) {
+        const auth = contextValue?.auth;
+        if (!auth || !('error' in auth) || response.body.kind !== 'single') return;
+        const result = response.body.singleResult;
+        if (result.data !== undefined && result.data !== null) return;
+        const error = refusalOf(auth.error);
+        response.body.singleResult = { errors: [{ message: error.message, extensions: domainExtensions(error) }] };
+        response.http.status = 200;
       },
     };
   },
