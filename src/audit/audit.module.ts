@@ -5,7 +5,7 @@ import type { SigningKeys } from '../event-store/signing.js';
 import { SIGNING_KEYS } from '../platform/signing-keys.js';
 import { CHECKPOINT_FAILED } from '../event-store/sqlite/wal-checkpoints.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
-import { ACCESS_LOG, AccessLogStore, accessLogPath, type AccessLog } from './application/access-log.js';
+import { ACCESS_LOG, AccessLogStore, accessLogPath, type AccessLog, type CheckableAccessLog } from './application/access-log.js';
 import { PostgresAccessLog, postgresAccessLogAnchorPath } from './application/access-log-postgres.js';
 import { AccessLogVerificationResolver } from './graphql/access-log-verification.resolver.js';
 import { DownloadAccessLogMiddleware, LOGGED_DOWNLOAD_ROUTES } from './graphql/access-log.downloads.js';
@@ -31,7 +31,7 @@ export { accessLogPath } from './application/access-log.js';
     {
       provide: ACCESS_LOG,
       inject: [APP_CONFIG, JsonLogger, SIGNING_KEYS, EVENT_STORE],
-      useFactory: (config: AppConfig, logger: JsonLogger, signing: SigningKeys, store: EventStore): Promise<AccessLog> => {
+      useFactory: (config: AppConfig, logger: JsonLogger, signing: SigningKeys, store: EventStore): Promise<CheckableAccessLog> => {
         const common = {
           logger: logger.child('access-log'),
           signing,

@@ -5,6 +5,7 @@
  * command line itself (parsing, help, friendly errors) is src/cli/main.ts.
  */
 import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { standaloneClient } from '../event-store/postgres/held-client.js';
 import { dirname, resolve } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
@@ -31,7 +32,8 @@ import {
 import { importExport, ImportRefusedError } from '../audit/application/evidence-import.js';
 import { restoreEvidenceFiles } from '../audit/application/export-evidence-files.js';
 import { accessLogPath } from '../audit/application/access-log.js';
-import { anchorPathFor, configuredTrustedKeys, verifyAccessLogFile, type AccessLogVerification } from '../audit/application/access-log-chain.js';
+import { anchorPathFor, configuredTrustedKeys, correlationsIn, firstEntryIn, verifyAccessLogFile, type AccessLogVerification } from '../audit/application/access-log-chain.js';
+import { verifyAccessLogAgainstEvents, type CorrelationLookup } from '../audit/application/access-log-crosscheck.js';
 import { postgresAccessLogAnchorPath, verifyPostgresAccessLog } from '../audit/application/access-log-postgres.js';
 import { ProgressBar } from './progress-bar.js';
 import { openConfiguredBlobStore } from '../evidence/infrastructure/configured-blob-store.js';
@@ -359,6 +361,17 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
   }
 }
 
+/** The access log's verdict, then every person's change in the event log looked up in it (access-log-crosscheck.ts). */
+async function againstEvents(config: AppConfig, report: AccessLogVerification, log: CorrelationLookup): Promise<AccessLogVerification> {
+  if (!report.ok) return report;
+  const store = await openConfiguredEventStore(config);
+  try {
+    return await verifyAccessLogAgainstEvents(report, store, log);
+  } finally {
+    await store.close();
+  }
+}
+
 /** Read-only: never creates the access log, never writes to it; safe while the server runs. */
 export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
   if (config.eventStore === 'memory') throw new UsageError('verify-access-log: with EVENT_STORE=memory the access log lives in the server\'s memory; ask verifyAccessLog');
@@ -372,6 +385,10 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
     await client.connect();
     try {
       report = await verifyPostgresAccessLog(client, { trusted, anchorPath: existsSync(anchorPath) ? anchorPath : null });
+      report = await againstEvents(config, report, {
+        firstEntryAt: async () => (await client.query<{ at: string }>('SELECT at FROM risk_ledger.access_log ORDER BY seq LIMIT 1')).rows[0]?.at ?? null,
+        correlationsLogged: async (ids) => new Set((await client.query<{ c: string }>('SELECT DISTINCT correlation_id AS c FROM risk_ledger.access_log WHERE correlation_id = ANY($1::text[])', [ids])).rows.map((r) => r.c)),
+      });
     } finally {
       await client.end();
     }
@@ -386,6 +403,14 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
       throw new MissingStoreError(`no access log at ${file} (nor an event store at ${config.sqlitePath}): set DATA_DIR (and SQLITE_PATH) to the server's`);
     }
     report = verifyAccessLogFile(file, { trusted, anchorPath });
+    if (report.ok && existsSync(file) && existsSync(config.sqlitePath)) {
+      const db = new Database(file, { readonly: true, fileMustExist: true });
+      try {
+        report = await againstEvents(config, report, { firstEntryAt: async () => firstEntryIn(db), correlationsLogged: async (ids) => correlationsIn(db, ids) });
+      } finally {
+        db.close();
+      }
+    }
     where = { file, anchor: anchorPath };
   }
   result(

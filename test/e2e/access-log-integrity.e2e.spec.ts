@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { accessEntryHash, type AccessRecord } from '../../src/audit/application/access-log-chain.js';
+import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
 import { main as cliMain } from '../../src/cli/main.js';
 import { buildOnce, startServer, stopServer } from './support/server-process.js';
 import { TEST_JWT_SECRET, TestApp, users } from './support/test-app.js';
@@ -221,6 +222,42 @@ describe('the access log as evidence (verifyAccessLog, verify-access-log)', () =
       await t.close({ keepData: true });
     }
     expect((await cli(dir)).json).toMatchObject({ ok: false, firstBrokenSeq: 1 });
+  });
+
+  it('reports the log cut back to an older copy of itself with that copy\'s anchor: the changes made since have no entry (insider probe p14)', async () => {
+    const saved = inFlight.ms;
+    inFlight.ms = 0; // every change is old enough to have been answered
+    const dir = join(work, 'rolled-back');
+    const older = join(work, 'rolled-back-older');
+    cpSync(base, dir, { recursive: true });
+    try {
+      // Intact (the base's registerAsset and its name reservation carry a logged request): OK.
+      expect((await cli(dir)).json).toMatchObject({ ok: true, reason: null });
+      // An older copy of the access log and its anchor; then a change; then the copy put back.
+      cpSync(dir, older, { recursive: true });
+      const t = await TestApp.start({ dataDir: dir });
+      const { registerAsset } = await t.ok(REGISTER, { input: { name: 'Warm wallet', category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 3, integrity: 3, availability: 2 } }, users.opsManager);
+      expect((await verifyOn(t)).ok).toBe(true);
+      await t.close({ keepData: true });
+      for (const suffix of ['.sqlite', '.sqlite-wal', '.sqlite-shm', '.anchor.json']) {
+        rmSync(join(dir, `access-log${suffix}`), { force: true });
+        if (existsSync(join(older, `access-log${suffix}`))) cpSync(join(older, `access-log${suffix}`), join(dir, `access-log${suffix}`));
+      }
+      const r = await cli(dir);
+      expect(r.code).toBe(1);
+      expect(r.json).toMatchObject({ ok: false, firstBrokenSeq: null });
+      expect(r.json.reason).toMatch(new RegExp(`1 request whose changes are in the event log has no access log entry .*the first, AssetRegistered on asset-${registerAsset.id}`));
+      const again = await TestApp.start({ dataDir: dir });
+      try {
+        const v = await verifyOn(again);
+        expect(v).toMatchObject({ ok: false, firstBrokenPosition: null });
+        expect(v.reason).toMatch(/no access log entry/);
+      } finally {
+        await again.close({ keepData: true });
+      }
+    } finally {
+      inFlight.ms = saved;
+    }
   });
 
   it('refuses to start a new access log when the file and its anchor are gone but the event log holds events', async () => {

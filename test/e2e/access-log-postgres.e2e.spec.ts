@@ -1,3 +1,4 @@
+import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -132,6 +133,23 @@ describe('the access log in the shared PostgreSQL database', () => {
     expect(offline.code).toBe(0);
     expect(offline.json).toMatchObject({ command: 'verify-access-log', database: 'postgres', ok: true });
     expect(offline.json.signaturesChecked).toBeGreaterThan(0);
+
+    // A change on each instance: the CLI finds both requests in the shared log (the cross-check
+    // with the event log, here over every change however young).
+    const ciso = await signToken(TEST_JWT_SECRET, users.ciso);
+    for (const [server, name] of [[a!, 'Shared log A'], [b!, 'Shared log B']] as const) {
+      const input = { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 2, integrity: 2, availability: 2 };
+      const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ciso}` }, body: JSON.stringify({ query: 'mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id } }', variables: { input } }) });
+      expect(((await response.json()) as any).errors).toBeUndefined();
+    }
+    await sleep(300);
+    const saved = inFlight.ms;
+    inFlight.ms = 0;
+    try {
+      expect((await cli('b')).json).toMatchObject({ ok: true, reason: null });
+    } finally {
+      inFlight.ms = saved;
+    }
 
     // The triggers refuse changes.
     await expect(sql(`UPDATE risk_ledger.access_log SET outcome = 'DENIED' WHERE seq = 1`)).rejects.toThrow(/append-only/);

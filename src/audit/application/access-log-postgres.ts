@@ -48,7 +48,7 @@ import {
   type Discontinuity,
   type HeadRow,
 } from './access-log-chain.js';
-import { AccessLogRefusedError, type AccessLog, type AccessLogFilter } from './access-log.js';
+import { AccessLogRefusedError, type AccessLogFilter, type CheckableAccessLog } from './access-log.js';
 
 const COLUMNS = 'seq, at, actor_id, actor_name, actor_roles, operation_name, operation_type, fields, target_ids, outcome, error_code, correlation_id, prev_hash, hash, note';
 const PER_ROW = 15;
@@ -242,7 +242,7 @@ export interface PostgresAccessLogOptions {
   priorState?: () => Promise<string | null>;
 }
 
-export class PostgresAccessLog implements AccessLog {
+export class PostgresAccessLog implements CheckableAccessLog {
   private readonly pool: pg.Pool;
   private readonly S: string;
   private readonly schema: string;
@@ -483,6 +483,29 @@ export class PostgresAccessLog implements AccessLog {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  async firstEntryAt(): Promise<string | null> {
+    const { rows } = await this.pool.query<{ at: string }>(`SELECT at FROM ${this.S}.access_log ORDER BY seq LIMIT 1`);
+    return rows[0]?.at ?? this.queue[0]?.at ?? null;
+  }
+
+  async correlationsLogged(ids: readonly string[]): Promise<Set<string>> {
+    await this.ensureCorrelationIndex();
+    const { rows } = await this.pool.query<{ correlation_id: string }>(`SELECT DISTINCT correlation_id FROM ${this.S}.access_log WHERE correlation_id = ANY($1::text[])`, [ids]);
+    const found = new Set(rows.map((r) => r.correlation_id));
+    for (const r of this.queue) if (r.correlationId) found.add(r.correlationId);
+    return found;
+  }
+
+  /** The index the cross-check looks requests up by (logs created before it have none). */
+  private correlationIndex?: Promise<unknown>;
+  private ensureCorrelationIndex(): Promise<unknown> {
+    this.correlationIndex ??= this.pool.query(`CREATE INDEX IF NOT EXISTS access_log_by_correlation ON ${this.S}.access_log (correlation_id)`).catch((error: Error) => {
+      this.correlationIndex = undefined;
+      this.options.logger?.warn('access log: could not create the correlation index (the cross-check reads without it)', { error: error.message });
+    });
+    return this.correlationIndex;
   }
 
   /** Calls made while a verification runs share it (one snapshot, one walk), as on SQLite. */

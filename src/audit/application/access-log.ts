@@ -35,6 +35,8 @@ import {
   migrateAccessLog,
   missingAccessLog,
   SharedVerification,
+  correlationsIn,
+  firstEntryIn,
   readAnchor,
   toEntry,
   verifyAccessLogDatabaseInSlices,
@@ -48,6 +50,7 @@ import {
   type AccessRecord,
   type Discontinuity,
 } from './access-log-chain.js';
+import type { CorrelationLookup } from './access-log-crosscheck.js';
 
 export {
   ACCESS_LOG_GENESIS,
@@ -91,6 +94,9 @@ export interface AccessLog {
   close(): void | Promise<void>;
 }
 
+/** An access log the event log can be checked against (access-log-crosscheck.ts). */
+export type CheckableAccessLog = AccessLog & CorrelationLookup;
+
 /** The server will not go on writing an access log that lost entries, unless told to (ACCESS_LOG_RESET=1). */
 export class AccessLogRefusedError extends Error {
   constructor(readonly findings: Discontinuity[]) {
@@ -132,7 +138,7 @@ interface Head {
   hash: string;
 }
 
-export class AccessLogStore implements AccessLog {
+export class AccessLogStore implements CheckableAccessLog {
   private readonly db: Database.Database;
   private queue: AccessRecord[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -508,6 +514,16 @@ export class AccessLogStore implements AccessLog {
       if (this.path !== ':memory:' && !existsSync(this.path)) return missingAccessLog(this.path, this.anchorPath);
       return verifyAccessLogDatabaseInSlices(this.db, { trusted: this.options.signing?.trusted ?? null, anchorPath: this.anchorPath });
     });
+  }
+
+  async firstEntryAt(): Promise<string | null> {
+    return firstEntryIn(this.db) ?? this.queue[0]?.at ?? null;
+  }
+
+  async correlationsLogged(ids: readonly string[]): Promise<Set<string>> {
+    const found = correlationsIn(this.db, ids);
+    for (const r of this.queue) if (r.correlationId) found.add(r.correlationId);
+    return found;
   }
 
   /** Writes what is queued and closes the file. Idempotent. */

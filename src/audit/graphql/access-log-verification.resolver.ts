@@ -1,6 +1,8 @@
 import { Inject } from '@nestjs/common';
 import { Query, Resolver } from '@nestjs/graphql';
-import { ACCESS_LOG, type AccessLog } from '../application/access-log.js';
+import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
+import { ACCESS_LOG, type CheckableAccessLog } from '../application/access-log.js';
+import { verifyAccessLogAgainstEvents } from '../application/access-log-crosscheck.js';
 import type { AccessLogVerification } from '../application/access-log-chain.js';
 import { IntegrityReport } from './audit.types.js';
 
@@ -22,16 +24,20 @@ export function accessLogReport(v: AccessLogVerification): IntegrityReport {
 
 @Resolver()
 export class AccessLogVerificationResolver {
-  constructor(@Inject(ACCESS_LOG) private readonly log: AccessLog) {}
+  constructor(
+    @Inject(ACCESS_LOG) private readonly log: CheckableAccessLog,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
 
   @Query(() => IntegrityReport, {
     description:
       "Art.23(2), Art.31/34 evidence: proof that the access log is intact. AUDITOR or CISO. Every entry's hash and link, the signature of every batch's head, and the log's end against " +
       'the last signed head kept beside it. An edited entry, deleted or inserted entries, entries without a signature, deleted newest entries and a ' +
-      'missing or replaced file are reported (firstBrokenPosition is an entry number), as is every restart acknowledged with ACCESS_LOG_RESET=1. ' +
+      'missing or replaced file are reported (firstBrokenPosition is an entry number), as is every restart acknowledged with ACCESS_LOG_RESET=1, and ' +
+      'a change in the event log (by a person, since the access log began, older than 2 minutes) whose request has no entry (firstBrokenPosition null; the reason names its position). ' +
       'eventsChecked counts entries. Errors: UNAUTHENTICATED; FORBIDDEN (another role).',
   })
   async verifyAccessLog(): Promise<IntegrityReport> {
-    return accessLogReport(await this.log.verify());
+    return accessLogReport(await verifyAccessLogAgainstEvents(await this.log.verify(), this.store, this.log));
   }
 }

@@ -1,0 +1,78 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
+import { SYSTEM_ACTOR_PREFIX } from '../../shared/domain/guards.js';
+import type { AccessLogVerification } from './access-log-chain.js';
+
+/** What the cross-check needs of an access log: when it began, and which requests it holds. */
+export interface CorrelationLookup {
+  /** The instant of its first entry (null: empty). */
+  firstEntryAt(): Promise<string | null>;
+  /** Of these correlation ids, those that some entry carries. */
+  correlationsLogged(ids: readonly string[]): Promise<Set<string>>;
+}
+
+export interface UnloggedChanges {
+  eventsChecked: number;
+  /** Requests whose committed events have no access-log entry. */
+  missing: number;
+  /** The first such event, in log order. */
+  first: Pick<RecordedEvent, 'position' | 'type' | 'streamId' | 'recordedAt'> & { correlationId: string } | null;
+}
+
+const PAGE = 1_000;
+
+/**
+ * A request's entry is written after its answer (batched, within 25 ms of it), and its answer
+ * waits for the projections and reactions: changes younger than this may still be answered.
+ */
+export const inFlight = { ms: 120_000 }; // tests lower it
+
+/**
+ * Every change a person made (an event whose actor is not one of the system's) since the access
+ * log began must have come through a request the access log recorded, under the same
+ * correlationId. The access log's own checks (chain, signatures, its anchor) cannot see it cut
+ * back to an older copy together with that copy's anchor (insider probe p14: two registerAsset
+ * entries gone, every check OK), nor the entries a crash lost after their answers were sent (year
+ * probe p14: three reassignments). Both leave committed changes with no entry, which this finds.
+ * Events recorded before the first entry (imported from another installation) are not asked, nor
+ * those of the last `inFlight.ms` before `now` (their requests may not have been answered yet).
+ */
+export async function changesWithoutAccessEntry(store: EventStore, log: CorrelationLookup, now = new Date()): Promise<UnloggedChanges> {
+  const since = await log.firstEntryAt();
+  const until = new Date(now.getTime() - inFlight.ms).toISOString();
+  const out: UnloggedChanges = { eventsChecked: 0, missing: 0, first: null };
+  if (since === null) return out;
+  const missing = new Set<string>();
+  for (let after: string | null = null; ; ) {
+    const page = await store.readAll({ after, maxCount: PAGE });
+    if (page.length === 0) return out;
+    after = page[page.length - 1]!.position;
+    const asked = page.filter((e) => e.recordedAt >= since && e.recordedAt <= until && !e.metadata.actor.id.startsWith(SYSTEM_ACTOR_PREFIX) && e.metadata.correlationId);
+    out.eventsChecked += asked.length;
+    const ids = [...new Set(asked.map((e) => e.metadata.correlationId))].filter((id) => !missing.has(id));
+    const logged = ids.length ? await log.correlationsLogged(ids) : new Set<string>();
+    for (const e of asked) {
+      const id = e.metadata.correlationId;
+      if (logged.has(id) || missing.has(id)) continue;
+      missing.add(id);
+      out.first ??= { position: e.position, type: e.type, streamId: e.streamId, recordedAt: e.recordedAt, correlationId: id };
+    }
+    out.missing = missing.size;
+    await nextTurn();
+  }
+}
+
+/** The access log's own verification, then (when it holds) the cross-check against the event log. */
+export async function verifyAccessLogAgainstEvents(verified: AccessLogVerification, store: EventStore, log: CorrelationLookup, now = new Date()): Promise<AccessLogVerification> {
+  if (!verified.ok) return verified;
+  const unlogged = await changesWithoutAccessEntry(store, log, now);
+  if (!unlogged.first) return verified;
+  const f = unlogged.first;
+  return {
+    ...verified,
+    ok: false,
+    reason:
+      `${unlogged.missing} request${unlogged.missing === 1 ? '' : 's'} whose changes are in the event log ha${unlogged.missing === 1 ? 's' : 've'} no access log entry ` +
+      `(lost in a crash after the answer, or deleted with an older copy of the log and its anchor): the first, ${f.type} on ${f.streamId} at position ${f.position} (${f.recordedAt}), request ${f.correlationId}`,
+  };
+}
