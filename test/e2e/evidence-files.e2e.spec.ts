@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -454,6 +455,22 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     await ok(COMMENT, { entityId: controlId, text: 'Second signer still to be enrolled' }, users.riskOwner);
     const history = (await t.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: controlId }, users.auditor)).history;
     expect(history.map((e: any) => e.type)).toEqual(['EvidenceAttached', 'CommentAdded']);
+
+    // Controls that never existed, written into the read-model file: the log does not confirm them (insider probe p14).
+    const readModels = new Database(join(t.dataDir, 'read-models.sqlite'));
+    try {
+      const position = readModels.prepare('SELECT position FROM annotated_entities WHERE id = ?').pluck().get(controlId) as string;
+      const ghost = readModels.prepare("INSERT INTO annotated_entities (id, kind, parent_id, position) VALUES (?, 'CONTROL', ?, ?)");
+      ghost.run('ghost-control-0001', riskId, position);
+      ghost.run('ghost-control-0002', riskId, '0000000000000000001');
+    } finally {
+      readModels.close();
+    }
+    for (const entityId of ['ghost-control-0001', 'ghost-control-0002']) {
+      const refused = await t.gql(COMMENT, { input: { entityId, text: 'on nothing' } }, users.riskOwner);
+      expect([entityId, refused.errors?.[0]?.extensions?.code]).toEqual([entityId, 'NOT_FOUND']);
+    }
+    await ok(COMMENT, { entityId: controlId, text: 'The real control still takes comments' }, users.riskOwner);
 
     // The export carries both files (the one cited by the progress record too), and verify checks them.
     const exportFile = join(work, 'controls.ndjson');

@@ -1,7 +1,7 @@
 import type { EventStore } from '../../event-store/event-store.port.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import type { AnnotatedEntityKind } from '../domain/evidence.events.js';
-import { EvidenceReadModel } from '../projections/evidence.projection.js';
+import { entitiesIntroducedBy, EvidenceReadModel, streamOfInnerEntity } from '../projections/evidence.projection.js';
 
 /** Entities with a stream of their own, found in the log itself (also when another instance wrote them a moment ago). */
 const OWN_STREAMS: [string, AnnotatedEntityKind][] = [
@@ -37,7 +37,7 @@ export class EntityDirectory {
     const builtInIds = this.options.builtInIds;
     if (builtInIds && Object.hasOwn(builtInIds, entityId)) return builtInIds[entityId]!;
     const inner = this.model.innerEntity(entityId);
-    if (inner) return inner.kind;
+    if (inner) return (await this.inLog(entityId, inner)) ? inner.kind : null;
     // 'risk-criteria' is the criteria register's stream, not a risk; ids never contain spaces or such.
     if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(entityId) || entityId === 'criteria') return null;
     for (const [prefix, kind] of OWN_STREAMS) {
@@ -45,4 +45,25 @@ export class EntityDirectory {
     }
     return null;
   }
+
+  /**
+   * The read model's word confirmed by the log: the event at the indexed position, in the stream
+   * the entity lives in, brings it into being. A row added to the read-model file had let a
+   * comment be recorded, and signed, on a control that never existed (insider probe p14).
+   * Positions grow with revisions within a stream: the stream is read a page at a time up to it.
+   */
+  private async inLog(entityId: string, inner: { kind: AnnotatedEntityKind; parentId: string; position: string }): Promise<boolean> {
+    const streamId = streamOfInnerEntity(inner.kind, inner.parentId);
+    if (streamId === null) return false;
+    for (let from = 0; ; from += CONFIRM_PAGE) {
+      const page = await this.store.readStream(streamId, { fromRevision: from, toRevision: from + CONFIRM_PAGE - 1 });
+      for (const e of page) {
+        if (e.position > inner.position) return false;
+        if (e.position === inner.position) return entitiesIntroducedBy(e).some((x) => x.id === entityId && x.kind === inner.kind);
+      }
+      if (page.length < CONFIRM_PAGE) return false;
+    }
+  }
 }
+
+const CONFIRM_PAGE = 500;

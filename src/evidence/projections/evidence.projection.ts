@@ -77,16 +77,36 @@ export class EvidenceProjection implements Projection {
   }
 
   private indexEntities(event: RecordedEvent, db: ReadDb): void {
-    const d = event.data as Record<string, any>;
     const insert = preparedOnce(db, 'INSERT OR IGNORE INTO annotated_entities (id, kind, parent_id, position) VALUES (?, ?, ?, ?)');
-    const add = (id: unknown, kind: AnnotatedEntityKind, parent: unknown) => {
-      if (typeof id === 'string' && typeof parent === 'string') insert.run(id, kind, parent, event.position);
-    };
-    if (event.type === 'ControlsDecided' && Array.isArray(d.controls)) for (const c of d.controls) add(c?.controlId, 'CONTROL', d.riskId);
-    // A board resolution has no id of its own in the plan: the id of the event that recorded it is one.
-    if (event.type === 'BoardResolutionRecorded') add(event.eventId, 'BOARD_RESOLUTION', event.streamId.replace(/^plan-/, ''));
-    if (event.type === 'RiskCriteriaProposed') add(d.criteriaId, 'RISK_CRITERIA', event.streamId);
+    for (const e of entitiesIntroducedBy(event)) insert.run(e.id, e.kind, e.parentId, event.position);
   }
+}
+
+/**
+ * The entities without a stream of their own that an event brings into being, and the stream
+ * they live in: the controls a ControlsDecided names (in the risk's stream), a board resolution
+ * (the plan's; it has no id of its own: the id of the event that recorded it is one), a criteria
+ * version (the criteria register's). The read model indexes them from here, and EntityDirectory
+ * confirms an indexed one against the event it names.
+ */
+export function entitiesIntroducedBy(event: Pick<RecordedEvent, 'type' | 'data' | 'eventId' | 'streamId'>): { id: string; kind: AnnotatedEntityKind; parentId: string; streamId: string }[] {
+  const d = event.data as Record<string, any>;
+  const out: { id: string; kind: AnnotatedEntityKind; parentId: string; streamId: string }[] = [];
+  const add = (id: unknown, kind: AnnotatedEntityKind, parent: unknown) => {
+    if (typeof id === 'string' && typeof parent === 'string') out.push({ id, kind, parentId: parent, streamId: event.streamId });
+  };
+  if (event.type === 'ControlsDecided' && Array.isArray(d.controls)) for (const c of d.controls) add(c?.controlId, 'CONTROL', d.riskId);
+  if (event.type === 'BoardResolutionRecorded') add(event.eventId, 'BOARD_RESOLUTION', event.streamId.replace(/^plan-/, ''));
+  if (event.type === 'RiskCriteriaProposed') add(d.criteriaId, 'RISK_CRITERIA', event.streamId);
+  return out;
+}
+
+/** The stream an indexed entity's introducing event lives in (see entitiesIntroducedBy). */
+export function streamOfInnerEntity(kind: AnnotatedEntityKind, parentId: string): string | null {
+  if (kind === 'CONTROL') return `risk-${parentId}`;
+  if (kind === 'BOARD_RESOLUTION') return `plan-${parentId}`;
+  if (kind === 'RISK_CRITERIA') return parentId;
+  return null;
 }
 
 export interface EvidenceRow {
@@ -140,8 +160,8 @@ export class EvidenceReadModel {
   }
 
   /** An entity that lives inside another stream (a control, a board resolution, a criteria version). */
-  innerEntity(id: string): { kind: AnnotatedEntityKind; parentId: string } | null {
-    const row = this.db.prepare('SELECT kind, parent_id FROM annotated_entities WHERE id = ?').get(id) as { kind: AnnotatedEntityKind; parent_id: string } | undefined;
-    return row ? { kind: row.kind, parentId: row.parent_id } : null;
+  innerEntity(id: string): { kind: AnnotatedEntityKind; parentId: string; position: string } | null {
+    const row = this.db.prepare('SELECT kind, parent_id, position FROM annotated_entities WHERE id = ?').get(id) as { kind: AnnotatedEntityKind; parent_id: string; position: string } | undefined;
+    return row ? { kind: row.kind, parentId: row.parent_id, position: row.position } : null;
   }
 }
