@@ -261,8 +261,8 @@ function recordBoardResolution(c: RecordBoardResolution, s: PlanState): PlanEven
 
 /**
  * Separation of duties (Art.23(3)): nobody who prepared what the board decides (drafted the plan,
- * added or removed an item of the revision under submission or of one it carries forward, or
- * submitted one) records the board's resolution on it. People are compared by samePerson.
+ * added or removed an item of the revision under submission or of one it carries forward,
+ * submitted one, or withdrew one to be changed) records the board's resolution on it. People are compared by samePerson.
  */
 function refusePreparer(s: PlanState, actorId: string): void {
   const mine = s.preparedBy.filter((p) => p.revision <= s.revision && samePerson(p.actorId, actorId));
@@ -285,6 +285,8 @@ function describeContribution(p: PlanContribution): string {
       return `removed risk ${p.riskId} from revision ${p.revision}`;
     case 'SUBMITTED':
       return `submitted revision ${p.revision}`;
+    case 'WITHDREW':
+      return `withdrew revision ${p.revision - 1} to be changed`;
   }
 }
 
@@ -494,7 +496,7 @@ function markConsentStale(c: MarkConsentStale, s: PlanState): PlanEvent[] {
 
 export const planDecider: Decider<PlanCommand, PlanEvent, PlanState> = {
   // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
-  stateVersion: 'plan/5',
+  stateVersion: 'plan/6',
   decide,
   evolve,
   initialState: initialPlanState,

@@ -141,8 +141,11 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
       const { inForceSince: _i, ...rest } = s;
       return { ...rest, status: 'APPROVED', leftForceAt: e.data.leftAt };
     }
-    case 'PlanWithdrawn':
-      return backToDraft(s, e.data.revision, s.revisions.map((r): PlanRevisionRecord => (r.revision === e.data.previousRevision ? { ...r, outcome: 'WITHDRAWN' } : r)));
+    case 'PlanWithdrawn': {
+      // Withdrawing takes the plan back from the board to be changed: whoever did shaped the revision it opens.
+      const back = backToDraft(s, e.data.revision, s.revisions.map((r): PlanRevisionRecord => (r.revision === e.data.previousRevision ? { ...r, outcome: 'WITHDRAWN' } : r)));
+      return { ...back, preparedBy: [...back.preparedBy, { actorId: e.data.withdrawnBy, did: 'WITHDREW', revision: e.data.revision }] };
+    }
     case 'PlanClosed': {
       const { inForceSince: _i, ...rest } = s;
       return { ...rest, status: 'CLOSED', closedAt: e.data.closedAt, closedReason: e.data.reason };

@@ -121,12 +121,12 @@ export interface PlanRevisionRecord {
 }
 
 /** What a person did to prepare what the board decides: it bars them from recording its resolution (Art.23(3)). */
-export type PlanPreparation = 'DRAFTED' | 'ADDED_RISK' | 'REMOVED_RISK' | 'SUBMITTED';
+export type PlanPreparation = 'DRAFTED' | 'ADDED_RISK' | 'REMOVED_RISK' | 'SUBMITTED' | 'WITHDREW';
 
 export interface PlanContribution {
   actorId: string;
   did: PlanPreparation;
-  /** The revision they did it to (DRAFTED: 1). */
+  /** The revision they did it to (DRAFTED: 1; WITHDREW: the revision the withdrawal opened). */
   revision: number;
   /** ADDED_RISK, REMOVED_RISK: the risk. */
   riskId?: string;

@@ -60,6 +60,16 @@ describe('RecordBoardResolution: nobody who prepared what the board decides reco
     expect(error.message).toContain('eve removed risk r-2 from revision 2');
   });
 
+  it('refuses whoever withdrew a submitted revision to be changed (authz probe p14)', () => {
+    const events = then(submitted, withdraw({ actor: eve }), submit({ at: T_LATER }));
+    const error = given(planDecider, events)
+      .when(resolve({ actor: eve, meetingDate: '2026-05-01', at: T_LATER }))
+      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_BY_DRAFTER' });
+    expect(error.message).toContain('eve withdrew revision 1 to be changed');
+    given(planDecider, events).when(resolve({ actor: bella, meetingDate: '2026-05-01', at: T_LATER })).thenMatches([{ type: 'BoardResolutionRecorded' }, { type: 'PlanApproved' }]);
+    expect(stateOf(events).preparedBy.at(-2)).toEqual({ actorId: 'eve', did: 'WITHDREW', revision: 2 });
+  });
+
   it('keeps who prepared the plan in its state, with what they did to which revision', () => {
     const state = stateOf(then(rejected, add(r3, { actor: eve, at: T_LATER }), submit({ actor: eve, at: T_LATER })));
     expect(state.preparedBy).toEqual([
