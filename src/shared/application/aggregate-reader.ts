@@ -157,7 +157,7 @@ export class AggregateReader {
     const anchor = recorded[0];
     const opened = this.opened(snapshot);
     if (!anchor || anchor.revision !== snapshot.revision || anchor.position !== snapshot.position || opened === NOT_SEALED) {
-      log.warn('a snapshot does not match the log: ignoring it', { streamId, revision: snapshot.revision, stateVersion, sealed: opened !== NOT_SEALED });
+      log.warn('a snapshot does not match the log: ignoring it', { streamId, revision: snapshot.revision, stateVersion, sealHolds: opened !== NOT_SEALED });
       return null;
     }
     const tail = recorded.slice(1);
