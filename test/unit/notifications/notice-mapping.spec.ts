@@ -8,7 +8,7 @@ import type { CriteriaVersionState } from '../../../src/risk-criteria/domain/cri
 import { risksDueForReview } from '../../../src/risk-register/application/review-schedule.js';
 import type { RiskEvent } from '../../../src/risk-register/domain/risk.events.js';
 import { RISK, acceptedEvents, continueHistory, reassignOwner, stateOf } from '../risk-register/builders.js';
-import { criteriaV1, otherOwner, owner } from '../risk-register/fixtures.js';
+import { criteriaMatrixChanged, criteriaV1, otherOwner, owner } from '../risk-register/fixtures.js';
 
 let seq = 0;
 function recorded(streamId: string, type: string, data: Record<string, unknown>): RecordedEvent {
@@ -109,16 +109,7 @@ describe('notices from the log', () => {
 });
 
 /** The criteria revised: the same scales, but Rare x Moderate (1, 2), the accepted target, is now MEDIUM. */
-const revised: CriteriaVersionState = {
-  ...criteriaV1,
-  id: 'crit-4',
-  number: 4,
-  matrix: [
-    ['LOW', 'MEDIUM', 'MEDIUM'],
-    ['LOW', 'MEDIUM', 'HIGH'],
-    ['MEDIUM', 'HIGH', 'HIGH'],
-  ],
-};
+const revised = criteriaMatrixChanged;
 
 /** A risk's stream as the store records it (revisions from 0), and the sources folding it up to a point. */
 function riskLog(events: RiskEvent[]): { log: RecordedEvent[]; sources: (criteria?: CriteriaVersionState) => NoticeSources } {

@@ -49,6 +49,18 @@ export const criteriaV2: CriteriaVersionState = {
   acceptanceLevel: 'MEDIUM',
 };
 
+/** Version 4: the same labels and acceptance level (LOW), but Rare x Moderate (1, 2) is now MEDIUM. */
+export const criteriaMatrixChanged: CriteriaVersionState = {
+  ...criteriaV1,
+  id: 'crit-4',
+  number: 4,
+  matrix: [
+    ['LOW', 'MEDIUM', 'MEDIUM'],
+    ['LOW', 'MEDIUM', 'HIGH'],
+    ['MEDIUM', 'HIGH', 'HIGH'],
+  ],
+};
+
 // ---------------------------------------------------------------------------------------------
 // Assets
 // ---------------------------------------------------------------------------------------------

@@ -11,19 +11,9 @@ import { reviewDue, reviewSchedule } from '../../../src/risk-register/domain/rev
 import { needsReevaluation, residualLevelUnder } from '../../../src/risk-register/domain/risk.state.js';
 import { given } from '../support/given-when-then.js';
 import { PRINTER_RISK, acceptedEvents, awaitingConsentEvents, printerRetainedEvents, recordConsent, review, reviewableEvents, stateOf } from './builders.js';
-import { criteriaV1 } from './fixtures.js';
+import { criteriaMatrixChanged, criteriaV1 } from './fixtures.js';
 
-/** v4: the same labels and acceptance level (LOW), but Rare x Moderate (1, 2) is now MEDIUM. */
-const matrixChanged: CriteriaVersionState = {
-  ...criteriaV1,
-  id: 'crit-4',
-  number: 4,
-  matrix: [
-    ['LOW', 'MEDIUM', 'MEDIUM'],
-    ['LOW', 'MEDIUM', 'HIGH'],
-    ['MEDIUM', 'HIGH', 'HIGH'],
-  ],
-};
+const matrixChanged = criteriaMatrixChanged;
 
 /** v5: the levels renamed L / M / H, the same matrix otherwise. */
 const relabelled: CriteriaVersionState = {
