@@ -119,6 +119,17 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     await sameAppend(head, 'RiskReassessmentOpened', ['PlanItemReopened', 'PlanLeftForce']);
     await quiesce(t, await logHead(t));
     expect(await plan(planId)).toMatchObject({ status: 'APPROVED', items: [{ riskId: a, consent: 'ACCEPTED' }, { riskId: b, consent: 'REOPENED' }] });
+
+    // An owner withdrawing an acceptance of an in-force plan (re-probe p15): the decline too.
+    const other = await approvedPlan('joint-decline', 'given');
+    head = await logHead(t);
+    await decline(other.planId, other.a);
+    const events = await eventsSince(head);
+    const i = events.findIndex((e: any) => e.type === 'ResidualRiskDeclinedByOwner');
+    expect(events.slice(i + 1, i + 3).map((e: any) => [e.streamId, e.type, e.recordedAt])).toEqual([
+      [`plan-${other.planId}`, 'ResidualRiskDeclined', events[i].recordedAt],
+      [`plan-${other.planId}`, 'PlanLeftForce', events[i].recordedAt],
+    ]);
   }, 60_000);
 
   it('an acceptance the risk took back before the plan learnt it never brings the plan into force, not even for a moment of the log', async () => {

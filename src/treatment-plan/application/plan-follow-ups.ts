@@ -7,8 +7,9 @@ import { planStreamId } from '../domain/plan.state.js';
 
 /**
  * Risk → plan, in the same append as the risk's decision: a consent made stale by a material
- * change (ResidualConsentInvalidated) marks the item STALE, and a review finding
- * (RiskReassessmentOpened) reopens it, the plan leaving force with either. Learnt by the reactions
+ * change (ResidualConsentInvalidated) marks the item STALE, a review finding
+ * (RiskReassessmentOpened) reopens it, and the owner's decline (ResidualRiskDeclinedByOwner) is
+ * learnt, the plan leaving force with any of them. Learnt by the reactions
  * (plan-risk-reactions.ts, which now find it done), the log showed the plan IN_FORCE over a stale
  * consent for the 10-40 ms between the two appends, and for two days after a crash between them
  * (year probe p14). The plan is read in the attempt, so a concurrent write to it makes the whole
@@ -24,6 +25,14 @@ export const planLearnsRiskDecision: DecisionFollowUp = async ({ streamId, versi
       command = { type: 'MarkConsentStale', actor, at, planId: e.data.planId, riskId: e.data.riskId, riskVersion: revision, reason: e.data.reason };
     } else if (e.type === 'RiskReassessmentOpened' && e.data.planId) {
       command = { type: 'MarkItemReopened', actor, at, planId: e.data.planId, riskId: e.data.riskId, riskVersion: revision, reviewId: e.data.reviewId };
+    } else if (e.type === 'ResidualRiskDeclinedByOwner') {
+      // A decline (or an acceptance withdrawn) takes an in-force plan out of force at once. An
+      // acceptance stays with the reactions: learnt late, the plan is not yet in force, never wrongly.
+      const d = e.data;
+      command = {
+        type: 'LearnResidualConsent', actor, at, planId: d.planId, riskId: d.riskId, accepted: false, ownerId: d.ownerId, planRevision: d.planRevision,
+        riskVersion: revision - 1, riskStateHash: '', riskLevel: null, residualLevel: null, criteriaNumber: null, statement: '', reason: d.reason,
+      };
     }
     // One decision per plan (the first); anything more is left to the reactions.
     if (command === null || decisions.has(command.planId)) continue;
