@@ -235,9 +235,17 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect(names).toEqual(['Replay 1', 'Replay 2', 'Live 3']);
     const refused = async (position: string) =>
       new Promise<any>((resolve) => client.subscribe({ query: `subscription($after: String) { eventAppended(after: $after) { type } }`, variables: { after: position } }, { next: (m: any) => resolve(m.errors), error: resolve, complete: () => undefined }));
-    const past = await refused("9".repeat(19));
+    const past = await refused("0000000000000999999");
     expect(past[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: expect.stringMatching(/past the log's head/) } });
     expect((await refused('not-a-position'))[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: expect.any(String) } });
+    // A position of another adapter (PostgreSQL's, on SQLite) is refused at once, not when first read (re-probe p15).
+    expect((await refused('00000000000000000000-00000000000000000001'))[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: expect.any(String) } });
+    // A short decimal is the padded position, as for events(after).
+    const short = String(Number(after));
+    const first = await new Promise<any>((resolve, reject) =>
+      client.subscribe({ query: `subscription($after: String) { eventAppended(types: ["ThreatIdentified"], after: $after) { data } }`, variables: { after: short } }, { next: resolve, error: reject, complete: () => undefined }),
+    );
+    expect(first.data.eventAppended.data.name).toBe('Replay 1');
     await client.dispose();
   });
 

@@ -1,6 +1,6 @@
 import damerauLevenshtein from 'damerau-levenshtein';
 import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
-import { InvalidPositionError, isPosition } from '../../event-store/hash-chain.js';
+import { encodePosition, InvalidPositionError, isPosition } from '../../event-store/hash-chain.js';
 import type { EventUpcasters } from '../../shared/application/event-upcasting.js';
 import { BadInputError, NotFoundError } from '../../shared/domain/errors.js';
 import { CRITERIA_STREAM } from '../../risk-criteria/domain/criteria.state.js';
@@ -56,10 +56,17 @@ export class EventLogReader {
     return { events, hasNext: next.length > 0 };
   }
 
-  /** `after` is a position of this log, at or before its head (BAD_USER_INPUT otherwise, as for a page). */
-  async requirePositionInLog(after: string): Promise<void> {
+  /**
+   * `after` as this log writes positions (a short decimal padded: "5" is "000…005"), once it is
+   * known to be one of its positions at or before its head (BAD_USER_INPUT otherwise, as for a
+   * page): a position of another adapter (PostgreSQL's on SQLite) failed only when first read.
+   */
+  async positionInLog(after: string): Promise<string> {
     if (!isPosition(after)) throw new InvalidPositionError(after);
-    await this.refusePastHead(after);
+    const position = /^\d+$/.test(after) ? encodePosition(BigInt(after)) : after;
+    const next = await this.store.readAll({ after: position, maxCount: 1 });
+    if (next.length === 0) await this.refusePastHead(position);
+    return position;
   }
 
   /**

@@ -83,14 +83,14 @@ export class EventLogResolver {
     // An empty id read as "every stream": a client that meant one stream got all of them.
     if (streamId !== null && streamId !== undefined && streamId.trim() === '') throw new BadInputError({ streamId: 'must name a stream (leave it out for every stream)' });
     requireKnownEventTypes(types, this.eventTypes);
-    const subscribe = () =>
+    const subscribe = (from?: string) =>
       this.live.iterator(
         (e) => (!types?.length || types.includes(e.type)) && (!streamId || e.streamId === streamId),
         (e) => ({ eventAppended: toGraphQLEvent(e) }),
         () => context?.closeSlowConsumer?.(),
-        after === null || after === undefined ? undefined : { after, types: types?.length ? types : undefined },
+        from === undefined ? undefined : { after: from, types: types?.length ? types : undefined },
       );
     if (after === null || after === undefined) return subscribe();
-    return this.reader.requirePositionInLog(after).then(subscribe);
+    return this.reader.positionInLog(after).then(subscribe);
   }
 }

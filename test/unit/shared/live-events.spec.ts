@@ -126,3 +126,39 @@ describe('LiveEvents: a subscription that resumes from a position', () => {
     await live.stop();
   });
 });
+
+describe('LiveEvents: a resumed subscription shares the event loop', () => {
+  it('turns the loop between the pages of its backlog, also when they pass nothing, and while it sends', async () => {
+    const { turnsDuring } = await import('../../support/turns.js');
+    const store = new InMemoryEventStore();
+    for (let i = 0; i < 3_000; i++) await appendOne(store, i);
+    const live = new LiveEvents(store, silent);
+    await live.start();
+    // Nothing passes: six pages of 500 to read, then it waits for a live event. Read back to
+    // back, all six were read before the loop's next turn.
+    let pages = 0;
+    const counted = new Proxy(store, { get: (target, p) => (p === 'readAll' ? (o: unknown) => (pages++, target.readAll(o as never)) : (target as any)[p]?.bind?.(target) ?? (target as any)[p]) });
+    const liveCounted = new LiveEvents(counted as never, silent);
+    await liveCounted.start();
+    const none = liveCounted.iterator(() => false, (e) => e.position, undefined, { after: '0' });
+    const waiting = none.next();
+    const atEachTurn: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setImmediate(r));
+      atEachTurn.push(pages);
+    }
+    expect(atEachTurn[0]).toBeLessThanOrEqual(1);
+    expect(atEachTurn.at(-1)).toBe(6);
+    await none.return!();
+    await waiting;
+    await liveCounted.stop();
+    // Everything passes: 3,000 sent, a turn at least every 20.
+    const all = live.iterator(() => true, (e) => e.position, undefined, { after: '0' });
+    const [, sending] = await turnsDuring(async () => {
+      for (let i = 0; i < 3_000; i++) await all.next();
+    });
+    expect(sending).toBeGreaterThanOrEqual(3_000 / 20 - 5);
+    await all.return!();
+    await live.stop();
+  });
+});
