@@ -110,6 +110,7 @@ export function graphqlOptions(
   // Open graphql-ws connections per actor (WS_MAX_CONNECTIONS_PER_ACTOR).
   const connections = new Map<string, number>();
   const schema: SchemaHolder = {};
+  const edgeCheck = wsEdgeCheck(limits, schema);
   // With introspection off, errors name nothing of the schema ("Did you mean …?").
   const formatError: typeof formatGraphQLError = limits.introspection ? formatGraphQLError : (f, e) => withoutSuggestions(formatGraphQLError(f, e));
   return {
@@ -174,8 +175,12 @@ export function graphqlOptions(
         onNext: (ctx, _id, _payload, _args, result) => skipIfClosing(ctx) ?? (result.errors?.length ? { ...result, errors: formatAll(result.errors, formatError) } : undefined),
         // Passed through to graphql-ws by @nestjs/graphql (its type lists fewer hooks than it forwards).
         ...({
-          // Operations over the socket meet the same edge limits as over HTTP.
-          onSubscribe: wsEdgeCheck(limits, schema),
+          // Operations over the socket meet the same edge limits as over HTTP (and a new operation
+          // frees its id in the access log's marks: operationStarts).
+          onSubscribe: (ctx: { extra: unknown; subscriptions?: Record<string, unknown> }, id: string, payload: Parameters<ReturnType<typeof wsEdgeCheck>>[2]) => {
+            wsHooks?.operationStarts(ctx, id);
+            return edgeCheck(ctx, id, payload);
+          },
           onOperation: (ctx: { extra: unknown }, id: string, payload: object, args: ExecutionArgs, result: unknown) => wsHooks?.onOperation(ctx, id, payload, args, result),
           onError: (ctx: { extra: unknown }, id: string, payload: object, errors: readonly GraphQLError[]) => {
             wsHooks?.onError(ctx, id, payload, errors);

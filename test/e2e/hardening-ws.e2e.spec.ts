@@ -253,4 +253,21 @@ describe('graphql-ws sockets under abuse', () => {
       await client.dispose();
     }
   });
+  it('logs every operation over a socket, an operation id reused after the first completed included (re-probe p15)', async () => {
+    const token = await t.token(users.ciso);
+    const { socket, acked } = await rawSocket(t, { Authorization: `Bearer ${token}` });
+    expect(await acked).toBe(true);
+    const completed = (id: string) => new Promise<void>((resolve) => socket.on('message', (m) => { const msg = JSON.parse(String(m)); if (msg.id === id && (msg.type === 'complete' || msg.type === 'error')) resolve(); }));
+    const names = ['Reused id 1', 'Reused id 2', 'Reused id 3'];
+    for (const name of names) {
+      const done = completed('1');
+      const input = { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 1, integrity: 1, availability: 1 };
+      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'mutation R($input: RegisterAssetInput!) { registerAsset(input: $input) { id } }', operationName: 'R', variables: { input } } }));
+      await done;
+    }
+    socket.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const log = (await t.ok(`{ accessLog(first: 500, actorId: "ciso") { edges { node { operationName operationType outcome } } } }`, {}, users.auditor)).accessLog.edges.map((e: any) => e.node);
+    expect(log.filter((n: any) => n.operationName === 'R' && n.operationType === 'mutation')).toEqual(names.map(() => ({ operationName: 'R', operationType: 'mutation', outcome: 'ALLOWED' })));
+  });
 });

@@ -217,6 +217,14 @@ export function accessLogWsHooks(log: AccessLog) {
     return true;
   };
   return {
+    /**
+     * A subscribe message starts a new operation: an id is marked for the operation it names, and
+     * graphql-ws lets a client reuse an id once that operation completed. Marked for good, the
+     * second mutation under id "1" on a socket was never logged (re-probe p15).
+     */
+    operationStarts(ctx: WsContext, id: string): void {
+      logged.get(ctx as object)?.delete(id);
+    },
     connectionRefused(): void {
       log.record(
         accessRecord(
