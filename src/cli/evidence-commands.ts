@@ -362,11 +362,14 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
 }
 
 /** The access log's verdict, then every person's change in the event log looked up in it (access-log-crosscheck.ts). */
-async function againstEvents(config: AppConfig, report: AccessLogVerification, log: CorrelationLookup): Promise<AccessLogVerification> {
-  if (!report.ok) return report;
+async function againstEvents(
+  config: AppConfig,
+  report: AccessLogVerification,
+  withLog: (check: (log: CorrelationLookup) => Promise<AccessLogVerification>) => Promise<AccessLogVerification>,
+): Promise<AccessLogVerification> {
   const store = await openConfiguredEventStore(config);
   try {
-    return await verifyAccessLogAgainstEvents(report, store, log);
+    return await withLog((log) => verifyAccessLogAgainstEvents(report, store, log));
   } finally {
     await store.close();
   }
@@ -385,9 +388,16 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
     await client.connect();
     try {
       report = await verifyPostgresAccessLog(client, { trusted, anchorPath: existsSync(anchorPath) ? anchorPath : null });
-      report = await againstEvents(config, report, {
-        firstEntryAt: async () => (await client.query<{ at: string }>('SELECT at FROM risk_ledger.access_log ORDER BY seq LIMIT 1')).rows[0]?.at ?? null,
-        correlationsLogged: async (ids) => new Set((await client.query<{ c: string }>('SELECT DISTINCT correlation_id AS c FROM risk_ledger.access_log WHERE correlation_id = ANY($1::text[])', [ids])).rows.map((r) => r.c)),
+      const opened = report;
+      report = await againstEvents(config, report, (check) =>
+        check({
+          firstEntryAt: async () => (await client.query<{ at: string }>('SELECT at FROM risk_ledger.access_log ORDER BY seq LIMIT 1')).rows[0]?.at ?? null,
+          correlationsLogged: async (ids) => new Set((await client.query<{ c: string }>('SELECT DISTINCT correlation_id AS c FROM risk_ledger.access_log WHERE correlation_id = ANY($1::text[])', [ids])).rows.map((r) => r.c)),
+        }),
+      ).catch((error: unknown) => {
+        // No access log tables (deleted): the chain check's verdict stands.
+        if (!opened.ok) return opened;
+        throw error;
       });
     } finally {
       await client.end();
@@ -403,13 +413,16 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
       throw new MissingStoreError(`no access log at ${file} (nor an event store at ${config.sqlitePath}): set DATA_DIR (and SQLITE_PATH) to the server's`);
     }
     report = verifyAccessLogFile(file, { trusted, anchorPath });
-    if (report.ok && existsSync(file) && existsSync(config.sqlitePath)) {
-      const db = new Database(file, { readonly: true, fileMustExist: true });
-      try {
-        report = await againstEvents(config, report, { firstEntryAt: async () => firstEntryIn(db), correlationsLogged: async (ids) => correlationsIn(db, ids) });
-      } finally {
-        db.close();
-      }
+    if (existsSync(file) && existsSync(config.sqlitePath)) {
+      const opened = report;
+      report = await againstEvents(config, report, (check) => {
+        const db = new Database(file, { readonly: true, fileMustExist: true });
+        return check({ firstEntryAt: async () => firstEntryIn(db), correlationsLogged: async (ids) => correlationsIn(db, ids) }).finally(() => db.close());
+      }).catch((error: unknown) => {
+        // A file the chain check already found unreadable or damaged: its verdict stands.
+        if (!opened.ok) return opened;
+        throw error;
+      });
     }
     where = { file, anchor: anchorPath };
   }

@@ -260,6 +260,29 @@ describe('the access log as evidence (verifyAccessLog, verify-access-log)', () =
     }
   });
 
+  it('still reports a change whose entry is lost under an earlier finding (a reset acknowledged for good) (re-probe p15)', async () => {
+    const dir = join(work, 'deleted-then-lost');
+    cpSync(join(work, 'deleted'), dir, { recursive: true });
+    const t = await TestApp.start({ dataDir: dir });
+    const saved = inFlight.ms;
+    try {
+      await t.ok(REGISTER, { input: { name: 'After the reset', category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 1, integrity: 1, availability: 1 } }, users.opsManager);
+      inFlight.ms = 0;
+      const before = await verifyOn(t);
+      expect(before.reason).toMatch(/ACCESS_LOG_RESET=1/);
+      expect(before.reason).not.toMatch(/no access log entry/);
+      // The request's entry deleted by hand (which breaks the chain too: that finding comes first).
+      const db = new Database(join(dir, 'access-log.sqlite'));
+      db.exec('DROP TRIGGER access_log_no_delete');
+      db.prepare("DELETE FROM access_log WHERE operation_name = 'R'").run();
+      db.close();
+      expect((await verifyOn(t)).reason).toMatch(/; and 1 request whose changes are in the event log has no access log entry .*AssetRegistered/);
+    } finally {
+      inFlight.ms = saved;
+      await t.close({ keepData: true });
+    }
+  });
+
   it('refuses to start a new access log when the file and its anchor are gone but the event log holds events', async () => {
     const dir = join(work, 'deleted-with-anchor');
     cpSync(base, dir, { recursive: true });

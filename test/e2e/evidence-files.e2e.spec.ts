@@ -463,6 +463,8 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
       const ghost = readModels.prepare("INSERT INTO annotated_entities (id, kind, parent_id, position) VALUES (?, 'CONTROL', ?, ?)");
       ghost.run('ghost-control-0001', riskId, position);
       ghost.run('ghost-control-0002', riskId, '0000000000000000001');
+      // A forged row under a real asset's id: the asset is still found by its own stream (re-probe p15).
+      ghost.run(asset.assetId, riskId, '0000000000000000001');
     } finally {
       readModels.close();
     }
@@ -471,6 +473,7 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
       expect([entityId, refused.errors?.[0]?.extensions?.code]).toEqual([entityId, 'NOT_FOUND']);
     }
     await ok(COMMENT, { entityId: controlId, text: 'The real control still takes comments' }, users.riskOwner);
+    await ok(COMMENT, { entityId: asset.assetId, text: 'And the asset' }, users.riskOwner);
 
     // The export carries both files (the one cited by the progress record too), and verify checks them.
     const exportFile = join(work, 'controls.ndjson');

@@ -64,15 +64,20 @@ export async function changesWithoutAccessEntry(store: EventStore, log: Correlat
 
 /** The access log's own verification, then (when it holds) the cross-check against the event log. */
 export async function verifyAccessLogAgainstEvents(verified: AccessLogVerification, store: EventStore, log: CorrelationLookup, now = new Date()): Promise<AccessLogVerification> {
-  if (!verified.ok) return verified;
-  const unlogged = await changesWithoutAccessEntry(store, log, now);
+  let unlogged: UnloggedChanges;
+  try {
+    unlogged = await changesWithoutAccessEntry(store, log, now);
+  } catch (error) {
+    // An access log found missing or damaged may not answer: that finding stands.
+    if (!verified.ok) return verified;
+    throw error;
+  }
   if (!unlogged.first) return verified;
   const f = unlogged.first;
-  return {
-    ...verified,
-    ok: false,
-    reason:
-      `${unlogged.missing} request${unlogged.missing === 1 ? '' : 's'} whose changes are in the event log ha${unlogged.missing === 1 ? 's' : 've'} no access log entry ` +
-      `(lost in a crash after the answer, or deleted with an older copy of the log and its anchor): the first, ${f.type} on ${f.streamId} at position ${f.position} (${f.recordedAt}), request ${f.correlationId}`,
-  };
+  const finding =
+    `${unlogged.missing} request${unlogged.missing === 1 ? '' : 's'} whose changes are in the event log ha${unlogged.missing === 1 ? 's' : 've'} no access log entry ` +
+    `(lost in a crash after the answer, or deleted with an older copy of the log and its anchor): the first, ${f.type} on ${f.streamId} at position ${f.position} (${f.recordedAt}), request ${f.correlationId}`;
+  // Also under an earlier finding (a restart acknowledged with ACCESS_LOG_RESET stays reported for
+  // good), which would otherwise hide every later loss (re-probe p15).
+  return { ...verified, ok: false, reason: verified.ok ? finding : `${verified.reason}; and ${finding}` };
 }

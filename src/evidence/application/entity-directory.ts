@@ -37,7 +37,8 @@ export class EntityDirectory {
     const builtInIds = this.options.builtInIds;
     if (builtInIds && Object.hasOwn(builtInIds, entityId)) return builtInIds[entityId]!;
     const inner = this.model.innerEntity(entityId);
-    if (inner) return (await this.inLog(entityId, inner)) ? inner.kind : null;
+    // Not confirmed (a row added to the file, perhaps under a real asset's id): looked for as below.
+    if (inner && (await this.inLog(entityId, inner))) return inner.kind;
     // 'risk-criteria' is the criteria register's stream, not a risk; ids never contain spaces or such.
     if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(entityId) || entityId === 'criteria') return null;
     for (const [prefix, kind] of OWN_STREAMS) {
