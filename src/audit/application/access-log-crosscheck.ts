@@ -62,7 +62,7 @@ export async function changesWithoutAccessEntry(store: EventStore, log: Correlat
   }
 }
 
-/** The access log's own verification, then (when it holds) the cross-check against the event log. */
+/** The access log's own verification, and the cross-check against the event log beside it (also when it failed). */
 export async function verifyAccessLogAgainstEvents(verified: AccessLogVerification, store: EventStore, log: CorrelationLookup, now = new Date()): Promise<AccessLogVerification> {
   let unlogged: UnloggedChanges;
   try {

@@ -18,8 +18,8 @@ class AcceptanceTakenBack extends Error {}
  * (plan-joint-commands.ts); what is left here flows one way per fact, from the stream that
  * decides it to the one that learns it:
  * - plan → risk: an approved plan asks each owner for consent;
- * - risk → plan: the owner's answer (a material change and a review finding are appended with
- *   the risk's decision since: plan-follow-ups.ts; these reactions cover older logs);
+ * - risk → plan: the owner's acceptance (a decline, a material change and a review finding are
+ *   appended with the risk's decision since: plan-follow-ups.ts; these reactions cover older logs);
  * - risk → risk: a consent made stale by a material change is asked for again.
  * Each turns one recorded event into idempotent commands.
  */
@@ -82,6 +82,7 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
         if (!(error instanceof AcceptanceTakenBack)) throw error;
       }
     }),
+    // In the decline's own append since planLearnsRiskDecision; here for logs from before.
     onRiskEvent('ResidualRiskDeclinedByOwner', async (event) => {
       const d = event.data;
       await onPlan(event, {
