@@ -1,9 +1,9 @@
 import { riskStreams } from '../../risk-register/domain/risk.events.js';
 import type { RiskEvent } from '../../risk-register/domain/risk.events.js';
 import type { DecisionFollowUp, StreamDecision } from '../../shared/application/command-executor.js';
-import type { PlanCommand } from '../domain/plan.commands.js';
 import { planDecider } from '../domain/plan.decider.js';
 import { planStreamId } from '../domain/plan.state.js';
+import { planCommandLearntFrom } from './plan-learns-from-risk.js';
 
 /**
  * Risk → plan, in the same append as the risk's decision: a consent made stale by a material
@@ -19,21 +19,9 @@ export const planLearnsRiskDecision: DecisionFollowUp = async ({ streamId, versi
   if (riskStreams.idOf(streamId) === undefined) return [];
   const decisions = new Map<string, StreamDecision>();
   for (const [i, e] of (events as readonly RiskEvent[]).entries()) {
-    const revision = version + 1 + i;
-    let command: PlanCommand | null = null;
-    if (e.type === 'ResidualConsentInvalidated') {
-      command = { type: 'MarkConsentStale', actor, at, planId: e.data.planId, riskId: e.data.riskId, riskVersion: revision, reason: e.data.reason };
-    } else if (e.type === 'RiskReassessmentOpened' && e.data.planId) {
-      command = { type: 'MarkItemReopened', actor, at, planId: e.data.planId, riskId: e.data.riskId, riskVersion: revision, reviewId: e.data.reviewId };
-    } else if (e.type === 'ResidualRiskDeclinedByOwner') {
-      // A decline (or an acceptance withdrawn) takes an in-force plan out of force at once. An
-      // acceptance stays with the reactions: learnt late, the plan is not yet in force, never wrongly.
-      const d = e.data;
-      command = {
-        type: 'LearnResidualConsent', actor, at, planId: d.planId, riskId: d.riskId, accepted: false, ownerId: d.ownerId, planRevision: d.planRevision,
-        riskVersion: revision - 1, riskStateHash: '', riskLevel: null, residualLevel: null, criteriaNumber: null, statement: '', reason: d.reason,
-      };
-    }
+    // A decline (or an acceptance withdrawn) takes an in-force plan out of force at once. An
+    // acceptance stays with the reactions: learnt late, the plan is not yet in force, never wrongly.
+    const command = e.type === 'ResidualRiskAcceptedByOwner' ? null : planCommandLearntFrom(e, version + 1 + i, { actor, at });
     // One decision per plan (the first); anything more is left to the reactions.
     if (command === null || decisions.has(command.planId)) continue;
     const plan = await reader.state(planStreamId(command.planId), planDecider);

@@ -1,13 +1,14 @@
 import { isCurrentAcceptance } from '../../risk-register/domain/plan-and-consent.js';
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import { riskStreamId, type RiskEvent } from '../../risk-register/domain/risk.events.js';
-import { reactionContext, reactTo, type EventReaction, type ReactionDeps } from '../../shared/application/reactions.js';
+import { reactionContext, reactTo, type Consumed, type EventReaction, type ReactionDeps } from '../../shared/application/reactions.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { PlanCommand } from '../domain/plan.commands.js';
 import { planDecider } from '../domain/plan.decider.js';
 import type { PlanEvent } from '../domain/plan.events.js';
 import { planStreamId, planStreams } from '../domain/plan.state.js';
 import { unsettledItems } from './plan-joint-commands.js';
+import { planCommandLearntFrom } from './plan-learns-from-risk.js';
 
 /** The acceptance being learnt is no longer the risk's (see the reaction to ResidualRiskAcceptedByOwner). */
 class AcceptanceTakenBack extends Error {}
@@ -33,6 +34,9 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
   const onPlan = (event: RecordedEvent, command: PlanCommand) =>
     executor.execute({ streamId: planStreamId(command.planId), decider: planDecider }, command, reactionContext(event, clock));
   const planIdOf = (event: RecordedEvent) => planStreams.idOf(event.streamId)!;
+  // The plan command a risk event leads to, as the risk's own append builds it (one builder).
+  // (A consumed risk event carries a RiskEvent's type and data; the union is not re-derived from it.)
+  const learnt = (event: Consumed<RiskEvent>) => planCommandLearntFrom(event as unknown as RiskEvent, event.revision, base(event));
   // A stale consent is asked for again, on the changed risk, for the same plan revision (the
   // request keeps the level the board approved).
   const askAgain = (event: RecordedEvent, riskId: string, planId: string, planRevision: number) =>
@@ -60,11 +64,7 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
     // Risk → plan: the owner's answer (decided on the risk), in the risk's order.
     onRiskEvent('ResidualRiskAcceptedByOwner', async (event) => {
       const d = event.data;
-      const command: PlanCommand = {
-        type: 'LearnResidualConsent', ...base(event), planId: d.planId, riskId: d.riskId, accepted: true, ownerId: d.ownerId, planRevision: d.planRevision,
-        riskVersion: event.revision - 1, riskStateHash: d.fingerprint, riskLevel: d.level ?? null, residualLevel: d.residualLevel ?? null,
-        criteriaNumber: d.criteriaNumber ?? null, statement: d.statement ?? '', reason: '',
-      };
+      const command = learnt(event)!;
       // An acceptance the risk has already taken back (a material change made it stale, or the
       // owner withdrew it) is not learnt: the plan would otherwise come into force, in the log,
       // after the change that voids the consent it stands on. The plan learns what followed. The
@@ -84,11 +84,7 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
     }),
     // In the decline's own append since planLearnsRiskDecision; here for logs from before.
     onRiskEvent('ResidualRiskDeclinedByOwner', async (event) => {
-      const d = event.data;
-      await onPlan(event, {
-        type: 'LearnResidualConsent', ...base(event), planId: d.planId, riskId: d.riskId, accepted: false, ownerId: d.ownerId, planRevision: d.planRevision,
-        riskVersion: event.revision - 1, riskStateHash: '', riskLevel: null, residualLevel: null, criteriaNumber: null, statement: '', reason: d.reason,
-      });
+      await onPlan(event, learnt(event)!);
     }),
     // A material change after consent was asked for or given makes it stale (Art.20): the plan
     // learns it in the change's own append (planLearnsRiskDecision; here for logs from before, it
@@ -96,14 +92,14 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
     // left STALE with no question to answer.
     onRiskEvent('ResidualConsentInvalidated', async (event) => {
       const d = event.data;
-      await onPlan(event, { type: 'MarkConsentStale', ...base(event), planId: d.planId, riskId: d.riskId, riskVersion: event.revision, reason: d.reason });
+      await onPlan(event, learnt(event)!);
       await askAgain(event, d.riskId, d.planId, d.planRevision);
     }),
     // A review finding (Art.12(3)) reopens the risk's item in its plan (in the review's own
     // append since planLearnsRiskDecision; here for logs from before).
     onRiskEvent('RiskReassessmentOpened', async (event) => {
-      const d = event.data;
-      if (d.planId) await onPlan(event, { type: 'MarkItemReopened', ...base(event), planId: d.planId, riskId: d.riskId, riskVersion: event.revision, reviewId: d.reviewId });
+      const command = learnt(event);
+      if (command) await onPlan(event, command);
     }),
   ];
 }
