@@ -195,6 +195,13 @@ export interface StreamSnapshot {
   stateVersion: string;
   /** JSON-serialisable state. */
   state: unknown;
+  /**
+   * The state as JSON text. On write, when given, it is stored as is instead of
+   * `JSON.stringify(state)` (the caller has it already; adapters do not parse it again, so it
+   * must be JSON); on read, adapters give the text as stored, so that a seal can be checked over
+   * the exact bytes (snapshot-seal.ts).
+   */
+  stateJson?: string;
 }
 
 export interface ReadSnapshotOptions {

@@ -122,7 +122,7 @@ describe('a single risk at a past point equals the register replayed to that poi
   it("stored snapshots are sealed: one edited in the database is not used, and every answer stays the log's (insider probe p14)", async () => {
     const db = new Database(join(t.dataDir, 'events.sqlite'));
     try {
-      const sealed = db.prepare("SELECT COUNT(*) FROM snapshots WHERE stream_id = ? AND json_extract(state, '$.sealed') = 'v1' AND length(json_extract(state, '$.mac')) = 64").pluck().get(`risk-${riskId}`) as number;
+      const sealed = db.prepare("SELECT COUNT(*) FROM snapshots WHERE stream_id = ? AND json_extract(state, '$.sealed') = 'v2' AND length(json_extract(state, '$.mac')) = 64").pluck().get(`risk-${riskId}`) as number;
       expect(sealed).toBeGreaterThan(0);
       // The title forged where a bare state (before seals) and a sealed one keep it.
       const edited = db.prepare("UPDATE snapshots SET state = json_set(state, '$.title', 'Forged title', '$.state.title', 'Forged title') WHERE stream_id = ?").run(`risk-${riskId}`);

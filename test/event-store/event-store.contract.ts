@@ -935,6 +935,8 @@ export function runEventStoreContract(
         stateVersion,
         state,
       });
+      /** What readSnapshot gives for it: the state, and its JSON text as stored. */
+      const stored = (r: RecordedEvent, state: unknown, stateVersion = 'thing/1'): StreamSnapshot => ({ ...snap(r, state, stateVersion), stateJson: JSON.stringify(state) });
 
       it('an adapter without snapshots answers null and accepts writes as no-ops', async () => {
         if (keepsSnapshots) return;
@@ -956,7 +958,7 @@ export function runEventStoreContract(
         const { events: recorded } = await store.append(s, events(5), { expectedVersion: ExpectedVersion.noStream });
         await store.writeSnapshot(snap(recorded[1]!, { n: 2, list: ['a', { b: null }], nested: { x: 1.5 } }));
         await store.writeSnapshot(snap(recorded[3]!, { n: 4 }));
-        expect(await store.readSnapshot(s, 'thing/1')).toEqual(snap(recorded[3]!, { n: 4 }));
+        expect(await store.readSnapshot(s, 'thing/1')).toEqual(stored(recorded[3]!, { n: 4 }));
         expect(await store.readSnapshot(sid(), 'thing/1')).toBeNull();
       });
 
@@ -965,9 +967,9 @@ export function runEventStoreContract(
         const { events: recorded } = await store.append(s, events(6), { expectedVersion: ExpectedVersion.noStream });
         await store.writeSnapshot(snap(recorded[1]!, { n: 2, list: ['a', { b: null }] }));
         await store.writeSnapshot(snap(recorded[4]!, { n: 5 }));
-        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 4 })).toEqual(snap(recorded[4]!, { n: 5 }));
-        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 3 })).toEqual(snap(recorded[1]!, { n: 2, list: ['a', { b: null }] }));
-        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 1 })).toEqual(snap(recorded[1]!, { n: 2, list: ['a', { b: null }] }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 4 })).toEqual(stored(recorded[4]!, { n: 5 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 3 })).toEqual(stored(recorded[1]!, { n: 2, list: ['a', { b: null }] }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 1 })).toEqual(stored(recorded[1]!, { n: 2, list: ['a', { b: null }] }));
         expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 0 })).toBeNull();
       });
 
@@ -979,13 +981,24 @@ export function runEventStoreContract(
         const { events: later } = await store.append(s, events(3), { expectedVersion: ExpectedVersion.exact(2) });
         await store.writeSnapshot(snap(recorded[1]!, { n: 2 }));
         await store.writeSnapshot(snap(later[1]!, { n: 5 }));
-        expect(await store.readSnapshot(s, 'thing/1', { maxPosition: later[2]!.position })).toEqual(snap(later[1]!, { n: 5 }));
-        expect(await store.readSnapshot(s, 'thing/1', { maxPosition: later[1]!.position })).toEqual(snap(later[1]!, { n: 5 }));
-        expect(await store.readSnapshot(s, 'thing/1', { maxPosition: later[0]!.position })).toEqual(snap(recorded[1]!, { n: 2 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxPosition: later[2]!.position })).toEqual(stored(later[1]!, { n: 5 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxPosition: later[1]!.position })).toEqual(stored(later[1]!, { n: 5 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxPosition: later[0]!.position })).toEqual(stored(recorded[1]!, { n: 2 }));
         expect(await store.readSnapshot(s, 'thing/1', { maxPosition: recorded[0]!.position })).toBeNull();
-        expect(await store.readSnapshot(s, 'thing/1', { maxRecordedAt: later[1]!.recordedAt })).toEqual(snap(later[1]!, { n: 5 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxRecordedAt: later[1]!.recordedAt })).toEqual(stored(later[1]!, { n: 5 }));
         expect(await store.readSnapshot(s, 'thing/1', { maxRecordedAt: '2000-01-01T00:00:00.000Z' })).toBeNull();
-        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 3, maxPosition: later[2]!.position })).toEqual(snap(recorded[1]!, { n: 2 }));
+        expect(await store.readSnapshot(s, 'thing/1', { maxRevision: 3, maxPosition: later[2]!.position })).toEqual(stored(recorded[1]!, { n: 2 }));
+      });
+
+      it_('a state given as JSON text is stored as is and read back byte for byte (a seal is checked over those bytes)', async () => {
+        const s = sid();
+        const { events: recorded } = await store.append(s, events(2), { expectedVersion: ExpectedVersion.noStream });
+        const text = '{"sealed":"v2", "state":{"n":2,"s":"\\u00e9"}}';
+        await store.writeSnapshot({ ...snap(recorded[1]!, { ignored: true }), stateJson: text });
+        const read = (await store.readSnapshot(s, 'thing/1'))!;
+        expect(read.stateJson).toBe(text);
+        expect(read.state).toEqual({ sealed: 'v2', state: { n: 2, s: 'é' } });
+        await expect(store.writeSnapshot({ ...snap(recorded[1]!, { n: 2 }), stateJson: 42 as never })).rejects.toThrow(/stateJson must be a string/);
       });
 
       it_('a snapshot of another state version is ignored', async () => {
@@ -993,8 +1006,8 @@ export function runEventStoreContract(
         const { events: recorded } = await store.append(s, events(4), { expectedVersion: ExpectedVersion.noStream });
         await store.writeSnapshot(snap(recorded[1]!, { n: 2 }, 'thing/1'));
         await store.writeSnapshot(snap(recorded[3]!, { shape: 'new' }, 'thing/2'));
-        expect(await store.readSnapshot(s, 'thing/1')).toEqual(snap(recorded[1]!, { n: 2 }, 'thing/1'));
-        expect(await store.readSnapshot(s, 'thing/2')).toEqual(snap(recorded[3]!, { shape: 'new' }, 'thing/2'));
+        expect(await store.readSnapshot(s, 'thing/1')).toEqual(stored(recorded[1]!, { n: 2 }, 'thing/1'));
+        expect(await store.readSnapshot(s, 'thing/2')).toEqual(stored(recorded[3]!, { shape: 'new' }, 'thing/2'));
         expect(await store.readSnapshot(s, 'thing/3')).toBeNull();
       });
 
@@ -1003,13 +1016,13 @@ export function runEventStoreContract(
         const { events: recorded } = await store.append(s, events(3), { expectedVersion: ExpectedVersion.noStream });
         await store.writeSnapshot(snap(recorded[2]!, { n: 3 }));
         await store.writeSnapshot(snap(recorded[2]!, { n: 3 }));
-        expect(await store.readSnapshot(s, 'thing/1')).toEqual(snap(recorded[2]!, { n: 3 }));
+        expect(await store.readSnapshot(s, 'thing/1')).toEqual(stored(recorded[2]!, { n: 3 }));
         await store.writeSnapshot(snap(recorded[2]!, { n: 3, again: true }));
-        expect(await store.readSnapshot(s, 'thing/1')).toEqual(snap(recorded[2]!, { n: 3, again: true }));
+        expect(await store.readSnapshot(s, 'thing/1')).toEqual(stored(recorded[2]!, { n: 3, again: true }));
         // a reader cannot change what is stored
         const read = (await store.readSnapshot(s, 'thing/1'))!;
         (read.state as { n: number }).n = 99;
-        expect(await store.readSnapshot(s, 'thing/1')).toEqual(snap(recorded[2]!, { n: 3, again: true }));
+        expect(await store.readSnapshot(s, 'thing/1')).toEqual(stored(recorded[2]!, { n: 3, again: true }));
       });
 
       it_('snapshots are not events: readAll, readStream, versions and the head are unchanged', async () => {
@@ -1048,7 +1061,7 @@ export function runEventStoreContract(
         await store.close();
         const reopened = await fixture.reopen();
         await reopened.init();
-        expect(await reopened.readSnapshot(s, 'thing/1')).toEqual(snap(recorded[2]!, { n: 3, list: [1, 2] }));
+        expect(await reopened.readSnapshot(s, 'thing/1')).toEqual(stored(recorded[2]!, { n: 3, list: [1, 2] }));
       });
     });
 

@@ -27,7 +27,8 @@ export function prepareSnapshot(s: StreamSnapshot): PreparedSnapshot {
   if (!Number.isSafeInteger(s.revision) || s.revision < 0) throw new InvalidAppendError('snapshot revision must be a non-negative integer');
   if (typeof s.position !== 'string' || s.position.length === 0) throw new InvalidAppendError('snapshot position must be a non-empty string');
   if (typeof s.recordedAt !== 'string') throw new InvalidAppendError('snapshot recordedAt must be a string');
-  const stateJson = JSON.stringify(s.state);
+  if (s.stateJson !== undefined && typeof s.stateJson !== 'string') throw new InvalidAppendError('snapshot stateJson must be a string');
+  const stateJson = s.stateJson ?? JSON.stringify(s.state);
   if (stateJson === undefined) throw new InvalidAppendError('snapshot state must be JSON-serialisable');
   return { streamId: s.streamId, revision: s.revision, position: s.position, recordedAt: s.recordedAt, stateVersion: s.stateVersion, stateJson };
 }
@@ -57,5 +58,5 @@ export function snapshotMatches(s: Pick<PreparedSnapshot, 'revision' | 'position
 }
 
 export function toSnapshot(p: PreparedSnapshot): StreamSnapshot {
-  return { streamId: p.streamId, revision: p.revision, position: p.position, recordedAt: p.recordedAt, stateVersion: p.stateVersion, state: JSON.parse(p.stateJson) as unknown };
+  return { streamId: p.streamId, revision: p.revision, position: p.position, recordedAt: p.recordedAt, stateVersion: p.stateVersion, state: JSON.parse(p.stateJson) as unknown, stateJson: p.stateJson };
 }

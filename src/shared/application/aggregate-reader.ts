@@ -3,7 +3,7 @@ import { fold, type Decider, type DomainEvent } from '../domain/decider.js';
 import type { EventUpcasters } from './event-upcasting.js';
 import { assertWithinLog, happenedBy, type PointInTime } from './point-in-time.js';
 import { snapshotEvery } from './snapshot-policy.js';
-import { sealHolds, streamSnapshotSeal, type SealedState } from './snapshot-seal.js';
+import { openSealedStreamSnapshot, sealedStreamSnapshot } from './snapshot-seal.js';
 import { rootLogger } from '../logging/json-logger.js';
 import { describeError } from './transient-errors.js';
 
@@ -176,8 +176,8 @@ export class AggregateReader {
   async saveSnapshot(streamId: string, stateVersion: string, state: unknown, last: Pick<RecordedEvent, 'revision' | 'position' | 'recordedAt'>): Promise<void> {
     try {
       const at = { streamId, revision: last.revision, position: last.position, stateVersion };
-      const stored = this.snapshotSecret ? ({ sealed: 'v1', mac: streamSnapshotSeal(this.snapshotSecret, at, state), state } satisfies SealedState) : state;
-      await this.store.writeSnapshot({ ...at, recordedAt: last.recordedAt, state: stored });
+      const sealed = this.snapshotSecret ? { state: undefined, stateJson: sealedStreamSnapshot(this.snapshotSecret, at, state) } : { state };
+      await this.store.writeSnapshot({ ...at, recordedAt: last.recordedAt, ...sealed });
     } catch (error) {
       log.warn('could not store a snapshot (an optimisation only: nothing lost)', { streamId, revision: last.revision, error: describeError(error) });
     }
@@ -247,9 +247,8 @@ export class AggregateReader {
    */
   private opened(snapshot: StreamSnapshot): unknown {
     if (!this.snapshotSecret) return snapshot.state;
-    const stored = snapshot.state as Partial<SealedState> | null;
-    if (stored === null || typeof stored !== 'object' || stored.sealed !== 'v1' || !('state' in stored)) return NOT_SEALED;
-    return sealHolds(stored.mac, streamSnapshotSeal(this.snapshotSecret, snapshot, stored.state)) ? stored.state : NOT_SEALED;
+    const opened = openSealedStreamSnapshot(this.snapshotSecret, snapshot, snapshot.stateJson ?? JSON.stringify(snapshot.state) ?? 'null', snapshot.state);
+    return opened ? opened.state : NOT_SEALED;
   }
 
   /** The domain form of a recorded (and upcast) event. */

@@ -9,7 +9,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * with every verifier saying OK (insider probe p14). A seal that does not hold makes the reader
  * fold the log instead: same answer, slower.
  */
-export function seal(secret: Buffer, parts: readonly (string | number)[]): string {
+/** The first seal of stream snapshots (the parts stringified as a JSON array), kept to open snapshots stored before v2. */
+function v1Seal(secret: Buffer, parts: readonly (string | number)[]): string {
   return createHmac('sha256', secret).update(JSON.stringify(parts)).digest('hex');
 }
 
@@ -18,14 +19,57 @@ export function sealHolds(found: unknown, expected: string): boolean {
   return typeof found === 'string' && found.length === expected.length && timingSafeEqual(Buffer.from(found, 'hex'), Buffer.from(expected, 'hex'));
 }
 
-/** How a stream snapshot is stored when sealed: the state and its seal. */
-export interface SealedState {
-  sealed: 'v1';
-  mac: string;
-  state: unknown;
+/** The HMAC of `parts`, each fed with its length before it (no part can pass for two, and no text is escaped again). */
+function macOf(secret: Buffer, parts: readonly string[]): string {
+  const hmac = createHmac('sha256', secret);
+  for (const part of parts) hmac.update(`${part.length}:`).update(part);
+  return hmac.digest('hex');
 }
 
-/** What a stream snapshot's seal covers: where it stands in the log, and the state as JSON. */
-export function streamSnapshotSeal(secret: Buffer, s: { streamId: string; stateVersion: string; revision: number; position: string }, state: unknown): string {
-  return seal(secret, ['risk-ledger/stream-snapshot/v1', s.streamId, s.stateVersion, s.revision, s.position, JSON.stringify(state) ?? 'null']);
+/** Where a stream snapshot stands in the log: what its seal binds the state to. */
+export interface SnapshotPlace {
+  streamId: string;
+  stateVersion: string;
+  revision: number;
+  position: string;
+}
+
+// A sealed stream snapshot is stored as this text around the state's JSON: the seal is made over
+// the state's text as written, once, and checked over the same bytes as read (no second
+// stringify of the state on either side).
+const V2_HEAD = '{"sealed":"v2","mac":"';
+const V2_MIDDLE = '","state":';
+const MAC_LENGTH = 64;
+
+function streamSnapshotMac(secret: Buffer, at: SnapshotPlace, stateJson: string): string {
+  return macOf(secret, ['risk-ledger/stream-snapshot/v2', at.streamId, at.stateVersion, String(at.revision), at.position, stateJson]);
+}
+
+/** The stored text of a sealed stream snapshot of `state` at `at`. */
+export function sealedStreamSnapshot(secret: Buffer, at: SnapshotPlace, state: unknown): string {
+  const stateJson = JSON.stringify(state) ?? 'null';
+  return `${V2_HEAD}${streamSnapshotMac(secret, at, stateJson)}${V2_MIDDLE}${stateJson}}`;
+}
+
+/**
+ * The state of a stored stream snapshot whose seal holds for `at`, or undefined: `stored` is the
+ * text as read, `parsed` the adapter's parse of it. Snapshots sealed before v2 (the state
+ * stringified inside a JSON array) are still opened, so an upgrade does not fold every stream.
+ */
+export function openSealedStreamSnapshot(secret: Buffer, at: SnapshotPlace, stored: string, parsed: unknown): { state: unknown } | undefined {
+  if (parsed === null || typeof parsed !== 'object' || !('state' in parsed)) return undefined;
+  const { sealed, mac, state } = parsed as { sealed?: unknown; mac?: unknown; state: unknown };
+  if (sealed === 'v2') {
+    // The exact layout written above; any other text (edited, even to the same values) is not ours.
+    const stateStart = V2_HEAD.length + MAC_LENGTH + V2_MIDDLE.length;
+    if (!stored.startsWith(V2_HEAD) || stored.slice(V2_HEAD.length + MAC_LENGTH, stateStart) !== V2_MIDDLE || !stored.endsWith('}')) return undefined;
+    const stateJson = stored.slice(stateStart, -1);
+    // A seal that holds proves stateJson was one JSON value written here, so `state` is its parse.
+    return sealHolds(stored.slice(V2_HEAD.length, V2_HEAD.length + MAC_LENGTH), streamSnapshotMac(secret, at, stateJson)) ? { state } : undefined;
+  }
+  if (sealed === 'v1') {
+    const v1 = v1Seal(secret, ['risk-ledger/stream-snapshot/v1', at.streamId, at.stateVersion, at.revision, at.position, JSON.stringify(state) ?? 'null']);
+    return sealHolds(mac, v1) ? { state } : undefined;
+  }
+  return undefined;
 }

@@ -5,7 +5,7 @@
  * the log instead and answers what the log says.
  */
 import { describe, expect, it } from '@jest/globals';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { ExpectedVersion, type StreamSnapshot } from '../../../src/event-store/event-store.port.js';
 import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
 import { AggregateReader } from '../../../src/shared/application/aggregate-reader.js';
@@ -29,11 +29,13 @@ async function setUp(stream = 's-1') {
   // A cold reader folds 40 events (more than 5) and stores a sealed snapshot at revision 39.
   expect((await reader().state(stream, ownership)).owner).toBe('owner-39');
   const snapshot = (await store.readSnapshot(stream, 'ownership/1'))!;
-  expect(snapshot).toMatchObject({ revision: 39, state: { sealed: 'v1', mac: expect.stringMatching(/^[0-9a-f]{64}$/), state: { owner: 'owner-39', seen: 40 } } });
+  expect(snapshot).toMatchObject({ revision: 39, state: { sealed: 'v2', state: { owner: 'owner-39', seen: 40 } } });
+  expect(snapshot.stateJson).toMatch(/^\{"sealed":"v2","mac":"[0-9a-f]{64}","state":\{"owner":"owner-39","seen":40\}\}$/);
   return { store, reader, snapshot, secret };
 }
 
-const forged = (s: StreamSnapshot, state: unknown): StreamSnapshot => ({ ...s, state });
+// Written back as an object (stringified by the adapter), not as the text read.
+const forged = (s: StreamSnapshot, state: unknown): StreamSnapshot => ({ ...s, stateJson: undefined, state });
 
 describe('sealed stream snapshots', () => {
   it('a sealed snapshot is used: a cold reader folds only the events after it', async () => {
@@ -49,14 +51,34 @@ describe('sealed stream snapshots', () => {
   it.each([
     ['the state edited, the seal kept', (s: StreamSnapshot) => forged(s, { ...(s.state as object), state: { owner: 'mallory', seen: 40 } })],
     ['no seal (a bare state, as before seals)', () => ({ owner: 'mallory', seen: 40 })],
-    ['a seal of another key', (s: StreamSnapshot) => forged(s, { ...(s.state as object), mac: 'ab'.repeat(32) })],
+    ['a seal of another key', (s: StreamSnapshot) => ({ ...s, stateJson: s.stateJson!.replace(/"mac":"[0-9a-f]{64}"/, `"mac":"${'ab'.repeat(32)}"`) })],
+    // The same values, written again as an object: the seal is over the text as written, and
+    // only the exact layout the reader writes is opened.
+    ['the text rewritten to the same values with another key order', (s: StreamSnapshot) => forged(s, { state: (s.state as { state: unknown }).state, mac: (s.state as { mac: string }).mac, sealed: 'v2' })],
+    ['the state text edited to the same meaning (a space)', (s: StreamSnapshot) => ({ ...s, stateJson: s.stateJson!.replace('"seen":40', '"seen": 40') })],
+    ['a second state key after the sealed one', (s: StreamSnapshot) => ({ ...s, stateJson: s.stateJson!.replace(/\}$/, ',"state":{"owner":"mallory","seen":40}}') })],
   ])('%s: not used, for the newest state nor at a past moment', async (_name, edit) => {
     const { store, reader, snapshot } = await setUp();
-    await store.writeSnapshot(forged(snapshot, (edit as (s: StreamSnapshot) => unknown)(snapshot)));
+    const edited = (edit as (s: StreamSnapshot) => unknown)(snapshot);
+    await store.writeSnapshot(edited !== null && typeof edited === 'object' && 'streamId' in edited ? (edited as StreamSnapshot) : forged(snapshot, edited));
     expect(await reader().state('s-1', ownership)).toEqual({ owner: 'owner-39', seen: 40 });
     const head = (await store.headPosition())!;
     expect(await reader().stateAt('s-1', ownership, { atPosition: head })).toEqual({ owner: 'owner-39', seen: 40 });
     expect(await reader().stateAt('s-1', ownership, { asOf: new Date(Date.now() + 1000) })).toEqual({ owner: 'owner-39', seen: 40 });
+  });
+
+  it('a snapshot sealed before v2 (the parts as a JSON array) is still used after an upgrade; edited, it is not', async () => {
+    const { store, snapshot, secret } = await setUp();
+    // A count no fold gives: it shows when the stored state was used.
+    const state = { owner: 'owner-39', seen: 500 };
+    const v1 = (st: unknown) => createHmac('sha256', secret).update(JSON.stringify(['risk-ledger/stream-snapshot/v1', 's-1', 'ownership/1', 39, snapshot.position, JSON.stringify(st)])).digest('hex');
+    await store.writeSnapshot(forged(snapshot, { sealed: 'v1', mac: v1(state), state }));
+    await store.append('s-1', owned('owner-40'), { expectedVersion: ExpectedVersion.exact(39) });
+    const reader = () => new AggregateReader(store, new EventUpcasters([]), { snapshotEvery: 5, snapshotSecret: secret });
+    expect(await reader().state('s-1', ownership)).toEqual({ owner: 'owner-40', seen: 501 });
+    // The same v1 seal over another state: the stream is folded instead.
+    await store.writeSnapshot(forged(snapshot, { sealed: 'v1', mac: v1(state), state: { owner: 'mallory', seen: 900 } }));
+    expect(await reader().state('s-1', ownership)).toEqual({ owner: 'owner-40', seen: 41 });
   });
 
   it('a sealed snapshot moved to another stream or revision is not used', async () => {
