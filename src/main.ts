@@ -10,6 +10,7 @@ import helmet from 'helmet';
 import { APP_CONFIG, ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
 import { misspelledSettings } from './config/settings.js';
 import { JSON_BODY_LIMIT, refuseDeepJson, requestBodyErrors } from './platform/observability/request-body-errors.js';
+import { answerUnparsableRequests } from './platform/observability/unparsable-requests.js';
 import { httpObservability, type HttpObservability } from './platform/observability/http-observability.js';
 import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
@@ -62,6 +63,7 @@ export async function createApp(): Promise<INestApplication> {
   // GraphQL (and its WebSocket server) starts here, so that graphql-ws's frames can be bounded.
   await app.init();
   hardenWebSocketServer(app);
+  answerUnparsableRequests(app.getHttpServer() as Server, rootLogger);
   return app;
 }
 

@@ -170,6 +170,35 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect((await t.gql('{ me { id } }', {}, users.auditor)).errors).toBeUndefined();
   });
 
+  it("answers what Node's parser refuses (a 270 KB bearer token, a broken request line) in the endpoint's error shape, not a bare status line (authz probe p14, F7)", async () => {
+    const { connect } = await import('node:net');
+    const port = Number(new URL(t.url).port);
+    const raw = async (request: string) => {
+      const socket = connect(port, '127.0.0.1');
+      let answer = '';
+      socket.on('data', (c) => (answer += c.toString()));
+      socket.on('error', () => {});
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.write(request);
+      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the server kept the socket open')), 3_000))]);
+      const [head, body] = answer.split('\r\n\r\n');
+      return { status: head!.split('\r\n')[0], close: /\r\nConnection: close/i.test(head!), body: JSON.parse(body!) };
+    };
+    const token = 'x'.repeat(270_000);
+    expect(await raw(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\nContent-Length: 2\r\n\r\n{}`)).toEqual({
+      status: 'HTTP/1.1 431 Request Header Fields Too Large',
+      close: true,
+      body: { errors: [{ message: expect.stringMatching(/^The request's headers are larger than \d+ bytes/), extensions: { code: 'BAD_USER_INPUT', fields: { request: expect.stringMatching(/^has headers over \d+ bytes$/) } } }] },
+    });
+    expect(await raw(`GET /health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`)).toEqual({
+      status: 'HTTP/1.1 431 Request Header Fields Too Large',
+      close: true,
+      body: { error: { code: 'BAD_USER_INPUT', message: expect.stringMatching(/^The request's headers are larger than/) } },
+    });
+    expect(await raw('GARBAGE\r\n\r\n')).toEqual({ status: 'HTTP/1.1 400 Bad Request', close: true, body: { error: { code: 'BAD_USER_INPUT', message: 'The request is not valid HTTP' } } });
+    expect((await t.gql('{ me { id } }', {}, users.auditor)).errors).toBeUndefined();
+  });
+
   it(`over graphql-ws: one actor holds at most ${WS_MAX_CONNECTIONS_PER_ACTOR} connections at once; a closed one frees its place`, async () => {
     const token = await t.token({ sub: 'ws-many', name: 'Many sockets', roles: ['AUDITOR'] });
     const clients = await Promise.all(Array.from({ length: WS_MAX_CONNECTIONS_PER_ACTOR + 1 }, () => t.wsClient(token)));

@@ -1,0 +1,46 @@
+import { maxHeaderSize, STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { JsonLogger } from '../../shared/logging/json-logger.js';
+
+/**
+ * Requests Node's HTTP parser refuses before any middleware sees them (headers over
+ * `maxHeaderSize`, 16 KiB by default: a 270 KB bearer token; a malformed request line or header;
+ * a request that timed out) are answered in the shape of the endpoint asked, as body refusals are
+ * (request-body-errors.ts), with `Connection: close`. Node's own answer was a bare status line and
+ * an empty body (authz probe p14, F7): no client could tell a token too long from a broken proxy.
+ * The request line is read from the bytes the parser kept, when it got that far.
+ */
+export function answerUnparsableRequests(server: Server, log: Pick<JsonLogger, 'warn'>): void {
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex & { _httpMessage?: { headersSent?: boolean } }) => {
+    // A reset, or a response already under way on this socket: nothing can be answered on it.
+    if (error.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const refusal = refusalOf(error.code);
+    const path = /^[A-Z]+ (\/[^ ?]*)/.exec(error.rawPacket?.subarray(0, 256).toString('latin1') ?? '')?.[1];
+    const body = JSON.stringify(
+      path === '/graphql'
+        ? { errors: [{ message: refusal.message, extensions: { code: 'BAD_USER_INPUT', fields: { request: refusal.field } } }] }
+        : { error: { code: 'BAD_USER_INPUT', message: refusal.message } },
+    );
+    log.warn('http: a request the parser refused was answered', { status: refusal.status, code: error.code, path: path ?? null });
+    socket.end(
+      `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
+}
+
+/** The status Node itself gives each parser error (see its http server's default clientError handling), and our words. */
+function refusalOf(code: string | undefined): { status: number; message: string; field: string } {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, message: `The request's headers are larger than ${maxHeaderSize} bytes (a bearer token that long is refused)`, field: `has headers over ${maxHeaderSize} bytes` };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return { status: 413, message: 'The request body has chunk extensions too large to read', field: 'has chunk extensions too large' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, message: 'The request was not received in time', field: 'was not received in time' };
+    default:
+      return { status: 400, message: 'The request is not valid HTTP', field: 'is not valid HTTP' };
+  }
+}
