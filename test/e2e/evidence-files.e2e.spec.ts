@@ -459,12 +459,13 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     // Controls that never existed, written into the read-model file: the log does not confirm them (insider probe p14).
     const readModels = new Database(join(t.dataDir, 'read-models.sqlite'));
     try {
-      const position = readModels.prepare('SELECT position FROM annotated_entities WHERE id = ?').pluck().get(controlId) as string;
-      const ghost = readModels.prepare("INSERT INTO annotated_entities (id, kind, parent_id, position) VALUES (?, 'CONTROL', ?, ?)");
-      ghost.run('ghost-control-0001', riskId, position);
-      ghost.run('ghost-control-0002', riskId, '0000000000000000001');
+      // The real control's row copied (the event's position and stream revision) under other ids.
+      const { position, revision } = readModels.prepare('SELECT position, revision FROM annotated_entities WHERE id = ?').get(controlId) as { position: string; revision: number };
+      const ghost = readModels.prepare("INSERT INTO annotated_entities (id, kind, parent_id, position, revision) VALUES (?, 'CONTROL', ?, ?, ?)");
+      ghost.run('ghost-control-0001', riskId, position, revision);
+      ghost.run('ghost-control-0002', riskId, '0000000000000000001', 0);
       // A forged row under a real asset's id: the asset is still found by its own stream (re-probe p15).
-      ghost.run(asset.assetId, riskId, '0000000000000000001');
+      ghost.run(asset.assetId, riskId, position, revision);
     } finally {
       readModels.close();
     }

@@ -1,7 +1,7 @@
 import type { EventStore } from '../../event-store/event-store.port.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import type { AnnotatedEntityKind } from '../domain/evidence.events.js';
-import { entitiesIntroducedBy, EvidenceReadModel, streamOfInnerEntity } from '../projections/evidence.projection.js';
+import { entitiesIntroducedBy, EvidenceReadModel, streamOfInnerEntity, type InnerEntityRow } from '../projections/evidence.projection.js';
 
 /** Entities with a stream of their own, found in the log itself (also when another instance wrote them a moment ago). */
 const OWN_STREAMS: [string, AnnotatedEntityKind][] = [
@@ -48,23 +48,18 @@ export class EntityDirectory {
   }
 
   /**
-   * The read model's word confirmed by the log: the event at the indexed position, in the stream
-   * the entity lives in, brings it into being. A row added to the read-model file had let a
-   * comment be recorded, and signed, on a control that never existed (insider probe p14).
-   * Positions grow with revisions within a stream: the stream is read a page at a time up to it.
+   * The read model's word confirmed by the log: the event at the indexed stream revision, in the
+   * stream the entity lives in, is at the indexed position and brings it into being. A row added
+   * to the read-model file had let a comment be recorded, and signed, on a control that never
+   * existed (insider probe p14). One event is read, however long the stream: the stream used to
+   * be read from its start up to the position, thousands of events per comment on a long risk.
    */
-  private async inLog(entityId: string, inner: { kind: AnnotatedEntityKind; parentId: string; position: string }): Promise<boolean> {
+  private async inLog(entityId: string, inner: InnerEntityRow): Promise<boolean> {
     const streamId = streamOfInnerEntity(inner.kind, inner.parentId);
-    if (streamId === null) return false;
-    for (let from = 0; ; from += CONFIRM_PAGE) {
-      const page = await this.store.readStream(streamId, { fromRevision: from, toRevision: from + CONFIRM_PAGE - 1 });
-      for (const e of page) {
-        if (e.position > inner.position) return false;
-        if (e.position === inner.position) return entitiesIntroducedBy(e).some((x) => x.id === entityId && x.kind === inner.kind);
-      }
-      if (page.length < CONFIRM_PAGE) return false;
-    }
+    const revision = inner.revision;
+    if (streamId === null || typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 0) return false;
+    const [event] = await this.store.readStream(streamId, { fromRevision: revision, toRevision: revision });
+    if (!event || event.streamId !== streamId || event.revision !== revision || event.position !== inner.position) return false;
+    return entitiesIntroducedBy(event).some((x) => x.id === entityId && x.kind === inner.kind && x.parentId === inner.parentId);
   }
 }
-
-const CONFIRM_PAGE = 500;

@@ -14,7 +14,7 @@ const ENTITY_SOURCES = ['ControlsDecided', 'BoardResolutionRecorded', 'RiskCrite
  */
 export class EvidenceProjection implements Projection {
   readonly name = 'evidence';
-  readonly schemaVersion = 1;
+  readonly schemaVersion = 2; // 2: annotated_entities keeps the introducing event's stream revision
 
   setup(db: ReadDb): void {
     db.exec(`
@@ -25,7 +25,7 @@ export class EvidenceProjection implements Projection {
         PRIMARY KEY (entity_id, evidence_id));
       CREATE TABLE IF NOT EXISTS entity_comments (id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, author_id TEXT NOT NULL, author_name TEXT NOT NULL, text TEXT NOT NULL, created_at TEXT NOT NULL, position TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS entity_comments_by_entity ON entity_comments (entity_id, position);
-      CREATE TABLE IF NOT EXISTS annotated_entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, parent_id TEXT NOT NULL, position TEXT NOT NULL);`);
+      CREATE TABLE IF NOT EXISTS annotated_entities (id TEXT PRIMARY KEY, kind TEXT NOT NULL, parent_id TEXT NOT NULL, position TEXT NOT NULL, revision INTEGER NOT NULL);`);
   }
 
   reset(db: ReadDb): void {
@@ -77,8 +77,9 @@ export class EvidenceProjection implements Projection {
   }
 
   private indexEntities(event: RecordedEvent, db: ReadDb): void {
-    const insert = preparedOnce(db, 'INSERT OR IGNORE INTO annotated_entities (id, kind, parent_id, position) VALUES (?, ?, ?, ?)');
-    for (const e of entitiesIntroducedBy(event)) insert.run(e.id, e.kind, e.parentId, event.position);
+    // The revision lets EntityDirectory read back exactly the event named, however long the stream.
+    const insert = preparedOnce(db, 'INSERT OR IGNORE INTO annotated_entities (id, kind, parent_id, position, revision) VALUES (?, ?, ?, ?, ?)');
+    for (const e of entitiesIntroducedBy(event)) insert.run(e.id, e.kind, e.parentId, event.position, event.revision);
   }
 }
 
@@ -123,6 +124,14 @@ export interface EvidenceRow {
   position: string;
 }
 
+export interface InnerEntityRow {
+  kind: AnnotatedEntityKind;
+  parentId: string;
+  position: string;
+  /** The introducing event's revision in its stream; `unknown` because the file may hold anything there. */
+  revision: unknown;
+}
+
 export interface CommentRow {
   id: string;
   entityId: string;
@@ -159,9 +168,15 @@ export class EvidenceReadModel {
     return rows.map((r) => ({ id: r.id, entityId: r.entity_id, author: { id: r.author_id, name: r.author_name }, text: r.text, createdAt: r.created_at, position: r.position }));
   }
 
-  /** An entity that lives inside another stream (a control, a board resolution, a criteria version). */
-  innerEntity(id: string): { kind: AnnotatedEntityKind; parentId: string; position: string } | null {
-    const row = this.db.prepare('SELECT kind, parent_id, position FROM annotated_entities WHERE id = ?').get(id) as { kind: AnnotatedEntityKind; parent_id: string; position: string } | undefined;
-    return row ? { kind: row.kind, parentId: row.parent_id, position: row.position } : null;
+  /**
+   * An entity that lives inside another stream (a control, a board resolution, a criteria version),
+   * with the position and stream revision of the event that introduced it. As the read-model file
+   * holds it: unchecked (EntityDirectory confirms it against the log).
+   */
+  innerEntity(id: string): InnerEntityRow | null {
+    const row = this.db.prepare('SELECT kind, parent_id, position, revision FROM annotated_entities WHERE id = ?').get(id) as
+      | { kind: AnnotatedEntityKind; parent_id: string; position: string; revision: unknown }
+      | undefined;
+    return row ? { kind: row.kind, parentId: row.parent_id, position: row.position, revision: row.revision } : null;
   }
 }
