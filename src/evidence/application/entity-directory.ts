@@ -1,4 +1,5 @@
 import type { EventStore } from '../../event-store/event-store.port.js';
+import { InvalidAppendError } from '../../event-store/errors.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import type { AnnotatedEntityKind } from '../domain/evidence.events.js';
 import { entitiesIntroducedBy, EvidenceReadModel, streamOfInnerEntity, type InnerEntityRow } from '../projections/evidence.projection.js';
@@ -58,7 +59,14 @@ export class EntityDirectory {
     const streamId = streamOfInnerEntity(inner.kind, inner.parentId);
     const revision = inner.revision;
     if (streamId === null || typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 0) return false;
-    const [event] = await this.store.readStream(streamId, { fromRevision: revision, toRevision: revision });
+    let event;
+    try {
+      [event] = await this.store.readStream(streamId, { fromRevision: revision, toRevision: revision });
+    } catch (error) {
+      // A forged row naming a parent no stream can have: not confirmed (storage errors still fail the request).
+      if (error instanceof InvalidAppendError) return false;
+      throw error;
+    }
     if (!event || event.streamId !== streamId || event.revision !== revision || event.position !== inner.position) return false;
     return entitiesIntroducedBy(event).some((x) => x.id === entityId && x.kind === inner.kind && x.parentId === inner.parentId);
   }

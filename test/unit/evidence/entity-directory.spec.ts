@@ -115,11 +115,13 @@ describe('EntityDirectory confirms an entity of the evidence read model by the o
     // A resolution that never existed, naming the real resolution's event.
     const resolution = db.prepare('SELECT position, revision FROM annotated_entities WHERE id = ?').get(resolutionId) as { position: string; revision: number };
     forge.run('ghost-resolution', 'BOARD_RESOLUTION', 'p1', resolution.position, resolution.revision);
+    // A parent no stream can have (the store refuses the stream id): not confirmed, not an error.
+    forge.run('ghost-control-7', 'RISK_CRITERIA', '', late.position, late.revision);
     // A forged row under a real asset's id: the asset is still found by its own stream (re-probe p15).
     forge.run('a1', 'CONTROL', 'r1', late.position, late.revision);
     const { store: countingStore, read } = counting(store);
     const directory = new EntityDirectory(countingStore, db);
-    for (const id of ['ghost-control-1', 'ghost-control-2', 'ghost-control-3', 'ghost-control-4', 'ghost-control-5', 'ghost-control-6', 'ghost-resolution']) {
+    for (const id of ['ghost-control-1', 'ghost-control-2', 'ghost-control-3', 'ghost-control-4', 'ghost-control-5', 'ghost-control-6', 'ghost-control-7', 'ghost-resolution']) {
       expect([id, await directory.kindOf(id)]).toEqual([id, null]);
     }
     expect(await directory.kindOf('a1')).toBe('ASSET');
