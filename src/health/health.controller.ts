@@ -14,7 +14,7 @@ type Reply = { status(code: number): { json(body: unknown): void } };
  * - GET /health: the contract's check (200 once ready, 503 otherwise, `shuttingDown: true` while
  *   draining), in the shape it always had.
  * All are open. Without a token they say only up or down (and why, in a word); a valid bearer
- * token of this product adds the details (positions, the retrying state, the store's own report):
+ * token of this product with one of its roles adds the details (positions, the retrying state, the store's own report):
  * none of them, nor any path, is for whoever reaches the port.
  */
 @Controller('health')
@@ -74,14 +74,16 @@ export class HealthController {
     return ok ? session.up({ ...summary, ...details }) : session.down({ ...summary, ...details });
   }
 
-  /** Any valid bearer token of this product; anything else (none, expired, forged) gets the summary. */
+  /**
+   * A valid bearer token of this product with at least one of its roles; anything else (none,
+   * expired, forged, or a token whose roles this product does not know) gets the summary.
+   */
   private async detailed(req: Request): Promise<boolean> {
     const header = req.headers.authorization;
     const authorization = Array.isArray(header) ? header[0] : header;
     if (!authorization) return false;
     try {
-      await this.verifier.verifyAuthorization(authorization);
-      return true;
+      return (await this.verifier.verifyAuthorization(authorization)).roles.length > 0;
     } catch {
       return false;
     }

@@ -178,6 +178,11 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
       expect(JSON.stringify(body)).not.toContain(dir);
       expect(JSON.stringify(body)).not.toContain('checkpoint');
     }
+    // A token of this product whose roles it does not know: the summary only (authz probe p14, F7).
+    const noRole = await signToken(SECRET, { sub: 'nobody', roles: ['SUPERUSER'] });
+    const withoutRole = await (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${noRole}` } })).text();
+    expect(withoutRole).not.toContain('checkpoint');
+    expect(await (await fetch(`${base}/health/ready`, { headers: { authorization: `Bearer ${noRole}` } })).text()).not.toContain('checkpoint');
     // With a token: the details.
     const detailed = (await (await fetch(`${base}/health`, { headers: { authorization: `Bearer ${auditor}` } })).json()) as any;
     expect(detailed.projections.checkpoint).toMatch(/^\d+$/);
