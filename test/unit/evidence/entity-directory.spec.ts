@@ -87,7 +87,9 @@ describe('EntityDirectory confirms an entity of the evidence read model by the o
     db = openReadModelDatabase(join(work, 'read-models.sqlite'));
     await project(store, db);
   });
-  afterAll(() => db.close());
+  afterAll(() => {
+    db.close();
+  });
 
   it('reads one event for a control of a risk stream of thousands of events, and for a resolution and a criteria version', async () => {
     expect(await store.streamVersion('risk-r1')).toBe(PROGRESS_RECORDS + 2);
