@@ -36,6 +36,7 @@ import { anchorPathFor, configuredTrustedKeys, correlationsIn, firstEntryIn, ver
 import { verifyAccessLogAgainstEvents, type CorrelationLookup } from '../audit/application/access-log-crosscheck.js';
 import { postgresAccessLogAnchorPath, verifyPostgresAccessLog } from '../audit/application/access-log-postgres.js';
 import { ProgressBar } from './progress-bar.js';
+import type { EvidenceBlobStore } from '../evidence/application/evidence-blobs.js';
 import { openConfiguredBlobStore } from '../evidence/infrastructure/configured-blob-store.js';
 
 export const log = new JsonLogger('risk-ledger-cli', (process.env.LOG_LEVEL as 'info') ?? 'info', {}, true);
@@ -192,19 +193,22 @@ export async function runVerifyStore(config: AppConfig, manifestArg: string | un
     return 1;
   }
   const store = await openConfiguredEventStore(config);
+  let blobs: EvidenceBlobStore | null = null;
+  const evidence = async () => (blobs = await openConfiguredBlobStore(config));
   try {
     const head = await store.headPosition();
     const p = progress('verify-store', estimatedCount(head));
-    const report = await verifyStoreAgainst(store, anchor, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing) });
+    const report = await verifyStoreAgainst(store, anchor, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing), evidence });
     p.bar.finish();
     result(
       { command: 'verify-store', adapter: store.adapterName, ...report },
       report.ok
-        ? `OK: ${report.eventsChecked} events in ${report.streams} streams verify (head ${report.headPosition ?? 'none'}, chain hash ${report.headChainHash ?? 'none'})${anchor ? `, and the log still contains the manifest's head ${anchor.headPosition}` : ''}.`
+        ? `OK: ${report.eventsChecked} events in ${report.streams} streams verify (head ${report.headPosition ?? 'none'}, chain hash ${report.headChainHash ?? 'none'})${anchor ? `, and the log still contains the manifest's head ${anchor.headPosition}` : ''}; the ${report.evidenceFilesChecked ?? 0} evidence file(s) it cites are intact.`
         : `BROKEN: ${report.reason}${report.firstBrokenPosition ? ` (first broken position ${report.firstBrokenPosition})` : ''}.${missingKeyHint(config, report.reason)}`,
     );
     return report.ok ? 0 : 1;
   } finally {
+    await (blobs as EvidenceBlobStore | null)?.close();
     await store.close();
   }
 }

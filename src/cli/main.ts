@@ -72,7 +72,7 @@ export function buildProgram(exit: (code: number) => void): Command {
 
   program
     .command('verify-store')
-    .description('verify the configured store (chain, signed heads with SIGNING_KEY_PATH and SIGNING_TRUSTED_KEYS), and that it still contains a manifest\'s head')
+    .description('verify the configured store (chain, signed heads with SIGNING_KEY_PATH and SIGNING_TRUSTED_KEYS, every evidence file it cites read back and hashed), and that it still contains a manifest\'s head')
     .option('--manifest <file>', 'an export manifest kept elsewhere (its head must still be in the log)')
     .addHelpText('after', `\n${STORE_ENV}`)
     .action(async (options: { manifest?: string }) => exit(await runVerifyStore(storeConfig(), options.manifest)));

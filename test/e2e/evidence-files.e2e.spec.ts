@@ -395,6 +395,11 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     const bytes = Buffer.from(`incident report ${randomUUID()}\n`);
     const { id, sha256: hash } = (await upload(t, users.ciso, bytes, 'text/plain', 'report.txt')).json;
     writeFileSync(join(t.dataDir, 'evidence', hash.slice(0, 2), hash), 'altered on disk\n');
+    // verify-store reads back every file the log cites: found without anyone downloading it (insider probe p14, L2).
+    const env = { EVENT_STORE: 'sqlite', SQLITE_PATH: join(t.dataDir, 'events.sqlite'), DATA_DIR: t.dataDir };
+    const scrubbed = await cli(['verify-store'], env);
+    expect(scrubbed.code).toBe(1);
+    expect(scrubbed.json).toMatchObject({ ok: false, evidenceFilesDamaged: [hash], reason: expect.stringMatching(new RegExp(`^1 evidence file\\(s\\) cited by the log are missing or altered in .*, first ${hash}$`)) });
     const got = await download(t, users.ciso, id);
     expect(got.status).toBe(500);
     expect(got.json.error).toMatchObject({ code: 'EVIDENCE_FILE_DAMAGED', sha256: hash });
@@ -405,6 +410,10 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     // A new upload of the same bytes repairs it.
     expect((await upload(t, users.ciso, bytes, 'text/plain', 'report.txt')).status).toBe(201);
     expect((await download(t, users.ciso, id)).body.equals(bytes)).toBe(true);
+    const repaired = await cli(['verify-store'], env);
+    expect(repaired.code).toBe(0);
+    expect(repaired.json).toMatchObject({ ok: true, evidenceFilesChecked: expect.any(Number), evidenceFilesDamaged: [] });
+    expect(repaired.json.evidenceFilesChecked).toBeGreaterThan(0);
   });
 
   it('lists comments in order and shows them in the entity history', async () => {

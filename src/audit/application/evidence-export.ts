@@ -33,7 +33,7 @@ import {
 import { TrustedKeys, type HeadSignature, type PublicKeyInfo } from '../../event-store/signing.js';
 import type { EvidenceBlobStore } from '../../evidence/application/evidence-blobs.js';
 import { syncDirectory, syncFile, writeFileDurably } from '../../shared/application/durable-files.js';
-import { CitedEvidence, verifyEvidenceFiles, writeEvidenceFiles, type ExportedEvidenceFiles } from './export-evidence-files.js';
+import { CitedEvidence, damagedEvidenceFiles, verifyEvidenceFiles, writeEvidenceFiles, type ExportedEvidenceFiles } from './export-evidence-files.js';
 
 /** Version 2 adds the signed chain heads (a sidecar NDJSON file) and the public keys. */
 export const EXPORT_FORMAT = 'risk-ledger-export/2';
@@ -387,30 +387,51 @@ export interface AnchoredReport extends IntegrityReport {
   /** Null when no anchor was given; else whether the log still contains it. */
   anchorOk: boolean | null;
   anchorReason: string | null;
+  /** With a blob store given: how many evidence files the log cites (each read and hashed once the events verify). */
+  evidenceFilesChecked?: number;
+  /** Those missing from the blob store or no longer hashing to what the log cites (at most 100 listed). */
+  evidenceFilesDamaged?: string[];
 }
 
 /** Verifies a store, and that it still contains `anchor` when one is given. ok requires both. */
 export async function verifyStoreAgainst(
   store: EventStore,
   anchor: LogAnchor | null,
-  options: { pageSize?: number; onProgress?: ProgressCallback; trusted?: TrustedKeys } = {},
+  options: { pageSize?: number; onProgress?: ProgressCallback; trusted?: TrustedKeys; evidence?: () => Promise<EvidenceBlobStore> } = {},
 ): Promise<AnchoredReport> {
   const head = await store.headPosition();
   const total = estimatedCount(head);
   const check = anchor ? new AnchorCheck(anchor) : null;
+  const cited = options.evidence ? new CitedEvidence() : null;
   const { report } = await verifyEvents(readLog(store, { pageSize: options.pageSize, upTo: head }), {
     requireChain: storeWritesChain(store),
     trusted: options.trusted,
     signatures: options.trusted ? readSignatures(store, { upTo: head }) : undefined,
     onEvent: (event, verifier) => {
       check?.observe(event);
+      cited?.observe(event);
       options.onProgress?.(verifier.eventsChecked, total);
     },
   });
-  if (!check) return { ...report, anchorOk: null, anchorReason: null };
-  if (!report.ok) return { ...report, anchorOk: false, anchorReason: 'not checked: the chain itself is broken' };
-  const problem = check.finish(report);
-  return { ...report, ok: problem === null, reason: problem, firstBrokenPosition: problem === null ? null : anchor!.headPosition, anchorOk: problem === null, anchorReason: problem };
+  const anchored: AnchoredReport = !check
+    ? { ...report, anchorOk: null, anchorReason: null }
+    : !report.ok
+      ? { ...report, anchorOk: false, anchorReason: 'not checked: the chain itself is broken' }
+      : (() => {
+          const problem = check.finish(report);
+          return { ...report, ok: problem === null, reason: problem, firstBrokenPosition: problem === null ? null : anchor!.headPosition, anchorOk: problem === null, anchorReason: problem };
+        })();
+  if (!cited || !report.ok) return anchored;
+  // The files the (verified) log cites, read back from the blob store: one replaced or lost there
+  // was found only when someone downloaded it (insider probe p14, L2).
+  // The blob store is opened only for a log that cites files (opening a folder store creates it).
+  if (!cited.all.length) return { ...anchored, evidenceFilesChecked: 0, evidenceFilesDamaged: [] };
+  const blobs = await options.evidence!();
+  const damaged = await damagedEvidenceFiles(cited.all, blobs);
+  const evidence = { evidenceFilesChecked: cited.all.length, evidenceFilesDamaged: damaged.slice(0, 100) };
+  if (!damaged.length || !anchored.ok) return { ...anchored, ...evidence };
+  const reason = `${damaged.length} evidence file(s) cited by the log are missing or altered in ${blobs.description}, first ${damaged[0]}`;
+  return { ...anchored, ...evidence, ok: false, reason };
 }
 
 // ------------------------------------------------------------------------------------ offline verification

@@ -84,6 +84,16 @@ export async function writeEvidenceFiles(
   return { entry: { dir: basename(dir), files, missing }, problem, place, discard };
 }
 
+/** The cited files the blob store no longer holds intact (missing, or bytes that hash to something else). */
+export async function damagedEvidenceFiles(hashes: readonly string[], blobs: EvidenceBlobStore): Promise<string[]> {
+  const damaged: string[] = [];
+  for (const sha256 of hashes) {
+    const bytes = await blobs.read(sha256);
+    if (!bytes || sha256Of(bytes) !== sha256) damaged.push(sha256);
+  }
+  return damaged;
+}
+
 async function hashOfFile(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
