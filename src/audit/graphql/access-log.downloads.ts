@@ -9,6 +9,13 @@
  *
  * A Nest middleware bound in AuditModule to both prefixes, so that every controller under them,
  * present or future, is covered without logging code of its own.
+ *
+ * One route per prefix, and one entry per request whatever matches it: the middleware was bound to
+ * 'evidence' and 'evidence/{*path}', and Express, not strict about a trailing slash, ran it for
+ * both on `POST /evidence/` (and `/documents/`, `/EVIDENCE/`...): two entries for one request
+ * (insider probe p16). Nest runs a middleware once per request only among the paths of one route,
+ * not across the routes given to forRoutes(); so the routes do not overlap, and the middleware
+ * itself records a request it has already seen no second time.
  */
 import { requestIdOf } from '../../shared/logging/request-id.js';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
@@ -18,8 +25,11 @@ import { ACCESS_LOG, type AccessLog } from '../application/access-log.js';
 import type { AccessRecord } from '../application/access-log-chain.js';
 import { isIdArgument } from './access-log.plugin.js';
 
-/** The routes it is bound to (path-to-regexp 8 syntax, as Nest 12 takes them). */
-export const LOGGED_DOWNLOAD_ROUTES = ['documents', 'documents/{*path}', 'evidence', 'evidence/{*path}'];
+/**
+ * The routes it is bound to (path-to-regexp 8 syntax, as Nest 12 takes them): one per prefix,
+ * matching the prefix itself, with or without a trailing slash, and everything under it.
+ */
+export const LOGGED_DOWNLOAD_ROUTES = ['documents{/*path}', 'evidence{/*path}'];
 
 const ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
@@ -75,9 +85,14 @@ interface HttpResponse {
 
 @Injectable()
 export class DownloadAccessLogMiddleware implements NestMiddleware<HttpRequest, HttpResponse> {
+  /** The requests already being logged: a request that reaches the middleware again (another binding) is not logged twice. */
+  private readonly seen = new WeakSet<HttpRequest>();
+
   constructor(@Inject(ACCESS_LOG) private readonly log: AccessLog, private readonly verifier: TokenVerifier) {}
 
   use(req: HttpRequest, res: HttpResponse, next: (error?: unknown) => void): void {
+    if (this.seen.has(req)) return next();
+    this.seen.add(req);
     const url = new URL(req.originalUrl ?? req.url, 'http://local');
     const header = req.headers.authorization;
     const authorization = Array.isArray(header) ? header[0] : header;

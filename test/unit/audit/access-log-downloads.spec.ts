@@ -1,0 +1,35 @@
+import { describe, expect, it } from '@jest/globals';
+import { EventEmitter } from 'node:events';
+import type { AccessLog, AccessRecord } from '../../../src/audit/application/access-log.js';
+import { DownloadAccessLogMiddleware, LOGGED_DOWNLOAD_ROUTES } from '../../../src/audit/graphql/access-log.downloads.js';
+import type { TokenVerifier } from '../../../src/identity/token-verifier.js';
+
+describe('the access-log middleware for /documents/ and /evidence/', () => {
+  it('is bound to one route per prefix', () => {
+    expect(LOGGED_DOWNLOAD_ROUTES).toEqual(['documents{/*path}', 'evidence{/*path}']);
+  });
+
+  it('records a request once even when it runs for it twice (two bindings that match the same path)', async () => {
+    const records: AccessRecord[] = [];
+    const log = { record: (r: AccessRecord) => records.push(r) } as unknown as AccessLog;
+    const verifier = { verifyAuthorization: async () => ({ id: 'secretary', name: 'Board Secretary', roles: ['BOARD_SECRETARY'] }) } as unknown as TokenVerifier;
+    const middleware = new DownloadAccessLogMiddleware(log, verifier);
+    const req = { method: 'POST', url: '/evidence/', originalUrl: '/evidence/', headers: { authorization: 'Bearer x', 'x-request-id': 'one-request' } };
+    const res = Object.assign(new EventEmitter(), { statusCode: 201, writableFinished: true });
+    let nexts = 0;
+    middleware.use(req, res, () => nexts++);
+    middleware.use(req, res, () => nexts++);
+    expect(nexts).toBe(2);
+    res.emit('close');
+    await new Promise((r) => setImmediate(r));
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ operationName: 'POST /evidence/', operationType: 'http', outcome: 'ALLOWED', correlationId: 'one-request', actorId: 'secretary' });
+    // Another request on the same connection is its own entry.
+    const again = { ...req, headers: { ...req.headers, 'x-request-id': 'next-request' } };
+    const res2 = Object.assign(new EventEmitter(), { statusCode: 201, writableFinished: true });
+    middleware.use(again, res2, () => {});
+    res2.emit('close');
+    await new Promise((r) => setImmediate(r));
+    expect(records.map((r) => r.correlationId)).toEqual(['one-request', 'next-request']);
+  });
+});
