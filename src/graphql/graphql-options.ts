@@ -7,7 +7,7 @@ import type { TokenVerifier } from '../identity/token-verifier.js';
 import type { RequestContext } from '../identity/graphql/auth.guard.js';
 import { clearTokenExpiry, closeSocketWhenTokenExpires, TOKEN_EXPIRED_CLOSE_CODE } from '../identity/graphql/ws-token-expiry.js';
 import type { AccessLog } from '../audit/application/access-log.js';
-import { accessLogPlugin, accessLogWsHooks } from '../audit/graphql/access-log.plugin.js';
+import { accessLogPlugin, accessLogWsHooks, logReturnedEntities } from '../audit/graphql/access-log.plugin.js';
 import { formatGraphQLError } from './error-format.js';
 import { authenticationPlugin } from '../identity/graphql/authentication.plugin.js';
 import { requestIdOf } from '../shared/logging/request-id.js';
@@ -124,7 +124,7 @@ export function graphqlOptions(
       describe(schema.getQueryType(), 'Read operations. Any role of this product unless a field says otherwise; the past through asOf or atPosition where offered.');
       describe(schema.getMutationType(), 'Commands, one input each, idempotent with commandId. An AUDITOR is refused every one (FORBIDDEN); all are refused with INTEGRITY_BROKEN while the event log fails verification.');
       describe(schema.getSubscriptionType(), 'Committed events, live, over graphql-ws at /graphql (the token in the connection parameters); the socket closes with 4401 when the token expires.');
-      return rootFieldsInTurns(schema);
+      return rootFieldsInTurns(accessLog ? logReturnedEntities(schema) : schema);
     },
     sortSchema: true,
     path: '/graphql',

@@ -45,7 +45,11 @@ export interface AccessRecord {
   operationType: OperationType | null;
   /** Root fields of the operation. */
   fields: string[];
-  /** Ids the operation named in its arguments (id, assetId, riskId...). */
+  /**
+   * What the operation touched: the entity a mutation returned (a creating one's new entity) or
+   * an upload stored, then the ids named in its arguments (id, assetId, riskId...). The rule of
+   * access-log.plugin.ts; entries written before it name only the arguments' ids.
+   */
   targetIds: string[];
   outcome: AccessOutcome;
   /** extensions.code of the first error that decided the outcome. */

@@ -2,8 +2,10 @@
  * Records every request under /documents/ and /evidence/ in the access log (Art. 23(2)): the
  * documents and evidence files leave the system there, outside GraphQL. One entry per request,
  * allowed or not, written when the answer has been sent: the actor (from the bearer token, or
- * null), `GET /documents/controls.md` as the operation name, operation type `http`, the ids the
- * request names (`?riskId=`, `/evidence/{id}`, `/documents/plans/{id}.md`), the outcome from the
+ * null), `GET /documents/controls.md` as the operation name, operation type `http`, the target
+ * ids (as for GraphQL, access-log.plugin.ts: first what the request created, the resource its
+ * answer's Location names, such as the evidence file an upload stored; then the ids the request
+ * names: `?riskId=`, `/evidence/{id}`, `/documents/plans/{id}.md`), the outcome from the
  * status (2xx/3xx ALLOWED; 401, 403 DENIED; anything else FAILED, with the status's code) and
  * the correlation id. Never the token, never the query string's other values.
  *
@@ -77,9 +79,23 @@ interface HttpRequest {
   url: string;
   headers: Record<string, string | string[] | undefined>;
 }
+/** The ids of an HTTP entry: the resource a successful answer's Location names (what the request created), then the request's own. */
+export function httpTargets(path: string, query: Record<string, unknown>, status: number, location: unknown): string[] {
+  const named = downloadTargets(path, query);
+  if (status < 200 || status >= 300 || typeof location !== 'string') return named;
+  let created: string[];
+  try {
+    created = downloadTargets(new URL(location, 'http://local').pathname, {});
+  } catch {
+    return named;
+  }
+  return [...new Set([...created, ...named])].slice(0, 50);
+}
+
 interface HttpResponse {
   statusCode: number;
   writableFinished: boolean;
+  getHeader?(name: string): unknown;
   once(event: 'close', listener: () => void): unknown;
 }
 
@@ -105,6 +121,7 @@ export class DownloadAccessLogMiddleware implements NestMiddleware<HttpRequest, 
     res.once('close', () => {
       const completed = res.writableFinished;
       const status = res.statusCode;
+      const location = res.getHeader?.('location');
       void actor.then((a) => {
         try {
           this.log.record({
@@ -115,7 +132,7 @@ export class DownloadAccessLogMiddleware implements NestMiddleware<HttpRequest, 
             operationName: `${req.method} ${url.pathname}`.slice(0, 200),
             operationType: 'http',
             fields: [],
-            targetIds: downloadTargets(url.pathname, query),
+            targetIds: httpTargets(url.pathname, query, status, location),
             ...httpOutcome(status, completed),
             correlationId,
           });

@@ -7,16 +7,25 @@
  *    each operation's outcome, and validation errors.
  *
  * What is stored: the actor (from the verified token, or null), operation name and type, root
- * fields, the ids named in the arguments (id, assetId, riskId, planId, criteriaId, catalogueId…,
- * read from literals and variables), the outcome and error code, the correlation id. Never a
- * header, a token, an error message or an input's content.
+ * fields, the target ids, the outcome and error code, the correlation id. Never a header, a
+ * token, an error message or an input's content.
+ *
+ * The target ids, one rule for every operation: first the id of each entity a mutation's root
+ * field returned (the asset registerAsset created, the risk identifyRisk identified, the asset
+ * identifyThreat changed...), then the ids named in the arguments (id, assetId, riskId, planId,
+ * criteriaId, catalogueId, managerId…, read from literals and variables); each once, at most 50.
+ * A creating mutation's arguments cannot name what it creates: its entry named only those
+ * (registerAsset: its manager, a user) until the returned entity was added (insider probe p16).
+ * Read from the resolver's own value, so it does not depend on what the client selected.
  */
 import { MAX_TOKENS } from '../../graphql/edge-limits.js';
 import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
   GraphQLError,
+  GraphQLObjectType,
   Kind,
+  getNamedType,
   getOperationAST,
   parse,
   valueFromASTUntyped,
@@ -24,7 +33,9 @@ import {
   type ExecutionArgs,
   type ExecutionResult,
   type FieldNode,
+  type GraphQLFieldResolver,
   type GraphQLFormattedError,
+  type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
@@ -125,6 +136,53 @@ function clip(text: string | null): string | null {
   return text === null ? null : text.slice(0, MAX_NAME_LENGTH);
 }
 
+/** The ids of the entities an operation's mutations returned, by the operation's context. */
+const returnedIds = new WeakMap<object, string[]>();
+
+function noteReturned(context: unknown, value: unknown): void {
+  if (typeof context !== 'object' || context === null || typeof value !== 'object' || value === null) return;
+  const id = acceptableId((value as { id?: unknown }).id);
+  if (id === null) return;
+  const ids = returnedIds.get(context);
+  if (!ids) returnedIds.set(context, [id]);
+  else if (!ids.includes(id) && ids.length < MAX_IDS) ids.push(id);
+}
+
+/**
+ * Wraps each Mutation root field whose type has an `id` so that the entity it resolves to is
+ * noted for the operation's entry (see the target ids above). Only those fields: Apollo's
+ * willResolveField would wrap every field of every request (see noStorePlugin).
+ */
+export function logReturnedEntities(schema: GraphQLSchema): GraphQLSchema {
+  const mutation = schema.getMutationType();
+  for (const field of Object.values(mutation?.getFields() ?? {})) {
+    const type = getNamedType(field.type);
+    const resolve = field.resolve;
+    if (!resolve || !(type instanceof GraphQLObjectType) || !type.getFields().id) continue;
+    const noting: GraphQLFieldResolver<unknown, unknown> = (source, args, context, info) => {
+      const result = resolve(source, args, context, info);
+      if (typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
+        noteReturned(context, result);
+        return result;
+      }
+      // Noted before graphql-js goes on with the value, so before the answer (and its entry) is complete.
+      return Promise.resolve(result).then((value) => {
+        noteReturned(context, value);
+        return value;
+      });
+    };
+    field.resolve = noting;
+  }
+  return schema;
+}
+
+/** The entry's target ids: the returned entities first, then the ids of the arguments; each once, at most MAX_IDS. */
+function targetsOf(context: object | undefined, named: string[]): string[] {
+  const returned = context ? returnedIds.get(context) : undefined;
+  if (!returned) return named;
+  return [...new Set([...returned, ...named])].slice(0, MAX_IDS);
+}
+
 const DENIAL_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
 
 /** ALLOWED without errors; DENIED when any error is UNAUTHENTICATED or FORBIDDEN; FAILED otherwise. */
@@ -165,6 +223,7 @@ export function accessRecord(
     at: new Date().toISOString(),
     ...actorOf(context),
     ...description,
+    targetIds: targetsOf(context, description.targetIds),
     ...outcomeOf(codes),
     correlationId: context?.correlationId ?? null,
   };

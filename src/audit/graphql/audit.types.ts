@@ -69,7 +69,7 @@ export class AccessLogEntryType {
   })
   operationType!: string | null;
   @Field(() => [String], { description: 'Root fields of the operation.' }) fields!: string[];
-  @Field(() => [String], { description: 'Ids named in the arguments or the download path (id, assetId, riskId, planId, criteriaId, catalogueId…), at most 50.' }) targetIds!: string[];
+  @Field(() => [String], { description: 'What the request touched, at most 50 ids, each once: first the entity a mutation returned (for a creating mutation, the one it created: registerAsset names the new asset), or the file an upload stored; then the ids named in the arguments, the path or the query (id, assetId, riskId, planId, criteriaId, catalogueId, managerId…). Entries written by earlier builds name only the latter.' }) targetIds!: string[];
   @Field(() => AccessOutcome, { description: 'ALLOWED, DENIED or FAILED.' }) outcome!: AccessOutcome;
   @Field(() => String, { nullable: true, description: 'The error code answered (such as FORBIDDEN, BAD_USER_INPUT, RULE_VIOLATION) or a download\'s HTTP error; null when ALLOWED.' }) errorCode!: string | null;
   @Field(() => String, { nullable: true, description: 'Correlation id of the request (x-correlation-id or generated), also in the metadata of the events it caused.' }) correlationId!: string | null;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { EventEmitter } from 'node:events';
 import type { AccessLog, AccessRecord } from '../../../src/audit/application/access-log.js';
-import { DownloadAccessLogMiddleware, LOGGED_DOWNLOAD_ROUTES } from '../../../src/audit/graphql/access-log.downloads.js';
+import { DownloadAccessLogMiddleware, LOGGED_DOWNLOAD_ROUTES, httpTargets } from '../../../src/audit/graphql/access-log.downloads.js';
 import type { TokenVerifier } from '../../../src/identity/token-verifier.js';
 
 describe('the access-log middleware for /documents/ and /evidence/', () => {
@@ -31,5 +31,13 @@ describe('the access-log middleware for /documents/ and /evidence/', () => {
     res2.emit('close');
     await new Promise((r) => setImmediate(r));
     expect(records.map((r) => r.correlationId)).toEqual(['one-request', 'next-request']);
+  });
+
+  it('names what a successful answer created (its Location) first, then the ids of the request', () => {
+    expect(httpTargets('/evidence', {}, 201, '/evidence/ev-1')).toEqual(['ev-1']);
+    expect(httpTargets('/evidence/ev-1', { riskId: ['risk-1'] }, 200, undefined)).toEqual(['ev-1', 'risk-1']);
+    // A refusal created nothing, whatever a header says.
+    expect(httpTargets('/evidence', {}, 403, '/evidence/ev-2')).toEqual([]);
+    expect(httpTargets('/evidence', {}, 201, 'http://[bad')).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { getOperationAST, parse } from 'graphql';
-import { describeOperation, isIdArgument, outcomeOf } from '../../../src/audit/graphql/access-log.plugin.js';
+import { buildSchema, execute, getOperationAST, parse } from 'graphql';
+import { accessRecord, describeOperation, isIdArgument, logReturnedEntities, outcomeOf } from '../../../src/audit/graphql/access-log.plugin.js';
 
 const describeText = (query: string, variables: Record<string, unknown> = {}, name?: string) => {
   const document = parse(query);
@@ -45,5 +45,31 @@ describe('what the access log keeps of an operation', () => {
     expect(outcomeOf(['NOT_FOUND', 'FORBIDDEN'])).toEqual({ outcome: 'DENIED', errorCode: 'FORBIDDEN' });
     expect(outcomeOf(['UNAUTHENTICATED'])).toEqual({ outcome: 'DENIED', errorCode: 'UNAUTHENTICATED' });
     expect(outcomeOf(['RULE_VIOLATION', 'NOT_FOUND'])).toEqual({ outcome: 'FAILED', errorCode: 'RULE_VIOLATION' });
+  });
+
+  it('names the entity a mutation returned first, then the ids of its arguments, whatever the selection; never for queries', async () => {
+    const schema = buildSchema(`type Asset { id: ID! name: String } type Report { count: Int }
+      type Query { asset(id: ID!): Asset }
+      type Mutation { register(managerId: ID!): Asset! registerLater(managerId: ID!): Asset report: Report fail(managerId: ID!): Asset }`);
+    const fields = schema.getMutationType()!.getFields();
+    fields.register!.resolve = () => ({ id: 'asset-new', name: 'HSM' });
+    fields.registerLater!.resolve = async () => ({ id: 'asset-later', name: 'HSM 2' });
+    fields.report!.resolve = () => ({ count: 1, id: 'not-an-entity' });
+    fields.fail!.resolve = async () => {
+      throw new Error('refused');
+    };
+    schema.getQueryType()!.getFields().asset!.resolve = () => ({ id: 'asset-read' });
+    logReturnedEntities(schema);
+    const run = async (query: string) => {
+      const document = parse(query);
+      const context = { correlationId: 'c-1', auth: { error: new Error('none') } } as any;
+      await execute({ schema, document, contextValue: context });
+      return accessRecord(context, describeOperation(document, getOperationAST(document), {}), []).targetIds;
+    };
+    expect(await run(`mutation { register(managerId: "mgr-ops") { name } }`)).toEqual(['asset-new', 'mgr-ops']);
+    expect(await run(`mutation { registerLater(managerId: "mgr-ops") { id } register(managerId: "mgr-ops") { id } }`)).toEqual(['asset-later', 'asset-new', 'mgr-ops']);
+    expect(await run(`mutation { report { count } }`)).toEqual([]);
+    expect(await run(`mutation { fail(managerId: "mgr-ops") { id } }`)).toEqual(['mgr-ops']);
+    expect(await run(`query { asset(id: "asset-1") { id } }`)).toEqual(['asset-1']);
   });
 });
