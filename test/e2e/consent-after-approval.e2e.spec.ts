@@ -94,11 +94,11 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     expect(again.data.acceptResidualRisk).toMatchObject({ status: 'IN_FORCE' });
   }, 60_000);
 
-  it('the plan learns a stale consent and a review finding in the same append as the risk: at no instant in force over them (year probe p14)', async () => {
+  it('the plan learns a stale consent, a review finding and an acceptance in the same append as the risk: at no instant in force over them, nor behind an acceptance (year probe p14)', async () => {
     const { planId, a, b } = await approvedPlan('joint-stale', 'given');
     const eventsSince = async (after: string | null) =>
       (await t.ok(`query($after: String) { events(after: $after, first: 500) { edges { node { position streamId type recordedAt metadata { correlationId } } } } }`, { after }, await as(users.auditor))).events.edges.map((e: any) => e.node);
-    const sameAppend = async (head: string | null, riskType: string, planTypes: string[]) => {
+    const sameAppend = async (head: string | null, riskType: string, planTypes: string[], statusThen = 'APPROVED') => {
       const events = await eventsSince(head);
       const i = events.findIndex((e: any) => e.type === riskType);
       expect(i).toBeGreaterThanOrEqual(0);
@@ -107,13 +107,16 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
       expect(next.map((e: any) => [e.streamId, e.type])).toEqual(planTypes.map((type) => [`plan-${planId}`, type]));
       for (const e of next) expect([e.recordedAt, e.metadata.correlationId]).toEqual([events[i].recordedAt, events[i].metadata.correlationId]);
       const then = (await t.ok(`query($id: ID!, $asOf: DateTime) { plan(id: $id, asOf: $asOf) { status } }`, { id: planId, asOf: events[i].recordedAt }, await as(users.auditor))).plan;
-      expect(then.status).toBe('APPROVED');
+      expect(then.status).toBe(statusThen);
     };
     let head = await logHead(t);
     await retarget(a, 1, 2); // still LOW: the owner is asked again
     await sameAppend(head, 'ResidualConsentInvalidated', ['ResidualConsentBecameStale', 'PlanLeftForce']);
     await quiesce(t, await logHead(t));
+    head = await logHead(t);
     expect((await accept(planId, a)).data.acceptResidualRisk.status).toBe('IN_FORCE');
+    // The acceptance too: the risk ACCEPTED and its item PENDING for no instant of the log.
+    await sameAppend(head, 'ResidualRiskAcceptedByOwner', ['ResidualRiskAccepted', 'PlanCameIntoForce'], 'IN_FORCE');
     head = await logHead(t);
     await t.ok(`mutation($input: RecordReviewInput!) { recordReview(input: $input) { id } }`, { input: { riskId: b, controlsInPlace: false, actualLikelihood: 1, actualImpact: 1, notes: 'the log of the control was not kept' } }, await as(users.committee));
     await sameAppend(head, 'RiskReassessmentOpened', ['PlanItemReopened', 'PlanLeftForce']);

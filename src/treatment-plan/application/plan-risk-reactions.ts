@@ -19,8 +19,9 @@ class AcceptanceTakenBack extends Error {}
  * (plan-joint-commands.ts); what is left here flows one way per fact, from the stream that
  * decides it to the one that learns it:
  * - plan → risk: an approved plan asks each owner for consent;
- * - risk → plan: the owner's acceptance (a decline, a material change and a review finding are
- *   appended with the risk's decision since: plan-follow-ups.ts; these reactions cover older logs);
+ * - risk → plan: the owner's answer, a material change and a review finding (appended with the
+ *   risk's decision since: plan-follow-ups.ts; these reactions cover older logs and appends made
+ *   outside the command pipeline, and find the rest learnt);
  * - risk → risk: a consent made stale by a material change is asked for again.
  * Each turns one recorded event into idempotent commands.
  */
@@ -61,7 +62,8 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
       const plan = await aggregates.state(event.streamId, planDecider);
       await askAgain(event, event.data.riskId, planIdOf(event), plan.revision);
     }),
-    // Risk → plan: the owner's answer (decided on the risk), in the risk's order.
+    // Risk → plan: the owner's answer (decided on the risk), in the risk's order. In the
+    // acceptance's own append since planLearnsRiskDecision; here for logs from before.
     onRiskEvent('ResidualRiskAcceptedByOwner', async (event) => {
       const d = event.data;
       const command = learnt(event)!;
