@@ -31,10 +31,12 @@ import {
 } from '../audit/application/evidence-export.js';
 import { importExport, ImportRefusedError } from '../audit/application/evidence-import.js';
 import { restoreEvidenceFiles } from '../audit/application/export-evidence-files.js';
-import { accessLogPath } from '../audit/application/access-log.js';
+import { AccessLogStore, accessLogPath } from '../audit/application/access-log.js';
+import { importRecord, importsIn, importsInPostgres } from '../audit/application/access-log-imports.js';
 import { anchorPathFor, configuredTrustedKeys, correlationsIn, firstEntryIn, verifyAccessLogFile, type AccessLogVerification } from '../audit/application/access-log-chain.js';
 import { verifyAccessLogAgainstEvents, type CorrelationLookup } from '../audit/application/access-log-crosscheck.js';
-import { postgresAccessLogAnchorPath, verifyPostgresAccessLog } from '../audit/application/access-log-postgres.js';
+import { PostgresAccessLog, postgresAccessLogAnchorPath, postgresAccessLogExists, verifyPostgresAccessLog } from '../audit/application/access-log-postgres.js';
+import type { SigningKeys } from '../event-store/signing.js';
 import { ProgressBar } from './progress-bar.js';
 import type { EvidenceBlobStore } from '../evidence/application/evidence-blobs.js';
 import { openConfiguredBlobStore } from '../evidence/infrastructure/configured-blob-store.js';
@@ -303,13 +305,15 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
       await evidence.close();
     }
     log.info('import finished', { events: r.eventsImported, hashesIdentical: r.hashesIdentical });
+    const head = await store.headPosition();
+    const accessLogEntry = ok && head !== null ? await recordImportInAccessLog(config, keys, { upTo: head, events: r.eventsImported, file }) : false;
     // The store keeps each event's original commit instant (it is hashed from hash version 2 on);
     // only an adapter that cannot store a given instant assigns the time of the import.
     if (!r.recordedAtPreserved) {
       log.warn('the store assigned new recordedAt instants (the time of this import) to some events; the original ones are in the export only', {});
     }
     result(
-      { command: 'import', ok, adapter: store.adapterName, ...r, evidenceFilesRestored },
+      { command: 'import', ok, adapter: store.adapterName, ...r, evidenceFilesRestored, accessLogEntry },
       ok
         ? `Imported ${r.eventsImported} events with identical hashes${r.positionsPreserved ? ', positions and head chain hash' : ' (positions differ in value, not in order)'}; ${r.recordedAtPreserved ? 'every event keeps its original recordedAt' : 'some events got the time of the import as recordedAt'}; ${evidenceFilesRestored} evidence file(s) restored.`
         : `Import finished with differences: ${r.firstMismatch ?? r.report.reason ?? 'event count differs from the manifest'}`,
@@ -325,6 +329,38 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     await store.close();
     storeLock?.release();
     for (const f of refused ? createdByImport : []) rmSync(f, { force: true });
+  }
+}
+
+/**
+ * An installation that has answered requests already has an access log: the import is written
+ * into it as a signed entry (access-log-imports.ts), so that verify-access-log does not ask the
+ * imported changes for entries of this log. No access log (a new DATA_DIR): none is created (the
+ * server's first start asks for ACCESS_LOG_RESET=1, see the README). False when none was written.
+ */
+async function recordImportInAccessLog(config: AppConfig, keys: SigningKeys, imported: { upTo: string; events: number; file: string }): Promise<boolean> {
+  const entry = importRecord(imported, new Date().toISOString());
+  try {
+    if (config.eventStore === 'postgres' && config.databaseUrl) {
+      const client = standaloneClient(config.databaseUrl);
+      await client.connect();
+      const exists = await postgresAccessLogExists(client).finally(() => client.end());
+      if (!exists) return false;
+      // No anchor: the servers' anchors are their own (DATA_DIR may be one's).
+      const accessLog = await PostgresAccessLog.open({ connectionString: config.databaseUrl, anchorPath: null, signing: keys, logger: log });
+      accessLog.record(entry);
+      await accessLog.close();
+      return true;
+    }
+    const path = accessLogPath(config);
+    if (path === ':memory:' || !existsSync(path)) return false;
+    const accessLog = await AccessLogStore.open(path, { signing: keys, logger: log });
+    accessLog.record(entry);
+    accessLog.close();
+    return true;
+  } catch (error) {
+    log.warn('the import could not be recorded in the access log: verify-access-log will report the imported changes made after its first entry', { error: (error as Error).message });
+    return false;
   }
 }
 
@@ -397,6 +433,7 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
         check({
           firstEntryAt: async () => (await client.query<{ at: string }>('SELECT at FROM risk_ledger.access_log ORDER BY seq LIMIT 1')).rows[0]?.at ?? null,
           correlationsLogged: async (ids) => new Set((await client.query<{ c: string }>('SELECT DISTINCT correlation_id AS c FROM risk_ledger.access_log WHERE correlation_id = ANY($1::text[])', [ids])).rows.map((r) => r.c)),
+          importsLogged: () => importsInPostgres(client, '"risk_ledger"'),
         }),
       ).catch((error: unknown) => {
         // No access log tables (deleted): the chain check's verdict stands.
@@ -421,7 +458,7 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
       const opened = report;
       report = await againstEvents(config, report, (check) => {
         const db = new Database(file, { readonly: true, fileMustExist: true });
-        return check({ firstEntryAt: async () => firstEntryIn(db), correlationsLogged: async (ids) => correlationsIn(db, ids) }).finally(() => db.close());
+        return check({ firstEntryAt: async () => firstEntryIn(db), correlationsLogged: async (ids) => correlationsIn(db, ids), importsLogged: async () => importsIn(db) }).finally(() => db.close());
       }).catch((error: unknown) => {
         // A file the chain check already found unreadable or damaged: its verdict stands.
         if (!opened.ok) return opened;

@@ -308,6 +308,8 @@ export interface AccessLogVerification {
   headHash: string;
   /** Signed heads whose signature was checked (the file's, and the anchor's). */
   signaturesChecked: number;
+  /** The last entry a signed head covers (its signature checked, when keys are given); 0: none. */
+  signedSeq: number;
 }
 
 export interface AccessLogVerifyOptions {
@@ -369,6 +371,7 @@ export class AccessLogWalk {
       headSeq: this.expectedSeq > 1 ? this.expectedSeq - 1 : null,
       headHash: this.prev,
       signaturesChecked: this.signaturesChecked,
+      signedSeq: this.lastSigned,
     };
   }
 
@@ -565,6 +568,7 @@ export function missingAccessLog(path: string, anchorPath: string | null): Acces
     headSeq: null,
     headHash: ACCESS_LOG_GENESIS,
     signaturesChecked: 0,
+    signedSeq: 0,
   };
 }
 

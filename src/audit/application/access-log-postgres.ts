@@ -48,6 +48,7 @@ import {
   type Discontinuity,
   type HeadRow,
 } from './access-log-chain.js';
+import { importsInPostgres, type ImportedRange } from './access-log-imports.js';
 import { AccessLogRefusedError, type AccessLogFilter, type CheckableAccessLog } from './access-log.js';
 
 const COLUMNS = 'seq, at, actor_id, actor_name, actor_roles, operation_name, operation_type, fields, target_ids, outcome, error_code, correlation_id, prev_hash, hash, note';
@@ -127,6 +128,11 @@ function quoted(schema: string): string {
 async function tablesExist(db: Queryable, S: string): Promise<boolean> {
   const r = await db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${S}.access_log`]);
   return Boolean(r.rows[0]?.t);
+}
+
+/** Whether the shared access log exists (a CLI that must not create it asks first). */
+export function postgresAccessLogExists(db: Queryable, schema = 'risk_ledger'): Promise<boolean> {
+  return tablesExist(db, quoted(schema));
 }
 
 /** Creates or migrates the tables, under a transaction-level advisory lock (instances starting together). */
@@ -496,6 +502,10 @@ export class PostgresAccessLog implements CheckableAccessLog {
     const found = new Set(rows.map((r) => r.correlation_id));
     for (const r of this.queue) if (r.correlationId) found.add(r.correlationId);
     return found;
+  }
+
+  async importsLogged(): Promise<ImportedRange[]> {
+    return importsInPostgres(this.pool, this.S);
   }
 
   /** The index the cross-check looks requests up by (logs created before it have none). */

@@ -50,6 +50,7 @@ import {
   type AccessRecord,
   type Discontinuity,
 } from './access-log-chain.js';
+import { importsIn, type ImportedRange } from './access-log-imports.js';
 import type { CorrelationLookup } from './access-log-crosscheck.js';
 
 export {
@@ -524,6 +525,10 @@ export class AccessLogStore implements CheckableAccessLog {
     const found = correlationsIn(this.db, ids);
     for (const r of this.queue) if (r.correlationId) found.add(r.correlationId);
     return found;
+  }
+
+  async importsLogged(): Promise<ImportedRange[]> {
+    return importsIn(this.db);
   }
 
   /** Writes what is queued and closes the file. Idempotent. */
