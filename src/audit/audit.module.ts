@@ -37,6 +37,8 @@ export { accessLogPath } from './application/access-log.js';
           signing,
           reset: config.accessLogReset,
           priorState: async () => ((await store.headPosition()) !== null ? 'the event log already holds events' : null),
+          // verifyAccessLog's cross-check, shared by concurrent calls with the walk of the log itself.
+          events: store,
         };
         // On PostgreSQL every instance appends to one shared log; elsewhere it is a local file.
         if (config.eventStore === 'postgres' && config.databaseUrl) {

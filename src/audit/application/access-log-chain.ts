@@ -540,8 +540,10 @@ export async function verifyAccessLogDatabaseInSlices(db: Database.Database, opt
 }
 
 /**
- * One verification at a time per log: a call made while one runs gets that one's verdict (N
- * callers cost one walk, not N at once). Entries written since it began are checked by the next.
+ * One verification at a time per log (with its cross-check against the event log): a call made
+ * while one runs gets that one's verdict (N callers cost one walk, not N at once). Nothing is kept
+ * once it is over, so a call never gets a verdict finished before it was made; what was written
+ * since the running one began is checked by the next.
  */
 export class SharedVerification {
   private running: Promise<AccessLogVerification> | null = null;

@@ -49,6 +49,8 @@ import {
   type HeadRow,
 } from './access-log-chain.js';
 import { importsInPostgres, type ImportedRange } from './access-log-imports.js';
+import { verifyAccessLogAgainstEvents } from './access-log-crosscheck.js';
+import type { EventStore } from '../../event-store/event-store.port.js';
 import { AccessLogRefusedError, type AccessLogFilter, type CheckableAccessLog } from './access-log.js';
 
 const COLUMNS = 'seq, at, actor_id, actor_name, actor_roles, operation_name, operation_type, fields, target_ids, outcome, error_code, correlation_id, prev_hash, hash, note';
@@ -246,6 +248,8 @@ export interface PostgresAccessLogOptions {
   reset?: boolean;
   /** Why there must have been an access log already (e.g. "the event log already holds events"), or null. */
   priorState?: () => Promise<string | null>;
+  /** The event log verify() checks the log against (access-log-crosscheck.ts), in the same shared run; none: the log alone. */
+  events?: EventStore | null;
 }
 
 export class PostgresAccessLog implements CheckableAccessLog {
@@ -518,11 +522,12 @@ export class PostgresAccessLog implements CheckableAccessLog {
     return this.correlationIndex;
   }
 
-  /** Calls made while a verification runs share it (one snapshot, one walk), as on SQLite. */
+  /** Calls made while a verification runs share it (one snapshot, one walk; one cross-check against the event log), as on SQLite. */
   verify(): Promise<AccessLogVerification> {
     return this.verification.run(async () => {
       await this.flush();
-      return withPooledClient(this.pool, (client) => verifyPostgresAccessLog(client, { schema: this.schema, trusted: this.options.signing?.trusted ?? null, anchorPath: this.options.anchorPath }));
+      const walked = await withPooledClient(this.pool, (client) => verifyPostgresAccessLog(client, { schema: this.schema, trusted: this.options.signing?.trusted ?? null, anchorPath: this.options.anchorPath }));
+      return this.options.events ? verifyAccessLogAgainstEvents(walked, this.options.events, this) : walked;
     });
   }
 

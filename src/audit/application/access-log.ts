@@ -51,7 +51,8 @@ import {
   type Discontinuity,
 } from './access-log-chain.js';
 import { importsIn, type ImportedRange } from './access-log-imports.js';
-import type { CorrelationLookup } from './access-log-crosscheck.js';
+import { verifyAccessLogAgainstEvents, type CorrelationLookup } from './access-log-crosscheck.js';
+import type { EventStore } from '../../event-store/event-store.port.js';
 
 export {
   ACCESS_LOG_GENESIS,
@@ -87,8 +88,9 @@ export interface AccessLog {
   /** Entries matching the filter, oldest first (this instance's queued entries are written first). */
   page(filter: AccessLogFilter): AccessLogEntry[] | Promise<AccessLogEntry[]>;
   /**
-   * The whole log checked as evidence, in slices that hand the event loop back (heavy work never
-   * blocks other requests); calls made while a check runs share it.
+   * The whole log checked as evidence, and against the event log when it was given one, in slices
+   * that hand the event loop back (heavy work never blocks other requests); calls made while a
+   * check runs share it, cross-check included.
    */
   verify(): Promise<AccessLogVerification>;
   /** Writes what is queued, then releases the store. Idempotent. */
@@ -125,6 +127,8 @@ export interface AccessLogOptions {
   checkpointOffLoop?: WalCheckpointOptions;
   /** The anchor file (the last signed head, outside the log). Default with open(): next to the log; with the constructor: none. */
   anchorPath?: string | null;
+  /** The event log verify() checks the log against (access-log-crosscheck.ts), in the same shared run; none: the log alone. */
+  events?: EventStore | null;
 }
 
 export interface AccessLogOpenOptions extends AccessLogOptions {
@@ -505,15 +509,20 @@ export class AccessLogStore implements CheckableAccessLog {
    * Walks the whole log: every row's hash and link, the signed heads (with the keys given at
    * construction), the anchor; and that the file is still where it was opened. In pages, handing
    * the event loop back between them (anyone can grow the log: every refused request is an entry),
-   * up to the head written when it starts. A call made while a walk runs shares it and its verdict
-   * (so N callers cost one walk, not N at once): entries written since that walk began are checked
-   * by the next one.
+   * up to the head written when it starts; then, given the event log, the cross-check against it
+   * (access-log-crosscheck.ts). A call made while a verification runs shares it and its verdict,
+   * cross-check included (so N callers cost one walk of each log, not N at once): what was written
+   * since it began is checked by the next one. Nothing is kept once it is over: a call made after
+   * it walks again.
    */
   verify(): Promise<AccessLogVerification> {
     return this.verification.run(async () => {
       this.flush();
-      if (this.path !== ':memory:' && !existsSync(this.path)) return missingAccessLog(this.path, this.anchorPath);
-      return verifyAccessLogDatabaseInSlices(this.db, { trusted: this.options.signing?.trusted ?? null, anchorPath: this.anchorPath });
+      const walked =
+        this.path !== ':memory:' && !existsSync(this.path)
+          ? missingAccessLog(this.path, this.anchorPath)
+          : await verifyAccessLogDatabaseInSlices(this.db, { trusted: this.options.signing?.trusted ?? null, anchorPath: this.anchorPath });
+      return this.options.events ? verifyAccessLogAgainstEvents(walked, this.options.events, this) : walked;
     });
   }
 
