@@ -32,10 +32,11 @@ import {
 import { importExport, ImportRefusedError } from '../audit/application/evidence-import.js';
 import { restoreEvidenceFiles } from '../audit/application/export-evidence-files.js';
 import { AccessLogStore, accessLogPath } from '../audit/application/access-log.js';
-import { importRecord, importsIn, importsInPostgres } from '../audit/application/access-log-imports.js';
-import { anchorPathFor, configuredTrustedKeys, correlationsIn, firstEntryIn, verifyAccessLogFile, type AccessLogVerification } from '../audit/application/access-log-chain.js';
+import { importRecord } from '../audit/application/access-log-imports.js';
+import { sqliteAccessLogLookup } from '../audit/application/access-log-lookups.js';
+import { anchorPathFor, configuredTrustedKeys, verifyAccessLogFile, type AccessLogVerification } from '../audit/application/access-log-chain.js';
 import { verifyAccessLogAgainstEvents, type CorrelationLookup } from '../audit/application/access-log-crosscheck.js';
-import { PostgresAccessLog, postgresAccessLogAnchorPath, postgresAccessLogExists, verifyPostgresAccessLog } from '../audit/application/access-log-postgres.js';
+import { PostgresAccessLog, postgresAccessLogAnchorPath, postgresAccessLogExists, postgresAccessLogLookup, verifyPostgresAccessLog } from '../audit/application/access-log-postgres.js';
 import type { SigningKeys } from '../event-store/signing.js';
 import { ProgressBar } from './progress-bar.js';
 import type { EvidenceBlobStore } from '../evidence/application/evidence-blobs.js';
@@ -429,13 +430,7 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
     try {
       report = await verifyPostgresAccessLog(client, { trusted, anchorPath: existsSync(anchorPath) ? anchorPath : null });
       const opened = report;
-      report = await againstEvents(config, report, (check) =>
-        check({
-          firstEntryAt: async () => (await client.query<{ at: string }>('SELECT at FROM risk_ledger.access_log ORDER BY seq LIMIT 1')).rows[0]?.at ?? null,
-          correlationsLogged: async (ids) => new Set((await client.query<{ c: string }>('SELECT DISTINCT correlation_id AS c FROM risk_ledger.access_log WHERE correlation_id = ANY($1::text[])', [ids])).rows.map((r) => r.c)),
-          importsLogged: () => importsInPostgres(client, '"risk_ledger"'),
-        }),
-      ).catch((error: unknown) => {
+      report = await againstEvents(config, report, (check) => check(postgresAccessLogLookup(client))).catch((error: unknown) => {
         // No access log tables (deleted): the chain check's verdict stands.
         if (!opened.ok) return opened;
         throw error;
@@ -458,7 +453,7 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
       const opened = report;
       report = await againstEvents(config, report, (check) => {
         const db = new Database(file, { readonly: true, fileMustExist: true });
-        return check({ firstEntryAt: async () => firstEntryIn(db), correlationsLogged: async (ids) => correlationsIn(db, ids), importsLogged: async () => importsIn(db) }).finally(() => db.close());
+        return check(sqliteAccessLogLookup(db)).finally(() => db.close());
       }).catch((error: unknown) => {
         // A file the chain check already found unreadable or damaged: its verdict stands.
         if (!opened.ok) return opened;

@@ -286,17 +286,6 @@ export function anchorSignature(a: AccessLogAnchor): HeadSignature {
 // ---------------------------------------------------------------------------------------------
 // Verification.
 
-/** Of `ids`, those some entry of the access log database carries (access-log-crosscheck.ts). */
-export function correlationsIn(db: Database.Database, ids: readonly string[]): Set<string> {
-  const rows = db.prepare('SELECT DISTINCT correlation_id FROM access_log WHERE correlation_id IN (SELECT value FROM json_each(?))').pluck().all(JSON.stringify(ids)) as string[];
-  return new Set(rows);
-}
-
-/** The instant of the access log database's first entry, or null. */
-export function firstEntryIn(db: Database.Database): string | null {
-  return (db.prepare('SELECT at FROM access_log ORDER BY seq LIMIT 1').pluck().get() as string | undefined) ?? null;
-}
-
 export interface AccessLogVerification {
   ok: boolean;
   entriesChecked: number;

@@ -11,8 +11,6 @@
  * into an EMPTY store: every event up to its head came with it), and the cross-check holds it to
  * its count.
  */
-import type Database from 'better-sqlite3';
-import type pg from 'pg';
 import type { AccessRecord } from './access-log-chain.js';
 
 export const IMPORT_OPERATION = 'EventLogImported';
@@ -50,19 +48,4 @@ export function importedRange(row: { seq: number | string; at: string; target_id
   const count = Number(events);
   if (typeof upTo !== 'string' || !Number.isSafeInteger(count) || count < 0) return null;
   return { seq: Number(row.seq), at: row.at, upTo, events: count };
-}
-
-const SELECT_IMPORTS = (table: string, type: string, name: string) =>
-  `SELECT seq, at, target_ids FROM ${table} WHERE operation_type = ${type} AND operation_name = ${name} ORDER BY seq`;
-
-/** The imports an SQLite access log records. */
-export function importsIn(db: Database.Database): ImportedRange[] {
-  const rows = db.prepare(SELECT_IMPORTS('access_log', `'system'`, '?')).all(IMPORT_OPERATION) as { seq: number; at: string; target_ids: string }[];
-  return rows.map(importedRange).filter((r): r is ImportedRange => r !== null);
-}
-
-/** The imports a PostgreSQL access log records (`S`: its schema, quoted). */
-export async function importsInPostgres(db: pg.Pool | pg.PoolClient | pg.Client, S: string): Promise<ImportedRange[]> {
-  const { rows } = await db.query<{ seq: string; at: string; target_ids: string }>(SELECT_IMPORTS(`${S}.access_log`, `'system'`, '$1'), [IMPORT_OPERATION]);
-  return rows.map(importedRange).filter((r): r is ImportedRange => r !== null);
 }

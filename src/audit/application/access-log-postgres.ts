@@ -48,8 +48,9 @@ import {
   type Discontinuity,
   type HeadRow,
 } from './access-log-chain.js';
-import { importsInPostgres, type ImportedRange } from './access-log-imports.js';
-import { verifyAccessLogAgainstEvents } from './access-log-crosscheck.js';
+import type { ImportedRange } from './access-log-imports.js';
+import { postgresLookupIn } from './access-log-lookups.js';
+import { verifyAccessLogAgainstEvents, type CorrelationLookup } from './access-log-crosscheck.js';
 import type { EventStore } from '../../event-store/event-store.port.js';
 import { AccessLogRefusedError, type AccessLogFilter, type CheckableAccessLog } from './access-log.js';
 
@@ -130,6 +131,11 @@ function quoted(schema: string): string {
 async function tablesExist(db: Queryable, S: string): Promise<boolean> {
   const r = await db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${S}.access_log`]);
   return Boolean(r.rows[0]?.t);
+}
+
+/** What the cross-check asks of the shared log, on any connection (the server's and the CLI's): access-log-lookups.ts. */
+export function postgresAccessLogLookup(db: Queryable, schema = 'risk_ledger'): CorrelationLookup {
+  return postgresLookupIn(db, quoted(schema));
 }
 
 /** Whether the shared access log exists (a CLI that must not create it asks first). */
@@ -268,6 +274,8 @@ export class PostgresAccessLog implements CheckableAccessLog {
   private closed = false;
   /** The verification under way, which concurrent verify() calls share. */
   private readonly verification = new SharedVerification();
+  /** The cross-check's queries on the entries written, as the CLI asks them (the queue is added to them below). */
+  private readonly written: CorrelationLookup;
   /** The head this instance last wrote or saw: the log must still hold it. */
   private known: Head = { seq: 0, hash: ACCESS_LOG_GENESIS };
 
@@ -294,6 +302,7 @@ export class PostgresAccessLog implements CheckableAccessLog {
     this.flushDelayMs = options.flushDelayMs ?? 25;
     this.maxBatch = options.maxBatch ?? 500;
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: 3, ...CONNECTION_LIMITS });
+    this.written = postgresLookupIn(this.pool, this.S);
     this.pool.on('error', (error) => options.logger?.warn('access log: idle connection error', { error: error.message }));
   }
 
@@ -496,20 +505,18 @@ export class PostgresAccessLog implements CheckableAccessLog {
   }
 
   async firstEntryAt(): Promise<string | null> {
-    const { rows } = await this.pool.query<{ at: string }>(`SELECT at FROM ${this.S}.access_log ORDER BY seq LIMIT 1`);
-    return rows[0]?.at ?? this.queue[0]?.at ?? null;
+    return (await this.written.firstEntryAt()) ?? this.queue[0]?.at ?? null;
   }
 
   async correlationsLogged(ids: readonly string[]): Promise<Set<string>> {
     await this.ensureCorrelationIndex();
-    const { rows } = await this.pool.query<{ correlation_id: string }>(`SELECT DISTINCT correlation_id FROM ${this.S}.access_log WHERE correlation_id = ANY($1::text[])`, [ids]);
-    const found = new Set(rows.map((r) => r.correlation_id));
+    const found = await this.written.correlationsLogged(ids);
     for (const r of this.queue) if (r.correlationId) found.add(r.correlationId);
     return found;
   }
 
-  async importsLogged(): Promise<ImportedRange[]> {
-    return importsInPostgres(this.pool, this.S);
+  importsLogged(): Promise<ImportedRange[]> {
+    return this.written.importsLogged();
   }
 
   /** The index the cross-check looks requests up by (logs created before it have none). */

@@ -35,8 +35,6 @@ import {
   migrateAccessLog,
   missingAccessLog,
   SharedVerification,
-  correlationsIn,
-  firstEntryIn,
   readAnchor,
   toEntry,
   verifyAccessLogDatabaseInSlices,
@@ -50,7 +48,8 @@ import {
   type AccessRecord,
   type Discontinuity,
 } from './access-log-chain.js';
-import { importsIn, type ImportedRange } from './access-log-imports.js';
+import type { ImportedRange } from './access-log-imports.js';
+import { correlationsIn, firstEntryIn, importsIn } from './access-log-lookups.js';
 import { verifyAccessLogAgainstEvents, type CorrelationLookup } from './access-log-crosscheck.js';
 import type { EventStore } from '../../event-store/event-store.port.js';
 
