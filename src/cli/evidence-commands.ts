@@ -355,10 +355,17 @@ async function recordImportInAccessLog(config: AppConfig, keys: SigningKeys, imp
     }
     const path = accessLogPath(config);
     if (path === ':memory:' || !existsSync(path)) return false;
-    const accessLog = await AccessLogStore.open(path, { signing: keys, logger: log });
-    accessLog.record(entry);
-    accessLog.close();
-    return true;
+    // The file has one writer: a server that holds DATA_DIR (a store other than SQLite, whose lock
+    // refused the import already) would see this entry as a foreign write.
+    const lock = DataDirLock.acquire(config.dataDir, 'cli import', log);
+    try {
+      const accessLog = await AccessLogStore.open(path, { signing: keys, logger: log });
+      accessLog.record(entry);
+      accessLog.close();
+      return true;
+    } finally {
+      lock.release();
+    }
   } catch (error) {
     log.warn('the import could not be recorded in the access log: verify-access-log will report the imported changes made after its first entry', { error: (error as Error).message });
     return false;

@@ -11,6 +11,7 @@ import { importRecord } from '../../src/audit/application/access-log-imports.js'
 import { main as cliMain } from '../../src/cli/main.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { TestApp, users } from './support/test-app.js';
+import { DATA_DIR_LOCK_FILE } from '../../src/platform/data-dir-lock.js';
 
 /**
  * An export imported into an installation that has already answered requests (finding p16): the
@@ -142,6 +143,23 @@ describe('importing an export into an installation that has answered requests (a
     const r = await cli(['verify-access-log'], sqliteEnv(dir));
     expect(r.code).toBe(1);
     expect(r.json.reason).toMatch(/carries no signature.*; and 1 request whose changes are in the event log has no access log entry .*AssetRegistered/);
+  }, 60_000);
+
+  it('SQLite: writes nothing into an access log whose DATA_DIR a live process holds (its one writer), and says so', async () => {
+    const dir = join(work, 'held');
+    mkdirSync(dir);
+    await answeredRequests(() => TestApp.start({ dataDir: dir }));
+    // Held by another live process (this one's parent stands in for a server on another store).
+    const lock = join(dir, DATA_DIR_LOCK_FILE);
+    writeFileSync(lock, JSON.stringify({ pid: process.ppid, startedAt: new Date().toISOString(), holder: 'server' }));
+    try {
+      expect(await cli(['import', exportFile, '--trusted-key', exporterKey], sqliteEnv(dir))).toMatchObject({ code: 0, json: { ok: true, accessLogEntry: false } });
+    } finally {
+      rmSync(lock, { force: true });
+    }
+    const db = new Database(join(dir, 'access-log.sqlite'), { readonly: true });
+    expect(db.prepare(`SELECT COUNT(*) FROM access_log WHERE operation_name = 'EventLogImported'`).pluck().get()).toBe(0);
+    db.close();
   }, 60_000);
 
   it('PostgreSQL: the import is OK against the shared access log; a rollback of it afterwards is still reported', async () => {
