@@ -176,14 +176,14 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
       'PlanSubmitted:committee-1',
       'BoardResolutionRecorded:secretary',
       'PlanApproved:secretary',
-      // The owner's consent is decided on the risk (by owner-1, above); the plan learns of it.
-      'ResidualRiskAccepted:system:process-manager',
-      'PlanCameIntoForce:system:process-manager',
+      // The owner's consent is decided on the risk (by owner-1, above); the plan learns it in the same append.
+      'ResidualRiskAccepted:owner-1',
+      'PlanCameIntoForce:owner-1',
       // The material change makes the consent stale in the same append, by whoever made it.
       'ResidualConsentBecameStale:committee-1',
       'PlanLeftForce:committee-1',
-      'ResidualRiskAccepted:system:process-manager',
-      'PlanCameIntoForce:system:process-manager',
+      'ResidualRiskAccepted:owner-1',
+      'PlanCameIntoForce:owner-1',
       // The review's finding (Art.12(3)) reopens the item in the same append: the plan is no longer in force.
       'PlanItemReopened:committee-1',
       'PlanLeftForce:committee-1',

@@ -11,6 +11,8 @@ const log = rootLogger.child('aggregate-reader');
 
 /** A stored snapshot whose seal does not hold (see AggregateReader.opened). */
 const NOT_SEALED = Symbol('not sealed');
+/** Appended to the decider's stateVersion for sealed snapshots (see AggregateReader.storedAs). */
+export const SEALED_SUFFIX = '+sealed';
 
 /** Streams whose newest folded state a reader keeps in memory. */
 const LATEST_KEPT = 2_000;
@@ -146,16 +148,16 @@ export class AggregateReader {
   private async loadFromSnapshot<S>(streamId: string, decider: Evolver<S>, stateVersion: string, toRevision?: number): Promise<Loaded<S> | null> {
     let snapshot;
     try {
-      snapshot = await this.store.readSnapshot(streamId, stateVersion, toRevision === undefined ? {} : { maxRevision: toRevision });
+      snapshot = await this.store.readSnapshot(streamId, this.storedAs(stateVersion), toRevision === undefined ? {} : { maxRevision: toRevision });
     } catch (error) {
       log.warn('could not read a snapshot: folding the whole stream', { streamId, error: describeError(error) });
       return null;
     }
-    if (!snapshot || snapshot.streamId !== streamId || snapshot.stateVersion !== stateVersion || (toRevision !== undefined && snapshot.revision > toRevision)) return null;
+    if (!snapshot || snapshot.streamId !== streamId || snapshot.stateVersion !== this.storedAs(stateVersion) || (toRevision !== undefined && snapshot.revision > toRevision)) return null;
     // From the snapshot's own event: it proves the snapshot belongs to this log.
     const recorded = await this.store.readStream(streamId, toRevision === undefined ? { fromRevision: snapshot.revision } : { fromRevision: snapshot.revision, toRevision });
     const anchor = recorded[0];
-    const opened = this.opened(snapshot);
+    const opened = this.opened(snapshot, stateVersion);
     if (!anchor || anchor.revision !== snapshot.revision || anchor.position !== snapshot.position || opened === NOT_SEALED) {
       log.warn('a snapshot does not match the log: ignoring it', { streamId, revision: snapshot.revision, stateVersion, sealHolds: opened !== NOT_SEALED });
       return null;
@@ -177,7 +179,7 @@ export class AggregateReader {
     try {
       const at = { streamId, revision: last.revision, position: last.position, stateVersion };
       const sealed = this.snapshotSecret ? { state: undefined, stateJson: sealedStreamSnapshot(this.snapshotSecret, at, state) } : { state };
-      await this.store.writeSnapshot({ ...at, recordedAt: last.recordedAt, ...sealed });
+      await this.store.writeSnapshot({ ...at, stateVersion: this.storedAs(stateVersion), recordedAt: last.recordedAt, ...sealed });
     } catch (error) {
       log.warn('could not store a snapshot (an optimisation only: nothing lost)', { streamId, revision: last.revision, error: describeError(error) });
     }
@@ -209,13 +211,13 @@ export class AggregateReader {
     const stateVersion = this.snapshotEvery > 0 ? decider.stateVersion : undefined;
     if (stateVersion) {
       const limit = point.atPosition ? { maxPosition: point.atPosition } : { maxRecordedAt: point.asOf!.toISOString() };
-      const snapshot = await this.store.readSnapshot(streamId, stateVersion, limit).catch((error: unknown) => {
+      const snapshot = await this.store.readSnapshot(streamId, this.storedAs(stateVersion), limit).catch((error: unknown) => {
         log.warn('could not read a snapshot: folding the whole stream', { streamId, error: describeError(error) });
         return null;
       });
-      if (snapshot && snapshot.stateVersion === stateVersion) {
+      if (snapshot && snapshot.stateVersion === this.storedAs(stateVersion)) {
         const [anchor] = await this.store.readStream(streamId, { fromRevision: snapshot.revision, toRevision: snapshot.revision });
-        const opened = this.opened(snapshot);
+        const opened = this.opened(snapshot, stateVersion);
         if (anchor && anchor.position === snapshot.position && within(anchor) && opened !== NOT_SEALED) {
           state = opened as S;
           last = anchor;
@@ -242,12 +244,24 @@ export class AggregateReader {
   }
 
   /**
-   * A stored snapshot's state, or NOT_SEALED when this reader has a secret and the snapshot's
-   * seal does not hold (edited in the database, written by another key, or from before seals).
+   * The state version a snapshot is stored under. Sealed ones under their own (`risk/6+sealed`):
+   * a build from before seals, rolled back to, asked for `risk/6` and took a sealed wrapper for
+   * the state itself (a risk read as missing, a review answered with an internal error: upgrade
+   * probe p16), and this build folded past every unsealed snapshot an older build had left,
+   * warning each time.
    */
-  private opened(snapshot: StreamSnapshot): unknown {
+  private storedAs(stateVersion: string): string {
+    return this.snapshotSecret ? `${stateVersion}${SEALED_SUFFIX}` : stateVersion;
+  }
+
+  /**
+   * A stored snapshot's state, or NOT_SEALED when this reader has a secret and the snapshot's
+   * seal does not hold (edited in the database, or written under another key).
+   */
+  private opened(snapshot: StreamSnapshot, stateVersion: string): unknown {
     if (!this.snapshotSecret) return snapshot.state;
-    const opened = openSealedStreamSnapshot(this.snapshotSecret, snapshot, snapshot.stateJson ?? JSON.stringify(snapshot.state) ?? 'null', snapshot.state);
+    const at = { ...snapshot, stateVersion };
+    const opened = openSealedStreamSnapshot(this.snapshotSecret, at, snapshot.stateJson ?? JSON.stringify(snapshot.state) ?? 'null', snapshot.state);
     return opened ? opened.state : NOT_SEALED;
   }
 

@@ -9,11 +9,6 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * with every verifier saying OK (insider probe p14). A seal that does not hold makes the reader
  * fold the log instead: same answer, slower.
  */
-/** The first seal of stream snapshots (the parts stringified as a JSON array), kept to open snapshots stored before v2. */
-function v1Seal(secret: Buffer, parts: readonly (string | number)[]): string {
-  return createHmac('sha256', secret).update(JSON.stringify(parts)).digest('hex');
-}
-
 /** Whether `found` is the seal `expected` (compared in constant time). */
 export function sealHolds(found: unknown, expected: string): boolean {
   return typeof found === 'string' && found.length === expected.length && timingSafeEqual(Buffer.from(found, 'hex'), Buffer.from(expected, 'hex'));
@@ -53,23 +48,16 @@ export function sealedStreamSnapshot(secret: Buffer, at: SnapshotPlace, state: u
 
 /**
  * The state of a stored stream snapshot whose seal holds for `at`, or undefined: `stored` is the
- * text as read, `parsed` the adapter's parse of it. Snapshots sealed before v2 (the state
- * stringified inside a JSON array) are still opened, so an upgrade does not fold every stream.
+ * text as read, `parsed` the adapter's parse of it. (Snapshots of the first seal, v1, were stored
+ * under the bare state version, which this build no longer reads: each stream is folded once.)
  */
 export function openSealedStreamSnapshot(secret: Buffer, at: SnapshotPlace, stored: string, parsed: unknown): { state: unknown } | undefined {
-  if (parsed === null || typeof parsed !== 'object' || !('state' in parsed)) return undefined;
-  const { sealed, mac, state } = parsed as { sealed?: unknown; mac?: unknown; state: unknown };
-  if (sealed === 'v2') {
-    // The exact layout written above; any other text (edited, even to the same values) is not ours.
-    const stateStart = V2_HEAD.length + MAC_LENGTH + V2_MIDDLE.length;
-    if (!stored.startsWith(V2_HEAD) || stored.slice(V2_HEAD.length + MAC_LENGTH, stateStart) !== V2_MIDDLE || !stored.endsWith('}')) return undefined;
-    const stateJson = stored.slice(stateStart, -1);
-    // A seal that holds proves stateJson was one JSON value written here, so `state` is its parse.
-    return sealHolds(stored.slice(V2_HEAD.length, V2_HEAD.length + MAC_LENGTH), streamSnapshotMac(secret, at, stateJson)) ? { state } : undefined;
-  }
-  if (sealed === 'v1') {
-    const v1 = v1Seal(secret, ['risk-ledger/stream-snapshot/v1', at.streamId, at.stateVersion, at.revision, at.position, JSON.stringify(state) ?? 'null']);
-    return sealHolds(mac, v1) ? { state } : undefined;
-  }
-  return undefined;
+  if (parsed === null || typeof parsed !== 'object' || !('state' in parsed) || (parsed as { sealed?: unknown }).sealed !== 'v2') return undefined;
+  // The exact layout written above; any other text (edited, even to the same values) is not ours.
+  const stateStart = V2_HEAD.length + MAC_LENGTH + V2_MIDDLE.length;
+  if (!stored.startsWith(V2_HEAD) || stored.slice(V2_HEAD.length + MAC_LENGTH, stateStart) !== V2_MIDDLE || !stored.endsWith('}')) return undefined;
+  const stateJson = stored.slice(stateStart, -1);
+  // A seal that holds proves stateJson was one JSON value written here, so `state` is its parse.
+  const { state } = parsed as { state: unknown };
+  return sealHolds(stored.slice(V2_HEAD.length, V2_HEAD.length + MAC_LENGTH), streamSnapshotMac(secret, at, stateJson)) ? { state } : undefined;
 }
