@@ -44,6 +44,8 @@ export interface CatchUpOptions {
 }
 /** How long a command waits for the read models to reach what it wrote (read-your-writes). */
 const COMMAND_WAIT_MS = 10_000;
+/** How often a start behind the log logs its progress (ProjectionRunner.reportCatchUp). */
+const CATCH_UP_LOG_MS = 5_000;
 
 /** How long `waitFor` waits, and what it does while the projections retry a storage error. */
 export interface ReadModelWait {
@@ -142,8 +144,40 @@ export class ProjectionRunner {
     this.furthest = positions.reduce<string | null>((max, p) => (p !== null && (max === null || p > max) ? p : max), null);
     this.reached.reset(from);
     this.startWorker();
+    this.committedSinceStart = 0;
     this.subscribe(from);
+    void this.reportCatchUp(from);
   }
+
+  /**
+   * A start behind the log (read models lost, or rebuilt for a new schema) says how far it has
+   * come every CATCH_UP_LOG_MS and when it is done: the first start after an upgrade logged that
+   * it rebuilt and then nothing, while /health said `catching-up` (upgrade probe p16).
+   */
+  private async reportCatchUp(from: string | null): Promise<void> {
+    const head = await this.store.headPosition().catch(() => null);
+    if (head === null || (from !== null && from >= head) || this.caughtUp) return;
+    const began = Date.now();
+    let logged = began;
+    this.log.info('projections catching up with the log', { from, head });
+    // Already there by the time the head was known (a short catch-up): said at once.
+    const reached = this.reached.current;
+    if (reached !== null && reached >= head) return this.log.info('projections caught up', { events: this.committedSinceStart, position: reached, ms: 0 });
+    this.catchUpProgress = (position) => {
+      // Counted from the start, also what was committed before the head was known.
+      const applied = this.committedSinceStart;
+      const now = Date.now();
+      if (position >= head) {
+        this.catchUpProgress = undefined;
+        this.log.info('projections caught up', { events: applied, position, ms: now - began });
+      } else if (now - logged >= CATCH_UP_LOG_MS) {
+        logged = now;
+        this.log.info('projections catching up', { events: applied, position, head, eventsPerSecond: Math.round((applied * 1000) / (now - began)) });
+      }
+    };
+  }
+  private catchUpProgress?: (position: string) => void;
+  private committedSinceStart = 0;
 
   /**
    * Also leaves a stored snapshot of the read models (replay-snapshots.ts) every `every` events it
@@ -496,6 +530,8 @@ export class ProjectionRunner {
     const ended = this.backoff.succeeded();
     if (ended) this.log.info('projections resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: end.position });
     this.onProgress?.(count, end.position);
+    this.committedSinceStart += count;
+    this.catchUpProgress?.(end.position);
     this.reached.advance(end.position);
     this.maybeStoreReplaySnapshot(count, end, previous);
   }

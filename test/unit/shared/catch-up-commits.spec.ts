@@ -294,6 +294,29 @@ describe('a catch-up commits its pages every few pages', () => {
     db.close();
   });
 
+  it('a runner behind the log at start logs that it catches up, and when it is done (upgrade probe p16: nothing after "rebuilding from zero")', async () => {
+    const { store, log, db } = await setUp(2);
+    const lines: [string, Record<string, unknown>][] = [];
+    const logger = { child: () => logger, info: (m: string, f: Record<string, unknown>) => lines.push([m, f]), warn: () => {}, error: () => {}, debug: () => {} } as unknown as JsonLogger;
+    const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcasters.upcast, logger, CATCH_UP);
+    runners.push(runner);
+    runner.start();
+    const head = log.at(-1)!.position;
+    await runner.waitFor(head, { timeoutMs: 30_000, whileRetrying: 'wait' });
+    expect(lines).toContainEqual(['projections catching up with the log', { from: null, head }]);
+    expect(lines).toContainEqual(['projections caught up', { events: log.length, position: head, ms: expect.any(Number) }]);
+    // Caught up, a restart has nothing to report.
+    await runner.stop();
+    lines.length = 0;
+    const again = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcasters.upcast, logger, CATCH_UP);
+    runners.push(again);
+    again.start();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(lines.filter(([m]) => m.startsWith('projections catching up') || m === 'projections caught up')).toEqual([]);
+    await again.stop();
+    db.close();
+  });
+
   it('holds before the first position the log fails verification at, in a catch-up and live (holdFrom)', async () => {
     const { store, log, path, witness, runner: runnerWith } = await setUp(3);
     // The log is found broken from its 20th event while the runner catches up from zero.
