@@ -223,7 +223,7 @@ export class AggregateReader {
           last = anchor;
           from = snapshot.revision + 1;
         } else {
-          log.warn('a snapshot does not match the log: ignoring it', { streamId, revision: snapshot.revision, stateVersion });
+          log.warn('a snapshot does not match the log: ignoring it', { streamId, revision: snapshot.revision, stateVersion, sealHolds: opened !== NOT_SEALED });
         }
       }
     }
