@@ -8,7 +8,7 @@ import pg from 'pg';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
 import { accessEntryHash } from '../../src/audit/application/access-log-chain.js';
 import { importRecord } from '../../src/audit/application/access-log-imports.js';
-import { main as cliMain } from '../../src/cli/main.js';
+import { cliInProcess } from './support/cli-in-process.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { TestApp, users } from './support/test-app.js';
 import { DATA_DIR_LOCK_FILE } from '../../src/platform/data-dir-lock.js';
@@ -23,26 +23,7 @@ const REGISTER = `mutation R($input: RegisterAssetInput!) { registerAsset(input:
 const asset = (name: string) => ({ input: { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 2, integrity: 2, availability: 2 } });
 
 /** The CLI in this process with these settings; its exit code and JSON line. */
-async function cli(args: string[], env: Record<string, string>): Promise<{ code: number; json: any }> {
-  const saved = { ...process.env };
-  delete process.env.DATABASE_URL;
-  Object.assign(process.env, env);
-  let out = '';
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  }) as typeof process.stdout.write;
-  let code: number;
-  try {
-    code = await cliMain(args);
-  } finally {
-    process.stdout.write = write;
-    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
-    Object.assign(process.env, saved);
-  }
-  return { code, json: JSON.parse(out.split('\n')[0]!) };
-}
+const cli = (args: string[], env: Record<string, string>) => cliInProcess(args, env);
 
 const sqliteEnv = (dir: string) => ({ EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir });
 

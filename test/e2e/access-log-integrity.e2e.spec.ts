@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { accessEntryHash, type AccessRecord } from '../../src/audit/application/access-log-chain.js';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
-import { main as cliMain } from '../../src/cli/main.js';
+import { cliInProcess } from './support/cli-in-process.js';
 import { buildOnce, startServer, stopServer } from './support/server-process.js';
 import { TEST_JWT_SECRET, TestApp, users } from './support/test-app.js';
 
@@ -21,25 +21,7 @@ const LOG = `query L { accessLog(first: 500) { edges { node { id actorId operati
 const REGISTER = `mutation R($input: RegisterAssetInput!) { registerAsset(input: $input) { id } }`;
 
 /** Runs the CLI in this process against a data folder; returns its exit code and JSON line. */
-async function cli(dir: string): Promise<{ code: number; json: any; sentence: string }> {
-  process.env.EVENT_STORE = 'sqlite';
-  process.env.SQLITE_PATH = join(dir, 'events.sqlite');
-  process.env.DATA_DIR = dir;
-  let out = '';
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  }) as typeof process.stdout.write;
-  let code: number;
-  try {
-    code = await cliMain(['verify-access-log']);
-  } finally {
-    process.stdout.write = write;
-  }
-  const [first, second] = out.split('\n');
-  return { code, json: JSON.parse(first!), sentence: second ?? '' };
-}
+const cli = (dir: string) => cliInProcess(['verify-access-log'], { EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir });
 
 async function startWith(dir: string, reset = false): Promise<TestApp> {
   if (reset) process.env.ACCESS_LOG_RESET = '1';

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { main as cliMain } from '../../src/cli/main.js';
+import { cliInProcess } from './support/cli-in-process.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
@@ -54,27 +54,7 @@ describe('the access log in the shared PostgreSQL database', () => {
   const env = (name: string) => ({ EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: join(work, name), JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'test', SIGNING_KEY_PATH: keyPath });
 
   /** The CLI in this process with instance `name`'s configuration. */
-  async function cli(name: string): Promise<{ code: number; json: any }> {
-    const saved = { ...process.env };
-    Object.assign(process.env, env(name));
-    let out = '';
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string | Uint8Array) => {
-      out += chunk.toString();
-      return true;
-    }) as typeof process.stdout.write;
-    let code: number;
-    try {
-      code = await cliMain(['verify-access-log']);
-    } finally {
-      process.stdout.write = write;
-      for (const key of Object.keys(env(name))) {
-        if (saved[key] === undefined) delete process.env[key];
-        else process.env[key] = saved[key];
-      }
-    }
-    return { code, json: JSON.parse(out.split('\n')[0]!) };
-  }
+  const cli = (name: string) => cliInProcess(['verify-access-log'], env(name));
 
   async function sql<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
     const client = new pg.Client({ connectionString: databaseUrl });
