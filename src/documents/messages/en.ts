@@ -172,7 +172,7 @@ export const en: Messages = {
     eventHash: 'Hash of the head event',
     emptyLog: '(the log was empty at this point)',
     regenerate: 'Regenerate',
-    regenerateText: 'Rendering again at the same log position gives the same document, byte for byte:',
+    regenerateText: 'Rendering again at the same log position, with the same version of Risk Ledger, gives the same document, byte for byte:',
     language: 'Language',
   },
 };

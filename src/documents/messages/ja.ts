@@ -174,7 +174,7 @@ export const ja = {
     eventHash: '先頭イベントのハッシュ',
     emptyLog: '（この時点でログは空です）',
     regenerate: '再生成',
-    regenerateText: '同じログ位置を指定して再出力すると、同一の内容が得られます：',
+    regenerateText: '同じバージョンの Risk Ledger で同じログ位置を指定して再出力すると、同一の内容が得られます：',
     language: '言語',
   },
 };
