@@ -38,6 +38,8 @@ export interface IntegrityMonitorOptions {
 /** What the monitor keeps between runs: the last signed head it verified (DATA_DIR/integrity-state.json). */
 interface VerifiedState extends VerifiedHead {
   verifiedAt: string;
+  /** The store it was verified on (adapterName; absent in records written before 2026-12-02). */
+  adapter?: string;
 }
 
 /**
@@ -61,6 +63,8 @@ interface VerifiedState extends VerifiedHead {
  */
 export class IntegrityMonitor {
   private state: IntegrityStatus = 'VERIFYING';
+  /** The store the recorded head was verified on (readState), when the record says. */
+  private recordedOn: string | null = null;
   private broken: IntegrityReport | null = null;
   private verified: VerifiedHead | null = null;
   /** The head up to which every commit has been verified (null: none yet, or an empty log), and its chain link. */
@@ -280,9 +284,15 @@ export class IntegrityMonitor {
     const n = decodePosition(head.position);
     const [event] = await this.store.readAll({ after: n > 1n ? encodePosition(n - 1n) : null, maxCount: 1 });
     const [signature] = await this.store.readSignatures({ after: n > 1n ? encodePosition(n - 1n) : null, upTo: head.position, maxCount: 1 });
+    // Recorded on another kind of store: most likely this server was started with the wrong
+    // EVENT_STORE on that DATA_DIR (upgrade probe p16), which the reason names first.
+    const elsewhere =
+      this.recordedOn !== null && this.recordedOn !== this.store.adapterName
+        ? ` (it was verified on the ${this.recordedOn} store and this server runs on the ${this.store.adapterName} store: check EVENT_STORE, DATABASE_URL and SQLITE_PATH)`
+        : '';
     const missing =
       !event || event.position !== head.position
-        ? `the log no longer holds position ${head.position}, verified and signed before: the newest events were deleted`
+        ? `the log no longer holds position ${head.position}, verified and signed before${elsewhere || ': the newest events were deleted'}`
         : event.chainHash !== head.chainHash
           ? `the event at ${head.position} no longer has the chain link verified before: the log was rewritten`
           : !signature || signature.position !== head.position || signature.chainHash !== head.chainHash
@@ -360,6 +370,7 @@ export class IntegrityMonitor {
       const value = JSON.parse(readFileSync(this.statePath, 'utf8')) as Partial<VerifiedState>;
       if (typeof value.position === 'string' && typeof value.chainHash === 'string' && typeof value.hashVersion === 'number') {
         decodePosition(value.position);
+        this.recordedOn = typeof value.adapter === 'string' ? value.adapter : null;
         return { position: value.position, chainHash: value.chainHash, hashVersion: value.hashVersion };
       }
     } catch {
@@ -396,7 +407,7 @@ export class IntegrityMonitor {
     this.lastWritten = Date.now();
     const path = this.statePath;
     if (!path) return;
-    const text = JSON.stringify({ ...head, verifiedAt: new Date().toISOString() } satisfies VerifiedState, null, 2) + '\n';
+    const text = JSON.stringify({ ...head, verifiedAt: new Date().toISOString(), adapter: this.store.adapterName } satisfies VerifiedState, null, 2) + '\n';
     this.writing = this.writing.then(async () => {
       try {
         await mkdir(dirname(path), { recursive: true });

@@ -8,6 +8,7 @@ import { ExpectedVersion, type NewEvent } from '../../../src/event-store/event-s
 import { chainHash, eventHash, genesisHash } from '../../../src/event-store/hash-chain.js';
 import { signerFor, TrustedKeys } from '../../../src/event-store/signing.js';
 import { SqliteEventStore } from '../../../src/event-store/sqlite/sqlite-event-store.js';
+import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
 import { IntegrityMonitor } from '../../../src/platform/integrity-monitor.js';
 import { IntegrityBrokenError } from '../../../src/shared/domain/errors.js';
 import type { JsonLogger } from '../../../src/shared/logging/json-logger.js';
@@ -144,6 +145,19 @@ describe('IntegrityMonitor', () => {
     await waitFor(() => monitor.status === 'BROKEN');
     expect(monitor.status).toBe('BROKEN');
     expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(4), reason: expect.stringContaining('moved back') });
+  });
+
+  it('at start, names another kind of store than the one the recorded head was verified on before the deletion it would otherwise report (upgrade probe p16)', async () => {
+    const { monitor, statePath, trusted } = await watching(3, 3_600_000);
+    await monitor.stop();
+    expect(JSON.parse(readFileSync(statePath, 'utf8'))).toMatchObject({ adapter: 'sqlite' });
+    // The same DATA_DIR, a server started without EVENT_STORE=postgres (here: on memory).
+    const elsewhere = new InMemoryEventStore();
+    const wrong = new IntegrityMonitor(elsewhere, trusted, statePath, quietLog(), { intervalMs: 3_600_000 });
+    cleanups.push(() => wrong.stop());
+    await wrong.start();
+    expect(wrong.status).toBe('BROKEN');
+    expect(wrong.failure?.reason).toMatch(/^the log no longer holds position \d+, verified and signed before \(it was verified on the sqlite store and this server runs on the memory store: check EVENT_STORE, DATABASE_URL and SQLITE_PATH\)$/);
   });
 
   it('notices at its next look that the last event verified was rewritten in place', async () => {
