@@ -4,6 +4,9 @@ import { ROLES, type DomainActor, type Role } from '../shared/domain/decider.js'
 import { UnauthenticatedError } from '../shared/domain/errors.js';
 import { hasUnprintable, isWellFormedText, userIdProblem } from '../shared/domain/guards.js';
 import { resolveJwtSecret } from './dev-secret.js';
+import { rootLogger } from '../shared/logging/json-logger.js';
+
+const log = rootLogger.child('identity');
 
 /** Clock skew allowed between the token issuer and this server when checking exp, nbf and iat. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
@@ -102,9 +105,28 @@ export class TokenVerifier {
       throw new UnauthenticatedError(`Invalid token: "exp" claim is more than ${MAX_TOKEN_LIFETIME_SECONDS / 86_400} days ahead, the longest a token may live`);
     }
     const session = { actor: actorFromClaims(payload), expiresAt: payload.exp! * 1000 };
+    this.reportUnknownRoles(payload, session.actor);
     if (cacheable) this.remember(token, payload);
     return session;
   }
+
+  /**
+   * Roles a verified token claims that this product does not know are ignored (the actor holds
+   * only known ones), and were nowhere to be seen: the access log records the actor's roles, `[]`
+   * for a token of only unknown ones (authz probe p14, F7). Logged at warn once per subject and
+   * set of roles (at most 1,000 remembered), names clipped.
+   */
+  private reportUnknownRoles(payload: JWTPayload, actor: DomainActor): void {
+    const claimed = payload.roles as string[];
+    if (claimed.length === actor.roles.length && claimed.every((r) => (actor.roles as string[]).includes(r))) return;
+    const ignored = [...new Set(claimed.filter((r) => !(ROLES as readonly string[]).includes(r)))].slice(0, 10).map((r) => r.slice(0, 50));
+    const key = `${actor.id}\u0000${ignored.join('\u0000')}`;
+    if (ignored.length === 0 || this.reported.has(key)) return;
+    if (this.reported.size >= VERIFIED_CACHE_SIZE) this.reported.clear();
+    this.reported.add(key);
+    log.warn('a token claims roles this product does not know: ignored', { sub: actor.id, ignoredRoles: ignored, roles: actor.roles });
+  }
+  private readonly reported = new Set<string>();
 
   /** A verified HS256 token seen before, still valid now; undefined sends it through jose again (and its error). */
   private fromCache(token: string): VerifiedSession | undefined {

@@ -3,6 +3,7 @@ import { SignJWT } from 'jose';
 import { loadConfig } from '../../../src/config/app-config.js';
 import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, TokenVerifier, actorFromClaims, userIdProblem } from '../../../src/identity/token-verifier.js';
 import { UnauthenticatedError } from '../../../src/shared/domain/errors.js';
+import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 
 const SECRET = 'token-verifier-spec-secret-0123456789abcdef';
 const verifier = () => new TokenVerifier(loadConfig({ JWT_SECRET: SECRET, SQLITE_PATH: '/tmp/unused/events.sqlite' }));
@@ -166,5 +167,27 @@ describe('TokenVerifier: a token lives at most MAX_TOKEN_LIFETIME_SECONDS (90 da
     const token = await sign({ exp, name: 'Alice\u202E' });
     await expect(v.verifySession(token)).rejects.toThrow(/Token claim "name"/);
     await expect(v.verifySession(token)).rejects.toThrow(/Token claim "name"/);
+  });
+});
+
+describe('TokenVerifier: roles this product does not know', () => {
+  it('are ignored, and said once per subject and set of roles in a warn line (authz probe p14, F7: the access log showed [])', async () => {
+    const warn = jest.spyOn(JsonLogger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const v = verifier();
+      const exp = Math.floor(Date.now() / 1000) + 600;
+      const token = await sign({ exp, roles: ['SUPERUSER', 'AUDITOR', 'x'.repeat(80)] }, 'mallory');
+      const session = await v.verifySession(token);
+      expect(session.actor.roles).toEqual(['AUDITOR']);
+      await v.verifySession(token);
+      await v.verifySession(await sign({ exp: exp + 1, roles: ['SUPERUSER', 'AUDITOR', 'x'.repeat(80)] }, 'mallory'));
+      const lines = warn.mock.calls.filter(([m]) => String(m).includes('roles this product does not know'));
+      expect(lines).toEqual([['a token claims roles this product does not know: ignored', { sub: 'mallory', ignoredRoles: ['SUPERUSER', 'x'.repeat(50)], roles: ['AUDITOR'] }]]);
+      // Known roles only: nothing said.
+      await v.verifySession(await sign({ exp, roles: ['AUDITOR'] }, 'alice'));
+      expect(warn.mock.calls.filter(([m]) => String(m).includes('roles this product does not know'))).toHaveLength(1);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
