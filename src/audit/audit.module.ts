@@ -3,6 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import type { SigningKeys } from '../event-store/signing.js';
 import { SIGNING_KEYS } from '../platform/signing-keys.js';
+import { UNCLEAN_STOP, type UncleanStop } from '../platform/unclean-stop.js';
 import { CHECKPOINT_FAILED } from '../event-store/sqlite/wal-checkpoints.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import { ACCESS_LOG, AccessLogStore, accessLogPath, type AccessLog, type CheckableAccessLog } from './application/access-log.js';
@@ -24,14 +25,16 @@ export { accessLogPath } from './application/access-log.js';
  *
  * The access log is opened before the server serves: it refuses to go on over a log that went
  * missing or lost entries (see AccessLogStore.open), and a store whose event log holds events
- * but has neither an access log nor its anchor counts as one whose access log went missing.
+ * but has neither an access log nor its anchor counts as one whose access log went missing. After
+ * an unclean stop (a stale lock taken over), it first records that stop in itself.
  */
 @Module({
   providers: [
     {
       provide: ACCESS_LOG,
-      inject: [APP_CONFIG, JsonLogger, SIGNING_KEYS, EVENT_STORE],
-      useFactory: (config: AppConfig, logger: JsonLogger, signing: SigningKeys, store: EventStore): Promise<CheckableAccessLog> => {
+      inject: [APP_CONFIG, JsonLogger, SIGNING_KEYS, EVENT_STORE, UNCLEAN_STOP],
+      useFactory: (config: AppConfig, logger: JsonLogger, signing: SigningKeys, store: EventStore, unclean: UncleanStop | null): Promise<CheckableAccessLog> => {
+        if (unclean?.head) logger.warn('the previous run did not stop cleanly: recording it in the access log (UncleanStopRecovered), so that the changes it committed last without an entry are acknowledged', unclean.head);
         const common = {
           logger: logger.child('access-log'),
           signing,
@@ -39,6 +42,8 @@ export { accessLogPath } from './application/access-log.js';
           priorState: async () => ((await store.headPosition()) !== null ? 'the event log already holds events' : null),
           // verifyAccessLog's cross-check, shared by concurrent calls with the walk of the log itself.
           events: store,
+          // Written before the server answers any request (access-log-unclean-stop.ts).
+          uncleanStop: unclean?.head ?? null,
         };
         // On PostgreSQL every instance appends to one shared log; elsewhere it is a local file.
         if (config.eventStore === 'postgres' && config.databaseUrl) {

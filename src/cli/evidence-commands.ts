@@ -472,8 +472,8 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
   result(
     { command: 'verify-access-log', ...where, ...report },
     report.ok
-      ? `OK: ${report.entriesChecked} access log entries verify (head ${report.headSeq ?? 'none'}, hash ${report.headHash}; ${report.signaturesChecked} signatures).`
-      : `BROKEN: ${report.reason}${report.firstBrokenSeq !== null ? ` (first broken entry ${report.firstBrokenSeq})` : ''}.`,
+      ? `OK: ${report.entriesChecked} access log entries verify (head ${report.headSeq ?? 'none'}, hash ${report.headHash}; ${report.signaturesChecked} signatures)${report.acknowledged ? `; ${report.acknowledged.note}` : ''}.`
+      : `BROKEN: ${report.reason}${report.firstBrokenSeq !== null ? ` (first broken entry ${report.firstBrokenSeq})` : ''}${report.acknowledged ? `; besides, ${report.acknowledged.note}` : ''}.`,
   );
   return report.ok ? 0 : 1;
 }

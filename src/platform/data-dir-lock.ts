@@ -12,6 +12,13 @@ export interface DataDirLockOwner {
   holder?: string;
 }
 
+/** The locks of a process's local state, held together. */
+export interface LocalStateLock {
+  release(): void;
+  /** Whether one of them was stale, taken over: the process that held it did not stop cleanly (a SIGKILL, an OOM kill, a crash). */
+  tookOverStale: boolean;
+}
+
 /** The folder's local state is in use by another live process. */
 export class DataDirLockedError extends Error {
   constructor(
@@ -41,6 +48,8 @@ export class DataDirLock {
   private constructor(
     readonly file: string,
     readonly owner: DataDirLockOwner,
+    /** The process whose stale lock this one took over (it did not stop cleanly), or null. */
+    readonly tookOverFrom: DataDirLockOwner | 'unreadable' | null = null,
   ) {
     // A process.exit() (a failed start-up) still removes it; a SIGKILL leaves it stale.
     process.once('exit', this.onExit);
@@ -63,10 +72,11 @@ export class DataDirLock {
   private static acquireFile(file: string, holder: string, logger: JsonLogger, what: string): DataDirLock {
     mkdirSync(dirname(file), { recursive: true });
     const owner: DataDirLockOwner = { pid: process.pid, startedAt: new Date().toISOString(), holder };
+    let stale: DataDirLockOwner | 'unreadable' | null = null;
     for (let attempt = 0; ; attempt++) {
       try {
         writeFileSync(file, JSON.stringify(owner) + '\n', { flag: 'wx' });
-        return new DataDirLock(file, owner);
+        return new DataDirLock(file, owner, stale);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw error;
       }
@@ -74,6 +84,7 @@ export class DataDirLock {
       if (current && isAlive(current.pid)) throw new DataDirLockedError(file, current, what);
       logger.warn(`stale ${what === 'this DATA_DIR' ? 'DATA_DIR' : 'event store'} lock taken over: its process is gone`, { lockFile: file, staleOwner: current ?? 'unreadable', holder });
       rmSync(file, { force: true });
+      stale = current ?? 'unreadable';
     }
   }
 
@@ -84,7 +95,7 @@ export class DataDirLock {
    * models through READ_MODEL_PATH alone, with a DATA_DIR of its own, met no lock and rebuilt them
    * under the server. Both are taken or neither.
    */
-  static acquireLocalState(dataDir: string, readModelPath: string, holder: string, logger: JsonLogger, sqliteStore?: string): { release(): void } {
+  static acquireLocalState(dataDir: string, readModelPath: string, holder: string, logger: JsonLogger, sqliteStore?: string): LocalStateLock {
     const folders = [resolve(dataDir)];
     if (readModelPath !== ':memory:') {
       const readModels = dirname(resolve(readModelPath));
@@ -99,7 +110,7 @@ export class DataDirLock {
       for (const lock of held) lock.release();
       throw error;
     }
-    return { release: () => held.forEach((lock) => lock.release()) };
+    return { release: () => held.forEach((lock) => lock.release()), tookOverStale: held.some((lock) => lock.tookOverFrom !== null) };
   }
 
   /** The live holder of DATA_DIR's lock, or null when it is free or stale. */

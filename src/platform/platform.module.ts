@@ -4,7 +4,8 @@ import { appConfigProvider, configModule } from '../config/config.providers.js';
 import { instrumentAppends } from '../event-store/instrumentation.js';
 import { Metrics } from './observability/metrics.js';
 import { openConfiguredEventStore } from './configured-event-store.js';
-import { DataDirLock } from './data-dir-lock.js';
+import { DataDirLock, type LocalStateLock } from './data-dir-lock.js';
+import { headAtStart, UNCLEAN_STOP, type UncleanStop } from './unclean-stop.js';
 import { configuredSigningKeys, refuseNewKeyOverSignedLog, SIGNING_KEYS } from './signing-keys.js';
 import { IntegrityMonitor } from './integrity-monitor.js';
 import { join } from 'node:path';
@@ -46,6 +47,8 @@ export class PlatformModule implements OnApplicationShutdown {
   static forRoot(features: readonly FeatureContribution[]): DynamicModule {
     const projections = projectionsOf(features);
     const followUps = followUpsOf(features);
+    // Found by the event store's provider, before anything can append: the access log records it.
+    let uncleanStop: UncleanStop | null = null;
     return {
       module: PlatformModule,
       global: true,
@@ -62,16 +65,25 @@ export class PlatformModule implements OnApplicationShutdown {
           // Opened once the locks are held: the embedded store's file has one writing process.
           provide: EVENT_STORE,
           inject: [APP_CONFIG, SIGNING_KEYS, Metrics, DATA_DIR_LOCK],
-          useFactory: async (config: AppConfig, keys: SigningKeys, metrics: Metrics) => instrumentAppends(await openConfiguredEventStore(config, keys.signer), metrics),
+          useFactory: async (config: AppConfig, keys: SigningKeys, metrics: Metrics, lock: LocalStateLock) => {
+            const store = await openConfiguredEventStore(config, keys.signer);
+            if (lock.tookOverStale) uncleanStop = { head: await headAtStart(store) };
+            return instrumentAppends(store, metrics);
+          },
         },
+        // Whether the previous run stopped uncleanly (a stale lock taken over), and the log's head it left.
+        { provide: UNCLEAN_STOP, inject: [EVENT_STORE], useFactory: () => uncleanStop },
         // DATA_DIR's local state belongs to one process (npm run cli -- rebuild refuses while it is
         // held), and so does the embedded store's file, wherever SQLITE_PATH puts it.
         {
           provide: DATA_DIR_LOCK,
           inject: [APP_CONFIG, JsonLogger],
-          useFactory: (config: AppConfig, log: JsonLogger) => {
+          useFactory: (config: AppConfig, log: JsonLogger): LocalStateLock => {
             const store = config.eventStore === 'sqlite' ? config.sqlitePath : undefined;
-            if (config.readModelPath === ':memory:') return store ? DataDirLock.acquireStore(store, 'server', log) : { release() {} };
+            if (config.readModelPath === ':memory:') {
+              const lock = store ? DataDirLock.acquireStore(store, 'server', log) : null;
+              return { release: () => lock?.release(), tookOverStale: lock?.tookOverFrom != null };
+            }
             return DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'server', log, store);
           },
         },
@@ -190,7 +202,7 @@ export class PlatformModule implements OnApplicationShutdown {
             new AsOfReplayer(store, upcasters, projections, undefined, metrics, { store: snapshots, every: config.replaySnapshots.every }),
         },
       ],
-      exports: [APP_CONFIG, Metrics, JsonLogger, CLOCK, SIGNING_KEYS, IntegrityMonitor, EVENT_STORE, READ_DB, EventUpcasters, AggregateReader, ProjectionRunner, CommandExecutor, LiveEvents, AsOfReplayer, ProcessManager],
+      exports: [APP_CONFIG, UNCLEAN_STOP, Metrics, JsonLogger, CLOCK, SIGNING_KEYS, IntegrityMonitor, EVENT_STORE, READ_DB, EventUpcasters, AggregateReader, ProjectionRunner, CommandExecutor, LiveEvents, AsOfReplayer, ProcessManager],
     };
   }
 

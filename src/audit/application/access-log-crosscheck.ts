@@ -3,6 +3,7 @@ import type { EventStore, RecordedEvent } from '../../event-store/event-store.po
 import { SYSTEM_ACTOR_PREFIX } from '../../shared/domain/guards.js';
 import type { AccessLogVerification } from './access-log-chain.js';
 import type { ImportedRange } from './access-log-imports.js';
+import { RECOVERY_WINDOW_MS, type RecoveredStop } from './access-log-unclean-stop.js';
 
 /** What the cross-check needs of an access log: when it began, and which requests it holds. */
 export interface CorrelationLookup {
@@ -12,6 +13,8 @@ export interface CorrelationLookup {
   correlationsLogged(ids: readonly string[]): Promise<Set<string>>;
   /** The evidence imports it records (access-log-imports.ts), in entry order. */
   importsLogged(): Promise<ImportedRange[]>;
+  /** The unclean stops it records (access-log-unclean-stop.ts), in entry order. */
+  uncleanStopsLogged(): Promise<RecoveredStop[]>;
 }
 
 export interface UnloggedChanges {
@@ -22,7 +25,15 @@ export interface UnloggedChanges {
   first: Pick<RecordedEvent, 'position' | 'type' | 'streamId' | 'recordedAt'> & { correlationId: string } | null;
   /** Import entries that do not describe this event log (their count of events differs). */
   importsNotMatching: (ImportedRange & { found: number })[];
+  /** Requests without an entry whose changes an unclean-stop entry covers: lost with the process, acknowledged. */
+  acknowledged: number;
+  /** The believed unclean-stop entries that describe this event log. */
+  uncleanStops: RecoveredStop[];
+  /** Unclean-stop entries that do not (the event at their position was not recorded at their instant): they acknowledge nothing. */
+  uncleanStopsNotMatching: (RecoveredStop & { found: string | null })[];
 }
+
+type FirstUnlogged = NonNullable<UnloggedChanges['first']>;
 
 const PAGE = 1_000;
 
@@ -41,17 +52,24 @@ export const inFlight = { ms: 120_000 }; // tests lower it
  * probe p14: three reassignments). Both leave committed changes with no entry, which this finds.
  * Events recorded before the first entry are not asked, nor those of the last `inFlight.ms` before
  * `now` (their requests may not have been answered yet), nor those an import the access log records
- * brought (logged where they were first made): only its entries up to `importsUpToSeq` are
- * believed (those a signed head the verification checked covers: nobody without the key can add
- * one), and each must describe this event
- * log (as many events up to its position as it says), else it is reported.
+ * brought (logged where they were first made). Those an unclean stop the access log records lost
+ * (access-log-unclean-stop.ts: up to the head a start after it found, recorded a few seconds before
+ * it) are counted apart, as acknowledged. Only import and unclean-stop entries up to `signedUpToSeq`
+ * are believed (those a signed head the verification checked covers: nobody without the key can
+ * add one), and each must describe this event log (an import: as many events up to its position as
+ * it says; an unclean stop: the event at its position recorded at its instant), else it is reported.
  */
-export async function changesWithoutAccessEntry(store: EventStore, log: CorrelationLookup, now = new Date(), importsUpToSeq = Number.MAX_SAFE_INTEGER): Promise<UnloggedChanges> {
+export async function changesWithoutAccessEntry(store: EventStore, log: CorrelationLookup, now = new Date(), signedUpToSeq = Number.MAX_SAFE_INTEGER): Promise<UnloggedChanges> {
   const since = await log.firstEntryAt();
   const until = new Date(now.getTime() - inFlight.ms).toISOString();
-  const out: UnloggedChanges = { eventsChecked: 0, missing: 0, first: null, importsNotMatching: [] };
+  const out: UnloggedChanges = { eventsChecked: 0, missing: 0, first: null, importsNotMatching: [], acknowledged: 0, uncleanStops: [], uncleanStopsNotMatching: [] };
   if (since === null) return out;
-  const imports = (await log.importsLogged()).filter((r) => r.seq <= importsUpToSeq);
+  const imports = (await log.importsLogged()).filter((r) => r.seq <= signedUpToSeq);
+  const stops = (await log.uncleanStopsLogged()).filter((r) => r.seq <= signedUpToSeq);
+  // The recordedAt of the event at each stop's position, as the scan meets it.
+  const stopFound: (string | null)[] = stops.map(() => null);
+  // Requests without an entry that a stop's window holds: acknowledged if that stop proves to describe this log.
+  const held = new Map<string, { stop: number; event: FirstUnlogged }>();
   // Events at or before the highest imported head came by import; each record's count checked at the end.
   const importedUpTo = imports.reduce<string | null>((max, r) => (max === null || r.upTo > max ? r.upTo : max), null);
   const found = imports.map(() => 0);
@@ -60,11 +78,23 @@ export async function changesWithoutAccessEntry(store: EventStore, log: Correlat
     const page = await store.readAll({ after, maxCount: PAGE });
     if (page.length === 0) {
       out.importsNotMatching = imports.flatMap((r, i) => (found[i] === r.events ? [] : [{ ...r, found: found[i]! }]));
+      const matches = stops.map((r, i) => stopFound[i] === r.recordedAt);
+      out.uncleanStops = stops.filter((_, i) => matches[i]);
+      out.uncleanStopsNotMatching = stops.flatMap((r, i) => (matches[i] ? [] : [{ ...r, found: stopFound[i]! }]));
+      for (const [id, h] of held) {
+        if (matches[h.stop]) out.acknowledged++;
+        else {
+          missing.add(id);
+          if (out.first === null || h.event.position < out.first.position) out.first = h.event;
+        }
+      }
+      out.missing = missing.size;
       return out;
     }
     after = page[page.length - 1]!.position;
     for (const e of page) {
       for (let i = 0; i < imports.length; i++) if (e.position <= imports[i]!.upTo) found[i]!++;
+      for (let i = 0; i < stops.length; i++) if (e.position === stops[i]!.upTo) stopFound[i] = e.recordedAt;
     }
     const asked = page.filter(
       (e) =>
@@ -75,13 +105,20 @@ export async function changesWithoutAccessEntry(store: EventStore, log: Correlat
         e.metadata.correlationId,
     );
     out.eventsChecked += asked.length;
-    const ids = [...new Set(asked.map((e) => e.metadata.correlationId))].filter((id) => !missing.has(id));
+    const ids = [...new Set(asked.map((e) => e.metadata.correlationId))].filter((id) => !missing.has(id) && !held.has(id));
     const logged = ids.length ? await log.correlationsLogged(ids) : new Set<string>();
     for (const e of asked) {
       const id = e.metadata.correlationId;
-      if (logged.has(id) || missing.has(id)) continue;
+      if (logged.has(id) || missing.has(id) || held.has(id)) continue;
+      const event = { position: e.position, type: e.type, streamId: e.streamId, recordedAt: e.recordedAt, correlationId: id };
+      // Lost with the process in an unclean stop: up to the head the next start found, a few seconds before it.
+      const stop = stops.findIndex((r) => e.position <= r.upTo && e.recordedAt >= r.windowFrom && e.recordedAt <= r.recordedAt);
+      if (stop >= 0) {
+        held.set(id, { stop, event });
+        continue;
+      }
       missing.add(id);
-      out.first ??= { position: e.position, type: e.type, streamId: e.streamId, recordedAt: e.recordedAt, correlationId: id };
+      out.first ??= event;
     }
     out.missing = missing.size;
     await nextTurn();
@@ -101,16 +138,36 @@ export async function verifyAccessLogAgainstEvents(verified: AccessLogVerificati
   const findings: string[] = unlogged.importsNotMatching.map(
     (r) => `access log entry ${r.seq} records an import of ${r.events} events up to event log position ${r.upTo}, but the event log holds ${r.found} there: it is not the log that was imported`,
   );
+  for (const r of unlogged.uncleanStopsNotMatching) {
+    findings.push(
+      `access log entry ${r.seq} records an unclean stop at event log position ${r.upTo} (${r.recordedAt}), but the event log ${r.found === null ? 'holds no event there' : `recorded the event there at ${r.found}`}: it does not describe this event log`,
+    );
+  }
   const f = unlogged.first;
   if (f) {
     findings.push(
       `${unlogged.missing} request${unlogged.missing === 1 ? '' : 's'} whose changes are in the event log ha${unlogged.missing === 1 ? 's' : 've'} no access log entry ` +
-        `(lost in a crash after the answer, or deleted with an older copy of the log and its anchor): the first, ${f.type} on ${f.streamId} at position ${f.position} (${f.recordedAt}), request ${f.correlationId}`,
+        `(committed, then the entry lost with the process before or after the answer was sent, in a stop that no UncleanStopRecovered entry covers; or deleted with an older copy of the log and its anchor): ` +
+        `the first, ${f.type} on ${f.streamId} at position ${f.position} (${f.recordedAt}), request ${f.correlationId}`,
     );
   }
-  if (findings.length === 0) return verified;
+  const acknowledged = acknowledgedLosses(unlogged);
+  if (findings.length === 0) return acknowledged ? { ...verified, acknowledged } : verified;
   const finding = findings.join('; and ');
   // Also under an earlier finding (a restart acknowledged with ACCESS_LOG_RESET stays reported for
   // good), which would otherwise hide every later loss (re-probe p15).
-  return { ...verified, ok: false, reason: verified.ok ? finding : `${verified.reason}; and ${finding}` };
+  return { ...verified, ok: false, reason: verified.ok ? finding : `${verified.reason}; and ${finding}`, ...(acknowledged ? { acknowledged } : {}) };
+}
+
+/** The requests acknowledged as lost in unclean stops, for the verification's result (null: none). */
+function acknowledgedLosses(u: UnloggedChanges): AccessLogVerification['acknowledged'] {
+  if (u.acknowledged === 0) return null;
+  const stops = u.uncleanStops.map((r) => `entry ${r.seq} (event log position ${r.upTo}, ${r.recordedAt})`).join(', ');
+  return {
+    requests: u.acknowledged,
+    uncleanStops: u.uncleanStops.map((r) => ({ seq: r.seq, upTo: r.upTo })),
+    note:
+      `${u.acknowledged} request${u.acknowledged === 1 ? '' : 's'} whose changes are in the event log ha${u.acknowledged === 1 ? 's' : 've'} no access log entry, ` +
+      `within ${RECOVERY_WINDOW_MS / 1000} s before an unclean stop the access log records (UncleanStopRecovered ${stops}): committed, then lost with the process before or after their answers were sent; acknowledged, not a finding`,
+  };
 }

@@ -8,8 +8,10 @@ import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import type { CorrelationLookup } from './access-log-crosscheck.js';
 import { IMPORT_OPERATION, importedRange, type ImportedRange } from './access-log-imports.js';
+import { recoveredStop, UNCLEAN_STOP_OPERATION, type RecoveredStop } from './access-log-unclean-stop.js';
 
 const isRange = (r: ImportedRange | null): r is ImportedRange => r !== null;
+const isStop = (r: RecoveredStop | null): r is RecoveredStop => r !== null;
 
 /** The instant of the SQLite log's first entry, or null. */
 export function firstEntryIn(db: Database.Database): string | null {
@@ -28,12 +30,19 @@ export function importsIn(db: Database.Database): ImportedRange[] {
   return rows.map(importedRange).filter(isRange);
 }
 
+/** The unclean stops the SQLite log records (access-log-unclean-stop.ts). */
+export function uncleanStopsIn(db: Database.Database): RecoveredStop[] {
+  const rows = db.prepare(`SELECT seq, target_ids FROM access_log WHERE operation_type = 'system' AND operation_name = ? ORDER BY seq`).all(UNCLEAN_STOP_OPERATION) as { seq: number; target_ids: string }[];
+  return rows.map(recoveredStop).filter(isStop);
+}
+
 /** The SQLite log's entries as written (nothing queued). */
 export function sqliteAccessLogLookup(db: Database.Database): CorrelationLookup {
   return {
     firstEntryAt: async () => firstEntryIn(db),
     correlationsLogged: async (ids) => correlationsIn(db, ids),
     importsLogged: async () => importsIn(db),
+    uncleanStopsLogged: async () => uncleanStopsIn(db),
   };
 }
 
@@ -49,6 +58,13 @@ export function postgresLookupIn(db: pg.Pool | pg.PoolClient | pg.Client, S: str
         [IMPORT_OPERATION],
       );
       return rows.map(importedRange).filter(isRange);
+    },
+    uncleanStopsLogged: async () => {
+      const { rows } = await db.query<{ seq: string; target_ids: string }>(
+        `SELECT seq, target_ids FROM ${S}.access_log WHERE operation_type = 'system' AND operation_name = $1 ORDER BY seq`,
+        [UNCLEAN_STOP_OPERATION],
+      );
+      return rows.map(recoveredStop).filter(isStop);
     },
   };
 }

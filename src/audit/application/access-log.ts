@@ -49,7 +49,8 @@ import {
   type Discontinuity,
 } from './access-log-chain.js';
 import type { ImportedRange } from './access-log-imports.js';
-import { correlationsIn, firstEntryIn, importsIn } from './access-log-lookups.js';
+import { correlationsIn, firstEntryIn, importsIn, uncleanStopsIn } from './access-log-lookups.js';
+import { uncleanStopRecord, type HeadAtStart, type RecoveredStop } from './access-log-unclean-stop.js';
 import { verifyAccessLogAgainstEvents, type CorrelationLookup } from './access-log-crosscheck.js';
 import type { EventStore } from '../../event-store/event-store.port.js';
 
@@ -135,6 +136,8 @@ export interface AccessLogOpenOptions extends AccessLogOptions {
   reset?: boolean;
   /** Why there must have been an access log already (e.g. "the event log already holds events"), or null. */
   priorState?: () => Promise<string | null>;
+  /** The previous run stopped uncleanly, leaving this event log head: recorded before any request (access-log-unclean-stop.ts). */
+  uncleanStop?: HeadAtStart | null;
 }
 
 interface Head {
@@ -204,10 +207,12 @@ export class AccessLogStore implements CheckableAccessLog {
       if (findings.length) {
         options.logger?.error('access log discontinuity acknowledged with ACCESS_LOG_RESET=1: recorded in the access log, verifyAccessLog reports it', { findings });
         store.writeNow(findings.map((f) => discontinuityRecord(f, new Date().toISOString())));
-      } else if (anchorPath && options.signing && anchor === null && store.known.seq === 0) {
+      } else if (anchorPath && options.signing && anchor === null && store.known.seq === 0 && !options.uncleanStop) {
         // A new log: anchor its genesis at once, so that deleting it before its first entry also shows.
         store.anchor({ seq: 0, hash: ACCESS_LOG_GENESIS }, options.signing.signer.sign('access-log', '0', ACCESS_LOG_GENESIS));
       }
+      // Before any request: the entries the previous run lost are acknowledged by this one, signed.
+      if (options.uncleanStop) store.writeNow([uncleanStopRecord(options.uncleanStop, new Date().toISOString())]);
     } catch (error) {
       store.close();
       throw error;
@@ -537,6 +542,10 @@ export class AccessLogStore implements CheckableAccessLog {
 
   async importsLogged(): Promise<ImportedRange[]> {
     return importsIn(this.db);
+  }
+
+  async uncleanStopsLogged(): Promise<RecoveredStop[]> {
+    return uncleanStopsIn(this.db);
   }
 
   /** Writes what is queued and closes the file. Idempotent. */

@@ -25,6 +25,14 @@ export class IntegrityReport {
   signaturesChecked!: number;
   @Field(() => Boolean, { nullable: true, description: 'With an anchor (given or recorded by the server): whether the log still contains it; null without one.' })
   anchorOk!: boolean | null;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'verifyAccessLog only: requests whose changes are in the event log without an access log entry, committed a few seconds before an unclean stop (SIGKILL, OOM kill, crash) that the access log records (UncleanStopRecovered entry): lost with the process, acknowledged, not failing the check. Null when there are none.',
+  })
+  acknowledgedUnlogged?: number | null;
+  @Field(() => String, { nullable: true, description: 'verifyAccessLog only: what was acknowledged and which UncleanStopRecovered entries (entry number, event log position) cover it, as a sentence; null when nothing was.' })
+  acknowledgement?: string | null;
 }
 
 @ObjectType({ description: 'The result of rebuildProjections: every read model rebuilt from the log.' })
