@@ -162,7 +162,7 @@ export async function verifyAccessLogAgainstEvents(verified: AccessLogVerificati
 /** The requests acknowledged as lost in unclean stops, for the verification's result (null: none). */
 function acknowledgedLosses(u: UnloggedChanges): AccessLogVerification['acknowledged'] {
   if (u.acknowledged === 0) return null;
-  const stops = u.uncleanStops.map((r) => `entry ${r.seq} (event log position ${r.upTo}, ${r.recordedAt})`).join(', ');
+  const stops = u.uncleanStops.map((r) => `entry ${r.seq} at event log position ${r.upTo}, ${r.recordedAt}`).join('; ');
   return {
     requests: u.acknowledged,
     uncleanStops: u.uncleanStops.map((r) => ({ seq: r.seq, upTo: r.upTo })),
