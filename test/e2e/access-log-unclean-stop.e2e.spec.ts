@@ -120,7 +120,7 @@ describe('an unclean stop recorded in the access log (UncleanStopRecovered)', ()
     const r = await cli(dir);
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ ok: true, reason: null, acknowledged: { requests: lost, uncleanStops: [{ seq: markers[0]!.seq, upTo: JSON.parse(markers[0]!.target_ids)[0] }] } });
-    expect(r.sentence).toMatch(new RegExp(`^OK: .*; ${lost} requests? whose changes .* UncleanStopRecovered entry ${markers[0]!.seq} at event log position \\d+, .*lost with the process before or after their answers were sent; acknowledged`));
+    expect(r.sentence).toMatch(new RegExp(`^OK: .*; ${lost} requests? whose changes .*UncleanStopRecovered entry ${markers[0]!.seq} at event log position \\d+, .*lost with the process before or after their answers were sent; acknowledged`));
 
     // A second, clean restart records no new marker and keeps the verdict.
     server = await startServer(envOf(dir));
