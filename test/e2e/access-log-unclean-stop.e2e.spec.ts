@@ -9,6 +9,7 @@ import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
 import { main as cliMain } from '../../src/cli/main.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+import { TestApp, users } from './support/test-app.js';
 
 /**
  * A server killed under load (SIGKILL: an OOM kill, a crash) loses the access-log entries still
@@ -121,6 +122,16 @@ describe('an unclean stop recorded in the access log (UncleanStopRecovered)', ()
     expect(markers).toHaveLength(1);
     expect(r.json).toMatchObject({ ok: true, reason: null, acknowledged: { requests: lost, uncleanStops: [{ seq: markers[0]!.seq, upTo: JSON.parse(markers[0]!.target_ids)[0] }] } });
     expect(r.sentence).toMatch(new RegExp(`^OK: .*; ${lost} requests? whose changes .*UncleanStopRecovered entry ${markers[0]!.seq} at event log position \\d+, .*lost with the process before or after their answers were sent; acknowledged`));
+
+    // verifyAccessLog says the same (in this process, where the in-flight window is lowered).
+    const app = await TestApp.start({ dataDir: dir });
+    try {
+      const v = (await app.ok(`query V { verifyAccessLog { ok reason acknowledgedUnlogged acknowledgement } }`, {}, users.auditor)).verifyAccessLog;
+      expect(v).toMatchObject({ ok: true, reason: null, acknowledgedUnlogged: lost });
+      expect(v.acknowledgement).toMatch(new RegExp(`UncleanStopRecovered entry ${markers[0]!.seq} at event log position`));
+    } finally {
+      await app.close({ keepData: true });
+    }
 
     // A second, clean restart records no new marker and keeps the verdict.
     server = await startServer(envOf(dir));
