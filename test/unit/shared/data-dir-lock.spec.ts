@@ -71,7 +71,17 @@ describe('DATA_DIR lock', () => {
       expect(DataDirLock.liveOwner(dir)).toBeNull();
       const lock = DataDirLock.acquire(dir, 'server', silent);
       expect(JSON.parse(readFileSync(join(dir, DATA_DIR_LOCK_FILE), 'utf8')).pid).toBe(process.pid);
+      // What start-up learns: the previous process did not stop cleanly (the access log records it).
+      expect(lock.tookOverFrom).toEqual(stale.startsWith('{') ? { pid: 2 ** 22 + 12345, startedAt: 'then' } : 'unreadable');
       lock.release();
     }
+    // Released cleanly, then taken again: nothing taken over.
+    const clean = DataDirLock.acquireLocalState(dir, join(dir, 'read-models.sqlite'), 'server', silent);
+    expect(clean.tookOverStale).toBe(false);
+    clean.release();
+    writeFileSync(join(dir, DATA_DIR_LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 'then' }));
+    const after = DataDirLock.acquireLocalState(dir, join(dir, 'read-models.sqlite'), 'server', silent);
+    expect(after.tookOverStale).toBe(true);
+    after.release();
   });
 });
