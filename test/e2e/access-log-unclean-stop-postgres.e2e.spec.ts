@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
-import { main as cliMain } from '../../src/cli/main.js';
+import { cliInProcess } from './support/cli-in-process.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
@@ -34,28 +34,7 @@ describe('an unclean stop recorded in the shared PostgreSQL access log', () => {
   const saved = inFlight.ms;
   const env = () => ({ EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: join(work, 'a'), JWT_SECRET: SECRET, NODE_ENV: 'test', SIGNING_KEY_PATH: keyPath, PORT: String(PORT) });
 
-  async function cli(): Promise<{ code: number; json: any; sentence: string }> {
-    const before = { ...process.env };
-    Object.assign(process.env, env());
-    let out = '';
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string | Uint8Array) => {
-      out += chunk.toString();
-      return true;
-    }) as typeof process.stdout.write;
-    let code: number;
-    try {
-      code = await cliMain(['verify-access-log']);
-    } finally {
-      process.stdout.write = write;
-      for (const key of Object.keys(env())) {
-        if (before[key] === undefined) delete process.env[key];
-        else process.env[key] = before[key];
-      }
-    }
-    const [first, second] = out.split('\n');
-    return { code, json: JSON.parse(first!), sentence: second ?? '' };
-  }
+  const cli = () => cliInProcess(['verify-access-log'], env());
 
   beforeAll(async () => {
     buildOnce();

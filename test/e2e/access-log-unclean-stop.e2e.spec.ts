@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { accessEntryHash, type AccessRecord } from '../../src/audit/application/access-log-chain.js';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
-import { main as cliMain } from '../../src/cli/main.js';
+import { cliInProcess } from './support/cli-in-process.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 import { TestApp, users } from './support/test-app.js';
@@ -33,26 +33,7 @@ async function gql(url: string, token: string, query: string, variables: Record<
 const envOf = (dir: string) => ({ EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test', PORT: String(PORT) });
 
 /** verify-access-log in this process (inFlight lowered by the caller): exit code, JSON line, sentence. */
-async function cli(dir: string): Promise<{ code: number; json: any; sentence: string }> {
-  process.env.EVENT_STORE = 'sqlite';
-  process.env.SQLITE_PATH = join(dir, 'events.sqlite');
-  process.env.DATA_DIR = dir;
-  process.env.JWT_SECRET = SECRET;
-  let out = '';
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    out += chunk.toString();
-    return true;
-  }) as typeof process.stdout.write;
-  let code: number;
-  try {
-    code = await cliMain(['verify-access-log']);
-  } finally {
-    process.stdout.write = write;
-  }
-  const [first, second] = out.split('\n');
-  return { code, json: JSON.parse(first!), sentence: second ?? '' };
-}
+const cli = (dir: string) => cliInProcess(['verify-access-log'], { EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET });
 
 const unloggedIn = (r: { json: any }): number => Number(/(\d+) requests? whose changes are in the event log ha(?:s|ve) no access log entry/.exec(r.json.reason ?? '')?.[1] ?? 0);
 
