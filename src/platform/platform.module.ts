@@ -67,7 +67,8 @@ export class PlatformModule implements OnApplicationShutdown {
           inject: [APP_CONFIG, SIGNING_KEYS, Metrics, DATA_DIR_LOCK],
           useFactory: async (config: AppConfig, keys: SigningKeys, metrics: Metrics, lock: LocalStateLock) => {
             const store = await openConfiguredEventStore(config, keys.signer);
-            if (lock.tookOverStale) uncleanStop = { head: await headAtStart(store) };
+            // Set on every start: forRoot's closure outlives one application (tests start several in a process).
+            uncleanStop = lock.tookOverStale ? { head: await headAtStart(store) } : null;
             return instrumentAppends(store, metrics);
           },
         },
