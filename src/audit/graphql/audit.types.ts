@@ -28,10 +28,10 @@ export class IntegrityReport {
   @Field(() => Int, {
     nullable: true,
     description:
-      'verifyAccessLog only: requests whose changes are in the event log without an access log entry, committed a few seconds before an unclean stop (SIGKILL, OOM kill, crash) that the access log records (UncleanStopRecovered entry): lost with the process, acknowledged, not failing the check. Null when there are none.',
+      'Only for verifyAccessLog: requests whose changes are in the event log without an access log entry, committed a few seconds before an unclean stop (SIGKILL, OOM kill, crash) that the access log records (UncleanStopRecovered entry): lost with the process, acknowledged, not failing the check. Null when there are none.',
   })
   acknowledgedUnlogged?: number | null;
-  @Field(() => String, { nullable: true, description: 'verifyAccessLog only: what was acknowledged and which UncleanStopRecovered entries (entry number, event log position) cover it, as a sentence; null when nothing was.' })
+  @Field(() => String, { nullable: true, description: 'Only for verifyAccessLog: what was acknowledged and which UncleanStopRecovered entries (entry number, event log position) cover it, as a sentence; null when nothing was.' })
   acknowledgement?: string | null;
 }
 
