@@ -162,3 +162,30 @@ describe('LiveEvents: a resumed subscription shares the event loop', () => {
     await live.stop();
   });
 });
+
+describe('LiveEvents.drain at shutdown', () => {
+  it('waits until each subscription has sent what it took (it asks for the next), not only until its queue is empty', async () => {
+    const store = new InMemoryEventStore();
+    const live = new LiveEvents(store, silent);
+    await live.start();
+    const it = live.iterator(() => true, (e) => e.position);
+    try {
+      await appendOne(store, 1);
+      // Taken (as graphql-ws takes it), its frame not yet written: the consumer has not asked for the next.
+      expect((await it.next()).done).toBe(false);
+      let drained = false;
+      const draining = live.drain(2_000).then(() => (drained = true));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(drained).toBe(false);
+      // Sent: the consumer asks for the next, and the drain ends at once.
+      const next = it.next();
+      await draining;
+      expect(drained).toBe(true);
+      await it.return!();
+      await next;
+    } finally {
+      await it.return!();
+      await live.stop();
+    }
+  });
+});
