@@ -15,6 +15,7 @@ import { httpObservability, type HttpObservability } from './platform/observabil
 import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
 import { ShutdownState } from './health/shutdown-state.js';
+import { shutdownEdge } from './health/shutdown-edge.js';
 import { LiveEvents } from './shared/application/live-events.js';
 import { rootLogger } from './shared/logging/json-logger.js';
 import { DataDirLockedError } from './platform/data-dir-lock.js';
@@ -49,12 +50,8 @@ export async function createApp(): Promise<INestApplication> {
   const edge = httpObservability(app.get(Metrics), rootLogger);
   edges.set(app, edge);
   app.use(edge.middleware);
-  // While shutting down, every answer closes its connection: its client sends nothing more on it.
-  const shutdown = app.get(ShutdownState);
-  app.use((_req: IncomingMessage, res: ServerResponse, next: () => void) => {
-    if (shutdown.shuttingDown) res.setHeader('connection', 'close');
-    next();
-  });
+  // While shutting down, every answer closes its connection; once the requests in flight are done, none runs.
+  app.use(shutdownEdge(app.get(ShutdownState)));
   useSecurityHeaders(app);
   // Express's default of 100 kB is below a legitimate catalogue import (500 requirements).
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT, verify: refuseDeepJson });
@@ -150,6 +147,10 @@ function gracefulShutdown(app: INestApplication): void {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([edge?.drained(), new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_MS)))]);
       clearTimeout(timer);
+      // From here no request runs (a late one on a connection still open is refused, 503): what the
+      // subscriptions are handed below is all that was acknowledged. In the same turn as the drain's
+      // end, so nothing arrives between the two.
+      app.get(ShutdownState).closeToRequests();
       closeIdle();
       // What the finished requests committed reaches the open subscriptions, then their sockets
       // close (graphql-ws writes each woken delivery in the turns that follow).

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
@@ -95,4 +96,52 @@ describe('shutdown with an open subscription', () => {
     const missed = received.map((r) => acknowledged.filter((id) => !r.has(id)).length);
     expect(missed.filter((n) => n > 0)).toEqual([]);
   }, 90_000);
+  it('a request still arriving once the requests in flight are done is refused (503 SERVER_SHUTTING_DOWN) and not run', async () => {
+    // Node's closeIdleConnections() leaves open a connection whose request is on its way (its
+    // headers partly received). That request ran while the subscriptions were being closed: its
+    // client got 200 and the subscriptions never saw the event (2 acknowledged registrations
+    // missing from the test above in a CI run, 2026-12-02). Here its headers are sent in two parts,
+    // the second once the server has logged the signal (nothing else is in flight).
+    const data = mkdtempSync(join(tmpdir(), 'risk-ledger-shutdown-late-'));
+    const env = { SQLITE_PATH: join(data, 'events.sqlite'), DATA_DIR: data, JWT_SECRET: SECRET, NODE_ENV: 'test' };
+    try {
+      server = await startServer(env);
+      const manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+      const body = JSON.stringify({ query: REGISTER, variables: { i: { name: 'late', category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1, integrity: 1, availability: 1 } } });
+      const { port } = new URL(server.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      const socketClosed = new Promise((resolve) => socket.once('close', resolve));
+      socket.write('POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+      await new Promise((r) => setTimeout(r, 100));
+
+      const exit = new Promise<number | null>((resolve) => server!.child.once('exit', (code) => resolve(code)));
+      server.child.kill('SIGTERM');
+      for (let k = 0; k < 200 && !server.output().includes('"msg":"shutting down'); k++) await new Promise((r) => setTimeout(r, 5));
+      socket.write(`Content-Type: application/json\r\nAuthorization: Bearer ${manager}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      await socketClosed;
+      expect(await exit).toBe(0);
+      server = undefined;
+
+      const [head, payload] = answer.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 503 /);
+      expect(head).toMatch(/\r\nretry-after: 5\r\n/i);
+      expect(head).toMatch(/\r\nconnection: close\r\n/i);
+      const refusal = JSON.parse(payload!) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(refusal.errors[0]!.extensions.code).toBe('SERVER_SHUTTING_DOWN');
+      expect(refusal.errors[0]!.message).toMatch(/not run/);
+
+      // Nothing was recorded: the log after a restart holds no registration.
+      server = await startServer(env);
+      const auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
+      const r = (await (await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auditor}` }, body: JSON.stringify({ query: '{ events(first: 500, types: ["AssetRegistered"]) { edges { node { streamId } } } }' }) })).json()) as any;
+      expect(r.data.events.edges).toEqual([]);
+      await stopServer(server);
+      server = undefined;
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -29,10 +29,10 @@ function pathOf(req: Req): string {
 /** The status logged for a request whose client went away before the answer was sent (nginx's). */
 const CLIENT_CLOSED_REQUEST = 499;
 
-/** How a request's line is logged. 503 is this server shedding load on purpose (SERVER_BUSY, DOCUMENTS_BUSY): a warning, not a failure. */
+/** How a request's line is logged. 503 is this server shedding load on purpose (SERVER_BUSY, DOCUMENTS_BUSY) or refusing a request at shutdown (SERVER_SHUTTING_DOWN): a warning, not a failure. */
 function outcomeOf(status: number): { level: 'info' | 'warn' | 'error'; message: string } {
   if (status === CLIENT_CLOSED_REQUEST) return { level: 'warn', message: 'request abandoned by the client' };
-  if (status === 503) return { level: 'warn', message: 'request refused: busy' };
+  if (status === 503) return { level: 'warn', message: 'request refused: busy or shutting down' };
   if (status >= 500) return { level: 'error', message: 'request failed' };
   return { level: 'info', message: 'request completed' };
 }

@@ -1,0 +1,36 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ShutdownState } from './shutdown-state.js';
+
+/** What a client refused at shutdown is told to wait before sending the request again (to this instance once back, or another). */
+export const SHUTDOWN_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The HTTP edge's part in a graceful shutdown (main.ts's stop()), second in the chain after the
+ * request's id and log line:
+ * - from the signal on, every answer closes its connection (`Connection: close`): its client sends
+ *   nothing more on it;
+ * - once the requests in flight have finished, a request that still arrives on a connection opened
+ *   before is answered 503 `SERVER_SHUTTING_DOWN` (with Retry-After) and not run. Node's
+ *   closeIdleConnections() leaves open a connection whose request is still on its way (headers
+ *   partly received); that request then ran while the subscriptions were being closed: its client
+ *   was told "ok" and no subscription received the event (2 acknowledged registrations missing in
+ *   a CI run on 2026-12-02; test/e2e/shutdown-subscriptions.e2e.spec.ts). The answer says it was
+ *   not run: sending it again (with the same commandId) records it once.
+ */
+export function shutdownEdge(state: ShutdownState): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
+  return (req, res, next) => {
+    if (!state.shuttingDown) return next();
+    res.setHeader('connection', 'close');
+    if (!state.closedToRequests) return next();
+    const message = `The server is shutting down: this request was not run. Send it again in ${SHUTDOWN_RETRY_AFTER_SECONDS} s (to this server once it is back, or to another one)`;
+    const path = (req.url ?? '/').split('?')[0];
+    const body = JSON.stringify(
+      path === '/graphql'
+        ? { errors: [{ message, extensions: { code: 'SERVER_SHUTTING_DOWN', retryAfterSeconds: SHUTDOWN_RETRY_AFTER_SECONDS } }] }
+        : { error: { code: 'SERVER_SHUTTING_DOWN', message } },
+    );
+    res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(SHUTDOWN_RETRY_AFTER_SECONDS) });
+    // The body (an upload, a large mutation) is not read: the connection closes after the answer.
+    res.end(body);
+  };
+}
