@@ -393,6 +393,15 @@ export interface AnchoredReport extends IntegrityReport {
   evidenceFilesDamaged?: string[];
 }
 
+/** The chain's report with the anchor's verdict: not asked (no anchor), not checked (the chain broken), or whether the log still contains it. */
+function anchoredReport(report: IntegrityReport, check: AnchorCheck | null, anchor: LogAnchor | null): AnchoredReport {
+  if (!check || !anchor) return { ...report, anchorOk: null, anchorReason: null };
+  if (!report.ok) return { ...report, anchorOk: false, anchorReason: 'not checked: the chain itself is broken' };
+  const problem = check.finish(report);
+  if (problem === null) return { ...report, ok: true, reason: null, firstBrokenPosition: null, anchorOk: true, anchorReason: null };
+  return { ...report, ok: false, reason: problem, firstBrokenPosition: anchor.headPosition, anchorOk: false, anchorReason: problem };
+}
+
 /** Verifies a store, and that it still contains `anchor` when one is given. ok requires both. */
 export async function verifyStoreAgainst(
   store: EventStore,
@@ -413,14 +422,7 @@ export async function verifyStoreAgainst(
       options.onProgress?.(verifier.eventsChecked, total);
     },
   });
-  const anchored: AnchoredReport = !check
-    ? { ...report, anchorOk: null, anchorReason: null }
-    : !report.ok
-      ? { ...report, anchorOk: false, anchorReason: 'not checked: the chain itself is broken' }
-      : (() => {
-          const problem = check.finish(report);
-          return { ...report, ok: problem === null, reason: problem, firstBrokenPosition: problem === null ? null : anchor!.headPosition, anchorOk: problem === null, anchorReason: problem };
-        })();
+  const anchored = anchoredReport(report, check, anchor);
   if (!cited || !report.ok) return anchored;
   // The files the (verified) log cites, read back from the blob store: one replaced or lost there
   // was found only when someone downloaded it (insider probe p14, L2).
