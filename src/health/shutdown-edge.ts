@@ -15,15 +15,17 @@ export const SHUTDOWN_RETRY_AFTER_SECONDS = 5;
  *   partly received); that request then ran while the subscriptions were being closed: its client
  *   was told "ok" and no subscription received the event (2 acknowledged registrations missing in
  *   a CI run on 2026-12-02; test/e2e/shutdown-subscriptions.e2e.spec.ts). The answer says it was
- *   not run: sending it again (with the same commandId) records it once.
+ *   not run: sending it again (with the same commandId) records it once. GET /health/live still
+ *   answers 200.
  */
 export function shutdownEdge(state: ShutdownState): (req: IncomingMessage, res: ServerResponse, next: () => void) => void {
   return (req, res, next) => {
     if (!state.shuttingDown) return next();
     res.setHeader('connection', 'close');
-    if (!state.closedToRequests) return next();
-    const message = `The server is shutting down: this request was not run. Send it again in ${SHUTDOWN_RETRY_AFTER_SECONDS} s (to this server once it is back, or to another one)`;
     const path = (req.url ?? '/').split('?')[0];
+    // Liveness answers 200 while shutting down (the process answers); it reads and runs nothing.
+    if (!state.closedToRequests || (req.method === 'GET' && path === '/health/live')) return next();
+    const message = `The server is shutting down: this request was not run. Send it again in ${SHUTDOWN_RETRY_AFTER_SECONDS} s (to this server once it is back, or to another one)`;
     const body = JSON.stringify(
       path === '/graphql'
         ? { errors: [{ message, extensions: { code: 'SERVER_SHUTTING_DOWN', retryAfterSeconds: SHUTDOWN_RETRY_AFTER_SECONDS } }] }
