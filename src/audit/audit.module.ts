@@ -42,7 +42,7 @@ export { accessLogPath } from './application/access-log.js';
           priorState: async () => ((await store.headPosition()) !== null ? 'the event log already holds events' : null),
           // verifyAccessLog's cross-check, shared by concurrent calls with the walk of the log itself.
           events: store,
-          // Written before the server answers any request (access-log-unclean-stop.ts).
+          // Written before the server answers any request (access-log-system-entries.ts).
           uncleanStop: unclean?.head ?? null,
         };
         // On PostgreSQL every instance appends to one shared log; elsewhere it is a local file.

@@ -32,7 +32,7 @@ import {
 import { importExport, ImportRefusedError } from '../audit/application/evidence-import.js';
 import { restoreEvidenceFiles } from '../audit/application/export-evidence-files.js';
 import { AccessLogStore, accessLogPath } from '../audit/application/access-log.js';
-import { importRecord } from '../audit/application/access-log-imports.js';
+import { systemEntryRecord } from '../audit/application/access-log-system-entries.js';
 import { sqliteAccessLogLookup } from '../audit/application/access-log-lookups.js';
 import { anchorPathFor, configuredTrustedKeys, verifyAccessLogFile, type AccessLogVerification } from '../audit/application/access-log-chain.js';
 import { verifyAccessLogAgainstEvents, type CorrelationLookup } from '../audit/application/access-log-crosscheck.js';
@@ -335,12 +335,12 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
 
 /**
  * An installation that has answered requests already has an access log: the import is written
- * into it as a signed entry (access-log-imports.ts), so that verify-access-log does not ask the
+ * into it as a signed entry (access-log-system-entries.ts), so that verify-access-log does not ask the
  * imported changes for entries of this log. No access log (a new DATA_DIR): none is created (the
  * server's first start asks for ACCESS_LOG_RESET=1, see the README). False when none was written.
  */
 async function recordImportInAccessLog(config: AppConfig, keys: SigningKeys, imported: { upTo: string; events: number; file: string }): Promise<boolean> {
-  const entry = importRecord(imported, new Date().toISOString());
+  const entry = systemEntryRecord({ kind: 'import', ...imported }, new Date().toISOString());
   try {
     if (config.eventStore === 'postgres' && config.databaseUrl) {
       const client = standaloneClient(config.databaseUrl);

@@ -4,7 +4,7 @@ import type { EventStore } from '../event-store/event-store.port.js';
 /**
  * Nest token: how the previous run of this DATA_DIR ended, as start-up found it. A value of
  * `UncleanStop`, or null when it stopped cleanly (or nothing ran here before). Read by the access
- * log, which records an unclean stop in itself (access-log-unclean-stop.ts).
+ * log, which records an unclean stop in itself (access-log-system-entries.ts).
  */
 export const UNCLEAN_STOP = Symbol('UNCLEAN_STOP');
 

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
 import { accessEntryHash } from '../../src/audit/application/access-log-chain.js';
-import { importRecord } from '../../src/audit/application/access-log-imports.js';
+import { systemEntryRecord } from '../../src/audit/application/access-log-system-entries.js';
 import { cliInProcess } from './support/cli-in-process.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { TestApp, users } from './support/test-app.js';
@@ -114,7 +114,7 @@ describe('importing an export into an installation that has answered requests (a
     events.close();
     const db = new Database(join(dir, 'access-log.sqlite'));
     const last = db.prepare('SELECT seq, hash FROM access_log ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
-    const forged = importRecord({ upTo: String(head), events: count, file: 'forged.ndjson' }, new Date().toISOString());
+    const forged = systemEntryRecord({ kind: 'import', upTo: String(head), events: count, file: 'forged.ndjson' }, new Date().toISOString());
     const seq = last.seq + 1;
     db.prepare(
       `INSERT INTO access_log (seq, at, actor_id, actor_name, actor_roles, operation_name, operation_type, fields, target_ids, outcome, error_code, correlation_id, prev_hash, hash, note)

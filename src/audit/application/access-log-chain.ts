@@ -299,7 +299,7 @@ export interface AccessLogVerification {
   signaturesChecked: number;
   /** The last entry a signed head covers (its signature checked, when keys are given); 0: none. */
   signedSeq: number;
-  /** Unlogged changes the cross-check accepted as lost in recorded unclean stops (access-log-unclean-stop.ts); absent: none. */
+  /** Unlogged changes the cross-check accepted as lost in recorded unclean stops (access-log-system-entries.ts); absent: none. */
   acknowledged?: { requests: number; uncleanStops: { seq: number; upTo: string }[]; note: string } | null;
 }
 

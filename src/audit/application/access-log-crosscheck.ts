@@ -2,8 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
 import { SYSTEM_ACTOR_PREFIX } from '../../shared/domain/guards.js';
 import type { AccessLogVerification } from './access-log-chain.js';
-import type { ImportedRange } from './access-log-imports.js';
-import { RECOVERY_WINDOW_MS, type RecoveredStop } from './access-log-unclean-stop.js';
+import { RECOVERY_WINDOW_MS, SystemEntriesCheck, type RecoveredStop, type SystemEntriesJudged, type SystemEntry } from './access-log-system-entries.js';
 
 /** What the cross-check needs of an access log: when it began, and which requests it holds. */
 export interface CorrelationLookup {
@@ -11,26 +10,18 @@ export interface CorrelationLookup {
   firstEntryAt(): Promise<string | null>;
   /** Of these correlation ids, those that some entry carries. */
   correlationsLogged(ids: readonly string[]): Promise<Set<string>>;
-  /** The evidence imports it records (access-log-imports.ts), in entry order. */
-  importsLogged(): Promise<ImportedRange[]>;
-  /** The unclean stops it records (access-log-unclean-stop.ts), in entry order. */
-  uncleanStopsLogged(): Promise<RecoveredStop[]>;
+  /** The system entries that account for a range of the event log (imports, unclean stops: access-log-system-entries.ts), in entry order. */
+  systemEntriesLogged(): Promise<SystemEntry[]>;
 }
 
-export interface UnloggedChanges {
+export interface UnloggedChanges extends SystemEntriesJudged {
   eventsChecked: number;
   /** Requests whose committed events have no access-log entry. */
   missing: number;
   /** The first such event, in log order. */
   first: Pick<RecordedEvent, 'position' | 'type' | 'streamId' | 'recordedAt'> & { correlationId: string } | null;
-  /** Import entries that do not describe this event log (their count of events differs). */
-  importsNotMatching: (ImportedRange & { found: number })[];
   /** Requests without an entry whose changes an unclean-stop entry covers: lost with the process, acknowledged. */
   acknowledged: number;
-  /** The believed unclean-stop entries that describe this event log. */
-  uncleanStops: RecoveredStop[];
-  /** Unclean-stop entries that do not (the event at their position was not recorded at their instant): they acknowledge nothing. */
-  uncleanStopsNotMatching: (RecoveredStop & { found: string | null })[];
 }
 
 type FirstUnlogged = NonNullable<UnloggedChanges['first']>;
@@ -53,36 +44,27 @@ export const inFlight = { ms: 120_000 }; // tests lower it
  * Events recorded before the first entry are not asked, nor those of the last `inFlight.ms` before
  * `now` (their requests may not have been answered yet), nor those an import the access log records
  * brought (logged where they were first made). Those an unclean stop the access log records lost
- * (access-log-unclean-stop.ts: up to the head a start after it found, recorded a few seconds before
- * it) are counted apart, as acknowledged. Only import and unclean-stop entries up to `signedUpToSeq`
- * are believed (those a signed head the verification checked covers: nobody without the key can
- * add one), and each must describe this event log (an import: as many events up to its position as
- * it says; an unclean stop: the event at its position recorded at its instant), else it is reported.
+ * (up to the head a start after it found, recorded a few seconds before it) are counted apart, as
+ * acknowledged. Which import and unclean-stop entries are believed (covered by a signed head the
+ * verification checked, `signedUpToSeq`, and describing this event log), and what each accounts
+ * for, is decided in one place: SystemEntriesCheck (access-log-system-entries.ts).
  */
 export async function changesWithoutAccessEntry(store: EventStore, log: CorrelationLookup, now = new Date(), signedUpToSeq = Number.MAX_SAFE_INTEGER): Promise<UnloggedChanges> {
   const since = await log.firstEntryAt();
   const until = new Date(now.getTime() - inFlight.ms).toISOString();
   const out: UnloggedChanges = { eventsChecked: 0, missing: 0, first: null, importsNotMatching: [], acknowledged: 0, uncleanStops: [], uncleanStopsNotMatching: [] };
   if (since === null) return out;
-  const imports = (await log.importsLogged()).filter((r) => r.seq <= signedUpToSeq);
-  const stops = (await log.uncleanStopsLogged()).filter((r) => r.seq <= signedUpToSeq);
-  // The recordedAt of the event at each stop's position, as the scan meets it.
-  const stopFound: (string | null)[] = stops.map(() => null);
+  const entries = new SystemEntriesCheck(await log.systemEntriesLogged(), signedUpToSeq);
   // Requests without an entry that a stop's window holds: acknowledged if that stop proves to describe this log.
-  const held = new Map<string, { stop: number; event: FirstUnlogged }>();
-  // Events at or before the highest imported head came by import; each record's count checked at the end.
-  const importedUpTo = imports.reduce<string | null>((max, r) => (max === null || r.upTo > max ? r.upTo : max), null);
-  const found = imports.map(() => 0);
+  const held = new Map<string, { stop: RecoveredStop; event: FirstUnlogged }>();
   const missing = new Set<string>();
   for (let after: string | null = null; ; ) {
     const page = await store.readAll({ after, maxCount: PAGE });
     if (page.length === 0) {
-      out.importsNotMatching = imports.flatMap((r, i) => (found[i] === r.events ? [] : [{ ...r, found: found[i]! }]));
-      const matches = stops.map((r, i) => stopFound[i] === r.recordedAt);
-      out.uncleanStops = stops.filter((_, i) => matches[i]);
-      out.uncleanStopsNotMatching = stops.flatMap((r, i) => (matches[i] ? [] : [{ ...r, found: stopFound[i]! }]));
+      Object.assign(out, entries.judged());
+      const matching = new Set(out.uncleanStops);
       for (const [id, h] of held) {
-        if (matches[h.stop]) out.acknowledged++;
+        if (matching.has(h.stop)) out.acknowledged++;
         else {
           missing.add(id);
           if (out.first === null || h.event.position < out.first.position) out.first = h.event;
@@ -92,17 +74,9 @@ export async function changesWithoutAccessEntry(store: EventStore, log: Correlat
       return out;
     }
     after = page[page.length - 1]!.position;
-    for (const e of page) {
-      for (let i = 0; i < imports.length; i++) if (e.position <= imports[i]!.upTo) found[i]!++;
-      for (let i = 0; i < stops.length; i++) if (e.position === stops[i]!.upTo) stopFound[i] = e.recordedAt;
-    }
+    for (const e of page) entries.see(e);
     const asked = page.filter(
-      (e) =>
-        e.recordedAt >= since &&
-        e.recordedAt <= until &&
-        (importedUpTo === null || e.position > importedUpTo) &&
-        !e.metadata.actor.id.startsWith(SYSTEM_ACTOR_PREFIX) &&
-        e.metadata.correlationId,
+      (e) => e.recordedAt >= since && e.recordedAt <= until && !entries.imported(e) && !e.metadata.actor.id.startsWith(SYSTEM_ACTOR_PREFIX) && e.metadata.correlationId,
     );
     out.eventsChecked += asked.length;
     const ids = [...new Set(asked.map((e) => e.metadata.correlationId))].filter((id) => !missing.has(id) && !held.has(id));
@@ -112,8 +86,8 @@ export async function changesWithoutAccessEntry(store: EventStore, log: Correlat
       if (logged.has(id) || missing.has(id) || held.has(id)) continue;
       const event = { position: e.position, type: e.type, streamId: e.streamId, recordedAt: e.recordedAt, correlationId: id };
       // Lost with the process in an unclean stop: up to the head the next start found, a few seconds before it.
-      const stop = stops.findIndex((r) => e.position <= r.upTo && e.recordedAt >= r.windowFrom && e.recordedAt <= r.recordedAt);
-      if (stop >= 0) {
+      const stop = entries.stopHolding(e);
+      if (stop) {
         held.set(id, { stop, event });
         continue;
       }

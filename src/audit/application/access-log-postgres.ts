@@ -48,8 +48,7 @@ import {
   type Discontinuity,
   type HeadRow,
 } from './access-log-chain.js';
-import type { ImportedRange } from './access-log-imports.js';
-import { uncleanStopRecord, type HeadAtStart, type RecoveredStop } from './access-log-unclean-stop.js';
+import { systemEntryRecord, type HeadAtStart, type SystemEntry } from './access-log-system-entries.js';
 import { postgresLookupIn } from './access-log-lookups.js';
 import { verifyAccessLogAgainstEvents, type CorrelationLookup } from './access-log-crosscheck.js';
 import type { EventStore } from '../../event-store/event-store.port.js';
@@ -257,7 +256,7 @@ export interface PostgresAccessLogOptions {
   priorState?: () => Promise<string | null>;
   /** The event log verify() checks the log against (access-log-crosscheck.ts), in the same shared run; none: the log alone. */
   events?: EventStore | null;
-  /** This instance's previous run stopped uncleanly, leaving this event log head: recorded before any request (access-log-unclean-stop.ts). */
+  /** This instance's previous run stopped uncleanly, leaving this event log head: recorded before any request (access-log-system-entries.ts). */
   uncleanStop?: HeadAtStart | null;
 }
 
@@ -347,7 +346,7 @@ export class PostgresAccessLog implements CheckableAccessLog {
         else if (this.known.seq === 0) this.anchor(this.known, signing.signer.sign('access-log', '0', ACCESS_LOG_GENESIS));
       }
     });
-    if (this.options.uncleanStop) await this.write([uncleanStopRecord(this.options.uncleanStop, new Date().toISOString())]);
+    if (this.options.uncleanStop) await this.write([systemEntryRecord({ kind: 'uncleanStop', head: this.options.uncleanStop }, new Date().toISOString())]);
   }
 
   private async startupFindings(client: pg.PoolClient, anchor: AccessLogAnchor | 'unreadable' | null, lastSigned: Head | null): Promise<Discontinuity[]> {
@@ -519,12 +518,8 @@ export class PostgresAccessLog implements CheckableAccessLog {
     return found;
   }
 
-  importsLogged(): Promise<ImportedRange[]> {
-    return this.written.importsLogged();
-  }
-
-  uncleanStopsLogged(): Promise<RecoveredStop[]> {
-    return this.written.uncleanStopsLogged();
+  systemEntriesLogged(): Promise<SystemEntry[]> {
+    return this.written.systemEntriesLogged();
   }
 
   /** The index the cross-check looks requests up by (logs created before it have none). */

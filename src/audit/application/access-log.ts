@@ -48,9 +48,8 @@ import {
   type AccessRecord,
   type Discontinuity,
 } from './access-log-chain.js';
-import type { ImportedRange } from './access-log-imports.js';
-import { correlationsIn, firstEntryIn, importsIn, uncleanStopsIn } from './access-log-lookups.js';
-import { uncleanStopRecord, type HeadAtStart, type RecoveredStop } from './access-log-unclean-stop.js';
+import { correlationsIn, firstEntryIn, systemEntriesIn } from './access-log-lookups.js';
+import { systemEntryRecord, type HeadAtStart, type SystemEntry } from './access-log-system-entries.js';
 import { verifyAccessLogAgainstEvents, type CorrelationLookup } from './access-log-crosscheck.js';
 import type { EventStore } from '../../event-store/event-store.port.js';
 
@@ -136,7 +135,7 @@ export interface AccessLogOpenOptions extends AccessLogOptions {
   reset?: boolean;
   /** Why there must have been an access log already (e.g. "the event log already holds events"), or null. */
   priorState?: () => Promise<string | null>;
-  /** The previous run stopped uncleanly, leaving this event log head: recorded before any request (access-log-unclean-stop.ts). */
+  /** The previous run stopped uncleanly, leaving this event log head: recorded before any request (access-log-system-entries.ts). */
   uncleanStop?: HeadAtStart | null;
 }
 
@@ -212,7 +211,7 @@ export class AccessLogStore implements CheckableAccessLog {
         store.anchor({ seq: 0, hash: ACCESS_LOG_GENESIS }, options.signing.signer.sign('access-log', '0', ACCESS_LOG_GENESIS));
       }
       // Before any request: the entries the previous run lost are acknowledged by this one, signed.
-      if (options.uncleanStop) store.writeNow([uncleanStopRecord(options.uncleanStop, new Date().toISOString())]);
+      if (options.uncleanStop) store.writeNow([systemEntryRecord({ kind: 'uncleanStop', head: options.uncleanStop }, new Date().toISOString())]);
     } catch (error) {
       store.close();
       throw error;
@@ -540,12 +539,8 @@ export class AccessLogStore implements CheckableAccessLog {
     return found;
   }
 
-  async importsLogged(): Promise<ImportedRange[]> {
-    return importsIn(this.db);
-  }
-
-  async uncleanStopsLogged(): Promise<RecoveredStop[]> {
-    return uncleanStopsIn(this.db);
+  async systemEntriesLogged(): Promise<SystemEntry[]> {
+    return systemEntriesIn(this.db);
   }
 
   /** Writes what is queued and closes the file. Idempotent. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AccessLogStore, type AccessRecord } from '../../../src/audit/application/access-log.js';
-import { importRecord } from '../../../src/audit/application/access-log-imports.js';
+import { systemEntryRecord } from '../../../src/audit/application/access-log-system-entries.js';
 import { sqliteAccessLogLookup } from '../../../src/audit/application/access-log-lookups.js';
 import { loadSigningKeys } from '../../../src/event-store/signing.js';
 
@@ -34,7 +34,8 @@ describe('the access log lookups the cross-check asks', () => {
     const path = join(dir, 'access-log.sqlite');
     const log = await AccessLogStore.open(path, { signing: loadSigningKeys(join(dir, 'signing-key.pem')), flushDelayMs: 60_000 });
     log.record(entry('req-1'));
-    log.record(importRecord({ upTo: '0000000000000000007', events: 7, file: 'evidence.ndjson' }, new Date().toISOString()));
+    log.record(systemEntryRecord({ kind: 'import', upTo: '0000000000000000007', events: 7, file: 'evidence.ndjson' }, new Date().toISOString()));
+    log.record(systemEntryRecord({ kind: 'uncleanStop', head: { position: '0000000000000000009', recordedAt: '2026-12-02T10:00:05.000Z' } }, new Date().toISOString()));
     log.record(entry('req-2'));
     log.flush();
     log.record(entry('req-queued'));
@@ -42,8 +43,11 @@ describe('the access log lookups the cross-check asks', () => {
     try {
       const lookup = sqliteAccessLogLookup(db);
       expect(await lookup.firstEntryAt()).toBe(await log.firstEntryAt());
-      expect(await lookup.importsLogged()).toEqual([{ seq: 2, at: expect.any(String), upTo: '0000000000000000007', events: 7 }]);
-      expect(await lookup.importsLogged()).toEqual(await log.importsLogged());
+      expect(await lookup.systemEntriesLogged()).toEqual([
+        { kind: 'import', seq: 2, at: expect.any(String), upTo: '0000000000000000007', events: 7 },
+        { kind: 'uncleanStop', seq: 3, at: expect.any(String), upTo: '0000000000000000009', recordedAt: '2026-12-02T10:00:05.000Z', windowFrom: '2026-12-02T10:00:00.000Z' },
+      ]);
+      expect(await lookup.systemEntriesLogged()).toEqual(await log.systemEntriesLogged());
       expect(await lookup.correlationsLogged(['req-1', 'req-2', 'req-queued', 'req-none'])).toEqual(new Set(['req-1', 'req-2']));
       expect(await log.correlationsLogged(['req-1', 'req-2', 'req-queued', 'req-none'])).toEqual(new Set(['req-1', 'req-2', 'req-queued']));
     } finally {
