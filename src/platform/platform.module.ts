@@ -37,6 +37,17 @@ export const REACTIONS_CHECKPOINT = 'plan-risk-reactions';
 const DATA_DIR_LOCK = Symbol('DATA_DIR_LOCK');
 
 /**
+ * Nest token of the event store as opened, with how the previous run ended (EVENT_STORE and
+ * UNCLEAN_STOP derive from it). Provider state, one per application: forRoot's definition is
+ * shared by every application built from it (tests start several in a process).
+ */
+const OPENED_STORE = Symbol('OPENED_STORE');
+interface OpenedStore {
+  store: EventStore;
+  uncleanStop: UncleanStop | null;
+}
+
+/**
  * The process-wide plumbing: configuration, the event store (opened before anything reads it),
  * the read-model database, the projection runner, the reactions, the command pipeline and the
  * live feed. It knows no feature: the root hands it the features' contributions.
@@ -47,8 +58,6 @@ export class PlatformModule implements OnApplicationShutdown {
   static forRoot(features: readonly FeatureContribution[]): DynamicModule {
     const projections = projectionsOf(features);
     const followUps = followUpsOf(features);
-    // Found by the event store's provider, before anything can append: the access log records it.
-    let uncleanStop: UncleanStop | null = null;
     return {
       module: PlatformModule,
       global: true,
@@ -62,18 +71,19 @@ export class PlatformModule implements OnApplicationShutdown {
         // Prometheus metrics (observability/metrics.ts): the lower layers report through their own small interfaces.
         { provide: Metrics, useFactory: () => new Metrics() },
         {
-          // Opened once the locks are held: the embedded store's file has one writing process.
-          provide: EVENT_STORE,
-          inject: [APP_CONFIG, SIGNING_KEYS, Metrics, DATA_DIR_LOCK],
-          useFactory: async (config: AppConfig, keys: SigningKeys, metrics: Metrics, lock: LocalStateLock) => {
+          // Opened once the locks are held: the embedded store's file has one writing process. With
+          // it, how the previous run ended: the head it left is read here, before any other
+          // provider has the store (the reactions append while they start).
+          provide: OPENED_STORE,
+          inject: [APP_CONFIG, SIGNING_KEYS, DATA_DIR_LOCK],
+          useFactory: async (config: AppConfig, keys: SigningKeys, lock: LocalStateLock): Promise<OpenedStore> => {
             const store = await openConfiguredEventStore(config, keys.signer);
-            // Set on every start: forRoot's closure outlives one application (tests start several in a process).
-            uncleanStop = lock.tookOverStale ? { head: await headAtStart(store) } : null;
-            return instrumentAppends(store, metrics);
+            return { store, uncleanStop: lock.tookOverStale ? { head: await headAtStart(store) } : null };
           },
         },
-        // Whether the previous run stopped uncleanly (a stale lock taken over), and the log's head it left.
-        { provide: UNCLEAN_STOP, inject: [EVENT_STORE], useFactory: () => uncleanStop },
+        { provide: EVENT_STORE, inject: [OPENED_STORE, Metrics], useFactory: (opened: OpenedStore, metrics: Metrics) => instrumentAppends(opened.store, metrics) },
+        // Whether the previous run stopped uncleanly (a stale lock taken over), and the log's head it left: this application's own.
+        { provide: UNCLEAN_STOP, inject: [OPENED_STORE], useFactory: (opened: OpenedStore): UncleanStop | null => opened.uncleanStop },
         // DATA_DIR's local state belongs to one process (npm run cli -- rebuild refuses while it is
         // held), and so does the embedded store's file, wherever SQLITE_PATH puts it.
         {
