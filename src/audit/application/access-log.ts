@@ -175,6 +175,8 @@ export class AccessLogStore implements CheckableAccessLog {
   private settling = false;
   /** The anchor file being renamed into place in the background, if any (close() cancels it). */
   private renaming: { tmp: string; cancelled: boolean } | null = null;
+  /** Names this store's background anchor file apart from any other store's on the same path. */
+  private readonly tmpSuffix = randomUUID().slice(0, 8);
   /** The verification under way, which concurrent verify() calls share. */
   private readonly verification = new SharedVerification();
 
@@ -388,7 +390,10 @@ export class AccessLogStore implements CheckableAccessLog {
         try {
           await syncOffLoop(this.walFd!);
           if (!next || !this.anchorPath || this.closed || next.head.seq <= this.anchoredSeq) continue;
-          const tmp = `${this.anchorPath}.next.tmp`;
+          // A name of this store's own: a store closed in the same process (a restart, a test)
+          // whose background write was still under way removed the next store's file of the same
+          // name, whose rename then failed with ENOENT (logged as an error; seen once at load 10).
+          const tmp = `${this.anchorPath}.next-${this.tmpSuffix}.tmp`;
           await writeAnchorFile(tmp, this.anchorOf(next.head, next.signature));
           if (this.closed || next.head.seq <= this.anchoredSeq) {
             await rm(tmp, { force: true });
