@@ -11,7 +11,7 @@ import { accessLogPlugin, accessLogWsHooks, logReturnedEntities } from '../audit
 import { formatGraphQLError } from './error-format.js';
 import { authenticationPlugin } from '../identity/graphql/authentication.plugin.js';
 import { requestIdOf } from '../shared/logging/request-id.js';
-import { takeUnconfirmed } from '../shared/application/unconfirmed-writes.js';
+import { readModelsPlugin, type ReadModelsSource } from './read-models-extension.js';
 import { closeSlowConsumer, peerGoneError, skipIfClosing, type WsSocket } from './ws-hardening.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, WS_MAX_CONNECTIONS_PER_ACTOR, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
 import { rootFieldsInTurns } from './root-fields-in-turns.js';
@@ -64,33 +64,6 @@ export const noStorePlugin: ApolloServerPlugin = {
   },
 };
 
-/**
- * A mutation whose events are committed but which the read models did not confirm (they retry a
- * storage error, or were too slow) answers from read models that may lack its own effect: the
- * answer says so in `extensions.readModels`, where it gave no sign of it before (docs probe: a
- * client went on from a decideControls answer showing no controls).
- */
-export const unconfirmedWritesPlugin: ApolloServerPlugin = {
-  async requestDidStart() {
-    return {
-      async willSendResponse({ response, contextValue }) {
-        const correlationId = (contextValue as { correlationId?: unknown }).correlationId;
-        const unconfirmed = typeof correlationId === 'string' ? takeUnconfirmed(correlationId) : undefined;
-        if (!unconfirmed || response.body.kind !== 'single') return;
-        const result = response.body.singleResult;
-        result.extensions = {
-          ...result.extensions,
-          readModels: {
-            confirmed: false,
-            position: unconfirmed.position,
-            message: `Recorded at position ${unconfirmed.position}, but the read models had not applied it when this answer was read from them (${unconfirmed.reason}): it may not show the change; read it again once /health is ok`,
-          },
-        };
-      },
-    };
-  },
-};
-
 /** graphql-ws does not run Apollo's formatError: errors sent over the socket get the same shape here. */
 function formatAll(errors: readonly GraphQLError[], format: typeof formatGraphQLError = formatGraphQLError) {
   return errors.map((e) => format(e.toJSON(), e));
@@ -105,6 +78,8 @@ export function graphqlOptions(
   verifier: TokenVerifier,
   accessLog?: AccessLog,
   limits: EdgeLimits = { maxCost: DEFAULT_GRAPHQL_MAX_COST, introspection: true },
+  /** The projections, for answers read while they do not follow the log (read-models-extension.ts). */
+  readModels?: ReadModelsSource,
 ): ApolloDriverConfig {
   const wsHooks = accessLog ? accessLogWsHooks(accessLog) : null;
   // Open graphql-ws connections per actor (WS_MAX_CONNECTIONS_PER_ACTOR).
@@ -114,7 +89,7 @@ export function graphqlOptions(
   // With introspection off, errors name nothing of the schema ("Did you mean …?").
   const formatError: typeof formatGraphQLError = limits.introspection ? formatGraphQLError : (f, e) => withoutSuggestions(formatGraphQLError(f, e));
   return {
-    plugins: [...(accessLog ? [accessLogPlugin(accessLog)] : []), authenticationPlugin, edgePlugin(limits, schema), ApolloServerPluginCacheControlDisabled(), noStorePlugin, unconfirmedWritesPlugin],
+    plugins: [...(accessLog ? [accessLogPlugin(accessLog)] : []), authenticationPlugin, edgePlugin(limits, schema), ApolloServerPluginCacheControlDisabled(), noStorePlugin, readModelsPlugin(readModels)],
     autoSchemaFile: true,
     // The root types have no decorator of their own: their descriptions are set here.
     transformSchema: (schema) => {

@@ -157,6 +157,7 @@ export class ProjectionRunner {
   private async reportCatchUp(from: string | null): Promise<void> {
     const head = await this.store.headPosition().catch(() => null);
     if (head === null || (from !== null && from >= head) || this.caughtUp) return;
+    this.catchUpHead = head;
     const began = Date.now();
     let logged = began;
     this.log.info('projections catching up with the log', { from, head });
@@ -177,6 +178,11 @@ export class ProjectionRunner {
     };
   }
   private catchUpProgress?: (position: string) => void;
+  /** The log's head when a start behind it began (queries answered meanwhile name it: read-models-extension.ts). */
+  get headAtStart(): string | null {
+    return this.catchUpHead;
+  }
+  private catchUpHead: string | null = null;
   private committedSinceStart = 0;
 
   /**

@@ -1,0 +1,75 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { follower, type FollowerState } from '../health/readiness.js';
+import type { RetryState } from '../shared/application/transient-errors.js';
+import { takeUnconfirmed, type UnconfirmedWrite } from '../shared/application/unconfirmed-writes.js';
+
+/** What the answer needs of the projections (ProjectionRunner): in-memory fields only, no store round trip. */
+export interface ReadModelsSource {
+  readonly failed: unknown;
+  readonly retrying: RetryState | undefined;
+  readonly checkpoint: string | null;
+  readonly caughtUpOnce: boolean;
+  readonly headAtStart: string | null;
+}
+
+/**
+ * `extensions.readModels` of an answer over HTTP, one object for both reasons an answer may lack
+ * what the log holds:
+ * - `state` (`catching-up`, `retrying` or `stopped`, as /health/ready computes it: `follower`),
+ *   `checkpoint` (the position the read models reached) and, while catching up, `head` (the log's
+ *   head when the catch-up began): the read models were not following the log while the answer
+ *   was read (upgrade probe: answers from 216 of 250 events looked complete and current);
+ * - `confirmed: false` and `position`: a mutation's events are committed at `position` but the
+ *   read models had not applied them when its answer was read (docs probe: a client went on from
+ *   a decideControls answer showing no controls).
+ * `message` says what it means and when to read again. Every answer with data is flagged, also
+ * those folded from the log (asOf, history, events): their replays read the read models' history
+ * tables too, and one rule for every answer is one the client can act on.
+ */
+export function readModelsPlugin(source?: ReadModelsSource): ApolloServerPlugin {
+  const state = (): FollowerState | undefined => {
+    if (!source) return undefined;
+    const f = follower(source);
+    return f.ok ? undefined : f;
+  };
+  return {
+    async requestDidStart() {
+      // Also when they caught up while it was read: it may have been read before.
+      const atStart = state();
+      return {
+        async willSendResponse({ response, contextValue }) {
+          const correlationId = (contextValue as { correlationId?: unknown }).correlationId;
+          const unconfirmed = typeof correlationId === 'string' ? takeUnconfirmed(correlationId) : undefined;
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          const behind = result.data == null ? undefined : (state() ?? atStart);
+          if (!unconfirmed && !behind) return;
+          result.extensions = { ...result.extensions, readModels: readModelsExtension(unconfirmed, behind, source?.headAtStart ?? null) };
+        },
+      };
+    },
+  };
+}
+
+function readModelsExtension(unconfirmed: UnconfirmedWrite | undefined, behind: FollowerState | undefined, head: string | null): Record<string, unknown> {
+  const said: string[] = [];
+  if (unconfirmed) said.push(`Recorded at position ${unconfirmed.position}, but the read models had not applied it when this answer was read from them (${unconfirmed.reason}): it may not show the change; read it again once /health is ok`);
+  if (behind) said.push(behindMessage(behind, head));
+  return {
+    ...(unconfirmed ? { confirmed: false, position: unconfirmed.position } : {}),
+    ...(behind ? { state: behind.state, checkpoint: behind.checkpoint, ...(behind.state === 'catching-up' && head !== null ? { head } : {}) } : {}),
+    message: said.join('. '),
+  };
+}
+
+function behindMessage(f: FollowerState, head: string | null): string {
+  const at = f.checkpoint === null ? 'before the first event' : `at position ${f.checkpoint}`;
+  switch (f.state) {
+    case 'catching-up':
+      return `The read models were catching up with the log (${at}${head !== null ? ` of ${head}` : ''}) when this answer was read: it may lack the newest events; read it again once /health is ok`;
+    case 'retrying':
+      return `The read models were retrying a storage error${f.retrying ? ` since ${f.retrying.since}` : ''} (${at}) when this answer was read: it may lack events recorded since; read it again once /health is ok (they resume by themselves)`;
+    default:
+      return `The read models had stopped (${at}) when this answer was read: it lacks every event recorded since, until an operator restarts the server; read it again once /health is ok`;
+  }
+}

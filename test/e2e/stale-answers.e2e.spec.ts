@@ -1,0 +1,159 @@
+/**
+ * Answers read while the read models do not follow the log say so (`extensions.readModels`:
+ * state, checkpoint, message), as /health/ready does: catching up at a start behind the log
+ * (read models lost), retrying a storage error (a full read-model disk), stopped for good (an
+ * error that is not transient). Once they follow the log again, answers carry nothing. Before,
+ * such answers looked complete and current (upgrade probe: answers from 216 of 250 events).
+ */
+import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signToken } from '../../src/identity/cli/issue-token.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
+import { writeRegisterLog } from '../../bench/support/register-log.js';
+import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+
+const SECRET = 'stale-answers-secret-0123456789abcdef';
+const POSITION = expect.stringMatching(/^\d{19}$/);
+
+async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  return response.json();
+}
+
+async function healthStatus(url: string): Promise<number> {
+  return (await fetch(url.replace(/\/graphql$/, '/health'))).status;
+}
+
+async function untilHealthy(url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await healthStatus(url)) !== 200) {
+    if (Date.now() > deadline) throw new Error('/health did not become ok');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const REGISTER = `mutation($i: RegisterAssetInput!) { registerAsset(input: $i) { id name version } }`;
+const ASSETS = `{ assets(first: 5) { edges { node { id name } } } }`;
+const asset = (name: string) => ({ i: { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 2, integrity: 2, availability: 2 } });
+
+describe('answers read while the read models do not follow the log', () => {
+  let manager: string;
+  let auditor: string;
+  let server: ServerProcess | undefined;
+  let dir: string | undefined;
+  let ballast: Database.Database | undefined;
+
+  beforeAll(async () => {
+    buildOnce();
+    manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+    auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
+  }, 120_000);
+
+  afterEach(async () => {
+    ballast?.close();
+    ballast = undefined;
+    if (server) await stopServer(server, 'SIGKILL');
+    server = undefined;
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  const envOf = (d: string, extra: Record<string, string> = {}) => ({ SQLITE_PATH: join(d, 'events.sqlite'), DATA_DIR: d, JWT_SECRET: SECRET, NODE_ENV: 'test', ...extra });
+
+  it('catching up at a start behind the log (read models lost): answers say so, with the checkpoint and the head, until caught up', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'risk-ledger-stale-catch-up-'));
+    // A log long enough that the catch-up outlasts the first query (a few seconds of pages).
+    const store = new SqliteEventStore({ path: join(dir, 'events.sqlite') });
+    await writeRegisterLog(store, { assets: 6_000, analysesPerRisk: 1 });
+    const head = await store.headPosition();
+    await store.close();
+
+    server = await startServer(envOf(dir));
+    const during = await gql(server.url, auditor, ASSETS);
+    expect(during.errors).toBeUndefined();
+    expect(during.extensions?.readModels).toEqual({ state: 'catching-up', checkpoint: expect.anything(), head, message: expect.stringMatching(/catching up with the log.*read it again once \/health is ok/) });
+    const { checkpoint } = during.extensions.readModels;
+    // Null before the first commit, else a position short of the head.
+    if (checkpoint !== null) expect(checkpoint < head!).toBe(true);
+
+    await untilHealthy(server.url);
+    const after = await gql(server.url, auditor, ASSETS);
+    expect(after.errors).toBeUndefined();
+    expect(after.extensions?.readModels).toBeUndefined();
+  }, 180_000);
+
+  /** As in local-state-faults: READ_MODEL_MAX_PAGES caps the read-model file, a ballast table fills it (SQLITE_FULL). */
+  it('retrying a storage error (a full read-model disk): queries say so, a mutation says both in one object, and nothing once they resume', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'risk-ledger-stale-retrying-'));
+    const MAX_PAGES = 600;
+    server = await startServer(envOf(dir, { READ_MODEL_MAX_PAGES: String(MAX_PAGES) }));
+    const url = server.url;
+    const first = await gql(url, manager, REGISTER, asset('before-full'));
+    expect(first.errors).toBeUndefined();
+    expect(first.extensions?.readModels).toBeUndefined();
+    expect((await gql(url, auditor, ASSETS)).extensions?.readModels).toBeUndefined();
+
+    ballast = new Database(join(dir, 'read-models.sqlite'));
+    ballast.pragma('busy_timeout = 5000');
+    ballast.exec('CREATE TABLE ballast (b BLOB)');
+    const fill = ballast.prepare('INSERT INTO ballast (b) VALUES (?)');
+    while ((ballast.pragma('page_count', { simple: true }) as number) < MAX_PAGES + 5) fill.run(randomBytes(3000));
+
+    // The first writes after it fills make the projections retry; their answers say both.
+    const writes = await Promise.all(Array.from({ length: 6 }, (_, i) => gql(url, manager, REGISTER, asset(`during-full-${i}`))));
+    const both = writes.filter((w) => w.extensions?.readModels?.state === 'retrying');
+    expect(both.length).toBeGreaterThan(0);
+    for (const w of both) {
+      expect(w.errors).toBeUndefined();
+      expect(w.extensions.readModels).toEqual({ confirmed: false, position: POSITION, state: 'retrying', checkpoint: POSITION, message: expect.stringMatching(/may not show the change.*retrying a storage error since/) });
+    }
+    const query = await gql(url, auditor, ASSETS);
+    expect(query.errors).toBeUndefined();
+    expect(query.extensions?.readModels).toEqual({ state: 'retrying', checkpoint: POSITION, message: expect.stringMatching(/retrying a storage error since .* read it again once \/health is ok/) });
+    expect(query.extensions.readModels.confirmed).toBeUndefined();
+
+    ballast.exec('DROP TABLE ballast');
+    ballast.close();
+    ballast = undefined;
+    await untilHealthy(url);
+    expect((await gql(url, auditor, ASSETS)).extensions?.readModels).toBeUndefined();
+    const next = await gql(url, manager, REGISTER, asset('after-full'));
+    expect(next.errors).toBeUndefined();
+    expect(next.extensions?.readModels).toBeUndefined();
+  }, 120_000);
+
+  it('stopped for good (an error that is not transient): answers say so until a restart follows the log again', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'risk-ledger-stale-stopped-'));
+    const env = envOf(dir);
+    server = await startServer(env);
+    expect((await gql(server.url, manager, REGISTER, asset('before-stop'))).errors).toBeUndefined();
+
+    // A trigger on a read-model table fails the next page with SQLITE_CONSTRAINT_TRIGGER: not transient.
+    ballast = new Database(join(dir, 'read-models.sqlite'));
+    ballast.pragma('busy_timeout = 5000');
+    ballast.exec(`CREATE TRIGGER refuse_assets BEFORE INSERT ON assets BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`);
+    const write = await gql(server.url, manager, REGISTER, asset('stops-them'));
+    expect(write.errors).toBeUndefined();
+    expect(write.extensions?.readModels).toMatchObject({ confirmed: false, position: POSITION, state: 'stopped' });
+    expect(await healthStatus(server.url)).toBe(503);
+
+    const query = await gql(server.url, auditor, ASSETS);
+    expect(query.errors).toBeUndefined();
+    expect(query.extensions?.readModels).toEqual({ state: 'stopped', checkpoint: POSITION, message: expect.stringMatching(/had stopped .* until an operator restarts the server/) });
+
+    await stopServer(server);
+    server = undefined;
+    ballast.exec('DROP TRIGGER refuse_assets');
+    ballast.close();
+    ballast = undefined;
+    server = await startServer(env);
+    await untilHealthy(server.url);
+    const after = await gql(server.url, auditor, ASSETS);
+    expect(after.data.assets.edges).toHaveLength(2);
+    expect(after.extensions?.readModels).toBeUndefined();
+  }, 120_000);
+});
