@@ -9,6 +9,7 @@ import { runLongStreamBench } from './long-stream.bench.js';
 import { runRebuildBench } from './rebuild.bench.js';
 import { runE2eBench } from './e2e.bench.js';
 import { runDocumentsBench } from './documents.bench.js';
+import { runPlanConsentBench } from './plan-consent.bench.js';
 
 const benches: Array<[name: string, run: () => Promise<void>]> = [
   ['event-store', runEventStoreBench],
@@ -19,10 +20,12 @@ const benches: Array<[name: string, run: () => Promise<void>]> = [
   ['documents', runDocumentsBench],
   // Not part of a plain `npm run bench`: it starts two servers and loads them for about 2 minutes.
   ['e2e', runE2eBench],
+  // Nor this one: it builds plans of 200 and 1,999 items through GraphQL (a minute or more).
+  ['plan-consent', runPlanConsentBench],
 ];
 
 /** Run only when named (`npm run bench -- e2e`). */
-const onRequest = new Set(['e2e']);
+const onRequest = new Set(['e2e', 'plan-consent']);
 const only = process.argv[2];
 for (const [name, run] of benches) {
   if (only ? only !== name : onRequest.has(name)) continue;
