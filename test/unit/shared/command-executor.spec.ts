@@ -240,3 +240,55 @@ describe('CommandExecutor: the instants of a stream never go back', () => {
     expect(raced).toBe(true);
   });
 });
+
+describe('CommandExecutor: a stream read by its tail (AttemptReader.tail) is version-checked like a stream read whole', () => {
+  const noted = (type: string) => ({ eventId: randomUUID(), type, schemaVersion: 1, data: {}, metadata: { actor: member, occurredAt: new Date().toISOString(), correlationId: 'x', causationId: 'x' } });
+  const setup = async () => {
+    const store = new RacingStore();
+    await store.init();
+    await store.append('watched-1', [noted('Noted'), noted('Noted')], { expectedVersion: ExpectedVersion.exact(-1) });
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, createUpcasters());
+    const propose = (id: string): CriteriaCommand => ({ type: 'ProposeRiskCriteria', criteriaId: id, definition: definition(), actor: member, at: new Date().toISOString() });
+    return { store, executor, propose };
+  };
+
+  it('gives the events from a revision to the end, and a write to the stream before the append makes the attempt decide again', async () => {
+    const { store, executor, propose } = await setup();
+    const tails: number[] = [];
+    store.raceOnce(async () => {
+      await store.append('watched-1', [noted('Noted')], { expectedVersion: ExpectedVersion.exact(1) });
+    });
+    await executor.executeJoint(async (reader) => {
+      tails.push((await reader.tail!('watched-1', 1))!.length);
+      return { primary: { streamId: criteriaStreamId(), decider: criteriaDecider, command: propose(`c-${tails.length}`) } };
+    }, ctx(member));
+    // First attempt: revision 1 only; the race appended revision 2, the append conflicted, the second saw both.
+    expect(tails).toEqual([1, 2]);
+    expect(await store.streamVersion(criteriaStreamId())).toBe(0);
+  });
+
+  it('a state read after a tail read keeps the version the tail saw: a write between the two still conflicts', async () => {
+    const { store, executor, propose } = await setup();
+    let attempts = 0;
+    await executor.executeJoint(async (reader) => {
+      attempts++;
+      await reader.tail!('watched-1', 0);
+      if (attempts === 1) await store.append('watched-1', [noted('Noted')], { expectedVersion: ExpectedVersion.exact(1) });
+      await reader.state('watched-1', { initialState: 0, evolve: (n: number) => n + 1 });
+      return { primary: { streamId: criteriaStreamId(), decider: criteriaDecider, command: propose(`c-${attempts}`) } };
+    }, ctx(member));
+    expect(attempts).toBe(2);
+  });
+
+  it('gives nothing for a stream that ends before the revision, or that the attempt already read', async () => {
+    const { executor, propose } = await setup();
+    const seen: unknown[] = [];
+    await executor.executeJoint(async (reader) => {
+      seen.push(await reader.tail!('watched-1', 5), await reader.tail!('absent', 0));
+      await reader.state('watched-1', { initialState: 0, evolve: (n: number) => n + 1 });
+      seen.push(await reader.tail!('watched-1', 0));
+      return { primary: { streamId: criteriaStreamId(), decider: criteriaDecider, command: propose('c') } };
+    }, ctx(member));
+    expect(seen).toEqual([undefined, undefined, undefined]);
+  });
+});

@@ -112,3 +112,54 @@ describe('a plan command over every item reads their risks in turns of the event
     expect(turns).toBeGreaterThanOrEqual(4);
   });
 });
+
+describe("unsettledItems judges an item from its risk's last event when that is the acceptance the plan learnt (bench plan-consent)", () => {
+  const record = (riskVersion: number) => ({ ownerId: 'u-owner-1', statement: '', riskVersion, riskStateHash: 'sha256:h', riskLevel: 'HIGH', residualLevel: 'LOW', planVersion: 3, planRevision: 1, criteriaNumber: 1, acceptedAt: T_SUBMIT });
+  const plan = {
+    id: PLAN, exists: true, status: 'APPROVED', revision: 1,
+    items: [
+      { riskId: 'r-0', consent: 'PENDING' },
+      { riskId: 'r-1', consent: 'ACCEPTED', consentRecord: record(5) },
+      { riskId: 'r-2', consent: 'ACCEPTED', consentRecord: record(5) },
+      { riskId: 'r-3', consent: 'ACCEPTED' }, // no record (logs before records were kept): always folded
+    ],
+  } as unknown as PlanState;
+  const acceptance = (riskId: string, over: Record<string, unknown> = {}) =>
+    ({ type: 'ResidualRiskAcceptedByOwner', data: { riskId, planId: PLAN, planRevision: 1, ownerId: 'u-owner-1', fingerprint: 'sha256:h', atVersion: 4, residualLevel: 'LOW', acceptedAt: T_SUBMIT, ...over } });
+  const readerWith = (tails: Record<string, object[]>) => {
+    const folded: string[] = [];
+    const tailed: Array<[string, number]> = [];
+    const reader = {
+      state: async (streamId: string) => (folded.push(streamId), { id: streamId.replace(/^risk-/, '') } as unknown as RiskState),
+      tail: async (streamId: string, fromRevision: number) => (tailed.push([streamId, fromRevision]), tails[streamId]),
+    };
+    return { folded, tailed, reader: reader as never };
+  };
+
+  it('an item whose risk holds only the acceptance it recorded since: not folded, not lagging', async () => {
+    const { folded, tailed, reader } = readerWith({ 'risk-r-1': [acceptance('r-1')], 'risk-r-2': [acceptance('r-2')] });
+    // r-3 has no record: folded, and (holding no consent of the plan) lagged.
+    expect(await unsettledItems(plan, reader, 'r-0')).toEqual(['r-3']);
+    expect(tailed).toEqual([['risk-r-1', 6], ['risk-r-2', 6]]);
+    expect(folded).toEqual(['risk-r-3']);
+  });
+
+  it('judged as the folded risk would be: another content, an acceptance asked for later, another revision of the plan all lag', async () => {
+    const cases = [{ fingerprint: 'sha256:other' }, { atVersion: 6 }, { planRevision: 2 }, { planId: 'another-plan' }];
+    for (const over of cases) {
+      const { folded, reader } = readerWith({ 'risk-r-1': [acceptance('r-1', over)], 'risk-r-2': [acceptance('r-2')] });
+      expect(await unsettledItems(plan, reader, 'r-0')).toEqual(['r-1', 'r-3']);
+      expect(folded).toEqual(['risk-r-3']);
+      // The same judgement as on a risk holding that consent, folded (the rule's one home).
+      const risk = { id: 'r-1', consent: { ...acceptance('r-1', over).data, status: 'ACCEPTED' } } as unknown as RiskState;
+      expect(planLagsRisk(plan, risk)).toBe(true);
+    }
+  });
+
+  it('any other tail (more events, another event, none) is folded', async () => {
+    const invalidated = { type: 'ResidualConsentInvalidated', data: { riskId: 'r-1', planId: PLAN, planRevision: 1, reason: 'TREATMENT_CHANGED', atVersion: 6, invalidatedAt: T_SUBMIT } };
+    const { folded, reader } = readerWith({ 'risk-r-1': [acceptance('r-1'), invalidated], 'risk-r-2': [invalidated] });
+    expect(await unsettledItems(plan, reader, 'r-0')).toEqual(['r-1', 'r-2', 'r-3']);
+    expect(folded).toEqual(['risk-r-1', 'risk-r-2', 'risk-r-3']);
+  });
+});
