@@ -20,7 +20,7 @@ const benches: Array<[name: string, run: () => Promise<void>]> = [
   ['documents', runDocumentsBench],
   // Not part of a plain `npm run bench`: it starts two servers and loads them for about 2 minutes.
   ['e2e', runE2eBench],
-  // Nor this one: it builds plans of 200 and 1,999 items through GraphQL (a minute or more).
+  // Nor this one: it builds plans of 200 and 1,999 items through GraphQL (about 4 minutes).
   ['plan-consent', runPlanConsentBench],
 ];
 
