@@ -7,10 +7,11 @@ import { treatmentPlanFeature } from './treatment-plan/treatment-plan.contributi
 import { contextFeature } from './context/context.contribution.js';
 import { incidentsFeature } from './incidents/incidents.contribution.js';
 import { evidenceFeature } from './evidence/evidence.contribution.js';
+import { identityFeature } from './identity/identity.contribution.js';
 
 /**
  * The application root's list of features: their events, read models and reactions. The order
  * is the order projections and reactions see each event (a module after the ones it reads).
  * The server (app.module.ts), the CLI and the tests assemble the system from this list.
  */
-export const FEATURES: readonly FeatureContribution[] = [assetInventoryFeature, riskCriteriaFeature, baselineCataloguesFeature, riskRegisterFeature, treatmentPlanFeature, contextFeature, incidentsFeature, evidenceFeature];
+export const FEATURES: readonly FeatureContribution[] = [assetInventoryFeature, riskCriteriaFeature, baselineCataloguesFeature, riskRegisterFeature, treatmentPlanFeature, contextFeature, incidentsFeature, evidenceFeature, identityFeature];

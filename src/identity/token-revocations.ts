@@ -1,0 +1,73 @@
+import type { TokenRevocation } from './domain/token-revocation.decider.js';
+
+type Cut = () => void;
+
+/**
+ * The revocations in force, in memory, for the check every request makes (one Map lookup; nothing
+ * when none was ever recorded). Fed from the event store (revocation-feed.ts), never from the
+ * in-process bus, so every instance on one database learns each revocation; a revocation only
+ * ever moves later, so applying the same one twice, or two in any order, ends the same.
+ */
+export class TokenRevocations {
+  private readonly bySubject = new Map<string, { revokedAtMs: number; revocation: TokenRevocation }>();
+  /** Open graphql-ws connections per subject, cut when their token is revoked. */
+  private readonly cuts = new Map<string, Map<Cut, number | undefined>>();
+
+  /**
+   * Whether a token of `subject` issued at `issuedAt` (its `iat`, seconds since the epoch) is
+   * revoked: issued at or before the revocation's instant, or without `iat` at all.
+   */
+  isRevoked(subject: string, issuedAt: number | undefined): boolean {
+    if (this.bySubject.size === 0) return false;
+    const entry = this.bySubject.get(subject);
+    return entry !== undefined && (issuedAt === undefined || issuedAt * 1000 <= entry.revokedAtMs);
+  }
+
+  /** The revocation in force for `subject`, if any. */
+  of(subject: string): TokenRevocation | undefined {
+    return this.bySubject.get(subject)?.revocation;
+  }
+
+  /** Every revocation in force (the latest per subject), oldest first. */
+  list(): TokenRevocation[] {
+    return [...this.bySubject.values()].sort((a, b) => a.revokedAtMs - b.revokedAtMs).map((e) => e.revocation);
+  }
+
+  /** Takes a recorded revocation in (a later one of the same subject replaces it), and cuts that subject's connections it revokes. */
+  apply(revocation: TokenRevocation): void {
+    const revokedAtMs = Date.parse(revocation.revokedAt);
+    if (!Number.isFinite(revokedAtMs)) return;
+    const known = this.bySubject.get(revocation.subject);
+    if (known && known.revokedAtMs >= revokedAtMs) return;
+    this.bySubject.set(revocation.subject, { revokedAtMs, revocation });
+    const open = this.cuts.get(revocation.subject);
+    if (!open) return;
+    for (const [cut, issuedAt] of [...open]) {
+      if (!this.isRevoked(revocation.subject, issuedAt)) continue;
+      open.delete(cut);
+      cut();
+    }
+    if (open.size === 0) this.cuts.delete(revocation.subject);
+  }
+
+  /**
+   * Calls `cut` once when a revocation of `subject` covers a token issued at `issuedAt` (a
+   * graphql-ws connection authenticated by it). Returns what forgets it (the connection closed).
+   */
+  onRevoked(subject: string, issuedAt: number | undefined, cut: Cut): () => void {
+    let open = this.cuts.get(subject);
+    if (!open) this.cuts.set(subject, (open = new Map()));
+    open.set(cut, issuedAt);
+    return () => {
+      const current = this.cuts.get(subject);
+      if (!current?.delete(cut)) return;
+      if (current.size === 0) this.cuts.delete(subject);
+    };
+  }
+}
+
+/** What a client is told when its token was revoked (no reason: that is for the auditors). */
+export function revokedTokenMessage(revocation: TokenRevocation | undefined): string {
+  const by = revocation ? ` at or before ${revocation.revokedAt}` : '';
+  return `Token revoked: the tokens of this subject issued${by} are no longer accepted; a new token from the identity provider is needed`;
+}
