@@ -5,7 +5,7 @@ import type { ApolloDriverConfig } from '@nestjs/apollo';
 import type { ExecutionArgs, GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../identity/token-verifier.js';
 import type { RequestContext } from '../identity/graphql/auth.guard.js';
-import { clearTokenExpiry, closeSocketWhenTokenExpires, TOKEN_EXPIRED_CLOSE_CODE } from '../identity/graphql/ws-token-expiry.js';
+import { clearTokenExpiry, closeSocketWhenTokenExpires, closeSocketWhenTokenRevoked, TOKEN_EXPIRED_CLOSE_CODE } from '../identity/graphql/ws-token-expiry.js';
 import type { AccessLog } from '../audit/application/access-log.js';
 import { accessLogPlugin, accessLogWsHooks, logReturnedEntities } from '../audit/graphql/access-log.plugin.js';
 import { formatGraphQLError } from './error-format.js';
@@ -136,6 +136,8 @@ export function graphqlOptions(
           extra.countedFor = auth.actor.id;
           // The socket ends (4401) when its token expires.
           if (auth.expiresAt !== undefined) closeSocketWhenTokenExpires(ctx.extra, auth.expiresAt);
+          // And when it is revoked (revokeTokens, on any instance).
+          if (verifier.revocations) closeSocketWhenTokenRevoked(ctx.extra, verifier.revocations, auth.actor.id, auth.issuedAt);
           return true;
         },
         onClose: (ctx) => {

@@ -17,12 +17,14 @@ const ANY: Role[] = ['ASSET_MANAGER', 'RISK_OWNER', 'COMMITTEE_MEMBER', 'CISO', 
 /** Mutations that run no domain command (so no decider checks them). */
 export const OPERATIONAL_MUTATIONS: Record<string, OperationPolicy> = {
   rebuildProjections: { roles: ['ADMIN'] },
+  revokeTokens: { roles: ['ADMIN'] },
 };
 
 export const QUERY_POLICIES: Record<string, OperationPolicy> = {
   accessLog: { roles: ['AUDITOR', 'CISO'] },
   verifyIntegrity: { roles: ['AUDITOR', 'CISO'] },
   verifyAccessLog: { roles: ['AUDITOR', 'CISO'] },
+  tokenRevocations: { roles: ['AUDITOR', 'CISO', 'ADMIN'] },
 };
 
 /** null when allowed, else the reason for FORBIDDEN. */

@@ -5,6 +5,7 @@ import { UnauthenticatedError } from '../shared/domain/errors.js';
 import { hasUnprintable, isWellFormedText, userIdProblem } from '../shared/domain/guards.js';
 import { resolveJwtSecret } from './dev-secret.js';
 import { rootLogger } from '../shared/logging/json-logger.js';
+import { revokedTokenMessage, type TokenRevocations } from './token-revocations.js';
 
 const log = rootLogger.child('identity');
 
@@ -25,6 +26,8 @@ export interface VerifiedSession {
   actor: DomainActor;
   /** When the token expires (its `exp`), in milliseconds since the epoch. */
   expiresAt: number;
+  /** When it was issued (its `iat`), in seconds since the epoch; undefined without one. */
+  issuedAt?: number;
 }
 
 /** Verifies bearer tokens (HS256 with JWT_SECRET, RS256/ES256 through JWT_JWKS_URL) and turns claims into an actor. */
@@ -41,7 +44,14 @@ export class TokenVerifier {
    */
   private readonly verified = new Map<string, JWTPayload>();
 
-  constructor(private readonly config: AppConfig) {
+  /**
+   * `revocations`: the tokens revoked per subject (revokeTokens), checked on every request, the
+   * cached ones included. Without it (unit tests) nothing is revoked.
+   */
+  constructor(
+    private readonly config: AppConfig,
+    readonly revocations?: TokenRevocations,
+  ) {
     const { secret, generatedAt } = resolveJwtSecret(config);
     if (secret) this.hmacKey = new TextEncoder().encode(secret);
     this.devSecretFile = generatedAt;
@@ -72,8 +82,15 @@ export class TokenVerifier {
    * claims an actor is made of (actorFromClaims). Only a token that passes all of it is cached.
    */
   async verifySession(token: string): Promise<VerifiedSession> {
-    const cached = this.fromCache(token);
-    if (cached) return cached;
+    const session = this.fromCache(token) ?? (await this.verifyFully(token));
+    // After the cache too: a token cached before its revocation is refused as any other.
+    if (this.revocations?.isRevoked(session.actor.id, session.issuedAt)) {
+      throw new UnauthenticatedError(revokedTokenMessage(this.revocations.of(session.actor.id)));
+    }
+    return session;
+  }
+
+  private async verifyFully(token: string): Promise<VerifiedSession> {
     let payload: JWTPayload;
     let cacheable = false;
     try {
@@ -104,7 +121,7 @@ export class TokenVerifier {
     if (payload.exp! > now + MAX_TOKEN_LIFETIME_SECONDS + CLOCK_TOLERANCE_SECONDS) {
       throw new UnauthenticatedError(`Invalid token: "exp" claim is more than ${MAX_TOKEN_LIFETIME_SECONDS / 86_400} days ahead, the longest a token may live`);
     }
-    const session = { actor: actorFromClaims(payload), expiresAt: payload.exp! * 1000 };
+    const session = sessionOf(payload);
     this.reportUnknownRoles(payload, session.actor);
     if (cacheable) this.remember(token, payload);
     return session;
@@ -142,7 +159,7 @@ export class TokenVerifier {
       return undefined;
     }
     try {
-      return { actor: actorFromClaims(payload), expiresAt: payload.exp! * 1000 };
+      return sessionOf(payload);
     } catch {
       this.verified.delete(token);
       return undefined;
@@ -153,6 +170,10 @@ export class TokenVerifier {
     if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.clear();
     this.verified.set(token, payload);
   }
+}
+
+function sessionOf(payload: JWTPayload): VerifiedSession {
+  return { actor: actorFromClaims(payload), expiresAt: payload.exp! * 1000, issuedAt: typeof payload.iat === 'number' ? payload.iat : undefined };
 }
 
 // The rule of a user's id is the domain's (guards.ts), shared with every input that names a person.

@@ -9,8 +9,8 @@ import { ActorRateLimiter } from '../rate-limit/actor-rate-limiter.js';
 /** What each GraphQL request's context holds once the bearer token has been looked at. */
 export interface RequestContext {
   req?: { headers: Record<string, string | string[] | undefined> };
-  /** `expiresAt`: the token's `exp` in ms since the epoch. */
-  auth: { actor: DomainActor; expiresAt?: number } | { error: Error };
+  /** `expiresAt`: the token's `exp` in ms since the epoch; `issuedAt`: its `iat` in seconds. */
+  auth: { actor: DomainActor; expiresAt?: number; issuedAt?: number } | { error: Error };
   actor?: DomainActor;
   correlationId: string;
   /** The request's one count against RATE_LIMIT_PER_MINUTE, shared by its root fields (the error, if refused). */

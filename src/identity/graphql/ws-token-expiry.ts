@@ -1,7 +1,9 @@
 /**
  * A graphql-ws connection is authenticated once, when it opens; these close it with 4401
- * (graphql-ws's "Unauthorized") when that token expires, so a subscription never outlives it.
+ * (graphql-ws's "Unauthorized") when that token expires or is revoked, so a subscription never
+ * outlives it.
  */
+import type { TokenRevocations } from '../token-revocations.js';
 
 /** The close code graphql-ws uses for "Unauthorized". */
 export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
@@ -10,12 +12,13 @@ export const TOKEN_EXPIRED_CLOSE_CODE = 4401;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const TIMER = Symbol('tokenExpiryTimer');
+const REVOCATION = Symbol('tokenRevocationWatch');
 
 interface ClosableSocket {
   close(code?: number, reason?: string): void;
 }
 
-type Extra = { socket?: ClosableSocket; [TIMER]?: NodeJS.Timeout };
+type Extra = { socket?: ClosableSocket; [TIMER]?: NodeJS.Timeout; [REVOCATION]?: () => void };
 
 /** Closes `extra.socket` (graphql-ws's ws adapter puts it there) with 4401 at `expiresAt` (ms since the epoch). */
 export function closeSocketWhenTokenExpires(extra: unknown, expiresAt: number): void {
@@ -37,9 +40,28 @@ export function closeSocketWhenTokenExpires(extra: unknown, expiresAt: number): 
   arm();
 }
 
-/** Cancels the scheduled close (the connection closed first). */
+/**
+ * Closes `extra.socket` with 4401 as soon as a revocation covers its token (`subject`, issued at
+ * `issuedAt`), whichever instance recorded it; its subscriptions end with it.
+ */
+export function closeSocketWhenTokenRevoked(extra: unknown, revocations: TokenRevocations, subject: string, issuedAt: number | undefined): void {
+  const holder = extra as Extra;
+  const socket = holder.socket;
+  if (!socket) return;
+  holder[REVOCATION]?.();
+  holder[REVOCATION] = revocations.onRevoked(subject, issuedAt, () => {
+    holder[REVOCATION] = undefined;
+    socket.close(TOKEN_EXPIRED_CLOSE_CODE, 'Token revoked');
+  });
+}
+
+/** Cancels the scheduled close and the watch for a revocation (the connection closed first). */
 export function clearTokenExpiry(extra: unknown): void {
   const holder = extra as Extra | undefined;
+  if (holder?.[REVOCATION]) {
+    holder[REVOCATION]();
+    holder[REVOCATION] = undefined;
+  }
   if (!holder?.[TIMER]) return;
   clearTimeout(holder[TIMER]);
   holder[TIMER] = undefined;

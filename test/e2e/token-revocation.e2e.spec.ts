@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SignJWT } from 'jose';
+import WebSocket from 'ws';
+import { errorOf, TEST_JWT_SECRET, TestApp, users } from './support/test-app.js';
+
+/**
+ * Revocation of one person's tokens (authz probe F6: a departed risk owner or board secretary kept
+ * every right until the token expired, only a new JWT_SECRET cut anyone). The real application on
+ * a real SQLite file: the revoked token is refused over GraphQL (query and mutation), on /evidence
+ * and on graphql-ws, a token issued after it works, nobody else is touched, and a restart keeps it.
+ */
+
+const REVOKE = `mutation($input: RevokeTokensInput!) { revokeTokens(input: $input) { subject revokedAt reason revokedBy } }`;
+const REGISTER = `mutation($i: RegisterAssetInput!) { registerAsset(input: $i) { id } }`;
+const asset = (name: string, department = 'ops') => ({ i: { name, category: 'SYSTEM', department, managerId: department === 'ops' ? 'mgr-ops' : 'mgr-fin', confidentiality: 2, integrity: 2, availability: 2 } });
+const REVOCATION_EVENTS = `{ events(first: 50, types: ["TokensRevoked"]) { edges { node { type streamId data metadata { actor { id } commandId } } } } }`;
+
+/** A token of `user` issued at `iat` (seconds since the epoch), as an identity provider would issue it. */
+function tokenIssuedAt(user: { sub: string; name?: string; roles: string[]; department?: string }, iat: number | undefined): Promise<string> {
+  const jwt = new SignJWT({ name: user.name ?? user.sub, roles: user.roles, ...(user.department ? { department: user.department } : {}) }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.sub).setExpirationTime('8h');
+  if (iat !== undefined) jwt.setIssuedAt(iat);
+  return jwt.sign(new TextEncoder().encode(TEST_JWT_SECRET));
+}
+
+/** A graphql-ws socket with one live subscription; `closed` resolves with the close code. */
+async function subscribed(t: TestApp, token: string): Promise<{ socket: WebSocket; closed: Promise<number> }> {
+  const socket = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws');
+  socket.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const acked = new Promise<void>((resolve, reject) => {
+    socket.on('message', (m) => JSON.parse(String(m)).type === 'connection_ack' && resolve());
+    void closed.then((code) => reject(new Error(`closed with ${code} before connection_ack`)));
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
+  await acked;
+  socket.send(JSON.stringify({ id: 's1', type: 'subscribe', payload: { query: 'subscription { eventAppended(types: ["AssetRegistered"]) { streamId } }' } }));
+  return { socket, closed };
+}
+
+async function uploadEvidence(t: TestApp, token: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`${t.url}/evidence`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'x-filename': 'note.txt' }, body: 'evidence' });
+  return { status: response.status, body: await response.text() };
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms).unref())]);
+}
+
+describe('revokeTokens: one person cut off, the others untouched', () => {
+  let t: TestApp;
+  let oldToken: string;
+  let noIatToken: string;
+  let revokedAt: string;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    const now = Math.floor(Date.now() / 1000);
+    oldToken = await tokenIssuedAt(users.opsManager, now - 60);
+    noIatToken = await tokenIssuedAt(users.opsManager, undefined);
+  }, 60_000);
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('accepts the token before, and refuses revokeTokens to anyone but an ADMIN, recording nothing', async () => {
+    expect((await t.gql('{ me { id } }', {}, oldToken)).data?.me.id).toBe('mgr-ops');
+    expect((await t.gql('{ me { id } }', {}, noIatToken)).data?.me.id).toBe('mgr-ops');
+    for (const user of [users.ciso, users.auditor, users.opsManager]) {
+      const refused = await t.gql(REVOKE, { input: { subject: 'mgr-ops', reason: 'Left' } }, user);
+      expect(errorOf(refused).extensions.code).toBe('FORBIDDEN');
+    }
+    expect((await t.ok(REVOCATION_EVENTS, {}, users.auditor)).events.edges).toEqual([]);
+    expect((await t.gql('{ me { id } }', {}, oldToken)).data?.me.id).toBe('mgr-ops');
+  });
+
+  it('refuses the revoked tokens on a query, a mutation, /evidence and graphql-ws, and closes their open subscriptions with 4401', async () => {
+    const open = await subscribed(t, oldToken);
+    const other = await subscribed(t, await t.token(users.financeManager));
+    const result = await t.ok(REVOKE, { input: { subject: 'mgr-ops', reason: 'Left the company', commandId: 'revoke-mgr-ops-1' } }, users.admin);
+    revokedAt = result.revokeTokens.revokedAt;
+    expect(result.revokeTokens).toEqual({ subject: 'mgr-ops', revokedAt: expect.any(String), reason: 'Left the company', revokedBy: 'admin' });
+
+    expect(await within(open.closed, 5_000, 'the revoked subscription to close')).toBe(4401);
+
+    for (const token of [oldToken, noIatToken]) {
+      const query = errorOf(await t.gql('{ me { id } }', {}, token));
+      expect(query.extensions.code).toBe('UNAUTHENTICATED');
+      expect(query.message).toMatch(/revoked/i);
+      expect(query.message).toMatch(/new token/i);
+      const mutation = errorOf(await t.gql(REGISTER, asset(`after-revocation-${token.length}`), token));
+      expect(mutation.extensions.code).toBe('UNAUTHENTICATED');
+      const upload = await uploadEvidence(t, token);
+      expect(upload.status).toBe(401);
+      expect(upload.body).toMatch(/revoked/i);
+      const refused = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws');
+      const code = new Promise<number>((resolve) => refused.once('close', (c) => resolve(c)));
+      refused.once('open', () => refused.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } })));
+      expect(await within(code, 5_000, 'the refused connection to close')).toBe(4401);
+    }
+
+    // Another subject: its subscription still open, its requests served.
+    expect(other.socket.readyState).toBe(WebSocket.OPEN);
+    other.socket.close();
+    await t.ok(REGISTER, asset('finance-still-works', 'finance'), users.financeManager);
+  });
+
+  it('accepts a token of the same subject issued after the revocation', async () => {
+    const fresh = await tokenIssuedAt(users.opsManager, Math.floor(Date.parse(revokedAt) / 1000) + 1);
+    expect((await t.ok('{ me { id } }', {}, fresh)).me.id).toBe('mgr-ops');
+    expect((await t.ok(REGISTER, asset('registered-with-a-new-token'), fresh)).registerAsset.id).toEqual(expect.any(String));
+    expect((await uploadEvidence(t, fresh)).status).toBe(201);
+  });
+
+  it('records one TokensRevoked with its actor, nothing more for the same commandId, and lists it for auditors', async () => {
+    const again = await t.ok(REVOKE, { input: { subject: 'mgr-ops', reason: 'Left the company', commandId: 'revoke-mgr-ops-1' } }, users.admin);
+    expect(again.revokeTokens.revokedAt).toBe(revokedAt);
+    const events = (await t.ok(REVOCATION_EVENTS, {}, users.auditor)).events.edges.map((e: any) => e.node);
+    expect(events).toEqual([
+      { type: 'TokensRevoked', streamId: 'token-revocations-all', data: { subject: 'mgr-ops', revokedAt, reason: 'Left the company', revokedBy: 'admin' }, metadata: { actor: { id: 'admin' }, commandId: 'revoke-mgr-ops-1' } },
+    ]);
+    const listed = await t.ok('{ tokenRevocations { subject revokedAt reason revokedBy } }', {}, users.auditor);
+    expect(listed.tokenRevocations).toEqual([{ subject: 'mgr-ops', revokedAt, reason: 'Left the company', revokedBy: 'admin' }]);
+    expect(errorOf(await t.gql('{ tokenRevocations { subject } }', {}, users.financeManager)).extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('still refuses the revoked token after a restart, and still accepts the later one', async () => {
+    const dataDir = t.dataDir;
+    await t.close({ keepData: true });
+    t = await TestApp.start({ dataDir });
+    const refused = errorOf(await t.gql('{ me { id } }', {}, oldToken));
+    expect(refused.extensions.code).toBe('UNAUTHENTICATED');
+    expect(refused.message).toMatch(/revoked/i);
+    const fresh = await tokenIssuedAt(users.opsManager, Math.floor(Date.parse(revokedAt) / 1000) + 1);
+    expect((await t.ok('{ me { id } }', {}, fresh)).me.id).toBe('mgr-ops');
+    expect((await t.ok('{ me { id } }', {}, users.financeManager)).me.id).toBe('mgr-fin');
+  }, 60_000);
+});
