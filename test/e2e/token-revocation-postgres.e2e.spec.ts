@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SignJWT } from 'jose';
+import WebSocket from 'ws';
+import { signToken } from '../../src/identity/cli/issue-token.js';
+import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
+import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+import { TEST_JWT_SECRET, users, type GraphQLResponse, type TestUser } from './support/test-app.js';
+
+/**
+ * Two server processes on one PostgreSQL store: a revocation recorded through one is enforced by
+ * the other from the log (the in-process bus of one is nothing to the other) within about a
+ * second: its requests are refused and its open subscription of that subject is closed with 4401.
+ */
+
+function tokenIssuedAt(sub: string, roles: string[], iat: number): Promise<string> {
+  return new SignJWT({ roles }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt(iat).setExpirationTime('8h').sign(new TextEncoder().encode(TEST_JWT_SECRET));
+}
+
+async function gql(server: ServerProcess, query: string, token: string | TestUser): Promise<GraphQLResponse> {
+  const bearer = typeof token === 'string' ? token : await signToken(TEST_JWT_SECRET, token);
+  const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body: JSON.stringify({ query }) });
+  return (await response.json()) as GraphQLResponse;
+}
+
+async function subscribed(server: ServerProcess, token: string): Promise<{ closed: Promise<number> }> {
+  const socket = new WebSocket(server.url.replace('http', 'ws'), 'graphql-transport-ws');
+  socket.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const acked = new Promise<void>((resolve, reject) => {
+    socket.on('message', (m) => JSON.parse(String(m)).type === 'connection_ack' && resolve());
+    void closed.then((code) => reject(new Error(`closed with ${code} before connection_ack`)));
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
+  await acked;
+  socket.send(JSON.stringify({ id: 's1', type: 'subscribe', payload: { query: 'subscription { eventAppended { streamId } }' } }));
+  return { closed };
+}
+
+describe('revokeTokens across two instances on one PostgreSQL store', () => {
+  let postgres: PostgresServer;
+  let work: string;
+  let a: ServerProcess | undefined;
+  let b: ServerProcess | undefined;
+
+  beforeAll(async () => {
+    buildOnce();
+    postgres = await startPostgres();
+    const databaseUrl = await postgres.createDatabase('rl_revocation');
+    work = mkdtempSync(join(tmpdir(), 'risk-ledger-revocation-pg-'));
+    // The instances sign with one key (each must trust the commits of the other).
+    const keyPath = join(work, 'signing-key.pem');
+    writeFileSync(keyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    const env = (name: string) => ({ EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: join(work, name), JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'test', SIGNING_KEY_PATH: keyPath });
+    a = await startServer(env('a'));
+    b = await startServer(env('b'));
+  }, 120_000);
+
+  afterAll(async () => {
+    if (a) await stopServer(a);
+    if (b) await stopServer(b);
+    await postgres?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('the other instance refuses the token and closes its subscription within about a second', async () => {
+    const old = await tokenIssuedAt('owen', ['RISK_OWNER'], Math.floor(Date.now() / 1000) - 60);
+    expect((await gql(b!, '{ me { id } }', old)).data?.me.id).toBe('owen');
+    const { closed: closedOnB } = await subscribed(b!, old);
+
+    const revoked = await gql(a!, `mutation { revokeTokens(input: { subject: "owen", reason: "Left the company" }) { revokedAt } }`, users.admin);
+    expect(revoked.errors).toBeUndefined();
+    const since = Date.now();
+    let refusal: { message: string; extensions?: Record<string, any> } | undefined;
+    while (!refusal) {
+      const answer = await gql(b!, '{ me { id } }', old);
+      if (answer.errors?.length) refusal = answer.errors[0];
+      else if (Date.now() - since > 5_000) throw new Error('instance B still accepts the revoked token after 5 s');
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+    const tookMs = Date.now() - since;
+    expect(refusal.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(refusal.message).toMatch(/revoked/i);
+    // LISTEN/NOTIFY wakes B's feed at once; its poll (1 s) is the bound should a notification be lost.
+    expect(tookMs).toBeLessThan(1_500);
+    expect(await Promise.race([closedOnB, new Promise((r) => setTimeout(() => r('still open'), 3_000))])).toBe(4401);
+
+    // A token issued after the revocation works on both; B lists the revocation too.
+    const fresh = await tokenIssuedAt('owen', ['RISK_OWNER'], Math.floor(Date.now() / 1000) + 1);
+    expect((await gql(b!, '{ me { id } }', fresh)).data?.me.id).toBe('owen');
+    expect((await gql(a!, '{ me { id } }', fresh)).data?.me.id).toBe('owen');
+    expect((await gql(b!, '{ tokenRevocations { subject revokedBy } }', users.auditor)).data?.tokenRevocations).toEqual([{ subject: 'owen', revokedBy: 'admin' }]);
+  }, 60_000);
+});
