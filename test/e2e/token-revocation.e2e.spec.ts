@@ -6,8 +6,8 @@ import { errorOf, TEST_JWT_SECRET, TestApp, users } from './support/test-app.js'
 /**
  * Revocation of one person's tokens (authz probe F6: a departed risk owner or board secretary kept
  * every right until the token expired, only a new JWT_SECRET cut anyone). The real application on
- * a real SQLite file: the revoked token is refused over GraphQL (query and mutation), on /evidence
- * and on graphql-ws, a token issued after it works, nobody else is touched, and a restart keeps it.
+ * a real SQLite file: the revoked token is refused over GraphQL (query and mutation), on /evidence,
+ * /documents and on graphql-ws, a token issued after it works, nobody else is touched, and a restart keeps it.
  */
 
 const REVOKE = `mutation($input: RevokeTokensInput!) { revokeTokens(input: $input) { subject revokedAt reason revokedBy } }`;
@@ -94,6 +94,9 @@ describe('revokeTokens: one person cut off, the others untouched', () => {
       const upload = await uploadEvidence(t, token);
       expect(upload.status).toBe(401);
       expect(upload.body).toMatch(/revoked/i);
+      const document = await fetch(`${t.url}/documents/controls.md`, { headers: { authorization: `Bearer ${token}` } });
+      expect(document.status).toBe(401);
+      expect(await document.text()).toMatch(/revoked/i);
       const refused = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws');
       const code = new Promise<number>((resolve) => refused.once('close', (c) => resolve(c)));
       refused.once('open', () => refused.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } })));
@@ -111,6 +114,7 @@ describe('revokeTokens: one person cut off, the others untouched', () => {
     expect((await t.ok('{ me { id } }', {}, fresh)).me.id).toBe('mgr-ops');
     expect((await t.ok(REGISTER, asset('registered-with-a-new-token'), fresh)).registerAsset.id).toEqual(expect.any(String));
     expect((await uploadEvidence(t, fresh)).status).toBe(201);
+    expect((await fetch(`${t.url}/documents/controls.md`, { headers: { authorization: `Bearer ${fresh}` } })).status).toBe(200);
   });
 
   it('records one TokensRevoked with its actor, nothing more for the same commandId, and lists it for auditors', async () => {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../../../src/config/app-config.js';
 import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, TokenVerifier, actorFromClaims, userIdProblem } from '../../../src/identity/token-verifier.js';
+import { TokenRevocations } from '../../../src/identity/token-revocations.js';
 import { UnauthenticatedError } from '../../../src/shared/domain/errors.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 
@@ -34,6 +35,23 @@ describe('TokenVerifier: HS256 tokens verified once, checked against the clock o
     const fresh = await verifier().verifySession(token).catch((e: unknown) => e);
     expect(cached).toBeInstanceOf(UnauthenticatedError);
     expect((cached as Error).message).toBe((fresh as Error).message);
+  });
+
+  it('refuses a cached token once its subject is revoked, and not a token issued after the revocation nor another subject\'s', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const revocations = new TokenRevocations();
+    const v = new TokenVerifier(loadConfig({ JWT_SECRET: SECRET, SQLITE_PATH: '/tmp/unused/events.sqlite' }), revocations);
+    const old = await sign({ exp: now + 600, iat: now - 60 });
+    const other = await sign({ exp: now + 600, iat: now - 60 }, 'bob');
+    await v.verifySession(old);
+    await v.verifySession(other);
+    revocations.apply({ subject: 'alice', revokedAt: new Date((now - 30) * 1000).toISOString(), reason: 'Left', revokedBy: 'root' });
+    const refused = await v.verifySession(old).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UnauthenticatedError);
+    expect((refused as Error).message).toMatch(/^Token revoked: .*a new token from the identity provider is needed$/);
+    await expect(v.verifySession(await sign({ exp: now + 600 }))).rejects.toThrow(/Token revoked/);
+    await expect(v.verifySession(await sign({ exp: now + 600, iat: now }))).resolves.toMatchObject({ actor: { id: 'alice' }, issuedAt: now });
+    await expect(v.verifySession(other)).resolves.toMatchObject({ actor: { id: 'bob' } });
   });
 
   it('refuses a token that is not yet valid (nbf) until its time, cached or not', async () => {
