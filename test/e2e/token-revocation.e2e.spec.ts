@@ -124,6 +124,8 @@ describe('revokeTokens: one person cut off, the others untouched', () => {
     expect(events).toEqual([
       { type: 'TokensRevoked', streamId: 'token-revocations-all', data: { subject: 'mgr-ops', revokedAt, reason: 'Left the company', revokedBy: 'admin' }, metadata: { actor: { id: 'admin' }, commandId: 'revoke-mgr-ops-1' } },
     ]);
+    const history = await t.ok('{ history(id: "all") { type data } }', {}, users.auditor);
+    expect(history.history).toEqual([{ type: 'TokensRevoked', data: events[0].data }]);
     const listed = await t.ok('{ tokenRevocations { subject revokedAt reason revokedBy } }', {}, users.auditor);
     expect(listed.tokenRevocations).toEqual([{ subject: 'mgr-ops', revokedAt, reason: 'Left the company', revokedBy: 'admin' }]);
     expect(errorOf(await t.gql('{ tokenRevocations { subject } }', {}, users.financeManager)).extensions.code).toBe('FORBIDDEN');

@@ -6,8 +6,11 @@ import { BadInputError, NotFoundError } from '../../shared/domain/errors.js';
 import { CRITERIA_STREAM } from '../../risk-criteria/domain/criteria.state.js';
 import { annotationStreams } from '../../evidence/domain/evidence.events.js';
 
-/** Streams an entity id may live in, tried in order (ids are UUIDs, so at most one matches). */
-const ENTITY_STREAM_PREFIXES = ['asset-', 'risk-', 'plan-', 'baseline-catalogue-', 'incident-', 'context-'];
+/**
+ * Streams an entity id may live in, tried in order (ids are UUIDs, so at most one matches; the
+ * context is "organisation", the revocations of tokens "all").
+ */
+const ENTITY_STREAM_PREFIXES = ['asset-', 'risk-', 'plan-', 'baseline-catalogue-', 'incident-', 'context-', 'token-revocations-'];
 
 /**
  * A filter on event types names types that exist: an empty or misspelled one (`RiskIdentifed`)

@@ -32,10 +32,10 @@ export class EventLogResolver {
 
   @Query(() => [RecordedEventType], {
     description:
-      "One entity's events, oldest first (Art.31/34 evidence): an asset, risk, plan, baseline catalogue, risk criteria version, incident at another firm (with its links to risks) or the organisation's context (every version), merged in log order with the comments on it and the evidence attached to it (CommentAdded, EvidenceAttached; a control or board resolution has only these). Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND (no events for that id); QUERY_TOO_COMPLEX when the request's histories, comments and pages of events pass 16 MB.",
+      "One entity's events, oldest first (Art.31/34 evidence): an asset, risk, plan, baseline catalogue, risk criteria version, incident at another firm (with its links to risks), the organisation's context (every version) or the revocations of tokens (\"all\": every TokensRevoked), merged in log order with the comments on it and the evidence attached to it (CommentAdded, EvidenceAttached; a control or board resolution has only these). Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND (no events for that id); QUERY_TOO_COMPLEX when the request's histories, comments and pages of events pass 16 MB.",
   })
   async history(
-    @Args('id', { type: () => ID, description: 'The entity: Asset.id, Risk.id, Plan.id, BaselineCatalogue.id, RiskCriteria.id, Incident.id or Context.id ("organisation").' }) id: string,
+    @Args('id', { type: () => ID, description: 'The entity: Asset.id, Risk.id, Plan.id, BaselineCatalogue.id, RiskCriteria.id, Incident.id, Context.id ("organisation") or "all" for the revocations of tokens.' }) id: string,
     @Context() context: object,
   ) {
     const events = await withinResultBudget(context, `history(${id.slice(0, 80)})`, () => this.reader.history(id), (all) => all.reduce((n, e) => n + jsonBytes(e.data) + jsonBytes(e.metadata), 0));
