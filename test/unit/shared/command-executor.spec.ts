@@ -292,3 +292,30 @@ describe('CommandExecutor: a stream read by its tail (AttemptReader.tail) is ver
     expect(seen).toEqual([undefined, undefined, undefined]);
   });
 });
+
+describe('CommandExecutor under contention on one stream (no client-named version)', () => {
+  it('queues the retries of commands that lost a race on a stream: 16 slow commands at once take about one attempt each, not a round per winner', async () => {
+    // 16 owners accepting at once on a plan of 1,999 items, each attempt slow: one was answered
+    // CONCURRENCY_CONFLICT once 64 attempts and 10 s had gone by (bench plan-consent, 2026-12-02).
+    // Racing freely, each round lets one through and every loser decides again: 16 commands made
+    // ~100 attempts here. Queued behind the stream, a loser decides again once the one ahead of it
+    // has appended.
+    const store = new InMemoryEventStore();
+    await store.init();
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, createUpcasters());
+    let attempts = 0;
+    const propose = (id: string) => async (reader: import('../../../src/shared/application/command-executor.js').AttemptReader) => {
+      attempts++;
+      await reader.state(criteriaStreamId(), criteriaDecider);
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      const command: CriteriaCommand = { type: 'ProposeRiskCriteria', criteriaId: id, definition: definition(), actor: member, at: new Date().toISOString() };
+      return { primary: { streamId: criteriaStreamId(), decider: criteriaDecider, command } };
+    };
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => executor.executeJoint(propose(`c${i}`), ctx(member))));
+    expect(results.every((r) => r.events.length === 1)).toBe(true);
+    expect(await store.streamVersion(criteriaStreamId())).toBe(15);
+    // Each of the 15 losers of the first round decides once more (it may lose once more to no one:
+    // every command here started together).
+    expect(attempts).toBeLessThanOrEqual(16 + 15 + 4);
+  });
+});
