@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
-import WebSocket from 'ws';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
+import { subscribedSocket } from './support/ws-subscription.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 import { TEST_JWT_SECRET, users, type GraphQLResponse, type TestUser } from './support/test-app.js';
 
@@ -26,19 +26,8 @@ async function gql(server: ServerProcess, query: string, token: string | TestUse
   return (await response.json()) as GraphQLResponse;
 }
 
-async function subscribed(server: ServerProcess, token: string): Promise<{ closed: Promise<number> }> {
-  const socket = new WebSocket(server.url.replace('http', 'ws'), 'graphql-transport-ws');
-  socket.on('error', () => undefined);
-  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  const acked = new Promise<void>((resolve, reject) => {
-    socket.on('message', (m) => JSON.parse(String(m)).type === 'connection_ack' && resolve());
-    void closed.then((code) => reject(new Error(`closed with ${code} before connection_ack`)));
-  });
-  socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
-  await acked;
-  socket.send(JSON.stringify({ id: 's1', type: 'subscribe', payload: { query: 'subscription { eventAppended { streamId } }' } }));
-  return { closed };
+function subscribed(server: ServerProcess, token: string): Promise<{ closed: Promise<number> }> {
+  return subscribedSocket(server.url.replace('http', 'ws'), token, 'subscription { eventAppended { streamId } }');
 }
 
 describe('revokeTokens across two instances on one PostgreSQL store', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
+import { subscribedSocket } from './support/ws-subscription.js';
 import { errorOf, TEST_JWT_SECRET, TestApp, users } from './support/test-app.js';
 
 /**
@@ -23,19 +24,8 @@ function tokenIssuedAt(user: { sub: string; name?: string; roles: string[]; depa
 }
 
 /** A graphql-ws socket with one live subscription; `closed` resolves with the close code. */
-async function subscribed(t: TestApp, token: string): Promise<{ socket: WebSocket; closed: Promise<number> }> {
-  const socket = new WebSocket(t.url.replace('http', 'ws') + '/graphql', 'graphql-transport-ws');
-  socket.on('error', () => undefined);
-  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
-  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
-  const acked = new Promise<void>((resolve, reject) => {
-    socket.on('message', (m) => JSON.parse(String(m)).type === 'connection_ack' && resolve());
-    void closed.then((code) => reject(new Error(`closed with ${code} before connection_ack`)));
-  });
-  socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
-  await acked;
-  socket.send(JSON.stringify({ id: 's1', type: 'subscribe', payload: { query: 'subscription { eventAppended(types: ["AssetRegistered"]) { streamId } }' } }));
-  return { socket, closed };
+function subscribed(t: TestApp, token: string): Promise<{ socket: WebSocket; closed: Promise<number> }> {
+  return subscribedSocket(t.url.replace('http', 'ws') + '/graphql', token, 'subscription { eventAppended(types: ["AssetRegistered"]) { streamId } }');
 }
 
 async function uploadEvidence(t: TestApp, token: string): Promise<{ status: number; body: string }> {

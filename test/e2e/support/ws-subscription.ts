@@ -1,0 +1,21 @@
+import WebSocket from 'ws';
+
+/**
+ * A raw graphql-ws socket at `wsUrl` (the GraphQL endpoint's ws:// URL), authenticated with
+ * `token` and acknowledged, with one live subscription `query` (id s1); `closed` resolves with the
+ * close code.
+ */
+export async function subscribedSocket(wsUrl: string, token: string, query: string): Promise<{ socket: WebSocket; closed: Promise<number> }> {
+  const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
+  socket.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const acked = new Promise<void>((resolve, reject) => {
+    socket.on('message', (m) => JSON.parse(String(m)).type === 'connection_ack' && resolve());
+    void closed.then((code) => reject(new Error(`closed with ${code} before connection_ack`)));
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${token}` } }));
+  await acked;
+  socket.send(JSON.stringify({ id: 's1', type: 'subscribe', payload: { query } }));
+  return { socket, closed };
+}
