@@ -298,7 +298,7 @@ describe('CommandExecutor under contention on one stream (no client-named versio
     // 16 owners accepting at once on a plan of 1,999 items, each attempt slow: one was answered
     // CONCURRENCY_CONFLICT once 64 attempts and 10 s had gone by (bench plan-consent, 2026-12-02).
     // Racing freely, each round lets one through and every loser decides again: 16 commands made
-    // ~100 attempts here. Queued behind the stream, a loser decides again once the one ahead of it
+    // 84 attempts here. Queued behind the stream, a loser decides again once the one ahead of it
     // has appended.
     const store = new InMemoryEventStore();
     await store.init();
