@@ -33,6 +33,11 @@ export interface IntegrityMonitorOptions {
   intervalMs?: number;
   /** Least milliseconds between two background verifications of the whole log (default SWEEP_MIN_MS). */
   sweepMinMs?: number;
+  /**
+   * Greatest share of the time spent verifying the whole log (default SWEEP_SHARE): the next sweep
+   * waits at least the last one's duration divided by it (the start-up verification counts as one).
+   */
+  sweepShare?: number;
 }
 
 /** What the monitor keeps between runs: the last signed head it verified (DATA_DIR/integrity-state.json). */
@@ -71,6 +76,7 @@ export class IntegrityMonitor {
   private covered: string | null = null;
   private coveredChainHash: string | null = null;
   private readonly sweepMinMs: number;
+  private readonly sweepShare: number;
   private sweepTimer?: NodeJS.Timeout;
   /** Set once start() follows the log (adapters that write the chain). */
   private watching = false;
@@ -98,6 +104,8 @@ export class IntegrityMonitor {
   ) {
     this.intervalMs = options.intervalMs ?? INTEGRITY_CHECK_INTERVAL_MS;
     this.sweepMinMs = options.sweepMinMs ?? SWEEP_MIN_MS;
+    this.sweepShare = options.sweepShare ?? SWEEP_SHARE;
+    if (!(this.sweepShare > 0 && this.sweepShare <= 1)) throw new RangeError('sweepShare must be above 0 and at most 1');
     if (!(Number.isSafeInteger(this.intervalMs) && this.intervalMs > 0)) throw new RangeError('intervalMs must be a positive whole number');
   }
 
@@ -268,14 +276,14 @@ export class IntegrityMonitor {
     return report.firstBrokenPosition !== null && (known === null || report.firstBrokenPosition < known);
   }
 
-  /** The next background verification of the whole log, after at least SWEEP_MIN_MS and 1/SWEEP_SHARE times the last one's duration. */
+  /** The next background verification of the whole log, after at least sweepMinMs and 1/sweepShare times the last one's duration. */
   private scheduleSweep(lastMs: number): void {
     if (this.stopped || this.state === 'BROKEN') return;
     clearTimeout(this.sweepTimer);
     this.sweepTimer = setTimeout(() => {
       this.sweepTimer = undefined;
       this.verifyWholeLog(true);
-    }, Math.max(this.sweepMinMs, lastMs / SWEEP_SHARE));
+    }, Math.max(this.sweepMinMs, lastMs / this.sweepShare));
     this.sweepTimer.unref?.();
   }
 

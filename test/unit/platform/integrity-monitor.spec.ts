@@ -68,10 +68,15 @@ describe('IntegrityMonitor', () => {
     }
   }
 
+  /** Waits for `done`, failing with its text after `ms` (not with whatever the next expectation reads). */
   const waitFor = async (done: () => boolean, ms = 5_000) => {
-    for (const until = Date.now() + ms; !done() && Date.now() < until; ) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (const until = Date.now() + ms; !done(); ) {
+      if (Date.now() >= until) throw new Error(`not reached within ${ms} ms: ${done.toString()}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   };
 
+  /** `sweepMinMs`: also sets the sweep's share to 1, so that a slow start-up verification (a loaded CI machine) does not put the next sweep 100 times its duration away. */
   async function setUp(intervalMs: number, sweepMinMs?: number) {
     const dir = mkdtempSync(join(tmpdir(), 'risk-ledger-monitor-'));
     const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -80,7 +85,7 @@ describe('IntegrityMonitor', () => {
     const log = quietLog();
     const statePath = join(dir, 'integrity-state.json');
     const trusted = new TrustedKeys([publicKey]);
-    const monitor = new IntegrityMonitor(store, trusted, statePath, log, { intervalMs, ...(sweepMinMs !== undefined ? { sweepMinMs } : {}) });
+    const monitor = new IntegrityMonitor(store, trusted, statePath, log, { intervalMs, ...(sweepMinMs !== undefined ? { sweepMinMs, sweepShare: 1 } : {}) });
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     cleanups.push(() => store.close());
     cleanups.push(() => monitor.stop());
