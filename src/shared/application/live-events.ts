@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../../event-store/event-store.port.js';
 import type { JsonLogger } from '../logging/json-logger.js';
+import { PositionWaiters } from './position-waiters.js';
 import { Backoff, describeError, type RetryState } from './transient-errors.js';
 
 type Listener = (event: RecordedEvent) => void;
@@ -44,11 +45,14 @@ export class LiveEvents {
   /** Subscribers with an event to take, woken one per turn of the event loop (see wakeLater). */
   private readonly toWake: (() => void)[] = [];
   private waking = false;
+  /** Callers of reached(), woken when the feed has delivered their position (or stops). */
+  private readonly reachedWaiters = new PositionWaiters('The live event feed');
 
   constructor(private readonly store: EventStore, private readonly log: JsonLogger) {}
 
   async start(): Promise<void> {
     this.delivered = await this.store.headPosition();
+    this.reachedWaiters.reset(this.delivered);
     this.follow();
   }
 
@@ -81,6 +85,7 @@ export class LiveEvents {
           }
         }
         this.delivered = event.position;
+        this.reachedWaiters.advance(event.position);
       },
       onCaughtUp: resumed,
       onError: (error) => this.stopped(error, generation),
@@ -105,6 +110,17 @@ export class LiveEvents {
     this.failure = error;
     this.log.error('live event feed stopped: subscriptions are ended with an error', { error: describeError(error), checkpoint: this.delivered });
     for (const end of [...this.enders]) end(error);
+    this.reachedWaiters.fail(feedStopped(error));
+  }
+
+  /**
+   * Resolves once the feed has handed the event at `position` (a committed one) to every listener:
+   * a command whose answer depends on a listener's state (the token revocations) awaits it, so
+   * that the listener stays that state's only writer. Rejects when the feed stops for good, or
+   * after `timeoutMs` (a transient storage error still retrying).
+   */
+  reached(position: string, timeoutMs: number): Promise<void> {
+    return this.reachedWaiters.wait(position, timeoutMs);
   }
 
   /**
@@ -294,6 +310,7 @@ export class LiveEvents {
     this.retryTimer = undefined;
     await this.handle?.close();
     this.listeners.clear();
+    this.reachedWaiters.fail(new Error('The live event feed was stopped (shutdown)'));
   }
 }
 

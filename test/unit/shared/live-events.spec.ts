@@ -189,3 +189,32 @@ describe('LiveEvents.drain at shutdown', () => {
     }
   });
 });
+
+describe('LiveEvents.reached: a command waiting for its event to reach the listeners', () => {
+  it('resolves only once every listener has been handed the position, at once for one already delivered', async () => {
+    const store = new InMemoryEventStore();
+    await appendOne(store, 0);
+    const live = new LiveEvents(store, silent);
+    await live.start();
+    // Delivered before the start (the head then): nothing to wait for.
+    await live.reached('0000000000000000001', 1_000);
+    const seen: string[] = [];
+    live.listen((e) => seen.push(e.position));
+    const waiting = live.reached('0000000000000000003', 5_000).then(() => [...seen]);
+    await appendOne(store, 1);
+    await appendOne(store, 2);
+    expect(await waiting).toEqual(['0000000000000000002', '0000000000000000003']);
+    await live.stop();
+  });
+
+  it('rejects after its timeout while the position is not delivered, and at once when the feed is stopped', async () => {
+    const store = new InMemoryEventStore();
+    const live = new LiveEvents(store, silent);
+    await live.start();
+    await expect(live.reached('0000000000000000001', 30)).rejects.toThrow(/did not reach 0000000000000000001 within 30 ms/);
+    const pending = live.reached('0000000000000000002', 5_000);
+    await live.stop();
+    await expect(pending).rejects.toThrow(/stopped/);
+    await expect(live.reached('0000000000000000002', 5_000)).rejects.toThrow(/stopped/);
+  });
+});
