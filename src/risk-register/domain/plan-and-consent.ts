@@ -55,8 +55,24 @@ export function isCurrentAcceptance(state: RiskState, accepted: { planId: string
  * this plan's answer (probe p14 M4).
  */
 export function consentInPlan(state: RiskState, plan: { id: string; revision: number }): RiskConsent | undefined {
-  const consent = state.consent;
-  return consent?.planId === plan.id && consent.planRevision === plan.revision ? consent : undefined;
+  return answerInPlan(state.consent, plan);
+}
+
+/** What a consent says about the owner's answer: which plan revision, which answer, to which content, when. */
+export type ConsentAnswer = Pick<RiskConsent, 'planId' | 'planRevision' | 'status' | 'atVersion' | 'fingerprint'>;
+
+/** consentInPlan for an answer alone (a risk not folded: see acceptanceAnswer). */
+export function answerInPlan<A extends ConsentAnswer>(answer: A | undefined, plan: { id: string; revision: number }): A | undefined {
+  return answer?.planId === plan.id && answer.planRevision === plan.revision ? answer : undefined;
+}
+
+/**
+ * The answer an owner's acceptance records, from the event alone: the acceptance sets it whole
+ * (risk.evolve.ts builds the risk's consent on it), so a reader that needs no more of the risk
+ * than the answer (the plan's itemLagsRisk) may judge from the acceptance instead of folding the risk.
+ */
+export function acceptanceAnswer(d: { planId: string; planRevision: number; atVersion: number; fingerprint: string }): ConsentAnswer {
+  return { planId: d.planId, planRevision: d.planRevision, status: 'ACCEPTED', atVersion: d.atVersion, fingerprint: d.fingerprint };
 }
 
 export function decideIncludeInPlan(c: IncludeInPlan, state: RiskState): RiskEvent[] {

@@ -6,6 +6,7 @@
  */
 import { distinct } from '../../shared/domain/guards.js';
 import { evolveControlProgress } from './control-lifecycle.js';
+import { acceptanceAnswer } from './plan-and-consent.js';
 import type { RiskEvent } from './risk.events.js';
 import { initialRiskState, rememberId, type CycleAnalyses, type RiskAnalysis, type RiskConsent, type RiskEvaluation, type RiskState, type RiskStatus } from './risk.state.js';
 
@@ -187,11 +188,7 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
         version,
         status: 'ACCEPTED',
         consent: {
-          planId: d.planId,
-          planRevision: d.planRevision,
-          status: 'ACCEPTED',
-          atVersion: d.atVersion,
-          fingerprint: d.fingerprint,
+          ...acceptanceAnswer(d),
           ...(d.residualLevel !== undefined ? { residualLevel: d.residualLevel } : {}),
           ...approvedLevelOf(state.consent),
         },
