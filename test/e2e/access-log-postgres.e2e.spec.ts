@@ -1,14 +1,12 @@
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { cliInProcess } from './support/cli-in-process.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
-import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+import { sharedPostgresStore, type SharedPostgresStore } from './support/shared-postgres.js';
 import { TEST_JWT_SECRET, users } from './support/test-app.js';
 
 /**
@@ -45,19 +43,16 @@ async function verify(server: ServerProcess): Promise<any> {
 }
 
 describe('the access log in the shared PostgreSQL database', () => {
-  let postgres: PostgresServer;
-  let databaseUrl: string;
-  let work: string;
-  let keyPath: string;
+  let store: SharedPostgresStore;
   let a: ServerProcess | undefined;
   let b: ServerProcess | undefined;
-  const env = (name: string) => ({ EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: join(work, name), JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'test', SIGNING_KEY_PATH: keyPath });
+  const env = (name: string) => store.env(name);
 
   /** The CLI in this process with instance `name`'s configuration. */
   const cli = (name: string) => cliInProcess(['verify-access-log'], env(name));
 
   async function sql<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
-    const client = new pg.Client({ connectionString: databaseUrl });
+    const client = new pg.Client({ connectionString: store.databaseUrl });
     await client.connect();
     try {
       return (await client.query<T>(text, params)).rows;
@@ -68,19 +63,14 @@ describe('the access log in the shared PostgreSQL database', () => {
 
   beforeAll(async () => {
     buildOnce();
-    postgres = await startPostgres();
-    databaseUrl = await postgres.createDatabase('rl_access_log');
-    work = mkdtempSync(join(tmpdir(), 'risk-ledger-access-pg-'));
-    keyPath = join(work, 'signing-key.pem');
-    writeFileSync(keyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    store = await sharedPostgresStore('rl_access_log');
     a = await startServer(env('a'));
     b = await startServer(env('b'));
   }, 120_000);
   afterAll(async () => {
     if (a) await stopServer(a);
     if (b) await stopServer(b);
-    await postgres?.stop();
-    rmSync(work, { recursive: true, force: true });
+    await store?.stop();
   });
 
   it('lists the entries of both instances in one order, on either, and verifies them', async () => {
@@ -158,7 +148,7 @@ describe('the access log in the shared PostgreSQL database', () => {
   it('catches the newest entries deleted with their signed heads by the anchor of the instance that wrote them', async () => {
     await stopServer(b!);
     b = undefined;
-    const anchor = JSON.parse(readFileSync(join(work, 'b', 'access-log.postgres-anchor.json'), 'utf8')) as { seq: number };
+    const anchor = JSON.parse(readFileSync(join(store.work, 'b', 'access-log.postgres-anchor.json'), 'utf8')) as { seq: number };
     expect(anchor.seq).toBeGreaterThan(0);
     await sql('DROP TRIGGER access_log_heads_no_update_delete ON risk_ledger.access_log_heads');
     await sql('DELETE FROM risk_ledger.access_log WHERE seq >= $1', [anchor.seq]);

@@ -1,14 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
 import { cliInProcess } from './support/cli-in-process.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
-import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+import { sharedPostgresStore, type SharedPostgresStore } from './support/shared-postgres.js';
 
 /**
  * The unclean-stop marker on PostgreSQL (see access-log-unclean-stop.e2e.spec.ts for SQLite): an
@@ -26,30 +22,22 @@ async function gql(url: string, token: string, query: string, variables: Record<
 }
 
 describe('an unclean stop recorded in the shared PostgreSQL access log', () => {
-  let postgres: PostgresServer;
-  let databaseUrl: string;
-  let work: string;
-  let keyPath: string;
+  let store: SharedPostgresStore | undefined;
   let server: ServerProcess | undefined;
   const saved = inFlight.ms;
-  const env = () => ({ EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: join(work, 'a'), JWT_SECRET: SECRET, NODE_ENV: 'test', SIGNING_KEY_PATH: keyPath, PORT: String(PORT) });
+  const env = () => store!.env('a', { JWT_SECRET: SECRET, PORT: String(PORT) });
 
   const cli = () => cliInProcess(['verify-access-log'], env());
 
   beforeAll(async () => {
     buildOnce();
-    postgres = await startPostgres();
-    databaseUrl = await postgres.createDatabase('rl_unclean_stop');
-    work = mkdtempSync(join(tmpdir(), 'risk-ledger-unclean-pg-'));
-    keyPath = join(work, 'signing-key.pem');
-    writeFileSync(keyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+    store = await sharedPostgresStore('rl_unclean_stop');
     inFlight.ms = 0;
   }, 120_000);
   afterAll(async () => {
     inFlight.ms = saved;
     if (server) await stopServer(server, 'SIGKILL');
-    await postgres?.stop();
-    rmSync(work, { recursive: true, force: true });
+    await store?.stop();
   });
 
   it('acknowledges the changes a SIGKILL under load left without an entry, once the instance restarted', async () => {
@@ -95,7 +83,7 @@ describe('an unclean stop recorded in the shared PostgreSQL access log', () => {
     expect(r.json.reason).toBeNull();
     expect(r.code).toBe(0);
     expect(r.json.acknowledged.requests).toBe(lost);
-    const client = new pg.Client({ connectionString: databaseUrl });
+    const client = new pg.Client({ connectionString: store!.databaseUrl });
     await client.connect();
     const markers = (await client.query(`SELECT seq FROM risk_ledger.access_log WHERE operation_name = 'UncleanStopRecovered'`)).rows;
     await client.end();

@@ -1,13 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { signToken } from '../../src/identity/cli/issue-token.js';
-import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { addRisk, draftPlan, riskWithControls, sharedAsset, todayInJapan } from '../concurrency/support.js';
 import { proposeAndApproveCriteria } from './support/scenario.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+import { sharedPostgresStore, type SharedPostgresStore } from './support/shared-postgres.js';
 import { TEST_JWT_SECRET, type GraphQLResponse, type TestApp, type TestUser, users } from './support/test-app.js';
 
 /**
@@ -71,28 +67,20 @@ async function consentRequests(app: TestApp, riskId: string): Promise<number> {
 }
 
 describe('two instances on one PostgreSQL store', () => {
-  let postgres: PostgresServer;
-  let work: string;
+  let store: SharedPostgresStore | undefined;
   let a: ServerProcess | undefined;
   let b: ServerProcess | undefined;
 
   beforeAll(async () => {
     buildOnce();
-    postgres = await startPostgres();
-    const databaseUrl = await postgres.createDatabase('rl_instances');
-    work = mkdtempSync(join(tmpdir(), 'risk-ledger-instances-'));
-    // The instances sign with one key (each must trust the commits of the other).
-    const keyPath = join(work, 'signing-key.pem');
-    writeFileSync(keyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    const env = (name: string) => ({ EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: join(work, name), JWT_SECRET: TEST_JWT_SECRET, NODE_ENV: 'test', SIGNING_KEY_PATH: keyPath });
-    a = await startServer(env('a'));
-    b = await startServer(env('b'));
+    store = await sharedPostgresStore('rl_instances');
+    a = await startServer(store.env('a'));
+    b = await startServer(store.env('b'));
   }, 120_000);
   afterAll(async () => {
     if (a) await stopServer(a);
     if (b) await stopServer(b);
-    await postgres?.stop();
-    rmSync(work, { recursive: true, force: true });
+    await store?.stop();
   });
 
   it('each instance reads its own writes at once, and both converge', async () => {

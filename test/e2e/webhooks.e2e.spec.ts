@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHmac, generateKeyPairSync, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { NOTICE_OF_EVENT } from '../../src/notifications/application/notice-mapping.js';
 import { noticeId } from '../../src/notifications/domain/notice.js';
-import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+import { sharedPostgresStore, type SharedPostgresStore } from './support/shared-postgres.js';
 import { ANALYSE, EVALUATE, assetWithThreat, identifyRisk, proposeAndApproveCriteria, todayInJapan } from './support/scenario.js';
 import { TestApp, users, type TestUser } from './support/test-app.js';
 import { CLOCK, type SystemClock } from '../../src/shared/application/clock.js';
@@ -432,8 +432,7 @@ describe('clock-driven webhook notices (ControlOverdue, ReviewDue)', () => {
  * over from the shared checkpoint and delivers it.
  */
 describe('webhook notices with two instances on one PostgreSQL store', () => {
-  let postgres: PostgresServer;
-  let work: string;
+  let store: SharedPostgresStore | undefined;
   let receiver: Receiver;
   const servers: Record<'a' | 'b', ServerProcess | undefined> = { a: undefined, b: undefined };
   const leadLine = 'webhook notices are delivered from this instance';
@@ -441,26 +440,17 @@ describe('webhook notices with two instances on one PostgreSQL store', () => {
 
   beforeAll(async () => {
     buildOnce();
-    postgres = await startPostgres();
-    const databaseUrl = await postgres.createDatabase('rl_webhooks');
-    work = mkdtempSync(join(tmpdir(), 'risk-ledger-webhooks-pg-'));
+    store = await sharedPostgresStore('rl_webhooks');
     receiver = await Receiver.onFreePort();
     await receiver.start();
-    // The instances sign with one key (each must trust the commits of the other).
-    const keyPath = join(work, 'signing-key.pem');
-    writeFileSync(keyPath, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    const env = (name: string) => ({
-      EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl, DATA_DIR: join(work, name), JWT_SECRET, NODE_ENV: 'test', SIGNING_KEY_PATH: keyPath,
-      WEBHOOK_URL: receiver.url, WEBHOOK_SECRET, WEBHOOK_RETRY_INITIAL_MS: '50', WEBHOOK_RETRY_MAX_MS: '400',
-    });
+    const env = (name: string) => store!.env(name, { JWT_SECRET, WEBHOOK_URL: receiver.url, WEBHOOK_SECRET, WEBHOOK_RETRY_INITIAL_MS: '50', WEBHOOK_RETRY_MAX_MS: '400' });
     servers.a = await startServer(env('a'));
     servers.b = await startServer(env('b'));
   }, 120_000);
   afterAll(async () => {
     for (const server of Object.values(servers)) if (server) await stopServer(server, 'SIGKILL');
     await receiver?.stop();
-    await postgres?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
+    await store?.stop();
   });
 
   it('delivers each notice once from the instance holding the lead, and the other takes over when it dies', async () => {
