@@ -32,14 +32,13 @@ export class RevokeTokensHandler implements ICommandHandler<RevokeTokensCommand,
     const revocation = state.bySubject[i.subject]!;
     // The store's live feed is the only writer of the revocations in force (revocation-feed.ts), on
     // this instance as on the others: the answer waits until it took this one in, so that this
-    // instance refuses the token once the mutation answers.
-    if (position !== null) {
-      try {
-        await this.live.reached(position, FEED_WAIT_MS);
-      } catch (error) {
-        log.warn('tokens revoked, but this instance has not taken the revocation in yet: its live event feed is behind or stopped', { subject: i.subject, position, error: describeError(error) });
-        noteUnconfirmed(ctx.correlationId, { position, reason: `this instance does not refuse the tokens yet: ${describeError(error)}` });
-      }
+    // instance refuses the token once the mutation answers. Nothing appended (a later revocation
+    // in force, maybe recorded by another instance a moment ago): up to the log's head.
+    try {
+      await (position !== null ? this.live.reached(position, FEED_WAIT_MS) : this.live.reachedHead(FEED_WAIT_MS));
+    } catch (error) {
+      log.warn('tokens revoked, but this instance has not taken the revocation in yet: its live event feed is behind or stopped', { subject: i.subject, position, error: describeError(error) });
+      noteUnconfirmed(ctx.correlationId, { position: position ?? 'head', reason: `this instance does not refuse the tokens yet: ${describeError(error)}` });
     }
     return revocation;
   }

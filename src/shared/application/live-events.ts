@@ -123,6 +123,12 @@ export class LiveEvents {
     return this.reachedWaiters.wait(position, timeoutMs);
   }
 
+  /** reached() for the log's head as it is now (nothing to wait for on an empty log). */
+  async reachedHead(timeoutMs: number): Promise<void> {
+    const head = await this.store.headPosition();
+    if (head !== null) await this.reached(head, timeoutMs);
+  }
+
   /**
    * Wakes one subscriber per turn of the event loop: each delivery (its execution, serialisation
    * and write) then runs in its own turn, and HTTP requests are served between them. Woken all at

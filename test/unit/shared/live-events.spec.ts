@@ -204,6 +204,10 @@ describe('LiveEvents.reached: a command waiting for its event to reach the liste
     await appendOne(store, 1);
     await appendOne(store, 2);
     expect(await waiting).toEqual(['0000000000000000002', '0000000000000000003']);
+    // The head as it is when asked.
+    await appendOne(store, 3);
+    await live.reachedHead(5_000);
+    expect(seen).toContain('0000000000000000004');
     await live.stop();
   });
 
