@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
-import type { ExecutionArgs, GraphQLError } from 'graphql';
+import { getOperationAST, type ExecutionArgs, type GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../identity/token-verifier.js';
 import type { RequestContext } from '../identity/graphql/auth.guard.js';
 import { clearTokenExpiry, closeSocketWhenTokenExpires, closeSocketWhenTokenRevoked, TOKEN_EXPIRED_CLOSE_CODE } from '../identity/graphql/ws-token-expiry.js';
@@ -11,7 +11,7 @@ import { accessLogPlugin, accessLogWsHooks, logReturnedEntities } from '../audit
 import { formatGraphQLError } from './error-format.js';
 import { authenticationPlugin } from '../identity/graphql/authentication.plugin.js';
 import { requestIdOf } from '../shared/logging/request-id.js';
-import { readModelsPlugin, type ReadModelsSource } from './read-models-extension.js';
+import { ReadModelsAnswers, readModelsPlugin, type ReadModelsSource } from './read-models-extension.js';
 import { closeSlowConsumer, peerGoneError, skipIfClosing, type WsSocket } from './ws-hardening.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, WS_MAX_CONNECTIONS_PER_ACTOR, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
 import { rootFieldsInTurns } from './root-fields-in-turns.js';
@@ -88,8 +88,9 @@ export function graphqlOptions(
   const edgeCheck = wsEdgeCheck(limits, schema);
   // With introspection off, errors name nothing of the schema ("Did you mean …?").
   const formatError: typeof formatGraphQLError = limits.introspection ? formatGraphQLError : (f, e) => withoutSuggestions(formatGraphQLError(f, e));
+  const answers = new ReadModelsAnswers(readModels);
   return {
-    plugins: [...(accessLog ? [accessLogPlugin(accessLog)] : []), authenticationPlugin, edgePlugin(limits, schema), ApolloServerPluginCacheControlDisabled(), noStorePlugin, readModelsPlugin(readModels)],
+    plugins: [...(accessLog ? [accessLogPlugin(accessLog)] : []), authenticationPlugin, edgePlugin(limits, schema), ApolloServerPluginCacheControlDisabled(), noStorePlugin, readModelsPlugin(answers)],
     autoSchemaFile: true,
     // The root types have no decorator of their own: their descriptions are set here.
     transformSchema: (schema) => {
@@ -149,7 +150,14 @@ export function graphqlOptions(
           else connections.delete(actorId);
         },
         // Nothing is serialised for a socket that is closing (a slow consumer, a peer gone).
-        onNext: (ctx, _id, _payload, _args, result) => skipIfClosing(ctx) ?? (result.errors?.length ? { ...result, errors: formatAll(result.errors, formatError) } : undefined),
+        // A query's or mutation's answer says when the read models did not follow the log, as over HTTP.
+        onNext: (ctx, _id, _payload, args, result) => {
+          const closing = skipIfClosing(ctx);
+          if (closing) return closing;
+          const formatted = result.errors?.length ? { ...result, errors: formatAll(result.errors, formatError) } : undefined;
+          const readModels = isSubscription(args) ? undefined : answers.extensionOfContext(args.contextValue, result.data != null);
+          return readModels ? { ...(formatted ?? result), extensions: { ...result.extensions, readModels } } : formatted;
+        },
         // Passed through to graphql-ws by @nestjs/graphql (its type lists fewer hooks than it forwards).
         ...({
           // Operations over the socket meet the same edge limits as over HTTP (and a new operation
@@ -173,11 +181,14 @@ export function graphqlOptions(
       if (arg.extra && !arg.req) {
         // graphql-ws: the token was checked when the socket connected.
         const socket = arg.extra.socket as WsSocket | undefined;
-        return {
+        const context: RequestContext = {
           auth: (arg.extra.auth as RequestContext['auth']) ?? { error: new Error('unauthenticated') },
           correlationId: randomUUID(),
           ...(socket ? { closeSlowConsumer: () => closeSlowConsumer(socket, 'A subscription fell too far behind: read on with events(after), then subscribe again') } : {}),
         };
+        // How the read models stand as the operation begins (its context is made then).
+        answers.markStart(context);
+        return context;
       }
       const headers = arg.req?.headers;
       return {
@@ -188,4 +199,9 @@ export function graphqlOptions(
       };
     },
   };
+}
+
+/** Whether a graphql-ws operation is a subscription: its events come from the log (live-events.ts), not from the read models. */
+function isSubscription(args: ExecutionArgs): boolean {
+  return getOperationAST(args.document, args.operationName)?.operation === 'subscription';
 }

@@ -4,6 +4,9 @@ import type { RetryState } from '../shared/application/transient-errors.js';
 import { takeUnconfirmed, type UnconfirmedWrite } from '../shared/application/unconfirmed-writes.js';
 
 /** What the answer needs of the projections (ProjectionRunner): in-memory fields only, no store round trip. */
+/** Where markStart notes the state on a graphql-ws operation's context. */
+const AT_START = Symbol('readModelsAtStart');
+
 export interface ReadModelsSource {
   readonly failed: unknown;
   readonly retrying: RetryState | undefined;
@@ -13,8 +16,8 @@ export interface ReadModelsSource {
 }
 
 /**
- * `extensions.readModels` of an answer over HTTP, one object for both reasons an answer may lack
- * what the log holds:
+ * `extensions.readModels` of an answer, over HTTP or graphql-ws, one object for both reasons an
+ * answer may lack what the log holds:
  * - `state` (`catching-up`, `retrying` or `stopped`, as /health/ready computes it: `follower`),
  *   `checkpoint` (the position the read models reached) and, while catching up, `head` (the log's
  *   head when the catch-up began): the read models were not following the log while the answer
@@ -24,27 +27,59 @@ export interface ReadModelsSource {
  *   a decideControls answer showing no controls).
  * `message` says what it means and when to read again. Every answer with data is flagged, also
  * those folded from the log (asOf, history, events): their replays read the read models' history
- * tables too, and one rule for every answer is one the client can act on.
+ * tables too, and one rule for every answer is one the client can act on. Not the events of a
+ * subscription: they come from the log itself (live-events.ts), not from the read models.
  */
-export function readModelsPlugin(source?: ReadModelsSource): ApolloServerPlugin {
-  const state = (): FollowerState | undefined => {
-    if (!source) return undefined;
-    const f = follower(source);
+export class ReadModelsAnswers {
+  constructor(private readonly source?: ReadModelsSource) {}
+
+  /**
+   * Notes on a graphql-ws operation's context, as it is made, how the read models stand (its
+   * answer is flagged by extensionOfContext). A property, not a map by identity: the context is
+   * copied (with `req`) by @nestjs/apollo after it is made.
+   */
+  markStart(context: object): void {
+    (context as Record<symbol, unknown>)[AT_START] = { behind: this.behind() };
+  }
+
+  /** extensionOf for a graphql-ws answer, from its context (undefined when markStart did not mark it). */
+  extensionOfContext(context: unknown, hasData: boolean): Record<string, unknown> | undefined {
+    const mark = typeof context === 'object' && context !== null ? ((context as Record<symbol, unknown>)[AT_START] as { behind: FollowerState | undefined } | undefined) : undefined;
+    if (!mark) return undefined;
+    return this.extensionOf((context as { correlationId?: unknown }).correlationId, hasData, mark.behind);
+  }
+
+  /** How the read models stand now, when they do not follow the log (undefined: they do). */
+  behind(): FollowerState | undefined {
+    if (!this.source) return undefined;
+    const f = follower(this.source);
     return f.ok ? undefined : f;
-  };
+  }
+
+  /**
+   * The extension of an answer whose operation began when the read models stood at `atStart`
+   * (they may have caught up while it was read), undefined when there is nothing to say.
+   */
+  extensionOf(correlationId: unknown, hasData: boolean, atStart: FollowerState | undefined): Record<string, unknown> | undefined {
+    const unconfirmed = typeof correlationId === 'string' ? takeUnconfirmed(correlationId) : undefined;
+    const behind = hasData ? (this.behind() ?? atStart) : undefined;
+    if (!unconfirmed && !behind) return undefined;
+    return readModelsExtension(unconfirmed, behind, this.source?.headAtStart ?? null);
+  }
+}
+
+/** The answers over HTTP (Apollo's plugin); graphql-options.ts adds them to graphql-ws's. */
+export function readModelsPlugin(answers: ReadModelsAnswers): ApolloServerPlugin {
   return {
     async requestDidStart() {
-      // Also when they caught up while it was read: it may have been read before.
-      const atStart = state();
+      const atStart = answers.behind();
       return {
         async willSendResponse({ response, contextValue }) {
           const correlationId = (contextValue as { correlationId?: unknown }).correlationId;
-          const unconfirmed = typeof correlationId === 'string' ? takeUnconfirmed(correlationId) : undefined;
-          if (response.body.kind !== 'single') return;
-          const result = response.body.singleResult;
-          const behind = result.data == null ? undefined : (state() ?? atStart);
-          if (!unconfirmed && !behind) return;
-          result.extensions = { ...result.extensions, readModels: readModelsExtension(unconfirmed, behind, source?.headAtStart ?? null) };
+          const single = response.body.kind === 'single' ? response.body.singleResult : undefined;
+          // Taken also from an answer sent otherwise, so that nothing of it is left behind.
+          const readModels = answers.extensionOf(correlationId, single?.data != null, atStart);
+          if (single && readModels) single.extensions = { ...single.extensions, readModels };
         },
       };
     },

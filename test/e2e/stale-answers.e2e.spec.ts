@@ -16,6 +16,7 @@ import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-stor
 import { loadSigningKeys } from '../../src/event-store/signing.js';
 import { writeRegisterLog } from '../../bench/support/register-log.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+import { wsOperation } from './support/ws-subscription.js';
 
 const SECRET = 'stale-answers-secret-0123456789abcdef';
 const POSITION = expect.stringMatching(/^\d{19}$/);
@@ -90,7 +91,7 @@ describe('answers read while the read models do not follow the log', () => {
   }, 180_000);
 
   /** As in local-state-faults: READ_MODEL_MAX_PAGES caps the read-model file, a ballast table fills it (SQLITE_FULL). */
-  it('retrying a storage error (a full read-model disk): queries say so, a mutation says both in one object, and nothing once they resume', async () => {
+  it('retrying a storage error (a full read-model disk): queries say so, a mutation says both in one object, over HTTP and graphql-ws, and nothing once they resume', async () => {
     dir = mkdtempSync(join(tmpdir(), 'risk-ledger-stale-retrying-'));
     const MAX_PAGES = 600;
     server = await startServer(envOf(dir, { READ_MODEL_MAX_PAGES: String(MAX_PAGES) }));
@@ -99,6 +100,10 @@ describe('answers read while the read models do not follow the log', () => {
     expect(first.errors).toBeUndefined();
     expect(first.extensions?.readModels).toBeUndefined();
     expect((await gql(url, auditor, ASSETS)).extensions?.readModels).toBeUndefined();
+    const wsUrl = url.replace(/^http/, 'ws');
+    const wsFirst = await wsOperation(wsUrl, manager, REGISTER, asset('before-full-ws'));
+    expect(wsFirst.errors).toBeUndefined();
+    expect(wsFirst.extensions?.readModels).toBeUndefined();
 
     ballast = new Database(join(dir, 'read-models.sqlite'));
     ballast.pragma('busy_timeout = 5000');
@@ -122,12 +127,20 @@ describe('answers read while the read models do not follow the log', () => {
     expect(query.errors).toBeUndefined();
     expect(query.extensions?.readModels).toEqual({ state: 'retrying', checkpoint: POSITION, message: expect.stringMatching(/retrying a storage error since .* read it again once \/health is ok/) });
     expect(query.extensions.readModels.confirmed).toBeUndefined();
+    // The same over graphql-ws: a query, and a write (its events committed, not applied).
+    const wsQuery = await wsOperation(wsUrl, auditor, ASSETS);
+    expect(wsQuery.errors).toBeUndefined();
+    expect(wsQuery.extensions?.readModels).toEqual({ state: 'retrying', checkpoint: POSITION, message: expect.stringMatching(/retrying a storage error since/) });
+    const wsWrite = await wsOperation(wsUrl, manager, REGISTER, asset('during-full-ws'));
+    expect(wsWrite.errors).toBeUndefined();
+    expect(wsWrite.extensions?.readModels).toEqual({ confirmed: false, position: POSITION, state: 'retrying', checkpoint: POSITION, message: expect.stringMatching(/may not show the change.*retrying a storage error since/) });
 
     ballast.exec('DROP TABLE ballast');
     ballast.close();
     ballast = undefined;
     await untilHealthy(url);
     expect((await gql(url, auditor, ASSETS)).extensions?.readModels).toBeUndefined();
+    expect((await wsOperation(wsUrl, auditor, ASSETS)).extensions?.readModels).toBeUndefined();
     const next = await gql(url, manager, REGISTER, asset('after-full'));
     expect(next.errors).toBeUndefined();
     expect(next.extensions?.readModels).toBeUndefined();
