@@ -3,10 +3,10 @@ import { follower, type FollowerState } from '../health/readiness.js';
 import type { RetryState } from '../shared/application/transient-errors.js';
 import { takeUnconfirmed, type UnconfirmedWrite } from '../shared/application/unconfirmed-writes.js';
 
-/** What the answer needs of the projections (ProjectionRunner): in-memory fields only, no store round trip. */
 /** Where markStart notes the state on a graphql-ws operation's context. */
 const AT_START = Symbol('readModelsAtStart');
 
+/** What the answer needs of the projections (ProjectionRunner): in-memory fields only, no store round trip. */
 export interface ReadModelsSource {
   readonly failed: unknown;
   readonly retrying: RetryState | undefined;
@@ -72,6 +72,7 @@ export class ReadModelsAnswers {
 export function readModelsPlugin(answers: ReadModelsAnswers): ApolloServerPlugin {
   return {
     async requestDidStart() {
+      // Also when they caught up while it was read: it may have been read before.
       const atStart = answers.behind();
       return {
         async willSendResponse({ response, contextValue }) {
