@@ -1,3 +1,4 @@
+import { CLOCK_TOLERANCE_SECONDS } from './clock-tolerance.js';
 import type { TokenRevocation } from './domain/token-revocation.decider.js';
 
 type Cut = () => void;
@@ -15,12 +16,15 @@ export class TokenRevocations {
 
   /**
    * Whether a token of `subject` issued at `issuedAt` (its `iat`, seconds since the epoch) is
-   * revoked: issued at or before the revocation's instant, or without `iat` at all.
+   * revoked: issued at or before the revocation's instant, or without `iat` at all. An `iat` up to
+   * CLOCK_TOLERANCE_SECONDS after the instant counts as before it: the verifier accepts an `iat`
+   * that far ahead of this server's clock, so a token an issuer whose clock runs ahead minted
+   * before the revocation may say so (re-probe F2: it outlived the revocation by its whole life).
    */
   isRevoked(subject: string, issuedAt: number | undefined): boolean {
     if (this.bySubject.size === 0) return false;
     const entry = this.bySubject.get(subject);
-    return entry !== undefined && (issuedAt === undefined || issuedAt * 1000 <= entry.revokedAtMs);
+    return entry !== undefined && (issuedAt === undefined || issuedAt * 1000 <= entry.revokedAtMs + CLOCK_TOLERANCE_SECONDS * 1000);
   }
 
   /** The revocation in force for `subject`, if any. */
@@ -68,6 +72,6 @@ export class TokenRevocations {
 
 /** What a client is told when its token was revoked (no reason: that is for the auditors). */
 export function revokedTokenMessage(revocation: TokenRevocation | undefined): string {
-  const by = revocation ? ` at or before ${revocation.revokedAt}` : '';
+  const by = revocation ? ` at or before ${revocation.revokedAt} (or up to ${CLOCK_TOLERANCE_SECONDS} s after it, the clock tolerance)` : '';
   return `Token revoked: the tokens of this subject issued${by} are no longer accepted; a new token from the identity provider is needed`;
 }

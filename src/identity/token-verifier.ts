@@ -3,14 +3,14 @@ import type { AppConfig } from '../config/app-config.js';
 import { ROLES, type DomainActor, type Role } from '../shared/domain/decider.js';
 import { UnauthenticatedError } from '../shared/domain/errors.js';
 import { hasUnprintable, isWellFormedText, userIdProblem } from '../shared/domain/guards.js';
+import { CLOCK_TOLERANCE_SECONDS } from './clock-tolerance.js';
 import { resolveJwtSecret } from './dev-secret.js';
 import { rootLogger } from '../shared/logging/json-logger.js';
 import { revokedTokenMessage, type TokenRevocations } from './token-revocations.js';
 
 const log = rootLogger.child('identity');
 
-/** Clock skew allowed between the token issuer and this server when checking exp, nbf and iat. */
-export const CLOCK_TOLERANCE_SECONDS = 30;
+export { CLOCK_TOLERANCE_SECONDS };
 
 /**
  * The longest a token may live: an `exp` further ahead than this (with CLOCK_TOLERANCE_SECONDS)

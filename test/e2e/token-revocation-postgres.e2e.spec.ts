@@ -50,6 +50,7 @@ describe('revokeTokens across two instances on one PostgreSQL store', () => {
     const { closed: closedOnB } = await subscribed(b!, old);
 
     const revoked = await gql(a!, `mutation { revokeTokens(input: { subject: "owen", reason: "Left the company" }) { revokedAt } }`, users.admin);
+    const revokedMs = Date.parse(revoked.data?.revokeTokens.revokedAt);
     expect(revoked.errors).toBeUndefined();
     const since = Date.now();
     let refusal: { message: string; extensions?: Record<string, any> } | undefined;
@@ -66,8 +67,10 @@ describe('revokeTokens across two instances on one PostgreSQL store', () => {
     expect(tookMs).toBeLessThan(1_500);
     expect(await Promise.race([closedOnB, new Promise((r) => setTimeout(() => r('still open'), 3_000))])).toBe(4401);
 
-    // A token issued after the revocation works on both; B lists the revocation too.
-    const fresh = await tokenIssuedAt('owen', ['RISK_OWNER'], Math.floor(Date.now() / 1000) + 1);
+    // A token issued after the revocation (more than the 30 s clock tolerance after it: an iat that
+    // far ahead may belong to a token minted before) works on both; B lists the revocation too.
+    await new Promise((r) => setTimeout(r, Math.max(0, revokedMs + 1_000 - Date.now())));
+    const fresh = await tokenIssuedAt('owen', ['RISK_OWNER'], Math.floor(revokedMs / 1000) + 31);
     expect((await gql(b!, '{ me { id } }', fresh)).data?.me.id).toBe('owen');
     expect((await gql(a!, '{ me { id } }', fresh)).data?.me.id).toBe('owen');
     expect((await gql(b!, '{ tokenRevocations { subject revokedBy } }', users.auditor)).data?.tokenRevocations).toEqual([{ subject: 'owen', revokedBy: 'admin' }]);

@@ -8,6 +8,7 @@ import { noteUnconfirmed } from '../../shared/application/unconfirmed-writes.js'
 import { describeError } from '../../shared/application/transient-errors.js';
 import { rootLogger } from '../../shared/logging/json-logger.js';
 import { TOKEN_REVOCATIONS_STREAM, tokenRevocationDecider, type TokenRevocation } from '../domain/token-revocation.decider.js';
+import { upcastTokenRevocationEvent } from '../domain/token-revocation.events.js';
 
 const log = rootLogger.child('token-revocations');
 
@@ -27,9 +28,14 @@ export class RevokeTokensHandler implements ICommandHandler<RevokeTokensCommand,
 
   async execute({ input: i, meta }: RevokeTokensCommand): Promise<TokenRevocation> {
     const ctx = commandContext(meta, this.clock, i.commandId);
-    const { state, position } = await this.executor.execute({ streamId: TOKEN_REVOCATIONS_STREAM, decider: tokenRevocationDecider }, { type: 'RevokeTokens', actor: ctx.actor, at: ctx.at, subject: i.subject, reason: i.reason }, ctx);
-    // decide() refuses a bad subject, so after it the subject is revoked (now, or at a later instant already).
-    const revocation = state.bySubject[i.subject]!;
+    const { state, position, events, duplicate } = await this.executor.execute({ streamId: TOKEN_REVOCATIONS_STREAM, decider: tokenRevocationDecider }, { type: 'RevokeTokens', actor: ctx.actor, at: ctx.at, subject: i.subject, reason: i.reason }, ctx);
+    // A retry (the same commandId) answers the revocation the first command recorded, whatever
+    // subject it names now: every revocation is on one stream, so the executor's check of the
+    // command's kind cannot tell them apart (re-probe F1: another subject read an absent entry, an
+    // internal error). Otherwise decide() refused a bad subject, so the subject is revoked (now,
+    // or at a later instant already).
+    const first = duplicate ? events.find((e) => e.type === 'TokensRevoked') : undefined;
+    const revocation = first ? upcastTokenRevocationEvent(first.type, first.schemaVersion, first.data).data : state.bySubject[i.subject]!;
     // The store's live feed is the only writer of the revocations in force (revocation-feed.ts), on
     // this instance as on the others: the answer waits until it took this one in, so that this
     // instance refuses the token once the mutation answers. Nothing appended (a later revocation

@@ -43,13 +43,18 @@ describe('TokenVerifier: HS256 tokens verified once, checked against the clock o
     const v = new TokenVerifier(loadConfig({ JWT_SECRET: SECRET, SQLITE_PATH: '/tmp/unused/events.sqlite' }), revocations);
     const old = await sign({ exp: now + 600, iat: now - 60 });
     const other = await sign({ exp: now + 600, iat: now - 60 }, 'bob');
+    // Minted before the revocation by an issuer whose clock runs 25 s ahead (re-probe F2).
+    const ahead = await sign({ exp: now + 600, iat: now - 40 + 25 });
+    await v.verifySession(ahead);
     await v.verifySession(old);
     await v.verifySession(other);
-    revocations.apply({ subject: 'alice', revokedAt: new Date((now - 30) * 1000).toISOString(), reason: 'Left', revokedBy: 'root' });
+    // Revoked 40 s ago: a token issued now is more than the clock tolerance (30 s) after it.
+    revocations.apply({ subject: 'alice', revokedAt: new Date((now - 40) * 1000).toISOString(), reason: 'Left', revokedBy: 'root' });
     const refused = await v.verifySession(old).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(UnauthenticatedError);
     expect((refused as Error).message).toMatch(/^Token revoked: .*a new token from the identity provider is needed$/);
     await expect(v.verifySession(await sign({ exp: now + 600 }))).rejects.toThrow(/Token revoked/);
+    await expect(v.verifySession(ahead)).rejects.toThrow(/Token revoked/);
     await expect(v.verifySession(await sign({ exp: now + 600, iat: now }))).resolves.toMatchObject({ actor: { id: 'alice' }, issuedAt: now });
     await expect(v.verifySession(other)).resolves.toMatchObject({ actor: { id: 'bob' } });
   });
