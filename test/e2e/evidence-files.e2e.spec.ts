@@ -198,6 +198,23 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     expect(missing.json.reason).toContain(`${copy} cited by the log is missing`);
   }, 120_000);
 
+  it('answers a commandId used again for another file or entity with the first attachment, attaching nothing more', async () => {
+    const first = (await upload(t, users.secretary, Buffer.from('first minutes'), 'text/plain', 'first.txt')).json.id as string;
+    const second = (await upload(t, users.secretary, Buffer.from('second minutes'), 'text/plain', 'second.txt')).json.id as string;
+    const otherAsset = (await t.ok(REGISTER, { input: { name: 'Hot wallet signer', category: 'HARDWARE', department: 'ops', managerId: 'mgr-ops', confidentiality: 3, integrity: 3, availability: 2 } }, users.opsManager)).registerAsset.id;
+    const answer = (await t.ok(ATTACH, { input: { entityId: assetId, evidenceId: first, description: 'First', commandId: 'attach-once-1' } }, users.opsManager)).attachEvidence;
+    expect(answer).toMatchObject({ id: first, entityId: assetId, description: 'First' });
+    // Another file on the same entity, then another entity: a retry of the first (an internal error before).
+    for (const input of [{ entityId: assetId, evidenceId: second }, { entityId: otherAsset, evidenceId: second }]) {
+      const again = await t.gql(ATTACH, { input: { ...input, description: 'Second', commandId: 'attach-once-1' } }, users.opsManager);
+      expect(again.errors).toBeUndefined();
+      expect(again.data?.attachEvidence).toEqual(answer);
+    }
+    const listed = async (id: string) => (await t.ok(EVIDENCE, { id }, users.auditor)).evidence.map((e: { id: string }) => e.id);
+    expect(await listed(assetId)).not.toContain(second);
+    expect(await listed(otherAsset)).toEqual([]);
+  });
+
   it('refuses a 26 MB upload with 413, by Content-Length and mid-stream, and stores nothing', async () => {
     const storedBefore = (await t.ok(STORED, {}, users.auditor)).events.edges.length;
     const blobsBefore = blobs(t.dataDir);

@@ -77,7 +77,7 @@ export class AttachEvidenceHandler implements ICommandHandler<AttachEvidenceComm
     const entityKind = await requireEntity(this.directory, i.entityId);
     const file = await this.files.find(i.evidenceId);
     if (!file) throw new NotFoundError('Evidence', i.evidenceId);
-    const { state } = await this.executor.execute(
+    const { state, events, duplicate } = await this.executor.execute(
       { streamId: annotationStreams.streamOf(i.entityId), decider: annotationsDecider },
       {
         type: 'AttachEvidence',
@@ -90,9 +90,14 @@ export class AttachEvidenceHandler implements ICommandHandler<AttachEvidenceComm
       },
       ctx,
     );
-    const attached = state.attached[file.id]!;
+    // A retried commandId answers the attachment its first attempt recorded, whatever file or
+    // entity it names now (the state is the first one's stream after it): re-probe, an internal error.
+    const first = duplicate ? events.find((e) => e.type === 'EvidenceAttached') : undefined;
+    const recorded = first ? { evidenceId: String(first.data.evidenceId), entityId: String(first.data.entityId) } : { evidenceId: file.id, entityId: i.entityId };
+    const attached = state.attached[recorded.evidenceId];
+    if (!attached) throw new NotFoundError('Evidence', recorded.evidenceId);
     const { evidenceId, ...rest } = attached;
-    return { ...rest, id: evidenceId, entityId: i.entityId, source: 'ATTACHMENT' };
+    return { ...rest, id: evidenceId, entityId: recorded.entityId, source: 'ATTACHMENT' };
   }
 }
 
