@@ -11,6 +11,7 @@ import { accessLogPlugin, accessLogWsHooks, logReturnedEntities } from '../audit
 import { formatGraphQLError } from './error-format.js';
 import { authenticationPlugin } from '../identity/graphql/authentication.plugin.js';
 import { requestIdOf } from '../shared/logging/request-id.js';
+import { newAnswerId } from '../shared/application/unconfirmed-writes.js';
 import { ReadModelsAnswers, readModelsPlugin, type ReadModelsSource } from './read-models-extension.js';
 import { closeSlowConsumer, peerGoneError, skipIfClosing, type WsSocket } from './ws-hardening.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, WS_MAX_CONNECTIONS_PER_ACTOR, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
@@ -184,6 +185,7 @@ export function graphqlOptions(
         const context: RequestContext = {
           auth: (arg.extra.auth as RequestContext['auth']) ?? { error: new Error('unauthenticated') },
           correlationId: randomUUID(),
+          answerId: newAnswerId(),
           ...(socket ? { closeSlowConsumer: () => closeSlowConsumer(socket, 'A subscription fell too far behind: read on with events(after), then subscribe again') } : {}),
         };
         // How the read models stand as the operation begins (its context is made then).
@@ -196,6 +198,8 @@ export function graphqlOptions(
         auth: await authenticate(verifier, header(headers, 'authorization')),
         // The request's id (x-request-id, else x-correlation-id, else new: see request-id.ts).
         correlationId: requestIdOf(arg.req),
+        // Not the correlationId: clients may send the same x-request-id with any number of requests.
+        answerId: newAnswerId(),
       };
     },
   };

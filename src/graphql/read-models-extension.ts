@@ -46,7 +46,7 @@ export class ReadModelsAnswers {
   extensionOfContext(context: unknown, hasData: boolean): Record<string, unknown> | undefined {
     const mark = typeof context === 'object' && context !== null ? ((context as Record<symbol, unknown>)[AT_START] as { behind: FollowerState | undefined } | undefined) : undefined;
     if (!mark) return undefined;
-    return this.extensionOf((context as { correlationId?: unknown }).correlationId, hasData, mark.behind);
+    return this.extensionOf((context as { answerId?: unknown }).answerId, hasData, mark.behind);
   }
 
   /** How the read models stand now, when they do not follow the log (undefined: they do). */
@@ -60,8 +60,8 @@ export class ReadModelsAnswers {
    * The extension of an answer whose operation began when the read models stood at `atStart`
    * (they may have caught up while it was read), undefined when there is nothing to say.
    */
-  extensionOf(correlationId: unknown, hasData: boolean, atStart: FollowerState | undefined): Record<string, unknown> | undefined {
-    const unconfirmed = typeof correlationId === 'string' ? takeUnconfirmed(correlationId) : undefined;
+  extensionOf(answerId: unknown, hasData: boolean, atStart: FollowerState | undefined): Record<string, unknown> | undefined {
+    const unconfirmed = typeof answerId === 'string' ? takeUnconfirmed(answerId) : undefined;
     const behind = hasData ? (this.behind() ?? atStart) : undefined;
     if (!unconfirmed && !behind) return undefined;
     return readModelsExtension(unconfirmed, behind, this.source?.headAtStart ?? null);
@@ -76,10 +76,10 @@ export function readModelsPlugin(answers: ReadModelsAnswers): ApolloServerPlugin
       const atStart = answers.behind();
       return {
         async willSendResponse({ response, contextValue }) {
-          const correlationId = (contextValue as { correlationId?: unknown }).correlationId;
+          const answerId = (contextValue as { answerId?: unknown }).answerId;
           const single = response.body.kind === 'single' ? response.body.singleResult : undefined;
           // Taken also from an answer sent otherwise, so that nothing of it is left behind.
-          const readModels = answers.extensionOf(correlationId, single?.data != null, atStart);
+          const readModels = answers.extensionOf(answerId, single?.data != null, atStart);
           if (single && readModels) single.extensions = { ...single.extensions, readModels };
         },
       };

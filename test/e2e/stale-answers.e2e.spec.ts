@@ -21,8 +21,8 @@ import { wsOperation } from './support/ws-subscription.js';
 const SECRET = 'stale-answers-secret-0123456789abcdef';
 const POSITION = expect.stringMatching(/^\d{19}$/);
 
-async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<any> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...headers }, body: JSON.stringify({ query, variables }) });
   return response.json();
 }
 
@@ -63,6 +63,16 @@ describe('answers read while the read models do not follow the log', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
   });
+
+  /** A ballast table that takes the read-model file to READ_MODEL_MAX_PAGES: their next page fails (SQLITE_FULL). */
+  const fillReadModels = (d: string, maxPages: number): Database.Database => {
+    const db = new Database(join(d, 'read-models.sqlite'));
+    db.pragma('busy_timeout = 5000');
+    db.exec('CREATE TABLE ballast (b BLOB)');
+    const fill = db.prepare('INSERT INTO ballast (b) VALUES (?)');
+    while ((db.pragma('page_count', { simple: true }) as number) < maxPages + 5) fill.run(randomBytes(3000));
+    return db;
+  };
 
   const envOf = (d: string, extra: Record<string, string> = {}) => ({ SQLITE_PATH: join(d, 'events.sqlite'), DATA_DIR: d, JWT_SECRET: SECRET, NODE_ENV: 'test', ...extra });
 
@@ -105,11 +115,7 @@ describe('answers read while the read models do not follow the log', () => {
     expect(wsFirst.errors).toBeUndefined();
     expect(wsFirst.extensions?.readModels).toBeUndefined();
 
-    ballast = new Database(join(dir, 'read-models.sqlite'));
-    ballast.pragma('busy_timeout = 5000');
-    ballast.exec('CREATE TABLE ballast (b BLOB)');
-    const fill = ballast.prepare('INSERT INTO ballast (b) VALUES (?)');
-    while ((ballast.pragma('page_count', { simple: true }) as number) < MAX_PAGES + 5) fill.run(randomBytes(3000));
+    ballast = fillReadModels(dir, MAX_PAGES);
 
     // Writes until the projections need a page they cannot have: from then on they retry, and
     // the answers of writes say both things in one object.
@@ -144,6 +150,64 @@ describe('answers read while the read models do not follow the log', () => {
     const next = await gql(url, manager, REGISTER, asset('after-full'));
     expect(next.errors).toBeUndefined();
     expect(next.extensions?.readModels).toBeUndefined();
+  }, 120_000);
+
+  /**
+   * The note that a write is unconfirmed is the answer's own, whatever x-request-id clients send
+   * (it stays the events' correlationId). Keyed by that id, 30 concurrent writes sharing one got
+   * the flag on 2 answers and lost it on 28 (probe F5), and an id reused by a query or after an
+   * upload (whose answer says nothing of it) could hand someone else's flag to a clean answer.
+   */
+  it('retrying: each of N concurrent writes sharing one x-request-id is flagged, queries and later answers with that id never are', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'risk-ledger-stale-shared-id-'));
+    const MAX_PAGES = 600;
+    server = await startServer(envOf(dir, { READ_MODEL_MAX_PAGES: String(MAX_PAGES) }));
+    const url = server.url;
+    expect((await gql(url, manager, REGISTER, asset('before-full'))).errors).toBeUndefined();
+    ballast = fillReadModels(dir, MAX_PAGES);
+    // Writes until the projections retry (then every write is unconfirmed at once).
+    let retrying = false;
+    for (let i = 0; i < 60 && !retrying; i++) {
+      const w = await gql(url, manager, REGISTER, asset(`filling-${i}`));
+      expect(w.errors).toBeUndefined();
+      retrying = w.extensions?.readModels?.state === 'retrying';
+    }
+    expect(retrying).toBe(true);
+
+    // An upload's answer (REST) says nothing of it: nor may a later answer with its id.
+    const upload = await fetch(url.replace(/\/graphql$/, '/evidence'), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${manager}`, 'content-type': 'text/plain', 'x-filename': 'shared.txt', 'x-request-id': 'shared-id-upload' },
+      body: 'evidence while the read models retry',
+    });
+    expect(upload.status).toBe(201);
+    const afterUpload = await gql(url, auditor, ASSETS, {}, { 'x-request-id': 'shared-id-upload' });
+    expect(afterUpload.errors).toBeUndefined();
+    expect(afterUpload.extensions?.readModels).toMatchObject({ state: 'retrying' });
+    expect(afterUpload.extensions.readModels.confirmed).toBeUndefined();
+
+    const N = 30;
+    const shared = { 'x-request-id': 'shared-id-1' };
+    const writes = Array.from({ length: N }, (_, i) => gql(url, manager, REGISTER, asset(`shared-${i}`), shared));
+    const queries = Array.from({ length: N }, () => gql(url, auditor, ASSETS, {}, shared));
+    const [written, read] = await Promise.all([Promise.all(writes), Promise.all(queries)]);
+    for (const w of written) expect(w.errors).toBeUndefined();
+    const flagged = written.filter((w) => w.extensions?.readModels?.confirmed === false);
+    expect(flagged.length).toBe(N);
+    // Each its own write's position (a note taken by another answer would name another's).
+    expect(new Set(flagged.map((w) => w.extensions.readModels.position)).size).toBe(N);
+    for (const q of read) {
+      expect(q.errors).toBeUndefined();
+      expect(q.extensions?.readModels).toMatchObject({ state: 'retrying' });
+      expect(q.extensions.readModels.confirmed).toBeUndefined();
+    }
+    // The id stays what the client sent in the events it caused.
+    const events = await gql(url, auditor, `{ events(first: 500) { edges { node { type metadata { correlationId } } } } }`);
+    expect(events.errors).toBeUndefined();
+    expect(events.data.events.edges.filter((e: any) => e.node.type === 'AssetRegistered' && e.node.metadata.correlationId === 'shared-id-1')).toHaveLength(N);
+    // Nothing left behind under the id either.
+    const later = await gql(url, auditor, ASSETS, {}, shared);
+    expect(later.extensions?.readModels?.confirmed).toBeUndefined();
   }, 120_000);
 
   it('stopped for good (an error that is not transient): answers say so until a restart follows the log again', async () => {

@@ -152,7 +152,8 @@ export class EvidenceController {
       req.socket?.setTimeout(0);
       stopRateWatch();
       await this.blobs.put(received.sha256, received.tempPath, received.size);
-      // The request's id (x-request-id, else x-correlation-id, else new: see request-id.ts).
+      // The request's id (x-request-id, else x-correlation-id, else new: see request-id.ts). No
+      // answerId: this answer does not say whether the read models confirmed the file's event.
       const correlationId = requestIdOf(req);
       const state = await this.commands.execute(
         new StoreEvidenceFileCommand({ sha256: received.sha256, size: received.size, mediaType: received.mediaType, filename: received.filename }, { actor, correlationId }),

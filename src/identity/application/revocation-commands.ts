@@ -44,7 +44,7 @@ export class RevokeTokensHandler implements ICommandHandler<RevokeTokensCommand,
       await (position !== null ? this.live.reached(position, FEED_WAIT_MS) : this.live.reachedHead(FEED_WAIT_MS));
     } catch (error) {
       log.warn('tokens revoked, but this instance has not taken the revocation in yet: its live event feed is behind or stopped', { subject: i.subject, position, error: describeError(error) });
-      noteUnconfirmed(ctx.correlationId, { position: position ?? 'head', reason: `this instance does not refuse the tokens yet: ${describeError(error)}` });
+      if (ctx.answerId) noteUnconfirmed(ctx.answerId, { position: position ?? 'head', reason: `this instance does not refuse the tokens yet: ${describeError(error)}` });
     }
     return revocation;
   }

@@ -13,6 +13,8 @@ export interface RequestContext {
   auth: { actor: DomainActor; expiresAt?: number; issuedAt?: number } | { error: Error };
   actor?: DomainActor;
   correlationId: string;
+  /** The server's id of this request's (or graphql-ws operation's) answer: unconfirmed-writes.ts. */
+  answerId: string;
   /** The request's one count against RATE_LIMIT_PER_MINUTE, shared by its root fields (the error, if refused). */
   rateLimit?: { refused?: Error };
   /** Over graphql-ws: closes the socket as a consumer that fell too far behind (4413). */

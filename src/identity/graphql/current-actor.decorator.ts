@@ -11,9 +11,9 @@ export const CurrentActor = createParamDecorator((_: unknown, context: Execution
   return ctx.actor;
 });
 
-/** The request's command context (actor, correlation id); time and commandId are added per command. */
+/** The request's command context (actor, correlation id, answer id); time and commandId are added per command. */
 export const RequestMeta = createParamDecorator((_: unknown, context: ExecutionContext): RequestMetaValue => {
   const ctx = GqlExecutionContext.create(context).getContext<RequestContext>();
   if (!ctx.actor) throw new UnauthenticatedError();
-  return { actor: ctx.actor, correlationId: ctx.correlationId };
+  return { actor: ctx.actor, correlationId: ctx.correlationId, answerId: ctx.answerId };
 });

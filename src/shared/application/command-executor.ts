@@ -28,13 +28,13 @@ const MAX_CASCADE_ROUNDS = 8;
  * follower) must not answer the client as failed: it is logged, and the committed result is
  * returned (its read-your-writes guarantee is then lost, which /health reports).
  */
-async function awaitFollowers(projections: PositionWaiter, position: string, streamId: string, correlationId?: string): Promise<void> {
+async function awaitFollowers(projections: PositionWaiter, position: string, streamId: string, answerId?: string): Promise<void> {
   try {
     await projections.waitFor(position);
   } catch (error) {
     log.warn('command committed, but the read models did not confirm it: answering with the committed result', { streamId, position, error: describeError(error) });
     // The answer says so (extensions.readModels): it is read from read models that may lack it.
-    if (correlationId) noteUnconfirmed(correlationId, { position, reason: describeError(error) });
+    if (answerId) noteUnconfirmed(answerId, { position, reason: describeError(error) });
   }
 }
 
@@ -58,6 +58,12 @@ export interface CommandContext {
   causationId: string;
   /** The client's idempotency key, unique per user. */
   commandId?: string;
+  /**
+   * The answer that says when the read models did not confirm this command (RequestMeta.answerId):
+   * a client's command only. Never in the events; reactions have none (their cause's
+   * correlationId may be shared by requests that have nothing to do with them).
+   */
+  answerId?: string;
 }
 
 export interface AggregateTarget<C, E extends DomainEvent, S> {
@@ -205,7 +211,7 @@ export class CommandExecutor {
    * correlationId. Each round waits for the followers to reach the newest of them, until no
    * further one appears (bounded: reactions are finite, and the rounds are counted).
    */
-  private async awaitCascade(after: string, correlationId: string, streamId: string): Promise<void> {
+  private async awaitCascade(after: string, correlationId: string, streamId: string, answerId: string | undefined): Promise<void> {
     const reactsTo = this.options.reactsTo ?? (() => true);
     let from = after;
     for (let round = 0; round < MAX_CASCADE_ROUNDS; round++) {
@@ -223,7 +229,7 @@ export class CommandExecutor {
         cursor = page[page.length - 1]!.position;
       }
       if (newest === null) return;
-      await awaitFollowers(this.projections, newest, streamId, correlationId);
+      await awaitFollowers(this.projections, newest, streamId, answerId);
       // Nothing in this round sets a reaction off: the next round would find nothing.
       if (!reacted) return;
       from = newest;
@@ -417,9 +423,9 @@ export class CommandExecutor {
         // read models then folds nothing.
         const after = own.events.reduce((s: S, r) => primary.decider.evolve(s, this.aggregates.toDomain(r)), primaryState);
         this.rememberAfterAppend(primary.decider, own, after);
-        await awaitFollowers(this.projections, last, own.streamId, ctx.correlationId);
+        await awaitFollowers(this.projections, last, own.streamId, ctx.answerId);
         if (this.options.awaitReactionCascade && this.setsReactionsOff(results)) {
-          await this.awaitCascade(last, ctx.correlationId, own.streamId).catch((error: unknown) => {
+          await this.awaitCascade(last, ctx.correlationId, own.streamId, ctx.answerId).catch((error: unknown) => {
             log.warn('command committed, but its reactions could not be awaited: answering with the committed result', { streamId: own.streamId, position: last, error: describeError(error) });
           });
         }

@@ -34,7 +34,11 @@ export function reactTo<E extends DomainEvent>() {
   });
 }
 
-/** The context of a command issued in reaction to `event`: correlated with it, caused by it. */
+/**
+ * The context of a command issued in reaction to `event`: correlated with it, caused by it. No
+ * answerId: no answer awaits a reaction (the client's command that set it off waits for its
+ * cascade and tells its own answer, CommandExecutor.awaitCascade).
+ */
 export function reactionContext(event: RecordedEvent, clock: Clock): CommandContext {
   return { actor: PROCESS_MANAGER_ACTOR, at: clock.now().toISOString(), correlationId: event.metadata.correlationId, causationId: event.eventId };
 }

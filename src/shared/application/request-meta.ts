@@ -4,10 +4,15 @@ import { BadInputError } from '../domain/errors.js';
 import type { Clock } from './clock.js';
 import type { CommandContext } from './command-executor.js';
 
-/** Who sent a request, and the id that ties together everything it causes. */
+/** Who sent a request, the id that ties together everything it causes, and the answer it awaits. */
 export interface RequestMeta {
   actor: DomainActor;
   correlationId: string;
+  /**
+   * The server's id of the answer that says what the request's commands left unconfirmed
+   * (unconfirmed-writes.ts); none where no answer says it (a REST upload).
+   */
+  answerId?: string;
 }
 
 /** What every command input may carry (contract): an idempotency key and the version last read. */
@@ -29,6 +34,7 @@ export function commandContext(meta: RequestMeta, clock: Clock, commandId?: stri
     correlationId: meta.correlationId,
     causationId: commandId ?? meta.correlationId,
     commandId: commandId ?? undefined,
+    ...(meta.answerId ? { answerId: meta.answerId } : {}),
   };
 }
 
