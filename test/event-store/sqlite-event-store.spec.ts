@@ -9,6 +9,7 @@ import { ExpectedVersion, type EventStore, type RecordedEvent } from '../../src/
 import { EventStoreSchemaError, DuplicateEventIdError, EventStoreDurabilityError } from '../../src/event-store/errors.js';
 import { runEventStoreContract, newEvent } from './event-store.contract.js';
 import { turnsDuring } from '../support/turns.js';
+import { eventually } from '../support/eventually.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'risk-ledger-es-'));
@@ -199,10 +200,8 @@ describe('SqliteEventStore durable commit (commit at NORMAL, the WAL fsynced off
     return s;
   };
   const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
-  async function until(condition: () => boolean): Promise<void> {
-    for (let i = 0; i < 2000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
-    expect(condition()).toBe(true);
-  }
+  /** Until a delivery or sync the test expects (named by its condition if it never comes; 2,000 polls of 2 ms ran out on a slow machine). */
+  const until = (condition: () => boolean): Promise<void> => eventually(condition.toString(), condition, 20_000, 2);
   /** A WAL sync held open until the test releases it; `calls` counts the syncs started. */
   function heldSync() {
     const pending: (() => void)[] = [];

@@ -12,6 +12,7 @@ import { RecentEvents } from '../../src/event-store/internal/recent-events.js';
 import { ExpectedVersion, type RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { encodePosition } from '../../src/event-store/hash-chain.js';
 import { newEvent } from './event-store.contract.js';
+import { eventually } from '../support/eventually.js';
 
 /** Counts the store's reads of a range of the log from the file. */
 const readRange = () => jest.spyOn(SqliteEventStore.prototype as unknown as { readRange: (...args: unknown[]) => RecordedEvent[] }, 'readRange');
@@ -25,14 +26,10 @@ describe('SqliteEventStore: followers served from the events just committed', ()
     stores.push(s);
     return s;
   };
-  async function until(condition: () => boolean): Promise<void> {
-    for (let i = 0; i < 2500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 2));
-    expect(condition()).toBe(true);
-  }
-  async function untilHead(store: SqliteEventStore, position: number): Promise<void> {
-    for (let i = 0; i < 2500 && (await store.headPosition()) !== encodePosition(position); i++) await new Promise((resolve) => setTimeout(resolve, 2));
-    expect(await store.headPosition()).toBe(encodePosition(position));
-  }
+  /** Until the followers got what the test expects (named by its condition if they never do; 2,500 polls of 2 ms ran out on a slow machine). */
+  const until = (condition: () => boolean): Promise<void> => eventually(condition.toString(), condition, 20_000, 2);
+  const untilHead = (store: SqliteEventStore, position: number): Promise<void> =>
+    eventually(`the store's head at ${position}`, async () => (await store.headPosition()) === encodePosition(position), 20_000, 2);
   function follow(store: SqliteEventStore, from: string | null = null, batchSize?: number): RecordedEvent[] {
     const seen: RecordedEvent[] = [];
     store.subscribeToAll({ from, batchSize, onEvent: (e) => void seen.push(e) });
