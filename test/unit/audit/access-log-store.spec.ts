@@ -5,6 +5,7 @@ import { AccessLogStore, type AccessRecord } from '../../../src/audit/applicatio
 import { anchorPathFor, readAnchor } from '../../../src/audit/application/access-log-chain.js';
 import { loadSigningKeys } from '../../../src/event-store/signing.js';
 import type { JsonLogger } from '../../../src/shared/logging/json-logger.js';
+import { eventually } from '../../support/eventually.js';
 
 const entry = (n: number): AccessRecord => ({
   at: new Date().toISOString(), actorId: 'alice', actorName: 'Alice', actorRoles: ['ASSET_MANAGER'], operationName: `Op${n}`, operationType: 'mutation',
@@ -30,7 +31,7 @@ describe('AccessLogStore: sync and anchor in the background', () => {
     for (let i = 1; i <= 3; i++) log.record(entry(i));
     log.flush();
     // Not yet necessarily: the anchor is written in the background; never ahead of the log.
-    for (let tries = 0; tries < 200 && (readAnchor(anchorPathFor(path)!) as { seq: number }).seq < 3; tries++) await new Promise((r) => setTimeout(r, 10));
+    await eventually('the anchor to reach seq 3', () => (readAnchor(anchorPathFor(path)!) as { seq: number }).seq >= 3);
     expect(readAnchor(anchorPathFor(path)!)).toMatchObject({ seq: 3, logId: log.logId });
     for (let i = 4; i <= 6; i++) log.record(entry(i));
     log.close();
@@ -87,8 +88,7 @@ describe('AccessLogStore: sync and anchor in the background', () => {
     // 400 rows of well over 150 bytes each reach the file only through a checkpoint (the schema
     // alone is a few pages), and far below the 4,000-page backstop only the worker makes one.
     const grown = () => statSync(path).size >= before + 400 * 150;
-    for (let tries = 0; tries < 250 && !grown(); tries++) await new Promise((r) => setTimeout(r, 20));
-    expect(grown()).toBe(true);
+    await eventually('the worker to checkpoint the 400 rows into the file', grown);
     log.close();
     const again = await AccessLogStore.open(path, { signing });
     try {
