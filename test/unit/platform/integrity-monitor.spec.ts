@@ -139,8 +139,7 @@ describe('IntegrityMonitor', () => {
     await monitor.start();
     await store.append('s-1', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
     const forged = slipInForgedEvent(join(dir, 'events.sqlite'));
-    for (let i = 0; i < 500 && monitor.status !== 'BROKEN'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(monitor.status).toBe('BROKEN');
+    await waitFor(() => monitor.status === 'BROKEN');
     expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(forged) });
   });
 

@@ -9,6 +9,7 @@ import { ExpectedVersion } from '../../../src/event-store/event-store.port.js';
 import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
 import { LiveEvents, liveEventLimits } from '../../../src/shared/application/live-events.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
+import { eventually } from '../../support/eventually.js';
 
 const silent = new JsonLogger('test', 'error');
 const defaults = { ...liveEventLimits };
@@ -17,9 +18,8 @@ async function appendOne(store: InMemoryEventStore, i: number): Promise<void> {
   await store.append(`s-${i}`, [{ eventId: randomUUID(), type: 'T', schemaVersion: 1, data: { i }, metadata: { actor: { id: 'a', name: 'a', roles: [] }, occurredAt: new Date().toISOString(), correlationId: 'c', causationId: 'c' } }], { expectedVersion: ExpectedVersion.noStream });
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-}
+/** Until `condition` (named by it if it never holds; 500 polls of 5 ms ran out silently before, and the next expectation failed instead). */
+const until = (condition: () => boolean): Promise<void> => eventually(condition.toString(), condition);
 
 describe('LiveEvents: a subscription that falls too far behind', () => {
   afterEach(() => {
@@ -174,7 +174,8 @@ describe('LiveEvents.drain at shutdown', () => {
       // Taken (as graphql-ws takes it), its frame not yet written: the consumer has not asked for the next.
       expect((await it.next()).done).toBe(false);
       let drained = false;
-      const draining = live.drain(2_000).then(() => (drained = true));
+      // A bound far above the 100 ms looked at below: a slow machine's 100 ms must not reach it.
+      const draining = live.drain(20_000).then(() => (drained = true));
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(drained).toBe(false);
       // Sent: the consumer asks for the next, and the drain ends at once.
