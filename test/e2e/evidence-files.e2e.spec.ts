@@ -11,6 +11,7 @@ import { buildOnce } from './support/server-process.js';
 import { TestApp, errorOf, users, type TestUser } from './support/test-app.js';
 import { assetWithThreat, proposeAndApproveCriteria } from './support/scenario.js';
 import { approvedPlan } from './documents/plan-scenario.js';
+import { eventually } from '../support/eventually.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 const MAX = 26_214_400;
@@ -335,7 +336,7 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
       return http(t, 'POST', '/evidence', { authorization: `Bearer ${tokens[i]}`, 'content-type': 'text/plain', 'x-filename': `held-${i}.txt` }, body);
     });
     // All four are being received once their four .part files exist (bounded wait).
-    for (let i = 0; i < 500 && readdirSync(uploads).length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    await eventually('the four uploads to be received (their .part files)', () => readdirSync(uploads).length >= 4);
     expect(readdirSync(uploads)).toHaveLength(4);
     const fifth = await upload(t, users.ciso, Buffer.from(`fifth ${randomUUID()}\n`), 'text/plain', 'fifth.txt');
     expect(fifth.status).toBe(503);
@@ -358,7 +359,7 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
       body.write('trickle');
       return http(t, 'POST', '/evidence', { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'x-filename': `mine-${i}.txt` }, body);
     });
-    for (let i = 0; i < 500 && readdirSync(uploads).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await eventually('the two uploads to be received (their .part files)', () => readdirSync(uploads).length >= 2);
     const third = await upload(t, users.ciso, Buffer.from(`third ${randomUUID()}\n`), 'text/plain', 'third.txt');
     expect(third.status).toBe(503);
     expect(third.json.error).toMatchObject({ code: 'SERVER_BUSY', message: expect.stringContaining('at most 2 at once per user') });
@@ -381,7 +382,7 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
       );
       expect(dropped).toMatch(/^connection /);
       expect(Date.now() - started).toBeLessThan(10_000);
-      for (let i = 0; i < 200 && readdirSync(uploads).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await eventually('the dropped upload\'s .part file to be removed', () => readdirSync(uploads).length === 0);
       expect(readdirSync(uploads)).toEqual([]);
     } finally {
       EvidenceController.uploadIdleTimeoutMs = before;
@@ -400,7 +401,7 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
       ).finally(() => clearInterval(dripping));
       expect(dropped).toMatch(/^connection /);
       expect(Date.now() - started).toBeLessThan(10_000);
-      for (let i = 0; i < 200 && readdirSync(uploads).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await eventually('the dropped upload\'s .part file to be removed', () => readdirSync(uploads).length === 0);
       expect(readdirSync(uploads)).toEqual([]);
     } finally {
       [EvidenceController.uploadRateGraceMs, EvidenceController.uploadMinBytesPerSecond] = [grace, rate];
