@@ -374,11 +374,13 @@ export async function submitAndApprove(t: TestApp, planId: string, riskIds: stri
   for (const riskId of riskIds) await waitForRisk(t, riskId, (r) => r.status === 'AWAITING_CONSENT');
 }
 
-export async function waitForRisk(t: TestApp, riskId: string, ready: (r: RiskView) => boolean, maxMs = 10_000): Promise<RiskView> {
+/** The risk once `ready` holds; after `maxMs` (only a hang) it fails with the risk as last read, instead of letting the caller's next command be refused for it. */
+export async function waitForRisk(t: TestApp, riskId: string, ready: (r: RiskView) => boolean, maxMs = 20_000): Promise<RiskView> {
   const started = Date.now();
   for (;;) {
     const risk = await readRisk(t, riskId);
-    if (ready(risk) || Date.now() - started > maxMs) return risk;
+    if (ready(risk)) return risk;
+    if (Date.now() - started > maxMs) throw new Error(`risk ${riskId} not ready within ${maxMs} ms (${ready.toString()}): ${JSON.stringify(risk)}`);
     await sleep(25);
   }
 }

@@ -52,11 +52,13 @@ function refusal(result: GraphQLResponse): { message: string; extensions: Record
   return { message: result.errors[0]!.message, extensions: result.errors[0]!.extensions ?? {} };
 }
 
-async function waitFor<T>(read: () => Promise<T>, ready: (v: T) => boolean, maxMs = 8_000): Promise<T> {
+/** The value `read` gives once `ready` holds; after `maxMs` (only a hang) it fails with the last value read, not handing it to the next expectation. */
+async function waitFor<T>(read: () => Promise<T>, ready: (v: T) => boolean, maxMs = 20_000): Promise<T> {
   const started = Date.now();
   for (;;) {
     const value = await read();
-    if (ready(value) || Date.now() - started > maxMs) return value;
+    if (ready(value)) return value;
+    if (Date.now() - started > maxMs) throw new Error(`not ready within ${maxMs} ms (${ready.toString()}): ${JSON.stringify(value)}`);
     await sleep(25);
   }
 }
