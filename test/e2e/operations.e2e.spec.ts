@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+import { eventually } from '../support/eventually.js';
 
 const SECRET = 'operations-e2e-secret-0123456789abcdef';
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
@@ -102,11 +103,9 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
     socket.write(`POST /evidence HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${manager}\r\nContent-Type: text/plain\r\nX-Filename: half.txt\r\nX-Request-Id: ops-abandoned-1\r\nContent-Length: 1000\r\n\r\nhalf`);
     await new Promise((resolve) => setTimeout(resolve, 200));
     socket.destroy();
-    let abandoned: any[] = [];
-    for (let i = 0; i < 100 && abandoned.length === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      abandoned = server!.output().split('\n').filter((l) => l.includes('"requestId":"ops-abandoned-1"')).map((l) => JSON.parse(l));
-    }
+    const abandonedLines = () => server!.output().split('\n').filter((l) => l.includes('"requestId":"ops-abandoned-1"')).map((l) => JSON.parse(l));
+    await eventually('the abandoned request in the server log', () => abandonedLines().length > 0);
+    const abandoned = abandonedLines();
     expect(abandoned).toEqual([expect.objectContaining({ level: 'warn', route: '/evidence', status: 499, msg: 'request abandoned by the client' })]);
   });
 
