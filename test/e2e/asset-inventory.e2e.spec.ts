@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestApp, errorOf, users } from './support/test-app.js';
+import { eventually } from '../support/eventually.js';
 
 const ASSET_FIELDS = `id version name description category department managerId confidentiality integrity availability value status
   threats { id name affects vulnerabilities { id name } }`;
@@ -186,6 +187,7 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
 
   it('pushes committed events to a graphql-ws subscriber, filtered by type', async () => {
     const client = await t.wsClient(users.auditor);
+    const subscriptionsBefore = t.liveSubscriptions();
     const received: any[] = [];
     const done = new Promise<void>((resolve, reject) => {
       client.subscribe(
@@ -200,7 +202,8 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
         },
       );
     });
-    await new Promise((r) => setTimeout(r, 200));
+    // Only what is committed once the subscription is registered reaches it.
+    await eventually('the subscription to be registered', () => t.liveSubscriptions() > subscriptionsBefore);
     const a = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Withdrawal API' } }, users.opsManager)).registerAsset;
     await t.ok(IDENTIFY_THREAT, { input: { assetId: a.id, name: 'Credential stuffing', affects: ['INTEGRITY'] } }, users.opsManager);
     await done;

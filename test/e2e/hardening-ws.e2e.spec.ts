@@ -5,7 +5,7 @@ import { WS_MAX_OPERATIONS_PER_CONNECTION } from '../../src/graphql/edge-limits.
 import { WS_MAX_AWAITING_INIT_PER_ADDRESS, WS_SLOW_CONSUMER_CLOSE_CODE, wsSlowConsumer } from '../../src/graphql/ws-hardening.js';
 
 const defaultGraceMs = wsSlowConsumer.graceMs;
-import { LiveEvents, liveEventLimits } from '../../src/shared/application/live-events.js';
+import { liveEventLimits } from '../../src/shared/application/live-events.js';
 import { TestApp, users } from './support/test-app.js';
 
 /**
@@ -49,7 +49,7 @@ function serverSockets(t: TestApp): Set<WebSocket> {
 }
 
 function liveListeners(t: TestApp): number {
-  return (t.app.get(LiveEvents) as any).listeners.size;
+  return t.liveSubscriptions();
 }
 
 async function until(condition: () => boolean, what: string, ms = 15_000): Promise<void> {

@@ -83,12 +83,14 @@ describe('an instance on PostgreSQL while the database is away and after it is b
     const client = await t.wsClient(users.auditor);
     const received: string[] = [];
     const ended: string[] = [];
+    const subscriptionsBefore = t.liveSubscriptions();
     client.subscribe(
       { query: `subscription { eventAppended(types: ["AssetRegistered"]) { type data } }` },
       { next: (msg) => void received.push((msg.data as any).eventAppended.data.name), error: (e) => void ended.push(`error ${JSON.stringify(e)}`), complete: () => void ended.push('complete') },
     );
     try {
-      await sleep(300);
+      // Only what is committed once the subscription is registered reaches it (a guessed 300 ms before).
+      await until('the subscription to be registered', async () => t.liveSubscriptions() > subscriptionsBefore);
       await t.ok(REGISTER, asset('Seen live before'), users.opsManager);
       await until('the first event live', async () => received.length === 1);
       // Long enough for the feed's next read to meet the refused connection.

@@ -6,6 +6,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createApp } from '../../../src/main.js';
 import { signToken } from '../../../src/identity/cli/issue-token.js';
+import { LiveEvents } from '../../../src/shared/application/live-events.js';
 
 export const TEST_JWT_SECRET = 'test-secret-for-e2e-only-0123456789abcdef';
 
@@ -54,6 +55,16 @@ export class TestApp {
 
   token(user: TestUser): Promise<string> {
     return signToken(TEST_JWT_SECRET, user);
+  }
+
+  /**
+   * The live-event subscriptions the server holds now (LiveEvents' listeners). A subscription
+   * without `after` gets only what is committed once it is registered: a test waits for this to
+   * grow before it commits what it expects to receive, not for a guessed 200-300 ms (a slower
+   * subscribe missed the event and the test hung until its timeout).
+   */
+  liveSubscriptions(): number {
+    return (this.app.get(LiveEvents) as unknown as { listeners: Set<unknown> }).listeners.size;
   }
 
   async gql<T = any>(query: string, variables: Record<string, unknown> = {}, user?: TestUser | string): Promise<GraphQLResponse<T>> {
