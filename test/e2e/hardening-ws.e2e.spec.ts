@@ -138,8 +138,10 @@ describe('graphql-ws sockets under abuse', () => {
     // Everyone else is served, subscriptions included.
     const client = await t.wsClient(users.auditor);
     try {
+      const subscriptions = liveListeners(t);
       const next = new Promise<any>((resolve, reject) => client.subscribe({ query: 'subscription { eventAppended(types: ["BaselineCatalogueImported"]) { streamId } }' }, { next: resolve, error: reject, complete: () => undefined }));
-      await new Promise((r) => setTimeout(r, 200));
+      // Live from when the server registers it (not after a guessed 200 ms): the import must come after.
+      await until(() => liveListeners(t) > subscriptions, 'the subscription');
       expect((await t.gql(IMPORT, { input: bigCatalogue('Slow consumer two') }, users.committee)).errors).toBeUndefined();
       expect((await next).data.eventAppended.streamId).toContain('slow-consumer-two');
     } finally {
