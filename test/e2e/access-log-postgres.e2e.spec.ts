@@ -8,6 +8,7 @@ import { signToken } from '../../src/identity/cli/issue-token.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 import { sharedPostgresStore, type SharedPostgresStore } from './support/shared-postgres.js';
 import { TEST_JWT_SECRET, users } from './support/test-app.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * The access log on PostgreSQL (issue 12): two server processes on one database write ONE access
@@ -22,8 +23,6 @@ const VERIFY = `query V { verifyAccessLog { ok eventsChecked firstBrokenPosition
 
 type Node = { id: string; operationName: string | null; outcome: string; hash: string; prevHash: string };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function gql(server: ServerProcess, query: string): Promise<any> {
   const token = await signToken(TEST_JWT_SECRET, users.auditor);
   const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query }) });
@@ -35,6 +34,14 @@ async function entries(server: ServerProcess): Promise<Node[]> {
   expect(result.errors).toBeUndefined();
   return result.data.accessLog.edges.map((e: { node: Node }) => e.node);
 }
+
+/**
+ * Until `server`'s access log lists an entry of `operationName`: a request's entry is written in
+ * the background after its answer (and reading the log through the same instance writes its queue
+ * first), so the next request on the other instance comes after it in the one order.
+ */
+const written = (server: ServerProcess, operationName: string) =>
+  eventually(`${operationName} in the access log`, async () => (await entries(server)).some((e) => e.operationName === operationName), 20_000, 50);
 
 async function verify(server: ServerProcess): Promise<any> {
   const result = await gql(server, VERIFY);
@@ -74,13 +81,13 @@ describe('the access log in the shared PostgreSQL database', () => {
   });
 
   it('lists the entries of both instances in one order, on either, and verifies them', async () => {
+    // Each entry written before the next request (not 80 ms later: an instance slower to write its batch swapped them).
     for (let i = 0; i < 3; i++) {
       await gql(a!, `query FromA${i} { __typename }`);
-      await sleep(80);
+      await written(a!, `FromA${i}`);
       await gql(b!, `query FromB${i} { __typename }`);
-      await sleep(80);
+      await written(b!, `FromB${i}`);
     }
-    await sleep(200);
     const onA = await entries(a!);
     const onB = await entries(b!);
     // One chain: seq 1..n without gaps, each entry linked to the one before, whichever instance wrote it.
@@ -107,12 +114,13 @@ describe('the access log in the shared PostgreSQL database', () => {
     // A change on each instance: the CLI finds both requests in the shared log (the cross-check
     // with the event log, here over every change however young).
     const ciso = await signToken(TEST_JWT_SECRET, users.ciso);
-    for (const [server, name] of [[a!, 'Shared log A'], [b!, 'Shared log B']] as const) {
+    for (const [server, name, operation] of [[a!, 'Shared log A', 'SharedLogA'], [b!, 'Shared log B', 'SharedLogB']] as const) {
       const input = { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 2, integrity: 2, availability: 2 };
-      const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ciso}` }, body: JSON.stringify({ query: 'mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id } }', variables: { input } }) });
+      const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ciso}` }, body: JSON.stringify({ query: `mutation ${operation}($input: RegisterAssetInput!) { registerAsset(input: $input) { id } }`, variables: { input } }) });
       expect(((await response.json()) as any).errors).toBeUndefined();
+      // Its entry in the shared log before the CLI looks (not a guessed 300 ms).
+      await written(server, operation);
     }
-    await sleep(300);
     const saved = inFlight.ms;
     inFlight.ms = 0;
     try {
