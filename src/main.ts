@@ -151,6 +151,11 @@ function gracefulShutdown(app: INestApplication): void {
       // subscriptions are handed below is all that was acknowledged. In the same turn as the drain's
       // end, so nothing arrives between the two.
       app.get(ShutdownState).closeToRequests();
+      // Requests still in flight here are the ones the drain gave up on (DRAIN_MS): a slow client
+      // stalled mid-body holds it the whole 8 s.
+      const unfinished = edge?.inFlight() ?? 0;
+      if (unfinished > 0) rootLogger.warn('closed to requests: the requests in flight did not all finish in time', { inFlight: unfinished, afterMs: Date.now() - started });
+      else rootLogger.info('closed to requests: the requests in flight have finished', { afterMs: Date.now() - started });
       closeIdle();
       // What the finished requests committed reaches the open subscriptions, then their sockets
       // close (graphql-ws writes each woken delivery in the turns that follow).

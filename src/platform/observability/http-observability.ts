@@ -50,6 +50,8 @@ export interface HttpObservability {
   middleware(req: IncomingMessage, res: ServerResponse, next: () => void): void;
   /** Resolves once no request is in flight (graceful shutdown). */
   drained(): Promise<void>;
+  /** The requests in flight now (received headers, answer not yet sent or abandoned). */
+  inFlight(): number;
 }
 
 /**
@@ -107,6 +109,9 @@ export function httpObservability(metrics: Metrics, logger: JsonLogger): HttpObs
     },
     drained() {
       return inFlight === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    inFlight() {
+      return inFlight;
     },
   };
 }
