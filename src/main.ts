@@ -51,12 +51,16 @@ export async function createApp(): Promise<INestApplication> {
   edges.set(app, edge);
   app.use(edge.middleware);
   // While shutting down, every answer closes its connection; once the requests in flight are done, none runs.
-  app.use(shutdownEdge(app.get(ShutdownState)));
+  const shutdown = shutdownEdge(app.get(ShutdownState));
+  app.use(shutdown);
   useSecurityHeaders(app);
   // Express's default of 100 kB is below a legitimate catalogue import (500 requirements).
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT, verify: refuseDeepJson });
   // Its refusals answered in each endpoint's own error shape.
   app.use(requestBodyErrors);
+  // Again once the body is in (GraphQL, and any route sent a JSON body): a request whose body was
+  // still arriving when the server closed to requests is refused here, not run (shutdown-edge.ts).
+  app.use(shutdown);
   // GraphQL (and its WebSocket server) starts here, so that graphql-ws's frames can be bounded.
   await app.init();
   hardenWebSocketServer(app);
@@ -152,7 +156,8 @@ function gracefulShutdown(app: INestApplication): void {
       // end, so nothing arrives between the two.
       app.get(ShutdownState).closeToRequests();
       // Requests still in flight here are the ones the drain gave up on (DRAIN_MS): a slow client
-      // stalled mid-body holds it the whole 8 s.
+      // stalled mid-body holds it the whole 8 s. One still receiving its body is refused once the
+      // body is in (shutdown-edge.ts); one already running goes on.
       const unfinished = edge?.inFlight() ?? 0;
       if (unfinished > 0) rootLogger.warn('closed to requests: the requests in flight did not all finish in time', { inFlight: unfinished, afterMs: Date.now() - started });
       else rootLogger.info('closed to requests: the requests in flight have finished', { afterMs: Date.now() - started });

@@ -5,6 +5,7 @@ import { READ_DB, type ReadDb } from '../projections/read-model-database.js';
 import { AggregateReader } from '../shared/application/aggregate-reader.js';
 import { EvidenceFiles } from '../shared/application/evidence-files.js';
 import { BUILTIN_CATALOGUE_ID } from '../baseline-catalogues/domain/builtin-catalogue.js';
+import { HealthModule } from '../health/health.module.js';
 import { AddCommentHandler, AttachEvidenceHandler, StoreEvidenceFileHandler } from './application/evidence-commands.js';
 import { EVIDENCE_BLOBS, type EvidenceBlobStore } from './application/evidence-blobs.js';
 import { LogEvidenceFiles } from './application/evidence-file-lookup.js';
@@ -20,6 +21,8 @@ import { openConfiguredBlobStore } from './infrastructure/configured-blob-store.
  */
 @Global()
 @Module({
+  // ShutdownState: an upload completed after the server closed to requests is refused.
+  imports: [HealthModule],
   controllers: [EvidenceController],
   providers: [
     { provide: EVIDENCE_BLOBS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openConfiguredBlobStore(config) },

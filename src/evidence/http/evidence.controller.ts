@@ -4,13 +4,15 @@
  * (every request under /evidence/). Answers are JSON `{ error: { code, message, … } }` on refusal.
  */
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import { rm, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { IntegrityMonitor } from '../../platform/integrity-monitor.js';
+import { refuseWhenClosed } from '../../health/shutdown-edge.js';
+import { ShutdownState } from '../../health/shutdown-state.js';
 import { domainExtensions, httpStatusOf } from '../../graphql/error-format.js';
 import { INPUT_LIMITS } from '../../graphql/input-limits.js';
 import { checkOperation } from '../../identity/access-policy.js';
@@ -118,6 +120,7 @@ export class EvidenceController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     logger: JsonLogger,
     private readonly integrity: IntegrityMonitor,
+    private readonly shutdown: ShutdownState,
   ) {
     this.log = logger.child('evidence');
   }
@@ -148,6 +151,12 @@ export class EvidenceController {
       // A body parser that took the body (it would be for a type we refuse anyway) leaves nothing to hash.
       if (req._body || req.readableEnded) throw new UploadRefusedError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the body was consumed before it could be stored');
       const received = await receiveUpload(req, declared, this.blobs.uploadDir, maxBytes);
+      // The body came in after the server closed to requests (its client stalled past the
+      // shutdown drain): refused (503) as the edge refuses a late request, nothing stored.
+      if (refuseWhenClosed(this.shutdown, req, res)) {
+        await rm(received.tempPath, { force: true });
+        return;
+      }
       // The body is in: storing it and recording its event may take their time without the client.
       req.socket?.setTimeout(0);
       stopRateWatch();

@@ -4,8 +4,8 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { shutdownEdge } from '../../../src/health/shutdown-edge.js';
+import { connect, type AddressInfo } from 'node:net';
+import { refuseWhenClosed, shutdownEdge } from '../../../src/health/shutdown-edge.js';
 import { ShutdownState } from '../../../src/health/shutdown-state.js';
 
 describe('shutdown edge', () => {
@@ -69,5 +69,60 @@ describe('shutdown edge', () => {
     expect(live.status).toBe(200);
     expect(await live.text()).toBe('ran');
     expect(ran).toEqual(['GET /health/live']);
+  });
+
+  it('mounted again after the body is read, refuses a request admitted while open whose body completed once the server closed to requests', async () => {
+    // A client stalled mid-body holds the drain until it gives up; its request used to run when the body came in.
+    const state = new ShutdownState();
+    const ran: string[] = [];
+    const edge = shutdownEdge(state);
+    server = createServer((req, res) =>
+      edge(req, res, () => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () =>
+          edge(req, res, () => {
+            ran.push(body);
+            res.end('ran');
+          }),
+        );
+      }),
+    );
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 26\r\n\r\n{"query":"');
+    await new Promise((r) => setTimeout(r, 50));
+    state.begin();
+    state.closeToRequests();
+    socket.write('mutation { x }"}');
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(JSON.parse(answer.split('\r\n\r\n')[1]!).errors[0].extensions.code).toBe('SERVER_SHUTTING_DOWN');
+    expect(ran).toEqual([]);
+  });
+
+  it('refuseWhenClosed writes nothing while requests may run, and the REST shape outside /graphql once closed', async () => {
+    const state = new ShutdownState();
+    const answers: boolean[] = [];
+    server = createServer((req, res) => {
+      const refused = refuseWhenClosed(state, req, res);
+      answers.push(refused);
+      if (!refused) res.end('ran');
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+    state.begin();
+    expect(await (await fetch(`${url}/evidence`, { method: 'POST', body: 'x' })).text()).toBe('ran');
+    state.closeToRequests();
+    const refused = await fetch(`${url}/evidence`, { method: 'POST', body: 'x' });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(refused.headers.get('connection')).toBe('close');
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('SERVER_SHUTTING_DOWN');
+    expect(answers).toEqual([false, true]);
   });
 });
