@@ -17,12 +17,20 @@ export interface ServerProcess {
   output: () => string;
 }
 
-/** Starts `node dist/src/main.js` as its own process and resolves with its GraphQL URL once it serves. */
+/**
+ * Starts `node dist/src/main.js` as its own process and resolves with its GraphQL URL once it serves.
+ * The deadline only catches a server that never starts: a loaded CI machine took more than 20 s to
+ * print a first line (2026-12-02, full run beside CPU-load probes). A server given up on is killed,
+ * so that it holds no port, lock or database connection after the failure.
+ */
 export function startServer(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, [MAIN], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within 60 s:\n${out}`));
+    }, 60_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const match = /"url":"(http:\/\/localhost:\d+\/graphql)"/.exec(out);
