@@ -5,7 +5,7 @@ import type { ApolloDriverConfig } from '@nestjs/apollo';
 import { getOperationAST, type ExecutionArgs, type GraphQLError } from 'graphql';
 import type { TokenVerifier } from '../identity/token-verifier.js';
 import type { RequestContext } from '../identity/graphql/auth.guard.js';
-import { clearTokenExpiry, closeSocketWhenTokenExpires, closeSocketWhenTokenRevoked, TOKEN_EXPIRED_CLOSE_CODE } from '../identity/graphql/ws-token-expiry.js';
+import { clearTokenExpiry, closeSocketWhenTokenExpires, closeSocketWhenTokenRevoked, revokedOn, TOKEN_EXPIRED_CLOSE_CODE } from '../identity/graphql/ws-token-expiry.js';
 import type { AccessLog } from '../audit/application/access-log.js';
 import { accessLogPlugin, accessLogWsHooks, logReturnedEntities } from '../audit/graphql/access-log.plugin.js';
 import { formatGraphQLError } from './error-format.js';
@@ -139,7 +139,8 @@ export function graphqlOptions(
           // The socket ends (4401) when its token expires.
           if (auth.expiresAt !== undefined) closeSocketWhenTokenExpires(ctx.extra, auth.expiresAt);
           // And when it is revoked (revokeTokens, on any instance).
-          if (verifier.revocations) closeSocketWhenTokenRevoked(ctx.extra, verifier.revocations, auth.actor.id, auth.issuedAt);
+          // Its queries and mutations still running answer first (graphql-ws holds null for them in ctx.subscriptions).
+          if (verifier.revocations) closeSocketWhenTokenRevoked(ctx.extra, verifier.revocations, auth.actor.id, auth.issuedAt, () => Object.values(ctx.subscriptions ?? {}).filter((s) => s === null).length);
           return true;
         },
         onClose: (ctx) => {
@@ -183,7 +184,8 @@ export function graphqlOptions(
         // graphql-ws: the token was checked when the socket connected.
         const socket = arg.extra.socket as WsSocket | undefined;
         const context: RequestContext = {
-          auth: (arg.extra.auth as RequestContext['auth']) ?? { error: new Error('unauthenticated') },
+          // Revoked while the socket is open: its new operations are refused until it closes.
+          auth: revokedOn(arg.extra) ? { error: revokedOn(arg.extra)! } : ((arg.extra.auth as RequestContext['auth']) ?? { error: new Error('unauthenticated') }),
           correlationId: randomUUID(),
           answerId: newAnswerId(),
           ...(socket ? { closeSlowConsumer: () => closeSlowConsumer(socket, 'A subscription fell too far behind: read on with events(after), then subscribe again') } : {}),

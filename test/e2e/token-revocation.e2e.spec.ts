@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { subscribedSocket } from './support/ws-subscription.js';
+import { acknowledgedSocket, subscribedSocket } from './support/ws-subscription.js';
 import { errorOf, TEST_JWT_SECRET, TestApp, users } from './support/test-app.js';
 
 /**
@@ -140,6 +140,21 @@ describe('revokeTokens: one person cut off, the others untouched', () => {
     const listed = await t.ok('{ tokenRevocations { subject revokedAt reason revokedBy } }', {}, users.auditor);
     expect(listed.tokenRevocations).toEqual([{ subject: 'mgr-ops', revokedAt, reason: 'Left the company', revokedBy: 'admin' }]);
     expect(errorOf(await t.gql('{ tokenRevocations { subject } }', {}, users.financeManager)).extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('answers an ADMIN who revokes their own tokens over graphql-ws before closing the socket with 4401', async () => {
+    const self = await tokenIssuedAt({ sub: 'admin-self', name: 'Admin Self', roles: ['ADMIN'] }, Math.floor(Date.now() / 1000) - 5);
+    const { socket, closed } = await acknowledgedSocket(t.url.replace('http', 'ws') + '/graphql', self);
+    const messages: any[] = [];
+    socket.on('message', (m) => messages.push(JSON.parse(String(m))));
+    socket.send(JSON.stringify({ id: 'live', type: 'subscribe', payload: { query: 'subscription { eventAppended(types: ["AssetRegistered"]) { streamId } }' } }));
+    socket.send(JSON.stringify({ id: 'revoke', type: 'subscribe', payload: { query: REVOKE, variables: { input: { subject: 'admin-self', reason: 'Rotating my own access' } } } }));
+    expect(await within(closed, 15_000, 'the socket to close')).toBe(4401);
+    // The mutation's answer came before the close (re-probe F6: the socket closed first, no answer).
+    const answer = messages.find((m) => m.id === 'revoke' && m.type === 'next');
+    expect(answer?.payload.errors).toBeUndefined();
+    expect(answer?.payload.data.revokeTokens).toMatchObject({ subject: 'admin-self', revokedBy: 'admin-self' });
+    expect(errorOf(await t.gql('{ me { id } }', {}, self)).extensions.code).toBe('UNAUTHENTICATED');
   });
 
   it('still refuses the revoked token after a restart, and still accepts the later one', async () => {

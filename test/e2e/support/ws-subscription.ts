@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 
 /** A raw graphql-ws socket at `wsUrl`, authenticated with `token` and acknowledged; `closed` resolves with the close code. */
-async function acknowledgedSocket(wsUrl: string, token: string): Promise<{ socket: WebSocket; closed: Promise<number> }> {
+export async function acknowledgedSocket(wsUrl: string, token: string): Promise<{ socket: WebSocket; closed: Promise<number> }> {
   const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
   socket.on('error', () => undefined);
   const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
