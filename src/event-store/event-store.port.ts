@@ -24,6 +24,11 @@ export interface EventMetadata {
   causationId: string;
   /** The client's commandId (if any) for idempotent retries. */
   commandId?: string;
+  /**
+   * The type of the command that carried the commandId (`AnalyseRisk`), beside it: a retry key used
+   * again for another command on the same stream is refused by it (absent before 2026-12-03).
+   */
+  commandType?: string;
 }
 
 /** An event as the application hands it to the store. */

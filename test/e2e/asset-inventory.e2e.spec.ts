@@ -66,6 +66,16 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect(other.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_NAME_TAKEN' });
   });
 
+  it('refuses a commandId used again for another command on the same entity (BAD_USER_INPUT), rather than answering the first and doing nothing', async () => {
+    const registered = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Signing server', commandId: 'cmd-one-key' } }, users.opsManager)).registerAsset;
+    const reused = errorOf(await t.gql(IDENTIFY_THREAT, { input: { assetId: registered.id, name: 'Key theft', affects: ['CONFIDENTIALITY'], commandId: 'cmd-one-key' } }, users.opsManager));
+    expect(reused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/different kind of command/) } });
+    const { history } = await t.ok(`query($id: ID!) { history(id: $id) { type metadata { commandId commandType } } }`, { id: registered.id }, users.auditor);
+    expect(history).toEqual([{ type: 'AssetRegistered', metadata: { commandId: 'cmd-one-key', commandType: 'RegisterAsset' } }]);
+    // The same command again is still a retry: its first answer.
+    expect((await t.ok(REGISTER, { input: { ...hotWallet, name: 'Signing server', commandId: 'cmd-one-key' } }, users.opsManager)).registerAsset).toEqual(registered);
+  });
+
   it('refuses a stale expectedVersion with CONCURRENCY_CONFLICT naming both versions, and appends nothing', async () => {
     const a = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Matching engine' } }, users.opsManager)).registerAsset;
     await t.ok(REASSIGN, { input: { assetId: a.id, managerId: 'someone', expectedVersion: 0 } }, users.opsManager);

@@ -28,6 +28,7 @@ export class EventMetadataType {
   @Field({ description: 'Id of the request (x-correlation-id or generated); shared by every event one request caused, and found in the access log.' }) correlationId!: string;
   @Field({ description: "What caused the command: the client's commandId, a request id, or the id of an earlier event (for reactions)." }) causationId!: string;
   @Field(() => String, { nullable: true, description: "The client's commandId (idempotency key); null when none was given." }) commandId?: string;
+  @Field(() => String, { nullable: true, description: 'The command that carried the commandId, such as AnalyseRisk (the key is refused for another command); null without a commandId, and for events recorded before 2026-12-03.' }) commandType?: string;
 }
 
 @ObjectType('RecordedEvent', {

@@ -364,7 +364,7 @@ export class CommandExecutor {
       if (typeof type === 'string') seen.type = type;
       if (attempt === 1 && idempotencyKey) {
         const earlier = await this.store.findIdempotentAppend(idempotencyKey);
-        if (earlier) return this.firstResult(primary, earlier.streamId, earlier.events, earlier.position);
+        if (earlier) return this.firstResult(primary, earlier.streamId, earlier.events, earlier.position, seen.type);
       }
       const decisions: StreamDecision[] = [primary, ...(joint.others ?? [])];
       const states = await Promise.all(decisions.map((d) => reader.state(d.streamId, d.decider)));
@@ -406,7 +406,7 @@ export class CommandExecutor {
         .map(([streamId, { version }]) => ({
           streamId,
           expectedVersion: ExpectedVersion.exact(version),
-          events: (eventsOf.get(streamId) ?? []).map((e) => this.toNewEvent(e, attemptCtx)),
+          events: (eventsOf.get(streamId) ?? []).map((e) => this.toNewEvent(e, attemptCtx, seen.type)),
         }));
       try {
         const results = await this.store.appendMultiple(parts, { idempotencyKey });
@@ -415,7 +415,7 @@ export class CommandExecutor {
         turn()?.release();
         setTurn(undefined);
         const own = results[0]!;
-        if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position);
+        if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position, seen.type);
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
         // Committed from here on: nothing below may turn into an error answer.
         // Evolved from the events as recorded (with their positions), exactly as a later load would,
@@ -469,7 +469,7 @@ export class CommandExecutor {
     if (last && decider.stateVersion) this.aggregates.remember(own.streamId, decider.stateVersion, after, last);
   }
 
-  private toNewEvent(e: DomainEvent, ctx: CommandContext) {
+  private toNewEvent(e: DomainEvent, ctx: CommandContext, commandType: string) {
     return {
       // Time-ordered ids keep the event-id index appending at its end (see the store bench).
       eventId: newEventId(),
@@ -481,20 +481,27 @@ export class CommandExecutor {
         occurredAt: ctx.at,
         correlationId: ctx.correlationId,
         causationId: ctx.causationId,
-        ...(ctx.commandId ? { commandId: ctx.commandId } : {}),
+        ...(ctx.commandId ? { commandId: ctx.commandId, ...(commandType ? { commandType } : {}) } : {}),
       },
     };
   }
 
-  /** The answer to a retried command: the aggregate as it stood right after the first append. */
+  /**
+   * The answer to a retried command: the aggregate as it stood right after the first append. A key
+   * used for another command is refused: on another kind of stream, or (since the events name it)
+   * another command on the same kind, which answered the first command's result and did nothing
+   * (`analyseRisk` then `evaluateRisk` under one key left the risk unevaluated, without an error).
+   */
   private async firstResult<S>(
     target: Pick<AggregateTarget<unknown, any, S>, 'decider' | 'streamId'>,
     streamId: string,
     events: RecordedEvent[],
     position: string,
+    commandType: string,
   ): Promise<ExecutionResult<S>> {
+    const recordedType = events[0]?.metadata.commandType;
     // Also when the first one committed while this one was being decided (two requests at once).
-    if (streamKind(streamId) !== streamKind(target.streamId)) {
+    if (streamKind(streamId) !== streamKind(target.streamId) || (recordedType !== undefined && commandType !== '' && recordedType !== commandType)) {
       throw new BadInputError({ commandId: 'was already used for a different kind of command; use a new commandId' });
     }
     const lastRevision = events[events.length - 1]?.revision;
