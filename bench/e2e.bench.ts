@@ -43,7 +43,11 @@ function start(name: string, script: string, env: Record<string, string>, nodeAr
   const child = spawn(process.execPath, [...nodeArgs, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${out.slice(-4000)}`)), 120_000);
+    // A server that never says where it listens is killed: left running, it would load every later run.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start (its "url" log line never came: LOG_LEVEL must be info or debug):\n${out.slice(-4000)}`));
+    }, 120_000);
     const onData = (chunk: Buffer) => {
       if (out.length < 64_000) out += chunk.toString();
       const match = /"url":"(http:\/\/[^"]+\/graphql)"/.exec(out);
@@ -166,9 +170,11 @@ export async function runE2eBench(): Promise<void> {
   const secret = randomBytes(32).toString('hex');
   const profileFile = join(tmpdir(), `risk-ledger-e2e-server-${Date.now()}.cpuprofile`);
   const servers: Server[] = [];
+  // Each server is stopped at the end once it has started, even when the other one failed to.
+  const kept = (starting: Promise<Server>) => starting.then((server) => (servers.push(server), server));
   try {
     const [ours, bare] = await Promise.all([
-      start(
+      kept(start(
         'ours',
         join(DIST, 'src/main.js'),
         {
@@ -176,10 +182,9 @@ export async function runE2eBench(): Promise<void> {
           JWT_SECRET: secret, RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: process.env.BENCH_E2E_LOG_LEVEL ?? 'info', BENCH_CPU_PROF_FILE: profileFile,
         },
         profile ? ['--import', join(DIST, 'bench/support/cpu-profile-preload.js')] : [],
-      ),
-      start('bare', join(DIST, 'bench/bare/bare-app.js'), { JWT_SECRET: secret, PORT: '0' }),
+      )),
+      kept(start('bare', join(DIST, 'bench/bare/bare-app.js'), { JWT_SECRET: secret, PORT: '0' })),
     ]);
-    servers.push(ours, bare);
     const riskIds = await prepareRisks(ours.url, secret);
     const manager = await token(secret, 'alice', ['ASSET_MANAGER'], 'ops');
     const owner = await token(secret, 'olivia', ['RISK_OWNER']);
