@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../../src/config/app-config.js';
 import { MAX_ALIASES, WS_MAX_CONNECTIONS_PER_ACTOR, WS_MAX_OPERATIONS_PER_CONNECTION } from '../../src/graphql/edge-limits.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
+import { flushLogLines } from '../../src/shared/logging/json-logger.js';
 
 /**
  * The GraphQL edge (issue 10): a cost budget checked before any resolver runs, limits on the
@@ -395,6 +396,8 @@ describe('GraphQL edge: cost budget and document limits', () => {
     try {
       result = await t.gql(`subscription { eventAppended { position type } }`, {}, users.auditor);
     } finally {
+      // The request's log lines may still wait for the end of the turn.
+      flushLogLines();
       process.stdout.write = out;
       process.stderr.write = err;
       process.env.LOG_LEVEL = level;

@@ -5,6 +5,49 @@ type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /**
+ * process.stdout, written once per turn of the event loop. Each line was one synchronous write(2)
+ * (Node writes stdout pipes and files synchronously on Linux), and the line every request logs cost
+ * about a tenth of a request's CPU under load (bench/e2e.bench.ts, README "Benchmarks"). The lines
+ * of one turn now go out in one write at the end of the turn (setImmediate), and on exit; a
+ * SIGKILL loses at most that turn's lines. Errors still go to stderr at once, unbatched.
+ * Not pino.destination({ sync: false }) (SonicBoom): it writes to fd 1 itself, past process.stdout,
+ * which tests and embedders capture.
+ */
+class TurnBatchedStdout {
+  private pending: string[] = [];
+  private scheduled = false;
+
+  constructor() {
+    process.once('exit', this.flushSync);
+  }
+
+  write(line: string): boolean {
+    this.pending.push(line);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushSync);
+    }
+    return true;
+  }
+
+  /** Writes what is pending now (also what pino.final and the exit hook call). */
+  readonly flushSync = (): void => {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const chunk = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    this.pending = [];
+    process.stdout.write(chunk);
+  };
+}
+
+let stdoutLines: TurnBatchedStdout | undefined;
+
+/** Writes the log lines of this turn now (a test that captures process.stdout, a process about to end). */
+export function flushLogLines(): void {
+  stdoutLines?.flushSync();
+}
+
+/**
  * The one pino logger of the process (per destination): JSON lines with a textual `level`, an ISO
  * `time` and `msg`. stdout takes everything below error, stderr the errors; command-line tools,
  * whose stdout carries results, log on stderr only.
@@ -14,7 +57,7 @@ function createPino(toStderr: boolean): Logger {
     ? process.stderr
     : pino.multistream(
         [
-          { level: 'debug', stream: process.stdout },
+          { level: 'debug', stream: (stdoutLines ??= new TurnBatchedStdout()) },
           { level: 'error', stream: process.stderr },
         ],
         { dedupe: true },
