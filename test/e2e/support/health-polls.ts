@@ -1,8 +1,10 @@
 import { expect } from '@jest/globals';
 
-/** Polls GET /health every 10 ms until `done()` says the heavy work is over; each poll's latency in ms. */
-export async function pollHealthUntil(base: string, done: () => boolean): Promise<number[]> {
-  const polls: number[] = [];
+/**
+ * Polls GET /health every 10 ms until `done()` says the heavy work is over; each poll's latency in
+ * ms, pushed to `polls` as it comes (the heavy work may read how many were made).
+ */
+export async function pollHealthUntil(base: string, done: () => boolean, polls: number[] = []): Promise<number[]> {
   while (!done()) {
     const started = performance.now();
     const response = await fetch(`${base}/health`);
