@@ -30,7 +30,7 @@ class TurnBatchedStdout {
     return true;
   }
 
-  /** Writes what is pending now (also what pino.final and the exit hook call). */
+  /** Writes what is pending now: at the end of the turn, on exit, and from flushLogLines(). */
   readonly flushSync = (): void => {
     this.scheduled = false;
     if (this.pending.length === 0) return;
