@@ -218,6 +218,12 @@ export interface ReadSnapshotOptions {
   maxRecordedAt?: string;
 }
 
+/** See EventStore.currentStreamHead. */
+export interface CurrentStreamHead {
+  revision: number;
+  position: string;
+}
+
 export interface StoreHealth {
   ok: boolean;
   adapter: string;
@@ -259,6 +265,13 @@ export interface EventStore {
   awaitCommitted?(): Promise<void>;
   /** The stream's version (revision of its last event), -1 when it does not exist. */
   streamVersion(streamId: string): Promise<number>;
+  /**
+   * The stream's head (its last event's revision and position) when the adapter knows, without
+   * reading the log, that it is current (the embedded store: a stream it committed itself, no
+   * other connection having committed since); undefined when it cannot say so. A hint that spares
+   * a read: whoever gets undefined reads the stream. Adapters that cannot know leave it out.
+   */
+  currentStreamHead?(streamId: string): CurrentStreamHead | undefined;
   /**
    * The append committed earlier under this idempotency key (its events, duplicate: true), or
    * null. Lets the application answer a retried command with its first result before deciding

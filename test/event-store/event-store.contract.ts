@@ -115,6 +115,18 @@ async function expectConflict(promise: Promise<unknown>, streamId: string, actua
   return w;
 }
 
+/**
+ * A head `currentStreamHead` reports is the stream's true head: its last event's revision and
+ * position as read (nothing appends meanwhile in these tests). Returns whether one was reported.
+ */
+async function headIsTrue(store: EventStore, streamId: string): Promise<boolean> {
+  const head = store.currentStreamHead?.(streamId);
+  if (head === undefined) return false;
+  const last = (await store.readStream(streamId)).at(-1);
+  expect(last ? { revision: last.revision, position: last.position } : 'no stream').toEqual(head);
+  return true;
+}
+
 /** Checks both chains over a complete log. */
 function verifyChains(log: RecordedEvent[], checkGlobalChain: boolean): void {
   const lastHashByStream = new Map<string, string>();
@@ -571,6 +583,30 @@ export function runEventStoreContract(
         expect(stored!.data).toEqual(expected);
         expect(stored!.hash).toBe(r.events[0]!.hash);
         verifyChains([stored!], globalChain);
+      });
+    });
+
+    describe('currentStreamHead (adapters that tell it)', () => {
+      it('any head it reports is the true one: after appends, multi-stream appends, conflicts, empty appends, retries and races', async () => {
+        const [a, b] = [sid(), sid()];
+        expect(await headIsTrue(store, a)).toBe(false);
+        await store.append(a, events(2), { expectedVersion: ExpectedVersion.noStream });
+        await headIsTrue(store, a);
+        await store.appendMultiple([
+          { streamId: a, events: events(1), expectedVersion: ExpectedVersion.exact(1) },
+          { streamId: b, events: events(3), expectedVersion: ExpectedVersion.noStream },
+        ]);
+        await headIsTrue(store, a);
+        await headIsTrue(store, b);
+        await expectConflict(store.append(a, events(1), { expectedVersion: ExpectedVersion.exact(0) }), a, 2);
+        await store.append(a, [], { expectedVersion: ExpectedVersion.exact(2) });
+        await headIsTrue(store, a);
+        const key = `user-1:${randomUUID()}`;
+        await store.append(b, events(1), { expectedVersion: ExpectedVersion.exact(2), idempotencyKey: key });
+        await store.append(b, events(1), { expectedVersion: ExpectedVersion.exact(2), idempotencyKey: key });
+        await headIsTrue(store, b);
+        await Promise.allSettled(Array.from({ length: 16 }, () => store.append(a, events(1), { expectedVersion: ExpectedVersion.exact(2) })));
+        await headIsTrue(store, a);
       });
     });
 
@@ -1110,7 +1146,7 @@ export function runEventStoreContract(
         await sub.close();
       });
 
-      maybe('two connections appending alternately keep positions gap-free and both chains intact', async () => {
+      maybe('two connections appending alternately keep positions gap-free and both chains intact, and neither reports a head the other moved on from', async () => {
         const other = await fixture.reopen!();
         await other.init();
         const s = sid();
@@ -1119,10 +1155,15 @@ export function runEventStoreContract(
           const writer = i % 2 === 0 ? store : other;
           const r = await writer.append(s, events(1 + (i % 3)), { expectedVersion: ExpectedVersion.exact(version) });
           version = r.nextExpectedVersion;
+          // Neither connection may report a head the other has moved on from.
+          await headIsTrue(store, s);
+          await headIsTrue(other, s);
           await (i % 2 === 0 ? other : store).append(sid(), events(1), { expectedVersion: ExpectedVersion.noStream });
         }
         // a conflict across connections is still the typed error
         await expectConflict(other.append(s, events(1), { expectedVersion: ExpectedVersion.exact(version - 1) }), s, version);
+        await headIsTrue(store, s);
+        await headIsTrue(other, s);
         const all = await readWholeLog(store);
         expect(await readWholeLog(other)).toEqual(all);
         if (gapless) expect(all.map((e) => Number(decodePosition(e.position)))).toEqual(all.map((_, i) => i + 1));

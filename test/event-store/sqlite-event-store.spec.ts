@@ -161,6 +161,27 @@ describe('SqliteEventStore specifics', () => {
     expect(all.map((x) => x.position)).toEqual(['0000000000000000001', '0000000000000000002', '0000000000000000003']);
   });
 
+  it('tells the heads of streams it committed, and none once another connection committed, until its own next commit', async () => {
+    const store = open();
+    const other = open();
+    const [a, b] = [`s-${randomUUID()}`, `s-${randomUUID()}`];
+    const first = await store.append(a, [newEvent(), newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    // What the aggregate reader relies on to skip a read: the head it committed, exactly.
+    expect(store.currentStreamHead(a)).toEqual({ revision: 1, position: first.position });
+    expect(store.currentStreamHead(b)).toBeUndefined();
+    // Another connection appends (to another stream): this store can no longer vouch for any head.
+    await other.append(b, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    expect(store.currentStreamHead(a)).toBeUndefined();
+    expect(other.currentStreamHead(b)).toEqual({ revision: 0, position: await other.headPosition() });
+    // ...and to this one: the head this store committed is stale, and it is not reported.
+    await other.append(a, [newEvent()], { expectedVersion: ExpectedVersion.exact(1) });
+    expect(store.currentStreamHead(a)).toBeUndefined();
+    const next = await store.append(a, [newEvent()], { expectedVersion: ExpectedVersion.exact(2) });
+    expect(store.currentStreamHead(a)).toEqual({ revision: 3, position: next.position });
+    await store.close();
+    expect(store.currentStreamHead(a)).toBeUndefined();
+  });
+
   it('the events table is append-only', async () => {
     const store = open();
     await store.append('s-1', [newEvent()], { expectedVersion: ExpectedVersion.noStream });

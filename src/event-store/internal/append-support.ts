@@ -159,6 +159,8 @@ export interface StreamHead {
   version: number;
   /** Hash of the stream's last event ('' when there is none). */
   lastHash: string;
+  /** Position of the stream's last event, where the writer knows it (it wrote that event). */
+  position?: number;
 }
 
 /**

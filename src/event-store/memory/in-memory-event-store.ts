@@ -9,6 +9,7 @@ import {
   WrongExpectedVersionError,
   type AppendOptions,
   type AppendResult,
+  type CurrentStreamHead,
   type MultiAppendOptions,
   type StreamAppend,
   type EventStore,
@@ -235,6 +236,12 @@ export class InMemoryEventStore implements EventStore {
     validateStreamId(streamId);
     const stream = this.streams.get(streamId);
     return stream ? stream.indexes.length - 1 : -1;
+  }
+
+  currentStreamHead(streamId: string): CurrentStreamHead | undefined {
+    const stream = this.closed ? undefined : this.streams.get(streamId);
+    if (!stream) return undefined;
+    return { revision: stream.indexes.length - 1, position: this.log[stream.indexes[stream.indexes.length - 1]!]!.position };
   }
 
   async findIdempotentAppend(idempotencyKey: string): Promise<AppendResult | null> {

@@ -26,6 +26,7 @@ import Database from 'better-sqlite3';
 import {
   READ_PAGE_BYTES, type AppendOptions,
   type AppendResult,
+  type CurrentStreamHead,
   type EventStore,
   type MultiAppendOptions,
   type NewEvent,
@@ -412,7 +413,7 @@ export class SqliteEventStore implements EventStore {
         version += events.length;
         written += events.length;
         lastHash = prevHash;
-        (streams ??= new Map()).set(streamId, { version, lastHash });
+        (streams ??= new Map()).set(streamId, { version, lastHash, position });
         results[k] = {
           streamId,
           nextExpectedVersion: version,
@@ -516,6 +517,20 @@ export class SqliteEventStore implements EventStore {
     validateStreamId(streamId);
     const version = this.s.streamVersion.get(streamId) as number | null | undefined;
     return version ?? -1;
+  }
+
+  /**
+   * A head this writer committed, while no other connection has committed since its last write
+   * transaction (PRAGMA data_version unchanged: one statement, no row read): then nothing was
+   * appended to the stream after it. Undefined otherwise (the cache is also cleared past
+   * STREAM_CACHE_LIMIT streams and whenever another connection committed).
+   */
+  currentStreamHead(streamId: string): CurrentStreamHead | undefined {
+    if (this.state !== 'open') return undefined;
+    const head = this.streamCache.get(streamId);
+    if (head?.position === undefined) return undefined;
+    if ((this.s.dataVersion.get() as number) !== this.dataVersion) return undefined;
+    return { revision: head.version, position: encodePosition(head.position) };
   }
 
   async findIdempotentAppend(idempotencyKey: string): Promise<AppendResult | null> {

@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent, StreamSnapshot } from '../../event-store/event-store.port.js';
+import type { EventMetadata, EventStore, RecordedEvent, StreamSnapshot } from '../../event-store/event-store.port.js';
 import { fold, type Decider, type DomainEvent } from '../domain/decider.js';
 import type { EventUpcasters } from './event-upcasting.js';
 import { assertWithinLog, happenedBy, type PointInTime } from './point-in-time.js';
@@ -68,9 +68,10 @@ export class AggregateReader {
    * The newest state this process folded per stream (an in-memory snapshot, LRU, at most
    * LATEST_KEPT streams): `load` reads only the events after it, anchored by its event's position
    * like a stored snapshot, so appends by other instances are folded in. A command on a stream
-   * this process just wrote folds nothing. On with snapshots (SNAPSHOT_EVERY > 0) only.
+   * this process just wrote folds nothing, and reads nothing when the store knows its head is
+   * still that event (EventStore.currentStreamHead). On with snapshots (SNAPSHOT_EVERY > 0) only.
    */
-  private readonly latest = new Map<string, { stateVersion: string; revision: number; position: string; state: unknown }>();
+  private readonly latest = new Map<string, { stateVersion: string; revision: number; position: string; occurredAt: string; state: unknown }>();
 
   constructor(
     private readonly store: EventStore,
@@ -102,12 +103,12 @@ export class AggregateReader {
   }
 
   /** Keeps `state` as the newest folded state of the stream (see `latest`). */
-  remember(streamId: string, stateVersion: string, state: unknown, last: Pick<RecordedEvent, 'revision' | 'position'>): void {
+  remember(streamId: string, stateVersion: string, state: unknown, last: Pick<RecordedEvent, 'revision' | 'position'> & { metadata: Pick<EventMetadata, 'occurredAt'> }): void {
     if (this.snapshotEvery <= 0) return;
     const known = this.latest.get(streamId);
     if (known && known.stateVersion === stateVersion && known.revision > last.revision) return;
     this.latest.delete(streamId);
-    this.latest.set(streamId, { stateVersion, revision: last.revision, position: last.position, state });
+    this.latest.set(streamId, { stateVersion, revision: last.revision, position: last.position, occurredAt: last.metadata.occurredAt, state });
     if (this.latest.size > LATEST_KEPT) this.latest.delete(this.latest.keys().next().value!);
   }
 
@@ -115,6 +116,12 @@ export class AggregateReader {
   private async loadFromLatest<S>(streamId: string, decider: Evolver<S>, stateVersion: string): Promise<Loaded<S> | null> {
     const known = this.latest.get(streamId);
     if (!known || known.stateVersion !== stateVersion) return null;
+    // Nothing was appended after it, as the store knows without reading: no read at all (an
+    // analyseRisk reads three streams this way, its risk, asset and criteria, 10-20 µs each in SQLite).
+    const head = this.store.currentStreamHead?.(streamId);
+    if (head && head.revision === known.revision && head.position === known.position) {
+      return { state: known.state as S, streamVersion: known.revision, lastOccurredAt: known.occurredAt };
+    }
     const recorded = await this.store.readStream(streamId, { fromRevision: known.revision });
     if (recorded[0]?.position !== known.position) {
       this.latest.delete(streamId);

@@ -23,12 +23,13 @@ const counter: Decider<never, Counted, { total: number; seen: number }> = {
 const events = (...ns: number[]) =>
   ns.map((n) => ({ eventId: randomUUID(), type: 'Counted', schemaVersion: 1, data: { n }, metadata: { actor: { id: 'a', name: 'a', roles: ['CISO' as const] }, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: 'c', causationId: 'c' } }));
 
-/** The store, with every readStream call's options recorded. */
-function spied(store: EventStore): { store: EventStore; reads: ReadStreamOptions[] } {
+/** The store, with every readStream call's options recorded; `withoutHead`: as an adapter that cannot tell its current heads (no currentStreamHead). */
+function spied(store: EventStore, withoutHead = false): { store: EventStore; reads: ReadStreamOptions[] } {
   const reads: ReadStreamOptions[] = [];
   const proxy = new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === 'readStream') return (id: string, o: ReadStreamOptions = {}) => (reads.push(o), target.readStream(id, o));
+      if (prop === 'currentStreamHead' && withoutHead) return undefined;
       const value = Reflect.get(target, prop, receiver) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
@@ -62,14 +63,17 @@ describe('AggregateReader: the newest folded state in memory', () => {
     expect((await reader.load('c-1', counter, 1)).state).toEqual({ total: 3, seen: 2 });
     const { store, reads } = spied(raw);
     const off = new AggregateReader(store, upcasters, { snapshotEvery: 0 });
-    off.remember('c-1', 'counter/1', { total: 999, seen: 99 }, { revision: 2, position: 'x' });
+    off.remember('c-1', 'counter/1', { total: 999, seen: 99 }, { revision: 2, position: 'x', metadata: { occurredAt: '2026-01-01T00:00:00.000Z' } });
     expect((await off.load('c-1', counter)).state).toEqual({ total: 6, seen: 3 });
     expect(reads).toEqual([{}]);
   });
 
-  it('an executor given the reader leaves the state after each append in it: the next load reads only that event and folds nothing', async () => {
+  it.each([
+    ['reads nothing when the store knows its head is still that event', false],
+    ['reads only that event from a store that cannot tell its heads', true],
+  ])('an executor given the reader leaves the state after each append in it: the next load folds nothing and %s', async (_name, withoutHead) => {
     const raw = new InMemoryEventStore();
-    const { store, reads } = spied(raw);
+    const { store, reads } = spied(raw, withoutHead);
     const reader = new AggregateReader(store, upcasters, { snapshotEvery: 1_000 });
     const adding: Decider<{ n: number }, Counted, { total: number; seen: number }> = { ...counter, decide: (c) => [{ type: 'Counted', data: { n: c.n } }] };
     const known = new EventUpcasters([{ schemaVersions: { Counted: 1 }, upcast: (_t, _v, data) => data }]);
@@ -81,15 +85,35 @@ describe('AggregateReader: the newest folded state in memory', () => {
     let folded = 0;
     const counting = { ...counter, evolve: (s: { total: number; seen: number }, e: Counted) => (folded++, counter.evolve(s, e)) };
     expect(await reader.load('c-1', counting)).toEqual({ state: { total: 3, seen: 2 }, streamVersion: 1, lastOccurredAt: last[0]!.metadata.occurredAt });
-    expect(reads).toEqual([{ fromRevision: last[0]!.revision }]);
+    expect(reads).toEqual(withoutHead ? [{ fromRevision: last[0]!.revision }] : []);
     expect(folded).toBe(0);
+  });
+
+  it('a head the store reports at another revision or position is read, never trusted as the remembered state', async () => {
+    const raw = new InMemoryEventStore();
+    const { events: recorded } = await raw.append('c-1', events(1, 2, 3), { expectedVersion: ExpectedVersion.noStream });
+    const { store, reads } = spied(raw);
+    const reader = new AggregateReader(store, upcasters, { snapshotEvery: 1_000 });
+    await reader.load('c-1', counter);
+    reads.length = 0;
+    expect((await reader.load('c-1', counter)).state).toEqual({ total: 6, seen: 3 });
+    expect(reads).toEqual([]);
+    // Appended by someone else: the head moved on, the events after the remembered one are read.
+    await raw.append('c-1', events(4), { expectedVersion: ExpectedVersion.exact(2) });
+    expect((await reader.load('c-1', counter)).state).toEqual({ total: 10, seen: 4 });
+    expect(reads).toEqual([{ fromRevision: 2 }]);
+    // A remembered state at the head's revision but another position (another log): read, dropped, folded in full.
+    reader.remember('c-1', 'counter/1', { total: 999, seen: 99 }, { revision: 3, position: `${recorded[2]!.position}-elsewhere`, metadata: { occurredAt: '2026-01-01T00:00:00.000Z' } });
+    reads.length = 0;
+    expect((await reader.load('c-1', counter)).state).toEqual({ total: 10, seen: 4 });
+    expect(reads.length).toBeGreaterThan(0);
   });
 
   it('a remembered state whose event is not at its position any more is dropped: a full fold answers', async () => {
     const raw = new InMemoryEventStore();
     const { events: recorded } = await raw.append('c-1', events(1, 2, 3), { expectedVersion: ExpectedVersion.noStream });
     const reader = new AggregateReader(raw, upcasters, { snapshotEvery: 1_000 });
-    reader.remember('c-1', 'counter/1', { total: 999, seen: 99 }, { revision: 2, position: `${recorded[2]!.position}-elsewhere` });
+    reader.remember('c-1', 'counter/1', { total: 999, seen: 99 }, { revision: 2, position: `${recorded[2]!.position}-elsewhere`, metadata: { occurredAt: '2026-01-01T00:00:00.000Z' } });
     expect((await reader.load('c-1', counter)).state).toEqual({ total: 6, seen: 3 });
   });
 });
