@@ -44,6 +44,7 @@ import { prepareSnapshot, snapshotQuery, toSnapshot } from '../internal/snapshot
 import { CURRENT_HASH_VERSION, LOG_GENESIS, encodePosition, genesisHash } from '../hash-chain.js';
 import { DuplicateEventIdError, EventStoreClosedError, EventStoreSchemaError, InvalidAppendError } from '../errors.js';
 import { WalDurability, type WalDurabilityHost } from './wal-durability.js';
+import { CommittedStreamHeads } from './committed-stream-heads.js';
 import type { BatchResult, Outcome, PendingAppend, SqliteEventStoreOptions, SqliteEventStoreStats, UnsyncedBatch } from './store-types.js';
 import { SharedPage } from '../internal/shared-page.js';
 import { RecentEvents } from '../internal/recent-events.js';
@@ -68,9 +69,6 @@ import { EVENT_COLUMNS, toRecorded, type EventRow } from '../internal/event-rows
 
 export type { SqliteEventStoreOptions, SqliteEventStoreStats } from './store-types.js';
 
-/** Stream heads kept in memory; the cache is dropped when it grows past this. */
-const STREAM_CACHE_LIMIT = 100_000;
-
 const DEFAULT_READ_COUNT = 1000;
 
 export class SqliteEventStore implements EventStore {
@@ -93,12 +91,8 @@ export class SqliteEventStore implements EventStore {
   private lastChainHash = LOG_GENESIS;
   /** recordedAt of the newest event: recordedAt never goes backwards along the log. */
   private lastRecordedAt = '';
-  private dataVersion = 0;
-  /**
-   * Committed stream heads, valid while no other connection writes (PRAGMA data_version
-   * unchanged): saves a SELECT per append. Cleared whenever another connection committed.
-   */
-  private streamCache = new Map<string, StreamHead>();
+  /** What this writer committed, while no other connection commits (committed-stream-heads.ts). */
+  private heads = new CommittedStreamHeads(0);
 
   private readonly wake = new WakeSignal();
   private readonly subscriptions = new Set<ManagedSubscription>();
@@ -161,7 +155,7 @@ export class SqliteEventStore implements EventStore {
       this.lastPosition = head ? head[0] : 0;
       this.lastChainHash = head ? head[1] : LOG_GENESIS;
       this.lastRecordedAt = head ? head[2] : '';
-      this.dataVersion = this.s.dataVersion.get() as number;
+      this.heads = new CommittedStreamHeads(this.s.dataVersion.get() as number);
       this.durability = WalDurability.open(db, inMemory ? null : this.path, this.durabilityHost(), this.syncWal, this.checkpointOffLoop);
     } catch (err) {
       db.close();
@@ -331,10 +325,7 @@ export class SqliteEventStore implements EventStore {
     this.counters.events += done.written;
     // For the followers (recent-events.ts), once COMMIT has returned.
     if (done.written > 0) this.recent.addCommit(done.position - done.written + 1, done.position, done.outcomes);
-    if (done.streams) {
-      if (this.streamCache.size + done.streams.size > STREAM_CACHE_LIMIT) this.streamCache.clear();
-      for (const [id, head] of done.streams) this.streamCache.set(id, head);
-    }
+    if (done.streams) this.heads.committed(done.streams);
     return done.outcomes;
   }
 
@@ -343,14 +334,11 @@ export class SqliteEventStore implements EventStore {
     const s = this.s;
     let written = 0;
     // Another connection committed since our last transaction: reload the global chain head.
-    const dataVersion = s.dataVersion.get() as number;
-    if (dataVersion !== this.dataVersion) {
+    if (!this.heads.stillOwn(s.dataVersion.get() as number)) {
       const head = s.headWithChain.get() as [number, string, string] | undefined;
       this.lastPosition = head ? head[0] : 0;
       this.lastChainHash = head ? head[1] : LOG_GENESIS;
       this.lastRecordedAt = head ? head[2] : '';
-      this.dataVersion = dataVersion;
-      this.streamCache.clear();
     }
     let position = this.lastPosition;
     const firstOfCommit = position + 1;
@@ -375,7 +363,7 @@ export class SqliteEventStore implements EventStore {
       }
 
       const checked = checkParts(parts, (streamId) => {
-        const known = streams?.get(streamId) ?? this.streamCache.get(streamId);
+        const known = streams?.get(streamId) ?? this.heads.get(streamId);
         if (known) return known;
         const row = s.selectStream.get(streamId) as [number, string] | undefined;
         return { version: row ? row[0] : -1, lastHash: row ? row[1] : '' };
@@ -519,18 +507,9 @@ export class SqliteEventStore implements EventStore {
     return version ?? -1;
   }
 
-  /**
-   * A head this writer committed, while no other connection has committed since its last write
-   * transaction (PRAGMA data_version unchanged: one statement, no row read): then nothing was
-   * appended to the stream after it. Undefined otherwise (the cache is also cleared past
-   * STREAM_CACHE_LIMIT streams and whenever another connection committed).
-   */
+  /** A head this writer committed, while no other connection has committed since (CommittedStreamHeads). */
   currentStreamHead(streamId: string): CurrentStreamHead | undefined {
-    if (this.state !== 'open') return undefined;
-    const head = this.streamCache.get(streamId);
-    if (head?.position === undefined) return undefined;
-    if ((this.s.dataVersion.get() as number) !== this.dataVersion) return undefined;
-    return { revision: head.version, position: encodePosition(head.position) };
+    return this.state === 'open' ? this.heads.current(streamId, () => this.s.dataVersion.get() as number) : undefined;
   }
 
   async findIdempotentAppend(idempotencyKey: string): Promise<AppendResult | null> {
