@@ -11,12 +11,18 @@
  *   analyseRisk: an INFORMAL analysis of one of 16 existing risks (round robin), vs the bare
  *     analyseRisk.
  *
+ * Beside req/s, each server's CPU time per request (user + system of its whole process, all
+ * threads, from /proc/<pid>/stat over the measurement; Linux only, else left out): a CPU-bound
+ * server answers about 1 / (CPU per request) a second, so the bare app's CPU per request over ours
+ * says what the req/s ratio says, without the share of the machine each server got in its turn
+ * (the machines these runs are on are shared: the bare app's own rate moves by a fifth between rounds).
+ *
  * `npm run bench -- e2e --cpu-prof`: the real server also records a V8 CPU profile of its first
  * registerAsset measurement (BENCH_E2E_PROFILE=analyseRisk: of the first analyseRisk one) (bench/support/cpu-profile-preload.ts), written to the file printed.
  * BENCH_E2E_DURATION, BENCH_E2E_ROUNDS, BENCH_E2E_LOG_LEVEL (default info) override.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -142,10 +148,29 @@ interface Measured {
   p50: number;
   p99: number;
   errors: number;
+  /** The server process's CPU time per request, ms (null where /proc cannot tell). */
+  cpuMs: number | null;
 }
 
-async function load(url: string, l: Load, seq: { n: number }): Promise<Measured> {
+/** A process's CPU time so far (user + system, every thread), ms; null without /proc (not Linux) or once it has exited. */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command name (in parentheses, which may hold spaces): utime and stime are the 14th
+    // and 15th fields, in clock ticks of 1/100 s (USER_HZ, 100 on Linux whatever the kernel's HZ).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : null;
+  } catch {
+    return null;
+  }
+}
+
+async function load(server: Server, l: Load, seq: { n: number }): Promise<Measured> {
+  const url = server.url;
   let graphqlErrors = 0;
+  const cpuBefore = processCpuMs(server.child.pid);
   const result: Result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -161,7 +186,9 @@ async function load(url: string, l: Load, seq: { n: number }): Promise<Measured>
       },
     ],
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: graphqlErrors + result.errors + result.timeouts + result.non2xx };
+  const cpuAfter = processCpuMs(server.child.pid);
+  const cpuMs = cpuBefore === null || cpuAfter === null || result.requests.total === 0 ? null : (cpuAfter - cpuBefore) / result.requests.total;
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: graphqlErrors + result.errors + result.timeouts + result.non2xx, cpuMs };
 }
 
 export async function runE2eBench(): Promise<void> {
@@ -209,35 +236,40 @@ export async function runE2eBench(): Promise<void> {
         for (const server of order) {
           const profiling = profile && round === 0 && l.name === (process.env.BENCH_E2E_PROFILE ?? 'registerAsset') && server === ours;
           if (profiling) ours.child.kill('SIGUSR2');
-          const m = await load(server.url, l, seq);
+          const m = await load(server, l, seq);
           if (profiling) ours.child.kill('SIGUSR2');
           runs[l.name]![server.name as 'ours' | 'bare'].push(m);
-          console.log(`round ${round + 1} ${l.name.padEnd(13)} ${server.name.padEnd(4)}: ${fmt(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.errors ? `, ${m.errors} failed` : ''}`);
+          console.log(`round ${round + 1} ${l.name.padEnd(13)} ${server.name.padEnd(4)}: ${fmt(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.cpuMs === null ? '' : `, ${m.cpuMs.toFixed(3)} CPU ms/request`}${m.errors ? `, ${m.errors} failed` : ''}`);
         }
       }
     }
 
-    const summary = (xs: Measured[]) => ({ rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), errors: xs.reduce((n, x) => n + x.errors, 0) });
+    const cpuMedian = (xs: Measured[]) => (xs.every((x) => x.cpuMs !== null) ? median(xs.map((x) => x.cpuMs!)) : null);
+    const summary = (xs: Measured[]) => ({ rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), errors: xs.reduce((n, x) => n + x.errors, 0), cpuMs: cpuMedian(xs) });
     const s = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { ours: summary(v.ours), bare: summary(v.bare) }]));
     const ratio = (k: string) => s[k]!.ours.rps / s[k]!.bare.rps;
+    /** The bare app's CPU per request over ours (null without /proc): what the req/s ratio would be were both given the same CPU. */
+    const cpuRatio = (k: string) => (s[k]!.ours.cpuMs && s[k]!.bare.cpuMs !== null ? s[k]!.bare.cpuMs! / s[k]!.ours.cpuMs! : null);
     console.log('');
     console.log(`End to end over HTTP, ${CONNECTIONS} connections, ${DURATION} s each, median of ${ROUNDS} alternating rounds`);
     console.log('');
-    console.log('| measurement | ours req/s | p50 | p99 | bare req/s | p50 | p99 | ratio | target |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    console.log('| measurement | ours req/s | p50 | p99 | bare req/s | p50 | p99 | ratio | target | CPU ms/request, ours / bare | bare / ours |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |');
     const row = (label: string, k: string, target: number, p99Target?: number) => {
       const o = s[k]!.ours;
       const b = s[k]!.bare;
       const met = ratio(k) >= target && (p99Target === undefined || o.p99 <= p99Target);
+      const cpu = cpuRatio(k);
       console.log(
-        `| ${label} | ${fmt(o.rps)} | ${o.p50} ms | ${o.p99} ms | ${fmt(b.rps)} | ${b.p50} ms | ${b.p99} ms | ${ratio(k).toFixed(2)} | ≥ ${target}${p99Target ? `, p99 ≤ ${p99Target} ms` : ''}: ${met ? 'met' : '**missed**'} |`,
+        `| ${label} | ${fmt(o.rps)} | ${o.p50} ms | ${o.p99} ms | ${fmt(b.rps)} | ${b.p50} ms | ${b.p99} ms | ${ratio(k).toFixed(2)} | ≥ ${target}${p99Target ? `, p99 ≤ ${p99Target} ms` : ''}: ${met ? 'met' : '**missed**'} | ` +
+          `${o.cpuMs === null || b.cpuMs === null ? '—' : `${o.cpuMs.toFixed(3)} / ${b.cpuMs.toFixed(3)}`} | ${cpu === null ? '—' : cpu.toFixed(2)} |`,
       );
     };
     row('`registerAsset` vs the bare Nest+Apollo+JWT mutation', 'registerAsset', 0.6, 25);
     row('`analyseRisk` (INFORMAL, existing risk) vs the same bare baseline', 'analyseRisk', 0.5);
     const failed = Object.values(s).reduce((n, v) => n + v.ours.errors + v.bare.errors, 0);
     if (failed) console.log(`\n${failed} requests failed or answered with GraphQL errors (see the rounds above)`);
-    console.log(JSON.stringify({ bench: 'e2e', connections: CONNECTIONS, durationS: DURATION, rounds: ROUNDS, medians: s, ratios: { registerAsset: +ratio('registerAsset').toFixed(3), analyseRisk: +ratio('analyseRisk').toFixed(3) }, runs }));
+    console.log(JSON.stringify({ bench: 'e2e', connections: CONNECTIONS, durationS: DURATION, rounds: ROUNDS, medians: s, ratios: { registerAsset: +ratio('registerAsset').toFixed(3), analyseRisk: +ratio('analyseRisk').toFixed(3) }, cpuRatios: { registerAsset: cpuRatio('registerAsset'), analyseRisk: cpuRatio('analyseRisk') }, runs }));
   } finally {
     await Promise.all(servers.map(stop));
     rmSync(dir, { recursive: true, force: true });
