@@ -91,8 +91,8 @@ export class SqliteEventStore implements EventStore {
   private lastChainHash = LOG_GENESIS;
   /** recordedAt of the newest event: recordedAt never goes backwards along the log. */
   private lastRecordedAt = '';
-  /** What this writer committed, while no other connection commits (committed-stream-heads.ts). */
-  private heads = new CommittedStreamHeads(0);
+  /** What this writer committed, while no other connection commits (committed-stream-heads.ts); made at open. */
+  private heads!: CommittedStreamHeads;
 
   private readonly wake = new WakeSignal();
   private readonly subscriptions = new Set<ManagedSubscription>();
