@@ -218,11 +218,14 @@ export interface ReadSnapshotOptions {
   maxRecordedAt?: string;
 }
 
-/** See EventStore.currentStreamHead. */
+/** See EventStore.currentStreamHeads. */
 export interface CurrentStreamHead {
   revision: number;
   position: string;
 }
+
+/** See EventStore.currentStreamHeads: a stream's head when the adapter knows it is current, else undefined. */
+export type StreamHeadLookup = (streamId: string) => CurrentStreamHead | undefined;
 
 export interface StoreHealth {
   ok: boolean;
@@ -266,12 +269,18 @@ export interface EventStore {
   /** The stream's version (revision of its last event), -1 when it does not exist. */
   streamVersion(streamId: string): Promise<number>;
   /**
-   * The stream's head (its last event's revision and position) when the adapter knows, without
-   * reading the log, that it is current (the embedded store: a stream it committed itself, no
-   * other connection having committed since); undefined when it cannot say so. A hint that spares
-   * a read: whoever gets undefined reads the stream. Adapters that cannot know leave it out.
+   * A lookup of stream heads (a stream's last event's revision and position) that the adapter
+   * knows, without reading the log, to be current (the embedded store: streams it committed
+   * itself, no other connection having committed since); undefined for a stream when it cannot
+   * say so. A hint that spares a read: whoever gets undefined reads the stream.
+   * The lookup learns whether another connection has committed once, at its first answer, and
+   * not again: take one for the reads of one decision (they all follow the request that decides,
+   * so that one check follows whatever the client saw committed elsewhere before it asked), never
+   * keep one across requests. Its later answers include this adapter's own commits since, never
+   * another connection's: a head it answers was current at its first answer or later.
+   * Adapters that cannot know leave it out.
    */
-  currentStreamHead?(streamId: string): CurrentStreamHead | undefined;
+  currentStreamHeads?(): StreamHeadLookup;
   /**
    * The append committed earlier under this idempotency key (its events, duplicate: true), or
    * null. Lets the application answer a retried command with its first result before deciding

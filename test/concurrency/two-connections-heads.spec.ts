@@ -2,7 +2,7 @@
  * Two writers on one SQLite file (as two processes would be: two connections), each with its own
  * aggregate reader and executor, deciding commands on the same streams at once. Each reader skips
  * the read of a stream when its store vouches that the event it remembered is still the head
- * (currentStreamHead): a store that vouched for a head the other connection had moved on from
+ * (currentStreamHeads): a store that vouched for a head the other connection had moved on from
  * would have its writer decide on a stale state. The append's expected version would catch that
  * decision, but a reader that kept trusting the stale head would then decide on it again on every
  * retry, and the other connection's events would never reach its answers. So: every command

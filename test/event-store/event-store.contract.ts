@@ -116,11 +116,12 @@ async function expectConflict(promise: Promise<unknown>, streamId: string, actua
 }
 
 /**
- * A head `currentStreamHead` reports is the stream's true head: its last event's revision and
- * position as read (nothing appends meanwhile in these tests). Returns whether one was reported.
+ * A head that a `currentStreamHeads` lookup answers is the stream's true head: its last event's
+ * revision and position as read (nothing appends meanwhile in these tests). A fresh lookup unless
+ * one is given. Returns whether one was answered.
  */
-async function headIsTrue(store: EventStore, streamId: string): Promise<boolean> {
-  const head = store.currentStreamHead?.(streamId);
+async function headIsTrue(store: EventStore, streamId: string, lookup = store.currentStreamHeads?.()): Promise<boolean> {
+  const head = lookup?.(streamId);
   if (head === undefined) return false;
   const last = (await store.readStream(streamId)).at(-1);
   expect(last ? { revision: last.revision, position: last.position } : 'no stream').toEqual(head);
@@ -586,7 +587,7 @@ export function runEventStoreContract(
       });
     });
 
-    describe('currentStreamHead (adapters that tell it)', () => {
+    describe('currentStreamHeads (adapters that tell them)', () => {
       it('any head it reports is the true one: after appends, multi-stream appends, conflicts, empty appends, retries and races', async () => {
         const [a, b] = [sid(), sid()];
         expect(await headIsTrue(store, a)).toBe(false);
@@ -607,6 +608,21 @@ export function runEventStoreContract(
         await headIsTrue(store, b);
         await Promise.allSettled(Array.from({ length: 16 }, () => store.append(a, events(1), { expectedVersion: ExpectedVersion.exact(2) })));
         await headIsTrue(store, a);
+      });
+
+      it('a lookup taken earlier still answers true heads after its store appended more (its own commits are included)', async () => {
+        const [a, b] = [sid(), sid()];
+        await store.append(a, events(1), { expectedVersion: ExpectedVersion.noStream });
+        const lookup = store.currentStreamHeads?.();
+        const told = await headIsTrue(store, a, lookup);
+        await store.appendMultiple([
+          { streamId: a, events: events(2), expectedVersion: ExpectedVersion.exact(0) },
+          { streamId: b, events: events(1), expectedVersion: ExpectedVersion.noStream },
+        ]);
+        await Promise.allSettled(Array.from({ length: 16 }, () => store.append(b, events(1), { expectedVersion: ExpectedVersion.exact(0) })));
+        // Whatever it answers now is the head as it stands, never the one it answered before.
+        expect(await headIsTrue(store, a, lookup)).toBe(told);
+        await headIsTrue(store, b, lookup);
       });
     });
 

@@ -164,22 +164,52 @@ describe('SqliteEventStore specifics', () => {
   it('tells the heads of streams it committed, and none once another connection committed, until its own next commit', async () => {
     const store = open();
     const other = open();
+    const head = (s: SqliteEventStore, id: string) => s.currentStreamHeads()(id);
     const [a, b] = [`s-${randomUUID()}`, `s-${randomUUID()}`];
     const first = await store.append(a, [newEvent(), newEvent()], { expectedVersion: ExpectedVersion.noStream });
     // What the aggregate reader relies on to skip a read: the head it committed, exactly.
-    expect(store.currentStreamHead(a)).toEqual({ revision: 1, position: first.position });
-    expect(store.currentStreamHead(b)).toBeUndefined();
+    expect(head(store, a)).toEqual({ revision: 1, position: first.position });
+    expect(head(store, b)).toBeUndefined();
     // Another connection appends (to another stream): this store can no longer vouch for any head.
     await other.append(b, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
-    expect(store.currentStreamHead(a)).toBeUndefined();
-    expect(other.currentStreamHead(b)).toEqual({ revision: 0, position: await other.headPosition() });
+    expect(head(store, a)).toBeUndefined();
+    expect(head(other, b)).toEqual({ revision: 0, position: await other.headPosition() });
     // ...and to this one: the head this store committed is stale, and it is not reported.
     await other.append(a, [newEvent()], { expectedVersion: ExpectedVersion.exact(1) });
-    expect(store.currentStreamHead(a)).toBeUndefined();
+    expect(head(store, a)).toBeUndefined();
     const next = await store.append(a, [newEvent()], { expectedVersion: ExpectedVersion.exact(2) });
-    expect(store.currentStreamHead(a)).toEqual({ revision: 3, position: next.position });
+    expect(head(store, a)).toEqual({ revision: 3, position: next.position });
+    const taken = store.currentStreamHeads();
     await store.close();
-    expect(store.currentStreamHead(a)).toBeUndefined();
+    expect(head(store, a)).toBeUndefined();
+    expect(taken(a)).toBeUndefined();
+  });
+
+  it('a lookup learns of other connections\' commits at its first answer, once: one check for the reads of one decision', async () => {
+    const store = open();
+    const other = open();
+    const [a, b] = [`s-${randomUUID()}`, `s-${randomUUID()}`];
+    const first = await store.append(a, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    // Taken before another connection commits, first asked after: it knows of that commit.
+    const late = store.currentStreamHeads();
+    await other.append(b, [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    expect(late(a)).toBeUndefined();
+    const second = await store.append(a, [newEvent()], { expectedVersion: ExpectedVersion.exact(0) });
+    expect(first.position < second.position).toBe(true);
+    // First asked before another connection commits: it answers from that one check, so a commit
+    // after it goes unnoticed (here to another stream, so the head it answers is still true) ...
+    const once = store.currentStreamHeads();
+    expect(once(a)).toEqual({ revision: 1, position: second.position });
+    await other.append(b, [newEvent()], { expectedVersion: ExpectedVersion.exact(0) });
+    expect(once(a)).toEqual({ revision: 1, position: second.position });
+    expect(store.currentStreamHeads()(a)).toBeUndefined();
+    // ... and this store's own commits after it are answered (the writer noticed the other
+    // connection's commit and dropped every head it had, then kept its new one).
+    const third = await store.append(a, [newEvent()], { expectedVersion: ExpectedVersion.exact(1) });
+    expect(once(a)).toEqual({ revision: 2, position: third.position });
+    expect(once(b)).toBeUndefined();
+    await other.close();
+    await store.close();
   });
 
   it('the events table is append-only', async () => {

@@ -9,7 +9,7 @@ import {
   WrongExpectedVersionError,
   type AppendOptions,
   type AppendResult,
-  type CurrentStreamHead,
+  type StreamHeadLookup,
   type MultiAppendOptions,
   type StreamAppend,
   type EventStore,
@@ -238,10 +238,13 @@ export class InMemoryEventStore implements EventStore {
     return stream ? stream.indexes.length - 1 : -1;
   }
 
-  currentStreamHead(streamId: string): CurrentStreamHead | undefined {
-    const stream = this.closed ? undefined : this.streams.get(streamId);
-    if (!stream) return undefined;
-    return { revision: stream.indexes.length - 1, position: this.log[stream.indexes[stream.indexes.length - 1]!]!.position };
+  /** Every head is current here: nothing else writes this log. */
+  currentStreamHeads(): StreamHeadLookup {
+    return (streamId) => {
+      const stream = this.closed ? undefined : this.streams.get(streamId);
+      if (!stream) return undefined;
+      return { revision: stream.indexes.length - 1, position: this.log[stream.indexes[stream.indexes.length - 1]!]!.position };
+    };
   }
 
   async findIdempotentAppend(idempotencyKey: string): Promise<AppendResult | null> {

@@ -1,4 +1,4 @@
-import type { CurrentStreamHead } from '../event-store.port.js';
+import type { StreamHeadLookup } from '../event-store.port.js';
 import type { StreamHead } from '../internal/append-support.js';
 import { encodePosition } from '../hash-chain.js';
 
@@ -8,7 +8,7 @@ const STREAM_HEADS_KEPT = 100_000;
 /**
  * The heads of the streams this writer committed (version, last hash, position of the last
  * event), valid while no other connection commits to the file: they spare the writer a SELECT per
- * append, and a reader the read of a stream nothing was appended to since (currentStreamHead).
+ * append, and a reader the read of a stream nothing was appended to since (currentStreamHeads).
  * PRAGMA data_version tells: it changes when another connection commits, never for this
  * connection's own commits. The value seen at this writer's last write transaction is kept here.
  */
@@ -44,12 +44,19 @@ export class CommittedStreamHeads {
   }
 
   /**
-   * The stream's head when this writer committed it and no other connection has committed since
-   * (`dataVersion` asks SQLite now: one statement, no row read); undefined otherwise.
+   * EventStore.currentStreamHeads: a stream's head when this writer committed it and no other
+   * connection had committed by the lookup's first answer (`dataVersion` asks SQLite then: one
+   * statement, no row read; an analyseRisk looks up its risk, asset and criteria with one ask);
+   * undefined otherwise. A foreign commit noticed since by this writer (stillOwn) dropped the
+   * heads it made stale; those committed after it are current.
    */
-  current(streamId: string, dataVersion: () => number): CurrentStreamHead | undefined {
-    const head = this.heads.get(streamId);
-    if (head?.position === undefined || dataVersion() !== this.dataVersion) return undefined;
-    return { revision: head.version, position: encodePosition(head.position) };
+  lookup(dataVersion: () => number, open: () => boolean): StreamHeadLookup {
+    let unchanged: boolean | undefined;
+    return (streamId) => {
+      const head = this.heads.get(streamId);
+      if (head?.position === undefined || !open()) return undefined;
+      unchanged ??= dataVersion() === this.dataVersion;
+      return unchanged ? { revision: head.version, position: encodePosition(head.position) } : undefined;
+    };
   }
 }

@@ -26,7 +26,7 @@ import Database from 'better-sqlite3';
 import {
   READ_PAGE_BYTES, type AppendOptions,
   type AppendResult,
-  type CurrentStreamHead,
+  type StreamHeadLookup,
   type EventStore,
   type MultiAppendOptions,
   type NewEvent,
@@ -507,9 +507,10 @@ export class SqliteEventStore implements EventStore {
     return version ?? -1;
   }
 
-  /** A head this writer committed, while no other connection has committed since (CommittedStreamHeads). */
-  currentStreamHead(streamId: string): CurrentStreamHead | undefined {
-    return this.state === 'open' ? this.heads.current(streamId, () => this.s.dataVersion.get() as number) : undefined;
+  /** Heads this writer committed, while no other connection has committed since (CommittedStreamHeads.lookup). */
+  currentStreamHeads(): StreamHeadLookup {
+    if (this.state !== 'open') return () => undefined;
+    return this.heads.lookup(() => this.s.dataVersion.get() as number, () => this.state === 'open');
   }
 
   async findIdempotentAppend(idempotencyKey: string): Promise<AppendResult | null> {

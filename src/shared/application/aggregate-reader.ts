@@ -1,4 +1,4 @@
-import type { EventMetadata, EventStore, RecordedEvent, StreamSnapshot } from '../../event-store/event-store.port.js';
+import type { EventMetadata, EventStore, RecordedEvent, StreamHeadLookup, StreamSnapshot } from '../../event-store/event-store.port.js';
 import { fold, type Decider, type DomainEvent } from '../domain/decider.js';
 import type { EventUpcasters } from './event-upcasting.js';
 import { assertWithinLog, happenedBy, type PointInTime } from './point-in-time.js';
@@ -69,7 +69,7 @@ export class AggregateReader {
    * LATEST_KEPT streams): `load` reads only the events after it, anchored by its event's position
    * like a stored snapshot, so appends by other instances are folded in. A command on a stream
    * this process just wrote folds nothing, and reads nothing when the store knows its head is
-   * still that event (EventStore.currentStreamHead). On with snapshots (SNAPSHOT_EVERY > 0) only.
+   * still that event (EventStore.currentStreamHeads). On with snapshots (SNAPSHOT_EVERY > 0) only.
    */
   private readonly latest = new Map<string, { stateVersion: string; revision: number; position: string; occurredAt: string; state: unknown }>();
 
@@ -82,10 +82,14 @@ export class AggregateReader {
     this.snapshotSecret = options.snapshotSecret;
   }
 
-  async load<S>(streamId: string, decider: Evolver<S>, toRevision?: number): Promise<Loaded<S>> {
+  /**
+   * `heads`: the store's lookup of current stream heads that the loads of one decision share
+   * (`headLookup()`, taken once the request is in); without, this load takes one of its own.
+   */
+  async load<S>(streamId: string, decider: Evolver<S>, toRevision?: number, heads?: StreamHeadLookup): Promise<Loaded<S>> {
     const stateVersion = this.snapshotEvery > 0 ? decider.stateVersion : undefined;
     if (stateVersion && toRevision === undefined) {
-      const fromLatest = await this.loadFromLatest(streamId, decider, stateVersion);
+      const fromLatest = await this.loadFromLatest(streamId, decider, stateVersion, heads);
       if (fromLatest) return fromLatest;
       const fromShort = await this.loadShort(streamId, decider, stateVersion);
       if (fromShort) return fromShort;
@@ -102,6 +106,15 @@ export class AggregateReader {
     return { state, streamVersion: last ? last.revision : -1, ...(last ? { lastOccurredAt: last.metadata.occurredAt } : {}) };
   }
 
+  /**
+   * For the loads of one decision (one attempt of a command): the store's lookup of current
+   * stream heads, which learns once whether another connection has committed (see
+   * EventStore.currentStreamHeads). Undefined when the store cannot tell, or nothing is kept.
+   */
+  headLookup(): StreamHeadLookup | undefined {
+    return this.snapshotEvery > 0 ? this.store.currentStreamHeads?.() : undefined;
+  }
+
   /** Keeps `state` as the newest folded state of the stream (see `latest`). */
   remember(streamId: string, stateVersion: string, state: unknown, last: Pick<RecordedEvent, 'revision' | 'position'> & { metadata: Pick<EventMetadata, 'occurredAt'> }): void {
     if (this.snapshotEvery <= 0) return;
@@ -113,12 +126,12 @@ export class AggregateReader {
   }
 
   /** The state from the newest one this process folded plus the events after it; null when there is none to use. */
-  private async loadFromLatest<S>(streamId: string, decider: Evolver<S>, stateVersion: string): Promise<Loaded<S> | null> {
+  private async loadFromLatest<S>(streamId: string, decider: Evolver<S>, stateVersion: string, heads: StreamHeadLookup | undefined): Promise<Loaded<S> | null> {
     const known = this.latest.get(streamId);
     if (!known || known.stateVersion !== stateVersion) return null;
     // Nothing was appended after it, as the store knows without reading: no read at all (an
     // analyseRisk reads three streams this way, its risk, asset and criteria, 10-20 µs each in SQLite).
-    const head = this.store.currentStreamHead?.(streamId);
+    const head = (heads ?? this.store.currentStreamHeads?.())?.(streamId);
     if (head && head.revision === known.revision && head.position === known.position) {
       return { state: known.state as S, streamVersion: known.revision, lastOccurredAt: known.occurredAt };
     }

@@ -338,11 +338,13 @@ export class CommandExecutor {
       const read = new Map<string, { state: unknown; version: number; lastOccurredAt?: string }>();
       // What the caller has just read (or knows) stands for the first attempt's read of those streams.
       if (attempt === 1 && loaded) for (const l of loaded) read.set(l.streamId, { state: l.state, version: l.streamVersion });
+      // One lookup of the store's current heads for the attempt's reads (they all follow the request).
+      const heads = this.aggregates.headLookup();
       const reader: AttemptReader = {
         state: async <T>(streamId: string, decider: Evolver<T>): Promise<T> => {
           const known = read.get(streamId);
           if (known && known.state !== NOT_FOLDED) return known.state as T;
-          const { state, streamVersion, lastOccurredAt } = await this.aggregates.load(streamId, decider);
+          const { state, streamVersion, lastOccurredAt } = await this.aggregates.load(streamId, decider, undefined, heads);
           // After a tail read, the version checked stays the one that read saw: what was judged
           // from it is then still checked (a write since makes the append conflict and retry).
           if (known) known.state = state;

@@ -23,18 +23,31 @@ const counter: Decider<never, Counted, { total: number; seen: number }> = {
 const events = (...ns: number[]) =>
   ns.map((n) => ({ eventId: randomUUID(), type: 'Counted', schemaVersion: 1, data: { n }, metadata: { actor: { id: 'a', name: 'a', roles: ['CISO' as const] }, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: 'c', causationId: 'c' } }));
 
-/** The store, with every readStream call's options recorded; `withoutHead`: as an adapter that cannot tell its current heads (no currentStreamHead). */
-function spied(store: EventStore, withoutHead = false): { store: EventStore; reads: ReadStreamOptions[] } {
+/**
+ * The store, with every readStream call's options recorded, and the head lookups it handed out
+ * (`lookups`) and the heads asked of them (`asked`); `withoutHead`: as an adapter that cannot
+ * tell its current heads (no currentStreamHeads).
+ */
+function spied(store: EventStore, withoutHead = false): { store: EventStore; reads: ReadStreamOptions[]; lookups: string[][] } {
   const reads: ReadStreamOptions[] = [];
+  const lookups: string[][] = [];
   const proxy = new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === 'readStream') return (id: string, o: ReadStreamOptions = {}) => (reads.push(o), target.readStream(id, o));
-      if (prop === 'currentStreamHead' && withoutHead) return undefined;
+      if (prop === 'currentStreamHeads') {
+        if (withoutHead) return undefined;
+        return () => {
+          const lookup = target.currentStreamHeads!();
+          const asked: string[] = [];
+          lookups.push(asked);
+          return (id: string) => (asked.push(id), lookup(id));
+        };
+      }
       const value = Reflect.get(target, prop, receiver) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
   });
-  return { store: proxy, reads };
+  return { store: proxy, reads, lookups };
 }
 
 describe('AggregateReader: the newest folded state in memory', () => {
@@ -87,6 +100,40 @@ describe('AggregateReader: the newest folded state in memory', () => {
     expect(await reader.load('c-1', counting)).toEqual({ state: { total: 3, seen: 2 }, streamVersion: 1, lastOccurredAt: last[0]!.metadata.occurredAt });
     expect(reads).toEqual(withoutHead ? [{ fromRevision: last[0]!.revision }] : []);
     expect(folded).toBe(0);
+  });
+
+  it('the loads of one attempt share one head lookup (the store checks for other writers once), a retry takes a new one', async () => {
+    const raw = new InMemoryEventStore();
+    const { store, reads, lookups } = spied(raw);
+    const reader = new AggregateReader(store, upcasters, { snapshotEvery: 1_000 });
+    const adding: Decider<{ n: number }, Counted, { total: number; seen: number }> = { ...counter, decide: (c) => [{ type: 'Counted', data: { n: c.n } }] };
+    const known = new EventUpcasters([{ schemaVersions: { Counted: 1 }, upcast: (_t, _v, data) => data }]);
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, known, undefined, { aggregates: reader });
+    const ctx = { actor: { id: 'a', name: 'a', roles: ['CISO' as const] }, at: '2026-01-01T00:00:00.000Z', correlationId: 'c', causationId: 'c' };
+    for (const id of ['c-1', 'c-2', 'c-3']) await executor.execute({ streamId: id, decider: adding }, { n: 1 }, ctx);
+    // A decision on c-1 that reads c-2 and c-3 as well (as an analyseRisk reads its asset and criteria).
+    const joint = (raced: () => Promise<void>) => executor.executeJoint(async (r) => {
+      const [two, three] = [await r.state('c-2', counter), await r.state('c-3', counter)];
+      await raced();
+      return { primary: { streamId: 'c-1', decider: adding, command: { n: two.total + three.total } } };
+    }, ctx);
+    lookups.length = 0;
+    reads.length = 0;
+    await joint(async () => undefined);
+    expect(lookups).toEqual([['c-2', 'c-3', 'c-1']]);
+    expect(reads).toEqual([]);
+    // Someone else appends to c-3 after the first attempt read it: the append conflicts, and the
+    // retry looks the heads up afresh (a lookup of its own), then reads the tail of c-3.
+    lookups.length = 0;
+    let raced = false;
+    const result = await joint(async () => {
+      if (raced) return;
+      raced = true;
+      await raw.append('c-3', events(5), { expectedVersion: ExpectedVersion.exact(0) });
+    });
+    expect(lookups).toEqual([['c-2', 'c-3', 'c-1'], ['c-2', 'c-3', 'c-1']]);
+    expect(reads).toEqual([{ fromRevision: 0 }]);
+    expect(result.state).toEqual({ total: 1 + 2 + 7, seen: 3 });
   });
 
   it('a head the store reports at another revision or position is read, never trusted as the remembered state', async () => {
