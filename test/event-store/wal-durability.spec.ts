@@ -36,7 +36,7 @@ describe('WalDurability: the readers\' cap', () => {
     const durability = WalDurability.open(db, path, host, async () => {
       world.syncs++;
     });
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }), () => db.close(), () => durability.close());
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }), () => void db.close(), () => durability.close());
     world.asks = 0;
     return { durability, world };
   }
