@@ -17,18 +17,22 @@
  * says what the req/s ratio says, without the share of the machine each server got in its turn
  * (the machines these runs are on are shared: the bare app's own rate moves by a fifth between rounds).
  *
- * `npm run bench -- e2e --cpu-prof`: the real server also records a V8 CPU profile of its first
- * registerAsset measurement (BENCH_E2E_PROFILE=analyseRisk: of the first analyseRisk one) (bench/support/cpu-profile-preload.ts), written to the file printed.
+ * `npm run bench -- e2e --cpu-prof`: both servers also record a V8 CPU profile of their first
+ * registerAsset measurement (BENCH_E2E_PROFILE=analyseRisk: of the first analyseRisk one)
+ * (bench/support/cpu-profile-preload.ts), written to the files printed, and the bench prints where
+ * each one's main thread spent a request, phase by phase (bench/support/profile-phases.ts).
+ * Profiling slows that measurement: its figures are in the medians like the others'.
  * BENCH_E2E_DURATION, BENCH_E2E_ROUNDS, BENCH_E2E_LOG_LEVEL (default info) override.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon, { type Result } from 'autocannon';
 import { SignJWT } from 'jose';
+import { phasesOf, phaseTable, type CpuProfile } from './support/profile-phases.js';
 
 const CONNECTIONS = 16;
 const DURATION = Number(process.env.BENCH_E2E_DURATION ?? 10);
@@ -150,6 +154,8 @@ interface Measured {
   errors: number;
   /** The server process's CPU time per request, ms (null where /proc cannot tell). */
   cpuMs: number | null;
+  /** Requests answered in the measurement. */
+  requests: number;
 }
 
 /** A process's CPU time so far (user + system, every thread), ms; null without /proc (not Linux) or once it has exited. */
@@ -188,14 +194,18 @@ async function load(server: Server, l: Load, seq: { n: number }): Promise<Measur
   });
   const cpuAfter = processCpuMs(server.child.pid);
   const cpuMs = cpuBefore === null || cpuAfter === null || result.requests.total === 0 ? null : (cpuAfter - cpuBefore) / result.requests.total;
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: graphqlErrors + result.errors + result.timeouts + result.non2xx, cpuMs };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: graphqlErrors + result.errors + result.timeouts + result.non2xx, cpuMs, requests: result.requests.total };
 }
 
 export async function runE2eBench(): Promise<void> {
   const profile = process.argv.includes('--cpu-prof');
   const dir = mkdtempSync(join(tmpdir(), 'risk-ledger-e2e-bench-'));
   const secret = randomBytes(32).toString('hex');
-  const profileFile = join(tmpdir(), `risk-ledger-e2e-server-${Date.now()}.cpuprofile`);
+  const stamp = Date.now();
+  const profileFile = (name: string) => join(tmpdir(), `risk-ledger-e2e-${name}-${stamp}.cpuprofile`);
+  const preload = profile ? ['--import', join(DIST, 'bench/support/cpu-profile-preload.js')] : [];
+  /** The profiled measurement of each server: its requests (for the per-request figures). */
+  const profiled = new Map<string, number>();
   const servers: Server[] = [];
   // Each server is stopped at the end once it has started, even when the other one failed to.
   const kept = (starting: Promise<Server>) => starting.then((server) => (servers.push(server), server));
@@ -206,11 +216,11 @@ export async function runE2eBench(): Promise<void> {
         join(DIST, 'src/main.js'),
         {
           NODE_ENV: 'production', PORT: '0', EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir,
-          JWT_SECRET: secret, RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: process.env.BENCH_E2E_LOG_LEVEL ?? 'info', BENCH_CPU_PROF_FILE: profileFile,
+          JWT_SECRET: secret, RATE_LIMIT_PER_MINUTE: '0', LOG_LEVEL: process.env.BENCH_E2E_LOG_LEVEL ?? 'info', BENCH_CPU_PROF_FILE: profileFile('ours'),
         },
-        profile ? ['--import', join(DIST, 'bench/support/cpu-profile-preload.js')] : [],
+        preload,
       )),
-      kept(start('bare', join(DIST, 'bench/bare/bare-app.js'), { JWT_SECRET: secret, PORT: '0' })),
+      kept(start('bare', join(DIST, 'bench/bare/bare-app.js'), { JWT_SECRET: secret, PORT: '0', BENCH_CPU_PROF_FILE: profileFile('bare') }, preload)),
     ]);
     const riskIds = await prepareRisks(ours.url, secret);
     const manager = await token(secret, 'alice', ['ASSET_MANAGER'], 'ops');
@@ -234,10 +244,13 @@ export async function runE2eBench(): Promise<void> {
       for (const l of [register, analyse]) {
         const order = round % 2 === 0 ? [ours, bare] : [bare, ours];
         for (const server of order) {
-          const profiling = profile && round === 0 && l.name === (process.env.BENCH_E2E_PROFILE ?? 'registerAsset') && server === ours;
-          if (profiling) ours.child.kill('SIGUSR2');
+          const profiling = profile && round === 0 && l.name === (process.env.BENCH_E2E_PROFILE ?? 'registerAsset');
+          if (profiling) server.child.kill('SIGUSR2');
           const m = await load(server, l, seq);
-          if (profiling) ours.child.kill('SIGUSR2');
+          if (profiling) {
+            server.child.kill('SIGUSR2');
+            profiled.set(server.name, m.requests);
+          }
           runs[l.name]![server.name as 'ours' | 'bare'].push(m);
           console.log(`round ${round + 1} ${l.name.padEnd(13)} ${server.name.padEnd(4)}: ${fmt(m.rps)} req/s, p50 ${m.p50} ms, p99 ${m.p99} ms${m.cpuMs === null ? '' : `, ${m.cpuMs.toFixed(3)} CPU ms/request`}${m.errors ? `, ${m.errors} failed` : ''}`);
         }
@@ -269,11 +282,28 @@ export async function runE2eBench(): Promise<void> {
     row('`analyseRisk` (INFORMAL, existing risk) vs the same bare baseline', 'analyseRisk', 0.5);
     const failed = Object.values(s).reduce((n, v) => n + v.ours.errors + v.bare.errors, 0);
     if (failed) console.log(`\n${failed} requests failed or answered with GraphQL errors (see the rounds above)`);
+    if (profile) await printPhases(profiled, profileFile);
     console.log(JSON.stringify({ bench: 'e2e', connections: CONNECTIONS, durationS: DURATION, rounds: ROUNDS, medians: s, ratios: { registerAsset: +ratio('registerAsset').toFixed(3), analyseRisk: +ratio('analyseRisk').toFixed(3) }, cpuRatios: { registerAsset: cpuRatio('registerAsset'), analyseRisk: cpuRatio('analyseRisk') }, runs }));
   } finally {
     await Promise.all(servers.map(stop));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Where each profiled server's main thread spent a request (the profiles are written a moment after the second SIGUSR2). */
+async function printPhases(profiled: Map<string, number>, file: (name: string) => string): Promise<void> {
+  const read = async (name: string): Promise<CpuProfile | null> => {
+    for (let i = 0; i < 100 && !existsSync(file(name)); i++) await new Promise((r) => setTimeout(r, 100));
+    try {
+      return JSON.parse(readFileSync(file(name), 'utf8')) as CpuProfile;
+    } catch {
+      return null;
+    }
+  };
+  const [ours, bare] = [await read('ours'), await read('bare')];
+  if (!ours || !bare) return console.log('\n(no CPU profile to summarise: a server did not write it)');
+  console.log(`\nWhere the main thread spent a ${process.env.BENCH_E2E_PROFILE ?? 'registerAsset'} request, from the profiled measurement of each server (${fmt(profiled.get('ours') ?? 0)} and ${fmt(profiled.get('bare') ?? 0)} requests):\n`);
+  console.log(phaseTable(phasesOf(ours, profiled.get('ours') ?? 0), phasesOf(bare, profiled.get('bare') ?? 0)));
 }
 
 /** A short unmeasured load (warm-up). */
