@@ -3,6 +3,7 @@ import { IdLimit, ListLimit, NameLimit, TextLimit } from '../../graphql/input-li
 import { COMMAND_ID_DESCRIPTION, EXPECTED_VERSION_DESCRIPTION } from '../../graphql/descriptions.js';
 import { ConnectionType } from '../../graphql/pagination.js';
 import { ASSET_CATEGORIES, SECURITY_PROPERTIES, type AssetCategory, type AssetStatus, type SecurityProperty } from '../domain/asset.state.js';
+import { ASSET_DESCRIPTION_MAX_LENGTH } from '../domain/asset.decider.js';
 
 const RATING = 'Rating from 1 (low) to 3 (high)';
 
@@ -96,7 +97,7 @@ export const AssetConnection = ConnectionType(Asset, 'Asset');
 export class RegisterAssetInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @NameLimit() @Field({ description: 'Name, 1 to 200 characters; taken by another active asset of the department (after Unicode NFKC normalisation and trimming): rule ASSET_NAME_TAKEN.' }) name!: string;
-  @TextLimit() @Field({ nullable: true, description: 'Free text, at most 4,000 characters; empty when omitted.' }) description?: string;
+  @TextLimit() @Field({ nullable: true, description: `Free text, at most ${ASSET_DESCRIPTION_MAX_LENGTH.toLocaleString('en')} characters; empty when omitted.` }) description?: string;
   @Field(() => AssetCategoryEnum, { description: 'What kind of asset it is.' }) category!: AssetCategory;
   @NameLimit() @Field({ description: "Department that holds it, 1 to 200 characters, kept as spelt; an ASSET_MANAGER may only name the department in their token (else FORBIDDEN), compared as names are (after Unicode NFKC normalisation, trimming and case folding: OPS is ops)." }) department!: string;
   @IdLimit() @Field(() => ID, { description: 'User id (JWT sub) of its information manager (Art. 9).' }) managerId!: string;
@@ -115,7 +116,7 @@ export class IdentifyThreatInput {
       "Name, 1 to 200 characters. The same name with the same properties again changes nothing; with other properties it is rule THREAT_NAME_NOT_UNIQUE.",
   })
   name!: string;
-  @TextLimit() @Field({ nullable: true, description: 'Free text, at most 4,000 characters; empty when omitted.' }) description?: string;
+  @TextLimit() @Field({ nullable: true, description: `Free text, at most ${ASSET_DESCRIPTION_MAX_LENGTH.toLocaleString('en')} characters; empty when omitted.` }) description?: string;
   @ListLimit() @Field(() => [SecurityPropertyEnum], { description: 'The security properties it affects: at least one, no duplicates.' }) affects!: SecurityProperty[];
 }
 
@@ -126,7 +127,7 @@ export class IdentifyVulnerabilityInput {
   @IdLimit() @Field(() => ID, { description: 'The asset (Asset.id); unknown: NOT_FOUND.' }) assetId!: string;
   @IdLimit() @Field(() => ID, { description: 'The threat of that asset (Threat.id) the vulnerability belongs to; unknown: NOT_FOUND.' }) threatId!: string;
   @NameLimit() @Field({ description: 'Name, 1 to 200 characters; a name the threat already has changes nothing.' }) name!: string;
-  @TextLimit() @Field({ nullable: true, description: 'Free text, at most 4,000 characters; empty when omitted.' }) description?: string;
+  @TextLimit() @Field({ nullable: true, description: `Free text, at most ${ASSET_DESCRIPTION_MAX_LENGTH.toLocaleString('en')} characters; empty when omitted.` }) description?: string;
 }
 
 @InputType({ description: 'Input of reassignAssetManager (Art. 9, 14(2)).' })
@@ -142,5 +143,5 @@ export class RetireAssetInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The asset (Asset.id); unknown: NOT_FOUND.' }) assetId!: string;
-  @TextLimit() @Field({ description: 'Why it leaves the inventory, 1 to 4,000 characters.' }) reason!: string;
+  @TextLimit() @Field({ description: `Why it leaves the inventory, 1 to ${ASSET_DESCRIPTION_MAX_LENGTH.toLocaleString('en')} characters.` }) reason!: string;
 }

@@ -26,7 +26,7 @@ export class BaselineCatalogue {
 export class BaselineRequirementInput {
   @IdLimit() @Field(() => ID, { description: 'Stable id, 1 to 100 characters, unique within the catalogue (case-insensitive).' }) id!: string;
   @NameLimit() @Field({ description: 'Short title, 1 to 200 characters.' }) title!: string;
-  @TextLimit() @Field({ description: 'The requirement in the catalogue\'s own words, 1 to 4,000 characters.' }) statement!: string;
+  @TextLimit() @Field({ description: `The requirement in the catalogue's own words, 1 to ${CATALOGUE_LIMITS.maxStatementLength.toLocaleString('en')} characters.` }) statement!: string;
   @TextLimit() @Field(() => String, { nullable: true, description: 'Where it comes from (an article or clause), at most 500 characters; empty when omitted.' }) reference?: string | null;
 }
 

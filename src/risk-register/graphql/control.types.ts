@@ -3,6 +3,7 @@ import { COMMAND_ID_DESCRIPTION } from '../../graphql/descriptions.js';
 import { IdLimit, ListLimit, TextLimit } from '../../graphql/input-limits.js';
 import { CONTROL_STATUSES, isControlOverdue, progressOf, type ControlStatus } from '../domain/control-lifecycle.js';
 import type { RiskState } from '../domain/risk.state.js';
+import { RISK_TEXT_MAX_LENGTH } from '../domain/risk.rules.js';
 
 export const ControlStatusEnum = Object.fromEntries(CONTROL_STATUSES.map((v) => [v, v])) as Record<ControlStatus, ControlStatus>;
 registerEnumType(ControlStatusEnum, {
@@ -48,7 +49,7 @@ export class RecordControlProgressInput {
     description: 'Progress, 0..100: 0 while PLANNED, 0..99 IN_PROGRESS (omitted: kept), 100 IMPLEMENTED or VERIFIED (omitted: 100); a cancelled control keeps the progress it had.',
   })
   progressPercent?: number;
-  @TextLimit() @Field({ nullable: true, description: 'A note, at most 4,000 characters; required when CANCELLED (the reason) and when an IMPLEMENTED control goes back IN_PROGRESS.' })
+  @TextLimit() @Field({ nullable: true, description: `A note, at most ${RISK_TEXT_MAX_LENGTH.toLocaleString('en')} characters; required when CANCELLED (the reason) and when an IMPLEMENTED control goes back IN_PROGRESS.` })
   note?: string;
   @ListLimit() @IdLimit() @Field(() => [ID], { nullable: true, description: 'Evidence files cited (ids from POST /evidence); each must exist. Their SHA-256 is recorded with the progress.' })
   evidenceIds?: string[];

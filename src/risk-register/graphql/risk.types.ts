@@ -8,6 +8,7 @@ import { AnalysisMethodEnum } from '../../risk-criteria/graphql/criteria.types.j
 import type { AnalysisMethod } from '../../risk-criteria/domain/criteria.state.js';
 import { BASELINE_REQUIREMENT_STATUSES, type BaselineRequirementStatus } from '../../baseline-catalogues/domain/catalogue.state.js';
 import type { ControlStatus } from '../domain/control-lifecycle.js';
+import { RISK_TEXT_MAX_LENGTH } from '../domain/risk.rules.js';
 import { ControlStatusEnum } from './control.types.js';
 import { RISK_STATUSES, TREATMENT_OPTIONS, type ConsentStatus, type EvaluationDecision, type RiskStatus, type TreatmentOption } from '../domain/risk.state.js';
 
@@ -305,7 +306,7 @@ export class HeatMap {
 export class IdentifyRiskInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @NameLimit() @Field({ description: 'Short name of the risk, 1–200 characters.' }) title!: string;
-  @TextLimit() @Field({ nullable: true, description: 'What the risk is; at most 4,000 characters.' }) description?: string;
+  @TextLimit() @Field({ nullable: true, description: `What the risk is; at most ${RISK_TEXT_MAX_LENGTH.toLocaleString('en')} characters.` }) description?: string;
   @ListLimit() @IdLimit() @Field(() => [ID], { description: 'The active information assets concerned, at least one, no duplicates (Art.14(2)).' }) assetIds!: string[];
   @IdLimit() @Field(() => ID, { description: 'A threat identified on one of the assets.' }) threatId!: string;
   @IdLimit() @Field(() => ID, { description: 'A vulnerability of that threat.' }) vulnerabilityId!: string;
@@ -372,7 +373,7 @@ export class DecideTreatmentInput {
   @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The risk, evaluated TO_TREAT (or already treated, to revise the decision).' }) riskId!: string;
   @ListLimit() @Field(() => [TreatmentOptionEnum], { description: 'One or more of REDUCE, AVOID, SHARE, no duplicates. AVOID closes the risk and retires its assets.' }) options!: TreatmentOption[];
-  @TextLimit() @Field({ description: 'Why this treatment, required; at most 4,000 characters.' }) rationale!: string;
+  @TextLimit() @Field({ description: `Why this treatment, required; at most ${RISK_TEXT_MAX_LENGTH.toLocaleString('en')} characters.` }) rationale!: string;
   @Field(() => Int, { description: 'Target residual likelihood, 1..N of the criteria in force.' }) targetLikelihood!: number;
   @Field(() => Int, { description: 'Target residual impact, 1..M of the criteria in force; the target level must meet the acceptance level (rule TARGET_ABOVE_ACCEPTANCE).' }) targetImpact!: number;
   @TextLimit() @Field({ nullable: true, description: 'The outsourcee or insurer; required with SHARE, at most 200 characters.' }) counterparty?: string;
@@ -415,7 +416,7 @@ export class RecordReviewInput {
   @Field({ description: 'Whether the controls were found in place: true only once every control of the risk is IMPLEMENTED, VERIFIED or CANCELLED and not all are CANCELLED (rule CONTROLS_NOT_IMPLEMENTED); false is a finding.' }) controlsInPlace!: boolean;
   @Field(() => Int, { description: 'Actual likelihood now, 1..N of the criteria in force.' }) actualLikelihood!: number;
   @Field(() => Int, { description: 'Actual impact now, 1..M of the criteria in force.' }) actualImpact!: number;
-  @TextLimit() @Field({ nullable: true, description: "The reviewer's notes; at most 4,000 characters." }) notes?: string;
+  @TextLimit() @Field({ nullable: true, description: `The reviewer's notes; at most ${RISK_TEXT_MAX_LENGTH.toLocaleString('en')} characters.` }) notes?: string;
 }
 
 @ObjectType({ description: 'The controls of one risk in the Art.18(2) record.' })

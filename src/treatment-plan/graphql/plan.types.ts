@@ -4,6 +4,7 @@ import { COMMAND_ID_DESCRIPTION } from '../../graphql/descriptions.js';
 import { ConnectionType } from '../../graphql/pagination.js';
 import { ConsentStatusEnum } from '../../risk-register/graphql/risk.types.js';
 import { BOARD_DECISIONS, PLAN_STATUSES, type BoardDecision, type ConsentStatus, type PlanStatus } from '../domain/plan.state.js';
+import { PLAN_LIMITS } from '../domain/plan.decider.js';
 
 const asEnum = <T extends string>(values: readonly T[]) => Object.fromEntries(values.map((v) => [v, v])) as Record<T, T>;
 const EXPECTED_PLAN_VERSION =
@@ -140,7 +141,7 @@ export class RecordBoardResolutionInput {
   @TextLimit() @Field({ description: 'Date of the board meeting, YYYY-MM-DD: a real date, not in the future, not before the day the revision under submission was submitted (Japan time).' }) meetingDate!: string;
   @Field(() => BoardDecisionEnum, { description: 'APPROVED or REJECTED.' }) decision!: BoardDecision;
   @TextLimit() @Field({ description: 'Reference to the board minutes, 1–500 characters.' }) minutesReference!: string;
-  @TextLimit() @Field({ nullable: true, description: "The secretary's notes; at most 4,000 characters." }) notes?: string;
+  @TextLimit() @Field({ nullable: true, description: `The secretary's notes; at most ${PLAN_LIMITS.notes.toLocaleString('en')} characters.` }) notes?: string;
   @Field(() => Int, {
     nullable: true,
     description:
@@ -155,7 +156,7 @@ export class AcceptResidualRiskInput {
   @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The approved plan that asks for the consent.' }) planId!: string;
   @IdLimit() @Field(() => ID, { description: 'The risk, owned by the caller.' }) riskId!: string;
-  @TextLimit() @Field({ nullable: true, description: "The owner's statement; at most 4,000 characters." }) statement?: string;
+  @TextLimit() @Field({ nullable: true, description: `The owner's statement; at most ${PLAN_LIMITS.statement.toLocaleString('en')} characters.` }) statement?: string;
 }
 
 @InputType({ description: 'Input of declineResidualRisk (Art.20).' })
@@ -164,7 +165,7 @@ export class DeclineResidualRiskInput {
   @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The approved plan that asks for the consent.' }) planId!: string;
   @IdLimit() @Field(() => ID, { description: 'The risk, owned by the caller.' }) riskId!: string;
-  @TextLimit() @Field({ description: 'Why the residual risk is refused; required, at most 4,000 characters.' }) reason!: string;
+  @TextLimit() @Field({ description: `Why the residual risk is refused; required, at most ${PLAN_LIMITS.reason.toLocaleString('en')} characters.` }) reason!: string;
 }
 
 @InputType({ description: 'Input of withdrawPlan (Art.19).' })
@@ -172,7 +173,7 @@ export class WithdrawPlanInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The plan, SUBMITTED.' }) planId!: string;
-  @TextLimit() @Field({ description: 'Why it is withdrawn; required, at most 4,000 characters.' }) reason!: string;
+  @TextLimit() @Field({ description: `Why it is withdrawn; required, at most ${PLAN_LIMITS.reason.toLocaleString('en')} characters.` }) reason!: string;
 }
 
 @InputType({ description: 'Input of closePlan (Art.19).' })
@@ -180,7 +181,7 @@ export class ClosePlanInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The plan, APPROVED or IN_FORCE.' }) planId!: string;
-  @TextLimit() @Field({ description: 'Why it is closed; required, at most 4,000 characters.' }) reason!: string;
+  @TextLimit() @Field({ description: `Why it is closed; required, at most ${PLAN_LIMITS.reason.toLocaleString('en')} characters.` }) reason!: string;
 }
 
 @InputType({ description: 'Input of removeRiskFromPlan (Art.19).' })
@@ -189,5 +190,5 @@ export class RemoveRiskFromPlanInput {
   @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The plan: in DRAFT, or APPROVED or IN_FORCE for an item whose consent is DECLINED or REOPENED or whose risk is CLOSED (avoided).' }) planId!: string;
   @IdLimit() @Field(() => ID, { description: 'The risk, an item of the plan.' }) riskId!: string;
-  @TextLimit() @Field({ description: 'Why it is removed; required, at most 4,000 characters.' }) reason!: string;
+  @TextLimit() @Field({ description: `Why it is removed; required, at most ${PLAN_LIMITS.reason.toLocaleString('en')} characters.` }) reason!: string;
 }
