@@ -302,7 +302,7 @@ async function printPhases(profiled: Map<string, number>, file: (name: string) =
   };
   const [ours, bare] = [await read('ours'), await read('bare')];
   if (!ours || !bare) return console.log('\n(no CPU profile to summarise: a server did not write it)');
-  console.log(`\nWhere the main thread spent a ${process.env.BENCH_E2E_PROFILE ?? 'registerAsset'} request, from the profiled measurement of each server (${fmt(profiled.get('ours') ?? 0)} and ${fmt(profiled.get('bare') ?? 0)} requests):\n`);
+  console.log(`\nWhere the main thread spent its time per ${process.env.BENCH_E2E_PROFILE ?? 'registerAsset'} request, from the profiled measurement of each server (${fmt(profiled.get('ours') ?? 0)} and ${fmt(profiled.get('bare') ?? 0)} requests):\n`);
   console.log(phaseTable(phasesOf(ours, profiled.get('ours') ?? 0), phasesOf(bare, profiled.get('bare') ?? 0)));
 }
 
