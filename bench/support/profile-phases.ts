@@ -34,13 +34,14 @@ export const BACKGROUND_PHASES: readonly (readonly [phase: string, frame: RegExp
 const LEFT_OUT = new Set(['(idle)']);
 const PROFILER = /cpu-profile-preload|node:inspector/;
 
-/** The code a leaf frame's source file belongs to. */
+const OUR_CODE = 'request: our code (resolvers, commands, deciders, store calls)';
+
+/** The code a leaf frame's source file belongs to (our calls into better-sqlite3's JS are ours). */
 export function codeOf(url: string): string {
-  if (/\/dist\/src\//.test(url)) return 'request: our code (resolvers, commands, deciders, store calls)';
+  if (/\/dist\/src\/|node_modules\/better-sqlite3\//.test(url)) return OUR_CODE;
   if (/\/dist\/bench\//.test(url)) return 'request: the bare app\'s code';
   if (/node_modules\/(graphql|@apollo|@nestjs|@as-integrations|class-validator|class-transformer|rxjs|reflect-metadata|@graphql-tools)\//.test(url)) return 'GraphQL, Nest (parse, validate, execute, pipes)';
   if (/node_modules\/(jose|jsonwebtoken)\//.test(url) || url.startsWith('node:internal/crypto')) return 'bearer token check (JWT) and other crypto';
-  if (/node_modules\/(better-sqlite3)\//.test(url)) return 'request: our code (resolvers, commands, deciders, store calls)';
   if (/node_modules\/(prom-client|pino)[^/]*\//.test(url)) return 'metrics and logs';
   if (/node_modules\//.test(url) || url.startsWith('node:')) return 'HTTP (Node, Express, body parsing, middleware)';
   return 'other';

@@ -56,6 +56,11 @@ export class WalDurability<B> {
   private durable: number;
   /** data_version as the readers last saw it: another connection's commits need our sync. */
   private readerDataVersion: number;
+  /** Whether readerCap asked for data_version in this turn of the event loop (reset by nextTurn). */
+  private askedThisTurn = false;
+  private readonly nextTurn = (): void => {
+    this.askedThisTurn = false;
+  };
   private unsynced: B[] = [];
   private waiters: DurableWaiter[] = [];
   private syncing: Promise<void> | null = null;
@@ -173,12 +178,6 @@ export class WalDurability<B> {
     }
     return this.durable;
   }
-
-  /** Whether readerCap asked for data_version in this turn of the event loop. */
-  private askedThisTurn = false;
-  private readonly nextTurn = (): void => {
-    this.askedThisTurn = false;
-  };
 
   /** Syncs and settles everything committed, then closes the WAL handle (and stops the checkpointer). */
   async close(): Promise<void> {
