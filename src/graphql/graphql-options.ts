@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { ApolloDriverConfig } from '@nestjs/apollo';
@@ -10,7 +9,7 @@ import type { AccessLog } from '../audit/application/access-log.js';
 import { accessLogPlugin, accessLogWsHooks, logReturnedEntities } from '../audit/graphql/access-log.plugin.js';
 import { formatGraphQLError } from './error-format.js';
 import { authenticationPlugin } from '../identity/graphql/authentication.plugin.js';
-import { requestIdOf } from '../shared/logging/request-id.js';
+import { newRequestId, requestIdOf } from '../shared/logging/request-id.js';
 import { newAnswerId } from '../shared/application/unconfirmed-writes.js';
 import { ReadModelsAnswers, readModelsPlugin, type ReadModelsSource } from './read-models-extension.js';
 import { closeSlowConsumer, peerGoneError, skipIfClosing, type WsSocket } from './ws-hardening.js';
@@ -186,7 +185,7 @@ export function graphqlOptions(
         const context: RequestContext = {
           // Revoked while the socket is open: its new operations are refused until it closes.
           auth: revokedOn(arg.extra) ? { error: revokedOn(arg.extra)! } : ((arg.extra.auth as RequestContext['auth']) ?? { error: new Error('unauthenticated') }),
-          correlationId: randomUUID(),
+          correlationId: newRequestId(),
           answerId: newAnswerId(),
           ...(socket ? { closeSlowConsumer: () => closeSlowConsumer(socket, 'A subscription fell too far behind: read on with events(after), then subscribe again') } : {}),
         };

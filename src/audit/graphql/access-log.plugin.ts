@@ -19,7 +19,6 @@
  * Read from the resolver's own value, so it does not depend on what the client selected.
  */
 import { MAX_TOKENS } from '../../graphql/edge-limits.js';
-import { randomUUID } from 'node:crypto';
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
   GraphQLError,
@@ -41,6 +40,7 @@ import {
 } from 'graphql';
 import type { RequestContext } from '../../identity/graphql/auth.guard.js';
 import { DomainError } from '../../shared/domain/errors.js';
+import { newRequestId } from '../../shared/logging/request-id.js';
 import type { AccessLog, AccessOutcome, AccessRecord, OperationType } from '../application/access-log.js';
 
 /** Argument names that carry ids without being targets. */
@@ -287,7 +287,7 @@ export function accessLogWsHooks(log: AccessLog) {
     connectionRefused(): void {
       log.record(
         accessRecord(
-          { correlationId: randomUUID() },
+          { correlationId: newRequestId() },
           { operationName: null, operationType: 'subscription', fields: [], targetIds: [] },
           ['UNAUTHENTICATED'],
         ),
@@ -318,7 +318,7 @@ export function accessLogWsHooks(log: AccessLog) {
         const description = describeOperation(document, operation, payload.variables, payload.operationName);
         const auth = (ctx.extra as { auth?: RequestContext['auth'] } | undefined)?.auth;
         const codes = errors.map(errorCode);
-        log.record(accessRecord({ auth, correlationId: randomUUID() }, description, codes.length ? codes : ['BAD_USER_INPUT']));
+        log.record(accessRecord({ auth, correlationId: newRequestId() }, description, codes.length ? codes : ['BAD_USER_INPUT']));
       } catch {
         // as above
       }
