@@ -3,11 +3,11 @@
  * what the decider may not make itself (new ids, the time) and run the command through the
  * pipeline together with the name reservation that registering and retiring decide with it.
  */
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
+import { newEntityId } from '../../shared/application/entity-id.js';
 import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
@@ -54,7 +54,7 @@ export class RegisterAssetHandler implements ICommandHandler<RegisterAssetComman
   execute(command: RegisterAssetCommand): Promise<AssetState> {
     const i = command.input;
     return this.pipeline.run(command, (stamp) => ({
-      type: 'RegisterAsset', ...stamp, assetId: randomUUID(), name: i.name, description: i.description ?? '', category: i.category,
+      type: 'RegisterAsset', ...stamp, assetId: newEntityId(), name: i.name, description: i.description ?? '', category: i.category,
       department: i.department, managerId: i.managerId, confidentiality: i.confidentiality, integrity: i.integrity, availability: i.availability,
     }));
   }
@@ -65,7 +65,7 @@ export class IdentifyThreatHandler implements ICommandHandler<IdentifyThreatComm
   constructor(private readonly pipeline: AssetCommandPipeline) {}
   execute(command: IdentifyThreatCommand): Promise<AssetState> {
     const i = command.input;
-    return this.pipeline.run(command, (stamp) => ({ type: 'IdentifyThreat', ...stamp, assetId: i.assetId, threatId: randomUUID(), name: i.name, description: i.description ?? '', affects: i.affects }));
+    return this.pipeline.run(command, (stamp) => ({ type: 'IdentifyThreat', ...stamp, assetId: i.assetId, threatId: newEntityId(), name: i.name, description: i.description ?? '', affects: i.affects }));
   }
 }
 
@@ -75,7 +75,7 @@ export class IdentifyVulnerabilityHandler implements ICommandHandler<IdentifyVul
   execute(command: IdentifyVulnerabilityCommand): Promise<AssetState> {
     const i = command.input;
     return this.pipeline.run(command, (stamp) => ({
-      type: 'IdentifyVulnerability', ...stamp, assetId: i.assetId, threatId: i.threatId, vulnerabilityId: randomUUID(), name: i.name, description: i.description ?? '',
+      type: 'IdentifyVulnerability', ...stamp, assetId: i.assetId, threatId: i.threatId, vulnerabilityId: newEntityId(), name: i.name, description: i.description ?? '',
     }));
   }
 }

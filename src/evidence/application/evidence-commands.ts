@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
+import { newEntityId } from '../../shared/application/entity-id.js';
 import { EvidenceFiles } from '../../shared/application/evidence-files.js';
 import { ClientCommand, commandContext } from '../../shared/application/request-meta.js';
 import { BadInputError, NotFoundError } from '../../shared/domain/errors.js';
@@ -109,7 +109,7 @@ export class AddCommentHandler implements ICommandHandler<AddCommentCommand, Com
     const ctx = commandContext(meta, this.clock, i.commandId);
     refuseAuditor(ctx.actor);
     const entityKind = await requireEntity(this.directory, i.entityId);
-    const commentId = randomUUID();
+    const commentId = newEntityId();
     const result = await this.executor.execute(
       { streamId: annotationStreams.streamOf(i.entityId), decider: annotationsDecider },
       { type: 'AddComment', actor: ctx.actor, at: ctx.at, commentId, entityId: i.entityId, entityKind, text: i.text },

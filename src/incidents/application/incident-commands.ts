@@ -5,7 +5,6 @@
  * read in the same attempt and appended as a bare version check, so the owner check cannot be
  * undone by a concurrent change of owner.
  */
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
@@ -15,6 +14,7 @@ import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import { RiskRegisterQueries, type RiskRow } from '../../risk-register/projections/risk-register.projection.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
+import { newEntityId } from '../../shared/application/entity-id.js';
 import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { incidentDecider, type IncidentCommand } from '../domain/incident.decider.js';
@@ -36,7 +36,7 @@ export class RecordIncidentHandler implements ICommandHandler<RecordIncidentComm
 
   async execute({ input: i, meta }: RecordIncidentCommand): Promise<IncidentState> {
     const ctx = commandContext(meta, this.clock, i.commandId);
-    const incidentId = randomUUID();
+    const incidentId = newEntityId();
     const command: IncidentCommand = {
       type: 'RecordIncident', actor: ctx.actor, at: ctx.at, incidentId,
       title: i.title, organisation: i.organisation, occurredOn: i.occurredOn, description: i.description, sources: i.sources,

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
+import { newEntityId } from '../../shared/application/entity-id.js';
 import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { criteriaById, criteriaDecider, criteriaStreamId, type CriteriaCommand, type ApproveRiskCriteria, type ProposeRiskCriteria } from '../domain/criteria.decider.js';
@@ -48,7 +48,7 @@ export class ProposeRiskCriteriaHandler implements ICommandHandler<ProposeRiskCr
   constructor(private readonly pipeline: CriteriaCommandPipeline) {}
   execute(command: ProposeRiskCriteriaCommand): Promise<CriteriaVersionState> {
     const { commandId: _commandId, ...definition } = command.input;
-    return this.pipeline.run(command, (stamp) => ({ type: 'ProposeRiskCriteria', ...stamp, criteriaId: randomUUID(), definition }));
+    return this.pipeline.run(command, (stamp) => ({ type: 'ProposeRiskCriteria', ...stamp, criteriaId: newEntityId(), definition }));
   }
 }
 

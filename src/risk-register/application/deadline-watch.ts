@@ -6,7 +6,6 @@
  * decides on the stream, so a ControlBecameOverdue or RiskReviewBecameDue is recorded once even
  * when several instances watch at the same time; the register is only the list of candidates.
  */
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
@@ -15,6 +14,7 @@ import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { JsonLogger } from '../../shared/logging/json-logger.js';
+import { newRequestId } from '../../shared/logging/request-id.js';
 import { overdueControlsOf } from '../domain/control-lifecycle.js';
 import { reviewDue, reviewDueRecorded } from '../domain/review.js';
 import { staleWithoutQuestion } from '../domain/plan-and-consent.js';
@@ -107,7 +107,7 @@ export class DeadlineWatch implements OnApplicationBootstrap, OnModuleDestroy {
       let recorded = 0;
       for (const risk of candidates) {
         if (this.stopped) break;
-        const ctx = { actor: DEADLINE_WATCH_ACTOR, at, correlationId: randomUUID(), causationId: `deadline-watch:${at}` };
+        const ctx = { actor: DEADLINE_WATCH_ACTOR, at, correlationId: newRequestId(), causationId: `deadline-watch:${at}` };
         try {
           const stream = { streamId: riskStreamId(risk.id), decider: riskDecider };
           const stale = staleWithoutQuestion(risk);

@@ -5,13 +5,13 @@
  * answers with the risk as the register now shows it (priority and flags included), so the
  * resolver returns what the command returns.
  */
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
 import type { AnalysisMethod } from '../../risk-criteria/domain/criteria.state.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor, type AttemptReader } from '../../shared/application/command-executor.js';
+import { newEntityId } from '../../shared/application/entity-id.js';
 import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
@@ -99,7 +99,7 @@ export class IdentifyRiskHandler implements ICommandHandler<IdentifyRiskCommand,
   execute(command: IdentifyRiskCommand): Promise<RiskRow> {
     const i = command.input;
     return this.pipeline.run(command, async (stamp, _existing, reader) => ({
-      type: 'IdentifyRisk', ...stamp, riskId: randomUUID(), title: i.title, description: i.description ?? '', assetIds: i.assetIds,
+      type: 'IdentifyRisk', ...stamp, riskId: newEntityId(), title: i.title, description: i.description ?? '', assetIds: i.assetIds,
       threatId: i.threatId, vulnerabilityId: i.vulnerabilityId, ownerId: i.ownerId, externalReferences: i.externalReferences ?? [],
       assets: await this.pipeline.context.assets(i.assetIds ?? [], reader),
     }));
@@ -115,7 +115,7 @@ export class AnalyseRiskHandler implements ICommandHandler<AnalyseRiskCommand, R
     return this.pipeline.run(command, async (stamp, existing, reader) => {
       const risk = await existing(i.riskId);
       return {
-        type: 'AnalyseRisk', ...stamp, riskId: i.riskId, analysisId: randomUUID(), method: i.method, baseline: i.baseline, informal: i.informal,
+        type: 'AnalyseRisk', ...stamp, riskId: i.riskId, analysisId: newEntityId(), method: i.method, baseline: i.baseline, informal: i.informal,
         detailed: i.detailed, externalReferences: i.externalReferences, criteria: await context.criteriaInForce(reader),
         assets: await context.assets(risk.assetIds, reader), catalogue: await context.catalogue(i.baseline?.catalogueId, reader),
         incidentIds: i.incidentIds, knownIncidentIds: await context.recordedIncidents(i.incidentIds ?? []),
@@ -155,7 +155,7 @@ export class DecideControlsHandler implements ICommandHandler<DecideControlsComm
     const i = command.input;
     return this.pipeline.run(command, async (stamp) => ({
       type: 'DecideControls', ...stamp, riskId: i.riskId,
-      controls: (i.controls ?? []).map((c) => ({ controlId: randomUUID(), existingControlId: c.existingControlId, title: c.title, description: c.description ?? '', ownerId: c.ownerId, dueDate: c.dueDate, reason: c.reason, reference: c.reference })),
+      controls: (i.controls ?? []).map((c) => ({ controlId: newEntityId(), existingControlId: c.existingControlId, title: c.title, description: c.description ?? '', ownerId: c.ownerId, dueDate: c.dueDate, reason: c.reason, reference: c.reference })),
     }));
   }
 }
@@ -175,7 +175,7 @@ export class RecordReviewHandler implements ICommandHandler<RecordReviewCommand,
   execute(command: RecordReviewCommand): Promise<RiskRow> {
     const i = command.input;
     return this.pipeline.run(command, async (stamp, _existing, reader) => ({
-      type: 'RecordReview', ...stamp, riskId: i.riskId, reviewId: randomUUID(), controlsInPlace: i.controlsInPlace, actualLikelihood: i.actualLikelihood,
+      type: 'RecordReview', ...stamp, riskId: i.riskId, reviewId: newEntityId(), controlsInPlace: i.controlsInPlace, actualLikelihood: i.actualLikelihood,
       actualImpact: i.actualImpact, notes: i.notes, criteria: await this.pipeline.context.criteriaInForce(reader),
     }));
   }

@@ -3,7 +3,6 @@
  * concern risks decide on both streams together (plan-joint-commands.ts); an owner's answer on
  * the residual risk is decided on the risk (the plan learns it through the reactions).
  */
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { RiskWriteContext } from '../../risk-register/application/write-context.js';
@@ -13,6 +12,7 @@ import { RiskRules } from '../../risk-register/domain/risk.rules.js';
 import { AggregateReader } from '../../shared/application/aggregate-reader.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { CommandExecutor } from '../../shared/application/command-executor.js';
+import { newEntityId } from '../../shared/application/entity-id.js';
 import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { ConcurrencyConflictError, NotFoundError, RuleViolationError } from '../../shared/domain/errors.js';
@@ -145,7 +145,7 @@ export class DraftPlanHandler implements ICommandHandler<DraftPlanCommand, PlanS
   constructor(private readonly pipeline: PlanCommandPipeline) {}
   execute(command: DraftPlanCommand): Promise<PlanState> {
     const i = command.input;
-    return this.pipeline.run(command, (stamp) => ({ type: 'DraftPlan', ...stamp, planId: randomUUID(), title: i.title, period: i.period }));
+    return this.pipeline.run(command, (stamp) => ({ type: 'DraftPlan', ...stamp, planId: newEntityId(), title: i.title, period: i.period }));
   }
 }
 
