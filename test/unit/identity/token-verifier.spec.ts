@@ -25,7 +25,10 @@ describe('TokenVerifier: HS256 tokens verified once, checked against the clock o
     const first = await v.verifySession(token);
     const second = await v.verifySession(token);
     expect(second).toEqual(first);
-    expect(second.actor).not.toBe(first.actor);
+    // The claims are turned into an actor once; every request gets that one, which none can change.
+    expect(second.actor).toBe(first.actor);
+    expect(Object.isFrozen(first) && Object.isFrozen(first.actor) && Object.isFrozen(first.actor.roles)).toBe(true);
+    expect(() => (first.actor.roles as string[]).push('CISO')).toThrow(TypeError);
     expect(first.actor).toEqual({ id: 'alice', name: 'alice', roles: ['ASSET_MANAGER'], department: undefined });
 
     jest.setSystemTime(now + (60 + CLOCK_TOLERANCE_SECONDS - 1) * 1000);
