@@ -6,7 +6,7 @@
  */
 import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
-import { ValidateBy, ValidateNested } from 'class-validator';
+import { ValidateBy, ValidateNested, type ValidationArguments } from 'class-validator';
 import { hasUnprintable, ILL_FORMED_TEXT, isWellFormedText, longerThan } from '../shared/domain/guards.js';
 
 export const INPUT_LIMITS = { name: 200, id: 128, text: 10_000, items: 500 } as const;
@@ -18,13 +18,26 @@ function strings(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
-function lengthBound(max: number) {
+/**
+ * At most `max` characters each (counted as the deciders count: longerThan). A field whose decider
+ * allows fewer passes its own `tighter` limit, which the edge then names: a client is never told a
+ * bound larger than the real one (a token revocation's reason of 20,000 characters was told "at
+ * most 10000", one of 5,000 "at most 1000"). The tighter bound counts the text trimmed, as the
+ * deciders do, so the edge never refuses what its decider would take.
+ */
+function lengthBound(max: number, tighter?: number) {
+  const named = tighter !== undefined && tighter < max ? tighter : undefined;
+  const fits = (s: string) => !longerThan(s, max) && (named === undefined || !longerThan(s.trim(), named));
   return ValidateBy({
     name: 'maxCharacters',
-    constraints: [max],
+    constraints: [named ?? max],
     validator: {
-      validate: (value: unknown) => value === null || value === undefined || strings(value).every((s) => !longerThan(s, max)),
-      defaultMessage: () => `must be at most ${max} characters`,
+      validate: (value: unknown) => value === null || value === undefined || strings(value).every(fits),
+      defaultMessage: (args?: ValidationArguments) =>
+        // Only the untrimmed bound failed: a short text padded with thousands of spaces.
+        named !== undefined && strings(args?.value).every((s) => !longerThan(s.trim(), named))
+          ? `must be at most ${max} characters, spaces around it included`
+          : `must be at most ${named ?? max} characters`,
     },
   });
 }
@@ -63,12 +76,15 @@ function wellFormed() {
   });
 }
 
-/** A name or a title (or a list of them): at most 200 characters each, all of them printable. */
-export const NameLimit = () => applyDecorators(lengthBound(INPUT_LIMITS.name), printable(), wellFormed());
-/** An id (or a list of ids): at most 128 characters each. */
-export const IdLimit = () => applyDecorators(lengthBound(INPUT_LIMITS.id), wellFormed());
-/** Any other text (or a list of texts): at most 10,000 characters each. */
-export const TextLimit = () => applyDecorators(lengthBound(INPUT_LIMITS.text), wellFormed());
+/**
+ * A name or a title (or a list of them): at most 200 characters each, all of them printable; pass
+ * the decider's limit where it is tighter (a plan's period: 50), as for IdLimit and TextLimit.
+ */
+export const NameLimit = (tighter?: number) => applyDecorators(lengthBound(INPUT_LIMITS.name, tighter), printable(), wellFormed());
+/** An id (or a list of ids): at most 128 characters each, or the decider's tighter limit. */
+export const IdLimit = (tighter?: number) => applyDecorators(lengthBound(INPUT_LIMITS.id, tighter), wellFormed());
+/** Any other text (or a list of texts): at most 10,000 characters each, or the decider's tighter limit. */
+export const TextLimit = (tighter?: number) => applyDecorators(lengthBound(INPUT_LIMITS.text, tighter), wellFormed());
 /** A list: at most `max` items (500 by default), also in each inner list. */
 export const ListLimit = (max: number = INPUT_LIMITS.items) => itemsBound(max);
 /**

@@ -24,16 +24,16 @@ export class BaselineCatalogue {
 
 @InputType({ description: 'One requirement of a catalogue to import.' })
 export class BaselineRequirementInput {
-  @IdLimit() @Field(() => ID, { description: 'Stable id, 1 to 100 characters, unique within the catalogue (case-insensitive).' }) id!: string;
+  @IdLimit(CATALOGUE_LIMITS.maxRequirementIdLength) @Field(() => ID, { description: `Stable id, 1 to ${CATALOGUE_LIMITS.maxRequirementIdLength} characters, unique within the catalogue (case-insensitive).` }) id!: string;
   @NameLimit() @Field({ description: 'Short title, 1 to 200 characters.' }) title!: string;
   @TextLimit() @Field({ description: `The requirement in the catalogue's own words, 1 to ${CATALOGUE_LIMITS.maxStatementLength.toLocaleString('en')} characters.` }) statement!: string;
-  @TextLimit() @Field(() => String, { nullable: true, description: 'Where it comes from (an article or clause), at most 500 characters; empty when omitted.' }) reference?: string | null;
+  @TextLimit(CATALOGUE_LIMITS.maxReferenceLength) @Field(() => String, { nullable: true, description: `Where it comes from (an article or clause), at most ${CATALOGUE_LIMITS.maxReferenceLength} characters; empty when omitted.` }) reference?: string | null;
 }
 
 @InputType({ description: 'Input of importBaselineCatalogue (Art. 15(2)(1)).' })
 export class ImportBaselineCatalogueInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @NameLimit() @Field({ description: 'Name of the catalogue, 1 to 200 characters; with version it gives the id.' }) name!: string;
-  @TextLimit() @Field({ description: "The catalogue's own version label: 1 to 40 of A-Z, a-z, 0-9, '.', '_', '-'. The same name and version with other content is rule CATALOGUE_VERSION_IMMUTABLE." }) version!: string;
+  @TextLimit(CATALOGUE_LIMITS.maxVersionLength) @Field({ description: "The catalogue's own version label: 1 to 40 of A-Z, a-z, 0-9, '.', '_', '-'. The same name and version with other content is rule CATALOGUE_VERSION_IMMUTABLE." }) version!: string;
   @ListLimit(CATALOGUE_LIMITS.maxRequirements) @NestedInput(() => BaselineRequirementInput) @Field(() => [BaselineRequirementInput], { description: '1 to 500 requirements, ids unique (case-insensitive).' }) requirements!: BaselineRequirementInput[];
 }

@@ -26,9 +26,9 @@ export class Context {
 export class RecordContextInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @Field(() => Int, { nullable: true, description: 'Context.version as last read (0 when there was none yet); when another version was recorded since, the command is refused with CONCURRENCY_CONFLICT.' }) expectedVersion?: number;
-  @NameLimit() @Field({ description: `The period it covers, such as FY2026; 1 to ${CONTEXT_LIMITS.period} characters.` }) period!: string;
+  @NameLimit(CONTEXT_LIMITS.period) @Field({ description: `The period it covers, such as FY2026; 1 to ${CONTEXT_LIMITS.period} characters.` }) period!: string;
   @TextLimit() @Field({ description: `The scope, 1 to ${CONTEXT_LIMITS.scope.toLocaleString('en')} characters.` }) scope!: string;
-  @ListLimit() @TextLimit() @Field(() => [String], { description: `Internal issues: ${LIST}.` }) internalIssues!: string[];
-  @ListLimit() @TextLimit() @Field(() => [String], { description: `External issues: ${LIST}.` }) externalIssues!: string[];
-  @ListLimit() @TextLimit() @Field(() => [String], { description: `Interested parties: ${LIST}.` }) interestedParties!: string[];
+  @ListLimit(CONTEXT_LIMITS.items) @TextLimit() @Field(() => [String], { description: `Internal issues: ${LIST}.` }) internalIssues!: string[];
+  @ListLimit(CONTEXT_LIMITS.items) @TextLimit() @Field(() => [String], { description: `External issues: ${LIST}.` }) externalIssues!: string[];
+  @ListLimit(CONTEXT_LIMITS.items) @TextLimit() @Field(() => [String], { description: `Interested parties: ${LIST}.` }) interestedParties!: string[];
 }

@@ -18,5 +18,5 @@ export class TokenRevocation {
 export class RevokeTokensInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @IdLimit() @Field(() => ID, { description: 'The subject (JWT sub) whose tokens are revoked, exactly as in the tokens: 1 to 128 printable characters.' }) subject!: string;
-  @TextLimit() @Field({ description: `Why (a departure, a lost device), 1 to ${REVOCATION_LIMITS.reason.toLocaleString('en')} characters. Recorded in the event log, which every role may read (history, events): write the reason, not the circumstances.` }) reason!: string;
+  @TextLimit(REVOCATION_LIMITS.reason) @Field({ description: `Why (a departure, a lost device), 1 to ${REVOCATION_LIMITS.reason.toLocaleString('en')} characters. Recorded in the event log, which every role may read (history, events): write the reason, not the circumstances.` }) reason!: string;
 }

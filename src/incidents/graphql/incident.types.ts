@@ -31,7 +31,7 @@ export class RecordIncidentInput {
   @NameLimit() @Field({ description: `The firm where it happened, 1 to ${INCIDENT_LIMITS.organisation} characters.` }) organisation!: string;
   @TextLimit() @Field({ description: 'The day it happened, YYYY-MM-DD: a real date, not after today in Japan.' }) occurredOn!: string;
   @TextLimit() @Field({ description: `What happened, 1 to ${INCIDENT_LIMITS.description.toLocaleString('en')} characters.` }) description!: string;
-  @ListLimit() @TextLimit() @Field(() => [String], { nullable: true, description: `Where it is reported: at most ${INCIDENT_LIMITS.sources} sources of 1 to ${INCIDENT_LIMITS.source.toLocaleString('en')} characters (repeats are dropped); none when omitted.` }) sources?: string[];
+  @ListLimit(INCIDENT_LIMITS.sources) @TextLimit() @Field(() => [String], { nullable: true, description: `Where it is reported: at most ${INCIDENT_LIMITS.sources} sources of 1 to ${INCIDENT_LIMITS.source.toLocaleString('en')} characters (repeats are dropped); none when omitted.` }) sources?: string[];
 }
 
 @InputType({ description: 'Input of linkIncidentToRisk (Art.15(3)).' })

@@ -1,6 +1,7 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { IdLimit, ListLimit, NameLimit, NestedInput } from '../../graphql/input-limits.js';
 import { COMMAND_ID_DESCRIPTION, EXPECTED_VERSION_DESCRIPTION } from '../../graphql/descriptions.js';
+import { CRITERIA_LIMITS } from '../domain/criteria.decider.js';
 import { ANALYSIS_METHODS, type AnalysisMethod, type CriteriaStatus } from '../domain/criteria.state.js';
 
 /**
@@ -82,9 +83,9 @@ export class ReviewIntervalInput {
 @InputType({ description: 'Input of proposeRiskCriteria (Art. 13): a complete criteria definition; every inconsistency is BAD_USER_INPUT naming the field (such as matrix[1][0]).' })
 export class ProposeRiskCriteriaInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @ListLimit() @NameLimit() @Field(() => [String], { description: 'Likelihood labels, lowest first: N of them, 2 to 10, unique, each 1 to 100 characters.' }) likelihoodLevels!: string[];
-  @ListLimit() @NameLimit() @Field(() => [String], { description: 'Impact labels, lowest first: M of them, 2 to 10, unique, each 1 to 100 characters.' }) impactLevels!: string[];
-  @ListLimit() @NameLimit() @Field(() => [String], { description: 'Risk level labels, lowest first: 2 to 10, unique, each 1 to 100 characters.' }) riskLevels!: string[];
+  @ListLimit(CRITERIA_LIMITS.maxLevels) @NameLimit(CRITERIA_LIMITS.maxLabelLength) @Field(() => [String], { description: `Likelihood labels, lowest first: N of them, ${CRITERIA_LIMITS.minLevels} to ${CRITERIA_LIMITS.maxLevels}, unique, each 1 to ${CRITERIA_LIMITS.maxLabelLength} characters.` }) likelihoodLevels!: string[];
+  @ListLimit(CRITERIA_LIMITS.maxLevels) @NameLimit(CRITERIA_LIMITS.maxLabelLength) @Field(() => [String], { description: `Impact labels, lowest first: M of them, ${CRITERIA_LIMITS.minLevels} to ${CRITERIA_LIMITS.maxLevels}, unique, each 1 to ${CRITERIA_LIMITS.maxLabelLength} characters.` }) impactLevels!: string[];
+  @ListLimit(CRITERIA_LIMITS.maxLevels) @NameLimit(CRITERIA_LIMITS.maxLabelLength) @Field(() => [String], { description: `Risk level labels, lowest first: ${CRITERIA_LIMITS.minLevels} to ${CRITERIA_LIMITS.maxLevels}, unique, each 1 to ${CRITERIA_LIMITS.maxLabelLength} characters.` }) riskLevels!: string[];
   @ListLimit() @NameLimit() @Field(() => [[String]], { description: 'N rows of M cells: matrix[likelihood-1][impact-1] is a label of riskLevels, never lower than the cell above or to the left.' }) matrix!: string[][];
   @NameLimit() @Field({ description: 'The acceptance criterion (Art. 13(1)): the highest tolerated level, a label of riskLevels below the highest.' }) acceptanceLevel!: string;
   @ListLimit() @Field(() => [Int], { description: 'Exactly 3 entries, non-decreasing: the impact (1..M) of an asset of value 1, 2 and 3.' }) impactByAssetValue!: number[];

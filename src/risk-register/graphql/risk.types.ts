@@ -8,7 +8,7 @@ import { AnalysisMethodEnum } from '../../risk-criteria/graphql/criteria.types.j
 import type { AnalysisMethod } from '../../risk-criteria/domain/criteria.state.js';
 import { BASELINE_REQUIREMENT_STATUSES, type BaselineRequirementStatus } from '../../baseline-catalogues/domain/catalogue.state.js';
 import type { ControlStatus } from '../domain/control-lifecycle.js';
-import { RISK_TEXT_MAX_LENGTH } from '../domain/risk.rules.js';
+import { RISK_TEXT_MAX_LENGTH, RISK_TITLE_MAX_LENGTH } from '../domain/risk.rules.js';
 import { ControlStatusEnum } from './control.types.js';
 import { RISK_STATUSES, TREATMENT_OPTIONS, type ConsentStatus, type EvaluationDecision, type RiskStatus, type TreatmentOption } from '../domain/risk.state.js';
 
@@ -376,8 +376,8 @@ export class DecideTreatmentInput {
   @TextLimit() @Field({ description: `Why this treatment, required; at most ${RISK_TEXT_MAX_LENGTH.toLocaleString('en')} characters.` }) rationale!: string;
   @Field(() => Int, { description: 'Target residual likelihood, 1..N of the criteria in force.' }) targetLikelihood!: number;
   @Field(() => Int, { description: 'Target residual impact, 1..M of the criteria in force; the target level must meet the acceptance level (rule TARGET_ABOVE_ACCEPTANCE).' }) targetImpact!: number;
-  @TextLimit() @Field({ nullable: true, description: 'The outsourcee or insurer; required with SHARE, at most 200 characters.' }) counterparty?: string;
-  @TextLimit() @Field({ nullable: true, description: 'The contract or insurance policy; required with SHARE, at most 200 characters.' }) contractReference?: string;
+  @TextLimit(RISK_TITLE_MAX_LENGTH) @Field({ nullable: true, description: `The outsourcee or insurer; required with SHARE, at most ${RISK_TITLE_MAX_LENGTH} characters.` }) counterparty?: string;
+  @TextLimit(RISK_TITLE_MAX_LENGTH) @Field({ nullable: true, description: `The contract or insurance policy; required with SHARE, at most ${RISK_TITLE_MAX_LENGTH} characters.` }) contractReference?: string;
 }
 
 @InputType({ description: 'One control to adopt (Art.18).' })
@@ -389,7 +389,7 @@ export class ControlInput {
   @IdLimit() @Field(() => ID, { description: 'User id of who carries the control out.' }) ownerId!: string;
   @TextLimit() @Field({ description: 'Date by which it is to be in place, YYYY-MM-DD, a real date not before the decision date.' }) dueDate!: string;
   @TextLimit() @Field({ description: 'Why this control was adopted (Art.18(1)); required.' }) reason!: string;
-  @TextLimit() @Field({ nullable: true, description: 'A reference, such as a baseline requirement or a standard clause.' }) reference?: string;
+  @TextLimit(RISK_TITLE_MAX_LENGTH) @Field({ nullable: true, description: `A reference, such as a baseline requirement or a standard clause; at most ${RISK_TITLE_MAX_LENGTH} characters.` }) reference?: string;
 }
 
 @InputType({ description: 'Input of decideControls (Art.18).' })

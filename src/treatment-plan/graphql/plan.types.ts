@@ -114,7 +114,7 @@ export const PlanConnection = ConnectionType(Plan, 'Plan');
 export class DraftPlanInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @NameLimit() @Field({ description: 'Title of the plan, 1–200 characters.' }) title!: string;
-  @NameLimit() @Field({ description: 'The period it covers, e.g. FY2026; 1–50 characters.' }) period!: string;
+  @NameLimit(PLAN_LIMITS.period) @Field({ description: `The period it covers, e.g. FY2026; 1–${PLAN_LIMITS.period} characters.` }) period!: string;
 }
 
 @InputType({ description: 'Names a plan and a risk (input of addRiskToPlan).' })
@@ -137,10 +137,10 @@ export class RecordBoardResolutionInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The plan, SUBMITTED.' }) planId!: string;
-  @TextLimit() @Field({ description: 'The resolution number, 1–100 characters; reusing one with other content is rule RESOLUTION_NUMBER_REUSED.' }) resolutionNumber!: string;
+  @TextLimit(PLAN_LIMITS.resolutionNumber) @Field({ description: `The resolution number, 1–${PLAN_LIMITS.resolutionNumber} characters; reusing one with other content is rule RESOLUTION_NUMBER_REUSED.` }) resolutionNumber!: string;
   @TextLimit() @Field({ description: 'Date of the board meeting, YYYY-MM-DD: a real date, not in the future, not before the day the revision under submission was submitted (Japan time).' }) meetingDate!: string;
   @Field(() => BoardDecisionEnum, { description: 'APPROVED or REJECTED.' }) decision!: BoardDecision;
-  @TextLimit() @Field({ description: 'Reference to the board minutes, 1–500 characters.' }) minutesReference!: string;
+  @TextLimit(PLAN_LIMITS.minutesReference) @Field({ description: `Reference to the board minutes, 1–${PLAN_LIMITS.minutesReference} characters.` }) minutesReference!: string;
   @TextLimit() @Field({ nullable: true, description: `The secretary's notes; at most ${PLAN_LIMITS.notes.toLocaleString('en')} characters.` }) notes?: string;
   @Field(() => Int, {
     nullable: true,

@@ -11,7 +11,10 @@ import { getMetadataStorage, IsOptional, validate, type ValidationError } from '
 import { InputValidationPipe, judgedOnPlainValues } from '../../../src/graphql/input-validation.pipe.js';
 import { IdLimit, ListLimit, NameLimit, NestedInput, TextLimit, nestedInputType } from '../../../src/graphql/input-limits.js';
 import { BadInputError } from '../../../src/shared/domain/errors.js';
-import { AnalyseRiskInput, DecideControlsInput } from '../../../src/risk-register/graphql/risk.types.js';
+import { AnalyseRiskInput, DecideControlsInput, DecideTreatmentInput } from '../../../src/risk-register/graphql/risk.types.js';
+import { RevokeTokensInput } from '../../../src/identity/graphql/revocation.types.js';
+import { RecordBoardResolutionInput } from '../../../src/treatment-plan/graphql/plan.types.js';
+import { RecordContextInput } from '../../../src/context/graphql/context.types.js';
 import { ImportBaselineCatalogueInput } from '../../../src/baseline-catalogues/graphql/catalogue.types.js';
 import { ProposeRiskCriteriaInput } from '../../../src/risk-criteria/graphql/criteria.types.js';
 import { RegisterAssetInput } from '../../../src/asset-inventory/graphql/asset.types.js';
@@ -67,7 +70,9 @@ function random(seed: number) {
   const next = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!;
   // Mostly within every limit, sometimes at or just past one.
-  const text = () => 'a'.repeat(next() < 0.9 ? pick([0, 1, 5, 20]) : pick([127, 128, 129, 199, 200, 201, 10_000, 10_001]));
+  // The fields' own tighter limits too (40, 50, 100, 500, 1,000), counted trimmed: some texts are padded.
+  const length = () => (next() < 0.9 ? pick([0, 1, 5, 20]) : pick([40, 41, 50, 51, 100, 101, 127, 128, 129, 199, 200, 201, 500, 501, 1_000, 1_001, 10_000, 10_001]));
+  const text = () => (next() < 0.1 ? ' '.repeat(pick([1, 2, 30])) : '') + 'a'.repeat(length()) + (next() < 0.1 ? ' '.repeat(pick([1, 2, 30])) : '');
   const size = () => (next() < 0.9 ? pick([0, 1, 2, 3]) : pick([4, 5, 499, 500, 501]));
   const value = (type: Function, property: string, depth: number): unknown => {
     const nested = nestedInputType(type, property);
@@ -107,6 +112,10 @@ describe('InputValidationPipe', () => {
     ['ImportBaselineCatalogueInput', ImportBaselineCatalogueInput],
     ['ProposeRiskCriteriaInput', ProposeRiskCriteriaInput],
     ['RegisterAssetInput', RegisterAssetInput],
+    ['RevokeTokensInput', RevokeTokensInput],
+    ['DecideTreatmentInput', DecideTreatmentInput],
+    ['RecordBoardResolutionInput', RecordBoardResolutionInput],
+    ['RecordContextInput', RecordContextInput],
   ];
 
   it.each(classes)('judges random inputs of %s as class-validator does', async (_name, type) => {
@@ -135,6 +144,21 @@ describe('InputValidationPipe', () => {
 
   it('leaves a default value of the class to class-validator', async () => {
     expect(await judged(Defaulted, {})).toEqual({ name: 'must be at most 200 characters' });
+  });
+
+  // F8: a token revocation's reason of 20,000 characters was told "at most 10000", one of 5,000 "at most 1000".
+  it("names a field's own tighter limit, counted on the trimmed text as its decider counts", async () => {
+    const revoke = (reason: string) => judged(RevokeTokensInput, { subject: 'mallory', reason });
+    for (const n of [1_001, 5_000, 10_001, 20_000]) expect(await revoke('r'.repeat(n))).toEqual({ reason: 'must be at most 1000 characters' });
+    expect(await revoke('r'.repeat(1_000))).toBeNull();
+    // The decider trims: spaces around a text of 1,000 characters are not refused at the edge either.
+    expect(await revoke(`  ${'r'.repeat(1_000)}\n`)).toBeNull();
+    // A short text padded past the edge's own bound: that bound is the one named.
+    expect(await revoke(`${'r'.repeat(900)}${' '.repeat(9_200)}`)).toEqual({ reason: 'must be at most 10000 characters, spaces around it included' });
+    expect(await judged(RecordContextInput, { period: 'p'.repeat(51), scope: 's', internalIssues: ['i'], externalIssues: ['e'], interestedParties: Array.from({ length: 201 }, (_, i) => `party ${i}`) })).toEqual({
+      period: 'must be at most 50 characters',
+      interestedParties: 'must have at most 200 items',
+    });
   });
 
   it('refuses a list far past every limit with its path', async () => {
