@@ -14,6 +14,7 @@ import { REVOCATION_LIMITS } from '../../../src/identity/domain/token-revocation
 import { INCIDENT_LIMITS } from '../../../src/incidents/domain/incident.decider.js';
 import { RISK_TEXT_MAX_LENGTH, RISK_TITLE_MAX_LENGTH } from '../../../src/risk-register/domain/risk.rules.js';
 import { PLAN_LIMITS } from '../../../src/treatment-plan/domain/plan.decider.js';
+import { statedCharacters } from '../../support/schema-descriptions.js';
 
 /** Input field → the limit its decider enforces (the smaller of it and the edge's, where the edge is tighter). */
 const ENFORCED: Record<string, number> = {
@@ -41,12 +42,6 @@ const ENFORCED: Record<string, number> = {
   'RevokeTokensInput.reason': REVOCATION_LIMITS.reason,
 };
 
-/** The limit a description states: "at most N characters", "1 to N characters" or "1–N characters". */
-function statedLimit(description: string): number | null {
-  const match = /(?:at most|1 to|1–)\s*([\d,]+) characters/.exec(description);
-  return match ? Number(match[1]!.replace(/,/g, '')) : null;
-}
-
 describe('input descriptions state the limits the deciders enforce', () => {
   const schema = buildSchema(readFileSync('schema.gql', 'utf8'));
 
@@ -56,13 +51,13 @@ describe('input descriptions state the limits the deciders enforce', () => {
     if (!isInputObjectType(type)) throw new Error(`${typeName} is not an input type of schema.gql`);
     const field = type.getFields()[fieldName];
     expect(field?.description).toBeTruthy();
-    expect(statedLimit(field!.description!)).toBe(limit);
+    expect(statedCharacters(field!.description!)).toBe(limit);
   });
 
   it('reads the forms the descriptions use', () => {
-    expect(statedLimit('Why it is closed; required, at most 10,000 characters.')).toBe(10_000);
-    expect(statedLimit('Why it leaves the inventory, 1 to 4,000 characters.')).toBe(4_000);
-    expect(statedLimit('Reference to the board minutes, 1–500 characters.')).toBe(500);
-    expect(statedLimit('Free text.')).toBeNull();
+    expect(statedCharacters('Why it is closed; required, at most 10,000 characters.')).toBe(10_000);
+    expect(statedCharacters('Why it leaves the inventory, 1 to 4,000 characters.')).toBe(4_000);
+    expect(statedCharacters('Reference to the board minutes, 1–500 characters.')).toBe(500);
+    expect(statedCharacters('Free text.')).toBeNull();
   });
 });

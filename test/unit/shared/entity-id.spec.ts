@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { newEntityId } from '../../../src/shared/application/entity-id.js';
+import { sourceFiles } from '../../support/source-files.js';
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -15,15 +15,7 @@ describe('entity ids', () => {
   // One home: a command that mints a random id puts its entity's stream and read-model rows on
   // random index pages again (entity-id.ts), and nothing else would notice.
   it('are made only by newEntityId in the command handlers that create entities', () => {
-    const handlers = readdirSync('src')
-      .map((feature) => join('src', feature, 'application'))
-      .flatMap((dir) => {
-        try {
-          return readdirSync(dir).filter((f) => f.endsWith('-commands.ts')).map((f) => join(dir, f));
-        } catch {
-          return [];
-        }
-      });
+    const handlers = sourceFiles('src').filter((f) => /^src\/[^/]+\/application\/[^/]+-commands\.ts$/.test(f));
     expect(handlers.length).toBeGreaterThanOrEqual(6);
     const minting = handlers.filter((f) => readFileSync(f, 'utf8').includes('newEntityId()'));
     expect(minting.length).toBeGreaterThanOrEqual(6);
