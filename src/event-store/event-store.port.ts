@@ -10,14 +10,14 @@ import type { HeadSignature } from './signing.js';
 
 /** Who caused an event. Goes into the metadata of every event a request causes. */
 export interface Actor {
-  id: string;
-  name: string;
-  roles: string[];
-  department?: string;
+  readonly id: string;
+  readonly name: string;
+  readonly roles: readonly string[];
+  readonly department?: string;
 }
 
 export interface EventMetadata {
-  actor: { id: string; name: string; roles: string[] };
+  actor: { readonly id: string; readonly name: string; readonly roles: readonly string[] };
   /** ISO-8601 instant the command was handled (time comes with the command, never from evolve). */
   occurredAt: string;
   correlationId: string;

@@ -22,12 +22,13 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 90 * 24 * 3600;
 /** HS256 tokens whose signature and claims were verified once, kept to answer their next requests. */
 const VERIFIED_CACHE_SIZE = 1_000;
 
+/** Read-only, and frozen at run time: the verified-token cache hands the same one to every request with that token. */
 export interface VerifiedSession {
-  actor: DomainActor;
+  readonly actor: DomainActor;
   /** When the token expires (its `exp`), in milliseconds since the epoch. */
-  expiresAt: number;
+  readonly expiresAt: number;
   /** When it was issued (its `iat`), in seconds since the epoch; undefined without one. */
-  issuedAt?: number;
+  readonly issuedAt?: number;
 }
 
 /** Verifies bearer tokens (HS256 with JWT_SECRET, RS256/ES256 through JWT_JWKS_URL) and turns claims into an actor. */

@@ -27,7 +27,7 @@ export class EventLogResolver {
 
   @Query(() => Actor, { description: 'Who the bearer token says you are. Any authenticated role. Errors: UNAUTHENTICATED.' })
   me(@CurrentActor() actor: DomainActor): Actor {
-    return { id: actor.id, name: actor.name, roles: actor.roles, department: actor.department };
+    return { id: actor.id, name: actor.name, roles: [...actor.roles], department: actor.department };
   }
 
   @Query(() => [RecordedEventType], {

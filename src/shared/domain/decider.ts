@@ -26,12 +26,16 @@ export function fold<E extends DomainEvent, S>(decider: Pick<Decider<unknown, E,
   return events.reduce((s, e) => decider.evolve(s, e), from ?? decider.initialState);
 }
 
-/** The actor as the domain sees it (from the bearer token). */
+/**
+ * The actor as the domain sees it (from the bearer token). Read-only: the token verifier hands
+ * the same frozen actor to every request made with one token (token-verifier.ts), so a write to
+ * it would be a TypeError at run time; the type makes it a compile error.
+ */
 export interface DomainActor {
-  id: string;
-  name: string;
-  roles: Role[];
-  department?: string;
+  readonly id: string;
+  readonly name: string;
+  readonly roles: readonly Role[];
+  readonly department?: string;
 }
 
 export const ROLES = [

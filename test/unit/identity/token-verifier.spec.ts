@@ -30,6 +30,19 @@ describe('TokenVerifier: HS256 tokens verified once, checked against the clock o
     expect(Object.isFrozen(first) && Object.isFrozen(first.actor) && Object.isFrozen(first.actor.roles)).toBe(true);
     expect(() => (first.actor.roles as string[]).push('CISO')).toThrow(TypeError);
     expect(first.actor).toEqual({ id: 'alice', name: 'alice', roles: ['ASSET_MANAGER'], department: undefined });
+    // Read-only in its type too, so such a write is a compile error before it is a TypeError:
+    // `npm test`'s typecheck fails on an unused @ts-expect-error, were any of these writable again.
+    const writes = (session: typeof first) => {
+      // @ts-expect-error the session's actor cannot be replaced
+      session.actor = session.actor;
+      // @ts-expect-error nor its id
+      session.actor.id = 'mallory';
+      // @ts-expect-error nor its roles pushed to
+      session.actor.roles.push('CISO');
+      // @ts-expect-error nor its expiry moved
+      session.expiresAt = Infinity;
+    };
+    expect(() => writes(first)).toThrow(TypeError);
 
     jest.setSystemTime(now + (60 + CLOCK_TOLERANCE_SECONDS - 1) * 1000);
     await expect(v.verifySession(token)).resolves.toEqual(first);
