@@ -5,7 +5,7 @@
  * read, so two racing registrations of one name cannot both succeed; retiring the asset releases
  * the name. No read model is consulted: the reservation stream is the only place this is decided.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Decider } from '../../shared/domain/decider.js';
 import { defineRules, streamCategory, violation } from '../../shared/domain/guards.js';
 import type { AssetNameEvent } from './asset-name.events.js';
@@ -64,7 +64,7 @@ function isPlainAscii(name: string): boolean {
 export const assetNameStreams = streamCategory('reservation-asset-name');
 
 export function assetNameStreamId(department: string, name: string): string {
-  const digest = createHash('sha256').update(`${departmentKey(department)}\u0000${nameKey(name)}`).digest('hex');
+  const digest = hash('sha256', `${departmentKey(department)}\u0000${nameKey(name)}`, 'hex');
   return assetNameStreams.streamOf(digest.slice(0, 40));
 }
 

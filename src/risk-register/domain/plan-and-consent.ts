@@ -5,7 +5,7 @@
  * the plan when it is removed or closed. The owner's consent is decided here, on the risk, whose
  * stream orders it against every material change; it is pinned to `consentFingerprint`.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isWithinAcceptance } from '../../risk-criteria/domain/scoring.js';
 import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
 import { canonicalJson } from '../../shared/domain/canonical-json.js';
@@ -33,7 +33,7 @@ export function consentFingerprint(state: RiskState): string {
     controls: state.controls,
     ownerId: state.ownerId,
   };
-  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+  return hash('sha256', canonicalJson(content), 'hex');
 }
 
 const PLANNED_STATUSES: readonly RiskStatus[] = ['IN_PLAN', 'AWAITING_CONSENT', 'ACCEPTED'];

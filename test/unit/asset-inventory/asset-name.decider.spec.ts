@@ -19,6 +19,11 @@ describe('asset name reservation (one stream per department and normalised name)
     expect(assetNameStreamId('finance', 'データ')).not.toBe(assetNameStreamId('ops', 'データ'));
   });
 
+  it('names the same streams as every log written before: the id is stored, so its digest never changes', () => {
+    expect(assetNameStreamId('ops', 'Hot wallet')).toBe('reservation-asset-name-e41ca1a893cea2c0ef5e7da9fc4a954b380a1ffc');
+    expect(assetNameStreamId('経理部', '顧客資産 管理システム')).toBe('reservation-asset-name-53fbc825a63b5f97084db0963a5f7a99e96b2a4a');
+  });
+
   it('code points invisible by default do not make a name new (zero-width, joiners, variation selectors)', () => {
     expect(nameKey('Hot\u200Bwallet')).toBe(nameKey('Hotwallet'));
     expect(nameKey('\u2060Wallet\u200D')).toBe(nameKey('wallet'));

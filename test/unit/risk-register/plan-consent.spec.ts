@@ -30,6 +30,13 @@ import {
 } from './builders.js';
 import { T2, T3, auditor, criteriaV1, otherOwner, owner } from './fixtures.js';
 
+describe('consentFingerprint', () => {
+  it('is the digest every consent recorded before carries: the same content gives the same hex, always', () => {
+    const state = { id: 'risk-1', cycle: 2, level: 'MEDIUM', likelihood: 2, impact: 3, criteriaNumber: 1, treatment: { option: 'REDUCE', rationale: '多要素認証' }, controls: [{ id: 'c1', title: 'MFA' }], ownerId: 'olivia' };
+    expect(consentFingerprint(state as unknown as Parameters<typeof consentFingerprint>[0])).toBe('e3516d1cba957e3e672668e1c098ce1d185a64d4e5d48910a88ec03ad986e968');
+  });
+});
+
 describe('IncludeInPlan (Art. 19, from the plan process manager)', () => {
   it('CONTROLS_DECIDED -> IN_PLAN, with no role check for the system actor', () => {
     const { state } = given(riskDecider, controlsDecidedEvents())
