@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, IsOptional, ValidateBy, validateSync, type ValidationError } from 'class-validator';
-import damerauLevenshtein from 'damerau-levenshtein';
+import { withinEdits } from '../shared/application/near-miss.js';
 import { parseSnapshotEvery } from '../shared/application/snapshot-policy.js';
 
 /**
@@ -187,7 +187,7 @@ export function misspelledSettings(env: Record<string, string | undefined>): { v
     if (declared.has(variable) || !/^[A-Za-z][A-Za-z0-9_]*$/.test(variable)) continue;
     const upper = variable.toUpperCase();
     const setting =
-      SETTING_NAMES.find((name) => name.length >= 6 && Math.abs(name.length - upper.length) <= 2 && damerauLevenshtein(name, upper).steps <= 2) ??
+      SETTING_NAMES.find((name) => name.length >= 6 && withinEdits(name, upper, 2)) ??
       // The unit left out or another one given (DEADLINE_CHECK_INTERVAL or DEADLINE_CHECK_INTERVAL_SECONDS
       // for DEADLINE_CHECK_INTERVAL_MS), more than two letters.
       SETTING_NAMES.find((name) => UNIT_SUFFIX.test(name) && [upper, upper.replace(UNIT_SUFFIX, '')].includes(name.replace(UNIT_SUFFIX, '')));

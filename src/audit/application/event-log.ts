@@ -1,8 +1,8 @@
-import damerauLevenshtein from 'damerau-levenshtein';
 import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
 import { encodePosition, InvalidPositionError, isPosition } from '../../event-store/hash-chain.js';
 import type { EventUpcasters } from '../../shared/application/event-upcasting.js';
 import { BadInputError, NotFoundError } from '../../shared/domain/errors.js';
+import { withinEdits } from '../../shared/application/near-miss.js';
 import { CRITERIA_STREAM } from '../../risk-criteria/domain/criteria.state.js';
 import { annotationStreams } from '../../evidence/domain/evidence.events.js';
 
@@ -20,7 +20,7 @@ const ENTITY_STREAM_PREFIXES = ['asset-', 'risk-', 'plan-', 'baseline-catalogue-
 export function requireKnownEventTypes(types: readonly string[] | null | undefined, known: EventUpcasters): void {
   for (const type of types ?? []) {
     if (known.knows(type)) continue;
-    const meant = type.trim() === '' ? undefined : known.types.find((t) => damerauLevenshtein(t.toLowerCase(), type.toLowerCase()).steps <= 2);
+    const meant = type.trim() === '' ? undefined : known.types.find((t) => withinEdits(t.toLowerCase(), type.toLowerCase(), 2));
     throw new BadInputError({ types: `${JSON.stringify(type.slice(0, 80))} is no event type${meant ? ` (did you mean ${meant}?)` : ''}` });
   }
 }
