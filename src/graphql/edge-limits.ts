@@ -289,13 +289,8 @@ export function edgePlugin(limits: EdgeLimits, holder: SchemaHolder = {}): Apoll
       return {
         async validationDidStart(requestContext) {
           const problem = requestContext.document ? beforeValidation(requestContext.document, requestContext.request.operationName, limits) : undefined;
-          if (!problem) return;
-          // GraphQL's own rules would recurse along the document and may overflow the stack: they
-          // validate a harmless stand-in instead, for which edgeShapeRule reports the problem.
-          // (A hook cannot throw: Apollo answers any exception here as an internal error.)
-          const standIn = parse('{ __typename }');
-          refusedDocuments.set(standIn, problem);
-          (requestContext as { document: DocumentNode }).document = standIn;
+          // GraphQL's own rules would recurse along the document and may overflow the stack.
+          if (problem) validateStandIn(requestContext, problem);
         },
         async didResolveOperation({ request, document, operationName, operation, schema }) {
           if (operation?.operation === 'subscription') {
@@ -312,13 +307,33 @@ export function edgePlugin(limits: EdgeLimits, holder: SchemaHolder = {}): Apoll
 const refusedDocuments = new WeakMap<DocumentNode, DomainError>();
 
 /**
- * Reports the problem found before validation (see edgePlugin's validationDidStart): a shape
- * problem as a validation error (BAD_USER_INPUT), a price over budget carrying its
- * QueryTooComplexError (formatGraphQLError answers QUERY_TOO_COMPLEX with it).
+ * Refuses a request's document before GraphQL validates it (from a validationDidStart hook):
+ * GraphQL's rules validate a harmless stand-in instead, for which edgeShapeRule reports `problem`.
+ * A hook cannot throw: Apollo answers any exception there as an internal error.
+ */
+export function validateStandIn(requestContext: { document?: DocumentNode }, problem: DomainError): void {
+  const standIn = parse('{ __typename }');
+  refusedDocuments.set(standIn, problem);
+  const sent = documentSent(requestContext.document);
+  if (sent) sentDocuments.set(standIn, sent);
+  (requestContext as { document: DocumentNode }).document = standIn;
+}
+
+const sentDocuments = new WeakMap<DocumentNode, DocumentNode>();
+
+/** The document the client sent, also where validateStandIn put a stand-in in its place (the access log describes the operation asked for). */
+export function documentSent<D extends DocumentNode | undefined>(document: D): D {
+  return ((document && sentDocuments.get(document)) ?? document) as D;
+}
+
+/**
+ * Reports the problem found before validation (validateStandIn): a shape problem as a validation
+ * error (BAD_USER_INPUT), any other carrying its error (formatGraphQLError answers with it: a
+ * price over budget QUERY_TOO_COMPLEX, a request without a valid token UNAUTHENTICATED).
  */
 export function edgeShapeRule(context: ValidationContext): ASTVisitor {
   const problem = refusedDocuments.get(context.getDocument());
-  if (problem instanceof QueryTooComplexError) context.reportError(new GraphQLError(problem.message, { originalError: problem }));
+  if (problem && !(problem instanceof BadInputError)) context.reportError(new GraphQLError(problem.message, { originalError: problem }));
   else if (problem) context.reportError(new GraphQLError(problem.message, { extensions: { validationErrorCode: 'DOCUMENT_SHAPE_LIMIT_EXCEEDED' } }));
   return {};
 }

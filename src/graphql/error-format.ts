@@ -17,15 +17,15 @@ const log = rootLogger.child('graphql-errors');
  * RULE_VIOLATION (+rule, article), RATE_LIMITED (+retryAfterSeconds). No stack trace ever; anything unexpected is logged with its
  * stack and answered with a generic INTERNAL_SERVER_ERROR.
  */
-export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown, options: { quiet?: boolean } = {}): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   const base = { message: formatted.message, locations: formatted.locations, path: formatted.path };
 
   if (original instanceof DomainError) return { ...base, message: original.message, extensions: domainExtensions(original) };
   // Refused before execution by the edge's limits (cost budget, subscription over HTTP).
   if (original instanceof RefusedRequest) return { ...base, message: original.refusal.message, extensions: domainExtensions(original.refusal) };
-  // Over budget before validation (edgeShapeRule): Apollo answers it as a validation error that carries it.
-  if (!formatted.path && original instanceof GraphQLError && original.originalError instanceof QueryTooComplexError) {
+  // Refused before validation (edgeShapeRule: over budget, no valid token): Apollo answers it as a validation error that carries it.
+  if (!formatted.path && original instanceof GraphQLError && original.originalError instanceof DomainError) {
     return { ...base, message: original.originalError.message, extensions: domainExtensions(original.originalError) };
   }
   if (original instanceof InvalidPositionError) {
@@ -72,13 +72,15 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   const thrown = original instanceof Error && original.name === 'NonErrorThrown' && 'thrownValue' in original ? original.thrownValue : original;
   const unavailable = storeUnavailable(thrown);
   if (unavailable) {
-    log.warn('operation refused: the event store is unavailable', { path: formatted.path, error: describeError(thrown) });
+    if (!options.quiet) log.warn('operation refused: the event store is unavailable', { path: formatted.path, error: describeError(thrown) });
     return { ...base, message: unavailable.message, extensions: domainExtensions(unavailable) };
   }
-  log.error('unexpected error while executing an operation', {
-    path: formatted.path,
-    error: original instanceof Error ? { name: original.name, message: original.message, stack: original.stack } : String(original),
-  });
+  if (!options.quiet) {
+    log.error('unexpected error while executing an operation', {
+      path: formatted.path,
+      error: original instanceof Error ? { name: original.name, message: original.message, stack: original.stack } : String(original),
+    });
+  }
   return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 

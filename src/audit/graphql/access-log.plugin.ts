@@ -18,7 +18,8 @@
  * (registerAsset: its manager, a user) until the returned entity was added (insider probe p16).
  * Read from the resolver's own value, so it does not depend on what the client selected.
  */
-import { MAX_TOKENS } from '../../graphql/edge-limits.js';
+import { documentSent, MAX_TOKENS } from '../../graphql/edge-limits.js';
+import { formatGraphQLError } from '../../graphql/error-format.js';
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
   GraphQLError,
@@ -39,7 +40,6 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { RequestContext } from '../../identity/graphql/auth.guard.js';
-import { DomainError } from '../../shared/domain/errors.js';
 import { newRequestId } from '../../shared/logging/request-id.js';
 import type { AccessLog, AccessOutcome, AccessRecord, OperationType } from '../application/access-log.js';
 
@@ -193,16 +193,14 @@ export function outcomeOf(codes: string[]): { outcome: AccessOutcome; errorCode:
   return { outcome: 'FAILED', errorCode: codes[0]! };
 }
 
-/** The contract code of an error as it leaves (formatted) or as graphql-js raised it (raw). */
+/**
+ * The contract code of an error as it leaves (formatted) or as graphql-js raised it (raw, over
+ * graphql-ws): a raw one is classified by the formatter the client's answer goes through (quiet:
+ * the answer logs it), so the log records the code the client was told. A subscription's `after`
+ * that is no position was answered BAD_USER_INPUT and recorded INTERNAL_SERVER_ERROR (probe).
+ */
 export function errorCode(error: GraphQLFormattedError | GraphQLError): string {
-  if (error instanceof GraphQLError) {
-    const original = error.originalError;
-    if (original instanceof DomainError) return original.code;
-    const code = error.extensions?.code;
-    if (typeof code === 'string') return code;
-    return original ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT';
-  }
-  const code = error.extensions?.code;
+  const code = (error instanceof GraphQLError ? formatGraphQLError(error.toJSON(), error, { quiet: true }) : error).extensions?.code;
   return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
 }
 
@@ -243,7 +241,11 @@ export function accessLogPlugin(log: AccessLog): ApolloServerPlugin<RequestConte
             const body = ctx.response.body;
             const errors: readonly GraphQLFormattedError[] =
               body.kind === 'single' ? (body.singleResult.errors ?? []) : (body.initialResult.errors ?? []);
-            const described = description ?? describeOperation(ctx.document, ctx.operation, ctx.request.variables, ctx.request.operationName);
+            // Refused before validation (no valid token, over budget), the request's document is
+            // behind a stand-in (validateStandIn): the operation asked for is described, unresolved.
+            const sent = documentSent(ctx.document);
+            const operation = ctx.operation ?? (sent && sent !== ctx.document ? getOperationAST(sent, ctx.request.operationName ?? undefined) : undefined);
+            const described = description ?? describeOperation(sent, operation, ctx.request.variables, ctx.request.operationName);
             log.record(accessRecord(ctx.contextValue, described, errors.map(errorCode)));
           } catch (error) {
             ctx.logger.error(`access log: could not record an operation: ${(error as Error).message}`);

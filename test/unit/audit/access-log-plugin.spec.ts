@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { buildSchema, execute, getOperationAST, parse } from 'graphql';
-import { accessRecord, describeOperation, isIdArgument, logReturnedEntities, outcomeOf } from '../../../src/audit/graphql/access-log.plugin.js';
+import { buildSchema, execute, getOperationAST, GraphQLError, parse } from 'graphql';
+import { accessRecord, describeOperation, errorCode, isIdArgument, logReturnedEntities, outcomeOf } from '../../../src/audit/graphql/access-log.plugin.js';
+import { InvalidPositionError } from '../../../src/event-store/hash-chain.js';
+import { ForbiddenError } from '../../../src/shared/domain/errors.js';
 
 const describeText = (query: string, variables: Record<string, unknown> = {}, name?: string) => {
   const document = parse(query);
@@ -45,6 +47,16 @@ describe('what the access log keeps of an operation', () => {
     expect(outcomeOf(['NOT_FOUND', 'FORBIDDEN'])).toEqual({ outcome: 'DENIED', errorCode: 'FORBIDDEN' });
     expect(outcomeOf(['UNAUTHENTICATED'])).toEqual({ outcome: 'DENIED', errorCode: 'UNAUTHENTICATED' });
     expect(outcomeOf(['RULE_VIOLATION', 'NOT_FOUND'])).toEqual({ outcome: 'FAILED', errorCode: 'RULE_VIOLATION' });
+  });
+
+  it('records the code the client was told, also for errors graphql-ws hands over raw', () => {
+    const raw = (original: Error | undefined, path?: string[]) => new GraphQLError(original?.message ?? 'Cannot query field "x"', { ...(original ? { originalError: original } : {}), ...(path ? { path } : {}) });
+    // A subscription's after that is no position: the client is told BAD_USER_INPUT (was recorded INTERNAL_SERVER_ERROR).
+    expect(errorCode(raw(new InvalidPositionError('garbage'), ['eventAppended']))).toBe('BAD_USER_INPUT');
+    expect(errorCode(raw(new ForbiddenError('no'), ['eventAppended']))).toBe('FORBIDDEN');
+    expect(errorCode(raw(undefined))).toBe('BAD_USER_INPUT');
+    expect(errorCode(raw(new Error('a fault of ours'), ['eventAppended']))).toBe('INTERNAL_SERVER_ERROR');
+    expect(errorCode({ message: 'm', extensions: { code: 'NOT_FOUND' } })).toBe('NOT_FOUND');
   });
 
   it('names the entity a mutation returned first, then the ids of its arguments, whatever the selection; never for queries', async () => {

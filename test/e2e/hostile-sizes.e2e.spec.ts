@@ -1,0 +1,80 @@
+/**
+ * Inputs whose size made one request hold the event loop (a hostile-input probe, 2026-12-03):
+ *   - `events(types:)` of one 10,000-character name (any role, an AUDITOR's too): its "did you
+ *     mean" compared it with every event type by an edit distance whose cost is the product of
+ *     the lengths: two minutes (4,000 characters: about 10 s);
+ *   - a document of thousands of operations of one name, sent WITHOUT a token: each of its 100
+ *     validation errors walked the whole document twice to name an argument: 2.5 s.
+ * Each is answered with its error, and GET /health keeps answering meanwhile (expectNoStall).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signToken } from '../../src/identity/cli/issue-token.js';
+import { expectNoStall, pollHealthUntil } from './support/health-polls.js';
+import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+
+const SECRET = 'hostile-sizes-secret-0123456789abcdef0123';
+/** Each request is sent again until the polls have met this many (expectNoStall). */
+const MIN_POLLS = 10;
+
+describe('requests whose size once held the event loop', () => {
+  let dir: string;
+  let server: ServerProcess | undefined;
+  let base: string;
+  beforeAll(async () => {
+    buildOnce();
+    dir = mkdtempSync(join(tmpdir(), 'risk-ledger-sizes-'));
+    server = await startServer({ SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test', RATE_LIMIT_PER_MINUTE: '0' });
+    base = server.url.replace(/\/graphql$/, '');
+  }, 180_000);
+  afterAll(async () => {
+    if (server) await stopServer(server);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Sends `request` over and over while /health is polled, until the polls met MIN_POLLS; every answer to `check`. */
+  async function underPolls(request: () => Promise<any>, check: (answer: any) => void): Promise<void> {
+    const polls: number[] = [];
+    let done = false;
+    const work = (async () => {
+      try {
+        for (let sent = 0; sent < 3 || (polls.length <= MIN_POLLS && sent < 200); sent++) check(await request());
+      } finally {
+        done = true;
+      }
+    })();
+    await pollHealthUntil(base, () => done, polls);
+    await work;
+    expectNoStall(polls, MIN_POLLS);
+  }
+
+  const post = (body: unknown, token?: string) =>
+    fetch(server!.url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);
+
+  it('refuses an event type of 10,000 characters at once, and still says what a near miss meant', async () => {
+    const auditor = await signToken(SECRET, { sub: 'audrey', roles: ['AUDITOR'] });
+    const query = 'query($t: [String!]) { events(first: 1, types: $t) { edges { cursor } } }';
+    await underPolls(
+      () => post({ query, variables: { t: ['x'.repeat(10_000)] } }, auditor),
+      (answer) => {
+        expect(answer.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(answer.errors[0].extensions.fields.types).toMatch(/is no event type$/);
+      },
+    );
+    const nearMiss = await post({ query, variables: { t: ['RiskIdentifed'] } }, auditor);
+    expect(nearMiss.errors[0].extensions.fields.types).toMatch(/did you mean RiskIdentified\?/);
+  }, 300_000);
+
+  it('answers a document of 3,700 operations of one name, sent without a token, without holding the loop', async () => {
+    const query = Array.from({ length: 3_700 }, () => 'query Q { me { id } }').join(' ');
+    await underPolls(
+      () => post({ query }),
+      (answer) => {
+        expect(answer.data ?? null).toBeNull();
+        expect(['UNAUTHENTICATED', 'BAD_USER_INPUT']).toContain(answer.errors?.[0]?.extensions?.code);
+      },
+    );
+  }, 300_000);
+});

@@ -1,0 +1,93 @@
+/**
+ * argumentNamed names the argument or input field a validation error is about from an index of
+ * the document made once (argument-name.ts). It must name what the walk it replaced named (kept
+ * here as the reference: two walks of the document per error), for the errors graphql-js raises
+ * against our own schema.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { buildSchema, getVariableValues, GraphQLError, Kind, parse, Source, validate, visit, type DocumentNode } from 'graphql';
+import { argumentNamed } from '../../../src/graphql/argument-name.js';
+
+const schema = buildSchema(readFileSync(new URL('../../../schema.gql', import.meta.url), 'utf8'));
+
+function referenceNamed(error: GraphQLError): string | null {
+  if (!error.source || !error.positions?.length) return null;
+  let document: DocumentNode;
+  try {
+    document = parse(error.source, { noLocation: false });
+  } catch {
+    return null;
+  }
+  const at = error.positions[0]!;
+  let variable: string | null = null;
+  visit(document, {
+    VariableDefinition(node) {
+      if (node.loc?.start === at) variable = node.variable.name.value;
+    },
+  });
+  let name: string | null = null;
+  const check = (node: { name: { value: string }; value: { kind: Kind; loc?: { start: number } | undefined; name?: { value: string } } }) => {
+    if (name) return;
+    if (node.value.loc?.start === at && node.value.kind !== Kind.VARIABLE) name = node.name.value;
+    else if (variable && node.value.kind === Kind.VARIABLE && node.value.name?.value === variable) name = node.name.value;
+  };
+  visit(document, { Argument: check, ObjectField: check });
+  return name;
+}
+
+/** Validation errors of a document, and the variable-coercion errors of its first operation with `variables`. */
+function errorsOf(text: string, variables?: Record<string, unknown>): GraphQLError[] {
+  const source = new Source(text);
+  const document = parse(source);
+  const errors = [...validate(schema, document)];
+  if (variables) {
+    const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+    if (operation && operation.kind === Kind.OPERATION_DEFINITION) {
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+      if (coerced.errors) errors.push(...coerced.errors);
+    }
+  }
+  return errors;
+}
+
+const DOCUMENTS: [string, Record<string, unknown>?][] = [
+  ['mutation { registerAsset(input: { name: 1, category: SYSTEM, department: "ops", managerId: "m", confidentiality: 3, integrity: 3, availability: 2 }) { id } }'],
+  ['mutation { registerAsset(input: { name: "n", category: NOPE, department: "ops", managerId: "m", confidentiality: "3", integrity: 3, availability: 2 }) { id } }'],
+  ['query { risks(first: "ten", asOf: 5) { totalCount } }'],
+  ['query($at: DateTime, $n: Int) { risks(asOf: $at, first: $n) { totalCount } heatMap(asOf: $at) { total } }', { at: 'yesterday', n: 'x' }],
+  ['mutation($i: RegisterAssetInput!) { registerAsset(input: $i) { id } }', { i: { name: 'n', category: 'SYSTEM', department: 'ops', managerId: 'm', confidentiality: 'high', integrity: 3, availability: 2 } }],
+  ['query { events(first: 1, types: [1, 2], after: 3) { edges { cursor } } risk(id: 4) { id } }'],
+  ['query Q { me { id } } query Q { me { id } } query Q { me { name } }'],
+  ['mutation { proposeRiskCriteria(input: { likelihoodLevels: [1], impactLevels: "a", riskLevels: [], matrix: [[2]], acceptanceLevel: 3, impactByAssetValue: ["x"], baselineGapThresholds: [], detailedLikelihoodThresholds: [], requiredMethods: [{ nope: 1 }], reviewIntervalDays: [{ level: 1, days: "d" }] }) { id } }'],
+  ['query($a: Int, $b: Int) { risks(first: $a) { totalCount } events(first: $b) { edges { cursor } } }', { a: 'one', b: 2.5 }],
+  ['query($x: Int) { risks(first: $x, asOf: "2026-01-01T00:00:00Z") { totalCount } } query B($x: String) { risks(first: $x) { totalCount } }'],
+];
+
+describe('argumentNamed: one index of the document names what two walks per error named', () => {
+  it('names the same argument or input field as the reference, for every error of every document', () => {
+    let named = 0;
+    let errors = 0;
+    for (const [text, variables] of DOCUMENTS) {
+      for (const error of errorsOf(text, variables)) {
+        errors++;
+        const expected = referenceNamed(error);
+        if (expected) named++;
+        expect({ text, message: error.message, named: argumentNamed(error) }).toEqual({ text, message: error.message, named: expected });
+      }
+    }
+    // The documents do exercise both: errors that name an argument, and errors that name none.
+    expect(errors).toBeGreaterThan(15);
+    expect(named).toBeGreaterThan(8);
+    expect(errors - named).toBeGreaterThan(2);
+  });
+
+  it('names a literal by the field it is given to, and a refused variable by the argument it feeds', () => {
+    const [literal] = errorsOf('query { risks(first: "ten") { totalCount } }');
+    expect(argumentNamed(literal)).toBe('first');
+    const [variable] = errorsOf('query($n: Int) { events(first: 1) { totalCount } risks(first: $n) { totalCount } }', { n: 'ten' });
+    expect(variable!.message).toMatch(/Variable "\$n"/);
+    expect(argumentNamed(variable)).toBe('first');
+    expect(argumentNamed(new Error('not a GraphQL error'))).toBeNull();
+  });
+});
