@@ -2,7 +2,7 @@ import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, 
 import type { AppConfig } from '../config/app-config.js';
 import { ROLES, type DomainActor, type Role } from '../shared/domain/decider.js';
 import { UnauthenticatedError } from '../shared/domain/errors.js';
-import { hasUnprintable, isWellFormedText, userIdProblem } from '../shared/domain/guards.js';
+import { hasUnprintable, isWellFormedText, longerThan, userIdProblem } from '../shared/domain/guards.js';
 import { CLOCK_TOLERANCE_SECONDS } from './clock-tolerance.js';
 import { resolveJwtSecret } from './dev-secret.js';
 import { rootLogger } from '../shared/logging/json-logger.js';
@@ -182,9 +182,17 @@ function sessionOf(payload: JWTPayload): VerifiedSession {
 // The rule of a user's id is the domain's (guards.ts), shared with every input that names a person.
 export { userIdProblem };
 
+/**
+ * The longest `name` or `department` claim: the edge's limit of an input name (INPUT_LIMITS.name).
+ * A name of 5,000 characters went into every event's metadata, and a department longer than any
+ * an input may name made an ASSET_MANAGER who could register nothing (hostile-input probe).
+ */
+export const CLAIM_TEXT_MAX_LENGTH = 200;
+
 /** Why a text claim that goes into every event's metadata and into documents (`name`, `department`) cannot, or null: the rule of input names. */
 export function claimTextProblem(text: string): string | null {
   if (hasUnprintable(text) || !isWellFormedText(text)) return 'must not contain control, line-separator, bidirectional-override or invisible characters, nor a lone surrogate';
+  if (longerThan(text, CLAIM_TEXT_MAX_LENGTH)) return `must be at most ${CLAIM_TEXT_MAX_LENGTH} characters`;
   return null;
 }
 

@@ -155,11 +155,12 @@ export const ILL_FORMED_TEXT = 'must be well-formed Unicode text: no lone surrog
 
 /**
  * A character someone can see: not white space, a control or format character (zero-width space,
- * word joiner, soft hyphen, byte-order mark…), a separator or a Hangul filler. A control's reason
- * or a SHARE counterparty of U+200B alone was taken as given, and the Art.18(2) document showed an
- * empty cell (compliance probe).
+ * word joiner, soft hyphen, byte-order mark…), a separator, a Hangul filler or the blank Braille
+ * pattern U+2800 (a symbol by its category, and a blank on the page). A control's reason or a
+ * SHARE counterparty of U+200B alone was taken as given, and the Art.18(2) document showed an
+ * empty cell (compliance probe); U+2800 alone did the same (hostile-input probe, 2026-12-03).
  */
-const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Cf}\p{Z}\u115F\u1160\u3164\uFFA0]/u;
+const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Cf}\p{Z}\u115F\u1160\u3164\uFFA0\u2800]/u;
 export const NOTHING_VISIBLE = 'must hold a visible character (it holds only spaces or invisible characters)';
 
 /** The problem with a text's length or form, or null: the one check of requiredText, optionalText and textList. */
@@ -239,11 +240,13 @@ export function isRealDate(value: unknown): value is string {
  * document: control characters (NUL, tab, line feed...), line and paragraph separators, the
  * bidirectional embeddings, overrides and isolates ("Wallet\u202Eexe.pdf" reads "Walletfdp.exe"),
  * and the invisible ones that only pad a name: zero-width space, word joiner and invisible
- * operators, byte-order mark, soft hyphen, Mongolian vowel separator and the Hangul fillers.
- * Joiners (U+200C, U+200D) and variation selectors stay: scripts, emoji and kanji variants
- * (異体字) need them; an asset name's key ignores them (`nameKey`).
+ * operators, byte-order mark, soft hyphen, Mongolian vowel separator, the Hangul fillers and the
+ * blank Braille pattern U+2800 (`Signer 123\u2800` was taken beside `Signer 123`: trimming does
+ * not remove it, and it reads as nothing). Joiners (U+200C, U+200D) and variation selectors
+ * stay: scripts, emoji and kanji variants (異体字) need them; an asset name's key ignores them
+ * (`nameKey`), as it does tag characters, which emoji flags of regions are made of.
  */
-const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069\u200B\u2060-\u2064\uFEFF\u00AD\u180E\u115F\u1160\u3164\uFFA0]/u;
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069\u200B\u2060-\u2064\uFEFF\u00AD\u180E\u115F\u1160\u3164\uFFA0\u2800]/u;
 
 /** Whether a name holds a character of UNPRINTABLE. */
 export function hasUnprintable(name: string): boolean {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { loadConfig } from '../../../src/config/app-config.js';
-import { CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, TokenVerifier, actorFromClaims, userIdProblem } from '../../../src/identity/token-verifier.js';
+import { CLAIM_TEXT_MAX_LENGTH, CLOCK_TOLERANCE_SECONDS, MAX_TOKEN_LIFETIME_SECONDS, TokenVerifier, actorFromClaims, userIdProblem } from '../../../src/identity/token-verifier.js';
+import { INPUT_LIMITS } from '../../../src/graphql/input-limits.js';
 import { TokenRevocations } from '../../../src/identity/token-revocations.js';
 import { UnauthenticatedError } from '../../../src/shared/domain/errors.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
@@ -172,11 +173,15 @@ describe('actorFromClaims: who a token speaks for', () => {
   });
 
   it('refuses a name or a department with a control, bidirectional-override or invisible character, or ill-formed', () => {
-    for (const bad of ['Alice\u202Egnp.exe', 'Al\u0000ice', 'two\nlines', 'Alice\u2066', 'Ali\u200Bce', 'Alice\uD800']) {
+    for (const bad of ['Alice\u202Egnp.exe', 'Al\u0000ice', 'two\nlines', 'Alice\u2066', 'Ali\u200Bce', 'Alice\uD800', '\u2800', 'Alice\u2800', 'x'.repeat(201)]) {
       expect(() => actorFromClaims({ sub: 'alice', name: bad, roles: ['CISO'] })).toThrow(/Token claim "name"/);
       expect(() => actorFromClaims({ sub: 'alice', department: bad, roles: ['ASSET_MANAGER'] })).toThrow(/Token claim "department"/);
     }
     expect(actorFromClaims({ sub: 'alice', name: '山田 太郎 👩\u200D💻', department: 'ops', roles: ['ASSET_MANAGER'] })).toEqual({ id: 'alice', name: '山田 太郎 👩\u200D💻', roles: ['ASSET_MANAGER'], department: 'ops' });
+    // At most an input name's 200 characters (INPUT_LIMITS.name), counted as characters, not UTF-16 units.
+    expect(CLAIM_TEXT_MAX_LENGTH).toBe(INPUT_LIMITS.name);
+    expect(actorFromClaims({ sub: 'alice', name: '👩'.repeat(200), department: 'd'.repeat(200), roles: ['ASSET_MANAGER'] }).name).toBe('👩'.repeat(200));
+    expect(() => actorFromClaims({ sub: 'alice', department: 'd'.repeat(201), roles: ['ASSET_MANAGER'] })).toThrow(/Token claim "department" must be at most 200 characters/);
   });
 });
 

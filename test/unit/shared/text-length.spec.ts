@@ -57,7 +57,7 @@ describe('names and titles are printable', () => {
   const input = (name: string) => ({ name, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1, integrity: 1, availability: 1 });
   const judge = (value: object) => new InputValidationPipe().transform(value, { type: 'body', metatype: RegisterAssetInput }).then(() => 'ok', (e: { fields?: unknown }) => e.fields);
   it('refuses control, line-separator and bidirectional-override characters in a name, and takes any script', async () => {
-    for (const name of ['Wallet\u202Egnp.exe', 'a\u0000b', 'tab\there', 'two\nlines', 'line\u2028sep', 'iso\u2066late', 'Hot\u200Bwallet', 'Wallet\u2060', 'soft\u00ADhyphen', '\u3164']) {
+    for (const name of ['Wallet\u202Egnp.exe', 'a\u0000b', 'tab\there', 'two\nlines', 'line\u2028sep', 'iso\u2066late', 'Hot\u200Bwallet', 'Wallet\u2060', 'soft\u00ADhyphen', '\u3164', '\u2800\u2800', 'Signer 123\u2800']) {
       // A control but tab, line feed and carriage return is no text either (the second message, after the first).
       expect([JSON.stringify(name), await judge(input(name))]).toEqual([JSON.stringify(name), { name: expect.stringMatching(/^must not contain control, line-separator, bidirectional-override or invisible characters(; must be well-formed Unicode text.*)?$/) }]);
     }
@@ -108,6 +108,9 @@ describe('a text holds something visible', () => {
   it('refuses a reason, counterparty or list item of only invisible characters, and keeps texts with joiners inside', () => {
     const errors = new FieldErrors();
     requiredText(errors, 'reason', '\u200B', 100);
+    // The blank Braille pattern: a symbol by its category, nothing on the page (hostile-input probe).
+    requiredText(errors, 'statement', '\u2800', 100);
+    optionalText(errors, 'text', ' \u2800 \u3000', 100);
     optionalText(errors, 'contractReference', '\u2060\u00AD', 100);
     textList(errors, 'references', ['ok', '\u3164'], 100);
     expect(() => errors.throwIfAny()).toThrow();
@@ -116,6 +119,8 @@ describe('a text holds something visible', () => {
     } catch (error) {
       expect((error as { fields: Record<string, string> }).fields).toEqual({
         reason: NOTHING_VISIBLE,
+        statement: NOTHING_VISIBLE,
+        text: NOTHING_VISIBLE,
         contractReference: NOTHING_VISIBLE,
         'references[1]': NOTHING_VISIBLE,
       });
@@ -123,6 +128,8 @@ describe('a text holds something visible', () => {
     const fine = new FieldErrors();
     expect(requiredText(fine, 'reason', '👩\u200D💻 暗号資産\u200B管理', 100)).toBe('👩\u200D💻 暗号資産\u200B管理');
     expect(optionalText(fine, 'note', '  ', 100)).toBeNull();
+    // Braille that has dots stays text.
+    expect(requiredText(fine, 'reason', '⠁⠃⠉\u2800⠙', 100)).toBe('⠁⠃⠉\u2800⠙');
     expect(() => fine.throwIfAny()).not.toThrow();
   });
 });
