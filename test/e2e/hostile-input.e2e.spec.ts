@@ -260,4 +260,14 @@ describe('hostile input', () => {
       expect(text).not.toMatch(/script|nope|statusCode/);
     }
   });
+
+  it('answers a path whose percent-encoding is not UTF-8 in the REST shape, without echoing it (hostile-input probe)', async () => {
+    for (const path of ['/evidence/%ff', '/documents/plans/%ff.md', '/evidence/%c0%af', '/documents/plans/%E0%A4%A.md']) {
+      const response = await fetch(`${t.url}${path}`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } });
+      const text = await response.text();
+      expect([path, response.status, response.headers.get('content-type')]).toEqual([path, 400, 'application/json; charset=utf-8']);
+      expect(JSON.parse(text)).toEqual({ error: { code: 'BAD_USER_INPUT', message: 'The path is not valid percent-encoded UTF-8 text' } });
+      expect(text).not.toMatch(/%|statusCode|decode/);
+    }
+  });
 });

@@ -40,7 +40,9 @@ export function single(params: URLSearchParams, name: string, errors: Record<str
  * `own`, e.g. riskId or section); throws BadInputError with every bad or unknown one named.
  */
 export function documentRequest<T>(params: URLSearchParams, extra: (errors: Record<string, string>) => T, own: readonly string[] = []): DocumentRequest & T {
-  const errors: Record<string, string> = {};
+  // Without a prototype: a parameter named __proto__ was set as the object's prototype, not as a
+  // refusal, and the document was served (hostile-input probe).
+  const errors = Object.create(null) as Record<string, string>;
   const known = [...COMMON_PARAMETERS, ...own];
   for (const name of new Set(params.keys())) {
     if (Object.keys(errors).length >= 5) break; // enough to act on; the message stays short

@@ -260,6 +260,9 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
       ['/documents/register.xlsx?section=risks', 'section'],
       ['/documents/register.csv?riskId=r-1', 'riskId'],
       ['/documents/controls.md?foo=1', 'foo'],
+      // Named like an object's prototype: refused as any other (it was served, hostile-input probe).
+      [`/documents/plans/${plan.planId}.md?__proto__=x`, '__proto__'],
+      ['/documents/register.csv?constructor=1', 'constructor'],
     ];
     for (const [path, field] of cases) {
       const response = await get(path);

@@ -8,6 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { buildSchema, getVariableValues, GraphQLError, Kind, parse, Source, validate, visit, type DocumentNode } from 'graphql';
 import { argumentNamed } from '../../../src/graphql/argument-name.js';
+import { formatGraphQLError, QUOTED_NAME_MAX } from '../../../src/graphql/error-format.js';
 
 const schema = buildSchema(readFileSync(new URL('../../../schema.gql', import.meta.url), 'utf8'));
 
@@ -91,3 +92,22 @@ describe('argumentNamed: one index of the document names what two walks per erro
     expect(argumentNamed(new Error('not a GraphQL error'))).toBeNull();
   });
 });
+
+describe('names the client sent are quoted cut to QUOTED_NAME_MAX characters (a 4 MB name came back two or three times)', () => {
+  it('cuts unknown field, argument and type names in the message and in the fields named', () => {
+    const long = 'x'.repeat(200_000);
+    for (const text of [`query { ${long} }`, `query { risks(${long}: 1) { totalCount } }`, `query($v: ${long}) { me { id } }`, `query { me { ... on ${long} { id } } }`]) {
+      const errors = errorsOf(text);
+      expect(errors.length).toBeGreaterThan(0);
+      const answers = errors.map((error) => formatGraphQLError(error.toJSON(), error));
+      for (const answer of answers) {
+        expect({ text: text.slice(0, 40), small: JSON.stringify(answer).length < 3_000, code: answer.extensions?.code }).toEqual({ text: text.slice(0, 40), small: true, code: 'BAD_USER_INPUT' });
+      }
+      expect(answers.some((a) => a.message.includes(`"${'x'.repeat(QUOTED_NAME_MAX)}…"`))).toBe(true);
+    }
+    // A short name is quoted whole.
+    const [short] = errorsOf('query { nope }');
+    expect(formatGraphQLError(short!.toJSON(), short).message).toBe('Cannot query field "nope" on type "Query".');
+  });
+});
+
