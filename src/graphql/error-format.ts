@@ -128,17 +128,20 @@ export function domainExtensions(error: DomainError): Record<string, unknown> {
 
 /** The most characters of a name quoted from the client's document into an answer. */
 export const QUOTED_NAME_MAX = 100;
+const LONG_QUOTE = new RegExp(`"([^"]{${QUOTED_NAME_MAX + 1},})"`, 'g');
+/** The longest message left after the quotes are cut: GraphQL's own words around a few names (a "did you mean" names five). */
+const MESSAGE_MAX = 1_400;
 
 /**
  * Names the client sent, quoted in GraphQL's messages ("Cannot query field \"…\""), cut to
  * QUOTED_NAME_MAX characters and marked so: a field name of 4 MB came back two or three times in
  * one answer (8–12 MB, 0.3–0.7 s of the event loop to write; hostile-input probe). No name of the
- * schema is anywhere near that long.
+ * schema is anywhere near that long. What is still longer than MESSAGE_MAX is cut there.
  */
 function clipQuoted(text: string): string {
   if (text.length <= QUOTED_NAME_MAX) return text;
-  const clipped = text.replace(/"([^"]{101,})"/g, (_, quoted: string) => `"${quoted.slice(0, QUOTED_NAME_MAX)}…"`);
-  return clipped.length <= 4 * QUOTED_NAME_MAX + 1_000 ? clipped : `${clipped.slice(0, 4 * QUOTED_NAME_MAX + 1_000)}…`;
+  const clipped = text.replace(LONG_QUOTE, (_, quoted: string) => `"${quoted.slice(0, QUOTED_NAME_MAX)}…"`);
+  return clipped.length <= MESSAGE_MAX ? clipped : `${clipped.slice(0, MESSAGE_MAX)}…`;
 }
 
 /** Best effort: name the argument or input field a GraphQL validation message is about. */

@@ -4,6 +4,7 @@ import { ROLES, type DomainActor, type Role } from '../shared/domain/decider.js'
 import { UnauthenticatedError } from '../shared/domain/errors.js';
 import { hasUnprintable, isWellFormedText, longerThan, userIdProblem } from '../shared/domain/guards.js';
 import { CLOCK_TOLERANCE_SECONDS } from './clock-tolerance.js';
+import { INPUT_LIMITS } from '../graphql/input-limits.js';
 import { resolveJwtSecret } from './dev-secret.js';
 import { rootLogger } from '../shared/logging/json-logger.js';
 import { revokedTokenMessage, type TokenRevocations } from './token-revocations.js';
@@ -183,11 +184,11 @@ function sessionOf(payload: JWTPayload): VerifiedSession {
 export { userIdProblem };
 
 /**
- * The longest `name` or `department` claim: the edge's limit of an input name (INPUT_LIMITS.name).
- * A name of 5,000 characters went into every event's metadata, and a department longer than any
- * an input may name made an ASSET_MANAGER who could register nothing (hostile-input probe).
+ * The longest `name` or `department` claim: the edge's limit of an input name. A name of 5,000
+ * characters went into every event's metadata, and a department longer than any an input may name
+ * made an ASSET_MANAGER who could register nothing (hostile-input probe).
  */
-export const CLAIM_TEXT_MAX_LENGTH = 200;
+export const CLAIM_TEXT_MAX_LENGTH = INPUT_LIMITS.name;
 
 /** Why a text claim that goes into every event's metadata and into documents (`name`, `department`) cannot, or null: the rule of input names. */
 export function claimTextProblem(text: string): string | null {
