@@ -8,8 +8,9 @@ import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { ValidateBy, ValidateNested, type ValidationArguments } from 'class-validator';
 import { hasUnprintable, ILL_FORMED_TEXT, isWellFormedText, longerThan } from '../shared/domain/guards.js';
+import { INPUT_LIMITS } from '../shared/domain/input-limits.js';
 
-export const INPUT_LIMITS = { name: 200, id: 128, text: 10_000, items: 500 } as const;
+export { INPUT_LIMITS };
 
 /** Every string in `value`, however deeply nested in arrays. */
 function strings(value: unknown, out: string[] = []): string[] {

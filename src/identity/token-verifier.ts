@@ -4,7 +4,7 @@ import { ROLES, type DomainActor, type Role } from '../shared/domain/decider.js'
 import { UnauthenticatedError } from '../shared/domain/errors.js';
 import { hasUnprintable, isWellFormedText, longerThan, userIdProblem } from '../shared/domain/guards.js';
 import { CLOCK_TOLERANCE_SECONDS } from './clock-tolerance.js';
-import { INPUT_LIMITS } from '../graphql/input-limits.js';
+import { INPUT_LIMITS } from '../shared/domain/input-limits.js';
 import { resolveJwtSecret } from './dev-secret.js';
 import { rootLogger } from '../shared/logging/json-logger.js';
 import { revokedTokenMessage, type TokenRevocations } from './token-revocations.js';
