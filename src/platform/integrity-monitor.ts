@@ -3,10 +3,11 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
 import { decodePosition, encodePosition, eventHash } from '../event-store/hash-chain.js';
-import { readLog, readSignatures, storeHeadOf, storeWritesChain, verifyEvents, type IntegrityReport, type VerifiedHead } from '../event-store/integrity-verifier.js';
+import { storeWritesChain, type IntegrityReport, type VerifiedHead } from '../event-store/integrity-verifier.js';
 import type { TrustedKeys } from '../event-store/signing.js';
 import { IntegrityBrokenError } from '../shared/domain/errors.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
+import { MainThreadVerification, type LogVerification, type VerificationRun } from './log-verification.js';
 
 export type IntegrityStatus = 'VERIFYING' | 'OK' | 'BROKEN';
 
@@ -16,9 +17,6 @@ export type IntegrityStatus = 'VERIFYING' | 'OK' | 'BROKEN';
  * signatures' query, the first page) is paid once per interval instead of once per commit.
  */
 export const INTEGRITY_CHECK_INTERVAL_MS = 200;
-
-/** Events read per page by the monitor: a page is read in one go on the event loop (about 6 µs an event). */
-const MONITOR_PAGE = 200;
 
 /**
  * The whole log is verified again in the background, over and over, at most once a minute and at
@@ -38,6 +36,11 @@ export interface IntegrityMonitorOptions {
    * waits at least the last one's duration divided by it (the start-up verification counts as one).
    */
   sweepShare?: number;
+  /**
+   * Where the verifications run (default: on the main thread, with `store` and `trusted`); the
+   * server hands the embedded store's to a worker thread (worker-log-verification.ts). Closed by stop().
+   */
+  verification?: LogVerification;
 }
 
 /** What the monitor keeps between runs: the last signed head it verified (DATA_DIR/integrity-state.json). */
@@ -93,6 +96,7 @@ export class IntegrityMonitor {
   private writeTimer?: NodeJS.Timeout;
   /** The record's writes, one after another (never two on the same `.partial` file at once). */
   private writing: Promise<void> = Promise.resolve();
+  private readonly verification: LogVerification;
 
   constructor(
     private readonly store: EventStore,
@@ -105,6 +109,7 @@ export class IntegrityMonitor {
     this.intervalMs = options.intervalMs ?? INTEGRITY_CHECK_INTERVAL_MS;
     this.sweepMinMs = options.sweepMinMs ?? SWEEP_MIN_MS;
     this.sweepShare = options.sweepShare ?? SWEEP_SHARE;
+    this.verification = options.verification ?? new MainThreadVerification(store, trusted);
     if (!(this.sweepShare > 0 && this.sweepShare <= 1)) throw new RangeError('sweepShare must be above 0 and at most 1');
     if (!(Number.isSafeInteger(this.intervalMs) && this.intervalMs > 0)) throw new RangeError('intervalMs must be a positive whole number');
   }
@@ -201,6 +206,7 @@ export class IntegrityMonitor {
     clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
     await this.settled();
+    await this.verification.close();
     clearTimeout(this.writeTimer);
     if (this.unwritten) this.writeState(this.unwritten);
     await this.writing;
@@ -288,7 +294,7 @@ export class IntegrityMonitor {
   }
 
   /** Checks that the log still holds the head verified before, then verifies what follows it. */
-  private async resumeFrom(head: VerifiedHead, upTo: string | null): Promise<IntegrityReport & { lastSigned?: VerifiedHead | null }> {
+  private async resumeFrom(head: VerifiedHead, upTo: string | null): Promise<VerificationRun> {
     const n = decodePosition(head.position);
     const [event] = await this.store.readAll({ after: n > 1n ? encodePosition(n - 1n) : null, maxCount: 1 });
     const [signature] = await this.store.readSignatures({ after: n > 1n ? encodePosition(n - 1n) : null, upTo: head.position, maxCount: 1 });
@@ -317,17 +323,9 @@ export class IntegrityMonitor {
     return this.verifyFrom(head, upTo);
   }
 
-  /** Verifies the log after `from` (a signed head), or all of it, up to `upTo` (a head read before). */
-  private async verifyFrom(from: VerifiedHead | null, upTo: string | null, signal?: AbortSignal): Promise<IntegrityReport & { lastSigned?: VerifiedHead | null }> {
-    const { report, verifier } = await verifyEvents(readLog(this.store, { after: from?.position ?? null, upTo, pageSize: MONITOR_PAGE }), {
-      requireChain: true,
-      trusted: this.trusted,
-      parsedEvents: true,
-      signatures: readSignatures(this.store, { after: from?.position ?? null, upTo }),
-      ...(from ? { resumeFrom: from, headOf: storeHeadOf(this.store) } : {}),
-      ...(signal ? { signal } : {}),
-    });
-    return { ...report, lastSigned: verifier.lastSignedHead() ?? from };
+  /** Verifies the log after `from` (a signed head), or all of it, up to `upTo` (a head read before), where the verifications run. */
+  private verifyFrom(from: VerifiedHead | null, upTo: string | null, signal?: AbortSignal): Promise<VerificationRun> {
+    return this.verification.run(from, upTo, signal);
   }
 
   /** Starts a verification of the whole log in the background, unless one is under way. */
@@ -354,11 +352,11 @@ export class IntegrityMonitor {
     this.scheduleSweep(Date.now() - started);
   }
 
-  private settle(report: IntegrityReport & { lastSigned?: VerifiedHead | null }, context: Record<string, unknown>): void {
+  private settle(report: VerificationRun, context: Record<string, unknown>): void {
     if (!report.ok) {
       this.state = 'BROKEN';
       this.broken = report;
-      this.log.error('integrity: the event log fails verification; mutations are refused', { ...context, position: report.firstBrokenPosition, reason: report.reason });
+      this.log.error('integrity: the event log fails verification; mutations are refused', { ...context, position: report.firstBrokenPosition, reason: report.reason, thread: this.verification.thread });
       // Found by a partial check (new commits, the last event, another verifier): the whole log,
       // verified once more, may break earlier; the earliest position is the one reported.
       if (!context.deep && this.watching) this.verifyWholeLog();
@@ -369,7 +367,7 @@ export class IntegrityMonitor {
       this.verified = report.lastSigned;
       this.recordSoon(report.lastSigned, context.startup === true);
     }
-    if (context.startup) this.log.info('integrity: the event log verifies', { ...context, events: report.eventsChecked, signatures: report.signaturesChecked, head: report.headPosition });
+    if (context.startup) this.log.info('integrity: the event log verifies', { ...context, events: report.eventsChecked, signatures: report.signaturesChecked, head: report.headPosition, thread: this.verification.thread });
   }
 
   private readState(): VerifiedHead | null {

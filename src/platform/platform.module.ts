@@ -7,6 +7,7 @@ import { openConfiguredEventStore } from './configured-event-store.js';
 import { DataDirLock, type LocalStateLock } from './data-dir-lock.js';
 import { headAtStart, UNCLEAN_STOP, type UncleanStop } from './unclean-stop.js';
 import { configuredSigningKeys, refuseNewKeyOverSignedLog, SIGNING_KEYS } from './signing-keys.js';
+import { monitorVerification } from './worker-log-verification.js';
 import { IntegrityMonitor } from './integrity-monitor.js';
 import { join } from 'node:path';
 import type { SigningKeys } from '../event-store/signing.js';
@@ -110,8 +111,11 @@ export class PlatformModule implements OnApplicationShutdown {
           inject: [APP_CONFIG, EVENT_STORE, SIGNING_KEYS, JsonLogger],
           useFactory: async (config: AppConfig, store: EventStore, keys: SigningKeys, log: JsonLogger) => {
             await refuseNewKeyOverSignedLog(keys, store);
-            const monitor = new IntegrityMonitor(store, keys.trusted, config.eventStore === 'memory' ? null : join(config.dataDir, 'integrity-state.json'), log.child('integrity'), {
+            const integrityLog = log.child('integrity');
+            const monitor = new IntegrityMonitor(store, keys.trusted, config.eventStore === 'memory' ? null : join(config.dataDir, 'integrity-state.json'), integrityLog, {
               intervalMs: config.integrityCheckIntervalMs,
+              // The embedded store's verifications in a worker thread, off the requests' thread.
+              verification: monitorVerification(store, keys.trusted, config.eventStore === 'sqlite' ? config.sqlitePath : null, integrityLog),
             });
             await monitor.start();
             return monitor;

@@ -94,7 +94,9 @@ describe('tamper evidence the server acts on', () => {
       const read = await gql(server.url, auditor, '{ assets(first: 5) { totalCount } verifyIntegrity { ok firstBrokenPosition signaturesChecked } }');
       expect(read.errors).toBeUndefined();
       expect(read.data.verifyIntegrity).toMatchObject({ ok: false, firstBrokenPosition: at });
-      expect(server.output()).toMatch(/"msg":"integrity: the event log fails verification; mutations are refused"/);
+      // Found by the server's verification worker (worker-log-verification.ts), not a fallback on the main thread.
+      expect(server.output()).toMatch(/"thread":"worker","msg":"integrity: the event log fails verification; mutations are refused"/);
+      expect(server.output()).not.toMatch(/verification worker stopped/);
     } finally {
       await stopServer(server);
     }

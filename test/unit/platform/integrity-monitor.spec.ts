@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -10,6 +11,8 @@ import { signerFor, TrustedKeys } from '../../../src/event-store/signing.js';
 import { SqliteEventStore } from '../../../src/event-store/sqlite/sqlite-event-store.js';
 import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
 import { IntegrityMonitor } from '../../../src/platform/integrity-monitor.js';
+import { MainThreadVerification, type LogVerification } from '../../../src/platform/log-verification.js';
+import { WorkerLogVerification } from '../../../src/platform/worker-log-verification.js';
 import { IntegrityBrokenError } from '../../../src/shared/domain/errors.js';
 import type { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 
@@ -49,8 +52,33 @@ function slipInForgedEvent(path: string): number {
   }
 }
 
-describe('IntegrityMonitor', () => {
+/** The worker the server runs, from the build (`npm test` builds first; run `npm run build` before this file alone). */
+const BUILT_WORKER = new URL('../../../dist/src/platform/integrity-verification.worker.js', import.meta.url);
+
+type VerificationFor = (store: SqliteEventStore, trusted: TrustedKeys, log: JsonLogger) => LogVerification | undefined;
+
+/** Every test below runs with the verifications on the main thread (the default) and in the server's worker thread. */
+const VERIFICATIONS: [string, VerificationFor][] = [
+  ['on the main thread', () => undefined],
+  [
+    'in a worker thread',
+    (store, trusted, log) => {
+      if (!existsSync(fileURLToPath(BUILT_WORKER))) throw new Error(`${fileURLToPath(BUILT_WORKER)} is missing: run npm run build first`);
+      return new WorkerLogVerification(BUILT_WORKER, { path: store.path, trustedPems: trusted.list().map((key) => key.publicKeyPem) }, new MainThreadVerification(store, trusted), log);
+    },
+  ],
+];
+
+describe.each(VERIFICATIONS)('IntegrityMonitor, verifying %s', (_where, verificationFor) => {
   const cleanups: (() => Promise<void> | void)[] = [];
+  /** A monitor as the server makes it; in a worker, the worker must still be the one verifying when the test ends (no silent fallback). */
+  function monitorOf(store: SqliteEventStore, trusted: TrustedKeys, statePath: string, log: JsonLogger, options: { intervalMs: number; sweepMinMs?: number; sweepShare?: number }) {
+    const verification = verificationFor(store, trusted, log);
+    const monitor = new IntegrityMonitor(store, trusted, statePath, log, { ...options, ...(verification ? { verification } : {}) });
+    cleanups.push(() => monitor.stop());
+    if (verification) cleanups.push(() => expect(verification.thread).toBe('worker'));
+    return monitor;
+  }
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
@@ -85,10 +113,9 @@ describe('IntegrityMonitor', () => {
     const log = quietLog();
     const statePath = join(dir, 'integrity-state.json');
     const trusted = new TrustedKeys([publicKey]);
-    const monitor = new IntegrityMonitor(store, trusted, statePath, log, { intervalMs, ...(sweepMinMs !== undefined ? { sweepMinMs, sweepShare: 1 } : {}) });
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     cleanups.push(() => store.close());
-    cleanups.push(() => monitor.stop());
+    const monitor = monitorOf(store, trusted, statePath, log, { intervalMs, ...(sweepMinMs !== undefined ? { sweepMinMs, sweepShare: 1 } : {}) });
     return { dir, store, monitor, log, statePath, trusted };
   }
 
@@ -225,8 +252,7 @@ describe('IntegrityMonitor', () => {
     const messages: string[] = [];
     const log: Record<string, unknown> = { debug: () => undefined, warn: () => undefined, info: (msg: string) => void messages.push(msg), error: (msg: string) => void messages.push(`error: ${msg}`) };
     log.child = () => log;
-    const restarted = new IntegrityMonitor(store, trusted, statePath, log as unknown as JsonLogger, { intervalMs: 3_600_000 });
-    cleanups.push(() => restarted.stop());
+    const restarted = monitorOf(store, trusted, statePath, log as unknown as JsonLogger, { intervalMs: 3_600_000 });
     await restarted.start();
     expect(restarted.status).toBe('OK');
     await restarted.stop();
@@ -234,8 +260,7 @@ describe('IntegrityMonitor', () => {
     expect(messages.filter((m) => m.includes('verified again') || m.startsWith('error'))).toEqual([]);
     expect(restarted.status).toBe('OK');
     // The next start verifies again, and the sweep it runs completes when it is not stopped.
-    const third = new IntegrityMonitor(store, trusted, statePath, log as unknown as JsonLogger, { intervalMs: 3_600_000 });
-    cleanups.push(() => third.stop());
+    const third = monitorOf(store, trusted, statePath, log as unknown as JsonLogger, { intervalMs: 3_600_000 });
     await third.start();
     await third.settled();
     expect(messages.filter((m) => m.includes('verified again'))).toHaveLength(1);

@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { ExpectedVersion, type NewEvent } from '../../../src/event-store/event-store.port.js';
+import { signerFor, TrustedKeys } from '../../../src/event-store/signing.js';
+import { SqliteEventStore } from '../../../src/event-store/sqlite/sqlite-event-store.js';
+import { MainThreadVerification } from '../../../src/platform/log-verification.js';
+import { monitorVerification, WorkerLogVerification } from '../../../src/platform/worker-log-verification.js';
+import type { JsonLogger } from '../../../src/shared/logging/json-logger.js';
+
+/**
+ * The integrity monitor's worker (the monitor's own behaviour with it: integrity-monitor.spec.ts,
+ * run once per thread): it verifies what the main thread would, gives up a run when asked, and
+ * when it fails its runs are redone on the main thread, so that the log is never left unverified.
+ */
+const BUILT_WORKER = new URL('../../../dist/src/platform/integrity-verification.worker.js', import.meta.url);
+
+function newEvent(): NewEvent {
+  return { eventId: randomUUID(), type: 'Tested', schemaVersion: 1, data: { n: randomUUID() }, metadata: { actor: { id: 'u', name: 'U', roles: [] }, occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID() } };
+}
+
+function recordingLog(): JsonLogger & { errors: { msg: string; fields: unknown }[] } {
+  const errors: { msg: string; fields: unknown }[] = [];
+  const log = { errors, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (msg: string, fields: unknown) => void errors.push({ msg, fields }), child: () => log };
+  return log as unknown as JsonLogger & { errors: { msg: string; fields: unknown }[] };
+}
+
+describe('WorkerLogVerification', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  /** A signed log of `commits` commits of `size` events, its store and keys, and a verification in `entry`'s worker. */
+  async function logOf(commits: number, size: number, entry: URL = BUILT_WORKER) {
+    if (entry === BUILT_WORKER && !existsSync(fileURLToPath(BUILT_WORKER))) throw new Error(`${fileURLToPath(BUILT_WORKER)} is missing: run npm run build first`);
+    const dir = mkdtempSync(join(tmpdir(), 'risk-ledger-verification-worker-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const store = new SqliteEventStore({ path: join(dir, 'events.sqlite'), signer: signerFor(privateKey) });
+    await store.init();
+    cleanups.push(() => store.close());
+    for (let i = 0; i < commits; i++) await store.append(`s-${i}`, Array.from({ length: size }, newEvent), { expectedVersion: ExpectedVersion.noStream });
+    const trusted = new TrustedKeys([publicKey]);
+    const mainThread = new MainThreadVerification(store, trusted);
+    const log = recordingLog();
+    const worker = new WorkerLogVerification(entry, { path: store.path, trustedPems: trusted.list().map((key) => key.publicKeyPem) }, mainThread, log);
+    cleanups.push(() => worker.close());
+    return { dir, store, trusted, mainThread, worker, log };
+  }
+
+  /** A worker file of our own, for failures the real one does not have. */
+  function workerFile(source: string): URL {
+    const dir = mkdtempSync(join(tmpdir(), 'risk-ledger-bad-worker-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'worker.mjs');
+    writeFileSync(file, source);
+    return pathToFileURL(file);
+  }
+
+  it('reports what the main thread reports, on a sound log and on one edited in place (with its own connection, reading what the writer made durable)', async () => {
+    const { dir, store, mainThread, worker } = await logOf(30, 3);
+    const head = await store.headPosition();
+    const sound = await worker.run(null, head);
+    expect(sound).toMatchObject({ ok: true, eventsChecked: 90, signaturesChecked: 30, headPosition: head });
+    expect(sound).toEqual(await mainThread.run(null, head));
+    // Incremental, from a signed head verified before.
+    const resumed = await worker.run(sound.lastSigned!, head);
+    expect(resumed).toEqual(await mainThread.run(sound.lastSigned!, head));
+    const db = new Database(join(dir, 'events.sqlite'));
+    db.exec('DROP TRIGGER IF EXISTS events_no_update');
+    db.exec(`UPDATE events SET data = json_set(data, '$.n', 'forged') WHERE position = 40`);
+    db.close();
+    const broken = await worker.run(null, head);
+    expect(broken).toMatchObject({ ok: false, firstBrokenPosition: '40'.padStart(19, '0') });
+    expect(broken).toEqual(await mainThread.run(null, head));
+    expect(worker.thread).toBe('worker');
+  });
+
+  it('gives up a run when its signal aborts (rejecting with the reason), and runs the next one', async () => {
+    const { store, worker } = await logOf(300, 20);
+    const head = await store.headPosition();
+    const abort = new AbortController();
+    const run = worker.run(null, head, abort.signal);
+    setTimeout(() => abort.abort(new Error('stopping')), 20);
+    await expect(run).rejects.toThrow('stopping');
+    await expect(worker.run(null, head)).resolves.toMatchObject({ ok: true, eventsChecked: 6000 });
+    expect(worker.thread).toBe('worker');
+  });
+
+  it('a worker that cannot start: its run is redone on the main thread, and so is every later one (logged once)', async () => {
+    const { store, worker, log } = await logOf(5, 2, workerFile("throw new Error('cannot load');\n"));
+    const head = await store.headPosition();
+    await expect(worker.run(null, head)).resolves.toMatchObject({ ok: true, eventsChecked: 10 });
+    expect(worker.thread).toBe('main');
+    await expect(worker.run(null, head)).resolves.toMatchObject({ ok: true, eventsChecked: 10 });
+    expect(log.errors).toEqual([{ msg: 'integrity: the verification worker stopped; verifying on the main thread from now on', fields: { error: 'cannot load' } }]);
+  });
+
+  it('a worker that exits in the middle of a run: the run is redone on the main thread', async () => {
+    const exits = workerFile("import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(3));\n");
+    const { store, worker, log } = await logOf(5, 2, exits);
+    await expect(worker.run(null, await store.headPosition())).resolves.toMatchObject({ ok: true, eventsChecked: 10 });
+    expect(worker.thread).toBe('main');
+    expect(log.errors).toEqual([{ msg: 'integrity: the verification worker stopped; verifying on the main thread from now on', fields: { error: 'it exited with code 3' } }]);
+  });
+
+  it('the server verifies on the main thread where there is no worker to run: from the TypeScript sources, or an in-memory file', async () => {
+    const { store, trusted } = await logOf(1, 1);
+    const log = recordingLog();
+    // This test runs from src/, where the worker is not built.
+    expect(monitorVerification(store, trusted, store.path, log).thread).toBe('main');
+    expect(monitorVerification(store, trusted, ':memory:', log).thread).toBe('main');
+    expect(monitorVerification(store, trusted, null, log).thread).toBe('main');
+  });
+});
