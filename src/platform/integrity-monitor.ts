@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { AnchoredIntegrityReport, LogAnchor } from '../event-store/anchored-verification.js';
 import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
 import { decodePosition, encodePosition, eventHash } from '../event-store/hash-chain.js';
 import { storeWritesChain, type IntegrityReport, type VerifiedHead } from '../event-store/integrity-verifier.js';
@@ -184,6 +185,14 @@ export class IntegrityMonitor {
     const at = head === null ? encodePosition(1n) : encodePosition(decodePosition(head) + 1n);
     const reason = `${follower} applied the log up to ${position}, but it ends at ${head ?? 'nothing'}: events acknowledged before were lost (a deleted WAL file, an older copy of the store restored). If the log was replaced on purpose, remove the local state that saw the old one (DATA_DIR's read models and reactions checkpoint) so that it is rebuilt from this log`;
     this.settle({ ok: false, eventsChecked: 0, firstBrokenPosition: at, reason, headPosition: head, headChainHash: null, streams: 0, signaturesChecked: 0 }, { startup: true, source: follower });
+  }
+
+  /**
+   * The whole log verified now, and whether it still contains `anchor` (verifyIntegrity), where
+   * the monitor's verifications run: on the embedded store, off the requests' thread.
+   */
+  verifyAgainst(anchor: LogAnchor | null): Promise<AnchoredIntegrityReport> {
+    return this.verification.runAnchored(anchor);
   }
 
   /** Resolves once every commit up to now has been verified (tests, shutdown). */

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite-event-store.js';
 import { TrustedKeys } from '../event-store/signing.js';
-import { verifyLogRange } from './log-verification.js';
+import { verifyLogAnchored, verifyLogRange } from './log-verification.js';
 import type { VerificationRequest, VerificationReply, VerificationWorkerData } from './worker-log-verification.js';
 
 const port = parentPort!;
@@ -31,7 +31,8 @@ port.on('message', (message: VerificationRequest) => {
   void (async () => {
     try {
       await store.awaitCommitted();
-      reply({ id: message.id, run: await verifyLogRange(store, trusted, message.from, message.upTo, controller.signal) });
+      const run = message.type === 'verify' ? await verifyLogRange(store, trusted, message.from, message.upTo, controller.signal) : await verifyLogAnchored(store, trusted, message.anchor);
+      reply({ id: message.id, run });
     } catch (error) {
       reply({ id: message.id, error: error instanceof Error ? error.message : String(error), aborted: controller.signal.aborted });
     } finally {

@@ -1,3 +1,4 @@
+import { verifyAnchored, type AnchoredIntegrityReport, type LogAnchor } from '../event-store/anchored-verification.js';
 import type { EventStore } from '../event-store/event-store.port.js';
 import { readLog, readSignatures, storeHeadOf, verifyEvents, type IntegrityReport, type VerifiedHead } from '../event-store/integrity-verifier.js';
 import type { TrustedKeys } from '../event-store/signing.js';
@@ -16,7 +17,14 @@ export interface LogVerification {
   readonly thread: 'main' | 'worker';
   /** Verifies the log after `from` (a signed head), or all of it, up to `upTo` (a durable head read before). */
   run(from: VerifiedHead | null, upTo: string | null, signal?: AbortSignal): Promise<VerificationRun>;
+  /** The whole log, up to its head now, and whether it still contains `anchor` (verifyIntegrity). */
+  runAnchored(anchor: LogAnchor | null): Promise<AnchoredIntegrityReport>;
   close(): Promise<void>;
+}
+
+/** verifyIntegrity's verification: pages as small as the monitor's (each read is one synchronous step). */
+export function verifyLogAnchored(store: EventStore, trusted: TrustedKeys, anchor: LogAnchor | null): Promise<AnchoredIntegrityReport> {
+  return verifyAnchored(store, anchor, { pageSize: MONITOR_PAGE, trusted }).then((result) => result.anchored);
 }
 
 /**
@@ -47,6 +55,10 @@ export class MainThreadVerification implements LogVerification {
 
   run(from: VerifiedHead | null, upTo: string | null, signal?: AbortSignal): Promise<VerificationRun> {
     return verifyLogRange(this.store, this.trusted, from, upTo, signal);
+  }
+
+  runAnchored(anchor: LogAnchor | null): Promise<AnchoredIntegrityReport> {
+    return verifyLogAnchored(this.store, this.trusted, anchor);
   }
 
   async close(): Promise<void> {}

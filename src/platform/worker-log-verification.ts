@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { AnchoredIntegrityReport, LogAnchor } from '../event-store/anchored-verification.js';
 import type { EventStore } from '../event-store/event-store.port.js';
 import type { VerifiedHead } from '../event-store/integrity-verifier.js';
 import type { TrustedKeys } from '../event-store/signing.js';
@@ -28,16 +29,17 @@ export interface VerificationWorkerData {
 
 export type VerificationRequest =
   | { type: 'verify'; id: number; from: VerifiedHead | null; upTo: string | null }
+  | { type: 'verify-anchored'; id: number; anchor: LogAnchor | null }
   | { type: 'abort'; id: number }
   | { type: 'close' };
 
-export type VerificationReply = { id: number; run: VerificationRun } | { id: number; error: string; aborted: boolean };
+export type VerificationReply = { id: number; run: VerificationRun | AnchoredIntegrityReport } | { id: number; error: string; aborted: boolean };
 
 interface PendingRun {
-  from: VerifiedHead | null;
-  upTo: string | null;
+  /** The same run on the main thread, should the worker fail. */
+  redo: () => Promise<unknown>;
   signal?: AbortSignal;
-  resolve: (run: VerificationRun) => void;
+  resolve: (run: unknown) => void;
   reject: (error: unknown) => void;
 }
 
@@ -88,13 +90,22 @@ export class WorkerLogVerification implements LogVerification {
   }
 
   run(from: VerifiedHead | null, upTo: string | null, signal?: AbortSignal): Promise<VerificationRun> {
-    if (this.gone) return this.fallback.run(from, upTo, signal);
+    return this.send({ type: 'verify', id: this.nextId++, from, upTo }, () => this.fallback.run(from, upTo, signal), signal);
+  }
+
+  runAnchored(anchor: LogAnchor | null): Promise<AnchoredIntegrityReport> {
+    return this.send({ type: 'verify-anchored', id: this.nextId++, anchor }, () => this.fallback.runAnchored(anchor));
+  }
+
+  /** Hands a run to the worker (or, once it is gone, runs it on the main thread). */
+  private send<T>(request: Extract<VerificationRequest, { id: number; type: 'verify' | 'verify-anchored' }>, redo: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (this.gone) return redo();
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const id = this.nextId++;
-    return new Promise<VerificationRun>((resolve, reject) => {
-      this.pending.set(id, { from, upTo, signal, resolve, reject });
+    const { id } = request;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { redo, signal, resolve: resolve as (run: unknown) => void, reject });
       signal?.addEventListener('abort', () => this.worker.postMessage({ type: 'abort', id } satisfies VerificationRequest), { once: true });
-      this.worker.postMessage({ type: 'verify', id, from, upTo } satisfies VerificationRequest);
+      this.worker.postMessage(request);
       this.refWhileBusy();
     });
   }
@@ -137,7 +148,7 @@ export class WorkerLogVerification implements LogVerification {
     this.log.error('integrity: the verification worker stopped; verifying on the main thread from now on', { error: why });
     for (const [id, run] of this.pending) {
       this.pending.delete(id);
-      this.fallback.run(run.from, run.upTo, run.signal).then(run.resolve, run.reject);
+      run.redo().then(run.resolve, run.reject);
     }
   }
 

@@ -31,6 +31,7 @@ import {
   type StreamHead,
 } from '../../event-store/integrity-verifier.js';
 import { TrustedKeys, type HeadSignature, type PublicKeyInfo } from '../../event-store/signing.js';
+import { AnchorCheck, verifyAnchored, type AnchoredIntegrityReport, type LogAnchor } from '../../event-store/anchored-verification.js';
 import type { EvidenceBlobStore } from '../../evidence/application/evidence-blobs.js';
 import { syncDirectory, syncFile, writeFileDurably } from '../../shared/application/durable-files.js';
 import { CitedEvidence, damagedEvidenceFiles, verifyEvidenceFiles, writeEvidenceFiles, type ExportedEvidenceFiles } from './export-evidence-files.js';
@@ -62,13 +63,6 @@ export interface ExportManifest {
   publicKeys?: PublicKeyInfo[];
   /** The evidence files the log cites, written to FILE.evidence/<sha256> (see export-evidence-files.ts). */
   evidenceFiles?: ExportedEvidenceFiles;
-}
-
-/** What a log must still contain: a head recorded earlier (an export manifest). */
-export interface LogAnchor {
-  headPosition: string | null;
-  headChainHash: string | null;
-  streamHeads?: Record<string, StreamHead>;
 }
 
 export type ProgressCallback = (done: number, total: number) => void;
@@ -330,76 +324,11 @@ export function readManifest(path: string): ExportManifest {
 
 // ------------------------------------------------------------------------------------ anchors
 
-/**
- * Checks, while a log is verified, that it still contains an anchored head: the event at the
- * anchor's head position with the anchor's chain hash, and every anchored stream head. A log that
- * has grown since passes; a log cut before the anchor, or rewritten, does not.
- */
-export class AnchorCheck {
-  private reachedHead = false;
-  private readonly pending: Map<string, StreamHead>;
-  private problem: string | null = null;
-
-  constructor(private readonly anchor: LogAnchor) {
-    this.pending = new Map(Object.entries(anchor.streamHeads ?? {}));
-  }
-
-  observe(event: RecordedEvent): void {
-    if (this.problem) return;
-    const headPosition = this.anchor.headPosition;
-    if (headPosition !== null && !this.reachedHead && event.position >= headPosition) {
-      if (event.position !== headPosition) {
-        this.problem = `the anchored head position ${headPosition} is missing from the log (it goes from before it to ${event.position}): events were removed or renumbered`;
-        return;
-      }
-      this.reachedHead = true;
-      if (this.anchor.headChainHash !== null && (event.chainHash ?? null) !== this.anchor.headChainHash) {
-        this.problem = `the event at the anchored head position ${headPosition} has chain hash ${event.chainHash ?? 'none'}, the anchor (a manifest, or the head this server verified) recorded ${this.anchor.headChainHash}: the log up to that point was rewritten`;
-        return;
-      }
-    }
-    const head = this.pending.get(event.streamId);
-    if (head && event.revision === head.revision) {
-      if (event.hash !== head.hash) {
-        this.problem = `stream ${event.streamId} revision ${head.revision} has hash ${event.hash}, the manifest recorded ${head.hash}: the stream was rewritten`;
-        return;
-      }
-      this.pending.delete(event.streamId);
-    }
-  }
-
-  /** The first problem, or null when the log contains the anchor. Call after the last event. */
-  finish(report: IntegrityReport): string | null {
-    if (this.problem) return this.problem;
-    if (this.anchor.headPosition !== null && !this.reachedHead) {
-      return `the log ends at position ${report.headPosition ?? '(empty)'} but the anchor (a manifest, or the head this server verified) recorded a head at position ${this.anchor.headPosition}: events were removed from the end of the log`;
-    }
-    const missing = this.pending.entries().next();
-    if (!missing.done) {
-      const [streamId, head] = missing.value;
-      return `stream ${streamId} no longer reaches revision ${head.revision} recorded in the manifest (${this.pending.size} stream head(s) missing): events were removed from the end of the stream`;
-    }
-    return null;
-  }
-}
-
-export interface AnchoredReport extends IntegrityReport {
-  /** Null when no anchor was given; else whether the log still contains it. */
-  anchorOk: boolean | null;
-  anchorReason: string | null;
+export interface AnchoredReport extends AnchoredIntegrityReport {
   /** With a blob store given: how many evidence files the log cites (each read and hashed once the events verify). */
   evidenceFilesChecked?: number;
   /** Those missing from the blob store or no longer hashing to what the log cites (at most 100 listed). */
   evidenceFilesDamaged?: string[];
-}
-
-/** The chain's report with the anchor's verdict: not asked (no anchor), not checked (the chain broken), or whether the log still contains it. */
-function anchoredReport(report: IntegrityReport, check: AnchorCheck | null, anchor: LogAnchor | null): AnchoredReport {
-  if (!check || !anchor) return { ...report, anchorOk: null, anchorReason: null };
-  if (!report.ok) return { ...report, anchorOk: false, anchorReason: 'not checked: the chain itself is broken' };
-  const problem = check.finish(report);
-  if (problem === null) return { ...report, ok: true, reason: null, firstBrokenPosition: null, anchorOk: true, anchorReason: null };
-  return { ...report, ok: false, reason: problem, firstBrokenPosition: anchor.headPosition, anchorOk: false, anchorReason: problem };
 }
 
 /** Verifies a store, and that it still contains `anchor` when one is given. ok requires both. */
@@ -410,19 +339,16 @@ export async function verifyStoreAgainst(
 ): Promise<AnchoredReport> {
   const head = await store.headPosition();
   const total = estimatedCount(head);
-  const check = anchor ? new AnchorCheck(anchor) : null;
   const cited = options.evidence ? new CitedEvidence() : null;
-  const { report } = await verifyEvents(readLog(store, { pageSize: options.pageSize, upTo: head }), {
-    requireChain: storeWritesChain(store),
+  const { chain: report, anchored } = await verifyAnchored(store, anchor, {
+    pageSize: options.pageSize,
+    upTo: head,
     trusted: options.trusted,
-    signatures: options.trusted ? readSignatures(store, { upTo: head }) : undefined,
     onEvent: (event, verifier) => {
-      check?.observe(event);
       cited?.observe(event);
       options.onProgress?.(verifier.eventsChecked, total);
     },
   });
-  const anchored = anchoredReport(report, check, anchor);
   if (!cited || !report.ok) return anchored;
   // The files the (verified) log cites, read back from the blob store: one replaced or lost there
   // was found only when someone downloaded it (insider probe p14, L2).

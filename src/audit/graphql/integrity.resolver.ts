@@ -1,21 +1,12 @@
-import { Inject } from '@nestjs/common';
 import { Args, Query, Resolver } from '@nestjs/graphql';
-import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { isPosition } from '../../event-store/hash-chain.js';
-import type { SigningKeys } from '../../event-store/signing.js';
-import { SIGNING_KEYS } from '../../platform/signing-keys.js';
 import { IntegrityMonitor } from '../../platform/integrity-monitor.js';
 import { BadInputError } from '../../shared/domain/errors.js';
-import { verifyStoreAgainst } from '../application/evidence-export.js';
 import { IntegrityReport } from './audit.types.js';
 
 @Resolver()
 export class IntegrityResolver {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(SIGNING_KEYS) private readonly keys: SigningKeys,
-    private readonly monitor: IntegrityMonitor,
-  ) {}
+  constructor(private readonly monitor: IntegrityMonitor) {}
 
   @Query(() => IntegrityReport, {
     description:
@@ -48,14 +39,14 @@ export class IntegrityResolver {
       if (Object.keys(fields).length) throw new BadInputError(fields);
       anchor = { headPosition: anchorPosition!, headChainHash: anchorChainHash! };
     }
-    // Small pages: each read of the log is one synchronous step on the event loop.
     // Without an anchor from the caller, the head this server verified and recorded: a log cut at
     // a commit boundary is still a valid signed log, and only a head kept elsewhere shows the cut.
     const recorded = this.monitor.verifiedHead;
     const ownAnchor = !anchor;
     if (!anchor && recorded) anchor = { headPosition: recorded.position, headChainHash: recorded.chainHash };
-    // The keys come from the server's configuration, never from the log being verified.
-    const report = await verifyStoreAgainst(this.store, anchor, { pageSize: 200, trusted: this.keys.trusted });
+    // The monitor's keys, from the server's configuration, never from the log being verified; on
+    // the embedded store the verification runs in the monitor's worker thread.
+    const report = await this.monitor.verifyAgainst(anchor);
     // The server acts on its own verdict (a caller's anchor may be wrong, the server's own is not).
     if (ownAnchor) this.monitor.reportFailure(report);
     return {

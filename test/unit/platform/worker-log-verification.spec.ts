@@ -81,6 +81,34 @@ describe('WorkerLogVerification', () => {
     expect(worker.thread).toBe('worker');
   });
 
+  it("runs verifyIntegrity's verification of the whole log against an anchor as the main thread does: none, one the log holds, one cut off, one rewritten", async () => {
+    const { dir, store, mainThread, worker } = await logOf(12, 2);
+    const head = (await store.headPosition())!;
+    const [last] = await store.readAll({ after: (BigInt(head) - 1n).toString().padStart(19, '0'), maxCount: 1 });
+    const anchors = [
+      null,
+      { headPosition: head, headChainHash: last!.chainHash! },
+      { headPosition: (BigInt(head) + 5n).toString().padStart(19, '0'), headChainHash: last!.chainHash! },
+      { headPosition: head, headChainHash: 'f'.repeat(64) },
+    ];
+    const verdicts = [];
+    for (const anchor of anchors) {
+      const inWorker = await worker.runAnchored(anchor);
+      expect(inWorker).toEqual(await mainThread.runAnchored(anchor));
+      verdicts.push([inWorker.ok, inWorker.anchorOk]);
+    }
+    expect(verdicts).toEqual([[true, null], [true, true], [false, false], [false, false]]);
+    // A log edited in place: the chain's verdict first.
+    const db = new Database(join(dir, 'events.sqlite'));
+    db.exec('DROP TRIGGER IF EXISTS events_no_update');
+    db.exec(`UPDATE events SET data = json_set(data, '$.n', 'forged') WHERE position = 3`);
+    db.close();
+    const broken = await worker.runAnchored(anchors[1]!);
+    expect(broken).toMatchObject({ ok: false, firstBrokenPosition: '3'.padStart(19, '0'), anchorOk: false, anchorReason: 'not checked: the chain itself is broken' });
+    expect(broken).toEqual(await mainThread.runAnchored(anchors[1]!));
+    expect(worker.thread).toBe('worker');
+  });
+
   it('gives up a run when its signal aborts (rejecting with the reason), and runs the next one', async () => {
     const { store, worker } = await logOf(300, 20);
     const head = await store.headPosition();
@@ -98,13 +126,16 @@ describe('WorkerLogVerification', () => {
     await expect(worker.run(null, head)).resolves.toMatchObject({ ok: true, eventsChecked: 10 });
     expect(worker.thread).toBe('main');
     await expect(worker.run(null, head)).resolves.toMatchObject({ ok: true, eventsChecked: 10 });
+    await expect(worker.runAnchored(null)).resolves.toMatchObject({ ok: true, eventsChecked: 10, anchorOk: null });
     expect(log.errors).toEqual([{ msg: 'integrity: the verification worker stopped; verifying on the main thread from now on', fields: { error: 'cannot load' } }]);
   });
 
   it('a worker that exits in the middle of a run: the run is redone on the main thread', async () => {
     const exits = workerFile("import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(3));\n");
     const { store, worker, log } = await logOf(5, 2, exits);
-    await expect(worker.run(null, await store.headPosition())).resolves.toMatchObject({ ok: true, eventsChecked: 10 });
+    const both = [worker.run(null, await store.headPosition()), worker.runAnchored(null)];
+    await expect(both[0]).resolves.toMatchObject({ ok: true, eventsChecked: 10 });
+    await expect(both[1]).resolves.toMatchObject({ ok: true, eventsChecked: 10, anchorOk: null });
     expect(worker.thread).toBe('main');
     expect(log.errors).toEqual([{ msg: 'integrity: the verification worker stopped; verifying on the main thread from now on', fields: { error: 'it exited with code 3' } }]);
   });
