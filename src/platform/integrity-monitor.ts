@@ -101,7 +101,8 @@ export class IntegrityMonitor {
 
   constructor(
     private readonly store: EventStore,
-    private readonly trusted: TrustedKeys,
+    /** The keys the log's signatures are checked against (by the default verification, on the main thread). */
+    trusted: TrustedKeys,
     /** null: nothing kept between runs (the in-memory store). */
     private readonly statePath: string | null,
     private readonly log: JsonLogger,

@@ -8,20 +8,7 @@ import type { TrustedKeys } from '../event-store/signing.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 import { MainThreadVerification, type LogVerification, type VerificationRun } from './log-verification.js';
 
-/**
- * The integrity monitor's verifications in a worker thread, on the embedded store.
- *
- * Why: reading back, parsing and hashing every commit took about 65 µs of the main thread per
- * `registerAsset` under the e2e bench (its four events), and a sweep of the whole log takes
- * seconds of it on a long log; the server's main thread is its bottleneck and the second core
- * was idle. The worker opens the store's file with its own connection and only reads it; what it
- * verifies and how is the main thread's function (verifyLogRange). The verdict is acted on here,
- * in the monitor, as before.
- *
- * The worker is the built JavaScript next to this module (`npm run build`); run from TypeScript
- * sources (the unit tests), there is none and the monitor verifies on the main thread. If the
- * worker fails, its runs are redone on the main thread and every later one runs there too.
- */
+/** What the worker is started with: the store's file and the trusted public keys (PEM). */
 export interface VerificationWorkerData {
   path: string;
   trustedPems: string[];
@@ -61,6 +48,20 @@ export function monitorVerification(store: EventStore, trusted: TrustedKeys, sql
   return new WorkerLogVerification(entry, { path: sqliteFile!, trustedPems: trusted.list().map((key) => key.publicKeyPem) }, onMainThread, log);
 }
 
+/**
+ * The integrity monitor's verifications in a worker thread, on the embedded store.
+ *
+ * Why: reading back, parsing and hashing every commit took about 65 µs of the main thread per
+ * `registerAsset` under the e2e bench (its four events), and a sweep of the whole log takes
+ * seconds of it on a long log; the server's main thread is its bottleneck and the second core
+ * was idle. The worker opens the store's file with its own connection and only reads it; what it
+ * verifies and how are the main thread's functions (verifyLogRange for the monitor's runs,
+ * verifyLogAnchored for verifyIntegrity). The verdict is acted on in the monitor, as before.
+ *
+ * The worker is the built JavaScript next to this module (`npm run build`); run from TypeScript
+ * sources (the unit tests), there is none and the monitor verifies on the main thread. If the
+ * worker fails, its runs are redone on the main thread and every later one runs there too.
+ */
 export class WorkerLogVerification implements LogVerification {
   private readonly worker: Worker;
   private readonly pending = new Map<number, PendingRun>();
