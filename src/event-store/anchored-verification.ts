@@ -9,13 +9,12 @@ import type { EventStore, RecordedEvent } from './event-store.port.js';
 import { readLog, readSignatures, storeWritesChain, verifyEvents, type IntegrityReport, type IntegrityVerifier, type StreamHead } from './integrity-verifier.js';
 import type { TrustedKeys } from './signing.js';
 
-/** What a log must still contain: a head recorded earlier (an export manifest). */
+/** What a log must still contain: a head recorded earlier (an export manifest, an earlier report's head). */
 export interface LogAnchor {
   headPosition: string | null;
   headChainHash: string | null;
   streamHeads?: Record<string, StreamHead>;
 }
-
 
 /**
  * Checks, while a log is verified, that it still contains an anchored head: the event at the
