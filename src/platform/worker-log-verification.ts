@@ -26,6 +26,8 @@ interface PendingRun {
   /** The same run on the main thread, should the worker fail. */
   redo: () => Promise<unknown>;
   signal?: AbortSignal;
+  /** Removes the run's abort listener (the sweeps share one signal for the monitor's life). */
+  unlisten: () => void;
   resolve: (run: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -104,8 +106,10 @@ export class WorkerLogVerification implements LogVerification {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const { id } = request;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { redo, signal, resolve: resolve as (run: unknown) => void, reject });
-      signal?.addEventListener('abort', () => this.worker.postMessage({ type: 'abort', id } satisfies VerificationRequest), { once: true });
+      const onAbort = () => this.worker.postMessage({ type: 'abort', id } satisfies VerificationRequest);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const unlisten = () => signal?.removeEventListener('abort', onAbort);
+      this.pending.set(id, { redo, signal, unlisten, resolve: resolve as (run: unknown) => void, reject });
       this.worker.postMessage(request);
       this.refWhileBusy();
     });
@@ -124,6 +128,7 @@ export class WorkerLogVerification implements LogVerification {
       }
       for (const [id, run] of this.pending) {
         this.pending.delete(id);
+        run.unlisten();
         run.reject(run.signal?.reason ?? new Error('the integrity verification was stopped'));
       }
       await this.fallback.close();
@@ -135,6 +140,7 @@ export class WorkerLogVerification implements LogVerification {
     const run = this.pending.get(message.id);
     if (!run) return;
     this.pending.delete(message.id);
+    run.unlisten();
     this.refWhileBusy();
     if ('run' in message) run.resolve(message.run);
     else if (message.aborted && run.signal?.aborted) run.reject(run.signal.reason);
@@ -149,6 +155,7 @@ export class WorkerLogVerification implements LogVerification {
     this.log.error('integrity: the verification worker stopped; verifying on the main thread from now on', { error: why });
     for (const [id, run] of this.pending) {
       this.pending.delete(id);
+      run.unlisten();
       run.redo().then(run.resolve, run.reject);
     }
   }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,6 +119,14 @@ describe('WorkerLogVerification', () => {
     await expect(run).rejects.toThrow('stopping');
     await expect(worker.run(null, head)).resolves.toMatchObject({ ok: true, eventsChecked: 6000 });
     expect(worker.thread).toBe('worker');
+  });
+
+  it('leaves no listener on a signal its runs shared once they are done (the sweeps share one for the monitor\'s life)', async () => {
+    const { store, worker } = await logOf(3, 1);
+    const head = await store.headPosition();
+    const shared = new AbortController().signal;
+    for (let i = 0; i < 12; i++) await expect(worker.run(null, head, shared)).resolves.toMatchObject({ ok: true });
+    expect(getEventListeners(shared, 'abort')).toHaveLength(0);
   });
 
   it('a worker that cannot start: its run is redone on the main thread, and so is every later one (logged once)', async () => {
