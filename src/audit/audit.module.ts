@@ -50,7 +50,11 @@ export { accessLogPath } from './application/access-log.js';
           return PostgresAccessLog.open({ ...common, connectionString: config.databaseUrl, anchorPath: postgresAccessLogAnchorPath(config.dataDir) });
         }
         const warn = (message: string) => common.logger.warn(`access log: ${CHECKPOINT_FAILED}`, { error: message });
-        return AccessLogStore.open(accessLogPath(config), { ...common, checkpointOffLoop: { warn } });
+        const path = accessLogPath(config);
+        return AccessLogStore.open(path, { ...common, checkpointOffLoop: { warn }, writeOffLoop: true }).then((log) => {
+          common.logger.info('access log: open', { path, thread: log.thread });
+          return log;
+        });
       },
     },
     EventLogResolver,

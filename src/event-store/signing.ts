@@ -91,9 +91,21 @@ export class OwnSignatures {
   }
 }
 
+/** The private key of each signer made here, for a worker thread that signs in the server's stead. */
+const signingKeyOfSigner = new WeakMap<ChainSigner, KeyObject>();
+
+/**
+ * The private key behind `signer`, when signerFor made it: handed (as a KeyObject, which crosses
+ * threads by structured clone) to the access log's writer thread, which signs its batches' heads
+ * with it. Not a property of the signer, so that nothing serialises it by accident.
+ */
+export function signingKeyOf(signer: ChainSigner): KeyObject | null {
+  return signingKeyOfSigner.get(signer) ?? null;
+}
+
 export function signerFor(privateKey: KeyObject, own?: OwnSignatures): ChainSigner {
   const kid = keyId(createPublicKey(privateKey));
-  return {
+  const signer: ChainSigner = {
     kid,
     sign: (scope, position, chainHash, firstPosition) => {
       const message = headMessage(scope, position, chainHash, firstPosition);
@@ -103,6 +115,8 @@ export function signerFor(privateKey: KeyObject, own?: OwnSignatures): ChainSign
     },
     derivedSecret: (purpose) => createHash('sha256').update(sign(null, Buffer.from(`risk-ledger derived secret: ${purpose}`, 'utf8'), privateKey)).digest(),
   };
+  signingKeyOfSigner.set(signer, privateKey);
+  return signer;
 }
 
 /** The server's signer and the keys it trusts (its own first, then `earlier`), sharing what the signer made. */

@@ -64,5 +64,8 @@ describe('GET /health while verifyAccessLog walks a long access log', () => {
     expect(first.data.verifyAccessLog).toMatchObject({ ok: true, reason: null });
     expect(first.data.verifyAccessLog.eventsChecked).toBeGreaterThanOrEqual(ENTRIES);
     expect(second.data.verifyAccessLog).toEqual(first.data.verifyAccessLog);
+    // This test's own requests were written by the server's writer thread (access-log-writer-thread.ts), not a fallback.
+    expect(server!.output()).toMatch(/"thread":"worker","msg":"access log: open"/);
+    expect(server!.output()).not.toMatch(/writer thread failed/);
   }, 180_000);
 });

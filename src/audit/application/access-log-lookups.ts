@@ -1,13 +1,51 @@
 /**
- * What the cross-check (access-log-crosscheck.ts) asks of an access log, one query each, for the
- * SQLite file and the PostgreSQL tables: when it began, which requests it holds, which system entries
+ * What the cross-check (access-log-crosscheck.ts) and the accessLog query ask of an access log,
+ * one query each, for the SQLite file and the PostgreSQL tables: a page of entries (SQLite here), when it began, which requests it holds, which system entries
  * (imports, unclean stops) it records. On any connection: the server's stores (AccessLogStore, PostgresAccessLog, which add the
  * entries still queued) and the CLI's read-only `verify-access-log`, which has no Nest app.
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
+import { ACCESS_LOG_COLUMNS, toEntry, type AccessLogEntry, type AccessLogRow, type AccessOutcome } from './access-log-chain.js';
 import type { CorrelationLookup } from './access-log-crosscheck.js';
 import { SYSTEM_ENTRY_OPERATIONS, systemEntriesOf, type SystemEntry, type SystemEntryRow } from './access-log-system-entries.js';
+
+export interface AccessLogFilter {
+  /** Exclusive lower bound on seq. */
+  afterSeq: number | null;
+  limit: number;
+  actorId?: string | null;
+  outcome?: AccessOutcome | null;
+  /** Inclusive lower bound on `at` (ISO). */
+  from?: string | null;
+  /** Exclusive upper bound on `at` (ISO). */
+  to?: string | null;
+}
+
+/** The SQLite log's entries matching the filter, oldest first. */
+export function entriesIn(db: Database.Database, filter: AccessLogFilter): AccessLogEntry[] {
+    const where: string[] = ['seq > ?'];
+    const params: unknown[] = [filter.afterSeq ?? 0];
+    if (filter.actorId) {
+      where.push('actor_id = ?');
+      params.push(filter.actorId);
+    }
+    if (filter.outcome) {
+      where.push('outcome = ?');
+      params.push(filter.outcome);
+    }
+    if (filter.from) {
+      where.push('at >= ?');
+      params.push(filter.from);
+    }
+    if (filter.to) {
+      where.push('at < ?');
+      params.push(filter.to);
+    }
+    params.push(filter.limit);
+    const rows = db.prepare(`SELECT ${ACCESS_LOG_COLUMNS} FROM access_log WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params) as AccessLogRow[];
+    return rows.map(toEntry);
+}
 
 /** The instant of the SQLite log's first entry, or null. */
 export function firstEntryIn(db: Database.Database): string | null {

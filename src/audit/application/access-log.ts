@@ -14,14 +14,15 @@
  *
  * Writes are queued and written together, in one transaction, shortly after (flushDelayMs), so a
  * request never waits for the disk; the transaction's fsync and the anchor's are issued off the
- * event loop (see settleSoon); close() writes what is still queued, syncs it and anchors it.
+ * event loop (see settleSoon); close() writes what is still queued, syncs it and anchors it. In
+ * the server, the batches are written by a worker thread instead (writeInThread).
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { HeadSignature, SigningKeys } from '../../event-store/signing.js';
+import { signingKeyOf, type HeadSignature, type SigningKeys } from '../../event-store/signing.js';
 import { WalCheckpointer, type WalCheckpointOptions } from '../../event-store/sqlite/wal-checkpoints.js';
 import { syncOffLoop } from '../../event-store/sqlite/wal-durability.js';
 import type { JsonLogger } from '../../shared/logging/json-logger.js';
@@ -36,19 +37,18 @@ import {
   missingAccessLog,
   SharedVerification,
   readAnchor,
-  toEntry,
   verifyAccessLogDatabaseInSlices,
   writeAnchor,
   writeAnchorFile,
   type AccessLogAnchor,
   type AccessLogEntry,
-  type AccessLogRow,
   type AccessLogVerification,
-  type AccessOutcome,
   type AccessRecord,
   type Discontinuity,
 } from './access-log-chain.js';
-import { correlationsIn, firstEntryIn, systemEntriesIn } from './access-log-lookups.js';
+import { correlationsIn, entriesIn, firstEntryIn, systemEntriesIn, type AccessLogFilter } from './access-log-lookups.js';
+import { AccessLogRefusedError, startupFindings } from './access-log-startup.js';
+import { AccessLogWriterThread, builtAccessLogWriter } from './access-log-writer-thread.js';
 import { systemEntryRecord, type HeadAtStart, type SystemEntry } from './access-log-system-entries.js';
 import { verifyAccessLogAgainstEvents, type CorrelationLookup } from './access-log-crosscheck.js';
 import type { EventStore } from '../../event-store/event-store.port.js';
@@ -62,18 +62,8 @@ export {
   type AccessRecord,
   type OperationType,
 } from './access-log-chain.js';
-
-export interface AccessLogFilter {
-  /** Exclusive lower bound on seq. */
-  afterSeq: number | null;
-  limit: number;
-  actorId?: string | null;
-  outcome?: AccessOutcome | null;
-  /** Inclusive lower bound on `at` (ISO). */
-  from?: string | null;
-  /** Exclusive upper bound on `at` (ISO). */
-  to?: string | null;
-}
+export { AccessLogRefusedError } from './access-log-startup.js';
+export type { AccessLogFilter } from './access-log-lookups.js';
 
 export const ACCESS_LOG = Symbol('ACCESS_LOG');
 
@@ -99,23 +89,14 @@ export interface AccessLog {
 /** An access log the event log can be checked against (access-log-crosscheck.ts). */
 export type CheckableAccessLog = AccessLog & CorrelationLookup;
 
-/** The server will not go on writing an access log that lost entries, unless told to (ACCESS_LOG_RESET=1). */
-export class AccessLogRefusedError extends Error {
-  constructor(readonly findings: Discontinuity[]) {
-    super(
-      `the access log cannot be continued: ${findings.map((f) => f.note).join('; ')}. ` +
-        'Keep the files as they are for the auditors; to start anyway, set ACCESS_LOG_RESET=1 once: the server then records this as an entry of the access log, and verifyAccessLog reports it from then on.',
-    );
-    this.name = 'AccessLogRefusedError';
-  }
-}
-
 export interface AccessLogOptions {
   /** How long an entry may wait in the queue before the batch is written. Default 25 ms. */
   flushDelayMs?: number;
   /** Queue length that triggers a write at once. Default 500. */
   maxBatch?: number;
-  logger?: JsonLogger;
+  logger?: Pick<JsonLogger, 'warn' | 'error'>;
+  /** Called after each batch this store commits (the writer thread confirms its batches by it). */
+  written?: () => void;
   /** Signs each batch's head (scope 'access-log') and verifies the signatures. Without it: the unkeyed chain only. */
   signing?: SigningKeys | null;
   /**
@@ -137,7 +118,18 @@ export interface AccessLogOpenOptions extends AccessLogOptions {
   priorState?: () => Promise<string | null>;
   /** The previous run stopped uncleanly, leaving this event log head: recorded before any request (access-log-system-entries.ts). */
   uncleanStop?: HeadAtStart | null;
+  /**
+   * Write the batches in a worker thread (access-log-writer-thread.ts): true for the built worker
+   * beside this module when there is one (none when running from the TypeScript sources), or the
+   * worker's file. The server turns it on; a file log only.
+   */
+  writeOffLoop?: boolean | URL;
 }
+
+/** How long page() and verify() wait for the writer thread to commit what was queued before them. */
+const WRITER_WAIT_MS = 5_000;
+/** How long close() waits for the writer thread to write, sync and anchor what it was sent. */
+const WRITER_CLOSE_MS = 30_000;
 
 interface Head {
   seq: number;
@@ -169,6 +161,7 @@ export class AccessLogStore implements CheckableAccessLog {
    */
   private walFd: number | null = null;
   private checkpointer: WalCheckpointer | null = null;
+  private readonly startCheckpointer: () => void;
   /** Batches committed since the last background sync began, and the newest signed head among them. */
   private unsynced = false;
   private toAnchor: { head: Head; signature: HeadSignature } | null = null;
@@ -179,6 +172,8 @@ export class AccessLogStore implements CheckableAccessLog {
   private readonly tmpSuffix = randomUUID().slice(0, 8);
   /** The verification under way, which concurrent verify() calls share. */
   private readonly verification = new SharedVerification();
+  /** The thread that writes the batches (writeInThread), or null: this one writes them. */
+  private writer: AccessLogWriterThread | null = null;
 
   /**
    * Opens the log for the server: refuses (AccessLogRefusedError) to go on over a log that is
@@ -203,7 +198,7 @@ export class AccessLogStore implements CheckableAccessLog {
     }
     const store = new AccessLogStore(path, { ...options, anchorPath });
     try {
-      if (existed) findings.push(...store.startupFindings(anchor));
+      if (existed) findings.push(...startupFindings(store.db, { path, anchorPath, logId: store.logId, head: store.known, signs: !!options.signing }, anchor));
       if (findings.length && !options.reset) throw new AccessLogRefusedError(findings);
       if (findings.length) {
         options.logger?.error('access log discontinuity acknowledged with ACCESS_LOG_RESET=1: recorded in the access log, verifyAccessLog reports it', { findings });
@@ -214,6 +209,8 @@ export class AccessLogStore implements CheckableAccessLog {
       }
       // Before any request: the entries the previous run lost are acknowledged by this one, signed.
       if (options.uncleanStop) store.writeNow([systemEntryRecord({ kind: 'uncleanStop', head: options.uncleanStop }, new Date().toISOString())]);
+      const writerEntry = options.writeOffLoop === true ? builtAccessLogWriter() : options.writeOffLoop || null;
+      if (writerEntry && !inMemory) store.writeInThread(writerEntry);
     } catch (error) {
       store.close();
       throw error;
@@ -251,10 +248,11 @@ export class AccessLogStore implements CheckableAccessLog {
       } catch {
         this.walFd = null;
       }
-      if (options.checkpointOffLoop) {
-        this.checkpointer = WalCheckpointer.start(this.db, options.checkpointOffLoop);
-      }
     }
+    this.startCheckpointer = () => {
+      if (wal && !inMemory && options.checkpointOffLoop && !this.checkpointer) this.checkpointer = WalCheckpointer.start(this.db, options.checkpointOffLoop);
+    };
+    this.startCheckpointer();
     this.writeBatch = this.db.transaction((records: AccessRecord[]) => {
       // The head is read inside the write transaction. Rows this process did not write are not
       // silently covered by the next signature: the batch first records that they appeared.
@@ -297,41 +295,6 @@ export class AccessLogStore implements CheckableAccessLog {
   private readHead(): Head {
     const last = this.head.get() as Head | undefined;
     return last ?? { seq: 0, hash: ACCESS_LOG_GENESIS };
-  }
-
-  /** What is wrong with an existing file, in O(1): its end against the anchor and the signed heads. */
-  private startupFindings(anchor: AccessLogAnchor | 'unreadable' | null): Discontinuity[] {
-    const out: Discontinuity[] = [];
-    const head = this.known;
-    const lastSigned = this.db.prepare('SELECT seq, hash FROM access_log_heads ORDER BY seq DESC LIMIT 1').get() as Head | undefined;
-    const hashAt = (seq: number) => (this.db.prepare('SELECT hash FROM access_log WHERE seq = ?').get(seq) as { hash: string } | undefined)?.hash;
-    if (this.anchorPath) {
-      if (anchor === 'unreadable') {
-        out.push({ kind: 'ACCESS_LOG_ANCHOR_MISSING', fromSeq: head.seq + 1, note: `the access log's anchor ${this.anchorPath} is not readable: whether entries after ${head.seq} were removed cannot be checked` });
-      } else if (anchor === null) {
-        if (head.seq > 0 || lastSigned) {
-          out.push({ kind: 'ACCESS_LOG_ANCHOR_MISSING', fromSeq: head.seq + 1, note: `the access log's anchor ${this.anchorPath} is missing: whether entries after ${head.seq} were removed cannot be checked` });
-        }
-      } else if (anchor.logId !== this.logId) {
-        out.push({ kind: 'ACCESS_LOG_MISSING', fromSeq: 1, note: `the access log ${this.path} is not the one its anchor records (log ${anchor.logId}, which had reached entry ${anchor.seq}): it was replaced` });
-      } else if (anchor.seq > head.seq) {
-        out.push({ kind: 'ACCESS_LOG_TRUNCATED', fromSeq: head.seq + 1, note: `access log entries ${head.seq + 1} to ${anchor.seq} were deleted from the end: the anchor records a signed head at entry ${anchor.seq} (hash ${anchor.hash})` });
-      } else if (anchor.seq > 0 && hashAt(anchor.seq) !== anchor.hash) {
-        out.push({ kind: 'ACCESS_LOG_REWRITTEN', fromSeq: anchor.seq, note: `access log entry ${anchor.seq} is not the one the anchor records: the log was rewritten up to it` });
-      }
-    }
-    if (lastSigned && lastSigned.seq > head.seq && !out.some((f) => f.kind === 'ACCESS_LOG_TRUNCATED')) {
-      out.push({ kind: 'ACCESS_LOG_TRUNCATED', fromSeq: head.seq + 1, note: `access log entries ${head.seq + 1} to ${lastSigned.seq} were deleted from the end: entry ${lastSigned.seq} had been signed` });
-    }
-    const signedUpTo = lastSigned?.seq ?? 0;
-    if (this.options.signing && head.seq > signedUpTo && !out.some((f) => f.kind === 'ACCESS_LOG_TRUNCATED')) {
-      out.push({
-        kind: 'ACCESS_LOG_UNSIGNED',
-        fromSeq: signedUpTo + 1,
-        note: `access log entr${head.seq === signedUpTo + 1 ? `y ${head.seq} carries` : `ies ${signedUpTo + 1} to ${head.seq} carry`} no signature: written by someone without the signing key`,
-      });
-    }
-    return out;
   }
 
   private anchorOf(head: Head, signature: HeadSignature): AccessLogAnchor {
@@ -425,6 +388,23 @@ export class AccessLogStore implements CheckableAccessLog {
     }
   }
 
+  /** The writer thread writes, syncs and anchors what it was sent, and stops; what it could not write is written here. */
+  private closeWriter(writer: AccessLogWriterThread): void {
+    this.writer = null;
+    const unwritten = writer.close(WRITER_CLOSE_MS);
+    if (unwritten === null) {
+      this.options.logger?.error('access log: its writer thread did not finish in time; the entries it had not committed may be lost', { path: this.path });
+      return;
+    }
+    if (!unwritten.length) return;
+    try {
+      this.known = this.readHead();
+      this.writeNow(unwritten);
+    } catch (error) {
+      this.options.logger?.error('access log write failed at close: entries lost', { error: (error as Error).message, lost: unwritten.length });
+    }
+  }
+
   private closeWal(): void {
     if (this.walFd === null) return;
     try {
@@ -433,6 +413,42 @@ export class AccessLogStore implements CheckableAccessLog {
       // already closed
     }
     this.walFd = null;
+  }
+
+  /**
+   * From now on, batches are written by a worker thread with a connection of its own (why: each
+   * entry's hash, insert and index updates, and each batch's signature and commit, took 60-75 µs
+   * of the event loop an entry, about 5% of a `registerAsset` under the e2e bench). This store
+   * still queues, reads and verifies. Should the thread fail, what it had not committed is
+   * written here, and every batch after it.
+   */
+  private writeInThread(entry: URL): void {
+    // Checkpoints are the writer's (its connection's automatic ones, off the event loop there).
+    void this.checkpointer?.close();
+    this.checkpointer = null;
+    // The writer signs and anchors from here on: this store's last head is not to be anchored again.
+    this.lastSigned = null;
+    this.writer = new AccessLogWriterThread(
+      entry,
+      { path: this.path, anchorPath: this.anchorPath, signingKey: this.options.signing ? signingKeyOf(this.options.signing.signer) : null },
+      {
+        log: (level, message, fields) => this.options.logger?.[level](message, fields),
+        failed: (unwritten, reason) => {
+          this.writer = null;
+          this.known = this.readHead();
+          this.queue = unwritten.concat(this.queue);
+          this.options.logger?.error('access log: its writer thread failed; the main thread writes the log from now on', { reason, requeued: unwritten.length });
+          if (this.closed) return;
+          this.startCheckpointer();
+          this.flushSoon(0);
+        },
+      },
+    );
+  }
+
+  /** Where the batches are written: the writer thread's, or this thread (main). */
+  get thread(): 'worker' | 'main' {
+    return this.writer ? 'worker' : 'main';
   }
 
   /** Writes these entries at once, ahead of anything queued; then syncs and anchors them (now, or in the background). */
@@ -477,8 +493,10 @@ export class AccessLogStore implements CheckableAccessLog {
     if (this.queue.length === 0 || !this.db.open) return;
     const batch = this.queue;
     this.queue = [];
+    if (this.writer) return this.writer.write(batch);
     try {
       this.writeNow(batch, true);
+      this.options.written?.();
     } catch (error) {
       // Keep the entries and try again later rather than lose them (a busy file, a full disk).
       this.queue = batch.concat(this.queue);
@@ -487,30 +505,16 @@ export class AccessLogStore implements CheckableAccessLog {
     }
   }
 
+  /** Writes what is queued now, and waits until the writer thread (if any) has committed it. */
+  private flushAndWait(): void {
+    this.flush();
+    this.writer?.awaitWritten(WRITER_WAIT_MS);
+  }
+
   /** Entries matching the filter, oldest first (queued entries are written first). */
   page(filter: AccessLogFilter): AccessLogEntry[] {
-    this.flush();
-    const where: string[] = ['seq > ?'];
-    const params: unknown[] = [filter.afterSeq ?? 0];
-    if (filter.actorId) {
-      where.push('actor_id = ?');
-      params.push(filter.actorId);
-    }
-    if (filter.outcome) {
-      where.push('outcome = ?');
-      params.push(filter.outcome);
-    }
-    if (filter.from) {
-      where.push('at >= ?');
-      params.push(filter.from);
-    }
-    if (filter.to) {
-      where.push('at < ?');
-      params.push(filter.to);
-    }
-    params.push(filter.limit);
-    const rows = this.db.prepare(`SELECT ${ACCESS_LOG_COLUMNS} FROM access_log WHERE ${where.join(' AND ')} ORDER BY seq LIMIT ?`).all(...params) as AccessLogRow[];
-    return rows.map(toEntry);
+    this.flushAndWait();
+    return entriesIn(this.db, filter);
   }
 
   /**
@@ -525,7 +529,7 @@ export class AccessLogStore implements CheckableAccessLog {
    */
   verify(): Promise<AccessLogVerification> {
     return this.verification.run(async () => {
-      this.flush();
+      this.flushAndWait();
       const walked =
         this.path !== ':memory:' && !existsSync(this.path)
           ? missingAccessLog(this.path, this.anchorPath)
@@ -534,13 +538,24 @@ export class AccessLogStore implements CheckableAccessLog {
     });
   }
 
+  /**
+   * The entries not in the file yet: on their way to the writer thread, then queued. Taken before
+   * the file is read, so that an entry committed meanwhile is in one or the other.
+   */
+  private unwritten(): AccessRecord[] {
+    return this.writer ? [...this.writer.pending(), ...this.queue] : this.queue;
+  }
+
   async firstEntryAt(): Promise<string | null> {
-    return firstEntryIn(this.db) ?? this.queue[0]?.at ?? null;
+    const unwritten = this.unwritten();
+    return firstEntryIn(this.db) ?? unwritten[0]?.at ?? null;
   }
 
   async correlationsLogged(ids: readonly string[]): Promise<Set<string>> {
+    const unwritten = this.unwritten();
     const found = correlationsIn(this.db, ids);
-    for (const r of this.queue) if (r.correlationId) found.add(r.correlationId);
+    const asked = new Set(ids);
+    for (const r of unwritten) if (r.correlationId && asked.has(r.correlationId)) found.add(r.correlationId);
     return found;
   }
 
@@ -553,6 +568,7 @@ export class AccessLogStore implements CheckableAccessLog {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    if (this.writer) this.closeWriter(this.writer);
     // Everything written is durable, and the last signed head anchored, before close() returns
     // (a background sync or anchor write still under way is superseded). A background rename not
     // yet done is cancelled by removing its file, so that it cannot put an older head in place
