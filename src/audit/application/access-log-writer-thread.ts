@@ -21,6 +21,8 @@ export type WriterReport = { type: 'written'; id: number } | { type: 'log'; leve
 export const COMMITTED = 0;
 /** RUNNING, then CLOSED (everything it was sent is written, synced and anchored) or FAILED. */
 export const STATE = 1;
+/** 1 while its last write failed and it is retrying (a full disk, a locked file): nobody should wait for it. */
+export const RETRYING = 2;
 export const RUNNING = 0;
 export const CLOSED = 1;
 export const FAILED = 2;
@@ -49,7 +51,7 @@ export interface WriterThreadHooks {
  */
 export class AccessLogWriterThread {
   private readonly worker: Worker;
-  private readonly shared = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+  private readonly shared = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
   private lastSent = 0;
   /** Batches sent and not yet known to be committed, oldest first. */
   private sent: { id: number; records: AccessRecord[] }[] = [];
@@ -83,15 +85,17 @@ export class AccessLogWriterThread {
 
   /**
    * Blocks the calling thread until every batch sent is committed, or `timeoutMs` passed, or the
-   * thread failed: true when they are all in the file.
+   * thread failed, or is retrying a write that failed (then at once: a request must not wait on a
+   * full disk): true when they are all in the file. (page() and verify() wait so for what was
+   * queued before them; a batch takes a few ms.)
    */
-  awaitWritten(timeoutMs: number): boolean {
+  awaitWritten(timeoutMs = 5_000): boolean {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const committed = Atomics.load(this.shared, COMMITTED);
       if (committed >= this.lastSent) return true;
       const left = deadline - Date.now();
-      if (this.over || Atomics.load(this.shared, STATE) !== RUNNING || left <= 0) return false;
+      if (this.over || Atomics.load(this.shared, STATE) !== RUNNING || Atomics.load(this.shared, RETRYING) || left <= 0) return false;
       Atomics.wait(this.shared, COMMITTED, committed, left);
     }
   }
@@ -101,7 +105,7 @@ export class AccessLogWriterThread {
    * (or `timeoutMs`). Returns the entries it did not commit (none, normally), or null when it did
    * not answer in time: what it holds may or may not reach the file.
    */
-  close(timeoutMs: number): AccessRecord[] | null {
+  close(timeoutMs = 30_000): AccessRecord[] | null {
     if (this.over) return [];
     this.worker.postMessage({ type: 'close' } satisfies WriterRequest);
     const deadline = Date.now() + timeoutMs;

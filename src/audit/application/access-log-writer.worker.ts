@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { signingKeysFor } from '../../event-store/signing.js';
 import { AccessLogStore } from './access-log.js';
-import { CLOSED, COMMITTED, FAILED, STATE, type WriterReport, type WriterRequest, type WriterThreadData } from './access-log-writer-thread.js';
+import { CLOSED, COMMITTED, FAILED, RETRYING, STATE, type WriterReport, type WriterRequest, type WriterThreadData } from './access-log-writer-thread.js';
 
 const port = parentPort!;
 const { path, anchorPath, signingKey, shared } = workerData as WriterThreadData;
@@ -44,6 +44,7 @@ try {
     flushDelayMs: 60_000,
     maxBatch: Number.MAX_SAFE_INTEGER,
     written: () => {
+      Atomics.store(slots, RETRYING, 0);
       publish(COMMITTED, received);
       report({ type: 'written', id: received });
     },
@@ -63,6 +64,11 @@ port.on('message', (message: WriterRequest) => {
     received = message.id;
     for (const record of message.records) store.record(record);
     store.flush();
+    // A failed write keeps its entries queued and is retried by the store (then written() clears this).
+    if (store.queued > 0) {
+      Atomics.store(slots, RETRYING, 1);
+      Atomics.notify(slots, COMMITTED);
+    }
   } catch (error) {
     failed(error);
   }

@@ -126,11 +126,6 @@ export interface AccessLogOpenOptions extends AccessLogOptions {
   writeOffLoop?: boolean | URL;
 }
 
-/** How long page() and verify() wait for the writer thread to commit what was queued before them. */
-const WRITER_WAIT_MS = 5_000;
-/** How long close() waits for the writer thread to write, sync and anchor what it was sent. */
-const WRITER_CLOSE_MS = 30_000;
-
 interface Head {
   seq: number;
   hash: string;
@@ -391,7 +386,7 @@ export class AccessLogStore implements CheckableAccessLog {
   /** The writer thread writes, syncs and anchors what it was sent, and stops; what it could not write is written here. */
   private closeWriter(writer: AccessLogWriterThread): void {
     this.writer = null;
-    const unwritten = writer.close(WRITER_CLOSE_MS);
+    const unwritten = writer.close();
     if (unwritten === null) {
       this.options.logger?.error('access log: its writer thread did not finish in time; the entries it had not committed may be lost', { path: this.path });
       return;
@@ -444,6 +439,11 @@ export class AccessLogStore implements CheckableAccessLog {
         },
       },
     );
+  }
+
+  /** Entries waiting here for the next batch (a failed batch's are kept here for the retry). */
+  get queued(): number {
+    return this.queue.length;
   }
 
   /** Where the batches are written: the writer thread's, or this thread (main). */
@@ -508,7 +508,7 @@ export class AccessLogStore implements CheckableAccessLog {
   /** Writes what is queued now, and waits until the writer thread (if any) has committed it. */
   private flushAndWait(): void {
     this.flush();
-    this.writer?.awaitWritten(WRITER_WAIT_MS);
+    this.writer?.awaitWritten();
   }
 
   /** Entries matching the filter, oldest first (queued entries are written first). */

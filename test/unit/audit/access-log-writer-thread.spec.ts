@@ -94,6 +94,34 @@ describe.each(WRITERS)('AccessLogStore, batches written %s', (where, writer) => 
     }
   });
 
+  it('a write that fails is retried, and page() meanwhile answers with what is in the file; no entry is lost', async () => {
+    const signing = loadSigningKeys(join(dir, 'signing-key.pem'));
+    const { errors, logger } = recordingLogger();
+    const log = await AccessLogStore.open(path, { signing, flushDelayMs: 1, logger, writeOffLoop: writer() });
+    for (let i = 1; i <= 3; i++) log.record(entry(i));
+    expect(log.page({ afterSeq: null, limit: 10 })).toHaveLength(3);
+    // A stand-in for a full disk: every insert fails until the trigger is dropped.
+    const other = new Database(path);
+    other.exec(`CREATE TRIGGER full_disk BEFORE INSERT ON access_log BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
+    for (let i = 4; i <= 6; i++) log.record(entry(i));
+    // (In the thread's case the page does not wait for a batch being retried: it is marked RETRYING.)
+    expect(log.page({ afterSeq: null, limit: 10 }).map((e) => e.operationName)).toEqual(['Op1', 'Op2', 'Op3']);
+    await eventually('the failed write to be logged', () => errors.length > 0);
+    expect(errors[0]).toMatchObject({ message: 'access log write failed; will retry', fields: { queued: 3 } });
+    other.exec('DROP TRIGGER full_disk');
+    other.close();
+    log.record(entry(7));
+    await eventually('the retry to write the entries', () => log.page({ afterSeq: null, limit: 10 }).length === 7);
+    expect(log.page({ afterSeq: null, limit: 10 }).map((e) => e.operationName)).toEqual(['Op1', 'Op2', 'Op3', 'Op4', 'Op5', 'Op6', 'Op7']);
+    log.close();
+    const again = await AccessLogStore.open(path, { signing });
+    try {
+      expect(await again.verify()).toMatchObject({ ok: true, entriesChecked: 7, headSeq: 7 });
+    } finally {
+      again.close();
+    }
+  });
+
   it('rows another writer put in the file show as a foreign write before the next batch', async () => {
     const signing = loadSigningKeys(join(dir, 'signing-key.pem'));
     const log = await AccessLogStore.open(path, { signing, flushDelayMs: 1, writeOffLoop: writer() });
