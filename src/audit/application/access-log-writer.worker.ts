@@ -20,6 +20,8 @@ const logAt = (level: 'warn' | 'error') => (message: unknown, fields?: unknown) 
 
 /** The last batch received: once a flush commits, every batch received so far is in the file. */
 let received = 0;
+/** Whether a batch was committed since the message began (a failed one is kept and retried by the store). */
+let committed = false;
 
 function publish(slot: number, value: number): void {
   Atomics.store(slots, slot, value);
@@ -44,6 +46,7 @@ try {
     flushDelayMs: 60_000,
     maxBatch: Number.MAX_SAFE_INTEGER,
     written: () => {
+      committed = true;
       Atomics.store(slots, RETRYING, 0);
       publish(COMMITTED, received);
       report({ type: 'written', id: received });
@@ -62,10 +65,11 @@ port.on('message', (message: WriterRequest) => {
       return;
     }
     received = message.id;
+    committed = false;
     for (const record of message.records) store.record(record);
     store.flush();
     // A failed write keeps its entries queued and is retried by the store (then written() clears this).
-    if (store.queued > 0) {
+    if (!committed) {
       Atomics.store(slots, RETRYING, 1);
       Atomics.notify(slots, COMMITTED);
     }

@@ -17,7 +17,7 @@
  * event loop (see settleSoon); close() writes what is still queued, syncs it and anchors it. In
  * the server, the batches are written by a worker thread instead (writeInThread).
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -205,7 +205,9 @@ export class AccessLogStore implements CheckableAccessLog {
       // Before any request: the entries the previous run lost are acknowledged by this one, signed.
       if (options.uncleanStop) store.writeNow([systemEntryRecord({ kind: 'uncleanStop', head: options.uncleanStop }, new Date().toISOString())]);
       const writerEntry = options.writeOffLoop === true ? builtAccessLogWriter() : options.writeOffLoop || null;
-      if (writerEntry && !inMemory) store.writeInThread(writerEntry);
+      // A signer whose key cannot be handed over (not one of signerFor's) keeps the writing here.
+      const signingKey = options.signing ? signingKeyOf(options.signing.signer) : null;
+      if (writerEntry && !inMemory && (signingKey || !options.signing)) store.writeInThread(writerEntry, signingKey);
     } catch (error) {
       store.close();
       throw error;
@@ -411,13 +413,13 @@ export class AccessLogStore implements CheckableAccessLog {
   }
 
   /**
-   * From now on, batches are written by a worker thread with a connection of its own (why: each
-   * entry's hash, insert and index updates, and each batch's signature and commit, took 60-75 µs
-   * of the event loop an entry, about 5% of a `registerAsset` under the e2e bench). This store
-   * still queues, reads and verifies. Should the thread fail, what it had not committed is
-   * written here, and every batch after it.
+   * From now on, batches are written by a worker thread with a connection of its own: an entry's
+   * hash, insert and index updates, and its share of the batch's signature and commit, took 60-80
+   * µs of the event loop (a `registerAsset`'s main-thread CPU fell ~10% without them: README,
+   * Benchmarks). This store still queues, reads and verifies. Should the thread fail, what it had
+   * not committed is written here, and every batch after it.
    */
-  private writeInThread(entry: URL): void {
+  private writeInThread(entry: URL, signingKey: KeyObject | null): void {
     // Checkpoints are the writer's (its connection's automatic ones, off the event loop there).
     void this.checkpointer?.close();
     this.checkpointer = null;
@@ -425,7 +427,7 @@ export class AccessLogStore implements CheckableAccessLog {
     this.lastSigned = null;
     this.writer = new AccessLogWriterThread(
       entry,
-      { path: this.path, anchorPath: this.anchorPath, signingKey: this.options.signing ? signingKeyOf(this.options.signing.signer) : null },
+      { path: this.path, anchorPath: this.anchorPath, signingKey },
       {
         log: (level, message, fields) => this.options.logger?.[level](message, fields),
         failed: (unwritten, reason) => {
@@ -439,11 +441,6 @@ export class AccessLogStore implements CheckableAccessLog {
         },
       },
     );
-  }
-
-  /** Entries waiting here for the next batch (a failed batch's are kept here for the retry). */
-  get queued(): number {
-    return this.queue.length;
   }
 
   /** Where the batches are written: the writer thread's, or this thread (main). */

@@ -141,6 +141,34 @@ describe.each(WRITERS)('AccessLogStore, batches written %s', (where, writer) => 
   });
 });
 
+describe('AccessLogStore: which thread writes', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'access-log-writer-which-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the thread, given the built writer; this one with a signer whose key cannot be handed over, whose batches are still signed', async () => {
+    const signing = loadSigningKeys(join(dir, 'signing-key.pem'));
+    const log = await AccessLogStore.open(join(dir, 'a.sqlite'), { signing, writeOffLoop: builtWriter() });
+    expect(log.thread).toBe('worker');
+    log.close();
+    // A signer made elsewhere (a wrapper, an HSM's): the thread could not sign, so it is not used.
+    const wrapped = { ...signing, signer: { ...signing.signer } };
+    const path = join(dir, 'b.sqlite');
+    const here = await AccessLogStore.open(path, { signing: wrapped, writeOffLoop: builtWriter() });
+    expect(here.thread).toBe('main');
+    for (let i = 1; i <= 3; i++) here.record(entry(i));
+    here.close();
+    const again = await AccessLogStore.open(path, { signing });
+    try {
+      expect(await again.verify()).toMatchObject({ ok: true, entriesChecked: 3, signaturesChecked: 1 });
+    } finally {
+      again.close();
+    }
+  });
+});
+
 describe('AccessLogStore: a writer thread that fails', () => {
   let dir: string;
   beforeEach(() => {
