@@ -162,7 +162,9 @@ describe('AccessLogStore: which thread writes', () => {
     here.close();
     const again = await AccessLogStore.open(path, { signing });
     try {
-      expect(await again.verify()).toMatchObject({ ok: true, entriesChecked: 3, signaturesChecked: 1 });
+      const report = await again.verify();
+      expect(report).toMatchObject({ ok: true, entriesChecked: 3, headSeq: 3 });
+      expect(report.signaturesChecked).toBeGreaterThanOrEqual(1);
     } finally {
       again.close();
     }
