@@ -10,11 +10,12 @@ export interface WriterThreadData {
   anchorPath: string | null;
   /** The server's Ed25519 private key (the writer signs each batch's head), or none. */
   signingKey: KeyObject | null;
-  /** Int32 slots shared with the main thread: COMMITTED and STATE below. */
+  /** Int32 slots shared with the main thread: COMMITTED, STATE and RETRYING below. */
   shared: SharedArrayBuffer;
 }
 
 export type WriterRequest = { type: 'batch'; id: number; records: AccessRecord[] } | { type: 'close' };
+/** 'written' only wakes the main thread to forget what is committed (the COMMITTED slot says how far). */
 export type WriterReport = { type: 'written'; id: number } | { type: 'log'; level: 'warn' | 'error'; message: string; fields?: Record<string, unknown> };
 
 /** The id of the last batch the writer committed (batches are numbered from 1 in the order sent). */
@@ -44,10 +45,11 @@ export interface WriterThreadHooks {
  * connection of its own: the hash chain, the inserts, the head's signature, the WAL's sync and
  * the anchor, off the event loop. The main thread batches entries as before and posts each batch.
  *
- * What the main thread still needs to know, it reads from two shared slots rather than waiting
+ * What the main thread still needs to know, it reads from three shared slots rather than waiting
  * for a message: the last batch committed (so that page(), verify() and close() can block until
  * what they were asked after is in the file, as they did when the write was theirs, and the
- * lookups can add what is still on its way) and whether the thread is running, closed or failed.
+ * lookups can add what is still on its way), whether the thread is running, closed or failed, and
+ * whether it is retrying a failed write (then nobody waits for it).
  */
 export class AccessLogWriterThread {
   private readonly worker: Worker;
