@@ -3,6 +3,7 @@ import {
   GraphQLError,
   Kind,
   specifiedRules,
+  TokenKind,
   validate,
   type ExecutionArgs,
   type GraphQLSchema,
@@ -31,9 +32,9 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination.js';
  * 2. Apollo's recursive-selection limit refuses fragment bombs (BAD_USER_INPUT);
  * 3. before validation (whose cost grows with the document: 60-90 ms for 2,000 aliases), an
  *    operation whose root fields alone cost more than GRAPHQL_MAX_COST (`rootPriceFloor`) is
- *    QUERY_TOO_COMPLEX ("costs at least"), then `documentShapeProblem` refuses selections
- *    nested (through fields and fragments) deeper than MAX_DEPTH, and more than MAX_ALIASES
- *    aliases (BAD_USER_INPUT);
+ *    QUERY_TOO_COMPLEX ("costs at least"), then `documentShapeProblem` refuses a document of more
+ *    than MAX_VALIDATED_TOKENS tokens, selections nested (through fields and fragments) deeper
+ *    than MAX_DEPTH, and more than MAX_ALIASES aliases (BAD_USER_INPUT);
  * 4. `edgePlugin` prices the operation with its variables and refuses it over GRAPHQL_MAX_COST
  *    (QUERY_TOO_COMPLEX with `cost` and `limit`), and refuses a subscription sent over HTTP.
  *
@@ -80,8 +81,16 @@ const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
 /** Root fields priced by the work they do beyond their selection (1,999 aliases of them, each cheap, held the event loop for 0.2-1.6 s). */
 const REGISTER_READS = new Set(['heatMap', 'overdueControls', 'baselineCatalogue', 'baselineCatalogues']);
 
-/** Far above any real operation (the largest in the test suite has a few hundred tokens). */
+/** Far above any real operation (the largest in the test suite has a few hundred tokens): the parser stops past it. */
 export const MAX_TOKENS = 30_000;
+/**
+ * Tokens of a document GraphQL validates (the introspection query has under 200). Its rules cost
+ * up to 7 µs a token: a document of 30,000 tokens that the price floor lets through (7,500 unused
+ * variables, 30,000 unknown fields, 4,000 directives on one field) held the event loop 50-230 ms
+ * a request and a GET /health poll up to 300 ms (probe, 2026-12-04). Checked after the price
+ * floor, so 1,000 aliased root fields are still QUERY_TOO_COMPLEX with their price (the contract).
+ */
+export const MAX_VALIDATED_TOKENS = 5_000;
 /** Fields, inline fragments and spreads nested in one another, fragments followed. */
 export const MAX_DEPTH = 25;
 /**
@@ -364,6 +373,19 @@ export function beforeValidation(document: DocumentNode, operationName: string |
 }
 
 /**
+ * The tokens of a parsed document, counted as the parser's maxTokens counts them (the start, the
+ * end and comments left out); stops past `limit`. Reads the parser's token list, which every
+ * document here keeps (Apollo's parse and wsEdgeCheck's keep locations: hostile-sizes.e2e checks).
+ */
+export function tokensOf(document: DocumentNode, limit: number): number {
+  let count = 0;
+  for (let token = document.loc?.startToken ?? null; token && token.kind !== TokenKind.EOF && count <= limit; token = token.next) {
+    if (token.kind !== TokenKind.COMMENT && token.kind !== TokenKind.SOF) count++;
+  }
+  return count;
+}
+
+/**
  * What is wrong with the document's shape, if anything: selections nested deeper than MAX_DEPTH
  * (fields, inline fragments and fragment spreads, fragments followed), or more than MAX_ALIASES
  * aliases. Checked before GraphQL's own validation, whose rules recurse along fragment chains and
@@ -371,6 +393,7 @@ export function beforeValidation(document: DocumentNode, operationName: string |
  * each fragment, so a long chain or a fragment bomb costs one short pass.
  */
 export function documentShapeProblem(document: DocumentNode): string | undefined {
+  if (tokensOf(document, MAX_VALIDATED_TOKENS) > MAX_VALIDATED_TOKENS) return `The document has more than ${MAX_VALIDATED_TOKENS} tokens (names, punctuation and values): send a shorter one`;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const fragmentDepth = new Map<string, number>();

@@ -4,13 +4,18 @@
  *     mean" compared it with every event type by an edit distance whose cost is the product of
  *     the lengths: two minutes (4,000 characters: about 10 s);
  *   - a document of thousands of operations of one name, sent WITHOUT a token: each of its 100
- *     validation errors walked the whole document twice to name an argument: 2.5 s.
+ *     validation errors walked the whole document twice to name an argument: 2.5 s;
+ *   - a document of 30,000 tokens (the parser's limit) of unused variables, unknown fields or
+ *     directives, sent with a token: GraphQL's validation held the loop 50-140 ms a request, and
+ *     a poll of GET /health up to 185 ms (2026-12-04).
  * Each is answered with its error, and GET /health keeps answering meanwhile (expectNoStall).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Lexer, Source, TokenKind } from 'graphql';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MAX_TOKENS, MAX_VALIDATED_TOKENS } from '../../src/graphql/edge-limits.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { expectNoStall, pollHealthUntil } from './support/health-polls.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
@@ -80,4 +85,45 @@ describe('requests whose size once held the event loop', () => {
       },
     );
   }, 300_000);
+
+  it('validates documents of each costly shape up to MAX_VALIDATED_TOKENS, and refuses longer ones unvalidated, without holding the loop', async () => {
+    const ciso = await signToken(SECRET, { sub: 'carol', roles: ['CISO'] });
+    const names = (count: number, name: (i: number) => string) => Array.from({ length: count }, (_, i) => name(i)).join(' ');
+    // Each shape of about n tokens: `$v1: Int` is 4, `@skip(if: false)` 7 (`tokens` checks the counts).
+    const shapes: Record<string, { query: (n: number) => string; error: RegExp }> = {
+      'unused variables': { query: (n) => `query(${names(Math.floor((n - 6) / 4), (i) => `$v${i}: Int`)}) { __typename }`, error: /is never used/ },
+      'unknown fields in a page': { query: (n) => `{ risks(first: 1) { nodes { ${names(n - 13, (i) => `z${i}`)} } } }`, error: /Cannot query field/ },
+      directives: { query: (n) => `{ __typename ${names(Math.floor((n - 3) / 7), () => '@skip(if: false)')} }`, error: /can only be used once/ },
+    };
+    const tooLong = new RegExp(`^The document has more than ${MAX_VALIDATED_TOKENS} tokens`);
+    for (const [shape, { query, error }] of Object.entries(shapes)) {
+      const validated = query(MAX_VALIDATED_TOKENS);
+      expect([shape, tokens(validated) <= MAX_VALIDATED_TOKENS, tokens(validated) > MAX_VALIDATED_TOKENS - 7]).toEqual([shape, true, true]);
+      const unvalidated = query(MAX_TOKENS);
+      expect([shape, tokens(unvalidated) <= MAX_TOKENS, tokens(unvalidated) > MAX_TOKENS - 7]).toEqual([shape, true, true]);
+      for (const [document, expected] of [[validated, error], [unvalidated, tooLong]] as const) {
+        await post({ query: document }, ciso); // warm: the first parse runs before the JIT has seen the parser
+        await underPolls(
+          () => post({ query: document }, ciso),
+          (answer) => {
+            expect(answer.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+            expect(answer.errors[0].message).toMatch(expected);
+          },
+        );
+      }
+      const justOver = await post({ query: query(MAX_VALIDATED_TOKENS + 14) }, ciso);
+      expect(justOver.errors?.map((e: any) => [e.message, e.extensions])).toEqual([[expect.stringMatching(tooLong), { code: 'BAD_USER_INPUT', fields: { document: expect.stringMatching(tooLong) } }]]);
+      const unparsed = await post({ query: query(MAX_TOKENS + 14) }, ciso);
+      expect(unparsed.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(unparsed.errors[0].message).toMatch(/Document contains more th\w+ \d+ tokens/); // graphql-js writes "more that"
+    }
+  }, 300_000);
 });
+
+/** The tokens GraphQL's lexer reads from `source`, as the parser's maxTokens counts them. */
+function tokens(source: string): number {
+  const lexer = new Lexer(new Source(source));
+  let count = 0;
+  while (lexer.advance().kind !== TokenKind.EOF) count++;
+  return count;
+}
