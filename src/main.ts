@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import helmet from 'helmet';
 import { APP_CONFIG, ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
 import { misspelledSettings } from './config/settings.js';
-import { JSON_BODY_LIMIT, refuseDeepJson, requestBodyErrors } from './platform/observability/request-body-errors.js';
+import { JSON_BODY_LIMIT, refuseCostlyJson, requestBodyErrors } from './platform/observability/request-body-errors.js';
 import { answerUnparsableRequests } from './platform/observability/unparsable-requests.js';
 import { httpObservability, type HttpObservability } from './platform/observability/http-observability.js';
 import { Metrics } from './platform/observability/metrics.js';
@@ -55,7 +55,7 @@ export async function createApp(): Promise<INestApplication> {
   app.use(shutdown);
   useSecurityHeaders(app);
   // Express's default of 100 kB is below a legitimate catalogue import (500 requirements).
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT, verify: refuseDeepJson });
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT, verify: refuseCostlyJson });
   // Its refusals answered in each endpoint's own error shape.
   app.use(requestBodyErrors);
   // Again once the body is in (GraphQL, and any route sent a JSON body): a request whose body was

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../../src/config/app-config.js';
+import { JSON_MAX_SEPARATORS } from '../../src/platform/observability/request-body-errors.js';
 import { MAX_ALIASES, WS_MAX_CONNECTIONS_PER_ACTOR, WS_MAX_OPERATIONS_PER_CONNECTION } from '../../src/graphql/edge-limits.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 import { flushLogLines } from '../../src/shared/logging/json-logger.js';
@@ -256,6 +257,14 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect(deep).toEqual({ status: 400, body: { errors: [{ message: 'The request body nests arrays and objects deeper than 64', extensions: { code: 'BAD_USER_INPUT', fields: { body: 'nests deeper than 64' } } }] } });
     // Brackets inside strings are text, not nesting.
     expect((await post(JSON.stringify({ query: '{ me { id } }', variables: { v: '['.repeat(1000) } }))).status).toBe(200);
+    // More than JSON_MAX_SEPARATORS values (`,` and `:` outside strings): refused before JSON.parse too.
+    const members = (n: number) => JSON.stringify({ query: '{ me { id } }', variables: { v: Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1])) } });
+    const tooMany = { status: 400, body: { errors: [{ message: `The request body has more than ${JSON_MAX_SEPARATORS} values`, extensions: { code: 'BAD_USER_INPUT', fields: { body: `has more than ${JSON_MAX_SEPARATORS} values` } } }] } };
+    expect(await post(members(JSON_MAX_SEPARATORS / 2))).toEqual(tooMany); // a member has two: its `:` and the `,` after it
+    expect(await post(JSON.stringify({ query: '{ me { id } }', variables: { v: Array.from({ length: JSON_MAX_SEPARATORS + 1 }, () => 0) } }))).toEqual(tooMany);
+    expect((await post(members(JSON_MAX_SEPARATORS / 2 - 10))).status).toBe(200);
+    // Separators inside strings are text.
+    expect((await post(JSON.stringify({ query: '{ me { id } }', variables: { v: ',:'.repeat(JSON_MAX_SEPARATORS) } }))).status).toBe(200);
     // The server goes on answering.
     expect((await t.gql('{ me { id } }', {}, users.auditor)).errors).toBeUndefined();
   });

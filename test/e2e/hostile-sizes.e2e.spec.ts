@@ -8,6 +8,8 @@
  *   - a document of 30,000 tokens (the parser's limit) of unused variables, unknown fields or
  *     directives, sent with a token: GraphQL's validation held the loop 50-140 ms a request, and
  *     a poll of GET /health up to 185 ms (2026-12-04).
+ *   - a JSON body of 4.8 MB, one object of 400,000 members, sent without a token: JSON.parse held
+ *     the loop 0.3-0.5 s a request (2026-12-04).
  * Each is answered with its error, and GET /health keeps answering meanwhile (expectNoStall).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -17,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_TOKENS, MAX_VALIDATED_TOKENS } from '../../src/graphql/edge-limits.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
+import { JSON_MAX_SEPARATORS } from '../../src/platform/observability/request-body-errors.js';
 import { expectNoStall, pollHealthUntil } from './support/health-polls.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 
@@ -84,6 +87,16 @@ describe('requests whose size once held the event loop', () => {
         expect(['UNAUTHENTICATED', 'BAD_USER_INPUT']).toContain(answer.errors?.[0]?.extensions?.code);
       },
     );
+  }, 300_000);
+
+  it('refuses a JSON body of 400,000 object members, sent without a token, before parsing it', async () => {
+    const members = Array.from({ length: 400_000 }, (_, i) => `"k${i}":1`).join(',');
+    const body = `{"query":"{ me { id } }","variables":{"v":{${members}}}}`;
+    const send = () => fetch(server!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => [r.status, await r.json()]);
+    await underPolls(send, ([status, answer]) => {
+      expect(status).toBe(400);
+      expect(answer.errors?.[0]?.message).toBe(`The request body has more than ${JSON_MAX_SEPARATORS} values`);
+    });
   }, 300_000);
 
   it('validates documents of each costly shape up to MAX_VALIDATED_TOKENS, and refuses longer ones unvalidated, without holding the loop', async () => {
