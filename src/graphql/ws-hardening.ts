@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { GraphQLError } from 'graphql';
+import { JSON_MAX_NESTING, JSON_MAX_SEPARATORS, jsonLimitPassed } from '../platform/http/json-limits.js';
 import { rootLogger } from '../shared/logging/json-logger.js';
 
 /**
@@ -180,12 +181,15 @@ export function hardenSocket(socket: WsSocket, awaiting: AwaitingInit, request: 
   // One message per turn of the event loop: 50 subscribe messages arriving in one read were
   // each parsed, checked and priced back to back (0.7-1.2 s with 1,999 aliases each). While some
   // wait, the socket is not read (TCP pushes back on the client), so they cannot pile up.
-  const backlog: [string, boolean][] = [];
+  const backlog: [string, boolean, Uint8Array][] = [];
   const handle = () => {
     const next = backlog.shift();
     if (next && socket.readyState === OPEN) {
-      const [text, isBinary] = next;
-      if (serverOnlyMessage(text)) socket.close(WS_BAD_MESSAGE_CLOSE_CODE, 'Invalid message received: a client does not send this type');
+      const [text, isBinary, bytes] = next;
+      // graphql-ws parses every message whole: the JSON limits of an HTTP body apply (json-limits.ts).
+      const passed = jsonLimitPassed(bytes);
+      if (passed) socket.close(WS_BAD_MESSAGE_CLOSE_CODE, passed === 'nesting' ? `Invalid message received: nested deeper than ${JSON_MAX_NESTING}` : `Invalid message received: more than ${JSON_MAX_SEPARATORS} values`);
+      else if (serverOnlyMessage(text)) socket.close(WS_BAD_MESSAGE_CLOSE_CODE, 'Invalid message received: a client does not send this type');
       else for (const listener of inner) listener.call(socket, text, isBinary);
     }
     if (backlog.length) setImmediate(handle);
@@ -194,7 +198,7 @@ export function hardenSocket(socket: WsSocket, awaiting: AwaitingInit, request: 
   socket.on('message', (data: unknown, isBinary: boolean) => {
     const text = String(data);
     initSeen(text);
-    backlog.push([text, isBinary]);
+    backlog.push([text, isBinary, data instanceof Uint8Array ? data : Buffer.from(text)]);
     if (backlog.length > 1) return;
     socket.pause();
     setImmediate(handle);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../../src/config/app-config.js';
-import { JSON_MAX_SEPARATORS } from '../../src/platform/observability/request-body-errors.js';
+import { JSON_MAX_SEPARATORS } from '../../src/platform/http/json-limits.js';
 import { MAX_ALIASES, WS_MAX_CONNECTIONS_PER_ACTOR, WS_MAX_OPERATIONS_PER_CONNECTION } from '../../src/graphql/edge-limits.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 import { flushLogLines } from '../../src/shared/logging/json-logger.js';

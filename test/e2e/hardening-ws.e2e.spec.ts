@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GraphQLModule } from '@nestjs/graphql';
 import WebSocket from 'ws';
 import { WS_MAX_OPERATIONS_PER_CONNECTION } from '../../src/graphql/edge-limits.js';
+import { JSON_MAX_NESTING, JSON_MAX_SEPARATORS } from '../../src/platform/http/json-limits.js';
 import { WS_MAX_AWAITING_INIT_PER_ADDRESS, WS_SLOW_CONSUMER_CLOSE_CODE, wsSlowConsumer } from '../../src/graphql/ws-hardening.js';
 
 const defaultGraceMs = wsSlowConsumer.graceMs;
@@ -223,6 +224,36 @@ describe('graphql-ws sockets under abuse', () => {
       expect([message.type, await closed]).toEqual([message.type, 4400]);
     }
     lower.socket.close();
+  });
+
+  it('closes with 4400, before parsing it, a message past the JSON limits of an HTTP body, before connection_init or after', async () => {
+    const members = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, 1]));
+    const subscribe = (variables: unknown) => JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ me { id } }', variables } });
+    const closedWith = async (socket: Raw, closed: Promise<number>) => {
+      const reason = new Promise<string>((resolve) => socket.once('close', (_code, why) => resolve(String(why))));
+      return [await closed, await reason];
+    };
+    // After connection_init: a subscribe of too many values, then one nested too deeply.
+    for (const [variables, reason] of [
+      [{ v: members(JSON_MAX_SEPARATORS / 2) }, `Invalid message received: more than ${JSON_MAX_SEPARATORS} values`],
+      [{ v: JSON.parse('['.repeat(JSON_MAX_NESTING + 1) + ']'.repeat(JSON_MAX_NESTING + 1)) }, `Invalid message received: nested deeper than ${JSON_MAX_NESTING}`],
+    ] as const) {
+      const { socket, closed, acked } = await rawSocket(t, { Authorization: `Bearer ${token}` });
+      expect(await acked).toBe(true);
+      const outcome = closedWith(socket, closed);
+      socket.send(subscribe(variables));
+      expect(await outcome).toEqual([4400, reason]);
+    }
+    // As the connection_init itself (no token checked yet).
+    const { socket, closed } = await rawSocket(t, members(JSON_MAX_SEPARATORS / 2));
+    expect(await closedWith(socket, closed)).toEqual([4400, `Invalid message received: more than ${JSON_MAX_SEPARATORS} values`]);
+    // Under the limits, the same subscribe runs.
+    const fine = await rawSocket(t, { Authorization: `Bearer ${token}` });
+    expect(await fine.acked).toBe(true);
+    const answer = new Promise<any>((resolve) => fine.socket.on('message', (m) => JSON.parse(String(m)).type === 'next' && resolve(JSON.parse(String(m)))));
+    fine.socket.send(subscribe({ v: members(JSON_MAX_SEPARATORS / 2 - 10) }));
+    expect((await answer).payload).toEqual({ data: { me: { id: expect.any(String) } } });
+    fine.socket.close();
   });
 
   it('refuses the upgrade (429) past the sockets one address may hold before connection_init; they count until init or close', async () => {

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_TOKENS, MAX_VALIDATED_TOKENS } from '../../src/graphql/edge-limits.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
-import { JSON_MAX_SEPARATORS } from '../../src/platform/observability/request-body-errors.js';
+import { JSON_MAX_SEPARATORS } from '../../src/platform/http/json-limits.js';
 import { expectNoStall, pollHealthUntil } from './support/health-polls.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 

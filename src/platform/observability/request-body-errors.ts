@@ -1,42 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { JSON_MAX_NESTING, JSON_MAX_SEPARATORS, jsonLimitPassed } from '../http/json-limits.js';
 
 /** The largest JSON body the server parses (a catalogue of 500 requirements with long statements fits). */
 export const JSON_BODY_LIMIT = '5mb';
 
-/** How deeply a JSON body may nest arrays and objects (the deepest input of the schema nests 4 or 5). */
-export const JSON_MAX_NESTING = 64;
-
 /**
- * How many separators (`,` and `:` outside strings: about one per value, two per object member) a
- * JSON body may have. The largest input of the schema with every list at 500 items (`analyseRisk`'s)
- * has about 4,500 values, a catalogue of 500 requirements about 2,500. A 4.8 MB body of one object
- * of 400,000 members, sent without a token, held the event loop 0.3-0.5 s a request (JSON.parse
- * alone: 0.3 s; 25,000 members: ~13 ms), an array of 1.2 million numbers 0.14 s (probe, 2026-12-04).
- */
-export const JSON_MAX_SEPARATORS = 50_000;
-
-/**
- * body-parser's `verify` hook: refuses, before JSON.parse sees it, a body nested deeper than
- * JSON_MAX_NESTING or with more than JSON_MAX_SEPARATORS values. A 4 MB body of two million nested
- * brackets, sent without a token, held the event loop for 0.4 s per request while it was parsed
- * (3 s for eight at once); the scan is one pass over the bytes.
+ * body-parser's `verify` hook: refuses, before JSON.parse sees it, a body past the JSON limits
+ * (json-limits.ts: nested deeper than JSON_MAX_NESTING, more than JSON_MAX_SEPARATORS values).
  */
 export function refuseCostlyJson(_req: IncomingMessage, _res: ServerResponse, body: Buffer): void {
-  let depth = 0;
-  let separators = 0;
-  let inString = false;
-  for (let i = 0; i < body.length; i++) {
-    const byte = body[i]!;
-    if (inString) {
-      if (byte === 0x5c) i++; // a backslash escapes the next byte
-      else if (byte === 0x22) inString = false;
-    } else if (byte === 0x22) inString = true;
-    else if (byte === 0x2c || byte === 0x3a) {
-      if (++separators > JSON_MAX_SEPARATORS) throw Object.assign(new Error('JSON with too many values'), { status: 400, type: 'entity.too.many' });
-    } else if (byte === 0x5b || byte === 0x7b) {
-      if (++depth > JSON_MAX_NESTING) throw Object.assign(new Error('JSON nested too deeply'), { status: 400, type: 'entity.too.deep' });
-    } else if (byte === 0x5d || byte === 0x7d) depth--;
-  }
+  const passed = jsonLimitPassed(body);
+  if (passed === 'nesting') throw Object.assign(new Error('JSON nested too deeply'), { status: 400, type: 'entity.too.deep' });
+  if (passed === 'values') throw Object.assign(new Error('JSON with too many values'), { status: 400, type: 'entity.too.many' });
 }
 
 /**
