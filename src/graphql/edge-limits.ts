@@ -84,13 +84,15 @@ const REGISTER_READS = new Set(['heatMap', 'overdueControls', 'baselineCatalogue
 /** Far above any real operation (the largest in the test suite has a few hundred tokens): the parser stops past it. */
 export const MAX_TOKENS = 30_000;
 /**
- * Tokens of a document GraphQL validates (the introspection query has under 200). Its rules cost
- * up to 7 µs a token: a document of 30,000 tokens that the price floor lets through (7,500 unused
+ * Tokens of a document GraphQL validates (the introspection query has under 200; the 99 root
+ * fields the default budget admits, with a few fields each, about 2,000). Its rules cost up to
+ * 4-8 µs a token: a document of 30,000 tokens that the price floor lets through (7,500 unused
  * variables, 30,000 unknown fields, 4,000 directives on one field) held the event loop 50-230 ms
- * a request and a GET /health poll up to 300 ms (probe, 2026-12-04). Checked after the price
- * floor, so 1,000 aliased root fields are still QUERY_TOO_COMPLEX with their price (the contract).
+ * a request and a GET /health poll up to 300 ms (probe, 2026-12-04); at 5,000, validation alone
+ * took up to 23 ms here (more on a loaded machine), at 3,000 ~13. Checked after the price floor,
+ * so 1,000 aliased root fields are still QUERY_TOO_COMPLEX with their price (the contract).
  */
-export const MAX_VALIDATED_TOKENS = 5_000;
+export const MAX_VALIDATED_TOKENS = 3_000;
 /** Fields, inline fragments and spreads nested in one another, fragments followed. */
 export const MAX_DEPTH = 25;
 /**
