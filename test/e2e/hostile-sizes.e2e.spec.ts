@@ -6,11 +6,11 @@
  *   - a document of thousands of operations of one name, sent WITHOUT a token: each of its 100
  *     validation errors walked the whole document twice to name an argument: 2.5 s;
  *   - a document of 30,000 tokens (the parser's limit) of unused variables, unknown fields or
- *     directives, sent with a token: GraphQL's validation held the loop 50-140 ms a request, and
- *     a poll of GET /health up to 185 ms (2026-12-04).
+ *     directives, sent with a token: GraphQL's validation held the loop 50-230 ms a request, and
+ *     a poll of GET /health up to 300 ms (2026-12-04);
  *   - a JSON body of one object of 400,000 members (4.8 MB), sent without a token: JSON.parse held
  *     the loop 0.3-0.5 s a request (2026-12-04).
- * The last two are sent 20 ms apart, and smaller than the probe's (120,000 members: 130-150 ms a
+ * The last two are sent 20 ms apart, and smaller than the probe's (120,000 members: 177-257 ms a
  * request before; documents of MAX_VALIDATED_TOKENS): sent back to back at the probe's size, a
  * few polls passed 100 ms under the whole suite's load, from the work that stays (a body read and
  * scanned, a document of 3,000 tokens validated) and this process's own sending.
