@@ -379,7 +379,7 @@ export function beforeValidation(document: DocumentNode, operationName: string |
  * end and comments left out); stops past `limit`. Reads the parser's token list, which every
  * document here keeps (Apollo's parse and wsEdgeCheck's keep locations: hostile-sizes.e2e checks).
  */
-export function tokensOf(document: DocumentNode, limit: number): number {
+function tokensOf(document: DocumentNode, limit: number): number {
   let count = 0;
   for (let token = document.loc?.startToken ?? null; token && token.kind !== TokenKind.EOF && count <= limit; token = token.next) {
     if (token.kind !== TokenKind.COMMENT && token.kind !== TokenKind.SOF) count++;
