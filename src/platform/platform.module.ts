@@ -24,6 +24,7 @@ import { EventUpcasters } from '../shared/application/event-upcasting.js';
 import { LiveEvents } from '../shared/application/live-events.js';
 import { ProcessManager } from '../shared/application/process-manager.js';
 import { SoleInstance } from '../shared/application/reactions-coordination.js';
+import { describeError } from '../shared/application/transient-errors.js';
 import { PostgresCoordination } from './postgres-coordination.js';
 import { PROCESS_MANAGER_ACTOR } from '../shared/application/reactions.js';
 import { JsonLogger, rootLogger } from '../shared/logging/json-logger.js';
@@ -33,6 +34,9 @@ import { JsonLogger, rootLogger } from '../shared/logging/json-logger.js';
  * when the plan↔risk reactions were the only ones.
  */
 export const REACTIONS_CHECKPOINT = 'plan-risk-reactions';
+
+/** On one instance, the reactions' checkpoint is written at most this often (SoleInstanceOptions). */
+const REACTIONS_CHECKPOINT_EVERY_MS = 250;
 
 /** Nest token of DATA_DIR's lock (a no-op without local files). */
 const DATA_DIR_LOCK = Symbol('DATA_DIR_LOCK');
@@ -165,7 +169,10 @@ export class PlatformModule implements OnApplicationShutdown {
             const coordination =
               config.eventStore === 'postgres' && config.databaseUrl
                 ? new PostgresCoordination(config.databaseUrl, 'risk_ledger', log.child('coordination'))
-                : new SoleInstance(openDisposableDatabase(config.processManagerPath, { logger: log.child('local-state'), label: 'process-manager checkpoint' }));
+                : new SoleInstance(openDisposableDatabase(config.processManagerPath, { logger: log.child('local-state'), label: 'process-manager checkpoint' }), {
+                    saveEveryMs: REACTIONS_CHECKPOINT_EVERY_MS,
+                    onDeferredSaveError: (error) => log.warn('process manager checkpoint not written: tried again at the next save', { error: describeError(error) }),
+                  });
             const react = reactionsOf(features, { executor, aggregates, clock });
             const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, coordination, react, upcasters.upcast, log.child('process-manager'), PROCESS_MANAGER_ACTOR.id);
             await manager.start();
