@@ -1,4 +1,5 @@
 import { expect } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 
 /**
  * Polls GET /health every 10 ms until `done()` says the heavy work is over; each poll's latency in
@@ -27,6 +28,25 @@ export function expectNoStall(polls: readonly number[], minPolls: number): void 
   const slow = polls.filter((ms) => ms >= 100).map((ms) => Math.round(ms));
   expect(slow.length).toBeLessThanOrEqual(Math.max(2, Math.ceil(polls.length / 20)));
   expect(slow.filter((ms) => ms >= 500)).toEqual([]);
+}
+
+/**
+ * The CPU time (user + system) the main thread of process `pid` has used so far, in ms (Linux
+ * counts it in ticks of 10 ms); null where /proc cannot tell (not Linux, or the process is gone).
+ * Unlike a poll's latency, it does not grow while the machine is busy and the thread waits for a
+ * core: what one request costs the event loop, whatever else runs beside the test.
+ */
+export function mainThreadCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    // After the command name (in parentheses, which may hold spaces): utime and stime, the 14th and 15th fields.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A GraphQL query to the server process with a bearer token; the parsed answer. */
