@@ -24,6 +24,8 @@ export interface EventStoreConfig {
   signer?: ChainSigner;
   /** Where the store reports what it survives on its own (a failed checkpoint off the event loop). */
   warn?: (message: string) => void;
+  /** SQLite: this process holds the file's lock (SqliteEventStoreOptions.soleWriter). */
+  soleWriter?: boolean;
 }
 
 /** The configuration asks for a store that this build cannot provide. */
@@ -41,7 +43,7 @@ export function createEventStore(config: EventStoreConfig): EventStore {
   switch (config.kind) {
     case 'sqlite':
       // The server checkpoints the WAL off the event loop (wal-checkpoints.ts).
-      return new SqliteEventStore({ path: config.sqlitePath || DEFAULT_SQLITE_PATH, signer: config.signer, checkpointOffLoop: { warn: config.warn } });
+      return new SqliteEventStore({ path: config.sqlitePath || DEFAULT_SQLITE_PATH, signer: config.signer, checkpointOffLoop: { warn: config.warn }, soleWriter: config.soleWriter });
     case 'memory':
       return new InMemoryEventStore({ signer: config.signer });
     case 'postgres':

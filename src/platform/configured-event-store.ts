@@ -8,7 +8,7 @@ import { rootLogger } from '../shared/logging/json-logger.js';
 const log = rootLogger.child('event-store');
 
 /** The event store the configuration names, opened (the server and the CLI share it). */
-export async function openConfiguredEventStore(config: AppConfig, signer?: ChainSigner): Promise<EventStore> {
+export async function openConfiguredEventStore(config: AppConfig, signer?: ChainSigner, options: { soleWriter?: boolean } = {}): Promise<EventStore> {
   const store = createEventStore({
     kind: config.eventStore,
     sqlitePath: config.sqlitePath,
@@ -16,6 +16,7 @@ export async function openConfiguredEventStore(config: AppConfig, signer?: Chain
     kurrentConnectionString: config.kurrentConnectionString,
     signer,
     warn: (error) => log.warn(CHECKPOINT_FAILED, { error }),
+    soleWriter: options.soleWriter,
   });
   try {
     await store.init();

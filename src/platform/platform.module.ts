@@ -82,7 +82,8 @@ export class PlatformModule implements OnApplicationShutdown {
           provide: OPENED_STORE,
           inject: [APP_CONFIG, SIGNING_KEYS, DATA_DIR_LOCK],
           useFactory: async (config: AppConfig, keys: SigningKeys, lock: LocalStateLock): Promise<OpenedStore> => {
-            const store = await openConfiguredEventStore(config, keys.signer);
+            // On SQLite the lock (DATA_DIR_LOCK) holds the store's file: no other process commits to it.
+            const store = await openConfiguredEventStore(config, keys.signer, { soleWriter: config.eventStore === 'sqlite' });
             return { store, uncleanStop: lock.tookOverStale ? { head: await headAtStart(store) } : null };
           },
         },

@@ -7,13 +7,15 @@
  * decision, but a reader that kept trusting the stale head would then decide on it again on every
  * retry, and the other connection's events would never reach its answers. So: every command
  * succeeds, none is lost or applied twice, and afterwards both readers load what a full fold of
- * the file gives.
+ * the file gives. The same with stores that vouch without asking (soleWriter, as the server's
+ * store, which holds the file's lock): the writer's check inside its transaction alone keeps it so.
  */
 import { describe, expect, it, afterEach } from '@jest/globals';
 import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
 import { EventUpcasters } from '../../src/shared/application/event-upcasting.js';
 import { AggregateReader } from '../../src/shared/application/aggregate-reader.js';
@@ -38,7 +40,14 @@ describe('two connections deciding on the same streams, each reader skipping rea
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
-  it('16 commands in flight at once on 3 streams from 2 connections: none lost or decided on a stale state, both readers end at the full fold', async () => {
+  // soleWriter: each store trusts its own heads without asking PRAGMA data_version (as the server
+  // does, holding the file's lock). Two of them on one file break that promise on purpose: a
+  // decision on a head the other moved on from must then fail its expected version in the
+  // writer's transaction, which drops the heads, and be decided again on what the file holds.
+  it.each([
+    ['asking data_version at each lookup', false],
+    ['as sole writers that break their promise (the writer\'s own check alone)', true],
+  ])('16 commands in flight at once on 3 streams from 2 connections, %s: none lost or decided on a stale state, both readers end at the full fold', async (_label, soleWriter) => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ writer: fc.integer({ min: 0, max: 1 }), stream: fc.integer({ min: 0, max: 2 }), n: fc.integer({ min: 1, max: 9 }), delayMs: fc.integer({ min: 0, max: 3 }) }), { minLength: 16, maxLength: 16 }),
@@ -46,7 +55,7 @@ describe('two connections deciding on the same streams, each reader skipping rea
           const dir = mkdtempSync(join(tmpdir(), 'two-heads-'));
           dirs.push(dir);
           const path = join(dir, 'events.sqlite');
-          const stores = [new SqliteEventStore({ path, pollIntervalMs: 25 }), new SqliteEventStore({ path, pollIntervalMs: 25 })];
+          const stores = [new SqliteEventStore({ path, pollIntervalMs: 25, soleWriter }), new SqliteEventStore({ path, pollIntervalMs: 25, soleWriter })];
           try {
             for (const s of stores) await s.init();
             const readers = stores.map((s) => new AggregateReader(s, upcasters, { snapshotEvery: 1_000 }));
@@ -62,6 +71,9 @@ describe('two connections deciding on the same streams, each reader skipping rea
               }),
             );
 
+            // A sole writer learns of the other's commits in its next write transaction only (its
+            // promise is that there are none): one write each, to a stream of its own.
+            if (soleWriter) for (const [i, e] of executors.entries()) await e.execute({ streamId: `own-${i}`, decider: counter }, { n: 0 }, ctx(100 + i));
             for (let k = 0; k < 3; k++) {
               const events = (await stores[0]!.readStream(`c-${k}`)).map((e) => e.data as Counted['data']);
               const expected = commands.filter((c) => c.stream === k).reduce((sum, c) => sum + c.n, 0);
@@ -79,4 +91,33 @@ describe('two connections deciding on the same streams, each reader skipping rea
       { numRuns: 15 },
     );
   }, 120_000);
+
+  it('a sole writer vouches for its heads without asking; its next write transaction notices a foreign commit and drops them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'two-heads-'));
+    dirs.push(dir);
+    const path = join(dir, 'events.sqlite');
+    const sole = new SqliteEventStore({ path, soleWriter: true });
+    const asking = new SqliteEventStore({ path });
+    const other = new SqliteEventStore({ path });
+    const event = (n: number) => ({ eventId: `e-${n}-${Math.random()}`, type: 'Counted', schemaVersion: 1, data: { n, seen: 0 }, metadata: { actor: { id: 'a', name: 'a', roles: ['CISO'] }, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: 'c', causationId: 'c' } });
+    try {
+      for (const s of [sole, asking, other]) await s.init();
+      await sole.append('s-1', [event(1)], { expectedVersion: ExpectedVersion.noStream });
+      await asking.append('s-2', [event(2)], { expectedVersion: ExpectedVersion.noStream });
+      expect(sole.currentStreamHeads()('s-1')?.revision).toBe(0);
+      expect(asking.currentStreamHeads()('s-2')?.revision).toBe(0);
+      // Another connection moves both streams on.
+      await other.append('s-1', [event(3)], { expectedVersion: ExpectedVersion.exact(0) });
+      await other.append('s-2', [event(4)], { expectedVersion: ExpectedVersion.exact(0) });
+      expect(asking.currentStreamHeads()('s-2')).toBeUndefined();
+      // The sole writer still vouches for revision 0 (the promise the lock keeps in the server)...
+      expect(sole.currentStreamHeads()('s-1')?.revision).toBe(0);
+      // ...until its own write transaction: the append decided on it fails, and the heads are gone.
+      await expect(sole.append('s-1', [event(5)], { expectedVersion: ExpectedVersion.exact(0) })).rejects.toThrow(/expected version|WrongExpectedVersion/i);
+      expect(sole.currentStreamHeads()('s-1')).toBeUndefined();
+      expect((await sole.readStream('s-1')).length).toBe(2);
+    } finally {
+      for (const s of [sole, asking, other]) await s.close();
+    }
+  });
 });

@@ -50,8 +50,9 @@ export class CommittedStreamHeads {
    * undefined otherwise. A foreign commit noticed since by this writer (stillOwn) dropped the
    * heads it made stale; those committed after it are current.
    */
-  lookup(dataVersion: () => number, open: () => boolean): StreamHeadLookup {
-    let unchanged: boolean | undefined;
+  lookup(dataVersion: () => number, open: () => boolean, soleWriter = false): StreamHeadLookup {
+    // A sole writer (SqliteEventStoreOptions.soleWriter) learns of a foreign commit in stillOwn only.
+    let unchanged: boolean | undefined = soleWriter || undefined;
     return (streamId) => {
       const head = this.heads.get(streamId);
       if (head?.position === undefined || !open()) return undefined;

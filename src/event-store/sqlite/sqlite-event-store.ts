@@ -78,6 +78,7 @@ export class SqliteEventStore implements EventStore {
   private readonly maxBatch: number;
   private readonly busyTimeoutMs: number;
   private readonly signer?: ChainSigner;
+  private readonly soleWriter: boolean;
 
   private db: Database.Database | null = null;
   private s!: Statements;
@@ -112,6 +113,7 @@ export class SqliteEventStore implements EventStore {
     }
     this.path = options.path;
     this.signer = options.signer;
+    this.soleWriter = options.soleWriter === true;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.maxBatch = options.maxBatch ?? 1000;
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
@@ -510,7 +512,7 @@ export class SqliteEventStore implements EventStore {
   /** Heads this writer committed, while no other connection has committed since (CommittedStreamHeads.lookup). */
   currentStreamHeads(): StreamHeadLookup {
     if (this.state !== 'open') return () => undefined;
-    return this.heads.lookup(() => this.s.dataVersion.get() as number, () => this.state === 'open');
+    return this.heads.lookup(() => this.s.dataVersion.get() as number, () => this.state === 'open', this.soleWriter);
   }
 
   async findIdempotentAppend(idempotencyKey: string): Promise<AppendResult | null> {

@@ -27,6 +27,17 @@ export interface SqliteEventStoreOptions {
    * test opening many stores starts no thread per store.
    */
   checkpointOffLoop?: WalCheckpointOptions;
+  /**
+   * This process holds the file's lock (the server's `<SQLITE_PATH>.lock`, which `import` and a
+   * second server respect): no other connection commits to the file but by tampering. Readers of
+   * currentStreamHeads then trust the heads this writer committed without asking PRAGMA
+   * data_version, a read transaction of its own outside the writer's (20 µs an `analyseRisk` in
+   * the e2e profile, and up to milliseconds while the WAL checkpointer holds the file's locks).
+   * The writer still asks inside every write transaction: a foreign commit is noticed there, drops
+   * the heads, and a command decided on one of them fails its expected version and is retried on
+   * what the log holds. Off by default: several stores on one file, as the tests open, ask.
+   */
+  soleWriter?: boolean;
 }
 
 /** Counters of the group commit, for benchmarks and diagnostics. */
