@@ -89,10 +89,23 @@ export const TextLimit = (tighter?: number) => applyDecorators(lengthBound(INPUT
 /** A list: at most `max` items (500 by default), also in each inner list. */
 export const ListLimit = (max: number = INPUT_LIMITS.items) => itemsBound(max);
 /**
+ * An `expectedVersion`: an entity's version as the client last read it, 0 or more. A negative one
+ * was compared with the entity's version like any other and answered CONCURRENCY_CONFLICT, which
+ * told the client to read again rather than that it sent something no entity can have.
+ */
+export const VersionLimit = () =>
+  ValidateBy({
+    name: 'entityVersion',
+    validator: {
+      validate: (value: unknown) => value === null || value === undefined || (Number.isSafeInteger(value) && (value as number) >= 0),
+      defaultMessage: () => 'must be 0 or more: the version of the entity as last read',
+    },
+  });
+/**
  * The limits whose validators look at the property's value alone (not at the object, nor at the
  * validation arguments): InputValidationPipe may run them on the plain input itself.
  */
-export const VALUE_ONLY_LIMITS: ReadonlySet<string> = new Set(['maxCharacters', 'maxItems', 'printableName', 'wellFormedText']);
+export const VALUE_ONLY_LIMITS: ReadonlySet<string> = new Set(['maxCharacters', 'maxItems', 'printableName', 'wellFormedText', 'entityVersion']);
 
 /** The class each NestedInput property holds, per declaring class (InputValidationPipe's fast path). */
 const nestedTypes = new WeakMap<Function, Map<string, () => new () => object>>();

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { IdLimit, ListLimit, NameLimit, TextLimit } from '../../graphql/input-limits.js';
+import { IdLimit, ListLimit, NameLimit, TextLimit, VersionLimit } from '../../graphql/input-limits.js';
 import { COMMAND_ID_DESCRIPTION, EXPECTED_VERSION_DESCRIPTION } from '../../graphql/descriptions.js';
 import { ConnectionType } from '../../graphql/pagination.js';
 import { ASSET_CATEGORIES, SECURITY_PROPERTIES, type AssetCategory, type AssetStatus, type SecurityProperty } from '../domain/asset.state.js';
@@ -109,7 +109,7 @@ export class RegisterAssetInput {
 @InputType({ description: 'Input of identifyThreat (Art. 14(2)).' })
 export class IdentifyThreatInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The asset (Asset.id); unknown: NOT_FOUND.' }) assetId!: string;
   @NameLimit() @Field({
     description:
@@ -123,7 +123,7 @@ export class IdentifyThreatInput {
 @InputType({ description: 'Input of identifyVulnerability (Art. 14(2)).' })
 export class IdentifyVulnerabilityInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The asset (Asset.id); unknown: NOT_FOUND.' }) assetId!: string;
   @IdLimit() @Field(() => ID, { description: 'The threat of that asset (Threat.id) the vulnerability belongs to; unknown: NOT_FOUND.' }) threatId!: string;
   @NameLimit() @Field({ description: 'Name, 1 to 200 characters; a name the threat already has changes nothing.' }) name!: string;
@@ -133,7 +133,7 @@ export class IdentifyVulnerabilityInput {
 @InputType({ description: 'Input of reassignAssetManager (Art. 9, 14(2)).' })
 export class ReassignAssetManagerInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The asset (Asset.id); unknown: NOT_FOUND.' }) assetId!: string;
   @IdLimit() @Field(() => ID, { description: 'User id (JWT sub) of the new information manager; the current one changes nothing.' }) managerId!: string;
 }
@@ -141,7 +141,7 @@ export class ReassignAssetManagerInput {
 @InputType({ description: 'Input of retireAsset (Art. 14(2)).' })
 export class RetireAssetInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The asset (Asset.id); unknown: NOT_FOUND.' }) assetId!: string;
   @TextLimit() @Field({ description: `Why it leaves the inventory, 1 to ${ASSET_DESCRIPTION_MAX_LENGTH.toLocaleString('en')} characters.` }) reason!: string;
 }

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { COMMAND_ID_DESCRIPTION } from '../../graphql/descriptions.js';
-import { IdLimit, ListLimit, NameLimit, TextLimit } from '../../graphql/input-limits.js';
+import { IdLimit, ListLimit, NameLimit, TextLimit, VersionLimit } from '../../graphql/input-limits.js';
 import { CONTEXT_LIMITS } from '../domain/context.decider.js';
 
 const INSTANT = 'Instant (ISO 8601, UTC).';
@@ -25,7 +25,7 @@ export class Context {
 @InputType({ description: 'Input of recordContext (Art.12(1)): the whole context; it becomes the next version unless it equals the version in force.' })
 export class RecordContextInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: 'Context.version as last read (0 when there was none yet); when another version was recorded since, the command is refused with CONCURRENCY_CONFLICT.' }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: 'Context.version as last read (0 when there was none yet); when another version was recorded since, the command is refused with CONCURRENCY_CONFLICT.' }) expectedVersion?: number;
   @NameLimit(CONTEXT_LIMITS.period) @Field({ description: `The period it covers, such as FY2026; 1 to ${CONTEXT_LIMITS.period} characters.` }) period!: string;
   @TextLimit() @Field({ description: `The scope, 1 to ${CONTEXT_LIMITS.scope.toLocaleString('en')} characters.` }) scope!: string;
   @ListLimit(CONTEXT_LIMITS.items) @TextLimit() @Field(() => [String], { description: `Internal issues: ${LIST}.` }) internalIssues!: string[];

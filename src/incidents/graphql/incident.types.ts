@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from '@nestjs/graphql';
 import { COMMAND_ID_DESCRIPTION } from '../../graphql/descriptions.js';
-import { IdLimit, ListLimit, NameLimit, TextLimit } from '../../graphql/input-limits.js';
+import { IdLimit, ListLimit, NameLimit, TextLimit, VersionLimit } from '../../graphql/input-limits.js';
 import { ConnectionType } from '../../graphql/pagination.js';
 import { INCIDENT_LIMITS } from '../domain/incident.decider.js';
 
@@ -37,7 +37,7 @@ export class RecordIncidentInput {
 @InputType({ description: 'Input of linkIncidentToRisk (Art.15(3)).' })
 export class LinkIncidentToRiskInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_INCIDENT_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_INCIDENT_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The incident (Incident.id).' }) incidentId!: string;
   @IdLimit() @Field(() => ID, { description: 'The risk it informs (Risk.id).' }) riskId!: string;
 }
@@ -45,7 +45,7 @@ export class LinkIncidentToRiskInput {
 @InputType({ description: 'Input of unlinkIncidentFromRisk (Art.15(3)).' })
 export class UnlinkIncidentFromRiskInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_INCIDENT_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_INCIDENT_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The incident (Incident.id).' }) incidentId!: string;
   @IdLimit() @Field(() => ID, { description: 'The risk it is linked to (Risk.id).' }) riskId!: string;
   @TextLimit() @Field({ description: `Why the link is removed, 1 to ${INCIDENT_LIMITS.reason.toLocaleString('en')} characters (kept in the history).` }) reason!: string;

@@ -1,5 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { IdLimit, ListLimit, NameLimit, NestedInput } from '../../graphql/input-limits.js';
+import { IdLimit, ListLimit, NameLimit, NestedInput, VersionLimit } from '../../graphql/input-limits.js';
 import { COMMAND_ID_DESCRIPTION, EXPECTED_VERSION_DESCRIPTION } from '../../graphql/descriptions.js';
 import { CRITERIA_LIMITS } from '../domain/criteria.decider.js';
 import { ANALYSIS_METHODS, type AnalysisMethod, type CriteriaStatus } from '../domain/criteria.state.js';
@@ -98,6 +98,6 @@ export class ProposeRiskCriteriaInput {
 @InputType({ description: 'Input of approveRiskCriteria (Art. 13, Art. 23(3)).' })
 export class ApproveRiskCriteriaInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The PROPOSED version to approve (RiskCriteria.id); unknown: NOT_FOUND; already IN_FORCE: nothing changes.' }) criteriaId!: string;
 }

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { COMMAND_ID_DESCRIPTION } from '../../graphql/descriptions.js';
-import { IdLimit, ListLimit, TextLimit } from '../../graphql/input-limits.js';
+import { IdLimit, ListLimit, TextLimit, VersionLimit } from '../../graphql/input-limits.js';
 import { CONTROL_STATUSES, isControlOverdue, progressOf, type ControlStatus } from '../domain/control-lifecycle.js';
 import type { RiskState } from '../domain/risk.state.js';
 import { RISK_TEXT_MAX_LENGTH } from '../domain/risk.rules.js';
@@ -36,6 +36,7 @@ export function controlViews(state: RiskState, at: Date) {
 @InputType({ description: 'Input of recordControlProgress (Art.18, 19).' })
 export class RecordControlProgressInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
+  @VersionLimit()
   @Field(() => Int, {
     nullable: true,
     description: "The risk's version the client last read; when given and the risk has moved on, the command is refused with CONCURRENCY_CONFLICT (expectedVersion, actualVersion).",

@@ -1,5 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { IdLimit, ListLimit, NameLimit, NestedInput, TextLimit } from '../../graphql/input-limits.js';
+import { IdLimit, ListLimit, NameLimit, NestedInput, TextLimit, VersionLimit } from '../../graphql/input-limits.js';
 import { COMMAND_ID_DESCRIPTION } from '../../graphql/descriptions.js';
 import { ConnectionType } from '../../graphql/pagination.js';
 import { SecurityPropertyEnum } from '../../asset-inventory/graphql/asset.types.js';
@@ -350,7 +350,7 @@ export class DetailedAnalysisInput {
 @InputType({ description: 'Input of analyseRisk (Art.15): give exactly the part that matches method.' })
 export class AnalyseRiskInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The risk to analyse.' }) riskId!: string;
   @Field(() => AnalysisMethodEnum, { description: 'The method: BASELINE, INFORMAL or DETAILED.' }) method!: AnalysisMethod;
   @NestedInput(() => BaselineAnalysisInput) @Field(() => BaselineAnalysisInput, { nullable: true, description: 'Required when method is BASELINE, absent otherwise.' }) baseline?: BaselineAnalysisInput;
@@ -363,14 +363,14 @@ export class AnalyseRiskInput {
 @InputType({ description: 'Names a risk (input of evaluateRisk).' })
 export class RiskRefInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The risk.' }) riskId!: string;
 }
 
 @InputType({ description: 'Input of decideTreatment (Art.17).' })
 export class DecideTreatmentInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The risk, evaluated TO_TREAT (or already treated, to revise the decision).' }) riskId!: string;
   @ListLimit() @Field(() => [TreatmentOptionEnum], { description: 'One or more of REDUCE, AVOID, SHARE, no duplicates. AVOID closes the risk and retires its assets.' }) options!: TreatmentOption[];
   @TextLimit() @Field({ description: `Why this treatment, required; at most ${RISK_TEXT_MAX_LENGTH.toLocaleString('en')} characters.` }) rationale!: string;
@@ -395,7 +395,7 @@ export class ControlInput {
 @InputType({ description: 'Input of decideControls (Art.18).' })
 export class DecideControlsInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The risk, whose treatment is decided.' }) riskId!: string;
   @ListLimit() @NestedInput(() => ControlInput) @Field(() => [ControlInput], { description: "At least one control; the list replaces the risk's controls." }) controls!: ControlInput[];
 }
@@ -403,7 +403,7 @@ export class DecideControlsInput {
 @InputType({ description: 'Input of reassignRiskOwner.' })
 export class ReassignRiskOwnerInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The risk.' }) riskId!: string;
   @IdLimit() @Field(() => ID, { description: 'User id of the new owner (Art.14(1)).' }) ownerId!: string;
 }
@@ -411,7 +411,7 @@ export class ReassignRiskOwnerInput {
 @InputType({ description: 'Input of recordReview (Art.12(3)-(4)).' })
 export class RecordReviewInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The risk, RETAINED or ACCEPTED.' }) riskId!: string;
   @Field({ description: 'Whether the controls were found in place: true only once every control of the risk is IMPLEMENTED, VERIFIED or CANCELLED and not all are CANCELLED (rule CONTROLS_NOT_IMPLEMENTED); false is a finding.' }) controlsInPlace!: boolean;
   @Field(() => Int, { description: 'Actual likelihood now, 1..N of the criteria in force.' }) actualLikelihood!: number;

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { IdLimit, NameLimit, TextLimit } from '../../graphql/input-limits.js';
+import { IdLimit, NameLimit, TextLimit, VersionLimit } from '../../graphql/input-limits.js';
 import { COMMAND_ID_DESCRIPTION } from '../../graphql/descriptions.js';
 import { ConnectionType } from '../../graphql/pagination.js';
 import { ConsentStatusEnum } from '../../risk-register/graphql/risk.types.js';
@@ -120,7 +120,7 @@ export class DraftPlanInput {
 @InputType({ description: 'Names a plan and a risk (input of addRiskToPlan).' })
 export class PlanRiskInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The plan, in DRAFT.' }) planId!: string;
   @IdLimit() @Field(() => ID, { description: 'The risk, CONTROLS_DECIDED and in no other plan not CLOSED.' }) riskId!: string;
 }
@@ -128,14 +128,14 @@ export class PlanRiskInput {
 @InputType({ description: 'Names a plan (input of submitPlan).' })
 export class PlanRefInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The plan.' }) planId!: string;
 }
 
 @InputType({ description: 'Input of recordBoardResolution (Art.19(2)).' })
 export class RecordBoardResolutionInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The plan, SUBMITTED.' }) planId!: string;
   @TextLimit(PLAN_LIMITS.resolutionNumber) @Field({ description: `The resolution number, 1–${PLAN_LIMITS.resolutionNumber} characters; reusing one with other content is rule RESOLUTION_NUMBER_REUSED.` }) resolutionNumber!: string;
   @TextLimit() @Field({ description: 'Date of the board meeting, YYYY-MM-DD: a real date, not in the future, not before the day the revision under submission was submitted (Japan time).' }) meetingDate!: string;
@@ -153,7 +153,7 @@ export class RecordBoardResolutionInput {
 @InputType({ description: 'Input of acceptResidualRisk (Art.20).' })
 export class AcceptResidualRiskInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The approved plan that asks for the consent.' }) planId!: string;
   @IdLimit() @Field(() => ID, { description: 'The risk, owned by the caller.' }) riskId!: string;
   @TextLimit() @Field({ nullable: true, description: `The owner's statement; at most ${PLAN_LIMITS.statement.toLocaleString('en')} characters.` }) statement?: string;
@@ -162,7 +162,7 @@ export class AcceptResidualRiskInput {
 @InputType({ description: 'Input of declineResidualRisk (Art.20).' })
 export class DeclineResidualRiskInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The approved plan that asks for the consent.' }) planId!: string;
   @IdLimit() @Field(() => ID, { description: 'The risk, owned by the caller.' }) riskId!: string;
   @TextLimit() @Field({ description: `Why the residual risk is refused; required, at most ${PLAN_LIMITS.reason.toLocaleString('en')} characters.` }) reason!: string;
@@ -171,7 +171,7 @@ export class DeclineResidualRiskInput {
 @InputType({ description: 'Input of withdrawPlan (Art.19).' })
 export class WithdrawPlanInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The plan, SUBMITTED.' }) planId!: string;
   @TextLimit() @Field({ description: `Why it is withdrawn; required, at most ${PLAN_LIMITS.reason.toLocaleString('en')} characters.` }) reason!: string;
 }
@@ -179,7 +179,7 @@ export class WithdrawPlanInput {
 @InputType({ description: 'Input of closePlan (Art.19).' })
 export class ClosePlanInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The plan, APPROVED or IN_FORCE.' }) planId!: string;
   @TextLimit() @Field({ description: `Why it is closed; required, at most ${PLAN_LIMITS.reason.toLocaleString('en')} characters.` }) reason!: string;
 }
@@ -187,7 +187,7 @@ export class ClosePlanInput {
 @InputType({ description: 'Input of removeRiskFromPlan (Art.19).' })
 export class RemoveRiskFromPlanInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
-  @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The plan: in DRAFT, or APPROVED or IN_FORCE for an item whose consent is DECLINED or REOPENED or whose risk is CLOSED (avoided).' }) planId!: string;
   @IdLimit() @Field(() => ID, { description: 'The risk, an item of the plan.' }) riskId!: string;
   @TextLimit() @Field({ description: `Why it is removed; required, at most ${PLAN_LIMITS.reason.toLocaleString('en')} characters.` }) reason!: string;
