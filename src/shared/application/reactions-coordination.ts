@@ -25,7 +25,7 @@ export interface SoleInstanceOptions {
    * A crash loses at most that much progress: the reactions of those events run again, and they
    * are idempotent (the deciders answer an already-satisfied command with no events). Why: every
    * write is a transaction on the file, and every 1,000th runs SQLite's automatic WAL checkpoint
-   * on the event loop (3–5 ms on a quiet machine, up to 15 ms under load: issue 13's p99).
+   * on the event loop (3–5 ms on a quiet machine, up to 15 ms in the e2e bench's profile).
    */
   saveEveryMs?: number;
   /** A write by the timer that failed (it is tried again by the next save or at close). */
@@ -71,14 +71,15 @@ export class SoleInstance implements ReactionsCoordination {
       this.writeUnwritten();
       return;
     }
-    this.timer ??= setTimeout(() => {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
       this.timer = undefined;
       try {
         this.writeUnwritten();
       } catch (error) {
         this.options.onDeferredSaveError?.(error);
       }
-    }, this.saveEveryMs);
+    }, Math.max(1, this.lastWriteAt + this.saveEveryMs - performance.now()));
     // Not a reason to keep the process alive: what it would write is what a crash may lose.
     this.timer.unref();
   }
