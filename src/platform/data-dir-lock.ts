@@ -17,6 +17,8 @@ export interface LocalStateLock {
   release(): void;
   /** Whether one of them was stale, taken over: the process that held it did not stop cleanly (a SIGKILL, an OOM kill, a crash). */
   tookOverStale: boolean;
+  /** Whether the embedded store's file is among them (acquireStore): then no other process commits to it (SqliteEventStoreOptions.soleWriter). */
+  holdsStore: boolean;
 }
 
 /** The folder's local state is in use by another live process. */
@@ -110,7 +112,7 @@ export class DataDirLock {
       for (const lock of held) lock.release();
       throw error;
     }
-    return { release: () => held.forEach((lock) => lock.release()), tookOverStale: held.some((lock) => lock.tookOverFrom !== null) };
+    return { release: () => held.forEach((lock) => lock.release()), tookOverStale: held.some((lock) => lock.tookOverFrom !== null), holdsStore: sqliteStore !== undefined };
   }
 
   /** The live holder of DATA_DIR's lock, or null when it is free or stale. */

@@ -82,8 +82,8 @@ export class PlatformModule implements OnApplicationShutdown {
           provide: OPENED_STORE,
           inject: [APP_CONFIG, SIGNING_KEYS, DATA_DIR_LOCK],
           useFactory: async (config: AppConfig, keys: SigningKeys, lock: LocalStateLock): Promise<OpenedStore> => {
-            // On SQLite the lock (DATA_DIR_LOCK) holds the store's file: no other process commits to it.
-            const store = await openConfiguredEventStore(config, keys.signer, { soleWriter: config.eventStore === 'sqlite' });
+            // The lock holding the store's file, no other process commits to it.
+            const store = await openConfiguredEventStore(config, keys.signer, { soleWriter: lock.holdsStore });
             return { store, uncleanStop: lock.tookOverStale ? { head: await headAtStart(store) } : null };
           },
         },
@@ -99,7 +99,7 @@ export class PlatformModule implements OnApplicationShutdown {
             const store = config.eventStore === 'sqlite' ? config.sqlitePath : undefined;
             if (config.readModelPath === ':memory:') {
               const lock = store ? DataDirLock.acquireStore(store, 'server', log) : null;
-              return { release: () => lock?.release(), tookOverStale: lock?.tookOverFrom != null };
+              return { release: () => lock?.release(), tookOverStale: lock?.tookOverFrom != null, holdsStore: lock !== null };
             }
             return DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'server', log, store);
           },

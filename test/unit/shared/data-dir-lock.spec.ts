@@ -34,6 +34,7 @@ describe('DATA_DIR lock', () => {
     const [server, readModels, cli] = ['server-data', 'shared-read-models', 'cli-data'].map((d) => join(dir, d));
     const readModelPath = join(readModels!, 'read-models.sqlite');
     const held = DataDirLock.acquireLocalState(server!, readModelPath, 'server', silent);
+    expect(held.holdsStore).toBe(false);
     expect([existsSync(join(server!, DATA_DIR_LOCK_FILE)), existsSync(join(readModels!, DATA_DIR_LOCK_FILE))]).toEqual([true, true]);
     held.release();
     expect([existsSync(join(server!, DATA_DIR_LOCK_FILE)), existsSync(join(readModels!, DATA_DIR_LOCK_FILE))]).toEqual([false, false]);
@@ -53,6 +54,8 @@ describe('DATA_DIR lock', () => {
     const sqlitePath = join(stores!, 'events.sqlite');
     const held = DataDirLock.acquireLocalState(server!, join(server!, 'read-models.sqlite'), 'server', silent, sqlitePath);
     expect(JSON.parse(readFileSync(`${sqlitePath}.lock`, 'utf8'))).toMatchObject({ pid: process.pid, holder: 'server' });
+    // What makes the server's store a sole writer (SqliteEventStoreOptions.soleWriter).
+    expect(held.holdsStore).toBe(true);
     held.release();
     expect(existsSync(`${sqlitePath}.lock`)).toBe(false);
     // A live server (our parent) writes that store: another DATA_DIR on it is refused and takes nothing.
