@@ -45,7 +45,9 @@ export async function createApp(): Promise<INestApplication> {
     const reportedByCaller = rest.includes('ExceptionHandler') || (rest.includes('NestApplication') && String(message).startsWith('Error: listen '));
     if (!reportedByCaller) rootLogger.error(message, ...rest);
   };
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: nestLogger, bufferLogs: false, abortOnError: false });
+  // bodyParser off: Nest's defaults are a JSON parser (ours, with its limits, is added below) and a
+  // urlencoded one, which no endpoint takes (GraphQL and the REST routes read JSON or the raw body).
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: nestLogger, bufferLogs: false, abortOnError: false, bodyParser: false });
   // First: every request gets its id and its log line, whatever answers it.
   const edge = httpObservability(app.get(Metrics), rootLogger);
   edges.set(app, edge);
@@ -182,16 +184,39 @@ function gracefulShutdown(app: INestApplication): void {
  * Helmet's headers on every answer, and no X-Powered-By. Its Content-Security-Policy too, except on
  * Apollo's landing page (a GET of /graphql asking for HTML), which loads its scripts from Apollo's
  * CDN under a nonce and carries its own policy in a meta tag.
+ *
+ * Helmet decides every value when it is configured (these options use no per-request function),
+ * so its middlewares are run once here on a recording answer and their headers set by one
+ * middleware: the same headers, without Helmet's thirteen calls a request (~5 µs of the main
+ * thread per request under load). A Helmet that one day touched an answer otherwise than by
+ * setHeader or removeHeader fails start-up here.
  */
 function useSecurityHeaders(app: NestExpressApplication): void {
   app.disable('x-powered-by');
-  app.use(helmet({ contentSecurityPolicy: false }));
-  const csp = helmet.contentSecurityPolicy();
-  app.use((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => {
-    const landingPage = req.method === 'GET' && (req.url ?? '').split('?')[0] === '/graphql' && (req.headers.accept ?? '').includes('text/html');
-    if (landingPage) return next();
-    csp(req, res, next);
+  const common = headersSetBy(helmet({ contentSecurityPolicy: false }));
+  const csp = headersSetBy(helmet.contentSecurityPolicy());
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    for (const [name, value] of common) res.setHeader(name, value);
+    const landingPage = req.method === 'GET' && (req.headers.accept ?? '').includes('text/html') && (req.url ?? '').split('?')[0] === '/graphql';
+    if (!landingPage) for (const [name, value] of csp) res.setHeader(name, value);
+    next();
   });
+}
+
+/** The headers a middleware sets on an answer, in order (it must set them at once and call next). */
+function headersSetBy(middleware: (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void): [string, string][] {
+  const headers: [string, string][] = [];
+  let nextCalled = false;
+  const recorder = {
+    setHeader: (name: string, value: unknown) => void headers.push([name, String(value)]),
+    removeHeader: () => undefined,
+  };
+  middleware({ method: 'GET', url: '/', headers: {} } as IncomingMessage, recorder as unknown as ServerResponse, (error) => {
+    if (error) throw error;
+    nextCalled = true;
+  });
+  if (!nextCalled || headers.length === 0) throw new Error('security headers: Helmet did not set its headers at once');
+  return headers;
 }
 
 async function main(): Promise<void> {
