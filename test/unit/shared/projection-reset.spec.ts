@@ -168,15 +168,28 @@ describe('a projection reset on upgrade catches up beside the others, which keep
       head = (await store.append(`probe-${i}`, [{ eventId: randomUUID(), type: 'Probed', schemaVersion: 1, data: {}, metadata: { actor: { id: 'ciso', name: 'CISO', roles: ['CISO'] }, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: 'c', causationId: 'c' } }], { expectedVersion: ExpectedVersion.noStream })).position;
     }
     const db = openReadModelDatabase(':memory:');
+    // The steady projection's stored checkpoint, as each page of the bumped one sees it (inside
+    // that page's transaction, after the pages before it moved the checkpoints).
+    const steadySeen: string[] = [];
+    class Watching extends Positions {
+      override apply(event: RecordedEvent, db: ReadDb): void {
+        super.apply(event, db);
+        steadySeen.push(db.prepare("SELECT position FROM projection_checkpoints WHERE name = 'steady'").pluck().get() as string);
+      }
+    }
     const run = async (bumpedVersion: number) => {
-      const runner = new ProjectionRunner(store, db, [new Positions('steady', 1), new Positions('bumped', bumpedVersion)], upcasters.upcast, silent, { pageSize: 5, commitEvery: 10 });
+      const runner = new ProjectionRunner(store, db, [new Positions('steady', 1), new Watching('bumped', bumpedVersion)], upcasters.upcast, silent, { pageSize: 5, commitEvery: 10 });
       runner.start();
       await runner.waitFor(head);
       await runner.stop();
       expect(runner.failed).toBeUndefined();
     };
     await run(1);
+    steadySeen.length = 0;
     await run(2);
+    // Every page of the catch-up left the steady checkpoint at the head, none moved it back.
+    expect(steadySeen).toHaveLength(23);
+    expect(new Set(steadySeen)).toEqual(new Set([head]));
     const count = (name: string) => db.prepare(`SELECT COUNT(*) FROM positions_${name}`).pluck().get();
     expect([count('steady'), count('bumped')]).toEqual([23, 23]);
     expect(db.prepare('SELECT name, schema_version, position FROM projection_checkpoints ORDER BY name').all()).toEqual([
