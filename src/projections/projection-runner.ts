@@ -389,9 +389,9 @@ export class ProjectionRunner {
   /**
    * A page's transaction, made once: a live page of one event must neither compile SQL nor build
    * a transaction wrapper. Each projection's checkpoint moves in a statement of its own: one
-   * UPDATE of every row (name IN (...)) can change several rows, so inside a transaction that
-   * has written already SQLite opens a statement journal for it, and under the e2e bench's load
-   * that UPDATE took 85–90 µs a page at the median against 1.5–3 µs for each single-row one
+   * UPDATE of every row (name IN (?, ?, ...)) makes SQLite build an ephemeral table of the
+   * bound list at every run (OpenEphemeral in its EXPLAIN), and under the e2e bench's load that
+   * UPDATE took 85–90 µs a page at the median against 1.5–3 µs for each single-row one
    * (2026-12-04, timed per statement inside the server).
    */
   private pageTransaction?: (events: RecordedEvent[], ahead: boolean, last: string) => void;
