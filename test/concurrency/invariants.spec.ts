@@ -540,6 +540,9 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
           const accept = (riskId: string, i = 0) => ({ planId, riskId, statement: `I accept (${i})` });
           if (leaving === 'avoid') {
             await t.ok(`mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id } }`, { input: { riskId: a, options: ['AVOID'], rationale: 'given up', targetLikelihood: 1, targetImpact: 1 } }, users.committee);
+            // Its item says so from the AVOID's own commit (riskClosedAt), before any removal races.
+            await quiesce(t, await logHead(t), 100);
+            expect(await consentViolations(t, [planId])).toEqual([]);
           } else {
             await t.ok(`mutation($input: DeclineResidualRiskInput!) { declineResidualRisk(input: $input) { id } }`, { input: { planId, riskId: a, reason: 'too costly' } }, users.riskOwner);
           }

@@ -180,11 +180,11 @@ export interface PlanView {
   id: string;
   status: string;
   revision: number;
-  items: { riskId: string; consent: string }[];
+  items: { riskId: string; consent: string; riskClosedAt: string | null }[];
 }
 
 const PLANS = `query($after: String, $first: Int) { plans(first: $first, after: $after) {
-  edges { node { id status revision items { riskId consent } } } pageInfo { hasNextPage endCursor } } }`;
+  edges { node { id status revision items { riskId consent riskClosedAt } } } pageInfo { hasNextPage endCursor } } }`;
 
 export async function allPlans(t: TestApp): Promise<PlanView[]> {
   const all: PlanView[] = [];
@@ -238,6 +238,11 @@ export async function consentViolations(t: TestApp, onlyPlanIds?: string[]): Pro
       // check above), until the committee removes it from the plan (e185579).
       if (risk.consent?.planId === plan.id && risk.consent.status === 'STALE' && risk.status !== 'CLOSED') {
         violations.push(`plan ${plan.id} ${plan.status}: risk ${item.riskId} left with a STALE consent that nobody asked for again (item ${item.consent}, risk ${risk.status})`);
+      }
+      // And the item of a risk avoided while in the plan says so (PlanItemRiskClosed, learnt in
+      // the AVOID's own commit): the committee sees why it can never be answered.
+      if ((risk.status === 'CLOSED') !== (item.riskClosedAt !== null) && risk.planId === plan.id) {
+        violations.push(`plan ${plan.id} ${plan.status}: item ${item.riskId} riskClosedAt ${item.riskClosedAt} but risk is ${risk.status}`);
       }
     }
   }

@@ -15,7 +15,7 @@ import { ProcessManager } from '../../src/shared/application/process-manager.js'
 import { DeadlineWatch } from '../../src/risk-register/application/deadline-watch.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 import { proposeAndApproveCriteria } from './support/scenario.js';
-import { addRisk, controlsB, draftPlan, forceOverUnacceptedRisks, logHead, quiesce, riskWithControls, sharedAsset, submitAndApprove, todayInJapan, tokenFor, type SharedAsset } from '../concurrency/support.js';
+import { addRisk, controlsB, draftPlan, forceOverUnacceptedRisks, logHead, quiesce, riskWithControls, sharedAsset, submitAndApprove, todayInJapan, tokenFor, waitForRisk, type SharedAsset } from '../concurrency/support.js';
 
 const PLAN = 'id status items { riskId consent residualLevel }';
 const RISK = 'id status treatment { targetLevel } consent { planId status residualLevel approvedResidualLevel }';
@@ -188,6 +188,41 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     expect(await risk(a)).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'PENDING' } });
     expect((await accept(planId, a)).errors).toBeUndefined();
     expect((await accept(planId, b)).data.acceptResidualRisk.status).toBe('IN_FORCE');
+  }, 60_000);
+
+  it('an AVOID of a risk whose owner was asked and had not answered: the item, PENDING for good, is marked in the same commit, and the committee removes it', async () => {
+    // An asset of its own: the AVOID retires it.
+    const a = await riskWithControls(t, await sharedAsset(t, 'Hot wallet (given up)'), 'Given up A');
+    const b = await riskWithControls(t, asset, 'Kept B');
+    const planId = await draftPlan(t, 'Given-up plan');
+    await addRisk(t, planId, a);
+    await addRisk(t, planId, b);
+    await submitAndApprove(t, planId, [a, b], 'BR-given-up');
+    expect((await accept(planId, b)).data.acceptResidualRisk.status).toBe('APPROVED');
+    const head = await logHead(t);
+    const avoided = await t.ok(`mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { status } }`,
+      { input: { riskId: a, options: ['AVOID'], rationale: 'The business is given up', targetLikelihood: 1, targetImpact: 1 } }, await as(users.committee));
+    expect(avoided.decideTreatment.status).toBe('CLOSED');
+    // The closure names the plan, which learns it in the same commit; the request made stale had no answer to invalidate.
+    const events = (await t.ok(`query($after: String) { events(after: $after, first: 100) { edges { node { streamId type data recordedAt metadata { correlationId } } } } }`, { after: head }, await as(users.auditor))).events.edges.map((e: any) => e.node);
+    const closed = events.find((e: any) => e.type === 'RiskClosed');
+    expect(closed.data).toMatchObject({ riskId: a, planId });
+    expect(events.find((e: any) => e.type === 'PlanItemRiskClosed')).toMatchObject({ streamId: `plan-${planId}`, recordedAt: closed.recordedAt, metadata: { correlationId: closed.metadata.correlationId } });
+    expect(events.map((e: any) => e.type)).not.toContain('ResidualConsentBecameStale');
+    await quiesce(t, await logHead(t));
+    const items = 'status items { riskId consent riskClosedAt }';
+    expect((await t.ok(`query($id: ID!) { plan(id: $id) { ${items} } }`, { id: planId }, await as(users.auditor))).plan).toMatchObject({
+      status: 'APPROVED',
+      items: [{ riskId: a, consent: 'PENDING', riskClosedAt: closed.data.closedAt }, { riskId: b, consent: 'ACCEPTED', riskClosedAt: null }],
+    });
+    expect(errorOf(await accept(planId, a)).extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'RISK_CLOSED' });
+    // The plan document's consent table gives the reason, in both languages.
+    const doc = async (lang: string) => (await fetch(`${t.url}/documents/plans/${planId}.md?lang=${lang}`, { headers: { authorization: `Bearer ${await as(users.auditor)}` } })).text();
+    expect(await doc('en')).toContain('The risk was closed (avoided) at');
+    expect(await doc('ja')).toContain('回避により終了しました');
+    const removed = await t.ok(`mutation($input: RemoveRiskFromPlanInput!) { removeRiskFromPlan(input: $input) { ${items} } }`,
+      { input: { planId, riskId: a, reason: 'Avoided: the business is given up' } }, await as(users.committee));
+    expect(removed.removeRiskFromPlan).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: b, consent: 'ACCEPTED' }] });
   }, 60_000);
 });
 

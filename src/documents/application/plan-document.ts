@@ -195,6 +195,6 @@ function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language
     status: labelOf(m.enums.consent, item.consent, m.common.none),
     acceptedLevel: !declined && record ? (record.residualLevel ?? m.common.none) : m.common.none,
     answeredAt: formatInstant(declined ? item.declinedAt : record?.acceptedAt, lang) || m.common.none,
-    statement: (declined ? item.declineReason : item.consent === 'STALE' ? item.staleReason : record?.statement) ?? '',
+    statement: (declined ? item.declineReason : item.riskClosedAt ? fill(m.plan.riskClosedStatement, { at: formatInstant(item.riskClosedAt, lang) }) : item.consent === 'STALE' ? item.staleReason : record?.statement) ?? '',
   };
 }

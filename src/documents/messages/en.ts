@@ -97,6 +97,7 @@ export const en: Messages = {
     acceptedLevel: 'Residual level accepted',
     answeredAt: 'Answered at',
     statement: 'Statement or reason',
+    riskClosedStatement: 'The risk was closed (avoided) at {at}: its owner can no longer answer, and the committee removes it from the plan.',
     consentNotAsked: "Each risk owner's consent is asked once the board has approved the plan.",
   },
   controls: {

@@ -99,6 +99,7 @@ export const ja = {
     acceptedLevel: '受容した残留リスクレベル',
     answeredAt: '回答日時',
     statement: '説明・理由',
+    riskClosedStatement: 'リスクは{at}に回避により終了しました。リスク所有者は回答できないため、委員会が計画から除きます。',
     consentNotAsked: '取締役会の承認後に各リスク所有者の同意を求めます。',
   },
   controls: {

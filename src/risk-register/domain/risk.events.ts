@@ -82,6 +82,8 @@ export interface RiskClosed {
     reason: 'AVOIDED';
     /** The assets whose business or use is given up (the application retires them, Art. 17(2)). */
     assetIds: string[];
+    /** The plan (not CLOSED) the risk was an item of, which learns it (PlanItemRiskClosed); absent when in none, and in version 1. */
+    planId?: string;
     closedBy: string;
     closedAt: string;
   };
@@ -259,7 +261,8 @@ export const riskEventSchemaVersions: Record<RiskEventType, number> = {
   RiskAnalysed: 2,
   RiskEvaluated: 2,
   RiskTreatmentDecided: 1,
-  RiskClosed: 1,
+  // 2: optional planId (the plan the risk was an item of); absent in version 1, meaning not recorded.
+  RiskClosed: 2,
   ControlsDecided: 1,
   RiskOwnerReassigned: 1,
   RiskIncludedInPlan: 1,

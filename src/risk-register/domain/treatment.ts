@@ -99,7 +99,7 @@ export function decideTreatment(c: DecideTreatment, state: RiskState): RiskEvent
   if (options.includes('AVOID')) {
     const closed: RiskClosed = {
       type: 'RiskClosed',
-      data: { riskId: state.id, reason: 'AVOIDED', assetIds: [...state.assetIds], closedBy: c.actor.id, closedAt: c.at },
+      data: { riskId: state.id, reason: 'AVOIDED', assetIds: [...state.assetIds], ...(state.planId ? { planId: state.planId } : {}), closedBy: c.actor.id, closedAt: c.at },
     };
     events = [...events, closed];
   }

@@ -4,12 +4,13 @@ import type { DecisionFollowUp, StreamDecision } from '../../shared/application/
 import { planDecider } from '../domain/plan.decider.js';
 import { planStreamId } from '../domain/plan.state.js';
 import { unsettledItems } from './plan-joint-commands.js';
-import { planCommandLearntFrom } from './plan-learns-from-risk.js';
+import type { MarkItemRiskClosed } from '../domain/plan.commands.js';
+import { planCommandLearntFrom, type PlanCommandFromRisk } from './plan-learns-from-risk.js';
 
 /**
  * Risk → plan, in the same append as the risk's decision: a consent made stale by a material
  * change (ResidualConsentInvalidated) marks the item STALE, a review finding
- * (RiskReassessmentOpened) reopens it, and the owner's answer (ResidualRiskAcceptedByOwner,
+ * (RiskReassessmentOpened) reopens it, an AVOID (RiskClosed) marks it, and the owner's answer (ResidualRiskAcceptedByOwner,
  * ResidualRiskDeclinedByOwner) is learnt, the plan leaving force or coming into force with it.
  * Learnt by the reactions (plan-risk-reactions.ts, which now find it done), the log showed the
  * plan IN_FORCE over a stale consent for the 10-40 ms between the two appends, and for two days
@@ -21,7 +22,8 @@ export const planLearnsRiskDecision: DecisionFollowUp = async ({ streamId, versi
   if (riskStreams.idOf(streamId) === undefined) return [];
   const decisions = new Map<string, StreamDecision>();
   const learnt = (events as readonly RiskEvent[]).map((e, i) => planCommandLearntFrom(e, version + 1 + i, { actor, at }));
-  for (const [i, command] of learnt.entries()) {
+  for (const [i, found] of learnt.entries()) {
+    const command = withClosureAfter(found, learnt.slice(i + 1));
     // One decision per plan (the first); anything more is left to the reactions.
     if (command === null || decisions.has(command.planId)) continue;
     const acceptance = command.type === 'LearnResidualConsent' && command.accepted;
@@ -37,3 +39,13 @@ export const planLearnsRiskDecision: DecisionFollowUp = async ({ streamId, versi
   }
   return [...decisions.values()];
 };
+
+/**
+ * An AVOID of a risk whose consent was live appends ResidualConsentInvalidated, then RiskClosed:
+ * the plan learns both in one decision, the closure carrying the stale consent.
+ */
+function withClosureAfter(command: PlanCommandFromRisk | null, later: readonly (PlanCommandFromRisk | null)[]): PlanCommandFromRisk | null {
+  if (command?.type !== 'MarkConsentStale') return command;
+  const closure = later.find((c): c is MarkItemRiskClosed => c?.type === 'MarkItemRiskClosed' && c.planId === command.planId);
+  return closure ? { ...closure, staleConsent: { riskVersion: command.riskVersion, reason: command.reason } } : command;
+}

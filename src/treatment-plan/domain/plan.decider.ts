@@ -20,6 +20,7 @@ import type {
   DraftPlan,
   LearnResidualConsent,
   MarkConsentStale,
+  MarkItemRiskClosed,
   MarkItemReopened,
   PlanCommand,
   RecordBoardResolution,
@@ -86,6 +87,8 @@ export function decide(command: PlanCommand, state: PlanState): PlanEvent[] {
       return markItemReopened(command, state);
     case 'MarkConsentStale':
       return markConsentStale(command, state);
+    case 'MarkItemRiskClosed':
+      return markItemRiskClosed(command, state);
     default: {
       const unknownCommand: never = command;
       throw new Error(`Unknown plan command ${(unknownCommand as { type?: string }).type}`);
@@ -345,7 +348,7 @@ function removeRiskFromPlan(c: RemoveRiskFromPlan, s: PlanState): PlanEvent[] {
   // A closed (avoided) risk has no residual risk left for its owner to consent to: its item, stale
   // or pending for good, would otherwise keep the plan out of force until the plan is closed.
   const approved = s.status === 'APPROVED' || s.status === 'IN_FORCE';
-  const removable = s.status === 'DRAFT' || (approved && (item.consent === 'DECLINED' || item.consent === 'REOPENED' || c.riskClosed === true));
+  const removable = s.status === 'DRAFT' || (approved && (item.consent === 'DECLINED' || item.consent === 'REOPENED' || c.riskClosed === true || item.riskClosedAt !== undefined));
   if (!removable) {
     throw violation(
       PLAN_RULES.ITEM_NOT_REMOVABLE,
@@ -471,32 +474,42 @@ function markConsentStale(c: MarkConsentStale, s: PlanState): PlanEvent[] {
   const reason = requiredText(errors, 'reason', c.reason, PLAN_LIMITS.reason);
   errors.throwIfAny();
   requireExists(s, c.planId);
-  const item = requireItem(s, riskId);
+  const events = consentMadeStale(requireItem(s, riskId), c.riskVersion, reason, c.at);
+  return withForceDecided(s, events, c.at, { cause: 'CONSENT_STALE', riskId, reason });
+}
 
+/** The item's current acceptance made stale by the risk's change at `riskVersion`, or nothing when there is none to invalidate. */
+function consentMadeStale(item: PlanItem, riskVersion: number, reason: string, at: string): PlanEvent[] {
   // PENDING, STALE: nothing current to invalidate. DECLINED: the refusal stands as given.
   if (item.consent !== 'ACCEPTED' || item.consentRecord === undefined) return [];
   // The owner already consented on that version of the risk or a later one.
-  if (item.consentRecord.riskVersion >= c.riskVersion) return [];
-
-  const events: PlanEvent[] = [
+  if (item.consentRecord.riskVersion >= riskVersion) return [];
+  return [
     {
       type: 'ResidualConsentBecameStale',
-      data: {
-        riskId,
-        ownerId: item.consentRecord.ownerId,
-        riskVersion: c.riskVersion,
-        consentedRiskVersion: item.consentRecord.riskVersion,
-        reason,
-        markedAt: c.at,
-      },
+      data: { riskId: item.riskId, ownerId: item.consentRecord.ownerId, riskVersion, consentedRiskVersion: item.consentRecord.riskVersion, reason, markedAt: at },
     },
   ];
-  return withForceDecided(s, events, c.at, { cause: 'CONSENT_STALE', riskId, reason });
+}
+
+/**
+ * The item's risk was closed (avoided): the plan says so on the item, so that the committee sees
+ * why it can never be answered and removes it (removeRiskFromPlan). A closed plan, an item no
+ * longer in the plan, or one already marked: nothing. The consent made stale by the same decision
+ * (staleConsent) is learnt with it, the plan leaving force as after any stale consent.
+ */
+function markItemRiskClosed(c: MarkItemRiskClosed, s: PlanState): PlanEvent[] {
+  if (!s.exists || s.status === 'CLOSED') return [];
+  const item = s.items.find((i) => i.riskId === c.riskId);
+  if (!item || item.riskClosedAt !== undefined) return [];
+  const stale = c.staleConsent ? consentMadeStale(item, c.staleConsent.riskVersion, c.staleConsent.reason, c.at) : [];
+  const closed: PlanEvent = { type: 'PlanItemRiskClosed', data: { riskId: c.riskId, riskVersion: c.riskVersion, reason: 'AVOIDED', closedAt: c.closedAt, markedAt: c.at } };
+  return withForceDecided(s, [...stale, closed], c.at, { cause: 'CONSENT_STALE', riskId: c.riskId, reason: c.staleConsent?.reason ?? 'RISK_AVOIDED' });
 }
 
 export const planDecider: Decider<PlanCommand, PlanEvent, PlanState> = {
   // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
-  stateVersion: 'plan/6',
+  stateVersion: 'plan/7',
   decide,
   evolve,
   initialState: initialPlanState,

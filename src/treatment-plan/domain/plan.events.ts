@@ -152,6 +152,17 @@ export type PlanItemReopened = DomainEvent<
   { riskId: string; riskVersion: number; reviewId: string; reopenedAt: string }
 >;
 
+/**
+ * The item's risk was closed (avoided, Art. 17) after it was added: there is no residual risk left
+ * for its owner to accept, and the owner can no longer answer (RISK_CLOSED). Learnt from the risk's
+ * RiskClosed; the item stays until the committee removes it (removeRiskFromPlan), the plan out of
+ * force meanwhile unless it is removed.
+ */
+export type PlanItemRiskClosed = DomainEvent<
+  'PlanItemRiskClosed',
+  { riskId: string; riskVersion: number; reason: 'AVOIDED'; closedAt: string; markedAt: string }
+>;
+
 export type PlanEvent =
   | PlanDrafted
   | PlanRiskAdded
@@ -167,7 +178,8 @@ export type PlanEvent =
   | PlanWithdrawn
   | PlanClosed
   | PlanRiskRemoved
-  | PlanItemReopened;
+  | PlanItemReopened
+  | PlanItemRiskClosed;
 
 export type PlanEventType = PlanEvent['type'];
 
@@ -188,6 +200,7 @@ export const planEventSchemaVersions: { readonly [K in PlanEventType]: number } 
   PlanClosed: 1,
   PlanRiskRemoved: 1,
   PlanItemReopened: 1,
+  PlanItemRiskClosed: 1,
 };
 
 export const PLAN_EVENT_TYPES = Object.keys(planEventSchemaVersions) as PlanEventType[];

@@ -161,6 +161,8 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
       };
     case 'PlanItemReopened':
       return updateItem(s, e.data.riskId, (i) => ({ ...i, consent: 'REOPENED' }));
+    case 'PlanItemRiskClosed':
+      return updateItem(s, e.data.riskId, (i) => ({ ...i, riskClosedAt: e.data.closedAt }));
     default:
       return s;
   }

@@ -80,6 +80,8 @@ export interface PlanItem {
   /** The risk version whose material change made the consent stale. */
   staleSinceRiskVersion?: number;
   staleReason?: string;
+  /** When the item's risk was closed (avoided) after it was added (PlanItemRiskClosed): its owner can no longer answer. */
+  riskClosedAt?: string;
 }
 
 export interface BoardResolution {

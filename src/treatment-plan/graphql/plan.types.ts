@@ -62,6 +62,7 @@ export class PlanItem {
   @Field(() => String, { nullable: true, description: "The owner's reason, when DECLINED." }) declineReason?: string;
   @Field(() => String, { nullable: true, description: 'The material change that made the consent STALE.' }) staleReason?: string;
   @Field(() => Int, { nullable: true, description: "The risk's version from which the consent is STALE." }) staleSinceRiskVersion?: number;
+  @Field(() => String, { nullable: true, description: `When the risk was closed (avoided, Art.17) after it was added: its owner can no longer answer, and the committee removes the item (removeRiskFromPlan) for the plan to come into force; null while the risk is open. ${INSTANT}` }) riskClosedAt?: string;
 }
 
 @ObjectType({ description: 'The board resolution on a plan revision (Art.19(2)).' })

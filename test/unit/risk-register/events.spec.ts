@@ -40,15 +40,20 @@ const histories = (): RiskEvent[][] => [
 ];
 
 describe('risk events', () => {
-  it('every event type is produced by the histories; RiskEvaluated and RiskAnalysed are at schema version 2, the others 1', () => {
+  it('every event type is produced by the histories; RiskEvaluated, RiskAnalysed and RiskClosed are at schema version 2, the others 1', () => {
     const produced = new Set(histories().flat().map((e) => e.type));
     expect([...produced].sort()).toEqual(Object.keys(riskEventSchemaVersions).sort());
-    expect(Object.entries(riskEventSchemaVersions).every(([type, v]) => v === (type === 'RiskEvaluated' || type === 'RiskAnalysed' ? 2 : 1))).toBe(true);
+    expect(Object.entries(riskEventSchemaVersions).every(([type, v]) => v === (type === 'RiskEvaluated' || type === 'RiskAnalysed' || type === 'RiskClosed' ? 2 : 1))).toBe(true);
   });
 
   it('RiskAnalysed 1 (no incidents cited) reads as version 2 unchanged: an absent incidentIds means none', () => {
     const v1 = { riskId: 'r', analysisId: 'a', externalReferences: [] };
     expect(upcastRiskEvent('RiskAnalysed', 1, v1).data).toEqual(v1);
+  });
+
+  it('RiskClosed 1 (no plan named) reads as version 2 unchanged: an absent planId means not recorded, and the plan learns nothing from it', () => {
+    const v1 = { riskId: 'r', reason: 'AVOIDED', assetIds: ['a'], closedBy: 'u', closedAt: '2026-10-01T00:00:00.000Z' };
+    expect(upcastRiskEvent('RiskClosed', 1, v1).data).toEqual(v1);
   });
 
   it('RiskEvaluated 1 (every analysis id listed) is upcast to 2 (their count), keeping the list', () => {

@@ -32,7 +32,15 @@ describe('planCommandLearntFrom', () => {
     });
   });
 
+  it('an AVOID marks the item of the plan the closure names; a closure outside a plan, or recorded before it named one, tells it nothing', () => {
+    const data = { riskId: 'r1', reason: 'AVOIDED' as const, assetIds: ['a1'], closedBy: 'u-2', closedAt: '2027-01-04T09:00:00.000Z' };
+    expect(planCommandLearntFrom({ type: 'RiskClosed', data: { ...data, planId: 'p1' } }, 14, stamp)).toEqual({
+      type: 'MarkItemRiskClosed', ...stamp, planId: 'p1', riskId: 'r1', riskVersion: 14, closedAt: data.closedAt,
+    });
+    expect(planCommandLearntFrom({ type: 'RiskClosed', data }, 14, stamp)).toBeNull();
+  });
+
   it('other risk events tell the plan nothing', () => {
-    expect(planCommandLearntFrom({ type: 'RiskClosed', data: { riskId: 'r1' } } as never, 3, stamp)).toBeNull();
+    expect(planCommandLearntFrom({ type: 'RiskTreatmentDecided', data: { riskId: 'r1' } } as never, 3, stamp)).toBeNull();
   });
 });

@@ -6,6 +6,7 @@ import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from
 import type {
   ClosePlan,
   MarkItemReopened,
+  MarkItemRiskClosed,
   RemoveRiskFromPlan,
   WithdrawPlan,
 } from '../../../src/treatment-plan/domain/plan.commands.js';
@@ -39,6 +40,9 @@ import {
   T_LATER,
   withItems,
 } from './plan.fixtures.js';
+
+const close = (over: Partial<ClosePlan> = {}): ClosePlan => ({ type: 'ClosePlan', planId: PLAN, reason: 'Period ended', actor: committee, at: T_LATER, ...over });
+const remove = (riskId: string, over: Partial<RemoveRiskFromPlan> = {}): RemoveRiskFromPlan => ({ type: 'RemoveRiskFromPlan', planId: PLAN, riskId, reason: 'Handled elsewhere', actor: committee, at: T_LATER, ...over });
 
 describe('LearnResidualConsent (Art.20: the plan learns the answer the risk decided)', () => {
   it('records an acceptance pinned to the risk state, with the residual level; the last one puts the plan in force', () => {
@@ -83,8 +87,6 @@ describe('LearnResidualConsent (Art.20: the plan learns the answer the risk deci
 
 describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contract, consistency rules)', () => {
   const withdraw = (over: Partial<WithdrawPlan> = {}): WithdrawPlan => ({ type: 'WithdrawPlan', planId: PLAN, reason: 'Figures to be updated', actor: committee, at: T_LATER, ...over });
-  const close = (over: Partial<ClosePlan> = {}): ClosePlan => ({ type: 'ClosePlan', planId: PLAN, reason: 'Period ended', actor: committee, at: T_LATER, ...over });
-  const remove = (riskId: string, over: Partial<RemoveRiskFromPlan> = {}): RemoveRiskFromPlan => ({ type: 'RemoveRiskFromPlan', planId: PLAN, riskId, reason: 'Handled elsewhere', actor: committee, at: T_LATER, ...over });
   const reopen = (riskId: string, over: Partial<MarkItemReopened> = {}): MarkItemReopened => ({ type: 'MarkItemReopened', planId: PLAN, riskId, riskVersion: 30, reviewId: 'rv-1', actor: processManager, at: T_LATER, ...over });
 
   it('a submitted plan is withdrawn to DRAFT as revision + 1; only a submitted one', () => {
@@ -269,6 +271,46 @@ describe('MarkConsentStale (a material change of the risk after consent)', () =>
   it('the plan and the item must exist', () => {
     given(planDecider, []).when(markStale('r-1', 12)).thenThrows(NotFoundError, { entity: 'Plan', id: PLAN });
     given(planDecider, inForce).when(markStale('r-3', 12)).thenThrows(NotFoundError, { entity: 'PlanItem', id: 'r-3' });
+  });
+});
+
+describe('MarkItemRiskClosed (the risk of an item was avoided, Art.17)', () => {
+  const closure = (riskId: string, riskVersion: number, over: Partial<MarkItemRiskClosed> = {}): MarkItemRiskClosed => ({
+    type: 'MarkItemRiskClosed', planId: PLAN, riskId, riskVersion, closedAt: '2027-02-01T03:00:00.000Z', actor: processManager, at: T_LATER, ...over,
+  });
+
+  it('marks a PENDING item (avoided before its owner was asked): the plan stays out of force, the item is removable', () => {
+    const { state } = given(planDecider, approved).when(closure('r-1', 9)).then([
+      { type: 'PlanItemRiskClosed', data: { riskId: 'r-1', riskVersion: 9, reason: 'AVOIDED', closedAt: '2027-02-01T03:00:00.000Z', markedAt: T_LATER } },
+    ]);
+    expect(state.status).toBe('APPROVED');
+    expect(state.items.find((i) => i.riskId === 'r-1')).toMatchObject({ consent: 'PENDING', riskClosedAt: '2027-02-01T03:00:00.000Z' });
+    // Removable on the mark alone, as when the removal reads the risk CLOSED.
+    const marked = [...approved, ...decide(closure('r-1', 9), stateOf(approved))];
+    given(planDecider, marked).when(remove('r-1')).thenMatches([{ type: 'PlanRiskRemoved', data: { riskId: 'r-1', consent: 'PENDING' } }]);
+    // Already marked: nothing.
+    given(planDecider, marked).when(closure('r-1', 9)).thenNothing();
+  });
+
+  it('with the stale consent of the same decision, an ACCEPTED item becomes STALE and the plan leaves force', () => {
+    const { state } = given(planDecider, inForce)
+      .when(closure('r-1', 13, { staleConsent: { riskVersion: 12, reason: 'TREATMENT_REVISED' } }))
+      .thenMatches([
+        { type: 'ResidualConsentBecameStale', data: { riskId: 'r-1', riskVersion: 12, reason: 'TREATMENT_REVISED' } },
+        { type: 'PlanItemRiskClosed', data: { riskId: 'r-1', riskVersion: 13 } },
+        { type: 'PlanLeftForce', data: { cause: 'CONSENT_STALE', riskId: 'r-1' } },
+      ]);
+    expect(state.items.find((i) => i.riskId === 'r-1')).toMatchObject({ consent: 'STALE', staleReason: 'TREATMENT_REVISED', riskClosedAt: '2027-02-01T03:00:00.000Z' });
+    // The stale consent learnt first (by the reactions), the closure then only marks the item.
+    const stale = [...inForce, ...decide(markStale('r-1', 12), stateOf(inForce))];
+    given(planDecider, stale).when(closure('r-1', 13, { staleConsent: { riskVersion: 12, reason: 'TREATMENT_REVISED' } })).thenMatches([{ type: 'PlanItemRiskClosed' }]);
+  });
+
+  it('a draft item is marked too (its submission is refused until it is removed); a closed plan, an unknown or removed item: nothing', () => {
+    expect(given(planDecider, withItems).when(closure('r-2', 5)).thenMatches([{ type: 'PlanItemRiskClosed' }]).state.status).toBe('DRAFT');
+    given(planDecider, withItems).when(closure('r-9', 5)).thenNothing();
+    given(planDecider, [...inForce, ...decide(close(), stateOf(inForce))]).when(closure('r-1', 13)).thenNothing();
+    given(planDecider, []).when(closure('r-1', 13)).thenNothing();
   });
 });
 
