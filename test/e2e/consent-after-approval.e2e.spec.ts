@@ -158,6 +158,24 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     expect(await plan(planId)).toMatchObject({ status: 'APPROVED', items: [{ riskId: a, consent: 'DECLINED' }, { riskId: b, consent: 'ACCEPTED' }] });
   }, 60_000);
 
+  it('a closure appended outside the command pipeline (an import, an older build) is learnt by the reactions: the item is marked once', async () => {
+    const { planId, a } = await approvedPlan('closed-outside', 'asked');
+    const { streamVersion } = await t.app.get(AggregateReader).load(riskStreamId(a), riskDecider);
+    const committee = { id: users.committee.sub, name: users.committee.name, roles: [...users.committee.roles] };
+    const closedAt = new Date().toISOString();
+    const correlationId = randomUUID();
+    const head = await logHead(t);
+    await t.app.get<EventStore>(EVENT_STORE).append(riskStreamId(a), [{
+      eventId: randomUUID(), type: 'RiskClosed', schemaVersion: 2, data: { riskId: a, reason: 'AVOIDED', assetIds: [], planId, closedBy: committee.id, closedAt },
+      metadata: { actor: committee, occurredAt: closedAt, correlationId, causationId: correlationId },
+    }], { expectedVersion: ExpectedVersion.exact(streamVersion) });
+    await quiesce(t, head);
+    const { history } = await t.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: planId }, await as(users.auditor));
+    expect(history.filter((h: { type: string }) => h.type === 'PlanItemRiskClosed')).toHaveLength(1);
+    const items = (await t.ok(`query($id: ID!) { plan(id: $id) { items { riskId consent riskClosedAt } } }`, { id: planId }, await as(users.auditor))).plan.items;
+    expect(items.find((i: { riskId: string }) => i.riskId === a)).toEqual({ riskId: a, consent: 'PENDING', riskClosedAt: closedAt });
+  }, 60_000);
+
   it('retries with the same commandId answer their first result, reactions to them included, after later changes', async () => {
     const { planId, a, b } = await approvedPlan('retried', 'asked');
     expect((await accept(planId, b)).errors).toBeUndefined();
