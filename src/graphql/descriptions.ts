@@ -13,7 +13,7 @@ export const AS_OF_DESCRIPTION =
   'An instant (ISO 8601 DateTime): the state as it stood then, rebuilt from the log (events recorded at or before it). Not together with atPosition, and not later than now (each BAD_USER_INPUT): omit it for the present state.';
 
 export const AT_POSITION_DESCRIPTION =
-  'A log position (RecordedEvent.position or BoardResolution.position, an opaque ordered string): the state right after that event. Not together with asOf; not a position: BAD_USER_INPUT.';
+  'A log position (RecordedEvent.position or BoardResolution.position, an opaque ordered string): the state right after that event, or, for an event inside an append (a command with its follow-ups, committed at once), right after that append: no reader ever saw half of one. Not together with asOf; not a position: BAD_USER_INPUT.';
 
 export const FIRST_DESCRIPTION = 'Page size: 0 to 500 (default 50); outside that range BAD_USER_INPUT.';
 

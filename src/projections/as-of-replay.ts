@@ -1,5 +1,5 @@
 import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
-import { assertWithinLog, happenedBy, type PointInTime } from '../shared/application/point-in-time.js';
+import { happenedBy, settlePoint, type PointInTime } from '../shared/application/point-in-time.js';
 import type { EventUpcasters } from '../shared/application/event-upcasting.js';
 import type { Projection, ProjectionOptions } from './projection.js';
 import Database from 'better-sqlite3';
@@ -206,9 +206,9 @@ export class AsOfReplayer {
   }
 
   /** A lease on the replay of `point`; the caller must release it once it has read. */
-  async at(point: PointInTime): Promise<ReplayLease> {
+  async at(asked: PointInTime): Promise<ReplayLease> {
     if (this.closed) throw new Error('AsOfReplayer is closed');
-    await assertWithinLog(this.store, point);
+    const point = await settlePoint(this.store, asked);
     const key = keyOf(point);
     let flight = this.inFlight.get(key);
     if (!flight) {

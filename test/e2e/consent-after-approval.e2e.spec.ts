@@ -97,7 +97,7 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
   it('the plan learns a stale consent, a review finding and an acceptance in the same append as the risk: at no instant in force over them, nor behind an acceptance (year probe p14)', async () => {
     const { planId, a, b } = await approvedPlan('joint-stale', 'given');
     const eventsSince = async (after: string | null) =>
-      (await t.ok(`query($after: String) { events(after: $after, first: 500) { edges { node { position streamId type recordedAt metadata { correlationId } } } } }`, { after }, await as(users.auditor))).events.edges.map((e: any) => e.node);
+      (await t.ok(`query($after: String) { events(after: $after, first: 500) { edges { node { position streamId type recordedAt metadata { correlationId causationId } } } } }`, { after }, await as(users.auditor))).events.edges.map((e: any) => e.node);
     const sameAppend = async (head: string | null, riskType: string, planTypes: string[], statusThen = 'APPROVED') => {
       const events = await eventsSince(head);
       const i = events.findIndex((e: any) => e.type === riskType);
@@ -108,6 +108,15 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
       for (const e of next) expect([e.recordedAt, e.metadata.correlationId]).toEqual([events[i].recordedAt, events[i].metadata.correlationId]);
       const then = (await t.ok(`query($id: ID!, $asOf: DateTime) { plan(id: $id, asOf: $asOf) { status } }`, { id: planId, asOf: events[i].recordedAt }, await as(users.auditor))).plan;
       expect(then.status).toBe(statusThen);
+      // At any position inside that commit (the risk's first event of it included), the plan and the
+      // register are as the whole commit left them, never half of it (compliance probe 2026-12-04).
+      const commit = events.filter((e: any) => e.recordedAt === events[i].recordedAt && e.metadata.correlationId === events[i].metadata.correlationId && e.metadata.causationId === events[i].metadata.causationId);
+      const whole = commit[commit.length - 1];
+      const at = async (position: string) =>
+        (await t.ok(`query($id: ID!, $at: String) { plan(id: $id, atPosition: $at) { status items { riskId consent } } risks(atPosition: $at, first: 500) { edges { node { id status consent { status } } } } }`, { id: planId, at: position }, await as(users.auditor)));
+      const end = await at(whole.position);
+      expect(end.plan.status).toBe(statusThen);
+      for (const e of commit) expect(await at(e.position)).toEqual(end);
     };
     let head = await logHead(t);
     await retarget(a, 1, 2); // still LOW: the owner is asked again

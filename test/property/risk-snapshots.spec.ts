@@ -88,11 +88,15 @@ describe('risk snapshots (risk/2)', () => {
           await store.init();
           try {
             const streamId = riskStreamId(full.id);
-            const { events: recorded } = await store.append(
-              streamId,
-              events.map((e) => ({ eventId: randomUUID(), type: e.type, schemaVersion: riskEventSchemaVersions[e.type], data: e.data as Record<string, unknown>, metadata: { actor: { id: 'u', name: 'u', roles: ['CISO'] }, occurredAt: T3, correlationId: 'c', causationId: 'c' } })),
-              { expectedVersion: ExpectedVersion.noStream },
-            );
+            // One append per event, each its own command: a position inside an append reads as its
+            // end (settlePoint), and this reads the stream at every one of them.
+            const recorded = [];
+            for (const [i, e] of events.entries()) {
+              const command = `c-${i}`;
+              const metadata = { actor: { id: 'u', name: 'u', roles: ['CISO'] }, occurredAt: T3, correlationId: command, causationId: command };
+              const appended = await store.append(streamId, [{ eventId: randomUUID(), type: e.type, schemaVersion: riskEventSchemaVersions[e.type], data: e.data as Record<string, unknown>, metadata }], { expectedVersion: i === 0 ? ExpectedVersion.noStream : ExpectedVersion.exact(i - 1) });
+              recorded.push(...appended.events);
+            }
             for (const pick of snapshotPicks) {
               const r = recorded[pick % recorded.length]!;
               await store.writeSnapshot({ streamId, revision: r.revision, position: r.position, recordedAt: r.recordedAt, stateVersion: riskDecider.stateVersion!, state: fold(riskDecider, events.slice(0, r.revision + 1)) });

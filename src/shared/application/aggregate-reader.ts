@@ -1,7 +1,7 @@
 import type { EventMetadata, EventStore, RecordedEvent, StreamHeadLookup, StreamSnapshot } from '../../event-store/event-store.port.js';
 import { fold, type Decider, type DomainEvent } from '../domain/decider.js';
 import type { EventUpcasters } from './event-upcasting.js';
-import { assertWithinLog, happenedBy, type PointInTime } from './point-in-time.js';
+import { happenedBy, settlePoint, type PointInTime } from './point-in-time.js';
 import { snapshotEvery } from './snapshot-policy.js';
 import { openSealedStreamSnapshot, sealedStreamSnapshot } from './snapshot-seal.js';
 import { rootLogger } from '../logging/json-logger.js';
@@ -222,8 +222,8 @@ export class AggregateReader {
    * events since it, not the whole stream. Streams are read in revision order, and a stream's
    * positions and recording times only grow with its revisions.
    */
-  async loadAt<S>(streamId: string, decider: Evolver<S>, point: PointInTime): Promise<{ state: S; last: RecordedEvent | null }> {
-    await assertWithinLog(this.store, point);
+  async loadAt<S>(streamId: string, decider: Evolver<S>, asked: PointInTime): Promise<{ state: S; last: RecordedEvent | null }> {
+    const point = await settlePoint(this.store, asked);
     const within = happenedBy(point);
     let state = decider.initialState;
     let last: RecordedEvent | null = null;

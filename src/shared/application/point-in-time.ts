@@ -1,5 +1,5 @@
 import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
-import { encodePosition, isPosition } from '../../event-store/hash-chain.js';
+import { decodePosition, encodePosition, isPosition } from '../../event-store/hash-chain.js';
 import { BadInputError } from '../domain/errors.js';
 
 /**
@@ -13,7 +13,7 @@ export interface PointInTime {
 
 /**
  * The point in time a query asked for, validated; null when it asked for now. An instant later
- * than now is refused, as a position past the head is (assertWithinLog): the log has no state
+ * than now is refused, as a position past the head is (settlePoint): the log has no state
  * then yet, and the answer (today's state) would change as the log grows. The queries that look
  * ahead on purpose (overdueControls, risksDueForReview) take their instant without this.
  */
@@ -36,17 +36,69 @@ export function pointInTime(asOf?: Date | null, atPosition?: string | null, now:
 }
 
 /**
- * A position past the log's head names no moment of the log yet: its answer would be the head's
- * state now and another one later, so it is refused (an auditor's point in time must give the same
- * answer every time). Every read at a point passes here (AggregateReader.loadAt, AsOfReplayer.at).
+ * The point a read folds to, checked against the log. A position past the log's head names no
+ * moment of the log yet: its answer would be the head's state now and another one later, so it is
+ * refused (an auditor's point in time must give the same answer every time). A position inside an
+ * append (a command's events with its follow-ups, committed at once) names a state no reader could
+ * ever see, such as a plan IN_FORCE over an item its own commit makes STALE: it is moved to the
+ * append's last event, as an instant is (an append's events share one recordedAt). Every read at a
+ * point passes here and folds to the point it returns (AggregateReader.loadAt, AsOfReplayer.at).
  */
-export async function assertWithinLog(store: Pick<EventStore, 'headPosition' | 'awaitCommitted'>, point: PointInTime): Promise<void> {
-  if (point.asOf) return settledAt(store, point.asOf);
-  if (!point.atPosition) return;
+export async function settlePoint(store: Pick<EventStore, 'headPosition' | 'awaitCommitted' | 'readAll'>, point: PointInTime): Promise<PointInTime> {
+  if (point.asOf) {
+    await settledAt(store, point.asOf);
+    return point;
+  }
+  if (!point.atPosition) return point;
   const head = await store.headPosition();
   // An empty log's one moment is its start (position 0, which documents of an empty log cite).
   if (point.atPosition > (head ?? encodePosition(0n))) {
     throw new BadInputError({ atPosition: `is past the log's head (${head ?? 'the log is empty'}): not a moment of the log yet` });
+  }
+  const end = await appendEnd(store, point.atPosition);
+  return end === point.atPosition ? point : { atPosition: end };
+}
+
+const APPEND_PAGE = 64;
+
+/**
+ * The position of the last event of the append that holds the event at `position` (itself when
+ * no event is there: a position between appends is a moment readers saw). One append's events
+ * are contiguous in the log and share recordedAt and their metadata's correlationId, causationId
+ * (a reaction's append has its own: the event it reacts to), occurredAt (the command's time) and
+ * actor; on KurrentDB they share the commit part of their positions. Two appends alike in all of
+ * these and next to each other (two commands of one request made and committed in the same
+ * millisecond) read as one: the point is then the later one's end, a state readers saw too.
+ */
+async function appendEnd(store: Pick<EventStore, 'readAll'>, position: string): Promise<string> {
+  const commit = position.includes('-') ? position.slice(0, position.indexOf('-')) : null;
+  let sameAppend: (e: RecordedEvent) => boolean;
+  let page: RecordedEvent[];
+  if (commit !== null) {
+    sameAppend = (e) => e.position.startsWith(`${commit}-`);
+    page = await store.readAll({ after: position, maxCount: APPEND_PAGE });
+  } else {
+    const n = decodePosition(position);
+    page = await store.readAll({ after: n === 0n ? null : encodePosition(n - 1n), maxCount: APPEND_PAGE });
+    const held = page[0];
+    if (held?.position !== position) return position;
+    const { recordedAt, metadata } = held;
+    sameAppend = (e) =>
+      e.recordedAt === recordedAt &&
+      e.metadata.correlationId === metadata.correlationId &&
+      e.metadata.causationId === metadata.causationId &&
+      e.metadata.occurredAt === metadata.occurredAt &&
+      e.metadata.actor.id === metadata.actor.id;
+  }
+  let end = position;
+  for (;;) {
+    for (const e of page) {
+      if (e.position <= position) continue;
+      if (!sameAppend(e)) return end;
+      end = e.position;
+    }
+    if (page.length < APPEND_PAGE) return end;
+    page = await store.readAll({ after: page[page.length - 1]!.position, maxCount: APPEND_PAGE });
   }
 }
 

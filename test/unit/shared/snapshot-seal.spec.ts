@@ -19,7 +19,8 @@ const ownership: Decider<never, Owned, { owner: string | null; seen: number }> =
   evolve: (s, e) => ({ owner: e.data.owner, seen: s.seen + 1 }),
   stateVersion: 'ownership/1',
 };
-const owned = (owner: string) => [{ eventId: randomUUID(), type: 'Owned', schemaVersion: 1, data: { owner }, metadata: { actor: { id: 'a', name: 'a', roles: ['CISO' as const] }, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: 'c', causationId: 'c' } }];
+// Each append its own command (its own correlation): a position inside one append reads as its end (settlePoint).
+const owned = (owner: string) => [{ eventId: randomUUID(), type: 'Owned', schemaVersion: 1, data: { owner }, metadata: { actor: { id: 'a', name: 'a', roles: ['CISO' as const] }, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: `c-${owner}`, causationId: `c-${owner}` } }];
 
 async function setUp(stream = 's-1') {
   const store = new InMemoryEventStore();
