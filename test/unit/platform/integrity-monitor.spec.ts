@@ -229,6 +229,27 @@ describe.each(VERIFICATIONS)('IntegrityMonitor, verifying %s', (_where, verifica
     expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(3), reason: expect.stringContaining('no longer matches its hash') });
   });
 
+  it('looks at an unchanged last event at most a twentieth of the time: a slow look is not repeated every interval, and a rewrite is still found', async () => {
+    const { dir, store, monitor } = await watching(3, 5);
+    // Each look at the last event takes 40 ms (as one of megabytes did: read, parsed and hashed).
+    const readAll = store.readAll.bind(store);
+    let looks = 0;
+    store.readAll = async (options) => {
+      if (options?.after === pos(2) && options.maxCount === 1) {
+        looks += 1;
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+      return readAll(options);
+    };
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Every 5 ms it would be ~20 looks in that second; at most a twentieth of the time, 2 (the first at once, the next ~800 ms later).
+    expect(looks).toBeGreaterThanOrEqual(1);
+    expect(looks).toBeLessThanOrEqual(3);
+    tamper(join(dir, 'events.sqlite'), `UPDATE events SET data = json_set(data, '$.n', 'forged') WHERE position = 3`);
+    await waitFor(() => monitor.status === 'BROKEN');
+    expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(3), reason: expect.stringContaining('no longer matches its hash') });
+  });
+
   it('names the earliest broken position: the newest commits deleted and others written over their positions', async () => {
     const { dir, monitor } = await watching(5, 3_600_000);
     tamper(join(dir, 'events.sqlite'), 'DELETE FROM events WHERE position >= 4; DELETE FROM chain_signatures WHERE position >= 4');
