@@ -70,12 +70,36 @@ export function chargeLinkedEntities(context: object, what: string, count: numbe
   }
 }
 
+/**
+ * Charges `bytes` read for a field that is not a page of its own (a risk's controls) to the
+ * request's result budget, at once: past it the field is refused (QUERY_TOO_COMPLEX). Controls
+ * are lists of up to 500 with texts of 10,000 characters: 12 aliases of risks(first: 500) over
+ * risks with 120 such controls answered HTTP 500 after 13.6 s (RangeError: Invalid string length
+ * in the answer's JSON) and held the event loop for 5 s (hostile-input probe, 2026-12-04).
+ */
+export function chargeResultBytes(context: object, what: string, bytes: number): void {
+  const b = budgetOf(context);
+  if (b.used > resultBudget.bytes) throw refusal(b.used, what);
+  b.used += bytes;
+  if (b.used > resultBudget.bytes) throw refusal(b.used, what);
+}
+
+/** About the bytes of `value`'s JSON, without building it: its strings' UTF-8, and a few bytes for each key and other value. */
+export function approxJsonBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8') + 2;
+  if (value === null || typeof value !== 'object') return 8;
+  let n = 2;
+  if (Array.isArray(value)) for (const v of value) n += approxJsonBytes(v) + 1;
+  else for (const k in value) n += k.length + 4 + approxJsonBytes((value as Record<string, unknown>)[k]);
+  return n;
+}
+
 function refusal(used: number, what: string): QueryTooComplexError {
   const mb = (resultBudget.bytes / 1024 / 1024).toFixed(1);
   return new QueryTooComplexError(
     used,
     resultBudget.bytes,
-    `The request's histories, comments, catalogue requirements, plans, controls records and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
+    `The request's histories, comments, catalogue requirements, plans, controls records, risks' controls, context versions and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
   );
 }
 

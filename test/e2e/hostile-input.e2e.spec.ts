@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { resultBudget } from '../../src/graphql/result-budget.js';
 import { TestApp, users } from './support/test-app.js';
 import { assetWithThreat, identifyRisk, proposeAndApproveCriteria } from './support/scenario.js';
+import { riskWithControls, sharedAsset } from '../concurrency/support.js';
 
 /**
  * "No input a client can send yields an internal error or a stack trace": random values of the
@@ -199,6 +200,37 @@ describe('hostile input', () => {
     } finally {
       resultBudget.bytes = saved;
     }
+  }, 60_000);
+
+  it("charges a risk's controls, the context's versions and a page of risks to the same budget (hostile-input probe 2026-12-04: HTTP 500 after 13-22 s)", async () => {
+    const riskId = await riskWithControls(t, await sharedAsset(t, 'Budgeted controls'), 'Budgeted risk');
+    await t.ok(`mutation($i: RecordContextInput!) { recordContext(input: $i) { id } }`, { i: { period: 'FY2026', scope: 'custody', internalIssues: ['i'.repeat(9_000)], externalIssues: ['e'], interestedParties: ['p'] } }, users.committee);
+    const queries = {
+      controls: `{ a: risk(id: "${riskId}") { id controls { title reason } } }`,
+      context: '{ context { period internalIssues } }',
+      versions: '{ contextVersions { period internalIssues } }',
+      page: '{ risks(first: 50) { edges { node { id } } } }',
+    };
+    for (const query of Object.values(queries)) expect([query, (await t.gql(query, {}, users.auditor)).errors]).toEqual([query, undefined]);
+    const saved = resultBudget.bytes;
+    resultBudget.bytes = 1; // each is past it once read
+    try {
+      for (const [what, query] of Object.entries(queries)) {
+        const result = await t.gql(query, {}, users.auditor);
+        expect([what, new Set((result.errors ?? []).map((e) => e.extensions?.code))]).toEqual([what, new Set(['QUERY_TOO_COMPLEX'])]);
+      }
+      expect((await t.gql(queries.controls, {}, users.auditor)).errors?.[0]?.message).toMatch(/controls of risk .* passed it/);
+      expect((await t.gql(queries.page, {}, users.auditor)).errors?.[0]?.message).toMatch(/This page of risks holds more than/);
+      // The budget is the request's: 40 aliases of one risk's controls (a few hundred bytes each) pass 10 KB.
+      resultBudget.bytes = 10_000;
+      const many = await t.gql(`{ ${Array.from({ length: 40 }, (_, i) => `a${i}: risk(id: "${riskId}") { controls { title reason } }`).join(' ')} }`, {}, users.auditor);
+      expect(many.data?.a0?.controls.length).toBeGreaterThan(0);
+      expect(many.data?.a39).toBeNull();
+      expect(new Set((many.errors ?? []).map((e) => e.extensions?.code))).toEqual(new Set(['QUERY_TOO_COMPLEX']));
+    } finally {
+      resultBudget.bytes = saved;
+    }
+    expect((await t.gql(queries.controls, {}, users.auditor)).errors).toBeUndefined();
   }, 60_000);
 
   it('ends a page of the log at 16 MB of events (hasNextPage says more follow) and charges pages to the request budget', async () => {

@@ -38,7 +38,8 @@ export class GetRiskQuery extends Query<RiskRow | null> {
 }
 
 export class ListRisksQuery extends Query<{ rows: RiskRow[]; total: number }> {
-  constructor(readonly filter: RiskFilterValues, readonly afterKey: string | null, readonly limit: number, readonly at?: PointInTime | null) {
+  /** `maxBytes`: a page whose stored risks pass it is refused (QUERY_TOO_COMPLEX) while it is read. */
+  constructor(readonly filter: RiskFilterValues, readonly afterKey: string | null, readonly limit: number, readonly at?: PointInTime | null, readonly maxBytes = Infinity) {
     super();
   }
 }
@@ -70,8 +71,8 @@ export class GetRiskHandler implements IQueryHandler<GetRiskQuery, RiskRow | nul
 @QueryHandler(ListRisksQuery)
 export class ListRisksHandler implements IQueryHandler<ListRisksQuery> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer, private readonly projections: ProjectionRunner) {}
-  async execute({ filter, afterKey, limit, at }: ListRisksQuery) {
-    return registerAt(this.db, this.replayer, this.projections, at, (register) => register.page(filter, afterKey, limit));
+  async execute({ filter, afterKey, limit, at, maxBytes }: ListRisksQuery) {
+    return registerAt(this.db, this.replayer, this.projections, at, (register) => register.page(filter, afterKey, limit, undefined, maxBytes));
   }
 }
 

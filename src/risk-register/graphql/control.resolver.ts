@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { Args, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { StrictDateTime } from '../../graphql/scalars.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
@@ -9,7 +9,8 @@ import { RecordControlProgressCommand } from '../application/control-commands.js
 import { OverdueControlsQuery } from '../application/control-queries.js';
 import { ControlRef, RecordControlProgressInput } from './control.types.js';
 import { toRiskViewAt } from './risk.resolver.js';
-import { ControlsDocument, ControlsDocumentEntry, Risk } from './risk.types.js';
+import { Control, ControlsDocument, ControlsDocumentEntry, Risk } from './risk.types.js';
+import { approxJsonBytes, chargeResultBytes } from '../../graphql/result-budget.js';
 import type { ControlsDocumentView } from '../application/controls-document.js';
 import { listInTurns } from '../../graphql/list-in-turns.js';
 
@@ -31,6 +32,15 @@ export class ControlResolver {
     asOf?: Date | null,
   ) {
     return this.queries.execute(new OverdueControlsQuery(asOf ?? null)).then((refs) => listInTurns(refs));
+  }
+
+  @ResolveField(() => [Control], {
+    description: "The controls decided (Art.18); empty until decided. Charged to the request's result budget: QUERY_TOO_COMPLEX once the request's unpaged lists pass 16 MB.",
+  })
+  controls(@Parent() risk: Risk, @Context() context: object): Control[] {
+    // Up to 500 controls of three 10,000-character texts a risk: risks(first: 500) could gather gigabytes.
+    chargeResultBytes(context, `controls of risk ${risk.id.slice(0, 80)}`, approxJsonBytes(risk.controls));
+    return risk.controls;
   }
 
   @Mutation(() => Risk, {

@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Args, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { controlViews } from './control.types.js';
+import { resultBudget } from '../../graphql/result-budget.js';
 import { StrictDateTime } from '../../graphql/scalars.js';
 import { AFTER_DESCRIPTION, AS_OF_DESCRIPTION, AT_POSITION_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
@@ -94,7 +95,7 @@ export class RiskResolver {
     return row ? toRiskViewAt(row, asOf ?? this.clock.now()) : null;
   }
 
-  @Query(() => RiskConnection, { description: `The risk register by priority (Art.16): risks still to be treated first, by level, asset value and age, then the others. ${ANY_ROLE} Errors: BAD_USER_INPUT (filter, first, after, asOf, atPosition).` })
+  @Query(() => RiskConnection, { description: `The risk register by priority (Art.16): risks still to be treated first, by level, asset value and age, then the others. ${ANY_ROLE} Errors: BAD_USER_INPUT (filter, first, after, asOf, atPosition); QUERY_TOO_COMPLEX when the page's risks pass 16 MB, or their controls and the request's other unpaged lists do.` })
   async risks(
     @Args('filter', { type: () => RiskFilter, nullable: true, description: 'Narrows the list; omit for every risk.' }) filter?: RiskFilter | null,
     @Args('first', { type: () => Int, nullable: true, description: FIRST_DESCRIPTION }) first?: number | null,
@@ -105,7 +106,7 @@ export class RiskResolver {
     const now = this.clock.now();
     const limit = pageSize(first);
     const afterKey = decodeCursor(CURSOR_TAG, after);
-    const { rows, total } = await this.queries.execute(new ListRisksQuery(filter ?? {}, afterKey, limit + 1, pointInTime(asOf, atPosition)));
+    const { rows, total } = await this.queries.execute(new ListRisksQuery(filter ?? {}, afterKey, limit + 1, pointInTime(asOf, atPosition), resultBudget.bytes));
     return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.sortKey), (r) => toRiskViewAt(r, asOf ?? now), afterKey !== null);
   }
 

@@ -253,7 +253,8 @@ export class Risk {
   @Field(() => [Analysis], { description: 'Every analysis, all cycles, oldest first (Art.15).' }) analyses!: Analysis[];
   @Field(() => Evaluation, { nullable: true, description: 'The latest evaluation (Art.16); null until evaluated.' }) evaluation?: Evaluation;
   @Field(() => Treatment, { nullable: true, description: 'The treatment decided (Art.17); null until decided.' }) treatment?: Treatment;
-  @Field(() => [Control], { description: 'The controls decided (Art.18); empty until decided.' }) controls!: Control[];
+  /** The controls decided (Art.18): a field of its own, charged to the request's result budget (ControlResolver.controls). */
+  controls!: Control[];
   @Field(() => ID, { nullable: true, description: 'The plan not CLOSED the risk is an item of (at most one, Art.19); null when none.' }) planId?: string;
   @Field(() => RiskConsent, { nullable: true, description: "The owner's consent to the residual risk (Art.20); null until asked." }) consent?: RiskConsent;
   @Field(() => [Review], { description: 'Every review, oldest first (Art.12(3)-(4)).' }) reviews!: Review[];

@@ -4,6 +4,7 @@ import type { Projection, ProjectionOptions } from '../../projections/projection
 import { preparedOnce, type ReadDb } from '../../projections/read-model-database.js';
 import { DocumentCache } from '../../projections/document-cache.js';
 import { eachInTurns } from '../../shared/application/turns.js';
+import { QueryTooComplexError } from '../../shared/domain/errors.js';
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
 import { isPrioritised, sortKey } from '../domain/priority.js';
 import { riskDecider } from '../domain/risk.decider.js';
@@ -338,8 +339,12 @@ export class RiskRegisterQueries {
     };
   }
 
-  /** Risks in register order after `afterKey`, with their priority and flags computed for the whole register. */
-  page(filter: RiskFilterValues, afterKey: string | null, limit: number, onlyId?: string): { rows: RiskRow[]; total: number } {
+  /**
+   * Risks in register order after `afterKey`, with their priority and flags computed for the whole
+   * register. A page whose stored documents pass `maxBytes` is refused (QUERY_TOO_COMPLEX) as soon
+   * as they do, before they are all read and parsed: a risk may hold 500 controls of 10,000-character texts.
+   */
+  page(filter: RiskFilterValues, afterKey: string | null, limit: number, onlyId?: string, maxBytes = Infinity): { rows: RiskRow[]; total: number } {
     const where: string[] = [];
     const args: (string | number | null)[] = [];
     if (onlyId !== undefined) {
@@ -380,10 +385,16 @@ export class RiskRegisterQueries {
     // (ROW_NUMBER over the whole register on every page took 80-450 ms at 15,000 risks: probe p10).
     const between = preparedOnce(this.db, 'SELECT COUNT(*) FROM risks INDEXED BY risks_register_order WHERE sort_key >= ? AND sort_key < ? AND prioritised = 1', 'pluck');
     let before = 0;
+    let read = 0;
     const doc = preparedOnce(this.db, 'SELECT doc FROM risks WHERE id = ?', 'pluck');
     const rows = keys.map((k, i) => {
       before = i === 0 ? prioritisedBefore(this.db, k.sort_key) : before + (between.get(keys[i - 1]!.sort_key, k.sort_key) as number);
-      return { ...k, priority: k.prioritised === 1 ? before + 1 : null, doc: doc.get(k.id) as string };
+      const text = doc.get(k.id) as string;
+      read += text.length;
+      if (read > maxBytes) {
+        throw new QueryTooComplexError(read, maxBytes, `This page of risks holds more than ${(maxBytes / 1024 / 1024).toFixed(1)} MB (${i + 1} risks read of ${keys.length}): ask for a smaller page (first) or fewer fields, such as controls`);
+      }
+      return { ...k, priority: k.prioritised === 1 ? before + 1 : null, doc: text };
     });
     return {
       total,
