@@ -242,11 +242,13 @@ export function isRealDate(value: unknown): value is string {
  * and the invisible ones that only pad a name: zero-width space, word joiner and invisible
  * operators, byte-order mark, soft hyphen, Mongolian vowel separator, the Hangul fillers and the
  * blank Braille pattern U+2800 (`Signer 123\u2800` was taken beside `Signer 123`: trimming does
- * not remove it, and it reads as nothing). Joiners (U+200C, U+200D) and variation selectors
+ * not remove it, and it reads as nothing), and the format controls that are not default-ignorable
+ * yet show nothing in a name: the interlinear annotation marks U+FFF9-FFFB and the Egyptian
+ * hieroglyph format controls U+13430-1343F (seven `Hot signer X` in one department, probe 2026-12-04). Joiners (U+200C, U+200D) and variation selectors
  * stay: scripts, emoji and kanji variants (異体字) need them; an asset name's key ignores them
  * (`nameKey`), as it does tag characters, which emoji flags of regions are made of.
  */
-const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069\u200B\u2060-\u2064\uFEFF\u00AD\u180E\u115F\u1160\u3164\uFFA0\u2800]/u;
+const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069\u200B\u2060-\u2064\uFEFF\u00AD\u180E\u115F\u1160\u3164\uFFA0\u2800\uFFF9-\uFFFB\u{13430}-\u{1343F}]/u;
 
 /** Whether a name holds a character of UNPRINTABLE. */
 export function hasUnprintable(name: string): boolean {

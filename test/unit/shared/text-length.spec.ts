@@ -57,7 +57,7 @@ describe('names and titles are printable', () => {
   const input = (name: string) => ({ name, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1, integrity: 1, availability: 1 });
   const judge = (value: object) => new InputValidationPipe().transform(value, { type: 'body', metatype: RegisterAssetInput }).then(() => 'ok', (e: { fields?: unknown }) => e.fields);
   it('refuses control, line-separator and bidirectional-override characters in a name, and takes any script', async () => {
-    for (const name of ['Wallet\u202Egnp.exe', 'a\u0000b', 'tab\there', 'two\nlines', 'line\u2028sep', 'iso\u2066late', 'Hot\u200Bwallet', 'Wallet\u2060', 'soft\u00ADhyphen', '\u3164', '\u2800\u2800', 'Signer 123\u2800']) {
+    for (const name of ['Wallet\u202Egnp.exe', 'a\u0000b', 'tab\there', 'two\nlines', 'line\u2028sep', 'iso\u2066late', 'Hot\u200Bwallet', 'Wallet\u2060', 'soft\u00ADhyphen', '\u3164', '\u2800\u2800', 'Signer 123\u2800', 'Hot signer X\uFFF9', 'Hot\uFFFBsigner', 'Hot signer X\u{13430}', 'Hot signer \u{1343F}X']) {
       // A control but tab, line feed and carriage return is no text either (the second message, after the first).
       expect([JSON.stringify(name), await judge(input(name))]).toEqual([JSON.stringify(name), { name: expect.stringMatching(/^must not contain control, line-separator, bidirectional-override or invisible characters(; must be well-formed Unicode text.*)?$/) }]);
     }
