@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import {
   GraphQLError,
+  getOperationAST,
   Kind,
   specifiedRules,
   TokenKind,
@@ -284,6 +285,13 @@ export function wsEdgeCheck(limits: EdgeLimits, holder: SchemaHolder) {
     if (refused) return [refusal(refused)];
     const invalid = validate(schema, document, specifiedRules);
     if (invalid.length) return invalid;
+    // An operation the document does not hold is the client's mistake, as over HTTP (BAD_USER_INPUT):
+    // priced, it read as QUERY_TOO_COMPLEX "at least 100000" (hostile-input probe, 2026-12-04).
+    if (!getOperationAST(document, payload.operationName ?? undefined)) {
+      const named = payload.operationName ?? null;
+      const problem = named === null ? 'must name one of the operations of a document holding several' : `names no operation of the document ("${named.slice(0, 100)}")`;
+      return [refusal(new BadInputError({ operationName: problem }, named === null ? 'Must provide operation name if query contains multiple operations.' : `Unknown operation named "${named.slice(0, 100)}".`))];
+    }
     const overLimits = afterValidation(schema, document, payload.variables ?? {}, payload.operationName ?? undefined, limits);
     if (overLimits) return [overLimits];
     return { schema, document, variableValues: payload.variables ?? undefined, operationName: payload.operationName ?? undefined };

@@ -74,8 +74,8 @@ describe('GraphQL edge: cost budget and document limits', () => {
 
   it('applies the same limits to operations sent over graphql-ws', async () => {
     const client = await t.wsClient(users.auditor);
-    const answer = (query: string) =>
-      new Promise<any>((resolve) => client.subscribe({ query }, { next: (m) => resolve(m), error: (e) => resolve(e), complete: () => resolve(null) }));
+    const answer = (query: string, operationName?: string) =>
+      new Promise<any>((resolve) => client.subscribe({ query, ...(operationName !== undefined ? { operationName } : {}) }, { next: (m) => resolve(m), error: (e) => resolve(e), complete: () => resolve(null) }));
     try {
       const costly = await answer(aliased(1000, 'events(first: 500) { edges { node { position } } }'));
       expect(costly[0]?.extensions ?? costly.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: DEFAULT_GRAPHQL_MAX_COST });
@@ -83,9 +83,15 @@ describe('GraphQL edge: cost budget and document limits', () => {
       expect(JSON.stringify(deep)).not.toMatch(/INTERNAL_SERVER_ERROR/);
       const huge = await answer(`{ ${'__typename '.repeat(40_000)}}`);
       expect((huge[0]?.extensions ?? huge.errors?.[0]?.extensions)?.code).toBe('BAD_USER_INPUT');
-      // An ordinary operation still runs over the socket.
+      // An operation the document does not hold is BAD_USER_INPUT, as over HTTP (it read QUERY_TOO_COMPLEX, probe 2026-12-04).
+      for (const [query, name] of [['{ me { id } }', ''], ['{ me { id } }', 'Other'], ['query A { me { id } } query B { me { id } }', undefined]] as const) {
+        const unknown = await answer(query, name);
+        expect([query, name, unknown[0]?.extensions ?? unknown.errors?.[0]?.extensions]).toMatchObject([query, name, { code: 'BAD_USER_INPUT', fields: { operationName: expect.any(String) } }]);
+      }
+      // An ordinary operation still runs over the socket, named or not.
       const fine = await answer('{ events(first: 1) { edges { node { position } } } }');
       expect(fine.errors).toBeUndefined();
+      expect((await answer('query A { me { id } } query B { me { id } }', 'B')).errors).toBeUndefined();
     } finally {
       await client.dispose();
     }
