@@ -204,6 +204,8 @@ export function validateCriteriaDefinition(def: CriteriaDefinition): void {
 
   // matrix[likelihood-1][impact-1]
   const matrix = d.matrix;
+  /** The lowest level of a complete matrix: the lowest any risk or target can have. */
+  let lowestCell: string | undefined;
   if (!Array.isArray(matrix)) {
     errors.add('matrix', 'must be a list of rows, one per likelihood level');
   } else {
@@ -234,6 +236,7 @@ export function validateCriteriaDefinition(def: CriteriaDefinition): void {
     // Monotone: a cell is not lower than the cell below it (lower likelihood) nor the one to its left (lower impact).
     if (complete && N !== undefined && M !== undefined) {
       const m = matrix as string[][];
+      lowestCell = m.flat().reduce((low, cell) => (rank(cell) < rank(low) ? cell : low));
       for (let i = 0; i < N; i++) {
         for (let j = 0; j < M; j++) {
           if (i > 0 && rank(m[i][j]) < rank(m[i - 1][j])) {
@@ -254,6 +257,9 @@ export function validateCriteriaDefinition(def: CriteriaDefinition): void {
     if (r < 0) errors.add('acceptanceLevel', `must be one of the risk levels (${levels.join(', ')})`);
     else if (r === levels.length - 1) {
       errors.add('acceptanceLevel', 'must be below the highest risk level (otherwise no risk would ever be treated)');
+    } else if (lowestCell !== undefined && rank(lowestCell) > r) {
+      // No cell at or below it: no treatment target could ever meet it (TARGET_ABOVE_ACCEPTANCE for every one), and no risk be retained.
+      errors.add('acceptanceLevel', `must be at least the matrix's lowest level ("${lowestCell}"): no risk and no treatment target could ever meet it`);
     }
   }
 

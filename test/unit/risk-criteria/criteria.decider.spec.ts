@@ -205,6 +205,22 @@ describe('validateCriteriaDefinition (Art.13)', () => {
     ).toEqual({ acceptanceLevel: expect.stringContaining('highest') });
   });
 
+  it("refuses an acceptance level below every cell of the matrix (no target could meet it: every treatment refused, compliance probe 2026-12-04)", () => {
+    // A level under the others that no cell takes: accepting only it would let nothing be retained or treated.
+    expect(
+      fieldsOf((d) => {
+        d.riskLevels = ['Very low', 'Low', 'Medium', 'High'];
+        d.acceptanceLevel = 'Very low';
+        d.reviewIntervalDays = [...d.reviewIntervalDays, { level: 'Very low', days: 730 }];
+      }),
+    ).toEqual({ acceptanceLevel: 'must be at least the matrix\'s lowest level ("Low"): no risk and no treatment target could ever meet it' });
+    // The matrix's lowest level itself is accepted.
+    const lowest = definition();
+    lowest.riskLevels = ['Very low', 'Low', 'Medium', 'High'];
+    lowest.reviewIntervalDays = [...lowest.reviewIntervalDays, { level: 'Very low', days: 730 }];
+    expect(() => validateCriteriaDefinition(lowest)).not.toThrow();
+  });
+
   it('needs exactly 3 impactByAssetValue entries', () => {
     expect(
       fieldsOf((d) => {
