@@ -128,7 +128,9 @@ export function domainExtensions(error: DomainError): Record<string, unknown> {
 
 /** The most characters of a name quoted from the client's document into an answer. */
 export const QUOTED_NAME_MAX = 100;
-const LONG_QUOTE = new RegExp(`"([^"]{${QUOTED_NAME_MAX + 1},})"`, 'g');
+// A name holds no white space: the words between two quoted names (our own DateTime explanation
+// after `found "…"`) are not a quote, and were cut in the middle of the reason (compliance probe 2026-12-04).
+const LONG_QUOTE = new RegExp(`"([^"\\s]{${QUOTED_NAME_MAX + 1},})"`, 'g');
 /** The longest message left after the quotes are cut: GraphQL's own words around a few names (a "did you mean" names five). */
 const MESSAGE_MAX = 1_400;
 

@@ -220,5 +220,8 @@ describe('a single risk at a past point equals the register replayed to that poi
     await t.ok(`query { overdueControls(asOf: "9999-12-31T14:59:59.999Z") { riskId } }`, {}, users.auditor);
     const beyond = errorOf(await t.gql(`query { overdueControls(asOf: "9999-12-31T23:59:59Z") { riskId } }`, {}, users.auditor));
     expect(beyond.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    // The message gives the reason whole, the bound included (it was cut at "on a rea…", compliance probe 2026-12-04).
+    expect(beyond.message).toContain('up to the end of 9999-12-31 in Japan (9999-12-31T14:59:59.999Z)');
+    expect(beyond.message).not.toContain('…');
   });
 });
