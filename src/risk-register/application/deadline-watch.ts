@@ -24,8 +24,9 @@ import type { RiskState } from '../domain/risk.state.js';
 import { RiskRegisterQueries } from '../projections/risk-register.projection.js';
 import { RiskWriteContext } from './write-context.js';
 
-/** Risks read from the register per step of a pass (one synchronous step of the event loop each). */
+/** Risks read from the register per step of a pass (one synchronous step of the event loop each), and the most of their stored text. */
 const WATCH_PAGE = 200;
+const WATCH_PAGE_CHARS = 2 * 1024 * 1024;
 
 /** How soon the watch looks again while the read models catch up with the log at start. */
 const CATCH_UP_RECHECK_MS = 1_000;
@@ -95,9 +96,9 @@ export class DeadlineWatch implements OnApplicationBootstrap, OnModuleDestroy {
       // go held every request for tens of milliseconds at each pass.
       const candidates: RiskState[] = [];
       for (let after = 0; !this.stopped; ) {
-        const page = register.statesAfter(after, WATCH_PAGE);
+        const page = register.statesAfter(after, WATCH_PAGE, WATCH_PAGE_CHARS);
         for (const { state } of page) if (hasUnrecordedDeadline(state, criteria, at) || staleWithoutQuestion(state)) candidates.push(state);
-        if (page.length < WATCH_PAGE) break;
+        if (page.length === 0) break;
         after = page[page.length - 1]!.seq;
         await new Promise((resolve) => setImmediate(resolve));
       }

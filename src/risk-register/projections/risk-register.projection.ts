@@ -453,10 +453,21 @@ export class RiskRegisterQueries {
     return states;
   }
 
-  /** A page of the risks' states in the order they were identified, after `afterSeq` (0: from the first). */
-  statesAfter(afterSeq: number, limit: number): { seq: number; state: RiskState }[] {
-    const rows = this.db.prepare('SELECT seq, doc FROM risks WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as { seq: number; doc: string }[];
-    return rows.map((r) => ({ seq: r.seq, state: JSON.parse(r.doc) as RiskState }));
+  /**
+   * A page of the risks' states in the order they were identified, after `afterSeq` (0: from the
+   * first): at most `limit`, ending after the one that brings their stored text to `maxChars` (a
+   * risk may hold megabytes of controls: 200 of them were parsed in one task of 600 ms, probe
+   * 2026-12-04). Only an empty page means the end.
+   */
+  statesAfter(afterSeq: number, limit: number, maxChars = Infinity): { seq: number; state: RiskState }[] {
+    const page: { seq: number; state: RiskState }[] = [];
+    let chars = 0;
+    for (const r of preparedOnce(this.db, 'SELECT seq, doc FROM risks WHERE seq > ? ORDER BY seq LIMIT ?').iterate(afterSeq, limit) as IterableIterator<{ seq: number; doc: string }>) {
+      page.push({ seq: r.seq, state: JSON.parse(r.doc) as RiskState });
+      chars += r.doc.length;
+      if (chars >= maxChars) break;
+    }
+    return page;
   }
 
   /** Counts of open, analysed risks per likelihood x impact and per level, through the matrix of the criteria in force. */

@@ -168,3 +168,38 @@ describe('RiskRegisterQueries.page ranks', () => {
     db.close();
   });
 });
+
+/**
+ * Risks may hold megabytes of controls: the register's reads bound what one task parses
+ * (statesAfter, for the deadline watch) and what one page of risks may hold (page, for risks(first)).
+ * Hostile-input probe, 2026-12-04.
+ */
+describe('RiskRegisterQueries bounds by size', () => {
+  const registerOf = (sizes: number[]) => {
+    const db = new Database(':memory:');
+    new RiskRegisterProjection().setup(db);
+    const insert = db.prepare('INSERT INTO risks (id, seq, status, owner_id, prioritised, sort_key, needs_reevaluation, assets_retired, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    sizes.forEach((size, i) => insert.run(`r-${i}`, i + 1, 'IDENTIFIED', 'owner', 0, `1|${i}`, 0, 0, 1, JSON.stringify({ id: `r-${i}`, version: 1, description: 'x'.repeat(size) })));
+    return new RiskRegisterQueries(db);
+  };
+
+  it('statesAfter ends a page after the risk that brings its text to maxChars, at least one risk a page; only an empty page ends', () => {
+    const queries = registerOf([10, 1_000, 1_000, 10, 5_000, 10]);
+    const pages: string[][] = [];
+    for (let after = 0; ; ) {
+      const page = queries.statesAfter(after, 4, 1_500);
+      if (page.length === 0) break;
+      pages.push(page.map((r) => r.state.id));
+      after = page[page.length - 1]!.seq;
+    }
+    expect(pages).toEqual([['r-0', 'r-1', 'r-2'], ['r-3', 'r-4'], ['r-5']]);
+    expect(queries.statesAfter(0, 4).map((r) => r.state.id)).toEqual(['r-0', 'r-1', 'r-2', 'r-3']);
+  });
+
+  it('page refuses a page whose risks pass maxBytes, while it reads them (QUERY_TOO_COMPLEX)', () => {
+    const queries = registerOf([10, 1_000, 1_000, 10]);
+    expect(queries.page({}, null, 10, undefined, 5_000).rows).toHaveLength(4);
+    expect(() => queries.page({}, null, 10, undefined, 1_500)).toThrow(expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', message: expect.stringContaining('3 risks read of 4') }));
+  });
+});
+
