@@ -482,4 +482,17 @@ describe('a plan submitted to the board freezes its risks (Art. 19)', () => {
   it('a review finding names the plan whose item it reopens', () => {
     given(riskDecider, reviewableEvents()).when(review('rv-9', 3, 3)).thenMatches([{ type: 'RiskReviewed' }, { type: 'RiskReassessmentOpened', data: { planId: PLAN } }]);
   });
+
+  it("an answer for the plan a review took the risk out of says it left that plan (its item is still listed, REOPENED), not only that it is not in it", () => {
+    // Submitted to the board in the plan, approved and accepted, its controls implemented, then a review finding.
+    const accepted = continueHistory(inPlanEvents(), freezeForBoard(), awaitConsent(), recordConsent(true));
+    const implemented = stateOf(accepted).controls.map((c) => ({ type: 'RecordControlProgress' as const, riskId: RISK, controlId: c.controlId, status: 'IMPLEMENTED' as const, actor: { id: 'u-com', name: 'Committee', roles: ['COMMITTEE_MEMBER' as const] }, at: '2025-04-04T00:00:00.000Z' }));
+    const reopened = continueHistory(accepted, ...implemented, review('rv-9', 3, 3));
+    expect(stateOf(reopened)).toMatchObject({ status: 'IDENTIFIED', cycle: 2 });
+    const refused = given(riskDecider, reopened).when(recordConsent(true)).thenThrows(RuleViolationError, { rule: 'RISK_NOT_IN_PLAN' });
+    expect(refused.message).toMatch(/is not an item of plan .* any more: it has left the plan since the board decided on it \(a review finding reopened it, now cycle 2/);
+    // A plan the risk was never submitted in: the plain refusal.
+    const other = given(riskDecider, reopened).when(recordConsent(true, { planId: 'plan-other' })).thenThrows(RuleViolationError, { rule: 'RISK_NOT_IN_PLAN' });
+    expect(other.message).not.toMatch(/any more/);
+  });
 });
