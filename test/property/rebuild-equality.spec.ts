@@ -663,7 +663,7 @@ async function perform(w: World, op: Op, stats: Stats): Promise<boolean> {
       const r = pickFrom(s.risks, (r) => TREATED_STATUSES.includes(r.status));
       if (!r) return false;
       const controls = Array.from({ length: x.controls }, (_, k) => ({
-        controlId: randomUUID(), title: k === 0 ? 'Multi-signature withdrawals' : 'Cold storage ratio', description: 'Keys held by separate teams',
+        controlId: randomUUID(), title: k === 0 ? 'Multi-signature withdrawals' : `Cold storage ratio ${k}`, description: 'Keys held by separate teams',
         ownerId: 'u-custody-lead', dueDate: day(at, x.dueDays + k), reason: 'A single stolen key can no longer move funds', reference: x.flag ? 'CB-02' : null,
       }));
       await onRisk({ type: 'DecideControls', actor: x.flag ? committee : cisos[1]!, at, riskId: r.id, controls });

@@ -129,7 +129,11 @@ export function decideControls(c: DecideControls, state: RiskState): RiskEvent[]
         if (!state.controls.some((x) => x.controlId === ctl.existingControlId)) errors.add(`${f}.existingControlId`, `is not a control of risk ${state.id}`);
         else if (c.controls.findIndex((x) => x?.existingControlId === ctl.existingControlId) !== k) errors.add(`${f}.existingControlId`, `duplicates ${ctl.existingControlId}`);
       }
-      requiredText(errors, `${f}.title`, ctl?.title, RISK_TITLE_MAX_LENGTH);
+      const title = requiredText(errors, `${f}.title`, ctl?.title, RISK_TITLE_MAX_LENGTH);
+      // A control decided again is matched by its title when existingControlId does not name it: two of
+      // one title made that match pick one of them, and the other's progress was lost (compliance probe 2026-12-04).
+      const twin = title === '' ? -1 : c.controls.findIndex((x) => typeof x?.title === 'string' && x.title.trim() === title);
+      if (twin >= 0 && twin < k) errors.add(`${f}.title`, `repeats the title of controls[${twin}]: give each control a title of its own`);
       requiredText(errors, `${f}.description`, ctl?.description, RISK_TEXT_MAX_LENGTH);
       requiredUserId(errors, `${f}.ownerId`, ctl?.ownerId);
       if (!isRealDate(ctl?.dueDate)) errors.add(`${f}.dueDate`, 'must be a real date written YYYY-MM-DD');

@@ -211,9 +211,16 @@ describe('DecideControls (Art. 18)', () => {
 
   it("refuses a control's owner no user could be (an invisible or system id)", () => {
     const error = given(riskDecider, treatmentDecidedEvents())
-      .when(decideControls({ controls: [control({ ownerId: '\u200B\u200B' }), control({ controlId: 'ctl-b', ownerId: 'system:x' })] }))
+      .when(decideControls({ controls: [control({ ownerId: '\u200B\u200B' }), control({ controlId: 'ctl-b', title: 'Second control', ownerId: 'system:x' })] }))
       .thenThrows(BadInputError);
     expect(error.fields).toEqual({ 'controls[0].ownerId': expect.stringMatching(/no user could act under it/), 'controls[1].ownerId': expect.stringMatching(/system:/) });
+  });
+
+  it('refuses two controls of one title in one decision: a control decided again is matched by its title (compliance probe 2026-12-04)', () => {
+    const error = given(riskDecider, treatmentDecidedEvents())
+      .when(decideControls({ controls: [control({ title: 'a' }), control({ controlId: 'ctl-b', title: 'b' }), control({ controlId: 'ctl-c', title: ' a ' })] }))
+      .thenThrows(BadInputError);
+    expect(error.fields).toEqual({ 'controls[2].title': 'repeats the title of controls[0]: give each control a title of its own' });
   });
 
   it('validates each control, naming its index', () => {
@@ -223,9 +230,9 @@ describe('DecideControls (Art. 18)', () => {
           controls: [
             control({ title: '', reason: ' ' }),
             control({ controlId: 'ctl-multisig', ownerId: '', description: '' }),
-            control({ controlId: 'ctl-c', dueDate: '2025-02-30' }),
-            control({ controlId: 'ctl-d', dueDate: '30/06/2025' }),
-            control({ controlId: 'ctl-e', dueDate: '2025-04-02' }),
+            control({ controlId: 'ctl-c', title: 'Control C', dueDate: '2025-02-30' }),
+            control({ controlId: 'ctl-d', title: 'Control D', dueDate: '30/06/2025' }),
+            control({ controlId: 'ctl-e', title: 'Control E', dueDate: '2025-04-02' }),
           ],
         }),
       )
