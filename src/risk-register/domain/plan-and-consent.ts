@@ -118,10 +118,10 @@ function declinedAndBackInTreatment(state: RiskState, planId: string): boolean {
 
 function requireSamePlan(state: RiskState, planId: string): void {
   if (!PLANNED_STATUSES.includes(state.status) || state.planId !== planId) {
-    // A risk the board decided on in that plan and that has left it since: the plan may still list
+    // A risk submitted to the board in that plan and that has left it since: the plan may still list
     // its item (REOPENED until the committee removes it), so "not an item" alone misled (compliance probe 2026-12-04).
     const left = state.boardSubmission?.planId === planId && state.planId !== planId;
-    const why = left ? ` any more: it has left the plan since the board decided on it (a review finding reopened it, now cycle ${state.cycle}, or it was removed or the plan closed); nothing is asked of its owner there` : '';
+    const why = left ? ` any more: it has left the plan since it was submitted to the board in it (a review finding reopened it, now cycle ${state.cycle}, or it was removed or the plan closed); nothing is asked of its owner there` : '';
     throw violation(RiskRules.RISK_NOT_IN_PLAN, `Risk ${state.id} (${state.status}) is not an item of plan ${planId}${why}`);
   }
 }
