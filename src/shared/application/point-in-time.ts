@@ -59,7 +59,9 @@ export async function settlePoint(store: Pick<EventStore, 'headPosition' | 'awai
   return end === point.atPosition ? point : { atPosition: end };
 }
 
+/** Pages appendEnd reads: a page ends at this many events or after the one that brings it to this many bytes. */
 const APPEND_PAGE = 64;
+const APPEND_PAGE_BYTES = 1024 * 1024;
 
 /**
  * The position of the last event of the append that holds the event at `position` (itself when
@@ -76,10 +78,10 @@ async function appendEnd(store: Pick<EventStore, 'readAll'>, position: string): 
   let page: RecordedEvent[];
   if (commit !== null) {
     sameAppend = (e) => e.position.startsWith(`${commit}-`);
-    page = await store.readAll({ after: position, maxCount: APPEND_PAGE });
+    page = await store.readAll({ after: position, maxCount: APPEND_PAGE, maxBytes: APPEND_PAGE_BYTES });
   } else {
     const n = decodePosition(position);
-    page = await store.readAll({ after: n === 0n ? null : encodePosition(n - 1n), maxCount: APPEND_PAGE });
+    page = await store.readAll({ after: n === 0n ? null : encodePosition(n - 1n), maxCount: APPEND_PAGE, maxBytes: APPEND_PAGE_BYTES });
     const held = page[0];
     if (held?.position !== position) return position;
     const { recordedAt, metadata } = held;
@@ -97,8 +99,9 @@ async function appendEnd(store: Pick<EventStore, 'readAll'>, position: string): 
       if (!sameAppend(e)) return end;
       end = e.position;
     }
-    if (page.length < APPEND_PAGE) return end;
-    page = await store.readAll({ after: page[page.length - 1]!.position, maxCount: APPEND_PAGE });
+    // A page may end early (its bytes): only an empty page is the end of the log.
+    if (page.length === 0) return end;
+    page = await store.readAll({ after: page[page.length - 1]!.position, maxCount: APPEND_PAGE, maxBytes: APPEND_PAGE_BYTES });
   }
 }
 

@@ -81,4 +81,16 @@ describe.each(stores)('settlePoint on the %s store', (_name, open) => {
     expect((await settlePoint(store, { atPosition: long[0] })).atPosition).toBe(long[599]);
     expect((await settlePoint(store, { atPosition: long[300] })).atPosition).toBe(long[599]);
   });
+
+  it('follows an append of large events past pages that end early by their size', async () => {
+    const store = await open();
+    const big = command('big-events', 'big-events');
+    // Eight events of 300 KB: a page of the log ends after a few of them (appendEnd reads pages of 1 MiB).
+    await store.append('large', Array.from({ length: 8 }, (_, i) => ({ eventId: randomUUID(), type: 'Noted', schemaVersion: 1, data: { i, text: 'x'.repeat(300_000) }, metadata: big })), { expectedVersion: ExpectedVersion.noStream });
+    await store.append('after', events(1, command('next', 'next')), { expectedVersion: ExpectedVersion.noStream });
+    const all = (await store.readAll({ maxCount: 100 })).map((e) => e.position);
+    expect(all).toHaveLength(9);
+    expect((await settlePoint(store, { atPosition: all[0] })).atPosition).toBe(all[7]);
+    expect((await settlePoint(store, { atPosition: all[8] })).atPosition).toBe(all[8]);
+  });
 });
