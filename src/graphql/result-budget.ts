@@ -40,10 +40,9 @@ function budgetOf(context: object): Budget {
 export function withinResultBudget<T>(context: object, what: string, read: () => Promise<T>, bytes: (result: T) => number, paged = false): Promise<T> {
   const b = budgetOf(context);
   const run = b.tail.then(async () => {
-    if (b.used > resultBudget.bytes) throw refusal(b.used, what);
+    requireRoom(b, what);
     const result = await read();
-    b.used += bytes(result);
-    if (!paged && b.used > resultBudget.bytes) throw refusal(b.used, what);
+    spend(b, what, bytes(result), paged);
     return result;
   });
   b.tail = run.catch(() => undefined);
@@ -79,9 +78,19 @@ export function chargeLinkedEntities(context: object, what: string, count: numbe
  */
 export function chargeResultBytes(context: object, what: string, bytes: number): void {
   const b = budgetOf(context);
+  requireRoom(b, what);
+  spend(b, what, bytes);
+}
+
+/** Refuses a read once the request's budget is already spent. */
+function requireRoom(b: Budget, what: string): void {
   if (b.used > resultBudget.bytes) throw refusal(b.used, what);
+}
+
+/** Charges what was read; past the budget it is refused, unless `paged` (answered, the next read refused). */
+function spend(b: Budget, what: string, bytes: number, paged = false): void {
   b.used += bytes;
-  if (b.used > resultBudget.bytes) throw refusal(b.used, what);
+  if (!paged && b.used > resultBudget.bytes) throw refusal(b.used, what);
 }
 
 /** About the bytes of `value`'s JSON, without building it: its strings' UTF-8, and a few bytes for each key and other value. */
