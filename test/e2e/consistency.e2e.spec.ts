@@ -180,9 +180,11 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     expect((await ok(TREAT, { riskId: avoided, options: ['AVOID'], rationale: 'the business is given up', targetLikelihood: 1, targetImpact: 1 }, users.committee)).decideTreatment.status).toBe('CLOSED');
     const left = await waitFor(() => plan(planId), (p: any) => p.status !== 'IN_FORCE');
     expect(left).toMatchObject({ status: 'APPROVED', items: [{ riskId: kept, consent: 'ACCEPTED' }, { riskId: avoided, consent: 'STALE' }] });
-    // The item says why its owner can never answer again, learnt with the stale consent in one plan decision.
-    const planEvents = (await t.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: planId }, users.auditor)).history.map((e: { type: string }) => e.type);
-    expect(planEvents.slice(-3)).toEqual(['ResidualConsentBecameStale', 'PlanItemRiskClosed', 'PlanLeftForce']);
+    // The item says why its owner can never answer again, learnt after the stale consent, in the AVOID's own append.
+    const planHistory = (await t.ok(`query($id: ID!) { history(id: $id) { type recordedAt } }`, { id: planId }, users.auditor)).history;
+    expect(planHistory.slice(-3).map((e: { type: string }) => e.type)).toEqual(['ResidualConsentBecameStale', 'PlanLeftForce', 'PlanItemRiskClosed']);
+    const closedAt = (await t.ok(`query($id: ID!) { history(id: $id) { type recordedAt } }`, { id: avoided }, users.auditor)).history.find((e: { type: string }) => e.type === 'RiskClosed').recordedAt;
+    expect(planHistory.slice(-3).map((e: { recordedAt: string }) => e.recordedAt)).toEqual([closedAt, closedAt, closedAt]);
     const marked = (await t.ok(`query($id: ID!) { plan(id: $id) { items { riskId riskClosedAt } } }`, { id: planId }, users.auditor)).plan.items;
     expect(marked).toEqual([{ riskId: kept, riskClosedAt: null }, { riskId: avoided, riskClosedAt: expect.any(String) }]);
     expect(refusal(await gql(ACCEPT, { planId, riskId: avoided, statement: 'again' }, users.riskOwner)).extensions.code).toBe('RULE_VIOLATION');

@@ -142,8 +142,9 @@ export interface JointCommand<S> {
  * What a module appends atomically with a decision on another module's stream, contributed by
  * features (FeatureContribution.followUps) and run for every command: given the command's own
  * decision (its stream, the version it was decided on, its events, who and when) and the
- * attempt's reader, the decisions on other streams that follow from it, at most one per stream
- * ([] when none). The plan learns in the same append that a risk's consent went stale: learnt by
+ * attempt's reader, the decisions on other streams that follow from it ([] when none). Several on
+ * one stream are decided in turn, each on the state the earlier ones leave, and appended as one
+ * part (an AVOID that voids a consent: the plan learns the stale consent, then the closure). The plan learns in the same append that a risk's consent went stale: learnt by
  * a reaction, a moment later (or, after a crash between the two, at the next start, days later),
  * the log showed the plan in force over a consent it no longer had (year probe p14).
  */
@@ -369,6 +370,7 @@ export class CommandExecutor {
         if (earlier) return this.firstResult(primary, earlier.streamId, earlier.events, earlier.position, seen.type);
       }
       const decisions: StreamDecision[] = [primary, ...(joint.others ?? [])];
+      const ownDecisions = decisions.length;
       const states = await Promise.all(decisions.map((d) => reader.state(d.streamId, d.decider)));
       const primaryState = states[0] as S;
       if (expectedVersion !== undefined && expectedVersion !== null) {
@@ -378,20 +380,28 @@ export class CommandExecutor {
       // Decided no earlier than the last event of each stream it writes: a command stamped when its
       // request arrived, and decided after a later-stamped one committed there (on a retry, or on
       // a read that came after it), would otherwise record an instant before that event's.
+      // Several follow-ups on one stream are decided in turn, each on the state the earlier ones
+      // leave (as if appended one after the other), and appended as one part.
       const decideAll = () => {
         const at = decisionTime(ctx.at, decisions.map((d) => read.get(d.streamId)?.lastOccurredAt));
-        return { at, decided: decisions.map((d, i) => d.decider.decide(at === ctx.at ? d.command : restamped(d.command, ctx.at, at), states[i]) as DomainEvent[]) };
+        const evolved = new Map<string, unknown>();
+        const decided = decisions.map((d, i) => {
+          const state = evolved.has(d.streamId) ? evolved.get(d.streamId) : states[i];
+          const events = d.decider.decide(at === ctx.at ? d.command : restamped(d.command, ctx.at, at), state) as DomainEvent[];
+          if (i >= ownDecisions) evolved.set(d.streamId, events.reduce((s: unknown, e) => d.decider.evolve(s, e), state));
+          return events;
+        });
+        return { at, decided };
       };
       let { at, decided } = decideAll();
       const following = joint.followUp ? await joint.followUp(decided[0]!, reader) : [];
       const own = { streamId: primary.streamId, version: read.get(primary.streamId)!.version, events: decided[0]!, actor: ctx.actor, at: ctx.at };
       for (const followUp of this.options.followUps ?? []) following.push(...(await followUp(own, reader)));
       if (following.length > 0) {
-        // One decision per stream: a second would be appended as if the first did not exist.
-        const streams = new Set(decisions.map((d) => d.streamId));
+        // A follow-up never decides on a stream the command decides itself: it follows from that decision.
+        const decidedStreams = new Set(decisions.map((d) => d.streamId));
         for (const d of following) {
-          if (streams.has(d.streamId)) throw new Error(`Two decisions on stream ${d.streamId} in one command (${seen.type})`);
-          streams.add(d.streamId);
+          if (decidedStreams.has(d.streamId)) throw new Error(`Two decisions on stream ${d.streamId} in one command (${seen.type})`);
         }
         // Their streams' last events may move the decision's instant: everything is decided at it.
         states.push(...(await Promise.all(following.map((d) => reader.state(d.streamId, d.decider)))));
@@ -402,7 +412,8 @@ export class CommandExecutor {
       if (decided.every((events) => events.length === 0)) return { state: primaryState, events: [], position: null, duplicate: false };
       // Every stream read in this attempt is appended at the version read: the decided streams with
       // their events, the others as a bare version check (a rule looked at them).
-      const eventsOf = new Map(decisions.map((d, i) => [d.streamId, decided[i]!]));
+      const eventsOf = new Map<string, DomainEvent[]>();
+      decisions.forEach((d, i) => eventsOf.set(d.streamId, [...(eventsOf.get(d.streamId) ?? []), ...decided[i]!]));
       const parts = [...read.entries()]
         .sort(([a], [b]) => (a === primary.streamId ? -1 : b === primary.streamId ? 1 : 0))
         .map(([streamId, { version }]) => ({

@@ -4,8 +4,7 @@ import type { DecisionFollowUp, StreamDecision } from '../../shared/application/
 import { planDecider } from '../domain/plan.decider.js';
 import { planStreamId } from '../domain/plan.state.js';
 import { unsettledItems } from './plan-joint-commands.js';
-import type { MarkItemRiskClosed } from '../domain/plan.commands.js';
-import { planCommandLearntFrom, type PlanCommandFromRisk } from './plan-learns-from-risk.js';
+import { planCommandLearntFrom } from './plan-learns-from-risk.js';
 
 /**
  * Risk → plan, in the same append as the risk's decision: a consent made stale by a material
@@ -20,12 +19,12 @@ import { planCommandLearntFrom, type PlanCommandFromRisk } from './plan-learns-f
  */
 export const planLearnsRiskDecision: DecisionFollowUp = async ({ streamId, version, events, actor, at }, reader) => {
   if (riskStreams.idOf(streamId) === undefined) return [];
-  const decisions = new Map<string, StreamDecision>();
+  const decisions: StreamDecision[] = [];
   const learnt = (events as readonly RiskEvent[]).map((e, i) => planCommandLearntFrom(e, version + 1 + i, { actor, at }));
-  for (const [i, found] of learnt.entries()) {
-    const command = withClosureAfter(found, learnt.slice(i + 1));
-    // One decision per plan (the first); anything more is left to the reactions.
-    if (command === null || decisions.has(command.planId)) continue;
+  // In the risk's order, each decided on the plan as the ones before it leave it (an AVOID that
+  // voids an acceptance: the stale consent, then the closure).
+  for (const [i, command] of learnt.entries()) {
+    if (command === null) continue;
     const acceptance = command.type === 'LearnResidualConsent' && command.accepted;
     // An acceptance followed in the same decision by another change for that plan is not the
     // risk's any more: the plan learns what follows it, never the acceptance alone.
@@ -35,17 +34,7 @@ export const planLearnsRiskDecision: DecisionFollowUp = async ({ streamId, versi
     // An acceptance that would bring the plan into force does not over an item whose risk the
     // plan lags (each read through this attempt, so version-checked at the append).
     const decided = acceptance ? { ...command, unsettledRiskIds: await unsettledItems(plan, reader, command.riskId) } : command;
-    decisions.set(command.planId, { streamId: planStreamId(command.planId), decider: planDecider, command: decided });
+    decisions.push({ streamId: planStreamId(command.planId), decider: planDecider, command: decided });
   }
-  return [...decisions.values()];
+  return decisions;
 };
-
-/**
- * An AVOID of a risk whose consent was live appends ResidualConsentInvalidated, then RiskClosed:
- * the plan learns both in one decision, the closure carrying the stale consent.
- */
-function withClosureAfter(command: PlanCommandFromRisk | null, later: readonly (PlanCommandFromRisk | null)[]): PlanCommandFromRisk | null {
-  if (command?.type !== 'MarkConsentStale') return command;
-  const closure = later.find((c): c is MarkItemRiskClosed => c?.type === 'MarkItemRiskClosed' && c.planId === command.planId);
-  return closure ? { ...closure, staleConsent: { riskVersion: command.riskVersion, reason: command.reason } } : command;
-}

@@ -121,16 +121,13 @@ export interface MarkConsentStale extends PlanCommandBase {
 
 /**
  * Issued when the item's risk was closed (avoided) at `riskVersion` (its RiskClosed), by the
- * risk's own append or the reactions. `staleConsent`: the same decision also made the owner's
- * consent stale (ResidualConsentInvalidated before RiskClosed), learnt with it in one plan
- * decision. System actor: no role check.
+ * risk's own append or the reactions. System actor: no role check.
  */
 export interface MarkItemRiskClosed extends PlanCommandBase {
   type: 'MarkItemRiskClosed';
   riskId: string;
   riskVersion: number;
   closedAt: string;
-  staleConsent?: { riskVersion: number; reason: string };
 }
 
 export type PlanCommand =

@@ -495,16 +495,15 @@ function consentMadeStale(item: PlanItem, riskVersion: number, reason: string, a
 /**
  * The item's risk was closed (avoided): the plan says so on the item, so that the committee sees
  * why it can never be answered and removes it (removeRiskFromPlan). A closed plan, an item no
- * longer in the plan, or one already marked: nothing. The consent made stale by the same decision
- * (staleConsent) is learnt with it, the plan leaving force as after any stale consent.
+ * longer in the plan, or one already marked: nothing. A consent the AVOID made stale is learnt
+ * just before, in the same append (MarkConsentStale), the plan leaving force with it.
  */
 function markItemRiskClosed(c: MarkItemRiskClosed, s: PlanState): PlanEvent[] {
   if (!s.exists || s.status === 'CLOSED') return [];
   const item = s.items.find((i) => i.riskId === c.riskId);
   if (!item || item.riskClosedAt !== undefined) return [];
-  const stale = c.staleConsent ? consentMadeStale(item, c.staleConsent.riskVersion, c.staleConsent.reason, c.at) : [];
   const closed: PlanEvent = { type: 'PlanItemRiskClosed', data: { riskId: c.riskId, riskVersion: c.riskVersion, reason: 'AVOIDED', closedAt: c.closedAt, markedAt: c.at } };
-  return withForceDecided(s, [...stale, closed], c.at, { cause: 'CONSENT_STALE', riskId: c.riskId, reason: c.staleConsent?.reason ?? 'RISK_AVOIDED' });
+  return withForceDecided(s, [closed], c.at, { cause: 'CONSENT_STALE', riskId: c.riskId, reason: 'RISK_AVOIDED' });
 }
 
 export const planDecider: Decider<PlanCommand, PlanEvent, PlanState> = {

@@ -221,6 +221,32 @@ describe('CommandExecutor: the instants of a stream never go back', () => {
     expect(decisions).toBe(1);
   });
 
+  it('follow-ups on one stream are decided in turn, each on the state the earlier ones leave, and appended as one part', async () => {
+    const store = new InMemoryEventStore();
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, new EventUpcasters([{ schemaVersions: { Stamped: 1, Counted: 1 }, upcast: (_t, _v, data) => data }]));
+    // Counts the decisions it has seen: each says how many came before it on this stream.
+    type Counted = { type: 'Counted'; data: { seen: number } };
+    const counting: Decider<{ at: string }, Counted, { seen: number }> = {
+      initialState: { seen: 0 },
+      decide: (_c, s) => [{ type: 'Counted', data: { seen: s.seen } }],
+      evolve: (s) => ({ seen: s.seen + 1 }),
+    };
+    const at = '2026-03-01T10:00:00.000Z';
+    await executor.execute({ streamId: 'f-2', decider: counting }, { at }, ctx(at));
+    await executor.executeJoint(
+      async () => ({
+        primary: { streamId: 'p-3', decider: stamping, command: { at } },
+        followUp: async () => [1, 2, 3].map(() => ({ streamId: 'f-2', decider: counting, command: { at } })),
+      }),
+      ctx(at),
+    );
+    expect((await store.readStream('f-2')).map((e) => [e.revision, e.data.seen])).toEqual([[0, 0], [1, 1], [2, 2], [3, 3]]);
+    // One append: the primary's event, then the follow-ups' three.
+    expect((await store.readAll({ maxCount: 10 })).slice(-4).map((e) => e.streamId)).toEqual(['p-3', 'f-2', 'f-2', 'f-2']);
+    // Never on a stream the command decides itself.
+    await expect(executor.executeJoint(async () => ({ primary: { streamId: 'p-3', decider: stamping, command: { at } }, followUp: async () => [{ streamId: 'p-3', decider: stamping, command: { at } }] }), ctx(at))).rejects.toThrow('Two decisions on stream p-3');
+  });
+
   it('a commandId another kind of command took while this one was decided (both at once) is BAD_USER_INPUT, not the other\'s answer', async () => {
     const store = new InMemoryEventStore();
     const executor = new CommandExecutor(store, { waitFor: async () => undefined }, new EventUpcasters([{ schemaVersions: { Stamped: 1 }, upcast: (_t, _v, data) => data }]));

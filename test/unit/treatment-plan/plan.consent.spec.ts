@@ -292,18 +292,12 @@ describe('MarkItemRiskClosed (the risk of an item was avoided, Art.17)', () => {
     given(planDecider, marked).when(closure('r-1', 9)).thenNothing();
   });
 
-  it('with the stale consent of the same decision, an ACCEPTED item becomes STALE and the plan leaves force', () => {
-    const { state } = given(planDecider, inForce)
-      .when(closure('r-1', 13, { staleConsent: { riskVersion: 12, reason: 'TREATMENT_REVISED' } }))
-      .thenMatches([
-        { type: 'ResidualConsentBecameStale', data: { riskId: 'r-1', riskVersion: 12, reason: 'TREATMENT_REVISED' } },
-        { type: 'PlanItemRiskClosed', data: { riskId: 'r-1', riskVersion: 13 } },
-        { type: 'PlanLeftForce', data: { cause: 'CONSENT_STALE', riskId: 'r-1' } },
-      ]);
+  it('after the stale consent the same AVOID made (learnt just before it), the closure marks the STALE item; the plan has left force', () => {
+    const stale = [...inForce, ...decide(markStale('r-1', 12, { reason: 'TREATMENT_REVISED' }), stateOf(inForce))];
+    expect(stale.slice(-2).map((e) => e.type)).toEqual(['ResidualConsentBecameStale', 'PlanLeftForce']);
+    const { state } = given(planDecider, stale).when(closure('r-1', 13)).thenMatches([{ type: 'PlanItemRiskClosed', data: { riskId: 'r-1', riskVersion: 13 } }]);
+    expect(state.status).toBe('APPROVED');
     expect(state.items.find((i) => i.riskId === 'r-1')).toMatchObject({ consent: 'STALE', staleReason: 'TREATMENT_REVISED', riskClosedAt: '2027-02-01T03:00:00.000Z' });
-    // The stale consent learnt first (by the reactions), the closure then only marks the item.
-    const stale = [...inForce, ...decide(markStale('r-1', 12), stateOf(inForce))];
-    given(planDecider, stale).when(closure('r-1', 13, { staleConsent: { riskVersion: 12, reason: 'TREATMENT_REVISED' } })).thenMatches([{ type: 'PlanItemRiskClosed' }]);
   });
 
   it('a draft item is marked too (its submission is refused until it is removed); a closed plan, an unknown or removed item: nothing', () => {
