@@ -250,6 +250,29 @@ export async function consentViolations(t: TestApp, onlyPlanIds?: string[]): Pro
 }
 
 /**
+ * A plan item names its risk's owner, who alone may consent (PlanItemOwnerChanged, learnt in the
+ * reassignment's own commit), in every plan not CLOSED that the risk is an item of; an ACCEPTED
+ * item's consent was given by that owner (a former owner's acceptance went STALE with the change).
+ */
+export async function itemOwnerViolations(t: TestApp, planIds: string[]): Promise<string[]> {
+  const violations: string[] = [];
+  const auditor = await tokenFor(t, users.auditor);
+  for (const id of planIds) {
+    const { plan } = await t.ok(`query($id: ID!) { plan(id: $id) { id status items { riskId ownerId consent consentRecord { ownerId } } } }`, { id }, auditor);
+    if (plan.status === 'CLOSED') continue;
+    for (const item of plan.items as { riskId: string; ownerId: string; consent: string; consentRecord: { ownerId: string } | null }[]) {
+      const { risk } = await t.ok(`query($id: ID!) { risk(id: $id) { planId ownerId } }`, { id: item.riskId }, auditor);
+      if (risk.planId !== plan.id) continue;
+      if (item.ownerId !== risk.ownerId) violations.push(`plan ${plan.id} ${plan.status}: item ${item.riskId} names owner ${item.ownerId}, the risk's owner is ${risk.ownerId}`);
+      if (item.consent === 'ACCEPTED' && item.consentRecord?.ownerId !== risk.ownerId) {
+        violations.push(`plan ${plan.id} ${plan.status}: item ${item.riskId} ACCEPTED by ${item.consentRecord?.ownerId}, the risk's owner is ${risk.ownerId}`);
+      }
+    }
+  }
+  return violations;
+}
+
+/**
  * Invariant 1 on a CLOSED plan: its items keep the answers the risks gave for it (item ACCEPTED ⇔
  * the risk's consent for that plan ACCEPTED; item DECLINED ⇔ DECLINED). A plan closed while an
  * answer was on its way to it learnt nothing after (closePlan waits until it has learnt them).

@@ -185,6 +185,83 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     expect(items.find((i: { riskId: string }) => i.riskId === a)).toEqual({ riskId: a, consent: 'PENDING', riskClosedAt: closedAt });
   }, 60_000);
 
+  it('a risk given a new owner: its item names them in the same commit, the former owner\'s consent goes STALE as theirs, and only the new owner answers (compliance #6)', async () => {
+    const { planId, a, b } = await approvedPlan('new-owner', 'given');
+    const ITEMS = 'status items { riskId ownerId consent consentRecord { ownerId } declinedBy }';
+    const head = await logHead(t);
+    await t.ok(`mutation($input: ReassignRiskOwnerInput!) { reassignRiskOwner(input: $input) { ownerId } }`, { input: { riskId: a, ownerId: users.otherOwner.sub } }, await as(users.committee));
+    const events = (await t.ok(`query($after: String) { events(after: $after, first: 100) { edges { node { streamId type data recordedAt metadata { correlationId } } } } }`, { after: head }, await as(users.auditor))).events.edges.map((e: any) => e.node);
+    const reassigned = events.find((e: any) => e.type === 'RiskOwnerReassigned');
+    expect(reassigned.data).toMatchObject({ riskId: a, planId, previousOwnerId: users.riskOwner.sub, ownerId: users.otherOwner.sub });
+    const planEvents = events.filter((e: any) => e.streamId === `plan-${planId}`);
+    expect(planEvents.map((e: any) => e.type)).toEqual(['PlanItemOwnerChanged', 'ResidualConsentBecameStale', 'PlanLeftForce']);
+    for (const e of planEvents) expect(e).toMatchObject({ recordedAt: reassigned.recordedAt, metadata: { correlationId: reassigned.metadata.correlationId } });
+    expect(planEvents[0].data).toMatchObject({ riskId: a, previousOwnerId: users.riskOwner.sub, ownerId: users.otherOwner.sub });
+    expect(planEvents[1].data).toMatchObject({ riskId: a, ownerId: users.riskOwner.sub, reason: 'OWNER_REASSIGNED' });
+    await quiesce(t, await logHead(t));
+    const items = async () => (await t.ok(`query($id: ID!) { plan(id: $id) { ${ITEMS} } }`, { id: planId }, await as(users.auditor))).plan;
+    expect(await items()).toEqual({
+      status: 'APPROVED',
+      items: [
+        { riskId: a, ownerId: users.otherOwner.sub, consent: 'STALE', consentRecord: { ownerId: users.riskOwner.sub }, declinedBy: null },
+        { riskId: b, ownerId: users.riskOwner.sub, consent: 'ACCEPTED', consentRecord: { ownerId: users.riskOwner.sub }, declinedBy: null },
+      ],
+    });
+    // The plan document's consent table names who is to answer now.
+    const consentRow = async () => {
+      const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await as(users.auditor)}` } })).text();
+      return doc.slice(doc.indexOf("## Risk owners' consent")).split('\n').find((line) => line.startsWith('| new-owner A'))!;
+    };
+    expect((await consentRow()).split('|').map((cell) => cell.trim()).slice(1, 4)).toEqual(['new-owner A', users.otherOwner.sub, 'To be given again (changed after consent)']);
+    // The former owner can no longer answer; the new one can, and the plan is back in force.
+    expect(errorOf(await accept(planId, a)).extensions.code).toBe('FORBIDDEN');
+    const byNewOwner = await t.gql(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { status } }`, { input: { planId, riskId: a } }, await as(users.otherOwner));
+    expect(byNewOwner.data.acceptResidualRisk.status).toBe('IN_FORCE');
+    expect((await items()).items[0]).toMatchObject({ ownerId: users.otherOwner.sub, consent: 'ACCEPTED', consentRecord: { ownerId: users.otherOwner.sub } });
+    expect((await consentRow()).split('|').map((cell) => cell.trim()).slice(1, 4)).toEqual(['new-owner A', users.otherOwner.sub, 'Accepted']);
+
+    // In a draft, the item (and the revision the board is asked to decide) names the new owner, whom the approval asks.
+    const c = await riskWithControls(t, asset, 'new-owner C');
+    const draft = await draftPlan(t, 'new-owner draft');
+    await addRisk(t, draft, c);
+    await t.ok(`mutation($input: ReassignRiskOwnerInput!) { reassignRiskOwner(input: $input) { ownerId } }`, { input: { riskId: c, ownerId: users.otherOwner.sub } }, await as(users.committee));
+    await submitAndApprove(t, draft, [c], 'BR-new-owner-draft');
+    const approvedEvent = (await t.ok(`query($id: ID!) { history(id: $id) { type data } }`, { id: draft }, await as(users.auditor))).history.find((e: { type: string }) => e.type === 'PlanApproved');
+    expect(approvedEvent.data.items).toEqual([{ riskId: c, ownerId: users.otherOwner.sub }]);
+    const asked = await t.gql(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { status items { ownerId } } }`, { input: { planId: draft, riskId: c } }, await as(users.otherOwner));
+    expect(asked.data.acceptResidualRisk).toEqual({ status: 'IN_FORCE', items: [{ ownerId: users.otherOwner.sub }] });
+  }, 60_000);
+
+  it('a declined item whose risk is given a new owner names the new owner, and still who declined, there and in the plan document', async () => {
+    const { planId, a } = await approvedPlan('declined-new-owner', 'asked');
+    await decline(planId, a);
+    await t.ok(`mutation($input: ReassignRiskOwnerInput!) { reassignRiskOwner(input: $input) { ownerId } }`, { input: { riskId: a, ownerId: users.otherOwner.sub } }, await as(users.committee));
+    await quiesce(t, await logHead(t));
+    const items = (await t.ok(`query($id: ID!) { plan(id: $id) { items { riskId ownerId consent declinedBy } } }`, { id: planId }, await as(users.auditor))).plan.items;
+    expect(items[0]).toEqual({ riskId: a, ownerId: users.otherOwner.sub, consent: 'DECLINED', declinedBy: users.riskOwner.sub });
+    const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await as(users.auditor)}` } })).text();
+    const row = doc.slice(doc.indexOf("## Risk owners' consent")).split('\n').find((line) => line.startsWith('| declined-new-owner A'))!;
+    expect(row.split('|').map((cell) => cell.trim()).slice(1, 4)).toEqual(['declined-new-owner A', users.riskOwner.sub, 'Declined']);
+  }, 60_000);
+
+  it('a new owner appended outside the command pipeline is learnt by the reactions: the item names them once', async () => {
+    const { planId, a } = await approvedPlan('owner-outside', 'asked');
+    const { streamVersion } = await t.app.get(AggregateReader).load(riskStreamId(a), riskDecider);
+    const committee = { id: users.committee.sub, name: users.committee.name, roles: [...users.committee.roles] };
+    const at = new Date().toISOString();
+    const correlationId = randomUUID();
+    const head = await logHead(t);
+    await t.app.get<EventStore>(EVENT_STORE).append(riskStreamId(a), [{
+      eventId: randomUUID(), type: 'RiskOwnerReassigned', schemaVersion: 2, data: { riskId: a, previousOwnerId: users.riskOwner.sub, ownerId: users.otherOwner.sub, planId, reassignedBy: committee.id, reassignedAt: at },
+      metadata: { actor: committee, occurredAt: at, correlationId, causationId: correlationId },
+    }], { expectedVersion: ExpectedVersion.exact(streamVersion) });
+    await quiesce(t, head);
+    const { history } = await t.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: planId }, await as(users.auditor));
+    expect(history.filter((h: { type: string }) => h.type === 'PlanItemOwnerChanged')).toHaveLength(1);
+    const items = (await t.ok(`query($id: ID!) { plan(id: $id) { items { riskId ownerId } } }`, { id: planId }, await as(users.auditor))).plan.items;
+    expect(items.find((i: { riskId: string }) => i.riskId === a)).toEqual({ riskId: a, ownerId: users.otherOwner.sub });
+  }, 60_000);
+
   it('retries with the same commandId answer their first result, reactions to them included, after later changes', async () => {
     const { planId, a, b } = await approvedPlan('retried', 'asked');
     expect((await accept(planId, b)).errors).toBeUndefined();

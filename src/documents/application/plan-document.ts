@@ -191,7 +191,8 @@ function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language
   const declined = item.consent === 'DECLINED';
   return {
     risk: risk?.title ?? item.riskTitle,
-    owner: item.ownerId,
+    // Who answered, when the answer stands; else who is to answer (the risk's owner now).
+    owner: declined ? (item.declinedBy ?? item.ownerId) : item.consent === 'ACCEPTED' && record ? record.ownerId : item.ownerId,
     status: labelOf(m.enums.consent, item.consent, m.common.none),
     acceptedLevel: !declined && record ? (record.residualLevel ?? m.common.none) : m.common.none,
     answeredAt: formatInstant(declined ? item.declinedAt : record?.acceptedAt, lang) || m.common.none,

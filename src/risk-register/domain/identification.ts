@@ -109,7 +109,7 @@ export function decideReassignOwner(c: ReassignRiskOwner, state: RiskState): Ris
   if (ownerId === state.ownerId) return [];
   return withConsentInvalidation(
     state,
-    [{ type: 'RiskOwnerReassigned', data: { riskId: state.id, previousOwnerId: state.ownerId, ownerId, reassignedBy: c.actor.id, reassignedAt: c.at } }],
+    [{ type: 'RiskOwnerReassigned', data: { riskId: state.id, previousOwnerId: state.ownerId, ownerId, ...(state.planId ? { planId: state.planId } : {}), reassignedBy: c.actor.id, reassignedAt: c.at } }],
     'OWNER_REASSIGNED',
     c.at,
   );

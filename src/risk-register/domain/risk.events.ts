@@ -96,7 +96,15 @@ export interface ControlsDecided {
 
 export interface RiskOwnerReassigned {
   type: 'RiskOwnerReassigned';
-  data: { riskId: string; previousOwnerId: string; ownerId: string; reassignedBy: string; reassignedAt: string };
+  data: {
+    riskId: string;
+    previousOwnerId: string;
+    ownerId: string;
+    /** The plan the risk is an item of, which learns the new owner (PlanItemOwnerChanged); absent when in none, and in version 1. */
+    planId?: string;
+    reassignedBy: string;
+    reassignedAt: string;
+  };
 }
 
 export interface RiskIncludedInPlan {
@@ -264,7 +272,8 @@ export const riskEventSchemaVersions: Record<RiskEventType, number> = {
   // 2: optional planId (the plan the risk was an item of); absent in version 1, meaning not recorded.
   RiskClosed: 2,
   ControlsDecided: 1,
-  RiskOwnerReassigned: 1,
+  // 2: optional planId (the plan the risk was an item of); absent in version 1, meaning not recorded.
+  RiskOwnerReassigned: 2,
   RiskIncludedInPlan: 1,
   RiskSubmittedToBoard: 1,
   RiskReleasedFromBoard: 1,

@@ -9,7 +9,8 @@ import { planCommandLearntFrom } from './plan-learns-from-risk.js';
 /**
  * Risk → plan, in the same append as the risk's decision: a consent made stale by a material
  * change (ResidualConsentInvalidated) marks the item STALE, a review finding
- * (RiskReassessmentOpened) reopens it, an AVOID (RiskClosed) marks it, and the owner's answer (ResidualRiskAcceptedByOwner,
+ * (RiskReassessmentOpened) reopens it, an AVOID (RiskClosed) marks it, a new owner (RiskOwnerReassigned)
+ * is named on it, and the owner's answer (ResidualRiskAcceptedByOwner,
  * ResidualRiskDeclinedByOwner) is learnt, the plan leaving force or coming into force with it.
  * Learnt by the reactions (plan-risk-reactions.ts, which now find it done), the log showed the
  * plan IN_FORCE over a stale consent for the 10-40 ms between the two appends, and for two days

@@ -19,7 +19,7 @@ class AcceptanceTakenBack extends Error {}
  * (plan-joint-commands.ts); what is left here flows one way per fact, from the stream that
  * decides it to the one that learns it:
  * - plan → risk: an approved plan asks each owner for consent;
- * - risk → plan: the owner's answer, a material change, a review finding and an AVOID (appended with the
+ * - risk → plan: the owner's answer, a material change, a review finding, an AVOID and a new owner (appended with the
  *   risk's decision since: plan-follow-ups.ts; these reactions cover older logs and appends made
  *   outside the command pipeline, and find the rest learnt);
  * - risk → risk: a consent made stale by a material change is asked for again.
@@ -100,6 +100,12 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
     // An AVOID (Art.17) marks the risk's item in its plan: its owner can no longer answer (in the
     // AVOID's own append since planLearnsRiskDecision; here for appends made outside it).
     onRiskEvent('RiskClosed', async (event) => {
+      const command = learnt(event);
+      if (command) await onPlan(event, command);
+    }),
+    // A new owner (Art.14(1)) is named on the risk's item (in the reassignment's own append since
+    // RiskOwnerReassigned named the plan; here for appends made outside it).
+    onRiskEvent('RiskOwnerReassigned', async (event) => {
       const command = learnt(event);
       if (command) await onPlan(event, command);
     }),

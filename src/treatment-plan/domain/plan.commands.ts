@@ -130,6 +130,18 @@ export interface MarkItemRiskClosed extends PlanCommandBase {
   closedAt: string;
 }
 
+/**
+ * Issued when the item's risk was given a new owner at `riskVersion` (its RiskOwnerReassigned), by
+ * the risk's own append or the reactions. System actor: no role check.
+ */
+export interface LearnItemOwner extends PlanCommandBase {
+  type: 'LearnItemOwner';
+  riskId: string;
+  riskVersion: number;
+  previousOwnerId: string;
+  ownerId: string;
+}
+
 export type PlanCommand =
   | DraftPlan
   | AddRiskToPlan
@@ -141,4 +153,5 @@ export type PlanCommand =
   | LearnResidualConsent
   | MarkItemReopened
   | MarkConsentStale
-  | MarkItemRiskClosed;
+  | MarkItemRiskClosed
+  | LearnItemOwner;

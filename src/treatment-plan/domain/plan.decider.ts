@@ -21,6 +21,7 @@ import type {
   LearnResidualConsent,
   MarkConsentStale,
   MarkItemRiskClosed,
+  LearnItemOwner,
   MarkItemReopened,
   PlanCommand,
   RecordBoardResolution,
@@ -89,6 +90,8 @@ export function decide(command: PlanCommand, state: PlanState): PlanEvent[] {
       return markConsentStale(command, state);
     case 'MarkItemRiskClosed':
       return markItemRiskClosed(command, state);
+    case 'LearnItemOwner':
+      return learnItemOwner(command, state);
     default: {
       const unknownCommand: never = command;
       throw new Error(`Unknown plan command ${(unknownCommand as { type?: string }).type}`);
@@ -506,9 +509,22 @@ function markItemRiskClosed(c: MarkItemRiskClosed, s: PlanState): PlanEvent[] {
   return withForceDecided(s, [closed], c.at, { cause: 'CONSENT_STALE', riskId: c.riskId, reason: 'RISK_AVOIDED' });
 }
 
+/**
+ * The item's risk has a new owner: the item names them (PlanItemOwnerChanged), so that the plan,
+ * its approval and its document say who alone may consent now. A closed plan, an item no longer
+ * in the plan, or one that already names that owner: nothing. Whether the plan stays in force is
+ * the consent's matter (MarkConsentStale, learnt just after it in the same append).
+ */
+function learnItemOwner(c: LearnItemOwner, s: PlanState): PlanEvent[] {
+  if (!s.exists || s.status === 'CLOSED') return [];
+  const item = s.items.find((i) => i.riskId === c.riskId);
+  if (!item || item.ownerId === c.ownerId) return [];
+  return [{ type: 'PlanItemOwnerChanged', data: { riskId: c.riskId, riskVersion: c.riskVersion, previousOwnerId: item.ownerId, ownerId: c.ownerId, changedAt: c.at } }];
+}
+
 export const planDecider: Decider<PlanCommand, PlanEvent, PlanState> = {
   // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
-  stateVersion: 'plan/7',
+  stateVersion: 'plan/8',
   decide,
   evolve,
   initialState: initialPlanState,

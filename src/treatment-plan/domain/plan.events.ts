@@ -163,6 +163,16 @@ export type PlanItemRiskClosed = DomainEvent<
   { riskId: string; riskVersion: number; reason: 'AVOIDED'; closedAt: string; markedAt: string }
 >;
 
+/**
+ * The item's risk has a new owner (Art. 14(1), reassignRiskOwner): the item names who alone may
+ * consent now. Learnt from the risk's RiskOwnerReassigned; a consent the former owner gave or was
+ * asked for goes STALE by the same change (ResidualConsentBecameStale, its record naming who gave it).
+ */
+export type PlanItemOwnerChanged = DomainEvent<
+  'PlanItemOwnerChanged',
+  { riskId: string; riskVersion: number; previousOwnerId: string; ownerId: string; changedAt: string }
+>;
+
 export type PlanEvent =
   | PlanDrafted
   | PlanRiskAdded
@@ -179,7 +189,8 @@ export type PlanEvent =
   | PlanClosed
   | PlanRiskRemoved
   | PlanItemReopened
-  | PlanItemRiskClosed;
+  | PlanItemRiskClosed
+  | PlanItemOwnerChanged;
 
 export type PlanEventType = PlanEvent['type'];
 
@@ -201,6 +212,7 @@ export const planEventSchemaVersions: { readonly [K in PlanEventType]: number } 
   PlanRiskRemoved: 1,
   PlanItemReopened: 1,
   PlanItemRiskClosed: 1,
+  PlanItemOwnerChanged: 1,
 };
 
 export const PLAN_EVENT_TYPES = Object.keys(planEventSchemaVersions) as PlanEventType[];

@@ -97,7 +97,7 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
     case 'ResidualRiskAccepted': {
       const d = e.data;
       return updateItem(s, d.riskId, (i) => {
-        const { declineReason: _r, declinedAt: _d, staleReason: _s, staleSinceRiskVersion: _v, ...rest } = i;
+        const { declineReason: _r, declinedAt: _d, declinedBy: _b, staleReason: _s, staleSinceRiskVersion: _v, ...rest } = i;
         return {
           ...rest,
           ownerId: d.ownerId,
@@ -121,7 +121,7 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
       const d = e.data;
       return updateItem(s, d.riskId, (i) => {
         const { staleReason: _s, staleSinceRiskVersion: _v, ...rest } = i;
-        return { ...rest, ownerId: d.ownerId, consent: 'DECLINED', declineReason: d.reason, declinedAt: d.declinedAt };
+        return { ...rest, ownerId: d.ownerId, consent: 'DECLINED', declineReason: d.reason, declinedAt: d.declinedAt, declinedBy: d.ownerId };
       });
     }
     case 'ResidualConsentBecameStale': {
@@ -163,6 +163,13 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
       return updateItem(s, e.data.riskId, (i) => ({ ...i, consent: 'REOPENED' }));
     case 'PlanItemRiskClosed':
       return updateItem(s, e.data.riskId, (i) => ({ ...i, riskClosedAt: e.data.closedAt }));
+    case 'PlanItemOwnerChanged': {
+      const owned = updateItem(s, e.data.riskId, (i) => ({ ...i, ownerId: e.data.ownerId }));
+      // A draft's revision is what the board will be asked to decide: it names the owner too. A
+      // revision already decided stays as it was decided.
+      if (s.status !== 'DRAFT') return owned;
+      return { ...owned, revisions: updateCurrentRevision(s, (r) => ({ ...r, items: r.items.map((i) => (i.riskId === e.data.riskId ? { ...i, ownerId: e.data.ownerId } : i)) })) };
+    }
     default:
       return s;
   }

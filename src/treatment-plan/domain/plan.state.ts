@@ -61,7 +61,7 @@ export interface ConsentRecord {
 
 export interface PlanItem {
   riskId: string;
-  /** The risk's owner, as of adding; updated to the consenting/declining owner. */
+  /** The risk's owner, who alone may consent: as of adding, then as the risk learns it (PlanItemOwnerChanged) or as they answer. */
   ownerId: string;
   riskTitle: string;
   /** The risk's version when it was added to the plan. */
@@ -77,6 +77,8 @@ export interface PlanItem {
   consentRecord?: ConsentRecord;
   declineReason?: string;
   declinedAt?: string;
+  /** Who declined (the item's owner may have changed since). */
+  declinedBy?: string;
   /** The risk version whose material change made the consent stale. */
   staleSinceRiskVersion?: number;
   staleReason?: string;

@@ -52,7 +52,7 @@ export class ConsentRecord {
 export class PlanItem {
   @Field(() => ID, { description: 'The risk.' }) riskId!: string;
   @Field(() => ConsentStatusEnum, { description: "Where the owner's consent stands." }) consent!: ConsentStatus;
-  @Field(() => ID, { description: "User id of the risk's owner, who alone may consent." }) ownerId!: string;
+  @Field(() => ID, { description: "User id of the risk's owner, who alone may consent: follows reassignRiskOwner (the consent of a former owner then goes STALE; consentRecord and declinedBy keep who answered)." }) ownerId!: string;
   @Field({ description: "The risk's title when added." }) riskTitle!: string;
   @Field(() => Int, { description: "The risk's version when it was added to the plan." }) riskVersion!: number;
   @Field(() => String, { nullable: true, description: 'The level the owner is asked to accept (the treatment target level), fixed at submission; null before.' }) residualLevel?: string | null;
@@ -60,6 +60,7 @@ export class PlanItem {
   @Field(() => ID, { description: 'User id of who added it.' }) addedBy!: string;
   @Field(() => ConsentRecord, { nullable: true, description: 'The consent given, when ACCEPTED.' }) consentRecord?: ConsentRecord;
   @Field(() => String, { nullable: true, description: "The owner's reason, when DECLINED." }) declineReason?: string;
+  @Field(() => ID, { nullable: true, description: 'User id of the owner who declined, when DECLINED (the risk may have had another owner since).' }) declinedBy?: string;
   @Field(() => String, { nullable: true, description: 'The material change that made the consent STALE.' }) staleReason?: string;
   @Field(() => Int, { nullable: true, description: "The risk's version from which the consent is STALE." }) staleSinceRiskVersion?: number;
   @Field(() => String, { nullable: true, description: `When the risk was closed (avoided, Art.17) after it was added: its owner can no longer answer, and the committee removes the item (removeRiskFromPlan) for the plan to come into force; null while the risk is open. ${INSTANT}` }) riskClosedAt?: string;

@@ -40,10 +40,16 @@ const histories = (): RiskEvent[][] => [
 ];
 
 describe('risk events', () => {
-  it('every event type is produced by the histories; RiskEvaluated, RiskAnalysed and RiskClosed are at schema version 2, the others 1', () => {
+  it('every event type is produced by the histories; RiskEvaluated, RiskAnalysed, RiskClosed and RiskOwnerReassigned are at schema version 2, the others 1', () => {
     const produced = new Set(histories().flat().map((e) => e.type));
     expect([...produced].sort()).toEqual(Object.keys(riskEventSchemaVersions).sort());
-    expect(Object.entries(riskEventSchemaVersions).every(([type, v]) => v === (type === 'RiskEvaluated' || type === 'RiskAnalysed' || type === 'RiskClosed' ? 2 : 1))).toBe(true);
+    const atTwo = ['RiskEvaluated', 'RiskAnalysed', 'RiskClosed', 'RiskOwnerReassigned'];
+    expect(Object.entries(riskEventSchemaVersions).every(([type, v]) => v === (atTwo.includes(type) ? 2 : 1))).toBe(true);
+  });
+
+  it('RiskOwnerReassigned 1 (no plan named) reads as version 2 unchanged: the plan learns nothing from it', () => {
+    const v1 = { riskId: 'r', previousOwnerId: 'u-1', ownerId: 'u-2', reassignedBy: 'u', reassignedAt: '2026-10-01T00:00:00.000Z' };
+    expect(upcastRiskEvent('RiskOwnerReassigned', 1, v1).data).toEqual(v1);
   });
 
   it('RiskAnalysed 1 (no incidents cited) reads as version 2 unchanged: an absent incidentIds means none', () => {

@@ -5,6 +5,7 @@ import { given } from '../support/given-when-then.js';
 import {
   PRINTER_RISK,
   RISK,
+  PLAN,
   analyseBaseline,
   analyseDetailed,
   analyseInformal,
@@ -316,6 +317,12 @@ describe('ReassignRiskOwner (Art. 14(1))', () => {
     const reassigned = history(identify(), reassignOwner(otherOwner.id));
     given(riskDecider, reassigned).when(analyseInformal('an-i1', 1, 1, { actor: owner })).thenThrows(ForbiddenError);
     given(riskDecider, reassigned).when(analyseInformal('an-i1', 1, 1, { actor: otherOwner })).thenMatches([{ type: 'RiskAnalysed' }]);
+  });
+
+  it('names the plan the risk is an item of (which learns the new owner), and none outside a plan', () => {
+    given(riskDecider, inPlanEvents()).when(reassignOwner(otherOwner.id)).thenMatches([{ type: 'RiskOwnerReassigned', data: { riskId: RISK, ownerId: otherOwner.id, planId: PLAN } }]);
+    const outside = given(riskDecider, history(identify())).when(reassignOwner(otherOwner.id)).thenMatches([{ type: 'RiskOwnerReassigned' }]);
+    expect(outside.events[0]!.data).not.toHaveProperty('planId');
   });
 
   it('the same owner is already satisfied', () => {

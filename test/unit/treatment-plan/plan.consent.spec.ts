@@ -7,6 +7,7 @@ import type {
   ClosePlan,
   MarkItemReopened,
   MarkItemRiskClosed,
+  LearnItemOwner,
   RemoveRiskFromPlan,
   WithdrawPlan,
 } from '../../../src/treatment-plan/domain/plan.commands.js';
@@ -35,6 +36,7 @@ import {
   r2Awaiting,
   r3,
   resolve,
+  submit,
   stateOf,
   submitted,
   T_LATER,
@@ -317,5 +319,40 @@ describe('helpers', () => {
     expect(pendingConsents(stateOf(oneAccepted))).toHaveLength(1);
     expect(isPlanInForce(stateOf(inForce))).toBe(true);
     expect(pendingConsents(stateOf(inForce))).toEqual([]);
+  });
+});
+
+describe('LearnItemOwner (the risk of an item has a new owner, Art.14(1))', () => {
+  const newOwner = (riskId: string, ownerId: string, over: Partial<LearnItemOwner> = {}): LearnItemOwner => ({
+    type: 'LearnItemOwner', planId: PLAN, riskId, riskVersion: 20, previousOwnerId: owner1.id, ownerId, actor: processManager, at: T_LATER, ...over,
+  });
+
+  it('names the new owner on the item; the consent itself is the stale consent\'s matter (the plan stays in force until it is learnt)', () => {
+    const { state } = given(planDecider, inForce).when(newOwner('r-1', 'u-owner-3')).then([
+      { type: 'PlanItemOwnerChanged', data: { riskId: 'r-1', riskVersion: 20, previousOwnerId: owner1.id, ownerId: 'u-owner-3', changedAt: T_LATER } },
+    ]);
+    expect(state.status).toBe('IN_FORCE');
+    expect(state.items.find((i) => i.riskId === 'r-1')).toMatchObject({ ownerId: 'u-owner-3', consent: 'ACCEPTED', consentRecord: { ownerId: owner1.id } });
+    // The revision the board decided keeps the owner it decided with.
+    expect(state.revisions.at(-1)!.items.find((i) => i.riskId === 'r-1')!.ownerId).toBe(owner1.id);
+    // Already named: nothing.
+    given(planDecider, [...inForce, ...decide(newOwner('r-1', 'u-owner-3'), stateOf(inForce))]).when(newOwner('r-1', 'u-owner-3')).thenNothing();
+  });
+
+  it('in a draft, the revision the board will be asked to decide names the new owner, and so does its approval', () => {
+    const owned = [...withItems, ...decide(newOwner('r-1', 'u-owner-3'), stateOf(withItems))];
+    expect(stateOf(owned).revisions.at(-1)!.items.find((i) => i.riskId === 'r-1')!.ownerId).toBe('u-owner-3');
+    const approvedAfter = [...owned, ...decide(submit(), stateOf(owned))];
+    const events = decide(resolve(), stateOf(approvedAfter));
+    expect(events.find((e) => e.type === 'PlanApproved')!.data).toMatchObject({ items: [{ riskId: 'r-1', ownerId: 'u-owner-3' }, { riskId: 'r-2', ownerId: owner2.id }] });
+  });
+
+  it('a declined item keeps who declined (declinedBy) under its new owner; a closed plan, an unknown or removed item: nothing', () => {
+    const declined = [...approved, ...decide(decline(r1Awaiting), stateOf(approved))];
+    const { state } = given(planDecider, declined).when(newOwner('r-1', 'u-owner-3')).thenMatches([{ type: 'PlanItemOwnerChanged' }]);
+    expect(state.items.find((i) => i.riskId === 'r-1')).toMatchObject({ ownerId: 'u-owner-3', consent: 'DECLINED', declinedBy: owner1.id });
+    given(planDecider, withItems).when(newOwner('r-9', 'u-owner-3')).thenNothing();
+    given(planDecider, [...inForce, ...decide(close(), stateOf(inForce))]).when(newOwner('r-1', 'u-owner-3')).thenNothing();
+    given(planDecider, []).when(newOwner('r-1', 'u-owner-3')).thenNothing();
   });
 });
