@@ -41,7 +41,8 @@ import { openConfiguredBlobStore } from './infrastructure/configured-blob-store.
     ControlEvidenceResolver,
     ResolutionEvidenceResolver,
   ],
-  exports: [EvidenceFiles, EVIDENCE_BLOBS],
+  // EntityDirectory: the history of a control or board resolution that has no annotations yet is [], not NOT_FOUND.
+  exports: [EvidenceFiles, EVIDENCE_BLOBS, EntityDirectory],
 })
 export class EvidenceModule implements OnApplicationShutdown {
   constructor(@Inject(EVIDENCE_BLOBS) private readonly blobs: EvidenceBlobStore) {}

@@ -467,6 +467,10 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     await ok(`mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id } }`, { riskId, options: ['REDUCE'], rationale: 'multisig', targetLikelihood: 1, targetImpact: 1 }, users.committee);
     const controlId = (await ok(`mutation($input: DecideControlsInput!) { decideControls(input: $input) { controls { id } } }`,
       { riskId, controls: [{ title: 'Multisig', description: '2 of 3', ownerId: users.ciso.sub, dueDate: '2099-01-01', reason: 'no single key' }] }, users.committee)).decideControls.controls[0].id;
+    // A control has no stream of its own: before anything is attached, its history is empty, not NOT_FOUND (compliance #8).
+    const HISTORY_OF = `query($id: ID!) { history(id: $id) { type } }`;
+    expect((await t.ok(HISTORY_OF, { id: controlId }, users.auditor)).history).toEqual([]);
+    expect((await t.gql(HISTORY_OF, { id: `no-such-control-${randomUUID()}` }, users.auditor)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
 
     const report = (await upload(t, users.ciso, Buffer.from(`pentest ${randomUUID()}\n`), 'text/plain', 'pentest.txt')).json;
     const policy = (await upload(t, users.ciso, Buffer.concat([PDF, Buffer.from(randomUUID())]), 'application/pdf', 'policy.pdf')).json;
@@ -499,6 +503,7 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     for (const entityId of ['ghost-control-0001', 'ghost-control-0002']) {
       const refused = await t.gql(COMMENT, { input: { entityId, text: 'on nothing' } }, users.riskOwner);
       expect([entityId, refused.errors?.[0]?.extensions?.code]).toEqual([entityId, 'NOT_FOUND']);
+      expect((await t.gql(HISTORY_OF, { id: entityId }, users.auditor)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     }
     await ok(COMMENT, { entityId: controlId, text: 'The real control still takes comments' }, users.riskOwner);
     await ok(COMMENT, { entityId: asset.assetId, text: 'And the asset' }, users.riskOwner);

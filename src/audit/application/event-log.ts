@@ -27,14 +27,19 @@ export function requireKnownEventTypes(types: readonly string[] | null | undefin
 
 /** Reads the log itself (the source of truth) for history and events. */
 export class EventLogReader {
-  constructor(private readonly store: EventStore) {}
+  /** `exists`: whether an id without events names an entity (one without a stream of its own); without it, such an id is NOT_FOUND. */
+  constructor(private readonly store: EventStore, private readonly exists?: (id: string) => Promise<boolean>) {}
 
   /** One entity's events, oldest first. */
   async history(id: string): Promise<RecordedEvent[]> {
     // The comments and evidence attached to an entity live beside it (annotations-<id>): merged in log order.
     const notes = await this.store.readStream(annotationStreams.streamOf(id));
     const own = await this.ownEvents(id);
-    if (!own.length && !notes.length) throw new NotFoundError('Entity', id);
+    if (!own.length && !notes.length) {
+      // A control, a board resolution or the built-in catalogue exists without a stream of its own.
+      if (await this.exists?.(id)) return [];
+      throw new NotFoundError('Entity', id);
+    }
     if (!notes.length) return own;
     return [...own, ...notes].sort((a, b) => (a.position < b.position ? -1 : a.position > b.position ? 1 : 0));
   }

@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Optional } from '@nestjs/common';
 import { Args, Context, ID, Int, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { AFTER_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions.js';
@@ -11,6 +11,7 @@ import type { DomainActor } from '../../shared/domain/decider.js';
 import { BadInputError } from '../../shared/domain/errors.js';
 import { EventLogReader, requireKnownEventTypes, toGraphQLEvent } from '../application/event-log.js';
 import { EventUpcasters } from '../../shared/application/event-upcasting.js';
+import { EntityDirectory } from '../../evidence/application/entity-directory.js';
 import { Actor, EventConnection, RecordedEventType } from './recorded-event.types.js';
 
 @Resolver()
@@ -21,8 +22,9 @@ export class EventLogResolver {
     @Inject(EVENT_STORE) store: EventStore,
     private readonly live: LiveEvents,
     private readonly eventTypes: EventUpcasters,
+    @Optional() directory?: EntityDirectory,
   ) {
-    this.reader = new EventLogReader(store);
+    this.reader = new EventLogReader(store, directory ? async (id) => (await directory.kindOf(id)) !== null : undefined);
   }
 
   @Query(() => Actor, { description: 'Who the bearer token says you are. Any authenticated role. Errors: UNAUTHENTICATED.' })
@@ -32,7 +34,7 @@ export class EventLogResolver {
 
   @Query(() => [RecordedEventType], {
     description:
-      "One entity's events, oldest first (Art.31/34 evidence): an asset, risk, plan, baseline catalogue, risk criteria version, incident at another firm (with its links to risks), the organisation's context (every version) or the revocations of tokens (\"all\": every TokensRevoked), merged in log order with the comments on it and the evidence attached to it (CommentAdded, EvidenceAttached; a control or board resolution has only these). Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND (no events for that id); QUERY_TOO_COMPLEX when the request's histories, comments and pages of events pass 16 MB.",
+      "One entity's events, oldest first (Art.31/34 evidence): an asset, risk, plan, baseline catalogue, risk criteria version, incident at another firm (with its links to risks), the organisation's context (every version) or the revocations of tokens (\"all\": every TokensRevoked), merged in log order with the comments on it and the evidence attached to it (CommentAdded, EvidenceAttached; a control or board resolution has only these). Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND (an id that names nothing: an entity without events of its own, a control or board resolution, answers its annotations, [] when it has none); QUERY_TOO_COMPLEX when the request's histories, comments and pages of events pass 16 MB.",
   })
   async history(
     @Args('id', { type: () => ID, description: 'The entity: Asset.id, Risk.id, Plan.id, BaselineCatalogue.id, RiskCriteria.id, Incident.id, Context.id ("organisation") or "all" for the revocations of tokens.' }) id: string,
