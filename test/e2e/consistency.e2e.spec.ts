@@ -193,6 +193,16 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     expect(removed).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: kept, consent: 'ACCEPTED' }] });
     expect(await risk(avoided!)).toMatchObject({ status: 'CLOSED', planId: null });
     expect(await risk(kept!)).toMatchObject({ status: 'ACCEPTED', planId });
+    // The plan document still lists what the board approved, the removed item marked with its
+    // reason (compliance probe F2: it had dropped it without a trace), the risk as submitted.
+    const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();
+    const summary = doc.split('\n').filter((line) => /^\| [12] \|/.test(line));
+    expect(summary).toHaveLength(2);
+    expect(summary[1]).toMatch(/\| Removed \|$/);
+    expect(doc).toMatch(/- \*\*Since the submission\*\*: Removed from the plan at [^:]+:\d\d(:\d\d)? UTC: Avoided: the business is given up/);
+    expect(doc).toContain('| Content of the risks below | As submitted to the board (revision 1, ');
+    expect(doc).toContain('- **Options**: Reduce');
+    expect(doc).not.toContain('- **Options**: Avoid');
   }, TIMEOUT);
 
   it('a review finding on an ACCEPTED risk marks its item REOPENED, takes the plan out of force, and lets the risk join another plan', async () => {

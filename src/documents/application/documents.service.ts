@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { controlsDocument, type ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { messagesFor, type Language } from '../messages/index.js';
@@ -12,6 +13,7 @@ import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplate
 import type { DocumentRequest } from './document-request.js';
 import { DocumentSource, documentInstant } from './document-source.js';
 import { planDocument, type PlanDocumentView } from './plan-document.js';
+import { planSubmissionAt } from './plan-submission.js';
 import { registerExport, type RegisterSection } from './register-export.js';
 
 /** A plan's risk sections rendered per turn of the event loop. */
@@ -48,14 +50,20 @@ export interface RenderedDocument {
  */
 @Injectable()
 export class DocumentsService {
-  constructor(private readonly source: DocumentSource) {}
+  constructor(
+    private readonly source: DocumentSource,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
 
   async plan(id: string, format: 'md' | 'html', request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
     const view = await this.source.read(request.point, async (data) => {
       const plan = data.plan(id);
       if (!plan) throw new NotFoundError('Plan', id);
-      return planDocument(plan, data, request.lang, m, format);
+      // A submitted revision's risks are shown as submitted: from the read models at that commit.
+      const submission = await planSubmissionAt(this.store, plan, data.head);
+      if (!submission) return planDocument(plan, data, request.lang, m, format);
+      return this.source.read({ atPosition: submission.position }, (asSubmitted) => planDocument(plan, data, request.lang, m, format, { submission, data: asSubmitted }));
     });
     return { body: Buffer.from(await (format === 'md' ? planMarkdown : planHtml)(view), 'utf8'), position: view.source.position };
   }

@@ -6,12 +6,14 @@
  */
 import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
+import { consentFingerprint } from '../../risk-register/domain/plan-and-consent.js';
 import type { BoardResolution, PlanItem, PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
 import { formatDay, formatInstant } from '../render/dates.js';
 import type { DocumentData } from './document-source.js';
 import { eachInTurns } from '../../shared/application/turns.js';
 import { rows, sourceView, type Row, type SourceView } from './document-view.js';
+import type { PlanSubmission } from './plan-submission.js';
 
 export interface ControlView {
   title: string;
@@ -70,17 +72,47 @@ export interface PlanDocumentView {
 /** A plan's items read and turned into sections per turn of the event loop (a plan of 1,999 items held it 10-24 s: probe p10). */
 const ITEMS_PER_TURN = 200;
 
-export async function planDocument(plan: PlanState, data: DocumentData, lang: Language, m: Messages, format: 'md' | 'html'): Promise<PlanDocumentView> {
+/** What a risk's section shows of its item: a current item, or one removed since the submission. */
+type ContentItem = Pick<PlanItem, 'riskId' | 'riskTitle' | 'ownerId' | 'consent' | 'residualLevel'>;
+
+/** The plan as submitted: the submission, and the read models at its commit. */
+export interface AsSubmitted {
+  submission: PlanSubmission;
+  data: DocumentData;
+}
+
+/**
+ * The document at `data`'s point. The risks (summary and sections) are shown as the board was
+ * asked to decide on them when the plan's revision was submitted (`asSubmitted`: contract, "as
+ * submitted to the board"), each item removed since or whose risk changed since marked so; a
+ * draft shows them as they stand. Status, resolutions and consents are always as at the point.
+ */
+export async function planDocument(plan: PlanState, data: DocumentData, lang: Language, m: Messages, format: 'md' | 'html', asSubmitted: AsSubmitted | null = null): Promise<PlanDocumentView> {
   const none = m.common.none;
   const criteria = data.criteria;
+  const content = asSubmitted?.data ?? data;
+  const current = new Map(plan.items.map((item) => [item.riskId, item]));
+  const items: ContentItem[] = asSubmitted
+    ? asSubmitted.submission.items.map((s) => current.get(s.riskId) ?? { ...s, consent: asSubmitted.submission.removed.get(s.riskId)?.consent ?? 'PENDING' })
+    : plan.items;
+  // The risks as shown (as submitted, or as they stand), and as they stand at the point (every
+  // current item is one of the submission's: nothing is added to a revision once submitted).
   const states = new Map<string, RiskState>();
-  await eachInTurns(plan.items, ITEMS_PER_TURN, (item) => {
-    const state = data.riskState(item.riskId);
+  const nowStates = new Map<string, RiskState>();
+  const notes = new Map<string, string>();
+  await eachInTurns(items, ITEMS_PER_TURN, (item) => {
+    const state = content.riskState(item.riskId);
     if (state) states.set(item.riskId, state);
+    const now = asSubmitted ? data.riskState(item.riskId) : state;
+    if (now) nowStates.set(item.riskId, now);
+    if (!asSubmitted) return;
+    const removal = asSubmitted.submission.removed.get(item.riskId);
+    if (removal && !current.has(item.riskId)) notes.set(item.riskId, fill(m.plan.removedSinceSubmission, { at: formatInstant(removal.removedAt, lang), reason: removal.reason }));
+    else if (state && now && consentFingerprint(now) !== consentFingerprint(state)) notes.set(item.riskId, fill(m.plan.changedSinceSubmission, { version: now.version }));
   });
   const sections: PlanRiskSection[] = [];
   let no = 0;
-  await eachInTurns(plan.items, ITEMS_PER_TURN, (item) => sections.push(riskSection(++no, item, states.get(item.riskId), data, lang, m)));
+  await eachInTurns(items, ITEMS_PER_TURN, (item) => sections.push(riskSection(++no, item, states.get(item.riskId), content, lang, m, notes.get(item.riskId))));
   const options = (risk: RiskState | undefined) => (risk?.treatment?.options ?? []).map((o) => labelOf(m.enums.treatmentOption, o, none)).join(m.common.listSeparator) || none;
   return {
     lang,
@@ -100,8 +132,9 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
       [m.plan.submittedAt, plan.submittedAt ? formatInstant(plan.submittedAt, lang) : null],
       [m.plan.criteriaAtSubmission, plan.submittedUnderCriteria ? fill(m.plan.criteriaValue, { number: plan.submittedUnderCriteria.number, acceptance: plan.submittedUnderCriteria.acceptanceLevel }) : null],
       [m.plan.criteria, criteria ? fill(m.plan.criteriaValue, { number: criteria.number, acceptance: criteria.definition.acceptanceLevel }) : null],
+      [m.plan.content, asSubmitted ? fill(m.plan.contentAsSubmitted, { revision: asSubmitted.submission.revision, at: formatInstant(asSubmitted.submission.submittedAt, lang) }) : m.plan.contentDraft],
     ),
-    summary: plan.items.map((item, i) => {
+    summary: items.map((item, i) => {
       const risk = states.get(item.riskId);
       return {
         no: i + 1,
@@ -111,18 +144,18 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
         treatment: options(risk),
         residual: residualOf(item, risk, m),
         controlCount: risk?.controls.length ?? 0,
-        consent: labelOf(m.enums.consent, item.consent, none),
+        consent: current.has(item.riskId) ? labelOf(m.enums.consent, item.consent, none) : m.plan.removed,
       };
     }),
     risks: sections,
     resolutions: plan.resolutions.map((r) => resolutionRows(r, lang, m)),
     consentsAsked: plan.status === 'APPROVED' || plan.status === 'IN_FORCE' || (plan.status === 'CLOSED' && plan.approvedAt !== undefined),
-    consents: plan.items.map((item) => consentView(item, states.get(item.riskId), lang, m)),
+    consents: plan.items.map((item) => consentView(item, nowStates.get(item.riskId), lang, m)),
     source: sourceView(data.head, m, lang, `/documents/plans/${encodeURIComponent(plan.id)}.${format}`),
   };
 }
 
-function riskSection(no: number, item: PlanItem, risk: RiskState | undefined, data: DocumentData, lang: Language, m: Messages): PlanRiskSection {
+function riskSection(no: number, item: ContentItem, risk: RiskState | undefined, data: DocumentData, lang: Language, m: Messages, sinceSubmission?: string): PlanRiskSection {
   const none = m.common.none;
   const assets = (risk?.assetIds ?? []).map((id) => data.asset(id)).filter((a): a is AssetState => a !== null);
   const threatAsset = risk ? data.asset(risk.threatAssetId) : null;
@@ -143,6 +176,7 @@ function riskSection(no: number, item: PlanItem, risk: RiskState | undefined, da
       [m.plan.vulnerability, vulnerability?.name],
       [m.plan.analysis, level ? fill(m.plan.analysisValue, { level, likelihood: risk?.likelihood ?? risk?.evaluation?.likelihood ?? none, impact: risk?.impact ?? risk?.evaluation?.impact ?? none, criteria: risk?.criteriaNumber ?? risk?.evaluation?.criteriaNumber ?? none }) : null],
       [m.plan.evaluation, risk?.evaluation ? labelOf(m.enums.evaluation, risk.evaluation.decision, none) : null],
+      [m.plan.sinceSubmission, sinceSubmission],
     ),
     treatment: t
       ? rows(
@@ -166,7 +200,7 @@ function riskSection(no: number, item: PlanItem, risk: RiskState | undefined, da
 }
 
 /** The residual level the owner is asked to accept: fixed at submission; before it (a draft) the treatment's target, said to be one. */
-function residualOf(item: PlanItem, risk: RiskState | undefined, m: Messages): string {
+function residualOf(item: ContentItem, risk: RiskState | undefined, m: Messages): string {
   if (item.residualLevel) return item.residualLevel;
   const target = risk?.treatment?.targetLevel;
   return target ? fill(m.plan.residualUntilSubmitted, { level: target }) : m.common.none;

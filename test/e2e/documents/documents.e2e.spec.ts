@@ -44,6 +44,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     for (const expected of [PLAN_TITLE, 'ホットウォレット秘密鍵の窃取', 'マルチシグ出金', COUNTERPARTY, CONTRACT, 'リスク低減、リスク共有', '取締役会決議第12号', 'ops-lead', 'owner-1']) expect(md).toContain(expected);
     // The resolution's position is its commit's last event: the plan as the board approved it.
     expect(md).toContain('| 状態 | 取締役会承認済み |');
+    expect(md).not.toContain('付議後の変更');
     expect(md).toContain('- **決議**: 承認');
     // Due dates in both calendars; the reason kept on one table row (its line break and pipe escaped).
     expect(md).toContain('令和9年3月31日（2027-03-31）');
@@ -68,9 +69,13 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     expect(consented).toContain('実施中（全所有者の同意済み）');
     await t.ok(CONTROLS, { input: { riskId: plan.riskId, controls: [{ title: '新しい管理策', description: '四半期ごとの鍵の棚卸し', ownerId: 'ops-lead', dueDate: '2027-12-31', reason: '見直し' }] } }, users.committee);
     await identifyRisk(t, await assetWithThreat(t, '出金承認ワークフロー', { c: 1, i: 1, a: 1 }), '出金承認の迂回');
+    // Now: the risk as the board was asked to decide on it (contract: "as submitted"), marked as
+    // changed since; the register shows the new controls.
     const now = await text(`/documents/plans/${plan.planId}.md`);
-    expect(now).toContain('新しい管理策');
-    expect(now).not.toContain('マルチシグ出金');
+    expect(now).toContain('マルチシグ出金');
+    expect(now).not.toContain('新しい管理策');
+    expect(now).toMatch(/- \*\*付議後の変更\*\*: 付議後にリスクが変更されました（本書の時点で第\d+版）/);
+    expect(now).toContain('| 以下のリスクの記載内容 | 取締役会に付議した時点の内容（第1版、');
 
     // At the resolution's position: still exactly what the board saw.
     expect((await bytes(`/documents/plans/${plan.planId}.md?${at}`)).equals(mdBefore)).toBe(true);

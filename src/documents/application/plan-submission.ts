@@ -1,0 +1,72 @@
+import type { EventStore } from '../../event-store/event-store.port.js';
+import type { ReplayHead } from '../../projections/as-of-replay.js';
+import { happenedBy } from '../../shared/application/point-in-time.js';
+import type { ConsentStatus, PlanState } from '../../treatment-plan/domain/plan.state.js';
+import { planStreamId } from '../../treatment-plan/domain/plan.state.js';
+import type { PlanRiskRemoved, PlanSubmitted } from '../../treatment-plan/domain/plan.events.js';
+
+/** An item the board was asked to decide on, as the submission listed it. */
+export interface SubmittedItem {
+  riskId: string;
+  riskTitle: string;
+  ownerId: string;
+  residualLevel: string | null;
+}
+
+/** An item taken out of the plan after its submission (a declined, reopened or avoided risk's). */
+export interface RemovalAfterSubmission {
+  reason: string;
+  removedAt: string;
+  consent: ConsentStatus;
+}
+
+/** The submission of a plan's current revision, as the log recorded it by a point. */
+export interface PlanSubmission {
+  revision: number;
+  /** The position of the submission's commit: the risks as the board was asked to decide on them. */
+  position: string;
+  submittedAt: string;
+  items: SubmittedItem[];
+  removed: ReadonlyMap<string, RemovalAfterSubmission>;
+}
+
+/**
+ * The submission of the plan's revision at `head` (the document's point), or null when that
+ * revision was never submitted (a draft, a plan closed before its submission): the plan
+ * document then shows the draft as it stands. Read from the plan's own stream, cut at the head.
+ */
+export async function planSubmissionAt(store: EventStore, plan: PlanState, head: ReplayHead | null): Promise<PlanSubmission | null> {
+  if (head === null || plan.status === 'DRAFT') return null;
+  const events = (await store.readStream(planStreamId(plan.id))).filter(happenedBy({ atPosition: head.position }));
+  let at = -1;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.type === 'PlanSubmitted' && (e.data as PlanSubmitted['data']).revision === plan.revision) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) return null;
+  const submitted = events[at]!;
+  const data = submitted.data as PlanSubmitted['data'];
+  const record = plan.revisions.find((r) => r.revision === plan.revision);
+  const known = new Map((record?.items ?? []).map((i) => [i.riskId, i]));
+  const removed = new Map<string, RemovalAfterSubmission>();
+  for (const e of events.slice(at + 1)) {
+    if (e.type !== 'PlanRiskRemoved') continue;
+    const d = e.data as PlanRiskRemoved['data'];
+    removed.set(d.riskId, { reason: d.reason, removedAt: d.removedAt, consent: d.consent });
+  }
+  return {
+    revision: data.revision,
+    position: submitted.position,
+    submittedAt: data.submittedAt,
+    items: data.riskIds.map((riskId) => ({
+      riskId,
+      riskTitle: known.get(riskId)?.riskTitle ?? riskId,
+      ownerId: known.get(riskId)?.ownerId ?? '',
+      residualLevel: data.residualLevels?.[riskId] ?? null,
+    })),
+    removed,
+  };
+}
