@@ -193,6 +193,13 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     expect(removed).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: kept, consent: 'ACCEPTED' }] });
     expect(await risk(avoided!)).toMatchObject({ status: 'CLOSED', planId: null });
     expect(await risk(kept!)).toMatchObject({ status: 'ACCEPTED', planId });
+    // Its controls are no longer pending work (compliance probe F9): cancelled by the AVOID.
+    const controls = (await t.ok(`query($id: ID!) { risk(id: $id) { controls { status overdue } } }`, { id: avoided }, users.auditor)).risk.controls;
+    expect(controls.length).toBeGreaterThan(0);
+    expect(controls.every((c: { status: string; overdue: boolean }) => c.status === 'CANCELLED' && !c.overdue)).toBe(true);
+    const controlRows = (await (await fetch(`${t.url}/documents/register.csv?section=controls&lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text()).split('\n').filter((line) => line.includes(avoided!));
+    expect(controlRows.length).toBe(controls.length);
+    for (const row of controlRows) expect(row).toContain('Cancelled');
     // The plan document still lists what the board approved, the removed item marked with its
     // reason (compliance probe F2: it had dropped it without a trace), the risk as submitted.
     const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();

@@ -147,6 +147,35 @@ function distinctCitations(citations: readonly EvidenceCitation[]): EvidenceCita
   return out;
 }
 
+/** The note on a control cancelled by its risk's avoidance. */
+export const CANCELLED_BY_AVOIDANCE = 'The risk was avoided (Art.17): this control is no longer carried out';
+
+/**
+ * An AVOID gives the risk up (Art.17): its controls not yet in place (PLANNED, IN_PROGRESS) are
+ * cancelled in the same decision, so that no record presents them as pending work. Controls in
+ * place (IMPLEMENTED, VERIFIED) and those already cancelled stay as they are.
+ */
+export function controlsCancelledByAvoidance(state: RiskState, by: string, at: string): ControlProgressRecorded[] {
+  return state.controls.flatMap((control): ControlProgressRecorded[] => {
+    const current = progressOf(state, control.controlId);
+    if (current.status !== 'PLANNED' && current.status !== 'IN_PROGRESS') return [];
+    return [{
+      type: 'ControlProgressRecorded',
+      data: {
+        riskId: state.id,
+        controlId: control.controlId,
+        status: 'CANCELLED',
+        previousStatus: current.status,
+        progressPercent: current.progressPercent,
+        note: CANCELLED_BY_AVOIDANCE,
+        evidence: [],
+        recordedBy: by,
+        recordedAt: at,
+      },
+    }];
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Deadlines that pass with time (issued by the deadline watch, a system actor)
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { FieldErrors } from '../../shared/domain/errors.js';
 import { checkIntIn, dayInJapan, isNonEmptyText, isRealDate, optionalText, requiredText, requireRole, violation, requiredUserId } from '../../shared/domain/guards.js';
 import type { DecideControls, DecideTreatment } from './risk.commands.js';
 import type { RiskClosed, RiskEvent } from './risk.events.js';
+import { controlsCancelledByAvoidance } from './control-lifecycle.js';
 import {
   RISK_TEXT_MAX_LENGTH,
   RISK_TITLE_MAX_LENGTH,
@@ -101,7 +102,7 @@ export function decideTreatment(c: DecideTreatment, state: RiskState): RiskEvent
       type: 'RiskClosed',
       data: { riskId: state.id, reason: 'AVOIDED', assetIds: [...state.assetIds], ...(state.planId ? { planId: state.planId } : {}), closedBy: c.actor.id, closedAt: c.at },
     };
-    events = [...events, closed];
+    events = [...events, ...controlsCancelledByAvoidance(state, c.actor.id, c.at), closed];
   }
   return events;
 }

@@ -408,3 +408,28 @@ describe('recordReview with controls not in place (Art.12(3))', () => {
     expect(state.controlProgress).toEqual({});
   });
 });
+
+describe('an AVOID cancels the controls not yet in place (Art.17, compliance probe F9)', () => {
+  const avoid = decideTreatment({ options: ['AVOID'], targetLikelihood: 1, targetImpact: 1, at: T3 });
+  const two = [control(), control({ controlId: 'ctl-hsm', title: 'HSM for signing keys', ownerId: 'u-custody-lead' })];
+
+  it('PLANNED and IN_PROGRESS controls are CANCELLED in the AVOID\'s own decision, keeping their progress; the risk then closes', () => {
+    const started = continueHistory(controlsDecidedEvents(), decideControls({ controls: two }), progress('IN_PROGRESS', { progressPercent: 40, controlId: 'ctl-hsm' }));
+    const { state, events } = given(riskDecider, started).when(avoid).thenMatches([
+      { type: 'RiskTreatmentDecided' },
+      { type: 'ControlProgressRecorded', data: { controlId: CONTROL, status: 'CANCELLED', previousStatus: 'PLANNED', progressPercent: 0, recordedBy: committee.id } },
+      { type: 'ControlProgressRecorded', data: { controlId: 'ctl-hsm', status: 'CANCELLED', previousStatus: 'IN_PROGRESS', progressPercent: 40 } },
+      { type: 'RiskClosed' },
+    ]);
+    expect(events[1]!.data).toMatchObject({ note: expect.stringContaining('avoided (Art.17)') });
+    expect(state.status).toBe('CLOSED');
+    expect([progressOf(state, CONTROL).status, progressOf(state, 'ctl-hsm').status]).toEqual(['CANCELLED', 'CANCELLED']);
+  });
+
+  it('a control in place (IMPLEMENTED, VERIFIED) or already cancelled stays as it is; no controls, nothing to cancel', () => {
+    for (const done of [implemented(), verified(), cancelled()]) {
+      given(riskDecider, done).when(avoid).thenMatches([{ type: 'RiskTreatmentDecided' }, { type: 'RiskClosed' }]);
+    }
+    given(riskDecider, continueHistory(controlsDecidedEvents().slice(0, -1))).when(avoid).thenMatches([{ type: 'RiskTreatmentDecided' }, { type: 'RiskClosed' }]);
+  });
+});

@@ -280,16 +280,16 @@ describe('material changes after consent (Art. 20)', () => {
   it('AVOID after acceptance: invalidation, then closing', () => {
     given(riskDecider, acceptedEvents())
       .when(decideTreatment({ options: ['AVOID'], targetLikelihood: 1, targetImpact: 1 }))
-      .thenMatches([{ type: 'RiskTreatmentDecided' }, { type: 'ResidualConsentInvalidated' }, { type: 'RiskClosed', data: { reason: 'AVOIDED', planId: PLAN } }]);
+      .thenMatches([{ type: 'RiskTreatmentDecided' }, { type: 'ResidualConsentInvalidated' }, { type: 'ControlProgressRecorded', data: { controlId: 'ctl-multisig', status: 'CANCELLED' } }, { type: 'RiskClosed', data: { reason: 'AVOIDED', planId: PLAN } }]);
   });
 
   it('AVOID names the plan the risk is an item of (which marks the item), and none outside a plan', () => {
     // In the plan before its owner is asked (the approval's request not yet recorded): no consent to invalidate.
     given(riskDecider, inPlanEvents())
       .when(decideTreatment({ options: ['AVOID'], targetLikelihood: 1, targetImpact: 1 }))
-      .thenMatches([{ type: 'RiskTreatmentDecided' }, { type: 'RiskClosed', data: { planId: PLAN } }]);
-    const { events } = given(riskDecider, controlsDecidedEvents()).when(decideTreatment({ options: ['AVOID'], targetLikelihood: 1, targetImpact: 1 })).thenMatches([{ type: 'RiskTreatmentDecided' }, { type: 'RiskClosed' }]);
-    expect(events[1]!.data).not.toHaveProperty('planId');
+      .thenMatches([{ type: 'RiskTreatmentDecided' }, { type: 'ControlProgressRecorded', data: { controlId: 'ctl-multisig', status: 'CANCELLED' } }, { type: 'RiskClosed', data: { planId: PLAN } }]);
+    const { events } = given(riskDecider, controlsDecidedEvents()).when(decideTreatment({ options: ['AVOID'], targetLikelihood: 1, targetImpact: 1 })).thenMatches([{ type: 'RiskTreatmentDecided' }, { type: 'ControlProgressRecorded', data: { controlId: 'ctl-multisig', status: 'CANCELLED' } }, { type: 'RiskClosed' }]);
+    expect(events[2]!.data).not.toHaveProperty('planId');
   });
 
   it('an already stale consent is not invalidated twice', () => {
