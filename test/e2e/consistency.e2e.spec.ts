@@ -248,6 +248,28 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     expect((await t.ok(`query($id: ID!) { plan(id: $id) { resolution { position } } }`, { id: planId }, users.auditor)).plan.resolution.position).toBe(resolved.resolution.position);
   }, TIMEOUT);
 
+  it('the plan document at a rejection\'s position shows what the board rejected; once the new draft changes, the draft (compliance probe F7)', async () => {
+    const { planId, riskId } = await submittedPlanWithRisk();
+    const rejected = (await ok(RESOLVE_WITH_POSITION, { planId, resolutionNumber: `BR-P-${++n}`, meetingDate: todayInJapan(), decision: 'REJECTED', minutesReference: 'Minutes' }, users.secretary)).recordBoardResolution;
+    expect(rejected).toMatchObject({ status: 'DRAFT', revision: 2, resolution: { decision: 'REJECTED' } });
+    const doc = async (query = '') => (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en${query}`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();
+    const overview = (md: string, label: string) => md.split('\n').find((line) => line.startsWith(`| ${label} |`));
+    for (const md of [await doc(`&atPosition=${rejected.resolution.position}`), await doc()]) {
+      expect(overview(md, 'Revision')).toBe('| Revision | revision 2 |');
+      expect(overview(md, 'Submitted to the board by')).toBe(`| Submitted to the board by | ${users.committee.sub} |`);
+      expect(overview(md, 'Risk criteria at submission (the board decided under them)')).toMatch(/version \d+/);
+      expect(overview(md, 'Content of the risks below')).toMatch(/^\| Content of the risks below \| As submitted to the board \(revision 1, /);
+      // The residual level submitted, not "the treatment's target" of a draft.
+      expect(md).toContain('- **Residual level the owner accepts**: LOW\n');
+    }
+    // The new draft changed (its only risk taken out, then put back): the draft as it stands.
+    await ok(REMOVE, { planId, riskId, reason: 'to be re-planned' }, users.committee);
+    await ok(ADD, { planId, riskId }, users.committee);
+    const draft = await doc();
+    expect(overview(draft, 'Submitted to the board by')).toBe('| Submitted to the board by | not submitted |');
+    expect(overview(draft, 'Content of the risks below')).toBe("| Content of the risks below | The draft as it stands at this document's point of the log (not submitted) |");
+  }, TIMEOUT);
+
   it('refuses a board meetingDate before the plan was submitted, naming meetingDate, and appends nothing', async () => {
     const { planId } = await submittedPlanWithRisk();
     const before = await historyLength(planId);

@@ -93,7 +93,11 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
   const content = asSubmitted?.data ?? data;
   const current = new Map(plan.items.map((item) => [item.riskId, item]));
   const items: ContentItem[] = asSubmitted
-    ? asSubmitted.submission.items.map((s) => current.get(s.riskId) ?? { ...s, consent: asSubmitted.submission.removed.get(s.riskId)?.consent ?? 'PENDING' })
+    ? asSubmitted.submission.items.map((s) => {
+        const item = current.get(s.riskId);
+        // A revision back in draft has no residual level fixed any more: the one submitted is shown.
+        return item ? { ...item, residualLevel: item.residualLevel ?? s.residualLevel } : { ...s, consent: asSubmitted.submission.removed.get(s.riskId)?.consent ?? 'PENDING' };
+      })
     : plan.items;
   // The risks as shown (as submitted, or as they stand), and as they stand at the point (every
   // current item is one of the submission's: nothing is added to a revision once submitted).
@@ -110,6 +114,7 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
     if (removal && !current.has(item.riskId)) notes.set(item.riskId, fill(m.plan.removedSinceSubmission, { at: formatInstant(removal.removedAt, lang), reason: removal.reason }));
     else if (state && now && consentFingerprint(now) !== consentFingerprint(state)) notes.set(item.riskId, fill(m.plan.changedSinceSubmission, { version: now.version }));
   });
+  const submittedUnder = plan.submittedUnderCriteria ?? asSubmitted?.submission.criteria;
   const sections: PlanRiskSection[] = [];
   let no = 0;
   await eachInTurns(items, ITEMS_PER_TURN, (item) => sections.push(riskSection(++no, item, states.get(item.riskId), content, lang, m, notes.get(item.riskId))));
@@ -128,9 +133,9 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
       [m.plan.revision, fill(m.plan.revisionValue, { revision: plan.revision })],
       [m.plan.draftedBy, plan.draftedBy],
       [m.plan.draftedAt, formatInstant(plan.draftedAt, lang)],
-      [m.plan.submittedBy, plan.submittedBy ?? m.plan.notSubmitted],
-      [m.plan.submittedAt, plan.submittedAt ? formatInstant(plan.submittedAt, lang) : null],
-      [m.plan.criteriaAtSubmission, plan.submittedUnderCriteria ? fill(m.plan.criteriaValue, { number: plan.submittedUnderCriteria.number, acceptance: plan.submittedUnderCriteria.acceptanceLevel }) : null],
+      [m.plan.submittedBy, plan.submittedBy ?? asSubmitted?.submission.submittedBy ?? m.plan.notSubmitted],
+      [m.plan.submittedAt, formatInstant(plan.submittedAt ?? asSubmitted?.submission.submittedAt, lang) || null],
+      [m.plan.criteriaAtSubmission, submittedUnder ? fill(m.plan.criteriaValue, { number: submittedUnder.number, acceptance: submittedUnder.acceptanceLevel }) : null],
       [m.plan.criteria, criteria ? fill(m.plan.criteriaValue, { number: criteria.number, acceptance: criteria.definition.acceptanceLevel }) : null],
       [m.plan.content, asSubmitted ? fill(m.plan.contentAsSubmitted, { revision: asSubmitted.submission.revision, at: formatInstant(asSubmitted.submission.submittedAt, lang) }) : m.plan.contentDraft],
     ),
