@@ -289,9 +289,18 @@ export class AsOfReplayer {
           }
           return i;
         });
-        const flush = db.transaction(() => {
-          for (const p of projections) p.flush?.(db);
+        // In slices too: one part per transaction (a projection that cannot split flushes whole, once).
+        const flushPart = db.transaction((deadline: number): boolean => {
+          let done = true;
+          for (const p of projections) {
+            if (p.flushUntil) done = p.flushUntil(db, deadline) && done;
+            else p.flush?.(db);
+          }
+          return done;
         });
+        const flush = async (): Promise<void> => {
+          while (!flushPart(await slice()));
+        };
         for (;;) {
           const events = cut === -1 ? page : page.slice(0, cut);
           // Applied in pieces that end where a stored snapshot is due (every N events since the base)
@@ -307,12 +316,12 @@ export class AsOfReplayer {
             sinceFlush += applied;
             sinceSnapshot += applied;
             if (every && sinceSnapshot >= every) {
-              flush();
+              await flush();
               sinceFlush = 0;
               saving.push(this.saveSnapshot(db, projections, last, previousPosition));
               sinceSnapshot = 0;
             } else if (sinceFlush >= FLUSH_EVERY) {
-              flush();
+              await flush();
               sinceFlush = 0;
             }
             from = reached;
@@ -324,7 +333,7 @@ export class AsOfReplayer {
           page = await this.store.readAll({ after, maxCount: PAGE, maxBytes: PAGE_BYTES });
           cut = page.findIndex((e) => !included(e));
         }
-        if (sinceFlush > 0) flush();
+        if (sinceFlush > 0) await flush();
         await Promise.all(saving);
         return { db, last, users: 1, evicted: false };
       } catch (error) {

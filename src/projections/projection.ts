@@ -27,6 +27,11 @@ export interface Projection {
    * before the checkpoint). Lets a projection serialise an entity once per page, not per event.
    */
   flush?(db: ReadDb): void;
+  /**
+   * flush() in parts, where a projection can (DocumentCache.flushUntil): until `deadline`
+   * (performance.now()), saying whether all is written. Only a replay calls it, between slices.
+   */
+  flushUntil?(db: ReadDb, deadline: number): boolean;
   /** Forgets what apply() kept in memory (the page's transaction was rolled back). */
   discard?(): void;
   /**

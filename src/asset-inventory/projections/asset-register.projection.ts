@@ -55,6 +55,10 @@ export class AssetRegisterProjection implements Projection {
     this.cache?.flush();
   }
 
+  flushUntil(_db: ReadDb, deadline: number): boolean {
+    return this.cache?.flushUntil(deadline) ?? true;
+  }
+
   discard(): void {
     this.cache?.discard();
   }

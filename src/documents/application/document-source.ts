@@ -43,6 +43,8 @@ export function documentInstant(data: DocumentData): string {
  * read in one go held every other request ~0.3 s (soak probe p9).
  */
 const RISKS_PAGE = 250;
+/** And a page ends once its risks hold 2 M characters (risks of megabytes each: hostile probe F2). */
+const RISKS_PAGE_CHARS = 2_000_000;
 
 /**
  * Reads the read models for a document at the point asked for, or at the head of the log when
@@ -72,8 +74,8 @@ export class DocumentSource {
         criteria: register.criteriaInForce(),
         risks: () =>
           pagesInTurns(RISKS_PAGE, (after, limit) => {
-            const { rows } = register.page({}, after, limit);
-            return { items: rows, last: rows.at(-1)?.sortKey ?? null };
+            const { rows, cut } = register.page({}, after, limit, undefined, Infinity, RISKS_PAGE_CHARS);
+            return { items: rows, last: rows.at(-1)?.sortKey ?? null, cut };
           }),
         riskStates: () => register.allStates(),
         riskState: (id) => register.stateOf(id),

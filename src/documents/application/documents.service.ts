@@ -4,6 +4,7 @@ import { controlsDocument, type ControlsDocumentEntry } from '../../risk-registe
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { messagesFor, type Language } from '../messages/index.js';
 import { registerCsv } from '../render/csv.js';
+import { encodeInTurns } from '../render/encode-in-turns.js';
 import { htmlTemplate, markdownTemplate, renderedInSlices } from '../render/handlebars.js';
 import { registerXlsx } from '../render/xlsx.js';
 import { CONTROLS_MARKDOWN } from '../templates/controls.md.js';
@@ -38,7 +39,8 @@ export function controlsMarkdown(frame: ControlsDocumentTemplateView, entries: r
 
 /** A rendered document and the log position it was rendered from (null: empty log). */
 export interface RenderedDocument {
-  body: Buffer;
+  /** Its bytes, in parts (written one after another; a document of tens of MB is never copied into one buffer). */
+  body: Buffer[];
   position: string | null;
   /** The request that renders the same bytes again (relative URL), where the document has one. */
   regenerateUrl?: string | null;
@@ -65,7 +67,7 @@ export class DocumentsService {
       if (!submission) return planDocument(plan, data, request.lang, m, format);
       return this.source.read({ atPosition: submission.position }, (asSubmitted) => planDocument(plan, data, request.lang, m, format, { submission, data: asSubmitted }));
     });
-    return { body: Buffer.from(await (format === 'md' ? planMarkdown : planHtml)(view), 'utf8'), position: view.source.position };
+    return { body: await encodeInTurns(await (format === 'md' ? planMarkdown : planHtml)(view)), position: view.source.position };
   }
 
   async controls(riskId: string | null, request: DocumentRequest): Promise<RenderedDocument> {
@@ -77,7 +79,7 @@ export class DocumentsService {
       const { entries } = await controlsDocument(states, documentInstant(data));
       return { frame: controlsDocumentFrame(entries, request.lang, m, { head: data.head, riskId }), entries };
     });
-    return { body: Buffer.from(await controlsMarkdown(frame, entries), 'utf8'), position: frame.source?.position ?? null };
+    return { body: await encodeInTurns(await controlsMarkdown(frame, entries)), position: frame.source?.position ?? null };
   }
 
   /** GraphQL's controlsDocument.markdown: the same template on the entries the query returned (no point of the log to cite). */
@@ -94,6 +96,6 @@ export class DocumentsService {
   async registerXlsx(request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
     const view = await this.source.read(request.point, (data) => registerExport(data, request.lang, m, 'xlsx'));
-    return { body: await registerXlsx(view), position: view.source.position };
+    return { body: [await registerXlsx(view)], position: view.source.position };
   }
 }

@@ -19,6 +19,10 @@ interface DocumentHttpResponse {
   status(code: number): DocumentHttpResponse;
   setHeader(name: string, value: string): void;
   send(body: Buffer | string): void;
+  write(chunk: Buffer): boolean;
+  end(): void;
+  once(event: 'drain' | 'close', listener: () => void): void;
+  readonly destroyed?: boolean;
   json(body: unknown): void;
 }
 
@@ -173,7 +177,15 @@ export class DocumentsController {
         res.setHeader('x-integrity', 'BROKEN');
         if (failure.firstBrokenPosition) res.setHeader('x-integrity-broken-position', failure.firstBrokenPosition);
       }
-      res.status(200).send(failure ? withIntegrityWarning(document.body, type, failure) : document.body);
+      const parts = failure ? [withIntegrityWarning(Buffer.concat(document.body), type, failure)] : document.body;
+      res.setHeader('content-length', String(parts.reduce((n, part) => n + part.length, 0)));
+      res.status(200);
+      // Part after part, as the client takes them (no copy of the whole, no hash of it for an ETag: no-store).
+      for (const part of parts) {
+        if (res.destroyed) break;
+        if (!res.write(part)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+      }
+      res.end();
     } catch (raw) {
       const error = storeUnavailable(raw) ?? raw;
       if (!(error instanceof DomainError)) throw error;

@@ -49,6 +49,10 @@ export class PlanProjection implements Projection {
     this.cache?.flush();
   }
 
+  flushUntil(_db: ReadDb, deadline: number): boolean {
+    return this.cache?.flushUntil(deadline) ?? true;
+  }
+
   discard(): void {
     this.cache?.discard();
   }

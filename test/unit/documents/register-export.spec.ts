@@ -36,7 +36,7 @@ function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision
 
 async function csvOf(d: DocumentData, section: 'risks' | 'controls', lang: Language = 'ja'): Promise<Record<string, string>[]> {
   const view = await registerExport(d, lang, messagesFor(lang), 'csv', section);
-  return parse(await registerCsv(view.tables[0]!, lang), { bom: true, columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
+  return parse(Buffer.concat(await registerCsv(view.tables[0]!, lang)), { bom: true, columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
 }
 
 async function sheetOf(d: DocumentData, name: string): Promise<ExcelJS.Worksheet> {

@@ -56,7 +56,7 @@ describe('CSV (RFC 4180, UTF-8 with BOM)', () => {
       ],
       rows: [['鍵を"分割",\r\n保管', '2027-03-31', '2026-11-30T15:30:00.000Z', 2], [null, null, null, null]],
     };
-    const csv = await registerCsv(table, 'ja');
+    const csv = Buffer.concat(await registerCsv(table, 'ja'));
     expect([...csv.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     expect(csv.toString('utf8').endsWith('\r\n')).toBe(true);
     const records = parse(csv, { bom: true }) as string[][];

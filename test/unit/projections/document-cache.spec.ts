@@ -80,4 +80,25 @@ describe('DocumentCache', () => {
     cache.get('a');
     expect(loads).toEqual(['a', 'a']);
   });
+
+  it('flushUntil writes in parts (at least one state each), then ends as flush does: each row once, as new or not', () => {
+    const { rows, saves, cache } = table();
+    rows.set('old', JSON.stringify({ n: 0 }));
+    expect(cache.get('old')).toEqual({ n: 0 });
+    cache.set('old', { n: 1 });
+    for (const id of ['a', 'b', 'c']) cache.set(id, { n: 2 });
+    // A deadline already past: one state per call.
+    const calls: boolean[] = [];
+    do calls.push(cache.flushUntil(0));
+    while (!calls.at(-1));
+    expect(calls).toEqual([false, false, false, true]);
+    expect(saves).toEqual([['old', false], ['a', true], ['b', true], ['c', true]]);
+    expect([...rows].map(([id, doc]) => [id, JSON.parse(doc).n])).toEqual([['old', 1], ['a', 2], ['b', 2], ['c', 2]]);
+    // As after flush(): the states are answered from memory, and written again only when changed.
+    cache.set('a', { n: 3 });
+    expect(cache.flushUntil(Infinity)).toBe(true);
+    expect(saves.at(-1)).toEqual(['a', false]);
+    expect(cache.flushUntil(0)).toBe(true);
+    expect(saves).toHaveLength(5);
+  });
 });

@@ -1,3 +1,4 @@
+import { pagesInTurns } from '../../../src/shared/application/turns.js';
 import Database from 'better-sqlite3';
 import { turnsDuring } from '../../support/turns.js';
 import { RiskRegisterProjection, RiskRegisterQueries } from '../../../src/risk-register/projections/risk-register.projection.js';
@@ -200,6 +201,21 @@ describe('RiskRegisterQueries bounds by size', () => {
     const queries = registerOf([10, 1_000, 1_000, 10]);
     expect(queries.page({}, null, 10, undefined, 5_000).rows).toHaveLength(4);
     expect(() => queries.page({}, null, 10, undefined, 1_500)).toThrow(expect.objectContaining({ code: 'QUERY_TOO_COMPLEX', message: expect.stringContaining('3 risks read of 4') }));
+  });
+
+  it('page ends early once its risks hold endAtChars (at least one risk), saying so; pagesInTurns reads on to the end', async () => {
+    const queries = registerOf([10, 1_000, 1_000, 10, 5_000, 10]);
+    const first = queries.page({}, null, 4, undefined, Infinity, 1_500);
+    expect([first.rows.map((r) => r.state.id), first.cut]).toEqual([['r-0', 'r-1', 'r-2'], true]);
+    expect(queries.page({}, null, 4).cut).toBe(false);
+    const pages: string[][] = [];
+    const all = await pagesInTurns(4, (after, limit) => {
+      const { rows, cut } = queries.page({}, after, limit, undefined, Infinity, 1_500);
+      pages.push(rows.map((r) => r.state.id));
+      return { items: rows, last: rows.at(-1)?.sortKey ?? null, cut };
+    });
+    expect(all.map((r) => r.state.id)).toEqual(['r-0', 'r-1', 'r-2', 'r-3', 'r-4', 'r-5']);
+    expect(pages).toEqual([['r-0', 'r-1', 'r-2'], ['r-3', 'r-4'], ['r-5']]);
   });
 });
 
