@@ -13,19 +13,26 @@ import { PLAN_MARKDOWN } from '../templates/plan.md.js';
 import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplateView } from './controls-document-view.js';
 import type { DocumentRequest } from './document-request.js';
 import { DocumentSource, documentInstant } from './document-source.js';
-import { planDocument, type PlanDocumentView } from './plan-document.js';
+import { planDocument, type PlanDocumentView, type PlanRiskSection } from './plan-document.js';
 import { planSubmissionAt } from './plan-submission.js';
 import { registerExport, type RegisterSection } from './register-export.js';
 
 /** A plan's risk sections rendered per turn of the event loop. */
 const SECTIONS_PER_TURN = 100;
-const planMarkdown = renderedInSlices<PlanDocumentView>(PLAN_MARKDOWN, 'risks', markdownTemplate, SECTIONS_PER_TURN);
-const planHtml = renderedInSlices<PlanDocumentView>(PLAN_HTML, 'risks', htmlTemplate, SECTIONS_PER_TURN);
+/** About the characters a risk's section renders to: its controls' texts are what may be megabytes. */
+const sectionWeight = (section: unknown): number => (section as PlanRiskSection).controls.reduce((n, c) => n + c.title.length + c.description.length + c.reason.length + c.reference.length, 200);
+const planMarkdown = renderedInSlices<PlanDocumentView>(PLAN_MARKDOWN, 'risks', markdownTemplate, SECTIONS_PER_TURN, undefined, sectionWeight);
+const planHtml = renderedInSlices<PlanDocumentView>(PLAN_HTML, 'risks', htmlTemplate, SECTIONS_PER_TURN, undefined, sectionWeight);
 
 /** Risks' entries turned into views and rendered per turn of the event loop. */
 const ENTRIES_PER_TURN = 200;
-const controlsSliced = renderedInSlices<ControlsDocumentTemplateView>(CONTROLS_MARKDOWN, 'entries', markdownTemplate, ENTRIES_PER_TURN, (slice, view) =>
-  (slice as ControlsDocumentEntry[]).map((e) => controlsEntryView(e, view.lang, view.m)),
+const controlsSliced = renderedInSlices<ControlsDocumentTemplateView>(
+  CONTROLS_MARKDOWN,
+  'entries',
+  markdownTemplate,
+  ENTRIES_PER_TURN,
+  (slice, view) => (slice as ControlsDocumentEntry[]).map((e) => controlsEntryView(e, view.lang, view.m)),
+  (entry) => (entry as ControlsDocumentEntry).controls.reduce((n, c) => n + c.title.length + c.description.length + c.reason.length + (c.reference?.length ?? 0) + (c.progressNote?.length ?? 0), 200),
 );
 
 /**
@@ -33,7 +40,7 @@ const controlsSliced = renderedInSlices<ControlsDocumentTemplateView>(CONTROLS_M
  * rendered a slice per turn of the event loop: the same text as the whole template in one call,
  * which held every other request ~0.3 s for a register of 3,828 risks (soak probe p9).
  */
-export function controlsMarkdown(frame: ControlsDocumentTemplateView, entries: readonly ControlsDocumentEntry[]): Promise<string> {
+export function controlsMarkdown(frame: ControlsDocumentTemplateView, entries: readonly ControlsDocumentEntry[]): Promise<string[]> {
   return controlsSliced({ ...frame, entries: entries as unknown as ControlsDocumentTemplateView['entries'] });
 }
 
@@ -83,8 +90,8 @@ export class DocumentsService {
   }
 
   /** GraphQL's controlsDocument.markdown: the same template on the entries the query returned (no point of the log to cite). */
-  controlsMarkdown(entries: readonly ControlsDocumentEntry[], lang: Language): Promise<string> {
-    return controlsMarkdown(controlsDocumentFrame(entries, lang, messagesFor(lang), null), entries);
+  async controlsMarkdown(entries: readonly ControlsDocumentEntry[], lang: Language): Promise<string> {
+    return (await controlsMarkdown(controlsDocumentFrame(entries, lang, messagesFor(lang), null), entries)).join('');
   }
 
   async registerCsv(section: RegisterSection, request: DocumentRequest): Promise<RenderedDocument> {

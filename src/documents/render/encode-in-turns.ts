@@ -8,15 +8,19 @@ const CHARS_PER_TURN = 1_000_000;
  * the event loop: Buffer.from of a 28 MB controls record held every other request ~0.3 s
  * (hostile probe F2). A part never ends between the two halves of a surrogate pair.
  */
-export async function encodeInTurns(text: string): Promise<Buffer[]> {
+export async function encodeInTurns(text: string | readonly string[]): Promise<Buffer[]> {
   const parts: Buffer[] = [];
-  for (let start = 0; start < text.length; ) {
-    let end = Math.min(text.length, start + CHARS_PER_TURN);
-    const last = text.charCodeAt(end - 1);
-    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
-    parts.push(Buffer.from(text.slice(start, end), 'utf8'));
-    start = end;
-    if (start < text.length) await nextTurn();
+  let first = true;
+  for (const piece of typeof text === 'string' ? [text] : text) {
+    for (let start = 0; start < piece.length; ) {
+      if (!first) await nextTurn();
+      first = false;
+      let end = Math.min(piece.length, start + CHARS_PER_TURN);
+      const last = piece.charCodeAt(end - 1);
+      if (end < piece.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+      parts.push(Buffer.from(piece.slice(start, end), 'utf8'));
+      start = end;
+    }
   }
   return parts;
 }

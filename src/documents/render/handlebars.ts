@@ -40,12 +40,16 @@ export function htmlTemplate<V>(source: string): Template<V> {
   return (view) => (compiled ??= htmlEnv.compile(source, { strict: true }))(view);
 }
 
+/** What a slice of a block's items may weigh (renderedInSlices). */
+const WEIGHT_PER_TURN = 1_000_000;
+
 /**
  * `template` (made by `make` from `source`) rendered with its top-level `{{#each key}}` block a
  * slice of `perTurn` items per turn of the event loop: the same text as the whole template in one
  * call, which held every other request 0.15-0.33 s for a plan of 1,999 items (probe p10). The
  * block is cut at whole lines (its opening and closing tags stand alone on theirs), so Handlebars'
- * standalone-line rules give each part the text it gives the whole.
+ * standalone-line rules give each part the text it gives the whole. The text comes in parts (their
+ * join is the whole).
  */
 export function renderedInSlices<V extends object>(
   source: string,
@@ -54,7 +58,13 @@ export function renderedInSlices<V extends object>(
   perTurn: number,
   /** Turns a slice of the view's items into what the block shows (built a slice per turn too). */
   prepare: (slice: unknown[], view: V) => unknown[] = (slice) => slice,
-): (view: V) => Promise<string> {
+  /**
+   * An item's weight (about the characters it renders to): a slice also ends once its items
+   * weigh WEIGHT_PER_TURN (at least one item). A risk may hold megabytes of controls: 200 such
+   * entries of the controls record were one 0.3 s task (hostile probe F2).
+   */
+  weigh: (item: unknown) => number = () => 0,
+): (view: V) => Promise<string[]> {
   const open = source.indexOf(`\n{{#each ${key}}}\n`);
   let close = -1;
   const tags = /\{\{#each\b|\{\{\/each\}\}/g;
@@ -72,11 +82,15 @@ export function renderedInSlices<V extends object>(
     const items = view[key] as unknown[];
     const parts = [head(view)];
     if (items.length === 0) parts.push(block(view));
-    for (let i = 0; i < items.length; i += perTurn) {
+    for (let i = 0; i < items.length; ) {
       if (i > 0) await nextTurn();
-      parts.push(block({ ...view, [key]: prepare(items.slice(i, i + perTurn), view) }));
+      let end = i;
+      for (let weight = 0; end < items.length && end - i < perTurn && (end === i || weight < WEIGHT_PER_TURN); end++) weight += weigh(items[end]);
+      parts.push(block({ ...view, [key]: prepare(items.slice(i, end), view) }));
+      i = end;
     }
     parts.push(tail(view));
-    return parts.join('');
+    // In parts: joining a record of 28 MB was one 0.34 s task; they are encoded one by one (encodeInTurns).
+    return parts;
   };
 }

@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection, ProjectionOptions } from '../../projections/projection.js';
 import { preparedOnce, type ReadDb } from '../../projections/read-model-database.js';
 import { DocumentCache } from '../../projections/document-cache.js';
-import { eachInTurns } from '../../shared/application/turns.js';
+import { eachInTurnsBySize } from '../../shared/application/turns.js';
 import { QueryTooComplexError } from '../../shared/domain/errors.js';
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
 import { isPrioritised, sortKey } from '../domain/priority.js';
@@ -178,6 +178,8 @@ function prioritisedBefore(db: ReadDb, sortKey: string): number {
 
 /** Risks' states parsed per turn of the event loop by allStates. */
 const STATES_PER_TURN = 250;
+/** And characters parsed per turn (risks of megabytes each: 250 of them were one 0.3 s task, hostile probe F2). */
+const STATE_CHARS_PER_TURN = 2_000_000;
 /** How long a read of every risk's state is shared after it ends (allStates). */
 const SHARED_STATES_MS = 1_000;
 const sharedStates = new WeakMap<ReadDb, { changes: number; states: Promise<readonly RiskState[]> }>();
@@ -459,9 +461,10 @@ export class RiskRegisterQueries {
     const ids = preparedOnce(this.db, 'SELECT id FROM risks INDEXED BY risks_register_order ORDER BY sort_key', 'pluck').all() as string[];
     const doc = preparedOnce(this.db, 'SELECT doc FROM risks WHERE id = ?', 'pluck');
     const states: RiskState[] = [];
-    await eachInTurns(ids, STATES_PER_TURN, (id) => {
+    await eachInTurnsBySize(ids, STATES_PER_TURN, STATE_CHARS_PER_TURN, (id) => {
       const json = doc.get(id) as string | undefined; // undefined only if the read model was reset meanwhile
       if (json !== undefined) states.push(JSON.parse(json) as RiskState);
+      return json?.length ?? 0;
     });
     return states;
   }
