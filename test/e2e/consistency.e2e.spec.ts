@@ -313,6 +313,10 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     await proposeAndApproveCriteria(t, { ...criteriaInput, acceptanceLevel: 'LOW' });
     const flagged = await waitFor(() => risk(riskId), (r: any) => r.needsReevaluation === true);
     expect(flagged).toMatchObject({ status: 'ACCEPTED', needsReevaluation: true });
+    // The plan stays in force (the contract's rule), and its document's consent table says the same as the risk (compliance probe #3).
+    const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();
+    const row = doc.slice(doc.indexOf("## Risk owners' consent")).split('\n').find((line) => line.startsWith(`| Medium residual ${n} |`))!;
+    expect(row).toMatch(/\| MEDIUM; under the risk criteria in force \(version \d+\) it is MEDIUM, above their acceptance level LOW: the risk needs re-evaluation \|/);
   }, TIMEOUT);
 
   it('criteria that keep the labels but move the target (1, 2) to MEDIUM: acceptance refused, an accepted risk flagged and due at MEDIUM\'s interval (Art.13(1), 20, 12(3))', async () => {

@@ -7,6 +7,7 @@
 import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import { consentFingerprint } from '../../risk-register/domain/plan-and-consent.js';
+import { needsReevaluation, residualLevelUnder, type CriteriaInForceView } from '../../risk-register/domain/risk.state.js';
 import type { BoardResolution, PlanItem, PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
 import { formatDay, formatInstant } from '../render/dates.js';
@@ -115,6 +116,8 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
     else if (state && now && consentFingerprint(now) !== consentFingerprint(state)) notes.set(item.riskId, fill(m.plan.changedSinceSubmission, { version: now.version }));
   });
   const submittedUnder = plan.submittedUnderCriteria ?? asSubmitted?.submission.criteria;
+  const d = criteria?.definition;
+  const inForce: CriteriaInForceView | undefined = criteria && d ? { number: criteria.number, acceptanceLevel: d.acceptanceLevel, riskLevels: d.riskLevels, matrix: d.matrix, likelihoodLevels: d.likelihoodLevels, impactLevels: d.impactLevels } : undefined;
   const sections: PlanRiskSection[] = [];
   let no = 0;
   await eachInTurns(items, ITEMS_PER_TURN, (item) => sections.push(riskSection(++no, item, states.get(item.riskId), content, lang, m, notes.get(item.riskId))));
@@ -155,7 +158,7 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
     risks: sections,
     resolutions: plan.resolutions.map((r) => resolutionRows(r, lang, m)),
     consentsAsked: plan.status === 'APPROVED' || plan.status === 'IN_FORCE' || (plan.status === 'CLOSED' && plan.approvedAt !== undefined),
-    consents: plan.items.map((item) => consentView(item, nowStates.get(item.riskId), lang, m)),
+    consents: plan.items.map((item) => consentView(item, nowStates.get(item.riskId), lang, m, inForce)),
     source: sourceView(data.head, m, lang, `/documents/plans/${encodeURIComponent(plan.id)}.${format}`),
   };
 }
@@ -225,15 +228,21 @@ function resolutionRows(r: BoardResolution, lang: Language, m: Messages): Row[] 
   );
 }
 
-function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language, m: Messages): ConsentView {
+function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language, m: Messages, inForce: CriteriaInForceView | undefined): ConsentView {
   const record = item.consentRecord;
   const declined = item.consent === 'DECLINED';
+  const accepted = !declined && record ? (record.residualLevel ?? m.common.none) : m.common.none;
+  // An acceptance the criteria in force no longer meet (compliance probe #3): the plan stays in
+  // force by the contract's rule, and the table says what the risk's needsReevaluation says.
+  const aboveCriteria = item.consent === 'ACCEPTED' && record && risk && inForce && needsReevaluation(risk, inForce);
   return {
     risk: risk?.title ?? item.riskTitle,
     // Who answered, when the answer stands; else who is to answer (the risk's owner now).
     owner: declined ? (item.declinedBy ?? item.ownerId) : item.consent === 'ACCEPTED' && record ? record.ownerId : item.ownerId,
     status: labelOf(m.enums.consent, item.consent, m.common.none),
-    acceptedLevel: !declined && record ? (record.residualLevel ?? m.common.none) : m.common.none,
+    acceptedLevel: aboveCriteria
+      ? fill(m.plan.acceptedAboveCriteria, { level: accepted, number: inForce.number, now: residualLevelUnder(risk, inForce) ?? m.common.none, acceptance: inForce.acceptanceLevel })
+      : accepted,
     answeredAt: formatInstant(declined ? item.declinedAt : record?.acceptedAt, lang) || m.common.none,
     statement: (declined ? item.declineReason : item.riskClosedAt ? fill(m.plan.riskClosedStatement, { at: formatInstant(item.riskClosedAt, lang) }) : item.consent === 'STALE' ? item.staleReason : record?.statement) ?? '',
   };

@@ -104,6 +104,7 @@ export const en: Messages = {
     acceptedLevel: 'Residual level accepted',
     answeredAt: 'Answered at',
     statement: 'Statement or reason',
+    acceptedAboveCriteria: '{level}; under the risk criteria in force (version {number}) it is {now}, above their acceptance level {acceptance}: the risk needs re-evaluation',
     riskClosedStatement: 'The risk was closed (avoided) at {at}: its owner can no longer answer, and the committee removes it from the plan.',
     consentNotAsked: "Each risk owner's consent is asked once the board has approved the plan.",
   },

@@ -106,6 +106,7 @@ export const ja = {
     acceptedLevel: '受容した残留リスクレベル',
     answeredAt: '回答日時',
     statement: '説明・理由',
+    acceptedAboveCriteria: '{level}（施行中のリスク基準 第{number}版では{now}となり、リスク受容基準{acceptance}を超えます。リスクの再評価が必要です）',
     riskClosedStatement: 'リスクは{at}に回避により終了しました。リスク所有者は回答できないため、委員会が計画から除きます。',
     consentNotAsked: '取締役会の承認後に各リスク所有者の同意を求めます。',
   },
