@@ -26,7 +26,9 @@
  * 11. and when an owner's acceptance, which the plan learns through a reaction, races a change of
  *     another item's risk;
  * 12. a plan is never submitted holding a risk avoided at its submission (ITEM_RISK_CLOSED), also
- *     when the AVOID races the submission.
+ *     when the AVOID races the submission;
+ * 13. a plan item names its risk's owner, who alone may consent, and only that owner's
+ *     acceptance stands, while reassignRiskOwner races the owners' answers or addRiskToPlan.
  *
  * fast-check stops at the first counterexample (endOnFailure) to keep the file under 90 s.
  */
@@ -34,7 +36,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { randomUUID } from 'node:crypto';
 import { TestApp, users, type TestUser } from '../e2e/support/test-app.js';
-import { proposeAndApproveCriteria, criteriaInput } from '../e2e/support/scenario.js';
+import { criteriaInput } from '../e2e/support/scenario.js';
 import {
   Burst,
   PLAN_SEL,
@@ -63,18 +65,18 @@ import {
   tokenFor,
   type Outcome,
   type SharedAsset,
+  HARNESS_TIMEOUT,
+  delayArb,
+  fcParams,
+  startHarness,
+  unexpectedOutcomes,
+  itemOwnerViolations,
 } from './support.js';
 
-const TIMEOUT = 120_000;
-const RUNS = Number(process.env.CONCURRENCY_RUNS ?? 5);
-/**
- * FC_SEED and FC_PATH replay a counterexample fast-check printed (its `seed` and `path`), e.g. one
- * a CI run found: `FC_SEED=-1806631005 FC_PATH=2 ... -t "10. removing"` (2026-12-04: an avoided
- * risk's item left in the approved plan, which the stale-consent check wrongly counted).
- */
-const replay = (): Partial<fc.Parameters<unknown>> => (process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), ...(process.env.FC_PATH ? { path: process.env.FC_PATH } : {}) } : {});
-const params = (numRuns = RUNS): fc.Parameters<unknown> => ({ numRuns, endOnFailure: true, ...replay() });
-const delayArb = fc.integer({ min: 0, max: 6 });
+const TIMEOUT = HARNESS_TIMEOUT;
+/** The two owners a risk is reassigned between (invariant 13). */
+const owners = [users.riskOwner, users.otherOwner] as const;
+const params = fcParams;
 
 /** Asset names that NFKC + trim make equal: half-width katakana, NFD dakuten, spaces, full-width latin. */
 const LOOK_ALIKES: string[][] = [
@@ -91,9 +93,7 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
   const next = () => `${++run}-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    t = await TestApp.start();
-    await proposeAndApproveCriteria(t);
-    asset = await sharedAsset(t, 'Hot wallet (harness)');
+    ({ t, asset } = await startHarness('Hot wallet (harness)'));
   }, TIMEOUT);
 
   afterAll(async () => {
@@ -122,7 +122,7 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
     await quiesce(t, since);
     expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
     expect(await consentViolations(t, [planId])).toEqual([]);
-    const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
+    const unexpected = unexpectedOutcomes(burst);
     expect(unexpected).toEqual([]);
     await expectRefusedAppendedNothing(burst, since);
   }
@@ -195,7 +195,7 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
             .map(({ o, consent }) => `${describeOutcome(o)} answered with the item ${consent}`);
           expect(contradicted).toEqual([]);
           // A command without expectedVersion retries its own races (contract), and never crashes.
-          const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
+          const unexpected = unexpectedOutcomes(burst);
           expect(unexpected).toEqual([]);
           await expectRefusedAppendedNothing(burst, since);
         },
@@ -469,7 +469,7 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
             })),
           ]);
           await quiesce(t, since, 200);
-          const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
+          const unexpected = unexpectedOutcomes(burst);
           expect(unexpected).toEqual([]);
           // Walk the log in order: every analysis and evaluation names the criteria in force where it stands.
           const { events } = await t.ok(`query($after: String) { events(after: $after, first: 500) { edges { node { position type data } } } }`, { after: since }, await tokenFor(t, users.auditor));
@@ -517,7 +517,7 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
           expect(await consentViolations(t, [planId])).toEqual([]);
           expect(await closedPlanViolations(t, [planId])).toEqual([]);
           expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
-          const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
+          const unexpected = unexpectedOutcomes(burst);
           expect(unexpected).toEqual([]);
           await expectRefusedAppendedNothing(burst, since);
         },
@@ -622,7 +622,7 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
             const { risk } = await t.ok(`query($id: ID!, $p: String) { risk(id: $id, atPosition: $p) { status } }`, { id: a, p: event.position }, auditor);
             expect([event.position, risk.status]).not.toEqual([event.position, 'CLOSED']);
           }
-          const unexpected = burst.outcomes.filter((o) => ['INTERNAL_SERVER_ERROR', 'CONCURRENCY_CONFLICT', 'TRANSPORT'].includes(codeOf(o) ?? '')).map(describeOutcome);
+          const unexpected = unexpectedOutcomes(burst);
           expect(unexpected).toEqual([]);
           await expectRefusedAppendedNothing(burst, since);
         },
@@ -635,5 +635,69 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
     await quiesce(t, null);
     expect(await consentViolations(t)).toEqual([]);
     expect(await riskInSeveralOpenPlans(t)).toEqual([]);
+  }, TIMEOUT);
+
+  it('13. reassignRiskOwner racing both owners\' acceptances in an approved plan: the item names the owner, only whose acceptance stands', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ kind: fc.constantFrom('reassign' as const, 'accept' as const), owner: fc.integer({ min: 0, max: 1 }), delayMs: delayArb }), { minLength: 16, maxLength: 16 }),
+        fc.scheduler(),
+        async (calls, s) => {
+          const id = next();
+          const riskId = await riskWithControls(t, asset, `Owner race ${id}`);
+          const planId = await draftPlan(t, `Owner race plan ${id}`);
+          await addRisk(t, planId, riskId);
+          await submitAndApprove(t, planId, [riskId], `BR-owner-${id}`);
+          const since = await logHead(t);
+          const burst = new Burst(t);
+          await fireConcurrently(s, calls.map((c, i) => ({
+            label: `${c.kind}#${i}`,
+            delayMs: c.delayMs,
+            run: () =>
+              c.kind === 'reassign'
+                ? burst.mutate(`reassign#${i}`, 'reassignRiskOwner', 'ReassignRiskOwnerInput', RISK_SEL, { riskId, ownerId: owners[c.owner]!.sub }, users.committee)
+                : burst.mutate(`accept#${i}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', PLAN_SEL, { planId, riskId, statement: `I accept (${i})` }, owners[c.owner]!),
+          })));
+          await expectPlanBurstConsistent(burst, since, planId);
+          expect(await itemOwnerViolations(t, [planId])).toEqual([]);
+        },
+      ),
+      params(),
+    );
+  }, TIMEOUT);
+
+  it('13. reassignRiskOwner racing addRiskToPlan on a draft: the item, and the approval that follows, name the owner the risk has', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ owner: fc.integer({ min: 0, max: 1 }), delayMs: delayArb }), { minLength: 15, maxLength: 15 }),
+        delayArb,
+        fc.scheduler(),
+        async (reassigns, addDelay, s) => {
+          const id = next();
+          const riskId = await riskWithControls(t, asset, `Owner draft race ${id}`);
+          const planId = await draftPlan(t, `Owner draft plan ${id}`);
+          const since = await logHead(t);
+          const burst = new Burst(t);
+          await fireConcurrently(s, [
+            { label: 'add', delayMs: addDelay, run: () => burst.mutate('add', 'addRiskToPlan', 'PlanRiskInput', PLAN_SEL, { planId, riskId }, users.committee) },
+            ...reassigns.map((c, i) => ({
+              label: `reassign#${i}`,
+              delayMs: c.delayMs,
+              run: () => burst.mutate(`reassign#${i}`, 'reassignRiskOwner', 'ReassignRiskOwnerInput', RISK_SEL, { riskId, ownerId: owners[c.owner]!.sub }, users.committee),
+            })),
+          ]);
+          await expectPlanBurstConsistent(burst, since, planId);
+          expect(await itemOwnerViolations(t, [planId])).toEqual([]);
+          // The board approves the item with the owner it names, and that owner is asked.
+          await submitAndApprove(t, planId, [riskId], `BR-owner-draft-${id}`);
+          expect(await itemOwnerViolations(t, [planId])).toEqual([]);
+          const { risk } = await t.ok(`query($id: ID!) { risk(id: $id) { ownerId } }`, { id: riskId }, users.auditor);
+          const owner = owners.find((o) => o.sub === risk.ownerId)!;
+          const answered = await t.ok(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { status } }`, { input: { planId, riskId, statement: 'I accept' } }, owner);
+          expect(answered.acceptResidualRisk.status).toBe('IN_FORCE');
+        },
+      ),
+      params(),
+    );
   }, TIMEOUT);
 });
