@@ -82,6 +82,21 @@ export function chargeResultBytes(context: object, what: string, bytes: number):
   spend(b, what, bytes);
 }
 
+/** Per request, the values (a page's risks) whose bytes their page already charged. */
+const chargedWithPage = new WeakMap<object, WeakSet<object>>();
+
+/** Marks `values` as charged by the page they came in: a field under them (a risk's controls) charges nothing again. */
+export function markChargedWithPage(context: object, values: readonly object[]): void {
+  let set = chargedWithPage.get(context);
+  if (!set) chargedWithPage.set(context, (set = new WeakSet()));
+  for (const v of values) set.add(v);
+}
+
+/** Whether `value` came in a page that charged its bytes (markChargedWithPage). */
+export function isChargedWithPage(context: object, value: object): boolean {
+  return chargedWithPage.get(context)?.has(value) ?? false;
+}
+
 /** Refuses a read once the request's budget is already spent. */
 function requireRoom(b: Budget, what: string): void {
   if (b.used > resultBudget.bytes) throw refusal(b.used, what);
@@ -108,7 +123,7 @@ function refusal(used: number, what: string): QueryTooComplexError {
   return new QueryTooComplexError(
     used,
     resultBudget.bytes,
-    `The request's histories, comments, catalogue requirements, plans, controls records, risks' controls, context versions and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
+    `The request's histories, comments, catalogue requirements, plans, controls records, pages of risks, risks' controls, context versions and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
   );
 }
 

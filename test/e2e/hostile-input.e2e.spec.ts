@@ -221,6 +221,16 @@ describe('hostile input', () => {
       }
       expect((await t.gql(queries.controls, {}, users.auditor)).errors?.[0]?.message).toMatch(/controls of risk .* passed it/);
       expect((await t.gql(queries.page, {}, users.auditor)).errors?.[0]?.message).toMatch(/This page of risks holds more than/);
+      // Pages of risks are charged too: 40 aliases of a page of one risk (a few KB each) pass 20 KB,
+      // the pages within it read, the one after refused before it reads. A page's risks are
+      // charged whole: their controls field charges nothing again (one page within the budget).
+      resultBudget.bytes = 20_000;
+      const pages = await t.gql(`{ ${Array.from({ length: 40 }, (_, i) => `p${i}: risks(first: 1) { edges { node { id } } }`).join(' ')} }`, {}, users.auditor);
+      // (risks is non-null: the refusal takes the answer's data with it.)
+      expect(pages.errors?.[0]).toMatchObject({ extensions: { code: 'QUERY_TOO_COMPLEX' }, message: expect.stringMatching(/pages of risks.*\(risks passed it\)/) });
+      expect(Number(String(pages.errors?.[0]?.path?.[0]).slice(1))).toBeGreaterThan(0);
+      const withControls = await t.gql('{ risks(first: 1) { edges { node { id controls { title reason } } } } }', {}, users.auditor);
+      expect([withControls.errors, withControls.data?.risks.edges[0].node.controls.length > 0]).toEqual([undefined, true]);
       // The budget is the request's: 40 aliases of one risk's controls (a few hundred bytes each) pass 10 KB.
       resultBudget.bytes = 10_000;
       const many = await t.gql(`{ ${Array.from({ length: 40 }, (_, i) => `a${i}: risk(id: "${riskId}") { controls { title reason } }`).join(' ')} }`, {}, users.auditor);

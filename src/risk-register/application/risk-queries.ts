@@ -37,8 +37,8 @@ export class GetRiskQuery extends Query<RiskRow | null> {
   }
 }
 
-export class ListRisksQuery extends Query<{ rows: RiskRow[]; total: number }> {
-  /** `maxBytes`: a page whose stored risks pass it is refused (QUERY_TOO_COMPLEX) while it is read. */
+export class ListRisksQuery extends Query<{ rows: RiskRow[]; total: number; chars: number }> {
+  /** `maxBytes`: a page whose stored risks pass it is refused (QUERY_TOO_COMPLEX) while it is read; `chars`: what its risks' documents held. */
   constructor(readonly filter: RiskFilterValues, readonly afterKey: string | null, readonly limit: number, readonly at?: PointInTime | null, readonly maxBytes = Infinity) {
     super();
   }

@@ -10,7 +10,7 @@ import { OverdueControlsQuery } from '../application/control-queries.js';
 import { ControlRef, RecordControlProgressInput } from './control.types.js';
 import { toRiskViewAt } from './risk.resolver.js';
 import { Control, ControlsDocument, ControlsDocumentEntry, Risk } from './risk.types.js';
-import { approxJsonBytes, chargeResultBytes } from '../../graphql/result-budget.js';
+import { approxJsonBytes, chargeResultBytes, isChargedWithPage } from '../../graphql/result-budget.js';
 import type { ControlsDocumentView } from '../application/controls-document.js';
 import { listInTurns } from '../../graphql/list-in-turns.js';
 
@@ -39,7 +39,8 @@ export class ControlResolver {
   })
   controls(@Parent() risk: Risk, @Context() context: object): Control[] {
     // Up to 500 controls of three 10,000-character texts a risk: risks(first: 500) could gather gigabytes.
-    chargeResultBytes(context, `controls of risk ${risk.id.slice(0, 80)}`, approxJsonBytes(risk.controls));
+    // A risk of a page was charged whole with it (risks(first)); one read alone is charged here.
+    if (!isChargedWithPage(context, risk)) chargeResultBytes(context, `controls of risk ${risk.id.slice(0, 80)}`, approxJsonBytes(risk.controls));
     return risk.controls;
   }
 

@@ -350,7 +350,7 @@ export class RiskRegisterQueries {
    * register. A page whose stored documents pass `maxBytes` is refused (QUERY_TOO_COMPLEX) as soon
    * as they do, before they are all read and parsed: a risk may hold 500 controls of 10,000-character texts.
    */
-  page(filter: RiskFilterValues, afterKey: string | null, limit: number, onlyId?: string, maxBytes = Infinity, endAtChars = Infinity): { rows: RiskRow[]; total: number; cut: boolean } {
+  page(filter: RiskFilterValues, afterKey: string | null, limit: number, onlyId?: string, maxBytes = Infinity, endAtChars = Infinity): { rows: RiskRow[]; total: number; cut: boolean; chars: number } {
     const where: string[] = [];
     const args: (string | number | null)[] = [];
     if (onlyId !== undefined) {
@@ -412,6 +412,7 @@ export class RiskRegisterQueries {
     }
     return {
       cut,
+      chars: read,
       total,
       rows: rows.map((r) => {
         const state = JSON.parse(r.doc) as RiskState;

@@ -1,0 +1,38 @@
+/**
+ * The request's result budget: a page of risks is charged whole (its documents hold the risks'
+ * controls), so the controls field of a risk that came in it charges nothing again; a risk read
+ * alone charges its controls.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { approxJsonBytes, chargeResultBytes, isChargedWithPage, markChargedWithPage, resultBudget, withinResultBudget } from '../../../src/graphql/result-budget.js';
+import { ControlResolver } from '../../../src/risk-register/graphql/control.resolver.js';
+import type { Risk } from '../../../src/risk-register/graphql/risk.types.js';
+
+const saved = resultBudget.bytes;
+afterEach(() => {
+  resultBudget.bytes = saved;
+});
+
+describe('result budget: pages of risks and their controls', () => {
+  const riskWith = (id: string, controls: number): Risk =>
+    ({ id, controls: Array.from({ length: controls }, (_, i) => ({ id: `c${i}`, title: `Control ${i}`, reason: 'r'.repeat(1_000) })) }) as unknown as Risk;
+  const resolver = new ControlResolver(...([undefined, undefined, undefined] as unknown as ConstructorParameters<typeof ControlResolver>));
+
+  it('charges a page once, marks its risks, and their controls are not charged again', async () => {
+    const context = {};
+    const inPage = riskWith('r-page', 10);
+    const alone = riskWith('r-alone', 10);
+    resultBudget.bytes = approxJsonBytes(inPage.controls) + 100;
+    // The page's documents, about its risks' size, fill the budget (answered whole: paged).
+    await withinResultBudget(context, 'risks', async () => [inPage], () => approxJsonBytes(inPage.controls) + 50, true);
+    markChargedWithPage(context, [inPage]);
+    expect(isChargedWithPage(context, inPage)).toBe(true);
+    expect(resolver.controls(inPage, context)).toBe(inPage.controls);
+    // A risk read alone is charged: past the budget, refused.
+    expect(isChargedWithPage(context, alone)).toBe(false);
+    expect(() => resolver.controls(alone, context)).toThrow(expect.objectContaining({ code: 'QUERY_TOO_COMPLEX' }));
+    // Another request's marks are its own.
+    expect(isChargedWithPage({}, inPage)).toBe(false);
+    expect(() => chargeResultBytes({}, 'x', 1)).not.toThrow();
+  });
+});
