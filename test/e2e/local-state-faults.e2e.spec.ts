@@ -358,6 +358,8 @@ describe('local state faults', () => {
       }
       expect(after.status).toBe(200);
       expect(after.body.status).toBe('ok');
+      // Logged as the retry ends, before /health can say ok; the child's output pipe may bring it a moment after the answer.
+      for (const until = Date.now() + 5_000; !server.output().includes('projections resumed after a transient storage error') && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
       expect(server.output()).toContain('projections resumed after a transient storage error');
 
       // No acknowledged write lost: every answered asset is served, and the log has exactly them.
