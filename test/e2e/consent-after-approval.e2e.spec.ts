@@ -47,8 +47,8 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
   const risk = async (id: string) => (await t.ok(`query($id: ID!) { risk(id: $id) { ${RISK} } }`, { id }, await as(users.auditor))).risk;
 
   /** Two risks treated to LOW, in a plan the board approved; consent as given by `consent`. */
-  async function approvedPlan(name: string, consent: 'given' | 'asked'): Promise<{ planId: string; a: string; b: string }> {
-    const a = await riskWithControls(t, asset, `${name} A`);
+  async function approvedPlan(name: string, consent: 'given' | 'asked', assetOfA: SharedAsset = asset): Promise<{ planId: string; a: string; b: string }> {
+    const a = await riskWithControls(t, assetOfA, `${name} A`);
     const b = await riskWithControls(t, asset, `${name} B`);
     const planId = await draftPlan(t, `${name} plan`);
     await addRisk(t, planId, a);
@@ -212,7 +212,9 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
       const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await as(users.auditor)}` } })).text();
       return doc.slice(doc.indexOf("## Risk owners' consent")).split('\n').find((line) => line.startsWith('| new-owner A'))!;
     };
-    expect((await consentRow()).split('|').map((cell) => cell.trim()).slice(1, 4)).toEqual(['new-owner A', users.otherOwner.sub, 'To be given again (changed after consent)']);
+    // The stale acceptance is the former owner's, said so, and why it went stale in words (compliance probe 2 #3, #10).
+    const stale = (await consentRow()).split('|').map((cell) => cell.trim());
+    expect([...stale.slice(1, 5), stale[6]]).toEqual(['new-owner A', users.otherOwner.sub, 'To be given again (changed after consent)', `LOW (given by ${users.riskOwner.sub}; no longer current)`, 'The risk has a new owner']);
     // The former owner can no longer answer; the new one can, and the plan is back in force.
     expect(errorOf(await accept(planId, a)).extensions.code).toBe('FORBIDDEN');
     const byNewOwner = await t.gql(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { status } }`, { input: { planId, riskId: a } }, await as(users.otherOwner));
@@ -233,7 +235,8 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
   }, 60_000);
 
   it('a declined item whose risk is given a new owner names the new owner, and still who declined, there and in the plan document', async () => {
-    const { planId, a } = await approvedPlan('declined-new-owner', 'asked');
+    // A of its own asset: the AVOID below retires it.
+    const { planId, a } = await approvedPlan('declined-new-owner', 'asked', await sharedAsset(t, 'Declined then given up'));
     await decline(planId, a);
     await t.ok(`mutation($input: ReassignRiskOwnerInput!) { reassignRiskOwner(input: $input) { ownerId } }`, { input: { riskId: a, ownerId: users.otherOwner.sub } }, await as(users.committee));
     await quiesce(t, await logHead(t));
@@ -242,6 +245,14 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await as(users.auditor)}` } })).text();
     const row = doc.slice(doc.indexOf("## Risk owners' consent")).split('\n').find((line) => line.startsWith('| declined-new-owner A'))!;
     expect(row.split('|').map((cell) => cell.trim()).slice(1, 4)).toEqual(['declined-new-owner A', users.riskOwner.sub, 'Declined']);
+    // Then avoided: the table says so beside the decline, and the section gives the risk's status now (compliance probe 2 #1, #2).
+    await t.ok(`mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { status } }`, { input: { riskId: a, options: ['AVOID'], rationale: 'Given up', targetLikelihood: 1, targetImpact: 1 } }, await as(users.committee));
+    await quiesce(t, await logHead(t));
+    const after = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await as(users.auditor)}` } })).text();
+    const avoidedRow = after.slice(after.indexOf("## Risk owners' consent")).split('\n').find((line) => line.startsWith('| declined-new-owner A'))!;
+    expect(avoidedRow).toMatch(/\| Not what the board approved The risk was closed \(avoided\) at [^|]+\|$/);
+    const section = after.slice(after.indexOf('### 1. declined-new-owner A'), after.indexOf('### 2.'));
+    expect(section).toContain('- **Status of the risk**: Closed');
   }, 60_000);
 
   it('a new owner appended outside the command pipeline is learnt by the reactions: the item names them once', async () => {

@@ -120,7 +120,12 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
   const inForce: CriteriaInForceView | undefined = criteria && d ? { number: criteria.number, acceptanceLevel: d.acceptanceLevel, riskLevels: d.riskLevels, matrix: d.matrix, likelihoodLevels: d.likelihoodLevels, impactLevels: d.impactLevels } : undefined;
   const sections: PlanRiskSection[] = [];
   let no = 0;
-  await eachInTurns(items, ITEMS_PER_TURN, (item) => sections.push(riskSection(++no, item, states.get(item.riskId), content, lang, m, notes.get(item.riskId))));
+  // Consent is asked once the board approved the plan: before, an item's PENDING is no answer awaited.
+  const consentsAsked = plan.status === 'APPROVED' || plan.status === 'IN_FORCE' || (plan.status === 'CLOSED' && plan.approvedAt !== undefined);
+  const consentOf = (item: ContentItem) => (!current.has(item.riskId) ? m.plan.removed : consentsAsked ? labelOf(m.enums.consent, item.consent, none) : none);
+  await eachInTurns(items, ITEMS_PER_TURN, (item) =>
+    sections.push(riskSection(++no, item, states.get(item.riskId), content, lang, m, { note: notes.get(item.riskId), status: nowStates.get(item.riskId)?.status, consent: consentOf(item) })),
+  );
   const options = (risk: RiskState | undefined) => (risk?.treatment?.options ?? []).map((o) => labelOf(m.enums.treatmentOption, o, none)).join(m.common.listSeparator) || none;
   return {
     lang,
@@ -152,18 +157,22 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
         treatment: options(risk),
         residual: residualOf(item, risk, m),
         controlCount: risk?.controls.length ?? 0,
-        consent: current.has(item.riskId) ? labelOf(m.enums.consent, item.consent, none) : m.plan.removed,
+        consent: consentOf(item),
       };
     }),
     risks: sections,
     resolutions: plan.resolutions.map((r) => resolutionRows(r, lang, m)),
-    consentsAsked: plan.status === 'APPROVED' || plan.status === 'IN_FORCE' || (plan.status === 'CLOSED' && plan.approvedAt !== undefined),
+    consentsAsked,
     consents: plan.items.map((item) => consentView(item, nowStates.get(item.riskId), lang, m, inForce)),
     source: sourceView(data.head, m, lang, `/documents/plans/${encodeURIComponent(plan.id)}.${format}`),
   };
 }
 
-function riskSection(no: number, item: ContentItem, risk: RiskState | undefined, data: DocumentData, lang: Language, m: Messages, sinceSubmission?: string): PlanRiskSection {
+/**
+ * One risk's section: its content from `risk` (as submitted, or as it stands), and from `now` the
+ * marker since the submission, the risk's status and the item's consent at the document's point.
+ */
+function riskSection(no: number, item: ContentItem, risk: RiskState | undefined, data: DocumentData, lang: Language, m: Messages, now: { note?: string; status?: string; consent: string }): PlanRiskSection {
   const none = m.common.none;
   const assets = (risk?.assetIds ?? []).map((id) => data.asset(id)).filter((a): a is AssetState => a !== null);
   const threatAsset = risk ? data.asset(risk.threatAssetId) : null;
@@ -176,7 +185,7 @@ function riskSection(no: number, item: ContentItem, risk: RiskState | undefined,
     title: risk?.title ?? item.riskTitle,
     rows: rows(
       [m.plan.riskId, item.riskId],
-      [m.plan.riskStatus, risk ? labelOf(m.enums.riskStatus, risk.status, none) : null],
+      [m.plan.riskStatus, now.status ?? risk?.status ? labelOf(m.enums.riskStatus, now.status ?? risk?.status, none) : null],
       [m.plan.owner, risk?.ownerId ?? item.ownerId],
       [m.plan.description, risk?.description],
       [m.plan.assets, assets.map((a) => `${a.name} (${a.id})`).join(m.common.listSeparator) || risk?.assetIds.join(m.common.listSeparator)],
@@ -184,7 +193,7 @@ function riskSection(no: number, item: ContentItem, risk: RiskState | undefined,
       [m.plan.vulnerability, vulnerability?.name],
       [m.plan.analysis, level ? fill(m.plan.analysisValue, { level, likelihood: risk?.likelihood ?? risk?.evaluation?.likelihood ?? none, impact: risk?.impact ?? risk?.evaluation?.impact ?? none, criteria: risk?.criteriaNumber ?? risk?.evaluation?.criteriaNumber ?? none }) : null],
       [m.plan.evaluation, risk?.evaluation ? labelOf(m.enums.evaluation, risk.evaluation.decision, none) : null],
-      [m.plan.sinceSubmission, sinceSubmission],
+      [m.plan.sinceSubmission, now.note],
     ),
     treatment: t
       ? rows(
@@ -203,7 +212,7 @@ function riskSection(no: number, item: ContentItem, risk: RiskState | undefined,
       reason: c.reason,
       reference: c.reference ?? '',
     })),
-    residual: rows([m.plan.residualLevel, residualOf(item, risk, m)], [m.plan.consentStatus, labelOf(m.enums.consent, item.consent, none)]),
+    residual: rows([m.plan.residualLevel, residualOf(item, risk, m)], [m.plan.consentStatus, now.consent]),
   };
 }
 
@@ -231,19 +240,25 @@ function resolutionRows(r: BoardResolution, lang: Language, m: Messages): Row[] 
 function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language, m: Messages, inForce: CriteriaInForceView | undefined): ConsentView {
   const record = item.consentRecord;
   const declined = item.consent === 'DECLINED';
-  const accepted = !declined && record ? (record.residualLevel ?? m.common.none) : m.common.none;
-  // An acceptance the criteria in force no longer meet (compliance probe #3): the plan stays in
-  // force by the contract's rule, and the table says what the risk's needsReevaluation says.
-  const aboveCriteria = item.consent === 'ACCEPTED' && record && risk && inForce && needsReevaluation(risk, inForce);
+  // An acceptance made stale by a new owner was the former owner's: said so, never credited to the one asked now.
+  const formerOwners = item.consent === 'STALE' && record !== undefined && record.ownerId !== item.ownerId;
+  const level = !declined && record ? (record.residualLevel ?? m.common.none) : item.consent === 'PENDING' ? (item.residualLevel ?? m.common.none) : m.common.none;
+  const accepted = formerOwners ? fill(m.plan.givenBy, { level, owner: record.ownerId }) : item.consent === 'PENDING' ? m.common.none : level;
+  // An acceptance (or a request) the criteria in force no longer meet (compliance probe #3): the
+  // plan stays in force by the contract's rule, and the table says what needsReevaluation says.
+  const aboveCriteria = (item.consent === 'ACCEPTED' || item.consent === 'PENDING') && level !== m.common.none && risk && inForce && needsReevaluation(risk, inForce);
+  const closed = item.riskClosedAt ? fill(m.plan.riskClosedStatement, { at: formatInstant(item.riskClosedAt, lang) }) : undefined;
+  const said = declined ? item.declineReason : item.consent === 'STALE' ? (item.staleReason && labelOf(m.enums.staleReason, item.staleReason, '')) : closed ? undefined : record?.statement;
   return {
     risk: risk?.title ?? item.riskTitle,
     // Who answered, when the answer stands; else who is to answer (the risk's owner now).
     owner: declined ? (item.declinedBy ?? item.ownerId) : item.consent === 'ACCEPTED' && record ? record.ownerId : item.ownerId,
     status: labelOf(m.enums.consent, item.consent, m.common.none),
     acceptedLevel: aboveCriteria
-      ? fill(m.plan.acceptedAboveCriteria, { level: accepted, number: inForce.number, now: residualLevelUnder(risk, inForce) ?? m.common.none, acceptance: inForce.acceptanceLevel })
+      ? fill(m.plan.acceptedAboveCriteria, { level, number: inForce.number, now: residualLevelUnder(risk, inForce) ?? m.common.none, acceptance: inForce.acceptanceLevel })
       : accepted,
     answeredAt: formatInstant(declined ? item.declinedAt : record?.acceptedAt, lang) || m.common.none,
-    statement: (declined ? item.declineReason : item.riskClosedAt ? fill(m.plan.riskClosedStatement, { at: formatInstant(item.riskClosedAt, lang) }) : item.consent === 'STALE' ? item.staleReason : record?.statement) ?? '',
+    // What was said (a decline's reason, why the consent went stale, the statement), and that the risk was avoided since.
+    statement: [said, closed].filter((s) => s).join(' '),
   };
 }

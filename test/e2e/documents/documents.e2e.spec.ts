@@ -83,13 +83,17 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
   });
 
   it('the board saw at the resolution what was submitted: the content is frozen from submission to resolution', async () => {
-    const section = (md: string) => md.slice(md.indexOf('## 各リスクの内容'), md.indexOf('## 取締役会決議'));
+    // The content; the consent line is the item's at the point (none asked before the approval, 未回答 after).
+    const section = (md: string) => md.slice(md.indexOf('## 各リスクの内容'), md.indexOf('## 取締役会決議')).replace(/- \*\*同意状況\*\*: .*\n/g, '');
     const atSubmission = await text(`/documents/plans/${plan.planId}.md?atPosition=${plan.submissionPosition}`);
     const atResolution = await text(`/documents/plans/${plan.planId}.md?atPosition=${plan.resolutionPosition}`);
     expect(section(atSubmission)).toContain('マルチシグ出金');
     expect(section(atSubmission)).toBe(section(atResolution));
     expect(atSubmission).toContain('この時点で取締役会決議は記録されていません。');
     expect(atSubmission).toContain('取締役会に付議中');
+    // No consent is asked before the approval: the item shows none, not 未回答 (compliance probe 2 #8).
+    expect(atSubmission).toContain('- **同意状況**: —');
+    expect(atResolution).toContain('- **同意状況**: 未回答');
   });
 
   it('asOf gives the document of the last event by then, which regenerates byte for byte at the position it cites', async () => {
