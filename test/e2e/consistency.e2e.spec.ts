@@ -200,6 +200,11 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const controlRows = (await (await fetch(`${t.url}/documents/register.csv?section=controls&lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text()).split('\n').filter((line) => line.includes(avoided!));
     expect(controlRows.length).toBe(controls.length);
     for (const row of controlRows) expect(row).toContain('Cancelled');
+    // And the Art.18(2) record says where each control stands (compliance probe 2 #7).
+    const record = await (await fetch(`${t.url}/documents/controls.md?lang=en&riskId=${avoided}`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();
+    expect(record).toContain('| Reason for adoption | Reference | Progress |');
+    const recordRows = record.split('\n').filter((line) => line.endsWith('| Cancelled — The risk was avoided (Art.17): this control is no longer carried out |'));
+    expect(recordRows).toHaveLength(controls.length);
     // The plan document still lists what the board approved, the removed item marked with its
     // reason (compliance probe F2: it had dropped it without a trace), the risk as submitted.
     const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();

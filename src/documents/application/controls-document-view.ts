@@ -56,6 +56,15 @@ export function controlsEntryView(e: ControlsDocumentEntry, lang: Language, m: M
       [m.controls.counterparty, e.counterparty],
       [m.controls.contract, e.contractReference],
     ),
-    controls: e.controls.map((c) => ({ title: c.title, description: c.description, owner: c.ownerId, due: formatDay(c.dueDate, lang), reason: c.reason, reference: c.reference ?? '' })),
+    // Where each control stands (Art.18(2) record, compliance probe 2 #7: an avoided risk's cancelled controls read as pending work).
+    controls: e.controls.map((c) => ({
+      title: c.title,
+      description: c.description,
+      owner: c.ownerId,
+      due: formatDay(c.dueDate, lang),
+      reason: c.reason,
+      reference: c.reference ?? '',
+      status: [labelOf(m.enums.controlStatus, c.status, none), c.status === 'CANCELLED' ? c.progressNote : c.overdue ? m.register.columns.overdue : null].filter(Boolean).join(' — '),
+    })),
   };
 }

@@ -17,6 +17,8 @@ import { rows, sourceView, type Row, type SourceView } from './document-view.js'
 import type { PlanSubmission } from './plan-submission.js';
 
 export interface ControlView {
+  /** Where the control stands (the controls record only; the plan shows what was decided). */
+  status?: string;
   title: string;
   description: string;
   owner: string;

@@ -128,6 +128,7 @@ export const en: Messages = {
     due: 'Due',
     reason: 'Reason for adoption',
     reference: 'Reference',
+    controlStatus: 'Progress',
   },
   register: {
     title: 'Risk register',

@@ -130,6 +130,7 @@ export const ja = {
     due: '期限',
     reason: '採用理由',
     reference: '参照',
+    controlStatus: '進捗',
   },
   register: {
     title: 'リスク登録簿',

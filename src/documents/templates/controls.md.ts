@@ -15,10 +15,10 @@ export const CONTROLS_MARKDOWN = `# {{md title}}
 - **{{md label}}**: {{md value}}
 {{/each}}
 
-| {{md @root.m.controls.control}} | {{md @root.m.controls.controlOwner}} | {{md @root.m.controls.due}} | {{md @root.m.controls.reason}} | {{md @root.m.controls.reference}} |
-| --- | --- | --- | --- | --- |
+| {{md @root.m.controls.control}} | {{md @root.m.controls.controlOwner}} | {{md @root.m.controls.due}} | {{md @root.m.controls.reason}} | {{md @root.m.controls.reference}} | {{md @root.m.controls.controlStatus}} |
+| --- | --- | --- | --- | --- | --- |
 {{#each controls}}
-| {{md title}}{{#if description}}: {{md description}}{{/if}} | {{md owner}} | {{md due}} | {{md reason}} | {{md (or reference @root.m.common.none)}} |
+| {{md title}}{{#if description}}: {{md description}}{{/if}} | {{md owner}} | {{md due}} | {{md reason}} | {{md (or reference @root.m.common.none)}} | {{md status}} |
 {{/each}}
 {{else}}
 
