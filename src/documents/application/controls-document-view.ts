@@ -8,9 +8,8 @@
 import type { ReplayHead } from '../../projections/as-of-replay.js';
 import type { ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
-import { formatDay } from '../render/dates.js';
 import { rows, sourceView, type Row, type SourceView } from './document-view.js';
-import type { ControlView } from './plan-document.js';
+import { controlView, type ControlView } from './plan-document.js';
 
 export interface ControlsEntryView {
   title: string;
@@ -58,12 +57,7 @@ export function controlsEntryView(e: ControlsDocumentEntry, lang: Language, m: M
     ),
     // Where each control stands (Art.18(2) record, compliance probe 2 #7: an avoided risk's cancelled controls read as pending work).
     controls: e.controls.map((c) => ({
-      title: c.title,
-      description: c.description,
-      owner: c.ownerId,
-      due: formatDay(c.dueDate, lang),
-      reason: c.reason,
-      reference: c.reference ?? '',
+      ...controlView(c, lang),
       status: [labelOf(m.enums.controlStatus, c.status, none), c.status === 'CANCELLED' ? c.progressNote : c.overdue ? m.register.columns.overdue : null].filter(Boolean).join(' — '),
     })),
   };

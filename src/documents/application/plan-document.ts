@@ -206,16 +206,14 @@ function riskSection(no: number, item: ContentItem, risk: RiskState | undefined,
           [m.plan.contract, t.contractReference],
         )
       : [],
-    controls: (risk?.controls ?? []).map((c) => ({
-      title: c.title,
-      description: c.description,
-      owner: c.ownerId,
-      due: formatDay(c.dueDate, lang),
-      reason: c.reason,
-      reference: c.reference ?? '',
-    })),
+    controls: (risk?.controls ?? []).map((c) => controlView(c, lang)),
     residual: rows([m.plan.residualLevel, residualOf(item, risk, m)], [m.plan.consentStatus, now.consent]),
   };
+}
+
+/** A control as the plan and the controls record show it (owner, due day in the document's language, reason, reference). */
+export function controlView(c: RiskState['controls'][number], lang: Language): ControlView {
+  return { title: c.title, description: c.description, owner: c.ownerId, due: formatDay(c.dueDate, lang), reason: c.reason, reference: c.reference ?? '' };
 }
 
 /** The residual level the owner is asked to accept: fixed at submission; before it (a draft) the treatment's target, said to be one. */
