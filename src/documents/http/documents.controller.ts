@@ -22,6 +22,7 @@ interface DocumentHttpResponse {
   write(chunk: Buffer): boolean;
   end(): void;
   once(event: 'drain' | 'close', listener: () => void): void;
+  off(event: 'drain' | 'close', listener: () => void): void;
   readonly destroyed?: boolean;
   json(body: unknown): void;
 }
@@ -183,7 +184,7 @@ export class DocumentsController {
       // Part after part, as the client takes them (no copy of the whole, no hash of it for an ETag: no-store).
       for (const part of parts) {
         if (res.destroyed) break;
-        if (!res.write(part)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+        if (!res.write(part)) await drainedOrClosed(res);
       }
       res.end();
     } catch (raw) {
@@ -204,6 +205,19 @@ function idParameter(params: URLSearchParams, name: string, errors: Record<strin
     return undefined;
   }
   return value;
+}
+
+/** Resolves once the response can take more, or is closed; the other listener is taken off (a part per wait: no listeners pile up). */
+function drainedOrClosed(res: DocumentHttpResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 /**
