@@ -12,6 +12,7 @@ import type { BoardResolution, PlanItem, PlanState } from '../../treatment-plan/
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
 import { formatDay, formatInstant } from '../render/dates.js';
 import type { DocumentData } from './document-source.js';
+import { criteriaViewOf } from '../../risk-register/projections/risk-register.projection.js';
 import { eachInTurns } from '../../shared/application/turns.js';
 import { rows, sourceView, type Row, type SourceView } from './document-view.js';
 import type { PlanSubmission } from './plan-submission.js';
@@ -118,8 +119,7 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
     else if (state && now && consentFingerprint(now) !== consentFingerprint(state)) notes.set(item.riskId, fill(m.plan.changedSinceSubmission, { version: now.version }));
   });
   const submittedUnder = plan.submittedUnderCriteria ?? asSubmitted?.submission.criteria;
-  const d = criteria?.definition;
-  const inForce: CriteriaInForceView | undefined = criteria && d ? { number: criteria.number, acceptanceLevel: d.acceptanceLevel, riskLevels: d.riskLevels, matrix: d.matrix, likelihoodLevels: d.likelihoodLevels, impactLevels: d.impactLevels } : undefined;
+  const inForce = criteriaViewOf(criteria);
   const sections: PlanRiskSection[] = [];
   let no = 0;
   // Consent is asked once the board approved the plan: before, an item's PENDING is no answer awaited.

@@ -131,9 +131,7 @@ export class RiskRegisterProjection implements Projection {
 
   private criteriaInForce(db: ReadDb): CriteriaInForceView | undefined {
     if (this.inForce === undefined) {
-      const row = new RiskRegisterQueries(db).criteriaInForce();
-      const d = row?.definition;
-      this.inForce = row && d ? { number: row.number, riskLevels: d.riskLevels, acceptanceLevel: d.acceptanceLevel, matrix: d.matrix, likelihoodLevels: d.likelihoodLevels, impactLevels: d.impactLevels } : null;
+      this.inForce = criteriaViewOf(new RiskRegisterQueries(db).criteriaInForce()) ?? null;
     }
     return this.inForce ?? undefined;
   }
@@ -245,6 +243,12 @@ export interface CriteriaInForceRow {
   number: number;
   criteriaId: string;
   definition: CriteriaDefinition;
+}
+
+/** What the register's rules (needsReevaluation, residualLevelUnder) read of the criteria in force. */
+export function criteriaViewOf(row: CriteriaInForceRow | undefined): CriteriaInForceView | undefined {
+  const d = row?.definition;
+  return row && d ? { number: row.number, riskLevels: d.riskLevels, acceptanceLevel: d.acceptanceLevel, matrix: d.matrix, likelihoodLevels: d.likelihoodLevels, impactLevels: d.impactLevels } : undefined;
 }
 
 /** Queries over the risk register read model (the live one, or one replayed as of a past instant). */

@@ -6,11 +6,11 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
  * never one long task that every other request waits behind (soak probe p9: an XLSX of 3,828
  * risks held them 2-2.8 s).
  */
-export async function eachInTurns<T>(items: readonly T[], perTurn: number, each: (item: T) => void): Promise<void> {
-  for (let i = 0; i < items.length; i++) {
-    each(items[i]!);
-    if ((i + 1) % perTurn === 0 && i + 1 < items.length) await nextTurn();
-  }
+export function eachInTurns<T>(items: readonly T[], perTurn: number, each: (item: T) => void): Promise<void> {
+  return eachInTurnsBySize(items, perTurn, Infinity, (item) => {
+    each(item);
+    return 0;
+  });
 }
 
 /**
