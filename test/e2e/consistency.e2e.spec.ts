@@ -131,6 +131,17 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const withdrawn = (await ok(WITHDRAW, { planId, reason: 'The committee wants to revise the controls' }, users.committee)).withdrawPlan;
     expect(withdrawn).toMatchObject({ status: 'DRAFT', revision: submitted.revision + 1 });
     expect((await plan(planId)).status).toBe('DRAFT');
+    // The withdrawal is on the record: in the plan's revisions and in the plan document.
+    const revisions = (await t.ok(`query($id: ID!) { plan(id: $id) { revisions { revision outcome withdrawnBy withdrawnAt withdrawalReason } } }`, { id: planId }, users.auditor)).plan.revisions;
+    expect(revisions).toEqual([
+      { revision: submitted.revision, outcome: 'WITHDRAWN', withdrawnBy: users.committee.sub, withdrawnAt: expect.any(String), withdrawalReason: 'The committee wants to revise the controls' },
+      { revision: submitted.revision + 1, outcome: 'OPEN', withdrawnBy: null, withdrawnAt: null, withdrawalReason: null },
+    ]);
+    const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();
+    const revisionRows = doc.slice(doc.indexOf('## Revisions of the plan')).split('\n').filter((line) => /^\| \d+ \|/.test(line));
+    expect(revisionRows).toHaveLength(2);
+    expect(revisionRows[0]).toMatch(new RegExp(`^\\| 1 \\| 1 \\| [^|]+ UTC \\(\\S+\\) \\| Withdrawn to be changed \\| [^|]+ UTC \\(${users.committee.sub}\\) \\| The committee wants to revise the controls \\|$`));
+    expect(revisionRows[1]).toBe('| 2 | 1 | — | Being drafted | — | — |');
     // Back in DRAFT the content is no longer frozen.
     const change = await gql(CONTROLS, { riskId, controls: controlsB }, users.committee);
     expect(change.errors?.[0]?.extensions?.rule).not.toBe('RISK_IN_SUBMITTED_PLAN');
@@ -169,6 +180,15 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const afterRemoval = (await ok(REMOVE, { planId, riskId: declined, reason: 'The owner declined; treated again next period' }, users.committee)).removeRiskFromPlan;
     expect(afterRemoval).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: kept, consent: 'ACCEPTED' }] });
     expect(await plan(planId)).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: kept, consent: 'ACCEPTED' }] });
+    // The plan document's consent table keeps the removed item's answer: who declined, when, why, and the removal.
+    const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();
+    const consentRows = doc.slice(doc.indexOf("## Risk owners' consent")).split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Risk |') && !line.startsWith('| ---'));
+    expect(consentRows).toHaveLength(2);
+    expect(consentRows[0]).toContain('| Accepted |');
+    const cells = consentRows[1]!.split(' | ');
+    expect(cells.slice(1, 3)).toEqual([users.riskOwner.sub, 'Removed (at the removal: Declined)']);
+    expect(cells[4]).toMatch(/UTC$/);
+    expect(cells[5]).toMatch(/^Residual exposure too high Removed from the plan at [^:]+:\d\d(:\d\d)? UTC: The owner declined; treated again next period \|$/);
   }, TIMEOUT);
 
   it('an AVOID of a risk in a plan in force: its item is removed (its owner can never answer again), and the plan is back in force over the others', async () => {
@@ -215,6 +235,10 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     expect(doc).toContain('| Content of the risks below | As submitted to the board (revision 1, ');
     expect(doc).toContain('- **Options**: Reduce');
     expect(doc).not.toContain('- **Options**: Avoid');
+    // Its owner's last answer stays in the consent table, with why it went stale and the removal.
+    const removedRow = doc.split('\n').find((line) => line.includes('| Removed (at the removal: '));
+    expect(removedRow).toContain(`| ${users.riskOwner.sub} | Removed (at the removal: To be given again`);
+    expect(removedRow).toMatch(/The risk was closed \(avoided\) at .*Removed from the plan at .*: Avoided: the business is given up \|$/);
   }, TIMEOUT);
 
   it('a review finding on an ACCEPTED risk marks its item REOPENED, takes the plan out of force, and lets the risk join another plan', async () => {

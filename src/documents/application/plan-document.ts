@@ -8,7 +8,7 @@ import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import { consentFingerprint } from '../../risk-register/domain/plan-and-consent.js';
 import { needsReevaluation, residualLevelUnder, type CriteriaInForceView } from '../../risk-register/domain/risk.state.js';
-import type { BoardResolution, PlanItem, PlanState } from '../../treatment-plan/domain/plan.state.js';
+import type { BoardResolution, PlanItem, PlanRevisionRecord, PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
 import { formatDay, formatInstant } from '../render/dates.js';
 import type { DocumentData } from './document-source.js';
@@ -57,6 +57,16 @@ export interface ConsentView {
   statement: string;
 }
 
+/** One revision of the plan: what the board was asked and how it ended (a withdrawal included). */
+export interface RevisionView {
+  revision: number;
+  risks: number;
+  submitted: string;
+  outcome: string;
+  ended: string;
+  note: string;
+}
+
 export interface PlanDocumentView {
   lang: Language;
   m: Messages;
@@ -68,6 +78,7 @@ export interface PlanDocumentView {
   summary: PlanSummaryRow[];
   risks: PlanRiskSection[];
   resolutions: Row[][];
+  revisions: RevisionView[];
   consentsAsked: boolean;
   consents: ConsentView[];
   source: SourceView;
@@ -164,8 +175,12 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
     }),
     risks: sections,
     resolutions: plan.resolutions.map((r) => resolutionRows(r, lang, m)),
+    revisions: plan.revisions.map((r) => revisionView(r, lang, m)),
     consentsAsked,
-    consents: plan.items.map((item) => consentView(item, nowStates.get(item.riskId), lang, m, inForce)),
+    consents: [
+      ...plan.items.map((item) => consentView(item, nowStates.get(item.riskId), lang, m, inForce)),
+      ...(asSubmitted ? removedAnswers(asSubmitted.submission, current, nowStates, lang, m) : []),
+    ],
     source: sourceView(data.head, m, lang, `/documents/plans/${encodeURIComponent(plan.id)}.${format}`),
   };
 }
@@ -223,6 +238,20 @@ function residualOf(item: ContentItem, risk: RiskState | undefined, m: Messages)
   return target ? fill(m.plan.residualUntilSubmitted, { level: target }) : m.common.none;
 }
 
+function revisionView(r: PlanRevisionRecord, lang: Language, m: Messages): RevisionView {
+  const none = m.common.none;
+  const atBy = (at: string | undefined, by: string | undefined) => (at ? (by ? fill(m.plan.atBy, { at: formatInstant(at, lang), by }) : formatInstant(at, lang)) : none);
+  const withdrawn = r.outcome === 'WITHDRAWN';
+  return {
+    revision: r.revision,
+    risks: r.items.length,
+    submitted: atBy(r.submittedAt, r.submittedBy),
+    outcome: labelOf(m.enums.revisionOutcome, r.outcome, none),
+    ended: withdrawn ? atBy(r.withdrawnAt, r.withdrawnBy) : atBy(r.decidedAt, undefined),
+    note: (withdrawn ? r.withdrawalReason : r.resolutionNumber) || none,
+  };
+}
+
 function resolutionRows(r: BoardResolution, lang: Language, m: Messages): Row[] {
   return rows(
     [m.plan.resolutionNumber, r.resolutionNumber],
@@ -235,6 +264,24 @@ function resolutionRows(r: BoardResolution, lang: Language, m: Messages): Row[] 
     [m.plan.recordedAt, formatInstant(r.recordedAt, lang)],
     [m.plan.resolutionPosition, r.position],
   );
+}
+
+/**
+ * The answers of the items removed since the submission (a declined, reopened or avoided risk's),
+ * as they stood at the removal, after the current ones: who declined, when and why stays in the
+ * table the board and the auditors read, not only in the plan's history.
+ */
+function removedAnswers(submission: PlanSubmission, current: ReadonlyMap<string, PlanItem>, nowStates: ReadonlyMap<string, RiskState>, lang: Language, m: Messages): ConsentView[] {
+  const out: ConsentView[] = [];
+  for (const { riskId } of submission.items) {
+    const removal = submission.removed.get(riskId);
+    if (current.has(riskId) || !removal?.item) continue;
+    // No re-evaluation note: the plan no longer asks this owner anything.
+    const answer = consentView(removal.item, nowStates.get(riskId), lang, m, undefined);
+    const note = fill(m.plan.removedSinceSubmission, { at: formatInstant(removal.removedAt, lang), reason: removal.reason });
+    out.push({ ...answer, status: fill(m.plan.removedConsent, { status: answer.status }), statement: [answer.statement, note].filter((s) => s).join(' ') });
+  }
+  return out;
 }
 
 function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language, m: Messages, inForce: CriteriaInForceView | undefined): ConsentView {

@@ -1,9 +1,12 @@
 import type { EventStore } from '../../event-store/event-store.port.js';
 import type { ReplayHead } from '../../projections/as-of-replay.js';
 import { happenedBy } from '../../shared/application/point-in-time.js';
-import type { ConsentStatus, PlanState } from '../../treatment-plan/domain/plan.state.js';
+import type { ConsentStatus, PlanItem, PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { planStreamId } from '../../treatment-plan/domain/plan.state.js';
-import type { PlanRiskRemoved, PlanSubmitted } from '../../treatment-plan/domain/plan.events.js';
+import type { PlanEvent, PlanRiskRemoved, PlanSubmitted } from '../../treatment-plan/domain/plan.events.js';
+import { planDecider } from '../../treatment-plan/domain/plan.decider.js';
+import { asDomainEvent } from '../../shared/application/aggregate-reader.js';
+import type { RecordedEvent } from '../../event-store/event-store.port.js';
 
 /** An item the board was asked to decide on, as the submission listed it. */
 export interface SubmittedItem {
@@ -18,6 +21,8 @@ export interface RemovalAfterSubmission {
   reason: string;
   removedAt: string;
   consent: ConsentStatus;
+  /** The item as it stood when it was removed: its owner's last answer (who, when, what was said). */
+  item?: PlanItem;
 }
 
 /** The submission of a plan's current revision, as the log recorded it by a point. */
@@ -66,6 +71,7 @@ export async function planSubmissionAt(store: EventStore, plan: PlanState, head:
     const d = e.data as PlanRiskRemoved['data'];
     removed.set(d.riskId, { reason: d.reason, removedAt: d.removedAt, consent: d.consent });
   }
+  if (removed.size > 0) itemsAtRemoval(events, at, removed);
   return {
     revision: data.revision,
     submittedBy: data.submittedBy,
@@ -80,4 +86,30 @@ export async function planSubmissionAt(store: EventStore, plan: PlanState, head:
     })),
     removed,
   };
+}
+
+/**
+ * Each removed item as the plan held it just before its removal after the submission (at index
+ * `submittedAt` of `events`), folded by the plan's own evolve (one home for what an answer does to
+ * an item). Only the events of the removed risks and those of the plan as a whole are folded: a
+ * plan of 2,000 items with a few removed costs a few thousand small steps, not a fold of every item.
+ */
+/** The plan's events about one item alone (the others, PlanLeftForce included, change the plan as a whole). */
+const ITEM_EVENTS: ReadonlySet<string> = new Set<PlanEvent['type']>([
+  'PlanRiskAdded', 'ResidualRiskAccepted', 'ResidualRiskDeclined', 'ResidualConsentBecameStale',
+  'PlanRiskRemoved', 'PlanItemReopened', 'PlanItemRiskClosed', 'PlanItemOwnerChanged',
+]);
+
+function itemsAtRemoval(events: readonly RecordedEvent[], submittedAt: number, removed: Map<string, RemovalAfterSubmission>): void {
+  let state = planDecider.initialState;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    const riskId = ITEM_EVENTS.has(e.type) ? (e.data as { riskId: string }).riskId : undefined;
+    if (riskId !== undefined && !removed.has(riskId)) continue;
+    if (i > submittedAt && e.type === 'PlanRiskRemoved') {
+      const item = state.items.find((it) => it.riskId === riskId);
+      if (item) removed.get(riskId!)!.item = item;
+    }
+    state = planDecider.evolve(state, asDomainEvent<PlanEvent>(e));
+  }
 }

@@ -121,6 +121,16 @@ export const PLAN_HTML = `<!DOCTYPE html>
 <p>{{m.plan.noResolution}}</p>
 {{/each}}
 
+<h2>{{m.plan.revisions}}</h2>
+<table>
+<thead><tr><th class="num">{{m.plan.revisionNo}}</th><th class="num">{{m.plan.revisionRisks}}</th><th>{{m.plan.revisionSubmitted}}</th><th>{{m.plan.revisionOutcome}}</th><th>{{m.plan.revisionEnded}}</th><th>{{m.plan.revisionNote}}</th></tr></thead>
+<tbody>
+{{#each revisions}}
+<tr><td class="num">{{revision}}</td><td class="num">{{risks}}</td><td>{{submitted}}</td><td>{{outcome}}</td><td>{{ended}}</td><td>{{note}}</td></tr>
+{{/each}}
+</tbody>
+</table>
+
 <h2>{{m.plan.consents}}</h2>
 {{#if consentsAsked}}
 <table>

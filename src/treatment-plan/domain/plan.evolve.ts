@@ -143,7 +143,7 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
     }
     case 'PlanWithdrawn': {
       // Withdrawing takes the plan back from the board to be changed: whoever did shaped the revision it opens.
-      const back = backToDraft(s, e.data.revision, s.revisions.map((r): PlanRevisionRecord => (r.revision === e.data.previousRevision ? { ...r, outcome: 'WITHDRAWN' } : r)));
+      const back = backToDraft(s, e.data.revision, s.revisions.map((r): PlanRevisionRecord => (r.revision === e.data.previousRevision ? { ...r, outcome: 'WITHDRAWN', withdrawnBy: e.data.withdrawnBy, withdrawnAt: e.data.withdrawnAt, withdrawalReason: e.data.reason } : r)));
       return { ...back, preparedBy: [...back.preparedBy, { actorId: e.data.withdrawnBy, did: 'WITHDREW', revision: e.data.revision }] };
     }
     case 'PlanClosed': {

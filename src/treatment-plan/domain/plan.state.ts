@@ -122,6 +122,10 @@ export interface PlanRevisionRecord {
   submittedBy?: string;
   resolutionNumber?: string;
   decidedAt?: string;
+  /** A WITHDRAWN revision: who took it back from the board, when, and why. */
+  withdrawnBy?: string;
+  withdrawnAt?: string;
+  withdrawalReason?: string;
 }
 
 /** What a person did to prepare what the board decides: it bars them from recording its resolution (Art.23(3)). */

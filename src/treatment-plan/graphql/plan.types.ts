@@ -87,6 +87,9 @@ export class PlanRevision {
   @Field(() => String, { nullable: true, description: `When it was submitted to the board. ${INSTANT}` }) submittedAt?: string;
   @Field(() => String, { nullable: true, description: 'The number of the resolution that decided it.' }) resolutionNumber?: string;
   @Field(() => String, { nullable: true, description: `When the board's decision was recorded. ${INSTANT}` }) decidedAt?: string;
+  @Field(() => ID, { nullable: true, description: 'WITHDRAWN: user id of who took it back from the board (withdrawPlan).' }) withdrawnBy?: string;
+  @Field(() => String, { nullable: true, description: `WITHDRAWN: when it was withdrawn. ${INSTANT}` }) withdrawnAt?: string;
+  @Field(() => String, { nullable: true, description: 'WITHDRAWN: the reason given.' }) withdrawalReason?: string;
 }
 
 @ObjectType({ description: 'The information security management plan (Art.19): the risks whose controls are to be carried out, approved by board resolution and in force once every owner consents (Art.20).' })

@@ -21,7 +21,8 @@ export class PlanProjection implements Projection {
   // 3: a resolution carries its id (the id of the event that recorded it);
   // 4: the criteria a plan was submitted under; a plan back in draft has no residual levels;
   // 5: items, revisions and preparations stored apart from the rest of the state.
-  readonly schemaVersion = 6; // 6: preparedBy counts a withdrawal
+  // 6: preparedBy counts a withdrawal;
+  readonly schemaVersion = 7; // 7: a withdrawn revision names who withdrew it, when and why
 
   setup(db: ReadDb): void {
     db.exec(`

@@ -95,6 +95,8 @@ describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contrac
     const { state } = given(planDecider, submitted).when(withdraw()).thenMatches([{ type: 'PlanWithdrawn', data: { revision: 2, previousRevision: 1 } }]);
     expect(state).toMatchObject({ status: 'DRAFT', revision: 2 });
     expect(state.revisions.map((r) => r.outcome)).toEqual(['WITHDRAWN', 'OPEN']);
+    expect(state.revisions[0]).toMatchObject({ withdrawnBy: committee.id, withdrawnAt: T_LATER, withdrawalReason: 'Figures to be updated' });
+    expect(state.revisions[1]).not.toHaveProperty('withdrawnBy');
     given(planDecider, withItems).when(withdraw()).thenThrows(RuleViolationError, { rule: 'PLAN_NOT_SUBMITTED' });
     given(planDecider, submitted).when(withdraw({ actor: owner1 })).thenThrows(ForbiddenError);
     given(planDecider, submitted).when(withdraw({ reason: ' ' })).thenRejectsFields('reason');
