@@ -97,7 +97,7 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
   it('the plan learns a stale consent, a review finding and an acceptance in the same append as the risk: at no instant in force over them, nor behind an acceptance (year probe p14)', async () => {
     const { planId, a, b } = await approvedPlan('joint-stale', 'given');
     const eventsSince = async (after: string | null) =>
-      (await t.ok(`query($after: String) { events(after: $after, first: 500) { edges { node { position streamId type recordedAt metadata { correlationId causationId } } } } }`, { after }, await as(users.auditor))).events.edges.map((e: any) => e.node);
+      (await t.ok(`query($after: String) { events(after: $after, first: 500) { edges { node { position streamId revision type recordedAt metadata { correlationId causationId } } } } }`, { after }, await as(users.auditor))).events.edges.map((e: any) => e.node);
     const sameAppend = async (head: string | null, riskType: string, planTypes: string[], statusThen = 'APPROVED') => {
       const events = await eventsSince(head);
       const i = events.findIndex((e: any) => e.type === riskType);
@@ -142,6 +142,11 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
       [`plan-${other.planId}`, 'ResidualRiskDeclined', events[i].recordedAt],
       [`plan-${other.planId}`, 'PlanLeftForce', events[i].recordedAt],
     ]);
+    // The plan's item pins the state declined, as the risk's consent does.
+    const declinedItem = (await t.ok(`query($id: ID!) { plan(id: $id) { items { riskId declinedBy declinedAt declinedRiskVersion declinedRiskStateHash } } }`, { id: other.planId }, await as(users.auditor))).plan.items.find((item: { riskId: string }) => item.riskId === other.a);
+    const riskConsent = (await t.ok(`query($id: ID!) { risk(id: $id) { consent { fingerprint } } }`, { id: other.a }, await as(users.auditor))).risk.consent;
+    expect(declinedItem).toEqual({ riskId: other.a, declinedBy: users.riskOwner.sub, declinedAt: events[i].recordedAt, declinedRiskVersion: events[i].revision - 1, declinedRiskStateHash: riskConsent.fingerprint });
+    expect(riskConsent.fingerprint).toMatch(/^[0-9a-f]{64}$/);
   }, 60_000);
 
   it('an acceptance the risk took back before the plan learnt it never brings the plan into force, not even for a moment of the log', async () => {

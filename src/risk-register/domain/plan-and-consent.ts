@@ -239,6 +239,7 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
         ownerId: state.ownerId,
         reason,
         atVersion: consent.atVersion,
+        fingerprint: consentFingerprint(state),
         declinedAt: c.at,
       },
     },

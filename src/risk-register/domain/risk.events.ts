@@ -177,6 +177,8 @@ export interface ResidualRiskDeclinedByOwner {
     ownerId: string;
     reason: string;
     atVersion: number;
+    /** The consent fingerprint of the state declined (absent in version 1: not recorded). */
+    fingerprint?: string;
     declinedAt: string;
   };
 }
@@ -280,7 +282,8 @@ export const riskEventSchemaVersions: Record<RiskEventType, number> = {
   RiskLeftPlan: 1,
   RiskAwaitingResidualConsent: 1,
   ResidualRiskAcceptedByOwner: 1,
-  ResidualRiskDeclinedByOwner: 1,
+  // 2: optional fingerprint of the state declined (as an acceptance records it); absent in version 1.
+  ResidualRiskDeclinedByOwner: 2,
   ResidualConsentInvalidated: 1,
   RiskReviewed: 1,
   RiskReassessmentOpened: 1,

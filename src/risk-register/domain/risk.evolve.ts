@@ -206,7 +206,7 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
           planRevision: d.planRevision,
           status: 'DECLINED',
           atVersion: d.atVersion,
-          fingerprint: state.consent?.fingerprint ?? '',
+          fingerprint: d.fingerprint ?? state.consent?.fingerprint ?? '',
           reason: d.reason,
         },
         updatedAt: d.declinedAt,

@@ -44,7 +44,7 @@ export function planCommandLearntFrom(event: RiskEvent, revision: number, stamp:
       const d = event.data;
       return {
         type: 'LearnResidualConsent', ...stamp, planId: d.planId, riskId: d.riskId, accepted: false, ownerId: d.ownerId, planRevision: d.planRevision,
-        riskVersion: revision - 1, riskStateHash: '', riskLevel: null, residualLevel: null, criteriaNumber: null, statement: '', reason: d.reason,
+        riskVersion: revision - 1, riskStateHash: d.fingerprint ?? '', riskLevel: null, residualLevel: null, criteriaNumber: null, statement: '', reason: d.reason,
       };
     }
     default:

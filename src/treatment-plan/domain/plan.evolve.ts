@@ -97,7 +97,7 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
     case 'ResidualRiskAccepted': {
       const d = e.data;
       return updateItem(s, d.riskId, (i) => {
-        const { declineReason: _r, declinedAt: _d, declinedBy: _b, staleReason: _s, staleSinceRiskVersion: _v, ...rest } = i;
+        const { declineReason: _r, declinedAt: _d, declinedBy: _b, declinedRiskVersion: _dv, declinedRiskStateHash: _dh, staleReason: _s, staleSinceRiskVersion: _v, ...rest } = i;
         return {
           ...rest,
           ownerId: d.ownerId,
@@ -121,7 +121,7 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
       const d = e.data;
       return updateItem(s, d.riskId, (i) => {
         const { staleReason: _s, staleSinceRiskVersion: _v, ...rest } = i;
-        return { ...rest, ownerId: d.ownerId, consent: 'DECLINED', declineReason: d.reason, declinedAt: d.declinedAt, declinedBy: d.ownerId };
+        return { ...rest, ownerId: d.ownerId, consent: 'DECLINED', declineReason: d.reason, declinedAt: d.declinedAt, declinedBy: d.ownerId, declinedRiskVersion: d.riskVersion, ...(d.riskStateHash ? { declinedRiskStateHash: d.riskStateHash } : {}) };
       });
     }
     case 'ResidualConsentBecameStale': {

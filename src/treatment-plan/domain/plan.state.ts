@@ -79,6 +79,9 @@ export interface PlanItem {
   declinedAt?: string;
   /** Who declined (the item's owner may have changed since). */
   declinedBy?: string;
+  /** The state declined: the risk's version and consent fingerprint, as an acceptance pins them. */
+  declinedRiskVersion?: number;
+  declinedRiskStateHash?: string;
   /** The risk version whose material change made the consent stale. */
   staleSinceRiskVersion?: number;
   staleReason?: string;

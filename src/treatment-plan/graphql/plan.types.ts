@@ -61,6 +61,9 @@ export class PlanItem {
   @Field(() => ConsentRecord, { nullable: true, description: 'The consent given, when ACCEPTED.' }) consentRecord?: ConsentRecord;
   @Field(() => String, { nullable: true, description: "The owner's reason, when DECLINED." }) declineReason?: string;
   @Field(() => ID, { nullable: true, description: 'User id of the owner who declined, when DECLINED (the risk may have had another owner since).' }) declinedBy?: string;
+  @Field(() => String, { nullable: true, description: `When the owner declined, when DECLINED. ${INSTANT}` }) declinedAt?: string;
+  @Field(() => Int, { nullable: true, description: "When DECLINED: the risk's version the owner declined (as consentRecord.riskVersion pins an acceptance)." }) declinedRiskVersion?: number;
+  @Field(() => String, { nullable: true, description: 'When DECLINED: the consent fingerprint of the state declined (as consentRecord.riskStateHash pins an acceptance).' }) declinedRiskStateHash?: string;
   @Field(() => String, { nullable: true, description: 'The material change that made the consent STALE.' }) staleReason?: string;
   @Field(() => Int, { nullable: true, description: "The risk's version from which the consent is STALE." }) staleSinceRiskVersion?: number;
   @Field(() => String, { nullable: true, description: `When the risk was closed (avoided, Art.17) after it was added: its owner can no longer answer, and the committee removes the item (removeRiskFromPlan) for the plan to come into force; null while the risk is open. ${INSTANT}` }) riskClosedAt?: string;

@@ -1,7 +1,7 @@
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
 import { consentFingerprint, isCurrentAcceptance } from '../../../src/risk-register/domain/plan-and-consent.js';
 import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
-import { isMaterialRiskEvent } from '../../../src/risk-register/domain/risk.events.js';
+import { isMaterialRiskEvent, upcastRiskEvent } from '../../../src/risk-register/domain/risk.events.js';
 import { given } from '../support/given-when-then.js';
 import {
   PLAN,
@@ -164,6 +164,22 @@ describe('RecordResidualConsent (Art. 20)', () => {
       ]);
     expect(state.status).toBe('TO_TREAT');
     expect(state.consent).toMatchObject({ status: 'DECLINED', reason: 'Cold storage ratio is too low for my business line' });
+  });
+
+  it('a decline pins the state declined, as an acceptance pins the state accepted (schema version 2); one recorded before keeps the request\'s', () => {
+    const asked = awaitingConsentEvents();
+    const { events, state } = given(riskDecider, asked).when(recordConsent(false)).thenMatches([{ type: 'ResidualRiskDeclinedByOwner' }]);
+    expect(events[0]!.data).toMatchObject({ fingerprint: consentFingerprint(stateOf(asked)) });
+    expect(state.consent?.fingerprint).toBe(consentFingerprint(stateOf(asked)));
+    // A stale request declined: the fingerprint is of the risk as it now is, not as it was asked.
+    const stale = continueHistory(asked, decideControls({ controls: [control({ dueDate: '2025-09-30' })] }));
+    const declinedStale = given(riskDecider, stale).when(recordConsent(false)).thenMatches([{ type: 'ResidualRiskDeclinedByOwner' }]);
+    expect(declinedStale.events[0]!.data).toMatchObject({ fingerprint: consentFingerprint(stateOf(stale)) });
+    expect(consentFingerprint(stateOf(stale))).not.toBe(consentFingerprint(stateOf(asked)));
+    // Version 1 (no fingerprint) reads as before: the request's fingerprint stays.
+    const { fingerprint: _f, ...v1 } = events[0]!.data as { fingerprint?: string };
+    const old = upcastRiskEvent('ResidualRiskDeclinedByOwner', 1, v1);
+    expect(riskDecider.evolve(stateOf(asked), old).consent?.fingerprint).toBe(stateOf(asked).consent?.fingerprint);
   });
 
   it('declining again is already satisfied', () => {

@@ -26,10 +26,12 @@ describe('planCommandLearntFrom', () => {
       type: 'LearnResidualConsent', ...stamp, planId: 'p1', riskId: 'r1', accepted: true, ownerId: 'u-1', planRevision: 3, riskVersion: 6,
       riskStateHash: 'f'.repeat(64), riskLevel: 'HIGH', residualLevel: 'LOW', criteriaNumber: 1, statement: 'ok', reason: '',
     });
-    expect(planCommandLearntFrom({ type: 'ResidualRiskDeclinedByOwner', data: { ...answer, reason: 'too high', declinedAt: stamp.at } }, 7, stamp)).toEqual({
+    expect(planCommandLearntFrom({ type: 'ResidualRiskDeclinedByOwner', data: { ...answer, reason: 'too high', fingerprint: 'd'.repeat(64), declinedAt: stamp.at } }, 7, stamp)).toEqual({
       type: 'LearnResidualConsent', ...stamp, planId: 'p1', riskId: 'r1', accepted: false, ownerId: 'u-1', planRevision: 3, riskVersion: 6,
-      riskStateHash: '', riskLevel: null, residualLevel: null, criteriaNumber: null, statement: '', reason: 'too high',
+      riskStateHash: 'd'.repeat(64), riskLevel: null, residualLevel: null, criteriaNumber: null, statement: '', reason: 'too high',
     });
+    // A decline recorded before the fingerprint (schema version 1): none.
+    expect(planCommandLearntFrom({ type: 'ResidualRiskDeclinedByOwner', data: { ...answer, reason: 'too high', declinedAt: stamp.at } }, 7, stamp)).toMatchObject({ riskStateHash: '' });
   });
 
   it('an AVOID marks the item of the plan the closure names; a closure outside a plan, or recorded before it named one, tells it nothing', () => {
