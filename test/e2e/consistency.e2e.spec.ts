@@ -228,7 +228,7 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     // The plan document still lists what the board approved, the removed item marked with its
     // reason (compliance probe F2: it had dropped it without a trace), the risk as submitted.
     const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();
-    const summary = doc.split('\n').filter((line) => /^\| [12] \|/.test(line));
+    const summary = doc.split('\n').filter((line) => /^\| [12] \| Approved-plan risk/.test(line));
     expect(summary).toHaveLength(2);
     expect(summary[1]).toMatch(/\| Removed \|$/);
     expect(doc).toMatch(/- \*\*Since the submission\*\*: Removed from the plan at [^:]+:\d\d(:\d\d)? UTC: Avoided: the business is given up/);
@@ -248,6 +248,26 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const reopened = await waitFor(() => plan(planId), (p: any) => p.items[0]?.consent === 'REOPENED');
     expect(reopened.items).toEqual([{ riskId, consent: 'REOPENED' }]);
     expect(reopened.status).not.toBe('IN_FORCE');
+    // The cycle the finding closed stays in the Art.18(2) record (auditor probe F1: the record said
+    // no control had ever been decided): its controls as they stood, marked with the cycle and the review.
+    const reviewedAt = (await t.ok(`query($id: ID!) { history(id: $id) { type recordedAt } }`, { id: riskId }, users.auditor)).history.find((e: { type: string }) => e.type === 'RiskReassessmentOpened').recordedAt;
+    const recordOf = async (query: string) => (await (await fetch(`${t.url}/documents/controls.md?lang=en&riskId=${riskId}${query}`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text());
+    const record = await recordOf('');
+    expect(record).toContain('Art.18(2): 1 risk(s), ');
+    expect(record).toMatch(/## .* \(cycle 1, ended\)/);
+    expect(record).toMatch(/- \*\*Cycle\*\*: 1, ended at .* by the finding of review \S+ \(Art\.12\(3\)\): its treatment and controls as they stood then/);
+    expect(record).not.toContain('No control had been decided by this point.');
+    const live = (await t.ok(`query($id: ID) { controlsDocument(riskId: $id) { riskCount controlCount entries { cycle closedAt closedByReviewId controls { title } } } }`, { id: riskId }, users.auditor)).controlsDocument;
+    expect(live).toMatchObject({ riskCount: 1, entries: [{ cycle: 1, closedAt: expect.any(String), closedByReviewId: expect.any(String) }] });
+    expect(live.controlCount).toBe(live.entries[0].controls.length);
+    expect(live.controlCount).toBeGreaterThan(0);
+    const csv = (await (await fetch(`${t.url}/documents/register.csv?section=controls&lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text()).split('\n').filter((line) => line.includes(riskId));
+    expect(csv).toHaveLength(live.controlCount);
+    for (const row of csv) expect(row.trimEnd()).toMatch(/,1$/);
+    // Before the finding the same cycle is the current one, not yet ended.
+    const before = await recordOf(`&asOf=${encodeURIComponent(new Date(Date.parse(reviewedAt) - 1).toISOString())}`);
+    expect(before).toMatch(/- \*\*Cycle\*\*: 1 \(current\)/);
+    expect(before).not.toContain('ended');
 
     // The new cycle, then another plan.
     await ok(ANALYSE, informal(riskId), users.riskOwner);

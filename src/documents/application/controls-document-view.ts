@@ -6,7 +6,8 @@
  * GET /documents/controls.md are the same rendering.
  */
 import type { ReplayHead } from '../../projections/as-of-replay.js';
-import type { ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
+import { riskCountOf, type ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
+import { formatInstant } from '../render/dates.js';
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
 import { rows, sourceView, type Row, type SourceView } from './document-view.js';
 import { controlView, type ControlView } from './plan-document.js';
@@ -34,7 +35,7 @@ export function controlsDocumentFrame(entries: readonly ControlsDocumentEntry[],
     lang,
     m,
     title: m.controls.title,
-    basis: fill(m.controls.basis, { risks: entries.length, controls: controlCount }),
+    basis: fill(m.controls.basis, { risks: riskCountOf(entries), controls: controlCount }),
     entries: [],
     source: at ? sourceView(at.head, m, lang, '/documents/controls.md', at.riskId ? `&riskId=${encodeURIComponent(at.riskId)}` : '') : null,
   };
@@ -44,9 +45,10 @@ export function controlsDocumentFrame(entries: readonly ControlsDocumentEntry[],
 export function controlsEntryView(e: ControlsDocumentEntry, lang: Language, m: Messages): ControlsEntryView {
   const none = m.common.none;
   return {
-    title: e.riskTitle,
+    title: e.closedAt ? fill(m.controls.closedCycleTitle, { title: e.riskTitle, cycle: e.cycle }) : e.riskTitle,
     rows: rows(
       [m.controls.riskId, e.riskId],
+      [m.controls.cycle, e.closedAt ? fill(m.controls.cycleClosed, { cycle: e.cycle, at: formatInstant(e.closedAt, lang), review: e.closedByReviewId }) : fill(m.controls.cycleCurrent, { cycle: e.cycle })],
       [m.controls.status, labelOf(m.enums.riskStatus, e.riskStatus, none)],
       [m.controls.owner, e.ownerId],
       [m.controls.level, e.level ?? none],

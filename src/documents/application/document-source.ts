@@ -12,6 +12,7 @@ import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import { RiskRegisterQueries, type CriteriaInForceRow, type RiskRow } from '../../risk-register/projections/risk-register.projection.js';
 import { PlanQueries } from '../../treatment-plan/projections/plan.projection.js';
 import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
+import type { ClosedCycle } from '../../risk-register/projections/closed-cycles.js';
 
 /** What a document is rendered from: the read models at one point of the log, and that point. */
 export interface DocumentData {
@@ -26,6 +27,8 @@ export interface DocumentData {
   riskState(id: string): RiskState | null;
   plan(id: string): PlanState | null;
   asset(id: string): AssetState | null;
+  /** Every risk's cycles closed by a review by this point, oldest first (their treatment and controls as they stood then). */
+  closedCycles(): Map<string, ClosedCycle[]>;
   /** The replayed read models themselves (for a section whose queries live elsewhere). */
   db: ReadDb;
 }
@@ -81,6 +84,7 @@ export class DocumentSource {
         riskState: (id) => register.stateOf(id),
         plan: (id) => plans.byId(id),
         asset: (id) => assets.byId(id),
+        closedCycles: () => register.closedCyclesByRisk(),
         db,
       });
     });

@@ -83,7 +83,7 @@ export class DocumentsService {
       const states = riskId ? [data.riskState(riskId)].filter((s) => s !== null) : await data.riskStates();
       if (riskId && states.length === 0) throw new NotFoundError('Risk', riskId);
       // The Art.18(2) record's content as of its last event (not the clock: the same position gives the same document).
-      const { entries } = await controlsDocument(states, documentInstant(data));
+      const { entries } = await controlsDocument(states, documentInstant(data), data.closedCycles());
       return { frame: controlsDocumentFrame(entries, request.lang, m, { head: data.head, riskId }), entries };
     });
     return { body: await encodeInTurns(await controlsMarkdown(frame, entries)), position: frame.source?.position ?? null };

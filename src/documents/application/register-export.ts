@@ -6,7 +6,8 @@
  */
 import { controlsWithProgress } from '../../risk-register/application/controls-document.js';
 import { consentInPlan } from '../../risk-register/domain/plan-and-consent.js';
-import type { RiskState } from '../../risk-register/domain/risk.state.js';
+import type { RiskState, RiskTreatment } from '../../risk-register/domain/risk.state.js';
+import type { ClosedCycleControl } from '../../risk-register/projections/closed-cycles.js';
 import type { RiskRow } from '../../risk-register/projections/risk-register.projection.js';
 import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { labelOf, type Language, type Messages } from '../messages/index.js';
@@ -58,11 +59,15 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
   treatments: [
     ['riskId', 'text', 38], ['title', 'text', 40], ['options', 'text', 24], ['rationale', 'text', 48], ['targetLikelihood', 'integer', 10], ['targetImpact', 'integer', 10], ['targetLevel', 'text', 12],
     ['counterparty', 'text', 28], ['contract', 'text', 28], ['criteria', 'integer', 10], ['decidedBy', 'text', 16], ['decidedAt', 'instant', 20],
+    // Appended: the cycle (a review's finding closes one; its treatment stays in the register, Art.12(3)).
+    ['cycle', 'integer', 8],
   ],
   controls: [
     ['riskId', 'text', 38], ['title', 'text', 40], ['controlId', 'text', 38], ['control', 'text', 36], ['description', 'text', 48], ['controlOwner', 'text', 16], ['due', 'day', 14], ['reason', 'text', 48], ['reference', 'text', 24],
     // Appended, so that the earlier columns keep their places in sheets and formulas built on them.
     ['controlStatus', 'text', 14], ['progressPercent', 'integer', 10], ['overdue', 'text', 10],
+    // The cycle: the controls of a cycle a review's finding closed stay in the record as they stood then.
+    ['cycle', 'integer', 8],
   ],
 };
 
@@ -96,6 +101,8 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
     const consent = plan ? consentInPlan(r, plan) : undefined;
     return consent ? labelOf(m.enums.consent, consent.status, none) : null;
   };
+  // The cycles a review closed, read once, for the sections that show them.
+  const closed = !section || section === 'treatments' || section === 'controls' ? data.closedCycles() : undefined;
   const rowsOf: Record<RegisterSection, (row: RiskRow) => Cell[][]> = {
     risks: ({ state: r, needsReevaluation }) => [
       [
@@ -107,15 +114,21 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
     analyses: (row) =>
       row.analyses().map((a) => [row.state.id, row.state.title, a.analysisId, a.cycle, labelOf(m.enums.method, a.method, none), a.likelihood, a.impact, a.level, a.criteriaNumber, a.analysedBy, a.analysedAt]),
     treatments: ({ state: r }) => {
-      const t = r.treatment;
-      if (!t) return [];
-      return [[r.id, r.title, list(t.options.map((o) => labelOf(m.enums.treatmentOption, o, none))), t.rationale, t.targetLikelihood, t.targetImpact, t.targetLevel, t.counterparty ?? null, t.contractReference ?? null, t.criteriaNumber, t.decidedBy, t.decidedAt]];
+      const treatmentRow = (t: RiskTreatment, cycle: number): Cell[] => [
+        r.id, r.title, list(t.options.map((o) => labelOf(m.enums.treatmentOption, o, none))), t.rationale, t.targetLikelihood, t.targetImpact, t.targetLevel, t.counterparty ?? null, t.contractReference ?? null, t.criteriaNumber, t.decidedBy, t.decidedAt, cycle,
+      ];
+      const rows = (closed?.get(r.id) ?? []).flatMap((c) => (c.treatment ? [treatmentRow(c.treatment, c.cycle)] : []));
+      return r.treatment ? [...rows, treatmentRow(r.treatment, r.cycle)] : rows;
     },
-    controls: ({ state: r }) =>
-      controlsWithProgress(r, day).map((c) => [
+    controls: ({ state: r }) => {
+      const controlRow = (c: ClosedCycleControl & { overdue: boolean }, cycle: number): Cell[] => [
         r.id, r.title, c.controlId, c.title, c.description, c.ownerId, c.dueDate, c.reason, c.reference ?? null,
-        labelOf(m.enums.controlStatus, c.status, none), c.progressPercent, c.overdue ? m.common.yes : m.common.no,
-      ]),
+        labelOf(m.enums.controlStatus, c.status, none), c.progressPercent, c.overdue ? m.common.yes : m.common.no, cycle,
+      ];
+      // A closed cycle's controls as they stood when it ended: nothing is overdue in a cycle that ended.
+      const rows = (closed?.get(r.id) ?? []).flatMap((c) => c.controls.map((control) => controlRow({ ...control, overdue: false }, c.cycle)));
+      return [...rows, ...controlsWithProgress(r, day).map((c) => controlRow(c, r.cycle))];
+    },
   };
   const tables: RegisterTable[] = [];
   for (const s of section ? [section] : REGISTER_SECTIONS) {

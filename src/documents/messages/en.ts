@@ -139,6 +139,10 @@ export const en: Messages = {
     reason: 'Reason for adoption',
     reference: 'Reference',
     controlStatus: 'Progress',
+    cycle: 'Cycle',
+    cycleCurrent: '{cycle} (current)',
+    cycleClosed: '{cycle}, ended at {at} by the finding of review {review} (Art.12(3)): its treatment and controls as they stood then',
+    closedCycleTitle: '{title} (cycle {cycle}, ended)',
   },
   register: {
     title: 'Risk register',

@@ -141,6 +141,10 @@ export const ja = {
     reason: '採用理由',
     reference: '参照',
     controlStatus: '進捗',
+    cycle: 'サイクル',
+    cycleCurrent: '{cycle}（現行）',
+    cycleClosed: '{cycle}（{at}、レビュー{review}の指摘により終了（第12条第3項）。対応と管理策は終了時点のもの）',
+    closedCycleTitle: '{title}（サイクル{cycle}、終了）',
   },
   register: {
     title: 'リスク登録簿',

@@ -1,6 +1,7 @@
 import { dayInJapan } from '../../shared/domain/guards.js';
 import { isControlOverdueOn, progressOf, type ControlStatus } from '../domain/control-lifecycle.js';
 import type { RiskState } from '../domain/risk.state.js';
+import type { ClosedCycle } from '../projections/closed-cycles.js';
 import { eachInTurns } from '../../shared/application/turns.js';
 
 export interface ControlsDocumentEntry {
@@ -16,6 +17,11 @@ export interface ControlsDocumentEntry {
   counterparty: string | null;
   contractReference: string | null;
   controls: Array<RiskState['controls'][number] & { id: string; status: ControlStatus; progressPercent: number; progressNote?: string; overdue: boolean }>;
+  /** The risk's cycle this entry records (a risk reopened by a review has one entry per cycle). */
+  cycle: number;
+  /** A cycle a review's finding closed: when, and which review (absent for the current cycle); its controls are as they stood then. */
+  closedAt?: string;
+  closedByReviewId?: string;
 }
 
 export interface ControlsDocumentView {
@@ -34,14 +40,21 @@ const ENTRIES_PER_TURN = 500;
  * rendering as a document (Markdown, in Japanese or English) is the documents module's
  * (src/documents), which also serves it at GET /documents/controls.md.
  */
-export async function controlsDocument(risks: readonly RiskState[], generatedAt: string): Promise<ControlsDocumentView> {
+export async function controlsDocument(risks: readonly RiskState[], generatedAt: string, closedCycles: ReadonlyMap<string, readonly ClosedCycle[]> = new Map()): Promise<ControlsDocumentView> {
   const entries: ControlsDocumentEntry[] = [];
   const day = dayInJapan(generatedAt);
   await eachInTurns(risks, ENTRIES_PER_TURN, (r) => {
+    // The cycles a review closed first, oldest first: what was decided then stays in the record.
+    for (const cycle of closedCycles.get(r.id) ?? []) entries.push(closedCycleEntry(r, cycle));
     if (r.controls.length > 0) entries.push(controlsEntry(r, day));
   });
   const controlCount = entries.reduce((n, e) => n + e.controls.length, 0);
-  return { generatedAt, riskCount: entries.length, controlCount, entries };
+  return { generatedAt, riskCount: riskCountOf(entries), controlCount, entries };
+}
+
+/** The risks an entry list covers (a risk reopened by a review has an entry per cycle). */
+export function riskCountOf(entries: readonly Pick<ControlsDocumentEntry, 'riskId'>[]): number {
+  return new Set(entries.map((e) => e.riskId)).size;
 }
 
 /** One risk's entry: its treatment and its controls with their progress, overdue on `day` (the document's instant in Japan). */
@@ -58,6 +71,28 @@ function controlsEntry(r: RiskState, day: string): ControlsDocumentEntry {
     counterparty: r.treatment?.counterparty ?? null,
     contractReference: r.treatment?.contractReference ?? null,
     controls: controlsWithProgress(r, day),
+    cycle: r.cycle,
+  };
+}
+
+/** A closed cycle's entry: its treatment and controls as they stood when the review closed it (nothing is overdue in a cycle that ended). */
+function closedCycleEntry(r: RiskState, c: ClosedCycle): ControlsDocumentEntry {
+  const t = c.treatment;
+  return {
+    riskId: r.id,
+    riskTitle: r.title,
+    riskStatus: r.status,
+    ownerId: r.ownerId,
+    level: c.level,
+    targetLevel: t?.targetLevel ?? null,
+    treatmentOptions: t?.options ?? [],
+    treatmentRationale: t?.rationale ?? null,
+    counterparty: t?.counterparty ?? null,
+    contractReference: t?.contractReference ?? null,
+    controls: c.controls.map((control) => ({ ...control, id: control.controlId, overdue: false })),
+    cycle: c.cycle,
+    closedAt: c.closedAt,
+    closedByReviewId: c.reviewId,
   };
 }
 

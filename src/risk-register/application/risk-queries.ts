@@ -122,7 +122,7 @@ export class ControlsDocumentHandler implements IQueryHandler<ControlsDocumentQu
     const register = new RiskRegisterQueries(this.db);
     const states = riskId ? [register.stateOf(riskId)].filter((s) => s !== null) : await register.allStates();
     if (riskId && states.length === 0) throw new NotFoundError('Risk', riskId);
-    return controlsDocument(states, now.toISOString());
+    return controlsDocument(states, now.toISOString(), register.closedCyclesByRisk());
   }
 }
 

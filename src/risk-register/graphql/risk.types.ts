@@ -420,7 +420,7 @@ export class RecordReviewInput {
   @TextLimit() @Field({ nullable: true, description: `The reviewer's notes; at most ${RISK_TEXT_MAX_LENGTH.toLocaleString('en')} characters.` }) notes?: string;
 }
 
-@ObjectType({ description: 'The controls of one risk in the Art.18(2) record.' })
+@ObjectType({ description: 'The controls of one cycle of a risk in the Art.18(2) record: the current cycle, or one a review\'s finding closed (kept as it stood then).' })
 export class ControlsDocumentEntry {
   @Field(() => ID, { description: 'The risk.' }) riskId!: string;
   @Field({ description: "The risk's title." }) riskTitle!: string;
@@ -431,14 +431,17 @@ export class ControlsDocumentEntry {
   @Field(() => [TreatmentOptionEnum], { description: 'The treatment options decided (Art.17); empty until decided.' }) treatmentOptions!: TreatmentOption[];
   @Field(() => String, { nullable: true, description: 'Why the treatment was chosen; null until decided.' }) treatmentRationale!: string | null;
   @Field(() => [Control], { description: 'The controls and the reasons they were adopted (Art.18).' }) controls!: Control[];
+  @Field(() => Int, { description: "The risk's cycle this entry records (a review's finding opens the next one, Art.12(3))." }) cycle!: number;
+  @Field(() => String, { nullable: true, description: `When a review's finding closed this cycle; null for the current cycle. Its controls are as they stood then. ${INSTANT}` }) closedAt?: string | null;
+  @Field(() => ID, { nullable: true, description: 'The review whose finding closed this cycle; null for the current cycle.' }) closedByReviewId?: string | null;
 }
 
 @ObjectType({ description: 'The record of controls and the reasons they were adopted (Art.18(2)).' })
 export class ControlsDocument {
   @Field({ description: `When the document was produced. ${INSTANT}` }) generatedAt!: string;
   @Field(() => Int, { description: 'Risks in the document.' }) riskCount!: number;
-  @Field(() => Int, { description: 'Controls in the document.' }) controlCount!: number;
-  @Field(() => [ControlsDocumentEntry], { description: 'One entry per risk.' }) entries!: ControlsDocumentEntry[];
+  @Field(() => Int, { description: 'Controls in the document, those of closed cycles included.' }) controlCount!: number;
+  @Field(() => [ControlsDocumentEntry], { description: 'One entry per risk and cycle: the cycles a review closed first, oldest first, then the current one when it has controls.' }) entries!: ControlsDocumentEntry[];
   @Field({ description: 'The same document as Markdown (also at GET /documents/controls.md).' }) markdown!: string;
 }
 

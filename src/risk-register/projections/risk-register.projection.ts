@@ -1,3 +1,4 @@
+import { closedCycleOf, type ClosedCycle } from './closed-cycles.js';
 import { assetStreams } from '../../asset-inventory/domain/asset.decider.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection, ProjectionOptions } from '../../projections/projection.js';
@@ -27,9 +28,10 @@ export class RiskRegisterProjection implements Projection {
   // 8: a risk keeps its last board submission (the level a consent request recorded without one falls back to).
   // 9: needsReevaluation places the residual level on the matrix in force (a stored flag may have judged the label).
   // 10: a risk's cycle summaries keep the assets DETAILED assessed (the required-method check per asset).
-  readonly schemaVersion = 10;
-  /** A risk's analyses and reviews: a replay reads the live ones, cut at its head (RegisterLists). */
-  readonly historyTables = ['risk_analyses', 'risk_reviews'] as const;
+  // 11: the cycles a review closed keep their treatment and controls (risk_cycles, the Art.18(2) record).
+  readonly schemaVersion = 11;
+  /** A risk's analyses, reviews and closed cycles: a replay reads the live ones, cut at its head (RegisterLists). */
+  readonly historyTables = ['risk_analyses', 'risk_reviews', 'risk_cycles'] as const;
 
   constructor(private readonly options: ProjectionOptions = {}) {}
 
@@ -63,12 +65,14 @@ export class RiskRegisterProjection implements Projection {
     CREATE TABLE IF NOT EXISTS risk_analyses (risk_id TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL);
     CREATE UNIQUE INDEX IF NOT EXISTS risk_analyses_by_risk ON risk_analyses (risk_id, revision);
     CREATE TABLE IF NOT EXISTS risk_reviews (risk_id TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL);
-    CREATE UNIQUE INDEX IF NOT EXISTS risk_reviews_by_risk ON risk_reviews (risk_id, revision);`);
+    CREATE UNIQUE INDEX IF NOT EXISTS risk_reviews_by_risk ON risk_reviews (risk_id, revision);
+    CREATE TABLE IF NOT EXISTS risk_cycles (risk_id TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL);
+    CREATE UNIQUE INDEX IF NOT EXISTS risk_cycles_by_risk ON risk_cycles (risk_id, revision);`);
   }
 
   reset(db: ReadDb): void {
     this.cache?.discard();
-    db.exec('DROP TABLE IF EXISTS risks; DROP TABLE IF EXISTS risk_assets; DROP TABLE IF EXISTS risk_register_criteria; DROP TABLE IF EXISTS risk_register_retired_assets; DROP TABLE IF EXISTS risk_analyses; DROP TABLE IF EXISTS risk_reviews;');
+    db.exec('DROP TABLE IF EXISTS risks; DROP TABLE IF EXISTS risk_assets; DROP TABLE IF EXISTS risk_register_criteria; DROP TABLE IF EXISTS risk_register_retired_assets; DROP TABLE IF EXISTS risk_analyses; DROP TABLE IF EXISTS risk_reviews; DROP TABLE IF EXISTS risk_cycles;');
     this.setup(db);
   }
 
@@ -107,8 +111,15 @@ export class RiskRegisterProjection implements Projection {
     const id = riskStreams.idOf(event.streamId);
     if (id === undefined) return;
     const cache = (this.cache ??= this.createCache(db));
-    const next = riskDecider.evolve(cache.get(id) ?? riskDecider.initialState, { type: event.type, data: event.data } as RiskEvent);
+    const before = cache.get(id) ?? riskDecider.initialState;
+    const next = riskDecider.evolve(before, { type: event.type, data: event.data } as RiskEvent);
     cache.set(id, next);
+    if (event.type === 'RiskReassessmentOpened' && !this.options.replay) {
+      // The cycle the finding closes: its treatment and controls leave the state, not the record.
+      const d = event.data as { reviewId: string; openedAt: string };
+      const closed = closedCycleOf(before, d.reviewId, d.openedAt);
+      if (closed) preparedOnce(db, 'INSERT OR REPLACE INTO risk_cycles (risk_id, revision, position, recorded_at, doc) VALUES (?, ?, ?, ?, ?)').run(id, event.revision, event.position, event.recordedAt, JSON.stringify(closed));
+    }
     if (event.type === 'RiskIdentified') {
       const insert = preparedOnce(db, 'INSERT OR IGNORE INTO risk_assets (risk_id, asset_id) VALUES (?, ?)');
       for (const assetId of next.assetIds) insert.run(next.id, assetId);
@@ -269,7 +280,28 @@ export class RiskRegisterQueries {
     return this.list('risk_reviews', riskId, limit) as RiskReview[];
   }
 
-  private list(table: 'risk_analyses' | 'risk_reviews', riskId: string, asked: ListLimit): unknown[] {
+  /** A risk's cycles closed by a review's finding, oldest first, optionally only those closed by a point of the log. */
+  closedCycles(riskId: string, limit: ListLimit = {}): ClosedCycle[] {
+    return this.list('risk_cycles', riskId, limit) as ClosedCycle[];
+  }
+
+  /** Every risk's closed cycles, oldest first (one read for a whole register's record), cut as the lists are. */
+  closedCyclesByRisk(): Map<string, ClosedCycle[]> {
+    const from = this.options.lists;
+    const rows = (from ? from.db : this.db)
+      .prepare('SELECT risk_id, doc FROM risk_cycles WHERE (@position IS NULL OR position <= @position) ORDER BY risk_id, revision')
+      .raw()
+      .all({ position: from ? minPosition(undefined, from.upTo) : null }) as [string, string][];
+    const byRisk = new Map<string, ClosedCycle[]>();
+    for (const [riskId, doc] of rows) {
+      const list = byRisk.get(riskId);
+      if (list) list.push(JSON.parse(doc) as ClosedCycle);
+      else byRisk.set(riskId, [JSON.parse(doc) as ClosedCycle]);
+    }
+    return byRisk;
+  }
+
+  private list(table: 'risk_analyses' | 'risk_reviews' | 'risk_cycles', riskId: string, asked: ListLimit): unknown[] {
     // A replay has no rows of its own: they come from the live tables, up to its head.
     const from = this.options.lists;
     const db = from ? from.db : this.db;

@@ -191,12 +191,12 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     expect(controls.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
     expect(controls.autoFilter).toBeTruthy();
     const header = (controls.getRow(1).values as unknown[]).slice(1);
-    expect(header).toEqual(['リスクID', 'リスク', '管理策ID', '管理策', '説明', '担当者', '期限', '採用理由', '参照', '実施状況', '進捗率（%）', '期限超過']);
+    expect(header).toEqual(['リスクID', 'リスク', '管理策ID', '管理策', '説明', '担当者', '期限', '採用理由', '参照', '実施状況', '進捗率（%）', '期限超過', 'サイクル']);
     const due = controls.getRow(2).getCell(7);
     expect(due.value).toEqual(new Date('2027-03-31T00:00:00.000Z'));
     expect(due.numFmt).toBe('yyyy-mm-dd');
     expect(controls.getRow(2).getCell(8).value).toBe(TRICKY_REASON);
-    expect((controls.getRow(2).values as unknown[]).slice(10)).toEqual(['未着手', 0, 'いいえ']); // status, progress (a number), overdue
+    expect((controls.getRow(2).values as unknown[]).slice(10)).toEqual(['未着手', 0, 'いいえ', 1]); // status, progress (a number), overdue, cycle (a number)
 
     const treatments = workbook.getWorksheet('リスク対応')!;
     expect(treatments.getRow(2).getCell(8).value).toBe(COUNTERPARTY);
@@ -219,8 +219,8 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     expect(body.replace(/\r\n/g, '')).not.toMatch(/(?<!,"[^"]*)\r(?!\n)/);
     const records = parse(raw, { bom: true, columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
     expect(records).toHaveLength(2);
-    expect(Object.keys(records[0]!)).toEqual(['リスクID', 'リスク', '管理策ID', '管理策', '説明', '担当者', '期限', '採用理由', '参照', '実施状況', '進捗率（%）', '期限超過']);
-    expect(records[0]).toMatchObject({ リスク: 'ホットウォレット秘密鍵の窃取', 管理策: 'マルチシグ出金', 期限: '2027-03-31', 採用理由: TRICKY_REASON, 説明: '3鍵中2鍵の承認 | 別々の役員が保管', 実施状況: '未着手', '進捗率（%）': '0', 期限超過: 'いいえ' });
+    expect(Object.keys(records[0]!)).toEqual(['リスクID', 'リスク', '管理策ID', '管理策', '説明', '担当者', '期限', '採用理由', '参照', '実施状況', '進捗率（%）', '期限超過', 'サイクル']);
+    expect(records[0]).toMatchObject({ リスク: 'ホットウォレット秘密鍵の窃取', 管理策: 'マルチシグ出金', 期限: '2027-03-31', 採用理由: TRICKY_REASON, 説明: '3鍵中2鍵の承認 | 別々の役員が保管', 実施状況: '未着手', '進捗率（%）': '0', 期限超過: 'いいえ', サイクル: '1' });
 
     const risks = parse(await bytes(`/documents/register.csv?atPosition=${plan.resolutionPosition}`), { bom: true, columns: true }) as Record<string, string>[];
     expect(risks[0]).toMatchObject({ リスク: 'ホットウォレット秘密鍵の窃取', 状態: '計画書に記載', 発生可能性: '3' });

@@ -9,6 +9,7 @@ import { registerXlsx } from '../../../src/documents/render/xlsx.js';
 import type { ControlProgress } from '../../../src/risk-register/domain/control.state.js';
 import { initialRiskState, type RiskConsent, type RiskControl, type RiskState } from '../../../src/risk-register/domain/risk.state.js';
 import type { RiskRow } from '../../../src/risk-register/projections/risk-register.projection.js';
+import type { ClosedCycle } from '../../../src/risk-register/projections/closed-cycles.js';
 import type { PlanState } from '../../../src/treatment-plan/domain/plan.state.js';
 
 const consent = (planId: string, status: RiskConsent['status'], planRevision = 1): RiskConsent => ({ planId, planRevision, status, atVersion: 5, fingerprint: 'f' });
@@ -31,10 +32,11 @@ function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision
     plan: (id) => (plans.find((p) => p.id === id) as PlanState | undefined) ?? null,
     asset: () => null,
     db: undefined as unknown as DocumentData['db'],
+    closedCycles: () => new Map(),
   };
 }
 
-async function csvOf(d: DocumentData, section: 'risks' | 'controls', lang: Language = 'ja'): Promise<Record<string, string>[]> {
+async function csvOf(d: DocumentData, section: 'risks' | 'controls' | 'treatments', lang: Language = 'ja'): Promise<Record<string, string>[]> {
   const view = await registerExport(d, lang, messagesFor(lang), 'csv', section);
   return parse(Buffer.concat(await registerCsv(view.tables[0]!, lang)), { bom: true, columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
 }
@@ -95,7 +97,7 @@ describe('register export (CSV and XLSX rows)', () => {
     ];
     const at = data(withControls, [], '2027-03-31T16:00:00.000Z');
     const rows = await csvOf(at, 'controls');
-    expect(Object.keys(rows[0]!).slice(-3)).toEqual(['実施状況', '進捗率（%）', '期限超過']);
+    expect(Object.keys(rows[0]!).slice(-4)).toEqual(['実施状況', '進捗率（%）', '期限超過', 'サイクル']);
     expect(rows.map((r) => [r['管理策ID'], r['実施状況'], r['進捗率（%）'], r['期限超過']])).toEqual([
       ['C1', '実施中', '40', 'はい'],
       ['C2', '導入済み', '100', 'いいえ'],
@@ -108,7 +110,40 @@ describe('register export (CSV and XLSX rows)', () => {
 
     const sheet = await sheetOf(at, '管理策');
     const header = (sheet.getRow(1).values as unknown[]).slice(1);
-    expect(header.slice(-3)).toEqual(['実施状況', '進捗率（%）', '期限超過']);
-    expect((sheet.getRow(2).values as unknown[]).slice(-3)).toEqual(['実施中', 40, 'はい']);
+    expect(header.slice(-4)).toEqual(['実施状況', '進捗率（%）', '期限超過', 'サイクル']);
+    expect((sheet.getRow(2).values as unknown[]).slice(-4)).toEqual(['実施中', 40, 'はい', 1]);
+  });
+
+  it("keeps a cycle a review closed: its treatment and controls as they stood then, before the current cycle's (Art.18(2), 12(3))", async () => {
+    const current = risk('R1', {
+      cycle: 2,
+      treatment: treatment('Cold storage, again'),
+      controls: [control('C3', '2027-06-30')],
+    });
+    const closedCycle: ClosedCycle = {
+      cycle: 1,
+      closedAt: '2027-03-01T00:00:00.000Z',
+      reviewId: 'rv-1',
+      level: 'HIGH',
+      treatment: treatment('Cold storage'),
+      // Due long before the export: a control of an ended cycle is never overdue.
+      controls: [{ ...control('C1', '2027-01-31'), status: 'IMPLEMENTED', progressPercent: 100 }, { ...control('C2', '2027-01-31'), status: 'IN_PROGRESS', progressPercent: 50 }],
+    };
+    const at = { ...data([current], [], '2027-04-01T00:00:00.000Z'), closedCycles: () => new Map([['R1', [closedCycle]]]) };
+    const rows = await csvOf(at, 'controls');
+    expect(rows.map((r) => [r['管理策ID'], r['実施状況'], r['期限超過'], r['サイクル']])).toEqual([
+      ['C1', '導入済み', 'いいえ', '1'],
+      ['C2', '実施中', 'いいえ', '1'],
+      ['C3', '未着手', 'いいえ', '2'],
+    ]);
+    const treatments = await csvOf(at, 'treatments');
+    expect(treatments.map((r) => [r['理由'], r['サイクル']])).toEqual([
+      ['Cold storage', '1'],
+      ['Cold storage, again', '2'],
+    ]);
   });
 });
+
+function treatment(rationale: string): NonNullable<RiskState['treatment']> {
+  return { options: ['REDUCE'], rationale, targetLikelihood: 1, targetImpact: 1, targetLevel: 'LOW', criteriaNumber: 1, decidedBy: 'carol', decidedAt: '2027-01-01T00:00:00.000Z' } as NonNullable<RiskState['treatment']>;
+}

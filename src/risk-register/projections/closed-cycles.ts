@@ -1,0 +1,37 @@
+import { progressOf, type ControlStatus } from '../domain/control.state.js';
+import type { RiskControl, RiskState, RiskTreatment } from '../domain/risk.state.js';
+
+/** A control of a closed cycle, with the progress it had reached when the cycle ended. */
+export type ClosedCycleControl = RiskControl & { status: ControlStatus; progressPercent: number; progressNote?: string };
+
+/**
+ * A cycle of a risk that a review's finding closed (RiskReassessmentOpened, Art.12(3)): the
+ * treatment and the controls decided in it, as they stood when it ended. The risk's state starts
+ * the next cycle without them; the Art.18(2) record keeps them (「作成し、保管しなければならない」).
+ */
+export interface ClosedCycle {
+  cycle: number;
+  /** When the finding reopened the risk (the reassessment's instant). */
+  closedAt: string;
+  reviewId: string;
+  /** The risk's level in that cycle (its analysis, or its evaluation). */
+  level: string | null;
+  treatment: RiskTreatment | null;
+  controls: ClosedCycleControl[];
+}
+
+/** What the cycle ending with `before` leaves to the record; null when it decided no treatment nor control. */
+export function closedCycleOf(before: RiskState, reviewId: string, closedAt: string): ClosedCycle | null {
+  if (!before.treatment && before.controls.length === 0) return null;
+  return {
+    cycle: before.cycle,
+    closedAt,
+    reviewId,
+    level: before.level ?? before.evaluation?.level ?? null,
+    treatment: before.treatment ?? null,
+    controls: before.controls.map((c) => {
+      const { status, progressPercent, note } = progressOf(before, c.controlId);
+      return { ...c, status, progressPercent, ...(note ? { progressNote: note } : {}) };
+    }),
+  };
+}
