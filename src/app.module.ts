@@ -23,6 +23,7 @@ import { TokenVerifier } from './identity/token-verifier.js';
 import { FEATURES } from './features.js';
 import { PlatformModule } from './platform/platform.module.js';
 import { ProjectionRunner } from './projections/projection-runner.js';
+import { IntegrityMonitor } from './platform/integrity-monitor.js';
 import { RiskRegisterModule } from './risk-register/risk-register.module.js';
 import { TreatmentPlanModule } from './treatment-plan/treatment-plan.module.js';
 import { ContextModule } from './context/context.module.js';
@@ -43,9 +44,9 @@ import { DevIdeModule } from './graphql/dev-ide/dev-ide.module.js';
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       imports: [AuditModule],
-      inject: [TokenVerifier, ACCESS_LOG, APP_CONFIG, Metrics, ProjectionRunner],
-      useFactory: (verifier: TokenVerifier, accessLog: AccessLog, config: AppConfig, metrics: Metrics, projections: ProjectionRunner) =>
-        withGraphqlObservability(graphqlOptions(verifier, accessLog, config.graphql, projections), metrics),
+      inject: [TokenVerifier, ACCESS_LOG, APP_CONFIG, Metrics, ProjectionRunner, IntegrityMonitor],
+      useFactory: (verifier: TokenVerifier, accessLog: AccessLog, config: AppConfig, metrics: Metrics, projections: ProjectionRunner, integrity: IntegrityMonitor) =>
+        withGraphqlObservability(graphqlOptions(verifier, accessLog, config.graphql, projections, integrity), metrics),
     }),
     AuditModule,
     AssetInventoryModule,

@@ -12,6 +12,7 @@ import { authenticationPlugin } from '../identity/graphql/authentication.plugin.
 import { newRequestId, requestIdOf } from '../shared/logging/request-id.js';
 import { newAnswerId } from '../shared/application/unconfirmed-writes.js';
 import { ReadModelsAnswers, readModelsPlugin, type ReadModelsSource } from './read-models-extension.js';
+import { integrityExtension, integrityPlugin, type IntegritySource } from './integrity-extension.js';
 import { closeSlowConsumer, peerGoneError, skipIfClosing, type WsSocket } from './ws-hardening.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, WS_MAX_CONNECTIONS_PER_ACTOR, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
 import { rootFieldsInTurns } from './root-fields-in-turns.js';
@@ -80,6 +81,8 @@ export function graphqlOptions(
   limits: EdgeLimits = { maxCost: DEFAULT_GRAPHQL_MAX_COST, introspection: true },
   /** The projections, for answers read while they do not follow the log (read-models-extension.ts). */
   readModels?: ReadModelsSource,
+  /** The integrity monitor, for answers given while the log fails verification (integrity-extension.ts). */
+  integrity?: IntegritySource,
 ): ApolloDriverConfig {
   const wsHooks = accessLog ? accessLogWsHooks(accessLog) : null;
   // Open graphql-ws connections per actor (WS_MAX_CONNECTIONS_PER_ACTOR).
@@ -90,7 +93,7 @@ export function graphqlOptions(
   const formatError: typeof formatGraphQLError = limits.introspection ? formatGraphQLError : (f, e) => withoutSuggestions(formatGraphQLError(f, e));
   const answers = new ReadModelsAnswers(readModels);
   return {
-    plugins: [...(accessLog ? [accessLogPlugin(accessLog)] : []), authenticationPlugin, edgePlugin(limits, schema), ApolloServerPluginCacheControlDisabled(), noStorePlugin, readModelsPlugin(answers)],
+    plugins: [...(accessLog ? [accessLogPlugin(accessLog)] : []), authenticationPlugin, edgePlugin(limits, schema), ApolloServerPluginCacheControlDisabled(), noStorePlugin, readModelsPlugin(answers), integrityPlugin(integrity)],
     autoSchemaFile: true,
     // The root types have no decorator of their own: their descriptions are set here.
     transformSchema: (schema) => {
@@ -157,7 +160,10 @@ export function graphqlOptions(
           if (closing) return closing;
           const formatted = result.errors?.length ? { ...result, errors: formatAll(result.errors, formatError) } : undefined;
           const readModels = isSubscription(args) ? undefined : answers.extensionOfContext(args.contextValue, result.data != null);
-          return readModels ? { ...(formatted ?? result), extensions: { ...result.extensions, readModels } } : formatted;
+          // Every message while the log fails verification, subscriptions' events included (they come from it).
+          const broken = integrityExtension(integrity);
+          if (!readModels && !broken) return formatted;
+          return { ...(formatted ?? result), extensions: { ...result.extensions, ...(readModels ? { readModels } : {}), ...(broken ? { integrity: broken } : {}) } };
         },
         // Passed through to graphql-ws by @nestjs/graphql (its type lists fewer hooks than it forwards).
         ...({

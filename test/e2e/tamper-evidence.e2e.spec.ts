@@ -94,6 +94,9 @@ describe('tamper evidence the server acts on', () => {
       const read = await gql(server.url, auditor, '{ assets(first: 5) { totalCount } verifyIntegrity { ok firstBrokenPosition signaturesChecked } }');
       expect(read.errors).toBeUndefined();
       expect(read.data.verifyIntegrity).toMatchObject({ ok: false, firstBrokenPosition: at });
+      // And every answer says so (auditor probe F4: a forged record's present and past disagreed unflagged).
+      expect(read.extensions?.integrity).toMatchObject({ status: 'BROKEN', firstBrokenPosition: at });
+      expect(read.extensions.integrity.message).toContain(`fails verification at position ${at}`);
       // Found by the server's verification worker (worker-log-verification.ts), not a fallback on the main thread.
       expect(server.output()).toMatch(/"thread":"worker","msg":"integrity: the event log fails verification; mutations are refused"/);
       expect(server.output()).not.toMatch(/verification worker stopped/);

@@ -1,0 +1,42 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+
+/** What an answer needs of the integrity monitor (platform/integrity-monitor.ts): in-memory fields only. */
+export interface IntegritySource {
+  readonly status: string;
+  readonly failure: { firstBrokenPosition: string | null; reason: string | null } | null;
+}
+
+/**
+ * `extensions.integrity` of every GraphQL answer while the event log fails verification (auditor
+ * probe F4: the present and the past of one forged record disagreed in one answer with no flag,
+ * while the documents carried a warning). The same words as the documents' warning; undefined
+ * while the log verifies.
+ */
+export function integrityExtension(source: IntegritySource | undefined): Record<string, unknown> | undefined {
+  if (source?.status !== 'BROKEN') return undefined;
+  const failure = source.failure;
+  const position = failure?.firstBrokenPosition ?? null;
+  return {
+    status: 'BROKEN',
+    firstBrokenPosition: position,
+    reason: failure?.reason ?? null,
+    message: `The event log fails verification at position ${position ?? '?'} (${failure?.reason ?? 'unknown reason'}): what this answer shows from there on, now or as of a past point, may be forged; every write is refused (INTEGRITY_BROKEN). See /health and verifyIntegrity.`,
+  };
+}
+
+/** The answers over HTTP (Apollo's plugin), with the `x-integrity` headers the documents carry; graphql-options.ts adds the extension to graphql-ws's. */
+export function integrityPlugin(source: IntegritySource | undefined): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse({ response }) {
+          const integrity = integrityExtension(source);
+          if (!integrity) return;
+          response.http.headers.set('x-integrity', 'BROKEN');
+          if (integrity.firstBrokenPosition) response.http.headers.set('x-integrity-broken-position', String(integrity.firstBrokenPosition));
+          if (response.body.kind === 'single') response.body.singleResult.extensions = { ...response.body.singleResult.extensions, integrity };
+        },
+      };
+    },
+  };
+}
