@@ -90,7 +90,7 @@ export const ja = {
     residualUntilSubmitted: '{level}（対応の目標。提出時に確定）',
     sinceSubmission: '付議後の変更',
     removedSinceSubmission: '{at}に計画から除外：{reason}',
-    changedSinceSubmission: '付議後にリスクが変更されました（本書の時点で第{version}版）。上記は付議時の内容で、現在の内容はリスク登録簿のとおりです',
+    changedSinceSubmission: '付議後にリスクが変更されました（本書の時点のリスクのバージョン：{version}）。上記は付議時の内容で、現在の内容はリスク登録簿のとおりです',
     removed: '除外',
     removedConsent: '除外（除外時：{status}）',
     resolutions: '取締役会決議（第19条第2項）',

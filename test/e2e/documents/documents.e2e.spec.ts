@@ -74,7 +74,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     const now = await text(`/documents/plans/${plan.planId}.md`);
     expect(now).toContain('マルチシグ出金');
     expect(now).not.toContain('新しい管理策');
-    expect(now).toMatch(/- \*\*付議後の変更\*\*: 付議後にリスクが変更されました（本書の時点で第\d+版）/);
+    expect(now).toMatch(/- \*\*付議後の変更\*\*: 付議後にリスクが変更されました（本書の時点のリスクのバージョン：\d+）/);
     expect(now).toContain('| 以下のリスクの記載内容 | 取締役会に付議した時点の内容（第1版、');
 
     // At the resolution's position: still exactly what the board saw.
