@@ -19,7 +19,8 @@
  *  7. a token carrying AUDITOR changes nothing, whatever other roles it carries;
  *  8. an analysis or evaluation records the criteria version in force at its place in the log,
  *     also while criteria approvals race it (the criteria stream is appended at the version read);
- *  9. closePlan racing the owner's answers: the closed plan keeps the answer the risk holds, and
+ *  9. closePlan racing the owner's answers and changes of the risk: the closed plan keeps the answer
+ *     the risk holds (nothing is appended to it after PlanClosed), no risk is left asked by it, and
  *     no plan comes into force, anywhere in the log, over a risk not ACCEPTED under it;
  * 10. the same when an avoided or declined item is removed while another item's risk changes
  *     (an avoided risk's item not removed stays PENDING: its STALE consent is asked no more);
@@ -489,10 +490,10 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
     );
   }, TIMEOUT);
 
-  it('9. closePlan racing the owner\'s accepts and declines: the closed plan keeps the answer the risk holds, and never came into force over a declined risk', async () => {
+  it('9. closePlan racing the owner\'s accepts and declines and changes of the risk: the closed plan keeps the answer the risk holds, never came into force over a declined risk, and leaves no owner asked by it', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ kind: fc.constantFrom('accept' as const, 'decline' as const, 'close' as const), jitter: delayArb }), { minLength: 16, maxLength: 16 }),
+        fc.array(fc.record({ kind: fc.constantFrom('accept' as const, 'decline' as const, 'close' as const, 'change' as const), jitter: delayArb }), { minLength: 16, maxLength: 16 }),
         timingArb,
         fc.scheduler(),
         async (calls, timing, s) => {
@@ -505,13 +506,15 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
           const burst = new Burst(t);
           await fireConcurrently(s, calls.map((c, i) => ({
             label: `${c.kind}#${i}`,
-            delayMs: delayFor(timing, c.kind === 'close' ? 'other' : c.kind, c.jitter),
+            delayMs: delayFor(timing, c.kind === 'close' || c.kind === 'change' ? 'other' : c.kind, c.jitter),
             run: () =>
               c.kind === 'accept'
                 ? burst.mutate(`accept#${i}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', PLAN_SEL, { planId, riskId, statement: `I accept (${i})` }, users.riskOwner)
                 : c.kind === 'decline'
                   ? burst.mutate(`decline#${i}`, 'declineResidualRisk', 'DeclineResidualRiskInput', PLAN_SEL, { planId, riskId, reason: `Too costly (${i})` }, users.riskOwner)
-                  : burst.mutate(`close#${i}`, 'closePlan', 'ClosePlanInput', PLAN_SEL, { planId, reason: `Superseded (${i})` }, users.committee),
+                  : c.kind === 'change'
+                    ? burst.mutate(`change#${i}`, 'decideControls', 'DecideControlsInput', RISK_SEL, { riskId, controls: i % 2 ? controlsA : controlsB }, users.committee)
+                    : burst.mutate(`close#${i}`, 'closePlan', 'ClosePlanInput', PLAN_SEL, { planId, reason: `Superseded (${i})` }, users.committee),
           })));
           await quiesce(t, since);
           expect(await consentViolations(t, [planId])).toEqual([]);

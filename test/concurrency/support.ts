@@ -286,7 +286,15 @@ export async function closedPlanViolations(t: TestApp, planIds: string[]): Promi
       const answer = risk.consent?.planId === plan.id ? risk.consent.status : null;
       const agree = item.consent === 'ACCEPTED' || item.consent === 'DECLINED' ? answer === item.consent : answer !== 'ACCEPTED' && answer !== 'DECLINED';
       if (!agree) violations.push(`plan ${plan.id} CLOSED: item ${item.riskId} consent ${item.consent} but the risk's answer for it is ${answer} (risk ${risk.status})`);
+      // Nothing asks the owner of a risk whose plan closed (race probe of 2026-12-05: it stayed AWAITING_CONSENT for good).
+      if ((risk.status === 'AWAITING_CONSENT' || risk.status === 'IN_PLAN') && (risk.planId === null || risk.planId === plan.id)) {
+        violations.push(`risk ${item.riskId} is ${risk.status} in plan ${risk.planId}, and plan ${plan.id} is CLOSED`);
+      }
     }
+    // A closed plan's record ends with its closing.
+    const stream = (await eventsAfter(t, null)).filter((e) => e.streamId === `plan-${plan.id}`);
+    const closedAt = stream.findIndex((e) => e.type === 'PlanClosed');
+    if (closedAt >= 0 && closedAt < stream.length - 1) violations.push(`plan ${plan.id}: ${stream.slice(closedAt + 1).map((e) => e.type).join(', ')} appended after PlanClosed`);
   }
   return violations;
 }

@@ -40,7 +40,7 @@ const ADD = `mutation($input: PlanRiskInput!) { addRiskToPlan(input: $input) { $
 const ANALYSE = `mutation($input: AnalyseRiskInput!) { analyseRisk(input: $input) { id status } }`;
 const EVALUATE = `mutation($input: RiskRefInput!) { evaluateRisk(input: $input) { id status } }`;
 const TREAT = `mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id status } }`;
-const CONTROLS = `mutation($input: DecideControlsInput!) { decideControls(input: $input) { id status controls { title description } } }`;
+const CONTROLS = `mutation($input: DecideControlsInput!) { decideControls(input: $input) { id status planId controls { title description } } }`;
 const REASSIGN = `mutation($input: ReassignRiskOwnerInput!) { reassignRiskOwner(input: $input) { id ownerId } }`;
 const REVIEW = `mutation($input: RecordReviewInput!) { recordReview(input: $input) { id status cycle } }`;
 
@@ -155,6 +155,16 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const inForce = await inForcePlan();
     expect((await ok(CLOSE, { planId: inForce.planId, reason: 'Period ended' }, users.ciso)).closePlan.status).toBe('CLOSED');
     expect((await plan(inForce.planId)).status).toBe('CLOSED');
+    // A change to the accepted risk after the close (race probe of 2026-12-05): the closed plan keeps
+    // the answer it closed with, and the risk is planned again, not left awaiting a plan that cannot ask.
+    const closedPlanEvents = await historyLength(inForce.planId);
+    await waitForRisk(t, inForce.riskId, (r) => r.planId === null);
+    const changed = (await ok(CONTROLS, { riskId: inForce.riskId, controls: controlsB }, users.committee)).decideControls;
+    expect(changed).toMatchObject({ status: 'CONTROLS_DECIDED', planId: null });
+    expect(await historyLength(inForce.planId)).toBe(closedPlanEvents);
+    expect(await plan(inForce.planId)).toMatchObject({ status: 'CLOSED', items: [{ riskId: inForce.riskId, consent: 'ACCEPTED' }] });
+    const next = await draftPlan(t, `After the close ${++n}`);
+    expect((await ok(ADD, { planId: next, riskId: inForce.riskId }, users.committee)).addRiskToPlan.items).toEqual([{ riskId: inForce.riskId, consent: 'PENDING' }]);
 
     const draft = await draftPlan(t, 'Never approved');
     const refused = refusal(await gql(CLOSE, { planId: draft, reason: 'nothing to close' }, users.committee));

@@ -7,7 +7,7 @@
 import { distinct } from '../../shared/domain/guards.js';
 import { evolveControlProgress } from './control-lifecycle.js';
 import { acceptanceAnswer } from './plan-and-consent.js';
-import type { RiskEvent } from './risk.events.js';
+import { isMaterialRiskEvent, type RiskEvent } from './risk.events.js';
 import { initialRiskState, rememberId, type CycleAnalyses, type RiskAnalysis, type RiskConsent, type RiskEvaluation, type RiskState, type RiskStatus } from './risk.state.js';
 
 /**
@@ -32,6 +32,19 @@ function withAnalysis(summaries: readonly CycleAnalyses[], a: RiskAnalysis): Cyc
 const REANALYSABLE: readonly RiskStatus[] = ['IDENTIFIED', 'ANALYSED', 'RETAINED', 'TO_TREAT'];
 
 export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
+  const next = evolveEvent(state, event);
+  // An acceptance whose plan closed answered that plan: a material change since leaves the risk to
+  // be planned again, with no question open to its owner (race probe of 2026-12-05: it was asked
+  // again by a plan that could no longer ask, and stuck AWAITING_CONSENT for good).
+  return state.status === 'ACCEPTED' && state.planId === undefined && isMaterialRiskEvent(event.type) ? { ...next, status: plannableStatus(next) } : next;
+}
+
+/** Where a risk outside any plan stands by what it holds: its controls decided, or its treatment. */
+function plannableStatus(state: RiskState): RiskStatus {
+  return state.controls.length > 0 ? 'CONTROLS_DECIDED' : state.treatment ? 'TREATMENT_DECIDED' : 'ANALYSED';
+}
+
+function evolveEvent(state: RiskState, event: RiskEvent): RiskState {
   const version = state.version + 1;
   switch (event.type) {
     case 'RiskIdentified': {
@@ -214,6 +227,9 @@ export function evolveRisk(state: RiskState, event: RiskEvent): RiskState {
     }
     case 'ResidualConsentInvalidated': {
       const d = event.data;
+      // Logged by builds before 2026-12-05 after a material change to a risk whose plan had closed:
+      // no plan asks that question any more (the change itself left the risk to be planned again).
+      if (state.planId === undefined) return { ...state, version };
       return {
         ...state,
         version,

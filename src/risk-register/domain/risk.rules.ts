@@ -87,11 +87,17 @@ export function requireCriteria(criteria: CriteriaVersionState | undefined): Cri
   return criteria;
 }
 
-/** Consent the owner has given or is asked to give (PENDING or ACCEPTED), which a material change invalidates. */
+/**
+ * Consent the owner has given or is asked to give (PENDING or ACCEPTED) for the plan the risk is
+ * in, which a material change invalidates. An acceptance kept after its plan closed is the record
+ * of what was said to that plan: no plan asks again, so nothing is invalidated.
+ */
 export function hasLiveConsent(state: RiskState): boolean {
   return (
     (state.status === 'AWAITING_CONSENT' || state.status === 'ACCEPTED') &&
-    (state.consent?.status === 'PENDING' || state.consent?.status === 'ACCEPTED')
+    (state.consent?.status === 'PENDING' || state.consent?.status === 'ACCEPTED') &&
+    state.planId !== undefined &&
+    state.consent.planId === state.planId
   );
 }
 

@@ -477,6 +477,8 @@ function markConsentStale(c: MarkConsentStale, s: PlanState): PlanEvent[] {
   const reason = requiredText(errors, 'reason', c.reason, PLAN_LIMITS.reason);
   errors.throwIfAny();
   requireExists(s, c.planId);
+  // A closed plan's items keep the answers they had when it closed (README: closePlan).
+  if (s.status === 'CLOSED') return [];
   const events = consentMadeStale(requireItem(s, riskId), c.riskVersion, reason, c.at);
   return withForceDecided(s, events, c.at, { cause: 'CONSENT_STALE', riskId, reason });
 }

@@ -126,6 +126,9 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
     }
     case 'ResidualConsentBecameStale': {
       const d = e.data;
+      // Logged on a closed plan by builds before 2026-12-05 (a change to a risk after its plan
+      // closed): the closed plan keeps the answer it closed with.
+      if (s.status === 'CLOSED') return s;
       return updateItem(s, d.riskId, (i) => ({
         ...i,
         consent: 'STALE',

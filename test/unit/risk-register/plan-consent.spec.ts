@@ -1,7 +1,8 @@
 import { ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
 import { consentFingerprint, isCurrentAcceptance } from '../../../src/risk-register/domain/plan-and-consent.js';
 import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
-import { isMaterialRiskEvent, upcastRiskEvent } from '../../../src/risk-register/domain/risk.events.js';
+import { isMaterialRiskEvent, upcastRiskEvent, type RiskEvent } from '../../../src/risk-register/domain/risk.events.js';
+import type { RiskCommand } from '../../../src/risk-register/domain/risk.commands.js';
 import { given } from '../support/given-when-then.js';
 import {
   PLAN,
@@ -489,6 +490,29 @@ describe('a plan submitted to the board freezes its risks (Art. 19)', () => {
     // A question the closed plan no longer asks leaves with it: no consent PENDING for a plan the risk is not in.
     const closedBeforeAnswer = stateOf(continueHistory(awaitingConsentEvents(), leavePlan({ reason: 'PLAN_CLOSED' })));
     expect([closedBeforeAnswer.status, closedBeforeAnswer.consent]).toEqual(['CONTROLS_DECIDED', undefined]);
+  });
+
+  it('an accepted risk whose plan closed, changed materially, is planned again: no consent invalidated for the closed plan, no question left open (race probe of 2026-12-05)', () => {
+    const closed = continueHistory(acceptedEvents(), leavePlan({ reason: 'PLAN_CLOSED', at: T3 }));
+    const changes: [string, RiskCommand, RiskEvent['type']][] = [
+      ['controls', decideControls({ controls: [control({ dueDate: '2025-09-30' })], at: T3 }), 'ControlsDecided'],
+      ['treatment', decideTreatment({ rationale: 'a new approach', at: T3 }), 'RiskTreatmentDecided'],
+      ['analysis', analyseInformal('an-closed', 3, 3, { at: T3 }), 'RiskAnalysed'],
+      ['owner', reassignOwner(otherOwner.id, { at: T3 }), 'RiskOwnerReassigned'],
+    ];
+    for (const [name, change, type] of changes) {
+      const { events, state } = given(riskDecider, closed).when(change).thenMatches([{ type }]);
+      expect({ name, types: events.map((e) => e.type), status: state.status, planId: state.planId }).toEqual({ name, types: [type], status: 'CONTROLS_DECIDED', planId: undefined });
+      // The answer stays as given to the closed plan, and the risk can join another plan.
+      expect(state.consent).toMatchObject({ planId: PLAN, status: 'ACCEPTED' });
+      given(riskDecider, [...closed, ...events]).when(includeInPlan({ planId: 'plan-next', at: T3 })).thenMatches([{ type: 'RiskIncludedInPlan' }]);
+    }
+    // Logged by builds before: the same change followed by the invalidation for the closed plan reads as the risk planned again.
+    const changed = [...closed, ...given(riskDecider, closed).when(decideControls({ controls: [control({ dueDate: '2025-09-30' })], at: T3 })).thenMatches([{ type: 'ControlsDecided' }]).events];
+    const old: RiskEvent = { type: 'ResidualConsentInvalidated', data: { riskId: RISK, planId: PLAN, planRevision: 1, reason: 'CONTROLS_REVISED', atVersion: stateOf(changed).version, invalidatedAt: T3 } };
+    expect(stateOf([...changed, old])).toMatchObject({ status: 'CONTROLS_DECIDED', consent: { planId: PLAN, status: 'ACCEPTED' } });
+    // While the plan is open, the same change invalidates the acceptance, as before.
+    given(riskDecider, acceptedEvents()).when(decideControls({ controls: [control({ dueDate: '2025-09-30' })], at: T3 })).thenMatches([{ type: 'ControlsDecided' }, { type: 'ResidualConsentInvalidated' }]);
   });
 
   it('the owner may withdraw a given consent by declining it', () => {

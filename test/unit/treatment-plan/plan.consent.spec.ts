@@ -85,6 +85,16 @@ describe('LearnResidualConsent (Art.20: the plan learns the answer the risk deci
     const closed = [...inForce, ...decide({ type: 'ClosePlan', planId: PLAN, reason: 'Period ended', actor: committee, at: T_LATER }, stateOf(inForce))];
     given(planDecider, closed).when(decline(r1Awaiting, { riskVersion: 99 })).thenNothing();
   });
+
+  it('a closed plan keeps the answers it closed with: a later change to a risk makes nothing stale there (race probe of 2026-12-05)', () => {
+    const closed = [...inForce, ...decide({ type: 'ClosePlan', planId: PLAN, reason: 'Period ended', actor: committee, at: T_LATER }, stateOf(inForce))];
+    given(planDecider, closed).when(markStale('r-1', 99)).thenNothing();
+    // Logged on a closed plan by builds before: the item stays ACCEPTED.
+    const old: PlanEvent = { type: 'ResidualConsentBecameStale', data: { riskId: 'r-1', ownerId: owner1.id, riskVersion: 99, consentedRiskVersion: 1, reason: 'CONTROLS_REVISED', markedAt: T_LATER } };
+    const state = stateOf([...closed, old]);
+    expect(state.items.find((i) => i.riskId === 'r-1')?.consent).toBe('ACCEPTED');
+    expect(state.version).toBe(stateOf(closed).version + 1);
+  });
 });
 
 describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contract, consistency rules)', () => {
