@@ -76,6 +76,17 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect((await t.ok(REGISTER, { input: { ...hotWallet, name: 'Signing server', commandId: 'cmd-one-key' } }, users.opsManager)).registerAsset).toEqual(registered);
   });
 
+  it('refuses a commandId used again for the same command on another entity (BAD_USER_INPUT), rather than answering the first entity and doing nothing (race probe F2)', async () => {
+    const x = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Ledger database' } }, users.opsManager)).registerAsset;
+    const y = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Ledger replica' } }, users.opsManager)).registerAsset;
+    const first = (await t.ok(IDENTIFY_THREAT, { input: { assetId: x.id, name: 'Ransomware', affects: ['AVAILABILITY'], commandId: 'cmd-two-assets' } }, users.opsManager)).identifyThreat;
+    const reused = errorOf(await t.gql(IDENTIFY_THREAT, { input: { assetId: y.id, name: 'Ransomware', affects: ['AVAILABILITY'], commandId: 'cmd-two-assets' } }, users.opsManager));
+    expect(reused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/same command on another entity/) } });
+    expect((await t.ok(ASSET, { id: y.id }, users.auditor)).asset).toMatchObject({ version: 0 });
+    // On the first entity it is still a retry.
+    expect((await t.ok(IDENTIFY_THREAT, { input: { assetId: x.id, name: 'Ransomware', affects: ['AVAILABILITY'], commandId: 'cmd-two-assets' } }, users.opsManager)).identifyThreat).toEqual(first);
+  });
+
   it('refuses a stale expectedVersion with CONCURRENCY_CONFLICT naming both versions, and appends nothing', async () => {
     const a = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Matching engine' } }, users.opsManager)).registerAsset;
     await t.ok(REASSIGN, { input: { assetId: a.id, managerId: 'someone', expectedVersion: 0 } }, users.opsManager);

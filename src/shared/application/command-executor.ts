@@ -501,8 +501,8 @@ export class CommandExecutor {
 
   /**
    * The answer to a retried command: the aggregate as it stood right after the first append. A key
-   * used for another command is refused: on another kind of stream, or (since the events name it)
-   * another command on the same kind, which answered the first command's result and did nothing
+   * used for another command is refused: on another kind of stream, on another existing entity, or
+   * (since the events name it) another command on the same kind, which answered the first command's result and did nothing
    * (`analyseRisk` then `evaluateRisk` under one key left the risk unevaluated, without an error).
    */
   private async firstResult<S>(
@@ -516,6 +516,12 @@ export class CommandExecutor {
     // Also when the first one committed while this one was being decided (two requests at once).
     if (streamKind(streamId) !== streamKind(target.streamId) || (recordedType !== undefined && commandType !== '' && recordedType !== commandType)) {
       throw new BadInputError({ commandId: 'was already used for a different kind of command; use a new commandId' });
+    }
+    // The same command on another existing entity (race probe F2: answered with the first entity's
+    // result, nothing done to the second). A command that makes a new entity names a new stream on
+    // each attempt, so only a stream that exists tells the two apart.
+    if (streamId !== target.streamId && (await this.store.streamVersion(target.streamId)) >= 0) {
+      throw new BadInputError({ commandId: 'was already used for the same command on another entity; use a new commandId' });
     }
     const lastRevision = events[events.length - 1]?.revision;
     const { state } = await this.aggregates.load(streamId, target.decider, await this.cascadeEnd(streamId, events, lastRevision));
