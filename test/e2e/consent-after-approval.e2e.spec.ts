@@ -145,7 +145,9 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     // The plan's item pins the state declined, as the risk's consent does.
     const declinedItem = (await t.ok(`query($id: ID!) { plan(id: $id) { items { riskId declinedBy declinedAt declinedRiskVersion declinedRiskStateHash } } }`, { id: other.planId }, await as(users.auditor))).plan.items.find((item: { riskId: string }) => item.riskId === other.a);
     const riskConsent = (await t.ok(`query($id: ID!) { risk(id: $id) { consent { fingerprint } } }`, { id: other.a }, await as(users.auditor))).risk.consent;
-    expect(declinedItem).toEqual({ riskId: other.a, declinedBy: users.riskOwner.sub, declinedAt: events[i].recordedAt, declinedRiskVersion: events[i].revision - 1, declinedRiskStateHash: riskConsent.fingerprint });
+    expect(declinedItem).toEqual({ riskId: other.a, declinedBy: users.riskOwner.sub, declinedAt: expect.any(String), declinedRiskVersion: events[i].revision - 1, declinedRiskStateHash: riskConsent.fingerprint });
+    // The command's instant, at or before its commit's (README, Auditors: asOf).
+    expect(Date.parse(declinedItem.declinedAt)).toBeLessThanOrEqual(Date.parse(events[i].recordedAt));
     expect(riskConsent.fingerprint).toMatch(/^[0-9a-f]{64}$/);
   }, 60_000);
 
