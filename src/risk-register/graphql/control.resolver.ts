@@ -56,7 +56,7 @@ export class ControlResolver {
 /** `ControlsDocument.entries`: the record's entries, completed by graphql-js a slice per turn (listInTurns). */
 @Resolver(() => ControlsDocument)
 export class ControlsDocumentEntriesResolver {
-  @ResolveField(() => [ControlsDocumentEntry], { description: 'One entry per risk.' })
+  @ResolveField(() => [ControlsDocumentEntry], { description: 'One entry per risk and cycle: the cycles a review closed first, oldest first, then the current one when it has controls.' })
   entries(@Parent() document: ControlsDocumentView) {
     return listInTurns(document.entries);
   }
