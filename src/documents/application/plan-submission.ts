@@ -88,18 +88,18 @@ export async function planSubmissionAt(store: EventStore, plan: PlanState, head:
   };
 }
 
-/**
- * Each removed item as the plan held it just before its removal after the submission (at index
- * `submittedAt` of `events`), folded by the plan's own evolve (one home for what an answer does to
- * an item). Only the events of the removed risks and those of the plan as a whole are folded: a
- * plan of 2,000 items with a few removed costs a few thousand small steps, not a fold of every item.
- */
 /** The plan's events about one item alone (the others, PlanLeftForce included, change the plan as a whole). */
 const ITEM_EVENTS: ReadonlySet<string> = new Set<PlanEvent['type']>([
   'PlanRiskAdded', 'ResidualRiskAccepted', 'ResidualRiskDeclined', 'ResidualConsentBecameStale',
   'PlanRiskRemoved', 'PlanItemReopened', 'PlanItemRiskClosed', 'PlanItemOwnerChanged',
 ]);
 
+/**
+ * Each removed item as the plan held it just before its removal after the submission (at index
+ * `submittedAt` of `events`), folded by the plan's own evolve (one home for what an answer does to
+ * an item). Only the events of the removed risks and those of the plan as a whole are folded: a
+ * plan of 2,000 items with a few removed costs a few thousand small steps, not a fold of every item.
+ */
 function itemsAtRemoval(events: readonly RecordedEvent[], submittedAt: number, removed: Map<string, RemovalAfterSubmission>): void {
   let state = planDecider.initialState;
   for (let i = 0; i < events.length; i++) {
