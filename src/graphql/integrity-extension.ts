@@ -10,10 +10,12 @@ export interface IntegritySource {
  * `extensions.integrity` of every GraphQL answer while the event log fails verification (auditor
  * probe F4: the present and the past of one forged record disagreed in one answer with no flag,
  * while the documents carried a warning). The same words as the documents' warning; undefined
- * while the log verifies.
+ * while the log verifies. The position and the reason are details, as on /health: for a caller
+ * with a valid token only (`authenticated`; re-probe F1: an answer refusing no token named them).
  */
-export function integrityExtension(source: IntegritySource | undefined): Record<string, unknown> | undefined {
+export function integrityExtension(source: IntegritySource | undefined, authenticated = true): Record<string, unknown> | undefined {
   if (source?.status !== 'BROKEN') return undefined;
+  if (!authenticated) return { status: 'BROKEN', message: 'The event log fails verification: every write is refused (INTEGRITY_BROKEN). See /health, with a valid token for the details.' };
   const failure = source.failure;
   const position = failure?.firstBrokenPosition ?? null;
   return {
@@ -29,8 +31,9 @@ export function integrityPlugin(source: IntegritySource | undefined): ApolloServ
   return {
     async requestDidStart() {
       return {
-        async willSendResponse({ response }) {
-          const integrity = integrityExtension(source);
+        async willSendResponse({ response, contextValue }) {
+          const auth = (contextValue as { auth?: object } | undefined)?.auth;
+          const integrity = integrityExtension(source, auth !== undefined && !('error' in auth));
           if (!integrity) return;
           response.http.headers.set('x-integrity', 'BROKEN');
           if (integrity.firstBrokenPosition) response.http.headers.set('x-integrity-broken-position', String(integrity.firstBrokenPosition));

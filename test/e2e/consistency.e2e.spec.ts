@@ -166,6 +166,15 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const next = await draftPlan(t, `After the close ${++n}`);
     expect((await ok(ADD, { planId: next, riskId: inForce.riskId }, users.committee)).addRiskToPlan.items).toEqual([{ riskId: inForce.riskId, consent: 'PENDING' }]);
 
+    // A plan closed over a consent made stale before the close asks nothing again: its document says so (re-probe F5).
+    const staleAtClose = await inForcePlan();
+    await ok(CONTROLS, { riskId: staleAtClose.riskId, controls: controlsB }, users.committee);
+    await waitFor(() => plan(staleAtClose.planId), (p: any) => p.items[0]?.consent === 'STALE');
+    await ok(CLOSE, { planId: staleAtClose.planId, reason: 'Period ended' }, users.committee);
+    const closedDoc = await (await fetch(`${t.url}/documents/plans/${staleAtClose.planId}.md?lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();
+    expect(closedDoc).toContain('| Not current when the plan closed (changed after consent) |');
+    expect(closedDoc).not.toContain('| To be given again (changed after consent) |');
+
     const draft = await draftPlan(t, 'Never approved');
     const refused = refusal(await gql(CLOSE, { planId: draft, reason: 'nothing to close' }, users.committee));
     expect(refused.extensions.code).not.toBe('INTERNAL_SERVER_ERROR');
@@ -176,7 +185,12 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const r1 = await riskWithControls(t, asset, `Removable ${++n}`);
     const r2 = await riskWithControls(t, asset, `Kept ${n}`);
     const draft = await draftPlan(t, `Draft with removal ${n}`);
-    await addRisk(t, draft, r1);
+    const key = `add-${draft}`;
+    await ok(ADD, { planId: draft, riskId: r1, commandId: key }, users.committee);
+    // The key of one item's addition, reused for another risk of the same plan: refused, not answered with the first (re-probe F2).
+    const reused = refusal(await gql(ADD, { planId: draft, riskId: r2, commandId: key }, users.committee));
+    expect(reused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/same command on another entity/) } });
+    expect((await ok(ADD, { planId: draft, riskId: r1, commandId: key }, users.committee)).addRiskToPlan.items).toEqual([{ riskId: r1, consent: 'PENDING' }]);
     await addRisk(t, draft, r2);
     const removed = (await ok(REMOVE, { planId: draft, riskId: r1, reason: 'Handled in another plan' }, users.committee)).removeRiskFromPlan;
     expect(removed.items.map((i: any) => i.riskId)).toEqual([r2]);
@@ -198,7 +212,7 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const cells = consentRows[1]!.split(' | ');
     expect(cells.slice(1, 3)).toEqual([users.riskOwner.sub, 'Removed (at the removal: Declined)']);
     expect(cells[4]).toMatch(/UTC$/);
-    expect(cells[5]).toMatch(/^Residual exposure too high Removed from the plan at [^:]+:\d\d(:\d\d)? UTC: The owner declined; treated again next period \|$/);
+    expect(cells[5]).toMatch(/^Residual exposure too high — Removed from the plan at [^:]+:\d\d(:\d\d)? UTC: The owner declined; treated again next period \|$/);
   }, TIMEOUT);
 
   it('an AVOID of a risk in a plan in force: its item is removed (its owner can never answer again), and the plan is back in force over the others', async () => {
@@ -267,8 +281,9 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     expect(record).toMatch(/## .* \(cycle 1, ended\)/);
     expect(record).toMatch(/- \*\*Cycle\*\*: 1, ended at .* by the finding of review \S+ \(Art\.12\(3\)\): its treatment and controls as they stood then/);
     expect(record).not.toContain('No control had been decided by this point.');
-    const live = (await t.ok(`query($id: ID) { controlsDocument(riskId: $id) { riskCount controlCount entries { cycle closedAt closedByReviewId controls { title } } } }`, { id: riskId }, users.auditor)).controlsDocument;
-    expect(live).toMatchObject({ riskCount: 1, entries: [{ cycle: 1, closedAt: expect.any(String), closedByReviewId: expect.any(String) }] });
+    const live = (await t.ok(`query($id: ID) { controlsDocument(riskId: $id) { riskCount controlCount entries { cycle closedAt closedByReviewId riskStatus controls { title } } } }`, { id: riskId }, users.auditor)).controlsDocument;
+    // The closed cycle's entry gives the risk's status when it closed, not the new cycle's (re-probe F4).
+    expect(live).toMatchObject({ riskCount: 1, entries: [{ cycle: 1, closedAt: expect.any(String), closedByReviewId: expect.any(String), riskStatus: 'ACCEPTED' }] });
     expect(live.controlCount).toBe(live.entries[0].controls.length);
     expect(live.controlCount).toBeGreaterThan(0);
     const csv = (await (await fetch(`${t.url}/documents/register.csv?section=controls&lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text()).split('\n').filter((line) => line.includes(riskId));

@@ -135,7 +135,7 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
   let no = 0;
   // Consent is asked once the board approved the plan: before, an item's PENDING is no answer awaited.
   const consentsAsked = plan.status === 'APPROVED' || plan.status === 'IN_FORCE' || (plan.status === 'CLOSED' && plan.approvedAt !== undefined);
-  const consentOf = (item: ContentItem) => (!current.has(item.riskId) ? m.plan.removed : consentsAsked ? labelOf(m.enums.consent, item.consent, none) : none);
+  const consentOf = (item: ContentItem) => (!current.has(item.riskId) ? m.plan.removed : consentsAsked ? consentLabel(item.consent, plan.status === 'CLOSED', m) : none);
   await eachInTurns(items, ITEMS_PER_TURN, (item) =>
     sections.push(riskSection(++no, item, states.get(item.riskId), content, lang, m, { note: notes.get(item.riskId), status: nowStates.get(item.riskId)?.status, consent: consentOf(item) })),
   );
@@ -178,7 +178,7 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
     revisions: plan.revisions.map((r) => revisionView(r, lang, m)),
     consentsAsked,
     consents: [
-      ...plan.items.map((item) => consentView(item, nowStates.get(item.riskId), lang, m, inForce)),
+      ...plan.items.map((item) => consentView(item, nowStates.get(item.riskId), lang, m, inForce, plan.status === 'CLOSED')),
       ...(asSubmitted ? removedAnswers(asSubmitted.submission, current, nowStates, lang, m) : []),
     ],
     source: sourceView(data.head, m, lang, `/documents/plans/${encodeURIComponent(plan.id)}.${format}`),
@@ -279,12 +279,17 @@ function removedAnswers(submission: PlanSubmission, current: ReadonlyMap<string,
     // No re-evaluation note: the plan no longer asks this owner anything.
     const answer = consentView(removal.item, nowStates.get(riskId), lang, m, undefined);
     const note = fill(m.plan.removedSinceSubmission, { at: formatInstant(removal.removedAt, lang), reason: removal.reason });
-    out.push({ ...answer, status: fill(m.plan.removedConsent, { status: answer.status }), statement: [answer.statement, note].filter((s) => s).join(' ') });
+    out.push({ ...answer, status: fill(m.plan.removedConsent, { status: answer.status }), statement: [answer.statement, note].filter((s) => s).join(' — ') });
   }
   return out;
 }
 
-function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language, m: Messages, inForce: CriteriaInForceView | undefined): ConsentView {
+/** An item's consent as the document names it. A closed plan asks nothing again (re-probe F5): a consent stale when it closed is said to be so, not "to be given again". */
+function consentLabel(consent: PlanItem['consent'], planClosed: boolean, m: Messages): string {
+  return planClosed && consent === 'STALE' ? m.plan.staleAtClose : labelOf(m.enums.consent, consent, m.common.none);
+}
+
+function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language, m: Messages, inForce: CriteriaInForceView | undefined, planClosed = false): ConsentView {
   const record = item.consentRecord;
   const declined = item.consent === 'DECLINED';
   // An acceptance made stale by a new owner was the former owner's: said so, never credited to the one asked now.
@@ -300,7 +305,7 @@ function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language
     risk: risk?.title ?? item.riskTitle,
     // Who answered, when the answer stands; else who is to answer (the risk's owner now).
     owner: declined ? (item.declinedBy ?? item.ownerId) : item.consent === 'ACCEPTED' && record ? record.ownerId : item.ownerId,
-    status: labelOf(m.enums.consent, item.consent, m.common.none),
+    status: consentLabel(item.consent, planClosed, m),
     acceptedLevel: aboveCriteria
       ? fill(m.plan.acceptedAboveCriteria, { level, number: inForce.number, now: residualLevelUnder(risk, inForce) ?? m.common.none, acceptance: inForce.acceptanceLevel })
       : accepted,

@@ -91,6 +91,7 @@ export const en: Messages = {
     changedSinceSubmission: 'The risk changed after the submission (version {version} at this point): the content above is as submitted; the register shows it as it is now',
     removed: 'Removed',
     removedConsent: 'Removed (at the removal: {status})',
+    staleAtClose: 'Not current when the plan closed (changed after consent)',
     resolutions: 'Board resolution (Art.19(2))',
     noResolution: 'No board resolution was recorded by this point.',
     resolutionNumber: 'Resolution number',

@@ -93,6 +93,7 @@ export const ja = {
     changedSinceSubmission: '付議後にリスクが変更されました（本書の時点のリスクのバージョン：{version}）。上記は付議時の内容で、現在の内容はリスク登録簿のとおりです',
     removed: '除外',
     removedConsent: '除外（除外時：{status}）',
+    staleAtClose: '計画終了時点で無効（同意後の変更）',
     resolutions: '取締役会決議（第19条第2項）',
     noResolution: 'この時点で取締役会決議は記録されていません。',
     resolutionNumber: '決議番号',

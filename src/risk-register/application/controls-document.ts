@@ -81,7 +81,7 @@ function closedCycleEntry(r: RiskState, c: ClosedCycle): ControlsDocumentEntry {
   return {
     riskId: r.id,
     riskTitle: r.title,
-    riskStatus: r.status,
+    riskStatus: c.status ?? r.status,
     ownerId: r.ownerId,
     level: c.level,
     targetLevel: t?.targetLevel ?? null,

@@ -424,9 +424,9 @@ export class RecordReviewInput {
 export class ControlsDocumentEntry {
   @Field(() => ID, { description: 'The risk.' }) riskId!: string;
   @Field({ description: "The risk's title." }) riskTitle!: string;
-  @Field(() => RiskStatusEnum, { description: "The risk's status." }) riskStatus!: RiskStatus;
+  @Field(() => RiskStatusEnum, { description: "The risk's status: now for the current cycle, when it closed for a closed one." }) riskStatus!: RiskStatus;
   @Field(() => ID, { description: "User id of the risk's owner." }) ownerId!: string;
-  @Field(() => String, { nullable: true, description: "The risk's current level (a label of the criteria); null until analysed." }) level!: string | null;
+  @Field(() => String, { nullable: true, description: "The risk's level in this entry's cycle (a label of the criteria): its current level for the current cycle; null until analysed." }) level!: string | null;
   @Field(() => String, { nullable: true, description: 'The treatment target level; null until a treatment is decided.' }) targetLevel!: string | null;
   @Field(() => [TreatmentOptionEnum], { description: 'The treatment options decided (Art.17); empty until decided.' }) treatmentOptions!: TreatmentOption[];
   @Field(() => String, { nullable: true, description: 'Why the treatment was chosen; null until decided.' }) treatmentRationale!: string | null;

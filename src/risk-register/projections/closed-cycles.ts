@@ -1,5 +1,5 @@
 import { progressOf, type ControlStatus } from '../domain/control.state.js';
-import type { RiskControl, RiskState, RiskTreatment } from '../domain/risk.state.js';
+import type { RiskControl, RiskState, RiskStatus, RiskTreatment } from '../domain/risk.state.js';
 
 /** A control of a closed cycle, with the progress it had reached when the cycle ended. */
 export type ClosedCycleControl = RiskControl & { status: ControlStatus; progressPercent: number; progressNote?: string };
@@ -11,6 +11,8 @@ export type ClosedCycleControl = RiskControl & { status: ControlStatus; progress
  */
 export interface ClosedCycle {
   cycle: number;
+  /** The risk's status when the cycle closed (absent in rows written before it was kept). */
+  status?: RiskStatus;
   /** When the finding reopened the risk (the reassessment's instant). */
   closedAt: string;
   reviewId: string;
@@ -25,6 +27,7 @@ export function closedCycleOf(before: RiskState, reviewId: string, closedAt: str
   if (!before.treatment && before.controls.length === 0) return null;
   return {
     cycle: before.cycle,
+    status: before.status,
     closedAt,
     reviewId,
     level: before.level ?? before.evaluation?.level ?? null,

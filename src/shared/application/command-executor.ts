@@ -9,6 +9,7 @@ import type { Decider, DomainActor, DomainEvent } from '../domain/decider.js';
 import { BadInputError, ConcurrencyConflictError, DomainError, StoreUnavailableError } from '../domain/errors.js';
 import { storeUnavailable } from './store-unavailable.js';
 import { noteUnconfirmed } from './unconfirmed-writes.js';
+import { keyMisuse } from './retried-key.js';
 import { refuseAuditor } from '../domain/guards.js';
 import { AggregateReader, type Evolver } from './aggregate-reader.js';
 import { crossedSnapshotPoint } from './snapshot-policy.js';
@@ -499,30 +500,17 @@ export class CommandExecutor {
     };
   }
 
-  /**
-   * The answer to a retried command: the aggregate as it stood right after the first append. A key
-   * used for another command is refused: on another kind of stream, on another existing entity, or
-   * (since the events name it) another command on the same kind, which answered the first command's result and did nothing
-   * (`analyseRisk` then `evaluateRisk` under one key left the risk unevaluated, without an error).
-   */
+  /** The answer to a retried command: the aggregate as it stood right after the first append (a key used for another command: retried-key.ts). */
   private async firstResult<S>(
-    target: Pick<AggregateTarget<unknown, any, S>, 'decider' | 'streamId'>,
+    target: Pick<AggregateTarget<unknown, any, S>, 'decider' | 'streamId'> & { command?: unknown },
     streamId: string,
     events: RecordedEvent[],
     position: string,
     commandType: string,
   ): Promise<ExecutionResult<S>> {
-    const recordedType = events[0]?.metadata.commandType;
     // Also when the first one committed while this one was being decided (two requests at once).
-    if (streamKind(streamId) !== streamKind(target.streamId) || (recordedType !== undefined && commandType !== '' && recordedType !== commandType)) {
-      throw new BadInputError({ commandId: 'was already used for a different kind of command; use a new commandId' });
-    }
-    // The same command on another existing entity (race probe F2: answered with the first entity's
-    // result, nothing done to the second). A command that makes a new entity names a new stream on
-    // each attempt, so only a stream that exists tells the two apart.
-    if (streamId !== target.streamId && (await this.store.streamVersion(target.streamId)) >= 0) {
-      throw new BadInputError({ commandId: 'was already used for the same command on another entity; use a new commandId' });
-    }
+    const misuse = await keyMisuse({ streamId, events }, target, commandType, async () => (await this.store.streamVersion(target.streamId)) >= 0);
+    if (misuse) throw new BadInputError({ commandId: misuse });
     const lastRevision = events[events.length - 1]?.revision;
     const { state } = await this.aggregates.load(streamId, target.decider, await this.cascadeEnd(streamId, events, lastRevision));
     await awaitFollowers(this.projections, position, streamId);
@@ -551,13 +539,6 @@ function decisionTime(at: string, lastRecorded: readonly (string | undefined)[])
 /** The command with its instant moved to `at`, when it carries the context's instant (commands name it `at`). */
 function restamped<C>(command: C, contextAt: string, at: string): C {
   return (command as { at?: unknown } | null)?.at === contextAt ? { ...command, at } : command;
-}
-
-const UUID_SUFFIX = /^(.*)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** 'asset-<uuid>' → 'asset': streams of one aggregate type share the prefix before the id; other streams are their own kind. */
-function streamKind(streamId: string): string {
-  return UUID_SUFFIX.exec(streamId)?.[1] ?? streamId;
 }
 
 /** A command's place at the head of one stream's queue: release() lets the next one decide. */

@@ -6,10 +6,10 @@ function response(): { http: { headers: Map<string, string> }; body: { kind: 'si
   return { http: { headers: new Map() }, body: { kind: 'single', singleResult: { data: { ok: true } } } };
 }
 
-async function answer(source: IntegritySource) {
+async function answer(source: IntegritySource, auth: object = { actor: { id: 'auditor' } }) {
   const hooks = (await integrityPlugin(source).requestDidStart!({} as never)) as { willSendResponse: (ctx: unknown) => Promise<void> };
   const res = response();
-  await hooks.willSendResponse({ response: res });
+  await hooks.willSendResponse({ response: res, contextValue: { auth } });
   return res;
 }
 
@@ -33,5 +33,12 @@ describe('extensions.integrity (auditor probe F4)', () => {
       message: expect.stringContaining('fails verification at position 0000000000000000042 (hash mismatch)'),
     });
     expect(Object.fromEntries(res.http.headers)).toEqual({ 'x-integrity': 'BROKEN', 'x-integrity-broken-position': '0000000000000000042' });
+  });
+
+  it('gives a caller without a valid token the status only, as /health does (re-probe F1)', async () => {
+    const source = { status: 'BROKEN', failure: { firstBrokenPosition: '0000000000000000042', reason: 'hash mismatch in stream plan-1' } };
+    const res = await answer(source, { error: new Error('no token') });
+    expect(res.body.singleResult.extensions?.integrity).toEqual({ status: 'BROKEN', message: expect.not.stringContaining('42') });
+    expect(Object.fromEntries(res.http.headers)).toEqual({ 'x-integrity': 'BROKEN' });
   });
 });

@@ -1,0 +1,38 @@
+import type { RecordedEvent } from '../../event-store/event-store.port.js';
+
+const UUID_SUFFIX = /^(.*)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** 'asset-<uuid>' → 'asset': streams of one aggregate type share the prefix before the id; other streams are their own kind. */
+function streamKind(streamId: string): string {
+  return UUID_SUFFIX.exec(streamId)?.[1] ?? streamId;
+}
+
+/**
+ * Why a commandId already recorded does not name this command, or null when this is a retry of
+ * it (CommandExecutor answers a retry with its first result). A key used for another command is
+ * refused: on another kind of stream, or (since the events name it) another command on the same
+ * kind, which answered the first command's result and did nothing (`analyseRisk` then
+ * `evaluateRisk` under one key left the risk unevaluated, without an error); and since 2026-12-05
+ * the same command on another entity (race probe F2), either another existing stream (a command
+ * that makes a new entity names a new stream on each attempt, so only a stream that exists tells
+ * the two apart) or, on the same stream, another risk (a plan's item: addRiskToPlan,
+ * removeRiskFromPlan, re-probe F2).
+ */
+export async function keyMisuse(
+  first: { streamId: string; events: readonly RecordedEvent[] },
+  target: { streamId: string; command?: unknown },
+  commandType: string,
+  targetExists: () => Promise<boolean>,
+): Promise<string | null> {
+  const recordedType = first.events[0]?.metadata.commandType;
+  if (streamKind(first.streamId) !== streamKind(target.streamId) || (recordedType !== undefined && commandType !== '' && recordedType !== commandType)) {
+    return 'was already used for a different kind of command; use a new commandId';
+  }
+  const anotherEntity = 'was already used for the same command on another entity; use a new commandId';
+  const command = target.command as { riskId?: unknown; risk?: { id?: unknown } } | undefined;
+  const named = command?.riskId ?? command?.risk?.id;
+  const recorded = (first.events[0]?.data as { riskId?: unknown } | undefined)?.riskId;
+  if (typeof named === 'string' && typeof recorded === 'string' && named !== recorded) return anotherEntity;
+  if (first.streamId !== target.streamId && (await targetExists())) return anotherEntity;
+  return null;
+}
