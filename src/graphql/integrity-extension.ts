@@ -9,8 +9,8 @@ export interface IntegritySource {
 /**
  * `extensions.integrity` of every GraphQL answer while the event log fails verification (auditor
  * probe F4: the present and the past of one forged record disagreed in one answer with no flag,
- * while the documents carried a warning). The same words as the documents' warning; undefined
- * while the log verifies. The position and the reason are details, as on /health: for a caller
+ * while the documents carried a warning, documents.controller.ts). Undefined while the log
+ * verifies. The position and the reason are details, as on /health: for a caller
  * with a valid token only (`authenticated`; re-probe F1: an answer refusing no token named them).
  */
 export function integrityExtension(source: IntegritySource | undefined, authenticated = true): Record<string, unknown> | undefined {

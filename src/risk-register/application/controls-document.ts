@@ -1,5 +1,5 @@
 import { dayInJapan } from '../../shared/domain/guards.js';
-import { isControlOverdueOn, progressOf, type ControlStatus } from '../domain/control-lifecycle.js';
+import { isControlOverdueOn, withProgress, type ControlStatus } from '../domain/control-lifecycle.js';
 import type { RiskState } from '../domain/risk.state.js';
 import type { ClosedCycle } from '../projections/closed-cycles.js';
 import { eachInTurns } from '../../shared/application/turns.js';
@@ -103,7 +103,7 @@ function closedCycleEntry(r: RiskState, c: ClosedCycle): ControlsDocumentEntry {
  */
 export function controlsWithProgress(r: RiskState, day: string): ControlsDocumentEntry['controls'] {
   return r.controls.map((c) => {
-    const { status, progressPercent, note } = progressOf(r, c.controlId);
-    return { ...c, id: c.controlId, status, progressPercent, progressNote: note, overdue: r.status !== 'CLOSED' && isControlOverdueOn(c.dueDate, status, day) };
+    const control = withProgress(r, c);
+    return { ...control, id: c.controlId, overdue: r.status !== 'CLOSED' && isControlOverdueOn(c.dueDate, control.status, day) };
   });
 }

@@ -58,6 +58,15 @@ export function progressOf(state: { controlProgress?: Record<string, ControlProg
   return state.controlProgress?.[controlId] ?? PLANNED_PROGRESS;
 }
 
+/** A control with how far it has come, as records show it: its status, percentage and latest note. */
+export type WithProgress<C> = C & { status: ControlStatus; progressPercent: number; progressNote?: string };
+
+/** The control of the state with its progress (progressOf), for the records that list both. */
+export function withProgress<C extends { controlId: string }>(state: { controlProgress?: Record<string, ControlProgress> }, control: C): WithProgress<C> {
+  const { status, progressPercent, note } = progressOf(state, control.controlId);
+  return { ...control, status, progressPercent, progressNote: note };
+}
+
 /**
  * The one rule for `overdue`: the due date (YYYY-MM-DD) is before the day it is in Japan at the
  * reference instant, and the control is not IMPLEMENTED, VERIFIED or CANCELLED. The due date

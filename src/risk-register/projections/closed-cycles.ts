@@ -1,8 +1,8 @@
-import { progressOf, type ControlStatus } from '../domain/control.state.js';
+import { withProgress, type WithProgress } from '../domain/control.state.js';
 import type { RiskControl, RiskState, RiskStatus, RiskTreatment } from '../domain/risk.state.js';
 
 /** A control of a closed cycle, with the progress it had reached when the cycle ended. */
-export type ClosedCycleControl = RiskControl & { status: ControlStatus; progressPercent: number; progressNote?: string };
+export type ClosedCycleControl = WithProgress<RiskControl>;
 
 /**
  * A cycle of a risk that a review's finding closed (RiskReassessmentOpened, Art.12(3)): the
@@ -32,9 +32,6 @@ export function closedCycleOf(before: RiskState, reviewId: string, closedAt: str
     reviewId,
     level: before.level ?? before.evaluation?.level ?? null,
     treatment: before.treatment ?? null,
-    controls: before.controls.map((c) => {
-      const { status, progressPercent, note } = progressOf(before, c.controlId);
-      return { ...c, status, progressPercent, ...(note ? { progressNote: note } : {}) };
-    }),
+    controls: before.controls.map((c) => withProgress(before, c)),
   };
 }
