@@ -8,7 +8,7 @@ export class PageInfo {
   @Field({ description: 'True when more items follow: ask again with after = endCursor.' }) hasNextPage!: boolean;
   @Field({ description: 'True when the page was asked for with a cursor (after), so items precede it.' }) hasPreviousPage!: boolean;
   @Field(() => String, { nullable: true, description: 'Cursor of the first edge; null on an empty page.' }) startCursor!: string | null;
-  @Field(() => String, { nullable: true, description: 'Cursor of the last edge, to pass as after for the next page; null on an empty page.' }) endCursor!: string | null;
+  @Field(() => String, { nullable: true, description: 'Where the page ends, to pass as after for the next page: the cursor of the last edge; on a page with no edge (first: 0, or nothing left), the after it was asked with (null at the start of the list).' }) endCursor!: string | null;
 }
 
 export interface Edge<T> {
@@ -70,18 +70,24 @@ export function decodeCursor(tag: string, cursor: string | null | undefined, fie
   return text.slice(tag.length + 1);
 }
 
-/** Builds a connection from rows fetched with limit first+1. */
-export function toConnection<R, T>(rows: R[], first: number, totalCount: number | null, cursorOf: (row: R) => string, toNode: (row: R) => T, hasPrevious: boolean): Connection<T> {
+/**
+ * Where a page stands. A page with no edge ends where it began, at the cursor it was asked with:
+ * `first: 0` answers hasNextPage true over a non-empty list, and "ask again with after =
+ * endCursor" must then go on from there, not from an endCursor of null (the list's start).
+ */
+export function pageInfoOf(edges: readonly Edge<unknown>[], hasNextPage: boolean, after: string | null | undefined): PageInfo {
+  const from = after ? after : null; // '' reads as no cursor, as in decodeCursor
+  return {
+    hasNextPage,
+    hasPreviousPage: from !== null,
+    startCursor: edges[0]?.cursor ?? null,
+    endCursor: edges[edges.length - 1]?.cursor ?? from,
+  };
+}
+
+/** Builds a connection from rows fetched with limit first+1; after is the cursor the page was asked with. */
+export function toConnection<R, T>(rows: R[], first: number, totalCount: number | null, cursorOf: (row: R) => string, toNode: (row: R) => T, after: string | null | undefined): Connection<T> {
   const page = rows.slice(0, first);
   const edges = page.map((r) => ({ cursor: cursorOf(r), node: toNode(r) }));
-  return {
-    edges,
-    totalCount,
-    pageInfo: {
-      hasNextPage: rows.length > first,
-      hasPreviousPage: hasPrevious,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
-    },
-  };
+  return { edges, totalCount, pageInfo: pageInfoOf(edges, rows.length > first, after) };
 }

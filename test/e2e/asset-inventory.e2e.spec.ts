@@ -154,6 +154,16 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     const page2 = (await t.ok(ASSETS, { first: 1, after: page1.pageInfo.endCursor, department: 'finance' }, users.riskOwner)).assets;
     expect(page2.edges.map((e: any) => e.node.name)).toEqual(['Treasury sheet']);
     expect(page2.pageInfo.hasNextPage).toBe(false);
+
+    // A page with no edge ends where it was asked from: "ask again with after = endCursor" goes on
+    // from there, not from the start of the list (re-probe: first: 0 answered a null endCursor).
+    const none = (await t.ok(ASSETS, { first: 0, after: page1.pageInfo.endCursor, department: 'finance' }, users.riskOwner)).assets;
+    expect(none).toMatchObject({ edges: [], pageInfo: { hasNextPage: true, endCursor: page1.pageInfo.endCursor } });
+    const next = (await t.ok(ASSETS, { first: 1, after: none.pageInfo.endCursor, department: 'finance' }, users.riskOwner)).assets;
+    expect(next.edges.map((e: any) => e.node.name)).toEqual(['Treasury sheet']);
+    expect((await t.ok(ASSETS, { first: 0, department: 'finance' }, users.riskOwner)).assets.pageInfo).toEqual({ hasNextPage: true, endCursor: null });
+    const end = (await t.ok(ASSETS, { first: 1, after: page2.pageInfo.endCursor, department: 'finance' }, users.riskOwner)).assets;
+    expect(end).toMatchObject({ edges: [], pageInfo: { hasNextPage: false, endCursor: page2.pageInfo.endCursor } });
   });
 
   it('one department however it is spelt (case, width): for the name rule, for access and for the list (probe p14 F3)', async () => {

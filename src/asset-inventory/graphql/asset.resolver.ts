@@ -61,7 +61,7 @@ export class AssetResolver {
     const afterSeq = key === null ? null : Number(key);
     if (afterSeq !== null && !Number.isSafeInteger(afterSeq)) throw new BadInputError({ after: 'is not a cursor of this list' });
     const { rows, total } = await this.queries.execute(new ListAssetsQuery(afterSeq, limit + 1, department, pointInTime(asOf, atPosition)));
-    return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => r.state, afterSeq !== null);
+    return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => r.state, after);
   }
 
   @Mutation(() => Asset, {

@@ -42,7 +42,7 @@ export class AccessLogResolver {
       from: from ? from.toISOString() : null,
       to: to ? to.toISOString() : null,
     });
-    return toConnection(rows, limit, null, (r) => encodeCursor(CURSOR_TAG, r.seq), toNode, afterSeq !== null);
+    return toConnection(rows, limit, null, (r) => encodeCursor(CURSOR_TAG, r.seq), toNode, after);
   }
 }
 

@@ -2,7 +2,7 @@ import { Inject, Optional } from '@nestjs/common';
 import { Args, Context, ID, Int, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { AFTER_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions.js';
-import { pageSize } from '../../graphql/pagination.js';
+import { pageInfoOf, pageSize } from '../../graphql/pagination.js';
 import { jsonBytes, withinResultBudget } from '../../graphql/result-budget.js';
 import { CurrentActor } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestContext } from '../../identity/graphql/auth.guard.js';
@@ -63,7 +63,7 @@ export class EventLogResolver {
     return {
       edges,
       totalCount: null,
-      pageInfo: { hasNextPage: hasNext, hasPreviousPage: !!after, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+      pageInfo: pageInfoOf(edges, hasNext, after),
     };
   }
 

@@ -52,7 +52,7 @@ export class IncidentResolver {
     const afterSeq = key === null ? null : Number(key);
     if (afterSeq !== null && !Number.isSafeInteger(afterSeq)) throw new BadInputError({ after: 'is not a cursor of this list' });
     const { rows, total } = await this.queries.execute(new ListIncidentsQuery(afterSeq, limit + 1, pointInTime(asOf, atPosition)));
-    return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => r.state, afterSeq !== null);
+    return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => r.state, after);
   }
 
   @ResolveField(() => [Risk], { description: 'The risks it is linked to (as the register stood at the moment the query reads), in linking order.' })

@@ -111,7 +111,7 @@ export class RiskResolver {
     // 16 MB parsed ~190 MB for one request), controls included: their field charges them no more.
     const read = () => this.queries.execute(new ListRisksQuery(filter ?? {}, afterKey, limit + 1, pointInTime(asOf, atPosition), resultBudget.bytes));
     const { rows, total } = await withinResultBudget(context, 'risks', read, (page) => page.chars, true);
-    const connection = toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.sortKey), (r) => toRiskViewAt(r, asOf ?? now), afterKey !== null);
+    const connection = toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.sortKey), (r) => toRiskViewAt(r, asOf ?? now), after);
     markChargedWithPage(context, connection.edges.map((e) => e.node));
     return connection;
   }

@@ -64,7 +64,7 @@ export class PlanResolver {
     const afterSeq = key === null ? null : Number(key);
     if (afterSeq !== null && !Number.isSafeInteger(afterSeq)) throw new BadInputError({ after: 'is not a cursor of this list' });
     const { rows, total } = await this.queries.execute(new ListPlansQuery(afterSeq, limit + 1));
-    return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => toPlanView(r.state), afterSeq !== null);
+    return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => toPlanView(r.state), after);
   }
 
   @Mutation(() => Plan, { description: `Drafts an information security management plan (Art.19(1)): DRAFT, revision 1, no risks yet. ${COMMITTEE} Errors: FORBIDDEN; BAD_USER_INPUT (title, period).` })
