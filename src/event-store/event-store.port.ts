@@ -29,6 +29,12 @@ export interface EventMetadata {
    * again for another command on the same stream is refused by it (absent before 2026-12-03).
    */
   commandType?: string;
+  /**
+   * The part of the entity the command acted on, beside the commandId, where its stream holds
+   * several (Decider.subjectOf: a plan's item, a risk's control): a key used again on another is
+   * refused (absent before 2026-12-05).
+   */
+  commandSubject?: string;
 }
 
 /** An event as the application hands it to the store. */

@@ -87,6 +87,19 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect((await t.ok(IDENTIFY_THREAT, { input: { assetId: x.id, name: 'Ransomware', affects: ['AVAILABILITY'], commandId: 'cmd-two-assets' } }, users.opsManager)).identifyThreat).toEqual(first);
   });
 
+  it('refuses a commandId used again for a vulnerability under another threat of the same asset (the command names its threat: metadata.commandSubject)', async () => {
+    let asset = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Withdrawal gateway' } }, users.opsManager)).registerAsset;
+    asset = (await t.ok(IDENTIFY_THREAT, { input: { assetId: asset.id, name: 'Credential stuffing', affects: ['CONFIDENTIALITY'] } }, users.opsManager)).identifyThreat;
+    asset = (await t.ok(IDENTIFY_THREAT, { input: { assetId: asset.id, name: 'Replay', affects: ['INTEGRITY'] } }, users.opsManager)).identifyThreat;
+    const [a, b] = asset.threats.map((th: { id: string }) => th.id);
+    const input = (threatId: string) => ({ assetId: asset.id, threatId, name: 'No rate limit', commandId: 'cmd-two-threats' });
+    const first = (await t.ok(IDENTIFY_VULN, { input: input(a) }, users.opsManager)).identifyVulnerability;
+    const reused = errorOf(await t.gql(IDENTIFY_VULN, { input: input(b) }, users.opsManager));
+    expect(reused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/same command on another entity/) } });
+    expect((await t.ok(IDENTIFY_VULN, { input: input(a) }, users.opsManager)).identifyVulnerability).toEqual(first);
+    expect(first.threats.map((th: { vulnerabilities: unknown[] }) => th.vulnerabilities.length)).toEqual([1, 0]);
+  });
+
   it('refuses a stale expectedVersion with CONCURRENCY_CONFLICT naming both versions, and appends nothing', async () => {
     const a = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Matching engine' } }, users.opsManager)).registerAsset;
     await t.ok(REASSIGN, { input: { assetId: a.id, managerId: 'someone', expectedVersion: 0 } }, users.opsManager);

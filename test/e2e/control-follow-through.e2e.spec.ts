@@ -151,6 +151,21 @@ describe('Following the plan through: control progress, overdue controls, review
     ]);
   }, TIMEOUT);
 
+  it('a commandId used again for progress on another control of the same risk is refused, and its retry on the same control answers the first (the command names its subject)', async () => {
+    const { riskId, controlIds } = await riskWithControls([{ title: 'Wallet sweep', dueDate: japanDay(20) }, { title: 'Withdrawal limits', dueDate: japanDay(20) }]);
+    const first = (await ok(PROGRESS, { riskId, controlId: controlIds[0], status: 'IN_PROGRESS', progressPercent: 10, commandId: 'progress-key' }, controlOwner)).recordControlProgress;
+    // Before, this answered the first control's result and recorded nothing for the second.
+    const other = errorOf(await gql(PROGRESS, { riskId, controlId: controlIds[1], status: 'IN_PROGRESS', progressPercent: 60, commandId: 'progress-key' }, controlOwner));
+    expect(other.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/another entity/) } });
+    expect((await ok(PROGRESS, { riskId, controlId: controlIds[0], status: 'IN_PROGRESS', progressPercent: 10, commandId: 'progress-key' }, controlOwner)).recordControlProgress).toEqual(first);
+    const recorded = (await history(riskId)).filter((e) => e.type === 'ControlProgressRecorded');
+    expect(recorded.map((e) => e.data.controlId)).toEqual([controlIds[0]]);
+    const { history: metadata } = await t.ok(`query($id: ID!) { history(id: $id) { type metadata { commandId commandType commandSubject } } }`, { id: riskId }, users.auditor);
+    expect(metadata.filter((e: { type: string }) => e.type === 'ControlProgressRecorded')).toEqual([
+      { type: 'ControlProgressRecorded', metadata: { commandId: 'progress-key', commandType: 'RecordControlProgress', commandSubject: controlIds[0] } },
+    ]);
+  }, TIMEOUT);
+
   it('an overdue control appears in overdueControls and on the risk; asOf before its due date shows it not overdue; the watch records ControlBecameOverdue once', async () => {
     const dueDate = japanDay(1);
     const { riskId, controlIds } = await riskWithControls([

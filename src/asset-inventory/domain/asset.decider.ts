@@ -458,4 +458,6 @@ export const assetDecider: Decider<AssetCommand, AssetEvent, AssetState> = {
   decide: decideAsset,
   evolve: evolveAsset,
   initialState: initialAssetState,
+  // A vulnerability is identified under one of the asset's threats.
+  subjectOf: (c) => (c.type === 'IdentifyVulnerability' ? c.threatId : undefined),
 };

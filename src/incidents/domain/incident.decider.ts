@@ -166,4 +166,6 @@ export const incidentDecider: Decider<IncidentCommand, IncidentEvent, IncidentSt
   decide: decideIncident,
   evolve: evolveIncident,
   initialState: initialIncidentState,
+  // A link is its risk.
+  subjectOf: (c) => (c.type === 'LinkIncidentToRisk' || c.type === 'UnlinkIncidentFromRisk' ? c.riskId : undefined),
 };

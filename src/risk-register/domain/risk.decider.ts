@@ -79,4 +79,5 @@ export const riskDecider: Decider<RiskCommand, RiskEvent, RiskState> = {
   decide: decideRisk,
   evolve: evolveRisk,
   initialState: initialRiskState,
+  subjectOf: (c) => (c.type === 'RecordControlProgress' ? c.controlId : undefined),
 };

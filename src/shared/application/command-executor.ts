@@ -410,6 +410,7 @@ export class CommandExecutor {
         ({ at, decided } = decideAll());
       }
       const attemptCtx = at === ctx.at ? ctx : { ...ctx, at };
+      const subject = primary.decider.subjectOf?.(primary.command);
       if (decided.every((events) => events.length === 0)) return { state: primaryState, events: [], position: null, duplicate: false };
       // Every stream read in this attempt is appended at the version read: the decided streams with
       // their events, the others as a bare version check (a rule looked at them).
@@ -420,7 +421,7 @@ export class CommandExecutor {
         .map(([streamId, { version }]) => ({
           streamId,
           expectedVersion: ExpectedVersion.exact(version),
-          events: (eventsOf.get(streamId) ?? []).map((e) => this.toNewEvent(e, attemptCtx, seen.type)),
+          events: (eventsOf.get(streamId) ?? []).map((e) => this.toNewEvent(e, attemptCtx, seen.type, subject)),
         }));
       try {
         const results = await this.store.appendMultiple(parts, { idempotencyKey });
@@ -483,7 +484,7 @@ export class CommandExecutor {
     if (last && decider.stateVersion) this.aggregates.remember(own.streamId, decider.stateVersion, after, last);
   }
 
-  private toNewEvent(e: DomainEvent, ctx: CommandContext, commandType: string) {
+  private toNewEvent(e: DomainEvent, ctx: CommandContext, commandType: string, commandSubject: string | undefined) {
     return {
       // Time-ordered ids keep the event-id index appending at its end (see the store bench).
       eventId: newEventId(),
@@ -495,7 +496,7 @@ export class CommandExecutor {
         occurredAt: ctx.at,
         correlationId: ctx.correlationId,
         causationId: ctx.causationId,
-        ...(ctx.commandId ? { commandId: ctx.commandId, ...(commandType ? { commandType } : {}) } : {}),
+        ...(ctx.commandId ? { commandId: ctx.commandId, ...(commandType ? { commandType } : {}), ...(commandSubject !== undefined ? { commandSubject } : {}) } : {}),
       },
     };
   }
@@ -509,7 +510,8 @@ export class CommandExecutor {
     commandType: string,
   ): Promise<ExecutionResult<S>> {
     // Also when the first one committed while this one was being decided (two requests at once).
-    const misuse = await keyMisuse({ streamId, events }, target, commandType, async () => (await this.store.streamVersion(target.streamId)) >= 0);
+    const subject = target.command === undefined ? undefined : target.decider.subjectOf?.(target.command);
+    const misuse = await keyMisuse({ streamId, events }, { streamId: target.streamId, subject, command: target.command }, commandType, async () => (await this.store.streamVersion(target.streamId)) >= 0);
     if (misuse) throw new BadInputError({ commandId: misuse });
     const lastRevision = events[events.length - 1]?.revision;
     const { state } = await this.aggregates.load(streamId, target.decider, await this.cascadeEnd(streamId, events, lastRevision));

@@ -16,11 +16,14 @@ function streamKind(streamId: string): string {
  * the same command on another entity (race probe F2), either another existing stream (a command
  * that makes a new entity names a new stream on each attempt, so only a stream that exists tells
  * the two apart) or, on the same stream, another risk (a plan's item: addRiskToPlan,
- * removeRiskFromPlan, re-probe F2).
+ * removeRiskFromPlan, re-probe F2). Since then the command names its subject itself
+ * (Decider.subjectOf, recorded as metadata.commandSubject: a plan's item, a risk's control, an
+ * incident's link, an asset's threat); a key recorded before it is told apart by the risk its
+ * command named and its first event recorded, as it was then.
  */
 export async function keyMisuse(
   first: { streamId: string; events: readonly RecordedEvent[] },
-  target: { streamId: string; command?: unknown },
+  target: { streamId: string; subject?: string; command?: unknown },
   commandType: string,
   targetExists: () => Promise<boolean>,
 ): Promise<string | null> {
@@ -29,10 +32,16 @@ export async function keyMisuse(
     return 'was already used for a different kind of command; use a new commandId';
   }
   const anotherEntity = 'was already used for the same command on another entity; use a new commandId';
-  const command = target.command as { riskId?: unknown; risk?: { id?: unknown } } | undefined;
-  const named = command?.riskId ?? command?.risk?.id;
-  const recorded = (first.events[0]?.data as { riskId?: unknown } | undefined)?.riskId;
-  if (typeof named === 'string' && typeof recorded === 'string' && named !== recorded) return anotherEntity;
+  const recordedSubject = first.events[0]?.metadata.commandSubject;
+  if (recordedSubject !== undefined) {
+    // The same command type (above) names a subject or none alike.
+    if (recordedSubject !== target.subject) return anotherEntity;
+  } else {
+    const command = target.command as { riskId?: unknown; risk?: { id?: unknown } } | undefined;
+    const named = command?.riskId ?? command?.risk?.id;
+    const recorded = (first.events[0]?.data as { riskId?: unknown } | undefined)?.riskId;
+    if (typeof named === 'string' && typeof recorded === 'string' && named !== recorded) return anotherEntity;
+  }
   if (first.streamId !== target.streamId && (await targetExists())) return anotherEntity;
   return null;
 }

@@ -19,6 +19,13 @@ export interface Decider<Command, Event extends DomainEvent, State> {
    * older snapshots are then ignored. States must be plain JSON. Without one, never snapshotted.
    */
   stateVersion?: string;
+  /**
+   * The part of the entity a command acts on, where one stream holds several (a plan's item: its
+   * risk; a risk's control), or undefined. Recorded beside a client's commandId
+   * (metadata.commandSubject): a key used again for the same command on another subject is refused,
+   * not answered with the first one's result (retried-key.ts).
+   */
+  subjectOf?(command: Command): string | undefined;
 }
 
 /** Folds events into a state. */

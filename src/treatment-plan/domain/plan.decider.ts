@@ -530,6 +530,8 @@ export const planDecider: Decider<PlanCommand, PlanEvent, PlanState> = {
   decide,
   evolve,
   initialState: initialPlanState,
+  // An item is its risk.
+  subjectOf: (c) => (c.type === 'AddRiskToPlan' ? c.risk.id : 'riskId' in c ? c.riskId : undefined),
 };
 
 // ---------------------------------------------------------------------------------------------

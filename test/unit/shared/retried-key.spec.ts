@@ -5,7 +5,9 @@ import { keyMisuse } from '../../../src/shared/application/retried-key.js';
 const PLAN = 'plan-01a2438f-bb20-7000-b9b2-6e36c6544931';
 const ASSET_X = 'asset-01a2438f-bb20-7000-b9b2-6e36c6544932';
 const ASSET_Y = 'asset-01a2438f-bb20-7000-b9b2-6e36c6544933';
-const event = (type: string, data: Record<string, unknown>, commandType: string) => ({ type, data, metadata: { commandType } }) as unknown as RecordedEvent;
+const RISK = 'risk-01a2438f-bb20-7000-b9b2-6e36c6544934';
+const event = (type: string, data: Record<string, unknown>, commandType: string, commandSubject?: string) =>
+  ({ type, data, metadata: { commandType, ...(commandSubject === undefined ? {} : { commandSubject }) } }) as unknown as RecordedEvent;
 const exists = async () => true;
 const isNew = async () => false;
 
@@ -17,7 +19,17 @@ describe('a commandId already recorded (retried-key.ts)', () => {
     expect(await keyMisuse(registered, { streamId: ASSET_Y }, 'RegisterAsset', isNew)).toBeNull();
   });
 
-  it('is refused for another command, another kind of entity, another existing entity, or another risk of the same plan', async () => {
+  it('is refused for the same command on another subject of one stream, as the command names it (Decider.subjectOf, metadata.commandSubject)', async () => {
+    const progress = { streamId: RISK, events: [event('ControlProgressRecorded', { controlId: 'c1' }, 'RecordControlProgress', 'c1')] };
+    expect(await keyMisuse(progress, { streamId: RISK, subject: 'c1' }, 'RecordControlProgress', exists)).toBeNull();
+    expect(await keyMisuse(progress, { streamId: RISK, subject: 'c2' }, 'RecordControlProgress', exists)).toMatch(/same command on another entity/);
+    // The recorded subject decides, not a field that happens to be called riskId.
+    const removed = { streamId: PLAN, events: [event('PlanRiskRemoved', { riskId: 'r1' }, 'RemoveRiskFromPlan', 'r1')] };
+    expect(await keyMisuse(removed, { streamId: PLAN, subject: 'r2', command: { riskId: 'r1' } }, 'RemoveRiskFromPlan', exists)).toMatch(/same command on another entity/);
+    expect(await keyMisuse(removed, { streamId: PLAN, subject: 'r1', command: { riskId: 'r2' } }, 'RemoveRiskFromPlan', exists)).toBeNull();
+  });
+
+  it('is refused for another command, another kind of entity, another existing entity, or (a key recorded before subjects were) another risk of the same plan', async () => {
     const removed = { streamId: PLAN, events: [event('PlanRiskRemoved', { riskId: 'r1' }, 'RemoveRiskFromPlan')] };
     expect(await keyMisuse(removed, { streamId: PLAN, command: { riskId: 'r1' } }, 'ClosePlan', exists)).toMatch(/different kind of command/);
     expect(await keyMisuse(removed, { streamId: ASSET_X }, 'RemoveRiskFromPlan', exists)).toMatch(/different kind of command/);
