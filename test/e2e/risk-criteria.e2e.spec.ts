@@ -176,6 +176,14 @@ describe('risk criteria over GraphQL (Art. 13)', () => {
       ['RiskCriteriaProposed', 'propose-criteria-1'],
       ['RiskCriteriaApproved', 'approve-criteria-1'],
     ]);
+
+    // Every version lives in one stream: the key used again to approve another version is refused
+    // (the command names the version: metadata.commandSubject); it answered the first approval
+    // and left the second version PROPOSED.
+    const next = (await t.ok(PROPOSE, { input: { ...criteria(), acceptanceLevel: 'Medium' } }, users.committee)).proposeRiskCriteria;
+    const reused = errorOf(await t.gql(APPROVE, { input: { criteriaId: next.id, commandId: 'approve-criteria-1' } }, users.ciso));
+    expect(reused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/same command on another entity/) } });
+    expect((await t.ok(VERSION, { id: next.id }, users.auditor)).riskCriteriaVersion).toMatchObject({ status: 'PROPOSED' });
   });
 
   it('answers unknown ids with NOT_FOUND or null, never a stack trace', async () => {

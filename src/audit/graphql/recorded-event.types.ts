@@ -29,7 +29,7 @@ export class EventMetadataType {
   @Field({ description: "What caused the command: the client's commandId, a request id, or the id of an earlier event (for reactions)." }) causationId!: string;
   @Field(() => String, { nullable: true, description: "The client's commandId (idempotency key); null when none was given." }) commandId?: string;
   @Field(() => String, { nullable: true, description: 'The command that carried the commandId, such as AnalyseRisk (the key is refused for another command); null without a commandId, and for events recorded before 2026-12-03.' }) commandType?: string;
-  @Field(() => String, { nullable: true, description: "The part of the entity the command acted on, where its stream holds several: a plan's item (its risk's id), a risk's control, an incident's link (the risk), an asset's threat (for a vulnerability). The commandId is refused for the same command on another. Null without a commandId or such a part, and for events recorded before 2026-12-05." }) commandSubject?: string;
+  @Field(() => String, { nullable: true, description: "The part of the entity the command acted on, where its stream holds several: a plan's item (its risk's id), a risk's control, an incident's link (the risk), an asset's threat (for a vulnerability), a criteria version (its approval). The commandId is refused for the same command on another. Null without a commandId or such a part, and for events recorded before 2026-12-05." }) commandSubject?: string;
 }
 
 @ObjectType('RecordedEvent', {

@@ -482,6 +482,8 @@ export function evolveCriteria(state: CriteriaRegisterState, event: CriteriaEven
 }
 
 export const criteriaDecider: Decider<CriteriaCommand, CriteriaEvent, CriteriaRegisterState> = {
+  // Every version is in the one register stream; a proposal makes a new one (a new id each attempt).
+  subjectOf: (c) => (c.type === 'ApproveRiskCriteria' ? c.criteriaId : undefined),
   // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
   stateVersion: 'criteria/1',
   decide: decideCriteria,

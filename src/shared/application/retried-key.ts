@@ -18,7 +18,7 @@ function streamKind(streamId: string): string {
  * the two apart) or, on the same stream, another risk (a plan's item: addRiskToPlan,
  * removeRiskFromPlan, re-probe F2). Since then the command names its subject itself
  * (Decider.subjectOf, recorded as metadata.commandSubject: a plan's item, a risk's control, an
- * incident's link, an asset's threat); a key recorded before it is told apart by the risk its
+ * incident's link, an asset's threat, a criteria version); a key recorded before it is told apart by the risk its
  * command named and its first event recorded, as it was then.
  */
 export async function keyMisuse(
