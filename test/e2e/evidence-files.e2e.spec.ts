@@ -530,5 +530,15 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     // The board's view of the plan (atPosition of the resolution) names the same resolution.
     const atBoard = (await t.ok(`query($id: ID!, $at: String!) { plan(id: $id, atPosition: $at) { resolution { id } } }`, { id: approved.planId, at: approved.resolutionPosition }, users.auditor)).plan;
     expect(atBoard.resolution.id).toBe(recorded.eventId);
+    // The plan document lists them under the resolution: as the log stands, not at the board's point (attached later).
+    const doc = async (query: string) => {
+      const response = await fetch(`${t.url}/documents/plans/${approved.planId}.md?${query}`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } });
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    const now = await doc('lang=en');
+    expect(now).toContain(`- **Evidence attached**: minutes.pdf (Signed minutes; evidence ${minutes.id}, SHA-256 ${minutes.sha256}; attached by ${users.secretary.sub}, `);
+    expect(await doc(`lang=en&atPosition=${approved.resolutionPosition}`)).not.toContain('Evidence attached');
+    expect(await doc('lang=ja')).toContain(`- **添付された証跡**: minutes.pdf（Signed minutes、証跡 ${minutes.id}、SHA-256 ${minutes.sha256}、${users.secretary.sub} が `);
   }, 120_000);
 });

@@ -16,6 +16,7 @@ import { criteriaViewOf } from '../../risk-register/projections/risk-register.pr
 import { eachInTurns } from '../../shared/application/turns.js';
 import { rows, sourceView, type Row, type SourceView } from './document-view.js';
 import type { PlanSubmission } from './plan-submission.js';
+import type { EvidenceRow } from '../../evidence/projections/evidence.projection.js';
 
 export interface ControlView {
   /** Where the control stands (the controls record only; the plan shows what was decided). */
@@ -174,7 +175,7 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
       };
     }),
     risks: sections,
-    resolutions: plan.resolutions.map((r) => resolutionRows(r, lang, m)),
+    resolutions: plan.resolutions.map((r) => resolutionRows(r, r.id ? data.evidenceOf(r.id) : [], lang, m)),
     revisions: plan.revisions.map((r) => revisionView(r, lang, m)),
     consentsAsked,
     consents: [
@@ -252,7 +253,8 @@ function revisionView(r: PlanRevisionRecord, lang: Language, m: Messages): Revis
   };
 }
 
-function resolutionRows(r: BoardResolution, lang: Language, m: Messages): Row[] {
+/** A resolution's record, with the files attached to it by the document's point (the signed minutes: name, SHA-256, who attached them and when). */
+function resolutionRows(r: BoardResolution, evidence: readonly EvidenceRow[], lang: Language, m: Messages): Row[] {
   return rows(
     [m.plan.resolutionNumber, r.resolutionNumber],
     [m.plan.meetingDate, formatDay(r.meetingDate, lang)],
@@ -263,6 +265,7 @@ function resolutionRows(r: BoardResolution, lang: Language, m: Messages): Row[] 
     [m.plan.recordedBy, r.recordedBy],
     [m.plan.recordedAt, formatInstant(r.recordedAt, lang)],
     [m.plan.resolutionPosition, r.position],
+    [m.plan.resolutionEvidence, evidence.map((e) => fill(m.plan.evidenceFile, { id: e.id, filename: e.filename, description: e.description, sha256: e.sha256, by: e.attachedBy, at: formatInstant(e.attachedAt, lang) })).join(m.plan.evidenceSeparator)],
   );
 }
 

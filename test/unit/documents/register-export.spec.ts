@@ -33,6 +33,7 @@ function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision
     asset: () => null,
     db: undefined as unknown as DocumentData['db'],
     closedCycles: () => new Map(),
+    evidenceOf: () => [],
   };
 }
 
