@@ -11,6 +11,7 @@ import { APP_CONFIG, ConfigError, loadConfig, type AppConfig } from './config/ap
 import { misspelledSettings } from './config/settings.js';
 import { JSON_BODY_LIMIT, refuseCostlyJson, requestBodyErrors } from './platform/observability/request-body-errors.js';
 import { answerUnparsableRequests } from './platform/observability/unparsable-requests.js';
+import { integrityHeaderMiddleware } from './platform/http/integrity-headers.js';
 import { httpObservability, type HttpObservability } from './platform/observability/http-observability.js';
 import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
@@ -36,6 +37,7 @@ const edges = new WeakMap<INestApplication, HttpObservability>();
 export async function createApp(): Promise<INestApplication> {
   // Loaded here, not at the top: a configuration error is reported before the whole application loads.
   const { AppModule } = await import('./app.module.js');
+  const { IntegrityMonitor } = await import('./platform/integrity-monitor.js');
   // abortOnError off: a provider failing at start is thrown to the caller (main reports it in one
   // line, exit 1) instead of Nest's ExceptionHandler logging it with its stack trace and exiting.
   // That handler logs before it throws, and so does listen() before it rejects (a port taken): their
@@ -56,6 +58,8 @@ export async function createApp(): Promise<INestApplication> {
   const shutdown = shutdownEdge(app.get(ShutdownState));
   app.use(shutdown);
   useSecurityHeaders(app);
+  // While the log fails verification, every answer says so, refusals before any route included.
+  app.use(integrityHeaderMiddleware(app.get(IntegrityMonitor)));
   // Express's default of 100 kB is below a legitimate catalogue import (500 requirements).
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT, verify: refuseCostlyJson });
   // Its refusals answered in each endpoint's own error shape.

@@ -1,10 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { integrityHeaders, type IntegritySource } from '../platform/http/integrity-headers.js';
 
-/** What an answer needs of the integrity monitor (platform/integrity-monitor.ts): in-memory fields only. */
-export interface IntegritySource {
-  readonly status: string;
-  readonly failure: { firstBrokenPosition: string | null; reason: string | null } | null;
-}
+export type { IntegritySource } from '../platform/http/integrity-headers.js';
 
 /**
  * `extensions.integrity` of every GraphQL answer while the event log fails verification (auditor
@@ -26,17 +23,21 @@ export function integrityExtension(source: IntegritySource | undefined, authenti
   };
 }
 
-/** The answers over HTTP (Apollo's plugin), with the `x-integrity` headers the documents carry; graphql-options.ts adds the extension to graphql-ws's. */
+/**
+ * The answers over HTTP (Apollo's plugin): the extension, and to a caller with a valid token the
+ * position header (every answer has `x-integrity` already: integrity-headers.ts); graphql-options.ts
+ * adds the extension to graphql-ws's.
+ */
 export function integrityPlugin(source: IntegritySource | undefined): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ response, contextValue }) {
           const auth = (contextValue as { auth?: object } | undefined)?.auth;
-          const integrity = integrityExtension(source, auth !== undefined && !('error' in auth));
+          const authenticated = auth !== undefined && !('error' in auth);
+          const integrity = integrityExtension(source, authenticated);
           if (!integrity) return;
-          response.http.headers.set('x-integrity', 'BROKEN');
-          if (integrity.firstBrokenPosition) response.http.headers.set('x-integrity-broken-position', String(integrity.firstBrokenPosition));
+          for (const [name, value] of integrityHeaders(source, authenticated)) response.http.headers.set(name, value);
           if (response.body.kind === 'single') response.body.singleResult.extensions = { ...response.body.singleResult.extensions, integrity };
         },
       };

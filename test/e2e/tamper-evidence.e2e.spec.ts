@@ -265,7 +265,13 @@ describe('tamper evidence the server acts on', () => {
         // No event can be appended: nor is a file stored for one.
         const upload = await fetch(`${base}/evidence`, { method: 'POST', headers: { authorization: `Bearer ${manager}`, 'content-type': 'text/plain', 'x-filename': 'minutes.txt' }, body: `minutes ${randomUUID()}` });
         const uploaded = { status: upload.status, body: (await upload.json()) as any };
-        return { controls: await get('/documents/controls.md'), register: await get('/documents/register.csv'), uploaded, output: server.output() };
+        // Refused before GraphQL reads them (a batched body, malformed JSON): flagged all the same.
+        const refusedEarly = async (body: string) => {
+          const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${auditor}`, 'content-type': 'application/json' }, body });
+          return { status: res.status, integrity: res.headers.get('x-integrity') };
+        };
+        const early = [await refusedEarly(JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }])), await refusedEarly('{"query": ')];
+        return { controls: await get('/documents/controls.md'), register: await get('/documents/register.csv'), uploaded, early, output: server.output() };
       } finally {
         await stopServer(server);
       }
@@ -278,6 +284,7 @@ describe('tamper evidence the server acts on', () => {
     expect(readable.register).toMatchObject({ status: 200, integrity: 'BROKEN', at: pos(head + 1) });
     expect(readable.register.body).not.toMatch(/WARNING/);
     expect(readable.uploaded).toMatchObject({ status: 503, body: { error: { code: 'INTEGRITY_BROKEN', position: pos(head + 1) } } });
+    expect(readable.early).toEqual([{ status: 400, integrity: 'BROKEN' }, { status: 400, integrity: 'BROKEN' }]);
     const stored = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => statSync(join(dir, f)).isFile()) : []);
     expect(stored(join(work, 'forged-readable', 'evidence'))).toEqual([]);
 

@@ -1,6 +1,7 @@
 import { Controller, Get, Headers, Param, Req, Res } from '@nestjs/common';
 import type { IntegrityReport } from '../../event-store/integrity-verifier.js';
 import { IntegrityMonitor } from '../../platform/integrity-monitor.js';
+import { integrityHeaders } from '../../platform/http/integrity-headers.js';
 import { domainExtensions, httpStatusOf } from '../../graphql/error-format.js';
 import { checkOperation } from '../../identity/access-policy.js';
 import { ActorRateLimiter } from '../../identity/rate-limit/actor-rate-limiter.js';
@@ -174,10 +175,7 @@ export class DocumentsController {
       if (document.regenerateUrl) res.setHeader('x-regenerate', document.regenerateUrl);
       // Auditors still read while the log fails verification (contract), warned on every copy.
       const failure = this.integrity.status === 'BROKEN' ? this.integrity.failure : null;
-      if (failure) {
-        res.setHeader('x-integrity', 'BROKEN');
-        if (failure.firstBrokenPosition) res.setHeader('x-integrity-broken-position', failure.firstBrokenPosition);
-      }
+      for (const [name, value] of integrityHeaders(this.integrity, true)) res.setHeader(name, value);
       const parts = failure ? [withIntegrityWarning(Buffer.concat(document.body), type, failure)] : document.body;
       res.setHeader('content-length', String(parts.reduce((n, part) => n + part.length, 0)));
       res.status(200);
