@@ -423,7 +423,13 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     expect(flagged).toMatchObject({ status: 'ACCEPTED', needsReevaluation: true });
     expect(await risk(asked.riskId)).toMatchObject({ status: 'AWAITING_CONSENT', needsReevaluation: true });
     const in200Days = new Date(Date.now() + 200 * 86_400_000).toISOString();
-    const { risksDueForReview } = await t.ok(`query($at: DateTime) { risksDueForReview(asOf: $at) { risk { id } level intervalDays } }`, { at: in200Days }, users.auditor);
-    expect(risksDueForReview.find((d: any) => d.risk.id === accepted.riskId)).toMatchObject({ level: 'MEDIUM', intervalDays: 180 });
+    // The look-ahead's nested fields read the register it read, today's (upgrade probe F2: a risk's
+    // incidents under a later asOf refused the whole answer as a time travel to the future).
+    const { risksDueForReview } = await t.ok(
+      `query($at: DateTime) { risksDueForReview(asOf: $at) { risk { id incidents { id } analyses { incidents { id } } } level intervalDays } overdueControls(asOf: $at) { riskId } }`,
+      { at: in200Days },
+      users.auditor,
+    );
+    expect(risksDueForReview.find((d: any) => d.risk.id === accepted.riskId)).toMatchObject({ level: 'MEDIUM', intervalDays: 180, risk: { incidents: [], analyses: [{ incidents: [] }] } });
   }, TIMEOUT);
 });

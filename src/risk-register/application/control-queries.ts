@@ -8,6 +8,7 @@ import { dayInJapan } from '../../shared/domain/guards.js';
 import { overdueControlsOn, type ControlStatus } from '../domain/control-lifecycle.js';
 import type { RiskState } from '../domain/risk.state.js';
 import { RiskRegisterQueries } from '../projections/risk-register.projection.js';
+import { lookAheadPoint } from '../../shared/application/point-in-time.js';
 
 export interface ControlRefView {
   riskId: string;
@@ -64,6 +65,7 @@ export class OverdueControlsHandler implements IQueryHandler<OverdueControlsQuer
     const at = asOf ?? now;
     const query = async (db: ReadDb) => overdueControlRefs(await new RiskRegisterQueries(db).allStates(), at);
     // A later instant reads today's register (with today's controls) against that instant.
-    return at.getTime() < now.getTime() ? this.replayer.read({ asOf: at }, query) : query(this.db);
+    const point = lookAheadPoint(asOf, now.getTime());
+    return point ? this.replayer.read(point, query) : query(this.db);
   }
 }

@@ -3,7 +3,7 @@ import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { READ_DB } from '../../projections/read-model-database.js';
 import { AsOfReplayer, type ReplayHead } from '../../projections/as-of-replay.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
-import type { PointInTime } from '../../shared/application/point-in-time.js';
+import { lookAheadPoint, type PointInTime } from '../../shared/application/point-in-time.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { levelFor } from '../../risk-criteria/domain/scoring.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
@@ -139,8 +139,7 @@ export class ReviewsDueHandler implements IQueryHandler<ReviewsDueQuery> {
   async execute({ asOf }: ReviewsDueQuery) {
     const now = this.clock.now();
     const on = asOf ?? now;
-    const past = on.getTime() < now.getTime();
-    return registerAt(this.db, this.replayer, this.projections, past ? { asOf: on } : null, async (register) =>
+    return registerAt(this.db, this.replayer, this.projections, lookAheadPoint(asOf, now.getTime()), async (register) =>
       risksDueForReview(await register.allStates(), register.criteriaInForce()?.definition, on).map((d) => ({ ...d, lists: register.lists(d.risk.id) })),
     );
   }

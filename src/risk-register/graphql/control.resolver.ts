@@ -1,6 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { Args, Context, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, Extensions, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { LOOK_AHEAD_EXTENSION } from '../../shared/application/point-in-time.js';
 import { StrictDateTime } from '../../graphql/scalars.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
@@ -23,6 +24,7 @@ export class ControlResolver {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
+  @Extensions({ [LOOK_AHEAD_EXTENSION]: true })
   @Query(() => [ControlRef], {
     description:
       "Controls whose due date has passed (Japan's calendar day) and that are not IMPLEMENTED, VERIFIED or CANCELLED, earliest due date first (Art.18, 19). Any authenticated role. Errors: BAD_USER_INPUT (asOf).",

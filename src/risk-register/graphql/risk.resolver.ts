@@ -1,5 +1,5 @@
 import { Inject } from '@nestjs/common';
-import { Args, Context, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Context, Extensions, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { controlViews } from './control.types.js';
 import { markChargedWithPage, resultBudget, withinResultBudget } from '../../graphql/result-budget.js';
@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphq
 import { listInTurns } from '../../graphql/list-in-turns.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
-import { pointInTime } from '../../shared/application/point-in-time.js';
+import { LOOK_AHEAD_EXTENSION, pointInTime } from '../../shared/application/point-in-time.js';
 import {
   AnalyseRiskCommand,
   DecideControlsCommand,
@@ -129,6 +129,7 @@ export class RiskResolver {
     return this.queries.execute(new ControlsDocumentQuery(riskId, new Date()));
   }
 
+  @Extensions({ [LOOK_AHEAD_EXTENSION]: true })
   @Query(() => [ReviewDue], { description: `Retained and accepted risks due for review on a date, by the interval the criteria in force set for their level (Art.12(3)-(4)), oldest due date first. ${ANY_ROLE}` })
   async risksDueForReview(@Args('asOf', { type: () => StrictDateTime, nullable: true, description: 'The instant to check (ISO 8601); omit for now. A past instant uses the register as it stood then.' }) asOf?: Date | null) {
     const due = await this.queries.execute(new ReviewsDueQuery(asOf ?? null));

@@ -36,6 +36,19 @@ export function pointInTime(asOf?: Date | null, atPosition?: string | null, now:
 }
 
 /**
+ * The register a query that looks ahead on purpose (overdueControls, risksDueForReview) reads for
+ * its instant: the log's state then for a past instant, today's for now or a later one (which the
+ * query then judges at that instant). Nested fields of its answer read at the same point
+ * (LOOK_AHEAD, root-point-in-time.ts).
+ */
+export function lookAheadPoint(asOf: Date | null | undefined, now: number): PointInTime | null {
+  return asOf && asOf.getTime() < now ? { asOf } : null;
+}
+
+/** The GraphQL field extension (set to true) that marks a root field whose asOf looks ahead (lookAheadPoint), not back. */
+export const LOOK_AHEAD_EXTENSION = 'lookAhead';
+
+/**
  * The point a read folds to, checked against the log. A position past the log's head names no
  * moment of the log yet: its answer would be the head's state now and another one later, so it is
  * refused (an auditor's point in time must give the same answer every time). A position inside an
