@@ -475,7 +475,11 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     const report = (await upload(t, users.ciso, Buffer.from(`pentest ${randomUUID()}\n`), 'text/plain', 'pentest.txt')).json;
     const policy = (await upload(t, users.ciso, Buffer.concat([PDF, Buffer.from(randomUUID())]), 'application/pdf', 'policy.pdf')).json;
     await ok(`mutation($input: RecordControlProgressInput!) { recordControlProgress(input: $input) { id } }`, { riskId, controlId, status: 'IN_PROGRESS', progressPercent: 50, note: 'Pentest passed', evidenceIds: [report.id] }, users.ciso);
+    const beforeAttachment = (await t.ok(`query($id: ID!) { history(id: $id) { position } }`, { id: riskId }, users.auditor)).history.at(-1).position;
     await ok(ATTACH, { entityId: controlId, evidenceId: policy.id, description: 'Signed key policy' }, users.ciso);
+    // At a point before the attachment, the control's evidence is what it was then (upgrade probe F1).
+    const then = (await t.ok(`query($id: ID!, $at: String!) { risk(id: $id, atPosition: $at) { controls { evidence { id } } } }`, { id: riskId, at: beforeAttachment }, users.auditor)).risk;
+    expect(then.controls[0].evidence).toEqual([{ id: report.id }]);
 
     const risk = (await t.ok(`query($id: ID!) { risk(id: $id) { controls { id evidence { id sha256 description source } } } }`, { id: riskId }, users.auditor)).risk;
     expect(risk.controls[0].evidence).toEqual([
@@ -528,8 +532,11 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     await t.ok(ATTACH, { input: { entityId: plan.resolution.id, evidenceId: minutes.id, description: 'Signed minutes' } }, users.secretary);
     expect((await t.ok(RESOLUTION, { id: approved.planId }, users.auditor)).plan.resolution.evidence).toEqual([{ id: minutes.id, description: 'Signed minutes' }]);
     // The board's view of the plan (atPosition of the resolution) names the same resolution.
-    const atBoard = (await t.ok(`query($id: ID!, $at: String!) { plan(id: $id, atPosition: $at) { resolution { id } } }`, { id: approved.planId, at: approved.resolutionPosition }, users.auditor)).plan;
+    const atBoard = (await t.ok(`query($id: ID!, $at: String!) { plan(id: $id, atPosition: $at) { resolution { id evidence { id } } } }`, { id: approved.planId, at: approved.resolutionPosition }, users.auditor)).plan;
     expect(atBoard.resolution.id).toBe(recorded.eventId);
+    // As the board decided it, nothing was attached yet: the past does not change with later
+    // attachments (upgrade probe F1: it listed the minutes attached after that point).
+    expect(atBoard.resolution.evidence).toEqual([]);
     // The plan document lists them under the resolution: as the log stands, not at the board's point (attached later).
     const doc = async (query: string) => {
       const response = await fetch(`${t.url}/documents/plans/${approved.planId}.md?${query}`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } });

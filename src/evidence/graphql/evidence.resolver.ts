@@ -1,4 +1,6 @@
-import { Args, Context, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Info, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { rootPointInTime } from '../../graphql/root-point-in-time.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { INPUT_ARGUMENT_DESCRIPTION } from '../../graphql/descriptions.js';
 import { jsonBytes, withinResultBudget } from '../../graphql/result-budget.js';
@@ -54,9 +56,9 @@ export class EvidenceResolver {
 export class ControlEvidenceResolver {
   constructor(private readonly queries: QueryBus) {}
 
-  @ResolveField(() => [Evidence], { description: 'Evidence files of the control: attached to it (attachEvidence with its id) or cited by its progress records.' })
-  async evidence(@Parent() control: { id: string }) {
-    return (await this.queries.execute(new EntityEvidenceQuery(control.id, false))).map(toEvidence);
+  @ResolveField(() => [Evidence], { description: 'Evidence files of the control: attached to it (attachEvidence with its id) or cited by its progress records; as of the moment the query reads (asOf / atPosition of risk or risks).' })
+  async evidence(@Parent() control: { id: string }, @Info() info: GraphQLResolveInfo) {
+    return (await this.queries.execute(new EntityEvidenceQuery(control.id, false, rootPointInTime(info)))).map(toEvidence);
   }
 }
 
@@ -70,8 +72,8 @@ export class ResolutionEvidenceResolver {
     return resolution.id ?? null;
   }
 
-  @ResolveField(() => [Evidence], { description: 'Evidence files attached to the resolution, such as the signed minutes.' })
-  async evidence(@Parent() resolution: { id?: string }) {
-    return resolution.id ? (await this.queries.execute(new EntityEvidenceQuery(resolution.id, false))).map(toEvidence) : [];
+  @ResolveField(() => [Evidence], { description: 'Evidence files attached to the resolution, such as the signed minutes; as of the moment the query reads (asOf / atPosition of plan or plans).' })
+  async evidence(@Parent() resolution: { id?: string }, @Info() info: GraphQLResolveInfo) {
+    return resolution.id ? (await this.queries.execute(new EntityEvidenceQuery(resolution.id, false, rootPointInTime(info)))).map(toEvidence) : [];
   }
 }

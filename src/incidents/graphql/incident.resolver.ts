@@ -18,7 +18,7 @@ import { LinkIncidentToRiskCommand, RecordIncidentCommand, UnlinkIncidentFromRis
 import { GetIncidentQuery, ListIncidentsQuery } from '../application/incident-queries.js';
 import type { IncidentState } from '../domain/incident.state.js';
 import { Incident, IncidentConnection, LinkIncidentToRiskInput, RecordIncidentInput, UnlinkIncidentFromRiskInput } from './incident.types.js';
-import { rootPointInTime } from './root-point-in-time.js';
+import { rootPointInTime } from '../../graphql/root-point-in-time.js';
 
 const CURSOR_TAG = 'incident';
 const ANY_ROLE = 'Any authenticated role.';

@@ -5,7 +5,7 @@ import { chargeLinkedEntities } from '../../graphql/result-budget.js';
 import { Analysis, Risk } from '../../risk-register/graphql/risk.types.js';
 import { IncidentsByIdsQuery, RiskIncidentsQuery } from '../application/incident-queries.js';
 import { Incident } from './incident.types.js';
-import { rootPointInTime } from './root-point-in-time.js';
+import { rootPointInTime } from '../../graphql/root-point-in-time.js';
 
 /**
  * Risk.incidents: contributed by this module to the risk register's type. At the moment the query

@@ -39,7 +39,7 @@ export function pointInTime(asOf?: Date | null, atPosition?: string | null, now:
  * The register a query that looks ahead on purpose (overdueControls, risksDueForReview) reads for
  * its instant: the log's state then for a past instant, today's for now or a later one (which the
  * query then judges at that instant). Nested fields of its answer read at the same point
- * (LOOK_AHEAD, root-point-in-time.ts).
+ * (LOOK_AHEAD_EXTENSION, graphql/root-point-in-time.ts).
  */
 export function lookAheadPoint(asOf: Date | null | undefined, now: number): PointInTime | null {
   return asOf && asOf.getTime() < now ? { asOf } : null;

@@ -1,5 +1,5 @@
 import { getArgumentValues, Kind, type FieldNode, type FragmentDefinitionNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { LOOK_AHEAD_EXTENSION, lookAheadPoint, pointInTime, type PointInTime } from '../../shared/application/point-in-time.js';
+import { LOOK_AHEAD_EXTENSION, lookAheadPoint, pointInTime, type PointInTime } from '../shared/application/point-in-time.js';
 
 /** The field node of the operation's root selection with this response key (through fragments). */
 function rootField(set: SelectionSetNode, key: string, fragments: Record<string, FragmentDefinitionNode>): FieldNode | undefined {
