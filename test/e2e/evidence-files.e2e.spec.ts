@@ -12,6 +12,8 @@ import { TestApp, errorOf, users, type TestUser } from './support/test-app.js';
 import { assetWithThreat, proposeAndApproveCriteria } from './support/scenario.js';
 import { approvedPlan } from './documents/plan-scenario.js';
 import { eventually } from '../support/eventually.js';
+import { EVENT_STORE, ExpectedVersion, type EventStore } from '../../src/event-store/event-store.port.js';
+import { annotationStreams } from '../../src/evidence/domain/evidence.events.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 const MAX = 26_214_400;
@@ -432,6 +434,27 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     expect(repaired.code).toBe(0);
     expect(repaired.json).toMatchObject({ ok: true, evidenceFilesChecked: expect.any(Number), evidenceFilesDamaged: [] });
     expect(repaired.json.evidenceFilesChecked).toBeGreaterThan(0);
+  });
+
+  it('a commandId an older build recorded for a comment (no commandType), used again to attach a file, is BAD_USER_INPUT, not a NOT_FOUND naming the file (upgrade probe F4)', async () => {
+    const { assetId: target } = await assetWithThreat(t, `Legacy key asset ${randomUUID().slice(0, 8)}`, { c: 1, i: 1, a: 1 });
+    // The comment as a build before 2026-12-03 recorded it: its metadata names the key, not the command.
+    const actor = { id: users.opsManager.sub, name: users.opsManager.name, roles: [...users.opsManager.roles] };
+    const at = new Date().toISOString();
+    await t.app.get<EventStore>(EVENT_STORE).appendMultiple([{
+      streamId: annotationStreams.streamOf(target),
+      expectedVersion: ExpectedVersion.noStream,
+      events: [{
+        eventId: randomUUID(), type: 'CommentAdded', schemaVersion: 1,
+        data: { commentId: randomUUID(), entityId: target, entityKind: 'ASSET', text: 'Firmware checked', authorId: actor.id, authorName: actor.name, addedAt: at },
+        metadata: { actor, occurredAt: at, correlationId: 'legacy', causationId: 'legacy-comment', commandId: 'legacy-comment' },
+      }],
+    }], { idempotencyKey: `${actor.id}:legacy-comment` });
+    const file = (await upload(t, users.opsManager, Buffer.from(`minutes ${randomUUID()}`), 'text/plain', 'minutes.txt')).json;
+    const refused = errorOf(await t.gql(ATTACH, { input: { entityId: target, evidenceId: file.id, description: 'Minutes', commandId: 'legacy-comment' } }, users.opsManager));
+    expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/different kind of command/) } });
+    // And the comment's own retry still answers the comment.
+    expect((await t.ok(COMMENT, { input: { entityId: target, text: 'Firmware checked', commandId: 'legacy-comment' } }, users.opsManager)).addComment).toMatchObject({ text: 'Firmware checked' });
   });
 
   it('lists comments in order and shows them in the entity history', async () => {

@@ -6,6 +6,7 @@ import { newEntityId } from '../../shared/application/entity-id.js';
 import { EvidenceFiles } from '../../shared/application/evidence-files.js';
 import { ClientCommand, commandContext } from '../../shared/application/request-meta.js';
 import { BadInputError, NotFoundError } from '../../shared/domain/errors.js';
+import { ANOTHER_COMMAND } from '../../shared/application/retried-key.js';
 import { refuseAuditor } from '../../shared/domain/guards.js';
 import { annotationsDecider, type AttachedEvidence, type EntityComment } from '../domain/annotations.decider.js';
 import { evidenceFileDecider, evidenceIdFor, type EvidenceFileState } from '../domain/evidence-file.decider.js';
@@ -93,6 +94,7 @@ export class AttachEvidenceHandler implements ICommandHandler<AttachEvidenceComm
     // A retried commandId answers the attachment its first attempt recorded, whatever file or
     // entity it names now (the state is the first one's stream after it): re-probe, an internal error.
     const first = duplicate ? events.find((e) => e.type === 'EvidenceAttached') : undefined;
+    if (duplicate && !first) throw new BadInputError({ commandId: ANOTHER_COMMAND });
     const recorded = first ? { evidenceId: String(first.data.evidenceId), entityId: String(first.data.entityId) } : { evidenceId: file.id, entityId: i.entityId };
     const attached = state.attached[recorded.evidenceId];
     if (!attached) throw new NotFoundError('Evidence', recorded.evidenceId);
@@ -117,6 +119,7 @@ export class AddCommentHandler implements ICommandHandler<AddCommentCommand, Com
     );
     // A retried commandId answers the comment its first attempt added.
     const added = result.events.find((e) => e.type === 'CommentAdded');
+    if (result.duplicate && !added) throw new BadInputError({ commandId: ANOTHER_COMMAND });
     const id = (added?.data.commentId as string | undefined) ?? commentId;
     const comment = result.state.comments[id];
     if (!comment) throw new NotFoundError('Comment', id);

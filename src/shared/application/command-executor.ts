@@ -511,7 +511,7 @@ export class CommandExecutor {
   ): Promise<ExecutionResult<S>> {
     // Also when the first one committed while this one was being decided (two requests at once).
     const subject = target.command === undefined ? undefined : target.decider.subjectOf?.(target.command);
-    const misuse = await keyMisuse({ streamId, events }, { streamId: target.streamId, subject, command: target.command }, commandType, async () => (await this.store.streamVersion(target.streamId)) >= 0);
+    const misuse = await keyMisuse({ streamId, events }, { streamId: target.streamId, subject }, commandType, async () => (await this.store.streamVersion(target.streamId)) >= 0);
     if (misuse) throw new BadInputError({ commandId: misuse });
     const lastRevision = events[events.length - 1]?.revision;
     const { state } = await this.aggregates.load(streamId, target.decider, await this.cascadeEnd(streamId, events, lastRevision));

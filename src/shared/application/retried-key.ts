@@ -8,6 +8,13 @@ function streamKind(streamId: string): string {
 }
 
 /**
+ * The refusal of a key used for another kind of command; also what a handler answers when a key
+ * recorded before command types were (2026-12-03) comes back with a first append of another kind
+ * (an annotations stream takes attachments and comments: upgrade probe F4).
+ */
+export const ANOTHER_COMMAND = 'was already used for a different kind of command; use a new commandId';
+
+/**
  * Why a commandId already recorded does not name this command, or null when this is a retry of
  * it (CommandExecutor answers a retry with its first result). A key used for another command is
  * refused: on another kind of stream, or (since the events name it) another command on the same
@@ -18,29 +25,30 @@ function streamKind(streamId: string): string {
  * the two apart) or, on the same stream, another risk (a plan's item: addRiskToPlan,
  * removeRiskFromPlan, re-probe F2). Since then the command names its subject itself
  * (Decider.subjectOf, recorded as metadata.commandSubject: a plan's item, a risk's control, an
- * incident's link, an asset's threat, a criteria version); a key recorded before it is told apart by the risk its
- * command named and its first event recorded, as it was then.
+ * incident's link, an asset's threat, a criteria version); a key recorded before it is told apart by
+ * the events of its first append, which name that part in their data.
  */
 export async function keyMisuse(
   first: { streamId: string; events: readonly RecordedEvent[] },
-  target: { streamId: string; subject?: string; command?: unknown },
+  target: { streamId: string; subject?: string },
   commandType: string,
   targetExists: () => Promise<boolean>,
 ): Promise<string | null> {
   const recordedType = first.events[0]?.metadata.commandType;
   if (streamKind(first.streamId) !== streamKind(target.streamId) || (recordedType !== undefined && commandType !== '' && recordedType !== commandType)) {
-    return 'was already used for a different kind of command; use a new commandId';
+    return ANOTHER_COMMAND;
   }
   const anotherEntity = 'was already used for the same command on another entity; use a new commandId';
   const recordedSubject = first.events[0]?.metadata.commandSubject;
   if (recordedSubject !== undefined) {
     // The same command type (above) names a subject or none alike.
     if (recordedSubject !== target.subject) return anotherEntity;
-  } else {
-    const command = target.command as { riskId?: unknown; risk?: { id?: unknown } } | undefined;
-    const named = command?.riskId ?? command?.risk?.id;
-    const recorded = (first.events[0]?.data as { riskId?: unknown } | undefined)?.riskId;
-    if (typeof named === 'string' && typeof recorded === 'string' && named !== recorded) return anotherEntity;
+  } else if (target.subject !== undefined && !first.events.some((e) => Object.values(e.data ?? {}).includes(target.subject))) {
+    // A key recorded before subjects were (or before command types: the command is the same kind):
+    // the first append's events name the part they changed in their data (a plan's item its risk,
+    // a progress record its control, an approval its version), so another part is not among them
+    // (upgrade probe F3: such a key on another version or threat answered the first and did nothing).
+    return anotherEntity;
   }
   if (first.streamId !== target.streamId && (await targetExists())) return anotherEntity;
   return null;

@@ -6,15 +6,15 @@ const PLAN = 'plan-01a2438f-bb20-7000-b9b2-6e36c6544931';
 const ASSET_X = 'asset-01a2438f-bb20-7000-b9b2-6e36c6544932';
 const ASSET_Y = 'asset-01a2438f-bb20-7000-b9b2-6e36c6544933';
 const RISK = 'risk-01a2438f-bb20-7000-b9b2-6e36c6544934';
-const event = (type: string, data: Record<string, unknown>, commandType: string, commandSubject?: string) =>
-  ({ type, data, metadata: { commandType, ...(commandSubject === undefined ? {} : { commandSubject }) } }) as unknown as RecordedEvent;
+const event = (type: string, data: Record<string, unknown>, commandType?: string, commandSubject?: string) =>
+  ({ type, data, metadata: { ...(commandType === undefined ? {} : { commandType }), ...(commandSubject === undefined ? {} : { commandSubject }) } }) as unknown as RecordedEvent;
 const exists = async () => true;
 const isNew = async () => false;
 
 describe('a commandId already recorded (retried-key.ts)', () => {
-  it('is a retry of the same command on the same entity, or of one that makes a new entity', async () => {
-    const first = { streamId: PLAN, events: [event('PlanRiskRemoved', { riskId: 'r1' }, 'RemoveRiskFromPlan')] };
-    expect(await keyMisuse(first, { streamId: PLAN, command: { riskId: 'r1' } }, 'RemoveRiskFromPlan', exists)).toBeNull();
+  it('is a retry of the same command on the same entity and part, or of one that makes a new entity', async () => {
+    const first = { streamId: PLAN, events: [event('PlanRiskRemoved', { riskId: 'r1' }, 'RemoveRiskFromPlan', 'r1')] };
+    expect(await keyMisuse(first, { streamId: PLAN, subject: 'r1' }, 'RemoveRiskFromPlan', exists)).toBeNull();
     const registered = { streamId: ASSET_X, events: [event('AssetRegistered', {}, 'RegisterAsset')] };
     expect(await keyMisuse(registered, { streamId: ASSET_Y }, 'RegisterAsset', isNew)).toBeNull();
   });
@@ -23,19 +23,26 @@ describe('a commandId already recorded (retried-key.ts)', () => {
     const progress = { streamId: RISK, events: [event('ControlProgressRecorded', { controlId: 'c1' }, 'RecordControlProgress', 'c1')] };
     expect(await keyMisuse(progress, { streamId: RISK, subject: 'c1' }, 'RecordControlProgress', exists)).toBeNull();
     expect(await keyMisuse(progress, { streamId: RISK, subject: 'c2' }, 'RecordControlProgress', exists)).toMatch(/same command on another entity/);
-    // The recorded subject decides, not a field that happens to be called riskId.
-    const removed = { streamId: PLAN, events: [event('PlanRiskRemoved', { riskId: 'r1' }, 'RemoveRiskFromPlan', 'r1')] };
-    expect(await keyMisuse(removed, { streamId: PLAN, subject: 'r2', command: { riskId: 'r1' } }, 'RemoveRiskFromPlan', exists)).toMatch(/same command on another entity/);
-    expect(await keyMisuse(removed, { streamId: PLAN, subject: 'r1', command: { riskId: 'r2' } }, 'RemoveRiskFromPlan', exists)).toBeNull();
+    // The recorded subject decides, not what the event's data happens to hold.
+    const removed = { streamId: PLAN, events: [event('PlanRiskRemoved', { riskId: 'r1', note: 'r2' }, 'RemoveRiskFromPlan', 'r1')] };
+    expect(await keyMisuse(removed, { streamId: PLAN, subject: 'r2' }, 'RemoveRiskFromPlan', exists)).toMatch(/same command on another entity/);
   });
 
-  it('is refused for another command, another kind of entity, another existing entity, or (a key recorded before subjects were) another risk of the same plan', async () => {
-    const removed = { streamId: PLAN, events: [event('PlanRiskRemoved', { riskId: 'r1' }, 'RemoveRiskFromPlan')] };
-    expect(await keyMisuse(removed, { streamId: PLAN, command: { riskId: 'r1' } }, 'ClosePlan', exists)).toMatch(/different kind of command/);
-    expect(await keyMisuse(removed, { streamId: ASSET_X }, 'RemoveRiskFromPlan', exists)).toMatch(/different kind of command/);
-    expect(await keyMisuse(removed, { streamId: PLAN, command: { riskId: 'r2' } }, 'RemoveRiskFromPlan', exists)).toMatch(/same command on another entity/);
+  it('recorded before subjects were (no commandSubject, or no commandType either): the first append names its part in its data (upgrade probe F3)', async () => {
+    const approvedV1 = { streamId: 'risk-criteria', events: [event('RiskCriteriaSuperseded', { criteriaId: 'v0' }, 'ApproveRiskCriteria'), event('RiskCriteriaApproved', { criteriaId: 'v1', number: 2 }, 'ApproveRiskCriteria')] };
+    expect(await keyMisuse(approvedV1, { streamId: 'risk-criteria', subject: 'v1' }, 'ApproveRiskCriteria', exists)).toBeNull();
+    expect(await keyMisuse(approvedV1, { streamId: 'risk-criteria', subject: 'v2' }, 'ApproveRiskCriteria', exists)).toMatch(/same command on another entity/);
+    const vulnerability = { streamId: ASSET_X, events: [event('VulnerabilityIdentified', { assetId: ASSET_X, threatId: 't1', vulnerabilityId: 'v' })] };
+    expect(await keyMisuse(vulnerability, { streamId: ASSET_X, subject: 't1' }, 'IdentifyVulnerability', exists)).toBeNull();
+    expect(await keyMisuse(vulnerability, { streamId: ASSET_X, subject: 't2' }, 'IdentifyVulnerability', exists)).toMatch(/same command on another entity/);
     const added = { streamId: PLAN, events: [event('PlanRiskAdded', { riskId: 'r1' }, 'AddRiskToPlan')] };
-    expect(await keyMisuse(added, { streamId: PLAN, command: { risk: { id: 'r2' } } }, 'AddRiskToPlan', exists)).toMatch(/same command on another entity/);
+    expect(await keyMisuse(added, { streamId: PLAN, subject: 'r2' }, 'AddRiskToPlan', exists)).toMatch(/same command on another entity/);
+  });
+
+  it('is refused for another command, another kind of entity, or another existing entity', async () => {
+    const removed = { streamId: PLAN, events: [event('PlanRiskRemoved', { riskId: 'r1' }, 'RemoveRiskFromPlan', 'r1')] };
+    expect(await keyMisuse(removed, { streamId: PLAN }, 'ClosePlan', exists)).toMatch(/different kind of command/);
+    expect(await keyMisuse(removed, { streamId: ASSET_X }, 'RemoveRiskFromPlan', exists)).toMatch(/different kind of command/);
     const threat = { streamId: ASSET_X, events: [event('ThreatIdentified', {}, 'IdentifyThreat')] };
     expect(await keyMisuse(threat, { streamId: ASSET_Y }, 'IdentifyThreat', exists)).toMatch(/same command on another entity/);
   });
