@@ -247,7 +247,7 @@ export class Risk {
   @Field(() => String, { nullable: true, description: "Current level: the highest level of this cycle's analyses, a label of the criteria; null until analysed." }) level?: string;
   @Field(() => Int, { nullable: true, description: 'Number of the criteria version the level was given under; null until analysed.' }) criteriaNumber?: number;
   @Field(() => Int, { nullable: true, description: 'Rank among the risks still to be treated: level, then asset value, then age (1 = first); null for the others (Art.16).' }) priority!: number | null;
-  @Field({ description: 'Must be analysed and evaluated again: evaluated under criteria no longer in force, its level or accepted target no longer meets the acceptance level in force, analysed since, or one of its assets has left the inventory.' })
+  @Field({ description: 'Must be analysed and evaluated again: evaluated under criteria no longer in force, its level or accepted target no longer meets the acceptance level in force, analysed since, or one of its assets has left the inventory (not for an ACCEPTED risk: its owner may still accept while only a retired asset raises the flag, and the acceptance then stands until the next review; see assetsRetired).' })
   needsReevaluation!: boolean;
   @Field({ description: 'One of its assets was retired (e.g. another risk was avoided, Art.17).' }) assetsRetired!: boolean;
   @Field(() => [Analysis], { description: 'Every analysis, all cycles, oldest first (Art.15).' }) analyses!: Analysis[];
