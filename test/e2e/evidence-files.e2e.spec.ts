@@ -201,21 +201,30 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     expect(missing.json.reason).toContain(`${copy} cited by the log is missing`);
   }, 120_000);
 
-  it('answers a commandId used again for another file or entity with the first attachment, attaching nothing more', async () => {
+  it('answers a commandId used again for the same file on the same entity with the first attachment; for another file or entity it is BAD_USER_INPUT and nothing is attached (re-probe F1)', async () => {
     const first = (await upload(t, users.secretary, Buffer.from('first minutes'), 'text/plain', 'first.txt')).json.id as string;
     const second = (await upload(t, users.secretary, Buffer.from('second minutes'), 'text/plain', 'second.txt')).json.id as string;
     const otherAsset = (await t.ok(REGISTER, { input: { name: 'Hot wallet signer', category: 'HARDWARE', department: 'ops', managerId: 'mgr-ops', confidentiality: 3, integrity: 3, availability: 2 } }, users.opsManager)).registerAsset.id;
     const answer = (await t.ok(ATTACH, { input: { entityId: assetId, evidenceId: first, description: 'First', commandId: 'attach-once-1' } }, users.opsManager)).attachEvidence;
     expect(answer).toMatchObject({ id: first, entityId: assetId, description: 'First' });
-    // Another file on the same entity, then another entity: a retry of the first (an internal error before).
-    for (const input of [{ entityId: assetId, evidenceId: second }, { entityId: otherAsset, evidenceId: second }]) {
-      const again = await t.gql(ATTACH, { input: { ...input, description: 'Second', commandId: 'attach-once-1' } }, users.opsManager);
-      expect(again.errors).toBeUndefined();
-      expect(again.data?.attachEvidence).toEqual(answer);
+    // The retry, whatever its description says: the first attachment.
+    expect((await t.ok(ATTACH, { input: { entityId: assetId, evidenceId: first, description: 'Again', commandId: 'attach-once-1' } }, users.opsManager)).attachEvidence).toEqual(answer);
+    // Another file on the same entity, then another entity (with no notes yet: its stream does not exist):
+    // they answered the first attachment and attached nothing.
+    for (const input of [{ entityId: assetId, evidenceId: second }, { entityId: otherAsset, evidenceId: second }, { entityId: otherAsset, evidenceId: first }]) {
+      const again = errorOf(await t.gql(ATTACH, { input: { ...input, description: 'Second', commandId: 'attach-once-1' } }, users.opsManager));
+      expect(again.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/another entity/) } });
     }
     const listed = async (id: string) => (await t.ok(EVIDENCE, { id }, users.auditor)).evidence.map((e: { id: string }) => e.id);
     expect(await listed(assetId)).not.toContain(second);
     expect(await listed(otherAsset)).toEqual([]);
+    // A comment's key on another entity (with no notes yet), likewise.
+    const thirdAsset = (await t.ok(REGISTER, { input: { name: 'Cold wallet signer', category: 'HARDWARE', department: 'ops', managerId: 'mgr-ops', confidentiality: 3, integrity: 3, availability: 2 } }, users.opsManager)).registerAsset.id;
+    const comment = (await t.ok(COMMENT, { input: { entityId: otherAsset, text: 'Minutes filed', commandId: 'comment-once-1' } }, users.opsManager)).addComment;
+    expect((await t.ok(COMMENT, { input: { entityId: otherAsset, text: 'Minutes filed', commandId: 'comment-once-1' } }, users.opsManager)).addComment).toEqual(comment);
+    const elsewhere = errorOf(await t.gql(COMMENT, { input: { entityId: thirdAsset, text: 'Minutes filed', commandId: 'comment-once-1' } }, users.opsManager));
+    expect(elsewhere.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/another entity/) } });
+    expect((await t.ok(COMMENTS, { id: thirdAsset }, users.auditor)).comments).toEqual([]);
   });
 
   it('refuses a 26 MB upload with 413, by Content-Length and mid-stream, and stores nothing', async () => {
@@ -452,7 +461,8 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     }], { idempotencyKey: `${actor.id}:legacy-comment` });
     const file = (await upload(t, users.opsManager, Buffer.from(`minutes ${randomUUID()}`), 'text/plain', 'minutes.txt')).json;
     const refused = errorOf(await t.gql(ATTACH, { input: { entityId: target, evidenceId: file.id, description: 'Minutes', commandId: 'legacy-comment' } }, users.opsManager));
-    expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/different kind of command/) } });
+    // Told apart by what the comment's event names (the entity, not this file) or, were it the file's entity and id, by its kind.
+    expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/different kind of command|another entity/) } });
     // And the comment's own retry still answers the comment.
     expect((await t.ok(COMMENT, { input: { entityId: target, text: 'Firmware checked', commandId: 'legacy-comment' } }, users.opsManager)).addComment).toMatchObject({ text: 'Firmware checked' });
   });

@@ -110,4 +110,8 @@ export const annotationsDecider: Decider<AnnotationCommand, AnnotationEvent, Ann
   evolve,
   initialState: initialAnnotationsState,
   stateVersion: 'annotations/1',
+  // The stream follows the entity named, which has none until its first note: the entity (and the
+  // file attached) tell another request from a retry (re-probe F1: a key used again on another
+  // entity or file answered the first and did nothing).
+  subjectOf: (c) => (c.type === 'AttachEvidence' ? `${c.entityId}/${c.file.evidenceId}` : c.entityId),
 };

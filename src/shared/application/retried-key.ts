@@ -43,10 +43,11 @@ export async function keyMisuse(
   if (recordedSubject !== undefined) {
     // The same command type (above) names a subject or none alike.
     if (recordedSubject !== target.subject) return anotherEntity;
-  } else if (target.subject !== undefined && !first.events.some((e) => Object.values(e.data ?? {}).includes(target.subject))) {
+  } else if (target.subject !== undefined && !target.subject.split('/').every((id) => first.events.some((e) => Object.values(e.data ?? {}).includes(id)))) {
     // A key recorded before subjects were (or before command types: the command is the same kind):
     // the first append's events name the part they changed in their data (a plan's item its risk,
-    // a progress record its control, an approval its version), so another part is not among them
+    // a progress record its control, an approval its version, an attachment its entity and file),
+    // so another part is not among them
     // (upgrade probe F3: such a key on another version or threat answered the first and did nothing).
     return anotherEntity;
   }

@@ -21,7 +21,8 @@ export interface Decider<Command, Event extends DomainEvent, State> {
   stateVersion?: string;
   /**
    * The part of the entity a command acts on, where one stream holds several (a plan's item: its
-   * risk; a risk's control), or undefined. Recorded beside a client's commandId
+   * risk; a risk's control), or where the stream follows from ids the client names (an entity's
+   * notes: the entity, and the file attached); several ids joined by '/'; or undefined. Recorded beside a client's commandId
    * (metadata.commandSubject): a key used again for the same command on another subject is refused,
    * not answered with the first one's result (retried-key.ts).
    */
