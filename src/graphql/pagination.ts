@@ -71,6 +71,19 @@ export function decodeCursor(tag: string, cursor: string | null | undefined, fie
 }
 
 /**
+ * The sequence number a cursor of a list keyed by one names (assets, plans, incidents, the access
+ * log), or null for none. Only the canonical decimal the list wrote is one: a hand-made `asset:01`,
+ * `asset:1e3` or `asset:-1` was read as a number and answered an empty last page (re-probe F3).
+ */
+export function decodeSeqCursor(tag: string, cursor: string | null | undefined): number | null {
+  const key = decodeCursor(tag, cursor);
+  if (key === null) return null;
+  const seq = /^(0|[1-9][0-9]*)$/.test(key) ? Number(key) : NaN;
+  if (!Number.isSafeInteger(seq)) throw new BadInputError({ after: 'is not a cursor of this list' });
+  return seq;
+}
+
+/**
  * Where a page stands. A page with no edge ends where it began, at the cursor it was asked with:
  * `first: 0` answers hasNextPage true over a non-empty list, and "ask again with after =
  * endCursor" must then go on from there, not from an endCursor of null (the list's start).

@@ -177,6 +177,11 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect((await t.ok(ASSETS, { first: 0, department: 'finance' }, users.riskOwner)).assets.pageInfo).toEqual({ hasNextPage: true, endCursor: null });
     const end = (await t.ok(ASSETS, { first: 1, after: page2.pageInfo.endCursor, department: 'finance' }, users.riskOwner)).assets;
     expect(end).toMatchObject({ edges: [], pageInfo: { hasNextPage: false, endCursor: page2.pageInfo.endCursor } });
+    // A hand-made cursor in the list's own format but not one it wrote is refused, not read as the end (re-probe F3).
+    for (const key of ['01', '1e3', '-1', ' 1', '1.0', '99999999999999999999']) {
+      const forged = Buffer.from(`asset:${key}`, 'utf8').toString('base64url');
+      expect(errorOf(await t.gql(ASSETS, { first: 1, after: forged }, users.riskOwner)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: 'is not a cursor of this list' } });
+    }
   });
 
   it('one department however it is spelt (case, width): for the name rule, for access and for the list (probe p14 F3)', async () => {

@@ -4,8 +4,7 @@ import { AFTER_DESCRIPTION, AS_OF_DESCRIPTION, AT_POSITION_DESCRIPTION, FIRST_DE
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
-import { BadInputError } from '../../shared/domain/errors.js';
-import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
+import { decodeSeqCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { pointInTime } from '../../shared/application/point-in-time.js';
 import {
   IdentifyThreatCommand,
@@ -57,9 +56,7 @@ export class AssetResolver {
     @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
   ) {
     const limit = pageSize(first);
-    const key = decodeCursor(CURSOR_TAG, after);
-    const afterSeq = key === null ? null : Number(key);
-    if (afterSeq !== null && !Number.isSafeInteger(afterSeq)) throw new BadInputError({ after: 'is not a cursor of this list' });
+    const afterSeq = decodeSeqCursor(CURSOR_TAG, after);
     const { rows, total } = await this.queries.execute(new ListAssetsQuery(afterSeq, limit + 1, department, pointInTime(asOf, atPosition)));
     return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => r.state, after);
   }

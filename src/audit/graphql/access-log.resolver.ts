@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { StrictDateTime } from '../../graphql/scalars.js';
 import { Args, ID, Int, Query, Resolver } from '@nestjs/graphql';
 import { AFTER_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions.js';
-import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
+import { decodeSeqCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { BadInputError } from '../../shared/domain/errors.js';
 import { ACCESS_LOG, type AccessLogEntry, type AccessLog } from '../application/access-log.js';
 import { AccessLogConnection, AccessOutcome, type AccessLogEntryType } from './audit.types.js';
@@ -27,10 +27,8 @@ export class AccessLogResolver {
     @Args('to', { type: () => StrictDateTime, nullable: true, description: 'Only the entries recorded before this instant (ISO 8601, exclusive).' }) to?: Date | null,
   ) {
     const limit = pageSize(first);
-    const key = decodeCursor(CURSOR_TAG, after);
-    const afterSeq = key === null ? null : Number(key);
+    const afterSeq = decodeSeqCursor(CURSOR_TAG, after);
     const fields: Record<string, string> = {};
-    if (afterSeq !== null && !Number.isSafeInteger(afterSeq)) fields.after = 'is not a cursor of this list';
     if (from && Number.isNaN(from.getTime())) fields.from = 'is not a date-time';
     if (to && Number.isNaN(to.getTime())) fields.to = 'is not a date-time';
     if (Object.keys(fields).length) throw new BadInputError(fields);

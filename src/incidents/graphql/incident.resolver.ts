@@ -3,7 +3,7 @@ import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import type { GraphQLResolveInfo } from 'graphql';
 import { AFTER_DESCRIPTION, AS_OF_DESCRIPTION, AT_POSITION_DESCRIPTION, FIRST_DESCRIPTION, INPUT_ARGUMENT_DESCRIPTION } from '../../graphql/descriptions.js';
 import { listInTurns } from '../../graphql/list-in-turns.js';
-import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
+import { decodeSeqCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { chargeLinkedEntities } from '../../graphql/result-budget.js';
 import { StrictDateTime } from '../../graphql/scalars.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
@@ -13,7 +13,6 @@ import { Risk } from '../../risk-register/graphql/risk.types.js';
 import { pointInTime } from '../../shared/application/point-in-time.js';
 import { mapInTurns } from '../../shared/application/turns.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
-import { BadInputError } from '../../shared/domain/errors.js';
 import { LinkIncidentToRiskCommand, RecordIncidentCommand, UnlinkIncidentFromRiskCommand } from '../application/incident-commands.js';
 import { GetIncidentQuery, ListIncidentsQuery } from '../application/incident-queries.js';
 import type { IncidentState } from '../domain/incident.state.js';
@@ -48,9 +47,7 @@ export class IncidentResolver {
     @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
   ) {
     const limit = pageSize(first);
-    const key = decodeCursor(CURSOR_TAG, after);
-    const afterSeq = key === null ? null : Number(key);
-    if (afterSeq !== null && !Number.isSafeInteger(afterSeq)) throw new BadInputError({ after: 'is not a cursor of this list' });
+    const afterSeq = decodeSeqCursor(CURSOR_TAG, after);
     const { rows, total } = await this.queries.execute(new ListIncidentsQuery(afterSeq, limit + 1, pointInTime(asOf, atPosition)));
     return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => r.state, after);
   }

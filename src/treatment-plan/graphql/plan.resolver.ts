@@ -2,11 +2,10 @@ import { Args, Context, ID, Int, Mutation, Query, Resolver } from '@nestjs/graph
 import { StrictDateTime } from '../../graphql/scalars.js';
 import { AFTER_DESCRIPTION, AS_OF_DESCRIPTION, AT_POSITION_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
+import { decodeSeqCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { jsonBytes, withinResultBudget } from '../../graphql/result-budget.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
-import { BadInputError } from '../../shared/domain/errors.js';
 import { pointInTime } from '../../shared/application/point-in-time.js';
 import {
   AcceptResidualRiskCommand,
@@ -60,9 +59,7 @@ export class PlanResolver {
     @Args('after', { type: () => String, nullable: true, description: AFTER_DESCRIPTION }) after?: string | null,
   ) {
     const limit = pageSize(first);
-    const key = decodeCursor(CURSOR_TAG, after);
-    const afterSeq = key === null ? null : Number(key);
-    if (afterSeq !== null && !Number.isSafeInteger(afterSeq)) throw new BadInputError({ after: 'is not a cursor of this list' });
+    const afterSeq = decodeSeqCursor(CURSOR_TAG, after);
     const { rows, total } = await this.queries.execute(new ListPlansQuery(afterSeq, limit + 1));
     return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => toPlanView(r.state), after);
   }
