@@ -11,7 +11,7 @@ import { APP_CONFIG, ConfigError, loadConfig, type AppConfig } from './config/ap
 import { misspelledSettings } from './config/settings.js';
 import { JSON_BODY_LIMIT, refuseCostlyJson, requestBodyErrors } from './platform/observability/request-body-errors.js';
 import { answerUnparsableRequests } from './platform/observability/unparsable-requests.js';
-import { integrityHeaderMiddleware } from './platform/http/integrity-headers.js';
+import { integrityHeaderMiddleware, integrityHeaders } from './platform/http/integrity-headers.js';
 import { httpObservability, type HttpObservability } from './platform/observability/http-observability.js';
 import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
@@ -70,7 +70,8 @@ export async function createApp(): Promise<INestApplication> {
   // GraphQL (and its WebSocket server) starts here, so that graphql-ws's frames can be bounded.
   await app.init();
   hardenWebSocketServer(app);
-  answerUnparsableRequests(app.getHttpServer() as Server, rootLogger);
+  const integrity = app.get(IntegrityMonitor);
+  answerUnparsableRequests(app.getHttpServer() as Server, rootLogger, () => integrityHeaders(integrity, false));
   return app;
 }
 

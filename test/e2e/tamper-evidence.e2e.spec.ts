@@ -271,6 +271,9 @@ describe('tamper evidence the server acts on', () => {
           return { status: res.status, integrity: res.headers.get('x-integrity') };
         };
         const early = [await refusedEarly(JSON.stringify([{ query: '{ __typename }' }, { query: '{ __typename }' }])), await refusedEarly('{"query": ')];
+        // Refused by Node's parser before any middleware: headers over 16 KiB (431).
+        const big = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-padding': 'p'.repeat(20_000) }, body: '{}' });
+        early.push({ status: big.status, integrity: big.headers.get('x-integrity') });
         return { controls: await get('/documents/controls.md'), register: await get('/documents/register.csv'), uploaded, early, output: server.output() };
       } finally {
         await stopServer(server);
@@ -284,7 +287,7 @@ describe('tamper evidence the server acts on', () => {
     expect(readable.register).toMatchObject({ status: 200, integrity: 'BROKEN', at: pos(head + 1) });
     expect(readable.register.body).not.toMatch(/WARNING/);
     expect(readable.uploaded).toMatchObject({ status: 503, body: { error: { code: 'INTEGRITY_BROKEN', position: pos(head + 1) } } });
-    expect(readable.early).toEqual([{ status: 400, integrity: 'BROKEN' }, { status: 400, integrity: 'BROKEN' }]);
+    expect(readable.early).toEqual([{ status: 400, integrity: 'BROKEN' }, { status: 400, integrity: 'BROKEN' }, { status: 431, integrity: 'BROKEN' }]);
     const stored = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => statSync(join(dir, f)).isFile()) : []);
     expect(stored(join(work, 'forged-readable', 'evidence'))).toEqual([]);
 

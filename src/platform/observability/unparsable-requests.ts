@@ -10,7 +10,7 @@ import type { JsonLogger } from '../../shared/logging/json-logger.js';
  * an empty body (authz probe p14, F7): no client could tell a token too long from a broken proxy.
  * The request line is read from the bytes the parser kept, when it got that far.
  */
-export function answerUnparsableRequests(server: Server, log: Pick<JsonLogger, 'warn'>): void {
+export function answerUnparsableRequests(server: Server, log: Pick<JsonLogger, 'warn'>, headers: () => [string, string][] = () => []): void {
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex & { _httpMessage?: { headersSent?: boolean } }) => {
     // A reset, or a response already under way on this socket: nothing can be answered on it.
     if (error.code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent) {
@@ -25,8 +25,10 @@ export function answerUnparsableRequests(server: Server, log: Pick<JsonLogger, '
         : { error: { code: 'BAD_USER_INPUT', message: refusal.message } },
     );
     log.warn('http: a request the parser refused was answered', { status: refusal.status, code: error.code, path: path ?? null });
+    // The answer's own headers (x-integrity while the log fails verification: integrity-headers.ts).
+    const extra = headers().map(([name, value]) => `${name}: ${value}\r\n`).join('');
     socket.end(
-      `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });
 }
