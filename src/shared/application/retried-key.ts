@@ -25,8 +25,9 @@ export const ANOTHER_COMMAND = 'was already used for a different kind of command
  * the two apart) or, on the same stream, another risk (a plan's item: addRiskToPlan,
  * removeRiskFromPlan, re-probe F2). Since then the command names its subject itself
  * (Decider.subjectOf, recorded as metadata.commandSubject: a plan's item, a risk's control, an
- * incident's link, an asset's threat, a criteria version); a key recorded before it is told apart by
- * the events of its first append, which name that part in their data.
+ * incident's link, an asset's threat, a criteria version, an entity's notes: the entity and the
+ * file); a key recorded before it is told apart by the events of its first append, which name that
+ * part in their data.
  */
 export async function keyMisuse(
   first: { streamId: string; events: readonly RecordedEvent[] },
@@ -47,8 +48,8 @@ export async function keyMisuse(
     // A key recorded before subjects were (or before command types: the command is the same kind):
     // the first append's events name the part they changed in their data (a plan's item its risk,
     // a progress record its control, an approval its version, an attachment its entity and file),
-    // so another part is not among them
-    // (upgrade probe F3: such a key on another version or threat answered the first and did nothing).
+    // so another part is not among them (upgrade probe F3: such a key on another version or threat
+    // answered the first and did nothing).
     return anotherEntity;
   }
   if (first.streamId !== target.streamId && (await targetExists())) return anotherEntity;
