@@ -4,7 +4,7 @@ import { TokenVerifier } from '../identity/token-verifier.js';
 import { Readiness, type FollowerState } from './readiness.js';
 
 type Request = { headers: Record<string, string | string[] | undefined> };
-type Reply = { status(code: number): { json(body: unknown): void } };
+type Reply = { status(code: number): { json(body: unknown): void }; setHeader(name: string, value: string): unknown };
 
 /**
  * Health, for orchestrators and operators (@nestjs/terminus):
@@ -30,6 +30,8 @@ export class HealthController {
   async contract(@Req() req: Request, @Res() res: Reply): Promise<void> {
     const [s, detailed] = await Promise.all([this.readiness.snapshot(), this.detailed(req)]);
     const follower = (f: FollowerState) => ({ ok: f.ok, ...(detailed ? { checkpoint: f.checkpoint, ...(f.retrying ? { retrying: f.retrying } : {}) } : {}) });
+    // The failing position in a header too, as GraphQL answers and documents give it (re-probe F4).
+    if (detailed && s.integrityFailure?.position) res.setHeader('x-integrity-broken-position', s.integrityFailure.position);
     // Stopped for good: unavailable; retrying a transient storage error: degraded (also 503, until it resumes).
     res.status(s.ready ? 200 : 503).json({
       status: s.ready ? 'ok' : s.stopped || s.shuttingDown ? 'unavailable' : 'degraded',

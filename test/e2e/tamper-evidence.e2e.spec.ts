@@ -258,13 +258,16 @@ describe('tamper evidence the server acts on', () => {
         const base = server.url.replace(/\/graphql$/, '');
         const health = await fetch(`${base}/health`, { headers: { authorization: `Bearer ${auditor}` } });
         expect(((await health.json()) as any).integrity).toBe('BROKEN');
+        expect([health.headers.get('x-integrity'), health.headers.get('x-integrity-broken-position')]).toEqual(['BROKEN', pos(head + 1)]);
+        const anonymous = await fetch(`${base}/health`);
+        expect([anonymous.headers.get('x-integrity'), anonymous.headers.get('x-integrity-broken-position')]).toEqual(['BROKEN', null]);
         const get = async (path: string) => {
           const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${auditor}` } });
           return { status: res.status, integrity: res.headers.get('x-integrity'), at: res.headers.get('x-integrity-broken-position'), body: await res.text() };
         };
         // No event can be appended: nor is a file stored for one.
         const upload = await fetch(`${base}/evidence`, { method: 'POST', headers: { authorization: `Bearer ${manager}`, 'content-type': 'text/plain', 'x-filename': 'minutes.txt' }, body: `minutes ${randomUUID()}` });
-        const uploaded = { status: upload.status, body: (await upload.json()) as any };
+        const uploaded = { status: upload.status, at: upload.headers.get('x-integrity-broken-position'), body: (await upload.json()) as any };
         // Refused before GraphQL reads them (a batched body, malformed JSON): flagged all the same.
         const refusedEarly = async (body: string) => {
           const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${auditor}`, 'content-type': 'application/json' }, body });
@@ -286,7 +289,7 @@ describe('tamper evidence the server acts on', () => {
     expect(readable.controls.body).toMatch(new RegExp(`^> \\*\\*WARNING: the event log fails verification at position ${pos(head + 1)} `));
     expect(readable.register).toMatchObject({ status: 200, integrity: 'BROKEN', at: pos(head + 1) });
     expect(readable.register.body).not.toMatch(/WARNING/);
-    expect(readable.uploaded).toMatchObject({ status: 503, body: { error: { code: 'INTEGRITY_BROKEN', position: pos(head + 1) } } });
+    expect(readable.uploaded).toMatchObject({ status: 503, at: pos(head + 1), body: { error: { code: 'INTEGRITY_BROKEN', position: pos(head + 1) } } });
     expect(readable.early).toEqual([{ status: 400, integrity: 'BROKEN' }, { status: 400, integrity: 'BROKEN' }, { status: 431, integrity: 'BROKEN' }]);
     const stored = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true }).map(String).filter((f) => statSync(join(dir, f)).isFile()) : []);
     expect(stored(join(work, 'forged-readable', 'evidence'))).toEqual([]);

@@ -18,7 +18,7 @@ import { INPUT_LIMITS } from '../../graphql/input-limits.js';
 import { checkOperation } from '../../identity/access-policy.js';
 import { TokenVerifier } from '../../identity/token-verifier.js';
 import { EvidenceFiles } from '../../shared/application/evidence-files.js';
-import { DomainError } from '../../shared/domain/errors.js';
+import { DomainError, IntegrityBrokenError } from '../../shared/domain/errors.js';
 import { storeUnavailable } from '../../shared/application/store-unavailable.js';
 import { auditorRefusal } from '../../shared/domain/guards.js';
 import { JsonLogger } from '../../shared/logging/json-logger.js';
@@ -284,6 +284,8 @@ export class EvidenceController {
       return sendJson(res, error.status, { error: { code: error.code, message: error.message, ...error.details } });
     }
     if (error instanceof DomainError) {
+      // An upload or download has a valid token: its refusal for a failing log names the position in a header too, as documents do.
+      if (error instanceof IntegrityBrokenError && error.position) res.setHeader('x-integrity-broken-position', error.position);
       return sendJson(res, httpStatusOf(error), { error: { message: error.message, ...domainExtensions(error) } });
     }
     this.log.error(`evidence ${what} failed`, error);
