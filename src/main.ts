@@ -59,7 +59,8 @@ export async function createApp(): Promise<INestApplication> {
   app.use(shutdown);
   useSecurityHeaders(app);
   // While the log fails verification, every answer says so, refusals before any route included.
-  app.use(integrityHeaderMiddleware(app.get(IntegrityMonitor)));
+  const integrity = app.get(IntegrityMonitor);
+  app.use(integrityHeaderMiddleware(integrity));
   // Express's default of 100 kB is below a legitimate catalogue import (500 requirements).
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT, verify: refuseCostlyJson });
   // Its refusals answered in each endpoint's own error shape.
@@ -70,7 +71,6 @@ export async function createApp(): Promise<INestApplication> {
   // GraphQL (and its WebSocket server) starts here, so that graphql-ws's frames can be bounded.
   await app.init();
   hardenWebSocketServer(app);
-  const integrity = app.get(IntegrityMonitor);
   answerUnparsableRequests(app.getHttpServer() as Server, rootLogger, () => integrityHeaders(integrity, false));
   return app;
 }

@@ -1,5 +1,8 @@
 import { getArgumentValues, Kind, type FieldNode, type FragmentDefinitionNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
-import { LOOK_AHEAD_EXTENSION, lookAheadPoint, pointInTime, type PointInTime } from '../shared/application/point-in-time.js';
+import { lookAheadPoint, pointInTime, type PointInTime } from '../shared/application/point-in-time.js';
+
+/** The GraphQL field extension (set to true) that marks a root field whose asOf looks ahead (lookAheadPoint), not back. */
+export const LOOK_AHEAD_EXTENSION = 'lookAhead';
 
 /** The field node of the operation's root selection with this response key (through fragments). */
 function rootField(set: SelectionSetNode, key: string, fragments: Record<string, FragmentDefinitionNode>): FieldNode | undefined {
@@ -17,9 +20,9 @@ function rootField(set: SelectionSetNode, key: string, fragments: Record<string,
  * hangs under (`risk(id, asOf) { incidents }`, `risks(asOf) { edges { node { incidents } } }`);
  * null for now (a root without them, a mutation's answer). A field added to a type another
  * module resolves (Risk.incidents) thus answers as of the same moment as its parent, without
- * the parent's resolver passing anything down. Under a root field that looks ahead (extension
- * LOOK_AHEAD_EXTENSION: risksDueForReview, overdueControls), at the point it read: a later instant is today
- * (upgrade probe F2: it was refused as a time travel to the future).
+ * the parent's resolver passing anything down. Under a root field that looks ahead
+ * (LOOK_AHEAD_EXTENSION: risksDueForReview, overdueControls), at the point it read: a later
+ * instant is today (upgrade probe F2: it was refused as a time travel to the future).
  */
 export function rootPointInTime(info: GraphQLResolveInfo): PointInTime | null {
   let path = info.path;

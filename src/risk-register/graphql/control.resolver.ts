@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { Args, Context, Extensions, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { LOOK_AHEAD_EXTENSION } from '../../shared/application/point-in-time.js';
+import { LOOK_AHEAD_EXTENSION } from '../../graphql/root-point-in-time.js';
 import { StrictDateTime } from '../../graphql/scalars.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';

@@ -10,7 +10,8 @@ import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphq
 import { listInTurns } from '../../graphql/list-in-turns.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
-import { LOOK_AHEAD_EXTENSION, pointInTime } from '../../shared/application/point-in-time.js';
+import { pointInTime } from '../../shared/application/point-in-time.js';
+import { LOOK_AHEAD_EXTENSION } from '../../graphql/root-point-in-time.js';
 import {
   AnalyseRiskCommand,
   DecideControlsCommand,

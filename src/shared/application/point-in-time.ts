@@ -45,9 +45,6 @@ export function lookAheadPoint(asOf: Date | null | undefined, now: number): Poin
   return asOf && asOf.getTime() < now ? { asOf } : null;
 }
 
-/** The GraphQL field extension (set to true) that marks a root field whose asOf looks ahead (lookAheadPoint), not back. */
-export const LOOK_AHEAD_EXTENSION = 'lookAhead';
-
 /**
  * The point a read folds to, checked against the log. A position past the log's head names no
  * moment of the log yet: its answer would be the head's state now and another one later, so it is
