@@ -239,6 +239,24 @@ describe('Following the plan through: control progress, overdue controls, review
     expect((await history(riskId)).map((e) => e.type)).toContain('RiskReassessmentOpened');
   }, TIMEOUT);
 
+  it('one commandId sent by 16 requests at once, 8 for each of two controls: one part records it once, every request for the other is refused (the key names its subject)', async () => {
+    const { riskId, controlIds } = await riskWithControls([{ title: 'Raced key A', dueDate: japanDay(30) }, { title: 'Raced key B', dueDate: japanDay(30) }]);
+    const token = await t.token(controlOwner);
+    const input = (controlId: string) => ({ riskId, controlId, status: 'IN_PROGRESS', progressPercent: 30, commandId: 'raced-progress-key' });
+    const results: GraphQLResponse[] = await Promise.all(Array.from({ length: 16 }, (_, i) => t.gql(PROGRESS, { input: input(controlIds[i % 2]!) }, token)));
+    const recorded = (await history(riskId)).filter((e) => e.type === 'ControlProgressRecorded');
+    expect(recorded).toHaveLength(1);
+    const winner = recorded[0]!.data.controlId as string;
+    results.forEach((r, i) => {
+      if (controlIds[i % 2] === winner) {
+        expect(r.errors).toBeUndefined();
+        expect(r.data?.recordControlProgress.controls.find((c: { id: string }) => c.id === winner)).toMatchObject({ status: 'IN_PROGRESS', progressPercent: 30 });
+      } else {
+        expect(errorOf(r).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/another entity/) } });
+      }
+    });
+  }, TIMEOUT);
+
   it('16 clients recording progress on one control at once end in one consistent history', async () => {
     const { riskId, controlIds } = await riskWithControls([{ title: 'Contended control', dueDate: japanDay(30) }]);
     const controlId = controlIds[0]!;
