@@ -17,6 +17,7 @@ import Database from 'better-sqlite3';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store.js';
 import { ExpectedVersion, type EventMetadata, type NewEvent } from '../src/event-store/event-store.port.js';
 import { newEventId } from '../src/event-store/event-id.js';
+import { measureAppendPreparation } from './support/append-preparation.js';
 
 const EVENTS = 20_000;
 const EVENTS_PER_STREAM = 10;
@@ -381,6 +382,11 @@ export async function runEventStoreBench(): Promise<void> {
       `(info) 16 writers with random UUIDv4 event ids instead of the application's time-ordered ones: median ${fmt(v4Rate)} ev/s = ${(v4Rate / m.write1.raw).toFixed(2)} x raw 1 writer` +
         ' (random UUIDv4 ids scatter inserts over the event_id index)',
     );
+    const prep = measureAppendPreparation();
+    console.log(
+      `append preparation (validation and JSON snapshot) of registerAsset's two events: ${prep.prepareEventsUs.toFixed(2)} µs, ` +
+        `against ${prep.textRoundTripUs.toFixed(2)} µs for the text round trip used before (ratio ${prep.ratio.toFixed(2)}, median of 9 alternating rounds)`,
+    );
     console.log(
       JSON.stringify({
         bench: 'event-store',
@@ -393,6 +399,7 @@ export async function runEventStoreBench(): Promise<void> {
         targetsMet: ratios.every((r) => r.target === undefined || r.value >= r.target),
         appendsPerTransaction16: Number(median(batches).toFixed(2)),
         write16UuidV4: v4Rate,
+        appendPreparation: prep,
         seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
       }),
     );

@@ -59,25 +59,80 @@ export function prepareEvents(streamId: string, events: readonly NewEvent[]): Pr
       if (seen.has(eventId)) throw new InvalidAppendError(`eventId ${eventId} appears twice in one append`);
       seen.add(eventId);
     }
-    let dataJson: string;
-    let metadataJson: string;
-    try {
-      dataJson = JSON.stringify(data);
-      metadataJson = JSON.stringify(metadata);
-    } catch (err) {
-      throw new InvalidAppendError(`events[${i}] is not JSON-serialisable: ${(err as Error).message}`);
-    }
-    prepared[i] = {
-      eventId,
-      type,
-      schemaVersion,
-      data: JSON.parse(dataJson) as Record<string, unknown>,
-      metadata: JSON.parse(metadataJson) as EventMetadata,
-      dataJson,
-      metadataJson,
-    };
+    const d = jsonSnapshot(data, i);
+    const m = jsonSnapshot(metadata, i);
+    prepared[i] = { eventId, type, schemaVersion, data: d.value, metadata: m.value as unknown as EventMetadata, dataJson: d.json, metadataJson: m.json };
   }
   return prepared;
+}
+
+/**
+ * The JSON form of a caller's object, and its text: exactly `JSON.parse(JSON.stringify(value))`.
+ * A value in JSON form (plain objects and arrays of strings, finite numbers, booleans and null:
+ * what the application's deciders produce), give or take undefined members, is copied as it is
+ * walked, and the copy is written as text: half the cost of parsing the text back (`npm run bench
+ * -- event-store`, "append preparation": 7 against 14 µs for registerAsset's two events).
+ * Anything else (a Date or any toJSON, -0, NaN, a boxed primitive or class instance, a
+ * `__proto__` key, a cycle, great depth) takes the text's round trip, so the rules of JSON are
+ * applied by JSON itself. Copied or parsed, the caller's later changes cannot reach the log.
+ */
+function jsonSnapshot(value: Record<string, unknown>, index: number): { value: Record<string, unknown>; json: string } {
+  const copy = copyJsonForm(value, 0);
+  if (copy !== NOT_JSON_FORM) return { value: copy as Record<string, unknown>, json: JSON.stringify(copy) };
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new InvalidAppendError(`events[${index}] is not JSON-serialisable: ${(err as Error).message}`);
+  }
+  return { value: JSON.parse(json) as Record<string, unknown>, json };
+}
+
+const NOT_JSON_FORM: unique symbol = Symbol('not in JSON form');
+/** Deeper than this, the walk gives up (a cycle, or a structure no event has): the JSON round trip decides. */
+const MAX_COPY_DEPTH = 64;
+
+/** A copy of a value that JSON would give back unchanged, or NOT_JSON_FORM when JSON would change it (or refuse it). */
+function copyJsonForm(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      // JSON writes NaN and ±Infinity as null, and -0 as 0.
+      return Number.isFinite(value) && !Object.is(value, -0) ? value : NOT_JSON_FORM;
+    case 'object':
+      break;
+    case 'undefined':
+      // Left out of an object, null in an array (as JSON writes it).
+      return undefined;
+    default:
+      return NOT_JSON_FORM;
+  }
+  if (value === null) return null;
+  if (depth >= MAX_COPY_DEPTH) return NOT_JSON_FORM;
+  // toJSON (a Date's, or any object's) decides what JSON writes: left to JSON.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return NOT_JSON_FORM;
+  if (Array.isArray(value)) {
+    const out: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const c = copyJsonForm(value[i], depth + 1);
+      if (c === NOT_JSON_FORM) return NOT_JSON_FORM;
+      out[i] = c === undefined ? null : c;
+    }
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return NOT_JSON_FORM;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    // Assigned, '__proto__' would set the copy's prototype: JSON.parse makes it an own property.
+    if (key === '__proto__') return NOT_JSON_FORM;
+    const c = copyJsonForm((value as Record<string, unknown>)[key], depth + 1);
+    if (c === NOT_JSON_FORM) return NOT_JSON_FORM;
+    if (c !== undefined) out[key] = c;
+  }
+  return out;
 }
 
 /** True when a stream at `actual` (-1: no stream) satisfies the expected version. */
