@@ -91,6 +91,8 @@ describe('prepareEvents: the JSON snapshot of the caller data', () => {
     cyclic.self = cyclic;
     expect(() => prepareEvents('s', [event(cyclic)])).toThrow(InvalidAppendError);
     expect(() => prepareEvents('s', [event({ n: 10n })])).toThrow(InvalidAppendError);
+    const throwing = Object.defineProperty({}, 'boom', { enumerable: true, get: () => { throw new Error('getter failed'); } });
+    expect(() => prepareEvents('s', [event({ throwing })])).toThrow(InvalidAppendError);
     let deep: Record<string, unknown> = { leaf: true };
     for (let i = 0; i < 200; i++) deep = { next: deep };
     const [p] = prepareEvents('s', [event(deep)]);

@@ -77,7 +77,12 @@ export function prepareEvents(streamId: string, events: readonly NewEvent[]): Pr
  * applied by JSON itself. Copied or parsed, the caller's later changes cannot reach the log.
  */
 function jsonSnapshot(value: Record<string, unknown>, index: number): { value: Record<string, unknown>; json: string } {
-  const copy = copyJsonForm(value, 0);
+  let copy: unknown = NOT_JSON_FORM;
+  try {
+    copy = copyJsonForm(value, 0);
+  } catch {
+    // A getter that throws: JSON.stringify below meets it too, and says so as an InvalidAppendError.
+  }
   if (copy !== NOT_JSON_FORM) return { value: copy as Record<string, unknown>, json: JSON.stringify(copy) };
   let json: string;
   try {
