@@ -97,6 +97,21 @@ describe('two instances on one PostgreSQL store', () => {
     expect((await appB.gql(REGISTER, asset('Written on A'), users.opsManager)).errors?.[0]?.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_NAME_TAKEN' });
   }, 60_000);
 
+  it('one commandId with the expectedVersion read before, sent by 16 requests at once over both instances: each answers the first result, none CONCURRENCY_CONFLICT (probe F4)', async () => {
+    const [appA, appB] = [remote(a!), remote(b!)];
+    const threat = `mutation($input: IdentifyThreatInput!) { identifyThreat(input: $input) { id version threats { name } } }`;
+    for (let round = 0; round < 6; round++) {
+      const { id, version } = (await appA.ok(REGISTER, asset(`Retried on both ${round}`), users.opsManager)).registerAsset;
+      await until('B to see the asset', async () => (await appB.ok(ASSET, { id }, users.auditor)).asset);
+      const input = { assetId: id, name: 'Same threat', affects: ['INTEGRITY'], commandId: `key-on-both-${round}`, expectedVersion: version };
+      const results = await Promise.all(Array.from({ length: 16 }, (_, i) => (i % 2 ? appB : appA).gql(threat, { input }, users.opsManager)));
+      expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
+      expect(new Set(results.map((r) => JSON.stringify(r.data?.identifyThreat))).size).toBe(1);
+      const { history } = await appA.ok(`query($id: ID!) { history(id: $id) { type } }`, { id }, users.auditor);
+      expect(history.filter((e: { type: string }) => e.type === 'ThreatIdentified')).toHaveLength(1);
+    }
+  }, 60_000);
+
   it('runs the reactions on exactly one instance, exactly once, and shows their effect to the instance that caused them', async () => {
     expect(leads(a!) + leads(b!)).toBe(1);
     const follower = leads(a!) === 1 ? b! : a!;

@@ -366,17 +366,25 @@ export class CommandExecutor {
       const { primary } = joint;
       const type = (primary.command as { type?: unknown } | null)?.type;
       if (typeof type === 'string') seen.type = type;
-      if (attempt === 1 && idempotencyKey) {
-        const earlier = await this.store.findIdempotentAppend(idempotencyKey);
-        if (earlier) return this.firstResult(primary, earlier.streamId, earlier.events, earlier.position, seen.type);
-      }
+      // Looked up on every attempt: an attempt that conflicted may have lost to the key's first request.
+      const recorded = async () => {
+        const earlier = idempotencyKey ? await this.store.findIdempotentAppend(idempotencyKey) : null;
+        return earlier ? this.firstResult(primary, earlier.streamId, earlier.events, earlier.position, seen.type) : null;
+      };
+      const first = await recorded();
+      if (first) return first;
+      // A keyed decision refused may be a retry whose first request committed since that look-up and
+      // moved the version named, or broke a rule (a name it holds): its result is the answer
+      // (PostgreSQL probe F4: 12 of 160 such retries were answered CONCURRENCY_CONFLICT).
+      const refusedUnlessRecorded = async (error: unknown): Promise<ExecutionResult<S>> =>
+        (error instanceof DomainError ? await recorded() : null) ?? Promise.reject(error);
       const decisions: StreamDecision[] = [primary, ...(joint.others ?? [])];
       const ownDecisions = decisions.length;
       const states = await Promise.all(decisions.map((d) => reader.state(d.streamId, d.decider)));
       const primaryState = states[0] as S;
       if (expectedVersion !== undefined && expectedVersion !== null) {
         const actual = primary.entityVersion ? primary.entityVersion(primaryState) : read.get(primary.streamId)!.version;
-        if (actual !== expectedVersion) throw new ConcurrencyConflictError(expectedVersion, actual);
+        if (actual !== expectedVersion) return refusedUnlessRecorded(new ConcurrencyConflictError(expectedVersion, actual));
       }
       // Decided no earlier than the last event of each stream it writes: a command stamped when its
       // request arrived, and decided after a later-stamped one committed there (on a retry, or on
@@ -394,7 +402,8 @@ export class CommandExecutor {
         });
         return { at, decided };
       };
-      let { at, decided } = decideAll();
+      let at: string, decided: DomainEvent[][];
+      try { ({ at, decided } = decideAll()); } catch (error) { return refusedUnlessRecorded(error); }
       const following = joint.followUp ? await joint.followUp(decided[0]!, reader) : [];
       const own = { streamId: primary.streamId, version: read.get(primary.streamId)!.version, events: decided[0]!, actor: ctx.actor, at: ctx.at };
       for (const followUp of this.options.followUps ?? []) following.push(...(await followUp(own, reader)));
@@ -407,11 +416,12 @@ export class CommandExecutor {
         // Their streams' last events may move the decision's instant: everything is decided at it.
         states.push(...(await Promise.all(following.map((d) => reader.state(d.streamId, d.decider)))));
         decisions.push(...following);
-        ({ at, decided } = decideAll());
+        try { ({ at, decided } = decideAll()); } catch (error) { return refusedUnlessRecorded(error); }
       }
       const attemptCtx = at === ctx.at ? ctx : { ...ctx, at };
       const subject = primary.decider.subjectOf?.(primary.command);
-      if (decided.every((events) => events.length === 0)) return { state: primaryState, events: [], position: null, duplicate: false };
+      // Satisfied already (by the key's first request, committed meanwhile, when there is one).
+      if (decided.every((events) => events.length === 0)) return (await recorded()) ?? { state: primaryState, events: [], position: null, duplicate: false };
       // Every stream read in this attempt is appended at the version read: the decided streams with
       // their events, the others as a bare version check (a rule looked at them).
       const eventsOf = new Map<string, DomainEvent[]>();

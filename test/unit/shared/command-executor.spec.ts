@@ -247,6 +247,60 @@ describe('CommandExecutor: the instants of a stream never go back', () => {
     await expect(executor.executeJoint(async () => ({ primary: { streamId: 'p-3', decider: stamping, command: { at } }, followUp: async () => [{ streamId: 'p-3', decider: stamping, command: { at } }] }), ctx(at))).rejects.toThrow('Two decisions on stream p-3');
   });
 
+  describe('a retry whose first request commits between the retry\'s key look-up and its decision answers the first result (PostgreSQL probe F4)', () => {
+    const upcasters = () => new EventUpcasters([{ schemaVersions: { Stamped: 1, Refused: 1 }, upcast: (_t, _v, data) => data }]);
+    /** The retry's first look-up of the key misses; its first request commits right after it. */
+    const racedRetry = async <C, S>(decider: Decider<C, any, S>, command: C, expectedVersion?: number) => {
+      const store = new InMemoryEventStore();
+      const executor = new CommandExecutor(store, { waitFor: async () => undefined }, upcasters());
+      const at = '2026-03-01T10:00:00.000Z';
+      const streamId = `s-${randomUUID()}`;
+      await executor.execute({ streamId, decider }, command, ctx(at));
+      const same = { ...ctx(at), commandId: 'retried-key' };
+      const find = store.findIdempotentAppend.bind(store);
+      let first: Awaited<ReturnType<typeof executor.execute>> | undefined;
+      let raced = false;
+      store.findIdempotentAppend = async (key) => {
+        const found = await find(key);
+        if (!raced) {
+          raced = true;
+          // Sent to another instance on the same log (an executor with its own reader and queues).
+          first = await new CommandExecutor(store, { waitFor: async () => undefined }, upcasters()).execute({ streamId, decider }, command, same, expectedVersion);
+        }
+        return found;
+      };
+      const retry = await executor.execute({ streamId, decider }, command, same, expectedVersion);
+      return { retry, first: first!, store, streamId };
+    };
+
+    it('not CONCURRENCY_CONFLICT for the version its own first request moved', async () => {
+      const { retry, first, store, streamId } = await racedRetry(stamping, { at: '2026-03-01T10:00:00.000Z' }, 0);
+      expect(retry).toMatchObject({ duplicate: true, events: first.events, position: first.position });
+      expect(await store.streamVersion(streamId)).toBe(1);
+    });
+
+    it('not a refusal by a rule its own first request now breaks', async () => {
+      // Once: a second one is refused (a name now taken, a status already left...).
+      const once: Decider<{ at: string }, Stamped, { last?: string }> = {
+        ...stamping,
+        decide: (c, s) => {
+          if (s.last === 'done') throw new ForbiddenError('already done');
+          return [{ type: 'Stamped', data: { at: s.last === undefined ? c.at : 'done' } }];
+        },
+      };
+      const { retry, first, store, streamId } = await racedRetry(once, { at: '2026-03-01T10:00:00.000Z' });
+      expect(retry).toMatchObject({ duplicate: true, events: first.events });
+      expect(await store.streamVersion(streamId)).toBe(1);
+    });
+
+    it('not the no-op of a command its own first request satisfied', async () => {
+      const toggle: Decider<{ at: string }, Stamped, { last?: string }> = { ...stamping, decide: (c, s) => (s.last === 'on' ? [] : [{ type: 'Stamped', data: { at: s.last === undefined ? c.at : 'on' } }]) };
+      const { retry, first } = await racedRetry(toggle, { at: '2026-03-01T10:00:00.000Z' });
+      expect(first.events).toHaveLength(1);
+      expect(retry).toMatchObject({ duplicate: true, events: first.events });
+    });
+  });
+
   it('a commandId another kind of command took while this one was decided (both at once) is BAD_USER_INPUT, not the other\'s answer', async () => {
     const store = new InMemoryEventStore();
     const executor = new CommandExecutor(store, { waitFor: async () => undefined }, new EventUpcasters([{ schemaVersions: { Stamped: 1 }, upcast: (_t, _v, data) => data }]));
