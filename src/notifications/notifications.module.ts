@@ -2,6 +2,7 @@ import { Inject, Module, type BeforeApplicationShutdown, type OnApplicationBoots
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { redactedWebhookUrl } from '../config/webhook-settings.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
+import { IntegrityMonitor } from '../platform/integrity-monitor.js';
 import { Metrics } from '../platform/observability/metrics.js';
 import { PostgresCoordination } from '../platform/postgres-coordination.js';
 import { openDisposableDatabase } from '../projections/read-model-database.js';
@@ -28,8 +29,8 @@ export const WEBHOOK_DISPATCHER = Symbol('WEBHOOK_DISPATCHER');
   providers: [
     {
       provide: WEBHOOK_DISPATCHER,
-      inject: [APP_CONFIG, EVENT_STORE, EventUpcasters, AggregateReader, JsonLogger, Metrics],
-      useFactory: (config: AppConfig, store: EventStore, upcasters: EventUpcasters, aggregates: AggregateReader, root: JsonLogger, metrics: Metrics): WebhookDispatcher | null => {
+      inject: [APP_CONFIG, EVENT_STORE, EventUpcasters, AggregateReader, JsonLogger, Metrics, IntegrityMonitor],
+      useFactory: (config: AppConfig, store: EventStore, upcasters: EventUpcasters, aggregates: AggregateReader, root: JsonLogger, metrics: Metrics, integrity: IntegrityMonitor): WebhookDispatcher | null => {
         const settings = config.webhook;
         const log = root.child('webhooks');
         if (!settings) {
@@ -60,6 +61,8 @@ export const WEBHOOK_DISPATCHER = Symbol('WEBHOOK_DISPATCHER');
             timeoutMs: settings.timeoutMs,
             retry: { initialMs: settings.retryInitialMs, maxMs: settings.retryMaxMs },
             instrumentation: metrics,
+            // A notice only for an event the log's verification covers (a forged row is found first).
+            trust: integrity,
           },
           log,
         );

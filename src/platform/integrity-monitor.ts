@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { AnchoredIntegrityReport, LogAnchor } from '../event-store/anchored-verification.js';
 import type { EventStore, RecordedEvent } from '../event-store/event-store.port.js';
 import { decodePosition, encodePosition, eventHash } from '../event-store/hash-chain.js';
+import type { LogTrust } from '../shared/application/log-trust.js';
 import { storeWritesChain, type IntegrityReport, type VerifiedHead } from '../event-store/integrity-verifier.js';
 import type { TrustedKeys } from '../event-store/signing.js';
 import { IntegrityBrokenError } from '../shared/domain/errors.js';
@@ -77,7 +78,7 @@ interface VerifiedState extends VerifiedHead {
  * refused (INTEGRITY_BROKEN); queries go on so that auditors can look. There is no way back
  * but an operator's: restore the log (the export) and restart.
  */
-export class IntegrityMonitor {
+export class IntegrityMonitor implements LogTrust {
   private state: IntegrityStatus = 'VERIFYING';
   /** The store the recorded head was verified on (readState), when the record says. */
   private recordedOn: string | null = null;
@@ -137,6 +138,37 @@ export class IntegrityMonitor {
   /** The report of the failed verification, while BROKEN. */
   get failure(): IntegrityReport | null {
     return this.broken;
+  }
+
+  /** The first position the log fails verification at, while BROKEN ('' when unknown: everything); else null (LogTrust). */
+  untrustedFrom(): string | null {
+    return this.state === 'BROKEN' ? (this.broken?.firstBrokenPosition ?? '') : null;
+  }
+
+  /** The head up to which every commit is verified (LogTrust); undefined where the store writes no chain. */
+  verifiedUpTo(): string | null | undefined {
+    return storeWritesChain(this.store) ? this.covered : undefined;
+  }
+
+  /**
+   * Whether every commit up to `position` is verified (LogTrust): at once when it is, else after a
+   * verification up to the head of now, looked for every `intervalMs` while none succeeds (the
+   * store out of reach). False once the log fails at or before `position`, or when stopped.
+   */
+  async verifiedThrough(position: string, signal?: AbortSignal): Promise<boolean> {
+    if (!storeWritesChain(this.store)) return true;
+    for (;;) {
+      const untrusted = this.untrustedFrom();
+      // Everything before the first broken position was verified by the run that found it.
+      if (untrusted !== null) return position < untrusted;
+      if (this.covered !== null && position <= this.covered) return true;
+      if (this.stopped || signal?.aborted) return false;
+      if (this.watching) await this.catchUp();
+      const covered = this.covered as string | null;
+      if (this.state !== 'BROKEN' && (covered === null || position > covered)) {
+        await new Promise((resolve) => setTimeout(resolve, this.intervalMs).unref?.());
+      }
+    }
   }
 
   /** The gate of every mutation. */

@@ -176,6 +176,7 @@ export class PlatformModule implements OnApplicationShutdown {
                   });
             const react = reactionsOf(features, { executor, aggregates, clock });
             const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, coordination, react, upcasters.upcast, log.child('process-manager'), PROCESS_MANAGER_ACTOR.id);
+            manager.holdFrom(integrity);
             await manager.start();
             await integrity.witness('the reactions', manager.checkpoint);
             return manager;

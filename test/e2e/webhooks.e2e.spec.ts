@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -312,6 +313,36 @@ describe('webhook notices from the real server process to a receiver on loopback
     const earlier = new Set((await expectedNotices()).slice(0, before).map((n) => n.id));
     expect(receiver.requests.slice(from).filter((r) => earlier.has(r.body.id))).toEqual([]);
   }, 120_000);
+
+  it('sends no notice for an event forged into the log, and keeps the checkpoint before it (PostgreSQL probe F1, on the embedded store)', async () => {
+    await until('every notice so far delivered', async () => {
+      const accepted = new Set(receiver.accepted().map((r) => r.body.id));
+      return (await expectedNotices()).every((n) => accepted.has(n.id));
+    });
+    const from = receiver.requests.length;
+    // A copy of the last PlanSubmitted at the head, written by another connection: the hashes are
+    // the original's, so the chain and the signatures fail there.
+    const db = new Database(env.SQLITE_PATH!);
+    db.pragma('busy_timeout = 5000');
+    const row = db.prepare(`SELECT * FROM events WHERE type = 'PlanSubmitted' ORDER BY position DESC LIMIT 1`).get() as Record<string, unknown>;
+    const head = (db.prepare('SELECT MAX(position) AS p FROM events').get() as { p: number }).p;
+    const revision = (db.prepare('SELECT MAX(revision) AS r FROM events WHERE stream_id = ?').get(row.stream_id) as { r: number }).r;
+    const forgedId = randomUUID();
+    db.prepare('INSERT INTO events (position, event_id, stream_id, revision, type, schema_version, data, metadata, recorded_at, prev_hash, hash, chain_hash, hash_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+      head + 1, forgedId, row.stream_id, revision + 1, row.type, row.schema_version, row.data, row.metadata, new Date().toISOString(), row.hash, row.hash, row.chain_hash, row.hash_version,
+    );
+    db.close();
+    await until('the server to hold its notices', () => logLines(server!).some((l) => l.msg === 'webhook notices hold: the log fails verification at or before this event; nothing from there on is sent, and the checkpoint stays before it'));
+    expect(logLines(server!).some((l) => String(l.msg).startsWith('integrity: the event log fails verification'))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.requests.slice(from).map((r) => r.body.id)).not.toContain(noticeId('PlanSubmitted', forgedId));
+    expect(receiver.requests.slice(from)).toEqual([]);
+    // Nor does the checkpoint (webhooks, reactions) pass it: undone, the log resumes where it was.
+    const checkpoints = new Database(join(dir, 'process-manager.sqlite'), { readonly: true });
+    const saved = checkpoints.prepare('SELECT name, position FROM process_checkpoints').all() as { name: string; position: string }[];
+    checkpoints.close();
+    for (const { position } of saved) expect(Number(position)).toBeLessThan(head + 1);
+  }, 60_000);
 });
 
 /**

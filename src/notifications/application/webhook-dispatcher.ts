@@ -1,6 +1,7 @@
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../../event-store/event-store.port.js';
 import { LeadershipPoll, type ReactionsCoordination } from '../../shared/application/reactions-coordination.js';
 import { describeError } from '../../shared/application/transient-errors.js';
+import { TRUST_EVERYTHING, type LogTrust } from '../../shared/application/log-trust.js';
 import type { JsonLogger } from '../../shared/logging/json-logger.js';
 import { noticeBody, signatureOf, SIGNATURE_HEADER, type Notice } from '../domain/notice.js';
 import { retryDelayMs, type RetryPolicy } from '../domain/retry-schedule.js';
@@ -28,6 +29,8 @@ export interface WebhookDispatcherOptions {
   post?: (post: WebhookPost) => Promise<PostOutcome>;
   /** Told of every delivery attempt's outcome (the platform's metrics). */
   instrumentation?: WebhookInstrumentation;
+  /** The log's verification: no notice is sent for an event it has not verified (default: everything trusted). */
+  trust?: LogTrust;
 }
 
 /** What the dispatcher reports, for metrics (src/platform/observability/metrics.ts implements it). */
@@ -162,6 +165,9 @@ export class WebhookDispatcher {
     this.subscription = this.store.subscribeToAll({
       from,
       onEvent: async (raw) => {
+        // Nothing is told, nor the checkpoint moved, past what the log's verification covers: a
+        // forged event is found within the monitor's look (LogTrust).
+        if (!(await (this.options.trust ?? TRUST_EVERYTHING).verifiedThrough(raw.position, abort.signal))) return this.hold(raw.position, generation);
         const event = this.upcast(raw);
         if (isNoticeSource(event.type)) {
           await this.deliver(event, generation, abort.signal);
@@ -190,6 +196,22 @@ export class WebhookDispatcher {
         }, delayMs);
       },
     });
+  }
+
+  /** The log fails verification at or before `position`: nothing more is sent until an operator restores it and restarts. */
+  private hold(position: string, generation: number): never {
+    if (generation === this.generation && !this.stopped) {
+      this.generation++;
+      this.abort.abort();
+      void this.subscription?.close();
+      this.subscription = undefined;
+      this.log.error('webhook notices hold: the log fails verification at or before this event; nothing from there on is sent, and the checkpoint stays before it', {
+        position,
+        untrustedFrom: this.options.trust?.untrustedFrom() ?? null,
+        checkpoint: this.saved,
+      });
+    }
+    throw new Stopped();
   }
 
   /** Sends the event's notice until a 2xx; throws only Stopped (shutdown, lost lead). */

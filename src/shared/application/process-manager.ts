@@ -2,6 +2,7 @@ import type { EventStore, RecordedEvent, SubscriptionHandle } from '../../event-
 import { LeadershipPoll, type ReactionsCoordination } from './reactions-coordination.js';
 import { DomainError } from '../domain/errors.js';
 import { PositionWaiters } from './position-waiters.js';
+import { TRUST_EVERYTHING, type LogTrust } from './log-trust.js';
 import type { JsonLogger } from '../logging/json-logger.js';
 import { Backoff, describeError, isTransientStorageError, type RetryState } from './transient-errors.js';
 
@@ -9,6 +10,9 @@ import { Backoff, describeError, isTransientStorageError, type RetryState } from
 
 /** A reaction: runs the commands that follow from one recorded event (idempotent by construction). */
 export type Reaction = (event: RecordedEvent) => Promise<void>;
+
+/** How often a checkpoint held back by the log's verification is saved again (the monitor looks every 200 ms). */
+const CHECKPOINT_VERIFIED_LOOK_MS = 250;
 
 /** Events whose preceding position recoverCheckpoint keeps while it reads the log (see there). */
 const RECOVERY_WINDOW = 100_000;
@@ -61,6 +65,7 @@ export class ProcessManager {
     if (this.stopped) return false; // stopped while the lock was being taken: close() releases it
     const saved = await this.coordination.load(this.name);
     const from = saved ? saved.position : await this.recoverCheckpoint();
+    this.savedAt = saved?.position ?? null;
     this.leading = true;
     this.reached.reset(from);
     this.log.info('process manager runs the reactions on this instance', { processManager: this.name, from });
@@ -98,7 +103,12 @@ export class ProcessManager {
     // crash in between replays the page's reactions, which are idempotent).
     const onPage = async (page: RecordedEvent[]) => {
       let last: string | null = null;
+      let untrusted: string | null = null;
       for (const raw of page) {
+        // Nothing at or past where the log fails verification is reacted to, nor the checkpoint moved there (LogTrust).
+        untrusted = this.trust.untrustedFrom();
+        if (untrusted !== null && raw.position >= untrusted) break;
+        untrusted = null;
         const event = this.upcast(raw);
         try {
           await this.react(event);
@@ -112,8 +122,9 @@ export class ProcessManager {
         last = event.position;
         this.reached.advance(event.position);
       }
+      if (last !== null) await this.saveCheckpoint(last, generation);
+      if (untrusted !== null) return this.hold(untrusted, generation);
       if (last === null) return;
-      await this.coordination.save(this.name, last);
       const ended = this.backoff.succeeded();
       if (ended) this.log.info('process manager resumed after a transient storage error', { processManager: this.name, since: ended.since, attempts: ended.attempts, position: last });
     };
@@ -145,6 +156,53 @@ export class ProcessManager {
         this.log.error('process manager stopped', { processManager: this.name, error: error instanceof Error ? error.message : String(error) });
       },
     });
+  }
+
+  /** What the log's verification says: the reactions hold where it fails (default: everything trusted). */
+  holdFrom(trust: LogTrust): void {
+    this.trust = trust;
+  }
+  private trust: LogTrust = TRUST_EVERYTHING;
+
+  /** The checkpoint as saved last (null: none), and a later one waiting for the log's verification to cover it. */
+  private savedAt: string | null = null;
+  private pendingSave?: { position: string; timer: NodeJS.Timeout };
+
+  /**
+   * Saves the checkpoint at `last`, but never past what the log's verification covers now
+   * (LogTrust.verifiedUpTo): the reactions run at once, while the checkpoint follows the monitor's
+   * looks, so that an event forged at the head is never passed by it (undone, the log then
+   * resumes). The rest is saved once covered, on a timer; a restart before replays those
+   * reactions, which are idempotent.
+   */
+  private async saveCheckpoint(last: string, generation: number): Promise<void> {
+    const verified = this.trust.verifiedUpTo();
+    const upTo = verified === undefined || (verified !== null && verified >= last) ? last : verified;
+    if (upTo !== null && (this.savedAt === null || upTo > this.savedAt)) {
+      await this.coordination.save(this.name, upTo);
+      this.savedAt = upTo;
+    }
+    if (upTo === last) return;
+    if (this.pendingSave) clearTimeout(this.pendingSave.timer);
+    const timer = setTimeout(() => {
+      if (generation !== this.generation || this.pendingSave?.timer !== timer) return;
+      this.pendingSave = undefined;
+      this.saveCheckpoint(last, generation).catch((error: unknown) =>
+        this.log.warn('process manager checkpoint not saved: saved with the next page', { processManager: this.name, error: describeError(error) }),
+      );
+    }, CHECKPOINT_VERIFIED_LOOK_MS);
+    timer.unref?.();
+    this.pendingSave = { position: last, timer };
+  }
+
+  /** Stops following at the first untrusted position: commands waiting for it or later are let go (they read what there is). */
+  private hold(untrusted: string, generation: number): void {
+    if (generation !== this.generation) return;
+    this.generation++;
+    this.reached.releaseFrom(untrusted);
+    void this.subscription?.close();
+    this.subscription = undefined;
+    this.log.error('reactions hold: the log fails verification from this position, and nothing from there on is reacted to', { processManager: this.name, from: untrusted, checkpoint: this.reached.current });
   }
 
   /**
@@ -243,6 +301,8 @@ export class ProcessManager {
     this.generation++;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    clearTimeout(this.pendingSave?.timer);
+    this.pendingSave = undefined;
     await this.subscription?.close();
     this.subscription = undefined;
   }
