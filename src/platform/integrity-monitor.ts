@@ -19,6 +19,8 @@ export type IntegrityStatus = 'VERIFYING' | 'OK' | 'BROKEN';
  * signatures' query, the first page) is paid once per interval instead of once per commit.
  */
 export const INTEGRITY_CHECK_INTERVAL_MS = 200;
+/** How soon verifiedThrough asks again for a position the head it verified did not reach. */
+const VERIFIED_THROUGH_LOOK_MS = 50;
 
 /**
  * The whole log is verified again in the background, over and over, at most once a minute and at
@@ -152,8 +154,8 @@ export class IntegrityMonitor implements LogTrust {
 
   /**
    * Whether every commit up to `position` is verified (LogTrust): at once when it is, else after a
-   * verification up to the head of now, looked for every `intervalMs` while none succeeds (the
-   * store out of reach). False once the log fails at or before `position`, or when stopped.
+   * verification up to the head of now, asked again every VERIFIED_THROUGH_LOOK_MS while that head
+   * is short of it. False once the log fails at or before `position`, or when stopped.
    */
   async verifiedThrough(position: string, signal?: AbortSignal): Promise<boolean> {
     if (!storeWritesChain(this.store)) return true;
@@ -166,7 +168,8 @@ export class IntegrityMonitor implements LogTrust {
       if (this.watching) await this.catchUp();
       const covered = this.covered as string | null;
       if (this.state !== 'BROKEN' && (covered === null || position > covered)) {
-        await new Promise((resolve) => setTimeout(resolve, this.intervalMs).unref?.());
+        // Not in the log this store shows yet (another connection's commit, not yet synced), or the store out of reach.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(this.intervalMs, VERIFIED_THROUGH_LOOK_MS)).unref?.());
       }
     }
   }

@@ -160,6 +160,27 @@ describe.each(VERIFICATIONS)('IntegrityMonitor, verifying %s', (_where, verifica
     expect(log.errors).toContain('integrity: the event log fails verification; mutations are refused');
   });
 
+  it('verifiedThrough (LogTrust): a new commit is verified on asking, without waiting for the interval; a forged one is not, nor anything after it, while what came before still is', async () => {
+    const { dir, store, monitor } = await setUp(3_600_000);
+    await store.append('s-0', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
+    await monitor.start();
+    const [appended] = (await store.append('s-1', [newEvent()], { expectedVersion: ExpectedVersion.noStream })).events;
+    expect(monitor.verifiedUpTo()! < appended!.position).toBe(true);
+    expect(await monitor.verifiedThrough(appended!.position)).toBe(true);
+    expect(monitor.verifiedUpTo()).toBe(appended!.position);
+    expect(monitor.untrustedFrom()).toBeNull();
+    const forged = pos(slipInForgedEvent(join(dir, 'events.sqlite')));
+    // The store shows another connection's commit once it has synced it: asked until it does.
+    let trusted = true;
+    for (let i = 0; i < 100 && trusted; i++) {
+      trusted = await monitor.verifiedThrough(forged);
+      if (trusted) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(trusted).toBe(false);
+    expect(monitor.untrustedFrom()).toBe(forged);
+    expect(await monitor.verifiedThrough(appended!.position)).toBe(true);
+  });
+
   it('finds such a commit on its own, at its interval', async () => {
     const { dir, store, monitor } = await setUp(20);
     await store.append('s-0', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
