@@ -9,7 +9,7 @@ import { FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
 import { dayInJapan, isNonEmptyText, optionalText, requireActorOrRole, requireRole, samePerson, violation } from '../../shared/domain/guards.js';
 import type { RecordControlProgress, RecordPassedDeadlines } from './risk.commands.js';
 import type { ControlBecameOverdue, ControlProgressRecorded, RiskEvent } from './risk.events.js';
-import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk } from './risk.rules.js';
+import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk, withConsentInvalidation } from './risk.rules.js';
 import type { RiskControl, RiskState } from './risk.state.js';
 import { reviewDue, reviewDueRecorded } from './review.js';
 import {
@@ -118,7 +118,7 @@ export function decideControlProgress(c: RecordControlProgress, state: RiskState
   const sameNote = note === undefined || note === current.note;
   if (c.status === current.status && percent === current.progressPercent && sameNote && newEvidence.length === 0) return [];
 
-  return [
+  const recorded: RiskEvent[] = [
     {
       type: 'ControlProgressRecorded',
       data: {
@@ -134,6 +134,9 @@ export function decideControlProgress(c: RecordControlProgress, state: RiskState
       },
     },
   ];
+  // Progress is no material change; a control given up is: the residual risk its owner accepted
+  // (or is asked to) rested on it, as on controls decided again (Art.20; auditor probe F5).
+  return c.status === 'CANCELLED' ? withConsentInvalidation(state, recorded, 'CONTROLS_REVISED', c.at) : recorded;
 }
 
 function distinctCitations(citations: readonly EvidenceCitation[]): EvidenceCitation[] {

@@ -18,6 +18,7 @@ import {
   PRINTER_RISK,
   RISK,
   acceptedEvents,
+  awaitingConsentEvents,
   analyseInformal,
   continueHistory,
   control,
@@ -135,6 +136,16 @@ describe('RecordControlProgress (Art.18, 19)', () => {
       .when(progress('CANCELLED', { actor: committee, note: 'Out of budget' }))
       .thenMatches([{ type: 'ControlProgressRecorded', data: { status: 'CANCELLED', progressPercent: 40 } }]);
     given(riskDecider, cancelled()).when(progress('CANCELLED', { actor: committee, note: 'again' })).thenNothing();
+  });
+
+  it('cancelling a control of a risk whose owner accepted (or is asked to accept) the residual risk makes that consent stale: what it rested on is given up (auditor probe F5); progress does not', () => {
+    for (const before of [acceptedEvents(), awaitingConsentEvents()]) {
+      const { state } = given(riskDecider, before)
+        .when(progress('CANCELLED', { actor: committee, note: 'Replaced by multi-sig' }))
+        .thenMatches([{ type: 'ControlProgressRecorded', data: { status: 'CANCELLED' } }, { type: 'ResidualConsentInvalidated', data: { reason: 'CONTROLS_REVISED' } }]);
+      expect(state).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'STALE' } });
+    }
+    given(riskDecider, acceptedEvents()).when(progress('IN_PROGRESS', { progressPercent: 40 })).thenMatches([{ type: 'ControlProgressRecorded' }]);
   });
 
   describe('refusals', () => {

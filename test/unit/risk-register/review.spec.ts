@@ -88,12 +88,13 @@ describe('RecordReview (Art. 12(3)-(4), Art. 10)', () => {
     expect(controlIds).toEqual(['ctl-multisig', 'ctl-hsm']);
     const progressTo = (controlId: string, status: 'CANCELLED' | 'IMPLEMENTED'): RecordControlProgress =>
       ({ type: 'RecordControlProgress', riskId: RISK, controlId, status, actor: committee, at: T2, ...(status === 'CANCELLED' ? { note: 'Replaced' } : {}) });
-    const allCancelled = continueHistory(accepted, ...controlIds.map((id) => progressTo(id, 'CANCELLED')));
+    // A control cancelled makes the consent stale (a material change): the owner accepts again, then the review.
+    const allCancelled = continueHistory(accepted, ...controlIds.map((id) => progressTo(id, 'CANCELLED')), awaitConsent(), recordConsent(true));
     given(riskDecider, allCancelled)
       .when(review('rv-1', 1, 1))
       .thenThrows(RuleViolationError, { rule: 'CONTROLS_NOT_IMPLEMENTED', article: 'Art.12(3)' });
     given(riskDecider, allCancelled).when(review('rv-1', 1, 1, { controlsInPlace: false })).thenMatches([{ type: 'RiskReviewed', data: { controlsInPlace: false, finding: true } }, { type: 'RiskReassessmentOpened' }]);
-    const oneLeft = continueHistory(accepted, progressTo(controlIds[0]!, 'IMPLEMENTED'), ...controlIds.slice(1).map((id) => progressTo(id, 'CANCELLED')));
+    const oneLeft = continueHistory(accepted, progressTo(controlIds[0]!, 'IMPLEMENTED'), ...controlIds.slice(1).map((id) => progressTo(id, 'CANCELLED')), awaitConsent(), recordConsent(true));
     given(riskDecider, oneLeft).when(review('rv-1', 1, 1)).thenMatches([{ type: 'RiskReviewed', data: { controlsInPlace: true, finding: false } }]);
   });
 
