@@ -50,9 +50,9 @@ export function documentRequest<T>(params: URLSearchParams, extra: (errors: Reco
   }
   const lang = single(params, 'lang', errors);
   if (lang !== undefined && !(LANGUAGES as readonly string[]).includes(lang)) errors.lang = `must be one of ${LANGUAGES.join(', ')}`;
-  const asOfText = single(params, 'asOf', errors);
+  const asOfText = plusRestored(single(params, 'asOf', errors));
   const asOf = asOfText === undefined ? null : parseIsoDateTime(asOfText);
-  if (asOfText !== undefined && !asOf) errors.asOf = 'must be an ISO 8601 date or date-time with offset (such as 2026-03-01T09:00:00Z) on a real calendar date';
+  if (asOfText !== undefined && !asOf) errors.asOf = 'must be an ISO 8601 date or date-time with offset (such as 2026-03-01T09:00:00Z, or 2026-03-01T18:00:00%2B09:00 with the plus sign percent-encoded) on a real calendar date';
   const atPosition = single(params, 'atPosition', errors);
   const parsed = extra(errors);
   let point: PointInTime | null = null;
@@ -66,4 +66,13 @@ export function documentRequest<T>(params: URLSearchParams, extra: (errors: Reco
   }
   if (Object.keys(errors).length > 0) throw new BadInputError(errors);
   return { lang: (lang ?? 'ja') as Language, point, ...parsed };
+}
+
+/**
+ * A query string decodes `+` as a space, so `asOf=2026-12-05T13:17:11+09:00` typed into a browser
+ * or curl arrives as `…13:17:11 09:00`, refused with no hint (auditor probe F8). A space just
+ * before the offset of a date-time can only have been a plus: it is read as one.
+ */
+function plusRestored(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : text.replace(/^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:\d{2})$/, '$1+$2');
 }

@@ -1,0 +1,28 @@
+import { describe, expect, it } from '@jest/globals';
+import { documentRequest } from '../../../src/documents/application/document-request.js';
+import { BadInputError } from '../../../src/shared/domain/errors.js';
+
+const request = (query: string) => documentRequest(new URLSearchParams(query), () => ({}));
+
+describe('documentRequest: asOf in a query string', () => {
+  it('reads a date-time whose offset plus sign the query string turned into a space (typed unencoded: auditor probe F8)', () => {
+    const expected = new Date('2026-12-01T04:17:11.000Z');
+    expect(request('asOf=2026-12-01T13:17:11+09:00').point).toEqual({ asOf: expected });
+    expect(request('asOf=2026-12-01T13:17:11%2B09:00').point).toEqual({ asOf: expected });
+    expect(request('asOf=2026-12-01T13:17:11.000+09:00').point).toEqual({ asOf: expected });
+    expect(request('asOf=2026-12-01T13:17+09:00').point).toEqual({ asOf: new Date('2026-12-01T04:17:00.000Z') });
+  });
+
+  it('refuses anything else with a space, and says how to write the offset', () => {
+    for (const query of ['asOf=2026-12-01 13:17:11', 'asOf=2026-12-01T13:17:11 9:00', 'asOf=+2026-12-01T13:17:11 09:00x']) {
+      let error: unknown;
+      try {
+        request(query);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(BadInputError);
+      expect((error as BadInputError).fields.asOf).toMatch(/%2B09:00/);
+    }
+  });
+});
