@@ -217,6 +217,40 @@ describe('PostgresEventStore: gap-free global order under 16 concurrent writers'
   });
 });
 
+describe('PostgresEventStore.awaitCommitted', () => {
+  let fixture: ReturnType<typeof schemaFixture> | undefined;
+  afterEach(async () => {
+    await fixture?.cleanup();
+    fixture = undefined;
+  });
+
+  it('waits for a commit in flight on another connection (it stamps recordedAt under the append lock, held to COMMIT): an asOf just past then sees it (probe F3)', async () => {
+    fixture = schemaFixture();
+    const reader = fixture.open();
+    await reader.init();
+    const lockKey = (await import('../../src/event-store/postgres/postgres-event-store.js')).advisoryKey(`append/${fixture.schema}`);
+    const writer = new pg.Client({ connectionString: databaseUrl });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey]);
+      let settled = false;
+      const waiting = reader.awaitCommitted().finally(() => {
+        settled = true;
+      });
+      await sleep(150);
+      expect(settled).toBe(false);
+      await writer.query('COMMIT');
+      await waiting;
+      expect(settled).toBe(true);
+    } finally {
+      await writer.end();
+    }
+    // With nothing in flight it answers at once.
+    await reader.awaitCommitted();
+  });
+});
+
 describe('PostgresEventStore specifics', () => {
   let fixture: ReturnType<typeof schemaFixture>;
   afterEach(async () => fixture?.cleanup());
