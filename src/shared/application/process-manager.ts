@@ -11,9 +11,6 @@ import { Backoff, describeError, isTransientStorageError, type RetryState } from
 /** A reaction: runs the commands that follow from one recorded event (idempotent by construction). */
 export type Reaction = (event: RecordedEvent) => Promise<void>;
 
-/** How often a checkpoint held back by the log's verification is saved again (the monitor looks every 200 ms). */
-const CHECKPOINT_VERIFIED_LOOK_MS = 250;
-
 /** Events whose preceding position recoverCheckpoint keeps while it reads the log (see there). */
 const RECOVERY_WINDOW = 100_000;
 
@@ -166,14 +163,14 @@ export class ProcessManager {
 
   /** The checkpoint as saved last (null: none), and a later one waiting for the log's verification to cover it. */
   private savedAt: string | null = null;
-  private pendingSave?: { position: string; timer: NodeJS.Timeout };
+  private pendingSave: string | null = null;
 
   /**
    * Saves the checkpoint at `last`, but never past what the log's verification covers now
-   * (LogTrust.verifiedUpTo): the reactions run at once, while the checkpoint follows the monitor's
-   * looks, so that an event forged at the head is never passed by it (undone, the log then
-   * resumes). The rest is saved once covered, on a timer; a restart before replays those
-   * reactions, which are idempotent.
+   * (LogTrust.verifiedUpTo): the reactions run at once, while the checkpoint follows the
+   * verification, so that an event forged at the head is never passed by it (undone, the log then
+   * resumes). The rest is saved once verified, which is asked for at once (other instances wait
+   * for this checkpoint); a restart before replays those reactions, which are idempotent.
    */
   private async saveCheckpoint(last: string, generation: number): Promise<void> {
     const verified = this.trust.verifiedUpTo();
@@ -183,16 +180,15 @@ export class ProcessManager {
       this.savedAt = upTo;
     }
     if (upTo === last) return;
-    if (this.pendingSave) clearTimeout(this.pendingSave.timer);
-    const timer = setTimeout(() => {
-      if (generation !== this.generation || this.pendingSave?.timer !== timer) return;
-      this.pendingSave = undefined;
-      this.saveCheckpoint(last, generation).catch((error: unknown) =>
-        this.log.warn('process manager checkpoint not saved: saved with the next page', { processManager: this.name, error: describeError(error) }),
-      );
-    }, CHECKPOINT_VERIFIED_LOOK_MS);
-    timer.unref?.();
-    this.pendingSave = { position: last, timer };
+    this.pendingSave = last;
+    void this.trust
+      .verifiedThrough(last)
+      .then(async (verifiedNow) => {
+        if (!verifiedNow || generation !== this.generation || this.pendingSave !== last) return;
+        this.pendingSave = null;
+        await this.saveCheckpoint(last, generation);
+      })
+      .catch((error: unknown) => this.log.warn('process manager checkpoint not saved: saved with the next page', { processManager: this.name, error: describeError(error) }));
   }
 
   /** Stops following at the first untrusted position: commands waiting for it or later are let go (they read what there is). */
@@ -301,8 +297,7 @@ export class ProcessManager {
     this.generation++;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    clearTimeout(this.pendingSave?.timer);
-    this.pendingSave = undefined;
+    this.pendingSave = null;
     await this.subscription?.close();
     this.subscription = undefined;
   }
