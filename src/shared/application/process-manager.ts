@@ -11,6 +11,9 @@ import { Backoff, describeError, isTransientStorageError, type RetryState } from
 /** A reaction: runs the commands that follow from one recorded event (idempotent by construction). */
 export type Reaction = (event: RecordedEvent) => Promise<void>;
 
+/** How long stop() waits for the verification of the checkpoint held back for it. */
+const PENDING_SAVE_AT_STOP_MS = 2_000;
+
 /** Events whose preceding position recoverCheckpoint keeps while it reads the log (see there). */
 const RECOVERY_WINDOW = 100_000;
 
@@ -297,9 +300,23 @@ export class ProcessManager {
     this.generation++;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.pendingSave = null;
     await this.subscription?.close();
     this.subscription = undefined;
+    await this.savePending();
+  }
+
+  /** At stop: the part of the checkpoint held back for the verification, saved once verified (bounded: shutdown has seconds). */
+  private async savePending(): Promise<void> {
+    const pending = this.pendingSave;
+    this.pendingSave = null;
+    if (pending === null || !this.leading || (this.savedAt !== null && pending <= this.savedAt)) return;
+    try {
+      if (!(await this.trust.verifiedThrough(pending, AbortSignal.timeout(PENDING_SAVE_AT_STOP_MS)))) return;
+      await this.coordination.save(this.name, pending);
+      this.savedAt = pending;
+    } catch (error) {
+      this.log.warn('process manager checkpoint not saved at stop: its last reactions run again at the next start', { processManager: this.name, error: describeError(error) });
+    }
   }
 
   /** Stops, then releases the coordination (its checkpoint database, its lock). */

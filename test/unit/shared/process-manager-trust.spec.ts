@@ -1,0 +1,103 @@
+/**
+ * The reactions and the log's verification (LogTrust): nothing at or past the first untrusted
+ * position is reacted to, and the checkpoint is never saved past what the verification covers,
+ * the rest once it does, or at stop (PostgreSQL probe F1: a forged event's position was saved).
+ */
+import { describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
+import { ExpectedVersion, type NewEvent, type RecordedEvent } from '../../../src/event-store/event-store.port.js';
+import type { LogTrust } from '../../../src/shared/application/log-trust.js';
+import { ProcessManager } from '../../../src/shared/application/process-manager.js';
+import { SoleInstance } from '../../../src/shared/application/reactions-coordination.js';
+import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
+
+const event = (): NewEvent => ({
+  eventId: randomUUID(),
+  type: 'Happened',
+  schemaVersion: 1,
+  data: {},
+  metadata: { actor: { id: 'alice', name: 'alice', roles: ['ADMIN'] }, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: randomUUID(), causationId: randomUUID() },
+});
+
+/** A verification the test moves by hand: verified up to `upTo`; broken from `broken`. */
+class ManualTrust implements LogTrust {
+  upTo: string | null = null;
+  broken: string | null = null;
+  private waiters: (() => void)[] = [];
+  untrustedFrom = () => this.broken;
+  verifiedUpTo = () => this.upTo;
+  async verifiedThrough(position: string, signal?: AbortSignal): Promise<boolean> {
+    for (;;) {
+      if (this.broken !== null) return position < this.broken;
+      if (this.upTo !== null && position <= this.upTo) return true;
+      if (signal?.aborted) return false;
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        signal?.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
+  }
+  verify(upTo: string): void {
+    this.upTo = upTo;
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
+
+async function setUp(events: number) {
+  const store = new InMemoryEventStore();
+  await store.init();
+  const written: RecordedEvent[] = [];
+  for (let i = 0; i < events; i++) written.push((await store.append(`s-${randomUUID()}`, [event()], { expectedVersion: ExpectedVersion.noStream })).events[0]!);
+  const db = new Database(':memory:');
+  const coordination = new SoleInstance(db);
+  const trust = new ManualTrust();
+  const reacted: string[] = [];
+  const manager = new ProcessManager('test', store, coordination, async (e) => void reacted.push(e.position), (e) => e, new JsonLogger('test', 'error'));
+  manager.holdFrom(trust);
+  const saved = async () => (await coordination.load('test'))?.position ?? null;
+  return { store, written, trust, reacted, manager, saved };
+}
+
+const until = async (done: () => boolean | Promise<boolean>) => {
+  for (let i = 0; i < 200 && !(await done()); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+};
+
+describe('ProcessManager and the verification of the log', () => {
+  it('reacts at once, but saves its checkpoint no further than verified, and the rest once verified', async () => {
+    const { written, trust, reacted, manager, saved } = await setUp(5);
+    trust.upTo = written[1]!.position;
+    await manager.start();
+    await until(() => reacted.length === 5);
+    expect(reacted).toEqual(written.map((e) => e.position));
+    await until(async () => (await saved()) !== null);
+    expect(await saved()).toBe(written[1]!.position);
+    trust.verify(written[4]!.position);
+    await until(async () => (await saved()) === written[4]!.position);
+    expect(await saved()).toBe(written[4]!.position);
+    await manager.stop();
+  });
+
+  it('saves at stop what is verified by then', async () => {
+    const { written, trust, reacted, manager, saved } = await setUp(3);
+    await manager.start();
+    await until(() => reacted.length === 3);
+    expect(await saved()).toBeNull();
+    setTimeout(() => trust.verify(written[2]!.position), 20);
+    await manager.stop();
+    expect(await saved()).toBe(written[2]!.position);
+  });
+
+  it('holds at the first untrusted position: nothing there or after is reacted to, and the checkpoint stays before it', async () => {
+    const { written, trust, reacted, manager, saved } = await setUp(4);
+    trust.upTo = written[3]!.position;
+    trust.broken = written[2]!.position;
+    await manager.start();
+    await until(() => reacted.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(reacted).toEqual([written[0]!.position, written[1]!.position]);
+    expect(await saved()).toBe(written[1]!.position);
+    await manager.stop();
+  });
+});
