@@ -16,6 +16,8 @@ const LEAD_LEASE_MS = 30_000;
 const LEAD_HEARTBEAT_MS = 5_000;
 
 export class PostgresCoordination implements ReactionsCoordination {
+  /** The instances that do not lead wait for this checkpoint (ProcessManager.waitFor). */
+  readonly othersWait = true;
   private readonly pool: pg.Pool;
   private leader?: pg.Client;
   private readonly lockKey: string;

@@ -172,8 +172,10 @@ export class ProcessManager {
    * Saves the checkpoint at `last`, but never past what the log's verification covers now
    * (LogTrust.verifiedUpTo): the reactions run at once, while the checkpoint follows the
    * verification, so that an event forged at the head is never passed by it (undone, the log then
-   * resumes). The rest is saved once verified, which is asked for at once (other instances wait
-   * for this checkpoint); a restart before replays those reactions, which are idempotent.
+   * resumes). The rest is saved with a later page, or at stop; where other instances wait for this
+   * checkpoint, as soon as a verification asked for at once covers it (asked for after every page
+   * where nobody waits, verifications would run back to back for nothing). A restart after a
+   * crash replays those reactions, which are idempotent.
    */
   private async saveCheckpoint(last: string, generation: number): Promise<void> {
     const verified = this.trust.verifiedUpTo();
@@ -184,6 +186,7 @@ export class ProcessManager {
     }
     if (upTo === last) return;
     this.pendingSave = last;
+    if (!this.coordination.othersWait) return;
     void this.trust
       .verifiedThrough(last)
       .then(async (verifiedNow) => {

@@ -14,6 +14,12 @@ export interface ReactionsCoordination {
   load(name: string): Promise<{ position: string | null } | undefined>;
   save(name: string, position: string): Promise<void> | void;
   close(): Promise<void>;
+  /**
+   * Whether other instances read this checkpoint to know that the reactions to a command are done
+   * (PostgreSQL): then a part held back for the log's verification is saved as soon as a
+   * verification asked for at once covers it, rather than with the next page.
+   */
+  readonly othersWait?: boolean;
 }
 
 /** How often SoleInstance writes a checkpoint; by default, at every save. */

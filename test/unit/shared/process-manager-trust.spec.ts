@@ -3,7 +3,7 @@
  * position is reacted to, and the checkpoint is never saved past what the verification covers,
  * the rest once it does, or at stop (PostgreSQL probe F1: a forged event's position was saved).
  */
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
@@ -45,17 +45,23 @@ class ManualTrust implements LogTrust {
   }
 }
 
-async function setUp(events: number) {
+/** Stopped after each test, also one that failed (a running manager keeps Jest waiting). */
+const managers: ProcessManager[] = [];
+
+async function setUp(events: number, othersWait = false) {
   const store = new InMemoryEventStore();
   await store.init();
   const written: RecordedEvent[] = [];
   for (let i = 0; i < events; i++) written.push((await store.append(`s-${randomUUID()}`, [event()], { expectedVersion: ExpectedVersion.noStream })).events[0]!);
   const db = new Database(':memory:');
   const coordination = new SoleInstance(db);
+  // As on PostgreSQL: other instances wait for this checkpoint.
+  if (othersWait) Object.defineProperty(coordination, 'othersWait', { value: true });
   const trust = new ManualTrust();
   const reacted: string[] = [];
   const manager = new ProcessManager('test', store, coordination, async (e) => void reacted.push(e.position), (e) => e, new JsonLogger('test', 'error'));
   manager.holdFrom(trust);
+  managers.push(manager);
   const saved = async () => (await coordination.load('test'))?.position ?? null;
   return { store, written, trust, reacted, manager, saved };
 }
@@ -65,8 +71,12 @@ const until = async (done: () => boolean | Promise<boolean>) => {
 };
 
 describe('ProcessManager and the verification of the log', () => {
-  it('reacts at once, but saves its checkpoint no further than verified, and the rest once verified', async () => {
-    const { written, trust, reacted, manager, saved } = await setUp(5);
+  afterEach(async () => {
+    for (const m of managers.splice(0)) await m.stop();
+  });
+
+  it('reacts at once, but saves its checkpoint no further than verified, and (where others wait for it) the rest once verified', async () => {
+    const { written, trust, reacted, manager, saved } = await setUp(5, true);
     trust.upTo = written[1]!.position;
     await manager.start();
     await until(() => reacted.length === 5);
@@ -76,6 +86,25 @@ describe('ProcessManager and the verification of the log', () => {
     trust.verify(written[4]!.position);
     await until(async () => (await saved()) === written[4]!.position);
     expect(await saved()).toBe(written[4]!.position);
+    await manager.stop();
+  });
+
+  it('alone on its store, saves the rest with the next page (asking for no verification of its own)', async () => {
+    const { store, written, trust, reacted, manager, saved } = await setUp(3);
+    trust.upTo = written[0]!.position;
+    await manager.start();
+    await until(() => reacted.length === 3);
+    await until(async () => (await saved()) !== null);
+    trust.verify(written[2]!.position);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(await saved()).toBe(written[0]!.position);
+    const next = (await store.append(`s-${randomUUID()}`, [event()], { expectedVersion: ExpectedVersion.noStream })).events[0]!;
+    await until(() => reacted.length === 4);
+    trust.verify(next.position);
+    // The next page saves what is verified by then.
+    await store.append(`s-${randomUUID()}`, [event()], { expectedVersion: ExpectedVersion.noStream });
+    await until(async () => (await saved()) === next.position);
+    expect(await saved()).toBe(next.position);
     await manager.stop();
   });
 
