@@ -2,6 +2,7 @@ import { Controller, Get, Req, Res } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { TokenVerifier } from '../identity/token-verifier.js';
 import { Readiness, type FollowerState } from './readiness.js';
+import { INTEGRITY_POSITION_HEADER } from '../platform/http/integrity-headers.js';
 
 type Request = { headers: Record<string, string | string[] | undefined> };
 type Reply = { status(code: number): { json(body: unknown): void }; setHeader(name: string, value: string): unknown };
@@ -31,7 +32,7 @@ export class HealthController {
     const [s, detailed] = await Promise.all([this.readiness.snapshot(), this.detailed(req)]);
     const follower = (f: FollowerState) => ({ ok: f.ok, ...(detailed ? { checkpoint: f.checkpoint, ...(f.retrying ? { retrying: f.retrying } : {}) } : {}) });
     // The failing position in a header too, as GraphQL answers and documents give it (re-probe F4).
-    if (detailed && s.integrityFailure?.position) res.setHeader('x-integrity-broken-position', s.integrityFailure.position);
+    if (detailed && s.integrityFailure?.position) res.setHeader(INTEGRITY_POSITION_HEADER, s.integrityFailure.position);
     // Stopped for good: unavailable; retrying a transient storage error: degraded (also 503, until it resumes).
     res.status(s.ready ? 200 : 503).json({
       status: s.ready ? 'ok' : s.stopped || s.shuttingDown ? 'unavailable' : 'degraded',

@@ -26,6 +26,7 @@ import { requestIdOf } from '../../shared/logging/request-id.js';
 import { StoreEvidenceFileCommand } from '../application/evidence-commands.js';
 import { EVIDENCE_BLOBS, sha256Of, type EvidenceBlobStore } from '../application/evidence-blobs.js';
 import { UploadRefusedError, checkDeclaration, receiveUpload } from '../application/evidence-upload.js';
+import { INTEGRITY_POSITION_HEADER } from '../../platform/http/integrity-headers.js';
 
 type Request = IncomingMessage & { _body?: boolean; id?: unknown };
 
@@ -285,7 +286,7 @@ export class EvidenceController {
     }
     if (error instanceof DomainError) {
       // An upload or download has a valid token: its refusal for a failing log names the position in a header too, as documents do.
-      if (error instanceof IntegrityBrokenError && error.position) res.setHeader('x-integrity-broken-position', error.position);
+      if (error instanceof IntegrityBrokenError && error.position) res.setHeader(INTEGRITY_POSITION_HEADER, error.position);
       return sendJson(res, httpStatusOf(error), { error: { message: error.message, ...domainExtensions(error) } });
     }
     this.log.error(`evidence ${what} failed`, error);

@@ -1,5 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+/** The header naming the first position that fails verification, to a caller with a valid token (also /health, evidence files). */
+export const INTEGRITY_POSITION_HEADER = 'x-integrity-broken-position';
+
 /** What the headers need of the integrity monitor (platform/integrity-monitor.ts): in-memory fields only. */
 export interface IntegritySource {
   readonly status: string;
@@ -27,5 +30,5 @@ export function integrityHeaderMiddleware(source: IntegritySource) {
 export function integrityHeaders(source: IntegritySource | undefined, authenticated: boolean): [string, string][] {
   if (source?.status !== 'BROKEN') return [];
   const position = authenticated ? source.failure?.firstBrokenPosition : null;
-  return position ? [['x-integrity', 'BROKEN'], ['x-integrity-broken-position', position]] : [['x-integrity', 'BROKEN']];
+  return position ? [['x-integrity', 'BROKEN'], [INTEGRITY_POSITION_HEADER, position]] : [['x-integrity', 'BROKEN']];
 }
