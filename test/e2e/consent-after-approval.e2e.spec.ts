@@ -43,6 +43,10 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
   const retarget = async (riskId: string, targetLikelihood: number, targetImpact: number) =>
     t.ok(`mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id } }`,
       { input: { riskId, options: ['REDUCE'], rationale: 'Cold storage ratio revised', targetLikelihood, targetImpact } }, await as(users.committee));
+  // A material change that keeps what the board approved (its treatment and controls): a new analysis by the owner.
+  const reanalyse = async (riskId: string) =>
+    t.ok(`mutation($input: AnalyseRiskInput!) { analyseRisk(input: $input) { id } }`,
+      { input: { riskId, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'CISO office', rationale: `Re-assessed ${randomUUID()}` } } }, await as(users.riskOwner));
   const plan = async (id: string) => (await t.ok(`query($id: ID!) { plan(id: $id) { ${PLAN} } }`, { id }, await as(users.auditor))).plan;
   const risk = async (id: string) => (await t.ok(`query($id: ID!) { risk(id: $id) { ${RISK} } }`, { id }, await as(users.auditor))).risk;
 
@@ -84,9 +88,30 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     expect(removed.removeRiskFromPlan).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: b, consent: 'ACCEPTED' }] });
   }, 60_000);
 
-  it('a change that keeps the approved level: the owner is asked again and accepting brings the plan back into force', async () => {
+  it('the treatment or controls decided again after approval, the level kept: accepting is refused and appends nothing, the plan stays out of force under its resolution (auditor probe F2)', async () => {
+    const { planId, a, b } = await approvedPlan('content-changed', 'given');
+    await retarget(a, 1, 2); // Rare x Moderate: still LOW, as approved, but not the treatment the board approved
+    await quiesce(t, await logHead(t));
+    expect(await risk(a)).toMatchObject({ consent: { status: 'PENDING', residualLevel: 'LOW', approvedResidualLevel: 'LOW' } });
+    const head = await logHead(t);
+    const refused = errorOf(await accept(planId, a));
+    expect(refused.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'PLAN_CONTENT_NOT_APPROVED', article: 'Art.19(2)' });
+    expect(refused.message).toContain('treatment changed after the board approved');
+    expect(await quiesce(t, head)).toBe(head);
+    expect(await plan(planId)).toMatchObject({ status: 'APPROVED', items: [{ riskId: a, consent: 'STALE' }, { riskId: b, consent: 'ACCEPTED' }] });
+    // The controls too, on the other item (the probe's "annual reminder e-mail" for MFA).
+    await t.ok(`mutation($input: DecideControlsInput!) { decideControls(input: $input) { id } }`, { input: { riskId: b, controls: controlsB } }, await as(users.committee));
+    await quiesce(t, await logHead(t));
+    expect(errorOf(await accept(planId, b)).extensions).toMatchObject({ rule: 'PLAN_CONTENT_NOT_APPROVED' });
+    // The way back to the board: the owner declines, the committee removes the item.
+    await decline(planId, a);
+    await t.ok(`mutation($input: RemoveRiskFromPlanInput!) { removeRiskFromPlan(input: $input) { id } }`, { input: { planId, riskId: a, reason: 'Goes to the board again with its new treatment' } }, await as(users.committee));
+    expect((await plan(planId)).status).toBe('APPROVED');
+  }, 60_000);
+
+  it('a change that keeps what the board approved (a new analysis): the owner is asked again and accepting brings the plan back into force', async () => {
     const { planId, a } = await approvedPlan('level-kept', 'given');
-    await retarget(a, 1, 2); // Rare x Moderate: still LOW
+    await reanalyse(a);
     await quiesce(t, await logHead(t));
     expect(await risk(a)).toMatchObject({ consent: { status: 'PENDING', residualLevel: 'LOW' } });
     const again = await accept(planId, a);
@@ -119,7 +144,7 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
       for (const e of commit) expect(await at(e.position)).toEqual(end);
     };
     let head = await logHead(t);
-    await retarget(a, 1, 2); // still LOW: the owner is asked again
+    await reanalyse(a); // what the board approved kept: the owner is asked again
     await sameAppend(head, 'ResidualConsentInvalidated', ['ResidualConsentBecameStale', 'PlanLeftForce']);
     await quiesce(t, await logHead(t));
     head = await logHead(t);
@@ -304,7 +329,7 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
 
   it('a change while consent was only asked for: asked again, never left STALE, and the owner can answer', async () => {
     const { planId, a, b } = await approvedPlan('while-asked', 'asked');
-    await retarget(a, 1, 2);
+    await reanalyse(a);
     await quiesce(t, await logHead(t));
     expect(await plan(planId)).toMatchObject({ status: 'APPROVED', items: [{ riskId: a, consent: 'PENDING' }, { riskId: b, consent: 'PENDING' }] });
     expect(await risk(a)).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'PENDING' } });
@@ -515,7 +540,8 @@ describe('an acceptance carried to the plan after another item was changed, aske
       await held;
       // Meanwhile B changes materially, its owner is asked again (by the watch) and accepts again.
       const before = await risk(b);
-      answers.push(gql(`mutation($input: DecideControlsInput!) { decideControls(input: $input) { id } }`, { riskId: b, controls: controlsB }, users.committee));
+      // (A new analysis: it keeps the treatment and controls the board approved, so B may be accepted again.)
+      answers.push(gql(`mutation($input: AnalyseRiskInput!) { analyseRisk(input: $input) { id } }`, { riskId: b, method: 'INFORMAL', informal: { likelihood: 3, impact: 2, expert: 'CISO office', rationale: 'Re-assessed' } }, users.riskOwner));
       await until(b, (r) => r.status === 'AWAITING_CONSENT' && r.consent.status === 'PENDING' && r.consent.atVersion > before.consent.atVersion);
       answers.push(accept(b));
       reaccepted = await until(b, (r) => r.status === 'ACCEPTED');

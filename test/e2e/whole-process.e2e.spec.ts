@@ -124,7 +124,14 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
     expect(revised).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'PENDING' } });
     const stalePlan = (await t.ok(`query($id: ID!) { plan(id: $id) { ${PLAN_FIELDS} } }`, { id: plan.id }, users.auditor)).plan;
     expect(stalePlan).toMatchObject({ status: 'APPROVED', items: [expect.objectContaining({ consent: 'STALE' })] });
-    const renewed = (await t.ok(ACCEPT, { input: { planId: plan.id, riskId: risk.id, statement: 'Accepted again with one control' } }, users.riskOwner)).acceptResidualRisk;
+    // Art.19(2): the owner accepts only what the board approved. With one of its controls dropped
+    // the risk is no longer that content: declining (and a new plan) or the controls decided again
+    // as approved.
+    const notApproved = errorOf(await t.gql(ACCEPT, { input: { planId: plan.id, riskId: risk.id, statement: 'Accepted again with one control' } }, users.riskOwner));
+    expect(notApproved.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'PLAN_CONTENT_NOT_APPROVED', article: 'Art.19(2)' });
+    const restored = (await t.ok(CONTROLS, { input: { riskId: risk.id, controls } }, users.committee)).decideControls;
+    expect(restored).toMatchObject({ status: 'AWAITING_CONSENT', consent: { status: 'PENDING' } });
+    const renewed = (await t.ok(ACCEPT, { input: { planId: plan.id, riskId: risk.id, statement: 'Accepted again, the controls as approved' } }, users.riskOwner)).acceptResidualRisk;
     expect(renewed).toMatchObject({ status: 'IN_FORCE', items: [expect.objectContaining({ consent: 'ACCEPTED' })] });
     expect(renewed.items[0].consentRecord.riskStateHash).not.toBe(inForce.items[0].consentRecord.riskStateHash);
 
@@ -133,7 +140,7 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
     // Controls found in place while the register says otherwise: refused until their progress says so.
     const notYet = errorOf(await t.gql(REVIEW, { input: { riskId: risk.id, controlsInPlace: true, actualLikelihood: 1, actualImpact: 1 } }, users.riskOwner));
     expect(notYet.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'CONTROLS_NOT_IMPLEMENTED', article: 'Art.12(3)' });
-    for (const control of revised.controls) {
+    for (const control of restored.controls) {
       await t.ok(`mutation($input: RecordControlProgressInput!) { recordControlProgress(input: $input) { id } }`, { input: { riskId: risk.id, controlId: control.id, status: 'IMPLEMENTED' } }, users.committee);
     }
     const quiet = (await t.ok(REVIEW, { input: { riskId: risk.id, controlsInPlace: true, actualLikelihood: 1, actualImpact: 1, notes: 'as planned' } }, users.riskOwner)).recordReview;
@@ -160,7 +167,11 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
       'ControlsDecided:committee-1',
       'ResidualConsentInvalidated:committee-1',
       'RiskAwaitingResidualConsent:system:process-manager',
+      'ControlsDecided:committee-1',
+      'ResidualConsentInvalidated:committee-1',
+      'RiskAwaitingResidualConsent:system:process-manager',
       'ResidualRiskAcceptedByOwner:owner-1',
+      'ControlProgressRecorded:committee-1',
       'ControlProgressRecorded:committee-1',
       'RiskReviewed:owner-1',
       'RiskReviewed:committee-1',

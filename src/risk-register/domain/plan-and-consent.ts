@@ -14,7 +14,8 @@ import { isIntIn, optionalText, requireActorOrRole, requiredText, violation } fr
 import type { AwaitResidualConsent, FreezeForBoard, IncludeInPlan, LeavePlan, RecordResidualConsent, ReleaseFromBoard } from './risk.commands.js';
 import type { RiskEvent } from './risk.events.js';
 import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk } from './risk.rules.js';
-import { residualLevelUnder, type RiskConsent, type RiskState, type RiskStatus } from './risk.state.js';
+import { progressOf } from './control.state.js';
+import { residualLevelUnder, type BoardContent, type RiskConsent, type RiskState, type RiskStatus } from './risk.state.js';
 
 /**
  * SHA-256 (hex) of the canonical JSON (canonicalJson: keys sorted, no whitespace, undefined left
@@ -34,6 +35,24 @@ export function consentFingerprint(state: RiskState): string {
     ownerId: state.ownerId,
   };
   return hash('sha256', canonicalJson(content), 'hex');
+}
+
+/**
+ * What the board decides on for a risk (Art. 19(2)): SHA-256 fingerprints (canonicalJson) of its
+ * treatment (options, rationale, target, the SHARE counterparty and contract) and of its controls
+ * (each one's title, description, owner, due date, reason and reference, in order; a cancelled one
+ * left out, as it is no longer part of what is done). Who decided them, when, and under which
+ * criteria are left out (the level the board approved is kept and checked on its own), and so is
+ * each control's id and progress: deciding the same controls again, or implementing them, changes
+ * nothing the board saw.
+ */
+export function boardContentOf(state: RiskState): BoardContent {
+  const t = state.treatment;
+  const treatment = t ? { options: t.options, rationale: t.rationale, targetLikelihood: t.targetLikelihood, targetImpact: t.targetImpact, counterparty: t.counterparty, contractReference: t.contractReference } : null;
+  const controls = state.controls
+    .filter((c) => progressOf(state, c.controlId).status !== 'CANCELLED')
+    .map((c) => ({ title: c.title, description: c.description, ownerId: c.ownerId, dueDate: c.dueDate, reason: c.reason, reference: c.reference }));
+  return { treatment: hash('sha256', canonicalJson(treatment), 'hex'), controls: hash('sha256', canonicalJson(controls), 'hex') };
 }
 
 const PLANNED_STATUSES: readonly RiskStatus[] = ['IN_PLAN', 'AWAITING_CONSENT', 'ACCEPTED'];
@@ -209,6 +228,7 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
   }
   if (c.accepted) {
     requireApprovedResidualLevel(state, consent);
+    requireApprovedContent(state, consent);
     requireResidualWithinAcceptance(state, c.criteria);
     return [
       {
@@ -283,5 +303,27 @@ function requireApprovedResidualLevel(state: RiskState, consent: RiskConsent): v
     RiskRules.RESIDUAL_LEVEL_NOT_APPROVED,
     `Risk ${state.id}'s target level is now ${target ?? 'undecided'}, but the board approved ${approved} for it in plan ${consent.planId}: ` +
       'its owner can decline (then the committee removes it from the plan) and the risk goes to the board again in a new plan',
+  );
+}
+
+/**
+ * Art. 19(2), 20: what the owner accepts is the plan the board approved. A treatment or controls
+ * decided again (or a control cancelled) after the board's approval are content the board never
+ * saw: an acceptance now would bring the plan into force under a resolution that approved
+ * something else (auditor probe F2). Checked only for a request the board's approval made (it
+ * carries the approved level) and against the content the risk carried to the board in that plan
+ * revision; as for a changed level, the owner can decline and the risk goes to the board again.
+ */
+function requireApprovedContent(state: RiskState, consent: RiskConsent): void {
+  const submitted = state.boardSubmission;
+  if (consent.approvedResidualLevel === undefined || submitted?.content === undefined) return;
+  if (submitted.planId !== consent.planId || submitted.planRevision !== consent.planRevision) return;
+  const now = boardContentOf(state);
+  const changed = [now.treatment !== submitted.content.treatment ? 'treatment' : '', now.controls !== submitted.content.controls ? 'controls' : ''].filter(Boolean);
+  if (changed.length === 0) return;
+  throw violation(
+    RiskRules.PLAN_CONTENT_NOT_APPROVED,
+    `Risk ${state.id}'s ${changed.join(' and ')} changed after the board approved plan ${consent.planId} (revision ${consent.planRevision}): ` +
+      'the owner can accept only what the board approved, so they can decline (then the committee removes the risk from the plan) and the risk goes to the board again in a new plan',
   );
 }

@@ -6,7 +6,7 @@
  */
 import { distinct } from '../../shared/domain/guards.js';
 import { evolveControlProgress } from './control-lifecycle.js';
-import { acceptanceAnswer } from './plan-and-consent.js';
+import { acceptanceAnswer, boardContentOf } from './plan-and-consent.js';
 import { isMaterialRiskEvent, type RiskEvent } from './risk.events.js';
 import { initialRiskState, rememberId, type CycleAnalyses, type RiskAnalysis, type RiskConsent, type RiskEvaluation, type RiskState, type RiskStatus } from './risk.state.js';
 
@@ -157,7 +157,8 @@ function evolveEvent(state: RiskState, event: RiskEvent): RiskState {
     case 'RiskIncludedInPlan':
       return { ...state, version, planId: event.data.planId, status: 'IN_PLAN', updatedAt: event.data.includedAt };
     case 'RiskSubmittedToBoard': {
-      const boardSubmission = { planId: event.data.planId, planRevision: event.data.planRevision, targetLevel: state.treatment?.targetLevel ?? null };
+      // The content is frozen from here until the resolution: what the board decides on (boardContentOf).
+      const boardSubmission = { planId: event.data.planId, planRevision: event.data.planRevision, targetLevel: state.treatment?.targetLevel ?? null, content: boardContentOf(state) };
       return { ...state, version, submittedInPlan: event.data.planId, boardSubmission, updatedAt: event.data.submittedAt };
     }
     case 'RiskReleasedFromBoard': {

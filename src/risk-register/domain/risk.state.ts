@@ -175,6 +175,12 @@ export interface RiskControl {
   reference?: string;
 }
 
+/** Fingerprints of what the board decides on for a risk (boardContentOf in plan-and-consent.ts). */
+export interface BoardContent {
+  treatment: string;
+  controls: string;
+}
+
 export interface RiskConsent {
   planId: string;
   planRevision: number;
@@ -266,7 +272,7 @@ export interface RiskState {
    * content is frozen until the resolution, so that is the level the board decided on). A consent
    * request recorded without the approved level (builds before 2026-12-01 11:04) takes it from here.
    */
-  boardSubmission?: { planId: string; planRevision: number; targetLevel: string | null };
+  boardSubmission?: { planId: string; planRevision: number; targetLevel: string | null; content?: BoardContent };
   consent?: RiskConsent;
   /**
    * The latest review, any cycle (the review schedule reads it; every review is in the register's

@@ -29,7 +29,8 @@ export class RiskRegisterProjection implements Projection {
   // 9: needsReevaluation places the residual level on the matrix in force (a stored flag may have judged the label).
   // 10: a risk's cycle summaries keep the assets DETAILED assessed (the required-method check per asset).
   // 11: the cycles a review closed keep their treatment and controls (risk_cycles, the Art.18(2) record).
-  readonly schemaVersion = 11;
+  // 12: a risk's board submission keeps fingerprints of its treatment and controls (PLAN_CONTENT_NOT_APPROVED).
+  readonly schemaVersion = 12;
   /** A risk's analyses, reviews and closed cycles: a replay reads the live ones, cut at its head (RegisterLists). */
   readonly historyTables = ['risk_analyses', 'risk_reviews', 'risk_cycles'] as const;
 

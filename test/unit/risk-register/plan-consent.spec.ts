@@ -29,7 +29,7 @@ import {
   toTreatEvents,
   treatmentDecidedEvents,
 } from './builders.js';
-import { T2, T3, auditor, criteriaV1, otherOwner, owner } from './fixtures.js';
+import { T2, T3, auditor, committee, criteriaV1, otherOwner, owner } from './fixtures.js';
 
 describe('consentFingerprint', () => {
   it('is the digest every consent recorded before carries: the same content gives the same hex, always', () => {
@@ -372,6 +372,34 @@ describe('material changes after consent (Art. 20)', () => {
     given(riskDecider, retargeted)
       .when({ ...recordConsent(true, { at: T3 }), criteria: lenient })
       .thenThrows(RuleViolationError, { rule: 'RESIDUAL_LEVEL_NOT_APPROVED', article: 'Art.19(2)' });
+  });
+
+  it('once the treatment or controls are not those the board approved, the owner can decline but not accept (Art.19(2), auditor probe F2)', () => {
+    // Submitted to the board, approved (the request carries the approved level), accepted.
+    const approved = continueHistory(inPlanEvents(), freezeForBoard(), awaitConsent({ approvedResidualLevel: 'LOW' }), recordConsent(true));
+    const changedThenAsked = (...changes: RiskCommand[]) => continueHistory(approved, ...changes, awaitConsent({ at: T3 }));
+    const cancel: RiskCommand = { type: 'RecordControlProgress', riskId: RISK, controlId: 'ctl-multisig', status: 'CANCELLED', note: 'Replaced by an e-mail', actor: committee, at: T3 };
+    const cases: [string, RiskEvent[], string][] = [
+      ['controls replaced', changedThenAsked(decideControls({ controls: [control({ controlId: 'ctl-mail', title: 'Annual reminder e-mail' })], at: T3 })), 'controls changed'],
+      ['a due date moved', changedThenAsked(decideControls({ controls: [control({ controlId: 'ctl-2', dueDate: '2026-06-30' })], at: T3 })), 'controls changed'],
+      ['a control cancelled', changedThenAsked(cancel), 'controls changed'],
+      // Same target (the level the board approved), other options: the level rule alone let this through.
+      ['the treatment re-decided', changedThenAsked(decideTreatment({ options: ['REDUCE', 'SHARE'], counterparty: 'Some insurer', contractReference: 'P-1', at: T3 })), 'treatment changed'],
+    ];
+    for (const [what, history, message] of cases) {
+      expect([what, stateOf(history).consent?.status]).toEqual([what, 'PENDING']);
+      given(riskDecider, history)
+        .when(recordConsent(true, { at: T3 }))
+        .thenThrows(RuleViolationError, { rule: 'PLAN_CONTENT_NOT_APPROVED', article: 'Art.19(2)', message: expect.stringContaining(message) });
+      given(riskDecider, history).when(recordConsent(false, { at: T3 })).thenMatches([{ type: 'ResidualRiskDeclinedByOwner' }]);
+    }
+    // The controls changed, then decided again as the board approved them (under a new id): accepted.
+    const sameAgain = changedThenAsked(decideControls({ controls: [control({ controlId: 'ctl-mail', title: 'Annual reminder e-mail' })], at: T3 }), decideControls({ controls: [control({ controlId: 'ctl-multisig-2' })], at: T3 }));
+    expect(stateOf(sameAgain).controls.map((c) => c.controlId)).toEqual(['ctl-multisig-2']);
+    given(riskDecider, sameAgain).when(recordConsent(true, { at: T3 })).thenMatches([{ type: 'ResidualRiskAcceptedByOwner' }]);
+    // Without a board submission on record (no approval of that content), the rule has nothing to compare.
+    const neverSubmitted = continueHistory(inPlanEvents(), awaitConsent({ approvedResidualLevel: 'LOW' }), decideControls({ controls: [control({ controlId: 'ctl-mail', title: 'Annual reminder e-mail' })], at: T3 }), awaitConsent({ at: T3 }));
+    given(riskDecider, neverSubmitted).when(recordConsent(true, { at: T3 })).thenMatches([{ type: 'ResidualRiskAcceptedByOwner' }]);
   });
 
   it('criteria approved since the treatment with a lower acceptance level: the owner can decline but not accept (Art.13(1))', () => {
