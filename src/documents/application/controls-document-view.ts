@@ -6,7 +6,7 @@
  * GET /documents/controls.md are the same rendering.
  */
 import type { ReplayHead } from '../../projections/as-of-replay.js';
-import { riskCountOf, type ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
+import { riskCountOf, type ControlsDocumentEntry, type ControlsDocumentView } from '../../risk-register/application/controls-document.js';
 import { formatInstant } from '../render/dates.js';
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
 import { rows, sourceView, type Row, type SourceView } from './document-view.js';
@@ -39,6 +39,15 @@ export function controlsDocumentFrame(entries: readonly ControlsDocumentEntry[],
     entries: [],
     source: at ? sourceView(at.head, m, lang, '/documents/controls.md', at.riskId ? `&riskId=${encodeURIComponent(at.riskId)}` : '') : null,
   };
+}
+
+/** The Art.18(2) record read at a point of the log, with what its source block cites. */
+export interface ControlsRecord {
+  view: ControlsDocumentView;
+  /** The last event the record contains (null: the log was empty by then). */
+  head: ReplayHead | null;
+  /** The one risk asked for (null: every risk), for the request that regenerates it. */
+  riskId: string | null;
 }
 
 /** One risk's entry as the template shows it, labels and dates in the document's language. */

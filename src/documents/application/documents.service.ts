@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { controlsDocument, type ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
+import type { PointInTime } from '../../shared/application/point-in-time.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { messagesFor, type Language } from '../messages/index.js';
 import { registerCsv } from '../render/csv.js';
@@ -10,7 +11,7 @@ import { registerXlsx } from '../render/xlsx.js';
 import { CONTROLS_MARKDOWN } from '../templates/controls.md.js';
 import { PLAN_HTML } from '../templates/plan.html.js';
 import { PLAN_MARKDOWN } from '../templates/plan.md.js';
-import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplateView } from './controls-document-view.js';
+import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplateView, type ControlsRecord } from './controls-document-view.js';
 import type { DocumentRequest } from './document-request.js';
 import { DocumentSource, documentInstant } from './document-source.js';
 import { planDocument, type PlanDocumentView, type PlanRiskSection } from './plan-document.js';
@@ -78,15 +79,22 @@ export class DocumentsService {
   }
 
   async controls(riskId: string | null, request: DocumentRequest): Promise<RenderedDocument> {
-    const m = messagesFor(request.lang);
-    const { frame, entries } = await this.source.read(request.point, async (data) => {
+    const record = await this.controlsRecord(riskId, request.point);
+    const frame = controlsDocumentFrame(record.view.entries, request.lang, messagesFor(request.lang), { head: record.head, riskId });
+    return { body: await encodeInTurns(await controlsMarkdown(frame, record.view.entries)), position: frame.source?.position ?? null };
+  }
+
+  /**
+   * The Art.18(2) record at a point of the log (its head when none), and the event it ends with:
+   * what GET /documents/controls.md renders. Its content is judged (a control overdue) at its
+   * last event's instant, not the clock's: the same position gives the same record.
+   */
+  async controlsRecord(riskId: string | null, point: PointInTime | null): Promise<ControlsRecord> {
+    return this.source.read(point, async (data) => {
       const states = riskId ? [data.riskState(riskId)].filter((s) => s !== null) : await data.riskStates();
       if (riskId && states.length === 0) throw new NotFoundError('Risk', riskId);
-      // The Art.18(2) record's content as of its last event (not the clock: the same position gives the same document).
-      const { entries } = await controlsDocument(states, documentInstant(data), data.closedCycles());
-      return { frame: controlsDocumentFrame(entries, request.lang, m, { head: data.head, riskId }), entries };
+      return { view: await controlsDocument(states, documentInstant(data), data.closedCycles()), head: data.head, riskId };
     });
-    return { body: await encodeInTurns(await controlsMarkdown(frame, entries)), position: frame.source?.position ?? null };
   }
 
   /** GraphQL's controlsDocument.markdown: the same template on the entries the query returned (no point of the log to cite). */
