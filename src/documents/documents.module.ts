@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DocumentSource } from './application/document-source.js';
 import { DocumentsService } from './application/documents.service.js';
-import { ControlsDocumentMarkdownResolver } from './graphql/controls-document-markdown.resolver.js';
+import { ControlsDocumentResolver } from './graphql/controls-document.resolver.js';
 import { DocumentsController } from './http/documents.controller.js';
 
 /**
@@ -12,6 +12,6 @@ import { DocumentsController } from './http/documents.controller.js';
  */
 @Module({
   controllers: [DocumentsController],
-  providers: [DocumentSource, DocumentsService, ControlsDocumentMarkdownResolver],
+  providers: [DocumentSource, DocumentsService, ControlsDocumentResolver],
 })
 export class DocumentsModule {}

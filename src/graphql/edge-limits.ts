@@ -55,7 +55,11 @@ export const COST = {
   history: 100,
   historyItems: DEFAULT_PAGE_SIZE,
   eventRead: 1,
-  /** controlsDocument renders the Art.18(2) record over the whole register (~0.7 ms with ten risks, more with more). */
+  /**
+   * controlsDocument renders the Art.18(2) record over the whole register (~0.7 ms with ten risks, more with more),
+   * read from the replay at the log's head (kept current by the replay cache, one for every request at the head);
+   * with asOf or atPosition, a replay of its own: REPLAY on top, as on every field.
+   */
   document: 2_000,
   /** A root field that reads the whole register or catalogue (heatMap, overdueControls, baselineCatalogue(s)). */
   registerRead: 100,

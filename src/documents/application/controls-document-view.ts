@@ -24,7 +24,7 @@ export interface ControlsDocumentTemplateView {
   title: string;
   basis: string;
   entries: ControlsEntryView[];
-  /** Absent when rendered for GraphQL (the live register, not a point of the log). */
+  /** The point of the log it was rendered from (GET /documents/controls.md and GraphQL's controlsDocument.markdown alike); null only when rendered without one. */
   source: SourceView | null;
 }
 
@@ -48,6 +48,33 @@ export interface ControlsRecord {
   head: ReplayHead | null;
   /** The one risk asked for (null: every risk), for the request that regenerates it. */
   riskId: string | null;
+}
+
+/**
+ * GraphQL's ControlsDocument: the record's content, when it was answered (`generatedAt`, the
+ * clock), and the point of the log it reflects, as the source block of GET /documents/controls.md
+ * (and of `markdown`) cites it and its X-Log-Position header gives it: null only for an empty log.
+ */
+export interface ControlsDocumentAnswer extends ControlsDocumentView {
+  logPosition: string | null;
+  logRecordedAt: string | null;
+  chainHash: string | null;
+  eventHash: string | null;
+  /** What `markdown` renders, source block included. */
+  record: ControlsRecord;
+}
+
+export function controlsDocumentAnswer(record: ControlsRecord, now: Date): ControlsDocumentAnswer {
+  const { head } = record;
+  return {
+    ...record.view,
+    generatedAt: now.toISOString(),
+    logPosition: head?.position ?? null,
+    logRecordedAt: head?.recordedAt ?? null,
+    chainHash: head?.chainHash ?? null,
+    eventHash: head?.hash ?? null,
+    record,
+  };
 }
 
 /** One risk's entry as the template shows it, labels and dates in the document's language. */

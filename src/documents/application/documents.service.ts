@@ -86,8 +86,9 @@ export class DocumentsService {
 
   /**
    * The Art.18(2) record at a point of the log (its head when none), and the event it ends with:
-   * what GET /documents/controls.md renders. Its content is judged (a control overdue) at its
-   * last event's instant, not the clock's: the same position gives the same record.
+   * what GET /documents/controls.md renders and GraphQL's controlsDocument returns, read once
+   * here for both. Its content is judged (a control overdue) at its last event's instant, not
+   * the clock's: the same position gives the same record.
    */
   async controlsRecord(riskId: string | null, point: PointInTime | null): Promise<ControlsRecord> {
     return this.source.read(point, async (data) => {
@@ -97,9 +98,14 @@ export class DocumentsService {
     });
   }
 
-  /** GraphQL's controlsDocument.markdown: the same template on the entries the query returned (no point of the log to cite). */
-  async controlsMarkdown(entries: readonly ControlsDocumentEntry[], lang: Language): Promise<string> {
-    return (await controlsMarkdown(controlsDocumentFrame(entries, lang, messagesFor(lang), null), entries)).join('');
+  /**
+   * GraphQL's controlsDocument.markdown: the same template on the record the query read, with the
+   * same source block as GET /documents/controls.md (the point of the log and the request that
+   * renders the same document again).
+   */
+  async controlsMarkdown(record: ControlsRecord, lang: Language): Promise<string> {
+    const frame = controlsDocumentFrame(record.view.entries, lang, messagesFor(lang), { head: record.head, riskId: record.riskId });
+    return (await controlsMarkdown(frame, record.view.entries)).join('');
   }
 
   async registerCsv(section: RegisterSection, request: DocumentRequest): Promise<RenderedDocument> {

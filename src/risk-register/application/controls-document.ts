@@ -38,7 +38,8 @@ const ENTRIES_PER_TURN = 500;
  * Art.18(2): the record of the controls decided and the reason each was adopted. Built from risk
  * states only, so the same function serves today's register and any replayed past one. Its
  * rendering as a document (Markdown, in Japanese or English) is the documents module's
- * (src/documents), which also serves it at GET /documents/controls.md.
+ * (src/documents), which reads it at a point of the log (DocumentsService.controlsRecord) for
+ * GET /documents/controls.md and GraphQL's controlsDocument alike.
  */
 export async function controlsDocument(risks: readonly RiskState[], generatedAt: string, closedCycles: ReadonlyMap<string, readonly ClosedCycle[]> = new Map()): Promise<ControlsDocumentView> {
   const entries: ControlsDocumentEntry[] = [];

@@ -7,8 +7,6 @@ import { lookAheadPoint, type PointInTime } from '../../shared/application/point
 import type { ReadDb } from '../../projections/read-model-database.js';
 import { levelFor } from '../../risk-criteria/domain/scoring.js';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
-import { NotFoundError } from '../../shared/domain/errors.js';
-import { controlsDocument, type ControlsDocumentView } from './controls-document.js';
 import { RiskAtPoint } from './risk-at-point.js';
 import { risksDueForReview, type ReviewDue } from './review-schedule.js';
 import { RiskRegisterQueries, type CriteriaInForceRow, type RegisterLists, type RiskFilterValues, type RiskRow } from '../projections/risk-register.projection.js';
@@ -107,23 +105,6 @@ export function heatMapView(criteria: CriteriaInForceRow | undefined, counts: Ma
     levels: [...perLevel].map(([level, count]) => ({ level, count })),
     total: cells.reduce((n, c) => n + c.count, 0),
   };
-}
-
-export class ControlsDocumentQuery extends Query<ControlsDocumentView> {
-  constructor(readonly riskId: string | null | undefined, readonly now: Date) {
-    super();
-  }
-}
-
-@QueryHandler(ControlsDocumentQuery)
-export class ControlsDocumentHandler implements IQueryHandler<ControlsDocumentQuery, ControlsDocumentView> {
-  constructor(@Inject(READ_DB) private readonly db: ReadDb) {}
-  async execute({ riskId, now }: ControlsDocumentQuery) {
-    const register = new RiskRegisterQueries(this.db);
-    const states = riskId ? [register.stateOf(riskId)].filter((s) => s !== null) : await register.allStates();
-    if (riskId && states.length === 0) throw new NotFoundError('Risk', riskId);
-    return controlsDocument(states, now.toISOString(), register.closedCyclesByRisk());
-  }
 }
 
 /** Risks due for review on a date (default now); a past date reads the register as it stood then. */

@@ -21,11 +21,10 @@ import {
   ReassignRiskOwnerCommand,
   RecordReviewCommand,
 } from '../application/risk-commands.js';
-import { ControlsDocumentQuery, GetRiskQuery, HeatMapQuery, ListRisksQuery, ReviewsDueQuery } from '../application/risk-queries.js';
+import { GetRiskQuery, HeatMapQuery, ListRisksQuery, ReviewsDueQuery } from '../application/risk-queries.js';
 import type { RiskRow } from '../projections/risk-register.projection.js';
 import {
   AnalyseRiskInput,
-  ControlsDocument,
   ReviewDue,
   DecideControlsInput,
   DecideTreatmentInput,
@@ -125,10 +124,8 @@ export class RiskResolver {
     return this.queries.execute(new HeatMapQuery(pointInTime(asOf, atPosition)));
   }
 
-  @Query(() => ControlsDocument, { description: `The record of controls and the reasons they were adopted (Art.18(2)), for one risk or all. ${ANY_ROLE} Errors: NOT_FOUND (riskId).` })
-  controlsDocument(@Args('riskId', { type: () => ID, nullable: true, description: 'Only this risk; omit for every risk.' }) riskId?: string | null) {
-    return this.queries.execute(new ControlsDocumentQuery(riskId, new Date()));
-  }
+  // controlsDocument (the Art.18(2) record) is the documents module's (documents/graphql/controls-document.resolver.ts):
+  // read at a point of the log through the same replay as GET /documents/controls.md, which it must equal.
 
   @Extensions({ [LOOK_AHEAD_EXTENSION]: true })
   @Query(() => [ReviewDue], { description: `Retained and accepted risks due for review on a date, by the interval the criteria in force set for their level (Art.12(3)-(4)), oldest due date first. ${ANY_ROLE}` })

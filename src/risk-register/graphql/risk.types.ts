@@ -436,13 +436,21 @@ export class ControlsDocumentEntry {
   @Field(() => ID, { nullable: true, description: 'The review whose finding closed this cycle; null for the current cycle.' }) closedByReviewId?: string | null;
 }
 
-@ObjectType({ description: 'The record of controls and the reasons they were adopted (Art.18(2)).' })
+/** ControlsDocument.markdown, which the documents module resolves (one wording for the type and its resolver). */
+export const CONTROLS_MARKDOWN_DESCRIPTION =
+  "The same document as Markdown, in Japanese, its source block (log position, chain hash, the request that renders it again) at its end: the same text as GET /documents/controls.md?atPosition=<logPosition>&lang=ja (with riskId when given), which puts a warning on top while the log fails verification. Errors: QUERY_TOO_COMPLEX when the request's unpaged lists and documents pass 16 MB.";
+
+@ObjectType({ description: 'The record of controls and the reasons they were adopted (Art.18(2)), as it stood at one point of the log (logPosition): the same record as GET /documents/controls.md for that point.' })
 export class ControlsDocument {
-  @Field({ description: `When the document was produced. ${INSTANT}` }) generatedAt!: string;
+  @Field({ description: `When the document was produced (the server's clock; what it holds is the log's state at logPosition). ${INSTANT}` }) generatedAt!: string;
+  @Field(() => String, { nullable: true, description: 'Position of the last event the document reflects: the head of the log when the query asked for no point, else the last event by asOf or atPosition (a position inside an append moved to its end). The value GET /documents/controls.md sends as X-Log-Position; atPosition with it gives the same document again. Null only when the log was empty by then.' }) logPosition!: string | null;
+  @Field(() => String, { nullable: true, description: `When that event was recorded: the instant the document judges a control overdue at (not the clock, so that the same position gives the same document); null for an empty log. ${INSTANT}` }) logRecordedAt!: string | null;
+  @Field(() => String, { nullable: true, description: "That event's link of the log's global chain (64 lowercase hex digits), as the document's source block cites it; null for an empty log or a store without a global chain." }) chainHash!: string | null;
+  @Field(() => String, { nullable: true, description: "That event's own hash (64 lowercase hex digits; the source block cites it where the store has no global chain); null for an empty log." }) eventHash!: string | null;
   @Field(() => Int, { description: 'Risks in the document.' }) riskCount!: number;
   @Field(() => Int, { description: 'Controls in the document, those of closed cycles included.' }) controlCount!: number;
   @Field(() => [ControlsDocumentEntry], { description: 'One entry per risk and cycle: the cycles a review closed first, oldest first, then the current one when it has controls.' }) entries!: ControlsDocumentEntry[];
-  @Field({ description: 'The same document as Markdown (also at GET /documents/controls.md).' }) markdown!: string;
+  @Field({ description: CONTROLS_MARKDOWN_DESCRIPTION }) markdown!: string;
 }
 
 @ObjectType({ description: 'A retained or accepted risk due for review by the interval the criteria in force set for its level (Art.12(3)-(4)).' })
