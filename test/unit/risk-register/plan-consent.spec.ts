@@ -210,6 +210,15 @@ describe('RecordResidualConsent (Art. 20)', () => {
     given(riskDecider, awaitingConsentEvents()).when(recordConsent(false, { actor: { ...owner, roles: ['RISK_OWNER', 'AUDITOR'] } })).thenThrows(ForbiddenError);
   });
 
+  it("a token with no role but ADMIN writes no domain data, even under the owner's id (auditor probe F4); the owner with another role of theirs answers", () => {
+    for (const roles of [['ADMIN'], []] as const) {
+      const refused = given(riskDecider, awaitingConsentEvents()).when(recordConsent(true, { actor: { ...owner, roles: [...roles] } })).thenThrows(ForbiddenError);
+      expect(refused.message).toContain('writes no domain data');
+      given(riskDecider, reviewableEvents()).when(analyseInformal('an-admin', 1, 1, { actor: { ...owner, roles: [...roles] } })).thenThrows(ForbiddenError);
+    }
+    given(riskDecider, awaitingConsentEvents()).when(recordConsent(true, { actor: { ...owner, roles: ['BOARD_SECRETARY', 'ADMIN'] } })).thenMatches([{ type: 'ResidualRiskAcceptedByOwner' }]);
+  });
+
   it('after a decline the risk goes round again: treatment, controls, plan, consent', () => {
     const declined = continueHistory(awaitingConsentEvents(), recordConsent(false));
     // The declined item stays in its plan until removed (removeRiskFromPlan), then the risk may join a plan again.
