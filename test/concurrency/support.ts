@@ -305,7 +305,8 @@ export async function closedPlanViolations(t: TestApp, planIds: string[]): Promi
  * plan recorded is the one the risk holds (same content, answered after the risk's latest
  * request). A plan that learnt an acceptance the owner had already withdrawn came into force over
  * a declined risk; one that had not learnt a change, a new request and a new acceptance came into
- * force over the consent the change voided.
+ * force over the consent the change voided. Nor is any of them accepted above the acceptance
+ * level of the criteria in force at that position (its needsReevaluation there).
  */
 export async function forceOverUnacceptedRisks(t: TestApp, since: string | null): Promise<string[]> {
   const violations: string[] = [];
@@ -314,9 +315,11 @@ export async function forceOverUnacceptedRisks(t: TestApp, since: string | null)
     const planId = event.streamId.replace(/^plan-/, '');
     const { plan } = await t.ok(`query($id: ID!, $p: String) { plan(id: $id, atPosition: $p) { items { riskId consentRecord { riskVersion riskStateHash } } } }`, { id: planId, p: event.position }, auditor);
     for (const { riskId, consentRecord } of plan.items as { riskId: string; consentRecord: { riskVersion: number; riskStateHash: string } | null }[]) {
-      const { risk } = await t.ok(`query($id: ID!, $p: String) { risk(id: $id, atPosition: $p) { status consent { planId status atVersion fingerprint } } }`, { id: riskId, p: event.position }, auditor);
+      const { risk } = await t.ok(`query($id: ID!, $p: String) { risk(id: $id, atPosition: $p) { status needsReevaluation consent { planId status atVersion fingerprint } } }`, { id: riskId, p: event.position }, auditor);
       const at = `plan ${planId} came into force at ${event.position} while risk ${riskId}`;
       if (risk.status !== 'ACCEPTED' || risk.consent?.planId !== planId) violations.push(`${at} was ${risk.status} (consent ${JSON.stringify(risk.consent)})`);
+      // An ACCEPTED risk needs re-evaluation exactly when the criteria in force then place its residual above their acceptance level (auditor probe F1).
+      else if (risk.needsReevaluation) violations.push(`${at} was accepted above the acceptance level of the criteria in force`);
       else if (!consentRecord || consentRecord.riskStateHash !== risk.consent.fingerprint || consentRecord.riskVersion < risk.consent.atVersion) {
         violations.push(`${at} held another acceptance than the plan's (plan ${JSON.stringify(consentRecord)}, risk ${JSON.stringify(risk.consent)})`);
       }

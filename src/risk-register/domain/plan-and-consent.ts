@@ -6,7 +6,6 @@
  * stream orders it against every material change; it is pinned to `consentFingerprint`.
  */
 import { hash } from 'node:crypto';
-import { isWithinAcceptance } from '../../risk-criteria/domain/scoring.js';
 import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
 import { canonicalJson } from '../../shared/domain/canonical-json.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
@@ -15,7 +14,7 @@ import type { AwaitResidualConsent, FreezeForBoard, IncludeInPlan, LeavePlan, Re
 import type { RiskEvent } from './risk.events.js';
 import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk } from './risk.rules.js';
 import { progressOf } from './control.state.js';
-import { residualLevelUnder, type BoardContent, type RiskConsent, type RiskState, type RiskStatus } from './risk.state.js';
+import { residualLevelUnder, residualMeetsAcceptance, type BoardContent, type RiskConsent, type RiskState, type RiskStatus } from './risk.state.js';
 
 /**
  * SHA-256 (hex) of the canonical JSON (canonicalJson: keys sorted, no whitespace, undefined left
@@ -193,7 +192,7 @@ export function decideAwaitConsent(c: AwaitResidualConsent, state: RiskState): R
 
 export function decideRecordConsent(c: RecordResidualConsent, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
-  // Art. 20: the owner of that risk, no one else, whatever their roles.
+  // Art. 20: the owner of that risk, no one else, whatever their other roles (not an ADMIN-only token: requireActorOrRole).
   requireActorOrRole(c.actor, { id: state.ownerId, as: `the risk's owner (${state.ownerId})` }, [], 'accept or decline its residual risk');
   refuseClosed(state, 'be consented to');
   const errors = new FieldErrors();
@@ -205,7 +204,13 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
   const consent = state.consent;
   // Already in the requested state: nothing to do.
   if (consent && consent.planId === c.planId) {
-    if (c.accepted && state.status === 'ACCEPTED' && consent.status === 'ACCEPTED') return [];
+    if (c.accepted && state.status === 'ACCEPTED' && consent.status === 'ACCEPTED') {
+      // Already accepted, and nothing to record; but an owner who accepts again under criteria that
+      // now place the residual above their acceptance level is told so, not answered as if their
+      // acceptance were given under them (auditor probe F1): the one recorded stands until declined.
+      requireResidualWithinAcceptance(state, c.criteria, ` (the acceptance recorded under earlier criteria stands until the owner declines it; a plan does not come into force over it)`);
+      return [];
+    }
     if (!c.accepted && consent.status === 'DECLINED') return [];
     // An acceptance needs a new request (the risk planned and submitted again), not "not an item of the plan".
     if (c.accepted && declinedAndBackInTreatment(state, c.planId)) {
@@ -273,11 +278,10 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
  * acceptance level lower or place the target higher: the risk then needs re-evaluation
  * (needsReevaluation), and its owner can decline but not accept.
  */
-function requireResidualWithinAcceptance(state: RiskState, criteria: CriteriaVersionState | undefined): void {
+function requireResidualWithinAcceptance(state: RiskState, criteria: CriteriaVersionState | undefined, standing = ''): void {
   const t = state.treatment;
-  if (!criteria || !t) return;
+  if (!criteria || !t || residualMeetsAcceptance(state, criteria)) return;
   const level = residualLevelUnder(state, criteria);
-  if (level !== undefined && isWithinAcceptance(criteria, level)) return;
   const placed =
     level === undefined
       ? `(likelihood ${t.targetLikelihood}, impact ${t.targetImpact}) cannot be placed on the scales`
@@ -285,7 +289,7 @@ function requireResidualWithinAcceptance(state: RiskState, criteria: CriteriaVer
   throw violation(
     RiskRules.RESIDUAL_ABOVE_ACCEPTANCE,
     `Risk ${state.id}'s residual level ${placed} of criteria #${criteria.number}, now in force: ` +
-      'its owner can decline, and the risk is evaluated and treated again under these criteria',
+      `its owner can decline, and the risk is evaluated and treated again under these criteria${standing}`,
   );
 }
 

@@ -401,13 +401,23 @@ export function residualLevelUnder(state: RiskState, criteria: LevelScales): str
  * the treatment's target of a treated, planned or accepted one, placed on their matrix) no longer
  * meets their acceptance level (Art. 13(1), Art. 12(3)). A level they cannot place never meets it.
  */
+/**
+ * Art. 13(1), 16, 20: whether the risk's residual level placed on the matrix of `criteria`
+ * (residualLevelUnder) is within their acceptance level: an owner may accept it, a plan may come
+ * into force over its acceptance, and the risk needs no re-evaluation for it. False for a risk with
+ * no residual level, or one the scales of `criteria` cannot place.
+ */
+export function residualMeetsAcceptance(state: RiskState, criteria: LevelScales & { acceptanceLevel: string }): boolean {
+  const level = residualLevelUnder(state, criteria);
+  return level !== undefined && isWithinAcceptance(criteria, level);
+}
+
 export function needsReevaluation(state: RiskState, criteria: CriteriaInForceView | undefined, assetsRetired = false): boolean {
   if (!state.exists || state.status === 'CLOSED') return false;
   if (assetsRetired && state.status !== 'ACCEPTED') return true;
   if (state.status === 'ANALYSED') return true;
   if (!criteria) return false;
-  const level = residualLevelUnder(state, criteria);
-  const meets = level !== undefined && isWithinAcceptance(criteria, level);
+  const meets = residualMeetsAcceptance(state, criteria);
   if (state.status === 'RETAINED' || state.status === 'TO_TREAT') {
     if (state.evaluation?.criteriaNumber !== criteria.number) return true;
     return state.status === 'RETAINED' && !meets;

@@ -33,7 +33,9 @@ export const planLearnsRiskDecision: DecisionFollowUp = async ({ streamId, versi
     const plan = await reader.state(planStreamId(command.planId), planDecider);
     if (!plan.exists || !plan.items.some((item) => item.riskId === command.riskId)) continue;
     // An acceptance that would bring the plan into force does not over an item whose risk the
-    // plan lags (each read through this attempt, so version-checked at the append).
+    // plan lags, or accepted above the acceptance level in force (each read through this attempt,
+    // so version-checked at the append). This acceptance was judged under the criteria in force in
+    // this very attempt.
     const decided = acceptance ? { ...command, unsettledRiskIds: await unsettledItems(plan, reader, command.riskId) } : command;
     decisions.push({ streamId: planStreamId(command.planId), decider: planDecider, command: decided });
   }

@@ -3,7 +3,7 @@ import { acceptanceAnswer, answerInPlan, consentFingerprint, type ConsentAnswer 
 import type { RiskCommand } from '../../risk-register/domain/risk.commands.js';
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import { riskStreamId, type RiskEvent } from '../../risk-register/domain/risk.events.js';
-import type { RiskState } from '../../risk-register/domain/risk.state.js';
+import { residualMeetsAcceptance, type RiskState } from '../../risk-register/domain/risk.state.js';
 import type { AttemptReader, JointCommand, StreamDecision } from '../../shared/application/command-executor.js';
 import { mapInTurns } from '../../shared/application/turns.js';
 import { ConcurrencyConflictError } from '../../shared/domain/errors.js';
@@ -54,17 +54,37 @@ export class PlanLagsRisk extends ConcurrencyConflictError {
 const RISKS_PER_TURN = 200;
 
 /**
- * The items of `plan` (but `except`) whose risks, read through the attempt (so version-checked at
- * its append), the plan lags: the command's UnsettledItems, which do not count for coming into force.
+ * The items of `plan` that do not count for coming into force (the command's UnsettledItems), read
+ * through the attempt (so version-checked at its append): those (but `except`) whose risks the plan
+ * lags, and those accepted above the acceptance level of criteria approved since the submission
+ * (acceptedAboveAcceptance). `except` is the item the command settles: removed, or answered (then,
+ * with `answered`, its risk's residual is judged too).
  */
-export async function unsettledItems(plan: PlanState, reader: AttemptReader, except: string): Promise<string[]> {
+export async function unsettledItems(plan: PlanState, reader: AttemptReader, except: string, answered = false): Promise<string[]> {
   // They count only for coming into force: a command that cannot bring the plan into force needs
   // none, and its risks are neither read nor version-checked. Each answer to a plan of 1,999 items
   // read and checked all of them (0.26-2.4 s of event loop, and a conflict with any other answer: probe p10).
   if (!mayComeIntoForceWith(plan, except)) return [];
   const others = plan.items.filter((item) => item.riskId !== except);
   const lagging = await mapInTurns(others, RISKS_PER_TURN, (item) => itemLagsRiskRead(plan, item, reader));
-  return others.filter((_, i) => lagging[i]).map((item) => item.riskId);
+  const judged = [...others.map((item) => item.riskId), ...(answered ? [except] : [])];
+  return [...others.filter((_, i) => lagging[i]).map((item) => item.riskId), ...(await acceptedAboveAcceptance(plan, reader, judged))];
+}
+
+/**
+ * Art. 13(1), 16, 20 (auditor probe F1): of `riskIds`, the risks whose residual level the criteria
+ * in force place above their acceptance level (residualMeetsAcceptance), when those criteria were
+ * approved after the plan was submitted. Their owners accepted under earlier criteria; the plan
+ * does not come into force over them (an owner declines, and the risk is treated again, as an
+ * acceptance under the criteria in force would be refused). Under the criteria the plan was
+ * submitted under nothing is read: every acceptance since was judged under them when given. The
+ * criteria are read in the attempt, so an approval racing the command makes it conflict and retry.
+ */
+async function acceptedAboveAcceptance(plan: PlanState, reader: AttemptReader, riskIds: readonly string[]): Promise<string[]> {
+  const criteria = criteriaInForce(await reader.state(criteriaStreamId(), criteriaDecider));
+  if (!criteria || criteria.number === plan.submittedUnderCriteria?.number) return [];
+  const above = await mapInTurns(riskIds, RISKS_PER_TURN, async (id) => !residualMeetsAcceptance(await reader.state(riskStreamId(id), riskDecider), criteria));
+  return riskIds.filter((_, i) => above[i]);
 }
 
 /**

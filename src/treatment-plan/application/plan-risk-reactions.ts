@@ -76,8 +76,9 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
         await executor.executeJoint(async (reader) => {
           if (!isCurrentAcceptance(await reader.state(riskStreamId(d.riskId), riskDecider), d)) throw new AcceptanceTakenBack();
           // Nor does it come into force over another item whose risk changed after this acceptance
-          // and before this reaction (its own reaction, later in the log, has not run yet).
-          const unsettledRiskIds = await unsettledItems(await reader.state(planStreamId(d.planId), planDecider), reader, d.riskId);
+          // and before this reaction (its own reaction, later in the log, has not run yet), nor over
+          // this acceptance if criteria approved since place it above their acceptance level.
+          const unsettledRiskIds = await unsettledItems(await reader.state(planStreamId(d.planId), planDecider), reader, d.riskId, true);
           return { primary: { streamId: planStreamId(d.planId), decider: planDecider, command: { ...command, unsettledRiskIds } } };
         }, reactionContext(event, clock));
       } catch (error) {

@@ -113,14 +113,14 @@ export class PlanResolver {
   }
 
   @Mutation(() => Plan, {
-    description: `The risk's owner accepts the residual risk of a plan item (Art.20); the consent pins the residual level, the risk's and the plan's versions, the criteria version and a SHA-256 of the risk's state. The plan is IN_FORCE once every remaining item is ACCEPTED. Roles: the risk's owner only, whatever their roles. ${CONSENT_ERRORS}`,
+    description: `The risk's owner accepts the residual risk of a plan item (Art.20); the consent pins the residual level, the risk's and the plan's versions, the criteria version and a SHA-256 of the risk's state. The plan is IN_FORCE once every remaining item is ACCEPTED, none of them above the acceptance level of criteria approved since its submission (those keep it APPROVED until their owners decline). Roles: the risk's owner only, whatever their other roles (a token with no role but ADMIN writes no domain data). ${CONSENT_ERRORS}`,
   })
   async acceptResidualRisk(@Args('input', { description: 'The plan, the risk and an optional statement.' }) input: AcceptResidualRiskInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new AcceptResidualRiskCommand(input, meta)));
   }
 
   @Mutation(() => Plan, {
-    description: `The risk's owner refuses the residual risk of a plan item, with a reason, or withdraws a consent given (Art.20); the item becomes DECLINED (the plan is not IN_FORCE while it stays) and the risk goes back to TO_TREAT. Roles: the risk's owner only, whatever their roles. ${CONSENT_ERRORS.replace('NOT_FOUND', 'BAD_USER_INPUT (reason); NOT_FOUND')}`,
+    description: `The risk's owner refuses the residual risk of a plan item, with a reason, or withdraws a consent given (Art.20); the item becomes DECLINED (the plan is not IN_FORCE while it stays) and the risk goes back to TO_TREAT. Roles: the risk's owner only, whatever their other roles (a token with no role but ADMIN writes no domain data). ${CONSENT_ERRORS.replace('NOT_FOUND', 'BAD_USER_INPUT (reason); NOT_FOUND')}`,
   })
   async declineResidualRisk(@Args('input', { description: 'The plan, the risk and the reason.' }) input: DeclineResidualRiskInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new DeclineResidualRiskCommand(input, meta)));

@@ -422,6 +422,17 @@ describe('material changes after consent (Art. 20)', () => {
     given(riskDecider, asked).when({ ...recordConsent(true), criteria: criteriaV1 }).thenMatches([{ type: 'ResidualRiskAcceptedByOwner', data: { residualLevel: 'LOW' } }]);
   });
 
+  it('an owner accepting again under criteria that now place the accepted residual above their acceptance level is told so, not answered as if accepted (auditor probe F1)', () => {
+    const stricter = { ...criteriaV1, id: 'crit-3', number: 3, riskLevels: ['VLOW', ...criteriaV1.riskLevels], acceptanceLevel: 'VLOW' };
+    const accepted = continueHistory(inPlanEvents(), awaitConsent({ approvedResidualLevel: 'LOW' }), { ...recordConsent(true), criteria: criteriaV1 });
+    expect(stateOf(accepted).consent?.status).toBe('ACCEPTED');
+    const refused = given(riskDecider, accepted).when({ ...recordConsent(true), criteria: stricter }).thenThrows(RuleViolationError, { rule: 'RESIDUAL_ABOVE_ACCEPTANCE', article: 'Art.13(1)' });
+    expect(refused.message).toContain('the acceptance recorded under earlier criteria stands until the owner declines it');
+    // Under the criteria it was given under, it is already satisfied; a decline (withdrawal) is taken under any.
+    given(riskDecider, accepted).when({ ...recordConsent(true), criteria: criteriaV1 }).thenNothing();
+    given(riskDecider, accepted).when({ ...recordConsent(false), criteria: stricter }).thenMatches([{ type: 'ResidualRiskDeclinedByOwner' }]);
+  });
+
   it('an acceptance is the current one until a change, a decline or another acceptance follows it', () => {
     const accepted = acceptedEvents();
     const given = accepted[accepted.length - 1]!;

@@ -2,6 +2,8 @@
  * planLagsRisk: whether a plan's item still lags what its risk holds, the test behind the
  * removal's and closing's settling and behind UnsettledItems (no coming into force over it).
  */
+import { criteriaStreamId } from '../../../src/risk-criteria/domain/criteria.decider.js';
+import type { CriteriaRegisterState } from '../../../src/risk-criteria/domain/criteria.state.js';
 import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
 import { riskStreams } from '../../../src/risk-register/domain/risk.events.js';
 import type { RiskState } from '../../../src/risk-register/domain/risk.state.js';
@@ -9,6 +11,7 @@ import { planJoint, planLagsRisk, unsettledItems } from '../../../src/treatment-
 import type { PlanCommand } from '../../../src/treatment-plan/domain/plan.commands.js';
 import { planStreamId, type PlanState } from '../../../src/treatment-plan/domain/plan.state.js';
 import { turnsDuring } from '../../support/turns.js';
+import { criteriaV1 } from '../risk-register/fixtures.js';
 import { committee, oneAccepted, PLAN, r1, r1Awaiting, stateOf, T_SUBMIT } from './plan.fixtures.js';
 
 type Consent = NonNullable<RiskState['consent']>;
@@ -43,7 +46,8 @@ describe('unsettledItems reads the other items only when the command could bring
   const reading = () => {
     const read: string[] = [];
     // A risk that holds no consent of this plan: an item the plan counts ACCEPTED lags it.
-    const reader = { state: async (streamId: string) => (read.push(streamId), { id: streamId.replace(/^risk-/, '') } as unknown as RiskState) };
+    // No criteria in force: the check of residual levels against them reads no risk (see below).
+    const reader = { state: async (streamId: string, decider: { initialState: unknown }) => (streamId === criteriaStreamId() ? decider.initialState : (read.push(streamId), { id: streamId.replace(/^risk-/, '') } as unknown as RiskState)) };
     return { read, reader: reader as never };
   };
 
@@ -64,6 +68,38 @@ describe('unsettledItems reads the other items only when the command could bring
     const plan = { id: PLAN, status: 'APPROVED', revision: 1, items: items(['PENDING', 'ACCEPTED', 'ACCEPTED']) } as unknown as PlanState;
     expect(await unsettledItems(plan, reader, 'r-0')).toEqual(['r-1', 'r-2']);
     expect(read).toEqual(['risk-r-1', 'risk-r-2']);
+  });
+});
+
+describe('unsettledItems names the items accepted above the acceptance level of criteria approved since the submission (Art.13(1), 20; auditor probe F1)', () => {
+  // Under criteriaV1 (acceptance LOW) the target (1,2) is LOW; under `strict` (1,2) is MEDIUM.
+  const strict = { ...criteriaV1, id: 'crit-2', number: 2, matrix: [['LOW', 'MEDIUM', 'MEDIUM'], ...criteriaV1.matrix.slice(1)] };
+  const register = (inForce: typeof criteriaV1) => ({ version: 1, versions: [criteriaV1, strict], inForceId: inForce.id }) as unknown as CriteriaRegisterState;
+  const treatedTo = (id: string, targetImpact: number) =>
+    ({ id, exists: true, status: 'ACCEPTED', treatment: { targetLikelihood: 1, targetImpact, targetLevel: 'LOW', criteriaNumber: 1 }, consent: { planId: PLAN, planRevision: 1, status: 'ACCEPTED' } }) as unknown as RiskState;
+  const risks: Record<string, RiskState> = { 'risk-r-0': treatedTo('r-0', 2), 'risk-r-1': treatedTo('r-1', 1), 'risk-r-2': treatedTo('r-2', 2) };
+  const readerOf = (inForce: typeof criteriaV1) => {
+    const folded: string[] = [];
+    const reader = { state: async (streamId: string) => (streamId === criteriaStreamId() ? register(inForce) : (folded.push(streamId), risks[streamId])) };
+    return { folded, reader: reader as never };
+  };
+  const plan = (submittedUnder: number) =>
+    ({ id: PLAN, exists: true, status: 'APPROVED', revision: 1, submittedUnderCriteria: { number: submittedUnder, acceptanceLevel: 'LOW' }, items: ['PENDING', 'ACCEPTED', 'ACCEPTED'].map((consent, i) => ({ riskId: `r-${i}`, consent })) }) as unknown as PlanState;
+
+  it('under criteria approved since the submission: the accepted items placed above, and the answering one with `answered`', async () => {
+    const { reader } = readerOf(strict);
+    // r-1 (Rare, Minor) is LOW under both; r-2 (Rare, Moderate) is MEDIUM under the new criteria. Neither lags.
+    expect(await unsettledItems(plan(1), reader, 'r-0')).toEqual(['r-2']);
+    expect(await unsettledItems(plan(1), readerOf(strict).reader, 'r-0', true)).toEqual(['r-2', 'r-0']);
+  });
+
+  it('under the criteria the plan was submitted under: nothing more is read or named', async () => {
+    const { folded, reader } = readerOf(criteriaV1);
+    expect(await unsettledItems(plan(1), reader, 'r-0', true)).toEqual([]);
+    // Only the lag check's reads of the other items: none for the residual levels.
+    expect(folded).toEqual(['risk-r-1', 'risk-r-2']);
+    // Submitted under other criteria than those in force: judged, and here within them.
+    expect(await unsettledItems(plan(2), readerOf(criteriaV1).reader, 'r-0')).toEqual([]);
   });
 });
 
@@ -130,7 +166,7 @@ describe("unsettledItems judges an item from its risk's last event when that is 
     const folded: string[] = [];
     const tailed: Array<[string, number]> = [];
     const reader = {
-      state: async (streamId: string) => (folded.push(streamId), { id: streamId.replace(/^risk-/, '') } as unknown as RiskState),
+      state: async (streamId: string, decider: { initialState: unknown }) => (streamId === criteriaStreamId() ? decider.initialState : (folded.push(streamId), { id: streamId.replace(/^risk-/, '') } as unknown as RiskState)),
       tail: async (streamId: string, fromRevision: number) => (tailed.push([streamId, fromRevision]), tails[streamId]),
     };
     return { folded, tailed, reader: reader as never };

@@ -1,0 +1,179 @@
+/**
+ * Art. 13(1), 16, 20 after the board's approval (auditor probe F1), through the real application
+ * (SQLite file, process manager, HTTP): criteria approved after a plan's submission that place
+ * residual levels already accepted above their acceptance level keep the plan out of force; the
+ * owners decline (an acceptance under them is refused, a repeated one too) and the committee takes
+ * the risks out. Then the same rule with the criteria approval in flight with the acceptances.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { TestApp, errorOf, users } from './support/test-app.js';
+import { criteriaInput, proposeAndApproveCriteria } from './support/scenario.js';
+import {
+  Burst,
+  addRisk,
+  codeOf,
+  controlsA,
+  delayArb,
+  draftPlan,
+  eventsAfter,
+  fcParams,
+  fireConcurrently,
+  forceOverUnacceptedRisks,
+  logHead,
+  quiesce,
+  ruleOf,
+  sharedAsset,
+  submitAndApprove,
+  succeeded,
+  tokenFor,
+  unexpectedOutcomes,
+  type SharedAsset,
+} from '../concurrency/support.js';
+
+const PLAN = 'id status items { riskId consent }';
+/** Criteria under which (Rare, Moderate) is MEDIUM, above the acceptance level LOW; (Rare, Minor) stays LOW. */
+const STRICT = { matrix: [['LOW', 'MEDIUM', 'MEDIUM'], ['LOW', 'MEDIUM', 'HIGH'], ['MEDIUM', 'HIGH', 'HIGH']] };
+
+describe('criteria approved after a plan was submitted (Art. 13(1), 16, 20; auditor probe F1)', () => {
+  let t: TestApp;
+  let asset: SharedAsset;
+  let n = 0;
+
+  beforeAll(async () => {
+    t = await TestApp.start();
+    await proposeAndApproveCriteria(t); // (Rare, Moderate) LOW, acceptance LOW
+    asset = await sharedAsset(t, 'Hot wallet (criteria after approval)');
+  }, 60_000);
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const gql = async (query: string, input: Record<string, unknown>, user: (typeof users)[keyof typeof users]) => t.gql(query, { input }, await tokenFor(t, user));
+  const accept = (planId: string, riskId: string) => gql(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { ${PLAN} } }`, { planId, riskId, statement: 'I accept' }, users.riskOwner);
+  const plan = async (id: string) => (await t.ok(`query($id: ID!) { plan(id: $id) { ${PLAN} } }`, { id }, await tokenFor(t, users.auditor))).plan;
+
+  /** A risk analysed HIGH and treated to (Rare, `impact`) under the criteria in force, its controls decided. */
+  async function treated(title: string, targetImpact: number): Promise<string> {
+    const ok = async (query: string, input: Record<string, unknown>, user: (typeof users)[keyof typeof users]) => {
+      const answer = await gql(query, input, user);
+      expect(answer.errors).toBeUndefined();
+      return Object.values(answer.data as Record<string, any>)[0];
+    };
+    const risk = await ok(`mutation($input: IdentifyRiskInput!) { identifyRisk(input: $input) { id } }`,
+      { title, assetIds: [asset.assetId], threatId: asset.threatId, vulnerabilityId: asset.vulnerabilityId, ownerId: users.riskOwner.sub }, users.riskOwner);
+    await ok(`mutation($input: AnalyseRiskInput!) { analyseRisk(input: $input) { id } }`,
+      { riskId: risk.id, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'CISO office', rationale: 'Exchange hacks of 2018' } }, users.riskOwner);
+    await ok(`mutation($input: RiskRefInput!) { evaluateRisk(input: $input) { id } }`, { riskId: risk.id }, users.committee);
+    await ok(`mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id } }`,
+      { riskId: risk.id, options: ['REDUCE'], rationale: 'cold storage', targetLikelihood: 1, targetImpact }, users.committee);
+    await ok(`mutation($input: DecideControlsInput!) { decideControls(input: $input) { id } }`, { riskId: risk.id, controls: controlsA }, users.committee);
+    return risk.id as string;
+  }
+
+  /** A plan approved with A and B treated to (Rare, Moderate) and C to (Rare, Minor), all LOW under the lenient criteria. */
+  async function approvedPlan(): Promise<{ planId: string; a: string; b: string; c: string }> {
+    const id = ++n;
+    const [a, b, c] = [await treated(`Leak ${id} A`, 2), await treated(`Leak ${id} B`, 2), await treated(`Leak ${id} C`, 1)];
+    const planId = await draftPlan(t, `Plan ${id}`);
+    for (const riskId of [a, b, c]) await addRisk(t, planId, riskId);
+    await submitAndApprove(t, planId, [a, b, c], `BR-crit-${id}`);
+    return { planId, a, b, c };
+  }
+
+  const approve = async (overrides: Record<string, unknown>) => proposeAndApproveCriteria(t, overrides);
+  // Each test starts under the lenient criteria, whatever the one before left in force.
+  beforeEach(async () => {
+    await approve({});
+  }, 60_000);
+
+  it('does not come into force over acceptances the criteria in force place above their acceptance level; declining and removing them does', async () => {
+    const { planId, a, b, c } = await approvedPlan();
+    for (const riskId of [a, b]) expect((await accept(planId, riskId)).errors).toBeUndefined();
+    const strict = await approve(STRICT);
+    const since = await logHead(t);
+
+    // C's residual (Rare, Minor) is LOW under the new criteria too: its acceptance is recorded, but
+    // the plan stays APPROVED (it came into force at this acceptance before).
+    const last = await accept(planId, c);
+    expect(last.errors).toBeUndefined();
+    expect(last.data.acceptResidualRisk).toMatchObject({ status: 'APPROVED', items: [{ consent: 'ACCEPTED' }, { consent: 'ACCEPTED' }, { consent: 'ACCEPTED' }] });
+    const risk = (await t.ok(`query($id: ID!) { risk(id: $id) { status needsReevaluation treatment { targetLevel } } }`, { id: a }, await tokenFor(t, users.auditor))).risk;
+    expect(risk).toMatchObject({ status: 'ACCEPTED', needsReevaluation: true });
+
+    // An owner accepting again is told the acceptance cannot be given now, not answered as if it were.
+    const again = errorOf(await accept(planId, a));
+    expect(again.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'RESIDUAL_ABOVE_ACCEPTANCE', article: 'Art.13(1)' });
+    expect(again.message).toContain(`of criteria #${strict.number}, now in force`);
+    expect(again.message).toContain('stands until the owner declines it');
+
+    // The owners decline; the committee removes A: B is still accepted above the acceptance level.
+    const decline = (riskId: string) => gql(`mutation($input: DeclineResidualRiskInput!) { declineResidualRisk(input: $input) { id } }`, { planId, riskId, reason: 'Treated again under the new criteria' }, users.riskOwner);
+    const remove = (riskId: string) => gql(`mutation($input: RemoveRiskFromPlanInput!) { removeRiskFromPlan(input: $input) { ${PLAN} } }`, { planId, riskId, reason: 'Treated again under the new criteria' }, users.committee);
+    expect((await decline(a)).errors).toBeUndefined();
+    expect((await remove(a)).data.removeRiskFromPlan.status).toBe('APPROVED');
+    expect((await decline(b)).errors).toBeUndefined();
+    expect((await remove(b)).data.removeRiskFromPlan).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: c, consent: 'ACCEPTED' }] });
+    await quiesce(t, await logHead(t));
+    expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
+
+  }, 120_000);
+
+  it('the last acceptance racing the approval of such criteria (with owners accepting again): never in force after them over an acceptance above their acceptance level', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(delayArb, { minLength: 17, maxLength: 17 }), fc.scheduler(), async (delays, s) => {
+        const plans = [];
+        for (let p = 0; p < 4; p++) {
+          const approved = await approvedPlan();
+          for (const riskId of [approved.a, approved.b]) expect((await accept(approved.planId, riskId)).errors).toBeUndefined();
+          plans.push(approved);
+        }
+        const proposal = (await gql(`mutation($input: ProposeRiskCriteriaInput!) { proposeRiskCriteria(input: $input) { id } }`, { ...criteriaInput, ...STRICT }, users.committee)).data.proposeRiskCriteria.id as string;
+        const since = await logHead(t);
+        const burst = new Burst(t);
+        // 16 owners' calls (each plan's last acceptance twice, its A accepted again twice) and the CISO's approval, in flight together.
+        await fireConcurrently(s, [
+          { label: 'approve', delayMs: delays[16]!, run: () => burst.mutate('approve', 'approveRiskCriteria', 'ApproveRiskCriteriaInput', 'id', { criteriaId: proposal }, users.ciso) },
+          ...plans.flatMap(({ planId, a, c }, p) =>
+            [c, c, a, a].map((riskId, k) => ({
+              label: `accept p${p}/${riskId === c ? 'C' : 'A'}${k}`,
+              delayMs: delays[p * 4 + k]!,
+              run: () => burst.mutate(`accept p${p}/${riskId === c ? 'C' : 'A'}${k}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', 'id status', { planId, riskId, statement: 'I accept' }, users.riskOwner),
+            })),
+          ),
+        ]);
+        await quiesce(t, since);
+        expect(unexpectedOutcomes(burst)).toEqual([]);
+        // C is LOW under both criteria: always accepted. A again: nothing to record before the approval, refused after it.
+        for (const o of burst.outcomes.filter((x) => x.label.includes('/C'))) expect(succeeded(o)).toBe(true);
+        for (const o of burst.outcomes.filter((x) => x.label.includes('/A'))) expect(succeeded(o) || (codeOf(o) === 'RULE_VIOLATION' && ruleOf(o) === 'RESIDUAL_ABOVE_ACCEPTANCE')).toBe(true);
+
+        // In log order: a plan comes into force before the approval, never after it.
+        const events = await eventsAfter(t, since);
+        const approvedAt = events.findIndex((e) => e.type === 'RiskCriteriaApproved');
+        expect(approvedAt).toBeGreaterThanOrEqual(0);
+        const late = events.slice(approvedAt).filter((e) => e.type === 'PlanCameIntoForce').map((e) => `${e.streamId} at ${e.position}`);
+        expect(late).toEqual([]);
+        expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
+        for (const { planId } of plans) {
+          const came = events.slice(0, approvedAt).some((e) => e.type === 'PlanCameIntoForce' && e.streamId === `plan-${planId}`);
+          expect((await plan(planId)).status).toBe(came ? 'IN_FORCE' : 'APPROVED');
+        }
+        await approve({}); // lenient again for the next run
+      }),
+      fcParams(),
+    );
+  }, 600_000);
+
+  it('a plan in force before such criteria stays in force (its risks show needsReevaluation); an acceptance under them is refused', async () => {
+    const { planId, a, b, c } = await approvedPlan();
+    for (const riskId of [a, b, c]) expect((await accept(planId, riskId)).errors).toBeUndefined();
+    expect((await plan(planId)).status).toBe('IN_FORCE');
+    await approve(STRICT);
+    expect((await plan(planId)).status).toBe('IN_FORCE');
+    const { risk } = await t.ok(`query($id: ID!) { risk(id: $id) { needsReevaluation } }`, { id: a }, await tokenFor(t, users.auditor));
+    expect(risk.needsReevaluation).toBe(true);
+    expect(errorOf(await accept(planId, a)).extensions).toMatchObject({ rule: 'RESIDUAL_ABOVE_ACCEPTANCE' });
+  }, 120_000);
+});
