@@ -128,6 +128,12 @@ describe('risk criteria over GraphQL (Art. 13)', () => {
     const missing = await fieldsOf({ ...criteria(), reviewIntervalDays: criteria().reviewIntervalDays.slice(0, 2) });
     expect(Object.keys(missing)).toEqual(['reviewIntervalDays']);
     expect(missing.reviewIntervalDays).toMatch(/High/);
+    // Review intervals that grow as the level rises (auditor probe F10), and a repeated required method.
+    const rising = await fieldsOf({ ...criteria(), reviewIntervalDays: [{ level: 'Low', days: 30 }, { level: 'Medium', days: 30 }, { level: 'High', days: 3650 }] });
+    expect(Object.keys(rising)).toEqual(['reviewIntervalDays[2].days']);
+    expect(rising['reviewIntervalDays[2].days']).toMatch(/reviewIntervalDays\[1\]\.days/);
+    const twice = await fieldsOf({ ...criteria(), requiredMethods: [{ minAssetValue: 2, method: 'BASELINE' }, { minAssetValue: 2, method: 'BASELINE' }] });
+    expect(Object.keys(twice)).toEqual(['requiredMethods[1]']);
     // Several problems at once are all named.
     const many = await fieldsOf({ ...criteria(), acceptanceLevel: 'Nope', impactByAssetValue: [1, 2], requiredMethods: [{ minAssetValue: 4, method: 'DETAILED' }] });
     expect(Object.keys(many).sort()).toEqual(['acceptanceLevel', 'impactByAssetValue', 'requiredMethods[0].minAssetValue']);

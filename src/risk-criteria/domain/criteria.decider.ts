@@ -322,7 +322,8 @@ export function validateCriteriaDefinition(def: CriteriaDefinition): void {
   if (!Array.isArray(d.reviewIntervalDays)) errors.add('reviewIntervalDays', 'must be a list with one entry per risk level');
   else {
     const seen = new Map<string, number>();
-    (d.reviewIntervalDays as unknown[]).forEach((r, i) => {
+    const entries = d.reviewIntervalDays as unknown[];
+    entries.forEach((r, i) => {
       const ri = (r ?? {}) as Record<string, unknown>;
       if (levels && rank(ri.level) < 0) errors.add(`reviewIntervalDays[${i}].level`, `must be one of the risk levels (${levels.join(', ')})`);
       else if (typeof ri.level === 'string') {
@@ -337,6 +338,21 @@ export function validateCriteriaDefinition(def: CriteriaDefinition): void {
     if (levels) {
       const missing = levels.filter((l) => !seen.has(l));
       if (missing.length > 0) errors.add('reviewIntervalDays', `must have one entry per risk level; missing ${missing.join(', ')}`);
+      // Monotone, as the matrix: a higher level is reviewed at least as often as the level below it.
+      const daysAt = (i: number | undefined): number | undefined => {
+        const days = i === undefined ? undefined : ((entries[i] ?? {}) as Record<string, unknown>).days;
+        return isIntIn(days, CRITERIA_LIMITS.minReviewDays, CRITERIA_LIMITS.maxReviewDays) ? days : undefined;
+      };
+      for (let k = 1; k < levels.length; k++) {
+        const [i, below] = [seen.get(levels[k]), seen.get(levels[k - 1])];
+        const [days, daysBelow] = [daysAt(i), daysAt(below)];
+        if (days !== undefined && daysBelow !== undefined && days > daysBelow) {
+          errors.add(
+            `reviewIntervalDays[${i}].days`,
+            `must not be greater than reviewIntervalDays[${below}].days (${daysBelow} days for "${levels[k - 1]}"): a higher risk level ("${levels[k]}") is reviewed at least as often as a lower one`,
+          );
+        }
+      }
     }
   }
 

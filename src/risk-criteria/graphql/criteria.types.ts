@@ -92,7 +92,7 @@ export class ProposeRiskCriteriaInput {
   @ListLimit() @Field(() => [Float], { description: 'N-1 strictly ascending numbers in (0, 1]: a baseline gap at or above t[i] gives likelihood i+2, below t[0] likelihood 1.' }) baselineGapThresholds!: number[];
   @ListLimit() @Field(() => [Int], { description: 'N-1 strictly ascending integers 2 to 9, on threat level x vulnerability level (1..9): a score at or above t[i] gives likelihood i+2, else 1.' }) detailedLikelihoodThresholds!: number[];
   @ListLimit() @NestedInput(() => RequiredMethodInput) @Field(() => [RequiredMethodInput], { description: 'The assessment criteria (Art. 13(2)): which analysis method an asset of a given value requires; may be empty.' }) requiredMethods!: RequiredMethodInput[];
-  @ListLimit() @NestedInput(() => ReviewIntervalInput) @Field(() => [ReviewIntervalInput], { description: 'Exactly one entry per risk level.' }) reviewIntervalDays!: ReviewIntervalInput[];
+  @ListLimit() @NestedInput(() => ReviewIntervalInput) @Field(() => [ReviewIntervalInput], { description: 'Exactly one entry per risk level; a higher level is reviewed at least as often as a lower one (its days at most those of the level below it).' }) reviewIntervalDays!: ReviewIntervalInput[];
 }
 
 @InputType({ description: 'Input of approveRiskCriteria (Art. 13, Art. 23(3)).' })

@@ -355,6 +355,49 @@ describe('validateCriteriaDefinition (Art.13)', () => {
     expect(Object.keys(f).sort()).toEqual(['reviewIntervalDays[0].days', 'reviewIntervalDays[1].days', 'reviewIntervalDays[2].days']);
   });
 
+  it('refuses review intervals that grow as the level rises (auditor probe F10: Low every 30 days, High every 3,650)', () => {
+    expect(
+      fieldsOf((d) => {
+        d.reviewIntervalDays = [
+          { level: 'Low', days: 30 },
+          { level: 'Medium', days: 180 },
+          { level: 'High', days: 3650 },
+        ];
+      }),
+    ).toEqual({
+      'reviewIntervalDays[1].days': 'must not be greater than reviewIntervalDays[0].days (30 days for "Low"): a higher risk level ("Medium") is reviewed at least as often as a lower one',
+      'reviewIntervalDays[2].days': 'must not be greater than reviewIntervalDays[1].days (180 days for "Medium"): a higher risk level ("High") is reviewed at least as often as a lower one',
+    });
+  });
+
+  it('judges review intervals in level order, whatever the order of the entries, and allows equal intervals', () => {
+    // High listed first: it is compared with Medium (index 2), not with its neighbour in the list.
+    expect(
+      fieldsOf((d) => {
+        d.reviewIntervalDays = [
+          { level: 'High', days: 200 },
+          { level: 'Low', days: 365 },
+          { level: 'Medium', days: 180 },
+        ];
+      }),
+    ).toEqual({ 'reviewIntervalDays[0].days': expect.stringContaining('reviewIntervalDays[2].days (180 days for "Medium")') });
+    const equal = definition();
+    equal.reviewIntervalDays = [
+      { level: 'High', days: 90 },
+      { level: 'Medium', days: 90 },
+      { level: 'Low', days: 90 },
+    ];
+    expect(() => validateCriteriaDefinition(equal)).not.toThrow();
+  });
+
+  it('compares review intervals only between usable entries (an out-of-range one is reported once, for its range)', () => {
+    expect(
+      fieldsOf((d) => {
+        d.reviewIntervalDays[1].days = 3661;
+      }),
+    ).toEqual({ 'reviewIntervalDays[1].days': expect.stringContaining('from 1 to 3660') });
+  });
+
   it('reports every problem at once', () => {
     const f = fieldsOf((d) => {
       d.matrix[1][2] = 'Critical';
@@ -388,6 +431,32 @@ describe('validateCriteriaDefinition (Art.13)', () => {
 });
 
 describe('RiskCriteria: ProposeRiskCriteria', () => {
+  it('refuses a proposal whose review intervals grow with the level, and appends nothing', () => {
+    const rising = definition();
+    rising.reviewIntervalDays = [
+      { level: 'Low', days: 30 },
+      { level: 'Medium', days: 30 },
+      { level: 'High', days: 3650 },
+    ];
+    given(criteriaDecider, []).when(propose({ definition: rising })).thenRejectsFields('reviewIntervalDays[2].days');
+  });
+
+  it('still folds a proposal from an older log whose review intervals grow with the level (only new proposals are refused)', () => {
+    const old: RiskCriteriaProposed = {
+      type: 'RiskCriteriaProposed',
+      data: {
+        ...proposed('c1', 1).data,
+        reviewIntervalDays: [
+          { level: 'Low', days: 30 },
+          { level: 'Medium', days: 180 },
+          { level: 'High', days: 3650 },
+        ],
+      },
+    };
+    const { state } = given(criteriaDecider, [old, approved('c1', 1)]).when(propose({ criteriaId: 'c2', at: T2 })).then([proposed('c2', 2, 'u-com', T2)]);
+    expect(criteriaInForce(state)?.reviewIntervalDays).toEqual(old.data.reviewIntervalDays);
+  });
+
   it('proposes version number 1 with the definition', () => {
     const { state } = given(criteriaDecider, []).when(propose()).then([proposed('c1', 1)]);
     expect(state.version).toBe(0);
