@@ -94,6 +94,12 @@ describe("the organisation's context (Art.12(1)) and incidents at other firms (A
     }
     const bad = await t.gql(RECORD_CONTEXT, { input: context({ period: ' ', internalIssues: [], externalIssues: ['a', 'a'] }) }, users.committee);
     expect(errorOf(bad).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { period: expect.any(String), internalIssues: expect.any(String), 'externalIssues[1]': expect.any(String) } });
+    // Repeats differ only by case or width (auditor finding F10.2): refused as asset names are.
+    const folded = await t.gql(RECORD_CONTEXT, { input: context({ internalIssues: ['x', 'X'], externalIssues: ['ｘ', 'x'], interestedParties: ['JVCEA', 'ｊｖｃｅａ'] }) }, users.committee);
+    expect(errorOf(folded).extensions).toEqual({
+      code: 'BAD_USER_INPUT',
+      fields: { 'internalIssues[1]': expect.stringMatching(/^repeats internalIssues\[0\]/), 'externalIssues[1]': expect.stringMatching(/^repeats externalIssues\[0\]/), 'interestedParties[1]': expect.stringMatching(/^repeats interestedParties\[0\]/) },
+    });
     expect((await t.ok(HISTORY, { id: 'organisation' }, users.auditor)).history).toHaveLength(2);
   });
 

@@ -2,6 +2,7 @@
  * The organisation's context (Art. 12(1)): one stream, each record a new version. Recording the
  * same content as the version in force is already satisfied (no new version).
  */
+import { nameKey } from '../../asset-inventory/domain/asset-name.decider.js';
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
 import { isNonEmptyText, longerThan, requiredText, requireRole } from '../../shared/domain/guards.js';
@@ -33,7 +34,12 @@ export type ContextCommand = RecordContext;
 
 export const initialContextState: ContextState = { version: 0, versions: [] };
 
-/** A list of 1 to `items` texts, each trimmed, non-empty, at most `item` characters, none repeated. */
+/**
+ * A list of 1 to `items` texts, each trimmed, non-empty, at most `item` characters, none repeated.
+ * Two items are one when they are one as asset names are (`nameKey`: NFKC, case and whitespace
+ * folded, invisible code points ignored): `x`, `X` and fullwidth `ｘ` repeat each other (auditor
+ * finding F10.2). The items are kept as written.
+ */
 function itemList(errors: FieldErrors, field: string, value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0) {
     errors.add(field, 'must list at least one item');
@@ -41,12 +47,15 @@ function itemList(errors: FieldErrors, field: string, value: unknown): string[] 
   }
   if (value.length > CONTEXT_LIMITS.items) errors.add(field, `must have at most ${CONTEXT_LIMITS.items} items`);
   const out: string[] = [];
+  const firstOf = new Map<string, number>();
   value.forEach((v, i) => {
     if (!isNonEmptyText(v)) return errors.add(`${field}[${i}]`, 'must be a non-empty string');
     const text = v.trim();
     if (longerThan(text, CONTEXT_LIMITS.item)) errors.add(`${field}[${i}]`, `must be at most ${CONTEXT_LIMITS.item} characters`);
-    const first = out.indexOf(text);
-    if (first !== -1) errors.add(`${field}[${i}]`, `repeats ${field}[${first}]`);
+    const key = nameKey(text);
+    const first = firstOf.get(key);
+    if (first === undefined) firstOf.set(key, i);
+    else errors.add(`${field}[${i}]`, `repeats ${field}[${first}] (items are compared ignoring case, width and spacing: Unicode NFKC)`);
     out.push(text);
   });
   return out;

@@ -4,7 +4,7 @@ import { IdLimit, ListLimit, NameLimit, TextLimit, VersionLimit } from '../../gr
 import { CONTEXT_LIMITS } from '../domain/context.decider.js';
 
 const INSTANT = 'Instant (ISO 8601, UTC).';
-const LIST = `1 to ${CONTEXT_LIMITS.items} items, each 1 to ${CONTEXT_LIMITS.item.toLocaleString('en')} characters (trimmed), none repeated`;
+const LIST = `1 to ${CONTEXT_LIMITS.items} items, each 1 to ${CONTEXT_LIMITS.item.toLocaleString('en')} characters (trimmed), none repeated (compared ignoring case, width and spacing, as asset names are)`;
 
 @ObjectType({
   description:

@@ -71,6 +71,30 @@ describe('recordContext (Art.12(1))', () => {
     expect(error.fields['externalIssues[1]']).toMatch(/repeats externalIssues\[0\]/);
   });
 
+  it('finds repeats as asset names are compared: case, width and spacing folded (auditor finding F10.2)', () => {
+    const error = given(contextDecider, [])
+      .when(
+        record({
+          internalIssues: ['x', 'X'],
+          externalIssues: ['ｘ', 'x'],
+          interestedParties: ['Financial  Services Agency', 'ＦＩＮＡＮＣＩＡＬ services agency', '', 'JVCEA', 'jvcea'],
+        }),
+      )
+      .thenRejectsFields('internalIssues[1]', 'externalIssues[1]', 'interestedParties[1]', 'interestedParties[2]', 'interestedParties[4]');
+    expect(error.fields['internalIssues[1]']).toMatch(/^repeats internalIssues\[0\]/);
+    expect(error.fields['externalIssues[1]']).toMatch(/^repeats externalIssues\[0\]/);
+    expect(error.fields['interestedParties[1]']).toMatch(/^repeats interestedParties\[0\]/);
+    // The index named is the repeated item's own, also after an item that was refused.
+    expect(error.fields['interestedParties[4]']).toMatch(/^repeats interestedParties\[3\]/);
+    expect(Object.keys(error.fields).sort()).toEqual(['externalIssues[1]', 'interestedParties[1]', 'interestedParties[2]', 'interestedParties[4]', 'internalIssues[1]']);
+  });
+
+  it('keeps items that differ by more than case, width and spacing, as written', () => {
+    given(contextDecider, [])
+      .when(record({ interestedParties: ['Customers', 'Customer', 'FSA (金融庁)', 'Ｗallet-1', 'Wallet1'] }))
+      .then([recorded(1, { interestedParties: ['Customers', 'Customer', 'FSA (金融庁)', 'Ｗallet-1', 'Wallet1'] })]);
+  });
+
   it('only a committee member or the CISO records it; an auditor never', () => {
     for (const actor of [
       { id: 'o', name: 'O', roles: ['RISK_OWNER'] },
