@@ -7,6 +7,7 @@
  */
 import type { ReplayHead } from '../../projections/as-of-replay.js';
 import { riskCountOf, type ControlsDocumentEntry, type ControlsDocumentView } from '../../risk-register/application/controls-document.js';
+import { LOG_START } from '../../shared/application/point-in-time.js';
 import { formatInstant } from '../render/dates.js';
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
 import { rows, sourceView, type Row, type SourceView } from './document-view.js';
@@ -44,7 +45,7 @@ export function controlsDocumentFrame(entries: readonly ControlsDocumentEntry[],
 /** The Art.18(2) record read at a point of the log, with what its source block cites. */
 export interface ControlsRecord {
   view: ControlsDocumentView;
-  /** The last event the record contains (null: the log was empty by then). */
+  /** The last event the record contains (null: none by then, the start of the log). */
   head: ReplayHead | null;
   /** The one risk asked for (null: every risk), for the request that regenerates it. */
   riskId: string | null;
@@ -53,7 +54,8 @@ export interface ControlsRecord {
 /**
  * GraphQL's ControlsDocument: the record's content, when it was answered (`generatedAt`, the
  * clock), and the point of the log it reflects, as the source block of GET /documents/controls.md
- * (and of `markdown`) cites it and its X-Log-Position header gives it: null only for an empty log.
+ * (and of `markdown`) cites it and its X-Log-Position header gives it: LOG_START (position 0) when
+ * no event was by then, the head fields null.
  */
 export interface ControlsDocumentAnswer extends ControlsDocumentView {
   logPosition: string | null;
@@ -69,7 +71,7 @@ export function controlsDocumentAnswer(record: ControlsRecord, now: Date): Contr
   return {
     ...record.view,
     generatedAt: now.toISOString(),
-    logPosition: head?.position ?? null,
+    logPosition: head?.position ?? LOG_START,
     logRecordedAt: head?.recordedAt ?? null,
     chainHash: head?.chainHash ?? null,
     eventHash: head?.hash ?? null,

@@ -17,7 +17,7 @@ import { EvidenceReadModel, type EvidenceRow } from '../../evidence/projections/
 
 /** What a document is rendered from: the read models at one point of the log, and that point. */
 export interface DocumentData {
-  /** The last event the read models contain (null: the log was empty by then). */
+  /** The last event the read models contain (null: none by then, the start of the log). */
   head: ReplayHead | null;
   criteria: CriteriaInForceRow | undefined;
   /** Every risk, in register order (read a page per turn of the event loop). */

@@ -1,5 +1,6 @@
 /** Pieces every document view shares: labelled rows, the point of the log it was rendered from. */
 import type { ReplayHead } from '../../projections/as-of-replay.js';
+import { LOG_START } from '../../shared/application/point-in-time.js';
 import { formatInstant } from '../render/dates.js';
 import type { Language, Messages } from '../messages/index.js';
 
@@ -11,12 +12,12 @@ export interface Row {
 /** Where a document comes from, printed at its end so an auditor can regenerate and compare it. */
 export interface SourceView {
   heading: string;
-  /** The position of the last event rendered (null: the log was empty by then). */
-  position: string | null;
+  /** The position of the last event rendered; LOG_START when there was none by then (the start of the log). */
+  position: string;
   rows: Row[];
   regenerateText: string;
   /** The request that renders the same document again (relative URL). */
-  regenerateUrl: string | null;
+  regenerateUrl: string;
 }
 
 /** Rows with an empty value dropped (a field that does not apply is left out rather than printed blank). */
@@ -24,18 +25,27 @@ export function rows(...candidates: [string, string | null | undefined][]): Row[
   return candidates.filter(([, value]) => value !== null && value !== undefined && value !== '').map(([label, value]) => ({ label, value: value! }));
 }
 
+/**
+ * The source block of a document rendered at `head` (the last event it holds). With no event by
+ * then (atPosition 0, an asOf before the first event, an empty log) the document is at the start
+ * of the log: it cites position LOG_START, says there is no event before it, and regenerates there
+ * (auditor finding F10.3: it said "the log was empty at this point" of a log that was not, and
+ * gave no position to regenerate it at).
+ */
 export function sourceView(head: ReplayHead | null, m: Messages, lang: Language, path: string, extraQuery = ''): SourceView {
-  if (!head) return { heading: m.source.heading, position: null, rows: [{ label: m.source.position, value: m.source.emptyLog }], regenerateText: '', regenerateUrl: null };
+  const position = head?.position ?? LOG_START;
   return {
     heading: m.source.heading,
-    position: head.position,
-    rows: rows(
-      [m.source.position, head.position],
-      [m.source.recordedAt, formatInstant(head.recordedAt, lang)],
-      head.chainHash ? [m.source.chainHash, head.chainHash] : [m.source.eventHash, head.hash],
-      [m.source.language, lang],
-    ),
+    position,
+    rows: head
+      ? rows(
+          [m.source.position, head.position],
+          [m.source.recordedAt, formatInstant(head.recordedAt, lang)],
+          head.chainHash ? [m.source.chainHash, head.chainHash] : [m.source.eventHash, head.hash],
+          [m.source.language, lang],
+        )
+      : rows([m.source.position, LOG_START], [m.source.recordedAt, m.source.logStart], [m.source.language, lang]),
     regenerateText: m.source.regenerateText,
-    regenerateUrl: `${path}?atPosition=${encodeURIComponent(head.position)}&lang=${lang}${extraQuery}`,
+    regenerateUrl: `${path}?atPosition=${encodeURIComponent(position)}&lang=${lang}${extraQuery}`,
   };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { controlsDocument, type ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
-import type { PointInTime } from '../../shared/application/point-in-time.js';
+import { LOG_START, type PointInTime } from '../../shared/application/point-in-time.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { messagesFor, type Language } from '../messages/index.js';
 import { registerCsv } from '../render/csv.js';
@@ -45,11 +45,11 @@ export function controlsMarkdown(frame: ControlsDocumentTemplateView, entries: r
   return controlsSliced({ ...frame, entries: entries as unknown as ControlsDocumentTemplateView['entries'] });
 }
 
-/** A rendered document and the log position it was rendered from (null: empty log). */
+/** A rendered document and the log position it was rendered from (LOG_START: the start of the log, no event by then). */
 export interface RenderedDocument {
   /** Its bytes, in parts (written one after another; a document of tens of MB is never copied into one buffer). */
   body: Buffer[];
-  position: string | null;
+  position: string;
   /** The request that renders the same bytes again (relative URL), where the document has one. */
   regenerateUrl?: string | null;
 }
@@ -81,7 +81,7 @@ export class DocumentsService {
   async controls(riskId: string | null, request: DocumentRequest): Promise<RenderedDocument> {
     const record = await this.controlsRecord(riskId, request.point);
     const frame = controlsDocumentFrame(record.view.entries, request.lang, messagesFor(request.lang), { head: record.head, riskId });
-    return { body: await encodeInTurns(await controlsMarkdown(frame, record.view.entries)), position: frame.source?.position ?? null };
+    return { body: await encodeInTurns(await controlsMarkdown(frame, record.view.entries)), position: record.head?.position ?? LOG_START };
   }
 
   /**

@@ -90,7 +90,7 @@ export class DocumentsController {
       async (request) => {
         const document = await this.documents.registerCsv(request.section, request);
         // A CSV stays one table (no source block after it): its file name keeps the position it shows.
-        return { document, type: 'csv', filename: `risk-register-${request.section}-at-${document.position ?? 'start'}.csv`, disposition: 'attachment' };
+        return { document, type: 'csv', filename: `risk-register-${request.section}-at-${document.position}.csv`, disposition: 'attachment' };
       },
     );
   }
@@ -171,7 +171,8 @@ export class DocumentsController {
       res.setHeader('content-type', TYPES[type]);
       res.setHeader('content-disposition', `${disposition}; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
       res.setHeader('cache-control', 'no-store');
-      if (document.position) res.setHeader('x-log-position', document.position);
+      // The point it was rendered at: the last event's position, or the start of the log (position 0) when none was by then.
+      res.setHeader('x-log-position', document.position);
       if (document.regenerateUrl) res.setHeader('x-regenerate', document.regenerateUrl);
       // Auditors still read while the log fails verification (contract), warned on every copy.
       const failure = this.integrity.status === 'BROKEN' ? this.integrity.failure : null;

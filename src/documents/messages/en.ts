@@ -200,7 +200,7 @@ export const en: Messages = {
     recordedAt: 'Last event recorded at',
     chainHash: 'Head chain hash',
     eventHash: 'Hash of the head event',
-    emptyLog: '(the log was empty at this point)',
+    logStart: '(none: the start of the log, before its first event)',
     regenerate: 'Regenerate',
     regenerateText: 'Rendering again at the same log position, with the same version of Risk Ledger, gives the same document, byte for byte:',
     language: 'Language',

@@ -202,7 +202,7 @@ export const ja = {
     recordedAt: 'その時点の最終記録日時',
     chainHash: '先頭のチェーンハッシュ',
     eventHash: '先頭イベントのハッシュ',
-    emptyLog: '（この時点でログは空です）',
+    logStart: '（なし：ログの先頭、最初のイベントより前の時点）',
     regenerate: '再生成',
     regenerateText: '同じバージョンの Risk Ledger で同じログ位置を指定して再出力すると、同一の内容が得られます：',
     language: '言語',

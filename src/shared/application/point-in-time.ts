@@ -3,6 +3,12 @@ import { decodePosition, encodePosition, isPosition } from '../../event-store/ha
 import { BadInputError } from '../domain/errors.js';
 
 /**
+ * The start of the log: position 0, before its first event. A read there (atPosition 0, an asOf
+ * before the first event, or any point of an empty log) holds no event, and cites this position.
+ */
+export const LOG_START = encodePosition(0n);
+
+/**
  * A past moment: an instant (the events committed at or before it) or a log position (the
  * events at or before it). At most one; neither means now.
  */
@@ -62,7 +68,7 @@ export async function settlePoint(store: Pick<EventStore, 'headPosition' | 'awai
   if (!point.atPosition) return point;
   const head = await store.headPosition();
   // An empty log's one moment is its start (position 0, which documents of an empty log cite).
-  if (point.atPosition > (head ?? encodePosition(0n))) {
+  if (point.atPosition > (head ?? LOG_START)) {
     throw new BadInputError({ atPosition: `is past the log's head (${head ?? 'the log is empty'}): not a moment of the log yet` });
   }
   const end = await appendEnd(store, point.atPosition);
