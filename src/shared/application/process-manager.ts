@@ -167,6 +167,24 @@ export class ProcessManager {
   /** The checkpoint as saved last (null: none), and a later one waiting for the log's verification to cover it. */
   private savedAt: string | null = null;
   private pendingSave: string | null = null;
+  /** The saves in flight, one after the other. */
+  private saving: Promise<void> = Promise.resolve();
+
+  /**
+   * Saves the checkpoint at `position` unless one as far or further is saved: one save at a time,
+   * so that a page's save and the one a verification let go, in flight together, never leave the
+   * older position stored last (on PostgreSQL the other instances then waited for reactions
+   * already run, and a crash replayed them).
+   */
+  private persist(position: string): Promise<void> {
+    const run = this.saving.then(async () => {
+      if (this.savedAt !== null && position <= this.savedAt) return;
+      await this.coordination.save(this.name, position);
+      this.savedAt = position;
+    });
+    this.saving = run.catch(() => undefined);
+    return run;
+  }
 
   /**
    * Saves the checkpoint at `last`, but never past what the log's verification covers now
@@ -180,10 +198,7 @@ export class ProcessManager {
   private async saveCheckpoint(last: string, generation: number): Promise<void> {
     const verified = this.trust.verifiedUpTo();
     const upTo = verified === undefined || (verified !== null && verified >= last) ? last : verified;
-    if (upTo !== null && (this.savedAt === null || upTo > this.savedAt)) {
-      await this.coordination.save(this.name, upTo);
-      this.savedAt = upTo;
-    }
+    if (upTo !== null) await this.persist(upTo);
     if (upTo === last) return;
     this.pendingSave = last;
     if (!this.coordination.othersWait) return;
@@ -315,8 +330,7 @@ export class ProcessManager {
     if (pending === null || !this.leading || (this.savedAt !== null && pending <= this.savedAt)) return;
     try {
       if (!(await this.trust.verifiedThrough(pending, AbortSignal.timeout(PENDING_SAVE_AT_STOP_MS)))) return;
-      await this.coordination.save(this.name, pending);
-      this.savedAt = pending;
+      await this.persist(pending);
     } catch (error) {
       this.log.warn('process manager checkpoint not saved at stop: its last reactions run again at the next start', { processManager: this.name, error: describeError(error) });
     }

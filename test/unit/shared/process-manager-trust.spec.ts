@@ -63,7 +63,7 @@ async function setUp(events: number, othersWait = false) {
   manager.holdFrom(trust);
   managers.push(manager);
   const saved = async () => (await coordination.load('test'))?.position ?? null;
-  return { store, written, trust, reacted, manager, saved };
+  return { store, written, trust, reacted, manager, saved, coordination };
 }
 
 const until = async (done: () => boolean | Promise<boolean>) => {
@@ -86,6 +86,37 @@ describe('ProcessManager and the verification of the log', () => {
     trust.verify(written[4]!.position);
     await until(async () => (await saved()) === written[4]!.position);
     expect(await saved()).toBe(written[4]!.position);
+    await manager.stop();
+  });
+
+  it("never leaves an older position saved last: a page's save and the one a verification lets go, in flight together, are made in turn", async () => {
+    const { store, written, trust, reacted, manager, saved, coordination } = await setUp(3, true);
+    // Page 1 (three events, the first verified): its first event saved, the rest waits for the verification.
+    trust.upTo = written[0]!.position;
+    await manager.start();
+    await until(() => reacted.length === 3);
+    await until(async () => (await saved()) === written[0]!.position);
+    // Page 2 saves what is verified by then (the second event), slowly; meanwhile the verification
+    // covers page 1 and lets its save go.
+    const save = coordination.save.bind(coordination);
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    const calls: string[] = [];
+    coordination.save = async (name: string, position: string) => {
+      calls.push(position);
+      if (position === written[1]!.position) await slow;
+      return save(name, position);
+    };
+    trust.upTo = written[1]!.position;
+    await store.append(`s-${randomUUID()}`, [event()], { expectedVersion: ExpectedVersion.noStream });
+    await until(() => reacted.length === 4 && calls.length >= 1);
+    trust.verify(written[2]!.position);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    release();
+    await until(async () => calls.length >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Made in turn: the later position is stored last, whatever order they were asked in.
+    expect(await saved()).toBe(written[2]!.position);
     await manager.stop();
   });
 
