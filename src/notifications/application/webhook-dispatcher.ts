@@ -165,16 +165,21 @@ export class WebhookDispatcher {
     this.subscription = this.store.subscribeToAll({
       from,
       onEvent: async (raw) => {
+        const event = this.upcast(raw);
+        const notice = isNoticeSource(event.type);
+        // An event that tells nothing and saves nothing needs no verification yet: the next notice
+        // or save verifies everything up to it (verifiedThrough covers the log up to a position),
+        // instead of every event waiting for the monitor in turn.
+        if (!notice && ++this.skippedSinceSave < SAVE_EVERY_SKIPPED) {
+          this.handled = event.position;
+          return;
+        }
         // Nothing is told, nor the checkpoint moved, past what the log's verification covers: a
         // forged event is found within the monitor's look (LogTrust).
         if (!(await (this.options.trust ?? TRUST_EVERYTHING).verifiedThrough(raw.position, abort.signal))) return this.hold(raw.position, generation);
-        const event = this.upcast(raw);
-        if (isNoticeSource(event.type)) {
+        if (notice) {
           await this.deliver(event, generation, abort.signal);
           if (generation === this.generation) this.handled = event.position;
-        } else if (++this.skippedSinceSave < SAVE_EVERY_SKIPPED) {
-          this.handled = event.position;
-          return;
         }
         if (generation !== this.generation) throw new Stopped();
         await this.coordination.save(WEBHOOK_CHECKPOINT, event.position);
