@@ -1,4 +1,6 @@
 import { Inject, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { Server } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { redactedWebhookUrl } from '../config/webhook-settings.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
@@ -12,6 +14,7 @@ import { riskStreamId } from '../risk-register/domain/risk.events.js';
 import { AggregateReader } from '../shared/application/aggregate-reader.js';
 import { EventUpcasters } from '../shared/application/event-upcasting.js';
 import { SoleInstance } from '../shared/application/reactions-coordination.js';
+import { describeError } from '../shared/application/transient-errors.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import { planDecider } from '../treatment-plan/domain/plan.decider.js';
 import { planStreamId } from '../treatment-plan/domain/plan.state.js';
@@ -74,10 +77,29 @@ export const WEBHOOK_DISPATCHER = Symbol('WEBHOOK_DISPATCHER');
   exports: [WEBHOOK_DISPATCHER],
 })
 export class NotificationsModule implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(@Inject(WEBHOOK_DISPATCHER) private readonly dispatcher: WebhookDispatcher | null) {}
+  constructor(
+    @Inject(WEBHOOK_DISPATCHER) private readonly dispatcher: WebhookDispatcher | null,
+    private readonly http: HttpAdapterHost,
+    root: JsonLogger,
+  ) {
+    this.log = root.child('webhooks');
+  }
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.dispatcher?.start();
+  private readonly log: JsonLogger;
+
+  /**
+   * The dispatcher starts (and may take the lead of the notices) once the server listens: a
+   * start-up that fails after the application is built (a port taken) never claimed to deliver
+   * them (PostgreSQL probe F5: "webhook notices are delivered from this instance", then
+   * "start-up failed: listen EADDRINUSE").
+   */
+  onApplicationBootstrap(): void {
+    const dispatcher = this.dispatcher;
+    const server = this.http.httpAdapter?.getHttpServer() as Server | undefined;
+    if (!dispatcher || !server) return;
+    const start = () => void dispatcher.start().catch((error: unknown) => this.log.error('webhook notices could not start', { error: describeError(error) }));
+    if (server.listening) start();
+    else server.once('listening', start);
   }
 
   /** Before the platform closes the store (its onApplicationShutdown). */

@@ -346,6 +346,29 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
     }
   }, 60_000);
 
+  it('with webhooks on, a start on a port already taken never takes the lead of the notices (PostgreSQL probe F5)', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, resolve));
+    const port = (taken.address() as { port: number }).port;
+    const d = mkdtempSync(join(tmpdir(), 'risk-ledger-start-'));
+    try {
+      const child = spawn(process.execPath, [MAIN], {
+        env: { ...process.env, JWT_SECRET: SECRET, NODE_ENV: 'test', DATA_DIR: d, SQLITE_PATH: join(d, 'events.sqlite'), PORT: String(port), LOG_LEVEL: 'info', WEBHOOK_URL: 'http://127.0.0.1:9/hook', WEBHOOK_SECRET: 'a-webhook-secret-of-32-characters!!' },
+      });
+      let output = '';
+      child.stdout.on('data', (c) => (output += c));
+      child.stderr.on('data', (c) => (output += c));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(1);
+      const messages = output.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l).msg as string);
+      expect(messages).toContainEqual(expect.stringMatching(/^start-up failed: listen EADDRINUSE/));
+      expect(messages.filter((m) => /webhook notices are delivered/.test(m))).toEqual([]);
+    } finally {
+      taken.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('on SIGTERM while still starting (a database not answering) logs, exits 0 and leaves no lock behind', async () => {
     // A "database" that takes connections and never answers: the start waits on it (10 s at most).
     const sockets = new Set<Socket>();
