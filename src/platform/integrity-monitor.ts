@@ -174,6 +174,23 @@ export class IntegrityMonitor implements LogTrust {
     }
   }
 
+  /**
+   * The whole log verified now against the head this server verified and recorded (a log cut at a
+   * commit boundary is still a valid signed log: only a head kept elsewhere shows the cut), and the
+   * verdict acted on: a failure makes the log BROKEN here (verifyIntegrity without an anchor).
+   */
+  async verifyOwnLog(): Promise<AnchoredIntegrityReport> {
+    const recorded = this.verifiedHead;
+    const report = await this.verifyAgainst(recorded ? { headPosition: recorded.position, headChainHash: recorded.chainHash } : null);
+    this.reportFailure(report);
+    return report;
+  }
+
+  /** LogTrust.verifyNow: verifyOwnLog, its report left to the log lines. */
+  async verifyNow(): Promise<void> {
+    await this.verifyOwnLog();
+  }
+
   /** The gate of every mutation. */
   assertWritable(): void {
     if (this.state === 'BROKEN') {

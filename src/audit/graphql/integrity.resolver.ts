@@ -39,16 +39,11 @@ export class IntegrityResolver {
       if (Object.keys(fields).length) throw new BadInputError(fields);
       anchor = { headPosition: anchorPosition!, headChainHash: anchorChainHash! };
     }
-    // Without an anchor from the caller, the head this server verified and recorded: a log cut at
-    // a commit boundary is still a valid signed log, and only a head kept elsewhere shows the cut.
-    const recorded = this.monitor.verifiedHead;
-    const ownAnchor = !anchor;
-    if (!anchor && recorded) anchor = { headPosition: recorded.position, headChainHash: recorded.chainHash };
     // The monitor's keys, from the server's configuration, never from the log being verified; on
-    // the embedded store the verification runs in the monitor's worker thread.
-    const report = await this.monitor.verifyAgainst(anchor);
-    // The server acts on its own verdict (a caller's anchor may be wrong, the server's own is not).
-    if (ownAnchor) this.monitor.reportFailure(report);
+    // the embedded store the verification runs in the monitor's worker thread. Without an anchor
+    // from the caller, against the head this server recorded, and the server acts on that verdict
+    // (a caller's anchor may be wrong, the server's own is not).
+    const report = anchor ? await this.monitor.verifyAgainst(anchor) : await this.monitor.verifyOwnLog();
     return {
       ok: report.ok,
       eventsChecked: report.eventsChecked,

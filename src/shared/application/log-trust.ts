@@ -19,6 +19,12 @@ export interface LogTrust {
    * rather than at the next look), false when the log fails verification at or before it.
    */
   verifiedThrough(position: string, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * Verifies the whole log now and acts on the verdict, as an auditor's verifyIntegrity does:
+   * another instance reports the log failing verification (its reactions hold), which this
+   * instance's own sweep would find only later (PostgreSQL probe F2: 77 s of writes meanwhile).
+   */
+  verifyNow?(): Promise<void>;
 }
 
 /** For stores without a signed chain (memory, KurrentDB) and for tests: everything is trusted. */

@@ -66,6 +66,8 @@ export class ProcessManager {
     const saved = await this.coordination.load(this.name);
     const from = saved ? saved.position : await this.recoverCheckpoint();
     this.savedAt = saved?.position ?? null;
+    // A hold the former leader told the others of is its own: this one holds again if it must.
+    if (this.coordination.othersWait && (await this.coordination.load(this.heldName))?.position) await this.coordination.save(this.heldName, '');
     this.leading = true;
     this.reached.reset(from);
     this.log.info('process manager runs the reactions on this instance', { processManager: this.name, from });
@@ -212,7 +214,12 @@ export class ProcessManager {
       .catch((error: unknown) => this.log.warn('process manager checkpoint not saved: saved with the next page', { processManager: this.name, error: describeError(error) }));
   }
 
-  /** Stops following at the first untrusted position: commands waiting for it or later are let go (they read what there is). */
+  /**
+   * Stops following at the first untrusted position: commands waiting for it or later are let go
+   * (they read what there is). Where other instances wait for the reactions, the hold is saved
+   * beside the checkpoint: they stop waiting for it and verify the log themselves at once
+   * (waitFor). The lead is kept: an instance that has not found the break yet would react to it.
+   */
   private hold(untrusted: string, generation: number): void {
     if (generation !== this.generation) return;
     this.generation++;
@@ -220,6 +227,20 @@ export class ProcessManager {
     void this.subscription?.close();
     this.subscription = undefined;
     this.log.error('reactions hold: the log fails verification from this position, and nothing from there on is reacted to', { processManager: this.name, from: untrusted, checkpoint: this.reached.current });
+    if (this.coordination.othersWait) void this.saveHold(untrusted);
+  }
+
+  /** The hold as the other instances read it ('' when none), under `<name>:held` beside the checkpoint. */
+  private get heldName(): string {
+    return `${this.name}:held`;
+  }
+
+  private async saveHold(position: string): Promise<void> {
+    try {
+      await this.coordination.save(this.heldName, position);
+    } catch (error) {
+      this.log.warn('reactions hold: not told to the other instances (they wait for the reactions until their own verification finds it)', { processManager: this.name, error: describeError(error) });
+    }
   }
 
   /**
@@ -306,9 +327,26 @@ export class ProcessManager {
       if (this.leading) return this.reached.wait(position, Math.max(1, deadline - Date.now()));
       const saved = await this.coordination.load(this.name);
       if (saved?.position && saved.position >= position) return;
+      // The instance that runs them holds before this position (its log fails verification there):
+      // waiting is for nothing (PostgreSQL probe F2: 10 s each, while this instance's own sweep
+      // had not yet found the break and it went on taking writes). This one verifies now too.
+      const held = (await this.coordination.load(this.heldName))?.position;
+      if (held && held <= position) {
+        this.verifyOnHold(held);
+        throw new Error(`${this.name}: the reactions hold at ${held}: the instance that runs them found the log failing verification there, and nothing from there on is reacted to`);
+      }
       if (Date.now() >= deadline) throw new Error(`${this.name}: the reactions to ${position} were not carried out within ${timeoutMs} ms by the instance that runs them`);
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
+  }
+
+  /** The hold verified here once (per position held): this instance's log is BROKEN too if the verification fails. */
+  private verifiedHold: string | null = null;
+  private verifyOnHold(held: string): void {
+    if (this.verifiedHold === held || !this.trust.verifyNow) return;
+    this.verifiedHold = held;
+    this.log.warn('the instance that runs the reactions holds: the log fails verification there; verifying it here now', { processManager: this.name, held });
+    void this.trust.verifyNow().catch((error: unknown) => this.log.warn('verifying the log after another instance held failed', { processManager: this.name, error: describeError(error) }));
   }
 
 

@@ -149,6 +149,37 @@ describe('ProcessManager and the verification of the log', () => {
     expect(await saved()).toBe(written[2]!.position);
   });
 
+  it('where others wait for the reactions, a hold is told to them: an instance that does not lead stops waiting at once and verifies the log itself (PostgreSQL probe F2)', async () => {
+    const { written, trust, reacted, manager, saved, coordination, store } = await setUp(4, true);
+    trust.upTo = written[3]!.position;
+    trust.broken = written[2]!.position;
+    await manager.start();
+    await until(() => reacted.length >= 2);
+    await until(async () => (await coordination.load('test:held'))?.position === written[2]!.position);
+    // Another instance on the same checkpoint table, which does not lead.
+    const verifications: number[] = [];
+    const followerTrust: LogTrust = { untrustedFrom: () => null, verifiedUpTo: () => null, verifiedThrough: async () => true, verifyNow: async () => void verifications.push(Date.now()) };
+    const follower = new ProcessManager('test', store, Object.assign(Object.create(coordination), { tryLead: async () => false, onLost: () => undefined }), async () => undefined, (e) => e, new JsonLogger('test', 'error'));
+    follower.holdFrom(followerTrust);
+    managers.push(follower);
+    await follower.start();
+    // Before the hold: answered by the shared checkpoint.
+    expect(await saved()).toBe(written[1]!.position);
+    await follower.waitFor(written[1]!.position, 2_000);
+    // At or after it: refused at once (not after the 2 s), and verified here, once.
+    const started = Date.now();
+    await expect(follower.waitFor(written[3]!.position, 2_000)).rejects.toThrow(`the reactions hold at ${written[2]!.position}`);
+    await expect(follower.waitFor(written[2]!.position, 2_000)).rejects.toThrow('found the log failing verification there');
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(verifications).toHaveLength(1);
+    // A new leader clears the hold its predecessor told of.
+    await manager.stop();
+    const next = new ProcessManager('test', store, coordination, async () => undefined, (e) => e, new JsonLogger('test', 'error'));
+    managers.push(next);
+    await next.start();
+    expect((await coordination.load('test:held'))?.position).toBe('');
+  });
+
   it('holds at the first untrusted position: nothing there or after is reacted to, and the checkpoint stays before it', async () => {
     const { written, trust, reacted, manager, saved } = await setUp(4);
     trust.upTo = written[3]!.position;
