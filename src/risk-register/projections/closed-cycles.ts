@@ -1,8 +1,8 @@
-import { withProgress, type WithProgress } from '../domain/control.state.js';
+import { progressOf, withProgress, type EvidenceCitation, type WithProgress } from '../domain/control.state.js';
 import type { RiskControl, RiskState, RiskStatus, RiskTreatment } from '../domain/risk.state.js';
 
-/** A control of a closed cycle, with the progress it had reached when the cycle ended. */
-export type ClosedCycleControl = WithProgress<RiskControl>;
+/** A control of a closed cycle, with the progress it had reached when the cycle ended and the evidence cited (absent in rows written before it was kept). */
+export type ClosedCycleControl = WithProgress<RiskControl> & { evidence?: EvidenceCitation[] };
 
 /**
  * A cycle of a risk that a review's finding closed (RiskReassessmentOpened, Art.12(3)): the
@@ -32,6 +32,6 @@ export function closedCycleOf(before: RiskState, reviewId: string, closedAt: str
     reviewId,
     level: before.level ?? before.evaluation?.level ?? null,
     treatment: before.treatment ?? null,
-    controls: before.controls.map((c) => withProgress(before, c)),
+    controls: before.controls.map((c) => ({ ...withProgress(before, c), evidence: progressOf(before, c.controlId).evidence })),
   };
 }

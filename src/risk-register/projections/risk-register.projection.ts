@@ -1,4 +1,5 @@
 import { closedCycleOf, type ClosedCycle } from './closed-cycles.js';
+import { supersessionOf, type Supersession } from './superseded.js';
 import { assetStreams } from '../../asset-inventory/domain/asset.decider.js';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 import type { Projection, ProjectionOptions } from '../../projections/projection.js';
@@ -30,9 +31,10 @@ export class RiskRegisterProjection implements Projection {
   // 10: a risk's cycle summaries keep the assets DETAILED assessed (the required-method check per asset).
   // 11: the cycles a review closed keep their treatment and controls (risk_cycles, the Art.18(2) record).
   // 12: a risk's board submission keeps fingerprints of its treatment and controls (PLAN_CONTENT_NOT_APPROVED).
-  readonly schemaVersion = 12;
-  /** A risk's analyses, reviews and closed cycles: a replay reads the live ones, cut at its head (RegisterLists). */
-  readonly historyTables = ['risk_analyses', 'risk_reviews', 'risk_cycles'] as const;
+  // 13: the controls and treatments a later decision of the cycle superseded are kept (risk_superseded), closed cycles' controls their evidence (the Art.18(2) record).
+  readonly schemaVersion = 13;
+  /** A risk's analyses, reviews, closed cycles and superseded decisions: a replay reads the live ones, cut at its head (RegisterLists). */
+  readonly historyTables = ['risk_analyses', 'risk_reviews', 'risk_cycles', 'risk_superseded'] as const;
 
   constructor(private readonly options: ProjectionOptions = {}) {}
 
@@ -68,12 +70,14 @@ export class RiskRegisterProjection implements Projection {
     CREATE TABLE IF NOT EXISTS risk_reviews (risk_id TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL);
     CREATE UNIQUE INDEX IF NOT EXISTS risk_reviews_by_risk ON risk_reviews (risk_id, revision);
     CREATE TABLE IF NOT EXISTS risk_cycles (risk_id TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL);
-    CREATE UNIQUE INDEX IF NOT EXISTS risk_cycles_by_risk ON risk_cycles (risk_id, revision);`);
+    CREATE UNIQUE INDEX IF NOT EXISTS risk_cycles_by_risk ON risk_cycles (risk_id, revision);
+    CREATE TABLE IF NOT EXISTS risk_superseded (risk_id TEXT NOT NULL, revision INTEGER NOT NULL, position TEXT NOT NULL, recorded_at TEXT NOT NULL, doc TEXT NOT NULL);
+    CREATE UNIQUE INDEX IF NOT EXISTS risk_superseded_by_risk ON risk_superseded (risk_id, revision);`);
   }
 
   reset(db: ReadDb): void {
     this.cache?.discard();
-    db.exec('DROP TABLE IF EXISTS risks; DROP TABLE IF EXISTS risk_assets; DROP TABLE IF EXISTS risk_register_criteria; DROP TABLE IF EXISTS risk_register_retired_assets; DROP TABLE IF EXISTS risk_analyses; DROP TABLE IF EXISTS risk_reviews; DROP TABLE IF EXISTS risk_cycles;');
+    db.exec('DROP TABLE IF EXISTS risks; DROP TABLE IF EXISTS risk_assets; DROP TABLE IF EXISTS risk_register_criteria; DROP TABLE IF EXISTS risk_register_retired_assets; DROP TABLE IF EXISTS risk_analyses; DROP TABLE IF EXISTS risk_reviews; DROP TABLE IF EXISTS risk_cycles; DROP TABLE IF EXISTS risk_superseded;');
     this.setup(db);
   }
 
@@ -113,8 +117,14 @@ export class RiskRegisterProjection implements Projection {
     if (id === undefined) return;
     const cache = (this.cache ??= this.createCache(db));
     const before = cache.get(id) ?? riskDecider.initialState;
-    const next = riskDecider.evolve(before, { type: event.type, data: event.data } as RiskEvent);
+    const riskEvent = { type: event.type, data: event.data } as RiskEvent;
+    const next = riskDecider.evolve(before, riskEvent);
     cache.set(id, next);
+    if ((event.type === 'ControlsDecided' || event.type === 'RiskTreatmentDecided') && !this.options.replay) {
+      // What a decision of the cycle supersedes leaves the state, not the record (Art.18(2)).
+      const superseded = supersessionOf(before, riskEvent, event.revision);
+      if (superseded) preparedOnce(db, 'INSERT OR REPLACE INTO risk_superseded (risk_id, revision, position, recorded_at, doc) VALUES (?, ?, ?, ?, ?)').run(id, event.revision, event.position, event.recordedAt, JSON.stringify(superseded));
+    }
     if (event.type === 'RiskReassessmentOpened' && !this.options.replay) {
       // The cycle the finding closes: its treatment and controls leave the state, not the record.
       const d = event.data as { reviewId: string; openedAt: string };
@@ -288,16 +298,25 @@ export class RiskRegisterQueries {
 
   /** Every risk's closed cycles, oldest first (one read for a whole register's record), cut as the lists are. */
   closedCyclesByRisk(): Map<string, ClosedCycle[]> {
+    return this.byRisk('risk_cycles') as Map<string, ClosedCycle[]>;
+  }
+
+  /** Every risk's superseded controls and treatments (risk_superseded), oldest decision first, cut as the lists are. */
+  supersededByRisk(): Map<string, Supersession[]> {
+    return this.byRisk('risk_superseded') as Map<string, Supersession[]>;
+  }
+
+  private byRisk(table: 'risk_cycles' | 'risk_superseded'): Map<string, unknown[]> {
     const from = this.options.lists;
     const rows = (from ? from.db : this.db)
-      .prepare('SELECT risk_id, doc FROM risk_cycles WHERE (@position IS NULL OR position <= @position) ORDER BY risk_id, revision')
+      .prepare(`SELECT risk_id, doc FROM ${table} WHERE (@position IS NULL OR position <= @position) ORDER BY risk_id, revision`)
       .raw()
       .all({ position: from ? minPosition(undefined, from.upTo) : null }) as [string, string][];
-    const byRisk = new Map<string, ClosedCycle[]>();
+    const byRisk = new Map<string, unknown[]>();
     for (const [riskId, doc] of rows) {
       const list = byRisk.get(riskId);
-      if (list) list.push(JSON.parse(doc) as ClosedCycle);
-      else byRisk.set(riskId, [JSON.parse(doc) as ClosedCycle]);
+      if (list) list.push(JSON.parse(doc));
+      else byRisk.set(riskId, [JSON.parse(doc)]);
     }
     return byRisk;
   }
