@@ -288,7 +288,8 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     expect(live.controlCount).toBeGreaterThan(0);
     const csv = (await (await fetch(`${t.url}/documents/register.csv?section=controls&lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text()).split('\n').filter((line) => line.includes(riskId));
     expect(csv).toHaveLength(live.controlCount);
-    for (const row of csv) expect(row.trimEnd()).toMatch(/,1$/);
+    // The cycle column, then the evidence and superseding-decision columns (none here).
+    for (const row of csv) expect(row.trimEnd()).toMatch(/,1,,,,$/);
     // Before the finding the same cycle is the current one, not yet ended.
     const before = await recordOf(`&asOf=${encodeURIComponent(new Date(Date.parse(reviewedAt) - 1).toISOString())}`);
     expect(before).toMatch(/- \*\*Cycle\*\*: 1 \(current\)/);

@@ -6,7 +6,7 @@
  * GET /documents/controls.md are the same rendering.
  */
 import type { ReplayHead } from '../../projections/as-of-replay.js';
-import { riskCountOf, type ControlsDocumentEntry, type ControlsDocumentView } from '../../risk-register/application/controls-document.js';
+import { riskCountOf, type ControlsDocumentEntry, type ControlsDocumentView, type SupersededMark } from '../../risk-register/application/controls-document.js';
 import { LOG_START } from '../../shared/application/point-in-time.js';
 import { formatInstant } from '../render/dates.js';
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
@@ -17,6 +17,8 @@ export interface ControlsEntryView {
   title: string;
   rows: Row[];
   controls: ControlView[];
+  /** What later decisions of the cycle superseded (shown after the current ones, each marked with that decision); null when nothing. */
+  superseded: { treatments: Row[]; controls: (ControlView & { evidence: string; supersededMark: string })[] } | null;
 }
 
 export interface ControlsDocumentTemplateView {
@@ -99,6 +101,34 @@ export function controlsEntryView(e: ControlsDocumentEntry, lang: Language, m: M
     controls: e.controls.map((c) => ({
       ...controlView(c, lang),
       status: [labelOf(m.enums.controlStatus, c.status, none), c.status === 'CANCELLED' ? c.progressNote : c.overdue ? m.register.columns.overdue : null].filter(Boolean).join(' — '),
+    })),
+    superseded: supersededView(e, lang, m),
+  };
+}
+
+/** An entry's superseded treatments and controls, each marked with the decision that superseded it (Art.18(2): kept). */
+function supersededView(e: ControlsDocumentEntry, lang: Language, m: Messages): ControlsEntryView['superseded'] {
+  const treatments = e.supersededTreatments ?? [];
+  const controls = e.supersededControls ?? [];
+  if (treatments.length === 0 && controls.length === 0) return null;
+  const none = m.common.none;
+  const markOf = (s: SupersededMark) => fill(m.controls.supersededMark, { at: formatInstant(s.supersededAt, lang), revision: s.supersededRevision, by: s.supersededBy });
+  return {
+    treatments: treatments.map((t) => ({
+      label: m.controls.supersededTreatment,
+      value: fill(m.controls.supersededTreatmentValue, {
+        treatment: [t.options.map((o) => labelOf(m.enums.treatmentOption, o, none)).join(m.common.listSeparator), t.rationale, t.counterparty, t.contractReference].filter(Boolean).join(' — '),
+        target: t.targetLevel,
+        decidedAt: formatInstant(t.decidedAt, lang),
+        decidedBy: t.decidedBy,
+        mark: markOf(t),
+      }),
+    })),
+    controls: controls.map((c) => ({
+      ...controlView(c, lang),
+      status: [labelOf(m.enums.controlStatus, c.status, none), c.progressNote].filter(Boolean).join(' — '),
+      evidence: c.evidence.map((x) => `${x.evidenceId} (SHA-256 ${x.sha256})`).join(m.common.listSeparator) || none,
+      supersededMark: markOf(c),
     })),
   };
 }

@@ -13,6 +13,7 @@ import { RiskRegisterQueries, type CriteriaInForceRow, type RiskRow } from '../.
 import { PlanQueries } from '../../treatment-plan/projections/plan.projection.js';
 import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
 import type { ClosedCycle } from '../../risk-register/projections/closed-cycles.js';
+import type { Supersession } from '../../risk-register/projections/superseded.js';
 import { EvidenceReadModel, type EvidenceRow } from '../../evidence/projections/evidence.projection.js';
 
 /** What a document is rendered from: the read models at one point of the log, and that point. */
@@ -30,6 +31,8 @@ export interface DocumentData {
   asset(id: string): AssetState | null;
   /** Every risk's cycles closed by a review by this point, oldest first (their treatment and controls as they stood then). */
   closedCycles(): Map<string, ClosedCycle[]>;
+  /** Every risk's controls and treatments a later decision of their cycle superseded by this point, oldest decision first. */
+  superseded(): Map<string, Supersession[]>;
   /** The evidence files attached to an entity by this point (a board resolution's signed minutes), in the order attached. */
   evidenceOf(entityId: string): EvidenceRow[];
   /** The replayed read models themselves (for a section whose queries live elsewhere). */
@@ -89,6 +92,7 @@ export class DocumentSource {
         plan: (id) => plans.byId(id),
         asset: (id) => assets.byId(id),
         closedCycles: () => register.closedCyclesByRisk(),
+        superseded: () => register.supersededByRisk(),
         evidenceOf: (id) => evidence.evidenceOf(id),
         db,
       });

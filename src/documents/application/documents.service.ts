@@ -33,7 +33,7 @@ const controlsSliced = renderedInSlices<ControlsDocumentTemplateView>(
   markdownTemplate,
   ENTRIES_PER_TURN,
   (slice, view) => (slice as ControlsDocumentEntry[]).map((e) => controlsEntryView(e, view.lang, view.m)),
-  (entry) => (entry as ControlsDocumentEntry).controls.reduce((n, c) => n + c.title.length + c.description.length + c.reason.length + (c.reference?.length ?? 0) + (c.progressNote?.length ?? 0), 200),
+  (entry) => [...(entry as ControlsDocumentEntry).controls, ...((entry as ControlsDocumentEntry).supersededControls ?? [])].reduce((n, c) => n + c.title.length + c.description.length + c.reason.length + (c.reference?.length ?? 0) + (c.progressNote?.length ?? 0), 200),
 );
 
 /**
@@ -94,7 +94,7 @@ export class DocumentsService {
     return this.source.read(point, async (data) => {
       const states = riskId ? [data.riskState(riskId)].filter((s) => s !== null) : await data.riskStates();
       if (riskId && states.length === 0) throw new NotFoundError('Risk', riskId);
-      return { view: await controlsDocument(states, documentInstant(data), data.closedCycles()), head: data.head, riskId };
+      return { view: await controlsDocument(states, documentInstant(data), data.closedCycles(), data.superseded()), head: data.head, riskId };
     });
   }
 

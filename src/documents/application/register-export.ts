@@ -4,10 +4,12 @@
  * section) are written from. Headers come from the message catalogue; instants are in Japan
  * time for ja and UTC for en, as the headers say.
  */
-import { controlsWithProgress } from '../../risk-register/application/controls-document.js';
+import { controlsWithProgress, supersededIn, type SupersededMark } from '../../risk-register/application/controls-document.js';
+import { progressOf, type EvidenceCitation } from '../../risk-register/domain/control.state.js';
 import { consentInPlan } from '../../risk-register/domain/plan-and-consent.js';
 import type { RiskState, RiskTreatment } from '../../risk-register/domain/risk.state.js';
 import type { ClosedCycleControl } from '../../risk-register/projections/closed-cycles.js';
+import type { Supersession } from '../../risk-register/projections/superseded.js';
 import type { RiskRow } from '../../risk-register/projections/risk-register.projection.js';
 import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { labelOf, type Language, type Messages } from '../messages/index.js';
@@ -61,6 +63,8 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
     ['counterparty', 'text', 28], ['contract', 'text', 28], ['criteria', 'integer', 10], ['decidedBy', 'text', 16], ['decidedAt', 'instant', 20],
     // Appended: the cycle (a review's finding closes one; its treatment stays in the register, Art.12(3)).
     ['cycle', 'integer', 8],
+    // Appended: a treatment a later decision of its cycle replaced stays too, after the one that replaced it (Art.18(2)).
+    ['supersededAt', 'instant', 20], ['supersededRevision', 'integer', 10], ['supersededBy', 'text', 16],
   ],
   controls: [
     ['riskId', 'text', 38], ['title', 'text', 40], ['controlId', 'text', 38], ['control', 'text', 36], ['description', 'text', 48], ['controlOwner', 'text', 16], ['due', 'day', 14], ['reason', 'text', 48], ['reference', 'text', 24],
@@ -68,6 +72,8 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
     ['controlStatus', 'text', 14], ['progressPercent', 'integer', 10], ['overdue', 'text', 10],
     // The cycle: the controls of a cycle a review's finding closed stay in the record as they stood then.
     ['cycle', 'integer', 8],
+    // The evidence cited; and for a control a later decision of its cycle left out, that decision (Art.18(2): kept).
+    ['evidence', 'text', 48], ['supersededAt', 'instant', 20], ['supersededRevision', 'integer', 10], ['supersededBy', 'text', 16],
   ],
 };
 
@@ -103,6 +109,15 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
   };
   // The cycles a review closed, read once, for the sections that show them.
   const closed = !section || section === 'treatments' || section === 'controls' ? data.closedCycles() : undefined;
+  // And what later decisions of a cycle superseded, shown after that cycle's rows.
+  const superseded = closed ? data.superseded() : undefined;
+  const supersededOf = (riskId: string) => {
+    const byCycle = new Map<number, Supersession[]>();
+    for (const s of superseded?.get(riskId) ?? []) byCycle.set(s.cycle, [...(byCycle.get(s.cycle) ?? []), s]);
+    return (cycle: number) => supersededIn(byCycle, cycle);
+  };
+  const evidenceCell = (evidence: readonly EvidenceCitation[]) => (evidence.length ? list(evidence.map((e) => `${e.evidenceId} sha256:${e.sha256}`)) : null);
+  const markCells = (s: SupersededMark | undefined): Cell[] => [s?.supersededAt ?? null, s?.supersededRevision ?? null, s?.supersededBy ?? null];
   const rowsOf: Record<RegisterSection, (row: RiskRow) => Cell[][]> = {
     risks: ({ state: r, needsReevaluation }) => [
       [
@@ -114,20 +129,29 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
     analyses: (row) =>
       row.analyses().map((a) => [row.state.id, row.state.title, a.analysisId, a.cycle, labelOf(m.enums.method, a.method, none), a.likelihood, a.impact, a.level, a.criteriaNumber, a.analysedBy, a.analysedAt]),
     treatments: ({ state: r }) => {
-      const treatmentRow = (t: RiskTreatment, cycle: number): Cell[] => [
+      const treatmentRow = (t: RiskTreatment & Partial<SupersededMark>, cycle: number): Cell[] => [
         r.id, r.title, list(t.options.map((o) => labelOf(m.enums.treatmentOption, o, none))), t.rationale, t.targetLikelihood, t.targetImpact, t.targetLevel, t.counterparty ?? null, t.contractReference ?? null, t.criteriaNumber, t.decidedBy, t.decidedAt, cycle,
+        ...markCells(t.supersededAt === undefined ? undefined : (t as SupersededMark)),
       ];
-      const rows = (closed?.get(r.id) ?? []).flatMap((c) => (c.treatment ? [treatmentRow(c.treatment, c.cycle)] : []));
-      return r.treatment ? [...rows, treatmentRow(r.treatment, r.cycle)] : rows;
+      // Each cycle's treatment, then those a later decision of the cycle replaced.
+      const supersededAt = supersededOf(r.id);
+      const replaced = (cycle: number) => supersededAt(cycle).supersededTreatments.map((t) => treatmentRow(t, cycle));
+      const rows = (closed?.get(r.id) ?? []).flatMap((c) => [...(c.treatment ? [treatmentRow(c.treatment, c.cycle)] : []), ...replaced(c.cycle)]);
+      return [...rows, ...(r.treatment ? [treatmentRow(r.treatment, r.cycle)] : []), ...replaced(r.cycle)];
     },
     controls: ({ state: r }) => {
-      const controlRow = (c: ClosedCycleControl & { overdue: boolean }, cycle: number): Cell[] => [
+      const controlRow = (c: ClosedCycleControl & { overdue: boolean; evidence?: readonly EvidenceCitation[] } & Partial<SupersededMark>, cycle: number): Cell[] => [
         r.id, r.title, c.controlId, c.title, c.description, c.ownerId, c.dueDate, c.reason, c.reference ?? null,
         labelOf(m.enums.controlStatus, c.status, none), c.progressPercent, c.overdue ? m.common.yes : m.common.no, cycle,
+        evidenceCell(c.evidence ?? []), ...markCells(c.supersededAt === undefined ? undefined : (c as SupersededMark)),
       ];
-      // A closed cycle's controls as they stood when it ended: nothing is overdue in a cycle that ended.
-      const rows = (closed?.get(r.id) ?? []).flatMap((c) => c.controls.map((control) => controlRow({ ...control, overdue: false }, c.cycle)));
-      return [...rows, ...controlsWithProgress(r, day).map((c) => controlRow(c, r.cycle))];
+      // Each cycle's controls, then those a later decision of the cycle left out (as they stood then:
+      // nothing superseded is overdue). A closed cycle's controls as they stood when it ended.
+      const supersededAt = supersededOf(r.id);
+      const leftOut = (cycle: number) => supersededAt(cycle).supersededControls.map((c) => controlRow(c, cycle));
+      const rows = (closed?.get(r.id) ?? []).flatMap((c) => [...c.controls.map((control) => controlRow({ ...control, overdue: false }, c.cycle)), ...leftOut(c.cycle)]);
+      const current = controlsWithProgress(r, day).map((c) => controlRow({ ...c, evidence: progressOf(r, c.controlId).evidence }, r.cycle));
+      return [...rows, ...current, ...leftOut(r.cycle)];
     },
   };
   const tables: RegisterTable[] = [];

@@ -147,6 +147,12 @@ export const en: Messages = {
     cycleCurrent: '{cycle} (current)',
     cycleClosed: '{cycle}, ended at {at} by the finding of review {review} (Art.12(3)): its treatment and controls as they stood then',
     closedCycleTitle: '{title} (cycle {cycle}, ended)',
+    supersededHeading: 'Superseded by a later decision of this cycle (kept under Art.18(2))',
+    supersededTreatment: 'Treatment superseded',
+    supersededTreatmentValue: '{treatment} (target level {target}, decided at {decidedAt} by {decidedBy}); {mark}',
+    supersededMark: 'superseded at {at} (revision {revision}, decision by {by})',
+    evidence: 'Evidence cited',
+    supersededColumn: 'Superseded',
   },
   register: {
     title: 'Risk register',
@@ -192,6 +198,10 @@ export const en: Messages = {
       controlStatus: 'Control status',
       progressPercent: 'Progress (%)',
       overdue: 'Overdue',
+      evidence: 'Evidence cited (id and SHA-256)',
+      supersededAt: 'Superseded at (UTC)',
+      supersededRevision: 'Superseded by revision',
+      supersededBy: 'Superseded by',
     },
   },
   source: {

@@ -149,6 +149,12 @@ export const ja = {
     cycleCurrent: '{cycle}（現行）',
     cycleClosed: '{cycle}（{at}、レビュー{review}の指摘により終了（第12条第3項）。対応と管理策は終了時点のもの）',
     closedCycleTitle: '{title}（サイクル{cycle}、終了）',
+    supersededHeading: 'このサイクル内で後の決定により差し替えられたもの（第18条第2項により保管）',
+    supersededTreatment: '差し替えられたリスク対応',
+    supersededTreatmentValue: '{treatment}（目標レベル {target}、{decidedAt} {decidedBy} 決定）。{mark}',
+    supersededMark: '{at} に差し替え（リビジョン{revision}、{by} の決定）',
+    evidence: '引用した証跡',
+    supersededColumn: '差し替え',
   },
   register: {
     title: 'リスク登録簿',
@@ -194,6 +200,10 @@ export const ja = {
       controlStatus: '実施状況',
       progressPercent: '進捗率（%）',
       overdue: '期限超過',
+      evidence: '引用した証跡（ID と SHA-256）',
+      supersededAt: '差し替え日時（日本時間）',
+      supersededRevision: '差し替えた決定のリビジョン',
+      supersededBy: '差し替えた決定者',
     },
   },
   source: {

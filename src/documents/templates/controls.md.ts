@@ -20,6 +20,24 @@ export const CONTROLS_MARKDOWN = `# {{md title}}
 {{#each controls}}
 | {{md title}}{{#if description}}: {{md description}}{{/if}} | {{md owner}} | {{md due}} | {{md reason}} | {{md (or reference @root.m.common.none)}} | {{md status}} |
 {{/each}}
+{{#if superseded}}
+
+### {{md @root.m.controls.supersededHeading}}
+{{#if superseded.treatments.length}}
+
+{{#each superseded.treatments}}
+- **{{md label}}**: {{md value}}
+{{/each}}
+{{/if}}
+{{#if superseded.controls.length}}
+
+| {{md @root.m.controls.control}} | {{md @root.m.controls.controlOwner}} | {{md @root.m.controls.due}} | {{md @root.m.controls.reason}} | {{md @root.m.controls.reference}} | {{md @root.m.controls.controlStatus}} | {{md @root.m.controls.evidence}} | {{md @root.m.controls.supersededColumn}} |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+{{#each superseded.controls}}
+| {{md title}}{{#if description}}: {{md description}}{{/if}} | {{md owner}} | {{md due}} | {{md reason}} | {{md (or reference @root.m.common.none)}} | {{md status}} | {{md evidence}} | {{md supersededMark}} |
+{{/each}}
+{{/if}}
+{{/if}}
 {{else}}
 
 {{md m.controls.noControls}}

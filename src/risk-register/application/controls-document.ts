@@ -1,7 +1,8 @@
 import { dayInJapan } from '../../shared/domain/guards.js';
 import { isControlOverdueOn, withProgress, type ControlStatus } from '../domain/control-lifecycle.js';
-import type { RiskState } from '../domain/risk.state.js';
+import type { RiskState, RiskTreatment } from '../domain/risk.state.js';
 import type { ClosedCycle } from '../projections/closed-cycles.js';
+import type { SupersededControl, Supersession } from '../projections/superseded.js';
 import { eachInTurns } from '../../shared/application/turns.js';
 
 export interface ControlsDocumentEntry {
@@ -22,7 +23,21 @@ export interface ControlsDocumentEntry {
   /** A cycle a review's finding closed: when, and which review (absent for the current cycle); its controls are as they stood then. */
   closedAt?: string;
   closedByReviewId?: string;
+  /** The controls a later decision of this cycle left out, oldest decision first, as they stood then (Art.18(2): kept). */
+  supersededControls: SupersededControlEntry[];
+  /** The treatments a later decision of this cycle replaced, oldest first. */
+  supersededTreatments: SupersededTreatmentEntry[];
 }
+
+/** When, by which event of the risk's stream (revision) and by whom an item of the record was superseded. */
+export interface SupersededMark {
+  supersededAt: string;
+  supersededRevision: number;
+  supersededBy: string;
+}
+
+export type SupersededControlEntry = SupersededControl & SupersededMark & { id: string; overdue: false };
+export type SupersededTreatmentEntry = RiskTreatment & SupersededMark;
 
 export interface ControlsDocumentView {
   generatedAt: string;
@@ -41,16 +56,43 @@ const ENTRIES_PER_TURN = 500;
  * (src/documents), which reads it at a point of the log (DocumentsService.controlsRecord) for
  * GET /documents/controls.md and GraphQL's controlsDocument alike.
  */
-export async function controlsDocument(risks: readonly RiskState[], generatedAt: string, closedCycles: ReadonlyMap<string, readonly ClosedCycle[]> = new Map()): Promise<ControlsDocumentView> {
+export async function controlsDocument(
+  risks: readonly RiskState[],
+  generatedAt: string,
+  closedCycles: ReadonlyMap<string, readonly ClosedCycle[]> = new Map(),
+  superseded: ReadonlyMap<string, readonly Supersession[]> = new Map(),
+): Promise<ControlsDocumentView> {
   const entries: ControlsDocumentEntry[] = [];
   const day = dayInJapan(generatedAt);
   await eachInTurns(risks, ENTRIES_PER_TURN, (r) => {
-    // The cycles a review closed first, oldest first: what was decided then stays in the record.
-    for (const cycle of closedCycles.get(r.id) ?? []) entries.push(closedCycleEntry(r, cycle));
-    if (r.controls.length > 0) entries.push(controlsEntry(r, day));
+    const byCycle = supersededByCycle(superseded.get(r.id));
+    // The cycles a review closed first, oldest first: what was decided then stays in the record,
+    // and what a later decision of each cycle superseded after it.
+    for (const cycle of closedCycles.get(r.id) ?? []) entries.push({ ...closedCycleEntry(r, cycle), ...supersededIn(byCycle, cycle.cycle) });
+    const current = supersededIn(byCycle, r.cycle);
+    if (r.controls.length > 0 || current.supersededControls.length > 0 || current.supersededTreatments.length > 0) entries.push({ ...controlsEntry(r, day), ...current });
   });
   const controlCount = entries.reduce((n, e) => n + e.controls.length, 0);
   return { generatedAt, riskCount: riskCountOf(entries), controlCount, entries };
+}
+
+/** A risk's supersessions by the cycle they happened in. */
+function supersededByCycle(list: readonly Supersession[] | undefined): Map<number, Supersession[]> {
+  const byCycle = new Map<number, Supersession[]>();
+  for (const s of list ?? []) byCycle.set(s.cycle, [...(byCycle.get(s.cycle) ?? []), s]);
+  return byCycle;
+}
+
+/** What later decisions of `cycle` superseded, oldest first, each marked with the decision. */
+export function supersededIn(byCycle: ReadonlyMap<number, readonly Supersession[]>, cycle: number): Pick<ControlsDocumentEntry, 'supersededControls' | 'supersededTreatments'> {
+  const supersededControls: SupersededControlEntry[] = [];
+  const supersededTreatments: SupersededTreatmentEntry[] = [];
+  for (const s of byCycle.get(cycle) ?? []) {
+    const mark: SupersededMark = { supersededAt: s.supersededAt, supersededRevision: s.revision, supersededBy: s.supersededBy };
+    for (const c of s.controls) supersededControls.push({ ...c, id: c.controlId, overdue: false, ...mark });
+    if (s.treatment) supersededTreatments.push({ ...s.treatment, ...mark });
+  }
+  return { supersededControls, supersededTreatments };
 }
 
 /** The risks an entry list covers (a risk reopened by a review has an entry per cycle). */
@@ -59,7 +101,7 @@ export function riskCountOf(entries: readonly Pick<ControlsDocumentEntry, 'riskI
 }
 
 /** One risk's entry: its treatment and its controls with their progress, overdue on `day` (the document's instant in Japan). */
-function controlsEntry(r: RiskState, day: string): ControlsDocumentEntry {
+function controlsEntry(r: RiskState, day: string): Omit<ControlsDocumentEntry, 'supersededControls' | 'supersededTreatments'> {
   return {
     riskId: r.id,
     riskTitle: r.title,
@@ -77,7 +119,7 @@ function controlsEntry(r: RiskState, day: string): ControlsDocumentEntry {
 }
 
 /** A closed cycle's entry: its treatment and controls as they stood when the review closed it (nothing is overdue in a cycle that ended). */
-function closedCycleEntry(r: RiskState, c: ClosedCycle): ControlsDocumentEntry {
+function closedCycleEntry(r: RiskState, c: ClosedCycle): Omit<ControlsDocumentEntry, 'supersededControls' | 'supersededTreatments'> {
   const t = c.treatment;
   return {
     riskId: r.id,

@@ -58,7 +58,7 @@ export class ControlResolver {
 /** `ControlsDocument.entries`: the record's entries, completed by graphql-js a slice per turn (listInTurns). */
 @Resolver(() => ControlsDocument)
 export class ControlsDocumentEntriesResolver {
-  @ResolveField(() => [ControlsDocumentEntry], { description: 'One entry per risk and cycle: the cycles a review closed first, oldest first, then the current one when it has controls.' })
+  @ResolveField(() => [ControlsDocumentEntry], { description: 'One entry per risk and cycle: the cycles a review closed first, oldest first, then the current one when it has controls or superseded ones. Within an entry, what a later decision of the cycle superseded is in supersededControls and supersededTreatments.' })
   entries(@Parent() document: ControlsDocumentView) {
     return listInTurns(document.entries);
   }

@@ -420,6 +420,27 @@ export class RecordReviewInput {
   @TextLimit() @Field({ nullable: true, description: `The reviewer's notes; at most ${RISK_TEXT_MAX_LENGTH.toLocaleString('en')} characters.` }) notes?: string;
 }
 
+@ObjectType({ description: 'An evidence file cited for a control, pinned in the log by its SHA-256.' })
+export class CitedEvidence {
+  @Field(() => ID, { description: 'Id of the evidence file.' }) evidenceId!: string;
+  @Field({ description: 'Lower-case hex SHA-256 of the file, as recorded when it was cited.' }) sha256!: string;
+}
+
+@ObjectType({ description: 'A control that a later decision of its cycle left out (decideControls without it), as it stood then: kept in the Art.18(2) record.' })
+export class SupersededControl extends Control {
+  @Field(() => [CitedEvidence], { description: 'The evidence files cited for it, first citation first.' }) evidence!: CitedEvidence[];
+  @Field({ description: `When the decision that left it out was made. ${INSTANT}` }) supersededAt!: string;
+  @Field(() => Int, { description: "That decision's event: its revision in the risk's stream (history, atPosition)." }) supersededRevision!: number;
+  @Field(() => ID, { description: 'User id of who made that decision.' }) supersededBy!: string;
+}
+
+@ObjectType({ description: 'A treatment that a later decision of its cycle replaced (decideTreatment with other content): kept in the Art.18(2) record.' })
+export class SupersededTreatment extends Treatment {
+  @Field({ description: `When the decision that replaced it was made. ${INSTANT}` }) supersededAt!: string;
+  @Field(() => Int, { description: "That decision's event: its revision in the risk's stream (history, atPosition)." }) supersededRevision!: number;
+  @Field(() => ID, { description: 'User id of who made that decision.' }) supersededBy!: string;
+}
+
 @ObjectType({ description: 'The controls of one cycle of a risk in the Art.18(2) record: the current cycle, or one a review\'s finding closed (kept as it stood then).' })
 export class ControlsDocumentEntry {
   @Field(() => ID, { description: 'The risk.' }) riskId!: string;
@@ -434,6 +455,10 @@ export class ControlsDocumentEntry {
   @Field(() => Int, { description: "The risk's cycle this entry records (a review's finding opens the next one, Art.12(3))." }) cycle!: number;
   @Field(() => String, { nullable: true, description: `When a review's finding closed this cycle; null for the current cycle. Its controls are as they stood then. ${INSTANT}` }) closedAt?: string | null;
   @Field(() => ID, { nullable: true, description: 'The review whose finding closed this cycle; null for the current cycle.' }) closedByReviewId?: string | null;
+  @Field(() => [SupersededControl], { nullable: true, description: 'The controls a later decision of this cycle left out, oldest decision first, with the progress and evidence they had reached then (never overdue); empty when none. A control decided again (same id) is not superseded: it is in `controls`.' })
+  supersededControls?: SupersededControl[] | null;
+  @Field(() => [SupersededTreatment], { nullable: true, description: "The treatments a later decision of this cycle replaced, oldest first; empty when none. The entry's treatment fields are the one in force (or when the cycle closed)." })
+  supersededTreatments?: SupersededTreatment[] | null;
 }
 
 /** ControlsDocument.markdown, which the documents module resolves (one wording for the type and its resolver). */
@@ -448,8 +473,8 @@ export class ControlsDocument {
   @Field(() => String, { nullable: true, description: "That event's link of the log's global chain (64 lowercase hex digits), as the document's source block cites it; null at the start of the log (no event by then) or on a store without a global chain." }) chainHash!: string | null;
   @Field(() => String, { nullable: true, description: "That event's own hash (64 lowercase hex digits; the source block cites it where the store has no global chain); null at the start of the log (no event by then)." }) eventHash!: string | null;
   @Field(() => Int, { description: 'Risks in the document.' }) riskCount!: number;
-  @Field(() => Int, { description: 'Controls in the document, those of closed cycles included.' }) controlCount!: number;
-  @Field(() => [ControlsDocumentEntry], { description: 'One entry per risk and cycle: the cycles a review closed first, oldest first, then the current one when it has controls.' }) entries!: ControlsDocumentEntry[];
+  @Field(() => Int, { description: 'Controls in the document, those of closed cycles included (not those superseded within a cycle: see entries.supersededControls).' }) controlCount!: number;
+  @Field(() => [ControlsDocumentEntry], { description: 'One entry per risk and cycle: the cycles a review closed first, oldest first, then the current one when it has controls or superseded ones. Within an entry, what a later decision of the cycle superseded is in supersededControls and supersededTreatments.' }) entries!: ControlsDocumentEntry[];
   @Field({ description: CONTROLS_MARKDOWN_DESCRIPTION }) markdown!: string;
 }
 

@@ -191,7 +191,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     expect(controls.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
     expect(controls.autoFilter).toBeTruthy();
     const header = (controls.getRow(1).values as unknown[]).slice(1);
-    expect(header).toEqual(['リスクID', 'リスク', '管理策ID', '管理策', '説明', '担当者', '期限', '採用理由', '参照', '実施状況', '進捗率（%）', '期限超過', 'サイクル']);
+    expect(header).toEqual(['リスクID', 'リスク', '管理策ID', '管理策', '説明', '担当者', '期限', '採用理由', '参照', '実施状況', '進捗率（%）', '期限超過', 'サイクル', '引用した証跡（ID と SHA-256）', '差し替え日時（日本時間）', '差し替えた決定のリビジョン', '差し替えた決定者']);
     const due = controls.getRow(2).getCell(7);
     expect(due.value).toEqual(new Date('2027-03-31T00:00:00.000Z'));
     expect(due.numFmt).toBe('yyyy-mm-dd');
@@ -219,7 +219,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     expect(body.replace(/\r\n/g, '')).not.toMatch(/(?<!,"[^"]*)\r(?!\n)/);
     const records = parse(raw, { bom: true, columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
     expect(records).toHaveLength(2);
-    expect(Object.keys(records[0]!)).toEqual(['リスクID', 'リスク', '管理策ID', '管理策', '説明', '担当者', '期限', '採用理由', '参照', '実施状況', '進捗率（%）', '期限超過', 'サイクル']);
+    expect(Object.keys(records[0]!)).toEqual(['リスクID', 'リスク', '管理策ID', '管理策', '説明', '担当者', '期限', '採用理由', '参照', '実施状況', '進捗率（%）', '期限超過', 'サイクル', '引用した証跡（ID と SHA-256）', '差し替え日時（日本時間）', '差し替えた決定のリビジョン', '差し替えた決定者']);
     expect(records[0]).toMatchObject({ リスク: 'ホットウォレット秘密鍵の窃取', 管理策: 'マルチシグ出金', 期限: '2027-03-31', 採用理由: TRICKY_REASON, 説明: '3鍵中2鍵の承認 | 別々の役員が保管', 実施状況: '未着手', '進捗率（%）': '0', 期限超過: 'いいえ', サイクル: '1' });
 
     const risks = parse(await bytes(`/documents/register.csv?atPosition=${plan.resolutionPosition}`), { bom: true, columns: true }) as Record<string, string>[];

@@ -10,6 +10,7 @@ import type { ControlProgress } from '../../../src/risk-register/domain/control.
 import { initialRiskState, type RiskConsent, type RiskControl, type RiskState } from '../../../src/risk-register/domain/risk.state.js';
 import type { RiskRow } from '../../../src/risk-register/projections/risk-register.projection.js';
 import type { ClosedCycle } from '../../../src/risk-register/projections/closed-cycles.js';
+import type { Supersession } from '../../../src/risk-register/projections/superseded.js';
 import type { PlanState } from '../../../src/treatment-plan/domain/plan.state.js';
 
 const consent = (planId: string, status: RiskConsent['status'], planRevision = 1): RiskConsent => ({ planId, planRevision, status, atVersion: 5, fingerprint: 'f' });
@@ -33,6 +34,7 @@ function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision
     asset: () => null,
     db: undefined as unknown as DocumentData['db'],
     closedCycles: () => new Map(),
+    superseded: () => new Map(),
     evidenceOf: () => [],
   };
 }
@@ -98,7 +100,8 @@ describe('register export (CSV and XLSX rows)', () => {
     ];
     const at = data(withControls, [], '2027-03-31T16:00:00.000Z');
     const rows = await csvOf(at, 'controls');
-    expect(Object.keys(rows[0]!).slice(-4)).toEqual(['実施状況', '進捗率（%）', '期限超過', 'サイクル']);
+    // Appended columns keep the earlier ones in their places: the evidence and the superseding decision last.
+    expect(Object.keys(rows[0]!).slice(-8)).toEqual(['実施状況', '進捗率（%）', '期限超過', 'サイクル', '引用した証跡（ID と SHA-256）', '差し替え日時（日本時間）', '差し替えた決定のリビジョン', '差し替えた決定者']);
     expect(rows.map((r) => [r['管理策ID'], r['実施状況'], r['進捗率（%）'], r['期限超過']])).toEqual([
       ['C1', '実施中', '40', 'はい'],
       ['C2', '導入済み', '100', 'いいえ'],
@@ -111,8 +114,8 @@ describe('register export (CSV and XLSX rows)', () => {
 
     const sheet = await sheetOf(at, '管理策');
     const header = (sheet.getRow(1).values as unknown[]).slice(1);
-    expect(header.slice(-4)).toEqual(['実施状況', '進捗率（%）', '期限超過', 'サイクル']);
-    expect((sheet.getRow(2).values as unknown[]).slice(-4)).toEqual(['実施中', 40, 'はい', 1]);
+    expect(header.slice(-8, -4)).toEqual(['実施状況', '進捗率（%）', '期限超過', 'サイクル']);
+    expect([9, 10, 11, 12].map((k) => sheet.getRow(2).getCell(k + 1).value)).toEqual(['実施中', 40, 'はい', 1]);
   });
 
   it("keeps a cycle a review closed: its treatment and controls as they stood then, before the current cycle's (Art.18(2), 12(3))", async () => {
@@ -141,6 +144,32 @@ describe('register export (CSV and XLSX rows)', () => {
     expect(treatments.map((r) => [r['理由'], r['サイクル']])).toEqual([
       ['Cold storage', '1'],
       ['Cold storage, again', '2'],
+    ]);
+  });
+
+  it('keeps what a later decision of a cycle superseded after that cycle\'s rows, marked with the decision (Art.18(2), auditor probe F6)', async () => {
+    const current = risk('R1', { cycle: 2, treatment: treatment('Insured'), controls: [control('C4', '2027-06-30')] });
+    const closedCycle: ClosedCycle = { cycle: 1, closedAt: '2027-03-01T00:00:00.000Z', reviewId: 'rv-1', level: 'HIGH', treatment: treatment('Cold storage'), controls: [{ ...control('C2', '2027-01-31'), status: 'PLANNED', progressPercent: 0 }] };
+    const evidence = [{ evidenceId: 'ev-1', sha256: 'a'.repeat(64) }];
+    const superseded: Supersession[] = [
+      { cycle: 1, revision: 7, supersededAt: '2027-02-01T00:00:00.000Z', supersededBy: 'carol', controls: [{ ...control('C1', '2027-01-31'), status: 'VERIFIED', progressPercent: 100, evidence }], treatment: null },
+      { cycle: 2, revision: 12, supersededAt: '2027-03-15T00:00:00.000Z', supersededBy: 'dave', controls: [{ ...control('C3', '2027-01-31'), status: 'IN_PROGRESS', progressPercent: 10, evidence: [] }], treatment: null },
+      { cycle: 2, revision: 14, supersededAt: '2027-03-20T00:00:00.000Z', supersededBy: 'dave', controls: [], treatment: treatment('Reduce first') },
+    ];
+    const at = { ...data([current], [], '2027-04-01T00:00:00.000Z'), closedCycles: () => new Map([['R1', [closedCycle]]]), superseded: () => new Map([['R1', superseded]]) };
+    const rows = await csvOf(at, 'controls', 'en');
+    expect(rows.map((r) => [r['Control id'], r.Cycle, r['Control status'], r.Overdue, r['Evidence cited (id and SHA-256)'], r['Superseded by revision'], r['Superseded by']])).toEqual([
+      ['C2', '1', 'Planned', 'no', '', '', ''],
+      ['C1', '1', 'Verified', 'no', `ev-1 sha256:${'a'.repeat(64)}`, '7', 'carol'],
+      ['C4', '2', 'Planned', 'no', '', '', ''],
+      // Due before the export, but superseded: never overdue.
+      ['C3', '2', 'In progress', 'no', '', '12', 'dave'],
+    ]);
+    const treatments = await csvOf(at, 'treatments', 'en');
+    expect(treatments.map((r) => [r.Rationale, r.Cycle, r['Superseded by revision']])).toEqual([
+      ['Cold storage', '1', ''],
+      ['Insured', '2', ''],
+      ['Reduce first', '2', '14'],
     ]);
   });
 });
