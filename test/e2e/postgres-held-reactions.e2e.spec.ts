@@ -95,7 +95,7 @@ describe('two instances on one PostgreSQL store, the log edited under them', () 
       expect(approved.errors[0]!.extensions).toMatchObject({ code: 'INTEGRITY_BROKEN' });
     } else {
       expect(approved.data).toMatchObject({ recordBoardResolution: { status: 'APPROVED' } });
-      expect(approved.extensions).toMatchObject({ readModels: { confirmed: false, message: expect.stringContaining('the reactions hold at') } });
+      expect((approved as { extensions?: unknown }).extensions).toMatchObject({ readModels: { confirmed: false, message: expect.stringContaining('the reactions hold at') } });
     }
     expect(answeredIn).toBeLessThan(5_000);
     expect(leader.output()).toMatch(/reactions hold: the log fails verification/);
