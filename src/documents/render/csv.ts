@@ -7,13 +7,15 @@
  */
 import type { Cell, RegisterTable } from '../application/register-export.js';
 import type { Language } from '../messages/index.js';
+import { visibleBidiControls } from './bidi.js';
 import { instantParts } from './dates.js';
 import { eachInTurnsBySize } from '../../shared/application/turns.js';
 
 const BOM = '\uFEFF';
 const FORMULA_START = /^[=+\-@\t\r]/;
 
-export function csvField(value: string): string {
+export function csvField(raw: string): string {
+  const value = visibleBidiControls(raw);
   const safe = FORMULA_START.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

@@ -6,11 +6,12 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Handlebars from 'handlebars';
+import { visibleBidiControls } from './bidi.js';
 
-/** Markdown-safe inline text: punctuation that starts markup is escaped, line breaks become spaces (one table cell, one list item). */
+/** Markdown-safe inline text: punctuation that starts markup is escaped, line breaks become spaces (one table cell, one list item), bidirectional controls shown as code points (visibleBidiControls). */
 export function markdownInline(value: unknown): string {
   if (value === null || value === undefined) return '';
-  return String(value)
+  return visibleBidiControls(String(value))
     .replace(/\r\n?|\n/g, ' ')
     .replace(/[\\`*_[\]<>|#~]/g, (c) => `\\${c}`)
     .trim();

@@ -13,6 +13,7 @@
 import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { RegisterExport } from '../application/register-export.js';
+import { visibleBidiControls } from './bidi.js';
 import { spreadsheetDay, spreadsheetInstant } from './dates.js';
 import { eachInTurnsBySize } from '../../shared/application/turns.js';
 
@@ -30,12 +31,13 @@ const CHARS_PER_TURN = 250_000;
 const NOT_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 /**
- * A text as a cell can hold it: what XML cannot carry becomes U+FFFD, visibly. Texts are refused
+ * A text as a cell can hold it: what XML cannot carry becomes U+FFFD, visibly, and a bidirectional
+ * control its code point (visibleBidiControls). Texts are refused
  * such characters since probe p10 (isWellFormedText), but a log may hold older ones: written raw,
  * U+FFFE made the workbook unreadable, and exceljs dropped controls without a trace.
  */
 export function xmlText(text: string): string {
-  return text.replace(NOT_XML, '\uFFFD');
+  return visibleBidiControls(text).replace(NOT_XML, '\uFFFD');
 }
 
 export async function registerXlsx(view: RegisterExport): Promise<Buffer> {

@@ -34,6 +34,17 @@ describe('dates in the documents', () => {
   });
 });
 
+describe('bidirectional controls in free text ("Trojan Source")', () => {
+  it('are shown as their code points in Markdown, CSV and XLSX cells, so that no text after one is reordered on its line', () => {
+    const text = 'Wallet\u202Eexe.pdf \u2066x\u2069 done';
+    expect(markdownInline(text)).toBe('Wallet\\[U+202E\\]exe.pdf \\[U+2066\\]x\\[U+2069\\] done');
+    expect(csvField(text)).toBe('Wallet[U+202E]exe.pdf [U+2066]x[U+2069] done');
+    expect(xmlText(text)).toBe('Wallet[U+202E]exe.pdf [U+2066]x[U+2069] done');
+    // Marks that only set a direction (LRM, RLM, ALM) reorder nothing after them: kept.
+    expect(csvField('a\u200Fb')).toBe('a\u200Fb');
+  });
+});
+
 describe('CSV (RFC 4180, UTF-8 with BOM)', () => {
   it('quotes only what needs it, doubles quotes, and disarms formulas', () => {
     expect(csvField('plain')).toBe('plain');
