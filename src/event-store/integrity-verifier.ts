@@ -362,7 +362,7 @@ export async function verifyEvents(
       if (position === null || s.position < position) {
         const last = verifier.verifiedHead()?.position ?? null;
         if (s.position !== last) {
-          verifier.fail(s.position, position === null ? `the signed head at ${s.position} is missing from the log: the newest events were deleted` : `the signed head at ${s.position} names no event of the log: events were deleted`);
+          verifier.fail(s.position, position === null ? `the signed head at ${s.position} is missing from the log: the newest events were deleted` : `the signed head at ${s.position} names no event of the log: events were deleted, inserted or reordered`);
           return false;
         }
       }

@@ -96,6 +96,13 @@ describe('signed commits and hash versions', () => {
     expect((await verifyEvents(events, { trusted, signatures: sneaky })).report).toMatchObject({ ok: false, firstBrokenPosition: pos(3), reason: expect.stringMatching(/lies in no signed commit/) });
   });
 
+  it('two events of the log swapped (the lines of an export reordered): broken at the signed head they move, named as a deletion, insertion or reordering (auditor probe F10)', async () => {
+    const { trusted, events, signatures } = await signedLog();
+    const swapped = [events[0]!, events[2]!, events[1]!, ...events.slice(3)];
+    const { report } = await verifyEvents(swapped, { trusted, signatures });
+    expect(report).toMatchObject({ ok: false, firstBrokenPosition: pos(2), reason: expect.stringMatching(/names no event of the log: events were deleted, inserted or reordered/) });
+  });
+
   it('refuses signatures by a key it does not trust, at the first event of the commit', async () => {
     const { events, signatures } = await signedLog();
     expect((await verifyEvents(events, { trusted: keys().trusted, signatures })).report).toMatchObject({ ok: false, firstBrokenPosition: pos(1), reason: expect.stringMatching(/does not trust/) });

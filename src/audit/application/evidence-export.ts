@@ -167,7 +167,7 @@ export async function exportLog(
       while (nextSignature < signatures.length && signatures[nextSignature]!.position <= event.position) {
         const signature = signatures[nextSignature++]!;
         if (signature.position === event.position) verifier.checkSignature(signature);
-        else verifier.fail(signature.position, `the signed head at ${signature.position} names no event of the log: events were deleted`);
+        else verifier.fail(signature.position, `the signed head at ${signature.position} names no event of the log: events were deleted, inserted or reordered`);
       }
       count++;
       firstPosition ??= event.position;
