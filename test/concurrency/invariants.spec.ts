@@ -594,6 +594,35 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
     );
   }, TIMEOUT);
 
+  it("14. an owner's acceptances racing the committee changing an item's controls away from what the board approved and back: the plan never comes into force over content the board did not approve (Art.19(2))", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ kind: fc.constantFrom('accept' as const, 'changeAway' as const, 'restore' as const, 'acceptChanged' as const), jitter: delayArb }), { minLength: 16, maxLength: 16 }),
+        timingArb,
+        fc.scheduler(),
+        async (calls, timing, s) => {
+          const { a, b, planId } = await approvedPairSecondAccepted(`Approved content race ${next()}`, asset);
+          // B's controls changed away from the approved ones (controlsA) before the burst: its owner is asked again.
+          await t.ok(`mutation($input: DecideControlsInput!) { decideControls(input: $input) { id } }`, { input: { riskId: b, controls: controlsB } }, users.committee);
+          const since = await logHead(t);
+          await quiesce(t, since);
+          const burst = new Burst(t);
+          await fireConcurrently(s, calls.map((c, i) => ({
+            label: `${c.kind}#${i}`,
+            delayMs: delayFor(timing, c.kind === 'accept' || c.kind === 'acceptChanged' ? 'accept' : 'other', c.jitter),
+            run: () =>
+              c.kind === 'changeAway' || c.kind === 'restore'
+                ? burst.mutate(`${c.kind}#${i}`, 'decideControls', 'DecideControlsInput', RISK_SEL, { riskId: b, controls: c.kind === 'restore' ? controlsA : controlsB }, users.committee)
+                : burst.mutate(`${c.kind}#${i}`, 'acceptResidualRisk', 'AcceptResidualRiskInput', PLAN_SEL, { planId, riskId: c.kind === 'accept' ? a : b, statement: `I accept (${i})` }, users.riskOwner),
+          })));
+          // forceOverUnacceptedRisks compares each item's content where the plan came into force with the resolution's.
+          await expectPlanBurstConsistent(burst, since, planId);
+        },
+      ),
+      params(),
+    );
+  }, TIMEOUT);
+
   it('12. submitPlan racing the AVOID of one of its risks: a plan is never submitted holding a risk closed at its submission', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -306,15 +306,24 @@ export async function closedPlanViolations(t: TestApp, planIds: string[]): Promi
  * request). A plan that learnt an acceptance the owner had already withdrawn came into force over
  * a declined risk; one that had not learnt a change, a new request and a new acceptance came into
  * force over the consent the change voided. Nor is any of them accepted above the acceptance
- * level of the criteria in force at that position (its needsReevaluation there).
+ * level of the criteria in force at that position (its needsReevaluation there), and each holds
+ * the treatment and controls the board approved (as at the resolution's position).
  */
+const BOARD_CONTENT = 'treatment { options rationale targetLikelihood targetImpact counterparty contractReference } controls { title description ownerId dueDate reason reference status }';
+
 export async function forceOverUnacceptedRisks(t: TestApp, since: string | null): Promise<string[]> {
   const violations: string[] = [];
   const auditor = await tokenFor(t, users.auditor);
   for (const event of (await eventsAfter(t, since)).filter((e) => e.type === 'PlanCameIntoForce')) {
     const planId = event.streamId.replace(/^plan-/, '');
-    const { plan } = await t.ok(`query($id: ID!, $p: String) { plan(id: $id, atPosition: $p) { items { riskId consentRecord { riskVersion riskStateHash } } } }`, { id: planId, p: event.position }, auditor);
+    const { plan } = await t.ok(`query($id: ID!, $p: String) { plan(id: $id, atPosition: $p) { resolution { position } items { riskId consentRecord { riskVersion riskStateHash } } } }`, { id: planId, p: event.position }, auditor);
     for (const { riskId, consentRecord } of plan.items as { riskId: string; consentRecord: { riskVersion: number; riskStateHash: string } | null }[]) {
+      // What the board approved for the risk is what it holds (Art.19(2): PLAN_CONTENT_NOT_APPROVED): treatment and controls not cancelled, ids aside.
+      const content = async (p: string) => {
+        const { risk } = await t.ok(`query($id: ID!, $p: String) { risk(id: $id, atPosition: $p) { ${BOARD_CONTENT} } }`, { id: riskId, p }, auditor);
+        return JSON.stringify({ treatment: risk.treatment, controls: risk.controls.filter((c: { status: string }) => c.status !== 'CANCELLED').map(({ status: _s, ...c }: { status: string }) => c) });
+      };
+      if ((await content(event.position)) !== (await content(plan.resolution.position))) violations.push(`plan ${planId} came into force at ${event.position} while risk ${riskId}'s treatment or controls were not those the board approved at ${plan.resolution.position}`);
       const { risk } = await t.ok(`query($id: ID!, $p: String) { risk(id: $id, atPosition: $p) { status needsReevaluation consent { planId status atVersion fingerprint } } }`, { id: riskId, p: event.position }, auditor);
       const at = `plan ${planId} came into force at ${event.position} while risk ${riskId}`;
       if (risk.status !== 'ACCEPTED' || risk.consent?.planId !== planId) violations.push(`${at} was ${risk.status} (consent ${JSON.stringify(risk.consent)})`);
