@@ -18,7 +18,7 @@ import { proposeAndApproveCriteria } from './support/scenario.js';
 import { addRisk, controlsB, draftPlan, forceOverUnacceptedRisks, logHead, quiesce, riskWithControls, sharedAsset, submitAndApprove, todayInJapan, tokenFor, waitForRisk, type SharedAsset } from '../concurrency/support.js';
 
 const PLAN = 'id status items { riskId consent residualLevel }';
-const RISK = 'id status treatment { targetLevel } consent { planId status residualLevel approvedResidualLevel }';
+const RISK = 'id status treatment { targetLevel } consent { planId status residualLevel approvedResidualLevel contentAsApproved }';
 
 describe('consent after the board approved the plan (Art. 19-20)', () => {
   let t: TestApp;
@@ -92,7 +92,9 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     const { planId, a, b } = await approvedPlan('content-changed', 'given');
     await retarget(a, 1, 2); // Rare x Moderate: still LOW, as approved, but not the treatment the board approved
     await quiesce(t, await logHead(t));
-    expect(await risk(a)).toMatchObject({ consent: { status: 'PENDING', residualLevel: 'LOW', approvedResidualLevel: 'LOW' } });
+    // The owner is asked again, and the answer says acceptance is not open to them.
+    expect(await risk(a)).toMatchObject({ consent: { status: 'PENDING', residualLevel: 'LOW', approvedResidualLevel: 'LOW', contentAsApproved: false } });
+    expect(await risk(b)).toMatchObject({ consent: { status: 'ACCEPTED', contentAsApproved: true } });
     const head = await logHead(t);
     const refused = errorOf(await accept(planId, a));
     expect(refused.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'PLAN_CONTENT_NOT_APPROVED', article: 'Art.19(2)' });
@@ -113,7 +115,7 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     const { planId, a } = await approvedPlan('level-kept', 'given');
     await reanalyse(a);
     await quiesce(t, await logHead(t));
-    expect(await risk(a)).toMatchObject({ consent: { status: 'PENDING', residualLevel: 'LOW' } });
+    expect(await risk(a)).toMatchObject({ consent: { status: 'PENDING', residualLevel: 'LOW', contentAsApproved: true } });
     const again = await accept(planId, a);
     expect(again.errors).toBeUndefined();
     expect(again.data.acceptResidualRisk).toMatchObject({ status: 'IN_FORCE' });

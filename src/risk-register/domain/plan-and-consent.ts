@@ -311,6 +311,19 @@ function requireApprovedResidualLevel(state: RiskState, consent: RiskConsent): v
 }
 
 /**
+ * What of the treatment and controls the board approved for the plan revision `consent` answers
+ * (or is asked for) the risk no longer holds: [] when it holds them, undefined when no approval of
+ * that content is on record (a request not made by a board's approval, a log before it was kept).
+ */
+export function changedSinceApproval(state: RiskState, consent: RiskConsent): ('treatment' | 'controls')[] | undefined {
+  const submitted = state.boardSubmission;
+  if (consent.approvedResidualLevel === undefined || submitted?.content === undefined) return undefined;
+  if (submitted.planId !== consent.planId || submitted.planRevision !== consent.planRevision) return undefined;
+  const now = boardContentOf(state);
+  return [...(now.treatment !== submitted.content.treatment ? (['treatment'] as const) : []), ...(now.controls !== submitted.content.controls ? (['controls'] as const) : [])];
+}
+
+/**
  * Art. 19(2), 20: what the owner accepts is the plan the board approved. A treatment or controls
  * decided again (or a control cancelled) after the board's approval are content the board never
  * saw: an acceptance now would bring the plan into force under a resolution that approved
@@ -319,12 +332,8 @@ function requireApprovedResidualLevel(state: RiskState, consent: RiskConsent): v
  * revision; as for a changed level, the owner can decline and the risk goes to the board again.
  */
 function requireApprovedContent(state: RiskState, consent: RiskConsent): void {
-  const submitted = state.boardSubmission;
-  if (consent.approvedResidualLevel === undefined || submitted?.content === undefined) return;
-  if (submitted.planId !== consent.planId || submitted.planRevision !== consent.planRevision) return;
-  const now = boardContentOf(state);
-  const changed = [now.treatment !== submitted.content.treatment ? 'treatment' : '', now.controls !== submitted.content.controls ? 'controls' : ''].filter(Boolean);
-  if (changed.length === 0) return;
+  const changed = changedSinceApproval(state, consent);
+  if (!changed?.length) return;
   throw violation(
     RiskRules.PLAN_CONTENT_NOT_APPROVED,
     `Risk ${state.id}'s ${changed.join(' and ')} changed after the board approved plan ${consent.planId} (revision ${consent.planRevision}): ` +

@@ -23,6 +23,7 @@ import {
 } from '../application/risk-commands.js';
 import { GetRiskQuery, HeatMapQuery, ListRisksQuery, ReviewsDueQuery } from '../application/risk-queries.js';
 import type { RiskRow } from '../projections/risk-register.projection.js';
+import { changedSinceApproval } from '../domain/plan-and-consent.js';
 import {
   AnalyseRiskInput,
   ReviewDue,
@@ -50,6 +51,12 @@ export function toRiskView(row: RiskRow) {
 }
 
 /** toRiskView with the instant controls are judged at (overdue): the clock for current reads, asOf for past ones. */
+/** RiskConsent.contentAsApproved: null where no board approval of the content is on record (changedSinceApproval). */
+function contentAsApproved(state: RiskRow['state'], consent: NonNullable<RiskRow['state']['consent']>): boolean | null {
+  const changed = changedSinceApproval(state, consent);
+  return changed === undefined ? null : changed.length === 0;
+}
+
 export function toRiskViewAt(row: RiskRow, at: Date) {
   const s = row.state;
   return {
@@ -60,6 +67,7 @@ export function toRiskViewAt(row: RiskRow, at: Date) {
     },
     needsReevaluation: row.needsReevaluation,
     assetsRetired: row.assetsRetired,
+    consent: s.consent && { ...s.consent, contentAsApproved: contentAsApproved(s, s.consent) },
     get analyses() {
       return row.analyses().map((a) => ({ ...a, id: a.analysisId }));
     },

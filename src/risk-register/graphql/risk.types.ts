@@ -211,6 +211,12 @@ export class RiskConsent {
     description: 'The residual level the board approved for the risk in that plan revision (the plan item\'s, fixed at submission). While residualLevel differs from it, the owner can decline but not accept (RESIDUAL_LEVEL_NOT_APPROVED). Null for requests recorded before it was kept.',
   })
   approvedResidualLevel?: string;
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Whether the risk still holds the treatment and controls the board approved in that plan revision: false once either was decided again, or a control cancelled, after the approval; the owner can then decline but not accept (PLAN_CONTENT_NOT_APPROVED). Null for a request no board approval made.',
+  })
+  contentAsApproved?: boolean | null;
   @Field(() => String, { nullable: true, description: "The owner's reason for declining, when DECLINED." }) reason?: string;
 }
 
