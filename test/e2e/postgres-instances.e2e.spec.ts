@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { signToken } from '../../src/identity/cli/issue-token.js';
+import { describe, expect, it } from '@jest/globals';
 import { addRisk, draftPlan, riskWithControls, sharedAsset, todayInJapan } from '../concurrency/support.js';
 import { proposeAndApproveCriteria } from './support/scenario.js';
-import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
-import { sharedPostgresStore, type SharedPostgresStore } from './support/shared-postgres.js';
-import { TEST_JWT_SECRET, type GraphQLResponse, type TestApp, type TestUser, users } from './support/test-app.js';
+import { stopServer, type ServerProcess } from './support/server-process.js';
+import { type TestApp, users } from './support/test-app.js';
+import { remote, twoInstancesOnPostgres, until } from './support/two-instances.js';
 
 /**
  * Several instances on one PostgreSQL store (issue 12): two server processes, each with its own
@@ -18,34 +17,8 @@ const RISK = `query($id: ID!) { risk(id: $id) { id status } }`;
 const ASSET = `query($id: ID!) { asset(id: $id) { id status retirementReason } }`;
 const REGISTER = `mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id version } }`;
 
-/** The scenario helpers' view of an application (ok/gql/token), over a server process. */
-function remote(server: ServerProcess): TestApp {
-  const token = (user: TestUser) => signToken(TEST_JWT_SECRET, user);
-  const gql = async (query: string, variables: Record<string, unknown> = {}, user?: TestUser | string): Promise<GraphQLResponse> => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
-    if (user) headers.authorization = `Bearer ${typeof user === 'string' ? user : await token(user)}`;
-    return (await (await fetch(server.url, { method: 'POST', headers, body: JSON.stringify({ query, variables }) })).json()) as GraphQLResponse;
-  };
-  const ok = async (query: string, variables: Record<string, unknown>, user: TestUser | string) => {
-    const result = await gql(query, variables, user);
-    if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-    return result.data;
-  };
-  return { url: server.url, gql, ok, token } as unknown as TestApp;
-}
-
 const asset = (name: string) => ({ input: { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 1, integrity: 1, availability: 1 } });
 const leads = (server: ServerProcess) => (server.output().match(/process manager runs the reactions on this instance/g) ?? []).length;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * A board's approval of a plan through `app`: the reaction to it asks the risk's owner for
@@ -67,24 +40,12 @@ async function consentRequests(app: TestApp, riskId: string): Promise<number> {
 }
 
 describe('two instances on one PostgreSQL store', () => {
-  let store: SharedPostgresStore | undefined;
-  let a: ServerProcess | undefined;
-  let b: ServerProcess | undefined;
-
-  beforeAll(async () => {
-    buildOnce();
-    store = await sharedPostgresStore('rl_instances');
-    a = await startServer(store.env('a'));
-    b = await startServer(store.env('b'));
-  }, 120_000);
-  afterAll(async () => {
-    if (a) await stopServer(a);
-    if (b) await stopServer(b);
-    await store?.stop();
-  });
+  const instances = twoInstancesOnPostgres('rl_instances');
+  const a = () => instances.a();
+  const b = () => instances.b();
 
   it('each instance reads its own writes at once, and both converge', async () => {
-    const [appA, appB] = [remote(a!), remote(b!)];
+    const [appA, appB] = [remote(a()), remote(b())];
     await proposeAndApproveCriteria(appA);
     const onA = (await appA.ok(REGISTER, asset('Written on A'), users.opsManager)).registerAsset;
     expect((await appA.ok(ASSET, { id: onA.id }, users.auditor)).asset).toMatchObject({ id: onA.id, status: 'ACTIVE' });
@@ -98,7 +59,7 @@ describe('two instances on one PostgreSQL store', () => {
   }, 60_000);
 
   it('one commandId with the expectedVersion read before, sent by 16 requests at once over both instances: each answers the first result, none CONCURRENCY_CONFLICT (probe F4)', async () => {
-    const [appA, appB] = [remote(a!), remote(b!)];
+    const [appA, appB] = [remote(a()), remote(b())];
     const threat = `mutation($input: IdentifyThreatInput!) { identifyThreat(input: $input) { id version threats { name } } }`;
     for (let round = 0; round < 6; round++) {
       const { id, version } = (await appA.ok(REGISTER, asset(`Retried on both ${round}`), users.opsManager)).registerAsset;
@@ -113,8 +74,8 @@ describe('two instances on one PostgreSQL store', () => {
   }, 60_000);
 
   it('runs the reactions on exactly one instance, exactly once, and shows their effect to the instance that caused them', async () => {
-    expect(leads(a!) + leads(b!)).toBe(1);
-    const follower = leads(a!) === 1 ? b! : a!;
+    expect(leads(a()) + leads(b())).toBe(1);
+    const follower = leads(a()) === 1 ? b() : a();
     const app = remote(follower);
     // The command goes to the instance that does not react: it still answers after the reaction, with it visible.
     const { riskId } = await approveOn(app, 'Legacy OTC desk');
@@ -124,12 +85,10 @@ describe('two instances on one PostgreSQL store', () => {
   }, 60_000);
 
   it('hands the reactions over to the other instance when the one running them is killed', async () => {
-    const leaderIsA = leads(a!) === 1;
-    const leader = leaderIsA ? a! : b!;
-    const survivor = leaderIsA ? b! : a!;
-    await stopServer(leader, 'SIGKILL');
-    if (leaderIsA) a = undefined;
-    else b = undefined;
+    const leaderIsA = leads(a()) === 1;
+    const leader = leaderIsA ? a() : b();
+    const survivor = leaderIsA ? b() : a();
+    await stopServer(leader, 'SIGKILL'); // stopped again after the tests: a no-op for an exited process
     const started = Date.now();
     await until('the survivor to take the reactions over', async () => leads(survivor) === 1, 15_000);
     const tookOver = Date.now() - started;

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { subscribedSocket } from './support/ws-subscription.js';
-import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
-import { sharedPostgresStore, type SharedPostgresStore } from './support/shared-postgres.js';
+import type { ServerProcess } from './support/server-process.js';
+import { twoInstancesOnPostgres } from './support/two-instances.js';
 import { TEST_JWT_SECRET, users, type GraphQLResponse, type TestUser } from './support/test-app.js';
 
 /**
@@ -27,29 +27,16 @@ function subscribed(server: ServerProcess, token: string): Promise<{ closed: Pro
 }
 
 describe('revokeTokens across two instances on one PostgreSQL store', () => {
-  let store: SharedPostgresStore | undefined;
-  let a: ServerProcess | undefined;
-  let b: ServerProcess | undefined;
-
-  beforeAll(async () => {
-    buildOnce();
-    store = await sharedPostgresStore('rl_revocation');
-    a = await startServer(store.env('a'));
-    b = await startServer(store.env('b'));
-  }, 120_000);
-
-  afterAll(async () => {
-    if (a) await stopServer(a);
-    if (b) await stopServer(b);
-    await store?.stop();
-  });
+  const instances = twoInstancesOnPostgres('rl_revocation');
+  const a = () => instances.a();
+  const b = () => instances.b();
 
   it('the other instance refuses the token and closes its subscription within about a second', async () => {
     const old = await tokenIssuedAt('owen', ['RISK_OWNER'], Math.floor(Date.now() / 1000) - 60);
-    expect((await gql(b!, '{ me { id } }', old)).data?.me.id).toBe('owen');
-    const { closed: closedOnB } = await subscribed(b!, old);
+    expect((await gql(b(), '{ me { id } }', old)).data?.me.id).toBe('owen');
+    const { closed: closedOnB } = await subscribed(b(), old);
 
-    const revoked = await gql(a!, `mutation { revokeTokens(input: { subject: "owen", reason: "Left the company" }) { revokedAt } }`, users.admin);
+    const revoked = await gql(a(), `mutation { revokeTokens(input: { subject: "owen", reason: "Left the company" }) { revokedAt } }`, users.admin);
     const revokedMs = Date.parse(revoked.data?.revokeTokens.revokedAt);
     expect(revoked.errors).toBeUndefined();
     const since = Date.now();
@@ -59,7 +46,7 @@ describe('revokeTokens across two instances on one PostgreSQL store', () => {
     let tookMs = 0;
     while (!refusal) {
       const sentAt = Date.now();
-      const answer = await gql(b!, '{ me { id } }', old);
+      const answer = await gql(b(), '{ me { id } }', old);
       if (answer.errors?.length) {
         refusal = answer.errors[0];
         tookMs = sentAt - since;
@@ -76,8 +63,8 @@ describe('revokeTokens across two instances on one PostgreSQL store', () => {
     // far ahead may belong to a token minted before) works on both; B lists the revocation too.
     await new Promise((r) => setTimeout(r, Math.max(0, revokedMs + 1_000 - Date.now())));
     const fresh = await tokenIssuedAt('owen', ['RISK_OWNER'], Math.floor(revokedMs / 1000) + 31);
-    expect((await gql(b!, '{ me { id } }', fresh)).data?.me.id).toBe('owen');
-    expect((await gql(a!, '{ me { id } }', fresh)).data?.me.id).toBe('owen');
-    expect((await gql(b!, '{ tokenRevocations { subject revokedBy } }', users.auditor)).data?.tokenRevocations).toEqual([{ subject: 'owen', revokedBy: 'admin' }]);
+    expect((await gql(b(), '{ me { id } }', fresh)).data?.me.id).toBe('owen');
+    expect((await gql(a(), '{ me { id } }', fresh)).data?.me.id).toBe('owen');
+    expect((await gql(b(), '{ tokenRevocations { subject revokedBy } }', users.auditor)).data?.tokenRevocations).toEqual([{ subject: 'owen', revokedBy: 'admin' }]);
   }, 60_000);
 });
