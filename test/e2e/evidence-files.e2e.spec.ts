@@ -309,6 +309,12 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     expect((await t.ok(STORED, {}, users.auditor)).events.edges.length).toBe(storedBefore);
     expect(errorOf(await t.gql(ATTACH, { input: { entityId: assetId, evidenceId: id, description: 'd' } }, users.auditor)).extensions.code).toBe('FORBIDDEN');
     expect(errorOf(await t.gql(COMMENT, { input: { entityId: assetId, text: 'I object' } }, users.auditor)).extensions.code).toBe('FORBIDDEN');
+    // Nor does a token with no role but ADMIN (it writes no domain data: probe 7 F2).
+    const adminUpload = await upload(t, users.admin, PNG, 'image/png', 'minutes.png');
+    expect([adminUpload.status, adminUpload.json.error.code]).toEqual([403, 'FORBIDDEN']);
+    expect(adminUpload.json.error.message).toContain('writes no domain data');
+    expect(blobs(t.dataDir)).toEqual(blobsBefore);
+    expect(errorOf(await t.gql(ATTACH, { input: { entityId: assetId, evidenceId: id, description: 'Board minutes (signed)' } }, users.admin)).extensions.code).toBe('FORBIDDEN');
     // An auditor reads: the file downloads.
     expect((await download(t, users.auditor, id)).status).toBe(200);
   });

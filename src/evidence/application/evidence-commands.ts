@@ -7,7 +7,7 @@ import { EvidenceFiles } from '../../shared/application/evidence-files.js';
 import { ClientCommand, commandContext } from '../../shared/application/request-meta.js';
 import { BadInputError, NotFoundError } from '../../shared/domain/errors.js';
 import { ANOTHER_COMMAND } from '../../shared/application/retried-key.js';
-import { refuseAuditor } from '../../shared/domain/guards.js';
+import { refuseAuditor, requireDomainWriter } from '../../shared/domain/guards.js';
 import { annotationsDecider, type AttachedEvidence, type EntityComment } from '../domain/annotations.decider.js';
 import { evidenceFileDecider, evidenceIdFor, type EvidenceFileState } from '../domain/evidence-file.decider.js';
 import { annotationStreams, evidenceFileStreams, type AnnotatedEntityKind } from '../domain/evidence.events.js';
@@ -74,7 +74,7 @@ export class AttachEvidenceHandler implements ICommandHandler<AttachEvidenceComm
 
   async execute({ input: i, meta }: AttachEvidenceCommand): Promise<EvidenceView> {
     const ctx = commandContext(meta, this.clock, i.commandId);
-    refuseAuditor(ctx.actor);
+    requireDomainWriter(ctx.actor, 'attach evidence');
     const entityKind = await requireEntity(this.directory, i.entityId);
     const file = await this.files.find(i.evidenceId);
     if (!file) throw new NotFoundError('Evidence', i.evidenceId);

@@ -1,5 +1,5 @@
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
-import { FieldErrors, refuseAuditor, requiredText } from '../../shared/domain/guards.js';
+import { FieldErrors, refuseAuditor, requireDomainWriter, requiredText } from '../../shared/domain/guards.js';
 import type { AnnotatedEntityKind, AnnotationEvent } from './evidence.events.js';
 import { EVIDENCE_LIMITS } from './evidence-file.decider.js';
 
@@ -64,6 +64,7 @@ function decide(c: AnnotationCommand, s: AnnotationsState): AnnotationEvent[] {
   const errors = new FieldErrors();
   switch (c.type) {
     case 'AttachEvidence': {
+      requireDomainWriter(c.actor, 'attach evidence');
       const description = requiredText(errors, 'description', c.description, EVIDENCE_LIMITS.description);
       errors.throwIfAny();
       // The same file attached again to the same entity is already satisfied.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
-import { FieldErrors, hasUnprintable, ILL_FORMED_TEXT, isWellFormedText, longerThan, refuseAuditor } from '../../shared/domain/guards.js';
+import { FieldErrors, hasUnprintable, ILL_FORMED_TEXT, isWellFormedText, longerThan, requireDomainWriter } from '../../shared/domain/guards.js';
 import type { EvidenceFileEvent } from './evidence.events.js';
 import { isAllowedMediaType } from './media-types.js';
 
@@ -55,7 +55,7 @@ export function filenameProblem(filename: string): string | null {
 }
 
 function decide(c: StoreEvidenceFile, s: EvidenceFileState): EvidenceFileEvent[] {
-  refuseAuditor(c.actor);
+  requireDomainWriter(c.actor, 'store an evidence file');
   if (s.exists) return [];
   const errors = new FieldErrors();
   if (!SHA256.test(c.sha256)) errors.add('sha256', 'must be 64 lower-case hex digits');

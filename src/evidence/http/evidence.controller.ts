@@ -20,7 +20,7 @@ import { TokenVerifier } from '../../identity/token-verifier.js';
 import { EvidenceFiles } from '../../shared/application/evidence-files.js';
 import { DomainError, IntegrityBrokenError } from '../../shared/domain/errors.js';
 import { storeUnavailable } from '../../shared/application/store-unavailable.js';
-import { auditorRefusal } from '../../shared/domain/guards.js';
+import { domainWriterRefusal } from '../../shared/domain/guards.js';
 import { JsonLogger } from '../../shared/logging/json-logger.js';
 import { requestIdOf } from '../../shared/logging/request-id.js';
 import { StoreEvidenceFileCommand } from '../application/evidence-commands.js';
@@ -134,7 +134,7 @@ export class EvidenceController {
     try {
       const actor = await this.verifier.verifyAuthorization(header(req, 'authorization'));
       // Refused before a byte is read: nothing stored for a client that may not store.
-      const denied = auditorRefusal(actor) ?? checkOperation('mutation', 'uploadEvidence', actor);
+      const denied = domainWriterRefusal(actor, 'store an evidence file') ?? checkOperation('mutation', 'uploadEvidence', actor);
       if (denied) throw new UploadRefusedError(403, 'FORBIDDEN', denied);
       // While the log fails verification no event is appended: nor is a file stored for one.
       this.integrity.assertWritable();

@@ -39,6 +39,29 @@ export function requireRole(actor: DomainActor, roles: readonly Role[], action: 
 }
 
 /** The actor is `who.id` (e.g. the risk's owner) or carries one of `roles`. */
+/**
+ * Whether the actor carries a role that writes domain data: any but ADMIN, the system operator,
+ * who "writes no domain data" (domain.md), and AUDITOR, who changes nothing (refuseAuditor).
+ */
+export function writesDomainData(actor: Pick<DomainActor, 'roles'>): boolean {
+  return actor.roles.some((r) => r !== 'ADMIN' && r !== 'AUDITOR');
+}
+
+/**
+ * For what any role may record (evidence files and their attachment): refused to an auditor, and
+ * to a token with no role but ADMIN (probe 7 F2: an ADMIN-only token attached "signed board
+ * minutes" to a resolution, shown in the plan document).
+ */
+export function requireDomainWriter(actor: DomainActor, action: string): void {
+  const refusal = domainWriterRefusal(actor, action);
+  if (refusal) throw new ForbiddenError(refusal);
+}
+
+/** requireDomainWriter's refusal, for a caller that answers it itself (an upload refused before a byte is read); null when allowed. */
+export function domainWriterRefusal(actor: Pick<DomainActor, 'roles'>, action: string): string | null {
+  return auditorRefusal(actor) ?? (writesDomainData(actor) ? null : `A token with no role but ADMIN writes no domain data, whatever its subject: it may not ${action}`);
+}
+
 export function requireActorOrRole(actor: DomainActor, who: { id: string | undefined; as: string }, roles: readonly Role[], action: string): void {
   refuseAuditor(actor);
   if (hasRole(actor, ...roles)) return;
@@ -47,7 +70,7 @@ export function requireActorOrRole(actor: DomainActor, who: { id: string | undef
   // names (domain.md; auditor probe F4: an ADMIN-only token with the owner's id analysed the risk
   // and gave the Art.20 consent). AUDITOR was refused above.
   const named = who.id !== undefined && actor.id === who.id;
-  if (named && actor.roles.some((r) => r !== 'ADMIN')) return;
+  if (named && writesDomainData(actor)) return;
   const why = named ? ` (a token with no role but ADMIN writes no domain data, whatever its subject)` : '';
   throw new ForbiddenError(`Only ${who.as}${roles.length ? ` or ${roles.join(', ')}` : ''} may ${action}${why}`);
 }

@@ -58,6 +58,16 @@ describe('annotations decider', () => {
     given(annotationsDecider, [attached]).when({ ...attach, description: 'other' }).thenNothing();
   });
 
+  it('a token with no role but ADMIN neither stores nor attaches evidence (ADMIN writes no domain data: probe 7 F2); it may comment, as the contract lets any role but AUDITOR', () => {
+    for (const roles of [['ADMIN' as const], [] as never[]]) {
+      const admin = { id: 'root', name: 'Operator', roles };
+      expect(given(annotationsDecider, []).when({ ...attach, actor: admin }).thenThrows(ForbiddenError).message).toContain('writes no domain data');
+      given(evidenceFileDecider, []).when({ ...store(), actor: admin }).thenThrows(ForbiddenError);
+    }
+    given(annotationsDecider, []).when({ ...attach, actor: { id: 'root', name: 'Operator', roles: ['ADMIN', 'BOARD_SECRETARY'] } }).thenMatches([{ type: 'EvidenceAttached' }]);
+    given(annotationsDecider, []).when({ ...comment, actor: { id: 'root', name: 'Operator', roles: ['ADMIN'] } }).thenMatches([{ type: 'CommentAdded' }]);
+  });
+
   it('adds comments, and refuses blank or too long text and auditors', () => {
     given(annotationsDecider, []).when(comment).thenMatches([{ type: 'CommentAdded', data: { commentId: 'c-1', text: 'Looks fine', authorId: 'ciso', authorName: 'Chief ISO' } }]);
     given(annotationsDecider, []).when({ ...comment, text: ' ' }).thenRejectsFields('text');
