@@ -174,7 +174,7 @@ export class PlatformModule implements OnApplicationShutdown {
                     saveEveryMs: REACTIONS_CHECKPOINT_EVERY_MS,
                     onDeferredSaveError: (error) => log.warn('process manager checkpoint not written: tried again at the next save', { error: describeError(error) }),
                   });
-            const react = reactionsOf(features, { executor, aggregates, clock });
+            const react = reactionsOf(features, { executor, aggregates, store, clock });
             const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, coordination, react, upcasters.upcast, log.child('process-manager'), PROCESS_MANAGER_ACTOR.id);
             manager.holdFrom(integrity);
             await manager.start();

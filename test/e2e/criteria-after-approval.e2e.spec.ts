@@ -120,6 +120,33 @@ describe('criteria approved after a plan was submitted (Art. 13(1), 16, 20; audi
 
   }, 120_000);
 
+  it('criteria eased again: an approved plan whose every item is accepted, held back by the stricter ones, comes into force under them (probe 7 F1)', async () => {
+    const { planId, a, b, c } = await approvedPlan();
+    expect((await accept(planId, a)).errors).toBeUndefined();
+    await approve(STRICT);
+    for (const riskId of [b, c]) {
+      // B's acceptance is refused under the strict criteria; C's is taken, and the plan stays APPROVED.
+      const answer = await accept(planId, riskId);
+      if (riskId === b) expect(errorOf(answer).extensions).toMatchObject({ rule: 'RESIDUAL_ABOVE_ACCEPTANCE' });
+      else expect(answer.data.acceptResidualRisk.status).toBe('APPROVED');
+    }
+    await approve({}); // eased again: A's (Rare, Moderate) is LOW within LOW
+    expect((await accept(planId, b)).data.acceptResidualRisk.status).toBe('IN_FORCE');
+    // The same when the last acceptance came while the strict criteria were in force: the easing itself brings it into force.
+    const second = await approvedPlan();
+    for (const riskId of [second.a, second.b]) expect((await accept(second.planId, riskId)).errors).toBeUndefined();
+    await approve(STRICT);
+    expect((await accept(second.planId, second.c)).data.acceptResidualRisk.status).toBe('APPROVED');
+    const since = await logHead(t);
+    await approve({});
+    expect(await plan(second.planId)).toMatchObject({ status: 'IN_FORCE' });
+    const events = await eventsAfter(t, since);
+    const approvedAt = events.findIndex((e) => e.type === 'RiskCriteriaApproved');
+    const cameAt = events.findIndex((e) => e.type === 'PlanCameIntoForce' && e.streamId === `plan-${second.planId}`);
+    expect([approvedAt >= 0, cameAt > approvedAt]).toEqual([true, true]);
+    expect(await forceOverUnacceptedRisks(t, since)).toEqual([]);
+  }, 120_000);
+
   it('the last acceptance racing the approval of such criteria (with owners accepting again): never in force after them over an acceptance above their acceptance level', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(delayArb, { minLength: 17, maxLength: 17 }), fc.scheduler(), async (delays, s) => {

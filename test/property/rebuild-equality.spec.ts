@@ -297,7 +297,7 @@ class World {
     // Reactions wait only for the projections (they must not wait for themselves).
     const reactionExecutor = new CommandExecutor(store, runner, upcasters);
     let clock!: SimulatedClock;
-    const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, new SoleInstance(db), reactionsOf(FEATURES, { executor: reactionExecutor, aggregates: new AggregateReader(store, upcasters), clock: { now: () => clock.now() } }), upcasters.upcast, silent);
+    const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, new SoleInstance(db), reactionsOf(FEATURES, { executor: reactionExecutor, aggregates: new AggregateReader(store, upcasters), store, clock: { now: () => clock.now() } }), upcasters.upcast, silent);
     manager.start();
     const executor = new CommandExecutor(
       store,

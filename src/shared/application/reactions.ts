@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
 import type { DomainActor, DomainEvent } from '../domain/decider.js';
 import type { AggregateReader } from './aggregate-reader.js';
 import type { Clock } from './clock.js';
@@ -10,10 +10,11 @@ export const PROCESS_MANAGER_ACTOR: DomainActor = { id: 'system:process-manager'
 /** A recorded event whose type and data are those of one domain event. */
 export type Consumed<E extends DomainEvent> = RecordedEvent & { type: E['type']; data: E['data'] & Record<string, unknown> };
 
-/** What a module's reactions may use: the pipeline, the aggregates' own streams and the clock. */
+/** What a module's reactions may use: the pipeline, the aggregates' own streams, the log (to find streams by their events) and the clock. */
 export interface ReactionDeps {
   executor: CommandExecutor;
   aggregates: AggregateReader;
+  store: EventStore;
   clock: Clock;
 }
 

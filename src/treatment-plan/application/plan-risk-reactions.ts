@@ -2,9 +2,10 @@ import { isCurrentAcceptance } from '../../risk-register/domain/plan-and-consent
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import { riskStreamId, type RiskEvent } from '../../risk-register/domain/risk.events.js';
 import { reactionContext, reactTo, type Consumed, type EventReaction, type ReactionDeps } from '../../shared/application/reactions.js';
-import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
+import type { CriteriaEvent } from '../../risk-criteria/domain/criteria.events.js';
 import type { PlanCommand } from '../domain/plan.commands.js';
-import { planDecider } from '../domain/plan.decider.js';
+import { mayComeIntoForceWith, planDecider } from '../domain/plan.decider.js';
 import type { PlanEvent } from '../domain/plan.events.js';
 import { planStreamId, planStreams } from '../domain/plan.state.js';
 import { unsettledItems } from './plan-joint-commands.js';
@@ -25,7 +26,7 @@ class AcceptanceTakenBack extends Error {}
  * - risk → risk: a consent made stale by a material change is asked for again.
  * Each turns one recorded event into idempotent commands.
  */
-export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps): EventReaction[] {
+export function planRiskReactions({ executor, aggregates, store, clock }: ReactionDeps): EventReaction[] {
   const base = (event: RecordedEvent) => {
     const { actor, at } = reactionContext(event, clock);
     return { actor, at };
@@ -44,8 +45,25 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
     onRisk(event, { type: 'AwaitResidualConsent', ...base(event), riskId, planId, planRevision });
   const onPlanEvent = reactTo<PlanEvent>();
   const onRiskEvent = reactTo<RiskEvent>();
+  const onCriteriaEvent = reactTo<CriteriaEvent>();
 
   return [
+    // Criteria → plan: criteria approved since a plan's submission may have held it out of force
+    // over its accepted residual levels (unsettledItems); new criteria may no longer do so. Each
+    // approved plan whose every item is ACCEPTED is looked at again under them (probe 7 F1: eased
+    // again, such a plan stayed APPROVED for good, every consent valid). The plans are found by
+    // their approvals in the log (criteria approvals are rare; the read models are not the
+    // reactions' to read).
+    onCriteriaEvent('RiskCriteriaApproved', async (event) => {
+      for (const planId of await approvedPlanIds(store)) {
+        if (!mayComeIntoForceWith(await aggregates.state(planStreamId(planId), planDecider), '')) continue;
+        await executor.executeJoint(async (reader) => {
+          const plan = await reader.state(planStreamId(planId), planDecider);
+          const unsettledRiskIds = await unsettledItems(plan, reader, '');
+          return { primary: { streamId: planStreamId(planId), decider: planDecider, command: { type: 'ReconsiderForce', ...base(event), planId, unsettledRiskIds } } };
+        }, reactionContext(event, clock));
+      }
+    }),
     // Plan → risk: an approved plan asks each owner, telling the risk the residual level the
     // board approved for it (the item's, fixed at submission).
     onPlanEvent('PlanApproved', async (event) => {
@@ -117,4 +135,18 @@ export function planRiskReactions({ executor, aggregates, clock }: ReactionDeps)
       if (command) await onPlan(event, command);
     }),
   ];
+}
+
+/** The ids of the plans the board ever approved, from their PlanApproved events (the log read by type, a page at a time). */
+async function approvedPlanIds(store: EventStore): Promise<string[]> {
+  const ids = new Set<string>();
+  for (let after: string | null = null; ; ) {
+    const page = await store.readAll({ after, maxCount: 5_000, types: ['PlanApproved'] });
+    if (page.length === 0) return [...ids];
+    for (const e of page) {
+      const id = planStreams.idOf(e.streamId);
+      if (id !== undefined) ids.add(id);
+    }
+    after = page[page.length - 1]!.position;
+  }
 }

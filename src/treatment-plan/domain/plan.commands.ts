@@ -142,6 +142,19 @@ export interface LearnItemOwner extends PlanCommandBase {
   ownerId: string;
 }
 
+/**
+ * Issued when new risk criteria come into force, for an approved plan whose every item is
+ * ACCEPTED: whether it comes into force now that the criteria in force (read with the command)
+ * may no longer place an accepted residual above their acceptance level (UnsettledItems). Without
+ * it such a plan, held back by criteria approved since its submission, stayed APPROVED for good
+ * once the criteria were eased again (probe 7 F1). System actor: no role check.
+ */
+export interface ReconsiderForce extends PlanCommandBase {
+  type: 'ReconsiderForce';
+  /** See UnsettledItems. */
+  unsettledRiskIds?: UnsettledItems;
+}
+
 export type PlanCommand =
   | DraftPlan
   | AddRiskToPlan
@@ -154,4 +167,5 @@ export type PlanCommand =
   | MarkItemReopened
   | MarkConsentStale
   | MarkItemRiskClosed
-  | LearnItemOwner;
+  | LearnItemOwner
+  | ReconsiderForce;

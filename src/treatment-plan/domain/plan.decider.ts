@@ -84,6 +84,8 @@ export function decide(command: PlanCommand, state: PlanState): PlanEvent[] {
       return removeRiskFromPlan(command, state);
     case 'LearnResidualConsent':
       return learnResidualConsent(command, state);
+    case 'ReconsiderForce':
+      return state.exists ? withForceDecided(state, [], command.at, undefined, command.unsettledRiskIds) : [];
     case 'MarkItemReopened':
       return markItemReopened(command, state);
     case 'MarkConsentStale':
