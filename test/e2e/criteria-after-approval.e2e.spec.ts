@@ -193,6 +193,18 @@ describe('criteria approved after a plan was submitted (Art. 13(1), 16, 20; audi
     );
   }, 600_000);
 
+  it('a plan holding a target such criteria place above acceptance is not submitted to the board (probe 7 F3)', async () => {
+    const a = await treated(`Unsubmittable ${++n} A`, 2);
+    const c = await treated(`Unsubmittable ${n} C`, 1);
+    const planId = await draftPlan(t, `Unsubmittable plan ${n}`);
+    for (const riskId of [a, c]) await addRisk(t, planId, riskId);
+    const strict = await approve(STRICT);
+    const refused = errorOf(await gql(`mutation($input: PlanRefInput!) { submitPlan(input: $input) { id status } }`, { planId }, users.committee));
+    expect(refused.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ITEM_ABOVE_ACCEPTANCE', article: 'Art.13(1)' });
+    expect(refused.message).toContain(`risk ${a} whose target residual level is above the acceptance level LOW of criteria #${strict.number}`);
+    expect((await plan(planId)).status).toBe('DRAFT');
+  }, 120_000);
+
   it('a plan in force before such criteria stays in force (its risks show needsReevaluation); an acceptance under them is refused', async () => {
     const { planId, a, b, c } = await approvedPlan();
     for (const riskId of [a, b, c]) expect((await accept(planId, riskId)).errors).toBeUndefined();

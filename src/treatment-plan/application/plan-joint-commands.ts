@@ -177,15 +177,17 @@ export function planJoint(request: PlanRequest, options: { settled?: boolean } =
         // and reading every item for it made 95 aliases of that no-op one 7 s task (probe p12).
         if (plan.status !== 'DRAFT') return { primary: primary({ ...request, risks: [], criteria: null }) };
         // Each risk's fingerprint (a hash of its state) is taken in the same turns as its read.
-        const risks = await mapInTurns(itemIds, RISKS_PER_TURN, async (id) => {
-          const risk = await readRisk(reader, id);
-          return risk.exists ? riskSnapshot(risk) : undefined;
-        });
         // Read in the attempt: a criteria approval racing the submission makes the append conflict and retry.
         const criteria = criteriaInForce(await reader.state(criteriaStreamId(), criteriaDecider));
+        const aboveAcceptance = new Set<string>();
+        const risks = await mapInTurns(itemIds, RISKS_PER_TURN, async (id) => {
+          const risk = await readRisk(reader, id);
+          if (risk.exists && risk.status !== 'CLOSED' && criteria && !residualMeetsAcceptance(risk, criteria)) aboveAcceptance.add(id);
+          return risk.exists ? riskSnapshot(risk) : undefined;
+        });
         const freeze = itemIds.map((id) => onRisk(id, { type: 'FreezeForBoard', ...base, riskId: id, planId: request.planId, planRevision: plan.revision }));
         const submission = criteria ? { number: criteria.number, acceptanceLevel: criteria.acceptanceLevel } : null;
-        return { primary: primary({ ...request, risks: risks.filter((r) => r !== undefined), criteria: submission }), others: freeze };
+        return { primary: primary({ ...request, risks: risks.filter((r) => r !== undefined), criteria: submission, risksAboveAcceptance: itemIds.filter((id) => aboveAcceptance.has(id)) }), others: freeze };
       }
       case 'WithdrawPlan':
       case 'RecordBoardResolution': {

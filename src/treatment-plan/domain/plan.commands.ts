@@ -31,6 +31,8 @@ export interface SubmitPlan extends PlanCommandBase {
   risks: RiskSnapshot[];
   /** The risk criteria in force, read in the same attempt: the board decides under them (none: no criteria yet). */
   criteria?: SubmissionCriteria | null;
+  /** The items whose target residual level those criteria place above their acceptance level (residualMeetsAcceptance), read in the same attempt. */
+  risksAboveAcceptance?: string[];
 }
 
 /** Takes a submitted plan back to DRAFT as revision + 1 (the board has not decided). */

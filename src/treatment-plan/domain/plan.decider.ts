@@ -49,6 +49,7 @@ export const PLAN_RULES = defineRules({
   PLAN_NOT_CLOSABLE: 'Art.19',
   ITEM_NOT_REMOVABLE: 'Art.19',
   ITEM_RISK_CLOSED: 'Art.19(1)',
+  ITEM_ABOVE_ACCEPTANCE: 'Art.13(1)',
 });
 export type PlanRule = keyof typeof PLAN_RULES;
 
@@ -167,6 +168,17 @@ function submitPlan(c: SubmitPlan, s: PlanState): PlanEvent[] {
   const closed = s.items.filter((item) => risks.get(item.riskId)?.status === 'CLOSED').map((i) => i.riskId);
   if (closed.length > 0) {
     throw violation(PLAN_RULES.ITEM_RISK_CLOSED, `Plan ${s.id} holds ${closed.length === 1 ? 'risk' : 'risks'} ${closed.join(', ')}, closed (avoided) since ${closed.length === 1 ? 'it was' : 'they were'} added: remove ${closed.length === 1 ? 'it' : 'them'} before submitting (Art.19(1))`);
+  }
+  // Art. 13(1), 17: a residual level the criteria in force place above their acceptance level is
+  // not for the board to approve nor for an owner to accept (the acceptance would be refused, and
+  // the approved plan could never come into force: probe 7 F3). Treated again first, or removed.
+  const above = c.risksAboveAcceptance ?? [];
+  if (above.length > 0) {
+    throw violation(
+      PLAN_RULES.ITEM_ABOVE_ACCEPTANCE,
+      `Plan ${s.id} holds ${above.length === 1 ? 'risk' : 'risks'} ${above.join(', ')} whose target residual level is above the acceptance level ${c.criteria?.acceptanceLevel ?? ''} of criteria #${c.criteria?.number ?? '?'}, now in force: ` +
+        `decide ${above.length === 1 ? 'its' : 'their'} treatment again under them, or remove ${above.length === 1 ? 'it' : 'them'}, before submitting`,
+    );
   }
   const residualLevels: Record<string, string | null> = {};
   for (const item of s.items) residualLevels[item.riskId] = risks.get(item.riskId)?.targetLevel ?? null;

@@ -285,6 +285,14 @@ describe('SubmitPlan', () => {
     ]);
   });
 
+  it('a plan holding a risk whose target the criteria in force place above their acceptance level is not submitted: the board would approve what no owner can accept (probe 7 F3)', () => {
+    const error = given(planDecider, withItems)
+      .when(submit({ criteria: { number: 3, acceptanceLevel: 'LOW' }, risksAboveAcceptance: ['r-2'] }))
+      .thenThrows(RuleViolationError, { rule: 'ITEM_ABOVE_ACCEPTANCE', article: 'Art.13(1)' });
+    expect(error.message).toContain('risk r-2 whose target residual level is above the acceptance level LOW of criteria #3');
+    given(planDecider, withItems).when(submit({ criteria: { number: 3, acceptanceLevel: 'LOW' }, risksAboveAcceptance: [] })).thenMatches([{ type: 'PlanSubmitted' }]);
+  });
+
   it('a CISO may submit a plan a committee member drafted', () => {
     given(planDecider, withItems).when(submit({ actor: ciso })).thenMatches([{ type: 'PlanSubmitted' }]);
   });
