@@ -4,12 +4,11 @@
  * section) are written from. Headers come from the message catalogue; instants are in Japan
  * time for ja and UTC for en, as the headers say.
  */
-import { controlsWithProgress, supersededIn, type SupersededMark } from '../../risk-register/application/controls-document.js';
+import { controlsWithProgress, supersededByCycle, supersededIn, type SupersededMark } from '../../risk-register/application/controls-document.js';
 import { progressOf, type EvidenceCitation } from '../../risk-register/domain/control.state.js';
 import { consentInPlan } from '../../risk-register/domain/plan-and-consent.js';
 import type { RiskState, RiskTreatment } from '../../risk-register/domain/risk.state.js';
 import type { ClosedCycleControl } from '../../risk-register/projections/closed-cycles.js';
-import type { Supersession } from '../../risk-register/projections/superseded.js';
 import type { RiskRow } from '../../risk-register/projections/risk-register.projection.js';
 import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { labelOf, type Language, type Messages } from '../messages/index.js';
@@ -112,8 +111,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
   // And what later decisions of a cycle superseded, shown after that cycle's rows.
   const superseded = closed ? data.superseded() : undefined;
   const supersededOf = (riskId: string) => {
-    const byCycle = new Map<number, Supersession[]>();
-    for (const s of superseded?.get(riskId) ?? []) byCycle.set(s.cycle, [...(byCycle.get(s.cycle) ?? []), s]);
+    const byCycle = supersededByCycle(superseded?.get(riskId));
     return (cycle: number) => supersededIn(byCycle, cycle);
   };
   const evidenceCell = (evidence: readonly EvidenceCitation[]) => (evidence.length ? list(evidence.map((e) => `${e.evidenceId} sha256:${e.sha256}`)) : null);

@@ -77,7 +77,7 @@ export async function controlsDocument(
 }
 
 /** A risk's supersessions by the cycle they happened in. */
-function supersededByCycle(list: readonly Supersession[] | undefined): Map<number, Supersession[]> {
+export function supersededByCycle(list: readonly Supersession[] | undefined): Map<number, Supersession[]> {
   const byCycle = new Map<number, Supersession[]>();
   for (const s of list ?? []) byCycle.set(s.cycle, [...(byCycle.get(s.cycle) ?? []), s]);
   return byCycle;

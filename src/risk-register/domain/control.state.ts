@@ -67,6 +67,11 @@ export function withProgress<C extends { controlId: string }>(state: { controlPr
   return { ...control, status, progressPercent, progressNote: note };
 }
 
+/** withProgress and the evidence cited for the control: as the Art.18(2) record keeps a control that left the state (a closed cycle's, a superseded one). */
+export function withProgressAndEvidence<C extends { controlId: string }>(state: { controlProgress?: Record<string, ControlProgress> }, control: C): WithProgress<C> & { evidence: EvidenceCitation[] } {
+  return { ...withProgress(state, control), evidence: progressOf(state, control.controlId).evidence };
+}
+
 /**
  * The one rule for `overdue`: the due date (YYYY-MM-DD) is before the day it is in Japan at the
  * reference instant, and the control is not IMPLEMENTED, VERIFIED or CANCELLED. The due date

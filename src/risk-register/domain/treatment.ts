@@ -23,6 +23,12 @@ import {
 } from './risk.rules.js';
 import { TREATED_STATUSES, TREATMENT_OPTIONS, type RiskControl, type RiskState, type RiskStatus, type RiskTreatment } from './risk.state.js';
 
+/** The same treatment decided again: the same content, whoever decided it and whenever (already satisfied; it supersedes nothing in the record). */
+export function sameTreatmentDecided(a: RiskTreatment, b: RiskTreatment): boolean {
+  const key = (t: RiskTreatment) => canonicalJson({ ...t, decidedBy: undefined, decidedAt: undefined });
+  return key(a) === key(b);
+}
+
 export function decideTreatment(c: DecideTreatment, state: RiskState): RiskEvent[] {
   requireRisk(c, state);
   requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'decide treatments');
@@ -87,8 +93,7 @@ export function decideTreatment(c: DecideTreatment, state: RiskState): RiskEvent
   };
 
   if (state.status !== 'TO_TREAT' && state.treatment) {
-    const key = (t: RiskTreatment) => canonicalJson({ ...t, decidedBy: undefined, decidedAt: undefined });
-    if (key(state.treatment) === key(treatment)) return [];
+    if (sameTreatmentDecided(state.treatment, treatment)) return [];
   }
 
   let events = withConsentInvalidation(

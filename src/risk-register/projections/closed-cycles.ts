@@ -1,4 +1,4 @@
-import { progressOf, withProgress, type EvidenceCitation, type WithProgress } from '../domain/control.state.js';
+import { withProgressAndEvidence, type EvidenceCitation, type WithProgress } from '../domain/control.state.js';
 import type { RiskControl, RiskState, RiskStatus, RiskTreatment } from '../domain/risk.state.js';
 
 /** A control of a closed cycle, with the progress it had reached when the cycle ended and the evidence cited (absent in rows written before it was kept). */
@@ -32,6 +32,6 @@ export function closedCycleOf(before: RiskState, reviewId: string, closedAt: str
     reviewId,
     level: before.level ?? before.evaluation?.level ?? null,
     treatment: before.treatment ?? null,
-    controls: before.controls.map((c) => ({ ...withProgress(before, c), evidence: progressOf(before, c.controlId).evidence })),
+    controls: before.controls.map((c) => withProgressAndEvidence(before, c)),
   };
 }

@@ -1,6 +1,6 @@
-import { canonicalJson } from '../../shared/domain/canonical-json.js';
-import { progressOf, withProgress, type EvidenceCitation, type WithProgress } from '../domain/control.state.js';
+import { withProgressAndEvidence, type EvidenceCitation, type WithProgress } from '../domain/control.state.js';
 import type { RiskEvent } from '../domain/risk.events.js';
+import { sameTreatmentDecided } from '../domain/treatment.js';
 import type { RiskControl, RiskState, RiskTreatment } from '../domain/risk.state.js';
 
 /** A control left out by a later decision of its cycle, with the progress and evidence it had reached then. */
@@ -21,8 +21,6 @@ export interface Supersession {
   treatment: RiskTreatment | null;
 }
 
-/** A treatment's content, without who decided it and when (a treatment decided again as it was replaces nothing). */
-const treatmentKey = (t: RiskTreatment) => canonicalJson({ ...t, decidedBy: undefined, decidedAt: undefined });
 
 /**
  * What `event` (the risk's event at `revision`, applied to `before`) supersedes; null when nothing.
@@ -39,13 +37,13 @@ export function supersessionOf(before: RiskState, event: RiskEvent, revision: nu
       revision,
       supersededAt: event.data.decidedAt,
       supersededBy: event.data.decidedBy,
-      controls: left.map((c) => ({ ...withProgress(before, c), evidence: progressOf(before, c.controlId).evidence })),
+      controls: left.map((c) => withProgressAndEvidence(before, c)),
       treatment: null,
     };
   }
   if (event.type === 'RiskTreatmentDecided') {
     const { riskId: _riskId, cycle: _cycle, ...next } = event.data;
-    if (!before.treatment || treatmentKey(before.treatment) === treatmentKey(next)) return null;
+    if (!before.treatment || sameTreatmentDecided(before.treatment, next)) return null;
     return { cycle: before.cycle, revision, supersededAt: next.decidedAt, supersededBy: next.decidedBy, controls: [], treatment: before.treatment };
   }
   return null;
