@@ -8,21 +8,10 @@
 import { hash } from 'node:crypto';
 import type { Decider } from '../../shared/domain/decider.js';
 import { defineRules, streamCategory, violation } from '../../shared/domain/guards.js';
+import { nameKey } from '../../shared/domain/name-key.js';
 import type { AssetNameEvent } from './asset-name.events.js';
 
 export const AssetNameRules = defineRules({ ASSET_NAME_TAKEN: 'Art.14(2)' });
-
-/**
- * The form two names are compared in: Unicode NFKC (half-width ｶﾅ = カナ, full-width Ａ = A,
- * a decomposed ヘ + U+3099 = ベ), without the code points that are invisible by default (a
- * zero-width space or joiner, a variation selector: 葛 + U+E0100 = 葛), trimmed, inner
- * whitespace runs as one space, case folded. Keys of names holding such code points changed
- * on 2026-12-01: a name reserved before under the older key keeps that reservation.
- */
-export function nameKey(name: string): string {
-  if (isPlainAscii(name)) return name.toLowerCase();
-  return name.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}/gu, '').trim().replace(/\s+/gu, ' ').toLowerCase();
-}
 
 /**
  * The form two departments are compared in, and the one home of "the same department": the name
@@ -39,25 +28,6 @@ export function sameDepartment(a: string | undefined, b: string | undefined): bo
   if (a === undefined || b === undefined) return false;
   const key = departmentKey(a);
   return key !== '' && key === departmentKey(b);
-}
-
-/**
- * Printable ASCII words separated by single spaces, nothing around them: NFKC leaves such a name
- * as it is and there is no whitespace to trim or fold, so only its case changes (most names;
- * the full normalisation costs a registration about 0.5% of its CPU).
- */
-function isPlainAscii(name: string): boolean {
-  if (name.length === 0) return false;
-  let previousSpace = true;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c === 0x20) {
-      if (previousSpace) return false;
-      previousSpace = true;
-    } else if (c > 0x20 && c < 0x7f) previousSpace = false;
-    else return false;
-  }
-  return !previousSpace;
 }
 
 /** One reservation stream per (department, name key): `reservation-asset-name-<digest>`. */

@@ -7,7 +7,8 @@
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
 import { FieldErrors, ForbiddenError, NotFoundError } from '../../shared/domain/errors.js';
 import { checkIntIn, defineRules, hasRole, isNonEmptyText, longerThan, refuseAuditor, requiredText, streamCategory, violation, requiredUserId } from '../../shared/domain/guards.js';
-import { departmentKey, nameKey, sameDepartment } from './asset-name.decider.js';
+import { nameKey } from '../../shared/domain/name-key.js';
+import { departmentKey, sameDepartment } from './asset-name.decider.js';
 import type { AssetEvent, AssetRegistered } from './asset.events.js';
 import {
   ASSET_CATEGORIES,

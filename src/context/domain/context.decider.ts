@@ -2,7 +2,7 @@
  * The organisation's context (Art. 12(1)): one stream, each record a new version. Recording the
  * same content as the version in force is already satisfied (no new version).
  */
-import { nameKey } from '../../asset-inventory/domain/asset-name.decider.js';
+import { nameKey } from '../../shared/domain/name-key.js';
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
 import { isNonEmptyText, longerThan, requiredText, requireRole } from '../../shared/domain/guards.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { assetNameDecider, assetNameStreamId, nameKey, sameDepartment } from '../../../src/asset-inventory/domain/asset-name.decider.js';
+import { assetNameDecider, assetNameStreamId, sameDepartment } from '../../../src/asset-inventory/domain/asset-name.decider.js';
+import { nameKey } from '../../../src/shared/domain/name-key.js';
 import type { AssetNameEvent } from '../../../src/asset-inventory/domain/asset-name.events.js';
 import { RuleViolationError } from '../../../src/shared/domain/errors.js';
 import { given } from '../support/given-when-then.js';
