@@ -53,6 +53,8 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
   risks: [
     ['riskId', 'text', 38], ['title', 'text', 40], ['status', 'text', 18], ['owner', 'text', 16], ['assets', 'text', 36], ['level', 'text', 12], ['likelihood', 'integer', 10], ['impact', 'integer', 10],
     ['criteria', 'integer', 10], ['evaluation', 'text', 18], ['targetLevel', 'text', 12], ['planId', 'text', 38], ['consent', 'text', 16], ['needsReevaluation', 'text', 12], ['identifiedAt', 'instant', 20], ['updatedAt', 'instant', 20],
+    // Appended: the criteria version whose label `targetLevel` is (the treatment's, which later criteria do not relabel).
+    ['targetCriteria', 'integer', 10],
   ],
   analyses: [
     ['riskId', 'text', 38], ['title', 'text', 40], ['analysisId', 'text', 38], ['cycle', 'integer', 8], ['method', 'text', 22], ['likelihood', 'integer', 10], ['impact', 'integer', 10], ['level', 'text', 12], ['criteria', 'integer', 10], ['analysedBy', 'text', 16], ['analysedAt', 'instant', 20],
@@ -122,6 +124,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
         r.id, r.title, labelOf(m.enums.riskStatus, r.status, none), r.ownerId, assetNames(r.assetIds), r.level ?? null, r.likelihood ?? null, r.impact ?? null,
         r.criteriaNumber ?? r.evaluation?.criteriaNumber ?? null, r.evaluation ? labelOf(m.enums.evaluation, r.evaluation.decision, none) : null, r.treatment?.targetLevel ?? null,
         r.planId ?? null, consentLabel(r), needsReevaluation ? m.common.yes : m.common.no, r.identifiedAt, r.updatedAt,
+        r.treatment?.criteriaNumber ?? null,
       ],
     ],
     analyses: (row) =>

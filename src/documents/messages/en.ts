@@ -170,6 +170,7 @@ export const en: Messages = {
       criteria: 'Criteria version',
       evaluation: 'Evaluation',
       targetLevel: 'Target level',
+      targetCriteria: 'Criteria version of the target level',
       planId: 'Plan id',
       consent: 'Consent',
       needsReevaluation: 'Needs re-evaluation',

@@ -172,6 +172,7 @@ export const ja = {
       criteria: 'リスク基準の版',
       evaluation: '評価',
       targetLevel: '目標レベル',
+      targetCriteria: '目標レベルのリスク基準の版',
       planId: '計画ID',
       consent: '同意状況',
       needsReevaluation: '要再評価',

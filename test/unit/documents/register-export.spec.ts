@@ -172,6 +172,22 @@ describe('register export (CSV and XLSX rows)', () => {
       ['Reduce first', '2', '14'],
     ]);
   });
+
+  it('names beside a target level the criteria version it is a label of, which later criteria do not relabel (auditor probe F7)', async () => {
+    // Level and evaluation under criteria version 2; the treatment's target (LOW) was decided under version 1.
+    const relabelled = risk('R1', { level: 'MEDIUM', criteriaNumber: 2, treatment: treatment('Cold storage') });
+    const untreated = risk('R2', { level: 'HIGH', criteriaNumber: 2 });
+    const rows = await csvOf(data([relabelled, untreated], [], '2027-04-01T00:00:00.000Z'), 'risks', 'en');
+    // Appended last, so the earlier columns keep their places.
+    expect(Object.keys(rows[0]!).slice(-1)).toEqual(['Criteria version of the target level']);
+    expect(rows.map((r) => [r['Risk id'], r.Level, r['Criteria version'], r['Target level'], r['Criteria version of the target level']])).toEqual([
+      ['R1', 'MEDIUM', '2', 'LOW', '1'],
+      ['R2', 'HIGH', '2', '', ''],
+    ]);
+    const sheet = await sheetOf(data([relabelled], [], '2027-04-01T00:00:00.000Z'), 'リスク');
+    const header = (sheet.getRow(1).values as unknown[]).slice(1);
+    expect(sheet.getRow(2).getCell(header.indexOf('目標レベルのリスク基準の版') + 1).value).toBe(1);
+  });
 });
 
 function treatment(rationale: string): NonNullable<RiskState['treatment']> {
