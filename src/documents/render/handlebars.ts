@@ -35,10 +35,15 @@ export function markdownTemplate<V>(source: string): Template<V> {
   return (view) => (compiled ??= markdownEnv.compile(source, { noEscape: true, strict: true }))(view);
 }
 
-/** An HTML template: every `{{value}}` escaped by Handlebars. */
+/**
+ * An HTML template: every `{{value}}` escaped by Handlebars, and bidirectional controls shown as
+ * code points (visibleBidiControls), as in the Markdown and CSV documents: a browser ends an
+ * override at its cell, but within the cell it still reorders (probe 7). The templates hold none,
+ * so every one in the page came from a value.
+ */
 export function htmlTemplate<V>(source: string): Template<V> {
   let compiled: Handlebars.TemplateDelegate | undefined;
-  return (view) => (compiled ??= htmlEnv.compile(source, { strict: true }))(view);
+  return (view) => visibleBidiControls((compiled ??= htmlEnv.compile(source, { strict: true }))(view));
 }
 
 /** What a slice of a block's items may weigh (renderedInSlices). */

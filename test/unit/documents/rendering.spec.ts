@@ -43,6 +43,11 @@ describe('bidirectional controls in free text ("Trojan Source")', () => {
     // Marks that only set a direction (LRM, RLM, ALM) reorder nothing after them: kept.
     expect(csvField('a\u200Fb')).toBe('a\u200Fb');
   });
+
+  it('are shown as their code points in the HTML plan too: a cell ends an override, but inside it the text is still reordered (probe 7)', () => {
+    const page = htmlTemplate<{ title: string }>('<td>{{title}}</td><p>\u200F{{title}}</p>')({ title: 'Wallet\u202Eexe.pdf <b>' });
+    expect(page).toBe('<td>Wallet[U+202E]exe.pdf &lt;b&gt;</td><p>\u200FWallet[U+202E]exe.pdf &lt;b&gt;</p>');
+  });
 });
 
 describe('CSV (RFC 4180, UTF-8 with BOM)', () => {
