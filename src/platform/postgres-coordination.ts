@@ -100,6 +100,12 @@ export class PostgresCoordination implements ReactionsCoordination {
     return rows[0] ? { position: rows[0].position } : undefined;
   }
 
+  async loadMany(names: readonly string[]): Promise<Map<string, string | null>> {
+    await this.setup();
+    const { rows } = await this.pool.query<{ name: string; position: string | null }>(`SELECT name, position FROM ${this.table} WHERE name = ANY($1::text[])`, [names]);
+    return new Map(rows.map((row) => [row.name, row.position]));
+  }
+
   async save(name: string, position: string): Promise<void> {
     await (this.leader ?? this.pool).query(
       `INSERT INTO ${this.table} (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = excluded.position`,

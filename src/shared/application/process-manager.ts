@@ -2,6 +2,7 @@ import type { EventStore, RecordedEvent, SubscriptionHandle } from '../../event-
 import { LeadershipPoll, type ReactionsCoordination } from './reactions-coordination.js';
 import { DomainError } from '../domain/errors.js';
 import { PositionWaiters } from './position-waiters.js';
+import { SharedCheckpointWaits } from './shared-checkpoint-waits.js';
 import { TRUST_EVERYTHING, type LogTrust } from './log-trust.js';
 import type { JsonLogger } from '../logging/json-logger.js';
 import { Backoff, describeError, isTransientStorageError, type RetryState } from './transient-errors.js';
@@ -322,23 +323,28 @@ export class ProcessManager {
    */
   async waitFor(position: string, timeoutMs = 10_000): Promise<void> {
     if (this.leading) return this.reached.wait(position, timeoutMs);
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.leading) return this.reached.wait(position, Math.max(1, deadline - Date.now()));
-      const saved = await this.coordination.load(this.name);
-      if (saved?.position && saved.position >= position) return;
-      // The instance that runs them holds before this position (its log fails verification there):
-      // waiting is for nothing (PostgreSQL probe F2: 10 s each, while this instance's own sweep
-      // had not yet found the break and it went on taking writes). This one verifies now too.
-      const held = (await this.coordination.load(this.heldName))?.position;
-      if (held && held <= position) {
-        this.verifyOnHold(held);
-        throw new Error(`${this.name}: the reactions hold at ${held}: the instance that runs them found the log failing verification there, and nothing from there on is reacted to`);
-      }
-      if (Date.now() >= deadline) throw new Error(`${this.name}: the reactions to ${position} were not carried out within ${timeoutMs} ms by the instance that runs them`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    return this.followerWaits.wait(position, timeoutMs);
   }
+
+  /**
+   * Where another instance runs the reactions: the waits read its checkpoint, one poll for all of
+   * them (shared-checkpoint-waits.ts). A hold it saved at or before a waited position answers at
+   * once: waiting is for nothing (PostgreSQL probe F2: 10 s each, while this instance's own sweep
+   * had not yet found the break and it went on taking writes), and this one verifies now too.
+   */
+  private readonly followerWaits = new SharedCheckpointWaits({
+    read: async () => {
+      if (this.coordination.loadMany) {
+        const positions = await this.coordination.loadMany([this.name, this.heldName]);
+        return { saved: positions.get(this.name) ?? null, held: positions.get(this.heldName) ?? null };
+      }
+      return { saved: (await this.coordination.load(this.name))?.position ?? null, held: (await this.coordination.load(this.heldName))?.position ?? null };
+    },
+    ownWait: (position, timeoutMs) => (this.leading ? this.reached.wait(position, timeoutMs) : undefined),
+    onHold: (held) => this.verifyOnHold(held),
+    heldError: (held) => new Error(`${this.name}: the reactions hold at ${held}: the instance that runs them found the log failing verification there, and nothing from there on is reacted to`),
+    timeoutError: (position, timeoutMs) => new Error(`${this.name}: the reactions to ${position} were not carried out within ${timeoutMs} ms by the instance that runs them`),
+  });
 
   /** The hold verified here once (per position held): this instance's log is BROKEN too if the verification fails. */
   private verifiedHold: string | null = null;

@@ -12,6 +12,8 @@ export interface ReactionsCoordination {
   onLost(listener: () => void): void;
   /** The checkpoint every instance sees (the leader's); undefined when none was ever saved. */
   load(name: string): Promise<{ position: string | null } | undefined>;
+  /** Several checkpoints in one read where the store can (PostgreSQL: one query); a name never saved is absent from the map. */
+  loadMany?(names: readonly string[]): Promise<Map<string, string | null>>;
   save(name: string, position: string): Promise<void> | void;
   close(): Promise<void>;
   /**

@@ -180,6 +180,38 @@ describe('ProcessManager and the verification of the log', () => {
     expect((await coordination.load('test:held'))?.position).toBe('');
   });
 
+  it('an instance that does not lead reads the shared checkpoint once for all the waits in flight, checkpoint and hold in one read', async () => {
+    const { written, reacted, manager, coordination, store } = await setUp(3, true);
+    await manager.start();
+    await until(() => reacted.length === 3);
+    // A follower whose reads are held at a gate: what is in flight while it is closed is counted.
+    const reads: string[][] = [];
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const followerCoordination = Object.assign(Object.create(coordination), {
+      tryLead: async () => false,
+      onLost: () => undefined,
+      load: async () => {
+        throw new Error('the waits read with loadMany');
+      },
+      loadMany: async (names: readonly string[]) => {
+        reads.push([...names]);
+        await gate;
+        return new Map(names.map((name) => [name, name === 'test' ? written[2]!.position : '']));
+      },
+    });
+    const follower = new ProcessManager('test', store, followerCoordination, async () => undefined, (e) => e, new JsonLogger('test', 'error'));
+    managers.push(follower);
+    await follower.start();
+    const waits = Array.from({ length: 16 }, (_, i) => follower.waitFor(written[i % 3]!.position, 2_000));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Sixteen waits, one read in flight (each wait read twice every 25 ms on its own before).
+    expect(reads).toEqual([['test', 'test:held']]);
+    open();
+    await Promise.all(waits);
+    expect(reads).toHaveLength(1);
+  });
+
   it('holds at the first untrusted position: nothing there or after is reacted to, and the checkpoint stays before it', async () => {
     const { written, trust, reacted, manager, saved } = await setUp(4);
     trust.upTo = written[3]!.position;
