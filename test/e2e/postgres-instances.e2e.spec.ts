@@ -84,6 +84,30 @@ describe('two instances on one PostgreSQL store', () => {
     expect(await consentRequests(app, riskId)).toBe(1);
   }, 60_000);
 
+  it('16 board approvals in flight on the instance that does not react: each answers once the leader has asked its owner (one shared poll of the checkpoint)', async () => {
+    const follower = leads(a()) === 1 ? b() : a();
+    const app = remote(follower);
+    const prepared: { planId: string; riskId: string; name: string }[] = [];
+    for (let i = 0; i < 16; i++) {
+      const name = `Desk ${i} in flight`;
+      const riskId = await riskWithControls(app, await sharedAsset(app, name), `${name} fraud`);
+      const planId = await draftPlan(app, `${name} plan`);
+      await addRisk(app, planId, riskId);
+      await app.ok(SUBMIT, { input: { planId } }, users.committee);
+      prepared.push({ planId, riskId, name });
+    }
+    const approvals = await Promise.all(
+      prepared.map(async ({ planId, riskId, name }) => {
+        const resolution = { planId, resolutionNumber: `BR-${name}`, meetingDate: todayInJapan(), decision: 'APPROVED', minutesReference: `Minutes of ${name}` };
+        const answer = (await app.ok(RESOLVE, { input: resolution }, users.secretary)).recordBoardResolution.status;
+        // Read at once after the answer: the reaction (on the other instance) is already visible here.
+        return [answer, (await app.ok(RISK, { id: riskId }, users.auditor)).risk.status];
+      }),
+    );
+    expect(approvals).toEqual(prepared.map(() => ['APPROVED', 'AWAITING_CONSENT']));
+    for (const { riskId } of prepared) expect(await consentRequests(app, riskId)).toBe(1);
+  }, 120_000);
+
   it('hands the reactions over to the other instance when the one running them is killed', async () => {
     const leaderIsA = leads(a()) === 1;
     const leader = leaderIsA ? a() : b();
