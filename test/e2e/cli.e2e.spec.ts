@@ -5,7 +5,7 @@
  * recompiling, and say so when there is no build.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -138,6 +138,32 @@ describe('npm run token / npm run cli', () => {
       }
     } finally {
       rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  it('warn, and still run it, when src/ has changed since the last build (probe 8a: an outdated dist/ ran silently)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'risk-ledger-stale-'));
+    try {
+      copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+      mkdirSync(join(dir, 'dist', 'src', 'cli'), { recursive: true });
+      mkdirSync(join(dir, 'src'));
+      writeFileSync(join(dir, 'dist', 'src', 'cli', 'main.js'), "console.log('ran');\n");
+      writeFileSync(join(dir, 'dist', '.built'), '');
+      writeFileSync(join(dir, 'src', 'main.ts'), '');
+      const at = (file: string, seconds: number) => utimesSync(join(dir, file), seconds, seconds);
+      const warning = 'risk-ledger: src/ has changed since the last build: this runs the older dist/ (npm run build)';
+      for (const [built, source, warned] of [[1_000, 2_000, true], [3_000, 2_000, false]] as const) {
+        at('dist/.built', built);
+        at('src/main.ts', source);
+        for (const script of ['token', 'cli']) {
+          const r = spawnSync('npm', ['run', '-s', script], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+          expect([r.status, r.stdout.trim(), r.stderr.trim()]).toEqual([0, 'ran', warned ? warning : '']);
+        }
+      }
+      // `npm run build` leaves the stamp the scripts compare with.
+      expect(pkg.scripts.build).toMatch(/&& touch dist\/\.built$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
