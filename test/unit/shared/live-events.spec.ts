@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { ExpectedVersion } from '../../../src/event-store/event-store.port.js';
 import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
-import { LiveEvents, liveEventLimits } from '../../../src/shared/application/live-events.js';
+import { BACKLOG_PAGE_BYTES, LiveEvents, liveEventLimits } from '../../../src/shared/application/live-events.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 import { eventually } from '../../support/eventually.js';
 
@@ -159,6 +159,34 @@ describe('LiveEvents: a resumed subscription shares the event loop', () => {
     });
     expect(sending).toBeGreaterThanOrEqual(3_000 / 20 - 5);
     await all.return!();
+    await live.stop();
+  });
+});
+
+describe('LiveEvents: resumed subscriptions share the event loop with each other', () => {
+  it('reads one backlog page per turn across all of them, each page bounded in bytes (probe 8b: 200 resumes held /health/live 1.4 s)', async () => {
+    const store = new InMemoryEventStore();
+    for (let i = 0; i < 1_000; i++) await appendOne(store, i);
+    const reads: { maxBytes?: number }[] = [];
+    const counted = new Proxy(store, { get: (target, p) => (p === 'readAll' ? (o: { maxBytes?: number }) => (reads.push(o), target.readAll(o as never)) : (target as any)[p]?.bind?.(target) ?? (target as any)[p]) });
+    const live = new LiveEvents(counted as never, silent);
+    await live.start();
+    // Twenty subscriptions resuming from the start, passing nothing: two pages of 500 each.
+    const subscriptions = Array.from({ length: 20 }, () => live.iterator(() => false, (e) => e.position, undefined, { after: '0' }));
+    const waiting = subscriptions.map((it) => it.next());
+    const perTurn: number[] = [];
+    let before = 0;
+    for (let turn = 0; turn < 60 && reads.length < 40; turn++) {
+      await new Promise((r) => setImmediate(r));
+      perTurn.push(reads.length - before);
+      before = reads.length;
+    }
+    expect(reads).toHaveLength(40);
+    // A turn each read all twenty first pages before the loop's next turn.
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(1);
+    expect(reads.every((o) => o.maxBytes === BACKLOG_PAGE_BYTES)).toBe(true);
+    for (const it of subscriptions) await it.return!();
+    await Promise.all(waiting);
     await live.stop();
   });
 });
