@@ -1,5 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Kind } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { DomainError, BadInputError, ConcurrencyConflictError, IntegrityBrokenError, QueryTooComplexError, RateLimitedError, RuleViolationError } from '../shared/domain/errors.js';
 import { InvalidPositionError } from '../event-store/hash-chain.js';
@@ -58,7 +58,8 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     code === 'PERSISTED_QUERY_NOT_SUPPORTED' ||
     code === 'OPERATION_RESOLUTION_FAILURE' ||
     code === 'BAD_REQUEST' ||
-    (original instanceof GraphQLError && !original.originalError && !formatted.path)
+    (original instanceof GraphQLError && !original.originalError && !formatted.path) ||
+    variableNotCoerced(original)
   ) {
     const named = argumentNamed(original);
     const argument = named === null ? null : clipQuoted(named);
@@ -83,6 +84,21 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     });
   }
   return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/**
+ * A variable's value refused by graphql-js before execution (coerceVariableValues: wrong type,
+ * null in a list of non-null, missing). Over HTTP Apollo marks it BAD_USER_INPUT itself; graphql-ws
+ * hands it on bare, and since it carries the scalar's error as originalError it was answered
+ * INTERNAL_SERVER_ERROR, with an error line and its stack (probe 8-b A). Apollo's own test
+ * (requestPipeline's isBadUserInputGraphQLError): one variable definition, graphql-js's words.
+ */
+function variableNotCoerced(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.path || error.nodes?.length !== 1) return false;
+  const node = error.nodes[0]!;
+  if (node.kind !== Kind.VARIABLE_DEFINITION) return false;
+  const variable = `Variable "$${node.variable.name.value}" `;
+  return ['got invalid value ', 'has invalid value', 'of required type ', 'of non-null type '].some((words) => error.message.startsWith(variable + words));
 }
 
 /**

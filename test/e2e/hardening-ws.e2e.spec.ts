@@ -8,6 +8,7 @@ import { WS_MAX_AWAITING_INIT_PER_ADDRESS, WS_SLOW_CONSUMER_CLOSE_CODE, wsSlowCo
 const defaultGraceMs = wsSlowConsumer.graceMs;
 import { liveEventLimits } from '../../src/shared/application/live-events.js';
 import { TestApp, users } from './support/test-app.js';
+import { wsOperation } from './support/ws-subscription.js';
 
 /**
  * graphql-ws sockets under abuse: a consumer that stops reading is closed once its unsent data
@@ -302,5 +303,34 @@ describe('graphql-ws sockets under abuse', () => {
     await new Promise((r) => setTimeout(r, 200));
     const log = (await t.ok(`{ accessLog(first: 500, actorId: "ciso") { edges { node { operationName operationType outcome } } } }`, {}, users.auditor)).accessLog.edges.map((e: any) => e.node);
     expect(log.filter((n: any) => n.operationName === 'R' && n.operationType === 'mutation')).toEqual(names.map(() => ({ operationName: 'R', operationType: 'mutation', outcome: 'ALLOWED' })));
+  });
+
+  it('answers variables that do not coerce as over HTTP: BAD_USER_INPUT naming the variable, no error line, no stack (probe 8-b A)', async () => {
+    const wsUrl = t.url.replace('http', 'ws') + '/graphql';
+    const subscription = (variable: string, argument: string) => `subscription($v:${variable}) { eventAppended(${argument}:$v) { position } }`;
+    const cases: [string, Record<string, unknown>, string][] = [
+      [subscription('[String!]', 'types'), { v: [1] }, 'v[0]'],
+      [subscription('[String!]', 'types'), { v: [null] }, 'v[0]'],
+      [subscription('ID', 'streamId'), { v: {} }, 'v'],
+      [subscription('String', 'after'), { v: true }, 'v'],
+      ['query($v:Int) { events(first:$v) { totalCount } }', { v: 'x' }, 'v'],
+      ['mutation($v:ID!) { addComment(input:{entityId:$v, text:"t"}) { id } }', { v: {} }, 'v'],
+    ];
+    const answers: any[] = [];
+    const logs = await captureLogs(async () => {
+      for (const [query, variables] of cases) answers.push(await wsOperation(wsUrl, token, query, variables));
+    });
+    for (const [i, [query, variables, named]] of cases.entries()) {
+      const errors = answers[i].errors;
+      expect(errors).toHaveLength(1);
+      expect(errors[0].extensions.code).toBe('BAD_USER_INPUT');
+      expect(errors[0].message).toMatch(/^Variable "\$v" got invalid value/);
+      expect(Object.keys(errors[0].extensions.fields)).toContain(named);
+      // Queries and mutations: the very answer HTTP gives (a subscription is refused over HTTP).
+      if (!query.startsWith('subscription')) expect(errors).toEqual((await t.gql(query, variables, token)).errors);
+    }
+    expect(logs.filter((l) => /"level":"error"/.test(l))).toEqual([]);
+    expect(logs.filter((l) => /unexpected error while executing/.test(l))).toEqual([]);
+    expect(logs.filter((l) => /\n\s+at |GraphQLError/.test(l))).toEqual([]);
   });
 });
