@@ -375,7 +375,12 @@ async function recordImportInAccessLog(config: AppConfig, keys: SigningKeys, imp
 export async function runRebuild(config: AppConfig): Promise<number> {
   // A live server holds DATA_DIR's lock: rebuilding its read models under it would corrupt them.
   // Held for the rebuild, the lock also keeps a server from starting meanwhile.
-  existingStore(config);
+  // A store file missing a table of its own is broken (exit 1): opening it would create the table.
+  const inspection = existingStore(config);
+  if (inspection?.kind === 'damaged') {
+    result({ command: 'rebuild', ok: false, error: `the store file is damaged: ${inspection.reason}` }, `BROKEN: the store file is damaged: ${inspection.reason}; nothing was rebuilt.`);
+    return 1;
+  }
   const lock = config.readModelPath === ':memory:' ? null : DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'cli rebuild', log);
   try {
     return await rebuildHolding(config);

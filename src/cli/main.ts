@@ -114,8 +114,11 @@ function oneLine(message: string): string {
 
 /** SQLite's own words for a file that is not (or no longer) a sound database. */
 const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_INDEX']);
-/** The commands whose finding a damaged store is (exit 1, "broken"), rather than a failure to run. */
-const VERIFYING = new Set(['verify-store', 'verify-access-log', 'export']);
+/**
+ * The commands for which a damaged store is a finding (exit 1, "broken"), rather than a failure to
+ * run: README's "1 broken (a damaged store file too)". rebuild too (it answered 2, probe 8-b C).
+ */
+const VERIFYING = new Set(['verify-store', 'verify-access-log', 'export', 'rebuild']);
 
 const FILE_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS', 'ENOSPC', 'EEXIST']);
 

@@ -12,6 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { decodeJwt, jwtVerify } from 'jose';
 import { ROLES } from '../../src/shared/domain/decider.js';
+import { randomBytes } from 'node:crypto';
+import { truncateSync } from 'node:fs';
+import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
+import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
+import { newEvent } from '../event-store/event-store.contract.js';
 import { buildOnce } from './support/server-process.js';
 
 const ROOT = process.cwd();
@@ -248,5 +253,34 @@ describe('commands that read the store refuse a store that is not there', () => 
     expect(r.stdout).toMatch(/^BROKEN: /m);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(damaged, 'events.sqlite'))).toBe(true);
+  });
+
+  it('rebuild on a damaged store (random bytes, a store cut to half): exit 1 (broken) as verify-store and export, not 2 (probe 8-b C)', async () => {
+    const damaged = join(work, 'damaged-rebuild');
+    mkdirSync(damaged);
+    const random = join(damaged, 'random.sqlite');
+    writeFileSync(random, randomBytes(8192));
+    const half = join(damaged, 'half.sqlite');
+    const store = new SqliteEventStore({ path: half });
+    for (let i = 0; i < 20; i++) {
+      await store.append(`stream-${i}`, Array.from({ length: 50 }, (_, n) => newEvent('Tested', { n, text: 'x'.repeat(1_000) })), { expectedVersion: ExpectedVersion.noStream });
+    }
+    await store.close();
+    // A store whose events table was dropped: opening it as a store would make a new, empty one.
+    const noEvents = join(damaged, 'no-events.sqlite');
+    copyFileSync(half, noEvents);
+    const db = new Database(noEvents);
+    db.exec('DROP TABLE events');
+    db.close();
+    truncateSync(half, Math.floor(readFileSync(half).length / 2));
+    for (const file of [random, half, noEvents]) {
+      const before = readFileSync(file);
+      const r = run(['rebuild'], { DATA_DIR: damaged, SQLITE_PATH: file, READ_MODEL_PATH: join(damaged, 'read-models.sqlite') });
+      expect({ file, code: r.code }).toEqual({ file, code: 1 });
+      expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ command: 'rebuild', ok: false, error: expect.stringMatching(/^SQLITE_(NOTADB|CORRUPT)|^the store file is damaged: the store's table events is missing/) });
+      expect(r.stdout).toMatch(/^BROKEN: /m);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(readFileSync(file).equals(before)).toBe(true);
+    }
   });
 });
