@@ -30,6 +30,7 @@ import {
   manifestPathFor,
 } from '../audit/application/evidence-export.js';
 import { importExport, ImportRefusedError } from '../audit/application/evidence-import.js';
+import { ExportLineTooLongError } from '../audit/application/export-lines.js';
 import { restoreEvidenceFiles } from '../audit/application/export-evidence-files.js';
 import { AccessLogStore, accessLogPath } from '../audit/application/access-log.js';
 import { systemEntryRecord } from '../audit/application/access-log-system-entries.js';
@@ -321,7 +322,8 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     );
     return ok ? 0 : 1;
   } catch (error) {
-    refused = error instanceof ImportRefusedError;
+    // Refused: what opening the store and its key created is taken back (an export line too long too).
+    refused = error instanceof ImportRefusedError || error instanceof ExportLineTooLongError;
     if (refused && /which this verifier does not trust/.test((error as Error).message)) {
       throw new ImportRefusedError(`${(error as Error).message}: give the exporting installation's public key with --trusted-key (or list it in SIGNING_TRUSTED_KEYS) if you trust it`);
     }

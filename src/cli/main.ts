@@ -16,6 +16,7 @@ import { loadConfig, ConfigError } from '../config/app-config.js';
 import { dirname } from 'node:path';
 import { DataDirLockedError } from '../platform/data-dir-lock.js';
 import { ImportRefusedError } from '../audit/application/evidence-import.js';
+import { ExportLineTooLongError } from '../audit/application/export-lines.js';
 import { EXPIRES_FORMS, TokenRequestError, issueToken } from '../identity/cli/issue-token.js';
 import { ROLES } from '../shared/domain/decider.js';
 import { log, MissingStoreError, result, runExport, runImport, runRebuild, runVerify, runVerifyAccessLog, runVerifyStore, UsageError } from './evidence-commands.js';
@@ -135,8 +136,9 @@ function failure(error: unknown, command: Command | undefined): number {
     line(`${error.message}; see ${prefix} --help`);
     return 2;
   }
-  if (error instanceof MissingStoreError) {
-    line(error.message);
+  // An export with a line past the longest read (export-lines.ts): verify and import refuse it.
+  if (error instanceof MissingStoreError || error instanceof ExportLineTooLongError) {
+    line(error instanceof ExportLineTooLongError && command?.name() === 'import' ? `${error.message}; nothing was imported` : error.message);
     return 2;
   }
   if (command?.name() === 'token' && error instanceof ConfigError) {

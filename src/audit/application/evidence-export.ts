@@ -15,7 +15,6 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { EventStore, RecordedEvent } from '../../event-store/event-store.port.js';
@@ -34,6 +33,7 @@ import { TrustedKeys, type HeadSignature, type PublicKeyInfo } from '../../event
 import { AnchorCheck, verifyAnchored, type AnchoredIntegrityReport, type LogAnchor } from '../../event-store/anchored-verification.js';
 import type { EvidenceBlobStore } from '../../evidence/application/evidence-blobs.js';
 import { syncDirectory, syncFile, writeFileDurably } from '../../shared/application/durable-files.js';
+import { boundedLines, exportLineLimits } from './export-lines.js';
 import { CitedEvidence, damagedEvidenceFiles, verifyEvidenceFiles, writeEvidenceFiles, type ExportedEvidenceFiles } from './export-evidence-files.js';
 
 /** Version 2 adds the signed chain heads (a sidecar NDJSON file) and the public keys. */
@@ -292,24 +292,25 @@ export function parseExportLine(line: string, lineNumber: number): RecordedEvent
 
 /**
  * The events of an NDJSON export, line by line; `sha` receives every byte of the file as read
- * (so the file is read once for both the events and its SHA-256).
+ * (so the file is read once for both the events and its SHA-256). A line longer than
+ * `maxLineBytes` ends the reading with ExportLineTooLongError (not a finding: a refusal).
  */
-export async function* readExport(file: string, sha?: ReturnType<typeof createHash>): AsyncGenerator<RecordedEvent> {
+export async function* readExport(file: string, sha?: ReturnType<typeof createHash>, maxLineBytes = exportLineLimits.maxBytes): AsyncGenerator<RecordedEvent> {
   const input = createReadStream(file);
   const tap = new PassThrough();
   input.on('error', (error) => tap.destroy(error));
   input.on('data', (chunk) => sha?.update(chunk as Buffer));
   input.pipe(tap);
-  const lines = createInterface({ input: tap, crlfDelay: Infinity });
   let n = 0;
   try {
-    for await (const line of lines) {
+    // At most exportLineLimits.maxBytes a line: a longer one is refused as it is read (export-lines.ts).
+    for await (const line of boundedLines(tap, maxLineBytes)) {
       n++;
       yield parseExportLine(line, n);
     }
   } finally {
-    lines.close();
     input.destroy();
+    tap.destroy();
   }
 }
 
