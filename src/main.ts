@@ -72,7 +72,24 @@ export async function createApp(): Promise<INestApplication> {
   await app.init();
   hardenWebSocketServer(app);
   answerUnparsableRequests(app.getHttpServer() as Server, rootLogger, () => integrityHeaders(integrity, false));
+  answerHalfClosedClients(app.getHttpServer() as Server);
   return app;
+}
+
+/**
+ * A client that half-closes its side once its request is sent (`nc -N`, some HTTP/1.0 clients:
+ * shutdown(SHUT_WR)) is answered. Node's default (`httpAllowHalfOpen` false) ends the socket at
+ * the client's FIN, whatever is in flight: an answer not written by then was lost, and the request
+ * it belonged to destroyed. A complete evidence upload, still being hashed and stored, got zero
+ * bytes back and was not stored (logged 499, probe 8b), while a quick /graphql answer slipped out
+ * first. With it on, Node answers the requests received and then closes (its `_last`); a body cut
+ * short by the FIN is still a parser error (400, unparsable-requests.ts) and the upload dropped.
+ * The property is Node's, undocumented: a release that drops it fails start-up here.
+ */
+function answerHalfClosedClients(server: Server): void {
+  const node = server as Server & { httpAllowHalfOpen?: boolean };
+  if (typeof node.httpAllowHalfOpen !== 'boolean') throw new Error('node:http: the server has no httpAllowHalfOpen flag to answer half-closed clients with');
+  node.httpAllowHalfOpen = true;
 }
 
 /** The largest graphql-ws message read (ws closes the socket with 1009 past it; large inputs go over HTTP). */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -424,6 +425,33 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
       [EvidenceController.uploadRateGraceMs, EvidenceController.uploadMinBytesPerSecond] = [grace, rate];
     }
     expect((await upload(t, users.ciso, Buffer.from(`after ${randomUUID()}\n`), 'text/plain', 'after.txt')).status).toBe(201);
+  }, 60_000);
+
+  it('answers an upload whose client half-closes its socket once the whole body is sent (nc -N), and drops one whose body the half-close cut short (probe 8b)', async () => {
+    const token = await t.token(users.ciso);
+    /** What the server sends back on a raw socket the client ends (FIN) right after writing `text`. */
+    const halfClosed = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(t.url).port), '127.0.0.1');
+        let answer = '';
+        socket.on('data', (d: Buffer) => (answer += d.toString('utf8')));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(answer));
+        socket.end(text);
+      });
+    const head = (length: number) => `POST /evidence HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Type: text/plain\r\nX-Filename: half-closed.txt\r\nContent-Length: ${length}\r\n\r\n`;
+    const body = `sent whole, then shutdown(SHUT_WR) ${randomUUID()}\n`;
+    const answer = await halfClosed(head(Buffer.byteLength(body)) + body);
+    expect(answer).toMatch(/^HTTP\/1\.1 201 /);
+    const stored = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    expect(stored).toMatchObject({ sha256: sha256(Buffer.from(body)), filename: 'half-closed.txt' });
+    expect((await download(t, users.ciso, stored.id)).body.toString('utf8')).toBe(body);
+
+    // A body the FIN cut short is refused (the parser's 400) and nothing is stored for it.
+    const storedBefore = (await t.ok(STORED, {}, users.auditor)).events.edges.length;
+    expect(await halfClosed(head(1000) + 'only part of it')).toMatch(/^HTTP\/1\.1 400 /);
+    await eventually("the cut upload's .part file to be removed", () => readdirSync(join(t.dataDir, 'evidence', '.uploads')).length === 0);
+    expect((await t.ok(STORED, {}, users.auditor)).events.edges.length).toBe(storedBefore);
   }, 60_000);
 
   it('never serves a damaged blob silently', async () => {
