@@ -33,7 +33,7 @@ interface HttpAnswer {
 }
 
 /** One HTTP request with node:http (so an early answer to a large body is read as the client would). */
-function http(t: TestApp, method: string, path: string, headers: Record<string, string | number>, body?: Buffer | Readable): Promise<HttpAnswer> {
+function http(t: TestApp, method: string, path: string, headers: Record<string, string | number | string[]>, body?: Buffer | Readable): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(`${t.url}${path}`, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -55,8 +55,8 @@ function http(t: TestApp, method: string, path: string, headers: Record<string, 
   });
 }
 
-async function upload(t: TestApp, user: TestUser | null, bytes: Buffer | Readable, contentType: string, filename: string, extra: Record<string, string | number> = {}): Promise<HttpAnswer> {
-  const headers: Record<string, string | number> = { 'content-type': contentType, 'x-filename': filename, ...extra };
+async function upload(t: TestApp, user: TestUser | null, bytes: Buffer | Readable, contentType: string, filename: string, extra: Record<string, string | number | string[]> = {}): Promise<HttpAnswer> {
+  const headers: Record<string, string | number | string[]> = { 'content-type': contentType, 'x-filename': filename, ...extra };
   if (user) headers.authorization = `Bearer ${await t.token(user)}`;
   if (Buffer.isBuffer(bytes)) headers['content-length'] = bytes.length;
   return http(t, 'POST', '/evidence', headers, bytes);
@@ -267,6 +267,16 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     const path = await upload(t, users.ciso, PDF, 'application/pdf', '../../etc/passwd');
     expect(path.status).toBe(400);
     expect(path.json.error.fields).toHaveProperty('x-filename');
+    // A name that reads as another (U+034F displays as nothing), and x-filename sent twice (Node
+    // joined them into "one.txt, two.txt", stored as the name): refused, nothing stored (probe 8b).
+    const storedBefore = (await t.ok(STORED, {}, users.auditor)).events.edges.length;
+    const invisible = await upload(t, users.ciso, PDF, 'application/pdf', 'report%CD%8F.pdf');
+    expect(invisible.status).toBe(400);
+    expect(invisible.json.error).toMatchObject({ code: 'BAD_USER_INPUT', fields: { 'x-filename': expect.stringContaining('must not contain U+034F') } });
+    const twice = await upload(t, users.ciso, PDF, 'application/pdf', 'one.pdf', { 'x-filename': ['one.pdf', 'two.pdf'] });
+    expect(twice.status).toBe(400);
+    expect(twice.json.error).toMatchObject({ code: 'BAD_USER_INPUT', fields: { 'x-filename': 'must be sent once (it was sent 2 times)' } });
+    expect((await t.ok(STORED, {}, users.auditor)).events.edges.length).toBe(storedBefore);
     const csv = await upload(t, users.ciso, Buffer.from('id,title\n1,鍵管理\n'), 'text/csv; charset=utf-8', 'controls.csv');
     expect(csv.status).toBe(201);
     expect(csv.json.mediaType).toBe('text/csv');

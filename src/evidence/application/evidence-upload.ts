@@ -33,7 +33,8 @@ export class UploadRefusedError extends Error {
 
 export interface UploadHeaders {
   contentType: string | undefined;
-  filename: string | undefined;
+  /** x-filename: each value it was sent with (req.rawHeaders), or the one value. */
+  filename: string | readonly string[] | undefined;
   contentLength: string | undefined;
 }
 
@@ -66,13 +67,18 @@ export function checkDeclaration(headers: UploadHeaders, maxBytes: number): Decl
   if (!mediaType || !isAllowedMediaType(mediaType)) {
     throw new UploadRefusedError(415, 'UNSUPPORTED_MEDIA_TYPE', `content-type ${headers.contentType ?? '(none)'} is not an accepted evidence type`, { accepted: ALLOWED_MEDIA_TYPES });
   }
-  const filename = headers.filename === undefined ? null : decodeFilename(headers.filename.trim());
+  const sent = typeof headers.filename === 'string' ? [headers.filename] : (headers.filename ?? []);
+  // Node joins a repeated x-filename into one value ("one.txt, two.txt"), which was stored as the name.
+  const raw = sent.length === 1 ? sent[0]! : undefined;
+  const filename = raw === undefined ? null : decodeFilename(raw.trim());
   const problem =
-    filename === null
-      ? headers.filename === undefined
-        ? 'is required'
-        : 'must be ASCII or percent-encoded UTF-8 (percent-encode a UTF-8 name, e.g. with encodeURIComponent)'
-      : filenameProblem(filename);
+    sent.length > 1
+      ? `must be sent once (it was sent ${sent.length} times)`
+      : filename === null
+        ? raw === undefined
+          ? 'is required'
+          : 'must be ASCII or percent-encoded UTF-8 (percent-encode a UTF-8 name, e.g. with encodeURIComponent)'
+        : filenameProblem(filename);
   if (problem || filename === null) throw new UploadRefusedError(400, 'BAD_USER_INPUT', `x-filename ${problem}`, { fields: { 'x-filename': problem } });
   if (headers.contentLength !== undefined) {
     const length = Number(headers.contentLength);

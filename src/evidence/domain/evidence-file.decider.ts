@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
-import { FieldErrors, hasUnprintable, ILL_FORMED_TEXT, isWellFormedText, longerThan, requireDomainWriter } from '../../shared/domain/guards.js';
+import { FieldErrors, hasUnprintable, ILL_FORMED_TEXT, invisibleCodePoint, isWellFormedText, longerThan, requireDomainWriter } from '../../shared/domain/guards.js';
 import type { EvidenceFileEvent } from './evidence.events.js';
 import { isAllowedMediaType } from './media-types.js';
 
@@ -43,11 +43,14 @@ export function evidenceIdFor(sha256: string, mediaType: string, filename: strin
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** A file name as given in x-filename: 1 to 200 characters, no control characters, no folders. */
+/** A file name as given in x-filename: 1 to 200 characters, no control or invisible characters (hasUnprintable, invisibleCodePoint), no folders. */
 export function filenameProblem(filename: string): string | null {
   if (filename.trim() === '') return 'is required';
   if (longerThan(filename, EVIDENCE_LIMITS.filename)) return `must be at most ${EVIDENCE_LIMITS.filename} characters`;
   if (hasUnprintable(filename)) return 'must not contain control, line-separator, bidirectional-override or invisible characters';
+  // Nor one Unicode displays as nothing where it stands (file names are listed side by side, unfolded).
+  const invisible = invisibleCodePoint(filename);
+  if (invisible) return `must not contain ${invisible}, a character displayed as nothing there (a default-ignorable code point: combining grapheme joiner, a variation selector or joiner with nothing to act on, a tag character, a direction mark)`;
   // A noncharacter (U+FFFE, U+FDD0...) or a lone surrogate, as every other text (probe p11).
   if (!isWellFormedText(filename)) return ILL_FORMED_TEXT;
   if (/[\\/]/.test(filename) || filename === '.' || filename === '..') return 'must be a file name, not a path';

@@ -57,6 +57,13 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** Every value `name` (lower case) was sent with, in order: Node joins a repeated header into one value, or keeps only the first. */
+function headerValues(req: IncomingMessage, name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === name) values.push(req.rawHeaders[i + 1]!);
+  return values;
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) return void res.end();
   const text = JSON.stringify(body);
@@ -148,7 +155,7 @@ export class EvidenceController {
       req.setTimeout(EvidenceController.uploadIdleTimeoutMs, () => req.destroy());
       stopRateWatch = watchUploadRate(req);
       const maxBytes = this.config.evidence.maxBytes;
-      const declared = checkDeclaration({ contentType: header(req, 'content-type'), filename: header(req, 'x-filename'), contentLength: header(req, 'content-length') }, maxBytes);
+      const declared = checkDeclaration({ contentType: header(req, 'content-type'), filename: headerValues(req, 'x-filename'), contentLength: header(req, 'content-length') }, maxBytes);
       // A body parser that took the body (it would be for a type we refuse anyway) leaves nothing to hash.
       if (req._body || req.readableEnded) throw new UploadRefusedError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the body was consumed before it could be stored');
       const received = await receiveUpload(req, declared, this.blobs.uploadDir, maxBytes);

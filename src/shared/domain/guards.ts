@@ -299,6 +299,45 @@ export function hasUnprintable(name: string): boolean {
   return UNPRINTABLE.test(name);
 }
 
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
+/** An emoji tag sequence (the flags of England, Scotland, Wales: U+1F3F4, tags, CANCEL TAG): the only use of tag characters. */
+const EMOJI_TAG_SEQUENCE = /\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F}/gu;
+
+/** Whether the default-ignorable `c`, between `before` and `after` (code points, '' at an end), changes what is seen. */
+function ignorableActs(c: number, before: string, after: string): boolean {
+  const b = before.codePointAt(0) ?? 0;
+  const a = after.codePointAt(0) ?? 0;
+  // Joiners between two characters that are not ASCII (Persian and Indic words, emoji sequences).
+  if (c === 0x200c || c === 0x200d) return b > 0x7f && a > 0x7f && !/\s/u.test(before + after) && a !== 0x200c && a !== 0x200d;
+  // Emoji or text presentation of an emoji (and a keycap 1️⃣).
+  if (c === 0xfe0e || c === 0xfe0f) return (b > 0x7f && /\p{Emoji}/u.test(before)) || (/^[0-9#*]$/.test(before) && a === 0x20e3);
+  // A kanji's variant (葛 + U+E0100: 異体字).
+  if (c >= 0xe0100 && c <= 0xe01ef) return /\p{Ideographic}/u.test(before);
+  // Standardized variants of letters and symbols (CJK compatibility ideographs, math, Myanmar), Mongolian free variation selectors.
+  if ((c >= 0xfe00 && c <= 0xfe0d) || (c >= 0x180b && c <= 0x180d) || c === 0x180f) return b > 0x7f && /[\p{L}\p{S}\p{N}]/u.test(before);
+  return false;
+}
+
+/**
+ * The first code point of `name` that Unicode says to display as nothing (Default_Ignorable_Code_Point)
+ * where it changes nothing that is seen, as `U+XXXX`; null when none. For a name shown beside
+ * others with no key to fold it (an evidence file name: `report\u034F.pdf` and `report.pdf` were
+ * two files that read as one, probe 8b): the combining grapheme joiner, a variation selector after
+ * a letter it has no variant of (`report\uFE0F.txt`), a tag character outside an emoji tag
+ * sequence, a joiner beside ASCII or a space, the left-to-right and right-to-left marks, and the
+ * rest. What they do in a script stays: a joiner in a Persian word or an emoji sequence, a
+ * variation selector after an emoji or a kanji (as UNPRINTABLE's comment says), a flag's tags.
+ */
+export function invisibleCodePoint(name: string): string | null {
+  if (!IGNORABLE.test(name)) return null;
+  const points = Array.from(name.replace(EMOJI_TAG_SEQUENCE, '\u{1F3F4}'));
+  for (let i = 0; i < points.length; i++) {
+    const c = points[i]!.codePointAt(0)!;
+    if (IGNORABLE.test(points[i]!) && !ignorableActs(c, points[i - 1] ?? '', points[i + 1] ?? '')) return `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+  }
+  return null;
+}
+
 // ---------------------------------------------------------------------------------------------
 // User ids
 // ---------------------------------------------------------------------------------------------

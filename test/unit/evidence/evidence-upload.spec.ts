@@ -92,4 +92,45 @@ describe('checkDeclaration: x-filename', () => {
   it('refuses a percent-encoded bidi override', () => {
     expect(() => declare(encodeURIComponent('invoice\u202efdp.exe'))).toThrow(UploadRefusedError);
   });
+
+  const refusal = (filename: string | string[]) => {
+    try {
+      checkDeclaration({ contentType: 'application/pdf', filename, contentLength: undefined }, MAX);
+    } catch (e) {
+      return e;
+    }
+    return null;
+  };
+
+  it('refuses a name holding a code point displayed as nothing there, naming it (report + U+034F + .pdf read as report.pdf, probe 8b)', () => {
+    const invisible: [string, string][] = [
+      ['report\u034F.pdf', 'U+034F'], // combining grapheme joiner
+      ['report\uFE0F.pdf', 'U+FE0F'], // a variation selector after a letter with no variant
+      ['report\uFE00.pdf', 'U+FE00'],
+      ['report\u{E0100}.pdf', 'U+E0100'], // an ideographic variation selector after no ideograph
+      ['report\u{E0001}.pdf', 'U+E0001'], // tag characters outside an emoji tag sequence
+      ['report\u{E0041}\u{E007F}.pdf', 'U+E0041'],
+      ['report\u200F.pdf', 'U+200F'], // right-to-left mark
+      ['rep\u200Dort.pdf', 'U+200D'], // a joiner between ASCII letters
+      ['report\u2065.pdf', 'U+2065'],
+      ['report\u17B4.pdf', 'U+17B4'],
+      ['\u{1F3F4}\u{E0067}\u{E0062}.pdf', 'U+E0067'], // a tag sequence with no CANCEL TAG
+    ];
+    for (const [name, codePoint] of invisible) {
+      expect([name, refusal(encodeURIComponent(name))]).toMatchObject([name, { status: 400, code: 'BAD_USER_INPUT', details: { fields: { 'x-filename': expect.stringContaining(`must not contain ${codePoint}, a character displayed as nothing`) } } }]);
+    }
+  });
+
+  it('keeps the joiners and variation selectors that change what is seen: kanji variants, emoji, Persian, a flag', () => {
+    for (const name of ['葛\u{E0100}飾区.pdf', '❤\uFE0F.pdf', '1\uFE0F\u20E3 report.pdf', '👨\u200D👩\u200D👧.pdf', 'می\u200Cخواهم.pdf', '\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F} report.pdf']) {
+      expect([name, refusal(encodeURIComponent(name))]).toEqual([name, null]);
+    }
+  });
+
+  it('refuses x-filename sent twice (Node joined the two into "one.txt, two.txt", stored as the name)', () => {
+    expect(refusal(['one.txt', 'two.txt'])).toMatchObject({ status: 400, code: 'BAD_USER_INPUT', details: { fields: { 'x-filename': 'must be sent once (it was sent 2 times)' } } });
+    expect(refusal(['one.txt'])).toBeNull();
+    expect(refusal('one.txt, two.txt')).toBeNull(); // one header whose name holds a comma
+    expect(refusal([])).toMatchObject({ details: { fields: { 'x-filename': 'is required' } } });
+  });
 });
