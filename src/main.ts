@@ -190,6 +190,10 @@ function gracefulShutdown(app: INestApplication): void {
       // close (graphql-ws writes each woken delivery in the turns that follow).
       await app.get(LiveEvents).drain(Math.max(LIVE_DRAIN_MS, STOP_MS - CLOSE_MS - (Date.now() - started))).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 50));
+      // Connections still busy now carry what the drain gave up on, such as a download whose
+      // client stopped reading: ended, or closing the server waits for them past STOP_MS (exit 1;
+      // re-probe 9: one half-closed, unread download made every stop 9.5 s).
+      server.closeAllConnections();
       await app.close();
       rootLogger.info('shut down', { signal, ms: Date.now() - started });
       process.exit(0);

@@ -353,6 +353,35 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     expect(readdirSync(join(t.dataDir, 'evidence', '.uploads'))).toEqual([]);
   }, 60_000);
 
+  it('cuts a download whose client takes nothing for the idle limit, freeing its place: four that never read kept every other download out for good (re-probe 9)', async () => {
+    const { EvidenceController } = await import('../../src/evidence/http/evidence.controller.js');
+    const { id } = (await upload(t, users.ciso, Buffer.alloc(8 * 1024 * 1024, `large ${randomUUID()}\n`), 'text/plain', 'large.txt')).json;
+    const token = await t.token(users.ciso);
+    const before = EvidenceController.downloadIdleTimeoutMs;
+    EvidenceController.downloadIdleTimeoutMs = 400;
+    const stuck = [];
+    try {
+      // Four downloads asked for, the sockets half-closed, nothing read: every place is taken.
+      for (let i = 0; i < 4; i++) {
+        const socket = connect(Number(new URL(t.url).port), '127.0.0.1');
+        socket.on('error', () => undefined);
+        await new Promise((resolve) => socket.once('connect', resolve));
+        socket.pause();
+        socket.end(`GET /evidence/${id} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+        stuck.push(socket);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await download(t, users.ciso, id)).status).toBe(503);
+      // Past the idle limit they are cut, and a download is served whole.
+      await eventually('a download to be served again', async () => (await download(t, users.ciso, id)).status === 200);
+      const served = await download(t, users.ciso, id);
+      expect([served.status, served.body.length]).toEqual([200, 8 * 1024 * 1024]);
+    } finally {
+      EvidenceController.downloadIdleTimeoutMs = before;
+      for (const socket of stuck) socket.destroy();
+    }
+  }, 60_000);
+
   it('takes at most 4 uploads at once: a fifth is answered 503 SERVER_BUSY with Retry-After, and nothing is stored for it', async () => {
     const uploads = join(t.dataDir, 'evidence', '.uploads');
     // Four users (one user holds at most 2 at once, below).

@@ -105,4 +105,30 @@ describe('shutdown with requests still receiving their body', () => {
     const evidence = existsSync(blobs) ? readdirSync(blobs, { recursive: true }).map(String).filter((p) => !p.startsWith('.uploads') || p.endsWith('.part')) : [];
     expect(evidence).toEqual([]);
   }, 60_000);
+  it('a download whose client half-closed and never reads does not hold the stop: exit 0, not 9.5 s and exit 1 (re-probe 9)', async () => {
+    const stuck = mkdtempSync(join(tmpdir(), 'risk-ledger-shutdown-download-'));
+    const env = { SQLITE_PATH: join(stuck, 'events.sqlite'), DATA_DIR: stuck, JWT_SECRET: SECRET, NODE_ENV: 'test' };
+    let running: ServerProcess | undefined = await startServer(env);
+    try {
+      const manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+      const bytes = Buffer.alloc(12 * 1024 * 1024, 'evidence of a large kind\n');
+      const stored = (await (await fetch(`${new URL(running.url).origin}/evidence`, { method: 'POST', headers: { authorization: `Bearer ${manager}`, 'content-type': 'text/plain', 'x-filename': 'large.txt' }, body: bytes })).json()) as { id: string };
+      // Asked for, then FIN, and nothing read: the answer fills the socket's buffers and stops.
+      const socket = connect(Number(new URL(running.url).port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.pause();
+      socket.end(`GET /evidence/${stored.id} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${manager}\r\n\r\n`);
+      await new Promise((r) => setTimeout(r, 500));
+      const exit = new Promise<number | null>((resolve) => running!.child.once('exit', (code) => resolve(code)));
+      running.child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      expect(running.output()).toContain('"msg":"shut down"');
+      running = undefined;
+      socket.destroy();
+    } finally {
+      if (running) await stopServer(running, 'SIGKILL');
+      rmSync(stuck, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -114,6 +114,13 @@ export class EvidenceController {
    */
   static uploadMinBytesPerSecond = 1_024;
   static uploadRateGraceMs = 10_000;
+  /**
+   * A download whose client takes nothing for this long (its socket's buffers full) is cut, and
+   * its slot freed: four clients that never read held every download place for good, and, once a
+   * half-closed socket was answered rather than ended, each one held a shutdown its 9.5 s
+   * (re-probe 9). Tests shorten it.
+   */
+  static downloadIdleTimeoutMs = 30_000;
   private readonly log: JsonLogger;
   private readonly uploads = new Slots(MAX_CONCURRENT);
   /** Uploads in progress per actor id. */
@@ -218,6 +225,7 @@ export class EvidenceController {
       }
       slot = this.downloads.tryTake();
       if (!slot) throw this.busy(res, 'downloads');
+      res.setTimeout(EvidenceController.downloadIdleTimeoutMs, () => res.destroy());
       const handle = this.blobs.openBlob ? await this.blobs.openBlob(file.sha256) : undefined;
       if (handle === undefined) {
         const bytes = await this.blobs.read(file.sha256);
@@ -232,7 +240,11 @@ export class EvidenceController {
       if (streaming) return void this.log.debug('evidence download cut short', { evidenceId: id, error: (error as Error).message });
       this.refuse(res, error, 'download');
     } finally {
-      if (slot) this.downloads.release();
+      if (slot) {
+        this.downloads.release();
+        // The connection may serve further requests (keep-alive): the limit was this download's.
+        if (!res.destroyed) res.socket?.setTimeout(0);
+      }
     }
   }
 
