@@ -272,12 +272,21 @@ describe('commands that read the store refuse a store that is not there', () => 
     const db = new Database(noEvents);
     db.exec('DROP TABLE events');
     db.close();
+    // And one whose idempotency or snapshots table was dropped (re-probe 9: exit 2, "no such table").
+    const dropped = ['idempotency', 'snapshots'].map((table) => {
+      const file = join(damaged, `no-${table}.sqlite`);
+      copyFileSync(half, file);
+      const d = new Database(file);
+      d.exec(`DROP TABLE ${table}`);
+      d.close();
+      return file;
+    });
     truncateSync(half, Math.floor(readFileSync(half).length / 2));
-    for (const file of [random, half, noEvents]) {
+    for (const file of [random, half, noEvents, ...dropped]) {
       const before = readFileSync(file);
       const r = run(['rebuild'], { DATA_DIR: damaged, SQLITE_PATH: file, READ_MODEL_PATH: join(damaged, 'read-models.sqlite') });
       expect({ file, code: r.code }).toEqual({ file, code: 1 });
-      expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ command: 'rebuild', ok: false, error: expect.stringMatching(/^SQLITE_(NOTADB|CORRUPT)|^the store file is damaged: the store's table events is missing/) });
+      expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ command: 'rebuild', ok: false, error: expect.stringMatching(/^SQLITE_(NOTADB|CORRUPT)|^the store file is damaged: the store's table (events|idempotency|snapshots) is missing/) });
       expect(r.stdout).toMatch(/^BROKEN: /m);
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(readFileSync(file).equals(before)).toBe(true);

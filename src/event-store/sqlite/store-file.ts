@@ -7,8 +7,12 @@
  */
 import Database from 'better-sqlite3';
 
-/** The store's tables that a file at this schema version (PRAGMA user_version, schema.ts) must hold. */
-const tablesAt = (version: number): string[] => (version >= 3 ? ['events', 'chain_signatures'] : ['events']);
+/**
+ * The store's tables that a file at this schema version (PRAGMA user_version, schema.ts) must
+ * hold: a file missing its idempotency or snapshots table was "no such table" and exit 2 for
+ * rebuild and verify-store, where a missing events table was BROKEN, exit 1 (re-probe 9).
+ */
+const tablesAt = (version: number): string[] => ['events', 'idempotency', ...(version >= 3 ? ['chain_signatures'] : []), ...(version >= 4 ? ['snapshots'] : [])];
 
 export type StoreFileInspection =
   | { kind: 'store'; lastEventPosition: number; lastSignedPosition: number | null }
