@@ -19,3 +19,20 @@ export async function turnsDuring<T>(work: () => Promise<T>, eachTurn?: (turn: n
     counting = false;
   }
 }
+
+/** Counts the turns of the event loop from now (a setImmediate callback each) until stopped: `turn` is the current one's number. */
+export function turnCounter(): { readonly turn: number; stop(): void } {
+  let turn = 0;
+  let counting = true;
+  const count = () => {
+    turn++;
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
+  return {
+    get turn() {
+      return turn;
+    },
+    stop: () => void (counting = false),
+  };
+}

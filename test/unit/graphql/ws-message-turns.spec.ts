@@ -9,6 +9,7 @@ import { describe, expect, it } from '@jest/globals';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { AwaitingInit, hardenSocket, type WsSocket } from '../../../src/graphql/ws-hardening.js';
+import { turnCounter } from '../../support/turns.js';
 
 function fakeSocket(onMessage: (text: string) => void): WsSocket & EventEmitter {
   const socket = Object.assign(new EventEmitter(), {
@@ -29,24 +30,18 @@ const subscribe = (id: number) => JSON.stringify({ id: String(id), type: 'subscr
 
 describe('graphql-ws messages: one per turn of the event loop across every socket', () => {
   it('handles one message per turn whatever the number of sockets, each socket in its order', async () => {
-    let turn = 0;
-    let counting = true;
-    const count = () => {
-      turn++;
-      if (counting) setImmediate(count);
-    };
-    setImmediate(count);
+    const turns = turnCounter();
     const handled: { socket: number; id: string; turn: number }[] = [];
     const awaiting = new AwaitingInit();
     const sockets = Array.from({ length: 10 }, (_, s) => {
-      const socket = fakeSocket((text) => handled.push({ socket: s, id: (JSON.parse(text) as { id: string }).id, turn }));
+      const socket = fakeSocket((text) => handled.push({ socket: s, id: (JSON.parse(text) as { id: string }).id, turn: turns.turn }));
       hardenSocket(socket, awaiting, request);
       return socket;
     });
     // Every socket's three messages arrive in the same turn (one read each).
     for (const socket of sockets) for (let id = 0; id < 3; id++) socket.emit('message', Buffer.from(subscribe(id)), false);
     while (handled.length < 30) await new Promise((resolve) => setImmediate(resolve));
-    counting = false;
+    turns.stop();
     const perTurn = new Map<number, number>();
     for (const h of handled) perTurn.set(h.turn, (perTurn.get(h.turn) ?? 0) + 1);
     // One per socket and turn handled ten in the first turn.

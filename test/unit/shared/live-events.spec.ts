@@ -10,6 +10,7 @@ import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-ev
 import { BACKLOG_PAGE_BYTES, LiveEvents, liveEventLimits } from '../../../src/shared/application/live-events.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 import { eventually } from '../../support/eventually.js';
+import { turnCounter } from '../../support/turns.js';
 
 const silent = new JsonLogger('test', 'error');
 const defaults = { ...liveEventLimits };
@@ -198,13 +199,7 @@ describe('LiveEvents: backlog sends share a budget per turn', () => {
     for (let i = 0; i < 200; i++) await appendOne(store, i);
     const live = new LiveEvents(store, silent);
     await live.start();
-    let turn = 0;
-    let counting = true;
-    const count = () => {
-      turn++;
-      if (counting) setImmediate(count);
-    };
-    setImmediate(count);
+    const turns = turnCounter();
     const sentAt: number[] = [];
     // Sixty consumers, each taking an event, then waiting for a timer (as for its socket's
     // drain): the timers fire together, in one phase of the loop, and resume them all.
@@ -212,13 +207,13 @@ describe('LiveEvents: backlog sends share a budget per turn', () => {
       const it = live.iterator(() => true, (e) => e.position, undefined, { after: '0' });
       for (let n = 0; n < 100; n++) {
         await it.next();
-        sentAt.push(turn);
+        sentAt.push(turns.turn);
         await new Promise((resolve) => setTimeout(resolve, 0));
       }
       await it.return!();
     });
     await Promise.all(consumers);
-    counting = false;
+    turns.stop();
     const perTurn = new Map<number, number>();
     for (const t of sentAt) perTurn.set(t, (perTurn.get(t) ?? 0) + 1);
     expect(sentAt).toHaveLength(6_000);
