@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { GraphQLError } from 'graphql';
 import { JSON_MAX_NESTING, JSON_MAX_SEPARATORS, jsonLimitPassed } from '../platform/http/json-limits.js';
 import { rootLogger } from '../shared/logging/json-logger.js';
+import { OnePerTurn } from '../shared/application/turns.js';
 
 /**
  * The graphql-ws sockets' own limits, past what graphql-ws does by itself (see main.ts for the
@@ -210,30 +211,5 @@ export function hardenSocket(socket: WsSocket, awaiting: AwaitingInit, request: 
   });
 }
 
-/**
- * Runs what it is given one per turn of the event loop, in order: the sockets' messages wait
- * their turn behind each other's, and requests are served between any two.
- */
-class OnePerTurn {
-  private readonly waiting: (() => void)[] = [];
-  private running = false;
-
-  take(run: () => void): void {
-    this.waiting.push(run);
-    if (this.running) return;
-    this.running = true;
-    setImmediate(this.next);
-  }
-
-  private readonly next = (): void => {
-    const run = this.waiting.shift();
-    try {
-      run?.();
-    } finally {
-      if (this.waiting.length) setImmediate(this.next);
-      else this.running = false;
-    }
-  };
-}
-
+/** graphql-ws messages of every socket, one per turn (hardenSocket). */
 const messageTurns = new OnePerTurn();

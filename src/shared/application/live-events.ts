@@ -1,6 +1,7 @@
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../../event-store/event-store.port.js';
 import type { JsonLogger } from '../logging/json-logger.js';
 import { PositionWaiters } from './position-waiters.js';
+import { OnePerTurn } from './turns.js';
 import { Backoff, describeError, type RetryState } from './transient-errors.js';
 
 type Listener = (event: RecordedEvent) => void;
@@ -47,8 +48,7 @@ export class LiveEvents {
   private delivered: string | null = null;
   private failure?: unknown;
   /** Subscribers with an event to take, woken one per turn of the event loop (see wakeLater). */
-  private readonly toWake: (() => void)[] = [];
-  private waking = false;
+  private readonly wakes = new OnePerTurn();
   /** Callers of reached(), woken when the feed has delivered their position (or stops). */
   private readonly reachedWaiters = new PositionWaiters('The live event feed');
 
@@ -139,10 +139,7 @@ export class LiveEvents {
    * once, 1,000 subscriptions of a 2.4 MB event ran back to back and held the loop for 13 s.
    */
   private wakeLater(wake: () => void): void {
-    this.toWake.push(wake);
-    if (this.waking) return;
-    this.waking = true;
-    setImmediate(this.wakeNext);
+    this.wakes.take(wake);
   }
 
   /**
@@ -165,11 +162,6 @@ export class LiveEvents {
   }
   private backlogSentInTurn = 0;
 
-  private readonly wakeNext = (): void => {
-    this.toWake.shift()?.();
-    if (this.toWake.length) setImmediate(this.wakeNext);
-    else this.waking = false;
-  };
 
   /**
    * Resolves once the feed has handed every event up to the log's head (as it is now) to the
@@ -182,7 +174,7 @@ export class LiveEvents {
     const head = await this.store.headPosition();
     const behind = () => head !== null && this.failure === undefined && (this.delivered === null || this.delivered < head);
     while (behind() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 5));
-    while ((this.waking || this.toWake.length > 0) && Date.now() < until) await new Promise((resolve) => setImmediate(resolve));
+    while (this.wakes.busy && Date.now() < until) await new Promise((resolve) => setImmediate(resolve));
     // Then until every subscription has taken what is queued for it: 200 subscriptions under 16
     // writers were seconds behind, and closing with their queues full lost most of the last
     // acknowledged events (re-probe).

@@ -62,3 +62,36 @@ export async function pagesInTurns<T>(limit: number, read: (after: string | null
     await nextTurn();
   }
 }
+
+/**
+ * Runs what it is given one per turn of the event loop, in order: callers that each took a turn
+ * of their own (a setImmediate each) ran all together in the loop's next check phase, so many of
+ * them held every request as one long task. Subscribers woken by the live feed (live-events.ts)
+ * and graphql-ws messages of every socket (ws-hardening.ts) wait their turn in one of these.
+ */
+export class OnePerTurn {
+  private readonly waiting: (() => void)[] = [];
+  private running = false;
+
+  take(run: () => void): void {
+    this.waiting.push(run);
+    if (this.running) return;
+    this.running = true;
+    setImmediate(this.next);
+  }
+
+  /** Whether something waits for its turn, or is running it. */
+  get busy(): boolean {
+    return this.running;
+  }
+
+  private readonly next = (): void => {
+    const run = this.waiting.shift();
+    try {
+      run?.();
+    } finally {
+      if (this.waiting.length) setImmediate(this.next);
+      else this.running = false;
+    }
+  };
+}
