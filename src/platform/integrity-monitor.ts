@@ -7,7 +7,7 @@ import { decodePosition, encodePosition, eventHash } from '../event-store/hash-c
 import type { LogTrust } from '../shared/application/log-trust.js';
 import { storeWritesChain, type IntegrityReport, type VerifiedHead } from '../event-store/integrity-verifier.js';
 import type { TrustedKeys } from '../event-store/signing.js';
-import { IntegrityBrokenError } from '../shared/domain/errors.js';
+import { IntegrityBrokenError, StoreUnavailableError } from '../shared/domain/errors.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 import { MainThreadVerification, type LogVerification, type VerificationRun } from './log-verification.js';
 
@@ -36,6 +36,16 @@ const SWEEP_SHARE = 0.01;
  * 100 ms). The next look waits its duration divided by this; a small event is looked at every interval.
  */
 const COVERED_LOOK_SHARE = 0.05;
+/**
+ * How long a mutation waits, after an incremental start, for the whole log to verify before it is
+ * answered STORE_UNAVAILABLE (retry): the incremental start trusts what was verified before the
+ * restart, and an older event edited meanwhile is only found by the whole log's verification.
+ * Until it passes nothing is written (auditor probe 10-b M1: 24 commits signed over 3.6 s on a
+ * log edited at position 170 of 171, a 400 MB store, before the verification found it).
+ */
+export const WHOLE_LOG_WAIT_MS = 10_000;
+/** How soon the whole log's verification after a start is tried again when it could not run. */
+const WHOLE_LOG_RETRY_MS = 1_000;
 
 export interface IntegrityMonitorOptions {
   /** Milliseconds between two looks at the log's head (default INTEGRITY_CHECK_INTERVAL_MS). */
@@ -52,6 +62,8 @@ export interface IntegrityMonitorOptions {
    * server hands the embedded store's to a worker thread (worker-log-verification.ts). Closed by stop().
    */
   verification?: LogVerification;
+  /** How long a mutation waits for the whole log's first verification (default WHOLE_LOG_WAIT_MS). */
+  wholeLogWaitMs?: number;
 }
 
 /** What the monitor keeps between runs: the last signed head it verified (DATA_DIR/integrity-state.json). */
@@ -110,6 +122,13 @@ export class IntegrityMonitor implements LogTrust {
   /** The record's writes, one after another (never two on the same `.partial` file at once). */
   private writing: Promise<void> = Promise.resolve();
   private readonly verification: LogVerification;
+  /**
+   * Set from an incremental start until the whole log has been verified once (or the monitor
+   * stops: then false): mutations wait for it (whenWritable), and the status is VERIFYING.
+   */
+  private wholeLogPending: Promise<boolean> | null = null;
+  private wholeLogDone: ((verified: boolean) => void) | null = null;
+  private readonly wholeLogWaitMs: number;
 
   constructor(
     private readonly store: EventStore,
@@ -124,12 +143,13 @@ export class IntegrityMonitor implements LogTrust {
     this.sweepMinMs = options.sweepMinMs ?? SWEEP_MIN_MS;
     this.sweepShare = options.sweepShare ?? SWEEP_SHARE;
     this.verification = options.verification ?? new MainThreadVerification(store, trusted);
+    this.wholeLogWaitMs = options.wholeLogWaitMs ?? WHOLE_LOG_WAIT_MS;
     if (!(this.sweepShare > 0 && this.sweepShare <= 1)) throw new RangeError('sweepShare must be above 0 and at most 1');
     if (!(Number.isSafeInteger(this.intervalMs) && this.intervalMs > 0)) throw new RangeError('intervalMs must be a positive whole number');
   }
 
   get status(): IntegrityStatus {
-    return this.state;
+    return this.state === 'OK' && this.wholeLogPending ? 'VERIFYING' : this.state;
   }
 
   /** The last signed head verified (and recorded): an anchor no one can remove from the log. */
@@ -191,7 +211,36 @@ export class IntegrityMonitor implements LogTrust {
     await this.verifyOwnLog();
   }
 
-  /** The gate of every mutation. */
+  /**
+   * The gate of every mutation (WriteGate): refused while the log fails; after an incremental
+   * start, held until the whole log has verified (up to wholeLogWaitMs, then STORE_UNAVAILABLE).
+   * Nothing to wait for: returns at once, no promise (the hot path).
+   */
+  whenWritable(): Promise<void> | void {
+    if (this.wholeLogPending && this.state !== 'BROKEN') return this.afterWholeLog(this.wholeLogPending);
+    this.assertWritable();
+  }
+
+  private async afterWholeLog(pending: Promise<boolean>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const verified = await Promise.race([
+      pending,
+      new Promise<'late'>((resolve) => {
+        timer = setTimeout(() => resolve('late'), this.wholeLogWaitMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    this.assertWritable();
+    if (verified !== true) {
+      throw new StoreUnavailableError(
+        false,
+        verified === 'late'
+          ? `The event log is being verified since the server started (the whole log, once, before anything is written over it): nothing was recorded. Retry the command in a few seconds`
+          : 'The server is stopping: nothing was recorded. Retry the command',
+      );
+    }
+  }
+
+  /** Refused (INTEGRITY_BROKEN) while the log fails verification. */
   assertWritable(): void {
     if (this.state === 'BROKEN') {
       const r = this.broken!;
@@ -218,8 +267,11 @@ export class IntegrityMonitor implements LogTrust {
     this.poll();
     // The incremental start trusted what it had verified before; look at all of it once more, in
     // the background (also when it found the log broken: the whole log may break earlier).
-    if (recorded) this.verifyWholeLog();
-    else this.scheduleSweep(Date.now() - started);
+    // Queries go on meanwhile; mutations wait for it (whenWritable).
+    if (recorded) {
+      this.wholeLogPending = new Promise<boolean>((resolve) => (this.wholeLogDone = resolve));
+      this.verifyWholeLog();
+    } else this.scheduleSweep(Date.now() - started);
   }
 
   /**
@@ -273,6 +325,7 @@ export class IntegrityMonitor implements LogTrust {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wholeLogVerified(false);
     // A background verification of the whole log (tens of seconds on a long log) is given up,
     // not awaited: shutdown has 9.5 s, and the next start verifies again.
     this.sweepAbort.abort();
@@ -426,11 +479,28 @@ export class IntegrityMonitor implements LogTrust {
       // Also when already BROKEN: the whole log may name an earlier position than the incremental check did.
       if (!report.ok && this.earlierThanKnown(report)) this.settle(report, { startup: false, deep: true });
       else if (report.ok) this.log[again ? 'debug' : 'info']('integrity: the whole log verified again in the background', { events: report.eventsChecked, signatures: report.signaturesChecked, ms: Date.now() - started });
+      this.wholeLogVerified(true);
     } catch (error) {
       if (this.sweepAbort.signal.aborted) return; // stopped: nothing found, nothing to schedule
       this.log.error('integrity: the background verification could not run', { error: error instanceof Error ? error.message : String(error) });
+      if (this.wholeLogPending) {
+        // Writes wait for it: try again soon rather than at the next sweep.
+        this.sweepTimer = setTimeout(() => {
+          this.sweepTimer = undefined;
+          this.verifyWholeLog();
+        }, WHOLE_LOG_RETRY_MS);
+        this.sweepTimer.unref?.();
+        return;
+      }
     }
     this.scheduleSweep(Date.now() - started);
+  }
+
+  /** The whole log's first verification after an incremental start is over (verified: it ran to the end). */
+  private wholeLogVerified(verified: boolean): void {
+    this.wholeLogDone?.(verified);
+    this.wholeLogDone = null;
+    this.wholeLogPending = null;
   }
 
   private settle(report: VerificationRun, context: Record<string, unknown>): void {

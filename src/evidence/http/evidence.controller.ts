@@ -151,7 +151,7 @@ export class EvidenceController {
       const denied = domainWriterRefusal(actor, 'store an evidence file') ?? checkOperation('mutation', 'uploadEvidence', actor);
       if (denied) throw new UploadRefusedError(403, 'FORBIDDEN', denied);
       // While the log fails verification no event is appended: nor is a file stored for one.
-      this.integrity.assertWritable();
+      await this.integrity.whenWritable();
       const mine = this.uploadsByActor.get(actor.id) ?? 0;
       if (mine >= MAX_CONCURRENT_UPLOADS_PER_ACTOR) throw this.busy(res, 'uploads', `you have ${mine} uploads in progress (at most ${MAX_CONCURRENT_UPLOADS_PER_ACTOR} at once per user)`);
       slot = this.uploads.tryTake();

@@ -39,9 +39,12 @@ async function awaitFollowers(projections: PositionWaiter, position: string, str
   }
 }
 
-/** Whether the log may be written now (the integrity monitor): throws a DomainError when not. */
+/**
+ * Whether the log may be written now (the integrity monitor): throws a DomainError when not;
+ * returns a promise when the answer must wait (the whole log being verified after a start).
+ */
 export interface WriteGate {
-  assertWritable(): void;
+  whenWritable(): Promise<void> | void;
 }
 
 /** What a command waits for before it answers: the read models (and reactions) reaching its position. */
@@ -312,7 +315,8 @@ export class CommandExecutor {
   ): Promise<ExecutionResult<S>> {
     // Every command from every entry point passes here: the one place an auditor's token is refused.
     refuseAuditor(ctx.actor);
-    this.gate?.assertWritable();
+    const gate = this.gate?.whenWritable();
+    if (gate) await gate;
     const idempotencyKey = ctx.commandId ? `${ctx.actor.id}:${ctx.commandId}` : undefined;
     const started = Date.now();
     // The stream this command lost a race on, and its place in that stream's queue (held until it

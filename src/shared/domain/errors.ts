@@ -124,11 +124,16 @@ export class IntegrityBrokenError extends DomainError {
  */
 export class StoreUnavailableError extends DomainError {
   readonly code = 'STORE_UNAVAILABLE' as const;
-  constructor(readonly maybeWritten: boolean) {
+  constructor(
+    readonly maybeWritten: boolean,
+    /** Why, when not the store itself (the log still being verified after a start). */
+    message?: string,
+  ) {
     super(
-      maybeWritten
-        ? 'The event store became unavailable while the command was being committed: it may or may not have been recorded. Retry with the same commandId (a retry of a recorded command returns its first result and records nothing twice)'
-        : 'The event store is unavailable (the database cannot be reached, or did not answer in time): nothing was recorded. Retry the command later',
+      message ??
+        (maybeWritten
+          ? 'The event store became unavailable while the command was being committed: it may or may not have been recorded. Retry with the same commandId (a retry of a recorded command returns its first result and records nothing twice)'
+          : 'The event store is unavailable (the database cannot be reached, or did not answer in time): nothing was recorded. Retry the command later'),
     );
     this.name = 'StoreUnavailableError';
   }

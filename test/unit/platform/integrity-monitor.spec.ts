@@ -13,7 +13,7 @@ import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-ev
 import { IntegrityMonitor } from '../../../src/platform/integrity-monitor.js';
 import { MainThreadVerification, type LogVerification } from '../../../src/platform/log-verification.js';
 import { WorkerLogVerification } from '../../../src/platform/worker-log-verification.js';
-import { IntegrityBrokenError } from '../../../src/shared/domain/errors.js';
+import { IntegrityBrokenError, StoreUnavailableError } from '../../../src/shared/domain/errors.js';
 import type { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 
 /**
@@ -285,6 +285,64 @@ describe.each(VERIFICATIONS)('IntegrityMonitor, verifying %s', (_where, verifica
     expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(4) });
   });
 
+  /**
+   * A monitor restarted on `set`'s log (incremental: from the head the first one recorded), whose
+   * verification of the whole log waits for release().
+   */
+  function restartHeld(set: Awaited<ReturnType<typeof watching>>, wholeLogWaitMs?: number) {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const inner = verificationFor(set.store, set.trusted, set.log) ?? new MainThreadVerification(set.store, set.trusted);
+    const held: LogVerification = {
+      thread: inner.thread,
+      run: async (from, upTo, signal) => {
+        if (from === null) await released;
+        return inner.run(from, upTo, signal);
+      },
+      runAnchored: (anchor) => inner.runAnchored(anchor),
+      close: () => inner.close(),
+    };
+    const monitor = new IntegrityMonitor(set.store, set.trusted, set.statePath, set.log, { intervalMs: 3_600_000, verification: held, ...(wholeLogWaitMs ? { wholeLogWaitMs } : {}) });
+    cleanups.push(() => monitor.stop());
+    return { monitor, release };
+  }
+
+  it('after an incremental start, holds writes until the whole log has verified: an older event edited while it was stopped is never written over (auditor probe 10-b M1)', async () => {
+    const set = await watching(5, 3_600_000);
+    expect(set.monitor.whenWritable()).toBeUndefined(); // nothing to wait for: no promise on the hot path
+    await set.monitor.stop(); // records head 5: the next start verifies incrementally from it
+    tamper(join(set.dir, 'events.sqlite'), `UPDATE events SET data = json_set(data, '$.n', 'forged') WHERE position = 2`);
+    const { monitor, release } = restartHeld(set);
+    await monitor.start();
+    // The incremental check trusts positions 1-5: it passes, and the whole log is still being verified.
+    expect(monitor.status).toBe('VERIFYING');
+    let outcome: unknown = 'waiting';
+    const write = Promise.resolve(monitor.whenWritable()).then(
+      () => (outcome = 'written'),
+      (error: unknown) => (outcome = error),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(outcome).toBe('waiting');
+    release();
+    await write;
+    expect(outcome).toBeInstanceOf(IntegrityBrokenError);
+    expect(monitor.status).toBe('BROKEN');
+    expect(monitor.failure).toMatchObject({ firstBrokenPosition: pos(2) });
+  });
+
+  it('after an incremental start, lets writes through once the whole log verifies, and answers STORE_UNAVAILABLE to one that waited too long', async () => {
+    const set = await watching(4, 3_600_000);
+    await set.monitor.stop();
+    const { monitor, release } = restartHeld(set, 30);
+    await monitor.start();
+    await expect(monitor.whenWritable()).rejects.toBeInstanceOf(StoreUnavailableError);
+    const waiting = monitor.whenWritable();
+    release();
+    await expect(waiting).resolves.toBeUndefined();
+    expect(monitor.status).toBe('OK');
+    expect(monitor.whenWritable()).toBeUndefined();
+  });
+
   it('gives up a background verification of the whole log on stop(), without a verdict or an error', async () => {
     // A log whose whole verification takes many turns of the event loop (500 signed commits of 20 events).
     const { store, monitor, statePath, trusted } = await setUp(3_600_000);
@@ -296,7 +354,7 @@ describe.each(VERIFICATIONS)('IntegrityMonitor, verifying %s', (_where, verifica
     log.child = () => log;
     const restarted = monitorOf(store, trusted, statePath, log as unknown as JsonLogger, { intervalMs: 3_600_000 });
     await restarted.start();
-    expect(restarted.status).toBe('OK');
+    expect(restarted.status).toBe('VERIFYING'); // the whole log, in the background: writes wait for it
     await restarted.stop();
     // The code before awaited the background verification to its end, which logs its verdict.
     expect(messages.filter((m) => m.includes('verified again') || m.startsWith('error'))).toEqual([]);
