@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, renameSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -298,6 +298,27 @@ describe('SqliteEventStore durable commit (commit at NORMAL, the WAL fsynced off
     await memory.append('s-1', [newEvent()], { expectedVersion: ExpectedVersion.noStream });
     expect(memory.stats().syncs).toBe(0);
     expect(await memory.readAll()).toHaveLength(1);
+  });
+
+  it.each([
+    ['removed', () => {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+    }],
+    ['replaced by a copy moved over it', () => {
+      copyFileSync(path, `${path}.copy`);
+      renameSync(`${path}.copy`, path);
+    }],
+  ])('acknowledges nothing once its file was %s under it: the commits went to a file nobody opens again (operations probe 10-c M3)', async (_what, change) => {
+    const store = open();
+    // Off the loop and inline: 16 overlapping writers, then one alone.
+    await Promise.all(Array.from({ length: 16 }, (_, i) => store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream })));
+    change();
+    const overlapping = await Promise.allSettled(Array.from({ length: 16 }, (_, i) => store.append(`t-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream })));
+    const alone = await store.append('u', [newEvent()], { expectedVersion: ExpectedVersion.noStream }).then(() => 'acknowledged', (error: unknown) => error);
+    expect(overlapping.filter((r) => r.status === 'fulfilled')).toEqual([]);
+    expect(alone).toBeInstanceOf(EventStoreDurabilityError);
+    expect(String((alone as Error).message)).toMatch(/events\.sqlite.* was (removed|replaced)/);
+    expect(await store.health()).toMatchObject({ ok: false });
   });
 
   it('syncs a lone append inline, and appends that overlap off the event loop', async () => {

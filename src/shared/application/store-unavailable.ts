@@ -1,4 +1,4 @@
-import { CommitOutcomeUnknownError } from '../../event-store/errors.js';
+import { CommitOutcomeUnknownError, EventStoreDurabilityError } from '../../event-store/errors.js';
 import { DomainError, StoreUnavailableError } from '../domain/errors.js';
 import { isTransientStorageError } from './transient-errors.js';
 
@@ -11,6 +11,10 @@ import { isTransientStorageError } from './transient-errors.js';
  * INTERNAL_SERVER_ERROR with a stack in the log during a PostgreSQL outage (PostgreSQL probe).
  */
 export function storeUnavailable(error: unknown): StoreUnavailableError | undefined {
+  // A store whose writes could not be made durable (a failed fsync, its file removed or replaced
+  // under it) takes no more appends until restarted: what it committed last may or may not be
+  // on disk (operations probe 10-c M3: INTERNAL_SERVER_ERROR before).
+  if (error instanceof EventStoreDurabilityError) return new StoreUnavailableError(true);
   if (error instanceof DomainError || !isTransientStorageError(error)) return undefined;
   return new StoreUnavailableError(error instanceof CommitOutcomeUnknownError);
 }

@@ -4,6 +4,9 @@
  */
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Backoff, isTransientStorageError } from '../../../src/shared/application/transient-errors.js';
+import { storeUnavailable } from '../../../src/shared/application/store-unavailable.js';
+import { EventStoreDurabilityError } from '../../../src/event-store/errors.js';
+import { StoreUnavailableError } from '../../../src/shared/domain/errors.js';
 
 const full = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
 
@@ -47,5 +50,18 @@ describe('Backoff.retryLater', () => {
     jest.advanceTimersByTime(10_000);
     expect(calls).toBe(0);
     expect(backoff.retrying).toBeUndefined();
+  });
+});
+
+describe('storeUnavailable: what a command meeting a storage failure answers', () => {
+  it('answers STORE_UNAVAILABLE (maybe written) for a store whose writes could not be made durable, not an internal error (operations probe 10-c M3)', () => {
+    const mapped = storeUnavailable(new EventStoreDurabilityError('sqlite', new Error('events.sqlite was removed while the store had it open')));
+    expect(mapped).toBeInstanceOf(StoreUnavailableError);
+    expect(mapped).toMatchObject({ code: 'STORE_UNAVAILABLE', maybeWritten: true });
+  });
+
+  it('leaves a domain error and an unknown error alone', () => {
+    expect(storeUnavailable(new StoreUnavailableError(false))).toBeUndefined();
+    expect(storeUnavailable(new TypeError('a bug'))).toBeUndefined();
   });
 });
