@@ -62,7 +62,14 @@ export class HealthController {
   async ready(@Req() req: Request) {
     const [s, detailed] = await Promise.all([this.readiness.snapshot(), this.detailed(req)]);
     return this.health.check([
-      () => this.indicate('eventStore', s.eventStore.ok, { adapter: s.eventStore.adapter }, detailed && s.eventStore.details ? { details: s.eventStore.details } : {}),
+      // Appends failing on storage too, as /health says (operations probe 10-c M1: ready on a full disk).
+      () =>
+        this.indicate(
+          'eventStore',
+          s.eventStore.ok && !s.appendsFailing,
+          { adapter: s.eventStore.adapter, ...(s.appendsFailing ? { appends: 'failing' } : {}) },
+          detailed && (s.eventStore.details || s.appendsFailing) ? { details: { ...s.eventStore.details, ...(s.appendsFailing ? { appendsFailing: s.appendsFailing } : {}) } } : {},
+        ),
       () => this.indicate('integrity', s.integrity === 'OK', { state: s.integrity }, detailed && s.integrityFailure ? s.integrityFailure : {}),
       () => this.indicate('projections', s.projections.ok, { state: s.projections.state }, detailed ? followerDetails(s.projections) : {}),
       () => this.indicate('reactions', s.reactions.ok, { state: s.reactions.state }, detailed ? followerDetails(s.reactions) : {}),

@@ -246,9 +246,14 @@ describe('local state faults', () => {
       const during = await health(server.url);
       expect(during.status).toBe(503);
       expect(during.body).toMatchObject({ status: 'degraded', eventStore: { ok: false, appends: 'failing', details: { appendsFailing: { attempts: expect.any(Number), lastError: expect.stringMatching(/SQLITE_FULL|disk is full|ENOSPC/) } } } });
+      // /health/ready (the Docker HEALTHCHECK's) says the same (operations probe 10-c M1: 200 while every write failed).
+      const ready = await fetch(server.url.replace(/\/graphql$/, '/health/ready'));
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ error: { eventStore: { status: 'down', appends: 'failing' } } });
       rmSync(join(logDir, 'ballast'));
       expect((await gql(server.url, manager, REGISTER, asset('after space came back'))).errors).toBeUndefined();
       expect((await health(server.url)).body).toMatchObject({ status: 'ok', eventStore: { ok: true } });
+      expect((await fetch(server.url.replace(/\/graphql$/, '/health/ready'))).status).toBe(200);
       await stopServer(server);
       server = undefined;
     } finally {

@@ -41,6 +41,8 @@ export interface WebhookDeliveryGauge {
 
 /** Counted up to this many events when positions are not dense numbers (KurrentDB). */
 const LAG_COUNT_CAP = 10_000;
+/** How long after the last failed append on storage the store stays "appends failing" without a new attempt (Metrics.appendsFailing). */
+export const APPENDS_FAILING_HOLD_MS = 15_000;
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -177,15 +179,23 @@ export class Metrics implements EventStoreInstrumentation, CommandInstrumentatio
     if (outcome === 'ok') this.failingAppends = undefined;
     else if (outcome === 'error' && isTransientStorageError(error)) {
       const since = this.failingAppends?.since ?? new Date().toISOString();
-      this.failingAppends = { since, attempts: (this.failingAppends?.attempts ?? 0) + 1, lastError: describeError(error) };
+      this.failingAppends = { since, attempts: (this.failingAppends?.attempts ?? 0) + 1, lastError: describeError(error), lastAt: Date.now() };
     }
   }
 
-  /** Since when appends fail on storage with none succeeding since, or undefined. */
+  /**
+   * Since when appends fail on storage with none succeeding since, or undefined. Half-open: once
+   * no append has failed for APPENDS_FAILING_HOLD_MS, the store is given another chance (ready
+   * again) until the next append says: an instance taken out of service by its readiness got no
+   * writes, so nothing cleared the flag once the disk was freed (operations probe 10-c M1).
+   */
   get appendsFailing(): { since: string; attempts: number; lastError: string } | undefined {
-    return this.failingAppends;
+    const failing = this.failingAppends;
+    if (!failing || Date.now() - failing.lastAt > APPENDS_FAILING_HOLD_MS) return undefined;
+    const { lastAt: _lastAt, ...shown } = failing;
+    return shown;
   }
-  private failingAppends?: { since: string; attempts: number; lastError: string };
+  private failingAppends?: { since: string; attempts: number; lastError: string; lastAt: number };
 
   commandFinished({ type, result, seconds }: { type: string; result: string; seconds: number }): void {
     this.commands.labels({ type, result }).inc();
