@@ -329,6 +329,39 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     expect(await quiesce(t, before)).toBe(before);
   }, 60_000);
 
+  it("one commandId for an acceptance and a refusal: the other answer is BAD_USER_INPUT, never the first one's result (race probe 10-a F1)", async () => {
+    const ACCEPT = `mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { ${PLAN} } }`;
+    const DECLINE = `mutation($input: DeclineResidualRiskInput!) { declineResidualRisk(input: $input) { ${PLAN} } }`;
+    const owner = await as(users.riskOwner);
+    // One after the other: declined, then "accepted" under the same key.
+    const first = await approvedPlan('one-key', 'asked');
+    const key = `answer-${first.a}`;
+    expect((await t.ok(DECLINE, { input: { planId: first.planId, riskId: first.a, reason: 'Too high', commandId: key } }, owner)).declineResidualRisk.items).toContainEqual(expect.objectContaining({ riskId: first.a, consent: 'DECLINED' }));
+    const before = await logHead(t);
+    const accepted = await t.gql(ACCEPT, { input: { planId: first.planId, riskId: first.a, commandId: key } }, owner);
+    expect(accepted.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/different kind of command/) } });
+    // A retry of the refusal itself is still answered with its first result.
+    expect((await t.ok(DECLINE, { input: { planId: first.planId, riskId: first.a, reason: 'Too high', commandId: key } }, owner)).declineResidualRisk.items).toContainEqual(expect.objectContaining({ riskId: first.a, consent: 'DECLINED' }));
+    expect(await quiesce(t, before)).toBe(before);
+    // In flight: 8 acceptances and 8 refusals under one key. One kind is recorded; the other kind's calls are refused.
+    const second = await approvedPlan('one-key-in-flight', 'asked');
+    const inFlight = `answer-${second.a}`;
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        i % 2 === 0
+          ? t.gql(ACCEPT, { input: { planId: second.planId, riskId: second.a, commandId: inFlight } }, owner).then((r) => ({ kind: 'accept', r }))
+          : t.gql(DECLINE, { input: { planId: second.planId, riskId: second.a, reason: 'Too high', commandId: inFlight } }, owner).then((r) => ({ kind: 'decline', r })),
+      ),
+    );
+    const consent = (await plan(second.planId)).items.find((item: { riskId: string }) => item.riskId === second.a).consent;
+    const recordedKind = consent === 'DECLINED' ? 'decline' : 'accept';
+    expect(['DECLINED', 'ACCEPTED']).toContain(consent);
+    for (const { kind, r } of answers) {
+      if (kind === recordedKind) expect(r.errors).toBeUndefined();
+      else expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+  }, 60_000);
+
   it('a change while consent was only asked for: asked again, never left STALE, and the owner can answer', async () => {
     const { planId, a, b } = await approvedPlan('while-asked', 'asked');
     await reanalyse(a);

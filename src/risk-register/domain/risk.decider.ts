@@ -80,4 +80,6 @@ export const riskDecider: Decider<RiskCommand, RiskEvent, RiskState> = {
   evolve: evolveRisk,
   initialState: initialRiskState,
   subjectOf: (c) => (c.type === 'RecordControlProgress' ? c.controlId : undefined),
+  // An owner's acceptance and refusal are one command type, not one kind of request.
+  kindOf: (c) => (c.type === 'RecordResidualConsent' ? `${c.type}/${c.accepted ? 'accepted' : 'declined'}` : undefined),
 };

@@ -370,10 +370,12 @@ export class CommandExecutor {
       const { primary } = joint;
       const type = (primary.command as { type?: unknown } | null)?.type;
       if (typeof type === 'string') seen.type = type;
+      // What is recorded beside the key, and compared with it (retried-key.ts): the command's kind.
+      const kind = primary.decider.kindOf?.(primary.command) ?? seen.type;
       // Looked up on every attempt: an attempt that conflicted may have lost to the key's first request.
       const recorded = async () => {
         const earlier = idempotencyKey ? await this.store.findIdempotentAppend(idempotencyKey) : null;
-        return earlier ? this.firstResult(primary, earlier.streamId, earlier.events, earlier.position, seen.type) : null;
+        return earlier ? this.firstResult(primary, earlier.streamId, earlier.events, earlier.position, kind) : null;
       };
       const first = await recorded();
       if (first) return first;
@@ -435,7 +437,7 @@ export class CommandExecutor {
         .map(([streamId, { version }]) => ({
           streamId,
           expectedVersion: ExpectedVersion.exact(version),
-          events: (eventsOf.get(streamId) ?? []).map((e) => this.toNewEvent(e, attemptCtx, seen.type, subject)),
+          events: (eventsOf.get(streamId) ?? []).map((e) => this.toNewEvent(e, attemptCtx, kind, subject)),
         }));
       try {
         const results = await this.store.appendMultiple(parts, { idempotencyKey });
@@ -444,7 +446,7 @@ export class CommandExecutor {
         turn()?.release();
         setTurn(undefined);
         const own = results[0]!;
-        if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position, seen.type);
+        if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position, kind);
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
         // Committed from here on: nothing below may turn into an error answer.
         // Evolved from the events as recorded (with their positions), exactly as a later load would,

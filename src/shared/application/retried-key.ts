@@ -29,6 +29,14 @@ export const ANOTHER_COMMAND = 'was already used for a different kind of command
  * file); a key recorded before it is told apart by the events of its first append, which name that
  * part in their data.
  */
+/**
+ * Whether the kind recorded with a key is this command's (Decider.kindOf: `Type/kind`). A key
+ * recorded before kinds were (2026-12-05) names the bare type: taken as this command's, as before.
+ */
+function sameKind(recorded: string, now: string): boolean {
+  return recorded === now || now.startsWith(`${recorded}/`);
+}
+
 export async function keyMisuse(
   first: { streamId: string; events: readonly RecordedEvent[] },
   target: { streamId: string; subject?: string },
@@ -36,7 +44,7 @@ export async function keyMisuse(
   targetExists: () => Promise<boolean>,
 ): Promise<string | null> {
   const recordedType = first.events[0]?.metadata.commandType;
-  if (streamKind(first.streamId) !== streamKind(target.streamId) || (recordedType !== undefined && commandType !== '' && recordedType !== commandType)) {
+  if (streamKind(first.streamId) !== streamKind(target.streamId) || (recordedType !== undefined && commandType !== '' && !sameKind(recordedType, commandType))) {
     return ANOTHER_COMMAND;
   }
   const anotherEntity = 'was already used for the same command on another entity; use a new commandId';

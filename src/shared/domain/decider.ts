@@ -27,6 +27,14 @@ export interface Decider<Command, Event extends DomainEvent, State> {
    * not answered with the first one's result (retried-key.ts).
    */
   subjectOf?(command: Command): string | undefined;
+  /**
+   * The kind of command recorded beside a client's commandId (metadata.commandType), where one
+   * command type carries answers of different kinds: `RecordResidualConsent/accepted` or
+   * `/declined`, `RecordBoardResolution/APPROVED` or `/REJECTED`; undefined: the command's type.
+   * A key used again for the other answer is refused, not answered with the first one's result
+   * (race probe 10-a F1: a decline, then an accept under one key, answered the accept as done).
+   */
+  kindOf?(command: Command): string | undefined;
 }
 
 /** Folds events into a state. */

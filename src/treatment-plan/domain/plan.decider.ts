@@ -546,6 +546,8 @@ export const planDecider: Decider<PlanCommand, PlanEvent, PlanState> = {
   initialState: initialPlanState,
   // An item is its risk.
   subjectOf: (c) => (c.type === 'AddRiskToPlan' ? c.risk.id : 'riskId' in c ? c.riskId : undefined),
+  // The board's approval and rejection are one command type, not one kind of request.
+  kindOf: (c) => (c.type === 'RecordBoardResolution' ? `${c.type}/${c.decision}` : undefined),
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -39,6 +39,15 @@ describe('a commandId already recorded (retried-key.ts)', () => {
     expect(await keyMisuse(added, { streamId: PLAN, subject: 'r2' }, 'AddRiskToPlan', exists)).toMatch(/same command on another entity/);
   });
 
+  it("is refused for the other kind of answer of one command type (Decider.kindOf), and taken as this one's when recorded before kinds were (race probe 10-a F1)", async () => {
+    const declined = { streamId: RISK, events: [event('ResidualRiskDeclinedByOwner', { riskId: 'r' }, 'RecordResidualConsent/declined')] };
+    expect(await keyMisuse(declined, { streamId: RISK }, 'RecordResidualConsent/declined', exists)).toBeNull();
+    expect(await keyMisuse(declined, { streamId: RISK }, 'RecordResidualConsent/accepted', exists)).toMatch(/different kind of command/);
+    const legacy = { streamId: RISK, events: [event('ResidualRiskDeclinedByOwner', { riskId: 'r' }, 'RecordResidualConsent')] };
+    expect(await keyMisuse(legacy, { streamId: RISK }, 'RecordResidualConsent/declined', exists)).toBeNull();
+    expect(await keyMisuse({ streamId: RISK, events: [event('X', {}, 'RecordResidualConsent/declined')] }, { streamId: RISK }, 'RecordResidualConsent', exists)).toMatch(/different kind of command/);
+  });
+
   it('is refused for another command, another kind of entity, or another existing entity', async () => {
     const removed = { streamId: PLAN, events: [event('PlanRiskRemoved', { riskId: 'r1' }, 'RemoveRiskFromPlan', 'r1')] };
     expect(await keyMisuse(removed, { streamId: PLAN }, 'ClosePlan', exists)).toMatch(/different kind of command/);
