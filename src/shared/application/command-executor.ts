@@ -17,6 +17,7 @@ import type { EventUpcasters } from './event-upcasting.js';
 import { rootLogger } from '../logging/json-logger.js';
 import { describeError } from './transient-errors.js';
 import { NO_COMMAND_INSTRUMENTATION, resultOf, type CommandInstrumentation } from './instrumentation.js';
+import { StreamQueues, type StreamTurn } from './stream-queues.js';
 
 const log = rootLogger.child('command-executor');
 
@@ -164,6 +165,9 @@ export type DecisionFollowUp = (
  * clients to one plan lost 64 rounds in a row (probe p10). The bound only stops a livelock.
  */
 const MAX_ATTEMPTS = 64;
+/** How many attempts a refusal decided on streams that moved meanwhile is decided again (refusedUnlessRecorded). */
+const MAX_STALE_REFUSALS = 8;
+const DECIDE_AGAIN = Symbol('decide again');
 const CONFLICT_BUDGET_MS = 10_000;
 
 /**
@@ -382,15 +386,28 @@ export class CommandExecutor {
       // A keyed decision refused may be a retry whose first request committed since that look-up and
       // moved the version named, or broke a rule (a name it holds): its result is the answer
       // (PostgreSQL probe F4: 12 of 160 such retries were answered CONCURRENCY_CONFLICT).
-      const refusedUnlessRecorded = async (error: unknown): Promise<ExecutionResult<S>> =>
-        (error instanceof DomainError ? await recorded() : null) ?? Promise.reject(error);
+      // And a refusal decided on reads that were not one moment of the log is decided again: a
+      // stream read before another process wrote it and a second stream the next read saw after
+      // that write (race probe 10-a F2: two PostgreSQL instances, a submitPlan answered
+      // RISK_NOT_IN_PLAN for a risk removed meanwhile, which the plan read still held).
+      const refusedUnlessRecorded = async (error: unknown): Promise<ExecutionResult<S> | typeof DECIDE_AGAIN> => {
+        const first = error instanceof DomainError ? await recorded() : null;
+        if (first) return first;
+        // (Not for input refused as malformed: that reads no state.)
+        if (error instanceof DomainError && !(error instanceof BadInputError) && attempt < MAX_STALE_REFUSALS && (await this.readsMoved(read))) return DECIDE_AGAIN;
+        throw error;
+      };
       const decisions: StreamDecision[] = [primary, ...(joint.others ?? [])];
       const ownDecisions = decisions.length;
       const states = await Promise.all(decisions.map((d) => reader.state(d.streamId, d.decider)));
       const primaryState = states[0] as S;
       if (expectedVersion !== undefined && expectedVersion !== null) {
         const actual = primary.entityVersion ? primary.entityVersion(primaryState) : read.get(primary.streamId)!.version;
-        if (actual !== expectedVersion) return refusedUnlessRecorded(new ConcurrencyConflictError(expectedVersion, actual));
+        if (actual !== expectedVersion) {
+          const answer = await refusedUnlessRecorded(new ConcurrencyConflictError(expectedVersion, actual));
+          if (answer === DECIDE_AGAIN) continue;
+          return answer;
+        }
       }
       // Decided no earlier than the last event of each stream it writes: a command stamped when its
       // request arrived, and decided after a later-stamped one committed there (on a retry, or on
@@ -409,7 +426,13 @@ export class CommandExecutor {
         return { at, decided };
       };
       let at: string, decided: DomainEvent[][];
-      try { ({ at, decided } = decideAll()); } catch (error) { return refusedUnlessRecorded(error); }
+      try {
+        ({ at, decided } = decideAll());
+      } catch (error) {
+        const answer = await refusedUnlessRecorded(error);
+        if (answer === DECIDE_AGAIN) continue;
+        return answer;
+      }
       const following = joint.followUp ? await joint.followUp(decided[0]!, reader) : [];
       const own = { streamId: primary.streamId, version: read.get(primary.streamId)!.version, events: decided[0]!, actor: ctx.actor, at: ctx.at };
       for (const followUp of this.options.followUps ?? []) following.push(...(await followUp(own, reader)));
@@ -422,7 +445,13 @@ export class CommandExecutor {
         // Their streams' last events may move the decision's instant: everything is decided at it.
         states.push(...(await Promise.all(following.map((d) => reader.state(d.streamId, d.decider)))));
         decisions.push(...following);
-        try { ({ at, decided } = decideAll()); } catch (error) { return refusedUnlessRecorded(error); }
+        try {
+        ({ at, decided } = decideAll());
+      } catch (error) {
+        const answer = await refusedUnlessRecorded(error);
+        if (answer === DECIDE_AGAIN) continue;
+        return answer;
+      }
       }
       const attemptCtx = at === ctx.at ? ctx : { ...ctx, at };
       const subject = primary.decider.subjectOf?.(primary.command);
@@ -494,6 +523,12 @@ export class CommandExecutor {
     await this.aggregates.saveSnapshot(own.streamId, decider.stateVersion, after, last);
   }
 
+  /** Whether a stream an attempt read has been written since (its version in the store is not the one read). */
+  private async readsMoved(read: ReadonlyMap<string, { version: number }>): Promise<boolean> {
+    for (const [streamId, { version }] of read) if ((await this.store.streamVersion(streamId)) !== version) return true;
+    return false;
+  }
+
   /** The next command on this stream starts from the state right after this append (nothing to fold if nobody else wrote). */
   private rememberAfterAppend<S>(decider: Evolver<S>, own: { streamId: string; events: RecordedEvent[] }, after: S): void {
     const last = own.events[own.events.length - 1];
@@ -557,43 +592,4 @@ function decisionTime(at: string, lastRecorded: readonly (string | undefined)[])
 /** The command with its instant moved to `at`, when it carries the context's instant (commands name it `at`). */
 function restamped<C>(command: C, contextAt: string, at: string): C {
   return (command as { at?: unknown } | null)?.at === contextAt ? { ...command, at } : command;
-}
-
-/** A command's place at the head of one stream's queue: release() lets the next one decide. */
-interface StreamTurn {
-  readonly streamId: string;
-  release(): void;
-}
-
-/**
- * The commands of this process that lost a race on a stream (their append conflicted) decide
- * again one at a time, in the order they lost, each once the one before it has appended or given
- * up. Racing freely, every round of appends let one writer through and the others decided again:
- * 16 commands at once on one stream made 84 attempts (31 now: unit test), and 16 owners accepting at
- * once on a plan of 1,999 items, each attempt slow, saw one answered CONCURRENCY_CONFLICT after 64
- * attempts and 10 s (bench plan-consent). A command's first attempt never waits (nothing is queued
- * on a stream without contention), and other processes on the same database still race: the
- * append's version check keeps every outcome right, the queue only spares the rounds.
- */
-class StreamQueues {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  async turnOn(streamId: string): Promise<StreamTurn> {
-    const before = this.tails.get(streamId) ?? Promise.resolve();
-    let done!: () => void;
-    const mine = new Promise<void>((resolve) => (done = resolve));
-    const tail = before.then(() => mine);
-    this.tails.set(streamId, tail);
-    await before;
-    let released = false;
-    return {
-      streamId,
-      release: () => {
-        if (released) return;
-        released = true;
-        done();
-        if (this.tails.get(streamId) === tail) this.tails.delete(streamId);
-      },
-    };
-  }
 }

@@ -9,7 +9,7 @@ import { AggregateReader } from '../../../src/shared/application/aggregate-reade
 import { upcastersOf } from '../../../src/platform/feature-contribution.js';
 
 const createUpcasters = () => upcastersOf(FEATURES);
-import { BadInputError, ConcurrencyConflictError, ForbiddenError } from '../../../src/shared/domain/errors.js';
+import { BadInputError, ConcurrencyConflictError, ForbiddenError, RuleViolationError } from '../../../src/shared/domain/errors.js';
 import { EventUpcasters } from '../../../src/shared/application/event-upcasting.js';
 import type { Decider } from '../../../src/shared/domain/decider.js';
 import { withNameReservation } from '../../../src/asset-inventory/application/asset-name-reservation.js';
@@ -397,5 +397,67 @@ describe('CommandExecutor under contention on one stream (no client-named versio
     // Each of the 15 losers of the first round decides once more (it may lose once more to no one:
     // every command here started together).
     expect(attempts).toBeLessThanOrEqual(16 + 15 + 4);
+  });
+});
+
+/**
+ * Two streams read in one attempt are not one moment of the log when another process writes both
+ * between the two reads: the first read shows the state before that write, the second after it.
+ * A rule refused on such reads is decided again (race probe 10-a F2: on two PostgreSQL instances,
+ * a submitPlan racing removeRiskFromPlan answered RISK_NOT_IN_PLAN for the risk removed meanwhile).
+ */
+describe('CommandExecutor: a refusal decided on streams written between their reads', () => {
+  type Plan = { items: string[]; submitted: boolean };
+  type Item = { inPlan: boolean; frozen: boolean };
+  const planDecider: Decider<{ type: 'Submit' }, { type: string; data: { id?: string } }, Plan> = {
+    initialState: { items: [], submitted: false },
+    evolve: (s, e) => (e.type === 'ItemAdded' ? { ...s, items: [...s.items, e.data.id!] } : e.type === 'ItemRemoved' ? { ...s, items: s.items.filter((i) => i !== e.data.id) } : { ...s, submitted: true }),
+    decide: (_c, s) => (s.submitted ? [] : [{ type: 'PlanSubmitted', data: {} }]),
+  };
+  const itemDecider: Decider<{ type: 'Freeze' }, { type: string; data: Record<string, unknown> }, Item> = {
+    initialState: { inPlan: false, frozen: false },
+    evolve: (s, e) => (e.type === 'ItemIncluded' ? { ...s, inPlan: true } : e.type === 'ItemLeft' ? { ...s, inPlan: false } : { ...s, frozen: true }),
+    decide: (_c, s) => {
+      if (!s.inPlan) throw new RuleViolationError('ITEM_NOT_IN_PLAN', 'Art.20', 'the item is not in the plan');
+      return s.frozen ? [] : [{ type: 'ItemFrozen', data: {} }];
+    },
+  };
+  const event = (type: string, data: Record<string, unknown> = {}) => ({ eventId: randomUUID(), type, schemaVersion: 1, data, metadata: { actor: member, occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID() } });
+
+  it('decides again on fresh reads instead of answering the rule, and writes nothing the rule forbids', async () => {
+    const store = new InMemoryEventStore();
+    await store.init?.();
+    for (const id of ['a', 'b']) {
+      await store.append('plan-1', [event('ItemAdded', { id })], { expectedVersion: ExpectedVersion.any });
+      await store.append(`item-${id}`, [event('ItemIncluded')], { expectedVersion: ExpectedVersion.noStream });
+    }
+    // Another process removes item b (both streams, one commit) right after this attempt read the plan.
+    const readStream = store.readStream.bind(store);
+    let raced = false;
+    store.readStream = async (streamId, options) => {
+      if (streamId === 'item-a' && !raced) {
+        raced = true;
+        await store.appendMultiple([
+          { streamId: 'plan-1', expectedVersion: ExpectedVersion.exact(1), events: [event('ItemRemoved', { id: 'b' })] },
+          { streamId: 'item-b', expectedVersion: ExpectedVersion.exact(0), events: [event('ItemLeft')] },
+        ]);
+      }
+      return readStream(streamId, options);
+    };
+    const toyEvents = new EventUpcasters([{ schemaVersions: { ItemAdded: 1, ItemRemoved: 1, PlanSubmitted: 1, ItemIncluded: 1, ItemLeft: 1, ItemFrozen: 1 }, upcast: (_t, _v, data) => data }]);
+    const executor = new CommandExecutor(store, { waitFor: async () => undefined }, toyEvents);
+    const result = await executor.executeJoint(async (reader) => {
+      const plan = await reader.state('plan-1', planDecider);
+      const others = [];
+      for (const id of plan.items) {
+        await reader.state(`item-${id}`, itemDecider);
+        others.push({ streamId: `item-${id}`, decider: itemDecider, command: { type: 'Freeze' as const } });
+      }
+      return { primary: { streamId: 'plan-1', decider: planDecider, command: { type: 'Submit' as const } }, others };
+    }, ctx(member));
+    expect(raced).toBe(true);
+    expect(result.state).toEqual({ items: ['a'], submitted: true });
+    expect((await store.readStream('item-a')).map((e) => e.type)).toEqual(['ItemIncluded', 'ItemFrozen']);
+    expect((await store.readStream('item-b')).map((e) => e.type)).toEqual(['ItemIncluded', 'ItemLeft']);
   });
 });
