@@ -14,8 +14,9 @@ export function snapshotEvery(): number {
 }
 
 export function parseSnapshotEvery(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === '') return DEFAULT_SNAPSHOT_EVERY;
-  const n = Number(raw.trim());
+  if (raw === undefined || raw === '') return DEFAULT_SNAPSHOT_EVERY;
+  // Digits only, as every number setting (`1e3`, `0x10` and ` 5` were taken: operations probe 10-c L1).
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`SNAPSHOT_EVERY must be a non-negative integer (0 disables snapshots), got ${JSON.stringify(raw)}`);
   return n;
 }

@@ -133,7 +133,7 @@ export class StoreUnavailableError extends DomainError {
       message ??
         (maybeWritten
           ? 'The event store became unavailable while the command was being committed: it may or may not have been recorded. Retry with the same commandId (a retry of a recorded command returns its first result and records nothing twice)'
-          : 'The event store is unavailable (the database cannot be reached, or did not answer in time): nothing was recorded. Retry the command later'),
+          : 'The event store is unavailable (its database cannot be reached or did not answer in time, or its disk is full): nothing was recorded. Retry the command later'),
     );
     this.name = 'StoreUnavailableError';
   }
