@@ -55,13 +55,13 @@ export class MissingStoreError extends Error {}
  * The SQLite store a reading command works on must exist: opening it would create an empty one
  * and report OK on nothing (e.g. run from another folder, SQLITE_PATH defaulting to ./data).
  */
-function existingStore(config: AppConfig): StoreFileInspection | null {
+function existingStore(config: AppConfig, options: { quickCheck?: boolean } = {}): StoreFileInspection | null {
   if (config.eventStore !== 'sqlite') return null;
   if (!existsSync(config.sqlitePath)) {
     throw new MissingStoreError(`no event store at ${config.sqlitePath}: set SQLITE_PATH (and DATA_DIR) to the server's store; nothing was created`);
   }
   // Looked at read-only first: opening it as a store would create the schema in any SQLite file.
-  const inspection = inspectStoreFile(config.sqlitePath);
+  const inspection = inspectStoreFile(config.sqlitePath, options);
   if (inspection.kind === 'not-a-store') {
     throw new MissingStoreError(`${config.sqlitePath} is not an event store (${inspection.reason}): set SQLITE_PATH to the server's store; nothing was changed`);
   }
@@ -378,7 +378,8 @@ export async function runRebuild(config: AppConfig): Promise<number> {
   // A live server holds DATA_DIR's lock: rebuilding its read models under it would corrupt them.
   // Held for the rebuild, the lock also keeps a server from starting meanwhile.
   // A store file missing a table of its own is broken (exit 1): opening it would create the table.
-  const inspection = existingStore(config);
+  // So is one SQLite finds damaged anywhere (quick_check), though every event still reads.
+  const inspection = existingStore(config, { quickCheck: true });
   if (inspection?.kind === 'damaged') {
     result({ command: 'rebuild', ok: false, error: `the store file is damaged: ${inspection.reason}` }, `BROKEN: the store file is damaged: ${inspection.reason}; nothing was rebuilt.`);
     return 1;

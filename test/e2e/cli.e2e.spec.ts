@@ -281,12 +281,23 @@ describe('commands that read the store refuse a store that is not there', () => 
       d.close();
       return file;
     });
+    // And one whose every event still reads, an index of it overwritten (operations probe 10-c M3:
+    // a WAL replayed onto another file; rebuild answered 0 over a file failing PRAGMA quick_check).
+    const badIndex = join(damaged, 'bad-index.sqlite');
+    copyFileSync(half, badIndex);
+    const look = new Database(badIndex, { readonly: true });
+    const pageSize = look.pragma('page_size', { simple: true }) as number;
+    const rootPage = look.prepare("SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY rootpage DESC LIMIT 1").pluck().get() as number;
+    look.close();
+    const bytes = readFileSync(badIndex);
+    randomBytes(pageSize - 200).copy(bytes, (rootPage - 1) * pageSize + 100);
+    writeFileSync(badIndex, bytes);
     truncateSync(half, Math.floor(readFileSync(half).length / 2));
-    for (const file of [random, half, noEvents, ...dropped]) {
+    for (const file of [random, half, noEvents, ...dropped, badIndex]) {
       const before = readFileSync(file);
       const r = run(['rebuild'], { DATA_DIR: damaged, SQLITE_PATH: file, READ_MODEL_PATH: join(damaged, 'read-models.sqlite') });
       expect({ file, code: r.code }).toEqual({ file, code: 1 });
-      expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ command: 'rebuild', ok: false, error: expect.stringMatching(/^SQLITE_(NOTADB|CORRUPT)|^the store file is damaged: the store's table (events|idempotency|snapshots) is missing/) });
+      expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ command: 'rebuild', ok: false, error: expect.stringMatching(/^SQLITE_(NOTADB|CORRUPT)|^the store file is damaged: (the store's table (events|idempotency|snapshots) is missing|PRAGMA quick_check)/) });
       expect(r.stdout).toMatch(/^BROKEN: /m);
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(readFileSync(file).equals(before)).toBe(true);
