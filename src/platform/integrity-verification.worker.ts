@@ -34,7 +34,8 @@ port.on('message', (message: VerificationRequest) => {
       const run = message.type === 'verify' ? await verifyLogRange(store, trusted, message.from, message.upTo, controller.signal) : await verifyLogAnchored(store, trusted, message.anchor);
       reply({ id: message.id, run });
     } catch (error) {
-      reply({ id: message.id, error: error instanceof Error ? error.message : String(error), aborted: controller.signal.aborted });
+      const code = (error as { code?: unknown } | null)?.code;
+      reply({ id: message.id, error: error instanceof Error ? error.message : String(error), ...(typeof code === 'string' ? { code } : {}), aborted: controller.signal.aborted });
     } finally {
       running.delete(message.id);
     }

@@ -20,7 +20,7 @@ export type VerificationRequest =
   | { type: 'abort'; id: number }
   | { type: 'close' };
 
-export type VerificationReply = { id: number; run: VerificationRun | AnchoredIntegrityReport } | { id: number; error: string; aborted: boolean };
+export type VerificationReply = { id: number; run: VerificationRun | AnchoredIntegrityReport } | { id: number; error: string; code?: string; aborted: boolean };
 
 interface PendingRun {
   /** The same run on the main thread, should the worker fail. */
@@ -144,7 +144,8 @@ export class WorkerLogVerification implements LogVerification {
     this.refWhileBusy();
     if ('run' in message) run.resolve(message.run);
     else if (message.aborted && run.signal?.aborted) run.reject(run.signal.reason);
-    else run.reject(new Error(message.error));
+    // With its code (SQLITE_CORRUPT…): a start-up failing on a damaged file is then one line naming it, not a stack (operations probe 10-c M3).
+    else run.reject(Object.assign(new Error(message.error), message.code ? { code: message.code } : {}));
   }
 
   /** The worker failed or exited unasked: what it was running is redone on the main thread, and all that follows. */

@@ -139,6 +139,12 @@ describe('WorkerLogVerification', () => {
     expect(log.errors).toEqual([{ msg: 'integrity: the verification worker stopped; verifying on the main thread from now on', fields: { error: 'cannot load' } }]);
   });
 
+  it("a run the worker failed is rejected with the error's code (a damaged file: SQLITE_CORRUPT), so that a start-up says so in one line (operations probe 10-c M3)", async () => {
+    const corrupt = workerFile("import { parentPort } from 'node:worker_threads';\nparentPort.on('message', (m) => parentPort.postMessage({ id: m.id, error: 'database disk image is malformed', code: 'SQLITE_CORRUPT', aborted: false }));\n");
+    const { store, worker } = await logOf(1, 1, corrupt);
+    await expect(worker.run(null, await store.headPosition())).rejects.toMatchObject({ message: 'database disk image is malformed', code: 'SQLITE_CORRUPT' });
+  });
+
   it('a worker that exits in the middle of a run: the run is redone on the main thread', async () => {
     const exits = workerFile("import { parentPort } from 'node:worker_threads';\nparentPort.on('message', () => process.exit(3));\n");
     const { store, worker, log } = await logOf(5, 2, exits);
