@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AnchoredIntegrityReport, LogAnchor } from '../event-store/anchored-verification.js';
@@ -10,6 +9,7 @@ import type { TrustedKeys } from '../event-store/signing.js';
 import { IntegrityBrokenError, StoreUnavailableError } from '../shared/domain/errors.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 import { MainThreadVerification, type LogVerification, type VerificationRun } from './log-verification.js';
+import { readVerifiedState, type VerifiedState } from './integrity-state.js';
 
 export type IntegrityStatus = 'VERIFYING' | 'OK' | 'BROKEN';
 
@@ -64,13 +64,6 @@ export interface IntegrityMonitorOptions {
   verification?: LogVerification;
   /** How long a mutation waits for the whole log's first verification (default WHOLE_LOG_WAIT_MS). */
   wholeLogWaitMs?: number;
-}
-
-/** What the monitor keeps between runs: the last signed head it verified (DATA_DIR/integrity-state.json). */
-interface VerifiedState extends VerifiedHead {
-  verifiedAt: string;
-  /** The store it was verified on (adapterName; absent in records written before 2026-12-02). */
-  adapter?: string;
 }
 
 /**
@@ -521,20 +514,13 @@ export class IntegrityMonitor implements LogTrust {
     if (context.startup) this.log.info('integrity: the event log verifies', { ...context, events: report.eventsChecked, signatures: report.signaturesChecked, head: report.headPosition, thread: this.verification.thread });
   }
 
+  /** The last signed head verified before (DATA_DIR/integrity-state.json, read by integrity-state.ts as the command line reads it). */
   private readState(): VerifiedHead | null {
-    if (!this.statePath || !existsSync(this.statePath)) return null;
-    try {
-      const value = JSON.parse(readFileSync(this.statePath, 'utf8')) as Partial<VerifiedState>;
-      if (typeof value.position === 'string' && typeof value.chainHash === 'string' && typeof value.hashVersion === 'number') {
-        decodePosition(value.position);
-        this.recordedOn = typeof value.adapter === 'string' ? value.adapter : null;
-        return { position: value.position, chainHash: value.chainHash, hashVersion: value.hashVersion };
-      }
-    } catch {
-      // unreadable: verify the whole log, as on a first start
-    }
-    this.log.warn('integrity: the record of the last verified head is unreadable; verifying the whole log', { path: this.statePath });
-    return null;
+    const recorded = readVerifiedState(this.statePath);
+    if (recorded.kind === 'unreadable') this.log.warn('integrity: the record of the last verified head is unreadable; verifying the whole log', { path: this.statePath });
+    if (recorded.kind !== 'recorded') return null;
+    this.recordedOn = recorded.adapter;
+    return recorded.head;
   }
 
   private recordSoon(head: VerifiedHead, now: boolean): void {

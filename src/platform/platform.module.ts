@@ -9,6 +9,7 @@ import { headAtStart, UNCLEAN_STOP, type UncleanStop } from './unclean-stop.js';
 import { configuredSigningKeys, refuseNewKeyOverSignedLog, SIGNING_KEYS } from './signing-keys.js';
 import { monitorVerification } from './worker-log-verification.js';
 import { IntegrityMonitor } from './integrity-monitor.js';
+import { integrityStatePath } from './integrity-state.js';
 import { join } from 'node:path';
 import type { SigningKeys } from '../event-store/signing.js';
 import { followUpsOf, projectionsOf, reactionsOf, upcastersOf, type FeatureContribution } from './feature-contribution.js';
@@ -117,7 +118,7 @@ export class PlatformModule implements OnApplicationShutdown {
           useFactory: async (config: AppConfig, store: EventStore, keys: SigningKeys, log: JsonLogger) => {
             await refuseNewKeyOverSignedLog(keys, store);
             const integrityLog = log.child('integrity');
-            const monitor = new IntegrityMonitor(store, keys.trusted, config.eventStore === 'memory' ? null : join(config.dataDir, 'integrity-state.json'), integrityLog, {
+            const monitor = new IntegrityMonitor(store, keys.trusted, integrityStatePath(config), integrityLog, {
               intervalMs: config.integrityCheckIntervalMs,
               // The embedded store's verifications in a worker thread, off the requests' thread.
               verification: monitorVerification(store, keys.trusted, config.eventStore === 'sqlite' ? config.sqlitePath : null, integrityLog),

@@ -1,0 +1,51 @@
+/**
+ * The record of the last signed head the server verified (DATA_DIR/integrity-state.json). The
+ * integrity monitor writes it, and at its next start checks that the log still holds that head
+ * before verifying what follows. The command line's verify-store and export read the same record
+ * as their anchor when no manifest is given: a log cut at a commit boundary, or an older copy put
+ * back, is a valid signed log, and only a head recorded before shows what is missing. One reader
+ * for both, so that the server and the command line never disagree on what the record says.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppConfig } from '../config/app-config.js';
+import { decodePosition } from '../event-store/hash-chain.js';
+import type { VerifiedHead } from '../event-store/integrity-verifier.js';
+
+/** What the record holds: the last signed head verified, when, and on which store. */
+export interface VerifiedState extends VerifiedHead {
+  verifiedAt: string;
+  /** The store it was verified on (adapterName; absent in records written before 2026-12-02). */
+  adapter?: string;
+}
+
+/** Where the server keeps the record (null: nowhere, the in-memory store keeps nothing between runs). */
+export function integrityStatePath(config: Pick<AppConfig, 'eventStore' | 'dataDir'>): string | null {
+  return config.eventStore === 'memory' ? null : join(config.dataDir, 'integrity-state.json');
+}
+
+/** The record as read: none (no file), unreadable (not JSON, a field missing or invalid, no permission), or the head. */
+export type RecordedHead =
+  | { kind: 'none' }
+  | { kind: 'unreadable'; path: string }
+  | { kind: 'recorded'; path: string; head: VerifiedHead; adapter: string | null; verifiedAt: string | null };
+
+export function readVerifiedState(path: string | null): RecordedHead {
+  if (!path || !existsSync(path)) return { kind: 'none' };
+  try {
+    const value = JSON.parse(readFileSync(path, 'utf8')) as Partial<VerifiedState>;
+    if (typeof value.position === 'string' && typeof value.chainHash === 'string' && typeof value.hashVersion === 'number') {
+      decodePosition(value.position);
+      return {
+        kind: 'recorded',
+        path,
+        head: { position: value.position, chainHash: value.chainHash, hashVersion: value.hashVersion },
+        adapter: typeof value.adapter === 'string' ? value.adapter : null,
+        verifiedAt: typeof value.verifiedAt === 'string' ? value.verifiedAt : null,
+      };
+    }
+  } catch {
+    // unreadable
+  }
+  return { kind: 'unreadable', path };
+}
