@@ -40,6 +40,7 @@ import { verifyAccessLogAgainstEvents, type CorrelationLookup } from '../audit/a
 import { PostgresAccessLog, postgresAccessLogAnchorPath, postgresAccessLogExists, postgresAccessLogLookup, verifyPostgresAccessLog } from '../audit/application/access-log-postgres.js';
 import type { SigningKeys } from '../event-store/signing.js';
 import { ProgressBar } from './progress-bar.js';
+import { manifestAnchor, serverRecordAnchor, type StoreAnchor } from './store-anchor.js';
 import type { EvidenceBlobStore } from '../evidence/application/evidence-blobs.js';
 import { openConfiguredBlobStore } from '../evidence/infrastructure/configured-blob-store.js';
 
@@ -132,12 +133,14 @@ export async function runExport(config: AppConfig, out: string | undefined): Pro
   const store = await openConfiguredEventStore(config);
   const evidence = await openConfiguredBlobStore(config);
   try {
+    // The head the server verified, read before the log's: the export's integrity is ok only if the log still holds it.
+    const anchored = serverRecordAnchor(config, store.adapterName);
     const head = await store.headPosition();
     const p = progress('export', estimatedCount(head));
-    log.info('export started', { adapter: store.adapterName, file, headPosition: head });
+    log.info('export started', { adapter: store.adapterName, file, headPosition: head, anchor: anchored.used });
     let exported: Awaited<ReturnType<typeof exportLog>>;
     try {
-      exported = await exportLog(store, file, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing), evidence });
+      exported = await exportLog(store, file, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing), evidence, anchor: anchored.anchor });
     } catch (error) {
       // A row the store never wrote (its data not JSON): the log is broken there, and no line can stand for it.
       if (!(error instanceof LogFormatError)) throw error;
@@ -150,10 +153,10 @@ export async function runExport(config: AppConfig, out: string | undefined): Pro
     p.bar.finish();
     log.info('export written', { file, manifestFile, events: manifest.eventCount });
     result(
-      { command: 'export', ok: manifest.integrity.ok, file, manifestFile, ...manifest, streamHeads: Object.keys(manifest.streamHeads).length },
+      { command: 'export', ok: manifest.integrity.ok, file, manifestFile, ...manifest, streamHeads: Object.keys(manifest.streamHeads).length, ...anchorFields(anchored) },
       manifest.integrity.ok
-        ? `Exported ${manifest.eventCount} events (head ${manifest.headPosition ?? 'none'}, chain hash ${manifest.headChainHash ?? 'none'}) to ${file}; keep ${manifestFile} (or its headChainHash and ndjsonSha256) where the log's holder cannot change it.`
-        : `Exported ${manifest.eventCount} events to ${file}, but the log is BROKEN at position ${manifest.integrity.firstBrokenPosition}: ${manifest.integrity.reason}`,
+        ? `Exported ${manifest.eventCount} events (head ${manifest.headPosition ?? 'none'}, chain hash ${manifest.headChainHash ?? 'none'}) to ${file}${anchored.words ? `; the log still contains ${anchored.words}` : ''}; keep ${manifestFile} (or its headChainHash and ndjsonSha256) where the log's holder cannot change it.${anchorNote(anchored)}`
+        : `Exported ${manifest.eventCount} events to ${file}, but the log is BROKEN at position ${manifest.integrity.firstBrokenPosition}: ${manifest.integrity.reason}${exported.anchorBroken && anchored.words ? `; the anchor: ${anchored.words}` : ''}.${anchorNote(anchored)}`,
     );
     return manifest.integrity.ok ? 0 : 1;
   } finally {
@@ -189,8 +192,17 @@ export async function runVerify(fileArg: string | undefined, manifestArg: string
   return verdict.ok ? 0 : 1;
 }
 
+/** Which anchor the log was checked against, for the JSON line: `anchor` (null: none) and `anchorNote` (why the server's record was not used). */
+function anchorFields(anchored: StoreAnchor): { anchor: StoreAnchor['used']; anchorNote: string | null } {
+  return { anchor: anchored.used, anchorNote: anchored.note };
+}
+
+function anchorNote(anchored: StoreAnchor): string {
+  return anchored.note ? ` Note: ${anchored.note}.` : '';
+}
+
 export async function runVerifyStore(config: AppConfig, manifestArg: string | undefined): Promise<number> {
-  const anchor = manifestArg ? readManifestOrRefuse(manifestArg) : null;
+  const manifest = manifestArg ? readManifestOrRefuse(manifestArg) : null;
   const broken = brokenStoreFile(existingStore(config));
   if (broken) {
     result({ command: 'verify-store', adapter: 'sqlite', ok: false, reason: broken }, `BROKEN: ${broken}.`);
@@ -200,15 +212,17 @@ export async function runVerifyStore(config: AppConfig, manifestArg: string | un
   let blobs: EvidenceBlobStore | null = null;
   const evidence = async () => (blobs = await openConfiguredBlobStore(config));
   try {
+    // The manifest's head, else the one the server verified (read before the log's head).
+    const anchored = manifest ? manifestAnchor(resolve(manifestArg!), manifest) : serverRecordAnchor(config, store.adapterName);
     const head = await store.headPosition();
     const p = progress('verify-store', estimatedCount(head));
-    const report = await verifyStoreAgainst(store, anchor, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing), evidence });
+    const report = await verifyStoreAgainst(store, anchored.anchor, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing), evidence });
     p.bar.finish();
     result(
-      { command: 'verify-store', adapter: store.adapterName, ...report },
+      { command: 'verify-store', adapter: store.adapterName, ...report, ...anchorFields(anchored) },
       report.ok
-        ? `OK: ${report.eventsChecked} events in ${report.streams} streams verify (head ${report.headPosition ?? 'none'}, chain hash ${report.headChainHash ?? 'none'})${anchor ? `, and the log still contains the manifest's head ${anchor.headPosition}` : ''}; the ${report.evidenceFilesChecked ?? 0} evidence file(s) it cites are intact.`
-        : `BROKEN: ${report.reason}${report.firstBrokenPosition ? ` (first broken position ${report.firstBrokenPosition})` : ''}.${missingKeyHint(config, report.reason)}`,
+        ? `OK: ${report.eventsChecked} events in ${report.streams} streams verify (head ${report.headPosition ?? 'none'}, chain hash ${report.headChainHash ?? 'none'})${anchored.words ? `, and the log still contains ${anchored.words}` : ''}; the ${report.evidenceFilesChecked ?? 0} evidence file(s) it cites are intact.${anchorNote(anchored)}`
+        : `BROKEN: ${report.reason}${report.firstBrokenPosition ? ` (first broken position ${report.firstBrokenPosition})` : ''}${report.anchorOk === false && report.anchorReason === report.reason && anchored.words ? `; the anchor: ${anchored.words}` : ''}.${missingKeyHint(config, report.reason)}${anchorNote(anchored)}`,
     );
     return report.ok ? 0 : 1;
   } finally {

@@ -13,9 +13,13 @@ import Database from 'better-sqlite3';
 import { decodeJwt, jwtVerify } from 'jose';
 import { ROLES } from '../../src/shared/domain/decider.js';
 import { randomBytes } from 'node:crypto';
-import { truncateSync } from 'node:fs';
+import { cpSync, truncateSync } from 'node:fs';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
 import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
+import { loadSigningKeys } from '../../src/event-store/signing.js';
+import { IntegrityMonitor } from '../../src/platform/integrity-monitor.js';
+import { integrityStatePath } from '../../src/platform/integrity-state.js';
+import type { JsonLogger } from '../../src/shared/logging/json-logger.js';
 import { newEvent } from '../event-store/event-store.contract.js';
 import { buildOnce } from './support/server-process.js';
 
@@ -304,3 +308,97 @@ describe('commands that read the store refuse a store that is not there', () => 
     }
   });
 });
+
+/** The JSON line and the sentence of a command's answer. */
+function answer(r: ReturnType<typeof run>) {
+  const [json, sentence] = r.stdout.split('\n');
+  return { code: r.code, json: JSON.parse(json!), sentence: sentence! };
+}
+
+const TRIGGERS = ['events', 'chain_signatures'].flatMap((table) => ['update', 'delete'].map((op) => `${table}_no_${op}`));
+
+describe('verify-store and export without --manifest: anchored on the head the server verified (auditor probe 10-b M2)', () => {
+  let dir: string;
+  let recorded: string;
+  const where = (d: string) => ({ DATA_DIR: d, SQLITE_PATH: join(d, 'events.sqlite') });
+  const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, child: () => quiet } as unknown as JsonLogger;
+
+  /** A copy of the store and its DATA_DIR, changed as someone holding the file would (the append-only triggers dropped, then put back). */
+  function copyOf(name: string, change?: (db: Database.Database) => void): string {
+    const copy = join(work, name);
+    cpSync(dir, copy, { recursive: true });
+    if (change) {
+      const db = new Database(join(copy, 'events.sqlite'));
+      const triggers = TRIGGERS.map((t) => db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?").pluck().get(t) as string);
+      for (const t of TRIGGERS) db.exec(`DROP TRIGGER ${t}`);
+      change(db);
+      for (const sql of triggers) db.exec(sql);
+      db.close();
+    }
+    return copy;
+  }
+
+  beforeAll(async () => {
+    // A signed log, verified by the server's integrity monitor, which records its head in DATA_DIR.
+    dir = join(work, 'anchored');
+    mkdirSync(dir);
+    const keys = loadSigningKeys(join(dir, 'signing-key.pem'));
+    const store = new SqliteEventStore({ path: join(dir, 'events.sqlite'), signer: keys.signer });
+    await store.init();
+    for (let i = 0; i < 4; i++) await store.append(`s-${i}`, [newEvent('Tested', { i }), newEvent('Tested', { i })], { expectedVersion: ExpectedVersion.noStream });
+    const monitor = new IntegrityMonitor(store, keys.trusted, integrityStatePath({ eventStore: 'sqlite', dataDir: dir }), quiet);
+    await monitor.start();
+    await monitor.stop();
+    await store.close();
+    recorded = (JSON.parse(readFileSync(join(dir, 'integrity-state.json'), 'utf8')) as { position: string }).position;
+    expect(recorded).toBe('8'.padStart(19, '0'));
+  });
+
+  const cut = () =>
+    copyOf(`newest-commit-deleted-${randomBytes(4).toString('hex')}`, (db) => {
+      // The newest commit, its events and its signed head: what is left is a valid signed log.
+      const first = db.prepare('SELECT first_position FROM chain_signatures ORDER BY position DESC LIMIT 1').pluck().get() as number;
+      db.prepare('DELETE FROM events WHERE position >= ?').run(first);
+      db.prepare('DELETE FROM chain_signatures WHERE position >= ?').run(first);
+    });
+
+  it('an intact log: OK, naming the recorded head it still contains', () => {
+    const r = answer(run(['verify-store'], where(copyOf('intact'))));
+    expect(r).toMatchObject({ code: 0, json: { ok: true, anchorOk: true, anchor: { source: 'server-record', position: recorded }, anchorNote: null } });
+    expect(r.sentence).toContain(`the log still contains the head ${recorded} that the server verified, recorded in `);
+  });
+
+  it('the newest commit deleted with its signature: verify-store and export BROKEN (exit 1) at the recorded head, the export still written', () => {
+    const d = cut();
+    const store = answer(run(['verify-store'], where(d)));
+    expect(store).toMatchObject({ code: 1, json: { ok: false, anchorOk: false, firstBrokenPosition: recorded, anchor: { source: 'server-record', position: recorded, file: join(d, 'integrity-state.json') } } });
+    expect(store.json.reason).toMatch(`recorded a head at position ${recorded}: events were removed from the end of the log`);
+    expect(store.sentence).toMatch(new RegExp(`^BROKEN: .*; the anchor: the head ${recorded} that the server verified, recorded in .*integrity-state\\.json\\.$`));
+    const file = join(d, 'export.ndjson');
+    const exported = answer(run(['export', '--out', file], where(d)));
+    expect(exported).toMatchObject({ code: 1, json: { ok: false, integrity: { ok: false, firstBrokenPosition: recorded }, anchor: { source: 'server-record', position: recorded } } });
+    expect(exported.sentence).toMatch(`but the log is BROKEN at position ${recorded}`);
+    expect(JSON.parse(readFileSync(`${file}.manifest.json`, 'utf8')).integrity).toMatchObject({ ok: false, firstBrokenPosition: recorded });
+    // With --manifest, the manifest stays the anchor.
+    const intact = join(work, 'intact-export.ndjson');
+    expect(run(['export', '--out', intact], where(copyOf('intact-for-manifest'))).code).toBe(0);
+    const anchored = answer(run(['verify-store', '--manifest', `${intact}.manifest.json`], where(d)));
+    expect(anchored).toMatchObject({ code: 1, json: { ok: false, anchorOk: false, anchor: { source: 'manifest', position: recorded } } });
+  });
+
+  it('a record verified on another store, or unreadable: not used, and said so (exit 0 as before)', () => {
+    for (const [record, note] of [
+      [{ ...JSON.parse(readFileSync(join(dir, 'integrity-state.json'), 'utf8')), adapter: 'postgres' }, /verified on the postgres store, this is the sqlite store: not used as an anchor/],
+      ['{not json', /integrity-state\.json is unreadable: not used as an anchor/],
+    ] as const) {
+      const d = cut();
+      writeFileSync(join(d, 'integrity-state.json'), typeof record === 'string' ? record : JSON.stringify(record));
+      const store = answer(run(['verify-store'], where(d)));
+      expect(store).toMatchObject({ code: 0, json: { ok: true, anchorOk: null, anchor: null, anchorNote: expect.stringMatching(note) } });
+      expect(store.sentence).toMatch(new RegExp(`Note: .*${note.source}`));
+      const exported = answer(run(['export', '--out', join(d, 'export.ndjson')], where(d)));
+      expect(exported).toMatchObject({ code: 0, json: { ok: true, anchor: null, anchorNote: expect.stringMatching(note) } });
+    }
+  });
+});
+

@@ -30,7 +30,7 @@ import {
   type StreamHead,
 } from '../../event-store/integrity-verifier.js';
 import { TrustedKeys, type HeadSignature, type PublicKeyInfo } from '../../event-store/signing.js';
-import { AnchorCheck, verifyAnchored, type AnchoredIntegrityReport, type LogAnchor } from '../../event-store/anchored-verification.js';
+import { AnchorCheck, anchoredReport, verifyAnchored, type AnchoredIntegrityReport, type LogAnchor } from '../../event-store/anchored-verification.js';
 import type { EvidenceBlobStore } from '../../evidence/application/evidence-blobs.js';
 import { syncDirectory, syncFile, writeFileDurably } from '../../shared/application/durable-files.js';
 import { boundedLines, exportLineLimits } from './export-lines.js';
@@ -94,20 +94,25 @@ export interface ExportResult {
   file: string;
   manifestFile: string;
   manifest: ExportManifest;
+  /** Whether the integrity verdict is the anchor's: the log, whose chain verifies, no longer contains the anchor's head. */
+  anchorBroken: boolean;
 }
 
 /**
  * Streams the log (pages of `pageSize`) into `file` and writes `file.manifest.json`. The log is
  * read up to the head as it stood when the export started; memory holds one page and one entry
  * per stream. Both files are written under a temporary name and renamed at the end, so a failed
- * export never leaves a plausible-looking file behind.
+ * export never leaves a plausible-looking file behind. With an `anchor` (a head recorded earlier:
+ * the one the server verified), the manifest's integrity is ok only if the log still contains it.
  */
 export async function exportLog(
   store: EventStore,
   file: string,
-  options: { pageSize?: number; onProgress?: ProgressCallback; now?: () => Date; trusted?: TrustedKeys; evidence?: EvidenceBlobStore } = {},
+  options: { pageSize?: number; onProgress?: ProgressCallback; now?: () => Date; trusted?: TrustedKeys; evidence?: EvidenceBlobStore; anchor?: LogAnchor | null } = {},
 ): Promise<ExportResult> {
   const head = await store.headPosition();
+  const anchor = options.anchor ?? null;
+  const check = anchor ? new AnchorCheck(anchor) : null;
   // The signed heads up to the same head, written beside the events.
   const signatureLines: string[] = [];
   const signatures: HeadSignature[] = [];
@@ -163,6 +168,7 @@ export async function exportLog(
         buffer = '';
       }
       verifier.check(event);
+      check?.observe(event);
       cited.observe(event);
       while (nextSignature < signatures.length && signatures[nextSignature]!.position <= event.position) {
         const signature = signatures[nextSignature++]!;
@@ -195,7 +201,7 @@ export async function exportLog(
 
   if (nextSignature < signatures.length) verifier.fail(signatures[nextSignature]!.position, `the signed head at ${signatures[nextSignature]!.position} is missing from the log: the newest events were deleted`);
   verifier.finish();
-  const report = verifier.report();
+  const report = anchoredReport(verifier.report(), check, anchor);
   const signaturesFile = signaturesPathFor(file);
   const manifestFile = manifestPathFor(file);
   const signaturesText = signatureLines.join('');
@@ -246,7 +252,7 @@ export async function exportLog(
   renameSync(partial, file);
   renameSync(`${manifestFile}.partial`, manifestFile);
   await syncDirectory(dirname(resolve(file)));
-  return { file, manifestFile, manifest };
+  return { file, manifestFile, manifest, anchorBroken: report.anchorOk === false && report.anchorReason === report.reason };
 }
 
 // ------------------------------------------------------------------------------------ reading an export
