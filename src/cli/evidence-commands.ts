@@ -183,13 +183,26 @@ export async function runVerify(fileArg: string | undefined, manifestArg: string
   const verdict = await verifyExport(file, { manifestFile, onProgress: p.update, trusted });
   p.bar.update(verdict.eventsChecked);
   p.bar.finish();
+  const keysWarning = verdict.keys?.source === 'export' ? EXPORT_OWN_KEYS : verdict.keys?.kids.length ? null : NO_SIGNED_HEADS;
   result(
-    { command: 'verify', ...verdict },
+    { command: 'verify', ...verdict, keysWarning },
     verdict.ok
-      ? `OK: ${verdict.eventsChecked} events in ${verdict.streams} streams verify, and the export matches its manifest (head ${verdict.headPosition ?? 'none'}, chain hash ${verdict.headChainHash ?? 'none'}, SHA-256 ${verdict.sha256}).`
+      ? `OK: ${verdict.eventsChecked} events in ${verdict.streams} streams verify, and the export matches its manifest (head ${verdict.headPosition ?? 'none'}, chain hash ${verdict.headChainHash ?? 'none'}, SHA-256 ${verdict.sha256}).${keysSentence(verdict.keys, keysWarning)}`
       : `BROKEN: ${verdict.reason}${verdict.firstBrokenPosition ? ` (first broken position ${verdict.firstBrokenPosition})` : ''}.`,
   );
   return verdict.ok ? 0 : 1;
+}
+
+/** Auditor probe 10-b M3: an export rewritten, re-signed with the forger's key and that key put in its manifest verified OK, with no hint. */
+const EXPORT_OWN_KEYS =
+  "the keys were taken from the export's own manifest: this proves the export is consistent with itself, not who made it (anyone can re-sign a rewritten log and put their key there); to prove it came from the server, pass --trusted-key with the server's public key (GET /.well-known/risk-ledger/keys, or a PEM file listed in its SIGNING_TRUSTED_KEYS)";
+const NO_SIGNED_HEADS = 'the export carries no signed heads: nothing shows who made it';
+
+/** The keys the signed heads were checked with, for the OK sentence: their kids, and whose they were. */
+function keysSentence(keys: { source: 'verifier' | 'export'; kids: string[] } | null, warning: string | null): string {
+  const kids = keys?.kids.length ? `Signed heads checked with key${keys.kids.length > 1 ? 's' : ''} ${keys.kids.join(', ')}` : '';
+  if (!warning) return ` ${kids}, given with --trusted-key (the verifier's own).`;
+  return kids ? ` ${kids}, but ${warning}.` : ` Note: ${warning}.`;
 }
 
 /** Which anchor the log was checked against, for the JSON line: `anchor` (null: none) and `anchorNote` (why the server's record was not used). */

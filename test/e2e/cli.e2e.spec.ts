@@ -12,11 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { decodeJwt, jwtVerify } from 'jose';
 import { ROLES } from '../../src/shared/domain/decider.js';
-import { randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { cpSync, truncateSync } from 'node:fs';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
 import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
-import { loadSigningKeys } from '../../src/event-store/signing.js';
+import { loadSigningKeys, publicKeyInfo, signerFor, type HeadSignature } from '../../src/event-store/signing.js';
 import { IntegrityMonitor } from '../../src/platform/integrity-monitor.js';
 import { integrityStatePath } from '../../src/platform/integrity-state.js';
 import type { JsonLogger } from '../../src/shared/logging/json-logger.js';
@@ -402,3 +402,46 @@ describe('verify-store and export without --manifest: anchored on the head the s
   });
 });
 
+describe('verify names the keys it checked the signed heads with (auditor probe 10-b M3)', () => {
+  it("the export's own keys: OK (exit 0) with the kid and a warning; re-signed with another key, the same, and exit 1 with the server's key", async () => {
+    const d = join(work, 'keys');
+    mkdirSync(d);
+    const env = { DATA_DIR: d, SQLITE_PATH: join(d, 'events.sqlite') };
+    const keys = loadSigningKeys(join(d, 'signing-key.pem'));
+    const ownKid = keys.signer.kid;
+    const serverKey = join(d, 'server-public.pem');
+    writeFileSync(serverKey, keys.trusted.list()[0]!.publicKeyPem);
+    const store = new SqliteEventStore({ path: join(d, 'events.sqlite'), signer: keys.signer });
+    for (let i = 0; i < 3; i++) await store.append(`s-${i}`, [newEvent('Tested', { i })], { expectedVersion: ExpectedVersion.noStream });
+    await store.close();
+    mkdirSync(join(d, 'genuine'));
+    const genuine = join(d, 'genuine', 'log.ndjson');
+    expect(run(['export', '--out', genuine], env).code).toBe(0);
+
+    const plain = answer(run(['verify', genuine]));
+    expect(plain).toMatchObject({ code: 0, json: { ok: true, keys: { source: 'export', kids: [ownKid] }, keysWarning: expect.stringMatching(/consistent with itself, not who made it.*--trusted-key.*GET \/\.well-known\/risk-ledger\/keys/) } });
+    expect(plain.sentence).toMatch(new RegExp(`Signed heads checked with key ${ownKid}, but the keys were taken from the export's own manifest`));
+    const trusted = answer(run(['verify', genuine, '--trusted-key', serverKey]));
+    expect(trusted).toMatchObject({ code: 0, json: { ok: true, keys: { source: 'verifier', kids: [ownKid] }, keysWarning: null } });
+    expect(trusted.sentence).toMatch(`Signed heads checked with key ${ownKid}, given with --trusted-key (the verifier's own).`);
+
+    // Re-signed with someone else's key, put in the manifest (signatures file's SHA-256 recomputed).
+    cpSync(join(d, 'genuine'), join(d, 'forged'), { recursive: true });
+    const forged = join(d, 'forged', 'log.ndjson');
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const forger = signerFor(privateKey);
+    const lines = readFileSync(`${forged}.signatures.ndjson`, 'utf8').split('\n').filter(Boolean);
+    const text = lines.map((l) => JSON.parse(l) as HeadSignature).map((s) => JSON.stringify(forger.sign('log', s.position, s.chainHash, s.firstPosition)) + '\n').join('');
+    writeFileSync(`${forged}.signatures.ndjson`, text);
+    const manifest = JSON.parse(readFileSync(`${forged}.manifest.json`, 'utf8'));
+    manifest.publicKeys = [publicKeyInfo(publicKey)];
+    manifest.signatures.sha256 = createHash('sha256').update(text).digest('hex');
+    writeFileSync(`${forged}.manifest.json`, JSON.stringify(manifest, null, 2));
+
+    const own = answer(run(['verify', forged]));
+    expect(own).toMatchObject({ code: 0, json: { ok: true, keys: { source: 'export', kids: [forger.kid] }, keysWarning: expect.stringContaining("the keys were taken from the export's own manifest") } });
+    expect(own.sentence).toContain(`Signed heads checked with key ${forger.kid}, but the keys were taken from the export's own manifest`);
+    const refused = answer(run(['verify', forged, '--trusted-key', serverKey]));
+    expect(refused).toMatchObject({ code: 1, json: { ok: false, keys: { source: 'verifier', kids: [forger.kid] }, reason: expect.stringContaining(`signed with key ${forger.kid}, which this verifier does not trust`) } });
+  });
+});

@@ -380,6 +380,13 @@ export interface ExportVerdict extends IntegrityReport {
   sha256: string;
   /** How many evidence files the log cites (each checked in FILE.evidence/ once the events verify). */
   evidenceFilesChecked?: number;
+  /**
+   * The keys the signed heads were checked with: the verifier's own (`trusted` given) or the ones
+   * the export's manifest carries, which only show that the export is consistent with itself
+   * (anyone can re-sign a rewritten log and put their key there); `kids` signed them. Null: the
+   * export carries no signed heads (format 1, or its signatures file could not be read).
+   */
+  keys: { source: 'verifier' | 'export'; kids: string[] } | null;
 }
 
 /**
@@ -433,7 +440,8 @@ export async function verifyExport(
     },
   });
   const sha256 = sha.digest('hex');
-  const verdict: ExportVerdict = { ...report, file, manifestFile, manifestChecked: false, sha256 };
+  const keys = signatures || options.requireSigned ? { source: options.trusted ? ('verifier' as const) : ('export' as const), kids: [...new Set((signatures ?? []).map((s) => s.kid))] } : null;
+  const verdict: ExportVerdict = { ...report, file, manifestFile, manifestChecked: false, sha256, keys };
   if (!report.ok) return verdict;
   if (!manifest || manifestProblem) return { ...verdict, ok: false, reason: manifestProblem };
 
