@@ -172,15 +172,22 @@ export async function runVerify(fileArg: string | undefined, manifestArg: string
   const manifestFile = manifestArg ? readableFile(manifestArg, 'the manifest') : manifestPathFor(file);
   for (const f of trustedKeyFiles) readableFile(f, 'the trusted key');
   let total = 0;
+  let atExport: ReturnType<typeof readManifest>['integrity'] | undefined;
   try {
-    total = readManifest(manifestFile).eventCount;
+    ({ eventCount: total, integrity: atExport } = readManifest(manifestFile));
   } catch {
     // verifyExport reports a missing or unreadable manifest
   }
   const p = progress('verify', total);
   // The keys to check the signed heads with: the auditor's own (--trusted-key), else the manifest's.
   const trusted = trustedKeyFiles.length ? trustedKeysFrom(trustedKeyFiles) : undefined;
-  const verdict = await verifyExport(file, { manifestFile, onProgress: p.update, trusted });
+  const checked = await verifyExport(file, { manifestFile, onProgress: p.update, trusted });
+  // An export of a log found broken when it was exported (one no longer holding the head the
+  // server verified is a valid signed log, and matches its manifest) is not an OK export.
+  const verdict =
+    checked.ok && atExport?.ok === false
+      ? { ...checked, ok: false, firstBrokenPosition: atExport.firstBrokenPosition, reason: `the export matches its manifest, but its manifest records the log as BROKEN when it was exported: ${atExport.reason}` }
+      : checked;
   p.bar.update(verdict.eventsChecked);
   p.bar.finish();
   const keysWarning = verdict.keys?.source === 'export' ? EXPORT_OWN_KEYS : verdict.keys?.kids.length ? null : NO_SIGNED_HEADS;

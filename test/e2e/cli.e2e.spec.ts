@@ -379,6 +379,9 @@ describe('verify-store and export without --manifest: anchored on the head the s
     expect(exported).toMatchObject({ code: 1, json: { ok: false, integrity: { ok: false, firstBrokenPosition: recorded }, anchor: { source: 'server-record', position: recorded } } });
     expect(exported.sentence).toMatch(`but the log is BROKEN at position ${recorded}`);
     expect(JSON.parse(readFileSync(`${file}.manifest.json`, 'utf8')).integrity).toMatchObject({ ok: false, firstBrokenPosition: recorded });
+    // The export matches its manifest, which says the log was broken: not an OK export.
+    const verified = answer(run(['verify', file]));
+    expect(verified).toMatchObject({ code: 1, json: { ok: false, firstBrokenPosition: recorded, reason: expect.stringMatching(/^the export matches its manifest, but its manifest records the log as BROKEN when it was exported: the log ends at/) } });
     // With --manifest, the manifest stays the anchor.
     const intact = join(work, 'intact-export.ndjson');
     expect(run(['export', '--out', intact], where(copyOf('intact-for-manifest'))).code).toBe(0);
