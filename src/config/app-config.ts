@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { declaredOnly, EVENT_STORES, validateSettings } from './settings.js';
 import { webhookSettings, type WebhookSettings } from './webhook-settings.js';
 import { evidenceSettings, type EvidenceSettings } from './evidence-settings.js';
+import { readModelPathClash } from './own-files.js';
 
 export type EventStoreKind = 'sqlite' | 'postgres' | 'kurrentdb' | 'memory';
 
@@ -138,8 +139,13 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, options: Loa
     eventStore,
     sqlitePath,
     dataDir,
-    readModelPath:
-      env.READ_MODEL_PATH ?? (eventStore === 'memory' ? ':memory:' : resolve(dataDir, 'read-models.sqlite')),
+    readModelPath: env.READ_MODEL_PATH
+      ? env.READ_MODEL_PATH === ':memory:'
+        ? ':memory:'
+        : resolve(env.READ_MODEL_PATH)
+      : eventStore === 'memory'
+        ? ':memory:'
+        : defaultReadModelPath(dataDir),
     processManagerPath: eventStore === 'memory' ? ':memory:' : resolve(dataDir, 'process-manager.sqlite'),
     readModelMaxPages: positiveIntegerSetting('READ_MODEL_MAX_PAGES', env.READ_MODEL_MAX_PAGES),
     databaseUrl: env.DATABASE_URL || undefined,
@@ -184,7 +190,18 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, options: Loa
   }
   if (eventStore === 'kurrentdb' && !config.kurrentConnectionString)
     throw new ConfigError('EVENT_STORE=kurrentdb needs KURRENTDB_CONNECTION_STRING', 'KURRENTDB_CONNECTION_STRING');
+  const clash = readModelPathClash(config);
+  if (clash) throw new ConfigError(`READ_MODEL_PATH: ${config.readModelPath} is ${clash}; the read models need a file of their own`, 'READ_MODEL_PATH');
   return config;
+}
+
+/**
+ * DATA_DIR/read-models.sqlite: READ_MODEL_PATH unset. A name of ours in our own folder, so a file
+ * there that is no database at all is our damaged file (moved aside); a file the operator named
+ * must show it is the read models' before anything is moved (read-model-database.ts).
+ */
+export function defaultReadModelPath(dataDir: string): string {
+  return resolve(dataDir, 'read-models.sqlite');
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
