@@ -8,7 +8,7 @@ import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } fro
 import Database from 'better-sqlite3';
 import { standaloneClient } from '../event-store/postgres/held-client.js';
 import { dirname, resolve } from 'node:path';
-import type { AppConfig } from '../config/app-config.js';
+import { defaultReadModelPath, type AppConfig } from '../config/app-config.js';
 import { openConfiguredEventStore } from '../platform/configured-event-store.js';
 import { configuredSigningKeys } from '../platform/signing-keys.js';
 import { TrustedKeys } from '../event-store/signing.js';
@@ -429,7 +429,7 @@ export async function runRebuild(config: AppConfig): Promise<number> {
 async function rebuildHolding(config: AppConfig): Promise<number> {
   const store = await openConfiguredEventStore(config);
   // A damaged file is moved aside (and logged) rather than failing the rebuild.
-  const db = openReadModelDatabase(config.readModelPath, { logger: log, label: 'read models' });
+  const db = openReadModelDatabase(config.readModelPath, { logger: log, label: 'read models', setting: 'READ_MODEL_PATH', ownsPath: config.readModelPath === defaultReadModelPath(config.dataDir) });
   const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log, OFFLINE_CATCH_UP);
   try {
     const head = await store.headPosition();

@@ -13,7 +13,7 @@ import { riskDecider } from '../risk-register/domain/risk.decider.js';
 import { riskStreamId } from '../risk-register/domain/risk.events.js';
 import { AggregateReader } from '../shared/application/aggregate-reader.js';
 import { EventUpcasters } from '../shared/application/event-upcasting.js';
-import { SoleInstance } from '../shared/application/reactions-coordination.js';
+import { PROCESS_CHECKPOINTS_TABLE, SoleInstance } from '../shared/application/reactions-coordination.js';
 import { describeError } from '../shared/application/transient-errors.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import { planDecider } from '../treatment-plan/domain/plan.decider.js';
@@ -45,7 +45,7 @@ export const WEBHOOK_DISPATCHER = Symbol('WEBHOOK_DISPATCHER');
         const coordination =
           config.eventStore === 'postgres' && config.databaseUrl
             ? new PostgresCoordination(config.databaseUrl, 'risk_ledger', log.child('coordination'), 'webhooks')
-            : new SoleInstance(openDisposableDatabase(config.processManagerPath, { logger: log.child('local-state'), label: 'webhook checkpoint' }));
+            : new SoleInstance(openDisposableDatabase(config.processManagerPath, { logger: log.child('local-state'), label: 'webhook checkpoint', ownTable: PROCESS_CHECKPOINTS_TABLE, ownsPath: true }));
         const sources: NoticeSources = {
           riskAt: (riskId, position) => aggregates.stateAt(riskStreamId(riskId), riskDecider, { atPosition: position }),
           riskAtRevision: async (riskId, revision) => (await aggregates.load(riskStreamId(riskId), riskDecider, revision)).state,

@@ -1,5 +1,5 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { APP_CONFIG, defaultReadModelPath, type AppConfig } from '../config/app-config.js';
 import { appConfigProvider, configModule } from '../config/config.providers.js';
 import { instrumentAppends } from '../event-store/instrumentation.js';
 import { Metrics } from './observability/metrics.js';
@@ -17,14 +17,14 @@ import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js
 import { AsOfReplayer } from '../projections/as-of-replay.js';
 import { FileReplaySnapshots, MemoryReplaySnapshots, REPLAY_SNAPSHOTS, type ReplaySnapshotStore } from '../projections/replay-snapshots.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
-import { openDisposableDatabase, openReadModelDatabase, READ_DB, type ReadDb } from '../projections/read-model-database.js';
+import { openDisposableDatabase, openReadModelDatabase, READ_DB, READ_MODELS_TABLE, refuseForeignFile, type ReadDb } from '../projections/read-model-database.js';
 import { AggregateReader } from '../shared/application/aggregate-reader.js';
 import { CLOCK, SystemClock, type Clock } from '../shared/application/clock.js';
 import { CommandExecutor } from '../shared/application/command-executor.js';
 import { EventUpcasters } from '../shared/application/event-upcasting.js';
 import { LiveEvents } from '../shared/application/live-events.js';
 import { ProcessManager } from '../shared/application/process-manager.js';
-import { SoleInstance } from '../shared/application/reactions-coordination.js';
+import { PROCESS_CHECKPOINTS_TABLE, SoleInstance } from '../shared/application/reactions-coordination.js';
 import { describeError } from '../shared/application/transient-errors.js';
 import { PostgresCoordination } from './postgres-coordination.js';
 import { PROCESS_MANAGER_ACTOR } from '../shared/application/reactions.js';
@@ -38,6 +38,11 @@ export const REACTIONS_CHECKPOINT = 'plan-risk-reactions';
 
 /** On one instance, the reactions' checkpoint is written at most this often (SoleInstanceOptions). */
 const REACTIONS_CHECKPOINT_EVERY_MS = 250;
+
+/** The read models' file: a damaged one is moved aside only when it is recognisably theirs (read-model-database.ts). */
+function readModelsFile(config: AppConfig) {
+  return { label: 'read models', ownTable: READ_MODELS_TABLE, setting: 'READ_MODEL_PATH', ownsPath: config.readModelPath === defaultReadModelPath(config.dataDir) };
+}
 
 /** Nest token of DATA_DIR's lock (a no-op without local files). */
 const DATA_DIR_LOCK = Symbol('DATA_DIR_LOCK');
@@ -102,6 +107,8 @@ export class PlatformModule implements OnApplicationShutdown {
               const lock = store ? DataDirLock.acquireStore(store, 'server', log) : null;
               return { release: () => lock?.release(), tookOverStale: lock?.tookOverFrom != null, holdsStore: lock !== null };
             }
+            // A READ_MODEL_PATH that is not ours is refused before its folder gets a lock file.
+            refuseForeignFile(config.readModelPath, readModelsFile(config));
             return DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'server', log, store);
           },
         },
@@ -109,7 +116,7 @@ export class PlatformModule implements OnApplicationShutdown {
           // A damaged file is moved aside and recreated empty; the runner then rebuilds it from the log.
           provide: READ_DB,
           inject: [APP_CONFIG, JsonLogger, DATA_DIR_LOCK],
-          useFactory: (config: AppConfig, log: JsonLogger) => openReadModelDatabase(config.readModelPath, { logger: log.child('local-state'), label: 'read models', maxPages: config.readModelMaxPages }),
+          useFactory: (config: AppConfig, log: JsonLogger) => openReadModelDatabase(config.readModelPath, { ...readModelsFile(config), logger: log.child('local-state'), maxPages: config.readModelMaxPages }),
         },
         {
           // Verifies the log before anything is served, then every new commit (see integrity-monitor.ts).
@@ -171,7 +178,7 @@ export class PlatformModule implements OnApplicationShutdown {
             const coordination =
               config.eventStore === 'postgres' && config.databaseUrl
                 ? new PostgresCoordination(config.databaseUrl, 'risk_ledger', log.child('coordination'))
-                : new SoleInstance(openDisposableDatabase(config.processManagerPath, { logger: log.child('local-state'), label: 'process-manager checkpoint' }), {
+                : new SoleInstance(openDisposableDatabase(config.processManagerPath, { logger: log.child('local-state'), label: 'process-manager checkpoint', ownTable: PROCESS_CHECKPOINTS_TABLE, ownsPath: true }), {
                     saveEveryMs: REACTIONS_CHECKPOINT_EVERY_MS,
                     onDeferredSaveError: (error) => log.warn('process manager checkpoint not written: tried again at the next save', { error: describeError(error) }),
                   });

@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 import { describeError } from '../shared/application/transient-errors.js';
+import { ConfigError } from '../config/app-config.js';
 
 export type ReadDb = Database.Database;
 
@@ -47,7 +48,22 @@ export interface DisposableDatabaseOptions extends LocalDatabaseOptions {
   label: string;
   /** Runs on the opened database (tables…); a damage it meets is healed like one met at open. */
   init?: (db: ReadDb) => void;
+  /**
+   * The table every file of this kind holds from its first open (`projection_checkpoints`,
+   * `process_checkpoints`): what shows an existing database is ours, before anything is moved.
+   */
+  ownTable: string;
+  /** The setting that names the file (READ_MODEL_PATH), for the refusal; unset: a path of ours. */
+  setting?: string;
+  /**
+   * The path is a name of ours in DATA_DIR (not one the operator set): a file there that is no
+   * SQLite database at all is this file, damaged, and is moved aside. Elsewhere it is refused.
+   */
+  ownsPath: boolean;
 }
+
+/** What the read models' file holds from its first open: its schema marker. */
+export const READ_MODELS_TABLE = 'projection_checkpoints';
 
 /**
  * Files above this size get only the cheap checks at open (header, schema, `init`): a full
@@ -62,9 +78,9 @@ export const QUICK_CHECK_MAX_BYTES = 512 * 1024 * 1024;
  * with its checkpoint, which the runner then re-applies. A damaged file is moved aside and
  * recreated empty (see openDisposableDatabase); the runner then rebuilds from the log.
  */
-export function openReadModelDatabase(path: string, options?: DisposableDatabaseOptions): ReadDb {
+export function openReadModelDatabase(path: string, options?: Omit<DisposableDatabaseOptions, 'ownTable'>): ReadDb {
   const init = (db: ReadDb) => {
-    db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
+    db.exec(`CREATE TABLE IF NOT EXISTS ${READ_MODELS_TABLE} (
       name TEXT PRIMARY KEY,
       schema_version INTEGER NOT NULL,
       position TEXT
@@ -76,7 +92,7 @@ export function openReadModelDatabase(path: string, options?: DisposableDatabase
     init(db);
     return db;
   }
-  return openDisposableDatabase(path, { ...options, init });
+  return openDisposableDatabase(path, { ...options, init, ownTable: READ_MODELS_TABLE });
 }
 
 /** A local SQLite file of this instance (WAL, synchronous=NORMAL), its folder created if missing. */
@@ -116,8 +132,12 @@ class DamagedDatabaseError extends Error {
  * `<file>.corrupt-<timestamp>` (kept for inspection, never deleted) and recreated empty, with a
  * structured warn line. Other errors (permissions, a missing folder…) are thrown as they are:
  * they are not damage, and moving the file would hide them.
+ *
+ * Only a file that is recognisably ours is ever moved or written: an existing file that is not
+ * (see refuseForeignFile) is a ConfigError naming the setting, and is left as it is.
  */
 export function openDisposableDatabase(path: string, options: DisposableDatabaseOptions): ReadDb {
+  refuseForeignFile(path, options);
   try {
     return openChecked(path, options);
   } catch (error) {
@@ -161,4 +181,87 @@ function moveAside(path: string): string {
     if (existsSync(path + suffix)) renameSync(path + suffix, target + suffix);
   }
   return target;
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * An existing, non-empty file is ours when it is an SQLite database whose schema is empty or
+ * holds `ownTable`; a database whose schema cannot be read (damaged) is ours when the path is,
+ * or when its bytes name `ownTable`; a file with no SQLite header at all, only when the path is
+ * ours. Anything else (a system file, a key, the event store: `events`) is refused untouched.
+ */
+export function refuseForeignFile(path: string, options: Pick<DisposableDatabaseOptions, 'ownTable' | 'setting' | 'ownsPath' | 'label'>): void {
+  if (path === ':memory:') return;
+  let size: number;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) return; // a folder…: opening it fails with SQLite's own error, nothing is moved
+    size = stat.size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (size === 0) return;
+  const refuse = (what: string) =>
+    new ConfigError(
+      `${options.setting ? `${options.setting}: ` : ''}${path} ${what}: it is not the file of the ${options.label}, and was left untouched${options.setting ? `; point ${options.setting} at a file of its own` : ''}`,
+      options.setting,
+    );
+  if (!firstBytes(path, SQLITE_HEADER.length).equals(SQLITE_HEADER)) {
+    if (options.ownsPath) return;
+    throw refuse('exists and is not an SQLite database');
+  }
+  let tables: string[] | null;
+  try {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[];
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    if (!isDamagedDatabaseError(error)) throw error;
+    tables = null;
+  }
+  if (tables === null) {
+    if (options.ownsPath || fileMentions(path, options.ownTable)) return;
+    throw refuse(`is an SQLite database that cannot be read and names no ${options.ownTable} table`);
+  }
+  if (tables.length === 0 || tables.includes(options.ownTable)) return;
+  throw refuse(tables.includes('events') ? 'is an SQLite database with an events table (an event store)' : `is an SQLite database without a ${options.ownTable} table`);
+}
+
+function firstBytes(path: string, count: number): Buffer {
+  const buffer = Buffer.alloc(count);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, buffer, 0, count, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return buffer;
+}
+
+/** Whether the file or its WAL contains `text` (a damaged database's schema, read as bytes, 1 MiB at a time). */
+function fileMentions(path: string, text: string): boolean {
+  const needle = Buffer.from(text, 'utf8');
+  for (const file of [path, `${path}-wal`]) {
+    if (!existsSync(file)) continue;
+    const fd = openSync(file, 'r');
+    try {
+      const chunk = Buffer.alloc(1024 * 1024 + needle.length);
+      let position = 0;
+      for (;;) {
+        const read = readSync(fd, chunk, 0, chunk.length, position);
+        if (read === 0) break;
+        if (chunk.subarray(0, read).includes(needle)) return true;
+        if (read < chunk.length) break;
+        position += read - needle.length;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return false;
 }

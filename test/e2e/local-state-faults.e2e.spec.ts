@@ -194,6 +194,38 @@ describe('local state faults', () => {
     server = undefined;
   }, 60_000);
 
+  // Re-probe 10, H2: READ_MODEL_PATH=/etc/hostname renamed it and wrote a database in its place;
+  // at the signing key it moved the key aside; at SQLITE_PATH it wrote its tables into the log.
+  it.each([
+    ['a text file of someone else', (d: string) => { writeFileSync(join(d, 'hostname'), 'vm\n'); return join(d, 'hostname'); }, /^configuration error: READ_MODEL_PATH: .*hostname exists and is not an SQLite database: it is not the file of the read models, and was left untouched/],
+    ['the signing key', (d: string) => join(d, 'signing-key.pem'), /^configuration error: READ_MODEL_PATH: .*signing-key\.pem is the signing key \(SIGNING_KEY_PATH\)/],
+    ['the event store itself', (d: string) => join(d, 'events.sqlite'), /^configuration error: READ_MODEL_PATH: .*events\.sqlite is the event store's file \(SQLITE_PATH\)/],
+    ['an SQLite file that is not the read models', (d: string) => { const db = new Database(join(d, 'other.sqlite')); db.exec('CREATE TABLE notes (t TEXT)'); db.close(); return join(d, 'other.sqlite'); }, /^configuration error: READ_MODEL_PATH: .*other\.sqlite is an SQLite database without a projection_checkpoints table/],
+  ])('READ_MODEL_PATH at %s: refused at start (exit 1, one line), the file neither moved nor written', (_what, target, message) => {
+    const caseDir = mkdtempSync(join(tmpdir(), 'risk-ledger-read-model-path-'));
+    try {
+      cpSync(dir, caseDir, { recursive: true });
+      const file = target(caseDir);
+      const before = readFileSync(file);
+      const listing = readdirSync(caseDir).sort();
+      const r = spawnSync(process.execPath, [join(process.cwd(), 'dist/src/main.js')], {
+        env: { ...process.env, ...env, SQLITE_PATH: join(caseDir, 'events.sqlite'), DATA_DIR: caseDir, READ_MODEL_PATH: file, PORT: '0', LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+        timeout: 30_000, // a server that starts anyway is stopped
+      });
+      expect(r.status).toBe(1);
+      const lines = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() !== '');
+      expect(lines).toHaveLength(1);
+      const entry = JSON.parse(lines[0]!);
+      expect(entry).toMatchObject({ level: 'error', setting: 'READ_MODEL_PATH' });
+      expect(entry.msg).toMatch(message);
+      expect(readFileSync(file).equals(before)).toBe(true);
+      expect(readdirSync(caseDir).sort()).toEqual(listing); // nothing moved aside, no lock left behind
+    } finally {
+      rmSync(caseDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('a signing key gone from DATA_DIR over a signed log: refused at start (not a new key that calls the log forged); trusting the old public key starts', async () => {
     const copy = mkdtempSync(join(tmpdir(), 'risk-ledger-lost-key-'));
     try {

@@ -41,6 +41,9 @@ export interface SoleInstanceOptions {
 }
 
 /** One instance on its own store (SQLite, memory): it always leads; the checkpoint is a local file. */
+/** The table of the process-manager checkpoint file (DATA_DIR/process-manager.sqlite): its schema marker. */
+export const PROCESS_CHECKPOINTS_TABLE = 'process_checkpoints';
+
 export class SoleInstance implements ReactionsCoordination {
   private readonly select;
   private readonly upsert;
@@ -54,7 +57,7 @@ export class SoleInstance implements ReactionsCoordination {
     private readonly db: ReadDb,
     private readonly options: SoleInstanceOptions = {},
   ) {
-    db.exec('CREATE TABLE IF NOT EXISTS process_checkpoints (name TEXT PRIMARY KEY, position TEXT)');
+    db.exec(`CREATE TABLE IF NOT EXISTS ${PROCESS_CHECKPOINTS_TABLE} (name TEXT PRIMARY KEY, position TEXT)`);
     this.select = db.prepare('SELECT position FROM process_checkpoints WHERE name = ?');
     this.upsert = db.prepare('INSERT INTO process_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position');
     this.saveEveryMs = Math.max(0, options.saveEveryMs ?? 0);
