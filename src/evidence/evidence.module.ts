@@ -14,6 +14,7 @@ import { EntityDirectory } from './application/entity-directory.js';
 import { ControlEvidenceResolver, EvidenceResolver, ResolutionEvidenceResolver } from './graphql/evidence.resolver.js';
 import { EvidenceController } from './http/evidence.controller.js';
 import { openConfiguredBlobStore } from './infrastructure/configured-blob-store.js';
+import { FolderBlobStore } from './infrastructure/folder-blob-store.js';
 
 /**
  * Evidence files (POST/GET /evidence, attachEvidence, evidence, Control.evidence) and comments.
@@ -25,7 +26,15 @@ import { openConfiguredBlobStore } from './infrastructure/configured-blob-store.
   imports: [HealthModule],
   controllers: [EvidenceController],
   providers: [
-    { provide: EVIDENCE_BLOBS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => openConfiguredBlobStore(config) },
+    {
+      provide: EVIDENCE_BLOBS,
+      inject: [APP_CONFIG],
+      useFactory: async (config: AppConfig) => {
+        const blobs = await openConfiguredBlobStore(config);
+        if (blobs instanceof FolderBlobStore) blobs.assertWritable();
+        return blobs;
+      },
+    },
     { provide: EvidenceFiles, inject: [AggregateReader], useFactory: (aggregates: AggregateReader) => new LogEvidenceFiles(aggregates) },
     {
       provide: EntityDirectory,

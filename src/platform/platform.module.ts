@@ -10,7 +10,7 @@ import { configuredSigningKeys, refuseNewKeyOverSignedLog, SIGNING_KEYS } from '
 import { monitorVerification } from './worker-log-verification.js';
 import { IntegrityMonitor } from './integrity-monitor.js';
 import { integrityStatePath } from './integrity-state.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SigningKeys } from '../event-store/signing.js';
 import { followUpsOf, projectionsOf, reactionsOf, upcastersOf, type FeatureContribution } from './feature-contribution.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
@@ -25,6 +25,7 @@ import { EventUpcasters } from '../shared/application/event-upcasting.js';
 import { LiveEvents } from '../shared/application/live-events.js';
 import { ProcessManager } from '../shared/application/process-manager.js';
 import { PROCESS_CHECKPOINTS_TABLE, SoleInstance } from '../shared/application/reactions-coordination.js';
+import { assertWritable, sqliteFiles } from '../shared/application/writable-paths.js';
 import { describeError } from '../shared/application/transient-errors.js';
 import { PostgresCoordination } from './postgres-coordination.js';
 import { PROCESS_MANAGER_ACTOR } from '../shared/application/reactions.js';
@@ -42,6 +43,20 @@ const REACTIONS_CHECKPOINT_EVERY_MS = 250;
 /** The read models' file: a damaged one is moved aside only when it is recognisably theirs (read-model-database.ts). */
 function readModelsFile(config: AppConfig) {
   return { label: 'read models', ownTable: READ_MODELS_TABLE, setting: 'READ_MODEL_PATH', ownsPath: config.readModelPath === defaultReadModelPath(config.dataDir) };
+}
+
+/**
+ * The local files the server writes, that exist: the embedded store's (with -wal and -shm), the
+ * read models', the process checkpoint's, the access log's, and the folders they are created in.
+ */
+function localFilesWritten(config: AppConfig): { path: string; what: string }[] {
+  const files: { path: string; what: string }[] = [];
+  if (config.eventStore === 'sqlite') files.push({ path: dirname(config.sqlitePath), what: "the event store's folder" }, ...sqliteFiles(config.sqlitePath, "the event store's file (SQLITE_PATH)"));
+  if (config.eventStore === 'memory') return files;
+  files.push({ path: config.dataDir, what: 'DATA_DIR' });
+  if (config.readModelPath !== ':memory:') files.push(...sqliteFiles(config.readModelPath, "the read models' file (READ_MODEL_PATH)"));
+  files.push(...sqliteFiles(config.processManagerPath, "the process manager's checkpoint"), ...sqliteFiles(join(config.dataDir, 'access-log.sqlite'), 'the access log'));
+  return files;
 }
 
 /** Nest token of DATA_DIR's lock (a no-op without local files). */
@@ -88,6 +103,8 @@ export class PlatformModule implements OnApplicationShutdown {
           provide: OPENED_STORE,
           inject: [APP_CONFIG, SIGNING_KEYS, DATA_DIR_LOCK],
           useFactory: async (config: AppConfig, keys: SigningKeys, lock: LocalStateLock): Promise<OpenedStore> => {
+            // Files the server writes, left unwritable (a restore done as root): one line now, not a failure per write.
+            assertWritable(localFilesWritten(config));
             // The lock holding the store's file, no other process commits to it.
             const store = await openConfiguredEventStore(config, keys.signer, { soleWriter: lock.holdsStore });
             return { store, uncleanStop: lock.tookOverStale ? { head: await headAtStart(store) } : null };
