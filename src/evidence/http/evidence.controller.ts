@@ -290,6 +290,19 @@ export class EvidenceController {
     res.setHeader('content-disposition', contentDisposition(file.filename));
   }
 
+  /**
+   * The blob folder refusing this process (EACCES, EPERM: its owner changed; EROFS: remounted
+   * read-only): a failing dependency, typed 503 STORE_UNAVAILABLE as a full disk is, with a warn
+   * line and no stack (it answered 500 with a stack, re-probe 10 H1). Undefined for anything else.
+   */
+  private folderRefused(error: unknown, what: string): UploadRefusedError | undefined {
+    const { code, syscall, path } = (error ?? {}) as NodeJS.ErrnoException;
+    if (syscall === undefined || !(code === 'EACCES' || code === 'EPERM' || code === 'EROFS')) return undefined;
+    this.log.warn(`evidence ${what} failed: the evidence folder refuses this process`, { code, syscall, path, blobs: this.blobs.description });
+    const refused = what === 'upload' ? `cannot be written (${code}): nothing was recorded` : `cannot be read (${code})`;
+    return new UploadRefusedError(503, 'STORE_UNAVAILABLE', `the evidence files' storage ${refused}; retry later`);
+  }
+
   /** The refusal when all slots of `what` are taken (with Retry-After). */
   private busy(res: ServerResponse, what: 'uploads' | 'downloads', why = `too many evidence ${what} in progress on this instance (at most ${MAX_CONCURRENT})`): UploadRefusedError {
     if (!res.headersSent) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
@@ -299,7 +312,7 @@ export class EvidenceController {
   }
 
   private refuse(res: ServerResponse, raw: unknown, what: string): void {
-    const error = storeUnavailable(raw) ?? raw;
+    const error = storeUnavailable(raw) ?? this.folderRefused(raw, what) ?? raw;
     if (error instanceof UploadRefusedError) {
       return sendJson(res, error.status, { error: { code: error.code, message: error.message, ...error.details } });
     }

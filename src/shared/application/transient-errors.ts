@@ -5,7 +5,14 @@
  * bug) is not retried. This is the one place that says which errors those are:
  *
  * - local storage: a full disk someone frees, a lock another connection releases, an I/O hiccup
- *   (SQLITE_FULL, SQLITE_BUSY, ENOSPC, EIO…);
+ *   (SQLITE_FULL, SQLITE_BUSY, ENOSPC, EIO…); and a store file that became read-only under
+ *   the server (SQLITE_READONLY*: its owner or mode changed, the disk remounted read-only, a hot
+ *   journal that cannot be rolled back). Not a fault of ours nor of the command: it is the
+ *   operator's to mend, so a command answers STORE_UNAVAILABLE, not an internal error, and the
+ *   failing appends turn /health `degraded`, where a load balancer and the operator see it. The
+ *   followers' retries cost a backoff (at most one try per 5 s); once the file is writable again
+ *   the next append tells (a connection SQLite opened read-only needs a restart, which start-up
+ *   refuses until the file is writable: platform.module.ts);
  * - the database going away and coming back (`pg_ctl restart`, a failover, a network cut):
  *   PostgreSQL's SQLSTATE class 08 (connection exception), 57P01-57P03 (administrator shutdown,
  *   crash shutdown, cannot connect now), 53100-53300 (disk full, out of memory, too many connections),
@@ -19,7 +26,7 @@
  * addresses) is looked at too.
  */
 const TRANSIENT_CODES =
-  /^((SQLITE_FULL|SQLITE_BUSY|SQLITE_LOCKED|SQLITE_IOERR)\w*|ENOSPC|EBUSY|EAGAIN|EIO|INTEGRITY_BROKEN|STORE_UNAVAILABLE|ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|EHOSTDOWN|ENETUNREACH|ENETDOWN|EAI_AGAIN|08[0-9A-Z]{3}|57P0[123]|53[123]00|40001|40P01|57014)$/;
+  /^((SQLITE_FULL|SQLITE_BUSY|SQLITE_LOCKED|SQLITE_IOERR|SQLITE_READONLY)\w*|ENOSPC|EBUSY|EAGAIN|EIO|INTEGRITY_BROKEN|STORE_UNAVAILABLE|ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|EHOSTDOWN|ENETUNREACH|ENETDOWN|EAI_AGAIN|08[0-9A-Z]{3}|57P0[123]|53[123]00|40001|40P01|57014)$/;
 const TRANSIENT_MESSAGES =
   /^(Connection terminated unexpectedly|Connection terminated due to connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Query read timeout)/;
 
