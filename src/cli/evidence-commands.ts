@@ -427,9 +427,17 @@ export async function runRebuild(config: AppConfig): Promise<number> {
 }
 
 async function rebuildHolding(config: AppConfig): Promise<number> {
-  const store = await openConfiguredEventStore(config);
-  // A damaged file is moved aside (and logged) rather than failing the rebuild.
+  // A damaged file is moved aside (and logged) rather than failing the rebuild. Opened first: a
+  // file that is not the read models' is refused with nothing else open (an open store kept
+  // the process from exiting).
   const db = openReadModelDatabase(config.readModelPath, { logger: log, label: 'read models', setting: 'READ_MODEL_PATH', ownsPath: config.readModelPath === defaultReadModelPath(config.dataDir) });
+  let store: Awaited<ReturnType<typeof openConfiguredEventStore>>;
+  try {
+    store = await openConfiguredEventStore(config);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log, OFFLINE_CATCH_UP);
   try {
     const head = await store.headPosition();

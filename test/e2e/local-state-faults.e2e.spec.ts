@@ -201,7 +201,7 @@ describe('local state faults', () => {
     ['the signing key', (d: string) => join(d, 'signing-key.pem'), /^configuration error: READ_MODEL_PATH: .*signing-key\.pem is the signing key \(SIGNING_KEY_PATH\)/],
     ['the event store itself', (d: string) => join(d, 'events.sqlite'), /^configuration error: READ_MODEL_PATH: .*events\.sqlite is the event store's file \(SQLITE_PATH\)/],
     ['an SQLite file that is not the read models', (d: string) => { const db = new Database(join(d, 'other.sqlite')); db.exec('CREATE TABLE notes (t TEXT)'); db.close(); return join(d, 'other.sqlite'); }, /^configuration error: READ_MODEL_PATH: .*other\.sqlite is an SQLite database without a projection_checkpoints table/],
-  ])('READ_MODEL_PATH at %s: refused at start (exit 1, one line), the file neither moved nor written', (_what, target, message) => {
+  ])('READ_MODEL_PATH at %s: refused at start (exit 1, one line) and by rebuild, the file neither moved nor written', (_what, target, message) => {
     const caseDir = mkdtempSync(join(tmpdir(), 'risk-ledger-read-model-path-'));
     try {
       cpSync(dir, caseDir, { recursive: true });
@@ -221,6 +221,13 @@ describe('local state faults', () => {
       expect(entry.msg).toMatch(message);
       expect(readFileSync(file).equals(before)).toBe(true);
       expect(readdirSync(caseDir).sort()).toEqual(listing); // nothing moved aside, no lock left behind
+      // rebuild refuses it too, and exits (it hung with the store left open).
+      const rebuilt = cli({ ...env, SQLITE_PATH: join(caseDir, 'events.sqlite'), DATA_DIR: caseDir, READ_MODEL_PATH: file }, 'rebuild');
+      expect(rebuilt.code).toBe(2);
+      expect(rebuilt.stdout).toContain('Refused: READ_MODEL_PATH: ');
+      expect(readFileSync(file).equals(before)).toBe(true);
+      // (its look at the store leaves the store's -wal and -shm, as it did before)
+      expect(readdirSync(caseDir).filter((f) => !/^events\.sqlite-(wal|shm)$/.test(f)).sort()).toEqual(listing);
     } finally {
       rmSync(caseDir, { recursive: true, force: true });
     }
