@@ -425,14 +425,18 @@ export class CommandExecutor {
         });
         return { at, decided };
       };
-      let at: string, decided: DomainEvent[][];
-      try {
-        ({ at, decided } = decideAll());
-      } catch (error) {
-        const answer = await refusedUnlessRecorded(error);
-        if (answer === DECIDE_AGAIN) continue;
-        return answer;
-      }
+      // Decided, or the refusal's answer (a first result), or decide again (refusedUnlessRecorded).
+      const decideOrRefuse = async () => {
+        try {
+          return decideAll();
+        } catch (error) {
+          return refusedUnlessRecorded(error);
+        }
+      };
+      let outcome = await decideOrRefuse();
+      if (outcome === DECIDE_AGAIN) continue;
+      if (!('decided' in outcome)) return outcome;
+      let { at, decided } = outcome;
       const following = joint.followUp ? await joint.followUp(decided[0]!, reader) : [];
       const own = { streamId: primary.streamId, version: read.get(primary.streamId)!.version, events: decided[0]!, actor: ctx.actor, at: ctx.at };
       for (const followUp of this.options.followUps ?? []) following.push(...(await followUp(own, reader)));
@@ -445,13 +449,10 @@ export class CommandExecutor {
         // Their streams' last events may move the decision's instant: everything is decided at it.
         states.push(...(await Promise.all(following.map((d) => reader.state(d.streamId, d.decider)))));
         decisions.push(...following);
-        try {
-        ({ at, decided } = decideAll());
-      } catch (error) {
-        const answer = await refusedUnlessRecorded(error);
-        if (answer === DECIDE_AGAIN) continue;
-        return answer;
-      }
+        outcome = await decideOrRefuse();
+        if (outcome === DECIDE_AGAIN) continue;
+        if (!('decided' in outcome)) return outcome;
+        ({ at, decided } = outcome);
       }
       const attemptCtx = at === ctx.at ? ctx : { ...ctx, at };
       const subject = primary.decider.subjectOf?.(primary.command);
