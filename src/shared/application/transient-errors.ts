@@ -40,9 +40,12 @@ export function isTransientStorageError(error: unknown, depth = 0): boolean {
 }
 
 export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return `${error.name}${typeof code === 'string' ? ` (${code})` : ''}: ${error.message}`;
+  // Any object with a message, not only `instanceof Error`: an error made in another realm (a
+  // native module's, loaded by another of jest's module contexts) is not one, and lost its code
+  // (the unwritable-storage spec passed alone and failed in the whole suite).
+  if (error !== null && typeof error === 'object' && typeof (error as { message?: unknown }).message === 'string') {
+    const { name, code, message } = error as { name?: unknown; code?: unknown; message: string };
+    return `${typeof name === 'string' ? name : 'Error'}${typeof code === 'string' ? ` (${code})` : ''}: ${message}`;
   }
   return String(error);
 }

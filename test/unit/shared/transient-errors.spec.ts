@@ -3,7 +3,7 @@
  * storage error is retried after an exponential backoff and reported; anything else is not.
  */
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
-import { Backoff, isTransientStorageError } from '../../../src/shared/application/transient-errors.js';
+import { Backoff, describeError, isTransientStorageError } from '../../../src/shared/application/transient-errors.js';
 import { storeUnavailable } from '../../../src/shared/application/store-unavailable.js';
 import { EventStoreDurabilityError } from '../../../src/event-store/errors.js';
 import { StoreUnavailableError } from '../../../src/shared/domain/errors.js';
@@ -63,5 +63,15 @@ describe('storeUnavailable: what a command meeting a storage failure answers', (
   it('leaves a domain error and an unknown error alone', () => {
     expect(storeUnavailable(new StoreUnavailableError(false))).toBeUndefined();
     expect(storeUnavailable(new TypeError('a bug'))).toBeUndefined();
+  });
+});
+
+describe('describeError', () => {
+  it("names an error of another realm with its code (not `instanceof Error` here: a native module's, in another of jest's module contexts)", async () => {
+    const { runInNewContext } = await import('node:vm');
+    const foreign = runInNewContext("Object.assign(new (class SqliteError extends Error { constructor(m) { super(m); this.name = 'SqliteError'; } })('attempt to write a readonly database'), { code: 'SQLITE_READONLY' })") as unknown;
+    expect(foreign instanceof Error).toBe(false);
+    expect(describeError(foreign)).toBe('SqliteError (SQLITE_READONLY): attempt to write a readonly database');
+    expect(describeError('plain')).toBe('plain');
   });
 });
