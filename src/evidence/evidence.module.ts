@@ -31,7 +31,7 @@ import { FolderBlobStore } from './infrastructure/folder-blob-store.js';
       inject: [APP_CONFIG],
       useFactory: async (config: AppConfig) => {
         const blobs = await openConfiguredBlobStore(config);
-        if (blobs instanceof FolderBlobStore) blobs.assertWritable();
+        if (blobs instanceof FolderBlobStore) blobs.assertFoldersWritable();
         return blobs;
       },
     },

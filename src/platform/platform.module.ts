@@ -25,7 +25,7 @@ import { EventUpcasters } from '../shared/application/event-upcasting.js';
 import { LiveEvents } from '../shared/application/live-events.js';
 import { ProcessManager } from '../shared/application/process-manager.js';
 import { PROCESS_CHECKPOINTS_TABLE, SoleInstance } from '../shared/application/reactions-coordination.js';
-import { assertWritable, sqliteFiles } from '../shared/application/writable-paths.js';
+import { assertPathsWritable, sqliteFiles } from '../shared/application/writable-paths.js';
 import { describeError } from '../shared/application/transient-errors.js';
 import { PostgresCoordination } from './postgres-coordination.js';
 import { PROCESS_MANAGER_ACTOR } from '../shared/application/reactions.js';
@@ -104,7 +104,7 @@ export class PlatformModule implements OnApplicationShutdown {
           inject: [APP_CONFIG, SIGNING_KEYS, DATA_DIR_LOCK],
           useFactory: async (config: AppConfig, keys: SigningKeys, lock: LocalStateLock): Promise<OpenedStore> => {
             // Files the server writes, left unwritable (a restore done as root): one line now, not a failure per write.
-            assertWritable(localFilesWritten(config));
+            assertPathsWritable(localFilesWritten(config));
             // The lock holding the store's file, no other process commits to it.
             const store = await openConfiguredEventStore(config, keys.signer, { soleWriter: lock.holdsStore });
             return { store, uncleanStop: lock.tookOverStale ? { head: await headAtStart(store) } : null };

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { syncDirectory } from '../../shared/application/durable-files.js';
 import { assertSha256, type EvidenceBlobStore } from '../application/evidence-blobs.js';
-import { assertWritable, type WriteAccessCheck } from '../../shared/application/writable-paths.js';
+import { assertPathsWritable, type WriteAccessCheck } from '../../shared/application/writable-paths.js';
 
 /**
  * Blobs as files `<root>/ab/abcdef…` (the first two hex digits shard the folder). An upload is
@@ -37,8 +37,8 @@ export class FolderBlobStore implements EvidenceBlobStore {
    * folder left root-owned answered every upload 500, re-probe 10 H1). Not in init: the CLI's
    * export only reads.
    */
-  assertWritable(check?: WriteAccessCheck): void {
-    assertWritable([{ path: this.root, what: 'the evidence folder (EVIDENCE_DIR or DATA_DIR/evidence)' }, { path: this.uploadDir, what: "the evidence folder's uploads" }], check);
+  assertFoldersWritable(check?: WriteAccessCheck): void {
+    assertPathsWritable([{ path: this.root, what: 'the evidence folder (EVIDENCE_DIR or DATA_DIR/evidence)' }, { path: this.uploadDir, what: "the evidence folder's uploads" }], check);
   }
 
   pathOf(sha256: string): string {

@@ -12,7 +12,7 @@ const accessForWriting: WriteAccessCheck = (path) => accessSync(path, constants.
  * writable throws an error naming it and what it is, keeping access(2)'s code and syscall, so
  * start-up reports it as one line (`start-up failed: … not writable …`, with code).
  */
-export function assertWritable(paths: readonly { path: string; what: string }[], check: WriteAccessCheck = accessForWriting): void {
+export function assertPathsWritable(paths: readonly { path: string; what: string }[], check: WriteAccessCheck = accessForWriting): void {
   for (const { path, what } of paths) {
     if (!existsSync(path)) continue;
     try {

@@ -11,7 +11,7 @@ import { FolderBlobStore } from '../../../src/evidence/infrastructure/folder-blo
 import { Metrics } from '../../../src/platform/observability/metrics.js';
 import { StoreUnavailableError } from '../../../src/shared/domain/errors.js';
 import { storeUnavailable } from '../../../src/shared/application/store-unavailable.js';
-import { assertWritable } from '../../../src/shared/application/writable-paths.js';
+import { assertPathsWritable } from '../../../src/shared/application/writable-paths.js';
 import { newEvent } from '../../event-store/event-store.contract.js';
 
 /** access(2) refusing as it does for a file owned by another user (root ignores file modes, so the check is handed in). */
@@ -36,27 +36,27 @@ describe('unwritable storage', () => {
     writeFileSync(file, '');
     let thrown: (Error & { code?: string; syscall?: string; path?: string }) | undefined;
     try {
-      assertWritable([{ path: join(dir, 'missing'), what: 'nothing' }, { path: file, what: "the event store's file (SQLITE_PATH)" }], refusing('EACCES'));
+      assertPathsWritable([{ path: join(dir, 'missing'), what: 'nothing' }, { path: file, what: "the event store's file (SQLITE_PATH)" }], refusing('EACCES'));
     } catch (error) {
       thrown = error as typeof thrown;
     }
     expect(thrown?.message).toMatch(new RegExp(`^the event store's file \\(SQLITE_PATH\\) ${file} is not writable by this process( \\(uid \\d+\\))?: EACCES; give it to the server's user`));
     // main.ts's reportStartFailure: a code and a syscall make it the environment's, one line without a stack.
     expect(thrown).toMatchObject({ code: 'EACCES', syscall: 'access', path: file });
-    expect(() => assertWritable([{ path: file, what: 'the file' }])).not.toThrow(); // writable: nothing said
+    expect(() => assertPathsWritable([{ path: file, what: 'the file' }])).not.toThrow(); // writable: nothing said
   });
 
   it('start-up: the evidence folder and its uploads folder are checked', async () => {
     const blobs = await new FolderBlobStore(join(dir, 'evidence')).init();
-    expect(() => blobs.assertWritable(refusing('EROFS'))).toThrow(/^the evidence folder \(EVIDENCE_DIR or DATA_DIR\/evidence\) .*evidence is not writable by this process.*: EROFS/);
-    expect(() => blobs.assertWritable()).not.toThrow();
+    expect(() => blobs.assertFoldersWritable(refusing('EROFS'))).toThrow(/^the evidence folder \(EVIDENCE_DIR or DATA_DIR\/evidence\) .*evidence is not writable by this process.*: EROFS/);
+    expect(() => blobs.assertFoldersWritable()).not.toThrow();
   });
 
   (process.getuid?.() === 0 ? it.skip : it)('start-up: a real read-only file (not as root, which ignores modes)', () => {
     const file = join(dir, 'events.sqlite');
     writeFileSync(file, '');
     chmodSync(file, 0o444);
-    expect(() => assertWritable([{ path: file, what: 'the file' }])).toThrow(/not writable.*EACCES/);
+    expect(() => assertPathsWritable([{ path: file, what: 'the file' }])).toThrow(/not writable.*EACCES/);
   });
 
   it('while running: a store that turned read-only answers STORE_UNAVAILABLE, and its failing appends are counted for /health', async () => {
