@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signToken } from '../../src/identity/cli/issue-token.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
+import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 import { TestApp, users } from './support/test-app.js';
 
 /**
@@ -142,4 +147,56 @@ describe('an instance on PostgreSQL while the database is away and after it is b
       expect(answers[name]?.message).toMatch(/unavailable/);
     }
   }, 90_000);
+});
+
+/**
+ * The same outage under a server process of its own (in jest's process a driver's error is of
+ * another realm, which Nest's logging does not take for an Error): a query that reads the log is
+ * answered STORE_UNAVAILABLE and logged as one warning line, where Nest's ExceptionsHandler logged
+ * the driver's error at error level with its stack (operations probe 10-c L6).
+ */
+describe('a server process on PostgreSQL while the database is away', () => {
+  const SECRET = 'postgres-outage-secret-0123456789abcdef';
+  let postgres: PostgresServer;
+  let server: ServerProcess;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    buildOnce();
+    // TestApp.start above left DATABASE_URL set to the other cluster's database, stopped by now:
+    // startPostgres would take it for a server given to the tests.
+    delete process.env.DATABASE_URL;
+    postgres = await startPostgres();
+    dataDir = mkdtempSync(join(tmpdir(), 'risk-ledger-pg-outage-'));
+    server = await startServer({ JWT_SECRET: SECRET, NODE_ENV: 'test', DATA_DIR: dataDir, EVENT_STORE: 'postgres', DATABASE_URL: await postgres.createDatabase('rl_outage_process') });
+  }, 180_000);
+  afterAll(async () => {
+    if (server) await stopServer(server);
+    await postgres?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('answers a query that reads the log STORE_UNAVAILABLE and logs it in one warning line, no stack', async () => {
+    const token = await signToken(SECRET, { sub: 'auditor', name: 'Auditor', roles: ['AUDITOR'] });
+    const query = async (body: string) => {
+      const response = await fetch(server.url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: body }) });
+      return (await response.json()) as { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+    };
+    expect((await query('{ events(first: 1) { edges { node { type } } } }')).errors).toBeUndefined();
+    const before = server.output().length;
+    postgres.halt();
+    let answer;
+    try {
+      answer = await query('{ events(first: 5) { edges { node { type } } } }');
+    } finally {
+      postgres.resume();
+    }
+    expect(answer.errors?.[0]?.extensions?.code).toBe('STORE_UNAVAILABLE');
+    // Its log lines are written by the end of the request's turn; a second request flushes them.
+    await query('{ events(first: 1) { edges { node { type } } } }');
+    const lines = server.output().slice(before).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.msg === 'operation refused: the event store is unavailable')).toEqual([expect.objectContaining({ level: 'warn', path: ['events'] })]);
+    // (The access log and the integrity check say at error level that the database is away: theirs to say.)
+    expect(lines.filter((l) => l.context === 'ExceptionsHandler' || JSON.stringify(l).includes('"stack"'))).toEqual([]);
+  }, 120_000);
 });
