@@ -301,13 +301,36 @@ export function reportStartFailure(error: unknown, log = rootLogger): void {
   if (START_REFUSALS.some((refusal) => error instanceof refusal)) return log.error(`start-up refused: ${(error as Error).message}`, { error: (error as Error).name });
   const { code, syscall, severity } = (error ?? {}) as NodeJS.ErrnoException & { severity?: unknown };
   const environment = typeof code === 'string' && (syscall !== undefined || severity !== undefined || code.startsWith('SQLITE_'));
-  if (error instanceof Error && (environment || isTransientStorageError(error))) {
+  if (error instanceof Error && (environment || isTransientStorageError(error) || secureConnectionFailed(error))) {
     return log.error(`start-up failed: ${error.message}`, { ...(code ? { code } : {}), ...(syscall ? { syscall } : {}) });
   }
   log.error('start-up failed', error);
 }
 
+/**
+ * The database's secure connection could not be set up: SSL asked (sslmode=require) of a server
+ * without it, in pg's own words (no code), or a certificate refused (OpenSSL's verify codes, Node's
+ * ERR_TLS_ and ERR_SSL_ codes). A setting or the database's certificate to mend, not a fault of
+ * ours (operations probe 10-c L9: logged with a stack, and its reason only inside the stack).
+ */
+function secureConnectionFailed(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code === 'string') return /^ERR_(TLS|SSL)_|CERT|SIGNED|VERIFY/.test(code);
+  return /^(The server does not support SSL connections|There was an error establishing an SSL connection)$/.test(error.message);
+}
+
+/**
+ * Node writes a process warning (a library's deprecation or security notice) to stderr as free
+ * text over several lines: the only lines of the server that were not JSON (operations probe 10-c
+ * L5, pg's notices). They are log lines instead; Node's own printer is the listener removed here.
+ */
+function logProcessWarnings(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => rootLogger.warn(`process warning: ${warning.message}`, { name: warning.name, ...(warning.code ? { code: warning.code } : {}) }));
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
+  logProcessWarnings();
   main().catch((error) => {
     reportStartFailure(error);
     process.exit(1);

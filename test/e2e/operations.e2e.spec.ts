@@ -324,6 +324,41 @@ describe('operations: metrics, logs, health, configuration, shutdown', () => {
     }
   }, 60_000);
 
+  it('refuses to start when DATABASE_URL asks SSL of a database without it (sslmode=require): exit 1, one line giving the reason, no stack, every line JSON', async () => {
+    // A "database" that answers pg's SSLRequest with 'N', as a server without SSL does.
+    const sockets = new Set<Socket>();
+    const noSsl = createNetServer((socket) => {
+      sockets.add(socket);
+      // The server resets its connection when it gives up: nothing for this test to hear.
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.write('N'));
+    });
+    await new Promise<void>((resolve) => noSsl.listen(0, '127.0.0.1', resolve));
+    const port = (noSsl.address() as { port: number }).port;
+    const d = mkdtempSync(join(tmpdir(), 'risk-ledger-start-'));
+    try {
+      const child = spawn(process.execPath, [MAIN], {
+        env: { ...process.env, JWT_SECRET: SECRET, NODE_ENV: 'test', DATA_DIR: d, EVENT_STORE: 'postgres', DATABASE_URL: `postgres://ledger:hunter2-secret@127.0.0.1:${port}/ledger?sslmode=require`, PORT: '0', LOG_LEVEL: 'warn' },
+      });
+      let output = '';
+      child.stdout.on('data', (c) => (output += c));
+      child.stderr.on('data', (c) => (output += c));
+      expect(await new Promise<number | null>((resolve) => child.once('exit', resolve))).toBe(1);
+      // Every line JSON: pg's notice on sslmode=require, which Node printed as free text on
+      // several lines (probe 10-c L5), is a warning line; then the failure, with its reason.
+      const lines = output.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(lines).toEqual([
+        expect.objectContaining({ level: 'warn', name: 'Warning', msg: expect.stringMatching(/^process warning: SECURITY WARNING: The SSL modes/) }),
+        expect.objectContaining({ level: 'error', msg: 'start-up failed: The server does not support SSL connections' }),
+      ]);
+      expect(output).not.toMatch(/\n\s+at |stack|hunter2/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      noSsl.close();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('refuses to start on a port already taken: exit 1, one line naming the port', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, resolve));
