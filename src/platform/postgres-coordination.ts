@@ -24,6 +24,8 @@ export class PostgresCoordination implements ReactionsCoordination {
   private readonly table: string;
   private lostListeners: (() => void)[] = [];
   private ready?: Promise<void>;
+  /** The last statement sent on the leader's session (see onLeaderSession). */
+  private leaderTurn: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly connectionString: string,
@@ -82,12 +84,29 @@ export class PostgresCoordination implements ReactionsCoordination {
    * `lost` tells it.
    */
   private keepAlive(client: pg.Client): void {
-    void client.query(`SET idle_session_timeout = ${Math.floor(this.lease.ms)}`).catch((error: Error) => this.log.warn('reactions coordination: the lead is not a lease on this PostgreSQL (idle_session_timeout needs version 14)', { error: error.message }));
+    void this.onLeaderSession(client, `SET idle_session_timeout = ${Math.floor(this.lease.ms)}`).catch((error: Error) => this.log.warn('reactions coordination: the lead is not a lease on this PostgreSQL (idle_session_timeout needs version 14)', { error: error.message }));
+    // One heartbeat at a time: while the database does not answer, the beats are not piled up.
+    let beating = false;
     const beat = setInterval(() => {
       if (this.leader !== client) return clearInterval(beat);
-      void client.query('SELECT 1').catch(() => undefined);
+      if (beating) return;
+      beating = true;
+      void this.onLeaderSession(client, 'SELECT 1')
+        .catch(() => undefined)
+        .finally(() => (beating = false));
     }, this.lease.heartbeatMs);
     beat.unref();
+  }
+
+  /**
+   * One statement at a time on the session that holds the lead (heartbeats and checkpoints share
+   * it). node-postgres queues a statement sent while another runs, a use it deprecates and pg@9
+   * drops: its warning was printed when the database froze (operations probe 10-c L5).
+   */
+  private onLeaderSession<R extends pg.QueryResultRow>(client: pg.Client, sql: string, params?: unknown[]): Promise<pg.QueryResult<R>> {
+    const turn = this.leaderTurn.then(() => client.query<R>(sql, params));
+    this.leaderTurn = turn.catch(() => undefined);
+    return turn;
   }
 
   onLost(listener: () => void): void {
@@ -107,10 +126,9 @@ export class PostgresCoordination implements ReactionsCoordination {
   }
 
   async save(name: string, position: string): Promise<void> {
-    await (this.leader ?? this.pool).query(
-      `INSERT INTO ${this.table} (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
-      [name, position],
-    );
+    const sql = `INSERT INTO ${this.table} (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = excluded.position`;
+    const leader = this.leader;
+    await (leader ? this.onLeaderSession(leader, sql, [name, position]) : this.pool.query(sql, [name, position]));
   }
 
   async close(): Promise<void> {

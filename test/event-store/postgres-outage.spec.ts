@@ -242,6 +242,34 @@ describe('an instance stalled with its connections open', () => {
     }
   }, 60_000);
 
+  it("sends one statement at a time on the leader's session: checkpoints and heartbeats are not piled up on it (pg@9 drops that; probe 10-c L5)", async () => {
+    const schema = `lead_turns_${randomUUID().slice(0, 8)}`;
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.end();
+    const coordination = new PostgresCoordination(databaseUrl, schema, silent, 'reactions', { ms: 5_000, heartbeatMs: 5 });
+    try {
+      expect(await coordination.tryLead()).toBe(true);
+      // How many statements the session has been sent and not yet answered, at most.
+      const session = (coordination as unknown as { leader: pg.Client }).leader;
+      const query = session.query.bind(session) as (...args: unknown[]) => Promise<unknown>;
+      let inFlight = 0;
+      let most = 0;
+      (session as unknown as { query: typeof query }).query = (...args: unknown[]) => {
+        most = Math.max(most, ++inFlight);
+        return query(...args).finally(() => inFlight--);
+      };
+      // 16 checkpoints saved at once while the heartbeat beats every 5 ms.
+      await Promise.all(Array.from({ length: 16 }, (_, i) => coordination.save(`reaction-${i}`, String(i))));
+      await sleep(100);
+      expect(await coordination.loadMany(Array.from({ length: 16 }, (_, i) => `reaction-${i}`))).toEqual(new Map(Array.from({ length: 16 }, (_, i) => [`reaction-${i}`, String(i)])));
+      expect(most).toBe(1);
+    } finally {
+      await coordination.close();
+    }
+  }, 60_000);
+
   it('mid-commit: its transaction is ended after 10 s idle, and the other instances append again', async () => {
     const schema = `stall_commit_${randomUUID().slice(0, 8)}`;
     const store = new PostgresEventStore({ connectionString: databaseUrl, schema, poolSize: 2 });
