@@ -83,7 +83,7 @@ export class DataDirLock {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw error;
       }
       const current = readLockOwner(file);
-      if (current && isAlive(current.pid)) throw new DataDirLockedError(file, current, what);
+      if (current && isAlive(current)) throw new DataDirLockedError(file, current, what);
       logger.warn(`stale ${what === 'this DATA_DIR' ? 'DATA_DIR' : 'event store'} lock taken over: its process is gone`, { lockFile: file, staleOwner: current ?? 'unreadable', holder });
       rmSync(file, { force: true });
       stale = current ?? 'unreadable';
@@ -118,7 +118,7 @@ export class DataDirLock {
   /** The live holder of DATA_DIR's lock, or null when it is free or stale. */
   static liveOwner(dataDir: string): DataDirLockOwner | null {
     const owner = readLockOwner(join(dataDir, DATA_DIR_LOCK_FILE));
-    return owner && isAlive(owner.pid) ? owner : null;
+    return owner && isAlive(owner) ? owner : null;
   }
 
   /** Removes the lock file if it is still ours. Idempotent. */
@@ -142,16 +142,41 @@ function readLockOwner(file: string): DataDirLockOwner | null {
 }
 
 /**
- * Whether a pid names a live process other than this one. Our own pid in an old lock file is a
- * previous life of this process id (a container restarted as pid 1), or an earlier application
- * of this same process that did not release it (tests): not another owner.
+ * Whether the lock's owner is a live process other than this one. Our own pid in an old lock file
+ * is a previous life of this process id (a container restarted as pid 1), or an earlier
+ * application of this same process that did not release it (tests): not another owner. A live
+ * process under the lock's pid that started well after the lock was written is another program
+ * that was given the pid again: a stale lock blocked every start (operations probe 10-c L2).
  */
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
+function isAlive(owner: DataDirLockOwner): boolean {
+  if (owner.pid === process.pid) return false;
   try {
-    process.kill(pid, 0);
-    return true;
+    process.kill(owner.pid, 0);
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  const started = processStartedAt(owner.pid);
+  const locked = Date.parse(owner.startedAt);
+  // An owner writes its lock after it starts. The margin is wide on purpose: a wall clock stepped
+  // forward after the lock was written moves the start computed here (boot time + ticks) with it,
+  // and a live owner taken for gone would let a second process write the same files.
+  return started === null || Number.isNaN(locked) || started <= locked + PID_REUSE_MARGIN_MS;
+}
+
+/** How much later than its lock a process under the lock's pid must have started to be another program. */
+export const PID_REUSE_MARGIN_MS = 60 * 60_000;
+
+/** When a process started (ms since the epoch), from Linux's /proc; null elsewhere or when unreadable. */
+export function processStartedAt(pid: number): number | null {
+  try {
+    // Field 22 of /proc/<pid>/stat, in clock ticks since boot; the fields after the command name,
+    // which may hold spaces and parentheses, are counted from its last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    // USER_HZ is 100 on every Linux Node supports (sysconf(_SC_CLK_TCK) is not reachable from Node).
+    return Number.isFinite(ticks) && Number.isFinite(boot) ? boot * 1000 + ticks * 10 : null;
+  } catch {
+    return null;
   }
 }

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DATA_DIR_LOCK_FILE, DataDirLock, DataDirLockedError } from '../../../src/platform/data-dir-lock.js';
+import { DATA_DIR_LOCK_FILE, DataDirLock, DataDirLockedError, PID_REUSE_MARGIN_MS, processStartedAt } from '../../../src/platform/data-dir-lock.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 
 const silent = new JsonLogger('test', 'error');
@@ -65,6 +66,28 @@ describe('DATA_DIR lock', () => {
     expect(() => DataDirLock.acquireStore(sqlitePath, 'cli import', silent)).toThrow(DataDirLockedError);
     // Another store in the same folder is another lock.
     DataDirLock.acquireStore(join(stores!, 'other.sqlite'), 'server', silent).release();
+  });
+
+  it('takes over a lock whose pid was given to another program since (it started long after the lock), and still refuses its owner (probe 10-c L2)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => other.once('spawn', resolve));
+      const started = processStartedAt(other.pid!);
+      expect(started).not.toBeNull();
+      const lockFile = join(dir, DATA_DIR_LOCK_FILE);
+      // Written by the process itself (after it started): a live owner, refused.
+      writeFileSync(lockFile, JSON.stringify({ pid: other.pid, startedAt: new Date(started! + 1_000).toISOString(), holder: 'server' }));
+      expect(() => DataDirLock.acquire(dir, 'server', silent)).toThrow(DataDirLockedError);
+      // Written more than the margin before the process under that pid started: someone else's pid now.
+      writeFileSync(lockFile, JSON.stringify({ pid: other.pid, startedAt: new Date(started! - PID_REUSE_MARGIN_MS - 60_000).toISOString(), holder: 'server' }));
+      expect(DataDirLock.liveOwner(dir)).toBeNull();
+      const lock = DataDirLock.acquire(dir, 'server', silent);
+      expect(lock.tookOverFrom).toMatchObject({ pid: other.pid });
+      lock.release();
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('takes over a stale lock (dead pid, or garbage)', () => {
