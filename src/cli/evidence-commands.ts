@@ -56,7 +56,7 @@ export class MissingStoreError extends Error {}
  * The SQLite store a reading command works on must exist: opening it would create an empty one
  * and report OK on nothing (e.g. run from another folder, SQLITE_PATH defaulting to ./data).
  */
-function existingStore(config: AppConfig, options: { quickCheck?: boolean } = {}): StoreFileInspection | null {
+export function existingStore(config: AppConfig, options: { quickCheck?: boolean } = {}): StoreFileInspection | null {
   if (config.eventStore !== 'sqlite') return null;
   if (!existsSync(config.sqlitePath)) {
     throw new MissingStoreError(`no event store at ${config.sqlitePath}: set SQLITE_PATH (and DATA_DIR) to the server's store; nothing was created`);
@@ -120,7 +120,7 @@ function readManifestOrRefuse(path: string): ReturnType<typeof readManifest> {
   }
 }
 
-function progress(label: string, total: number): { bar: ProgressBar; update: (done: number, total?: number) => void } {
+export function progress(label: string, total: number): { bar: ProgressBar; update: (done: number, total?: number) => void } {
   const bar = new ProgressBar({ label, total });
   return { bar, update: (done) => bar.update(done) };
 }

@@ -20,6 +20,7 @@ import { ExportLineTooLongError } from '../audit/application/export-lines.js';
 import { EXPIRES_FORMS, TokenRequestError, issueToken } from '../identity/cli/issue-token.js';
 import { ROLES } from '../shared/domain/decider.js';
 import { log, MissingStoreError, result, runExport, runImport, runRebuild, runVerify, runVerifyAccessLog, runVerifyStore, UsageError } from './evidence-commands.js';
+import { runVerifyReadModels } from './verify-read-models.js';
 
 /** The configuration of the commands that work on the store and local state: no token is issued or verified. */
 const storeConfig = () => loadConfig(process.env, { verifiesTokens: false });
@@ -94,6 +95,12 @@ export function buildProgram(exit: (code: number) => void): Command {
     .action(async () => exit(await runRebuild(storeConfig())));
 
   program
+    .command('verify-read-models')
+    .description("compare this instance's read models (READ_MODEL_PATH) with a replay of the log up to the position they have applied, row by row; exit 1 when they differ (a server may run meanwhile)")
+    .addHelpText('after', `\n${STORE_ENV}`)
+    .action(async () => exit(await runVerifyReadModels(storeConfig())));
+
+  program
     .command('verify-access-log')
     .description('verify DATA_DIR/access-log.sqlite (with EVENT_STORE=postgres: the shared log and this instance\'s anchor): chain, signed heads, anchor; exit 1 when broken or missing')
     .addHelpText('after', `\n${STORE_ENV}`)
@@ -119,7 +126,7 @@ const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_VTAB
  * The commands for which a damaged store is a finding (exit 1, "broken"), rather than a failure to
  * run: README's "1 broken (a damaged store file too)". rebuild too (it answered 2, probe 8-b C).
  */
-const VERIFYING = new Set(['verify-store', 'verify-access-log', 'export', 'rebuild']);
+const VERIFYING = new Set(['verify-store', 'verify-access-log', 'verify-read-models', 'export', 'rebuild']);
 
 const FILE_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS', 'ENOSPC', 'EEXIST']);
 

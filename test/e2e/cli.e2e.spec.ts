@@ -25,7 +25,7 @@ import { buildOnce } from './support/server-process.js';
 
 const ROOT = process.cwd();
 const CLI = join(ROOT, 'dist/src/cli/main.js');
-const COMMANDS = ['token', 'export', 'verify', 'verify-store', 'import', 'rebuild', 'verify-access-log'];
+const COMMANDS = ['token', 'export', 'verify', 'verify-store', 'import', 'rebuild', 'verify-read-models', 'verify-access-log'];
 const SECRET = 'cli-test-secret-0123456789abcdef-0123456789';
 
 let work: string;
@@ -206,11 +206,11 @@ describe('verify with a trusted key file that is not a key', () => {
 });
 
 describe('commands that read the store refuse a store that is not there', () => {
-  it('export, verify-store, rebuild and verify-access-log: exit 2, one line naming the setting, nothing created', () => {
+  it('export, verify-store, rebuild, verify-read-models and verify-access-log: exit 2, one line naming the setting, nothing created', () => {
     const empty = join(work, 'elsewhere');
     mkdirSync(empty);
     const where = { DATA_DIR: empty, SQLITE_PATH: join(empty, 'events.sqlite') };
-    for (const args of [['export', '--out', join(empty, 'out.ndjson')], ['verify-store'], ['rebuild']]) {
+    for (const args of [['export', '--out', join(empty, 'out.ndjson')], ['verify-store'], ['rebuild'], ['verify-read-models']]) {
       expectOneLineError(run(args, where), /no event store at .*elsewhere\/events\.sqlite: set SQLITE_PATH/);
     }
     expectOneLineError(run(['verify-access-log'], where), /no access log at .*elsewhere\/access-log\.sqlite .*set DATA_DIR/);

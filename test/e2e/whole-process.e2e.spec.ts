@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
+import { cliInProcess } from './support/cli-in-process.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 import { ANALYSE, EVALUATE, RISK_FIELDS, assetWithThreat, baselineResults, identifyRisk, proposeAndApproveCriteria, todayInJapan } from './support/scenario.js';
 
@@ -39,11 +42,13 @@ async function riskReadyForPlan(t: TestApp, name: string) {
 describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: criteria → register → plan in force → review that reopens the risk', (store) => {
   let t: TestApp;
   let postgres: PostgresServer | undefined;
+  let databaseUrl: string | undefined;
   /** The risk and plan of the first walk, for the asOf checks. */
   const walked = { riskId: '', planId: '' };
   beforeAll(async () => {
     if (store === 'postgres') postgres = await startPostgres();
-    t = await TestApp.start({ store, databaseUrl: await postgres?.createDatabase('rl_whole') });
+    databaseUrl = await postgres?.createDatabase('rl_whole');
+    t = await TestApp.start({ store, databaseUrl });
     await proposeAndApproveCriteria(t);
   }, 60_000);
   afterAll(async () => {
@@ -333,4 +338,27 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
     const later = (await t.ok(query, { at: new Date(now + 400 * 86_400_000).toISOString() }, users.auditor)).risksDueForReview;
     expect(later.find((d: any) => d.risk.id === risk.id)).toMatchObject({ level: 'LOW', intervalDays: 365, overdueDays: 35 });
   });
+
+  // Last: it edits the read models, then rebuilds them.
+  it('verify-read-models: the read models of the whole walk agree with a replay of the log row for row, while the server runs; an edit of them is found (auditor probe 10-b M5)', async () => {
+    const env = { EVENT_STORE: store, DATA_DIR: t.dataDir, SQLITE_PATH: join(t.dataDir, 'events.sqlite'), ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
+    const intact = await cliInProcess(['verify-read-models'], env);
+    expect([intact.code, intact.json]).toEqual([0, expect.objectContaining({ ok: true, differences: [], tables: expect.any(Number), eventsReplayed: expect.any(Number) })]);
+    expect(intact.json.tables).toBeGreaterThan(15);
+    // What the probe did: a risk edited in the file (its level), which risk(id) and risks then answered.
+    const file = new Database(join(t.dataDir, 'read-models.sqlite'));
+    try {
+      const changed = file.prepare(`UPDATE risks SET doc = json_set(doc, '$.level', 'LOW', '$.title', 'Edited') WHERE id = ?`).run(walked.riskId).changes;
+      expect(changed).toBe(1);
+    } finally {
+      file.close();
+    }
+    const edited = await cliInProcess(['verify-read-models'], env);
+    expect(edited.code).toBe(1);
+    expect(edited.json).toMatchObject({ ok: false, differences: [{ table: 'risks', notInLog: 1, missing: 1, sample: [walked.riskId] }] });
+    expect(edited.sentence).toMatch(/^BROKEN: the read models at position \d+ differ from a replay of the log: risks /);
+    // Rebuilt from the log, they agree again.
+    await t.ok(`mutation { rebuildProjections { eventsApplied } }`, {}, users.admin);
+    expect((await cliInProcess(['verify-read-models'], env)).code).toBe(0);
+  }, 120_000);
 });
