@@ -7,7 +7,8 @@ import { decodePosition, InvalidPositionError } from '../hash-chain.js';
 import { DuplicateEventIdError, EventStoreSchemaError } from '../errors.js';
 import type { PreparedPart } from '../internal/append-support.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import { EVENT_COLUMNS, type EventRow } from '../internal/event-rows.js';
+import { EVENT_COLUMNS, toRecorded, type EventRow } from '../internal/event-rows.js';
+import type { AppendResult } from '../event-store.port.js';
 
 // Loosely typed statement: rows are cast where they are used.
 export type Stmt = Database.Statement<unknown[], unknown>;
@@ -87,6 +88,15 @@ export function prepareStatements(db: Database.Database): Statements {
        ON CONFLICT (stream_id, state_version, revision) DO UPDATE SET position = excluded.position, recorded_at = excluded.recorded_at, state = excluded.state`,
     ) as Stmt,
   };
+}
+
+/** The committed append that used this idempotency key, as append() returned it (a duplicate now). */
+export function appendByKey(s: Statements, key: string): AppendResult | undefined {
+  const row = s.selectKey.get(key) as [string, number, number] | undefined;
+  if (!row) return undefined;
+  const events = (s.eventsBetween.all(row[1], row[2]) as EventRow[]).map(toRecorded);
+  const last = events[events.length - 1]!;
+  return { streamId: row[0], nextExpectedVersion: last.revision, position: last.position, events, duplicate: true };
 }
 
 export function positionNumber(after: string): number {

@@ -14,6 +14,8 @@
  *   in memory and reloaded inside the write transaction whenever PRAGMA data_version shows that
  *   another connection (another process on the same file) committed in between.
  * - Subscriptions are woken after each durable commit and poll every pollIntervalMs (writes by other processes too).
+ * - A lock another process holds is waited for on timers, never on the event loop: the batch is
+ *   tried again, whole and first in the queue, until busyTimeoutMs runs out (busy-retry.ts).
  *
  * Durable commit (wal-durability.ts): a batch commits at NORMAL and its appends are acknowledged
  * after an fsync of the WAL that started after the commit. Until then no reader sees its events:
@@ -44,6 +46,8 @@ import { prepareSnapshot, snapshotQuery, toSnapshot } from '../internal/snapshot
 import { CURRENT_HASH_VERSION, LOG_GENESIS, encodePosition, genesisHash } from '../hash-chain.js';
 import { DuplicateEventIdError, EventStoreClosedError, EventStoreSchemaError, InvalidAppendError } from '../errors.js';
 import { WalDurability, type WalDurabilityHost } from './wal-durability.js';
+import { BusyBackoff, LOOP_BUSY_WAIT_MS, retryWhileBusy } from './busy-retry.js';
+import { attemptBatch, settleBatch, waitedOut } from './batch-attempt.js';
 import { CommittedStreamHeads } from './committed-stream-heads.js';
 import type { BatchResult, Outcome, PendingAppend, SqliteEventStoreOptions, SqliteEventStoreStats, UnsyncedBatch } from './store-types.js';
 import { SharedPage } from '../internal/shared-page.js';
@@ -64,7 +68,7 @@ import {
 } from '../internal/append-support.js';
 import { trackedSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 import type { ChainSigner, HeadSignature } from '../signing.js';
-import { cappedRows, duplicateEventIdError, positionNumber, prepareStatements, migrate, typedRowsInSpans, type Statements } from './rows.js';
+import { appendByKey, cappedRows, duplicateEventIdError, positionNumber, prepareStatements, migrate, typedRowsInSpans, type Statements } from './rows.js';
 import { EVENT_COLUMNS, toRecorded, type EventRow } from '../internal/event-rows.js';
 
 export type { SqliteEventStoreOptions, SqliteEventStoreStats } from './store-types.js';
@@ -88,6 +92,9 @@ export class SqliteEventStore implements EventStore {
 
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
+  /** Another process holds the write lock: the flusher's next try, on a timer (busy-retry.ts). */
+  private lockWait: NodeJS.Timeout | null = null;
+  private readonly lockBackoff = new BusyBackoff();
   private lastPosition = 0;
   private lastChainHash = LOG_GENESIS;
   /** recordedAt of the newest event: recordedAt never goes backwards along the log. */
@@ -159,6 +166,9 @@ export class SqliteEventStore implements EventStore {
       this.lastRecordedAt = head ? head[2] : '';
       this.heads = new CommittedStreamHeads(this.s.dataVersion.get() as number);
       this.durability = WalDurability.open(db, inMemory ? null : this.path, this.durabilityHost(), this.syncWal, this.checkpointOffLoop);
+      // From now on SQLite's busy handler, which sleeps on the event loop, waits an instant only:
+      // writes wait for another process's lock on timers (flushBatch, writeSnapshot).
+      db.pragma(`busy_timeout = ${Math.min(LOOP_BUSY_WAIT_MS, Math.floor(this.busyTimeoutMs))}`);
     } catch (err) {
       db.close();
       throw err;
@@ -179,7 +189,13 @@ export class SqliteEventStore implements EventStore {
     this.state = 'closing';
     this.closing = (async () => {
       try {
-        while (this.queue.length > 0) this.flushBatch();
+        // The close drives the flusher now, lock waits included (nothing is appended while closing).
+        if (this.lockWait) clearTimeout(this.lockWait);
+        this.lockWait = null;
+        while (this.queue.length > 0) {
+          const wait = this.flushBatch();
+          if (wait !== undefined) await new Promise((resolve) => setTimeout(resolve, wait));
+        }
         // Every committed batch is synced and settled before the file is closed.
         await this.durability?.close();
       } finally {
@@ -240,45 +256,53 @@ export class SqliteEventStore implements EventStore {
 
   private readonly onFlushTimer = (): void => {
     this.flushScheduled = false;
-    if (this.queue.length === 0 || !this.db) return;
-    this.flushBatch();
+    this.lockWait = null;
+    if (this.queue.length === 0 || !this.db || this.state !== 'open') return;
+    const wait = this.flushBatch();
+    if (wait !== undefined) {
+      // Appends made meanwhile queue behind the batch that waits (flushScheduled stays set).
+      this.flushScheduled = true;
+      this.lockWait = setTimeout(this.onFlushTimer, wait);
+      return;
+    }
     if (this.queue.length > 0 && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.onFlushTimer);
     }
   };
 
-  /** Commits up to maxBatch queued appends in one transaction and settles their promises. */
-  private flushBatch(): void {
+  /**
+   * Commits up to maxBatch queued appends in one transaction and settles their promises (after
+   * the sync: durability.committed). When another process holds the write lock, what was not
+   * written goes back to the head of the queue, in order, and the delay before the next try is
+   * returned; the appends that waited busyTimeoutMs fail with SQLite's busy error instead.
+   */
+  private flushBatch(): number | undefined {
     const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
     this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
     const failure = this.durability.failure;
     if (failure) {
       for (const append of batch) append.reject(failure);
-      return;
+      return undefined;
     }
 
-    let outcomes: Outcome[];
-    try {
-      outcomes = this.commit(batch);
-    } catch (batchError) {
-      // Something other than a version conflict failed and the whole transaction rolled back.
-      // A constraint violation (a duplicate event id) belongs to one append: retry each append
-      // alone so that only the culprit fails. Anything else (busy, I/O, disk full) fails them all.
-      const isConstraint = String((batchError as { code?: unknown } | null)?.code ?? '').startsWith('SQLITE_CONSTRAINT');
-      outcomes =
-        batch.length === 1 || !isConstraint
-          ? batch.map((append) => ({ ok: false, error: duplicateEventIdError(this.s, batchError, append.parts) }) as Outcome)
-          : batch.map((append) => {
-              try {
-                return this.commit([append])[0]!;
-              } catch (error) {
-                return { ok: false, error: duplicateEventIdError(this.s, error, append.parts) };
-              }
-            });
+    const attempt = attemptBatch(batch, (appends) => this.commit(appends), (error, append) => duplicateEventIdError(this.s, error, append.parts));
+    const { settled, outcomes } = attempt;
+    if (attempt.unwritten === undefined) {
+      this.lockBackoff.succeeded();
+      this.durability.committed({ batch, outcomes }, batch.length === 1 && this.queue.length === 0, this.lastPosition);
+      return undefined;
     }
-
-    this.durability.committed({ batch, outcomes }, batch.length === 1 && this.queue.length === 0, this.lastPosition);
+    if (settled.length > 0) this.durability.committed({ batch: settled, outcomes }, false, this.lastPosition);
+    const now = Date.now();
+    const expired = waitedOut(attempt.unwritten, now, this.busyTimeoutMs);
+    if (expired > 0) {
+      const failed = attempt.unwritten.slice(0, expired);
+      this.durability.committed({ batch: failed, outcomes: failed.map(() => ({ ok: false, error: attempt.busy })) }, false, this.lastPosition);
+    }
+    this.queue = attempt.unwritten.slice(expired).concat(this.queue);
+    if (this.queue.length === 0) return undefined;
+    return this.lockBackoff.failed(this.busyTimeoutMs - (now - (this.queue[0]!.busySince ?? now)));
   }
 
   private durabilityHost(): WalDurabilityHost<UnsyncedBatch> {
@@ -286,31 +310,13 @@ export class SqliteEventStore implements EventStore {
       adapterName: this.adapterName,
       head: () => (this.s.head.get() as number | null) ?? 0,
       dataVersion: () => this.s.dataVersion.get() as number,
-      settle: ({ batch, outcomes }) => this.settle(batch, outcomes),
+      // Wakes the subscriptions when the batch wrote anything.
+      settle: ({ batch, outcomes }) => settleBatch(batch, outcomes, this.counters) && this.wake.notify(),
       reject: ({ batch }, failure) => {
         for (const append of batch) append.reject(failure);
       },
       advanced: () => this.wake.notify(),
     };
-  }
-
-  /** Settles a batch's appends, in order, and wakes the subscriptions if it wrote anything. */
-  private settle(batch: PendingAppend[], outcomes: Outcome[]): void {
-    let committed = false;
-    for (let i = 0; i < batch.length; i++) {
-      const outcome = outcomes[i]!;
-      const append = batch[i]!;
-      if (outcome.ok) {
-        const { results } = outcome;
-        if (!committed) for (const r of results) if (!r.duplicate && r.events.length > 0) committed = true;
-        append.resolve(append.single ? results[0]! : results);
-      } else {
-        append.reject(outcome.error);
-      }
-    }
-    this.counters.appends += batch.length;
-    if (batch.length > this.counters.largestBatch) this.counters.largestBatch = batch.length;
-    if (committed) this.wake.notify();
   }
 
   /**
@@ -357,7 +363,7 @@ export class SqliteEventStore implements EventStore {
       const { parts, key } = a;
 
       if (key !== undefined) {
-        const earlier = keys?.get(key) ?? this.findByKey(key);
+        const earlier = keys?.get(key) ?? appendByKey(this.s, key);
         if (earlier) {
           outcomes[i] = { ok: true, results: [{ ...earlier, events: earlier.events.slice(), duplicate: true }] };
           continue;
@@ -425,15 +431,6 @@ export class SqliteEventStore implements EventStore {
       s.insertSignature.run(position, firstOfCommit, head.chainHash, head.kid, head.signature);
     }
     return { outcomes, position, chain, written, streams, lastRecordedAt };
-  }
-
-  /** The committed append that used this idempotency key, as append() returned it. */
-  private findByKey(key: string): AppendResult | undefined {
-    const row = this.s.selectKey.get(key) as [string, number, number] | undefined;
-    if (!row) return undefined;
-    const events = (this.s.eventsBetween.all(row[1], row[2]) as EventRow[]).map(toRecorded);
-    const last = events[events.length - 1]!;
-    return { streamId: row[0], nextExpectedVersion: last.revision, position: last.position, events, duplicate: true };
   }
 
   // ---------------------------------------------------------------- reads
@@ -519,7 +516,7 @@ export class SqliteEventStore implements EventStore {
     this.open();
     validateIdempotencyKey(idempotencyKey);
     if (idempotencyKey === undefined) return null;
-    const found = this.findByKey(idempotencyKey);
+    const found = appendByKey(this.s, idempotencyKey);
     if (!found) return null;
     // Answered from a first append that is not yet on disk: wait until it is.
     await this.durability.whenDurable(positionNumber(found.position));
@@ -544,7 +541,11 @@ export class SqliteEventStore implements EventStore {
   async writeSnapshot(snapshot: StreamSnapshot): Promise<void> {
     this.open();
     const p = prepareSnapshot(snapshot);
-    this.s.upsertSnapshot.run(p.streamId, p.stateVersion, p.revision, p.position, p.recordedAt, p.stateJson);
+    // Another process's lock is waited for on timers; each try is the whole upsert or nothing.
+    await retryWhileBusy(() => {
+      this.open();
+      this.s.upsertSnapshot.run(p.streamId, p.stateVersion, p.revision, p.position, p.recordedAt, p.stateJson);
+    }, this.busyTimeoutMs);
   }
 
   // ---------------------------------------------------------------- subscriptions

@@ -11,7 +11,11 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
   /** Most appends written in one transaction. Default 1000. */
   maxBatch?: number;
-  /** SQLite busy timeout when another process holds the write lock. Default 5000 ms. */
+  /**
+   * How long a write waits for a lock another process holds before it fails (SQLITE_BUSY, which
+   * the edges answer STORE_UNAVAILABLE). Waited on timers, not on the event loop (busy-retry.ts).
+   * Default 5000 ms.
+   */
   busyTimeoutMs?: number;
   /** Signs each commit's chain head (in the commit's transaction). Without one, nothing is signed. */
   signer?: ChainSigner;
@@ -72,6 +76,8 @@ export interface PendingAppend {
   single: boolean;
   resolve: (value: AppendResult | AppendResult[]) => void;
   reject: (error: unknown) => void;
+  /** When a try to write it first met another process's lock (Date.now()): its wait's budget started then. */
+  busySince?: number;
 }
 
 export type Outcome = { ok: true; results: AppendResult[] } | { ok: false; error: unknown };
