@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 import { describeError } from '../shared/application/transient-errors.js';
 import { ConfigError } from '../config/app-config.js';
+import { LOOP_BUSY_WAIT_MS } from '../event-store/sqlite/busy-retry.js';
 
 export type ReadDb = Database.Database;
 
@@ -139,7 +140,7 @@ class DamagedDatabaseError extends Error {
 export function openDisposableDatabase(path: string, options: DisposableDatabaseOptions): ReadDb {
   refuseForeignFile(path, options);
   try {
-    return openChecked(path, options);
+    return waitsOnTimers(openChecked(path, options));
   } catch (error) {
     if (path === ':memory:' || !isDamagedDatabaseError(error)) throw error;
     const movedTo = moveAside(path);
@@ -149,8 +150,20 @@ export function openDisposableDatabase(path: string, options: DisposableDatabase
       movedTo,
       error: describeError(error),
     });
-    return openChecked(path, options);
+    return waitsOnTimers(openChecked(path, options));
   }
+}
+
+/**
+ * Once the file is open (its schema made, which may wait for a lock at start-up), SQLite's busy
+ * handler, which sleeps on the event loop, waits an instant only (operations probe 10-c M2: a
+ * 10 s BEGIN EXCLUSIVE on read-models.sqlite from an operator's `sqlite3` held /health/live 5 s).
+ * A write that meets another process's lock fails with SQLITE_BUSY, a transient error that its
+ * writers retry on a timer (the projection runner and the process managers, transient-errors.ts).
+ */
+function waitsOnTimers(db: ReadDb): ReadDb {
+  if (db.name !== ':memory:') db.pragma(`busy_timeout = ${LOOP_BUSY_WAIT_MS}`);
+  return db;
 }
 
 function openChecked(path: string, options: DisposableDatabaseOptions): ReadDb {
