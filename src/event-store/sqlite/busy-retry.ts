@@ -28,19 +28,26 @@ export function isBusyError(error: unknown): boolean {
   return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
 }
 
-/** The delays between the tries of one wait for a lock: 5 ms doubling up to 50 ms, back to 5 ms after a success. */
+/** The delays between the tries of one wait for a lock: 5 ms doubling up to 50 ms (by default), back to the first after a success. */
 export class BusyBackoff {
-  private next = BUSY_RETRY_FIRST_MS;
+  private next: number;
+
+  constructor(
+    private readonly firstMs = BUSY_RETRY_FIRST_MS,
+    private readonly maxMs = BUSY_RETRY_MAX_MS,
+  ) {
+    this.next = firstMs;
+  }
 
   /** How long to wait before the next try, at most `leftMs` (the rest of the budget, so the last try lands on it). */
   failed(leftMs: number): number {
     const wait = this.next;
-    this.next = Math.min(BUSY_RETRY_MAX_MS, this.next * 2);
+    this.next = Math.min(this.maxMs, this.next * 2);
     return Math.max(0, Math.min(wait, leftMs));
   }
 
   succeeded(): void {
-    this.next = BUSY_RETRY_FIRST_MS;
+    this.next = this.firstMs;
   }
 }
 
@@ -51,8 +58,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * until it does not meet a busy lock, waiting between tries on a timer; after `budgetMs` of
  * busy tries, the last busy error is thrown. Any other error is thrown at once.
  */
-export async function retryWhileBusy<T>(attempt: () => T, budgetMs: number): Promise<T> {
-  const backoff = new BusyBackoff();
+export async function retryWhileBusy<T>(attempt: () => T, budgetMs: number, backoff = new BusyBackoff()): Promise<T> {
   let since: number | undefined;
   for (;;) {
     try {

@@ -542,10 +542,11 @@ export class SqliteEventStore implements EventStore {
     this.open();
     const p = prepareSnapshot(snapshot);
     // Another process's lock is waited for on timers; each try is the whole upsert or nothing.
+    // Spaced wider than the appends' (50 ms to 0.5 s): one wait per snapshot, and they are optional.
     await retryWhileBusy(() => {
       this.open();
       this.s.upsertSnapshot.run(p.streamId, p.stateVersion, p.revision, p.position, p.recordedAt, p.stateJson);
-    }, this.busyTimeoutMs);
+    }, this.busyTimeoutMs, new BusyBackoff(50, 500));
   }
 
   // ---------------------------------------------------------------- subscriptions
