@@ -53,6 +53,7 @@ import { postgresLookupIn } from './access-log-lookups.js';
 import { verifyAccessLogAgainstEvents, type CorrelationLookup } from './access-log-crosscheck.js';
 import type { EventStore } from '../../event-store/event-store.port.js';
 import { AccessLogRefusedError, type AccessLogFilter, type CheckableAccessLog } from './access-log.js';
+import { AccessLogBacklog, WRITE_FAILED } from './access-log-backlog.js';
 
 const COLUMNS = 'seq, at, actor_id, actor_name, actor_roles, operation_name, operation_type, fields, target_ids, outcome, error_code, correlation_id, prev_hash, hash, note';
 const PER_ROW = 15;
@@ -250,6 +251,8 @@ export interface PostgresAccessLogOptions {
   logger?: JsonLogger;
   flushDelayMs?: number;
   maxBatch?: number;
+  /** Entries held unwritten at most (ACCESS_LOG_MAX_QUEUED, access-log-backlog.ts). */
+  maxQueued?: number;
   /** ACCESS_LOG_RESET=1: go on over a missing, truncated or unsigned log, recording that as an entry. */
   reset?: boolean;
   /** Why there must have been an access log already (e.g. "the event log already holds events"), or null. */
@@ -271,6 +274,9 @@ export class PostgresAccessLog implements CheckableAccessLog {
   readonly instanceId = randomUUID();
   private logId = '';
   private queue: AccessRecord[] = [];
+  /** The entries of the batch being written. */
+  private writingCount = 0;
+  readonly backlog: AccessLogBacklog;
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
@@ -303,6 +309,7 @@ export class PostgresAccessLog implements CheckableAccessLog {
     this.appendLock = advisoryKey(`access-log/${this.schema}`);
     this.flushDelayMs = options.flushDelayMs ?? 25;
     this.maxBatch = options.maxBatch ?? 500;
+    this.backlog = new AccessLogBacklog({ queued: () => this.queue.length + this.writingCount, retrying: () => false }, options.maxQueued);
     this.pool = new pg.Pool({ connectionString: options.connectionString, max: 3, ...CONNECTION_LIMITS });
     this.written = postgresLookupIn(this.pool, this.S);
     this.pool.on('error', (error) => options.logger?.warn('access log: idle connection error', { error: error.message }));
@@ -442,6 +449,7 @@ export class PostgresAccessLog implements CheckableAccessLog {
       this.options.logger?.warn('access log closed: entry not recorded', { operationName: entry.operationName, outcome: entry.outcome });
       return;
     }
+    if (!this.backlog.admits(entry)) return;
     this.queue.push(entry);
     this.flushSoon(this.queue.length >= this.maxBatch ? 0 : this.flushDelayMs);
   }
@@ -462,15 +470,20 @@ export class PostgresAccessLog implements CheckableAccessLog {
       this.timer = null;
     }
     this.writing = this.writing.then(async () => {
-      if (this.queue.length === 0) return;
-      const batch = this.queue.splice(0, this.maxBatch);
+      const batch = this.backlog.batch(this.queue.splice(0, this.maxBatch));
+      if (batch.length === 0) return;
+      this.writingCount = batch.length;
       try {
         await this.write(batch);
+        this.backlog.written();
       } catch (error) {
         this.queue = batch.concat(this.queue);
-        this.options.logger?.error('access log write failed; will retry', { error: (error as Error).message, queued: this.queue.length });
+        this.backlog.writeFailed(error);
+        this.options.logger?.error(WRITE_FAILED, { error: (error as Error).message, queued: this.queue.length });
         if (!this.closed) this.flushSoon(1000);
         return;
+      } finally {
+        this.writingCount = 0;
       }
       if (this.queue.length) this.flushSoon(0);
     });

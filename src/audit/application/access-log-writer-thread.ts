@@ -38,6 +38,8 @@ export interface WriterThreadHooks {
   log(level: 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
   /** The thread died: these entries were sent to it and not committed (write them elsewhere). */
   failed(unwritten: AccessRecord[], reason: string): void;
+  /** It committed a batch (after a failed one, the log is writable again). */
+  committed?(): void;
 }
 
 /**
@@ -57,6 +59,8 @@ export class AccessLogWriterThread {
   private lastSent = 0;
   /** Batches sent and not yet known to be committed, oldest first. */
   private sent: { id: number; records: AccessRecord[] }[] = [];
+  /** The entries of those batches. */
+  private sentRecords = 0;
   private over = false;
 
   constructor(entry: URL, data: Omit<WriterThreadData, 'shared'>, private readonly hooks: WriterThreadHooks) {
@@ -64,6 +68,7 @@ export class AccessLogWriterThread {
     this.worker.on('message', (report: WriterReport) => {
       if (report.type === 'log') return hooks.log(report.level, report.message, report.fields);
       this.confirmed();
+      hooks.committed?.();
     });
     this.worker.on('error', (error) => this.fail(`the access log's writer thread failed: ${error.message}`));
     this.worker.on('exit', (code) => this.fail(`the access log's writer thread exited (code ${code})`));
@@ -75,8 +80,20 @@ export class AccessLogWriterThread {
   write(records: AccessRecord[]): void {
     const id = ++this.lastSent;
     this.sent.push({ id, records });
+    this.sentRecords += records.length;
     this.worker.ref();
     this.worker.postMessage({ type: 'batch', id, records } satisfies WriterRequest);
+  }
+
+  /** How many entries were sent and not yet committed. */
+  queued(): number {
+    this.confirmed();
+    return this.sentRecords;
+  }
+
+  /** Whether its last write failed and it is retrying it (a full disk, a locked file). */
+  retrying(): boolean {
+    return !this.over && Atomics.load(this.shared, RETRYING) === 1;
   }
 
   /** Entries sent and not yet committed, oldest first. */
@@ -126,7 +143,7 @@ export class AccessLogWriterThread {
   /** Forgets the batches the thread has committed; with none left on its way, it keeps no process alive. */
   private confirmed(): void {
     const committed = Atomics.load(this.shared, COMMITTED);
-    while (this.sent.length && this.sent[0]!.id <= committed) this.sent.shift();
+    while (this.sent.length && this.sent[0]!.id <= committed) this.sentRecords -= this.sent.shift()!.records.length;
     if (!this.sent.length) this.worker.unref();
   }
 

@@ -45,6 +45,8 @@ try {
     // Batches arrive already batched: each is written when it arrives (see 'batch' below).
     flushDelayMs: 60_000,
     maxBatch: Number.MAX_SAFE_INTEGER,
+    // The main thread bounds what it sends (access-log-backlog.ts): nothing is refused here.
+    maxQueued: Number.MAX_SAFE_INTEGER,
     written: () => {
       committed = true;
       Atomics.store(slots, RETRYING, 0);

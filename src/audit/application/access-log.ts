@@ -50,8 +50,10 @@ import { correlationsIn, entriesIn, firstEntryIn, systemEntriesIn, type AccessLo
 import { AccessLogRefusedError, startupFindings } from './access-log-startup.js';
 import { AccessLogWriterThread, builtAccessLogWriter } from './access-log-writer-thread.js';
 import { systemEntryRecord, type HeadAtStart, type SystemEntry } from './access-log-system-entries.js';
-import { verifyAccessLogAgainstEvents, type CorrelationLookup } from './access-log-crosscheck.js';
+import { verifyAccessLogAgainstEvents } from './access-log-crosscheck.js';
 import type { EventStore } from '../../event-store/event-store.port.js';
+import { AccessLogBacklog, WRITE_FAILED } from './access-log-backlog.js';
+import type { CheckableAccessLog } from './access-log-port.js';
 
 export {
   ACCESS_LOG_GENESIS,
@@ -64,36 +66,15 @@ export {
 } from './access-log-chain.js';
 export { AccessLogRefusedError } from './access-log-startup.js';
 export type { AccessLogFilter } from './access-log-lookups.js';
-
-export const ACCESS_LOG = Symbol('ACCESS_LOG');
-
-/**
- * What the plugin, the download middleware and the resolvers need of the access log, whichever
- * store holds it: a local SQLite file (AccessLogStore) or the shared PostgreSQL database
- * (PostgresAccessLog, access-log-postgres.ts). record() never waits: entries are batched.
- */
-export interface AccessLog {
-  record(entry: AccessRecord): void;
-  /** Entries matching the filter, oldest first (this instance's queued entries are written first). */
-  page(filter: AccessLogFilter): AccessLogEntry[] | Promise<AccessLogEntry[]>;
-  /**
-   * The whole log checked as evidence, and against the event log when it was given one, in slices
-   * that hand the event loop back (heavy work never blocks other requests); calls made while a
-   * check runs share it, cross-check included.
-   */
-  verify(): Promise<AccessLogVerification>;
-  /** Writes what is queued, then releases the store. Idempotent. */
-  close(): void | Promise<void>;
-}
-
-/** An access log the event log can be checked against (access-log-crosscheck.ts). */
-export type CheckableAccessLog = AccessLog & CorrelationLookup;
+export { ACCESS_LOG, type AccessLog, type CheckableAccessLog } from './access-log-port.js';
 
 export interface AccessLogOptions {
   /** How long an entry may wait in the queue before the batch is written. Default 25 ms. */
   flushDelayMs?: number;
   /** Queue length that triggers a write at once. Default 500. */
   maxBatch?: number;
+  /** Entries held unwritten at most (ACCESS_LOG_MAX_QUEUED, access-log-backlog.ts). Default 10,000. */
+  maxQueued?: number;
   logger?: Pick<JsonLogger, 'warn' | 'error'>;
   /** Called after each batch this store commits (the writer thread confirms its batches by it). */
   written?: () => void;
@@ -169,6 +150,7 @@ export class AccessLogStore implements CheckableAccessLog {
   private readonly verification = new SharedVerification();
   /** The thread that writes the batches (writeInThread), or null: this one writes them. */
   private writer: AccessLogWriterThread | null = null;
+  readonly backlog: AccessLogBacklog;
 
   /**
    * Opens the log for the server: refuses (AccessLogRefusedError) to go on over a log that is
@@ -218,6 +200,7 @@ export class AccessLogStore implements CheckableAccessLog {
   constructor(readonly path: string, private readonly options: AccessLogOptions = {}) {
     this.flushDelayMs = options.flushDelayMs ?? 25;
     this.maxBatch = options.maxBatch ?? 500;
+    this.backlog = new AccessLogBacklog({ queued: () => this.queue.length + (this.writer?.queued() ?? 0), retrying: () => this.writer?.retrying() ?? false }, options.maxQueued);
     this.anchorPath = options.anchorPath ?? null;
     const inMemory = path === ':memory:';
     if (!inMemory) mkdirSync(dirname(path), { recursive: true });
@@ -429,7 +412,11 @@ export class AccessLogStore implements CheckableAccessLog {
       entry,
       { path: this.path, anchorPath: this.anchorPath, signingKey },
       {
-        log: (level, message, fields) => this.options.logger?.[level](message, fields),
+        log: (level, message, fields) => {
+          if (message === WRITE_FAILED) this.backlog.writeFailed(fields?.error);
+          this.options.logger?.[level](message, fields);
+        },
+        committed: () => this.backlog.written(),
         failed: (unwritten, reason) => {
           this.writer = null;
           this.known = this.readHead();
@@ -464,6 +451,7 @@ export class AccessLogStore implements CheckableAccessLog {
       this.options.logger?.warn('access log closed: entry not recorded', { operationName: entry.operationName, outcome: entry.outcome });
       return;
     }
+    if (!this.backlog.admits(entry)) return;
     this.queue.push(entry);
     if (this.queue.length >= this.maxBatch) {
       this.flushSoon(0);
@@ -487,17 +475,20 @@ export class AccessLogStore implements CheckableAccessLog {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.queue.length === 0 || !this.db.open) return;
-    const batch = this.queue;
+    if (!this.db.open) return;
+    const batch = this.backlog.batch(this.queue);
+    if (batch.length === 0) return;
     this.queue = [];
     if (this.writer) return this.writer.write(batch);
     try {
       this.writeNow(batch, true);
+      this.backlog.written();
       this.options.written?.();
     } catch (error) {
       // Keep the entries and try again later rather than lose them (a busy file, a full disk).
       this.queue = batch.concat(this.queue);
-      this.options.logger?.error('access log write failed; will retry', { error: (error as Error).message, queued: this.queue.length });
+      this.backlog.writeFailed(error);
+      this.options.logger?.error(WRITE_FAILED, { error: (error as Error).message, queued: this.queue.length });
       if (!this.closed) this.flushSoon(1000);
     }
   }

@@ -20,7 +20,7 @@
  * itself records a request it has already seen no second time.
  */
 import { requestIdOf } from '../../shared/logging/request-id.js';
-import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { HttpException, Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { TokenVerifier } from '../../identity/token-verifier.js';
 import { ACCESS_LOG, type AccessLog } from '../application/access-log.js';
@@ -118,6 +118,13 @@ export class DownloadAccessLogMiddleware implements NestMiddleware<HttpRequest, 
     const correlationId = requestIdOf(req);
     const query: Record<string, unknown> = {};
     for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key);
+    // Its entry could not be queued (the queue is at its cap): refused, 503 (access-log-backlog.ts).
+    let refused: unknown = null;
+    try {
+      this.log.backlog.assertAdmits();
+    } catch (error) {
+      refused = new HttpException({ statusCode: 503, code: 'STORE_UNAVAILABLE', message: (error as Error).message }, 503);
+    }
     res.once('close', () => {
       const completed = res.writableFinished;
       const status = res.statusCode;
@@ -141,6 +148,6 @@ export class DownloadAccessLogMiddleware implements NestMiddleware<HttpRequest, 
         }
       });
     });
-    next();
+    next(refused ?? undefined);
   }
 }

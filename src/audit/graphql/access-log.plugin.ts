@@ -18,7 +18,7 @@
  * (registerAsset: its manager, a user) until the returned entity was added (insider probe p16).
  * Read from the resolver's own value, so it does not depend on what the client selected.
  */
-import { documentSent, MAX_TOKENS } from '../../graphql/edge-limits.js';
+import { documentSent, MAX_TOKENS, RefusedRequest } from '../../graphql/edge-limits.js';
 import { formatGraphQLError } from '../../graphql/error-format.js';
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import {
@@ -40,6 +40,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { RequestContext } from '../../identity/graphql/auth.guard.js';
+import type { DomainError } from '../../shared/domain/errors.js';
 import { newRequestId } from '../../shared/logging/request-id.js';
 import type { AccessLog, AccessOutcome, AccessRecord, OperationType } from '../application/access-log.js';
 
@@ -235,6 +236,12 @@ export function accessLogPlugin(log: AccessLog): ApolloServerPlugin<RequestConte
       return {
         async didResolveOperation(ctx) {
           description = describeOperation(ctx.document, ctx.operation, ctx.request.variables, ctx.request.operationName);
+          // Its entry could not be queued (the queue is at its cap): refused before it runs (access-log-backlog.ts).
+          try {
+            log.backlog.assertAdmits();
+          } catch (error) {
+            throw new RefusedRequest(error as DomainError, 503);
+          }
         },
         async willSendResponse(ctx) {
           try {
