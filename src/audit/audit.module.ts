@@ -6,6 +6,7 @@ import { SIGNING_KEYS } from '../platform/signing-keys.js';
 import { UNCLEAN_STOP, type UncleanStop } from '../platform/unclean-stop.js';
 import { CHECKPOINT_FAILED } from '../event-store/sqlite/wal-checkpoints.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
+import { WriteGates } from '../shared/application/write-gates.js';
 import { ACCESS_LOG, AccessLogStore, accessLogPath, type AccessLog, type CheckableAccessLog } from './application/access-log.js';
 import { PostgresAccessLog, postgresAccessLogAnchorPath } from './application/access-log-postgres.js';
 import { AccessLogVerificationResolver } from './graphql/access-log-verification.resolver.js';
@@ -26,7 +27,9 @@ export { accessLogPath } from './application/access-log.js';
  * The access log is opened before the server serves: it refuses to go on over a log that went
  * missing or lost entries (see AccessLogStore.open), and a store whose event log holds events
  * but has neither an access log nor its anchor counts as one whose access log went missing. After
- * an unclean stop (a stale lock taken over), it first records that stop in itself.
+ * an unclean stop (a stale lock taken over), it first records that stop in itself. While its
+ * entries cannot be written (or too many wait), requests' commands are refused (the gate it adds
+ * to WriteGates) and so, at its cap, is every request (access-log-backlog.ts).
  */
 @Module({
   providers: [
@@ -67,7 +70,10 @@ export { accessLogPath } from './application/access-log.js';
   exports: [ACCESS_LOG],
 })
 export class AuditModule implements NestModule, OnApplicationShutdown {
-  constructor(@Inject(ACCESS_LOG) private readonly accessLog: AccessLog) {}
+  constructor(@Inject(ACCESS_LOG) private readonly accessLog: AccessLog, gates: WriteGates) {
+    // No request's command is committed while its entry could not be written (access-log-backlog.ts).
+    gates.add(accessLog.backlog);
+  }
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(DownloadAccessLogMiddleware).forRoutes(...LOGGED_DOWNLOAD_ROUTES.map((path) => ({ path, method: RequestMethod.ALL })));
