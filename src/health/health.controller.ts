@@ -2,6 +2,7 @@ import { Controller, Get, Req, Res } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { TokenVerifier } from '../identity/token-verifier.js';
 import { Readiness, type FollowerState } from './readiness.js';
+import type { AccessLogHealth } from '../audit/application/access-log-backlog.js';
 import { INTEGRITY_POSITION_HEADER } from '../platform/http/integrity-headers.js';
 
 type Request = { headers: Record<string, string | string[] | undefined> };
@@ -48,6 +49,7 @@ export class HealthController {
       projections: follower(s.projections),
       processManager: follower(s.reactions),
       liveEvents: follower(s.liveEvents),
+      accessLog: accessLogOf(s.accessLog, detailed),
     });
   }
 
@@ -74,6 +76,10 @@ export class HealthController {
       () => this.indicate('projections', s.projections.ok, { state: s.projections.state }, detailed ? followerDetails(s.projections) : {}),
       () => this.indicate('reactions', s.reactions.ok, { state: s.reactions.state }, detailed ? followerDetails(s.reactions) : {}),
       () => this.indicate('liveEvents', s.liveEvents.ok, { state: s.liveEvents.state }, detailed ? followerDetails(s.liveEvents) : {}),
+      () => {
+        const { ok, ...rest } = accessLogOf(s.accessLog, detailed);
+        return this.indicate('accessLog', ok, rest, {});
+      },
       // Only while draining, so the ordinary body keeps its shape.
       ...(s.shuttingDown ? [() => this.indicate('shutdown', false, { state: 'draining' }, {})] : []),
     ]);
@@ -98,6 +104,12 @@ export class HealthController {
       return false;
     }
   }
+}
+
+/** The access log's state: ok, and while not, why in a word (writes failing, queue full); the numbers with details. */
+function accessLogOf(a: AccessLogHealth, detailed: boolean): Record<string, unknown> & { ok: boolean } {
+  const state = a.writesFailing ? 'writes-failing' : a.ok ? 'writing' : 'queue-full';
+  return { ok: a.ok, state, ...(detailed ? { details: { queued: a.queued, maxQueued: a.maxQueued, dropped: a.dropped, ...(a.writesFailing ? { writesFailing: a.writesFailing } : {}) } } : {}) };
 }
 
 function followerDetails(f: FollowerState): Record<string, unknown> {

@@ -7,6 +7,8 @@ import { LiveEvents } from '../shared/application/live-events.js';
 import type { RetryState } from '../shared/application/transient-errors.js';
 import { ShutdownState } from './shutdown-state.js';
 import { Metrics } from '../platform/observability/metrics.js';
+import { ACCESS_LOG, type AccessLog } from '../audit/application/access-log-port.js';
+import type { AccessLogHealth } from '../audit/application/access-log-backlog.js';
 
 /** A store that does not answer its health check within this is not ready. */
 const STORE_TIMEOUT_MS = 2_000;
@@ -34,6 +36,8 @@ export interface ReadinessSnapshot {
   liveEvents: FollowerState;
   /** Appends failing on storage since `since`, none succeeded since (a full disk, a lost database): degraded. */
   appendsFailing?: { since: string; attempts: number; lastError: string };
+  /** The access log's unwritten entries: not ok while its writes fail or its queue is full (then requests' commands are refused). */
+  accessLog: AccessLogHealth;
 }
 
 export function follower(f: { failed: unknown; retrying: RetryState | undefined; checkpoint: string | null; caughtUpOnce?: boolean }): FollowerState {
@@ -46,7 +50,8 @@ export function follower(f: { failed: unknown; retrying: RetryState | undefined;
  * Whether this instance can serve: the event store answers, the log verifies (integrity not
  * BROKEN), and the projections and reactions follow the log (neither stopped nor retrying a
  * storage error, during which commands lose read-your-writes), and so does the feed of the
- * graphql-ws subscriptions. GET /health and /health/ready.
+ * graphql-ws subscriptions; and the access log can record what is done (its writes succeed, its
+ * queue is below its cap: access-log-backlog.ts). GET /health and /health/ready.
  */
 @Injectable()
 export class Readiness {
@@ -58,6 +63,7 @@ export class Readiness {
     private readonly integrity: IntegrityMonitor,
     private readonly shutdown: ShutdownState,
     private readonly metrics: Metrics,
+    @Inject(ACCESS_LOG) private readonly accessLog: AccessLog,
   ) {}
 
   async snapshot(): Promise<ReadinessSnapshot> {
@@ -69,8 +75,9 @@ export class Readiness {
     const liveEvents = follower({ failed: this.live.failed, retrying: this.live.retrying, checkpoint: this.live.checkpoint });
     const shuttingDown = this.shutdown.shuttingDown;
     const appendsFailing = this.metrics.appendsFailing;
+    const accessLog = this.accessLog.backlog.health();
     return {
-      ready: !shuttingDown && eventStore.ok && integrity === 'OK' && projections.ok && reactions.ok && liveEvents.ok && !appendsFailing,
+      ready: !shuttingDown && eventStore.ok && integrity === 'OK' && projections.ok && reactions.ok && liveEvents.ok && !appendsFailing && accessLog.ok,
       shuttingDown,
       stopped: !eventStore.ok || integrity === 'BROKEN' || projections.state === 'stopped' || reactions.state === 'stopped' || liveEvents.state === 'stopped',
       eventStore,
@@ -80,6 +87,7 @@ export class Readiness {
       reactions,
       liveEvents,
       ...(appendsFailing ? { appendsFailing } : {}),
+      accessLog,
     };
   }
 
