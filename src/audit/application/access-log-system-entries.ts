@@ -187,6 +187,11 @@ export class SystemEntriesCheck {
     return this.importedUpTo !== null && e.position <= this.importedUpTo;
   }
 
+  /** The event was recorded by a process that stopped uncleanly since (at or before a believed stop's head): its request is over. */
+  beforeStop(e: LoggedEvent): boolean {
+    return this.stops.some((r) => e.position <= r.upTo);
+  }
+
   /** The unclean stop whose window holds this event (up to its head, a few seconds before it), or null. */
   stopHolding(e: LoggedEvent): RecoveredStop | null {
     return this.stops.find((r) => e.position <= r.upTo && e.recordedAt >= r.windowFrom && e.recordedAt <= r.recordedAt) ?? null;
