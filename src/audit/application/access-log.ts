@@ -15,7 +15,8 @@
  * Writes are queued and written together, in one transaction, shortly after (flushDelayMs), so a
  * request never waits for the disk; the transaction's fsync and the anchor's are issued off the
  * event loop (see settleSoon); close() writes what is still queued, syncs it and anchors it. In
- * the server, the batches are written by a worker thread instead (writeInThread).
+ * the server, the batches are written by a worker thread instead (writeInThread). The queue is
+ * bounded, and while it cannot be written requests' commands are refused (access-log-backlog.ts).
  */
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, unlinkSync } from 'node:fs';

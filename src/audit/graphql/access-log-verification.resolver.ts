@@ -31,7 +31,7 @@ export class AccessLogVerificationResolver {
       "Art.23(2), Art.31/34 evidence: proof that the access log is intact. AUDITOR or CISO. Every entry's hash and link, the signature of every batch's head, and the log's end against " +
       'the last signed head kept beside it. An edited entry, deleted or inserted entries, entries without a signature, deleted newest entries and a ' +
       'missing or replaced file are reported (firstBrokenPosition is an entry number), as is every restart acknowledged with ACCESS_LOG_RESET=1, and ' +
-      'a change in the event log (by a person, since the access log began, older than 2 minutes, not brought by an import the access log records) whose request has no entry (firstBrokenPosition null; the reason names its position), ' +
+      'a change in the event log (by a person, since the access log began, older than 2 minutes or recorded before an unclean stop the access log records, not brought by an import the access log records) whose request has no entry (firstBrokenPosition null; the reason names its position), ' +
       'except those recorded up to 5 s before an unclean stop the access log records (UncleanStopRecovered, written by the next start): counted in acknowledgedUnlogged instead. ' +
       'eventsChecked counts entries. Errors: UNAUTHENTICATED; FORBIDDEN (another role).',
   })
