@@ -168,10 +168,11 @@ export function graphqlOptions(
         // Passed through to graphql-ws by @nestjs/graphql (its type lists fewer hooks than it forwards).
         ...({
           // Operations over the socket meet the same edge limits as over HTTP (and a new operation
-          // frees its id in the access log's marks: operationStarts).
+          // frees its id in the access log's marks: operationStarts); and refused at the access log's cap.
           onSubscribe: (ctx: { extra: unknown; subscriptions?: Record<string, unknown> }, id: string, payload: Parameters<ReturnType<typeof wsEdgeCheck>>[2]) => {
             wsHooks?.operationStarts(ctx, id);
-            return edgeCheck(ctx, id, payload);
+            const full = wsHooks?.refusedAtCap();
+            return full ? [full] : edgeCheck(ctx, id, payload);
           },
           onOperation: (ctx: { extra: unknown }, id: string, payload: object, args: ExecutionArgs, result: unknown) => wsHooks?.onOperation(ctx, id, payload, args, result),
           onError: (ctx: { extra: unknown }, id: string, payload: object, errors: readonly GraphQLError[]) => {

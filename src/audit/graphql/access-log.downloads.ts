@@ -20,12 +20,13 @@
  * itself records a request it has already seen no second time.
  */
 import { requestIdOf } from '../../shared/logging/request-id.js';
-import { HttpException, Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { domainExtensions, httpStatusOf } from '../../graphql/error-format.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
 import { TokenVerifier } from '../../identity/token-verifier.js';
 import { ACCESS_LOG, type AccessLog } from '../application/access-log.js';
 import type { AccessRecord } from '../application/access-log-chain.js';
-import { isIdArgument } from './access-log.plugin.js';
+import { isIdArgument, refusedAtCap } from './access-log.plugin.js';
 
 /**
  * The routes it is bound to (path-to-regexp 8 syntax, as Nest 12 takes them): one per prefix,
@@ -96,6 +97,8 @@ interface HttpResponse {
   statusCode: number;
   writableFinished: boolean;
   getHeader?(name: string): unknown;
+  setHeader(name: string, value: string): unknown;
+  end(body: string): unknown;
   once(event: 'close', listener: () => void): unknown;
 }
 
@@ -118,13 +121,6 @@ export class DownloadAccessLogMiddleware implements NestMiddleware<HttpRequest, 
     const correlationId = requestIdOf(req);
     const query: Record<string, unknown> = {};
     for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key);
-    // Its entry could not be queued (the queue is at its cap): refused, 503 (access-log-backlog.ts).
-    let refused: unknown = null;
-    try {
-      this.log.backlog.assertAdmits();
-    } catch (error) {
-      refused = new HttpException({ statusCode: 503, code: 'STORE_UNAVAILABLE', message: (error as Error).message }, 503);
-    }
     res.once('close', () => {
       const completed = res.writableFinished;
       const status = res.statusCode;
@@ -148,6 +144,11 @@ export class DownloadAccessLogMiddleware implements NestMiddleware<HttpRequest, 
         }
       });
     });
-    next(refused ?? undefined);
+    // Its entry could not be queued (the queue is at its cap): refused before it runs, as documents and evidence refuse (access-log-backlog.ts).
+    const full = refusedAtCap(this.log);
+    if (!full) return next();
+    res.statusCode = httpStatusOf(full.refusal);
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify({ error: { message: full.refusal.message, ...domainExtensions(full.refusal) } }));
   }
 }

@@ -228,6 +228,16 @@ export function accessRecord(
   };
 }
 
+/** An operation whose entry could not be queued (the queue is at its cap) is refused before it runs, STORE_UNAVAILABLE (access-log-backlog.ts). */
+export function refusedAtCap(log: AccessLog): RefusedRequest | null {
+  try {
+    log.backlog.assertAdmits();
+    return null;
+  } catch (error) {
+    return new RefusedRequest(error as DomainError, 503);
+  }
+}
+
 /** The Apollo Server plugin for operations over HTTP. */
 export function accessLogPlugin(log: AccessLog): ApolloServerPlugin<RequestContext> {
   return {
@@ -236,12 +246,8 @@ export function accessLogPlugin(log: AccessLog): ApolloServerPlugin<RequestConte
       return {
         async didResolveOperation(ctx) {
           description = describeOperation(ctx.document, ctx.operation, ctx.request.variables, ctx.request.operationName);
-          // Its entry could not be queued (the queue is at its cap): refused before it runs (access-log-backlog.ts).
-          try {
-            log.backlog.assertAdmits();
-          } catch (error) {
-            throw new RefusedRequest(error as DomainError, 503);
-          }
+          const full = refusedAtCap(log);
+          if (full) throw full;
         },
         async willSendResponse(ctx) {
           try {
@@ -293,6 +299,8 @@ export function accessLogWsHooks(log: AccessLog) {
     operationStarts(ctx: WsContext, id: string): void {
       logged.get(ctx as object)?.delete(id);
     },
+    /** As over HTTP (refusedAtCap): null, or the refusal onSubscribe answers with. */
+    refusedAtCap: () => refusedAtCap(log),
     connectionRefused(): void {
       log.record(
         accessRecord(

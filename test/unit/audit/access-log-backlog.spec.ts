@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import type { GraphQLRequestContext, GraphQLRequestListener } from '@apollo/server';
 import { AccessLogStore, type AccessRecord } from '../../../src/audit/application/access-log.js';
 import { DROPPED_OPERATION } from '../../../src/audit/application/access-log-backlog.js';
-import { accessLogPlugin } from '../../../src/audit/graphql/access-log.plugin.js';
+import { accessLogPlugin, accessLogWsHooks } from '../../../src/audit/graphql/access-log.plugin.js';
 import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-event-store.js';
 import { loadSigningKeys } from '../../../src/event-store/signing.js';
 import { RefusedRequest } from '../../../src/graphql/edge-limits.js';
@@ -134,11 +134,14 @@ describe('the access-log plugin at the cap', () => {
       const listener = (await accessLogPlugin(log).requestDidStart!({} as never)) as GraphQLRequestListener<never>;
       const ctx = { request: { variables: {} }, document: undefined, operation: undefined } as unknown as GraphQLRequestContext<never>;
       await expect(listener.didResolveOperation!(ctx as never)).resolves.toBeUndefined();
+      expect(accessLogWsHooks(log).refusedAtCap()).toBeNull();
       log.record(entry(1));
       await eventually('the failed write to be noticed', () => log.backlog.failing);
       const refusal = await (listener.didResolveOperation!(ctx as never) as Promise<void>).catch((error: unknown) => error);
       expect(refusal).toBeInstanceOf(RefusedRequest);
       expect(refusal).toMatchObject({ refusal: { code: 'STORE_UNAVAILABLE' }, extensions: { http: { status: 503 } } });
+      // Over graphql-ws, onSubscribe answers with the same refusal.
+      expect(accessLogWsHooks(log).refusedAtCap()).toMatchObject({ refusal: { code: 'STORE_UNAVAILABLE' } });
     } finally {
       emptyDisk();
       log.close();
