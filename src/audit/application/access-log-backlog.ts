@@ -11,7 +11,8 @@
  *   be lost. Only the mutations already past the gate when the first write failed are at risk,
  *   and a restart after an unclean stop accounts for those (access-log-system-entries.ts).
  * - Reads go on while their entries can be queued; at the cap every operation is refused
- *   STORE_UNAVAILABLE before it runs (assertAdmits, the GraphQL plugin), reads too.
+ *   STORE_UNAVAILABLE before it runs, reads too (assertAdmits: refusedAtCap in the GraphQL plugin,
+ *   over HTTP and graphql-ws, and in the /documents/ and /evidence/ middleware).
  * - At the cap, an entry is not queued (the queue stays bounded: a refusal is an entry too) but
  *   counted, and the count is written as one AccessLogEntriesDropped entry, signed, with the next
  *   batch: the log says how many requests it does not hold one by one. Only the entry of a
