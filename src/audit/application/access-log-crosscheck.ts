@@ -44,12 +44,13 @@ export const inFlight = { ms: 120_000 }; // tests lower it
  * Events recorded before the first entry are not asked, nor those of the last `inFlight.ms` before
  * `now` (their requests may not have been answered yet) unless an unclean stop the access log
  * records came after them (their process is gone: nothing of theirs is in flight; a verification
- * run at the restart after a SIGKILL found nothing missing, operations probe 10-c M4), nor those an
- * import the access log records brought (logged where they were first made). Those an unclean stop the access log records lost
- * (up to the head a start after it found, recorded a few seconds before it) are counted apart, as
- * acknowledged. Which import and unclean-stop entries are believed (covered by a signed head the
- * verification checked, `signedUpToSeq`, and describing this event log), and what each accounts
- * for, is decided in one place: SystemEntriesCheck (access-log-system-entries.ts).
+ * run at the restart after a SIGKILL found nothing missing, operations probe 10-c M4), nor those
+ * an import the access log records brought (logged where they were first made). Those an unclean
+ * stop the access log records lost (up to the head a start after it found, recorded a few seconds
+ * before it) are counted apart, as acknowledged. Which import and unclean-stop entries are
+ * believed (covered by a signed head the verification checked, `signedUpToSeq`, and describing
+ * this event log), and what each accounts for, is decided in one place: SystemEntriesCheck
+ * (access-log-system-entries.ts).
  */
 export async function changesWithoutAccessEntry(store: EventStore, log: CorrelationLookup, now = new Date(), signedUpToSeq = Number.MAX_SAFE_INTEGER): Promise<UnloggedChanges> {
   const since = await log.firstEntryAt();
