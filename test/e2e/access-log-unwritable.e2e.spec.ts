@@ -45,6 +45,15 @@ describe('a server whose access log cannot be written', () => {
   });
 
   it('refuses mutations STORE_UNAVAILABLE, committing nothing, while reads go on; /health degraded; then recovers with every entry written', async () => {
+    try {
+      await scenario();
+    } catch (error) {
+      // What the server said, to tell a failure of this test from a server that went away.
+      throw new Error(`${(error as Error).stack}\n--- server output (exit ${server.child.exitCode ?? server.child.signalCode}):\n${server.output().slice(-4000)}`);
+    }
+  });
+
+  async function scenario(): Promise<void> {
     expect((await gql(manager, REGISTER, asset('before'))).data?.registerAsset?.id).toEqual(expect.any(String));
     expect(await health()).toMatchObject({ status: 200, body: { status: 'ok', accessLog: { ok: true, state: 'writing' } } });
     const before = await assetCount();
@@ -73,5 +82,5 @@ describe('a server whose access log cannot be written', () => {
     const log = await gql(auditor, '{ accessLog(first: 200) { edges { node { operationType outcome errorCode fields } } } }');
     const refusedEntries = log.data.accessLog.edges.filter((e: any) => e.node.fields.includes('registerAsset') && e.node.errorCode === 'STORE_UNAVAILABLE');
     expect(refusedEntries).toHaveLength(1); // the refusal itself is in the log
-  });
+  }
 });
