@@ -129,6 +129,7 @@ function droppedRecord(count: number, from: string, to: string): AccessRecord {
     outcome: 'ALLOWED',
     errorCode: null,
     correlationId: null,
-    note: `${count} request${count === 1 ? '' : 's'} from ${from} to ${to}, while the access log's queue was full (its writes failing), were refused STORE_UNAVAILABLE and not recorded one by one`,
+    // Most were refused at the cap; a few may have been let through just before it filled.
+    note: `${count} request${count === 1 ? '' : 's'} from ${from} to ${to} ${count === 1 ? 'is' : 'are'} not recorded one by one: the access log's queue was full (its writes failing), and requests were refused STORE_UNAVAILABLE meanwhile`,
   };
 }
