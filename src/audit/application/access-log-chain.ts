@@ -530,25 +530,6 @@ export async function verifyAccessLogDatabaseInSlices(db: Database.Database, opt
   }
 }
 
-/**
- * One verification at a time per log (with its cross-check against the event log): a call made
- * while one runs gets that one's verdict (N callers cost one walk, not N at once). Nothing is kept
- * once it is over, so a call never gets a verdict finished before it was made; what was written
- * since the running one began is checked by the next.
- */
-export class SharedVerification {
-  private running: Promise<AccessLogVerification> | null = null;
-
-  run(verify: () => Promise<AccessLogVerification>): Promise<AccessLogVerification> {
-    if (this.running) return this.running;
-    const shared: Promise<AccessLogVerification> = verify().finally(() => {
-      if (this.running === shared) this.running = null;
-    });
-    this.running = shared;
-    return shared;
-  }
-}
-
 /** The report on a log file that is not there. */
 export function missingAccessLog(path: string, anchorPath: string | null): AccessLogVerification {
   const anchor = anchorPath ? readAnchor(anchorPath) : null;

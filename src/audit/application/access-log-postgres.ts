@@ -33,7 +33,6 @@ import type { JsonLogger } from '../../shared/logging/json-logger.js';
 import {
   ACCESS_LOG_GENESIS,
   ACCESS_LOG_SLICE_MS,
-  SharedVerification,
   AccessLogWalk,
   accessEntryHash,
   discontinuityRecord,
@@ -48,6 +47,7 @@ import {
   type Discontinuity,
   type HeadRow,
 } from './access-log-chain.js';
+import { SharedVerification } from './shared-verification.js';
 import { systemEntryRecord, type HeadAtStart, type SystemEntry } from './access-log-system-entries.js';
 import { postgresLookupIn } from './access-log-lookups.js';
 import { verifyAccessLogAgainstEvents, type CorrelationLookup } from './access-log-crosscheck.js';
@@ -281,7 +281,7 @@ export class PostgresAccessLog implements CheckableAccessLog {
   private writing: Promise<void> = Promise.resolve();
   private closed = false;
   /** The verification under way, which concurrent verify() calls share. */
-  private readonly verification = new SharedVerification();
+  private readonly verification = new SharedVerification(() => this.options.logger);
   /** The cross-check's queries on the entries written, as the CLI asks them (the queue is added to them below). */
   private readonly written: CorrelationLookup;
   /** The head this instance last wrote or saw: the log must still hold it. */

@@ -36,7 +36,6 @@ import {
   metaValue,
   migrateAccessLog,
   missingAccessLog,
-  SharedVerification,
   readAnchor,
   verifyAccessLogDatabaseInSlices,
   writeAnchor,
@@ -47,6 +46,7 @@ import {
   type AccessRecord,
   type Discontinuity,
 } from './access-log-chain.js';
+import { SharedVerification } from './shared-verification.js';
 import { correlationsIn, entriesIn, firstEntryIn, systemEntriesIn, type AccessLogFilter } from './access-log-lookups.js';
 import { AccessLogRefusedError, startupFindings } from './access-log-startup.js';
 import { AccessLogWriterThread, builtAccessLogWriter } from './access-log-writer-thread.js';
@@ -148,7 +148,7 @@ export class AccessLogStore implements CheckableAccessLog {
   /** Names this store's background anchor file apart from any other store's on the same path. */
   private readonly tmpSuffix = randomUUID().slice(0, 8);
   /** The verification under way, which concurrent verify() calls share. */
-  private readonly verification = new SharedVerification();
+  private readonly verification = new SharedVerification(() => this.options.logger);
   /** The thread that writes the batches (writeInThread), or null: this one writes them. */
   private writer: AccessLogWriterThread | null = null;
   readonly backlog: AccessLogBacklog;

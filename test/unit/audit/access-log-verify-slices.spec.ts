@@ -114,11 +114,16 @@ describe('AccessLogStore.verify(): in slices, never blocking other requests', ()
     expect(inOneGo).toMatchObject({ ok: false, firstBrokenSeq: 700, entriesChecked: 700 });
     expect(inOneGo.reason).toMatch(/entry 700 was altered/);
 
-    const server = new AccessLogStore(path, { signing, anchorPath: anchorPathFor(path) });
+    // The server's own log says so too, at error, once per finding (auditor probe 10-b L1: only the caller heard it).
+    const errors: unknown[][] = [];
+    const logger = { error: (...args: unknown[]) => void errors.push(args), warn: () => undefined };
+    const server = new AccessLogStore(path, { signing, anchorPath: anchorPathFor(path), logger });
     try {
       const { value: sliced, turns } = await turnsDuring(() => server.verify());
       expect(sliced).toEqual(inOneGo);
       expect(turns).toBeGreaterThanOrEqual(Math.floor(700 / ACCESS_LOG_VERIFY_PAGE));
+      expect(await server.verify()).toEqual(inOneGo);
+      expect(errors).toEqual([['access log verification failed: it is not intact evidence', { firstBrokenSeq: 700, reason: inOneGo.reason, entriesChecked: 700 }]]);
     } finally {
       server.close();
     }
