@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../src/shared/domain/canonical-json.js';
 import { join } from 'node:path';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { cliInProcess } from './support/cli-in-process.js';
@@ -36,6 +38,40 @@ async function riskReadyForPlan(t: TestApp, name: string) {
   const evaluated = (await t.ok(EVALUATE, { input: { riskId: risk.id } }, users.committee)).evaluateRisk;
   expect(evaluated).toMatchObject({ status: 'TO_TREAT', level: 'HIGH' });
   return { asset, risk };
+}
+
+/**
+ * The consent fingerprint (riskStateHash) recomputed from the API alone: SHA-256 (hex) of the
+ * canonical JSON (keys sorted, no whitespace, absent values left out) of the risk's id, cycle,
+ * level, likelihood, impact, criteriaNumber, treatment (with the criteria version's id) and
+ * controls (as decided, in order), and ownerId, as it stood at `version`: read with atPosition at
+ * the position of the risk's event of that revision (history).
+ */
+async function fingerprintFromApi(t: TestApp, riskId: string, version: number): Promise<string> {
+  const { history } = await t.ok(`query($id: ID!) { history(id: $id) { revision position } }`, { id: riskId }, users.auditor);
+  const at = history.find((e: { revision: number }) => e.revision === version).position;
+  const { risk, riskCriteriaVersions } = await t.ok(
+    `query($id: ID!, $at: String) { risk(id: $id, atPosition: $at) { id cycle level likelihood impact criteriaNumber ownerId
+       treatment { options rationale targetLikelihood targetImpact targetLevel counterparty contractReference criteriaNumber decidedBy decidedAt }
+       controls { id title description ownerId dueDate reason reference } }
+     riskCriteriaVersions { id number } }`,
+    { id: riskId, at },
+    users.auditor,
+  );
+  const present = <T extends Record<string, unknown>>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
+  const t_ = risk.treatment;
+  const content = present({
+    id: risk.id,
+    cycle: risk.cycle,
+    level: risk.level,
+    likelihood: risk.likelihood,
+    impact: risk.impact,
+    criteriaNumber: risk.criteriaNumber,
+    treatment: t_ && present({ ...t_, criteriaId: riskCriteriaVersions.find((c: { number: number }) => c.number === t_.criteriaNumber).id }),
+    controls: risk.controls.map(({ id, ...c }: Record<string, unknown>) => present({ controlId: id, ...c })),
+    ownerId: risk.ownerId,
+  });
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
 }
 
 /** The same walk on the embedded store and on PostgreSQL (a cluster the test starts itself). */
@@ -120,6 +156,9 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
     expect(riskAtConsent).toMatchObject({ status: 'ACCEPTED', consent: { status: 'ACCEPTED' } });
     expect(inForce.items[0]).toMatchObject({ consent: 'ACCEPTED', consentRecord: { planRevision: 2, criteriaNumber: 1, riskLevel: 'HIGH', statement: 'I accept the residual risk LOW' } });
     expect(inForce.items[0].consentRecord.riskStateHash).toMatch(/^[0-9a-f]{64}$/);
+    // An auditor recomputes the fingerprint from what the API shows (README, Auditors: "What a
+    // consent pins"): the risk as it stood at the version consented to (auditor probe 10-b L3).
+    expect(await fingerprintFromApi(t, risk.id, inForce.items[0].consentRecord.riskVersion)).toBe(inForce.items[0].consentRecord.riskStateHash);
     expect(inForce.items[0].consentRecord.riskVersion).toBeLessThan(riskAtConsent.version);
 
     // A material change after consent: the consent is STALE on the plan, the plan leaves force
