@@ -1,7 +1,7 @@
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../event-store/event-store.port.js';
 import { PositionWaiters } from '../shared/application/position-waiters.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
-import { Backoff, type RetryState } from '../shared/application/transient-errors.js';
+import { Backoff, retryingError, type RetryState } from '../shared/application/transient-errors.js';
 import { tablesLeftOutOfReplays, type Projection } from './projection.js';
 import type { ReadDb } from './read-model-database.js';
 import { openableImage, shapeOf, snapshotImage, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
@@ -251,10 +251,8 @@ export class ProjectionRunner {
     if (this.heldFrom !== undefined && position >= this.heldFrom) return Promise.resolve();
     const retrying = this.backoff.retrying;
     const current = this.reached.current;
-    if (retrying && whileRetrying === 'fail' && (current === null || position > current)) {
-      return Promise.reject(new Error(`the read models are retrying a storage error since ${retrying.since} (${retrying.lastError})`));
-    }
-    return this.reached.wait(position, timeoutMs);
+    if (retrying && whileRetrying === 'fail' && (current === null || position > current)) return Promise.reject(retryingError(retrying));
+    return this.reached.wait(position, timeoutMs, whileRetrying === 'fail');
   }
 
   /** Drops every read model and replays the whole log; reports progress at each commit. */
@@ -348,6 +346,7 @@ export class ProjectionRunner {
     if (timer) {
       this.subscription = undefined;
       this.retryTimer = timer;
+      this.reached.rejectRetrying(retryingError(this.backoff.retrying!));
       return;
     }
     this.failure = error;

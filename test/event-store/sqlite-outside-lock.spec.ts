@@ -118,6 +118,24 @@ describe('SqliteEventStore under a lock held by another process', () => {
     expect((await store.readStream('s-1')).map((e) => [e.type, e.position])).toEqual([['After', after.position]]);
   });
 
+  it('appends queued past one batch wait the same budget as the batch ahead of them, not one budget more per batch (store-lock probe 11, L1)', async () => {
+    store = new SqliteEventStore({ path, busyTimeoutMs: 300, maxBatch: 2 });
+    await store.init();
+    lock = await holdSqliteLock(path);
+
+    const order: string[] = [];
+    const appends = Array.from({ length: 6 }, (_, i) => track(order, `a${i}`, store.append(`s-${i}`, [newEvent()], { expectedVersion: ExpectedVersion.noStream })).catch(() => undefined));
+    await appends[0];
+    // The first refusal settles them all at once: by the next turn all six are refused.
+    await new Promise((resolve) => setImmediate(resolve));
+    order.push('next turn');
+    expect(order).toEqual(['a0!', 'a1!', 'a2!', 'a3!', 'a4!', 'a5!', 'next turn']);
+    await Promise.all(appends);
+    await lock.release();
+    lock = undefined;
+    expect(await store.readAll()).toEqual([]);
+  });
+
   it('a close while an append waits for the lock writes it once the lock is released', async () => {
     store = new SqliteEventStore({ path, busyTimeoutMs: 10_000 });
     await store.init();

@@ -295,13 +295,17 @@ export class SqliteEventStore implements EventStore {
     }
     if (settled.length > 0) this.durability.committed({ batch: settled, outcomes }, false, this.lastPosition);
     const now = Date.now();
-    const expired = waitedOut(attempt.unwritten, now, this.busyTimeoutMs);
+    // Every append in the queue waits for the lock from now, not only this batch's: those past
+    // maxBatch had waited 5 s more per batch ahead of them (store-lock probe 11, L1).
+    const waiting = attempt.unwritten.concat(this.queue);
+    const expired = waitedOut(waiting, now, this.busyTimeoutMs);
     if (expired > 0) {
-      const failed = attempt.unwritten.slice(0, expired);
+      const failed = waiting.slice(0, expired);
       this.durability.committed({ batch: failed, outcomes: failed.map(() => ({ ok: false, error: attempt.busy })) }, false, this.lastPosition);
     }
-    this.queue = attempt.unwritten.slice(expired).concat(this.queue);
-    if (this.queue.length === 0) return undefined;
+    this.queue = waiting.slice(expired);
+    // The next lock's tries start short again (L2).
+    if (this.queue.length === 0) return void this.lockBackoff.succeeded();
     return this.lockBackoff.failed(this.busyTimeoutMs - (now - (this.queue[0]!.busySince ?? now)));
   }
 

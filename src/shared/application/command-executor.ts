@@ -18,8 +18,10 @@ import { rootLogger } from '../logging/json-logger.js';
 import { describeError } from './transient-errors.js';
 import { NO_COMMAND_INSTRUMENTATION, resultOf, type CommandInstrumentation } from './instrumentation.js';
 import { StreamQueues, type StreamTurn } from './stream-queues.js';
+import { ThrottledWarning } from '../logging/throttled-warning.js';
 
 const log = rootLogger.child('command-executor');
+const unconfirmed = new ThrottledWarning(log, 'command committed, but the read models did not confirm it: answering with the committed result');
 
 /** Rounds of a reaction cascade a command waits for (each round: the reactions to the previous one). */
 const MAX_CASCADE_ROUNDS = 8;
@@ -34,7 +36,7 @@ async function awaitFollowers(projections: PositionWaiter, position: string, str
   try {
     await projections.waitFor(position);
   } catch (error) {
-    log.warn('command committed, but the read models did not confirm it: answering with the committed result', { streamId, position, error: describeError(error) });
+    unconfirmed.warn({ streamId, position, error: describeError(error) });
     // The answer says so (extensions.readModels): it is read from read models that may lack it.
     if (answerId) noteUnconfirmed(answerId, { position, reason: describeError(error) });
   }

@@ -6,7 +6,7 @@
 export class PositionWaiters {
   private position: string | null = null;
   private failure?: Error;
-  private waiters: { position: string; resolve: () => void; reject: (error: Error) => void }[] = [];
+  private waiters: { position: string; resolve: () => void; reject: (error: Error) => void; failsWhileRetrying: boolean }[] = [];
 
   constructor(private readonly label: string) {}
 
@@ -20,7 +20,8 @@ export class PositionWaiters {
     this.failure = undefined;
   }
 
-  wait(position: string, timeoutMs: number): Promise<void> {
+  /** `failsWhileRetrying`: the wait ends (rejected) when the follower starts retrying a storage error (rejectRetrying). */
+  wait(position: string, timeoutMs: number, failsWhileRetrying = false): Promise<void> {
     if (this.position !== null && this.position >= position) return Promise.resolve();
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
@@ -36,7 +37,7 @@ export class PositionWaiters {
         clearTimeout(timer);
         reject(error);
       };
-      this.waiters.push({ position, resolve: done, reject: fail });
+      this.waiters.push({ position, resolve: done, reject: fail, failsWhileRetrying });
     });
   }
 
@@ -53,6 +54,17 @@ export class PositionWaiters {
     const released = this.waiters.filter((w) => w.position >= position);
     this.waiters = this.waiters.filter((w) => w.position < position);
     for (const w of released) w.resolve();
+  }
+
+  /**
+   * The follower is retrying a storage error: the waits that would not wait for it (those a new
+   * wait would be refused at once) end now rather than at their timeout. A wait begun just before
+   * the retries ran its whole 10 s (store-lock probe 11, L3: a mutation took 14.4 s).
+   */
+  rejectRetrying(error: Error): void {
+    const ending = this.waiters.filter((w) => w.failsWhileRetrying);
+    this.waiters = this.waiters.filter((w) => !w.failsWhileRetrying);
+    for (const w of ending) w.reject(error);
   }
 
   /** The follower stopped: waits fail now rather than at their timeout. */

@@ -64,9 +64,19 @@ describe('read models under a lock held by another process', () => {
       runner.start();
       lock = await holdSqliteLock(path);
       const appended = await store.append('s-1', [{ eventId: randomUUID(), type: 'Tested', schemaVersion: 1, data: {}, metadata: { actor: { id: 'ciso', name: 'CISO', roles: ['CISO'] }, occurredAt: new Date().toISOString(), correlationId: 'c', causationId: 'c' } }], { expectedVersion: ExpectedVersion.noStream });
+      // A command's read-your-writes wait, begun before the retries: it ends once they begin, not
+      // after its 60 s (store-lock probe 11, L3: 10 s, the default, in vain).
+      const command = runner.waitFor(appended.position, { timeoutMs: 60_000 }).then(
+        () => 'confirmed',
+        (error: Error) => error.message,
+      );
       await eventually('the runner retrying', () => runner.retrying !== undefined);
       expect(String(runner.retrying!.lastError)).toMatch(/SQLITE_BUSY/);
       expect(runner.failed).toBeUndefined();
+      expect(await command).toMatch(/^the read models are retrying a storage error since .*SQLITE_BUSY/);
+      // Tried again at most 50 ms apart while the lock lasts (probe 11, M1: up to 5 s apart).
+      await eventually('a few tries', () => (runner.retrying?.attempts ?? 0) >= 5);
+      expect(runner.retrying!.nextDelayMs).toBeLessThanOrEqual(50);
 
       await lock.release();
       lock = undefined;

@@ -15,28 +15,46 @@ describe('Backoff.retryLater', () => {
     jest.useRealTimers();
   });
 
-  it('retries a transient error after 50, 100, 200 ms, reports each attempt, and starts again at 50 ms after a success', () => {
+  it('retries a transient error after 50, 100, 200, 400 ms, reports attempts 1, 2, 4, and starts again at 50 ms after a success', () => {
     jest.useFakeTimers();
     const backoff = new Backoff();
     const warned: { error: string; attempt: number; retryInMs: number; since: string }[] = [];
     let retried = 0;
-    for (const wait of [50, 100, 200]) {
+    for (const wait of [50, 100, 200, 400]) {
       const timer = backoff.retryLater(full(), (r) => warned.push(r), () => retried++);
       expect(timer).toBeDefined();
       jest.advanceTimersByTime(wait - 1);
-      expect(retried).toBe(warned.length - 1);
+      const before = retried;
       jest.advanceTimersByTime(1);
-      expect(retried).toBe(warned.length);
+      expect(retried).toBe(before + 1);
     }
-    expect(warned.map((w) => [w.attempt, w.retryInMs])).toEqual([[1, 50], [2, 100], [3, 200]]);
+    // Reported at attempts 1, 2 and 4 (not 3): the log says how it goes without a line per try.
+    expect(warned.map((w) => [w.attempt, w.retryInMs])).toEqual([[1, 50], [2, 100], [4, 400]]);
     expect(warned[0]!.error).toBe('Error (SQLITE_FULL): database or disk is full');
     expect(new Set(warned.map((w) => w.since)).size).toBe(1);
-    expect(backoff.retrying?.attempts).toBe(3);
+    expect(backoff.retrying?.attempts).toBe(4);
 
-    expect(backoff.succeeded()?.attempts).toBe(3);
+    expect(backoff.succeeded()?.attempts).toBe(4);
     expect(backoff.retrying).toBeUndefined();
     backoff.retryLater(full(), (r) => warned.push(r), () => retried++);
     expect(warned.at(-1)).toMatchObject({ attempt: 1, retryInMs: 50 });
+  });
+
+  it('retries a lock another process holds (SQLITE_BUSY, SQLITE_LOCKED) at most 50 ms apart, reporting attempts 1, 2, 4, 8… (store-lock probe 11, M1: up to 5 s apart before)', () => {
+    jest.useFakeTimers();
+    const backoff = new Backoff();
+    const warned: { attempt: number; retryInMs: number }[] = [];
+    const waits: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const busy = Object.assign(new Error('database is locked'), { code: i % 2 ? 'SQLITE_LOCKED' : 'SQLITE_BUSY' });
+      backoff.retryLater(busy, (r) => warned.push(r), () => undefined);
+      waits.push(backoff.retrying!.nextDelayMs);
+    }
+    expect(waits).toEqual([50, 50, 50, 50, 50, 50, 50, 50, 50, 50]);
+    expect(warned.map((w) => w.attempt)).toEqual([1, 2, 4, 8]);
+    // A full disk meanwhile keeps its own, longer wait.
+    backoff.retryLater(full(), () => undefined, () => undefined);
+    expect(backoff.retrying!.nextDelayMs).toBe(5_000);
   });
 
   it('leaves any other error to the caller: no timer, no report, no retry state', () => {
