@@ -60,7 +60,11 @@ describe('two instances on one PostgreSQL store, the log edited under them', () 
     expect(answeredIn).toBeLessThan(5_000);
     expect(leader.output()).toMatch(/reactions hold: the log fails verification/);
     // And it verifies the log itself at once: BROKEN within seconds (its sweep came after 77 s).
-    await until('the follower to find the break', async () => (await fetch(new URL('/health', follower.url))).status === 503, 20_000);
+    // (A failure shows both instances' last log lines: one full run timed out here once, 2026-12-05, and passed every time since.)
+    await until('the follower to find the break', async () => (await fetch(new URL('/health', follower.url))).status === 503, 20_000).catch((error: Error) => {
+      const tail = (s: { output: () => string }) => s.output().trim().split('\n').slice(-40).join('\n');
+      throw new Error(`${error.message}\n--- follower (${follower.url}):\n${tail(follower)}\n--- leader (${leader.url}):\n${tail(leader)}`);
+    });
     const refused = await onFollower.gql(`mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id } }`, {
       input: { name: 'After the break', category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 1, integrity: 1, availability: 1 },
     }, users.opsManager);
