@@ -1,3 +1,4 @@
+import { BUSY_RETRY_MAX_MS, isBusyError } from '../../event-store/sqlite/busy-retry.js';
 /**
  * Errors of storage that go away by themselves, and a log that may not be written while its
  * integrity is broken: a follower of the log retries them with backoff instead of stopping for
@@ -66,21 +67,12 @@ export interface RetryState {
 }
 
 /**
- * A lock another process holds on an SQLite file (SQLITE_BUSY, SQLITE_LOCKED): it goes as it came,
- * so it is tried again at most LOCK_RETRY_MAX_MS apart, as the event store's own writes are
- * (event-store/sqlite/busy-retry.ts). On the full disk's backoff (up to 5 s) the read models stayed
- * 36.6 s behind under locks of 4 s with gaps of 0.7 s, and every command waited in vain for them
- * (store-lock probe 11, M1).
+ * Exponential backoff: 50 ms doubling up to 5 s, back to 50 ms after a success. A lock another
+ * process holds on an SQLite file (isBusyError) goes as it came, so it is tried again at most
+ * BUSY_RETRY_MAX_MS apart, as the event store's own writes are (busy-retry.ts): on the full disk's
+ * backoff the read models stayed 36.6 s behind under locks of 4 s with gaps of 0.7 s, and every
+ * command waited in vain for them (store-lock probe 11, M1).
  */
-const LOCK_BUSY_CODES = /^SQLITE_(BUSY|LOCKED)/;
-export const LOCK_RETRY_MAX_MS = 50;
-
-function lockBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && LOCK_BUSY_CODES.test(code);
-}
-
-/** Exponential backoff: 50 ms doubling up to 5 s (a lock held elsewhere: up to LOCK_RETRY_MAX_MS), back to 50 ms after a success. */
 export class Backoff {
   private delay: number;
   private state?: RetryState;
@@ -94,7 +86,7 @@ export class Backoff {
 
   /** Records a failure and returns how long to wait before the next attempt. */
   failed(error: unknown): number {
-    const wait = lockBusy(error) ? Math.min(this.delay, LOCK_RETRY_MAX_MS) : this.delay;
+    const wait = isBusyError(error) ? Math.min(this.delay, BUSY_RETRY_MAX_MS) : this.delay;
     this.delay = Math.min(this.maxMs, this.delay * 2);
     this.state = {
       since: this.state?.since ?? new Date().toISOString(),
