@@ -34,7 +34,7 @@ module.exports = {
       name: 'only-entry-points-assemble',
       severity: 'error',
       comment: 'The list of features and the Nest root are for entry points (server, CLI, schema generator), not for modules.',
-      from: { path: '^src/', pathNot: ['^src/(main|generate-schema|app\\.module)\\.ts$', '^src/cli/'] },
+      from: { path: '^src/', pathNot: ['^src/(server|generate-schema|app\\.module)\\.ts$', '^src/cli/'] },
       to: { path: ROOT_FILES },
     },
   ],

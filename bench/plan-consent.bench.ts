@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import type { INestApplication } from '@nestjs/common';
-import { createApp } from '../src/main.js';
+import { createApp } from '../src/server.js';
 import { signToken } from '../src/identity/cli/issue-token.js';
 
 const SIZES = (process.env.BENCH_PLAN_CONSENT_SIZES ?? '200,1999').split(',').map(Number);

@@ -13,7 +13,7 @@ export async function currentSchemaText(): Promise<string> {
   process.env.EVENT_STORE = 'memory';
   process.env.DATA_DIR ??= mkdtempSync(join(tmpdir(), 'risk-ledger-schema-'));
   process.env.LOG_LEVEL = 'silent';
-  const { createApp } = await import('./main.js');
+  const { createApp } = await import('./server.js');
   const app = await createApp();
   await app.init();
   try {

@@ -5,7 +5,7 @@ import { rootLogger } from '../shared/logging/json-logger.js';
 import { OnePerTurn } from '../shared/application/turns.js';
 
 /**
- * The graphql-ws sockets' own limits, past what graphql-ws does by itself (see main.ts for the
+ * The graphql-ws sockets' own limits, past what graphql-ws does by itself (see server.ts for the
  * frame size and graphql-options.ts for tokens and the per-actor count):
  *
  * - a socket whose unsent data (ws `bufferedAmount`) passes WS_MAX_BUFFERED_BYTES is closed with

@@ -5,7 +5,7 @@ import type { ShutdownState } from './shutdown-state.js';
 export const SHUTDOWN_RETRY_AFTER_SECONDS = 5;
 
 /**
- * The HTTP edge's part in a graceful shutdown (main.ts's stop()), second in the chain after the
+ * The HTTP edge's part in a graceful shutdown (server.ts's stop()), second in the chain after the
  * request's id and log line, and again right after the body parser:
  * - from the signal on, every answer closes its connection (`Connection: close`): its client sends
  *   nothing more on it;

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 
 /**
- * Whether the process is shutting down (main.ts's stop(), on SIGTERM or SIGINT): from then on
+ * Whether the process is shutting down (server.ts's stop(), on SIGTERM or SIGINT): from then on
  * GET /health/ready and GET /health answer 503 while the requests in flight finish, so that a
  * load balancer still holding a connection sends nothing new. Liveness stays 200 (the process
- * answers; restarting it would cut the drain short). Kept apart from Readiness so main.ts can
+ * answers; restarting it would cut the drain short). Kept apart from Readiness so server.ts can
  * import it without loading the application.
  *
  * Two steps: `begin()` at the signal (requests still run, each answer closes its connection),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createApp } from '../../../src/main.js';
+import { createApp } from '../../../src/server.js';
 import { signToken } from '../../../src/identity/cli/issue-token.js';
 import { LiveEvents } from '../../../src/shared/application/live-events.js';
 

@@ -41,7 +41,7 @@ describe('unwritable storage', () => {
       thrown = error as typeof thrown;
     }
     expect(thrown?.message).toMatch(new RegExp(`^the event store's file \\(SQLITE_PATH\\) ${file} is not writable by this process( \\(uid \\d+\\))?: EACCES; give it to the server's user`));
-    // main.ts's reportStartFailure: a code and a syscall make it the environment's, one line without a stack.
+    // server.ts's reportStartFailure: a code and a syscall make it the environment's, one line without a stack.
     expect(thrown).toMatchObject({ code: 'EACCES', syscall: 'access', path: file });
     expect(() => assertPathsWritable([{ path: file, what: 'the file' }])).not.toThrow(); // writable: nothing said
   });
