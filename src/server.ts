@@ -288,10 +288,11 @@ async function main(releaseEntryStop: () => void): Promise<void> {
   }
   for (const { variable, setting } of misspelledSettings(process.env)) rootLogger.warn(`${variable} is not a setting and is ignored: did you mean ${setting}?`, { variable, setting });
   const app = await createApp();
+  // The graceful stop's handlers before stopDuringStart's go (the same hand-over as above).
+  gracefulShutdown(app);
   process.off('SIGTERM', stopDuringStart);
   process.off('SIGINT', stopDuringStart);
   const config = app.get<AppConfig>(APP_CONFIG);
-  gracefulShutdown(app);
   await app.listen(config.port);
   const address = app.getHttpServer().address() as { port: number } | null;
   const url = `http://localhost:${address?.port ?? config.port}/graphql`;
