@@ -42,6 +42,7 @@ export { accessLogPath } from './application/access-log.js';
           logger: logger.child('access-log'),
           signing,
           reset: config.accessLogReset,
+          maxQueued: config.accessLogMaxQueued,
           priorState: async () => ((await store.headPosition()) !== null ? 'the event log already holds events' : null),
           // verifyAccessLog's cross-check, shared by concurrent calls with the walk of the log itself.
           events: store,

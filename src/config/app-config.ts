@@ -56,6 +56,11 @@ export interface AppConfig {
   signing: { keyPath: string | null; trustedKeyPaths: string[] };
   /** ACCESS_LOG_RESET: go on once over a missing, truncated or unsigned access log, recording it as an entry. */
   accessLogReset: boolean;
+  /**
+   * ACCESS_LOG_MAX_QUEUED: how many entries the access log may hold unwritten (its disk failing)
+   * before every request is refused; undefined: the access log's default (access-log-backlog.ts).
+   */
+  accessLogMaxQueued?: number;
   /** Webhook notices (WEBHOOK_URL, WEBHOOK_SECRET…; see webhook-settings.ts); undefined: off. */
   webhook?: WebhookSettings;
   /** Evidence files: EVIDENCE_MAX_BYTES and EVIDENCE_DIR (see evidence-settings.ts). */
@@ -162,6 +167,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, options: Loa
     deadlineCheckIntervalMs: positiveIntegerSetting('DEADLINE_CHECK_INTERVAL_MS', env.DEADLINE_CHECK_INTERVAL_MS) ?? 60_000,
     integrityCheckIntervalMs: positiveIntegerSetting('INTEGRITY_CHECK_INTERVAL_MS', env.INTEGRITY_CHECK_INTERVAL_MS),
     accessLogReset: booleanSetting('ACCESS_LOG_RESET', env.ACCESS_LOG_RESET, false),
+    accessLogMaxQueued: positiveIntegerSetting('ACCESS_LOG_MAX_QUEUED', env.ACCESS_LOG_MAX_QUEUED),
     signing: {
       keyPath: env.SIGNING_KEY_PATH ? resolve(env.SIGNING_KEY_PATH) : eventStore === 'memory' ? null : resolve(dataDir, 'signing-key.pem'),
       trustedKeyPaths: (env.SIGNING_TRUSTED_KEYS ?? '').split(',').map((p) => p.trim()).filter(Boolean).map((p) => resolve(p)),

@@ -97,6 +97,8 @@ export class EnvironmentSettings {
   @IsOptional() SIGNING_KEY_PATH?: string;
   @IsOptional() SIGNING_TRUSTED_KEYS?: string;
   @IsOptional() @rule(isBoolean, booleanMessage('ACCESS_LOG_RESET')) ACCESS_LOG_RESET?: string;
+  // Below 100 a short stall of its disk would refuse every request; each entry held is ~1 KB of memory.
+  @IsOptional() @rule(wholeNumber(100, 1_000_000), (v) => `ACCESS_LOG_MAX_QUEUED must be a whole number of entries from 100 to 1000000, got ${v}`) ACCESS_LOG_MAX_QUEUED?: string;
 
   // ---- GraphQL edge
   @IsOptional() @rule(wholeNumber(1), (v) => `GRAPHQL_MAX_COST must be a positive whole number, got ${v}`) GRAPHQL_MAX_COST?: string;

@@ -17,6 +17,7 @@ const asset = (name: string) => ({ i: { name, category: 'SYSTEM', department: 'o
  * makes every insert fail, as in the unit tests): mutations are refused STORE_UNAVAILABLE and
  * commit nothing, reads go on, /health says the access log is failing; once it can be written
  * again, everything queued is written and mutations are accepted (operations probe 10-c M4).
+ * The cap on unwritten entries is the server's setting ACCESS_LOG_MAX_QUEUED (5000 here).
  */
 describe('a server whose access log cannot be written', () => {
   const dir = mkdtempSync(join(tmpdir(), 'risk-ledger-access-log-unwritable-'));
@@ -34,7 +35,7 @@ describe('a server whose access log cannot be written', () => {
 
   beforeAll(async () => {
     buildOnce();
-    server = await startServer({ EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test', PORT: String(PORT) });
+    server = await startServer({ EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test', PORT: String(PORT), ACCESS_LOG_MAX_QUEUED: '5000' });
     manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
     auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
   }, 180_000);
@@ -66,7 +67,7 @@ describe('a server whose access log cannot be written', () => {
       return (await health()).body.accessLog?.state === 'writes-failing';
     });
     const h = await health();
-    expect(h).toMatchObject({ status: 503, body: { status: 'degraded', accessLog: { ok: false, state: 'writes-failing', details: { queued: expect.any(Number), maxQueued: 10_000, writesFailing: { lastError: expect.stringMatching(/disk is full/) } } } } });
+    expect(h).toMatchObject({ status: 503, body: { status: 'degraded', accessLog: { ok: false, state: 'writes-failing', details: { queued: expect.any(Number), maxQueued: 5000, writesFailing: { lastError: expect.stringMatching(/disk is full/) } } } } });
 
     const refused = await gql(manager, REGISTER, asset('during'));
     expect(refused.errors?.[0]?.extensions?.code).toBe('STORE_UNAVAILABLE');

@@ -83,6 +83,8 @@ describe('configuration schema', () => {
     [{ GRAPHQL_MAX_COST: '1.5' }, 'GRAPHQL_MAX_COST', 'GRAPHQL_MAX_COST must be a positive whole number, got 1.5'],
     [{ GRAPHQL_INTROSPECTION: 'maybe' }, 'GRAPHQL_INTROSPECTION', 'GRAPHQL_INTROSPECTION must be true or false, got maybe'],
     [{ ACCESS_LOG_RESET: '2' }, 'ACCESS_LOG_RESET', 'ACCESS_LOG_RESET must be true or false, got 2'],
+    [{ ACCESS_LOG_MAX_QUEUED: '99' }, 'ACCESS_LOG_MAX_QUEUED', 'ACCESS_LOG_MAX_QUEUED must be a whole number of entries from 100 to 1000000, got 99'],
+    [{ ACCESS_LOG_MAX_QUEUED: '1000001' }, 'ACCESS_LOG_MAX_QUEUED', 'ACCESS_LOG_MAX_QUEUED must be a whole number of entries from 100 to 1000000, got 1000001'],
     [{ SNAPSHOT_EVERY: '-2' }, 'SNAPSHOT_EVERY', 'SNAPSHOT_EVERY must be a non-negative integer (0 disables snapshots), got "-2"'],
     // Digits only, as the README says of every number (operations probe 10-c L1: these three were taken).
     [{ SNAPSHOT_EVERY: '1e3' }, 'SNAPSHOT_EVERY', 'SNAPSHOT_EVERY must be a non-negative integer (0 disables snapshots), got "1e3"'],
@@ -110,6 +112,11 @@ describe('configuration schema', () => {
     ],
   ])('refuses %j, naming %s', (env, setting, message) => {
     expect(problem(env)).toEqual({ setting, message });
+  });
+
+  it("reads the access log's cap, leaving it to the access log's default when unset", () => {
+    expect(loadConfig({ ACCESS_LOG_MAX_QUEUED: '2500' }).accessLogMaxQueued).toBe(2500);
+    expect(loadConfig({}).accessLogMaxQueued).toBeUndefined();
   });
 
   it('accepts the NODE_ENV values, well-formed URLs and port numbers', () => {
