@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
+import { inlineSyncPolicy } from '../../src/event-store/sqlite/wal-durability.js';
 import { ExpectedVersion, type EventStore, type RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { EventStoreSchemaError, DuplicateEventIdError, EventStoreDurabilityError } from '../../src/event-store/errors.js';
 import { runEventStoreContract, newEvent } from './event-store.contract.js';
@@ -35,6 +36,15 @@ runEventStoreContract('sqlite', async (options) => {
     },
   };
 });
+
+/** 16 writers, 5 appends each on a stream of their own, in flight together. */
+async function sixteenWriters(store: EventStore): Promise<void> {
+  await Promise.all(
+    Array.from({ length: 16 }, async (_, w) => {
+      for (let i = 0; i < 5; i++) await store.append(`s-w${w}`, [newEvent()], { expectedVersion: ExpectedVersion.exact(i - 1) });
+    }),
+  );
+}
 
 describe('SqliteEventStore specifics', () => {
   let dir: string;
@@ -321,18 +331,43 @@ describe('SqliteEventStore durable commit (commit at NORMAL, the WAL fsynced off
     expect(await store.health()).toMatchObject({ ok: false });
   });
 
-  it('syncs a lone append inline, and appends that overlap off the event loop', async () => {
+  it('syncs a lone append inline, and appends that overlap too while the disk syncs fast', async () => {
     const store = open();
-    for (let i = 0; i < 10; i++) await store.append('s-alone', [newEvent()], { expectedVersion: ExpectedVersion.exact(i - 1) });
-    expect(store.stats()).toMatchObject({ transactions: 10, syncs: 10, inlineSyncs: 10 });
-    await Promise.all(
-      Array.from({ length: 16 }, async (_, w) => {
-        for (let i = 0; i < 5; i++) await store.append(`s-w${w}`, [newEvent()], { expectedVersion: ExpectedVersion.exact(i - 1) });
-      }),
-    );
+    const realClock = inlineSyncPolicy.now;
+    let clock = 0;
+    inlineSyncPolicy.now = () => (clock += 0.1); // every sync takes 0.1 ms, whatever this machine's disk does
+    try {
+      for (let i = 0; i < 10; i++) await store.append('s-alone', [newEvent()], { expectedVersion: ExpectedVersion.exact(i - 1) });
+      expect(store.stats()).toMatchObject({ transactions: 10, syncs: 10, inlineSyncs: 10 });
+      await sixteenWriters(store);
+    } finally {
+      inlineSyncPolicy.now = realClock;
+    }
     const stats = store.stats();
-    expect(stats.syncs - stats.inlineSyncs).toBeGreaterThan(0);
+    expect(stats.transactions).toBeGreaterThan(10);
+    expect(stats.syncs).toBe(stats.inlineSyncs);
     expect(await store.readAll({ maxCount: 1000 })).toHaveLength(90);
+  });
+
+  it('after an inline sync slower than the policy allows, syncs overlapping appends off the event loop, then tries inline again', async () => {
+    const store = open();
+    const real = { ...inlineSyncPolicy };
+    let clock = 0;
+    inlineSyncPolicy.now = () => (clock += 5); // every sync takes 5 ms: a slow disk
+    inlineSyncPolicy.offLoopAfterSlow = 3;
+    try {
+      await store.append('s-first', [newEvent()], { expectedVersion: ExpectedVersion.exact(-1) });
+      expect(store.stats()).toMatchObject({ syncs: 1, inlineSyncs: 1 });
+      await sixteenWriters(store);
+      const stats = store.stats();
+      // Off the loop, three at a time, between slow inline ones: both kinds, more than one inline try.
+      expect(stats.syncs - stats.inlineSyncs).toBeGreaterThanOrEqual(3);
+      expect(stats.inlineSyncs).toBeGreaterThan(1);
+    } finally {
+      Object.assign(inlineSyncPolicy, real);
+    }
+    // Every append of the slow spell is in the log once.
+    expect(await store.readAll({ maxCount: 1000 })).toHaveLength(81);
   });
 
   it('an append is acknowledged, read and delivered only after an fsync started after its commit', async () => {
