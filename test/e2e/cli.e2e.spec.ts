@@ -217,6 +217,19 @@ describe('commands that read the store refuse a store that is not there', () => 
     expect(readdirSync(empty)).toEqual([]);
   });
 
+  it('with EVENT_STORE=memory: export, verify-store, rebuild and import exit 2 in one line, nothing created (a README probe: verify-store said OK on 0 events, import "Imported 103 events" and kept none)', () => {
+    const memory = join(work, 'memory-store');
+    mkdirSync(memory);
+    const settings = { EVENT_STORE: 'memory', DATA_DIR: memory, SQLITE_PATH: join(memory, 'events.sqlite') };
+    const someExport = join(work, 'some-export.ndjson');
+    writeFileSync(someExport, '');
+    for (const args of [['export', '--out', join(memory, 'out.ndjson')], ['verify-store'], ['rebuild'], ['import', someExport]]) {
+      expectOneLineError(run(args, settings), /EVENT_STORE=memory: that log lives only in a running server's memory/);
+    }
+    expectOneLineError(run(['verify-access-log'], settings), /EVENT_STORE=memory/);
+    expect(readdirSync(memory)).toEqual([]);
+  });
+
   it('in production, only the token command asks for JWT_SECRET: the store commands run without it (a Docker image)', () => {
     const empty = join(work, 'production-image');
     mkdirSync(empty);
