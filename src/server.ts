@@ -302,7 +302,7 @@ async function main(releaseEntryStop: () => void): Promise<void> {
     rootLogger.info('development mode: tokens are signed with a generated secret kept in the data folder', {
       secretFile: verifier.devSecretFile,
       // The token command finds the secret through the same settings: name the folder when it is not the default.
-      getAToken: `${config.dataDir === resolve('./data') ? '' : `DATA_DIR=${config.dataDir} `}npm run token -- --sub alice --name Alice --roles ASSET_MANAGER --department ops`,
+      getAToken: `${config.dataDir === resolve('./data') ? '' : `DATA_DIR=${config.dataDir} `}npm run -s token -- --sub alice --name Alice --roles ASSET_MANAGER --department ops`,
     });
   }
 }
