@@ -43,37 +43,30 @@ import {
   type StreamSnapshot,
 } from '../event-store.port.js';
 import { prepareSnapshot, snapshotQuery, toSnapshot } from '../internal/snapshot-support.js';
-import { CURRENT_HASH_VERSION, LOG_GENESIS, encodePosition, genesisHash } from '../hash-chain.js';
+import { CURRENT_HASH_VERSION, LOG_GENESIS } from '../hash-chain.js';
 import { DuplicateEventIdError, EventStoreClosedError, EventStoreSchemaError, InvalidAppendError } from '../errors.js';
 import { WalDurability, type WalDurabilityHost } from './wal-durability.js';
 import { BusyBackoff, LOOP_BUSY_WAIT_MS, retryWhileBusy } from './busy-retry.js';
 import { attemptBatch, settleBatch, waitedOut } from './batch-attempt.js';
 import { CommittedStreamHeads } from './committed-stream-heads.js';
+import { writeBatch } from './batch-write.js';
+import { LogReads } from './log-reads.js';
 import type { BatchResult, Outcome, PendingAppend, SqliteEventStoreOptions, SqliteEventStoreStats, UnsyncedBatch } from './store-types.js';
-import { SharedPage } from '../internal/shared-page.js';
 import { RecentEvents } from '../internal/recent-events.js';
+import { toRecorded, type EventRow } from '../internal/event-rows.js';
 import {
-  checkParts,
-  commitInstant,
-  normaliseCount,
   prepareEvents,
   prepareParts,
-  recordEvent,
   validateExpectedVersion,
   validateIdempotencyKey,
-  validateStreamId,
   validHashVersion,
   type PreparedPart,
-  type StreamHead,
 } from '../internal/append-support.js';
 import { trackedSubscription, WakeSignal, type ManagedSubscription } from '../internal/catch-up-subscription.js';
 import type { ChainSigner, HeadSignature } from '../signing.js';
-import { appendByKey, cappedRows, duplicateEventIdError, positionNumber, prepareStatements, migrate, typedRowsInSpans, type Statements } from './rows.js';
-import { EVENT_COLUMNS, toRecorded, type EventRow } from '../internal/event-rows.js';
+import { cappedRows, duplicateEventIdError, prepareStatements, migrate, type Statements } from './rows.js';
 
 export type { SqliteEventStoreOptions, SqliteEventStoreStats } from './store-types.js';
-
-const DEFAULT_READ_COUNT = 1000;
 
 export class SqliteEventStore implements EventStore {
   readonly adapterName = 'sqlite';
@@ -110,9 +103,16 @@ export class SqliteEventStore implements EventStore {
   private durability!: WalDurability<UnsyncedBatch>;
   private readonly syncWal?: (fd: number) => Promise<void>;
   private readonly checkpointOffLoop: SqliteEventStoreOptions['checkpointOffLoop'];
-  private readonly sharedPage = new SharedPage();
   /** What this instance committed last: the followers' pages come from here when it holds them. */
   private readonly recent = new RecentEvents();
+  private readonly reads = new LogReads({
+    open: () => void this.open(),
+    db: () => this.db!,
+    statements: () => this.s,
+    durability: () => this.durability,
+    recent: this.recent,
+    readRange: (from, cap, maxCount, maxBytes) => this.readRange(from, cap, maxCount, maxBytes),
+  });
 
   constructor(options: SqliteEventStoreOptions) {
     if (!options || typeof options.path !== 'string' || options.path.length === 0) {
@@ -341,149 +341,54 @@ export class SqliteEventStore implements EventStore {
     return done.outcomes;
   }
 
-  /** Body of the write transaction (wrapped once in db.transaction at open). */
+  /** Body of the write transaction (wrapped once in db.transaction at open): batch-write.ts. */
   private writeBatch(batch: PendingAppend[]): BatchResult {
-    const s = this.s;
-    let written = 0;
     // Another connection committed since our last transaction: reload the global chain head.
-    if (!this.heads.stillOwn(s.dataVersion.get() as number)) {
-      const head = s.headWithChain.get() as [number, string, string] | undefined;
+    if (!this.heads.stillOwn(this.s.dataVersion.get() as number)) {
+      const head = this.s.headWithChain.get() as [number, string, string] | undefined;
       this.lastPosition = head ? head[0] : 0;
       this.lastChainHash = head ? head[1] : LOG_GENESIS;
       this.lastRecordedAt = head ? head[2] : '';
     }
-    let position = this.lastPosition;
-    const firstOfCommit = position + 1;
-    let chain = this.lastChainHash;
-    const now = new Date().toISOString();
-    let lastRecordedAt = this.lastRecordedAt;
-    const outcomes: Outcome[] = new Array(batch.length);
-    // Stream heads and idempotency keys written earlier in this batch.
-    let streams: Map<string, StreamHead> | null = null;
-    let keys: Map<string, AppendResult> | null = null;
-
-    for (let i = 0; i < batch.length; i++) {
-      const a = batch[i]!;
-      const { parts, key } = a;
-
-      if (key !== undefined) {
-        const earlier = keys?.get(key) ?? appendByKey(this.s, key);
-        if (earlier) {
-          outcomes[i] = { ok: true, results: [{ ...earlier, events: earlier.events.slice(), duplicate: true }] };
-          continue;
-        }
-      }
-
-      const checked = checkParts(parts, (streamId) => {
-        const known = streams?.get(streamId) ?? this.heads.get(streamId);
-        if (known) return known;
-        const row = s.selectStream.get(streamId) as [number, string] | undefined;
-        return { version: row ? row[0] : -1, lastHash: row ? row[1] : '' };
-      });
-      if ('conflict' in checked) {
-        outcomes[i] = { ok: false, error: checked.conflict };
-        continue;
-      }
-      const { heads } = checked;
-      const recordedAt = commitInstant(a.recordedAt ?? now, lastRecordedAt);
-      const results: AppendResult[] = new Array(parts.length);
-      for (let k = 0; k < parts.length; k++) {
-        const { streamId, events } = parts[k]!;
-        let { version, lastHash } = heads[k]!;
-        if (events.length === 0) {
-          results[k] = { streamId, nextExpectedVersion: version, position: encodePosition(position), events: [], duplicate: false };
-          continue;
-        }
-        lastRecordedAt = recordedAt;
-        let prevHash = version === -1 ? genesisHash(streamId) : lastHash;
-        const firstPosition = position + 1;
-        const recorded: RecordedEvent[] = new Array(events.length);
-        for (let j = 0; j < events.length; j++) {
-          const p = events[j]!;
-          position++;
-          const r = recordEvent(streamId, version + 1 + j, position, prevHash, chain, recordedAt, p, a.hashVersion);
-          s.insertEvent.run(
-            position, p.eventId, streamId, r.revision, p.type, p.schemaVersion,
-            p.dataJson, p.metadataJson, recordedAt, prevHash, r.hash, r.chainHash, a.hashVersion,
-          );
-          recorded[j] = r;
-          prevHash = r.hash;
-          chain = r.chainHash!;
-        }
-        version += events.length;
-        written += events.length;
-        lastHash = prevHash;
-        (streams ??= new Map()).set(streamId, { version, lastHash, position });
-        results[k] = {
-          streamId,
-          nextExpectedVersion: version,
-          position: recorded[recorded.length - 1]!.position,
-          events: recorded,
-          duplicate: false,
-        };
-        // The idempotency key stands for the first part: the command's own stream.
-        if (k === 0 && key !== undefined) {
-          s.insertKey.run(key, streamId, firstPosition, position);
-          (keys ??= new Map()).set(key, results[0]!);
-        }
-      }
-      outcomes[i] = { ok: true, results };
-    }
-    // The commit's chain head, signed in the same transaction as its events.
-    if (written > 0 && this.signer) {
-      const head = this.signer.sign('log', encodePosition(position), chain, encodePosition(firstOfCommit));
-      s.insertSignature.run(position, firstOfCommit, head.chainHash, head.kid, head.signature);
-    }
-    return { outcomes, position, chain, written, streams, lastRecordedAt };
+    const log = { position: this.lastPosition, chain: this.lastChainHash, recordedAt: this.lastRecordedAt };
+    return writeBatch(this.s, batch, log, this.heads, this.signer);
   }
 
   // ---------------------------------------------------------------- reads
 
-  async readSignatures(options: { after?: string | null; upTo?: string | null; maxCount?: number } = {}): Promise<HeadSignature[]> {
-    this.open();
-    const after = options.after ? positionNumber(options.after) : 0;
-    const upTo = Math.min(options.upTo ? positionNumber(options.upTo) : Number.MAX_SAFE_INTEGER, this.durability.readerCap());
-    const rows = this.s.readSignatures.all(after, upTo, normaliseCount(options.maxCount, DEFAULT_READ_COUNT, 'maxCount')) as [number, number, string, string, string][];
-    return rows.map(([position, first, chainHash, kid, signature]) => ({ firstPosition: encodePosition(first), position: encodePosition(position), chainHash, kid, signature }));
+  // Reads stop at the durable position, or wait for what they return to be durable (log-reads.ts).
+  readSignatures(options: { after?: string | null; upTo?: string | null; maxCount?: number } = {}): Promise<HeadSignature[]> {
+    return this.reads.readSignatures(options);
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    this.open();
-    validateStreamId(streamId);
-    const from = normaliseCount(options.fromRevision, 0, 'fromRevision');
-    const to = normaliseCount(options.toRevision, Number.MAX_SAFE_INTEGER, 'toRevision');
-    if (from > to) return [];
-    const rows = this.s.readStream.all(streamId, from, to) as EventRow[];
-    if (rows.length > 0) await this.durability.whenDurable(rows[rows.length - 1]![0] as number);
-    return rows.map(toRecorded);
+  readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    return this.reads.readStream(streamId, options);
   }
 
-  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    this.open();
-    const maxCount = normaliseCount(options.maxCount, DEFAULT_READ_COUNT, 'maxCount');
-    const maxBytes = normaliseCount(options.maxBytes, READ_PAGE_BYTES, 'maxBytes');
-    const from = options.after === undefined || options.after === null ? 0 : positionNumber(options.after);
-    const { types } = options;
-    if (maxCount === 0 || types === undefined || types === null) return maxCount === 0 ? [] : this.readRange(from, this.durability.readerCap(), maxCount, maxBytes);
-    if (!Array.isArray(types)) throw new TypeError('types must be an array of strings');
-    if (types.length === 0) return [];
-    return (await typedRowsInSpans(this.db!, this.s, types, { from, cap: this.durability.readerCap(), maxCount, maxBytes })).map(toRecorded);
+  readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return this.reads.readAll(options);
   }
 
-  async awaitCommitted(): Promise<void> {
-    this.open();
-    const head = this.s.head.get() as number | null;
-    if (head) await this.durability.whenDurable(head);
+  awaitCommitted(): Promise<void> {
+    return this.reads.awaitCommitted();
   }
 
-  /**
-   * A subscription's page: the one another follower just read when it covers the range, else the
-   * events this instance has just committed when they hold all of it, else read from the file.
-   */
-  private subscriptionPage(after: string | null, maxCount: number): RecordedEvent[] {
-    const from = after === null ? 0 : positionNumber(after);
-    const cap = this.durability.readerCap();
-    return this.sharedPage.get(from, cap, maxCount, () => this.recent.page(from, cap, maxCount) ?? this.readRange(from, cap, maxCount));
+  headPosition(): Promise<string | null> {
+    return this.reads.headPosition();
+  }
+
+  streamVersion(streamId: string): Promise<number> {
+    return this.reads.streamVersion(streamId);
+  }
+
+  /** Heads this writer committed, while no other connection has committed since (CommittedStreamHeads.lookup). */
+  currentStreamHeads(): StreamHeadLookup {
+    if (this.state !== 'open') return () => undefined;
+    return this.heads.lookup(() => this.s.dataVersion.get() as number, () => this.state === 'open', this.soleWriter);
+  }
+
+  findIdempotentAppend(idempotencyKey: string): Promise<AppendResult | null> {
+    return this.reads.findIdempotentAppend(idempotencyKey);
   }
 
   private readRange(from: number, cap: number, maxCount: number, maxBytes = READ_PAGE_BYTES): RecordedEvent[] {
@@ -493,39 +398,6 @@ export class SqliteEventStore implements EventStore {
     return out;
   }
 
-  async headPosition(): Promise<string | null> {
-    this.open();
-    const cap = this.durability.readerCap();
-    const head = this.s.head.get() as number | null;
-    if (head === null || head === undefined) return null;
-    // Positions are gap-free: the durable head is the cap itself when the log reaches past it.
-    const durable = Math.min(head, cap);
-    return durable === 0 ? null : encodePosition(durable);
-  }
-
-  async streamVersion(streamId: string): Promise<number> {
-    this.open();
-    validateStreamId(streamId);
-    const version = this.s.streamVersion.get(streamId) as number | null | undefined;
-    return version ?? -1;
-  }
-
-  /** Heads this writer committed, while no other connection has committed since (CommittedStreamHeads.lookup). */
-  currentStreamHeads(): StreamHeadLookup {
-    if (this.state !== 'open') return () => undefined;
-    return this.heads.lookup(() => this.s.dataVersion.get() as number, () => this.state === 'open', this.soleWriter);
-  }
-
-  async findIdempotentAppend(idempotencyKey: string): Promise<AppendResult | null> {
-    this.open();
-    validateIdempotencyKey(idempotencyKey);
-    if (idempotencyKey === undefined) return null;
-    const found = appendByKey(this.s, idempotencyKey);
-    if (!found) return null;
-    // Answered from a first append that is not yet on disk: wait until it is.
-    await this.durability.whenDurable(positionNumber(found.position));
-    return found;
-  }
 
   // ---------------------------------------------------------------- snapshots (beside the log)
 
@@ -562,7 +434,7 @@ export class SqliteEventStore implements EventStore {
       {
         readPage: (after, max) => {
           if (this.state !== 'open') throw new EventStoreClosedError(this.adapterName);
-          return this.subscriptionPage(after, max);
+          return this.reads.subscriptionPage(after, max);
         },
         wake: this.wake,
         pollIntervalMs: this.pollIntervalMs,
