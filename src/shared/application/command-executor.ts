@@ -5,10 +5,9 @@ import {
   type RecordedEvent,
 } from '../../event-store/event-store.port.js';
 import { newEventId } from '../../event-store/event-id.js';
-import type { Decider, DomainActor, DomainEvent } from '../domain/decider.js';
+import type { DomainEvent } from '../domain/decider.js';
 import { BadInputError, ConcurrencyConflictError, DomainError, StoreUnavailableError } from '../domain/errors.js';
 import { storeUnavailable } from './store-unavailable.js';
-import { noteUnconfirmed } from './unconfirmed-writes.js';
 import { keyMisuse } from './retried-key.js';
 import { refuseAuditor } from '../domain/guards.js';
 import { AggregateReader, type Evolver } from './aggregate-reader.js';
@@ -18,147 +17,16 @@ import { rootLogger } from '../logging/json-logger.js';
 import { describeError } from './transient-errors.js';
 import { NO_COMMAND_INSTRUMENTATION, resultOf, type CommandInstrumentation } from './instrumentation.js';
 import { StreamQueues, type StreamTurn } from './stream-queues.js';
-import { ThrottledWarning } from '../logging/throttled-warning.js';
+import { awaitCascade, awaitFollowers } from './follower-waits.js';
+// The pipeline's types live in command-types.ts; importers name them from here as before.
+import type { AggregateTarget, AttemptReader, CommandContext, DecisionFollowUp, ExecutionResult, JointCommand, LoadedStream, PositionWaiter, StreamDecision, WriteGate } from './command-types.js';
+
+export type { AggregateTarget, AttemptReader, CommandContext, DecisionFollowUp, ExecutionResult, JointCommand, LoadedStream, PositionWaiter, StreamDecision, WriteGate } from './command-types.js';
 
 const log = rootLogger.child('command-executor');
-const unconfirmed = new ThrottledWarning(log, 'command committed, but the read models did not confirm it: answering with the committed result');
-
-/** Rounds of a reaction cascade a command waits for (each round: the reactions to the previous one). */
-const MAX_CASCADE_ROUNDS = 8;
-
-/**
- * Waits for the read models (and reactions) after a COMMITTED append. The events are in the log
- * whatever happens here, so a failure (projections retrying a full disk, a timeout, a stopped
- * follower) must not answer the client as failed: it is logged, and the committed result is
- * returned (its read-your-writes guarantee is then lost, which /health reports).
- */
-async function awaitFollowers(projections: PositionWaiter, position: string, streamId: string, answerId?: string): Promise<void> {
-  try {
-    await projections.waitFor(position);
-  } catch (error) {
-    unconfirmed.warn({ streamId, position, error: describeError(error) });
-    // The answer says so (extensions.readModels): it is read from read models that may lack it.
-    if (answerId) noteUnconfirmed(answerId, { position, reason: describeError(error) });
-  }
-}
-
-/**
- * Whether the log may be written now (the integrity monitor): throws a DomainError when not;
- * returns a promise when the answer must wait (the whole log being verified after a start).
- */
-export interface WriteGate {
-  whenWritable(): Promise<void> | void;
-}
-
-/** What a command waits for before it answers: the read models (and reactions) reaching its position. */
-export interface PositionWaiter {
-  waitFor(position: string): Promise<void>;
-}
-
-/** What every command carries besides its own fields: who, when, and how to trace and retry it. */
-export interface CommandContext {
-  actor: DomainActor;
-  /** ISO instant the command is handled: the decider's only clock. */
-  at: string;
-  correlationId: string;
-  /** What caused this command: the client's commandId, a request id, or an event id (process manager). */
-  causationId: string;
-  /** The client's idempotency key, unique per user. */
-  commandId?: string;
-  /**
-   * The answer that says when the read models did not confirm this command (RequestMeta.answerId):
-   * a client's command only. Never in the events; reactions have none (their cause's
-   * correlationId may be shared by requests that have nothing to do with them).
-   */
-  answerId?: string;
-}
-
-export interface AggregateTarget<C, E extends DomainEvent, S> {
-  streamId: string;
-  decider: Decider<C, E, S>;
-  /** The entity's `version` for the client's expectedVersion; default: the stream's version. */
-  entityVersion?: (state: S) => number;
-}
-
-export interface ExecutionResult<S> {
-  /** The aggregate's state right after this command (or after the first one, for a retry). */
-  state: S;
-  events: RecordedEvent[];
-  /** Position of the last appended event, or null when nothing was appended. */
-  position: string | null;
-  /** True when the commandId had been used: nothing new was appended. */
-  duplicate: boolean;
-}
-
-/**
- * One stream's decision within a command: the command its decider decides on the state read in
- * this attempt. The first decision of a joint command is the command's own (its result is returned).
- */
-export interface StreamDecision<C = any, E extends DomainEvent = DomainEvent, S = any> {
-  streamId: string;
-  decider: Decider<C, E, S>;
-  command: C;
-}
-
-/**
- * A stream's state and version that the first attempt of a command decides on instead of reading
- * the stream: what the caller has just read, or a stream it has reason to take as new (-1). The
- * append checks that version like any other, so a wrong guess costs one retry that reads afresh.
- */
-export interface LoadedStream {
-  streamId: string;
-  state: unknown;
-  streamVersion: number;
-}
-
-/**
- * What a joint command reads during one attempt. Every stream read through it is appended with
- * the version read (events or none), so a rule that looked at another stream cannot be undone
- * by a concurrent write there: the append conflicts and the whole attempt is decided again.
- */
-export interface AttemptReader {
-  state<S>(streamId: string, decider: Evolver<S>): Promise<S>;
-  /**
-   * The stream's events from `fromRevision` to its end (upcast), without folding the stream: the
-   * append checks the stream at the version of the last of them, as for a state read. Undefined
-   * when the stream ends before `fromRevision`, or was already read in this attempt (then its
-   * state is the one to look at). A rule that can be judged from a stream's last events alone (an
-   * acceptance the plan already learnt) spares folding every stream of a large plan (bench
-   * plan-consent: 1,998 risks folded cold in ~0.5 s). Readers that check no version may omit it.
-   */
-  tail?(streamId: string, fromRevision: number): Promise<DomainEvent[] | undefined>;
-}
 
 /** A stream whose version this attempt read (AttemptReader.tail) but whose state it has not folded. */
 const NOT_FOLDED = Symbol('not folded');
-
-export interface JointCommand<S> {
-  /** The command's own stream: its state is the result; `expectedVersion` applies to it. */
-  primary: StreamDecision<any, any, S> & { entityVersion?: (state: S) => number };
-  /** Decisions on other streams appended atomically with the primary (reservations, the other side of a link). */
-  others?: StreamDecision[];
-  /**
-   * Decisions that follow from what the primary decided (the retirement of the assets of a risk it
-   * avoids), read through the same attempt and appended atomically with it: the primary's own
-   * decider says whether they are due, once, instead of the caller deciding its command twice.
-   */
-  followUp?: (primaryEvents: readonly DomainEvent[], reader: AttemptReader) => Promise<StreamDecision[]>;
-}
-
-/**
- * What a module appends atomically with a decision on another module's stream, contributed by
- * features (FeatureContribution.followUps) and run for every command: given the command's own
- * decision (its stream, the version it was decided on, its events, who and when) and the
- * attempt's reader, the decisions on other streams that follow from it ([] when none). Several on
- * one stream are decided in turn, each on the state the earlier ones leave, and appended as one
- * part (an AVOID that voids a consent: the plan learns the stale consent, then the closure). The plan learns in the same append that a risk's consent went stale: learnt by
- * a reaction, a moment later (or, after a crash between the two, at the next start, days later),
- * the log showed the plan in force over a consent it no longer had (year probe p14).
- */
-export type DecisionFollowUp = (
-  decision: { streamId: string; version: number; events: readonly DomainEvent[]; actor: DomainActor; at: string },
-  reader: AttemptReader,
-) => Promise<StreamDecision[]>;
 
 /**
  * A race without a client-named version is retried at least MAX_ATTEMPTS times and for at least
@@ -215,37 +83,6 @@ export class CommandExecutor {
   private readonly queues = new StreamQueues();
 
   private readonly aggregates: AggregateReader;
-
-  /**
-   * Reactions carry the correlationId of what caused them, so a command's cascade (a change makes
-   * a consent stale on the plan, which asks the owner again…) is the events after it with its
-   * correlationId. Each round waits for the followers to reach the newest of them, until no
-   * further one appears (bounded: reactions are finite, and the rounds are counted).
-   */
-  private async awaitCascade(after: string, correlationId: string, streamId: string, answerId: string | undefined): Promise<void> {
-    const reactsTo = this.options.reactsTo ?? (() => true);
-    let from = after;
-    for (let round = 0; round < MAX_CASCADE_ROUNDS; round++) {
-      let newest: string | null = null;
-      let reacted = false;
-      for (let cursor: string | null = from; ; ) {
-        const page: RecordedEvent[] = await this.store.readAll({ after: cursor, maxCount: 1000 });
-        for (const e of page) {
-          if (e.metadata.correlationId !== correlationId) continue;
-          newest = e.position;
-          reacted ||= reactsTo(e.type);
-        }
-        // Only an empty page is the end (a page of large events ends early: READ_PAGE_BYTES).
-        if (page.length === 0) break;
-        cursor = page[page.length - 1]!.position;
-      }
-      if (newest === null) return;
-      await awaitFollowers(this.projections, newest, streamId, answerId);
-      // Nothing in this round sets a reaction off: the next round would find nothing.
-      if (!reacted) return;
-      from = newest;
-    }
-  }
 
   /**
    * Waits until the read models and the reactions have caught up with the log as it stands now.
@@ -488,7 +325,7 @@ export class CommandExecutor {
         this.rememberAfterAppend(primary.decider, own, after);
         await awaitFollowers(this.projections, last, own.streamId, ctx.answerId);
         if (this.options.awaitReactionCascade && this.setsReactionsOff(results)) {
-          await this.awaitCascade(last, ctx.correlationId, own.streamId, ctx.answerId).catch((error: unknown) => {
+          await awaitCascade(this.store, this.projections, this.options.reactsTo, last, ctx.correlationId, own.streamId, ctx.answerId).catch((error: unknown) => {
             log.warn('command committed, but its reactions could not be awaited: answering with the committed result', { streamId: own.streamId, position: last, error: describeError(error) });
           });
         }
