@@ -2,46 +2,20 @@ import type { EventStore, RecordedEvent, SubscriptionHandle } from '../event-sto
 import { PositionWaiters } from '../shared/application/position-waiters.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import { Backoff, retryingError, type RetryState } from '../shared/application/transient-errors.js';
-import { tablesLeftOutOfReplays, type Projection } from './projection.js';
+import type { Projection } from './projection.js';
 import type { ReadDb } from './read-model-database.js';
-import { openableImage, shapeOf, snapshotImage, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
+import type { ReplaySnapshotStore } from './replay-snapshots.js';
+import { ReplaySnapshotWriter } from './replay-snapshot-writer.js';
+import { CATCH_UP, type CatchUpOptions } from './catch-up-options.js';
+import { pageTransaction, prepareCheckpoints } from './projection-checkpoints.js';
 import { ReadModelWorker } from './read-model-worker.js';
 import { CHECKPOINT_FAILED } from '../event-store/sqlite/wal-checkpoints.js';
 
 type Upcast = (event: RecordedEvent) => RecordedEvent;
 
-/**
- * How a catch-up (a start behind the log, a rebuild) reads and commits. Pages are read and applied
- * one task of the event loop at a time; while pages come full (more is waiting), their
- * transaction stays open and commits every `commitEvery` events or `commitAfterMs` after it
- * began, whichever comes first, and as soon as a page comes short or none comes. Each commit
- * writes every read-model page its events dirtied, and in a register whose risks are analysed in
- * turn a thousand events dirty most of it (bench/rebuild.bench.ts, BENCH_LANES=1000): a rebuild
- * of such a log took 6.0 s committing every page of 1,000 and 4.2 s committing every 10,000.
- * Between two pages queries see the read models as of the last page (on this connection) and
- * waiters wait for the commit; a failure rolls back to the last commit and the runner follows
- * the log again from there.
- */
-export interface CatchUpOptions {
-  /** Events per page (default 1,000). */
-  pageSize?: number;
-  /** Events applied before a catch-up's transaction commits (default 10,000). */
-  commitEvery?: number;
-  /** Milliseconds after which it commits anyway (default 250): read-your-writes waits for commits. */
-  commitAfterMs?: number;
-  /**
-   * How long a full page's span waits for the next page before it commits anyway (default 10 ms):
-   * caught up at a page's boundary, nothing else would commit it. Tests that count pages per
-   * commit raise it, as a loaded machine can take longer than that between two pages.
-   */
-  idleCommitMs?: number;
-  /**
-   * How long a transient storage error is retried before the runner stops with it (default: for
-   * ever, as a server should). The CLI gives up: a rebuild on a full disk retried every 5 s until
-   * someone killed it, holding DATA_DIR's lock.
-   */
-  retryForMs?: number;
-}
+// How catch-ups read and commit (catch-up-options.ts); importers name them from here as before.
+export { OFFLINE_CATCH_UP, type CatchUpOptions } from './catch-up-options.js';
+
 /** How long a command waits for the read models to reach what it wrote (read-your-writes). */
 const COMMAND_WAIT_MS = 10_000;
 /** How often a start behind the log logs its progress (ProjectionRunner.reportCatchUp). */
@@ -59,17 +33,6 @@ export interface ReadModelWait {
    */
   whileRetrying?: 'fail' | 'wait';
 }
-const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery: 10_000, commitAfterMs: 250, idleCommitMs: 10, retryForMs: Infinity };
-
-/**
- * The CLI's rebuild, with no server on its event loop: pages of 5,000 events. Each page also
- * writes back every entity its events touched (DocumentCache), and with risks analysed in turn
- * a page touches most of them: a rebuild of such a log took 2.9 s in pages of 5,000 against 4.2 s
- * in the server's pages of 1,000 (and 6.0 s committing every page). Not larger: a page's events
- * then live long enough to reach V8's old generation (pages of 10,000 were slower on a log whose
- * pages touch few risks).
- */
-export const OFFLINE_CATCH_UP: CatchUpOptions = { pageSize: 5_000, retryForMs: 30_000 };
 
 /**
  * A catch-up's transaction, open across its pages: the events applied in it, when it began, the
@@ -84,9 +47,6 @@ interface OpenSpan {
   previous: string | null;
   idle?: NodeJS.Timeout;
 }
-
-/** Pages remembered while the worker builds a snapshot image (it takes a fraction of a second). */
-const MAX_PENDING_ENDS = 10_000;
 
 /**
  * Feeds every projection from the store's catch-up subscription (never from the in-process
@@ -109,14 +69,10 @@ export class ProjectionRunner {
   private retryTimer?: NodeJS.Timeout;
   /** Grows on every (re)subscription and on stop: a late error of an older subscription is ignored. */
   private generation = 0;
-  /** Stored snapshots of the read models for time travel (see storeReplaySnapshots). */
-  private replaySnapshots?: { store: ReplaySnapshotStore; every: number; shape: string; since: number };
   /** The file's checkpoints and snapshot images off the event loop (read-model-worker.ts); none for an in-memory database. */
   private worker: ReadModelWorker | null = null;
-  /** A snapshot image being built by the worker, and the page ends committed since it was asked for (what it may hold). */
-  private pendingSnapshot?: { done: Promise<void>; ends: Map<string, ReplaySnapshotMeta> };
-  /** Without a worker: the last snapshot being written (stop() lets it finish). */
-  private inlineSnapshot?: Promise<void>;
+  /** Snapshots of the read models for time travel, every so many events (replay-snapshot-writer.ts). */
+  private readonly snapshots: ReplaySnapshotWriter;
 
   constructor(
     private readonly store: EventStore,
@@ -127,6 +83,7 @@ export class ProjectionRunner {
     options: CatchUpOptions = {},
   ) {
     this.log = logger.child('projections');
+    this.snapshots = new ReplaySnapshotWriter(db, projections, () => this.worker, (error) => this.snapshotFailed(error));
     this.catchUp = { ...CATCH_UP, ...options };
   }
 
@@ -137,7 +94,7 @@ export class ProjectionRunner {
 
   /** Creates tables, rebuilds projections whose schema changed, and starts following the log. */
   start(): void {
-    const checkpoints = this.prepareCheckpoints();
+    const checkpoints = (this.checkpoints = prepareCheckpoints(this.db, this.projections, this.log));
     // Projections that are behind start from the lowest checkpoint; those ahead skip what they have seen.
     const positions = this.projections.map((p) => checkpoints.get(p.name) ?? null);
     const from = positions.includes(null) ? null : positions.sort()[0]!;
@@ -194,7 +151,7 @@ export class ProjectionRunner {
    * memory, on the event loop (so `every` should be large: default 10,000).
    */
   storeReplaySnapshots(store: ReplaySnapshotStore, every: number): void {
-    if (every > 0) this.replaySnapshots = { store, every, shape: shapeOf(this.projections), since: 0 };
+    this.snapshots.store(store, every);
   }
 
   /**
@@ -300,8 +257,7 @@ export class ProjectionRunner {
       }
     }
     // The snapshot being built is stored (or given up) before the worker goes.
-    await this.pendingSnapshot?.done;
-    await this.inlineSnapshot;
+    await this.snapshots.settled();
     const worker = this.worker;
     this.worker = null;
     await worker?.close();
@@ -354,69 +310,15 @@ export class ProjectionRunner {
     this.reached.fail(new Error(`Projections stopped at ${this.reached.current}: ${describe(error)}`));
   }
 
-  private prepareCheckpoints(): Map<string, string | null> {
-    const rows = this.db.prepare('SELECT name, schema_version, position FROM projection_checkpoints').all() as {
-      name: string;
-      schema_version: number;
-      position: string | null;
-    }[];
-    const byName = new Map(rows.map((r) => [r.name, r]));
-    const result = new Map<string, string | null>();
-    this.db.transaction(() => {
-      for (const p of this.projections) {
-        const row = byName.get(p.name);
-        if (row?.schema_version === p.schemaVersion) {
-          p.setup(this.db);
-          result.set(p.name, row.position);
-          continue;
-        }
-        // New, or of another schema version: its tables are dropped and made afresh, never set up first.
-        if (row) this.log.info('projection schema changed: rebuilding from zero', { projection: p.name, from: row.schema_version, to: p.schemaVersion });
-        p.reset(this.db);
-        this.db
-          .prepare('INSERT INTO projection_checkpoints (name, schema_version, position) VALUES (?, ?, NULL) ON CONFLICT(name) DO UPDATE SET schema_version = excluded.schema_version, position = NULL')
-          .run(p.name, p.schemaVersion);
-        result.set(p.name, null);
-      }
-    })();
-    this.checkpoints = result;
-    return result;
-  }
-
   private checkpoints = new Map<string, string | null>();
 
-  /**
-   * A page's transaction, made once: a live page of one event must neither compile SQL nor build
-   * a transaction wrapper. Each projection's checkpoint moves in a statement of its own: one
-   * UPDATE of every row (name IN (?, ?, ...)) makes SQLite build an ephemeral table of the
-   * bound list at every run (OpenEphemeral in its EXPLAIN), and under the e2e bench's load that
-   * UPDATE took 85–90 µs a page at the median against 1.5–3 µs for each single-row one
-   * (2026-12-04, timed per statement inside the server).
-   */
+  /** A page's transaction, made once (projection-checkpoints.ts). */
   private pageTransaction?: (events: RecordedEvent[], ahead: boolean, last: string) => void;
 
   private page(): (events: RecordedEvent[], ahead: boolean, last: string) => void {
-    if (this.pageTransaction) return this.pageTransaction;
-    const projections = this.projections;
-    const names = projections.map((p) => p.name);
-    // A projection ahead of the page (the others are catching up after a reset of theirs) keeps its
-    // checkpoint: positions are fixed-width strings, so their string order is the log's.
-    const update = this.db.prepare('UPDATE projection_checkpoints SET position = ? WHERE name = ? AND (position IS NULL OR position < ?)');
-    return (this.pageTransaction = this.db.transaction((events: RecordedEvent[], ahead: boolean, last: string) => {
-      for (const raw of events) {
-        const event = this.upcast(raw);
-        for (const p of projections) {
-          if (ahead) {
-            const cp = this.checkpoints.get(p.name) ?? null;
-            if (cp !== null && cp >= event.position) continue;
-          }
-          p.apply(event, this.db);
-        }
-      }
-      for (const p of projections) p.flush?.(this.db);
-      for (const name of names) update.run(last, name, last);
-    }));
+    return (this.pageTransaction ??= pageTransaction(this.db, this.projections, this.upcast, () => this.checkpoints));
   }
+
 
   private applyBatch(page: RecordedEvent[]): void {
     const events = this.trusted(page);
@@ -542,53 +444,13 @@ export class ProjectionRunner {
     this.committedSinceStart += count;
     this.catchUpProgress?.(end.position);
     this.reached.advance(end.position);
-    this.maybeStoreReplaySnapshot(count, end, previous);
-  }
-
-  private maybeStoreReplaySnapshot(count: number, end: RecordedEvent, previous: string | null): void {
-    const snapshots = this.replaySnapshots;
-    if (!snapshots) return;
-    snapshots.since += count;
-    const meta = (): ReplaySnapshotMeta => ({ head: { position: end.position, recordedAt: end.recordedAt, hash: end.hash, chainHash: end.chainHash ?? null }, previousPosition: previous, shape: snapshots.shape });
-    const pending = this.pendingSnapshot;
-    // The worker's image holds one of the pages committed since it was asked for.
-    if (pending && pending.ends.size < MAX_PENDING_ENDS) pending.ends.set(end.position, meta());
-    if (snapshots.since < snapshots.every) return;
-    snapshots.since = 0;
-    if (this.worker) {
-      if (!pending) this.snapshotOffLoop(snapshots.store, meta());
-      return;
-    }
-    try {
-      // Without the history tables, which replays read from the live read models.
-      this.inlineSnapshot = snapshots.store.save(meta(), snapshotImage(this.db, this.projections)).catch(this.snapshotFailed);
-    } catch (error) {
-      this.snapshotFailed(error);
-    }
+    this.snapshots.committed(count, end, previous);
   }
 
   private readonly snapshotFailed = (error: unknown): void => {
     this.log.warn('could not store a snapshot of the read models (an optimisation only)', { error: describe(error) });
   };
 
-  /** Has the worker build the image; stores it with the head of the page it holds (its checkpoints tell which). */
-  private snapshotOffLoop(store: ReplaySnapshotStore, asked: ReplaySnapshotMeta): void {
-    const ends = new Map([[asked.head.position, asked]]);
-    const history = tablesLeftOutOfReplays(this.projections);
-    const done = this.worker!.image(history).then(
-      ({ checkpoints, image }) => {
-        const at = new Map(checkpoints.map((c) => [c.name, c.position]));
-        const positions = new Set(this.projections.map((p) => at.get(p.name) ?? null));
-        const [position] = positions;
-        const meta = positions.size === 1 && position ? ends.get(position) : undefined;
-        // Not one of the pages applied since (a rebuild reset it, or too many pages): not stored.
-        if (meta) return store.save(meta, openableImage(image));
-      },
-    ).catch(this.snapshotFailed).finally(() => {
-      if (this.pendingSnapshot?.done === done) this.pendingSnapshot = undefined;
-    });
-    this.pendingSnapshot = { done, ends };
-  }
 }
 
 function describe(error: unknown): string {
