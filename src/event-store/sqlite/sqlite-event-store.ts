@@ -43,8 +43,8 @@ import {
   type StreamSnapshot,
 } from '../event-store.port.js';
 import { prepareSnapshot, snapshotQuery, toSnapshot } from '../internal/snapshot-support.js';
-import { CURRENT_HASH_VERSION, LOG_GENESIS } from '../hash-chain.js';
-import { DuplicateEventIdError, EventStoreClosedError, EventStoreSchemaError, InvalidAppendError } from '../errors.js';
+import { LOG_GENESIS } from '../hash-chain.js';
+import { EventStoreClosedError, EventStoreSchemaError } from '../errors.js';
 import { WalDurability, type WalDurabilityHost } from './wal-durability.js';
 import { BusyBackoff, LOOP_BUSY_WAIT_MS, retryWhileBusy } from './busy-retry.js';
 import { attemptBatch, settleBatch, waitedOut } from './batch-attempt.js';
