@@ -35,6 +35,12 @@ export interface EventMetadata {
    * refused (absent before 2026-12-05).
    */
   commandSubject?: string;
+  /**
+   * A digest of the client's input (the mutation's input without the commandId: request-meta.ts),
+   * beside the commandId: the key used again with another input is refused, where a retry sends
+   * the same (absent before 2026-12-05 evening: such keys compare as before).
+   */
+  commandInput?: string;
 }
 
 /** An event as the application hands it to the store. */

@@ -66,6 +66,22 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect(other.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_NAME_TAKEN' });
   });
 
+  it('refuses a commandId used again for the same command with another input (BAD_USER_INPUT), rather than answering the first and doing nothing (README probe M3)', async () => {
+    const input = { ...hotWallet, name: 'Backup HSM', commandId: 'cmd-one-input' };
+    const first = (await t.ok(REGISTER, { input }, users.opsManager)).registerAsset;
+    for (const other of [{ ...input, name: 'Backup HSM 2' }, { ...input, confidentiality: 1 }]) {
+      const reused = errorOf(await t.gql(REGISTER, { input: other }, users.opsManager));
+      expect(reused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/already used for this command with another input/) } });
+    }
+    const { assets } = await t.ok(`{ assets(first: 500) { edges { node { name } } } }`, {}, users.auditor);
+    expect(assets.edges.map((e: any) => e.node.name).filter((n: string) => n.startsWith('Backup HSM'))).toEqual(['Backup HSM']);
+    // The same input again, its members in another order, is the retry it always was.
+    const reordered = Object.fromEntries(Object.entries(input).reverse());
+    expect((await t.ok(REGISTER, { input: reordered }, users.opsManager)).registerAsset).toEqual(first);
+    const { history } = await t.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: first.id }, users.auditor);
+    expect(history).toEqual([{ type: 'AssetRegistered' }]);
+  });
+
   it('refuses a commandId used again for another command on the same entity (BAD_USER_INPUT), rather than answering the first and doing nothing', async () => {
     const registered = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Signing server', commandId: 'cmd-one-key' } }, users.opsManager)).registerAsset;
     const reused = errorOf(await t.gql(IDENTIFY_THREAT, { input: { assetId: registered.id, name: 'Key theft', affects: ['CONFIDENTIALITY'], commandId: 'cmd-one-key' } }, users.opsManager));

@@ -208,8 +208,10 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     const otherAsset = (await t.ok(REGISTER, { input: { name: 'Hot wallet signer', category: 'HARDWARE', department: 'ops', managerId: 'mgr-ops', confidentiality: 3, integrity: 3, availability: 2 } }, users.opsManager)).registerAsset.id;
     const answer = (await t.ok(ATTACH, { input: { entityId: assetId, evidenceId: first, description: 'First', commandId: 'attach-once-1' } }, users.opsManager)).attachEvidence;
     expect(answer).toMatchObject({ id: first, entityId: assetId, description: 'First' });
-    // The retry, whatever its description says: the first attachment.
-    expect((await t.ok(ATTACH, { input: { entityId: assetId, evidenceId: first, description: 'Again', commandId: 'attach-once-1' } }, users.opsManager)).attachEvidence).toEqual(answer);
+    // The retry: the first attachment. With another description it is another request (README probe M3).
+    expect((await t.ok(ATTACH, { input: { entityId: assetId, evidenceId: first, description: 'First', commandId: 'attach-once-1' } }, users.opsManager)).attachEvidence).toEqual(answer);
+    const described = errorOf(await t.gql(ATTACH, { input: { entityId: assetId, evidenceId: first, description: 'Again', commandId: 'attach-once-1' } }, users.opsManager));
+    expect(described.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/another input/) } });
     // Another file on the same entity, then another entity (with no notes yet: its stream does not exist):
     // they answered the first attachment and attached nothing.
     for (const input of [{ entityId: assetId, evidenceId: second }, { entityId: otherAsset, evidenceId: second }, { entityId: otherAsset, evidenceId: first }]) {

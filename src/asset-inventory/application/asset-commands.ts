@@ -36,7 +36,7 @@ export class AssetCommandPipeline {
   ) {}
 
   async run({ input, meta }: AnyAssetCommand, build: (stamp: Stamp) => AssetCommand): Promise<AssetState> {
-    const ctx = commandContext(meta, this.clock, input.commandId);
+    const ctx = commandContext(meta, this.clock, input);
     const command = build({ actor: ctx.actor, at: ctx.at });
     // A new asset's stream (its id was made just now) has nothing to read: the first attempt
     // decides on the initial state, and the append still requires the stream to be new. Its name

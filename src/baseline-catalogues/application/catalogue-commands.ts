@@ -22,7 +22,7 @@ export class ImportBaselineCatalogueHandler implements ICommandHandler<ImportBas
   ) {}
 
   async execute({ input: i, meta }: ImportBaselineCatalogueCommand): Promise<BaselineCatalogueState> {
-    const ctx = commandContext(meta, this.clock, i.commandId);
+    const ctx = commandContext(meta, this.clock, i);
     const domain: CatalogueCommand = {
       type: 'ImportBaselineCatalogue',
       actor: ctx.actor,

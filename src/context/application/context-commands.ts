@@ -24,7 +24,7 @@ export class RecordContextHandler implements ICommandHandler<RecordContextComman
   ) {}
 
   async execute({ input: i, meta }: RecordContextCommand): Promise<ContextVersion> {
-    const ctx = commandContext(meta, this.clock, i.commandId);
+    const ctx = commandContext(meta, this.clock, i);
     const { state } = await this.executor.execute(
       { streamId: CONTEXT_STREAM, decider: contextDecider, entityVersion: (s) => s.version },
       { type: 'RecordContext', actor: ctx.actor, at: ctx.at, period: i.period, scope: i.scope, internalIssues: i.internalIssues, externalIssues: i.externalIssues, interestedParties: i.interestedParties },

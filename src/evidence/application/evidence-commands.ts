@@ -73,7 +73,7 @@ export class AttachEvidenceHandler implements ICommandHandler<AttachEvidenceComm
   ) {}
 
   async execute({ input: i, meta }: AttachEvidenceCommand): Promise<EvidenceView> {
-    const ctx = commandContext(meta, this.clock, i.commandId);
+    const ctx = commandContext(meta, this.clock, i);
     requireDomainWriter(ctx.actor, 'attach evidence');
     const entityKind = await requireEntity(this.directory, i.entityId);
     const file = await this.files.find(i.evidenceId);
@@ -108,7 +108,7 @@ export class AddCommentHandler implements ICommandHandler<AddCommentCommand, Com
   constructor(private readonly executor: CommandExecutor, @Inject(CLOCK) private readonly clock: Clock, private readonly directory: EntityDirectory) {}
 
   async execute({ input: i, meta }: AddCommentCommand): Promise<CommentView> {
-    const ctx = commandContext(meta, this.clock, i.commandId);
+    const ctx = commandContext(meta, this.clock, i);
     refuseAuditor(ctx.actor);
     const entityKind = await requireEntity(this.directory, i.entityId);
     const commentId = newEntityId();

@@ -27,7 +27,7 @@ export class RevokeTokensHandler implements ICommandHandler<RevokeTokensCommand,
   ) {}
 
   async execute({ input: i, meta }: RevokeTokensCommand): Promise<TokenRevocation> {
-    const ctx = commandContext(meta, this.clock, i.commandId);
+    const ctx = commandContext(meta, this.clock, i);
     const { state, position, events, duplicate } = await this.executor.execute({ streamId: TOKEN_REVOCATIONS_STREAM, decider: tokenRevocationDecider }, { type: 'RevokeTokens', actor: ctx.actor, at: ctx.at, subject: i.subject, reason: i.reason }, ctx);
     // A retry (the same commandId) answers the revocation the first command recorded, whatever
     // subject it names now: every revocation is on one stream, so the executor's check of the

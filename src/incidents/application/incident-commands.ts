@@ -35,7 +35,7 @@ export class RecordIncidentHandler implements ICommandHandler<RecordIncidentComm
   ) {}
 
   async execute({ input: i, meta }: RecordIncidentCommand): Promise<IncidentState> {
-    const ctx = commandContext(meta, this.clock, i.commandId);
+    const ctx = commandContext(meta, this.clock, i);
     const incidentId = newEntityId();
     const command: IncidentCommand = {
       type: 'RecordIncident', actor: ctx.actor, at: ctx.at, incidentId,
@@ -59,7 +59,7 @@ export class IncidentLinkPipeline {
     { input: i, meta }: ClientCommand<Retryable & { incidentId: string; riskId: string }, RiskRow>,
     command: (risk: RiskState, stamp: { actor: IncidentCommand['actor']; at: string }) => IncidentCommand,
   ): Promise<RiskRow> {
-    const ctx = commandContext(meta, this.clock, i.commandId);
+    const ctx = commandContext(meta, this.clock, i);
     let risk: RiskState | undefined;
     await this.executor.executeJoint(
       async (reader) => {

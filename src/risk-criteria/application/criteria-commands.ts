@@ -24,7 +24,7 @@ export class CriteriaCommandPipeline {
   ) {}
 
   async run({ input, meta }: ClientCommand<Retryable, CriteriaVersionState>, build: (stamp: Pick<CriteriaCommand, 'actor' | 'at'>) => CriteriaCommand): Promise<CriteriaVersionState> {
-    const ctx = commandContext(meta, this.clock, input.commandId);
+    const ctx = commandContext(meta, this.clock, input);
     const domain = build({ actor: ctx.actor, at: ctx.at });
     const criteriaId = domain.criteriaId;
     const result = await this.executor.execute(

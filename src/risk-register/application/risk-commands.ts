@@ -70,7 +70,7 @@ export class RiskCommandPipeline {
     { input, meta }: ClientCommand<Retryable, RiskRow>,
     build: (stamp: Stamp, existing: (riskId: string) => Promise<RiskState>, reader: AttemptReader) => Promise<RiskCommand>,
   ): Promise<RiskRow> {
-    const ctx = commandContext(meta, this.clock, input.commandId);
+    const ctx = commandContext(meta, this.clock, input);
     let riskId = '';
     const { state, duplicate } = await this.executor.executeJoint(async (reader) => {
       const existing = async (riskId: string) => {

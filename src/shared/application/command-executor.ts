@@ -218,7 +218,7 @@ export class CommandExecutor {
       // Looked up on every attempt: an attempt that conflicted may have lost to the key's first request.
       const recorded = async () => {
         const earlier = idempotencyKey ? await this.store.findIdempotentAppend(idempotencyKey) : null;
-        return earlier ? this.firstResult(primary, earlier.streamId, earlier.events, earlier.position, kind) : null;
+        return earlier ? this.firstResult(primary, earlier.streamId, earlier.events, earlier.position, kind, ctx.inputDigest) : null;
       };
       const first = await recorded();
       if (first) return first;
@@ -315,7 +315,7 @@ export class CommandExecutor {
         turn()?.release();
         setTurn(undefined);
         const own = results[0]!;
-        if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position, kind);
+        if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position, kind, ctx.inputDigest);
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
         // Committed from here on: nothing below may turn into an error answer.
         // Evolved from the events as recorded (with their positions), exactly as a later load would,
@@ -387,7 +387,7 @@ export class CommandExecutor {
         occurredAt: ctx.at,
         correlationId: ctx.correlationId,
         causationId: ctx.causationId,
-        ...(ctx.commandId ? { commandId: ctx.commandId, ...(commandType ? { commandType } : {}), ...(commandSubject !== undefined ? { commandSubject } : {}) } : {}),
+        ...(ctx.commandId ? { commandId: ctx.commandId, ...(commandType ? { commandType } : {}), ...(commandSubject !== undefined ? { commandSubject } : {}), ...(ctx.inputDigest ? { commandInput: ctx.inputDigest } : {}) } : {}),
       },
     };
   }
@@ -399,10 +399,11 @@ export class CommandExecutor {
     events: RecordedEvent[],
     position: string,
     commandType: string,
+    input: string | undefined,
   ): Promise<ExecutionResult<S>> {
     // Also when the first one committed while this one was being decided (two requests at once).
     const subject = target.command === undefined ? undefined : target.decider.subjectOf?.(target.command);
-    const misuse = await keyMisuse({ streamId, events }, { streamId: target.streamId, subject }, commandType, async () => (await this.store.streamVersion(target.streamId)) >= 0);
+    const misuse = await keyMisuse({ streamId, events }, { streamId: target.streamId, subject, input }, commandType, async () => (await this.store.streamVersion(target.streamId)) >= 0);
     if (misuse) throw new BadInputError({ commandId: misuse });
     const lastRevision = events[events.length - 1]?.revision;
     const { state } = await this.aggregates.load(streamId, target.decider, await this.cascadeEnd(streamId, events, lastRevision));

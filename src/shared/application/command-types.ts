@@ -30,6 +30,8 @@ export interface CommandContext {
   causationId: string;
   /** The client's idempotency key, unique per user. */
   commandId?: string;
+  /** With a commandId: the digest of the input that carried it (request-meta.ts), recorded and compared beside it. */
+  inputDigest?: string;
   /**
    * The answer that says when the read models did not confirm this command (RequestMeta.answerId):
    * a client's command only. Never in the events; reactions have none (their cause's

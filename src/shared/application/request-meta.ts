@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Command } from '@nestjs/cqrs';
+import { canonicalJson } from '../domain/canonical-json.js';
 import type { DomainActor } from '../domain/decider.js';
 import { BadInputError } from '../domain/errors.js';
 import type { Clock } from './clock.js';
@@ -23,8 +25,15 @@ export interface Retryable {
 
 const COMMAND_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The command context for one client command: time from the clock, causation from the commandId. */
-export function commandContext(meta: RequestMeta, clock: Clock, commandId?: string | null): CommandContext {
+/**
+ * The command context for one client command: time from the clock, causation from the commandId.
+ * `input`: the mutation's input, whose commandId is the idempotency key; with a key, the digest of
+ * the rest of it goes beside the key, so that the key used again with another input is refused
+ * rather than answered with the first result (README probe, 2026-12-05 M3: `registerAsset` of X2
+ * under X1's key answered X1 and registered nothing).
+ */
+export function commandContext(meta: RequestMeta, clock: Clock, input?: Retryable | null): CommandContext {
+  const commandId = input?.commandId;
   if (commandId !== undefined && commandId !== null && !COMMAND_ID.test(commandId)) {
     throw new BadInputError({ commandId: 'must be 1 to 128 characters of letters, digits, ".", "_", ":" or "-"' });
   }
@@ -34,8 +43,15 @@ export function commandContext(meta: RequestMeta, clock: Clock, commandId?: stri
     correlationId: meta.correlationId,
     causationId: commandId ?? meta.correlationId,
     commandId: commandId ?? undefined,
+    ...(commandId ? { inputDigest: inputDigest(input!) } : {}),
     ...(meta.answerId ? { answerId: meta.answerId } : {}),
   };
+}
+
+/** 128 bits of SHA-256 over the canonical JSON of the input without its commandId: equal for a retry sent again. */
+export function inputDigest(input: Retryable): string {
+  const { commandId: _key, ...rest } = input as Retryable & Record<string, unknown>;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 32);
 }
 
 /**

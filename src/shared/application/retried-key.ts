@@ -14,6 +14,9 @@ function streamKind(streamId: string): string {
  */
 export const ANOTHER_COMMAND = 'was already used for a different kind of command; use a new commandId';
 
+/** The refusal of a key used again for the same command with another input (metadata.commandInput). */
+export const ANOTHER_INPUT = 'was already used for this command with another input; a retry sends the same input, a new request needs a new commandId';
+
 /**
  * Why a commandId already recorded does not name this command, or null when this is a retry of
  * it (CommandExecutor answers a retry with its first result). A key used for another command is
@@ -39,7 +42,7 @@ function sameKind(recorded: string, now: string): boolean {
 
 export async function keyMisuse(
   first: { streamId: string; events: readonly RecordedEvent[] },
-  target: { streamId: string; subject?: string },
+  target: { streamId: string; subject?: string; input?: string },
   commandType: string,
   targetExists: () => Promise<boolean>,
 ): Promise<string | null> {
@@ -61,5 +64,8 @@ export async function keyMisuse(
     return anotherEntity;
   }
   if (first.streamId !== target.streamId && (await targetExists())) return anotherEntity;
+  // The same command on the same part, with another input (a key recorded before inputs were compares as before).
+  const recordedInput = first.events[0]?.metadata.commandInput;
+  if (recordedInput !== undefined && target.input !== undefined && recordedInput !== target.input) return ANOTHER_INPUT;
   return null;
 }

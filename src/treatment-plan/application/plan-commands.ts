@@ -57,7 +57,7 @@ export class PlanCommandPipeline {
   ) {}
 
   async run({ input, meta }: ClientCommand<Retryable, PlanState>, build: (stamp: Stamp) => PlanRequest): Promise<PlanState> {
-    const ctx = commandContext(meta, this.clock, input.commandId);
+    const ctx = commandContext(meta, this.clock, input);
     const command = build({ actor: ctx.actor, at: ctx.at });
     // Closing a plan or removing an item waits until the plan has learnt the answers its risks
     // already hold (PlanLagsRisk): the reactions carry them within milliseconds. Past a few rounds
@@ -82,7 +82,7 @@ export class PlanCommandPipeline {
    * `expectedVersion` is the plan's, as the client read it.
    */
   async consent({ input, meta }: ClientCommand<PlanRef & { riskId: string }, PlanState>, answer: { accepted: true; statement: string } | { accepted: false; reason: string }): Promise<PlanState> {
-    const ctx = commandContext(meta, this.clock, input.commandId);
+    const ctx = commandContext(meta, this.clock, input);
     const plan = await this.aggregates.state(planStreamId(input.planId), planDecider);
     if (!plan.exists) throw new NotFoundError('Plan', input.planId);
     // The client names the plan version it saw; the decision itself is ordered by the risk's stream.

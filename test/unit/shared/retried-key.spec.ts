@@ -1,17 +1,35 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../../../src/event-store/event-store.port.js';
 import { keyMisuse } from '../../../src/shared/application/retried-key.js';
+import { inputDigest } from '../../../src/shared/application/request-meta.js';
 
 const PLAN = 'plan-01a2438f-bb20-7000-b9b2-6e36c6544931';
 const ASSET_X = 'asset-01a2438f-bb20-7000-b9b2-6e36c6544932';
 const ASSET_Y = 'asset-01a2438f-bb20-7000-b9b2-6e36c6544933';
 const RISK = 'risk-01a2438f-bb20-7000-b9b2-6e36c6544934';
-const event = (type: string, data: Record<string, unknown>, commandType?: string, commandSubject?: string) =>
-  ({ type, data, metadata: { ...(commandType === undefined ? {} : { commandType }), ...(commandSubject === undefined ? {} : { commandSubject }) } }) as unknown as RecordedEvent;
+const event = (type: string, data: Record<string, unknown>, commandType?: string, commandSubject?: string, commandInput?: string) =>
+  ({ type, data, metadata: { ...(commandType === undefined ? {} : { commandType }), ...(commandSubject === undefined ? {} : { commandSubject }), ...(commandInput === undefined ? {} : { commandInput }) } }) as unknown as RecordedEvent;
 const exists = async () => true;
 const isNew = async () => false;
 
 describe('a commandId already recorded (retried-key.ts)', () => {
+  it('is refused for the same command with another input (metadata.commandInput), and compared as before when recorded without one', async () => {
+    const registered = { streamId: ASSET_X, events: [event('AssetRegistered', {}, 'RegisterAsset', undefined, 'digest-a')] };
+    expect(await keyMisuse(registered, { streamId: ASSET_Y, input: 'digest-a' }, 'RegisterAsset', isNew)).toBeNull();
+    expect(await keyMisuse(registered, { streamId: ASSET_Y, input: 'digest-b' }, 'RegisterAsset', isNew)).toMatch(/already used for this command with another input/);
+    // No digest on either side: a key recorded before inputs were, or a command without a client input.
+    const older = { streamId: ASSET_X, events: [event('AssetRegistered', {}, 'RegisterAsset')] };
+    expect(await keyMisuse(older, { streamId: ASSET_Y, input: 'digest-b' }, 'RegisterAsset', isNew)).toBeNull();
+    expect(await keyMisuse(registered, { streamId: ASSET_Y }, 'RegisterAsset', isNew)).toBeNull();
+  });
+
+  it('digests the input without its commandId, whatever the order of its members (inputDigest)', () => {
+    const a = inputDigest({ commandId: 'k1', name: 'X1', ratings: { c: 1, i: 2 } } as never);
+    expect(inputDigest({ ratings: { i: 2, c: 1 }, name: 'X1', commandId: 'k2' } as never)).toBe(a);
+    expect(inputDigest({ commandId: 'k1', name: 'X2', ratings: { c: 1, i: 2 } } as never)).not.toBe(a);
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+  });
+
   it('is a retry of the same command on the same entity and part, or of one that makes a new entity', async () => {
     const first = { streamId: PLAN, events: [event('PlanRiskRemoved', { riskId: 'r1' }, 'RemoveRiskFromPlan', 'r1')] };
     expect(await keyMisuse(first, { streamId: PLAN, subject: 'r1' }, 'RemoveRiskFromPlan', exists)).toBeNull();
