@@ -78,8 +78,8 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     // The same input again, its members in another order, is the retry it always was.
     const reordered = Object.fromEntries(Object.entries(input).reverse());
     expect((await t.ok(REGISTER, { input: reordered }, users.opsManager)).registerAsset).toEqual(first);
-    const { history } = await t.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: first.id }, users.auditor);
-    expect(history).toEqual([{ type: 'AssetRegistered' }]);
+    const { history } = await t.ok(`query($id: ID!) { history(id: $id) { type metadata { commandId commandInput } } }`, { id: first.id }, users.auditor);
+    expect(history).toEqual([{ type: 'AssetRegistered', metadata: { commandId: 'cmd-one-input', commandInput: expect.stringMatching(/^[0-9a-f]{32}$/) } }]);
   });
 
   it('refuses a commandId used again for another command on the same entity (BAD_USER_INPUT), rather than answering the first and doing nothing', async () => {

@@ -30,6 +30,7 @@ export class EventMetadataType {
   @Field(() => String, { nullable: true, description: "The client's commandId (idempotency key); null when none was given." }) commandId?: string;
   @Field(() => String, { nullable: true, description: 'The command that carried the commandId, such as AnalyseRisk (the key is refused for another command); null without a commandId, and for events recorded before 2026-12-03.' }) commandType?: string;
   @Field(() => String, { nullable: true, description: "The part of the entity the command acted on, where its stream holds several: a plan's item (its risk's id), a risk's control, an incident's link (the risk), an asset's threat (for a vulnerability), a criteria version (its approval). The commandId is refused for the same command on another. Null without a commandId or such a part, and for events recorded before 2026-12-05." }) commandSubject?: string;
+  @Field(() => String, { nullable: true, description: "Digest of the client's input without its commandId (SHA-256 of its canonical JSON, the first 128 bits in hex), recorded beside the commandId: the key is refused for the same command with another input. Null without a commandId, and for events recorded before 2026-12-05 evening." }) commandInput?: string;
 }
 
 @ObjectType('RecordedEvent', {
