@@ -48,10 +48,14 @@ export function commandContext(meta: RequestMeta, clock: Clock, input?: Retryabl
   };
 }
 
-/** 128 bits of SHA-256 over the canonical JSON of the input without its commandId: equal for a retry sent again. */
+/**
+ * 128 bits of SHA-256 over the canonical JSON of the input without its commandId: equal for a retry
+ * sent again. Through JSON first, as the client sent it: a DateTime argument arrives as a Date, which
+ * canonical JSON (for plain data) would take for an empty object.
+ */
 export function inputDigest(input: Retryable): string {
   const { commandId: _key, ...rest } = input as Retryable & Record<string, unknown>;
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 32);
+  return createHash('sha256').update(canonicalJson(JSON.parse(JSON.stringify(rest)))).digest('hex').slice(0, 32);
 }
 
 /**

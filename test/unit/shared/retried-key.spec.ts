@@ -28,6 +28,10 @@ describe('a commandId already recorded (retried-key.ts)', () => {
     expect(inputDigest({ ratings: { i: 2, c: 1 }, name: 'X1', commandId: 'k2' } as never)).toBe(a);
     expect(inputDigest({ commandId: 'k1', name: 'X2', ratings: { c: 1, i: 2 } } as never)).not.toBe(a);
     expect(a).toMatch(/^[0-9a-f]{32}$/);
+    // A DateTime argument (a Date) counts by its instant.
+    const at = (iso: string) => inputDigest({ commandId: 'k', occurredAt: new Date(iso) } as never);
+    expect(at('2026-12-01T00:00:00Z')).not.toBe(at('2026-12-02T00:00:00Z'));
+    expect(at('2026-12-01T00:00:00Z')).toBe(at('2026-12-01T00:00:00.000Z'));
   });
 
   it('is a retry of the same command on the same entity and part, or of one that makes a new entity', async () => {
