@@ -47,9 +47,9 @@ describe('process manager after losing its local state', () => {
     const { plan } = await second.ok(`query($p: ID!) { plan(id: $p) { status items { consent } } }`, { p: draftPlan.id }, users.auditor);
     expect(plan).toEqual({ status: 'IN_FORCE', items: [{ consent: 'ACCEPTED' }] });
     expect((await second.ok(`query($r: ID!) { risk(id: $r) { status } }`, { r: risk.id }, users.auditor)).risk.status).toBe('ACCEPTED');
-    // 6-10 s alone. Once, in a full run (2026-12-05 19:19), `first.close()` never returned: its
-    // app, store and integrity monitor were still running in jest's process 10 minutes later, after
-    // the last request (`events`) had been answered and logged; cause not found (README, Decisions
-    // and limits). The longer limit is for a loaded machine, not for that.
+    // 6-10 s alone. Once, in a full run (2026-12-05 19:19), it stalled: an app on this store was
+    // still running in jest's process 10 minutes later, and the second app's draftPlan was never
+    // recorded; cause not found (README, Decisions and limits, "A restart that stalled once"). The
+    // longer limit is for a loaded machine, not for that.
   }, 90_000);
 });
