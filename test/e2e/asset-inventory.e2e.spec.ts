@@ -82,6 +82,20 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     expect(history).toEqual([{ type: 'AssetRegistered', metadata: { commandId: 'cmd-one-input', commandInput: expect.stringMatching(/^[0-9a-f]{32}$/) } }]);
   });
 
+  it('16 requests in flight under one commandId with two inputs: one asset, its input answered with it, the other refused (README probe M3)', async () => {
+    const input = (name: string) => ({ ...hotWallet, name, commandId: 'cmd-raced-inputs' });
+    const answers = await Promise.all(Array.from({ length: 16 }, (_, n) => t.gql(REGISTER, { input: input(n % 2 ? 'Raced vault B' : 'Raced vault A') }, users.opsManager)));
+    const registered = answers.filter((a) => !a.errors).map((a) => a.data.registerAsset);
+    const refused = answers.filter((a) => a.errors).map((a) => a.errors![0]!.extensions);
+    // Whichever input won, the 8 requests that sent it are answered with one asset and the other 8 are refused.
+    expect(registered).toHaveLength(8);
+    expect(new Set(registered.map((a: any) => a.id)).size).toBe(1);
+    expect(refused).toHaveLength(8);
+    for (const e of refused) expect(e).toMatchObject({ code: 'BAD_USER_INPUT', fields: { commandId: expect.stringMatching(/another input/) } });
+    const { assets } = await t.ok(`{ assets(first: 500) { edges { node { name } } } }`, {}, users.auditor);
+    expect(assets.edges.map((e: any) => e.node.name).filter((n: string) => n.startsWith('Raced vault'))).toEqual([registered[0].name]);
+  });
+
   it('refuses a commandId used again for another command on the same entity (BAD_USER_INPUT), rather than answering the first and doing nothing', async () => {
     const registered = (await t.ok(REGISTER, { input: { ...hotWallet, name: 'Signing server', commandId: 'cmd-one-key' } }, users.opsManager)).registerAsset;
     const reused = errorOf(await t.gql(IDENTIFY_THREAT, { input: { assetId: registered.id, name: 'Key theft', affects: ['CONFIDENTIALITY'], commandId: 'cmd-one-key' } }, users.opsManager));

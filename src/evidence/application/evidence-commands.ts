@@ -91,8 +91,9 @@ export class AttachEvidenceHandler implements ICommandHandler<AttachEvidenceComm
       },
       ctx,
     );
-    // A retried commandId answers the attachment its first attempt recorded, whatever file or
-    // entity it names now (the state is the first one's stream after it): re-probe, an internal error.
+    // A retried commandId answers the attachment its first attempt recorded (the state is the first
+    // one's stream after it; the key used again for another file, entity or input is refused by the
+    // executor, retried-key.ts); a first append of another kind is refused here (re-probe: an internal error).
     const first = duplicate ? events.find((e) => e.type === 'EvidenceAttached') : undefined;
     if (duplicate && !first) throw new BadInputError({ commandId: ANOTHER_COMMAND });
     const recorded = first ? { evidenceId: String(first.data.evidenceId), entityId: String(first.data.entityId) } : { evidenceId: file.id, entityId: i.entityId };
