@@ -97,13 +97,13 @@ function booleanSetting(name: string, value: string | undefined, fallback: boole
   if (value === undefined || value === '') return fallback;
   if (/^(true|1|on|yes)$/i.test(value)) return true;
   if (/^(false|0|off|no)$/i.test(value)) return false;
-  throw new ConfigError(`${name} must be true or false, got ${value}`);
+  throw new ConfigError(`${name} must be true or false, got ${JSON.stringify(value)}`);
 }
 
 function positiveIntegerSetting(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive whole number, got ${value}`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -130,7 +130,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, options: Loa
   const env = declaredOnly(rawEnv);
   const port = Number(env.PORT ?? 3000);
   const eventStore = (env.EVENT_STORE ?? 'sqlite') as EventStoreKind;
-  if (!STORES.includes(eventStore)) throw new ConfigError(`EVENT_STORE must be one of ${STORES.join(', ')}, got ${env.EVENT_STORE}`, 'EVENT_STORE');
+  if (!STORES.includes(eventStore)) throw new ConfigError(`EVENT_STORE must be one of ${STORES.join(', ')}, got ${JSON.stringify(env.EVENT_STORE)}`, 'EVENT_STORE');
   const sqlitePath = resolve(env.SQLITE_PATH ?? './data/events.sqlite');
   const dataDir = resolve(env.DATA_DIR ?? dirname(sqlitePath));
   // NODE_ENV is one of development, test, production (the schema); unset is development.

@@ -16,7 +16,7 @@ export const DEFAULT_EVIDENCE_MAX_BYTES = 26_214_400;
 export function evidenceSettings(env: NodeJS.ProcessEnv, fail: (message: string, setting: string) => Error): EvidenceSettings {
   const raw = env.EVIDENCE_MAX_BYTES;
   const maxBytes = raw ? Number(raw) : DEFAULT_EVIDENCE_MAX_BYTES;
-  if ((raw && !isWholeNumberText(raw)) || maxBytes < 1) throw fail(`EVIDENCE_MAX_BYTES must be a positive whole number of bytes, got ${env.EVIDENCE_MAX_BYTES}`, 'EVIDENCE_MAX_BYTES');
+  if ((raw && !isWholeNumberText(raw)) || maxBytes < 1) throw fail(`EVIDENCE_MAX_BYTES must be a positive whole number of bytes, got ${JSON.stringify(env.EVIDENCE_MAX_BYTES)}`, 'EVIDENCE_MAX_BYTES');
   const dir = env.EVIDENCE_DIR?.trim();
   return { maxBytes, dir: dir ? resolve(dir) : null };
 }

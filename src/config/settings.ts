@@ -32,9 +32,9 @@ const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: string) 
  * after 1 ms, so an interval of 30 days ran every millisecond.
  */
 export const MAX_TIMER_MS = 2_147_483_647;
-const timerMessage = (name: string) => (v: string) => `${name} must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS} (about 24.8 days), got ${v}`;
+const timerMessage = (name: string) => (v: string) => `${name} must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS} (about 24.8 days), got ${JSON.stringify(v)}`;
 const isBoolean = (v: string) => /^(true|1|on|yes|false|0|off|no)$/i.test(v);
-const booleanMessage = (name: string) => (v: string) => `${name} must be true or false, got ${v}`;
+const booleanMessage = (name: string) => (v: string) => `${name} must be true or false, got ${JSON.stringify(v)}`;
 
 export const EVENT_STORES = ['sqlite', 'postgres', 'kurrentdb', 'memory'] as const;
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -54,20 +54,20 @@ export const MIN_METRICS_TOKEN_LENGTH = 16;
 export class EnvironmentSettings {
   // ---- the process
   // Only these: a near miss (prod, Production) would otherwise run as development (dev secret, /ide).
-  @IsOptional() @rule((v) => (NODE_ENVS as readonly string[]).includes(v), (v) => `NODE_ENV must be one of ${NODE_ENVS.join(', ')}, got ${v}`) NODE_ENV?: string;
+  @IsOptional() @rule((v) => (NODE_ENVS as readonly string[]).includes(v), (v) => `NODE_ENV must be one of ${NODE_ENVS.join(', ')}, got ${JSON.stringify(v)}`) NODE_ENV?: string;
   // 0 (a free port) is kept: the end-to-end tests start servers on it.
   @IsOptional() @rule((v) => /^\d{1,5}$/.test(v) && Number(v) <= 65535, (v) => `PORT must be a port number (0 to 65535), got ${JSON.stringify(v)}`) PORT?: string;
-  @IsOptional() @rule((v) => (LOG_LEVELS as readonly string[]).includes(v), (v) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${v}`) LOG_LEVEL?: string;
+  @IsOptional() @rule((v) => (LOG_LEVELS as readonly string[]).includes(v), (v) => `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(v)}`) LOG_LEVEL?: string;
   @IsOptional()
   @rule((v) => v.trim().length >= MIN_METRICS_TOKEN_LENGTH, () => `METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`)
   METRICS_TOKEN?: string;
 
   // ---- the event store and local state
-  @IsOptional() @rule((v) => (EVENT_STORES as readonly string[]).includes(v), (v) => `EVENT_STORE must be one of ${EVENT_STORES.join(', ')}, got ${v}`) EVENT_STORE?: string;
+  @IsOptional() @rule((v) => (EVENT_STORES as readonly string[]).includes(v), (v) => `EVENT_STORE must be one of ${EVENT_STORES.join(', ')}, got ${JSON.stringify(v)}`) EVENT_STORE?: string;
   @IsOptional() SQLITE_PATH?: string;
   @IsOptional() DATA_DIR?: string;
   @IsOptional() READ_MODEL_PATH?: string;
-  @IsOptional() @rule(wholeNumber(1), (v) => `READ_MODEL_MAX_PAGES must be a positive whole number, got ${v}`) READ_MODEL_MAX_PAGES?: string;
+  @IsOptional() @rule(wholeNumber(1), (v) => `READ_MODEL_MAX_PAGES must be a positive whole number, got ${JSON.stringify(v)}`) READ_MODEL_MAX_PAGES?: string;
   @IsOptional() @rule(urlWith(['postgres:', 'postgresql:']), () => 'DATABASE_URL must be a postgres:// or postgresql:// URL') DATABASE_URL?: string;
   @IsOptional() KURRENTDB_CONNECTION_STRING?: string;
   @IsOptional()
@@ -83,13 +83,13 @@ export class EnvironmentSettings {
     (v) => `SNAPSHOT_EVERY must be a non-negative integer (0 disables snapshots), got ${JSON.stringify(v)}`,
   )
   SNAPSHOT_EVERY?: string;
-  @IsOptional() @rule(wholeNumber(0), (v) => `REPLAY_SNAPSHOT_EVERY must be a whole number of events (0 = no stored replay snapshots), got ${v}`) REPLAY_SNAPSHOT_EVERY?: string;
-  @IsOptional() @rule(wholeNumber(2), (v) => `REPLAY_SNAPSHOTS_KEPT must be a whole number of at least 2, got ${v}`) REPLAY_SNAPSHOTS_KEPT?: string;
+  @IsOptional() @rule(wholeNumber(0), (v) => `REPLAY_SNAPSHOT_EVERY must be a whole number of events (0 = no stored replay snapshots), got ${JSON.stringify(v)}`) REPLAY_SNAPSHOT_EVERY?: string;
+  @IsOptional() @rule(wholeNumber(2), (v) => `REPLAY_SNAPSHOTS_KEPT must be a whole number of at least 2, got ${JSON.stringify(v)}`) REPLAY_SNAPSHOTS_KEPT?: string;
 
   // ---- tokens
   @IsOptional() JWT_SECRET?: string;
   // https in production: checked in loadConfig (a rule that spans settings).
-  @IsOptional() @rule(urlWith(['http:', 'https:']), (v) => `JWT_JWKS_URL must be an http:// or https:// URL, got ${v}`) JWT_JWKS_URL?: string;
+  @IsOptional() @rule(urlWith(['http:', 'https:']), (v) => `JWT_JWKS_URL must be an http:// or https:// URL, got ${JSON.stringify(v)}`) JWT_JWKS_URL?: string;
   @IsOptional() JWT_ISSUER?: string;
   @IsOptional() JWT_AUDIENCE?: string;
 
@@ -98,12 +98,12 @@ export class EnvironmentSettings {
   @IsOptional() SIGNING_TRUSTED_KEYS?: string;
   @IsOptional() @rule(isBoolean, booleanMessage('ACCESS_LOG_RESET')) ACCESS_LOG_RESET?: string;
   // Below 100 a short stall of its disk would refuse every request; each entry held is ~1 KB of memory.
-  @IsOptional() @rule(wholeNumber(100, 1_000_000), (v) => `ACCESS_LOG_MAX_QUEUED must be a whole number of entries from 100 to 1000000, got ${v}`) ACCESS_LOG_MAX_QUEUED?: string;
+  @IsOptional() @rule(wholeNumber(100, 1_000_000), (v) => `ACCESS_LOG_MAX_QUEUED must be a whole number of entries from 100 to 1000000, got ${JSON.stringify(v)}`) ACCESS_LOG_MAX_QUEUED?: string;
 
   // ---- GraphQL edge
-  @IsOptional() @rule(wholeNumber(1), (v) => `GRAPHQL_MAX_COST must be a positive whole number, got ${v}`) GRAPHQL_MAX_COST?: string;
+  @IsOptional() @rule(wholeNumber(1), (v) => `GRAPHQL_MAX_COST must be a positive whole number, got ${JSON.stringify(v)}`) GRAPHQL_MAX_COST?: string;
   @IsOptional() @rule(isBoolean, booleanMessage('GRAPHQL_INTROSPECTION')) GRAPHQL_INTROSPECTION?: string;
-  @IsOptional() @rule(wholeNumber(0), (v) => `RATE_LIMIT_PER_MINUTE must be a whole number of requests (0 = no limit), got ${v}`) RATE_LIMIT_PER_MINUTE?: string;
+  @IsOptional() @rule(wholeNumber(0), (v) => `RATE_LIMIT_PER_MINUTE must be a whole number of requests (0 = no limit), got ${JSON.stringify(v)}`) RATE_LIMIT_PER_MINUTE?: string;
 
   // ---- deadlines (overdue controls, reviews falling due)
   @IsOptional() @rule(wholeNumber(1, MAX_TIMER_MS), timerMessage('DEADLINE_CHECK_INTERVAL_MS')) DEADLINE_CHECK_INTERVAL_MS?: string;

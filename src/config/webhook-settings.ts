@@ -42,7 +42,7 @@ export function webhookSettings(env: NodeJS.ProcessEnv, fail: (message: string, 
     const value = env[name];
     if (value === undefined || value === '') return fallback;
     const n = Number(value);
-    if (!isWholeNumberText(value) || n < min || n > MAX_TIMER_MS) throw fail(`${name} must be a whole number of milliseconds from ${min} to ${MAX_TIMER_MS} (about 24.8 days), got ${value}`, name);
+    if (!isWholeNumberText(value) || n < min || n > MAX_TIMER_MS) throw fail(`${name} must be a whole number of milliseconds from ${min} to ${MAX_TIMER_MS} (about 24.8 days), got ${JSON.stringify(value)}`, name);
     return n;
   };
   const timeoutMs = ms('WEBHOOK_TIMEOUT_MS', WEBHOOK_DEFAULTS.timeoutMs, 1);
