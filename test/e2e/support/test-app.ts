@@ -1,12 +1,48 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createApp } from '../../../src/server.js';
 import { signToken } from '../../../src/identity/cli/issue-token.js';
 import { LiveEvents } from '../../../src/shared/application/live-events.js';
+
+/** How long a start, a close or a request may take before the harness says where it waits (TEST_STALL_REPORT_MS). */
+const STALL_REPORT_MS = Number(process.env.TEST_STALL_REPORT_MS) || 20_000;
+
+/**
+ * `work`, with a line on stderr every STALL_REPORT_MS while it has not settled, naming it (and
+ * `detail`). A full run once stalled in process-manager-recovery.e2e (README, "A restart that
+ * stalled once") and showed only jest's timeout: the next one says which step and what it waits for.
+ */
+async function stalled<T>(label: string, work: Promise<T>, detail?: () => string | Promise<string>): Promise<T> {
+  const started = Date.now();
+  const timer = setInterval(() => {
+    void (async () => {
+      let more = '';
+      try {
+        more = detail ? `: ${await detail()}` : '';
+      } catch (error) {
+        more = `: (detail failed: ${String(error)})`;
+      }
+      process.stderr.write(`TestApp: ${label} still running after ${Date.now() - started} ms${more}; active resources ${JSON.stringify(countsOf(process.getActiveResourcesInfo()))}\n`);
+    })();
+  }, STALL_REPORT_MS);
+  timer.unref();
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function countsOf(names: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const name of names) counts[name] = (counts[name] ?? 0) + 1;
+  return counts;
+}
 
 export const TEST_JWT_SECRET = 'test-secret-for-e2e-only-0123456789abcdef';
 
@@ -42,14 +78,23 @@ export class TestApp {
     delete process.env.READ_MODEL_PATH;
     process.env.JWT_SECRET = TEST_JWT_SECRET;
     process.env.LOG_LEVEL = process.env.TEST_LOG_LEVEL ?? 'silent';
-    const app = await createApp();
-    await app.listen(0, '127.0.0.1');
+    let stage = 'createApp';
+    const app = await stalled(`TestApp.start on ${dataDir}`, (async () => {
+      const created = await createApp();
+      stage = 'listen';
+      await created.listen(0, '127.0.0.1');
+      return created;
+    })(), () => `in ${stage}`);
     const address = app.getHttpServer().address() as { port: number };
     return new TestApp(app, `http://127.0.0.1:${address.port}`, dataDir);
   }
 
   async close(options: { keepData?: boolean } = {}): Promise<void> {
-    await this.app.close();
+    const server = this.app.getHttpServer() as Server;
+    await stalled(`TestApp.close on ${this.dataDir}`, this.app.close(), async () => {
+      const connections = await new Promise<number>((resolve) => server.getConnections((_, n) => resolve(n)));
+      return `HTTP server ${server.listening ? 'still listening' : 'closed to new connections'}, ${connections} connection(s) open`;
+    });
     if (!options.keepData) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
@@ -70,8 +115,11 @@ export class TestApp {
   async gql<T = any>(query: string, variables: Record<string, unknown> = {}, user?: TestUser | string): Promise<GraphQLResponse<T>> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (user) headers.authorization = `Bearer ${typeof user === 'string' ? user : await this.token(user)}`;
-    const response = await fetch(`${this.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-    return (await response.json()) as GraphQLResponse<T>;
+    const response = stalled(`a request to ${this.url} (${query.replace(/\s+/g, ' ').slice(0, 80)})`, (async () => {
+      const answer = await fetch(`${this.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      return (await answer.json()) as GraphQLResponse<T>;
+    })());
+    return response;
   }
 
   /** Runs an operation that must succeed and returns its data. */
