@@ -16,6 +16,7 @@ import { integrityExtension, integrityPlugin, type IntegritySource } from './int
 import { closeSlowConsumer, peerGoneError, skipIfClosing, type WsSocket } from './ws-hardening.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, WS_MAX_CONNECTIONS_PER_ACTOR, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
 import { rootFieldsInTurns } from './root-fields-in-turns.js';
+import { sortedKeepingEnumOrder } from './schema-order.js';
 import { DEFAULT_GRAPHQL_MAX_COST } from '../config/app-config.js';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -103,9 +104,9 @@ export function graphqlOptions(
       describe(schema.getQueryType(), 'Read operations. Any role of this product unless a field says otherwise; the past through asOf or atPosition where offered.');
       describe(schema.getMutationType(), 'Commands, one input each, idempotent with commandId. An AUDITOR is refused every one (FORBIDDEN); all are refused with INTEGRITY_BROKEN while the event log fails verification.');
       describe(schema.getSubscriptionType(), 'Committed events, live, over graphql-ws at /graphql (the token in the connection parameters); the socket closes with 4401 when the token expires.');
-      return rootFieldsInTurns(accessLog ? logReturnedEntities(schema) : schema);
+      // Sorted here rather than by Nest's sortSchema, which would sort each enum's values too (schema-order.ts).
+      return sortedKeepingEnumOrder(rootFieldsInTurns(accessLog ? logReturnedEntities(schema) : schema));
     },
-    sortSchema: true,
     path: '/graphql',
     playground: false,
     introspection: limits.introspection,
