@@ -17,6 +17,9 @@ const MUTATIONS: Record<string, string> = {
   proposeRiskCriteria: 'RiskCriteria!', approveRiskCriteria: 'RiskCriteria!', importBaselineCatalogue: 'BaselineCatalogue!',
   identifyRisk: 'Risk!', analyseRisk: 'Risk!', evaluateRisk: 'Risk!', decideTreatment: 'Risk!', decideControls: 'Risk!', recordReview: 'Risk!',
   draftPlan: 'Plan!', addRiskToPlan: 'Plan!', submitPlan: 'Plan!', recordBoardResolution: 'Plan!', acceptResidualRisk: 'Plan!', declineResidualRisk: 'Plan!',
+  // Second round.
+  withdrawPlan: 'Plan!', closePlan: 'Plan!', removeRiskFromPlan: 'Plan!', recordControlProgress: 'Risk!', attachEvidence: 'Evidence!', addComment: 'Comment!',
+  recordContext: 'Context!', recordIncident: 'Incident!', linkIncidentToRisk: 'Risk!',
 };
 
 const QUERIES: Record<string, [args: string[], returns: string]> = {
@@ -35,6 +38,12 @@ const QUERIES: Record<string, [args: string[], returns: string]> = {
   events: [['after: String', 'first: Int', 'types: [String!]'], 'EventConnection!'],
   verifyIntegrity: [[], 'IntegrityReport!'],
   accessLog: [['first: Int', 'after: String', 'actorId: ID'], 'AccessLogConnection!'],
+  // Second round.
+  verifyAccessLog: [[], 'IntegrityReport!'],
+  overdueControls: [['asOf: DateTime'], '[ControlRef!]!'],
+  comments: [['entityId: ID!'], '[Comment!]!'],
+  context: [['asOf: DateTime'], 'Context'],
+  incidents: [['first: Int', 'after: String'], 'IncidentConnection!'],
 };
 
 const FIELDS: Record<string, string> = {
@@ -42,11 +51,14 @@ const FIELDS: Record<string, string> = {
   Threat: 'id: ID!, name: String!, affects: [SecurityProperty!]!, vulnerabilities: [Vulnerability!]!',
   Vulnerability: 'id: ID!, name: String!',
   RiskCriteria: 'id: ID!, version: Int!, number: Int!, status: CriteriaStatus!, acceptanceLevel: String!, riskLevels: [String!]!',
-  Risk: 'id: ID!, version: Int!, title: String!, ownerId: ID!, status: RiskStatus!, cycle: Int!, likelihood: Int, impact: Int, level: String, criteriaNumber: Int, priority: Int, needsReevaluation: Boolean!, analyses: [Analysis!]!, treatment: Treatment, controls: [Control!]!',
+  Risk: 'id: ID!, version: Int!, title: String!, ownerId: ID!, status: RiskStatus!, cycle: Int!, likelihood: Int, impact: Int, level: String, criteriaNumber: Int, priority: Int, needsReevaluation: Boolean!, analyses: [Analysis!]!, treatment: Treatment, controls: [Control!]!, incidents: [Incident!]!',
   Plan: 'id: ID!, version: Int!, revision: Int!, status: PlanStatus!, title: String!, items: [PlanItem!]!, resolution: BoardResolution',
-  PlanItem: 'riskId: ID!, consent: ConsentStatus!',
+  PlanItem: 'riskId: ID!, consent: ConsentStatus!, residualLevel: String',
   IntegrityReport: 'ok: Boolean!, eventsChecked: Int!, firstBrokenPosition: String, reason: String',
   RecordedEvent: 'position: String!, streamId: ID!, revision: Int!, type: String!, data: JSON!, metadata: EventMetadataType!, hash: String!',
+  Control: 'id: ID!, title: String!, ownerId: ID!, dueDate: String!, status: ControlStatus!, progressPercent: Int!, overdue: Boolean!, evidence: [Evidence!]!',
+  ControlRef: 'riskId: ID!, controlId: ID!, title: String!, ownerId: ID!, dueDate: String!, status: ControlStatus!',
+  Comment: 'id: ID!, author: CommentAuthor!, text: String!, createdAt: String!',
   EventMetadataType: 'actor: EventActor!, roles: [String!]!, occurredAt: String!, correlationId: String!, causationId: String!, commandId: String',
 };
 
@@ -62,6 +74,7 @@ const ENUMS: Record<string, string> = {
   SecurityProperty: 'CONFIDENTIALITY INTEGRITY AVAILABILITY',
   AssetCategory: 'INFORMATION SYSTEM SOFTWARE HARDWARE SERVICE PEOPLE PAPER',
   BoardDecision: 'APPROVED REJECTED',
+  ControlStatus: 'PLANNED IN_PROGRESS IMPLEMENTED VERIFIED CANCELLED',
   BaselineRequirementStatus: 'MET PARTIAL NOT_MET NOT_APPLICABLE',
 };
 
