@@ -105,6 +105,32 @@ describe('shutdown with requests still receiving their body', () => {
     const evidence = existsSync(blobs) ? readdirSync(blobs, { recursive: true }).map(String).filter((p) => !p.startsWith('.uploads') || p.endsWith('.part')) : [];
     expect(evidence).toEqual([]);
   }, 60_000);
+  it('an upload whose body never completes is cut at the stop and still has its access-log entry (README probe M2)', async () => {
+    const cut = mkdtempSync(join(tmpdir(), 'risk-ledger-shutdown-cut-'));
+    const env = { SQLITE_PATH: join(cut, 'events.sqlite'), DATA_DIR: cut, JWT_SECRET: SECRET, NODE_ENV: 'test' };
+    let running: ServerProcess | undefined = await startServer(env);
+    try {
+      const manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+      const auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
+      const port = Number(new URL(running.url).port);
+      const upload = await halfSend(port, `POST /evidence HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nX-Filename: cut.txt\r\nX-Request-Id: cut-upload-1\r\nAuthorization: Bearer ${manager}\r\n`, 'minutes of the board, never sent whole\n', 10);
+      await new Promise((r) => setTimeout(r, 300));
+      const exit = new Promise<number | null>((resolve) => running!.child.once('exit', (code) => resolve(code)));
+      running.child.kill('SIGTERM');
+      // The body never comes: the drain gives up (8 s), the connection is cut, the server stops.
+      expect(await exit).toBe(0);
+      await upload.answer;
+      const output = running.output();
+      expect(output).not.toContain('entry not recorded');
+      running = await startServer(env);
+      const r = (await (await fetch(running.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${auditor}` }, body: JSON.stringify({ query: '{ accessLog(first: 500) { edges { node { operationName outcome errorCode correlationId actorId } } } }' }) })).json()) as any;
+      const entries = r.data.accessLog.edges.map((e: any) => e.node).filter((n: any) => n.correlationId === 'cut-upload-1');
+      expect(entries).toEqual([{ operationName: 'POST /evidence', outcome: 'FAILED', errorCode: 'ABORTED', correlationId: 'cut-upload-1', actorId: 'mgr' }]);
+    } finally {
+      if (running) await stopServer(running, 'SIGKILL');
+      rmSync(cut, { recursive: true, force: true });
+    }
+  }, 60_000);
   it('a download whose client half-closed and never reads does not hold the stop: exit 0, not 9.5 s and exit 1 (re-probe 9)', async () => {
     const stuck = mkdtempSync(join(tmpdir(), 'risk-ledger-shutdown-download-'));
     const env = { SQLITE_PATH: join(stuck, 'events.sqlite'), DATA_DIR: stuck, JWT_SECRET: SECRET, NODE_ENV: 'test' };
