@@ -3,7 +3,9 @@
  * not name is answered FORBIDDEN, on a target the roles it names could act on now, and nothing is
  * appended. (What the named roles may then do, and the rules after the role, are the other e2e
  * files' subject.) An AUDITOR is refused every mutation; accessLog and verifyIntegrity are for
- * AUDITOR and CISO.
+ * AUDITOR and CISO. The second round's mutations too (plan withdrawal, closing and removal,
+ * control progress, context, incidents, comments, token revocation, verifyAccessLog), with the
+ * roles the contract and the README give them.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestApp, users, type TestUser } from './support/test-app.js';
@@ -22,7 +24,7 @@ interface Row {
 
 describe('who may do what (the contract table): every other role is FORBIDDEN and appends nothing', () => {
   let t: TestApp;
-  const ids = {} as { assetId: string; threatId: string; vulnerabilityId: string; riskId: string; freeRiskId: string; draftPlanId: string; submittedPlanId: string; approvedPlanId: string; approvedRiskId: string; proposedCriteriaId: string };
+  const ids = {} as { assetId: string; threatId: string; vulnerabilityId: string; riskId: string; freeRiskId: string; draftPlanId: string; submittedPlanId: string; approvedPlanId: string; approvedRiskId: string; proposedCriteriaId: string; itemPlanId: string; itemRiskId: string; controlId: string; incidentId: string };
 
   /** A risk analysed, evaluated TO_TREAT, treated and with controls decided: ready for a plan. */
   async function riskWithControls(title: string): Promise<string> {
@@ -54,6 +56,10 @@ describe('who may do what (the contract table): every other role is FORBIDDEN an
     ids.riskId = risk.id;
     await t.ok(ANALYSE, { input: { riskId: risk.id, method: 'INFORMAL', informal: { likelihood: 2, impact: 2, expert: 'x', rationale: 'y' } } }, users.riskOwner);
     ids.freeRiskId = await riskWithControls('Free risk');
+    ids.controlId = (await t.ok(`query($r: ID!) { risk(id: $r) { controls { id } } }`, { r: ids.freeRiskId }, users.auditor)).risk.controls[0].id;
+    ids.itemRiskId = await riskWithControls('Item risk');
+    ids.itemPlanId = await planWith(ids.itemRiskId, 'Draft with an item');
+    ids.incidentId = (await t.ok(`mutation { recordIncident(input: { title: "Exchange hack", organisation: "Another exchange", occurredOn: "2024-05-31", description: "Hot wallet drained" }) { id } }`, {}, users.committee)).recordIncident.id;
     ids.draftPlanId = (await t.ok(`mutation { draftPlan(input: { title: "Draft", period: "FY2026" }) { id } }`, {}, users.committee)).draftPlan.id;
     ids.submittedPlanId = await planWith(await riskWithControls('Submitted risk'), 'Submitted');
     await submit(ids.submittedPlanId);
@@ -96,6 +102,19 @@ describe('who may do what (the contract table): every other role is FORBIDDEN an
     // The owner of that risk, no one else (owner-1 owns every risk here).
     { name: 'acceptResidualRisk', query: M('acceptResidualRisk', 'AcceptResidualRiskInput'), variables: () => ({ i: { planId: ids.approvedPlanId, riskId: ids.approvedRiskId, statement: 'ok' } }), refused: except('riskOwner') },
     { name: 'declineResidualRisk', query: M('declineResidualRisk', 'DeclineResidualRiskInput'), variables: () => ({ i: { planId: ids.approvedPlanId, riskId: ids.approvedRiskId, reason: 'no' } }), refused: except('riskOwner') },
+    // Second round.
+    { name: 'withdrawPlan', query: M('withdrawPlan', 'WithdrawPlanInput'), variables: () => ({ i: { planId: ids.submittedPlanId, reason: 'to be changed' } }), refused: except('committee', 'ciso') },
+    { name: 'closePlan', query: M('closePlan', 'ClosePlanInput'), variables: () => ({ i: { planId: ids.approvedPlanId, reason: 'period over' } }), refused: except('committee', 'ciso') },
+    { name: 'removeRiskFromPlan', query: M('removeRiskFromPlan', 'RemoveRiskFromPlanInput'), variables: () => ({ i: { planId: ids.itemPlanId, riskId: ids.itemRiskId, reason: 'not this year' } }), refused: except('committee', 'ciso') },
+    // The control's owner (user "ops", none of these), COMMITTEE_MEMBER, CISO: not the risk's owner.
+    { name: 'recordControlProgress', query: M('recordControlProgress', 'RecordControlProgressInput'), variables: () => ({ i: { riskId: ids.freeRiskId, controlId: ids.controlId, status: 'IN_PROGRESS', progressPercent: 10 } }), refused: except('committee', 'ciso') },
+    { name: 'recordContext', query: M('recordContext', 'RecordContextInput'), variables: () => ({ i: { period: 'FY2026', scope: 'Exchange', internalIssues: ['Staff'], externalIssues: ['Regulation'], interestedParties: ['Customers'] } }), refused: except('committee', 'ciso') },
+    // Any role but AUDITOR (ADMIN included: README, Evidence files and comments).
+    { name: 'recordIncident', query: M('recordIncident', 'RecordIncidentInput'), variables: () => ({ i: { title: 'Another hack', organisation: 'Another exchange', occurredOn: '2024-06-01', description: 'd' } }), refused: ['auditor'] },
+    { name: 'addComment', query: M('addComment', 'AddCommentInput'), variables: () => ({ i: { entityId: ids.riskId, text: 'A note' } }), refused: ['auditor'] },
+    { name: 'linkIncidentToRisk', query: M('linkIncidentToRisk', 'LinkIncidentToRiskInput'), variables: () => ({ i: { incidentId: ids.incidentId, riskId: ids.riskId } }), refused: except('riskOwner', 'committee', 'ciso') },
+    { name: 'revokeTokens', query: M('revokeTokens', 'RevokeTokensInput'), variables: () => ({ i: { subject: 'mallory', reason: 'left' } }), refused: except('admin') },
+    { name: 'verifyAccessLog', query: `{ verifyAccessLog { ok } }`, variables: () => ({}), refused: except('auditor', 'ciso') },
     { name: 'rebuildProjections', query: `mutation { rebuildProjections(input: {}) { __typename } }`, variables: () => ({}), refused: except('admin') },
     { name: 'accessLog', query: `{ accessLog(first: 1) { edges { cursor } } }`, variables: () => ({}), refused: except('auditor', 'ciso') },
     { name: 'verifyIntegrity', query: `{ verifyIntegrity { ok } }`, variables: () => ({}), refused: except('auditor', 'ciso') },
