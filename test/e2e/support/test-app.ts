@@ -115,11 +115,10 @@ export class TestApp {
   async gql<T = any>(query: string, variables: Record<string, unknown> = {}, user?: TestUser | string): Promise<GraphQLResponse<T>> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (user) headers.authorization = `Bearer ${typeof user === 'string' ? user : await this.token(user)}`;
-    const response = stalled(`a request to ${this.url} (${query.replace(/\s+/g, ' ').slice(0, 80)})`, (async () => {
+    return stalled(`a request to ${this.url} (${query.replace(/\s+/g, ' ').slice(0, 80)})`, (async () => {
       const answer = await fetch(`${this.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
       return (await answer.json()) as GraphQLResponse<T>;
     })());
-    return response;
   }
 
   /** Runs an operation that must succeed and returns its data. */
