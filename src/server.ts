@@ -154,12 +154,11 @@ const CLOSE_MS = 1_500;
 const CUT_REQUESTS_MS = 250;
 const CLOSE_AFTER_CUT_MS = 500;
 
-/** Resolves once no request is in flight and their 'close' listeners have run (a turn later), or after `ms`. */
-async function endOfCutRequests(edge: HttpObservability | undefined, ms: number): Promise<void> {
+/** Resolves once no request is in flight, or after `ms`: the drain, and the wait for the requests the stop cut. */
+async function inFlightEnded(edge: HttpObservability | undefined, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([edge?.drained(), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -191,9 +190,7 @@ function gracefulShutdown(app: INestApplication): void {
       server.closeIdleConnections = () => undefined;
       server.close();
       const edge = edges.get(app);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([edge?.drained(), new Promise((resolve) => (timer = setTimeout(resolve, DRAIN_MS)))]);
-      clearTimeout(timer);
+      await inFlightEnded(edge, DRAIN_MS);
       // From here no request runs (a late one on a connection still open is refused, 503): what the
       // subscriptions are handed below is all that was acknowledged. In the same turn as the drain's
       // end, so nothing arrives between the two.
@@ -216,8 +213,9 @@ function gracefulShutdown(app: INestApplication): void {
       // The requests just cut end in the turns that follow (their answers' 'close'), and each writes
       // its access-log entry then (an upload stalled mid-body: FAILED, ABORTED): the access log
       // closes with the application, so it waits for them (bounded; README probe M2: the entry
-      // was lost, "access log closed: entry not recorded").
-      await endOfCutRequests(edge, Math.max(0, Math.min(CUT_REQUESTS_MS, STOP_MS - CLOSE_AFTER_CUT_MS - (Date.now() - started))));
+      // was lost, "access log closed: entry not recorded"), and a turn more for their listeners.
+      await inFlightEnded(edge, Math.max(0, Math.min(CUT_REQUESTS_MS, STOP_MS - CLOSE_AFTER_CUT_MS - (Date.now() - started))));
+      await new Promise((resolve) => setImmediate(resolve));
       await app.close();
       rootLogger.info('shut down', { signal, ms: Date.now() - started });
       process.exit(0);

@@ -52,17 +52,23 @@ export class UsageError extends Error {}
 /** Nothing to work on where the settings point (a missing store or access log): one line, exit status 2. */
 export class MissingStoreError extends Error {}
 
-const MEMORY_STORE_HOLDS_NOTHING =
-  "EVENT_STORE=memory: that log lives only in a running server's memory, and this command would work on an empty one of its own; set EVENT_STORE (and SQLITE_PATH or DATABASE_URL) to the server's store";
+/**
+ * The memory store holds nothing for a command: each process has its own, empty (a README probe's
+ * verify-store said OK on 0 events, rebuild "rebuilt" beside a server on that DATA_DIR, export wrote
+ * an empty log, import said "Imported 103 events" keeping none).
+ */
+function refuseMemoryStore(config: AppConfig): void {
+  if (config.eventStore === 'memory') {
+    throw new MissingStoreError("EVENT_STORE=memory: that log lives only in a running server's memory, and this command would work on an empty one of its own; set EVENT_STORE (and SQLITE_PATH or DATABASE_URL) to the server's store");
+  }
+}
 
 /**
  * The SQLite store a reading command works on must exist: opening it would create an empty one
  * and report OK on nothing (e.g. run from another folder, SQLITE_PATH defaulting to ./data).
  */
 export function existingStore(config: AppConfig, options: { quickCheck?: boolean } = {}): StoreFileInspection | null {
-  // The same for the memory store: each process has its own, empty (a README probe's verify-store
-  // said OK on 0 events, rebuild "rebuilt" beside a server on that DATA_DIR, export wrote an empty log).
-  if (config.eventStore === 'memory') throw new MissingStoreError(MEMORY_STORE_HOLDS_NOTHING);
+  refuseMemoryStore(config);
   if (config.eventStore !== 'sqlite') return null;
   if (!existsSync(config.sqlitePath)) {
     throw new MissingStoreError(`no event store at ${config.sqlitePath}: set SQLITE_PATH (and DATA_DIR) to the server's store; nothing was created`);
@@ -278,8 +284,7 @@ function trustedKeysFrom(files: readonly string[], also: readonly string[] = [])
 
 export async function runImport(config: AppConfig, fileArg: string | undefined, manifestArg: string | undefined, trustedKeyFiles: string[] = []): Promise<number> {
   if (!fileArg) throw new UsageError('import needs FILE');
-  // Imported into this process's own memory and gone when it exits (a probe's import said "Imported 103 events").
-  if (config.eventStore === 'memory') throw new MissingStoreError(MEMORY_STORE_HOLDS_NOTHING);
+  refuseMemoryStore(config);
   const file = readableFile(fileArg, 'the export');
   const manifestFile = manifestArg ? readableFile(manifestArg, 'the manifest') : manifestPathFor(file);
   for (const f of trustedKeyFiles) readableFile(f, 'the trusted key');
