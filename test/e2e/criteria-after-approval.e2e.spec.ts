@@ -34,6 +34,15 @@ import {
 const PLAN = 'id status items { riskId consent }';
 /** Criteria under which (Rare, Moderate) is MEDIUM, above the acceptance level LOW; (Rare, Minor) stays LOW. */
 const STRICT = { matrix: [['LOW', 'MEDIUM', 'MEDIUM'], ['LOW', 'MEDIUM', 'HIGH'], ['MEDIUM', 'HIGH', 'HIGH']] };
+/** Criteria with a fourth likelihood and a fourth impact: (4, 4) is HIGH; (Rare, Minor) LOW; (3, 3), HIGH under the others, MEDIUM. */
+const WIDE = {
+  likelihoodLevels: ['Rare', 'Possible', 'Likely', 'Almost certain'],
+  impactLevels: ['Minor', 'Moderate', 'Severe', 'Critical'],
+  matrix: [['LOW', 'LOW', 'MEDIUM', 'MEDIUM'], ['LOW', 'MEDIUM', 'MEDIUM', 'HIGH'], ['MEDIUM', 'MEDIUM', 'MEDIUM', 'HIGH'], ['MEDIUM', 'HIGH', 'HIGH', 'HIGH']],
+  baselineGapThresholds: [0.25, 0.5, 0.75],
+  detailedLikelihoodThresholds: [3, 6, 9],
+  impactByAssetValue: [1, 2, 4],
+};
 
 describe('criteria approved after a plan was submitted (Art. 13(1), 16, 20; auditor probe F1)', () => {
   let t: TestApp;
@@ -54,8 +63,8 @@ describe('criteria approved after a plan was submitted (Art. 13(1), 16, 20; audi
   const accept = (planId: string, riskId: string) => gql(`mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { ${PLAN} } }`, { planId, riskId, statement: 'I accept' }, users.riskOwner);
   const plan = async (id: string) => (await t.ok(`query($id: ID!) { plan(id: $id) { ${PLAN} } }`, { id }, await tokenFor(t, users.auditor))).plan;
 
-  /** A risk analysed HIGH and treated to (Rare, `impact`) under the criteria in force, its controls decided. */
-  async function treated(title: string, targetImpact: number): Promise<string> {
+  /** A risk analysed HIGH (at `analysed` x `analysed`) and treated to (Rare, `impact`) under the criteria in force, its controls decided. */
+  async function treated(title: string, targetImpact: number, analysed = 3): Promise<string> {
     const ok = async (query: string, input: Record<string, unknown>, user: (typeof users)[keyof typeof users]) => {
       const answer = await gql(query, input, user);
       expect(answer.errors).toBeUndefined();
@@ -64,7 +73,7 @@ describe('criteria approved after a plan was submitted (Art. 13(1), 16, 20; audi
     const risk = await ok(`mutation($input: IdentifyRiskInput!) { identifyRisk(input: $input) { id } }`,
       { title, assetIds: [asset.assetId], threatId: asset.threatId, vulnerabilityId: asset.vulnerabilityId, ownerId: users.riskOwner.sub }, users.riskOwner);
     await ok(`mutation($input: AnalyseRiskInput!) { analyseRisk(input: $input) { id } }`,
-      { riskId: risk.id, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'CISO office', rationale: 'Exchange hacks of 2018' } }, users.riskOwner);
+      { riskId: risk.id, method: 'INFORMAL', informal: { likelihood: analysed, impact: analysed, expert: 'CISO office', rationale: 'Exchange hacks of 2018' } }, users.riskOwner);
     await ok(`mutation($input: RiskRefInput!) { evaluateRisk(input: $input) { id } }`, { riskId: risk.id }, users.committee);
     await ok(`mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id } }`,
       { riskId: risk.id, options: ['REDUCE'], rationale: 'cold storage', targetLikelihood: 1, targetImpact }, users.committee);
@@ -203,6 +212,62 @@ describe('criteria approved after a plan was submitted (Art. 13(1), 16, 20; audi
     expect(refused.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ITEM_ABOVE_ACCEPTANCE', article: 'Art.13(1)' });
     expect(refused.message).toContain(`risk ${a} whose target residual level is above the acceptance level LOW of criteria #${strict.number}`);
     expect((await plan(planId)).status).toBe('DRAFT');
+  }, 120_000);
+
+  it('a treated risk analysed beyond the scales of the criteria now in force needs re-evaluation, holds its plan back from the board, and is in no cell of the heat map, which says so (Art.16; compliance probe F1, F2)', async () => {
+    await approve(WIDE);
+    const wide = await treated(`Beyond ${++n}`, 1, 4);
+    const planId = await draftPlan(t, `Beyond plan ${n}`);
+    await addRisk(t, planId, wide);
+    const auditor = await tokenFor(t, users.auditor);
+    const heatMap = async () => (await t.ok('{ heatMap { criteriaNumber total unplaced levelDiffers levels { level count } cells { likelihood impact count } } }', {}, auditor)).heatMap;
+    const risk = async () => (await t.ok('query($id: ID!) { risk(id: $id) { status likelihood impact level needsReevaluation } }', { id: wide }, auditor)).risk;
+    const underWide = await heatMap();
+    expect(underWide.unplaced).toBe(0);
+    // The earlier tests' risks, analysed HIGH at (3, 3) under the 3 x 3 criteria, sit in WIDE's MEDIUM cell: the map says how many.
+    const cell33 = underWide.cells.find((c: { likelihood: number; impact: number }) => c.likelihood === 3 && c.impact === 3).count;
+    expect(cell33).toBeGreaterThan(0);
+    expect(underWide.levelDiffers).toBe(cell33);
+    expect(await risk()).toMatchObject({ status: 'IN_PLAN', likelihood: 4, impact: 4, level: 'HIGH', needsReevaluation: false });
+
+    const lenient = await approve({}); // 3 x 3: no likelihood or impact 4
+    expect(await risk()).toMatchObject({ status: 'IN_PLAN', needsReevaluation: true });
+    const map = await heatMap();
+    expect(map).toMatchObject({ criteriaNumber: lenient.number, unplaced: 1 });
+    expect(map.levels.reduce((k: number, l: { count: number }) => k + l.count, 0)).toBe(map.total);
+    const refused = errorOf(await gql(`mutation($input: PlanRefInput!) { submitPlan(input: $input) { id status } }`, { planId }, users.committee));
+    expect(refused.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ITEM_BEYOND_CRITERIA', article: 'Art.16' });
+    expect(refused.message).toContain(`risk ${wide} analysed beyond the likelihood or impact scales of criteria #${lenient.number}`);
+    expect((await plan(planId)).status).toBe('DRAFT');
+
+    // Analysed again under them: placed, the flag gone, the plan submitted.
+    await gql(`mutation($input: AnalyseRiskInput!) { analyseRisk(input: $input) { id } }`,
+      { riskId: wide, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'CISO office', rationale: 'Again under the criteria in force' } }, users.riskOwner);
+    await gql(`mutation($input: RiskRefInput!) { evaluateRisk(input: $input) { id } }`, { riskId: wide }, users.committee);
+    await gql(`mutation($input: DecideTreatmentInput!) { decideTreatment(input: $input) { id } }`, { riskId: wide, options: ['REDUCE'], rationale: 'cold storage', targetLikelihood: 1, targetImpact: 1 }, users.committee);
+    await gql(`mutation($input: DecideControlsInput!) { decideControls(input: $input) { id } }`, { riskId: wide, controls: controlsA }, users.committee);
+    expect(await risk()).toMatchObject({ likelihood: 3, impact: 3, needsReevaluation: false });
+    expect((await heatMap()).unplaced).toBe(0);
+    const submitted = await gql(`mutation($input: PlanRefInput!) { submitPlan(input: $input) { id status } }`, { planId }, users.committee);
+    expect(submitted.errors).toBeUndefined();
+    expect((await plan(planId)).status).toBe('SUBMITTED');
+    // Out of the board's hands again for the tests after it.
+    expect((await gql(`mutation($input: WithdrawPlanInput!) { withdrawPlan(input: $input) { id } }`, { planId, reason: 'test over' }, users.committee)).errors).toBeUndefined();
+  }, 120_000);
+
+  it('an acceptance given before such criteria: the risk is flagged and the plan document\'s consent table says why (compliance probe F2)', async () => {
+    await approve(WIDE);
+    const wide = await treated(`Beyond accepted ${++n}`, 1, 4);
+    const planId = await draftPlan(t, `Beyond accepted plan ${n}`);
+    await addRisk(t, planId, wide);
+    await submitAndApprove(t, planId, [wide], `BR-beyond-${n}`);
+    expect((await accept(planId, wide)).errors).toBeUndefined();
+    const lenient = await approve({});
+    const { risk } = await t.ok('query($id: ID!) { risk(id: $id) { status needsReevaluation } }', { id: wide }, await tokenFor(t, users.auditor));
+    expect(risk).toEqual({ status: 'ACCEPTED', needsReevaluation: true });
+    const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();
+    const row = doc.slice(doc.indexOf("## Risk owners' consent")).split('\n').find((line) => line.startsWith(`| Beyond accepted ${n} |`));
+    expect(row).toContain(`| LOW; the risk was analysed at likelihood 4 / impact 4, beyond the scales of the risk criteria in force (version ${lenient.number}): the risk needs re-evaluation |`);
   }, 120_000);
 
   it('a plan in force before such criteria stays in force (its risks show needsReevaluation); an acceptance under them is refused', async () => {

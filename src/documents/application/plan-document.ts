@@ -7,14 +7,14 @@
 import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import { consentFingerprint } from '../../risk-register/domain/plan-and-consent.js';
-import { needsReevaluation, residualLevelUnder, type CriteriaInForceView } from '../../risk-register/domain/risk.state.js';
+import { analysisBeyondScales, needsReevaluation, residualLevelUnder, type CriteriaInForceView } from '../../risk-register/domain/risk.state.js';
 import type { BoardResolution, PlanItem, PlanRevisionRecord, PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
 import { formatDay, formatInstant } from '../render/dates.js';
 import type { DocumentData } from './document-source.js';
 import { criteriaViewOf } from '../../risk-register/projections/risk-register.projection.js';
 import { eachInTurns } from '../../shared/application/turns.js';
-import { rows, sourceView, type Row, type SourceView } from './document-view.js';
+import { assetLabel, rows, sourceView, type Row, type SourceView } from './document-view.js';
 import type { PlanSubmission } from './plan-submission.js';
 import type { EvidenceRow } from '../../evidence/projections/evidence.projection.js';
 
@@ -206,7 +206,7 @@ function riskSection(no: number, item: ContentItem, risk: RiskState | undefined,
       [m.plan.riskStatus, now.status ?? risk?.status ? labelOf(m.enums.riskStatus, now.status ?? risk?.status, none) : null],
       [m.plan.owner, risk?.ownerId ?? item.ownerId],
       [m.plan.description, risk?.description],
-      [m.plan.assets, assets.map((a) => `${a.name} (${a.id})`).join(m.common.listSeparator) || risk?.assetIds.join(m.common.listSeparator)],
+      [m.plan.assets, assets.map((a) => `${assetLabel(a, a.id, lang, m)} (${a.id})`).join(m.common.listSeparator) || risk?.assetIds.join(m.common.listSeparator)],
       [m.plan.threat, threat?.name],
       [m.plan.vulnerability, vulnerability?.name],
       [m.plan.analysis, level ? fill(m.plan.analysisValue, { level, likelihood: risk?.likelihood ?? risk?.evaluation?.likelihood ?? none, impact: risk?.impact ?? risk?.evaluation?.impact ?? none, criteria: risk?.criteriaNumber ?? risk?.evaluation?.criteriaNumber ?? none }) : null],
@@ -309,9 +309,11 @@ function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language
     // Who answered, when the answer stands; else who is to answer (the risk's owner now).
     owner: declined ? (item.declinedBy ?? item.ownerId) : item.consent === 'ACCEPTED' && record ? record.ownerId : item.ownerId,
     status: consentLabel(item.consent, planClosed, m),
-    acceptedLevel: aboveCriteria
-      ? fill(m.plan.acceptedAboveCriteria, { level, number: inForce.number, now: residualLevelUnder(risk, inForce) ?? m.common.none, acceptance: inForce.acceptanceLevel })
-      : accepted,
+    acceptedLevel: !aboveCriteria
+      ? accepted
+      : analysisBeyondScales(risk, inForce)
+        ? fill(m.plan.acceptedBeyondScales, { level, number: inForce.number, likelihood: String(risk.likelihood), impact: String(risk.impact) })
+        : fill(m.plan.acceptedAboveCriteria, { level, number: inForce.number, now: residualLevelUnder(risk, inForce) ?? m.common.none, acceptance: inForce.acceptanceLevel }),
     answeredAt: formatInstant(declined ? item.declinedAt : record?.acceptedAt, lang) || m.common.none,
     // What was said (a decline's reason, why the consent went stale, the statement), and that the risk was avoided since.
     statement: [said, closed].filter((s) => s).join(' '),

@@ -49,6 +49,10 @@ export interface HeatMapView {
   cells: { likelihood: number; impact: number; likelihoodLabel: string; impactLabel: string; level: string; count: number }[];
   levels: { level: string; count: number }[];
   total: number;
+  /** Open analysed risks in no cell: their likelihood or impact lie beyond the scales of the criteria in force. */
+  unplaced: number;
+  /** Of those counted, the risks whose recorded level is not their cell's (analysed under earlier criteria). */
+  levelDiffers: number;
 }
 
 export class HeatMapQuery extends Query<HeatMapView> {
@@ -78,14 +82,14 @@ export class ListRisksHandler implements IQueryHandler<ListRisksQuery> {
 export class HeatMapHandler implements IQueryHandler<HeatMapQuery, HeatMapView> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer, private readonly projections: ProjectionRunner) {}
   async execute({ at }: HeatMapQuery): Promise<HeatMapView> {
-    const { criteria, cells } = await registerAt(this.db, this.replayer, this.projections, at, (register) => register.heatMap());
-    return heatMapView(criteria, cells);
+    const { criteria, cells, unplaced, levelDiffers } = await registerAt(this.db, this.replayer, this.projections, at, (register) => register.heatMap());
+    return heatMapView(criteria, cells, { unplaced, levelDiffers });
   }
 }
 
 /** Every cell of the matrix of the criteria in force, with its count, and the totals per level. */
-export function heatMapView(criteria: CriteriaInForceRow | undefined, counts: Map<string, number>): HeatMapView {
-  if (!criteria) return { criteriaNumber: null, likelihoodLevels: [], impactLevels: [], cells: [], levels: [], total: 0 };
+export function heatMapView(criteria: CriteriaInForceRow | undefined, counts: Map<string, number>, apart: Pick<HeatMapView, 'unplaced' | 'levelDiffers'> = { unplaced: 0, levelDiffers: 0 }): HeatMapView {
+  if (!criteria) return { criteriaNumber: null, likelihoodLevels: [], impactLevels: [], cells: [], levels: [], total: 0, unplaced: 0, levelDiffers: 0 };
   const def = criteria.definition;
   const cells: HeatMapView['cells'] = [];
   const perLevel = new Map(def.riskLevels.map((l) => [l, 0]));
@@ -104,6 +108,7 @@ export function heatMapView(criteria: CriteriaInForceRow | undefined, counts: Ma
     cells,
     levels: [...perLevel].map(([level, count]) => ({ level, count })),
     total: cells.reduce((n, c) => n + c.count, 0),
+    ...apart,
   };
 }
 

@@ -393,15 +393,6 @@ export function residualLevelUnder(state: RiskState, criteria: LevelScales): str
 }
 
 /**
- * True when the risk must be looked at again under the criteria in force (the one home of this
- * rule; the register projection stores its result): an asset of the risk has left the inventory
- * (avoided elsewhere, Art.17) and the risk is still open and not accepted; analysed but not evaluated; evaluated (and
- * not yet treated) under another criteria version; or, for any risk not CLOSED, its residual
- * level under the criteria in force (residualLevelUnder: the evaluated level of a retained risk,
- * the treatment's target of a treated, planned or accepted one, placed on their matrix) no longer
- * meets their acceptance level (Art. 13(1), Art. 12(3)). A level they cannot place never meets it.
- */
-/**
  * Art. 13(1), 16, 20: whether the risk's residual level placed on the matrix of `criteria`
  * (residualLevelUnder) is within their acceptance level: an owner may accept it, a plan may come
  * into force over its acceptance, and the risk needs no re-evaluation for it. False for a risk with
@@ -412,11 +403,34 @@ export function residualMeetsAcceptance(state: RiskState, criteria: LevelScales 
   return level !== undefined && isWithinAcceptance(criteria, level);
 }
 
+/**
+ * Art. 16: whether the risk's analysed likelihood or impact lie beyond the scales of `criteria`
+ * (analysed under criteria with longer scales): these criteria can neither place its level nor
+ * compare it with their acceptance level, whatever its treatment's target (compliance probe of
+ * 2026-12-05, F2: a treated risk analysed at 4 x 4 went through a plan the board decided under
+ * 3 x 3 criteria). False for a risk not analysed.
+ */
+export function analysisBeyondScales(state: RiskState, criteria: LevelScales): boolean {
+  if (state.likelihood === undefined || state.impact === undefined) return false;
+  return !isIntIn(state.likelihood, 1, criteria.likelihoodLevels.length) || !isIntIn(state.impact, 1, criteria.impactLevels.length);
+}
+
+/**
+ * True when the risk must be looked at again under the criteria in force (the one home of this
+ * rule; the register projection stores its result): an asset of the risk has left the inventory
+ * (avoided elsewhere, Art.17) and the risk is still open and not accepted; analysed but not evaluated; evaluated (and
+ * not yet treated) under another criteria version; analysed beyond the scales of the criteria in
+ * force (analysisBeyondScales); or, for any risk not CLOSED, its residual
+ * level under the criteria in force (residualLevelUnder: the evaluated level of a retained risk,
+ * the treatment's target of a treated, planned or accepted one, placed on their matrix) no longer
+ * meets their acceptance level (Art. 13(1), Art. 12(3)). A level they cannot place never meets it.
+ */
 export function needsReevaluation(state: RiskState, criteria: CriteriaInForceView | undefined, assetsRetired = false): boolean {
   if (!state.exists || state.status === 'CLOSED') return false;
   if (assetsRetired && state.status !== 'ACCEPTED') return true;
   if (state.status === 'ANALYSED') return true;
   if (!criteria) return false;
+  if (analysisBeyondScales(state, criteria)) return true;
   const meets = residualMeetsAcceptance(state, criteria);
   if (state.status === 'RETAINED' || state.status === 'TO_TREAT') {
     if (state.evaluation?.criteriaNumber !== criteria.number) return true;

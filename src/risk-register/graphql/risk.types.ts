@@ -304,7 +304,15 @@ export class HeatMap {
   @Field(() => [String], { description: 'Impact labels, lowest first (M).' }) impactLevels!: string[];
   @Field(() => [HeatMapCell], { description: 'The N x M cells.' }) cells!: HeatMapCell[];
   @Field(() => [LevelCount], { description: 'Counts per level, lowest level first.' }) levels!: LevelCount[];
-  @Field(() => Int, { description: 'Open analysed risks counted.' }) total!: number;
+  @Field(() => Int, { description: 'Open analysed risks counted (in a cell).' }) total!: number;
+  @Field(() => Int, {
+    description: 'Open analysed risks in no cell: analysed under earlier criteria on a likelihood or impact these criteria\'s scales do not have. Not in total nor in any level count; they need re-evaluation (Art.16).',
+  })
+  unplaced!: number;
+  @Field(() => Int, {
+    description: "Of the risks counted, those whose recorded level (Risk.level, given by the criteria they were analysed under) is not the level this matrix gives their cell: the register lists them at their recorded level, the map at their cell's.",
+  })
+  levelDiffers!: number;
 }
 
 // ----- inputs -----

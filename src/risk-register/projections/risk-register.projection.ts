@@ -8,6 +8,7 @@ import { DocumentCache } from '../../projections/document-cache.js';
 import { eachInTurnsBySize } from '../../shared/application/turns.js';
 import { QueryTooComplexError } from '../../shared/domain/errors.js';
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
+import { levelFor } from '../../risk-criteria/domain/scoring.js';
 import { isPrioritised, sortKey } from '../domain/priority.js';
 import { riskDecider } from '../domain/risk.decider.js';
 import { riskStreams, type RiskEvent } from '../domain/risk.events.js';
@@ -543,19 +544,32 @@ export class RiskRegisterQueries {
     return page;
   }
 
-  /** Counts of open, analysed risks per likelihood x impact and per level, through the matrix of the criteria in force. */
-  heatMap(): { criteria?: CriteriaInForceRow; cells: Map<string, number> } {
+  /**
+   * Counts of open, analysed risks per likelihood x impact and per level, through the matrix of the
+   * criteria in force; and, so that the map and the register can be told apart (compliance probe of
+   * 2026-12-05, F1), how many risks no cell holds (analysed beyond these criteria's scales) and how
+   * many of those counted carry a recorded level other than the one their cell has (analysed
+   * under earlier criteria).
+   */
+  heatMap(): { criteria?: CriteriaInForceRow; cells: Map<string, number>; unplaced: number; levelDiffers: number } {
     const criteria = this.criteriaInForce();
     const cells = new Map<string, number>();
-    if (!criteria) return { cells };
+    if (!criteria) return { cells, unplaced: 0, levelDiffers: 0 };
     const rows = this.db
-      .prepare("SELECT likelihood, impact, COUNT(*) AS n FROM risks WHERE status != 'CLOSED' AND likelihood IS NOT NULL AND impact IS NOT NULL GROUP BY likelihood, impact")
-      .all() as { likelihood: number; impact: number; n: number }[];
+      .prepare("SELECT likelihood, impact, level, COUNT(*) AS n FROM risks WHERE status != 'CLOSED' AND likelihood IS NOT NULL AND impact IS NOT NULL GROUP BY likelihood, impact, level")
+      .all() as { likelihood: number; impact: number; level: string | null; n: number }[];
+    let unplaced = 0;
+    let levelDiffers = 0;
     for (const r of rows) {
       // A risk analysed under older criteria with larger scales has no cell in today's matrix.
-      if (r.likelihood > criteria.definition.likelihoodLevels.length || r.impact > criteria.definition.impactLevels.length) continue;
-      cells.set(`${r.likelihood}:${r.impact}`, r.n);
+      if (r.likelihood > criteria.definition.likelihoodLevels.length || r.impact > criteria.definition.impactLevels.length) {
+        unplaced += r.n;
+        continue;
+      }
+      const key = `${r.likelihood}:${r.impact}`;
+      cells.set(key, (cells.get(key) ?? 0) + r.n);
+      if (r.level !== levelFor(criteria.definition, r.likelihood, r.impact)) levelDiffers += r.n;
     }
-    return { criteria, cells };
+    return { criteria, cells, unplaced, levelDiffers };
   }
 }

@@ -3,7 +3,7 @@ import { acceptanceAnswer, answerInPlan, consentFingerprint, type ConsentAnswer 
 import type { RiskCommand } from '../../risk-register/domain/risk.commands.js';
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import { riskStreamId, type RiskEvent } from '../../risk-register/domain/risk.events.js';
-import { residualMeetsAcceptance, type RiskState } from '../../risk-register/domain/risk.state.js';
+import { analysisBeyondScales, residualMeetsAcceptance, type RiskState } from '../../risk-register/domain/risk.state.js';
 import type { AttemptReader, JointCommand, StreamDecision } from '../../shared/application/command-executor.js';
 import { mapInTurns } from '../../shared/application/turns.js';
 import { ConcurrencyConflictError } from '../../shared/domain/errors.js';
@@ -180,14 +180,18 @@ export function planJoint(request: PlanRequest, options: { settled?: boolean } =
         // Read in the attempt: a criteria approval racing the submission makes the append conflict and retry.
         const criteria = criteriaInForce(await reader.state(criteriaStreamId(), criteriaDecider));
         const aboveAcceptance = new Set<string>();
+        const beyondScales = new Set<string>();
         const risks = await mapInTurns(itemIds, RISKS_PER_TURN, async (id) => {
           const risk = await readRisk(reader, id);
-          if (risk.exists && risk.status !== 'CLOSED' && criteria && !residualMeetsAcceptance(risk, criteria)) aboveAcceptance.add(id);
+          if (risk.exists && risk.status !== 'CLOSED' && criteria) {
+            if (analysisBeyondScales(risk, criteria)) beyondScales.add(id);
+            else if (!residualMeetsAcceptance(risk, criteria)) aboveAcceptance.add(id);
+          }
           return risk.exists ? riskSnapshot(risk) : undefined;
         });
         const freeze = itemIds.map((id) => onRisk(id, { type: 'FreezeForBoard', ...base, riskId: id, planId: request.planId, planRevision: plan.revision }));
         const submission = criteria ? { number: criteria.number, acceptanceLevel: criteria.acceptanceLevel } : null;
-        return { primary: primary({ ...request, risks: risks.filter((r) => r !== undefined), criteria: submission, risksAboveAcceptance: itemIds.filter((id) => aboveAcceptance.has(id)) }), others: freeze };
+        return { primary: primary({ ...request, risks: risks.filter((r) => r !== undefined), criteria: submission, risksAboveAcceptance: itemIds.filter((id) => aboveAcceptance.has(id)), risksBeyondScales: itemIds.filter((id) => beyondScales.has(id)) }), others: freeze };
       }
       case 'WithdrawPlan':
       case 'RecordBoardResolution': {

@@ -33,6 +33,8 @@ export interface SubmitPlan extends PlanCommandBase {
   criteria?: SubmissionCriteria | null;
   /** The items whose target residual level those criteria place above their acceptance level (residualMeetsAcceptance), read in the same attempt. */
   risksAboveAcceptance?: string[];
+  /** The items analysed beyond the scales of those criteria (analysisBeyondScales): they cannot compare them with their acceptance level (Art.16). */
+  risksBeyondScales?: string[];
 }
 
 /** Takes a submitted plan back to DRAFT as revision + 1 (the board has not decided). */

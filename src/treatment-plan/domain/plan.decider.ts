@@ -50,6 +50,7 @@ export const PLAN_RULES = defineRules({
   ITEM_NOT_REMOVABLE: 'Art.19',
   ITEM_RISK_CLOSED: 'Art.19(1)',
   ITEM_ABOVE_ACCEPTANCE: 'Art.13(1)',
+  ITEM_BEYOND_CRITERIA: 'Art.16',
 });
 export type PlanRule = keyof typeof PLAN_RULES;
 
@@ -168,6 +169,17 @@ function submitPlan(c: SubmitPlan, s: PlanState): PlanEvent[] {
   const closed = s.items.filter((item) => risks.get(item.riskId)?.status === 'CLOSED').map((i) => i.riskId);
   if (closed.length > 0) {
     throw violation(PLAN_RULES.ITEM_RISK_CLOSED, `Plan ${s.id} holds ${closed.length === 1 ? 'risk' : 'risks'} ${closed.join(', ')}, closed (avoided) since ${closed.length === 1 ? 'it was' : 'they were'} added: remove ${closed.length === 1 ? 'it' : 'them'} before submitting (Art.19(1))`);
+  }
+  // Art. 16: a risk analysed on scales longer than those of the criteria in force cannot be
+  // compared with them; the board would decide under criteria that cannot express its level
+  // (compliance probe of 2026-12-05, F2). Analysed again under them first, or removed.
+  const beyond = c.risksBeyondScales ?? [];
+  if (beyond.length > 0) {
+    throw violation(
+      PLAN_RULES.ITEM_BEYOND_CRITERIA,
+      `Plan ${s.id} holds ${beyond.length === 1 ? 'risk' : 'risks'} ${beyond.join(', ')} analysed beyond the likelihood or impact scales of criteria #${c.criteria?.number ?? '?'}, now in force: ` +
+        `analyse ${beyond.length === 1 ? 'it' : 'them'} again under them, or remove ${beyond.length === 1 ? 'it' : 'them'}, before submitting`,
+    );
   }
   // Art. 13(1), 17: a residual level the criteria in force place above their acceptance level is
   // not for the board to approve nor for an owner to accept (the acceptance would be refused, and

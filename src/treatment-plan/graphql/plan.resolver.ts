@@ -77,7 +77,7 @@ export class PlanResolver {
   }
 
   @Mutation(() => Plan, {
-    description: `Submits a DRAFT plan to the board (Art.19(2)): the plan and its risks are frozen until the resolution or a withdrawal (rule RISK_IN_SUBMITTED_PLAN for changes to them), and each item's residualLevel is fixed; a plan no longer in DRAFT is left as it is. ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION rules PLAN_EMPTY, ITEM_RISK_CLOSED (a risk avoided since it was added: remove it first), ITEM_ABOVE_ACCEPTANCE (Art.13(1): a risk whose target the criteria in force place above their acceptance level: treat it again or remove it first) (Art.19(1)).`,
+    description: `Submits a DRAFT plan to the board (Art.19(2)): the plan and its risks are frozen until the resolution or a withdrawal (rule RISK_IN_SUBMITTED_PLAN for changes to them), and each item's residualLevel is fixed; a plan no longer in DRAFT is left as it is. ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION rules PLAN_EMPTY, ITEM_RISK_CLOSED (a risk avoided since it was added: remove it first), ITEM_BEYOND_CRITERIA (Art.16: a risk analysed beyond the likelihood or impact scales of the criteria in force: analyse it again or remove it first), ITEM_ABOVE_ACCEPTANCE (Art.13(1): a risk whose target the criteria in force place above their acceptance level: treat it again or remove it first) (Art.19(1)).`,
   })
   async submitPlan(@Args('input', { description: 'The plan to submit.' }) input: PlanRefInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new SubmitPlanCommand(input, meta)));

@@ -8,7 +8,7 @@ import { RuleViolationError } from '../../../src/shared/domain/errors.js';
 import type { CriteriaVersionState } from '../../../src/risk-criteria/domain/criteria.state.js';
 import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
 import { reviewDue, reviewSchedule } from '../../../src/risk-register/domain/review.js';
-import { needsReevaluation, residualLevelUnder } from '../../../src/risk-register/domain/risk.state.js';
+import { analysisBeyondScales, needsReevaluation, residualLevelUnder } from '../../../src/risk-register/domain/risk.state.js';
 import { given } from '../support/given-when-then.js';
 import { PRINTER_RISK, acceptedEvents, awaitingConsentEvents, printerRetainedEvents, recordConsent, review, reviewableEvents, stateOf } from './builders.js';
 import { criteriaMatrixChanged, criteriaV1 } from './fixtures.js';
@@ -96,6 +96,19 @@ describe('the residual level under the criteria in force', () => {
       expect(needsReevaluation(state, criteriaV1)).toBe(false);
       expect(needsReevaluation(state, matrixChanged)).toBe(true);
       expect(needsReevaluation(state, relabelled)).toBe(false);
+    });
+
+    it('flags a treated risk analysed beyond the scales of the criteria in force, though its target meets them (Art.16; compliance probe F2)', () => {
+      // analysed at (3, 3) under v1, treated to (1, 2); v7 has two likelihoods and two impacts, and places (1, 2) at LOW
+      const twoByTwo: CriteriaVersionState = { ...smaller, id: 'crit-7', number: 7, matrix: [['LOW', 'LOW'], ['LOW', 'HIGH']] };
+      const state = stateOf(acceptedEvents());
+      expect({ likelihood: state.likelihood, impact: state.impact }).toEqual({ likelihood: 3, impact: 3 });
+      expect(residualLevelUnder(state, twoByTwo)).toBe('LOW');
+      expect(analysisBeyondScales(state, twoByTwo)).toBe(true);
+      expect(needsReevaluation(state, twoByTwo)).toBe(true);
+      expect(analysisBeyondScales(state, criteriaV1)).toBe(false);
+      // a risk not analysed has no analysis to place
+      expect(analysisBeyondScales({ ...state, likelihood: undefined, impact: undefined }, twoByTwo)).toBe(false);
     });
 
     it('flags a retained risk evaluated under other criteria, as before', () => {

@@ -293,6 +293,14 @@ describe('SubmitPlan', () => {
     given(planDecider, withItems).when(submit({ criteria: { number: 3, acceptanceLevel: 'LOW' }, risksAboveAcceptance: [] })).thenMatches([{ type: 'PlanSubmitted' }]);
   });
 
+  it('a plan holding a risk analysed beyond the scales of the criteria in force is not submitted: they cannot compare it with their acceptance level (Art.16; compliance probe F2)', () => {
+    const error = given(planDecider, withItems)
+      .when(submit({ criteria: { number: 3, acceptanceLevel: 'LOW' }, risksBeyondScales: ['r-1'], risksAboveAcceptance: ['r-2'] }))
+      .thenThrows(RuleViolationError, { rule: 'ITEM_BEYOND_CRITERIA', article: 'Art.16' });
+    expect(error.message).toContain('risk r-1 analysed beyond the likelihood or impact scales of criteria #3, now in force: analyse it again under them, or remove it');
+    given(planDecider, withItems).when(submit({ criteria: { number: 3, acceptanceLevel: 'LOW' }, risksBeyondScales: [] })).thenMatches([{ type: 'PlanSubmitted' }]);
+  });
+
   it('a CISO may submit a plan a committee member drafted', () => {
     given(planDecider, withItems).when(submit({ actor: ciso })).thenMatches([{ type: 'PlanSubmitted' }]);
   });
