@@ -193,6 +193,16 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
     expect(finding).toMatchObject({ status: 'IDENTIFIED', cycle: 2, level: null });
     expect(finding.reviews[1]).toMatchObject({ finding: true, actualLevel: 'HIGH', targetLevel: 'LOW' });
     expect(finding.analyses).toHaveLength(1);
+    // Both reviews in the register's own section (Art.10, 12(3)-(4); compliance probe F4: they were in no document).
+    const reviewRows = (
+      await (await fetch(`${t.url}/documents/register.csv?section=reviews&lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text()
+    )
+      .split('\r\n')
+      .filter((line) => line.startsWith(`${risk.id},`));
+    expect(reviewRows).toEqual([
+      expect.stringMatching(new RegExp(`^${risk.id},[^,]+,[^,]+,1,yes,1,1,LOW,LOW,no,\\d+,as planned,owner-1,\\d{4}-`)),
+      expect.stringMatching(new RegExp(`^${risk.id},[^,]+,[^,]+,1,no,3,2,HIGH,LOW,yes,\\d+,cold storage not done,${users.committee.sub},\\d{4}-`)),
+    ]);
 
     // The history, in order, with the actor of each step.
     const { history } = await t.ok(`query($id: ID!) { history(id: $id) { type metadata { actor { id } } } }`, { id: risk.id }, users.auditor);
@@ -341,6 +351,11 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
     expect(retired.status).toBe('RETIRED');
     expect(retired.retirementReason).toContain(avoided.id);
     expect((await t.ok(RISK, { id: other.id }, users.auditor)).risk).toMatchObject({ assetsRetired: true, needsReevaluation: true });
+    // The register says the asset has left the inventory, in either language (compliance probe F3: it showed the name alone).
+    const csv = async (lang: string) =>
+      (await (await fetch(`${t.url}/documents/register.csv?lang=${lang}`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text()).split('\n').find((line) => line.includes(other.id))!;
+    expect(await csv('en')).toMatch(/Legacy OTC desk \(retired \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\)/);
+    expect(await csv('ja')).toMatch(/Legacy OTC desk（.+に廃止）/);
   });
 
   it('produces the record of controls and reasons (Art.18(2)) in GraphQL and as a Markdown file', async () => {

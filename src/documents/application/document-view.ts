@@ -2,7 +2,8 @@
 import type { ReplayHead } from '../../projections/as-of-replay.js';
 import { LOG_START } from '../../shared/application/point-in-time.js';
 import { formatInstant } from '../render/dates.js';
-import type { Language, Messages } from '../messages/index.js';
+import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
+import { fill, type Language, type Messages } from '../messages/index.js';
 
 export interface Row {
   label: string;
@@ -48,4 +49,14 @@ export function sourceView(head: ReplayHead | null, m: Messages, lang: Language,
     regenerateText: m.source.regenerateText,
     regenerateUrl: `${path}?atPosition=${encodeURIComponent(position)}&lang=${lang}${extraQuery}`,
   };
+}
+
+/**
+ * An asset as a document names it: its name, and when it has left the inventory (retired by an
+ * avoidance, Art.17(2)) since when, so that a risk still planned or accepted on it shows it
+ * (compliance probe of 2026-12-05, F3). Its id when the document's point does not know it.
+ */
+export function assetLabel(asset: Pick<AssetState, 'name' | 'status' | 'retiredAt'> | null, id: string, lang: Language, m: Messages): string {
+  if (!asset) return id;
+  return asset.status === 'RETIRED' ? fill(m.common.retiredAsset, { name: asset.name, at: formatInstant(asset.retiredAt, lang) }) : asset.name;
 }

@@ -1,5 +1,5 @@
 /**
- * The risk register as tables, one per section (risks, analyses, treatments, controls), with
+ * The risk register as tables, one per section (risks, analyses, treatments, controls, reviews), with
  * typed columns: what the CSV (one section per file) and the XLSX workbook (one sheet per
  * section) are written from. Headers come from the message catalogue; instants are in Japan
  * time for ja and UTC for en, as the headers say.
@@ -13,11 +13,11 @@ import type { RiskRow } from '../../risk-register/projections/risk-register.proj
 import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { labelOf, type Language, type Messages } from '../messages/index.js';
 import { documentInstant, type DocumentData } from './document-source.js';
-import { sourceView, type SourceView } from './document-view.js';
+import { assetLabel, sourceView, type SourceView } from './document-view.js';
 import { eachInTurns } from '../../shared/application/turns.js';
 import { dayInJapan } from '../../shared/domain/guards.js';
 
-export const REGISTER_SECTIONS = ['risks', 'analyses', 'treatments', 'controls'] as const;
+export const REGISTER_SECTIONS = ['risks', 'analyses', 'treatments', 'controls', 'reviews'] as const;
 export type RegisterSection = (typeof REGISTER_SECTIONS)[number];
 
 /** text; integer; a calendar day (YYYY-MM-DD); an instant (ISO 8601). */
@@ -76,6 +76,11 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
     // The evidence cited; and for a control a later decision of its cycle left out, that decision (Art.18(2): kept).
     ['evidence', 'text', 48], ['supersededAt', 'instant', 20], ['supersededRevision', 'integer', 10], ['supersededBy', 'text', 16],
   ],
+  // Art.10, 12(3)-(4): every review, all cycles, oldest first; a finding reopened the risk as the next cycle.
+  reviews: [
+    ['riskId', 'text', 38], ['title', 'text', 40], ['reviewId', 'text', 38], ['cycle', 'integer', 8], ['controlsInPlace', 'text', 10], ['actualLikelihood', 'integer', 10], ['actualImpact', 'integer', 10],
+    ['actualLevel', 'text', 12], ['targetLevel', 'text', 12], ['finding', 'text', 10], ['criteria', 'integer', 10], ['notes', 'text', 48], ['reviewedBy', 'text', 16], ['reviewedAt', 'instant', 20],
+  ],
 };
 
 /** Risks turned into rows per turn of the event loop: a register of thousands is never one long task. */
@@ -94,7 +99,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
   // Overdue on the day in Japan at the export's instant, as the controls record judges it.
   const day = dayInJapan(documentInstant(data));
   const list = (values: string[]) => values.join(m.common.listSeparator);
-  const assetNames = (assetIds: string[]) => list(assetIds.map((id) => data.asset(id)?.name ?? id));
+  const assetNames = (assetIds: string[]) => list(assetIds.map((id) => assetLabel(data.asset(id), id, lang, m)));
   // A plan read once (its state holds every item): thousands of risks share a few plans.
   const plans = new Map<string, PlanState | null>();
   const planOf = (id: string): PlanState | null => {
@@ -117,6 +122,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
     return (cycle: number) => supersededIn(byCycle, cycle);
   };
   const evidenceCell = (evidence: readonly EvidenceCitation[]) => (evidence.length ? list(evidence.map((e) => `${e.evidenceId} sha256:${e.sha256}`)) : null);
+  const yesNo = (value: boolean) => (value ? m.common.yes : m.common.no);
   const markCells = (s: SupersededMark | undefined): Cell[] => [s?.supersededAt ?? null, s?.supersededRevision ?? null, s?.supersededBy ?? null];
   const rowsOf: Record<RegisterSection, (row: RiskRow) => Cell[][]> = {
     risks: ({ state: r, needsReevaluation }) => [
@@ -154,6 +160,10 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
       const current = controlsWithProgress(r, day).map((c) => controlRow({ ...c, evidence: progressOf(r, c.controlId).evidence }, r.cycle));
       return [...rows, ...current, ...leftOut(r.cycle)];
     },
+    reviews: (row) =>
+      row.reviews().map((v) => [
+        row.state.id, row.state.title, v.reviewId, v.cycle, yesNo(v.controlsInPlace), v.actualLikelihood, v.actualImpact, v.actualLevel, v.targetLevel, yesNo(v.finding), v.criteriaNumber, v.notes ?? null, v.reviewedBy, v.reviewedAt,
+      ]),
   };
   const tables: RegisterTable[] = [];
   for (const s of section ? [section] : REGISTER_SECTIONS) {

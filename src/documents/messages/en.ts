@@ -10,6 +10,8 @@ export const en: Messages = {
     value: 'Value',
     id: 'ID',
     listSeparator: ', ',
+    /** An asset that has left the inventory (Art.17(2): avoided), named where a risk lists it. */
+    retiredAsset: '{name} (retired {at})',
   },
   enums: {
     riskStatus: {
@@ -25,7 +27,7 @@ export const en: Messages = {
       CLOSED: 'Closed',
     },
     treatmentOption: { REDUCE: 'Reduce', AVOID: 'Avoid', SHARE: 'Share' },
-    planStatus: { DRAFT: 'Draft', SUBMITTED: 'Submitted to the board', APPROVED: 'Approved by the board', IN_FORCE: 'In force (every owner consented)', CLOSED: 'Closed' },
+    planStatus: { DRAFT: 'Draft', SUBMITTED: 'Submitted to the board', APPROVED: 'Approved by the board', IN_FORCE: 'In force (every remaining item accepted by its owner)', CLOSED: 'Closed' },
     consent: { PENDING: 'Pending', ACCEPTED: 'Accepted', DECLINED: 'Declined', STALE: 'To be given again (changed after consent)', REOPENED: 'Reopened by a review' },
     decision: { APPROVED: 'Approved', REJECTED: 'Rejected' },
     revisionOutcome: { OPEN: 'Being drafted', SUBMITTED: 'Submitted, awaiting the board', APPROVED: 'Approved', REJECTED: 'Rejected', WITHDRAWN: 'Withdrawn to be changed' },
@@ -112,6 +114,7 @@ export const en: Messages = {
     answeredAt: 'Answered at',
     statement: 'Statement or reason',
     acceptedAboveCriteria: '{level}; under the risk criteria in force (version {number}) it is {now}, above their acceptance level {acceptance}: the risk needs re-evaluation',
+    acceptedBeyondScales: '{level}; the risk was analysed at likelihood {likelihood} / impact {impact}, beyond the scales of the risk criteria in force (version {number}): the risk needs re-evaluation',
     givenBy: '{level} (given by {owner}; no longer current)',
     riskClosedStatement: 'The risk was closed (avoided) at {at}: its owner can no longer answer, and the committee removes it from the plan.',
     revisions: 'Revisions of the plan',
@@ -157,7 +160,7 @@ export const en: Messages = {
   register: {
     title: 'Risk register',
     basis: 'The risk assessment and treatment records of Chapter 4 of the Rules on Information Security Management.',
-    sheets: { about: 'About', risks: 'Risks', analyses: 'Analyses', treatments: 'Treatments', controls: 'Controls' },
+    sheets: { about: 'About', risks: 'Risks', analyses: 'Analyses', treatments: 'Treatments', controls: 'Controls', reviews: 'Reviews' },
     columns: {
       riskId: 'Risk id',
       title: 'Risk',
@@ -203,6 +206,15 @@ export const en: Messages = {
       supersededAt: 'Superseded at (UTC)',
       supersededRevision: 'Superseded by revision',
       supersededBy: 'Superseded by',
+      reviewId: 'Review id',
+      controlsInPlace: 'Controls in place',
+      actualLikelihood: 'Actual likelihood',
+      actualImpact: 'Actual impact',
+      actualLevel: 'Actual level',
+      finding: 'Finding (cycle reopened)',
+      notes: 'Notes',
+      reviewedBy: 'Reviewed by',
+      reviewedAt: 'Reviewed at (UTC)',
     },
   },
   source: {

@@ -12,6 +12,7 @@ export const ja = {
     value: '内容',
     id: 'ID',
     listSeparator: '、',
+    retiredAsset: '{name}（{at}に廃止）',
   },
   enums: {
     riskStatus: {
@@ -27,7 +28,7 @@ export const ja = {
       CLOSED: '終了',
     },
     treatmentOption: { REDUCE: 'リスク低減', AVOID: 'リスク回避', SHARE: 'リスク共有' },
-    planStatus: { DRAFT: '起案中', SUBMITTED: '取締役会に付議中', APPROVED: '取締役会承認済み', IN_FORCE: '実施中（全所有者の同意済み）', CLOSED: '終了' },
+    planStatus: { DRAFT: '起案中', SUBMITTED: '取締役会に付議中', APPROVED: '取締役会承認済み', IN_FORCE: '実施中（残る全項目について所有者の同意済み）', CLOSED: '終了' },
     consent: { PENDING: '未回答', ACCEPTED: '同意', DECLINED: '不同意', STALE: '再同意が必要（同意後の変更）', REOPENED: '再評価中（レビューの指摘）' },
     decision: { APPROVED: '承認', REJECTED: '否決' },
     revisionOutcome: { OPEN: '作成中', SUBMITTED: '付議中', APPROVED: '承認', REJECTED: '否決', WITHDRAWN: '修正のため取下げ' },
@@ -114,6 +115,7 @@ export const ja = {
     answeredAt: '回答日時',
     statement: '説明・理由',
     acceptedAboveCriteria: '{level}（施行中のリスク基準 第{number}版では{now}となり、リスク受容基準{acceptance}を超えます。リスクの再評価が必要です）',
+    acceptedBeyondScales: '{level}（リスクは発生可能性{likelihood}・影響度{impact}で分析されており、施行中のリスク基準 第{number}版の尺度に収まりません。リスクの再評価が必要です）',
     givenBy: '{level}（{owner}による同意。現在は無効）',
     riskClosedStatement: 'リスクは{at}に回避により終了しました。リスク所有者は回答できないため、委員会が計画から除きます。',
     revisions: '計画の版の履歴',
@@ -159,7 +161,7 @@ export const ja = {
   register: {
     title: 'リスク登録簿',
     basis: '情報セキュリティ管理規則 第4章のリスクアセスメントとリスク対応の記録。',
-    sheets: { about: '概要', risks: 'リスク', analyses: '分析', treatments: 'リスク対応', controls: '管理策' },
+    sheets: { about: '概要', risks: 'リスク', analyses: '分析', treatments: 'リスク対応', controls: '管理策', reviews: 'レビュー' },
     columns: {
       riskId: 'リスクID',
       title: 'リスク',
@@ -205,6 +207,15 @@ export const ja = {
       supersededAt: '差し替え日時（日本時間）',
       supersededRevision: '差し替えた決定のリビジョン',
       supersededBy: '差し替えた決定者',
+      reviewId: 'レビューID',
+      controlsInPlace: '管理策の実施',
+      actualLikelihood: '実際の発生可能性',
+      actualImpact: '実際の影響度',
+      actualLevel: '実際のリスクレベル',
+      finding: '指摘（サイクル再開）',
+      notes: '所見',
+      reviewedBy: 'レビュー実施者',
+      reviewedAt: 'レビュー日時（日本時間）',
     },
   },
   source: {

@@ -66,7 +66,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     await t.ok(ACCEPT, { input: { planId: plan.planId, riskId: plan.riskId, statement: '残留リスク LOW を受容します' } }, users.riskOwner);
     const consented = await text(`/documents/plans/${plan.planId}.md`);
     expect(consented).toContain('残留リスク LOW を受容します');
-    expect(consented).toContain('実施中（全所有者の同意済み）');
+    expect(consented).toContain('実施中（残る全項目について所有者の同意済み）');
     await t.ok(CONTROLS, { input: { riskId: plan.riskId, controls: [{ title: '新しい管理策', description: '四半期ごとの鍵の棚卸し', ownerId: 'ops-lead', dueDate: '2027-12-31', reason: '見直し' }] } }, users.committee);
     await identifyRisk(t, await assetWithThreat(t, '出金承認ワークフロー', { c: 1, i: 1, a: 1 }), '出金承認の迂回');
     // Now: the risk as the board was asked to decide on it (contract: "as submitted"), marked as
@@ -170,7 +170,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
   it('exports the register as XLSX that exceljs reads back: sheets per section, frozen header, filters, dates as dates', async () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load((await bytes(`/documents/register.xlsx?atPosition=${plan.resolutionPosition}`)) as any);
-    expect(workbook.worksheets.map((s) => s.name)).toEqual(['概要', 'リスク', '分析', 'リスク対応', '管理策']);
+    expect(workbook.worksheets.map((s) => s.name)).toEqual(['概要', 'リスク', '分析', 'リスク対応', '管理策', 'レビュー']);
     const about = workbook.getWorksheet('概要')!;
     expect(about.getCell('A1').value).toBe('リスク登録簿');
     expect(about.getCell('B5').value).toBe(plan.resolutionPosition);
@@ -207,7 +207,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
 
     const english = new ExcelJS.Workbook();
     await english.xlsx.load((await bytes(`/documents/register.xlsx?atPosition=${plan.resolutionPosition}&lang=en`)) as any);
-    expect(english.worksheets.map((s) => s.name)).toEqual(['About', 'Risks', 'Analyses', 'Treatments', 'Controls']);
+    expect(english.worksheets.map((s) => s.name)).toEqual(['About', 'Risks', 'Analyses', 'Treatments', 'Controls', 'Reviews']);
     expect(english.getWorksheet('About')!.getCell('A1').value).toBe('Risk register');
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { en } from '../../../src/documents/messages/en.js';
 import { ja } from '../../../src/documents/messages/ja.js';
 import { fill, labelOf } from '../../../src/documents/messages/index.js';
+import { assetLabel } from '../../../src/documents/application/document-view.js';
 import { CONTROL_STATUSES } from '../../../src/risk-register/domain/control.state.js';
 import { RISK_STATUSES, TREATMENT_OPTIONS } from '../../../src/risk-register/domain/risk.state.js';
 import { BOARD_DECISIONS, CONSENT_STATUSES, PLAN_STATUSES } from '../../../src/treatment-plan/domain/plan.state.js';
@@ -50,5 +51,13 @@ describe('message catalogues of the documents', () => {
     expect(labelOf(ja.enums.decision, 'POSTPONED', '—')).toBe('POSTPONED');
     expect(labelOf(ja.enums.decision, null, '—')).toBe('—');
     expect(labelOf(ja.enums.decision, 'toString', '—')).toBe('toString');
+  });
+
+  it('an asset is named with its retirement where it has left the inventory, its id where the document does not know it (compliance probe F3)', () => {
+    const retiredAt = '2026-12-05T14:00:00.000Z';
+    expect(assetLabel({ name: 'OTC desk', status: 'ACTIVE' }, 'a-1', 'en', en)).toBe('OTC desk');
+    expect(assetLabel({ name: 'OTC desk', status: 'RETIRED', retiredAt }, 'a-1', 'en', en)).toBe('OTC desk (retired 2026-12-05 14:00:00 UTC)');
+    expect(assetLabel({ name: 'OTC desk', status: 'RETIRED', retiredAt }, 'a-1', 'ja', ja)).toBe('OTC desk（令和8年12月5日（2026-12-05）23:00:00 JSTに廃止）');
+    expect(assetLabel(null, 'a-1', 'ja', ja)).toBe('a-1');
   });
 });
