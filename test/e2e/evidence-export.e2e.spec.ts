@@ -152,6 +152,17 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     expect(verified.code).toBe(0);
     expect(verified.json).toMatchObject({ command: 'verify', ok: true, eventsChecked: eventCount, firstBrokenPosition: null, reason: null, headChainHash: last.chainHash, manifestChecked: true, sha256: manifest.ndjsonSha256 });
     expect(verified.sentence).toMatch(/^OK: \d+ events in \d+ streams verify/);
+
+    // Renamed as a whole, as FILE's companions are named (new-user probe of 2026-12-05, 1: BROKEN, the signatures "not found").
+    const renamed = join(mkdtempSync(join(work, 'renamed-')), 'audit-2026.ndjson');
+    for (const suffix of ['', '.manifest.json', '.signatures.ndjson']) copyFileSync(`${exportFile}${suffix}`, `${renamed}${suffix}`);
+    const again = await cli(['verify', renamed]);
+    expect(again.json).toMatchObject({ command: 'verify', ok: true, eventsChecked: eventCount, manifestChecked: true });
+    // Without its signatures file, the verdict names it first, not only the events no signed head covers.
+    rmSync(`${renamed}.signatures.ndjson`);
+    const unsigned = await cli(['verify', renamed]);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.json.reason).toMatch(/^signatures file .*signatures\.ndjson not found: the export's signed heads cannot be checked/);
   });
 
   it('fails the verification of an export with an edited line, naming the position', async () => {

@@ -34,7 +34,7 @@ import { AnchorCheck, anchoredReport, verifyAnchored, type AnchoredIntegrityRepo
 import type { EvidenceBlobStore } from '../../evidence/application/evidence-blobs.js';
 import { syncDirectory, syncFile, writeFileDurably } from '../../shared/application/durable-files.js';
 import { boundedLines, exportLineLimits } from './export-lines.js';
-import { CitedEvidence, damagedEvidenceFiles, verifyEvidenceFiles, writeEvidenceFiles, type ExportedEvidenceFiles } from './export-evidence-files.js';
+import { CitedEvidence, companionPath, damagedEvidenceFiles, verifyEvidenceFiles, writeEvidenceFiles, type ExportedEvidenceFiles } from './export-evidence-files.js';
 
 /** Version 2 adds the signed chain heads (a sidecar NDJSON file) and the public keys. */
 export const EXPORT_FORMAT = 'risk-ledger-export/2';
@@ -415,7 +415,7 @@ export async function verifyExport(
   let signatures: HeadSignature[] | undefined;
   let trusted: TrustedKeys | undefined;
   if (manifest?.signatures) {
-    const signaturesFile = join(dirname(file), manifest.signatures.file);
+    const signaturesFile = companionPath(file, signaturesPathFor(file), manifest.signatures.file);
     const text = existsSync(signaturesFile) ? readFileSync(signaturesFile, 'utf8') : null;
     if (text === null) manifestProblem = `signatures file ${signaturesFile} not found: the export's signed heads cannot be checked`;
     else if (createHash('sha256').update(text).digest('hex') !== manifest.signatures.sha256) manifestProblem = `signatures file ${signaturesFile} differs from its manifest entry: it was altered`;
@@ -442,7 +442,8 @@ export async function verifyExport(
   const sha256 = sha.digest('hex');
   const keys = signatures || options.requireSigned ? { source: options.trusted ? ('verifier' as const) : ('export' as const), kids: [...new Set((signatures ?? []).map((s) => s.kid))] } : null;
   const verdict: ExportVerdict = { ...report, file, manifestFile, manifestChecked: false, sha256, keys };
-  if (!report.ok) return verdict;
+  // Signed heads that could not be read leave events "covered by no signed head": the cause comes first (new-user probe, 1).
+  if (!report.ok) return manifest?.signatures && !signatures && manifestProblem ? { ...verdict, reason: `${manifestProblem}; so ${report.reason}` } : verdict;
   if (!manifest || manifestProblem) return { ...verdict, ok: false, reason: manifestProblem };
 
   const manifestStreams = Object.keys(manifest.streamHeads ?? {}).length;

@@ -28,6 +28,18 @@ export function evidenceDirFor(file: string): string {
   return `${file}.evidence`;
 }
 
+/**
+ * Where an export's companion (its signatures file, its evidence folder) is read from: under the
+ * name FILE's own name gives it when it is there (an export renamed as a whole, `a.ndjson` and its
+ * companions to `audit-2026.ndjson…`, was called BROKEN: new-user probe of 2026-12-05, 1), else
+ * under the name its manifest recorded at export time. Either is checked against the manifest's
+ * hashes, so a name proves nothing by itself.
+ */
+export function companionPath(file: string, ownName: string, recordedName: string | undefined): string {
+  if (existsSync(ownName) || recordedName === undefined) return ownName;
+  return join(dirname(file), recordedName);
+}
+
 /** Collects, while the log is read, the SHA-256 of every file its events cite. */
 export class CitedEvidence {
   private readonly hashes = new Set<string>();
@@ -102,7 +114,7 @@ async function hashOfFile(path: string): Promise<string> {
 
 /** Checks every cited file of an export: present in its folder and hashing to the cited SHA-256. Null when all are. */
 export async function verifyEvidenceFiles(file: string, entry: ExportedEvidenceFiles | undefined, hashes: string[]): Promise<string | null> {
-  const dir = join(dirname(file), entry?.dir ?? basename(evidenceDirFor(file)));
+  const dir = companionPath(file, evidenceDirFor(file), entry?.dir);
   const problems: string[] = [];
   for (const sha256 of hashes) {
     const path = join(dir, sha256);
@@ -125,7 +137,7 @@ export async function verifyEvidenceFiles(file: string, entry: ExportedEvidenceF
  */
 export async function restoreEvidenceFiles(file: string, entry: ExportedEvidenceFiles | undefined, blobs: EvidenceBlobStore): Promise<number> {
   if (!entry) return 0;
-  const dir = join(dirname(file), entry.dir);
+  const dir = companionPath(file, evidenceDirFor(file), entry.dir);
   await mkdir(blobs.uploadDir, { recursive: true, mode: 0o700 });
   for (const { sha256, size } of entry.files) {
     const temp = join(blobs.uploadDir, `${randomUUID()}.part`);
