@@ -51,6 +51,9 @@ const urlWith = (schemes: readonly string[]) => (v: string) => {
 /** METRICS_TOKEN: a shared secret shorter than this is guessable. */
 export const MIN_METRICS_TOKEN_LENGTH = 16;
 
+/** The least GRAPHQL_MAX_COST: the price of `{ me { id } }`, one root field and one scalar (test/unit/config ties it to edge-limits.ts). */
+export const MIN_GRAPHQL_MAX_COST = 501;
+
 export class EnvironmentSettings {
   // ---- the process
   // Only these: a near miss (prod, Production) would otherwise run as development (dev secret, /ide).
@@ -101,7 +104,11 @@ export class EnvironmentSettings {
   @IsOptional() @rule(wholeNumber(100, 1_000_000), (v) => `ACCESS_LOG_MAX_QUEUED must be a whole number of entries from 100 to 1000000, got ${JSON.stringify(v)}`) ACCESS_LOG_MAX_QUEUED?: string;
 
   // ---- GraphQL edge
-  @IsOptional() @rule(wholeNumber(1), (v) => `GRAPHQL_MAX_COST must be a positive whole number, got ${JSON.stringify(v)}`) GRAPHQL_MAX_COST?: string;
+  // The cheapest request, one root field selecting one scalar, costs 501 (COST.rootField + 1 in
+  // src/graphql/edge-limits.ts): a budget under it started, then refused every request (new-user probe 3).
+  @IsOptional()
+  @rule(wholeNumber(MIN_GRAPHQL_MAX_COST), (v) => `GRAPHQL_MAX_COST must be a whole number of at least ${MIN_GRAPHQL_MAX_COST} (the cost of the cheapest request: below it every request is refused), got ${JSON.stringify(v)}`)
+  GRAPHQL_MAX_COST?: string;
   @IsOptional() @rule(isBoolean, booleanMessage('GRAPHQL_INTROSPECTION')) GRAPHQL_INTROSPECTION?: string;
   @IsOptional() @rule(wholeNumber(0), (v) => `RATE_LIMIT_PER_MINUTE must be a whole number of requests (0 = no limit), got ${JSON.stringify(v)}`) RATE_LIMIT_PER_MINUTE?: string;
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/app-config.js';
-import { declaredOnly, misspelledSettings, SETTING_NAMES } from '../../../src/config/settings.js';
+import { declaredOnly, MIN_GRAPHQL_MAX_COST, misspelledSettings, SETTING_NAMES } from '../../../src/config/settings.js';
+import { COST } from '../../../src/graphql/edge-limits.js';
 
 /** The variables named in the first column of the README's Configuration table. */
 function documentedSettings(): string[] {
@@ -80,7 +81,8 @@ describe('configuration schema', () => {
     [{ EVENT_STORE: 'oracle' }, 'EVENT_STORE', 'EVENT_STORE must be one of sqlite, postgres, kurrentdb, memory, got "oracle"'],
     [{ READ_MODEL_MAX_PAGES: '0' }, 'READ_MODEL_MAX_PAGES', 'READ_MODEL_MAX_PAGES must be a positive whole number, got "0"'],
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, 'RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_PER_MINUTE must be a whole number of requests (0 = no limit), got "-1"'],
-    [{ GRAPHQL_MAX_COST: '1.5' }, 'GRAPHQL_MAX_COST', 'GRAPHQL_MAX_COST must be a positive whole number, got "1.5"'],
+    [{ GRAPHQL_MAX_COST: '1.5' }, 'GRAPHQL_MAX_COST', 'GRAPHQL_MAX_COST must be a whole number of at least 501 (the cost of the cheapest request: below it every request is refused), got "1.5"'],
+    [{ GRAPHQL_MAX_COST: '500' }, 'GRAPHQL_MAX_COST', 'GRAPHQL_MAX_COST must be a whole number of at least 501 (the cost of the cheapest request: below it every request is refused), got "500"'],
     [{ GRAPHQL_INTROSPECTION: 'maybe' }, 'GRAPHQL_INTROSPECTION', 'GRAPHQL_INTROSPECTION must be true or false, got "maybe"'],
     [{ ACCESS_LOG_RESET: '2' }, 'ACCESS_LOG_RESET', 'ACCESS_LOG_RESET must be true or false, got "2"'],
     [{ ACCESS_LOG_MAX_QUEUED: '99' }, 'ACCESS_LOG_MAX_QUEUED', 'ACCESS_LOG_MAX_QUEUED must be a whole number of entries from 100 to 1000000, got "99"'],
@@ -164,5 +166,9 @@ describe('configuration schema', () => {
       { variable: 'SIGNING_KEY', setting: 'SIGNING_KEY_PATH' },
     ]);
   });
-});
 
+  it('the least GRAPHQL_MAX_COST is the price of the cheapest request, one root field and one scalar (new-user probe 3)', () => {
+    expect(MIN_GRAPHQL_MAX_COST).toBe(COST.rootField + 1);
+    expect(loadConfig({ GRAPHQL_MAX_COST: String(MIN_GRAPHQL_MAX_COST), SQLITE_PATH: '/x/e.sqlite' }).graphql.maxCost).toBe(MIN_GRAPHQL_MAX_COST);
+  });
+});
