@@ -260,7 +260,7 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     const pdfAsText = await upload(t, users.ciso, PDF, 'text/plain', 'notes.txt');
     expect(pdfAsText.json.error).toMatchObject({ code: 'MEDIA_TYPE_MISMATCH', detected: 'application/pdf' });
     const textAsPng = await upload(t, users.ciso, Buffer.from('just words'), 'image/png', 'x.png');
-    expect(textAsPng.json.error).toMatchObject({ code: 'MEDIA_TYPE_MISMATCH', detected: null });
+    expect(textAsPng.json.error).toMatchObject({ code: 'MEDIA_TYPE_MISMATCH', detected: 'text/plain', message: "the file's content is plain text, not the declared image/png" });
     const binaryAsCsv = await upload(t, users.ciso, Buffer.from([0xff, 0xfe, 0x00, 0x01]), 'text/csv', 'x.csv');
     expect(binaryAsCsv.json.error.code).toBe('MEDIA_TYPE_MISMATCH');
     const exe = await upload(t, users.ciso, Buffer.from('MZ'), 'application/x-msdownload', 'x.exe');

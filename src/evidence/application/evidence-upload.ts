@@ -166,7 +166,8 @@ export async function receiveUpload(body: Readable, declared: DeclaredUpload, up
     if (!contentAgrees(declared.mediaType, sniffed, looksLikeText)) {
       throw new UploadRefusedError(415, 'MEDIA_TYPE_MISMATCH', `the file's content is ${sniffed ?? (looksLikeText ? 'plain text' : 'unrecognised binary data')}, not the declared ${declared.mediaType}`, {
         declared: declared.mediaType,
-        detected: sniffed,
+        // What the message says: text that no magic number names is text/plain (new-user probe 7: null beside "plain text").
+        detected: sniffed ?? (looksLikeText ? 'text/plain' : null),
       });
     }
     return { ...declared, tempPath, sha256: sha.digest('hex'), size };
