@@ -139,6 +139,8 @@ export function progress(label: string, total: number): { bar: ProgressBar; upda
 
 export async function runExport(config: AppConfig, out: string | undefined): Promise<number> {
   if (!out) throw new UsageError('export needs --out FILE (where to write the log)');
+  // An export is four files beside each other (FILE, .manifest.json, .signatures.ndjson, .evidence/): never standard output.
+  if (out === '-') throw new UsageError('export writes files (FILE, FILE.manifest.json, FILE.signatures.ndjson, FILE.evidence/), not standard output: give --out FILE');
   const file = resolve(out);
   writableFolderOf(file, out);
   existingStore(config);

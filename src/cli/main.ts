@@ -13,7 +13,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, ConfigError } from '../config/app-config.js';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { DataDirLockedError } from '../platform/data-dir-lock.js';
 import { ImportRefusedError } from '../audit/application/evidence-import.js';
 import { ExportLineTooLongError } from '../audit/application/export-lines.js';
@@ -62,7 +62,13 @@ export function buildProgram(exit: (code: number) => void): Command {
     .argument('[file]', 'the same as --out')
     .option('-o, --out <file>', 'where to write the log')
     .addHelpText('after', `\n${STORE_ENV}`)
-    .action(async (file: string | undefined, options: { out?: string }) => exit(await runExport(storeConfig(), options.out ?? file)));
+    .action(async (file: string | undefined, options: { out?: string }) => {
+      // Two different targets: which one was meant is not for us to guess (new-user probe 5: the file was ignored).
+      if (file !== undefined && options.out !== undefined && resolve(file) !== resolve(options.out)) {
+        throw new UsageError(`export was given two files, ${file} and --out ${options.out}: give one`);
+      }
+      exit(await runExport(storeConfig(), options.out ?? file));
+    });
 
   program
     .command('verify')

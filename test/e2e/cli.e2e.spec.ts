@@ -62,6 +62,8 @@ describe('risk-ledger: mistakes are one line on stderr and exit status 2', () =>
     ['a missing argument', ['verify'], /missing required argument 'file'/],
     ['an extra argument', ['rebuild', 'now'], /too many arguments/],
     ['export without --out', ['export'], /export needs --out FILE/],
+    ['export to two different files', ['export', 'b.ndjson', '--out', 'c.ndjson'], /export was given two files, b\.ndjson and --out c\.ndjson: give one/],
+    ['export to standard output', ['export', '--out', '-'], /export writes files .* not standard output: give --out FILE/],
     ['an unreadable export', ['verify', join('/nonexistent', 'evidence.ndjson')], /cannot read the export .*: no such file/],
     ['a folder given as the file', ['import', '/tmp'], /cannot read the export \/tmp: it is a folder/],
     ['an unreadable manifest', ['verify-store', '--manifest', '/nonexistent/m.json'], /cannot read the manifest/],
@@ -69,6 +71,8 @@ describe('risk-ledger: mistakes are one line on stderr and exit status 2', () =>
     ['token without --sub', ['token', '--roles', 'CISO'], /required option '--sub <id>'/],
     ['token with an unknown role', ['token', '--sub', 'alice', '--roles', 'ASSET_MANAGER,KING'], /unknown role KING: roles are ASSET_MANAGER, RISK_OWNER/],
     ['token with --expires tomorrow', ['token', '--sub', 'alice', '--roles', 'CISO', '--expires', 'tomorrow'], /--expires 'tomorrow' is not a duration: use a whole number followed by s, m, h or d .* 8h/],
+    ['token with --expires 0s', ['token', '--sub', 'alice', '--roles', 'CISO', '--expires', '0s'], /--expires '0s' is no lifetime: it must be at least 1s/],
+    ['an ASSET_MANAGER token without --department', ['token', '--sub', 'am', '--roles', 'ASSET_MANAGER'], /--department is required with the role ASSET_MANAGER/],
     ['token with --expires beyond 90 days', ['token', '--sub', 'alice', '--roles', 'CISO', '--expires', '91d'], /longer than 90 days/],
     ['token with --sub in the system prefix, in capitals', ['token', '--sub', 'SYSTEM:process-manager', '--roles', 'CISO'], /--sub may not start with 'system:' \(in any case or width\)/],
     // Refused, not trimmed into a token for carol (probe p10).

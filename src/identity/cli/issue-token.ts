@@ -43,6 +43,8 @@ const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 
 export function parseExpires(value: string): string {
   const match = EXPIRES.exec(value.trim());
+  // `0s` is a whole number and a unit, but no lifetime (new-user probe 8: told it was not a duration).
+  if (!match && /^0+(s|m|h|d)$/.test(value.trim())) throw new TokenRequestError(`--expires '${value}' is no lifetime: it must be at least 1s`);
   if (!match) throw new TokenRequestError(`--expires '${value}' is not a duration: use ${EXPIRES_FORMS}`);
   const seconds = Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
   const days = MAX_EXPIRES_SECONDS / 86_400;
@@ -83,6 +85,10 @@ export async function issueToken(request: TokenRequest): Promise<string> {
   }
   const roles = parseRoles(request.roles);
   const expiresIn = parseExpires(request.expires ?? '8h');
+  // An asset manager acts in their own department only: without one, every asset operation is refused (new-user probe 8).
+  if (roles.includes('ASSET_MANAGER') && !request.department?.trim()) {
+    throw new TokenRequestError('--department is required with the role ASSET_MANAGER: an asset manager acts on the assets of their own department (e.g. --department ops)');
+  }
   const config = loadConfig();
   const { secret, created, generatedAt } = resolveJwtSecret(config);
   // A key made just now is one no running server has read: say where, so a mistyped DATA_DIR is seen.
