@@ -90,7 +90,7 @@ export class TokenVerifier {
     const session = this.fromCache(token) ?? (await this.verifyFully(token));
     // After the cache too: a token cached before its revocation is refused as any other.
     if (this.revocations?.isRevoked(session.actor.id, session.issuedAt)) {
-      throw new UnauthenticatedError(revokedTokenMessage(this.revocations.of(session.actor.id)));
+      throw new UnauthenticatedError(revokedTokenMessage(this.revocations.of(session.actor.id)), session.actor);
     }
     return session;
   }

@@ -108,6 +108,17 @@ describe('revokeTokens: one person cut off, the others untouched', () => {
       expect(await within(code, 5_000, 'the refused connection to close')).toBe(4401);
     }
 
+    // The access log names whom the refused requests were from (new-user probe 6: actor null, so accessLog(actorId) missed them).
+    const refusedSince = async () => {
+      const { accessLog } = await t.ok(`query($from: DateTime) { accessLog(first: 500, from: $from, actorId: "mgr-ops") { edges { node { operationName operationType outcome errorCode } } } }`, { from: revokedAt }, users.auditor);
+      return accessLog.edges.map((e: any) => e.node).filter((n: any) => n.errorCode === 'UNAUTHENTICATED');
+    };
+    for (let i = 0; i < 100 && (await refusedSince()).length < 12; i++) await new Promise((r) => setTimeout(r, 20));
+    const refused = await refusedSince();
+    // Per token: the query, the mutation, the upload and the document.
+    expect(refused.filter((n: any) => n.operationType === 'http').map((n: any) => n.operationName).sort()).toEqual([...Array(3).fill('GET /documents/controls.md'), ...Array(3).fill('POST /evidence')]);
+    expect(refused.filter((n: any) => n.operationType !== 'http')).toHaveLength(6);
+
     // Another subject: its subscription still open, its requests served.
     expect(other.socket.readyState).toBe(WebSocket.OPEN);
     other.socket.close();

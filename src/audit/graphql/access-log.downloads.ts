@@ -27,6 +27,7 @@ import { TokenVerifier } from '../../identity/token-verifier.js';
 import { ACCESS_LOG, type AccessLog } from '../application/access-log.js';
 import type { AccessRecord } from '../application/access-log-chain.js';
 import { isIdArgument, refusedAtCap } from './access-log.plugin.js';
+import { UnauthenticatedError } from '../../shared/domain/errors.js';
 
 /**
  * The routes it is bound to (path-to-regexp 8 syntax, as Nest 12 takes them): one per prefix,
@@ -116,7 +117,10 @@ export class DownloadAccessLogMiddleware implements NestMiddleware<HttpRequest, 
     const header = req.headers.authorization;
     const authorization = Array.isArray(header) ? header[0] : header;
     // Who it is, found while the request runs: an invalid or absent token is an actor of null.
-    const actor: Promise<DomainActor | null> = authorization ? this.verifier.verifyAuthorization(authorization).catch(() => null) : Promise.resolve(null);
+    // A revoked token's subject is kept (UnauthenticatedError.claimedActor): what a person cut off tried is theirs.
+    const actor: Promise<DomainActor | null> = authorization
+      ? this.verifier.verifyAuthorization(authorization).catch((error: unknown) => (error instanceof UnauthenticatedError ? (error.claimedActor ?? null) : null))
+      : Promise.resolve(null);
     // The request's id (x-request-id, else x-correlation-id, else new: see request-id.ts).
     const correlationId = requestIdOf(req);
     const query: Record<string, unknown> = {};

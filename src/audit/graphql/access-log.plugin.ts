@@ -40,7 +40,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { RequestContext } from '../../identity/graphql/auth.guard.js';
-import type { DomainError } from '../../shared/domain/errors.js';
+import { UnauthenticatedError, type DomainError } from '../../shared/domain/errors.js';
 import { newRequestId } from '../../shared/logging/request-id.js';
 import type { AccessLog, AccessOutcome, AccessRecord, OperationType } from '../application/access-log.js';
 
@@ -207,9 +207,9 @@ export function errorCode(error: GraphQLFormattedError | GraphQLError): string {
 
 function actorOf(context: Partial<RequestContext> | undefined): Pick<AccessRecord, 'actorId' | 'actorName' | 'actorRoles'> {
   const auth = context?.auth;
-  if (auth && 'actor' in auth && auth.actor) {
-    return { actorId: auth.actor.id, actorName: auth.actor.name, actorRoles: [...auth.actor.roles] };
-  }
+  // A revoked token is authentic: its subject is whom the refused request was from (UnauthenticatedError.claimedActor).
+  const actor = auth && 'actor' in auth ? auth.actor : auth && 'error' in auth && auth.error instanceof UnauthenticatedError ? auth.error.claimedActor : undefined;
+  if (actor) return { actorId: actor.id, actorName: actor.name, actorRoles: [...actor.roles] };
   return { actorId: null, actorName: null, actorRoles: null };
 }
 

@@ -3,6 +3,8 @@
  * anything else a client triggers must be turned into one of these before it leaves the
  * application layer.
  */
+import type { DomainActor } from './decider.js';
+
 export abstract class DomainError extends Error {
   abstract readonly code:
     | 'BAD_USER_INPUT'
@@ -73,7 +75,15 @@ export class ConcurrencyConflictError extends DomainError {
 
 export class UnauthenticatedError extends DomainError {
   readonly code = 'UNAUTHENTICATED' as const;
-  constructor(message = 'A valid bearer token is required') {
+  /**
+   * `claimedActor`: whom an authentic token refused for another reason (revoked) names, for the
+   * access log only: what a person cut off tried after the revocation is theirs (new-user probe of
+   * 2026-12-05, 6: recorded with no actor). Never an actor that may act.
+   */
+  constructor(
+    message = 'A valid bearer token is required',
+    readonly claimedActor?: DomainActor,
+  ) {
     super(message);
     this.name = 'UnauthenticatedError';
   }
