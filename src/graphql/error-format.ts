@@ -65,7 +65,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     const argument = named === null ? null : clipQuoted(named);
     // Apollo's own words would tell the client how to configure the server.
     const message = /introspection is not allowed/i.test(formatted.message) ? 'Introspection is off on this server (GRAPHQL_INTROSPECTION; off by default when NODE_ENV=production)' : clipQuoted(formatted.message);
-    const fields: Record<string, string> = { ...fieldsFromGraphQLMessage(message), ...(argument ? { [argument]: message } : {}) };
+    const fields = fieldsOf(message, argument);
     // The contract's BAD_USER_INPUT names what to change: a fault of the document as a whole names it.
     return { ...base, message, extensions: { code: 'BAD_USER_INPUT', fields: Object.keys(fields).length ? fields : { document: message } } };
   }
@@ -162,12 +162,30 @@ function clipQuoted(text: string): string {
   return clipped.length <= MESSAGE_MAX ? clipped : `${clipped.slice(0, MESSAGE_MAX)}…`;
 }
 
-/** Best effort: name the argument or input field a GraphQL validation message is about. */
-function fieldsFromGraphQLMessage(message: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  const field = /[Ff]ield "([^"]+)"/.exec(message)?.[1] ?? /at "([^"]+)"/.exec(message)?.[1] ?? /[Aa]rgument "([^"]+)"/.exec(message)?.[1];
-  const variable = /Variable "\$([^"]+)"/.exec(message)?.[1];
-  const name = field ?? variable;
-  if (name) fields[name.replace(/^input\./, '')] = message;
-  return fields;
+/**
+ * `extensions.fields` of a refusal by GraphQL itself, keyed as the deciders key theirs: the path
+ * inside the `input` argument (`controls[0].reason`), another argument by its name (`asOf`,
+ * `filter.status`), an unknown argument by its own name (new-user probe of 2026-12-05, 4: a
+ * control's missing reason sent in a variable was keyed `reason` and `input`, a literal's
+ * `DraftPlanInput.period`, an unknown argument `Mutation.draftPlan`). `argument`: the argument
+ * or input field the error points at in the document (argumentNamed), or null.
+ */
+export function fieldsOf(message: string, argument: string | null): Record<string, string> {
+  // `Unknown argument "extra" on field "Mutation.draftPlan"`, `Field "draftPlan" argument "input" of type "…" is required`: the argument.
+  const namedArgument = /^Unknown argument "([^"]+)"/.exec(message)?.[1] ?? /\bargument "([^"]+)" of type "[^"]*" is required/.exec(message)?.[1];
+  if (namedArgument) return { [namedArgument]: message };
+  // A field of an input type, without the type's name (`DraftPlanInput.period` → `period`).
+  const field = /[Ff]ield "([^"]+)"/.exec(message)?.[1]?.replace(/^[A-Z]\w*\./, '');
+  const absentOrUnknown = field !== undefined && /" (of required type "[^"]*" was not provided|is not defined by type)/.test(message);
+  const variable = /^Variable "\$([^"]+)"/.exec(message)?.[1];
+  if (variable !== undefined) {
+    // graphql-js says where in the variable's value: `at "input.controls[0]"`, the variable's name first.
+    const at = /\bat "([^"]+)"/.exec(message)?.[1];
+    const inside = at?.startsWith(variable) ? at.slice(variable.length).replace(/^\./, '') : '';
+    const path = [inside, absentOrUnknown ? field : ''].filter(Boolean).join('.');
+    const root = argument ?? variable;
+    return { [!path ? root : root === 'input' ? path : `${root}${path.startsWith('[') ? '' : '.'}${path}`]: message };
+  }
+  const name = field ?? /[Aa]rgument "([^"]+)"/.exec(message)?.[1] ?? argument;
+  return name ? { [name]: message } : {};
 }

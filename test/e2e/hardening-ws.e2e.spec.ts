@@ -305,16 +305,17 @@ describe('graphql-ws sockets under abuse', () => {
     expect(log.filter((n: any) => n.operationName === 'R' && n.operationType === 'mutation')).toEqual(names.map(() => ({ operationName: 'R', operationType: 'mutation', outcome: 'ALLOWED' })));
   });
 
-  it('answers variables that do not coerce as over HTTP: BAD_USER_INPUT naming the variable, no error line, no stack (probe 8-b A)', async () => {
+  it('answers variables that do not coerce as over HTTP: BAD_USER_INPUT naming the argument it feeds, no error line, no stack (probe 8-b A)', async () => {
     const wsUrl = t.url.replace('http', 'ws') + '/graphql';
     const subscription = (variable: string, argument: string) => `subscription($v:${variable}) { eventAppended(${argument}:$v) { position } }`;
     const cases: [string, Record<string, unknown>, string][] = [
-      [subscription('[String!]', 'types'), { v: [1] }, 'v[0]'],
-      [subscription('[String!]', 'types'), { v: [null] }, 'v[0]'],
-      [subscription('ID', 'streamId'), { v: {} }, 'v'],
-      [subscription('String', 'after'), { v: true }, 'v'],
-      ['query($v:Int) { events(first:$v) { totalCount } }', { v: 'x' }, 'v'],
-      ['mutation($v:ID!) { addComment(input:{entityId:$v, text:"t"}) { id } }', { v: {} }, 'v'],
+      // Named as the argument or input field the variable feeds, with the place inside it (new-user probe of 2026-12-05, 4).
+      [subscription('[String!]', 'types'), { v: [1] }, 'types[0]'],
+      [subscription('[String!]', 'types'), { v: [null] }, 'types[0]'],
+      [subscription('ID', 'streamId'), { v: {} }, 'streamId'],
+      [subscription('String', 'after'), { v: true }, 'after'],
+      ['query($v:Int) { events(first:$v) { totalCount } }', { v: 'x' }, 'first'],
+      ['mutation($v:ID!) { addComment(input:{entityId:$v, text:"t"}) { id } }', { v: {} }, 'entityId'],
     ];
     const answers: any[] = [];
     const logs = await captureLogs(async () => {

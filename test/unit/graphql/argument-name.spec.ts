@@ -111,3 +111,31 @@ describe('names the client sent are quoted cut to QUOTED_NAME_MAX characters (a 
   });
 });
 
+
+describe("extensions.fields of GraphQL's own refusals, keyed as the deciders key theirs (new-user probe of 2026-12-05, 4)", () => {
+  const fieldsOfFirst = (text: string, variables?: Record<string, unknown>) => {
+    const [error] = errorsOf(text, variables);
+    return Object.keys((formatGraphQLError(error!.toJSON(), error).extensions as { fields: Record<string, string> }).fields);
+  };
+  const control = { title: 'HSM', description: 'keys in an HSM', ownerId: 'o', dueDate: '2027-01-01', reason: 'theft' };
+
+  it('a field missing deep in a variable: its path inside the input, the list index kept', () => {
+    const { reason: _omitted, ...noReason } = control;
+    expect(fieldsOfFirst('mutation($input: DecideControlsInput!) { decideControls(input: $input) { id } }', { input: { riskId: 'r', controls: [control, noReason] } })).toEqual(['controls[1].reason']);
+  });
+
+  it('a wrong value or an unknown field in a variable: its path; another argument: its own name', () => {
+    expect(fieldsOfFirst('mutation($i: DecideTreatmentInput!) { decideTreatment(input: $i) { id } }', { i: { riskId: 'r', options: ['REDUCE'], rationale: 'x', targetLikelihood: 1.5, targetImpact: 1 } })).toEqual(['targetLikelihood']);
+    expect(fieldsOfFirst('mutation($input: DraftPlanInput!) { draftPlan(input: $input) { id } }', { input: { title: 't', period: 'p', extra: 1 } })).toEqual(['extra']);
+    expect(fieldsOfFirst('query($n: Int) { risks(first: $n) { totalCount } }', { n: 'ten' })).toEqual(['first']);
+    expect(fieldsOfFirst('query($f: RiskFilter) { risks(filter: $f) { totalCount } }', { f: { status: 'NOPE' } })).toEqual(['filter.status']);
+    expect(fieldsOfFirst('subscription($v: [String!]) { eventAppended(types: $v) { position } }', { v: ['a', 1] })).toEqual(['types[1]']);
+  });
+
+  it('a literal: the input field without its type name; an unknown argument: that argument', () => {
+    expect(fieldsOfFirst('mutation { draftPlan(input: { title: "t" }) { id } }')).toEqual(['period']);
+    expect(fieldsOfFirst('mutation { draftPlan(input: { title: "t", period: "p" }, extra: 1) { id } }')).toEqual(['extra']);
+    expect(fieldsOfFirst('mutation { draftPlan { id } }')).toEqual(['input']);
+    expect(fieldsOfFirst('query { risks(first: "ten") { totalCount } }')).toEqual(['first']);
+  });
+});
