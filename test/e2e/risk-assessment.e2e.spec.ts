@@ -111,6 +111,11 @@ describe('risk identification, analysis and evaluation over GraphQL (Art.13-16)'
     expect(onlyRetained.edges.map((e: any) => e.node.id)).toEqual([low.id]);
     const byAsset = (await t.ok(`query($a: ID!) { risks(filter: { assetId: $a }) { totalCount } }`, { a: asset.assetId }, users.auditor)).risks;
     expect(byAsset.totalCount).toBe(1);
+    // An empty id or label is refused, not read as no filter (new-user probe 10: every risk came back).
+    for (const key of ['assetId', 'ownerId', 'level']) {
+      const refused = errorOf(await t.gql(`query($f: RiskFilter) { risks(filter: $f) { totalCount } }`, { f: { [key]: ' ' } }, users.auditor));
+      expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { [`filter.${key}`]: expect.stringMatching(/^must name .* \(leave it out for every risk\)$/) } });
+    }
     const { heatMap } = await t.ok(`{ heatMap { criteriaNumber total cells { likelihood impact level count } levels { level count } } }`, {}, users.auditor);
     expect(heatMap.criteriaNumber).toBe(1);
     expect(heatMap.cells).toHaveLength(9);

@@ -1,4 +1,5 @@
 import { Inject } from '@nestjs/common';
+import { BadInputError } from '../../shared/domain/errors.js';
 import { Args, Context, Extensions, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { controlViews } from './control.types.js';
@@ -40,6 +41,16 @@ import {
 } from './risk.types.js';
 
 const CURSOR_TAG = 'risk';
+
+/** An empty owner, asset or level read as no filter: a tool that meant one got every risk (new-user probe of 2026-12-05, 10). */
+function refuseEmptyFilter(filter: RiskFilter | null | undefined): void {
+  const what = { ownerId: 'an owner', assetId: 'an asset', level: 'a level' } as const;
+  const errors: Record<string, string> = {};
+  for (const key of Object.keys(what) as (keyof typeof what)[]) {
+    if (typeof filter?.[key] === 'string' && filter[key]!.trim() === '') errors[`filter.${key}`] = `must name ${what[key]} (leave it out for every risk)`;
+  }
+  if (Object.keys(errors).length) throw new BadInputError(errors);
+}
 
 /**
  * The GraphQL view of a risk: the aggregate's state plus what the register computes (priority,
@@ -106,12 +117,13 @@ export class RiskResolver {
   @Query(() => RiskConnection, { description: `The risk register by priority (Art.16): risks still to be treated first, by level, asset value and age, then the others. ${ANY_ROLE} Errors: BAD_USER_INPUT (filter, first, after, asOf, atPosition); QUERY_TOO_COMPLEX when the page's risks pass 16 MB, or once the request's pages of risks and its other unpaged lists have (a page is answered whole, and the next read refused).` })
   async risks(
     @Context() context: object,
-    @Args('filter', { type: () => RiskFilter, nullable: true, description: 'Narrows the list; omit for every risk.' }) filter?: RiskFilter | null,
+    @Args('filter', { type: () => RiskFilter, nullable: true, description: 'Narrows the list; omit for every risk. An empty ownerId, assetId or level: BAD_USER_INPUT (it read as no filter).' }) filter?: RiskFilter | null,
     @Args('first', { type: () => Int, nullable: true, description: FIRST_DESCRIPTION }) first?: number | null,
     @Args('after', { type: () => String, nullable: true, description: AFTER_DESCRIPTION }) after?: string | null,
     @Args('asOf', { type: () => StrictDateTime, nullable: true, description: AS_OF_DESCRIPTION }) asOf?: Date | null,
     @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
   ) {
+    refuseEmptyFilter(filter);
     const now = this.clock.now();
     const limit = pageSize(first);
     const afterKey = decodeCursor(CURSOR_TAG, after);
