@@ -140,8 +140,10 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();
     const revisionRows = doc.slice(doc.indexOf('## Revisions of the plan')).split('\n').filter((line) => /^\| \d+ \|/.test(line));
     expect(revisionRows).toHaveLength(2);
-    expect(revisionRows[0]).toMatch(new RegExp(`^\\| 1 \\| 1 \\| [^|]+ UTC \\(\\S+\\) \\| Withdrawn to be changed \\| [^|]+ UTC \\(${users.committee.sub}\\) \\| The committee wants to revise the controls \\|$`));
-    expect(revisionRows[1]).toBe('| 2 | 1 | — | Being drafted | — | — |');
+    // Each revision names its risks (compliance probe F8: a count alone).
+    const title = (await t.ok(`query($id: ID!) { risk(id: $id) { title } }`, { id: riskId }, users.auditor)).risk.title;
+    expect(revisionRows[0]).toMatch(new RegExp(`^\\| 1 \\| 1 \\(${title}\\) \\| [^|]+ UTC \\(\\S+\\) \\| Withdrawn to be changed \\| [^|]+ UTC \\(${users.committee.sub}\\) \\| The committee wants to revise the controls \\|$`));
+    expect(revisionRows[1]).toBe(`| 2 | 1 (${title}) | — | Being drafted | — | — |`);
     // Back in DRAFT the content is no longer frozen.
     const change = await gql(CONTROLS, { riskId, controls: controlsB }, users.committee);
     expect(change.errors?.[0]?.extensions?.rule).not.toBe('RISK_IN_SUBMITTED_PLAN');

@@ -61,7 +61,8 @@ export interface ConsentView {
 /** One revision of the plan: what the board was asked and how it ended (a withdrawal included). */
 export interface RevisionView {
   revision: number;
-  risks: number;
+  /** How many risks, and which (their titles as the revision held them; the first REVISION_TITLES). */
+  risks: string;
   submitted: string;
   outcome: string;
   ended: string;
@@ -239,13 +240,28 @@ function residualOf(item: ContentItem, risk: RiskState | undefined, m: Messages)
   return target ? fill(m.plan.residualUntilSubmitted, { level: target }) : m.common.none;
 }
 
+/** Titles a revision's row names: a plan of 2,000 risks lists them in its sections, not in one cell. */
+const REVISION_TITLES = 10;
+
+/**
+ * A revision's risks: their count and titles, so that a rejected or withdrawn revision says which
+ * risks the board saw (compliance probe of 2026-12-05, F8: a count alone, the risks seen only by
+ * rendering the document at the resolution's position).
+ */
+function revisionRisks(r: PlanRevisionRecord, m: Messages): string {
+  const titles = r.items.slice(0, REVISION_TITLES).map((i) => i.riskTitle);
+  const more = r.items.length - titles.length;
+  if (!titles.length) return '0';
+  return `${r.items.length} (${titles.join(m.common.listSeparator)}${more > 0 ? fill(m.plan.moreRisks, { count: more }) : ''})`;
+}
+
 function revisionView(r: PlanRevisionRecord, lang: Language, m: Messages): RevisionView {
   const none = m.common.none;
   const atBy = (at: string | undefined, by: string | undefined) => (at ? (by ? fill(m.plan.atBy, { at: formatInstant(at, lang), by }) : formatInstant(at, lang)) : none);
   const withdrawn = r.outcome === 'WITHDRAWN';
   return {
     revision: r.revision,
-    risks: r.items.length,
+    risks: revisionRisks(r, m),
     submitted: atBy(r.submittedAt, r.submittedBy),
     outcome: labelOf(m.enums.revisionOutcome, r.outcome, none),
     ended: withdrawn ? atBy(r.withdrawnAt, r.withdrawnBy) : atBy(r.decidedAt, undefined),

@@ -120,6 +120,7 @@ export const en: Messages = {
     revisions: 'Revisions of the plan',
     revisionNo: 'Revision',
     revisionRisks: 'Risks',
+    moreRisks: ' and {count} more',
     revisionSubmitted: 'Submitted',
     revisionOutcome: 'Outcome',
     revisionEnded: 'Decided or withdrawn',

@@ -123,10 +123,10 @@ export const PLAN_HTML = `<!DOCTYPE html>
 
 <h2>{{m.plan.revisions}}</h2>
 <table>
-<thead><tr><th class="num">{{m.plan.revisionNo}}</th><th class="num">{{m.plan.revisionRisks}}</th><th>{{m.plan.revisionSubmitted}}</th><th>{{m.plan.revisionOutcome}}</th><th>{{m.plan.revisionEnded}}</th><th>{{m.plan.revisionNote}}</th></tr></thead>
+<thead><tr><th class="num">{{m.plan.revisionNo}}</th><th>{{m.plan.revisionRisks}}</th><th>{{m.plan.revisionSubmitted}}</th><th>{{m.plan.revisionOutcome}}</th><th>{{m.plan.revisionEnded}}</th><th>{{m.plan.revisionNote}}</th></tr></thead>
 <tbody>
 {{#each revisions}}
-<tr><td class="num">{{revision}}</td><td class="num">{{risks}}</td><td>{{submitted}}</td><td>{{outcome}}</td><td>{{ended}}</td><td>{{note}}</td></tr>
+<tr><td class="num">{{revision}}</td><td>{{risks}}</td><td>{{submitted}}</td><td>{{outcome}}</td><td>{{ended}}</td><td>{{note}}</td></tr>
 {{/each}}
 </tbody>
 </table>

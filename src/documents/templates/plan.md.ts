@@ -69,9 +69,9 @@ export const PLAN_MARKDOWN = `# {{md title}}
 ## {{md m.plan.revisions}}
 
 | {{md m.plan.revisionNo}} | {{md m.plan.revisionRisks}} | {{md m.plan.revisionSubmitted}} | {{md m.plan.revisionOutcome}} | {{md m.plan.revisionEnded}} | {{md m.plan.revisionNote}} |
-| ---: | ---: | --- | --- | --- | --- |
+| ---: | --- | --- | --- | --- | --- |
 {{#each revisions}}
-| {{revision}} | {{risks}} | {{md submitted}} | {{md outcome}} | {{md ended}} | {{md note}} |
+| {{revision}} | {{md risks}} | {{md submitted}} | {{md outcome}} | {{md ended}} | {{md note}} |
 {{/each}}
 
 ## {{md m.plan.consents}}
