@@ -255,6 +255,9 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     expect(byNewOwner.data.acceptResidualRisk.status).toBe('IN_FORCE');
     expect((await items()).items[0]).toMatchObject({ ownerId: users.otherOwner.sub, consent: 'ACCEPTED', consentRecord: { ownerId: users.otherOwner.sub } });
     expect((await consentRow()).split('|').map((cell) => cell.trim()).slice(1, 4)).toEqual(['new-owner A', users.otherOwner.sub, 'Accepted']);
+    // The risk's details, as submitted, say who its owner is now (compliance probe F7: they named the former one alone).
+    const details = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await as(users.auditor)}` } })).text();
+    expect(details).toContain(`Its risk owner is now ${users.otherOwner.sub} (at the submission: ${users.riskOwner.sub})`);
 
     // In a draft, the item (and the revision the board is asked to decide) names the new owner, whom the approval asks.
     const c = await riskWithControls(t, asset, 'new-owner C');

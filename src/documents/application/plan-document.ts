@@ -129,7 +129,11 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
     if (!asSubmitted) return;
     const removal = asSubmitted.submission.removed.get(item.riskId);
     if (removal && !current.has(item.riskId)) notes.set(item.riskId, fill(m.plan.removedSinceSubmission, { at: formatInstant(removal.removedAt, lang), reason: removal.reason }));
-    else if (state && now && consentFingerprint(now) !== consentFingerprint(state)) notes.set(item.riskId, fill(m.plan.changedSinceSubmission, { version: now.version }));
+    else if (state && now && consentFingerprint(now) !== consentFingerprint(state)) {
+      // A new owner is said, not left to the consent table (compliance probe of 2026-12-05, F7: the details named the former one).
+      const owner = now.ownerId !== state.ownerId ? fill(m.plan.ownerChangedSinceSubmission, { owner: now.ownerId, previous: state.ownerId }) : '';
+      notes.set(item.riskId, fill(m.plan.changedSinceSubmission, { version: now.version }) + owner);
+    }
   });
   const submittedUnder = plan.submittedUnderCriteria ?? asSubmitted?.submission.criteria;
   const inForce = criteriaViewOf(criteria);

@@ -91,6 +91,7 @@ export const en: Messages = {
     sinceSubmission: 'Since the submission',
     removedSinceSubmission: 'Removed from the plan at {at}: {reason}',
     changedSinceSubmission: 'The risk changed after the submission (version {version} at this point): the content above is as submitted; the register shows it as it is now',
+    ownerChangedSinceSubmission: '. Its risk owner is now {owner} (at the submission: {previous})',
     removed: 'Removed',
     removedConsent: 'Removed (at the removal: {status})',
     staleAtClose: 'Not current when the plan closed (changed after consent)',

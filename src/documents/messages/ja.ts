@@ -92,6 +92,7 @@ export const ja = {
     sinceSubmission: '付議後の変更',
     removedSinceSubmission: '{at}に計画から除外：{reason}',
     changedSinceSubmission: '付議後にリスクが変更されました（本書の時点のリスクのバージョン：{version}）。上記は付議時の内容で、現在の内容はリスク登録簿のとおりです',
+    ownerChangedSinceSubmission: '。リスク所有者は現在{owner}です（付議時：{previous}）',
     removed: '除外',
     removedConsent: '除外（除外時：{status}）',
     staleAtClose: '計画終了時点で無効（同意後の変更）',
