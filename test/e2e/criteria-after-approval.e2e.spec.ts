@@ -255,19 +255,34 @@ describe('criteria approved after a plan was submitted (Art. 13(1), 16, 20; audi
     expect((await gql(`mutation($input: WithdrawPlanInput!) { withdrawPlan(input: $input) { id } }`, { planId, reason: 'test over' }, users.committee)).errors).toBeUndefined();
   }, 120_000);
 
-  it('an acceptance given before such criteria: the risk is flagged and the plan document\'s consent table says why (compliance probe F2)', async () => {
+  it('criteria that cannot place an approved risk\'s analysis: an acceptance under them is refused, one given before keeps the plan out of force, and the plan document says why (Art.16; compliance probe F2)', async () => {
     await approve(WIDE);
-    const wide = await treated(`Beyond accepted ${++n}`, 1, 4);
+    // X and Z analysed at (4, 4), Y at (3, 3): all treated to (1, 1) and approved under WIDE.
+    const [x, y, z] = [await treated(`Beyond accepted ${++n} X`, 1, 4), await treated(`Beyond accepted ${n} Y`, 1, 3), await treated(`Beyond accepted ${n} Z`, 1, 4)];
     const planId = await draftPlan(t, `Beyond accepted plan ${n}`);
-    await addRisk(t, planId, wide);
-    await submitAndApprove(t, planId, [wide], `BR-beyond-${n}`);
-    expect((await accept(planId, wide)).errors).toBeUndefined();
+    for (const riskId of [x, y, z]) await addRisk(t, planId, riskId);
+    await submitAndApprove(t, planId, [x, y, z], `BR-beyond-${n}`);
+    expect((await accept(planId, x)).errors).toBeUndefined();
     const lenient = await approve({});
-    const { risk } = await t.ok('query($id: ID!) { risk(id: $id) { status needsReevaluation } }', { id: wide }, await tokenFor(t, users.auditor));
+    // Z's acceptance under the 3 x 3 criteria is refused (Z is taken out); Y's is taken, and the plan does not come into force over X's, given before.
+    const refused = errorOf(await accept(planId, z));
+    expect(refused.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ANALYSIS_BEYOND_CRITERIA', article: 'Art.16' });
+    expect(refused.message).toContain(`was analysed at likelihood 4, impact 4, beyond the scales of criteria #${lenient.number}, now in force: its owner can decline`);
+    const takeOut = async (riskId: string) => {
+      expect((await gql(`mutation($input: DeclineResidualRiskInput!) { declineResidualRisk(input: $input) { status } }`, { planId, riskId, reason: 'to be analysed again' }, users.riskOwner)).errors).toBeUndefined();
+      expect((await gql(`mutation($input: RemoveRiskFromPlanInput!) { removeRiskFromPlan(input: $input) { status } }`, { planId, riskId, reason: 'declined' }, users.committee)).errors).toBeUndefined();
+    };
+    await takeOut(z);
+    expect((await accept(planId, y)).errors).toBeUndefined();
+    expect(await plan(planId)).toMatchObject({ status: 'APPROVED', items: [{ riskId: x, consent: 'ACCEPTED' }, { riskId: y, consent: 'ACCEPTED' }] });
+    const { risk } = await t.ok('query($id: ID!) { risk(id: $id) { status needsReevaluation } }', { id: x }, await tokenFor(t, users.auditor));
     expect(risk).toEqual({ status: 'ACCEPTED', needsReevaluation: true });
     const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();
-    const row = doc.slice(doc.indexOf("## Risk owners' consent")).split('\n').find((line) => line.startsWith(`| Beyond accepted ${n} |`));
+    const row = doc.slice(doc.indexOf("## Risk owners' consent")).split('\n').find((line) => line.startsWith(`| Beyond accepted ${n} X |`));
     expect(row).toContain(`| LOW; the risk was analysed at likelihood 4 / impact 4, beyond the scales of the risk criteria in force (version ${lenient.number}): the risk needs re-evaluation |`);
+    // X's owner declines, the committee takes it out: in force over Y alone.
+    await takeOut(x);
+    expect((await plan(planId)).status).toBe('IN_FORCE');
   }, 120_000);
 
   it('a plan in force before such criteria stays in force (its risks show needsReevaluation); an acceptance under them is refused', async () => {

@@ -14,7 +14,7 @@ import type { AwaitResidualConsent, FreezeForBoard, IncludeInPlan, LeavePlan, Re
 import type { RiskEvent } from './risk.events.js';
 import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk } from './risk.rules.js';
 import { progressOf } from './control.state.js';
-import { residualLevelUnder, residualMeetsAcceptance, type BoardContent, type RiskConsent, type RiskState, type RiskStatus } from './risk.state.js';
+import { acceptableUnder, analysisBeyondScales, residualLevelUnder, type BoardContent, type RiskConsent, type RiskState, type RiskStatus } from './risk.state.js';
 
 /**
  * SHA-256 (hex) of the canonical JSON (canonicalJson: keys sorted, no whitespace, undefined left
@@ -280,7 +280,15 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
  */
 function requireResidualWithinAcceptance(state: RiskState, criteria: CriteriaVersionState | undefined, standing = ''): void {
   const t = state.treatment;
-  if (!criteria || !t || residualMeetsAcceptance(state, criteria)) return;
+  if (!criteria || !t || acceptableUnder(state, criteria)) return;
+  // Art. 16: analysed on longer scales than these criteria have (compliance probe of 2026-12-05, F2).
+  if (analysisBeyondScales(state, criteria)) {
+    throw violation(
+      RiskRules.ANALYSIS_BEYOND_CRITERIA,
+      `Risk ${state.id} was analysed at likelihood ${state.likelihood}, impact ${state.impact}, beyond the scales of criteria #${criteria.number}, now in force: ` +
+        `its owner can decline, and the risk is analysed, evaluated and treated again under these criteria${standing}`,
+    );
+  }
   const level = residualLevelUnder(state, criteria);
   const placed =
     level === undefined

@@ -416,6 +416,16 @@ export function analysisBeyondScales(state: RiskState, criteria: LevelScales): b
 }
 
 /**
+ * Art. 13(1), 16, 20: whether an owner may accept the risk's residual risk under `criteria`, and a
+ * plan come into force over that acceptance: its residual level within their acceptance level
+ * (residualMeetsAcceptance) and its analysis on their scales (analysisBeyondScales). A plan in
+ * force then holds no accepted risk that needsReevaluation for its criteria.
+ */
+export function acceptableUnder(state: RiskState, criteria: LevelScales & { acceptanceLevel: string }): boolean {
+  return residualMeetsAcceptance(state, criteria) && !analysisBeyondScales(state, criteria);
+}
+
+/**
  * True when the risk must be looked at again under the criteria in force (the one home of this
  * rule; the register projection stores its result): an asset of the risk has left the inventory
  * (avoided elsewhere, Art.17) and the risk is still open and not accepted; analysed but not evaluated; evaluated (and

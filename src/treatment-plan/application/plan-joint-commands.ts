@@ -3,7 +3,7 @@ import { acceptanceAnswer, answerInPlan, consentFingerprint, type ConsentAnswer 
 import type { RiskCommand } from '../../risk-register/domain/risk.commands.js';
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import { riskStreamId, type RiskEvent } from '../../risk-register/domain/risk.events.js';
-import { analysisBeyondScales, residualMeetsAcceptance, type RiskState } from '../../risk-register/domain/risk.state.js';
+import { acceptableUnder, analysisBeyondScales, residualMeetsAcceptance, type RiskState } from '../../risk-register/domain/risk.state.js';
 import type { AttemptReader, JointCommand, StreamDecision } from '../../shared/application/command-executor.js';
 import { mapInTurns } from '../../shared/application/turns.js';
 import { ConcurrencyConflictError } from '../../shared/domain/errors.js';
@@ -73,7 +73,7 @@ export async function unsettledItems(plan: PlanState, reader: AttemptReader, exc
 
 /**
  * Art. 13(1), 16, 20 (auditor probe F1): of `riskIds`, the risks whose residual level the criteria
- * in force place above their acceptance level (residualMeetsAcceptance), when those criteria were
+ * in force place above their acceptance level, or analysed beyond their scales (acceptableUnder), when those criteria were
  * approved after the plan was submitted. Their owners accepted under earlier criteria; the plan
  * does not come into force over them (an owner declines, and the risk is treated again, as an
  * acceptance under the criteria in force would be refused). Under the criteria the plan was
@@ -83,7 +83,7 @@ export async function unsettledItems(plan: PlanState, reader: AttemptReader, exc
 async function acceptedAboveAcceptance(plan: PlanState, reader: AttemptReader, riskIds: readonly string[]): Promise<string[]> {
   const criteria = criteriaInForce(await reader.state(criteriaStreamId(), criteriaDecider));
   if (!criteria || criteria.number === plan.submittedUnderCriteria?.number) return [];
-  const above = await mapInTurns(riskIds, RISKS_PER_TURN, async (id) => !residualMeetsAcceptance(await reader.state(riskStreamId(id), riskDecider), criteria));
+  const above = await mapInTurns(riskIds, RISKS_PER_TURN, async (id) => !acceptableUnder(await reader.state(riskStreamId(id), riskDecider), criteria));
   return riskIds.filter((_, i) => above[i]);
 }
 

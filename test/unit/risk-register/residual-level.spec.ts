@@ -83,6 +83,16 @@ describe('the residual level under the criteria in force', () => {
       given(riskDecider, awaitingConsentEvents()).when({ ...recordConsent(false), criteria: matrixChanged }).thenMatches([{ type: 'ResidualRiskDeclinedByOwner' }]);
     });
 
+    it('is refused when the criteria in force have no room for the analysis, though the target meets them (Art.16; compliance probe F2)', () => {
+      // analysed at (3, 3); v7 is 2 x 2 and places the target (1, 2) at LOW
+      const twoByTwo: CriteriaVersionState = { ...smaller, id: 'crit-7', number: 7, matrix: [['LOW', 'LOW'], ['LOW', 'HIGH']] };
+      const error = given(riskDecider, awaitingConsentEvents())
+        .when({ ...recordConsent(true), criteria: twoByTwo })
+        .thenThrows(RuleViolationError, { rule: 'ANALYSIS_BEYOND_CRITERIA', article: 'Art.16' });
+      expect(error.message).toContain('analysed at likelihood 3, impact 3, beyond the scales of criteria #7');
+      given(riskDecider, awaitingConsentEvents()).when({ ...recordConsent(false), criteria: twoByTwo }).thenMatches([{ type: 'ResidualRiskDeclinedByOwner' }]);
+    });
+
     it('is accepted when the criteria in force only rename the levels (the target is placed at L, within L)', () => {
       given(riskDecider, awaitingConsentEvents())
         .when({ ...recordConsent(true), criteria: relabelled })
