@@ -162,7 +162,7 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     rmSync(`${renamed}.signatures.ndjson`);
     const unsigned = await cli(['verify', renamed]);
     expect(unsigned.code).toBe(1);
-    expect(unsigned.json.reason).toMatch(/^signatures file .*signatures\.ndjson not found: the export's signed heads cannot be checked/);
+    expect(unsigned.json.reason).toMatch(/^signatures file .*audit-2026\.ndjson\.signatures\.ndjson not found: the export's signed heads cannot be checked/);
   });
 
   it('fails the verification of an export with an edited line, naming the position', async () => {

@@ -37,7 +37,9 @@ export function evidenceDirFor(file: string): string {
  */
 export function companionPath(file: string, ownName: string, recordedName: string | undefined): string {
   if (existsSync(ownName) || recordedName === undefined) return ownName;
-  return join(dirname(file), recordedName);
+  const recorded = join(dirname(file), recordedName);
+  // Neither there: a finding names the one FILE's name gives (upgrade probe of 2026-12-06, 4: it named the old one only).
+  return existsSync(recorded) ? recorded : ownName;
 }
 
 /** Collects, while the log is read, the SHA-256 of every file its events cite. */
