@@ -129,7 +129,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
       [
         r.id, r.title, labelOf(m.enums.riskStatus, r.status, none), r.ownerId, assetNames(r.assetIds), r.level ?? null, r.likelihood ?? null, r.impact ?? null,
         r.criteriaNumber ?? r.evaluation?.criteriaNumber ?? null, r.evaluation ? labelOf(m.enums.evaluation, r.evaluation.decision, none) : null, r.treatment?.targetLevel ?? null,
-        r.planId ?? null, consentLabel(r), needsReevaluation ? m.common.yes : m.common.no, r.identifiedAt, r.updatedAt,
+        r.planId ?? null, consentLabel(r), yesNo(needsReevaluation), r.identifiedAt, r.updatedAt,
         r.treatment?.criteriaNumber ?? null,
       ],
     ],
@@ -149,7 +149,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
     controls: ({ state: r }) => {
       const controlRow = (c: ClosedCycleControl & { overdue: boolean; evidence?: readonly EvidenceCitation[] } & Partial<SupersededMark>, cycle: number): Cell[] => [
         r.id, r.title, c.controlId, c.title, c.description, c.ownerId, c.dueDate, c.reason, c.reference ?? null,
-        labelOf(m.enums.controlStatus, c.status, none), c.progressPercent, c.overdue ? m.common.yes : m.common.no, cycle,
+        labelOf(m.enums.controlStatus, c.status, none), c.progressPercent, yesNo(c.overdue), cycle,
         evidenceCell(c.evidence ?? []), ...markCells(c.supersededAt === undefined ? undefined : (c as SupersededMark)),
       ];
       // Each cycle's controls, then those a later decision of the cycle left out (as they stood then:
