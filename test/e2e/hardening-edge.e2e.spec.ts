@@ -196,12 +196,18 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect(await raw(`POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nAuthorization: Bearer ${token}\r\nContent-Length: 2\r\n\r\n{}`)).toEqual({
       status: 'HTTP/1.1 431 Request Header Fields Too Large',
       close: true,
-      body: { errors: [{ message: expect.stringMatching(/^The request's headers are larger than \d+ bytes/), extensions: { code: 'BAD_USER_INPUT', fields: { request: expect.stringMatching(/^has headers over \d+ bytes$/) } } }] },
+      body: { errors: [{ message: expect.stringMatching(/^The request's URL and headers are larger than \d+ bytes/), extensions: { code: 'BAD_USER_INPUT', fields: { request: expect.stringMatching(/^has a URL and headers over \d+ bytes$/) } } }] },
     });
     expect(await raw(`GET /health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`)).toEqual({
       status: 'HTTP/1.1 431 Request Header Fields Too Large',
       close: true,
-      body: { error: { code: 'BAD_USER_INPUT', message: expect.stringMatching(/^The request's headers are larger than/) } },
+      body: { error: { code: 'BAD_USER_INPUT', message: expect.stringMatching(/^The request's URL and headers are larger than/) } },
+    });
+    // A long query string is the same case, and said so.
+    expect(await raw(`GET /documents/register.csv?section=${'r'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`)).toEqual({
+      status: 'HTTP/1.1 431 Request Header Fields Too Large',
+      close: true,
+      body: { error: { code: 'BAD_USER_INPUT', message: expect.stringMatching(/^The request's URL and headers are larger than \d+ bytes \(a query string or a bearer token that long is refused\)/) } },
     });
     expect(await raw('GARBAGE\r\n\r\n')).toEqual({ status: 'HTTP/1.1 400 Bad Request', close: true, body: { error: { code: 'BAD_USER_INPUT', message: 'The request is not valid HTTP' } } });
     expect((await t.gql('{ me { id } }', {}, users.auditor)).errors).toBeUndefined();

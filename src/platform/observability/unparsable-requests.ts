@@ -37,7 +37,8 @@ export function answerUnparsableRequests(server: Server, log: Pick<JsonLogger, '
 function refusalOf(code: string | undefined): { status: number; message: string; field: string } {
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
-      return { status: 431, message: `The request's headers are larger than ${maxHeaderSize} bytes (a bearer token that long is refused)`, field: `has headers over ${maxHeaderSize} bytes` };
+      // Node counts the request line with the headers: a long URL (a query string of 20 KB) ends here too (race probe of 2026-12-06, 6).
+      return { status: 431, message: `The request's URL and headers are larger than ${maxHeaderSize} bytes (a query string or a bearer token that long is refused)`, field: `has a URL and headers over ${maxHeaderSize} bytes` };
     case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
       return { status: 413, message: 'The request body has chunk extensions too large to read', field: 'has chunk extensions too large' };
     case 'ERR_HTTP_REQUEST_TIMEOUT':
