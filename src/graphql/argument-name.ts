@@ -1,14 +1,18 @@
 import { MAX_TOKENS } from './edge-limits.js';
-import { GraphQLError, Kind, parse, visit, type DocumentNode, type Source } from 'graphql';
+import { GraphQLError, Kind, parse, visit, type DocumentNode, type Source, type ValueNode } from 'graphql';
 
-/** Where in one document each argument or input field is given, found in one walk of it. */
+/** Where in one document each argument's values are given, found in one walk of it. */
 interface ArgumentIndex {
   /** A variable's name by where its definition starts (a refused variable's error points there). */
   variableAt: Map<number, string>;
-  /** The first argument or input field (in document order) whose literal value starts there, and its place in that order. */
-  valueAt: Map<number, { name: string; order: number }>;
-  /** The first argument or input field given each variable, and its place in that order. */
-  givenVariable: Map<string, { name: string; order: number }>;
+  /**
+   * The path from its argument of each literal value and input field name, by where it starts
+   * (`input.controls[1].reason`, `filter.status`, `input.matrix[1][0]`), the first in document
+   * order, and its place in that order.
+   */
+  pathAt: Map<number, { path: string; order: number }>;
+  /** The path where each variable is first given (`input`, `input.entityId`, `types`). */
+  variablePath: Map<string, { path: string; order: number }>;
 }
 
 const indexes = new WeakMap<Source, ArgumentIndex | null>();
@@ -28,21 +32,27 @@ function indexOf(source: Source): ArgumentIndex | null {
   }
   let index: ArgumentIndex | null = null;
   if (document) {
-    const found: ArgumentIndex = { variableAt: new Map(), valueAt: new Map(), givenVariable: new Map() };
+    const found: ArgumentIndex = { variableAt: new Map(), pathAt: new Map(), variablePath: new Map() };
     let order = 0;
-    const note = (node: { name: { value: string }; value: { kind: Kind; loc?: { start: number } | undefined; name?: { value: string } } }) => {
-      const at = { name: node.name.value, order: order++ };
-      if (node.value.kind === Kind.VARIABLE) {
-        const variable = node.value.name!.value;
-        if (!found.givenVariable.has(variable)) found.givenVariable.set(variable, at);
-      } else if (node.value.loc && !found.valueAt.has(node.value.loc.start)) found.valueAt.set(node.value.loc.start, at);
+    // Every value under an argument, with its path (list items too, which no name points at).
+    const walk = (value: ValueNode, path: string, nameStart?: number) => {
+      const at = { path, order: order++ };
+      for (const position of [nameStart, value.loc?.start]) if (position !== undefined && !found.pathAt.has(position)) found.pathAt.set(position, at);
+      if (value.kind === Kind.VARIABLE) {
+        if (!found.variablePath.has(value.name.value)) found.variablePath.set(value.name.value, at);
+      } else if (value.kind === Kind.OBJECT) {
+        for (const field of value.fields) walk(field.value, `${path}.${field.name.value}`, field.loc?.start);
+      } else if (value.kind === Kind.LIST) {
+        value.values.forEach((item, k) => walk(item, `${path}[${k}]`));
+      }
     };
     visit(document, {
       VariableDefinition(node) {
         if (node.loc && !found.variableAt.has(node.loc.start)) found.variableAt.set(node.loc.start, node.variable.name.value);
       },
-      Argument: note,
-      ObjectField: note,
+      Argument(node) {
+        walk(node.value, node.name.value, node.loc?.start);
+      },
     });
     index = found;
   }
@@ -51,19 +61,21 @@ function indexOf(source: Source): ArgumentIndex | null {
 }
 
 /**
- * The argument or input field a GraphQL validation error is about, found in the operation it
- * came from: the one whose literal value is where the error points, or the one given the
- * variable whose value was refused (`Variable "$at" got invalid value` → `asOf`), whichever comes
- * first in the document. Null when there is no such thing to name.
+ * The path from its argument of what a GraphQL validation error is about, found in the operation
+ * it came from: the literal value where the error points (`input.controls[1].reason`,
+ * `filter.status`, `input.matrix[1][0]`), or where the refused variable is given (`input`,
+ * `input.entityId`, `types`), whichever comes first in the document. Null when there is no such
+ * thing (race probe of 2026-12-06, 2: a literal's error was keyed by its last name alone, or
+ * `document`).
  */
-export function argumentNamed(error: unknown): string | null {
+export function argumentPathNamed(error: unknown): string | null {
   if (!(error instanceof GraphQLError) || !error.source || !error.positions?.length) return null;
   const index = indexOf(error.source);
   if (!index) return null;
   const at = error.positions[0]!;
   const variable = index.variableAt.get(at);
-  const byValue = index.valueAt.get(at);
-  const byVariable = variable === undefined ? undefined : index.givenVariable.get(variable);
-  if (byValue && byVariable) return byValue.order < byVariable.order ? byValue.name : byVariable.name;
-  return (byValue ?? byVariable)?.name ?? null;
+  const byValue = index.pathAt.get(at);
+  const byVariable = variable === undefined ? undefined : index.variablePath.get(variable);
+  if (byValue && byVariable) return byValue.order < byVariable.order ? byValue.path : byVariable.path;
+  return (byValue ?? byVariable)?.path ?? null;
 }

@@ -3,7 +3,7 @@ import { GraphQLError, Kind } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { DomainError, BadInputError, ConcurrencyConflictError, IntegrityBrokenError, QueryTooComplexError, RateLimitedError, RuleViolationError } from '../shared/domain/errors.js';
 import { InvalidPositionError } from '../event-store/hash-chain.js';
-import { argumentNamed } from './argument-name.js';
+import { argumentPathNamed } from './argument-name.js';
 import { MAX_DEPTH, RefusedRequest } from './edge-limits.js';
 import { rootLogger } from '../shared/logging/json-logger.js';
 import { storeUnavailable } from '../shared/application/store-unavailable.js';
@@ -61,11 +61,12 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     (original instanceof GraphQLError && !original.originalError && !formatted.path) ||
     variableNotCoerced(original)
   ) {
-    const named = argumentNamed(original);
-    const argument = named === null ? null : clipQuoted(named);
+    const named = argumentPathNamed(original);
+    const where = named === null ? null : clipQuoted(named);
+    const reason = original instanceof GraphQLError && original.originalError instanceof Error ? original.originalError.message : undefined;
     // Apollo's own words would tell the client how to configure the server.
     const message = /introspection is not allowed/i.test(formatted.message) ? 'Introspection is off on this server (GRAPHQL_INTROSPECTION; off by default when NODE_ENV=production)' : clipQuoted(formatted.message);
-    const fields = fieldsOf(message, argument);
+    const fields = fieldsOf(message, where, reason);
     // The contract's BAD_USER_INPUT names what to change: a fault of the document as a whole names it.
     return { ...base, message, extensions: { code: 'BAD_USER_INPUT', fields: Object.keys(fields).length ? fields : { document: message } } };
   }
@@ -162,30 +163,48 @@ function clipQuoted(text: string): string {
   return clipped.length <= MESSAGE_MAX ? clipped : `${clipped.slice(0, MESSAGE_MAX)}…`;
 }
 
+/** A GraphQL name, and a path of names and list indexes: what a key may be made of (never a client's quote). */
+const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+const PATH = /^[_A-Za-z][_0-9A-Za-z]*(?:\.[_A-Za-z][_0-9A-Za-z]*|\[\d+\])*$/;
+
 /**
  * `extensions.fields` of a refusal by GraphQL itself, keyed as the deciders key theirs: the path
- * inside the `input` argument (`controls[0].reason`), another argument by its name (`asOf`,
- * `filter.status`), an unknown argument by its own name (new-user probe of 2026-12-05, 4: a
- * control's missing reason sent in a variable was keyed `reason` and `input`, a literal's
- * `DraftPlanInput.period`, an unknown argument `Mutation.draftPlan`). `argument`: the argument
- * or input field the error points at in the document (argumentNamed), or null.
+ * inside the `input` argument (`controls[1].reason`), another argument's path from its name
+ * (`asOf`, `filter.status`, `types[0]`), an unknown argument by its own name (new-user probe of
+ * 2026-12-05, 4: `reason` and `input`, `DraftPlanInput.period`, `Mutation.draftPlan`). `where`:
+ * the path in the document of the value the error points at, or where the refused variable is
+ * given (argumentPathNamed). `reason`: graphql-js's own words after the variable's value, for a
+ * variable's error. GraphQL prints the names a client sends as they are: a name is taken only
+ * where graphql-js puts one and only if it is a name (race probe of 2026-12-06, 1: `x Field
+ * "evil" y` made the key `evil`), and the path in a variable only from just before the reason.
  */
-export function fieldsOf(message: string, argument: string | null): Record<string, string> {
-  // `Unknown argument "extra" on field "Mutation.draftPlan"`, `Field "draftPlan" argument "input" of type "…" is required`: the argument.
-  const namedArgument = /^Unknown argument "([^"]+)"/.exec(message)?.[1] ?? /\bargument "([^"]+)" of type "[^"]*" is required/.exec(message)?.[1];
-  if (namedArgument) return { [namedArgument]: message };
-  // A field of an input type, without the type's name (`DraftPlanInput.period` → `period`).
-  const field = /[Ff]ield "([^"]+)"/.exec(message)?.[1]?.replace(/^[A-Z]\w*\./, '');
-  const absentOrUnknown = field !== undefined && /" (of required type "[^"]*" was not provided|is not defined by type)/.test(message);
-  const variable = /^Variable "\$([^"]+)"/.exec(message)?.[1];
+export function fieldsOf(message: string, where: string | null, reason?: string): Record<string, string> {
+  const named = (candidate: string | undefined) => (candidate !== undefined && NAME.test(candidate) ? candidate : undefined);
+  // `Unknown argument "extra" on field "Mutation.draftPlan".`, `Field "draftPlan" argument "input" of type "…" is required, …`: that argument.
+  const argument = named(/^Unknown argument "([^"]+)" on (?:field|directive) "[^"]+"\./.exec(message)?.[1] ?? /^Field "[^"]+" argument "([^"]+)" of type "[^"]+" is required/.exec(message)?.[1]);
+  if (argument) return { [argument]: message };
+  // An input field absent or unknown, in graphql-js's own words (a literal's is type-qualified: `DraftPlanInput.period`).
+  const words = reason ?? message;
+  const absent = /^Field "([^"]+)" of required type "[^"]+" was not provided\.$/.exec(words)?.[1];
+  const unknown = /^Field "(.+)" is not defined by type "[^"]+"\.(?: Did you mean .*)?$/.exec(words)?.[1];
+  const field = named((absent ?? unknown)?.replace(/^[A-Z]\w*\./, ''));
+  const variable = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" /.exec(message)?.[1];
+  let key: string | null;
   if (variable !== undefined) {
-    // graphql-js says where in the variable's value: `at "input.controls[0]"`, the variable's name first.
-    const at = /\bat "([^"]+)"/.exec(message)?.[1];
-    const inside = at?.startsWith(variable) ? at.slice(variable.length).replace(/^\./, '') : '';
-    const path = [inside, absentOrUnknown ? field : ''].filter(Boolean).join('.');
-    const root = argument ?? variable;
-    return { [!path ? root : root === 'input' ? path : `${root}${path.startsWith('[') ? '' : '.'}${path}`]: message };
+    // graphql-js writes `… got invalid value <value> at "<variable><path>"; <reason>`: the path just before the reason.
+    const head = reason !== undefined && message.endsWith(`; ${reason}`) ? message.slice(0, -(reason.length + 2)) : '';
+    const at = / at "([^"]*)"$/.exec(head)?.[1];
+    const inside = at !== undefined && PATH.test(at) && (at === variable || at.startsWith(`${variable}.`) || at.startsWith(`${variable}[`)) ? at.slice(variable.length) : '';
+    const base = `${where ?? variable}${inside}`;
+    key = field ? `${base}.${field}` : base;
+  } else if (where) {
+    // A literal: the value where the error points (an unknown field's own path), the absent field under it.
+    key = absent && field ? `${where}.${field}` : where;
+  } else {
+    key = field ?? named(/^Cannot query field "([^"]+)" on type/.exec(message)?.[1]) ?? named(/^Unknown type "([^"]+)"/.exec(message)?.[1]) ?? null;
   }
-  const name = field ?? /[Aa]rgument "([^"]+)"/.exec(message)?.[1] ?? argument;
-  return name ? { [name]: message } : {};
+  if (key === null) return {};
+  // Inside `input`, as the deciders key theirs.
+  const path = key.startsWith('input.') ? key.slice('input.'.length) : key;
+  return { [path]: message };
 }

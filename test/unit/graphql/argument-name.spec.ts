@@ -1,13 +1,13 @@
 /**
- * argumentNamed names the argument or input field a validation error is about from an index of
- * the document made once (argument-name.ts). It must name what the walk it replaced named (kept
- * here as the reference: two walks of the document per error), for the errors graphql-js raises
- * against our own schema.
+ * argumentPathNamed names the path of what a validation error is about from an index of the
+ * document made once (argument-name.ts). Where the walk it replaced (kept here as the reference:
+ * two walks of the document per error) named an argument or input field, the path names the
+ * same one last; and it names list items, which that walk could not.
  */
 import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { buildSchema, getVariableValues, GraphQLError, Kind, parse, Source, validate, visit, type DocumentNode } from 'graphql';
-import { argumentNamed } from '../../../src/graphql/argument-name.js';
+import { argumentPathNamed } from '../../../src/graphql/argument-name.js';
 import { formatGraphQLError, QUOTED_NAME_MAX } from '../../../src/graphql/error-format.js';
 
 const schema = buildSchema(readFileSync(new URL('../../../schema.gql', import.meta.url), 'utf8'));
@@ -65,16 +65,20 @@ const DOCUMENTS: [string, Record<string, unknown>?][] = [
   ['query($x: Int) { risks(first: $x, asOf: "2026-01-01T00:00:00Z") { totalCount } } query B($x: String) { risks(first: $x) { totalCount } }'],
 ];
 
-describe('argumentNamed: one index of the document names what two walks per error named', () => {
-  it('names the same argument or input field as the reference, for every error of every document', () => {
+/** The last name of a path (`input.controls[1].reason` → `reason`, `input.matrix[1][0]` → `matrix`). */
+const lastName = (path: string | null) => (path === null ? null : path.replace(/\[\d+\]/g, '').split('.').pop()!);
+
+describe('argumentPathNamed: one index of the document names what two walks per error named, with its path', () => {
+  it('ends with the argument or input field the reference names, for every error of every document', () => {
     let named = 0;
     let errors = 0;
     for (const [text, variables] of DOCUMENTS) {
       for (const error of errorsOf(text, variables)) {
         errors++;
         const expected = referenceNamed(error);
-        if (expected) named++;
-        expect({ text, message: error.message, named: argumentNamed(error) }).toEqual({ text, message: error.message, named: expected });
+        if (!expected) continue;
+        named++;
+        expect({ text, message: error.message, named: lastName(argumentPathNamed(error)) }).toEqual({ text, message: error.message, named: expected });
       }
     }
     // The documents do exercise both: errors that name an argument, and errors that name none.
@@ -83,13 +87,17 @@ describe('argumentNamed: one index of the document names what two walks per erro
     expect(errors - named).toBeGreaterThan(2);
   });
 
-  it('names a literal by the field it is given to, and a refused variable by the argument it feeds', () => {
+  it('names a literal by its path, and a refused variable by where it is given', () => {
     const [literal] = errorsOf('query { risks(first: "ten") { totalCount } }');
-    expect(argumentNamed(literal)).toBe('first');
+    expect(argumentPathNamed(literal)).toBe('first');
     const [variable] = errorsOf('query($n: Int) { events(first: 1) { totalCount } risks(first: $n) { totalCount } }', { n: 'ten' });
     expect(variable!.message).toMatch(/Variable "\$n"/);
-    expect(argumentNamed(variable)).toBe('first');
-    expect(argumentNamed(new Error('not a GraphQL error'))).toBeNull();
+    expect(argumentPathNamed(variable)).toBe('first');
+    const [nested] = errorsOf('mutation($v: ID!) { addComment(input: { entityId: $v, text: "t" }) { id } }', { v: {} });
+    expect(argumentPathNamed(nested)).toBe('input.entityId');
+    const [item] = errorsOf('query { events(types: ["a", 2]) { totalCount } }');
+    expect(argumentPathNamed(item)).toBe('types[1]');
+    expect(argumentPathNamed(new Error('not a GraphQL error'))).toBeNull();
   });
 });
 
@@ -130,6 +138,27 @@ describe("extensions.fields of GraphQL's own refusals, keyed as the deciders key
     expect(fieldsOfFirst('query($n: Int) { risks(first: $n) { totalCount } }', { n: 'ten' })).toEqual(['first']);
     expect(fieldsOfFirst('query($f: RiskFilter) { risks(filter: $f) { totalCount } }', { f: { status: 'NOPE' } })).toEqual(['filter.status']);
     expect(fieldsOfFirst('subscription($v: [String!]) { eventAppended(types: $v) { position } }', { v: ['a', 1] })).toEqual(['types[1]']);
+  });
+
+  it('a literal: its path from the argument, list indexes kept (race probe of 2026-12-06, 2)', () => {
+    const literal = (c: typeof control & Record<string, unknown>) =>
+      `{ title: "${c.title}", description: "d", ownerId: "o", dueDate: "2027-01-01", reason: ${typeof c.reason === 'string' ? `"${c.reason}"` : c.reason} }`;
+    expect(fieldsOfFirst(`mutation { decideControls(input: { riskId: "r", controls: [${literal(control)}, ${literal({ ...control, reason: 5 as unknown as string })}] }) { id } }`)).toEqual(['controls[1].reason']);
+    expect(fieldsOfFirst('query { risks(filter: { status: NOPE }) { totalCount } }')).toEqual(['filter.status']);
+    expect(fieldsOfFirst('mutation { proposeRiskCriteria(input: { likelihoodLevels: ["a"], impactLevels: ["b"], riskLevels: ["L"], matrix: [["L"], [5]], acceptanceLevel: "L", impactByAssetValue: [1], baselineGapThresholds: [], detailedLikelihoodThresholds: [], requiredMethods: [], reviewIntervalDays: [] }) { id } }')).toEqual(['matrix[1][0]']);
+    expect(fieldsOfFirst('mutation { decideControls(input: { riskId: "r", controls: [{ title: "t", description: "d", ownerId: "o", dueDate: "2027-01-01" }] }) { id } }')).toEqual(['controls[0].reason']);
+    expect(fieldsOfFirst('mutation { draftPlan(input: { title: "t", period: "p", extra: 1 }) { id } }')).toEqual(['extra']);
+  });
+
+  it("a name the client sent is never read as another's: quotes, words and paths inside it (race probe of 2026-12-06, 1)", () => {
+    const draft = 'mutation($input: DraftPlanInput!) { draftPlan(input: $input) { id } }';
+    for (const name of ['a"b', 'x Field "evil" y', 'k at "input.controls[9].zzz"', 'k at "input.x"; Field "y" is not defined by type "T".']) {
+      const keys = fieldsOfFirst(draft, { input: { title: 't', period: 'p', [name]: 1 } });
+      expect({ name, keys }).toEqual({ name, keys: ['input'] });
+    }
+    // Unknown inside a list item of a variable: its path, the client's odd name left out.
+    const odd = fieldsOfFirst('mutation($input: DecideControlsInput!) { decideControls(input: $input) { id } }', { input: { riskId: 'r', controls: [control, { ...control, 'z"q': 1 }] } });
+    expect(odd).toEqual(['controls[1]']);
   });
 
   it('a literal: the input field without its type name; an unknown argument: that argument', () => {
