@@ -116,6 +116,9 @@ describe('risk identification, analysis and evaluation over GraphQL (Art.13-16)'
       const refused = errorOf(await t.gql(`query($f: RiskFilter) { risks(filter: $f) { totalCount } }`, { f: { [key]: ' ' } }, users.auditor));
       expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { [`filter.${key}`]: expect.stringMatching(/^must name .* \(leave it out for every risk\)$/) } });
     }
+    // An owner shown as nothing is no user id (race probe of 2026-12-06, 5).
+    const invisible = errorOf(await t.gql(`query($f: RiskFilter) { risks(filter: $f) { totalCount } }`, { f: { ownerId: '\u200b' } }, users.auditor));
+    expect(invisible.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { 'filter.ownerId': expect.stringMatching(/^must be 1 to 128 printable characters/) } });
     const { heatMap } = await t.ok(`{ heatMap { criteriaNumber total cells { likelihood impact level count } levels { level count } } }`, {}, users.auditor);
     expect(heatMap.criteriaNumber).toBe(1);
     expect(heatMap.cells).toHaveLength(9);

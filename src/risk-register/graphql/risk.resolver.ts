@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { BadInputError } from '../../shared/domain/errors.js';
+import { userIdProblem } from '../../shared/domain/guards.js';
 import { Args, Context, Extensions, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { controlViews } from './control.types.js';
@@ -49,6 +50,10 @@ function refuseEmptyFilter(filter: RiskFilter | null | undefined): void {
   for (const key of Object.keys(what) as (keyof typeof what)[]) {
     if (typeof filter?.[key] === 'string' && filter[key]!.trim() === '') errors[`filter.${key}`] = `must name ${what[key]} (leave it out for every risk)`;
   }
+  // An owner is a user id as every command checks one: one shown as nothing (U+200B) passed as a name (race probe of 2026-12-06, 5).
+  const owner = filter?.ownerId;
+  const ownerProblem = typeof owner === 'string' && owner.trim() !== '' ? userIdProblem(owner) : null;
+  if (ownerProblem) errors['filter.ownerId'] = ownerProblem;
   if (Object.keys(errors).length) throw new BadInputError(errors);
 }
 
