@@ -56,8 +56,8 @@ const RISKS_PER_TURN = 200;
 /**
  * The items of `plan` that do not count for coming into force (the command's UnsettledItems), read
  * through the attempt (so version-checked at its append): those (but `except`) whose risks the plan
- * lags, and those accepted above the acceptance level of criteria approved since the submission
- * (acceptedAboveAcceptance). `except` is the item the command settles: removed, or answered (then,
+ * lags, and those accepted that criteria approved since the submission would not let be accepted
+ * (acceptedNotAcceptable). `except` is the item the command settles: removed, or answered (then,
  * with `answered`, its risk's residual is judged too).
  */
 export async function unsettledItems(plan: PlanState, reader: AttemptReader, except: string, answered = false): Promise<string[]> {
@@ -68,23 +68,24 @@ export async function unsettledItems(plan: PlanState, reader: AttemptReader, exc
   const others = plan.items.filter((item) => item.riskId !== except);
   const lagging = await mapInTurns(others, RISKS_PER_TURN, (item) => itemLagsRiskRead(plan, item, reader));
   const judged = [...others.map((item) => item.riskId), ...(answered ? [except] : [])];
-  return [...others.filter((_, i) => lagging[i]).map((item) => item.riskId), ...(await acceptedAboveAcceptance(plan, reader, judged))];
+  return [...others.filter((_, i) => lagging[i]).map((item) => item.riskId), ...(await acceptedNotAcceptable(plan, reader, judged))];
 }
 
 /**
- * Art. 13(1), 16, 20 (auditor probe F1): of `riskIds`, the risks whose residual level the criteria
- * in force place above their acceptance level, or analysed beyond their scales (acceptableUnder), when those criteria were
- * approved after the plan was submitted. Their owners accepted under earlier criteria; the plan
- * does not come into force over them (an owner declines, and the risk is treated again, as an
- * acceptance under the criteria in force would be refused). Under the criteria the plan was
+ * Art. 13(1), 16, 20 (auditor probe F1, compliance probe F2): of `riskIds`, the risks whose
+ * residual level the criteria in force place above their acceptance level, or whose analysis lies
+ * beyond their scales (not acceptableUnder), when those criteria were approved after the plan was
+ * submitted. Their owners accepted under earlier criteria; the plan does not come into force over
+ * them (an owner declines, and the risk is treated again, as an acceptance under the criteria in
+ * force would be refused). Under the criteria the plan was
  * submitted under nothing is read: every acceptance since was judged under them when given. The
  * criteria are read in the attempt, so an approval racing the command makes it conflict and retry.
  */
-async function acceptedAboveAcceptance(plan: PlanState, reader: AttemptReader, riskIds: readonly string[]): Promise<string[]> {
+async function acceptedNotAcceptable(plan: PlanState, reader: AttemptReader, riskIds: readonly string[]): Promise<string[]> {
   const criteria = criteriaInForce(await reader.state(criteriaStreamId(), criteriaDecider));
   if (!criteria || criteria.number === plan.submittedUnderCriteria?.number) return [];
-  const above = await mapInTurns(riskIds, RISKS_PER_TURN, async (id) => !acceptableUnder(await reader.state(riskStreamId(id), riskDecider), criteria));
-  return riskIds.filter((_, i) => above[i]);
+  const refused = await mapInTurns(riskIds, RISKS_PER_TURN, async (id) => !acceptableUnder(await reader.state(riskStreamId(id), riskDecider), criteria));
+  return riskIds.filter((_, i) => refused[i]);
 }
 
 /**
