@@ -314,6 +314,7 @@ describe('the access log as evidence (verifyAccessLog, verify-access-log)', () =
         const record: AccessRecord = {
           at: row.at, actorId: row.actor_id, actorName: row.actor_name, actorRoles: row.actor_roles ? JSON.parse(row.actor_roles) : null, operationName: row.operation_name,
           operationType: row.operation_type, fields: JSON.parse(row.fields), targetIds: JSON.parse(row.target_ids), outcome, errorCode, correlationId: row.correlation_id,
+          note: row.note, committed: row.committed_position ? { position: row.committed_position, eventId: row.committed_event_id } : null,
         };
         const hash = accessEntryHash(row.seq, record, prev);
         update.run(outcome, errorCode, prev, hash, row.seq);

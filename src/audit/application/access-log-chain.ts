@@ -57,6 +57,17 @@ export interface AccessRecord {
   correlationId: string | null;
   /** Only on entries the server writes itself (a discontinuity): what happened, as a sentence. */
   note?: string | null;
+  /**
+   * The last event the request's commands committed (committed-writes.ts): an entry whose event
+   * the event log no longer holds shows the log rolled back (access-log-crosscheck.ts). Absent when
+   * it committed none, and on entries written before 2026-12-06.
+   */
+  committed?: CommittedEvent | null;
+}
+
+export interface CommittedEvent {
+  position: string;
+  eventId: string;
 }
 
 export interface AccessLogEntry extends AccessRecord {
@@ -67,7 +78,7 @@ export interface AccessLogEntry extends AccessRecord {
 
 export const ACCESS_LOG_GENESIS = sha256('risk-ledger/genesis/access-log');
 
-/** The hash of a row: its content and seq, chained to the previous row's hash. (`note` only when set, so older rows keep their hash.) */
+/** The hash of a row: its content and seq, chained to the previous row's hash. (`note` and `committed` only when set, so older rows keep their hash.) */
 export function accessEntryHash(seq: number, record: AccessRecord, prevHash: string): string {
   return sha256(
     canonicalJson({
@@ -84,6 +95,7 @@ export function accessEntryHash(seq: number, record: AccessRecord, prevHash: str
       errorCode: record.errorCode,
       correlationId: record.correlationId,
       ...(record.note != null ? { note: record.note } : {}),
+      ...(record.committed != null ? { committed: { position: record.committed.position, eventId: record.committed.eventId } } : {}),
       prevHash,
     }),
   );
@@ -111,11 +123,14 @@ export const ACCESS_LOG_SCHEMA = `
     correlation_id TEXT,
     prev_hash      TEXT    NOT NULL,
     hash           TEXT    NOT NULL,
-    note           TEXT
+    note           TEXT,
+    committed_position TEXT,
+    committed_event_id TEXT
   );
   CREATE INDEX IF NOT EXISTS access_log_by_actor ON access_log (actor_id, seq);
   CREATE INDEX IF NOT EXISTS access_log_by_time ON access_log (at);
   CREATE INDEX IF NOT EXISTS access_log_by_correlation ON access_log (correlation_id);
+  CREATE INDEX IF NOT EXISTS access_log_by_commit ON access_log (committed_position) WHERE committed_position IS NOT NULL;
   ${APPEND_ONLY('access_log')}
   CREATE TABLE IF NOT EXISTS access_log_heads (
     seq       INTEGER PRIMARY KEY,
@@ -129,18 +144,25 @@ export const ACCESS_LOG_SCHEMA = `
   ${APPEND_ONLY('access_log_meta')}
 `;
 
-/** Creates the tables (and adds `note` to a file written before it existed). */
+/** Creates the tables (and adds `note`, and the committed event's columns, to a file written before they existed). */
 export function migrateAccessLog(db: Database.Database): void {
   const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'access_log'`).get();
   if (exists) {
     const columns = (db.prepare('PRAGMA table_info(access_log)').all() as { name: string }[]).map((c) => c.name);
     if (!columns.includes('note')) db.exec('ALTER TABLE access_log ADD COLUMN note TEXT');
+    if (!columns.includes('committed_position')) db.exec('ALTER TABLE access_log ADD COLUMN committed_position TEXT; ALTER TABLE access_log ADD COLUMN committed_event_id TEXT');
   }
   db.exec(ACCESS_LOG_SCHEMA);
 }
 
 export const ACCESS_LOG_COLUMNS =
-  'seq, at, actor_id, actor_name, actor_roles, operation_name, operation_type, fields, target_ids, outcome, error_code, correlation_id, prev_hash, hash, note';
+  'seq, at, actor_id, actor_name, actor_roles, operation_name, operation_type, fields, target_ids, outcome, error_code, correlation_id, prev_hash, hash, note, committed_position, committed_event_id';
+
+/** ACCESS_LOG_COLUMNS as a file of any build answers them: one of a build before the committed event's columns, opened read-only (`verify-access-log`), is not migrated. */
+export function accessLogColumnsOf(db: Database.Database): string {
+  const has = (db.prepare('PRAGMA table_info(access_log)').all() as { name: string }[]).some((c) => c.name === 'committed_position');
+  return has ? ACCESS_LOG_COLUMNS : ACCESS_LOG_COLUMNS.replace('committed_position, committed_event_id', 'NULL AS committed_position, NULL AS committed_event_id');
+}
 
 export interface AccessLogRow {
   seq: number;
@@ -158,6 +180,8 @@ export interface AccessLogRow {
   prev_hash: string;
   hash: string;
   note: string | null;
+  committed_position: string | null;
+  committed_event_id: string | null;
 }
 
 export function toEntry(row: AccessLogRow): AccessLogEntry {
@@ -175,6 +199,7 @@ export function toEntry(row: AccessLogRow): AccessLogEntry {
     errorCode: row.error_code,
     correlationId: row.correlation_id,
     note: row.note,
+    committed: row.committed_position == null || row.committed_event_id == null ? null : { position: row.committed_position, eventId: row.committed_event_id },
     prevHash: row.prev_hash,
     hash: row.hash,
   };
@@ -479,7 +504,7 @@ function* walkAccessLogDatabase(db: Database.Database, options: AccessLogVerifyO
   })();
   const walk = new AccessLogWalk(heads, options.trusted ?? null, anchor && anchor !== 'unreadable' ? anchor.seq : null);
   if (hasRows) {
-    const page = db.prepare(`SELECT ${ACCESS_LOG_COLUMNS} FROM access_log WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`);
+    const page = db.prepare(`SELECT ${accessLogColumnsOf(db)} FROM access_log WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`);
     let after = Number.MIN_SAFE_INTEGER;
     for (;;) {
       const rows = page.all(after, lastSeq, pageSize) as AccessLogRow[];

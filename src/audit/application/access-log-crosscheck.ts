@@ -12,7 +12,20 @@ export interface CorrelationLookup {
   correlationsLogged(ids: readonly string[]): Promise<Set<string>>;
   /** The system entries that account for a range of the event log (imports, unclean stops: access-log-system-entries.ts), in entry order. */
   systemEntriesLogged(): Promise<SystemEntry[]>;
+  /** Entries (written) naming the event their request committed last at a position after `after` (null: any) and up to `upTo` (null: no bound), by position; at most `limit`. */
+  commitsLogged(after: string | null, upTo: string | null, limit: number): Promise<LoggedCommit[]>;
 }
+
+/** An entry's committed event (AccessRecord.committed), with the entry. */
+export interface LoggedCommit {
+  seq: number;
+  correlationId: string | null;
+  position: string;
+  eventId: string;
+}
+
+/** An entry whose committed event the event log does not hold: none at its position, or another event there. */
+export type CommitGone = LoggedCommit & { found: string | null };
 
 export interface UnloggedChanges extends SystemEntriesJudged {
   eventsChecked: number;
@@ -22,6 +35,12 @@ export interface UnloggedChanges extends SystemEntriesJudged {
   first: Pick<RecordedEvent, 'position' | 'type' | 'streamId' | 'recordedAt'> & { correlationId: string } | null;
   /** Requests without an entry whose changes an unclean-stop entry covers: lost with the process, acknowledged. */
   acknowledged: number;
+  /** Entries naming the event their request committed (the other direction), checked against the log. */
+  commitsChecked: number;
+  /** Of those, the entries whose event the event log does not hold (rolled back to an older copy, the access log kept). */
+  commitsGone: number;
+  /** The first of them, by position. */
+  firstGone: CommitGone | null;
 }
 
 type FirstUnlogged = NonNullable<UnloggedChanges['first']>;
@@ -55,7 +74,8 @@ export const inFlight = { ms: 120_000 }; // tests lower it
 export async function changesWithoutAccessEntry(store: EventStore, log: CorrelationLookup, now = new Date(), signedUpToSeq = Number.MAX_SAFE_INTEGER): Promise<UnloggedChanges> {
   const since = await log.firstEntryAt();
   const until = new Date(now.getTime() - inFlight.ms).toISOString();
-  const out: UnloggedChanges = { eventsChecked: 0, missing: 0, first: null, importsNotMatching: [], acknowledged: 0, uncleanStops: [], uncleanStopsNotMatching: [] };
+  const out: UnloggedChanges = { eventsChecked: 0, missing: 0, first: null, importsNotMatching: [], acknowledged: 0, uncleanStops: [], uncleanStopsNotMatching: [], commitsChecked: 0, commitsGone: 0, firstGone: null };
+  const commits = new CommitsCheck(log, out);
   if (since === null) return out;
   const entries = new SystemEntriesCheck(await log.systemEntriesLogged(), signedUpToSeq);
   // Requests without an entry that a stop's window holds: acknowledged if that stop proves to describe this log.
@@ -63,6 +83,8 @@ export async function changesWithoutAccessEntry(store: EventStore, log: Correlat
   const missing = new Set<string>();
   for (let after: string | null = null; ; ) {
     const page = await store.readAll({ after, maxCount: PAGE });
+    // The entries naming events past the log's end: gone, unless the log has grown since this page was read.
+    if (page.length === 0 && !(await commits.pastTheEnd(after, () => store.readAll({ after, maxCount: 1 })))) continue;
     if (page.length === 0) {
       Object.assign(out, entries.judged());
       const matching = new Set(out.uncleanStops);
@@ -76,6 +98,7 @@ export async function changesWithoutAccessEntry(store: EventStore, log: Correlat
       out.missing = missing.size;
       return out;
     }
+    await commits.inPage(after, page);
     after = page[page.length - 1]!.position;
     for (const e of page) entries.see(e);
     const asked = page.filter(
@@ -99,6 +122,57 @@ export async function changesWithoutAccessEntry(store: EventStore, log: Correlat
     }
     out.missing = missing.size;
     await nextTurn();
+  }
+}
+
+/**
+ * The other direction: every entry that names the event its request committed last
+ * (AccessRecord.committed) must find that event, by id, at that position. The entry is written
+ * after the commit, so an event the log does not hold was removed with everything after it: the
+ * event log (and whatever records its heads) rolled back to an older copy while the access log
+ * was kept (10-b M4). Merged with the walk over the log, page by page.
+ */
+class CommitsCheck {
+  constructor(
+    private readonly log: CorrelationLookup,
+    private readonly out: UnloggedChanges,
+  ) {}
+
+  /** The entries naming a position in (after, the page's last], against the page. */
+  async inPage(after: string | null, page: readonly RecordedEvent[]): Promise<void> {
+    const byPosition = new Map(page.map((e) => [e.position, e.eventId]));
+    await this.each(after, page[page.length - 1]!.position, (c) => {
+      const found = byPosition.get(c.position) ?? null;
+      if (found !== c.eventId) this.gone({ ...c, found });
+    });
+  }
+
+  /**
+   * At the end of the walk (`after` the last event read): every entry naming a later position is
+   * gone, unless the log holds more events now (the entries were read first, and each was written
+   * after its event committed): then false, and the walk goes on.
+   */
+  async pastTheEnd(after: string | null, more: () => Promise<readonly RecordedEvent[]>): Promise<boolean> {
+    const beyond = await this.log.commitsLogged(after, null, 1);
+    if (beyond.length === 0) return true;
+    if ((await more()).length > 0) return false;
+    await this.each(after, null, (c) => this.gone({ ...c, found: null }));
+    return true;
+  }
+
+  private async each(after: string | null, upTo: string | null, check: (c: LoggedCommit) => void): Promise<void> {
+    for (let cursor = after; ; ) {
+      const commits = await this.log.commitsLogged(cursor, upTo, PAGE);
+      this.out.commitsChecked += commits.length;
+      commits.forEach(check);
+      if (commits.length < PAGE) return;
+      cursor = commits[commits.length - 1]!.position;
+    }
+  }
+
+  private gone(c: CommitGone): void {
+    this.out.commitsGone++;
+    this.out.firstGone ??= c;
   }
 }
 
@@ -126,6 +200,14 @@ export async function verifyAccessLogAgainstEvents(verified: AccessLogVerificati
       `${unlogged.missing} request${unlogged.missing === 1 ? '' : 's'} whose changes are in the event log ha${unlogged.missing === 1 ? 's' : 've'} no access log entry ` +
         `(committed, then the entry lost with the process before or after the answer was sent, in a stop that no UncleanStopRecovered entry covers; or deleted with an older copy of the log and its anchor): ` +
         `the first, ${f.type} on ${f.streamId} at position ${f.position} (${f.recordedAt}), request ${f.correlationId}`,
+    );
+  }
+  const g = unlogged.firstGone;
+  if (g) {
+    findings.push(
+      `${unlogged.commitsGone} access log entr${unlogged.commitsGone === 1 ? 'y names an event' : 'ies name events'} that the event log does not hold ` +
+        `(each entry's request committed its event before the entry was written: the event log was cut back or replaced by an older copy, the access log kept): ` +
+        `the first, entry ${g.seq} (request ${g.correlationId ?? 'without an id'}) names event ${g.eventId} at position ${g.position}, where the event log holds ${g.found === null ? 'no event' : `event ${g.found}`}`,
     );
   }
   const acknowledged = acknowledgedLosses(unlogged);

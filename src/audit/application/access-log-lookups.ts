@@ -6,8 +6,8 @@
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
-import { ACCESS_LOG_COLUMNS, toEntry, type AccessLogEntry, type AccessLogRow, type AccessOutcome } from './access-log-chain.js';
-import type { CorrelationLookup } from './access-log-crosscheck.js';
+import { ACCESS_LOG_COLUMNS, accessLogColumnsOf, toEntry, type AccessLogEntry, type AccessLogRow, type AccessOutcome } from './access-log-chain.js';
+import type { CorrelationLookup, LoggedCommit } from './access-log-crosscheck.js';
 import { SYSTEM_ENTRY_OPERATIONS, systemEntriesOf, type SystemEntry, type SystemEntryRow } from './access-log-system-entries.js';
 
 export interface AccessLogFilter {
@@ -66,17 +66,38 @@ export function systemEntriesIn(db: Database.Database): SystemEntry[] {
   return systemEntriesOf(rows);
 }
 
+interface CommitRow {
+  seq: number | string;
+  correlation_id: string | null;
+  committed_position: string;
+  committed_event_id: string;
+}
+
+const COMMITS = 'SELECT seq, correlation_id, committed_position, committed_event_id FROM';
+const toCommit = (r: CommitRow): LoggedCommit => ({ seq: Number(r.seq), correlationId: r.correlation_id, position: r.committed_position, eventId: r.committed_event_id });
+
+/** The SQLite log's entries naming a committed event in (after, upTo], by position (CorrelationLookup.commitsLogged); none in a file of a build before them. */
+export function commitsIn(db: Database.Database, after: string | null, upTo: string | null, limit: number): LoggedCommit[] {
+  if (accessLogColumnsOf(db) !== ACCESS_LOG_COLUMNS) return [];
+  const rows = db
+    .prepare(`${COMMITS} access_log WHERE committed_position IS NOT NULL AND committed_position > ? AND (? IS NULL OR committed_position <= ?) ORDER BY committed_position, seq LIMIT ?`)
+    .all(after ?? '', upTo, upTo, limit) as CommitRow[];
+  return rows.map(toCommit);
+}
+
 /** The SQLite log's entries as written (nothing queued). */
 export function sqliteAccessLogLookup(db: Database.Database): CorrelationLookup {
   return {
     firstEntryAt: async () => firstEntryIn(db),
     correlationsLogged: async (ids) => correlationsIn(db, ids),
     systemEntriesLogged: async () => systemEntriesIn(db),
+    commitsLogged: async (after, upTo, limit) => commitsIn(db, after, upTo, limit),
   };
 }
 
 /** The PostgreSQL log's entries as written (nothing queued); `S` its schema, quoted (postgresAccessLogLookup names it). */
 export function postgresLookupIn(db: pg.Pool | pg.PoolClient | pg.Client, S: string): CorrelationLookup {
+  let hasCommits: Promise<boolean> | undefined;
   return {
     firstEntryAt: async () => (await db.query<{ at: string }>(`SELECT at FROM ${S}.access_log ORDER BY seq LIMIT 1`)).rows[0]?.at ?? null,
     correlationsLogged: async (ids) =>
@@ -87,6 +108,18 @@ export function postgresLookupIn(db: pg.Pool | pg.PoolClient | pg.Client, S: str
         [SYSTEM_ENTRY_OPERATIONS],
       );
       return systemEntriesOf(rows);
+    },
+    commitsLogged: async (after, upTo, limit) => {
+      // A schema an older build created (read by a newer CLI) has no such column: no entry names a commit.
+      hasCommits ??= db
+        .query(`SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'access_log' AND column_name = 'committed_position'`, [S.replaceAll('"', '')])
+        .then((r) => (r.rowCount ?? 0) > 0);
+      if (!(await hasCommits)) return [];
+      const { rows } = await db.query<CommitRow>(
+        `${COMMITS} ${S}.access_log WHERE committed_position IS NOT NULL AND committed_position > $1 AND ($2::text IS NULL OR committed_position <= $2) ORDER BY committed_position, seq LIMIT $3`,
+        [after ?? '', upTo, limit],
+      );
+      return rows.map(toCommit);
     },
   };
 }

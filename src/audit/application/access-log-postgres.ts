@@ -50,14 +50,14 @@ import {
 import { SharedVerification } from './shared-verification.js';
 import { systemEntryRecord, type HeadAtStart, type SystemEntry } from './access-log-system-entries.js';
 import { postgresLookupIn } from './access-log-lookups.js';
-import { verifyAccessLogAgainstEvents, type CorrelationLookup } from './access-log-crosscheck.js';
+import { verifyAccessLogAgainstEvents, type CorrelationLookup, type LoggedCommit } from './access-log-crosscheck.js';
 import type { EventStore } from '../../event-store/event-store.port.js';
 import { AccessLogRefusedError, type AccessLogFilter, type CheckableAccessLog } from './access-log.js';
 import { AccessLogBacklog, WRITE_FAILED } from './access-log-backlog.js';
 
-const COLUMNS = 'seq, at, actor_id, actor_name, actor_roles, operation_name, operation_type, fields, target_ids, outcome, error_code, correlation_id, prev_hash, hash, note';
-const PER_ROW = 15;
-const SCHEMA_VERSION = 1;
+const COLUMNS = 'seq, at, actor_id, actor_name, actor_roles, operation_name, operation_type, fields, target_ids, outcome, error_code, correlation_id, prev_hash, hash, note, committed_position, committed_event_id';
+const PER_ROW = 17;
+const SCHEMA_VERSION = 2;
 /** How long a page of the log waits for the entries queued before it (see page). */
 const PAGE_WAITS_FOR_QUEUE_MS = 1_000;
 
@@ -108,6 +108,11 @@ function migrations(S: string): Record<number, string> {
         FOR EACH ROW EXECUTE FUNCTION ${S}.access_log_refuse_change();
       CREATE TRIGGER access_log_meta_no_truncate BEFORE TRUNCATE ON ${S}.access_log_meta
         FOR EACH STATEMENT EXECUTE FUNCTION ${S}.access_log_refuse_change();
+    `,
+    // The last event each request committed (AccessRecord.committed), looked up by position.
+    2: `
+      ALTER TABLE ${S}.access_log ADD COLUMN committed_position text, ADD COLUMN committed_event_id text;
+      CREATE INDEX access_log_by_commit ON ${S}.access_log (committed_position) WHERE committed_position IS NOT NULL;
     `,
   };
 }
@@ -213,7 +218,8 @@ export async function verifyPostgresAccessLog(client: pg.PoolClient | pg.Client,
       let after = 0;
       let slice = performance.now();
       for (;;) {
-        const page = (await client.query<AccessLogRow>(`SELECT ${COLUMNS} FROM ${S}.access_log WHERE seq > $1 ORDER BY seq LIMIT 1000`, [after])).rows;
+        // Every column the table has: a schema an older build created, read by a newer CLI, lacks the newest (toEntry reads them as null).
+        const page = (await client.query<AccessLogRow>(`SELECT * FROM ${S}.access_log WHERE seq > $1 ORDER BY seq LIMIT 1000`, [after])).rows;
         slice = performance.now();
         for (const raw of page) {
           const row = toRow(raw);
@@ -418,7 +424,7 @@ export class PostgresAccessLog implements CheckableAccessLog {
           const base = params.length;
           values.push(`(${Array.from({ length: PER_ROW }, (_, i) => `$${base + i + 1}`).join(', ')})`);
           params.push(seq, r.at, r.actorId, r.actorName, r.actorRoles === null ? null : JSON.stringify(r.actorRoles), r.operationName, r.operationType);
-          params.push(JSON.stringify(r.fields), JSON.stringify(r.targetIds), r.outcome, r.errorCode, r.correlationId, prev, hash, r.note ?? null);
+          params.push(JSON.stringify(r.fields), JSON.stringify(r.targetIds), r.outcome, r.errorCode, r.correlationId, prev, hash, r.note ?? null, r.committed?.position ?? null, r.committed?.eventId ?? null);
           prev = hash;
         }
         await client.query(`INSERT INTO ${this.S}.access_log (${COLUMNS}) VALUES ${values.join(', ')}`, params);
@@ -533,6 +539,10 @@ export class PostgresAccessLog implements CheckableAccessLog {
 
   systemEntriesLogged(): Promise<SystemEntry[]> {
     return this.written.systemEntriesLogged();
+  }
+
+  commitsLogged(after: string | null, upTo: string | null, limit: number): Promise<LoggedCommit[]> {
+    return this.written.commitsLogged(after, upTo, limit);
   }
 
   /** The index the cross-check looks requests up by (logs created before it have none). */

@@ -47,11 +47,11 @@ import {
   type Discontinuity,
 } from './access-log-chain.js';
 import { SharedVerification } from './shared-verification.js';
-import { correlationsIn, entriesIn, firstEntryIn, systemEntriesIn, type AccessLogFilter } from './access-log-lookups.js';
+import { commitsIn, correlationsIn, entriesIn, firstEntryIn, systemEntriesIn, type AccessLogFilter } from './access-log-lookups.js';
 import { AccessLogRefusedError, startupFindings } from './access-log-startup.js';
 import { AccessLogWriterThread, builtAccessLogWriter } from './access-log-writer-thread.js';
 import { systemEntryRecord, type HeadAtStart, type SystemEntry } from './access-log-system-entries.js';
-import { verifyAccessLogAgainstEvents } from './access-log-crosscheck.js';
+import { verifyAccessLogAgainstEvents, type LoggedCommit } from './access-log-crosscheck.js';
 import type { EventStore } from '../../event-store/event-store.port.js';
 import { AccessLogBacklog, WRITE_FAILED } from './access-log-backlog.js';
 import type { CheckableAccessLog } from './access-log-port.js';
@@ -213,7 +213,7 @@ export class AccessLogStore implements CheckableAccessLog {
     migrateAccessLog(this.db);
     this.db.prepare(`INSERT OR IGNORE INTO access_log_meta (key, value) VALUES ('log_id', ?), ('created_at', ?)`).run(randomUUID(), new Date().toISOString());
     this.logId = metaValue(this.db, 'log_id')!;
-    this.insert = this.db.prepare(`INSERT INTO access_log (${ACCESS_LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insert = this.db.prepare(`INSERT INTO access_log (${ACCESS_LOG_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.insertHead = this.db.prepare('INSERT INTO access_log_heads (seq, hash, kid, signature, signed_at) VALUES (?, ?, ?, ?, ?)');
     this.head = this.db.prepare('SELECT seq, hash FROM access_log ORDER BY seq DESC LIMIT 1');
     this.known = this.readHead();
@@ -263,6 +263,8 @@ export class AccessLogStore implements CheckableAccessLog {
           prev,
           hash,
           r.note ?? null,
+          r.committed?.position ?? null,
+          r.committed?.eventId ?? null,
         );
         prev = hash;
       }
@@ -550,6 +552,10 @@ export class AccessLogStore implements CheckableAccessLog {
 
   async systemEntriesLogged(): Promise<SystemEntry[]> {
     return systemEntriesIn(this.db);
+  }
+
+  async commitsLogged(after: string | null, upTo: string | null, limit: number): Promise<LoggedCommit[]> {
+    return commitsIn(this.db, after, upTo, limit);
   }
 
   /** Writes what is queued and closes the file. Idempotent. */

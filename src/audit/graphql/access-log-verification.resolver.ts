@@ -32,7 +32,8 @@ export class AccessLogVerificationResolver {
       'the last signed head kept beside it. An edited entry, deleted or inserted entries, entries without a signature, deleted newest entries and a ' +
       'missing or replaced file are reported (firstBrokenPosition is an entry number), as is every restart acknowledged with ACCESS_LOG_RESET=1, and ' +
       'a change in the event log (by a person, since the access log began, older than 2 minutes or recorded before an unclean stop the access log records, not brought by an import the access log records) whose request has no entry (firstBrokenPosition null; the reason names its position), ' +
-      'except those recorded up to 5 s before an unclean stop the access log records (UncleanStopRecovered, written by the next start): counted in acknowledgedUnlogged instead. ' +
+      'except those recorded up to 5 s before an unclean stop the access log records (UncleanStopRecovered, written by the next start): counted in acknowledgedUnlogged instead; ' +
+      'and, the other way, an entry whose committed event (committedPosition, committedEventId) the event log no longer holds there: the event log cut back or replaced by an older copy (firstBrokenPosition null; the reason names the entry). ' +
       'eventsChecked counts entries. Errors: UNAUTHENTICATED; FORBIDDEN (another role).',
   })
   async verifyAccessLog(): Promise<IntegrityReport> {

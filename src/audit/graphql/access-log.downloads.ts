@@ -20,6 +20,8 @@
  * itself records a request it has already seen no second time.
  */
 import { requestIdOf } from '../../shared/logging/request-id.js';
+import { answerIdOfRequest } from '../../shared/application/answer-notes.js';
+import { takeCommitted } from '../../shared/application/committed-writes.js';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { domainExtensions, httpStatusOf } from '../../graphql/error-format.js';
 import type { DomainActor } from '../../shared/domain/decider.js';
@@ -142,6 +144,7 @@ export class DownloadAccessLogMiddleware implements NestMiddleware<HttpRequest, 
             targetIds: httpTargets(url.pathname, query, status, location),
             ...httpOutcome(status, completed),
             correlationId,
+            committed: takeCommitted(answerIdOfRequest(req)) ?? null,
           });
         } catch {
           // never let the audit trail break a download

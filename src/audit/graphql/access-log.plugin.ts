@@ -42,6 +42,7 @@ import {
 import type { RequestContext } from '../../identity/graphql/auth.guard.js';
 import { UnauthenticatedError, type DomainError } from '../../shared/domain/errors.js';
 import { newRequestId } from '../../shared/logging/request-id.js';
+import { takeCommitted } from '../../shared/application/committed-writes.js';
 import type { AccessLog, AccessOutcome, AccessRecord, OperationType } from '../application/access-log.js';
 
 /** Argument names that carry ids without being targets. */
@@ -225,6 +226,7 @@ export function accessRecord(
     targetIds: targetsOf(context, description.targetIds),
     ...outcomeOf(codes),
     correlationId: context?.correlationId ?? null,
+    committed: context?.answerId ? (takeCommitted(context.answerId) ?? null) : null,
   };
 }
 

@@ -59,6 +59,8 @@ function toNode(e: AccessLogEntry): AccessLogEntryType {
     errorCode: e.errorCode,
     correlationId: e.correlationId,
     note: e.note ?? null,
+    committedPosition: e.committed?.position ?? null,
+    committedEventId: e.committed?.eventId ?? null,
     prevHash: e.prevHash,
     hash: e.hash,
   };

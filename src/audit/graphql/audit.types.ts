@@ -83,6 +83,13 @@ export class AccessLogEntryType {
   @Field(() => String, { nullable: true, description: 'Correlation id of the request (x-correlation-id or generated), also in the metadata of the events it caused.' }) correlationId!: string | null;
   @Field(() => String, { nullable: true, description: 'Only on entries the server wrote itself (a discontinuity acknowledged with ACCESS_LOG_RESET=1): what happened.' })
   note!: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Position in the event log of the last event the request committed (opaque ordered string, as RecordedEvent.position); null when it committed none, and on entries written before 2026-12-06. verifyAccessLog reports an entry whose event the event log no longer holds there (the log cut back to an older copy).',
+  })
+  committedPosition!: string | null;
+  @Field(() => ID, { nullable: true, description: 'Id of that event (RecordedEvent.eventId); null with committedPosition.' }) committedEventId!: string | null;
   @Field({ description: 'Hash of the previous entry (of the genesis for the first): 64 lowercase hex digits.' }) prevHash!: string;
   @Field({ description: 'SHA-256 of this entry (its content and prevHash): 64 lowercase hex digits.' }) hash!: string;
 }

@@ -23,6 +23,7 @@ import { storeUnavailable } from '../../shared/application/store-unavailable.js'
 import { domainWriterRefusal } from '../../shared/domain/guards.js';
 import { JsonLogger } from '../../shared/logging/json-logger.js';
 import { requestIdOf } from '../../shared/logging/request-id.js';
+import { answerIdOfRequest } from '../../shared/application/answer-notes.js';
 import { StoreEvidenceFileCommand } from '../application/evidence-commands.js';
 import { EVIDENCE_BLOBS, sha256Of, type EvidenceBlobStore } from '../application/evidence-blobs.js';
 import { UploadRefusedError, checkDeclaration, receiveUpload } from '../application/evidence-upload.js';
@@ -176,11 +177,12 @@ export class EvidenceController {
       req.socket?.setTimeout(0);
       stopRateWatch();
       await this.blobs.put(received.sha256, received.tempPath, received.size);
-      // The request's id (x-request-id, else x-correlation-id, else new: see request-id.ts). No
-      // answerId: this answer does not say whether the read models confirmed the file's event.
+      // The request's id (x-request-id, else x-correlation-id, else new: see request-id.ts). The
+      // answerId only for the access log's entry (the event it names): this answer does not say
+      // whether the read models confirmed the file's event.
       const correlationId = requestIdOf(req);
       const state = await this.commands.execute(
-        new StoreEvidenceFileCommand({ sha256: received.sha256, size: received.size, mediaType: received.mediaType, filename: received.filename }, { actor, correlationId }),
+        new StoreEvidenceFileCommand({ sha256: received.sha256, size: received.size, mediaType: received.mediaType, filename: received.filename }, { actor, correlationId, answerId: answerIdOfRequest(req) }),
       );
       this.log.info('evidence file stored', { evidenceId: state.evidenceId, sha256: state.sha256, size: state.size, mediaType: state.mediaType, actorId: actor.id });
       res.setHeader('location', `/evidence/${state.evidenceId}`);

@@ -18,6 +18,7 @@ import { describeError } from './transient-errors.js';
 import { NO_COMMAND_INSTRUMENTATION, resultOf, type CommandInstrumentation } from './instrumentation.js';
 import { StreamQueues, type StreamTurn } from './stream-queues.js';
 import { awaitCascade, awaitFollowers } from './follower-waits.js';
+import { noteCommitted } from './committed-writes.js';
 // The pipeline's types live in command-types.ts; importers name them from here as before.
 import type { AggregateTarget, AttemptReader, CommandContext, DecisionFollowUp, ExecutionResult, JointCommand, LoadedStream, PositionWaiter, StreamDecision, WriteGate } from './command-types.js';
 
@@ -318,6 +319,7 @@ export class CommandExecutor {
         if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position, kind, ctx.inputDigest);
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
         // Committed from here on: nothing below may turn into an error answer.
+        if (ctx.answerId) noteLastCommitted(ctx.answerId, results, last);
         // Evolved from the events as recorded (with their positions), exactly as a later load would,
         // and remembered at once: a command on this stream arriving while this one waits for the
         // read models then folds nothing.
@@ -433,4 +435,12 @@ function decisionTime(at: string, lastRecorded: readonly (string | undefined)[])
 /** The command with its instant moved to `at`, when it carries the context's instant (commands name it `at`). */
 function restamped<C>(command: C, contextAt: string, at: string): C {
   return (command as { at?: unknown } | null)?.at === contextAt ? { ...command, at } : command;
+}
+
+/** The event at `last`, the highest position the command's parts committed, for its request's access-log entry (committed-writes.ts). */
+function noteLastCommitted(answerId: string, results: readonly { events: readonly RecordedEvent[] }[], last: string): void {
+  for (const r of results) {
+    const event = r.events.find((e) => e.position === last);
+    if (event) return noteCommitted(answerId, { position: last, eventId: event.eventId });
+  }
 }

@@ -12,7 +12,8 @@ export interface RequestMeta {
   correlationId: string;
   /**
    * The server's id of the answer that says what the request's commands left unconfirmed
-   * (unconfirmed-writes.ts); none where no answer says it (a REST upload).
+   * (unconfirmed-writes.ts), and whose access-log entry names the event they committed last
+   * (committed-writes.ts; an upload has one for that alone).
    */
   answerId?: string;
 }

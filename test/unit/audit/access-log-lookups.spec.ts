@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { AccessLogStore, type AccessRecord } from '../../../src/audit/application/access-log.js';
 import { systemEntryRecord } from '../../../src/audit/application/access-log-system-entries.js';
 import { sqliteAccessLogLookup } from '../../../src/audit/application/access-log-lookups.js';
+import { verifyAccessLogFile } from '../../../src/audit/application/access-log-chain.js';
 import { loadSigningKeys } from '../../../src/event-store/signing.js';
 
 const entry = (correlationId: string): AccessRecord => ({
@@ -53,6 +54,48 @@ describe('the access log lookups the cross-check asks', () => {
     } finally {
       db.close();
       log.close();
+    }
+  });
+
+  it('names the committed events by position; a file of a build before them is read as it is, and migrated by the next open', async () => {
+    const path = join(dir, 'access-log.sqlite');
+    const signing = loadSigningKeys(join(dir, 'signing-key.pem'));
+    const log = await AccessLogStore.open(path, { signing, flushDelayMs: 60_000 });
+    log.record(entry('old-1'));
+    log.flush();
+    log.close();
+    // As a build before 2026-12-06 left it: no committed columns.
+    const raw = new Database(path);
+    raw.exec('DROP INDEX access_log_by_commit; ALTER TABLE access_log DROP COLUMN committed_event_id; ALTER TABLE access_log DROP COLUMN committed_position');
+    raw.close();
+    const readOnly = new Database(path, { readonly: true });
+    try {
+      expect(await sqliteAccessLogLookup(readOnly).commitsLogged(null, null, 10)).toEqual([]);
+    } finally {
+      readOnly.close();
+    }
+    expect(verifyAccessLogFile(path, { trusted: signing.trusted })).toMatchObject({ ok: true, entriesChecked: 1 });
+
+    const again = await AccessLogStore.open(path, { signing, flushDelayMs: 60_000 });
+    again.record({ ...entry('new-1'), committed: { position: '0000000000000000003', eventId: 'e-3' } });
+    again.record({ ...entry('new-2'), committed: { position: '0000000000000000009', eventId: 'e-9' } });
+    again.flush();
+    try {
+      expect(await again.commitsLogged(null, null, 10)).toEqual([
+        { seq: 2, correlationId: 'new-1', position: '0000000000000000003', eventId: 'e-3' },
+        { seq: 3, correlationId: 'new-2', position: '0000000000000000009', eventId: 'e-9' },
+      ]);
+      expect(await again.commitsLogged('0000000000000000003', null, 10)).toEqual([expect.objectContaining({ seq: 3 })]);
+      expect(await again.commitsLogged(null, '0000000000000000008', 10)).toEqual([expect.objectContaining({ seq: 2 })]);
+      expect(await again.commitsLogged(null, null, 1)).toEqual([expect.objectContaining({ seq: 2 })]);
+      // The old entry keeps its hash; the new ones' hashes cover what they name.
+      expect(verifyAccessLogFile(path, { trusted: signing.trusted })).toMatchObject({ ok: true, entriesChecked: 3 });
+      const edit = new Database(path);
+      edit.exec(`DROP TRIGGER access_log_no_update; UPDATE access_log SET committed_position = '0000000000000000004' WHERE seq = 2`);
+      edit.close();
+      expect(verifyAccessLogFile(path, { trusted: signing.trusted })).toMatchObject({ ok: false, firstBrokenSeq: 2 });
+    } finally {
+      again.close();
     }
   });
 });
