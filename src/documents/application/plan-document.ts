@@ -1,5 +1,5 @@
 /**
- * The information security management plan (情報セキュリティ管理計画書, Art.19) as the board
+ * The information security management plan (情報の安全管理計画書, Art.19) as the board
  * reads it: a view with every label and date already resolved in the requested language, which
  * the Markdown and HTML templates only lay out. Pure: built from the read models at one point
  * of the log (DocumentData), so the same point gives the same document.
@@ -215,6 +215,7 @@ function riskSection(no: number, item: ContentItem, risk: RiskState | undefined,
       [m.plan.threat, threat?.name],
       [m.plan.vulnerability, vulnerability?.name],
       [m.plan.analysis, level ? fill(m.plan.analysisValue, { level, likelihood: risk?.likelihood ?? risk?.evaluation?.likelihood ?? none, impact: risk?.impact ?? risk?.evaluation?.impact ?? none, criteria: risk?.criteriaNumber ?? risk?.evaluation?.criteriaNumber ?? none }) : null],
+      [m.plan.analysisMethods, risk ? analysisMethods(risk, m) : null],
       [m.plan.evaluation, risk?.evaluation ? labelOf(m.enums.evaluation, risk.evaluation.decision, none) : null],
       [m.plan.sinceSubmission, now.note],
     ),
@@ -230,6 +231,18 @@ function riskSection(no: number, item: ContentItem, risk: RiskState | undefined,
     controls: (risk?.controls ?? []).map((c) => controlView(c, lang)),
     residual: rows([m.plan.residualLevel, residualOf(item, risk, m)], [m.plan.consentStatus, now.consent]),
   };
+}
+
+/**
+ * The methods of the current cycle's analyses under the criteria of its level (Art.15(2): the
+ * board sees how the level was reached), and the expert when an informal judgement gave it.
+ */
+function analysisMethods(risk: RiskState, m: Messages): string | null {
+  const analyses = risk.cycleAnalyses.find((c) => c.criteriaId === risk.criteriaId);
+  if (!analyses) return null;
+  const methods = analyses.methods.map((method) => labelOf(m.enums.method, method, m.common.none)).join(m.common.listSeparator);
+  const expert = analyses.top.informal?.expert;
+  return expert ? `${methods}${m.common.listSeparator}${fill(m.plan.levelByExpert, { expert })}` : methods;
 }
 
 /** A control as the plan and the controls record show it (owner, due day in the document's language, reason, reference). */

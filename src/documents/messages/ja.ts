@@ -1,6 +1,6 @@
 /**
  * The Japanese catalogue: every label the documents print (the default language). Terms follow
- * the rule's own wording (情報セキュリティ管理規則). `en.ts` has exactly the same keys (its type
+ * the rule's own wording (情報の安全管理に関する規則). `en.ts` has exactly the same keys (its type
  * says so, and test/unit/documents/messages.spec.ts checks it). `{name}` marks a value filled in.
  */
 export const ja = {
@@ -38,8 +38,8 @@ export const ja = {
     controlStatus: { PLANNED: '未着手', IN_PROGRESS: '実施中', IMPLEMENTED: '導入済み', VERIFIED: '確認済み', CANCELLED: '中止' },
   },
   plan: {
-    title: '情報セキュリティ管理計画書',
-    basis: '情報セキュリティ管理規則 第19条（情報の安全管理計画書）に基づき、第18条の管理策の実行計画を取りまとめたもの。',
+    title: '情報の安全管理計画書',
+    basis: '情報の安全管理に関する規則 第19条第1項に基づき、第18条の管理策の実行計画を情報の安全管理計画書として取りまとめたもの。',
     overview: '計画の概要',
     name: '計画名',
     period: '計画期間',
@@ -77,6 +77,8 @@ export const ja = {
     vulnerability: '脆弱性',
     analysis: 'リスク分析（第15条）',
     analysisValue: '{level}（発生可能性 {likelihood}／影響度 {impact}、リスク基準 第{criteria}版）',
+    analysisMethods: '分析手法（第15条第2項）',
+    levelByExpert: 'リスクレベルは{expert}の判断による',
     evaluation: 'リスク評価（第16条）',
     treatmentHeading: 'リスク対応（第17条）',
     options: '対応方針',
@@ -114,7 +116,7 @@ export const ja = {
     consentStatus: '同意状況',
     acceptedLevel: '受容した残留リスクレベル',
     answeredAt: '回答日時',
-    statement: '説明・理由',
+    statement: '所有者の意見・理由',
     acceptedAboveCriteria: '{level}（施行中のリスク基準 第{number}版では{now}となり、リスク受容基準{acceptance}を超えます。リスクの再評価が必要です）',
     acceptedBeyondScales: '{level}（リスクは発生可能性{likelihood}・影響度{impact}で分析されており、施行中のリスク基準 第{number}版の尺度に収まりません。リスクの再評価が必要です）',
     givenBy: '{level}（{owner}による同意。現在は無効）',
@@ -132,7 +134,7 @@ export const ja = {
   },
   controls: {
     title: '管理策及び採用理由の記録',
-    basis: '情報セキュリティ管理規則 第18条第2項に基づく文書。リスク {risks} 件、管理策 {controls} 件。',
+    basis: '情報の安全管理に関する規則 第18条第2項に基づく文書。リスク {risks} 件、管理策 {controls} 件。',
     noControls: 'この時点で決定された管理策はありません。',
     risk: 'リスク',
     riskId: 'リスクID',
@@ -162,7 +164,7 @@ export const ja = {
   },
   register: {
     title: 'リスク登録簿',
-    basis: '情報セキュリティ管理規則 第4章のリスクアセスメントとリスク対応の記録。',
+    basis: '情報の安全管理に関する規則 第4章のリスクアセスメントとリスク対応の記録。',
     sheets: { about: '概要', risks: 'リスク', analyses: '分析', treatments: 'リスク対応', controls: '管理策', reviews: 'レビュー' },
     columns: {
       riskId: 'リスクID',

@@ -40,12 +40,14 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     const mdBefore = await bytes(`/documents/plans/${plan.planId}.md?${at}`);
     const htmlBefore = await bytes(`/documents/plans/${plan.planId}.html?${at}`);
     const md = mdBefore.toString('utf8');
-    expect(md.startsWith('# 情報セキュリティ管理計画書\n')).toBe(true);
+    expect(md.startsWith('# 情報の安全管理計画書\n')).toBe(true);
     for (const expected of [PLAN_TITLE, 'ホットウォレット秘密鍵の窃取', 'マルチシグ出金', COUNTERPARTY, CONTRACT, 'リスク低減、リスク共有', '取締役会決議第12号', 'ops-lead', 'owner-1']) expect(md).toContain(expected);
     // The resolution's position is its commit's last event: the plan as the board approved it.
     expect(md).toContain('| 状態 | 取締役会承認済み |');
     expect(md).not.toContain('付議後の変更');
     expect(md).toContain('- **決議**: 承認');
+    // How the level was reached (Art.15(2)): the method, and the expert whose judgement gave it (compliance probe L4).
+    expect(md).toContain('- **分析手法（第15条第2項）**: 非形式的アプローチ、リスクレベルは情報セキュリティ委員の判断による\n');
     // Due dates in both calendars; the reason kept on one table row (its line break and pipe escaped).
     expect(md).toContain('令和9年3月31日（2027-03-31）');
     expect(md).toContain('秘密鍵を"分割"して保管する, 単独の盗難で資金が動かないため');
@@ -132,7 +134,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await response.text();
-    expect(html).toContain('<h1>情報セキュリティ管理計画書</h1>');
+    expect(html).toContain('<h1>情報の安全管理計画書</h1>');
     expect(html).toContain('@media print');
     expect(html).toContain('@page');
     // No script, no external asset: nothing is loaded from anywhere.
@@ -146,7 +148,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
       const file = join(dir, 'plan.html');
       writeFileSync(file, html);
       const dom = await chromium(['--dump-dom', `file://${file}`]);
-      expect(dom).toContain('情報セキュリティ管理計画書');
+      expect(dom).toContain('情報の安全管理計画書');
       expect(dom).toContain(PLAN_TITLE);
       mkdirSync(ARTIFACTS, { recursive: true });
       const pdf = join(ARTIFACTS, 'plan.pdf');
