@@ -35,7 +35,7 @@ export class AnalyseRiskCommand extends ClientCommand<
 > {}
 export class EvaluateRiskCommand extends ClientCommand<RiskRef, RiskRow> {}
 export class DecideTreatmentCommand extends ClientCommand<
-  RiskRef & { options: TreatmentOption[]; rationale: string; targetLikelihood: number; targetImpact: number; counterparty?: string | null; contractReference?: string | null },
+  RiskRef & { options: TreatmentOption[]; rationale: string; targetLikelihood: number; targetImpact: number; counterparty?: string | null; contractReference?: string | null; retiredAssetIds?: string[] | null },
   RiskRow
 > {}
 export class DecideControlsCommand extends ClientCommand<
@@ -143,7 +143,7 @@ export class DecideTreatmentHandler implements ICommandHandler<DecideTreatmentCo
     const i = command.input;
     return this.pipeline.run(command, async (stamp, _existing, reader) => ({
       type: 'DecideTreatment', ...stamp, riskId: i.riskId, options: i.options, rationale: i.rationale, targetLikelihood: i.targetLikelihood,
-      targetImpact: i.targetImpact, counterparty: i.counterparty, contractReference: i.contractReference, criteria: await this.pipeline.context.criteriaInForce(reader),
+      targetImpact: i.targetImpact, counterparty: i.counterparty, contractReference: i.contractReference, retiredAssetIds: i.retiredAssetIds, criteria: await this.pipeline.context.criteriaInForce(reader),
     }));
   }
 }

@@ -78,6 +78,11 @@ export interface DecideTreatment extends RiskCommandBase {
   targetImpact: number;
   counterparty?: string | null;
   contractReference?: string | null;
+  /**
+   * With AVOID: the risk's assets whose use is given up, which leave the inventory (Art.17(2): the
+   * business or the asset). Absent: all of them; empty: the business only, the assets stay.
+   */
+  retiredAssetIds?: string[] | null;
   criteria?: CriteriaVersionState;
 }
 

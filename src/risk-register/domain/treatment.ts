@@ -60,6 +60,7 @@ export function decideTreatment(c: DecideTreatment, state: RiskState): RiskEvent
     if (counterparty === undefined) errors.add('counterparty', 'is required when sharing the risk (the outsourcee or insurer)');
     if (contractReference === undefined) errors.add('contractReference', 'is required when sharing the risk (the contract or policy)');
   }
+  const retiredAssetIds = retiredOnAvoidance(errors, c, state, options);
   errors.throwIfAny();
 
   if (state.status === 'TO_TREAT' && state.evaluation && state.evaluation.criteriaId !== criteria.id) {
@@ -105,11 +106,33 @@ export function decideTreatment(c: DecideTreatment, state: RiskState): RiskEvent
   if (options.includes('AVOID')) {
     const closed: RiskClosed = {
       type: 'RiskClosed',
-      data: { riskId: state.id, reason: 'AVOIDED', assetIds: [...state.assetIds], ...(state.planId ? { planId: state.planId } : {}), closedBy: c.actor.id, closedAt: c.at },
+      data: { riskId: state.id, reason: 'AVOIDED', assetIds: retiredAssetIds, ...(state.planId ? { planId: state.planId } : {}), closedBy: c.actor.id, closedAt: c.at },
     };
     events = [...events, ...controlsCancelledByAvoidance(state, c.actor.id, c.at), closed];
   }
   return events;
+}
+
+/**
+ * The assets an avoidance retires (RiskClosed.assetIds), in the risk's order: those the command
+ * names, each an asset of the risk, or all of them when it names none (the rule before 2026-12-06).
+ * An avoidance may give up the business and keep an asset that other business still uses (a
+ * database shared with spot trading when OTC trading stops): it retired every asset until then,
+ * and the inventory showed one in use as retired (compliance probe H1).
+ */
+function retiredOnAvoidance(errors: FieldErrors, c: DecideTreatment, state: RiskState, options: readonly string[]): string[] {
+  const named = c.retiredAssetIds;
+  if (named === undefined || named === null) return [...state.assetIds];
+  if (!Array.isArray(named)) {
+    errors.add('retiredAssetIds', 'must be a list of asset ids');
+    return [];
+  }
+  if (!options.includes('AVOID')) errors.add('retiredAssetIds', 'is only given with AVOID (the assets whose use is given up)');
+  named.forEach((id, k) => {
+    if (!state.assetIds.includes(id)) errors.add(`retiredAssetIds[${k}]`, `is not an asset of risk ${state.id}`);
+    else if (named.indexOf(id) !== k) errors.add(`retiredAssetIds[${k}]`, `duplicates ${id}`);
+  });
+  return state.assetIds.filter((id) => named.includes(id));
 }
 
 export function decideControls(c: DecideControls, state: RiskState): RiskEvent[] {

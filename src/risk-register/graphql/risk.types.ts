@@ -387,12 +387,20 @@ export class DecideTreatmentInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The risk, evaluated TO_TREAT (or already treated, to revise the decision).' }) riskId!: string;
-  @ListLimit() @Field(() => [TreatmentOptionEnum], { description: 'One or more of REDUCE, AVOID, SHARE, no duplicates. AVOID closes the risk and retires its assets.' }) options!: TreatmentOption[];
+  @ListLimit() @Field(() => [TreatmentOptionEnum], { description: 'One or more of REDUCE, AVOID, SHARE, no duplicates. AVOID closes the risk and retires the assets retiredAssetIds names (all of them when omitted).' }) options!: TreatmentOption[];
   @TextLimit() @Field({ description: `Why this treatment, required; at most ${RISK_TEXT_MAX_LENGTH.toLocaleString('en')} characters.` }) rationale!: string;
   @Field(() => Int, { description: 'Target residual likelihood, 1..N of the criteria in force.' }) targetLikelihood!: number;
   @Field(() => Int, { description: 'Target residual impact, 1..M of the criteria in force; the target level must meet the acceptance level (rule TARGET_ABOVE_ACCEPTANCE).' }) targetImpact!: number;
   @TextLimit(RISK_TITLE_MAX_LENGTH) @Field({ nullable: true, description: `The outsourcee or insurer; required with SHARE, at most ${RISK_TITLE_MAX_LENGTH} characters.` }) counterparty?: string;
   @TextLimit(RISK_TITLE_MAX_LENGTH) @Field({ nullable: true, description: `The contract or insurance policy; required with SHARE, at most ${RISK_TITLE_MAX_LENGTH} characters.` }) contractReference?: string;
+  @ListLimit()
+  @IdLimit()
+  @Field(() => [ID], {
+    nullable: true,
+    description:
+      "Only with AVOID (Art.17(2): the business or the asset is given up): the risk's assets whose use ends, which leave the inventory (retired, their names free) in the same commit; each an asset of the risk, no duplicates. Omitted: all of the risk's assets. Empty: the business is given up and the assets stay (an asset other business still uses).",
+  })
+  retiredAssetIds?: string[];
 }
 
 @InputType({ description: 'One control to adopt (Art.18).' })

@@ -107,6 +107,24 @@ describe('DecideTreatment (Art. 17)', () => {
       .thenMatches([{ type: 'RiskTreatmentDecided', data: { options: ['AVOID'], targetLevel: 'LOW' } }, closed]);
     expect(decided[1]).toEqual(closed);
     expect(state).toMatchObject({ status: 'CLOSED', closedAt: T2, closedReason: 'AVOIDED' });
+
+    // The business given up, one asset kept (still used by other business), or none (compliance probe H1).
+    const keepOne = decideTreatment({ options: ['AVOID'], rationale: 'Stop OTC trading; the API stays', targetLikelihood: 1, targetImpact: 1, retiredAssetIds: [hotWallet.id] });
+    given(riskDecider, events).when(keepOne).thenMatches([{ type: 'RiskTreatmentDecided' }, { ...closed, data: { ...closed.data, assetIds: [hotWallet.id] } }]);
+    const keepAll = decideTreatment({ options: ['AVOID'], rationale: 'Stop OTC trading', targetLikelihood: 1, targetImpact: 1, retiredAssetIds: [] });
+    given(riskDecider, events).when(keepAll).thenMatches([{ type: 'RiskTreatmentDecided' }, { ...closed, data: { ...closed.data, assetIds: [] } }]);
+    // In the risk's order, whatever the command's.
+    const both = decideTreatment({ options: ['AVOID'], rationale: 'Stop', targetLikelihood: 1, targetImpact: 1, retiredAssetIds: [withdrawalApi.id, hotWallet.id] });
+    given(riskDecider, events).when(both).thenMatches([{ type: 'RiskTreatmentDecided' }, closed]);
+  });
+
+  it('refuses retiredAssetIds naming another asset, one twice, or without AVOID', () => {
+    const avoid = (over: Partial<Parameters<typeof decideTreatment>[0]>) => decideTreatment({ options: ['AVOID'], targetLikelihood: 1, targetImpact: 1, ...over });
+    given(riskDecider, toTreatEvents()).when(avoid({ retiredAssetIds: ['asset-elsewhere'] })).thenRejectsFields('retiredAssetIds[0]');
+    given(riskDecider, toTreatEvents()).when(avoid({ retiredAssetIds: [hotWallet.id, hotWallet.id] })).thenRejectsFields('retiredAssetIds[1]');
+    given(riskDecider, toTreatEvents()).when(decideTreatment({ retiredAssetIds: [hotWallet.id] })).thenRejectsFields('retiredAssetIds');
+    // Omitted or null with any option: as before.
+    given(riskDecider, toTreatEvents()).when(decideTreatment({ retiredAssetIds: null })).thenMatches([{ type: 'RiskTreatmentDecided' }]);
   });
 
   it.each([
