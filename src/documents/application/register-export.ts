@@ -55,9 +55,13 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
     ['criteria', 'integer', 10], ['evaluation', 'text', 18], ['targetLevel', 'text', 12], ['planId', 'text', 38], ['consent', 'text', 16], ['needsReevaluation', 'text', 12], ['identifiedAt', 'instant', 20], ['updatedAt', 'instant', 20],
     // Appended: the criteria version whose label `targetLevel` is (the treatment's, which later criteria do not relabel).
     ['targetCriteria', 'integer', 10],
+    // Appended: the priority of treatment the evaluation set (Art.16: 1 = first, among the risks to treat), and who evaluated, when.
+    ['priority', 'integer', 10], ['evaluatedBy', 'text', 16], ['evaluatedAt', 'instant', 20],
   ],
   analyses: [
     ['riskId', 'text', 38], ['title', 'text', 40], ['analysisId', 'text', 38], ['cycle', 'integer', 8], ['method', 'text', 22], ['likelihood', 'integer', 10], ['impact', 'integer', 10], ['level', 'text', 12], ['criteria', 'integer', 10], ['analysedBy', 'text', 16], ['analysedAt', 'instant', 20],
+    // Appended: whose judgement an informal analysis is (Art.15(2)), and the incidents at other firms it cited (Art.15(3)).
+    ['expert', 'text', 24], ['incidents', 'text', 38],
   ],
   treatments: [
     ['riskId', 'text', 38], ['title', 'text', 40], ['options', 'text', 24], ['rationale', 'text', 48], ['targetLikelihood', 'integer', 10], ['targetImpact', 'integer', 10], ['targetLevel', 'text', 12],
@@ -125,16 +129,20 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
   const yesNo = (value: boolean) => (value ? m.common.yes : m.common.no);
   const markCells = (s: SupersededMark | undefined): Cell[] => [s?.supersededAt ?? null, s?.supersededRevision ?? null, s?.supersededBy ?? null];
   const rowsOf: Record<RegisterSection, (row: RiskRow) => Cell[][]> = {
-    risks: ({ state: r, needsReevaluation }) => [
+    risks: ({ state: r, needsReevaluation, priority }) => [
       [
         r.id, r.title, labelOf(m.enums.riskStatus, r.status, none), r.ownerId, assetNames(r.assetIds), r.level ?? null, r.likelihood ?? null, r.impact ?? null,
         r.criteriaNumber ?? r.evaluation?.criteriaNumber ?? null, r.evaluation ? labelOf(m.enums.evaluation, r.evaluation.decision, none) : null, r.treatment?.targetLevel ?? null,
         r.planId ?? null, consentLabel(r), yesNo(needsReevaluation), r.identifiedAt, r.updatedAt,
         r.treatment?.criteriaNumber ?? null,
+        typeof priority === 'number' ? priority : null, r.evaluation?.evaluatedBy ?? null, r.evaluation?.evaluatedAt ?? null,
       ],
     ],
     analyses: (row) =>
-      row.analyses().map((a) => [row.state.id, row.state.title, a.analysisId, a.cycle, labelOf(m.enums.method, a.method, none), a.likelihood, a.impact, a.level, a.criteriaNumber, a.analysedBy, a.analysedAt]),
+      row.analyses().map((a) => [
+        row.state.id, row.state.title, a.analysisId, a.cycle, labelOf(m.enums.method, a.method, none), a.likelihood, a.impact, a.level, a.criteriaNumber, a.analysedBy, a.analysedAt,
+        a.informal?.expert ?? null, a.incidentIds?.length ? list(a.incidentIds) : null,
+      ]),
     treatments: ({ state: r }) => {
       const treatmentRow = (t: RiskTreatment & Partial<SupersededMark>, cycle: number): Cell[] => [
         r.id, r.title, list(t.options.map((o) => labelOf(m.enums.treatmentOption, o, none))), t.rationale, t.targetLikelihood, t.targetImpact, t.targetLevel, t.counterparty ?? null, t.contractReference ?? null, t.criteriaNumber, t.decidedBy, t.decidedAt, cycle,

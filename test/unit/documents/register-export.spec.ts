@@ -39,7 +39,7 @@ function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision
   };
 }
 
-async function csvOf(d: DocumentData, section: 'risks' | 'controls' | 'treatments', lang: Language = 'ja'): Promise<Record<string, string>[]> {
+async function csvOf(d: DocumentData, section: 'risks' | 'controls' | 'treatments' | 'analyses', lang: Language = 'ja'): Promise<Record<string, string>[]> {
   const view = await registerExport(d, lang, messagesFor(lang), 'csv', section);
   return parse(Buffer.concat(await registerCsv(view.tables[0]!, lang)), { bom: true, columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
 }
@@ -179,7 +179,7 @@ describe('register export (CSV and XLSX rows)', () => {
     const untreated = risk('R2', { level: 'HIGH', criteriaNumber: 2 });
     const rows = await csvOf(data([relabelled, untreated], [], '2027-04-01T00:00:00.000Z'), 'risks', 'en');
     // Appended last, so the earlier columns keep their places.
-    expect(Object.keys(rows[0]!).slice(-1)).toEqual(['Criteria version of the target level']);
+    expect(Object.keys(rows[0]!).slice(-4)).toEqual(['Criteria version of the target level', 'Treatment priority (Art.16)', 'Evaluated by', 'Evaluated at (UTC)']);
     expect(rows.map((r) => [r['Risk id'], r.Level, r['Criteria version'], r['Target level'], r['Criteria version of the target level']])).toEqual([
       ['R1', 'MEDIUM', '2', 'LOW', '1'],
       ['R2', 'HIGH', '2', '', ''],
@@ -187,6 +187,21 @@ describe('register export (CSV and XLSX rows)', () => {
     const sheet = await sheetOf(data([relabelled], [], '2027-04-01T00:00:00.000Z'), 'リスク');
     const header = (sheet.getRow(1).values as unknown[]).slice(1);
     expect(sheet.getRow(2).getCell(header.indexOf('目標レベルのリスク基準の版') + 1).value).toBe(1);
+  });
+
+  it('states the priority of treatment the evaluation set, who evaluated and when, and per analysis the expert and the incidents cited (compliance probe M1, M2)', async () => {
+    const evaluation = { cycle: 1, criteriaId: 'c1', criteriaNumber: 1, level: 'HIGH', likelihood: 3, impact: 3, decision: 'TO_TREAT', assetValue: 3, levelRank: 2, analysisCount: 1, evaluatedBy: 'carol', evaluatedAt: '2027-01-03T01:00:00.000Z' } as NonNullable<RiskState['evaluation']>;
+    const informal = { analysisId: 'A1', cycle: 1, method: 'INFORMAL', criteriaId: 'c1', criteriaNumber: 1, likelihood: 3, impact: 3, level: 'HIGH', levelRank: 2, informal: { likelihood: 3, impact: 3, expert: '山田 CISO', rationale: 'r' }, externalReferences: [], incidentIds: ['inc-coincheck', 'inc-dmm'], analysedBy: 'rita', analysedAt: '2027-01-02T01:00:00.000Z' } as const;
+    const baseline = { ...informal, analysisId: 'A2', method: 'BASELINE', informal: undefined, incidentIds: undefined } as const;
+    const d = data([risk('R1', { status: 'TO_TREAT', level: 'HIGH', evaluation })], [], '2027-04-01T00:00:00.000Z');
+    const [row] = await d.risks();
+    Object.assign(row!, { priority: 1, analyses: () => [informal, baseline] });
+    expect((await csvOf(d, 'risks'))[0]).toMatchObject({ '対応の優先順位（第16条）': '1', 評価者: 'carol', '評価日時（日本時間）': '2027-01-03 10:00:00' });
+    const analyses = await csvOf(d, 'analyses');
+    expect(analyses.map((a) => [a['分析ID'], a['判断した専門家（非形式的アプローチ）'], a['参照した他者の不正・不祥事件（第15条第3項）']])).toEqual([
+      ['A1', '山田 CISO', 'inc-coincheck、inc-dmm'],
+      ['A2', '', ''],
+    ]);
   });
 });
 
