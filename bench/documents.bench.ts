@@ -45,6 +45,7 @@ function register(n: number): DocumentData {
     riskState: () => null,
     plan: () => null,
     asset: () => ({ name: 'Hot wallet' }) as ReturnType<DocumentData['asset']>,
+    assets: async () => [],
     db: undefined as unknown as DocumentData['db'],
     closedCycles: () => new Map(),
     superseded: () => new Map(),

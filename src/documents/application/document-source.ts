@@ -29,6 +29,8 @@ export interface DocumentData {
   riskState(id: string): RiskState | null;
   plan(id: string): PlanState | null;
   asset(id: string): AssetState | null;
+  /** Every asset of the inventory, retired ones too, in registration order (read a page per turn of the event loop). */
+  assets(): Promise<AssetState[]>;
   /** Every risk's cycles closed by a review by this point, oldest first (their treatment and controls as they stood then). */
   closedCycles(): Map<string, ClosedCycle[]>;
   /** Every risk's controls and treatments a later decision of their cycle superseded by this point, oldest decision first. */
@@ -91,6 +93,11 @@ export class DocumentSource {
         riskState: (id) => register.stateOf(id),
         plan: (id) => plans.byId(id),
         asset: (id) => assets.byId(id),
+        assets: () =>
+          pagesInTurns(RISKS_PAGE, (after, limit) => {
+            const { rows } = assets.page({ afterSeq: after === null ? null : Number(after), limit });
+            return { items: rows.map((r) => r.state), last: rows.length ? String(rows[rows.length - 1]!.seq) : null };
+          }),
         closedCycles: () => register.closedCyclesByRisk(),
         superseded: () => register.supersededByRisk(),
         evidenceOf: (id) => evidence.evidenceOf(id),

@@ -17,7 +17,8 @@ import { assetLabel, sourceView, type SourceView } from './document-view.js';
 import { eachInTurns } from '../../shared/application/turns.js';
 import { dayInJapan } from '../../shared/domain/guards.js';
 
-export const REGISTER_SECTIONS = ['risks', 'analyses', 'treatments', 'controls', 'reviews'] as const;
+/** In the workbook's order; `assets`, the inventory of Art.14(2), appended last (2026-12-06) so the other sheets keep their places. */
+export const REGISTER_SECTIONS = ['risks', 'analyses', 'treatments', 'controls', 'reviews', 'assets'] as const;
 export type RegisterSection = (typeof REGISTER_SECTIONS)[number];
 
 /** text; integer; a calendar day (YYYY-MM-DD); an instant (ISO 8601). */
@@ -85,6 +86,14 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
     ['riskId', 'text', 38], ['title', 'text', 40], ['reviewId', 'text', 38], ['cycle', 'integer', 8], ['controlsInPlace', 'text', 10], ['actualLikelihood', 'integer', 10], ['actualImpact', 'integer', 10],
     ['actualLevel', 'text', 12], ['targetLevel', 'text', 12], ['finding', 'text', 10], ['criteria', 'integer', 10], ['notes', 'text', 48], ['reviewedBy', 'text', 16], ['reviewedAt', 'instant', 20],
   ],
+  // Art.14(2): the inventory, one row per vulnerability of each threat of each asset (an asset
+  // without threats, a threat without vulnerabilities: one row with those cells empty), in
+  // registration order, retired assets included (with when and why).
+  assets: [
+    ['assetId', 'text', 38], ['assetName', 'text', 32], ['category', 'text', 14], ['department', 'text', 16], ['manager', 'text', 16], ['confidentiality', 'integer', 10], ['integrity', 'integer', 10],
+    ['availability', 'integer', 10], ['assetValue', 'integer', 10], ['assetStatus', 'text', 14], ['retiredAt', 'instant', 20], ['retirementReason', 'text', 36], ['threatId', 'text', 38], ['threat', 'text', 32],
+    ['affects', 'text', 24], ['vulnerabilityId', 'text', 38], ['vulnerability', 'text', 32], ['registeredAt', 'instant', 20],
+  ],
 };
 
 /** Risks turned into rows per turn of the event loop: a register of thousands is never one long task. */
@@ -97,8 +106,29 @@ async function sliced(risks: RiskRow[], rowsOf: (row: RiskRow) => Cell[][]): Pro
   return rows;
 }
 
+/** The inventory's rows (Art.14(2)): each vulnerability of each threat of each asset, a slice of assets per turn of the event loop. */
+async function inventoryRows(data: DocumentData, m: Messages): Promise<Cell[][]> {
+  const none = m.common.none;
+  const rows: Cell[][] = [];
+  await eachInTurns(await data.assets(), RISKS_PER_TURN, (a) => {
+    const asset: Cell[] = [
+      a.id, a.name, labelOf(m.enums.assetCategory, a.category, none), a.department, a.managerId, a.confidentiality, a.integrity, a.availability, a.value,
+      labelOf(m.enums.assetStatus, a.status, none), a.retiredAt ?? null, a.retirementReason ?? null,
+    ];
+    const registered = [a.registeredAt];
+    if (a.threats.length === 0) rows.push([...asset, null, null, null, null, null, ...registered]);
+    for (const t of a.threats) {
+      const threat = [t.id, t.name, t.affects.map((p) => labelOf(m.enums.securityProperty, p, none)).join(m.common.listSeparator)];
+      if (t.vulnerabilities.length === 0) rows.push([...asset, ...threat, null, null, ...registered]);
+      for (const v of t.vulnerabilities) rows.push([...asset, ...threat, v.id, v.name, ...registered]);
+    }
+  });
+  return rows;
+}
+
 export async function registerExport(data: DocumentData, lang: Language, m: Messages, format: 'csv' | 'xlsx', section?: RegisterSection): Promise<RegisterExport> {
-  const risks = await data.risks();
+  // The inventory alone reads no risk.
+  const risks = section === 'assets' ? [] : await data.risks();
   const none = m.common.none;
   // Overdue on the day in Japan at the export's instant, as the controls record judges it.
   const day = dayInJapan(documentInstant(data));
@@ -128,7 +158,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
   const evidenceCell = (evidence: readonly EvidenceCitation[]) => (evidence.length ? list(evidence.map((e) => `${e.evidenceId} sha256:${e.sha256}`)) : null);
   const yesNo = (value: boolean) => (value ? m.common.yes : m.common.no);
   const markCells = (s: SupersededMark | undefined): Cell[] => [s?.supersededAt ?? null, s?.supersededRevision ?? null, s?.supersededBy ?? null];
-  const rowsOf: Record<RegisterSection, (row: RiskRow) => Cell[][]> = {
+  const rowsOf: Record<Exclude<RegisterSection, 'assets'>, (row: RiskRow) => Cell[][]> = {
     risks: ({ state: r, needsReevaluation, priority }) => [
       [
         r.id, r.title, labelOf(m.enums.riskStatus, r.status, none), r.ownerId, assetNames(r.assetIds), r.level ?? null, r.likelihood ?? null, r.impact ?? null,
@@ -179,7 +209,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
       section: s,
       name: m.register.sheets[s],
       columns: SPEC[s].map(([key, type, width]) => ({ key, type, width, header: m.register.columns[key] })),
-      rows: await sliced(risks, rowsOf[s]),
+      rows: s === 'assets' ? await inventoryRows(data, m) : await sliced(risks, rowsOf[s]),
     });
   }
   return { lang, m, tables, source: sourceView(data.head, m, lang, `/documents/register.${format}`, section ? `&section=${section}` : ''), recordedAt: data.head?.recordedAt ?? null };

@@ -172,7 +172,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
   it('exports the register as XLSX that exceljs reads back: sheets per section, frozen header, filters, dates as dates', async () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load((await bytes(`/documents/register.xlsx?atPosition=${plan.resolutionPosition}`)) as any);
-    expect(workbook.worksheets.map((s) => s.name)).toEqual(['概要', 'リスク', '分析', 'リスク対応', '管理策', 'レビュー']);
+    expect(workbook.worksheets.map((s) => s.name)).toEqual(['概要', 'リスク', '分析', 'リスク対応', '管理策', 'レビュー', '情報資産目録']);
     const about = workbook.getWorksheet('概要')!;
     expect(about.getCell('A1').value).toBe('リスク登録簿');
     expect(about.getCell('B5').value).toBe(plan.resolutionPosition);
@@ -209,7 +209,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
 
     const english = new ExcelJS.Workbook();
     await english.xlsx.load((await bytes(`/documents/register.xlsx?atPosition=${plan.resolutionPosition}&lang=en`)) as any);
-    expect(english.worksheets.map((s) => s.name)).toEqual(['About', 'Risks', 'Analyses', 'Treatments', 'Controls', 'Reviews']);
+    expect(english.worksheets.map((s) => s.name)).toEqual(['About', 'Risks', 'Analyses', 'Treatments', 'Controls', 'Reviews', 'Asset inventory']);
     expect(english.getWorksheet('About')!.getCell('A1').value).toBe('Risk register');
   });
 
@@ -227,6 +227,12 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     const risks = parse(await bytes(`/documents/register.csv?atPosition=${plan.resolutionPosition}`), { bom: true, columns: true }) as Record<string, string>[];
     expect(risks[0]).toMatchObject({ リスク: 'ホットウォレット秘密鍵の窃取', 状態: '計画書に記載', 発生可能性: '3' });
     const treatments = parse(await bytes(`/documents/register.csv?section=treatments&lang=en&atPosition=${plan.resolutionPosition}`), { bom: true, columns: true }) as Record<string, string>[];
+    // The inventory (Art.14(2)) at the same point: the risk's asset with its value, manager, threat and vulnerability.
+    const inventory = parse(await bytes(`/documents/register.csv?section=assets&atPosition=${plan.resolutionPosition}`), { bom: true, columns: true }) as Record<string, string>[];
+    const riskAssets = risks[0]!['情報資産']!;
+    const row = inventory.find((r) => riskAssets.includes(r['情報資産']!));
+    expect(row).toMatchObject({ '目録の状態': '目録に記載', '管理責任者（第14条第2項第2号）': expect.stringMatching(/\S/), '脅威（第14条第2項第3号）': expect.stringMatching(/\S/), '脆弱性（第14条第2項第4号）': expect.stringMatching(/\S/) });
+    expect(Number(row!['資産価値（第14条第2項第1号）'])).toBeGreaterThan(0);
     expect(treatments[0]).toMatchObject({ Options: 'Reduce, Share', 'Shared with (counterparty)': COUNTERPARTY, 'Contract or insurance policy': CONTRACT });
 
     // A CSV stays one table: its source is in its file name and the response's headers, and the

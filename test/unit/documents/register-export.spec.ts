@@ -12,6 +12,7 @@ import type { RiskRow } from '../../../src/risk-register/projections/risk-regist
 import type { ClosedCycle } from '../../../src/risk-register/projections/closed-cycles.js';
 import type { Supersession } from '../../../src/risk-register/projections/superseded.js';
 import type { PlanState } from '../../../src/treatment-plan/domain/plan.state.js';
+import type { AssetState } from '../../../src/asset-inventory/domain/asset.state.js';
 
 const consent = (planId: string, status: RiskConsent['status'], planRevision = 1): RiskConsent => ({ planId, planRevision, status, atVersion: 5, fingerprint: 'f' });
 const control = (controlId: string, dueDate: string): RiskControl => ({ controlId, title: `管理策 ${controlId}`, description: 'd', ownerId: 'ken', dueDate, reason: 'r' });
@@ -32,6 +33,7 @@ function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision
     riskState: (id) => states.find((s) => s.id === id) ?? null,
     plan: (id) => (plans.find((p) => p.id === id) as PlanState | undefined) ?? null,
     asset: () => null,
+    assets: async () => [],
     db: undefined as unknown as DocumentData['db'],
     closedCycles: () => new Map(),
     superseded: () => new Map(),
@@ -39,7 +41,7 @@ function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision
   };
 }
 
-async function csvOf(d: DocumentData, section: 'risks' | 'controls' | 'treatments' | 'analyses', lang: Language = 'ja'): Promise<Record<string, string>[]> {
+async function csvOf(d: DocumentData, section: 'risks' | 'controls' | 'treatments' | 'analyses' | 'assets', lang: Language = 'ja'): Promise<Record<string, string>[]> {
   const view = await registerExport(d, lang, messagesFor(lang), 'csv', section);
   return parse(Buffer.concat(await registerCsv(view.tables[0]!, lang)), { bom: true, columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
 }
@@ -202,6 +204,33 @@ describe('register export (CSV and XLSX rows)', () => {
       ['A1', '山田 CISO', 'inc-coincheck、inc-dmm'],
       ['A2', '', ''],
     ]);
+  });
+
+  it('writes the inventory of Art.14(2): value, manager, each threat and each of its vulnerabilities, retired assets with when and why (compliance probe M3)', async () => {
+    const asset = (id: string, patch: Partial<AssetState>): AssetState => ({
+      exists: true, id, version: 3, name: `資産 ${id}`, description: '', category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 3, integrity: 2, availability: 1, value: 3,
+      status: 'ACTIVE', threats: [], registeredAt: '2027-01-01T00:00:00.000Z', registeredBy: 'mgr-ops', updatedAt: '2027-01-01T00:00:00.000Z', ...patch,
+    });
+    const threat = (id: string, vulnerabilities: string[]) => ({
+      id, name: `脅威 ${id}`, description: '', affects: ['CONFIDENTIALITY', 'INTEGRITY'] as AssetState['threats'][number]['affects'], identifiedAt: '2027-01-01T00:00:00.000Z', identifiedBy: 'mgr-ops',
+      vulnerabilities: vulnerabilities.map((v) => ({ id: v, name: `脆弱性 ${v}`, description: '', identifiedAt: '2027-01-01T00:00:00.000Z', identifiedBy: 'mgr-ops' })),
+    });
+    const d = data([], [], '2027-04-01T00:00:00.000Z');
+    d.assets = async () => [
+      asset('A1', { threats: [threat('T1', ['V1', 'V2']), threat('T2', [])] }),
+      asset('A2', { status: 'RETIRED', retiredAt: '2027-02-01T03:00:00.000Z', retirementReason: 'Risk R9 avoided (Art.17)' }),
+    ];
+    d.risks = async () => {
+      throw new Error('the inventory reads no risk');
+    };
+    const rows = await csvOf(d, 'assets');
+    expect(rows.map((r) => [r['情報資産ID'], r['資産価値（第14条第2項第1号）'], r['管理責任者（第14条第2項第2号）'], r['脅威ID'], r['脅威が損なう性質'], r['脆弱性ID'], r['目録の状態'], r['廃止日時（日本時間）']])).toEqual([
+      ['A1', '3', 'mgr-ops', 'T1', '機密性、完全性', 'V1', '目録に記載', ''],
+      ['A1', '3', 'mgr-ops', 'T1', '機密性、完全性', 'V2', '目録に記載', ''],
+      ['A1', '3', 'mgr-ops', 'T2', '機密性、完全性', '', '目録に記載', ''],
+      ['A2', '3', 'mgr-ops', '', '', '', '廃止', '2027-02-01 12:00:00'],
+    ]);
+    expect((await csvOf(d, 'assets', 'en'))[0]).toMatchObject({ 'Asset id': 'A1', Category: 'System', 'Threat (Art.14(2)(iii))': '脅威 T1', 'Vulnerability (Art.14(2)(iv))': '脆弱性 V1' });
   });
 });
 
