@@ -43,6 +43,7 @@ export class DecideControlsCommand extends ClientCommand<
   RiskRow
 > {}
 export class ReassignRiskOwnerCommand extends ClientCommand<RiskRef & { ownerId: string }, RiskRow> {}
+export class WithdrawRiskCommand extends ClientCommand<RiskRef & { reason: string }, RiskRow> {}
 export class RecordReviewCommand extends ClientCommand<RiskRef & { controlsInPlace: boolean; actualLikelihood: number; actualImpact: number; notes?: string | null }, RiskRow> {}
 
 type Stamp = { actor: DomainActor; at: string };
@@ -169,6 +170,15 @@ export class ReassignRiskOwnerHandler implements ICommandHandler<ReassignRiskOwn
   }
 }
 
+@CommandHandler(WithdrawRiskCommand)
+export class WithdrawRiskHandler implements ICommandHandler<WithdrawRiskCommand, RiskRow> {
+  constructor(private readonly pipeline: RiskCommandPipeline) {}
+  execute(command: WithdrawRiskCommand): Promise<RiskRow> {
+    const i = command.input;
+    return this.pipeline.run(command, async (stamp) => ({ type: 'WithdrawRisk', ...stamp, riskId: i.riskId, reason: i.reason }));
+  }
+}
+
 @CommandHandler(RecordReviewCommand)
 export class RecordReviewHandler implements ICommandHandler<RecordReviewCommand, RiskRow> {
   constructor(private readonly pipeline: RiskCommandPipeline) {}
@@ -189,5 +199,6 @@ export const RISK_COMMAND_HANDLERS = [
   DecideTreatmentHandler,
   DecideControlsHandler,
   ReassignRiskOwnerHandler,
+  WithdrawRiskHandler,
   RecordReviewHandler,
 ];

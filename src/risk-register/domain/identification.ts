@@ -8,7 +8,7 @@ import { FieldErrors, ForbiddenError } from '../../shared/domain/errors.js';
 import { canonicalJson } from '../../shared/domain/canonical-json.js';
 import { sameDepartment } from '../../asset-inventory/domain/asset-name.decider.js';
 import { hasRole, isNonEmptyText, optionalText, requiredText, requireRole, textList, violation, requiredUserId } from '../../shared/domain/guards.js';
-import type { IdentifyRisk, ReassignRiskOwner } from './risk.commands.js';
+import type { IdentifyRisk, ReassignRiskOwner, WithdrawRisk } from './risk.commands.js';
 import type { RiskEvent, RiskIdentified } from './risk.events.js';
 import {
   RISK_TEXT_MAX_LENGTH,
@@ -20,7 +20,7 @@ import {
   requireRisk,
   withConsentInvalidation,
 } from './risk.rules.js';
-import type { RiskState } from './risk.state.js';
+import type { RiskState, RiskStatus } from './risk.state.js';
 
 export function decideIdentify(c: IdentifyRisk, state: RiskState): RiskEvent[] {
   requireRole(c.actor, ['RISK_OWNER', 'ASSET_MANAGER', 'COMMITTEE_MEMBER', 'CISO'], 'identify risks');
@@ -96,6 +96,32 @@ export function decideIdentify(c: IdentifyRisk, state: RiskState): RiskEvent[] {
   };
 
   return [{ type: 'RiskIdentified', data }];
+}
+
+/** Statuses a risk may be withdrawn from: nothing decided on it yet but its analysis and evaluation. */
+const WITHDRAWABLE: readonly RiskStatus[] = ['IDENTIFIED', 'ANALYSED', 'TO_TREAT', 'RETAINED'];
+
+/**
+ * Withdraws a risk identified in error or twice (Art.14(1): the register names the risks there
+ * are). Only before its treatment: a treated risk is in the Art.18 record and maybe before the
+ * board, and leaves the register by avoidance (Art.17). It stays in the register, CLOSED
+ * (WITHDRAWN, with who, when and why), its assets untouched. Withdrawn already: nothing to do.
+ */
+export function decideWithdrawal(c: WithdrawRisk, state: RiskState): RiskEvent[] {
+  requireRisk(c, state);
+  requireRole(c.actor, ['COMMITTEE_MEMBER', 'CISO'], 'withdraw risks');
+  const errors = new FieldErrors();
+  const explanation = requiredText(errors, 'reason', c.reason, RISK_TEXT_MAX_LENGTH);
+  errors.throwIfAny();
+  if (state.status === 'CLOSED' && state.closedReason === 'WITHDRAWN') return [];
+  refuseClosed(state, 'be withdrawn');
+  if (!WITHDRAWABLE.includes(state.status) || state.treatment || state.planId) {
+    throw violation(
+      RiskRules.RISK_NOT_WITHDRAWABLE,
+      `Risk ${state.id} is ${state.status}: only a risk not yet treated (${WITHDRAWABLE.join(', ')}) is withdrawn; a treated risk leaves the register by avoidance (decideTreatment with AVOID, Art.17)`,
+    );
+  }
+  return [{ type: 'RiskClosed', data: { riskId: state.id, reason: 'WITHDRAWN', assetIds: [], explanation, closedBy: c.actor.id, closedAt: c.at } }];
 }
 
 export function decideReassignOwner(c: ReassignRiskOwner, state: RiskState): RiskEvent[] {

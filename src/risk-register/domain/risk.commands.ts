@@ -109,6 +109,12 @@ export interface DecideControls extends RiskCommandBase {
   controls: ControlInput[];
 }
 
+/** A risk identified in error or twice, withdrawn before any treatment (Art.14(1)): it is closed, its assets untouched. */
+export interface WithdrawRisk extends RiskCommandBase {
+  type: 'WithdrawRisk';
+  reason: string;
+}
+
 export interface ReassignRiskOwner extends RiskCommandBase {
   type: 'ReassignRiskOwner';
   ownerId: string;
@@ -206,6 +212,7 @@ export type RiskCommand =
   | DecideTreatment
   | DecideControls
   | ReassignRiskOwner
+  | WithdrawRisk
   | IncludeInPlan
   | FreezeForBoard
   | ReleaseFromBoard

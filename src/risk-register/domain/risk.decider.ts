@@ -18,7 +18,7 @@ import type { Decider } from '../../shared/domain/decider.js';
 import { decideAnalyse } from './analysis.js';
 import { decideControlProgress, decidePassedDeadlines } from './control-lifecycle.js';
 import { decideEvaluate } from './evaluation.js';
-import { decideIdentify, decideReassignOwner } from './identification.js';
+import { decideIdentify, decideReassignOwner, decideWithdrawal } from './identification.js';
 import {
   decideAwaitConsent,
   decideFreezeForBoard,
@@ -46,6 +46,8 @@ export function decideRisk(command: RiskCommand, state: RiskState): RiskEvent[] 
       return decideTreatment(command, state);
     case 'DecideControls':
       return decideControls(command, state);
+    case 'WithdrawRisk':
+      return decideWithdrawal(command, state);
     case 'ReassignRiskOwner':
       return decideReassignOwner(command, state);
     case 'IncludeInPlan':

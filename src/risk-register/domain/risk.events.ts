@@ -79,9 +79,12 @@ export interface RiskClosed {
   type: 'RiskClosed';
   data: {
     riskId: string;
-    reason: 'AVOIDED';
-    /** The assets whose business or use is given up (the application retires them, Art. 17(2)). */
+    /** AVOIDED (Art.17(2)); WITHDRAWN: identified in error or twice, before any treatment (withdrawRisk, since 2026-12-06). */
+    reason: 'AVOIDED' | 'WITHDRAWN';
+    /** The assets whose business or use is given up (the application retires them, Art. 17(2)); none for a withdrawal. */
     assetIds: string[];
+    /** Why the risk was withdrawn (WITHDRAWN only). */
+    explanation?: string;
     /** The plan (not CLOSED) the risk was an item of, which learns it (PlanItemRiskClosed); absent when in none, and in version 1. */
     planId?: string;
     closedBy: string;

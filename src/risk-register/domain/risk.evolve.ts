@@ -142,7 +142,15 @@ function evolveEvent(state: RiskState, event: RiskEvent): RiskState {
       };
     }
     case 'RiskClosed':
-      return { ...state, version, status: 'CLOSED', closedAt: event.data.closedAt, closedReason: event.data.reason, updatedAt: event.data.closedAt };
+      return {
+        ...state,
+        version,
+        status: 'CLOSED',
+        closedAt: event.data.closedAt,
+        closedReason: event.data.reason,
+        ...(event.data.explanation !== undefined ? { closedExplanation: event.data.explanation, closedBy: event.data.closedBy } : {}),
+        updatedAt: event.data.closedAt,
+      };
     case 'ControlsDecided':
       return {
         ...state,

@@ -288,7 +288,11 @@ export interface RiskState {
   identifiedBy: string;
   updatedAt: string;
   closedAt?: string;
+  /** AVOIDED or WITHDRAWN (RiskClosed.reason). */
   closedReason?: string;
+  /** A withdrawal's reason and who withdrew it (withdrawRisk); absent for an avoidance (its treatment says why and who). */
+  closedExplanation?: string;
+  closedBy?: string;
 }
 
 export const initialRiskState: RiskState = {

@@ -22,6 +22,7 @@ import {
   IdentifyRiskCommand,
   ReassignRiskOwnerCommand,
   RecordReviewCommand,
+  WithdrawRiskCommand,
 } from '../application/risk-commands.js';
 import { GetRiskQuery, HeatMapQuery, ListRisksQuery, ReviewsDueQuery } from '../application/risk-queries.js';
 import type { RiskRow } from '../projections/risk-register.projection.js';
@@ -33,6 +34,7 @@ import {
   DecideTreatmentInput,
   HeatMap,
   IdentifyRiskInput,
+  WithdrawRiskInput,
   ReassignRiskOwnerInput,
   RecordReviewInput,
   Risk,
@@ -77,6 +79,8 @@ export function toRiskViewAt(row: RiskRow, at: Date) {
   const s = row.state;
   return {
     ...s,
+    withdrawalReason: s.closedReason === 'WITHDRAWN' ? s.closedExplanation : undefined,
+    withdrawnBy: s.closedReason === 'WITHDRAWN' ? s.closedBy : undefined,
     // Getters: read (and a past priority computed) only when the query selects the field.
     get priority() {
       return typeof row.priority === 'function' ? row.priority() : row.priority;
@@ -210,6 +214,14 @@ export class RiskResolver {
   })
   async reassignRiskOwner(@Args('input', { description: 'The risk and its new owner.' }) input: ReassignRiskOwnerInput, @RequestMeta() meta: Meta) {
     return toRiskViewAt(await this.commands.execute(new ReassignRiskOwnerCommand(input, meta)), this.clock.now());
+  }
+
+  @Mutation(() => Risk, {
+    description:
+      'Withdraws a risk identified in error or twice (Art.14(1)), before any treatment: it is CLOSED with closedReason WITHDRAWN, the reason and who withdrew it, stays in the register and its history, and its assets are untouched; withdrawn already, nothing changes. A treated risk leaves the register by avoidance (decideTreatment with AVOID). Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT; RULE_VIOLATION rules RISK_NOT_WITHDRAWABLE (Art.14(1): treated, in a plan, or beyond), RISK_CLOSED (Art.17: avoided).',
+  })
+  async withdrawRisk(@Args('input', { description: 'The risk and why it is withdrawn.' }) input: WithdrawRiskInput, @RequestMeta() meta: Meta) {
+    return toRiskViewAt(await this.commands.execute(new WithdrawRiskCommand(input, meta)), this.clock.now());
   }
 
   @Mutation(() => Risk, {

@@ -267,7 +267,11 @@ export class Risk {
   @Field({ description: `When it was identified. ${INSTANT}` }) identifiedAt!: string;
   @Field(() => ID, { description: 'User id of who identified it.' }) identifiedBy!: string;
   @Field({ description: `When it last changed. ${INSTANT}` }) updatedAt!: string;
-  @Field(() => String, { nullable: true, description: `When it was closed (avoided); null while open. ${INSTANT}` }) closedAt?: string;
+  @Field(() => String, { nullable: true, description: `When it was closed (avoided or withdrawn); null while open. ${INSTANT}` }) closedAt?: string;
+  @Field(() => String, { nullable: true, description: 'Why it was closed: AVOIDED (decideTreatment with AVOID, Art.17) or WITHDRAWN (withdrawRisk: identified in error or twice, Art.14(1)); null while open.' })
+  closedReason?: string;
+  @Field(() => String, { nullable: true, description: 'For a withdrawn risk, the reason given (withdrawRisk); null otherwise.' }) withdrawalReason?: string;
+  @Field(() => ID, { nullable: true, description: 'For a withdrawn risk, the user id of who withdrew it; null otherwise.' }) withdrawnBy?: string;
 }
 
 export const RiskConnection = ConnectionType(Risk, 'Risk');
@@ -421,6 +425,14 @@ export class DecideControlsInput {
   @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The risk, whose treatment is decided.' }) riskId!: string;
   @ListLimit() @NestedInput(() => ControlInput) @Field(() => [ControlInput], { description: "At least one control; the list replaces the risk's controls." }) controls!: ControlInput[];
+}
+
+@InputType({ description: 'Input of withdrawRisk (Art.14(1)).' })
+export class WithdrawRiskInput {
+  @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_RISK_VERSION }) expectedVersion?: number;
+  @IdLimit() @Field(() => ID, { description: 'The risk: IDENTIFIED, ANALYSED, TO_TREAT or RETAINED, never treated.' }) riskId!: string;
+  @TextLimit() @Field({ description: `Why it is withdrawn (identified in error, a duplicate of another risk…), required; at most ${RISK_TEXT_MAX_LENGTH.toLocaleString('en')} characters.` }) reason!: string;
 }
 
 @InputType({ description: 'Input of reassignRiskOwner.' })

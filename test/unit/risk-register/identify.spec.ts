@@ -2,9 +2,11 @@ import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from
 import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
 import type { RiskIdentified } from '../../../src/risk-register/domain/risk.events.js';
 import { given } from '../support/given-when-then.js';
-import { RISK, history, identify, reassignOwner } from './builders.js';
+import { PRINTER_RISK, RISK, analysedEvents, continueHistory, decideTreatment, history, identify, printerRetainedEvents, reassignOwner, toTreatEvents, treatmentDecidedEvents } from './builders.js';
+import type { WithdrawRisk } from '../../../src/risk-register/domain/risk.commands.js';
 import {
   T0,
+  T2,
   admin,
   auditor,
   ciso,
@@ -183,5 +185,34 @@ describe('IdentifyRisk (Art. 14(1))', () => {
     expect(history(identify()).length).toBe(1);
     const { state } = given(riskDecider, []).when(identify()).then([identified]);
     expect(state.version).toBe(0);
+  });
+});
+
+describe('WithdrawRisk (Art. 14(1)): a risk identified in error or twice (compliance probe M8)', () => {
+  const withdraw = (over: Partial<WithdrawRisk> = {}): WithdrawRisk => ({ type: 'WithdrawRisk', riskId: RISK, reason: 'A duplicate of the risk identified for the signing server', actor: committee, at: T2, ...over });
+
+  it.each([
+    ['IDENTIFIED', () => history(identify())],
+    ['ANALYSED', analysedEvents],
+    ['TO_TREAT', toTreatEvents],
+  ])('closes a risk that is %s, its assets untouched; withdrawn again, nothing changes', (_s, events) => {
+    const { state, events: decided } = given(riskDecider, events())
+      .when(withdraw())
+      .then([{ type: 'RiskClosed', data: { riskId: RISK, reason: 'WITHDRAWN', assetIds: [], explanation: 'A duplicate of the risk identified for the signing server', closedBy: committee.id, closedAt: T2 } }]);
+    expect(state).toMatchObject({ status: 'CLOSED', closedReason: 'WITHDRAWN', closedExplanation: 'A duplicate of the risk identified for the signing server', closedBy: committee.id, closedAt: T2 });
+    given(riskDecider, [...events(), ...decided]).when(withdraw({ actor: ciso, reason: 'again' })).thenNothing();
+  });
+
+  it('a RETAINED risk too', () => {
+    given(riskDecider, printerRetainedEvents()).when(withdraw({ riskId: PRINTER_RISK })).thenMatches([{ type: 'RiskClosed', data: { reason: 'WITHDRAWN' } }]);
+  });
+
+  it('refuses a treated risk (it leaves by avoidance), an avoided one, no reason, and other roles', () => {
+    given(riskDecider, treatmentDecidedEvents()).when(withdraw()).thenThrows(RuleViolationError, { rule: 'RISK_NOT_WITHDRAWABLE', article: 'Art.14(1)' });
+    const avoided = continueHistory(toTreatEvents(), decideTreatment({ options: ['AVOID'] }));
+    given(riskDecider, avoided).when(withdraw()).thenThrows(RuleViolationError, { rule: 'RISK_CLOSED' });
+    given(riskDecider, history(identify())).when(withdraw({ reason: ' ' })).thenRejectsFields('reason');
+    for (const actor of [owner, auditor, admin, custodyManager]) given(riskDecider, history(identify())).when(withdraw({ actor })).thenThrows(ForbiddenError);
+    given(riskDecider, []).when(withdraw()).thenThrows(NotFoundError);
   });
 });
