@@ -138,9 +138,16 @@ function requireSamePlan(state: RiskState, planId: string): void {
   if (!PLANNED_STATUSES.includes(state.status) || state.planId !== planId) {
     // A risk submitted to the board in that plan and that has left it since: the plan may still list
     // its item (REOPENED until the committee removes it), so "not an item" alone misled (compliance probe 2026-12-04).
+    // Nor "not an item any more" alone: a closed plan keeps listing the item with its last answer (PostgreSQL probe L1).
     const left = state.boardSubmission?.planId === planId && state.planId !== planId;
-    const why = left ? ` any more: it has left the plan since it was submitted to the board in it (a review finding reopened it, now cycle ${state.cycle}, or it was removed or the plan closed); nothing is asked of its owner there` : '';
-    throw violation(RiskRules.RISK_NOT_IN_PLAN, `Risk ${state.id} (${state.status}) is not an item of plan ${planId}${why}`);
+    if (left) {
+      throw violation(
+        RiskRules.RISK_NOT_IN_PLAN,
+        `Risk ${state.id} (${state.status}) no longer awaits its owner's answer in plan ${planId}: it has left that plan since it was submitted to the board in it ` +
+          `(a review finding reopened it, now cycle ${state.cycle}; or it was removed from the plan, or the plan was closed, which keeps listing the item with its last answer); nothing is asked of its owner there`,
+      );
+    }
+    throw violation(RiskRules.RISK_NOT_IN_PLAN, `Risk ${state.id} (${state.status}) is not an item of plan ${planId}`);
   }
 }
 

@@ -578,7 +578,7 @@ describe('a plan submitted to the board freezes its risks (Art. 19)', () => {
     const reopened = continueHistory(accepted, ...implemented, review('rv-9', 3, 3));
     expect(stateOf(reopened)).toMatchObject({ status: 'IDENTIFIED', cycle: 2 });
     const refused = given(riskDecider, reopened).when(recordConsent(true)).thenThrows(RuleViolationError, { rule: 'RISK_NOT_IN_PLAN' });
-    expect(refused.message).toMatch(/is not an item of plan .* any more: it has left the plan since it was submitted to the board in it \(a review finding reopened it, now cycle 2/);
+    expect(refused.message).toMatch(/no longer awaits its owner.s answer in plan .*: it has left that plan since it was submitted to the board in it \(a review finding reopened it, now cycle 2; or it was removed from the plan, or the plan was closed, which keeps listing the item/);
     // A plan the risk was never submitted in: the plain refusal.
     const other = given(riskDecider, reopened).when(recordConsent(true, { planId: 'plan-other' })).thenThrows(RuleViolationError, { rule: 'RISK_NOT_IN_PLAN' });
     expect(other.message).not.toMatch(/any more/);
