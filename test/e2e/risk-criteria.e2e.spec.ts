@@ -88,6 +88,17 @@ describe('risk criteria over GraphQL (Art. 13)', () => {
     const { history } = await t.ok(HISTORY, { id: first.id }, users.auditor);
     expect(history.map((e: any) => e.type)).toEqual(['RiskCriteriaProposed', 'RiskCriteriaApproved', 'RiskCriteriaSuperseded']);
 
+    // As of a past point (compliance probe L7): the version in force then, and the versions recorded by then as they stood.
+    const atProposal = (await t.ok(`{ events(first: 500, types: ["RiskCriteriaProposed"]) { edges { node { position data } } } }`, {}, users.auditor)).events.edges
+      .map((e: any) => e.node).find((n: any) => n.data.criteriaId === second.id).position;
+    const then = await t.ok(`query($p: String) { riskCriteria(atPosition: $p) { id status } riskCriteriaVersions(atPosition: $p) { id number status } }`, { p: atProposal }, users.auditor);
+    expect(then.riskCriteria).toEqual({ id: first.id, status: 'IN_FORCE' });
+    expect(then.riskCriteriaVersions).toEqual([{ id: second.id, number: 2, status: 'PROPOSED' }, { id: first.id, number: 1, status: 'IN_FORCE' }]);
+    const beforeFirst = await t.ok(`query($at: DateTime) { riskCriteria(asOf: $at) { id } riskCriteriaVersions(asOf: $at) { id } }`, { at: '2020-01-01T00:00:00Z' }, users.auditor);
+    expect(beforeFirst).toEqual({ riskCriteria: null, riskCriteriaVersions: [] });
+    expect((await t.ok(`query($at: DateTime) { riskCriteria(asOf: $at) { id } }`, { at: new Date().toISOString() }, users.auditor)).riskCriteria.id).toBe(second.id);
+    expect(errorOf(await t.gql(`{ riskCriteria(asOf: "2020-01-01T00:00:00Z", atPosition: "1") { id } }`, {}, users.auditor)).extensions.code).toBe('BAD_USER_INPUT');
+
     // A superseded version cannot come back.
     const again = errorOf(await t.gql(APPROVE, { input: { criteriaId: first.id } }, users.ciso2));
     expect(again.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'CRITERIA_SUPERSEDED', article: 'Art.13' });

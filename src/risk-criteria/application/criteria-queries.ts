@@ -1,12 +1,26 @@
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
+import { AsOfReplayer } from '../../projections/as-of-replay.js';
 import { READ_DB } from '../../projections/read-model-database.js';
 import type { ReadDb } from '../../projections/read-model-database.js';
+import type { PointInTime } from '../../shared/application/point-in-time.js';
 import type { CriteriaVersionState } from '../domain/criteria.state.js';
 import { CriteriaQueries } from '../projections/criteria.projection.js';
 
-/** The version in force, or null. */
-export class GetCriteriaInForceQuery extends Query<CriteriaVersionState | null> {}
+/**
+ * Runs `query` on the criteria read model now, or replayed as of a past point (the register's
+ * replay): which criteria were in force on the day an inspector asks about (compliance probe L7).
+ */
+function criteriaAt<T>(db: ReadDb, replayer: AsOfReplayer, at: PointInTime | null | undefined, query: (criteria: CriteriaQueries) => T): Promise<T> {
+  return at ? replayer.read(at, (replayed) => query(new CriteriaQueries(replayed))) : Promise.resolve(query(new CriteriaQueries(db)));
+}
+
+/** The version in force (then), or null. */
+export class GetCriteriaInForceQuery extends Query<CriteriaVersionState | null> {
+  constructor(readonly at?: PointInTime | null) {
+    super();
+  }
+}
 
 /** One version by id, or null. */
 export class GetCriteriaVersionQuery extends Query<CriteriaVersionState | null> {
@@ -15,17 +29,18 @@ export class GetCriteriaVersionQuery extends Query<CriteriaVersionState | null> 
   }
 }
 
-/** Every version, newest first. */
-export class ListCriteriaVersionsQuery extends Query<CriteriaVersionState[]> {}
+/** Every version (recorded by then), newest first. */
+export class ListCriteriaVersionsQuery extends Query<CriteriaVersionState[]> {
+  constructor(readonly at?: PointInTime | null) {
+    super();
+  }
+}
 
 @QueryHandler(GetCriteriaInForceQuery)
 export class GetCriteriaInForceHandler implements IQueryHandler<GetCriteriaInForceQuery, CriteriaVersionState | null> {
-  private readonly queries: CriteriaQueries;
-  constructor(@Inject(READ_DB) db: ReadDb) {
-    this.queries = new CriteriaQueries(db);
-  }
-  async execute(): Promise<CriteriaVersionState | null> {
-    return this.queries.inForce() ?? null;
+  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
+  async execute({ at }: GetCriteriaInForceQuery): Promise<CriteriaVersionState | null> {
+    return criteriaAt(this.db, this.replayer, at, (q) => q.inForce() ?? null);
   }
 }
 
@@ -42,11 +57,8 @@ export class GetCriteriaVersionHandler implements IQueryHandler<GetCriteriaVersi
 
 @QueryHandler(ListCriteriaVersionsQuery)
 export class ListCriteriaVersionsHandler implements IQueryHandler<ListCriteriaVersionsQuery, CriteriaVersionState[]> {
-  private readonly queries: CriteriaQueries;
-  constructor(@Inject(READ_DB) db: ReadDb) {
-    this.queries = new CriteriaQueries(db);
-  }
-  async execute(): Promise<CriteriaVersionState[]> {
-    return this.queries.all();
+  constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
+  async execute({ at }: ListCriteriaVersionsQuery): Promise<CriteriaVersionState[]> {
+    return criteriaAt(this.db, this.replayer, at, (q) => q.all());
   }
 }

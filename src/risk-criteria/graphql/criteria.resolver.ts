@@ -4,7 +4,9 @@ import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
 import { ApproveRiskCriteriaCommand, ProposeRiskCriteriaCommand } from '../application/criteria-commands.js';
 import { GetCriteriaInForceQuery, GetCriteriaVersionQuery, ListCriteriaVersionsQuery } from '../application/criteria-queries.js';
-import { INPUT_ARGUMENT_DESCRIPTION } from '../../graphql/descriptions.js';
+import { AS_OF_DESCRIPTION, AT_POSITION_DESCRIPTION, INPUT_ARGUMENT_DESCRIPTION } from '../../graphql/descriptions.js';
+import { StrictDateTime } from '../../graphql/scalars.js';
+import { pointInTime } from '../../shared/application/point-in-time.js';
 import { ApproveRiskCriteriaInput, ProposeRiskCriteriaInput, RiskCriteria } from './criteria.types.js';
 
 /** Thin adapter: arguments to commands and queries, states to GraphQL objects. */
@@ -12,14 +14,27 @@ import { ApproveRiskCriteriaInput, ProposeRiskCriteriaInput, RiskCriteria } from
 export class RiskCriteriaResolver {
   constructor(private readonly commands: CommandBus, private readonly queries: QueryBus) {}
 
-  @Query(() => RiskCriteria, { nullable: true, description: 'The risk criteria version in force (Art. 13), or null before the first approval. Any authenticated role. Errors: UNAUTHENTICATED.' })
-  riskCriteria() {
-    return this.queries.execute(new GetCriteriaInForceQuery());
+  @Query(() => RiskCriteria, {
+    nullable: true,
+    description:
+      'The risk criteria version in force (Art. 13), now or by asOf / atPosition (the register replayed then), or null before the first approval. Any authenticated role. Errors: UNAUTHENTICATED; BAD_USER_INPUT (asOf, atPosition).',
+  })
+  riskCriteria(
+    @Args('asOf', { type: () => StrictDateTime, nullable: true, description: AS_OF_DESCRIPTION }) asOf?: Date | null,
+    @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
+  ) {
+    return this.queries.execute(new GetCriteriaInForceQuery(pointInTime(asOf, atPosition)));
   }
 
-  @Query(() => [RiskCriteria], { description: 'Every risk criteria version (Art. 13), proposed, in force or superseded, newest first. Any authenticated role. Errors: UNAUTHENTICATED.' })
-  riskCriteriaVersions() {
-    return this.queries.execute(new ListCriteriaVersionsQuery());
+  @Query(() => [RiskCriteria], {
+    description:
+      'Every risk criteria version (Art. 13), proposed, in force or superseded, newest first; by asOf / atPosition, those recorded by then, each as it stood then. Any authenticated role. Errors: UNAUTHENTICATED; BAD_USER_INPUT (asOf, atPosition).',
+  })
+  riskCriteriaVersions(
+    @Args('asOf', { type: () => StrictDateTime, nullable: true, description: AS_OF_DESCRIPTION }) asOf?: Date | null,
+    @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
+  ) {
+    return this.queries.execute(new ListCriteriaVersionsQuery(pointInTime(asOf, atPosition)));
   }
 
   @Query(() => RiskCriteria, { nullable: true, description: 'One risk criteria version (Art. 13), or null when there is none with that id. Any authenticated role. Errors: UNAUTHENTICATED.' })
