@@ -46,6 +46,7 @@ function register(n: number): DocumentData {
     plan: () => null,
     asset: () => ({ name: 'Hot wallet' }) as ReturnType<DocumentData['asset']>,
     assets: async () => [],
+    criteriaVersions: () => [],
     db: undefined as unknown as DocumentData['db'],
     closedCycles: () => new Map(),
     superseded: () => new Map(),

@@ -15,6 +15,8 @@ import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
 import type { ClosedCycle } from '../../risk-register/projections/closed-cycles.js';
 import type { Supersession } from '../../risk-register/projections/superseded.js';
 import { EvidenceReadModel, type EvidenceRow } from '../../evidence/projections/evidence.projection.js';
+import { CriteriaQueries } from '../../risk-criteria/projections/criteria.projection.js';
+import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
 
 /** What a document is rendered from: the read models at one point of the log, and that point. */
 export interface DocumentData {
@@ -31,6 +33,8 @@ export interface DocumentData {
   asset(id: string): AssetState | null;
   /** Every asset of the inventory, retired ones too, in registration order (read a page per turn of the event loop). */
   assets(): Promise<AssetState[]>;
+  /** Every risk criteria version recorded by this point, as it stood, newest first. */
+  criteriaVersions(): CriteriaVersionState[];
   /** Every risk's cycles closed by a review by this point, oldest first (their treatment and controls as they stood then). */
   closedCycles(): Map<string, ClosedCycle[]>;
   /** Every risk's controls and treatments a later decision of their cycle superseded by this point, oldest decision first. */
@@ -98,6 +102,7 @@ export class DocumentSource {
             const { rows } = assets.page({ afterSeq: after === null ? null : Number(after), limit });
             return { items: rows.map((r) => r.state), last: rows.length ? String(rows[rows.length - 1]!.seq) : null };
           }),
+        criteriaVersions: () => new CriteriaQueries(db).all(),
         closedCycles: () => register.closedCyclesByRisk(),
         superseded: () => register.supersededByRisk(),
         evidenceOf: (id) => evidence.evidenceOf(id),

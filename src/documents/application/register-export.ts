@@ -11,14 +11,14 @@ import type { RiskState, RiskTreatment } from '../../risk-register/domain/risk.s
 import type { ClosedCycleControl } from '../../risk-register/projections/closed-cycles.js';
 import type { RiskRow } from '../../risk-register/projections/risk-register.projection.js';
 import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
-import { labelOf, type Language, type Messages } from '../messages/index.js';
+import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
 import { documentInstant, type DocumentData } from './document-source.js';
 import { assetLabel, sourceView, type SourceView } from './document-view.js';
 import { eachInTurns } from '../../shared/application/turns.js';
 import { dayInJapan } from '../../shared/domain/guards.js';
 
 /** In the workbook's order; `assets`, the inventory of Art.14(2), appended last (2026-12-06) so the other sheets keep their places. */
-export const REGISTER_SECTIONS = ['risks', 'analyses', 'treatments', 'controls', 'reviews', 'assets'] as const;
+export const REGISTER_SECTIONS = ['risks', 'analyses', 'treatments', 'controls', 'reviews', 'assets', 'criteria'] as const;
 export type RegisterSection = (typeof REGISTER_SECTIONS)[number];
 
 /** text; integer; a calendar day (YYYY-MM-DD); an instant (ISO 8601). */
@@ -94,6 +94,12 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
     ['availability', 'integer', 10], ['assetValue', 'integer', 10], ['assetStatus', 'text', 14], ['retiredAt', 'instant', 20], ['retirementReason', 'text', 36], ['threatId', 'text', 38], ['threat', 'text', 32],
     ['affects', 'text', 24], ['vulnerabilityId', 'text', 38], ['vulnerability', 'text', 32], ['registeredAt', 'instant', 20],
   ],
+  // Art.13: every criteria version recorded by the point, newest first, its matrix and assessment criteria as text.
+  criteria: [
+    ['criteriaId', 'text', 38], ['criteriaNumber', 'integer', 8], ['criteriaStatus', 'text', 18], ['acceptanceLevel', 'text', 16], ['riskLevels', 'text', 28], ['likelihoodLevels', 'text', 32], ['impactLevels', 'text', 32],
+    ['matrix', 'text', 60], ['impactByAssetValue', 'text', 16], ['baselineGapThresholds', 'text', 18], ['detailedLikelihoodThresholds', 'text', 18], ['requiredMethods', 'text', 40], ['reviewIntervals', 'text', 32],
+    ['proposedBy', 'text', 16], ['proposedAt', 'instant', 20], ['approvedBy', 'text', 16], ['approvedAt', 'instant', 20], ['supersededAt', 'instant', 20],
+  ],
 };
 
 /** Risks turned into rows per turn of the event loop: a register of thousands is never one long task. */
@@ -126,9 +132,23 @@ async function inventoryRows(data: DocumentData, m: Messages): Promise<Cell[][]>
   return rows;
 }
 
+/** The criteria's rows (Art.13): one per version recorded by the point, newest first. */
+function criteriaRows(data: DocumentData, m: Messages): Cell[][] {
+  const none = m.common.none;
+  const list = (values: readonly (string | number)[]) => values.join(m.common.listSeparator);
+  return data.criteriaVersions().map((c) => [
+    c.id, c.number, labelOf(m.enums.criteriaStatus, c.status, none), c.acceptanceLevel, list(c.riskLevels), list(c.likelihoodLevels), list(c.impactLevels),
+    c.matrix.map((levels, i) => fill(m.register.matrixRow, { likelihood: i + 1, label: c.likelihoodLevels[i] ?? '', levels: list(levels) })).join('\n'),
+    list(c.impactByAssetValue), list(c.baselineGapThresholds), list(c.detailedLikelihoodThresholds),
+    c.requiredMethods.map((r) => fill(m.register.requiredMethod, { value: r.minAssetValue, method: labelOf(m.enums.method, r.method, none) })).join('\n') || null,
+    c.reviewIntervalDays.map((r) => fill(m.register.reviewInterval, { level: r.level, days: r.days })).join('\n') || null,
+    c.proposedBy, c.proposedAt, c.approvedBy ?? null, c.approvedAt ?? null, c.supersededAt ?? null,
+  ]);
+}
+
 export async function registerExport(data: DocumentData, lang: Language, m: Messages, format: 'csv' | 'xlsx', section?: RegisterSection): Promise<RegisterExport> {
   // The inventory alone reads no risk.
-  const risks = section === 'assets' ? [] : await data.risks();
+  const risks = section === 'assets' || section === 'criteria' ? [] : await data.risks();
   const none = m.common.none;
   // Overdue on the day in Japan at the export's instant, as the controls record judges it.
   const day = dayInJapan(documentInstant(data));
@@ -158,7 +178,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
   const evidenceCell = (evidence: readonly EvidenceCitation[]) => (evidence.length ? list(evidence.map((e) => `${e.evidenceId} sha256:${e.sha256}`)) : null);
   const yesNo = (value: boolean) => (value ? m.common.yes : m.common.no);
   const markCells = (s: SupersededMark | undefined): Cell[] => [s?.supersededAt ?? null, s?.supersededRevision ?? null, s?.supersededBy ?? null];
-  const rowsOf: Record<Exclude<RegisterSection, 'assets'>, (row: RiskRow) => Cell[][]> = {
+  const rowsOf: Record<Exclude<RegisterSection, 'assets' | 'criteria'>, (row: RiskRow) => Cell[][]> = {
     risks: ({ state: r, needsReevaluation, priority }) => [
       [
         r.id, r.title, labelOf(m.enums.riskStatus, r.status, none), r.ownerId, assetNames(r.assetIds), r.level ?? null, r.likelihood ?? null, r.impact ?? null,
@@ -209,7 +229,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
       section: s,
       name: m.register.sheets[s],
       columns: SPEC[s].map(([key, type, width]) => ({ key, type, width, header: m.register.columns[key] })),
-      rows: s === 'assets' ? await inventoryRows(data, m) : await sliced(risks, rowsOf[s]),
+      rows: s === 'assets' ? await inventoryRows(data, m) : s === 'criteria' ? criteriaRows(data, m) : await sliced(risks, rowsOf[s]),
     });
   }
   return { lang, m, tables, source: sourceView(data.head, m, lang, `/documents/register.${format}`, section ? `&section=${section}` : ''), recordedAt: data.head?.recordedAt ?? null };

@@ -172,7 +172,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
   it('exports the register as XLSX that exceljs reads back: sheets per section, frozen header, filters, dates as dates', async () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load((await bytes(`/documents/register.xlsx?atPosition=${plan.resolutionPosition}`)) as any);
-    expect(workbook.worksheets.map((s) => s.name)).toEqual(['概要', 'リスク', '分析', 'リスク対応', '管理策', 'レビュー', '情報資産目録']);
+    expect(workbook.worksheets.map((s) => s.name)).toEqual(['概要', 'リスク', '分析', 'リスク対応', '管理策', 'レビュー', '情報資産目録', 'リスク基準']);
     const about = workbook.getWorksheet('概要')!;
     expect(about.getCell('A1').value).toBe('リスク登録簿');
     expect(about.getCell('B5').value).toBe(plan.resolutionPosition);
@@ -209,7 +209,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
 
     const english = new ExcelJS.Workbook();
     await english.xlsx.load((await bytes(`/documents/register.xlsx?atPosition=${plan.resolutionPosition}&lang=en`)) as any);
-    expect(english.worksheets.map((s) => s.name)).toEqual(['About', 'Risks', 'Analyses', 'Treatments', 'Controls', 'Reviews', 'Asset inventory']);
+    expect(english.worksheets.map((s) => s.name)).toEqual(['About', 'Risks', 'Analyses', 'Treatments', 'Controls', 'Reviews', 'Asset inventory', 'Risk criteria']);
     expect(english.getWorksheet('About')!.getCell('A1').value).toBe('Risk register');
   });
 
@@ -233,6 +233,14 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     const row = inventory.find((r) => riskAssets.includes(r['情報資産']!));
     expect(row).toMatchObject({ '目録の状態': '目録に記載', '管理責任者（第14条第2項第2号）': expect.stringMatching(/\S/), '脅威（第14条第2項第3号）': expect.stringMatching(/\S/), '脆弱性（第14条第2項第4号）': expect.stringMatching(/\S/) });
     expect(Number(row!['資産価値（第14条第2項第1号）'])).toBeGreaterThan(0);
+    // The criteria the risk was analysed under (Art.13), as they stood at that point: in force, with the matrix and acceptance criterion.
+    const criteria = parse(await bytes(`/documents/register.csv?section=criteria&atPosition=${plan.resolutionPosition}`), { bom: true, columns: true }) as Record<string, string>[];
+    expect(criteria.find((c) => c['版'] === risks[0]!['リスク基準の版'])).toMatchObject({
+      状態: '適用中',
+      'リスク受容基準（第13条第1号）': expect.stringMatching(/\S/),
+      'リスクマトリクス（行：発生可能性、列：影響度）': expect.stringMatching(/^発生可能性 1（.+）：.+\n発生可能性 2（/),
+      承認者: expect.stringMatching(/\S/),
+    });
     expect(treatments[0]).toMatchObject({ Options: 'Reduce, Share', 'Shared with (counterparty)': COUNTERPARTY, 'Contract or insurance policy': CONTRACT });
 
     // A CSV stays one table: its source is in its file name and the response's headers, and the

@@ -13,6 +13,7 @@ import type { ClosedCycle } from '../../../src/risk-register/projections/closed-
 import type { Supersession } from '../../../src/risk-register/projections/superseded.js';
 import type { PlanState } from '../../../src/treatment-plan/domain/plan.state.js';
 import type { AssetState } from '../../../src/asset-inventory/domain/asset.state.js';
+import { criteria3x3 } from '../../support/criteria-definitions.js';
 
 const consent = (planId: string, status: RiskConsent['status'], planRevision = 1): RiskConsent => ({ planId, planRevision, status, atVersion: 5, fingerprint: 'f' });
 const control = (controlId: string, dueDate: string): RiskControl => ({ controlId, title: `管理策 ${controlId}`, description: 'd', ownerId: 'ken', dueDate, reason: 'r' });
@@ -34,6 +35,7 @@ function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision
     plan: (id) => (plans.find((p) => p.id === id) as PlanState | undefined) ?? null,
     asset: () => null,
     assets: async () => [],
+    criteriaVersions: () => [],
     db: undefined as unknown as DocumentData['db'],
     closedCycles: () => new Map(),
     superseded: () => new Map(),
@@ -41,7 +43,7 @@ function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision
   };
 }
 
-async function csvOf(d: DocumentData, section: 'risks' | 'controls' | 'treatments' | 'analyses' | 'assets', lang: Language = 'ja'): Promise<Record<string, string>[]> {
+async function csvOf(d: DocumentData, section: 'risks' | 'controls' | 'treatments' | 'analyses' | 'assets' | 'criteria', lang: Language = 'ja'): Promise<Record<string, string>[]> {
   const view = await registerExport(d, lang, messagesFor(lang), 'csv', section);
   return parse(Buffer.concat(await registerCsv(view.tables[0]!, lang)), { bom: true, columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
 }
@@ -231,6 +233,26 @@ describe('register export (CSV and XLSX rows)', () => {
       ['A2', '3', 'mgr-ops', '', '', '', '廃止', '2027-02-01 12:00:00'],
     ]);
     expect((await csvOf(d, 'assets', 'en'))[0]).toMatchObject({ 'Asset id': 'A1', Category: 'System', 'Threat (Art.14(2)(iii))': '脅威 T1', 'Vulnerability (Art.14(2)(iv))': '脆弱性 V1' });
+  });
+
+  it('writes the criteria of Art.13: each version recorded by the point, its acceptance criterion, matrix and assessment criteria (compliance probe L7)', async () => {
+    const d = data([], [], '2027-04-01T00:00:00.000Z');
+    const definition = criteria3x3();
+    d.criteriaVersions = () => [
+      { ...definition, id: 'c2', number: 2, version: 3, status: 'PROPOSED', proposedBy: 'carol', proposedAt: '2027-02-01T00:00:00.000Z' },
+      { ...definition, id: 'c1', number: 1, version: 3, status: 'IN_FORCE', proposedBy: 'carol', proposedAt: '2027-01-01T00:00:00.000Z', approvedBy: 'ciso', approvedAt: '2027-01-02T00:00:00.000Z' },
+    ];
+    d.risks = async () => {
+      throw new Error('the criteria read no risk');
+    };
+    const rows = await csvOf(d, 'criteria');
+    expect(rows.map((r) => [r['リスク基準ID'], r['版'], r['状態'], r['承認者']])).toEqual([
+      ['c2', '2', '提案中', ''],
+      ['c1', '1', '適用中', 'ciso'],
+    ]);
+    expect(rows[1]!['リスク受容基準（第13条第1号）']).toBe(definition.acceptanceLevel);
+    expect(rows[1]!['リスクマトリクス（行：発生可能性、列：影響度）']!.split('\n')).toEqual(definition.matrix.map((levels, i) => `発生可能性 ${i + 1}（${definition.likelihoodLevels[i]}）：${levels.join('、')}`));
+    expect(rows[1]!['必要な分析手法（第13条第2号）']).toBe(definition.requiredMethods.map((r) => `資産価値 ${r.minAssetValue} 以上：${({ BASELINE: 'ベースラインアプローチ', INFORMAL: '非形式的アプローチ', DETAILED: '詳細リスク分析' })[r.method]}`).join('\n'));
   });
 });
 
