@@ -47,6 +47,7 @@ function register(n: number): DocumentData {
     asset: () => ({ name: 'Hot wallet' }) as ReturnType<DocumentData['asset']>,
     assets: async () => [],
     criteriaVersions: () => [],
+    contextVersions: async () => [],
     db: undefined as unknown as DocumentData['db'],
     closedCycles: () => new Map(),
     superseded: () => new Map(),

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { parse } from 'csv-parse/sync';
 import { resultBudget } from '../../src/graphql/result-budget.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 import { assetWithThreat, proposeAndApproveCriteria, todayInJapan } from './support/scenario.js';
@@ -82,6 +83,18 @@ describe("the organisation's context (Art.12(1)) and incidents at other firms (A
       ['ContextRecorded', 'context-organisation', 2],
     ]);
     expect((await t.ok(CONTEXT, { atPosition: history[0].position }, users.auditor)).context).toEqual(v1);
+
+    // The register's context section (Art.12(1), compliance probe L8): the versions recorded by the point, each list one item per line.
+    const csv = async (query: string) => {
+      const response = await fetch(`${t.url}/documents/register.csv?section=context${query}`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } });
+      expect(response.status).toBe(200);
+      return parse(Buffer.from(await response.arrayBuffer()), { bom: true, columns: true }) as Record<string, string>[];
+    };
+    expect((await csv('')).map((r) => [r['版'], r['記録者'], r['外部の課題（第12条第1項）']])).toEqual([
+      ['1', 'committee-1', v1.externalIssues.join('\n')],
+      ['2', 'ciso', v2.externalIssues.join('\n')],
+    ]);
+    expect((await csv(`&atPosition=${history[0].position}`)).map((r) => r['版'])).toEqual(['1']);
 
     // A client that read version 1 is told that version 2 came since.
     const stale = await t.gql(RECORD_CONTEXT, { input: { ...context({ period: 'FY2027' }), expectedVersion: 1 } }, users.committee);

@@ -17,6 +17,9 @@ import type { Supersession } from '../../risk-register/projections/superseded.js
 import { EvidenceReadModel, type EvidenceRow } from '../../evidence/projections/evidence.projection.js';
 import { CriteriaQueries } from '../../risk-criteria/projections/criteria.projection.js';
 import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
+import { AggregateReader } from '../../shared/application/aggregate-reader.js';
+import { contextDecider } from '../../context/domain/context.decider.js';
+import { CONTEXT_STREAM, type ContextVersion } from '../../context/domain/context.state.js';
 
 /** What a document is rendered from: the read models at one point of the log, and that point. */
 export interface DocumentData {
@@ -35,6 +38,8 @@ export interface DocumentData {
   assets(): Promise<AssetState[]>;
   /** Every risk criteria version recorded by this point, as it stood, newest first. */
   criteriaVersions(): CriteriaVersionState[];
+  /** Every version of the organisation's context (Art.12(1)) recorded by this point, oldest first (its one stream folded up to the head). */
+  contextVersions(): Promise<ContextVersion[]>;
   /** Every risk's cycles closed by a review by this point, oldest first (their treatment and controls as they stood then). */
   closedCycles(): Map<string, ClosedCycle[]>;
   /** Every risk's controls and treatments a later decision of their cycle superseded by this point, oldest decision first. */
@@ -76,6 +81,7 @@ export class DocumentSource {
     private readonly replayer: AsOfReplayer,
     @Inject(READ_DB) private readonly live: ReadDb,
     private readonly projections: ProjectionRunner,
+    private readonly aggregates: AggregateReader,
   ) {}
 
   async read<T>(point: PointInTime | null, render: (data: DocumentData) => T | Promise<T>): Promise<T> {
@@ -103,6 +109,7 @@ export class DocumentSource {
             return { items: rows.map((r) => r.state), last: rows.length ? String(rows[rows.length - 1]!.seq) : null };
           }),
         criteriaVersions: () => new CriteriaQueries(db).all(),
+        contextVersions: async () => (head ? (await this.aggregates.stateAt(CONTEXT_STREAM, contextDecider, { atPosition: head.position })).versions : []),
         closedCycles: () => register.closedCyclesByRisk(),
         superseded: () => register.supersededByRisk(),
         evidenceOf: (id) => evidence.evidenceOf(id),

@@ -18,7 +18,7 @@ import { eachInTurns } from '../../shared/application/turns.js';
 import { dayInJapan } from '../../shared/domain/guards.js';
 
 /** In the workbook's order; `assets`, the inventory of Art.14(2), appended last (2026-12-06) so the other sheets keep their places. */
-export const REGISTER_SECTIONS = ['risks', 'analyses', 'treatments', 'controls', 'reviews', 'assets', 'criteria'] as const;
+export const REGISTER_SECTIONS = ['risks', 'analyses', 'treatments', 'controls', 'reviews', 'assets', 'criteria', 'context'] as const;
 export type RegisterSection = (typeof REGISTER_SECTIONS)[number];
 
 /** text; integer; a calendar day (YYYY-MM-DD); an instant (ISO 8601). */
@@ -100,6 +100,11 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
     ['matrix', 'text', 60], ['impactByAssetValue', 'text', 16], ['baselineGapThresholds', 'text', 18], ['detailedLikelihoodThresholds', 'text', 18], ['requiredMethods', 'text', 40], ['reviewIntervals', 'text', 32],
     ['proposedBy', 'text', 16], ['proposedAt', 'instant', 20], ['approvedBy', 'text', 16], ['approvedAt', 'instant', 20], ['supersededAt', 'instant', 20],
   ],
+  // Art.12(1): every version of the organisation's context recorded by the point, oldest first.
+  context: [
+    ['contextVersion', 'integer', 8], ['period', 'text', 14], ['scope', 'text', 40], ['internalIssues', 'text', 48], ['externalIssues', 'text', 48], ['interestedParties', 'text', 36],
+    ['recordedBy', 'text', 16], ['recordedAt', 'instant', 20],
+  ],
 };
 
 /** Risks turned into rows per turn of the event loop: a register of thousands is never one long task. */
@@ -146,9 +151,15 @@ function criteriaRows(data: DocumentData, m: Messages): Cell[][] {
   ]);
 }
 
+/** The context's rows (Art.12(1)): one per version recorded by the point, oldest first, each list one item per line. */
+async function contextRows(data: DocumentData): Promise<Cell[][]> {
+  const lines = (items: readonly string[]) => (items.length ? items.join('\n') : null);
+  return (await data.contextVersions()).map((v) => [v.version, v.period, v.scope, lines(v.internalIssues), lines(v.externalIssues), lines(v.interestedParties), v.recordedBy, v.recordedAt]);
+}
+
 export async function registerExport(data: DocumentData, lang: Language, m: Messages, format: 'csv' | 'xlsx', section?: RegisterSection): Promise<RegisterExport> {
   // The inventory alone reads no risk.
-  const risks = section === 'assets' || section === 'criteria' ? [] : await data.risks();
+  const risks = section === 'assets' || section === 'criteria' || section === 'context' ? [] : await data.risks();
   const none = m.common.none;
   // Overdue on the day in Japan at the export's instant, as the controls record judges it.
   const day = dayInJapan(documentInstant(data));
@@ -178,7 +189,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
   const evidenceCell = (evidence: readonly EvidenceCitation[]) => (evidence.length ? list(evidence.map((e) => `${e.evidenceId} sha256:${e.sha256}`)) : null);
   const yesNo = (value: boolean) => (value ? m.common.yes : m.common.no);
   const markCells = (s: SupersededMark | undefined): Cell[] => [s?.supersededAt ?? null, s?.supersededRevision ?? null, s?.supersededBy ?? null];
-  const rowsOf: Record<Exclude<RegisterSection, 'assets' | 'criteria'>, (row: RiskRow) => Cell[][]> = {
+  const rowsOf: Record<Exclude<RegisterSection, 'assets' | 'criteria' | 'context'>, (row: RiskRow) => Cell[][]> = {
     risks: ({ state: r, needsReevaluation, priority }) => [
       [
         r.id, r.title, labelOf(m.enums.riskStatus, r.status, none), r.ownerId, assetNames(r.assetIds), r.level ?? null, r.likelihood ?? null, r.impact ?? null,
@@ -229,7 +240,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
       section: s,
       name: m.register.sheets[s],
       columns: SPEC[s].map(([key, type, width]) => ({ key, type, width, header: m.register.columns[key] })),
-      rows: s === 'assets' ? await inventoryRows(data, m) : s === 'criteria' ? criteriaRows(data, m) : await sliced(risks, rowsOf[s]),
+      rows: s === 'assets' ? await inventoryRows(data, m) : s === 'criteria' ? criteriaRows(data, m) : s === 'context' ? await contextRows(data) : await sliced(risks, rowsOf[s]),
     });
   }
   return { lang, m, tables, source: sourceView(data.head, m, lang, `/documents/register.${format}`, section ? `&section=${section}` : ''), recordedAt: data.head?.recordedAt ?? null };

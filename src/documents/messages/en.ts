@@ -168,7 +168,7 @@ export const en: Messages = {
   register: {
     title: 'Risk register',
     basis: 'The risk assessment and treatment records of Chapter 4 of the Rules on Information Security Management.',
-    sheets: { about: 'About', risks: 'Risks', analyses: 'Analyses', treatments: 'Treatments', controls: 'Controls', reviews: 'Reviews', assets: 'Asset inventory', criteria: 'Risk criteria' },
+    sheets: { about: 'About', risks: 'Risks', analyses: 'Analyses', treatments: 'Treatments', controls: 'Controls', reviews: 'Reviews', assets: 'Asset inventory', criteria: 'Risk criteria', context: 'Context' },
     matrixRow: 'likelihood {likelihood} ({label}): {levels}',
     requiredMethod: 'asset value {value} and above: {method}',
     reviewInterval: '{level}: every {days} days',
@@ -266,6 +266,14 @@ export const en: Messages = {
       proposedAt: 'Proposed at (UTC)',
       approvedBy: 'Approved by',
       approvedAt: 'Approved at (UTC)',
+      contextVersion: 'Version',
+      period: 'Period',
+      scope: 'Scope',
+      internalIssues: 'Internal issues (Art.12(1))',
+      externalIssues: 'External issues (Art.12(1))',
+      interestedParties: 'Interested parties',
+      recordedBy: 'Recorded by',
+      recordedAt: 'Recorded at (UTC)',
     },
   },
   source: {

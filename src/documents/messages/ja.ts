@@ -169,7 +169,7 @@ export const ja = {
   register: {
     title: 'リスク登録簿',
     basis: '情報の安全管理に関する規則 第4章のリスクアセスメントとリスク対応の記録。',
-    sheets: { about: '概要', risks: 'リスク', analyses: '分析', treatments: 'リスク対応', controls: '管理策', reviews: 'レビュー', assets: '情報資産目録', criteria: 'リスク基準' },
+    sheets: { about: '概要', risks: 'リスク', analyses: '分析', treatments: 'リスク対応', controls: '管理策', reviews: 'レビュー', assets: '情報資産目録', criteria: 'リスク基準', context: '組織の状況' },
     /** One row of the matrix, one entry of the assessment criteria (第13条第2号), as the criteria sheet writes them. */
     matrixRow: '発生可能性 {likelihood}（{label}）：{levels}',
     requiredMethod: '資産価値 {value} 以上：{method}',
@@ -268,6 +268,14 @@ export const ja = {
       proposedAt: '提案日時（日本時間）',
       approvedBy: '承認者',
       approvedAt: '承認日時（日本時間）',
+      contextVersion: '版',
+      period: '期間',
+      scope: '適用範囲',
+      internalIssues: '内部の課題（第12条第1項）',
+      externalIssues: '外部の課題（第12条第1項）',
+      interestedParties: '利害関係者',
+      recordedBy: '記録者',
+      recordedAt: '記録日時（日本時間）',
     },
   },
   source: {

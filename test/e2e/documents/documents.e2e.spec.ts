@@ -172,7 +172,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
   it('exports the register as XLSX that exceljs reads back: sheets per section, frozen header, filters, dates as dates', async () => {
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load((await bytes(`/documents/register.xlsx?atPosition=${plan.resolutionPosition}`)) as any);
-    expect(workbook.worksheets.map((s) => s.name)).toEqual(['概要', 'リスク', '分析', 'リスク対応', '管理策', 'レビュー', '情報資産目録', 'リスク基準']);
+    expect(workbook.worksheets.map((s) => s.name)).toEqual(['概要', 'リスク', '分析', 'リスク対応', '管理策', 'レビュー', '情報資産目録', 'リスク基準', '組織の状況']);
     const about = workbook.getWorksheet('概要')!;
     expect(about.getCell('A1').value).toBe('リスク登録簿');
     expect(about.getCell('B5').value).toBe(plan.resolutionPosition);
@@ -209,7 +209,7 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
 
     const english = new ExcelJS.Workbook();
     await english.xlsx.load((await bytes(`/documents/register.xlsx?atPosition=${plan.resolutionPosition}&lang=en`)) as any);
-    expect(english.worksheets.map((s) => s.name)).toEqual(['About', 'Risks', 'Analyses', 'Treatments', 'Controls', 'Reviews', 'Asset inventory', 'Risk criteria']);
+    expect(english.worksheets.map((s) => s.name)).toEqual(['About', 'Risks', 'Analyses', 'Treatments', 'Controls', 'Reviews', 'Asset inventory', 'Risk criteria', 'Context']);
     expect(english.getWorksheet('About')!.getCell('A1').value).toBe('Risk register');
   });
 

@@ -36,6 +36,7 @@ function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision
     asset: () => null,
     assets: async () => [],
     criteriaVersions: () => [],
+    contextVersions: async () => [],
     db: undefined as unknown as DocumentData['db'],
     closedCycles: () => new Map(),
     superseded: () => new Map(),
