@@ -13,7 +13,7 @@ import { newRequestId, requestIdOf } from '../shared/logging/request-id.js';
 import { newAnswerId } from '../shared/application/unconfirmed-writes.js';
 import { ReadModelsAnswers, readModelsPlugin, type ReadModelsSource } from './read-models-extension.js';
 import { integrityExtension, integrityPlugin, type IntegritySource } from './integrity-extension.js';
-import { closeSlowConsumer, peerGoneError, skipIfClosing, type WsSocket } from './ws-hardening.js';
+import { closeSlowConsumer, logEndedWithoutCloseFrame, peerGoneError, skipIfClosing, type WsSocket } from './ws-hardening.js';
 import { edgePlugin, edgeShapeRule, MAX_RECURSIVE_SELECTIONS, MAX_TOKENS, WS_MAX_CONNECTIONS_PER_ACTOR, withoutSuggestions, wsEdgeCheck, type EdgeLimits, type SchemaHolder } from './edge-limits.js';
 import { rootFieldsInTurns } from './root-fields-in-turns.js';
 import { sortedKeepingEnumOrder } from './schema-order.js';
@@ -151,11 +151,12 @@ export function graphqlOptions(
           if (verifier.revocations) closeSocketWhenTokenRevoked(ctx.extra, verifier.revocations, auth.actor.id, auth.issuedAt, () => Object.values(ctx.subscriptions ?? {}).filter((s) => s === null).length);
           return true;
         },
-        onClose: (ctx) => {
+        onClose: (ctx, code) => {
           (ctx.extra as Record<string, unknown>).closed = true;
           clearTokenExpiry(ctx.extra);
           const actorId = (ctx.extra as Record<string, unknown>).countedFor;
           if (typeof actorId !== 'string') return;
+          logEndedWithoutCloseFrame(code, actorId);
           const open = (connections.get(actorId) ?? 1) - 1;
           if (open > 0) connections.set(actorId, open);
           else connections.delete(actorId);

@@ -90,6 +90,16 @@ const reported = new WeakSet<object>();
  * consumer): the errors cannot be delivered, and they are the transport's, not the operations'.
  * Logged once per socket at info, without a stack; returns true when it took the errors.
  */
+/**
+ * A socket the server acknowledged that ended without a close frame (1006): its peer went away,
+ * or stopped reading altogether and so stopped answering graphql-ws's keep-alive pings, which ends
+ * the socket 12-24 s later with no 4413 and no message to the client (soak probe M2: a paused
+ * subscriber was cut so and nothing was logged). One info line, so operators can tell.
+ */
+export function logEndedWithoutCloseFrame(code: number | undefined, actorId: string): void {
+  if (code === 1006) log.info('graphql-ws: a socket ended without a close frame', { code, actorId, note: 'the peer went away, or stopped answering keep-alive pings (it stopped reading)' });
+}
+
 export function peerGoneError(ctx: Ctx, errors: readonly GraphQLError[]): boolean {
   if (socketOpen(ctx)) return false;
   const key = ctx.extra as object;
