@@ -109,9 +109,10 @@ function migrations(S: string): Record<number, string> {
       CREATE TRIGGER access_log_meta_no_truncate BEFORE TRUNCATE ON ${S}.access_log_meta
         FOR EACH STATEMENT EXECUTE FUNCTION ${S}.access_log_refuse_change();
     `,
-    // The last event each request committed (AccessRecord.committed), looked up by position.
+    // The last event each request committed (AccessRecord.committed), looked up by position:
+    // positions are ordered as strings byte by byte, whatever the database's collation.
     2: `
-      ALTER TABLE ${S}.access_log ADD COLUMN committed_position text, ADD COLUMN committed_event_id text;
+      ALTER TABLE ${S}.access_log ADD COLUMN committed_position text COLLATE "C", ADD COLUMN committed_event_id text;
       CREATE INDEX access_log_by_commit ON ${S}.access_log (committed_position) WHERE committed_position IS NOT NULL;
     `,
   };
