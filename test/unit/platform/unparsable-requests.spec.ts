@@ -5,8 +5,9 @@ import { answerUnparsableRequests } from '../../../src/platform/observability/un
 
 /**
  * Requests Node's parser refuses are answered in the endpoint's shape and logged at warn; a
- * request the client itself ended half-way (FIN in the middle of its body) is not a refusal:
- * nothing is answered and it is logged at info (soak probe L1: 1,795 warn lines for cut requests).
+ * request the client itself ended half-way (FIN in the middle of its body) is answered too (a
+ * half-closing client may still read it: probe 8b) but it is a client going away, logged at info
+ * (soak probe L1: 1,795 warn lines for cut requests).
  */
 describe('requests the HTTP parser does not complete', () => {
   let server: Server;
@@ -43,11 +44,11 @@ describe('requests the HTTP parser does not complete', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  it('a request cut by its client is dropped, unanswered, at info', async () => {
+  it('a request cut by its client is answered 400 for a client still reading, and logged at info', async () => {
     const port = await start();
     const answer = await send(port, 'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":', true);
-    expect(answer).toBe('');
-    expect(lines).toEqual([{ level: 'info', msg: 'http: a request the client ended before it was complete was dropped', fields: { code: 'HPE_INVALID_EOF_STATE' } }]);
+    expect(answer).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(lines).toEqual([{ level: 'info', msg: 'http: a request its client ended before it was complete was answered 400', fields: { status: 400, code: 'HPE_INVALID_EOF_STATE', path: null } }]);
   });
 
   it('a malformed request is still answered 400 in the endpoint’s shape, at warn', async () => {
