@@ -76,7 +76,7 @@ export class DocumentsController {
     );
   }
 
-  /** The risk register as CSV, one section per file (`?section=risks|analyses|treatments|controls`, default risks). */
+  /** The risk register as CSV, one section per file (`?section=` one of REGISTER_SECTIONS, default risks). */
   @Get('register.csv')
   registerCsv(@Headers('authorization') authorization: string | undefined, @Req() req: DocumentHttpRequest, @Res() res: DocumentHttpResponse): Promise<void> {
     return this.serve(

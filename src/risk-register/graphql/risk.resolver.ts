@@ -194,7 +194,7 @@ export class RiskResolver {
 
   @Mutation(() => Risk, {
     description:
-      'Decides the treatment of a TO_TREAT risk (Art.17): REDUCE, AVOID and/or SHARE, with a target residual likelihood and impact whose level meets the acceptance level. AVOID closes the risk and retires its assets; revising a planned or accepted risk makes its consent STALE (Art.20). Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (options, ranges, SHARE details); CONCURRENCY_CONFLICT; RULE_VIOLATION rules TARGET_ABOVE_ACCEPTANCE (Art.17), RISK_NOT_TO_TREAT (Art.16), REEVALUATION_REQUIRED (Art.16), NO_CRITERIA_IN_FORCE (Art.13(1)), RISK_CLOSED (Art.17), RISK_IN_SUBMITTED_PLAN (Art.19).',
+      'Decides the treatment of a TO_TREAT risk (Art.17): REDUCE, AVOID and/or SHARE, with a target residual likelihood and impact whose level meets the acceptance level. AVOID closes the risk and retires the assets retiredAssetIds names (all of them when omitted; none with an empty list: the business is given up, the assets stay); revising a planned or accepted risk makes its consent STALE (Art.20). Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (options, ranges, SHARE details); CONCURRENCY_CONFLICT; RULE_VIOLATION rules TARGET_ABOVE_ACCEPTANCE (Art.17), RISK_NOT_TO_TREAT (Art.16), REEVALUATION_REQUIRED (Art.16), NO_CRITERIA_IN_FORCE (Art.13(1)), RISK_CLOSED (Art.17), RISK_IN_SUBMITTED_PLAN (Art.19).',
   })
   async decideTreatment(@Args('input', { description: 'The risk and its treatment.' }) input: DecideTreatmentInput, @RequestMeta() meta: Meta) {
     return toRiskViewAt(await this.commands.execute(new DecideTreatmentCommand(input, meta)), this.clock.now());
