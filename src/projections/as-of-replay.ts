@@ -192,6 +192,11 @@ export class AsOfReplayer {
     return this.readWithHead(point, (db) => query(db));
   }
 
+  /** `read` at `point`, or `query` on the live read models `live` when there is none (the present): every query with an asOf asks this. */
+  async readAtOrNow<T>(point: PointInTime | null | undefined, live: ReadDb, query: (db: ReadDb) => T | Promise<T>): Promise<T> {
+    return point ? this.read(point, query) : query(live);
+  }
+
   /**
    * Like `read`, and tells the query which event the replay ends with (null: no event by then):
    * what a document rendered from it cites so that it can be regenerated and compared.

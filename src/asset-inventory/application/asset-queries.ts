@@ -41,6 +41,6 @@ export class ListAssetsHandler implements IQueryHandler<ListAssetsQuery> {
   async execute({ afterSeq, limit, department, at }: ListAssetsQuery) {
     // The inventory as it stood then: the same projection replayed up to that point.
     const page = (db: ReadDb) => new AssetRegisterQueries(db).page({ afterSeq, limit, department });
-    return at ? this.replayer.read(at, page) : page(this.db);
+    return this.replayer.readAtOrNow(at, this.db, page);
   }
 }

@@ -76,9 +76,17 @@ interface CommitRow {
 const COMMITS = 'SELECT seq, correlation_id, committed_position, committed_event_id FROM';
 const toCommit = (r: CommitRow): LoggedCommit => ({ seq: Number(r.seq), correlationId: r.correlation_id, position: r.committed_position, eventId: r.committed_event_id });
 
+/** Whether a file has the committed event's columns, asked once per connection (the check asks for each page of the log). */
+const commitColumns = new WeakMap<Database.Database, boolean>();
+function hasCommitColumns(db: Database.Database): boolean {
+  let has = commitColumns.get(db);
+  if (has === undefined) commitColumns.set(db, (has = accessLogColumnsOf(db) === ACCESS_LOG_COLUMNS));
+  return has;
+}
+
 /** The SQLite log's entries naming a committed event in (after, upTo], by position (CorrelationLookup.commitsLogged); none in a file of a build before them. */
 export function commitsIn(db: Database.Database, after: string | null, upTo: string | null, limit: number): LoggedCommit[] {
-  if (accessLogColumnsOf(db) !== ACCESS_LOG_COLUMNS) return [];
+  if (!hasCommitColumns(db)) return [];
   const rows = db
     .prepare(`${COMMITS} access_log WHERE committed_position IS NOT NULL AND committed_position > ? AND (? IS NULL OR committed_position <= ?) ORDER BY committed_position, seq LIMIT ?`)
     .all(after ?? '', upTo, upTo, limit) as CommitRow[];

@@ -7,7 +7,7 @@
 import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import { consentFingerprint } from '../../risk-register/domain/plan-and-consent.js';
-import { analysisBeyondScales, needsReevaluation, residualLevelUnder, type CriteriaInForceView } from '../../risk-register/domain/risk.state.js';
+import { analysisBeyondScales, cycleAnalysesUnder, needsReevaluation, residualLevelUnder, type CriteriaInForceView } from '../../risk-register/domain/risk.state.js';
 import type { BoardResolution, PlanItem, PlanRevisionRecord, PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
 import { formatDay, formatInstant } from '../render/dates.js';
@@ -238,7 +238,7 @@ function riskSection(no: number, item: ContentItem, risk: RiskState | undefined,
  * board sees how the level was reached), and the expert when an informal judgement gave it.
  */
 function analysisMethods(risk: RiskState, m: Messages): string | null {
-  const analyses = risk.cycleAnalyses.find((c) => c.criteriaId === risk.criteriaId);
+  const analyses = risk.criteriaId === undefined ? undefined : cycleAnalysesUnder(risk, risk.criteriaId);
   if (!analyses) return null;
   const methods = analyses.methods.map((method) => labelOf(m.enums.method, method, m.common.none)).join(m.common.listSeparator);
   const expert = analyses.top.informal?.expert;

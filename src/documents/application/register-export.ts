@@ -157,9 +157,18 @@ async function contextRows(data: DocumentData): Promise<Cell[][]> {
   return (await data.contextVersions()).map((v) => [v.version, v.period, v.scope, lines(v.internalIssues), lines(v.externalIssues), lines(v.interestedParties), v.recordedBy, v.recordedAt]);
 }
 
+/** The sections that are not rows of risks: what each is written from. */
+const OTHER_SECTIONS = {
+  assets: (data: DocumentData, m: Messages) => inventoryRows(data, m),
+  criteria: async (data: DocumentData, m: Messages) => criteriaRows(data, m),
+  context: (data: DocumentData) => contextRows(data),
+} satisfies Partial<Record<RegisterSection, (data: DocumentData, m: Messages) => Promise<Cell[][]>>>;
+type OtherSection = keyof typeof OTHER_SECTIONS;
+const isOtherSection = (s: RegisterSection | undefined): s is OtherSection => s !== undefined && s in OTHER_SECTIONS;
+
 export async function registerExport(data: DocumentData, lang: Language, m: Messages, format: 'csv' | 'xlsx', section?: RegisterSection): Promise<RegisterExport> {
-  // The inventory alone reads no risk.
-  const risks = section === 'assets' || section === 'criteria' || section === 'context' ? [] : await data.risks();
+  // A section that is not rows of risks reads no risk.
+  const risks = isOtherSection(section) ? [] : await data.risks();
   const none = m.common.none;
   // Overdue on the day in Japan at the export's instant, as the controls record judges it.
   const day = dayInJapan(documentInstant(data));
@@ -189,7 +198,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
   const evidenceCell = (evidence: readonly EvidenceCitation[]) => (evidence.length ? list(evidence.map((e) => `${e.evidenceId} sha256:${e.sha256}`)) : null);
   const yesNo = (value: boolean) => (value ? m.common.yes : m.common.no);
   const markCells = (s: SupersededMark | undefined): Cell[] => [s?.supersededAt ?? null, s?.supersededRevision ?? null, s?.supersededBy ?? null];
-  const rowsOf: Record<Exclude<RegisterSection, 'assets' | 'criteria' | 'context'>, (row: RiskRow) => Cell[][]> = {
+  const rowsOf: Record<Exclude<RegisterSection, OtherSection>, (row: RiskRow) => Cell[][]> = {
     risks: ({ state: r, needsReevaluation, priority }) => [
       [
         r.id, r.title, labelOf(m.enums.riskStatus, r.status, none), r.ownerId, assetNames(r.assetIds), r.level ?? null, r.likelihood ?? null, r.impact ?? null,
@@ -240,7 +249,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
       section: s,
       name: m.register.sheets[s],
       columns: SPEC[s].map(([key, type, width]) => ({ key, type, width, header: m.register.columns[key] })),
-      rows: s === 'assets' ? await inventoryRows(data, m) : s === 'criteria' ? criteriaRows(data, m) : s === 'context' ? await contextRows(data) : await sliced(risks, rowsOf[s]),
+      rows: isOtherSection(s) ? await OTHER_SECTIONS[s](data, m) : await sliced(risks, rowsOf[s]),
     });
   }
   return { lang, m, tables, source: sourceView(data.head, m, lang, `/documents/register.${format}`, section ? `&section=${section}` : ''), recordedAt: data.head?.recordedAt ?? null };

@@ -8,7 +8,7 @@ import { IncidentQueries } from '../projections/incident.projection.js';
 
 /** Runs `query` on the incidents read model now, or replayed as of a past point (the same replay the register's asOf uses). */
 function incidentsAt<T>(db: ReadDb, replayer: AsOfReplayer, at: PointInTime | null | undefined, query: (incidents: IncidentQueries) => T): Promise<T> {
-  return at ? replayer.read(at, (replayed) => query(new IncidentQueries(replayed))) : Promise.resolve(query(new IncidentQueries(db)));
+  return replayer.readAtOrNow(at, db, (readDb) => query(new IncidentQueries(readDb)));
 }
 
 export class GetIncidentQuery extends Query<IncidentState | null> {

@@ -7,14 +7,6 @@ import type { PointInTime } from '../../shared/application/point-in-time.js';
 import type { CriteriaVersionState } from '../domain/criteria.state.js';
 import { CriteriaQueries } from '../projections/criteria.projection.js';
 
-/**
- * Runs `query` on the criteria read model now, or replayed as of a past point (the register's
- * replay): which criteria were in force on the day an inspector asks about (compliance probe L7).
- */
-function criteriaAt<T>(db: ReadDb, replayer: AsOfReplayer, at: PointInTime | null | undefined, query: (criteria: CriteriaQueries) => T): Promise<T> {
-  return at ? replayer.read(at, (replayed) => query(new CriteriaQueries(replayed))) : Promise.resolve(query(new CriteriaQueries(db)));
-}
-
 /** The version in force (then), or null. */
 export class GetCriteriaInForceQuery extends Query<CriteriaVersionState | null> {
   constructor(readonly at?: PointInTime | null) {
@@ -40,7 +32,8 @@ export class ListCriteriaVersionsQuery extends Query<CriteriaVersionState[]> {
 export class GetCriteriaInForceHandler implements IQueryHandler<GetCriteriaInForceQuery, CriteriaVersionState | null> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
   async execute({ at }: GetCriteriaInForceQuery): Promise<CriteriaVersionState | null> {
-    return criteriaAt(this.db, this.replayer, at, (q) => q.inForce() ?? null);
+    // Now, or replayed as of a past point: which criteria were in force on the day an inspector asks about (compliance probe L7).
+    return this.replayer.readAtOrNow(at, this.db, (db) => new CriteriaQueries(db).inForce() ?? null);
   }
 }
 
@@ -59,6 +52,6 @@ export class GetCriteriaVersionHandler implements IQueryHandler<GetCriteriaVersi
 export class ListCriteriaVersionsHandler implements IQueryHandler<ListCriteriaVersionsQuery, CriteriaVersionState[]> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
   async execute({ at }: ListCriteriaVersionsQuery): Promise<CriteriaVersionState[]> {
-    return criteriaAt(this.db, this.replayer, at, (q) => q.all());
+    return this.replayer.readAtOrNow(at, this.db, (db) => new CriteriaQueries(db).all());
   }
 }

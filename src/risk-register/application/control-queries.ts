@@ -66,6 +66,6 @@ export class OverdueControlsHandler implements IQueryHandler<OverdueControlsQuer
     const query = async (db: ReadDb) => overdueControlRefs(await new RiskRegisterQueries(db).allStates(), at);
     // A later instant reads today's register (with today's controls) against that instant.
     const point = lookAheadPoint(asOf, now.getTime());
-    return point ? this.replayer.read(point, query) : query(this.db);
+    return this.replayer.readAtOrNow(point, this.db, query);
   }
 }
