@@ -287,7 +287,7 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     await quiesce(t, await logHead(t));
     const after = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await as(users.auditor)}` } })).text();
     const avoidedRow = after.slice(after.indexOf("## Risk owners' consent")).split('\n').find((line) => line.startsWith('| declined-new-owner A'))!;
-    expect(avoidedRow).toMatch(/\| Not what the board approved The risk was closed \(avoided\) at [^|]+\|$/);
+    expect(avoidedRow).toMatch(/\| Not what the board approved The risk was closed \(avoided\) at [^|]+\| — \|$/);
     const section = after.slice(after.indexOf('### 1. declined-new-owner A'), after.indexOf('### 2.'));
     expect(section).toContain('- **Status of the risk**: Closed');
   }, 60_000);

@@ -214,7 +214,9 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const cells = consentRows[1]!.split(' | ');
     expect(cells.slice(1, 3)).toEqual([users.riskOwner.sub, 'Removed (at the removal: Declined)']);
     expect(cells[4]).toMatch(/UTC$/);
-    expect(cells[5]).toMatch(/^Residual exposure too high — Removed from the plan at [^:]+:\d\d(:\d\d)? UTC: The owner declined; treated again next period \|$/);
+    expect(cells[5]).toMatch(/^Residual exposure too high — Removed from the plan at [^:]+:\d\d(:\d\d)? UTC: The owner declined; treated again next period$/);
+    // The last column: what the committee recorded having explained to the owner (none here).
+    expect(cells[6]).toBe('— |');
   }, TIMEOUT);
 
   it('an AVOID of a risk in a plan in force: its item is removed (its owner can never answer again), and the plan is back in force over the others', async () => {
@@ -264,7 +266,7 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     // Its owner's last answer stays in the consent table, with why it went stale and the removal.
     const removedRow = doc.split('\n').find((line) => line.includes('| Removed (at the removal: '));
     expect(removedRow).toContain(`| ${users.riskOwner.sub} | Removed (at the removal: To be given again`);
-    expect(removedRow).toMatch(/The risk was closed \(avoided\) at .*Removed from the plan at .*: Avoided: the business is given up \|$/);
+    expect(removedRow).toMatch(/The risk was closed \(avoided\) at .*Removed from the plan at .*: Avoided: the business is given up \| — \|$/);
   }, TIMEOUT);
 
   it('a review finding on an ACCEPTED risk marks its item REOPENED, takes the plan out of force, and lets the risk join another plan', async () => {

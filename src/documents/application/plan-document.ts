@@ -56,6 +56,8 @@ export interface ConsentView {
   acceptedLevel: string;
   answeredAt: string;
   statement: string;
+  /** Art. 20: what the committee recorded having explained to the owner, and when. */
+  explained: string;
 }
 
 /** One revision of the plan: what the board was asked and how it ended (a withdrawal included). */
@@ -350,5 +352,6 @@ function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language
     answeredAt: formatInstant(declined ? item.declinedAt : record?.acceptedAt, lang) || m.common.none,
     // What was said (a decline's reason, why the consent went stale, the statement), and that the risk was avoided since.
     statement: [said, closed].filter((s) => s).join(' '),
+    explained: (item.explanations ?? []).map((e) => fill(m.plan.explanation, { on: formatDay(e.explainedOn, lang), by: e.explainedBy, revision: String(e.planRevision), summary: e.summary })).join(m.plan.explanationSeparator) || m.common.none,
   };
 }

@@ -134,10 +134,10 @@ export const PLAN_HTML = `<!DOCTYPE html>
 <h2>{{m.plan.consents}}</h2>
 {{#if consentsAsked}}
 <table>
-<thead><tr><th>{{m.plan.risk}}</th><th>{{m.plan.owner}}</th><th>{{m.plan.consentStatus}}</th><th>{{m.plan.acceptedLevel}}</th><th>{{m.plan.answeredAt}}</th><th>{{m.plan.statement}}</th></tr></thead>
+<thead><tr><th>{{m.plan.risk}}</th><th>{{m.plan.owner}}</th><th>{{m.plan.consentStatus}}</th><th>{{m.plan.acceptedLevel}}</th><th>{{m.plan.answeredAt}}</th><th>{{m.plan.statement}}</th><th>{{m.plan.explained}}</th></tr></thead>
 <tbody>
 {{#each consents}}
-<tr><td>{{risk}}</td><td>{{owner}}</td><td>{{status}}</td><td>{{acceptedLevel}}</td><td>{{answeredAt}}</td><td>{{or statement @root.m.common.none}}</td></tr>
+<tr><td>{{risk}}</td><td>{{owner}}</td><td>{{status}}</td><td>{{acceptedLevel}}</td><td>{{answeredAt}}</td><td>{{or statement @root.m.common.none}}</td><td>{{explained}}</td></tr>
 {{/each}}
 </tbody>
 </table>

@@ -77,10 +77,10 @@ export const PLAN_MARKDOWN = `# {{md title}}
 ## {{md m.plan.consents}}
 
 {{#if consentsAsked}}
-| {{md m.plan.risk}} | {{md m.plan.owner}} | {{md m.plan.consentStatus}} | {{md m.plan.acceptedLevel}} | {{md m.plan.answeredAt}} | {{md m.plan.statement}} |
-| --- | --- | --- | --- | --- | --- |
+| {{md m.plan.risk}} | {{md m.plan.owner}} | {{md m.plan.consentStatus}} | {{md m.plan.acceptedLevel}} | {{md m.plan.answeredAt}} | {{md m.plan.statement}} | {{md m.plan.explained}} |
+| --- | --- | --- | --- | --- | --- | --- |
 {{#each consents}}
-| {{md risk}} | {{md owner}} | {{md status}} | {{md acceptedLevel}} | {{md answeredAt}} | {{md (or statement @root.m.common.none)}} |
+| {{md risk}} | {{md owner}} | {{md status}} | {{md acceptedLevel}} | {{md answeredAt}} | {{md (or statement @root.m.common.none)}} | {{md explained}} |
 {{/each}}
 {{else}}
 {{md m.plan.consentNotAsked}}

@@ -42,6 +42,7 @@ export class RecordBoardResolutionCommand extends ClientCommand<
   PlanState
 > {}
 export class AcceptResidualRiskCommand extends ClientCommand<PlanRef & { riskId: string; statement?: string | null }, PlanState> {}
+export class ExplainResidualRiskCommand extends ClientCommand<PlanRef & { riskId: string; explainedOn: string; summary: string }, PlanState> {}
 export class DeclineResidualRiskCommand extends ClientCommand<PlanRef & { riskId: string; reason: string }, PlanState> {}
 
 type Stamp = { actor: DomainActor; at: string };
@@ -221,6 +222,15 @@ export class DeclineResidualRiskHandler implements ICommandHandler<DeclineResidu
   }
 }
 
+@CommandHandler(ExplainResidualRiskCommand)
+export class ExplainResidualRiskHandler implements ICommandHandler<ExplainResidualRiskCommand, PlanState> {
+  constructor(private readonly pipeline: PlanCommandPipeline) {}
+  execute(command: ExplainResidualRiskCommand): Promise<PlanState> {
+    const i = command.input;
+    return this.pipeline.run(command, (stamp) => ({ type: 'ExplainResidualRisk', ...stamp, planId: i.planId, riskId: i.riskId, explainedOn: i.explainedOn, summary: i.summary }));
+  }
+}
+
 export const PLAN_COMMAND_HANDLERS = [
   PlanCommandPipeline,
   DraftPlanHandler,
@@ -232,4 +242,5 @@ export const PLAN_COMMAND_HANDLERS = [
   RecordBoardResolutionHandler,
   AcceptResidualRiskHandler,
   DeclineResidualRiskHandler,
+  ExplainResidualRiskHandler,
 ];

@@ -218,6 +218,13 @@ export function planJoint(request: PlanRequest, options: { settled?: boolean } =
         const leaving = onRisk(request.riskId, { type: 'LeavePlan', ...base, riskId: request.riskId, planId: request.planId, reason: 'REMOVED_FROM_PLAN' });
         return { primary: primary({ ...request, riskClosed: risk.status === 'CLOSED', unsettledRiskIds }), others: [leaving] };
       }
+      case 'ExplainResidualRisk': {
+        // The state explained is the risk's as read in this attempt (appended at that version, so a
+        // change racing the explanation makes it read again).
+        if (!itemIds.includes(request.riskId)) return { primary: primary(request) };
+        const risk = await readRisk(reader, request.riskId);
+        return { primary: primary({ ...request, ...(risk.exists ? { risk: riskSnapshot(risk) } : {}) }) };
+      }
       default:
         return { primary: primary(request) };
     }

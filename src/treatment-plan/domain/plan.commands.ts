@@ -159,6 +159,20 @@ export interface ReconsiderForce extends PlanCommandBase {
   unsettledRiskIds?: UnsettledItems;
 }
 
+/**
+ * Art. 20: the committee records that it explained the plan and the residual risk to be accepted
+ * to the item's owner (consent-explanation.ts).
+ */
+export interface ExplainResidualRisk extends PlanCommandBase {
+  type: 'ExplainResidualRisk';
+  riskId: string;
+  /** YYYY-MM-DD, the day it was explained (Japan). */
+  explainedOn: string;
+  summary: string;
+  /** The item's risk as read in the same attempt by the application: the state explained (none when it does not exist). */
+  risk?: RiskSnapshot;
+}
+
 export type PlanCommand =
   | DraftPlan
   | AddRiskToPlan
@@ -172,4 +186,5 @@ export type PlanCommand =
   | MarkConsentStale
   | MarkItemRiskClosed
   | LearnItemOwner
-  | ReconsiderForce;
+  | ReconsiderForce
+  | ExplainResidualRisk;

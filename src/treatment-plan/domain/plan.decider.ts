@@ -13,7 +13,7 @@
  */
 import type { Decider } from '../../shared/domain/decider.js';
 import { BadInputError, FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
-import { dayInJapan, defineRules, isNonEmptyText, isRealDate, nameAsPerson, optionalText, requiredText, requireRole, samePerson, violation } from '../../shared/domain/guards.js';
+import { dayInJapan, isNonEmptyText, isRealDate, nameAsPerson, optionalText, requiredText, requireRole, samePerson, violation } from '../../shared/domain/guards.js';
 import type {
   AddRiskToPlan,
   ClosePlan,
@@ -31,38 +31,13 @@ import type {
   WithdrawPlan,
 } from './plan.commands.js';
 import type { PlanEvent, PlanLeftForceCause } from './plan.events.js';
+import { explainResidualRisk } from './consent-explanation.js';
 import { evolve } from './plan.evolve.js';
 import { BOARD_DECISIONS, initialPlanState, type PlanContribution, type PlanItem, type PlanState } from './plan.state.js';
 
-// ---------------------------------------------------------------------------------------------
-// Rules: stable ids (extensions.rule) and the article they come from (extensions.article)
-// ---------------------------------------------------------------------------------------------
+import { PLAN_LIMITS, PLAN_RULES, requireExists, requireItem } from './plan.rules.js';
 
-export const PLAN_RULES = defineRules({
-  PLAN_ALREADY_EXISTS: 'Art.19(1)',
-  PLAN_EMPTY: 'Art.19(1)',
-  PLAN_FROZEN: 'Art.19(2)',
-  PLAN_NOT_SUBMITTED: 'Art.19(2)',
-  RESOLUTION_NUMBER_REUSED: 'Art.19(2)',
-  RESOLUTION_BY_DRAFTER: 'Art.23(3)',
-  PLAN_REVISION_MISMATCH: 'Art.19(2)',
-  PLAN_NOT_CLOSABLE: 'Art.19',
-  ITEM_NOT_REMOVABLE: 'Art.19',
-  ITEM_RISK_CLOSED: 'Art.19(1)',
-  ITEM_ABOVE_ACCEPTANCE: 'Art.13(1)',
-  ITEM_BEYOND_CRITERIA: 'Art.16',
-});
-export type PlanRule = keyof typeof PLAN_RULES;
-
-export const PLAN_LIMITS = {
-  title: 200,
-  period: 50,
-  resolutionNumber: 100,
-  minutesReference: 500,
-  notes: 10_000,
-  statement: 10_000,
-  reason: 10_000,
-} as const;
+export { PLAN_LIMITS, PLAN_RULES, type PlanRule } from './plan.rules.js';
 
 // ---------------------------------------------------------------------------------------------
 // decide
@@ -96,6 +71,8 @@ export function decide(command: PlanCommand, state: PlanState): PlanEvent[] {
       return markItemRiskClosed(command, state);
     case 'LearnItemOwner':
       return learnItemOwner(command, state);
+    case 'ExplainResidualRisk':
+      return explainResidualRisk(command, state);
     default: {
       const unknownCommand: never = command;
       throw new Error(`Unknown plan command ${(unknownCommand as { type?: string }).type}`);
@@ -552,7 +529,7 @@ function learnItemOwner(c: LearnItemOwner, s: PlanState): PlanEvent[] {
 
 export const planDecider: Decider<PlanCommand, PlanEvent, PlanState> = {
   // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
-  stateVersion: 'plan/9',
+  stateVersion: 'plan/10',
   decide,
   evolve,
   initialState: initialPlanState,
@@ -561,17 +538,3 @@ export const planDecider: Decider<PlanCommand, PlanEvent, PlanState> = {
   // The board's approval and rejection are one command type, not one kind of request.
   kindOf: (c) => (c.type === 'RecordBoardResolution' ? `${c.type}/${c.decision}` : undefined),
 };
-
-// ---------------------------------------------------------------------------------------------
-// helpers
-// ---------------------------------------------------------------------------------------------
-
-function requireExists(s: PlanState, planId: string): void {
-  if (!s.exists) throw new NotFoundError('Plan', planId);
-}
-
-function requireItem(s: PlanState, riskId: string): PlanItem {
-  const item = s.items.find((i) => i.riskId === riskId);
-  if (!item) throw new NotFoundError('PlanItem', riskId);
-  return item;
-}

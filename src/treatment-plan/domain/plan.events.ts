@@ -173,6 +173,30 @@ export type PlanItemOwnerChanged = DomainEvent<
   { riskId: string; riskVersion: number; previousOwnerId: string; ownerId: string; changedAt: string }
 >;
 
+/**
+ * Art. 20: the committee explained the plan and the residual risk to be accepted to the item's
+ * owner, on `explainedOn`, as `summary` says. The owner's answer stays theirs (on the risk); this
+ * records that, and how, they were told. `riskVersion` and `riskStateHash` (the consent
+ * fingerprint) pin the risk's state when the explanation was recorded, as an answer pins its own.
+ */
+export type ResidualRiskExplained = DomainEvent<
+  'ResidualRiskExplained',
+  {
+    riskId: string;
+    planRevision: number;
+    ownerId: string;
+    explainedBy: string;
+    /** YYYY-MM-DD (Japan): not after the day it was recorded, not before the approving board meeting. */
+    explainedOn: string;
+    summary: string;
+    riskVersion: number;
+    riskStateHash: string;
+    /** The level the owner is asked to accept (the item's residualLevel then). */
+    residualLevel: string | null;
+    recordedAt: string;
+  }
+>;
+
 export type PlanEvent =
   | PlanDrafted
   | PlanRiskAdded
@@ -190,7 +214,8 @@ export type PlanEvent =
   | PlanRiskRemoved
   | PlanItemReopened
   | PlanItemRiskClosed
-  | PlanItemOwnerChanged;
+  | PlanItemOwnerChanged
+  | ResidualRiskExplained;
 
 export type PlanEventType = PlanEvent['type'];
 
@@ -213,6 +238,7 @@ export const planEventSchemaVersions: { readonly [K in PlanEventType]: number } 
   PlanItemReopened: 1,
   PlanItemRiskClosed: 1,
   PlanItemOwnerChanged: 1,
+  ResidualRiskExplained: 1,
 };
 
 export const PLAN_EVENT_TYPES = Object.keys(planEventSchemaVersions) as PlanEventType[];

@@ -173,6 +173,10 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
       if (s.status !== 'DRAFT') return owned;
       return { ...owned, revisions: updateCurrentRevision(s, (r) => ({ ...r, items: r.items.map((i) => (i.riskId === e.data.riskId ? { ...i, ownerId: e.data.ownerId } : i)) })) };
     }
+    case 'ResidualRiskExplained': {
+      const { riskId, ...explanation } = e.data;
+      return updateItem(s, riskId, (i) => ({ ...i, explanations: [...(i.explanations ?? []), explanation] }));
+    }
     default:
       return s;
   }

@@ -59,6 +59,19 @@ export interface ConsentRecord {
   acceptedAt: string;
 }
 
+/** Art. 20: an explanation of the plan and the residual risk to the item's owner (ResidualRiskExplained). */
+export interface ConsentExplanation {
+  planRevision: number;
+  ownerId: string;
+  explainedBy: string;
+  explainedOn: string;
+  summary: string;
+  riskVersion: number;
+  riskStateHash: string;
+  residualLevel: string | null;
+  recordedAt: string;
+}
+
 export interface PlanItem {
   riskId: string;
   /** The risk's owner, who alone may consent: as of adding, then as the risk learns it (PlanItemOwnerChanged) or as they answer. */
@@ -87,6 +100,8 @@ export interface PlanItem {
   staleReason?: string;
   /** When the item's risk was closed (avoided) after it was added (PlanItemRiskClosed): its owner can no longer answer. */
   riskClosedAt?: string;
+  /** Art. 20: what the committee recorded having explained to the owner, oldest first (every revision's). */
+  explanations?: ConsentExplanation[];
 }
 
 export interface BoardResolution {

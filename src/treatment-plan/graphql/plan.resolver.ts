@@ -11,6 +11,7 @@ import {
   AcceptResidualRiskCommand,
   AddRiskToPlanCommand,
   ClosePlanCommand,
+  ExplainResidualRiskCommand,
   DeclineResidualRiskCommand,
   DraftPlanCommand,
   RecordBoardResolutionCommand,
@@ -19,13 +20,14 @@ import {
   WithdrawPlanCommand,
 } from '../application/plan-commands.js';
 import { GetPlanQuery, ListPlansQuery } from '../application/plan-queries.js';
+import { PLAN_LIMITS } from '../domain/plan.rules.js';
 import type { PlanState } from '../domain/plan.state.js';
-import { AcceptResidualRiskInput, ClosePlanInput, DeclineResidualRiskInput, DraftPlanInput, Plan, PlanConnection, PlanRefInput, PlanRiskInput, RecordBoardResolutionInput, RemoveRiskFromPlanInput, WithdrawPlanInput } from './plan.types.js';
+import { AcceptResidualRiskInput, ClosePlanInput, DeclineResidualRiskInput, DraftPlanInput, ExplainResidualRiskInput, Plan, PlanConnection, PlanRefInput, PlanRiskInput, RecordBoardResolutionInput, RemoveRiskFromPlanInput, WithdrawPlanInput } from './plan.types.js';
 
 const CURSOR_TAG = 'plan';
 
 export function toPlanView(p: PlanState) {
-  return { ...p, revisions: p.revisions.map((r) => ({ ...r, riskIds: r.items.map((i) => i.riskId) })) };
+  return { ...p, items: p.items.map((i) => (i.explanations ? i : { ...i, explanations: [] })), revisions: p.revisions.map((r) => ({ ...r, riskIds: r.items.map((i) => i.riskId) })) };
 }
 
 const COMMITTEE = 'Roles: COMMITTEE_MEMBER, CISO.';
@@ -124,5 +126,12 @@ export class PlanResolver {
   })
   async declineResidualRisk(@Args('input', { description: 'The plan, the risk and the reason.' }) input: DeclineResidualRiskInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new DeclineResidualRiskCommand(input, meta)));
+  }
+
+  @Mutation(() => Plan, {
+    description: `Records that the plan and the residual risk to be accepted were explained to the risk's owner (Art.20: explain fully, then obtain the agreement): who (the caller), on which day, what was shown; pinned to the risk's version and state fingerprint then. The owner's answer stays theirs (acceptResidualRisk, declineResidualRisk); the same explanation sent again changes nothing. ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND (plan, item); BAD_USER_INPUT (explainedOn in the future or before the approving board meeting, summary); CONCURRENCY_CONFLICT; RULE_VIOLATION rules PLAN_NOT_APPROVED (Art.20: the plan is not APPROVED or IN_FORCE), ITEM_RISK_CLOSED (the risk was avoided), TOO_MANY_EXPLANATIONS (Art.20: ${PLAN_LIMITS.explanationsPerItem} for one item of one revision).`,
+  })
+  async explainResidualRisk(@Args('input', { description: 'The plan, the risk, the day and what was explained.' }) input: ExplainResidualRiskInput, @RequestMeta() meta: Meta) {
+    return toPlanView(await this.commands.execute(new ExplainResidualRiskCommand(input, meta)));
   }
 }

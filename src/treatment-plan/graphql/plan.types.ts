@@ -48,6 +48,19 @@ export class ConsentRecord {
   @Field({ description: `When the owner consented. ${INSTANT}` }) acceptedAt!: string;
 }
 
+@ObjectType({ description: "The committee's record of having explained the plan and the residual risk to be accepted to the risk's owner (Art.20), pinned to the risk's state then." })
+export class ConsentExplanation {
+  @Field(() => Int, { description: 'The plan revision explained (the one the board approved).' }) planRevision!: number;
+  @Field(() => ID, { description: "User id of the risk's owner it was explained to." }) ownerId!: string;
+  @Field(() => ID, { description: 'User id of the COMMITTEE_MEMBER or CISO who explained it and recorded it.' }) explainedBy!: string;
+  @Field({ description: 'The day it was explained, YYYY-MM-DD (Japan).' }) explainedOn!: string;
+  @Field({ description: 'What was explained and how (the documents shown, the questions asked).' }) summary!: string;
+  @Field(() => Int, { description: "The risk's version when the explanation was recorded." }) riskVersion!: number;
+  @Field({ description: "Fingerprint (SHA-256) of the risk's state when it was recorded, as a consent pins the state consented to (compare consentRecord.riskStateHash)." }) riskStateHash!: string;
+  @Field(() => String, { nullable: true, description: 'The residual level the owner was asked to accept then (the item\'s residualLevel).' }) residualLevel!: string | null;
+  @Field({ description: `When it was recorded. ${INSTANT}` }) recordedAt!: string;
+}
+
 @ObjectType({ description: 'A risk in the plan, with its owner\'s consent to the residual risk (Art.19-20).' })
 export class PlanItem {
   @Field(() => ID, { description: 'The risk.' }) riskId!: string;
@@ -67,6 +80,7 @@ export class PlanItem {
   @Field(() => String, { nullable: true, description: 'The material change that made the consent STALE.' }) staleReason?: string;
   @Field(() => Int, { nullable: true, description: "The risk's version from which the consent is STALE." }) staleSinceRiskVersion?: number;
   @Field(() => String, { nullable: true, description: `When the risk was closed (avoided, Art.17) after it was added: its owner can no longer answer, and the committee removes the item (removeRiskFromPlan) for the plan to come into force; null while the risk is open. ${INSTANT}` }) riskClosedAt?: string;
+  @Field(() => [ConsentExplanation], { description: 'What the committee recorded having explained to the owner (explainResidualRisk, Art.20), oldest first, every revision\'s.' }) explanations!: ConsentExplanation[];
 }
 
 @ObjectType({ description: 'The board resolution on a plan revision (Art.19(2)).' })
@@ -199,4 +213,14 @@ export class RemoveRiskFromPlanInput {
   @IdLimit() @Field(() => ID, { description: 'The plan: in DRAFT, or APPROVED or IN_FORCE for an item whose consent is DECLINED or REOPENED or whose risk is CLOSED (avoided).' }) planId!: string;
   @IdLimit() @Field(() => ID, { description: 'The risk, an item of the plan.' }) riskId!: string;
   @TextLimit() @Field({ description: `Why it is removed; required, at most ${PLAN_LIMITS.reason.toLocaleString('en')} characters.` }) reason!: string;
+}
+
+@InputType({ description: 'Input of explainResidualRisk (Art.20).' })
+export class ExplainResidualRiskInput {
+  @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_PLAN_VERSION }) expectedVersion?: number;
+  @IdLimit() @Field(() => ID, { description: 'The plan, APPROVED or IN_FORCE.' }) planId!: string;
+  @IdLimit() @Field(() => ID, { description: 'The risk, an item of the plan not closed.' }) riskId!: string;
+  @TextLimit() @Field({ description: 'The day it was explained, YYYY-MM-DD: a real date, not in the future, not before the meeting of the board that approved the revision (Japan time).' }) explainedOn!: string;
+  @TextLimit(PLAN_LIMITS.explanation) @Field({ description: `What was explained and how (the plan document and its position, the residual level, the questions asked); required, at most ${PLAN_LIMITS.explanation.toLocaleString('en')} characters.` }) summary!: string;
 }

@@ -67,6 +67,7 @@ describe('plan stream and event catalogue', () => {
       ...decide({ type: 'MarkItemReopened', planId: PLAN, riskId: r1.id, riskVersion: 30, reviewId: 'rv-1', actor: processManager, at: T_LATER }, stateOf(inForce)),
       ...decide({ type: 'MarkItemRiskClosed', planId: PLAN, riskId: r1.id, riskVersion: 31, closedAt: T_LATER, actor: processManager, at: T_LATER }, stateOf(inForce)),
       ...decide({ type: 'LearnItemOwner', planId: PLAN, riskId: r1.id, riskVersion: 32, previousOwnerId: r1.ownerId, ownerId: 'u-owner-3', actor: processManager, at: T_LATER }, stateOf(inForce)),
+      ...decide({ type: 'ExplainResidualRisk', planId: PLAN, riskId: r1.id, explainedOn: '2026-04-10', summary: 'Plan and residual level explained', actor: committee, at: T_LATER }, stateOf(inForce)),
     ];
     for (const e of everyPath) expect(planEventSchemaVersions).toHaveProperty(e.type, 1);
     expect(new Set(everyPath.map((e) => e.type)).size).toBe(Object.keys(planEventSchemaVersions).length);

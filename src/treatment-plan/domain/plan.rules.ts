@@ -1,0 +1,50 @@
+/**
+ * The plan's rules (stable ids in extensions.rule, with the article they come from in
+ * extensions.article) and the limits of its texts: one home, read by the decider, the decisions
+ * kept beside it (consent-explanation.ts) and the GraphQL descriptions.
+ */
+import { NotFoundError } from '../../shared/domain/errors.js';
+import { defineRules } from '../../shared/domain/guards.js';
+import type { PlanItem, PlanState } from './plan.state.js';
+
+export const PLAN_RULES = defineRules({
+  PLAN_ALREADY_EXISTS: 'Art.19(1)',
+  PLAN_EMPTY: 'Art.19(1)',
+  PLAN_FROZEN: 'Art.19(2)',
+  PLAN_NOT_SUBMITTED: 'Art.19(2)',
+  RESOLUTION_NUMBER_REUSED: 'Art.19(2)',
+  RESOLUTION_BY_DRAFTER: 'Art.23(3)',
+  PLAN_REVISION_MISMATCH: 'Art.19(2)',
+  PLAN_NOT_CLOSABLE: 'Art.19',
+  ITEM_NOT_REMOVABLE: 'Art.19',
+  ITEM_RISK_CLOSED: 'Art.19(1)',
+  ITEM_ABOVE_ACCEPTANCE: 'Art.13(1)',
+  ITEM_BEYOND_CRITERIA: 'Art.16',
+  PLAN_NOT_APPROVED: 'Art.20',
+  TOO_MANY_EXPLANATIONS: 'Art.20',
+});
+export type PlanRule = keyof typeof PLAN_RULES;
+
+export const PLAN_LIMITS = {
+  title: 200,
+  period: 50,
+  resolutionNumber: 100,
+  minutesReference: 500,
+  notes: 10_000,
+  statement: 10_000,
+  reason: 10_000,
+  /** What the committee explained to a risk's owner (explainResidualRisk). */
+  explanation: 10_000,
+  /** Explanations recorded for one item of one revision. */
+  explanationsPerItem: 50,
+} as const;
+
+export function requireExists(s: PlanState, planId: string): void {
+  if (!s.exists) throw new NotFoundError('Plan', planId);
+}
+
+export function requireItem(s: PlanState, riskId: string): PlanItem {
+  const item = s.items.find((i) => i.riskId === riskId);
+  if (!item) throw new NotFoundError('PlanItem', riskId);
+  return item;
+}
