@@ -91,8 +91,8 @@ describe("the organisation's context (Art.12(1)) and incidents at other firms (A
       return parse(Buffer.from(await response.arrayBuffer()), { bom: true, columns: true }) as Record<string, string>[];
     };
     expect((await csv('')).map((r) => [r['版'], r['記録者'], r['外部の課題（第12条第1項）']])).toEqual([
-      ['1', 'committee-1', v1.externalIssues.join('\n')],
-      ['2', 'ciso', v2.externalIssues.join('\n')],
+      ['1', 'committee-1', v1.externalIssues.map((i: string) => `・${i}`).join('\n')],
+      ['2', 'ciso', v2.externalIssues.map((i: string) => `・${i}`).join('\n')],
     ]);
     expect((await csv(`&atPosition=${history[0].position}`)).map((r) => r['版'])).toEqual(['1']);
 

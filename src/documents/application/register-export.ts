@@ -58,6 +58,8 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
     ['targetCriteria', 'integer', 10],
     // Appended: the priority of treatment the evaluation set (Art.16: 1 = first, among the risks to treat), and who evaluated, when.
     ['priority', 'integer', 10], ['evaluatedBy', 'text', 16], ['evaluatedAt', 'instant', 20],
+    // Appended: why and when a CLOSED risk left the register (avoided, or withdrawn as identified in error: then why and by whom).
+    ['closedReason', 'text', 20], ['closedAt', 'instant', 20], ['withdrawalReason', 'text', 40], ['withdrawnBy', 'text', 16],
   ],
   analyses: [
     ['riskId', 'text', 38], ['title', 'text', 40], ['analysisId', 'text', 38], ['cycle', 'integer', 8], ['method', 'text', 22], ['likelihood', 'integer', 10], ['impact', 'integer', 10], ['level', 'text', 12], ['criteria', 'integer', 10], ['analysedBy', 'text', 16], ['analysedAt', 'instant', 20],
@@ -151,9 +153,13 @@ function criteriaRows(data: DocumentData, m: Messages): Cell[][] {
   ]);
 }
 
-/** The context's rows (Art.12(1)): one per version recorded by the point, oldest first, each list one item per line. */
-async function contextRows(data: DocumentData): Promise<Cell[][]> {
-  const lines = (items: readonly string[]) => (items.length ? items.join('\n') : null);
+/**
+ * The context's rows (Art.12(1)): one per version recorded by the point, oldest first, each list
+ * one item per line, each item marked (m.register.listItem) and its own further lines indented: an
+ * item may hold a line break, and two items of one line each read as three (probe of 2026-12-06, F3).
+ */
+async function contextRows(data: DocumentData, m: Messages): Promise<Cell[][]> {
+  const lines = (items: readonly string[]) => (items.length ? items.map((item) => m.register.listItem + item.split(/\r\n|\r|\n/).join(`\n${m.register.listContinuation}`)).join('\n') : null);
   return (await data.contextVersions()).map((v) => [v.version, v.period, v.scope, lines(v.internalIssues), lines(v.externalIssues), lines(v.interestedParties), v.recordedBy, v.recordedAt]);
 }
 
@@ -161,7 +167,7 @@ async function contextRows(data: DocumentData): Promise<Cell[][]> {
 const OTHER_SECTIONS = {
   assets: (data: DocumentData, m: Messages) => inventoryRows(data, m),
   criteria: async (data: DocumentData, m: Messages) => criteriaRows(data, m),
-  context: (data: DocumentData) => contextRows(data),
+  context: (data: DocumentData, m: Messages) => contextRows(data, m),
 } satisfies Partial<Record<RegisterSection, (data: DocumentData, m: Messages) => Promise<Cell[][]>>>;
 type OtherSection = keyof typeof OTHER_SECTIONS;
 const isOtherSection = (s: RegisterSection | undefined): s is OtherSection => s !== undefined && s in OTHER_SECTIONS;
@@ -206,6 +212,8 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
         r.planId ?? null, consentLabel(r), yesNo(needsReevaluation), r.identifiedAt, r.updatedAt,
         r.treatment?.criteriaNumber ?? null,
         typeof priority === 'number' ? priority : null, r.evaluation?.evaluatedBy ?? null, r.evaluation?.evaluatedAt ?? null,
+        r.closedReason ? labelOf(m.enums.closedReason, r.closedReason, none) : null, r.closedAt ?? null,
+        r.closedReason === 'WITHDRAWN' ? (r.closedExplanation ?? null) : null, r.closedReason === 'WITHDRAWN' ? (r.closedBy ?? null) : null,
       ],
     ],
     analyses: (row) =>

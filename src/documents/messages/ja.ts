@@ -35,6 +35,7 @@ export const ja = {
     staleReason: { RISK_REANALYSED: 'リスクが再分析されました', TREATMENT_REVISED: 'リスク対応が見直されました', CONTROLS_REVISED: '管理策が決定し直されました', OWNER_REASSIGNED: 'リスク所有者が変更されました' },
     method: { BASELINE: 'ベースラインアプローチ', INFORMAL: '非形式的アプローチ', DETAILED: '詳細リスク分析' },
     evaluation: { RETAINED: '保有（受容基準内）', TO_TREAT: '対応が必要' },
+    closedReason: { AVOIDED: '回避（第17条）', WITHDRAWN: '取下げ（誤り又は重複による特定）' },
     controlStatus: { PLANNED: '未着手', IN_PROGRESS: '実施中', IMPLEMENTED: '導入済み', VERIFIED: '確認済み', CANCELLED: '中止' },
     assetCategory: { INFORMATION: '情報', SYSTEM: 'システム', SOFTWARE: 'ソフトウェア', HARDWARE: 'ハードウェア', SERVICE: 'サービス', PEOPLE: '人', PAPER: '紙媒体' },
     assetStatus: { ACTIVE: '目録に記載', RETIRED: '廃止' },
@@ -174,6 +175,9 @@ export const ja = {
     basis: '情報の安全管理に関する規則 第4章のリスクアセスメントとリスク対応の記録。',
     sheets: { about: '概要', risks: 'リスク', analyses: '分析', treatments: 'リスク対応', controls: '管理策', reviews: 'レビュー', assets: '情報資産目録', criteria: 'リスク基準', context: '組織の状況' },
     /** One row of the matrix, one entry of the assessment criteria (第13条第2号), as the criteria sheet writes them. */
+    /** Each item of a list written in one cell starts with this; an item's own further lines with listContinuation (so an item of two lines does not read as two items). */
+    listItem: '・',
+    listContinuation: '　',
     matrixRow: '発生可能性 {likelihood}（{label}）：{levels}',
     requiredMethod: '資産価値 {value} 以上：{method}',
     reviewInterval: '{level}：{days}日ごと',
@@ -203,6 +207,10 @@ export const ja = {
       priority: '対応の優先順位（第16条）',
       evaluatedBy: '評価者',
       evaluatedAt: '評価日時（日本時間）',
+      closedReason: '終了の理由',
+      closedAt: '終了日時（日本時間）',
+      withdrawalReason: '取下げの理由',
+      withdrawnBy: '取り下げた者',
       expert: '判断した専門家（非形式的アプローチ）',
       incidents: '参照した他者の不正・不祥事件（第15条第3項）',
       options: '対応方針',

@@ -103,7 +103,7 @@ const WITHDRAWABLE: readonly RiskStatus[] = ['IDENTIFIED', 'ANALYSED', 'TO_TREAT
 
 /**
  * Withdraws a risk identified in error or twice (Art.14(1): the register names the risks there
- * are). Only before its treatment: a treated risk is in the Art.18 record and maybe before the
+ * are). Only before its treatment, in its first cycle: a treated or reviewed risk is in the Art.18 record and maybe before the
  * board, and leaves the register by avoidance (Art.17). It stays in the register, CLOSED
  * (WITHDRAWN, with who, when and why), its assets untouched. Withdrawn already: nothing to do.
  */
@@ -115,6 +115,15 @@ export function decideWithdrawal(c: WithdrawRisk, state: RiskState): RiskEvent[]
   errors.throwIfAny();
   if (state.status === 'CLOSED' && state.closedReason === 'WITHDRAWN') return [];
   refuseClosed(state, 'be withdrawn');
+  // A risk in its second cycle or later was found real by a review (Art.12(3)): its earlier cycles
+  // are in the register and maybe in an approved plan, whatever its status now (hostile probe of
+  // 2026-12-06, F1: reopened by a finding, it read as never treated and was withdrawn).
+  if (state.cycle > 1) {
+    throw violation(
+      RiskRules.RISK_NOT_WITHDRAWABLE,
+      `Risk ${state.id} is in its cycle ${state.cycle}: a review reopened it (Art.12(3)), so it was not identified in error; it leaves the register by avoidance (decideTreatment with AVOID, Art.17)`,
+    );
+  }
   if (!WITHDRAWABLE.includes(state.status) || state.treatment || state.planId) {
     throw violation(
       RiskRules.RISK_NOT_WITHDRAWABLE,

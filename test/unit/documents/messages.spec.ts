@@ -21,7 +21,9 @@ describe('message catalogues of the documents', () => {
     for (const catalogue of [ja, en]) {
       for (const path of paths(catalogue)) {
         const text = path.split('.').reduce<any>((v, k) => v[k], catalogue);
-        expect({ path, empty: text.trim() === '' }).toEqual({ path, empty: false });
+        // The one blank on purpose: the indent of an item's further lines in a list cell (register-export.ts).
+        const blank = path === 'register.listContinuation' ? text === '' : text.trim() === '';
+        expect({ path, empty: blank }).toEqual({ path, empty: false });
       }
     }
   });

@@ -44,7 +44,7 @@ function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision
   };
 }
 
-async function csvOf(d: DocumentData, section: 'risks' | 'controls' | 'treatments' | 'analyses' | 'assets' | 'criteria', lang: Language = 'ja'): Promise<Record<string, string>[]> {
+async function csvOf(d: DocumentData, section: 'risks' | 'controls' | 'treatments' | 'analyses' | 'assets' | 'criteria' | 'context', lang: Language = 'ja'): Promise<Record<string, string>[]> {
   const view = await registerExport(d, lang, messagesFor(lang), 'csv', section);
   return parse(Buffer.concat(await registerCsv(view.tables[0]!, lang)), { bom: true, columns: true, record_delimiter: '\r\n' }) as Record<string, string>[];
 }
@@ -184,7 +184,7 @@ describe('register export (CSV and XLSX rows)', () => {
     const untreated = risk('R2', { level: 'HIGH', criteriaNumber: 2 });
     const rows = await csvOf(data([relabelled, untreated], [], '2027-04-01T00:00:00.000Z'), 'risks', 'en');
     // Appended last, so the earlier columns keep their places.
-    expect(Object.keys(rows[0]!).slice(-4)).toEqual(['Criteria version of the target level', 'Treatment priority (Art.16)', 'Evaluated by', 'Evaluated at (UTC)']);
+    expect(Object.keys(rows[0]!).slice(-8, -4)).toEqual(['Criteria version of the target level', 'Treatment priority (Art.16)', 'Evaluated by', 'Evaluated at (UTC)']);
     expect(rows.map((r) => [r['Risk id'], r.Level, r['Criteria version'], r['Target level'], r['Criteria version of the target level']])).toEqual([
       ['R1', 'MEDIUM', '2', 'LOW', '1'],
       ['R2', 'HIGH', '2', '', ''],
@@ -254,6 +254,41 @@ describe('register export (CSV and XLSX rows)', () => {
     expect(rows[1]!['リスク受容基準（第13条第1号）']).toBe(definition.acceptanceLevel);
     expect(rows[1]!['リスクマトリクス（行：発生可能性、列：影響度）']!.split('\n')).toEqual(definition.matrix.map((levels, i) => `発生可能性 ${i + 1}（${definition.likelihoodLevels[i]}）：${levels.join('、')}`));
     expect(rows[1]!['必要な分析手法（第13条第2号）']).toBe(definition.requiredMethods.map((r) => `資産価値 ${r.minAssetValue} 以上：${({ BASELINE: 'ベースラインアプローチ', INFORMAL: '非形式的アプローチ', DETAILED: '詳細リスク分析' })[r.method]}`).join('\n'));
+  });
+
+  it('writes each context list item marked, its own further lines indented: an item of two lines is not read as two items (probe of 2026-12-06, F3)', async () => {
+    const d = data([], [], '2027-04-01T00:00:00.000Z');
+    d.contextVersions = async () => [
+      { version: 1, period: 'FY2027', scope: '全社', internalIssues: ['鍵管理の属人化\n（担当者2名のみ）', '監視の夜間体制'], externalIssues: ['他社の流出事案'], interestedParties: ['顧客'], recordedBy: 'carol', recordedAt: '2027-01-01T00:00:00.000Z' },
+    ];
+    const [ja] = await csvOf(d, 'context');
+    expect(ja!['内部の課題（第12条第1項）']).toBe('・鍵管理の属人化\n　（担当者2名のみ）\n・監視の夜間体制');
+    expect(ja!['外部の課題（第12条第1項）']).toBe('・他社の流出事案');
+    // Read back: one item per marked line, the indented ones continuing it.
+    const items = ja!['内部の課題（第12条第1項）']!.split(/\n(?=・)/).map((item) => item.slice(1).replace(/\n　/g, '\n'));
+    expect(items).toEqual(['鍵管理の属人化\n（担当者2名のみ）', '監視の夜間体制']);
+    const [en] = await csvOf(d, 'context', 'en');
+    expect(en!['Internal issues (Art.12(1))']).toBe('• 鍵管理の属人化\n  （担当者2名のみ）\n• 監視の夜間体制');
+  });
+
+  it('says why a closed risk left the register: avoided, or withdrawn with the reason and by whom (probe of 2026-12-06, F2)', async () => {
+    const d = data(
+      [
+        risk('W1', { status: 'CLOSED', closedReason: 'WITHDRAWN', closedAt: '2027-01-03T00:00:00.000Z', closedExplanation: '重複登録のため取下げ', closedBy: 'carol' }),
+        risk('A1', { status: 'CLOSED', closedReason: 'AVOIDED', closedAt: '2027-01-04T00:00:00.000Z' }),
+        risk('O1', { status: 'TO_TREAT' }),
+      ],
+      [],
+      '2027-04-01T00:00:00.000Z',
+    );
+    const rows = await csvOf(d, 'risks');
+    expect(rows.map((r) => [r['リスクID'], r['状態'], r['終了の理由'], r['取下げの理由'], r['取り下げた者']])).toEqual([
+      ['W1', '終了', '取下げ（誤り又は重複による特定）', '重複登録のため取下げ', 'carol'],
+      ['A1', '終了', '回避（第17条）', '', ''],
+      ['O1', '要対応', '', '', ''],
+    ]);
+    expect(rows[0]!['終了日時（日本時間）']).toContain('2027');
+    expect(rows[2]!['終了日時（日本時間）']).toBe('');
   });
 });
 

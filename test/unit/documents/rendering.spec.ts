@@ -170,7 +170,7 @@ describe('the plan document rendered a slice of risk sections at a time', () => 
       })),
       resolutions: n % 2 ? [[row('決議番号', 'BR-1')]] : [],
       consentsAsked: n % 2 === 1,
-      consents: Array.from({ length: n }, (_, i) => ({ risk: `リスク ${i}`, owner: `owner-${i}`, status: '同意', acceptedLevel: 'LOW', answeredAt: '2026-11-30', statement: i % 2 ? 'ok' : '' })),
+      consents: Array.from({ length: n }, (_, i) => ({ risk: `リスク ${i}`, owner: `owner-${i}`, status: '同意', acceptedLevel: 'LOW', answeredAt: '2026-11-30', statement: i % 2 ? 'ok' : '', explained: i % 3 ? '—' : `2026-11-30 carol（第1版）：説明 ${i}` })),
       source: { heading: '出典', position: '0000000000000000042', rows: [row('位置', '0000000000000000042')], regenerateText: '再生成', regenerateUrl: '/documents/plans/p.md?atPosition=42' },
     }) as unknown as PlanDocumentView;
 

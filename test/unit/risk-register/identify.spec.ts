@@ -2,7 +2,7 @@ import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from
 import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
 import type { RiskIdentified } from '../../../src/risk-register/domain/risk.events.js';
 import { given } from '../support/given-when-then.js';
-import { PRINTER_RISK, RISK, analysedEvents, continueHistory, decideTreatment, history, identify, printerRetainedEvents, reassignOwner, toTreatEvents, treatmentDecidedEvents } from './builders.js';
+import { PRINTER_RISK, RISK, acceptedEvents, analysedEvents, continueHistory, decideTreatment, history, identify, printerRetainedEvents, reassignOwner, review, toTreatEvents, treatmentDecidedEvents } from './builders.js';
 import type { WithdrawRisk } from '../../../src/risk-register/domain/risk.commands.js';
 import {
   T0,
@@ -214,5 +214,12 @@ describe('WithdrawRisk (Art. 14(1)): a risk identified in error or twice (compli
     given(riskDecider, history(identify())).when(withdraw({ reason: ' ' })).thenRejectsFields('reason');
     for (const actor of [owner, auditor, admin, custodyManager]) given(riskDecider, history(identify())).when(withdraw({ actor })).thenThrows(ForbiddenError);
     given(riskDecider, []).when(withdraw()).thenThrows(NotFoundError);
+  });
+
+  it('refuses a risk a review reopened, though it reads IDENTIFIED with no treatment: it was found real (hostile probe of 2026-12-06, F1)', () => {
+    const reopened = continueHistory(acceptedEvents(), review('rv-1', 3, 3, { controlsInPlace: false }));
+    expect(given(riskDecider, reopened).state).toMatchObject({ status: 'IDENTIFIED', cycle: 2 });
+    const refused = given(riskDecider, reopened).when(withdraw()).thenThrows(RuleViolationError, { rule: 'RISK_NOT_WITHDRAWABLE', article: 'Art.14(1)' });
+    expect(refused.message).toContain('cycle 2');
   });
 });
