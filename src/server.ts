@@ -24,7 +24,7 @@ import { shutdownEdge } from './health/shutdown-edge.js';
 import { LiveEvents } from './shared/application/live-events.js';
 import { rootLogger } from './shared/logging/json-logger.js';
 import { DataDirLockedError } from './platform/data-dir-lock.js';
-import { AccessLogRefusedError } from './audit/application/access-log.js';
+import { AccessLogRefusedError, AccessLogSchemaError } from './audit/application/access-log.js';
 import { EventStoreSchemaError } from './event-store/errors.js';
 import { EventStoreConfigError } from './event-store/create-event-store.js';
 import { isTransientStorageError } from './shared/application/transient-errors.js';
@@ -326,7 +326,7 @@ async function main(releaseEntryStop: () => void): Promise<void> {
 }
 
 /** Refusals by which the server protects its data at start: the message says what to do. */
-const START_REFUSALS = [DataDirLockedError, AccessLogRefusedError, EventStoreSchemaError, EventStoreConfigError];
+const START_REFUSALS = [DataDirLockedError, AccessLogRefusedError, AccessLogSchemaError, EventStoreSchemaError, EventStoreConfigError];
 
 /**
  * One line for a start that did not happen. A wrong setting, a refusal and the environment (a

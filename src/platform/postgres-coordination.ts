@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { advisoryKey } from '../event-store/postgres/postgres-event-store.js';
+import { instanceLeadKey } from '../event-store/postgres/running-instances.js';
 import { CONNECTION_LIMITS, standaloneClient } from '../event-store/postgres/held-client.js';
 import type { ReactionsCoordination } from '../shared/application/reactions-coordination.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
@@ -37,7 +37,7 @@ export class PostgresCoordination implements ReactionsCoordination {
   ) {
     this.pool = new pg.Pool({ connectionString, max: 2, ...CONNECTION_LIMITS });
     this.pool.on('error', (error) => this.log.warn('reactions coordination: idle connection error', { error: error.message }));
-    this.lockKey = advisoryKey(`${lockName}/${schema}`);
+    this.lockKey = instanceLeadKey(schema, lockName);
     this.table = `"${schema.replace(/"/g, '""')}".process_checkpoints`;
   }
 

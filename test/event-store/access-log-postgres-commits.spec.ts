@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { PostgresAccessLog, postgresAccessLogLookup, verifyPostgresAccessLog } from '../../src/audit/application/access-log-postgres.js';
+import { AccessLogSchemaError } from '../../src/audit/application/access-log.js';
+import { instanceLeadKey } from '../../src/event-store/postgres/running-instances.js';
 import type { AccessRecord } from '../../src/audit/application/access-log-chain.js';
 import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
@@ -122,5 +124,43 @@ describe('committed events in the shared access log', () => {
     } finally {
       await again.close();
     }
+  });
+
+  it('is not migrated while an instance runs on the database (one of the build before: upgrade probe of 2026-12-06, F3), nor opened past the version this build knows', async () => {
+    const schema = `r_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
+    const first = await PostgresAccessLog.open({ connectionString: databaseUrl, schema, anchorPath: null, flushDelayMs: 1 });
+    first.record(record('old-1'));
+    await first.close();
+    await sql(`ALTER TABLE ${schema}.access_log DROP COLUMN committed_position, DROP COLUMN committed_event_id; DELETE FROM ${schema}.access_log_schema WHERE version = 2`);
+    // A running instance leads the reactions: it holds their lock for as long as its session lives.
+    const running = new pg.Client({ connectionString: databaseUrl });
+    await running.connect();
+    await running.query('SELECT pg_advisory_lock($1::bigint)', [instanceLeadKey(schema)]);
+    try {
+      const refused = await PostgresAccessLog.open({ connectionString: databaseUrl, schema, anchorPath: null, flushDelayMs: 1 }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(refused).toBeInstanceOf(AccessLogSchemaError);
+      expect((refused as Error).message).toContain('an instance is running on this database');
+      expect((await sql<{ v: number }>(`SELECT max(version) AS v FROM ${schema}.access_log_schema`))[0]!.v).toBe(1);
+      expect((await sql<{ n: string }>(`SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = '${schema}' AND column_name = 'committed_position'`))[0]!.n).toBe('0');
+    } finally {
+      await running.end();
+    }
+    // Every instance stopped: the next start migrates, and holds no lock of the instances' afterwards.
+    const again = await PostgresAccessLog.open({ connectionString: databaseUrl, schema, anchorPath: null, flushDelayMs: 1 });
+    await again.close();
+    expect((await sql<{ v: number }>(`SELECT max(version) AS v FROM ${schema}.access_log_schema`))[0]!.v).toBe(2);
+    expect(await sql(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted`)).toEqual([]);
+
+    // A newer build's schema: refused as a start refusal, named so.
+    await sql(`INSERT INTO ${schema}.access_log_schema (version) VALUES (3)`);
+    const newer = await PostgresAccessLog.open({ connectionString: databaseUrl, schema, anchorPath: null, flushDelayMs: 1 }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(newer).toBeInstanceOf(AccessLogSchemaError);
+    expect((newer as Error).message).toContain('has version 3; this build knows up to 2');
   });
 });

@@ -27,6 +27,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { advisoryKey } from '../../event-store/postgres/postgres-event-store.js';
 import { ensureSchema } from '../../event-store/postgres/ensure-schema.js';
+import { anInstanceRuns } from '../../event-store/postgres/running-instances.js';
 import { CONNECTION_LIMITS, withPooledClient } from '../../event-store/postgres/held-client.js';
 import type { HeadSignature, SigningKeys, TrustedKeys } from '../../event-store/signing.js';
 import type { JsonLogger } from '../../shared/logging/json-logger.js';
@@ -52,7 +53,7 @@ import { systemEntryRecord, type HeadAtStart, type SystemEntry } from './access-
 import { postgresLookupIn } from './access-log-lookups.js';
 import { verifyAccessLogAgainstEvents, type CorrelationLookup, type LoggedCommit } from './access-log-crosscheck.js';
 import type { EventStore } from '../../event-store/event-store.port.js';
-import { AccessLogRefusedError, type AccessLogFilter, type CheckableAccessLog } from './access-log.js';
+import { AccessLogRefusedError, AccessLogSchemaError, type AccessLogFilter, type CheckableAccessLog } from './access-log.js';
 import { AccessLogBacklog, WRITE_FAILED } from './access-log-backlog.js';
 
 const COLUMNS = 'seq, at, actor_id, actor_name, actor_roles, operation_name, operation_type, fields, target_ids, outcome, error_code, correlation_id, prev_hash, hash, note, committed_position, committed_event_id';
@@ -159,7 +160,16 @@ async function migrate(client: pg.PoolClient | pg.Client, schema: string): Promi
     await ensureSchema(client, schema, S);
     await client.query(`CREATE TABLE IF NOT EXISTS ${S}.access_log_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     let version = (await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${S}.access_log_schema`)).rows[0]?.v ?? 0;
-    if (version > SCHEMA_VERSION) throw new Error(`the access log in schema ${schema} has version ${version}; this build knows up to ${SCHEMA_VERSION}`);
+    if (version > SCHEMA_VERSION) {
+      throw new AccessLogSchemaError(`the access log in schema ${schema} has version ${version}; this build knows up to ${SCHEMA_VERSION}: a newer build migrated it (start that build, or restore the copy taken before the upgrade: README, Upgrading)`);
+    }
+    // An instance of the build before, still running, would go on writing entries this schema's
+    // checks cannot place, and report the log as edited: the upgrade waits for every one to stop.
+    if (version > 0 && version < SCHEMA_VERSION && (await anInstanceRuns(client, schema))) {
+      throw new AccessLogSchemaError(
+        `the access log in schema ${schema} is at version ${version} and this build migrates it to ${SCHEMA_VERSION}, but an instance is running on this database: stop every instance of the earlier build, then start this one (README, Upgrading)`,
+      );
+    }
     const steps = migrations(S);
     while (version < SCHEMA_VERSION) {
       version++;

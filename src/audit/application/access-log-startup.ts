@@ -17,6 +17,17 @@ export class AccessLogRefusedError extends Error {
   }
 }
 
+/**
+ * The shared access log's schema (PostgreSQL) is one this build cannot use: newer than it knows,
+ * or to be migrated while instances of the build before run on it. A refusal at start, not a fault.
+ */
+export class AccessLogSchemaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AccessLogSchemaError';
+  }
+}
+
 export interface FoundLog {
   path: string;
   anchorPath: string | null;

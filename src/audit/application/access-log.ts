@@ -65,7 +65,7 @@ export {
   type AccessRecord,
   type OperationType,
 } from './access-log-chain.js';
-export { AccessLogRefusedError } from './access-log-startup.js';
+export { AccessLogRefusedError, AccessLogSchemaError } from './access-log-startup.js';
 export type { AccessLogFilter } from './access-log-lookups.js';
 export { ACCESS_LOG, type AccessLog, type CheckableAccessLog } from './access-log-port.js';
 
