@@ -78,12 +78,26 @@ function wellFormed() {
 }
 
 /**
+ * An id is never blank: "" or spaces named no entity and were answered NOT_FOUND ("Risk  not
+ * found"), as if a real id had been looked up (hostile probe of 2026-12-06, L6).
+ */
+function nonBlankId() {
+  return ValidateBy({
+    name: 'nonBlankId',
+    validator: {
+      validate: (value: unknown) => value === null || value === undefined || strings(value).every((s) => s.trim() !== ''),
+      defaultMessage: () => 'is required',
+    },
+  });
+}
+
+/**
  * A name or a title (or a list of them): at most 200 characters each, all of them printable; pass
  * the decider's limit where it is tighter (a plan's period: 50), as for IdLimit and TextLimit.
  */
 export const NameLimit = (tighter?: number) => applyDecorators(lengthBound(INPUT_LIMITS.name, tighter), printable(), wellFormed());
 /** An id (or a list of ids): at most 128 characters each, or the decider's tighter limit. */
-export const IdLimit = (tighter?: number) => applyDecorators(lengthBound(INPUT_LIMITS.id, tighter), wellFormed());
+export const IdLimit = (tighter?: number) => applyDecorators(lengthBound(INPUT_LIMITS.id, tighter), wellFormed(), nonBlankId());
 /** Any other text (or a list of texts): at most 10,000 characters each, or the decider's tighter limit. */
 export const TextLimit = (tighter?: number) => applyDecorators(lengthBound(INPUT_LIMITS.text, tighter), wellFormed());
 /** A list: at most `max` items (500 by default), also in each inner list. */
@@ -105,7 +119,7 @@ export const VersionLimit = () =>
  * The limits whose validators look at the property's value alone (not at the object, nor at the
  * validation arguments): InputValidationPipe may run them on the plain input itself.
  */
-export const VALUE_ONLY_LIMITS: ReadonlySet<string> = new Set(['maxCharacters', 'maxItems', 'printableName', 'wellFormedText', 'entityVersion']);
+export const VALUE_ONLY_LIMITS: ReadonlySet<string> = new Set(['maxCharacters', 'maxItems', 'printableName', 'wellFormedText', 'entityVersion', 'nonBlankId']);
 
 /** The class each NestedInput property holds, per declaring class (InputValidationPipe's fast path). */
 const nestedTypes = new WeakMap<Function, Map<string, () => new () => object>>();

@@ -11,7 +11,7 @@ import { getMetadataStorage, IsOptional, validate, type ValidationError } from '
 import { InputValidationPipe, judgedOnPlainValues } from '../../../src/graphql/input-validation.pipe.js';
 import { IdLimit, ListLimit, NameLimit, NestedInput, TextLimit, nestedInputType } from '../../../src/graphql/input-limits.js';
 import { BadInputError } from '../../../src/shared/domain/errors.js';
-import { AnalyseRiskInput, DecideControlsInput, DecideTreatmentInput } from '../../../src/risk-register/graphql/risk.types.js';
+import { AnalyseRiskInput, DecideControlsInput, DecideTreatmentInput, WithdrawRiskInput } from '../../../src/risk-register/graphql/risk.types.js';
 import { RevokeTokensInput } from '../../../src/identity/graphql/revocation.types.js';
 import { RecordBoardResolutionInput } from '../../../src/treatment-plan/graphql/plan.types.js';
 import { RecordContextInput } from '../../../src/context/graphql/context.types.js';
@@ -159,6 +159,12 @@ describe('InputValidationPipe', () => {
       period: 'must be at most 50 characters',
       interestedParties: 'must have at most 200 items',
     });
+  });
+
+  it('refuses a blank id as missing, not looked up as an id (hostile probe of 2026-12-06, L6)', async () => {
+    for (const riskId of ['', '   ', '\t']) expect(await judged(WithdrawRiskInput, { riskId, reason: 'duplicate' })).toEqual({ riskId: 'is required' });
+    expect(await judged(WithdrawRiskInput, { riskId: 'r-1', reason: 'duplicate', commandId: ' ' })).toEqual({ commandId: 'is required' });
+    expect(await judged(WithdrawRiskInput, { riskId: 'r-1', reason: 'duplicate' })).toBeNull();
   });
 
   it('refuses a list far past every limit with its path', async () => {
