@@ -52,7 +52,7 @@ export function documentRequest<T>(params: URLSearchParams, extra: (errors: Reco
   if (lang !== undefined && !(LANGUAGES as readonly string[]).includes(lang)) errors.lang = `must be one of ${LANGUAGES.join(', ')}`;
   const asOfText = plusRestored(single(params, 'asOf', errors));
   const asOf = asOfText === undefined ? null : parseIsoDateTime(asOfText);
-  if (asOfText !== undefined && !asOf) errors.asOf = 'must be an ISO 8601 date or date-time with offset (such as 2026-03-01T09:00:00Z, or 2026-03-01T18:00:00%2B09:00 with the plus sign percent-encoded) on a real calendar date';
+  if (asOfText !== undefined && !asOf) errors.asOf = 'must be an ISO 8601 date or date-time with offset (such as 2026-03-01T09:00:00Z, or 2026-03-01T18:00:00%2B09:00 with the plus sign percent-encoded) on a real calendar date, up to the end of 9999-12-31 in Japan (9999-12-31T14:59:59.999Z), as the GraphQL DateTime';
   const atPosition = single(params, 'atPosition', errors);
   const parsed = extra(errors);
   let point: PointInTime | null = null;

@@ -25,4 +25,16 @@ describe('documentRequest: asOf in a query string', () => {
       expect((error as BadInputError).fields.asOf).toMatch(/%2B09:00/);
     }
   });
+
+  it('names the upper bound of an instant, as the GraphQL DateTime does (hostile probe of 2026-12-06, L7)', () => {
+    // The last instant is a date the parser takes (then refused as later than now, as any future one).
+    expect(() => request('asOf=9999-12-31T14:59:59.999Z')).toThrow(/later than now/);
+    let error: unknown;
+    try {
+      request('asOf=9999-12-31T15:00:00Z');
+    } catch (e) {
+      error = e;
+    }
+    expect((error as BadInputError).fields.asOf).toContain('up to the end of 9999-12-31 in Japan (9999-12-31T14:59:59.999Z)');
+  });
 });
