@@ -86,7 +86,7 @@ function nonBlankId() {
     name: 'nonBlankId',
     validator: {
       validate: (value: unknown) => value === null || value === undefined || strings(value).every((s) => s.trim() !== ''),
-      defaultMessage: () => 'is required',
+      defaultMessage: () => 'must not be blank: an id names an entity',
     },
   });
 }

@@ -84,7 +84,7 @@ describe('the explanation to each risk owner (Art.20)', () => {
 
     const md = await document();
     expect(md).toContain('説明（第20条）');
-    expect(md).toContain(`${users.committee.sub}（第1版）：${SUMMARY}`);
+    expect(md).toContain(`${users.committee.sub}から${users.riskOwner.sub}へ（計画の第1版、リスクの版 ${now.items[0].explanations[0].riskVersion}）：${SUMMARY}`);
     expect(md).toContain('説明を受け、了解しました');
   });
 
@@ -102,5 +102,19 @@ describe('the explanation to each risk owner (Art.20)', () => {
     expect(now).toMatchObject({ status: 'APPROVED', items: [{ consent: 'DECLINED' }] });
     const { risk } = await t.ok(`query($id: ID!) { risk(id: $id) { status consent { planId status } } }`, { id: plan.riskId }, users.auditor);
     expect(risk).toMatchObject({ status: 'TO_TREAT', consent: { planId: plan.planId, status: 'DECLINED' } });
+  });
+
+  it('the same words to the risk\'s new owner are recorded as an explanation to them, and the document names whom (probe of 2026-12-06, H1, M1)', async () => {
+    await t.ok(`mutation($input: ReassignRiskOwnerInput!) { reassignRiskOwner(input: $input) { ownerId } }`, { input: { riskId: plan.riskId, ownerId: users.otherOwner.sub } }, users.committee);
+    await quiesce(t, await logHead(t));
+    const head = await logHead(t);
+    const items = (await explain({})).data!.explainResidualRisk.items;
+    expect(await logHead(t)).not.toBe(head);
+    const toNewOwner = items[0].explanations.filter((e: { ownerId: string; summary: string }) => e.ownerId === users.otherOwner.sub && e.summary === SUMMARY);
+    expect(toNewOwner).toHaveLength(1);
+    expect(toNewOwner[0].riskStateHash).not.toBe(items[0].explanations[0].riskStateHash);
+    const md = await document();
+    expect(md).toContain(`${users.committee.sub}から${users.otherOwner.sub}へ`);
+    expect(md).toContain(`${users.committee.sub}から${users.riskOwner.sub}へ`);
   });
 });

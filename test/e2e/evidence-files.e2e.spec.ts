@@ -297,7 +297,7 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     expect((await upload(t, null, PDF, 'application/pdf', 'a.pdf')).status).toBe(401);
     const { id } = (await upload(t, users.ciso, PDF, 'application/pdf', 'unattached.pdf')).json;
     expect(errorOf(await t.gql(ATTACH, { input: { entityId: randomUUID(), evidenceId: id, description: 'd' } }, users.ciso)).extensions.code).toBe('NOT_FOUND');
-    expect(errorOf(await t.gql(ATTACH, { input: { entityId: '', evidenceId: id, description: 'd' } }, users.ciso)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { entityId: 'is required' } });
+    expect(errorOf(await t.gql(ATTACH, { input: { entityId: '', evidenceId: id, description: 'd' } }, users.ciso)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { entityId: 'must not be blank: an id names an entity' } });
     expect(errorOf(await t.gql(ATTACH, { input: { entityId: assetId, evidenceId: randomUUID(), description: 'd' } }, users.ciso)).extensions.code).toBe('NOT_FOUND');
     expect(errorOf(await t.gql(COMMENT, { input: { entityId: randomUUID(), text: 'hello' } }, users.ciso)).extensions.code).toBe('NOT_FOUND');
     expect(errorOf(await t.gql(COMMENTS, { id: randomUUID() }, users.ciso)).extensions.code).toBe('NOT_FOUND');

@@ -352,6 +352,6 @@ function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language
     answeredAt: formatInstant(declined ? item.declinedAt : record?.acceptedAt, lang) || m.common.none,
     // What was said (a decline's reason, why the consent went stale, the statement), and that the risk was avoided since.
     statement: [said, closed].filter((s) => s).join(' '),
-    explained: (item.explanations ?? []).map((e) => fill(m.plan.explanation, { on: formatDay(e.explainedOn, lang), by: e.explainedBy, revision: String(e.planRevision), summary: e.summary })).join(m.plan.explanationSeparator) || m.common.none,
+    explained: (item.explanations ?? []).map((e) => fill(m.plan.explanation, { on: formatDay(e.explainedOn, lang), by: e.explainedBy, owner: e.ownerId, revision: String(e.planRevision), riskVersion: String(e.riskVersion), summary: e.summary })).join(m.plan.explanationSeparator) || m.common.none,
   };
 }

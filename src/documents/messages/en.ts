@@ -122,7 +122,7 @@ export const en: Messages = {
     answeredAt: 'Answered at',
     statement: "Owner's statement or reason",
     explained: 'Explained (Art.20)',
-    explanation: '{on}, {by} (revision {revision}): {summary}',
+    explanation: '{on}, {by} to {owner} (plan revision {revision}, risk version {riskVersion}): {summary}',
     explanationSeparator: '; ',
     acceptedAboveCriteria: '{level}; under the risk criteria in force (version {number}) it is {now}, above their acceptance level {acceptance}: the risk needs re-evaluation',
     acceptedBeyondScales: '{level}; the risk was analysed at likelihood {likelihood} / impact {impact}, beyond the scales of the risk criteria in force (version {number}): the risk needs re-evaluation',

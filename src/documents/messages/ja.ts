@@ -123,7 +123,7 @@ export const ja = {
     answeredAt: '回答日時',
     statement: '所有者の意見・理由',
     explained: '説明（第20条）',
-    explanation: '{on} {by}（第{revision}版）：{summary}',
+    explanation: '{on} {by}から{owner}へ（計画の第{revision}版、リスクの版 {riskVersion}）：{summary}',
     explanationSeparator: '／',
     acceptedAboveCriteria: '{level}（施行中のリスク基準 第{number}版では{now}となり、リスク受容基準{acceptance}を超えます。リスクの再評価が必要です）',
     acceptedBeyondScales: '{level}（リスクは発生可能性{likelihood}・影響度{impact}で分析されており、施行中のリスク基準 第{number}版の尺度に収まりません。リスクの再評価が必要です）',

@@ -21,6 +21,7 @@ export const PLAN_RULES = defineRules({
   ITEM_ABOVE_ACCEPTANCE: 'Art.13(1)',
   ITEM_BEYOND_CRITERIA: 'Art.16',
   PLAN_NOT_APPROVED: 'Art.20',
+  ITEM_REOPENED: 'Art.12(3)',
   TOO_MANY_EXPLANATIONS: 'Art.20',
 });
 export type PlanRule = keyof typeof PLAN_RULES;

@@ -7,7 +7,7 @@ import type { ExplainResidualRisk } from '../../../src/treatment-plan/domain/pla
 import { planDecider } from '../../../src/treatment-plan/domain/plan.decider.js';
 import type { PlanEvent } from '../../../src/treatment-plan/domain/plan.events.js';
 import { given } from '../support/given-when-then.js';
-import { accept, approved, auditor, ciso, committee, inForce, owner1, PLAN, r1Awaiting, r2Awaiting, submitted, T_LATER, withItems } from './plan.fixtures.js';
+import { accept, approved, auditor, ciso, committee, inForce, owner1, PLAN, processManager, r1Awaiting, r2Awaiting, submitted, T_LATER, withItems } from './plan.fixtures.js';
 
 const T_EXPLAIN = '2026-04-11T01:00:00.000Z'; // 2026-04-11 in Japan; the board met on 2026-04-09
 
@@ -54,6 +54,27 @@ describe('ExplainResidualRisk (Art.20: the owner is told the plan and the residu
     given(planDecider, [...approved, ...first]).when(explain({ at: T_LATER })).thenNothing();
     given(planDecider, [...approved, ...first]).when(explain({ explainedOn: '2026-04-11' })).thenMatches([{ type: 'ResidualRiskExplained', data: { explainedOn: '2026-04-11' } }]);
     given(planDecider, [...approved, ...first]).when(explain({ actor: ciso })).thenMatches([{ type: 'ResidualRiskExplained', data: { explainedBy: ciso.id } }]);
+  });
+
+  it('the same words to the risk\'s new owner, or of a state changed since, are another explanation, recorded (probe of 2026-12-06, H1)', () => {
+    const first = given(planDecider, approved).when(explain()).thenMatches([{ type: 'ResidualRiskExplained' }]).events as PlanEvent[];
+    const ownerChanged = given(planDecider, [...approved, ...first])
+      .when({ type: 'LearnItemOwner', planId: PLAN, riskId: 'r-1', riskVersion: r1Awaiting.version + 1, previousOwnerId: owner1.id, ownerId: 'u-owner-9', actor: processManager, at: T_EXPLAIN })
+      .thenMatches([{ type: 'PlanItemOwnerChanged' }]).events as PlanEvent[];
+    const newOwnerRisk = { ...r1Awaiting, version: r1Awaiting.version + 2, ownerId: 'u-owner-9', stateHash: 'sha256:r1-new-owner' };
+    const { state } = given(planDecider, [...approved, ...first, ...ownerChanged])
+      .when(explain({ risk: newOwnerRisk }))
+      .thenMatches([{ type: 'ResidualRiskExplained', data: { ownerId: 'u-owner-9', riskVersion: newOwnerRisk.version, riskStateHash: 'sha256:r1-new-owner' } }]);
+    expect(state.items.find((i) => i.riskId === 'r-1')!.explanations!.map((e) => e.ownerId)).toEqual([owner1.id, 'u-owner-9']);
+    // Same owner, a state changed since (a treatment revised): explained again.
+    given(planDecider, [...approved, ...first]).when(explain({ risk: { ...r1Awaiting, version: r1Awaiting.version + 3, stateHash: 'sha256:r1-b' } })).thenMatches([{ type: 'ResidualRiskExplained' }]);
+  });
+
+  it('refuses for an item a review reopened: the plan asks its owner nothing now (probe of 2026-12-06, L1)', () => {
+    const reopened = given(planDecider, approved)
+      .when({ type: 'MarkItemReopened', planId: PLAN, riskId: 'r-1', riskVersion: 30, reviewId: 'rv-1', actor: processManager, at: T_EXPLAIN })
+      .thenMatches([{ type: 'PlanItemReopened' }]).events as PlanEvent[];
+    given(planDecider, [...approved, ...reopened]).when(explain()).thenThrows(RuleViolationError, { rule: 'ITEM_REOPENED', article: 'Art.12(3)' });
   });
 
   it('may be recorded after the owner answered, and for a plan in force', () => {
