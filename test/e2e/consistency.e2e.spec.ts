@@ -206,6 +206,11 @@ describe('Consistency rules of the contract (Art.19-20, Art.12(3)) over HTTP', (
     const afterRemoval = (await ok(REMOVE, { planId, riskId: declined, reason: 'The owner declined; treated again next period' }, users.committee)).removeRiskFromPlan;
     expect(afterRemoval).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: kept, consent: 'ACCEPTED' }] });
     expect(await plan(planId)).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: kept, consent: 'ACCEPTED' }] });
+    // The removed item is still read through the API, as it stood: the decline and the removal (probe of 2026-12-06, M2).
+    const { removedItems } = (await t.ok(`query($id: ID!) { plan(id: $id) { removedItems { riskId consent declineReason declinedBy removedFromRevision removedBy removalReason removedAt explanations { summary } } } }`, { id: planId }, users.auditor)).plan;
+    expect(removedItems).toEqual([
+      expect.objectContaining({ riskId: declined, consent: 'DECLINED', declineReason: 'Residual exposure too high', declinedBy: users.riskOwner.sub, removedFromRevision: 1, removedBy: users.committee.sub, removalReason: 'The owner declined; treated again next period', explanations: [] }),
+    ]);
     // The plan document's consent table keeps the removed item's answer: who declined, when, why, and the removal.
     const doc = await (await fetch(`${t.url}/documents/plans/${planId}.md?lang=en`, { headers: { authorization: `Bearer ${await t.token(users.auditor)}` } })).text();
     const consentRows = doc.slice(doc.indexOf("## Risk owners' consent")).split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Risk |') && !line.startsWith('| ---'));

@@ -153,15 +153,19 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
       const { inForceSince: _i, ...rest } = s;
       return { ...rest, status: 'CLOSED', closedAt: e.data.closedAt, closedReason: e.data.reason };
     }
-    case 'PlanRiskRemoved':
+    case 'PlanRiskRemoved': {
+      const removed = s.items.find((i) => i.riskId === e.data.riskId);
+      const record = removed ? [{ ...removed, removedFromRevision: s.revision, removedBy: e.data.removedBy, removedAt: e.data.removedAt, removalReason: e.data.reason }] : [];
       return {
         ...s,
         items: s.items.filter((i) => i.riskId !== e.data.riskId),
         removedRiskIds: [...(s.removedRiskIds ?? []), e.data.riskId],
+        removedItems: [...(s.removedItems ?? []), ...record],
         // Removing an item from a draft shapes what the board will decide; removing a declined or reopened one after approval does not.
         ...(s.status === 'DRAFT' ? { preparedBy: [...s.preparedBy, { actorId: e.data.removedBy, did: 'REMOVED_RISK' as const, revision: s.revision, riskId: e.data.riskId }] } : {}),
         revisions: s.status === 'DRAFT' ? updateCurrentRevision(s, (r) => ({ ...r, items: r.items.filter((i) => i.riskId !== e.data.riskId) })) : s.revisions,
       };
+    }
     case 'PlanItemReopened':
       return updateItem(s, e.data.riskId, (i) => ({ ...i, consent: 'REOPENED' }));
     case 'PlanItemRiskClosed':

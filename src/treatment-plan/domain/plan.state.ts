@@ -197,6 +197,19 @@ export interface PlanState {
   closedReason?: string;
   /** Risks removed from the plan (a repeated removal is already satisfied). */
   removedRiskIds?: string[];
+  /**
+   * The items removed, oldest removal first, each as it stood when removed (its owner's answer,
+   * the explanations recorded) with who removed it, when and why: an auditor reads a declined
+   * item's reason and its explanations after the committee took it out (probe of 2026-12-06, M2).
+   */
+  removedItems?: RemovedPlanItem[];
+}
+
+export interface RemovedPlanItem extends PlanItem {
+  removedFromRevision: number;
+  removedBy: string;
+  removedAt: string;
+  removalReason: string;
 }
 
 export const initialPlanState: PlanState = {

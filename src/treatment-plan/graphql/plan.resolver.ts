@@ -27,7 +27,8 @@ import { AcceptResidualRiskInput, ClosePlanInput, DeclineResidualRiskInput, Draf
 const CURSOR_TAG = 'plan';
 
 export function toPlanView(p: PlanState) {
-  return { ...p, items: p.items.map((i) => (i.explanations ? i : { ...i, explanations: [] })), revisions: p.revisions.map((r) => ({ ...r, riskIds: r.items.map((i) => i.riskId) })) };
+  const withExplanations = <I extends PlanState['items'][number]>(i: I): I => (i.explanations ? i : { ...i, explanations: [] });
+  return { ...p, items: p.items.map(withExplanations), removedItems: (p.removedItems ?? []).map(withExplanations), revisions: p.revisions.map((r) => ({ ...r, riskIds: r.items.map((i) => i.riskId) })) };
 }
 
 const COMMITTEE = 'Roles: COMMITTEE_MEMBER, CISO.';

@@ -83,6 +83,14 @@ export class PlanItem {
   @Field(() => [ConsentExplanation], { description: 'What the committee recorded having explained to the owner (explainResidualRisk, Art.20), oldest first, every revision\'s.' }) explanations!: ConsentExplanation[];
 }
 
+@ObjectType({ description: 'A risk taken out of the plan (removeRiskFromPlan), as its item stood then: its owner\'s answer and the explanations recorded, with who removed it, when and why.' })
+export class RemovedPlanItem extends PlanItem {
+  @Field(() => Int, { description: 'The plan revision it was removed from.' }) removedFromRevision!: number;
+  @Field(() => ID, { description: 'User id of who removed it.' }) removedBy!: string;
+  @Field({ description: `When it was removed. ${INSTANT}` }) removedAt!: string;
+  @Field({ description: 'Why it was removed.' }) removalReason!: string;
+}
+
 @ObjectType({ description: 'The board resolution on a plan revision (Art.19(2)).' })
 export class BoardResolution {
   @Field({ description: 'The resolution number, unique within the plan.' }) resolutionNumber!: string;
@@ -120,6 +128,7 @@ export class Plan {
   @Field(() => ID, { description: 'User id of who drafted it (who may not record its resolution, Art.23(3)).' }) draftedBy!: string;
   @Field({ description: `When it was drafted. ${INSTANT}` }) draftedAt!: string;
   @Field(() => [PlanItem], { description: 'The risks of the current revision.' }) items!: PlanItem[];
+  @Field(() => [RemovedPlanItem], { description: 'The risks taken out of the plan, oldest removal first, each as its item stood then (a declined item\'s reason, its explanations).' }) removedItems!: RemovedPlanItem[];
   @Field(() => BoardResolution, { nullable: true, description: 'The latest board resolution; null before any.' }) resolution?: BoardResolution;
   @Field(() => [BoardResolution], { description: 'Every board resolution, oldest first.' }) resolutions!: BoardResolution[];
   @Field(() => [PlanRevision], { description: 'Every revision, oldest first.' }) revisions!: PlanRevision[];

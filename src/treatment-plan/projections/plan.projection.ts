@@ -22,7 +22,8 @@ export class PlanProjection implements Projection {
   // 4: the criteria a plan was submitted under; a plan back in draft has no residual levels;
   // 5: items, revisions and preparations stored apart from the rest of the state.
   // 6: preparedBy counts a withdrawal;
-  readonly schemaVersion = 7; // 7: a withdrawn revision names who withdrew it, when and why; a decline, the state declined
+  // 7: a withdrawn revision names who withdrew it, when and why; a decline, the state declined;
+  readonly schemaVersion = 8; // 8: the items removed, as they stood (removedItems)
 
   setup(db: ReadDb): void {
     db.exec(`

@@ -125,6 +125,10 @@ describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contrac
     const declined = [...oneAccepted, ...decide(decline(r2Awaiting), stateOf(oneAccepted))];
     const { state } = given(planDecider, declined).when(remove('r-2')).thenMatches([{ type: 'PlanRiskRemoved', data: { consent: 'DECLINED' } }, { type: 'PlanCameIntoForce' }]);
     expect(state.status).toBe('IN_FORCE');
+    // The item leaves items, not the record: its owner's decline, as it stood, with the removal (probe of 2026-12-06, M2).
+    expect(state.removedItems).toEqual([
+      expect.objectContaining({ riskId: 'r-2', consent: 'DECLINED', declineReason: expect.any(String), removedFromRevision: 1, removedBy: committee.id, removalReason: 'Handled elsewhere', removedAt: T_LATER }),
+    ]);
     given(planDecider, [...declined, ...decide(remove('r-2'), stateOf(declined))]).when(remove('r-2')).thenNothing();
   });
 
