@@ -109,6 +109,19 @@ export class PostgresCoordination implements ReactionsCoordination {
     return turn;
   }
 
+  async confirmLead(): Promise<boolean> {
+    const leader = this.leader;
+    if (!leader) return false;
+    try {
+      // A round trip on the session that holds the lock: a session the database ended while this
+      // process was stalled fails here (and `lost` runs), where a timer firing on waking did not ask.
+      await this.onLeaderSession(leader, 'SELECT 1');
+    } catch {
+      return false;
+    }
+    return this.leader === leader;
+  }
+
   onLost(listener: () => void): void {
     this.lostListeners.push(listener);
   }

@@ -233,7 +233,11 @@ describe('an instance stalled with its connections open', () => {
       await sleep(500);
       // Heartbeats keep a live leader's lead past its lease.
       expect(await other.tryLead()).toBe(false);
+      expect(await stalled.confirmLead()).toBe(true);
       stall(2_500);
+      // Woken, it has not heard yet that its session ended: asked before acting outside the log
+      // (a webhook), the database tells it (webhook probe of 2026-12-06, F1).
+      expect(await stalled.confirmLead()).toBe(false);
       await until('the other instance to take the lead', () => other.tryLead(), 10_000);
       await until('the stalled one to hear it lost the lead', async () => lost === 1, 10_000);
     } finally {

@@ -226,6 +226,14 @@ export class WebhookDispatcher {
     const since = new Date().toISOString();
     for (let attempt = 1; ; attempt++) {
       if (generation !== this.generation || signal.aborted) throw new Stopped();
+      // Still the one delivering? A leader stalled past its lease wakes up with a retry due while
+      // another instance has delivered this notice and the ones after it: sent now, it came again,
+      // out of log order (webhook probe of 2026-12-06, F1). Not leading: it stops and steps down.
+      if (this.coordination.confirmLead && !(await this.coordination.confirmLead())) {
+        if (generation === this.generation) void this.demote();
+        throw new Stopped();
+      }
+      if (generation !== this.generation || signal.aborted) throw new Stopped();
       let outcome: PostOutcome;
       try {
         if (notice === undefined) {

@@ -22,6 +22,13 @@ export interface ReactionsCoordination {
    * verification asked for at once covers it, rather than with the next page.
    */
   readonly othersWait?: boolean;
+  /**
+   * Whether this instance still holds the lead, asked of the database where the lead is a lock
+   * there (PostgreSQL): a leader stalled past its lease (SIGSTOP, a hung VM) that wakes up learns
+   * here, before acting outside the log, that another instance took over (absent: the lead is
+   * this process's own and cannot be lost to another).
+   */
+  confirmLead?(): Promise<boolean>;
 }
 
 /** How often SoleInstance writes a checkpoint; by default, at every save. */

@@ -75,3 +75,49 @@ describe('WebhookDispatcher and the verification of the log', () => {
     await dispatcher.stop();
   });
 });
+
+describe('WebhookDispatcher woken after losing the lead', () => {
+  it('asks whether it still leads before each POST: a retry due when a stalled leader wakes is not sent, and it steps down (webhook probe of 2026-12-06, F1)', async () => {
+    let leads = true;
+    let tries = 0;
+    const coordination: ReactionsCoordination = {
+      tryLead: async () => (tries++, leads),
+      onLost: () => undefined,
+      load: async () => ({ position: null }),
+      save: () => undefined,
+      close: async () => undefined,
+      confirmLead: async () => leads,
+    };
+    let fed!: Promise<void>;
+    const store = {
+      subscribeToAll: ({ onEvent, onError }: { onEvent: (e: unknown) => Promise<void>; onError: (e: unknown) => void }) => {
+        fed = onEvent({
+          position: '0000000000000000001', eventId: 'e-1', type: 'ControlBecameOverdue', streamId: 'risk-r1', revision: 3, recordedAt: '2026-12-06T00:00:00.000Z',
+          data: { riskId: 'r1', controlId: 'c1', title: 'MFA', ownerId: 'ops', dueDate: '2026-12-05' }, metadata: {},
+        }).catch(onError);
+        return { close: async () => undefined };
+      },
+    } as unknown as EventStore;
+    const posts: number[] = [];
+    let firstFailed!: () => void;
+    const failed = new Promise<void>((resolve) => (firstFailed = resolve));
+    const log = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined } as unknown as JsonLogger;
+    const dispatcher = new WebhookDispatcher(store, coordination, { riskAt: async () => ({ title: 'Hot wallet', ownerId: 'owen' }), planAt: async () => null } as never, (e) => e, {
+      url: new URL('http://127.0.0.1:9/hook'), displayUrl: 'http://127.0.0.1:9/hook', secret: 's', timeoutMs: 1000, retry: { initialMs: 20, maxMs: 20 }, random: () => 0.5,
+      post: async () => {
+        posts.push(Date.now());
+        firstFailed();
+        return { delivered: false, status: 500, error: 'HTTP 500' };
+      },
+    }, log);
+    await dispatcher.start();
+    await failed;
+    // Stalled meanwhile: another instance took the lead; the retry's timer fires on waking.
+    leads = false;
+    await Promise.race([fed, new Promise((resolve) => setTimeout(resolve, 300))]);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(posts).toHaveLength(1);
+    expect(dispatcher.state.leading).toBe(false);
+    await dispatcher.stop();
+  });
+});
