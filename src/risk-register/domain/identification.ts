@@ -103,9 +103,10 @@ const WITHDRAWABLE: readonly RiskStatus[] = ['IDENTIFIED', 'ANALYSED', 'TO_TREAT
 
 /**
  * Withdraws a risk identified in error or twice (Art.14(1): the register names the risks there
- * are). Only before its treatment, in its first cycle: a treated or reviewed risk is in the Art.18 record and maybe before the
- * board, and leaves the register by avoidance (Art.17). It stays in the register, CLOSED
- * (WITHDRAWN, with who, when and why), its assets untouched. Withdrawn already: nothing to do.
+ * are). Only before its treatment, in its first cycle: a treated or reviewed risk is in the
+ * Art.18 record and maybe before the board, and leaves the register by avoidance (Art.17). It
+ * stays in the register, CLOSED (WITHDRAWN, with who, when and why), its assets untouched.
+ * Withdrawn already: nothing to do.
  */
 export function decideWithdrawal(c: WithdrawRisk, state: RiskState): RiskEvent[] {
   requireRisk(c, state);

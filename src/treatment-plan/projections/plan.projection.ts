@@ -9,9 +9,10 @@ import { planStreams, type PlanItem, type PlanState } from '../domain/plan.state
 
 /**
  * The plans (Art.19): one row per plan with the aggregate's state, in drafting order. The items
- * are rows of their own (plan_items, in the plan's order), and the revisions and preparations
- * columns of their own: an answer to a plan of 2,000 items changes one item, and the whole state
- * written back (1.3 MB) was 28% of the server's time under owners answering (probe p12). Each
+ * are rows of their own (plan_items, in the plan's order), and the revisions, preparations and
+ * removed items columns of their own: an answer to a plan of 2,000 items changes one item, and
+ * the whole state written back (1.3 MB) was 28% of the server's time under owners answering
+ * (probe p12); a plan of 2,000 items emptied would rewrite every removal so far at each one. Each
  * part is written when it differs, by reference, from what the row holds (the evolve keeps
  * unchanged parts as they were).
  */
@@ -27,7 +28,7 @@ export class PlanProjection implements Projection {
 
   setup(db: ReadDb): void {
     db.exec(`
-      CREATE TABLE IF NOT EXISTS plans (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, status TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL, revisions TEXT, prepared_by TEXT);
+      CREATE TABLE IF NOT EXISTS plans (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, status TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL, revisions TEXT, prepared_by TEXT, removed_items TEXT);
       CREATE TABLE IF NOT EXISTS plan_items (plan_id TEXT NOT NULL, ord INTEGER NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (plan_id, ord)) WITHOUT ROWID;
     `);
   }
@@ -64,15 +65,17 @@ export class PlanProjection implements Projection {
     const insert = db.prepare('INSERT INTO plans (status, version, doc, id, seq) VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM plans))');
     const revisions = db.prepare('UPDATE plans SET revisions = ? WHERE id = ?');
     const preparedBy = db.prepare('UPDATE plans SET prepared_by = ? WHERE id = ?');
+    const removedItems = db.prepare('UPDATE plans SET removed_items = ? WHERE id = ?');
     const items = new PlanItemRows(db);
     const plans = new PlanQueries(db);
     return new DocumentCache<PlanState>(
       (id) => plans.byId(id) ?? undefined,
       (id, s, isNew, written) => {
-        const { items: planItems, revisions: planRevisions, preparedBy: preparations, ...rest } = s;
+        const { items: planItems, revisions: planRevisions, preparedBy: preparations, removedItems: removals, ...rest } = s;
         (isNew ? insert : update).run(s.status, s.version, JSON.stringify(rest), id);
         if (written?.revisions !== planRevisions || isNew) revisions.run(jsonOrNull(planRevisions), id);
         if (written?.preparedBy !== preparations || isNew) preparedBy.run(jsonOrNull(preparations), id);
+        if (written?.removedItems !== removals || isNew) removedItems.run(jsonOrNull(removals), id);
         items.write(id, planItems, isNew ? undefined : written?.items);
       },
     );
@@ -115,13 +118,13 @@ export class PlanQueries {
   constructor(private readonly db: ReadDb) {}
 
   byId(id: string): PlanState | null {
-    const row = preparedOnce(this.db, 'SELECT doc, revisions, prepared_by FROM plans WHERE id = ?').get(id) as PlanRow | undefined;
+    const row = preparedOnce(this.db, 'SELECT doc, revisions, prepared_by, removed_items FROM plans WHERE id = ?').get(id) as PlanRow | undefined;
     return row ? this.stateOf(id, row) : null;
   }
 
   page(afterSeq: number | null, limit: number): { rows: { seq: number; state: PlanState }[]; total: number } {
     const total = (preparedOnce(this.db, 'SELECT COUNT(*) AS n FROM plans').get() as { n: number }).n;
-    const rows = preparedOnce(this.db, 'SELECT id, seq, doc, revisions, prepared_by FROM plans WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq ?? 0, limit) as (PlanRow & { id: string; seq: number })[];
+    const rows = preparedOnce(this.db, 'SELECT id, seq, doc, revisions, prepared_by, removed_items FROM plans WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq ?? 0, limit) as (PlanRow & { id: string; seq: number })[];
     return { total, rows: rows.map((r) => ({ seq: r.seq, state: this.stateOf(r.id, r) })) };
   }
 
@@ -129,10 +132,11 @@ export class PlanQueries {
   private stateOf(id: string, row: PlanRow): PlanState {
     const items = (preparedOnce(this.db, 'SELECT doc FROM plan_items WHERE plan_id = ? ORDER BY ord', 'pluck').all(id) as string[]).map((doc) => JSON.parse(doc) as PlanItem);
     return {
-      ...(JSON.parse(row.doc) as Omit<PlanState, 'items' | 'revisions' | 'preparedBy'>),
+      ...(JSON.parse(row.doc) as Omit<PlanState, 'items' | 'revisions' | 'preparedBy' | 'removedItems'>),
       items,
       ...(row.revisions !== null ? { revisions: JSON.parse(row.revisions) } : {}),
       ...(row.prepared_by !== null ? { preparedBy: JSON.parse(row.prepared_by) } : {}),
+      ...(row.removed_items !== null ? { removedItems: JSON.parse(row.removed_items) } : {}),
     } as PlanState;
   }
 }
@@ -141,4 +145,5 @@ interface PlanRow {
   doc: string;
   revisions: string | null;
   prepared_by: string | null;
+  removed_items: string | null;
 }

@@ -1,5 +1,5 @@
 /**
- * The plans read model stores a plan's items as rows and its revisions and preparations apart,
+ * The plans read model stores a plan's items as rows and its revisions, preparations and removed items apart,
  * writing each part only when it differs from what the rows hold: an owner's answer to a plan of
  * 2,000 items wrote the whole 1.3 MB state back (probe p12). Whatever the path (an answer, items
  * added, an item removed, back to draft), the read model must give the aggregate's state exactly.
@@ -46,6 +46,10 @@ describe('PlanProjection: items as rows, parts written when they differ', () => 
     run(draft());
     for (let i = 0; i < 40; i++) run(add(risk(i)));
     run({ type: 'RemoveRiskFromPlan', planId: PLAN, riskId: 'r-10', reason: 'not ready', actor: draft().actor, at: draft().at });
+    // The removed item is kept in a column of its own, not in the row's state written at every event.
+    const removedRow = db.prepare('SELECT doc, removed_items FROM plans').get() as { doc: string; removed_items: string };
+    expect(JSON.parse(removedRow.removed_items)).toEqual([expect.objectContaining({ riskId: 'r-10', removalReason: 'not ready' })]);
+    expect(removedRow.doc).not.toContain('removalReason');
     run(add(risk(10))); // back, at the end
     run(submit({ risks: state.items.map((item) => ({ ...risk(Number(item.riskId.slice(2))), targetLevel: 'LOW' })) }));
     run(resolve({ decision: 'REJECTED', notes: 'Not yet' })); // back to draft as revision 2: every item rewritten
