@@ -1,7 +1,7 @@
 /**
  * The contract's size limits ("Limits and hardening": ids at most 128 characters, other text at
- * most 10,000, lists at most 500 items, BAD_USER_INPUT naming the field), and well-formed text
- * (no lone surrogate, as in every input), on the arguments of
+ * most 10,000, lists at most 500 items, BAD_USER_INPUT naming the field), well-formed text (no
+ * lone surrogate, as in every input) and ids that are not blank (as IdLimit), on the arguments of
  * queries and subscriptions, variables included, over HTTP and graphql-ws alike. Mutation inputs
  * meet the same limits, and their own, in InputValidationPipe; an `asset(id:)` of 5 MB or an
  * `eventAppended(types:)` of 10,000 names never reaches a resolver.
@@ -24,7 +24,7 @@ import {
 } from 'graphql';
 import { BadInputError } from '../shared/domain/errors.js';
 import { ILL_FORMED_TEXT, isWellFormedText, longerThan } from '../shared/domain/guards.js';
-import { INPUT_LIMITS } from './input-limits.js';
+import { BLANK_ID, INPUT_LIMITS, isBlankId } from './input-limits.js';
 
 /** Where in an argument a limit is passed, and which. */
 interface Excess {
@@ -55,7 +55,10 @@ function excess(type: GraphQLInputType, value: unknown, path: string): Excess | 
   }
   if (typeof value !== 'string') return undefined;
   if (!isWellFormedText(value)) return { path, problem: ILL_FORMED_TEXT };
-  const max = named.name === 'ID' ? INPUT_LIMITS.id : INPUT_LIMITS.text;
+  const isId = named.name === 'ID';
+  // A blank id named no entity: `history(id: "")` was looked up and answered NOT_FOUND.
+  if (isId && isBlankId(value)) return { path, problem: BLANK_ID };
+  const max = isId ? INPUT_LIMITS.id : INPUT_LIMITS.text;
   return longerThan(value, max) ? { path, problem: `must be at most ${max} characters` } : undefined;
 }
 

@@ -79,14 +79,18 @@ function wellFormed() {
 
 /**
  * An id is never blank: "" or spaces named no entity and were answered NOT_FOUND ("Risk  not
- * found"), as if a real id had been looked up (hostile probe of 2026-12-06, L6).
+ * found"), as if a real id had been looked up (hostile probe of 2026-12-06, L6). Query and
+ * subscription arguments of type ID meet the same rule in argument-limits.ts.
  */
+export const BLANK_ID = 'must not be blank: an id names an entity';
+export const isBlankId = (id: string): boolean => id.trim() === '';
+
 function nonBlankId() {
   return ValidateBy({
     name: 'nonBlankId',
     validator: {
-      validate: (value: unknown) => value === null || value === undefined || strings(value).every((s) => s.trim() !== ''),
-      defaultMessage: () => 'must not be blank: an id names an entity',
+      validate: (value: unknown) => value === null || value === undefined || !strings(value).some(isBlankId),
+      defaultMessage: () => BLANK_ID,
     },
   });
 }
