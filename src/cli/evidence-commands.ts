@@ -39,6 +39,7 @@ import { anchorPathFor, configuredTrustedKeys, verifyAccessLogFile, type AccessL
 import { verifyAccessLogAgainstEvents, type CorrelationLookup } from '../audit/application/access-log-crosscheck.js';
 import { PostgresAccessLog, postgresAccessLogAnchorPath, postgresAccessLogExists, postgresAccessLogLookup, verifyPostgresAccessLog } from '../audit/application/access-log-postgres.js';
 import type { SigningKeys } from '../event-store/signing.js';
+import type { EventStore } from '../event-store/event-store.port.js';
 import { ProgressBar } from './progress-bar.js';
 import { manifestAnchor, serverRecordAnchor, type StoreAnchor } from './store-anchor.js';
 import type { EvidenceBlobStore } from '../evidence/application/evidence-blobs.js';
@@ -441,6 +442,22 @@ export async function runRebuild(config: AppConfig): Promise<number> {
   }
 }
 
+/**
+ * What the log's verification (as verify-store's, evidence files aside) says before read models are
+ * built from it: null when it verifies, else a sentence naming the first broken position. A
+ * rebuild over an edited log copied the edit into the read models, the last place that still held
+ * what the log had said, and verify-read-models then agreed with it (auditor probe of 2026-12-06, F1).
+ */
+export async function brokenLog(config: AppConfig, store: EventStore, command: string): Promise<{ reason: string; firstBrokenPosition: string | null } | null> {
+  const anchored = serverRecordAnchor(config, store.adapterName);
+  const p = progress(`${command}: verifying the log`, estimatedCount(await store.headPosition()));
+  const report = await verifyStoreAgainst(store, anchored.anchor, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing) });
+  p.bar.finish();
+  if (report.ok) return null;
+  const at = report.firstBrokenPosition ? ` (first broken position ${report.firstBrokenPosition})` : '';
+  return { reason: `the event log fails verification: ${report.reason}${at}.${missingKeyHint(config, report.reason)}`, firstBrokenPosition: report.firstBrokenPosition ?? null };
+}
+
 async function rebuildHolding(config: AppConfig): Promise<number> {
   // A damaged file is moved aside (and logged) rather than failing the rebuild. Opened first: a
   // file that is not the read models' is refused with nothing else open (an open store kept
@@ -455,6 +472,14 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
   }
   const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log, OFFLINE_CATCH_UP);
   try {
+    const broken = await brokenLog(config, store, 'rebuild');
+    if (broken) {
+      result(
+        { command: 'rebuild', ok: false, error: broken.reason, firstBrokenPosition: broken.firstBrokenPosition },
+        `BROKEN: ${broken.reason} Nothing was rebuilt: the read models may still hold what the log said before (keep a copy of ${config.readModelPath}); restore the log (README, Auditors), check it with verify-store, then rebuild.`,
+      );
+      return 1;
+    }
     const head = await store.headPosition();
     const p = progress('rebuild', estimatedCount(head));
     const started = performance.now();

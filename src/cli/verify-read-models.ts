@@ -3,8 +3,9 @@
  * the log says. They are a projection of the log, unsealed: an edit of read-models.sqlite changed
  * live answers with no signal (auditor probe 10-b M5), while asOf and the documents, replayed from
  * the log, still said otherwise. A consistent copy of the file is compared, table by table and row
- * by row, with a replay of the log up to the very position the copy has applied. A server may run
- * meanwhile (the copy is SQLite's online backup; nothing of the server's is written).
+ * by row, with a replay of the log up to the very position the copy has applied, once the log
+ * itself verifies. A server may run meanwhile (the copy is SQLite's online backup; nothing of the
+ * server's is written).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +18,7 @@ import { openConfiguredEventStore } from '../platform/configured-event-store.js'
 import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
 import { OFFLINE_CATCH_UP, ProjectionRunner } from '../projections/projection-runner.js';
 import { openReadModelDatabase, READ_MODELS_TABLE } from '../projections/read-model-database.js';
-import { existingStore, log, MissingStoreError, progress, result, UsageError } from './evidence-commands.js';
+import { brokenLog, existingStore, log, MissingStoreError, progress, result, UsageError } from './evidence-commands.js';
 import { estimatedCount } from '../audit/application/evidence-export.js';
 
 /** Rows of a table named in a finding, at most. */
@@ -42,19 +43,49 @@ export async function runVerifyReadModels(config: AppConfig): Promise<number> {
     const copy = join(work, 'live-copy.sqlite');
     await copyOf(config.readModelPath, copy);
     const at = checkpointOf(copy);
+    // The log first: a difference from a replay of an edited log is the log's, and the read models
+    // may then be the last copy of what it said (auditor probe of 2026-12-06, F1: this command
+    // blamed them and sent the operator to rebuild, which copied the edit over them).
+    const broken = await logBroken(config);
     const replay = join(work, 'replay.sqlite');
     const events = await replayUpTo(config, replay, at.position);
     const differences = compare(replay, copy);
-    const json = { command: 'verify-read-models', ok: differences.length === 0, readModels: config.readModelPath, position: at.position, eventsReplayed: events, tables: at.tables, differences };
+    const json = {
+      command: 'verify-read-models',
+      ok: differences.length === 0 && !broken,
+      readModels: config.readModelPath,
+      position: at.position,
+      eventsReplayed: events,
+      tables: at.tables,
+      differences,
+      log: broken ? { ok: false, reason: broken.reason, firstBrokenPosition: broken.firstBrokenPosition } : { ok: true },
+    };
+    const named = differences.map((d) => `${d.table} (${d.notInLog} row(s) not from the log, ${d.missing} missing, e.g. ${d.sample.map(String).join(', ')})`).join('; ');
+    if (broken) {
+      const readModels = differences.length
+        ? `The read models at position ${at.position ?? 'none'} differ from a replay of it: ${named}: they may hold what the log said before it was changed. Keep a copy of ${config.readModelPath} and do not rebuild;`
+        : `The read models at position ${at.position ?? 'none'} agree with a replay of it, the change included;`;
+      result(json, `BROKEN: ${broken.reason} ${readModels} restore the log (README, Auditors) and check it with verify-store.`);
+      return 1;
+    }
     if (differences.length === 0) {
-      result(json, `OK: the read models at position ${at.position ?? 'none'} agree with a replay of the log (${events} events), row for row.`);
+      result(json, `OK: the read models at position ${at.position ?? 'none'} agree with a replay of the log (${events} events), row for row; the log verifies.`);
       return 0;
     }
-    const named = differences.map((d) => `${d.table} (${d.notInLog} row(s) not from the log, ${d.missing} missing, e.g. ${d.sample.map(String).join(', ')})`).join('; ');
-    result(json, `BROKEN: the read models at position ${at.position ?? 'none'} differ from a replay of the log: ${named}. Their answers are not the log's: run rebuild (with the server stopped), and find out who wrote ${config.readModelPath}.`);
+    result(json, `BROKEN: the read models at position ${at.position ?? 'none'} differ from a replay of the log, which verifies: ${named}. Their answers are not the log's: run rebuild (with the server stopped), and find out who wrote ${config.readModelPath}.`);
     return 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The log's verification (brokenLog), on a store of its own. */
+async function logBroken(config: AppConfig): Promise<Awaited<ReturnType<typeof brokenLog>>> {
+  const store = await openConfiguredEventStore(config);
+  try {
+    return await brokenLog(config, store, 'verify-read-models');
+  } finally {
+    await store.close();
   }
 }
 

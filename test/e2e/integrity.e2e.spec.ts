@@ -11,6 +11,7 @@ import { verifyStore } from '../../src/event-store/integrity-verifier.js';
 import { exportLog, verifyStoreAgainst } from '../../src/audit/application/evidence-export.js';
 import { IntegrityMonitor } from '../../src/platform/integrity-monitor.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
+import { cliInProcess } from './support/cli-in-process.js';
 
 /**
  * Proof that the log is intact: the SQLite file is tampered with directly (better-sqlite3, with
@@ -339,4 +340,52 @@ describe('verifyIntegrity over GraphQL', () => {
     expect(broken).toMatchObject({ ok: false, firstBrokenPosition: pos(2), eventsChecked: 2 });
     expect(broken.reason).toMatch(/data, metadata or recordedAt was altered/);
   });
+});
+
+describe('an edited log is not rebuilt over the read models (auditor probe of 2026-12-06, F1)', () => {
+  const REGISTER = `mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id } }`;
+  const ASSET = `query($id: ID!) { asset(id: $id) { name } }`;
+  let t: TestApp;
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('rebuildProjections is INTEGRITY_BROKEN, the CLI rebuild refuses (exit 1) and verify-read-models names the log, not the read models, which keep what it said', async () => {
+    t = await TestApp.start();
+    const input = { name: 'Cold wallet', description: 'd', category: 'SYSTEM', department: 'ops', managerId: 'mgr-ops', confidentiality: 2, integrity: 2, availability: 1 };
+    const { id } = (await t.ok(REGISTER, { input }, users.opsManager)).registerAsset;
+    await t.app.get(IntegrityMonitor).settled();
+    await t.close({ keepData: true });
+    const file = join(t.dataDir, 'events.sqlite');
+    const db = new Database(file);
+    db.exec('DROP TRIGGER events_no_update');
+    const edited = db.prepare(`UPDATE events SET data = json_set(data, '$.name', 'Hot wallet') WHERE type = 'AssetRegistered'`).run().changes;
+    db.close();
+    expect(edited).toBe(1);
+
+    t = await TestApp.start({ dataDir: t.dataDir });
+    expect(errorOf(await t.gql(`mutation { rebuildProjections { eventsApplied } }`, {}, users.admin)).extensions.code).toBe('INTEGRITY_BROKEN');
+    // The read models still say what the log said before the edit.
+    expect((await t.ok(ASSET, { id }, users.auditor)).asset.name).toBe('Cold wallet');
+    await t.close({ keepData: true });
+
+    const env = { EVENT_STORE: 'sqlite', DATA_DIR: t.dataDir, SQLITE_PATH: file };
+    const verified = await cliInProcess(['verify-read-models'], env);
+    expect(verified.code).toBe(1);
+    expect(verified.json).toMatchObject({ ok: false, log: { ok: false, firstBrokenPosition: expect.stringMatching(/^\d{19}$/) }, differences: [expect.objectContaining({ table: 'assets' })] });
+    expect(verified.sentence).toMatch(/^BROKEN: the event log fails verification: .*\(first broken position \d+\)\. The read models at position \d+ differ from a replay of it: assets .*they may hold what the log said before it was changed\. Keep a copy of .*read-models\.sqlite and do not rebuild; restore the log/);
+
+    const rebuilt = await cliInProcess(['rebuild'], env);
+    expect(rebuilt.code).toBe(1);
+    expect(rebuilt.json).toMatchObject({ command: 'rebuild', ok: false, firstBrokenPosition: verified.json.log.firstBrokenPosition });
+    expect(rebuilt.sentence).toMatch(/^BROKEN: the event log fails verification: .* Nothing was rebuilt: the read models may still hold what the log said before/);
+    const readModels = new Database(join(t.dataDir, 'read-models.sqlite'), { readonly: true });
+    try {
+      expect(readModels.prepare(`SELECT count(*) FROM assets WHERE doc LIKE '%Cold wallet%'`).pluck().get()).toBe(1);
+    } finally {
+      readModels.close();
+    }
+    t = await TestApp.start({ dataDir: t.dataDir });
+  }, 120_000);
 });

@@ -410,7 +410,7 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
     const edited = await cliInProcess(['verify-read-models'], env);
     expect(edited.code).toBe(1);
     expect(edited.json).toMatchObject({ ok: false, differences: [{ table: 'risks', notInLog: 1, missing: 1, sample: [walked.riskId] }] });
-    expect(edited.sentence).toMatch(/^BROKEN: the read models at position \d+ differ from a replay of the log: risks /);
+    expect(edited.sentence).toMatch(/^BROKEN: the read models at position \d+ differ from a replay of the log, which verifies: risks /);
     // Rebuilt from the log, they agree again.
     await t.ok(`mutation { rebuildProjections { eventsApplied } }`, {}, users.admin);
     expect((await cliInProcess(['verify-read-models'], env)).code).toBe(0);
