@@ -52,8 +52,14 @@ export function explainResidualRisk(c: ExplainResidualRisk, s: PlanState): PlanE
   if (approval && explainedOn < approval.meetingDate) {
     throw new BadInputError({ explainedOn: `must not be before ${approval.meetingDate}, the day of the board meeting that approved revision ${s.revision}` });
   }
-  if (ofRevision.length >= PLAN_LIMITS.explanationsPerItem) {
-    throw violation(PLAN_RULES.TOO_MANY_EXPLANATIONS, `Risk ${riskId} already has ${ofRevision.length} explanations recorded for revision ${s.revision} of plan ${s.id}, the most one item holds`);
+  // Counted per owner: the explanation owed to a risk's new owner was refused once the former
+  // owner had 50 (auditor probe of 2026-12-06, F3); all owners together stay bounded.
+  const toOwner = ofRevision.filter((e) => e.ownerId === ownerId).length;
+  if (toOwner >= PLAN_LIMITS.explanationsPerItem) {
+    throw violation(PLAN_RULES.TOO_MANY_EXPLANATIONS, `Risk ${riskId} already has ${toOwner} explanations to ${ownerId} recorded for revision ${s.revision} of plan ${s.id}, the most one owner's item holds`);
+  }
+  if (ofRevision.length >= PLAN_LIMITS.explanationsPerItemAllOwners) {
+    throw violation(PLAN_RULES.TOO_MANY_EXPLANATIONS, `Risk ${riskId} already has ${ofRevision.length} explanations recorded for revision ${s.revision} of plan ${s.id}, its owners together, the most one item holds`);
   }
   return [
     {

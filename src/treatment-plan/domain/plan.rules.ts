@@ -36,8 +36,10 @@ export const PLAN_LIMITS = {
   reason: 10_000,
   /** What the committee explained to a risk's owner (explainResidualRisk). */
   explanation: 10_000,
-  /** Explanations recorded for one item of one revision. */
+  /** Explanations recorded to one owner for one item of one revision. */
   explanationsPerItem: 50,
+  /** Explanations recorded for one item of one revision, all its owners together (a bound on the plan's state). */
+  explanationsPerItemAllOwners: 200,
 } as const;
 
 export function requireExists(s: PlanState, planId: string): void {

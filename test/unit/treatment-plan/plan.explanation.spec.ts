@@ -116,5 +116,20 @@ describe('ExplainResidualRisk (Art.20: the owner is told the plan and the residu
     given(planDecider, events).when(explain({ summary: 'one more' })).thenThrows(RuleViolationError, { rule: 'TOO_MANY_EXPLANATIONS' });
     // The same one again is still answered as done.
     given(planDecider, events).when(explain({ summary: 'briefing 7' })).thenNothing();
+    // The risk's new owner is owed an explanation of their own (auditor probe of 2026-12-06, F3).
+    const ownerChanged = given(planDecider, events)
+      .when({ type: 'LearnItemOwner', planId: PLAN, riskId: 'r-1', riskVersion: r1Awaiting.version + 1, previousOwnerId: owner1.id, ownerId: 'u-owner-9', actor: processManager, at: T_EXPLAIN })
+      .thenMatches([{ type: 'PlanItemOwnerChanged' }]).events as PlanEvent[];
+    const newOwnerRisk = { ...r1Awaiting, version: r1Awaiting.version + 2, ownerId: 'u-owner-9', stateHash: 'sha256:r1-new-owner' };
+    given(planDecider, [...events, ...ownerChanged]).when(explain({ risk: newOwnerRisk, summary: 'to the new owner' })).thenMatches([{ type: 'ResidualRiskExplained', data: { ownerId: 'u-owner-9' } }]);
+  });
+
+  it('holds at most 200 explanations per item of one revision, its owners together', () => {
+    const events: PlanEvent[] = [...approved];
+    for (let n = 0; n < 200; n++) {
+      const ownerId = `u-owner-${Math.floor(n / 50)}`;
+      events.push(...(given(planDecider, events).when(explain({ summary: `briefing ${n}`, risk: { ...r1Awaiting, ownerId, stateHash: `sha256:${ownerId}` } })).thenMatches([{ type: 'ResidualRiskExplained' }]).events as PlanEvent[]));
+    }
+    given(planDecider, events).when(explain({ summary: 'one more', risk: { ...r1Awaiting, ownerId: 'u-owner-9', stateHash: 'sha256:u-owner-9' } })).thenThrows(RuleViolationError, { rule: 'TOO_MANY_EXPLANATIONS' });
   });
 });
