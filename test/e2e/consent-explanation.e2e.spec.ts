@@ -84,7 +84,10 @@ describe('the explanation to each risk owner (Art.20)', () => {
 
     const md = await document();
     expect(md).toContain('説明（第20条）');
-    expect(md).toContain(`${users.committee.sub}から${users.riskOwner.sub}へ（計画の第1版、リスクの版 ${now.items[0].explanations[0].riskVersion}）：${SUMMARY}`);
+    // With the instant it was recorded: before the owner's answer, so not marked as after it.
+    expect(md).toContain(`${users.committee.sub}から${users.riskOwner.sub}へ（計画の第1版、リスクの版 ${now.items[0].explanations[0].riskVersion}、`);
+    expect(md).toMatch(new RegExp(`リスクの版 ${now.items[0].explanations[0].riskVersion}、令和\\d+年\\d{1,2}月\\d{1,2}日（\\d{4}-\\d{2}-\\d{2}）\\d{2}:\\d{2}:\\d{2} JSTに記録）：${SUMMARY}`));
+    expect(md).not.toContain('より後の記録');
     expect(md).toContain('説明を受け、了解しました');
   });
 
@@ -100,6 +103,12 @@ describe('the explanation to each risk owner (Art.20)', () => {
     expect(recorded).toHaveLength(summaries.length + 1);
     // The decline is the owner's answer, whatever the explanations around it: the plan left force.
     expect(now).toMatchObject({ status: 'APPROVED', items: [{ consent: 'DECLINED' }] });
+    // The document marks those recorded after the answer, and only those (auditor probe of 2026-12-06, F2).
+    expect((await explain({ summary: '辞退の後に改めて説明した' })).errors).toBeUndefined();
+    const { declinedAt, explanations } = (await t.ok(`query($id: ID!) { plan(id: $id) { items { declinedAt explanations { recordedAt } } } }`, { id: plan.planId }, users.auditor)).plan.items[0];
+    const afterAnswer = explanations.filter((e: { recordedAt: string }) => e.recordedAt > declinedAt).length;
+    expect(afterAnswer).toBeGreaterThanOrEqual(1);
+    expect((await document()).split('より後の記録').length - 1).toBe(afterAnswer);
     const { risk } = await t.ok(`query($id: ID!) { risk(id: $id) { status consent { planId status } } }`, { id: plan.riskId }, users.auditor);
     expect(risk).toMatchObject({ status: 'TO_TREAT', consent: { planId: plan.planId, status: 'DECLINED' } });
   });

@@ -8,7 +8,7 @@ import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import { consentFingerprint } from '../../risk-register/domain/plan-and-consent.js';
 import { analysisBeyondScales, cycleAnalysesUnder, needsReevaluation, residualLevelUnder, type CriteriaInForceView } from '../../risk-register/domain/risk.state.js';
-import type { BoardResolution, PlanItem, PlanRevisionRecord, PlanState } from '../../treatment-plan/domain/plan.state.js';
+import type { BoardResolution, ConsentExplanation, PlanItem, PlanRevisionRecord, PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
 import { formatDay, formatInstant } from '../render/dates.js';
 import type { DocumentData } from './document-source.js';
@@ -352,6 +352,18 @@ function consentView(item: PlanItem, risk: RiskState | undefined, lang: Language
     answeredAt: formatInstant(declined ? item.declinedAt : record?.acceptedAt, lang) || m.common.none,
     // What was said (a decline's reason, why the consent went stale, the statement), and that the risk was avoided since.
     statement: [said, closed].filter((s) => s).join(' '),
-    explained: (item.explanations ?? []).map((e) => fill(m.plan.explanation, { on: formatDay(e.explainedOn, lang), by: e.explainedBy, owner: e.ownerId, revision: String(e.planRevision), riskVersion: String(e.riskVersion), summary: e.summary })).join(m.plan.explanationSeparator) || m.common.none,
+    explained: (item.explanations ?? []).map((e) => explanationText(e, item, lang, m)).join(m.plan.explanationSeparator) || m.common.none,
   };
+}
+
+/**
+ * One explanation: the day given (as the caller states it), and when it was recorded, marked when
+ * that was after the answer of the owner it was given to (auditor probe of 2026-12-06, F2: one
+ * entered after the acceptance read as given before it, the day being the caller's to state).
+ */
+function explanationText(e: ConsentExplanation, item: PlanItem, lang: Language, m: Messages): string {
+  const record = item.consentRecord;
+  const answered = item.consent === 'DECLINED' ? ((item.declinedBy ?? item.ownerId) === e.ownerId ? item.declinedAt : undefined) : record?.ownerId === e.ownerId ? record.acceptedAt : undefined;
+  const after = answered !== undefined && e.recordedAt > answered ? fill(m.plan.explanationAfterAnswer, { answeredAt: formatInstant(answered, lang) }) : '';
+  return fill(m.plan.explanation, { on: formatDay(e.explainedOn, lang), by: e.explainedBy, owner: e.ownerId, revision: String(e.planRevision), riskVersion: String(e.riskVersion), recordedAt: formatInstant(e.recordedAt, lang), after, summary: e.summary });
 }
