@@ -29,7 +29,9 @@ describe('withdrawRisk', () => {
     // Again: already withdrawn, nothing appended.
     const history = async () => (await t.ok(`query($id: ID!) { history(id: $id) { type } }`, { id: duplicate.id }, users.auditor)).history.map((e: any) => e.type);
     const before = await history();
-    expect((await t.ok(WITHDRAW, { input: { riskId: duplicate.id, reason: 'again' } }, users.ciso)).withdrawRisk.withdrawalReason).toBe('Identified twice');
+    expect((await t.ok(WITHDRAW, { input: { riskId: duplicate.id, reason: 'Identified twice' } }, users.ciso)).withdrawRisk.withdrawalReason).toBe('Identified twice');
+    // Another reason is refused, not answered as done with it dropped (probes of 2026-12-06).
+    expect(errorOf(await t.gql(WITHDRAW, { input: { riskId: duplicate.id, reason: 'again' } }, users.ciso)).extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'RISK_CLOSED' });
     expect(await history()).toEqual(before);
     expect((await t.ok(`query($id: ID!) { asset(id: $id) { status } }`, { id: asset.assetId }, users.auditor)).asset.status).toBe('ACTIVE');
     const analysed = await t.gql(ANALYSE, { input: { riskId: duplicate.id, method: 'INFORMAL', informal: { likelihood: 1, impact: 1, expert: 'x', rationale: 'y' } } }, users.riskOwner);

@@ -114,7 +114,9 @@ export function decideWithdrawal(c: WithdrawRisk, state: RiskState): RiskEvent[]
   const errors = new FieldErrors();
   const explanation = requiredText(errors, 'reason', c.reason, RISK_TEXT_MAX_LENGTH);
   errors.throwIfAny();
-  if (state.status === 'CLOSED' && state.closedReason === 'WITHDRAWN') return [];
+  // Withdrawn already: for the same reason, nothing more; for another, refused (RISK_CLOSED), not
+  // answered as done with the new reason dropped (probes of 2026-12-06, Art.20 L4 and auditor F4).
+  if (state.status === 'CLOSED' && state.closedReason === 'WITHDRAWN' && state.closedExplanation === explanation) return [];
   refuseClosed(state, 'be withdrawn');
   // A risk in its second cycle or later was found real by a review (Art.12(3)): its earlier cycles
   // are in the register and maybe in an approved plan, whatever its status now (hostile probe of

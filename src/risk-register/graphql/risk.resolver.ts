@@ -218,7 +218,7 @@ export class RiskResolver {
 
   @Mutation(() => Risk, {
     description:
-      'Withdraws a risk identified in error or twice (Art.14(1)), before any treatment: it is CLOSED with closedReason WITHDRAWN, the reason and who withdrew it, stays in the register and its history, and its assets are untouched; withdrawn already, nothing changes. A treated risk leaves the register by avoidance (decideTreatment with AVOID). Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT; RULE_VIOLATION rules RISK_NOT_WITHDRAWABLE (Art.14(1): treated, in a plan, or beyond), RISK_CLOSED (Art.17: avoided).',
+      'Withdraws a risk identified in error or twice (Art.14(1)), before any treatment: it is CLOSED with closedReason WITHDRAWN, the reason and who withdrew it, stays in the register and its history, and its assets are untouched; withdrawn already for the same reason, nothing changes (for another: RISK_CLOSED, the first reason stands). A treated risk leaves the register by avoidance (decideTreatment with AVOID). Roles: COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT; RULE_VIOLATION rules RISK_NOT_WITHDRAWABLE (Art.14(1): treated, in a plan, or beyond), RISK_CLOSED (Art.17: avoided, or withdrawn already for another reason).',
   })
   async withdrawRisk(@Args('input', { description: 'The risk and why it is withdrawn.' }) input: WithdrawRiskInput, @RequestMeta() meta: Meta) {
     return toRiskViewAt(await this.commands.execute(new WithdrawRiskCommand(input, meta)), this.clock.now());

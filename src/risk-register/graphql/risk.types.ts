@@ -27,7 +27,7 @@ export const RiskStatusEnum = asEnum(RISK_STATUSES);
 registerEnumType(RiskStatusEnum, {
   name: 'RiskStatus',
   description:
-    'Where a risk stands in the Chapter 4 process: IDENTIFIED → ANALYSED → RETAINED or TO_TREAT → TREATMENT_DECIDED → CONTROLS_DECIDED → IN_PLAN → AWAITING_CONSENT → ACCEPTED; CLOSED once avoided. A review finding sends it back to IDENTIFIED with cycle + 1.',
+    'Where a risk stands in the Chapter 4 process: IDENTIFIED → ANALYSED → RETAINED or TO_TREAT → TREATMENT_DECIDED → CONTROLS_DECIDED → IN_PLAN → AWAITING_CONSENT → ACCEPTED; CLOSED once avoided (Art.17) or withdrawn (identified in error or twice, Art.14(1)): closedReason says which. A review finding sends it back to IDENTIFIED with cycle + 1.',
   valuesMap: {
     IDENTIFIED: { description: 'Identified with its assets, threat, vulnerability and owner (Art.14(1)); not yet analysed in this cycle.' },
     ANALYSED: { description: 'At least one analysis of this cycle gives it a level (Art.15); not yet evaluated.' },

@@ -33,8 +33,9 @@ export class BadInputError extends DomainError {
 
 export class NotFoundError extends DomainError {
   readonly code = 'NOT_FOUND' as const;
-  constructor(readonly entity: string, readonly id: string) {
-    super(`${entity} ${id} not found`);
+  /** `detail` says more where the entity is known to have been there (a plan item removed). */
+  constructor(readonly entity: string, readonly id: string, detail?: string) {
+    super(detail ? `${entity} ${id} not found: ${detail}` : `${entity} ${id} not found`);
     this.name = 'NotFoundError';
   }
 }

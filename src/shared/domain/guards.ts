@@ -203,8 +203,10 @@ export const ILL_FORMED_TEXT = 'must be well-formed Unicode text: no lone surrog
  * pattern U+2800 (a symbol by its category, and a blank on the page). A control's reason or a
  * SHARE counterparty of U+200B alone was taken as given, and the Art.18(2) document showed an
  * empty cell (compliance probe); U+2800 alone did the same (hostile-input probe, 2026-12-03).
+ * Nor a combining mark (\p{M}): marks alone, with no letter to sit on, were taken as an Art.20
+ * explanation (auditor probe of 2026-12-06, F6); a letter with its marks holds the letter.
  */
-const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Cf}\p{Z}\u115F\u1160\u3164\uFFA0\u2800]/u;
+const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Cf}\p{Z}\p{M}\u115F\u1160\u3164\uFFA0\u2800]/u;
 export const NOTHING_VISIBLE = 'must hold a visible character (it holds only spaces or invisible characters)';
 
 /** The problem with a text's length or form, or null: the one check of requiredText, optionalText and textList. */

@@ -35,7 +35,7 @@ import { explainResidualRisk } from './consent-explanation.js';
 import { evolve } from './plan.evolve.js';
 import { BOARD_DECISIONS, initialPlanState, type PlanContribution, type PlanItem, type PlanState } from './plan.state.js';
 
-import { PLAN_LIMITS, PLAN_RULES, requireExists, requireItem } from './plan.rules.js';
+import { latestRemoval, PLAN_LIMITS, PLAN_RULES, removalOf, requireExists, requireItem } from './plan.rules.js';
 
 export { PLAN_LIMITS, PLAN_RULES, type PlanRule } from './plan.rules.js';
 
@@ -348,7 +348,13 @@ function removeRiskFromPlan(c: RemoveRiskFromPlan, s: PlanState): PlanEvent[] {
   requireExists(s, c.planId);
   const item = s.items.find((i) => i.riskId === riskId);
   if (!item) {
-    if (s.removedRiskIds?.includes(riskId)) return [];
+    // Removed already: for the same reason, nothing more; for another, refused, not answered as
+    // done with the new reason dropped (auditor probe of 2026-12-06, F4).
+    const removed = latestRemoval(s, riskId);
+    if (removed && removed.removalReason !== reason) {
+      throw violation(PLAN_RULES.ITEM_NOT_REMOVABLE, `Risk ${riskId} ${removalOf(s, riskId)}, for another reason: a removal stands as recorded`);
+    }
+    if (removed || s.removedRiskIds?.includes(riskId)) return [];
     throw new NotFoundError('PlanItem', riskId);
   }
   // A closed (avoided) risk has no residual risk left for its owner to consent to: its item, stale

@@ -5,7 +5,7 @@
  */
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { defineRules } from '../../shared/domain/guards.js';
-import type { PlanItem, PlanState } from './plan.state.js';
+import type { PlanItem, PlanState, RemovedPlanItem } from './plan.state.js';
 
 export const PLAN_RULES = defineRules({
   PLAN_ALREADY_EXISTS: 'Art.19(1)',
@@ -48,6 +48,20 @@ export function requireExists(s: PlanState, planId: string): void {
 
 export function requireItem(s: PlanState, riskId: string): PlanItem {
   const item = s.items.find((i) => i.riskId === riskId);
-  if (!item) throw new NotFoundError('PlanItem', riskId);
+  if (!item) throw new NotFoundError('PlanItem', riskId, removalOf(s, riskId));
   return item;
+}
+
+/** The latest removal of the risk from the plan, if any (RemovedPlanItem). */
+export function latestRemoval(s: PlanState, riskId: string): RemovedPlanItem | undefined {
+  return s.removedItems?.findLast((r) => r.riskId === riskId);
+}
+
+/**
+ * Why a removed item is not found, in words: "PlanItem r not found" for an item the plan lists
+ * among its removed ones read as a wrong id (auditor probe of 2026-12-06, F5).
+ */
+export function removalOf(s: PlanState, riskId: string): string | undefined {
+  const removed = latestRemoval(s, riskId);
+  return removed && `it was removed from plan ${s.id} at ${removed.removedAt} by ${removed.removedBy} (Plan.removedItems)`;
 }

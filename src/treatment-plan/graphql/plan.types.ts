@@ -128,7 +128,7 @@ export class Plan {
   @Field(() => ID, { description: 'User id of who drafted it (who may not record its resolution, Art.23(3)).' }) draftedBy!: string;
   @Field({ description: `When it was drafted. ${INSTANT}` }) draftedAt!: string;
   @Field(() => [PlanItem], { description: 'The risks of the current revision.' }) items!: PlanItem[];
-  @Field(() => [RemovedPlanItem], { description: 'The risks taken out of the plan, oldest removal first, each as its item stood then (a declined item\'s reason, its explanations).' }) removedItems!: RemovedPlanItem[];
+  @Field(() => [RemovedPlanItem], { description: 'The removals of risks from the plan, oldest first, each item as it stood then (a declined item\'s reason, its explanations): a history, not the risks out of the plan now: a risk removed from a draft and added again is in items too.' }) removedItems!: RemovedPlanItem[];
   @Field(() => BoardResolution, { nullable: true, description: 'The latest board resolution; null before any.' }) resolution?: BoardResolution;
   @Field(() => [BoardResolution], { description: 'Every board resolution, oldest first.' }) resolutions!: BoardResolution[];
   @Field(() => [PlanRevision], { description: 'Every revision, oldest first.' }) revisions!: PlanRevision[];

@@ -200,7 +200,9 @@ describe('WithdrawRisk (Art. 14(1)): a risk identified in error or twice (compli
       .when(withdraw())
       .then([{ type: 'RiskClosed', data: { riskId: RISK, reason: 'WITHDRAWN', assetIds: [], explanation: 'A duplicate of the risk identified for the signing server', closedBy: committee.id, closedAt: T2 } }]);
     expect(state).toMatchObject({ status: 'CLOSED', closedReason: 'WITHDRAWN', closedExplanation: 'A duplicate of the risk identified for the signing server', closedBy: committee.id, closedAt: T2 });
-    given(riskDecider, [...events(), ...decided]).when(withdraw({ actor: ciso, reason: 'again' })).thenNothing();
+    given(riskDecider, [...events(), ...decided]).when(withdraw({ actor: ciso })).thenNothing();
+    // Another reason is refused, not answered as done with it dropped (probes of 2026-12-06, Art.20 L4, auditor F4).
+    given(riskDecider, [...events(), ...decided]).when(withdraw({ actor: ciso, reason: 'again' })).thenThrows(RuleViolationError, { rule: 'RISK_CLOSED' });
   });
 
   it('a RETAINED risk too', () => {

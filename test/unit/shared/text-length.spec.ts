@@ -113,6 +113,8 @@ describe('a text holds something visible', () => {
     optionalText(errors, 'text', ' \u2800 \u3000', 100);
     optionalText(errors, 'contractReference', '\u2060\u00AD', 100);
     textList(errors, 'references', ['ok', '\u3164'], 100);
+    // Combining marks with no letter to sit on (auditor probe of 2026-12-06, F6).
+    requiredText(errors, 'summary', '\u0301\u0301', 100);
     expect(() => errors.throwIfAny()).toThrow();
     try {
       errors.throwIfAny();
@@ -123,6 +125,7 @@ describe('a text holds something visible', () => {
         text: NOTHING_VISIBLE,
         contractReference: NOTHING_VISIBLE,
         'references[1]': NOTHING_VISIBLE,
+        summary: NOTHING_VISIBLE,
       });
     }
     const fine = new FieldErrors();
@@ -130,6 +133,8 @@ describe('a text holds something visible', () => {
     expect(optionalText(fine, 'note', '  ', 100)).toBeNull();
     // Braille that has dots stays text.
     expect(requiredText(fine, 'reason', '⠁⠃⠉\u2800⠙', 100)).toBe('⠁⠃⠉\u2800⠙');
+    // Letters with their marks are letters: e with an acute accent written as two code points, Devanagari ki, Japanese ga as ka and a voiced mark.
+    for (const text of ['e\u0301', 'कि', 'か\u3099']) expect(requiredText(fine, 'reason', text, 100)).toBe(text);
     expect(() => fine.throwIfAny()).not.toThrow();
   });
 });

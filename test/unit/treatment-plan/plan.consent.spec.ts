@@ -129,7 +129,14 @@ describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contrac
     expect(state.removedItems).toEqual([
       expect.objectContaining({ riskId: 'r-2', consent: 'DECLINED', declineReason: expect.any(String), removedFromRevision: 1, removedBy: committee.id, removalReason: 'Handled elsewhere', removedAt: T_LATER }),
     ]);
-    given(planDecider, [...declined, ...decide(remove('r-2'), stateOf(declined))]).when(remove('r-2')).thenNothing();
+    const removed = [...declined, ...decide(remove('r-2'), stateOf(declined))];
+    given(planDecider, removed).when(remove('r-2')).thenNothing();
+    // Again for another reason: refused, the removal standing as recorded (auditor probe of 2026-12-06, F4).
+    const again = given(planDecider, removed).when(remove('r-2', { reason: 'Another reason' })).thenThrows(RuleViolationError, { rule: 'ITEM_NOT_REMOVABLE' });
+    expect(again.message).toContain(`removed from plan ${PLAN} at ${T_LATER} by ${committee.id}`);
+    // An item removed is not a wrong id: the error says when and by whom (F5).
+    const gone = given(planDecider, removed).when({ type: 'ExplainResidualRisk', planId: PLAN, riskId: 'r-2', explainedOn: '2026-04-10', summary: 's', actor: committee, at: T_LATER }).thenThrows(NotFoundError, { entity: 'PlanItem', id: 'r-2' });
+    expect(gone.message).toMatch(/^PlanItem r-2 not found: it was removed from plan .* \(Plan\.removedItems\)$/);
   });
 
   it('an item whose risk was closed (avoided) is removed whatever its consent; the rest all ACCEPTED puts the plan back in force', () => {
