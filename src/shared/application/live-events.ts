@@ -270,6 +270,19 @@ export class LiveEvents {
     };
     this.enders.add(end);
     this.queues.add(queue);
+    // Closed by its consumer (return, throw: the socket closed, the client completed): what waits
+    // for it is dropped. Left queued, it was still handed out, and graphql-ws, whose sends to a
+    // closed socket resolve at once, ran one execution per event for 16 closed resumes with
+    // 50,000 queued each: the loop was held 2-3 s at a time for ~35 s (scale probe of 2026-12-06, H1).
+    let closed = false;
+    const close = () => {
+      closed = true;
+      queue.length = 0;
+      handed.length = 0;
+      read.length = 0;
+      backlog = null;
+      finish();
+    };
     const finish = () => {
       done = true;
       this.queues.delete(queue);
@@ -282,6 +295,7 @@ export class LiveEvents {
       next: async () => {
         // Asked for the next: whatever it took before is sent.
         this.inHand.delete(queue);
+        if (closed) return { value: undefined, done: true };
         if (backlog || read.length) {
           try {
             await readBacklog();
@@ -315,11 +329,11 @@ export class LiveEvents {
         return { value: undefined, done: true };
       },
       return: async () => {
-        finish();
+        close();
         return { value: undefined, done: true };
       },
       throw: async (error?: unknown) => {
-        finish();
+        close();
         throw error;
       },
       [Symbol.asyncIterator]() {

@@ -128,6 +128,30 @@ describe('LiveEvents: a subscription that resumes from a position', () => {
   });
 });
 
+describe('LiveEvents: a subscription its consumer closed', () => {
+  it('hands out nothing more: what was queued or read for it is dropped (scale probe of 2026-12-06, H1)', async () => {
+    const store = new InMemoryEventStore();
+    const live = new LiveEvents(store, silent);
+    await live.start();
+    for (let i = 0; i < 3; i++) await appendOne(store, i);
+    await live.reached('0000000000000000003', 5_000);
+    // A live subscription with events queued, and a resumed one in the middle of its backlog.
+    const queued = live.iterator(() => true, (e) => e.position);
+    const resumed = live.iterator(() => true, (e) => e.position, undefined, { after: '0000000000000000000' });
+    for (let i = 3; i < 8; i++) await appendOne(store, i);
+    await until(() => live['queues'].size === 2 && [...live['queues']].every((q) => q.length === 5));
+    expect(await queued.next()).toEqual({ value: '0000000000000000004', done: false });
+    expect(await resumed.next()).toEqual({ value: '0000000000000000001', done: false });
+    // The socket closed: graphql-ws calls return(), then its loop asks for the next event.
+    await queued.return!();
+    await resumed.return!();
+    expect(await queued.next()).toEqual({ value: undefined, done: true });
+    expect(await resumed.next()).toEqual({ value: undefined, done: true });
+    expect(live['queues'].size).toBe(0);
+    await live.stop();
+  });
+});
+
 describe('LiveEvents: a resumed subscription shares the event loop', () => {
   it('turns the loop between the pages of its backlog, also when they pass nothing, and while it sends', async () => {
     const { turnsDuring } = await import('../../support/turns.js');
