@@ -56,8 +56,9 @@ function excess(type: GraphQLInputType, value: unknown, path: string): Excess | 
   if (typeof value !== 'string') return undefined;
   if (!isWellFormedText(value)) return { path, problem: ILL_FORMED_TEXT };
   const isId = named.name === 'ID';
-  // A blank id named no entity: `history(id: "")` was looked up and answered NOT_FOUND.
-  if (isId && isBlankId(value)) return { path, problem: BLANK_ID };
+  // A blank id named no entity: `history(id: "")` was looked up and answered NOT_FOUND, and a blank
+  // filter (`risks(filter: { ownerId: " " })`, `eventAppended(streamId: "")`) read as none.
+  if (isId && isBlankId(value)) return { path, problem: isNonNullType(type) ? BLANK_ID : `${BLANK_ID} (leave it out instead)` };
   const max = isId ? INPUT_LIMITS.id : INPUT_LIMITS.text;
   return longerThan(value, max) ? { path, problem: `must be at most ${max} characters` } : undefined;
 }

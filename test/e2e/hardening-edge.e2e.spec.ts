@@ -112,8 +112,9 @@ describe('GraphQL edge: cost budget and document limits', () => {
       expect(await refused(`query($id: ID!) { history(id: $id) { type } }`, { id: blank })).toEqual({ code: 'BAD_USER_INPUT', fields: { id: 'must not be blank: an id names an entity' } });
     }
     expect(await refused(`{ risk(id: "") { id } }`)).toEqual({ code: 'BAD_USER_INPUT', fields: { id: 'must not be blank: an id names an entity' } });
-    expect(await refused(`{ accessLog(first: 1, actorId: " ") { edges { cursor } } }`)).toEqual({ code: 'BAD_USER_INPUT', fields: { actorId: 'must not be blank: an id names an entity' } });
-    expect(await refused(`query($o: ID) { risks(first: 1, filter: { ownerId: $o }) { edges { cursor } } }`, { o: ' ' })).toMatchObject({ code: 'BAD_USER_INPUT', fields: { 'filter.ownerId': 'must not be blank: an id names an entity' } });
+    // An optional id: blank is not "none" (a client that meant one got every entry).
+    expect(await refused(`{ accessLog(first: 1, actorId: " ") { edges { cursor } } }`)).toEqual({ code: 'BAD_USER_INPUT', fields: { actorId: 'must not be blank: an id names an entity (leave it out instead)' } });
+    expect(await refused(`query($o: ID) { risks(first: 1, filter: { ownerId: $o }) { edges { cursor } } }`, { o: ' ' })).toMatchObject({ code: 'BAD_USER_INPUT', fields: { 'filter.ownerId': 'must not be blank: an id names an entity (leave it out instead)' } });
     // At the limits, the same queries run.
     expect((await t.gql(`query($id: ID!) { asset(id: $id) { id } }`, { id: 'a'.repeat(128) }, users.auditor)).errors).toBeUndefined();
     expect((await t.gql(`query($t: [String!]) { events(first: 1, types: $t) { edges { cursor } } }`, { t: Array.from({ length: 500 }, (_, i) => (i % 2 ? 'RiskAnalysed' : 'AssetRegistered')) }, users.auditor)).errors).toBeUndefined();
@@ -133,7 +134,7 @@ describe('GraphQL edge: cost budget and document limits', () => {
       expect(stream[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { streamId: 'must be at most 128 characters' } });
       // An empty stream id is not "every stream" (a client meaning one stream got all of them).
       const empty = await first(`subscription($s: ID) { eventAppended(streamId: $s) { position } }`, { s: ' ' });
-      expect(empty[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { streamId: 'must not be blank: an id names an entity' } });
+      expect(empty[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { streamId: 'must not be blank: an id names an entity (leave it out instead)' } });
       // Nor is a type that does not exist (it would never deliver anything).
       for (const [type, message] of [['', '"" is no event type'], ['PlanSubmited', '"PlanSubmited" is no event type (did you mean PlanSubmitted?)']]) {
         const unknown = await first(`subscription($t: [String!]) { eventAppended(types: $t) { position } }`, { t: [type] });

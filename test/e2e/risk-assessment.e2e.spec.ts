@@ -114,7 +114,8 @@ describe('risk identification, analysis and evaluation over GraphQL (Art.13-16)'
     // An empty id or label is refused, not read as no filter (new-user probe 10: every risk came back).
     for (const key of ['assetId', 'ownerId', 'level']) {
       const refused = errorOf(await t.gql(`query($f: RiskFilter) { risks(filter: $f) { totalCount } }`, { f: { [key]: ' ' } }, users.auditor));
-      expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { [`filter.${key}`]: expect.stringMatching(/^must name .* \(leave it out for every risk\)$/) } });
+      // Ids meet the edge's rule for every id argument (argument-limits.ts); the level, the resolver's.
+      expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { [`filter.${key}`]: expect.stringMatching(/^must (name .*|not be blank: an id names an entity) \(leave it out (for every risk|instead)\)$/) } });
     }
     // An owner shown as nothing is no user id (race probe of 2026-12-06, 5).
     const invisible = errorOf(await t.gql(`query($f: RiskFilter) { risks(filter: $f) { totalCount } }`, { f: { ownerId: '\u200b' } }, users.auditor));

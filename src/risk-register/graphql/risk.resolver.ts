@@ -45,13 +45,14 @@ import {
 
 const CURSOR_TAG = 'risk';
 
-/** An empty owner, asset or level read as no filter: a tool that meant one got every risk (new-user probe of 2026-12-05, 10). */
+/**
+ * An empty level read as no filter: a tool that meant one got every risk (new-user probe of
+ * 2026-12-05, 10). A blank owner or asset, ids, is refused with every blank id argument
+ * (argument-limits.ts) before this runs.
+ */
 function refuseEmptyFilter(filter: RiskFilter | null | undefined): void {
-  const what = { ownerId: 'an owner', assetId: 'an asset', level: 'a level' } as const;
   const errors: Record<string, string> = {};
-  for (const key of Object.keys(what) as (keyof typeof what)[]) {
-    if (typeof filter?.[key] === 'string' && filter[key]!.trim() === '') errors[`filter.${key}`] = `must name ${what[key]} (leave it out for every risk)`;
-  }
+  if (typeof filter?.level === 'string' && filter.level.trim() === '') errors['filter.level'] = 'must name a level (leave it out for every risk)';
   // An owner is a user id as every command checks one: one shown as nothing (U+200B) passed as a name (race probe of 2026-12-06, 5).
   const owner = filter?.ownerId;
   const ownerProblem = typeof owner === 'string' && owner.trim() !== '' ? userIdProblem(owner) : null;
