@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { TestApp, users, type TestUser } from '../support/test-app.js';
+import { DocumentsService } from '../../../src/documents/application/documents.service.js';
 import { assetWithThreat, identifyRisk, proposeAndApproveCriteria } from '../support/scenario.js';
 import { CHROMIUM, chromium } from './chromium.js';
 import { ACCEPT, CONTRACT, CONTROLS, COUNTERPARTY, PLAN_TITLE, TRICKY_REASON, approvedPlan, type ApprovedPlan } from './plan-scenario.js';
@@ -313,10 +314,31 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     }
   });
 
-  it('16 downloads of one point in flight together share one replay and give identical bytes', async () => {
-    const path = `/documents/plans/${plan.planId}.html?atPosition=${plan.submissionPosition}&lang=en`;
-    const bodies = await Promise.all(Array.from({ length: 16 }, () => bytes(path)));
-    for (const body of bodies) expect(body.equals(bodies[0]!)).toBe(true);
+  it('16 downloads of one point in flight together share one render and give identical bytes; 16 of the present each render, within the limit (scale probe of 2026-12-06, H2)', async () => {
+    // Each render held back 300 ms, so that the 16 requests arrive while the first one renders.
+    const service = t.app.get(DocumentsService);
+    const calls = { plan: 0, registerXlsx: 0 };
+    const originals = { plan: service.plan, registerXlsx: service.registerXlsx };
+    for (const name of ['plan', 'registerXlsx'] as const) {
+      (service as any)[name] = async (...args: unknown[]) => {
+        calls[name]++;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return (originals[name] as (...a: unknown[]) => Promise<unknown>).apply(service, args);
+      };
+    }
+    try {
+      const path = `/documents/plans/${plan.planId}.html?atPosition=${plan.submissionPosition}&lang=en`;
+      const bodies = await Promise.all(Array.from({ length: 16 }, () => bytes(path)));
+      for (const body of bodies) expect(body.equals(bodies[0]!)).toBe(true);
+      expect(calls.plan).toBe(1);
+      // The present: a render begun before a client's write would not show it, so none is shared; each counts.
+      const statuses = await Promise.all(Array.from({ length: 16 }, async () => (await get('/documents/register.xlsx')).status));
+      expect(statuses.filter((s) => s === 200)).toHaveLength(4);
+      expect(statuses.filter((s) => s === 503)).toHaveLength(12);
+      expect(calls.registerXlsx).toBe(4);
+    } finally {
+      Object.assign(service, originals);
+    }
   });
 
   it('renders at most 4 distinct documents at once: 50 downloads at distinct positions in flight together get 200 or 503 DOCUMENTS_BUSY with Retry-After', async () => {
