@@ -64,7 +64,9 @@ export function encodeCursor(tag: string, key: string | number): string {
 }
 
 export function decodeCursor(tag: string, cursor: string | null | undefined, field = 'after'): string | null {
-  if (cursor === undefined || cursor === null || cursor === '') return null;
+  if (cursor === undefined || cursor === null) return null;
+  // An empty cursor read as none, the first page, as an empty filter once read as no filter (scale probe of 2026-12-06, L2).
+  if (cursor === '') throw new BadInputError({ [field]: 'is not a cursor of this list (leave it out for the first page)' });
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!text.startsWith(`${tag}:`)) throw new BadInputError({ [field]: 'is not a cursor of this list' });
   return text.slice(tag.length + 1);
@@ -89,7 +91,7 @@ export function decodeSeqCursor(tag: string, cursor: string | null | undefined):
  * endCursor" must then go on from there, not from an endCursor of null (the list's start).
  */
 export function pageInfoOf(edges: readonly Edge<unknown>[], hasNextPage: boolean, after: string | null | undefined): PageInfo {
-  const from = after ? after : null; // '' reads as no cursor, as in decodeCursor
+  const from = after ? after : null; // '' never gets here: decodeCursor and the log's reader refuse it
   return {
     hasNextPage,
     hasPreviousPage: from !== null,

@@ -212,6 +212,11 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
       const forged = Buffer.from(`asset:${key}`, 'utf8').toString('base64url');
       expect(errorOf(await t.gql(ASSETS, { first: 1, after: forged }, users.riskOwner)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: 'is not a cursor of this list' } });
     }
+    // An empty one is not "the first page" (scale probe of 2026-12-06, L2), on every list.
+    for (const list of ['assets', 'risks', 'plans', 'incidents', 'accessLog', 'events']) {
+      const answer = await t.gql(`query { ${list}(first: 1, after: "") { edges { cursor } } }`, {}, users.auditor);
+      expect({ list, error: errorOf(answer).extensions }).toMatchObject({ list, error: { code: 'BAD_USER_INPUT', fields: { after: expect.stringMatching(/^is not (a cursor of this list|a valid cursor)/) } } });
+    }
   });
 
   it('one department however it is spelt (case, width): for the name rule, for access and for the list (probe p14 F3)', async () => {
