@@ -77,6 +77,16 @@ async function slice(): Promise<number> {
 }
 
 /**
+ * Replays built at once; the others wait their turn, first come first served. The slices above
+ * bound what a replay does in one turn, but not its steps that cannot be split (the copy of a
+ * cached replay's read models, a stored snapshot opened, the last flush), and 16 replays at
+ * distinct instants ran those in the same turns: /health/live waited 1.0-1.5 s, and each replay's
+ * copy of the read models (~100 MB on a register of 38k risks) took the process from 0.95 to 1.84
+ * GB (scale probe of 2026-12-06, M1). A replay answered from the cache, or joined, takes no turn.
+ */
+export const MAX_REPLAY_BUILDS = 2;
+
+/**
  * Events between two flushes of the projections' document caches. A replay writes each state it
  * touched once per flush, not once per page: in a register whose risks are analysed in turn,
  * every page touches most risks, and writing them back after each page was half of a replay
@@ -127,6 +137,9 @@ function keyOf(point: PointInTime): string {
 export class AsOfReplayer {
   private cache: CachedReplay[] = [];
   private readonly inFlight = new Map<string, InFlight>();
+  /** Replays being built (MAX_REPLAY_BUILDS at most), and those waiting for their turn. */
+  private builds = 0;
+  private readonly buildQueue: (() => void)[] = [];
   private closed = false;
 
   constructor(
@@ -254,6 +267,7 @@ export class AsOfReplayer {
     // Held while it is read and copied, so no eviction closes it under us.
     const baseLease = base ? this.lease(base) : null;
     let handedOver = false;
+    let building = false;
     try {
       let after = base?.last?.position ?? null;
       if (base) {
@@ -265,6 +279,8 @@ export class AsOfReplayer {
           return base;
         }
       }
+      await this.buildTurn();
+      building = true;
       // A stored snapshot nearer the point than any cached replay is a better start.
       const stored = await this.storedBase(included, after);
       this.instrumentation.replayed(base || stored ? 'partial' : 'miss');
@@ -347,7 +363,24 @@ export class AsOfReplayer {
       }
     } finally {
       if (!handedOver) baseLease?.release();
+      if (building) this.buildEnded();
     }
+  }
+
+  /** Resolves when this replay may be built (MAX_REPLAY_BUILDS at once). */
+  private async buildTurn(): Promise<void> {
+    if (this.builds < MAX_REPLAY_BUILDS) {
+      this.builds += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.buildQueue.push(resolve));
+  }
+
+  /** A build ended: its turn goes to the first waiting, if any. */
+  private buildEnded(): void {
+    const next = this.buildQueue.shift();
+    if (next) next();
+    else this.builds -= 1;
   }
 
   /** A lease on `entry`; `counted` when its place in `users` was already taken (by a flight). */

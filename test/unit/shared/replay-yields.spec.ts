@@ -10,7 +10,7 @@ import { InMemoryEventStore } from '../../../src/event-store/memory/in-memory-ev
 import { ExpectedVersion } from '../../../src/event-store/event-store.port.js';
 import { FEATURES } from '../../../src/features.js';
 import { upcastersOf } from '../../../src/platform/feature-contribution.js';
-import { AsOfReplayer } from '../../../src/projections/as-of-replay.js';
+import { AsOfReplayer, MAX_REPLAY_BUILDS } from '../../../src/projections/as-of-replay.js';
 import type { Projection } from '../../../src/projections/projection.js';
 
 /** A projection that costs 1 ms of CPU per event, as a large event does. */
@@ -50,6 +50,51 @@ describe('a replay yields to the event loop while it applies', () => {
     expect(replayed).toBe(60);
     // ~60 ms of applying in slices of 8 ms: several turns; a replay in one step lets at most one through.
     expect(turns).toBeGreaterThanOrEqual(3);
+    replayer.close();
+  });
+});
+
+describe('replays built at once', () => {
+  it(`are at most ${MAX_REPLAY_BUILDS}: 8 distinct points asked together wait their turn, each answered as of its point (scale probe of 2026-12-06, M1)`, async () => {
+    const store = new InMemoryEventStore();
+    await store.init();
+    for (let i = 0; i < 40; i++) {
+      await store.append(`s-${i}`, [{ eventId: randomUUID(), type: 'Noted', schemaVersion: 1, data: { i }, metadata: { actor: { id: 'a', name: 'A', roles: [] }, occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID() } }], { expectedVersion: ExpectedVersion.noStream });
+    }
+    const positions = (await store.readAll({ maxCount: 100 })).map((e) => e.position);
+    // Counts the events each replay applies, and how many replays apply at the same time.
+    let building = 0;
+    let most = 0;
+    const counting = (): Projection => {
+      let applied = 0;
+      return {
+        name: 'counting',
+        schemaVersion: 1,
+        setup: (db) => {
+          building += 1;
+          most = Math.max(most, building);
+          db.exec('CREATE TABLE IF NOT EXISTS n (v INTEGER)');
+        },
+        reset: () => undefined,
+        apply: () => {
+          const until = performance.now() + 2;
+          while (performance.now() < until);
+          applied += 1;
+        },
+        flush: (db) => {
+          db.exec(`DELETE FROM n; INSERT INTO n VALUES (${applied})`);
+          building -= 1;
+        },
+      };
+    };
+    // No cache: each point is built from the start of the log.
+    const replayer = new AsOfReplayer(store, upcastersOf(FEATURES), () => [counting()], 0);
+    const points = [4, 9, 14, 19, 24, 29, 34, 39].map((i) => positions[i]!);
+    const counts = await Promise.all(points.map((atPosition) => replayer.read({ atPosition }, (db) => (db.prepare('SELECT v FROM n').get() as { v: number }).v)));
+    expect(counts).toEqual([5, 10, 15, 20, 25, 30, 35, 40]);
+    // At most (without the limit, 8 here: every replay set up before the first ended; fewer when the machine lets one end first).
+    expect(most).toBeGreaterThanOrEqual(1);
+    expect(most).toBeLessThanOrEqual(MAX_REPLAY_BUILDS);
     replayer.close();
   });
 });
