@@ -3,7 +3,7 @@ import { happenedBy, settlePoint, type PointInTime } from '../shared/application
 import type { EventUpcasters } from '../shared/application/event-upcasting.js';
 import type { Projection, ProjectionOptions } from './projection.js';
 import Database from 'better-sqlite3';
-import { setImmediate } from 'node:timers/promises';
+import { turnSlice } from '../shared/application/turns.js';
 import { openReadModelDatabase, type ReadDb } from './read-model-database.js';
 import { openableImage, shapeOf, snapshotImage, type ReplayHead, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
 
@@ -47,34 +47,15 @@ const PAGE = 1_000;
 const PAGE_BYTES = 4 * 1024 * 1024;
 
 /**
- * Replays work in slices of the event loop: every replay in flight reads a page or applies events
- * (one transaction per slice) only within SLICE_MS of the turn's first slice, and otherwise waits
+ * Replays work in slices of the event loop (turnSlice): every replay in flight reads a page or
+ * applies events (one transaction per slice) only within the turn's slice, and otherwise waits
  * for the next turn, so that other requests (and GET /health) are answered in between. Yielding
  * between full pages of 1,000 events did not: nine replays of a few hundred events holding
  * imported catalogues of 2.4 MB each (aliases at distinct positions in one request) all ran in the
- * request's own turn and held the loop for 0.3–1.1 s. Shared by all replays, since they start in
- * the same turn; one step still runs at least one page read or one event.
+ * request's own turn and held the loop for 0.3–1.1 s. One step still runs at least one page read
+ * or one event.
  */
-const SLICE_MS = 8;
-let turnStart = 0;
-let turnMarked = false;
-const turnEnded = (): void => {
-  turnMarked = false;
-};
-
-/** Resolves in a turn of the event loop that has slice time left: the time this slice ends. */
-async function slice(): Promise<number> {
-  for (;;) {
-    const now = performance.now();
-    if (!turnMarked) {
-      turnMarked = true;
-      turnStart = now;
-      global.setImmediate(turnEnded);
-    }
-    if (now - turnStart < SLICE_MS) return turnStart + SLICE_MS;
-    await setImmediate();
-  }
-}
+const slice = turnSlice;
 
 /**
  * Replays built at once; the others wait their turn, first come first served. The slices above
@@ -83,8 +64,10 @@ async function slice(): Promise<number> {
  * distinct instants ran those in the same turns: /health/live waited 1.0-1.5 s, and each replay's
  * copy of the read models (~100 MB on a register of 38k risks) took the process from 0.95 to 1.84
  * GB (scale probe of 2026-12-06, M1). A replay answered from the cache, or joined, takes no turn.
+ * One at a time: on a register of 54k risks two builds alternating their steps of a 170 MB image
+ * still held it 0.9 s (the re-probe), one alone about 0.25 s.
  */
-export const MAX_REPLAY_BUILDS = 2;
+export const MAX_REPLAY_BUILDS = 1;
 
 /**
  * Events between two flushes of the projections' document caches. A replay writes each state it

@@ -95,3 +95,29 @@ export class OnePerTurn {
     }
   };
 }
+
+/**
+ * The time within one turn of the event loop that work cut into slices (time-travel replays,
+ * folds of a stream at a point) may take, all of it together, before the loop turns: shared, since
+ * many such works start in the same turn (a request of aliases, requests arriving together).
+ */
+const SLICE_MS = 8;
+let turnStart = 0;
+let turnMarked = false;
+const turnEnded = (): void => {
+  turnMarked = false;
+};
+
+/** Resolves in a turn of the event loop that has slice time left: the time this slice ends. */
+export async function turnSlice(): Promise<number> {
+  for (;;) {
+    const now = performance.now();
+    if (!turnMarked) {
+      turnMarked = true;
+      turnStart = now;
+      setImmediate(turnEnded);
+    }
+    if (now - turnStart < SLICE_MS) return turnStart + SLICE_MS;
+    await nextTurn();
+  }
+}

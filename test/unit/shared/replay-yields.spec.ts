@@ -12,6 +12,7 @@ import { FEATURES } from '../../../src/features.js';
 import { upcastersOf } from '../../../src/platform/feature-contribution.js';
 import { AsOfReplayer, MAX_REPLAY_BUILDS } from '../../../src/projections/as-of-replay.js';
 import type { Projection } from '../../../src/projections/projection.js';
+import { AggregateReader } from '../../../src/shared/application/aggregate-reader.js';
 
 /** A projection that costs 1 ms of CPU per event, as a large event does. */
 function slowProjection(applied: number[]): Projection {
@@ -96,5 +97,39 @@ describe('replays built at once', () => {
     expect(most).toBeGreaterThanOrEqual(1);
     expect(most).toBeLessThanOrEqual(MAX_REPLAY_BUILDS);
     replayer.close();
+  });
+});
+
+describe('a stream folded at a point yields to the event loop', () => {
+  it('turns of the loop run while 60 slow events of one stream are folded (plan(asOf) of a large plan: re-probe of 2026-12-06)', async () => {
+    const store = new InMemoryEventStore();
+    await store.init();
+    for (let i = 0; i < 60; i++) {
+      await store.append('plan-p', [{ eventId: randomUUID(), type: 'Noted', schemaVersion: 1, data: { i }, metadata: { actor: { id: 'a', name: 'A', roles: [] }, occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID() } }], { expectedVersion: i === 0 ? ExpectedVersion.noStream : ExpectedVersion.exact(i - 1) });
+    }
+    const head = (await store.headPosition())!;
+    const reader = new AggregateReader(store, upcastersOf(FEATURES), { snapshotEvery: 0 });
+    // An evolve of 1 ms an event, as a plan of hundreds of items costs.
+    const slow = {
+      initialState: 0,
+      stateVersion: undefined,
+      evolve: (n: number) => {
+        const until = performance.now() + 1;
+        while (performance.now() < until);
+        return n + 1;
+      },
+    };
+    let turns = 0;
+    let done = false;
+    const turn = () => {
+      turns++;
+      if (!done) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const folded = await reader.stateAt('plan-p', slow as never, { atPosition: head });
+    done = true;
+    expect(folded).toBe(60);
+    // ~60 ms of folding in slices of 8 ms: several turns; a fold in one task lets at most one through.
+    expect(turns).toBeGreaterThanOrEqual(3);
   });
 });
