@@ -242,28 +242,58 @@ export class AsOfReplayer {
     for (const entry of this.cache.splice(0)) this.evict(entry);
   }
 
-  /** The replay of `point`, with one lease held for the flight (see `at`). */
+  /**
+   * The replay of `point`, with one lease held for the flight (see `at`): a cached one when nothing
+   * was recorded for the moment since it, else one built in its turn (MAX_REPLAY_BUILDS).
+   */
   private async replay(point: PointInTime): Promise<CachedReplay> {
     const included = happenedBy(point);
+    const cached = await this.cachedAsItIs(included);
+    if (cached) return cached;
+    // The base is chosen in the build's turn: chosen before, a build waiting behind others held a
+    // lease on it, and an evicted replay could not be closed (the re-probe of 2026-12-06 saw 4.4 GB).
+    await this.buildTurn();
+    try {
+      // Another build may have cached this moment's state meanwhile.
+      return (await this.cachedAsItIs(included)) ?? (await this.build(included));
+    } finally {
+      this.buildEnded();
+    }
+  }
+
+  /** The cached replay nearest before the moment, if any. */
+  private nearestCached(included: (e: Pick<RecordedEvent, 'position' | 'recordedAt'>) => boolean): CachedReplay | undefined {
     const bases = this.cache.filter((c) => c.last === null || included(c.last));
-    const base = bases.reduce<CachedReplay | undefined>((best, c) => (!best || (c.last?.position ?? '') > (best.last?.position ?? '') ? c : best), undefined);
+    return bases.reduce<CachedReplay | undefined>((best, c) => (!best || (c.last?.position ?? '') > (best.last?.position ?? '') ? c : best), undefined);
+  }
+
+  /** The nearest cached replay when nothing was recorded for the moment since it: leased, the lease being the flight's hold. */
+  private async cachedAsItIs(included: (e: Pick<RecordedEvent, 'position' | 'recordedAt'>) => boolean): Promise<CachedReplay | null> {
+    const base = this.nearestCached(included);
+    if (!base) return null;
+    const lease = this.lease(base);
+    let next: RecordedEvent[];
+    try {
+      next = await this.store.readAll({ after: base.last?.position ?? null, maxCount: 1 });
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+    if (next.length === 0 || !included(next[0]!)) {
+      this.instrumentation.replayed('hit');
+      return base;
+    }
+    lease.release();
+    return null;
+  }
+
+  /** Builds the replay of the moment from the nearest cached replay or stored snapshot, else from the start of the log. */
+  private async build(included: (e: Pick<RecordedEvent, 'position' | 'recordedAt'>) => boolean): Promise<CachedReplay> {
+    const base = this.nearestCached(included);
     // Held while it is read and copied, so no eviction closes it under us.
     const baseLease = base ? this.lease(base) : null;
-    let handedOver = false;
-    let building = false;
     try {
       let after = base?.last?.position ?? null;
-      if (base) {
-        // Nothing new for this moment since the cached replay: answer from it as it is.
-        const next = await this.store.readAll({ after, maxCount: 1 });
-        if (next.length === 0 || !included(next[0]!)) {
-          handedOver = true; // the base lease becomes the flight's hold
-          this.instrumentation.replayed('hit');
-          return base;
-        }
-      }
-      await this.buildTurn();
-      building = true;
       // A stored snapshot nearer the point than any cached replay is a better start.
       const stored = await this.storedBase(included, after);
       this.instrumentation.replayed(base || stored ? 'partial' : 'miss');
@@ -345,8 +375,7 @@ export class AsOfReplayer {
         throw error;
       }
     } finally {
-      if (!handedOver) baseLease?.release();
-      if (building) this.buildEnded();
+      baseLease?.release();
     }
   }
 
