@@ -167,4 +167,24 @@ describe('risk identification, analysis and evaluation over GraphQL (Art.13-16)'
     const { risk } = await t.ok(`query($at: DateTime) { risks(asOf: $at) { totalCount } }`, { at: '2000-01-01T00:00:00Z' }, users.auditor).then((d) => ({ risk: d.risks }));
     expect(risk.totalCount).toBe(0);
   });
+
+  it('pages a list with its own cursors only: one of another filter or point is refused, not paged after (scale probe of 2026-12-06, L1)', async () => {
+    const PAGE = `query($f: RiskFilter, $after: String, $at: DateTime) { risks(first: 1, filter: $f, after: $after, asOf: $at) { edges { cursor node { id status needsReevaluation } } } }`;
+    const first = (await t.ok(PAGE, {}, users.auditor)).risks.edges[0];
+    const second = (await t.ok(PAGE, { after: first.cursor }, users.auditor)).risks.edges[0];
+    expect(second.node.id).not.toBe(first.node.id);
+    const at = new Date().toISOString();
+    const other = [{ f: { status: 'TO_TREAT' } }, { at }, { f: { needsReevaluation: false } }];
+    for (const variables of other) {
+      const refused = errorOf(await t.gql(PAGE, { ...variables, after: first.cursor }, users.auditor));
+      expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: expect.stringContaining('another filter, asOf or atPosition') } });
+    }
+    // The same filter however its fields are ordered, and the same point, page on.
+    const { status, needsReevaluation } = first.node;
+    const filtered = (await t.ok(PAGE, { f: { status, needsReevaluation } }, users.auditor)).risks.edges[0];
+    expect(filtered.node.id).toBe(first.node.id);
+    expect((await t.gql(PAGE, { f: { needsReevaluation, status }, after: filtered.cursor }, users.auditor)).errors).toBeUndefined();
+    const past = (await t.ok(PAGE, { at }, users.auditor)).risks.edges[0];
+    expect((await t.gql(PAGE, { at, after: past.cursor }, users.auditor)).errors).toBeUndefined();
+  });
 });

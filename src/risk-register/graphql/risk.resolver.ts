@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { BadInputError } from '../../shared/domain/errors.js';
 import { userIdProblem } from '../../shared/domain/guards.js';
@@ -44,6 +45,28 @@ import {
 } from './risk.types.js';
 
 const CURSOR_TAG = 'risk';
+
+/**
+ * Which list of risks a cursor was read from: its filter and its point. A cursor is a key in the
+ * register's order at that point, and one read from another filter or point paged after that key
+ * there, silently, an empty or shifted page (scale probe of 2026-12-06, L1): it is refused.
+ */
+function listOf(filter: RiskFilter | null | undefined, asOf: Date | null | undefined, atPosition: string | null | undefined): string {
+  const given = Object.entries(filter ?? {})
+    .filter(([, value]) => value !== undefined && value !== null)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return createHash('sha256').update(JSON.stringify([given, asOf?.toISOString() ?? null, atPosition ?? null])).digest('base64url').slice(0, 11);
+}
+
+/** The register's key after which the page starts, from a cursor of this same list (listOf), or null for the first page. */
+function afterKeyOf(after: string | null | undefined, list: string): string | null {
+  const key = decodeCursor(CURSOR_TAG, after);
+  if (key === null) return null;
+  const cut = key.indexOf('~');
+  if (cut < 0) throw new BadInputError({ after: 'is not a cursor of this list' });
+  if (key.slice(0, cut) !== list) throw new BadInputError({ after: 'is a cursor of risks with another filter, asOf or atPosition: ask for the first page of this list' });
+  return key.slice(cut + 1);
+}
 
 /**
  * An empty level read as no filter: a tool that meant one got every risk (new-user probe of
@@ -136,12 +159,13 @@ export class RiskResolver {
     refuseEmptyFilter(filter);
     const now = this.clock.now();
     const limit = pageSize(first);
-    const afterKey = decodeCursor(CURSOR_TAG, after);
+    const list = listOf(filter, asOf, atPosition);
+    const afterKey = afterKeyOf(after, list);
     // The page's stored risks are charged to the request's budget (12 aliases of pages just under
     // 16 MB parsed ~190 MB for one request), controls included: their field charges them no more.
     const read = () => this.queries.execute(new ListRisksQuery(filter ?? {}, afterKey, limit + 1, pointInTime(asOf, atPosition), resultBudget.bytes));
     const { rows, total } = await withinResultBudget(context, 'risks', read, (page) => page.chars, true);
-    const connection = toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.sortKey), (r) => toRiskViewAt(r, asOf ?? now), after);
+    const connection = toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, `${list}~${r.sortKey}`), (r) => toRiskViewAt(r, asOf ?? now), after);
     markChargedWithPage(context, connection.edges.map((e) => e.node));
     return connection;
   }
