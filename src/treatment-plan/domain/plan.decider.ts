@@ -35,7 +35,7 @@ import { explainResidualRisk } from './consent-explanation.js';
 import { evolve } from './plan.evolve.js';
 import { BOARD_DECISIONS, initialPlanState, type PlanContribution, type PlanItem, type PlanState } from './plan.state.js';
 
-import { latestRemoval, PLAN_LIMITS, PLAN_RULES, removalOf, requireExists, requireItem } from './plan.rules.js';
+import { latestRemoval, PLAN_LIMITS, PLAN_RULES, requireExists, requireItem } from './plan.rules.js';
 
 export { PLAN_LIMITS, PLAN_RULES, type PlanRule } from './plan.rules.js';
 
@@ -352,7 +352,10 @@ function removeRiskFromPlan(c: RemoveRiskFromPlan, s: PlanState): PlanEvent[] {
     // done with the new reason dropped (auditor probe of 2026-12-06, F4).
     const removed = latestRemoval(s, riskId);
     if (removed && removed.removalReason !== reason) {
-      throw violation(PLAN_RULES.ITEM_NOT_REMOVABLE, `Risk ${riskId} ${removalOf(s, riskId)}, for another reason: a removal stands as recorded`);
+      throw violation(
+        PLAN_RULES.ITEM_NOT_REMOVABLE,
+        `Risk ${riskId} was removed from plan ${s.id} at ${removed.removedAt} by ${removed.removedBy} for another reason (Plan.removedItems): a removal stands as recorded`,
+      );
     }
     if (removed || s.removedRiskIds?.includes(riskId)) return [];
     throw new NotFoundError('PlanItem', riskId);

@@ -61,7 +61,7 @@ export function latestRemoval(s: PlanState, riskId: string): RemovedPlanItem | u
  * Why a removed item is not found, in words: "PlanItem r not found" for an item the plan lists
  * among its removed ones read as a wrong id (auditor probe of 2026-12-06, F5).
  */
-export function removalOf(s: PlanState, riskId: string): string | undefined {
+function removalOf(s: PlanState, riskId: string): string | undefined {
   const removed = latestRemoval(s, riskId);
   return removed && `it was removed from plan ${s.id} at ${removed.removedAt} by ${removed.removedBy} (Plan.removedItems)`;
 }
