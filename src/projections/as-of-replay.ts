@@ -46,7 +46,7 @@ interface InFlight {
 const PAGE = 1_000;
 const PAGE_BYTES = 4 * 1024 * 1024;
 
-/**
+/*
  * Replays work in slices of the event loop (turnSlice): every replay in flight reads a page or
  * applies events (one transaction per slice) only within the turn's slice, and otherwise waits
  * for the next turn, so that other requests (and GET /health) are answered in between. Yielding
@@ -55,7 +55,6 @@ const PAGE_BYTES = 4 * 1024 * 1024;
  * request's own turn and held the loop for 0.3–1.1 s. One step still runs at least one page read
  * or one event.
  */
-const slice = turnSlice;
 
 /**
  * Replays built at once; the others wait their turn, first come first served. The slices above
@@ -298,7 +297,7 @@ export class AsOfReplayer {
       const stored = await this.storedBase(included, after);
       this.instrumentation.replayed(base || stored ? 'partial' : 'miss');
       if (stored) after = stored.last.position;
-      await slice();
+      await turnSlice();
       let page = await this.store.readAll({ after, maxCount: PAGE, maxBytes: PAGE_BYTES });
       let cut = page.findIndex((e) => !included(e));
       const db = stored ? stored.db : base ? new Database(base.db.serialize()) : openReadModelDatabase(':memory:');
@@ -333,7 +332,7 @@ export class AsOfReplayer {
           return done;
         });
         const flush = async (): Promise<void> => {
-          while (!flushPart(await slice()));
+          while (!flushPart(await turnSlice()));
         };
         for (;;) {
           const events = cut === -1 ? page : page.slice(0, cut);
@@ -342,7 +341,7 @@ export class AsOfReplayer {
           for (let from = 0; from < events.length; ) {
             const every = this.snapshots?.every ?? 0;
             const to = Math.min(events.length, every ? from + every - sinceSnapshot : Infinity);
-            const reached = apply(events, from, to, await slice());
+            const reached = apply(events, from, to, await turnSlice());
             const applied = reached - from;
             const end = events[reached - 1]!;
             const previousPosition = applied > 1 ? events[reached - 2]!.position : (last?.position ?? null);
@@ -363,7 +362,7 @@ export class AsOfReplayer {
           // Only an empty page is the end of the log (a short one may have ended at READ_PAGE_BYTES).
           if (cut !== -1 || page.length === 0) break;
           after = page[page.length - 1]!.position;
-          await slice();
+          await turnSlice();
           page = await this.store.readAll({ after, maxCount: PAGE, maxBytes: PAGE_BYTES });
           cut = page.findIndex((e) => !included(e));
         }

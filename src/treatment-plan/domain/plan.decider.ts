@@ -357,7 +357,7 @@ function removeRiskFromPlan(c: RemoveRiskFromPlan, s: PlanState): PlanEvent[] {
         `Risk ${riskId} was removed from plan ${s.id} at ${removed.removedAt} by ${removed.removedBy} for another reason (Plan.removedItems): a removal stands as recorded`,
       );
     }
-    if (removed || s.removedRiskIds?.includes(riskId)) return [];
+    if (removed) return [];
     throw new NotFoundError('PlanItem', riskId);
   }
   // A closed (avoided) risk has no residual risk left for its owner to consent to: its item, stale

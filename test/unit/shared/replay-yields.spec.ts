@@ -13,6 +13,13 @@ import { upcastersOf } from '../../../src/platform/feature-contribution.js';
 import { AsOfReplayer, MAX_REPLAY_BUILDS } from '../../../src/projections/as-of-replay.js';
 import type { Projection } from '../../../src/projections/projection.js';
 import { AggregateReader } from '../../../src/shared/application/aggregate-reader.js';
+import { turnsDuring } from '../../support/turns.js';
+
+/** Keeps the CPU busy for `ms`, as the work of a large event does. */
+function busy(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
 
 /** A projection that costs 1 ms of CPU per event, as a large event does. */
 function slowProjection(applied: number[]): Projection {
@@ -22,8 +29,7 @@ function slowProjection(applied: number[]): Projection {
     setup: () => undefined,
     reset: () => undefined,
     apply: () => {
-      const until = performance.now() + 1;
-      while (performance.now() < until);
+      busy(1);
       applied.push(1);
     },
   };
@@ -39,15 +45,7 @@ describe('a replay yields to the event loop while it applies', () => {
     const head = (await store.headPosition())!;
     const applied: number[] = [];
     const replayer = new AsOfReplayer(store, upcastersOf(FEATURES), () => [slowProjection(applied)]);
-    let turns = 0;
-    let done = false;
-    const turn = () => {
-      turns++;
-      if (!done) setImmediate(turn);
-    };
-    setImmediate(turn);
-    const replayed = await replayer.read({ atPosition: head }, () => applied.length);
-    done = true;
+    const [replayed, turns] = await turnsDuring(() => replayer.read({ atPosition: head }, () => applied.length));
     expect(replayed).toBe(60);
     // ~60 ms of applying in slices of 8 ms: several turns; a replay in one step lets at most one through.
     expect(turns).toBeGreaterThanOrEqual(3);
@@ -78,8 +76,7 @@ describe('replays built at once', () => {
         },
         reset: () => undefined,
         apply: () => {
-          const until = performance.now() + 2;
-          while (performance.now() < until);
+          busy(2);
           applied += 1;
         },
         flush: (db) => {
@@ -114,20 +111,11 @@ describe('a stream folded at a point yields to the event loop', () => {
       initialState: 0,
       stateVersion: undefined,
       evolve: (n: number) => {
-        const until = performance.now() + 1;
-        while (performance.now() < until);
+        busy(1);
         return n + 1;
       },
     };
-    let turns = 0;
-    let done = false;
-    const turn = () => {
-      turns++;
-      if (!done) setImmediate(turn);
-    };
-    setImmediate(turn);
-    const folded = await reader.stateAt('plan-p', slow as never, { atPosition: head });
-    done = true;
+    const [folded, turns] = await turnsDuring(() => reader.stateAt('plan-p', slow as never, { atPosition: head }));
     expect(folded).toBe(60);
     // ~60 ms of folding in slices of 8 ms: several turns; a fold in one task lets at most one through.
     expect(turns).toBeGreaterThanOrEqual(3);
