@@ -1,7 +1,7 @@
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../../event-store/event-store.port.js';
 import type { JsonLogger } from '../logging/json-logger.js';
 import { PositionWaiters } from './position-waiters.js';
-import { OnePerTurn } from './turns.js';
+import { OnePerTurn, StepsPerTurn } from './turns.js';
 import { Backoff, describeError, type RetryState } from './transient-errors.js';
 
 type Listener = (event: RecordedEvent) => void;
@@ -152,16 +152,11 @@ export class LiveEvents {
   }
 
   /**
-   * Before a backlog event is sent: at once while fewer than BACKLOG_PER_TURN have been sent since
-   * the loop's last turn, by all subscriptions together; after that, at this caller's turn
-   * (backlogTurn), which lets it send one.
+   * Before a backlog event is sent: at most BACKLOG_PER_TURN between two turns of the loop, by all
+   * subscriptions together, in the order they asked (each send taken, a subscription asks again at
+   * the back).
    */
-  private backlogSendSlot(): Promise<void> | void {
-    if (this.backlogSentInTurn >= BACKLOG_PER_TURN) return this.backlogTurn();
-    if (this.backlogSentInTurn++ === 0) setImmediate(() => (this.backlogSentInTurn = 0));
-  }
-  private backlogSentInTurn = 0;
-
+  private readonly backlogSends = new StepsPerTurn(BACKLOG_PER_TURN);
 
   /**
    * Resolves once the feed has handed every event up to the log's head (as it is now) to the
@@ -310,7 +305,8 @@ export class LiveEvents {
             // subscription: the client's socket takes them as fast as they come, so the backlog alone
             // would otherwise be one long task, and sockets draining together resumed 1,000
             // subscriptions in one I/O phase, 20 sends each, ~0.5 s (probe 8b's run after it).
-            await this.backlogSendSlot();
+            await this.backlogSends.step();
+            if (closed) return { value: undefined, done: true };
             return { value: next.value, done: false };
           }
         }

@@ -247,6 +247,43 @@ describe('LiveEvents: backlog sends share a budget per turn', () => {
   });
 });
 
+describe('LiveEvents: backlog sends are shared fairly between resumed subscriptions', () => {
+  it('in the order they ask: those that come back first in each turn do not take the whole budget while the others wait (scale probe of 2026-12-06, M2: ~180 against ~10 events/s)', async () => {
+    const store = new InMemoryEventStore();
+    for (let i = 0; i < 3_000; i++) await appendOne(store, i);
+    const live = new LiveEvents(store, silent);
+    await live.start();
+    // Forty consumers resuming from the start, each waiting after each event as for its socket's
+    // drain: eight for a timer (slow sockets), thirty-two for one turn of the loop. Counted once all
+    // are sending (their first pages are read one per turn, so they start a turn apart), over the
+    // next 1,600 sends.
+    const sent = new Array<number>(40).fill(0);
+    let total = 0;
+    let from: number[] | undefined;
+    let to: number[] | undefined;
+    const consumers = sent.map(async (_, c) => {
+      const it = live.iterator(() => true, (e) => e.position, undefined, { after: '0' });
+      while (!to) {
+        await it.next();
+        sent[c]! += 1;
+        total += 1;
+        if (!from && sent.every((n) => n > 0)) from = [...sent];
+        if (from && total === from.reduce((a, n) => a + n, 0) + 1_600) to = [...sent];
+        await new Promise((resolve) => (c < 8 ? setTimeout(resolve, 0) : setImmediate(resolve)));
+      }
+      await it.return!();
+    });
+    await Promise.all(consumers);
+    const each = to!.map((n, c) => n - from![c]!);
+    const alike = each.slice(8);
+    // The thirty-two that come back alike get alike shares, one send each in turn (47-48 here);
+    // taken by whoever asked first in each turn, they got 15 to 87. The slow ones are not starved.
+    expect(Math.max(...alike) - Math.min(...alike)).toBeLessThanOrEqual(3);
+    expect(Math.min(...each.slice(0, 8))).toBeGreaterThan(0);
+    await live.stop();
+  });
+});
+
 describe('LiveEvents.drain at shutdown', () => {
   it('waits until each subscription has sent what it took (it asks for the next), not only until its queue is empty', async () => {
     const store = new InMemoryEventStore();
