@@ -88,6 +88,33 @@ describe('consent after the board approved the plan (Art. 19-20)', () => {
     expect(removed.removeRiskFromPlan).toMatchObject({ status: 'IN_FORCE', items: [{ riskId: b, consent: 'ACCEPTED' }] });
   }, 60_000);
 
+  it('an answer sent again with other words is refused and appends nothing, before and after the item left the plan; the same answer again is done (race probe of 2026-12-06, F1)', async () => {
+    const { planId, a, b } = await approvedPlan('answered-again', 'given');
+    const owner = await as(users.riskOwner);
+    const ACCEPT = `mutation($input: AcceptResidualRiskInput!) { acceptResidualRisk(input: $input) { ${PLAN} } }`;
+    const DECLINE = `mutation($input: DeclineResidualRiskInput!) { declineResidualRisk(input: $input) { ${PLAN} } }`;
+    const refusedWithout = async (query: string, input: Record<string, unknown>, words: RegExp) => {
+      const head = await logHead(t);
+      const error = errorOf(await t.gql(query, { input }, owner));
+      expect(error.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'CONSENT_NOT_REQUESTED', article: 'Art.20' });
+      expect(error.message).toMatch(words);
+      expect(await quiesce(t, head)).toBe(head);
+    };
+    // Accepted with no statement: again with none is done; with one, refused (it was answered ok, the words dropped).
+    expect((await t.ok(ACCEPT, { input: { planId, riskId: b } }, owner)).acceptResidualRisk.status).toBe('IN_FORCE');
+    await refusedWithout(ACCEPT, { planId, riskId: b, statement: 'Words added afterwards' }, /accepted its residual risk .* already .*with no statement/);
+    // Declined for one reason: again for another is refused, also once the item has left the plan.
+    await retarget(a, 1, 3);
+    await quiesce(t, await logHead(t));
+    await t.ok(DECLINE, { input: { planId, riskId: a, reason: 'Too high' } }, owner);
+    await refusedWithout(DECLINE, { planId, riskId: a, reason: 'Another reason' }, /declined its residual risk .* already .* for another reason/);
+    await t.ok(`mutation($input: RemoveRiskFromPlanInput!) { removeRiskFromPlan(input: $input) { id } }`, { input: { planId, riskId: a, reason: 'Goes to the board again' } }, await as(users.committee));
+    await refusedWithout(DECLINE, { planId, riskId: a, reason: 'A third reason' }, /for another reason/);
+    const head = await logHead(t);
+    await t.ok(DECLINE, { input: { planId, riskId: a, reason: 'Too high' } }, owner);
+    expect(await quiesce(t, head)).toBe(head);
+  }, 60_000);
+
   it('the treatment or controls decided again after approval, the level kept: accepting is refused and appends nothing, the plan stays out of force under its resolution (auditor probe F2)', async () => {
     const { planId, a, b } = await approvedPlan('content-changed', 'given');
     await retarget(a, 1, 2); // Rare x Moderate: still LOW, as approved, but not the treatment the board approved

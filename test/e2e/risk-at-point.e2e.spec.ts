@@ -112,7 +112,7 @@ describe('a single risk at a past point equals the register replayed to that poi
     expect(risk.reviews).toHaveLength(2);
     const db = new Database(join(t.dataDir, 'events.sqlite'), { readonly: true });
     try {
-      const snapshots = db.prepare("SELECT COUNT(*) FROM snapshots WHERE stream_id = ? AND state_version = 'risk/8+sealed'").pluck().get(`risk-${riskId}`) as number;
+      const snapshots = db.prepare("SELECT COUNT(*) FROM snapshots WHERE stream_id = ? AND state_version = 'risk/9+sealed'").pluck().get(`risk-${riskId}`) as number;
       expect(snapshots).toBeGreaterThan(0);
     } finally {
       db.close();

@@ -215,10 +215,26 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
       // Already accepted, and nothing to record; but an owner who accepts again under criteria that
       // now place the residual above their acceptance level is told so, not answered as if their
       // acceptance were given under them (auditor probe F1): the one recorded stands until declined.
+      // Sent again with other words, it is not the same acceptance: answered as done, the words were
+      // dropped (race probe of 2026-12-06, F1). The one recorded stands; a decline withdraws it.
+      if (statement !== undefined && statement !== consent.statement) {
+        throw violation(
+          RiskRules.CONSENT_NOT_REQUESTED,
+          `Risk ${state.id}'s owner accepted its residual risk in plan ${c.planId} already (at version ${consent.atVersion}), ${consent.statement === undefined ? 'with no statement' : 'with another statement'}: that acceptance stands, and a statement is not added to it (to withdraw it, decline)`,
+        );
+      }
       requireResidualWithinAcceptance(state, c.criteria, ` (the acceptance recorded under earlier criteria stands until the owner declines it; a plan does not come into force over it)`);
       return [];
     }
-    if (!c.accepted && consent.status === 'DECLINED') return [];
+    if (!c.accepted && consent.status === 'DECLINED') {
+      // The same decline again is done; one with another reason was answered as done too, its reason
+      // recorded nowhere, also after the item had left the plan (race probe of 2026-12-06, F1).
+      if (reason === consent.reason) return [];
+      throw violation(
+        RiskRules.CONSENT_NOT_REQUESTED,
+        `Risk ${state.id}'s owner declined its residual risk in plan ${c.planId} already (at version ${consent.atVersion}) for another reason: that decline answered the request and stands; a new request comes once the risk is planned and submitted again`,
+      );
+    }
     // An acceptance needs a new request (the risk planned and submitted again), not "not an item of the plan".
     if (c.accepted && declinedAndBackInTreatment(state, c.planId)) {
       throw violation(RiskRules.CONSENT_NOT_REQUESTED, `Risk ${state.id}'s owner declined its residual risk in plan ${c.planId} and it went back to treatment (${state.status}): an acceptance needs a new request, once the risk is planned and submitted again`);

@@ -214,6 +214,7 @@ function evolveEvent(state: RiskState, event: RiskEvent): RiskState {
           ...acceptanceAnswer(d),
           ...(d.residualLevel !== undefined ? { residualLevel: d.residualLevel } : {}),
           ...approvedLevelOf(state.consent),
+          ...(d.statement !== undefined ? { statement: d.statement } : {}),
         },
         updatedAt: d.acceptedAt,
       };

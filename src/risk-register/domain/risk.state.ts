@@ -196,7 +196,10 @@ export interface RiskConsent {
   residualLevel?: string;
   /** The residual level the board approved for the risk in that plan revision (when the request recorded it). */
   approvedResidualLevel?: string;
+  /** A decline's reason. */
   reason?: string;
+  /** An acceptance's statement, when the owner gave one (an acceptance sent again must carry the same). */
+  statement?: string;
 }
 
 export interface RiskReview {

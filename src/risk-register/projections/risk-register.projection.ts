@@ -34,7 +34,8 @@ export class RiskRegisterProjection implements Projection {
   // 12: a risk's board submission keeps fingerprints of its treatment and controls (PLAN_CONTENT_NOT_APPROVED).
   // 13: the controls and treatments a later decision of the cycle superseded are kept (risk_superseded), closed cycles' controls their evidence (the Art.18(2) record).
   // 14: needsReevaluation flags a risk analysed beyond the scales of the criteria in force (analysisBeyondScales), treated or not.
-  readonly schemaVersion = 14;
+  // 15: an acceptance's statement is kept in the risk's consent (an acceptance sent again with other words is refused).
+  readonly schemaVersion = 15;
   /** A risk's analyses, reviews, closed cycles and superseded decisions: a replay reads the live ones, cut at its head (RegisterLists). */
   readonly historyTables = ['risk_analyses', 'risk_reviews', 'risk_cycles', 'risk_superseded'] as const;
 

@@ -153,8 +153,23 @@ describe('RecordResidualConsent (Art. 20)', () => {
     expect(state.consent?.fingerprint).toBe(before.consent?.fingerprint);
   });
 
-  it('accepting again is already satisfied', () => {
+  it('accepting again is already satisfied, with the same statement or none', () => {
     given(riskDecider, acceptedEvents()).when(recordConsent(true)).thenNothing();
+    given(riskDecider, acceptedEvents()).when(recordConsent(true, { statement: undefined })).thenNothing();
+  });
+
+  it('accepting again with another statement is refused, the one recorded standing (race probe of 2026-12-06, F1: answered as done, the words dropped)', () => {
+    const { state } = given(riskDecider, acceptedEvents()).when(recordConsent(true)).thenNothing();
+    expect(state.consent).toMatchObject({ status: 'ACCEPTED', statement: 'I accept the residual risk as planned' });
+    given(riskDecider, acceptedEvents())
+      .when(recordConsent(true, { statement: 'Other words' }))
+      .thenThrows(RuleViolationError, { rule: 'CONSENT_NOT_REQUESTED', article: 'Art.20', message: expect.stringMatching(/accepted its residual risk in plan .* already .*with another statement: that acceptance stands/) });
+    // One given with no statement is not given one afterwards.
+    const silent = continueHistory(awaitingConsentEvents(), recordConsent(true, { statement: undefined }));
+    given(riskDecider, silent).when(recordConsent(true, { statement: undefined })).thenNothing();
+    given(riskDecider, silent)
+      .when(recordConsent(true))
+      .thenThrows(RuleViolationError, { rule: 'CONSENT_NOT_REQUESTED', message: expect.stringMatching(/with no statement/) });
   });
 
   it('the owner declines with a reason: back to TO_TREAT', () => {
@@ -183,9 +198,15 @@ describe('RecordResidualConsent (Art. 20)', () => {
     expect(riskDecider.evolve(stateOf(asked), old).consent?.fingerprint).toBe(stateOf(asked).consent?.fingerprint);
   });
 
-  it('declining again is already satisfied', () => {
+  it('declining again for the same reason is already satisfied; for another, refused, the first reason standing (race probe of 2026-12-06, F1: answered as done, the reason recorded nowhere)', () => {
     const declined = continueHistory(awaitingConsentEvents(), recordConsent(false));
     given(riskDecider, declined).when(recordConsent(false)).thenNothing();
+    given(riskDecider, declined).when(recordConsent(false, { reason: 'Another reason' })).thenThrows(RuleViolationError, {
+      rule: 'CONSENT_NOT_REQUESTED',
+      article: 'Art.20',
+      message: expect.stringMatching(/declined its residual risk in plan .* already .* for another reason: that decline answered the request/),
+    });
+    expect(stateOf(declined).consent).toMatchObject({ status: 'DECLINED', reason: 'Cold storage ratio is too low for my business line' });
   });
 
   it('an acceptance after a decline is CONSENT_NOT_REQUESTED (the decline answered the request), not RISK_NOT_IN_PLAN', () => {
