@@ -7,7 +7,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { ValidateBy, ValidateNested, type ValidationArguments } from 'class-validator';
-import { hasUnprintable, ILL_FORMED_TEXT, isWellFormedText, longerThan } from '../shared/domain/guards.js';
+import { hasUnprintable, hasVisibleCharacter, ILL_FORMED_TEXT, isWellFormedText, longerThan } from '../shared/domain/guards.js';
 import { INPUT_LIMITS } from '../shared/domain/input-limits.js';
 
 export { INPUT_LIMITS };
@@ -80,10 +80,12 @@ function wellFormed() {
 /**
  * An id is never blank: "" or spaces named no entity and were answered NOT_FOUND ("Risk  not
  * found"), as if a real id had been looked up (hostile probe of 2026-12-06, L6). Query and
- * subscription arguments of type ID meet the same rule in argument-limits.ts.
+ * subscription arguments of type ID meet the same rule in argument-limits.ts. Blank as a text is:
+ * with no visible character (a zero-width space or word joiner alone was still looked up, race
+ * probe of 2026-12-06, F2).
  */
 export const BLANK_ID = 'must not be blank: an id names an entity';
-export const isBlankId = (id: string): boolean => id.trim() === '';
+export const isBlankId = (id: string): boolean => !hasVisibleCharacter(id);
 
 function nonBlankId() {
   return ValidateBy({

@@ -108,7 +108,8 @@ describe('GraphQL edge: cost budget and document limits', () => {
     expect(await refused(`query($t: [String!]) { events(first: 1, types: $t) { edges { cursor } } }`, { t: Array.from({ length: 501 }, (_, i) => `T${i}`) })).toEqual({ code: 'BAD_USER_INPUT', fields: { types: 'must have at most 500 items' } });
     expect(await refused(`query($d: String) { assets(first: 1, department: $d) { edges { cursor } } }`, { d: 'd'.repeat(10_001) })).toEqual({ code: 'BAD_USER_INPUT', fields: { department: 'must be at most 10000 characters' } });
     // A blank id names no entity: refused, not looked up and answered NOT_FOUND (or an empty page).
-    for (const blank of ['', '  ', '\t']) {
+    // Blank as a text is: no visible character (a zero-width space or word joiner alone was looked up, race probe of 2026-12-06, F2).
+    for (const blank of ['', '  ', '\t', '\u200b', ' \u2060 ', '\u200d']) {
       expect(await refused(`query($id: ID!) { history(id: $id) { type } }`, { id: blank })).toEqual({ code: 'BAD_USER_INPUT', fields: { id: 'must not be blank: an id names an entity' } });
     }
     expect(await refused(`{ risk(id: "") { id } }`)).toEqual({ code: 'BAD_USER_INPUT', fields: { id: 'must not be blank: an id names an entity' } });

@@ -208,11 +208,13 @@ export const ILL_FORMED_TEXT = 'must be well-formed Unicode text: no lone surrog
  */
 const VISIBLE = /[^\p{White_Space}\p{Cc}\p{Cf}\p{Z}\p{M}\u115F\u1160\u3164\uFFA0\u2800]/u;
 export const NOTHING_VISIBLE = 'must hold a visible character (it holds only spaces or invisible characters)';
+/** Whether `text` holds a character someone can see (VISIBLE). */
+export const hasVisibleCharacter = (text: string): boolean => VISIBLE.test(text);
 
 /** The problem with a text's length or form, or null: the one check of requiredText, optionalText and textList. */
 function textProblem(text: string, max: number): string | null {
   if (!isWellFormedText(text)) return ILL_FORMED_TEXT;
-  if (text !== '' && !VISIBLE.test(text)) return NOTHING_VISIBLE;
+  if (text !== '' && !hasVisibleCharacter(text)) return NOTHING_VISIBLE;
   return longerThan(text, max) ? `must be at most ${max} characters` : null;
 }
 

@@ -162,7 +162,7 @@ describe('InputValidationPipe', () => {
   });
 
   it('refuses a blank id as missing, not looked up as an id (hostile probe of 2026-12-06, L6)', async () => {
-    for (const riskId of ['', '   ', '\t']) expect(await judged(WithdrawRiskInput, { riskId, reason: 'duplicate' })).toEqual({ riskId: 'must not be blank: an id names an entity' });
+    for (const riskId of ['', '   ', '\t', '\u2060', '\u200b ']) expect(await judged(WithdrawRiskInput, { riskId, reason: 'duplicate' })).toEqual({ riskId: 'must not be blank: an id names an entity' });
     expect(await judged(WithdrawRiskInput, { riskId: 'r-1', reason: 'duplicate', commandId: ' ' })).toEqual({ commandId: 'must not be blank: an id names an entity' });
     expect(await judged(WithdrawRiskInput, { riskId: 'r-1', reason: 'duplicate' })).toBeNull();
   });
