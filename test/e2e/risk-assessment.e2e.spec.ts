@@ -117,9 +117,12 @@ describe('risk identification, analysis and evaluation over GraphQL (Art.13-16)'
       // Ids meet the edge's rule for every id argument (argument-limits.ts); the level, the resolver's.
       expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { [`filter.${key}`]: expect.stringMatching(/^must (name .*|not be blank: an id names an entity) \(leave it out (for every risk|instead)\)$/) } });
     }
-    // An owner shown as nothing is no user id (race probe of 2026-12-06, 5).
+    // An owner shown as nothing is no user id (race probe of 2026-12-06, 5): blank, as every id of invisible characters only (F2 of the next);
+    // one holding an invisible character among visible ones is no user id.
     const invisible = errorOf(await t.gql(`query($f: RiskFilter) { risks(filter: $f) { totalCount } }`, { f: { ownerId: '\u200b' } }, users.auditor));
-    expect(invisible.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { 'filter.ownerId': expect.stringMatching(/^must be 1 to 128 printable characters/) } });
+    expect(invisible.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { 'filter.ownerId': 'must not be blank: an id names an entity (leave it out instead)' } });
+    const hidden = errorOf(await t.gql(`query($f: RiskFilter) { risks(filter: $f) { totalCount } }`, { f: { ownerId: 'o\u200bwner' } }, users.auditor));
+    expect(hidden.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { 'filter.ownerId': expect.stringMatching(/^must be 1 to 128 printable characters/) } });
     const { heatMap } = await t.ok(`{ heatMap { criteriaNumber total cells { likelihood impact level count } levels { level count } } }`, {}, users.auditor);
     expect(heatMap.criteriaNumber).toBe(1);
     expect(heatMap.cells).toHaveLength(9);
@@ -186,5 +189,15 @@ describe('risk identification, analysis and evaluation over GraphQL (Art.13-16)'
     expect((await t.gql(PAGE, { f: { needsReevaluation, status }, after: filtered.cursor }, users.auditor)).errors).toBeUndefined();
     const past = (await t.ok(PAGE, { at }, users.auditor)).risks.edges[0];
     expect((await t.gql(PAGE, { at, after: past.cursor }, users.auditor)).errors).toBeUndefined();
+    // The list's fingerprint with a key this list never gave: refused, not paged after (race probe of 2026-12-06, F3).
+    const [tag, key] = Buffer.from(first.cursor, 'base64url').toString('utf8').split('~') as [string, string];
+    const fields = key.split('|');
+    const forged = ['', '0|abc|x|notadate|id', [...fields.slice(0, 4), '\u0000'].join('|'), [...fields.slice(0, 3), 'yesterday', fields[4]].join('|')];
+    for (const bad of forged) {
+      const refused = errorOf(await t.gql(PAGE, { after: Buffer.from(`${tag}~${bad}`, 'utf8').toString('base64url') }, users.auditor));
+      expect(refused.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { after: 'is not a cursor of this list' } });
+    }
+    // Its own key, encoded again, pages on.
+    expect((await t.ok(PAGE, { after: Buffer.from(`${tag}~${key}`, 'utf8').toString('base64url') }, users.auditor)).risks.edges[0].node.id).toBe(second.node.id);
   });
 });

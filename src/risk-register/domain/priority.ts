@@ -26,3 +26,11 @@ export function sortKey(state: RiskState): string {
   const value = state.evaluation?.assetValue ?? 0;
   return [isPrioritised(state) ? 0 : 1, String(99 - rank).padStart(3, '0'), 3 - value, state.identifiedAt, state.id].join('|');
 }
+
+/**
+ * Whether `key` has sortKey's form: a cursor carries one, and a malformed one with a list's right
+ * fingerprint paged after it silently (an empty key: from the start; race probe of 2026-12-06, F3).
+ */
+export function isSortKey(key: string): boolean {
+  return /^[01]\|\d{3}\|-?\d+\|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})\|[^\p{Cc}]{1,128}$/u.test(key);
+}

@@ -28,6 +28,7 @@ import {
 import { GetRiskQuery, HeatMapQuery, ListRisksQuery, ReviewsDueQuery } from '../application/risk-queries.js';
 import type { RiskRow } from '../projections/risk-register.projection.js';
 import { changedSinceApproval } from '../domain/plan-and-consent.js';
+import { isSortKey } from '../domain/priority.js';
 import {
   AnalyseRiskInput,
   ReviewDue,
@@ -65,7 +66,9 @@ function afterKeyOf(after: string | null | undefined, list: string): string | nu
   const cut = key.indexOf('~');
   if (cut < 0) throw new BadInputError({ after: 'is not a cursor of this list' });
   if (key.slice(0, cut) !== list) throw new BadInputError({ after: 'is a cursor of risks with another filter, asOf or atPosition: ask for the first page of this list' });
-  return key.slice(cut + 1);
+  const afterKey = key.slice(cut + 1);
+  if (!isSortKey(afterKey)) throw new BadInputError({ after: 'is not a cursor of this list' });
+  return afterKey;
 }
 
 /**
