@@ -60,6 +60,8 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
     ['priority', 'integer', 10], ['evaluatedBy', 'text', 16], ['evaluatedAt', 'instant', 20],
     // Appended: why and when a CLOSED risk left the register (avoided, or withdrawn as identified in error: then why and by whom).
     ['closedReason', 'text', 20], ['closedAt', 'instant', 20], ['withdrawalReason', 'text', 40], ['withdrawnBy', 'text', 16],
+    // Appended: for an avoided risk, why it was avoided and who decided it (the AVOID treatment's rationale, Art.17).
+    ['avoidanceRationale', 'text', 40], ['avoidedBy', 'text', 16],
   ],
   analyses: [
     ['riskId', 'text', 38], ['title', 'text', 40], ['analysisId', 'text', 38], ['cycle', 'integer', 8], ['method', 'text', 22], ['likelihood', 'integer', 10], ['impact', 'integer', 10], ['level', 'text', 12], ['criteria', 'integer', 10], ['analysedBy', 'text', 16], ['analysedAt', 'instant', 20],
@@ -203,6 +205,12 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
   };
   const evidenceCell = (evidence: readonly EvidenceCitation[]) => (evidence.length ? list(evidence.map((e) => `${e.evidenceId} sha256:${e.sha256}`)) : null);
   const yesNo = (value: boolean) => (value ? m.common.yes : m.common.no);
+  // An avoided risk's row said why it left (avoided) and when, not why it was avoided nor who decided
+  // it, where a withdrawal's gives both (Art.20 probe of 2026-12-06, L5): its AVOID treatment's.
+  const avoidanceCells = (r: RiskState): Cell[] => {
+    const avoid = r.closedReason === 'AVOIDED' && r.treatment?.options.includes('AVOID') ? r.treatment : undefined;
+    return [avoid?.rationale ?? null, avoid?.decidedBy ?? null];
+  };
   const markCells = (s: SupersededMark | undefined): Cell[] => [s?.supersededAt ?? null, s?.supersededRevision ?? null, s?.supersededBy ?? null];
   const rowsOf: Record<Exclude<RegisterSection, OtherSection>, (row: RiskRow) => Cell[][]> = {
     risks: ({ state: r, needsReevaluation, priority }) => [
@@ -214,6 +222,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
         typeof priority === 'number' ? priority : null, r.evaluation?.evaluatedBy ?? null, r.evaluation?.evaluatedAt ?? null,
         r.closedReason ? labelOf(m.enums.closedReason, r.closedReason, none) : null, r.closedAt ?? null,
         r.closedReason === 'WITHDRAWN' ? (r.closedExplanation ?? null) : null, r.closedReason === 'WITHDRAWN' ? (r.closedBy ?? null) : null,
+        ...avoidanceCells(r),
       ],
     ],
     analyses: (row) =>

@@ -210,6 +210,8 @@ export const en: Messages = {
       closedAt: 'Closed at (UTC)',
       withdrawalReason: 'Reason for the withdrawal',
       withdrawnBy: 'Withdrawn by',
+      avoidanceRationale: 'Why avoided (Art.17)',
+      avoidedBy: 'Avoidance decided by',
       expert: 'Expert (informal analysis)',
       incidents: 'Incidents at other firms cited (Art.15(3))',
       options: 'Options',

@@ -212,6 +212,8 @@ export const ja = {
       closedAt: '終了日時（日本時間）',
       withdrawalReason: '取下げの理由',
       withdrawnBy: '取り下げた者',
+      avoidanceRationale: '回避の理由（第17条）',
+      avoidedBy: '回避を決定した者',
       expert: '判断した専門家（非形式的アプローチ）',
       incidents: '参照した他者の不正・不祥事件（第15条第3項）',
       options: '対応方針',

@@ -184,7 +184,7 @@ describe('register export (CSV and XLSX rows)', () => {
     const untreated = risk('R2', { level: 'HIGH', criteriaNumber: 2 });
     const rows = await csvOf(data([relabelled, untreated], [], '2027-04-01T00:00:00.000Z'), 'risks', 'en');
     // Appended last, so the earlier columns keep their places.
-    expect(Object.keys(rows[0]!).slice(-8, -4)).toEqual(['Criteria version of the target level', 'Treatment priority (Art.16)', 'Evaluated by', 'Evaluated at (UTC)']);
+    expect(Object.keys(rows[0]!).slice(16, 20)).toEqual(['Criteria version of the target level', 'Treatment priority (Art.16)', 'Evaluated by', 'Evaluated at (UTC)']);
     expect(rows.map((r) => [r['Risk id'], r.Level, r['Criteria version'], r['Target level'], r['Criteria version of the target level']])).toEqual([
       ['R1', 'MEDIUM', '2', 'LOW', '1'],
       ['R2', 'HIGH', '2', '', ''],
@@ -271,22 +271,27 @@ describe('register export (CSV and XLSX rows)', () => {
     expect(en!['Internal issues (Art.12(1))']).toBe('• 鍵管理の属人化\n  （担当者2名のみ）\n• 監視の夜間体制');
   });
 
-  it('says why a closed risk left the register: avoided, or withdrawn with the reason and by whom (probe of 2026-12-06, F2)', async () => {
+  it('says why a closed risk left the register: avoided, with why and by whom, or withdrawn with the reason and by whom (probe of 2026-12-06, F2)', async () => {
     const d = data(
       [
         risk('W1', { status: 'CLOSED', closedReason: 'WITHDRAWN', closedAt: '2027-01-03T00:00:00.000Z', closedExplanation: '重複登録のため取下げ', closedBy: 'carol' }),
-        risk('A1', { status: 'CLOSED', closedReason: 'AVOIDED', closedAt: '2027-01-04T00:00:00.000Z' }),
+        risk('A1', { status: 'CLOSED', closedReason: 'AVOIDED', closedAt: '2027-01-04T00:00:00.000Z', treatment: { ...treatment('事業を廃止するため'), options: ['AVOID'], decidedBy: 'dave' } }),
         risk('O1', { status: 'TO_TREAT' }),
       ],
       [],
       '2027-04-01T00:00:00.000Z',
     );
     const rows = await csvOf(d, 'risks');
-    expect(rows.map((r) => [r['リスクID'], r['状態'], r['終了の理由'], r['取下げの理由'], r['取り下げた者']])).toEqual([
-      ['W1', '終了', '取下げ（誤り又は重複による特定）', '重複登録のため取下げ', 'carol'],
-      ['A1', '終了', '回避（第17条）', '', ''],
-      ['O1', '要対応', '', '', ''],
+    expect(rows.map((r) => [r['リスクID'], r['状態'], r['終了の理由'], r['取下げの理由'], r['取り下げた者'], r['回避の理由（第17条）'], r['回避を決定した者']])).toEqual([
+      ['W1', '終了', '取下げ（誤り又は重複による特定）', '重複登録のため取下げ', 'carol', '', ''],
+      // And an avoided one why it was avoided and who decided it (Art.20 probe of 2026-12-06, L5).
+      ['A1', '終了', '回避（第17条）', '', '', '事業を廃止するため', 'dave'],
+      ['O1', '要対応', '', '', '', '', ''],
     ]);
+    // The columns are appended: the earlier ones keep their places.
+    const [en] = await csvOf(d, 'risks', 'en');
+    expect(Object.keys(en!).slice(-4)).toEqual(['Reason for the withdrawal', 'Withdrawn by', 'Why avoided (Art.17)', 'Avoidance decided by']);
+    expect([en!['Why avoided (Art.17)'], en!['Avoidance decided by']]).toEqual(['', '']);
     expect(rows[0]!['終了日時（日本時間）']).toContain('2027');
     expect(rows[2]!['終了日時（日本時間）']).toBe('');
   });
