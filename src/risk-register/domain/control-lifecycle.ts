@@ -91,9 +91,22 @@ export function decideControlProgress(c: RecordControlProgress, state: RiskState
   if (reopening && note === undefined) errors.add('note', 'is required when an implemented control goes back IN_PROGRESS: what was found');
   errors.throwIfAny();
 
-  // No going back from a final status; the same final status again is already satisfied.
+  const evidence = distinctCitations(c.evidence ?? []);
+  const known = new Set(current.evidence.map((e) => `${e.evidenceId}:${e.sha256}`));
+  const newEvidence = evidence.filter((e) => !known.has(`${e.evidenceId}:${e.sha256}`));
+  const sameNote = note === undefined || note === current.note;
+
+  // No going back from a final status; the same final status again is already satisfied, and with
+  // another note or new evidence refused: it was answered as done, the note or evidence recorded
+  // nowhere (a cancellation's reason sent again reworded; race probe of 2026-12-06, F1's kind).
   if (FINAL_CONTROL_STATUSES.includes(current.status)) {
-    if (c.status === current.status) return [];
+    if (c.status === current.status && sameNote && newEvidence.length === 0) return [];
+    if (c.status === current.status) {
+      throw violation(
+        RiskRules.CONTROL_FINAL,
+        `Control ${control.controlId} of risk ${state.id} is ${current.status} already${current.note ? ` (${current.note})` : ''}: its record is final, and ${sameNote ? 'evidence is' : 'another note is'} not added to it; decide the controls again to replace it`,
+      );
+    }
     throw violation(
       RiskRules.CONTROL_FINAL,
       `Control ${control.controlId} of risk ${state.id} is ${current.status}${current.note ? ` (${current.note})` : ''}: its record is final; decide the controls again to replace it`,
@@ -112,10 +125,6 @@ export function decideControlProgress(c: RecordControlProgress, state: RiskState
     );
   }
 
-  const evidence = distinctCitations(c.evidence ?? []);
-  const known = new Set(current.evidence.map((e) => `${e.evidenceId}:${e.sha256}`));
-  const newEvidence = evidence.filter((e) => !known.has(`${e.evidenceId}:${e.sha256}`));
-  const sameNote = note === undefined || note === current.note;
   if (c.status === current.status && percent === current.progressPercent && sameNote && newEvidence.length === 0) return [];
 
   const recorded: RiskEvent[] = [

@@ -135,7 +135,17 @@ describe('RecordControlProgress (Art.18, 19)', () => {
     given(riskDecider, after(progress('IN_PROGRESS', { progressPercent: 40 })))
       .when(progress('CANCELLED', { actor: committee, note: 'Out of budget' }))
       .thenMatches([{ type: 'ControlProgressRecorded', data: { status: 'CANCELLED', progressPercent: 40 } }]);
-    given(riskDecider, cancelled()).when(progress('CANCELLED', { actor: committee, note: 'again' })).thenNothing();
+    given(riskDecider, cancelled()).when(progress('CANCELLED', { actor: committee, note: 'Replaced by an HSM' })).thenNothing();
+    given(riskDecider, cancelled()).when(progress('CANCELLED', { actor: committee })).thenNothing();
+  });
+
+  it('a final status sent again with another note or new evidence is refused, the record standing: it was answered as done, the note or evidence recorded nowhere', () => {
+    given(riskDecider, cancelled())
+      .when(progress('CANCELLED', { actor: committee, note: 'Another reason' }))
+      .thenThrows(RuleViolationError, { rule: 'CONTROL_FINAL', article: 'Art.18', message: expect.stringMatching(/is CANCELLED already \(Replaced by an HSM\): its record is final, and another note is not added to it/) });
+    given(riskDecider, verified())
+      .when(progress('VERIFIED', { actor: ciso, evidence: [{ evidenceId: 'ev-9', sha256: 'b'.repeat(64) }] }))
+      .thenThrows(RuleViolationError, { rule: 'CONTROL_FINAL', message: expect.stringMatching(/is VERIFIED already: its record is final, and evidence is not added to it/) });
   });
 
   it('cancelling a control of a risk whose owner accepted (or is asked to accept) the residual risk makes that consent stale: what it rested on is given up (auditor probe F5); progress does not', () => {
