@@ -134,8 +134,9 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
 
     const { attachEvidence } = await t.ok(ATTACH, { input: { entityId: assetId, evidenceId, description: 'Board minutes approving the HSM purchase' } }, users.opsManager);
     expect(attachEvidence).toMatchObject({ id: evidenceId, sha256: sha256(PDF), size: PDF.length, filename: name, attachedBy: 'mgr-ops', entityId: assetId, source: 'ATTACHMENT', downloadPath: `/evidence/${evidenceId}` });
-    // The same file attached again changes nothing.
-    await t.ok(ATTACH, { input: { entityId: assetId, evidenceId, description: 'again' } }, users.opsManager);
+    // The same file attached again changes nothing; with another description it is refused (it was answered as done, the description dropped).
+    await t.ok(ATTACH, { input: { entityId: assetId, evidenceId, description: 'Board minutes approving the HSM purchase' } }, users.opsManager);
+    expect(errorOf(await t.gql(ATTACH, { input: { entityId: assetId, evidenceId, description: 'again' } }, users.opsManager)).extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'EVIDENCE_ALREADY_ATTACHED', article: 'Art.5(4)' });
     const { evidence } = await t.ok(EVIDENCE, { id: assetId }, users.auditor);
     expect(evidence).toEqual([expect.objectContaining({ id: evidenceId, description: 'Board minutes approving the HSM purchase' })]);
     const history = (await t.ok(`query($id: ID!) { history(id: $id) { type data } }`, { id: assetId }, users.auditor)).history;

@@ -1,5 +1,5 @@
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
-import { FieldErrors, refuseAuditor, requireDomainWriter, requiredText } from '../../shared/domain/guards.js';
+import { defineRules, FieldErrors, refuseAuditor, requireDomainWriter, requiredText, violation } from '../../shared/domain/guards.js';
 import type { AnnotatedEntityKind, AnnotationEvent } from './evidence.events.js';
 import { EVIDENCE_LIMITS } from './evidence-file.decider.js';
 
@@ -35,6 +35,11 @@ export interface AddComment {
 
 export type AnnotationCommand = AttachEvidence | AddComment;
 
+/** The annotations' rules: evidence is the record of how the measures operate, kept (Art.5(4)). */
+export const ANNOTATION_RULES = defineRules({
+  EVIDENCE_ALREADY_ATTACHED: 'Art.5(4)',
+});
+
 export interface AttachedEvidence extends EvidenceFileRef {
   description: string;
   attachedBy: string;
@@ -67,8 +72,17 @@ function decide(c: AnnotationCommand, s: AnnotationsState): AnnotationEvent[] {
       requireDomainWriter(c.actor, 'attach evidence');
       const description = requiredText(errors, 'description', c.description, EVIDENCE_LIMITS.description);
       errors.throwIfAny();
-      // The same file attached again to the same entity is already satisfied.
-      if (s.attached[c.file.evidenceId]) return [];
+      // The same file attached again to the same entity is already satisfied; with another
+      // description it was answered as done too, the description recorded nowhere (the kind of the
+      // race probe of 2026-12-06, F1): refused, the attachment standing.
+      const earlier = s.attached[c.file.evidenceId];
+      if (earlier && earlier.description === description) return [];
+      if (earlier) {
+        throw violation(
+          ANNOTATION_RULES.EVIDENCE_ALREADY_ATTACHED,
+          `Evidence ${c.file.evidenceId} is attached to ${c.entityId} already (by ${earlier.attachedBy} at ${earlier.attachedAt}) with another description: that attachment stands; add a comment to say more`,
+        );
+      }
       return [
         {
           type: 'EvidenceAttached',

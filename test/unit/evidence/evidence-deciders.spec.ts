@@ -4,7 +4,7 @@ import { annotationsDecider, type AddComment, type AttachEvidence } from '../../
 import { evidenceFileDecider, evidenceIdFor, type StoreEvidenceFile } from '../../../src/evidence/domain/evidence-file.decider.js';
 import { citedEvidence, type AnnotationEvent, type EvidenceFileStored } from '../../../src/evidence/domain/evidence.events.js';
 import { contentAgrees, mediaTypeEssence } from '../../../src/evidence/domain/media-types.js';
-import { BadInputError, ForbiddenError } from '../../../src/shared/domain/errors.js';
+import { BadInputError, ForbiddenError, RuleViolationError } from '../../../src/shared/domain/errors.js';
 
 const ciso = { id: 'ciso', name: 'Chief ISO', roles: ['CISO' as const] };
 const auditor = { id: 'aud', name: 'Auditor', roles: ['AUDITOR' as const] };
@@ -55,7 +55,13 @@ describe('annotations decider', () => {
 
   it('attaches a file by its SHA-256, once', () => {
     given(annotationsDecider, []).when(attach).then([attached]);
-    given(annotationsDecider, [attached]).when({ ...attach, description: 'other' }).thenNothing();
+    given(annotationsDecider, [attached]).when(attach).thenNothing();
+  });
+
+  it('attached again with another description is refused, the attachment standing: it was answered as done, the description recorded nowhere', () => {
+    given(annotationsDecider, [attached])
+      .when({ ...attach, description: 'other' })
+      .thenThrows(RuleViolationError, { rule: 'EVIDENCE_ALREADY_ATTACHED', article: 'Art.5(4)', message: expect.stringMatching(/attached to r-1 already \(by ciso at .*\) with another description: that attachment stands/) });
   });
 
   it('a token with no role but ADMIN neither stores nor attaches evidence (ADMIN writes no domain data: probe 7 F2); it may comment, as the contract lets any role but AUDITOR', () => {
