@@ -35,6 +35,7 @@ export const AssetRules = defineRules({
   THREAT_NAME_NOT_UNIQUE: 'Art.14(2)',
   THREAT_ID_NOT_UNIQUE: 'Art.14(2)',
   VULNERABILITY_ID_NOT_UNIQUE: 'Art.14(2)',
+  VULNERABILITY_NAME_NOT_UNIQUE: 'Art.14(2)',
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -269,10 +270,13 @@ function decideIdentifyThreat(c: IdentifyThreat, state: AssetState): AssetEvent[
   const sameName = state.threats.find((t) => nameKey(t.name) === nameKey(name));
   if (sameName) {
     const sameSet = sameName.affects.length === canonical.length && canonical.every((p) => sameName.affects.includes(p));
-    if (sameSet) return [];
+    // The same threat again is done; with another description it was answered as done too, the
+    // description recorded nowhere (the kind of the race probe of 2026-12-06, F1).
+    const sameDescription = (c.description ?? '') === sameName.description;
+    if (sameSet && sameDescription) return [];
     throw violation(
       AssetRules.THREAT_NAME_NOT_UNIQUE,
-      `Asset ${state.id} already has a threat named "${sameName.name}" (${sameName.id}) affecting ${sameName.affects.join(', ')}`,
+      `Asset ${state.id} already has a threat named "${sameName.name}" (${sameName.id}) affecting ${sameName.affects.join(', ')}${sameSet ? ', with another description' : ''}`,
     );
   }
   if (findThreat(state, c.threatId)) {
@@ -305,7 +309,14 @@ function decideIdentifyVulnerability(c: IdentifyVulnerability, state: AssetState
 
   const threat = findThreat(state, c.threatId);
   if (!threat) throw new NotFoundError('Threat', c.threatId);
-  if (threat.vulnerabilities.some((v) => nameKey(v.name) === nameKey(name))) return [];
+  const sameName = threat.vulnerabilities.find((v) => nameKey(v.name) === nameKey(name));
+  if (sameName && sameName.description === (c.description ?? '')) return [];
+  if (sameName) {
+    throw violation(
+      AssetRules.VULNERABILITY_NAME_NOT_UNIQUE,
+      `Threat ${threat.id} of asset ${state.id} already has a vulnerability named "${sameName.name}" (${sameName.id}), with another description`,
+    );
+  }
   if (state.threats.some((t) => t.vulnerabilities.some((v) => v.id === c.vulnerabilityId))) {
     throw violation(AssetRules.VULNERABILITY_ID_NOT_UNIQUE, `Vulnerability id ${c.vulnerabilityId} is already used`);
   }

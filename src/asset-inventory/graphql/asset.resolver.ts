@@ -79,7 +79,7 @@ export class AssetResolver {
 
   @Mutation(() => Asset, {
     description:
-      'Art.14(2): records a vulnerability under one threat of an active asset and returns the asset. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION ASSET_RETIRED (Art.14(2)); INTEGRITY_BROKEN.',
+      'Art.14(2): records a vulnerability under one threat of an active asset and returns the asset. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION VULNERABILITY_NAME_NOT_UNIQUE or ASSET_RETIRED (Art.14(2)); INTEGRITY_BROKEN.',
   })
   identifyVulnerability(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: IdentifyVulnerabilityInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new IdentifyVulnerabilityCommand(input, meta));

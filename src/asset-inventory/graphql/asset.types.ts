@@ -113,7 +113,7 @@ export class IdentifyThreatInput {
   @IdLimit() @Field(() => ID, { description: 'The asset (Asset.id); unknown: NOT_FOUND.' }) assetId!: string;
   @NameLimit() @Field({
     description:
-      "Name, 1 to 200 characters. The same name with the same properties again changes nothing; with other properties it is rule THREAT_NAME_NOT_UNIQUE.",
+      "Name, 1 to 200 characters. The same name with the same properties and description again changes nothing; with other properties or another description it is rule THREAT_NAME_NOT_UNIQUE.",
   })
   name!: string;
   @TextLimit() @Field({ nullable: true, description: `Free text, at most ${ASSET_DESCRIPTION_MAX_LENGTH.toLocaleString('en')} characters; empty when omitted.` }) description?: string;
@@ -126,7 +126,7 @@ export class IdentifyVulnerabilityInput {
   @VersionLimit() @Field(() => Int, { nullable: true, description: EXPECTED_VERSION_DESCRIPTION }) expectedVersion?: number;
   @IdLimit() @Field(() => ID, { description: 'The asset (Asset.id); unknown: NOT_FOUND.' }) assetId!: string;
   @IdLimit() @Field(() => ID, { description: 'The threat of that asset (Threat.id) the vulnerability belongs to; unknown: NOT_FOUND.' }) threatId!: string;
-  @NameLimit() @Field({ description: 'Name, 1 to 200 characters; a name the threat already has changes nothing.' }) name!: string;
+  @NameLimit() @Field({ description: 'Name, 1 to 200 characters; a name the threat already has, with the same description, changes nothing; with another description it is rule VULNERABILITY_NAME_NOT_UNIQUE.' }) name!: string;
   @TextLimit() @Field({ nullable: true, description: `Free text, at most ${ASSET_DESCRIPTION_MAX_LENGTH.toLocaleString('en')} characters; empty when omitted.` }) description?: string;
 }
 

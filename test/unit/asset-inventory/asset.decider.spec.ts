@@ -295,6 +295,12 @@ describe('InformationAsset: IdentifyThreat', () => {
       .thenNothing();
   });
 
+  it('rejects the same name and affects with another description (THREAT_NAME_NOT_UNIQUE): it was answered as done, the description recorded nowhere', () => {
+    given(assetDecider, [registered, threatIdentified])
+      .when(identifyThreat({ threatId: 't9', description: 'Another account of it' }))
+      .thenThrows(RuleViolationError, { rule: 'THREAT_NAME_NOT_UNIQUE', article: 'Art.14(2)', message: expect.stringMatching(/with another description$/) });
+  });
+
   it('rejects the same name with different affects (THREAT_NAME_NOT_UNIQUE)', () => {
     given(assetDecider, [registered, threatIdentified])
       .when(identifyThreat({ threatId: 't2', name: 'key theft by intrusion', affects: ['AVAILABILITY'] }))
@@ -358,6 +364,12 @@ describe('InformationAsset: IdentifyVulnerability', () => {
     given(assetDecider, [registered, threatIdentified, vulnerabilityIdentified])
       .when(identifyVulnerability({ vulnerabilityId: 'v2', name: 'unpatched ssh DAEMON ' }))
       .thenNothing();
+  });
+
+  it('rejects a duplicate name under the same threat with another description (VULNERABILITY_NAME_NOT_UNIQUE): it was answered as done, the description recorded nowhere', () => {
+    given(assetDecider, [registered, threatIdentified, vulnerabilityIdentified])
+      .when(identifyVulnerability({ vulnerabilityId: 'v2', name: 'unpatched ssh DAEMON ', description: 'Another account of it' }))
+      .thenThrows(RuleViolationError, { rule: 'VULNERABILITY_NAME_NOT_UNIQUE', article: 'Art.14(2)', message: expect.stringMatching(/already has a vulnerability named .* with another description/) });
   });
 
   it('allows the same name under another threat', () => {
