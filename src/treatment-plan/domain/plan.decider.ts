@@ -332,7 +332,10 @@ function withdrawPlan(c: WithdrawPlan, s: PlanState): PlanEvent[] {
 
 function closePlan(c: ClosePlan, s: PlanState): PlanEvent[] {
   const reason = committeeDecisionWithReason(c, s, 'close a plan');
-  if (s.status === 'CLOSED') return [];
+  // Closed again for the same reason is done; for another it was answered as done too, the reason
+  // recorded nowhere (the kind of the race probe of 2026-12-06, F1): refused, the first standing.
+  if (s.status === 'CLOSED' && s.closedReason === reason) return [];
+  if (s.status === 'CLOSED') throw violation(PLAN_RULES.PLAN_NOT_CLOSABLE, `Plan ${s.id} was closed at ${s.closedAt} for another reason: that closure stands`);
   if (s.status !== 'APPROVED' && s.status !== 'IN_FORCE') {
     throw violation(PLAN_RULES.PLAN_NOT_CLOSABLE, `Plan ${s.id} is ${s.status}: only an approved or in-force plan is closed`);
   }

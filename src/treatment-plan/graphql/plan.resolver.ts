@@ -94,7 +94,7 @@ export class PlanResolver {
   }
 
   @Mutation(() => Plan, {
-    description: `Closes an APPROVED or IN_FORCE plan (Art.19); its risks may join another plan, and closing a CLOSED plan changes nothing. ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT; RULE_VIOLATION rule PLAN_NOT_CLOSABLE (Art.19).`,
+    description: `Closes an APPROVED or IN_FORCE plan (Art.19); its risks may join another plan, and closing a CLOSED plan again for the same reason changes nothing (for another it is PLAN_NOT_CLOSABLE, the first closure standing). ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT; RULE_VIOLATION rule PLAN_NOT_CLOSABLE (Art.19).`,
   })
   async closePlan(@Args('input', { description: 'The plan and why it is closed.' }) input: ClosePlanInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new ClosePlanCommand(input, meta)));

@@ -117,6 +117,10 @@ describe('WithdrawPlan, ClosePlan, RemoveRiskFromPlan, MarkItemReopened (contrac
     given(planDecider, approved).when(close()).thenMatches([{ type: 'PlanClosed' }]);
     given(planDecider, withItems).when(close()).thenThrows(RuleViolationError, { rule: 'PLAN_NOT_CLOSABLE' });
     given(planDecider, [...inForce, ...decide(close(), stateOf(inForce))]).when(close()).thenNothing();
+    // Closed again for another reason: refused, the first standing (it was answered as done, the reason recorded nowhere).
+    given(planDecider, [...inForce, ...decide(close(), stateOf(inForce))])
+      .when(close({ reason: 'Another reason' }))
+      .thenThrows(RuleViolationError, { rule: 'PLAN_NOT_CLOSABLE', message: expect.stringMatching(/was closed at .* for another reason: that closure stands/) });
   });
 
   it('removes an item in DRAFT, or a DECLINED / REOPENED one; the remaining all ACCEPTED puts the plan in force', () => {
