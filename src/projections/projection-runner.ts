@@ -215,6 +215,11 @@ export class ProjectionRunner {
   /** Drops every read model and replays the whole log; reports progress at each commit. */
   async rebuild(onProgress?: (applied: number, position: string) => void): Promise<{ events: number; position: string | null }> {
     await this.stop();
+    // Catching up from here, as at a start behind the log: answers read meanwhile say so and
+    // /health/ready is 503 until the rebuild reaches the head. They were read from read models
+    // refilled from nothing with no word of it (0, then 795 of 3,060 risks), and ready stayed 200
+    // while another instance answered the whole register (PostgreSQL scale probe of 2026-12-06, M1).
+    this.caughtUp = false;
     this.db.transaction(() => {
       for (const p of this.projections) {
         p.reset(this.db);
@@ -230,6 +235,7 @@ export class ProjectionRunner {
     this.reached.reset();
     this.startWorker();
     const head = await this.store.headPosition();
+    this.catchUpHead = head;
     let applied = 0;
     this.onProgress = (n, pos) => {
       applied += n;

@@ -100,6 +100,40 @@ describe('answers read while the read models do not follow the log', () => {
     expect(after.extensions?.readModels).toBeUndefined();
   }, 180_000);
 
+  it('rebuilding (rebuildProjections on a running server): answers say they are catching up, /health/ready is 503, until the rebuild reaches the head (PostgreSQL scale probe of 2026-12-06, M1)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'risk-ledger-stale-rebuild-'));
+    const store = new SqliteEventStore({ path: join(dir, 'events.sqlite'), signer: loadSigningKeys(join(dir, 'signing-key.pem')).signer });
+    await writeRegisterLog(store, { assets: 6_000, analysesPerRisk: 1 });
+    const head = await store.headPosition();
+    await store.close();
+    server = await startServer(envOf(dir, { ACCESS_LOG_RESET: '1' }));
+    await untilHealthy(server.url);
+    const url = server.url;
+    expect((await gql(url, auditor, ASSETS)).extensions?.readModels).toBeUndefined();
+
+    const admin = await signToken(SECRET, { sub: 'ops', roles: ['ADMIN'] });
+    const rebuilding = gql(url, admin, `mutation { rebuildProjections { eventsApplied } }`);
+    // Read while it runs: said, with the head it rebuilds to, and not ready. Before, the answers
+    // came from read models refilled from nothing with no word of it, and ready stayed 200.
+    let during: any;
+    let ready = 0;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      during = await gql(url, auditor, ASSETS);
+      ready = (await fetch(url.replace(/\/graphql$/, '/health/ready'))).status;
+      if (during.extensions?.readModels) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(during.errors).toBeUndefined();
+    expect(during.extensions?.readModels).toMatchObject({ state: 'catching-up', head, message: expect.stringMatching(/catching up with the log/) });
+    expect(ready).toBe(503);
+    const done = await rebuilding;
+    expect(done.errors).toBeUndefined();
+    expect(done.data.rebuildProjections.eventsApplied).toBeGreaterThan(6_000);
+    const after = await gql(url, auditor, ASSETS);
+    expect(after.extensions?.readModels).toBeUndefined();
+    expect((await fetch(url.replace(/\/graphql$/, '/health/ready'))).status).toBe(200);
+  }, 180_000);
+
   /** As in local-state-faults: READ_MODEL_MAX_PAGES caps the read-model file, a ballast table fills it (SQLITE_FULL). */
   it('retrying a storage error (a full read-model disk): queries say so, a mutation says both in one object, over HTTP and graphql-ws, and nothing once they resume', async () => {
     dir = mkdtempSync(join(tmpdir(), 'risk-ledger-stale-retrying-'));

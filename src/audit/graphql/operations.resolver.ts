@@ -20,7 +20,7 @@ export class OperationsResolver {
 
   @Mutation(() => RebuildReport, {
     description:
-      'ADMIN only (an operational task: it writes no domain data): drops every read model and replays the whole log into it. Queries answer from partly rebuilt read models until it ends; ' +
+      'ADMIN only (an operational task: it writes no domain data): drops every read model and replays the whole log into it. Queries answer from partly rebuilt read models until it ends, and say so (extensions.readModels, state catching-up, as /health/ready, 503 meanwhile); ' +
       'a second call while one runs waits for that one. Errors: UNAUTHENTICATED; FORBIDDEN (another role); INTEGRITY_BROKEN (the log fails verification: the read models may be the last copy of what it said).',
   })
   rebuildProjections(@Args('input', { type: () => RebuildProjectionsInput, nullable: true, description: 'Optional; carries only a commandId.' }) _input?: RebuildProjectionsInput | null): Promise<RebuildReport> {
