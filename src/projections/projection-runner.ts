@@ -243,6 +243,9 @@ export class ProjectionRunner {
     };
     this.subscribe(null);
     if (head) await this.waitFor(head, { timeoutMs: 24 * 3600_000, whileRetrying: 'wait' });
+    // At the head it rebuilt to: following the log again, whether or not the subscription has said
+    // so yet (an answer read right after the mutation's is not flagged).
+    this.caughtUp = true;
     this.onProgress = undefined;
     return { events: applied, position: this.reached.current };
   }
