@@ -926,19 +926,20 @@ describe('read models rebuilt from the log', () => {
   it(
     'equal the incrementally built ones, whatever valid command sequence was recorded',
     async () => {
-      await fc.assert(
-        fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 60 }), async (ops) => {
-          await runSequence(ops);
-        }),
-        { numRuns: Number(process.env.REBUILD_PROPERTY_RUNS ?? 25) },
-      );
-      // Not vacuous: the sequences reached the plan, the board and the owners' consent.
+      // Not vacuous: the sequences reach the plan, the board and the owners' consent. The seeds are
+      // random, and 25 runs once reached 3 consent requests and no acceptance (a CI run of
+      // 2026-12-06): another batch of runs, up to three more, until they have.
+      const reached = ['RiskEvaluated', 'RiskIncludedInPlan', 'PlanApproved', 'RiskAwaitingResidualConsent', 'ResidualRiskAcceptedByOwner'];
       const types = totals.eventTypes;
-      expect(types.get('RiskEvaluated') ?? 0).toBeGreaterThan(0);
-      expect(types.get('RiskIncludedInPlan') ?? 0).toBeGreaterThan(0);
-      expect(types.get('PlanApproved') ?? 0).toBeGreaterThan(0);
-      expect(types.get('RiskAwaitingResidualConsent') ?? 0).toBeGreaterThan(0);
-      expect(types.get('ResidualRiskAcceptedByOwner') ?? 0).toBeGreaterThan(0);
+      for (let batch = 0; batch < 4 && (batch === 0 || reached.some((type) => !types.get(type))); batch++) {
+        await fc.assert(
+          fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 60 }), async (ops) => {
+            await runSequence(ops);
+          }),
+          { numRuns: Number(process.env.REBUILD_PROPERTY_RUNS ?? 25) },
+        );
+      }
+      expect(reached.filter((type) => !types.get(type))).toEqual([]);
       expect(totals.refused.size).toBeGreaterThan(0);
     },
     300_000,
