@@ -74,17 +74,24 @@ describe('answers read while the read models do not follow the log', () => {
     return db;
   };
 
+  /**
+   * A log long enough that catching up with it, or rebuilding from it, outlasts a query (a few
+   * seconds of pages), signed with the key the server then finds in `d` (an unsigned log does not
+   * verify); its head.
+   */
+  const longLog = async (d: string): Promise<string | null> => {
+    const store = new SqliteEventStore({ path: join(d, 'events.sqlite'), signer: loadSigningKeys(join(d, 'signing-key.pem')).signer });
+    await writeRegisterLog(store, { assets: 6_000, analysesPerRisk: 1 });
+    const head = await store.headPosition();
+    await store.close();
+    return head;
+  };
+
   const envOf = (d: string, extra: Record<string, string> = {}) => ({ SQLITE_PATH: join(d, 'events.sqlite'), DATA_DIR: d, JWT_SECRET: SECRET, NODE_ENV: 'test', ...extra });
 
   it('catching up at a start behind the log (read models lost): answers say so, with the checkpoint and the head, until caught up', async () => {
     dir = mkdtempSync(join(tmpdir(), 'risk-ledger-stale-catch-up-'));
-    // A log long enough that the catch-up outlasts the first query (a few seconds of pages).
-    // Signed with the key the server then finds in DATA_DIR (an unsigned log does not verify).
-    const store = new SqliteEventStore({ path: join(dir, 'events.sqlite'), signer: loadSigningKeys(join(dir, 'signing-key.pem')).signer });
-    await writeRegisterLog(store, { assets: 6_000, analysesPerRisk: 1 });
-    const head = await store.headPosition();
-    await store.close();
-
+    const head = await longLog(dir);
     server = await startServer(envOf(dir, { ACCESS_LOG_RESET: '1' }));
     const during = await gql(server.url, auditor, ASSETS);
     expect(during.errors).toBeUndefined();
@@ -102,10 +109,7 @@ describe('answers read while the read models do not follow the log', () => {
 
   it('rebuilding (rebuildProjections on a running server): answers say they are catching up, /health/ready is 503, until the rebuild reaches the head (PostgreSQL scale probe of 2026-12-06, M1)', async () => {
     dir = mkdtempSync(join(tmpdir(), 'risk-ledger-stale-rebuild-'));
-    const store = new SqliteEventStore({ path: join(dir, 'events.sqlite'), signer: loadSigningKeys(join(dir, 'signing-key.pem')).signer });
-    await writeRegisterLog(store, { assets: 6_000, analysesPerRisk: 1 });
-    const head = await store.headPosition();
-    await store.close();
+    const head = await longLog(dir);
     server = await startServer(envOf(dir, { ACCESS_LOG_RESET: '1' }));
     await untilHealthy(server.url);
     const url = server.url;
