@@ -189,9 +189,10 @@ export class ProjectionRunner {
   }
 
   /**
-   * Whether the read models have reached the end of the log once since the start: until then a
-   * start behind the log (read models lost, or rebuilt for a new schema) answers queries from
-   * read models that lack the newest events, and /health/ready says so (Readiness).
+   * Whether the read models have reached the end of the log once since the start or the last
+   * rebuild (rebuild() sets it back): until then a start behind the log (read models lost, or
+   * rebuilt for a new schema) or a rebuild answers queries from read models that lack events of
+   * the log, and /health/ready says so (Readiness).
    */
   get caughtUpOnce(): boolean {
     return this.caughtUp;

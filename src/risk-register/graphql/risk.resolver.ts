@@ -79,9 +79,10 @@ function afterKeyOf(after: string | null | undefined, list: string): string | nu
 function refuseEmptyFilter(filter: RiskFilter | null | undefined): void {
   const errors: Record<string, string> = {};
   if (typeof filter?.level === 'string' && filter.level.trim() === '') errors['filter.level'] = 'must name a level (leave it out for every risk)';
-  // An owner is a user id as every command checks one: one shown as nothing (U+200B) passed as a name (race probe of 2026-12-06, 5).
+  // An owner is a user id as every command checks one: one holding a character shown as nothing
+  // passed as a name (race probe of 2026-12-06, 5). A blank one never gets here (argument-limits.ts).
   const owner = filter?.ownerId;
-  const ownerProblem = typeof owner === 'string' && owner.trim() !== '' ? userIdProblem(owner) : null;
+  const ownerProblem = typeof owner === 'string' ? userIdProblem(owner) : null;
   if (ownerProblem) errors['filter.ownerId'] = ownerProblem;
   if (Object.keys(errors).length) throw new BadInputError(errors);
 }
