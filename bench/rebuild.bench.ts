@@ -11,11 +11,16 @@
  * BENCH_LANES=1000, every risk analysed in turn (a register reviewed cycle after cycle, whose
  * events scatter over the read models' tables).
  * BENCH_REBUILD_PAGE and BENCH_REBUILD_COMMIT set the runner's page and commit sizes (CatchUpOptions).
+ * The server's settings run twice in each round: as the server runs them (a page applied in slices
+ * of CATCH_UP.sliceMs, the event loop turning between) and with pages applied whole, the baseline;
+ * for both, how long the event loop was held (perf_hooks' loop delay: max and p99), which is how
+ * long a request or /health/live waits behind a live rebuild.
  * Median of RUNS each, events/s; memory sampled at every commit and every 20 ms (RSS and V8 heap): the baseline
  * after a GC before the run, the peak during it, and the heap in the first and last tenth of the
  * run (flat memory: the last tenth is no higher than the first).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +100,8 @@ interface Run {
   /** CPU time of this process (user + system) during the run: what the code costs, whatever the machine's load. */
   cpuMs: number;
   memory: MemoryTrace;
+  /** The event loop's delay during the run (ms): the longest and the 99th percentile. */
+  loop?: { max: number; p99: number };
 }
 
 export async function runRebuildBench(): Promise<void> {
@@ -115,6 +122,7 @@ export async function runRebuildBench(): Promise<void> {
 
     const rebuilds: Run[] = [];
     const serverRebuilds: Run[] = [];
+    const wholePageRebuilds: Run[] = [];
     const replays: Run[] = [];
     const raws: Run[] = [];
     const rawRead = (): Run => {
@@ -142,10 +150,14 @@ export async function runRebuildBench(): Promise<void> {
       const runner = new ProjectionRunner(store, db, projections(), upcasters.upcast, logger, options);
       const sampler = new MemorySampler();
       const sampling = setInterval(sampler.sample, 20);
+      const delay = monitorEventLoopDelay({ resolution: 1 });
+      delay.enable();
       const start = performance.now();
       const cpu = process.cpuUsage();
       const result = await runner.rebuild(sampler.sample);
-      const run = { ms: performance.now() - start, cpuMs: cpuMs(cpu), memory: sampler.done() };
+      delay.disable();
+      const loop = { max: delay.max / 1e6, p99: delay.percentile(99) / 1e6 };
+      const run = { ms: performance.now() - start, cpuMs: cpuMs(cpu), memory: sampler.done(), loop };
       clearInterval(sampling);
       if (result.events !== total) throw new Error(`rebuild applied ${result.events} of ${total} events`);
       await runner.stop();
@@ -156,7 +168,10 @@ export async function runRebuildBench(): Promise<void> {
       // (a) the CLI's rebuild, onto a file; (a') the same with the server's catch-up settings
       // (the ADMIN mutation's rebuild, a start behind the log).
       rebuilds.push(await timedRebuild(`read-models-${r}.sqlite`, CATCH_UP));
-      serverRebuilds.push(await timedRebuild(`read-models-server-${r}.sqlite`));
+      // The two server settings in alternating order, so that neither always runs on the other's garbage.
+      const sliced = async () => serverRebuilds.push(await timedRebuild(`read-models-server-${r}.sqlite`));
+      const whole = async () => wholePageRebuilds.push(await timedRebuild(`read-models-whole-${r}.sqlite`, { sliceMs: Infinity }));
+      for (const rebuild of r % 2 === 0 ? [sliced, whole] : [whole, sliced]) await rebuild();
 
       // (b) a cold asOf at the head: the whole log into a fresh in-memory database.
       const replayer = new AsOfReplayer(store, upcasters, projections, 1);
@@ -171,6 +186,8 @@ export async function runRebuildBench(): Promise<void> {
       replayer.close();
       if (risks !== ASSETS) throw new Error(`replay holds ${risks} risks, expected ${ASSETS}`);
       raws.push(rawRead());
+      const held = (x: Run) => `max ${x.loop!.max.toFixed(1)} ms, p99 ${x.loop!.p99.toFixed(1)}`;
+      console.log(`run ${r + 1}: server settings ${fmt((total / serverRebuilds[r]!.ms) * 1000)} events/s, loop held ${held(serverRebuilds[r]!)}; pages whole ${fmt((total / wholePageRebuilds[r]!.ms) * 1000)} events/s, loop held ${held(wholePageRebuilds[r]!)}`);
       console.log(`run ${r + 1}: raw read ${fmt((total / raws[r]!.ms) * 1000)} events/s; rebuild ${fmt((total / rebuilds[r]!.ms) * 1000)} events/s (${(rebuilds[r]!.ms / 1000).toFixed(2)} s, CPU ${(rebuilds[r]!.cpuMs / 1000).toFixed(2)} s); replay ${fmt((total / ms) * 1000)} events/s (${(ms / 1000).toFixed(2)} s, CPU ${(replays[r]!.cpuMs / 1000).toFixed(2)} s)`);
     }
 
@@ -202,7 +219,8 @@ export async function runRebuildBench(): Promise<void> {
     console.log(`| baseline: the log read raw (better-sqlite3, pages of 1,000, JSON.parse of data; nothing applied) | ${fmt(rate(raws))} | ${fmt(cpuRate(raws))} | — | — | — | — |`);
     for (const [name, runs] of [
       ['projection rebuild (runner, read-model file)', rebuilds],
-      ["the same with the server's catch-up settings (pages of 1,000)", serverRebuilds],
+      ["the same with the server's catch-up settings (pages of 1,000, slices of 20 ms)", serverRebuilds],
+      ['the same, pages applied whole (the baseline of the slices)', wholePageRebuilds],
       ['asOf replay from zero (in-memory database)', replays],
     ] as const) {
       const m = mem(runs);
@@ -213,6 +231,8 @@ export async function runRebuildBench(): Promise<void> {
     }
     console.log('');
     console.log(`Live heap during an untimed rebuild, after a GC every 10,000 events: ${live.map((b) => (b / MB).toFixed(0)).join(' ')} MB (first ${(live[0]! / MB).toFixed(0)}, last ${(live[live.length - 1]! / MB).toFixed(0)}, max ${(Math.max(...live) / MB).toFixed(0)}).`);
+    const loopOf = (runs: Run[]) => `max ${median(runs.map((x) => x.loop!.max)).toFixed(1)} ms, p99 ${median(runs.map((x) => x.loop!.p99)).toFixed(1)} ms`;
+    console.log(`Event loop held during the server's rebuild (medians of the runs): in slices ${loopOf(serverRebuilds)}; pages whole ${loopOf(wholePageRebuilds)}; rate ${(rate(serverRebuilds) / rate(wholePageRebuilds)).toFixed(2)} of the pages-whole rate.`);
     console.log(`Against the raw read in the same runs: rebuild ${(rate(rebuilds) / rate(raws)).toFixed(2)}, replay ${(rate(replays) / rate(raws)).toFixed(2)} (per CPU-second: ${(cpuRate(rebuilds) / cpuRate(raws)).toFixed(2)}, ${(cpuRate(replays) / cpuRate(raws)).toFixed(2)}).`);
     console.log(
       JSON.stringify({
@@ -223,6 +243,9 @@ export async function runRebuildBench(): Promise<void> {
         runs: RUNS,
         rebuildEventsPerSecond: Math.round(rate(rebuilds)),
         serverRebuildEventsPerSecond: Math.round(rate(serverRebuilds)),
+        wholePageRebuildEventsPerSecond: Math.round(rate(wholePageRebuilds)),
+        serverRebuildLoopMs: serverRebuilds.map((x) => x.loop),
+        wholePageRebuildLoopMs: wholePageRebuilds.map((x) => x.loop),
         replayEventsPerSecond: Math.round(rate(replays)),
         rebuildEventsPerCpuSecond: Math.round(cpuRate(rebuilds)),
         replayEventsPerCpuSecond: Math.round(cpuRate(replays)),

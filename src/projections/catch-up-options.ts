@@ -31,9 +31,16 @@ export interface CatchUpOptions {
    * someone killed it, holding DATA_DIR's lock.
    */
   retryForMs?: number;
+  /**
+   * How long a catch-up's page may hold the event loop before the runner hands it back and
+   * applies the rest in the next turn (default 20 ms; Infinity: pages applied whole, as the CLI
+   * does with no server on its loop). The pieces share the span's transaction, each flushes the
+   * projections' caches and moves the checkpoints (projection-checkpoints.ts).
+   */
+  sliceMs?: number;
 }
 
-export const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery: 10_000, commitAfterMs: 250, idleCommitMs: 10, retryForMs: Infinity };
+export const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery: 10_000, commitAfterMs: 250, idleCommitMs: 10, retryForMs: Infinity, sliceMs: 20 };
 
 /**
  * The CLI's rebuild, with no server on its event loop: pages of 5,000 events. Each page also
@@ -43,4 +50,4 @@ export const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery
  * then live long enough to reach V8's old generation (pages of 10,000 were slower on a log whose
  * pages touch few risks).
  */
-export const OFFLINE_CATCH_UP: CatchUpOptions = { pageSize: 5_000, retryForMs: 30_000 };
+export const OFFLINE_CATCH_UP: CatchUpOptions = { pageSize: 5_000, retryForMs: 30_000, sliceMs: Infinity };

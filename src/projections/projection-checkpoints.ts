@@ -39,7 +39,12 @@ export function prepareCheckpoints(db: ReadDb, projections: readonly Projection[
 
 /**
  * A page's transaction, made once: a live page of one event must neither compile SQL nor build
- * a transaction wrapper. Each projection's checkpoint moves in a statement of its own: one
+ * a transaction wrapper. It applies the page's events from `from` on, in order, and stops after
+ * the first event that ends at or past `deadline` (performance.now(); Infinity: the whole page),
+ * so that a catch-up can hand the event loop back inside a long page (CatchUpOptions.sliceMs);
+ * the projections' caches are flushed and the checkpoints moved to the last event applied, so
+ * what it leaves is whole at that event. Returns the index after the last event applied.
+ * Each projection's checkpoint moves in a statement of its own: one
  * UPDATE of every row (name IN (?, ?, ...)) makes SQLite build an ephemeral table of the
  * bound list at every run (OpenEphemeral in its EXPLAIN), and under the e2e bench's load that
  * UPDATE took 85–90 µs a page at the median against 1.5–3 µs for each single-row one
@@ -51,14 +56,16 @@ export function pageTransaction(
   upcast: (event: RecordedEvent) => RecordedEvent,
   /** The runner's in-memory checkpoints, as they stand when a page runs. */
   checkpoints: () => ReadonlyMap<string, string | null>,
-): (events: RecordedEvent[], ahead: boolean, last: string) => void {
+): (events: RecordedEvent[], from: number, ahead: boolean, deadline: number) => number {
   const names = projections.map((p) => p.name);
   // A projection ahead of the page (the others are catching up after a reset of theirs) keeps its
   // checkpoint: positions are fixed-width strings, so their string order is the log's.
   const update = db.prepare('UPDATE projection_checkpoints SET position = ? WHERE name = ? AND (position IS NULL OR position < ?)');
-  return db.transaction((events: RecordedEvent[], ahead: boolean, last: string) => {
-    for (const raw of events) {
-      const event = upcast(raw);
+  const timed = (deadline: number): boolean => deadline !== Infinity;
+  return db.transaction((events: RecordedEvent[], from: number, ahead: boolean, deadline: number) => {
+    let i = from;
+    while (i < events.length) {
+      const event = upcast(events[i++]!);
       for (const p of projections) {
         if (ahead) {
           const cp = checkpoints().get(p.name) ?? null;
@@ -66,8 +73,11 @@ export function pageTransaction(
         }
         p.apply(event, db);
       }
+      if (timed(deadline) && performance.now() >= deadline) break;
     }
     for (const p of projections) p.flush?.(db);
+    const last = events[i - 1]!.position;
     for (const name of names) update.run(last, name, last);
+    return i;
   });
 }

@@ -10,6 +10,7 @@ import { CATCH_UP, type CatchUpOptions } from './catch-up-options.js';
 import { pageTransaction, prepareCheckpoints } from './projection-checkpoints.js';
 import { ReadModelWorker } from './read-model-worker.js';
 import { CHECKPOINT_FAILED } from '../event-store/sqlite/wal-checkpoints.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 
 type Upcast = (event: RecordedEvent) => RecordedEvent;
 
@@ -323,26 +324,23 @@ export class ProjectionRunner {
   private checkpoints = new Map<string, string | null>();
 
   /** A page's transaction, made once (projection-checkpoints.ts). */
-  private pageTransaction?: (events: RecordedEvent[], ahead: boolean, last: string) => void;
+  private pageTransaction?: (events: RecordedEvent[], from: number, ahead: boolean, deadline: number) => number;
 
-  private page(): (events: RecordedEvent[], ahead: boolean, last: string) => void {
+  private page(): (events: RecordedEvent[], from: number, ahead: boolean, deadline: number) => number {
     return (this.pageTransaction ??= pageTransaction(this.db, this.projections, this.upcast, () => this.checkpoints));
   }
 
-
-  private applyBatch(page: RecordedEvent[]): void {
+  /** Applies a page the subscription delivered; a promise only while a long page of a catch-up is applied in slices. */
+  private applyBatch(page: RecordedEvent[]): void | Promise<void> {
     const events = this.trusted(page);
     if (events.length === 0) {
       if (this.span) this.commitSpan();
       return;
     }
-    const end = events[events.length - 1]!;
-    const last = end.position;
-    const projections = this.projections;
     // Only right after a start from the lowest checkpoint can a projection be ahead of the page;
     // otherwise every projection takes every event, without a per-event checkpoint lookup.
     const first = events[0]!.position;
-    const ahead = projections.some((p) => {
+    const ahead = this.projections.some((p) => {
       const cp = this.checkpoints.get(p.name) ?? null;
       return cp !== null && cp >= first;
     });
@@ -352,29 +350,71 @@ export class ProjectionRunner {
     if (span) clearTimeout(span.idle);
     else if (full) {
       this.db.exec('BEGIN');
-      span = this.span = { events: 0, began: performance.now(), committed: new Map(this.checkpoints), end, previous: null };
+      span = this.span = { events: 0, began: performance.now(), committed: new Map(this.checkpoints), end: events[0]!, previous: null };
     }
+    if (!span) {
+      // What is new, in a transaction of its own, applied whole.
+      const { previous } = this.applyPiece(events, 0, ahead, Infinity);
+      this.committed(events.length, events[events.length - 1]!, previous);
+      return;
+    }
+    // Inside a span, better-sqlite3 runs each piece as a savepoint.
+    const end = this.applyToSpan(span, events, 0, ahead);
+    if (end < events.length) return this.applyRestInSlices(span, events, end, ahead, full);
+    this.pageApplied(span, full);
+  }
+
+  /**
+   * The rest of a catch-up's page, a slice of `sliceMs` at a time with a turn of the event loop
+   * between them: a page of 1,000 events took ~300 ms of the loop on a loaded PostgreSQL instance
+   * during a live rebuild, and `/health/live` waited that long (PostgreSQL scale probe, L1). Each
+   * piece leaves the read models whole at its last event (pageTransaction), so a query on this
+   * connection between two sees them as of that event, as between two pages.
+   */
+  private async applyRestInSlices(span: OpenSpan, events: RecordedEvent[], from: number, ahead: boolean, full: boolean): Promise<void> {
+    const generation = this.generation;
+    let at = from;
+    while (at < events.length) {
+      await nextTurn();
+      // Stopped meanwhile (stop() commits what the span applied; a rebuild starts again from nothing): the rest is not applied.
+      if (generation !== this.generation || this.span !== span) return;
+      at = this.applyToSpan(span, events, at, ahead);
+    }
+    this.pageApplied(span, full);
+  }
+
+  /** Applies events from `from` on in the open span, for up to `sliceMs`; the index after the last applied. */
+  private applyToSpan(span: OpenSpan, events: RecordedEvent[], from: number, ahead: boolean): number {
+    const slice = this.catchUp.sliceMs;
+    const { end, previous } = this.applyPiece(events, from, ahead, slice === Infinity ? Infinity : performance.now() + slice);
+    span.events += end - from;
+    span.end = events[end - 1]!;
+    span.previous = previous;
+    return end;
+  }
+
+  /** One transaction (a savepoint inside a span) of events from `from` on until `deadline`; the in-memory checkpoints follow. */
+  private applyPiece(events: RecordedEvent[], from: number, ahead: boolean, deadline: number): { end: number; previous: string | null } {
+    let end: number;
     try {
-      if (span) this.assertSpanOpen();
-      // Inside a span, better-sqlite3 runs the page as a savepoint.
-      this.page()(events, ahead, last);
+      if (this.span) this.assertSpanOpen();
+      end = this.page()(events, from, ahead, deadline);
     } catch (error) {
       this.abandonSpan();
       throw error;
     }
-    for (const p of projections) {
+    const last = events[end - 1]!.position;
+    for (const p of this.projections) {
       const cp = this.checkpoints.get(p.name) ?? null;
       if (cp === null || cp < last) this.checkpoints.set(p.name, last);
     }
-    const previous = events.length > 1 ? events[events.length - 2]!.position : this.appliedEnd;
+    const previous = end >= 2 ? events[end - 2]!.position : this.appliedEnd;
     this.appliedEnd = last;
-    if (!span) {
-      this.committed(events.length, end, previous);
-      return;
-    }
-    span.events += events.length;
-    span.end = end;
-    span.previous = previous;
+    return { end, previous };
+  }
+
+  /** A page applied in the open span: commit now, or leave it open for the next page (CatchUpOptions). */
+  private pageApplied(span: OpenSpan, full: boolean): void {
     if (full && span.events < this.catchUp.commitEvery && performance.now() - span.began < this.catchUp.commitAfterMs) {
       // Committed by the next page, or now if none comes (caught up at a page's boundary).
       const generation = this.generation;

@@ -317,6 +317,61 @@ describe('a catch-up commits its pages every few pages', () => {
     db.close();
   });
 
+  it('a long page hands the event loop back in slices (sliceMs); between two the read models and checkpoints are whole at the last event applied', async () => {
+    const { store, log, head, db, witness, runner: runnerWith } = await setUp();
+    // Pages of 40 events cut after every event (a slice of 0 ms), committed every 80.
+    const runner = runnerWith({ ...CATCH_UP, pageSize: 40, commitEvery: 80, sliceMs: 0 });
+    // What this connection shows whenever the loop turns during the catch-up.
+    const seen: { calls: number; rows: number; checkpoints: (string | null)[] }[] = [];
+    witness.hook = () => {
+      setImmediate(() =>
+        seen.push({
+          calls: witness.calls,
+          rows: db.prepare('SELECT COUNT(*) FROM witness').pluck().get() as number,
+          checkpoints: db.prepare('SELECT DISTINCT position FROM projection_checkpoints').pluck().all() as (string | null)[],
+        }),
+      );
+    };
+    runner.start();
+    await runner.waitFor(head);
+    // The loop turned inside pages, not only between them.
+    expect(seen.filter((s) => s.calls % 40 !== 0 && s.calls < log.length).length).toBeGreaterThan(log.length / 2);
+    for (const s of seen) {
+      expect(s.rows).toBe(s.calls);
+      expect(s.checkpoints).toEqual([log[s.calls - 1]!.position]);
+    }
+    await runner.stop();
+    expect(dump(db)).toEqual(await expectedReadModels(store, head));
+    expect(witness.calls).toBe(log.length);
+    db.close();
+  });
+
+  it('stop() between two slices of a page commits what was applied; the next runner goes on from there, applying nothing twice', async () => {
+    const { store, log, head, path, db, witness, runner: runnerWith } = await setUp();
+    const sliced = { ...CATCH_UP, pageSize: 40, commitEvery: 1_000, sliceMs: 0 };
+    const first = runnerWith(sliced);
+    let stopped: Promise<void> | undefined;
+    // The 51st event is in the middle of the second page: stopped in the turn after it.
+    witness.hook = (event) => {
+      if (event.position === log[50]!.position) setImmediate(() => (stopped = first.stop()));
+    };
+    first.start();
+    while (!stopped) await new Promise((r) => setImmediate(r));
+    await stopped;
+    expect(db.inTransaction).toBe(false);
+    const c = committed(path);
+    expect(c.witnessed).toEqual(log.slice(0, 51).map((e) => e.position));
+    expect(c.checkpoints).toEqual(c.checkpoints.map(() => log[50]!.position));
+    witness.hook = () => {};
+    const second = runnerWith(sliced);
+    second.start();
+    await second.waitFor(head);
+    await second.stop();
+    expect(dump(db)).toEqual(await expectedReadModels(store, head));
+    expect(witness.calls).toBe(log.length);
+    db.close();
+  });
+
   it('holds before the first position the log fails verification at, in a catch-up and live (holdFrom)', async () => {
     const { store, log, path, witness, runner: runnerWith } = await setUp(3);
     // The log is found broken from its 20th event while the runner catches up from zero.
