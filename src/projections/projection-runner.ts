@@ -463,6 +463,7 @@ export class ProjectionRunner {
       throw error;
     }
     this.span = undefined;
+    this.worker?.checkpointSoon();
     this.committed(span.events, span.end, span.previous);
   }
 

@@ -18,6 +18,7 @@ import { AsOfReplayer } from '../../../src/projections/as-of-replay.js';
 import { ProjectionRunner } from '../../../src/projections/projection-runner.js';
 import { openReadModelDatabase, type ReadDb } from '../../../src/projections/read-model-database.js';
 import { MemoryReplaySnapshots } from '../../../src/projections/replay-snapshots.js';
+import { ReadModelWorker } from '../../../src/projections/read-model-worker.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 import type { DomainActor } from '../../../src/shared/domain/decider.js';
 
@@ -105,6 +106,61 @@ describe('read-model upkeep off the event loop', () => {
       await runner.stop();
       expect(live.pragma('wal_autocheckpoint', { simple: true })).toBe(1_000);
     } finally {
+      await runner.stop();
+      live.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('checkpoints at once when asked (after a catch-up commits a span), not at its next round', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'read-model-worker-'));
+    const path = join(dir, 'read-models.sqlite');
+    const db = openReadModelDatabase(path);
+    db.exec('CREATE TABLE filler (n INTEGER PRIMARY KEY, text TEXT NOT NULL)');
+    // Its rounds a minute apart: only the one at its start has run.
+    const worker = ReadModelWorker.start(db, { intervalMs: 60_000 })!;
+    try {
+      await wait(200);
+      const before = statSync(path).size;
+      const insert = db.prepare('INSERT INTO filler (n, text) VALUES (?, ?)');
+      db.transaction(() => {
+        for (let n = 0; n < 2_000; n++) insert.run(n, 'x'.repeat(500));
+      })();
+      await wait(300);
+      // In the WAL only: the file has not grown.
+      expect(statSync(path).size).toBe(before);
+      worker.checkpointSoon();
+      for (let i = 0; i < 250 && statSync(path).size <= before; i++) await wait(20);
+      expect(statSync(path).size).toBeGreaterThan(before + 500 * 1_000);
+    } finally {
+      await worker.close();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("the runner asks its worker for a checkpoint after each commit of a catch-up's span, and not for live pages", async () => {
+    const store = new InMemoryEventStore();
+    for (let a = 0; a < 40; a++) await registerAsset(store, a);
+    const dir = mkdtempSync(join(tmpdir(), 'read-model-worker-'));
+    const live = openReadModelDatabase(join(dir, 'read-models.sqlite'));
+    const asked = { count: 0 };
+    const original = ReadModelWorker.prototype.checkpointSoon;
+    ReadModelWorker.prototype.checkpointSoon = function (this: ReadModelWorker) {
+      asked.count++;
+      original.call(this);
+    };
+    // Pages of 5 committed every 10 events: the 40 events of the log in 4 spans.
+    const runner = new ProjectionRunner(store, live, projections(), upcasters.upcast, new JsonLogger('test', 'error'), { pageSize: 5, commitEvery: 10, commitAfterMs: 60_000, idleCommitMs: 60_000 });
+    try {
+      runner.start();
+      await runner.waitFor((await store.headPosition())!);
+      expect(asked.count).toBe(4);
+      // Live pages (one event each, no span) commit without asking.
+      for (let a = 40; a < 43; a++) await registerAsset(store, a);
+      await runner.waitFor((await store.headPosition())!);
+      expect(asked.count).toBe(4);
+    } finally {
+      ReadModelWorker.prototype.checkpointSoon = original;
       await runner.stop();
       live.close();
       rmSync(dir, { recursive: true, force: true });
