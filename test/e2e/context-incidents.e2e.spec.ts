@@ -177,8 +177,12 @@ describe("the organisation's context (Art.12(1)) and incidents at other firms (A
     const between = new Date().toISOString();
     await pause();
     expect((await t.ok(UNLINK, { input: { incidentId: a.id, riskId: risk.id, reason: 'Different attack path' } }, users.riskOwner)).unlinkIncidentFromRisk.incidents).toEqual([]);
-    // Nothing left to unlink: already satisfied.
-    await t.ok(UNLINK, { input: { incidentId: a.id, riskId: risk.id, reason: 'again' } }, users.riskOwner);
+    // The same unlink again (a retry) is already satisfied; another reason is refused, the unlink
+    // standing (it was answered as done, the reason recorded nowhere).
+    await t.ok(UNLINK, { input: { incidentId: a.id, riskId: risk.id, reason: 'Different attack path' } }, users.riskOwner);
+    const again = errorOf(await t.gql(UNLINK, { input: { incidentId: a.id, riskId: risk.id, reason: 'again' } }, users.riskOwner));
+    expect(again.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'INCIDENT_NOT_LINKED', article: 'Art.15(3)' });
+    expect(again.message).toMatch(/unlinked from risk .* already \(by owner-1 at .*\) for another reason/);
 
     expect((await t.ok(RISK_INCIDENTS, { id: risk.id }, users.auditor)).risk.incidents).toEqual([]);
     expect((await t.ok(RISK_INCIDENTS, { id: risk.id, asOf: between }, users.auditor)).risk.incidents.map((i: any) => i.id)).toEqual([a.id]);

@@ -5,7 +5,7 @@
  */
 import type { Decider, DomainActor, Role } from '../../shared/domain/decider.js';
 import { FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
-import { dayInJapan, isNonEmptyText, longerThan, isRealDate, requireActorOrRole, requiredText, requireRole } from '../../shared/domain/guards.js';
+import { dayInJapan, defineRules, isNonEmptyText, longerThan, isRealDate, requireActorOrRole, requiredText, requireRole, violation } from '../../shared/domain/guards.js';
 import type { IncidentEvent } from './incident.events.js';
 import type { IncidentState, RiskRef } from './incident.state.js';
 
@@ -17,6 +17,11 @@ export const INCIDENT_LIMITS = {
   sources: 100,
   reason: 10_000,
 } as const;
+
+/** The incidents' rules: the analysis draws on incidents at others (Art.15(3)), and its record keeps why a link went. */
+export const IncidentRules = defineRules({
+  INCIDENT_NOT_LINKED: 'Art.15(3)',
+});
 
 /** Contract: any role but AUDITOR records an incident (an auditor's token is refused whatever else it carries). */
 export const INCIDENT_RECORDERS: readonly Role[] = ['ASSET_MANAGER', 'RISK_OWNER', 'COMMITTEE_MEMBER', 'CISO', 'BOARD_SECRETARY', 'ADMIN'];
@@ -67,6 +72,7 @@ export const initialIncidentState: IncidentState = {
   recordedBy: '',
   recordedAt: '',
   riskIds: [],
+  unlinked: {},
 };
 
 function sourceList(errors: FieldErrors, value: unknown): string[] {
@@ -125,7 +131,17 @@ function decideUnlink(c: UnlinkIncidentFromRisk, state: IncidentState): Incident
   const errors = new FieldErrors();
   const reason = requiredText(errors, 'reason', c.reason, INCIDENT_LIMITS.reason);
   errors.throwIfAny();
-  if (!state.riskIds.includes(c.riskId)) return [];
+  if (!state.riskIds.includes(c.riskId)) {
+    // Never linked, or unlinked for this same reason (a retry): nothing to remove. Unlinked for
+    // another reason, it was answered as done too, the reason recorded nowhere (the kind of the
+    // race probe of 2026-12-06, F1): refused, the unlink standing.
+    const earlier = state.unlinked[c.riskId];
+    if (!earlier || earlier.reason === reason) return [];
+    throw violation(
+      IncidentRules.INCIDENT_NOT_LINKED,
+      `Incident ${state.id} was unlinked from risk ${c.riskId} already (by ${earlier.by} at ${earlier.at}) for another reason: that unlink stands; link it again first to record another`,
+    );
+  }
   return [{ type: 'IncidentUnlinkedFromRisk', data: { incidentId: state.id, riskId: c.riskId, reason, unlinkedBy: c.actor.id, unlinkedAt: c.at } }];
 }
 
@@ -149,12 +165,16 @@ export function evolveIncident(state: IncidentState, event: IncidentEvent): Inci
   switch (event.type) {
     case 'IncidentRecorded': {
       const { incidentId, ...d } = event.data;
-      return { ...state, ...d, sources: [...d.sources], exists: true, id: incidentId, version, riskIds: [] };
+      return { ...state, ...d, sources: [...d.sources], exists: true, id: incidentId, version, riskIds: [], unlinked: {} };
     }
-    case 'IncidentLinkedToRisk':
-      return { ...state, version, riskIds: [...state.riskIds, event.data.riskId] };
-    case 'IncidentUnlinkedFromRisk':
-      return { ...state, version, riskIds: state.riskIds.filter((id) => id !== event.data.riskId) };
+    case 'IncidentLinkedToRisk': {
+      const { [event.data.riskId]: _relinked, ...unlinked } = state.unlinked;
+      return { ...state, version, riskIds: [...state.riskIds, event.data.riskId], unlinked };
+    }
+    case 'IncidentUnlinkedFromRisk': {
+      const { riskId, reason, unlinkedBy, unlinkedAt } = event.data;
+      return { ...state, version, riskIds: state.riskIds.filter((id) => id !== riskId), unlinked: { ...state.unlinked, [riskId]: { reason, by: unlinkedBy, at: unlinkedAt } } };
+    }
     default:
       return { ...state, version };
   }
@@ -162,7 +182,7 @@ export function evolveIncident(state: IncidentState, event: IncidentEvent): Inci
 
 export const incidentDecider: Decider<IncidentCommand, IncidentEvent, IncidentState> = {
   // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
-  stateVersion: 'incident/1',
+  stateVersion: 'incident/2',
   decide: decideIncident,
   evolve: evolveIncident,
   initialState: initialIncidentState,

@@ -19,6 +19,15 @@ export interface IncidentState {
   recordedAt: string;
   /** The risks it is linked to now, in the order they were linked. */
   riskIds: string[];
+  /** The last unlink of each risk it was linked to and is not now (a retry of it changes nothing; another reason is refused). */
+  unlinked: Record<string, IncidentUnlink>;
+}
+
+/** Why, by whom and when a link to a risk was removed. */
+export interface IncidentUnlink {
+  reason: string;
+  by: string;
+  at: string;
 }
 
 /** What the link decision needs to know of the risk (read from the risk's stream). */

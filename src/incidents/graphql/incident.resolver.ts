@@ -85,7 +85,7 @@ export class IncidentResolver {
   }
 
   @Mutation(() => Risk, {
-    description: `Removes the link between an incident and a risk, with a reason kept in the incident's history, and returns the risk; nothing to remove is already satisfied. ${LINKERS} Errors: UNAUTHENTICATED; FORBIDDEN; NOT_FOUND (incident, risk); BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT (expectedVersion, the incident's); INTEGRITY_BROKEN.`,
+    description: `Removes the link between an incident and a risk, with a reason kept in the incident's history, and returns the risk. A link never made is nothing to remove (already satisfied); a link removed already is so again for the same reason, and refused for another (RULE_VIOLATION INCIDENT_NOT_LINKED, the unlink standing: link it again first). ${LINKERS} Errors: UNAUTHENTICATED; FORBIDDEN; NOT_FOUND (incident, risk); BAD_USER_INPUT (reason); RULE_VIOLATION INCIDENT_NOT_LINKED (Art.15(3)); CONCURRENCY_CONFLICT (expectedVersion, the incident's); INTEGRITY_BROKEN.`,
   })
   async unlinkIncidentFromRisk(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: UnlinkIncidentFromRiskInput, @RequestMeta() meta: Meta) {
     return toRiskView(await this.commands.execute(new UnlinkIncidentFromRiskCommand(input, meta)));

@@ -11,7 +11,8 @@ import { incidentStreams, type IncidentState } from '../domain/incident.state.js
  */
 export class IncidentProjection implements Projection {
   readonly name = 'incidents';
-  readonly schemaVersion = 1;
+  // 2: the incident's doc keeps the last unlink of each risk (2026-12-06).
+  readonly schemaVersion = 2;
 
   setup(db: ReadDb): void {
     db.exec(`CREATE TABLE IF NOT EXISTS incidents (id TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, doc TEXT NOT NULL);

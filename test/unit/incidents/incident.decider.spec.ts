@@ -3,7 +3,7 @@ import type { IncidentLinkedToRisk, IncidentRecorded } from '../../../src/incide
 import { riskDecider } from '../../../src/risk-register/domain/risk.decider.js';
 import type { RiskAnalysed } from '../../../src/risk-register/domain/risk.events.js';
 import type { DomainActor } from '../../../src/shared/domain/decider.js';
-import { ForbiddenError, NotFoundError } from '../../../src/shared/domain/errors.js';
+import { ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
 import { given } from '../support/given-when-then.js';
 import { analyseInformal, history, identify } from '../risk-register/builders.js';
 import { T1 } from '../risk-register/fixtures.js';
@@ -104,6 +104,22 @@ describe('linkIncidentToRisk / unlinkIncidentFromRisk', () => {
     given(incidentDecider, [recorded, linked(), ...events]).when(unlink()).thenNothing();
     given(incidentDecider, [recorded, linked(), ...events]).when(link()).then([linked()]);
     given(incidentDecider, [recorded, linked()]).when(unlink({ reason: ' ' })).thenRejectsFields('reason');
+  });
+
+  it('an unlink again for another reason is refused (INCIDENT_NOT_LINKED), the first standing; never linked is already satisfied; a new link clears it', () => {
+    const { events } = given(incidentDecider, [recorded, linked()]).when(unlink()).thenMatches([{ type: 'IncidentUnlinkedFromRisk' }]);
+    const unlinked = [recorded, linked(), ...events];
+    given(incidentDecider, unlinked)
+      .when(unlink({ reason: 'Another reason', actor: owner }))
+      .thenThrows(RuleViolationError, { rule: 'INCIDENT_NOT_LINKED', article: 'Art.15(3)', message: expect.stringMatching(/unlinked from risk risk-1 already \(by u-com at .*\) for another reason/) });
+    // The same reason, trimmed, is the same unlink.
+    given(incidentDecider, unlinked).when(unlink({ reason: ' Linked by mistake ' })).thenNothing();
+    // Another risk, never linked: nothing to remove, whatever the reason.
+    given(incidentDecider, unlinked).when(unlink({ riskId: 'risk-2', reason: 'Another reason' })).thenNothing();
+    // Linked again, then unlinked for another reason: recorded.
+    given(incidentDecider, [...unlinked, linked()]).when(unlink({ reason: 'Another reason' })).thenMatches([{ type: 'IncidentUnlinkedFromRisk', data: { reason: 'Another reason' } }]);
+    const { state } = given(incidentDecider, [...unlinked, linked()]).when(link()).thenNothing();
+    expect(state.unlinked).toEqual({});
   });
 });
 
