@@ -16,6 +16,7 @@ import type { RegisterExport } from '../application/register-export.js';
 import { visibleBidiControls } from './bidi.js';
 import { spreadsheetDay, spreadsheetInstant } from './dates.js';
 import { eachInTurnsBySize } from '../../shared/application/turns.js';
+import { stampZipEntries } from './zip-timestamps.js';
 
 const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFE7E6E6' } };
 
@@ -98,5 +99,6 @@ export async function registerXlsx(view: RegisterExport): Promise<Buffer> {
   }
   await workbook.commit();
   await written;
-  return Buffer.concat(chunks);
+  // The zip's entries dated like the workbook, so that the same position gives the same bytes.
+  return stampZipEntries(Buffer.concat(chunks), stamp);
 }

@@ -7,6 +7,7 @@ import { PLAN_HTML } from '../../../src/documents/templates/plan.html.js';
 import { PLAN_MARKDOWN } from '../../../src/documents/templates/plan.md.js';
 import type { PlanDocumentView } from '../../../src/documents/application/plan-document.js';
 import { registerXlsx, xmlText } from '../../../src/documents/render/xlsx.js';
+import { dosDateTime } from '../../../src/documents/render/zip-timestamps.js';
 import ExcelJS from 'exceljs';
 import { controlsMarkdown } from '../../../src/documents/application/documents.service.js';
 import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplateView } from '../../../src/documents/application/controls-document-view.js';
@@ -145,6 +146,49 @@ describe('the register workbook holds only what XML can carry', () => {
     await workbook.xlsx.load((await registerXlsx(view)) as never);
     const cells = workbook.getWorksheet('Controls')!.getColumn(1).values.slice(2);
     expect(cells).toEqual(['see \uFFFD here', 'bell\uFFFD here', 'end \uFFFD', 'lone \uFFFD one', 'nul\uFFFD']);
+  });
+});
+
+describe('the register workbook is the same bytes at the same position (its zip entries dated by the log)', () => {
+  const view = (recordedAt: string | null) =>
+    ({
+      lang: 'en' as const,
+      m: messagesFor('en'),
+      recordedAt,
+      source: { heading: 'Source', position: '7', rows: [{ label: 'Position', value: '7' }], regenerateText: 'Again', regenerateUrl: null },
+      tables: [{ section: 'controls' as const, name: 'Controls', columns: [{ key: 'description' as const, header: 'Description', type: 'text' as const, width: 40 }], rows: [['MFA'], ['Cold wallet']] }],
+    }) as unknown as Parameters<typeof registerXlsx>[0];
+  /** The DOS date and time of every local header and central directory record, as [date, time]. */
+  const entryDates = (zip: Buffer): number[][] => {
+    const dates: number[][] = [];
+    for (let at = 0; at + 4 <= zip.length; at++) {
+      const signature = zip.readUInt32LE(at);
+      if (signature === 0x04034b50) dates.push([zip.readUInt16LE(at + 12), zip.readUInt16LE(at + 10)]);
+      else if (signature === 0x02014b50) dates.push([zip.readUInt16LE(at + 14), zip.readUInt16LE(at + 12)]);
+    }
+    return dates;
+  };
+
+  it('renders again byte for byte seconds later; every entry carries the last event\'s time, not the clock', async () => {
+    const first = await registerXlsx(view('2026-11-30T09:15:42.500Z'));
+    // DOS time counts in 2 s steps: past the next one.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const again = await registerXlsx(view('2026-11-30T09:15:42.500Z'));
+    expect(again.equals(first)).toBe(true);
+    const dates = entryDates(first);
+    expect(dates.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(dates.map((d) => d.join()))).toEqual(new Set([[(46 << 9) | (11 << 5) | 30, (9 << 11) | (15 << 5) | 21].join()]));
+    // A log with no event: the start of DOS time; the workbook still loads.
+    expect(new Set(entryDates(await registerXlsx(view(null))).map((d) => d.join()))).toEqual(new Set([[(1 << 5) | 1, 0].join()]));
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(again as never);
+    expect(workbook.getWorksheet('Controls')!.getColumn(1).values.slice(2)).toEqual(['MFA', 'Cold wallet']);
+  });
+
+  it('dosDateTime: UTC, 2-second steps, before 1980 the start of DOS time', () => {
+    expect(dosDateTime(new Date('2026-01-02T03:04:05Z'))).toEqual({ date: (46 << 9) | (1 << 5) | 2, time: (3 << 11) | (4 << 5) | 2 });
+    expect(dosDateTime(new Date(0))).toEqual({ date: (1 << 5) | 1, time: 0 });
+    expect(dosDateTime(new Date('1980-01-01T00:00:00Z'))).toEqual({ date: (1 << 5) | 1, time: 0 });
   });
 });
 
