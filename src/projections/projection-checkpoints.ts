@@ -56,6 +56,8 @@ export function pageTransaction(
   upcast: (event: RecordedEvent) => RecordedEvent,
   /** The runner's in-memory checkpoints, as they stand when a page runs. */
   checkpoints: () => ReadonlyMap<string, string | null>,
+  /** Told how long the projections' flush of each piece took (ms), when a deadline was given. */
+  flushed: (ms: number) => void = () => {},
 ): (events: RecordedEvent[], from: number, ahead: boolean, deadline: number) => number {
   const names = projections.map((p) => p.name);
   // A projection ahead of the page (the others are catching up after a reset of theirs) keeps its
@@ -75,7 +77,9 @@ export function pageTransaction(
       }
       if (timed(deadline) && performance.now() >= deadline) break;
     }
+    const flushing = timed(deadline) ? performance.now() : 0;
     for (const p of projections) p.flush?.(db);
+    if (timed(deadline)) flushed(performance.now() - flushing);
     const last = events[i - 1]!.position;
     for (const name of names) update.run(last, name, last);
     return i;

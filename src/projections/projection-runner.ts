@@ -327,7 +327,7 @@ export class ProjectionRunner {
   private pageTransaction?: (events: RecordedEvent[], from: number, ahead: boolean, deadline: number) => number;
 
   private page(): (events: RecordedEvent[], from: number, ahead: boolean, deadline: number) => number {
-    return (this.pageTransaction ??= pageTransaction(this.db, this.projections, this.upcast, () => this.checkpoints));
+    return (this.pageTransaction ??= pageTransaction(this.db, this.projections, this.upcast, () => this.checkpoints, (ms) => (this.lastFlushMs = ms)));
   }
 
   /** Applies a page the subscription delivered; a promise only while a long page of a catch-up is applied in slices. */
@@ -383,10 +383,18 @@ export class ProjectionRunner {
     this.pageApplied(span, full);
   }
 
-  /** Applies events from `from` on in the open span, for up to `sliceMs`; the index after the last applied. */
+  /**
+   * How long the last piece's flush took: each piece writes back every state it touched (a risk's
+   * document of a few KB), which took up to 23 ms after a 20 ms slice on a register of 3,060 risks
+   * (PostgreSQL live-rebuild profile of 2026-12-06), so the next piece applies for the slice less that.
+   */
+  private lastFlushMs = 0;
+
+  /** Applies events from `from` on in the open span, for up to `sliceMs` with the flush; the index after the last applied. */
   private applyToSpan(span: OpenSpan, events: RecordedEvent[], from: number, ahead: boolean): number {
     const slice = this.catchUp.sliceMs;
-    const { end, previous } = this.applyPiece(events, from, ahead, slice === Infinity ? Infinity : performance.now() + slice);
+    const applying = Math.max(slice / 4, slice - this.lastFlushMs);
+    const { end, previous } = this.applyPiece(events, from, ahead, slice === Infinity ? Infinity : performance.now() + applying);
     span.events += end - from;
     span.end = events[end - 1]!;
     span.previous = previous;

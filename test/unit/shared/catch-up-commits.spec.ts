@@ -346,6 +346,42 @@ describe('a catch-up commits its pages every few pages', () => {
     db.close();
   });
 
+  it("a slice's flush counts against the next slice: after a flush of 30 ms, a slice of 20 ms applies for a quarter of it", async () => {
+    const { store, log, head, db } = await setUp();
+    const busy = (ms: number) => {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    };
+    /** Each event costs 1 ms to apply, each flush 30 ms; it counts the events of each piece. */
+    class SlowFlush implements Projection {
+      readonly name = 'slow-flush';
+      readonly schemaVersion = 1;
+      applied = 0;
+      pieces: number[] = [];
+      setup(): void {}
+      reset(): void {}
+      apply(): void {
+        busy(1);
+        this.applied++;
+      }
+      flush(): void {
+        busy(30);
+        this.pieces.push(this.applied);
+        this.applied = 0;
+      }
+    }
+    const slow = new SlowFlush();
+    const runner = new ProjectionRunner(store, db, [...projectionsOf(FEATURES)(), slow], upcasters.upcast, silent, { ...CATCH_UP, pageSize: 40, commitEvery: 1_000, sliceMs: 20 });
+    runners.push(runner);
+    runner.start();
+    await runner.waitFor(head);
+    expect(slow.pieces.reduce((a, b) => a + b, 0)).toBe(log.length);
+    // Every slice after the first had 20 - 30 ms, at least 5 ms, to apply: at most 6 events (one
+    // is applied past the deadline). A machine that pauses the test only makes slices smaller.
+    expect(slow.pieces.length).toBeGreaterThan(2);
+    expect(Math.max(...slow.pieces.slice(1))).toBeLessThanOrEqual(6);
+  });
+
   it('stop() between two slices of a page commits what was applied; the next runner goes on from there, applying nothing twice', async () => {
     const { store, log, head, path, db, witness, runner: runnerWith } = await setUp();
     const sliced = { ...CATCH_UP, pageSize: 40, commitEvery: 1_000, sliceMs: 0 };
