@@ -1,14 +1,14 @@
 /** How a catch-up reads and commits: the ProjectionRunner's options (projection-runner.ts). */
 
 /**
- * How a catch-up (a start behind the log, a rebuild) reads and commits. Pages are read and applied
- * one task of the event loop at a time; while pages come full (more is waiting), their
+ * How a catch-up (a start behind the log, a rebuild) reads and commits. Pages are read one at a
+ * time and applied in slices of at most `sliceMs` of the event loop; while pages come full (more is waiting), their
  * transaction stays open and commits every `commitEvery` events or `commitAfterMs` after it
  * began, whichever comes first, and as soon as a page comes short or none comes. Each commit
  * writes every read-model page its events dirtied, and in a register whose risks are analysed in
  * turn a thousand events dirty most of it (bench/rebuild.bench.ts, BENCH_LANES=1000): a rebuild
  * of such a log took 6.0 s committing every page of 1,000 and 4.2 s committing every 10,000.
- * Between two pages queries see the read models as of the last page (on this connection) and
+ * Between two pages or slices queries see the read models as of the last event applied (on this connection) and
  * waiters wait for the commit; a failure rolls back to the last commit and the runner follows
  * the log again from there.
  */
