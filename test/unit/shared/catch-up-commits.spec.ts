@@ -408,6 +408,42 @@ describe('a catch-up commits its pages every few pages', () => {
     db.close();
   });
 
+  it('a rebuild resets one projection at a time with a turn between; a wait for a written position meanwhile waits for the rebuild', async () => {
+    const { log, head, db, runner: runnerWith } = await setUp();
+    const runner = runnerWith();
+    /** A projection of its own whose reset, once armed, notes in the next turn how many resets ran by then. */
+    let armed = false;
+    const resets: string[] = [];
+    const seenInNextTurn: number[] = [];
+    let waited: Promise<number> | undefined;
+    class Noting implements Projection {
+      constructor(readonly name: string) {}
+      readonly schemaVersion = 1;
+      setup(): void {}
+      reset(): void {
+        if (!armed) return;
+        resets.push(this.name);
+        setImmediate(() => {
+          seenInNextTurn.push(resets.length);
+          // A command's read-your-writes wait for a position the read models had reached: answered once the rebuild has it again.
+          waited ??= runner.waitFor(head).then(() => db.prepare('SELECT COUNT(*) FROM witness').pluck().get() as number);
+        });
+      }
+      apply(): void {}
+    }
+    (runner as unknown as { projections: Projection[] }).projections.push(new Noting('noting-a'), new Noting('noting-b'));
+    runner.start();
+    await runner.waitFor(head);
+    armed = true;
+    const rebuilt = runner.rebuild();
+    while (!waited) await new Promise((r) => setImmediate(r));
+    const witnessed = await waited;
+    await rebuilt;
+    // Each reset's next turn came before the next reset.
+    expect(seenInNextTurn.slice(0, 2)).toEqual([1, 2]);
+    expect(witnessed).toBe(log.length);
+  });
+
   it('holds before the first position the log fails verification at, in a catch-up and live (holdFrom)', async () => {
     const { store, log, path, witness, runner: runnerWith } = await setUp(3);
     // The log is found broken from its 20th event while the runner catches up from zero.
