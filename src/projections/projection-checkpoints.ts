@@ -42,8 +42,9 @@ export function prepareCheckpoints(db: ReadDb, projections: readonly Projection[
  * a transaction wrapper. It applies the page's events from `from` on, in order, and stops after
  * the first event that ends at or past `deadline` (performance.now(); Infinity: the whole page),
  * so that a catch-up can hand the event loop back inside a long page (CatchUpOptions.sliceMs);
- * the projections' caches are flushed and the checkpoints moved to the last event applied, so
- * what it leaves is whole at that event. Returns the index after the last event applied.
+ * the projections' caches are flushed (unless `writeBack` is false: the span's commit does it,
+ * CatchUpOptions.writeBack) and the checkpoints moved to the last event applied, so what it
+ * leaves is whole at that event. Returns the index after the last event applied.
  * Each projection's checkpoint moves in a statement of its own: one
  * UPDATE of every row (name IN (?, ?, ...)) makes SQLite build an ephemeral table of the
  * bound list at every run (OpenEphemeral in its EXPLAIN), and under the e2e bench's load that
@@ -58,13 +59,13 @@ export function pageTransaction(
   checkpoints: () => ReadonlyMap<string, string | null>,
   /** Told how long the projections' flush of each piece took (ms), when a deadline was given. */
   flushed: (ms: number) => void = () => {},
-): (events: RecordedEvent[], from: number, ahead: boolean, deadline: number) => number {
+): (events: RecordedEvent[], from: number, ahead: boolean, deadline: number, writeBack: boolean) => number {
   const names = projections.map((p) => p.name);
   // A projection ahead of the page (the others are catching up after a reset of theirs) keeps its
   // checkpoint: positions are fixed-width strings, so their string order is the log's.
   const update = db.prepare('UPDATE projection_checkpoints SET position = ? WHERE name = ? AND (position IS NULL OR position < ?)');
   const timed = (deadline: number): boolean => deadline !== Infinity;
-  return db.transaction((events: RecordedEvent[], from: number, ahead: boolean, deadline: number) => {
+  return db.transaction((events: RecordedEvent[], from: number, ahead: boolean, deadline: number, writeBack: boolean) => {
     let i = from;
     while (i < events.length) {
       const event = upcast(events[i++]!);
@@ -77,9 +78,11 @@ export function pageTransaction(
       }
       if (timed(deadline) && performance.now() >= deadline) break;
     }
-    const flushing = timed(deadline) ? performance.now() : 0;
-    for (const p of projections) p.flush?.(db);
-    if (timed(deadline)) flushed(performance.now() - flushing);
+    if (writeBack) {
+      const flushing = timed(deadline) ? performance.now() : 0;
+      for (const p of projections) p.flush?.(db);
+      if (timed(deadline)) flushed(performance.now() - flushing);
+    }
     const last = events[i - 1]!.position;
     for (const name of names) update.run(last, name, last);
     return i;

@@ -332,9 +332,9 @@ export class ProjectionRunner {
   private checkpoints = new Map<string, string | null>();
 
   /** A page's transaction, made once (projection-checkpoints.ts). */
-  private pageTransaction?: (events: RecordedEvent[], from: number, ahead: boolean, deadline: number) => number;
+  private pageTransaction?: (events: RecordedEvent[], from: number, ahead: boolean, deadline: number, writeBack: boolean) => number;
 
-  private page(): (events: RecordedEvent[], from: number, ahead: boolean, deadline: number) => number {
+  private page(): (events: RecordedEvent[], from: number, ahead: boolean, deadline: number, writeBack: boolean) => number {
     return (this.pageTransaction ??= pageTransaction(this.db, this.projections, this.upcast, () => this.checkpoints, (ms) => (this.lastFlushMs = ms)));
   }
 
@@ -414,7 +414,8 @@ export class ProjectionRunner {
     let end: number;
     try {
       if (this.span) this.assertSpanOpen();
-      end = this.page()(events, from, ahead, deadline);
+      // Inside a span of a catch-up nobody queries, the states are written back at its commit.
+      end = this.page()(events, from, ahead, deadline, !this.span || this.catchUp.writeBack === 'piece');
     } catch (error) {
       this.abandonSpan();
       throw error;
@@ -473,6 +474,7 @@ export class ProjectionRunner {
     clearTimeout(span.idle);
     try {
       this.assertSpanOpen();
+      if (this.catchUp.writeBack === 'commit') for (const p of this.projections) p.flush?.(this.db);
       this.db.exec('COMMIT');
     } catch (error) {
       this.abandonSpan();

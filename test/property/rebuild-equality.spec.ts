@@ -10,7 +10,8 @@ import { criteria3x3 } from '../support/criteria-definitions.js';
  * the domain refuses (DomainError) append nothing and are only counted. Afterwards every read-model
  * table is snapshotted and compared with
  *   1. runner.rebuild() on the same database (pages of 5 events, committed every 12 or more), and
- *   2. a brand-new ProjectionRunner on a fresh ':memory:' database fed from the same store, and
+ *   2. a brand-new ProjectionRunner on a fresh ':memory:' database fed from the same store (and
+ *      one writing the projections' states back at its commits only, as the CLI does), and
  *   3. an AsOfReplayer's replay of the whole log (without the history tables, which replays leave
  *      to the live read models).
  *
@@ -852,6 +853,19 @@ async function runSequence(ops: Op[]): Promise<void> {
     const diff2 = firstDifference(incremental, fromZero);
     if (diff2) throw new Error(`a fresh ProjectionRunner differs from the incremental read models: ${diff2}`);
     expect(fromZero).toEqual(incremental);
+
+    // 2b. The same as the CLI catches up (its rebuild, verify-read-models): states written back
+    // once per commit (CatchUpOptions.writeBack), here in pages of 5 committed every 12 or more.
+    const offlineDb = openReadModelDatabase(':memory:');
+    const offline = new ProjectionRunner(w.store, offlineDb, projectionsOf(FEATURES)(), upcasters.upcast, silent, { ...CATCH_UP, writeBack: 'commit', sliceMs: Infinity });
+    offline.start();
+    if (head) await offline.waitFor(head, { timeoutMs: 30_000, whileRetrying: 'wait' });
+    await offline.stop();
+    const atCommits = snapshotReadModels(offlineDb);
+    offlineDb.close();
+    const diff2b = firstDifference(incremental, atCommits);
+    if (diff2b) throw new Error(`a runner writing states back at its commits differs from the incremental read models: ${diff2b}`);
+    expect(atCommits).toEqual(incremental);
 
     // 3. A replay of the whole log (a cold asOf at the head), which writes the projections' states
     // back only at its end, and one that stores a snapshot (and so writes them) every 3 events:

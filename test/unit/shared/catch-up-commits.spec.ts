@@ -444,6 +444,35 @@ describe('a catch-up commits its pages every few pages', () => {
     expect(witnessed).toBe(log.length);
   });
 
+  it("writeBack 'commit' (the CLI's): the projections write their states back once per commit, not once per page, and the read models are the same", async () => {
+    const { store, log, head, db } = await setUp();
+    /** Counts its flushes (the write-backs of a projection that keeps states parsed). */
+    class Flushes implements Projection {
+      readonly name = 'flushes';
+      readonly schemaVersion = 1;
+      count = 0;
+      setup(): void {}
+      reset(): void {}
+      apply(): void {}
+      flush(): void {
+        this.count++;
+      }
+    }
+    const counted = new Flushes();
+    const runner = new ProjectionRunner(store, db, [...projectionsOf(FEATURES)(), new Witness(), counted], upcasters.upcast, silent, { ...CATCH_UP, writeBack: 'commit', sliceMs: Infinity });
+    runners.push(runner);
+    const commits: number[] = [];
+    (runner as unknown as { onProgress?: (n: number) => void }).onProgress = (n) => commits.push(n);
+    runner.start();
+    await runner.waitFor(head);
+    await runner.stop();
+    // 96 events in pages of 5, committed every 20: 5 commits, each one write-back (the pages were 20).
+    expect(commits).toEqual([20, 20, 20, 20, 16]);
+    expect(counted.count).toBe(commits.length);
+    expect(log.length).toBe(96);
+    expect(dump(db)).toEqual(await expectedReadModels(store, head));
+  });
+
   it('holds before the first position the log fails verification at, in a catch-up and live (holdFrom)', async () => {
     const { store, log, path, witness, runner: runnerWith } = await setUp(3);
     // The log is found broken from its 20th event while the runner catches up from zero.
