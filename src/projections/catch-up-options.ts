@@ -2,14 +2,14 @@
 
 /**
  * How a catch-up (a start behind the log, a rebuild) reads and commits. Pages are read one at a
- * time and applied in slices of at most `sliceMs` of the event loop; while pages come full (more is waiting), their
- * transaction stays open and commits every `commitEvery` events or `commitAfterMs` after it
+ * time and applied in slices of at most `sliceMs` of the event loop; while pages come full (more
+ * is waiting), their transaction stays open and commits every `commitEvery` events or `commitAfterMs` after it
  * began, whichever comes first, and as soon as a page comes short or none comes. Each commit
  * writes every read-model page its events dirtied, and in a register whose risks are analysed in
  * turn a thousand events dirty most of it (bench/rebuild.bench.ts, BENCH_LANES=1000): a rebuild
  * of such a log took 6.0 s committing every page of 1,000 and 4.2 s committing every 10,000.
- * Between two pages or slices queries see the read models as of the last event applied (on this connection) and
- * waiters wait for the commit; a failure rolls back to the last commit and the runner follows
+ * Between two pages or slices queries see the read models as of the last event applied (on this
+ * connection; with `writeBack: 'piece'`) and waiters wait for the commit; a failure rolls back to the last commit and the runner follows
  * the log again from there.
  */
 export interface CatchUpOptions {
@@ -34,8 +34,9 @@ export interface CatchUpOptions {
   /**
    * How long a catch-up's page may hold the event loop before the runner hands it back and
    * applies the rest in the next turn (default 20 ms; Infinity: pages applied whole, as the CLI
-   * does with no server on its loop). The pieces share the span's transaction, each flushes the
-   * projections' caches and moves the checkpoints (projection-checkpoints.ts).
+   * does with no server on its loop). The pieces share the span's transaction; each moves the
+   * checkpoints and, with `writeBack: 'piece'`, flushes the projections' caches
+   * (projection-checkpoints.ts).
    */
   sliceMs?: number;
   /**
@@ -52,11 +53,11 @@ export interface CatchUpOptions {
 export const CATCH_UP: Required<CatchUpOptions> = { pageSize: 1_000, commitEvery: 10_000, commitAfterMs: 250, idleCommitMs: 10, retryForMs: Infinity, sliceMs: 20, writeBack: 'piece' };
 
 /**
- * The CLI's rebuild, with no server on its event loop: pages of 5,000 events. Each page also
- * writes back every entity its events touched (DocumentCache), and with risks analysed in turn
- * a page touches most of them: a rebuild of such a log took 2.9 s in pages of 5,000 against 4.2 s
- * in the server's pages of 1,000 (and 6.0 s committing every page). Not larger: a page's events
- * then live long enough to reach V8's old generation (pages of 10,000 were slower on a log whose
- * pages touch few risks).
+ * The CLI's rebuild, with no server on its event loop: pages of 5,000 events, applied whole, the
+ * states written back once per commit (`writeBack`). When each page wrote back every entity its
+ * events touched (DocumentCache), with risks analysed in turn a page touched most of them: a
+ * rebuild of such a log took 2.9 s in pages of 5,000 against 4.2 s in the server's pages of 1,000
+ * (and 6.0 s committing every page). Not larger: a page's events then live long enough to reach
+ * V8's old generation (pages of 10,000 were slower on a log whose pages touch few risks).
  */
 export const OFFLINE_CATCH_UP: CatchUpOptions = { pageSize: 5_000, retryForMs: 30_000, sliceMs: Infinity, writeBack: 'commit' };

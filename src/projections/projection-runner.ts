@@ -376,8 +376,9 @@ export class ProjectionRunner {
    * The rest of a catch-up's page, a slice of `sliceMs` at a time with a turn of the event loop
    * between them: a page of 1,000 events took ~300 ms of the loop on a loaded PostgreSQL instance
    * during a live rebuild, and `/health/live` waited that long (PostgreSQL scale probe, L1). Each
-   * piece leaves the read models whole at its last event (pageTransaction), so a query on this
-   * connection between two sees them as of that event, as between two pages.
+   * piece leaves the read models whole at its last event (pageTransaction; with the server's
+   * `writeBack: 'piece'`), so a query on this connection between two sees them as of that event,
+   * as between two pages.
    */
   private async applyRestInSlices(span: OpenSpan, events: RecordedEvent[], from: number, ahead: boolean, full: boolean): Promise<void> {
     const generation = this.generation;
