@@ -541,7 +541,7 @@ function learnItemOwner(c: LearnItemOwner, s: PlanState): PlanEvent[] {
 
 export const planDecider: Decider<PlanCommand, PlanEvent, PlanState> = {
   // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
-  stateVersion: 'plan/11',
+  stateVersion: 'plan/12',
   decide,
   evolve,
   initialState: initialPlanState,

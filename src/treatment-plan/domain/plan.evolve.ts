@@ -159,7 +159,6 @@ function apply(s: PlanState, e: PlanEvent): PlanState {
       return {
         ...s,
         items: s.items.filter((i) => i.riskId !== e.data.riskId),
-        removedRiskIds: [...(s.removedRiskIds ?? []), e.data.riskId],
         removedItems: [...(s.removedItems ?? []), ...record],
         // Removing an item from a draft shapes what the board will decide; removing a declined or reopened one after approval does not.
         ...(s.status === 'DRAFT' ? { preparedBy: [...s.preparedBy, { actorId: e.data.removedBy, did: 'REMOVED_RISK' as const, revision: s.revision, riskId: e.data.riskId }] } : {}),

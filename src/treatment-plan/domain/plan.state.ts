@@ -195,8 +195,6 @@ export interface PlanState {
   leftForceAt?: string;
   closedAt?: string;
   closedReason?: string;
-  /** Risks removed from the plan (a repeated removal is already satisfied). */
-  removedRiskIds?: string[];
   /**
    * The items removed, oldest removal first, each as it stood when removed (its owner's answer,
    * the explanations recorded) with who removed it, when and why: an auditor reads a declined

@@ -24,7 +24,8 @@ export class PlanProjection implements Projection {
   // 5: items, revisions and preparations stored apart from the rest of the state.
   // 6: preparedBy counts a withdrawal;
   // 7: a withdrawn revision names who withdrew it, when and why; a decline, the state declined;
-  readonly schemaVersion = 8; // 8: the items removed, as they stood (removedItems)
+  // 8: the items removed, as they stood (removedItems);
+  readonly schemaVersion = 9; // 9: a plan's document no longer lists the removed risks' ids apart (removedItems names them)
 
   setup(db: ReadDb): void {
     db.exec(`
