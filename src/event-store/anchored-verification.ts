@@ -99,6 +99,9 @@ export async function verifyAnchored(
   const { report } = await verifyEvents(readLog(store, { pageSize: options.pageSize, upTo }), {
     requireChain: storeWritesChain(store),
     trusted: options.trusted,
+    // Read from a store: data and metadata are JSON.parse products, hashed as the monitor does (a
+    // third quicker to verify: the reference canonical form took 35% of verify-store's CPU).
+    parsedEvents: true,
     signatures: options.trusted ? readSignatures(store, { upTo }) : undefined,
     onEvent: (event, verifier) => {
       check?.observe(event);

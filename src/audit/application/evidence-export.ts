@@ -131,7 +131,8 @@ export async function exportLog(
     writeError ??= error;
   });
   const sha = createHash('sha256');
-  const verifier = new IntegrityVerifier({ requireChain: storeWritesChain(store), trusted: options.trusted });
+  // The store's events are JSON.parse products (parsedEvents); an import checks a file from elsewhere with the reference.
+  const verifier = new IntegrityVerifier({ requireChain: storeWritesChain(store), trusted: options.trusted, parsedEvents: true });
   let nextSignature = 0;
   const streamHeads = new Map<string, StreamHead>();
   const criteria = new Map<string, number>();
