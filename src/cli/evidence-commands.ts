@@ -8,7 +8,7 @@ import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } fro
 import Database from 'better-sqlite3';
 import { standaloneClient } from '../event-store/postgres/held-client.js';
 import { dirname, resolve } from 'node:path';
-import { defaultReadModelPath, type AppConfig } from '../config/app-config.js';
+import type { AppConfig } from '../config/app-config.js';
 import { openConfiguredEventStore } from '../platform/configured-event-store.js';
 import { configuredSigningKeys } from '../platform/signing-keys.js';
 import { TrustedKeys } from '../event-store/signing.js';
@@ -16,10 +16,6 @@ import { encodePosition } from '../event-store/hash-chain.js';
 import { LogFormatError } from '../event-store/errors.js';
 import { inspectStoreFile, type StoreFileInspection } from '../event-store/sqlite/store-file.js';
 import { DataDirLock } from '../platform/data-dir-lock.js';
-import { FEATURES } from '../features.js';
-import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
-import { OFFLINE_CATCH_UP, ProjectionRunner } from '../projections/projection-runner.js';
-import { openReadModelDatabase } from '../projections/read-model-database.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import {
   estimatedCount,
@@ -424,79 +420,31 @@ async function recordImportInAccessLog(config: AppConfig, keys: SigningKeys, imp
   }
 }
 
-export async function runRebuild(config: AppConfig): Promise<number> {
-  // A live server holds DATA_DIR's lock: rebuilding its read models under it would corrupt them.
-  // Held for the rebuild, the lock also keeps a server from starting meanwhile.
-  // A store file missing a table of its own is broken (exit 1): opening it would create the table.
-  // So is one SQLite finds damaged anywhere (quick_check), though every event still reads.
-  const inspection = existingStore(config, { quickCheck: true });
-  if (inspection?.kind === 'damaged') {
-    result({ command: 'rebuild', ok: false, error: `the store file is damaged: ${inspection.reason}` }, `BROKEN: the store file is damaged: ${inspection.reason}; nothing was rebuilt.`);
-    return 1;
-  }
-  const lock = config.readModelPath === ':memory:' ? null : DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'cli rebuild', log);
-  try {
-    return await rebuildHolding(config);
-  } finally {
-    lock?.release();
-  }
-}
-
 /**
  * What the log's verification (as verify-store's, evidence files aside) says before read models are
  * built from it: null when it verifies, else a sentence naming the first broken position. A
  * rebuild over an edited log copied the edit into the read models, the last place that still held
  * what the log had said, and verify-read-models then agreed with it (auditor probe of 2026-12-06, F1).
  */
-export async function brokenLog(config: AppConfig, store: EventStore, command: string): Promise<{ reason: string; firstBrokenPosition: string | null } | null> {
+export async function brokenLog(config: AppConfig, store: EventStore, command: string): Promise<BrokenLog | null> {
   const anchored = serverRecordAnchor(config, store.adapterName);
   const p = progress(`${command}: verifying the log`, estimatedCount(await store.headPosition()));
   const report = await verifyStoreAgainst(store, anchored.anchor, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing) });
   p.bar.finish();
+  return brokenVerdict(config, report);
+}
+
+/** Why a log fails verification, in the words rebuild and verify-read-models answer with. */
+export interface BrokenLog {
+  reason: string;
+  firstBrokenPosition: string | null;
+}
+
+/** A verification's report as brokenLog's verdict: null when it verifies. */
+export function brokenVerdict(config: AppConfig, report: { ok: boolean; reason?: string | null; firstBrokenPosition?: string | null }): BrokenLog | null {
   if (report.ok) return null;
   const at = report.firstBrokenPosition ? ` (first broken position ${report.firstBrokenPosition})` : '';
   return { reason: `the event log fails verification: ${report.reason}${at}.${missingKeyHint(config, report.reason)}`, firstBrokenPosition: report.firstBrokenPosition ?? null };
-}
-
-async function rebuildHolding(config: AppConfig): Promise<number> {
-  // A damaged file is moved aside (and logged) rather than failing the rebuild. Opened first: a
-  // file that is not the read models' is refused with nothing else open (an open store kept
-  // the process from exiting).
-  const db = openReadModelDatabase(config.readModelPath, { logger: log, label: 'read models', setting: 'READ_MODEL_PATH', ownsPath: config.readModelPath === defaultReadModelPath(config.dataDir) });
-  let store: Awaited<ReturnType<typeof openConfiguredEventStore>>;
-  try {
-    store = await openConfiguredEventStore(config);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log, OFFLINE_CATCH_UP);
-  try {
-    const broken = await brokenLog(config, store, 'rebuild');
-    if (broken) {
-      result(
-        { command: 'rebuild', ok: false, error: broken.reason, firstBrokenPosition: broken.firstBrokenPosition },
-        `BROKEN: ${broken.reason} Nothing was rebuilt: the read models may still hold what the log said before (keep a copy of ${config.readModelPath}); restore the log (README, Auditors), check it with verify-store, then rebuild.`,
-      );
-      return 1;
-    }
-    const head = await store.headPosition();
-    const p = progress('rebuild', estimatedCount(head));
-    const started = performance.now();
-    log.info('rebuild started', { adapter: store.adapterName, readModels: config.readModelPath, headPosition: head });
-    const { events, position } = await runner.rebuild((applied) => p.update(applied));
-    p.bar.finish();
-    const durationMs = Math.round(performance.now() - started);
-    result(
-      { command: 'rebuild', ok: true, eventsApplied: events, position, durationMs, readModels: config.readModelPath },
-      `Rebuilt every read model from ${events} events in ${durationMs} ms (up to position ${position ?? 'none'}).`,
-    );
-    return 0;
-  } finally {
-    await runner.stop();
-    await store.close();
-    db.close();
-  }
 }
 
 /** The access log's verdict, then every person's change in the event log looked up in it (access-log-crosscheck.ts). */

@@ -19,7 +19,8 @@ import { ImportRefusedError } from '../audit/application/evidence-import.js';
 import { ExportLineTooLongError } from '../audit/application/export-lines.js';
 import { EXPIRES_FORMS, TokenRequestError, issueToken } from '../identity/cli/issue-token.js';
 import { ROLES } from '../shared/domain/decider.js';
-import { log, MissingStoreError, result, runExport, runImport, runRebuild, runVerify, runVerifyAccessLog, runVerifyStore, UsageError } from './evidence-commands.js';
+import { log, MissingStoreError, result, runExport, runImport, runVerify, runVerifyAccessLog, runVerifyStore, UsageError } from './evidence-commands.js';
+import { runRebuild } from './rebuild-command.js';
 import { runVerifyReadModels } from './verify-read-models.js';
 
 /** The configuration of the commands that work on the store and local state: no token is issued or verified. */

@@ -43,10 +43,11 @@ export class ProgressBar {
     this.update(this.done + by);
   }
 
-  /** Draws the final state and ends the line. */
-  finish(): void {
+  /** Draws the final state (`done` units, when given) and ends the line. */
+  finish(done?: number): void {
     if (this.finished) return;
     this.finished = true;
+    if (done !== undefined) this.done = done;
     this.draw(true);
   }
 

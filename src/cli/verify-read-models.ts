@@ -18,7 +18,9 @@ import { openConfiguredEventStore } from '../platform/configured-event-store.js'
 import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
 import { OFFLINE_CATCH_UP, ProjectionRunner } from '../projections/projection-runner.js';
 import { openReadModelDatabase, READ_MODELS_TABLE } from '../projections/read-model-database.js';
-import { brokenLog, existingStore, log, MissingStoreError, progress, result, UsageError } from './evidence-commands.js';
+import { existingStore, log, MissingStoreError, result, UsageError, type BrokenLog } from './evidence-commands.js';
+import { startLogCheck } from './overlapping-log-check.js';
+import { ProgressBar } from './progress-bar.js';
 import { estimatedCount } from '../audit/application/evidence-export.js';
 
 /** Rows of a table named in a finding, at most. */
@@ -43,12 +45,12 @@ export async function runVerifyReadModels(config: AppConfig): Promise<number> {
     const copy = join(work, 'live-copy.sqlite');
     await copyOf(config.readModelPath, copy);
     const at = checkpointOf(copy);
-    // The log first: a difference from a replay of an edited log is the log's, and the read models
-    // may then be the last copy of what it said (auditor probe of 2026-12-06, F1: this command
-    // blamed them and sent the operator to rebuild, which copied the edit over them).
-    const broken = await logBroken(config);
+    // The log's verdict with the replay's: a difference from a replay of an edited log is the
+    // log's, and the read models may then be the last copy of what it said (auditor probe of
+    // 2026-12-06, F1: this command blamed them and sent the operator to rebuild, which copied the
+    // edit over them). The log is verified beside the replay (overlapping-log-check.ts).
     const replay = join(work, 'replay.sqlite');
-    const events = await replayUpTo(config, replay, at.position);
+    const { broken, events } = await replayVerifying(config, replay, at.position);
     const differences = compare(replay, copy);
     const json = {
       command: 'verify-read-models',
@@ -76,16 +78,6 @@ export async function runVerifyReadModels(config: AppConfig): Promise<number> {
     return 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
-  }
-}
-
-/** The log's verification (brokenLog), on a store of its own. */
-async function logBroken(config: AppConfig): Promise<Awaited<ReturnType<typeof brokenLog>>> {
-  const store = await openConfiguredEventStore(config);
-  try {
-    return await brokenLog(config, store, 'verify-read-models');
-  } finally {
-    await store.close();
   }
 }
 
@@ -126,18 +118,30 @@ function checkpointOf(file: string): { position: string | null; tables: number }
   }
 }
 
-/** Builds every read model from the log up to and including `position` (none: the empty log) into `file`. */
-async function replayUpTo(config: AppConfig, file: string, position: string | null): Promise<number> {
+/**
+ * Builds every read model from the log up to and including `position` (none: the empty log) into
+ * `file`, while the whole log is verified beside it; both go to the end.
+ */
+async function replayVerifying(config: AppConfig, file: string, position: string | null): Promise<{ broken: BrokenLog | null; events: number }> {
   const db = openReadModelDatabase(file);
   const store = await openConfiguredEventStore(config);
   const runner = new ProjectionRunner(logUpTo(store, position), db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log, OFFLINE_CATCH_UP);
+  const check = startLogCheck(config, store);
   try {
-    const p = progress('replay', estimatedCount(position));
-    const { events } = await runner.rebuild((applied) => p.update(applied));
-    p.bar.finish();
-    return events;
+    // One bar for both: the whole log verified, and the replay up to the read models' position.
+    const total = estimatedCount(await store.headPosition()) + estimatedCount(position);
+    const bar = new ProgressBar({ label: 'verify-read-models: verifying the log and replaying it', total });
+    let applied = 0;
+    const ticker = setInterval(() => bar.update(check.checked() + applied), 250);
+    const [verdict, replayed] = await Promise.allSettled([check.verdict, runner.rebuild((n) => (applied = n))]);
+    clearInterval(ticker);
+    bar.finish(check.checked() + applied);
+    if (verdict.status === 'rejected') throw verdict.reason;
+    if (replayed.status === 'rejected') throw replayed.reason;
+    return { broken: verdict.value, events: replayed.value.events };
   } finally {
     await runner.stop();
+    await check.close();
     await store.close();
     db.close();
   }

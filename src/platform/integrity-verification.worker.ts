@@ -31,7 +31,8 @@ port.on('message', (message: VerificationRequest) => {
   void (async () => {
     try {
       await store.awaitCommitted();
-      const run = message.type === 'verify' ? await verifyLogRange(store, trusted, message.from, message.upTo, controller.signal) : await verifyLogAnchored(store, trusted, message.anchor);
+      const progress = message.type === 'verify-anchored' && message.progress ? (checked: number) => reply({ id: message.id, checked }) : undefined;
+      const run = message.type === 'verify' ? await verifyLogRange(store, trusted, message.from, message.upTo, controller.signal) : await verifyLogAnchored(store, trusted, message.anchor, progress);
       reply({ id: message.id, run });
     } catch (error) {
       const code = (error as { code?: unknown } | null)?.code;

@@ -17,14 +17,18 @@ export interface LogVerification {
   readonly thread: 'main' | 'worker';
   /** Verifies the log after `from` (a signed head), or all of it, up to `upTo` (a durable head read before). */
   run(from: VerifiedHead | null, upTo: string | null, signal?: AbortSignal): Promise<VerificationRun>;
-  /** The whole log, up to its head now, and whether it still contains `anchor` (verifyIntegrity). */
-  runAnchored(anchor: LogAnchor | null): Promise<AnchoredIntegrityReport>;
+  /** The whole log, up to its head now, and whether it still contains `anchor` (verifyIntegrity); `onProgress` hears the events checked now and then. */
+  runAnchored(anchor: LogAnchor | null, onProgress?: (checked: number) => void): Promise<AnchoredIntegrityReport>;
   close(): Promise<void>;
 }
 
+/** Events between two progress reports of an anchored verification. */
+export const PROGRESS_EVERY = 2_000;
+
 /** verifyIntegrity's verification: pages as small as the monitor's (each read is one synchronous step). */
-export function verifyLogAnchored(store: EventStore, trusted: TrustedKeys, anchor: LogAnchor | null): Promise<AnchoredIntegrityReport> {
-  return verifyAnchored(store, anchor, { pageSize: MONITOR_PAGE, trusted }).then((result) => result.anchored);
+export function verifyLogAnchored(store: EventStore, trusted: TrustedKeys, anchor: LogAnchor | null, onProgress?: (checked: number) => void): Promise<AnchoredIntegrityReport> {
+  const onEvent = onProgress && ((_event: unknown, verifier: { eventsChecked: number }) => verifier.eventsChecked % PROGRESS_EVERY === 0 && onProgress(verifier.eventsChecked));
+  return verifyAnchored(store, anchor, { pageSize: MONITOR_PAGE, trusted, ...(onEvent ? { onEvent } : {}) }).then((result) => result.anchored);
 }
 
 /**
@@ -57,8 +61,8 @@ export class MainThreadVerification implements LogVerification {
     return verifyLogRange(this.store, this.trusted, from, upTo, signal);
   }
 
-  runAnchored(anchor: LogAnchor | null): Promise<AnchoredIntegrityReport> {
-    return verifyLogAnchored(this.store, this.trusted, anchor);
+  runAnchored(anchor: LogAnchor | null, onProgress?: (checked: number) => void): Promise<AnchoredIntegrityReport> {
+    return verifyLogAnchored(this.store, this.trusted, anchor, onProgress);
   }
 
   async close(): Promise<void> {}

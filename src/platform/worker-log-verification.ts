@@ -16,11 +16,15 @@ export interface VerificationWorkerData {
 
 export type VerificationRequest =
   | { type: 'verify'; id: number; from: VerifiedHead | null; upTo: string | null }
-  | { type: 'verify-anchored'; id: number; anchor: LogAnchor | null }
+  | { type: 'verify-anchored'; id: number; anchor: LogAnchor | null; progress?: boolean }
   | { type: 'abort'; id: number }
   | { type: 'close' };
 
-export type VerificationReply = { id: number; run: VerificationRun | AnchoredIntegrityReport } | { id: number; error: string; code?: string; aborted: boolean };
+export type VerificationReply =
+  | { id: number; run: VerificationRun | AnchoredIntegrityReport }
+  | { id: number; error: string; code?: string; aborted: boolean }
+  /** How far a run asked for progress has come (events checked); the run goes on. */
+  | { id: number; checked: number };
 
 interface PendingRun {
   /** The same run on the main thread, should the worker fail. */
@@ -30,6 +34,7 @@ interface PendingRun {
   unlisten: () => void;
   resolve: (run: unknown) => void;
   reject: (error: unknown) => void;
+  onProgress?: (checked: number) => void;
 }
 
 /** The built worker's file, when there is one (null when running from the TypeScript sources). */
@@ -96,12 +101,12 @@ export class WorkerLogVerification implements LogVerification {
     return this.send({ type: 'verify', id: this.nextId++, from, upTo }, () => this.fallback.run(from, upTo, signal), signal);
   }
 
-  runAnchored(anchor: LogAnchor | null): Promise<AnchoredIntegrityReport> {
-    return this.send({ type: 'verify-anchored', id: this.nextId++, anchor }, () => this.fallback.runAnchored(anchor));
+  runAnchored(anchor: LogAnchor | null, onProgress?: (checked: number) => void): Promise<AnchoredIntegrityReport> {
+    return this.send({ type: 'verify-anchored', id: this.nextId++, anchor, ...(onProgress ? { progress: true } : {}) }, () => this.fallback.runAnchored(anchor, onProgress), undefined, onProgress);
   }
 
   /** Hands a run to the worker (or, once it is gone, runs it on the main thread). */
-  private send<T>(request: Extract<VerificationRequest, { id: number; type: 'verify' | 'verify-anchored' }>, redo: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  private send<T>(request: Extract<VerificationRequest, { id: number; type: 'verify' | 'verify-anchored' }>, redo: () => Promise<T>, signal?: AbortSignal, onProgress?: (checked: number) => void): Promise<T> {
     if (this.gone) return redo();
     if (signal?.aborted) return Promise.reject(signal.reason);
     const { id } = request;
@@ -109,7 +114,7 @@ export class WorkerLogVerification implements LogVerification {
       const onAbort = () => this.worker.postMessage({ type: 'abort', id } satisfies VerificationRequest);
       signal?.addEventListener('abort', onAbort, { once: true });
       const unlisten = () => signal?.removeEventListener('abort', onAbort);
-      this.pending.set(id, { redo, signal, unlisten, resolve: resolve as (run: unknown) => void, reject });
+      this.pending.set(id, { redo, signal, unlisten, resolve: resolve as (run: unknown) => void, reject, ...(onProgress ? { onProgress } : {}) });
       this.worker.postMessage(request);
       this.refWhileBusy();
     });
@@ -139,6 +144,7 @@ export class WorkerLogVerification implements LogVerification {
   private received(message: VerificationReply): void {
     const run = this.pending.get(message.id);
     if (!run) return;
+    if ('checked' in message) return run.onProgress?.(message.checked);
     this.pending.delete(message.id);
     run.unlisten();
     this.refWhileBusy();

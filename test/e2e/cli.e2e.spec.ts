@@ -4,8 +4,8 @@
  * needs --roles and a duration it can read; `npm run token`/`npm run cli` run the build without
  * recompiling, and say so when there is no build.
  */
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -464,4 +464,79 @@ describe('verify names the keys it checked the signed heads with (auditor probe 
     const refused = answer(run(['verify', forged, '--trusted-key', serverKey]));
     expect(refused).toMatchObject({ code: 1, json: { ok: false, keys: { source: 'verifier', kids: [forger.kid] }, reason: expect.stringContaining(`signed with key ${forger.kid}, which this verifier does not trust`) } });
   });
+});
+
+describe('rebuild builds the read models beside them and puts them in place once the log verifies', () => {
+  /** A signed log of `commits` commits of 1,000 events in a DATA_DIR of its own, and read models built from it. */
+  async function signedLog(commits: number): Promise<{ dir: string; env: Record<string, string>; readModels: string }> {
+    const dir = mkdtempSync(join(work, 'rebuild-beside-'));
+    const keys = loadSigningKeys(join(dir, 'signing-key.pem'));
+    const store = new SqliteEventStore({ path: join(dir, 'events.sqlite'), signer: keys.signer });
+    await store.init();
+    for (let i = 0; i < commits; i++) await store.append(`tested-${i}`, Array.from({ length: 1_000 }, (_, n) => newEvent('Tested', { n })), { expectedVersion: ExpectedVersion.noStream });
+    await store.close();
+    const dirEnv = { DATA_DIR: dir, SQLITE_PATH: join(dir, 'events.sqlite') };
+    expect(run(['rebuild'], dirEnv).code).toBe(0);
+    return { dir, env: dirEnv, readModels: join(dir, 'read-models.sqlite') };
+  }
+
+  it('a half-built file a killed rebuild left is started over; rows not from the log are gone; the mode is kept; nothing is left beside', async () => {
+    const { dir, env: dirEnv, readModels } = await signedLog(3);
+    const db = new Database(readModels);
+    db.prepare("INSERT INTO risk_register_retired_assets (asset_id) VALUES ('planted')").run();
+    db.close();
+    chmodSync(readModels, 0o640);
+    writeFileSync(`${readModels}.rebuilding`, randomBytes(8_192));
+    const r = run(['rebuild'], dirEnv);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ command: 'rebuild', ok: true, eventsApplied: 3_000, position: '3000'.padStart(19, '0') });
+    expect(r.stderr).toMatch(/rebuild: verifying the log and applying it .*6000\/6000 events/);
+    expect(statSync(readModels).mode & 0o777).toBe(0o640);
+    expect(readdirSync(dir).filter((f) => f.startsWith('read-models')).sort()).toEqual(['read-models.sqlite']);
+    const rebuilt = new Database(readModels, { readonly: true });
+    try {
+      expect(rebuilt.prepare('SELECT count(*) FROM risk_register_retired_assets').pluck().get()).toBe(0);
+      expect(rebuilt.prepare('SELECT DISTINCT position FROM projection_checkpoints').pluck().all()).toEqual(['3000'.padStart(19, '0')]);
+    } finally {
+      rebuilt.close();
+    }
+  }, 120_000);
+
+  it('killed in the middle, it leaves the read models byte for byte as they were (they were reset in place before)', async () => {
+    const { env: dirEnv, readModels } = await signedLog(20);
+    const before = readFileSync(readModels);
+    const child = spawn(process.execPath, [CLI, 'rebuild'], { env: { ...process.env, ...env, ...dirEnv }, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let running = true;
+    void exited.then(() => (running = false));
+    // Killed as soon as it has begun to build (the file beside the read models exists).
+    let seen = false;
+    while (running && !seen) {
+      seen = existsSync(`${readModels}.rebuilding`);
+      if (!seen) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    child.kill('SIGKILL');
+    await exited;
+    expect(seen).toBe(true);
+    expect(readFileSync(readModels).equals(before)).toBe(true);
+    // The next rebuild starts the half-built file over and ends as the first did.
+    const again = run(['rebuild'], dirEnv);
+    expect(again.code).toBe(0);
+    expect(existsSync(`${readModels}.rebuilding`)).toBe(false);
+  }, 120_000);
+
+  it('over a log that fails verification: nothing is put in place and nothing is left beside, though the rebuild ran beside the check', async () => {
+    const { dir, env: dirEnv, readModels } = await signedLog(2);
+    const before = readFileSync(readModels);
+    const db = new Database(join(dir, 'events.sqlite'));
+    db.exec('DROP TRIGGER IF EXISTS events_no_update');
+    db.exec(`UPDATE events SET data = json_set(data, '$.n', 'forged') WHERE position = 1500`);
+    db.close();
+    const r = run(['rebuild'], dirEnv);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout.split('\n')[0]!)).toMatchObject({ command: 'rebuild', ok: false, firstBrokenPosition: '1500'.padStart(19, '0') });
+    expect(r.stdout).toMatch(/Nothing was rebuilt: the read models may still hold what the log said before/);
+    expect(readFileSync(readModels).equals(before)).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.startsWith('read-models')).sort()).toEqual(['read-models.sqlite']);
+  }, 120_000);
 });

@@ -357,7 +357,7 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     expect(r.code).toBe(0);
     expect(r.json).toMatchObject({ command: 'rebuild', ok: true, eventsApplied: eventCount + 2, durationMs: expect.any(Number) });
     expect(r.sentence).toMatch(/^Rebuilt every read model from \d+ events in \d+ ms/);
-    expect(r.stderr).toMatch(/rebuild .*\d+\/\d+ events/);
+    expect(r.stderr).toMatch(/rebuild: verifying the log and applying it .*\d+\/\d+ events/);
     t = await TestApp.start({ dataDir: t.dataDir });
     expect((await t.ok(ASSETS, {}, users.auditor)).assets).toEqual(before);
   }, 60_000);

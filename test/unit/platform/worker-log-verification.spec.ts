@@ -110,6 +110,20 @@ describe('WorkerLogVerification', () => {
     expect(worker.thread).toBe('worker');
   });
 
+
+  it('an anchored run asked for progress reports the events checked as it goes, in the worker and on the main thread alike (the CLI rebuild shows it)', async () => {
+    const { store, mainThread, worker } = await logOf(5, 1_000);
+    for (const verification of [worker, mainThread]) {
+      const heard: number[] = [];
+      const report = await verification.runAnchored(null, (checked) => heard.push(checked));
+      expect(report).toMatchObject({ ok: true, eventsChecked: 5_000 });
+      expect(heard).toEqual([2_000, 4_000]);
+    }
+    // A run not asked for progress hears none and answers the same.
+    expect(await worker.runAnchored(null)).toEqual(await mainThread.runAnchored(null));
+    expect(worker.thread).toBe('worker');
+    expect(await store.headPosition()).toBe('5000'.padStart(19, '0'));
+  });
   it('gives up a run when its signal aborts (rejecting with the reason), and runs the next one', async () => {
     const { store, worker } = await logOf(300, 20);
     const head = await store.headPosition();

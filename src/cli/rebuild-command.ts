@@ -1,0 +1,141 @@
+/**
+ * `risk-ledger rebuild` (server stopped): every read model built again from the log.
+ *
+ * Into a file of its own beside the read models (`<READ_MODEL_PATH>.rebuilding`), put in their
+ * place only once the log has verified and the rebuild has reached its head. The log's
+ * verification runs beside the rebuild (overlapping-log-check.ts) instead of before it, and the
+ * read models in use stay as they were until the end: over a log that fails verification, or when
+ * the rebuild fails or is killed, they still hold what the log said before (the last copy of it,
+ * perhaps: auditor probe of 2026-12-06, F1), and the file being built is removed (or, after a
+ * kill, by the next rebuild). The price: room on the disk for a second copy of the read models.
+ */
+import { chmodSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { defaultReadModelPath, type AppConfig } from '../config/app-config.js';
+import { estimatedCount } from '../audit/application/evidence-export.js';
+import { FEATURES } from '../features.js';
+import { openConfiguredEventStore } from '../platform/configured-event-store.js';
+import { DataDirLock } from '../platform/data-dir-lock.js';
+import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
+import { OFFLINE_CATCH_UP, ProjectionRunner } from '../projections/projection-runner.js';
+import { openReadModelDatabase, type ReadDb } from '../projections/read-model-database.js';
+import { existingStore, log, result } from './evidence-commands.js';
+import { startLogCheck } from './overlapping-log-check.js';
+import { ProgressBar } from './progress-bar.js';
+
+export async function runRebuild(config: AppConfig): Promise<number> {
+  // A live server holds DATA_DIR's lock: rebuilding its read models under it would corrupt them.
+  // Held for the rebuild, the lock also keeps a server from starting meanwhile.
+  // A store file missing a table of its own is broken (exit 1): opening it would create the table.
+  // So is one SQLite finds damaged anywhere (quick_check), though every event still reads.
+  const inspection = existingStore(config, { quickCheck: true });
+  if (inspection?.kind === 'damaged') {
+    result({ command: 'rebuild', ok: false, error: `the store file is damaged: ${inspection.reason}` }, `BROKEN: the store file is damaged: ${inspection.reason}; nothing was rebuilt.`);
+    return 1;
+  }
+  const lock = config.readModelPath === ':memory:' ? null : DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'cli rebuild', log);
+  try {
+    return await rebuildHolding(config);
+  } finally {
+    lock?.release();
+  }
+}
+
+/** The file a rebuild builds the read models in (null: read models in memory, built in place). */
+export function rebuildingPath(readModelPath: string): string | null {
+  return readModelPath === ':memory:' ? null : `${readModelPath}.rebuilding`;
+}
+
+async function rebuildHolding(config: AppConfig): Promise<number> {
+  // A damaged file is moved aside (and logged) rather than failing the rebuild. Opened first: a
+  // file that is not the read models' is refused with nothing else open (an open store kept
+  // the process from exiting), and nothing created beside it.
+  const current = openReadModelDatabase(config.readModelPath, { logger: log, label: 'read models', setting: 'READ_MODEL_PATH', ownsPath: config.readModelPath === defaultReadModelPath(config.dataDir) });
+  const building = rebuildingPath(config.readModelPath);
+  let store: Awaited<ReturnType<typeof openConfiguredEventStore>>;
+  let db: ReadDb;
+  try {
+    store = await openConfiguredEventStore(config);
+    // What a killed rebuild left is started over.
+    if (building) removeDatabaseFiles(building);
+    db = building ? openReadModelDatabase(building) : current;
+  } catch (error) {
+    current.close();
+    throw error;
+  }
+  const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log, OFFLINE_CATCH_UP);
+  const check = startLogCheck(config, store);
+  let swapped = false;
+  try {
+    const head = await store.headPosition();
+    // One bar for both: the events verified plus the events applied, out of twice the log.
+    const bar = new ProgressBar({ label: 'rebuild: verifying the log and applying it', total: 2 * estimatedCount(head) });
+    let applied = 0;
+    const ticker = setInterval(() => bar.update(check.checked() + applied), 250);
+    const started = performance.now();
+    log.info('rebuild started', { adapter: store.adapterName, readModels: config.readModelPath, headPosition: head, building });
+    // In memory there is no second file: the log is verified before anything is reset.
+    const rebuilt = building ? runner.rebuild((n) => (applied = n)) : check.verdict.then((broken) => (broken ? null : runner.rebuild((n) => (applied = n))));
+    const [verdict, outcome] = await Promise.allSettled([check.verdict, rebuilt]);
+    clearInterval(ticker);
+    bar.finish(check.checked() + applied);
+    if (verdict.status === 'rejected') throw verdict.reason;
+    const broken = verdict.value;
+    if (broken) {
+      result(
+        { command: 'rebuild', ok: false, error: broken.reason, firstBrokenPosition: broken.firstBrokenPosition },
+        `BROKEN: ${broken.reason} Nothing was rebuilt: the read models may still hold what the log said before (keep a copy of ${config.readModelPath}); restore the log (README, Auditors), check it with verify-store, then rebuild.`,
+      );
+      return 1;
+    }
+    if (outcome.status === 'rejected') throw outcome.reason;
+    const { events, position } = outcome.value!;
+    await runner.stop();
+    if (building) {
+      replaceReadModels(db, current, building, config.readModelPath);
+      swapped = true;
+    }
+    const durationMs = Math.round(performance.now() - started);
+    result(
+      { command: 'rebuild', ok: true, eventsApplied: events, position, durationMs, readModels: config.readModelPath },
+      `Rebuilt every read model from ${events} events in ${durationMs} ms (up to position ${position ?? 'none'}).`,
+    );
+    return 0;
+  } finally {
+    await runner.stop();
+    await check.close();
+    await store.close();
+    db.close();
+    current.close();
+    if (building && !swapped) removeDatabaseFiles(building);
+  }
+}
+
+/**
+ * The rebuilt file in the place of the read models: both closed (each checkpoints its WAL into its
+ * file; the rebuilt one is taken out of WAL mode and back, so that all of it is in the one file,
+ * which still says WAL as the server opens it), the old -wal and -shm removed first (an old WAL
+ * beside the new file would be replayed into it), then one rename, and the folder synced. Killed
+ * before the rename, the old read models stand, whole at their checkpoint.
+ */
+function replaceReadModels(built: ReadDb, current: ReadDb, builtPath: string, path: string): void {
+  built.pragma('journal_mode = DELETE');
+  built.pragma('journal_mode = WAL');
+  built.close();
+  if (existsSync(`${builtPath}-wal`) && statSync(`${builtPath}-wal`).size > 0) throw new Error(`${builtPath}-wal was not checkpointed into the rebuilt read models`);
+  current.close();
+  for (const suffix of ['-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true });
+  // The file keeps the permissions someone gave the read models.
+  if (existsSync(path)) chmodSync(builtPath, statSync(path).mode & 0o7777);
+  renameSync(builtPath, path);
+  const folder = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(folder);
+  } finally {
+    closeSync(folder);
+  }
+}
+
+function removeDatabaseFiles(path: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true });
+}
