@@ -10,6 +10,20 @@ export interface DataDirLockOwner {
   startedAt: string;
   /** What holds it: 'server' or 'cli rebuild'. */
   holder?: string;
+  /** Which process it is, in terms no wall clock moves (Linux; absent in locks of builds before 2026-12-06): processIdentity. */
+  process?: ProcessIdentity;
+}
+
+/**
+ * A process told apart from any other that is given its pid later: the boot it runs in and when
+ * it started, in clock ticks since that boot. Both come from the kernel and no step of the wall
+ * clock changes them: a server started with its clock 2 h behind and then corrected was taken for
+ * a process that started long after its own lock, and a second server took over its store
+ * (clock probe of 2026-12-06, H1).
+ */
+export interface ProcessIdentity {
+  bootId: string;
+  startTicks: number;
 }
 
 /** The locks of a process's local state, held together. */
@@ -73,7 +87,8 @@ export class DataDirLock {
 
   private static acquireFile(file: string, holder: string, logger: JsonLogger, what: string): DataDirLock {
     mkdirSync(dirname(file), { recursive: true });
-    const owner: DataDirLockOwner = { pid: process.pid, startedAt: new Date().toISOString(), holder };
+    const identity = processIdentity(process.pid);
+    const owner: DataDirLockOwner = { pid: process.pid, startedAt: new Date().toISOString(), holder, ...(identity ? { process: identity } : {}) };
     let stale: DataDirLockOwner | 'unreadable' | null = null;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -135,7 +150,9 @@ function readLockOwner(file: string): DataDirLockOwner | null {
   try {
     const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DataDirLockOwner>;
     if (typeof parsed.pid !== 'number' || !Number.isSafeInteger(parsed.pid) || parsed.pid <= 0) return null;
-    return { pid: parsed.pid, startedAt: String(parsed.startedAt ?? ''), ...(parsed.holder ? { holder: String(parsed.holder) } : {}) };
+    const identity = parsed.process;
+    const known = identity && typeof identity.bootId === 'string' && identity.bootId !== '' && Number.isSafeInteger(identity.startTicks);
+    return { pid: parsed.pid, startedAt: String(parsed.startedAt ?? ''), ...(parsed.holder ? { holder: String(parsed.holder) } : {}), ...(known ? { process: { bootId: identity.bootId, startTicks: identity.startTicks } } : {}) };
   } catch {
     return null; // missing, half-written or garbage: no live owner can be named
   }
@@ -145,16 +162,24 @@ function readLockOwner(file: string): DataDirLockOwner | null {
  * Whether the lock's owner is a live process other than this one. Our own pid in an old lock file
  * is a previous life of this process id (a container restarted as pid 1), or an earlier
  * application of this same process that did not release it (tests): not another owner. A live
- * process under the lock's pid that started well after the lock was written is another program
- * that was given the pid again: a stale lock blocked every start (operations probe 10-c L2).
+ * process under the lock's pid that is not the one that wrote the lock is another program that was
+ * given the pid again: a stale lock blocked every start (operations probe 10-c L2). Which process
+ * wrote it, the lock says (processIdentity); a lock of an older build, by when it was written.
  */
 function isAlive(owner: DataDirLockOwner): boolean {
   if (owner.pid === process.pid) return false;
+  let permitted = true;
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    permitted = false;
   }
+  if (owner.process) {
+    const now = processIdentity(owner.pid);
+    if (now) return now.bootId === owner.process.bootId && now.startTicks === owner.process.startTicks;
+  }
+  if (!permitted) return true;
   const started = processStartedAt(owner.pid);
   const locked = Date.parse(owner.startedAt);
   // An owner writes its lock after it starts. The margin is wide on purpose: a wall clock stepped
@@ -166,13 +191,26 @@ function isAlive(owner: DataDirLockOwner): boolean {
 /** How much later than its lock a process under the lock's pid must have started to be another program. */
 export const PID_REUSE_MARGIN_MS = 60 * 60_000;
 
+/** The process under `pid` now (Linux's /proc): null elsewhere, or when it is gone or unreadable. */
+export function processIdentity(pid: number): ProcessIdentity | null {
+  try {
+    const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const ticks = startTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return bootId !== '' && Number.isSafeInteger(ticks) ? { bootId, startTicks: ticks } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat, in clock ticks since boot; the fields after the command name, which may hold spaces and parentheses, are counted from its last ')'. */
+function startTicks(stat: string): number {
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+}
+
 /** When a process started (ms since the epoch), from Linux's /proc; null elsewhere or when unreadable. */
 export function processStartedAt(pid: number): number | null {
   try {
-    // Field 22 of /proc/<pid>/stat, in clock ticks since boot; the fields after the command name,
-    // which may hold spaces and parentheses, are counted from its last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const ticks = startTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
     const boot = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
     // USER_HZ is 100 on every Linux Node supports (sysconf(_SC_CLK_TCK) is not reachable from Node).
     return Number.isFinite(ticks) && Number.isFinite(boot) ? boot * 1000 + ticks * 10 : null;

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DATA_DIR_LOCK_FILE, DataDirLock, DataDirLockedError, PID_REUSE_MARGIN_MS, processStartedAt } from '../../../src/platform/data-dir-lock.js';
+import { DATA_DIR_LOCK_FILE, DataDirLock, DataDirLockedError, PID_REUSE_MARGIN_MS, processIdentity, processStartedAt } from '../../../src/platform/data-dir-lock.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 
 const silent = new JsonLogger('test', 'error');
@@ -85,6 +85,36 @@ describe('DATA_DIR lock', () => {
       const lock = DataDirLock.acquire(dir, 'server', silent);
       expect(lock.tookOverFrom).toMatchObject({ pid: other.pid });
       lock.release();
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
+  it('names its process by boot and start ticks, so that no step of the wall clock makes a live owner look gone or a new one look old (clock probe of 2026-12-06, H1)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const own = DataDirLock.acquire(dir, 'server', silent);
+    expect(JSON.parse(readFileSync(join(dir, DATA_DIR_LOCK_FILE), 'utf8')).process).toEqual(processIdentity(process.pid));
+    own.release();
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => other.once('spawn', resolve));
+      const identity = processIdentity(other.pid!);
+      expect(identity).toMatchObject({ bootId: expect.stringMatching(/\S/), startTicks: expect.any(Number) });
+      const started = processStartedAt(other.pid!)!;
+      const lockFile = join(dir, DATA_DIR_LOCK_FILE);
+      // Written by a live server whose clock was 2 h behind: by the clock, its process started long after; by the kernel, it is the one.
+      writeFileSync(lockFile, JSON.stringify({ pid: other.pid, startedAt: new Date(started - 2 * 3600_000).toISOString(), holder: 'server', process: identity }));
+      expect(() => DataDirLock.acquire(dir, 'cli rebuild', silent)).toThrow(DataDirLockedError);
+      expect(DataDirLock.liveOwner(dir)?.pid).toBe(other.pid);
+      expect(JSON.parse(readFileSync(lockFile, 'utf8')).startedAt).toBe(new Date(started - 2 * 3600_000).toISOString()); // untouched
+      // Its pid given to another program since: taken over, however recent the lock looks by the clock.
+      for (const stranger of [{ ...identity!, startTicks: identity!.startTicks - 1 }, { ...identity!, bootId: 'another-boot' }]) {
+        writeFileSync(lockFile, JSON.stringify({ pid: other.pid, startedAt: new Date(started + 1_000).toISOString(), holder: 'server', process: stranger }));
+        expect(DataDirLock.liveOwner(dir)).toBeNull();
+        const lock = DataDirLock.acquire(dir, 'server', silent);
+        expect(lock.tookOverFrom).toMatchObject({ pid: other.pid, process: stranger });
+        lock.release();
+      }
     } finally {
       other.kill('SIGKILL');
     }
