@@ -50,6 +50,8 @@ export class HealthController {
       processManager: follower(s.reactions),
       liveEvents: follower(s.liveEvents),
       accessLog: accessLogOf(s.accessLog, detailed),
+      // Only while the clock is behind the log, so the ordinary body keeps its shape.
+      ...(s.clock ? { clock: { behindLog: true, ...(detailed ? { behindMs: s.clock.behindMs, newestRecordedAt: s.clock.newestRecordedAt } : {}) } } : {}),
     });
   }
 

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, type EventStore, type StoreHealth } from '../event-store/event-store.port.js';
 import { IntegrityMonitor, type IntegrityStatus } from '../platform/integrity-monitor.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
+import type { ClockBehindLog } from '../projections/clock-behind-log.js';
 import { ProcessManager } from '../shared/application/process-manager.js';
 import { LiveEvents } from '../shared/application/live-events.js';
 import type { RetryState } from '../shared/application/transient-errors.js';
@@ -38,6 +39,8 @@ export interface ReadinessSnapshot {
   appendsFailing?: { since: string; attempts: number; lastError: string };
   /** The access log's unwritten entries: not ok while its writes fail or its queue is full (then requests' commands are refused). */
   accessLog: AccessLogHealth;
+  /** The server's clock behind the log it has applied (clock-behind-log.ts): reported, not a reason to stop serving. */
+  clock?: ClockBehindLog;
 }
 
 export function follower(f: { failed: unknown; retrying: RetryState | undefined; checkpoint: string | null; caughtUpOnce?: boolean }): FollowerState {
@@ -76,6 +79,7 @@ export class Readiness {
     const shuttingDown = this.shutdown.shuttingDown;
     const appendsFailing = this.metrics.appendsFailing;
     const accessLog = this.accessLog.backlog.health();
+    const clock = this.projections.clockWatch.behind();
     return {
       ready: !shuttingDown && eventStore.ok && integrity === 'OK' && projections.ok && reactions.ok && liveEvents.ok && !appendsFailing && accessLog.ok,
       shuttingDown,
@@ -88,6 +92,7 @@ export class Readiness {
       liveEvents,
       ...(appendsFailing ? { appendsFailing } : {}),
       accessLog,
+      ...(clock ? { clock } : {}),
     };
   }
 

@@ -71,7 +71,10 @@ export class TokenRevocations {
 }
 
 /** What a client is told when its token was revoked (no reason: that is for the auditors). */
-export function revokedTokenMessage(revocation: TokenRevocation | undefined): string {
+export function revokedTokenMessage(revocation: TokenRevocation | undefined, now: number = Date.now()): string {
   const by = revocation ? ` at or before ${revocation.revokedAt} (or up to ${CLOCK_TOLERANCE_SECONDS} s after it, the clock tolerance)` : '';
-  return `Token revoked: the tokens of this subject issued${by} are no longer accepted; a new token from the identity provider is needed`;
+  // The clock stepped back since the revocation: a token issued now is "before" it too, until the
+  // clocks pass it again; saying only "get a new token" sent people round (clock probe, M3).
+  const behind = revocation && Date.parse(revocation.revokedAt) > now ? `; this server's clock (${new Date(now).toISOString()}) is behind the revocation: tokens issued before the clocks pass it are refused too, so set the clocks right (NTP)` : '';
+  return `Token revoked: the tokens of this subject issued${by} are no longer accepted; a new token from the identity provider is needed${behind}`;
 }

@@ -1,3 +1,4 @@
+import { ClockWatch } from './clock-behind-log.js';
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../event-store/event-store.port.js';
 import { PositionWaiters } from '../shared/application/position-waiters.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
@@ -84,6 +85,7 @@ export class ProjectionRunner {
     options: CatchUpOptions = {},
   ) {
     this.log = logger.child('projections');
+    this.clockWatch = new ClockWatch(this.log);
     this.snapshots = new ReplaySnapshotWriter(db, projections, () => this.worker, (error) => this.snapshotFailed(error));
     this.catchUp = { ...CATCH_UP, ...options };
   }
@@ -92,6 +94,9 @@ export class ProjectionRunner {
   private span?: OpenSpan;
   /** The position of the last event applied (committed or not); null before any. */
   private appliedEnd: string | null = null;
+
+  /** Whether the server's clock runs behind the log the projections apply (/health, a warn line). */
+  readonly clockWatch: ClockWatch;
 
   /** Creates tables, rebuilds projections whose schema changed, and starts following the log. */
   start(): void {
@@ -514,6 +519,7 @@ export class ProjectionRunner {
     this.committedSinceStart += count;
     this.catchUpProgress?.(end.position);
     this.reached.advance(end.position);
+    this.clockWatch.applied(end.recordedAt);
     this.snapshots.committed(count, end, previous);
   }
 
