@@ -9,7 +9,7 @@
  * perhaps: auditor probe of 2026-12-06, F1), and the file being built is removed (or, after a
  * kill, by the next rebuild). The price: room on the disk for a second copy of the read models.
  */
-import { chmodSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { defaultReadModelPath, type AppConfig } from '../config/app-config.js';
 import { estimatedCount } from '../audit/application/evidence-export.js';
@@ -19,7 +19,8 @@ import { DataDirLock } from '../platform/data-dir-lock.js';
 import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
 import { OFFLINE_CATCH_UP, ProjectionRunner } from '../projections/projection-runner.js';
 import { openReadModelDatabase, type ReadDb } from '../projections/read-model-database.js';
-import { existingStore, log, result } from './evidence-commands.js';
+import { existingStore, log, result, UsageError } from './evidence-commands.js';
+import { cleanUpOnInterrupt } from './interrupts.js';
 import { startLogCheck } from './overlapping-log-check.js';
 import { ProgressBar } from './progress-bar.js';
 
@@ -34,16 +35,32 @@ export async function runRebuild(config: AppConfig): Promise<number> {
     return 1;
   }
   const lock = config.readModelPath === ':memory:' ? null : DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'cli rebuild', log);
+  // Interrupted: the half-built file and the locks go; the read models were not touched yet.
+  const uninterruptible = cleanUpOnInterrupt(() => {
+    const building = rebuildingPath(config.readModelPath);
+    if (building && !statSync(building, { throwIfNoEntry: false })?.isDirectory()) removeDatabaseFiles(building);
+    lock?.release();
+  });
   try {
     return await rebuildHolding(config);
   } finally {
+    uninterruptible();
     lock?.release();
   }
 }
 
-/** The file a rebuild builds the read models in (null: read models in memory, built in place). */
+/**
+ * The file a rebuild builds the read models in (null: read models in memory, built in place):
+ * beside the file READ_MODEL_PATH names, through a symbolic link (which stays one; a rename over
+ * the link replaced it with a file and left its target as it was: probe F5).
+ */
 export function rebuildingPath(readModelPath: string): string | null {
-  return readModelPath === ':memory:' ? null : `${readModelPath}.rebuilding`;
+  return readModelPath === ':memory:' ? null : `${readModelsFile(readModelPath)}.rebuilding`;
+}
+
+/** The file READ_MODEL_PATH names, its symbolic links followed. */
+function readModelsFile(readModelPath: string): string {
+  return existsSync(readModelPath) ? realpathSync(readModelPath) : readModelPath;
 }
 
 async function rebuildHolding(config: AppConfig): Promise<number> {
@@ -56,11 +73,19 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
   let db: ReadDb;
   try {
     store = await openConfiguredEventStore(config);
+  } catch (error) {
+    current.close();
+    throw error;
+  }
+  try {
+    // A folder there is someone's, not a half-built file of ours (it kept the command from exiting: probe F1).
+    if (building && statSync(building, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${building} is a folder: rebuild builds the read models in a file of that name; move it away`);
     // What a killed rebuild left is started over.
     if (building) removeDatabaseFiles(building);
     db = building ? openReadModelDatabase(building) : current;
   } catch (error) {
     current.close();
+    await store.close();
     throw error;
   }
   const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log, OFFLINE_CATCH_UP);
@@ -92,7 +117,7 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
     const { events, position } = outcome.value!;
     await runner.stop();
     if (building) {
-      replaceReadModels(db, current, building, config.readModelPath);
+      replaceReadModels(db, current, building, readModelsFile(config.readModelPath));
       swapped = true;
     }
     const durationMs = Math.round(performance.now() - started);
@@ -125,8 +150,18 @@ function replaceReadModels(built: ReadDb, current: ReadDb, builtPath: string, pa
   if (existsSync(`${builtPath}-wal`) && statSync(`${builtPath}-wal`).size > 0) throw new Error(`${builtPath}-wal was not checkpointed into the rebuilt read models`);
   current.close();
   for (const suffix of ['-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true });
-  // The file keeps the permissions someone gave the read models.
-  if (existsSync(path)) chmodSync(builtPath, statSync(path).mode & 0o7777);
+  // The file keeps the permissions and the owner someone gave the read models (a rebuild run as
+  // root left them root's, and the server, another user, could not open them: probe F2).
+  if (existsSync(path)) {
+    const was = statSync(path);
+    chmodSync(builtPath, was.mode & 0o7777);
+    try {
+      chownSync(builtPath, was.uid, was.gid);
+    } catch (error) {
+      // Only root gives a file away; anyone else rebuilds read models that are theirs already.
+      if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+    }
+  }
   renameSync(builtPath, path);
   const folder = openSync(dirname(path), 'r');
   try {

@@ -20,6 +20,7 @@ import { OFFLINE_CATCH_UP, ProjectionRunner } from '../projections/projection-ru
 import { openReadModelDatabase, READ_MODELS_TABLE } from '../projections/read-model-database.js';
 import { existingStore, log, MissingStoreError, result, UsageError, type BrokenLog } from './evidence-commands.js';
 import { startLogCheck } from './overlapping-log-check.js';
+import { cleanUpOnInterrupt } from './interrupts.js';
 import { ProgressBar } from './progress-bar.js';
 import { estimatedCount } from '../audit/application/evidence-export.js';
 
@@ -41,6 +42,8 @@ export async function runVerifyReadModels(config: AppConfig): Promise<number> {
   if (config.readModelPath === ':memory:') throw new UsageError('READ_MODEL_PATH is :memory:: there is no read-model file to verify');
   existingStore(config);
   const work = mkdtempSync(join(tmpdir(), 'risk-ledger-verify-read-models-'));
+  // Interrupted: the copy of the read models goes with the scratch folder (probe F7).
+  const uninterruptible = cleanUpOnInterrupt(() => rmSync(work, { recursive: true, force: true }));
   try {
     const copy = join(work, 'live-copy.sqlite');
     await copyOf(config.readModelPath, copy);
@@ -77,6 +80,7 @@ export async function runVerifyReadModels(config: AppConfig): Promise<number> {
     result(json, `BROKEN: the read models at position ${at.position ?? 'none'} differ from a replay of the log, which verifies: ${named}. Their answers are not the log's: run rebuild (with the server stopped), and find out who wrote ${config.readModelPath}.`);
     return 1;
   } finally {
+    uninterruptible();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -22,18 +22,39 @@ export interface ClockBehindLog {
   newestRecordedAt: string;
 }
 
+/** How often a clock behind the log is looked at between commits (a quiet server warns too). */
+export const CLOCK_CHECK_MS = 15_000;
+
 export class ClockWatch {
   private newest: string | null = null;
   private warnedAt: number | null = null;
+  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly log: Pick<JsonLogger, 'warn' | 'info'>,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The newest event of what was just applied. */
+  /** The newest event of what was just applied (or, at a start, the log's last). */
   applied(recordedAt: string): void {
     if (this.newest === null || recordedAt > this.newest) this.newest = recordedAt;
+    this.check();
+  }
+
+  /** Looks at the clock every CLOCK_CHECK_MS until unwatch(): the warning repeats, and the catching up is said, with no commit. */
+  watch(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.check(), CLOCK_CHECK_MS);
+    this.timer.unref();
+  }
+
+  unwatch(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Warns when the clock is behind (at most every minute), says when it has caught up. */
+  check(): void {
     const behind = this.behind();
     const now = this.now();
     if (behind) {

@@ -1,4 +1,5 @@
 import { ClockWatch } from './clock-behind-log.js';
+import { encodePosition } from '../event-store/hash-chain.js';
 import type { EventStore, RecordedEvent, SubscriptionHandle } from '../event-store/event-store.port.js';
 import { PositionWaiters } from '../shared/application/position-waiters.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
@@ -110,6 +111,23 @@ export class ProjectionRunner {
     this.committedSinceStart = 0;
     this.subscribe(from);
     void this.reportCatchUp(from);
+    this.clockWatch.watch();
+    void this.seeLogsLastInstant();
+  }
+
+  /**
+   * The log's last instant, before anything is applied: a server started with its clock behind a
+   * log it had applied before said nothing until the next commit (probe of the clock watch, F3).
+   */
+  private async seeLogsLastInstant(): Promise<void> {
+    try {
+      const head = await this.store.headPosition();
+      if (head === null || !/^\d+$/.test(head)) return; // KurrentDB's positions name no previous one: its next commit tells
+      const [last] = await this.store.readAll({ after: encodePosition(BigInt(head) - 1n), maxCount: 1 });
+      if (last) this.clockWatch.applied(last.recordedAt);
+    } catch {
+      // A report only: the store's own troubles are told by the subscription.
+    }
   }
 
   /**
@@ -257,6 +275,7 @@ export class ProjectionRunner {
       onProgress?.(applied, pos);
     };
     this.subscribe(null);
+    this.clockWatch.watch();
     if (head) await this.waitFor(head, { timeoutMs: 24 * 3600_000, whileRetrying: 'wait' });
     // At the head it rebuilt to: following the log again, whether or not the subscription has said
     // so yet (an answer read right after the mutation's is not flagged).
@@ -267,6 +286,7 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.generation++;
+    this.clockWatch.unwatch();
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     const s = this.subscription;
@@ -331,7 +351,7 @@ export class ProjectionRunner {
     }
     this.failure = error;
     this.log.error('projection subscription stopped', { error: describe(error) });
-    this.reached.fail(new Error(`Projections stopped at ${this.reached.current}: ${describe(error)}`));
+    this.reached.fail(new Error(`Projections stopped at ${this.reached.current ?? 'the start of the log'}: ${describe(error)}`));
   }
 
   private checkpoints = new Map<string, string | null>();

@@ -5,7 +5,7 @@
  * recompiling, and say so when there is no build.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -523,6 +523,68 @@ describe('rebuild builds the read models beside them and puts them in place once
     const again = run(['rebuild'], dirEnv);
     expect(again.code).toBe(0);
     expect(existsSync(`${readModels}.rebuilding`)).toBe(false);
+  }, 120_000);
+
+  it("keeps the read models' owner and a symbolic link to them; a folder where it would build is refused in one line, and it exits (probe of 2026-12-06, F1, F2, F5)", async () => {
+    const { dir, env: dirEnv, readModels } = await signedLog(1);
+    // Owned by the server's user (here: nobody), rebuilt by root.
+    chownSync(readModels, 65534, 65534);
+    expect(run(['rebuild'], dirEnv).code).toBe(0);
+    expect([statSync(readModels).uid, statSync(readModels).gid]).toEqual([65534, 65534]);
+    // READ_MODEL_PATH a link to the file elsewhere: the link stays, its target is rebuilt.
+    const elsewhere = mkdtempSync(join(work, 'read-models-elsewhere-'));
+    const target = join(elsewhere, 'read-models.sqlite');
+    copyFileSync(readModels, target);
+    const link = join(dir, 'linked-read-models.sqlite');
+    symlinkSync(target, link);
+    const db = new Database(target);
+    db.prepare("INSERT INTO risk_register_retired_assets (asset_id) VALUES ('planted')").run();
+    db.close();
+    expect(run(['rebuild'], { ...dirEnv, READ_MODEL_PATH: link }).code).toBe(0);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readdirSync(elsewhere)).toEqual(['read-models.sqlite']);
+    const rebuilt = new Database(target, { readonly: true });
+    expect(rebuilt.prepare('SELECT count(*) FROM risk_register_retired_assets').pluck().get()).toBe(0);
+    rebuilt.close();
+    // A folder where the file would be built: refused, the folder and the read models left as they are.
+    mkdirSync(`${readModels}.rebuilding`);
+    const before = readFileSync(readModels);
+    const refused = run(['rebuild'], dirEnv);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/read-models\.sqlite\.rebuilding is a folder: rebuild builds the read models in a file of that name; move it away/);
+    expect(readFileSync(readModels).equals(before)).toBe(true);
+    expect(statSync(`${readModels}.rebuilding`).isDirectory()).toBe(true);
+    expect(existsSync(join(dir, 'risk-ledger.lock'))).toBe(false);
+  }, 120_000);
+
+  it('interrupted (SIGTERM, SIGINT), rebuild and verify-read-models leave no lock, no half-built file and no copy of the read models (probe F4, F7)', async () => {
+    const { dir, env: dirEnv, readModels } = await signedLog(20);
+    const scratch = () => new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('risk-ledger-verify-read-models-')));
+    const before = readFileSync(readModels);
+    const scratchBefore = scratch();
+    for (const [command, signal, until] of [
+      ['rebuild', 'SIGTERM', () => existsSync(`${readModels}.rebuilding`)],
+      ['rebuild', 'SIGINT', () => existsSync(`${readModels}.rebuilding`)],
+      ['verify-read-models', 'SIGTERM', () => [...scratch()].some((f) => !scratchBefore.has(f))],
+    ] as const) {
+      const child = spawn(process.execPath, [CLI, command], { env: { ...process.env, ...env, ...dirEnv }, stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? -1 : null))));
+      let running = true;
+      void exited.then(() => (running = false));
+      let seen = false;
+      while (running && !seen) {
+        seen = until();
+        if (!seen) await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      child.kill(signal);
+      const code = await exited;
+      expect({ command, signal, seen }).toEqual({ command, signal, seen: true });
+      expect(code).toBe(signal === 'SIGTERM' ? 143 : 130);
+      // (the read models' own -wal and -shm may stay: they were open, unwritten, when the signal came)
+      expect(readdirSync(dir).filter((f) => (f.startsWith('read-models') && !/^read-models\.sqlite-(wal|shm)$/.test(f)) || f.endsWith('.lock')).sort()).toEqual(['read-models.sqlite']);
+      expect(readFileSync(readModels).equals(before)).toBe(true);
+      expect([...scratch()].filter((f) => !scratchBefore.has(f))).toEqual([]);
+    }
   }, 120_000);
 
   it('over a log that fails verification: nothing is put in place and nothing is left beside, though the rebuild ran beside the check', async () => {

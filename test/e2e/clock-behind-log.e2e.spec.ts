@@ -29,5 +29,14 @@ describe('a clock behind the log', () => {
     expect(detailed.clock).toMatchObject({ behindLog: true, newestRecordedAt: ahead });
     expect(detailed.clock.behindMs).toBeGreaterThan(2 * 3600_000 - 60_000);
     expect((await fetch(`${t.url}/health/ready`)).status).toBe(200);
+    // Started again on that log, it says so before anything is written (it waited for a commit: probe F3).
+    await t.close({ keepData: true });
+    t = await TestApp.start({ dataDir: t.dataDir });
+    let restarted = await health();
+    for (let i = 0; i < 50 && !restarted.clock; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      restarted = await health();
+    }
+    expect(restarted.clock).toEqual({ behindLog: true });
   }, 60_000);
 });

@@ -48,6 +48,21 @@ describe('ClockWatch', () => {
     w.applied('2027-03-01T12:00:01.000Z');
     expect(lines).toHaveLength(3);
   });
+
+  it('with no commit, its periodic check warns again each minute and says when the clock has caught up (a quiet server too; probe F3)', () => {
+    const { w, lines, set } = watch('2027-03-01T10:00:00.000Z');
+    w.applied('2027-03-01T12:00:00.000Z');
+    set('2027-03-01T10:00:30.000Z');
+    w.check();
+    set('2027-03-01T10:01:00.000Z');
+    w.check();
+    set('2027-03-01T12:00:00.999Z');
+    w.check();
+    expect(lines.map((l) => l.level)).toEqual(['warn', 'warn', 'info']);
+    w.watch();
+    w.watch(); // one timer
+    w.unwatch();
+  });
 });
 
 describe('the revoked-token refusal', () => {
