@@ -89,19 +89,40 @@ export class DataDirLock {
     mkdirSync(dirname(file), { recursive: true });
     const identity = processIdentity(process.pid);
     const owner: DataDirLockOwner = { pid: process.pid, startedAt: new Date().toISOString(), holder, ...(identity ? { process: identity } : {}) };
-    let stale: DataDirLockOwner | 'unreadable' | null = null;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        writeFileSync(file, JSON.stringify(owner) + '\n', { flag: 'wx' });
-        return new DataDirLock(file, owner, stale);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 2) throw error;
-      }
+    const text = JSON.stringify(owner) + '\n';
+    const claim = `${file}.takeover`;
+    const giveUpAt = performance.now() + TAKEOVER_WAIT_MS;
+    for (;;) {
+      if (createExclusively(file, text)) return new DataDirLock(file, owner, null);
       const current = readLockOwner(file);
       if (current && isAlive(current)) throw new DataDirLockedError(file, current, what);
-      logger.warn(`stale ${what === 'this DATA_DIR' ? 'DATA_DIR' : 'event store'} lock taken over: its process is gone`, { lockFile: file, staleOwner: current ?? 'unreadable', holder });
-      rmSync(file, { force: true });
-      stale = current ?? 'unreadable';
+      // A stale lock is taken over by one process at a time, under a claim created exclusively: two
+      // processes that both judged it stale could each remove the lock the other had just written,
+      // and both hold it (seen in the code by the rebuild probe of 2026-12-06).
+      if (!createExclusively(claim, text)) {
+        const claimant = readLockOwner(claim);
+        const late = performance.now() > giveUpAt;
+        if (claimant && isAlive(claimant)) {
+          if (late) throw new DataDirLockedError(claim, claimant, what);
+        } else if (claimant || late) {
+          // Left by a process that ended while taking over (unreadable: being written this very moment, or garbage once late).
+          rmSync(claim, { force: true });
+        }
+        sleepSync(5);
+        continue;
+      }
+      try {
+        // Looked at again under the claim: taken over meanwhile by the process that held it before.
+        const again = readLockOwner(file);
+        if (again && isAlive(again)) throw new DataDirLockedError(file, again, what);
+        rmSync(file, { force: true });
+        // A process that found no lock at all may have written its own meanwhile: it holds it.
+        if (!createExclusively(file, text)) continue;
+        logger.warn(`stale ${what === 'this DATA_DIR' ? 'DATA_DIR' : 'event store'} lock taken over: its process is gone`, { lockFile: file, staleOwner: again ?? 'unreadable', holder });
+        return new DataDirLock(file, owner, again ?? 'unreadable');
+      } finally {
+        rmSync(claim, { force: true });
+      }
     }
   }
 
@@ -186,6 +207,25 @@ function isAlive(owner: DataDirLockOwner): boolean {
   // forward after the lock was written moves the start computed here (boot time + ticks) with it,
   // and a live owner taken for gone would let a second process write the same files.
   return started === null || Number.isNaN(locked) || started <= locked + PID_REUSE_MARGIN_MS;
+}
+
+/** How long a start waits for another process taking over the same stale lock before it is refused. */
+export const TAKEOVER_WAIT_MS = 2_000;
+
+/** Writes `file` only if it does not exist: false when it does. */
+function createExclusively(file: string, text: string): boolean {
+  try {
+    writeFileSync(file, text, { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/** A pause of the whole thread: taking a lock happens once, at a start, before anything else runs. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** How much later than its lock a process under the lock's pid must have started to be another program. */

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DATA_DIR_LOCK_FILE, DataDirLock, DataDirLockedError, PID_REUSE_MARGIN_MS, processIdentity, processStartedAt } from '../../../src/platform/data-dir-lock.js';
+import { DATA_DIR_LOCK_FILE, DataDirLock, DataDirLockedError, PID_REUSE_MARGIN_MS, processIdentity, processStartedAt, TAKEOVER_WAIT_MS } from '../../../src/platform/data-dir-lock.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 
 const silent = new JsonLogger('test', 'error');
@@ -118,6 +118,32 @@ describe('DATA_DIR lock', () => {
     } finally {
       other.kill('SIGKILL');
     }
+  });
+
+  it('a stale lock is taken over under a claim: while a live process holds the claim it waits, then is refused naming it; a claim left by a dead process is cleared', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const lockFile = join(dir, DATA_DIR_LOCK_FILE);
+    const dead = spawn('true', [], { stdio: 'ignore' });
+    await new Promise((resolve) => dead.once('exit', resolve));
+    const staleLock = JSON.stringify({ pid: dead.pid, startedAt: new Date().toISOString(), holder: 'server' });
+    writeFileSync(lockFile, staleLock);
+    const other = spawn('sleep', ['60'], { stdio: 'ignore' });
+    try {
+      await new Promise((resolve) => other.once('spawn', resolve));
+      writeFileSync(`${lockFile}.takeover`, JSON.stringify({ pid: other.pid, startedAt: new Date().toISOString(), holder: 'server', process: processIdentity(other.pid!) }));
+      const began = performance.now();
+      expect(() => DataDirLock.acquire(dir, 'server', silent)).toThrow(/risk-ledger\.lock\.takeover is held by server with pid \d+/);
+      expect(performance.now() - began).toBeGreaterThanOrEqual(TAKEOVER_WAIT_MS - 50);
+      expect(readFileSync(lockFile, 'utf8')).toBe(staleLock); // left for the claimant
+    } finally {
+      other.kill('SIGKILL');
+    }
+    // Its claimant gone: the claim is cleared and the stale lock taken over.
+    writeFileSync(`${lockFile}.takeover`, JSON.stringify({ pid: dead.pid, startedAt: new Date().toISOString(), holder: 'server' }));
+    const lock = DataDirLock.acquire(dir, 'server', silent);
+    expect(lock.tookOverFrom).toMatchObject({ pid: dead.pid });
+    expect(existsSync(`${lockFile}.takeover`)).toBe(false);
+    lock.release();
   });
 
   it('takes over a stale lock (dead pid, or garbage)', () => {
