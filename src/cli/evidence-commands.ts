@@ -420,27 +420,19 @@ async function recordImportInAccessLog(config: AppConfig, keys: SigningKeys, imp
   }
 }
 
-/**
- * What the log's verification (as verify-store's, evidence files aside) says before read models are
- * built from it: null when it verifies, else a sentence naming the first broken position. A
- * rebuild over an edited log copied the edit into the read models, the last place that still held
- * what the log had said, and verify-read-models then agreed with it (auditor probe of 2026-12-06, F1).
- */
-export async function brokenLog(config: AppConfig, store: EventStore, command: string): Promise<BrokenLog | null> {
-  const anchored = serverRecordAnchor(config, store.adapterName);
-  const p = progress(`${command}: verifying the log`, estimatedCount(await store.headPosition()));
-  const report = await verifyStoreAgainst(store, anchored.anchor, { onProgress: p.update, trusted: configuredTrustedKeys(config.signing) });
-  p.bar.finish();
-  return brokenVerdict(config, report);
-}
-
 /** Why a log fails verification, in the words rebuild and verify-read-models answer with. */
 export interface BrokenLog {
   reason: string;
   firstBrokenPosition: string | null;
 }
 
-/** A verification's report as brokenLog's verdict: null when it verifies. */
+/**
+ * What the log's verification (as verify-store's, evidence files aside) says before read models are
+ * built from it (overlapping-log-check.ts): null when it verifies, else a sentence naming the first
+ * broken position. A rebuild over an edited log copied the edit into the read models, the last
+ * place that still held what the log had said, and verify-read-models then agreed with it
+ * (auditor probe of 2026-12-06, F1).
+ */
 export function brokenVerdict(config: AppConfig, report: { ok: boolean; reason?: string | null; firstBrokenPosition?: string | null }): BrokenLog | null {
   if (report.ok) return null;
   const at = report.firstBrokenPosition ? ` (first broken position ${report.firstBrokenPosition})` : '';

@@ -22,7 +22,6 @@ import { openReadModelDatabase, type ReadDb } from '../projections/read-model-da
 import { existingStore, log, result, UsageError } from './evidence-commands.js';
 import { cleanUpOnInterrupt } from './interrupts.js';
 import { startLogCheck } from './overlapping-log-check.js';
-import { ProgressBar } from './progress-bar.js';
 
 export async function runRebuild(config: AppConfig): Promise<number> {
   // A live server holds DATA_DIR's lock: rebuilding its read models under it would corrupt them.
@@ -93,17 +92,13 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
   let swapped = false;
   try {
     const head = await store.headPosition();
-    // One bar for both: the events verified plus the events applied, out of twice the log.
-    const bar = new ProgressBar({ label: 'rebuild: verifying the log and applying it', total: 2 * estimatedCount(head) });
-    let applied = 0;
-    const ticker = setInterval(() => bar.update(check.checked() + applied), 250);
     const started = performance.now();
     log.info('rebuild started', { adapter: store.adapterName, readModels: config.readModelPath, headPosition: head, building });
-    // In memory there is no second file: the log is verified before anything is reset.
-    const rebuilt = building ? runner.rebuild((n) => (applied = n)) : check.verdict.then((broken) => (broken ? null : runner.rebuild((n) => (applied = n))));
-    const [verdict, outcome] = await Promise.allSettled([check.verdict, rebuilt]);
-    clearInterval(ticker);
-    bar.finish(check.checked() + applied);
+    // The events verified plus the events applied, out of twice the log. In memory there is no
+    // second file: the log is verified before anything is reset.
+    const [verdict, outcome] = await check.alongside('rebuild: verifying the log and applying it', 2 * estimatedCount(head), (applied) =>
+      building ? runner.rebuild(applied) : check.verdict.then((broken) => (broken ? null : runner.rebuild(applied))),
+    );
     if (verdict.status === 'rejected') throw verdict.reason;
     const broken = verdict.value;
     if (broken) {

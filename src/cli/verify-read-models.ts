@@ -21,7 +21,6 @@ import { openReadModelDatabase, READ_MODELS_TABLE } from '../projections/read-mo
 import { existingStore, log, MissingStoreError, result, UsageError, type BrokenLog } from './evidence-commands.js';
 import { startLogCheck } from './overlapping-log-check.js';
 import { cleanUpOnInterrupt } from './interrupts.js';
-import { ProgressBar } from './progress-bar.js';
 import { estimatedCount } from '../audit/application/evidence-export.js';
 
 /** Rows of a table named in a finding, at most. */
@@ -132,14 +131,9 @@ async function replayVerifying(config: AppConfig, file: string, position: string
   const runner = new ProjectionRunner(logUpTo(store, position), db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log, OFFLINE_CATCH_UP);
   const check = startLogCheck(config, store);
   try {
-    // One bar for both: the whole log verified, and the replay up to the read models' position.
+    // The whole log verified, and the replay up to the read models' position.
     const total = estimatedCount(await store.headPosition()) + estimatedCount(position);
-    const bar = new ProgressBar({ label: 'verify-read-models: verifying the log and replaying it', total });
-    let applied = 0;
-    const ticker = setInterval(() => bar.update(check.checked() + applied), 250);
-    const [verdict, replayed] = await Promise.allSettled([check.verdict, runner.rebuild((n) => (applied = n))]);
-    clearInterval(ticker);
-    bar.finish(check.checked() + applied);
+    const [verdict, replayed] = await check.alongside('verify-read-models: verifying the log and replaying it', total, (applied) => runner.rebuild(applied));
     if (verdict.status === 'rejected') throw verdict.reason;
     if (replayed.status === 'rejected') throw replayed.reason;
     return { broken: verdict.value, events: replayed.value.events };
