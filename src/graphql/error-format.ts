@@ -1,7 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError, Kind } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { DomainError, BadInputError, ConcurrencyConflictError, IntegrityBrokenError, QueryTooComplexError, RateLimitedError, RuleViolationError } from '../shared/domain/errors.js';
+import { DomainError, BadInputError, ConcurrencyConflictError, ForbiddenError, IntegrityBrokenError, QueryTooComplexError, RateLimitedError, RuleViolationError } from '../shared/domain/errors.js';
 import { InvalidPositionError } from '../event-store/hash-chain.js';
 import { argumentPathNamed } from './argument-name.js';
 import { MAX_DEPTH, RefusedRequest } from './edge-limits.js';
@@ -130,7 +130,7 @@ export function domainExtensions(error: DomainError): Record<string, unknown> {
     extensions.expectedVersion = error.expectedVersion;
     extensions.actualVersion = error.actualVersion;
   }
-  if (error instanceof RuleViolationError) {
+  if (error instanceof RuleViolationError || (error instanceof ForbiddenError && error.rule !== undefined)) {
     extensions.rule = error.rule;
     extensions.article = error.article;
   }

@@ -49,9 +49,12 @@ describe('asset inventory over GraphQL (Art. 14(2))', () => {
     // A retired asset accepts nothing more.
     const refused = errorOf(await t.gql(IDENTIFY_THREAT, { input: { assetId: a.id, name: 'Fire', affects: ['AVAILABILITY'] } }, users.opsManager));
     expect(refused.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_RETIRED', article: 'Art.14(2)' });
-    // Retiring again is already satisfied: no new event.
-    const again = await t.ok(RETIRE, { input: { assetId: a.id, reason: 'again' } }, users.opsManager);
+    // Retiring again for the same reason is already satisfied: no new event; for another, refused (it was recorded nowhere).
+    const again = await t.ok(RETIRE, { input: { assetId: a.id, reason: 'Replaced by the new CRM' } }, users.opsManager);
     expect(again.retireAsset.version).toBe(4);
+    const otherReason = errorOf(await t.gql(RETIRE, { input: { assetId: a.id, reason: 'again' } }, users.opsManager));
+    expect(otherReason.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_RETIRED' });
+    expect(otherReason.message).toMatch(/for another reason: that retirement stands/);
   });
 
   it('answers a retry with the same commandId with the first result and appends nothing', async () => {

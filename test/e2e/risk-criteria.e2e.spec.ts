@@ -70,7 +70,7 @@ describe('risk criteria over GraphQL (Art. 13)', () => {
 
     const before = await countCriteriaEvents();
     const refused = errorOf(await t.gql(APPROVE, { input: { criteriaId: second.id } }, users.ciso));
-    expect(refused.extensions).toEqual({ code: 'RULE_VIOLATION', rule: 'CRITERIA_APPROVER_IS_PROPOSER', article: 'Art.23(3)' });
+    expect(refused.extensions).toEqual({ code: 'FORBIDDEN', rule: 'CRITERIA_APPROVER_IS_PROPOSER', article: 'Art.23(3)' });
     expect(await countCriteriaEvents()).toBe(before);
     expect((await t.ok(IN_FORCE, {}, users.auditor)).riskCriteria.id).toBe(first.id);
 

@@ -125,13 +125,13 @@ describe.each(['sqlite', 'postgres'] as const)('Chapter 4 end to end on %s: crit
 
     // Art.19(2) and Art.23(3): only a board secretary, never the plan's drafter.
     const resolution = { planId: plan.id, resolutionNumber: 'BR-2026-014', meetingDate: todayInJapan(), decision: 'REJECTED', minutesReference: 'Minutes 2026-04-10 §3' };
-    expect(errorOf(await t.gql(RESOLVE, { input: resolution }, drafterSecretary)).extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
+    expect(errorOf(await t.gql(RESOLVE, { input: resolution }, drafterSecretary)).extensions).toMatchObject({ code: 'FORBIDDEN', rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
     // ... nor under their id in other case or width, nor whoever added the risk and submitted it.
     for (const sub of ['Committee-Sec', 'ＣＯＭＭＩＴＴＥＥ-ＳＥＣ']) {
       expect(errorOf(await t.gql(RESOLVE, { input: resolution }, { sub, name: sub, roles: ['BOARD_SECRETARY'] })).extensions).toMatchObject({ rule: 'RESOLUTION_BY_DRAFTER' });
     }
     const preparer = errorOf(await t.gql(RESOLVE, { input: resolution }, { ...users.committee, roles: ['COMMITTEE_MEMBER', 'BOARD_SECRETARY'] }));
-    expect(preparer.extensions).toMatchObject({ code: 'RULE_VIOLATION', rule: 'RESOLUTION_BY_DRAFTER' });
+    expect(preparer.extensions).toMatchObject({ code: 'FORBIDDEN', rule: 'RESOLUTION_BY_DRAFTER' });
     expect(preparer.message).toContain(`added risk ${risk.id} to revision 1, submitted revision 1`);
     expect(errorOf(await t.gql(RESOLVE, { input: resolution }, users.ciso)).extensions.code).toBe('FORBIDDEN');
     const rejected = (await t.ok(RESOLVE, { input: resolution }, users.secretary)).recordBoardResolution;

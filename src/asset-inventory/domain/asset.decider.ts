@@ -357,7 +357,15 @@ function decideRetire(c: RetireAsset, state: AssetState): AssetEvent[] {
   const errors = new FieldErrors();
   const reason = requiredText(errors, 'reason', c.reason, ASSET_DESCRIPTION_MAX_LENGTH);
   errors.throwIfAny();
-  if (state.status === 'RETIRED') return [];
+  if (state.status === 'RETIRED') {
+    // Retired already: the same retirement again is satisfied; another reason would be answered as
+    // done and recorded nowhere, as a plan closed again for another reason was (contract probe of
+    // 2026-12-06, L1). A risk avoided since (the reaction retiring its assets) finds it done.
+    if (c.avoidedRiskId === undefined && state.retirementReason !== undefined && state.retirementReason !== reason) {
+      throw violation(AssetRules.ASSET_RETIRED, `Asset ${state.id} was retired at ${state.retiredAt} for another reason: that retirement stands`);
+    }
+    return [];
+  }
   return [
     {
       type: 'AssetRetired',

@@ -95,7 +95,7 @@ export class AssetResolver {
 
   @Mutation(() => Asset, {
     description:
-      'Art.14(2): takes an asset out of the inventory (status RETIRED; its name is freed) and returns it; retiring a retired asset changes nothing. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); NOT_FOUND; CONCURRENCY_CONFLICT; INTEGRITY_BROKEN.',
+      'Art.14(2): takes an asset out of the inventory (status RETIRED; its name is freed) and returns it; retiring a retired asset again for the same reason changes nothing. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION ASSET_RETIRED (retired already for another reason: that retirement stands); INTEGRITY_BROKEN.',
   })
   retireAsset(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: RetireAssetInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new RetireAssetCommand(input, meta));

@@ -6,7 +6,7 @@
  */
 import type { Decider, DomainActor } from '../../shared/domain/decider.js';
 import { ConcurrencyConflictError, FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
-import { defineRules, isIntIn, isNonEmptyText, longerThan, nameAsPerson, requireRole, samePerson, violation } from '../../shared/domain/guards.js';
+import { defineRules, isIntIn, isNonEmptyText, longerThan, dutiesSeparated, nameAsPerson, requireRole, samePerson, violation } from '../../shared/domain/guards.js';
 import type { CriteriaEvent, RiskCriteriaApproved } from './criteria.events.js';
 import {
   ANALYSIS_METHODS,
@@ -404,7 +404,7 @@ function decideApprove(c: ApproveRiskCriteria, state: CriteriaRegisterState): Cr
     );
   }
   if (samePerson(target.proposedBy, c.actor.id)) {
-    throw violation(
+    throw dutiesSeparated(
       CriteriaRules.CRITERIA_APPROVER_IS_PROPOSER,
       `Risk criteria number ${target.number} was proposed by ${nameAsPerson(target.proposedBy, c.actor.id)}; duties are separated (Art.23(3)): another CISO must approve it`,
     );

@@ -52,7 +52,7 @@ export class RiskCriteriaResolver {
 
   @Mutation(() => RiskCriteria, {
     description: 'Art.13: puts a proposed version in force, supersedes the previous one and returns it; risks that no longer meet the new acceptance level show needsReevaluation. CISO, never the one who proposed that version (Art.23(3)). ' +
-      'Errors: UNAUTHENTICATED; FORBIDDEN (another role or an AUDITOR); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION CRITERIA_APPROVER_IS_PROPOSER (Art.23(3)), CRITERIA_SUPERSEDED or CRITERIA_OLDER_THAN_IN_FORCE (Art.13); INTEGRITY_BROKEN.',
+      'Errors: UNAUTHENTICATED; FORBIDDEN (another role or an AUDITOR; or its proposer: rule CRITERIA_APPROVER_IS_PROPOSER, article Art.23(3)); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION CRITERIA_SUPERSEDED or CRITERIA_OLDER_THAN_IN_FORCE (Art.13); INTEGRITY_BROKEN.',
   })
   approveRiskCriteria(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: ApproveRiskCriteriaInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new ApproveRiskCriteriaCommand(input, meta));

@@ -40,10 +40,18 @@ export class NotFoundError extends DomainError {
   }
 }
 
-/** The actor's role (or department, or relation to the entity) does not allow the operation. */
+/**
+ * The actor's role (or department, or relation to the entity) does not allow the operation.
+ * `rule` and `article` name the rule of who may act when it is one of the process's (the
+ * separation of duties, Art.23(3): dutiesSeparated), as a RULE_VIOLATION names its rule.
+ */
 export class ForbiddenError extends DomainError {
   readonly code = 'FORBIDDEN' as const;
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly rule?: string,
+    readonly article?: string,
+  ) {
     super(message);
     this.name = 'ForbiddenError';
   }

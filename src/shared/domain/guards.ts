@@ -146,6 +146,16 @@ export function violation(rule: Rule, message: string): RuleViolationError {
   return new RuleViolationError(rule.id, rule.article, message);
 }
 
+/**
+ * A refusal by the separation of duties (Art.23(3): the proposer approving, a preparer recording
+ * the resolution). It says who may act, as the contract's "Who may do what" table does, so it is
+ * FORBIDDEN, as a non-owner's consent is, with the rule and article a RULE_VIOLATION would carry
+ * (until 2026-12-06 it was RULE_VIOLATION: contract probe M2).
+ */
+export function dutiesSeparated(rule: Rule, message: string): ForbiddenError {
+  return new ForbiddenError(message, rule.id, rule.article);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Text and numbers. Each check adds to `errors` (so a client sees every problem at once) and
 // returns the value as it will be recorded (trimmed).

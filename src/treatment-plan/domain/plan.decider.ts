@@ -13,7 +13,7 @@
  */
 import type { Decider } from '../../shared/domain/decider.js';
 import { BadInputError, FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
-import { dayInJapan, isNonEmptyText, isRealDate, nameAsPerson, optionalText, requiredText, requireRole, samePerson, violation } from '../../shared/domain/guards.js';
+import { dayInJapan, dutiesSeparated, isNonEmptyText, isRealDate, nameAsPerson, optionalText, requiredText, requireRole, samePerson, violation } from '../../shared/domain/guards.js';
 import type {
   AddRiskToPlan,
   ClosePlan,
@@ -278,7 +278,7 @@ function refusePreparer(s: PlanState, actorId: string): void {
   if (mine.length === 0) return;
   const shown = 5;
   const deeds = mine.slice(0, shown).map(describeContribution).join(', ') + (mine.length > shown ? ` and ${mine.length - shown} more` : '');
-  throw violation(
+  throw dutiesSeparated(
     PLAN_RULES.RESOLUTION_BY_DRAFTER,
     `${nameAsPerson(mine[0]!.actorId, actorId)} ${deeds} of plan ${s.id}: whoever drafted, changed or submitted what the board decides cannot record its resolution (separation of duties, Art.23(3)); another BOARD_SECRETARY must record it`,
   );

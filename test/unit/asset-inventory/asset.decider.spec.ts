@@ -458,9 +458,15 @@ describe('InformationAsset: RetireAsset', () => {
     given(assetDecider, [registered]).when({ type: 'RetireAsset', assetId: 'a1', reason: '', actor: manager, at: T2 }).thenRejectsFields('reason');
   });
 
-  it('is idempotent when already retired', () => {
+  it('is idempotent when already retired for that reason; another reason is refused (it was answered as done and recorded nowhere); the reaction to an avoided risk finds it done', () => {
+    given(assetDecider, [registered, retired])
+      .when({ type: 'RetireAsset', assetId: 'a1', reason: ' Replaced by HSM', actor: manager, at: T2 })
+      .thenNothing();
     given(assetDecider, [registered, retired])
       .when({ type: 'RetireAsset', assetId: 'a1', reason: 'again', actor: manager, at: T2 })
+      .thenThrows(RuleViolationError, { rule: 'ASSET_RETIRED', article: 'Art.14(2)' });
+    given(assetDecider, [registered, retired])
+      .when({ type: 'RetireAsset', assetId: 'a1', reason: 'Risk r-1 avoided', avoidedRiskId: 'r-1', actor: manager, at: T2 })
       .thenNothing();
   });
 

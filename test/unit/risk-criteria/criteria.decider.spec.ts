@@ -557,7 +557,7 @@ describe('RiskCriteria: ApproveRiskCriteria', () => {
   it('never lets the proposer approve their own version (Art.23(3))', () => {
     const err = given(criteriaDecider, [proposed('c1', 1, 'u-ciso')])
       .when(approve())
-      .thenThrows(RuleViolationError, { rule: 'CRITERIA_APPROVER_IS_PROPOSER', article: 'Art.23(3)' });
+      .thenThrows(ForbiddenError, { rule: 'CRITERIA_APPROVER_IS_PROPOSER', article: 'Art.23(3)' });
     expect(err.message).toContain('Art.23(3)');
   });
 
@@ -568,7 +568,7 @@ describe('RiskCriteria: ApproveRiskCriteria', () => {
   ])('never lets the proposer approve under an id that differs only %s (%s): one person (Art.23(3))', (_how, id) => {
     const err = given(criteriaDecider, [proposed('c1', 1, 'zed')])
       .when(approve({ actor: { id, name: id, roles: ['CISO'] } }))
-      .thenThrows(RuleViolationError, { rule: 'CRITERIA_APPROVER_IS_PROPOSER', article: 'Art.23(3)' });
+      .thenThrows(ForbiddenError, { rule: 'CRITERIA_APPROVER_IS_PROPOSER', article: 'Art.23(3)' });
     expect(err.message).toContain(`zed (the same person as ${id}`);
   });
 

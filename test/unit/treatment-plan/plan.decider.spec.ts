@@ -478,7 +478,7 @@ describe('RecordBoardResolution (Art.19(2): decided by board resolution)', () =>
     const events = play(draft({ actor: drafter }), add(r1), submit());
     given(planDecider, events)
       .when(resolve({ actor: drafter }))
-      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
+      .thenThrows(ForbiddenError, { rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
     // another secretary may
     given(planDecider, events).when(resolve()).thenMatches([{ type: 'BoardResolutionRecorded' }, { type: 'PlanApproved' }]);
   });

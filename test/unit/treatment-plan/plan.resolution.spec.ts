@@ -3,7 +3,7 @@
  * nobody who prepared what the board decides records its resolution, people compared ignoring
  * case and width; a resolution that names a revision records it only on that revision.
  */
-import { BadInputError, RuleViolationError } from '../../../src/shared/domain/errors.js';
+import { BadInputError, ForbiddenError, RuleViolationError } from '../../../src/shared/domain/errors.js';
 import { decide, planDecider } from '../../../src/treatment-plan/domain/plan.decider.js';
 import type { PlanCommand } from '../../../src/treatment-plan/domain/plan.commands.js';
 import type { PlanEvent } from '../../../src/treatment-plan/domain/plan.events.js';
@@ -22,7 +22,7 @@ describe('RecordBoardResolution: nobody who prepared what the board decides reco
     const events = play(draft(), add(r1, { actor: eve }), submit({ actor: eve }));
     const error = given(planDecider, events)
       .when(resolve({ actor: eve }))
-      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
+      .thenThrows(ForbiddenError, { rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
     expect(error.message).toContain('eve added risk r-1 to revision 1, submitted revision 1 of plan p-1');
     given(planDecider, events).when(resolve({ actor: bella })).thenMatches([{ type: 'BoardResolutionRecorded' }, { type: 'PlanApproved' }]);
   });
@@ -30,17 +30,17 @@ describe('RecordBoardResolution: nobody who prepared what the board decides reco
   it('refuses whoever only added an item, or only submitted', () => {
     given(planDecider, play(draft(), add(r1, { actor: eve }), add(r2), submit()))
       .when(resolve({ actor: eve }))
-      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_BY_DRAFTER' });
+      .thenThrows(ForbiddenError, { rule: 'RESOLUTION_BY_DRAFTER' });
     given(planDecider, play(draft(), add(r1), submit({ actor: eve })))
       .when(resolve({ actor: eve }))
-      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_BY_DRAFTER' });
+      .thenThrows(ForbiddenError, { rule: 'RESOLUTION_BY_DRAFTER' });
   });
 
   it('refuses whoever added an item to revision 2 and submitted it, after the board rejected revision 1', () => {
     const events = then(rejected, add(r3, { actor: eve, at: T_LATER }), submit({ actor: eve, at: T_LATER }));
     const error = given(planDecider, events)
       .when(resolve({ actor: eve, resolutionNumber: 'BR-2026-021', meetingDate: '2026-05-01', at: T_LATER }))
-      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_BY_DRAFTER' });
+      .thenThrows(ForbiddenError, { rule: 'RESOLUTION_BY_DRAFTER' });
     expect(error.message).toContain('added risk r-3 to revision 2, submitted revision 2');
     given(planDecider, events)
       .when(resolve({ actor: bella, resolutionNumber: 'BR-2026-021', meetingDate: '2026-05-01', at: T_LATER }))
@@ -52,11 +52,11 @@ describe('RecordBoardResolution: nobody who prepared what the board decides reco
     const carried = then(play(draft(), add(r1, { actor: eve }), add(r2), submit()), withdraw(), submit({ at: T_LATER }));
     given(planDecider, carried)
       .when(resolve({ actor: eve, meetingDate: '2026-05-01', at: T_LATER }))
-      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_BY_DRAFTER' });
+      .thenThrows(ForbiddenError, { rule: 'RESOLUTION_BY_DRAFTER' });
     const removed = then(submitted, withdraw(), { type: 'RemoveRiskFromPlan', planId: PLAN, riskId: 'r-2', reason: 'Out of scope', actor: eve, at: T_LATER } as PlanCommand, submit({ at: T_LATER }));
     const error = given(planDecider, removed)
       .when(resolve({ actor: eve, meetingDate: '2026-05-01', at: T_LATER }))
-      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_BY_DRAFTER' });
+      .thenThrows(ForbiddenError, { rule: 'RESOLUTION_BY_DRAFTER' });
     expect(error.message).toContain('eve removed risk r-2 from revision 2');
   });
 
@@ -64,7 +64,7 @@ describe('RecordBoardResolution: nobody who prepared what the board decides reco
     const events = then(submitted, withdraw({ actor: eve }), submit({ at: T_LATER }));
     const error = given(planDecider, events)
       .when(resolve({ actor: eve, meetingDate: '2026-05-01', at: T_LATER }))
-      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_BY_DRAFTER' });
+      .thenThrows(ForbiddenError, { rule: 'RESOLUTION_BY_DRAFTER' });
     expect(error.message).toContain('eve withdrew revision 1 to be changed');
     given(planDecider, events).when(resolve({ actor: bella, meetingDate: '2026-05-01', at: T_LATER })).thenMatches([{ type: 'BoardResolutionRecorded' }, { type: 'PlanApproved' }]);
     expect(stateOf(events).preparedBy.at(-2)).toEqual({ actorId: 'eve', did: 'WITHDREW', revision: 2 });
@@ -91,7 +91,7 @@ describe('RecordBoardResolution: nobody who prepared what the board decides reco
     const carol = actor('carol', 'COMMITTEE_MEMBER');
     const error = given(planDecider, play(draft({ actor: carol }), add(r1), submit()))
       .when(resolve({ actor: actor(id, 'BOARD_SECRETARY') }))
-      .thenThrows(RuleViolationError, { rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
+      .thenThrows(ForbiddenError, { rule: 'RESOLUTION_BY_DRAFTER', article: 'Art.23(3)' });
     expect(error.message).toContain(`carol (the same person as ${id}: user ids are compared ignoring case, width and letters of other scripts that look the same) drafted the plan`);
   });
 
