@@ -17,6 +17,7 @@ import { ObservabilityModule } from './platform/observability/observability.modu
 import { withGraphqlObservability } from './platform/observability/graphql-observability.js';
 import { Metrics } from './platform/observability/metrics.js';
 import { SigningKeysController } from './well-known/keys.controller.js';
+import { MutationIntegrityGuard } from './graphql/mutation-integrity.guard.js';
 import { GraphqlAuthGuard } from './identity/graphql/auth.guard.js';
 import { IdentityModule } from './identity/identity.module.js';
 import { TokenVerifier } from './identity/token-verifier.js';
@@ -62,6 +63,11 @@ import { DevIdeModule } from './graphql/dev-ide/dev-ide.module.js';
     EvidenceModule,
   ],
   controllers: [SigningKeysController],
-  providers: [{ provide: APP_GUARD, useClass: GraphqlAuthGuard }, { provide: APP_FILTER, useClass: DomainErrorFilter }, { provide: APP_FILTER, useClass: RouteNotFoundFilter }, { provide: APP_PIPE, useClass: InputValidationPipe }],
+  providers: [
+    // In this order: who asks (token, rate, role), then whether the log may be written at all.
+    { provide: APP_GUARD, useClass: GraphqlAuthGuard },
+    { provide: APP_GUARD, useClass: MutationIntegrityGuard },
+    { provide: APP_FILTER, useClass: DomainErrorFilter }, { provide: APP_FILTER, useClass: RouteNotFoundFilter }, { provide: APP_PIPE, useClass: InputValidationPipe },
+  ],
 })
 export class AppModule {}

@@ -56,6 +56,7 @@ describe('tamper evidence the server acts on', () => {
   let work: string;
   let manager: string;
   let auditor: string;
+  let owner: string;
   let head: number;
   /** An export of the untouched log, kept "elsewhere": the anchor that shows a cut at a commit boundary. */
   let anchor: string;
@@ -91,6 +92,15 @@ describe('tamper evidence the server acts on', () => {
       // Every mutation is refused; queries are still served (auditors look).
       const refused = await gql(server.url, manager, REGISTER, register(`after-${randomUUID()}`));
       expect(refused.errors[0].extensions).toMatchObject({ code: 'INTEGRITY_BROKEN', position: at });
+      // Whatever the input: an unknown target or a text too long answered NOT_FOUND or BAD_USER_INPUT
+      // where the commands look their target up first (contract probe of 2026-12-06, M6).
+      for (const [token, query, input] of [
+        [manager, 'mutation($i: AddCommentInput!) { addComment(input: $i) { id } }', { entityId: 'nope', text: 'x' }],
+        [manager, 'mutation($i: AddCommentInput!) { addComment(input: $i) { id } }', { entityId: 'nope', text: 'x'.repeat(10_001) }],
+        [owner, 'mutation($i: AcceptResidualRiskInput!) { acceptResidualRisk(input: $i) { id } }', { planId: 'nope', riskId: 'nope', statement: 'ok' }],
+      ] as const) {
+        expect((await gql(server.url, token, query, { i: input })).errors[0].extensions).toMatchObject({ code: 'INTEGRITY_BROKEN', position: at });
+      }
       const read = await gql(server.url, auditor, '{ assets(first: 5) { totalCount } verifyIntegrity { ok firstBrokenPosition signaturesChecked } }');
       expect(read.errors).toBeUndefined();
       expect(read.data.verifyIntegrity).toMatchObject({ ok: false, firstBrokenPosition: at });
@@ -123,6 +133,7 @@ describe('tamper evidence the server acts on', () => {
     base = join(work, 'base');
     manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
     auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
+    owner = await signToken(SECRET, { sub: 'owen', roles: ['RISK_OWNER'] });
     const server = await startServer(env(base));
     try {
       for (let i = 0; i < 4; i++) {
