@@ -20,8 +20,13 @@ import { stampZipEntries } from './zip-timestamps.js';
 
 const HEADER_FILL: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFE7E6E6' } };
 
-/** Rows written per turn of the event loop (~5 ms of work on these machines). */
-const ROWS_PER_TURN = 250;
+/**
+ * Cells written per turn of the event loop (~5 ms of work on these machines, exceljs's row writer
+ * costing ~4-5 µs a cell): a section's rows per turn follow from its width. 250 rows a turn, as
+ * before 2026-12-06, were 15-30 ms a turn for sections of 12-25 columns and more on a loaded
+ * machine (contract probe M1: /health 101-254 ms during register.xlsx downloads).
+ */
+const CELLS_PER_TURN = 1_000;
 /**
  * And characters of text per turn: 250 rows of controls of 10,000 characters each were a 0.7-1.6 s
  * task of exceljs's row writer (hostile probe F2).
@@ -81,7 +86,7 @@ export async function registerXlsx(view: RegisterExport): Promise<Buffer> {
     header.alignment = { vertical: 'middle', wrapText: true };
     header.eachCell((cell) => (cell.fill = HEADER_FILL));
     header.commit();
-    await eachInTurnsBySize(table.rows, ROWS_PER_TURN, CHARS_PER_TURN, (row) => {
+    await eachInTurnsBySize(table.rows, Math.max(1, Math.floor(CELLS_PER_TURN / table.columns.length)), CHARS_PER_TURN, (row) => {
       sheet
         .addRow(
           row.map((cell, c) => {

@@ -331,12 +331,13 @@ export class RiskRegisterQueries {
     const limit: ListLimit = from ? { position: minPosition(asked.position, from.upTo), recordedAt: asked.recordedAt } : asked;
     // One JSON array built by SQLite and parsed once: a risk may have thousands of entries, and
     // parsing them one string at a time took twice as long (risk(id, asOf) of a 10,000-event risk).
-    const json = db
-      .prepare(
-        `SELECT '[' || COALESCE(group_concat(doc, ',' ORDER BY revision), '') || ']' FROM ${table} WHERE risk_id = @riskId AND revision <= @revision AND (@position IS NULL OR position <= @position) AND (@recordedAt IS NULL OR recorded_at <= @recordedAt)`,
-      )
-      .pluck()
-      .get({ riskId, revision: limit.revision ?? Number.MAX_SAFE_INTEGER, position: limit.position ?? null, recordedAt: limit.recordedAt ?? null }) as string;
+    // Compiled once per database: a register's download reads two lists for each of its risks, and
+    // compiling this statement each time took ~25 µs a read (the two lists of 910 risks: 34 → 12 ms).
+    const json = preparedOnce(
+      db,
+      `SELECT '[' || COALESCE(group_concat(doc, ',' ORDER BY revision), '') || ']' FROM ${table} WHERE risk_id = @riskId AND revision <= @revision AND (@position IS NULL OR position <= @position) AND (@recordedAt IS NULL OR recorded_at <= @recordedAt)`,
+      'pluck',
+    ).get({ riskId, revision: limit.revision ?? Number.MAX_SAFE_INTEGER, position: limit.position ?? null, recordedAt: limit.recordedAt ?? null }) as string;
     return JSON.parse(json) as unknown[];
   }
 
@@ -351,7 +352,7 @@ export class RiskRegisterQueries {
   }
 
   criteriaInForce(): CriteriaInForceRow | undefined {
-    const row = this.db.prepare('SELECT number, criteria_id, definition FROM risk_register_criteria WHERE in_force = 1').get() as
+    const row = preparedOnce(this.db, 'SELECT number, criteria_id, definition FROM risk_register_criteria WHERE in_force = 1').get() as
       | { number: number; criteria_id: string; definition: string }
       | undefined;
     return row ? { number: row.number, criteriaId: row.criteria_id, definition: JSON.parse(row.definition) } : undefined;
