@@ -19,6 +19,7 @@ export interface ConfiguredFiles {
  */
 const DATA_DIR_FILES: readonly [string, string][] = [
   ['risk-ledger.lock', "DATA_DIR's lock"],
+  ['risk-ledger.lock.held', "DATA_DIR's lock (the kernel's)"],
   ['access-log.sqlite', 'the access log'],
   ['access-log.anchor.json', "the access log's anchor"],
   ['access-log.postgres-anchor.json', "the access log's anchor"],
@@ -28,7 +29,7 @@ const DATA_DIR_FILES: readonly [string, string][] = [
 
 /** An SQLite file and what SQLite and the lock keep beside it. */
 function withSidecars(path: string, what: string): [string, string][] {
-  return [[path, what], [`${path}-wal`, `${what} (its WAL)`], [`${path}-shm`, `${what} (its shared memory)`], [`${path}.lock`, `${what} (its lock)`]];
+  return [[path, what], [`${path}-wal`, `${what} (its WAL)`], [`${path}-shm`, `${what} (its shared memory)`], [`${path}.lock`, `${what} (its lock)`], [`${path}.lock.held`, `${what} (its lock, the kernel's)`]];
 }
 
 /** Every file the server keeps or reads other than the read models' own, with what it is. */

@@ -1,9 +1,17 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
+import { KernelLock } from './kernel-lock.js';
+import { realFilePath } from './real-file-path.js';
 
 /** Name of the lock file in DATA_DIR. */
 export const DATA_DIR_LOCK_FILE = 'risk-ledger.lock';
+
+/** Beside each lock file, the file the kernel's lock is held on (KernelLock): `risk-ledger.lock.held`. */
+export const KERNEL_LOCK_SUFFIX = '.held';
+
+/** How long a start waits for the kernel's lock while another process only looks at it (liveOwner). */
+export const KERNEL_LOCK_WAIT_MS = 1_000;
 
 export interface DataDirLockOwner {
   pid: number;
@@ -29,6 +37,8 @@ export interface ProcessIdentity {
 /** The locks of a process's local state, held together. */
 export interface LocalStateLock {
   release(): void;
+  /** DataDirLock.watch on each of them (the server's, while it runs). */
+  watch(logger: JsonLogger, onLost: (why: string) => void): void;
   /** Whether one of them was stale, taken over: the process that held it did not stop cleanly (a SIGKILL, an OOM kill, a crash). */
   tookOverStale: boolean;
   /** Whether the embedded store's file is among them (acquireStore): then no other process commits to it (SqliteEventStoreOptions.soleWriter). */
@@ -39,33 +49,47 @@ export interface LocalStateLock {
 export class DataDirLockedError extends Error {
   constructor(
     readonly lockFile: string,
-    readonly owner: DataDirLockOwner,
+    /** What the lock file says of its holder; null when it says nothing readable (the kernel's lock is held all the same). */
+    readonly owner: DataDirLockOwner | null,
     what = 'this DATA_DIR',
+    /** Whether that holder is out of this process's sight (another container or PID namespace) and known only by the kernel's lock. */
+    unseen = false,
   ) {
     super(
-      `${lockFile} is held by ${owner.holder ?? 'a process'} with pid ${owner.pid} (started ${owner.startedAt}): ` +
-        `another Risk Ledger process is using ${what}; stop it first`,
+      `${lockFile} is held by ${describeOwner(owner)}` +
+        (unseen ? ', a process this one cannot see (another container or PID namespace on this host) that holds the lock' : '') +
+        `: another Risk Ledger process is using ${what}; stop it first`,
     );
     this.name = 'DataDirLockedError';
   }
+}
+
+function describeOwner(owner: DataDirLockOwner | null): string {
+  return owner ? `${owner.holder ?? 'a process'} with pid ${owner.pid} (started ${owner.startedAt})` : 'a live process (its lock file missing or unreadable)';
 }
 
 /**
  * "One process owns DATA_DIR's local state": the server holds `DATA_DIR/risk-ledger.lock`
  * ({pid, startedAt}, created exclusively) from start to shutdown, and `npm run cli -- rebuild`
  * refuses to touch the read models while a live process holds it. A lock whose pid is no longer
- * alive (a SIGKILL, a crash) is stale and is taken over with a warning. It guards against
- * mistakes, not against an adversary: a process on another host sharing the folder is not seen.
+ * alive (a SIGKILL, a crash) is stale and is taken over with a warning. Who is alive is the
+ * kernel's to say: each holder also holds a kernel lock beside the file (KernelLock,
+ * `<lock>.held`), which ends with its process and is seen from every container of the host; the
+ * file's pid names the holder, and still refuses a start beside a live process of a build before
+ * that lock. It guards against mistakes, not against an adversary: a process on another host
+ * sharing the folder is seen only where the file system shares POSIX locks.
  */
 export class DataDirLock {
   private released = false;
+  private watcher: NodeJS.Timeout | undefined;
   private readonly onExit = () => this.release();
 
   private constructor(
     readonly file: string,
     readonly owner: DataDirLockOwner,
+    private readonly kernel: KernelLock,
     /** The process whose stale lock this one took over (it did not stop cleanly), or null. */
-    readonly tookOverFrom: DataDirLockOwner | 'unreadable' | null = null,
+    public tookOverFrom: DataDirLockOwner | 'unreadable' | null = null,
   ) {
     // A process.exit() (a failed start-up) still removes it; a SIGKILL leaves it stale.
     process.once('exit', this.onExit);
@@ -82,18 +106,34 @@ export class DataDirLock {
    * Two servers given different DATA_DIRs (SQLITE_PATH keeps its default) did exactly that.
    */
   static acquireStore(sqlitePath: string, holder: string, logger: JsonLogger): DataDirLock {
-    return DataDirLock.acquireFile(`${resolve(sqlitePath)}.lock`, holder, logger, `the event store ${resolve(sqlitePath)}`);
+    const store = realFilePath(sqlitePath);
+    return DataDirLock.acquireFile(`${store}.lock`, holder, logger, `the event store ${store}`);
   }
 
   private static acquireFile(file: string, holder: string, logger: JsonLogger, what: string): DataDirLock {
     mkdirSync(dirname(file), { recursive: true });
+    const kernel = KernelLock.tryAcquire(`${file}${KERNEL_LOCK_SUFFIX}`, KERNEL_LOCK_WAIT_MS);
+    if (!kernel) {
+      const named = readLockOwner(file);
+      throw new DataDirLockedError(file, named, what, named !== null && !isAlive(named));
+    }
+    try {
+      return DataDirLock.writeFile(file, holder, logger, what, kernel).passOnUncleanStop();
+    } catch (error) {
+      kernel.release();
+      throw error;
+    }
+  }
+
+  /** Under the kernel's lock: the file written, or taken over from a process that is gone. */
+  private static writeFile(file: string, holder: string, logger: JsonLogger, what: string, kernel: KernelLock): DataDirLock {
     const identity = processIdentity(process.pid);
     const owner: DataDirLockOwner = { pid: process.pid, startedAt: new Date().toISOString(), holder, ...(identity ? { process: identity } : {}) };
     const text = JSON.stringify(owner) + '\n';
     const claim = `${file}.takeover`;
     const giveUpAt = performance.now() + TAKEOVER_WAIT_MS;
     for (;;) {
-      if (createExclusively(file, text)) return new DataDirLock(file, owner, null);
+      if (createExclusively(file, text)) return new DataDirLock(file, owner, kernel, null);
       const current = readLockOwner(file);
       if (current && isAlive(current)) throw new DataDirLockedError(file, current, what);
       // A stale lock is taken over by one process at a time, under a claim created exclusively: two
@@ -119,7 +159,7 @@ export class DataDirLock {
         // A process that found no lock at all may have written its own meanwhile: it holds it.
         if (!createExclusively(file, text)) continue;
         logger.warn(`stale ${what === 'this DATA_DIR' ? 'DATA_DIR' : 'event store'} lock taken over: its process is gone`, { lockFile: file, staleOwner: again ?? 'unreadable', holder });
-        return new DataDirLock(file, owner, again ?? 'unreadable');
+        return new DataDirLock(file, owner, kernel, again ?? 'unreadable');
       } finally {
         rmSync(claim, { force: true });
       }
@@ -148,28 +188,128 @@ export class DataDirLock {
       for (const lock of held) lock.release();
       throw error;
     }
-    return { release: () => held.forEach((lock) => lock.release()), tookOverStale: held.some((lock) => lock.tookOverFrom !== null), holdsStore: sqliteStore !== undefined };
+    return {
+      release: () => held.forEach((lock) => lock.release()),
+      watch: (logger, onLost) => held.forEach((lock) => lock.watch(logger, onLost)),
+      tookOverStale: held.some((lock) => lock.tookOverFrom !== null),
+      holdsStore: sqliteStore !== undefined,
+    };
   }
 
-  /** The live holder of DATA_DIR's lock, or null when it is free or stale. */
-  static liveOwner(dataDir: string): DataDirLockOwner | null {
-    const owner = readLockOwner(join(dataDir, DATA_DIR_LOCK_FILE));
-    return owner && isAlive(owner) ? owner : null;
+  /** The live holder of DATA_DIR's lock (what its file says, 'unreadable' when nothing), or null when it is free or stale. */
+  static liveOwner(dataDir: string): DataDirLockOwner | 'unreadable' | null {
+    const file = join(dataDir, DATA_DIR_LOCK_FILE);
+    const owner = readLockOwner(file);
+    if (owner && isAlive(owner)) return owner;
+    return KernelLock.heldByAnother(`${file}${KERNEL_LOCK_SUFFIX}`) ? (owner ?? 'unreadable') : null;
+  }
+
+  /**
+   * Looks at the lock every `everyMs` while it is held (a server's, from start to shutdown). Its
+   * kernel file removed or replaced (an operator clearing "stale" lock files: a second server in
+   * another container then started beside this one, container probe of 2026-12-06, H1) is locked
+   * again at once; its file, gone or garbage, written again. `onLost` when another process holds
+   * the kernel's lock by then: two writers, and this one is to give way. A file naming another
+   * process (a build before the kernel's lock wrote its own over this one's) is said in an error line.
+   */
+  watch(logger: JsonLogger, onLost: (why: string) => void, everyMs = LOCK_WATCH_MS): void {
+    if (this.watcher || this.released) return;
+    let complained = false;
+    let failing = false;
+    this.watcher = setInterval(() => {
+      try {
+        const kernel = this.kernel.reassert();
+        if (kernel === 'lost') {
+          clearInterval(this.watcher);
+          onLost(`${this.file}${KERNEL_LOCK_SUFFIX} was removed or replaced while this process held it, and another process holds the lock on the file there now`);
+          return;
+        }
+        if (kernel === 'retaken') logger.warn('lock file removed or replaced while the server held it: locked again', { lockFile: `${this.file}${KERNEL_LOCK_SUFFIX}` });
+        const current = readLockOwner(this.file);
+        if (current === null) {
+          // Written beside and renamed over: a reader never meets half of it.
+          try {
+            writeFileSync(`${this.file}.writing`, JSON.stringify(this.owner) + '\n');
+            renameSync(`${this.file}.writing`, this.file);
+          } finally {
+            rmSync(`${this.file}.writing`, { force: true }); // a disk full left it empty
+          }
+          logger.warn('lock file removed or damaged while the server held it: written again', { lockFile: this.file });
+        } else if (current.pid !== process.pid && !complained) {
+          complained = true;
+          logger.error('another process wrote its lock over this one\'s (a build before the kernel\'s lock?): two processes may be writing the same files; stop one', { lockFile: this.file, other: current, holder: this.owner });
+        }
+        if (failing) logger.info('the lock can be looked at again', { lockFile: this.file });
+        failing = false;
+      } catch (error) {
+        // A file removed between two steps, a folder put in its place, a disk full: looked at
+        // again at the next turn, said once until then. It stopped for good at the first error,
+        // and a second server then started beside this one (re-probe of 2026-12-06, H1).
+        if (!failing) logger.warn('the lock could not be looked at: trying again every second', { lockFile: this.file, error: (error as Error).message });
+        failing = true;
+      }
+    }, everyMs);
+    this.watcher.unref();
+  }
+
+  /**
+   * A stale lock says the process that held it did not stop cleanly, which the server records at
+   * its start (the access log's UncleanStopRecovered: what that process committed may have no
+   * entry). A CLI command that takes one over (import, rebuild, run before the server after a
+   * crash) leaves a note (`<lock>.unclean`) that the next server takes as its own finding: it found
+   * the lock free, recorded nothing, and the access log was BROKEN for good two minutes later
+   * (container probe of 2026-12-06, M2).
+   */
+  private passOnUncleanStop(): DataDirLock {
+    const note = `${this.file}${UNCLEAN_NOTE_SUFFIX}`;
+    // Only a server's (or an unnamed holder's) unclean stop is the server's to record: a killed
+    // command answered no request (a server recorded one for a SIGKILLed rebuild, and excused
+    // requests of its own without entries: re-probe of 2026-12-06, M1).
+    const stale = this.tookOverFrom;
+    const serverStop = stale !== null && (stale === 'unreadable' || (stale.holder ?? SERVER_HOLDER) === SERVER_HOLDER);
+    if (this.owner.holder !== SERVER_HOLDER) {
+      if (serverStop) createExclusively(note, JSON.stringify(stale) + '\n');
+      return this;
+    }
+    if (!serverStop) this.tookOverFrom = null;
+    let noted: string;
+    try {
+      noted = readFileSync(note, 'utf8');
+    } catch {
+      return this;
+    }
+    rmSync(note, { force: true });
+    if (this.tookOverFrom === null) {
+      const owner = readLockOwnerText(noted);
+      this.tookOverFrom = owner ?? 'unreadable';
+    }
+    return this;
   }
 
   /** Removes the lock file if it is still ours. Idempotent. */
   release(): void {
     if (this.released) return;
     this.released = true;
+    clearInterval(this.watcher);
     process.removeListener('exit', this.onExit);
     const current = readLockOwner(this.file);
     if (current && current.pid === this.owner.pid && current.startedAt === this.owner.startedAt) rmSync(this.file, { force: true });
+    // After the file: the next holder never finds this process's file beside a free kernel lock.
+    this.kernel.release();
   }
 }
 
 function readLockOwner(file: string): DataDirLockOwner | null {
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DataDirLockOwner>;
+    return readLockOwnerText(readFileSync(file, 'utf8'));
+  } catch {
+    return null; // missing or unreadable
+  }
+}
+
+function readLockOwnerText(text: string): DataDirLockOwner | null {
+  try {
+    const parsed = JSON.parse(text) as Partial<DataDirLockOwner>;
     if (typeof parsed.pid !== 'number' || !Number.isSafeInteger(parsed.pid) || parsed.pid <= 0) return null;
     const identity = parsed.process;
     const known = identity && typeof identity.bootId === 'string' && identity.bootId !== '' && Number.isSafeInteger(identity.startTicks);
@@ -208,6 +348,16 @@ function isAlive(owner: DataDirLockOwner): boolean {
   // and a live owner taken for gone would let a second process write the same files.
   return started === null || Number.isNaN(locked) || started <= locked + PID_REUSE_MARGIN_MS;
 }
+
+
+/** What the server's locks say holds them (the CLI's say what command). */
+export const SERVER_HOLDER = 'server';
+
+/** Beside a lock file, the note of a stale lock a CLI command took over (passOnUncleanStop). */
+export const UNCLEAN_NOTE_SUFFIX = '.unclean';
+
+/** How often a held lock is looked at (DataDirLock.watch). */
+export const LOCK_WATCH_MS = 1_000;
 
 /** How long a start waits for another process taking over the same stale lock before it is refused. */
 export const TAKEOVER_WAIT_MS = 2_000;

@@ -55,7 +55,7 @@ function localFilesWritten(config: AppConfig): { path: string; what: string }[] 
   if (config.eventStore === 'sqlite') files.push({ path: dirname(config.sqlitePath), what: "the event store's folder" }, ...sqliteFiles(config.sqlitePath, "the event store's file (SQLITE_PATH)"));
   if (config.eventStore === 'memory') return files;
   files.push({ path: config.dataDir, what: 'DATA_DIR' });
-  if (config.readModelPath !== ':memory:') files.push(...sqliteFiles(config.readModelPath, "the read models' file (READ_MODEL_PATH)"));
+  if (config.readModelPath !== ':memory:') files.push({ path: dirname(config.readModelPath), what: "the read models' folder" }, ...sqliteFiles(config.readModelPath, "the read models' file (READ_MODEL_PATH)"));
   files.push(...sqliteFiles(config.processManagerPath, "the process manager's checkpoint"), ...sqliteFiles(join(config.dataDir, 'access-log.sqlite'), 'the access log'));
   return files;
 }
@@ -104,8 +104,6 @@ export class PlatformModule implements OnApplicationShutdown {
           provide: OPENED_STORE,
           inject: [APP_CONFIG, SIGNING_KEYS, DATA_DIR_LOCK],
           useFactory: async (config: AppConfig, keys: SigningKeys, lock: LocalStateLock): Promise<OpenedStore> => {
-            // Files the server writes, left unwritable (a restore done as root): one line now, not a failure per write.
-            assertPathsWritable(localFilesWritten(config));
             // The lock holding the store's file, no other process commits to it.
             const store = await openConfiguredEventStore(config, keys.signer, { soleWriter: lock.holdsStore });
             return { store, uncleanStop: lock.tookOverStale ? { head: await headAtStart(store) } : null };
@@ -120,14 +118,27 @@ export class PlatformModule implements OnApplicationShutdown {
           provide: DATA_DIR_LOCK,
           inject: [APP_CONFIG, JsonLogger],
           useFactory: (config: AppConfig, log: JsonLogger): LocalStateLock => {
+            // Files the server writes, left unwritable (a restore done as root): one line now, not a
+            // failure per write. First of all: a folder it may not write failed in the read models'
+            // check below with SQLite's "attempt to write a readonly database", naming nothing.
+            assertPathsWritable(localFilesWritten(config));
             const store = config.eventStore === 'sqlite' ? config.sqlitePath : undefined;
+            let held: LocalStateLock;
             if (config.readModelPath === ':memory:') {
               const lock = store ? DataDirLock.acquireStore(store, 'server', log) : null;
-              return { release: () => lock?.release(), tookOverStale: lock?.tookOverFrom != null, holdsStore: lock !== null };
+              held = { release: () => lock?.release(), watch: (logger, onLost) => lock?.watch(logger, onLost), tookOverStale: lock?.tookOverFrom != null, holdsStore: lock !== null };
+            } else {
+              // A READ_MODEL_PATH that is not ours is refused before its folder gets a lock file.
+              refuseForeignFile(config.readModelPath, readModelsFile(config));
+              held = DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'server', log, store);
             }
-            // A READ_MODEL_PATH that is not ours is refused before its folder gets a lock file.
-            refuseForeignFile(config.readModelPath, readModelsFile(config));
-            return DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'server', log, store);
+            // Lost to another process (its lock file removed under this one and taken): this server
+            // gives way, as at a SIGTERM, rather than write beside it.
+            held.watch(log, (why) => {
+              log.error(`the server's lock was taken by another process: shutting down so that one process writes (${why})`, {});
+              process.kill(process.pid, 'SIGTERM');
+            });
+            return held;
           },
         },
         {

@@ -14,18 +14,33 @@ import { buildOnce } from './support/server-process.js';
  */
 const LOCK_MODULE = pathToFileURL(join(process.cwd(), 'dist/src/platform/data-dir-lock.js')).href;
 
-function contender(dir: string): Promise<string> {
+interface Contender {
+  outcome: Promise<string>;
+  /** Lets it end (a holder releases the lock as it exits) and resolves once it has. */
+  end: () => Promise<void>;
+}
+
+/** A process taking the lock; a holder keeps it until told to end, so that every other contender meets a live holder. */
+function contender(dir: string): Contender {
   const script = `const { DataDirLock } = await import(${JSON.stringify(LOCK_MODULE)});
 const log = { warn() {}, info() {}, error() {}, debug() {}, child() { return log; } };
-try { DataDirLock.acquire(${JSON.stringify(dir)}, 'server', log); process.stdout.write('held'); setTimeout(() => {}, 1500); }
+process.stdin.on('end', () => process.exit(0)).resume();
+try { DataDirLock.acquire(${JSON.stringify(dir)}, 'server', log); process.stdout.write('held'); }
 catch (error) { process.stdout.write(error.name); }`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('error', reject);
-    child.on('exit', () => resolve(out));
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const outcome = new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (c: Buffer) => resolve(c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(`exited ${code}`));
   });
+  return {
+    outcome,
+    end: () => {
+      child.stdin.end();
+      return exited;
+    },
+  };
 }
 
 describe('a stale lock and sixteen starts at once', () => {
@@ -42,7 +57,9 @@ describe('a stale lock and sixteen starts at once', () => {
     for (let round = 0; round < 5; round++) {
       const dir = mkdtempSync(join(work, 'round-'));
       writeFileSync(join(dir, DATA_DIR_LOCK_FILE), JSON.stringify({ pid: dead.pid, startedAt: new Date().toISOString(), holder: 'server' }));
-      const outcomes = await Promise.all(Array.from({ length: 16 }, () => contender(dir)));
+      const contenders = Array.from({ length: 16 }, () => contender(dir));
+      const outcomes = await Promise.all(contenders.map((c) => c.outcome));
+      await Promise.all(contenders.map((c) => c.end()));
       expect(outcomes.filter((o) => o === 'held')).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'DataDirLockedError')).toHaveLength(15);
       expect(existsSync(join(dir, `${DATA_DIR_LOCK_FILE}.takeover`))).toBe(false);

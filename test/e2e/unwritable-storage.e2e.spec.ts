@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signToken } from '../../src/identity/cli/issue-token.js';
@@ -63,6 +63,18 @@ async function serving(r: Run): Promise<string> {
   throw new Error(`server did not start:\n${r.out()}`);
 }
 
+/** A start that fails: exit 1 and one line (a server that starts anyway, as before a fix, is stopped after 30 s, not left running). */
+async function startFailure(env: Record<string, string>): Promise<string[]> {
+  const r = run(env);
+  const timer = setTimeout(() => r.child.kill('SIGKILL'), 30_000);
+  const code = await r.exit;
+  clearTimeout(timer);
+  expect(code).toBe(1);
+  const lines = r.out().split('\n').filter((l) => l.trim() !== '');
+  expect(lines).toHaveLength(1);
+  return lines;
+}
+
 async function stop(r: Run): Promise<void> {
   if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGTERM');
   await r.exit;
@@ -101,14 +113,7 @@ async function stop(r: Run): Promise<void> {
     const dir = copy();
     try {
       damage(dir);
-      const r = run({ ...env(dir), LOG_LEVEL: 'warn' });
-      // A server that starts anyway (as before the fix) is stopped, not left running.
-      const timer = setTimeout(() => r.child.kill('SIGKILL'), 30_000);
-      const code = await r.exit;
-      clearTimeout(timer);
-      expect(code).toBe(1);
-      const lines = r.out().split('\n').filter((l) => l.trim() !== '');
-      expect(lines).toHaveLength(1);
+      const lines = await startFailure({ ...env(dir), LOG_LEVEL: 'warn' });
       const entry = JSON.parse(lines[0]!);
       expect(entry).toMatchObject({ level: 'error', code: 'EACCES', syscall: 'access' });
       expect(entry.msg).toMatch(message);
@@ -117,6 +122,35 @@ async function stop(r: Run): Promise<void> {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('the data folder not writable: start-up fails with one line naming it (it said "attempt to write a readonly database"), and a kernel lock\'s file it may not open is named too', async () => {
+    const dir = copy();
+    const storeElsewhere = mkdtempSync(join(tmpdir(), 'risk-ledger-unwritable-store-'));
+    try {
+      for (const held of readdirSync(dir).filter((name) => name.endsWith('.lock.held'))) rmSync(join(dir, held));
+      takeAway(dir, true);
+      const oneLine = async (settings: Record<string, string>) => JSON.parse((await startFailure({ ...settings, LOG_LEVEL: 'warn' }))[0]!) as Record<string, unknown>;
+      expect(await oneLine(env(dir))).toMatchObject({ level: 'error', code: 'EACCES', syscall: 'access', msg: expect.stringMatching(/^start-up failed: the event store's folder .* is not writable by this process \(uid \d+\): EACCES/) });
+      // The folder writable, the kernel lock's file left by root (mode 600): named (SQLite said only "unable to open database file").
+      giveToServer(storeElsewhere);
+      writeFileSync(join(storeElsewhere, 'events.sqlite.lock.held'), '');
+      takeAway(join(storeElsewhere, 'events.sqlite.lock.held'));
+      chmodSync(join(storeElsewhere, 'events.sqlite.lock.held'), 0o600);
+      expect(await oneLine({ SQLITE_PATH: join(storeElsewhere, 'events.sqlite'), DATA_DIR: storeElsewhere })).toMatchObject({
+        level: 'error',
+        code: 'EACCES',
+        msg: expect.stringMatching(/^start-up failed: EACCES: permission denied, open '.*events\.sqlite\.lock\.held'$/),
+      });
+      expect(await oneLine({ SQLITE_PATH: join(storeElsewhere, 'events.sqlite'), DATA_DIR: dir, READ_MODEL_PATH: join(storeElsewhere, 'read-models.sqlite') })).toMatchObject({
+        level: 'error',
+        code: 'EACCES',
+        msg: expect.stringMatching(/^start-up failed: DATA_DIR .* is not writable by this process/),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(storeElsewhere, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('the evidence folder taken away while the server runs: an upload answers 503 STORE_UNAVAILABLE, logged without a stack', async () => {
     const dir = copy();

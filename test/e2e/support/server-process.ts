@@ -23,8 +23,10 @@ export interface ServerProcess {
  * print a first line (2026-12-02, full run beside CPU-load probes). A server given up on is killed,
  * so that it holds no port, lock or database connection after the failure.
  */
-export function startServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startServer(env: Record<string, string>, options: { wrapWith?: string[] } = {}): Promise<ServerProcess> {
+  // wrapWith: a command that runs the server (e.g. unshare, for a PID namespace of its own).
+  const [command, ...args] = [...(options.wrapWith ?? []), process.execPath, MAIN];
+  const child = spawn(command!, args, { env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DATA_DIR_LOCK_FILE, DataDirLock, DataDirLockedError, PID_REUSE_MARGIN_MS, processIdentity, processStartedAt, TAKEOVER_WAIT_MS } from '../../../src/platform/data-dir-lock.js';
+import { DATA_DIR_LOCK_FILE, DataDirLock, DataDirLockedError, KERNEL_LOCK_SUFFIX, PID_REUSE_MARGIN_MS, UNCLEAN_NOTE_SUFFIX, processIdentity, processStartedAt, TAKEOVER_WAIT_MS } from '../../../src/platform/data-dir-lock.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 
 const silent = new JsonLogger('test', 'error');
@@ -26,7 +26,7 @@ describe('DATA_DIR lock', () => {
     dir = mkdtempSync(join(tmpdir(), 'lock-'));
     writeFileSync(join(dir, DATA_DIR_LOCK_FILE), JSON.stringify({ pid: process.ppid, startedAt: 'then', holder: 'server' }));
     expect(() => DataDirLock.acquire(dir, 'cli rebuild', silent)).toThrow(DataDirLockedError);
-    expect(DataDirLock.liveOwner(dir)?.pid).toBe(process.ppid);
+    expect(DataDirLock.liveOwner(dir)).toMatchObject({ pid: process.ppid });
     expect(JSON.parse(readFileSync(join(dir, DATA_DIR_LOCK_FILE), 'utf8')).pid).toBe(process.ppid); // untouched
   });
 
@@ -105,7 +105,7 @@ describe('DATA_DIR lock', () => {
       // Written by a live server whose clock was 2 h behind: by the clock, its process started long after; by the kernel, it is the one.
       writeFileSync(lockFile, JSON.stringify({ pid: other.pid, startedAt: new Date(started - 2 * 3600_000).toISOString(), holder: 'server', process: identity }));
       expect(() => DataDirLock.acquire(dir, 'cli rebuild', silent)).toThrow(DataDirLockedError);
-      expect(DataDirLock.liveOwner(dir)?.pid).toBe(other.pid);
+      expect(DataDirLock.liveOwner(dir)).toMatchObject({ pid: other.pid });
       expect(JSON.parse(readFileSync(lockFile, 'utf8')).startedAt).toBe(new Date(started - 2 * 3600_000).toISOString()); // untouched
       // Its pid given to another program since: taken over, however recent the lock looks by the clock.
       for (const stranger of [{ ...identity!, startTicks: identity!.startTicks - 1 }, { ...identity!, bootId: 'another-boot' }]) {
@@ -144,6 +144,159 @@ describe('DATA_DIR lock', () => {
     expect(lock.tookOverFrom).toMatchObject({ pid: dead.pid });
     expect(existsSync(`${lockFile}.takeover`)).toBe(false);
     lock.release();
+  });
+
+  it('refuses beside a holder it cannot see (another PID namespace: the file names a pid that is not, or is this process, here) while that holder keeps the kernel\'s lock; takes it over once the holder is killed', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const lockFile = join(dir, DATA_DIR_LOCK_FILE);
+    // Another server's process, as the kernel sees it: SQLite's exclusive lock on risk-ledger.lock.held, kept until it ends.
+    const holder = spawn(process.execPath, ['-e', `const Database = require(${JSON.stringify(join(process.cwd(), 'node_modules', 'better-sqlite3'))});
+const db = new Database(${JSON.stringify(lockFile + KERNEL_LOCK_SUFFIX)});
+db.pragma('journal_mode = MEMORY'); db.pragma('locking_mode = EXCLUSIVE'); db.exec('BEGIN EXCLUSIVE; COMMIT');
+process.stdout.write('held'); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.once('data', () => resolve());
+        holder.once('exit', (code) => reject(new Error(`holder exited ${code}`)));
+      });
+      // In two containers each server is pid 1: the file names this very pid, which the pid alone took for a previous life of this process.
+      for (const pid of [process.pid, 2 ** 22 + 12345]) {
+        const written = JSON.stringify({ pid, startedAt: new Date().toISOString(), holder: 'server', process: { bootId: 'b', startTicks: 1 } });
+        writeFileSync(lockFile, written);
+        expect(() => DataDirLock.acquire(dir, 'server', silent)).toThrow(/held by server with pid \d+ .*a process this one cannot see \(another container or PID namespace/);
+        expect(readFileSync(lockFile, 'utf8')).toBe(written); // untouched
+        expect(DataDirLock.liveOwner(dir)).toMatchObject({ pid });
+      }
+      rmSync(lockFile);
+      expect(() => DataDirLock.acquire(dir, 'server', silent)).toThrow(/held by a live process \(its lock file missing or unreadable\)/);
+      expect(DataDirLock.liveOwner(dir)).toBe('unreadable');
+      writeFileSync(lockFile, JSON.stringify({ pid: 2 ** 22 + 12345, startedAt: 'then', holder: 'server' }));
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    await new Promise((resolve) => holder.once('exit', resolve));
+    // The kernel let its lock go with the process: the file's stale lock is taken over.
+    expect(DataDirLock.liveOwner(dir)).toBeNull();
+    const lock = DataDirLock.acquire(dir, 'server', silent);
+    expect(lock.tookOverFrom).toMatchObject({ pid: 2 ** 22 + 12345 });
+    lock.release();
+    expect(existsSync(lockFile)).toBe(false);
+    expect(existsSync(lockFile + KERNEL_LOCK_SUFFIX)).toBe(true); // never removed (see KernelLock)
+  });
+
+  it('refuses, naming it, a file at the kernel lock\'s name that is not its database; shares the kernel\'s lock with an earlier hold in the same process', () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const held = join(dir, DATA_DIR_LOCK_FILE + KERNEL_LOCK_SUFFIX);
+    writeFileSync(held, 'not a database, something planted here'.repeat(200));
+    expect(() => DataDirLock.acquire(dir, 'server', silent)).toThrow(expect.objectContaining({ code: 'SQLITE_NOTADB', message: expect.stringContaining(`${held} is not the lock file this program keeps there`) }));
+    expect(existsSync(join(dir, DATA_DIR_LOCK_FILE))).toBe(false);
+    rmSync(held);
+    // An application started twice in one process (tests): the second hold shares the first; the kernel's lock lasts until both let go.
+    const first = DataDirLock.acquire(dir, 'server', silent);
+    const second = DataDirLock.acquire(dir, 'server', silent);
+    first.release();
+    second.release();
+    const again = DataDirLock.acquire(dir, 'server', silent);
+    expect(again.tookOverFrom).toBeNull();
+    again.release();
+  });
+
+  // Root only: root may give a file away (and the server's own user could not open a root-owned one again).
+  (process.getuid?.() === 0 ? it : it.skip)('run as root (a CLI command with sudo), gives the kernel lock\'s file, which stays, to the owner of its folder', () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    chownSync(dir, 65534, 65534);
+    DataDirLock.acquire(dir, 'cli rebuild', silent).release();
+    const held = statSync(join(dir, DATA_DIR_LOCK_FILE + KERNEL_LOCK_SUFFIX));
+    expect([held.uid, held.gid]).toEqual([65534, 65534]);
+  });
+
+  it('watched while held: its files removed are written and locked again at once; its kernel file replaced by one another process holds: lost, said once (container probe of 2026-12-06, H1)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const lockFile = join(dir, DATA_DIR_LOCK_FILE);
+    const held = lockFile + KERNEL_LOCK_SUFFIX;
+    const lock = DataDirLock.acquire(dir, 'server', silent);
+    const lost: string[] = [];
+    lock.watch(silent, (why) => lost.push(why), 20);
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    /** Another process holding SQLite's exclusive lock on `file`: 'held', or 'busy' when it cannot. */
+    const holder = (file: string) =>
+      spawn(process.execPath, ['-e', `const Database = require(${JSON.stringify(join(process.cwd(), 'node_modules', 'better-sqlite3'))});
+try { const db = new Database(${JSON.stringify(file)}, { timeout: 0 });
+db.pragma('journal_mode = MEMORY'); db.pragma('locking_mode = EXCLUSIVE'); db.exec('BEGIN EXCLUSIVE; COMMIT'); process.stdout.write('held'); setInterval(() => {}, 1000); }
+catch (error) { process.stdout.write('busy'); }`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const said = (child: ReturnType<typeof holder>) => new Promise<string>((resolve) => child.stdout!.once('data', (c: Buffer) => resolve(c.toString())));
+    try {
+      // An operator "clearing stale locks": both files removed while the server runs.
+      rmSync(lockFile);
+      rmSync(held);
+      await until(() => existsSync(lockFile) && existsSync(held));
+      expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toEqual(lock.owner);
+      const second = holder(held);
+      expect(await said(second)).toBe('busy'); // a second server is refused again
+      // A folder put in its place for a moment: the watch goes on (it stopped for good at its first error: re-probe H1).
+      rmSync(held);
+      mkdirSync(held);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      rmSync(held, { recursive: true });
+      await until(() => existsSync(held) && statSync(held).isFile());
+      expect(await said(holder(held))).toBe('busy');
+      // A file another process holds put in its place: lost, and said once.
+      const other = holder(`${held}.other`);
+      try {
+        expect(await said(other)).toBe('held');
+        renameSync(`${held}.other`, held);
+        await until(() => lost.length > 0);
+        expect(lost).toEqual([expect.stringContaining('was removed or replaced while this process held it, and another process holds the lock on the file there now')]);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(lost).toHaveLength(1);
+      } finally {
+        other.kill('SIGKILL');
+      }
+    } finally {
+      lock.release();
+    }
+  });
+
+  it("a crashed server's stale lock taken over by a CLI command leaves a note the next server takes as its own finding; a CLI's own stale lock does not (container probe of 2026-12-06, M2)", () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const lockFile = join(dir, DATA_DIR_LOCK_FILE);
+    const crashed = { pid: 2 ** 22 + 12345, startedAt: 'then', holder: 'server' };
+    writeFileSync(lockFile, JSON.stringify(crashed));
+    const rebuild = DataDirLock.acquire(dir, 'cli rebuild', silent);
+    expect(rebuild.tookOverFrom).toEqual(crashed);
+    rebuild.release();
+    expect(existsSync(lockFile)).toBe(false);
+    expect(existsSync(lockFile + UNCLEAN_NOTE_SUFFIX)).toBe(true);
+    // A second command meanwhile keeps the first note.
+    DataDirLock.acquire(dir, 'cli import', silent).release();
+    const server = DataDirLock.acquire(dir, 'server', silent);
+    expect(server.tookOverFrom).toEqual(crashed); // the unclean stop is recorded at this start
+    server.release();
+    expect(existsSync(lockFile + UNCLEAN_NOTE_SUFFIX)).toBe(false);
+    const next = DataDirLock.acquire(dir, 'server', silent);
+    expect(next.tookOverFrom).toBeNull(); // once
+    next.release();
+    // A command's own stale lock (it was killed): no server stopped uncleanly, for a command or a server taking it over (re-probe M1).
+    writeFileSync(lockFile, JSON.stringify({ ...crashed, holder: 'cli rebuild' }));
+    DataDirLock.acquire(dir, 'cli rebuild', silent).release();
+    expect(existsSync(lockFile + UNCLEAN_NOTE_SUFFIX)).toBe(false);
+    writeFileSync(lockFile, JSON.stringify({ ...crashed, holder: 'cli rebuild' }));
+    const afterKilledCommand = DataDirLock.acquire(dir, 'server', silent);
+    expect(afterKilledCommand.tookOverFrom).toBeNull();
+    afterKilledCommand.release();
+  });
+
+  it('locks the store by its one name: through a symbolic link, the lock of its target (re-probe of 2026-12-06, H2: two servers wrote one store)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const target = join(dir, 'stores', 'events.sqlite');
+    mkdirSync(join(dir, 'stores'));
+    writeFileSync(target, '');
+    symlinkSync(target, join(dir, 'linked.sqlite'));
+    const viaLink = DataDirLock.acquireStore(join(dir, 'linked.sqlite'), 'server', silent);
+    expect([existsSync(`${target}.lock`), existsSync(join(dir, 'linked.sqlite.lock'))]).toEqual([true, false]);
+    viaLink.release();
   });
 
   it('takes over a stale lock (dead pid, or garbage)', () => {
