@@ -16,6 +16,7 @@ import { encodePosition } from '../event-store/hash-chain.js';
 import { LogFormatError } from '../event-store/errors.js';
 import { inspectStoreFile, type StoreFileInspection } from '../event-store/sqlite/store-file.js';
 import { DataDirLock } from '../platform/data-dir-lock.js';
+import { realFilePath } from '../platform/real-file-path.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import {
   estimatedCount,
@@ -25,7 +26,7 @@ import {
   verifyStoreAgainst,
   manifestPathFor,
 } from '../audit/application/evidence-export.js';
-import { importExport, ImportRefusedError } from '../audit/application/evidence-import.js';
+import { importExport, ImportRefusedError, ImportStoppedError } from '../audit/application/evidence-import.js';
 import { ExportLineTooLongError } from '../audit/application/export-lines.js';
 import { restoreEvidenceFiles } from '../audit/application/export-evidence-files.js';
 import { AccessLogStore, accessLogPath } from '../audit/application/access-log.js';
@@ -40,6 +41,8 @@ import { ProgressBar } from './progress-bar.js';
 import { manifestAnchor, serverRecordAnchor, type StoreAnchor } from './store-anchor.js';
 import type { EvidenceBlobStore } from '../evidence/application/evidence-blobs.js';
 import { openConfiguredBlobStore } from '../evidence/infrastructure/configured-blob-store.js';
+import { cleanUpOnInterrupt } from './interrupts.js';
+import { clearBuildPlace, putDatabaseFileInPlace, removableBuildPlace, removeDatabaseFiles } from './database-file-swap.js';
 
 export const log = new JsonLogger('risk-ledger-cli', (process.env.LOG_LEVEL as 'info') ?? 'info', {}, true);
 
@@ -300,14 +303,34 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
   const trusted = trustedKeysFrom(trustedKeyFiles, keys.trusted.list().map((k) => k.publicKeyPem));
   // No server may append to the target meanwhile (it keeps the store's head in memory).
   const storeLock = config.eventStore === 'sqlite' ? DataDirLock.acquireStore(config.sqlitePath, 'cli import', log) : null;
+  // SQLite: imported into a file beside the store, put in its place once complete and checked. An
+  // import killed half-way (SIGKILL, an OOM kill, a lost session) left a store holding a prefix of
+  // the history that verified OK and that a second import refused as not empty.
+  // Beside the store's own file, a link at SQLITE_PATH followed (a rename over the link replaced it,
+  // and the import went beside it: re-probe of 2026-12-06, M2).
+  const storeFile = realFilePath(config.sqlitePath);
+  const staging = config.eventStore === 'sqlite' ? `${storeFile}${IMPORT_STAGING_SUFFIX}` : null;
+  const uninterruptible = cleanUpOnInterrupt(() => {
+    if (staging && removableBuildPlace(staging)) removeDatabaseFiles(staging);
+    storeLock?.release();
+  });
   let store: Awaited<ReturnType<typeof openConfiguredEventStore>>;
   try {
-    store = await openConfiguredEventStore(config, keys.signer);
+    if (staging) {
+      await refuseNonEmptyStore(config, keys);
+      clearBuildPlace(staging, (folder) => new UsageError(`${folder}: import builds the store in a file of that name; move it away`));
+    }
+    store = await openConfiguredEventStore(staging ? { ...config, sqlitePath: staging } : config, keys.signer);
   } catch (error) {
+    uninterruptible();
     storeLock?.release();
+    // Refused before anything was imported: the key opening the installation created is taken back too.
+    if (error instanceof ImportRefusedError || error instanceof UsageError) for (const f of createdByImport) rmSync(f, { force: true });
     throw error;
   }
   let refused = false;
+  let storeClosed = false;
+  let inPlace = staging === null;
   try {
     let total = 0;
     try {
@@ -354,6 +377,12 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     }
     log.info('import finished', { events: r.eventsImported, hashesIdentical: r.hashesIdentical });
     const head = await store.headPosition();
+    if (staging && ok) {
+      storeClosed = true;
+      await store.close();
+      putDatabaseFileInPlace(staging, storeFile);
+      inPlace = true;
+    }
     const accessLogEntry = ok && head !== null ? await recordImportInAccessLog(config, keys, { upTo: head, events: r.eventsImported, file }) : false;
     // The store keeps each event's original commit instant (it is hashed from hash version 2 on);
     // only an adapter that cannot store a given instant assigns the time of the import.
@@ -364,20 +393,44 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
       { command: 'import', ok, adapter: store.adapterName, ...r, evidenceFilesRestored, accessLogEntry },
       ok
         ? `Imported ${r.eventsImported} events with identical hashes${r.positionsPreserved ? ', positions and head chain hash' : ' (positions differ in value, not in order)'}; ${r.recordedAtPreserved ? 'every event keeps its original recordedAt' : 'some events got the time of the import as recordedAt'}; ${evidenceFilesRestored} evidence file(s) restored.`
-        : `Import finished with differences: ${r.firstMismatch ?? r.report.reason ?? 'event count differs from the manifest'}`,
+        : `Import finished with differences: ${r.firstMismatch ?? r.report.reason ?? 'event count differs from the manifest'}${inPlace ? '' : '; nothing was put in place'}`,
     );
     return ok ? 0 : 1;
   } catch (error) {
     // Refused: what opening the store and its key created is taken back (an export line too long too).
+    // Into SQLite nothing was put in place: there is no target store to discard.
+    if (staging && error instanceof ImportStoppedError) {
+      throw new Error(`import stopped after ${error.imported} events: ${error.reason}; nothing was put in place (the file it was building beside the store is removed): import again`, { cause: error });
+    }
     refused = error instanceof ImportRefusedError || error instanceof ExportLineTooLongError;
     if (refused && /which this verifier does not trust/.test((error as Error).message)) {
       throw new ImportRefusedError(`${(error as Error).message}: give the exporting installation's public key with --trusted-key (or list it in SIGNING_TRUSTED_KEYS) if you trust it`);
     }
     throw error;
   } finally {
-    await store.close();
+    if (!storeClosed) await store.close();
+    if (staging && !inPlace) removeDatabaseFiles(staging);
+    uninterruptible();
     storeLock?.release();
     for (const f of refused ? createdByImport : []) rmSync(f, { force: true });
+  }
+}
+
+/** Beside SQLITE_PATH, the file an import builds the store in (database-file-swap.ts). */
+export const IMPORT_STAGING_SUFFIX = '.importing';
+
+/**
+ * Only into an empty store (as importExport says for the store it is given, here the file beside):
+ * a missing file is empty and is not created, so that a refused import leaves nothing.
+ */
+async function refuseNonEmptyStore(config: AppConfig, keys: SigningKeys): Promise<void> {
+  if (!existsSync(config.sqlitePath)) return;
+  const target = await openConfiguredEventStore(config, keys.signer);
+  try {
+    const head = await target.headPosition();
+    if (head !== null) throw new ImportRefusedError(`the target ${target.adapterName} store is not empty (head position ${head}): import only into an empty store`);
+  } finally {
+    await target.close();
   }
 }
 

@@ -209,8 +209,17 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * How long a finished command may leave the process running: a command that failed after opening
+ * the store (a signing key that is a folder, an evidence folder it may not write) printed its line
+ * and never exited, the store's worker and timers still open (container probe of 2026-12-06, M1:
+ * a Job that never ends). Unref'd: a command that closed everything exits at once.
+ */
+export const EXIT_GRACE_MS = 2_000;
+
 if (isEntryPoint()) {
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
+    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
   });
 }

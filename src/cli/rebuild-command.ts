@@ -9,18 +9,19 @@
  * perhaps: auditor probe of 2026-12-06, F1), and the file being built is removed (or, after a
  * kill, by the next rebuild). The price: room on the disk for a second copy of the read models.
  */
-import { chmodSync, chownSync, closeSync, existsSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { defaultReadModelPath, type AppConfig } from '../config/app-config.js';
 import { estimatedCount } from '../audit/application/evidence-export.js';
 import { FEATURES } from '../features.js';
 import { openConfiguredEventStore } from '../platform/configured-event-store.js';
 import { DataDirLock } from '../platform/data-dir-lock.js';
+import { realFilePath } from '../platform/real-file-path.js';
 import { projectionsOf, upcastersOf } from '../platform/feature-contribution.js';
 import { OFFLINE_CATCH_UP, ProjectionRunner } from '../projections/projection-runner.js';
 import { openReadModelDatabase, type ReadDb } from '../projections/read-model-database.js';
 import { existingStore, log, result, UsageError } from './evidence-commands.js';
 import { cleanUpOnInterrupt } from './interrupts.js';
+import { clearBuildPlace, putDatabaseFileInPlace, removableBuildPlace, removeDatabaseFiles } from './database-file-swap.js';
 import { startLogCheck } from './overlapping-log-check.js';
 
 export async function runRebuild(config: AppConfig): Promise<number> {
@@ -37,13 +38,19 @@ export async function runRebuild(config: AppConfig): Promise<number> {
   // Interrupted: the half-built file and the locks go; the read models were not touched yet.
   const uninterruptible = cleanUpOnInterrupt(() => {
     const building = rebuildingPath(config.readModelPath);
-    if (building && !statSync(building, { throwIfNoEntry: false })?.isDirectory()) removeDatabaseFiles(building);
+    if (building && removableBuildPlace(building)) removeDatabaseFiles(building);
     lock?.release();
   });
+  // Read models that were not there before: a rebuild that puts none in place leaves no empty file
+  // (verify-read-models then took it for read models "built by another version": re-probe L2).
+  const created = config.readModelPath !== ':memory:' && !existsSync(config.readModelPath);
+  let code: number | undefined;
   try {
-    return await rebuildHolding(config);
+    code = await rebuildHolding(config);
+    return code;
   } finally {
     uninterruptible();
+    if (created && code !== 0) removeDatabaseFiles(realFilePath(config.readModelPath));
     lock?.release();
   }
 }
@@ -54,13 +61,9 @@ export async function runRebuild(config: AppConfig): Promise<number> {
  * the link replaced it with a file and left its target as it was: probe F5).
  */
 export function rebuildingPath(readModelPath: string): string | null {
-  return readModelPath === ':memory:' ? null : `${readModelsFile(readModelPath)}.rebuilding`;
+  return readModelPath === ':memory:' ? null : `${realFilePath(readModelPath)}.rebuilding`;
 }
 
-/** The file READ_MODEL_PATH names, its symbolic links followed. */
-function readModelsFile(readModelPath: string): string {
-  return existsSync(readModelPath) ? realpathSync(readModelPath) : readModelPath;
-}
 
 async function rebuildHolding(config: AppConfig): Promise<number> {
   // A damaged file is moved aside (and logged) rather than failing the rebuild. Opened first: a
@@ -76,19 +79,22 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
     current.close();
     throw error;
   }
+  let check: ReturnType<typeof startLogCheck>;
   try {
-    // A folder there is someone's, not a half-built file of ours (it kept the command from exiting: probe F1).
-    if (building && statSync(building, { throwIfNoEntry: false })?.isDirectory()) throw new UsageError(`${building} is a folder: rebuild builds the read models in a file of that name; move it away`);
-    // What a killed rebuild left is started over.
-    if (building) removeDatabaseFiles(building);
+    // A folder there is someone's, not a half-built file of ours; what a killed rebuild left is started over.
+    if (building) clearBuildPlace(building, (folder) => new UsageError(`${folder}: rebuild builds the read models in a file of that name; move it away`));
     db = building ? openReadModelDatabase(building) : current;
+    // Its keys read here (a signing key that is a folder fails): the half-built file goes with it
+    // (it was left, re-probe of 2026-12-06, L2).
+    check = startLogCheck(config, store);
   } catch (error) {
+    if (db! !== undefined && db !== current) db.close();
+    if (building && removableBuildPlace(building)) removeDatabaseFiles(building);
     current.close();
     await store.close();
     throw error;
   }
   const runner = new ProjectionRunner(store, db, projectionsOf(FEATURES)(), upcastersOf(FEATURES).upcast, log, OFFLINE_CATCH_UP);
-  const check = startLogCheck(config, store);
   let swapped = false;
   try {
     const head = await store.headPosition();
@@ -112,7 +118,7 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
     const { events, position } = outcome.value!;
     await runner.stop();
     if (building) {
-      replaceReadModels(db, current, building, readModelsFile(config.readModelPath));
+      replaceReadModels(db, current, building, realFilePath(config.readModelPath));
       swapped = true;
     }
     const durationMs = Math.round(performance.now() - started);
@@ -134,38 +140,12 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
 /**
  * The rebuilt file in the place of the read models: both closed (each checkpoints its WAL into its
  * file; the rebuilt one is taken out of WAL mode and back, so that all of it is in the one file,
- * which still says WAL as the server opens it), the old -wal and -shm removed first (an old WAL
- * beside the new file would be replayed into it), then one rename, and the folder synced. Killed
- * before the rename, the old read models stand, whole at their checkpoint.
+ * which still says WAL as the server opens it), then put in place (database-file-swap.ts).
  */
 function replaceReadModels(built: ReadDb, current: ReadDb, builtPath: string, path: string): void {
   built.pragma('journal_mode = DELETE');
   built.pragma('journal_mode = WAL');
   built.close();
-  if (existsSync(`${builtPath}-wal`) && statSync(`${builtPath}-wal`).size > 0) throw new Error(`${builtPath}-wal was not checkpointed into the rebuilt read models`);
   current.close();
-  for (const suffix of ['-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true });
-  // The file keeps the permissions and the owner someone gave the read models (a rebuild run as
-  // root left them root's, and the server, another user, could not open them: probe F2).
-  if (existsSync(path)) {
-    const was = statSync(path);
-    chmodSync(builtPath, was.mode & 0o7777);
-    try {
-      chownSync(builtPath, was.uid, was.gid);
-    } catch (error) {
-      // Only root gives a file away; anyone else rebuilds read models that are theirs already.
-      if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
-    }
-  }
-  renameSync(builtPath, path);
-  const folder = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(folder);
-  } finally {
-    closeSync(folder);
-  }
-}
-
-function removeDatabaseFiles(path: string): void {
-  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true });
+  putDatabaseFileInPlace(builtPath, path);
 }

@@ -40,9 +40,14 @@ interface TableDifference {
 export async function runVerifyReadModels(config: AppConfig): Promise<number> {
   if (config.readModelPath === ':memory:') throw new UsageError('READ_MODEL_PATH is :memory:: there is no read-model file to verify');
   existingStore(config);
-  const work = mkdtempSync(join(tmpdir(), 'risk-ledger-verify-read-models-'));
-  // Interrupted: the copy of the read models goes with the scratch folder (probe F7).
-  const uninterruptible = cleanUpOnInterrupt(() => rmSync(work, { recursive: true, force: true }));
+  // Interrupted: the copy of the read models goes with the scratch folder (probe F7). Listened for
+  // before the folder is made: a SIGTERM between the two ended the process by default, the folder
+  // left (seen once in a full test run on a loaded machine).
+  let work: string | undefined;
+  const uninterruptible = cleanUpOnInterrupt(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+  work = mkdtempSync(join(tmpdir(), 'risk-ledger-verify-read-models-'));
   try {
     const copy = join(work, 'live-copy.sqlite');
     await copyOf(config.readModelPath, copy);

@@ -22,6 +22,7 @@ import { integrityStatePath } from '../../src/platform/integrity-state.js';
 import type { JsonLogger } from '../../src/shared/logging/json-logger.js';
 import { newEvent } from '../event-store/event-store.contract.js';
 import { buildOnce } from './support/server-process.js';
+import { signalWhen } from './support/signal-when.js';
 
 const ROOT = process.cwd();
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -568,16 +569,7 @@ describe('rebuild builds the read models beside them and puts them in place once
       ['verify-read-models', 'SIGTERM', () => [...scratch()].some((f) => !scratchBefore.has(f))],
     ] as const) {
       const child = spawn(process.execPath, [CLI, command], { env: { ...process.env, ...env, ...dirEnv }, stdio: 'ignore' });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? -1 : null))));
-      let running = true;
-      void exited.then(() => (running = false));
-      let seen = false;
-      while (running && !seen) {
-        seen = until();
-        if (!seen) await new Promise((resolve) => setTimeout(resolve, 2));
-      }
-      child.kill(signal);
-      const code = await exited;
+      const { seen, code } = await signalWhen(child, signal, until);
       expect({ command, signal, seen }).toEqual({ command, signal, seen: true });
       expect(code).toBe(signal === 'SIGTERM' ? 143 : 130);
       // (the read models' own -wal and -shm may stay: they were open, unwritten, when the signal came)

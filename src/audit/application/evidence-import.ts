@@ -59,6 +59,18 @@ function appendKey(event: RecordedEvent, group: PendingGroup | null, keyed: Keye
  * command's idempotency key (actor id + commandId), which also restores retry protection.
  * The export is verified first (chain and manifest) and refused if broken.
  */
+/** An import that stopped part of the way: what the target holds is a prefix of the export. */
+export class ImportStoppedError extends Error {
+  constructor(
+    readonly imported: number,
+    readonly reason: string,
+    cause: unknown,
+  ) {
+    super(`import stopped after ${imported} events: ${reason}; discard the target store and import again into an empty one`, { cause });
+    this.name = 'ImportStoppedError';
+  }
+}
+
 export async function importExport(
   store: EventStore,
   file: string,
@@ -136,7 +148,7 @@ export async function importExport(
     await Promise.all(batch);
     if (failure) {
       const error = failure as Error;
-      throw new Error(`import stopped after ${imported} events: ${error?.message ?? String(error)}; discard the target store and import again into an empty one`, { cause: error });
+      throw new ImportStoppedError(imported, error?.message ?? String(error), error);
     }
   };
 

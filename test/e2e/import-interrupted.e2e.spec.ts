@@ -1,0 +1,120 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
+import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
+import { loadSigningKeys } from '../../src/event-store/signing.js';
+import { newEvent } from '../event-store/event-store.contract.js';
+import { buildOnce } from './support/server-process.js';
+import { signalWhen } from './support/signal-when.js';
+
+/**
+ * An import into the embedded store is built in a file beside it (`<SQLITE_PATH>.importing`) and
+ * put in place once complete and checked. Killed half-way it left a store holding a prefix of the
+ * history, which verify-store called OK and a second import refused as not empty (2026-12-06:
+ * 30,681 of 100,002 events after a SIGKILL 5 s in).
+ */
+const CLI = join(process.cwd(), 'dist/src/cli/main.js');
+const COMMITS = 40;
+
+describe('an interrupted import', () => {
+  let work: string;
+  let exportFile: string;
+  let trustedKey: string;
+  beforeAll(async () => {
+    buildOnce();
+    work = mkdtempSync(join(tmpdir(), 'risk-ledger-import-interrupted-'));
+    const source = join(work, 'source');
+    mkdirSync(source);
+    const keys = loadSigningKeys(join(source, 'signing-key.pem'));
+    const store = new SqliteEventStore({ path: join(source, 'events.sqlite'), signer: keys.signer });
+    await store.init();
+    for (let i = 0; i < COMMITS; i++) await store.append(`tested-${i}`, Array.from({ length: 1_000 }, (_, n) => newEvent('Tested', { n, text: 'x'.repeat(200) })), { expectedVersion: ExpectedVersion.noStream });
+    await store.close();
+    exportFile = join(work, 'export.ndjson');
+    expect(cli(['export', exportFile], source).status).toBe(0);
+    trustedKey = join(work, 'exporter.pem');
+    writeFileSync(trustedKey, createPublicKey(readFileSync(join(source, 'signing-key.pem'))).export({ type: 'spki', format: 'pem' }));
+  }, 180_000);
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  function cli(args: string[], dataDir: string) {
+    return spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, DATA_DIR: dataDir, SQLITE_PATH: join(dataDir, 'events.sqlite'), LOG_LEVEL: 'error' }, encoding: 'utf8', timeout: 120_000 });
+  }
+
+  /** Starts an import into `target` and sends `signal` once `until` holds; resolves with its exit. */
+  function interrupted(target: string, signal: NodeJS.Signals, until: () => boolean) {
+    const child = spawn(process.execPath, [CLI, 'import', exportFile, '--trusted-key', trustedKey], {
+      env: { ...process.env, DATA_DIR: target, SQLITE_PATH: join(target, 'events.sqlite'), LOG_LEVEL: 'error' },
+      stdio: 'ignore',
+    });
+    return signalWhen(child, signal, until);
+  }
+
+  const beside = (target: string) => join(target, 'events.sqlite.importing');
+  /** Events appended to the file beside: its WAL has grown past its first megabyte. */
+  const appending = (target: string) => () => (statSync(`${beside(target)}-wal`, { throwIfNoEntry: false })?.size ?? 0) > 1_000_000;
+
+  it('SIGKILLed half-way: nothing at SQLITE_PATH (no prefix of the history); the next import starts the file beside over and completes', async () => {
+    const target = mkdtempSync(join(work, 'killed-'));
+    const killed = await interrupted(target, 'SIGKILL', appending(target));
+    expect(killed).toMatchObject({ seen: true, signal: 'SIGKILL' });
+    expect(existsSync(join(target, 'events.sqlite'))).toBe(false);
+    expect(cli(['verify-store'], target).status).toBe(2); // no store: nothing to call OK
+    const again = cli(['import', exportFile, '--trusted-key', trustedKey], target);
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.stdout.split('\n')[0]!)).toMatchObject({ command: 'import', ok: true, eventsImported: COMMITS * 1_000, positionsPreserved: true });
+    expect(readdirSync(target).filter((f) => f.startsWith('events.sqlite')).sort()).toEqual(['events.sqlite', 'events.sqlite.lock.held']);
+    const verified = cli(['verify-store'], target);
+    expect(verified.status).toBe(0);
+    expect(JSON.parse(verified.stdout.split('\n')[0]!)).toMatchObject({ ok: true, eventsChecked: COMMITS * 1_000 });
+    // Into a store that is not empty: refused as before, the store untouched, nothing beside.
+    const before = readFileSync(join(target, 'events.sqlite'));
+    const refused = cli(['import', exportFile, '--trusted-key', trustedKey], target);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/the target sqlite store is not empty \(head position 0*40000\): import only into an empty store/);
+    expect(readFileSync(join(target, 'events.sqlite')).equals(before)).toBe(true);
+    expect(existsSync(beside(target))).toBe(false);
+  }, 180_000);
+
+  it('SIGTERM or SIGINT: the file beside and the locks removed, exit 128 + the signal; an empty store there stays empty', async () => {
+    const target = mkdtempSync(join(work, 'interrupted-'));
+    // A server started once on the folder left an empty store.
+    const emptied = new SqliteEventStore({ path: join(target, 'events.sqlite') });
+    await emptied.init();
+    await emptied.close();
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      const stopped = await interrupted(target, signal, appending(target));
+      expect(stopped).toMatchObject({ seen: true, code: signal === 'SIGTERM' ? 143 : 130 });
+      expect(readdirSync(target).filter((f) => f.startsWith('events.sqlite.importing') || f.endsWith('.lock'))).toEqual([]);
+      expect(JSON.parse(cli(['verify-store'], target).stdout.split('\n')[0]!)).toMatchObject({ ok: true, eventsChecked: 0 });
+    }
+  }, 180_000);
+
+  it('through a symbolic link at SQLITE_PATH: the link stays a link and its target gets the store (it was replaced by a file, the target left empty: re-probe M2)', async () => {
+    const target = mkdtempSync(join(work, 'linked-'));
+    const elsewhere = mkdtempSync(join(work, 'store-elsewhere-'));
+    const emptied = new SqliteEventStore({ path: join(elsewhere, 'events.sqlite') });
+    await emptied.init();
+    await emptied.close();
+    symlinkSync(join(elsewhere, 'events.sqlite'), join(target, 'events.sqlite'));
+    const r = cli(['import', exportFile, '--trusted-key', trustedKey], target);
+    expect(r.status).toBe(0);
+    expect(lstatSync(join(target, 'events.sqlite')).isSymbolicLink()).toBe(true);
+    expect(JSON.parse(cli(['verify-store'], target).stdout.split('\n')[0]!)).toMatchObject({ ok: true, eventsChecked: COMMITS * 1_000 });
+    expect(readdirSync(elsewhere).filter((f) => f.includes('importing'))).toEqual([]);
+  }, 180_000);
+
+  it('a folder where it would build is refused in one line (exit 2), left alone, and no store is created', () => {
+    const target = mkdtempSync(join(work, 'folder-'));
+    mkdirSync(beside(target));
+    const r = cli(['import', exportFile, '--trusted-key', trustedKey], target);
+    expect(r.status).toBe(2);
+    expect(r.stderr.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/events\.sqlite\.importing is a folder: import builds the store in a file of that name; move it away/)]);
+    expect(statSync(beside(target)).isDirectory()).toBe(true);
+    expect(readdirSync(target).sort()).toEqual(['events.sqlite.importing', 'events.sqlite.lock.held']); // no store, no key
+  });
+});
