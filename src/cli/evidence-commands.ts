@@ -16,7 +16,6 @@ import { encodePosition } from '../event-store/hash-chain.js';
 import { LogFormatError } from '../event-store/errors.js';
 import { inspectStoreFile, type StoreFileInspection } from '../event-store/sqlite/store-file.js';
 import { DataDirLock } from '../platform/data-dir-lock.js';
-import { realFilePath } from '../platform/real-file-path.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import {
   estimatedCount,
@@ -42,12 +41,12 @@ import { manifestAnchor, serverRecordAnchor, type StoreAnchor } from './store-an
 import type { EvidenceBlobStore } from '../evidence/application/evidence-blobs.js';
 import { openConfiguredBlobStore } from '../evidence/infrastructure/configured-blob-store.js';
 import { cleanUpOnInterrupt } from './interrupts.js';
-import { clearBuildPlace, putDatabaseFileInPlace, removableBuildPlace, removeDatabaseFiles } from './database-file-swap.js';
+import { prepareImportPlace } from './import-place.js';
+import { UsageError } from './usage-error.js';
 
 export const log = new JsonLogger('risk-ledger-cli', (process.env.LOG_LEVEL as 'info') ?? 'info', {}, true);
 
-/** A mistake on the command line: one line on stderr, exit status 2. */
-export class UsageError extends Error {}
+export { UsageError } from './usage-error.js';
 
 /** Nothing to work on where the settings point (a missing store or access log): one line, exit status 2. */
 export class MissingStoreError extends Error {}
@@ -301,36 +300,24 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
   // re-signed by someone else must not come out signed with this key.
   const keys = configuredSigningKeys(config, log);
   const trusted = trustedKeysFrom(trustedKeyFiles, keys.trusted.list().map((k) => k.publicKeyPem));
-  // No server may append to the target meanwhile (it keeps the store's head in memory).
-  const storeLock = config.eventStore === 'sqlite' ? DataDirLock.acquireStore(config.sqlitePath, 'cli import', log) : null;
-  // SQLite: imported into a file beside the store, put in its place once complete and checked. An
-  // import killed half-way (SIGKILL, an OOM kill, a lost session) left a store holding a prefix of
-  // the history that verified OK and that a second import refused as not empty.
-  // Beside the store's own file, a link at SQLITE_PATH followed (a rename over the link replaced it,
-  // and the import went beside it: re-probe of 2026-12-06, M2).
-  const storeFile = realFilePath(config.sqlitePath);
-  const staging = config.eventStore === 'sqlite' ? `${storeFile}${IMPORT_STAGING_SUFFIX}` : null;
-  const uninterruptible = cleanUpOnInterrupt(() => {
-    if (staging && removableBuildPlace(staging)) removeDatabaseFiles(staging);
-    storeLock?.release();
-  });
+  // Built beside the target and put in its place once complete and checked (import-place.ts).
+  let place: Awaited<ReturnType<typeof prepareImportPlace>> | null = null;
+  const uninterruptible = cleanUpOnInterrupt(() => place?.interrupted());
   let store: Awaited<ReturnType<typeof openConfiguredEventStore>>;
   try {
-    if (staging) {
-      await refuseNonEmptyStore(config, keys);
-      clearBuildPlace(staging, (folder) => new UsageError(`${folder}: import builds the store in a file of that name; move it away`));
-    }
-    store = await openConfiguredEventStore(staging ? { ...config, sqlitePath: staging } : config, keys.signer);
+    place = await prepareImportPlace(config, keys, log);
+    store = await place.open();
   } catch (error) {
     uninterruptible();
-    storeLock?.release();
+    await place?.discard();
+    await place?.release();
     // Refused before anything was imported: the key opening the installation created is taken back too.
     if (error instanceof ImportRefusedError || error instanceof UsageError) for (const f of createdByImport) rmSync(f, { force: true });
     throw error;
   }
   let refused = false;
   let storeClosed = false;
-  let inPlace = staging === null;
+  let inPlace = false;
   try {
     let total = 0;
     try {
@@ -377,10 +364,10 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     }
     log.info('import finished', { events: r.eventsImported, hashesIdentical: r.hashesIdentical });
     const head = await store.headPosition();
-    if (staging && ok) {
+    if (ok) {
       storeClosed = true;
       await store.close();
-      putDatabaseFileInPlace(staging, storeFile);
+      await place.putInPlace();
       inPlace = true;
     }
     const accessLogEntry = ok && head !== null ? await recordImportInAccessLog(config, keys, { upTo: head, events: r.eventsImported, file }) : false;
@@ -398,9 +385,9 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     return ok ? 0 : 1;
   } catch (error) {
     // Refused: what opening the store and its key created is taken back (an export line too long too).
-    // Into SQLite nothing was put in place: there is no target store to discard.
-    if (staging && error instanceof ImportStoppedError) {
-      throw new Error(`import stopped after ${error.imported} events: ${error.reason}; nothing was put in place (the file it was building beside the store is removed): import again`, { cause: error });
+    // Nothing was put in place: there is no target store to discard.
+    if (error instanceof ImportStoppedError) {
+      throw new Error(`import stopped after ${error.imported} events: ${error.reason}; nothing was put in place (${place.building} is removed): import again`, { cause: error });
     }
     refused = error instanceof ImportRefusedError || error instanceof ExportLineTooLongError;
     if (refused && /which this verifier does not trust/.test((error as Error).message)) {
@@ -409,28 +396,10 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     throw error;
   } finally {
     if (!storeClosed) await store.close();
-    if (staging && !inPlace) removeDatabaseFiles(staging);
+    if (!inPlace) await place.discard();
     uninterruptible();
-    storeLock?.release();
+    await place.release();
     for (const f of refused ? createdByImport : []) rmSync(f, { force: true });
-  }
-}
-
-/** Beside SQLITE_PATH, the file an import builds the store in (database-file-swap.ts). */
-export const IMPORT_STAGING_SUFFIX = '.importing';
-
-/**
- * Only into an empty store (as importExport says for the store it is given, here the file beside):
- * a missing file is empty and is not created, so that a refused import leaves nothing.
- */
-async function refuseNonEmptyStore(config: AppConfig, keys: SigningKeys): Promise<void> {
-  if (!existsSync(config.sqlitePath)) return;
-  const target = await openConfiguredEventStore(config, keys.signer);
-  try {
-    const head = await target.headPosition();
-    if (head !== null) throw new ImportRefusedError(`the target ${target.adapterName} store is not empty (head position ${head}): import only into an empty store`);
-  } finally {
-    await target.close();
   }
 }
 

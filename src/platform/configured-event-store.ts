@@ -7,12 +7,16 @@ import { rootLogger } from '../shared/logging/json-logger.js';
 
 const log = rootLogger.child('event-store');
 
-/** The event store the configuration names, opened (the server and the CLI share it). */
-export async function openConfiguredEventStore(config: AppConfig, signer?: ChainSigner, options: { soleWriter?: boolean } = {}): Promise<EventStore> {
+/**
+ * The event store the configuration names, opened (the server and the CLI share it).
+ * `postgresSchema`: another schema than the store's (an import builds the store beside it).
+ */
+export async function openConfiguredEventStore(config: AppConfig, signer?: ChainSigner, options: { soleWriter?: boolean; postgresSchema?: string } = {}): Promise<EventStore> {
   const store = createEventStore({
     kind: config.eventStore,
     sqlitePath: config.sqlitePath,
     databaseUrl: config.databaseUrl,
+    postgresSchema: options.postgresSchema,
     kurrentConnectionString: config.kurrentConnectionString,
     signer,
     warn: (error) => log.warn(CHECKPOINT_FAILED, { error }),

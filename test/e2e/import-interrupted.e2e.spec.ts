@@ -4,10 +4,13 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
 import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
 import { loadSigningKeys } from '../../src/event-store/signing.js';
+import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { newEvent } from '../event-store/event-store.contract.js';
+import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { buildOnce } from './support/server-process.js';
 import { signalWhen } from './support/signal-when.js';
 
@@ -24,6 +27,7 @@ describe('an interrupted import', () => {
   let work: string;
   let exportFile: string;
   let trustedKey: string;
+  let postgres: PostgresServer | undefined;
   beforeAll(async () => {
     buildOnce();
     work = mkdtempSync(join(tmpdir(), 'risk-ledger-import-interrupted-'));
@@ -39,19 +43,30 @@ describe('an interrupted import', () => {
     trustedKey = join(work, 'exporter.pem');
     writeFileSync(trustedKey, createPublicKey(readFileSync(join(source, 'signing-key.pem'))).export({ type: 'spki', format: 'pem' }));
   }, 180_000);
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  afterAll(async () => {
+    await postgres?.stop();
+    rmSync(work, { recursive: true, force: true });
+  });
 
-  function cli(args: string[], dataDir: string) {
-    return spawnSync(process.execPath, [CLI, ...args], { env: { ...process.env, DATA_DIR: dataDir, SQLITE_PATH: join(dataDir, 'events.sqlite'), LOG_LEVEL: 'error' }, encoding: 'utf8', timeout: 120_000 });
+  /** The settings of a CLI run on `dataDir`: its SQLite store, or `databaseUrl`'s PostgreSQL store. */
+  const settings = (dataDir: string, databaseUrl?: string) => ({
+    ...process.env,
+    DATA_DIR: dataDir,
+    SQLITE_PATH: join(dataDir, 'events.sqlite'),
+    LOG_LEVEL: 'error',
+    ...(databaseUrl ? { EVENT_STORE: 'postgres', DATABASE_URL: databaseUrl } : {}),
+  });
+
+  function cli(args: string[], dataDir: string, databaseUrl?: string) {
+    return spawnSync(process.execPath, [CLI, ...args], { env: settings(dataDir, databaseUrl), encoding: 'utf8', timeout: 120_000 });
   }
 
   /** Starts an import into `target` and sends `signal` once `until` holds; resolves with its exit. */
-  function interrupted(target: string, signal: NodeJS.Signals, until: () => boolean) {
-    const child = spawn(process.execPath, [CLI, 'import', exportFile, '--trusted-key', trustedKey], {
-      env: { ...process.env, DATA_DIR: target, SQLITE_PATH: join(target, 'events.sqlite'), LOG_LEVEL: 'error' },
-      stdio: 'ignore',
-    });
-    return signalWhen(child, signal, until);
+  function interrupted(target: string, signal: NodeJS.Signals, until: () => boolean | Promise<boolean>, databaseUrl?: string) {
+    const child = spawn(process.execPath, [CLI, 'import', exportFile, '--trusted-key', trustedKey], { env: settings(target, databaseUrl), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return signalWhen(child, signal, until).then((ended) => ({ ...ended, stderr }));
   }
 
   const beside = (target: string) => join(target, 'events.sqlite.importing');
@@ -116,5 +131,88 @@ describe('an interrupted import', () => {
     expect(r.stderr.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/events\.sqlite\.importing is a folder: import builds the store in a file of that name; move it away/)]);
     expect(statSync(beside(target)).isDirectory()).toBe(true);
     expect(readdirSync(target).sort()).toEqual(['events.sqlite.importing', 'events.sqlite.lock.held']); // no store, no key
+  });
+
+  describe('into PostgreSQL: built in the schema risk_ledger_importing, moved into risk_ledger in one transaction', () => {
+    const sql = async <R extends pg.QueryResultRow>(databaseUrl: string, text: string): Promise<R[]> => {
+      const c = new pg.Client({ connectionString: databaseUrl });
+      await c.connect();
+      try {
+        return (await c.query<R>(text)).rows;
+      } finally {
+        await c.end();
+      }
+    };
+    /** Events in `schema`'s log; -1 when it has no log (yet). */
+    const eventsIn = (databaseUrl: string, schema: string) =>
+      sql<{ n: number }>(databaseUrl, `SELECT count(*)::int AS n FROM "${schema}".events`).then(
+        (rows) => rows[0]!.n,
+        () => -1,
+      );
+    const importing = (databaseUrl: string) => async () => (await eventsIn(databaseUrl, 'risk_ledger_importing')) >= 5_000;
+    const database = async (name: string) => {
+      postgres ??= await startPostgres();
+      return postgres.createDatabase(name);
+    };
+
+    it('SIGKILLed half-way: no event in the store (it kept a prefix of the history); the next import drops what was left beside and completes; the fence came with the tables', async () => {
+      const databaseUrl = await database('rl_import_killed');
+      const target = mkdtempSync(join(work, 'pg-killed-'));
+      const killed = await interrupted(target, 'SIGKILL', importing(databaseUrl), databaseUrl);
+      expect(killed).toMatchObject({ seen: true, signal: 'SIGKILL' });
+      expect(await eventsIn(databaseUrl, 'risk_ledger')).toBeLessThanOrEqual(0);
+      expect(await eventsIn(databaseUrl, 'risk_ledger_importing')).toBeGreaterThanOrEqual(5_000);
+      const again = cli(['import', exportFile, '--trusted-key', trustedKey], target, databaseUrl);
+      expect(again.status).toBe(0);
+      expect(JSON.parse(again.stdout.split('\n')[0]!)).toMatchObject({ command: 'import', ok: true, adapter: 'postgres', eventsImported: COMMITS * 1_000, positionsPreserved: true });
+      expect(await sql(databaseUrl, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'risk_ledger%' ORDER BY 1`)).toEqual([{ nspname: 'risk_ledger' }]);
+      const verified = cli(['verify-store'], target, databaseUrl);
+      expect(JSON.parse(verified.stdout.split('\n')[0]!)).toMatchObject({ ok: true, eventsChecked: COMMITS * 1_000 });
+      await expect(sql(databaseUrl, `UPDATE risk_ledger.events SET type = 'Forged' WHERE position = 1`)).rejects.toThrow(/append-only/);
+      const refused = cli(['import', exportFile, '--trusted-key', trustedKey], target, databaseUrl);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toMatch(/the target postgres store is not empty \(head position 0*40000\): import only into an empty store/);
+    }, 180_000);
+
+    it('a second import while one runs is refused; SIGTERM ends the first with 143 and nothing in the store', async () => {
+      const databaseUrl = await database('rl_import_twice');
+      const target = mkdtempSync(join(work, 'pg-twice-'));
+      let second: ReturnType<typeof cli> | undefined;
+      const stopped = await interrupted(
+        target,
+        'SIGTERM',
+        async () => {
+          if (!(await importing(databaseUrl)())) return false;
+          second = cli(['import', exportFile, '--trusted-key', trustedKey], mkdtempSync(join(work, 'pg-second-')), databaseUrl);
+          return true;
+        },
+        databaseUrl,
+      );
+      expect(second?.status).toBe(2);
+      expect(second?.stderr).toMatch(/another import into this PostgreSQL database is running/);
+      expect(stopped).toMatchObject({ seen: true, code: 143 });
+      expect(await eventsIn(databaseUrl, 'risk_ledger')).toBeLessThanOrEqual(0);
+    }, 180_000);
+
+    it('a server writing to the store while the import runs: nothing put in place, its event stands, the schema beside dropped', async () => {
+      const databaseUrl = await database('rl_import_meanwhile');
+      const target = mkdtempSync(join(work, 'pg-meanwhile-'));
+      const ended = await interrupted(
+        target,
+        'SIGCONT', // not an interruption: only the moment to write is chosen
+        async () => {
+          if (!(await importing(databaseUrl)())) return false;
+          const server = new PostgresEventStore({ connectionString: databaseUrl });
+          await server.append('written-meanwhile', [newEvent('Tested', {})], { expectedVersion: ExpectedVersion.noStream });
+          await server.close();
+          return true;
+        },
+        databaseUrl,
+      );
+      expect(ended).toMatchObject({ seen: true, code: 2 });
+      expect(ended.stderr).toMatch(/the target postgres store received events while the import ran \(head position 0*1\): nothing was put in place/);
+      expect(await sql(databaseUrl, 'SELECT stream_id FROM risk_ledger.events')).toEqual([{ stream_id: 'written-meanwhile' }]);
+      expect(await eventsIn(databaseUrl, 'risk_ledger_importing')).toBe(-1);
+    }, 180_000);
   });
 });

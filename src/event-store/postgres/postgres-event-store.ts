@@ -93,6 +93,11 @@ export function advisoryKey(name: string): string {
   return createHash('sha256').update(`risk-ledger/${name}`).digest().readBigInt64BE(0).toString();
 }
 
+/** The channel on which a commit to the store in `schema` is announced (LISTEN/NOTIFY). */
+export function commitChannel(schema: string): string {
+  return `risk_ledger_${schema}`.slice(0, 63);
+}
+
 export class PostgresEventStore implements EventStore {
   readonly adapterName = 'postgres';
   readonly schema: string;
@@ -135,7 +140,7 @@ export class PostgresEventStore implements EventStore {
     this.sql = statements(`"${this.schema}"`);
     this.appendLock = advisoryKey(`append/${this.schema}`);
     this.migrationLock = advisoryKey(`migrate/${this.schema}`);
-    this.channel = `risk_ledger_${this.schema}`.slice(0, 63);
+    this.channel = commitChannel(this.schema);
   }
 
   // ---------------------------------------------------------------- lifecycle

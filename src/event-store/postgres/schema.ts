@@ -14,6 +14,14 @@ import { ensureSchema } from './ensure-schema.js';
 
 export const SCHEMA_VERSION = 2;
 
+/**
+ * Every table and function the migrations below create, the version table included: what an
+ * import built beside the store moves into it (staged-import.ts). A step that adds one adds it
+ * here (test/event-store/postgres-staged-import.spec.ts compares this list with a migrated schema).
+ */
+export const STORE_TABLES = ['events', 'idempotency', 'chain_signatures', 'snapshots', 'event_store_schema'] as const;
+export const STORE_FUNCTIONS = ['refuse_change()'] as const;
+
 /** A schema name safe to splice into SQL (we quote it too). */
 export function validateSchemaName(schema: string): string {
   if (typeof schema !== 'string' || !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
