@@ -39,8 +39,8 @@ export interface ImportPlace {
   putInPlace(): Promise<void>;
   /** Removes what was built beside, unless it was put in place. */
   discard(): Promise<void>;
-  /** On an interrupting signal (synchronous): what was built beside removed where it can be at once, the locks released. */
-  interrupted(): void;
+  /** On an interrupting signal: what was built beside removed, the locks released (synchronously where it can be). */
+  interrupted(): void | Promise<void>;
   /** Releases the locks the import holds. */
   release(): Promise<void>;
   /** What a stopped import had been building, for its message. */
@@ -136,9 +136,12 @@ async function postgresPlace(config: AppConfig, keys: SigningKeys, databaseUrl: 
     discard: async () => {
       if (!inPlace) await dropImportSchema(client, staging);
     },
-    // Nothing synchronous reaches the database: the next import drops the schema and starts over
-    // (the import's lock ends with its session, when the process exits).
-    interrupted: () => undefined,
+    // The schema dropped as the process ends (the import's appends wait behind the drop's lock and
+    // fail after it); given up after ASYNC_CLEANUP_MS, the next import drops it and starts over.
+    // The import's lock ends with its session.
+    interrupted: async () => {
+      if (!inPlace) await dropImportSchema(client, staging);
+    },
     release: () => client.end().catch(() => undefined),
     building: `the schema ${staging} it was building beside the store's`,
   };

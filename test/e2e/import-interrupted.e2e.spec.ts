@@ -174,7 +174,7 @@ describe('an interrupted import', () => {
       expect(refused.stderr).toMatch(/the target postgres store is not empty \(head position 0*40000\): import only into an empty store/);
     }, 180_000);
 
-    it('a second import while one runs is refused; SIGTERM ends the first with 143 and nothing in the store', async () => {
+    it('a second import while one runs is refused; SIGTERM ends the first with 143, nothing in the store and the schema beside dropped', async () => {
       const databaseUrl = await database('rl_import_twice');
       const target = mkdtempSync(join(work, 'pg-twice-'));
       let second: ReturnType<typeof cli> | undefined;
@@ -192,6 +192,8 @@ describe('an interrupted import', () => {
       expect(second?.stderr).toMatch(/another import into this PostgreSQL database is running/);
       expect(stopped).toMatchObject({ seen: true, code: 143 });
       expect(await eventsIn(databaseUrl, 'risk_ledger')).toBeLessThanOrEqual(0);
+      // The schema beside dropped on the way out, as the file beside SQLite's store is removed.
+      expect(await eventsIn(databaseUrl, 'risk_ledger_importing')).toBe(-1);
     }, 180_000);
 
     it('a server writing to the store while the import runs: nothing put in place, its event stands, the schema beside dropped', async () => {
