@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { instanceLeadKey } from '../event-store/postgres/running-instances.js';
-import { CONNECTION_LIMITS, standaloneClient } from '../event-store/postgres/held-client.js';
+import { CONNECTION_LIMITS, sessionCannotWrite, standaloneClient, withPooledClient } from '../event-store/postgres/held-client.js';
 import type { ReactionsCoordination } from '../shared/application/reactions-coordination.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 
@@ -141,7 +141,15 @@ export class PostgresCoordination implements ReactionsCoordination {
   async save(name: string, position: string): Promise<void> {
     const sql = `INSERT INTO ${this.table} (name, position) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET position = excluded.position`;
     const leader = this.leader;
-    await (leader ? this.onLeaderSession(leader, sql, [name, position]) : this.pool.query(sql, [name, position]));
+    if (!leader) {
+      await withPooledClient(this.pool, (client) => client.query(sql, [name, position]));
+      return;
+    }
+    await this.onLeaderSession(leader, sql, [name, position]).catch(async (error: unknown) => {
+      // A session that cannot write again (held-client.ts) gives up the lead: a fresh one takes it.
+      if (sessionCannotWrite(error)) await leader.end().catch(() => undefined);
+      throw error;
+    });
   }
 
   async close(): Promise<void> {

@@ -28,7 +28,7 @@ import pg from 'pg';
 import { advisoryKey } from '../../event-store/postgres/postgres-event-store.js';
 import { ensureSchema } from '../../event-store/postgres/ensure-schema.js';
 import { anInstanceRuns } from '../../event-store/postgres/running-instances.js';
-import { CONNECTION_LIMITS, withPooledClient } from '../../event-store/postgres/held-client.js';
+import { BEGIN_WRITE, CONNECTION_LIMITS, withPooledClient } from '../../event-store/postgres/held-client.js';
 import type { HeadSignature, SigningKeys, TrustedKeys } from '../../event-store/signing.js';
 import type { JsonLogger } from '../../shared/logging/json-logger.js';
 import {
@@ -154,7 +154,7 @@ export function postgresAccessLogExists(db: Queryable, schema = 'risk_ledger'): 
 /** Creates or migrates the tables, under a transaction-level advisory lock (instances starting together). */
 async function migrate(client: pg.PoolClient | pg.Client, schema: string): Promise<void> {
   const S = quoted(schema);
-  await client.query('BEGIN');
+  await client.query(BEGIN_WRITE);
   try {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(`access-log-migrate/${schema}`)]);
     await ensureSchema(client, schema, S);
@@ -409,7 +409,7 @@ export class PostgresAccessLog implements CheckableAccessLog {
   /** One batch in one transaction, under the append lock: seq, links and the signed head. */
   private async write(records: AccessRecord[]): Promise<void> {
     const result = await withPooledClient(this.pool, async (client): Promise<{ head: Head; signature: HeadSignature | null }> => {
-      await client.query('BEGIN');
+      await client.query(BEGIN_WRITE);
       try {
         await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [this.appendLock]);
         const last = await readHead(client, this.S);

@@ -27,6 +27,10 @@ export async function withPooledClient<T>(pool: pg.Pool, work: (client: pg.PoolC
   client.on('error', onError);
   try {
     return await work(client, () => lost);
+  } catch (error) {
+    // A session that can never write again is discarded too (the next try opens a fresh one).
+    if (sessionCannotWrite(error)) lost ??= error as Error;
+    throw error;
   } finally {
     client.removeListener('error', onError);
     // Also when `work` swallowed it (a failed ROLLBACK): a client that lost its connection is discarded.
@@ -47,6 +51,27 @@ export async function withPooledClient<T>(pool: pg.Pool, work: (client: pg.PoolC
  * transaction is rolled back; when it wakes, its commit is an outcome unknown, as above.
  */
 export const CONNECTION_LIMITS = { connectionTimeoutMillis: 10_000, query_timeout: 30_000, idle_in_transaction_session_timeout: 10_000 } as const;
+
+/**
+ * A write refused because the session is read-only (SQLSTATE 25006): the database's
+ * `default_transaction_read_only` (a DBA's write freeze) or a standby behind the URL. A session
+ * keeps the default it connected with, so once the database is writable again only a new session
+ * writes: the instances kept retrying on the sessions opened during the freeze and refused every
+ * write until restarted (PostgreSQL probe of 2026-12-06, H2). Transient (transient-errors.ts).
+ */
+export function sessionCannotWrite(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '25006';
+}
+
+/**
+ * How every write transaction of this product begins. The database's default isolation may be
+ * REPEATABLE READ or SERIALIZABLE (a DBA's setting); each of ours takes an advisory lock and then
+ * reads the head it extends, which needs each statement's own snapshot: under the stricter
+ * defaults the access log read a head another instance had moved past and a third of the
+ * mutations on two instances failed (duplicate key, could not serialize: probe of 2026-12-06, M2).
+ * Read-only is left to the database (a write freeze must hold).
+ */
+export const BEGIN_WRITE = 'BEGIN ISOLATION LEVEL READ COMMITTED';
 
 /** A client of its own (LISTEN, a session-level lock, a one-off command): errors go to `onError`, never unhandled. */
 export function standaloneClient(connectionString: string, onError: (error: Error) => void = () => undefined): pg.Client {

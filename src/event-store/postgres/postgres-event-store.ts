@@ -59,7 +59,7 @@ import { parseHeads, planCommit, type Outcome, type PendingAppend, type StoredKe
 import { padPosition, positionParam, statements, toSignature, type SignatureRow, type Statements } from './rows.js';
 import { toRecorded, type EventRow } from '../internal/event-rows.js';
 import { migrate, validateSchemaName } from './schema.js';
-import { CONNECTION_LIMITS, standaloneClient, withPooledClient } from './held-client.js';
+import { BEGIN_WRITE, CONNECTION_LIMITS, standaloneClient, withPooledClient } from './held-client.js';
 
 export interface PostgresEventStoreOptions {
   /** postgres://user@host:port/database */
@@ -381,7 +381,7 @@ export class PostgresEventStore implements EventStore {
     try {
       // READ COMMITTED whatever the server's default: each statement after the lock sees every
       // commit that released it. The key is our own decimal number, not input.
-      await client.query(`BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(${this.appendLock})`);
+      await client.query(`${BEGIN_WRITE}; SELECT pg_advisory_xact_lock(${this.appendLock})`);
       const headRows = await client.query(this.sql.heads, [[...streamIds], [...keys]]);
       const heads = parseHeads(headRows.rows[0], LOG_GENESIS);
       const plan = planCommit(batch, heads, new Date().toISOString(), this.signer, this.channel);

@@ -11,6 +11,7 @@
 import type pg from 'pg';
 import { EventStoreSchemaError } from '../errors.js';
 import { ensureSchema } from './ensure-schema.js';
+import { BEGIN_WRITE } from './held-client.js';
 
 export const SCHEMA_VERSION = 2;
 
@@ -114,7 +115,7 @@ export async function migrate(client: pg.PoolClient | pg.Client, schema: string,
   check(seen);
   if (seen === SCHEMA_VERSION) return seen;
 
-  await client.query('BEGIN');
+  await client.query(BEGIN_WRITE);
   try {
     // The migration lock is not the append lock (another key): appends of an up-to-date process
     // never wait for it. Re-read under the lock: another process may have migrated meanwhile.

@@ -13,6 +13,7 @@
  */
 import type pg from 'pg';
 import { ensureSchema } from './ensure-schema.js';
+import { BEGIN_WRITE } from './held-client.js';
 import { STORE_FUNCTIONS, STORE_TABLES, validateSchemaName } from './schema.js';
 import { advisoryKey, commitChannel } from './postgres-event-store.js';
 
@@ -49,7 +50,7 @@ export type MoveOutcome = { moved: true } | { moved: false; targetHead: string }
 export async function moveImportedStore(client: pg.ClientBase, staging: string, target: string): Promise<MoveOutcome> {
   const S = quoted(staging);
   const T = quoted(target);
-  await client.query('BEGIN');
+  await client.query(BEGIN_WRITE);
   try {
     // In the order a migration takes them (then an append's): no process migrates or appends to
     // the target until this commits.

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { assertSha256, type EvidenceBlobStore } from '../application/evidence-blobs.js';
 import { ensureSchema } from '../../event-store/postgres/ensure-schema.js';
-import { CONNECTION_LIMITS, withPooledClient } from '../../event-store/postgres/held-client.js';
+import { BEGIN_WRITE, CONNECTION_LIMITS, withPooledClient } from '../../event-store/postgres/held-client.js';
 
 const TABLE = 'risk_ledger.evidence_blobs';
 /** Serialises the creation of the table by instances starting together (any constant of our own). */
@@ -32,7 +32,7 @@ export class PostgresBlobStore implements EvidenceBlobStore {
   async init(): Promise<this> {
     await withPooledClient(this.pool, async (client) => {
       try {
-        await client.query('BEGIN');
+        await client.query(BEGIN_WRITE);
         await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [SCHEMA_LOCK]);
         await ensureSchema(client, 'risk_ledger', 'risk_ledger');
         await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'), size bigint NOT NULL, content bytea NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())`);
@@ -49,11 +49,14 @@ export class PostgresBlobStore implements EvidenceBlobStore {
     assertSha256(sha256);
     try {
       const content = await readFile(tempPath);
-      await this.pool.query(
-        `INSERT INTO ${TABLE} (sha256, size, content) VALUES ($1, $2, $3)
-         ON CONFLICT (sha256) DO UPDATE SET content = EXCLUDED.content, size = EXCLUDED.size
-         WHERE encode(sha256(${TABLE}.content), 'hex') <> ${TABLE}.sha256`,
-        [sha256, size, content],
+      // Through withPooledClient: a session that cannot write again is discarded (held-client.ts).
+      await withPooledClient(this.pool, (client) =>
+        client.query(
+          `INSERT INTO ${TABLE} (sha256, size, content) VALUES ($1, $2, $3)
+           ON CONFLICT (sha256) DO UPDATE SET content = EXCLUDED.content, size = EXCLUDED.size
+           WHERE encode(sha256(${TABLE}.content), 'hex') <> ${TABLE}.sha256`,
+          [sha256, size, content],
+        ),
       );
     } finally {
       await rm(tempPath, { force: true });

@@ -18,7 +18,9 @@ import { BUSY_RETRY_MAX_MS, isBusyError } from '../../event-store/sqlite/busy-re
  *   PostgreSQL's SQLSTATE class 08 (connection exception), 57P01-57P03 (administrator shutdown,
  *   crash shutdown, cannot connect now), 53100-53300 (disk full, out of memory, too many connections),
  *   40001/40P01 (serialization failure, deadlock: retrying is the documented cure), 57014 (a query
- *   canceled: statement_timeout, or a DBA's pg_cancel_backend; its transaction rolled back); node's socket
+ *   canceled: statement_timeout, or a DBA's pg_cancel_backend; its transaction rolled back), 25006 (a
+ *   write in a read-only session: a DBA's write freeze, a standby behind the URL; the session is
+ *   discarded, held-client.ts); node's socket
  *   errors (ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT, EHOSTUNREACH…), and node-postgres's own
  *   words for a lost or refused connection, which carry no code;
  * - INTEGRITY_BROKEN and STORE_UNAVAILABLE, the domain's names for "not now".
@@ -27,7 +29,7 @@ import { BUSY_RETRY_MAX_MS, isBusyError } from '../../event-store/sqlite/busy-re
  * addresses) is looked at too.
  */
 const TRANSIENT_CODES =
-  /^((SQLITE_FULL|SQLITE_BUSY|SQLITE_LOCKED|SQLITE_IOERR|SQLITE_READONLY)\w*|ENOSPC|EBUSY|EAGAIN|EIO|INTEGRITY_BROKEN|STORE_UNAVAILABLE|ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|EHOSTDOWN|ENETUNREACH|ENETDOWN|EAI_AGAIN|08[0-9A-Z]{3}|57P0[123]|53[123]00|40001|40P01|57014)$/;
+  /^((SQLITE_FULL|SQLITE_BUSY|SQLITE_LOCKED|SQLITE_IOERR|SQLITE_READONLY)\w*|ENOSPC|EBUSY|EAGAIN|EIO|INTEGRITY_BROKEN|STORE_UNAVAILABLE|ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ETIMEDOUT|EHOSTUNREACH|EHOSTDOWN|ENETUNREACH|ENETDOWN|EAI_AGAIN|08[0-9A-Z]{3}|57P0[123]|53[123]00|40001|40P01|57014|25006)$/;
 const TRANSIENT_MESSAGES =
   /^(Connection terminated unexpectedly|Connection terminated due to connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Query read timeout)/;
 

@@ -1,0 +1,102 @@
+/**
+ * Settings a DBA gives the database (PostgreSQL probe of 2026-12-06): a stricter default isolation
+ * (M2) and a write freeze lifted again (H2, L4), against a real server. Each case has a database
+ * of its own: ALTER DATABASE ... SET applies to every new session on it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { PostgresAccessLog } from '../../src/audit/application/access-log-postgres.js';
+import type { AccessRecord } from '../../src/audit/application/access-log-chain.js';
+import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
+import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import { isTransientStorageError } from '../../src/shared/application/transient-errors.js';
+import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
+import { newEvent } from './event-store.contract.js';
+
+let server: PostgresServer;
+
+beforeAll(async () => {
+  server = await startPostgres();
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+}, 60_000);
+
+async function asAdmin(databaseUrl: string, ...statements: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    for (const text of statements) await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+const record = (correlationId: string): AccessRecord => ({
+  at: new Date().toISOString(),
+  actorId: 'alice',
+  actorName: 'Alice',
+  actorRoles: ['ASSET_MANAGER'],
+  operationName: 'R',
+  operationType: 'mutation',
+  fields: ['registerAsset'],
+  targetIds: [],
+  outcome: 'ALLOWED',
+  errorCode: null,
+  correlationId,
+  committed: null,
+});
+
+describe('PostgreSQL as a DBA configures it', () => {
+  it.each(['repeatable read', 'serializable'])(
+    "default_transaction_isolation = '%s': two instances writing the access log at once lose no batch (a third failed: duplicate key, could not serialize)",
+    async (isolation) => {
+      const databaseUrl = await server.createDatabase('rl_isolation');
+      const database = new URL(databaseUrl).pathname.slice(1);
+      await asAdmin(server.adminUrl, `ALTER DATABASE "${database}" SET default_transaction_isolation = '${isolation}'`);
+      const logs = await Promise.all([0, 1].map(() => PostgresAccessLog.open({ connectionString: databaseUrl, anchorPath: null, flushDelayMs: 1 })));
+      try {
+        // 16 writers, each flushing its own batches: the two logs' transactions really overlap.
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 16 }, async (_, w) => {
+            for (let i = 0; i < 10; i++) {
+              logs[w % 2]!.record(record(`w${w}-${i}`));
+              await logs[w % 2]!.flush();
+            }
+          }),
+        );
+        expect(outcomes.filter((o) => o.status === 'rejected').map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
+        expect(await logs[0]!.verify()).toMatchObject({ ok: true, reason: null, entriesChecked: 160 });
+      } finally {
+        for (const log of logs) await log.close();
+      }
+    },
+    60_000,
+  );
+
+  it('a write freeze (default_transaction_read_only) lifted again: appends are STORE_UNAVAILABLE while it lasts and succeed at once after (they stayed refused until a restart)', async () => {
+    const databaseUrl = await server.createDatabase('rl_freeze');
+    const database = new URL(databaseUrl).pathname.slice(1);
+    const store = new PostgresEventStore({ connectionString: databaseUrl, poolSize: 2, pollIntervalMs: 50 });
+    try {
+      await store.append('before', [newEvent('Tested')], { expectedVersion: ExpectedVersion.noStream });
+      // The DBA freezes writes and ends the sessions, which reconnect read-only.
+      await asAdmin(server.adminUrl, `ALTER DATABASE "${database}" SET default_transaction_read_only = on`, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database}' AND pid <> pg_backend_pid()`);
+      for (let i = 0; i < 4; i++) {
+        const refused = await store.append(`during-${i}`, [newEvent('Tested')], { expectedVersion: ExpectedVersion.noStream }).then(
+          () => null,
+          (error: unknown) => error,
+        );
+        // A connection the termination killed fails first; then the read-only session's refusal.
+        expect(refused).not.toBeNull();
+        expect(isTransientStorageError(refused)).toBe(true);
+      }
+      await asAdmin(server.adminUrl, `ALTER DATABASE "${database}" RESET default_transaction_read_only`);
+      const after = await store.append('after', [newEvent('Tested')], { expectedVersion: ExpectedVersion.noStream });
+      expect(after.events).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+});
