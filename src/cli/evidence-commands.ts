@@ -362,7 +362,6 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     } finally {
       await evidence.close();
     }
-    log.info('import finished', { events: r.eventsImported, hashesIdentical: r.hashesIdentical });
     const head = await store.headPosition();
     if (ok) {
       storeClosed = true;
@@ -370,6 +369,8 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
       await place.putInPlace();
       inPlace = true;
     }
+    // Once put in place (it said "import finished" before a move that failed: probe of 2026-12-06, L3).
+    log.info('import finished', { events: r.eventsImported, hashesIdentical: r.hashesIdentical, inPlace });
     const accessLogEntry = ok && head !== null ? await recordImportInAccessLog(config, keys, { upTo: head, events: r.eventsImported, file }) : false;
     // The store keeps each event's original commit instant (it is hashed from hash version 2 on);
     // only an adapter that cannot store a given instant assigns the time of the import.

@@ -117,7 +117,13 @@ async function postgresPlace(config: AppConfig, keys: SigningKeys, databaseUrl: 
     if (!rows[0]?.ok) throw new ImportRefusedError(`another import into this PostgreSQL database is running (schema ${staging}): wait for it to end`);
     const head = await storeHeadIn(client, POSTGRES_SCHEMA);
     if (head !== null) throw notEmpty('postgres', padPosition(head));
-    if (await dropImportSchema(client, staging)) log.info('an earlier import left its schema unfinished: dropped, started over', { schema: staging });
+    const earlier = await dropImportSchema(client, staging);
+    if (earlier.foreign.length > 0) {
+      throw new ImportRefusedError(
+        `the schema ${staging}, where an import builds the store, holds ${earlier.foreign.slice(0, 5).join(', ')}${earlier.foreign.length > 5 ? ` and ${earlier.foreign.length - 5} more` : ''}, which no import makes: it is someone else's; rename or drop it`,
+      );
+    }
+    if (earlier.dropped) log.warn('an earlier import left its schema unfinished (killed, or refused): dropped, started over', { schema: staging });
   } catch (error) {
     await client.end().catch(() => undefined);
     throw error;
@@ -125,7 +131,12 @@ async function postgresPlace(config: AppConfig, keys: SigningKeys, databaseUrl: 
   return {
     open: () => openConfiguredEventStore(config, keys.signer, { postgresSchema: staging }),
     putInPlace: async () => {
-      const moved = await moveImportedStore(client, staging, POSTGRES_SCHEMA);
+      const moved = await moveImportedStore(client, staging, POSTGRES_SCHEMA).catch((error: unknown) => {
+        // PostgreSQL names what stood in the way in the error's detail (a DBA's view on the
+        // events: "cannot drop desired object(s)" alone named nothing, probe of 2026-12-06, L3).
+        const detail = (error as { detail?: unknown }).detail;
+        throw new Error(`the imported store could not be put in place of ${POSTGRES_SCHEMA}'s: ${(error as Error).message}${typeof detail === 'string' ? ` (${detail.replace(/\n/g, '; ')})` : ''}; nothing was put in place`, { cause: error });
+      });
       if (!moved.moved) {
         throw new ImportRefusedError(
           `the target postgres store received events while the import ran (head position ${padPosition(moved.targetHead)}): nothing was put in place; import only into an empty store, with no server writing to it`,

@@ -196,6 +196,17 @@ describe('an interrupted import', () => {
       expect(await eventsIn(databaseUrl, 'risk_ledger_importing')).toBe(-1);
     }, 180_000);
 
+    it("someone else's schema named risk_ledger_importing is left alone: the import refused in one line naming what it holds", async () => {
+      const databaseUrl = await database('rl_import_foreign');
+      const target = mkdtempSync(join(work, 'pg-foreign-'));
+      await sql(databaseUrl, 'CREATE SCHEMA risk_ledger_importing; CREATE TABLE risk_ledger_importing.ledger_rows AS SELECT generate_series(1, 500) AS id');
+      const r = cli(['import', exportFile, '--trusted-key', trustedKey], target, databaseUrl);
+      expect(r.status).toBe(2);
+      expect(r.stderr.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/the schema risk_ledger_importing, where an import builds the store, holds ledger_rows, which no import makes: it is someone else's; rename or drop it/)]);
+      expect(await sql(databaseUrl, 'SELECT count(*)::int AS n FROM risk_ledger_importing.ledger_rows')).toEqual([{ n: 500 }]);
+      expect(await eventsIn(databaseUrl, 'risk_ledger')).toBeLessThanOrEqual(0);
+    }, 60_000);
+
     it('a server writing to the store while the import runs: nothing put in place, its event stands, the schema beside dropped', async () => {
       const databaseUrl = await database('rl_import_meanwhile');
       const target = mkdtempSync(join(work, 'pg-meanwhile-'));

@@ -105,8 +105,66 @@ describe('an import built beside the PostgreSQL store', () => {
     expect(outcome).toEqual({ moved: false, targetHead: '1' });
     expect(await storeHeadIn(c, staging)).toBe('1');
     expect((await c.query(`SELECT stream_id FROM "${target}".events`)).rows).toEqual([{ stream_id: 'written-meanwhile' }]);
-    expect(await dropImportSchema(c, staging)).toBe(true);
-    expect(await dropImportSchema(c, staging)).toBe(false);
+    expect(await dropImportSchema(c, staging)).toEqual({ dropped: true, foreign: [] });
+    expect(await dropImportSchema(c, staging)).toEqual({ dropped: false, foreign: [] });
     expect(await storeHeadIn(c, staging)).toBeNull();
+  });
+
+  it("a schema of that name holding anything an import does not make is someone else's: never dropped, what is foreign named (an import dropped one, 500 rows with it)", async () => {
+    const staging = importSchemaFor(newSchema());
+    const c = await client();
+    await c.query(`CREATE SCHEMA "${staging}"`);
+    await c.query(`CREATE TABLE "${staging}".ledger_rows (id int)`);
+    await c.query(`INSERT INTO "${staging}".ledger_rows SELECT generate_series(1, 500)`);
+    await c.query(`CREATE TYPE "${staging}".mood AS ENUM ('ok')`);
+    expect(await dropImportSchema(c, staging)).toEqual({ dropped: false, foreign: ['ledger_rows', 'mood'] });
+    // Beside an import's own tables too.
+    await open(staging).init();
+    expect((await dropImportSchema(c, staging)).foreign).toEqual(['ledger_rows', 'mood']);
+    expect((await c.query(`SELECT count(*)::int AS n FROM "${staging}".ledger_rows`)).rows[0].n).toBe(500);
+  });
+
+  it("keeps the owner and the grants of the tables it replaces (the server's role could no longer open them; a reporting role's SELECT was gone)", async () => {
+    const target = newSchema();
+    const staging = importSchemaFor(target);
+    const [owner, reporting] = [`o_${target}`, `r_${target}`];
+    const c = await client();
+    await c.query(`CREATE ROLE ${owner}`);
+    await c.query(`CREATE ROLE ${reporting}`);
+    await open(target).init();
+    await c.query(`GRANT CREATE, USAGE ON SCHEMA "${target}" TO ${owner}`);
+    for (const t of STORE_TABLES) await c.query(`ALTER TABLE "${target}".${t} OWNER TO ${owner}`);
+    await c.query(`ALTER FUNCTION "${target}".refuse_change() OWNER TO ${owner}`);
+    await c.query(`GRANT SELECT ON "${target}".events TO ${reporting}`);
+    await c.query(`GRANT SELECT, INSERT ON "${target}".chain_signatures TO ${reporting} WITH GRANT OPTION`);
+    const built = open(staging);
+    await built.append('imported', [newEvent('Tested', {})], { expectedVersion: ExpectedVersion.noStream });
+    await built.close();
+    expect(await moveImportedStore(c, staging, target)).toEqual({ moved: true });
+    const owners = await c.query(`SELECT tablename, tableowner FROM pg_tables WHERE schemaname = $1 AND tablename = ANY($2::text[])`, [target, [...STORE_TABLES]]);
+    expect(new Set(owners.rows.map((r) => r.tableowner))).toEqual(new Set([owner]));
+    expect(owners.rows).toHaveLength(STORE_TABLES.length);
+    const grants = await c.query(`SELECT table_name, privilege_type, is_grantable FROM information_schema.role_table_grants WHERE grantee = $1 ORDER BY 1, 2`, [reporting]);
+    expect(grants.rows).toEqual([
+      { table_name: 'chain_signatures', privilege_type: 'INSERT', is_grantable: 'YES' },
+      { table_name: 'chain_signatures', privilege_type: 'SELECT', is_grantable: 'YES' },
+      { table_name: 'events', privilege_type: 'SELECT', is_grantable: 'NO' },
+    ]);
+    expect((await c.query(`SELECT pg_get_userbyid(proowner) AS o FROM pg_proc WHERE pronamespace = $1::regnamespace`, [target])).rows).toEqual([{ o: owner }]);
+  });
+
+  it('a move something stands in the way of (a view on the events) is rolled back whole, PostgreSQL naming what', async () => {
+    const target = newSchema();
+    const staging = importSchemaFor(target);
+    await open(target).init();
+    const c = await client();
+    await c.query(`CREATE VIEW "${target}".recent AS SELECT position FROM "${target}".events`);
+    const built = open(staging);
+    await built.append('imported', [newEvent('Tested', {})], { expectedVersion: ExpectedVersion.noStream });
+    await built.close();
+    const refused = await moveImportedStore(c, staging, target).catch((error: { message: string; detail?: string }) => error);
+    expect(refused).toMatchObject({ detail: expect.stringMatching(/view .*recent depends on table .*events/) });
+    expect(await storeHeadIn(c, staging)).toBe('1');
+    expect(await storeHeadIn(c, target)).toBeNull();
   });
 });

@@ -32,11 +32,39 @@ export async function storeHeadIn(client: Pick<pg.ClientBase, 'query'>, schema: 
   return head.rows[0]?.p ?? null;
 }
 
-/** Drops what an earlier import left in `staging` (killed, refused): the next one starts it over. */
-export async function dropImportSchema(client: Pick<pg.ClientBase, 'query'>, staging: string): Promise<boolean> {
+/**
+ * What is in `staging` that an import does not make there: tables, views, sequences and types of
+ * other names, functions other than the store's. Someone's schema of that name is not ours to drop
+ * (an import dropped one with CASCADE, 500 rows of another table with it: probe of 2026-12-06, H1).
+ */
+export async function foreignObjectsIn(client: Pick<pg.ClientBase, 'query'>, staging: string): Promise<string[]> {
+  const { rows } = await client.query<{ what: string }>(
+    `SELECT relname AS what FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f', 'c') AND NOT (c.relname = ANY($2::text[]))
+     UNION ALL
+     SELECT p.proname || '()' FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname = $1 AND NOT (p.proname || '()' = ANY($3::text[]))
+     UNION ALL
+     SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+       WHERE n.nspname = $1 AND t.typrelid = 0 AND t.typcategory <> 'A'
+     ORDER BY 1`,
+    [staging, [...STORE_TABLES], [...STORE_FUNCTIONS]],
+  );
+  return rows.map((r) => r.what);
+}
+
+/**
+ * Drops what an earlier import left in `staging` (killed, refused): the next one starts it over.
+ * Only a schema holding nothing but an import's store: otherwise nothing is dropped and the objects
+ * that are not an import's are returned.
+ */
+export async function dropImportSchema(client: Pick<pg.ClientBase, 'query'>, staging: string): Promise<{ dropped: boolean; foreign: string[] }> {
   const existed = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_namespace WHERE nspname = $1', [staging]);
+  if (existed.rows[0]?.n !== '1') return { dropped: false, foreign: [] };
+  const foreign = await foreignObjectsIn(client, staging);
+  if (foreign.length > 0) return { dropped: false, foreign };
   await client.query(`DROP SCHEMA IF EXISTS ${quoted(staging)} CASCADE`);
-  return existed.rows[0]?.n === '1';
+  return { dropped: true, foreign: [] };
 }
 
 export type MoveOutcome = { moved: true } | { moved: false; targetHead: string };
@@ -62,10 +90,12 @@ export async function moveImportedStore(client: pg.ClientBase, staging: string, 
       return { moved: false, targetHead };
     }
     await ensureSchema(client, target, T);
+    const kept = await ownersAndGrants(client, target);
     await client.query(`DROP TABLE IF EXISTS ${STORE_TABLES.map((t) => `${T}.${t}`).join(', ')}`);
     for (const f of STORE_FUNCTIONS) await client.query(`DROP FUNCTION IF EXISTS ${T}.${f}`);
     for (const t of STORE_TABLES) await client.query(`ALTER TABLE ${S}.${t} SET SCHEMA ${T}`);
     for (const f of STORE_FUNCTIONS) await client.query(`ALTER FUNCTION ${S}.${f} SET SCHEMA ${T}`);
+    await restoreOwnersAndGrants(client, T, kept);
     // Empty now; RESTRICT: anything else found there is not ours to drop silently.
     await client.query(`DROP SCHEMA ${S} RESTRICT`);
     // Processes already serving the (empty) target catch up at once rather than at their next poll.
@@ -76,4 +106,48 @@ export async function moveImportedStore(client: pg.ClientBase, staging: string, 
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   }
+}
+
+interface Kept {
+  tables: { name: string; owner: string; grants: { grantee: string; privilege: string; grantable: boolean }[] }[];
+  functions: { signature: string; owner: string }[];
+}
+
+const identifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * Who owns the target's store tables and who was granted what on them: the tables put in their
+ * place were made by whoever ran the import, with no grants, and a server running as the role
+ * that had made the old ones could no longer open them ("permission denied for table
+ * event_store_schema"), a reporting role's SELECT gone (probe of 2026-12-06, M3).
+ */
+async function ownersAndGrants(client: Pick<pg.ClientBase, 'query'>, target: string): Promise<Kept> {
+  const tables = await client.query<Kept['tables'][number]>(
+    `SELECT c.relname AS name, pg_get_userbyid(c.relowner) AS owner,
+            COALESCE((SELECT json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
+                                                       'privilege', a.privilege_type, 'grantable', a.is_grantable))
+                        FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner), '[]'::json) AS grants
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname = ANY($2::text[])`,
+    [target, [...STORE_TABLES]],
+  );
+  const functions = await client.query<Kept['functions'][number]>(
+    `SELECT p.proname || '()' AS signature, pg_get_userbyid(p.proowner) AS owner
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = $1 AND p.proname || '()' = ANY($2::text[])`,
+    [target, [...STORE_FUNCTIONS]],
+  );
+  return { tables: tables.rows, functions: functions.rows };
+}
+
+/** The moved tables given the owners and grants the ones they replace had (none kept: the importer's, as a server's first start makes them). */
+async function restoreOwnersAndGrants(client: Pick<pg.ClientBase, 'query'>, T: string, kept: Kept): Promise<void> {
+  for (const t of kept.tables) {
+    await client.query(`ALTER TABLE ${T}.${identifier(t.name)} OWNER TO ${identifier(t.owner)}`);
+    for (const g of t.grants) {
+      // privilege_type comes from the catalog (SELECT, INSERT, ...), never from input.
+      await client.query(`GRANT ${g.privilege} ON ${T}.${identifier(t.name)} TO ${g.grantee === 'PUBLIC' ? 'PUBLIC' : identifier(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`);
+    }
+  }
+  for (const f of kept.functions) await client.query(`ALTER FUNCTION ${T}.${f.signature} OWNER TO ${identifier(f.owner)}`);
 }
