@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { instanceLeadKey } from '../event-store/postgres/running-instances.js';
 import { CONNECTION_LIMITS, sessionCannotWrite, standaloneClient, withPooledClient } from '../event-store/postgres/held-client.js';
+import { ensureRelation } from '../event-store/postgres/ensure-schema.js';
 import type { ReactionsCoordination } from '../shared/application/reactions-coordination.js';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 
@@ -42,7 +43,7 @@ export class PostgresCoordination implements ReactionsCoordination {
   }
 
   private setup(): Promise<void> {
-    this.ready ??= this.pool.query(`CREATE TABLE IF NOT EXISTS ${this.table} (name TEXT PRIMARY KEY, position TEXT)`).then(() => undefined);
+    this.ready ??= withPooledClient(this.pool, (client) => ensureRelation(client, this.table, `CREATE TABLE IF NOT EXISTS ${this.table} (name TEXT PRIMARY KEY, position TEXT)`));
     return this.ready;
   }
 

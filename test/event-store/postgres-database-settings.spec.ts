@@ -9,6 +9,13 @@ import { PostgresAccessLog } from '../../src/audit/application/access-log-postgr
 import type { AccessRecord } from '../../src/audit/application/access-log-chain.js';
 import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
+import { PostgresBlobStore } from '../../src/evidence/infrastructure/postgres-blob-store.js';
+import { PostgresCoordination } from '../../src/platform/postgres-coordination.js';
+import { JsonLogger } from '../../src/shared/logging/json-logger.js';
+import { writeFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isTransientStorageError } from '../../src/shared/application/transient-errors.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { newEvent } from './event-store.contract.js';
@@ -98,5 +105,54 @@ describe('PostgreSQL as a DBA configures it', () => {
     } finally {
       await store.close();
     }
+  }, 60_000);
+
+  /** Every part that keeps tables in PostgreSQL, opened as `role` on `databaseUrl`, each writing once. */
+  async function serveAs(databaseUrl: string, role: string): Promise<void> {
+    const url = new URL(databaseUrl);
+    url.username = role;
+    const asRole = url.toString();
+    const store = new PostgresEventStore({ connectionString: asRole, poolSize: 2 });
+    const log = await PostgresAccessLog.open({ connectionString: asRole, anchorPath: null, flushDelayMs: 1 });
+    const blobs = new PostgresBlobStore(asRole);
+    const coordination = new PostgresCoordination(asRole, 'risk_ledger', new JsonLogger('test', 'error'));
+    try {
+      await store.append(`s-${randomUUID()}`, [newEvent('Tested')], { expectedVersion: ExpectedVersion.noStream });
+      log.record(record(`as-${role}`));
+      await log.flush();
+      await blobs.init();
+      const file = join(tmpdir(), `blob-${randomUUID()}`);
+      writeFileSync(file, role);
+      await blobs.put(createHash('sha256').update(role).digest('hex'), file, role.length);
+      await coordination.load('reactions'); // as the process manager starts: its checkpoint read first
+      await coordination.save('reactions', '1');
+      expect(await coordination.load('reactions')).toEqual({ position: '1' });
+    } finally {
+      await coordination.close();
+      await blobs.close();
+      await log.close();
+      await store.close();
+    }
+  }
+
+  it('a role given only the schema, with no CREATE on the database, starts and writes (it needed CREATE on the database)', async () => {
+    const databaseUrl = await server.createDatabase('rl_schema_owner');
+    const role = `so_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    await asAdmin(databaseUrl, `CREATE ROLE ${role} LOGIN`, 'REVOKE ALL ON SCHEMA public FROM PUBLIC', `REVOKE CREATE ON DATABASE "${new URL(databaseUrl).pathname.slice(1)}" FROM PUBLIC`, `CREATE SCHEMA risk_ledger AUTHORIZATION ${role}`);
+    await serveAs(databaseUrl, role);
+  }, 60_000);
+
+  it('a role with rights on the tables only, once the owner has created them, starts and writes (it needed CREATE on the database and the schema)', async () => {
+    const databaseUrl = await server.createDatabase('rl_runtime_role');
+    const role = `rt_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+    await serveAs(databaseUrl, 'postgres');
+    await asAdmin(
+      databaseUrl,
+      `CREATE ROLE ${role} LOGIN`,
+      `REVOKE CREATE ON DATABASE "${new URL(databaseUrl).pathname.slice(1)}" FROM PUBLIC`,
+      `GRANT USAGE ON SCHEMA risk_ledger TO ${role}`,
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA risk_ledger TO ${role}`,
+    );
+    await serveAs(databaseUrl, role);
   }, 60_000);
 });

@@ -26,7 +26,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import pg from 'pg';
 import { advisoryKey } from '../../event-store/postgres/postgres-event-store.js';
-import { ensureSchema } from '../../event-store/postgres/ensure-schema.js';
+import { ensureRelation, ensureSchema } from '../../event-store/postgres/ensure-schema.js';
 import { anInstanceRuns } from '../../event-store/postgres/running-instances.js';
 import { BEGIN_WRITE, CONNECTION_LIMITS, withPooledClient } from '../../event-store/postgres/held-client.js';
 import type { HeadSignature, SigningKeys, TrustedKeys } from '../../event-store/signing.js';
@@ -158,7 +158,7 @@ async function migrate(client: pg.PoolClient | pg.Client, schema: string): Promi
   try {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(`access-log-migrate/${schema}`)]);
     await ensureSchema(client, schema, S);
-    await client.query(`CREATE TABLE IF NOT EXISTS ${S}.access_log_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await ensureRelation(client, `${S}.access_log_schema`, `CREATE TABLE IF NOT EXISTS ${S}.access_log_schema (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     let version = (await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${S}.access_log_schema`)).rows[0]?.v ?? 0;
     if (version > SCHEMA_VERSION) {
       throw new AccessLogSchemaError(`the access log in schema ${schema} has version ${version}; this build knows up to ${SCHEMA_VERSION}: a newer build migrated it (start that build, or restore the copy taken before the upgrade: README, Upgrading)`);
@@ -559,7 +559,7 @@ export class PostgresAccessLog implements CheckableAccessLog {
   /** The index the cross-check looks requests up by (logs created before it have none). */
   private correlationIndex?: Promise<unknown>;
   private ensureCorrelationIndex(): Promise<unknown> {
-    this.correlationIndex ??= this.pool.query(`CREATE INDEX IF NOT EXISTS access_log_by_correlation ON ${this.S}.access_log (correlation_id)`).catch((error: Error) => {
+    this.correlationIndex ??= withPooledClient(this.pool, (client) => ensureRelation(client, `${this.S}.access_log_by_correlation`, `CREATE INDEX IF NOT EXISTS access_log_by_correlation ON ${this.S}.access_log (correlation_id)`)).catch((error: Error) => {
       this.correlationIndex = undefined;
       this.options.logger?.warn('access log: could not create the correlation index (the cross-check reads without it)', { error: error.message });
     });

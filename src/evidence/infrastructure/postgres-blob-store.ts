@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { assertSha256, type EvidenceBlobStore } from '../application/evidence-blobs.js';
-import { ensureSchema } from '../../event-store/postgres/ensure-schema.js';
+import { ensureRelation, ensureSchema } from '../../event-store/postgres/ensure-schema.js';
 import { BEGIN_WRITE, CONNECTION_LIMITS, withPooledClient } from '../../event-store/postgres/held-client.js';
 
 const TABLE = 'risk_ledger.evidence_blobs';
@@ -35,7 +35,7 @@ export class PostgresBlobStore implements EvidenceBlobStore {
         await client.query(BEGIN_WRITE);
         await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [SCHEMA_LOCK]);
         await ensureSchema(client, 'risk_ledger', 'risk_ledger');
-        await client.query(`CREATE TABLE IF NOT EXISTS ${TABLE} (sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'), size bigint NOT NULL, content bytea NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())`);
+        await ensureRelation(client, TABLE, `CREATE TABLE IF NOT EXISTS ${TABLE} (sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'), size bigint NOT NULL, content bytea NOT NULL, stored_at timestamptz NOT NULL DEFAULT now())`);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
