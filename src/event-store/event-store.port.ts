@@ -243,6 +243,8 @@ export interface StoreHealth {
   ok: boolean;
   adapter: string;
   details?: Record<string, unknown>;
+  /** What is wrong while the store still serves (PostgreSQL's append-only triggers gone): said by /health and logged at start. */
+  warnings?: string[];
 }
 
 export interface EventStore {

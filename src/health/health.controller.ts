@@ -44,6 +44,7 @@ export class HealthController {
         ok: s.eventStore.ok && !s.appendsFailing,
         adapter: s.eventStore.adapter,
         ...(s.appendsFailing ? { appends: 'failing' } : {}),
+        ...(s.eventStore.warnings ? { warnings: s.eventStore.warnings } : {}),
         ...(detailed && (s.eventStore.details || s.appendsFailing) ? { details: { ...s.eventStore.details, ...(s.appendsFailing ? { appendsFailing: s.appendsFailing } : {}) } } : {}),
       },
       projections: follower(s.projections),

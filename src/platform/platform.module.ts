@@ -102,10 +102,11 @@ export class PlatformModule implements OnApplicationShutdown {
           // it, how the previous run ended: the head it left is read here, before any other
           // provider has the store (the reactions append while they start).
           provide: OPENED_STORE,
-          inject: [APP_CONFIG, SIGNING_KEYS, DATA_DIR_LOCK],
-          useFactory: async (config: AppConfig, keys: SigningKeys, lock: LocalStateLock): Promise<OpenedStore> => {
+          inject: [APP_CONFIG, SIGNING_KEYS, DATA_DIR_LOCK, JsonLogger],
+          useFactory: async (config: AppConfig, keys: SigningKeys, lock: LocalStateLock, log: JsonLogger): Promise<OpenedStore> => {
             // The lock holding the store's file, no other process commits to it.
             const store = await openConfiguredEventStore(config, keys.signer, { soleWriter: lock.holdsStore });
+            for (const warning of (await store.health()).warnings ?? []) log.warn(warning, {});
             return { store, uncleanStop: lock.tookOverStale ? { head: await headAtStart(store) } : null };
           },
         },

@@ -155,4 +155,20 @@ describe('PostgreSQL as a DBA configures it', () => {
     );
     await serveAs(databaseUrl, role);
   }, 60_000);
+
+  it('append-only triggers dropped or disabled by the tables\' owner are named in the store\'s health (it said ok, and nothing was logged)', async () => {
+    const databaseUrl = await server.createDatabase('rl_fence');
+    const store = new PostgresEventStore({ connectionString: databaseUrl, poolSize: 2 });
+    try {
+      await store.init();
+      expect(await store.health()).toMatchObject({ ok: true });
+      expect((await store.health()).warnings).toBeUndefined();
+      await asAdmin(databaseUrl, 'ALTER TABLE risk_ledger.events DISABLE TRIGGER events_no_truncate', 'DROP TRIGGER idempotency_no_update_delete ON risk_ledger.idempotency');
+      const health = await store.health();
+      expect(health.ok).toBe(true);
+      expect(health.warnings).toEqual([expect.stringMatching(/^the append-only triggers events_no_truncate, idempotency_no_update_delete of schema risk_ledger are missing or disabled/)]);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });

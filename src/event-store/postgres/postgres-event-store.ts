@@ -58,7 +58,7 @@ import type { ChainSigner, HeadSignature } from '../signing.js';
 import { parseHeads, planCommit, type Outcome, type PendingAppend, type StoredKey } from './commit-plan.js';
 import { padPosition, positionParam, statements, toSignature, type SignatureRow, type Statements } from './rows.js';
 import { toRecorded, type EventRow } from '../internal/event-rows.js';
-import { migrate, validateSchemaName } from './schema.js';
+import { migrate, missingAppendOnlyTriggers, validateSchemaName } from './schema.js';
 import { BEGIN_WRITE, CONNECTION_LIMITS, standaloneClient, withPooledClient } from './held-client.js';
 
 export interface PostgresEventStoreOptions {
@@ -538,7 +538,11 @@ export class PostgresEventStore implements EventStore {
     const details = { schema: this.schema, listening: this.listener !== null };
     try {
       const headPosition = await this.headPosition();
-      return { ok: true, adapter: this.adapterName, details: { ...details, headPosition } };
+      // The triggers are the fence, the hash chain the evidence: the store serves without them,
+      // but an owner who dropped or disabled them is told (it went unsaid: DBA probe of 2026-12-06, L2).
+      const missing = await missingAppendOnlyTriggers(await this.db(), this.schema);
+      const warnings = missing.length > 0 ? [`the append-only triggers ${missing.join(', ')} of schema ${this.schema} are missing or disabled: the database no longer refuses edits of the log (verify-store still finds them)`] : undefined;
+      return { ok: true, adapter: this.adapterName, details: { ...details, headPosition }, ...(warnings ? { warnings } : {}) };
     } catch (error) {
       return { ok: false, adapter: this.adapterName, details: { ...details, error: error instanceof Error ? error.message : String(error) } };
     }

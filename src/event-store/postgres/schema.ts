@@ -22,6 +22,19 @@ export const SCHEMA_VERSION = 2;
  */
 export const STORE_TABLES = ['events', 'idempotency', 'chain_signatures', 'snapshots', 'event_store_schema'] as const;
 export const STORE_FUNCTIONS = ['refuse_change()'] as const;
+/** The append-only fence: triggers step 1 creates (named here so that their absence can be told). */
+export const APPEND_ONLY_TRIGGERS = ['events_no_update_delete', 'events_no_truncate', 'chain_signatures_no_update_delete', 'chain_signatures_no_truncate', 'idempotency_no_update_delete'] as const;
+
+/** The append-only triggers missing from `schema` or disabled (ALTER TABLE … DISABLE TRIGGER). */
+export async function missingAppendOnlyTriggers(db: pg.Pool | pg.ClientBase, schema: string): Promise<string[]> {
+  const { rows } = await db.query<{ tgname: string }>(
+    `SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND t.tgname = ANY($2::text[]) AND t.tgenabled <> 'D'`,
+    [schema, [...APPEND_ONLY_TRIGGERS]],
+  );
+  const present = new Set(rows.map((r) => r.tgname));
+  return APPEND_ONLY_TRIGGERS.filter((t) => !present.has(t));
+}
 
 /** A schema name safe to splice into SQL (we quote it too). */
 export function validateSchemaName(schema: string): string {
