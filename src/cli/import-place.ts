@@ -18,7 +18,7 @@ import type { SigningKeys } from '../event-store/signing.js';
 import { standaloneClient } from '../event-store/postgres/held-client.js';
 import { advisoryKey } from '../event-store/postgres/postgres-event-store.js';
 import { padPosition } from '../event-store/postgres/rows.js';
-import { dropImportSchema, importSchemaFor, moveImportedStore, storeHeadIn } from '../event-store/postgres/staged-import.js';
+import { createImportSchema, dropImportSchema, importSchemaFor, moveImportedStore, storeHeadIn } from '../event-store/postgres/staged-import.js';
 import { ImportRefusedError } from '../audit/application/evidence-import.js';
 import { openConfiguredEventStore } from '../platform/configured-event-store.js';
 import { DataDirLock } from '../platform/data-dir-lock.js';
@@ -118,10 +118,9 @@ async function postgresPlace(config: AppConfig, keys: SigningKeys, databaseUrl: 
     const head = await storeHeadIn(client, POSTGRES_SCHEMA);
     if (head !== null) throw notEmpty('postgres', padPosition(head));
     const earlier = await dropImportSchema(client, staging);
-    if (earlier.foreign.length > 0) {
-      throw new ImportRefusedError(
-        `the schema ${staging}, where an import builds the store, holds ${earlier.foreign.slice(0, 5).join(', ')}${earlier.foreign.length > 5 ? ` and ${earlier.foreign.length - 5} more` : ''}, which no import makes: it is someone else's; rename or drop it`,
-      );
+    if (earlier.existed && !earlier.dropped) {
+      const holds = earlier.foreign.length > 0 ? `holds ${earlier.foreign.slice(0, 5).join(', ')}${earlier.foreign.length > 5 ? ` and ${earlier.foreign.length - 5} more` : ''}, which no import makes` : 'was not made by an import (it bears no import\'s mark)';
+      throw new ImportRefusedError(`the schema ${staging}, where an import builds the store, ${holds}: it is someone else's; rename or drop it`);
     }
     if (earlier.dropped) log.warn('an earlier import left its schema unfinished (killed, or refused): dropped, started over', { schema: staging });
   } catch (error) {
@@ -129,7 +128,10 @@ async function postgresPlace(config: AppConfig, keys: SigningKeys, databaseUrl: 
     throw error;
   }
   return {
-    open: () => openConfiguredEventStore(config, keys.signer, { postgresSchema: staging }),
+    open: async () => {
+      await createImportSchema(client, staging);
+      return openConfiguredEventStore(config, keys.signer, { postgresSchema: staging });
+    },
     putInPlace: async () => {
       const moved = await moveImportedStore(client, staging, POSTGRES_SCHEMA).catch((error: unknown) => {
         // PostgreSQL names what stood in the way in the error's detail (a DBA's view on the
@@ -145,7 +147,8 @@ async function postgresPlace(config: AppConfig, keys: SigningKeys, databaseUrl: 
       inPlace = true;
     },
     discard: async () => {
-      if (!inPlace) await dropImportSchema(client, staging);
+      // Never over the error that ended the import: what stands in the way is said, the schema left.
+      if (!inPlace) await dropImportSchema(client, staging).catch((error: Error) => log.warn(`the schema ${staging} the import was building in could not be dropped: ${error.message}`, { detail: (error as { detail?: string }).detail }));
     },
     // The schema dropped as the process ends (the import's appends wait behind the drop's lock and
     // fail after it); given up after ASYNC_CLEANUP_MS, the next import drops it and starts over.
@@ -157,3 +160,4 @@ async function postgresPlace(config: AppConfig, keys: SigningKeys, databaseUrl: 
     building: `the schema ${staging} it was building beside the store's`,
   };
 }
+

@@ -205,6 +205,12 @@ describe('an interrupted import', () => {
       expect(r.stderr.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/the schema risk_ledger_importing, where an import builds the store, holds ledger_rows, which no import makes: it is someone else's; rename or drop it/)]);
       expect(await sql(databaseUrl, 'SELECT count(*)::int AS n FROM risk_ledger_importing.ledger_rows')).toEqual([{ n: 500 }]);
       expect(await eventsIn(databaseUrl, 'risk_ledger')).toBeLessThanOrEqual(0);
+      // Not made by an import, though it holds only a table of an import's name (re-probe NEW-1): left alone too.
+      await sql(databaseUrl, 'DROP SCHEMA risk_ledger_importing CASCADE; CREATE SCHEMA risk_ledger_importing; CREATE TABLE risk_ledger_importing.events AS SELECT generate_series(1, 300) AS id');
+      const again = cli(['import', exportFile, '--trusted-key', trustedKey], target, databaseUrl);
+      expect(again.status).toBe(2);
+      expect(again.stderr).toMatch(/the schema risk_ledger_importing, where an import builds the store, was not made by an import \(it bears no import's mark\): it is someone else's/);
+      expect(await sql(databaseUrl, 'SELECT count(*)::int AS n FROM risk_ledger_importing.events')).toEqual([{ n: 300 }]);
     }, 60_000);
 
     it('a server writing to the store while the import runs: nothing put in place, its event stands, the schema beside dropped', async () => {

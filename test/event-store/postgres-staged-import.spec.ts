@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { STORE_FUNCTIONS, STORE_TABLES } from '../../src/event-store/postgres/schema.js';
-import { dropImportSchema, importSchemaFor, moveImportedStore, storeHeadIn } from '../../src/event-store/postgres/staged-import.js';
+import { createImportSchema, dropImportSchema, importSchemaFor, moveImportedStore, storeHeadIn } from '../../src/event-store/postgres/staged-import.js';
 import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
 import { verifyStore } from '../../src/event-store/integrity-verifier.js';
 import { generateKeyPairSync } from 'node:crypto';
@@ -97,6 +97,7 @@ describe('an import built beside the PostgreSQL store', () => {
     const staging = importSchemaFor(target);
     const server = open(target);
     await server.append('written-meanwhile', [newEvent('Tested', {})], { expectedVersion: ExpectedVersion.noStream });
+    await createImportSchema(await client(), staging);
     const built = open(staging);
     await built.append('imported', [newEvent('Tested', {})], { expectedVersion: ExpectedVersion.noStream });
     await built.close();
@@ -105,8 +106,8 @@ describe('an import built beside the PostgreSQL store', () => {
     expect(outcome).toEqual({ moved: false, targetHead: '1' });
     expect(await storeHeadIn(c, staging)).toBe('1');
     expect((await c.query(`SELECT stream_id FROM "${target}".events`)).rows).toEqual([{ stream_id: 'written-meanwhile' }]);
-    expect(await dropImportSchema(c, staging)).toEqual({ dropped: true, foreign: [] });
-    expect(await dropImportSchema(c, staging)).toEqual({ dropped: false, foreign: [] });
+    expect(await dropImportSchema(c, staging)).toEqual({ existed: true, dropped: true, marked: true, foreign: [] });
+    expect(await dropImportSchema(c, staging)).toEqual({ existed: false, dropped: false, marked: false, foreign: [] });
     expect(await storeHeadIn(c, staging)).toBeNull();
   });
 
@@ -117,11 +118,32 @@ describe('an import built beside the PostgreSQL store', () => {
     await c.query(`CREATE TABLE "${staging}".ledger_rows (id int)`);
     await c.query(`INSERT INTO "${staging}".ledger_rows SELECT generate_series(1, 500)`);
     await c.query(`CREATE TYPE "${staging}".mood AS ENUM ('ok')`);
-    expect(await dropImportSchema(c, staging)).toEqual({ dropped: false, foreign: ['ledger_rows', 'mood'] });
-    // Beside an import's own tables too.
+    expect(await dropImportSchema(c, staging)).toEqual({ existed: true, dropped: false, marked: false, foreign: ['ledger_rows', 'mood'] });
+    // Beside an import's own tables too, and bearing an import's mark.
     await open(staging).init();
-    expect((await dropImportSchema(c, staging)).foreign).toEqual(['ledger_rows', 'mood']);
+    await c.query(`COMMENT ON SCHEMA "${staging}" IS 'risk-ledger: an import builds the event store here; dropped when it ends'`);
+    expect(await dropImportSchema(c, staging)).toMatchObject({ dropped: false, marked: true, foreign: ['ledger_rows', 'mood'] });
     expect((await c.query(`SELECT count(*)::int AS n FROM "${staging}".ledger_rows`)).rows[0].n).toBe(500);
+    // Holding only tables of an import's names, but not made by one: someone's (a table "events" of 300 rows went: re-probe NEW-1).
+    const other = importSchemaFor(newSchema());
+    await c.query(`CREATE SCHEMA "${other}"`);
+    await c.query(`CREATE TABLE "${other}".events AS SELECT generate_series(1, 300) AS id`);
+    expect(await dropImportSchema(c, other)).toEqual({ existed: true, dropped: false, marked: false, foreign: [] });
+    expect((await c.query(`SELECT count(*)::int AS n FROM "${other}".events`)).rows[0].n).toBe(300);
+  });
+
+  it("an import's schema that a view elsewhere reads is not dropped with the view (no CASCADE): PostgreSQL names it, both stay", async () => {
+    const staging = importSchemaFor(newSchema());
+    const c = await client();
+    await createImportSchema(c, staging);
+    await open(staging).init();
+    const elsewhere = newSchema();
+    await c.query(`CREATE SCHEMA "${elsewhere}"`);
+    await c.query(`CREATE VIEW "${elsewhere}".imported AS SELECT position FROM "${staging}".events`);
+    await expect(dropImportSchema(c, staging)).rejects.toMatchObject({ detail: expect.stringMatching(/view .*imported depends on table .*events/) });
+    expect((await c.query(`SELECT count(*)::int AS n FROM pg_views WHERE schemaname = $1`, [elsewhere])).rows[0].n).toBe(1);
+    expect(await storeHeadIn(c, staging)).toBeNull(); // still there, empty
+    expect((await c.query('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [staging])).rows[0].n).toBe(1);
   });
 
   it("keeps the owner and the grants of the tables it replaces (the server's role could no longer open them; a reporting role's SELECT was gone)", async () => {

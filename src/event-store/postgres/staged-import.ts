@@ -53,18 +53,47 @@ export async function foreignObjectsIn(client: Pick<pg.ClientBase, 'query'>, sta
   return rows.map((r) => r.what);
 }
 
+/** Written on the schema an import makes: only a schema bearing it is ever dropped (names alone were not enough). */
+const IMPORT_MARK = 'risk-ledger: an import builds the event store here; dropped when it ends';
+
+/** Makes `staging` for an import, marked as the import's (COMMENT ON SCHEMA). */
+export async function createImportSchema(client: Pick<pg.ClientBase, 'query'>, staging: string): Promise<void> {
+  await client.query(BEGIN_WRITE);
+  try {
+    await client.query(`CREATE SCHEMA ${quoted(staging)}`);
+    await client.query(`COMMENT ON SCHEMA ${quoted(staging)} IS '${IMPORT_MARK}'`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
 /**
  * Drops what an earlier import left in `staging` (killed, refused): the next one starts it over.
- * Only a schema holding nothing but an import's store: otherwise nothing is dropped and the objects
- * that are not an import's are returned.
+ * Only a schema an import made (its mark) holding nothing but an import's store, and nothing
+ * outside it that depends on it (no CASCADE: a view of someone's on it went with it, re-probe of
+ * 2026-12-06, NEW-2; PostgreSQL's refusal names it). Otherwise nothing is dropped and what is not
+ * an import's is returned (a table named `events` in a schema of someone's went, NEW-1).
  */
-export async function dropImportSchema(client: Pick<pg.ClientBase, 'query'>, staging: string): Promise<{ dropped: boolean; foreign: string[] }> {
-  const existed = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM pg_namespace WHERE nspname = $1', [staging]);
-  if (existed.rows[0]?.n !== '1') return { dropped: false, foreign: [] };
+export async function dropImportSchema(client: Pick<pg.ClientBase, 'query'>, staging: string): Promise<{ existed: boolean; dropped: boolean; marked: boolean; foreign: string[] }> {
+  const found = await client.query<{ mark: string | null }>('SELECT obj_description(oid, \'pg_namespace\') AS mark FROM pg_namespace WHERE nspname = $1', [staging]);
+  if (found.rows.length === 0) return { existed: false, dropped: false, marked: false, foreign: [] };
+  const marked = found.rows[0]!.mark === IMPORT_MARK;
   const foreign = await foreignObjectsIn(client, staging);
-  if (foreign.length > 0) return { dropped: false, foreign };
-  await client.query(`DROP SCHEMA IF EXISTS ${quoted(staging)} CASCADE`);
-  return { dropped: true, foreign: [] };
+  if (!marked || foreign.length > 0) return { existed: true, dropped: false, marked, foreign };
+  const S = quoted(staging);
+  await client.query(BEGIN_WRITE);
+  try {
+    await client.query(`DROP TABLE IF EXISTS ${STORE_TABLES.map((t) => `${S}.${t}`).join(', ')}`);
+    for (const f of STORE_FUNCTIONS) await client.query(`DROP FUNCTION IF EXISTS ${S}.${f}`);
+    await client.query(`DROP SCHEMA ${S} RESTRICT`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+  return { existed: true, dropped: true, marked, foreign: [] };
 }
 
 export type MoveOutcome = { moved: true } | { moved: false; targetHead: string };
