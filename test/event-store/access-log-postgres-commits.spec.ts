@@ -11,7 +11,7 @@ import pg from 'pg';
 import { PostgresAccessLog, postgresAccessLogLookup, verifyPostgresAccessLog } from '../../src/audit/application/access-log-postgres.js';
 import { AccessLogSchemaError } from '../../src/audit/application/access-log.js';
 import { instanceLeadKey } from '../../src/event-store/postgres/running-instances.js';
-import type { AccessRecord } from '../../src/audit/application/access-log-chain.js';
+import { accessRecord } from '../support/access-record.js';
 import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
@@ -29,20 +29,7 @@ afterAll(async () => {
   await server?.stop();
 }, 60_000);
 
-const record = (correlationId: string, committed: AccessRecord['committed'] = null): AccessRecord => ({
-  at: new Date().toISOString(),
-  actorId: 'alice',
-  actorName: 'Alice',
-  actorRoles: ['ASSET_MANAGER'],
-  operationName: 'R',
-  operationType: 'mutation',
-  fields: ['registerAsset'],
-  targetIds: [],
-  outcome: 'ALLOWED',
-  errorCode: null,
-  correlationId,
-  committed,
-});
+const record = accessRecord;
 
 async function sql<T extends pg.QueryResultRow>(text: string): Promise<T[]> {
   const client = new pg.Client({ connectionString: databaseUrl });

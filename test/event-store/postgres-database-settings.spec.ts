@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { PostgresAccessLog } from '../../src/audit/application/access-log-postgres.js';
-import type { AccessRecord } from '../../src/audit/application/access-log-chain.js';
+import { accessRecord } from '../support/access-record.js';
 import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
 import { PostgresEventStore } from '../../src/event-store/postgres/postgres-event-store.js';
 import { PostgresBlobStore } from '../../src/evidence/infrastructure/postgres-blob-store.js';
@@ -40,20 +40,7 @@ async function asAdmin(databaseUrl: string, ...statements: string[]): Promise<vo
   }
 }
 
-const record = (correlationId: string): AccessRecord => ({
-  at: new Date().toISOString(),
-  actorId: 'alice',
-  actorName: 'Alice',
-  actorRoles: ['ASSET_MANAGER'],
-  operationName: 'R',
-  operationType: 'mutation',
-  fields: ['registerAsset'],
-  targetIds: [],
-  outcome: 'ALLOWED',
-  errorCode: null,
-  correlationId,
-  committed: null,
-});
+const record = accessRecord;
 
 describe('PostgreSQL as a DBA configures it', () => {
   it.each(['repeatable read', 'serializable'])(
