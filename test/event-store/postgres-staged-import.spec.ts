@@ -159,6 +159,7 @@ describe('an import built beside the PostgreSQL store', () => {
     await c.query(`ALTER FUNCTION "${target}".refuse_change() OWNER TO ${owner}`);
     await c.query(`GRANT SELECT ON "${target}".events TO ${reporting}`);
     await c.query(`GRANT SELECT, INSERT ON "${target}".chain_signatures TO ${reporting} WITH GRANT OPTION`);
+    await c.query(`GRANT UPDATE (state) ON "${target}".snapshots TO ${reporting}`);
     const built = open(staging);
     await built.append('imported', [newEvent('Tested', {})], { expectedVersion: ExpectedVersion.noStream });
     await built.close();
@@ -172,6 +173,8 @@ describe('an import built beside the PostgreSQL store', () => {
       { table_name: 'chain_signatures', privilege_type: 'SELECT', is_grantable: 'YES' },
       { table_name: 'events', privilege_type: 'SELECT', is_grantable: 'NO' },
     ]);
+    const columns = await c.query(`SELECT table_name, column_name, privilege_type FROM information_schema.column_privileges WHERE grantee = $1 AND table_name = 'snapshots'`, [reporting]);
+    expect(columns.rows).toEqual([{ table_name: 'snapshots', column_name: 'state', privilege_type: 'UPDATE' }]);
     expect((await c.query(`SELECT pg_get_userbyid(proowner) AS o FROM pg_proc WHERE pronamespace = $1::regnamespace`, [target])).rows).toEqual([{ o: owner }]);
   });
 

@@ -138,7 +138,7 @@ export async function moveImportedStore(client: pg.ClientBase, staging: string, 
 }
 
 interface Kept {
-  tables: { name: string; owner: string; grants: { grantee: string; privilege: string; grantable: boolean }[] }[];
+  tables: { name: string; owner: string; grants: { grantee: string; privilege: string; grantable: boolean; column: string | null }[] }[];
   functions: { signature: string; owner: string }[];
 }
 
@@ -153,9 +153,13 @@ const identifier = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 async function ownersAndGrants(client: Pick<pg.ClientBase, 'query'>, target: string): Promise<Kept> {
   const tables = await client.query<Kept['tables'][number]>(
     `SELECT c.relname AS name, pg_get_userbyid(c.relowner) AS owner,
-            COALESCE((SELECT json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END,
-                                                       'privilege', a.privilege_type, 'grantable', a.is_grantable))
-                        FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner), '[]'::json) AS grants
+            COALESCE((SELECT json_agg(g) FROM (
+                SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END AS grantee, a.privilege_type AS privilege, a.is_grantable AS grantable, NULL AS "column"
+                  FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner
+                UNION ALL
+                SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END, a.privilege_type, a.is_grantable, att.attname::text
+                  FROM pg_attribute att, aclexplode(att.attacl) a
+                 WHERE att.attrelid = c.oid AND att.attacl IS NOT NULL AND a.grantee <> c.relowner) g), '[]'::json) AS grants
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND c.relname = ANY($2::text[])`,
     [target, [...STORE_TABLES]],
@@ -175,7 +179,9 @@ async function restoreOwnersAndGrants(client: Pick<pg.ClientBase, 'query'>, T: s
     await client.query(`ALTER TABLE ${T}.${identifier(t.name)} OWNER TO ${identifier(t.owner)}`);
     for (const g of t.grants) {
       // privilege_type comes from the catalog (SELECT, INSERT, ...), never from input.
-      await client.query(`GRANT ${g.privilege} ON ${T}.${identifier(t.name)} TO ${g.grantee === 'PUBLIC' ? 'PUBLIC' : identifier(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`);
+      // (columns too: an INSERT granted on one column was lost, re-probe of 2026-12-06, NEW-3)
+      const on = g.column === null ? '' : ` (${identifier(g.column)})`;
+      await client.query(`GRANT ${g.privilege}${on} ON ${T}.${identifier(t.name)} TO ${g.grantee === 'PUBLIC' ? 'PUBLIC' : identifier(g.grantee)}${g.grantable ? ' WITH GRANT OPTION' : ''}`);
     }
   }
   for (const f of kept.functions) await client.query(`ALTER FUNCTION ${T}.${f.signature} OWNER TO ${identifier(f.owner)}`);
