@@ -386,8 +386,9 @@ export async function runImport(config: AppConfig, fileArg: string | undefined, 
     return ok ? 0 : 1;
   } catch (error) {
     // Refused: what opening the store and its key created is taken back (an export line too long too).
-    // Nothing was put in place: there is no target store to discard.
-    if (error instanceof ImportStoppedError) {
+    // Built beside the store, nothing was put in place: there is no target store to discard
+    // (written in place, KurrentDB, the error's own words say to discard it).
+    if (error instanceof ImportStoppedError && place.building !== null) {
       throw new Error(`import stopped after ${error.imported} events: ${error.reason}; nothing was put in place (${place.building} is removed): import again`, { cause: error });
     }
     refused = error instanceof ImportRefusedError || error instanceof ExportLineTooLongError;

@@ -43,8 +43,8 @@ export interface ImportPlace {
   interrupted(): void | Promise<void>;
   /** Releases the locks the import holds. */
   release(): Promise<void>;
-  /** What a stopped import had been building, for its message. */
-  readonly building: string;
+  /** What a stopped import had been building beside the store, for its message; null: it wrote the store in place. */
+  readonly building: string | null;
 }
 
 /**
@@ -60,7 +60,7 @@ export async function prepareImportPlace(config: AppConfig, keys: SigningKeys, l
     discard: async () => undefined,
     interrupted: () => undefined,
     release: async () => undefined,
-    building: 'the store',
+    building: null,
   };
 }
 

@@ -52,13 +52,6 @@ function appendKey(event: RecordedEvent, group: PendingGroup | null, keyed: Keye
   return key !== undefined && keyed?.key === key && keyed.recordedAt === event.recordedAt && !inFirstPart ? undefined : key;
 }
 
-/**
- * Imports an export into an EMPTY store, reproducing every hash: each event goes to its stream
- * with its original event id, type, schema version, data and metadata, at the expected version
- * revision - 1. Consecutive events of one stream from one command are appended together, under the
- * command's idempotency key (actor id + commandId), which also restores retry protection.
- * The export is verified first (chain and manifest) and refused if broken.
- */
 /** An import that stopped part of the way: what the target holds is a prefix of the export. */
 export class ImportStoppedError extends Error {
   constructor(
@@ -71,6 +64,13 @@ export class ImportStoppedError extends Error {
   }
 }
 
+/**
+ * Imports an export into an EMPTY store, reproducing every hash: each event goes to its stream
+ * with its original event id, type, schema version, data and metadata, at the expected version
+ * revision - 1. Consecutive events of one stream from one command are appended together, under the
+ * command's idempotency key (actor id + commandId), which also restores retry protection.
+ * The export is verified first (chain and manifest) and refused if broken.
+ */
 export async function importExport(
   store: EventStore,
   file: string,

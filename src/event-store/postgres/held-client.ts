@@ -73,6 +73,19 @@ export function sessionCannotWrite(error: unknown): boolean {
  */
 export const BEGIN_WRITE = 'BEGIN ISOLATION LEVEL READ COMMITTED';
 
+/** `work` in one write transaction on `client` (BEGIN_WRITE … COMMIT), rolled back when it throws. */
+export async function inWriteTransaction<T>(client: Pick<pg.ClientBase, 'query'>, work: () => Promise<T>): Promise<T> {
+  await client.query(BEGIN_WRITE);
+  try {
+    const result = await work();
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
 /** A client of its own (LISTEN, a session-level lock, a one-off command): errors go to `onError`, never unhandled. */
 export function standaloneClient(connectionString: string, onError: (error: Error) => void = () => undefined): pg.Client {
   const client = new pg.Client({ connectionString, ...CONNECTION_LIMITS });

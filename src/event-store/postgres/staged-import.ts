@@ -13,7 +13,7 @@
  */
 import type pg from 'pg';
 import { ensureSchema } from './ensure-schema.js';
-import { BEGIN_WRITE } from './held-client.js';
+import { inWriteTransaction } from './held-client.js';
 import { STORE_FUNCTIONS, STORE_TABLES, validateSchemaName } from './schema.js';
 import { advisoryKey, commitChannel } from './postgres-event-store.js';
 
@@ -58,15 +58,16 @@ const IMPORT_MARK = 'risk-ledger: an import builds the event store here; dropped
 
 /** Makes `staging` for an import, marked as the import's (COMMENT ON SCHEMA). */
 export async function createImportSchema(client: Pick<pg.ClientBase, 'query'>, staging: string): Promise<void> {
-  await client.query(BEGIN_WRITE);
-  try {
+  await inWriteTransaction(client, async () => {
     await client.query(`CREATE SCHEMA ${quoted(staging)}`);
     await client.query(`COMMENT ON SCHEMA ${quoted(staging)} IS '${IMPORT_MARK}'`);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  });
+}
+
+/** The event store's tables and functions in the schema `Q` (quoted) dropped, their triggers with them; no CASCADE. */
+async function dropStoreObjects(client: Pick<pg.ClientBase, 'query'>, Q: string): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${STORE_TABLES.map((t) => `${Q}.${t}`).join(', ')}`);
+  for (const f of STORE_FUNCTIONS) await client.query(`DROP FUNCTION IF EXISTS ${Q}.${f}`);
 }
 
 /**
@@ -82,17 +83,10 @@ export async function dropImportSchema(client: Pick<pg.ClientBase, 'query'>, sta
   const marked = found.rows[0]!.mark === IMPORT_MARK;
   const foreign = await foreignObjectsIn(client, staging);
   if (!marked || foreign.length > 0) return { existed: true, dropped: false, marked, foreign };
-  const S = quoted(staging);
-  await client.query(BEGIN_WRITE);
-  try {
-    await client.query(`DROP TABLE IF EXISTS ${STORE_TABLES.map((t) => `${S}.${t}`).join(', ')}`);
-    for (const f of STORE_FUNCTIONS) await client.query(`DROP FUNCTION IF EXISTS ${S}.${f}`);
-    await client.query(`DROP SCHEMA ${S} RESTRICT`);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  await inWriteTransaction(client, async () => {
+    await dropStoreObjects(client, quoted(staging));
+    await client.query(`DROP SCHEMA ${quoted(staging)} RESTRICT`);
+  });
   return { existed: true, dropped: true, marked, foreign: [] };
 }
 
@@ -104,24 +98,19 @@ export type MoveOutcome = { moved: true } | { moved: false; targetHead: string }
  * append-only fence with them; `staging` is dropped. Refused (nothing changed) when the target
  * holds events by then.
  */
-export async function moveImportedStore(client: pg.ClientBase, staging: string, target: string): Promise<MoveOutcome> {
+export function moveImportedStore(client: pg.ClientBase, staging: string, target: string): Promise<MoveOutcome> {
   const S = quoted(staging);
   const T = quoted(target);
-  await client.query(BEGIN_WRITE);
-  try {
+  return inWriteTransaction(client, async (): Promise<MoveOutcome> => {
     // In the order a migration takes them (then an append's): no process migrates or appends to
     // the target until this commits.
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(`migrate/${target}`)]);
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [advisoryKey(`append/${target}`)]);
     const targetHead = await storeHeadIn(client, target);
-    if (targetHead !== null) {
-      await client.query('ROLLBACK');
-      return { moved: false, targetHead };
-    }
+    if (targetHead !== null) return { moved: false, targetHead };
     await ensureSchema(client, target, T);
     const kept = await ownersAndGrants(client, target);
-    await client.query(`DROP TABLE IF EXISTS ${STORE_TABLES.map((t) => `${T}.${t}`).join(', ')}`);
-    for (const f of STORE_FUNCTIONS) await client.query(`DROP FUNCTION IF EXISTS ${T}.${f}`);
+    await dropStoreObjects(client, T);
     for (const t of STORE_TABLES) await client.query(`ALTER TABLE ${S}.${t} SET SCHEMA ${T}`);
     for (const f of STORE_FUNCTIONS) await client.query(`ALTER FUNCTION ${S}.${f} SET SCHEMA ${T}`);
     await restoreOwnersAndGrants(client, T, kept);
@@ -129,12 +118,8 @@ export async function moveImportedStore(client: pg.ClientBase, staging: string, 
     await client.query(`DROP SCHEMA ${S} RESTRICT`);
     // Processes already serving the (empty) target catch up at once rather than at their next poll.
     await client.query('SELECT pg_notify($1, $2)', [commitChannel(target), 'import']);
-    await client.query('COMMIT');
     return { moved: true };
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  });
 }
 
 interface Kept {
