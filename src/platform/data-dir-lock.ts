@@ -20,6 +20,12 @@ export interface DataDirLockOwner {
   holder?: string;
   /** Which process it is, in terms no wall clock moves (Linux; absent in locks of builds before 2026-12-06): processIdentity. */
   process?: ProcessIdentity;
+  /**
+   * The lock file's own real path when it was written (absent in locks of builds before 2026-12-07,
+   * which held no kernel lock either). A lock naming another path was copied with its folder (a
+   * backup, a copy of a running server's DATA_DIR): its process holds the original, not this one.
+   */
+  file?: string;
 }
 
 /**
@@ -112,6 +118,7 @@ export class DataDirLock {
 
   private static acquireFile(file: string, holder: string, logger: JsonLogger, what: string): DataDirLock {
     mkdirSync(dirname(file), { recursive: true });
+    file = realFilePath(file);
     const kernel = KernelLock.tryAcquire(`${file}${KERNEL_LOCK_SUFFIX}`, KERNEL_LOCK_WAIT_MS);
     if (!kernel) {
       const named = readLockOwner(file);
@@ -128,14 +135,14 @@ export class DataDirLock {
   /** Under the kernel's lock: the file written, or taken over from a process that is gone. */
   private static writeFile(file: string, holder: string, logger: JsonLogger, what: string, kernel: KernelLock): DataDirLock {
     const identity = processIdentity(process.pid);
-    const owner: DataDirLockOwner = { pid: process.pid, startedAt: new Date().toISOString(), holder, ...(identity ? { process: identity } : {}) };
+    const owner: DataDirLockOwner = { pid: process.pid, startedAt: new Date().toISOString(), holder, ...(identity ? { process: identity } : {}), file };
     const text = JSON.stringify(owner) + '\n';
     const claim = `${file}.takeover`;
     const giveUpAt = performance.now() + TAKEOVER_WAIT_MS;
     for (;;) {
       if (createExclusively(file, text)) return new DataDirLock(file, owner, kernel, null);
       const current = readLockOwner(file);
-      if (current && isAlive(current)) throw new DataDirLockedError(file, current, what);
+      if (current && holdsThis(current, file)) throw new DataDirLockedError(file, current, what);
       // A stale lock is taken over by one process at a time, under a claim created exclusively: two
       // processes that both judged it stale could each remove the lock the other had just written,
       // and both hold it (seen in the code by the rebuild probe of 2026-12-06).
@@ -154,11 +161,15 @@ export class DataDirLock {
       try {
         // Looked at again under the claim: taken over meanwhile by the process that held it before.
         const again = readLockOwner(file);
-        if (again && isAlive(again)) throw new DataDirLockedError(file, again, what);
+        if (again && holdsThis(again, file)) throw new DataDirLockedError(file, again, what);
         rmSync(file, { force: true });
         // A process that found no lock at all may have written its own meanwhile: it holds it.
         if (!createExclusively(file, text)) continue;
-        logger.warn(`stale ${what === 'this DATA_DIR' ? 'DATA_DIR' : 'event store'} lock taken over: its process is gone`, { lockFile: file, staleOwner: again ?? 'unreadable', holder });
+        const copied = again !== null && copiedLock(again, file);
+        logger.warn(
+          `stale ${what === 'this DATA_DIR' ? 'DATA_DIR' : 'event store'} lock taken over: ${copied ? `it was copied from ${again.file} (a backup or a copy of a running server's files), whose process holds that one, not this` : 'its process is gone'}`,
+          { lockFile: file, staleOwner: again ?? 'unreadable', holder },
+        );
         return new DataDirLock(file, owner, kernel, again ?? 'unreadable');
       } finally {
         rmSync(claim, { force: true });
@@ -200,7 +211,7 @@ export class DataDirLock {
   static liveOwner(dataDir: string): DataDirLockOwner | 'unreadable' | null {
     const file = join(dataDir, DATA_DIR_LOCK_FILE);
     const owner = readLockOwner(file);
-    if (owner && isAlive(owner)) return owner;
+    if (owner && holdsThis(owner, realFilePath(file))) return owner;
     return KernelLock.heldByAnother(`${file}${KERNEL_LOCK_SUFFIX}`) ? (owner ?? 'unreadable') : null;
   }
 
@@ -313,10 +324,31 @@ function readLockOwnerText(text: string): DataDirLockOwner | null {
     if (typeof parsed.pid !== 'number' || !Number.isSafeInteger(parsed.pid) || parsed.pid <= 0) return null;
     const identity = parsed.process;
     const known = identity && typeof identity.bootId === 'string' && identity.bootId !== '' && Number.isSafeInteger(identity.startTicks);
-    return { pid: parsed.pid, startedAt: String(parsed.startedAt ?? ''), ...(parsed.holder ? { holder: String(parsed.holder) } : {}), ...(known ? { process: { bootId: identity.bootId, startTicks: identity.startTicks } } : {}) };
+    return {
+      pid: parsed.pid,
+      startedAt: String(parsed.startedAt ?? ''),
+      ...(parsed.holder ? { holder: String(parsed.holder) } : {}),
+      ...(known ? { process: { bootId: identity.bootId, startTicks: identity.startTicks } } : {}),
+      ...(typeof parsed.file === 'string' && parsed.file !== '' ? { file: parsed.file } : {}),
+    };
   } catch {
     return null; // missing, half-written or garbage: no live owner can be named
   }
+}
+
+/**
+ * Whether the process a lock file names holds that lock: it is alive, and the file was written
+ * where it is now. A lock of this build copied from elsewhere with its folder names the process of
+ * the original (alive, on the same host): a copy of a running DATA_DIR was refused "stop it first",
+ * naming the production server (backup probe of 2026-12-06, F4). Whoever reads it here holds the
+ * kernel's lock on this file already, which that process, had it written this file, would hold.
+ */
+function holdsThis(owner: DataDirLockOwner, file: string): boolean {
+  return !copiedLock(owner, file) && isAlive(owner);
+}
+
+function copiedLock(owner: DataDirLockOwner, file: string): boolean {
+  return owner.file !== undefined && owner.file !== file;
 }
 
 /**

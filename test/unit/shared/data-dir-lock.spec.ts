@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DATA_DIR_LOCK_FILE, DataDirLock, DataDirLockedError, KERNEL_LOCK_SUFFIX, PID_REUSE_MARGIN_MS, UNCLEAN_NOTE_SUFFIX, processIdentity, processStartedAt, TAKEOVER_WAIT_MS } from '../../../src/platform/data-dir-lock.js';
@@ -297,6 +297,26 @@ catch (error) { process.stdout.write('busy'); }`], { stdio: ['ignore', 'pipe', '
     const viaLink = DataDirLock.acquireStore(join(dir, 'linked.sqlite'), 'server', silent);
     expect([existsSync(`${target}.lock`), existsSync(join(dir, 'linked.sqlite.lock'))]).toEqual([true, false]);
     viaLink.release();
+  });
+
+  it('takes over a lock copied with its folder (a backup, a copy of a running DATA_DIR) though its process lives: that process holds the original, and the copy starts as after a crash (backup probe of 2026-12-06, F4)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const lockFile = join(dir, DATA_DIR_LOCK_FILE);
+    const original = { pid: process.ppid, startedAt: 'then', holder: 'server', file: '/srv/production/data/risk-ledger.lock' };
+    writeFileSync(lockFile, JSON.stringify(original));
+    expect(DataDirLock.liveOwner(dir)).toBeNull();
+    const lock = DataDirLock.acquire(dir, 'server', silent);
+    expect(lock.tookOverFrom).toEqual(original); // an unclean stop: requests in flight at the copy may have no access-log entry
+    expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: process.pid, file: realpathSync(lockFile) });
+    lock.release();
+    // The same live process, its lock written here: it holds it.
+    writeFileSync(lockFile, JSON.stringify({ ...original, file: realpathSync(dir) + '/' + DATA_DIR_LOCK_FILE }));
+    expect(() => DataDirLock.acquire(dir, 'server', silent)).toThrow(DataDirLockedError);
+    expect(DataDirLock.liveOwner(dir)).toMatchObject({ pid: process.ppid });
+    // The embedded store's lock too.
+    const store = join(dir, 'events.sqlite');
+    writeFileSync(`${store}.lock`, JSON.stringify({ ...original, file: '/srv/production/data/events.sqlite.lock' }));
+    DataDirLock.acquireStore(store, 'server', silent).release();
   });
 
   it('takes over a stale lock (dead pid, or garbage)', () => {
