@@ -21,6 +21,7 @@ import { EXPIRES_FORMS, TokenRequestError, issueToken } from '../identity/cli/is
 import { ROLES } from '../shared/domain/decider.js';
 import { log, MissingStoreError, result, runExport, runImport, runVerify, runVerifyAccessLog, runVerifyStore, UsageError } from './evidence-commands.js';
 import { runRebuild } from './rebuild-command.js';
+import { runBackup } from './backup-command.js';
 import { runVerifyReadModels } from './verify-read-models.js';
 
 /** The configuration of the commands that work on the store and local state: no token is issued or verified. */
@@ -32,7 +33,7 @@ const STORE_ENV = 'The store is chosen as for the server: EVENT_STORE, SQLITE_PA
 /** Builds the program; `exit` receives each command's exit status. Commander never exits the process itself. */
 export function buildProgram(exit: (code: number) => void): Command {
   const program = new Command(NAME)
-    .description('Risk Ledger: bearer tokens for development, and evidence for auditors and operations (export, verify, import, rebuild).')
+    .description('Risk Ledger: bearer tokens for development, and evidence for auditors and operations (export, verify, import, backup, rebuild).')
     .usage('<command> [options]')
     .exitOverride()
     // Errors are printed by main() as one line; help goes to stdout as usual.
@@ -96,6 +97,19 @@ export function buildProgram(exit: (code: number) => void): Command {
     .action(async (file: string, options: { manifest?: string; trustedKey?: string[] }) => exit(await runImport(storeConfig(), file, options.manifest, options.trustedKey ?? [])));
 
   program
+    .command('backup')
+    .description('copy this installation on the embedded store (event log, access log, read models, checkpoints, evidence files, keys in DATA_DIR) into a new folder, consistently, while a server may run; the copy is verified')
+    .argument('[dir]', 'the same as --out')
+    .option('-o, --out <dir>', 'the folder to create (it must not exist)')
+    .addHelpText('after', `\n${STORE_ENV}\nRestore: stop the server, put the folder's files where DATA_DIR, SQLITE_PATH, READ_MODEL_PATH and EVIDENCE_DIR point (README "Backup and restore").`)
+    .action(async (dir: string | undefined, options: { out?: string }) => {
+      if (dir !== undefined && options.out !== undefined && resolve(dir) !== resolve(options.out)) {
+        throw new UsageError(`backup was given two folders, ${dir} and --out ${options.out}: give one`);
+      }
+      exit(await runBackup(storeConfig(), options.out ?? dir));
+    });
+
+  program
     .command('rebuild')
     .description('rebuild every read model from the log (refused while a server runs on DATA_DIR)')
     .addHelpText('after', `\n${STORE_ENV}`)
@@ -133,7 +147,7 @@ const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_VTAB
  * The commands for which a damaged store is a finding (exit 1, "broken"), rather than a failure to
  * run: README's "1 broken (a damaged store file too)". rebuild too (it answered 2, probe 8-b C).
  */
-const VERIFYING = new Set(['verify-store', 'verify-access-log', 'verify-read-models', 'export', 'rebuild']);
+const VERIFYING = new Set(['verify-store', 'verify-access-log', 'verify-read-models', 'export', 'rebuild', 'backup']);
 
 const FILE_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS', 'ENOSPC', 'EEXIST']);
 

@@ -1,0 +1,231 @@
+/**
+ * `risk-ledger backup --out DIR`: a copy of an installation on the embedded store that a server
+ * may be writing meanwhile, from which a server starts as it would after a crash at the moment the
+ * copy was taken.
+ *
+ * Why a command: the usual copies of a running DATA_DIR (`cp -r`, `tar`, `sqlite3 .backup` of each
+ * file) mostly came up refused or BROKEN for good (backup probe of 2026-12-06, F1: the access log's
+ * anchor copied after its log, the read models copied after the event log, `events.sqlite` without
+ * its WAL: acknowledged events lost, or a file torn by the WAL's checkpoint). What derives from
+ * another file must not be copied ahead of it, so the files are taken in this order, each as one
+ * consistent snapshot (`VACUUM INTO`, one read transaction, whatever the server writes meanwhile):
+ *
+ *   1. the integrity monitor's record (a verified head: never past the log copied after it),
+ *   2. the read models and the process manager's checkpoints (positions of the log),
+ *   3. the access log's anchor, then the access log (entries naming events of the log),
+ *   4. the event log,
+ *   5. the evidence files (every file the log copied cites was stored before its event),
+ *   6. the keys (the signing key, the development token secret) when they live in DATA_DIR.
+ *
+ * Requests in flight when the log was copied may have no access-log entry in the copy, as after a
+ * SIGKILL: a copy of a running server carries the note of an unclean stop (`<lock>.unclean`), and
+ * the first server started on it records one (UncleanStopRecovered), which accounts for them. The
+ * copy is then verified as verify-store does (chain, signed heads, every cited evidence file) and
+ * the folder is put in place by a rename only when it is complete: a backup interrupted or refused
+ * leaves nothing at DIR.
+ */
+import { chmodSync, copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import Database from 'better-sqlite3';
+import { loadConfig, type AppConfig } from '../config/app-config.js';
+import { accessLogPath } from '../audit/application/access-log.js';
+import { anchorPathFor, configuredTrustedKeys } from '../audit/application/access-log-chain.js';
+import { estimatedCount, verifyStoreAgainst } from '../audit/application/evidence-export.js';
+import { openConfiguredEventStore } from '../platform/configured-event-store.js';
+import { integrityStatePath } from '../platform/integrity-state.js';
+import { DATA_DIR_LOCK_FILE, DataDirLock, SERVER_HOLDER, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
+import { openConfiguredBlobStore } from '../evidence/infrastructure/configured-blob-store.js';
+import type { EvidenceBlobStore } from '../evidence/application/evidence-blobs.js';
+import { DEV_SECRET_FILE } from '../identity/dev-secret.js';
+import { existingStore, log, result } from './evidence-commands.js';
+import { cleanUpOnInterrupt } from './interrupts.js';
+import { ProgressBar } from './progress-bar.js';
+import { serverRecordAnchor } from './store-anchor.js';
+import { UsageError } from './usage-error.js';
+
+/** The file in the backup folder that says what it holds. */
+export const BACKUP_MANIFEST = 'backup.json';
+
+interface CopiedFile {
+  /** Its name in the backup folder. */
+  name: string;
+  /** Where it was copied from. */
+  from: string;
+  bytes: number;
+  sha256: string;
+}
+
+export async function runBackup(config: AppConfig, out: string | undefined): Promise<number> {
+  if (!out) throw new UsageError('backup needs --out DIR (a folder that does not exist yet)');
+  if (config.eventStore !== 'sqlite') {
+    existingStore(config); // the memory store: its own words
+    throw new UsageError(
+      `backup copies an installation on the embedded store (EVENT_STORE=sqlite); with EVENT_STORE=${config.eventStore} back up the database with its own tools (PostgreSQL: pg_dump -n risk_ledger, README "Backup and restore") and keep SIGNING_KEY_PATH's key with it`,
+    );
+  }
+  const inspected = existingStore(config);
+  if (inspected?.kind === 'damaged') {
+    result({ command: 'backup', ok: false, reason: `the store file is damaged: ${inspected.reason}` }, `BROKEN: the event store ${config.sqlitePath} is damaged (${inspected.reason}): nothing was copied.`);
+    return 1;
+  }
+  const target = resolve(out);
+  if (existsSync(target)) throw new UsageError(`${target} exists: backup writes a new folder (nothing was copied)`);
+  const sources = [config.dataDir, evidenceDir(config)];
+  for (const source of sources) {
+    if (target === source || target.startsWith(source + sep)) throw new UsageError(`${target} is inside ${source}, which the backup copies: choose a folder outside it`);
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  const partial = `${target}.partial-${process.pid}`;
+  mkdirSync(partial, { mode: 0o700 }); // it holds the keys
+  const uninterruptible = cleanUpOnInterrupt(() => rmSync(partial, { recursive: true, force: true }));
+  try {
+    const running = DataDirLock.liveOwner(config.dataDir);
+    const copied: CopiedFile[] = [];
+    const copyFile = (from: string | null, name: string) => {
+      if (from === null || !existsSync(from)) return;
+      // Read whole, then written: the anchor and the monitor's record are replaced by a rename, so
+      // a read meets one version (cp skipped a file "replaced while being copied", probe F1).
+      const bytes = readFileSync(from);
+      // With its mode: the keys are their owner's alone (0600), and stay so in the copy.
+      writeFileSync(join(partial, name), bytes, { flag: 'wx', mode: statSync(from).mode & 0o777 });
+      copied.push({ name, from, bytes: bytes.length, sha256: sha256(bytes) });
+    };
+    const snapshot = async (from: string | null, name: string) => {
+      if (from === null || from === ':memory:' || !existsSync(from)) return;
+      const started = Date.now();
+      log.info('backup: copying', { file: from, bytes: statSync(from).size });
+      const source = new Database(from, { readonly: true, fileMustExist: true });
+      try {
+        source.pragma('busy_timeout = 30000');
+        // One read transaction: a consistent copy of the file as of its start, the server writing on.
+        source.prepare('VACUUM INTO ?').run(join(partial, name));
+      } finally {
+        source.close();
+      }
+      const file = join(partial, name);
+      chmodSync(file, statSync(from).mode & 0o777);
+      copied.push({ name, from, bytes: statSync(file).size, sha256: await sha256OfFile(file) });
+      log.info('backup: copied', { file: from, into: file, ms: Date.now() - started });
+    };
+
+    copyFile(integrityStatePath(config), 'integrity-state.json');
+    await snapshot(config.readModelPath, 'read-models.sqlite');
+    await snapshot(config.processManagerPath, 'process-manager.sqlite');
+    const accessLog = accessLogPath(config);
+    copyFile(anchorPathFor(accessLog), 'access-log.anchor.json');
+    await snapshot(accessLog, 'access-log.sqlite');
+    await snapshot(config.sqlitePath, 'events.sqlite');
+    const evidenceFiles = copyEvidence(evidenceDir(config), join(partial, 'evidence'));
+    const keyInDataDir = config.signing.keyPath !== null && isInside(config.signing.keyPath, config.dataDir);
+    if (keyInDataDir) copyFile(config.signing.keyPath, relative(config.dataDir, config.signing.keyPath!));
+    copyFile(join(config.dataDir, DEV_SECRET_FILE), DEV_SECRET_FILE);
+    if (running !== null) {
+      // Started on, the copy is a server stopped uncleanly at the moment its log was copied.
+      const owner = running === 'unreadable' ? { pid: 0, startedAt: '', holder: SERVER_HOLDER } : running;
+      writeFileSync(join(partial, DATA_DIR_LOCK_FILE + UNCLEAN_NOTE_SUFFIX), JSON.stringify(owner) + '\n', { flag: 'wx' });
+    }
+
+    const verdict = await verifyCopy(config, partial, keyInDataDir);
+    if (!verdict.ok) {
+      result({ command: 'backup', ok: false, reason: verdict.reason, firstBrokenPosition: verdict.firstBrokenPosition ?? null }, `BROKEN: the copy does not verify (${verdict.reason}); nothing was kept at ${target}. Run verify-store on the installation.`);
+      rmSync(partial, { recursive: true, force: true });
+      return 1;
+    }
+    const manifest = {
+      format: 1,
+      createdAt: new Date().toISOString(),
+      serverWasRunning: running !== null,
+      events: { count: verdict.eventsChecked, headPosition: verdict.headPosition, headChainHash: verdict.headChainHash },
+      evidenceFiles,
+      files: copied,
+      settings: { dataDir: config.dataDir, sqlitePath: config.sqlitePath, readModelPath: config.readModelPath, evidenceDir: config.evidence.dir, signingKeyPath: config.signing.keyPath, signingTrustedKeys: config.signing.trustedKeyPaths },
+      signingKeyCopied: keyInDataDir,
+    };
+    writeFileSync(join(partial, BACKUP_MANIFEST), JSON.stringify(manifest, null, 2) + '\n', { flag: 'wx' });
+    renameSync(partial, target);
+    const keyWords = keyInDataDir || config.signing.keyPath === null ? '' : ` The signing key ${config.signing.keyPath} is outside DATA_DIR and was not copied: keep it with the backup.`;
+    result(
+      { command: 'backup', ok: true, out: target, ...manifest.events, evidenceFiles, serverWasRunning: manifest.serverWasRunning, signingKeyCopied: keyInDataDir },
+      `OK: ${verdict.eventsChecked} events (head ${verdict.headPosition ?? 'none'}) and ${evidenceFiles} evidence file(s) copied to ${target} and verified${running !== null ? ', as a server would leave them if stopped at the copy (it ran meanwhile)' : ''}.${keyWords} To restore, see README "Backup and restore".`,
+    );
+    return 0;
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    throw error;
+  } finally {
+    uninterruptible();
+  }
+}
+
+/** Where the evidence files of the embedded store live (EVIDENCE_DIR, else DATA_DIR/evidence). */
+function evidenceDir(config: AppConfig): string {
+  return config.evidence.dir ?? join(config.dataDir, 'evidence');
+}
+
+function isInside(file: string, folder: string): boolean {
+  return resolve(file).startsWith(resolve(folder) + sep);
+}
+
+/** Every stored evidence file (content-addressed, never changed once in place); uploads in progress are left. */
+function copyEvidence(from: string, to: string): number {
+  if (!existsSync(from)) return 0;
+  const files: string[] = [];
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue; // .uploads: files still being received
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) files.push(path);
+    }
+  };
+  walk(from);
+  const bar = new ProgressBar({ label: 'backup: evidence files', total: files.length, unit: 'files' });
+  files.forEach((file, i) => {
+    const into = join(to, relative(from, file));
+    mkdirSync(dirname(into), { recursive: true });
+    copyFileSync(file, into);
+    bar.update(i + 1);
+  });
+  bar.finish();
+  return files.length;
+}
+
+/** The copy verified as verify-store verifies a store: its chain, its signed heads against its own record, every evidence file it cites. */
+async function verifyCopy(config: AppConfig, folder: string, keyInDataDir: boolean) {
+  const env: NodeJS.ProcessEnv = { ...process.env, EVENT_STORE: 'sqlite', DATA_DIR: folder, SQLITE_PATH: join(folder, 'events.sqlite'), READ_MODEL_PATH: join(folder, 'read-models.sqlite') };
+  delete env.EVIDENCE_DIR;
+  if (keyInDataDir) env.SIGNING_KEY_PATH = join(folder, relative(config.dataDir, config.signing.keyPath!));
+  const copy = loadConfig(env, { verifiesTokens: false });
+  const store = await openConfiguredEventStore(copy);
+  let blobs: EvidenceBlobStore | null = null;
+  try {
+    const head = await store.headPosition();
+    const bar = new ProgressBar({ label: 'backup: verifying the copy', total: estimatedCount(head), unit: 'events' });
+    const anchored = serverRecordAnchor(copy, store.adapterName);
+    const report = await verifyStoreAgainst(store, anchored.anchor, {
+      onProgress: (done: number) => bar.update(done),
+      trusted: configuredTrustedKeys(copy.signing),
+      evidence: async () => (blobs = await openConfiguredBlobStore(copy)),
+    });
+    bar.finish();
+    return report;
+  } finally {
+    await (blobs as EvidenceBlobStore | null)?.close();
+    await store.close();
+  }
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function sha256OfFile(file: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolvePromise(hash.digest('hex')));
+  });
+}

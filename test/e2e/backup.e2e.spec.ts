@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
+import { signToken } from '../../src/identity/cli/issue-token.js';
+import { cliInProcess } from './support/cli-in-process.js';
+import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+
+/**
+ * `risk-ledger backup --out DIR` beside a server under load (backup probe of 2026-12-06, F1: the
+ * usual copies of a running DATA_DIR came up refused, BROKEN for good, or missing acknowledged
+ * events). A server started on the backup serves every write acknowledged before the backup began,
+ * verifies, and its access log accounts for the requests in flight at the copy.
+ */
+const SECRET = 'backup-e2e-secret-0123456789abcdef012345';
+const CLI = join(process.cwd(), 'dist/src/cli/main.js');
+const REGISTER = `mutation($i: RegisterAssetInput!) { registerAsset(input: $i) { id } }`;
+const asset = (name: string) => ({ i: { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 2, integrity: 2, availability: 2 } });
+
+async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  return response.json();
+}
+
+const settings = (dir: string) => ({ EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test' });
+
+/** The CLI as its own process (the server goes on answering meanwhile): exit code and stdout. */
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number; json: any; sentence: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const [first, second] = out.split('\n');
+      let json: any = null;
+      try {
+        json = JSON.parse(first ?? '');
+      } catch {
+        json = null;
+      }
+      resolve({ code: code ?? -1, json, sentence: second ?? '', stderr: err });
+    });
+  });
+}
+
+describe('backup of a running installation', () => {
+  const work = mkdtempSync(join(tmpdir(), 'risk-ledger-backup-'));
+  const source = join(work, 'source');
+  const backup = join(work, 'backups', 'tonight');
+  let server: ServerProcess | undefined;
+  let restored: ServerProcess | undefined;
+  const saved = inFlight.ms;
+
+  beforeAll(() => {
+    buildOnce();
+    mkdirSync(source);
+  });
+  afterAll(async () => {
+    inFlight.ms = saved;
+    if (restored) await stopServer(restored);
+    if (server) await stopServer(server);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('copies it consistently while 4 writers go on: a server on the copy serves every write acknowledged before, verifies, and its access log accounts for the requests in flight', async () => {
+    server = await startServer(settings(source));
+    const manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+    const upload = await fetch(server.url.replace('/graphql', '/evidence'), { method: 'POST', headers: { authorization: `Bearer ${manager}`, 'content-type': 'text/plain', 'x-filename': 'minutes.txt' }, body: 'signed minutes of the board' });
+    expect(upload.status).toBe(201);
+    const evidenceId = ((await upload.json()) as { id: string }).id;
+
+    const acknowledged: { id: string; at: number }[] = [];
+    let stop = false;
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        const answer = await gql(server!.url, manager, REGISTER, asset(`asset ${w}-${i}`));
+        if (answer.data?.registerAsset) acknowledged.push({ id: answer.data.registerAsset.id, at: Date.now() });
+      }
+    };
+    const writers = Array.from({ length: 4 }, (_, w) => writer(w));
+    while (acknowledged.length < 40) await new Promise((r) => setTimeout(r, 20));
+
+    const began = Date.now();
+    const made = await cli(['backup', '--out', backup], settings(source));
+    stop = true;
+    await Promise.all(writers);
+    expect(made).toMatchObject({ code: 0, json: { command: 'backup', ok: true, serverWasRunning: true, evidenceFiles: 1, signingKeyCopied: true } });
+    const manifest = JSON.parse(readFileSync(join(backup, 'backup.json'), 'utf8'));
+    expect(manifest.files.map((f: { name: string }) => f.name)).toEqual(
+      expect.arrayContaining(['integrity-state.json', 'read-models.sqlite', 'process-manager.sqlite', 'access-log.anchor.json', 'access-log.sqlite', 'events.sqlite', 'signing-key.pem']),
+    );
+    expect(readdirSync(join(work, 'backups'))).toEqual(['tonight']); // nothing half-made beside it
+    expect([statSync(backup).mode & 0o777, statSync(join(backup, 'signing-key.pem')).mode & 0o777]).toEqual([0o700, 0o600]); // the keys stay their owner's
+    const before = acknowledged.filter((a) => a.at < began);
+    expect(before.length).toBeGreaterThanOrEqual(40);
+    await stopServer(server);
+    server = undefined;
+
+    // The copy, started as it is: no refusal, no ACCESS_LOG_RESET, integrity OK, everything acknowledged before it began.
+    restored = await startServer(settings(backup));
+    const health = (await (await fetch(restored.url.replace('/graphql', '/health'))).json()) as { status: string; integrity?: unknown };
+    expect(health.status).toBe('ok');
+    const auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
+    const ids = new Set<string>();
+    for (let after: string | null = null; ; ) {
+      const page: any = await gql(restored.url, auditor, `query($a: String) { assets(first: 500, after: $a) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }`, { a: after });
+      for (const edge of page.data.assets.edges) ids.add(edge.node.id);
+      if (!page.data.assets.pageInfo.hasNextPage) break;
+      after = page.data.assets.pageInfo.endCursor;
+    }
+    expect(before.filter((a) => !ids.has(a.id))).toEqual([]);
+    const file = await fetch(restored.url.replace('/graphql', `/evidence/${evidenceId}`), { headers: { authorization: `Bearer ${auditor}` } });
+    expect([file.status, await file.text()]).toEqual([200, 'signed minutes of the board']);
+    await stopServer(restored);
+    restored = undefined;
+
+    // The log and the access log of the copy verify (the copy's requests in flight accounted for by the unclean stop its first start recorded).
+    expect(await cliInProcess(['verify-store'], settings(backup))).toMatchObject({ code: 0, json: { ok: true } });
+    inFlight.ms = 0; // every change is old enough to have been answered
+    expect(await cliInProcess(['verify-access-log'], settings(backup))).toMatchObject({ code: 0, json: { ok: true } });
+  }, 180_000);
+
+  it('refuses a folder that exists, one inside what it copies, and another store than the embedded one, copying nothing', async () => {
+    const existing = await cli(['backup', '--out', backup], settings(source));
+    expect(existing.code).toBe(2);
+    expect(existing.stderr).toMatch(/exists: backup writes a new folder/);
+    const inside = await cli(['backup', '--out', join(source, 'copy')], settings(source));
+    expect(inside.code).toBe(2);
+    expect(inside.stderr).toMatch(/is inside .*which the backup copies/);
+    expect(existsSync(join(source, 'copy'))).toBe(false);
+    const postgres = await cli(['backup', join(work, 'pg')], { ...settings(source), EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(postgres.code).toBe(2);
+    expect(postgres.stderr).toMatch(/pg_dump/);
+    expect(existsSync(join(work, 'pg'))).toBe(false);
+  }, 60_000);
+});
