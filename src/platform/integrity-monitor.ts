@@ -11,6 +11,15 @@ import type { JsonLogger } from '../shared/logging/json-logger.js';
 import { MainThreadVerification, type LogVerification, type VerificationRun } from './log-verification.js';
 import { readVerifiedState, type VerifiedState } from './integrity-state.js';
 
+
+/**
+ * What to do when an older log was restored on purpose under local state that saw a newer one
+ * (backup probe of 2026-12-06, F2: with the read models and the checkpoint removed, as this said,
+ * the server stayed BROKEN over the monitor's record of the newer head).
+ */
+const RESTORED_ON_PURPOSE =
+  "move aside the local state that saw the newer log (DATA_DIR's read models, process-manager.sqlite and integrity-state.json) so that it is rebuilt from this one; keep them with the incident's record (README, Backup and restore)";
+
 export type IntegrityStatus = 'VERIFYING' | 'OK' | 'BROKEN';
 
 /**
@@ -290,7 +299,7 @@ export class IntegrityMonitor implements LogTrust {
     const head = await this.store.headPosition();
     if (head !== null && head >= position) return;
     const at = head === null ? encodePosition(1n) : encodePosition(decodePosition(head) + 1n);
-    const reason = `${follower} applied the log up to ${position}, but it ends at ${head ?? 'nothing'}: events acknowledged before were lost (a deleted WAL file, an older copy of the store restored). If the log was replaced on purpose, remove the local state that saw the old one (DATA_DIR's read models and reactions checkpoint) so that it is rebuilt from this log`;
+    const reason = `${follower} applied the log up to ${position}, but it ends at ${head ?? 'nothing'}: events acknowledged before were lost (a deleted WAL file, an older copy of the store restored). If the log was replaced on purpose, ${RESTORED_ON_PURPOSE}`;
     this.settle({ ok: false, eventsChecked: 0, firstBrokenPosition: at, reason, headPosition: head, headChainHash: null, streams: 0, signaturesChecked: 0 }, { startup: true, source: follower });
   }
 
@@ -433,7 +442,7 @@ export class IntegrityMonitor implements LogTrust {
         : '';
     const missing =
       !event || event.position !== head.position
-        ? `the log no longer holds position ${head.position}, verified and signed before${elsewhere || ': the newest events were deleted'}`
+        ? `the log no longer holds position ${head.position}, verified and signed before${elsewhere || `: the newest events were deleted (an older copy restored on purpose: ${RESTORED_ON_PURPOSE})`}`
         : event.chainHash !== head.chainHash
           ? `the event at ${head.position} no longer has the chain link verified before: the log was rewritten`
           : !signature || signature.position !== head.position || signature.chainHash !== head.chainHash

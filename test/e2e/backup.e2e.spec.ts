@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
@@ -123,6 +123,36 @@ describe('backup of a running installation', () => {
     expect(await cliInProcess(['verify-store'], settings(backup))).toMatchObject({ code: 0, json: { ok: true } });
     inFlight.ms = 0; // every change is old enough to have been answered
     expect(await cliInProcess(['verify-access-log'], settings(backup))).toMatchObject({ code: 0, json: { ok: true } });
+  }, 180_000);
+
+  it("an older log restored alone under the newer DATA_DIR is BROKEN, and the files the refusal names moved aside bring it back (backup probe F2: integrity-state.json was not named, and the server stayed BROKEN)", async () => {
+    // One more write after the backup, so the log restored below is older than the rest of DATA_DIR.
+    server = await startServer(settings(source));
+    const manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+    expect((await gql(server.url, manager, REGISTER, asset('after the backup'))).data.registerAsset.id).toBeTruthy();
+    await new Promise((r) => setTimeout(r, 1_500)); // the monitor records the head it verified
+    await stopServer(server);
+    server = undefined;
+    for (const f of ['events.sqlite-wal', 'events.sqlite-shm']) rmSync(join(source, f), { force: true });
+    copyFileSync(join(backup, 'events.sqlite'), join(source, 'events.sqlite'));
+
+    server = await startServer(settings(source));
+    const broken = (await (await fetch(server.url.replace('/graphql', '/health'))).json()) as { status: string };
+    expect(broken.status).toBe('unavailable');
+    const named = /move aside the local state that saw the newer log \(DATA_DIR's read models, process-manager\.sqlite and integrity-state\.json\)/;
+    expect(server.output()).toMatch(named);
+    await stopServer(server);
+    server = undefined;
+
+    const aside = join(work, 'aside');
+    mkdirSync(aside);
+    for (const f of ['read-models.sqlite', 'process-manager.sqlite', 'integrity-state.json']) renameSync(join(source, f), join(aside, f));
+    for (const f of ['read-models.sqlite-wal', 'read-models.sqlite-shm', 'process-manager.sqlite-wal', 'process-manager.sqlite-shm']) rmSync(join(source, f), { force: true });
+    server = await startServer(settings(source));
+    const health = (await (await fetch(server.url.replace('/graphql', '/health'))).json()) as { status: string };
+    expect(health.status).toBe('ok');
+    await stopServer(server);
+    server = undefined;
   }, 180_000);
 
   it('refuses a folder that exists, one inside what it copies, and another store than the embedded one, copying nothing', async () => {
