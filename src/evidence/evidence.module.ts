@@ -11,6 +11,7 @@ import { EVIDENCE_BLOBS, type EvidenceBlobStore } from './application/evidence-b
 import { LogEvidenceFiles } from './application/evidence-file-lookup.js';
 import { EntityCommentsHandler, EntityEvidenceHandler } from './application/evidence-queries.js';
 import { EntityDirectory } from './application/entity-directory.js';
+import { EvidencePresenceCheck } from './application/evidence-presence-check.js';
 import { ControlEvidenceResolver, EvidenceResolver, ResolutionEvidenceResolver } from './graphql/evidence.resolver.js';
 import { EvidenceController } from './http/evidence.controller.js';
 import { openConfiguredBlobStore } from './infrastructure/configured-blob-store.js';
@@ -41,6 +42,8 @@ import { FolderBlobStore } from './infrastructure/folder-blob-store.js';
       inject: [EVENT_STORE, READ_DB],
       useFactory: (store: EventStore, db: ReadDb) => new EntityDirectory(store, db, { builtInIds: { [BUILTIN_CATALOGUE_ID]: 'BASELINE_CATALOGUE' } }),
     },
+    // Evidence files restored or not: said at start (backup probe F3).
+    EvidencePresenceCheck,
     StoreEvidenceFileHandler,
     AttachEvidenceHandler,
     AddCommentHandler,

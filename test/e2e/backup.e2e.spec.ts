@@ -155,6 +155,16 @@ describe('backup of a running installation', () => {
     server = undefined;
   }, 180_000);
 
+  it('a restore without its evidence files says so at start (backup probe F3: /health ok and not a word until a download answered 500)', async () => {
+    rmSync(join(backup, 'evidence'), { recursive: true, force: true });
+    restored = await startServer(settings(backup));
+    const said = /1 of the 1 evidence files the register knows of are missing from the evidence store/;
+    for (const until = Date.now() + 20_000; !said.test(restored.output()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    expect(restored.output()).toMatch(said);
+    await stopServer(restored);
+    restored = undefined;
+  }, 60_000);
+
   it('refuses a folder that exists, one inside what it copies, and another store than the embedded one, copying nothing', async () => {
     const existing = await cli(['backup', '--out', backup], settings(source));
     expect(existing.code).toBe(2);
