@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { cliInProcess } from './support/cli-in-process.js';
+import { cliProcess } from './support/cli-process.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 
 /**
@@ -15,7 +15,6 @@ import { buildOnce, startServer, stopServer, type ServerProcess } from './suppor
  * verifies, and its access log accounts for the requests in flight at the copy.
  */
 const SECRET = 'backup-e2e-secret-0123456789abcdef012345';
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 const REGISTER = `mutation($i: RegisterAssetInput!) { registerAsset(input: $i) { id } }`;
 const asset = (name: string) => ({ i: { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 2, integrity: 2, availability: 2 } });
 
@@ -26,27 +25,7 @@ async function gql(url: string, token: string, query: string, variables: Record<
 
 const settings = (dir: string) => ({ EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test' });
 
-/** The CLI as its own process (the server goes on answering meanwhile): exit code and stdout. */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number; json: any; sentence: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const [first, second] = out.split('\n');
-      let json: any = null;
-      try {
-        json = JSON.parse(first ?? '');
-      } catch {
-        json = null;
-      }
-      resolve({ code: code ?? -1, json, sentence: second ?? '', stderr: err });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => cliProcess(args, { LOG_LEVEL: 'error', ...env });
 
 describe('backup of a running installation', () => {
   const work = mkdtempSync(join(tmpdir(), 'risk-ledger-backup-'));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { LOG_GENESIS, chainHash, eventHash, genesisHash } from '../../src/event-store/hash-chain.js';
 import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -10,41 +10,11 @@ import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-stor
 import type { RecordedEvent } from '../../src/event-store/event-store.port.js';
 import { readLog } from '../../src/event-store/integrity-verifier.js';
 import { buildOnce } from './support/server-process.js';
+import { cliProcess } from './support/cli-process.js';
 import { TestApp, errorOf, users } from './support/test-app.js';
 
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** The JSON line of the result. */
-  json: any;
-  /** The sentence after it. */
-  sentence: string;
-}
-
-/** Runs the compiled CLI as its own process, with the given store configuration. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const [first, second] = stdout.split('\n');
-      let json: any = null;
-      try {
-        json = JSON.parse(first ?? '');
-      } catch {
-        json = null;
-      }
-      resolve({ code, stdout, stderr, json, sentence: second ?? '' });
-    });
-  });
-}
+const cli = cliProcess;
 
 const storeEnv = (dir: string) => ({ EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir });
 
