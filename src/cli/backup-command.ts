@@ -87,6 +87,7 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
       // Read whole, then written: the anchor and the monitor's record are replaced by a rename, so
       // a read meets one version (cp skipped a file "replaced while being copied", probe F1).
       const bytes = readFileSync(from);
+      mkdirSync(dirname(join(partial, name)), { recursive: true }); // a key in a folder of DATA_DIR
       // With its mode: the keys are their owner's alone (0600), and stay so in the copy.
       writeFileSync(join(partial, name), bytes, { flag: 'wx', mode: statSync(from).mode & 0o777 });
       copied.push({ name, from, bytes: bytes.length, sha256: sha256(bytes) });
