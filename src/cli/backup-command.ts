@@ -8,7 +8,8 @@
  * anchor copied after its log, the read models copied after the event log, `events.sqlite` without
  * its WAL: acknowledged events lost, or a file torn by the WAL's checkpoint). What derives from
  * another file must not be copied ahead of it, so the files are taken in this order, each as one
- * consistent snapshot (`VACUUM INTO`, one read transaction, whatever the server writes meanwhile):
+ * consistent snapshot (a read transaction held while SQLite's online backup copies it, whatever the
+ * server writes meanwhile; every snapshot is fixed before the first copy begins):
  *
  *   1. the integrity monitor's record (a verified head: never past the log copied after it),
  *   2. the read models and the process manager's checkpoints (positions of the log),
@@ -44,6 +45,9 @@ import { ProgressBar } from './progress-bar.js';
 import { serverRecordAnchor } from './store-anchor.js';
 import { UsageError } from './usage-error.js';
 
+/** A copy made slower than it is, as a large file on a slow disk would be (tests raise it). */
+export const backupPacing = { afterEachCopyMs: 0 };
+
 /** The file in the backup folder that says what it holds. */
 export const BACKUP_MANIFEST = 'backup.json';
 
@@ -78,7 +82,10 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
   mkdirSync(dirname(target), { recursive: true });
   const partial = `${target}.partial-${process.pid}`;
   mkdirSync(partial, { mode: 0o700 }); // it holds the keys
-  const uninterruptible = cleanUpOnInterrupt(() => rmSync(partial, { recursive: true, force: true }));
+  const uninterruptible = cleanUpOnInterrupt(() => {
+    rmSync(partial, { recursive: true, force: true });
+    process.stderr.write(`risk-ledger backup: interrupted; nothing was kept at ${target}\n`);
+  });
   try {
     const running = DataDirLock.liveOwner(config.dataDir);
     const copied: CopiedFile[] = [];
@@ -92,31 +99,26 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
       writeFileSync(join(partial, name), bytes, { flag: 'wx', mode: statSync(from).mode & 0o777 });
       copied.push({ name, from, bytes: bytes.length, sha256: sha256(bytes) });
     };
-    const snapshot = async (from: string | null, name: string) => {
-      if (from === null || from === ':memory:' || !existsSync(from)) return;
-      const started = Date.now();
-      log.info('backup: copying', { file: from, bytes: statSync(from).size });
-      const source = new Database(from, { readonly: true, fileMustExist: true });
-      try {
-        source.pragma('busy_timeout = 30000');
-        // One read transaction: a consistent copy of the file as of its start, the server writing on.
-        source.prepare('VACUUM INTO ?').run(join(partial, name));
-      } finally {
-        source.close();
+    // Each SQLite file's snapshot is fixed by a read transaction, in the order above and within
+    // moments of each other, before any is copied: the copies then come from those snapshots,
+    // however long they take. Copied one after the other instead, the requests answered between
+    // the access log's copy and the log's (2-3 s for access logs of 12-27 MB under load) had
+    // changes in the copy and no entry, more than an unclean stop accounts for, and the restored
+    // access log was BROKEN for good (re-probe of 2026-12-06, A).
+    const held: HeldSnapshot[] = [];
+    try {
+      copyFile(integrityStatePath(config), 'integrity-state.json');
+      held.push(...[holdSnapshot(config.readModelPath, 'read-models.sqlite'), holdSnapshot(config.processManagerPath, 'process-manager.sqlite')].filter(isHeld));
+      const accessLog = accessLogPath(config);
+      copyFile(anchorPathFor(accessLog), 'access-log.anchor.json');
+      held.push(...[holdSnapshot(accessLog, 'access-log.sqlite'), holdSnapshot(config.sqlitePath, 'events.sqlite')].filter(isHeld));
+      for (const snapshot of held) {
+        copied.push(await copySnapshot(snapshot, partial));
+        if (backupPacing.afterEachCopyMs > 0) await new Promise((resolvePause) => setTimeout(resolvePause, backupPacing.afterEachCopyMs));
       }
-      const file = join(partial, name);
-      chmodSync(file, statSync(from).mode & 0o777);
-      copied.push({ name, from, bytes: statSync(file).size, sha256: await sha256OfFile(file) });
-      log.info('backup: copied', { file: from, into: file, ms: Date.now() - started });
-    };
-
-    copyFile(integrityStatePath(config), 'integrity-state.json');
-    await snapshot(config.readModelPath, 'read-models.sqlite');
-    await snapshot(config.processManagerPath, 'process-manager.sqlite');
-    const accessLog = accessLogPath(config);
-    copyFile(anchorPathFor(accessLog), 'access-log.anchor.json');
-    await snapshot(accessLog, 'access-log.sqlite');
-    await snapshot(config.sqlitePath, 'events.sqlite');
+    } finally {
+      for (const snapshot of held) snapshot.db.close();
+    }
     const evidenceFiles = copyEvidence(evidenceDir(config), join(partial, 'evidence'));
     const keyInDataDir = config.signing.keyPath !== null && isInside(config.signing.keyPath, config.dataDir);
     if (keyInDataDir) copyFile(config.signing.keyPath, relative(config.dataDir, config.signing.keyPath!));
@@ -153,6 +155,11 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
     return 0;
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });
+    const code = (error as { code?: unknown }).code;
+    // A full or unwritable target: named, with what was being written (re-probe D: a bare "database or disk is full").
+    if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EROFS') {
+      throw new UsageError(`the backup could not be written into ${dirname(target)} (${(error as Error).message}); nothing was kept at ${target}: it needs about the size of DATA_DIR, the event store and the evidence folder`);
+    }
     throw error;
   } finally {
     uninterruptible();
@@ -184,7 +191,7 @@ function copyEvidence(from: string, to: string): number {
   const bar = new ProgressBar({ label: 'backup: evidence files', total: files.length, unit: 'files' });
   files.forEach((file, i) => {
     const into = join(to, relative(from, file));
-    mkdirSync(dirname(into), { recursive: true });
+    mkdirSync(dirname(into), { recursive: true, mode: statSync(dirname(file)).mode & 0o777 });
     copyFileSync(file, into);
     bar.update(i + 1);
   });
@@ -215,6 +222,48 @@ async function verifyCopy(config: AppConfig, folder: string, keyInDataDir: boole
     await (blobs as EvidenceBlobStore | null)?.close();
     await store.close();
   }
+}
+
+/** An SQLite file opened read-only with a read transaction: the snapshot a copy is made from. */
+interface HeldSnapshot {
+  db: Database.Database;
+  from: string;
+  name: string;
+}
+
+function isHeld(snapshot: HeldSnapshot | null): snapshot is HeldSnapshot {
+  return snapshot !== null;
+}
+
+function holdSnapshot(from: string, name: string): HeldSnapshot | null {
+  if (from === ':memory:' || !existsSync(from)) return null;
+  const db = new Database(from, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 30000');
+    db.exec('BEGIN');
+    db.prepare('SELECT count(*) FROM sqlite_master').get(); // the snapshot is taken at the first read
+    return { db, from, name };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** SQLite's online backup from the held read transaction: the file as it stood then, whatever the server has written since. */
+async function copySnapshot(snapshot: HeldSnapshot, folder: string): Promise<CopiedFile> {
+  const into = join(folder, snapshot.name);
+  const started = Date.now();
+  const bar = new ProgressBar({ label: `backup: ${snapshot.name}`, total: 0, unit: 'pages' });
+  await snapshot.db.backup(into, {
+    progress: ({ totalPages, remainingPages }) => {
+      bar.update(totalPages - remainingPages);
+      return 1_000;
+    },
+  });
+  bar.finish();
+  chmodSync(into, statSync(snapshot.from).mode & 0o777);
+  log.info('backup: copied', { file: snapshot.from, into, ms: Date.now() - started });
+  return { name: snapshot.name, from: snapshot.from, bytes: statSync(into).size, sha256: await sha256OfFile(into) };
 }
 
 function sha256(bytes: Buffer): string {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
+import { backupPacing } from '../../src/cli/backup-command.js';
 import { cliInProcess } from './support/cli-in-process.js';
 import { cliProcess } from './support/cli-process.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
@@ -102,6 +103,34 @@ describe('backup of a running installation', () => {
     expect(await cliInProcess(['verify-store'], settings(backup))).toMatchObject({ code: 0, json: { ok: true } });
     inFlight.ms = 0; // every change is old enough to have been answered
     expect(await cliInProcess(['verify-access-log'], settings(backup))).toMatchObject({ code: 0, json: { ok: true } });
+  }, 180_000);
+
+  it('copies every file from snapshots fixed together: copies that take seconds each leave no request of the copied log without its access-log entry (re-probe A: copied one after the other, 480 requests had none)', async () => {
+    const slow = join(work, 'backups', 'slow');
+    server = await startServer(settings(source));
+    const manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+    let stop = false;
+    let answered = 0;
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) if ((await gql(server!.url, manager, REGISTER, asset(`slow ${w}-${i}`))).data?.registerAsset) answered++;
+    };
+    const writers = Array.from({ length: 4 }, (_, w) => writer(w));
+    while (answered < 20) await new Promise((r) => setTimeout(r, 20));
+    backupPacing.afterEachCopyMs = 6_000; // longer than the window an unclean stop accounts for
+    try {
+      expect(await cliInProcess(['backup', '--out', slow], { ...settings(source), LOG_LEVEL: 'error' })).toMatchObject({ code: 0, json: { ok: true } });
+    } finally {
+      backupPacing.afterEachCopyMs = 0;
+      stop = true;
+      await Promise.all(writers);
+    }
+    await stopServer(server);
+    server = undefined;
+    restored = await startServer(settings(slow));
+    await stopServer(restored);
+    restored = undefined;
+    inFlight.ms = 0;
+    expect(await cliInProcess(['verify-access-log'], settings(slow))).toMatchObject({ code: 0, json: { ok: true } });
   }, 180_000);
 
   it("an older log restored alone under the newer DATA_DIR is BROKEN, and the files the refusal names moved aside bring it back (backup probe F2: integrity-state.json was not named, and the server stayed BROKEN)", async () => {
