@@ -18,7 +18,7 @@ import { readVerifiedState, type VerifiedState } from './integrity-state.js';
  * the server stayed BROKEN over the monitor's record of the newer head).
  */
 const RESTORED_ON_PURPOSE =
-  "move aside the local state that saw the newer log (DATA_DIR's read models, process-manager.sqlite and integrity-state.json) so that it is rebuilt from this one; keep them with the incident's record (README, Backup and restore)";
+  "move aside the local state that saw the newer log (DATA_DIR's read models, process-manager.sqlite and integrity-state.json) so that it is rebuilt from this one; keep them with the incident's record. The access log keeps the requests of the newer log (verify-access-log then names entries whose events are gone): restore the whole backup instead to keep both in step (README, Backup and restore)";
 
 export type IntegrityStatus = 'VERIFYING' | 'OK' | 'BROKEN';
 
