@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -9,6 +8,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { createHash, createPrivateKey, createPublicKey, randomUUID } from 'node:crypto';
 import { buildOnce } from './support/server-process.js';
+import { cliProcess } from './support/cli-process.js';
 import { TestApp, errorOf, users, type TestUser } from './support/test-app.js';
 import { assetWithThreat, proposeAndApproveCriteria } from './support/scenario.js';
 import { approvedPlan } from './documents/plan-scenario.js';
@@ -16,7 +16,6 @@ import { eventually } from '../support/eventually.js';
 import { EVENT_STORE, ExpectedVersion, type EventStore } from '../../src/event-store/event-store.port.js';
 import { annotationStreams } from '../../src/evidence/domain/evidence.events.js';
 
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 const MAX = 26_214_400;
 
 /** A small but real PDF: file-type recognises it by its header. */
@@ -75,25 +74,7 @@ function blobs(dataDir: string): string[] {
     .flatMap((d) => readdirSync(join(root, d.name)).map((f) => join(root, d.name, f)));
 }
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; json: any; sentence: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.resume();
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const [first, second] = stdout.split('\n');
-      let json: any = null;
-      try {
-        json = JSON.parse(first ?? '');
-      } catch {
-        json = null;
-      }
-      resolve({ code, json, sentence: second ?? '' });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string>) => cliProcess(args, { LOG_LEVEL: 'warn', ...env });
 
 const REGISTER = `mutation($input: RegisterAssetInput!) { registerAsset(input: $input) { id } }`;
 const ATTACH = `mutation($input: AttachEvidenceInput!) { attachEvidence(input: $input) { id sha256 size mediaType filename description attachedBy attachedAt entityId source downloadPath } }`;
