@@ -155,9 +155,9 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
     return 0;
   } catch (error) {
     rmSync(partial, { recursive: true, force: true });
-    const code = (error as { code?: unknown }).code;
-    // A full or unwritable target: named, with what was being written (re-probe D: a bare "database or disk is full").
-    if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'EROFS') {
+    const { code, path } = error as { code?: unknown; path?: unknown };
+    // A full target, or one that refused a file: named (re-probe D: a bare "database or disk is full").
+    if (code === 'SQLITE_FULL' || code === 'ENOSPC' || ((code === 'EACCES' || code === 'EROFS') && typeof path === 'string' && path.startsWith(partial))) {
       throw new UsageError(`the backup could not be written into ${dirname(target)} (${(error as Error).message}); nothing was kept at ${target}: it needs about the size of DATA_DIR, the event store and the evidence folder`);
     }
     throw error;
