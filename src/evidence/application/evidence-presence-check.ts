@@ -23,8 +23,6 @@ export class EvidencePresenceCheck implements OnApplicationBootstrap, OnModuleDe
   private running?: Promise<unknown>;
   private stopped = false;
   private readonly log: JsonLogger;
-  /** The result of the last look: null until it ran. */
-  missing: number | null = null;
 
   constructor(
     @Inject(READ_DB) private readonly db: ReadDb,
@@ -63,7 +61,6 @@ export class EvidencePresenceCheck implements OnApplicationBootstrap, OnModuleDe
       present.forEach((has, j) => has || missing.push(known[i + j]!));
       await nextTurn();
     }
-    this.missing = missing.length;
     if (missing.length > 0) {
       this.log.warn(
         `${missing.length} of the ${known.length} evidence files the register knows of are missing from the evidence store (${this.blobs.description}): their downloads answer EVIDENCE_FILE_MISSING. Restore them (the evidence folder of the backup or export), then check with npm run cli -- verify-store`,
