@@ -16,6 +16,7 @@ import { followUpsOf, projectionsOf, reactionsOf, upcastersOf, type FeatureContr
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { AsOfReplayer } from '../projections/as-of-replay.js';
 import { FileReplaySnapshots, MemoryReplaySnapshots, REPLAY_SNAPSHOTS, type ReplaySnapshotStore } from '../projections/replay-snapshots.js';
+import { ReplayFiles } from '../projections/replay-files.js';
 import { ProjectionRunner } from '../projections/projection-runner.js';
 import { openDisposableDatabase, openReadModelDatabase, READ_DB, READ_MODELS_TABLE, refuseForeignFile, type ReadDb } from '../projections/read-model-database.js';
 import { AggregateReader } from '../shared/application/aggregate-reader.js';
@@ -264,7 +265,8 @@ export class PlatformModule implements OnApplicationShutdown {
           inject: [APP_CONFIG, EVENT_STORE, EventUpcasters, Metrics, REPLAY_SNAPSHOTS],
           // Register-wide asOf starts from the nearest stored snapshot of the read models.
           useFactory: (config: AppConfig, store: EventStore, upcasters: EventUpcasters, metrics: Metrics, snapshots: ReplaySnapshotStore) =>
-            new AsOfReplayer(store, upcasters, projections, undefined, metrics, { store: snapshots, every: config.replaySnapshots.every }),
+            // Its replays in files beside the stored snapshots (the memory store's: in the system's temporary folder).
+            new AsOfReplayer(store, upcasters, projections, undefined, metrics, { store: snapshots, every: config.replaySnapshots.every }, new ReplayFiles(config.eventStore === 'memory' ? undefined : join(config.dataDir, 'replays'))),
         },
       ],
       exports: [APP_CONFIG, UNCLEAN_STOP, Metrics, JsonLogger, CLOCK, SIGNING_KEYS, IntegrityMonitor, WriteGates, EVENT_STORE, READ_DB, EventUpcasters, AggregateReader, ProjectionRunner, CommandExecutor, LiveEvents, AsOfReplayer, ProcessManager],

@@ -65,6 +65,11 @@ export interface DisposableDatabaseOptions extends LocalDatabaseOptions {
 
 /** What the read models' file holds from its first open: its schema marker. */
 export const READ_MODELS_TABLE = 'projection_checkpoints';
+const CHECKPOINTS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${READ_MODELS_TABLE} (
+  name TEXT PRIMARY KEY,
+  schema_version INTEGER NOT NULL,
+  position TEXT
+)`;
 
 /**
  * Files above this size get only the cheap checks at open (header, schema, `init`): a full
@@ -81,11 +86,7 @@ export const QUICK_CHECK_MAX_BYTES = 512 * 1024 * 1024;
  */
 export function openReadModelDatabase(path: string, options?: Omit<DisposableDatabaseOptions, 'ownTable'>): ReadDb {
   const init = (db: ReadDb) => {
-    db.exec(`CREATE TABLE IF NOT EXISTS ${READ_MODELS_TABLE} (
-      name TEXT PRIMARY KEY,
-      schema_version INTEGER NOT NULL,
-      position TEXT
-    )`);
+    db.exec(CHECKPOINTS_TABLE_SQL);
     options?.init?.(db);
   };
   if (!options) {
@@ -95,6 +96,31 @@ export function openReadModelDatabase(path: string, options?: Omit<DisposableDat
   }
   return openDisposableDatabase(path, { ...options, init, ownTable: READ_MODELS_TABLE });
 }
+
+/**
+ * An asOf replay's database (replay-files.ts): a scratch file of its own, with the tables every
+ * read-model database holds. No journal on disk (a transaction's rollback is kept in memory) and
+ * no sync: a crash loses only what a replay rebuilds. Read through a memory map, so that queries
+ * on it are about as fast as on a database in memory; the pages are the system's file cache,
+ * not this process's heap.
+ */
+export function openReplayDatabase(path: string): ReadDb {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = MEMORY');
+    db.pragma('synchronous = OFF');
+    db.pragma('foreign_keys = ON');
+    db.pragma(`mmap_size = ${REPLAY_MMAP_BYTES}`);
+    db.exec(CHECKPOINTS_TABLE_SQL);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+/** Address space a replay's file may be mapped into (only the pages read take memory, and the system may drop them). */
+const REPLAY_MMAP_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** A local SQLite file of this instance (WAL, synchronous=NORMAL), its folder created if missing. */
 export function openLocalDatabase(path: string, options: LocalDatabaseOptions = {}): ReadDb {

@@ -4,7 +4,7 @@
  * start of the log, at every point; a snapshot that no longer matches the log is not used;
  * the store stays bounded.
  */
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,8 +66,14 @@ async function positionsOf(store: EventStore): Promise<string[]> {
 describe('register-wide asOf from stored read-model snapshots', () => {
   const upcasters = upcastersOf(FEATURES);
   const projections = projectionsOf(FEATURES);
+  // Closed after each test: a replayer keeps its replays' files until then (replay-files.ts).
+  const made: AsOfReplayer[] = [];
+  afterEach(() => {
+    for (const r of made.splice(0)) r.close();
+  });
+  const kept = (r: AsOfReplayer) => (made.push(r), r);
   const replayer = (store: EventStore, snapshots?: ReplaySnapshotStore, every = 7) =>
-    new AsOfReplayer(store, upcasters, projections, 1, undefined, snapshots ? { store: snapshots, every } : undefined);
+    kept(new AsOfReplayer(store, upcasters, projections, 1, undefined, snapshots ? { store: snapshots, every } : undefined));
 
   it('a replay started from a stored snapshot equals a replay from the start, at every position', async () => {
     const store = new InMemoryEventStore();
@@ -144,7 +150,7 @@ describe('register-wide asOf from stored read-model snapshots', () => {
       const stored = snapshots.size;
       expect(stored).toBeGreaterThan(0);
       const results: string[] = [];
-      const fromLive = new AsOfReplayer(store, upcasters, projections, 1, { replayed: (r) => results.push(r) }, { store: snapshots, every: 1_000 });
+      const fromLive = kept(new AsOfReplayer(store, upcasters, projections, 1, { replayed: (r) => results.push(r) }, { store: snapshots, every: 1_000 }));
       const fresh = replayer(store);
       try {
         const strip = (d: Record<string, unknown[]>) => Object.fromEntries(Object.entries(d).filter(([t]) => t !== 'projection_checkpoints'));

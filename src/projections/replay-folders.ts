@@ -1,0 +1,34 @@
+/**
+ * The folders asOf replays keep their files in (replay-files.ts), as named on disk: only Node's
+ * own modules here, so that the test run's teardown can load it and sweep what test processes left.
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Folders of replay files are named `<prefix><pid>-<random>`: the pid tells whether their owner still runs. */
+export const REPLAY_FOLDER_PREFIX = 'risk-ledger-replays-';
+
+/** Whether a process of that id runs (one we may not signal runs too). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the folders of replay files in `parent` whose process no longer runs. */
+export function sweepReplayFolders(parent: string = tmpdir()): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = name.startsWith(REPLAY_FOLDER_PREFIX) ? Number(name.slice(REPLAY_FOLDER_PREFIX.length).split('-')[0]) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !running(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
