@@ -3,7 +3,7 @@ import { happenedBy, settlePoint, type PointInTime } from '../shared/application
 import type { EventUpcasters } from '../shared/application/event-upcasting.js';
 import type { Projection, ProjectionOptions } from './projection.js';
 import { turnSlice } from '../shared/application/turns.js';
-import type { ReadDb } from './read-model-database.js';
+import { isDamagedDatabaseError, type ReadDb } from './read-model-database.js';
 import { ReplayFiles } from './replay-files.js';
 import { openableImage, shapeOf, type ReplayHead, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
 
@@ -154,18 +154,17 @@ export class AsOfReplayer {
       const [head] = await this.store.readAll({ after: meta.previousPosition, maxCount: 1 });
       const image = head && head.position === meta.head.position && head.hash === meta.head.hash ? await stored.load(meta) : null;
       if (image) {
+        let db: ReadDb | undefined;
         try {
           // openableImage: snapshots stored before it was applied on saving may carry a WAL header.
-          const db = await this.files.fromImage(openableImage(image));
-          try {
-            db.prepare('SELECT COUNT(*) FROM sqlite_master').get(); // "file is not a database" shows here
-            return { db, last: meta.head };
-          } catch (error) {
-            this.files.release(db);
-            throw error;
-          }
-        } catch {
-          // Not a database (damaged file): forget it and look again.
+          db = await this.files.fromImage(openableImage(image));
+          db.prepare('SELECT COUNT(*) FROM sqlite_master').get(); // "file is not a database" shows here
+          return { db, last: meta.head };
+        } catch (error) {
+          if (db) this.files.release(db);
+          // Not a database (a damaged file): forgotten, and the next one looked for. Anything else
+          // (the replay's file could not be written: a full disk) fails the replay, and the snapshot stays.
+          if (!isDamagedDatabaseError(error)) throw error;
         }
       }
       stored.discard(meta);
