@@ -222,6 +222,17 @@ export class ProjectionRunner {
     return this.caughtUp;
   }
   private caughtUp = false;
+  private caughtUpWaiters: (() => void)[] = [];
+
+  /** Resolves once caughtUpOnce is true (at once when it is): what a check of the whole register at start waits for. */
+  whenCaughtUp(): Promise<void> {
+    return this.caughtUp ? Promise.resolve() : new Promise((resolve) => this.caughtUpWaiters.push(resolve));
+  }
+
+  private reachedTheHead(): void {
+    this.caughtUp = true;
+    for (const resolve of this.caughtUpWaiters.splice(0)) resolve();
+  }
 
   /**
    * Resolves once every projection has applied `position` (read-your-writes); rejects after
@@ -279,7 +290,7 @@ export class ProjectionRunner {
     if (head) await this.waitFor(head, { timeoutMs: 24 * 3600_000, whileRetrying: 'wait' });
     // At the head it rebuilt to: following the log again, whether or not the subscription has said
     // so yet (an answer read right after the mutation's is not flagged).
-    this.caughtUp = true;
+    this.reachedTheHead();
     this.onProgress = undefined;
     return { events: applied, position: this.reached.current };
   }
@@ -324,7 +335,7 @@ export class ProjectionRunner {
       onError: (error) => this.stopped(error, generation),
       // Back after a transient error with nothing new to apply: the retry is over all the same.
       onCaughtUp: () => {
-        this.caughtUp = true;
+        this.reachedTheHead();
         this.backoff.resumed((ended) => this.log.info('projections resumed after a transient storage error', { since: ended.since, attempts: ended.attempts, position: this.reached.current }));
       },
     });

@@ -5,8 +5,6 @@ import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { JsonLogger } from '../../shared/logging/json-logger.js';
 import { EVIDENCE_BLOBS, type EvidenceBlobStore } from './evidence-blobs.js';
 
-/** How long to wait between looks while the read models catch up at start. */
-const CATCH_UP_RECHECK_MS = 1_000;
 /** Files looked at per turn of the event loop. */
 const PER_TURN = 200;
 
@@ -19,9 +17,10 @@ const PER_TURN = 200;
  */
 @Injectable()
 export class EvidencePresenceCheck implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   private stopped = false;
+  /** Ends the wait for the read models at a stop that comes first. */
+  private stop?: () => void;
   private readonly log: JsonLogger;
 
   constructor(
@@ -34,22 +33,16 @@ export class EvidencePresenceCheck implements OnApplicationBootstrap, OnModuleDe
   }
 
   onApplicationBootstrap(): void {
-    this.schedule(0);
+    const stopping = new Promise<void>((resolve) => (this.stop = resolve));
+    this.running = Promise.race([this.projections.whenCaughtUp(), stopping])
+      .then(() => (this.stopped ? 0 : this.check()))
+      .catch((error: unknown) => this.log.warn('evidence files could not be looked for', { error: (error as Error).message }));
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running?.catch(() => undefined);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      if (!this.projections.caughtUpOnce) return this.schedule(CATCH_UP_RECHECK_MS);
-      this.running = this.check().catch((error: unknown) => this.log.warn('evidence files could not be looked for', { error: (error as Error).message }));
-    }, ms);
-    this.timer.unref();
+    this.stop?.();
+    await this.running;
   }
 
   /** Looks for every known file's bytes; a warn line when some are missing. */

@@ -286,10 +286,20 @@ describe('a catch-up commits its pages every few pages', () => {
     const { log, db, runner: runnerWith } = await setUp(2);
     const runner = runnerWith();
     expect(follower(runner)).toMatchObject({ ok: false, state: 'catching-up' });
+    // whenCaughtUp (what the evidence presence check waits for) settles exactly when caughtUpOnce turns true.
+    let settled = false;
+    const caughtUp = runner.whenCaughtUp().then(() => {
+      settled = true;
+      return runner.caughtUpOnce;
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
     runner.start();
     await runner.waitFor(log.at(-1)!.position, { timeoutMs: 30_000, whileRetrying: 'wait' });
-    while (!runner.caughtUpOnce) await new Promise((r) => setTimeout(r, 5));
+    expect(await caughtUp).toBe(true);
     expect(follower(runner)).toMatchObject({ ok: true, state: 'running' });
+    // Once caught up, at once.
+    await runner.whenCaughtUp();
     await runner.stop();
     db.close();
   });
