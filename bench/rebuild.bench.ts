@@ -3,7 +3,7 @@
  * log of ~100,000 events (bench/support/register-log.ts), through
  *   (a) ProjectionRunner.rebuild onto a read-model file, as `npm run cli -- rebuild` does, and
  *       (a') the same with the server's catch-up settings (the ADMIN mutation's rebuild);
- *   (b) AsOfReplayer replaying the whole log into a fresh in-memory database (a cold asOf at the head).
+ *   (b) AsOfReplayer replaying the whole log into a fresh replay database (a file of its own since 2026-12-07; a cold asOf at the head).
  * and, as the baseline of each run, (c) the same log read raw with better-sqlite3 in pages of 1,000
  * (every column, JSON.parse of each event's data, nothing applied): the floor any rebuild in this
  * process sits on, since every projection needs every event's data.
@@ -173,7 +173,7 @@ export async function runRebuildBench(): Promise<void> {
       const whole = async () => wholePageRebuilds.push(await timedRebuild(`read-models-whole-${r}.sqlite`, { sliceMs: Infinity }));
       for (const rebuild of r % 2 === 0 ? [sliced, whole] : [whole, sliced]) await rebuild();
 
-      // (b) a cold asOf at the head: the whole log into a fresh in-memory database.
+      // (b) a cold asOf at the head: the whole log into a fresh replay database (replay-files.ts).
       const replayer = new AsOfReplayer(store, upcasters, projections, 1);
       const sampler = new MemorySampler();
       const sampling = setInterval(sampler.sample, 20);
@@ -221,7 +221,7 @@ export async function runRebuildBench(): Promise<void> {
       ['projection rebuild (runner, read-model file)', rebuilds],
       ["the same with the server's catch-up settings (pages of 1,000, slices of 20 ms)", serverRebuilds],
       ['the same, pages applied whole (the baseline of the slices)', wholePageRebuilds],
-      ['asOf replay from zero (in-memory database)', replays],
+      ['asOf replay from zero (replay file)', replays],
     ] as const) {
       const m = mem(runs);
       const r = rate(runs);
