@@ -59,6 +59,14 @@ function contract(name: string, open: () => Promise<{ store: EvidenceBlobStore; 
     it('refuses anything but a SHA-256 as a name', async () => {
       await expect(store.read('../../etc/passwd')).rejects.toThrow(/not a SHA-256/);
     });
+
+    it('tells which of many hashes have no blob, in the order given', async () => {
+      const stored = [Buffer.from(`a ${randomUUID()}`), Buffer.from(`b ${randomUUID()}`)];
+      for (const bytes of stored) await store.put(sha(bytes), temp(store, bytes), bytes.length);
+      const absent = [sha(Buffer.from(`never ${randomUUID()}`)), sha(Buffer.from(`nor ${randomUUID()}`))];
+      expect(await store.missingOf([absent[0]!, sha(stored[0]!), absent[1]!, sha(stored[1]!)])).toEqual(absent);
+      expect(await store.missingOf([])).toEqual([]);
+    });
   });
 }
 

@@ -24,6 +24,8 @@ export interface EvidenceBlobStore {
   openBlob?(sha256: string): Promise<FileHandle | null>;
   /** Whether a blob with that hash is stored (without checking its bytes). */
   has(sha256: string): Promise<boolean>;
+  /** Of these hashes, those with no stored blob, in the order given: one look for them all where the store can (PostgreSQL: one query). */
+  missingOf(sha256s: readonly string[]): Promise<string[]>;
   close(): Promise<void>;
 }
 

@@ -88,6 +88,11 @@ export class FolderBlobStore implements EvidenceBlobStore {
     }
   }
 
+  async missingOf(sha256s: readonly string[]): Promise<string[]> {
+    const present = await Promise.all(sha256s.map((sha256) => this.has(sha256)));
+    return sha256s.filter((_, i) => !present[i]);
+  }
+
   async close(): Promise<void> {}
 
   private async hashOfFile(path: string): Promise<string | null> {

@@ -31,6 +31,10 @@ export class MemoryBlobStore implements EvidenceBlobStore {
     return this.blobs.has(sha256);
   }
 
+  async missingOf(sha256s: readonly string[]): Promise<string[]> {
+    return sha256s.filter((sha256) => !this.blobs.has(sha256));
+  }
+
   async close(): Promise<void> {
     await rm(this.uploadDir, { recursive: true, force: true });
   }

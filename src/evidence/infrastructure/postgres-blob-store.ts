@@ -75,6 +75,13 @@ export class PostgresBlobStore implements EvidenceBlobStore {
     return (rowCount ?? 0) > 0;
   }
 
+  async missingOf(sha256s: readonly string[]): Promise<string[]> {
+    for (const sha256 of sha256s) assertSha256(sha256);
+    const { rows } = await this.pool.query<{ sha256: string }>(`SELECT sha256 FROM ${TABLE} WHERE sha256 = ANY($1::text[])`, [sha256s]);
+    const stored = new Set(rows.map((r) => r.sha256));
+    return sha256s.filter((sha256) => !stored.has(sha256));
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
     await rm(this.uploadDir, { recursive: true, force: true });
