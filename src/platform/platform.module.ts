@@ -1,5 +1,5 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, defaultReadModelPath, type AppConfig } from '../config/app-config.js';
+import { APP_CONFIG, ConfigError, defaultReadModelPath, type AppConfig } from '../config/app-config.js';
 import { appConfigProvider, configModule } from '../config/config.providers.js';
 import { instrumentAppends } from '../event-store/instrumentation.js';
 import { Metrics } from './observability/metrics.js';
@@ -264,9 +264,17 @@ export class PlatformModule implements OnApplicationShutdown {
           provide: AsOfReplayer,
           inject: [APP_CONFIG, EVENT_STORE, EventUpcasters, Metrics, REPLAY_SNAPSHOTS],
           // Register-wide asOf starts from the nearest stored snapshot of the read models.
-          useFactory: (config: AppConfig, store: EventStore, upcasters: EventUpcasters, metrics: Metrics, snapshots: ReplaySnapshotStore) =>
-            // Its replays in files beside the stored snapshots (the memory store's: in the system's temporary folder).
-            new AsOfReplayer(store, upcasters, projections, undefined, metrics, { store: snapshots, every: config.replaySnapshots.every }, new ReplayFiles(config.eventStore === 'memory' ? undefined : join(config.dataDir, 'replays'))),
+          useFactory: (config: AppConfig, store: EventStore, upcasters: EventUpcasters, metrics: Metrics, snapshots: ReplaySnapshotStore) => {
+            // Its replays in files beside the stored snapshots, in a folder no other process uses
+            // (DATA_DIR is locked); the memory store's in the system's temporary folder.
+            const files = config.eventStore === 'memory' ? new ReplayFiles() : new ReplayFiles(join(config.dataDir, 'replays'), true);
+            try {
+              files.prepare();
+            } catch (error) {
+              throw new ConfigError(`the time-travel replays' folder ${files.where} cannot be made (${(error as Error).message}): DATA_DIR must be writable, and replays/ in it a folder`, 'DATA_DIR');
+            }
+            return new AsOfReplayer(store, upcasters, projections, undefined, metrics, { store: snapshots, every: config.replaySnapshots.every }, files);
+          },
         },
       ],
       exports: [APP_CONFIG, UNCLEAN_STOP, Metrics, JsonLogger, CLOCK, SIGNING_KEYS, IntegrityMonitor, WriteGates, EVENT_STORE, READ_DB, EventUpcasters, AggregateReader, ProjectionRunner, CommandExecutor, LiveEvents, AsOfReplayer, ProcessManager],

@@ -5,7 +5,7 @@ import type { Projection, ProjectionOptions } from './projection.js';
 import { turnSlice } from '../shared/application/turns.js';
 import { isDamagedDatabaseError, type ReadDb } from './read-model-database.js';
 import { ReplayFiles } from './replay-files.js';
-import { openableImage, shapeOf, type ReplayHead, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
+import { shapeOf, type ReplayHead, type ReplaySnapshotMeta, type ReplaySnapshotStore } from './replay-snapshots.js';
 
 export type { ReplayHead } from './replay-snapshots.js';
 
@@ -152,12 +152,13 @@ export class AsOfReplayer {
       const meta = stored.newest(this.shape, included, after);
       if (!meta) return null;
       const [head] = await this.store.readAll({ after: meta.previousPosition, maxCount: 1 });
-      const image = head && head.position === meta.head.position && head.hash === meta.head.hash ? await stored.load(meta) : null;
-      if (image) {
-        let db: ReadDb | undefined;
+      if (head && head.position === meta.head.position && head.hash === meta.head.hash) {
+        let db: ReadDb | null = null;
         try {
-          // openableImage: snapshots stored before it was applied on saving may carry a WAL header.
-          db = await this.files.fromImage(openableImage(image));
+          // Copied into a file of the replay's (a snapshot stored with a WAL header is switched to
+          // a journal in memory when it is opened), checked, then opened.
+          db = await this.files.fromFile((path) => stored.loadInto(meta, path));
+          if (!db) continue; // gone, or not sealed: forgotten by the store
           db.prepare('SELECT COUNT(*) FROM sqlite_master').get(); // "file is not a database" shows here
           return { db, last: meta.head };
         } catch (error) {
@@ -176,10 +177,10 @@ export class AsOfReplayer {
    * optimisation). A replay leaves its history and live-only tables empty, so its file is the
    * image as it is (snapshotImage's copy without them, and its VACUUM, held the loop up to 0.77 s).
    */
-  private async saveSnapshot(image: Promise<Buffer>, head: ReplayHead, previousPosition: string | null): Promise<void> {
+  private async saveSnapshot(copy: string, head: ReplayHead, previousPosition: string | null): Promise<void> {
     const meta: ReplaySnapshotMeta = { head, previousPosition, shape: this.shape };
     try {
-      await this.snapshots?.store.save(meta, await image);
+      await this.snapshots!.store.saveFile(meta, copy);
     } catch {
       // Disk full or read-only: replays still work, from further back.
     }
@@ -227,7 +228,7 @@ export class AsOfReplayer {
         },
         (error: unknown) => {
           this.inFlight.delete(key);
-          throw error;
+          throw this.files.unavailable(error);
         },
       );
       this.inFlight.set(key, started);
@@ -355,10 +356,9 @@ export class AsOfReplayer {
             if (every && sinceSnapshot >= every) {
               await flush();
               sinceFlush = 0;
-              // Read while the replay waits (nothing writes the file meanwhile), stored while it goes on.
-              const image = this.files.image(db);
-              await image.catch(() => undefined);
-              saving.push(this.saveSnapshot(image, last, previousPosition));
+              // Copied while the replay waits (nothing writes the file meanwhile), stored while it goes on.
+              const copy = await this.files.copy(db).catch(() => null);
+              if (copy) saving.push(this.saveSnapshot(copy, last, previousPosition));
               sinceSnapshot = 0;
             } else if (sinceFlush >= FLUSH_EVERY) {
               await flush();

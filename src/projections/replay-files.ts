@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openReplayDatabase, type ReadDb } from './read-model-database.js';
 import { REPLAY_FOLDER_PREFIX, sweepReplayFolders } from './replay-folders.js';
+import { StoreUnavailableError } from '../shared/domain/errors.js';
 
 /** Folders of this process not yet closed: removed when it exits (a replayer nobody closed, in a test or a CLI command). */
 const open = new Set<string>();
@@ -27,7 +28,7 @@ function removeAtExit(folder: string): void {
  * 4,564 risks at 113,000 events, images of 14-50 MB): a stored snapshot deserialised (40-150 ms),
  * a cached replay serialised and deserialised as the base of a later one (up to 350 ms), and a
  * replay's snapshot serialised, copied and vacuumed (66-766 ms). With a file, all three are file
- * copies that libuv's threads make while the loop goes on (`copyOf`, `fromImage`, `image`), and
+ * copies that libuv's threads make while the loop goes on (`copyOf`, `fromFile`, `copy`), and
  * opening a file costs nothing however large it is. A plan document, which replays the register
  * at the plan's submission, held the loop 140-380 ms on that register; see README "Replays in
  * files" for the figures since.
@@ -40,19 +41,56 @@ export class ReplayFiles {
   private next = 0;
   private closed = false;
 
-  /** `parent`: the folder that holds this process's folder (default: the system's temporary folder). */
-  constructor(private readonly parent: string = tmpdir()) {}
+  /**
+   * `parent`: the folder that holds this process's folder (default: the system's temporary
+   * folder). `ownsParent`: no other process uses it (DATA_DIR/replays, under the DATA_DIR lock),
+   * so every other folder in it is a stopped process's, whatever its pid says.
+   */
+  constructor(
+    private readonly parent: string = tmpdir(),
+    private readonly ownsParent = false,
+  ) {}
 
-  /** This process's folder, made (and the folders of stopped processes swept) on first use. */
+  /** Where this process's replay files are (for messages). */
+  get where(): string {
+    return this.folder ?? this.parent;
+  }
+
+  /**
+   * This process's folder, made (and the folders of stopped processes swept) on first use, or by
+   * `prepare()` at a server's start; made again if it went missing (removed by hand: every replay
+   * not cached failed until a restart, probe of 2026-12-07, M2).
+   */
   private dir(): string {
     if (this.closed) throw new Error('ReplayFiles is closed');
-    if (this.folder) return this.folder;
+    if (this.folder && existsSync(this.folder)) return this.folder;
     mkdirSync(this.parent, { recursive: true, mode: 0o700 });
-    sweepReplayFolders(this.parent);
+    if (this.folder) open.delete(this.folder);
     // mkdtemp makes it 0700: a replay holds the register as it stood, for this process only.
     this.folder = mkdtempSync(join(this.parent, `${REPLAY_FOLDER_PREFIX}${process.pid}-`));
     removeAtExit(this.folder);
+    sweepReplayFolders(this.parent, this.ownsParent ? this.folder : undefined);
     return this.folder;
+  }
+
+  /** Makes the folder now (a server's start: a folder that cannot be made is said then, not at the first asOf). */
+  prepare(): void {
+    this.dir();
+  }
+
+  /**
+   * What a replay's failure to use its files (a full disk, a folder that cannot be written) tells
+   * the client: STORE_UNAVAILABLE, naming the folder, instead of an internal error; other errors as
+   * they are.
+   */
+  unavailable(error: unknown): unknown {
+    const code = (error as { code?: unknown } | null)?.code;
+    const storage = typeof code === 'string' && (/^E[A-Z]+$/.test(code) || /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY)/.test(code));
+    if (!storage) return error;
+    return new StoreUnavailableError(
+      false,
+      `A point-in-time replay could not use its scratch files in ${this.where} (${(error as Error).message}): nothing was changed. Retry later; that folder must be writable and have room for about the read models' size per replay`,
+    );
   }
 
   private path(): string {
@@ -71,19 +109,12 @@ export class ReplayFiles {
   async copyOf(source: ReadDb): Promise<ReadDb> {
     const path = this.path();
     try {
-      await copyFile(source.name, path);
-      return openReplayDatabase(path);
-    } catch (error) {
-      rmSync(path, { force: true });
-      throw error;
-    }
-  }
-
-  /** A replay database from a stored snapshot's image (written to a file, then opened). */
-  async fromImage(image: Uint8Array): Promise<ReadDb> {
-    const path = this.path();
-    try {
-      await writeFile(path, image, { mode: 0o600 });
+      await copyFile(source.name, path).catch(async (error: unknown) => {
+        if (existsSync(source.name)) throw error;
+        // Its file removed by hand while it stays open: copied through its connection (SQLite's
+        // online backup, a hundred pages per turn of the loop).
+        await source.backup(path);
+      });
       return openReplayDatabase(path);
     } catch (error) {
       rmSync(path, { force: true });
@@ -92,11 +123,35 @@ export class ReplayFiles {
   }
 
   /**
-   * The image of a replay database as it stands, for a stored snapshot: its file's bytes. The
-   * caller does not write to it until this resolves (a replay waits for it between two slices).
+   * A replay database from a stored snapshot: `fill` writes its image into the file at the path
+   * it is given (ReplaySnapshotStore.loadInto), which is then opened; null when it writes nothing.
    */
-  image(db: ReadDb): Promise<Buffer> {
-    return readFile(db.name);
+  async fromFile(fill: (path: string) => Promise<boolean>): Promise<ReadDb | null> {
+    const path = this.path();
+    try {
+      if (await fill(path)) return openReplayDatabase(path);
+      rmSync(path, { force: true });
+      return null;
+    } catch (error) {
+      rmSync(path, { force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * A copy of a replay database's file as it stands (for a stored snapshot: ReplaySnapshotStore
+   * .saveFile takes it). The caller does not write to the database until this resolves (a replay
+   * waits for it between two slices).
+   */
+  async copy(db: ReadDb): Promise<string> {
+    const path = this.path();
+    try {
+      await copyFile(db.name, path);
+      return path;
+    } catch (error) {
+      rmSync(path, { force: true });
+      throw error;
+    }
   }
 
   /** A replay is finished: nothing may write to it from now on (its file is copied as the base of later ones). */

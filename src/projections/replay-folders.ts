@@ -19,8 +19,14 @@ function running(pid: number): boolean {
   }
 }
 
-/** Removes the folders of replay files in `parent` whose process no longer runs. */
-export function sweepReplayFolders(parent: string = tmpdir()): void {
+/**
+ * Removes the folders of replay files in `parent` whose process no longer runs; with `allBut`,
+ * every folder but that one: for a parent no other process uses (DATA_DIR/replays, under the
+ * DATA_DIR lock), where a folder's pid tells nothing (in a container the server is always pid 1,
+ * so the folder an OOM kill left bore the new server's own pid and stayed for good: probe of
+ * 2026-12-07, M1).
+ */
+export function sweepReplayFolders(parent: string = tmpdir(), allBut?: string): void {
   let names: string[];
   try {
     names = readdirSync(parent);
@@ -28,7 +34,13 @@ export function sweepReplayFolders(parent: string = tmpdir()): void {
     return;
   }
   for (const name of names) {
-    const pid = name.startsWith(REPLAY_FOLDER_PREFIX) ? Number(name.slice(REPLAY_FOLDER_PREFIX.length).split('-')[0]) : NaN;
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !running(pid)) rmSync(join(parent, name), { recursive: true, force: true });
+    if (!name.startsWith(REPLAY_FOLDER_PREFIX)) continue;
+    const path = join(parent, name);
+    if (allBut !== undefined) {
+      if (path !== allBut) rmSync(path, { recursive: true, force: true });
+      continue;
+    }
+    const pid = Number(name.slice(REPLAY_FOLDER_PREFIX.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !running(pid)) rmSync(path, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFile, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -48,11 +48,19 @@ export interface ReplaySnapshotStore {
   /** The serialised read models of a snapshot `newest` returned (null: gone meanwhile). */
   load(meta: ReplaySnapshotMeta): Promise<Buffer | null>;
   /**
+   * The same image copied into the file `path` (a replay's, replay-files.ts), checked as `load`
+   * checks it: false when gone or not sealed (then forgotten). A file store copies file to file
+   * and hashes the copy a slice at a time: the image (tens of MB) is never one buffer in memory.
+   */
+  loadInto(meta: ReplaySnapshotMeta, path: string): Promise<boolean>;
+  /**
    * Stores a snapshot; resolves once it is stored (`newest` finds it from then on). Files are
    * written off the event loop: an image is megabytes, and writing it on the loop stalled every
    * request for 7–13 ms each time the live read models were snapshotted (issue 13).
    */
   save(meta: ReplaySnapshotMeta, image: Buffer): Promise<void>;
+  /** `save` for an image in the file `path`, which the store takes (moves in, or deletes). */
+  saveFile(meta: ReplaySnapshotMeta, path: string): Promise<void>;
   /** Forgets one (it did not match the log). */
   discard(meta: ReplaySnapshotMeta): void;
 }
@@ -125,8 +133,12 @@ function thinned<T>(entries: T[], keep: number, position: (e: T) => string): T[]
   return dropped;
 }
 
-/** Bytes of an image hashed per turn of the event loop (~10 ms of SHA-256 here). */
-const SEAL_SLICE = 4 * 1024 * 1024;
+/**
+ * Bytes of an image hashed per turn of the event loop: 1 MB, ~5 ms of HMAC-SHA256 here. It was
+ * 4 MB, meant as ~10 ms, and measured 20-81 ms a turn on a shared machine while a plan document
+ * opened the soak's 50 MB images (2026-12-07).
+ */
+const SEAL_SLICE = 1024 * 1024;
 
 /** Snapshots as files in a folder of local state (DATA_DIR/replay-snapshots): `<position>.<shape>.sqlite` and its `.json`. */
 export class FileReplaySnapshots implements ReplaySnapshotStore {
@@ -152,13 +164,30 @@ export class FileReplaySnapshots implements ReplaySnapshotStore {
    * sealed in one task, loading it held every request (with the copy, 0.3-1.2 s: probe p10).
    */
   private async seal(meta: ReplaySnapshotMeta, image: Buffer): Promise<string> {
-    const { mac: _mac, ...described } = meta;
-    const hmac = createHmac('sha256', this.secret!).update(JSON.stringify([described.head, described.previousPosition, described.shape]));
+    const hmac = this.sealing(meta);
     for (let at = 0; at < image.length; at += SEAL_SLICE) {
       if (at > 0) await nextTurn();
       hmac.update(image.subarray(at, at + SEAL_SLICE));
     }
     return hmac.digest('hex');
+  }
+
+  /** `seal` of the image in a file, read a slice at a time (each read lets the loop turn). */
+  private async sealFile(meta: ReplaySnapshotMeta, path: string): Promise<string> {
+    const hmac = this.sealing(meta);
+    const file = await open(path, 'r');
+    try {
+      const slice = Buffer.alloc(SEAL_SLICE);
+      for (let read: number; (read = (await file.read(slice, 0, SEAL_SLICE, null)).bytesRead) > 0; ) hmac.update(slice.subarray(0, read));
+    } finally {
+      await file.close();
+    }
+    return hmac.digest('hex');
+  }
+
+  private sealing(meta: ReplaySnapshotMeta) {
+    const { mac: _mac, ...described } = meta;
+    return createHmac('sha256', this.secret!).update(JSON.stringify([described.head, described.previousPosition, described.shape]));
   }
 
   private entries(): ReplaySnapshotMeta[] {
@@ -205,15 +234,46 @@ export class FileReplaySnapshots implements ReplaySnapshotStore {
     }
   }
 
+  async loadInto(meta: ReplaySnapshotMeta, path: string): Promise<boolean> {
+    const image = `${this.base(meta)}.sqlite`;
+    try {
+      await copyFile(image, path);
+      // The copy is checked: what is opened is what was hashed.
+      if (!this.secret || sealHolds(meta.mac, await this.sealFile(meta, path))) return true;
+    } catch (error) {
+      // Gone meanwhile: forgotten. Anything else (the copy could not be written: a full disk) is
+      // the caller's failure, and the snapshot stays.
+      await rm(path, { force: true });
+      if (existsSync(image)) throw error;
+    }
+    // Edited, or written without the key: never used, and not kept.
+    await rm(path, { force: true });
+    this.discard(meta);
+    return false;
+  }
+
   async save(meta: ReplaySnapshotMeta, image: Buffer): Promise<void> {
+    await this.store(meta, (m) => this.seal(m, image), (tmp) => writeFile(tmp, image));
+  }
+
+  async saveFile(meta: ReplaySnapshotMeta, path: string): Promise<void> {
+    try {
+      await this.store(meta, (m) => this.sealFile(m, path), (tmp) => rename(path, tmp).catch(() => copyFile(path, tmp)));
+    } finally {
+      await rm(path, { force: true });
+    }
+  }
+
+  /** Seals (with a secret) and writes a snapshot: its image by `write(tmp)`, then its description. */
+  private async store(meta: ReplaySnapshotMeta, seal: (meta: ReplaySnapshotMeta) => Promise<string>, write: (tmp: string) => Promise<unknown>): Promise<void> {
     const key = `${meta.shape}:${meta.head.position}`;
     if (this.entries().some((m) => m.shape === meta.shape && m.head.position === meta.head.position) || this.writing.has(key)) return;
     this.writing.add(key);
     const base = this.base(meta);
-    if (this.secret) meta = { ...meta, mac: await this.seal(meta, image) };
     try {
+      if (this.secret) meta = { ...meta, mac: await seal(meta) };
       // The image first, then its description: a description always has its whole image.
-      await writeFile(`${base}.sqlite.tmp`, image);
+      await write(`${base}.sqlite.tmp`);
       await rename(`${base}.sqlite.tmp`, `${base}.sqlite`);
       await writeFile(`${base}.json.tmp`, JSON.stringify(meta));
       await rename(`${base}.json.tmp`, `${base}.json`);
@@ -256,6 +316,20 @@ export class MemoryReplaySnapshots implements ReplaySnapshotStore {
 
   async load(meta: ReplaySnapshotMeta): Promise<Buffer | null> {
     return this.entries.get(`${meta.shape}:${meta.head.position}`)?.image ?? null;
+  }
+
+  async loadInto(meta: ReplaySnapshotMeta, path: string): Promise<boolean> {
+    const image = await this.load(meta);
+    if (image) await writeFile(path, image, { mode: 0o600 });
+    return image !== null;
+  }
+
+  async saveFile(meta: ReplaySnapshotMeta, path: string): Promise<void> {
+    try {
+      await this.save(meta, await readFile(path));
+    } finally {
+      await rm(path, { force: true });
+    }
   }
 
   async save(meta: ReplaySnapshotMeta, image: Buffer): Promise<void> {

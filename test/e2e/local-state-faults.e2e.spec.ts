@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
-import { appendFileSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signToken } from '../../src/identity/cli/issue-token.js';
@@ -251,6 +251,31 @@ describe('local state faults', () => {
       expect((await gql(server.url, manager, REGISTER, asset('signed with the new key'))).errors).toBeUndefined();
       await stopServer(server);
       server = undefined;
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("the time-travel replays' folder: what earlier processes left is removed at start whatever its pid (in a container the server is pid 1); one that cannot be made is refused at start", async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'risk-ledger-replays-dir-'));
+    try {
+      cpSync(dir, copy, { recursive: true });
+      const copyEnv = { ...env, SQLITE_PATH: join(copy, 'events.sqlite'), DATA_DIR: copy };
+      // Left by a server killed in a container (pid 1, which always runs) and by one that ran outside.
+      const left = ['risk-ledger-replays-1-abc123', `risk-ledger-replays-${process.pid}-def456`].map((name) => join(copy, 'replays', name));
+      for (const folder of left) {
+        mkdirSync(folder, { recursive: true });
+        writeFileSync(join(folder, 'replay-0.sqlite'), 'a replay of the register as it stood');
+      }
+      server = await startServer(copyEnv);
+      expect(left.map((folder) => existsSync(folder))).toEqual([false, false]);
+      expect(readdirSync(join(copy, 'replays'))).toEqual([expect.stringMatching(/^risk-ledger-replays-\d+-/)]);
+      await stopServer(server);
+      server = undefined;
+      expect(readdirSync(join(copy, 'replays'))).toEqual([]);
+      rmSync(join(copy, 'replays'), { recursive: true });
+      writeFileSync(join(copy, 'replays'), 'not a folder');
+      await expect(startServer(copyEnv)).rejects.toThrow(/server exited with 1[\s\S]*the time-travel replays' folder [^ ]*replays cannot be made/);
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }

@@ -132,13 +132,14 @@ describe('asOf replays in files', () => {
     await replayerIn(store, dir, { snapshots, every: 5 }).read({ atPosition: positions[11]! }, assetsIn);
     expect(snapshots.size).toBe(2);
     class FullDisk extends ReplayFiles {
-      override async fromImage(): Promise<never> {
+      override async fromFile(): Promise<never> {
         throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       }
     }
     const full = new AsOfReplayer(store, upcastersOf(FEATURES), projectionsOf(FEATURES), 4, undefined, { store: snapshots, every: 1_000 }, new FullDisk(dir));
     replayers.push(full);
-    await expect(full.read({ atPosition: positions[7]! }, assetsIn)).rejects.toThrow(/ENOSPC/);
+    // Said to the client as STORE_UNAVAILABLE naming the folder, not as an internal error.
+    await expect(full.read({ atPosition: positions[7]! }, assetsIn)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/scratch files in .*replay-files-test-.*ENOSPC/) });
     expect(snapshots.size).toBe(2);
     // A damaged image, though, is forgotten and the replay goes on from further back.
     const damaged = new MemoryReplaySnapshots();
@@ -147,6 +148,41 @@ describe('asOf replays in files', () => {
     (await damaged.load(newest))!.fill(7, 0, 100);
     expect(await replayerIn(store, dir, { snapshots: damaged, every: 1_000 }).read({ atPosition: positions[11]! }, assetsIn)).toBe(12);
     expect(damaged.size).toBe(1);
+  });
+
+  it('makes its folder again when it went missing (removed by hand): replays go on', async () => {
+    const store = new InMemoryEventStore();
+    const positions = await registerAssets(store, 4);
+    const dir = parent();
+    const replayer = replayerIn(store, dir);
+    expect(await replayer.read({ atPosition: positions[1]! }, assetsIn)).toBe(2);
+    for (const folder of readdirSync(dir)) rmSync(join(dir, folder), { recursive: true, force: true });
+    // A cached replay still answers (its file is open); a new one copies it into a new folder.
+    expect(await replayer.read({ atPosition: positions[1]! }, assetsIn)).toBe(2);
+    expect(await replayer.read({ atPosition: positions[3]! }, assetsIn)).toBe(4);
+    expect(readdirSync(dir)).toHaveLength(1);
+  });
+
+  it('tells storage failures (a full disk, a folder that cannot be made) as STORE_UNAVAILABLE, and nothing else', () => {
+    const files = new ReplayFiles(parent());
+    for (const code of ['ENOSPC', 'EEXIST', 'EACCES', 'SQLITE_FULL', 'SQLITE_IOERR_WRITE', 'SQLITE_CANTOPEN', 'SQLITE_READONLY']) {
+      expect(files.unavailable(Object.assign(new Error(`failed: ${code}`), { code }))).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    }
+    const other = Object.assign(new Error('constraint'), { code: 'SQLITE_CONSTRAINT' });
+    expect(files.unavailable(other)).toBe(other);
+    const plain = new TypeError('a bug');
+    expect(files.unavailable(plain)).toBe(plain);
+  });
+
+  it("in a folder of its own (DATA_DIR/replays), removes every other process's folder, its own pid's too (pid 1 in a container)", () => {
+    const dir = parent();
+    mkdirSync(join(dir, `${REPLAY_FOLDER_PREFIX}${process.pid}-left01`));
+    mkdirSync(join(dir, `${REPLAY_FOLDER_PREFIX}${process.ppid}-left02`));
+    mkdirSync(join(dir, 'something-else'));
+    const files = new ReplayFiles(dir, true);
+    files.prepare();
+    expect(readdirSync(dir).sort()).toEqual([files.where.split('/').at(-1)!, 'something-else'].sort());
+    files.close();
   });
 
   it('removes the folders that stopped processes left, and no other', async () => {

@@ -5,7 +5,7 @@
  * the store stays bounded.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -226,6 +226,22 @@ describe('register-wide asOf from stored read-model snapshots', () => {
       const unsealed = new FileReplaySnapshots(dir, 8);
       await unsealed.save(meta('0000000000000000040'), image);
       expect(await reader.load(found('0000000000000000040')!)).toBeNull();
+
+      // The same from file to file, as replays take and leave them (loadInto, saveFile): the copy is what is checked.
+      const into = join(dir, 'replay.sqlite');
+      const fromFile = join(dir, 'image.sqlite');
+      writeFileSync(fromFile, image);
+      await new FileReplaySnapshots(dir, 8, key).saveFile(meta('0000000000000000050'), fromFile);
+      expect(existsSync(fromFile)).toBe(false); // taken
+      expect(await new FileReplaySnapshots(dir, 8, key).loadInto(found('0000000000000000050')!, into)).toBe(true);
+      expect(readFileSync(into).equals(image)).toBe(true);
+      writeFileSync(join(dir, '0000000000000000050.0123456789abcdef.sqlite'), edited);
+      expect(await new FileReplaySnapshots(dir, 8, key).loadInto(found('0000000000000000050')!, into)).toBe(false);
+      expect([existsSync(into), existsSync(join(dir, '0000000000000000050.0123456789abcdef.sqlite'))]).toEqual([false, false]);
+      // A copy that cannot be written (its folder is gone, as a full disk would fail it) is the caller's failure: the snapshot stays.
+      await new FileReplaySnapshots(dir, 8, key).save(meta('0000000000000000060'), image);
+      await expect(new FileReplaySnapshots(dir, 8, key).loadInto(found('0000000000000000060')!, join(dir, 'no-such-folder', 'replay.sqlite'))).rejects.toThrow(/ENOENT/);
+      expect(existsSync(join(dir, '0000000000000000060.0123456789abcdef.sqlite'))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
