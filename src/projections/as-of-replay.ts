@@ -228,7 +228,7 @@ export class AsOfReplayer {
         },
         (error: unknown) => {
           this.inFlight.delete(key);
-          throw this.files.unavailable(error);
+          throw error;
         },
       );
       this.inFlight.set(key, started);
@@ -308,7 +308,7 @@ export class AsOfReplayer {
         let page = await this.store.readAll({ after, maxCount: PAGE, maxBytes: PAGE_BYTES });
         let cut = page.findIndex((e) => !included(e));
         const projections = this.projections(REPLAY);
-        for (const p of projections) p.setup(db);
+        this.files.writing(() => projections.forEach((p) => p.setup(db)));
         let last: ReplayHead | null = stored?.last ?? base?.last ?? null;
         let sinceSnapshot = 0;
         // Written off the loop while the replay goes on; the replay ends when they are stored.
@@ -337,7 +337,10 @@ export class AsOfReplayer {
           return done;
         });
         const flush = async (): Promise<void> => {
-          while (!flushPart(await turnSlice()));
+          for (let done = false; !done; ) {
+            const deadline = await turnSlice();
+            done = this.files.writing(() => flushPart(deadline));
+          }
         };
         for (;;) {
           const events = cut === -1 ? page : page.slice(0, cut);
@@ -346,7 +349,8 @@ export class AsOfReplayer {
           for (let from = 0; from < events.length; ) {
             const every = this.snapshots?.every ?? 0;
             const to = Math.min(events.length, every ? from + every - sinceSnapshot : Infinity);
-            const reached = apply(events, from, to, await turnSlice());
+            const deadline = await turnSlice();
+            const reached = this.files.writing(() => apply(events, from, to, deadline));
             const applied = reached - from;
             const end = events[reached - 1]!;
             const previousPosition = applied > 1 ? events[reached - 2]!.position : (last?.position ?? null);

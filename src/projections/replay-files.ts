@@ -81,7 +81,7 @@ export class ReplayFiles {
   /**
    * What a replay's failure to use its files (a full disk, a folder that cannot be written) tells
    * the client: STORE_UNAVAILABLE, naming the folder, instead of an internal error; other errors as
-   * they are.
+   * they are. Every method here says so of its own failures; `writing` for the replay's writes.
    */
   unavailable(error: unknown): unknown {
     const code = (error as { code?: unknown } | null)?.code;
@@ -93,13 +93,22 @@ export class ReplayFiles {
     );
   }
 
+  /** `write` (a replay's statements on its database), its storage failures told as `unavailable`. */
+  writing<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+  }
+
   private path(): string {
     return join(this.dir(), `replay-${this.next++}.sqlite`);
   }
 
   /** An empty replay database. */
   fresh(): ReadDb {
-    return openReplayDatabase(this.path());
+    return this.writing(() => openReplayDatabase(this.path()));
   }
 
   /**
@@ -107,7 +116,7 @@ export class ReplayFiles {
    * change while it is copied), to go on from where it ends.
    */
   async copyOf(source: ReadDb): Promise<ReadDb> {
-    const path = this.path();
+    const path = this.writing(() => this.path());
     try {
       await copyFile(source.name, path).catch(async (error: unknown) => {
         if (existsSync(source.name)) throw error;
@@ -118,7 +127,7 @@ export class ReplayFiles {
       return openReplayDatabase(path);
     } catch (error) {
       rmSync(path, { force: true });
-      throw error;
+      throw this.unavailable(error);
     }
   }
 
@@ -127,14 +136,15 @@ export class ReplayFiles {
    * it is given (ReplaySnapshotStore.loadInto), which is then opened; null when it writes nothing.
    */
   async fromFile(fill: (path: string) => Promise<boolean>): Promise<ReadDb | null> {
-    const path = this.path();
+    const path = this.writing(() => this.path());
     try {
       if (await fill(path)) return openReplayDatabase(path);
       rmSync(path, { force: true });
       return null;
     } catch (error) {
       rmSync(path, { force: true });
-      throw error;
+      // A damaged image (SQLITE_NOTADB) as it is: the caller forgets that snapshot.
+      throw this.unavailable(error);
     }
   }
 
@@ -144,13 +154,13 @@ export class ReplayFiles {
    * waits for it between two slices).
    */
   async copy(db: ReadDb): Promise<string> {
-    const path = this.path();
+    const path = this.writing(() => this.path());
     try {
       await copyFile(db.name, path);
       return path;
     } catch (error) {
       rmSync(path, { force: true });
-      throw error;
+      throw this.unavailable(error);
     }
   }
 

@@ -127,17 +127,20 @@ describe('asOf replays in files', () => {
   it('keeps a stored snapshot whose replay file could not be written (a full disk): the replay fails, the snapshot stays', async () => {
     const store = new InMemoryEventStore();
     const positions = await registerAssets(store, 12);
-    const snapshots = new MemoryReplaySnapshots();
+    // The copy of an image into the replay's file fails as on a full disk.
+    let diskFull = false;
+    class Snapshots extends MemoryReplaySnapshots {
+      override async loadInto(meta: Parameters<MemoryReplaySnapshots['loadInto']>[0], path: string): Promise<boolean> {
+        if (diskFull) throw Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC' });
+        return super.loadInto(meta, path);
+      }
+    }
+    const snapshots = new Snapshots();
     const dir = parent();
     await replayerIn(store, dir, { snapshots, every: 5 }).read({ atPosition: positions[11]! }, assetsIn);
     expect(snapshots.size).toBe(2);
-    class FullDisk extends ReplayFiles {
-      override async fromFile(): Promise<never> {
-        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-      }
-    }
-    const full = new AsOfReplayer(store, upcastersOf(FEATURES), projectionsOf(FEATURES), 4, undefined, { store: snapshots, every: 1_000 }, new FullDisk(dir));
-    replayers.push(full);
+    diskFull = true;
+    const full = replayerIn(store, dir, { snapshots, every: 1_000 });
     // Said to the client as STORE_UNAVAILABLE naming the folder, not as an internal error.
     await expect(full.read({ atPosition: positions[7]! }, assetsIn)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', message: expect.stringMatching(/scratch files in .*replay-files-test-.*ENOSPC/) });
     expect(snapshots.size).toBe(2);
@@ -161,6 +164,19 @@ describe('asOf replays in files', () => {
     expect(await replayer.read({ atPosition: positions[1]! }, assetsIn)).toBe(2);
     expect(await replayer.read({ atPosition: positions[3]! }, assetsIn)).toBe(4);
     expect(readdirSync(dir)).toHaveLength(1);
+  });
+
+  it("leaves the event store's own failures to it (not told as the replay files')", async () => {
+    const store = new InMemoryEventStore();
+    const positions = await registerAssets(store, 3);
+    const replayer = replayerIn(store, parent());
+    // The replay's reads of the log (pages of 1,000) fail: its database's connection lost.
+    const readAll = store.readAll.bind(store);
+    store.readAll = async (...args: Parameters<typeof readAll>) => {
+      if (args[0]?.maxCount === 1_000) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      return readAll(...args);
+    };
+    await expect(replayer.read({ atPosition: positions[2]! }, assetsIn)).rejects.toMatchObject({ code: 'ECONNRESET' });
   });
 
   it('tells storage failures (a full disk, a folder that cannot be made) as STORE_UNAVAILABLE, and nothing else', () => {
