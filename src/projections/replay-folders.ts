@@ -1,6 +1,6 @@
 /**
- * The folders asOf replays keep their files in (replay-files.ts), as named on disk: only Node's
- * own modules here, so that the test run's teardown can load it and sweep what test processes left.
+ * The folders asOf replays keep their files in (replay-files.ts): how they are named on disk, and
+ * the sweep of those that processes which stopped without closing left behind.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
