@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openReplayDatabase, type ReadDb } from './read-model-database.js';
 import { REPLAY_FOLDER_PREFIX, sweepReplayFolders } from './replay-folders.js';
 import { StoreUnavailableError } from '../shared/domain/errors.js';
+import { isTransientStorageError } from '../shared/application/transient-errors.js';
 
 /** Folders of this process not yet closed: removed when it exits (a replayer nobody closed, in a test or a CLI command). */
 const open = new Set<string>();
@@ -84,8 +85,11 @@ export class ReplayFiles {
    * they are. Every method here says so of its own failures; `writing` for the replay's writes.
    */
   unavailable(error: unknown): unknown {
-    const code = (error as { code?: unknown } | null)?.code;
-    const storage = typeof code === 'string' && (/^E[A-Z]+$/.test(code) || /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY)/.test(code));
+    // Storage that fails as it may anywhere (transient-errors.ts says which), or any of our file
+    // operations (node's system errors name their syscall: a folder that cannot be written), or
+    // SQLite unable to open the file. Not a damaged image (SQLITE_NOTADB), nor a bug.
+    const { code, syscall } = (error ?? {}) as { code?: unknown; syscall?: unknown };
+    const storage = isTransientStorageError(error) || typeof syscall === 'string' || (typeof code === 'string' && code.startsWith('SQLITE_CANTOPEN'));
     if (!storage) return error;
     return new StoreUnavailableError(
       false,
@@ -116,14 +120,8 @@ export class ReplayFiles {
    * change while it is copied), to go on from where it ends.
    */
   async copyOf(source: ReadDb): Promise<ReadDb> {
-    const path = this.writing(() => this.path());
+    const path = await this.copy(source);
     try {
-      await copyFile(source.name, path).catch(async (error: unknown) => {
-        if (existsSync(source.name)) throw error;
-        // Its file removed by hand while it stays open: copied through its connection (SQLite's
-        // online backup, a hundred pages per turn of the loop).
-        await source.backup(path);
-      });
       return openReplayDatabase(path);
     } catch (error) {
       rmSync(path, { force: true });
@@ -156,7 +154,12 @@ export class ReplayFiles {
   async copy(db: ReadDb): Promise<string> {
     const path = this.writing(() => this.path());
     try {
-      await copyFile(db.name, path);
+      await copyFile(db.name, path).catch(async (error: unknown) => {
+        if (existsSync(db.name)) throw error;
+        // Its file removed by hand while it stays open: copied through its connection (SQLite's
+        // online backup, a hundred pages per turn of the loop).
+        await db.backup(path);
+      });
       return path;
     } catch (error) {
       rmSync(path, { force: true });

@@ -181,8 +181,9 @@ describe('asOf replays in files', () => {
 
   it('tells storage failures (a full disk, a folder that cannot be made) as STORE_UNAVAILABLE, and nothing else', () => {
     const files = new ReplayFiles(parent());
-    for (const code of ['ENOSPC', 'EEXIST', 'EACCES', 'SQLITE_FULL', 'SQLITE_IOERR_WRITE', 'SQLITE_CANTOPEN', 'SQLITE_READONLY']) {
-      expect(files.unavailable(Object.assign(new Error(`failed: ${code}`), { code }))).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    // As node and the driver raise them: node's system errors name their syscall.
+    for (const [code, syscall] of [['ENOSPC', 'write'], ['EEXIST', 'mkdir'], ['EACCES', 'copyfile'], ['SQLITE_FULL'], ['SQLITE_IOERR_WRITE'], ['SQLITE_CANTOPEN'], ['SQLITE_READONLY']]) {
+      expect(files.unavailable(Object.assign(new Error(`failed: ${code}`), { code, ...(syscall ? { syscall } : {}) }))).toMatchObject({ code: 'STORE_UNAVAILABLE' });
     }
     const other = Object.assign(new Error('constraint'), { code: 'SQLITE_CONSTRAINT' });
     expect(files.unavailable(other)).toBe(other);
