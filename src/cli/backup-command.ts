@@ -167,7 +167,7 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
 }
 
 /** Where the evidence files of the embedded store live (EVIDENCE_DIR, else DATA_DIR/evidence). */
-function evidenceDir(config: AppConfig): string {
+export function evidenceDir(config: AppConfig): string {
   return config.evidence.dir ?? join(config.dataDir, 'evidence');
 }
 
@@ -270,7 +270,7 @@ function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function sha256OfFile(file: string): Promise<string> {
+export function sha256OfFile(file: string): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const hash = createHash('sha256');
     createReadStream(file)

@@ -22,6 +22,7 @@ import { ROLES } from '../shared/domain/decider.js';
 import { log, MissingStoreError, result, runExport, runImport, runVerify, runVerifyAccessLog, runVerifyStore, UsageError } from './evidence-commands.js';
 import { runRebuild } from './rebuild-command.js';
 import { runBackup } from './backup-command.js';
+import { runRestore } from './restore-command.js';
 import { runVerifyReadModels } from './verify-read-models.js';
 
 /** The configuration of the commands that work on the store and local state: no token is issued or verified. */
@@ -33,7 +34,7 @@ const STORE_ENV = 'The store is chosen as for the server: EVENT_STORE, SQLITE_PA
 /** Builds the program; `exit` receives each command's exit status. Commander never exits the process itself. */
 export function buildProgram(exit: (code: number) => void): Command {
   const program = new Command(NAME)
-    .description('Risk Ledger: bearer tokens for development, and evidence for auditors and operations (export, verify, import, backup, rebuild).')
+    .description('Risk Ledger: bearer tokens for development, and evidence for auditors and operations (export, verify, import, backup, restore, rebuild).')
     .usage('<command> [options]')
     .exitOverride()
     // Errors are printed by main() as one line; help goes to stdout as usual.
@@ -101,12 +102,25 @@ export function buildProgram(exit: (code: number) => void): Command {
     .description('copy this installation on the embedded store (event log, access log, read models, checkpoints, evidence files, keys in DATA_DIR) into a new folder, consistently, while a server may run; the copy is verified')
     .argument('[dir]', 'the same as --out')
     .option('-o, --out <dir>', 'the folder to create (it must not exist)')
-    .addHelpText('after', `\n${STORE_ENV}\nRestore: stop the server, put the folder's files where DATA_DIR, SQLITE_PATH, READ_MODEL_PATH and EVIDENCE_DIR point (README "Backup and restore").`)
+    .addHelpText('after', `\n${STORE_ENV}\nRestore: stop the server, then risk-ledger restore --from DIR.`)
     .action(async (dir: string | undefined, options: { out?: string }) => {
       if (dir !== undefined && options.out !== undefined && resolve(dir) !== resolve(options.out)) {
         throw new UsageError(`backup was given two folders, ${dir} and --out ${options.out}: give one`);
       }
       exit(await runBackup(storeConfig(), options.out ?? dir));
+    });
+
+  program
+    .command('restore')
+    .description("put a backup folder back in this installation's places (refused while a server runs): checked against its backup.json and verified first; every file it replaces is moved aside, never deleted")
+    .argument('[dir]', 'the same as --from')
+    .option('-f, --from <dir>', 'the folder backup wrote')
+    .addHelpText('after', `\n${STORE_ENV}\nThe replaced files go to DATA_DIR/before-restore-<time>/ (and <file>.before-restore-<time> for files outside DATA_DIR).`)
+    .action(async (dir: string | undefined, options: { from?: string }) => {
+      if (dir !== undefined && options.from !== undefined && resolve(dir) !== resolve(options.from)) {
+        throw new UsageError(`restore was given two folders, ${dir} and --from ${options.from}: give one`);
+      }
+      exit(await runRestore(storeConfig(), options.from ?? dir));
     });
 
   program

@@ -26,7 +26,7 @@ import { signalWhen } from './support/signal-when.js';
 
 const ROOT = process.cwd();
 const CLI = join(ROOT, 'dist/src/cli/main.js');
-const COMMANDS = ['token', 'export', 'verify', 'verify-store', 'import', 'rebuild', 'verify-read-models', 'verify-access-log'];
+const COMMANDS = ['token', 'export', 'verify', 'verify-store', 'import', 'backup', 'restore', 'rebuild', 'verify-read-models', 'verify-access-log'];
 const SECRET = 'cli-test-secret-0123456789abcdef-0123456789';
 
 let work: string;

@@ -1,0 +1,410 @@
+/**
+ * `risk-ledger restore --from DIR`: a folder written by `backup` put back in the places this
+ * installation's settings name (DATA_DIR, SQLITE_PATH, READ_MODEL_PATH, EVIDENCE_DIR,
+ * SIGNING_KEY_PATH), with the server stopped.
+ *
+ * Why a command: the restore by hand had as many steps as the places, and each way of getting one
+ * wrong left a server refused or BROKEN (backup probe of 2026-12-06: a WAL left beside the restored
+ * log, "database disk image is malformed", F5; the log alone restored under newer read models and
+ * integrity record, F2; a server started on the backup folder itself, which then no longer matched
+ * its backup.json, re-probe C). Here:
+ *
+ *   1. the backup is checked against its backup.json (every file's size and SHA-256; every
+ *      evidence file hashes to its name) and read, never written: it can be restored again;
+ *   2. the locks a server takes are taken (DATA_DIR's, the read models' folder's, the event
+ *      store's): refused while a server or another command runs, and no server starts meanwhile;
+ *   3. the backup's files are copied beside their places (inside DATA_DIR: `.restoring-<pid>/`;
+ *      elsewhere: `<file>.restoring-<pid>`) and the evidence files it lacks copied into the
+ *      evidence folder (content-addressed: a file already there with the right hash is the same
+ *      file); the copy is verified as verify-store verifies a store, with this installation's keys,
+ *      and must hold the head backup.json names;
+ *   4. only then, each file in the way is moved aside, never deleted (inside DATA_DIR: into
+ *      `DATA_DIR/before-restore-<time>/`, on the same file system, so a DATA_DIR that is a mount
+ *      point works; elsewhere: `<file>.before-restore-<time>`, with its -wal and -shm), and the
+ *      copies are renamed into place. A failure halfway moves everything back.
+ *
+ * Interrupted before step 4, nothing was changed (the evidence files copied in stay: each is the
+ * file its hash names). Signals wait while step 4 runs (renames, milliseconds).
+ */
+import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { loadConfig, type AppConfig } from '../config/app-config.js';
+import { accessLogPath } from '../audit/application/access-log.js';
+import { anchorPathFor, configuredTrustedKeys } from '../audit/application/access-log-chain.js';
+import { estimatedCount, verifyStoreAgainst } from '../audit/application/evidence-export.js';
+import { encodePosition } from '../event-store/hash-chain.js';
+import { openConfiguredEventStore } from '../platform/configured-event-store.js';
+import { openConfiguredBlobStore } from '../evidence/infrastructure/configured-blob-store.js';
+import type { EvidenceBlobStore } from '../evidence/application/evidence-blobs.js';
+import { integrityStatePath } from '../platform/integrity-state.js';
+import { DATA_DIR_LOCK_FILE, DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
+import { realFilePath } from '../platform/real-file-path.js';
+import { DEV_SECRET_FILE } from '../identity/dev-secret.js';
+import { BACKUP_MANIFEST, evidenceDir, sha256OfFile } from './backup-command.js';
+import { existingStore, log, result } from './evidence-commands.js';
+import { cleanUpOnInterrupt } from './interrupts.js';
+import { ProgressBar } from './progress-bar.js';
+import { serverRecordAnchor } from './store-anchor.js';
+import { UsageError } from './usage-error.js';
+
+/** What backup.json says (format 1, src/cli/backup-command.ts). */
+interface BackupManifest {
+  format: number;
+  createdAt: string;
+  events: { count: number; headPosition: string | null; headChainHash: string | null };
+  evidenceFiles: number;
+  files: { name: string; bytes: number; sha256: string }[];
+  settings: { dataDir: string; signingKeyPath: string | null };
+  signingKeyCopied: boolean;
+}
+
+/** One file of the backup and where it goes. */
+interface Placement {
+  name: string;
+  target: string;
+  /** Where its copy is made before it is put in place. */
+  staged: string;
+  sqlite: boolean;
+}
+
+/** A rename done while putting the copies in place, to undo if a later one fails. */
+type Move = [from: string, to: string];
+
+const SQLITE_SIDE_FILES = ['-wal', '-shm', '-journal'];
+const SHA256_NAME = /^[0-9a-f]{64}$/;
+
+export async function runRestore(config: AppConfig, from: string | undefined): Promise<number> {
+  if (!from) throw new UsageError('restore needs --from DIR (a folder written by backup)');
+  if (config.eventStore !== 'sqlite') {
+    existingStore(config); // the memory store: its own words
+    throw new UsageError(`restore puts back a backup of the embedded store (EVENT_STORE=sqlite); with EVENT_STORE=${config.eventStore} restore the database with its own tools (PostgreSQL: pg_restore, README "Backup and restore")`);
+  }
+  const backup = resolve(from);
+  const manifest = readManifest(backup);
+  const evidence = evidenceDir(config);
+  const places = placementsOf(config, manifest, backup);
+  for (const place of [config.dataDir, evidence, ...places.map((p) => p.target)]) {
+    if (isWithin(place, backup) || isWithin(backup, place)) throw new UsageError(`${backup} and ${place}, which the restore replaces, overlap: restore from a folder outside this installation's`);
+  }
+
+  const lock = DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'cli restore', log, config.sqlitePath);
+  const staging = join(config.dataDir, `.restoring-${process.pid}`);
+  const discardCopies = () => {
+    rmSync(staging, { recursive: true, force: true });
+    for (const p of places) if (!isWithin(p.target, config.dataDir)) for (const suffix of ['', ...SQLITE_SIDE_FILES]) rmSync(p.staged + suffix, { force: true });
+  };
+  const uninterruptible = cleanUpOnInterrupt(() => {
+    discardCopies();
+    lock.release();
+    process.stderr.write('risk-ledger restore: interrupted; nothing was changed\n');
+  });
+  try {
+    const damaged = (await changedFiles(backup, manifest)) ?? evidenceDamage(backup, manifest);
+    if (damaged) {
+      result({ command: 'restore', ok: false, reason: damaged }, `BROKEN: ${backup} is not the backup its ${BACKUP_MANIFEST} describes (${damaged}); nothing was changed. A server started on a backup folder writes into it: restore from a copy kept as it was taken.`);
+      return 1;
+    }
+    const before = currentHead(config);
+    for (const p of places) copyInto(join(backup, p.name), p.staged);
+    const evidenceCopied = await mergeEvidence(join(backup, 'evidence'), evidence);
+
+    const verdict = await verifyStaged(config, places, staging);
+    const expected = manifest.events;
+    if (verdict.ok && (verdict.eventsChecked !== expected.count || (verdict.headPosition ?? null) !== expected.headPosition || (verdict.headChainHash ?? null) !== expected.headChainHash)) {
+      Object.assign(verdict, { ok: false, reason: `the copy holds ${verdict.eventsChecked} events up to ${verdict.headPosition ?? 'none'}, ${BACKUP_MANIFEST} names ${expected.count} up to ${expected.headPosition ?? 'none'}` });
+    }
+    if (!verdict.ok) {
+      discardCopies();
+      result({ command: 'restore', ok: false, reason: verdict.reason }, `BROKEN: the backup's log does not verify with this installation's settings (${verdict.reason}); nothing was changed.`);
+      return 1;
+    }
+
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    uninterruptible(); // from here a signal waits for the renames (putInPlace), it does not discard the copies
+    const aside = putInPlace(config, places, staging, stamp);
+    const rolledBack = before === null ? '' : ` The log replaced ended at ${before}; it is kept with the other files replaced.`;
+    result(
+      { command: 'restore', ok: true, from: backup, events: expected.count, headPosition: expected.headPosition, evidenceFiles: manifest.evidenceFiles, evidenceFilesCopied: evidenceCopied, replacedHeadPosition: before, movedAside: aside },
+      `OK: ${expected.count} events (head ${expected.headPosition ?? 'none'}) and ${manifest.evidenceFiles} evidence file(s) restored from ${backup} (taken ${manifest.createdAt}) and verified.${rolledBack} ${aside.length > 0 ? ` What was in their places is in ${aside.join(', ')}.` : ' Nothing was in their places.'} Start the server.`,
+    );
+    return 0;
+  } catch (error) {
+    discardCopies();
+    const { code } = error as { code?: unknown };
+    if (code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EACCES' || code === 'EROFS') {
+      throw new UsageError(`the backup could not be copied beside this installation's files (${(error as Error).message}); nothing was changed`);
+    }
+    throw error;
+  } finally {
+    uninterruptible();
+    lock.release();
+  }
+}
+
+function readManifest(backup: string): BackupManifest {
+  const file = join(backup, BACKUP_MANIFEST);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`${backup} is not a backup: it has no ${BACKUP_MANIFEST} (backup writes it last; a folder named *.partial-<pid> is one that was interrupted)`);
+  }
+  let manifest: BackupManifest;
+  try {
+    manifest = JSON.parse(text) as BackupManifest;
+  } catch {
+    throw new UsageError(`${file} is not JSON: not a backup this version wrote`);
+  }
+  if (manifest?.format !== 1 || !Array.isArray(manifest.files) || typeof manifest.events?.count !== 'number') {
+    throw new UsageError(`${file} is not a backup.json of format 1, the one this version reads`);
+  }
+  return manifest;
+}
+
+/** Where each file of the backup goes under this installation's settings; a name this version does not know is refused. */
+function placementsOf(config: AppConfig, manifest: BackupManifest, backup: string): Placement[] {
+  const accessLog = accessLogPath(config);
+  const targets = new Map<string, string | null>([
+    ['events.sqlite', config.sqlitePath],
+    ['read-models.sqlite', config.readModelPath === ':memory:' ? null : config.readModelPath],
+    ['process-manager.sqlite', config.processManagerPath],
+    ['access-log.sqlite', accessLog],
+    ['access-log.anchor.json', anchorPathFor(accessLog)],
+    ['integrity-state.json', integrityStatePath(config)],
+    [DEV_SECRET_FILE, join(config.dataDir, DEV_SECRET_FILE)],
+  ]);
+  if (manifest.signingKeyCopied && manifest.settings?.signingKeyPath) {
+    targets.set(relative(manifest.settings.dataDir, manifest.settings.signingKeyPath), config.signing.keyPath);
+  }
+  const staging = join(config.dataDir, `.restoring-${process.pid}`);
+  const placement = (name: string, target: string): Placement => ({
+    name,
+    target,
+    staged: isWithin(target, config.dataDir) ? join(staging, relative(config.dataDir, target)) : `${target}.restoring-${process.pid}`,
+    sqlite: name.endsWith('.sqlite'),
+  });
+  const places: Placement[] = [];
+  for (const { name } of manifest.files) {
+    if (!targets.has(name)) throw new UsageError(`${join(backup, BACKUP_MANIFEST)} lists ${JSON.stringify(name)}, which this version does not know where to put: nothing was changed`);
+    const target = targets.get(name);
+    if (target) places.push(placement(name, target));
+  }
+  // The note of an unclean stop (a backup of a running server): the first start records it.
+  const note = DATA_DIR_LOCK_FILE + UNCLEAN_NOTE_SUFFIX;
+  if (existsSync(join(backup, note))) places.push(placement(note, join(config.dataDir, note)));
+  return places;
+}
+
+/** The first file that is not as backup.json says, or null. */
+async function changedFiles(backup: string, manifest: BackupManifest): Promise<string | null> {
+  const bar = new ProgressBar({ label: 'restore: checking the backup', total: manifest.files.reduce((sum, f) => sum + f.bytes, 0), unit: 'bytes' });
+  let done = 0;
+  try {
+    for (const file of manifest.files) {
+      const path = join(backup, file.name);
+      const size = statSync(path, { throwIfNoEntry: false })?.size;
+      if (size === undefined) return `${file.name} is missing`;
+      if (size !== file.bytes) return `${file.name} has ${size} bytes, ${file.bytes} when it was taken`;
+      if ((await sha256OfFile(path)) !== file.sha256) return `${file.name} is not the file that was taken (its SHA-256 differs)`;
+      bar.update((done += size));
+    }
+    return null;
+  } finally {
+    bar.finish();
+  }
+}
+
+/** Every evidence file of the backup, each named by its SHA-256 in its shard folder. */
+function evidenceFilesOf(folder: string): { relative: string; sha256: string }[] {
+  if (!existsSync(folder)) return [];
+  const found: { relative: string; sha256: string }[] = [];
+  for (const shard of readdirSync(folder, { withFileTypes: true })) {
+    if (shard.name.startsWith('.')) continue;
+    if (!shard.isDirectory()) {
+      found.push({ relative: shard.name, sha256: '' });
+      continue;
+    }
+    for (const file of readdirSync(join(folder, shard.name))) found.push({ relative: join(shard.name, file), sha256: SHA256_NAME.test(file) && file.startsWith(shard.name) ? file : '' });
+  }
+  return found;
+}
+
+function evidenceDamage(backup: string, manifest: BackupManifest): string | null {
+  const files = evidenceFilesOf(join(backup, 'evidence'));
+  const stray = files.find((f) => f.sha256 === '');
+  if (stray) return `evidence/${stray.relative} is not named as an evidence file`;
+  return files.length === manifest.evidenceFiles ? null : `it holds ${files.length} evidence file(s), ${manifest.evidenceFiles} when it was taken`;
+}
+
+/** The backup's evidence files the folder lacks (or holds damaged), copied in; each must hash to its name. */
+async function mergeEvidence(from: string, into: string): Promise<number> {
+  const files = evidenceFilesOf(from);
+  const bar = new ProgressBar({ label: 'restore: evidence files', total: files.length, unit: 'files' });
+  let copied = 0;
+  try {
+    for (const [i, file] of files.entries()) {
+      const source = join(from, file.relative);
+      if ((await sha256OfFile(source)) !== file.sha256) throw new UsageError(`the backup's evidence file ${source} does not hash to its name: the backup is damaged; nothing was changed but the intact evidence files copied before it`);
+      const target = join(into, file.relative);
+      if (!existsSync(target) || (await sha256OfFile(target)) !== file.sha256) {
+        // Through the uploads folder, as the server stores a file: a crash leaves a whole blob or none.
+        const part = join(into, '.uploads', `restore-${process.pid}-${file.sha256}.part`);
+        copyInto(source, part);
+        mkdirSync(dirname(target), { recursive: true, mode: 0o750 });
+        renameSync(part, target);
+        copied++;
+      }
+      bar.update(i + 1);
+    }
+  } finally {
+    bar.finish();
+  }
+  return copied;
+}
+
+/** The head of the log about to be replaced (for the sentence), or null when there is none. */
+function currentHead(config: AppConfig): string | null {
+  if (!existsSync(config.sqlitePath)) return null;
+  try {
+    const inspection = existingStore(config);
+    return inspection?.kind === 'store' && inspection.lastEventPosition > 0 ? encodePosition(inspection.lastEventPosition) : null;
+  } catch {
+    return null; // not a store: it is moved aside all the same
+  }
+}
+
+/** A copy (cloned where the file system can) with the mode of its source, fsynced. */
+function copyInto(source: string, target: string): void {
+  mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+  copyFileSync(source, target, constants.COPYFILE_FICLONE);
+  chmodSync(target, statSync(source).mode & 0o777);
+  const fd = openSync(target, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The copies verified as verify-store verifies a store, with this installation's keys (the key restored when the backup has one). */
+async function verifyStaged(config: AppConfig, places: Placement[], staging: string) {
+  const staged = (name: string) => places.find((p) => p.name === name)?.staged;
+  const key = places.find((p) => p.target === config.signing.keyPath)?.staged;
+  const env: NodeJS.ProcessEnv = { ...process.env, EVENT_STORE: 'sqlite', DATA_DIR: staging, SQLITE_PATH: staged('events.sqlite'), READ_MODEL_PATH: join(staging, 'verify-read-models.sqlite'), EVIDENCE_DIR: evidenceDir(config) };
+  if (config.signing.keyPath) env.SIGNING_KEY_PATH = key ?? config.signing.keyPath;
+  mkdirSync(staging, { recursive: true, mode: 0o700 });
+  const copy = loadConfig(env, { verifiesTokens: false });
+  const store = await openConfiguredEventStore(copy);
+  let blobs: EvidenceBlobStore | null = null;
+  try {
+    const bar = new ProgressBar({ label: 'restore: verifying the copy', total: estimatedCount(await store.headPosition()), unit: 'events' });
+    const report = await verifyStoreAgainst(store, serverRecordAnchor(copy, store.adapterName).anchor, {
+      onProgress: (done: number) => bar.update(done),
+      trusted: configuredTrustedKeys(copy.signing),
+      evidence: async () => (blobs = await openConfiguredBlobStore(copy)),
+    });
+    bar.finish();
+    return report;
+  } finally {
+    await (blobs as EvidenceBlobStore | null)?.close();
+    await store.close();
+    for (const suffix of ['', ...SQLITE_SIDE_FILES]) rmSync(join(staging, `verify-read-models.sqlite${suffix}`), { force: true });
+  }
+}
+
+/**
+ * Step 4: what is in the way moved aside, the copies renamed into place; signals wait meanwhile,
+ * and a failure moves everything back. Returns where the replaced files are.
+ */
+function putInPlace(config: AppConfig, places: Placement[], staging: string, stamp: string): string[] {
+  const dataDir = resolve(config.dataDir);
+  const asideDir = join(dataDir, `before-restore-${stamp}`);
+  const held = new Set([staging, asideDir, resolve(evidenceDir(config))]);
+  const moves: Move[] = [];
+  const move = (from: string, to: string) => {
+    mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
+    renameSync(from, to);
+    moves.push([from, to]);
+  };
+  const waitForIt = () => process.stderr.write('risk-ledger restore: the files are being put in place; a moment\n');
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.on(signal, waitForIt);
+  const owners = new Map(places.map((p) => [p.target, statSync(p.target, { throwIfNoEntry: false }) ?? statSync(dataDir)]));
+  try {
+    // Inside DATA_DIR: every entry but the locks, the evidence folder (merged above), earlier restores' folders and the copies.
+    for (const entry of readdirSync(dataDir)) {
+      const path = join(dataDir, entry);
+      if (held.has(path) || isWithin(evidenceDir(config), path) || entry.startsWith('before-restore-') || /\.lock(\.held|\.takeover)?$/.test(entry)) continue;
+      move(path, join(asideDir, entry));
+    }
+    // Elsewhere: each file with what SQLite keeps beside it.
+    const outside = places.filter((p) => !isWithin(p.target, dataDir));
+    const asideFiles: string[] = [];
+    for (const p of outside) {
+      for (const suffix of ['', ...SQLITE_SIDE_FILES]) {
+        if (existsSync(p.target + suffix)) move(p.target + suffix, `${p.target}.before-restore-${stamp}${suffix}`);
+      }
+      if (moves.some(([from]) => from === p.target)) asideFiles.push(`${p.target}.before-restore-${stamp}`);
+    }
+    // A note of an unclean stop beside a lock outside DATA_DIR (the store's, the read models'
+    // folder's, written when this command took over a killed server's lock) speaks of the log
+    // replaced: the restored server would record that stop in the restored access log.
+    for (const note of outsideLockNotes(config, dataDir)) {
+      if (existsSync(note)) move(note, `${note}.before-restore-${stamp}`);
+    }
+    for (const p of places) giveOwner(p.staged, owners.get(p.target)!);
+    for (const p of outside) move(p.staged, p.target);
+    if (existsSync(staging)) for (const entry of readdirSync(staging)) move(join(staging, entry), join(dataDir, entry));
+    // The development token secret and the signing key stay when the backup brings none: tokens and signatures go on.
+    for (const kept of [join(dataDir, DEV_SECRET_FILE), config.signing.keyPath]) {
+      const was = kept && moves.find(([from]) => from === kept || isWithin(kept, from));
+      if (kept && was && !existsSync(kept)) copyInto(join(was[1], relative(was[0], kept)), kept);
+    }
+    rmSync(staging, { recursive: true, force: true });
+    for (const folder of new Set([dataDir, ...outside.map((p) => dirname(p.target))])) syncFolder(folder);
+    return [...(existsSync(asideDir) ? [asideDir] : []), ...asideFiles];
+  } catch (error) {
+    for (const [from, to] of moves.reverse()) {
+      try {
+        renameSync(to, from);
+      } catch {
+        log.error('restore: could not move a file back', { from: to, to: from });
+      }
+    }
+    throw error;
+  } finally {
+    for (const signal of signals) process.removeListener(signal, waitForIt);
+  }
+}
+
+/** The notes of an unclean stop that the locks restore takes outside DATA_DIR may carry (DataDirLock.acquireLocalState). */
+function outsideLockNotes(config: AppConfig, dataDir: string): string[] {
+  const locks = [`${realFilePath(config.sqlitePath)}.lock`];
+  if (config.readModelPath !== ':memory:') locks.push(join(dirname(resolve(config.readModelPath)), DATA_DIR_LOCK_FILE));
+  return locks.filter((lock) => !isWithin(lock, dataDir)).map((lock) => lock + UNCLEAN_NOTE_SUFFIX);
+}
+
+/** The copy given the owner of the file it replaces (a restore run as root leaves no file the server cannot open). */
+function giveOwner(path: string, like: { uid: number; gid: number }): void {
+  try {
+    chownSync(path, like.uid, like.gid);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
+  }
+}
+
+function syncFolder(folder: string): void {
+  const fd = openSync(folder, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Whether `path` is `folder` or inside it. */
+function isWithin(path: string, folder: string): boolean {
+  const p = resolve(path);
+  const f = resolve(folder);
+  return p === f || p.startsWith(f + sep);
+}

@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
+import { signToken } from '../../src/identity/cli/issue-token.js';
+import { cliInProcess } from './support/cli-in-process.js';
+import { cliProcess } from './support/cli-process.js';
+import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
+
+/**
+ * `risk-ledger restore --from DIR` (backup probe of 2026-12-06: the restore by hand left a WAL
+ * beside the restored log, F5, the log alone under newer local state, F2, or a server started on
+ * the backup folder itself, re-probe C). The restored installation serves what the backup held
+ * and nothing after it, verifies, and every file replaced is kept.
+ */
+const SECRET = 'restore-e2e-secret-0123456789abcdef01234';
+const REGISTER = `mutation($i: RegisterAssetInput!) { registerAsset(input: $i) { id } }`;
+const asset = (name: string) => ({ i: { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 2, integrity: 2, availability: 2 } });
+
+async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  return response.json();
+}
+
+async function upload(server: ServerProcess, token: string, body: string): Promise<{ id: string; sha256: string }> {
+  const response = await fetch(server.url.replace('/graphql', '/evidence'), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'x-filename': 'minutes.txt' }, body });
+  expect(response.status).toBe(201);
+  return (await response.json()) as { id: string; sha256: string };
+}
+
+async function assetIds(server: ServerProcess, token: string): Promise<string[]> {
+  const page: any = await gql(server.url, token, `{ assets(first: 500) { edges { node { id } } } }`);
+  return page.data.assets.edges.map((e: { node: { id: string } }) => e.node.id).sort();
+}
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+const eventCount = (file: string) => {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+};
+
+const settings = (dir: string) => ({ EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test' });
+const cli = (args: string[], env: Record<string, string>) => cliProcess(args, { LOG_LEVEL: 'error', ...env });
+
+describe('restore of a backup', () => {
+  const work = mkdtempSync(join(tmpdir(), 'risk-ledger-restore-'));
+  const source = join(work, 'source');
+  const backup = join(work, 'backups', 'monday');
+  let server: ServerProcess | undefined;
+  const saved = inFlight.ms;
+
+  beforeAll(() => {
+    buildOnce();
+    mkdirSync(source);
+  });
+  afterAll(async () => {
+    inFlight.ms = saved;
+    if (server) await stopServer(server);
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('puts a backup of a running server back: the restored server serves what it held and nothing after, verifies, every replaced file is kept aside, and the backup stays restorable', async () => {
+    server = await startServer(settings(source));
+    const manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+    const auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
+    const minutes = await upload(server, manager, 'signed minutes of the board');
+    for (let i = 0; i < 5; i++) expect((await gql(server.url, manager, REGISTER, asset(`before ${i}`))).data.registerAsset.id).toBeTruthy();
+    const held = await assetIds(server, auditor);
+    expect(await cli(['backup', '--out', backup], settings(source))).toMatchObject({ code: 0, json: { ok: true, serverWasRunning: true } });
+    const manifest = JSON.parse(readFileSync(join(backup, 'backup.json'), 'utf8'));
+    for (let i = 0; i < 3; i++) expect((await gql(server.url, manager, REGISTER, asset(`after ${i}`))).data.registerAsset.id).toBeTruthy();
+    await upload(server, manager, 'a file stored after the backup');
+    await stopServer(server);
+    server = undefined;
+    const newer = eventCount(join(source, 'events.sqlite'));
+    expect(newer).toBeGreaterThan(manifest.events.count);
+
+    const restored = await cli(['restore', '--from', backup], settings(source));
+    expect(restored).toMatchObject({ code: 0, json: { command: 'restore', ok: true, events: manifest.events.count, headPosition: manifest.events.headPosition, evidenceFiles: 1, evidenceFilesCopied: 0, replacedHeadPosition: expect.stringMatching(/^\d{19}$/) } });
+    const aside: string[] = restored.json.movedAside;
+    expect(aside).toEqual([expect.stringMatching(new RegExp(`^${join(source, 'before-restore-')}`))]);
+    // The replaced installation is all there, the newer log with it.
+    expect(eventCount(join(aside[0]!, 'events.sqlite'))).toBe(newer);
+    expect(readdirSync(aside[0]!)).toEqual(expect.arrayContaining(['read-models.sqlite', 'process-manager.sqlite', 'access-log.sqlite', 'integrity-state.json', 'signing-key.pem']));
+    expect(readdirSync(source).filter((f) => f.startsWith('.restoring'))).toEqual([]);
+    expect(eventCount(join(source, 'events.sqlite'))).toBe(manifest.events.count);
+
+    server = await startServer(settings(source));
+    const health = (await (await fetch(server.url.replace('/graphql', '/health'))).json()) as { status: string };
+    expect(health.status).toBe('ok');
+    expect(await assetIds(server, auditor)).toEqual(held);
+    const file = await fetch(server.url.replace('/graphql', `/evidence/${minutes.id}`), { headers: { authorization: `Bearer ${auditor}` } });
+    expect([file.status, await file.text()]).toEqual([200, 'signed minutes of the board']);
+    expect((await gql(server.url, manager, REGISTER, asset('after the restore'))).data.registerAsset.id).toBeTruthy(); // the chain goes on
+    await stopServer(server);
+    server = undefined;
+    expect(await cliInProcess(['verify-store'], settings(source))).toMatchObject({ code: 0, json: { ok: true } });
+    inFlight.ms = 0; // every change is old enough to have been answered
+    expect(await cliInProcess(['verify-access-log'], settings(source))).toMatchObject({ code: 0, json: { ok: true } });
+
+    // Read, never written: the same backup restores again (a server started on the backup folder had changed it: re-probe C).
+    const again = await cli(['restore', backup], settings(source));
+    expect(again).toMatchObject({ code: 0, json: { ok: true, events: manifest.events.count } });
+    expect(again.json.movedAside[0]).not.toBe(aside[0]);
+  }, 180_000);
+
+  it('refuses while a server runs, a folder without backup.json, a backup that no longer matches it, and another store, changing nothing', async () => {
+    server = await startServer(settings(source));
+    const running = await cli(['restore', '--from', backup], settings(source));
+    expect(running.code).toBe(2);
+    expect(running.stderr).toMatch(/refused/);
+    await stopServer(server);
+    server = undefined;
+    const log = sha256(join(source, 'events.sqlite'));
+    const entries = readdirSync(source).sort();
+
+    const notBackup = await cli(['restore', '--from', source], { ...settings(join(work, 'elsewhere')) });
+    expect(notBackup.code).toBe(2);
+    expect(notBackup.stderr).toMatch(/is not a backup: it has no backup\.json/);
+
+    const changed = join(work, 'backups', 'changed');
+    cpSync(backup, changed, { recursive: true });
+    appendFileSync(join(changed, 'read-models.sqlite'), 'x');
+    const refused = await cli(['restore', '--from', changed], settings(source));
+    expect(refused).toMatchObject({ code: 1, json: { ok: false, reason: expect.stringMatching(/read-models\.sqlite has \d+ bytes/) } });
+
+    const postgres = await cli(['restore', '--from', backup], { ...settings(source), EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
+    expect(postgres.code).toBe(2);
+    expect(postgres.stderr).toMatch(/pg_restore/);
+
+    expect(sha256(join(source, 'events.sqlite'))).toBe(log);
+    expect(readdirSync(source).sort()).toEqual(entries);
+  }, 120_000);
+
+  it('puts files outside DATA_DIR back too: a log killed with its WAL beside it is moved aside with it (probe F5), and evidence files missing from EVIDENCE_DIR are copied back', async () => {
+    const dataDir = join(work, 'd2');
+    const env = { ...settings(dataDir), SQLITE_PATH: join(work, 'store', 'events.sqlite'), EVIDENCE_DIR: join(work, 'evidence') };
+    server = await startServer(env);
+    const manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+    const auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
+    const minutes = await upload(server, manager, 'minutes kept outside DATA_DIR');
+    for (let i = 0; i < 2; i++) await gql(server.url, manager, REGISTER, asset(`kept ${i}`));
+    const held = await assetIds(server, auditor);
+    const outside = join(work, 'backups', 'outside');
+    expect(await cli(['backup', '--out', outside], env)).toMatchObject({ code: 0, json: { ok: true } });
+    for (let i = 0; i < 2; i++) await gql(server.url, manager, REGISTER, asset(`lost ${i}`));
+    await stopServer(server, 'SIGKILL');
+    server = undefined;
+    expect(existsSync(join(work, 'store', 'events.sqlite-wal'))).toBe(true);
+    rmSync(join(work, 'evidence', minutes.sha256.slice(0, 2), minutes.sha256));
+
+    const restored = await cli(['restore', '--from', outside], env);
+    expect(restored).toMatchObject({ code: 0, json: { ok: true, evidenceFilesCopied: 1 } });
+    const storeFiles = readdirSync(join(work, 'store'));
+    expect(storeFiles.filter((f) => /^events\.sqlite\.before-restore-.*-wal$/.test(f))).toHaveLength(1);
+    expect(storeFiles.filter((f) => f.includes('.restoring-'))).toEqual([]);
+    // The killed server's stale store lock, taken over by the restore, leaves no note of its unclean stop to the restored log.
+    expect(storeFiles).not.toContain('events.sqlite.lock.unclean');
+
+    server = await startServer(env);
+    expect(((await (await fetch(server.url.replace('/graphql', '/health'))).json()) as { status: string }).status).toBe('ok');
+    expect(await assetIds(server, auditor)).toEqual(held);
+    const file = await fetch(server.url.replace('/graphql', `/evidence/${minutes.id}`), { headers: { authorization: `Bearer ${auditor}` } });
+    expect(file.status).toBe(200);
+    await stopServer(server);
+    server = undefined;
+    expect(await cliInProcess(['verify-store'], env)).toMatchObject({ code: 0, json: { ok: true } });
+    inFlight.ms = 0;
+    expect(await cliInProcess(['verify-access-log'], env)).toMatchObject({ code: 0, json: { ok: true } });
+  }, 180_000);
+});
