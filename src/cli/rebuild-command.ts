@@ -9,7 +9,7 @@
  * perhaps: auditor probe of 2026-12-06, F1), and the file being built is removed (or, after a
  * kill, by the next rebuild). The price: room on the disk for a second copy of the read models.
  */
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { defaultReadModelPath, type AppConfig } from '../config/app-config.js';
 import { estimatedCount } from '../audit/application/evidence-export.js';
 import { FEATURES } from '../features.js';
@@ -71,6 +71,7 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
   // the process from exiting), and nothing created beside it.
   const current = openReadModelDatabase(config.readModelPath, { logger: log, label: 'read models', setting: 'READ_MODEL_PATH', ownsPath: config.readModelPath === defaultReadModelPath(config.dataDir) });
   const building = rebuildingPath(config.readModelPath);
+  const appliedBefore = furthestApplied(current);
   let store: Awaited<ReturnType<typeof openConfiguredEventStore>>;
   let db: ReadDb;
   try {
@@ -117,15 +118,22 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
     if (outcome.status === 'rejected') throw outcome.reason;
     const { events, position } = outcome.value!;
     await runner.stop();
+    // Read models that applied the log past its end saw events the log no longer holds (an older
+    // copy restored, a WAL lost; the server refuses to start on them): they may be the only copy
+    // left, and are kept beside the rebuilt ones (they were replaced without a word: backup probe F8).
+    const ahead = building && appliedBefore !== null && (position === null || appliedBefore > position);
+    const keptAs = ahead ? `${realFilePath(config.readModelPath)}.ahead-of-log-${new Date().toISOString().replace(/[:.]/g, '-')}` : null;
     if (building) {
-      replaceReadModels(db, current, building, realFilePath(config.readModelPath));
+      replaceReadModels(db, current, building, realFilePath(config.readModelPath), keptAs);
       swapped = true;
     }
     const durationMs = Math.round(performance.now() - started);
+    const keptWords = keptAs ? ` The read models replaced had applied the log up to ${appliedBefore}, past its end (${position ?? 'nothing'}): they may hold the only copy of events the log lost, and are kept as ${keptAs}.` : '';
     result(
-      { command: 'rebuild', ok: true, eventsApplied: events, position, durationMs, readModels: config.readModelPath },
-      `Rebuilt every read model from ${events} events in ${durationMs} ms (up to position ${position ?? 'none'}).`,
+      { command: 'rebuild', ok: true, eventsApplied: events, position, durationMs, readModels: config.readModelPath, ...(keptAs ? { replacedAppliedUpTo: appliedBefore, keptAs } : {}) },
+      `Rebuilt every read model from ${events} events in ${durationMs} ms (up to position ${position ?? 'none'}).${keptWords}`,
     );
+    if (keptAs) log.warn('rebuild: the read models replaced were ahead of the log; kept', { appliedUpTo: appliedBefore, logEndsAt: position, keptAs });
     return 0;
   } finally {
     await runner.stop();
@@ -142,10 +150,21 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
  * file; the rebuilt one is taken out of WAL mode and back, so that all of it is in the one file,
  * which still says WAL as the server opens it), then put in place (database-file-swap.ts).
  */
-function replaceReadModels(built: ReadDb, current: ReadDb, builtPath: string, path: string): void {
+function replaceReadModels(built: ReadDb, current: ReadDb, builtPath: string, path: string, keepAs: string | null): void {
   built.pragma('journal_mode = DELETE');
   built.pragma('journal_mode = WAL');
   built.close();
   current.close();
+  // A copy, not a rename: the rebuilt file takes the mode and owner of the one in place.
+  if (keepAs && existsSync(path)) copyFileSync(path, keepAs);
   putDatabaseFileInPlace(builtPath, path);
+}
+
+/** The furthest position any read model in the file has applied (null: none). */
+function furthestApplied(db: ReadDb): string | null {
+  try {
+    return (db.prepare('SELECT max(position) AS position FROM projection_checkpoints').get() as { position: string | null }).position;
+  } catch {
+    return null; // no checkpoints table: nothing applied
+  }
 }
