@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { controlsDocument, type ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
 import { LOG_START, type PointInTime } from '../../shared/application/point-in-time.js';
@@ -6,7 +6,7 @@ import { NotFoundError } from '../../shared/domain/errors.js';
 import { messagesFor, type Language } from '../messages/index.js';
 import { registerCsv } from '../render/csv.js';
 import { encodeInTurns } from '../render/encode-in-turns.js';
-import { htmlTemplate, markdownTemplate, renderedInSlices } from '../render/handlebars.js';
+import { compileAllTemplates, htmlTemplate, markdownTemplate, renderedInSlices } from '../render/handlebars.js';
 import { registerXlsx } from '../render/xlsx.js';
 import { CONTROLS_MARKDOWN } from '../templates/controls.md.js';
 import { PLAN_HTML } from '../templates/plan.html.js';
@@ -59,11 +59,16 @@ export interface RenderedDocument {
  * of the log. The view is built while the replay is held; the bytes are written after.
  */
 @Injectable()
-export class DocumentsService {
+export class DocumentsService implements OnApplicationBootstrap {
   constructor(
     private readonly source: DocumentSource,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
+
+  /** Before the server listens: compiled at the first document, the templates held other requests ~100 ms. */
+  onApplicationBootstrap(): void {
+    compileAllTemplates();
+  }
 
   async plan(id: string, format: 'md' | 'html', request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
