@@ -200,18 +200,25 @@ function copyEvidence(from: string, to: string): number {
 }
 
 /** The copy verified as verify-store verifies a store: its chain, its signed heads against its own record, every evidence file it cites. */
-async function verifyCopy(config: AppConfig, folder: string, keyInDataDir: boolean) {
+function verifyCopy(config: AppConfig, folder: string, keyInDataDir: boolean) {
   const env: NodeJS.ProcessEnv = { ...process.env, EVENT_STORE: 'sqlite', DATA_DIR: folder, SQLITE_PATH: join(folder, 'events.sqlite'), READ_MODEL_PATH: join(folder, 'read-models.sqlite') };
   delete env.EVIDENCE_DIR;
   if (keyInDataDir) env.SIGNING_KEY_PATH = join(folder, relative(config.dataDir, config.signing.keyPath!));
+  return verifyInstallation(env, 'backup: verifying the copy');
+}
+
+/**
+ * The installation `env` describes (a copy: backup's, restore's) verified as verify-store
+ * verifies a store: its chain, its signed heads against its own record of the verified head,
+ * every evidence file it cites, with the keys `env` names.
+ */
+export async function verifyInstallation(env: NodeJS.ProcessEnv, label: string) {
   const copy = loadConfig(env, { verifiesTokens: false });
   const store = await openConfiguredEventStore(copy);
   let blobs: EvidenceBlobStore | null = null;
   try {
-    const head = await store.headPosition();
-    const bar = new ProgressBar({ label: 'backup: verifying the copy', total: estimatedCount(head), unit: 'events' });
-    const anchored = serverRecordAnchor(copy, store.adapterName);
-    const report = await verifyStoreAgainst(store, anchored.anchor, {
+    const bar = new ProgressBar({ label, total: estimatedCount(await store.headPosition()), unit: 'events' });
+    const report = await verifyStoreAgainst(store, serverRecordAnchor(copy, store.adapterName).anchor, {
       onProgress: (done: number) => bar.update(done),
       trusted: configuredTrustedKeys(copy.signing),
       evidence: async () => (blobs = await openConfiguredBlobStore(copy)),

@@ -28,23 +28,18 @@
  */
 import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { loadConfig, type AppConfig } from '../config/app-config.js';
+import type { AppConfig } from '../config/app-config.js';
 import { accessLogPath } from '../audit/application/access-log.js';
-import { anchorPathFor, configuredTrustedKeys } from '../audit/application/access-log-chain.js';
-import { estimatedCount, verifyStoreAgainst } from '../audit/application/evidence-export.js';
+import { anchorPathFor } from '../audit/application/access-log-chain.js';
 import { encodePosition } from '../event-store/hash-chain.js';
-import { openConfiguredEventStore } from '../platform/configured-event-store.js';
-import { openConfiguredBlobStore } from '../evidence/infrastructure/configured-blob-store.js';
-import type { EvidenceBlobStore } from '../evidence/application/evidence-blobs.js';
 import { integrityStatePath } from '../platform/integrity-state.js';
 import { DATA_DIR_LOCK_FILE, DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
 import { realFilePath } from '../platform/real-file-path.js';
 import { DEV_SECRET_FILE } from '../identity/dev-secret.js';
-import { BACKUP_MANIFEST, evidenceDir, sha256OfFile } from './backup-command.js';
+import { BACKUP_MANIFEST, evidenceDir, sha256OfFile, verifyInstallation } from './backup-command.js';
 import { existingStore, log, result } from './evidence-commands.js';
 import { cleanUpOnInterrupt } from './interrupts.js';
 import { ProgressBar } from './progress-bar.js';
-import { serverRecordAnchor } from './store-anchor.js';
 import { UsageError } from './usage-error.js';
 
 /** What backup.json says (format 1, src/cli/backup-command.ts). */
@@ -293,21 +288,9 @@ async function verifyStaged(config: AppConfig, places: Placement[], staging: str
   const env: NodeJS.ProcessEnv = { ...process.env, EVENT_STORE: 'sqlite', DATA_DIR: staging, SQLITE_PATH: staged('events.sqlite'), READ_MODEL_PATH: join(staging, 'verify-read-models.sqlite'), EVIDENCE_DIR: evidenceDir(config) };
   if (config.signing.keyPath) env.SIGNING_KEY_PATH = key ?? config.signing.keyPath;
   mkdirSync(staging, { recursive: true, mode: 0o700 });
-  const copy = loadConfig(env, { verifiesTokens: false });
-  const store = await openConfiguredEventStore(copy);
-  let blobs: EvidenceBlobStore | null = null;
   try {
-    const bar = new ProgressBar({ label: 'restore: verifying the copy', total: estimatedCount(await store.headPosition()), unit: 'events' });
-    const report = await verifyStoreAgainst(store, serverRecordAnchor(copy, store.adapterName).anchor, {
-      onProgress: (done: number) => bar.update(done),
-      trusted: configuredTrustedKeys(copy.signing),
-      evidence: async () => (blobs = await openConfiguredBlobStore(copy)),
-    });
-    bar.finish();
-    return report;
+    return await verifyInstallation(env, 'restore: verifying the copy');
   } finally {
-    await (blobs as EvidenceBlobStore | null)?.close();
-    await store.close();
     for (const suffix of ['', ...SQLITE_SIDE_FILES]) rmSync(join(staging, `verify-read-models.sqlite${suffix}`), { force: true });
   }
 }

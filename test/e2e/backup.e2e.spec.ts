@@ -6,7 +6,7 @@ import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { backupPacing } from '../../src/cli/backup-command.js';
 import { cliInProcess } from './support/cli-in-process.js';
-import { cliProcess } from './support/cli-process.js';
+import { asset, cli, gql, installationSettings, REGISTER } from './support/installation.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 
 /**
@@ -16,17 +16,9 @@ import { buildOnce, startServer, stopServer, type ServerProcess } from './suppor
  * verifies, and its access log accounts for the requests in flight at the copy.
  */
 const SECRET = 'backup-e2e-secret-0123456789abcdef012345';
-const REGISTER = `mutation($i: RegisterAssetInput!) { registerAsset(input: $i) { id } }`;
-const asset = (name: string) => ({ i: { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 2, integrity: 2, availability: 2 } });
 
-async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-  return response.json();
-}
+const settings = (dir: string) => installationSettings(dir, SECRET);
 
-const settings = (dir: string) => ({ EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test' });
-
-const cli = (args: string[], env: Record<string, string>) => cliProcess(args, { LOG_LEVEL: 'error', ...env });
 
 describe('backup of a running installation', () => {
   const work = mkdtempSync(join(tmpdir(), 'risk-ledger-backup-'));

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { cliInProcess } from './support/cli-in-process.js';
-import { cliProcess } from './support/cli-process.js';
+import { asset, cli, gql, installationSettings, REGISTER } from './support/installation.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
 
 /**
@@ -17,13 +17,6 @@ import { buildOnce, startServer, stopServer, type ServerProcess } from './suppor
  * and nothing after it, verifies, and every file replaced is kept.
  */
 const SECRET = 'restore-e2e-secret-0123456789abcdef01234';
-const REGISTER = `mutation($i: RegisterAssetInput!) { registerAsset(input: $i) { id } }`;
-const asset = (name: string) => ({ i: { name, category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 2, integrity: 2, availability: 2 } });
-
-async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-  return response.json();
-}
 
 async function upload(server: ServerProcess, token: string, body: string): Promise<{ id: string; sha256: string }> {
   const response = await fetch(server.url.replace('/graphql', '/evidence'), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/plain', 'x-filename': 'minutes.txt' }, body });
@@ -46,8 +39,7 @@ const eventCount = (file: string) => {
   }
 };
 
-const settings = (dir: string) => ({ EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, NODE_ENV: 'test' });
-const cli = (args: string[], env: Record<string, string>) => cliProcess(args, { LOG_LEVEL: 'error', ...env });
+const settings = (dir: string) => installationSettings(dir, SECRET);
 
 describe('restore of a backup', () => {
   const work = mkdtempSync(join(tmpdir(), 'risk-ledger-restore-'));
