@@ -161,7 +161,7 @@ const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_CORRUPT_VTAB
  * The commands for which a damaged store is a finding (exit 1, "broken"), rather than a failure to
  * run: README's "1 broken (a damaged store file too)". rebuild too (it answered 2, probe 8-b C).
  */
-const VERIFYING = new Set(['verify-store', 'verify-access-log', 'verify-read-models', 'export', 'rebuild', 'backup']);
+const VERIFYING = new Set(['verify-store', 'verify-access-log', 'verify-read-models', 'export', 'rebuild', 'backup', 'restore']);
 
 const FILE_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS', 'ENOSPC', 'EEXIST']);
 
