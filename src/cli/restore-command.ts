@@ -27,7 +27,7 @@
  * file its hash names). Signals wait while step 4 runs (renames, milliseconds).
  */
 import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
 import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor } from '../audit/application/access-log-chain.js';
@@ -180,6 +180,10 @@ function placementsOf(config: AppConfig, manifest: BackupManifest, backup: strin
   });
   const places: Placement[] = [];
   for (const { name } of manifest.files) {
+    // Read from the backup folder only: a backup.json edited to name `../…` reads nothing outside it.
+    if (typeof name !== 'string' || isAbsolute(name) || !isWithin(join(backup, name), backup) || resolve(backup, name) === backup) {
+      throw new UsageError(`${join(backup, BACKUP_MANIFEST)} lists ${JSON.stringify(name)}, which is not a file of the backup folder: nothing was changed`);
+    }
     if (!targets.has(name)) throw new UsageError(`${join(backup, BACKUP_MANIFEST)} lists ${JSON.stringify(name)}, which this version does not know where to put: nothing was changed`);
     const target = targets.get(name);
     if (target) places.push(placement(name, target));

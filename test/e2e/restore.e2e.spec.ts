@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +122,17 @@ describe('restore of a backup', () => {
     appendFileSync(join(changed, 'read-models.sqlite'), 'x');
     const refused = await cli(['restore', '--from', changed], settings(source));
     expect(refused).toMatchObject({ code: 1, json: { ok: false, reason: expect.stringMatching(/read-models\.sqlite has \d+ bytes/) } });
+
+    // backup.json edited to take a file from outside the backup folder as the signing key.
+    const outside = join(work, 'backups', 'outside-names');
+    cpSync(backup, outside, { recursive: true });
+    const edited = JSON.parse(readFileSync(join(outside, 'backup.json'), 'utf8'));
+    edited.settings = { ...edited.settings, dataDir: join(work, 'x'), signingKeyPath: join(work, 'source', 'signing-key.pem') };
+    edited.files = edited.files.map((f: { name: string }) => (f.name === 'signing-key.pem' ? { ...f, name: join('..', 'source', 'signing-key.pem') } : f));
+    writeFileSync(join(outside, 'backup.json'), JSON.stringify(edited));
+    const escaping = await cli(['restore', '--from', outside], settings(source));
+    expect(escaping.code).toBe(2);
+    expect(escaping.stderr).toMatch(/lists "\.\.\/source\/signing-key\.pem", which is not a file of the backup folder/);
 
     const postgres = await cli(['restore', '--from', backup], { ...settings(source), EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     expect(postgres.code).toBe(2);
