@@ -120,7 +120,7 @@ export async function runRestore(config: AppConfig, from: string | undefined): P
     const rolledBack = before === null ? '' : ` The log replaced ended at ${before}; it is kept with the other files replaced.`;
     result(
       { command: 'restore', ok: true, from: backup, events: expected.count, headPosition: expected.headPosition, evidenceFiles: manifest.evidenceFiles, evidenceFilesCopied: evidenceCopied, replacedHeadPosition: before, movedAside: aside },
-      `OK: ${expected.count} events (head ${expected.headPosition ?? 'none'}) and ${manifest.evidenceFiles} evidence file(s) restored from ${backup} (taken ${manifest.createdAt}) and verified.${rolledBack} ${aside.length > 0 ? ` What was in their places is in ${aside.join(', ')}.` : ' Nothing was in their places.'} Start the server.`,
+      `OK: ${expected.count} events (head ${expected.headPosition ?? 'none'}) and ${manifest.evidenceFiles} evidence file(s) restored from ${backup} (taken ${manifest.createdAt}) and verified.${rolledBack}${aside.length > 0 ? ` What was in their places is in ${aside.join(', ')}.` : ' Nothing was in their places.'} Start the server.`,
     );
     return 0;
   } catch (error) {
