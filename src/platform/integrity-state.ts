@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppConfig } from '../config/app-config.js';
+import { ConfigError, type AppConfig } from '../config/app-config.js';
 import { decodePosition } from '../event-store/hash-chain.js';
 import type { VerifiedHead } from '../event-store/integrity-verifier.js';
 
@@ -48,4 +48,21 @@ export function readVerifiedState(path: string | null): RecordedHead {
     // unreadable
   }
   return { kind: 'unreadable', path };
+}
+
+/**
+ * No embedded store at SQLITE_PATH, while the record names a head verified on one: the log is
+ * missing (a backup's files put back without events.sqlite, SQLITE_PATH pointing elsewhere).
+ * Opened, the store would be created empty under the local state of the old log: the server
+ * served the old read models, flagged BROKEN, over a new empty log (backup probe of 2026-12-06,
+ * F8). Refused at start instead, naming both files.
+ */
+export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir' | 'sqlitePath'>): void {
+  if (config.eventStore !== 'sqlite' || existsSync(config.sqlitePath)) return;
+  const recorded = readVerifiedState(integrityStatePath(config));
+  if (recorded.kind !== 'recorded' || (recorded.adapter !== null && recorded.adapter !== 'sqlite')) return;
+  throw new ConfigError(
+    `there is no event store at ${config.sqlitePath}, but ${recorded.path} records a log verified up to position ${recorded.head.position}: the log is missing (a backup put back without events.sqlite, or SQLITE_PATH pointing elsewhere). Put the log back (README "Backup and restore": risk-ledger restore), or, to start a new log on purpose, move DATA_DIR's local state aside first (its read models, process-manager.sqlite, integrity-state.json and the access log with its anchor)`,
+    'SQLITE_PATH',
+  );
 }

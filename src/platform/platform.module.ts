@@ -9,7 +9,7 @@ import { headAtStart, UNCLEAN_STOP, type UncleanStop } from './unclean-stop.js';
 import { configuredSigningKeys, refuseNewKeyOverSignedLog, SIGNING_KEYS } from './signing-keys.js';
 import { monitorVerification } from './worker-log-verification.js';
 import { IntegrityMonitor } from './integrity-monitor.js';
-import { integrityStatePath } from './integrity-state.js';
+import { integrityStatePath, refuseMissingLog } from './integrity-state.js';
 import { dirname, join } from 'node:path';
 import type { SigningKeys } from '../event-store/signing.js';
 import { followUpsOf, projectionsOf, reactionsOf, upcastersOf, type FeatureContribution } from './feature-contribution.js';
@@ -105,6 +105,7 @@ export class PlatformModule implements OnApplicationShutdown {
           provide: OPENED_STORE,
           inject: [APP_CONFIG, SIGNING_KEYS, DATA_DIR_LOCK, JsonLogger],
           useFactory: async (config: AppConfig, keys: SigningKeys, lock: LocalStateLock, log: JsonLogger): Promise<OpenedStore> => {
+            refuseMissingLog(config);
             // The lock holding the store's file, no other process commits to it.
             const store = await openConfiguredEventStore(config, keys.signer, { soleWriter: lock.holdsStore });
             for (const warning of (await store.health()).warnings ?? []) log.warn(warning, {});

@@ -256,6 +256,20 @@ describe('local state faults', () => {
     }
   }, 60_000);
 
+  it('no event store at SQLITE_PATH under a DATA_DIR whose monitor verified a log on one: refused at start, nothing created (backup probe F8: a new empty log was made under the old read models)', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'risk-ledger-missing-log-'));
+    try {
+      cpSync(dir, copy, { recursive: true });
+      for (const f of ['events.sqlite', 'events.sqlite-wal', 'events.sqlite-shm']) rmSync(join(copy, f), { force: true });
+      expect(JSON.parse(readFileSync(join(copy, 'integrity-state.json'), 'utf8')).position).toMatch(/^\d{19}$/);
+      const copyEnv = { ...env, SQLITE_PATH: join(copy, 'events.sqlite'), DATA_DIR: copy };
+      await expect(startServer(copyEnv)).rejects.toThrow(/server exited with 1[\s\S]*there is no event store at \S*events\.sqlite, but \S*integrity-state\.json records a log verified up to position \d{19}: the log is missing/);
+      expect(existsSync(join(copy, 'events.sqlite'))).toBe(false);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("the time-travel replays' folder: what earlier processes left is removed at start whatever its pid (in a container the server is pid 1); one that cannot be made is refused at start", async () => {
     const copy = mkdtempSync(join(tmpdir(), 'risk-ledger-replays-dir-'));
     try {
