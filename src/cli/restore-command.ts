@@ -26,8 +26,8 @@
  * Interrupted before step 4, nothing was changed (the evidence files copied in stay: each is the
  * file its hash names). Signals wait while step 4 runs (renames, milliseconds).
  */
-import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
 import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor } from '../audit/application/access-log-chain.js';
@@ -35,6 +35,7 @@ import { encodePosition } from '../event-store/hash-chain.js';
 import { integrityStatePath } from '../platform/integrity-state.js';
 import { DATA_DIR_LOCK_FILE, DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
 import { realFilePath } from '../platform/real-file-path.js';
+import { markRestoreFinished, markRestoreStarted, RESTORE_MARKER } from '../platform/restore-marker.js';
 import { DEV_SECRET_FILE } from '../identity/dev-secret.js';
 import { BACKUP_MANIFEST, evidenceDir, sha256OfFile, verifyInstallation } from './backup-command.js';
 import { existingStore, log, result } from './evidence-commands.js';
@@ -78,8 +79,11 @@ export async function runRestore(config: AppConfig, from: string | undefined): P
   const manifest = readManifest(backup);
   const evidence = evidenceDir(config);
   const places = placementsOf(config, manifest, backup);
+  // Compared as the file system resolves them: through a symbolic link, a backup inside DATA_DIR was moved aside with it (R4).
+  const realBackup = realPathOf(backup);
   for (const place of [config.dataDir, evidence, ...places.map((p) => p.target)]) {
-    if (isWithin(place, backup) || isWithin(backup, place)) throw new UsageError(`${backup} and ${place}, which the restore replaces, overlap: restore from a folder outside this installation's`);
+    const realPlace = realPathOf(place);
+    if (isWithin(realPlace, realBackup) || isWithin(realBackup, realPlace)) throw new UsageError(`${backup} and ${place}, which the restore replaces, overlap: restore from a folder outside this installation's`);
   }
 
   const lock = DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'cli restore', log, config.sqlitePath);
@@ -94,29 +98,38 @@ export async function runRestore(config: AppConfig, from: string | undefined): P
     process.stderr.write('risk-ledger restore: interrupted; nothing was changed\n');
   });
   try {
-    const damaged = (await changedFiles(backup, manifest)) ?? evidenceDamage(backup, manifest);
+    removeLeftovers(config, places, staging);
+    const damaged = (await changedFiles(backup, manifest)) ?? (await evidenceDamage(backup, manifest));
     if (damaged) {
       result({ command: 'restore', ok: false, reason: damaged }, `BROKEN: ${backup} is not the backup its ${BACKUP_MANIFEST} describes (${damaged}); nothing was changed. A server started on a backup folder writes into it: restore from a copy kept as it was taken.`);
       return 1;
     }
     const before = currentHead(config);
     for (const p of places) copyInto(join(backup, p.name), p.staged);
-    const evidenceCopied = await mergeEvidence(join(backup, 'evidence'), evidence);
+    const evidenceCopied = await mergeEvidence(join(backup, 'evidence'), evidence, ownerOf(evidence));
 
-    const verdict = await verifyStaged(config, places, staging);
+    const verdict = await verifyStaged(config, places, staging).catch((error: Error) => {
+      // A full disk under the copy reads as SQLite's "disk I/O error", naming the copy as SQLITE_PATH.
+      throw new UsageError(`the copy of the backup could not be verified beside this installation's files (${error.message.replaceAll(staging, 'the copy')}): is the disk full? nothing was changed`);
+    });
     const expected = manifest.events;
     if (verdict.ok && (verdict.eventsChecked !== expected.count || (verdict.headPosition ?? null) !== expected.headPosition || (verdict.headChainHash ?? null) !== expected.headChainHash)) {
       Object.assign(verdict, { ok: false, reason: `the copy holds ${verdict.eventsChecked} events up to ${verdict.headPosition ?? 'none'}, ${BACKUP_MANIFEST} names ${expected.count} up to ${expected.headPosition ?? 'none'}` });
     }
     if (!verdict.ok) {
       discardCopies();
-      result({ command: 'restore', ok: false, reason: verdict.reason }, `BROKEN: the backup's log does not verify with this installation's settings (${verdict.reason}); nothing was changed.`);
+      // An intact backup whose signing key was kept outside DATA_DIR, restored without that key (R6).
+      const keyWords =
+        /does not trust|not trusted/.test(verdict.reason ?? '') && !manifest.signingKeyCopied && manifest.settings?.signingKeyPath
+          ? ` The backup was taken with its signing key at ${manifest.settings.signingKeyPath}, outside DATA_DIR, and does not hold it: put that key at SIGNING_KEY_PATH (or its public key in SIGNING_TRUSTED_KEYS) and restore again.${movedKeyWords(config)}`
+          : '';
+      result({ command: 'restore', ok: false, reason: verdict.reason }, `BROKEN: the backup's log does not verify with this installation's settings (${verdict.reason}); nothing was changed.${keyWords}`);
       return 1;
     }
 
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     uninterruptible(); // from here a signal waits for the renames (putInPlace), it does not discard the copies
-    const aside = putInPlace(config, places, staging, stamp);
+    const aside = putInPlace(config, places, staging, stamp, backup);
     const rolledBack = before === null ? '' : ` The log replaced ended at ${before}; it is kept with the other files replaced.`;
     result(
       { command: 'restore', ok: true, from: backup, events: expected.count, headPosition: expected.headPosition, evidenceFiles: manifest.evidenceFiles, evidenceFilesCopied: evidenceCopied, replacedHeadPosition: before, movedAside: aside },
@@ -150,7 +163,17 @@ function readManifest(backup: string): BackupManifest {
   } catch {
     throw new UsageError(`${file} is not JSON: not a backup this version wrote`);
   }
-  if (manifest?.format !== 1 || !Array.isArray(manifest.files) || typeof manifest.events?.count !== 'number') {
+  const wellFormed = (f: unknown) => typeof f === 'object' && f !== null && typeof (f as { name?: unknown }).name === 'string' && Number.isSafeInteger((f as { bytes?: unknown }).bytes) && typeof (f as { sha256?: unknown }).sha256 === 'string';
+  const position = (p: unknown) => p === null || typeof p === 'string';
+  if (
+    manifest?.format !== 1 ||
+    !Array.isArray(manifest.files) ||
+    !manifest.files.every(wellFormed) ||
+    !Number.isSafeInteger(manifest.events?.count) ||
+    !position(manifest.events.headPosition) ||
+    !position(manifest.events.headChainHash) ||
+    !Number.isSafeInteger(manifest.evidenceFiles)
+  ) {
     throw new UsageError(`${file} is not a backup.json of format 1, the one this version reads`);
   }
   return manifest;
@@ -228,28 +251,49 @@ function evidenceFilesOf(folder: string): { relative: string; sha256: string }[]
   return found;
 }
 
-function evidenceDamage(backup: string, manifest: BackupManifest): string | null {
+/** The first evidence file of the backup that is not named as one or does not hash to its name, or a count that differs; null when none. */
+async function evidenceDamage(backup: string, manifest: BackupManifest): Promise<string | null> {
   const files = evidenceFilesOf(join(backup, 'evidence'));
   const stray = files.find((f) => f.sha256 === '');
   if (stray) return `evidence/${stray.relative} is not named as an evidence file`;
-  return files.length === manifest.evidenceFiles ? null : `it holds ${files.length} evidence file(s), ${manifest.evidenceFiles} when it was taken`;
+  if (files.length !== manifest.evidenceFiles) return `it holds ${files.length} evidence file(s), ${manifest.evidenceFiles} when it was taken`;
+  const bar = new ProgressBar({ label: 'restore: checking the evidence files', total: files.length, unit: 'files' });
+  try {
+    for (const [i, file] of files.entries()) {
+      if ((await sha256OfFile(join(backup, 'evidence', file.relative))) !== file.sha256) return `evidence/${file.relative} does not hash to its name`;
+      bar.update(i + 1);
+    }
+    return null;
+  } finally {
+    bar.finish();
+  }
 }
 
-/** The backup's evidence files the folder lacks (or holds damaged), copied in; each must hash to its name. */
-async function mergeEvidence(from: string, into: string): Promise<number> {
+/**
+ * The backup's evidence files the folder lacks (or holds damaged), copied in, each given the
+ * owner of the evidence folder: copied by root for a server run by another user, they answered
+ * every download 503 (R1).
+ */
+async function mergeEvidence(from: string, into: string, like: { uid: number; gid: number }): Promise<number> {
   const files = evidenceFilesOf(from);
   const bar = new ProgressBar({ label: 'restore: evidence files', total: files.length, unit: 'files' });
   let copied = 0;
+  const folder = (path: string, mode: number) => {
+    if (existsSync(path)) return;
+    mkdirSync(path, { recursive: true, mode });
+    giveOwner(path, like);
+  };
   try {
+    folder(into, 0o750);
+    folder(join(into, '.uploads'), 0o700);
     for (const [i, file] of files.entries()) {
-      const source = join(from, file.relative);
-      if ((await sha256OfFile(source)) !== file.sha256) throw new UsageError(`the backup's evidence file ${source} does not hash to its name: the backup is damaged; nothing was changed but the intact evidence files copied before it`);
       const target = join(into, file.relative);
       if (!existsSync(target) || (await sha256OfFile(target)) !== file.sha256) {
         // Through the uploads folder, as the server stores a file: a crash leaves a whole blob or none.
         const part = join(into, '.uploads', `restore-${process.pid}-${file.sha256}.part`);
-        copyInto(source, part);
-        mkdirSync(dirname(target), { recursive: true, mode: 0o750 });
+        copyInto(join(from, file.relative), part);
+        giveOwner(part, like);
+        folder(dirname(target), 0o750);
         renameSync(part, target);
         copied++;
       }
@@ -300,38 +344,55 @@ async function verifyStaged(config: AppConfig, places: Placement[], staging: str
 }
 
 /**
- * Step 4: what is in the way moved aside, the copies renamed into place; signals wait meanwhile,
- * and a failure moves everything back. Returns where the replaced files are.
+ * Step 4: what is in the way moved aside, the copies renamed into place, under the mark of an
+ * unfinished restore (restore-marker.ts: killed midway, no server starts on the half-done
+ * DATA_DIR, and this command run again finishes it). A failure moves everything back. Returns
+ * where the replaced files are.
  */
-function putInPlace(config: AppConfig, places: Placement[], staging: string, stamp: string): string[] {
+function putInPlace(config: AppConfig, places: Placement[], staging: string, stamp: string, backup: string): string[] {
   const dataDir = resolve(config.dataDir);
   const asideDir = join(dataDir, `before-restore-${stamp}`);
   const held = new Set([staging, asideDir, resolve(evidenceDir(config))]);
+  const dataDirOwner = statSync(dataDir);
   const moves: Move[] = [];
   const move = (from: string, to: string) => {
-    mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
+    if (!existsSync(dirname(to))) {
+      mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
+      giveOwner(dirname(to), dataDirOwner); // its owner can clear it away
+    }
     renameSync(from, to);
     moves.push([from, to]);
   };
-  const waitForIt = () => process.stderr.write('risk-ledger restore: the files are being put in place; a moment\n');
+  // The renames below are synchronous: a signal meanwhile is taken after them, by these listeners,
+  // and does not end the process with the files half in place.
+  const absorb = () => undefined;
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  for (const signal of signals) process.on(signal, waitForIt);
-  const owners = new Map(places.map((p) => [p.target, statSync(p.target, { throwIfNoEntry: false }) ?? statSync(dataDir)]));
+  for (const signal of signals) process.on(signal, absorb);
+  const owners = new Map(places.map((p) => [p.target, statSync(p.target, { throwIfNoEntry: false }) ?? dataDirOwner]));
+  markRestoreStarted(dataDir, { pid: process.pid, from: backup, startedAt: new Date().toISOString(), movedAsideTo: asideDir });
   try {
-    // Inside DATA_DIR: every entry but the locks, the evidence folder (merged above), earlier restores' folders and the copies.
+    // Inside DATA_DIR: every entry but the locks, the mark, the evidence folder (merged above), earlier restores' folders and the copies.
     for (const entry of readdirSync(dataDir)) {
       const path = join(dataDir, entry);
-      if (held.has(path) || isWithin(evidenceDir(config), path) || entry.startsWith('before-restore-') || /\.lock(\.held|\.takeover)?$/.test(entry)) continue;
+      if (held.has(path) || entry === RESTORE_MARKER || isWithin(evidenceDir(config), path) || entry.startsWith('before-restore-') || /\.lock(\.held|\.takeover)?$/.test(entry)) continue;
       move(path, join(asideDir, entry));
     }
-    // Elsewhere: each file with what SQLite keeps beside it.
+    // The development token secret and the signing key stay when the backup brings none: tokens
+    // and signatures go on. Copied back at once, so that no moment leaves the installation keyless.
+    for (const kept of [join(dataDir, DEV_SECRET_FILE), config.signing.keyPath]) {
+      const was = kept && !places.some((p) => p.target === kept) && moves.find(([from]) => from === kept || isWithin(kept, from));
+      if (kept && was) copyInto(join(was[1], relative(was[0], kept)), kept);
+    }
+    // Elsewhere: each file with what SQLite keeps beside it; the read models too when the backup
+    // has none (taken with READ_MODEL_PATH=:memory:): left, they were newer than the log (R2).
     const outside = places.filter((p) => !isWithin(p.target, dataDir));
+    const replacedOutside = [...outside.map((p) => p.target), ...(config.readModelPath !== ':memory:' && !isWithin(config.readModelPath, dataDir) && !places.some((p) => p.target === config.readModelPath) ? [config.readModelPath] : [])];
     const asideFiles: string[] = [];
-    for (const p of outside) {
+    for (const target of replacedOutside) {
       for (const suffix of ['', ...SQLITE_SIDE_FILES]) {
-        if (existsSync(p.target + suffix)) move(p.target + suffix, `${p.target}.before-restore-${stamp}${suffix}`);
+        if (existsSync(target + suffix)) move(target + suffix, `${target}.before-restore-${stamp}${suffix}`);
       }
-      if (moves.some(([from]) => from === p.target)) asideFiles.push(`${p.target}.before-restore-${stamp}`);
+      if (moves.some(([from]) => from === target)) asideFiles.push(`${target}.before-restore-${stamp}`);
     }
     // A note of an unclean stop beside a lock outside DATA_DIR (the store's, the read models'
     // folder's, written when this command took over a killed server's lock) speaks of the log
@@ -340,15 +401,12 @@ function putInPlace(config: AppConfig, places: Placement[], staging: string, sta
       if (existsSync(note)) move(note, `${note}.before-restore-${stamp}`);
     }
     for (const p of places) giveOwner(p.staged, owners.get(p.target)!);
+    ownFolders(staging, dataDirOwner);
     for (const p of outside) move(p.staged, p.target);
     if (existsSync(staging)) for (const entry of readdirSync(staging)) move(join(staging, entry), join(dataDir, entry));
-    // The development token secret and the signing key stay when the backup brings none: tokens and signatures go on.
-    for (const kept of [join(dataDir, DEV_SECRET_FILE), config.signing.keyPath]) {
-      const was = kept && moves.find(([from]) => from === kept || isWithin(kept, from));
-      if (kept && was && !existsSync(kept)) copyInto(join(was[1], relative(was[0], kept)), kept);
-    }
     rmSync(staging, { recursive: true, force: true });
-    for (const folder of new Set([dataDir, ...outside.map((p) => dirname(p.target))])) syncFolder(folder);
+    for (const folder of new Set([dataDir, ...replacedOutside.map((target) => dirname(target))])) syncFolder(folder);
+    markRestoreFinished(dataDir);
     return [...(existsSync(asideDir) ? [asideDir] : []), ...asideFiles];
   } catch (error) {
     for (const [from, to] of moves.reverse()) {
@@ -358,10 +416,74 @@ function putInPlace(config: AppConfig, places: Placement[], staging: string, sta
         log.error('restore: could not move a file back', { from: to, to: from });
       }
     }
-    throw error;
+    try {
+      rmdirSync(asideDir); // emptied by the moves back; kept when a file could not go back
+    } catch {
+      // not there, or not empty
+    }
+    markRestoreFinished(dataDir);
+    throw new UsageError(`the files could not be put in place (${(error as Error).message}); everything was moved back: nothing was changed`);
   } finally {
-    for (const signal of signals) process.removeListener(signal, waitForIt);
+    for (const signal of signals) process.removeListener(signal, absorb);
   }
+}
+
+/** Where an earlier restore moved this installation's signing key, when it is not at SIGNING_KEY_PATH (a restore killed while it put files in place). */
+function movedKeyWords(config: AppConfig): string {
+  const key = config.signing.keyPath;
+  if (!key || existsSync(key) || !isWithin(key, config.dataDir) || !existsSync(config.dataDir)) return '';
+  const earlier = readdirSync(config.dataDir)
+    .filter((entry) => entry.startsWith('before-restore-'))
+    .sort()
+    .reverse()
+    .map((entry) => join(config.dataDir, entry, relative(config.dataDir, key)))
+    .find((path) => existsSync(path));
+  return earlier ? ` No key is at ${key}; an earlier restore moved one to ${earlier}.` : '';
+}
+
+/** Every folder under `root` (the copies' folders) given the owner of DATA_DIR: moved in, root's, the server could not write in them. */
+function ownFolders(root: string, like: { uid: number; gid: number }): void {
+  if (!existsSync(root)) return;
+  giveOwner(root, like);
+  for (const entry of readdirSync(root, { withFileTypes: true })) if (entry.isDirectory()) ownFolders(join(root, entry.name), like);
+}
+
+/** The owner a new file at `path` gets: that of the nearest folder (or file) there. */
+function ownerOf(path: string): { uid: number; gid: number } {
+  for (let p = resolve(path); ; p = dirname(p)) {
+    const stat = statSync(p, { throwIfNoEntry: false });
+    if (stat || p === dirname(p)) return stat ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  }
+}
+
+/** `path` as the file system resolves it (symbolic links followed), also when its end does not exist yet. */
+function realPathOf(path: string): string {
+  const p = resolve(path);
+  try {
+    return realpathSync(p);
+  } catch {
+    return p === dirname(p) ? p : join(realPathOf(dirname(p)), basename(p));
+  }
+}
+
+/**
+ * What an earlier restore killed before step 4 left (SIGKILL, no cleanup): its copies in DATA_DIR
+ * and beside each file elsewhere, a private key among them. With the locks held no other restore
+ * runs, so every such copy is a leftover (R5).
+ */
+function removeLeftovers(config: AppConfig, places: Placement[], staging: string): void {
+  const dataDir = resolve(config.dataDir);
+  const left: string[] = [];
+  for (const entry of existsSync(dataDir) ? readdirSync(dataDir) : []) {
+    if (/^\.restoring-\d+$/.test(entry) && join(dataDir, entry) !== staging) left.push(join(dataDir, entry));
+  }
+  for (const p of places.filter((p) => !isWithin(p.target, dataDir))) {
+    const folder = dirname(p.target);
+    const prefix = `${basename(p.target)}.restoring-`;
+    for (const entry of existsSync(folder) ? readdirSync(folder) : []) if (entry.startsWith(prefix) && join(folder, entry) !== p.staged && !entry.startsWith(basename(p.staged))) left.push(join(folder, entry));
+  }
+  for (const path of left) rmSync(path, { recursive: true, force: true });
+  if (left.length > 0) log.warn('restore: removed the copies an interrupted restore left', { removed: left });
 }
 
 /** The notes of an unclean stop that the locks restore takes outside DATA_DIR may carry (DataDirLock.acquireLocalState). */

@@ -10,6 +10,7 @@ import { configuredSigningKeys, refuseNewKeyOverSignedLog, SIGNING_KEYS } from '
 import { monitorVerification } from './worker-log-verification.js';
 import { IntegrityMonitor } from './integrity-monitor.js';
 import { integrityStatePath, refuseMissingLog } from './integrity-state.js';
+import { refuseUnfinishedRestore } from './restore-marker.js';
 import { dirname, join } from 'node:path';
 import type { SigningKeys } from '../event-store/signing.js';
 import { followUpsOf, projectionsOf, reactionsOf, upcastersOf, type FeatureContribution } from './feature-contribution.js';
@@ -105,7 +106,6 @@ export class PlatformModule implements OnApplicationShutdown {
           provide: OPENED_STORE,
           inject: [APP_CONFIG, SIGNING_KEYS, DATA_DIR_LOCK, JsonLogger],
           useFactory: async (config: AppConfig, keys: SigningKeys, lock: LocalStateLock, log: JsonLogger): Promise<OpenedStore> => {
-            refuseMissingLog(config);
             // The lock holding the store's file, no other process commits to it.
             const store = await openConfiguredEventStore(config, keys.signer, { soleWriter: lock.holdsStore });
             for (const warning of (await store.health()).warnings ?? []) log.warn(warning, {});
@@ -134,6 +134,14 @@ export class PlatformModule implements OnApplicationShutdown {
               // A READ_MODEL_PATH that is not ours is refused before its folder gets a lock file.
               refuseForeignFile(config.readModelPath, readModelsFile(config));
               held = DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'server', log, store);
+            }
+            // Under the lock, before anything opens a file: DATA_DIR mid-restore, or without its log.
+            try {
+              refuseUnfinishedRestore(config);
+              refuseMissingLog(config);
+            } catch (error) {
+              held.release();
+              throw error;
             }
             // Lost to another process (its lock file removed under this one and taken): this server
             // gives way, as at a SIGTERM, rather than write beside it.

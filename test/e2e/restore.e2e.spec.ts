@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +101,19 @@ describe('restore of a backup', () => {
     const again = await cli(['restore', backup], settings(source));
     expect(again).toMatchObject({ code: 0, json: { ok: true, events: manifest.events.count } });
     expect(again.json.movedAside[0]).not.toBe(aside[0]);
+    expect(existsSync(join(source, 'restore-in-progress.json'))).toBe(false);
+
+    // Killed while it put the files in place (R3: the next start took the half-done DATA_DIR for a
+    // new installation, with an empty register and a new key): its mark refuses a start, and the
+    // same restore run again finishes the job.
+    writeFileSync(join(source, 'restore-in-progress.json'), JSON.stringify({ pid: 1, from: backup, startedAt: new Date().toISOString(), movedAsideTo: join(source, 'before-restore-x') }));
+    await expect(startServer(settings(source))).rejects.toThrow(/a restore was stopped while it put a backup's files in place .*Run risk-ledger restore --from \S*monday again to finish it/);
+    expect(await cli(['restore', backup], settings(source))).toMatchObject({ code: 0, json: { ok: true } });
+    expect(existsSync(join(source, 'restore-in-progress.json'))).toBe(false);
+    server = await startServer(settings(source));
+    expect(await assetIds(server, auditor)).toEqual(held);
+    await stopServer(server);
+    server = undefined;
   }, 180_000);
 
   it('refuses while a server runs, a folder without backup.json, a backup that no longer matches it, and another store, changing nothing', async () => {
@@ -134,6 +147,29 @@ describe('restore of a backup', () => {
     expect(escaping.code).toBe(2);
     expect(escaping.stderr).toMatch(/lists "\.\.\/source\/signing-key\.pem", which is not a file of the backup folder/);
 
+    // A malformed entry, and an evidence file that no longer hashes to its name (R6: an internal error, and exit 2).
+    const malformed = join(work, 'backups', 'malformed');
+    cpSync(backup, malformed, { recursive: true });
+    writeFileSync(join(malformed, 'backup.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(backup, 'backup.json'), 'utf8')), files: [null] }));
+    const badEntry = await cli(['restore', '--from', malformed], settings(source));
+    expect(badEntry.code).toBe(2);
+    expect(badEntry.stderr).toMatch(/is not a backup\.json of format 1/);
+    const damagedEvidence = join(work, 'backups', 'damaged-evidence');
+    cpSync(backup, damagedEvidence, { recursive: true });
+    const shard = readdirSync(join(damagedEvidence, 'evidence')).find((d) => !d.startsWith('.'))!;
+    appendFileSync(join(damagedEvidence, 'evidence', shard, readdirSync(join(damagedEvidence, 'evidence', shard))[0]!), 'x');
+    expect(await cli(['restore', '--from', damagedEvidence], settings(source))).toMatchObject({ code: 1, json: { ok: false, reason: expect.stringMatching(/does not hash to its name/) } });
+
+    // A backup inside DATA_DIR, named through a symbolic link (R4: accepted, and the backup moved aside with DATA_DIR).
+    const inside = join(source, 'kept-backup');
+    cpSync(backup, inside, { recursive: true });
+    symlinkSync(inside, join(work, 'link-to-inside'));
+    const linked = await cli(['restore', '--from', join(work, 'link-to-inside')], settings(source));
+    expect(linked.code).toBe(2);
+    expect(linked.stderr).toMatch(/overlap/);
+    expect(existsSync(join(inside, 'backup.json'))).toBe(true);
+    rmSync(inside, { recursive: true });
+
     const postgres = await cli(['restore', '--from', backup], { ...settings(source), EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     expect(postgres.code).toBe(2);
     expect(postgres.stderr).toMatch(/pg_restore/);
@@ -157,10 +193,23 @@ describe('restore of a backup', () => {
     await stopServer(server, 'SIGKILL');
     server = undefined;
     expect(existsSync(join(work, 'store', 'events.sqlite-wal'))).toBe(true);
-    rmSync(join(work, 'evidence', minutes.sha256.slice(0, 2), minutes.sha256));
+    rmSync(join(work, 'evidence', minutes.sha256.slice(0, 2)), { recursive: true }); // the file and its shard folder
+
+    // What a restore killed before it put anything in place left (R5): copies nothing removed, a private key among them.
+    mkdirSync(join(dataDir, '.restoring-999999'));
+    writeFileSync(join(work, 'store', 'events.sqlite.restoring-999999'), 'a copy left by a killed restore');
+    // A server run by another user than the restore (R1: evidence files copied in were root's, and every download 503).
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) chownSync(join(work, 'evidence'), 4242, 4242);
 
     const restored = await cli(['restore', '--from', outside], env);
     expect(restored).toMatchObject({ code: 0, json: { ok: true, evidenceFilesCopied: 1 } });
+    expect(existsSync(join(dataDir, '.restoring-999999'))).toBe(false);
+    expect(existsSync(join(work, 'store', 'events.sqlite.restoring-999999'))).toBe(false);
+    if (asRoot) {
+      const owners = [join(work, 'evidence', minutes.sha256.slice(0, 2)), join(work, 'evidence', minutes.sha256.slice(0, 2), minutes.sha256)].map((f) => statSync(f).uid);
+      expect(owners).toEqual([4242, 4242]);
+    }
     const storeFiles = readdirSync(join(work, 'store'));
     expect(storeFiles.filter((f) => /^events\.sqlite\.before-restore-.*-wal$/.test(f))).toHaveLength(1);
     expect(storeFiles.filter((f) => f.includes('.restoring-'))).toEqual([]);
@@ -177,5 +226,36 @@ describe('restore of a backup', () => {
     expect(await cliInProcess(['verify-store'], env)).toMatchObject({ code: 0, json: { ok: true } });
     inFlight.ms = 0;
     expect(await cliInProcess(['verify-access-log'], env)).toMatchObject({ code: 0, json: { ok: true } });
+  }, 180_000);
+
+  it('a backup without read models (READ_MODEL_PATH=:memory:) moves the installation\'s read models aside all the same (R2: left, they were newer than the log, and the server served them, BROKEN)', async () => {
+    const memory = join(work, 'memory');
+    const memoryEnv = { ...settings(memory), READ_MODEL_PATH: ':memory:' };
+    server = await startServer(memoryEnv);
+    const manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+    const auditor = await signToken(SECRET, { sub: 'aud', roles: ['AUDITOR'] });
+    await gql(server.url, manager, REGISTER, asset('the only asset'));
+    const held = await assetIds(server, auditor);
+    const noReadModels = join(work, 'backups', 'no-read-models');
+    expect(await cli(['backup', '--out', noReadModels], memoryEnv)).toMatchObject({ code: 0, json: { ok: true } });
+    await stopServer(server);
+    server = undefined;
+    expect(existsSync(join(noReadModels, 'read-models.sqlite'))).toBe(false);
+
+    const target = join(work, 'target');
+    const targetEnv = { ...settings(target), READ_MODEL_PATH: join(work, 'target-read-models', 'read-models.sqlite') };
+    server = await startServer(targetEnv);
+    for (let i = 0; i < 3; i++) await gql(server.url, manager, REGISTER, asset(`newer ${i}`));
+    await stopServer(server);
+    server = undefined;
+
+    const restored = await cli(['restore', '--from', noReadModels], targetEnv);
+    expect(restored).toMatchObject({ code: 0, json: { ok: true } });
+    expect(readdirSync(join(work, 'target-read-models')).filter((f) => /^read-models\.sqlite\.before-restore-[^-]/.test(f) || /^read-models\.sqlite\.before-restore-.*Z$/.test(f))).toHaveLength(1);
+    server = await startServer(targetEnv);
+    expect(((await (await fetch(server.url.replace('/graphql', '/health'))).json()) as { status: string }).status).toBe('ok');
+    expect(await assetIds(server, auditor)).toEqual(held);
+    await stopServer(server);
+    server = undefined;
   }, 180_000);
 });
