@@ -120,7 +120,7 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
     await runner.stop();
     // Read models that applied the log past its end saw events the log no longer holds (an older
     // copy restored, a WAL lost; the server refuses to start on them): they may be the only copy
-    // left, and are kept beside the rebuilt ones (they were replaced without a word: backup probe F8).
+    // left, and are kept beside the rebuilt ones (they were replaced without a word: backup probe F9).
     const ahead = building && appliedBefore !== null && (position === null || appliedBefore > position);
     const keptAs = ahead ? `${realFilePath(config.readModelPath)}.ahead-of-log-${new Date().toISOString().replace(/[:.]/g, '-')}` : null;
     if (building) {

@@ -57,6 +57,17 @@ export async function runVerifyReadModels(config: AppConfig): Promise<number> {
     // 2026-12-06, F1: this command blamed them and sent the operator to rebuild, which copied the
     // edit over them). The log is verified beside the replay (overlapping-log-check.ts).
     const replay = join(work, 'replay.sqlite');
+    // Read models past the log's end applied events the log no longer holds: no replay reaches
+    // them (it waited for those events for good: restore probe of 2026-12-07, R2).
+    const head = await headOf(config);
+    if (at.position !== null && (head === null || at.position > head)) {
+      const reason = `the read models applied the log up to ${at.position}, but it ends at ${head ?? 'nothing'}: the log lost events they saw (an older copy of it put back, a WAL file lost)`;
+      result(
+        { command: 'verify-read-models', ok: false, readModels: config.readModelPath, position: at.position, logHead: head, reason },
+        `BROKEN: ${reason}. They may be the last copy of those events: keep a copy of ${config.readModelPath}; if the log was rolled back on purpose, README "Backup and restore".`,
+      );
+      return 1;
+    }
     const { broken, events } = await replayVerifying(config, replay, at.position);
     const differences = compare(replay, copy);
     const json = {
@@ -123,6 +134,16 @@ function checkpointOf(file: string): { position: string | null; tables: number }
     return { position: rows[0]?.position ?? null, tables };
   } finally {
     db.close();
+  }
+}
+
+/** The log's head (null: empty). */
+async function headOf(config: AppConfig): Promise<string | null> {
+  const store = await openConfiguredEventStore(config);
+  try {
+    return await store.headPosition();
+  } finally {
+    await store.close();
   }
 }
 

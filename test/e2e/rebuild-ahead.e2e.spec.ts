@@ -14,7 +14,8 @@ import { buildOnce } from './support/server-process.js';
  * `risk-ledger rebuild` over read models that applied the log past its end (an older copy of the
  * log put back, a WAL lost, with no record of the verified head to refuse it): those read models
  * saw events the log no longer holds, perhaps the only copy left. They were replaced without a
- * word (backup probe of 2026-12-06, F8); they are kept beside the rebuilt ones, and said so.
+ * word (backup probe of 2026-12-06, F9); they are kept beside the rebuilt ones, and said so;
+ * verify-read-models names them at once.
  */
 const ROOT = process.cwd();
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -63,6 +64,11 @@ describe('rebuild over read models ahead of the log', () => {
     // The older copy put back: the read models applied up to 1,500, the log ends at 1,000.
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `events.sqlite${suffix}`), { force: true });
     copyFileSync(join(dir, 'older.sqlite'), join(dir, 'events.sqlite'));
+    // verify-read-models says so at once (it waited for the lost events for good: restore probe R2).
+    const verified = run(['verify-read-models']);
+    expect(verified).toMatchObject({ code: 1, json: { ok: false, position: position(1_500), logHead: position(1_000) } });
+    expect(verified.sentence).toMatch(/^BROKEN: the read models applied the log up to 0+1500, but it ends at 0+1000: the log lost events they saw/);
+
     const second = run(['rebuild']);
     expect(second).toMatchObject({ code: 0, json: { ok: true, position: position(1_000), replacedAppliedUpTo: position(1_500), keptAs: expect.stringMatching(/read-models\.sqlite\.ahead-of-log-/) } });
     expect(second.sentence).toMatch(/had applied the log up to 0+1500, past its end \(0+1000\): they may hold the only copy of events the log lost, and are kept as /);
