@@ -32,7 +32,7 @@ export type Template<V> = (view: V) => string;
 /**
  * The templates made so far that have not been compiled yet. Handlebars compiles a template at its
  * first render, in one task of the event loop: the first plan document of a process held every
- * other request ~100 ms (replays probe of 2026-12-07, M1's figures), so the server compiles them
+ * other request ~100 ms (the soak probe's plan documents, README "Replays in files"), so the server compiles them
  * all before it listens (compileAllTemplates).
  */
 const uncompiled = new Set<() => void>();
