@@ -32,8 +32,8 @@ export type Template<V> = (view: V) => string;
 /**
  * The templates made so far that have not been compiled yet. Handlebars compiles a template at its
  * first render, in one task of the event loop: the first plan document of a process held every
- * other request ~100 ms (the soak probe's plan documents, README "Replays in files"), so the server compiles them
- * all before it listens (compileAllTemplates).
+ * other request ~100 ms (the soak probe's plan documents, README "Replays in files"), so the
+ * server compiles them all before it listens (compileAllTemplates).
  */
 const uncompiled = new Set<() => void>();
 
