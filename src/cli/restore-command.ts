@@ -107,6 +107,9 @@ export async function runRestore(config: AppConfig, from: string | undefined): P
     const before = currentHead(config);
     for (const p of places) copyInto(join(backup, p.name), p.staged);
     const evidenceCopied = await mergeEvidence(join(backup, 'evidence'), evidence, ownerOf(evidence));
+    // Files stored after the backup (or by another installation) stay, content-addressed, cited by no restored event (R7): counted, said.
+    const inBackup = new Set(evidenceFilesOf(join(backup, 'evidence')).map((f) => f.sha256));
+    const notInBackup = evidenceFilesOf(evidence).filter((f) => f.sha256 !== '' && !inBackup.has(f.sha256)).length;
 
     const verdict = await verifyStaged(config, places, staging).catch((error: Error) => {
       // A full disk under the copy reads as SQLite's "disk I/O error", naming the copy as SQLITE_PATH.
@@ -132,8 +135,8 @@ export async function runRestore(config: AppConfig, from: string | undefined): P
     const aside = putInPlace(config, places, staging, stamp, backup);
     const rolledBack = before === null ? '' : ` The log replaced ended at ${before}; it is kept with the other files replaced.`;
     result(
-      { command: 'restore', ok: true, from: backup, events: expected.count, headPosition: expected.headPosition, evidenceFiles: manifest.evidenceFiles, evidenceFilesCopied: evidenceCopied, replacedHeadPosition: before, movedAside: aside },
-      `OK: ${expected.count} events (head ${expected.headPosition ?? 'none'}) and ${manifest.evidenceFiles} evidence file(s) restored from ${backup} (taken ${manifest.createdAt}) and verified.${rolledBack}${aside.length > 0 ? ` What was in their places is in ${aside.join(', ')}.` : ' Nothing was in their places.'} Start the server.`,
+      { command: 'restore', ok: true, from: backup, events: expected.count, headPosition: expected.headPosition, evidenceFiles: manifest.evidenceFiles, evidenceFilesCopied: evidenceCopied, evidenceFilesNotInBackup: notInBackup, replacedHeadPosition: before, movedAside: aside },
+      `OK: ${expected.count} events (head ${expected.headPosition ?? 'none'}) and ${manifest.evidenceFiles} evidence file(s) restored from ${backup} (taken ${manifest.createdAt}) and verified.${rolledBack}${aside.length > 0 ? ` What was in their places is in ${aside.join(', ')}.` : ' Nothing was in their places.'}${notInBackup > 0 ? ` ${notInBackup} evidence file(s) in ${evidence} are not in the backup (stored after it): kept, cited by no restored event.` : ''} Start the server.`,
     );
     return 0;
   } catch (error) {

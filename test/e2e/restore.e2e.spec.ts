@@ -75,7 +75,7 @@ describe('restore of a backup', () => {
     expect(newer).toBeGreaterThan(manifest.events.count);
 
     const restored = await cli(['restore', '--from', backup], settings(source));
-    expect(restored).toMatchObject({ code: 0, json: { command: 'restore', ok: true, events: manifest.events.count, headPosition: manifest.events.headPosition, evidenceFiles: 1, evidenceFilesCopied: 0, replacedHeadPosition: expect.stringMatching(/^\d{19}$/) } });
+    expect(restored).toMatchObject({ code: 0, json: { command: 'restore', ok: true, events: manifest.events.count, headPosition: manifest.events.headPosition, evidenceFiles: 1, evidenceFilesCopied: 0, evidenceFilesNotInBackup: 1, replacedHeadPosition: expect.stringMatching(/^\d{19}$/) } });
     const aside: string[] = restored.json.movedAside;
     expect(aside).toEqual([expect.stringMatching(new RegExp(`^${join(source, 'before-restore-')}`))]);
     // The replaced installation is all there, the newer log with it.
