@@ -77,7 +77,7 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
   if (existsSync(target)) throw new UsageError(`${target} exists: backup writes a new folder (nothing was copied)`);
   const sources = [config.dataDir, evidenceDir(config)];
   for (const source of sources) {
-    if (target === source || target.startsWith(source + sep)) throw new UsageError(`${target} is inside ${source}, which the backup copies: choose a folder outside it`);
+    if (isWithin(target, source)) throw new UsageError(`${target} is inside ${source}, which the backup copies: choose a folder outside it`);
   }
   mkdirSync(dirname(target), { recursive: true });
   const partial = `${target}.partial-${process.pid}`;
@@ -120,7 +120,7 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
       for (const snapshot of held) snapshot.db.close();
     }
     const evidenceFiles = copyEvidence(evidenceDir(config), join(partial, 'evidence'));
-    const keyInDataDir = config.signing.keyPath !== null && isInside(config.signing.keyPath, config.dataDir);
+    const keyInDataDir = config.signing.keyPath !== null && isWithin(config.signing.keyPath, config.dataDir);
     if (keyInDataDir) copyFile(config.signing.keyPath, relative(config.dataDir, config.signing.keyPath!));
     copyFile(join(config.dataDir, DEV_SECRET_FILE), DEV_SECRET_FILE);
     if (running !== null) {
@@ -171,8 +171,11 @@ export function evidenceDir(config: AppConfig): string {
   return config.evidence.dir ?? join(config.dataDir, 'evidence');
 }
 
-function isInside(file: string, folder: string): boolean {
-  return resolve(file).startsWith(resolve(folder) + sep);
+/** Whether `path` is `folder` or inside it. */
+export function isWithin(path: string, folder: string): boolean {
+  const p = resolve(path);
+  const f = resolve(folder);
+  return p === f || p.startsWith(f + sep);
 }
 
 /** Every stored evidence file (content-addressed, never changed once in place); uploads in progress are left. */

@@ -19,12 +19,7 @@ export function putDatabaseFileInPlace(builtPath: string, path: string): void {
   if (existsSync(path)) {
     const was = statSync(path);
     chmodSync(builtPath, was.mode & 0o7777);
-    try {
-      chownSync(builtPath, was.uid, was.gid);
-    } catch (error) {
-      // Only root gives a file away; anyone else replaces a file that is theirs already.
-      if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
-    }
+    giveOwner(builtPath, was);
   }
   renameSync(builtPath, path);
   const folder = openSync(dirname(path), 'r');
@@ -32,6 +27,16 @@ export function putDatabaseFileInPlace(builtPath: string, path: string): void {
     fsyncSync(folder);
   } finally {
     closeSync(folder);
+  }
+}
+
+/** `path` given the owner of `like` (a command run as root leaves no file the server cannot open). */
+export function giveOwner(path: string, like: { uid: number; gid: number }): void {
+  try {
+    chownSync(path, like.uid, like.gid);
+  } catch (error) {
+    // Only root gives a file away; anyone else replaces a file that is theirs already.
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
   }
 }
 

@@ -26,8 +26,8 @@
  * Interrupted before step 4, nothing was changed (the evidence files copied in stay: each is the
  * file its hash names). Signals wait while step 4 runs (renames, milliseconds).
  */
-import { chmodSync, chownSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { chmodSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
 import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor } from '../audit/application/access-log-chain.js';
@@ -37,7 +37,8 @@ import { DATA_DIR_LOCK_FILE, DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platfor
 import { realFilePath } from '../platform/real-file-path.js';
 import { markRestoreFinished, markRestoreStarted, RESTORE_MARKER } from '../platform/restore-marker.js';
 import { DEV_SECRET_FILE } from '../identity/dev-secret.js';
-import { BACKUP_MANIFEST, evidenceDir, sha256OfFile, verifyInstallation } from './backup-command.js';
+import { BACKUP_MANIFEST, evidenceDir, isWithin, sha256OfFile, verifyInstallation } from './backup-command.js';
+import { giveOwner } from './database-file-swap.js';
 import { existingStore, log, result } from './evidence-commands.js';
 import { cleanUpOnInterrupt } from './interrupts.js';
 import { ProgressBar } from './progress-bar.js';
@@ -80,9 +81,9 @@ export async function runRestore(config: AppConfig, from: string | undefined): P
   const evidence = evidenceDir(config);
   const places = placementsOf(config, manifest, backup);
   // Compared as the file system resolves them: through a symbolic link, a backup inside DATA_DIR was moved aside with it (R4).
-  const realBackup = realPathOf(backup);
+  const realBackup = realFilePath(backup);
   for (const place of [config.dataDir, evidence, ...places.map((p) => p.target)]) {
-    const realPlace = realPathOf(place);
+    const realPlace = realFilePath(place);
     if (isWithin(realPlace, realBackup) || isWithin(realBackup, realPlace)) throw new UsageError(`${backup} and ${place}, which the restore replaces, overlap: restore from a folder outside this installation's`);
   }
 
@@ -459,16 +460,6 @@ function ownerOf(path: string): { uid: number; gid: number } {
   }
 }
 
-/** `path` as the file system resolves it (symbolic links followed), also when its end does not exist yet. */
-function realPathOf(path: string): string {
-  const p = resolve(path);
-  try {
-    return realpathSync(p);
-  } catch {
-    return p === dirname(p) ? p : join(realPathOf(dirname(p)), basename(p));
-  }
-}
-
 /**
  * What an earlier restore killed before step 4 left (SIGKILL, no cleanup): its copies in DATA_DIR
  * and beside each file elsewhere, a private key among them. With the locks held no other restore
@@ -496,15 +487,6 @@ function outsideLockNotes(config: AppConfig, dataDir: string): string[] {
   return locks.filter((lock) => !isWithin(lock, dataDir)).map((lock) => lock + UNCLEAN_NOTE_SUFFIX);
 }
 
-/** The copy given the owner of the file it replaces (a restore run as root leaves no file the server cannot open). */
-function giveOwner(path: string, like: { uid: number; gid: number }): void {
-  try {
-    chownSync(path, like.uid, like.gid);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') throw error;
-  }
-}
-
 function syncFolder(folder: string): void {
   const fd = openSync(folder, 'r');
   try {
@@ -512,11 +494,4 @@ function syncFolder(folder: string): void {
   } finally {
     closeSync(fd);
   }
-}
-
-/** Whether `path` is `folder` or inside it. */
-function isWithin(path: string, folder: string): boolean {
-  const p = resolve(path);
-  const f = resolve(folder);
-  return p === f || p.startsWith(f + sep);
 }

@@ -16,11 +16,9 @@ export function realFilePath(path: string): string {
   }
 }
 
-/** The path with its folder's links followed and the file's own name kept (a link there is not followed). */
+/** The path with its folders' links followed (of those that exist) and the file's own name kept (a link there is not followed). */
 export function inRealFolder(path: string): string {
-  try {
-    return join(realpathSync(dirname(resolve(path))), basename(path));
-  } catch {
-    return resolve(path);
-  }
+  const p = resolve(path);
+  const folder = dirname(p);
+  return folder === p ? p : join(realFilePath(folder), basename(p));
 }
