@@ -15,6 +15,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, ConfigError } from '../config/app-config.js';
 import { dirname, resolve } from 'node:path';
 import { DataDirLockedError } from '../platform/data-dir-lock.js';
+import { refuseUnfinishedRestore } from '../platform/restore-marker.js';
 import { ImportRefusedError } from '../audit/application/evidence-import.js';
 import { ExportLineTooLongError } from '../audit/application/export-lines.js';
 import { EXPIRES_FORMS, TokenRequestError, issueToken } from '../identity/cli/issue-token.js';
@@ -25,8 +26,17 @@ import { runBackup } from './backup-command.js';
 import { runRestore } from './restore-command.js';
 import { runVerifyReadModels } from './verify-read-models.js';
 
-/** The configuration of the commands that work on the store and local state: no token is issued or verified. */
-const storeConfig = () => loadConfig(process.env, { verifiesTokens: false });
+/**
+ * The configuration of the commands that work on the store and local state: no token is issued or
+ * verified. None of them runs on a DATA_DIR a restore left half done (its files partly the
+ * installation's, partly the backup's): rebuild, backup, import or a token from the development key
+ * there would act on the mixture; `restore` itself finishes the job.
+ */
+const storeConfig = (finishesRestore = false) => {
+  const config = loadConfig(process.env, { verifiesTokens: false });
+  if (!finishesRestore) refuseUnfinishedRestore(config);
+  return config;
+};
 
 const NAME = 'risk-ledger';
 const STORE_ENV = 'The store is chosen as for the server: EVENT_STORE, SQLITE_PATH, DATA_DIR, READ_MODEL_PATH, DATABASE_URL.';
@@ -55,6 +65,7 @@ export function buildProgram(exit: (code: number) => void): Command {
     .action(async (options: { sub: string; roles?: string; department?: string; name?: string; expires: string }) => {
       const onNewKey = (file: string) =>
         process.stderr.write(`${NAME} token: no development key was in ${dirname(file)}: one was generated at ${file}; only a server started with DATA_DIR=${dirname(file)} accepts this token\n`);
+      refuseUnfinishedRestore(loadConfig()); // the development key may be among the files moved aside
       process.stdout.write((await issueToken({ ...options, onNewKey })) + '\n');
       exit(0);
     });
@@ -120,7 +131,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       if (dir !== undefined && options.from !== undefined && resolve(dir) !== resolve(options.from)) {
         throw new UsageError(`restore was given two folders, ${dir} and --from ${options.from}: give one`);
       }
-      exit(await runRestore(storeConfig(), options.from ?? dir));
+      exit(await runRestore(storeConfig(true), options.from ?? dir));
     });
 
   program

@@ -108,6 +108,17 @@ describe('restore of a backup', () => {
     // same restore run again finishes the job.
     writeFileSync(join(source, 'restore-in-progress.json'), JSON.stringify({ pid: 1, from: backup, startedAt: new Date().toISOString(), movedAsideTo: join(source, 'before-restore-x') }));
     await expect(startServer(settings(source))).rejects.toThrow(/a restore was stopped while it put a backup's files in place .*Run risk-ledger restore --from \S*monday again to finish it/);
+    // Nor does any other command act on the mixture (they did: rebuild and backup ran, token made a development key).
+    const before = readdirSync(source).sort();
+    for (const args of [['rebuild'], ['backup', '--out', join(work, 'backups', 'of-a-mixture')], ['export', join(work, 'mixture.ndjson')], ['verify-store'], ['verify-read-models'], ['verify-access-log'], ['import', join(work, 'mixture.ndjson')]]) {
+      const run = await cli(args, settings(source));
+      expect([args[0], run.code, run.json?.error]).toEqual([args[0], 2, expect.stringMatching(/a restore was stopped while it put a backup's files in place .*Run risk-ledger restore --from \S*monday again/)]);
+    }
+    const { JWT_SECRET: _secret, ...withoutSecret } = settings(source);
+    const token = await cli(['token', '--sub', 'alice', '--roles', 'AUDITOR'], withoutSecret);
+    expect([token.code, token.stdout, token.stderr]).toEqual([2, '', expect.stringMatching(/^risk-ledger token: configuration error: a restore was stopped/)]);
+    expect(readdirSync(source).sort()).toEqual(before);
+    expect(existsSync(join(work, 'backups', 'of-a-mixture'))).toBe(false);
     expect(await cli(['restore', backup], settings(source))).toMatchObject({ code: 0, json: { ok: true } });
     expect(existsSync(join(source, 'restore-in-progress.json'))).toBe(false);
     server = await startServer(settings(source));
