@@ -2,8 +2,9 @@
  * An SQLite file built beside the one in use (`rebuild`'s read models, `import`'s store), put in
  * its place in one rename once it is complete: killed before, the file in use stands as it was.
  */
-import { chmodSync, chownSync, closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { syncDirectoryNow } from '../shared/application/durable-files.js';
 
 /**
  * The built file (closed, its WAL checkpointed into it) in the place of `path` (closed too): the
@@ -22,12 +23,7 @@ export function putDatabaseFileInPlace(builtPath: string, path: string): void {
     giveOwner(builtPath, was);
   }
   renameSync(builtPath, path);
-  const folder = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(folder);
-  } finally {
-    closeSync(folder);
-  }
+  syncDirectoryNow(dirname(path));
 }
 
 /** `path` given the owner of `like` (a command run as root leaves no file the server cannot open). */

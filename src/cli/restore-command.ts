@@ -26,8 +26,9 @@
  * Interrupted before step 4, nothing was changed (the evidence files copied in stay: each is the
  * file its hash names). Signals wait while step 4 runs (renames, milliseconds).
  */
-import { chmodSync, closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { syncDirectoryNow, syncFileNow } from '../shared/application/durable-files.js';
 import type { AppConfig } from '../config/app-config.js';
 import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor } from '../audit/application/access-log-chain.js';
@@ -325,12 +326,7 @@ function copyInto(source: string, target: string): void {
   mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
   copyFileSync(source, target, constants.COPYFILE_FICLONE);
   chmodSync(target, statSync(source).mode & 0o777);
-  const fd = openSync(target, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  syncFileNow(target);
 }
 
 /** The copies verified as verify-store verifies a store, with this installation's keys (the key restored when the backup has one). */
@@ -409,7 +405,7 @@ function putInPlace(config: AppConfig, places: Placement[], staging: string, sta
     for (const p of outside) move(p.staged, p.target);
     if (existsSync(staging)) for (const entry of readdirSync(staging)) move(join(staging, entry), join(dataDir, entry));
     rmSync(staging, { recursive: true, force: true });
-    for (const folder of new Set([dataDir, ...replacedOutside.map((target) => dirname(target))])) syncFolder(folder);
+    for (const folder of new Set([dataDir, ...replacedOutside.map((target) => dirname(target))])) syncDirectoryNow(folder);
     markRestoreFinished(dataDir);
     return [...(existsSync(asideDir) ? [asideDir] : []), ...asideFiles];
   } catch (error) {
@@ -485,13 +481,4 @@ function outsideLockNotes(config: AppConfig, dataDir: string): string[] {
   const locks = [`${realFilePath(config.sqlitePath)}.lock`];
   if (config.readModelPath !== ':memory:') locks.push(join(dirname(resolve(config.readModelPath)), DATA_DIR_LOCK_FILE));
   return locks.filter((lock) => !isWithin(lock, dataDir)).map((lock) => lock + UNCLEAN_NOTE_SUFFIX);
-}
-
-function syncFolder(folder: string): void {
-  const fd = openSync(folder, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -6,9 +6,10 @@
  * register, a new signing key (restore probe of 2026-12-07, R3). A server does not start while
  * the mark is there; the same restore run again finishes the job and removes it.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/app-config.js';
+import { syncDirectoryNow, syncFileNow } from '../shared/application/durable-files.js';
 
 export const RESTORE_MARKER = 'restore-in-progress.json';
 
@@ -25,18 +26,15 @@ export function markRestoreStarted(dataDir: string, mark: RestoreMark): void {
   const file = join(dataDir, RESTORE_MARKER);
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, JSON.stringify(mark) + '\n', { mode: 0o600 });
-  const fd = openSync(temp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  syncFileNow(temp);
   renameSync(temp, file);
+  syncDirectoryNow(dataDir); // the rename is an entry of the folder: on the disk before step 4 starts
 }
 
 /** Removed once every file is in place (or everything was moved back). */
 export function markRestoreFinished(dataDir: string): void {
   rmSync(join(dataDir, RESTORE_MARKER), { force: true });
+  syncDirectoryNow(dataDir);
 }
 
 /** The server's start: refused while a restore is unfinished, saying how to finish it. */

@@ -4,6 +4,7 @@
  * synced after, since a rename is an entry of the folder. One home for the open-sync-close steps
  * that were written out in each place that needed them.
  */
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 
 /** Flushes a file's bytes (and size) to the disk. */
@@ -19,6 +20,23 @@ export async function syncFile(path: string): Promise<void> {
 /** Flushes a folder's entries (a file created or renamed in it) to the disk. */
 export async function syncDirectory(dir: string): Promise<void> {
   await syncFile(dir);
+}
+
+/**
+ * The same two on the calling thread, for the command line's steps that run one after another
+ * with nothing else to serve (restore, the rebuild's swap of a database file).
+ */
+export function syncFileNow(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function syncDirectoryNow(dir: string): void {
+  syncFileNow(dir);
 }
 
 /**
