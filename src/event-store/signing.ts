@@ -181,7 +181,7 @@ export function loadSigningKeys(path: string, earlier: readonly KeyObject[] = []
   let generatedAt: string | undefined;
   if (!existsSync(path)) {
     const { privateKey } = generateKeyPairSync('ed25519');
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
     generatedAt = path;
   }

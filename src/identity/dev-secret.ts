@@ -18,7 +18,7 @@ export function resolveJwtSecret(config: AppConfig): { secret?: string; generate
   const file = join(config.dataDir, DEV_SECRET_FILE);
   const created = !existsSync(file);
   if (created) {
-    mkdirSync(config.dataDir, { recursive: true });
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);
   }

@@ -117,7 +117,7 @@ export class DataDirLock {
   }
 
   private static acquireFile(file: string, holder: string, logger: JsonLogger, what: string): DataDirLock {
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 }); // DATA_DIR when it is made: the register, for this user only
     file = realFilePath(file);
     const kernel = KernelLock.tryAcquire(`${file}${KERNEL_LOCK_SUFFIX}`, KERNEL_LOCK_WAIT_MS);
     if (!kernel) {

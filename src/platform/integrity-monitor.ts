@@ -562,7 +562,7 @@ export class IntegrityMonitor implements LogTrust {
     const text = JSON.stringify({ ...head, verifiedAt: new Date().toISOString(), adapter: this.store.adapterName } satisfies VerifiedState, null, 2) + '\n';
     this.writing = this.writing.then(async () => {
       try {
-        await mkdir(dirname(path), { recursive: true });
+        await mkdir(dirname(path), { recursive: true, mode: 0o700 });
         await writeFile(`${path}.partial`, text);
         await rename(`${path}.partial`, path);
       } catch (error) {

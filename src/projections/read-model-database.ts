@@ -124,7 +124,7 @@ const REPLAY_MMAP_BYTES = 4 * 1024 * 1024 * 1024;
 
 /** A local SQLite file of this instance (WAL, synchronous=NORMAL), its folder created if missing. */
 export function openLocalDatabase(path: string, options: LocalDatabaseOptions = {}): ReadDb {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');

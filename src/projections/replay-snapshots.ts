@@ -192,7 +192,7 @@ export class FileReplaySnapshots implements ReplaySnapshotStore {
 
   private entries(): ReplaySnapshotMeta[] {
     if (this.index) return this.index;
-    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const found: ReplaySnapshotMeta[] = [];
     for (const name of readdirSync(this.dir)) {
       // A write cut short (the process stopped): never described, so never used.

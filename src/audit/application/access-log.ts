@@ -204,7 +204,7 @@ export class AccessLogStore implements CheckableAccessLog {
     this.backlog = new AccessLogBacklog({ queued: () => this.queue.length + (this.writer?.queued() ?? 0), retrying: () => this.writer?.retrying() ?? false }, options.maxQueued);
     this.anchorPath = options.anchorPath ?? null;
     const inMemory = path === ':memory:';
-    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+    if (!inMemory) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     this.db = new Database(path);
     this.db.pragma('busy_timeout = 5000');
     const wal = this.db.pragma('journal_mode = WAL', { simple: true }) === 'wal';

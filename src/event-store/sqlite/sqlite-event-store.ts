@@ -145,7 +145,7 @@ export class SqliteEventStore implements EventStore {
     if (this.state !== 'new') throw new EventStoreClosedError(this.adapterName);
 
     const inMemory = this.path === ':memory:' || this.path.startsWith('file::memory:');
-    if (!inMemory) mkdirSync(dirname(this.path), { recursive: true });
+    if (!inMemory) mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const db = new Database(this.path, { timeout: this.busyTimeoutMs });
     try {
       // Pragmas once, at open, on the only connection (pitfall 10). busy_timeout first: switching
