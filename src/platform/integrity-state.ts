@@ -6,7 +6,7 @@
  * back, is a valid signed log, and only a head recorded before shows what is missing. One reader
  * for both, so that the server and the command line never disagree on what the record says.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type AppConfig } from '../config/app-config.js';
 import { decodePosition } from '../event-store/hash-chain.js';
@@ -51,18 +51,36 @@ export function readVerifiedState(path: string | null): RecordedHead {
 }
 
 /**
- * No embedded store at SQLITE_PATH, while the record names a head verified on one: the log is
- * missing (a backup's files put back without events.sqlite, SQLITE_PATH pointing elsewhere).
- * Opened, the store would be created empty under the local state of the old log: the server
- * served the old read models, flagged BROKEN, over a new empty log (backup probe of 2026-12-06,
- * F8). Refused at start instead, naming both files.
+ * No embedded store at SQLITE_PATH, while DATA_DIR shows that one existed: the record names a head
+ * verified on one, or is there but unreadable, or the read models or the process manager's
+ * checkpoint are there. The log is missing (a backup's files put back without events.sqlite,
+ * SQLITE_PATH pointing elsewhere, the file deleted). Opened, the store would be created empty under
+ * the local state of the old log: the server served the old read models, flagged BROKEN, over a
+ * new empty log (backup probe of 2026-12-06, F8; with the record emptied, damaged or removed, the
+ * re-probe of 2026-12-07, M8). Refused at start instead, naming what shows the log existed.
  */
-export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir' | 'sqlitePath'>): void {
+export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir' | 'sqlitePath' | 'readModelPath' | 'processManagerPath'>): void {
   if (config.eventStore !== 'sqlite' || existsSync(config.sqlitePath)) return;
   const recorded = readVerifiedState(integrityStatePath(config));
-  if (recorded.kind !== 'recorded' || (recorded.adapter !== null && recorded.adapter !== 'sqlite')) return;
+  if (recorded.kind === 'recorded' && recorded.adapter !== null && recorded.adapter !== 'sqlite') return; // a DATA_DIR of another store
+  const traces =
+    recorded.kind === 'recorded'
+      ? [`${recorded.path} records a log verified up to position ${recorded.head.position}`]
+      : [
+          ...(recorded.kind === 'unreadable' ? [`${recorded.path} is there (unreadable)`] : []),
+          ...[config.readModelPath, config.processManagerPath].filter((file) => file !== ':memory:' && nonEmptyFile(file)).map((file) => `${file} is there`),
+        ];
+  if (traces.length === 0) return;
   throw new ConfigError(
-    `there is no event store at ${config.sqlitePath}, but ${recorded.path} records a log verified up to position ${recorded.head.position}: the log is missing (a backup put back without events.sqlite, or SQLITE_PATH pointing elsewhere). Put the log back (README "Backup and restore": risk-ledger restore), or, to start a new log on purpose, move DATA_DIR's local state aside first (its read models, process-manager.sqlite, integrity-state.json and the access log with its anchor)`,
+    `there is no event store at ${config.sqlitePath}, but ${traces.join(' and ')}: the log is missing (a backup put back without events.sqlite, or SQLITE_PATH pointing elsewhere). Put the log back (README "Backup and restore": risk-ledger restore), or, to start a new log on purpose, move DATA_DIR's local state aside first (its read models, process-manager.sqlite, integrity-state.json and the access log with its anchor)`,
     'SQLITE_PATH',
   );
+}
+
+function nonEmptyFile(path: string): boolean {
+  try {
+    return statSync(path).size > 0;
+  } catch {
+    return false;
+  }
 }

@@ -265,6 +265,12 @@ describe('local state faults', () => {
       const copyEnv = { ...env, SQLITE_PATH: join(copy, 'events.sqlite'), DATA_DIR: copy };
       await expect(startServer(copyEnv)).rejects.toThrow(/server exited with 1[\s\S]*there is no event store at \S*events\.sqlite, but \S*integrity-state\.json records a log verified up to position \d{19}: the log is missing/);
       expect(existsSync(join(copy, 'events.sqlite'))).toBe(false);
+      // The record damaged, then gone (re-probe M8: a new empty log was made and the old read models served, BROKEN).
+      writeFileSync(join(copy, 'integrity-state.json'), 'not json');
+      await expect(startServer(copyEnv)).rejects.toThrow(/server exited with 1[\s\S]*there is no event store at \S*events\.sqlite, but \S*integrity-state\.json is there \(unreadable\) and \S*read-models\.sqlite is there and \S*process-manager\.sqlite is there: the log is missing/);
+      rmSync(join(copy, 'integrity-state.json'));
+      await expect(startServer(copyEnv)).rejects.toThrow(/server exited with 1[\s\S]*there is no event store at \S*events\.sqlite, but \S*read-models\.sqlite is there and \S*process-manager\.sqlite is there: the log is missing/);
+      expect(existsSync(join(copy, 'events.sqlite'))).toBe(false);
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
