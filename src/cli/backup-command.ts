@@ -35,6 +35,7 @@ import { anchorPathFor, configuredTrustedKeys } from '../audit/application/acces
 import { estimatedCount, verifyStoreAgainst } from '../audit/application/evidence-export.js';
 import { openConfiguredEventStore } from '../platform/configured-event-store.js';
 import { integrityStatePath } from '../platform/integrity-state.js';
+import { realFilePath } from '../platform/real-file-path.js';
 import { DATA_DIR_LOCK_FILE, DataDirLock, SERVER_HOLDER, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
 import { openConfiguredBlobStore } from '../evidence/infrastructure/configured-blob-store.js';
 import type { EvidenceBlobStore } from '../evidence/application/evidence-blobs.js';
@@ -77,7 +78,14 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
   if (existsSync(target)) throw new UsageError(`${target} exists: backup writes a new folder (nothing was copied)`);
   const sources = [config.dataDir, evidenceDir(config)];
   for (const source of sources) {
-    if (isWithin(target, source)) throw new UsageError(`${target} is inside ${source}, which the backup copies: choose a folder outside it`);
+    // As the file system resolves them: through a symbolic link, a backup into DATA_DIR was accepted (re-probe M7).
+    if (isWithin(realFilePath(target), realFilePath(source))) throw new UsageError(`${target} is inside ${source}, which the backup copies: choose a folder outside it`);
+  }
+  // A server is copied as it runs; a restore, rebuild or import midway is not (re-probe H1: a
+  // restore's half-placed DATA_DIR was copied and said OK, without its access log).
+  const holder = DataDirLock.liveOwner(config.dataDir);
+  if (holder !== null && holder !== 'unreadable' && (holder.holder ?? SERVER_HOLDER) !== SERVER_HOLDER) {
+    throw new UsageError(`${config.dataDir} is held by ${holder.holder} (pid ${holder.pid}): back up once it has finished (nothing was copied)`);
   }
   mkdirSync(dirname(target), { recursive: true });
   const partial = `${target}.partial-${process.pid}`;
@@ -87,7 +95,7 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
     process.stderr.write(`risk-ledger backup: interrupted; nothing was kept at ${target}\n`);
   });
   try {
-    const running = DataDirLock.liveOwner(config.dataDir);
+    const running = holder;
     const copied: CopiedFile[] = [];
     const copyFile = (from: string | null, name: string) => {
       if (from === null || !existsSync(from)) return;
@@ -130,6 +138,14 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
     }
 
     const verdict = await verifyCopy(config, partial, keyInDataDir);
+    const names = new Set(copied.map((f) => f.name));
+    if (verdict.ok && !names.has('access-log.sqlite') && (names.has('access-log.anchor.json') || verdict.eventsChecked > 0)) {
+      // What AccessLogStore.open refuses at start: no server would start on this copy (re-probe H1).
+      const reason = `there is no access log at ${accessLogPath(config)}, though the log holds ${verdict.eventsChecked} events: a server refuses to start on this installation until ACCESS_LOG_RESET=1 records the loss`;
+      result({ command: 'backup', ok: false, reason }, `BROKEN: ${reason}; nothing was kept at ${target}. Keep the files as they are for the auditors (a copy by hand), or start the server once with ACCESS_LOG_RESET=1 and back up then.`);
+      rmSync(partial, { recursive: true, force: true });
+      return 1;
+    }
     if (!verdict.ok) {
       result({ command: 'backup', ok: false, reason: verdict.reason, firstBrokenPosition: verdict.firstBrokenPosition ?? null }, `BROKEN: the copy does not verify (${verdict.reason}); nothing was kept at ${target}. Run verify-store on the installation.`);
       rmSync(partial, { recursive: true, force: true });
@@ -263,13 +279,15 @@ function holdSnapshot(from: string, name: string): HeldSnapshot | null {
 async function copySnapshot(snapshot: HeldSnapshot, folder: string): Promise<CopiedFile> {
   const into = join(folder, snapshot.name);
   const started = Date.now();
-  const bar = new ProgressBar({ label: `backup: ${snapshot.name}`, total: 0, unit: 'pages' });
+  const pages = snapshot.db.pragma('page_count', { simple: true }) as number;
+  const bar = new ProgressBar({ label: `backup: ${snapshot.name}`, total: pages, unit: 'pages' });
   await snapshot.db.backup(into, {
     progress: ({ totalPages, remainingPages }) => {
       bar.update(totalPages - remainingPages);
       return 1_000;
     },
   });
+  bar.update(pages); // a file copied in one step reported no progress: "0 pages 0/s" (re-probe L1)
   bar.finish();
   chmodSync(into, statSync(snapshot.from).mode & 0o777);
   log.info('backup: copied', { file: snapshot.from, into, ms: Date.now() - started });

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { backupPacing } from '../../src/cli/backup-command.js';
+import { DataDirLock } from '../../src/platform/data-dir-lock.js';
+import { JsonLogger } from '../../src/shared/logging/json-logger.js';
 import { cliInProcess } from './support/cli-in-process.js';
 import { asset, cli, gql, installationSettings, REGISTER } from './support/installation.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
@@ -177,5 +179,32 @@ describe('backup of a running installation', () => {
     expect(postgres.code).toBe(2);
     expect(postgres.stderr).toMatch(/pg_dump/);
     expect(existsSync(join(work, 'pg'))).toBe(false);
+
+    // Into DATA_DIR through a symbolic link (re-probe M7: accepted, the keys copied inside DATA_DIR).
+    symlinkSync(source, join(work, 'link-to-source'));
+    const linked = await cli(['backup', '--out', join(work, 'link-to-source', 'copy')], settings(source));
+    expect([linked.code, linked.stderr]).toEqual([2, expect.stringMatching(/is inside .*which the backup copies/)]);
+    expect(existsSync(join(source, 'copy'))).toBe(false);
+
+    // DATA_DIR held by a restore (or a rebuild) midway: not a server to copy as it runs (re-probe H1: copied, OK said, no access log in it).
+    const lock = DataDirLock.acquireLocalState(source, join(source, 'read-models.sqlite'), 'cli restore', new JsonLogger('backup-test', 'error'), join(source, 'events.sqlite'));
+    try {
+      const held = await cli(['backup', '--out', join(work, 'during-restore')], settings(source));
+      expect([held.code, held.stderr]).toEqual([2, expect.stringMatching(/is held by cli restore \(pid \d+\): back up once it has finished/)]);
+    } finally {
+      lock.release();
+    }
+    expect(existsSync(join(work, 'during-restore'))).toBe(false);
+  }, 60_000);
+
+  it('an installation whose access log is gone is not copied as sound: no server would start on the copy (re-probe H1: OK said, and the restored server refused)', async () => {
+    const copy = join(work, 'no-access-log');
+    cpSync(source, copy, { recursive: true });
+    for (const f of readdirSync(copy).filter((f) => f.startsWith('access-log'))) rmSync(join(copy, f));
+    const env = { ...settings(copy) };
+    const run = await cli(['backup', '--out', join(work, 'of-no-access-log')], env);
+    expect([run.code, run.json?.ok, run.sentence]).toEqual([1, false, expect.stringMatching(/^BROKEN: there is no access log at \S*access-log\.sqlite, though the log holds \d+ events: a server refuses to start .*ACCESS_LOG_RESET=1.*nothing was kept/)]);
+    expect(existsSync(join(work, 'of-no-access-log'))).toBe(false);
+    expect(readdirSync(work).filter((f) => f.startsWith('of-no-access-log'))).toEqual([]);
   }, 60_000);
 });
