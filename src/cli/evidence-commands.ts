@@ -7,7 +7,7 @@
 import { accessSync, constants, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { standaloneClient } from '../event-store/postgres/held-client.js';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
 import { openConfiguredEventStore } from '../platform/configured-event-store.js';
 import { configuredSigningKeys } from '../platform/signing-keys.js';
@@ -15,7 +15,8 @@ import { TrustedKeys } from '../event-store/signing.js';
 import { encodePosition } from '../event-store/hash-chain.js';
 import { LogFormatError } from '../event-store/errors.js';
 import { inspectStoreFile, type StoreFileInspection } from '../event-store/sqlite/store-file.js';
-import { DataDirLock } from '../platform/data-dir-lock.js';
+import { DATA_DIR_LOCK_FILE, DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
+import { realFilePath } from '../platform/real-file-path.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import {
   estimatedCount,
@@ -478,6 +479,21 @@ async function againstEvents(
 }
 
 /** Read-only: never creates the access log, never writes to it; safe while the server runs. */
+/**
+ * A note of an unclean stop that no server has recorded yet (a backup of a running server just
+ * restored, a server killed and not started since): the next start records it, and that entry
+ * accounts for the requests in flight at the stop. Said beside a BROKEN verdict (re-probe of
+ * 2026-12-07, M4: BROKEN after a restore, and not a word of the note); the verdict stands, as a
+ * note is no signed entry.
+ */
+function pendingUncleanStop(config: AppConfig): string {
+  if (config.eventStore !== 'sqlite') return '';
+  const notes = [join(config.dataDir, DATA_DIR_LOCK_FILE), `${realFilePath(config.sqlitePath)}.lock`].map((lock) => lock + UNCLEAN_NOTE_SUFFIX).filter((note) => existsSync(note));
+  return notes.length > 0
+    ? ` A note of an unclean stop no server has recorded yet is at ${notes[0]}: the next server start records it in the access log (UncleanStopRecovered), which accounts for the requests in flight at that stop; run verify-access-log again after it.`
+    : '';
+}
+
 export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
   if (config.eventStore === 'memory') throw new UsageError('verify-access-log: with EVENT_STORE=memory the access log lives in the server\'s memory; ask verifyAccessLog');
   const trusted = configuredTrustedKeys(config.signing);
@@ -527,7 +543,7 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
     { command: 'verify-access-log', ...where, ...report },
     report.ok
       ? `OK: ${report.entriesChecked} access log entries verify (head ${report.headSeq ?? 'none'}, hash ${report.headHash}; ${report.signaturesChecked} signatures)${report.acknowledged ? `; ${report.acknowledged.note}` : ''}.`
-      : `BROKEN: ${report.reason}${report.firstBrokenSeq !== null ? ` (first broken entry ${report.firstBrokenSeq})` : ''}${report.acknowledged ? `; besides, ${report.acknowledged.note}` : ''}.`,
+      : `BROKEN: ${report.reason}${report.firstBrokenSeq !== null ? ` (first broken entry ${report.firstBrokenSeq})` : ''}${report.acknowledged ? `; besides, ${report.acknowledged.note}` : ''}.${pendingUncleanStop(config)}`,
   );
   return report.ok ? 0 : 1;
 }

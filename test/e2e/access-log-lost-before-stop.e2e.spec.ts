@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccessLogStore, type AccessRecord } from '../../src/audit/application/access-log.js';
@@ -10,6 +10,7 @@ import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
 import { loadSigningKeys } from '../../src/event-store/signing.js';
 import { headAtStart } from '../../src/platform/unclean-stop.js';
+import { DATA_DIR_LOCK_FILE, UNCLEAN_NOTE_SUFFIX } from '../../src/platform/data-dir-lock.js';
 import { buildOnce } from './support/server-process.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');
@@ -81,5 +82,19 @@ describe('changes without an access-log entry, recorded before an unclean stop, 
     const json = JSON.parse(r.stdout.split('\n')[0]!);
     expect(json).toMatchObject({ command: 'verify-access-log', ok: false, acknowledged: { requests: 1 } });
     expect(json.reason).toMatch(/^1 request whose changes .*lost-a-minute-before/);
+    expect(r.stdout).not.toMatch(/A note of an unclean stop/);
+  });
+
+  it('names a note of an unclean stop no server has recorded yet, which the next start records (re-probe M4: a restored backup of a running server read BROKEN, and not a word of it)', () => {
+    const note = join(dir, `${DATA_DIR_LOCK_FILE}${UNCLEAN_NOTE_SUFFIX}`);
+    writeFileSync(note, JSON.stringify({ pid: 4242, startedAt: ago(120), holder: 'server' }) + '\n');
+    try {
+      const env = { ...process.env, EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, JWT_SECRET: SECRET, LOG_LEVEL: 'error' };
+      const r = spawnSync(process.execPath, [CLI, 'verify-access-log'], { env, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status).toBe(1); // a note is no signed entry: the verdict stands
+      expect(r.stdout.split('\n')[1]).toMatch(new RegExp(`^BROKEN: .* A note of an unclean stop no server has recorded yet is at ${note.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the next server start records it`));
+    } finally {
+      rmSync(note, { force: true });
+    }
   });
 });
