@@ -18,17 +18,18 @@
  *      evidence folder (content-addressed: a file already there with the right hash is the same
  *      file); the copy is verified as verify-store verifies a store, with this installation's keys,
  *      and must hold the head backup.json names;
- *   4. only then, each file in the way is moved aside, never deleted (inside DATA_DIR: into
- *      `DATA_DIR/before-restore-<time>/`, on the same file system, so a DATA_DIR that is a mount
- *      point works; elsewhere: `<file>.before-restore-<time>`, with its -wal and -shm), and the
- *      copies are renamed into place. A failure halfway moves everything back.
+ *   4. only then (restore-placement.ts), each file of the installation in the way is moved
+ *      aside, never deleted (inside DATA_DIR: into `DATA_DIR/before-restore-<time>/`, on the same
+ *      file system, so a DATA_DIR that is a mount point works; elsewhere:
+ *      `<file>.before-restore-<time>`, with its -wal and -shm), and the copies are renamed into
+ *      place. A failure halfway moves everything back.
  *
- * Interrupted before step 4, nothing was changed (the evidence files copied in stay: each is the
+ * Killed in step 4, the same restore run again finishes it. Interrupted before step 4, nothing
+ * was changed (the evidence files copied in stay: each is the
  * file its hash names). Signals wait while step 4 runs (renames, milliseconds).
  */
-import { chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { syncDirectoryNow, syncFileNow } from '../shared/application/durable-files.js';
 import type { AppConfig } from '../config/app-config.js';
 import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor } from '../audit/application/access-log-chain.js';
@@ -36,7 +37,8 @@ import { encodePosition } from '../event-store/hash-chain.js';
 import { integrityStatePath } from '../platform/integrity-state.js';
 import { DATA_DIR_LOCK_FILE, DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
 import { realFilePath } from '../platform/real-file-path.js';
-import { markRestoreFinished, markRestoreStarted, RESTORE_MARKER } from '../platform/restore-marker.js';
+import { readRestoreMark } from '../platform/restore-marker.js';
+import { asidePlaces, bringBackKeptFiles, copyInto, putInPlace, SQLITE_SIDE_FILES, type Placement } from './restore-placement.js';
 import { DEV_SECRET_FILE } from '../identity/dev-secret.js';
 import { BACKUP_MANIFEST, evidenceDir, isWithin, sha256OfFile, verifyInstallation } from './backup-command.js';
 import { giveOwner } from './database-file-swap.js';
@@ -56,26 +58,20 @@ interface BackupManifest {
   signingKeyCopied: boolean;
 }
 
-/** One file of the backup and where it goes. */
-interface Placement {
-  name: string;
-  target: string;
-  /** Where its copy is made before it is put in place. */
-  staged: string;
-  sqlite: boolean;
-}
-
-/** A rename done while putting the copies in place, to undo if a later one fails. */
-type Move = [from: string, to: string];
-
-const SQLITE_SIDE_FILES = ['-wal', '-shm', '-journal'];
 const SHA256_NAME = /^[0-9a-f]{64}$/;
 
-export async function runRestore(config: AppConfig, from: string | undefined): Promise<number> {
+export async function runRestore(config: AppConfig, from: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (!from) throw new UsageError('restore needs --from DIR (a folder written by backup)');
   if (config.eventStore !== 'sqlite') {
     existingStore(config); // the memory store: its own words
     throw new UsageError(`restore puts back a backup of the embedded store (EVENT_STORE=sqlite); with EVENT_STORE=${config.eventStore} restore the database with its own tools (PostgreSQL: pg_restore, README "Backup and restore")`);
+  }
+  // SQLITE_PATH's default is ./data/events.sqlite of the folder the command runs in, whatever DATA_DIR
+  // says: run elsewhere (`risk-ledger` on the PATH, `docker exec -w`), the restore replaced DATA_DIR
+  // and put the log where no server reads it (re-probe H2: the server served the old log under the
+  // backup's access log, BROKEN for good). Where the log goes is not guessed.
+  if (env.DATA_DIR && !env.SQLITE_PATH && !isWithin(config.sqlitePath, config.dataDir)) {
+    throw new UsageError(`SQLITE_PATH is not set: the log would go to ${config.sqlitePath} (./data/events.sqlite of the folder this command runs in), outside DATA_DIR ${config.dataDir}. Set SQLITE_PATH to the server's log, as its settings give it, and run restore again; nothing was changed`);
   }
   const backup = resolve(from);
   const manifest = readManifest(backup);
@@ -101,12 +97,18 @@ export async function runRestore(config: AppConfig, from: string | undefined): P
   });
   try {
     removeLeftovers(config, places, staging);
-    const damaged = (await changedFiles(backup, manifest)) ?? (await evidenceDamage(backup, manifest));
+    // A restore killed while it put files in place: this one finishes it, in the same folder of replaced files (M1).
+    const resumed = readRestoreMark(config.dataDir);
+    const aside = asidePlaces(config, resumed);
+    const unfinished = resumed ? ` The restore interrupted at ${resumed.startedAt} is still unfinished (what it replaced is in ${aside.dir}): run restore again.` : '';
+    const damaged = (await changedFiles(backup, manifest)) ?? (await evidenceDamage(backup, manifest)) ?? missingAccessLog(manifest);
     if (damaged) {
-      result({ command: 'restore', ok: false, reason: damaged }, `BROKEN: ${backup} is not the backup its ${BACKUP_MANIFEST} describes (${damaged}); nothing was changed. A server started on a backup folder writes into it: restore from a copy kept as it was taken.`);
+      result({ command: 'restore', ok: false, reason: damaged }, `BROKEN: ${backup} is not a backup a server starts on (${damaged}); nothing was changed.${unfinished} A server started on a backup folder writes into it: restore from a copy kept as it was taken.`);
       return 1;
     }
-    const before = currentHead(config);
+    // The log replaced: in place, or where the interrupted restore moved it.
+    const before = resumed && (existsSync(aside.of(config.sqlitePath)) || resumed.phase === 'placing') ? headOf(config, aside.of(config.sqlitePath)) : headOf(config, config.sqlitePath);
+    if (resumed) bringBackKeptFiles(config, places, aside); // the key the verification needs, moved aside by the interrupted run (M2)
     for (const p of places) copyInto(join(backup, p.name), p.staged);
     const evidenceCopied = await mergeEvidence(join(backup, 'evidence'), evidence, ownerOf(evidence));
     // Files stored after the backup (or by another installation) stay, content-addressed, cited by no restored event (R7): counted, said.
@@ -128,17 +130,17 @@ export async function runRestore(config: AppConfig, from: string | undefined): P
         /does not trust|not trusted/.test(verdict.reason ?? '') && !manifest.signingKeyCopied && manifest.settings?.signingKeyPath
           ? ` The backup was taken with its signing key at ${manifest.settings.signingKeyPath}, outside DATA_DIR, and does not hold it: put that key at SIGNING_KEY_PATH (or its public key in SIGNING_TRUSTED_KEYS) and restore again.${movedKeyWords(config)}`
           : '';
-      result({ command: 'restore', ok: false, reason: verdict.reason }, `BROKEN: the backup's log does not verify with this installation's settings (${verdict.reason}); nothing was changed.${keyWords}`);
+      result({ command: 'restore', ok: false, reason: verdict.reason }, `BROKEN: the backup's log does not verify with this installation's settings (${verdict.reason}); nothing was changed.${unfinished}${keyWords}`);
       return 1;
     }
 
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const keyChanged = keyReplaced(config, places);
     uninterruptible(); // from here a signal waits for the renames (putInPlace), it does not discard the copies
-    const aside = putInPlace(config, places, staging, stamp, backup);
+    const movedAside = putInPlace(config, places, staging, backup, aside, resumed);
     const rolledBack = before === null ? '' : ` The log replaced ended at ${before}; it is kept with the other files replaced.`;
     result(
-      { command: 'restore', ok: true, from: backup, events: expected.count, headPosition: expected.headPosition, evidenceFiles: manifest.evidenceFiles, evidenceFilesCopied: evidenceCopied, evidenceFilesNotInBackup: notInBackup, replacedHeadPosition: before, movedAside: aside },
-      `OK: ${expected.count} events (head ${expected.headPosition ?? 'none'}) and ${manifest.evidenceFiles} evidence file(s) restored from ${backup} (taken ${manifest.createdAt}) and verified.${rolledBack}${aside.length > 0 ? ` What was in their places is in ${aside.join(', ')}.` : ' Nothing was in their places.'}${notInBackup > 0 ? ` ${notInBackup} evidence file(s) in ${evidence} are not in the backup (stored after it): kept, cited by no restored event.` : ''} Start the server.`,
+      { command: 'restore', ok: true, from: backup, log: config.sqlitePath, events: expected.count, headPosition: expected.headPosition, evidenceFiles: manifest.evidenceFiles, evidenceFilesCopied: evidenceCopied, evidenceFilesNotInBackup: notInBackup, replacedHeadPosition: before, movedAside, signingKeyReplaced: keyChanged, ...(resumed ? { finishedRestoreStartedAt: resumed.startedAt } : {}) },
+      `OK: ${expected.count} events (head ${expected.headPosition ?? 'none'}) and ${manifest.evidenceFiles} evidence file(s) restored from ${backup} (taken ${manifest.createdAt}) and verified; the log is at ${config.sqlitePath}.${resumed ? ` This finished the restore interrupted at ${resumed.startedAt}.` : ''}${rolledBack}${movedAside.length > 0 ? ` What was in their places is in ${movedAside.join(', ')}.` : ' Nothing was in their places.'}${keyChanged ? ` The signing key at ${config.signing.keyPath} is now the backup's, another key than the one replaced: verifiers of this installation's exports must trust it.` : ''}${notInBackup > 0 ? ` ${notInBackup} evidence file(s) in ${evidence} are not in the backup (stored after it): kept, cited by no restored event.` : ''} Start the server.`,
     );
     return 0;
   } catch (error) {
@@ -159,7 +161,12 @@ function readManifest(backup: string): BackupManifest {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch {
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (!existsSync(backup)) throw new UsageError(`${backup} does not exist`);
+    if (!statSync(backup).isDirectory()) throw new UsageError(`${backup} is not a folder: restore reads the folder backup wrote`);
+    // Unreadable is not missing (re-probe M5: a folder its user could not read was "not a backup").
+    if (code !== 'ENOENT') throw new UsageError(`${file} cannot be read (${(error as Error).message}): run restore as a user who can read the backup`);
     throw new UsageError(`${backup} is not a backup: it has no ${BACKUP_MANIFEST} (backup writes it last; a folder named *.partial-<pid> is one that was interrupted)`);
   }
   let manifest: BackupManifest;
@@ -181,6 +188,8 @@ function readManifest(backup: string): BackupManifest {
   ) {
     throw new UsageError(`${file} is not a backup.json of format 1, the one this version reads`);
   }
+  // Without it the verification opened SQLITE_PATH's default in the folder the command ran in, creating a store there (re-probe M6).
+  if (!manifest.files.some((f) => f.name === 'events.sqlite')) throw new UsageError(`${file} lists no events.sqlite: not a backup of an installation's log; nothing was changed`);
   return manifest;
 }
 
@@ -310,23 +319,32 @@ async function mergeEvidence(from: string, into: string, like: { uid: number; gi
   return copied;
 }
 
-/** The head of the log about to be replaced (for the sentence), or null when there is none. */
-function currentHead(config: AppConfig): string | null {
-  if (!existsSync(config.sqlitePath)) return null;
+/** The head of the log at `path` (for the sentence), or null when there is none. */
+function headOf(config: AppConfig, path: string): string | null {
+  if (!existsSync(path)) return null;
   try {
-    const inspection = existingStore(config);
+    const inspection = existingStore({ ...config, sqlitePath: path });
     return inspection?.kind === 'store' && inspection.lastEventPosition > 0 ? encodePosition(inspection.lastEventPosition) : null;
   } catch {
     return null; // not a store: it is moved aside all the same
   }
 }
 
-/** A copy (cloned where the file system can) with the mode of its source, fsynced. */
-function copyInto(source: string, target: string): void {
-  mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
-  copyFileSync(source, target, constants.COPYFILE_FICLONE);
-  chmodSync(target, statSync(source).mode & 0o777);
-  syncFileNow(target);
+/** Whether the backup brings a signing key other than the one at SIGNING_KEY_PATH (another installation's: L4). */
+function keyReplaced(config: AppConfig, places: Placement[]): boolean {
+  const key = config.signing.keyPath;
+  const staged = places.find((p) => p.target === key)?.staged;
+  return !!key && !!staged && existsSync(key) && !readFileSync(key).equals(readFileSync(staged));
+}
+
+/**
+ * What AccessLogStore.open refuses at start: a log with events (or an anchor) and no access log.
+ * A backup.json that leaves it out was restored OK, and the server then refused (re-probe H1).
+ */
+function missingAccessLog(manifest: BackupManifest): string | null {
+  const names = new Set(manifest.files.map((f) => f.name));
+  if (names.has('access-log.sqlite') || (!names.has('access-log.anchor.json') && manifest.events.count === 0)) return null;
+  return `it holds no access log, though its log holds ${manifest.events.count} events: a server refuses to start on it until ACCESS_LOG_RESET=1 records the loss`;
 }
 
 /** The copies verified as verify-store verifies a store, with this installation's keys (the key restored when the backup has one). */
@@ -343,91 +361,6 @@ async function verifyStaged(config: AppConfig, places: Placement[], staging: str
   }
 }
 
-/**
- * Step 4: what is in the way moved aside, the copies renamed into place, under the mark of an
- * unfinished restore (restore-marker.ts: killed midway, no server starts on the half-done
- * DATA_DIR, and this command run again finishes it). A failure moves everything back. Returns
- * where the replaced files are.
- */
-function putInPlace(config: AppConfig, places: Placement[], staging: string, stamp: string, backup: string): string[] {
-  const dataDir = resolve(config.dataDir);
-  const asideDir = join(dataDir, `before-restore-${stamp}`);
-  const held = new Set([staging, asideDir, resolve(evidenceDir(config))]);
-  const dataDirOwner = statSync(dataDir);
-  const moves: Move[] = [];
-  const move = (from: string, to: string) => {
-    if (!existsSync(dirname(to))) {
-      mkdirSync(dirname(to), { recursive: true, mode: 0o700 });
-      giveOwner(dirname(to), dataDirOwner); // its owner can clear it away
-    }
-    renameSync(from, to);
-    moves.push([from, to]);
-  };
-  // The renames below are synchronous: a signal meanwhile is taken after them, by these listeners,
-  // and does not end the process with the files half in place.
-  const absorb = () => undefined;
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  for (const signal of signals) process.on(signal, absorb);
-  const owners = new Map(places.map((p) => [p.target, statSync(p.target, { throwIfNoEntry: false }) ?? dataDirOwner]));
-  markRestoreStarted(dataDir, { pid: process.pid, from: backup, startedAt: new Date().toISOString(), movedAsideTo: asideDir });
-  try {
-    // Inside DATA_DIR: every entry but the locks, the mark, the evidence folder (merged above), earlier restores' folders and the copies.
-    for (const entry of readdirSync(dataDir)) {
-      const path = join(dataDir, entry);
-      if (held.has(path) || entry === RESTORE_MARKER || isWithin(evidenceDir(config), path) || entry.startsWith('before-restore-') || /\.lock(\.held|\.takeover)?$/.test(entry)) continue;
-      move(path, join(asideDir, entry));
-    }
-    // The development token secret and the signing key stay when the backup brings none: tokens
-    // and signatures go on. Copied back at once, so that no moment leaves the installation keyless.
-    for (const kept of [join(dataDir, DEV_SECRET_FILE), config.signing.keyPath]) {
-      const was = kept && !places.some((p) => p.target === kept) && moves.find(([from]) => from === kept || isWithin(kept, from));
-      if (kept && was) copyInto(join(was[1], relative(was[0], kept)), kept);
-    }
-    // Elsewhere: each file with what SQLite keeps beside it; the read models too when the backup
-    // has none (taken with READ_MODEL_PATH=:memory:): left, they were newer than the log (R2).
-    const outside = places.filter((p) => !isWithin(p.target, dataDir));
-    const replacedOutside = [...outside.map((p) => p.target), ...(config.readModelPath !== ':memory:' && !isWithin(config.readModelPath, dataDir) && !places.some((p) => p.target === config.readModelPath) ? [config.readModelPath] : [])];
-    const asideFiles: string[] = [];
-    for (const target of replacedOutside) {
-      for (const suffix of ['', ...SQLITE_SIDE_FILES]) {
-        if (existsSync(target + suffix)) move(target + suffix, `${target}.before-restore-${stamp}${suffix}`);
-      }
-      if (moves.some(([from]) => from === target)) asideFiles.push(`${target}.before-restore-${stamp}`);
-    }
-    // A note of an unclean stop beside a lock outside DATA_DIR (the store's, the read models'
-    // folder's, written when this command took over a killed server's lock) speaks of the log
-    // replaced: the restored server would record that stop in the restored access log.
-    for (const note of outsideLockNotes(config, dataDir)) {
-      if (existsSync(note)) move(note, `${note}.before-restore-${stamp}`);
-    }
-    for (const p of places) giveOwner(p.staged, owners.get(p.target)!);
-    ownFolders(staging, dataDirOwner);
-    for (const p of outside) move(p.staged, p.target);
-    if (existsSync(staging)) for (const entry of readdirSync(staging)) move(join(staging, entry), join(dataDir, entry));
-    rmSync(staging, { recursive: true, force: true });
-    for (const folder of new Set([dataDir, ...replacedOutside.map((target) => dirname(target))])) syncDirectoryNow(folder);
-    markRestoreFinished(dataDir);
-    return [...(existsSync(asideDir) ? [asideDir] : []), ...asideFiles];
-  } catch (error) {
-    for (const [from, to] of moves.reverse()) {
-      try {
-        renameSync(to, from);
-      } catch {
-        log.error('restore: could not move a file back', { from: to, to: from });
-      }
-    }
-    try {
-      rmdirSync(asideDir); // emptied by the moves back; kept when a file could not go back
-    } catch {
-      // not there, or not empty
-    }
-    markRestoreFinished(dataDir);
-    throw new UsageError(`the files could not be put in place (${(error as Error).message}); everything was moved back: nothing was changed`);
-  } finally {
-    for (const signal of signals) process.removeListener(signal, absorb);
-  }
-}
-
 /** Where an earlier restore moved this installation's signing key, when it is not at SIGNING_KEY_PATH (a restore killed while it put files in place). */
 function movedKeyWords(config: AppConfig): string {
   const key = config.signing.keyPath;
@@ -439,13 +372,6 @@ function movedKeyWords(config: AppConfig): string {
     .map((entry) => join(config.dataDir, entry, relative(config.dataDir, key)))
     .find((path) => existsSync(path));
   return earlier ? ` No key is at ${key}; an earlier restore moved one to ${earlier}.` : '';
-}
-
-/** Every folder under `root` (the copies' folders) given the owner of DATA_DIR: moved in, root's, the server could not write in them. */
-function ownFolders(root: string, like: { uid: number; gid: number }): void {
-  if (!existsSync(root)) return;
-  giveOwner(root, like);
-  for (const entry of readdirSync(root, { withFileTypes: true })) if (entry.isDirectory()) ownFolders(join(root, entry.name), like);
 }
 
 /** The owner a new file at `path` gets: that of the nearest folder (or file) there. */
@@ -466,6 +392,7 @@ function removeLeftovers(config: AppConfig, places: Placement[], staging: string
   const left: string[] = [];
   for (const entry of existsSync(dataDir) ? readdirSync(dataDir) : []) {
     if (/^\.restoring-\d+$/.test(entry) && join(dataDir, entry) !== staging) left.push(join(dataDir, entry));
+    if (/^restore-in-progress\.json\.\d+\.tmp$/.test(entry)) left.push(join(dataDir, entry)); // a mark being written (L3)
   }
   for (const p of places.filter((p) => !isWithin(p.target, dataDir))) {
     const folder = dirname(p.target);
@@ -474,11 +401,4 @@ function removeLeftovers(config: AppConfig, places: Placement[], staging: string
   }
   for (const path of left) rmSync(path, { recursive: true, force: true });
   if (left.length > 0) log.warn('restore: removed the copies an interrupted restore left', { removed: left });
-}
-
-/** The notes of an unclean stop that the locks restore takes outside DATA_DIR may carry (DataDirLock.acquireLocalState). */
-function outsideLockNotes(config: AppConfig, dataDir: string): string[] {
-  const locks = [`${realFilePath(config.sqlitePath)}.lock`];
-  if (config.readModelPath !== ':memory:') locks.push(join(dirname(resolve(config.readModelPath)), DATA_DIR_LOCK_FILE));
-  return locks.filter((lock) => !isWithin(lock, dataDir)).map((lock) => lock + UNCLEAN_NOTE_SUFFIX);
 }

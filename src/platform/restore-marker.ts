@@ -7,7 +7,7 @@
  * the mark is there; the same restore run again finishes the job and removes it.
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError } from '../config/app-config.js';
 import { syncDirectoryNow, syncFileNow } from '../shared/application/durable-files.js';
 
@@ -19,9 +19,31 @@ export interface RestoreMark {
   from: string;
   startedAt: string;
   movedAsideTo: string;
+  /**
+   * 'aside' while the installation's files are moved aside (each one in DATA_DIR is the
+   * installation's until moved), 'placing' once they all are (each one there is a copy the restore
+   * put in place). Absent in marks of the first version: read as 'aside'.
+   */
+  phase?: 'aside' | 'placing';
 }
 
-/** Written durably (a temporary file, fsynced, renamed) before the first rename of step 4. */
+/**
+ * The mark, when there is one whose folder of replaced files is a `before-restore-*` folder of
+ * DATA_DIR (the one restore makes), else null: a mark that cannot be read still refuses a start
+ * (refuseUnfinishedRestore), and the restore run again starts a new folder.
+ */
+export function readRestoreMark(dataDir: string): RestoreMark | null {
+  try {
+    const mark = JSON.parse(readFileSync(join(dataDir, RESTORE_MARKER), 'utf8')) as Partial<RestoreMark>;
+    const aside = typeof mark.movedAsideTo === 'string' ? mark.movedAsideTo : '';
+    if (dirname(aside) !== resolve(dataDir) || !/^before-restore-[0-9A-Za-z-]+$/.test(basename(aside))) return null;
+    return { pid: Number(mark.pid), from: String(mark.from), startedAt: String(mark.startedAt), movedAsideTo: aside, phase: mark.phase === 'placing' ? 'placing' : 'aside' };
+  } catch {
+    return null;
+  }
+}
+
+/** Written durably (a temporary file, fsynced, renamed) before the first rename of step 4, and again when its phase changes. */
 export function markRestoreStarted(dataDir: string, mark: RestoreMark): void {
   const file = join(dataDir, RESTORE_MARKER);
   const temp = `${file}.${process.pid}.tmp`;

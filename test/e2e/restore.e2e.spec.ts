@@ -137,6 +137,26 @@ describe('restore of a backup', () => {
     const log = sha256(join(source, 'events.sqlite'));
     const entries = readdirSync(source).sort();
 
+    // Where the log goes is not guessed (re-probe H2): SQLITE_PATH's default is in the folder the command runs in.
+    const { SQLITE_PATH: _log, ...withoutLog } = settings(source);
+    const guessed = await cli(['restore', '--from', backup], withoutLog);
+    expect([guessed.code, guessed.stderr]).toEqual([2, expect.stringMatching(/SQLITE_PATH is not set: the log would go to \S*data\/events\.sqlite \(\.\/data\/events\.sqlite of the folder this command runs in\), outside DATA_DIR/)]);
+    // A path that is not there, or not a folder, is said as such (re-probe M5: "it has no backup.json").
+    expect((await cli(['restore', '--from', join(work, 'nowhere')], settings(source))).stderr).toMatch(/nowhere does not exist/);
+    expect((await cli(['restore', '--from', join(source, 'events.sqlite')], settings(source))).stderr).toMatch(/events\.sqlite is not a folder/);
+    // A backup.json without the log (M6: the check created a store in the folder the command ran in) or without the access log (H1: OK, then the server refused).
+    const editedCopy = (name: string, keep: (file: { name: string }) => boolean) => {
+      const folder = join(work, 'backups', name);
+      cpSync(backup, folder, { recursive: true });
+      const manifest = JSON.parse(readFileSync(join(backup, 'backup.json'), 'utf8'));
+      writeFileSync(join(folder, 'backup.json'), JSON.stringify({ ...manifest, files: manifest.files.filter(keep) }));
+      return folder;
+    };
+    const noLog = await cli(['restore', '--from', editedCopy('no-log', (f) => f.name !== 'events.sqlite')], settings(source));
+    expect([noLog.code, noLog.stderr]).toEqual([2, expect.stringMatching(/lists no events\.sqlite/)]);
+    const noAccessLog = await cli(['restore', '--from', editedCopy('no-access-log', (f) => !f.name.startsWith('access-log'))], settings(source));
+    expect([noAccessLog.code, noAccessLog.sentence]).toEqual([1, expect.stringMatching(/^BROKEN: \S+ is not a backup a server starts on \(it holds no access log, though its log holds \d+ events/)]);
+
     const notBackup = await cli(['restore', '--from', source], { ...settings(join(work, 'elsewhere')) });
     expect(notBackup.code).toBe(2);
     expect(notBackup.stderr).toMatch(/is not a backup: it has no backup\.json/);
