@@ -87,6 +87,17 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
   if (holder !== null && holder !== 'unreadable' && (holder.holder ?? SERVER_HOLDER) !== SERVER_HOLDER) {
     throw new UsageError(`${config.dataDir} is held by ${holder.holder} (pid ${holder.pid}): back up once it has finished (nothing was copied)`);
   }
+  // A file where a folder above it should be: said as such (re-probe L2: "file already exists, mkdir").
+  for (let above = dirname(target); ; above = dirname(above)) {
+    let found: ReturnType<typeof statSync> | undefined;
+    try {
+      found = statSync(above, { throwIfNoEntry: false });
+    } catch {
+      found = undefined; // under a file (ENOTDIR): the file is further up
+    }
+    if (found && !found.isDirectory()) throw new UsageError(`${above} is a file, not a folder: backup cannot make ${target} under it (nothing was copied)`);
+    if (found || above === dirname(above)) break;
+  }
   mkdirSync(dirname(target), { recursive: true });
   const partial = `${target}.partial-${process.pid}`;
   mkdirSync(partial, { mode: 0o700 }); // it holds the keys

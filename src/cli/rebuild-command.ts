@@ -46,7 +46,12 @@ export async function runRebuild(config: AppConfig): Promise<number> {
   const created = config.readModelPath !== ':memory:' && !existsSync(config.readModelPath);
   let code: number | undefined;
   try {
-    code = await rebuildHolding(config);
+    code = await rebuildHolding(config).catch((error: unknown) => {
+      // A full disk, named with the file it filled (re-probe L6: "failed: database or disk is full").
+      const full = (error as { code?: unknown }).code;
+      if (full !== 'SQLITE_FULL' && full !== 'ENOSPC') throw error;
+      throw new UsageError(`the read models could not be written at ${rebuildingPath(config.readModelPath) ?? config.readModelPath} (${(error as Error).message}): free space on its disk and rebuild again; the read models in place were not replaced`);
+    });
     return code;
   } finally {
     uninterruptible();
@@ -84,7 +89,7 @@ async function rebuildHolding(config: AppConfig): Promise<number> {
   try {
     // A folder there is someone's, not a half-built file of ours; what a killed rebuild left is started over.
     if (building) clearBuildPlace(building, (folder) => new UsageError(`${folder}: rebuild builds the read models in a file of that name; move it away`));
-    db = building ? openReadModelDatabase(building) : current;
+    db = building ? openReadModelDatabase(building, { maxPages: config.readModelMaxPages }) : current; // the server's quota holds for the rebuilt file too
     // Its keys read here (a signing key that is a folder fails): the half-built file goes with it
     // (it was left, re-probe of 2026-12-06, L2).
     check = startLogCheck(config, store);

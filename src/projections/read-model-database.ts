@@ -84,16 +84,17 @@ export const QUICK_CHECK_MAX_BYTES = 512 * 1024 * 1024;
  * with its checkpoint, which the runner then re-applies. A damaged file is moved aside and
  * recreated empty (see openDisposableDatabase); the runner then rebuilds from the log.
  */
-export function openReadModelDatabase(path: string, options?: Omit<DisposableDatabaseOptions, 'ownTable'>): ReadDb {
-  const init = (db: ReadDb) => {
+export function openReadModelDatabase(path: string, options?: Omit<DisposableDatabaseOptions, 'ownTable'> | LocalDatabaseOptions): ReadDb {
+  if (!options || !('logger' in options)) {
+    // A file of its own (a rebuild's, a test's): created, never moved aside.
+    const db = openLocalDatabase(path, options);
     db.exec(CHECKPOINTS_TABLE_SQL);
-    options?.init?.(db);
-  };
-  if (!options) {
-    const db = openLocalDatabase(path);
-    init(db);
     return db;
   }
+  const init = (db: ReadDb) => {
+    db.exec(CHECKPOINTS_TABLE_SQL);
+    options.init?.(db);
+  };
   return openDisposableDatabase(path, { ...options, init, ownTable: READ_MODELS_TABLE });
 }
 

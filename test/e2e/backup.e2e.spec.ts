@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
@@ -179,6 +179,11 @@ describe('backup of a running installation', () => {
     expect(postgres.code).toBe(2);
     expect(postgres.stderr).toMatch(/pg_dump/);
     expect(existsSync(join(work, 'pg'))).toBe(false);
+
+    // Under a file (re-probe L2: "file already exists, mkdir").
+    writeFileSync(join(work, 'a-file'), 'not a folder');
+    const underFile = await cli(['backup', '--out', join(work, 'a-file', 'nightly', 'copy')], settings(source));
+    expect([underFile.code, underFile.stderr]).toEqual([2, expect.stringMatching(/a-file is a file, not a folder: backup cannot make \S*copy under it/)]);
 
     // Into DATA_DIR through a symbolic link (re-probe M7: accepted, the keys copied inside DATA_DIR).
     symlinkSync(source, join(work, 'link-to-source'));

@@ -194,6 +194,22 @@ describe('local state faults', () => {
     server = undefined;
   }, 60_000);
 
+  it('rebuild on a full disk names the file it could not write and leaves the read models in place (re-probe L6: "failed: database or disk is full")', () => {
+    const caseDir = mkdtempSync(join(tmpdir(), 'risk-ledger-rebuild-full-'));
+    try {
+      cpSync(dir, caseDir, { recursive: true });
+      const readModels = join(caseDir, 'read-models.sqlite');
+      const was = readFileSync(readModels);
+      // READ_MODEL_MAX_PAGES, the server's quota on the file, holds for the rebuilt one too: past it, SQLITE_FULL as on a full disk.
+      const r = cli({ ...env, SQLITE_PATH: join(caseDir, 'events.sqlite'), DATA_DIR: caseDir, READ_MODEL_MAX_PAGES: '12', LOG_LEVEL: 'error' }, 'rebuild');
+      expect([r.code, r.stderr.trim().split('\n').pop()]).toEqual([2, expect.stringMatching(/^risk-ledger rebuild: the read models could not be written at \S*read-models\.sqlite\.rebuilding \(database or disk is full\): free space on its disk and rebuild again; the read models in place were not replaced/)]);
+      expect(readFileSync(readModels)).toEqual(was);
+      expect(readdirSync(caseDir).filter((f) => f.includes('.rebuilding'))).toEqual([]);
+    } finally {
+      rmSync(caseDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   // Re-probe 10, H2: READ_MODEL_PATH=/etc/hostname renamed it and wrote a database in its place;
   // at the signing key it moved the key aside; at SQLITE_PATH it wrote its tables into the log.
   it.each([
