@@ -4,10 +4,13 @@
  *
  * Killed midway, the same restore run again finishes the job in the same folder of replaced files
  * (re-probe of 2026-12-07, M1: a second `before-restore-*` folder took the rest, the result named
- * only that one, and a second kill left the mark naming a folder that never existed). The mark's
- * phase tells what is in DATA_DIR: while 'aside', each file there is the installation's not yet
- * moved; once 'placing', each is a copy this restore put there. A file also in the folder of
- * replaced files is a copy in either phase (the keys kept in place, or a copy put in place).
+ * only that one, and a second kill left the mark naming a folder that never existed). A file in
+ * the way that is also in the folder of replaced files is a copy (a key kept in place, a copy the
+ * killed run put in place: the installation's own was moved, not copied) and is removed; any other
+ * is moved aside, never removed, whatever the mark's phase says: a run killed while it moved
+ * files back after a failure (or files moved back by hand) left originals in DATA_DIR under a
+ * mark saying 'placing', and a re-run that trusted the phase deleted the original log (re-probe of
+ * 2026-12-07 08:52, H1). At worst a copy of a file the installation lacked is kept as replaced.
  */
 import { chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -77,7 +80,6 @@ export function putInPlace(config: AppConfig, places: Placement[], staging: stri
   const held = new Set([staging, asideDir, resolve(evidenceDir(config))]);
   const dataDirOwner = statSync(dataDir);
   const kept = new Set(keptFiles(config, places));
-  const placing = resumed?.phase === 'placing';
   const moves: Move[] = [];
   const keptCopies: string[] = [];
   const move = (from: string, to: string) => {
@@ -88,18 +90,17 @@ export function putInPlace(config: AppConfig, places: Placement[], staging: stri
     renameSync(from, to);
     moves.push([from, to]);
   };
-  /** Whether what is at `path` now is a copy this restore made, not the installation's own file. */
-  const copyOfOurs = (path: string, isPlaced: boolean) => existsSync(aside.of(path)) || (placing && isPlaced);
+  /** Whether what is at `path` now is a copy this restore made: the installation's own is in the folder of replaced files already. */
+  const copyOfOurs = (path: string) => existsSync(aside.of(path));
   // The renames below are synchronous: a signal meanwhile is taken after them, by these listeners,
   // and does not end the process with the files half in place.
   const absorb = () => undefined;
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   for (const signal of signals) process.on(signal, absorb);
   const owners = new Map(places.map((p) => [p.target, statSync(p.target, { throwIfNoEntry: false }) ?? dataDirOwner]));
-  const mark: RestoreMark = { pid: process.pid, from: backup, startedAt: resumed?.startedAt ?? new Date().toISOString(), movedAsideTo: asideDir, phase: placing ? 'placing' : 'aside' };
+  const mark: RestoreMark = { pid: process.pid, from: backup, startedAt: resumed?.startedAt ?? new Date().toISOString(), movedAsideTo: asideDir, phase: resumed?.phase ?? 'aside' };
   markRestoreStarted(dataDir, mark);
   try {
-    const placedNames = new Set(places.filter((p) => isWithin(p.target, dataDir)).flatMap((p) => ['', ...SQLITE_SIDE_FILES].map((suffix) => relative(dataDir, p.target).split(/[\\/]/)[0]! + suffix)));
     // Inside DATA_DIR: every entry but the locks, the mark, the evidence folder (merged before), earlier restores' folders and the copies.
     for (const entry of readdirSync(dataDir)) {
       const path = join(dataDir, entry);
@@ -110,7 +111,7 @@ export function putInPlace(config: AppConfig, places: Placement[], staging: stri
           copyInto(path, aside.of(path));
           keptCopies.push(aside.of(path));
         }
-      } else if (copyOfOurs(path, placedNames.has(entry))) {
+      } else if (copyOfOurs(path)) {
         rmSync(path, { recursive: true, force: true }); // put there by the interrupted run: the backup's copy comes again
       } else {
         move(path, aside.of(path));
@@ -123,10 +124,10 @@ export function putInPlace(config: AppConfig, places: Placement[], staging: stri
     const outside = places.filter((p) => !isWithin(p.target, dataDir));
     const replacedOutside = [...outside.map((p) => p.target), ...(config.readModelPath !== ':memory:' && !isWithin(config.readModelPath, dataDir) && !places.some((p) => p.target === config.readModelPath) ? [config.readModelPath] : [])];
     for (const target of replacedOutside) {
-      const ours = copyOfOurs(target, outside.some((p) => p.target === target));
+      // Each file judged alone: a WAL the killed run had not moved yet is the installation's (L1).
       for (const suffix of ['', ...SQLITE_SIDE_FILES]) {
         if (!existsSync(target + suffix)) continue;
-        if (ours) rmSync(target + suffix, { force: true });
+        if (existsSync(aside.of(target) + suffix)) rmSync(target + suffix, { force: true }); // kept as <file>.before-restore-<stamp><suffix>
         else move(target + suffix, aside.of(target) + suffix);
       }
     }
@@ -146,6 +147,8 @@ export function putInPlace(config: AppConfig, places: Placement[], staging: stri
     markRestoreFinished(dataDir);
     return [...(existsSync(asideDir) ? [asideDir] : []), ...replacedOutside.map((target) => aside.of(target)).filter((file) => existsSync(file))];
   } catch (error) {
+    // What goes back is the installation's again: a kill among these renames leaves a mark saying so.
+    markRestoreStarted(dataDir, { ...mark, phase: 'aside' });
     for (const [from, to] of moves.reverse()) {
       try {
         renameSync(to, from);
@@ -153,10 +156,7 @@ export function putInPlace(config: AppConfig, places: Placement[], staging: stri
         log.error('restore: could not move a file back', { from: to, to: from });
       }
     }
-    if (resumed) {
-      // What was moved back is the installation's again: the next run must not take it for a copy.
-      markRestoreStarted(dataDir, { ...mark, phase: 'aside' });
-    } else {
+    if (!resumed) {
       for (const copy of keptCopies) rmSync(copy, { force: true });
       try {
         rmdirSync(asideDir); // emptied by the moves back; kept when a file could not go back

@@ -69,6 +69,22 @@ describe('a restore killed while it puts files in place', () => {
       expect(readFileSync(join(dataDir, 'signing-key.pem'))).toEqual(readFileSync(outsideKey));
     }
 
+    // A rename failing while the copies go in place, then a kill while the files are moved back
+    // (re-probe of 08:52, H1: the mark still said 'placing', and the next run deleted the
+    // installation's log, moved back already, as a copy of its own).
+    const lines = readFileSync(trace, 'utf8').trim().split('\n');
+    const placing = lines.findIndex((line, i) => line.endsWith('restore-in-progress.json') && i > 0) + 1; // the mark's rename to 'placing'
+    expect(placing).toBeGreaterThan(2);
+    for (const killAt of [placing + 4, placing + 6]) {
+      const folders = asideFolders();
+      const failed = await cli(['restore', backup], { ...settings, NODE_OPTIONS: `--import ${KILLER}`, FAIL_AT_RENAME: String(placing + 2), KILL_AT_RENAME: String(killAt) });
+      expect([killAt, failed.code]).toEqual([killAt, null]);
+      const again = await cli(['restore', backup], settings);
+      expect([killAt, again.code, again.json?.replacedHeadPosition]).toEqual([killAt, 0, head]);
+      const added = asideFolders().filter((f) => !folders.includes(f));
+      expect([killAt, added.length, readdirSync(join(dataDir, added[0]!)).sort()]).toEqual([killAt, 1, expect.arrayContaining(['events.sqlite', 'read-models.sqlite', 'access-log.sqlite', 'integrity-state.json'])]);
+    }
+
     server = await startServer(settings);
     const health = (await (await fetch(server.url.replace('/graphql', '/health'))).json()) as { status: string };
     expect(health.status).toBe('ok');
