@@ -20,9 +20,10 @@ export interface RestoreMark {
   startedAt: string;
   movedAsideTo: string;
   /**
-   * 'aside' while the installation's files are moved aside (each one in DATA_DIR is the
-   * installation's until moved), 'placing' once they all are (each one there is a copy the restore
-   * put in place). Absent in marks of the first version: read as 'aside'.
+   * 'aside' while the installation's files are moved aside (or moved back after a failure),
+   * 'placing' once they all are and the copies go in place. It tells where the log replaced is;
+   * what a re-run removes it never decides (restore-placement.ts: a kill while files went back
+   * left originals under 'placing'). Absent in marks of the first version: read as 'aside'.
    */
   phase?: 'aside' | 'placing';
 }
