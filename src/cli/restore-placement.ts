@@ -148,7 +148,12 @@ export function putInPlace(config: AppConfig, places: Placement[], staging: stri
     return [...(existsSync(asideDir) ? [asideDir] : []), ...replacedOutside.map((target) => aside.of(target)).filter((file) => existsSync(file))];
   } catch (error) {
     // What goes back is the installation's again: a kill among these renames leaves a mark saying so.
-    markRestoreStarted(dataDir, { ...mark, phase: 'aside' });
+    // A mark that cannot be written (the disk that failed the step, say) does not stop the moves back.
+    try {
+      markRestoreStarted(dataDir, { ...mark, phase: 'aside' });
+    } catch (markError) {
+      log.error('restore: could not update its mark before moving the files back', { error: (markError as Error).message });
+    }
     for (const [from, to] of moves.reverse()) {
       try {
         renameSync(to, from);
