@@ -15,8 +15,7 @@ import { TrustedKeys } from '../event-store/signing.js';
 import { encodePosition } from '../event-store/hash-chain.js';
 import { LogFormatError } from '../event-store/errors.js';
 import { inspectStoreFile, type StoreFileInspection } from '../event-store/sqlite/store-file.js';
-import { DATA_DIR_LOCK_FILE, DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
-import { realFilePath } from '../platform/real-file-path.js';
+import { DataDirLock, uncleanNotePaths } from '../platform/data-dir-lock.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import {
   estimatedCount,
@@ -488,7 +487,7 @@ async function againstEvents(
  */
 function pendingUncleanStop(config: AppConfig): string {
   if (config.eventStore !== 'sqlite') return '';
-  const notes = [join(config.dataDir, DATA_DIR_LOCK_FILE), `${realFilePath(config.sqlitePath)}.lock`].map((lock) => lock + UNCLEAN_NOTE_SUFFIX).filter((note) => existsSync(note));
+  const notes = uncleanNotePaths(config.dataDir, config.readModelPath, config.sqlitePath).filter((note) => existsSync(note));
   return notes.length > 0
     ? ` A note of an unclean stop no server has recorded yet is at ${notes[0]}: the next server start records it in the access log (UncleanStopRecovered), which accounts for the requests in flight at that stop; run verify-access-log again after it.`
     : '';

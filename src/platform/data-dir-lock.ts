@@ -185,11 +185,7 @@ export class DataDirLock {
    * under the server. Both are taken or neither.
    */
   static acquireLocalState(dataDir: string, readModelPath: string, holder: string, logger: JsonLogger, sqliteStore?: string): LocalStateLock {
-    const folders = [resolve(dataDir)];
-    if (readModelPath !== ':memory:') {
-      const readModels = dirname(resolve(readModelPath));
-      if (readModels !== folders[0]) folders.push(readModels);
-    }
+    const folders = localStateFolders(dataDir, readModelPath);
     const held: DataDirLock[] = [];
     try {
       // The store first: a second server on the same file is refused before it touches any local state.
@@ -387,6 +383,27 @@ export const SERVER_HOLDER = 'server';
 
 /** Beside a lock file, the note of a stale lock a CLI command took over (passOnUncleanStop). */
 export const UNCLEAN_NOTE_SUFFIX = '.unclean';
+
+/** The folders whose lock a process writing the read models takes (acquireLocalState): DATA_DIR, and the read-model file's when elsewhere. */
+function localStateFolders(dataDir: string, readModelPath: string): string[] {
+  const folders = [resolve(dataDir)];
+  if (readModelPath !== ':memory:') {
+    const readModels = dirname(resolve(readModelPath));
+    if (readModels !== folders[0]) folders.push(readModels);
+  }
+  return folders;
+}
+
+/**
+ * Every place a note of an unclean stop can wait for the next server (passOnUncleanStop): beside
+ * each lock acquireLocalState takes, the store's included. verify-access-log names the one it finds
+ * and restore moves those outside DATA_DIR aside; each had its own list, and they disagreed.
+ */
+export function uncleanNotePaths(dataDir: string, readModelPath: string, sqliteStore?: string): string[] {
+  const locks = localStateFolders(dataDir, readModelPath).map((folder) => join(folder, DATA_DIR_LOCK_FILE));
+  if (sqliteStore !== undefined) locks.unshift(`${realFilePath(sqliteStore)}.lock`);
+  return locks.map((lock) => lock + UNCLEAN_NOTE_SUFFIX);
+}
 
 /** How often a held lock is looked at (DataDirLock.watch). */
 export const LOCK_WATCH_MS = 1_000;

@@ -97,4 +97,18 @@ describe('changes without an access-log entry, recorded before an unclean stop, 
       rmSync(note, { force: true });
     }
   });
+
+  it("names the note beside the lock of the read models' folder when READ_MODEL_PATH puts them elsewhere (a lock the server takes too; verify looked beside two of its three)", () => {
+    const readModels = mkdtempSync(join(tmpdir(), 'access-log-lost-before-stop-read-models-'));
+    const note = join(readModels, `${DATA_DIR_LOCK_FILE}${UNCLEAN_NOTE_SUFFIX}`);
+    writeFileSync(note, JSON.stringify({ pid: 4243, startedAt: ago(120), holder: 'server' }) + '\n');
+    try {
+      const env = { ...process.env, EVENT_STORE: 'sqlite', SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: dir, READ_MODEL_PATH: join(readModels, 'read-models.sqlite'), JWT_SECRET: SECRET, LOG_LEVEL: 'error' };
+      const r = spawnSync(process.execPath, [CLI, 'verify-access-log'], { env, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status).toBe(1);
+      expect(r.stdout.split('\n')[1]).toMatch(new RegExp(`^BROKEN: .* A note of an unclean stop no server has recorded yet is at ${note.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the next server start records it`));
+    } finally {
+      rmSync(readModels, { recursive: true, force: true });
+    }
+  });
 });
