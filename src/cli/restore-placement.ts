@@ -15,8 +15,7 @@
 import { chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
-import { DATA_DIR_LOCK_FILE, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
-import { realFilePath } from '../platform/real-file-path.js';
+import { uncleanNotePaths } from '../platform/data-dir-lock.js';
 import { markRestoreFinished, markRestoreStarted, RESTORE_MARKER, type RestoreMark } from '../platform/restore-marker.js';
 import { DEV_SECRET_FILE } from '../identity/dev-secret.js';
 import { syncDirectoryNow, syncFileNow } from '../shared/application/durable-files.js';
@@ -90,8 +89,11 @@ export function putInPlace(config: AppConfig, places: Placement[], staging: stri
     renameSync(from, to);
     moves.push([from, to]);
   };
-  /** Whether what is at `path` now is a copy this restore made: the installation's own is in the folder of replaced files already. */
-  const copyOfOurs = (path: string) => existsSync(aside.of(path));
+  /**
+   * Whether what is at `path` (+ `suffix`: SQLite's -wal and -shm, kept as `<file>.before-restore-<stamp>-wal`)
+   * is a copy this restore made: the installation's own is where replaced files are kept already.
+   */
+  const copyOfOurs = (path: string, suffix = '') => existsSync(aside.of(path) + suffix);
   // The renames below are synchronous: a signal meanwhile is taken after them, by these listeners,
   // and does not end the process with the files half in place.
   const absorb = () => undefined;
@@ -127,7 +129,7 @@ export function putInPlace(config: AppConfig, places: Placement[], staging: stri
       // Each file judged alone: a WAL the killed run had not moved yet is the installation's (L1).
       for (const suffix of ['', ...SQLITE_SIDE_FILES]) {
         if (!existsSync(target + suffix)) continue;
-        if (existsSync(aside.of(target) + suffix)) rmSync(target + suffix, { force: true }); // kept as <file>.before-restore-<stamp><suffix>
+        if (copyOfOurs(target, suffix)) rmSync(target + suffix, { force: true });
         else move(target + suffix, aside.of(target) + suffix);
       }
     }
@@ -185,9 +187,7 @@ function ownFolders(root: string, like: { uid: number; gid: number }): void {
   for (const entry of readdirSync(root, { withFileTypes: true })) if (entry.isDirectory()) ownFolders(join(root, entry.name), like);
 }
 
-/** The notes of an unclean stop that the locks restore takes outside DATA_DIR may carry (DataDirLock.acquireLocalState). */
+/** The notes of an unclean stop that the locks restore takes outside DATA_DIR may carry. */
 function outsideLockNotes(config: AppConfig, dataDir: string): string[] {
-  const locks = [`${realFilePath(config.sqlitePath)}.lock`];
-  if (config.readModelPath !== ':memory:') locks.push(join(dirname(resolve(config.readModelPath)), DATA_DIR_LOCK_FILE));
-  return locks.filter((lock) => !isWithin(lock, dataDir)).map((lock) => lock + UNCLEAN_NOTE_SUFFIX);
+  return uncleanNotePaths(config.dataDir, config.readModelPath, config.sqlitePath).filter((note) => !isWithin(note, dataDir));
 }
