@@ -65,14 +65,10 @@ export function refuseUnfinishedRestore(config: { eventStore: string; dataDir: s
   if (config.eventStore === 'memory') return;
   const file = join(config.dataDir, RESTORE_MARKER);
   if (!existsSync(file)) return;
-  let mark: Partial<RestoreMark> = {};
-  try {
-    mark = JSON.parse(readFileSync(file, 'utf8')) as Partial<RestoreMark>;
-  } catch {
-    // unreadable: the refusal names the file all the same
-  }
+  // Read as the re-run reads it: a mark it would not trust names no backup or folder here either.
+  const mark = readRestoreMark(config.dataDir);
   throw new ConfigError(
-    `a restore was stopped while it put a backup's files in place (${file}${mark.from ? `, from ${mark.from}` : ''}): this DATA_DIR holds part of the installation and part of the backup. Run risk-ledger restore --from ${mark.from ?? 'DIR'} again to finish it; the files it replaced are in ${mark.movedAsideTo ?? 'DATA_DIR/before-restore-<time>/'}`,
+    `a restore was stopped while it put a backup's files in place (${file}${mark ? `, from ${mark.from}` : ', unreadable'}): this DATA_DIR holds part of the installation and part of the backup. Run risk-ledger restore --from ${mark?.from ?? 'DIR'} again to finish it; the files it replaced are in ${mark?.movedAsideTo ?? 'DATA_DIR/before-restore-<time>/'}`,
     'DATA_DIR',
   );
 }
