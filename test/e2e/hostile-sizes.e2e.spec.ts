@@ -56,11 +56,13 @@ describe('requests whose size once held the event loop', () => {
 
   /**
    * Sends `request` over and over (`pauseMs` apart) while /health is polled, until the polls met
-   * MIN_POLLS; every answer to `check`. Then no poll waited for a stall (500 ms), and the server's
-   * main thread spent at most `cpuMsPerRequest` of CPU a request (polls included): the measure of
-   * "holds the event loop" that the machine's load does not move. Counting polls over 100 ms
-   * instead failed three full runs in two days on a loaded machine (4, 5 and 8 such polls; the
-   * server's work was 13-25 ms a request) where the work itself had not changed.
+   * MIN_POLLS; every answer to `check`. Then the server's main thread spent at most
+   * `cpuMsPerRequest` of CPU a request (polls included): the measure of "holds the event loop"
+   * that the machine's load does not move. Wall-clock bounds on the polls did move with it:
+   * counting polls over 100 ms failed three full runs in two days on a loaded machine (4, 5 and 8
+   * such polls; the server's work was 13-25 ms a request), and one poll of 529 ms failed a bound
+   * of 500 ms in a full run of 2026-12-07 where the work had not changed. The polls' times are
+   * bounded (2 s, a stall) only where the main thread's CPU cannot be read (not Linux).
    */
   async function underPolls(request: () => Promise<any>, check: (answer: any) => void, cpuMsPerRequest: number, pauseMs = 0): Promise<void> {
     const polls: number[] = [];
@@ -83,9 +85,10 @@ describe('requests whose size once held the event loop', () => {
     await work;
     const cpuAfter = mainThreadCpuMs(server!.child.pid);
     expect(polls.length).toBeGreaterThan(MIN_POLLS);
-    expect(polls.filter((ms) => ms >= 500).map(Math.round)).toEqual([]);
     if (cpuBefore !== null && cpuAfter !== null) {
       expect((cpuAfter - cpuBefore) / sent).toBeLessThanOrEqual(cpuMsPerRequest);
+    } else {
+      expect(polls.filter((ms) => ms >= 2_000).map(Math.round)).toEqual([]);
     }
   }
 
