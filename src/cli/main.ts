@@ -15,7 +15,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { loadConfig, ConfigError } from '../config/app-config.js';
 import { dirname, resolve } from 'node:path';
 import { DataDirLockedError } from '../platform/data-dir-lock.js';
-import { refuseUnfinishedRestore } from '../platform/restore-marker.js';
+import { refuseUnfinishedRestore, UnfinishedRestoreError } from '../platform/restore-marker.js';
 import { ImportRefusedError } from '../audit/application/evidence-import.js';
 import { ExportLineTooLongError } from '../audit/application/export-lines.js';
 import { EXPIRES_FORMS, TokenRequestError, issueToken } from '../identity/cli/issue-token.js';
@@ -195,7 +195,8 @@ function failure(error: unknown, command: Command | undefined): number {
     return 2;
   }
   if (command?.name() === 'token' && error instanceof ConfigError) {
-    line(`configuration error: ${error.message}`);
+    // Its stdout is the token alone: one line on stderr, worded as the other commands' refusal.
+    line(error instanceof UnfinishedRestoreError ? `Refused: ${error.message}` : `configuration error: ${error.message}`);
     return 2;
   }
   if (error instanceof ImportRefusedError || error instanceof ConfigError || error instanceof DataDirLockedError) {

@@ -37,7 +37,7 @@ import { encodePosition } from '../event-store/hash-chain.js';
 import { integrityStatePath } from '../platform/integrity-state.js';
 import { DATA_DIR_LOCK_FILE, DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
 import { realFilePath } from '../platform/real-file-path.js';
-import { readRestoreMark } from '../platform/restore-marker.js';
+import { readRestoreMark, RESTORE_MARKER } from '../platform/restore-marker.js';
 import { asidePlaces, bringBackKeptFiles, copyInto, putInPlace, SQLITE_SIDE_FILES, type Placement } from './restore-placement.js';
 import { DEV_SECRET_FILE } from '../identity/dev-secret.js';
 import { BACKUP_MANIFEST, evidenceDir, isWithin, sha256OfFile, verifyInstallation } from './backup-command.js';
@@ -84,6 +84,9 @@ export async function runRestore(config: AppConfig, from: string | undefined, en
     if (isWithin(realPlace, realBackup) || isWithin(realBackup, realPlace)) throw new UsageError(`${backup} and ${place}, which the restore replaces, overlap: restore from a folder outside this installation's`);
   }
 
+  // Something else in the mark's place (a folder) would fail the mark's write in step 4 with a bare "illegal operation".
+  const markFile = join(config.dataDir, RESTORE_MARKER);
+  if (existsSync(markFile) && !statSync(markFile).isFile()) throw new UsageError(`${markFile} is not a file, so not a mark restore wrote: move it away and run restore again; nothing was changed`);
   const lock = DataDirLock.acquireLocalState(config.dataDir, config.readModelPath, 'cli restore', log, config.sqlitePath);
   const staging = join(config.dataDir, `.restoring-${process.pid}`);
   const discardCopies = () => {

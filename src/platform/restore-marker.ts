@@ -48,9 +48,14 @@ export function readRestoreMark(dataDir: string): RestoreMark | null {
 export function markRestoreStarted(dataDir: string, mark: RestoreMark): void {
   const file = join(dataDir, RESTORE_MARKER);
   const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, JSON.stringify(mark) + '\n', { mode: 0o600 });
-  syncFileNow(temp);
-  renameSync(temp, file);
+  try {
+    writeFileSync(temp, JSON.stringify(mark) + '\n', { mode: 0o600 });
+    syncFileNow(temp);
+    renameSync(temp, file);
+  } catch (error) {
+    rmSync(temp, { force: true }); // not left beside the mark (a full disk, a folder in the mark's place)
+    throw error;
+  }
   syncDirectoryNow(dataDir); // the rename is an entry of the folder: on the disk before step 4 starts
 }
 
@@ -60,6 +65,9 @@ export function markRestoreFinished(dataDir: string): void {
   syncDirectoryNow(dataDir);
 }
 
+/** A start or command refused over an unfinished restore: a configuration error to the server, a refusal to the CLI. */
+export class UnfinishedRestoreError extends ConfigError {}
+
 /** The server's start: refused while a restore is unfinished, saying how to finish it. */
 export function refuseUnfinishedRestore(config: { eventStore: string; dataDir: string }): void {
   if (config.eventStore === 'memory') return;
@@ -67,7 +75,7 @@ export function refuseUnfinishedRestore(config: { eventStore: string; dataDir: s
   if (!existsSync(file)) return;
   // Read as the re-run reads it: a mark it would not trust names no backup or folder here either.
   const mark = readRestoreMark(config.dataDir);
-  throw new ConfigError(
+  throw new UnfinishedRestoreError(
     `a restore was stopped while it put a backup's files in place (${file}${mark ? `, from ${mark.from}` : ', unreadable'}): this DATA_DIR holds part of the installation and part of the backup. Run risk-ledger restore --from ${mark?.from ?? 'DIR'} again to finish it; the files it replaced are in ${mark?.movedAsideTo ?? 'DATA_DIR/before-restore-<time>/'}`,
     'DATA_DIR',
   );

@@ -116,7 +116,7 @@ describe('restore of a backup', () => {
     }
     const { JWT_SECRET: _secret, ...withoutSecret } = settings(source);
     const token = await cli(['token', '--sub', 'alice', '--roles', 'AUDITOR'], withoutSecret);
-    expect([token.code, token.stdout, token.stderr]).toEqual([2, '', expect.stringMatching(/^risk-ledger token: configuration error: a restore was stopped/)]);
+    expect([token.code, token.stdout, token.stderr]).toEqual([2, '', expect.stringMatching(/^risk-ledger token: Refused: a restore was stopped/)]);
     expect(readdirSync(source).sort()).toEqual(before);
     expect(existsSync(join(work, 'backups', 'of-a-mixture'))).toBe(false);
     expect(await cli(['restore', backup], settings(source))).toMatchObject({ code: 0, json: { ok: true } });
@@ -200,6 +200,13 @@ describe('restore of a backup', () => {
     expect(linked.stderr).toMatch(/overlap/);
     expect(existsSync(join(inside, 'backup.json'))).toBe(true);
     rmSync(inside, { recursive: true });
+
+    // A folder where the mark goes (re-probe L3: "illegal operation on a directory" at step 4, and a .tmp left beside it).
+    mkdirSync(join(source, 'restore-in-progress.json'));
+    const folderMark = await cli(['restore', '--from', backup], settings(source));
+    expect([folderMark.code, folderMark.stderr]).toEqual([2, expect.stringMatching(/restore-in-progress\.json is not a file, so not a mark restore wrote: move it away and run restore again; nothing was changed/)]);
+    expect(readdirSync(source).filter((f) => f.startsWith('restore-in-progress.json.'))).toEqual([]);
+    rmSync(join(source, 'restore-in-progress.json'), { recursive: true });
 
     const postgres = await cli(['restore', '--from', backup], { ...settings(source), EVENT_STORE: 'postgres', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' });
     expect(postgres.code).toBe(2);
