@@ -51,8 +51,13 @@ const urlWith = (schemes: readonly string[]) => (v: string) => {
 /** METRICS_TOKEN: a shared secret shorter than this is guessable. */
 export const MIN_METRICS_TOKEN_LENGTH = 16;
 
-/** The least GRAPHQL_MAX_COST: the price of `{ me { id } }`, one root field and one scalar (test/unit/config ties it to edge-limits.ts). */
-export const MIN_GRAPHQL_MAX_COST = 501;
+/**
+ * The least GRAPHQL_MAX_COST: the price of `{ me { id } }`, one root field (COST.field + COST.rootField)
+ * selecting one scalar (COST.field). No root field returns a scalar, so nothing useful costs less;
+ * 501 was allowed, and refused every request but `{ __typename }` (README probe of 2026-12-07, M1).
+ * test/unit/config prices the request with edge-limits.ts's estimator against the schema.
+ */
+export const MIN_GRAPHQL_MAX_COST = 502;
 
 export class EnvironmentSettings {
   // ---- the process
@@ -104,8 +109,7 @@ export class EnvironmentSettings {
   @IsOptional() @rule(wholeNumber(100, 1_000_000), (v) => `ACCESS_LOG_MAX_QUEUED must be a whole number of entries from 100 to 1000000, got ${JSON.stringify(v)}`) ACCESS_LOG_MAX_QUEUED?: string;
 
   // ---- GraphQL edge
-  // The cheapest request, one root field selecting one scalar, costs 501 (COST.rootField + 1 in
-  // src/graphql/edge-limits.ts): a budget under it started, then refused every request (new-user probe 3).
+  // The cheapest request costs MIN_GRAPHQL_MAX_COST: a budget under it started, then refused every request (new-user probe 3).
   @IsOptional()
   @rule(wholeNumber(MIN_GRAPHQL_MAX_COST), (v) => `GRAPHQL_MAX_COST must be a whole number of at least ${MIN_GRAPHQL_MAX_COST} (the cost of the cheapest request: below it every request is refused), got ${JSON.stringify(v)}`)
   GRAPHQL_MAX_COST?: string;

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/app-config.js';
 import { declaredOnly, MIN_GRAPHQL_MAX_COST, misspelledSettings, SETTING_NAMES } from '../../../src/config/settings.js';
-import { COST } from '../../../src/graphql/edge-limits.js';
+import { buildSchema, getNamedType, isLeafType, parse } from 'graphql';
+import { getComplexity } from 'graphql-query-complexity';
+import { COST, costEstimator } from '../../../src/graphql/edge-limits.js';
 
 /** The variables named in the first column of the README's Configuration table. */
 function documentedSettings(): string[] {
@@ -81,8 +83,8 @@ describe('configuration schema', () => {
     [{ EVENT_STORE: 'oracle' }, 'EVENT_STORE', 'EVENT_STORE must be one of sqlite, postgres, kurrentdb, memory, got "oracle"'],
     [{ READ_MODEL_MAX_PAGES: '0' }, 'READ_MODEL_MAX_PAGES', 'READ_MODEL_MAX_PAGES must be a positive whole number, got "0"'],
     [{ RATE_LIMIT_PER_MINUTE: '-1' }, 'RATE_LIMIT_PER_MINUTE', 'RATE_LIMIT_PER_MINUTE must be a whole number of requests (0 = no limit), got "-1"'],
-    [{ GRAPHQL_MAX_COST: '1.5' }, 'GRAPHQL_MAX_COST', 'GRAPHQL_MAX_COST must be a whole number of at least 501 (the cost of the cheapest request: below it every request is refused), got "1.5"'],
-    [{ GRAPHQL_MAX_COST: '500' }, 'GRAPHQL_MAX_COST', 'GRAPHQL_MAX_COST must be a whole number of at least 501 (the cost of the cheapest request: below it every request is refused), got "500"'],
+    [{ GRAPHQL_MAX_COST: '1.5' }, 'GRAPHQL_MAX_COST', 'GRAPHQL_MAX_COST must be a whole number of at least 502 (the cost of the cheapest request: below it every request is refused), got "1.5"'],
+    [{ GRAPHQL_MAX_COST: '501' }, 'GRAPHQL_MAX_COST', 'GRAPHQL_MAX_COST must be a whole number of at least 502 (the cost of the cheapest request: below it every request is refused), got "501"'],
     [{ GRAPHQL_INTROSPECTION: 'maybe' }, 'GRAPHQL_INTROSPECTION', 'GRAPHQL_INTROSPECTION must be true or false, got "maybe"'],
     [{ ACCESS_LOG_RESET: '2' }, 'ACCESS_LOG_RESET', 'ACCESS_LOG_RESET must be true or false, got "2"'],
     [{ ACCESS_LOG_MAX_QUEUED: '99' }, 'ACCESS_LOG_MAX_QUEUED', 'ACCESS_LOG_MAX_QUEUED must be a whole number of entries from 100 to 1000000, got "99"'],
@@ -167,8 +169,15 @@ describe('configuration schema', () => {
     ]);
   });
 
-  it('the least GRAPHQL_MAX_COST is the price of the cheapest request, one root field and one scalar (new-user probe 3)', () => {
-    expect(MIN_GRAPHQL_MAX_COST).toBe(COST.rootField + 1);
+  it('the least GRAPHQL_MAX_COST is the price of the cheapest request, one root field and one scalar (new-user probe 3; 501 refused even that, README probe M1)', () => {
+    const schema = buildSchema(readFileSync(join(process.cwd(), 'schema.gql'), 'utf8'));
+    const price = (query: string) => getComplexity({ schema, query: parse(query), variables: {}, estimators: [costEstimator] });
+    expect(price('{ me { id } }')).toBe(MIN_GRAPHQL_MAX_COST);
+    expect(MIN_GRAPHQL_MAX_COST).toBe(COST.field + COST.rootField + COST.field);
+    // Nothing cheaper exists: every root field returns an object, so it selects at least one field of it.
+    const scalarRoots = [schema.getQueryType(), schema.getMutationType()].flatMap((type) => Object.values(type!.getFields())).filter((field) => isLeafType(getNamedType(field.type)));
+    expect(scalarRoots.map((field) => field.name)).toEqual([]);
     expect(loadConfig({ GRAPHQL_MAX_COST: String(MIN_GRAPHQL_MAX_COST), SQLITE_PATH: '/x/e.sqlite' }).graphql.maxCost).toBe(MIN_GRAPHQL_MAX_COST);
+    expect(() => loadConfig({ GRAPHQL_MAX_COST: String(MIN_GRAPHQL_MAX_COST - 1), SQLITE_PATH: '/x/e.sqlite' })).toThrow(ConfigError);
   });
 });
