@@ -6,10 +6,13 @@
  * back, is a valid signed log, and only a head recorded before shows what is missing. One reader
  * for both, so that the server and the command line never disagree on what the record says.
  */
+import Database from 'better-sqlite3';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type AppConfig } from '../config/app-config.js';
 import { decodePosition } from '../event-store/hash-chain.js';
+import { READ_MODELS_TABLE } from '../projections/read-model-database.js';
+import { PROCESS_CHECKPOINTS_TABLE } from '../shared/application/reactions-coordination.js';
 import type { VerifiedHead } from '../event-store/integrity-verifier.js';
 
 /** What the record holds: the last signed head verified, when, and on which store. */
@@ -53,7 +56,7 @@ export function readVerifiedState(path: string | null): RecordedHead {
 /**
  * No embedded store at SQLITE_PATH, while DATA_DIR shows that one existed: the record names a head
  * verified on one, or is there but unreadable, or the read models or the process manager's
- * checkpoint are there. The log is missing (a backup's files put back without events.sqlite,
+ * checkpoint show they followed a log (followedALog). The log is missing (a backup's files put back without events.sqlite,
  * SQLITE_PATH pointing elsewhere, the file deleted). Opened, the store would be created empty under
  * the local state of the old log: the server served the old read models, flagged BROKEN, over a
  * new empty log (backup probe of 2026-12-06, F8; with the record emptied, damaged or removed, the
@@ -68,7 +71,12 @@ export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir
       ? [`${recorded.path} records a log verified up to position ${recorded.head.position}`]
       : [
           ...(recorded.kind === 'unreadable' ? [`${recorded.path} is there (unreadable)`] : []),
-          ...[config.readModelPath, config.processManagerPath].filter((file) => file !== ':memory:' && nonEmptyFile(file)).map((file) => `${file} is there`),
+          ...[
+            { file: config.readModelPath, table: READ_MODELS_TABLE },
+            { file: config.processManagerPath, table: PROCESS_CHECKPOINTS_TABLE },
+          ]
+            .filter(({ file, table }) => file !== ':memory:' && followedALog(file, table))
+            .map(({ file }) => `${file} is there`),
         ];
   if (traces.length === 0) return;
   throw new ConfigError(
@@ -77,10 +85,28 @@ export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir
   );
 }
 
-function nonEmptyFile(path: string): boolean {
+/**
+ * Whether `file` shows it followed a log: a checkpoint in `table` past nothing, or a file that cannot
+ * be read as such (damaged, another kind: not ours to call new). A file that was only created, by a
+ * first start that then failed on the store (a SQLITE_PATH mistyped), is no trace: the start after
+ * the fix was refused as "the log is missing" (README probe of 2026-12-07, M2).
+ */
+function followedALog(file: string, table: string): boolean {
+  let size: number;
   try {
-    return statSync(path).size > 0;
+    size = statSync(file).size;
   } catch {
     return false;
+  }
+  if (size === 0) return false;
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare(`SELECT count(*) AS n FROM ${table} WHERE position IS NOT NULL`).get() as { n: number }).n > 0;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return true;
   }
 }

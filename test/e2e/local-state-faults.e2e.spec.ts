@@ -292,6 +292,22 @@ describe('local state faults', () => {
     }
   }, 60_000);
 
+  it('a first start that failed on a mistyped SQLITE_PATH does not hold the corrected start back (README probe M2: refused as "the log is missing")', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'risk-ledger-first-start-'));
+    try {
+      writeFileSync(join(fresh, 'notes.txt'), 'not a database, named as SQLITE_PATH by mistake\n'.repeat(100));
+      const mistaken = { ...env, SQLITE_PATH: join(fresh, 'notes.txt'), DATA_DIR: join(fresh, 'data') };
+      await expect(startServer(mistaken)).rejects.toThrow(/server exited with 1[\s\S]*start-up failed: the event store \S*notes\.txt \(SQLITE_PATH\): file is not a database/);
+      expect(readdirSync(join(fresh, 'data'))).toContain('read-models.sqlite'); // what the failed start made: it followed no log
+      server = await startServer({ ...mistaken, SQLITE_PATH: join(fresh, 'data', 'events.sqlite') });
+      expect((await gql(server.url, manager, REGISTER, asset('first asset'))).errors).toBeUndefined();
+      await stopServer(server);
+      server = undefined;
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("the time-travel replays' folder: what earlier processes left is removed at start whatever its pid (in a container the server is pid 1); one that cannot be made is refused at start", async () => {
     const copy = mkdtempSync(join(tmpdir(), 'risk-ledger-replays-dir-'));
     try {
