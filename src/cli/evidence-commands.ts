@@ -24,10 +24,11 @@ import {
   verifyExport,
   verifyStoreAgainst,
   manifestPathFor,
+  signaturesPathFor,
 } from '../audit/application/evidence-export.js';
 import { importExport, ImportRefusedError, ImportStoppedError } from '../audit/application/evidence-import.js';
 import { ExportLineTooLongError } from '../audit/application/export-lines.js';
-import { restoreEvidenceFiles } from '../audit/application/export-evidence-files.js';
+import { evidenceDirFor, restoreEvidenceFiles } from '../audit/application/export-evidence-files.js';
 import { AccessLogStore, accessLogPath } from '../audit/application/access-log.js';
 import { systemEntryRecord } from '../audit/application/access-log-system-entries.js';
 import { sqliteAccessLogLookup } from '../audit/application/access-log-lookups.js';
@@ -142,6 +143,9 @@ export async function runExport(config: AppConfig, out: string | undefined): Pro
   if (out === '-') throw new UsageError('export writes files (FILE, FILE.manifest.json, FILE.signatures.ndjson, FILE.evidence/), not standard output: give --out FILE');
   const file = resolve(out);
   writableFolderOf(file, out);
+  // An earlier export's manifest is an auditor's anchor (Auditors): never replaced without a word, as backup never writes into an existing folder.
+  const earlier = [file, manifestPathFor(file), signaturesPathFor(file), evidenceDirFor(file)].find((path) => existsSync(path));
+  if (earlier) throw new UsageError(`${earlier} exists: export writes a new file and its manifest (an earlier manifest may be kept as an anchor); give another --out, or remove the earlier export first`);
   existingStore(config);
   const store = await openConfiguredEventStore(config);
   const evidence = await openConfiguredBlobStore(config);

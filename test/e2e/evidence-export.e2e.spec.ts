@@ -343,19 +343,24 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
   });
 
   // Last: it writes to the log, which the tests above count.
-  it('an export that fails late leaves the earlier export whole (no new log beside the old manifest), and never writes through a planted link', async () => {
+  it('an export never replaces an earlier one, one that fails late leaves nothing under its names, and none writes through a planted link', async () => {
     const dir = mkdtempSync(join(work, 'late-failure-'));
     const file = join(dir, 'evidence.ndjson');
     expect((await cli(['export', '--out', file], storeEnv(t.dataDir))).code).toBe(0);
     const files = () => Object.fromEntries(readdirSync(dir).filter((name) => !name.endsWith('.evidence')).map((name) => [name, readFileSync(join(dir, name)).toString('base64')]));
     const before = files();
     await t.ok(REGISTER, { input: { name: 'After the first export', description: 'd', category: 'SYSTEM', department: 'ops', managerId: 'm', confidentiality: 1, integrity: 1, availability: 1 } }, users.ciso);
-    // The manifest cannot be written (its temporary name is taken by a folder): the export fails.
-    mkdirSync(`${file}.manifest.json.partial`);
-    const failed = await cli(['export', '--out', file], storeEnv(t.dataDir));
+    // An export over an earlier one is refused, naming it: its manifest may be kept as an anchor (README probe L3: it was replaced without a word).
+    const over = await cli(['export', '--out', file], storeEnv(t.dataDir));
+    expect([over.code, over.stderr]).toEqual([2, expect.stringMatching(/evidence\.ndjson exists: export writes a new file and its manifest/)]);
+    expect(files()).toEqual(before);
+    // The manifest cannot be written (its temporary name is taken by a folder): the export fails late, and leaves no export under its names.
+    const second = join(dir, 'second.ndjson');
+    mkdirSync(`${second}.manifest.json.partial`);
+    const failed = await cli(['export', '--out', second], storeEnv(t.dataDir));
     expect(failed.code).not.toBe(0);
-    rmSync(`${file}.manifest.json.partial`, { recursive: true });
-    // Was: the new log and signatures under their names beside the old manifest ("altered" on verify).
+    rmSync(`${second}.manifest.json.partial`, { recursive: true });
+    // Was (over an earlier export): the new log and signatures under their names beside the old manifest ("altered" on verify).
     const after = files();
     expect(after).toEqual(before);
     expect((await cli(['verify', file], {})).code).toBe(0);
@@ -363,11 +368,11 @@ describe('evidence export, offline verification, import and rebuild (CLI)', () =
     // A link planted at the temporary name is replaced, not written through.
     const victim = join(work, 'not-an-export.txt');
     writeFileSync(victim, 'keep me');
-    symlinkSync(victim, `${file}.partial`);
-    expect((await cli(['export', '--out', file], storeEnv(t.dataDir))).code).toBe(0);
+    symlinkSync(victim, `${second}.partial`);
+    expect((await cli(['export', '--out', second], storeEnv(t.dataDir))).code).toBe(0);
     expect(readFileSync(victim, 'utf8')).toBe('keep me');
-    expect(lstatSync(file).isSymbolicLink()).toBe(false);
-    expect((await cli(['verify', file], {})).code).toBe(0);
+    expect(lstatSync(second).isSymbolicLink()).toBe(false);
+    expect((await cli(['verify', second], {})).code).toBe(0);
   }, 60_000);
 
 });
