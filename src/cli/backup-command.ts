@@ -142,9 +142,11 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
     const keyInDataDir = config.signing.keyPath !== null && isWithin(config.signing.keyPath, config.dataDir);
     if (keyInDataDir) copyFile(config.signing.keyPath, relative(config.dataDir, config.signing.keyPath!));
     copyFile(join(config.dataDir, DEV_SECRET_FILE), DEV_SECRET_FILE);
-    if (running !== null) {
-      // Started on, the copy is a server stopped uncleanly at the moment its log was copied.
-      const owner = running === 'unreadable' ? { pid: 0, startedAt: '', holder: SERVER_HOLDER } : running;
+    // Started on, the copy is a server stopped uncleanly: at the moment its log was copied, or, the
+    // server gone, when it crashed (its stop not recorded yet: upgrade probe F1).
+    const unclean = running ?? DataDirLock.unrecordedUncleanStop(config.dataDir, config.readModelPath, config.sqlitePath)?.owner ?? null;
+    if (unclean !== null) {
+      const owner = unclean === 'unreadable' ? { pid: 0, startedAt: '', holder: SERVER_HOLDER } : unclean;
       writeFileSync(join(partial, DATA_DIR_LOCK_FILE + UNCLEAN_NOTE_SUFFIX), JSON.stringify(owner) + '\n', { flag: 'wx' });
     }
 
@@ -176,8 +178,8 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
     renameSync(partial, target);
     const keyWords = keyInDataDir || config.signing.keyPath === null ? '' : ` The signing key ${config.signing.keyPath} is outside DATA_DIR and was not copied: keep it with the backup.`;
     result(
-      { command: 'backup', ok: true, out: target, ...manifest.events, evidenceFiles, serverWasRunning: manifest.serverWasRunning, signingKeyCopied: keyInDataDir },
-      `OK: ${verdict.eventsChecked} events (head ${verdict.headPosition ?? 'none'}) and ${evidenceFiles} evidence file(s) copied to ${target} and verified${running !== null ? ', as a server would leave them if stopped at the copy (it ran meanwhile)' : ''}.${keyWords} To restore, see README "Backup and restore".`,
+      { command: 'backup', ok: true, out: target, ...manifest.events, evidenceFiles, serverWasRunning: manifest.serverWasRunning, uncleanStopCarried: unclean !== null, signingKeyCopied: keyInDataDir },
+      `OK: ${verdict.eventsChecked} events (head ${verdict.headPosition ?? 'none'}) and ${evidenceFiles} evidence file(s) copied to ${target} and verified${running !== null ? ', as a server would leave them if stopped at the copy (it ran meanwhile)' : unclean !== null ? ", with the unclean stop of the installation's last server, which no server has recorded yet: the first start on a restore of it records it" : ''}.${keyWords} To restore, see README "Backup and restore".`,
     );
     return 0;
   } catch (error) {

@@ -15,7 +15,7 @@ import { TrustedKeys } from '../event-store/signing.js';
 import { encodePosition } from '../event-store/hash-chain.js';
 import { LogFormatError } from '../event-store/errors.js';
 import { inspectStoreFile, type StoreFileInspection } from '../event-store/sqlite/store-file.js';
-import { DataDirLock, uncleanNotePaths } from '../platform/data-dir-lock.js';
+import { DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import {
   estimatedCount,
@@ -481,22 +481,22 @@ async function againstEvents(
   }
 }
 
-/** Read-only: never creates the access log, never writes to it; safe while the server runs. */
 /**
  * A note of an unclean stop that no server has recorded yet (a backup of a running server just
  * restored, a server killed and not started since): the next start records it, and that entry
- * accounts for the requests in flight at the stop. Said beside a BROKEN verdict (re-probe of
- * 2026-12-07, M4: BROKEN after a restore, and not a word of the note); the verdict stands, as a
- * note is no signed entry.
+ * accounts for the requests in flight at the stop (re-probe of 2026-12-07, M4: BROKEN after a
+ * restore, and not a word of the note); so does a server's lock its crash left. The verdict
+ * stands, as neither is a signed entry.
  */
-function pendingUncleanStop(config: AppConfig): string {
-  if (config.eventStore !== 'sqlite') return '';
-  const notes = uncleanNotePaths(config.dataDir, config.readModelPath, config.sqlitePath).filter((note) => existsSync(note));
-  return notes.length > 0
-    ? ` A note of an unclean stop no server has recorded yet is at ${notes[0]}: the next server start records it in the access log (UncleanStopRecovered), which accounts for the requests in flight at that stop; run verify-access-log again after it.`
-    : '';
+function pendingUncleanStop(config: AppConfig): { path: string; words: string } | null {
+  if (config.eventStore !== 'sqlite') return null;
+  const pending = DataDirLock.unrecordedUncleanStop(config.dataDir, config.readModelPath, config.sqlitePath);
+  if (pending === null) return null;
+  const what = pending.path.endsWith(UNCLEAN_NOTE_SUFFIX) ? `A note of an unclean stop no server has recorded yet is at ${pending.path}` : `A server stopped uncleanly and no server has recorded it yet (its lock ${pending.path} is left behind)`;
+  return { path: pending.path, words: ` ${what}: the next server start records it in the access log (UncleanStopRecovered), which accounts for the requests in flight at that stop; run verify-access-log again after it.` };
 }
 
+/** Read-only: never creates the access log, never writes to it; safe while the server runs. */
 export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
   if (config.eventStore === 'memory') throw new UsageError('verify-access-log: with EVENT_STORE=memory the access log lives in the server\'s memory; ask verifyAccessLog');
   const trusted = configuredTrustedKeys(config.signing);
@@ -542,11 +542,14 @@ export async function runVerifyAccessLog(config: AppConfig): Promise<number> {
     }
     where = { file, anchor: anchorPath };
   }
+  // Said with either verdict: until a start records the stop, its changes without entries read as
+  // in flight for two minutes (OK), then as missing (BROKEN), nothing having changed (upgrade probe F2).
+  const pending = pendingUncleanStop(config);
   result(
-    { command: 'verify-access-log', ...where, ...report },
-    report.ok
+    { command: 'verify-access-log', ...where, ...report, ...(pending ? { uncleanStopPending: pending.path } : {}) },
+    (report.ok
       ? `OK: ${report.entriesChecked} access log entries verify (head ${report.headSeq ?? 'none'}, hash ${report.headHash}; ${report.signaturesChecked} signatures)${report.acknowledged ? `; ${report.acknowledged.note}` : ''}.`
-      : `BROKEN: ${report.reason}${report.firstBrokenSeq !== null ? ` (first broken entry ${report.firstBrokenSeq})` : ''}${report.acknowledged ? `; besides, ${report.acknowledged.note}` : ''}.${pendingUncleanStop(config)}`,
+      : `BROKEN: ${report.reason}${report.firstBrokenSeq !== null ? ` (first broken entry ${report.firstBrokenSeq})` : ''}${report.acknowledged ? `; besides, ${report.acknowledged.note}` : ''}.`) + (pending?.words ?? ''),
   );
   return report.ok ? 0 : 1;
 }

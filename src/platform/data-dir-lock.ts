@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 import { KernelLock } from './kernel-lock.js';
@@ -205,10 +205,26 @@ export class DataDirLock {
 
   /** The live holder of DATA_DIR's lock (what its file says, 'unreadable' when nothing), or null when it is free or stale. */
   static liveOwner(dataDir: string): DataDirLockOwner | 'unreadable' | null {
-    const file = join(dataDir, DATA_DIR_LOCK_FILE);
-    const owner = readLockOwner(file);
-    if (owner && holdsThis(owner, realFilePath(file))) return owner;
-    return KernelLock.heldByAnother(`${file}${KERNEL_LOCK_SUFFIX}`) ? (owner ?? 'unreadable') : null;
+    return liveOwnerOf(join(dataDir, DATA_DIR_LOCK_FILE));
+  }
+
+  /**
+   * A server's unclean stop that no server has recorded yet, in any place acquireLocalState locks:
+   * a note a command left (passOnUncleanStop), or a lock no live process holds whose holder was a
+   * server (SIGKILL, a crash, a power cut: a clean stop removes it). Its next start records it
+   * (UncleanStopRecovered); a copy of the files must carry it, or the requests in flight at that
+   * stop are changes without entries for good (upgrade probe of 2026-12-07, F1: a backup of a
+   * crashed installation said nothing of it, and the restored access log was BROKEN two minutes on).
+   */
+  static unrecordedUncleanStop(dataDir: string, readModelPath: string, sqliteStore?: string): { path: string; owner: DataDirLockOwner | 'unreadable' } | null {
+    const notes = uncleanNotePaths(dataDir, readModelPath, sqliteStore);
+    for (const note of notes) if (existsSync(note)) return { path: note, owner: readLockOwner(note) ?? 'unreadable' };
+    for (const lock of notes.map((note) => note.slice(0, -UNCLEAN_NOTE_SUFFIX.length))) {
+      if (!existsSync(lock) || liveOwnerOf(lock) !== null) continue;
+      const owner = readLockOwner(lock);
+      if (owner === null || (owner.holder ?? SERVER_HOLDER) === SERVER_HOLDER) return { path: lock, owner: owner ?? 'unreadable' };
+    }
+    return null;
   }
 
   /**
@@ -304,6 +320,13 @@ export class DataDirLock {
     // After the file: the next holder never finds this process's file beside a free kernel lock.
     this.kernel.release();
   }
+}
+
+/** The live holder of the lock `file` (what it says, 'unreadable' when nothing), or null when it is free or stale. */
+function liveOwnerOf(file: string): DataDirLockOwner | 'unreadable' | null {
+  const owner = readLockOwner(file);
+  if (owner && holdsThis(owner, realFilePath(file))) return owner;
+  return KernelLock.heldByAnother(`${file}${KERNEL_LOCK_SUFFIX}`) ? (owner ?? 'unreadable') : null;
 }
 
 function readLockOwner(file: string): DataDirLockOwner | null {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inFlight } from '../../src/audit/application/access-log-crosscheck.js';
@@ -201,6 +202,46 @@ describe('backup of a running installation', () => {
     }
     expect(existsSync(join(work, 'during-restore'))).toBe(false);
   }, 60_000);
+
+  it("a crashed installation's backup carries its unclean stop, which no server had recorded: the copy's first start records it (upgrade probe F1: the copy's access log was BROKEN for good two minutes on)", async () => {
+    const crashed = join(work, 'crashed');
+    mkdirSync(crashed);
+    server = await startServer(settings(crashed));
+    const manager = await signToken(SECRET, { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+    let stop = false;
+    let answered = 0;
+    const writer = async (w: number) => {
+      for (let i = 0; !stop; i++) if ((await gql(server!.url, manager, REGISTER, asset(`crash ${w}-${i}`)).catch(() => ({}) as any)).data?.registerAsset) answered++;
+    };
+    const writers = Array.from({ length: 4 }, (_, w) => writer(w));
+    while (answered < 20) await new Promise((r) => setTimeout(r, 20));
+    await stopServer(server, 'SIGKILL');
+    server = undefined;
+    stop = true;
+    await Promise.all(writers);
+
+    // Not restarted: verify-access-log names the stop no server has recorded, whatever its verdict.
+    const before = await cli(['verify-access-log'], settings(crashed));
+    expect([join(crashed, 'risk-ledger.lock'), join(crashed, 'events.sqlite.lock')]).toContain(before.json.uncleanStopPending);
+    expect(before.sentence).toMatch(/A server stopped uncleanly and no server has recorded it yet \(its lock \S*(risk-ledger|events\.sqlite)\.lock is left behind\): the next server start records it/);
+
+    const copy = join(work, 'backups', 'of-crashed');
+    const made = await cli(['backup', '--out', copy], settings(crashed));
+    expect(made).toMatchObject({ code: 0, json: { ok: true, serverWasRunning: false, uncleanStopCarried: true } });
+    expect(made.sentence).toMatch(/with the unclean stop of the installation's last server, which no server has recorded yet/);
+    expect(existsSync(join(copy, 'risk-ledger.lock.unclean'))).toBe(true);
+
+    restored = await startServer(settings(copy));
+    expect(restored.output()).toMatch(/UncleanStopRecovered|unclean stop/i);
+    await stopServer(restored);
+    restored = undefined;
+    inFlight.ms = 0; // every change is old enough to have been answered: only the recorded stop accounts for those in flight at the crash
+    const verified = await cliInProcess(['verify-access-log'], settings(copy));
+    expect(verified).toMatchObject({ code: 0, json: { ok: true } });
+    expect(verified.json.uncleanStopPending).toBeUndefined();
+    const markers = new Database(join(copy, 'access-log.sqlite'), { readonly: true }).prepare(`SELECT count(*) AS n FROM access_log WHERE operation_name = 'UncleanStopRecovered'`).get() as { n: number };
+    expect(markers.n).toBe(1);
+  }, 180_000);
 
   it('an installation whose access log is gone is not copied as sound: no server would start on the copy (re-probe H1: OK said, and the restored server refused)', async () => {
     const copy = join(work, 'no-access-log');
