@@ -64,7 +64,12 @@ export class DataDirLockedError extends Error {
     super(
       `${lockFile} is held by ${describeOwner(owner)}` +
         (unseen ? ', a process this one cannot see (another container or PID namespace on this host) that holds the lock' : '') +
-        `: another Risk Ledger process is using ${what}; stop it first`,
+        `: another Risk Ledger process is using ${what}; stop it first` +
+        // A lock of a build before 2026-12-07 names no path and holds no kernel lock: a copy of its
+        // folder (cp -a of a running DATA_DIR) names a live process that runs elsewhere (upgrade probe F3).
+        (owner !== null && owner.file === undefined && !unseen
+          ? `. The lock was written by a build before 2026-12-07, which does not say which folder it locked: if this folder is a copy of a running server's files, that server runs on the original; then remove ${lockFile} here and start again`
+          : ''),
     );
     this.name = 'DataDirLockedError';
   }

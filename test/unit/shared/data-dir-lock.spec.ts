@@ -30,6 +30,40 @@ describe('DATA_DIR lock', () => {
     expect(JSON.parse(readFileSync(join(dir, DATA_DIR_LOCK_FILE), 'utf8')).pid).toBe(process.ppid); // untouched
   });
 
+  it("refusing a live holder's lock of a build before 2026-12-07 (no path named), says what to do if this folder is a copy (upgrade probe F3)", () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const lockFile = join(dir, DATA_DIR_LOCK_FILE);
+    writeFileSync(lockFile, JSON.stringify({ pid: process.ppid, startedAt: 'then', holder: 'server' }));
+    expect(() => DataDirLock.acquire(dir, 'server', silent)).toThrow(/stop it first\. The lock was written by a build before 2026-12-07, which does not say which folder it locked: if this folder is a copy of a running server's files, that server runs on the original; then remove \S*risk-ledger\.lock here and start again$/);
+    // A lock naming its own path is this folder's: no such words.
+    writeFileSync(lockFile, JSON.stringify({ pid: process.ppid, startedAt: 'then', holder: 'server', file: realpathSync(lockFile) }));
+    expect(() => DataDirLock.acquire(dir, 'server', silent)).toThrow(/stop it first$/);
+  });
+
+  it('finds an unclean stop no server has recorded: a note first, else a server lock no live process holds; a clean stop or a live server leaves none (upgrade probe F1)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'lock-'));
+    const store = join(dir, 'events.sqlite');
+    expect(DataDirLock.unrecordedUncleanStop(dir, join(dir, 'read-models.sqlite'), store)).toBeNull();
+    DataDirLock.acquireLocalState(dir, join(dir, 'read-models.sqlite'), 'server', silent, store).release();
+    expect(DataDirLock.unrecordedUncleanStop(dir, join(dir, 'read-models.sqlite'), store)).toBeNull();
+    // A live server (our parent): not stale.
+    writeFileSync(join(dir, DATA_DIR_LOCK_FILE), JSON.stringify({ pid: process.ppid, startedAt: 'then', holder: 'server' }));
+    expect(DataDirLock.unrecordedUncleanStop(dir, join(dir, 'read-models.sqlite'), store)).toBeNull();
+    // Its process gone: pending. A stale rebuild's lock is no server's stop.
+    writeFileSync(join(dir, DATA_DIR_LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 1, startedAt: 'then', holder: 'cli rebuild' }));
+    expect(DataDirLock.unrecordedUncleanStop(dir, join(dir, 'read-models.sqlite'), store)).toBeNull();
+    writeFileSync(join(dir, DATA_DIR_LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 1, startedAt: 'then', holder: 'server' }));
+    expect(DataDirLock.unrecordedUncleanStop(dir, join(dir, 'read-models.sqlite'), store)).toEqual({ path: join(dir, DATA_DIR_LOCK_FILE), owner: { pid: 2 ** 22 + 1, startedAt: 'then', holder: 'server' } });
+    // A note beside the read models' folder's lock (READ_MODEL_PATH elsewhere) comes first.
+    const readModels = mkdtempSync(join(tmpdir(), 'lock-read-models-'));
+    try {
+      writeFileSync(join(readModels, DATA_DIR_LOCK_FILE + UNCLEAN_NOTE_SUFFIX), JSON.stringify({ pid: 7, startedAt: 'before', holder: 'server' }));
+      expect(DataDirLock.unrecordedUncleanStop(dir, join(readModels, 'read-models.sqlite'), store)).toEqual({ path: join(readModels, DATA_DIR_LOCK_FILE + UNCLEAN_NOTE_SUFFIX), owner: { pid: 7, startedAt: 'before', holder: 'server' } });
+    } finally {
+      rmSync(readModels, { recursive: true, force: true });
+    }
+  });
+
   it('also locks the read models\' folder when READ_MODEL_PATH puts them outside DATA_DIR, both or neither', () => {
     dir = mkdtempSync(join(tmpdir(), 'lock-'));
     const [server, readModels, cli] = ['server-data', 'shared-read-models', 'cli-data'].map((d) => join(dir, d));
