@@ -223,7 +223,7 @@ function copyEvidence(from: string, to: string): number {
   const bar = new ProgressBar({ label: 'backup: evidence files', total: files.length, unit: 'files' });
   files.forEach((file, i) => {
     const into = join(to, relative(from, file));
-    mkdirSync(dirname(into), { recursive: true, mode: statSync(dirname(file)).mode & 0o777 });
+    mkdirSync(dirname(into), { recursive: true, mode: 0o700 }); // private, as the backup folder
     copyFileSync(file, into);
     bar.update(i + 1);
   });

@@ -301,7 +301,7 @@ async function mergeEvidence(from: string, into: string, like: { uid: number; gi
     giveOwner(path, like);
   };
   try {
-    folder(into, 0o750);
+    folder(into, 0o700);
     folder(join(into, '.uploads'), 0o700);
     for (const [i, file] of files.entries()) {
       const target = join(into, file.relative);
@@ -310,7 +310,7 @@ async function mergeEvidence(from: string, into: string, like: { uid: number; gi
         const part = join(into, '.uploads', `restore-${process.pid}-${file.sha256}.part`);
         copyInto(join(from, file.relative), part);
         giveOwner(part, like);
-        folder(dirname(target), 0o750);
+        folder(dirname(target), 0o700);
         renameSync(part, target);
         copied++;
       }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { signToken } from '../../src/identity/cli/issue-token.js';
 import { cli, installationSettings } from './support/installation.js';
 import { buildOnce, startServer, stopServer } from './support/server-process.js';
 
@@ -36,6 +37,19 @@ describe('folders made by the server and the command line', () => {
         expect([folder, others(folder)]).toEqual([folder, 0]);
       }
       expect(existsSync(join(work, 'store', 'log', 'events.sqlite'))).toBe(true);
+      // The evidence folder and its shards (README probe L7: shards 0750, and so were the backup's and a restore's evidence folders).
+      const manager = await signToken('private-folders-secret-0123456789abcdef', { sub: 'mgr', roles: ['ASSET_MANAGER'], department: 'ops' });
+      const upload = await fetch(server.url.replace('/graphql', '/evidence'), { method: 'POST', headers: { authorization: `Bearer ${manager}`, 'content-type': 'text/plain', 'x-filename': 'minutes.txt' }, body: 'minutes' });
+      expect(upload.status).toBe(201);
+      const shards = (root: string) => readdirSync(root).filter((name) => !name.startsWith('.')).map((name) => join(root, name));
+      for (const folder of [join(dataDir, 'evidence'), ...shards(join(dataDir, 'evidence'))]) expect([folder, others(folder)]).toEqual([folder, 0]);
+      const backup = join(work, 'backups', 'b1');
+      expect((await cli(['backup', '--out', backup], env)).code).toBe(0);
+      for (const folder of [backup, join(backup, 'evidence'), ...shards(join(backup, 'evidence'))]) expect([folder, others(folder)]).toEqual([folder, 0]);
+      const restoredDir = join(work, 'restored');
+      const restoredEnv = { ...installationSettings(restoredDir, 'private-folders-secret-0123456789abcdef'), SIGNING_KEY_PATH: env.SIGNING_KEY_PATH };
+      expect((await cli(['restore', '--from', backup], restoredEnv)).code).toBe(0);
+      for (const folder of [join(restoredDir, 'evidence'), ...shards(join(restoredDir, 'evidence'))]) expect([folder, others(folder)]).toEqual([folder, 0]);
     } finally {
       await stopServer(server);
     }

@@ -51,7 +51,7 @@ export class FolderBlobStore implements EvidenceBlobStore {
     try {
       if ((await this.hashOfFile(target)) === sha256) return; // already stored, intact
       const dir = join(this.root, sha256.slice(0, 2));
-      const created = await mkdir(dir, { recursive: true, mode: 0o750 });
+      const created = await mkdir(dir, { recursive: true, mode: 0o700 }); // the register's evidence, for this user only (as DATA_DIR)
       await rename(tempPath, target);
       await syncDirectory(dir);
       // A new shard folder is itself an entry of the root: without this a crash could lose it, blob and all.
