@@ -98,9 +98,16 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
     if (found && !found.isDirectory()) throw new UsageError(`${above} is a file, not a folder: backup cannot make ${target} under it (nothing was copied)`);
     if (found || above === dirname(above)) break;
   }
-  mkdirSync(dirname(target), { recursive: true });
   const partial = `${target}.partial-${process.pid}`;
-  mkdirSync(partial, { mode: 0o700 }); // it holds the keys
+  try {
+    mkdirSync(dirname(target), { recursive: true });
+    mkdirSync(partial, { mode: 0o700 }); // it holds the keys
+  } catch (error) {
+    // Said in terms of --out (README probe L6: the raw "no such file or directory, mkdir '/proc/x.partial-…'").
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EROFS' ? 'a read-only file system' : code === 'ENOSPC' ? 'no space left' : `folders cannot be made there (${code ?? (error as Error).message})`;
+    throw new UsageError(`--out ${target}: the backup folder cannot be made in ${dirname(target)}: ${why}; nothing was copied`);
+  }
   const uninterruptible = cleanUpOnInterrupt(() => {
     rmSync(partial, { recursive: true, force: true });
     process.stderr.write(`risk-ledger backup: interrupted; nothing was kept at ${target}\n`);

@@ -280,10 +280,17 @@ function missingKeyHint(config: AppConfig, reason: string | null | undefined): s
 
 /** Public keys in PEM files (--trusted-key), with the PEMs of `also`; a file that is not one is a usage error. */
 function trustedKeysFrom(files: readonly string[], also: readonly string[] = []): TrustedKeys {
+  const pems = files.map((f) => ({ file: f, text: readFileSync(resolve(f), 'utf8') })); // readable: checked with the arguments
   try {
-    return TrustedKeys.fromPems([...also, ...files.map((f) => readFileSync(resolve(f), 'utf8'))]);
+    return TrustedKeys.fromPems([...also, ...pems.map((p) => p.text)]);
   } catch (error) {
-    throw new UsageError(`--trusted-key: not a public key in PEM (${(error as Error).message})`);
+    // OpenSSL's own code ("error:1E08010C:DECODER routines::unsupported") says nothing to an auditor (README probe L6).
+    const json = pems.find((p) => p.text.trimStart().startsWith('{'));
+    const detail = (error as Error).message.replace(/^error:[0-9A-F]+:[^:]*:+/i, '');
+    throw new UsageError(
+      `--trusted-key: not a public key in PEM (${detail})` +
+        (json ? `; ${json.file} is JSON: write the publicKeyPem of /.well-known/risk-ledger/keys into a .pem file (README "Auditors")` : ''),
+    );
   }
 }
 

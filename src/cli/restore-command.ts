@@ -106,7 +106,7 @@ export async function runRestore(config: AppConfig, from: string | undefined, en
     const unfinished = resumed ? ` The restore interrupted at ${resumed.startedAt} is still unfinished (what it replaced is in ${aside.dir}): run restore again.` : '';
     const damaged = (await changedFiles(backup, manifest)) ?? (await evidenceDamage(backup, manifest)) ?? missingAccessLog(manifest);
     if (damaged) {
-      result({ command: 'restore', ok: false, reason: damaged }, `BROKEN: ${backup} is not a backup a server starts on (${damaged}); nothing was changed.${unfinished} A server started on a backup folder writes into it: restore from a copy kept as it was taken.`);
+      result({ command: 'restore', ok: false, reason: damaged }, `BROKEN: ${backup} is not a backup a server starts on (${damaged}); nothing was changed.${unfinished} Restore from a copy kept as it was taken (a server started on a backup folder, for one, writes into it).`);
       return 1;
     }
     // The log replaced: in place, or where the interrupted restore moved it.

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { declaredOnly, EVENT_STORES, validateSettings } from './settings.js';
 import { webhookSettings, type WebhookSettings } from './webhook-settings.js';
 import { evidenceSettings, type EvidenceSettings } from './evidence-settings.js';
-import { readModelPathClash } from './own-files.js';
+import { notAFolder, readModelPathClash } from './own-files.js';
 
 export type EventStoreKind = 'sqlite' | 'postgres' | 'kurrentdb' | 'memory';
 
@@ -196,6 +196,10 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, options: Loa
   }
   if (eventStore === 'kurrentdb' && !config.kurrentConnectionString)
     throw new ConfigError('EVENT_STORE=kurrentdb needs KURRENTDB_CONNECTION_STRING', 'KURRENTDB_CONNECTION_STRING');
+  if (eventStore !== 'memory') {
+    const problem = notAFolder(dataDir);
+    if (problem) throw new ConfigError(`DATA_DIR: ${problem}; DATA_DIR names the folder the server keeps its local state in`, 'DATA_DIR');
+  }
   const clash = readModelPathClash(config);
   if (clash) throw new ConfigError(`READ_MODEL_PATH: ${config.readModelPath} is ${clash}; the read models need a file of their own`, 'READ_MODEL_PATH');
   return config;

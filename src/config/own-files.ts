@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** What of the configuration names files (AppConfig's fields; declared here, app-config.ts imports this). */
 export interface ConfiguredFiles {
@@ -70,4 +70,22 @@ export function readModelPathClash(config: ConfiguredFiles): string | null {
     if (sameFile(config.readModelPath, path)) return resolve(config.readModelPath) === resolve(path) ? what : `${what}, ${path}, under another name`;
   }
   return null;
+}
+
+/**
+ * What keeps `folder` from being a folder: a file at its place or at a place above it (the start
+ * failed with a bare "ENOTDIR: not a directory, stat '…/read-models.sqlite'", README probe L6), or
+ * null when it is one or can be made.
+ */
+export function notAFolder(folder: string): string | null {
+  for (let path = resolve(folder); ; path = dirname(path)) {
+    let isFolder: boolean | null = null;
+    try {
+      isFolder = statSync(path).isDirectory();
+    } catch {
+      isFolder = null; // missing (or under a file: the file further up says so)
+    }
+    if (isFolder === false) return path === resolve(folder) ? `${path} is a file, not a folder` : `${path}, above it, is a file`;
+    if (isFolder === true || path === dirname(path)) return null;
+  }
 }

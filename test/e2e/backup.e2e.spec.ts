@@ -243,6 +243,11 @@ describe('backup of a running installation', () => {
     expect(markers.n).toBe(1);
   }, 180_000);
 
+  it('a backup folder that cannot be made is said in terms of --out (README probe L6: the raw mkdir error of a .partial folder)', async () => {
+    const run = await cli(['backup', '--out', '/proc/risk-ledger-backup'], settings(source));
+    expect([run.code, run.stderr.trim()]).toEqual([2, expect.stringMatching(/^risk-ledger backup: --out \/proc\/risk-ledger-backup: the backup folder cannot be made in \/proc: .*; nothing was copied/)]);
+  }, 60_000);
+
   it('an installation whose access log is gone is not copied as sound: no server would start on the copy (re-probe H1: OK said, and the restored server refused)', async () => {
     const copy = join(work, 'no-access-log');
     cpSync(source, copy, { recursive: true });

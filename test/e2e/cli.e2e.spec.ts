@@ -207,6 +207,12 @@ describe('verify with a trusted key file that is not a key', () => {
     const key = join(work, 'key.pem');
     writeFileSync(key, 'not a key');
     expectOneLineError(run(['verify', file, '--trusted-key', key]), /--trusted-key: not a public key in PEM/);
+    // The keys' JSON saved as it is: said so, without OpenSSL's error code (README probe L6).
+    const json = join(work, 'keys.json');
+    writeFileSync(json, JSON.stringify({ keys: [{ keyId: 'k', publicKeyPem: 'x' }] }));
+    const refused = run(['verify', file, '--trusted-key', json]);
+    expectOneLineError(refused, /keys\.json is JSON: write the publicKeyPem of \/\.well-known\/risk-ledger\/keys into a \.pem file/);
+    expect(refused.stderr).not.toMatch(/error:[0-9A-F]{8}/);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/app-config.js';
 import { declaredOnly, MIN_GRAPHQL_MAX_COST, misspelledSettings, SETTING_NAMES } from '../../../src/config/settings.js';
@@ -167,6 +168,28 @@ describe('configuration schema', () => {
       { variable: 'EVIDENCE_MAX', setting: 'EVIDENCE_MAX_BYTES' },
       { variable: 'SIGNING_KEY', setting: 'SIGNING_KEY_PATH' },
     ]);
+  });
+
+  it('refuses a DATA_DIR that is a file, or under one, naming DATA_DIR (README probe L6: a bare ENOTDIR at start-up)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-data-dir-'));
+    try {
+      const file = join(dir, 'notes.txt');
+      writeFileSync(file, 'x');
+      const problem = (dataDir: string) => {
+        try {
+          loadConfig({ DATA_DIR: dataDir, SQLITE_PATH: join(dir, 'events.sqlite') });
+          return null;
+        } catch (error) {
+          return { setting: (error as ConfigError).setting, message: (error as Error).message };
+        }
+      };
+      expect(problem(file)).toEqual({ setting: 'DATA_DIR', message: `DATA_DIR: ${file} is a file, not a folder; DATA_DIR names the folder the server keeps its local state in` });
+      expect(problem(join(file, 'data', 'more'))).toEqual({ setting: 'DATA_DIR', message: `DATA_DIR: ${file}, above it, is a file; DATA_DIR names the folder the server keeps its local state in` });
+      expect(problem(join(dir, 'not', 'yet'))).toBeNull(); // made at start
+      expect(() => loadConfig({ EVENT_STORE: 'memory', DATA_DIR: file })).not.toThrow(); // nothing kept there
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the least GRAPHQL_MAX_COST is the price of the cheapest request, one root field and one scalar (new-user probe 3; 501 refused even that, README probe M1)', () => {
