@@ -199,6 +199,17 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, options: Loa
   if (eventStore !== 'memory') {
     const problem = notAFolder(dataDir);
     if (problem) throw new ConfigError(`DATA_DIR: ${problem}; DATA_DIR names the folder the server keeps its local state in`, 'DATA_DIR');
+    // The folders the other paths go in, named by their setting (re-probe F3: bare EEXIST and ENOTDIR at start-up).
+    const folders: [string, string | null][] = [
+      ['SQLITE_PATH', eventStore === 'sqlite' ? dirname(sqlitePath) : null],
+      ['READ_MODEL_PATH', config.readModelPath === ':memory:' ? null : dirname(config.readModelPath)],
+      ['EVIDENCE_DIR', config.evidence.dir],
+      ['SIGNING_KEY_PATH', config.signing.keyPath === null ? null : dirname(config.signing.keyPath)],
+    ];
+    for (const [setting, folder] of folders) {
+      const below = folder === null ? null : notAFolder(folder);
+      if (below) throw new ConfigError(`${setting}: ${below}, so its folder ${folder} cannot be made`, setting);
+    }
   }
   const clash = readModelPathClash(config);
   if (clash) throw new ConfigError(`READ_MODEL_PATH: ${config.readModelPath} is ${clash}; the read models need a file of their own`, 'READ_MODEL_PATH');

@@ -17,11 +17,15 @@ export interface ConfiguredFiles {
  * (data-dir-lock.ts, access-log.ts and access-log-chain.ts, access-log-postgres.ts,
  * integrity-monitor.ts, identity/dev-secret.ts, process-manager in app-config.ts).
  */
+/** The embedded access log in DATA_DIR (audit/application/access-log.ts) and its anchor (anchorPathFor in access-log-chain.ts). */
+export const ACCESS_LOG_FILE = 'access-log.sqlite';
+export const ACCESS_LOG_ANCHOR_FILE = 'access-log.anchor.json';
+
 const DATA_DIR_FILES: readonly [string, string][] = [
   ['risk-ledger.lock', "DATA_DIR's lock"],
   ['risk-ledger.lock.held', "DATA_DIR's lock (the kernel's)"],
-  ['access-log.sqlite', 'the access log'],
-  ['access-log.anchor.json', "the access log's anchor"],
+  [ACCESS_LOG_FILE, 'the access log'],
+  [ACCESS_LOG_ANCHOR_FILE, "the access log's anchor"],
   ['access-log.postgres-anchor.json', "the access log's anchor"],
   ['integrity-state.json', "the integrity monitor's record"],
   ['dev-jwt-secret', 'the development token secret'],

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type AppConfig } from '../config/app-config.js';
+import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE } from '../config/own-files.js';
 import { decodePosition } from '../event-store/hash-chain.js';
 import { READ_MODELS_TABLE } from '../projections/read-model-database.js';
 import { PROCESS_CHECKPOINTS_TABLE } from '../shared/application/reactions-coordination.js';
@@ -63,7 +64,8 @@ export function readVerifiedState(path: string | null): RecordedHead {
  * re-probe of 2026-12-07, M8). Refused at start instead, naming what shows the log existed.
  */
 export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir' | 'sqlitePath' | 'readModelPath' | 'processManagerPath'>): void {
-  if (config.eventStore !== 'sqlite' || existsSync(config.sqlitePath)) return;
+  // An empty file is no log either (re-probe of 2026-12-07, F2: `: > events.sqlite` was opened as a new store under the old read models).
+  if (config.eventStore !== 'sqlite' || nonEmpty(config.sqlitePath)) return;
   const recorded = readVerifiedState(integrityStatePath(config));
   if (recorded.kind === 'recorded' && recorded.adapter !== null && recorded.adapter !== 'sqlite') return; // a DATA_DIR of another store
   const traces =
@@ -77,6 +79,9 @@ export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir
           ]
             .filter(({ file, table }) => file !== ':memory:' && followedALog(file, table))
             .map(({ file }) => `${file} is there`),
+          // The access log names the events it answered (re-probe F2: with only it and its anchor left, a new empty log was served, health ok).
+          ...[join(config.dataDir, ACCESS_LOG_ANCHOR_FILE)].filter((anchor) => existsSync(anchor)).map((anchor) => `${anchor} records a signed access log`),
+          ...[{ file: join(config.dataDir, ACCESS_LOG_FILE), table: 'access_log' }].filter(({ file, table }) => holdsRows(file, table)).map(({ file }) => `${file} holds entries`),
         ];
   if (traces.length === 0) return;
   throw new ConfigError(
@@ -92,21 +97,28 @@ export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir
  * the fix was refused as "the log is missing" (README probe of 2026-12-07, M2).
  */
 function followedALog(file: string, table: string): boolean {
-  let size: number;
-  try {
-    size = statSync(file).size;
-  } catch {
-    return false;
-  }
-  if (size === 0) return false;
+  return holdsRows(file, table, 'position IS NOT NULL');
+}
+
+/** Whether the SQLite `file` has rows in `table` (matching `where`); true when it cannot be read as such (not ours to call new). */
+function holdsRows(file: string, table: string, where = '1'): boolean {
+  if (!nonEmpty(file)) return false;
   try {
     const db = new Database(file, { readonly: true, fileMustExist: true });
     try {
-      return (db.prepare(`SELECT count(*) AS n FROM ${table} WHERE position IS NOT NULL`).get() as { n: number }).n > 0;
+      return (db.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get() as { n: number }).n > 0;
     } finally {
       db.close();
     }
   } catch {
     return true;
+  }
+}
+
+function nonEmpty(file: string): boolean {
+  try {
+    return statSync(file).size > 0;
+  } catch {
+    return false;
   }
 }

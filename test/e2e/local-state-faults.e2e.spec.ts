@@ -283,10 +283,16 @@ describe('local state faults', () => {
       expect(existsSync(join(copy, 'events.sqlite'))).toBe(false);
       // The record damaged, then gone (re-probe M8: a new empty log was made and the old read models served, BROKEN).
       writeFileSync(join(copy, 'integrity-state.json'), 'not json');
-      await expect(startServer(copyEnv)).rejects.toThrow(/server exited with 1[\s\S]*there is no event store at \S*events\.sqlite, but \S*integrity-state\.json is there \(unreadable\) and \S*read-models\.sqlite is there and \S*process-manager\.sqlite is there: the log is missing/);
+      await expect(startServer(copyEnv)).rejects.toThrow(/server exited with 1[\s\S]*there is no event store at \S*events\.sqlite, but \S*integrity-state\.json is there \(unreadable\) and \S*read-models\.sqlite is there and \S*process-manager\.sqlite is there and \S*access-log\.anchor\.json records a signed access log and \S*access-log\.sqlite holds entries: the log is missing/);
       rmSync(join(copy, 'integrity-state.json'));
-      await expect(startServer(copyEnv)).rejects.toThrow(/server exited with 1[\s\S]*there is no event store at \S*events\.sqlite, but \S*read-models\.sqlite is there and \S*process-manager\.sqlite is there: the log is missing/);
+      await expect(startServer(copyEnv)).rejects.toThrow(/server exited with 1[\s\S]*there is no event store at \S*events\.sqlite, but \S*read-models\.sqlite is there and \S*process-manager\.sqlite is there and \S*access-log\.anchor\.json records a signed access log and \S*access-log\.sqlite holds entries: the log is missing/);
       expect(existsSync(join(copy, 'events.sqlite'))).toBe(false);
+      // The read models and the checkpoints moved aside too, the access log left (re-probe F1: a new empty log served, health ok); or the log an empty file (F2).
+      for (const f of readdirSync(copy).filter((f) => f.startsWith('read-models.sqlite') || f.startsWith('process-manager.sqlite'))) rmSync(join(copy, f));
+      await expect(startServer(copyEnv)).rejects.toThrow(/server exited with 1[\s\S]*there is no event store at \S*events\.sqlite, but \S*access-log\.anchor\.json records a signed access log and \S*access-log\.sqlite holds entries: the log is missing/);
+      writeFileSync(join(copy, 'events.sqlite'), '');
+      await expect(startServer(copyEnv)).rejects.toThrow(/server exited with 1[\s\S]*there is no event store at \S*events\.sqlite, but \S*access-log\.anchor\.json records a signed access log/);
+      expect(statSync(join(copy, 'events.sqlite')).size).toBe(0);
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }

@@ -18,6 +18,7 @@
  * the server, the batches are written by a worker thread instead (writeInThread). The queue is
  * bounded, and while it cannot be written requests' commands are refused (access-log-backlog.ts).
  */
+import { ACCESS_LOG_FILE } from '../../config/own-files.js';
 import { randomUUID, type KeyObject } from 'node:crypto';
 import { closeSync, existsSync, fdatasyncSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
@@ -589,5 +590,5 @@ export class AccessLogStore implements CheckableAccessLog {
 
 /** Where the access log lives: DATA_DIR/access-log.sqlite (its anchor beside it), or in memory with the in-memory store. */
 export function accessLogPath(config: { eventStore: string; dataDir: string }): string {
-  return config.eventStore === 'memory' ? ':memory:' : join(config.dataDir, 'access-log.sqlite');
+  return config.eventStore === 'memory' ? ':memory:' : join(config.dataDir, ACCESS_LOG_FILE);
 }

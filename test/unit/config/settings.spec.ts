@@ -186,6 +186,11 @@ describe('configuration schema', () => {
       expect(problem(file)).toEqual({ setting: 'DATA_DIR', message: `DATA_DIR: ${file} is a file, not a folder; DATA_DIR names the folder the server keeps its local state in` });
       expect(problem(join(file, 'data', 'more'))).toEqual({ setting: 'DATA_DIR', message: `DATA_DIR: ${file}, above it, is a file; DATA_DIR names the folder the server keeps its local state in` });
       expect(problem(join(dir, 'not', 'yet'))).toBeNull(); // made at start
+      // The other paths' folders, named by their setting (re-probe F3).
+      for (const setting of ['SQLITE_PATH', 'READ_MODEL_PATH', 'EVIDENCE_DIR', 'SIGNING_KEY_PATH']) {
+        const env = { SQLITE_PATH: join(dir, 'events.sqlite'), DATA_DIR: join(dir, 'data'), [setting]: join(file, 'sub', 'x') };
+        expect(() => loadConfig(env)).toThrow(new RegExp(`^${setting}: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, above it, is a file, so its folder \\S+ cannot be made$`));
+      }
       expect(() => loadConfig({ EVENT_STORE: 'memory', DATA_DIR: file })).not.toThrow(); // nothing kept there
     } finally {
       rmSync(dir, { recursive: true, force: true });
