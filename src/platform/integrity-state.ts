@@ -64,7 +64,7 @@ export function readVerifiedState(path: string | null): RecordedHead {
  * re-probe of 2026-12-07, M8). Refused at start instead, naming what shows the log existed.
  */
 export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir' | 'sqlitePath' | 'readModelPath' | 'processManagerPath'>): void {
-  // An empty file is no log either (re-probe of 2026-12-07, F2: `: > events.sqlite` was opened as a new store under the old read models).
+  // An empty file is no log either (re-probe of 2026-12-07 12:05, F2: `: > events.sqlite` was opened as a new store under the old read models).
   if (config.eventStore !== 'sqlite' || nonEmpty(config.sqlitePath)) return;
   const recorded = readVerifiedState(integrityStatePath(config));
   if (recorded.kind === 'recorded' && recorded.adapter !== null && recorded.adapter !== 'sqlite') return; // a DATA_DIR of another store
@@ -79,7 +79,7 @@ export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir
           ]
             .filter(({ file, table }) => file !== ':memory:' && followedALog(file, table))
             .map(({ file }) => `${file} is there`),
-          // The access log names the events it answered (re-probe F2: with only it and its anchor left, a new empty log was served, health ok).
+          // The access log names the events it answered (re-probe of 2026-12-07 12:05, F1: with only it and its anchor left, a new empty log was served, health ok).
           ...[join(config.dataDir, ACCESS_LOG_ANCHOR_FILE)].filter((anchor) => existsSync(anchor)).map((anchor) => `${anchor} records a signed access log`),
           ...[{ file: join(config.dataDir, ACCESS_LOG_FILE), table: 'access_log' }].filter(({ file, table }) => holdsRows(file, table)).map(({ file }) => `${file} holds entries`),
         ];
