@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccessLogStore } from '../../src/audit/application/access-log.js';
 import { loadSigningKeys } from '../../src/event-store/signing.js';
+import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { expectNoStall, pollHealthUntil, postQuery } from './support/health-polls.js';
 import { buildOnce, startServer, stopServer, type ServerProcess } from './support/server-process.js';
@@ -17,6 +18,11 @@ const ENTRIES = 40_000;
  * with the key it will use (DATA_DIR/signing-key.pem).
  */
 async function seed(dir: string): Promise<void> {
+  // The installation's (empty) log beside it, as any server that wrote an access log left one: an
+  // access log without its log is refused at start as a lost log (refuseMissingLog).
+  const events = new SqliteEventStore({ path: join(dir, 'events.sqlite') });
+  await events.init();
+  await events.close();
   const signing = loadSigningKeys(join(dir, 'signing-key.pem'));
   const log = await AccessLogStore.open(join(dir, 'access-log.sqlite'), { signing, flushDelayMs: 60_000, maxBatch: 1_000_000 });
   for (let i = 1; i <= ENTRIES; i++) {
