@@ -117,8 +117,7 @@ export class DataDirLock {
    * Two servers given different DATA_DIRs (SQLITE_PATH keeps its default) did exactly that.
    */
   static acquireStore(sqlitePath: string, holder: string, logger: JsonLogger): DataDirLock {
-    const store = realFilePath(sqlitePath);
-    return DataDirLock.acquireFile(`${store}.lock`, holder, logger, `the event store ${store}`);
+    return DataDirLock.acquireFile(storeLockFile(sqlitePath), holder, logger, `the event store ${realFilePath(sqlitePath)}`);
   }
 
   private static acquireFile(file: string, holder: string, logger: JsonLogger, what: string): DataDirLock {
@@ -222,9 +221,9 @@ export class DataDirLock {
    * crashed installation said nothing of it, and the restored access log was BROKEN two minutes on).
    */
   static unrecordedUncleanStop(dataDir: string, readModelPath: string, sqliteStore?: string): { path: string; owner: DataDirLockOwner | 'unreadable' } | null {
-    const notes = uncleanNotePaths(dataDir, readModelPath, sqliteStore);
-    for (const note of notes) if (existsSync(note)) return { path: note, owner: readLockOwner(note) ?? 'unreadable' };
-    for (const lock of notes.map((note) => note.slice(0, -UNCLEAN_NOTE_SUFFIX.length))) {
+    const locks = localStateLockFiles(dataDir, readModelPath, sqliteStore);
+    for (const note of locks.map((lock) => lock + UNCLEAN_NOTE_SUFFIX)) if (existsSync(note)) return { path: note, owner: readLockOwner(note) ?? 'unreadable' };
+    for (const lock of locks) {
       if (!existsSync(lock) || liveOwnerOf(lock) !== null) continue;
       const owner = readLockOwner(lock);
       if (owner === null || (owner.holder ?? SERVER_HOLDER) === SERVER_HOLDER) return { path: lock, owner: owner ?? 'unreadable' };
@@ -422,15 +421,25 @@ function localStateFolders(dataDir: string, readModelPath: string): string[] {
   return folders;
 }
 
+/** The event store's lock file, beside the file SQLITE_PATH resolves to (acquireStore). */
+function storeLockFile(sqlitePath: string): string {
+  return `${realFilePath(sqlitePath)}.lock`;
+}
+
+/** Every lock acquireLocalState takes: the store's (given `sqliteStore`), DATA_DIR's, and the read models' folder's when elsewhere. */
+function localStateLockFiles(dataDir: string, readModelPath: string, sqliteStore?: string): string[] {
+  const locks = localStateFolders(dataDir, readModelPath).map((folder) => join(folder, DATA_DIR_LOCK_FILE));
+  if (sqliteStore !== undefined) locks.unshift(storeLockFile(sqliteStore));
+  return locks;
+}
+
 /**
  * Every place a note of an unclean stop can wait for the next server (passOnUncleanStop): beside
  * each lock acquireLocalState takes, the store's included. verify-access-log names the one it finds
  * and restore moves those outside DATA_DIR aside; each had its own list, and they disagreed.
  */
 export function uncleanNotePaths(dataDir: string, readModelPath: string, sqliteStore?: string): string[] {
-  const locks = localStateFolders(dataDir, readModelPath).map((folder) => join(folder, DATA_DIR_LOCK_FILE));
-  if (sqliteStore !== undefined) locks.unshift(`${realFilePath(sqliteStore)}.lock`);
-  return locks.map((lock) => lock + UNCLEAN_NOTE_SUFFIX);
+  return localStateLockFiles(dataDir, readModelPath, sqliteStore).map((lock) => lock + UNCLEAN_NOTE_SUFFIX);
 }
 
 /** How often a held lock is looked at (DataDirLock.watch). */
