@@ -30,6 +30,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig, type AppConfig } from '../config/app-config.js';
+import { notAFolder } from '../config/own-files.js';
 import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor, configuredTrustedKeys } from '../audit/application/access-log-chain.js';
 import { estimatedCount, verifyStoreAgainst } from '../audit/application/evidence-export.js';
@@ -88,16 +89,8 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
     throw new UsageError(`${config.dataDir} is held by ${holder.holder} (pid ${holder.pid}): back up once it has finished (nothing was copied)`);
   }
   // A file where a folder above it should be: said as such (re-probe L2: "file already exists, mkdir").
-  for (let above = dirname(target); ; above = dirname(above)) {
-    let found: ReturnType<typeof statSync> | undefined;
-    try {
-      found = statSync(above, { throwIfNoEntry: false });
-    } catch {
-      found = undefined; // under a file (ENOTDIR): the file is further up
-    }
-    if (found && !found.isDirectory()) throw new UsageError(`${above} is a file, not a folder: backup cannot make ${target} under it (nothing was copied)`);
-    if (found || above === dirname(above)) break;
-  }
+  const notFolder = notAFolder(dirname(target));
+  if (notFolder !== null) throw new UsageError(`--out ${target}: ${notFolder}; backup cannot make its folder (nothing was copied)`);
   const partial = `${target}.partial-${process.pid}`;
   try {
     mkdirSync(dirname(target), { recursive: true });

@@ -184,7 +184,7 @@ describe('backup of a running installation', () => {
     // Under a file (re-probe L2: "file already exists, mkdir").
     writeFileSync(join(work, 'a-file'), 'not a folder');
     const underFile = await cli(['backup', '--out', join(work, 'a-file', 'nightly', 'copy')], settings(source));
-    expect([underFile.code, underFile.stderr]).toEqual([2, expect.stringMatching(/a-file is a file, not a folder: backup cannot make \S*copy under it/)]);
+    expect([underFile.code, underFile.stderr]).toEqual([2, expect.stringMatching(/--out \S*copy: \S*a-file, above it, is a file; backup cannot make its folder \(nothing was copied\)/)]);
 
     // Into DATA_DIR through a symbolic link (re-probe M7: accepted, the keys copied inside DATA_DIR).
     symlinkSync(source, join(work, 'link-to-source'));
