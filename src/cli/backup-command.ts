@@ -30,7 +30,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig, type AppConfig } from '../config/app-config.js';
-import { notAFolder } from '../config/own-files.js';
+import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, notAFolder } from '../config/own-files.js';
 import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor, configuredTrustedKeys } from '../audit/application/access-log-chain.js';
 import { estimatedCount, verifyStoreAgainst } from '../audit/application/evidence-export.js';
@@ -129,8 +129,8 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
       copyFile(integrityStatePath(config), 'integrity-state.json');
       held.push(...[holdSnapshot(config.readModelPath, 'read-models.sqlite'), holdSnapshot(config.processManagerPath, 'process-manager.sqlite')].filter(isHeld));
       const accessLog = accessLogPath(config);
-      copyFile(anchorPathFor(accessLog), 'access-log.anchor.json');
-      held.push(...[holdSnapshot(accessLog, 'access-log.sqlite'), holdSnapshot(config.sqlitePath, 'events.sqlite')].filter(isHeld));
+      copyFile(anchorPathFor(accessLog), ACCESS_LOG_ANCHOR_FILE);
+      held.push(...[holdSnapshot(accessLog, ACCESS_LOG_FILE), holdSnapshot(config.sqlitePath, 'events.sqlite')].filter(isHeld));
       for (const snapshot of held) {
         copied.push(await copySnapshot(snapshot, partial));
         if (backupPacing.afterEachCopyMs > 0) await new Promise((resolvePause) => setTimeout(resolvePause, backupPacing.afterEachCopyMs));
@@ -152,7 +152,7 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
 
     const verdict = await verifyCopy(config, partial, keyInDataDir);
     const names = new Set(copied.map((f) => f.name));
-    if (verdict.ok && !names.has('access-log.sqlite') && (names.has('access-log.anchor.json') || verdict.eventsChecked > 0)) {
+    if (verdict.ok && !names.has(ACCESS_LOG_FILE) && (names.has(ACCESS_LOG_ANCHOR_FILE) || verdict.eventsChecked > 0)) {
       // What AccessLogStore.open refuses at start: no server would start on this copy (re-probe H1).
       const reason = `there is no access log at ${accessLogPath(config)}, though the log holds ${verdict.eventsChecked} events: a server refuses to start on this installation until ACCESS_LOG_RESET=1 records the loss`;
       result({ command: 'backup', ok: false, reason }, `BROKEN: ${reason}; nothing was kept at ${target}. Keep the files as they are for the auditors (a copy by hand), or start the server once with ACCESS_LOG_RESET=1 and back up then.`);

@@ -46,6 +46,7 @@ import { existingStore, log, result } from './evidence-commands.js';
 import { cleanUpOnInterrupt } from './interrupts.js';
 import { ProgressBar } from './progress-bar.js';
 import { UsageError } from './usage-error.js';
+import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE } from '../config/own-files.js';
 
 /** What backup.json says (format 1, src/cli/backup-command.ts). */
 interface BackupManifest {
@@ -203,8 +204,8 @@ function placementsOf(config: AppConfig, manifest: BackupManifest, backup: strin
     ['events.sqlite', config.sqlitePath],
     ['read-models.sqlite', config.readModelPath === ':memory:' ? null : config.readModelPath],
     ['process-manager.sqlite', config.processManagerPath],
-    ['access-log.sqlite', accessLog],
-    ['access-log.anchor.json', anchorPathFor(accessLog)],
+    [ACCESS_LOG_FILE, accessLog],
+    [ACCESS_LOG_ANCHOR_FILE, anchorPathFor(accessLog)],
     ['integrity-state.json', integrityStatePath(config)],
     [DEV_SECRET_FILE, join(config.dataDir, DEV_SECRET_FILE)],
   ]);
@@ -346,7 +347,7 @@ function keyReplaced(config: AppConfig, places: Placement[]): boolean {
  */
 function missingAccessLog(manifest: BackupManifest): string | null {
   const names = new Set(manifest.files.map((f) => f.name));
-  if (names.has('access-log.sqlite') || (!names.has('access-log.anchor.json') && manifest.events.count === 0)) return null;
+  if (names.has(ACCESS_LOG_FILE) || (!names.has(ACCESS_LOG_ANCHOR_FILE) && manifest.events.count === 0)) return null;
   return `it holds no access log, though its log holds ${manifest.events.count} events: a server refuses to start on it until ACCESS_LOG_RESET=1 records the loss`;
 }
 

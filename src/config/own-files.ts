@@ -17,16 +17,26 @@ export interface ConfiguredFiles {
  * (data-dir-lock.ts, access-log.ts and access-log-chain.ts, access-log-postgres.ts,
  * integrity-monitor.ts, identity/dev-secret.ts, process-manager in app-config.ts).
  */
-/** The embedded access log in DATA_DIR (audit/application/access-log.ts) and its anchor (anchorPathFor in access-log-chain.ts). */
+/** The embedded access log in DATA_DIR (audit/application/access-log.ts); a backup keeps it under the same name. */
 export const ACCESS_LOG_FILE = 'access-log.sqlite';
-export const ACCESS_LOG_ANCHOR_FILE = 'access-log.anchor.json';
+
+/** Where a signed access log keeps its anchor: beside it, `<name>.sqlite` → `<name>.anchor.json` (anchorPathFor in access-log-chain.ts). */
+export function anchorBeside(logPath: string): string {
+  return `${logPath.replace(/\.sqlite$/, '')}.anchor.json`;
+}
+
+/** The embedded access log's anchor in DATA_DIR (and in a backup). */
+export const ACCESS_LOG_ANCHOR_FILE = anchorBeside(ACCESS_LOG_FILE);
+
+/** Each instance's anchor of the access log shared in PostgreSQL (access-log-postgres.ts). */
+export const ACCESS_LOG_POSTGRES_ANCHOR_FILE = 'access-log.postgres-anchor.json';
 
 const DATA_DIR_FILES: readonly [string, string][] = [
   ['risk-ledger.lock', "DATA_DIR's lock"],
   ['risk-ledger.lock.held', "DATA_DIR's lock (the kernel's)"],
   [ACCESS_LOG_FILE, 'the access log'],
   [ACCESS_LOG_ANCHOR_FILE, "the access log's anchor"],
-  ['access-log.postgres-anchor.json', "the access log's anchor"],
+  [ACCESS_LOG_POSTGRES_ANCHOR_FILE, "the access log's anchor"],
   ['integrity-state.json', "the integrity monitor's record"],
   ['dev-jwt-secret', 'the development token secret'],
 ];

@@ -33,6 +33,7 @@ import { describeError } from '../shared/application/transient-errors.js';
 import { PostgresCoordination } from './postgres-coordination.js';
 import { PROCESS_MANAGER_ACTOR } from '../shared/application/reactions.js';
 import { JsonLogger, rootLogger } from '../shared/logging/json-logger.js';
+import { ACCESS_LOG_FILE } from '../config/own-files.js';
 
 /**
  * Name of the reactions' checkpoint. It keys the stored checkpoint, so it keeps the name it had
@@ -58,7 +59,7 @@ function localFilesWritten(config: AppConfig): { path: string; what: string }[] 
   if (config.eventStore === 'memory') return files;
   files.push({ path: config.dataDir, what: 'DATA_DIR' });
   if (config.readModelPath !== ':memory:') files.push({ path: dirname(config.readModelPath), what: "the read models' folder" }, ...sqliteFiles(config.readModelPath, "the read models' file (READ_MODEL_PATH)"));
-  files.push(...sqliteFiles(config.processManagerPath, "the process manager's checkpoint"), ...sqliteFiles(join(config.dataDir, 'access-log.sqlite'), 'the access log'));
+  files.push(...sqliteFiles(config.processManagerPath, "the process manager's checkpoint"), ...sqliteFiles(join(config.dataDir, ACCESS_LOG_FILE), 'the access log'));
   return files;
 }
 

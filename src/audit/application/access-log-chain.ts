@@ -29,6 +29,7 @@ import { open } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { canonicalJson, sha256 } from '../../event-store/hash-chain.js';
 import { TrustedKeys, type HeadSignature } from '../../event-store/signing.js';
+import { anchorBeside } from '../../config/own-files.js';
 
 export type AccessOutcome = 'ALLOWED' | 'DENIED' | 'FAILED';
 /** GraphQL operations; `http` a download or upload under /documents/ or /evidence/; `system` an entry the server writes itself. */
@@ -263,7 +264,7 @@ export interface AccessLogAnchor {
 
 /** DATA_DIR/access-log.sqlite → DATA_DIR/access-log.anchor.json */
 export function anchorPathFor(logPath: string): string | null {
-  return logPath === ':memory:' ? null : `${logPath.replace(/\.sqlite$/, '')}.anchor.json`;
+  return logPath === ':memory:' ? null : anchorBeside(logPath);
 }
 
 /** The anchor, null when there is none, 'unreadable' when it is not one. */

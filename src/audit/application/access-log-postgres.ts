@@ -55,6 +55,7 @@ import { verifyAccessLogAgainstEvents, type CorrelationLookup, type LoggedCommit
 import type { EventStore } from '../../event-store/event-store.port.js';
 import { AccessLogRefusedError, AccessLogSchemaError, type AccessLogFilter, type CheckableAccessLog } from './access-log.js';
 import { AccessLogBacklog, WRITE_FAILED } from './access-log-backlog.js';
+import { ACCESS_LOG_POSTGRES_ANCHOR_FILE } from '../../config/own-files.js';
 
 const COLUMNS = 'seq, at, actor_id, actor_name, actor_roles, operation_name, operation_type, fields, target_ids, outcome, error_code, correlation_id, prev_hash, hash, note, committed_position, committed_event_id';
 const PER_ROW = 17;
@@ -121,7 +122,7 @@ function migrations(S: string): Record<number, string> {
 
 /** This instance's anchor of the shared log: DATA_DIR/access-log.postgres-anchor.json. */
 export function postgresAccessLogAnchorPath(dataDir: string): string {
-  return join(dataDir, 'access-log.postgres-anchor.json');
+  return join(dataDir, ACCESS_LOG_POSTGRES_ANCHOR_FILE);
 }
 
 type Queryable = pg.Pool | pg.PoolClient | pg.Client;
