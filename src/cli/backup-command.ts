@@ -30,7 +30,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig, type AppConfig } from '../config/app-config.js';
-import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, notAFolder } from '../config/own-files.js';
+import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, EVENT_STORE_FILE, INTEGRITY_STATE_FILE, notAFolder, PROCESS_MANAGER_FILE, READ_MODELS_FILE } from '../config/own-files.js';
 import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor, configuredTrustedKeys } from '../audit/application/access-log-chain.js';
 import { estimatedCount, verifyStoreAgainst } from '../audit/application/evidence-export.js';
@@ -126,11 +126,11 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
     // access log was BROKEN for good (re-probe of 2026-12-06, A).
     const held: HeldSnapshot[] = [];
     try {
-      copyFile(integrityStatePath(config), 'integrity-state.json');
-      held.push(...[holdSnapshot(config.readModelPath, 'read-models.sqlite'), holdSnapshot(config.processManagerPath, 'process-manager.sqlite')].filter(isHeld));
+      copyFile(integrityStatePath(config), INTEGRITY_STATE_FILE);
+      held.push(...[holdSnapshot(config.readModelPath, READ_MODELS_FILE), holdSnapshot(config.processManagerPath, PROCESS_MANAGER_FILE)].filter(isHeld));
       const accessLog = accessLogPath(config);
       copyFile(anchorPathFor(accessLog), ACCESS_LOG_ANCHOR_FILE);
-      held.push(...[holdSnapshot(accessLog, ACCESS_LOG_FILE), holdSnapshot(config.sqlitePath, 'events.sqlite')].filter(isHeld));
+      held.push(...[holdSnapshot(accessLog, ACCESS_LOG_FILE), holdSnapshot(config.sqlitePath, EVENT_STORE_FILE)].filter(isHeld));
       for (const snapshot of held) {
         copied.push(await copySnapshot(snapshot, partial));
         if (backupPacing.afterEachCopyMs > 0) await new Promise((resolvePause) => setTimeout(resolvePause, backupPacing.afterEachCopyMs));
@@ -233,7 +233,7 @@ function copyEvidence(from: string, to: string): number {
 
 /** The copy verified as verify-store verifies a store: its chain, its signed heads against its own record, every evidence file it cites. */
 function verifyCopy(config: AppConfig, folder: string, keyInDataDir: boolean) {
-  const env: NodeJS.ProcessEnv = { ...process.env, EVENT_STORE: 'sqlite', DATA_DIR: folder, SQLITE_PATH: join(folder, 'events.sqlite'), READ_MODEL_PATH: join(folder, 'read-models.sqlite') };
+  const env: NodeJS.ProcessEnv = { ...process.env, EVENT_STORE: 'sqlite', DATA_DIR: folder, SQLITE_PATH: join(folder, EVENT_STORE_FILE), READ_MODEL_PATH: join(folder, READ_MODELS_FILE) };
   delete env.EVIDENCE_DIR;
   if (keyInDataDir) env.SIGNING_KEY_PATH = join(folder, relative(config.dataDir, config.signing.keyPath!));
   return verifyInstallation(env, 'backup: verifying the copy');

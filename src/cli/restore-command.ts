@@ -46,7 +46,7 @@ import { existingStore, log, result } from './evidence-commands.js';
 import { cleanUpOnInterrupt } from './interrupts.js';
 import { ProgressBar } from './progress-bar.js';
 import { UsageError } from './usage-error.js';
-import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE } from '../config/own-files.js';
+import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, EVENT_STORE_FILE, INTEGRITY_STATE_FILE, PROCESS_MANAGER_FILE, READ_MODELS_FILE } from '../config/own-files.js';
 
 /** What backup.json says (format 1, src/cli/backup-command.ts). */
 interface BackupManifest {
@@ -193,7 +193,7 @@ function readManifest(backup: string): BackupManifest {
     throw new UsageError(`${file} is not a backup.json of format 1, the one this version reads`);
   }
   // Without it the verification opened SQLITE_PATH's default in the folder the command ran in, creating a store there (re-probe M6).
-  if (!manifest.files.some((f) => f.name === 'events.sqlite')) throw new UsageError(`${file} lists no events.sqlite: not a backup of an installation's log; nothing was changed`);
+  if (!manifest.files.some((f) => f.name === EVENT_STORE_FILE)) throw new UsageError(`${file} lists no ${EVENT_STORE_FILE}: not a backup of an installation's log; nothing was changed`);
   return manifest;
 }
 
@@ -201,12 +201,12 @@ function readManifest(backup: string): BackupManifest {
 function placementsOf(config: AppConfig, manifest: BackupManifest, backup: string): Placement[] {
   const accessLog = accessLogPath(config);
   const targets = new Map<string, string | null>([
-    ['events.sqlite', config.sqlitePath],
-    ['read-models.sqlite', config.readModelPath === ':memory:' ? null : config.readModelPath],
-    ['process-manager.sqlite', config.processManagerPath],
+    [EVENT_STORE_FILE, config.sqlitePath],
+    [READ_MODELS_FILE, config.readModelPath === ':memory:' ? null : config.readModelPath],
+    [PROCESS_MANAGER_FILE, config.processManagerPath],
     [ACCESS_LOG_FILE, accessLog],
     [ACCESS_LOG_ANCHOR_FILE, anchorPathFor(accessLog)],
-    ['integrity-state.json', integrityStatePath(config)],
+    [INTEGRITY_STATE_FILE, integrityStatePath(config)],
     [DEV_SECRET_FILE, join(config.dataDir, DEV_SECRET_FILE)],
   ]);
   if (manifest.signingKeyCopied && manifest.settings?.signingKeyPath) {
@@ -355,7 +355,7 @@ function missingAccessLog(manifest: BackupManifest): string | null {
 async function verifyStaged(config: AppConfig, places: Placement[], staging: string) {
   const staged = (name: string) => places.find((p) => p.name === name)?.staged;
   const key = places.find((p) => p.target === config.signing.keyPath)?.staged;
-  const env: NodeJS.ProcessEnv = { ...process.env, EVENT_STORE: 'sqlite', DATA_DIR: staging, SQLITE_PATH: staged('events.sqlite'), READ_MODEL_PATH: join(staging, 'verify-read-models.sqlite'), EVIDENCE_DIR: evidenceDir(config) };
+  const env: NodeJS.ProcessEnv = { ...process.env, EVENT_STORE: 'sqlite', DATA_DIR: staging, SQLITE_PATH: staged(EVENT_STORE_FILE), READ_MODEL_PATH: join(staging, 'verify-read-models.sqlite'), EVIDENCE_DIR: evidenceDir(config) };
   if (config.signing.keyPath) env.SIGNING_KEY_PATH = key ?? config.signing.keyPath;
   mkdirSync(staging, { recursive: true, mode: 0o700 });
   try {

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { declaredOnly, EVENT_STORES, validateSettings } from './settings.js';
 import { webhookSettings, type WebhookSettings } from './webhook-settings.js';
 import { evidenceSettings, type EvidenceSettings } from './evidence-settings.js';
-import { notAFolder, readModelPathClash } from './own-files.js';
+import { EVENT_STORE_FILE, notAFolder, PROCESS_MANAGER_FILE, READ_MODELS_FILE, readModelPathClash } from './own-files.js';
 
 export type EventStoreKind = 'sqlite' | 'postgres' | 'kurrentdb' | 'memory';
 
@@ -131,7 +131,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, options: Loa
   const port = Number(env.PORT ?? 3000);
   const eventStore = (env.EVENT_STORE ?? 'sqlite') as EventStoreKind;
   if (!STORES.includes(eventStore)) throw new ConfigError(`EVENT_STORE must be one of ${STORES.join(', ')}, got ${JSON.stringify(env.EVENT_STORE)}`, 'EVENT_STORE');
-  const sqlitePath = resolve(env.SQLITE_PATH ?? './data/events.sqlite');
+  const sqlitePath = resolve(env.SQLITE_PATH ?? `./data/${EVENT_STORE_FILE}`);
   const dataDir = resolve(env.DATA_DIR ?? dirname(sqlitePath));
   // NODE_ENV is one of development, test, production (the schema); unset is development.
   const production = env.NODE_ENV === 'production';
@@ -151,7 +151,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, options: Loa
       : eventStore === 'memory'
         ? ':memory:'
         : defaultReadModelPath(dataDir),
-    processManagerPath: eventStore === 'memory' ? ':memory:' : resolve(dataDir, 'process-manager.sqlite'),
+    processManagerPath: eventStore === 'memory' ? ':memory:' : resolve(dataDir, PROCESS_MANAGER_FILE),
     readModelMaxPages: positiveIntegerSetting('READ_MODEL_MAX_PAGES', env.READ_MODEL_MAX_PAGES),
     databaseUrl: env.DATABASE_URL || undefined,
     kurrentConnectionString: env.KURRENTDB_CONNECTION_STRING || undefined,
@@ -222,7 +222,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, options: Loa
  * must show it is the read models' before anything is moved (read-model-database.ts).
  */
 export function defaultReadModelPath(dataDir: string): string {
-  return resolve(dataDir, 'read-models.sqlite');
+  return resolve(dataDir, READ_MODELS_FILE);
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -12,11 +12,34 @@ export interface ConfiguredFiles {
   evidence: { dir: string | null };
 }
 
-/**
- * The files of DATA_DIR that are not the read models', by the names their modules give them
- * (data-dir-lock.ts, access-log.ts and access-log-chain.ts, access-log-postgres.ts,
- * integrity-monitor.ts, identity/dev-secret.ts, process-manager in app-config.ts).
+/*
+ * The names of the server's own files (in DATA_DIR, and the embedded store's), in one place: the
+ * modules that write them (app-config.ts's defaults, data-dir-lock.ts, access-log.ts,
+ * access-log-postgres.ts, integrity-state.ts, dev-secret.ts), backup and restore (a backup keeps
+ * each under its name) and the start's checks all take them from here.
  */
+
+/** The embedded store's file (SQLITE_PATH's default is `./data/events.sqlite`), and its name in a backup. */
+export const EVENT_STORE_FILE = 'events.sqlite';
+
+/** The read models (DATA_DIR/read-models.sqlite when READ_MODEL_PATH is unset), and their name in a backup. */
+export const READ_MODELS_FILE = 'read-models.sqlite';
+
+/** The process manager's checkpoint in DATA_DIR, and its name in a backup. */
+export const PROCESS_MANAGER_FILE = 'process-manager.sqlite';
+
+/** The lock of a folder of local state (DATA_DIR's, the read models' elsewhere: data-dir-lock.ts). */
+export const DATA_DIR_LOCK_FILE = 'risk-ledger.lock';
+
+/** Beside each lock file, the file the kernel's lock is held on (KernelLock): `risk-ledger.lock.held`. */
+export const KERNEL_LOCK_SUFFIX = '.held';
+
+/** The integrity monitor's record of the last verified head (platform/integrity-state.ts). */
+export const INTEGRITY_STATE_FILE = 'integrity-state.json';
+
+/** The development token secret, generated when no JWT_SECRET is set (identity/dev-secret.ts). */
+export const DEV_SECRET_FILE = 'dev-jwt-secret';
+
 /** The embedded access log in DATA_DIR (audit/application/access-log.ts); a backup keeps it under the same name. */
 export const ACCESS_LOG_FILE = 'access-log.sqlite';
 
@@ -31,14 +54,15 @@ export const ACCESS_LOG_ANCHOR_FILE = anchorBeside(ACCESS_LOG_FILE);
 /** Each instance's anchor of the access log shared in PostgreSQL (access-log-postgres.ts). */
 export const ACCESS_LOG_POSTGRES_ANCHOR_FILE = 'access-log.postgres-anchor.json';
 
+/** The files of DATA_DIR other than the read models' and the process manager's (listed from their configured paths). */
 const DATA_DIR_FILES: readonly [string, string][] = [
-  ['risk-ledger.lock', "DATA_DIR's lock"],
-  ['risk-ledger.lock.held', "DATA_DIR's lock (the kernel's)"],
+  [DATA_DIR_LOCK_FILE, "DATA_DIR's lock"],
+  [DATA_DIR_LOCK_FILE + KERNEL_LOCK_SUFFIX, "DATA_DIR's lock (the kernel's)"],
   [ACCESS_LOG_FILE, 'the access log'],
   [ACCESS_LOG_ANCHOR_FILE, "the access log's anchor"],
   [ACCESS_LOG_POSTGRES_ANCHOR_FILE, "the access log's anchor"],
-  ['integrity-state.json', "the integrity monitor's record"],
-  ['dev-jwt-secret', 'the development token secret'],
+  [INTEGRITY_STATE_FILE, "the integrity monitor's record"],
+  [DEV_SECRET_FILE, 'the development token secret'],
 ];
 
 /** An SQLite file and what SQLite and the lock keep beside it. */

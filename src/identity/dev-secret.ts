@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, MIN_JWT_SECRET_BYTES, type AppConfig } from '../config/app-config.js';
+import { DEV_SECRET_FILE } from '../config/own-files.js';
 
-export const DEV_SECRET_FILE = 'dev-jwt-secret';
+export { DEV_SECRET_FILE };
 
 /**
  * The HS256 key: JWT_SECRET when set; in development without JWT_JWKS_URL only, a random key generated once and

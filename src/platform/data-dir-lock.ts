@@ -3,12 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import type { JsonLogger } from '../shared/logging/json-logger.js';
 import { KernelLock } from './kernel-lock.js';
 import { realFilePath } from './real-file-path.js';
+import { DATA_DIR_LOCK_FILE, KERNEL_LOCK_SUFFIX } from '../config/own-files.js';
 
-/** Name of the lock file in DATA_DIR. */
-export const DATA_DIR_LOCK_FILE = 'risk-ledger.lock';
-
-/** Beside each lock file, the file the kernel's lock is held on (KernelLock): `risk-ledger.lock.held`. */
-export const KERNEL_LOCK_SUFFIX = '.held';
+export { DATA_DIR_LOCK_FILE, KERNEL_LOCK_SUFFIX };
 
 /** How long a start waits for the kernel's lock while another process only looks at it (liveOwner). */
 export const KERNEL_LOCK_WAIT_MS = 1_000;

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type AppConfig } from '../config/app-config.js';
-import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE } from '../config/own-files.js';
+import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, INTEGRITY_STATE_FILE } from '../config/own-files.js';
 import { decodePosition } from '../event-store/hash-chain.js';
 import { READ_MODELS_TABLE } from '../projections/read-model-database.js';
 import { PROCESS_CHECKPOINTS_TABLE } from '../shared/application/reactions-coordination.js';
@@ -25,7 +25,7 @@ export interface VerifiedState extends VerifiedHead {
 
 /** Where the server keeps the record (null: nowhere, the in-memory store keeps nothing between runs). */
 export function integrityStatePath(config: Pick<AppConfig, 'eventStore' | 'dataDir'>): string | null {
-  return config.eventStore === 'memory' ? null : join(config.dataDir, 'integrity-state.json');
+  return config.eventStore === 'memory' ? null : join(config.dataDir, INTEGRITY_STATE_FILE);
 }
 
 /** The record as read: none (no file), unreadable (not JSON, a field missing or invalid, no permission), or the head. */
