@@ -35,18 +35,17 @@ import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor } from '../audit/application/access-log-chain.js';
 import { encodePosition } from '../event-store/hash-chain.js';
 import { integrityStatePath } from '../platform/integrity-state.js';
-import { DATA_DIR_LOCK_FILE, DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
+import { DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
 import { realFilePath } from '../platform/real-file-path.js';
 import { readRestoreMark, RESTORE_MARKER } from '../platform/restore-marker.js';
 import { asidePlaces, bringBackKeptFiles, copyInto, putInPlace, SQLITE_SIDE_FILES, type Placement } from './restore-placement.js';
-import { DEV_SECRET_FILE } from '../identity/dev-secret.js';
 import { BACKUP_MANIFEST, evidenceDir, isWithin, sha256OfFile, verifyInstallation } from './backup-command.js';
 import { giveOwner } from './database-file-swap.js';
 import { existingStore, log, result } from './evidence-commands.js';
 import { cleanUpOnInterrupt } from './interrupts.js';
 import { ProgressBar } from './progress-bar.js';
 import { UsageError } from './usage-error.js';
-import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, EVENT_STORE_FILE, INTEGRITY_STATE_FILE, PROCESS_MANAGER_FILE, READ_MODELS_FILE } from '../config/own-files.js';
+import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, DATA_DIR_LOCK_FILE, DEV_SECRET_FILE, EVENT_STORE_FILE, INTEGRITY_STATE_FILE, PROCESS_MANAGER_FILE, READ_MODELS_FILE } from '../config/own-files.js';
 
 /** What backup.json says (format 1, src/cli/backup-command.ts). */
 interface BackupManifest {

@@ -17,7 +17,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { AppConfig } from '../config/app-config.js';
 import { uncleanNotePaths } from '../platform/data-dir-lock.js';
 import { markRestoreFinished, markRestoreStarted, RESTORE_MARKER, type RestoreMark } from '../platform/restore-marker.js';
-import { DEV_SECRET_FILE } from '../identity/dev-secret.js';
+import { DEV_SECRET_FILE } from '../config/own-files.js';
 import { syncDirectoryNow, syncFileNow } from '../shared/application/durable-files.js';
 import { evidenceDir, isWithin } from './backup-command.js';
 import { giveOwner } from './database-file-swap.js';

@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { ConfigError, MIN_JWT_SECRET_BYTES, type AppConfig } from '../config/app-config.js';
 import { DEV_SECRET_FILE } from '../config/own-files.js';
 
-export { DEV_SECRET_FILE };
-
 /**
  * The HS256 key: JWT_SECRET when set; in development without JWT_JWKS_URL only, a random key generated once and
  * kept in the data folder (mode 0600) so that tokens survive restarts and `npm run token` can

@@ -5,8 +5,6 @@ import { KernelLock } from './kernel-lock.js';
 import { realFilePath } from './real-file-path.js';
 import { DATA_DIR_LOCK_FILE, KERNEL_LOCK_SUFFIX } from '../config/own-files.js';
 
-export { DATA_DIR_LOCK_FILE, KERNEL_LOCK_SUFFIX };
-
 /** How long a start waits for the kernel's lock while another process only looks at it (liveOwner). */
 export const KERNEL_LOCK_WAIT_MS = 1_000;
 

@@ -11,7 +11,7 @@ import { systemEntryRecord } from '../../src/audit/application/access-log-system
 import { cliInProcess } from './support/cli-in-process.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 import { TestApp, users } from './support/test-app.js';
-import { DATA_DIR_LOCK_FILE } from '../../src/platform/data-dir-lock.js';
+import { DATA_DIR_LOCK_FILE } from '../../src/config/own-files.js';
 
 /**
  * An export imported into an installation that has already answered requests (finding p16): the

@@ -10,7 +10,8 @@ import { ExpectedVersion } from '../../src/event-store/event-store.port.js';
 import { SqliteEventStore } from '../../src/event-store/sqlite/sqlite-event-store.js';
 import { loadSigningKeys } from '../../src/event-store/signing.js';
 import { headAtStart } from '../../src/platform/unclean-stop.js';
-import { DATA_DIR_LOCK_FILE, UNCLEAN_NOTE_SUFFIX } from '../../src/platform/data-dir-lock.js';
+import { DATA_DIR_LOCK_FILE } from '../../src/config/own-files.js';
+import { UNCLEAN_NOTE_SUFFIX } from '../../src/platform/data-dir-lock.js';
 import { buildOnce } from './support/server-process.js';
 
 const CLI = join(process.cwd(), 'dist/src/cli/main.js');

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DATA_DIR_LOCK_FILE } from '../../src/platform/data-dir-lock.js';
+import { DATA_DIR_LOCK_FILE } from '../../src/config/own-files.js';
 import { buildOnce } from './support/server-process.js';
 
 /**

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APP_CONFIG, loadConfig } from '../../../src/config/app-config.js';
-import { DATA_DIR_LOCK_FILE } from '../../../src/platform/data-dir-lock.js';
+import { DATA_DIR_LOCK_FILE } from '../../../src/config/own-files.js';
 import { PlatformModule } from '../../../src/platform/platform.module.js';
 import { UNCLEAN_STOP, type UncleanStop } from '../../../src/platform/unclean-stop.js';
 

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DATA_DIR_LOCK_FILE, DataDirLock, DataDirLockedError, KERNEL_LOCK_SUFFIX, PID_REUSE_MARGIN_MS, UNCLEAN_NOTE_SUFFIX, processIdentity, processStartedAt, TAKEOVER_WAIT_MS } from '../../../src/platform/data-dir-lock.js';
+import { DATA_DIR_LOCK_FILE, KERNEL_LOCK_SUFFIX } from '../../../src/config/own-files.js';
+import { DataDirLock, DataDirLockedError, PID_REUSE_MARGIN_MS, UNCLEAN_NOTE_SUFFIX, processIdentity, processStartedAt, TAKEOVER_WAIT_MS } from '../../../src/platform/data-dir-lock.js';
 import { JsonLogger } from '../../../src/shared/logging/json-logger.js';
 
 const silent = new JsonLogger('test', 'error');
