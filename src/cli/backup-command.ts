@@ -30,14 +30,14 @@ import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadConfig, type AppConfig } from '../config/app-config.js';
-import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, DATA_DIR_LOCK_FILE, DEV_SECRET_FILE, EVENT_STORE_FILE, INTEGRITY_STATE_FILE, notAFolder, PROCESS_MANAGER_FILE, READ_MODELS_FILE } from '../config/own-files.js';
+import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, DEV_SECRET_FILE, EVENT_STORE_FILE, INTEGRITY_STATE_FILE, notAFolder, PROCESS_MANAGER_FILE, READ_MODELS_FILE } from '../config/own-files.js';
 import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor, configuredTrustedKeys } from '../audit/application/access-log-chain.js';
 import { estimatedCount, verifyStoreAgainst } from '../audit/application/evidence-export.js';
 import { openConfiguredEventStore } from '../platform/configured-event-store.js';
 import { integrityStatePath } from '../platform/integrity-state.js';
 import { realFilePath } from '../platform/real-file-path.js';
-import { DataDirLock, SERVER_HOLDER, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
+import { DataDirLock, SERVER_HOLDER, UNCLEAN_NOTE_FILE } from '../platform/data-dir-lock.js';
 import { openConfiguredBlobStore } from '../evidence/infrastructure/configured-blob-store.js';
 import type { EvidenceBlobStore } from '../evidence/application/evidence-blobs.js';
 import { existingStore, log, result } from './evidence-commands.js';
@@ -146,7 +146,7 @@ export async function runBackup(config: AppConfig, out: string | undefined): Pro
     const unclean = running ?? DataDirLock.unrecordedUncleanStop(config.dataDir, config.readModelPath, config.sqlitePath)?.owner ?? null;
     if (unclean !== null) {
       const owner = unclean === 'unreadable' ? { pid: 0, startedAt: '', holder: SERVER_HOLDER } : unclean;
-      writeFileSync(join(partial, DATA_DIR_LOCK_FILE + UNCLEAN_NOTE_SUFFIX), JSON.stringify(owner) + '\n', { flag: 'wx' });
+      writeFileSync(join(partial, UNCLEAN_NOTE_FILE), JSON.stringify(owner) + '\n', { flag: 'wx' });
     }
 
     const verdict = await verifyCopy(config, partial, keyInDataDir);

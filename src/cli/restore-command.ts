@@ -35,7 +35,7 @@ import { accessLogPath } from '../audit/application/access-log.js';
 import { anchorPathFor } from '../audit/application/access-log-chain.js';
 import { encodePosition } from '../event-store/hash-chain.js';
 import { integrityStatePath } from '../platform/integrity-state.js';
-import { DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
+import { DataDirLock, UNCLEAN_NOTE_FILE } from '../platform/data-dir-lock.js';
 import { realFilePath } from '../platform/real-file-path.js';
 import { readRestoreMark, RESTORE_MARKER } from '../platform/restore-marker.js';
 import { asidePlaces, bringBackKeptFiles, copyInto, putInPlace, SQLITE_SIDE_FILES, type Placement } from './restore-placement.js';
@@ -45,7 +45,7 @@ import { existingStore, log, result } from './evidence-commands.js';
 import { cleanUpOnInterrupt } from './interrupts.js';
 import { ProgressBar } from './progress-bar.js';
 import { UsageError } from './usage-error.js';
-import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, DATA_DIR_LOCK_FILE, DEV_SECRET_FILE, EVENT_STORE_FILE, INTEGRITY_STATE_FILE, PROCESS_MANAGER_FILE, READ_MODELS_FILE } from '../config/own-files.js';
+import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, DEV_SECRET_FILE, EVENT_STORE_FILE, INTEGRITY_STATE_FILE, PROCESS_MANAGER_FILE, READ_MODELS_FILE } from '../config/own-files.js';
 
 /** What backup.json says (format 1, src/cli/backup-command.ts). */
 interface BackupManifest {
@@ -229,8 +229,7 @@ function placementsOf(config: AppConfig, manifest: BackupManifest, backup: strin
     if (target) places.push(placement(name, target));
   }
   // The note of an unclean stop (a backup of a running server): the first start records it.
-  const note = DATA_DIR_LOCK_FILE + UNCLEAN_NOTE_SUFFIX;
-  if (existsSync(join(backup, note))) places.push(placement(note, join(config.dataDir, note)));
+  if (existsSync(join(backup, UNCLEAN_NOTE_FILE))) places.push(placement(UNCLEAN_NOTE_FILE, join(config.dataDir, UNCLEAN_NOTE_FILE)));
   return places;
 }
 

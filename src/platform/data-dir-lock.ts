@@ -406,6 +406,9 @@ export const SERVER_HOLDER = 'server';
 /** Beside a lock file, the note of a stale lock a CLI command took over (passOnUncleanStop). */
 export const UNCLEAN_NOTE_SUFFIX = '.unclean';
 
+/** DATA_DIR's note of an unclean stop, and its name in a backup (which carries the stop of the server it copied). */
+export const UNCLEAN_NOTE_FILE = DATA_DIR_LOCK_FILE + UNCLEAN_NOTE_SUFFIX;
+
 /** The folders whose lock a process writing the read models takes (acquireLocalState): DATA_DIR, and the read-model file's when elsewhere. */
 function localStateFolders(dataDir: string, readModelPath: string): string[] {
   const folders = [resolve(dataDir)];

@@ -68,6 +68,8 @@ export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir
   if (config.eventStore !== 'sqlite' || nonEmpty(config.sqlitePath)) return;
   const recorded = readVerifiedState(integrityStatePath(config));
   if (recorded.kind === 'recorded' && recorded.adapter !== null && recorded.adapter !== 'sqlite') return; // a DATA_DIR of another store
+  const anchor = join(config.dataDir, ACCESS_LOG_ANCHOR_FILE);
+  const accessLog = join(config.dataDir, ACCESS_LOG_FILE);
   const traces =
     recorded.kind === 'recorded'
       ? [`${recorded.path} records a log verified up to position ${recorded.head.position}`]
@@ -80,8 +82,8 @@ export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir
             .filter(({ file, table }) => file !== ':memory:' && followedALog(file, table))
             .map(({ file }) => `${file} is there`),
           // The access log names the events it answered (re-probe of 2026-12-07 12:05, F1: with only it and its anchor left, a new empty log was served, health ok).
-          ...[join(config.dataDir, ACCESS_LOG_ANCHOR_FILE)].filter((anchor) => existsSync(anchor)).map((anchor) => `${anchor} records a signed access log`),
-          ...[{ file: join(config.dataDir, ACCESS_LOG_FILE), table: 'access_log' }].filter(({ file, table }) => holdsRows(file, table)).map(({ file }) => `${file} holds entries`),
+          ...(existsSync(anchor) ? [`${anchor} records a signed access log`] : []),
+          ...(holdsRows(accessLog, 'access_log') ? [`${accessLog} holds entries`] : []),
         ];
   if (traces.length === 0) return;
   throw new ConfigError(
