@@ -2,6 +2,7 @@ import type { FeatureContribution } from '../platform/feature-contribution.js';
 import { assetEventSchemaVersions, upcastAssetEvent } from './domain/asset.events.js';
 import { assetNameEventSchemaVersions, upcastAssetNameEvent } from './domain/asset-name.events.js';
 import { AssetRegisterProjection } from './projections/asset-register.projection.js';
+import { earlierAssetNames } from './application/earlier-asset-names.js';
 
 /** Art.14(2): the inventory of assets, their threats and vulnerabilities, and the reserved names. */
 export const assetInventoryFeature: FeatureContribution = {
@@ -11,4 +12,5 @@ export const assetInventoryFeature: FeatureContribution = {
     { schemaVersions: assetNameEventSchemaVersions, upcast: (t, v, d) => upcastAssetNameEvent(t, v, d).data as Record<string, unknown> },
   ],
   projections: () => [new AssetRegisterProjection()],
+  upgrades: (deps) => [earlierAssetNames(deps)],
 };

@@ -13,7 +13,7 @@ import { integrityStatePath, refuseMissingLog } from './integrity-state.js';
 import { refuseUnfinishedRestore } from './restore-marker.js';
 import { dirname, join } from 'node:path';
 import type { SigningKeys } from '../event-store/signing.js';
-import { followUpsOf, projectionsOf, reactionsOf, upcastersOf, type FeatureContribution } from './feature-contribution.js';
+import { followUpsOf, projectionsOf, reactionsOf, upcastersOf, upgradesOf, type FeatureContribution } from './feature-contribution.js';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port.js';
 import { AsOfReplayer } from '../projections/as-of-replay.js';
 import { FileReplaySnapshots, MemoryReplaySnapshots, REPLAY_SNAPSHOTS, type ReplaySnapshotStore } from '../projections/replay-snapshots.js';
@@ -27,6 +27,7 @@ import { WriteGates } from '../shared/application/write-gates.js';
 import { EventUpcasters } from '../shared/application/event-upcasting.js';
 import { LiveEvents } from '../shared/application/live-events.js';
 import { ProcessManager } from '../shared/application/process-manager.js';
+import { runLogUpgrades } from '../shared/application/log-upgrades.js';
 import { PROCESS_CHECKPOINTS_TABLE, SoleInstance } from '../shared/application/reactions-coordination.js';
 import { assertPathsWritable, sqliteFiles } from '../shared/application/writable-paths.js';
 import { describeError } from '../shared/application/transient-errors.js';
@@ -223,9 +224,13 @@ export class PlatformModule implements OnApplicationShutdown {
                     saveEveryMs: REACTIONS_CHECKPOINT_EVERY_MS,
                     onDeferredSaveError: (error) => log.warn('process manager checkpoint not written: tried again at the next save', { error: describeError(error) }),
                   });
-            const react = reactionsOf(features, { executor, aggregates, store, clock });
-            const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, coordination, react, upcasters.upcast, log.child('process-manager'), PROCESS_MANAGER_ACTOR.id);
+            const deps = { executor, aggregates, store, clock };
+            const manager = new ProcessManager(REACTIONS_CHECKPOINT, store, coordination, reactionsOf(features, deps), upcasters.upcast, log.child('process-manager'), PROCESS_MANAGER_ACTOR.id);
             manager.holdFrom(integrity);
+            // What earlier builds left out of the log, appended by whichever instance runs the reactions.
+            const upgrades = upgradesOf(features, deps);
+            const upgradeLog = log.child('log-upgrades');
+            manager.whileLeading((stopping) => runLogUpgrades(upgrades, stopping, upgradeLog));
             await manager.start();
             await integrity.witness('the reactions', manager.checkpoint);
             return manager;

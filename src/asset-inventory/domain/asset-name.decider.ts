@@ -47,7 +47,14 @@ export interface AssetNameState {
 
 export type AssetNameCommand =
   | { type: 'ReserveAssetName'; assetId: string; department: string; name: string; at: string }
-  | { type: 'ReleaseAssetName'; assetId: string; reason: string; at: string };
+  | { type: 'ReleaseAssetName'; assetId: string; reason: string; at: string }
+  /**
+   * The reservation an asset registered by an earlier build never took (before reservations, or
+   * under an older name key), taken on upgrade (earlier-asset-names.ts). `assetActive` is the asset
+   * as read in the same attempt (its stream is version-checked with this one): a retired asset
+   * takes nothing, and the first asset to hold the name keeps it (ASSET_NAME_TAKEN for the others).
+   */
+  | { type: 'ReserveNameOfEarlierAsset'; assetId: string; department: string; name: string; assetActive: boolean; at: string };
 
 export const assetNameDecider: Decider<AssetNameCommand, AssetNameEvent, AssetNameState> = {
   // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
@@ -55,6 +62,9 @@ export const assetNameDecider: Decider<AssetNameCommand, AssetNameEvent, AssetNa
   initialState: {},
   decide(command, state) {
     switch (command.type) {
+      case 'ReserveNameOfEarlierAsset':
+        if (!command.assetActive) return [];
+        return assetNameDecider.decide({ type: 'ReserveAssetName', assetId: command.assetId, department: command.department, name: command.name, at: command.at }, state);
       case 'ReserveAssetName':
         if (state.holder === command.assetId) return [];
         if (state.holder !== undefined) {

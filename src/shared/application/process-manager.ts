@@ -70,10 +70,38 @@ export class ProcessManager {
     // A hold the former leader told the others of is its own: this one holds again if it must.
     if (this.coordination.othersWait && (await this.coordination.load(this.heldName))?.position) await this.coordination.save(this.heldName, '');
     this.leading = true;
+    this.leadTerm++;
     this.reached.reset(from);
     this.log.info('process manager runs the reactions on this instance', { processManager: this.name, from });
     this.follow(from);
+    this.startLeadWork();
     return true;
+  }
+
+  /**
+   * Work the instance that runs the reactions does beside them each time it takes the lead (the
+   * log's upgrades, log-upgrades.ts), told to stop when it stops or loses the lead; stop() waits
+   * for it (it stops at its next step), so it never writes to a store being closed.
+   */
+  whileLeading(work: (stopping: () => boolean) => Promise<void>): void {
+    this.leadWork.push(work);
+    if (this.leading) this.startLeadWork([work]);
+  }
+  private readonly leadWork: Array<(stopping: () => boolean) => Promise<void>> = [];
+  private readonly leadWorkRunning = new Set<Promise<void>>();
+
+  /** Grows each time this instance takes or loses the lead: work started under an earlier lead stops. */
+  private leadTerm = 0;
+
+  private startLeadWork(works = this.leadWork): void {
+    const term = this.leadTerm;
+    const stopping = () => this.stopped || !this.leading || this.leadTerm !== term;
+    for (const work of works) {
+      const running: Promise<void> = work(stopping)
+        .catch((error: unknown) => this.log.warn('work of the reactions\' instance failed', { processManager: this.name, error: describeError(error) }))
+        .finally(() => this.leadWorkRunning.delete(running));
+      this.leadWorkRunning.add(running);
+    }
   }
 
   /** Another instance runs the reactions: try to take over every second (it may die). */
@@ -91,6 +119,7 @@ export class ProcessManager {
   private async demote(): Promise<void> {
     if (!this.leading) return;
     this.leading = false;
+    this.leadTerm++;
     this.log.warn('process manager lost the lead: another instance may run the reactions', { processManager: this.name });
     this.generation++;
     clearTimeout(this.retryTimer);
@@ -364,6 +393,7 @@ export class ProcessManager {
     this.retryTimer = undefined;
     await this.subscription?.close();
     this.subscription = undefined;
+    await Promise.allSettled([...this.leadWorkRunning]);
     await this.savePending();
   }
 

@@ -77,4 +77,25 @@ describe('asset name reservation (one stream per department and normalised name)
     given(assetNameDecider, [reserved]).when({ type: 'ReleaseAssetName', assetId: 'a2', reason: 'ASSET_RETIRED', at: T0 }).thenNothing();
     given(assetNameDecider, []).when({ type: 'ReleaseAssetName', assetId: 'a1', reason: 'ASSET_RETIRED', at: T0 }).thenNothing();
   });
+
+  describe('the name of an asset an earlier build registered without a reservation (upgrade)', () => {
+    const earlier = (assetId: string, assetActive: boolean) => ({ type: 'ReserveNameOfEarlierAsset' as const, assetId, department: 'ops', name: 'データ基盤', assetActive, at: T0 });
+
+    it('an active asset takes its free name, recorded as any reservation', () => {
+      given(assetNameDecider, []).when(earlier('a1', true)).then([reserved]);
+    });
+
+    it('a retired asset takes nothing: its name is free for a new asset', () => {
+      given(assetNameDecider, []).when(earlier('a1', false)).thenNothing();
+    });
+
+    it('a name another asset holds stays with it (ASSET_NAME_TAKEN): the first registered keeps it', () => {
+      given(assetNameDecider, [reserved]).when(earlier('a2', true)).thenThrows(RuleViolationError, { rule: 'ASSET_NAME_TAKEN', article: 'Art.14(2)' });
+      given(assetNameDecider, [reserved]).when(earlier('a2', false)).thenNothing();
+    });
+
+    it('a name it holds already is satisfied (a second run appends nothing)', () => {
+      given(assetNameDecider, [reserved]).when(earlier('a1', true)).thenNothing();
+    });
+  });
 });
