@@ -15,7 +15,7 @@ import { TrustedKeys } from '../event-store/signing.js';
 import { encodePosition } from '../event-store/hash-chain.js';
 import { LogFormatError } from '../event-store/errors.js';
 import { inspectStoreFile, type StoreFileInspection } from '../event-store/sqlite/store-file.js';
-import { DataDirLock, UNCLEAN_NOTE_SUFFIX } from '../platform/data-dir-lock.js';
+import { DataDirLock } from '../platform/data-dir-lock.js';
 import { JsonLogger } from '../shared/logging/json-logger.js';
 import {
   estimatedCount,
@@ -499,7 +499,7 @@ function pendingUncleanStop(config: AppConfig): { path: string; words: string } 
   if (config.eventStore !== 'sqlite') return null;
   const pending = DataDirLock.unrecordedUncleanStop(config.dataDir, config.readModelPath, config.sqlitePath);
   if (pending === null) return null;
-  const what = pending.path.endsWith(UNCLEAN_NOTE_SUFFIX) ? `A note of an unclean stop no server has recorded yet is at ${pending.path}` : `A server stopped uncleanly and no server has recorded it yet (its lock ${pending.path} is left behind)`;
+  const what = pending.kind === 'note' ? `A note of an unclean stop no server has recorded yet is at ${pending.path}` : `A server stopped uncleanly and no server has recorded it yet (its lock ${pending.path} is left behind)`;
   return { path: pending.path, words: ` ${what}: the next server start records it in the access log (UncleanStopRecovered), which accounts for the requests in flight at that stop; run verify-access-log again after it.` };
 }
 

@@ -215,13 +215,13 @@ export class DataDirLock {
    * stop are changes without entries for good (upgrade probe of 2026-12-07, F1: a backup of a
    * crashed installation said nothing of it, and the restored access log was BROKEN two minutes on).
    */
-  static unrecordedUncleanStop(dataDir: string, readModelPath: string, sqliteStore?: string): { path: string; owner: DataDirLockOwner | 'unreadable' } | null {
+  static unrecordedUncleanStop(dataDir: string, readModelPath: string, sqliteStore?: string): { kind: 'note' | 'lock'; path: string; owner: DataDirLockOwner | 'unreadable' } | null {
     const locks = localStateLockFiles(dataDir, readModelPath, sqliteStore);
-    for (const note of locks.map((lock) => lock + UNCLEAN_NOTE_SUFFIX)) if (existsSync(note)) return { path: note, owner: readLockOwner(note) ?? 'unreadable' };
+    for (const note of locks.map((lock) => lock + UNCLEAN_NOTE_SUFFIX)) if (existsSync(note)) return { kind: 'note', path: note, owner: readLockOwner(note) ?? 'unreadable' };
     for (const lock of locks) {
       if (!existsSync(lock) || liveOwnerOf(lock) !== null) continue;
       const owner = readLockOwner(lock);
-      if (owner === null || (owner.holder ?? SERVER_HOLDER) === SERVER_HOLDER) return { path: lock, owner: owner ?? 'unreadable' };
+      if (owner === null || (owner.holder ?? SERVER_HOLDER) === SERVER_HOLDER) return { kind: 'lock', path: lock, owner: owner ?? 'unreadable' };
     }
     return null;
   }

@@ -54,12 +54,12 @@ describe('DATA_DIR lock', () => {
     writeFileSync(join(dir, DATA_DIR_LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 1, startedAt: 'then', holder: 'cli rebuild' }));
     expect(DataDirLock.unrecordedUncleanStop(dir, join(dir, 'read-models.sqlite'), store)).toBeNull();
     writeFileSync(join(dir, DATA_DIR_LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 1, startedAt: 'then', holder: 'server' }));
-    expect(DataDirLock.unrecordedUncleanStop(dir, join(dir, 'read-models.sqlite'), store)).toEqual({ path: join(dir, DATA_DIR_LOCK_FILE), owner: { pid: 2 ** 22 + 1, startedAt: 'then', holder: 'server' } });
+    expect(DataDirLock.unrecordedUncleanStop(dir, join(dir, 'read-models.sqlite'), store)).toEqual({ kind: 'lock', path: join(dir, DATA_DIR_LOCK_FILE), owner: { pid: 2 ** 22 + 1, startedAt: 'then', holder: 'server' } });
     // A note beside the read models' folder's lock (READ_MODEL_PATH elsewhere) comes first.
     const readModels = mkdtempSync(join(tmpdir(), 'lock-read-models-'));
     try {
       writeFileSync(join(readModels, DATA_DIR_LOCK_FILE + UNCLEAN_NOTE_SUFFIX), JSON.stringify({ pid: 7, startedAt: 'before', holder: 'server' }));
-      expect(DataDirLock.unrecordedUncleanStop(dir, join(readModels, 'read-models.sqlite'), store)).toEqual({ path: join(readModels, DATA_DIR_LOCK_FILE + UNCLEAN_NOTE_SUFFIX), owner: { pid: 7, startedAt: 'before', holder: 'server' } });
+      expect(DataDirLock.unrecordedUncleanStop(dir, join(readModels, 'read-models.sqlite'), store)).toEqual({ kind: 'note', path: join(readModels, DATA_DIR_LOCK_FILE + UNCLEAN_NOTE_SUFFIX), owner: { pid: 7, startedAt: 'before', holder: 'server' } });
     } finally {
       rmSync(readModels, { recursive: true, force: true });
     }
