@@ -27,7 +27,8 @@ export interface UpgradeRetries {
 
 /**
  * A failed run (the store out of reach, writes held while the whole log is verified after a start,
- * a full disk) is run again a few times, ~4 minutes in all, then left to the next lead.
+ * a full disk) is run again a few times, ~2 minutes in all (pauses of 1, 2, 4 … 60 s), then left
+ * to the next lead.
  */
 export const UPGRADE_RETRIES: UpgradeRetries = { attempts: 8, firstDelayMs: 1_000, maxDelayMs: 60_000 };
 
