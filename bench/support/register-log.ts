@@ -9,6 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import { ExpectedVersion, type EventStore, type NewEvent } from '../../src/event-store/event-store.port.js';
 import { assetDecider, assetStreamId } from '../../src/asset-inventory/domain/asset.decider.js';
+import { assetNameDecider, assetNameStreamId, type AssetNameCommand } from '../../src/asset-inventory/domain/asset-name.decider.js';
+import type { AssetNameEvent } from '../../src/asset-inventory/domain/asset-name.events.js';
 import type { AssetState } from '../../src/asset-inventory/domain/asset.state.js';
 import { criteriaDecider } from '../../src/risk-criteria/domain/criteria.decider.js';
 import type { CriteriaVersionState } from '../../src/risk-criteria/domain/criteria.state.js';
@@ -31,6 +33,13 @@ export interface RegisterLogShape {
   assets: number;
   analysesPerRisk: number;
   lanes?: number;
+  /**
+   * Each asset's name reserved as the server reserves it (AssetNameReserved; here in an append of
+   * its own right after the registration). Without, the log is one an earlier build wrote, and a
+   * server started on it reserves the names itself (earlier-asset-names.ts): a test that compares
+   * the log's head with what it wrote asks for them. The benches' logs keep their shape without.
+   */
+  nameReservations?: boolean;
 }
 
 /** One pending append: a stream's next events, with the version they expect. */
@@ -66,6 +75,13 @@ function decide<C, E extends DomainEvent, S extends { version: number }>(decider
   return s;
 }
 
+/** The reservation streams' decider, with the stream version `decide` keeps (a new stream each here). */
+const reservations: Decider<AssetNameCommand, AssetNameEvent, { version: number }> = {
+  ...(assetNameDecider as unknown as Decider<AssetNameCommand, AssetNameEvent, { version: number }>),
+  initialState: { version: -1 },
+  evolve: (state) => ({ version: state.version + 1 }),
+};
+
 /** Writes the register's log; resolves with the number of events written. */
 export async function writeRegisterLog(store: EventStore, shape: RegisterLogShape): Promise<number> {
   const clock = new Clock();
@@ -97,6 +113,9 @@ export async function writeRegisterLog(store: EventStore, shape: RegisterLogShap
       let asset: AssetState = assetDecider.initialState;
       const step = (f: (at: string, out: Pending[]) => void) => (out: Pending[]) => f(clock.now(), out);
       yield step((at, out) => (asset = decide(assetDecider, assetStreamId(assetId), asset, { type: 'RegisterAsset', assetId, name: `System ${i}`, description: '', category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1 + (i % 3), integrity: 1, availability: 1, actor: manager, at }, manager, at, out)));
+      if (shape.nameReservations) {
+        yield step((at, out) => void decide(reservations, assetNameStreamId('ops', `System ${i}`), { version: -1 }, { type: 'ReserveAssetName', assetId, department: 'ops', name: `System ${i}`, at }, manager, at, out));
+      }
       yield step((at, out) => (asset = decide(assetDecider, assetStreamId(assetId), asset, { type: 'IdentifyThreat', assetId, threatId: `t-${i}`, name: 'Theft', description: '', affects: ['CONFIDENTIALITY'], actor: manager, at }, manager, at, out)));
       yield step((at, out) => (asset = decide(assetDecider, assetStreamId(assetId), asset, { type: 'IdentifyVulnerability', assetId, threatId: `t-${i}`, vulnerabilityId: `v-${i}`, name: 'Weak keys', description: '', actor: manager, at }, manager, at, out)));
       const riskId = `risk-${i}`;
