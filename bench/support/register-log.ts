@@ -9,8 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { ExpectedVersion, type EventStore, type NewEvent } from '../../src/event-store/event-store.port.js';
 import { assetDecider, assetStreamId } from '../../src/asset-inventory/domain/asset.decider.js';
-import { assetNameDecider, assetNameStreamId, type AssetNameCommand } from '../../src/asset-inventory/domain/asset-name.decider.js';
-import type { AssetNameEvent } from '../../src/asset-inventory/domain/asset-name.events.js';
+import { assetNameDecider, assetNameStreamId } from '../../src/asset-inventory/domain/asset-name.decider.js';
 import type { AssetState } from '../../src/asset-inventory/domain/asset.state.js';
 import { criteriaDecider } from '../../src/risk-criteria/domain/criteria.decider.js';
 import type { CriteriaVersionState } from '../../src/risk-criteria/domain/criteria.state.js';
@@ -57,30 +56,24 @@ class Clock {
   }
 }
 
+/** Domain events as the store takes them, stamped with their actor and instant. */
+function recorded(events: readonly DomainEvent[], actor: DomainActor, at: string): NewEvent[] {
+  return events.map((e) => ({
+    eventId: randomUUID(),
+    type: e.type,
+    schemaVersion: upcasters.schemaVersionOf(e.type),
+    data: e.data as Record<string, unknown>,
+    metadata: { actor: { id: actor.id, name: actor.name, roles: actor.roles }, occurredAt: at, correlationId: 'bench', causationId: 'bench' },
+  }));
+}
+
 function decide<C, E extends DomainEvent, S extends { version: number }>(decider: Decider<C, E, S>, streamId: string, state: S, command: C, actor: DomainActor, at: string, out: Pending[]): S {
   const events = decider.decide(command, state);
-  out.push({
-    streamId,
-    expected: state.version,
-    events: events.map((e) => ({
-      eventId: randomUUID(),
-      type: e.type,
-      schemaVersion: upcasters.schemaVersionOf(e.type),
-      data: e.data as Record<string, unknown>,
-      metadata: { actor: { id: actor.id, name: actor.name, roles: actor.roles }, occurredAt: at, correlationId: 'bench', causationId: 'bench' },
-    })),
-  });
+  out.push({ streamId, expected: state.version, events: recorded(events, actor, at) });
   let s = state;
   for (const e of events) s = decider.evolve(s, e);
   return s;
 }
-
-/** The reservation streams' decider, with the stream version `decide` keeps (a new stream each here). */
-const reservations: Decider<AssetNameCommand, AssetNameEvent, { version: number }> = {
-  ...(assetNameDecider as unknown as Decider<AssetNameCommand, AssetNameEvent, { version: number }>),
-  initialState: { version: -1 },
-  evolve: (state) => ({ version: state.version + 1 }),
-};
 
 /** Writes the register's log; resolves with the number of events written. */
 export async function writeRegisterLog(store: EventStore, shape: RegisterLogShape): Promise<number> {
@@ -114,7 +107,8 @@ export async function writeRegisterLog(store: EventStore, shape: RegisterLogShap
       const step = (f: (at: string, out: Pending[]) => void) => (out: Pending[]) => f(clock.now(), out);
       yield step((at, out) => (asset = decide(assetDecider, assetStreamId(assetId), asset, { type: 'RegisterAsset', assetId, name: `System ${i}`, description: '', category: 'SYSTEM', department: 'ops', managerId: 'mgr', confidentiality: 1 + (i % 3), integrity: 1, availability: 1, actor: manager, at }, manager, at, out)));
       if (shape.nameReservations) {
-        yield step((at, out) => void decide(reservations, assetNameStreamId('ops', `System ${i}`), { version: -1 }, { type: 'ReserveAssetName', assetId, department: 'ops', name: `System ${i}`, at }, manager, at, out));
+        // A new reservation stream each: decided on its initial state, appended as its first event.
+        yield step((at, out) => void out.push({ streamId: assetNameStreamId('ops', `System ${i}`), expected: -1, events: recorded(assetNameDecider.decide({ type: 'ReserveAssetName', assetId, department: 'ops', name: `System ${i}`, at }, assetNameDecider.initialState), manager, at) }));
       }
       yield step((at, out) => (asset = decide(assetDecider, assetStreamId(assetId), asset, { type: 'IdentifyThreat', assetId, threatId: `t-${i}`, name: 'Theft', description: '', affects: ['CONFIDENTIALITY'], actor: manager, at }, manager, at, out)));
       yield step((at, out) => (asset = decide(assetDecider, assetStreamId(assetId), asset, { type: 'IdentifyVulnerability', assetId, threatId: `t-${i}`, vulnerabilityId: `v-${i}`, name: 'Weak keys', description: '', actor: manager, at }, manager, at, out)));

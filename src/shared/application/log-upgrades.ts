@@ -1,5 +1,5 @@
 import type { JsonLogger } from '../logging/json-logger.js';
-import { describeError } from './transient-errors.js';
+import { Backoff, describeError } from './transient-errors.js';
 
 /**
  * A repair of what an earlier build left out of the log: a record a rule now relies on that the
@@ -18,7 +18,7 @@ export interface LogUpgrade {
   run(stopping: () => boolean, log: JsonLogger): Promise<Record<string, unknown>>;
 }
 
-/** Waits between the runs of an upgrade that failed: doubling from the first, at most the last. */
+/** Waits between the runs of an upgrade that failed (a Backoff: doubling from the first, at most the last). */
 export interface UpgradeRetries {
   attempts: number;
   firstDelayMs: number;
@@ -39,7 +39,8 @@ export const UPGRADE_RETRIES: UpgradeRetries = { attempts: 8, firstDelayMs: 1_00
  */
 export async function runLogUpgrades(upgrades: readonly LogUpgrade[], stopping: () => boolean, log: JsonLogger, retries = UPGRADE_RETRIES): Promise<void> {
   for (const upgrade of upgrades) {
-    for (let attempt = 1, delay = retries.firstDelayMs; !stopping(); attempt++, delay = Math.min(delay * 2, retries.maxDelayMs)) {
+    const backoff = new Backoff(retries.firstDelayMs, retries.maxDelayMs);
+    for (let attempt = 1; !stopping(); attempt++) {
       const started = Date.now();
       try {
         const done = await upgrade.run(stopping, log);
@@ -49,13 +50,14 @@ export async function runLogUpgrades(upgrades: readonly LogUpgrade[], stopping: 
         // Cut short by the stop itself (the store closing under it): the next lead finishes it.
         if (stopping()) return log.info('log upgrade stopped with the server or the lead', { upgrade: upgrade.name, error: describeError(error) });
         const last = attempt >= retries.attempts;
+        const delay = last ? undefined : backoff.failed(error);
         log.warn(last ? 'log upgrade failed: it runs again when this or another instance next takes the lead of the reactions' : 'log upgrade failed: run again after a pause', {
           upgrade: upgrade.name,
           attempt,
-          ...(last ? {} : { retryInMs: delay }),
+          ...(delay === undefined ? {} : { retryInMs: delay }),
           error: describeError(error),
         });
-        if (last) break;
+        if (delay === undefined) break;
         await pause(delay, stopping);
       }
     }
