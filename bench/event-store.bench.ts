@@ -12,11 +12,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite-event-store.js';
 import { ExpectedVersion, type EventMetadata, type NewEvent } from '../src/event-store/event-store.port.js';
 import { newEventId } from '../src/event-store/event-id.js';
+import { signerFor, type ChainSigner } from '../src/event-store/signing.js';
 import { measureAppendPreparation } from './support/append-preparation.js';
 
 const EVENTS = 20_000;
@@ -183,13 +184,18 @@ function rawFold(path: string, streamIds: string[]): { ms: number; count: number
 
 // ------------------------------------------------------------------ SqliteEventStore
 
+/** One Ed25519 key for the run, as the server's SIGNING_KEY_PATH. */
+const SIGNER: ChainSigner = signerFor(generateKeyPairSync('ed25519').privateKey);
+
 /**
- * Our adapter as the server configures it (createEventStore: WAL checkpoints off the event loop),
- * with event ids made as the application makes them (time-ordered, src/event-store/event-id.ts)
- * unless told otherwise.
+ * Our adapter as the server configures it (createEventStore and platform.module.ts: WAL
+ * checkpoints off the event loop, each commit's chain head signed, the file's sole writer), with
+ * event ids made as the application makes them (time-ordered, src/event-store/event-id.ts)
+ * unless told otherwise. `signed: false` leaves the signature out (the bench's 'ours' until
+ * 2026-12-07 19:00, which also did not declare itself the sole writer): what signing costs.
  */
-async function oursTarget(name: string, path: string, writers: number, newId: () => string = () => newEventId()): Promise<WriteTarget> {
-  const store = new SqliteEventStore({ path, checkpointOffLoop: {} });
+async function oursTarget(name: string, path: string, writers: number, newId: () => string = () => newEventId(), signed = true): Promise<WriteTarget> {
+  const store = new SqliteEventStore({ path, checkpointOffLoop: {}, soleWriter: true, ...(signed ? { signer: SIGNER } : {}) });
   await store.init();
   const target: WriteTarget = {
     name,
@@ -269,6 +275,7 @@ export async function runEventStoreBench(): Promise<void> {
 
     const results: Record<string, { ours: number[]; raw: number[] }> = {
       write1: { ours: [], raw: [] },
+      write1Unsigned: { ours: [], raw: [] },
       write16: { ours: [], raw: [] },
       read: { ours: [], raw: [] },
       fold: { ours: [], raw: [] },
@@ -290,6 +297,7 @@ export async function runEventStoreBench(): Promise<void> {
       const targets = [
         await oursTarget('ours1', oursFile, 1),
         rawTarget('raw1', rawFile, 1),
+        await oursTarget('ours1unsigned', next('ours-1w-unsigned'), 1, undefined, false),
         await oursTarget('ours16', next('ours-16w'), WRITERS),
         rawTarget('raw16', next('raw-16w'), WRITERS),
         await oursTarget('ours16v4', next('ours-16w-v4'), WRITERS, randomUUID),
@@ -307,12 +315,14 @@ export async function runEventStoreBench(): Promise<void> {
       const perTxn = Object.fromEntries(closed)['ours16']!.appendsPerTransaction!;
       results.write1!.ours.push(rate(EVENTS, byName['ours1']!.ms));
       results.write1!.raw.push(rate(EVENTS, byName['raw1']!.ms));
+      results.write1Unsigned!.ours.push(rate(EVENTS, byName['ours1unsigned']!.ms));
+      results.write1Unsigned!.raw.push(rate(EVENTS, byName['raw1']!.ms));
       results.write16!.ours.push(rate(EVENTS, byName['ours16']!.ms));
       results.write16!.raw.push(rate(EVENTS, byName['raw16']!.ms));
       v4Rates.push(rate(EVENTS, byName['ours16v4']!.ms));
       batches.push(perTxn);
       log(
-        `rep ${rep + 1}: (a) 1 writer ours ${fmt(results.write1!.ours[rep]!)} / raw ${fmt(results.write1!.raw[rep]!)} ev/s; ` +
+        `rep ${rep + 1}: (a) 1 writer ours ${fmt(results.write1!.ours[rep]!)} (unsigned ${fmt(results.write1Unsigned!.ours[rep]!)}) / raw ${fmt(results.write1!.raw[rep]!)} ev/s; ` +
           `(b) 16 writers ours ${fmt(results.write16!.ours[rep]!)} (${perTxn.toFixed(1)} appends/transaction) / raw ${fmt(results.write16!.raw[rep]!)} ev/s; ` +
           `16 writers, random v4 ids: ${fmt(v4Rates[rep]!)} ev/s`,
       );
@@ -340,12 +350,13 @@ export async function runEventStoreBench(): Promise<void> {
 
     const m = Object.fromEntries(
       Object.entries(results).map(([k, v]) => [k, { ours: median(v.ours), raw: median(v.raw) }]),
-    ) as Record<'write1' | 'write16' | 'read' | 'fold', { ours: number; raw: number }>;
+    ) as Record<'write1' | 'write1Unsigned' | 'write16' | 'read' | 'fold', { ours: number; raw: number }>;
     // value: ratio of the medians; paired: median of the ratios within each repetition (the two
     // sides of a pair ran side by side, so this one is the less noisy).
     const paired = (a: number[], b: number[]): number => median(a.map((x, i) => x / b[i]!));
     const ratios = [
       { name: 'ours 1 writer / raw 1 writer', value: m.write1.ours / m.write1.raw, paired: paired(results.write1!.ours, results.write1!.raw), target: 0.85 },
+      { name: 'ours 1 writer unsigned / raw', value: m.write1Unsigned.ours / m.write1.raw, paired: paired(results.write1Unsigned!.ours, results.write1!.raw), target: undefined as number | undefined },
       { name: 'ours 16 writers / raw 1 writer', value: m.write16.ours / m.write1.raw, paired: paired(results.write16!.ours, results.write1!.raw), target: 3 },
       { name: 'ours read / raw read', value: m.read.ours / m.read.raw, paired: paired(results.read!.ours, results.read!.raw), target: 0.5 },
       { name: 'ours fold / raw fold', value: m.fold.ours / m.fold.raw, paired: paired(results.fold!.ours, results.fold!.raw), target: undefined as number | undefined },
@@ -353,6 +364,7 @@ export async function runEventStoreBench(): Promise<void> {
 
     const rows: [string, string, string][] = [
       ['(a) append, 1 writer', fmt(m.write1.ours), fmt(m.write1.raw)],
+      ['(a) the same, unsigned', fmt(m.write1Unsigned.ours), fmt(m.write1.raw)],
       ['(b) append, 16 writers', fmt(m.write16.ours), fmt(m.write16.raw)],
       ['(c) read whole log', fmt(m.read.ours), fmt(m.read.raw)],
       ['(d) fold 1,000 streams', fmt(m.fold.ours), fmt(m.fold.raw)],
