@@ -14,6 +14,12 @@ const OWN_STREAMS: [string, AnnotatedEntityKind][] = [
   ['context-', 'CONTEXT'],
 ];
 
+/** An entity found: its kind, and the stream it lives in (null for a built-in one, which has no events). */
+export interface LocatedEntity {
+  kind: AnnotatedEntityKind;
+  streamId: string | null;
+}
+
 /** Ids of the built-in catalogue and other entities that exist without any event. */
 export interface EntityDirectoryOptions {
   builtInIds?: Record<string, AnnotatedEntityKind>;
@@ -34,16 +40,21 @@ export class EntityDirectory {
   }
 
   async kindOf(entityId: string): Promise<AnnotatedEntityKind | null> {
+    return (await this.locate(entityId))?.kind ?? null;
+  }
+
+  /** What the id names and the stream it lives in (its own, or its parent's: a control's risk); null for a built-in entity, which has none. */
+  async locate(entityId: string): Promise<LocatedEntity | null> {
     // Own keys only: '__proto__' or 'constructor' must not find what every object inherits.
     const builtInIds = this.options.builtInIds;
-    if (builtInIds && Object.hasOwn(builtInIds, entityId)) return builtInIds[entityId]!;
+    if (builtInIds && Object.hasOwn(builtInIds, entityId)) return { kind: builtInIds[entityId]!, streamId: null };
     const inner = this.model.innerEntity(entityId);
     // Not confirmed (a row added to the file, perhaps under a real asset's id): looked for as below.
-    if (inner && (await this.inLog(entityId, inner))) return inner.kind;
+    if (inner && (await this.inLog(entityId, inner))) return { kind: inner.kind, streamId: streamOfInnerEntity(inner.kind, inner.parentId) };
     // 'risk-criteria' is the criteria register's stream, not a risk; ids never contain spaces or such.
     if (!/^[A-Za-z0-9._:@-]{1,128}$/.test(entityId) || entityId === 'criteria') return null;
     for (const [prefix, kind] of OWN_STREAMS) {
-      if ((await this.store.streamVersion(prefix + entityId)) >= 0) return kind;
+      if ((await this.store.streamVersion(prefix + entityId)) >= 0) return { kind, streamId: prefix + entityId };
     }
     return null;
   }

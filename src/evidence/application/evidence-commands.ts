@@ -8,17 +8,19 @@ import { ClientCommand, commandContext } from '../../shared/application/request-
 import { BadInputError, NotFoundError } from '../../shared/domain/errors.js';
 import { ANOTHER_COMMAND } from '../../shared/application/retried-key.js';
 import { refuseAuditor, requireDomainWriter } from '../../shared/domain/guards.js';
-import { annotationsDecider, type AttachedEvidence, type EntityComment } from '../domain/annotations.decider.js';
+import type { AttemptReader, JointCommand, StreamDecision } from '../../shared/application/command-types.js';
+import { annotationsDecider, type AnnotationCommand, type AttachedEvidence, type EntityComment } from '../domain/annotations.decider.js';
 import { evidenceFileDecider, evidenceIdFor, type EvidenceFileState } from '../domain/evidence-file.decider.js';
-import { annotationStreams, evidenceFileStreams, type AnnotatedEntityKind } from '../domain/evidence.events.js';
-import { EntityDirectory } from './entity-directory.js';
+import { annotationStreams, evidenceFileStreams } from '../domain/evidence.events.js';
+import { annotatedEntityVersion } from './annotated-entity-version.js';
+import { EntityDirectory, type LocatedEntity } from './entity-directory.js';
 
 /** Records an uploaded file (already in the blob store) in the log: POST /evidence. */
 export class StoreEvidenceFileCommand extends ClientCommand<{ sha256: string; size: number; mediaType: string; filename: string }, EvidenceFileState> {}
 
-export class AttachEvidenceCommand extends ClientCommand<{ commandId?: string | null; entityId: string; evidenceId: string; description: string }, EvidenceView> {}
+export class AttachEvidenceCommand extends ClientCommand<{ commandId?: string | null; entityId: string; evidenceId: string; description: string; expectedVersion?: number | null }, EvidenceView> {}
 
-export class AddCommentCommand extends ClientCommand<{ commandId?: string | null; entityId: string; text: string }, CommentView> {}
+export class AddCommentCommand extends ClientCommand<{ commandId?: string | null; entityId: string; text: string; expectedVersion?: number | null }, CommentView> {}
 
 export interface EvidenceView extends Omit<AttachedEvidence, 'evidenceId'> {
   id: string;
@@ -39,11 +41,24 @@ export function commentView(entityId: string, c: EntityComment): CommentView {
 }
 
 /** The entity an annotation names, or NOT_FOUND. */
-async function requireEntity(directory: EntityDirectory, entityId: string): Promise<AnnotatedEntityKind> {
+async function requireEntity(directory: EntityDirectory, entityId: string): Promise<LocatedEntity> {
   if (typeof entityId !== 'string' || entityId.trim() === '') throw new BadInputError({ entityId: 'is required' });
-  const kind = await directory.kindOf(entityId);
-  if (!kind) throw new NotFoundError('Entity', entityId);
-  return kind;
+  const entity = await directory.locate(entityId);
+  if (!entity) throw new NotFoundError('Entity', entityId);
+  return entity;
+}
+
+/**
+ * An annotation's command on the entity's annotations stream. With `expectedVersion`, the attempt
+ * also reads the entity's version (annotated-entity-version.ts), which the executor compares
+ * instead of the annotations stream's; without it, the entity's stream is not read, so no change
+ * to the entity ever makes an annotation conflict.
+ */
+function annotating<C, S>(streamId: string, decider: StreamDecision<C, any, S>['decider'], command: C, entity: LocatedEntity, entityId: string, expectedVersion: number | null | undefined) {
+  return async (reader: AttemptReader): Promise<JointCommand<S>> => ({
+    primary: { streamId, decider, command },
+    ...(expectedVersion !== undefined && expectedVersion !== null ? { entityVersion: await annotatedEntityVersion(reader, entity, entityId) } : {}),
+  });
 }
 
 @CommandHandler(StoreEvidenceFileCommand)
@@ -75,21 +90,22 @@ export class AttachEvidenceHandler implements ICommandHandler<AttachEvidenceComm
   async execute({ input: i, meta }: AttachEvidenceCommand): Promise<EvidenceView> {
     const ctx = commandContext(meta, this.clock, i);
     requireDomainWriter(ctx.actor, 'attach evidence');
-    const entityKind = await requireEntity(this.directory, i.entityId);
+    const entity = await requireEntity(this.directory, i.entityId);
     const file = await this.files.find(i.evidenceId);
     if (!file) throw new NotFoundError('Evidence', i.evidenceId);
-    const { state, events, duplicate } = await this.executor.execute(
-      { streamId: annotationStreams.streamOf(i.entityId), decider: annotationsDecider },
-      {
-        type: 'AttachEvidence',
-        actor: ctx.actor,
-        at: ctx.at,
-        entityId: i.entityId,
-        entityKind,
-        file: { evidenceId: file.id, sha256: file.sha256, size: file.size, mediaType: file.mediaType, filename: file.filename },
-        description: i.description,
-      },
+    const command: AnnotationCommand = {
+      type: 'AttachEvidence',
+      actor: ctx.actor,
+      at: ctx.at,
+      entityId: i.entityId,
+      entityKind: entity.kind,
+      file: { evidenceId: file.id, sha256: file.sha256, size: file.size, mediaType: file.mediaType, filename: file.filename },
+      description: i.description,
+    };
+    const { state, events, duplicate } = await this.executor.executeJoint(
+      annotating(annotationStreams.streamOf(i.entityId), annotationsDecider, command, entity, i.entityId, i.expectedVersion),
       ctx,
+      i.expectedVersion,
     );
     // A retried commandId answers the attachment its first attempt recorded (the state is the first
     // one's stream after it; the key used again for another file, entity or input is refused by the
@@ -111,12 +127,13 @@ export class AddCommentHandler implements ICommandHandler<AddCommentCommand, Com
   async execute({ input: i, meta }: AddCommentCommand): Promise<CommentView> {
     const ctx = commandContext(meta, this.clock, i);
     refuseAuditor(ctx.actor);
-    const entityKind = await requireEntity(this.directory, i.entityId);
+    const entity = await requireEntity(this.directory, i.entityId);
     const commentId = newEntityId();
-    const result = await this.executor.execute(
-      { streamId: annotationStreams.streamOf(i.entityId), decider: annotationsDecider },
-      { type: 'AddComment', actor: ctx.actor, at: ctx.at, commentId, entityId: i.entityId, entityKind, text: i.text },
+    const command: AnnotationCommand = { type: 'AddComment', actor: ctx.actor, at: ctx.at, commentId, entityId: i.entityId, entityKind: entity.kind, text: i.text };
+    const result = await this.executor.executeJoint(
+      annotating(annotationStreams.streamOf(i.entityId), annotationsDecider, command, entity, i.entityId, i.expectedVersion),
       ctx,
+      i.expectedVersion,
     );
     // A retried commandId answers the comment its first attempt added.
     const added = result.events.find((e) => e.type === 'CommentAdded');

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { COMMAND_ID_DESCRIPTION } from '../../graphql/descriptions.js';
-import { IdLimit, TextLimit } from '../../graphql/input-limits.js';
+import { IdLimit, TextLimit, VersionLimit } from '../../graphql/input-limits.js';
 
 const INSTANT = 'Instant (ISO 8601, UTC).';
 
@@ -48,7 +48,10 @@ export class Comment {
 }
 
 const ENTITY_ID_DESCRIPTION =
-  'The entity: Asset.id, Risk.id, Control.id, Plan.id, BoardResolution.id, RiskCriteria.id or BaselineCatalogue.id. An id that names none of them: NOT_FOUND.';
+  'The entity: Asset.id, Risk.id, Control.id, Plan.id, BoardResolution.id, RiskCriteria.id, BaselineCatalogue.id, Incident.id or Context.id. An id that names none of them: NOT_FOUND.';
+
+const ANNOTATED_VERSION_DESCRIPTION =
+  "The entity's version the client last read: Asset.version, Risk.version (for a control, its risk's), Plan.version (for a board resolution, its plan's), RiskCriteria.version, Incident.version or Context.version; when given and the entity has moved on, the command is refused with CONCURRENCY_CONFLICT (expectedVersion, actualVersion). A baseline catalogue has none (its version is the label of its edition): BAD_USER_INPUT. Omitted, a change to the entity never refuses the annotation.";
 
 @InputType({ description: 'Input of attachEvidence.' })
 export class AttachEvidenceInput {
@@ -56,6 +59,7 @@ export class AttachEvidenceInput {
   @IdLimit() @Field(() => ID, { description: ENTITY_ID_DESCRIPTION }) entityId!: string;
   @IdLimit() @Field(() => ID, { description: 'The file, as answered by POST /evidence (id). Unknown: NOT_FOUND.' }) evidenceId!: string;
   @TextLimit() @Field({ description: 'What the file shows (1 to 10,000 characters), such as "Minutes of the board meeting of 2025-04-01".' }) description!: string;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: ANNOTATED_VERSION_DESCRIPTION }) expectedVersion?: number;
 }
 
 @InputType({ description: 'Input of addComment.' })
@@ -63,6 +67,7 @@ export class AddCommentInput {
   @IdLimit() @Field(() => ID, { nullable: true, description: COMMAND_ID_DESCRIPTION }) commandId?: string;
   @IdLimit() @Field(() => ID, { description: ENTITY_ID_DESCRIPTION }) entityId!: string;
   @TextLimit() @Field({ description: 'The comment, 1 to 10,000 characters.' }) text!: string;
+  @VersionLimit() @Field(() => Int, { nullable: true, description: ANNOTATED_VERSION_DESCRIPTION }) expectedVersion?: number;
 }
 
 export const ENTITY_ARGUMENT_DESCRIPTION = ENTITY_ID_DESCRIPTION;

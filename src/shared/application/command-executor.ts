@@ -242,7 +242,7 @@ export class CommandExecutor {
       const states = await Promise.all(decisions.map((d) => reader.state(d.streamId, d.decider)));
       const primaryState = states[0] as S;
       if (expectedVersion !== undefined && expectedVersion !== null) {
-        const actual = primary.entityVersion ? primary.entityVersion(primaryState) : read.get(primary.streamId)!.version;
+        const actual = joint.entityVersion ?? (primary.entityVersion ? primary.entityVersion(primaryState) : read.get(primary.streamId)!.version);
         if (actual !== expectedVersion) {
           const answer = await refusedUnlessRecorded(new ConcurrencyConflictError(expectedVersion, actual));
           if (answer === DECIDE_AGAIN) continue;

@@ -97,8 +97,15 @@ export interface AttemptReader {
 }
 
 export interface JointCommand<S> {
-  /** The command's own stream: its state is the result; `expectedVersion` applies to it. */
+  /** The command's own stream: its state is the result; `expectedVersion` applies to it (but see entityVersion). */
   primary: StreamDecision<any, any, S> & { entityVersion?: (state: S) => number };
+  /**
+   * The version `expectedVersion` is compared with when the entity the client read lives in
+   * another stream than the command's own: a comment or an attachment, appended to the entity's
+   * annotations, names the entity's version. `build` read that stream through the attempt's
+   * reader, so a change to the entity since makes the append conflict and the attempt read again.
+   */
+  entityVersion?: number;
   /** Decisions on other streams appended atomically with the primary (reservations, the other side of a link). */
   others?: StreamDecision[];
   /**
