@@ -92,6 +92,16 @@ describe('expectedVersion on addComment and attachEvidence: the annotated entity
     expect(catalogue.extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { expectedVersion: expect.stringMatching(/baseline catalogue/) } });
     expect((await comment(BUILTIN_CATALOGUE_ID, undefined)).errors).toBeUndefined();
     expect(errorOf(await comment(risk.id, -1)).extensions).toMatchObject({ code: 'BAD_USER_INPUT', fields: { expectedVersion: expect.any(String) } });
+    // A retry of an accepted comment (same commandId) after the entity moved on answers the first
+    // comment, as every retry does, not CONCURRENCY_CONFLICT; nothing more is recorded.
+    const retried = { entityId: asset.assetId, text: 'Checked before the new threat', commandId: `annotate-${randomUUID()}`, expectedVersion: assetVersion };
+    const first = (await t.ok(COMMENT, { input: retried }, users.committee)).addComment;
+    await t.ok(THREAT, { input: { assetId: asset.assetId, name: 'Insider copy', affects: ['CONFIDENTIALITY'] } }, users.opsManager);
+    const commentsNow = (await t.ok(COMMENTS, { id: asset.assetId }, users.auditor)).comments.length;
+    expect((await t.ok(COMMENT, { input: retried }, users.committee)).addComment).toEqual(first);
+    expect((await t.ok(COMMENTS, { id: asset.assetId }, users.auditor)).comments.length).toBe(commentsNow);
+    expect(errorOf(await comment(asset.assetId, assetVersion)).extensions).toMatchObject({ code: 'CONCURRENCY_CONFLICT', actualVersion: assetVersion + 1 });
+
     // Without expectedVersion nothing about the entity is compared.
     expect((await comment(asset.assetId, undefined)).errors).toBeUndefined();
   }, 180_000);
