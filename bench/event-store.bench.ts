@@ -192,7 +192,7 @@ const SIGNER: ChainSigner = signerFor(generateKeyPairSync('ed25519').privateKey)
  * checkpoints off the event loop, each commit's chain head signed, the file's sole writer), with
  * event ids made as the application makes them (time-ordered, src/event-store/event-id.ts)
  * unless told otherwise. `signed: false` leaves the signature out (the bench's 'ours' until
- * 2026-12-07 19:00, which also did not declare itself the sole writer): what signing costs.
+ * 2026-12-07 18:40, which also did not declare itself the sole writer): what signing costs.
  */
 async function oursTarget(name: string, path: string, writers: number, newId: () => string = () => newEventId(), signed = true): Promise<WriteTarget> {
   const store = new SqliteEventStore({ path, checkpointOffLoop: {}, soleWriter: true, ...(signed ? { signer: SIGNER } : {}) });
