@@ -18,8 +18,7 @@ import { incidentDecider } from '../../incidents/domain/incident.decider.js';
 import type { IncidentState } from '../../incidents/domain/incident.state.js';
 import { riskDecider } from '../../risk-register/domain/risk.decider.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
-import { criteriaById, criteriaDecider } from '../../risk-criteria/domain/criteria.decider.js';
-import type { CriteriaRegisterState } from '../../risk-criteria/domain/criteria.state.js';
+import { criteriaDecider, criteriaVersionNumber } from '../../risk-criteria/domain/criteria.decider.js';
 import type { Evolver } from '../../shared/application/aggregate-reader.js';
 import type { AttemptReader } from '../../shared/application/command-types.js';
 import { BadInputError } from '../../shared/domain/errors.js';
@@ -44,7 +43,7 @@ const VERSION_OF: Record<AnnotatedEntityKind, VersionRead<any> | null> = {
   CONTROL: riskVersion,
   PLAN: planVersion,
   BOARD_RESOLUTION: planVersion,
-  RISK_CRITERIA: read(criteriaDecider, (s: CriteriaRegisterState, id) => criteriaById(s, id)?.version ?? -1),
+  RISK_CRITERIA: read(criteriaDecider, criteriaVersionNumber),
   INCIDENT: read(incidentDecider, (s: IncidentState) => s.version),
   CONTEXT: read(contextDecider, (s: ContextState) => s.version),
   BASELINE_CATALOGUE: null,

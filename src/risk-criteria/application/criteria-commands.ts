@@ -5,7 +5,7 @@ import { CommandExecutor } from '../../shared/application/command-executor.js';
 import { newEntityId } from '../../shared/application/entity-id.js';
 import { ClientCommand, commandContext, type Retryable } from '../../shared/application/request-meta.js';
 import { NotFoundError } from '../../shared/domain/errors.js';
-import { criteriaById, criteriaDecider, criteriaStreamId, type CriteriaCommand, type ApproveRiskCriteria, type ProposeRiskCriteria } from '../domain/criteria.decider.js';
+import { criteriaById, criteriaDecider, criteriaStreamId, criteriaVersionNumber, type CriteriaCommand, type ApproveRiskCriteria, type ProposeRiskCriteria } from '../domain/criteria.decider.js';
 import type { CriteriaDefinition, CriteriaVersionState } from '../domain/criteria.state.js';
 
 /**
@@ -28,7 +28,7 @@ export class CriteriaCommandPipeline {
     const domain = build({ actor: ctx.actor, at: ctx.at });
     const criteriaId = domain.criteriaId;
     const result = await this.executor.execute(
-      { streamId: criteriaStreamId(criteriaId), decider: criteriaDecider, entityVersion: (state) => criteriaById(state, criteriaId)?.version ?? -1 },
+      { streamId: criteriaStreamId(criteriaId), decider: criteriaDecider, entityVersion: (state) => criteriaVersionNumber(state, criteriaId) },
       domain,
       ctx,
       input.expectedVersion,

@@ -74,6 +74,11 @@ export function criteriaById(state: CriteriaRegisterState, id: string): Criteria
   return state.versions.find((v) => v.id === id);
 }
 
+/** A criteria version's `version` as clients read it and send it back as expectedVersion (the register event that last changed it); -1 for none. */
+export function criteriaVersionNumber(state: CriteriaRegisterState, id: string): number {
+  return criteriaById(state, id)?.version ?? -1;
+}
+
 export function criteriaInForce(state: CriteriaRegisterState): CriteriaVersionState | undefined {
   return state.inForceId === undefined ? undefined : criteriaById(state, state.inForceId);
 }
