@@ -43,6 +43,9 @@ export const DEV_SECRET_FILE = 'dev-jwt-secret';
 /** The embedded access log in DATA_DIR (audit/application/access-log.ts); a backup keeps it under the same name. */
 export const ACCESS_LOG_FILE = 'access-log.sqlite';
 
+/** The embedded access log's table of entries (its schema: audit/application/access-log-chain.ts, whose statements spell the name out); the start's checks look for rows in it. */
+export const ACCESS_LOG_TABLE = 'access_log';
+
 /** Where a signed access log keeps its anchor: beside it, `<name>.sqlite` → `<name>.anchor.json` (anchorPathFor in access-log-chain.ts). */
 export function anchorBeside(logPath: string): string {
   return `${logPath.replace(/\.sqlite$/, '')}.anchor.json`;

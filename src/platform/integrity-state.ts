@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type AppConfig } from '../config/app-config.js';
-import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, INTEGRITY_STATE_FILE } from '../config/own-files.js';
+import { ACCESS_LOG_ANCHOR_FILE, ACCESS_LOG_FILE, ACCESS_LOG_TABLE, INTEGRITY_STATE_FILE } from '../config/own-files.js';
 import { decodePosition } from '../event-store/hash-chain.js';
 import { READ_MODELS_TABLE } from '../projections/read-model-database.js';
 import { PROCESS_CHECKPOINTS_TABLE } from '../shared/application/reactions-coordination.js';
@@ -83,7 +83,7 @@ export function refuseMissingLog(config: Pick<AppConfig, 'eventStore' | 'dataDir
             .map(({ file }) => `${file} is there`),
           // The access log names the events it answered (re-probe of 2026-12-07 12:05, F1: with only it and its anchor left, a new empty log was served, health ok).
           ...(existsSync(anchor) ? [`${anchor} records a signed access log`] : []),
-          ...(holdsRows(accessLog, 'access_log') ? [`${accessLog} holds entries`] : []),
+          ...(holdsRows(accessLog, ACCESS_LOG_TABLE) ? [`${accessLog} holds entries`] : []),
         ];
   if (traces.length === 0) return;
   throw new ConfigError(

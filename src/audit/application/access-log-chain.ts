@@ -29,7 +29,7 @@ import { open } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { canonicalJson, sha256 } from '../../event-store/hash-chain.js';
 import { TrustedKeys, type HeadSignature } from '../../event-store/signing.js';
-import { anchorBeside } from '../../config/own-files.js';
+import { ACCESS_LOG_TABLE, anchorBeside } from '../../config/own-files.js';
 
 export type AccessOutcome = 'ALLOWED' | 'DENIED' | 'FAILED';
 /** GraphQL operations; `http` a download or upload under /documents/ or /evidence/; `system` an entry the server writes itself. */
@@ -109,7 +109,7 @@ const APPEND_ONLY = (table: string) => `
     BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;`;
 
 export const ACCESS_LOG_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS access_log (
+  CREATE TABLE IF NOT EXISTS ${ACCESS_LOG_TABLE} (
     seq            INTEGER PRIMARY KEY,
     at             TEXT    NOT NULL,
     actor_id       TEXT,
@@ -147,7 +147,7 @@ export const ACCESS_LOG_SCHEMA = `
 
 /** Creates the tables (and adds `note`, and the committed event's columns, to a file written before they existed). */
 export function migrateAccessLog(db: Database.Database): void {
-  const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'access_log'`).get();
+  const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(ACCESS_LOG_TABLE);
   if (exists) {
     const columns = (db.prepare('PRAGMA table_info(access_log)').all() as { name: string }[]).map((c) => c.name);
     if (!columns.includes('note')) db.exec('ALTER TABLE access_log ADD COLUMN note TEXT');
@@ -494,7 +494,7 @@ type WalkPause = 'row' | 'page';
  */
 function* walkAccessLogDatabase(db: Database.Database, options: AccessLogVerifyOptions, pageSize: number): Generator<WalkPause, AccessLogVerification> {
   const anchor = options.anchorPath ? readAnchor(options.anchorPath) : null;
-  const hasRows = tableExists(db, 'access_log');
+  const hasRows = tableExists(db, ACCESS_LOG_TABLE);
   const heads = new Map<number, HeadRow>();
   const { lastSeq, logId } = db.transaction(() => {
     if (tableExists(db, 'access_log_heads')) {
