@@ -57,6 +57,9 @@ export const ACCESS_LOG_ANCHOR_FILE = anchorBeside(ACCESS_LOG_FILE);
 /** Each instance's anchor of the access log shared in PostgreSQL (access-log-postgres.ts). */
 export const ACCESS_LOG_POSTGRES_ANCHOR_FILE = 'access-log.postgres-anchor.json';
 
+/** Evidence uploads in progress in DATA_DIR when the files go to PostgreSQL (the folder adapter keeps them in its own `.uploads`). */
+export const EVIDENCE_UPLOADS_FOLDER = 'evidence-uploads';
+
 /** The files of DATA_DIR other than the read models' and the process manager's (listed from their configured paths). */
 const DATA_DIR_FILES: readonly [string, string][] = [
   [DATA_DIR_LOCK_FILE, "DATA_DIR's lock"],

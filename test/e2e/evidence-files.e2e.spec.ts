@@ -397,6 +397,21 @@ describe('evidence files and comments (POST/GET /evidence, attachEvidence, addCo
     expect(readdirSync(uploads)).toEqual([]);
   }, 60_000);
 
+  it('an upload in flight while the CLI exports the log is stored: the export opens the same evidence folder and left it its .part (it answered 500, ENOENT)', async () => {
+    const uploads = join(t.dataDir, 'evidence', '.uploads');
+    const body = new PassThrough();
+    const content = Buffer.from(`received across an export ${randomUUID()}\n`);
+    body.write(content.subarray(0, 10));
+    const answer = http(t, 'POST', '/evidence', { authorization: `Bearer ${await t.token(users.ciso)}`, 'content-type': 'text/plain', 'x-filename': 'across-export.txt' }, body);
+    await eventually('the upload to be received (its .part file)', () => readdirSync(uploads).length >= 1);
+    const exported = await cli(['export', '--out', join(work, `during-upload-${randomUUID()}.ndjson`)], { EVENT_STORE: 'sqlite', SQLITE_PATH: join(t.dataDir, 'events.sqlite'), DATA_DIR: t.dataDir });
+    expect(exported.code).toBe(0);
+    body.end(content.subarray(10));
+    const done = await answer;
+    expect([done.status, done.json.sha256]).toEqual([201, sha256(content)]);
+    expect((await download(t, users.auditor, done.json.id)).body.equals(content)).toBe(true);
+  }, 60_000);
+
   it('lets one user hold at most 2 uploads at once, and drops an upload whose client stops sending', async () => {
     const uploads = join(t.dataDir, 'evidence', '.uploads');
     const token = await t.token(users.ciso);

@@ -12,7 +12,7 @@ import { PostgresEventStore } from '../../src/event-store/postgres/postgres-even
 import { PostgresBlobStore } from '../../src/evidence/infrastructure/postgres-blob-store.js';
 import { PostgresCoordination } from '../../src/platform/postgres-coordination.js';
 import { JsonLogger } from '../../src/shared/logging/json-logger.js';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,7 +101,8 @@ describe('PostgreSQL as a DBA configures it', () => {
     const asRole = url.toString();
     const store = new PostgresEventStore({ connectionString: asRole, poolSize: 2 });
     const log = await PostgresAccessLog.open({ connectionString: asRole, anchorPath: null, flushDelayMs: 1 });
-    const blobs = new PostgresBlobStore(asRole);
+    const uploads = mkdtempSync(join(tmpdir(), 'risk-ledger-pg-uploads-'));
+    const blobs = new PostgresBlobStore(asRole, uploads);
     const coordination = new PostgresCoordination(asRole, 'risk_ledger', new JsonLogger('test', 'error'));
     try {
       await store.append(`s-${randomUUID()}`, [newEvent('Tested')], { expectedVersion: ExpectedVersion.noStream });
@@ -119,6 +120,7 @@ describe('PostgreSQL as a DBA configures it', () => {
       await blobs.close();
       await log.close();
       await store.close();
+      rmSync(uploads, { recursive: true, force: true });
     }
   }
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -12,6 +12,7 @@ import type { EvidenceBlobStore } from '../../src/evidence/application/evidence-
 import { FolderBlobStore } from '../../src/evidence/infrastructure/folder-blob-store.js';
 import { MemoryBlobStore } from '../../src/evidence/infrastructure/memory-blob-store.js';
 import { PostgresBlobStore } from '../../src/evidence/infrastructure/postgres-blob-store.js';
+import { ABANDONED_UPLOAD_MS } from '../../src/evidence/infrastructure/upload-folder.js';
 import { startPostgres, type PostgresServer } from '../support/postgres-cluster.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -23,12 +24,51 @@ function temp(store: EvidenceBlobStore, bytes: Buffer): string {
   return path;
 }
 
-function contract(name: string, open: () => Promise<{ store: EvidenceBlobStore; damage: (hash: string) => Promise<void> }>) {
+/** An upload a crash cut short: its .part untouched for longer than ABANDONED_UPLOAD_MS. */
+function abandoned(store: EvidenceBlobStore): string {
+  const path = temp(store, Buffer.from('half an upload'));
+  const then = new Date(Date.now() - ABANDONED_UPLOAD_MS - 60_000);
+  utimesSync(path, then, then);
+  return path;
+}
+
+interface Opened {
+  store: EvidenceBlobStore;
+  damage: (hash: string) => Promise<void>;
+  /** Another store on the same blobs and upload folder, as the CLI or another instance opens it; none for memory (a folder per process). */
+  another?: () => Promise<EvidenceBlobStore>;
+}
+
+function contract(name: string, open: () => Promise<Opened>, { sharedUploadFolder = true } = {}) {
   describe(`evidence blob store: ${name}`, () => {
     let store: EvidenceBlobStore;
     let damage: (hash: string) => Promise<void>;
-    beforeAll(async () => ({ store, damage } = await open()));
+    let another: Opened['another'];
+    beforeAll(async () => ({ store, damage, another } = await open()));
     afterAll(async () => store?.close());
+
+    // Memory has none: its upload folder is its process's own.
+    if (sharedUploadFolder) it('opened again (the CLI beside a server, another instance), removes the uploads a crash abandoned and keeps those in flight, and the blobs', async () => {
+      const bytes = Buffer.from(`kept ${randomUUID()}`);
+      await store.put(sha(bytes), temp(store, bytes), bytes.length);
+      const leftover = abandoned(store);
+      const inFlight = Buffer.from(`in flight ${randomUUID()}`);
+      const receiving = temp(store, inFlight);
+      const second = await another!();
+      try {
+        expect(second.uploadDir).toBe(store.uploadDir);
+        expect(existsSync(leftover)).toBe(false);
+        // Removed, it failed its upload with ENOENT, answered 500 (an upload during `risk-ledger export`, 2026-12-07).
+        expect(existsSync(receiving)).toBe(true);
+        await store.put(sha(inFlight), receiving, inFlight.length);
+        expect((await second.read(sha(inFlight)))!.equals(inFlight)).toBe(true);
+        expect((await second.read(sha(bytes)))!.equals(bytes)).toBe(true);
+      } finally {
+        await second.close();
+      }
+      // Closing one leaves the folder to the others.
+      expect(existsSync(store.uploadDir)).toBe(true);
+    });
 
     it('stores by hash, reads the same bytes, consumes the temp file', async () => {
       const bytes = Buffer.from(`minutes ${randomUUID()}`);
@@ -75,20 +115,10 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 contract('folder', async () => {
   const store = await new FolderBlobStore(join(root, 'evidence')).init();
-  return { store, damage: async (hash) => writeFileSync(store.pathOf(hash), 'damaged') };
+  return { store, damage: async (hash) => writeFileSync(store.pathOf(hash), 'damaged'), another: () => new FolderBlobStore(join(root, 'evidence')).init() };
 });
 
 describe('evidence blob store: folder, on opening', () => {
-  it('deletes the .part files an interrupted upload left in its upload folder (and keeps the blobs)', async () => {
-    const first = await new FolderBlobStore(join(root, 'reopened')).init();
-    const bytes = Buffer.from(`kept ${randomUUID()}`);
-    await first.put(sha(bytes), temp(first, bytes));
-    const leftover = temp(first, Buffer.from('half an upload'));
-    const reopened = await new FolderBlobStore(join(root, 'reopened')).init();
-    expect(existsSync(leftover)).toBe(false);
-    expect((await reopened.read(sha(bytes)))!.equals(bytes)).toBe(true);
-  });
-
   it('streams a stored blob through openBlob; null when none', async () => {
     const store = await new FolderBlobStore(join(root, 'streamed')).init();
     const bytes = Buffer.from(`streamed ${randomUUID()}`);
@@ -109,7 +139,7 @@ contract('memory', async () => ({
   damage: async (hash) => {
     (memory as unknown as { blobs: Map<string, Buffer> }).blobs.set(hash, Buffer.from('damaged'));
   },
-}));
+}), { sharedUploadFolder: false });
 
 // A real cluster the test starts itself (test/support/postgres-cluster.ts); without PostgreSQL
 // this suite fails, as the event store's does: it is never skipped.
@@ -118,9 +148,11 @@ afterAll(async () => server?.stop());
 contract('postgres', async () => {
   server = await startPostgres();
   const url = await server.createDatabase('blobs');
-  const store = await new PostgresBlobStore(url).init();
+  const uploads = join(root, 'postgres-uploads');
+  const store = await new PostgresBlobStore(url, uploads).init();
   return {
     store,
+    another: () => new PostgresBlobStore(url, uploads).init(),
     damage: async (hash) => {
       const client = new pg.Client({ connectionString: url });
       await client.connect();

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { AppConfig } from '../../config/app-config.js';
+import { EVIDENCE_UPLOADS_FOLDER } from '../../config/own-files.js';
 import type { EvidenceBlobStore } from '../application/evidence-blobs.js';
 import { FolderBlobStore } from './folder-blob-store.js';
 import { MemoryBlobStore } from './memory-blob-store.js';
@@ -12,7 +13,7 @@ import { PostgresBlobStore } from './postgres-blob-store.js';
  */
 export async function openConfiguredBlobStore(config: Pick<AppConfig, 'eventStore' | 'dataDir' | 'databaseUrl' | 'evidence'>): Promise<EvidenceBlobStore> {
   if (config.evidence.dir) return new FolderBlobStore(config.evidence.dir).init();
-  if (config.eventStore === 'postgres' && config.databaseUrl) return new PostgresBlobStore(config.databaseUrl).init();
+  if (config.eventStore === 'postgres' && config.databaseUrl) return new PostgresBlobStore(config.databaseUrl, join(config.dataDir, EVIDENCE_UPLOADS_FOLDER)).init();
   if (config.eventStore === 'memory') return new MemoryBlobStore();
   return new FolderBlobStore(join(config.dataDir, 'evidence')).init();
 }

@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { syncDirectory } from '../../shared/application/durable-files.js';
 import { assertSha256, type EvidenceBlobStore } from '../application/evidence-blobs.js';
 import { assertPathsWritable, type WriteAccessCheck } from '../../shared/application/writable-paths.js';
+import { prepareUploadFolder } from './upload-folder.js';
 
 /**
  * Blobs as files `<root>/ab/abcdef…` (the first two hex digits shard the folder). An upload is
@@ -24,11 +25,7 @@ export class FolderBlobStore implements EvidenceBlobStore {
   }
 
   async init(): Promise<this> {
-    await mkdir(this.uploadDir, { recursive: true, mode: 0o700 });
-    // Uploads cut short by a crash leave their .part behind: nothing will ever finish them.
-    for (const name of await readdir(this.uploadDir)) {
-      if (name.endsWith('.part')) await rm(join(this.uploadDir, name), { force: true });
-    }
+    await prepareUploadFolder(this.uploadDir);
     return this;
   }
 

@@ -1,11 +1,9 @@
-import { mkdtempSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { assertSha256, type EvidenceBlobStore } from '../application/evidence-blobs.js';
 import { ensureRelation, ensureSchema } from '../../event-store/postgres/ensure-schema.js';
 import { BEGIN_WRITE, CONNECTION_LIMITS, withPooledClient } from '../../event-store/postgres/held-client.js';
+import { prepareUploadFolder } from './upload-folder.js';
 
 const TABLE = 'risk_ledger.evidence_blobs';
 /** Serialises the creation of the table by instances starting together (any constant of our own). */
@@ -18,11 +16,16 @@ const SCHEMA_LOCK = 7_311_905_112;
  */
 export class PostgresBlobStore implements EvidenceBlobStore {
   readonly description = `PostgreSQL table ${TABLE}`;
-  /** Under the system's tmp (a cleaner may remove it: the upload service re-creates it before each upload). */
-  readonly uploadDir = mkdtempSync(join(tmpdir(), 'risk-ledger-uploads-'));
   private readonly pool: pg.Pool;
 
-  constructor(connectionString: string) {
+  /**
+   * `uploadDir`: uploads in progress, in the instance's DATA_DIR (a folder under the system's tmp,
+   * made per process, was left there by every instance that did not stop cleanly).
+   */
+  constructor(
+    connectionString: string,
+    readonly uploadDir: string,
+  ) {
     this.pool = new pg.Pool({ connectionString, max: 4, ...CONNECTION_LIMITS });
     // An idle connection the server ends (a restart) emits 'error' on the pool: unhandled, it would
     // end the process. The pool drops that connection; the next query opens another.
@@ -30,6 +33,7 @@ export class PostgresBlobStore implements EvidenceBlobStore {
   }
 
   async init(): Promise<this> {
+    await prepareUploadFolder(this.uploadDir);
     await withPooledClient(this.pool, async (client) => {
       try {
         await client.query(BEGIN_WRITE);
@@ -84,6 +88,5 @@ export class PostgresBlobStore implements EvidenceBlobStore {
 
   async close(): Promise<void> {
     await this.pool.end();
-    await rm(this.uploadDir, { recursive: true, force: true });
   }
 }
