@@ -2,8 +2,7 @@
  * Writes schema.gql from the code (npm run schema). The schema is built by the running
  * application's GraphQL module, on the in-memory store, so the file is exactly what clients see.
  */
-import { writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { printSchema } from 'graphql';
@@ -11,15 +10,24 @@ import { GraphQLSchemaHost } from '@nestjs/graphql';
 
 export async function currentSchemaText(): Promise<string> {
   process.env.EVENT_STORE = 'memory';
-  process.env.DATA_DIR ??= mkdtempSync(join(tmpdir(), 'risk-ledger-schema-'));
+  // The development key the start makes goes to a folder of its own, removed after (one was left under the system's tmp at every run).
+  const made = process.env.DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), 'risk-ledger-schema-')) : null;
+  if (made) process.env.DATA_DIR = made;
   process.env.LOG_LEVEL = 'silent';
-  const { createApp } = await import('./server.js');
-  const app = await createApp();
-  await app.init();
   try {
-    return printSchema(app.get(GraphQLSchemaHost).schema) + '\n';
+    const { createApp } = await import('./server.js');
+    const app = await createApp();
+    await app.init();
+    try {
+      return printSchema(app.get(GraphQLSchemaHost).schema) + '\n';
+    } finally {
+      await app.close();
+    }
   } finally {
-    await app.close();
+    if (made) {
+      rmSync(made, { recursive: true, force: true });
+      delete process.env.DATA_DIR;
+    }
   }
 }
 
