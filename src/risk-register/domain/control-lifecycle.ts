@@ -9,7 +9,7 @@ import { FieldErrors, NotFoundError } from '../../shared/domain/errors.js';
 import { dayInJapan, isNonEmptyText, optionalText, requireActorOrRole, requireRole, samePerson, violation } from '../../shared/domain/guards.js';
 import type { RecordControlProgress, RecordPassedDeadlines } from './risk.commands.js';
 import type { ControlBecameOverdue, ControlProgressRecorded, RiskEvent } from './risk.events.js';
-import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, requireRisk, withConsentInvalidation } from './risk.rules.js';
+import { RISK_TEXT_MAX_LENGTH, RiskRules, refuseClosed, refuseFrozen, requireRisk, withConsentInvalidation } from './risk.rules.js';
 import type { RiskControl, RiskState } from './risk.state.js';
 import { reviewDue, reviewDueRecorded } from './review.js';
 import {
@@ -112,6 +112,10 @@ export function decideControlProgress(c: RecordControlProgress, state: RiskState
       `Control ${control.controlId} of risk ${state.id} is ${current.status}${current.note ? ` (${current.note})` : ''}: its record is final; decide the controls again to replace it`,
     );
   }
+  // Cancelling takes a control out of the plan's content, which the board must see as submitted
+  // (Art.19(2)); progress is the plan carried out and goes on (compliance probe of 2026-12-07, F3:
+  // a cancellation while submitted was taken, the board approved, and no consent could follow).
+  if (c.status === 'CANCELLED') refuseFrozen(state, 'have a control cancelled');
   if (!CONTROL_TRANSITIONS[current.status].includes(c.status)) {
     throw violation(
       RiskRules.CONTROL_TRANSITION_NOT_ALLOWED,

@@ -533,6 +533,17 @@ describe('a plan submitted to the board freezes its risks (Art. 19)', () => {
     given(riskDecider, frozen).when(freezeForBoard()).thenNothing();
   });
 
+  it("a control's cancellation is refused too, its progress goes on (compliance probe of 2026-12-07, F3: a cancellation was taken, the board approved what had changed)", () => {
+    const frozen = continueHistory(inPlanEvents(), freezeForBoard());
+    const controlId = stateOf(frozen).controls[0]!.controlId;
+    const progress = (status: 'CANCELLED' | 'IN_PROGRESS' | 'IMPLEMENTED'): RiskCommand => ({ type: 'RecordControlProgress', riskId: RISK, controlId, status, ...(status === 'CANCELLED' ? { note: 'Dropped for budget' } : {}), actor: committee, at: T3 });
+    given(riskDecider, frozen).when(progress('CANCELLED')).thenThrows(RuleViolationError, { rule: 'RISK_IN_SUBMITTED_PLAN', article: 'Art.19' });
+    given(riskDecider, frozen).when(progress('IN_PROGRESS')).thenMatches([{ type: 'ControlProgressRecorded', data: { controlId, status: 'IN_PROGRESS' } }]);
+    given(riskDecider, frozen).when(progress('IMPLEMENTED')).thenMatches([{ type: 'ControlProgressRecorded', data: { controlId, status: 'IMPLEMENTED' } }]);
+    // Released (withdrawn, rejected) or approved, it may be cancelled again.
+    given(riskDecider, continueHistory(inPlanEvents(), freezeForBoard(), releaseFromBoard())).when(progress('CANCELLED')).thenMatches([{ type: 'ControlProgressRecorded', data: { status: 'CANCELLED' } }]);
+  });
+
   it('only a risk of that plan is frozen', () => {
     given(riskDecider, controlsDecidedEvents()).when(freezeForBoard()).thenThrows(RuleViolationError, { rule: 'RISK_NOT_IN_PLAN' });
   });
