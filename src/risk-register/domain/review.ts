@@ -5,7 +5,7 @@
  * evidence. When a review falls due is decided here too (reviewSchedule).
  */
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
-import { levelFor, levelRank, reviewIntervalDaysFor } from '../../risk-criteria/domain/scoring.js';
+import { isWithinAcceptance, levelFor, levelRank, reviewIntervalDaysFor } from '../../risk-criteria/domain/scoring.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
 import { checkIntIn, dayInJapan, optionalText, requiredText, violation } from '../../shared/domain/guards.js';
 import { DONE_CONTROL_STATUSES, progressOf } from './control.state.js';
@@ -63,8 +63,11 @@ export function decideReview(c: RecordReview, state: RiskState): RiskEvent[] {
   const targetLevel = placed ?? recordedResidual(state)?.level ?? state.level ?? '';
   const targetRank = placed === undefined ? -1 : levelRank(criteria, placed);
   // Art.12(3): controls not in place are a finding whatever the level (the level may hold by luck,
-  // not by the controls). A target the criteria in force cannot place is treated as a gap too.
-  const finding = c.controlsInPlace === false || targetRank < 0 || levelRank(criteria, actualLevel) > targetRank;
+  // not by the controls). A target the criteria in force cannot place is treated as a gap too, and
+  // so is an actual level above their acceptance level (Art.13(1): above it a risk must be treated),
+  // even when it is the target: one retained or accepted under earlier, laxer criteria (compliance
+  // probe of 2026-12-07, F2: reviewed at MEDIUM under acceptance LOW, no finding, next review in 180 days).
+  const finding = c.controlsInPlace === false || targetRank < 0 || levelRank(criteria, actualLevel) > targetRank || !isWithinAcceptance(criteria, actualLevel);
   const interval = reviewIntervalDaysFor(criteria, actualLevel);
   const events: RiskEvent[] = [
     {

@@ -255,7 +255,7 @@ export class RiskResolver {
 
   @Mutation(() => Risk, {
     description:
-      "Records a review of a RETAINED or ACCEPTED risk (Art.12(3)-(4)): whether the controls are in place and the actual likelihood and impact. An actual level above the target is a finding: the risk goes back to IDENTIFIED with cycle + 1 and its plan item becomes REOPENED. Roles: the risk's owner, COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (ranges); CONCURRENCY_CONFLICT; RULE_VIOLATION rules REVIEW_NOT_DUE (Art.12(3)), CONTROLS_NOT_IMPLEMENTED (Art.12(3): controlsInPlace true while a control is neither IMPLEMENTED, VERIFIED nor CANCELLED, or while every control is CANCELLED), NO_CRITERIA_IN_FORCE (Art.13(1)), RISK_CLOSED (Art.17).",
+      "Records a review of a RETAINED or ACCEPTED risk (Art.12(3)-(4)): whether the controls are in place and the actual likelihood and impact. An actual level above the target or above the acceptance level of the criteria in force, or controls not in place, is a finding: the risk goes back to IDENTIFIED with cycle + 1 and its plan item becomes REOPENED. Roles: the risk's owner, COMMITTEE_MEMBER, CISO. Errors: FORBIDDEN; NOT_FOUND; BAD_USER_INPUT (ranges); CONCURRENCY_CONFLICT; RULE_VIOLATION rules REVIEW_NOT_DUE (Art.12(3)), CONTROLS_NOT_IMPLEMENTED (Art.12(3): controlsInPlace true while a control is neither IMPLEMENTED, VERIFIED nor CANCELLED, or while every control is CANCELLED), NO_CRITERIA_IN_FORCE (Art.13(1)), RISK_CLOSED (Art.17).",
   })
   async recordReview(@Args('input', { description: 'The risk and what the review found.' }) input: RecordReviewInput, @RequestMeta() meta: Meta) {
     return toRiskViewAt(await this.commands.execute(new RecordReviewCommand(input, meta)), this.clock.now());

@@ -229,7 +229,7 @@ export class Review {
   @Field(() => Int, { description: 'Actual impact now, 1..M of the criteria in force at the review.' }) actualImpact!: number;
   @Field({ description: 'Actual level now, a label of the criteria in force at the review.' }) actualLevel!: string;
   @Field({ description: 'The expected level: the treatment target level, or the evaluated level of a retained risk.' }) targetLevel!: string;
-  @Field({ description: 'The actual level is above the target: a new assessment cycle was opened (Art.12(3)).' }) finding!: boolean;
+  @Field({ description: 'The actual level is above the target or above the acceptance level of the criteria in force, or the controls are not in place: a new assessment cycle was opened (Art.12(3)).' }) finding!: boolean;
   @Field(() => String, { nullable: true, description: "The reviewer's notes." }) notes?: string;
   @Field(() => ID, { description: 'User id of who reviewed.' }) reviewedBy!: string;
   @Field({ description: `When it was reviewed. ${INSTANT}` }) reviewedAt!: string;

@@ -129,10 +129,10 @@ describe('the residual level under the criteria in force', () => {
   });
 
   describe('review (Art.12(3))', () => {
-    it('at exactly the treated target, under a matrix that places it above acceptance: the target is MEDIUM, as acceptance judges it', () => {
+    it('at exactly the treated target, under a matrix that places it above acceptance: the target is MEDIUM, as acceptance judges it, and the level above acceptance a finding (since 2026-12-07, compliance probe F2)', () => {
       given(riskDecider, reviewableEvents())
         .when(review('rv-1', 1, 2, { criteria: matrixChanged }))
-        .thenMatches([{ type: 'RiskReviewed', data: { actualLevel: 'MEDIUM', targetLevel: 'MEDIUM', finding: false, reviewIntervalDays: 180 } }]);
+        .thenMatches([{ type: 'RiskReviewed', data: { actualLevel: 'MEDIUM', targetLevel: 'MEDIUM', finding: true, reviewIntervalDays: 180 } }, { type: 'RiskReassessmentOpened', data: { cycle: 2 } }]);
     });
 
     it('a target the criteria cannot place is a finding', () => {

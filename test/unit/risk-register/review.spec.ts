@@ -24,13 +24,14 @@ import {
   evaluate,
   identify,
   history,
+  identifyPrinter,
   inPlanEvents,
   printerRetainedEvents,
   review,
   stateOf,
   toTreatEvents,
 } from './builders.js';
-import { T2, T3, T4, auditor, ciso, committee, criteriaV1, criteriaV2, custodyManager, hotWallet, otherOwner, owner } from './fixtures.js';
+import { T2, T3, T4, auditor, ciso, committee, criteriaV1, criteriaV2, custodyManager, hotWallet, otherOwner, owner, printer } from './fixtures.js';
 
 const printerReview = (reviewId: string, l: number, i: number, over = {}) => review(reviewId, l, i, { riskId: PRINTER_RISK, ...over });
 
@@ -129,6 +130,25 @@ describe('RecordReview (Art. 12(3)-(4), Art. 10)', () => {
     const { state } = given(riskDecider, printerRetainedEvents())
       .when(printerReview('rv-2', 3, 1))
       .thenMatches([{ type: 'RiskReviewed', data: { targetLevel: 'LOW', actualLevel: 'MEDIUM', finding: true } }, { type: 'RiskReassessmentOpened', data: { cycle: 2 } }]);
+    expect(state.status).toBe('IDENTIFIED');
+  });
+
+  it('an actual level above the acceptance level in force is a finding, even at the target: a risk retained under laxer criteria (compliance probe of 2026-12-07, F2)', () => {
+    // Retained at MEDIUM (3 x 1) under v2, whose acceptance level is MEDIUM.
+    const retainedUnderV2 = history(
+      identifyPrinter(),
+      analyseInformal('an-p2', 3, 1, { riskId: PRINTER_RISK, assets: [printer], criteria: criteriaV2 }),
+      evaluate({ riskId: PRINTER_RISK, assets: [printer], criteria: criteriaV2 }),
+    );
+    expect(stateOf(retainedUnderV2)).toMatchObject({ status: 'RETAINED', level: 'MEDIUM' });
+    // Under v2 itself: within acceptance, no finding.
+    given(riskDecider, retainedUnderV2)
+      .when(printerReview('rv-1', 3, 1, { criteria: criteriaV2 }))
+      .thenMatches([{ type: 'RiskReviewed', data: { targetLevel: 'MEDIUM', actualLevel: 'MEDIUM', finding: false } }]);
+    // Under v1 (acceptance LOW) now in force: the same level is above acceptance, so a finding and the next cycle.
+    const { state } = given(riskDecider, retainedUnderV2)
+      .when(printerReview('rv-1', 3, 1, { criteria: criteriaV1 }))
+      .thenMatches([{ type: 'RiskReviewed', data: { targetLevel: 'MEDIUM', actualLevel: 'MEDIUM', finding: true, criteriaNumber: 1 } }, { type: 'RiskReassessmentOpened', data: { cycle: 2 } }]);
     expect(state.status).toBe('IDENTIFIED');
   });
 
