@@ -6,6 +6,7 @@
  * stream orders it against every material change; it is pinned to `consentFingerprint`.
  */
 import { hash } from 'node:crypto';
+import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
 import type { CriteriaVersionState } from '../../risk-criteria/domain/criteria.state.js';
 import { canonicalJson } from '../../shared/domain/canonical-json.js';
 import { FieldErrors } from '../../shared/domain/errors.js';
@@ -257,6 +258,7 @@ export function decideRecordConsent(c: RecordResidualConsent, state: RiskState):
   if (c.accepted) {
     requireApprovedResidualLevel(state, consent);
     requireApprovedContent(state, consent);
+    requireAssetsAsSubmitted(state, consent, c.assets);
     requireResidualWithinAcceptance(state, c.criteria);
     return [
       {
@@ -362,6 +364,28 @@ export function changedSinceApproval(state: RiskState, consent: RiskConsent): ('
  * carries the approved level) and against the content the risk carried to the board in that plan
  * revision; as for a changed level, the owner can decline and the risk goes to the board again.
  */
+/**
+ * Art. 14(2), 19(2), 20: an asset of the risk retired since the risk went to the board left the
+ * inventory after the board was asked: neither the board nor the owner decided on the risk as it
+ * now stands (compliance probe of 2026-12-07, F1: retired while the plan was submitted, the plan
+ * was approved, accepted and in force, and the acceptance cleared the risk's re-evaluation flag).
+ * The owner declines; the risk goes to the board again with the retirement on record. An asset
+ * retired before the submission was before the board (the plan document marks it) and stays
+ * acceptable, as an acceptance given before a retirement stands. Instants compare the commands'
+ * own times (`at`), which the one server clock orders.
+ */
+function requireAssetsAsSubmitted(state: RiskState, consent: RiskConsent, assets: readonly AssetState[] | undefined): void {
+  const submittedAt = state.boardSubmission?.planId === consent.planId && state.boardSubmission.planRevision === consent.planRevision ? state.boardSubmission.submittedAt : undefined;
+  if (!assets || submittedAt === undefined) return;
+  const retired = assets.filter((a) => a.status === 'RETIRED' && a.retiredAt !== undefined && a.retiredAt >= submittedAt);
+  if (retired.length === 0) return;
+  throw violation(
+    RiskRules.ASSET_RETIRED,
+    `Risk ${state.id}'s ${retired.length === 1 ? 'asset' : 'assets'} ${retired.map((a) => `${a.id} (retired ${a.retiredAt})`).join(', ')} left the inventory after the risk went to the board in plan ${consent.planId} (revision ${consent.planRevision}, ${submittedAt}): ` +
+      'the owner can accept only what the board decided on, so they can decline (then the committee removes the risk from the plan) and the risk, re-evaluated, goes to the board again',
+  );
+}
+
 function requireApprovedContent(state: RiskState, consent: RiskConsent): void {
   const changed = changedSinceApproval(state, consent);
   if (!changed?.length) return;

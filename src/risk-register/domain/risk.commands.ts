@@ -174,6 +174,8 @@ export interface RecordResidualConsent extends RiskCommandBase {
   statement?: string | null;
   /** The criteria in force, read with the command: an acceptance must meet their acceptance level. */
   criteria?: CriteriaVersionState;
+  /** The risk's assets, read with an acceptance: none may have left the inventory since the risk went to the board. */
+  assets?: readonly AssetState[];
 }
 
 export interface RecordReview extends RiskCommandBase {

@@ -274,8 +274,10 @@ export interface RiskState {
    * The last submission to the board: which plan revision, and the target level it carried (the
    * content is frozen until the resolution, so that is the level the board decided on). A consent
    * request recorded without the approved level (builds before 2026-12-01 11:04) takes it from here.
+   * `submittedAt`: an asset of the risk retired since then was not before the board (Art.20: the
+   * owner accepts only what the board decided on; absent in a snapshot of a build before 2026-12-07).
    */
-  boardSubmission?: { planId: string; planRevision: number; targetLevel: string | null; content?: BoardContent };
+  boardSubmission?: { planId: string; planRevision: number; targetLevel: string | null; content?: BoardContent; submittedAt?: string };
   consent?: RiskConsent;
   /**
    * The latest review, any cycle (the review schedule reads it; every review is in the register's

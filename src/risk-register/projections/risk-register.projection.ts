@@ -27,15 +27,14 @@ import { needsReevaluation, type CriteriaInForceView, type RiskAnalysis, type Ri
  */
 export class RiskRegisterProjection implements Projection {
   readonly name = 'risk-register';
-  // 8: a risk keeps its last board submission (the level a consent request recorded without one falls back to).
-  // 9: needsReevaluation places the residual level on the matrix in force (a stored flag may have judged the label).
+  // 8: a risk keeps its last board submission (the level a consent request recorded without one falls back to). 9: needsReevaluation places the residual level on the matrix in force (a stored flag may have judged the label).
   // 10: a risk's cycle summaries keep the assets DETAILED assessed (the required-method check per asset).
   // 11: the cycles a review closed keep their treatment and controls (risk_cycles, the Art.18(2) record).
   // 12: a risk's board submission keeps fingerprints of its treatment and controls (PLAN_CONTENT_NOT_APPROVED).
   // 13: the controls and treatments a later decision of the cycle superseded are kept (risk_superseded), closed cycles' controls their evidence (the Art.18(2) record).
   // 14: needsReevaluation flags a risk analysed beyond the scales of the criteria in force (analysisBeyondScales), treated or not.
   // 15: an acceptance's statement is kept in the risk's consent (an acceptance sent again with other words is refused).
-  readonly schemaVersion = 15;
+  readonly schemaVersion = 16; // 16: a risk's board submission keeps when it was submitted (an asset retired since is not accepted, ASSET_RETIRED).
   /** A risk's analyses, reviews, closed cycles and superseded decisions: a replay reads the live ones, cut at its head (RegisterLists). */
   readonly historyTables = ['risk_analyses', 'risk_reviews', 'risk_cycles', 'risk_superseded'] as const;
 

@@ -95,7 +95,10 @@ export class PlanCommandPipeline {
     const decide = () =>
       this.executor.executeJoint(async (reader) => {
         const criteria = answer.accepted ? await this.riskContext.criteriaInForce(reader) : undefined;
-        const command = { type: 'RecordResidualConsent' as const, actor: ctx.actor, at: ctx.at, riskId: input.riskId, planId: input.planId, ...answer, ...(criteria ? { criteria } : {}) };
+        // And the risk's assets: a retirement landing before its append makes it conflict too.
+        const risk = answer.accepted ? await reader.state(riskStreamId(input.riskId), riskDecider) : undefined;
+        const assets = risk?.exists ? await this.riskContext.assets(risk.assetIds, reader) : undefined;
+        const command = { type: 'RecordResidualConsent' as const, actor: ctx.actor, at: ctx.at, riskId: input.riskId, planId: input.planId, ...answer, ...(criteria ? { criteria } : {}), ...(assets ? { assets } : {}) };
         return { primary: { streamId: riskStreamId(input.riskId), decider: riskDecider, command } };
       }, ctx);
     let result: Awaited<ReturnType<typeof decide>>;

@@ -33,7 +33,7 @@ export function toPlanView(p: PlanState) {
 
 const COMMITTEE = 'Roles: COMMITTEE_MEMBER, CISO.';
 const CONSENT_ERRORS =
-  'Errors: FORBIDDEN (anyone but the owner); NOT_FOUND (plan, risk); CONCURRENCY_CONFLICT (on the plan version); RULE_VIOLATION rules CONSENT_NOT_REQUESTED, CONSENT_STALE, RISK_NOT_IN_PLAN (Art.20), RESIDUAL_LEVEL_NOT_APPROVED (Art.19(2), accepting only: the target level is no longer the one the board approved), PLAN_CONTENT_NOT_APPROVED (Art.19(2), accepting only: the treatment or controls were decided again, or a control cancelled, since the board approved them), RESIDUAL_ABOVE_ACCEPTANCE (Art.13(1), accepting only: criteria approved since set a lower acceptance level), ANALYSIS_BEYOND_CRITERIA (Art.16, accepting only: criteria approved since have no room on their scales for the analysis of the risk), RISK_CLOSED (Art.17).';
+  'Errors: FORBIDDEN (anyone but the owner); NOT_FOUND (plan, risk); CONCURRENCY_CONFLICT (on the plan version); RULE_VIOLATION rules CONSENT_NOT_REQUESTED, CONSENT_STALE, RISK_NOT_IN_PLAN (Art.20), RESIDUAL_LEVEL_NOT_APPROVED (Art.19(2), accepting only: the target level is no longer the one the board approved), PLAN_CONTENT_NOT_APPROVED (Art.19(2), accepting only: the treatment or controls were decided again, or a control cancelled, since the board approved them), RESIDUAL_ABOVE_ACCEPTANCE (Art.13(1), accepting only: criteria approved since set a lower acceptance level), ANALYSIS_BEYOND_CRITERIA (Art.16, accepting only: criteria approved since have no room on their scales for the analysis of the risk), ASSET_RETIRED (Art.14(2), accepting only: an asset of the risk left the inventory after the risk went to the board), RISK_CLOSED (Art.17).';
 
 @Resolver(() => Plan)
 export class PlanResolver {

@@ -29,7 +29,7 @@ import {
   toTreatEvents,
   treatmentDecidedEvents,
 } from './builders.js';
-import { T2, T3, auditor, committee, criteriaV1, otherOwner, owner } from './fixtures.js';
+import { T1, T2, T3, T4, auditor, committee, criteriaV1, hotWallet, otherOwner, owner } from './fixtures.js';
 
 describe('consentFingerprint', () => {
   it('is the digest every consent recorded before carries: the same content gives the same hex, always', () => {
@@ -542,6 +542,19 @@ describe('a plan submitted to the board freezes its risks (Art. 19)', () => {
     given(riskDecider, frozen).when(progress('IMPLEMENTED')).thenMatches([{ type: 'ControlProgressRecorded', data: { controlId, status: 'IMPLEMENTED' } }]);
     // Released (withdrawn, rejected) or approved, it may be cancelled again.
     given(riskDecider, continueHistory(inPlanEvents(), freezeForBoard(), releaseFromBoard())).when(progress('CANCELLED')).thenMatches([{ type: 'ControlProgressRecorded', data: { status: 'CANCELLED' } }]);
+  });
+
+  it("an acceptance is refused when an asset of the risk left the inventory after the risk went to the board (ASSET_RETIRED, compliance probe of 2026-12-07, F1); one retired before stays acceptable, and a decline is taken", () => {
+    // Submitted at T2 and approved (consent requested) at T3.
+    const approved = continueHistory(inPlanEvents(), freezeForBoard({ at: T2 }), awaitConsent({ at: T3 }));
+    const retiredAt = (at: string) => [{ ...hotWallet, status: 'RETIRED' as const, retiredAt: at }];
+    given(riskDecider, approved)
+      .when(recordConsent(true, { at: T4, assets: retiredAt(T3) }))
+      .thenThrows(RuleViolationError, { rule: 'ASSET_RETIRED', article: 'Art.14(2)' });
+    given(riskDecider, approved).when(recordConsent(true, { at: T4, assets: retiredAt(T1) })).thenMatches([{ type: 'ResidualRiskAcceptedByOwner' }]);
+    given(riskDecider, approved).when(recordConsent(true, { at: T4, assets: [hotWallet] })).thenMatches([{ type: 'ResidualRiskAcceptedByOwner' }]);
+    given(riskDecider, approved).when(recordConsent(false, { at: T4, assets: retiredAt(T3) })).thenMatches([{ type: 'ResidualRiskDeclinedByOwner' }]);
+    expect(stateOf(approved).boardSubmission).toMatchObject({ planId: PLAN, planRevision: 1, submittedAt: T2 });
   });
 
   it('only a risk of that plan is frozen', () => {
