@@ -20,3 +20,6 @@ export const FIRST_DESCRIPTION = 'Page size: 0 to 500 (default 50); outside that
 export const AFTER_DESCRIPTION = "Opaque cursor: the endCursor of the previous page (or an edge's cursor) of this same list; omit for the first page. A cursor of another list is BAD_USER_INPUT.";
 
 export const INPUT_ARGUMENT_DESCRIPTION = 'The command; see its input type for each field.';
+
+/** A list without a page whose length the cost cannot know (result-budget.ts): its field says it is charged. */
+export const RESULT_BUDGET_DESCRIPTION = "Charged to the request's result budget: QUERY_TOO_COMPLEX once the request's unpaged lists pass 16 MB.";

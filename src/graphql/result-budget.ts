@@ -2,7 +2,7 @@ import { QueryTooComplexError } from '../shared/domain/errors.js';
 
 /**
  * What one request may gather from the lists that have no page (an entity's `history`, its
- * `comments`) and from pages of the log (`events`, whose pages end at READ_PAGE_BYTES): 16 MB of
+ * `comments` and `evidence`, see the README's "Unpaged lists" for all) and from pages of the log (`events`, whose pages end at READ_PAGE_BYTES): 16 MB of
  * their JSON. The cost estimator prices a field before it runs and cannot
  * know how long an entity's history is: 200 aliases of the history of a risk carrying 2,000
  * comments of 10,000 characters (20 MB each, within the cost budget) read 4 GB and ended the
@@ -70,11 +70,15 @@ export function chargeLinkedEntities(context: object, what: string, count: numbe
 }
 
 /**
- * Charges `bytes` read for a field that is not a page of its own (a risk's controls) to the
- * request's result budget, at once: past it the field is refused (QUERY_TOO_COMPLEX). Controls
- * are lists of up to 500 with texts of 10,000 characters: 12 aliases of risks(first: 500) over
- * risks with 120 such controls answered HTTP 500 after 13.6 s (RangeError: Invalid string length
- * in the answer's JSON) and held the event loop for 5 s (hostile-input probe, 2026-12-04).
+ * Charges `bytes` read for a field that is not a page of its own (a risk's controls, analyses and
+ * reviews, an asset's threats, the controls record's entries) to the request's result budget, at
+ * once: past it the field is refused (QUERY_TOO_COMPLEX). Controls are lists of up to 500 with
+ * texts of 10,000 characters: 12 aliases of risks(first: 500) over risks with 120 such controls
+ * answered HTTP 500 after 13.6 s (RangeError: Invalid string length in the answer's JSON) and held
+ * the event loop for 5 s (hostile-input probe, 2026-12-04). Threats, analyses and attachments have
+ * no limit in number: 60 aliases of an asset of 2,000 threats, 90 of a risk analysed 600 times,
+ * answered HTTP 500 the same way, and three of the first at once ended the process out of memory
+ * (hostile probe of 2026-12-07, F2).
  */
 export function chargeResultBytes(context: object, what: string, bytes: number): void {
   const b = budgetOf(context);
@@ -123,7 +127,7 @@ function refusal(used: number, what: string): QueryTooComplexError {
   return new QueryTooComplexError(
     used,
     resultBudget.bytes,
-    `The request's histories, comments, catalogue requirements, plans, controls records, pages of risks, risks' controls, context versions and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
+    `The request's histories, comments, evidence lists, catalogue requirements, plans, controls records, pages of risks, risks' controls, analyses and reviews, assets' threats, criteria and context versions and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
   );
 }
 

@@ -83,7 +83,8 @@ export class Asset {
   @Field(() => Int, { description: `${RATING} of availability.` }) availability!: number;
   @Field(() => Int, { description: 'Asset value 1..3: the highest of confidentiality, integrity and availability.' }) value!: number;
   @Field(() => AssetStatusEnum, { description: 'ACTIVE or RETIRED.' }) status!: AssetStatus;
-  @Field(() => [Threat], { description: 'Its threats, in order of identification.' }) threats!: Threat[];
+  /** Its threats, with their vulnerabilities: a field of its own, charged to the request's result budget (AssetResolver.threats). */
+  threats!: Threat[];
   @Field({ description: 'When it was registered: ISO 8601 date-time in UTC.' }) registeredAt!: string;
   @Field(() => ID, { description: 'User id (JWT sub) of who registered it.' }) registeredBy!: string;
   @Field({ description: 'When its last event was recorded: ISO 8601 date-time in UTC.' }) updatedAt!: string;

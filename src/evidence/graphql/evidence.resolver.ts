@@ -2,7 +2,7 @@ import { Args, Context, ID, Info, Mutation, Parent, Query, ResolveField, Resolve
 import type { GraphQLResolveInfo } from 'graphql';
 import { rootPointInTime } from '../../graphql/root-point-in-time.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
-import { INPUT_ARGUMENT_DESCRIPTION } from '../../graphql/descriptions.js';
+import { INPUT_ARGUMENT_DESCRIPTION, RESULT_BUDGET_DESCRIPTION } from '../../graphql/descriptions.js';
 import { jsonBytes, withinResultBudget } from '../../graphql/result-budget.js';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
@@ -33,9 +33,11 @@ export class EvidenceResolver {
     return toEvidence(await this.commands.execute(new AttachEvidenceCommand(input, meta)));
   }
 
-  @Query(() => [Evidence], { description: 'The evidence files attached to an entity (for a control, also those its progress records cited), in the order attached. Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND.' })
-  async evidence(@Args('entityId', { type: () => ID, description: ENTITY_ARGUMENT_DESCRIPTION }) entityId: string) {
-    return (await this.queries.execute(new EntityEvidenceQuery(entityId))).map(toEvidence);
+  // Attachments have no limit per entity, each with a 10,000-character description: 90 aliases of a
+  // risk with 450 of them answered 466 MB (hostile probe of 2026-12-07, F2c). Charged as comments are.
+  @Query(() => [Evidence], { description: "The evidence files attached to an entity (for a control, also those its progress records cited), in the order attached. Any authenticated role. Errors: UNAUTHENTICATED; NOT_FOUND; QUERY_TOO_COMPLEX when the request's unpaged lists pass 16 MB." })
+  async evidence(@Args('entityId', { type: () => ID, description: ENTITY_ARGUMENT_DESCRIPTION }) entityId: string, @Context() context: object) {
+    return (await withinResultBudget(context, `evidence(${entityId.slice(0, 80)})`, () => this.queries.execute(new EntityEvidenceQuery(entityId)), jsonBytes)).map(toEvidence);
   }
 
   @Mutation(() => Comment, {
@@ -56,9 +58,10 @@ export class EvidenceResolver {
 export class ControlEvidenceResolver {
   constructor(private readonly queries: QueryBus) {}
 
-  @ResolveField(() => [Evidence], { description: 'Evidence files of the control: attached to it (attachEvidence with its id) or cited by its progress records; as of the moment the query reads (asOf / atPosition of risk or risks).' })
-  async evidence(@Parent() control: { id: string }, @Info() info: GraphQLResolveInfo) {
-    return (await this.queries.execute(new EntityEvidenceQuery(control.id, false, rootPointInTime(info)))).map(toEvidence);
+  @ResolveField(() => [Evidence], { description: `Evidence files of the control: attached to it (attachEvidence with its id) or cited by its progress records; as of the moment the query reads (asOf / atPosition of risk or risks). ${RESULT_BUDGET_DESCRIPTION}` })
+  async evidence(@Parent() control: { id: string }, @Info() info: GraphQLResolveInfo, @Context() context: object) {
+    const read = () => this.queries.execute(new EntityEvidenceQuery(control.id, false, rootPointInTime(info)));
+    return (await withinResultBudget(context, `evidence of control ${control.id.slice(0, 80)}`, read, jsonBytes)).map(toEvidence);
   }
 }
 
@@ -72,8 +75,11 @@ export class ResolutionEvidenceResolver {
     return resolution.id ?? null;
   }
 
-  @ResolveField(() => [Evidence], { description: 'Evidence files attached to the resolution, such as the signed minutes; as of the moment the query reads (asOf / atPosition of plan or plans).' })
-  async evidence(@Parent() resolution: { id?: string }, @Info() info: GraphQLResolveInfo) {
-    return resolution.id ? (await this.queries.execute(new EntityEvidenceQuery(resolution.id, false, rootPointInTime(info)))).map(toEvidence) : [];
+  @ResolveField(() => [Evidence], { description: `Evidence files attached to the resolution, such as the signed minutes; as of the moment the query reads (asOf / atPosition of plan or plans). ${RESULT_BUDGET_DESCRIPTION}` })
+  async evidence(@Parent() resolution: { id?: string }, @Info() info: GraphQLResolveInfo, @Context() context: object) {
+    const id = resolution.id;
+    if (!id) return [];
+    const read = () => this.queries.execute(new EntityEvidenceQuery(id, false, rootPointInTime(info)));
+    return (await withinResultBudget(context, `evidence of resolution ${id.slice(0, 80)}`, read, jsonBytes)).map(toEvidence);
   }
 }

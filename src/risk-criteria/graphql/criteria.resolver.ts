@@ -1,4 +1,5 @@
-import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { approxJsonBytes, withinResultBudget } from '../../graphql/result-budget.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { RequestMeta } from '../../identity/graphql/current-actor.decorator.js';
 import type { RequestMeta as Meta } from '../../shared/application/request-meta.js';
@@ -28,13 +29,15 @@ export class RiskCriteriaResolver {
 
   @Query(() => [RiskCriteria], {
     description:
-      'Every risk criteria version (Art. 13), proposed, in force or superseded, newest first; by asOf / atPosition, those recorded by then, each as it stood then. Any authenticated role. Errors: UNAUTHENTICATED; BAD_USER_INPUT (asOf, atPosition).',
+      'Every risk criteria version (Art. 13), proposed, in force or superseded, newest first; by asOf / atPosition, those recorded by then, each as it stood then. Any authenticated role. Errors: UNAUTHENTICATED; BAD_USER_INPUT (asOf, atPosition); QUERY_TOO_COMPLEX when the request\'s unpaged lists pass 16 MB.',
   })
   riskCriteriaVersions(
+    @Context() context: object,
     @Args('asOf', { type: () => StrictDateTime, nullable: true, description: AS_OF_DESCRIPTION }) asOf?: Date | null,
     @Args('atPosition', { type: () => String, nullable: true, description: AT_POSITION_DESCRIPTION }) atPosition?: string | null,
   ) {
-    return this.queries.execute(new ListCriteriaVersionsQuery(pointInTime(asOf, atPosition)));
+    // Every version ever proposed, without a page: charged as contextVersions are.
+    return withinResultBudget(context, 'riskCriteriaVersions', () => this.queries.execute(new ListCriteriaVersionsQuery(pointInTime(asOf, atPosition))), approxJsonBytes);
   }
 
   @Query(() => RiskCriteria, { nullable: true, description: 'One risk criteria version (Art. 13), or null when there is none with that id. Any authenticated role. Errors: UNAUTHENTICATED.' })

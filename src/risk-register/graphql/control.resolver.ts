@@ -14,6 +14,7 @@ import { Control, ControlsDocument, ControlsDocumentEntry, Risk } from './risk.t
 import { approxJsonBytes, chargeResultBytes, isChargedWithPage } from '../../graphql/result-budget.js';
 import type { ControlsDocumentView } from '../application/controls-document.js';
 import { listInTurns } from '../../graphql/list-in-turns.js';
+import { RESULT_BUDGET_DESCRIPTION } from '../../graphql/descriptions.js';
 
 /** Thin adapter for following the plan through (Art.18, 19, 12(3)): control progress and overdue controls. */
 @Resolver(() => Risk)
@@ -37,7 +38,7 @@ export class ControlResolver {
   }
 
   @ResolveField(() => [Control], {
-    description: "The controls decided (Art.18); empty until decided. Charged to the request's result budget: QUERY_TOO_COMPLEX once the request's unpaged lists pass 16 MB.",
+    description: `The controls decided (Art.18); empty until decided. ${RESULT_BUDGET_DESCRIPTION}`,
   })
   controls(@Parent() risk: Risk, @Context() context: object): Control[] {
     // Up to 500 controls of three 10,000-character texts a risk: risks(first: 500) could gather gigabytes.
@@ -58,8 +59,11 @@ export class ControlResolver {
 /** `ControlsDocument.entries`: the record's entries, completed by graphql-js a slice per turn (listInTurns). */
 @Resolver(() => ControlsDocument)
 export class ControlsDocumentEntriesResolver {
-  @ResolveField(() => [ControlsDocumentEntry], { description: 'One entry per risk and cycle: the cycles a review closed first, oldest first, then the current one when it has controls or superseded ones. Within an entry, what a later decision of the cycle superseded is in supersededControls and supersededTreatments.' })
-  entries(@Parent() document: ControlsDocumentView) {
+  @ResolveField(() => [ControlsDocumentEntry], { description: `One entry per risk and cycle: the cycles a review closed first, oldest first, then the current one when it has controls or superseded ones. Within an entry, what a later decision of the cycle superseded is in supersededControls and supersededTreatments. ${RESULT_BUDGET_DESCRIPTION}` })
+  entries(@Parent() document: ControlsDocumentView, @Context() context: object) {
+    // Every control of every risk and cycle, superseded ones too (the record its markdown renders,
+    // charged there): charged here as a risk's controls are.
+    chargeResultBytes(context, 'controlsDocument.entries', approxJsonBytes(document.entries));
     return listInTurns(document.entries);
   }
 }

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { Inject } from '@nestjs/common';
 import { BadInputError } from '../../shared/domain/errors.js';
 import { userIdProblem } from '../../shared/domain/guards.js';
-import { Args, Context, Extensions, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Context, Extensions, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { controlViews } from './control.types.js';
-import { markChargedWithPage, resultBudget, withinResultBudget } from '../../graphql/result-budget.js';
+import { approxJsonBytes, chargeResultBytes, markChargedWithPage, resultBudget, withinResultBudget } from '../../graphql/result-budget.js';
 import { StrictDateTime } from '../../graphql/scalars.js';
-import { AFTER_DESCRIPTION, AS_OF_DESCRIPTION, AT_POSITION_DESCRIPTION, FIRST_DESCRIPTION } from '../../graphql/descriptions.js';
+import { AFTER_DESCRIPTION, AS_OF_DESCRIPTION, AT_POSITION_DESCRIPTION, FIRST_DESCRIPTION, RESULT_BUDGET_DESCRIPTION } from '../../graphql/descriptions.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../graphql/pagination.js';
 import { listInTurns } from '../../graphql/list-in-turns.js';
@@ -31,6 +31,8 @@ import { changedSinceApproval } from '../domain/plan-and-consent.js';
 import { isSortKey } from '../domain/priority.js';
 import {
   AnalyseRiskInput,
+  Analysis,
+  Review,
   ReviewDue,
   DecideControlsInput,
   DecideTreatmentInput,
@@ -172,6 +174,24 @@ export class RiskResolver {
     const connection = toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, `${list}~${r.sortKey}`), (r) => toRiskViewAt(r, asOf ?? now), after);
     markChargedWithPage(context, connection.edges.map((e) => e.node));
     return connection;
+  }
+
+  // A risk's analyses and reviews have no limit in number (each analysis up to 50 references and a
+  // 10,000-character rationale): 90 aliases of a risk analysed 600 times answered HTTP 500
+  // (RangeError in the answer's JSON; hostile probe of 2026-12-07, F2b). They are rows of their
+  // own, not in the stored risk a page of risks charges (page.chars): charged here, page or not.
+  @ResolveField(() => [Analysis], { description: `Every analysis, all cycles, oldest first (Art.15). ${RESULT_BUDGET_DESCRIPTION}` })
+  analyses(@Parent() risk: Risk, @Context() context: object): Analysis[] {
+    const analyses = risk.analyses;
+    chargeResultBytes(context, `analyses of risk ${risk.id.slice(0, 80)}`, approxJsonBytes(analyses));
+    return analyses;
+  }
+
+  @ResolveField(() => [Review], { description: `Every review, oldest first (Art.12(3)-(4)). ${RESULT_BUDGET_DESCRIPTION}` })
+  reviews(@Parent() risk: Risk, @Context() context: object): Review[] {
+    const reviews = risk.reviews;
+    chargeResultBytes(context, `reviews of risk ${risk.id.slice(0, 80)}`, approxJsonBytes(reviews));
+    return reviews;
   }
 
   @Query(() => HeatMap, { description: `Open analysed risks per likelihood x impact and per level, for the criteria in force (then, with asOf or atPosition). ${ANY_ROLE} Errors: BAD_USER_INPUT (asOf, atPosition).` })

@@ -256,14 +256,16 @@ export class Risk {
   @Field({ description: 'Must be analysed and evaluated again: evaluated under criteria no longer in force, its level or accepted target no longer meets the acceptance level in force, analysed since, or one of its assets has left the inventory (not for an ACCEPTED risk: its owner may still accept while only a retired asset raises the flag, and the acceptance then stands until the next review; see assetsRetired).' })
   needsReevaluation!: boolean;
   @Field({ description: 'One of its assets was retired (e.g. another risk was avoided, Art.17).' }) assetsRetired!: boolean;
-  @Field(() => [Analysis], { description: 'Every analysis, all cycles, oldest first (Art.15).' }) analyses!: Analysis[];
+  /** Every analysis (Art.15): a field of its own, charged to the request's result budget (RiskResolver.analyses). */
+  analyses!: Analysis[];
   @Field(() => Evaluation, { nullable: true, description: 'The latest evaluation (Art.16); null until evaluated.' }) evaluation?: Evaluation;
   @Field(() => Treatment, { nullable: true, description: 'The treatment decided (Art.17); null until decided.' }) treatment?: Treatment;
   /** The controls decided (Art.18): a field of its own, charged to the request's result budget (ControlResolver.controls). */
   controls!: Control[];
   @Field(() => ID, { nullable: true, description: 'The plan not CLOSED the risk is an item of (at most one, Art.19); null when none.' }) planId?: string;
   @Field(() => RiskConsent, { nullable: true, description: "The owner's consent to the residual risk (Art.20); null until asked." }) consent?: RiskConsent;
-  @Field(() => [Review], { description: 'Every review, oldest first (Art.12(3)-(4)).' }) reviews!: Review[];
+  /** Every review (Art.12(3)-(4)): a field of its own, charged to the request's result budget (RiskResolver.reviews). */
+  reviews!: Review[];
   @Field({ description: `When it was identified. ${INSTANT}` }) identifiedAt!: string;
   @Field(() => ID, { description: 'User id of who identified it.' }) identifiedBy!: string;
   @Field({ description: `When it last changed. ${INSTANT}` }) updatedAt!: string;
@@ -508,7 +510,8 @@ export class ControlsDocument {
   @Field(() => String, { nullable: true, description: "That event's own hash (64 lowercase hex digits; the source block cites it where the store has no global chain); null at the start of the log (no event by then)." }) eventHash!: string | null;
   @Field(() => Int, { description: 'Risks in the document.' }) riskCount!: number;
   @Field(() => Int, { description: 'Controls in the document, those of closed cycles included (not those superseded within a cycle: see entries.supersededControls).' }) controlCount!: number;
-  @Field(() => [ControlsDocumentEntry], { description: 'One entry per risk and cycle: the cycles a review closed first, oldest first, then the current one when it has controls or superseded ones. Within an entry, what a later decision of the cycle superseded is in supersededControls and supersededTreatments.' }) entries!: ControlsDocumentEntry[];
+  /** One entry per risk and cycle: a field of its own, charged to the request's result budget (ControlsDocumentEntriesResolver.entries). */
+  entries!: ControlsDocumentEntry[];
   @Field({ description: CONTROLS_MARKDOWN_DESCRIPTION }) markdown!: string;
 }
 

@@ -56,14 +56,18 @@ export class PlanResolver {
     return state ? toPlanView(state) : null;
   }
 
-  @Query(() => PlanConnection, { description: 'Plans in drafting order. Any authenticated role. Errors: BAD_USER_INPUT (first, after).' })
+  @Query(() => PlanConnection, { description: "Plans in drafting order. Any authenticated role. Errors: BAD_USER_INPUT (first, after); QUERY_TOO_COMPLEX when the request's unpaged lists and documents pass 16 MB (a page's plans count whole, items and revisions with them)." })
   async plans(
+    @Context() context: object,
     @Args('first', { type: () => Int, nullable: true, description: FIRST_DESCRIPTION }) first?: number | null,
     @Args('after', { type: () => String, nullable: true, description: AFTER_DESCRIPTION }) after?: string | null,
   ) {
     const limit = pageSize(first);
     const afterSeq = decodeSeqCursor(CURSOR_TAG, after);
-    const { rows, total } = await this.queries.execute(new ListPlansQuery(afterSeq, limit + 1));
+    // A plan's items, removed items, explanations and revisions have no page (plan(id) above): a page
+    // of plans carries them for each of its plans, charged as plan(id) charges one.
+    const read = () => this.queries.execute(new ListPlansQuery(afterSeq, limit + 1));
+    const { rows, total } = await withinResultBudget(context, 'plans', read, (page) => page.rows.reduce((n, r) => n + jsonBytes(r.state), 0));
     return toConnection(rows, limit, total, (r) => encodeCursor(CURSOR_TAG, r.seq), (r) => toPlanView(r.state), after);
   }
 
