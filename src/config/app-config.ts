@@ -6,6 +6,9 @@ import { EVENT_STORE_FILE, notAFolder, PROCESS_MANAGER_FILE, READ_MODELS_FILE, r
 
 export type EventStoreKind = 'sqlite' | 'postgres' | 'kurrentdb' | 'memory';
 
+/** DOCUMENT_MAX_BYTES unset: 64 MiB (four renders at once, MAX_CONCURRENT_RENDERS, hold about 1 GB at most). */
+export const DEFAULT_DOCUMENT_MAX_BYTES = 67_108_864;
+
 /** Everything the process reads from its environment, read once at start-up. */
 export interface AppConfig {
   port: number;
@@ -65,6 +68,11 @@ export interface AppConfig {
   webhook?: WebhookSettings;
   /** Evidence files: EVIDENCE_MAX_BYTES and EVIDENCE_DIR (see evidence-settings.ts). */
   evidence: EvidenceSettings;
+  /**
+   * DOCUMENT_MAX_BYTES: the most text one document (GET /documents/...) may render to, before any
+   * compression; past it the render stops and is refused (413, DOCUMENT_TOO_LARGE: document-size.ts).
+   */
+  documentMaxBytes: number;
   /** GraphQL edge limits (see src/graphql/edge-limits.ts). */
   graphql: {
     /** GRAPHQL_MAX_COST: the cost budget of one request. */
@@ -162,6 +170,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env, options: Loa
       audience: env.JWT_AUDIENCE || undefined,
     },
     rateLimitPerMinute,
+    // Checked by the schema (settings.ts).
+    documentMaxBytes: Number(env.DOCUMENT_MAX_BYTES || DEFAULT_DOCUMENT_MAX_BYTES),
     metricsToken: env.METRICS_TOKEN || undefined,
     replaySnapshots: { every: Number(env.REPLAY_SNAPSHOT_EVERY || 10_000), keep: Number(env.REPLAY_SNAPSHOTS_KEPT || 16) },
     deadlineCheckIntervalMs: positiveIntegerSetting('DEADLINE_CHECK_INTERVAL_MS', env.DEADLINE_CHECK_INTERVAL_MS) ?? 60_000,

@@ -59,6 +59,9 @@ export const MIN_METRICS_TOKEN_LENGTH = 16;
  */
 export const MIN_GRAPHQL_MAX_COST = 502;
 
+/** The least DOCUMENT_MAX_BYTES (64 KiB): below it the source block and headers of an empty register would not fit. */
+export const MIN_DOCUMENT_MAX_BYTES = 65_536;
+
 export class EnvironmentSettings {
   // ---- the process
   // Only these: a near miss (prod, Production) would otherwise run as development (dev secret, /ide).
@@ -121,6 +124,11 @@ export class EnvironmentSettings {
 
   // ---- the live integrity monitor
   @IsOptional() @rule(wholeNumber(1, MAX_TIMER_MS), timerMessage('INTEGRITY_CHECK_INTERVAL_MS')) INTEGRITY_CHECK_INTERVAL_MS?: string;
+
+  // ---- documents (GET /documents/...): the largest one rendered (hostile probe of 2026-12-07, Finding 1)
+  @IsOptional()
+  @rule(wholeNumber(MIN_DOCUMENT_MAX_BYTES), (v) => `DOCUMENT_MAX_BYTES must be a whole number of bytes of at least ${MIN_DOCUMENT_MAX_BYTES}, got ${JSON.stringify(v)}`)
+  DOCUMENT_MAX_BYTES?: string;
 
   // ---- evidence files: their rules are in evidence-settings.ts
   @IsOptional() EVIDENCE_MAX_BYTES?: string;

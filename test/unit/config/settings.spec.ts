@@ -90,6 +90,8 @@ describe('configuration schema', () => {
     [{ ACCESS_LOG_RESET: '2' }, 'ACCESS_LOG_RESET', 'ACCESS_LOG_RESET must be true or false, got "2"'],
     [{ ACCESS_LOG_MAX_QUEUED: '99' }, 'ACCESS_LOG_MAX_QUEUED', 'ACCESS_LOG_MAX_QUEUED must be a whole number of entries from 100 to 1000000, got "99"'],
     [{ ACCESS_LOG_MAX_QUEUED: '1000001' }, 'ACCESS_LOG_MAX_QUEUED', 'ACCESS_LOG_MAX_QUEUED must be a whole number of entries from 100 to 1000000, got "1000001"'],
+    [{ DOCUMENT_MAX_BYTES: '65535' }, 'DOCUMENT_MAX_BYTES', 'DOCUMENT_MAX_BYTES must be a whole number of bytes of at least 65536, got "65535"'],
+    [{ DOCUMENT_MAX_BYTES: '64MB' }, 'DOCUMENT_MAX_BYTES', 'DOCUMENT_MAX_BYTES must be a whole number of bytes of at least 65536, got "64MB"'],
     [{ SNAPSHOT_EVERY: '-2' }, 'SNAPSHOT_EVERY', 'SNAPSHOT_EVERY must be a non-negative integer (0 disables snapshots), got "-2"'],
     // Digits only, as the README says of every number (operations probe 10-c L1: these three were taken).
     [{ SNAPSHOT_EVERY: '1e3' }, 'SNAPSHOT_EVERY', 'SNAPSHOT_EVERY must be a non-negative integer (0 disables snapshots), got "1e3"'],
@@ -117,6 +119,11 @@ describe('configuration schema', () => {
     ],
   ])('refuses %j, naming %s', (env, setting, message) => {
     expect(problem(env)).toEqual({ setting, message });
+  });
+
+  it('reads the largest document, 64 MiB when unset', () => {
+    expect(loadConfig({ DOCUMENT_MAX_BYTES: '1000000' }).documentMaxBytes).toBe(1_000_000);
+    expect(loadConfig({}).documentMaxBytes).toBe(67_108_864);
   });
 
   it("reads the access log's cap, leaving it to the access log's default when unset", () => {
