@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { controlsDocument, type ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
 import { LOG_START, type PointInTime } from '../../shared/application/point-in-time.js';
@@ -14,6 +15,7 @@ import { PLAN_MARKDOWN } from '../templates/plan.md.js';
 import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplateView, type ControlsRecord } from './controls-document-view.js';
 import type { DocumentRequest } from './document-request.js';
 import { DocumentSource, documentInstant } from './document-source.js';
+import { DocumentBudget } from './document-size.js';
 import { planDocument, type PlanDocumentView, type PlanRiskSection } from './plan-document.js';
 import { planSubmissionAt } from './plan-submission.js';
 import { registerExport, type RegisterSection } from './register-export.js';
@@ -21,7 +23,8 @@ import { registerExport, type RegisterSection } from './register-export.js';
 /** A plan's risk sections rendered per turn of the event loop. */
 const SECTIONS_PER_TURN = 100;
 /** About the characters a risk's section renders to: its controls' texts are what may be megabytes. */
-const sectionWeight = (section: unknown): number => (section as PlanRiskSection).controls.reduce((n, c) => n + c.title.length + c.description.length + c.reason.length + c.reference.length, 200);
+const sectionWeight = (section: unknown): number =>
+  (section as PlanRiskSection).controls.reduce((n, c) => n + c.title.length + c.description.length + c.reason.length + c.reference.length, (section as PlanRiskSection).rows.reduce((n, r) => n + r.value.length, 200));
 const planMarkdown = renderedInSlices<PlanDocumentView>(PLAN_MARKDOWN, 'risks', markdownTemplate, SECTIONS_PER_TURN, undefined, sectionWeight);
 const planHtml = renderedInSlices<PlanDocumentView>(PLAN_HTML, 'risks', htmlTemplate, SECTIONS_PER_TURN, undefined, sectionWeight);
 
@@ -41,8 +44,8 @@ const controlsSliced = renderedInSlices<ControlsDocumentTemplateView>(
  * rendered a slice per turn of the event loop: the same text as the whole template in one call,
  * which held every other request ~0.3 s for a register of 3,828 risks (soak probe p9).
  */
-export function controlsMarkdown(frame: ControlsDocumentTemplateView, entries: readonly ControlsDocumentEntry[]): Promise<string[]> {
-  return controlsSliced({ ...frame, entries: entries as unknown as ControlsDocumentTemplateView['entries'] });
+export function controlsMarkdown(frame: ControlsDocumentTemplateView, entries: readonly ControlsDocumentEntry[], budget?: DocumentBudget): Promise<string[]> {
+  return controlsSliced({ ...frame, entries: entries as unknown as ControlsDocumentTemplateView['entries'] }, budget);
 }
 
 /** A rendered document and the log position it was rendered from (LOG_START: the start of the log, no event by then). */
@@ -63,6 +66,7 @@ export class DocumentsService implements OnApplicationBootstrap {
   constructor(
     private readonly source: DocumentSource,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(APP_CONFIG) private readonly config: Pick<AppConfig, 'documentMaxBytes'>,
   ) {}
 
   /** Before the server listens: compiled at the first document, the templates held other requests ~100 ms. */
@@ -70,8 +74,14 @@ export class DocumentsService implements OnApplicationBootstrap {
     compileAllTemplates();
   }
 
+  /** A budget of DOCUMENT_MAX_BYTES for one render; `narrower` is what the refusal suggests instead. */
+  private budget(narrower: string): DocumentBudget {
+    return new DocumentBudget(this.config.documentMaxBytes, narrower);
+  }
+
   async plan(id: string, format: 'md' | 'html', request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
+    const budget = this.budget('a plan document is refused whole; its register rows may be downloaded one section at a time (GET /documents/register.csv?section=)');
     const view = await this.source.read(request.point, async (data) => {
       const plan = data.plan(id);
       if (!plan) throw new NotFoundError('Plan', id);
@@ -80,13 +90,18 @@ export class DocumentsService implements OnApplicationBootstrap {
       if (!submission) return planDocument(plan, data, request.lang, m, format);
       return this.source.read({ atPosition: submission.position }, (asSubmitted) => planDocument(plan, data, request.lang, m, format, { submission, data: asSubmitted }));
     });
-    return { body: await encodeInTurns(await (format === 'md' ? planMarkdown : planHtml)(view)), position: view.source.position };
+    const text = await (format === 'md' ? planMarkdown : planHtml)(view, budget);
+    budget.restart();
+    return { body: await encodeInTurns(text, budget), position: view.source.position };
   }
 
   async controls(riskId: string | null, request: DocumentRequest): Promise<RenderedDocument> {
     const record = await this.controlsRecord(riskId, request.point);
     const frame = controlsDocumentFrame(record.view.entries, request.lang, messagesFor(request.lang), { head: record.head, riskId });
-    return { body: await encodeInTurns(await controlsMarkdown(frame, record.view.entries)), position: record.head?.position ?? LOG_START };
+    const budget = this.budget('ask for one risk\'s record (?riskId=)');
+    const text = await controlsMarkdown(frame, record.view.entries, budget);
+    budget.restart();
+    return { body: await encodeInTurns(text, budget), position: record.head?.position ?? LOG_START };
   }
 
   /**
@@ -115,13 +130,17 @@ export class DocumentsService implements OnApplicationBootstrap {
 
   async registerCsv(section: RegisterSection, request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
-    const view = await this.source.read(request.point, (data) => registerExport(data, request.lang, m, 'csv', section));
-    return { body: await registerCsv(view.tables[0]!, request.lang), position: view.source.position, regenerateUrl: view.source.regenerateUrl };
+    const budget = this.budget(section === 'risks' ? 'the risks section names every asset of every risk; the other sections are downloaded apart (?section=)' : 'no narrower request of this section exists');
+    const view = await this.source.read(request.point, (data) => registerExport(data, request.lang, m, 'csv', section, budget));
+    budget.restart();
+    return { body: await registerCsv(view.tables[0]!, request.lang, budget), position: view.source.position, regenerateUrl: view.source.regenerateUrl };
   }
 
   async registerXlsx(request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
-    const view = await this.source.read(request.point, (data) => registerExport(data, request.lang, m, 'xlsx'));
+    // Charged the text of its cells, every sheet together: the zip is smaller than what its render costs.
+    const budget = this.budget('download the register one section at a time (GET /documents/register.csv?section=)');
+    const view = await this.source.read(request.point, (data) => registerExport(data, request.lang, m, 'xlsx', undefined, budget));
     return { body: [await registerXlsx(view)], position: view.source.position };
   }
 }

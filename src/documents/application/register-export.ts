@@ -14,7 +14,8 @@ import type { PlanState } from '../../treatment-plan/domain/plan.state.js';
 import { fill, labelOf, type Language, type Messages } from '../messages/index.js';
 import { documentInstant, type DocumentData } from './document-source.js';
 import { assetLabel, sourceView, type SourceView } from './document-view.js';
-import { eachInTurns } from '../../shared/application/turns.js';
+import { eachInTurnsBySize } from '../../shared/application/turns.js';
+import { cellsWeight, type DocumentBudget } from './document-size.js';
 import { dayInJapan } from '../../shared/domain/guards.js';
 
 /** In the workbook's order; `assets`, the inventory of Art.14(2), appended last (2026-12-06) so the other sheets keep their places. */
@@ -113,19 +114,32 @@ const SPEC: Record<RegisterSection, [ColumnKey, ColumnType, number][]> = {
 
 /** Risks turned into rows per turn of the event loop: a register of thousands is never one long task. */
 const RISKS_PER_TURN = 200;
+/**
+ * And characters of rows per turn: 200 risks naming 500 assets of 200 characters each are 20 MB
+ * of rows, a task of seconds (hostile probe of 2026-12-07, Finding 1: /health/live 14-20 s).
+ */
+const CHARS_PER_TURN = 250_000;
 
-/** `rowsOf` of every risk, a slice of risks per turn of the event loop. */
-async function sliced(risks: RiskRow[], rowsOf: (row: RiskRow) => Cell[][]): Promise<Cell[][]> {
+/** `rowsOf` of every risk, a slice of risks (or of their rows' characters) per turn of the event loop, counted against `budget`. */
+async function sliced(risks: RiskRow[], rowsOf: (row: RiskRow) => Cell[][], budget?: DocumentBudget): Promise<Cell[][]> {
   const rows: Cell[][] = [];
-  await eachInTurns(risks, RISKS_PER_TURN, (risk) => rows.push(...rowsOf(risk)));
+  await eachInTurnsBySize(risks, RISKS_PER_TURN, CHARS_PER_TURN, (risk) => {
+    let weight = 0;
+    for (const row of rowsOf(risk)) {
+      rows.push(row);
+      weight += cellsWeight(row);
+    }
+    return budget ? budget.add(weight) : weight;
+  });
   return rows;
 }
 
 /** The inventory's rows (Art.14(2)): each vulnerability of each threat of each asset, a slice of assets per turn of the event loop. */
-async function inventoryRows(data: DocumentData, m: Messages): Promise<Cell[][]> {
+async function inventoryRows(data: DocumentData, m: Messages, budget?: DocumentBudget): Promise<Cell[][]> {
   const none = m.common.none;
   const rows: Cell[][] = [];
-  await eachInTurns(await data.assets(), RISKS_PER_TURN, (a) => {
+  await eachInTurnsBySize(await data.assets(), RISKS_PER_TURN, CHARS_PER_TURN, (a) => {
+    const before = rows.length;
     const asset: Cell[] = [
       a.id, a.name, labelOf(m.enums.assetCategory, a.category, none), a.department, a.managerId, a.confidentiality, a.integrity, a.availability, a.value,
       labelOf(m.enums.assetStatus, a.status, none), a.retiredAt ?? null, a.retirementReason ?? null,
@@ -137,6 +151,9 @@ async function inventoryRows(data: DocumentData, m: Messages): Promise<Cell[][]>
       if (t.vulnerabilities.length === 0) rows.push([...asset, ...threat, null, null, ...registered]);
       for (const v of t.vulnerabilities) rows.push([...asset, ...threat, v.id, v.name, ...registered]);
     }
+    let weight = 0;
+    for (let i = before; i < rows.length; i++) weight += cellsWeight(rows[i]!);
+    return budget ? budget.add(weight) : weight;
   });
   return rows;
 }
@@ -167,21 +184,39 @@ async function contextRows(data: DocumentData, m: Messages): Promise<Cell[][]> {
 
 /** The sections that are not rows of risks: what each is written from. */
 const OTHER_SECTIONS = {
-  assets: (data: DocumentData, m: Messages) => inventoryRows(data, m),
-  criteria: async (data: DocumentData, m: Messages) => criteriaRows(data, m),
-  context: (data: DocumentData, m: Messages) => contextRows(data, m),
-} satisfies Partial<Record<RegisterSection, (data: DocumentData, m: Messages) => Promise<Cell[][]>>>;
+  assets: (data: DocumentData, m: Messages, budget?: DocumentBudget) => inventoryRows(data, m, budget),
+  criteria: async (data: DocumentData, m: Messages, budget?: DocumentBudget) => counted(criteriaRows(data, m), budget),
+  context: async (data: DocumentData, m: Messages, budget?: DocumentBudget) => counted(await contextRows(data, m), budget),
+} satisfies Partial<Record<RegisterSection, (data: DocumentData, m: Messages, budget?: DocumentBudget) => Promise<Cell[][]>>>;
+
+/** Rows counted against the document's budget (a few: criteria and context versions). */
+function counted(rows: Cell[][], budget: DocumentBudget | undefined): Cell[][] {
+  for (const row of rows) budget?.add(cellsWeight(row));
+  return rows;
+}
 type OtherSection = keyof typeof OTHER_SECTIONS;
 const isOtherSection = (s: RegisterSection | undefined): s is OtherSection => s !== undefined && s in OTHER_SECTIONS;
 
-export async function registerExport(data: DocumentData, lang: Language, m: Messages, format: 'csv' | 'xlsx', section?: RegisterSection): Promise<RegisterExport> {
+/**
+ * The register's tables at the point `data` reads. `budget` (DOCUMENT_MAX_BYTES) is charged each
+ * row's characters as it is built: past it the export stops there (DocumentTooLargeError).
+ */
+export async function registerExport(data: DocumentData, lang: Language, m: Messages, format: 'csv' | 'xlsx', section?: RegisterSection, budget?: DocumentBudget): Promise<RegisterExport> {
   // A section that is not rows of risks reads no risk.
   const risks = isOtherSection(section) ? [] : await data.risks();
   const none = m.common.none;
   // Overdue on the day in Japan at the export's instant, as the controls record judges it.
   const day = dayInJapan(documentInstant(data));
   const list = (values: string[]) => values.join(m.common.listSeparator);
-  const assetNames = (assetIds: string[]) => list(assetIds.map((id) => assetLabel(data.asset(id), id, lang, m)));
+  // Each asset's label read once: risks naming the same 500 assets each read them from the read
+  // model again, 100,000 reads per slice of 200 risks (hostile probe of 2026-12-07, Finding 1).
+  const labels = new Map<string, string>();
+  const assetLabelOf = (id: string): string => {
+    let label = labels.get(id);
+    if (label === undefined) labels.set(id, (label = assetLabel(data.asset(id), id, lang, m)));
+    return label;
+  };
+  const assetNames = (assetIds: string[]) => list(assetIds.map(assetLabelOf));
   // A plan read once (its state holds every item): thousands of risks share a few plans.
   const plans = new Map<string, PlanState | null>();
   const planOf = (id: string): PlanState | null => {
@@ -266,7 +301,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
       section: s,
       name: m.register.sheets[s],
       columns: SPEC[s].map(([key, type, width]) => ({ key, type, width, header: m.register.columns[key] })),
-      rows: isOtherSection(s) ? await OTHER_SECTIONS[s](data, m) : await sliced(risks, rowsOf[s]),
+      rows: isOtherSection(s) ? await OTHER_SECTIONS[s](data, m, budget) : await sliced(risks, rowsOf[s], budget),
     });
   }
   return { lang, m, tables, source: sourceView(data.head, m, lang, `/documents/register.${format}`, section ? `&section=${section}` : ''), recordedAt: data.head?.recordedAt ?? null };

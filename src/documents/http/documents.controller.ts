@@ -9,6 +9,7 @@ import { TokenVerifier } from '../../identity/token-verifier.js';
 import { DomainError, ForbiddenError, NotFoundError, RateLimitedError } from '../../shared/domain/errors.js';
 import { storeUnavailable } from '../../shared/application/store-unavailable.js';
 import { documentRequest, single } from '../application/document-request.js';
+import { DocumentTooLargeError } from '../application/document-size.js';
 import { DocumentsService, type RenderedDocument } from '../application/documents.service.js';
 import { REGISTER_SECTIONS, type RegisterSection } from '../application/register-export.js';
 
@@ -177,7 +178,7 @@ export class DocumentsController {
       } catch (error) {
         // Events that no decider wrote (forged into the file) can break the fold itself: when
         // the log then fails verification, that is the answer, not an internal error.
-        if (error instanceof DomainError) throw error;
+        if (error instanceof DomainError || error instanceof DocumentTooLargeError) throw error;
         await this.integrity.settled();
         this.integrity.assertWritable();
         throw error;
@@ -202,6 +203,11 @@ export class DocumentsController {
       }
       res.end();
     } catch (raw) {
+      // Past DOCUMENT_MAX_BYTES: refused whole, before any byte is sent (document-size.ts).
+      if (raw instanceof DocumentTooLargeError) {
+        res.status(raw.status).json({ error: { message: raw.message, code: raw.code, maxBytes: raw.maxBytes } });
+        return;
+      }
       const error = storeUnavailable(raw) ?? raw;
       if (!(error instanceof DomainError)) throw error;
       if (error instanceof RateLimitedError) res.setHeader('retry-after', String(error.retryAfterSeconds));

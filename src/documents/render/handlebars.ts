@@ -84,8 +84,11 @@ export function htmlTemplate<V>(source: string): Template<V> {
   return (view) => visibleBidiControls(template(view));
 }
 
-/** What a slice of a block's items may weigh (renderedInSlices). */
-const WEIGHT_PER_TURN = 1_000_000;
+/**
+ * What a slice of a block's items may weigh (renderedInSlices): a million characters, escaped for
+ * HTML (`&<` nine times its length), were one task of ~4x that (hostile probe of 2026-12-07, F1).
+ */
+const WEIGHT_PER_TURN = 250_000;
 
 /**
  * `template` (made by `make` from `source`) rendered with its top-level `{{#each key}}` block a
@@ -108,7 +111,7 @@ export function renderedInSlices<V extends object>(
    * entries of the controls record were one 0.3 s task (hostile probe F2).
    */
   weigh: (item: unknown) => number = () => 0,
-): (view: V) => Promise<string[]> {
+): (view: V, budget?: { add(amount: number): number }) => Promise<string[]> {
   const open = source.indexOf(`\n{{#each ${key}}}\n`);
   let close = -1;
   const tags = /\{\{#each\b|\{\{\/each\}\}/g;
@@ -122,18 +125,24 @@ export function renderedInSlices<V extends object>(
   }
   if (open < 0 || close < 0 || source[close] !== '\n') throw new Error(`the template has no {{#each ${key}}} block on lines of its own`);
   const [head, block, tail] = [source.slice(0, open + 1), source.slice(open + 1, close + 1), source.slice(close + 1)].map(make) as [Template<V>, Template<V>, Template<V>];
-  return async (view) => {
+  return async (view, budget) => {
     const items = view[key] as unknown[];
-    const parts = [head(view)];
-    if (items.length === 0) parts.push(block(view));
+    // Each part's characters charged to the document's budget as it is rendered (DOCUMENT_MAX_BYTES).
+    const parts: string[] = [];
+    const push = (part: string) => {
+      budget?.add(part.length);
+      parts.push(part);
+    };
+    push(head(view));
+    if (items.length === 0) push(block(view));
     for (let i = 0; i < items.length; ) {
       if (i > 0) await nextTurn();
       let end = i;
       for (let weight = 0; end < items.length && end - i < perTurn && (end === i || weight < WEIGHT_PER_TURN); end++) weight += weigh(items[end]);
-      parts.push(block({ ...view, [key]: prepare(items.slice(i, end), view) }));
+      push(block({ ...view, [key]: prepare(items.slice(i, end), view) }));
       i = end;
     }
-    parts.push(tail(view));
+    push(tail(view));
     // In parts: joining a record of 28 MB was one 0.34 s task; they are encoded one by one (encodeInTurns).
     return parts;
   };
