@@ -20,7 +20,7 @@ export class DocumentTooLargeError extends Error {
     readonly maxBytes: number,
     readonly narrower: string,
   ) {
-    super(`The document is larger than ${maxBytes} bytes (DOCUMENT_MAX_BYTES): ${narrower}`);
+    super(`The document would be larger than ${maxBytes} bytes (DOCUMENT_MAX_BYTES): it is refused whole rather than cut short. ${narrower}, or ask the operator to raise DOCUMENT_MAX_BYTES`);
     this.name = 'DocumentTooLargeError';
   }
 }

@@ -81,7 +81,7 @@ export class DocumentsService implements OnApplicationBootstrap {
 
   async plan(id: string, format: 'md' | 'html', request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
-    const budget = this.budget('a plan document is refused whole; its register rows may be downloaded one section at a time (GET /documents/register.csv?section=)');
+    const budget = this.budget('Its risks are in the register, one section at a time (GET /documents/register.csv?section=)');
     const view = await this.source.read(request.point, async (data) => {
       const plan = data.plan(id);
       if (!plan) throw new NotFoundError('Plan', id);
@@ -98,7 +98,7 @@ export class DocumentsService implements OnApplicationBootstrap {
   async controls(riskId: string | null, request: DocumentRequest): Promise<RenderedDocument> {
     const record = await this.controlsRecord(riskId, request.point);
     const frame = controlsDocumentFrame(record.view.entries, request.lang, messagesFor(request.lang), { head: record.head, riskId });
-    const budget = this.budget('ask for one risk\'s record (?riskId=)');
+    const budget = this.budget('Ask for one risk\'s record at a time (?riskId=)');
     const text = await controlsMarkdown(frame, record.view.entries, budget);
     budget.restart();
     return { body: await encodeInTurns(text, budget), position: record.head?.position ?? LOG_START };
@@ -130,7 +130,7 @@ export class DocumentsService implements OnApplicationBootstrap {
 
   async registerCsv(section: RegisterSection, request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
-    const budget = this.budget(section === 'risks' ? 'the risks section names every asset of every risk; the other sections are downloaded apart (?section=)' : 'no narrower request of this section exists');
+    const budget = this.budget(section === 'risks' ? 'Its rows name every asset of every risk; the inventory is its own section (?section=assets)' : 'This section has no narrower request');
     const view = await this.source.read(request.point, (data) => registerExport(data, request.lang, m, 'csv', section, budget));
     budget.restart();
     return { body: await registerCsv(view.tables[0]!, request.lang, budget), position: view.source.position, regenerateUrl: view.source.regenerateUrl };
@@ -139,7 +139,7 @@ export class DocumentsService implements OnApplicationBootstrap {
   async registerXlsx(request: DocumentRequest): Promise<RenderedDocument> {
     const m = messagesFor(request.lang);
     // Charged the text of its cells, every sheet together: the zip is smaller than what its render costs.
-    const budget = this.budget('download the register one section at a time (GET /documents/register.csv?section=)');
+    const budget = this.budget('Download the register one section at a time (GET /documents/register.csv?section=)');
     const view = await this.source.read(request.point, (data) => registerExport(data, request.lang, m, 'xlsx', undefined, budget));
     return { body: [await registerXlsx(view)], position: view.source.position };
   }
