@@ -87,9 +87,10 @@ export class DocumentsService implements OnApplicationBootstrap {
       if (!plan) throw new NotFoundError('Plan', id);
       // A submitted revision's risks are shown as submitted: from the read models at that commit.
       const submission = await planSubmissionAt(this.store, plan, data.head);
-      if (!submission) return planDocument(plan, data, request.lang, m, format);
-      return this.source.read({ atPosition: submission.position }, (asSubmitted) => planDocument(plan, data, request.lang, m, format, { submission, data: asSubmitted }));
+      if (!submission) return planDocument(plan, data, request.lang, m, format, null, budget);
+      return this.source.read({ atPosition: submission.position }, (asSubmitted) => planDocument(plan, data, request.lang, m, format, { submission, data: asSubmitted }, budget));
     });
+    budget.restart();
     const text = await (format === 'md' ? planMarkdown : planHtml)(view, budget);
     budget.restart();
     return { body: await encodeInTurns(text, budget), position: view.source.position };

@@ -108,7 +108,16 @@ export interface AsSubmitted {
  * submitted to the board"), each item removed since or whose risk changed since marked so; a
  * draft shows them as they stand. Status, resolutions and consents are always as at the point.
  */
-export async function planDocument(plan: PlanState, data: DocumentData, lang: Language, m: Messages, format: 'md' | 'html', asSubmitted: AsSubmitted | null = null): Promise<PlanDocumentView> {
+export async function planDocument(
+  plan: PlanState,
+  data: DocumentData,
+  lang: Language,
+  m: Messages,
+  format: 'md' | 'html',
+  asSubmitted: AsSubmitted | null = null,
+  /** DOCUMENT_MAX_BYTES, charged each section's characters as it is built: past it the view stops there. */
+  budget?: { add(amount: number): number },
+): Promise<PlanDocumentView> {
   const none = m.common.none;
   const criteria = data.criteria;
   const content = asSubmitted?.data ?? data;
@@ -154,7 +163,8 @@ export async function planDocument(plan: PlanState, data: DocumentData, lang: La
   await eachInTurnsBySize(items, ITEMS_PER_TURN, SECTION_CHARS_PER_TURN, (item) => {
     const section = riskSection(++no, item, states.get(item.riskId), shown, lang, m, { note: notes.get(item.riskId), status: nowStates.get(item.riskId)?.status, consent: consentOf(item) });
     sections.push(section);
-    return section.rows.reduce((n, r) => n + r.value.length, 200);
+    const weight = section.rows.reduce((n, r) => n + r.value.length, 200);
+    return budget ? budget.add(weight) : weight;
   });
   const options = (risk: RiskState | undefined) => (risk?.treatment?.options ?? []).map((o) => labelOf(m.enums.treatmentOption, o, none)).join(m.common.listSeparator) || none;
   return {
