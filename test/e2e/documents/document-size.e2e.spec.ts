@@ -7,6 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestApp, users, type TestUser } from '../support/test-app.js';
+import { ANALYSE, EVALUATE, proposeAndApproveCriteria } from '../support/scenario.js';
+import { ADD, CONTROLS, DRAFT, TREAT } from './plan-scenario.js';
 
 /** Small enough that a few such risks pass it (each risk's row is ~100 KB of asset names). */
 const MAX_BYTES = 4_000_000;
@@ -24,9 +26,12 @@ describe('document size (DOCUMENT_MAX_BYTES) and the event loop during a large r
   async function get(path: string, user: TestUser = users.auditor): Promise<Response> {
     return fetch(`${t.url}${path}`, { headers: { authorization: `Bearer ${await t.token(user)}` } });
   }
+  const riskIds: string[] = [];
   async function risks(count: number, tag: string): Promise<void> {
-    for (let i = 0; i < count; i++)
-      await t.ok(`mutation($input: IdentifyRiskInput!) { identifyRisk(input: $input) { id } }`, { input: { title: `${tag} ${i}`, assetIds, threatId, vulnerabilityId, ownerId: users.riskOwner.sub } }, users.riskOwner);
+    for (let i = 0; i < count; i++) {
+      const { identifyRisk } = await t.ok(`mutation($input: IdentifyRiskInput!) { identifyRisk(input: $input) { id } }`, { input: { title: `${tag} ${i}`, assetIds, threatId, vulnerabilityId, ownerId: users.riskOwner.sub } }, users.riskOwner);
+      riskIds.push(identifyRisk.id);
+    }
   }
 
   beforeAll(async () => {
@@ -123,5 +128,27 @@ describe('document size (DOCUMENT_MAX_BYTES) and the event loop during a large r
     expect(analyses.status).toBe(200);
     // And the server answers on as before.
     expect((await fetch(`${t.url}/health/live`)).status).toBe(200);
+  }, 60_000);
+
+  it('renders a plan of such risks as Markdown in full, and refuses it whole as HTML, where escaping makes it pass the bound', async () => {
+    await proposeAndApproveCriteria(t);
+    const plan = (await t.ok(DRAFT, { input: { title: 'Wide plan', period: 'FY2026' } }, users.committee)).draftPlan;
+    // 12 risks: each section names 500 assets with their ids, ~115 KB of Markdown and ~380 KB of
+    // HTML (every `&<,"` escaped), so ~1.4 MB against ~4.6 MB: under and past the bound.
+    for (const riskId of riskIds.slice(0, 12)) {
+      await t.ok(ANALYSE, { input: { riskId, method: 'INFORMAL', informal: { likelihood: 3, impact: 3, expert: 'committee', rationale: 'r' } } }, users.riskOwner);
+      await t.ok(EVALUATE, { input: { riskId } }, users.committee);
+      await t.ok(TREAT, { input: { riskId, options: ['REDUCE'], rationale: 'r', targetLikelihood: 1, targetImpact: 1 } }, users.committee);
+      await t.ok(CONTROLS, { input: { riskId, controls: [{ title: 'c', description: 'd', ownerId: 'ops-lead', dueDate: '2099-01-01', reason: 'r' }] } }, users.committee);
+      await t.ok(ADD, { input: { planId: plan.id, riskId } }, users.committee);
+    }
+    const md = await get(`/documents/plans/${plan.id}.md`);
+    expect(md.status).toBe(200);
+    const text = await md.text();
+    expect(text.split(`asset-499-`).length - 1).toBe(12);
+    const html = await get(`/documents/plans/${plan.id}.html`);
+    expect(html.status).toBe(413);
+    const { error } = (await html.json()) as { error: { code: string; maxBytes: number } };
+    expect(error).toMatchObject({ code: 'DOCUMENT_TOO_LARGE', maxBytes: MAX_BYTES });
   }, 60_000);
 });
