@@ -27,10 +27,10 @@ describe('documents in parts', () => {
     expect(Buffer.concat(await encodeInTurns(pieces)).equals(Buffer.from(pieces.join(''), 'utf8'))).toBe(true);
   });
 
-  it('renderedInSlices: a slice also ends at a million characters of weight (at least one item), each in its own turn; the same text', async () => {
+  it('renderedInSlices: a slice also ends at 250,000 characters of weight (at least one item), each in its own turn; the same text', async () => {
     type V = { items: { text: string }[] };
     const source = '# head\n{{#each items}}\n- {{text}}\n{{/each}}\ntail\n';
-    const items = [...Array.from({ length: 5 }, () => ({ text: 'a'.repeat(400_000) })), { text: 'b' }, { text: 'c' }];
+    const items = [...Array.from({ length: 5 }, () => ({ text: 'a'.repeat(100_000) })), { text: 'b' }, { text: 'c' }];
     const slices: number[] = [];
     const sliced = renderedInSlices<V>(source, 'items', markdownTemplate, 100, (slice) => (slices.push(slice.length), slice), (item) => (item as { text: string }).text.length);
     const [parts, turns] = await turnsDuring(() => sliced({ items }));
@@ -39,7 +39,7 @@ describe('documents in parts', () => {
     expect(parts.join('')).toBe(markdownTemplate<V>(source)({ items }));
   });
 
-  it('registerCsv: rows of 10,000-character cells are encoded a million characters per turn, and read back whole', async () => {
+  it('registerCsv: rows of 10,000-character cells are encoded 250,000 characters per turn, and read back whole', async () => {
     const big = 'x'.repeat(10_000);
     const table = {
       section: 'controls' as const,
@@ -51,7 +51,7 @@ describe('documents in parts', () => {
       rows: Array.from({ length: 300 }, (_, i) => [`c${i}`, `${big},${i}`]),
     };
     const [parts, turns] = await turnsDuring(() => registerCsv(table, 'en'));
-    // 300 rows of ~10 KB: 3 MB, in parts of about 1 M characters, each encoded in its own turn.
+    // 300 rows of ~10 KB: 3 MB, in parts of about 250,000 characters, each encoded in its own turn.
     expect(parts.length).toBeGreaterThanOrEqual(3);
     expect(turns).toBeGreaterThanOrEqual(2);
     const records = parse(Buffer.concat(parts), { bom: true }) as string[][];
