@@ -36,7 +36,10 @@ interface DocumentHttpResponse {
  * queued. A request for a document at a fixed point (asOf, atPosition) that is already being
  * rendered waits for that render and gets its bytes; one for the present is rendered for itself
  * (a render begun before the client's last write would not show it) and counts. The per-actor
- * rate limit (RATE_LIMIT_PER_MINUTE) applies as for GraphQL.
+ * rate limit (RATE_LIMIT_PER_MINUTE) applies as for GraphQL. Memory: each render holds at most a
+ * few times DOCUMENT_MAX_BYTES (its rows or view, then its bytes: document-size.ts), so these
+ * renders about 12 times it at most; four workbooks of 237 MB of text each, unbounded, took 6.7 GB
+ * (hostile probe of 2026-12-07, F1).
  */
 export const MAX_CONCURRENT_RENDERS = 4;
 const BUSY_RETRY_AFTER_SECONDS = 5;
@@ -55,7 +58,8 @@ const TYPES = {
  * English (`?lang=en`). The same bearer token as GraphQL; any role of this product may read them
  * (an auditor every one). Each download is written to the access log by AuditModule's middleware
  * (Art.23(2)). Errors are JSON: `{ error: { message, code, fields? } }`; RATE_LIMITED (429) and
- * DOCUMENTS_BUSY (503) come with Retry-After.
+ * DOCUMENTS_BUSY (503) come with Retry-After; a document past DOCUMENT_MAX_BYTES is 413
+ * DOCUMENT_TOO_LARGE (with maxBytes), refused whole before any of it is sent.
  */
 @Controller('documents')
 export class DocumentsController {
