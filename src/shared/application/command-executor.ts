@@ -19,6 +19,7 @@ import { NO_COMMAND_INSTRUMENTATION, resultOf, type CommandInstrumentation } fro
 import { StreamQueues, type StreamTurn } from './stream-queues.js';
 import { awaitCascade, awaitFollowers } from './follower-waits.js';
 import { noteCommitted } from './committed-writes.js';
+import { COMMAND_FOUND_SATISFIED, foundSatisfied, satisfiedCommandStreamId, type CommandFoundSatisfiedData } from './satisfied-command.js';
 // The pipeline's types live in command-types.ts; importers name them from here as before.
 import type { AggregateTarget, AttemptReader, CommandContext, DecisionFollowUp, ExecutionResult, JointCommand, LoadedStream, PositionWaiter, StreamDecision, WriteGate } from './command-types.js';
 
@@ -297,7 +298,12 @@ export class CommandExecutor {
       const attemptCtx = at === ctx.at ? ctx : { ...ctx, at };
       const subject = primary.decider.subjectOf?.(primary.command);
       // Satisfied already (by the key's first request, committed meanwhile, when there is one).
-      if (decided.every((events) => events.length === 0)) return (await recorded()) ?? { state: primaryState, events: [], position: null, duplicate: false };
+      const satisfied = decided.every((events) => events.length === 0);
+      if (satisfied) {
+        const first = await recorded();
+        if (first) return first;
+        if (!idempotencyKey) return { state: primaryState, events: [], position: null, duplicate: false };
+      }
       // Every stream read in this attempt is appended at the version read: the decided streams with
       // their events, the others as a bare version check (a rule looked at them).
       const eventsOf = new Map<string, DomainEvent[]>();
@@ -309,6 +315,12 @@ export class CommandExecutor {
           expectedVersion: ExpectedVersion.exact(version),
           events: (eventsOf.get(streamId) ?? []).map((e) => this.toNewEvent(e, attemptCtx, kind, subject)),
         }));
+      // A keyed command found satisfied records its key against an acknowledgement, first, so that
+      // the key stands for it (satisfied-command.ts); the streams read stay checked at their versions.
+      if (satisfied) {
+        const found: CommandFoundSatisfiedData = { streamId: primary.streamId, version: read.get(primary.streamId)!.version };
+        parts.unshift({ streamId: satisfiedCommandStreamId(idempotencyKey!), expectedVersion: ExpectedVersion.noStream, events: [this.toNewEvent({ type: COMMAND_FOUND_SATISFIED, data: found }, attemptCtx, kind, subject)] });
+      }
       try {
         const results = await this.store.appendMultiple(parts, { idempotencyKey });
         // Appended: the next command queued on the stream decides now, not once this one's read
@@ -320,6 +332,7 @@ export class CommandExecutor {
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
         // Committed from here on: nothing below may turn into an error answer.
         if (ctx.answerId) noteLastCommitted(ctx.answerId, results, last);
+        if (satisfied) return { state: primaryState, events: [], position: null, duplicate: false };
         // Evolved from the events as recorded (with their positions), exactly as a later load would,
         // and remembered at once: a command on this stream arriving while this one waits for the
         // read models then folds nothing.
@@ -405,8 +418,14 @@ export class CommandExecutor {
   ): Promise<ExecutionResult<S>> {
     // Also when the first one committed while this one was being decided (two requests at once).
     const subject = target.command === undefined ? undefined : target.decider.subjectOf?.(target.command);
-    const misuse = await keyMisuse({ streamId, events }, { streamId: target.streamId, subject, input }, commandType, async () => (await this.store.streamVersion(target.streamId)) >= 0);
+    // A key that a command found satisfied: checked against the stream it was decided on, answered with that stream as it stood then.
+    const found = foundSatisfied(events);
+    const misuse = await keyMisuse({ streamId: found?.streamId ?? streamId, events }, { streamId: target.streamId, subject, input }, commandType, async () => (await this.store.streamVersion(target.streamId)) >= 0);
     if (misuse) throw new BadInputError({ commandId: misuse });
+    if (found) {
+      const { state } = await this.aggregates.load(found.streamId, target.decider, found.version);
+      return { state, events: [], position: null, duplicate: true };
+    }
     const lastRevision = events[events.length - 1]?.revision;
     const { state } = await this.aggregates.load(streamId, target.decider, await this.cascadeEnd(streamId, events, lastRevision));
     await awaitFollowers(this.projections, position, streamId);

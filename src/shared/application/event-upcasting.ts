@@ -1,4 +1,5 @@
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
+import { SATISFIED_COMMAND_EVENTS } from './satisfied-command.js';
 
 /** Turns data stored under an older schema version into the current shape (events are never edited). */
 export type EventUpcaster = (type: string, schemaVersion: number, data: Record<string, unknown>) => Record<string, unknown>;
@@ -18,7 +19,8 @@ export class EventUpcasters {
   private readonly byType = new Map<string, EventFamily>();
 
   constructor(families: EventFamily[]) {
-    for (const family of families) {
+    // The acknowledgement of a keyed command found satisfied is the executor's, every build's.
+    for (const family of [SATISFIED_COMMAND_EVENTS, ...families]) {
       for (const type of Object.keys(family.schemaVersions)) {
         // One home per event type: two modules declaring the same name would read each other's events.
         if (this.byType.has(type)) throw new Error(`Event type ${type} is declared by two event families`);
