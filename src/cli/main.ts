@@ -258,6 +258,14 @@ function isEntryPoint(): boolean {
 export const EXIT_GRACE_MS = 2_000;
 
 if (isEntryPoint()) {
+  // A reader that closes early (`risk-ledger --help | head -1`) is no failure of the command: the
+  // unhandled EPIPE printed a stack (race probe of 2026-12-07, F4). Other write errors: one line.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') process.stderr.write(`${NAME}: cannot write its output: ${error.message}\n`);
+      process.exit(error.code === 'EPIPE' ? (process.exitCode as number | undefined) ?? 0 : 2);
+    });
+  }
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
     setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();

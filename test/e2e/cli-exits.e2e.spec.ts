@@ -44,3 +44,20 @@ describe('a CLI command failing after it opened the store', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('read-models'))).toEqual([]);
   }, 60_000);
 });
+
+describe('a CLI whose reader closes early', () => {
+  beforeAll(() => buildOnce(), 180_000);
+
+  it('exits quietly on EPIPE: `risk-ledger --help | head -1` printed an unhandled error with its stack (race probe of 2026-12-07, F4)', async () => {
+    for (let run = 0; run < 3; run++) {
+      const child = spawn(process.execPath, [CLI, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // The reading end gone before the command writes: every write of its output fails with EPIPE.
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      expect(stderr).not.toMatch(/EPIPE|Unhandled|    at /);
+      expect(code).toBe(0);
+    }
+  }, 60_000);
+});
