@@ -36,7 +36,19 @@ export const AssetRules = defineRules({
   THREAT_ID_NOT_UNIQUE: 'Art.14(2)',
   VULNERABILITY_ID_NOT_UNIQUE: 'Art.14(2)',
   VULNERABILITY_NAME_NOT_UNIQUE: 'Art.14(2)',
+  TOO_MANY_THREATS: 'Art.14(2)',
+  TOO_MANY_VULNERABILITIES: 'Art.14(2)',
 });
+
+/**
+ * How many threats one asset holds, and vulnerabilities all its threats together: the asset's
+ * record (its read model's row, its snapshots, every answer and document naming its threats) is
+ * written whole at each change, so its size bounds what one command costs (hostile probe of
+ * 2026-12-07, F3: with 2,000 threats of 10,000-character descriptions each further identifyThreat
+ * took 1.5 s and held the event loop ~165 ms). An asset's threats are the inventory's view of one
+ * system, not a catalogue: split a larger one into the assets it is made of.
+ */
+export const ASSET_LIMITS = { threats: 200, vulnerabilities: 1_000 } as const;
 
 // ---------------------------------------------------------------------------------------------
 // Commands
@@ -282,6 +294,9 @@ function decideIdentifyThreat(c: IdentifyThreat, state: AssetState): AssetEvent[
   if (findThreat(state, c.threatId)) {
     throw violation(AssetRules.THREAT_ID_NOT_UNIQUE, `Threat id ${c.threatId} is already used`);
   }
+  if (state.threats.length >= ASSET_LIMITS.threats) {
+    throw violation(AssetRules.TOO_MANY_THREATS, `Asset ${state.id} has ${state.threats.length} threats, the most one asset holds (${ASSET_LIMITS.threats}): register the parts of the system as assets of their own`);
+  }
   return [
     {
       type: 'ThreatIdentified',
@@ -319,6 +334,10 @@ function decideIdentifyVulnerability(c: IdentifyVulnerability, state: AssetState
   }
   if (state.threats.some((t) => t.vulnerabilities.some((v) => v.id === c.vulnerabilityId))) {
     throw violation(AssetRules.VULNERABILITY_ID_NOT_UNIQUE, `Vulnerability id ${c.vulnerabilityId} is already used`);
+  }
+  const held = state.threats.reduce((n, t) => n + t.vulnerabilities.length, 0);
+  if (held >= ASSET_LIMITS.vulnerabilities) {
+    throw violation(AssetRules.TOO_MANY_VULNERABILITIES, `Asset ${state.id}'s threats have ${held} vulnerabilities, the most one asset holds (${ASSET_LIMITS.vulnerabilities}): register the parts of the system as assets of their own`);
   }
   return [
     {

@@ -1,6 +1,7 @@
 import type { DomainActor } from '../../../src/shared/domain/decider.js';
 import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
 import {
+  ASSET_LIMITS,
   assetDecider,
   assetStreamId,
   type IdentifyThreat,
@@ -400,6 +401,26 @@ describe('InformationAsset: IdentifyVulnerability', () => {
 
   it('forbids an ASSET_MANAGER of another department', () => {
     given(assetDecider, [registered, threatIdentified]).when(identifyVulnerability({ actor: otherManager })).thenThrows(ForbiddenError);
+  });
+});
+
+describe('InformationAsset: at most ASSET_LIMITS threats and vulnerabilities (hostile probe of 2026-12-07, F3)', () => {
+  const threats = (n: number): AssetEvent[] =>
+    Array.from({ length: n }, (_, i): AssetEvent => ({ ...threatIdentified, data: { ...threatIdentified.data, threatId: `t${i + 1}`, name: `Threat ${i + 1}` } }));
+  it(`an asset holds ${ASSET_LIMITS.threats} threats; one more is TOO_MANY_THREATS, the same one again is still satisfied`, () => {
+    const full = [registered, ...threats(ASSET_LIMITS.threats)];
+    given(assetDecider, full.slice(0, -1)).when(identifyThreat({ threatId: 'tx', name: 'One more' })).thenMatches([{ type: 'ThreatIdentified' }]);
+    given(assetDecider, full).when(identifyThreat({ threatId: 'tx', name: 'One more' })).thenThrows(RuleViolationError, { rule: 'TOO_MANY_THREATS', article: 'Art.14(2)' });
+    given(assetDecider, full).when(identifyThreat({ threatId: 'tx', name: 'Threat 1' })).thenNothing();
+  });
+
+  it(`an asset's threats hold ${ASSET_LIMITS.vulnerabilities} vulnerabilities together; one more is TOO_MANY_VULNERABILITIES`, () => {
+    const perThreat = ASSET_LIMITS.vulnerabilities / 10;
+    const vulnerabilities = (count: number): AssetEvent[] =>
+      Array.from({ length: count }, (_, i): AssetEvent => ({ ...vulnerabilityIdentified, data: { ...vulnerabilityIdentified.data, threatId: `t${Math.floor(i / perThreat) + 1}`, vulnerabilityId: `v${i + 1}`, name: `Weakness ${i + 1}` } }));
+    const full = [registered, ...threats(10), ...vulnerabilities(ASSET_LIMITS.vulnerabilities)];
+    given(assetDecider, full.slice(0, -1)).when(identifyVulnerability({ threatId: 't10', vulnerabilityId: 'vx', name: 'One more' })).thenMatches([{ type: 'VulnerabilityIdentified' }]);
+    given(assetDecider, full).when(identifyVulnerability({ threatId: 't1', vulnerabilityId: 'vx', name: 'One more' })).thenThrows(RuleViolationError, { rule: 'TOO_MANY_VULNERABILITIES', article: 'Art.14(2)' });
   });
 });
 
