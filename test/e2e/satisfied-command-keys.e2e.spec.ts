@@ -58,6 +58,18 @@ describe('a keyed command found satisfied keeps its key', () => {
     expect(events.edges.at(-1).node.type).toBe('CommandFoundSatisfied');
   });
 
+  it('an attachment made already, sent under a new key and retried, answers the attachment (not "used for a different kind of command")', async () => {
+    const uploaded = await fetch(`${t.url}/evidence`, { method: 'POST', headers: { authorization: `Bearer ${await t.token(users.committee)}`, 'content-type': 'text/plain', 'x-filename': 'minutes.txt' }, body: 'Board minutes' });
+    expect(uploaded.status).toBe(201);
+    const { id: evidenceId } = (await uploaded.json()) as { id: string };
+    const entityId = (await t.ok(`{ context { id } }`, {}, users.auditor)).context.id;
+    const ATTACH = `mutation($input: AttachEvidenceInput!) { attachEvidence(input: $input) { id entityId description } }`;
+    const input = { entityId, evidenceId, description: 'Minutes of the meeting that set the context' };
+    const attached = (await t.ok(ATTACH, { input: { ...input, commandId: 'att-0' } }, users.committee)).attachEvidence;
+    expect((await t.ok(ATTACH, { input: { ...input, commandId: 'att-1' } }, users.committee)).attachEvidence).toEqual(attached);
+    expect((await t.ok(ATTACH, { input: { ...input, commandId: 'att-1' } }, users.committee)).attachEvidence).toEqual(attached);
+  });
+
   it("an acceptance sent again under a new key, retried once the consent is asked again, is not the owner's consent to the new state (Art.20)", async () => {
     const { planId, riskId } = await approvedPlan(t);
     await t.ok(ACCEPT, { input: { planId, riskId, statement: 'I accept', commandId: 'acc-0' } }, users.riskOwner);

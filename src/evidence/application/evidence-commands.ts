@@ -110,8 +110,9 @@ export class AttachEvidenceHandler implements ICommandHandler<AttachEvidenceComm
     // A retried commandId answers the attachment its first attempt recorded (the state is the first
     // one's stream after it; the key used again for another file, entity or input is refused by the
     // executor, retried-key.ts); a first append of another kind is refused here (re-probe: an internal error).
+    // (A key whose command found the file attached already answers with no events: its input is this one, satisfied-command.ts.)
     const first = duplicate ? events.find((e) => e.type === 'EvidenceAttached') : undefined;
-    if (duplicate && !first) throw new BadInputError({ commandId: ANOTHER_COMMAND });
+    if (duplicate && !first && events.length > 0) throw new BadInputError({ commandId: ANOTHER_COMMAND });
     const recorded = first ? { evidenceId: String(first.data.evidenceId), entityId: String(first.data.entityId) } : { evidenceId: file.id, entityId: i.entityId };
     const attached = state.attached[recorded.evidenceId];
     if (!attached) throw new NotFoundError('Evidence', recorded.evidenceId);
