@@ -332,7 +332,7 @@ export class CommandExecutor {
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
         // Committed from here on: nothing below may turn into an error answer.
         if (ctx.answerId) noteLastCommitted(ctx.answerId, results, last);
-        if (satisfied) return { state: primaryState, events: [], position: null, duplicate: false };
+        if (satisfied) return { state: primaryState, events: [], position: own.position, duplicate: false };
         // Evolved from the events as recorded (with their positions), exactly as a later load would,
         // and remembered at once: a command on this stream arriving while this one waits for the
         // read models then folds nothing.
@@ -424,7 +424,8 @@ export class CommandExecutor {
     if (misuse) throw new BadInputError({ commandId: misuse });
     if (found) {
       const { state } = await this.aggregates.load(found.streamId, target.decider, found.version);
-      return { state, events: [], position: null, duplicate: true };
+      // Nothing of the entity's own was appended; the position is the acknowledgement's (an answer that reads other streams reads them as they stood then).
+      return { state, events: [], position, duplicate: true };
     }
     const lastRevision = events[events.length - 1]?.revision;
     const { state } = await this.aggregates.load(streamId, target.decider, await this.cascadeEnd(streamId, events, lastRevision));

@@ -123,7 +123,9 @@ export class PlanCommandPipeline {
       }
     }
     if (!result.state.exists) throw new NotFoundError('Risk', input.riskId);
-    // A retry (same commandId) answers its first result: the plan as that answer's reactions left it.
+    // A retry (same commandId) answers its first result: the plan as that answer's reactions left it,
+    // or, when the first found the answer given already (satisfied-command.ts), as it stood then.
+    if (result.duplicate && result.events.length === 0 && result.position) return this.aggregates.stateAt(planStreamId(input.planId), planDecider, { atPosition: result.position });
     if (result.duplicate) {
       const end = await this.executor.cascadeEnd(planStreamId(input.planId), result.events, -1);
       if (end !== undefined && end >= 0) return (await this.aggregates.load(planStreamId(input.planId), planDecider, end)).state;
