@@ -5,7 +5,7 @@ import { userIdProblem } from '../../shared/domain/guards.js';
 import { Args, Context, Extensions, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { CLOCK, type Clock } from '../../shared/application/clock.js';
 import { controlViews } from './control.types.js';
-import { approxJsonBytes, chargeResultBytes, markChargedWithPage, resultBudget, withinResultBudget } from '../../graphql/result-budget.js';
+import { chargedRead, markChargedWithPage, resultBudget, withinResultBudget } from '../../graphql/result-budget.js';
 import { StrictDateTime } from '../../graphql/scalars.js';
 import { AFTER_DESCRIPTION, AS_OF_DESCRIPTION, AT_POSITION_DESCRIPTION, FIRST_DESCRIPTION, RESULT_BUDGET_DESCRIPTION } from '../../graphql/descriptions.js';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
@@ -182,16 +182,12 @@ export class RiskResolver {
   // own, not in the stored risk a page of risks charges (page.chars): charged here, page or not.
   @ResolveField(() => [Analysis], { description: `Every analysis, all cycles, oldest first (Art.15). ${RESULT_BUDGET_DESCRIPTION}` })
   analyses(@Parent() risk: Risk, @Context() context: object): Analysis[] {
-    const analyses = risk.analyses;
-    chargeResultBytes(context, `analyses of risk ${risk.id.slice(0, 80)}`, approxJsonBytes(analyses));
-    return analyses;
+    return chargedRead(context, `analyses of risk ${risk.id.slice(0, 80)}`, () => risk.analyses);
   }
 
   @ResolveField(() => [Review], { description: `Every review, oldest first (Art.12(3)-(4)). ${RESULT_BUDGET_DESCRIPTION}` })
   reviews(@Parent() risk: Risk, @Context() context: object): Review[] {
-    const reviews = risk.reviews;
-    chargeResultBytes(context, `reviews of risk ${risk.id.slice(0, 80)}`, approxJsonBytes(reviews));
-    return reviews;
+    return chargedRead(context, `reviews of risk ${risk.id.slice(0, 80)}`, () => risk.reviews);
   }
 
   @Query(() => HeatMap, { description: `Open analysed risks per likelihood x impact and per level, for the criteria in force (then, with asOf or atPosition). ${ANY_ROLE} Errors: BAD_USER_INPUT (asOf, atPosition).` })

@@ -4,7 +4,8 @@
  * alone charges its controls.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { approxJsonBytes, chargeResultBytes, isChargedWithPage, markChargedWithPage, resultBudget, withinResultBudget } from '../../../src/graphql/result-budget.js';
+import { approxJsonBytes, chargedRead, chargeResultBytes, isChargedWithPage, markChargedWithPage, resultBudget, withinResultBudget } from '../../../src/graphql/result-budget.js';
+import { QueryTooComplexError } from '../../../src/shared/domain/errors.js';
 import { ControlResolver } from '../../../src/risk-register/graphql/control.resolver.js';
 import type { Risk } from '../../../src/risk-register/graphql/risk.types.js';
 
@@ -34,5 +35,23 @@ describe('result budget: pages of risks and their controls', () => {
     // Another request's marks are its own.
     expect(isChargedWithPage({}, inPage)).toBe(false);
     expect(() => chargeResultBytes({}, 'x', 1)).not.toThrow();
+  });
+});
+
+describe('chargedRead (a list read on demand)', () => {
+  it('reads, charges, and once the budget is spent refuses the next reads before they read (each of 90 aliases read a risk\'s analyses again: hostile re-probe of 2026-12-07, A)', () => {
+    resultBudget.bytes = 1_000;
+    const context = {};
+    let reads = 0;
+    const list = () => {
+      reads++;
+      return ['x'.repeat(400)];
+    };
+    expect(chargedRead(context, 'analyses of risk r1', list)).toHaveLength(1);
+    expect(chargedRead(context, 'analyses of risk r1', list)).toHaveLength(1);
+    expect(() => chargedRead(context, 'analyses of risk r1', list)).toThrow(QueryTooComplexError);
+    expect(reads).toBe(3);
+    for (let i = 0; i < 10; i++) expect(() => chargedRead(context, 'analyses of risk r1', list)).toThrow(/analyses of risk r1 passed it/);
+    expect(reads).toBe(3);
   });
 });
