@@ -38,6 +38,7 @@ export const AssetRules = defineRules({
   VULNERABILITY_NAME_NOT_UNIQUE: 'Art.14(2)',
   TOO_MANY_THREATS: 'Art.14(2)',
   TOO_MANY_VULNERABILITIES: 'Art.14(2)',
+  ASSET_TOO_LARGE: 'Art.14(2)',
 });
 
 /**
@@ -48,7 +49,31 @@ export const AssetRules = defineRules({
  * took 1.5 s and held the event loop ~165 ms). An asset's threats are the inventory's view of one
  * system, not a catalogue: split a larger one into the assets it is made of.
  */
-export const ASSET_LIMITS = { threats: 200, vulnerabilities: 1_000 } as const;
+export const ASSET_LIMITS = { threats: 200, vulnerabilities: 1_000, textCharacters: 1_000_000 } as const;
+
+/**
+ * The characters (UTF-16 code units, as JavaScript counts a string's length) of an asset's threats
+ * and vulnerabilities, names and descriptions: the counts alone let an asset at them hold ~48 MB
+ * (10,000 emoji per description), each command on it 290-400 ms and 99 aliases of its name 31 s
+ * (hostile re-probe of 2026-12-07, B).
+ */
+function threatText(state: AssetState): number {
+  let n = 0;
+  for (const t of state.threats) {
+    n += t.name.length + t.description.length;
+    for (const v of t.vulnerabilities) n += v.name.length + v.description.length;
+  }
+  return n;
+}
+
+function refuseTooLarge(state: AssetState, adding: number): void {
+  const held = threatText(state);
+  if (held + adding <= ASSET_LIMITS.textCharacters) return;
+  throw violation(
+    AssetRules.ASSET_TOO_LARGE,
+    `Asset ${state.id}'s threats and vulnerabilities hold ${held} characters of names and descriptions; ${adding} more pass the most one asset holds (${ASSET_LIMITS.textCharacters}): shorten the description, or register the parts of the system as assets of their own`,
+  );
+}
 
 // ---------------------------------------------------------------------------------------------
 // Commands
@@ -297,6 +322,7 @@ function decideIdentifyThreat(c: IdentifyThreat, state: AssetState): AssetEvent[
   if (state.threats.length >= ASSET_LIMITS.threats) {
     throw violation(AssetRules.TOO_MANY_THREATS, `Asset ${state.id} has ${state.threats.length} threats, the most one asset holds (${ASSET_LIMITS.threats}): register the parts of the system as assets of their own`);
   }
+  refuseTooLarge(state, name.length + (c.description ?? '').length);
   return [
     {
       type: 'ThreatIdentified',
@@ -339,6 +365,7 @@ function decideIdentifyVulnerability(c: IdentifyVulnerability, state: AssetState
   if (held >= ASSET_LIMITS.vulnerabilities) {
     throw violation(AssetRules.TOO_MANY_VULNERABILITIES, `Asset ${state.id}'s threats have ${held} vulnerabilities, the most one asset holds (${ASSET_LIMITS.vulnerabilities}): register the parts of the system as assets of their own`);
   }
+  refuseTooLarge(state, name.length + (c.description ?? '').length);
   return [
     {
       type: 'VulnerabilityIdentified',

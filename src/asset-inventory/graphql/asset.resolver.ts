@@ -84,7 +84,7 @@ export class AssetResolver {
 
   @Mutation(() => Asset, {
     description:
-      `Art.14(2): records a threat to an active asset and returns the asset. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION THREAT_NAME_NOT_UNIQUE, TOO_MANY_THREATS (at most ${ASSET_LIMITS.threats} per asset) or ASSET_RETIRED (Art.14(2)); INTEGRITY_BROKEN.`,
+      `Art.14(2): records a threat to an active asset and returns the asset. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION THREAT_NAME_NOT_UNIQUE, TOO_MANY_THREATS (at most ${ASSET_LIMITS.threats} per asset), ASSET_TOO_LARGE (at most ${ASSET_LIMITS.textCharacters.toLocaleString('en')} characters of threats' and vulnerabilities' names and descriptions per asset) or ASSET_RETIRED (Art.14(2)); INTEGRITY_BROKEN.`,
   })
   identifyThreat(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: IdentifyThreatInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new IdentifyThreatCommand(input, meta));
@@ -92,7 +92,7 @@ export class AssetResolver {
 
   @Mutation(() => Asset, {
     description:
-      `Art.14(2): records a vulnerability under one threat of an active asset and returns the asset. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION VULNERABILITY_NAME_NOT_UNIQUE, TOO_MANY_VULNERABILITIES (at most ${ASSET_LIMITS.vulnerabilities} per asset, its threats together) or ASSET_RETIRED (Art.14(2)); INTEGRITY_BROKEN.`,
+      `Art.14(2): records a vulnerability under one threat of an active asset and returns the asset. ASSET_MANAGER (own department) or CISO. Errors: UNAUTHENTICATED; FORBIDDEN (another role, an AUDITOR, or an ASSET_MANAGER of another department); BAD_USER_INPUT (fields); NOT_FOUND; CONCURRENCY_CONFLICT; RULE_VIOLATION VULNERABILITY_NAME_NOT_UNIQUE, TOO_MANY_VULNERABILITIES (at most ${ASSET_LIMITS.vulnerabilities} per asset, its threats together), ASSET_TOO_LARGE (as for identifyThreat) or ASSET_RETIRED (Art.14(2)); INTEGRITY_BROKEN.`,
   })
   identifyVulnerability(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: IdentifyVulnerabilityInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new IdentifyVulnerabilityCommand(input, meta));

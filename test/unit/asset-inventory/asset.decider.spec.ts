@@ -414,6 +414,17 @@ describe('InformationAsset: at most ASSET_LIMITS threats and vulnerabilities (ho
     given(assetDecider, full).when(identifyThreat({ threatId: 'tx', name: 'Threat 1' })).thenNothing();
   });
 
+  it(`an asset's threats and vulnerabilities hold ${ASSET_LIMITS.textCharacters} characters of names and descriptions; past it ASSET_TOO_LARGE (hostile re-probe of 2026-12-07, B)`, () => {
+    const long = 'x'.repeat(10_000);
+    const count = Math.floor(ASSET_LIMITS.textCharacters / 10_009); // names of 9 characters: under 10,000 left
+    const big = [registered, ...Array.from({ length: count }, (_, i): AssetEvent => ({ ...threatIdentified, data: { ...threatIdentified.data, threatId: `t${i + 1}`, name: `T${String(i).padStart(8, '0')}`, description: long } }))];
+    const used = count * (9 + 10_000);
+    const room = ASSET_LIMITS.textCharacters - used;
+    given(assetDecider, big).when(identifyThreat({ threatId: 'tx', name: 'Last one', description: 'd'.repeat(room - 'Last one'.length) })).thenMatches([{ type: 'ThreatIdentified' }]);
+    given(assetDecider, big).when(identifyThreat({ threatId: 'tx', name: 'Last one', description: 'd'.repeat(room - 'Last one'.length + 1) })).thenThrows(RuleViolationError, { rule: 'ASSET_TOO_LARGE', article: 'Art.14(2)' });
+    given(assetDecider, big).when(identifyVulnerability({ threatId: 't1', vulnerabilityId: 'vx', name: 'Weak', description: long })).thenThrows(RuleViolationError, { rule: 'ASSET_TOO_LARGE' });
+  });
+
   it(`an asset's threats hold ${ASSET_LIMITS.vulnerabilities} vulnerabilities together; one more is TOO_MANY_VULNERABILITIES`, () => {
     const perThreat = ASSET_LIMITS.vulnerabilities / 10;
     const vulnerabilities = (count: number): AssetEvent[] =>
