@@ -373,6 +373,9 @@ function removeRiskFromPlan(c: RemoveRiskFromPlan, s: PlanState): PlanEvent[] {
       `Plan ${s.id} is ${s.status} and the item's consent is ${item.consent}: an item is removed while the plan is a draft, once its consent is DECLINED or REOPENED, or once its risk is closed`,
     );
   }
+  if ((s.removedItems?.length ?? 0) >= PLAN_LIMITS.removedItems) {
+    throw violation(PLAN_RULES.TOO_MANY_REMOVED_ITEMS, `Plan ${s.id} has had ${s.removedItems!.length} items removed, the most one plan records (${PLAN_LIMITS.removedItems}): close it and draft another`);
+  }
   // An approved plan with no risk left would be IN_FORCE covering nothing: it is closed instead.
   if (s.status !== 'DRAFT' && s.items.length === 1) {
     throw violation(PLAN_RULES.ITEM_NOT_REMOVABLE, `Risk ${riskId} is the last item of plan ${s.id}, which is ${s.status}: close the plan instead (closePlan)`);

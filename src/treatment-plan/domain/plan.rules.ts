@@ -23,6 +23,7 @@ export const PLAN_RULES = defineRules({
   PLAN_NOT_APPROVED: 'Art.20',
   ITEM_REOPENED: 'Art.12(3)',
   TOO_MANY_EXPLANATIONS: 'Art.20',
+  TOO_MANY_REMOVED_ITEMS: 'Art.19',
 });
 export type PlanRule = keyof typeof PLAN_RULES;
 
@@ -40,6 +41,12 @@ export const PLAN_LIMITS = {
   explanationsPerItem: 50,
   /** Explanations recorded for one item of one revision, all its owners together (a bound on the plan's state). */
   explanationsPerItemAllOwners: 200,
+  /**
+   * Items removed from one plan, all revisions together (Plan.removedItems, each with its reason):
+   * a bound on the plan's state, which every command on the plan writes whole (600 removals of one
+   * risk added again each time took each command from 7 to ~280 ms: hostile re-probe of 2026-12-07, C).
+   */
+  removedItems: 500,
 } as const;
 
 export function requireExists(s: PlanState, planId: string): void {

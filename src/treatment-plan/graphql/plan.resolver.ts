@@ -105,7 +105,7 @@ export class PlanResolver {
   }
 
   @Mutation(() => Plan, {
-    description: `Removes a risk from a DRAFT plan, or from an APPROVED or IN_FORCE plan an item whose consent is DECLINED or REOPENED or whose risk is CLOSED (avoided: its owner can no longer answer) (Art.19); the plan is IN_FORCE when every remaining item is ACCEPTED. Removed already for the same reason, nothing changes; for another reason, ITEM_NOT_REMOVABLE (the removal stands as recorded, Plan.removedItems). ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND (plan, item; an item removed says when and by whom); BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT; RULE_VIOLATION rule ITEM_NOT_REMOVABLE (Art.19).`,
+    description: `Removes a risk from a DRAFT plan, or from an APPROVED or IN_FORCE plan an item whose consent is DECLINED or REOPENED or whose risk is CLOSED (avoided: its owner can no longer answer) (Art.19); the plan is IN_FORCE when every remaining item is ACCEPTED. Removed already for the same reason, nothing changes; for another reason, ITEM_NOT_REMOVABLE (the removal stands as recorded, Plan.removedItems). ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND (plan, item; an item removed says when and by whom); BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT; RULE_VIOLATION rules ITEM_NOT_REMOVABLE (Art.19), TOO_MANY_REMOVED_ITEMS (Art.19: ${PLAN_LIMITS.removedItems} removed from one plan, all revisions together: close it and draft another).`,
   })
   async removeRiskFromPlan(@Args('input', { description: 'The plan, the risk and why it is removed.' }) input: RemoveRiskFromPlanInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new RemoveRiskFromPlanCommand(input, meta)));
