@@ -38,7 +38,28 @@ export type AnnotationCommand = AttachEvidence | AddComment;
 /** The annotations' rules: evidence is the record of how the measures operate, kept (Art.5(4)). */
 export const ANNOTATION_RULES = defineRules({
   EVIDENCE_ALREADY_ATTACHED: 'Art.5(4)',
+  ANNOTATIONS_TOO_LARGE: 'Art.5(4)',
 });
+
+/**
+ * The characters (UTF-16 code units) of one entity's comments and attachment descriptions
+ * together. Neither had a limit in number: 1,200 comments of 10,000 emoji on one risk were read
+ * whole by each comments(entityId), and eight such requests at once held the event loop up to 4 s
+ * (hostile re-probe of 2026-12-07, D). A million characters is some 100 full comments, or
+ * thousands of ordinary ones.
+ */
+export const ANNOTATION_TEXT_LIMIT = 1_000_000;
+
+function refuseTooLarge(s: AnnotationsState, entityId: string, adding: number): void {
+  let held = 0;
+  for (const a of Object.values(s.attached)) held += a.description.length;
+  for (const c of Object.values(s.comments)) held += c.text.length;
+  if (held + adding <= ANNOTATION_TEXT_LIMIT) return;
+  throw violation(
+    ANNOTATION_RULES.ANNOTATIONS_TOO_LARGE,
+    `The comments and attachment descriptions of ${entityId} hold ${held} characters; ${adding} more pass the most one entity holds (${ANNOTATION_TEXT_LIMIT}): attach a document instead, or describe it briefly`,
+  );
+}
 
 export interface AttachedEvidence extends EvidenceFileRef {
   description: string;
@@ -77,6 +98,7 @@ function decide(c: AnnotationCommand, s: AnnotationsState): AnnotationEvent[] {
       // race probe of 2026-12-06, F1): refused, the attachment standing.
       const earlier = s.attached[c.file.evidenceId];
       if (earlier && earlier.description === description) return [];
+      if (!earlier) refuseTooLarge(s, c.entityId, description.length);
       if (earlier) {
         throw violation(
           ANNOTATION_RULES.EVIDENCE_ALREADY_ATTACHED,
@@ -94,6 +116,7 @@ function decide(c: AnnotationCommand, s: AnnotationsState): AnnotationEvent[] {
       const text = requiredText(errors, 'text', c.text, EVIDENCE_LIMITS.comment);
       errors.throwIfAny();
       if (s.comments[c.commentId]) return [];
+      refuseTooLarge(s, c.entityId, text.length);
       return [
         {
           type: 'CommentAdded',

@@ -11,6 +11,7 @@ import { BoardResolution } from '../../treatment-plan/graphql/plan.types.js';
 import { AddCommentCommand, AttachEvidenceCommand, type EvidenceView } from '../application/evidence-commands.js';
 import { EntityCommentsQuery, EntityEvidenceQuery } from '../application/evidence-queries.js';
 import type { EvidenceRow } from '../projections/evidence.projection.js';
+import { ANNOTATION_TEXT_LIMIT } from '../domain/annotations.decider.js';
 import { AddCommentInput, AttachEvidenceInput, Comment, ENTITY_ARGUMENT_DESCRIPTION, Evidence, EvidenceSource } from './evidence.types.js';
 
 const NOT_AUDITOR = 'Any role but AUDITOR.';
@@ -27,7 +28,7 @@ export class EvidenceResolver {
   @Mutation(() => Evidence, {
     description:
       `Links an uploaded file (POST /evidence) to an asset, risk, control, plan, board resolution, criteria version or catalogue, by an event carrying its SHA-256 (Art.18, 19): the log pins the exact bytes, the export carries them. Attaching the same file to the same entity again with the same description changes nothing; with another, it is refused (EVIDENCE_ALREADY_ATTACHED), the attachment standing. ${NOT_AUDITOR} ` +
-      'Errors: UNAUTHENTICATED; FORBIDDEN (an AUDITOR, or a token with no role but ADMIN: ADMIN writes no domain data); BAD_USER_INPUT (description, expectedVersion); NOT_FOUND (entityId or evidenceId); CONCURRENCY_CONFLICT (expectedVersion); RULE_VIOLATION rule EVIDENCE_ALREADY_ATTACHED (Art.5(4)); INTEGRITY_BROKEN.',
+      'Errors: UNAUTHENTICATED; FORBIDDEN (an AUDITOR, or a token with no role but ADMIN: ADMIN writes no domain data); BAD_USER_INPUT (description, expectedVersion); NOT_FOUND (entityId or evidenceId); CONCURRENCY_CONFLICT (expectedVersion); RULE_VIOLATION rules EVIDENCE_ALREADY_ATTACHED, ANNOTATIONS_TOO_LARGE (Art.5(4): an entity\'s comments and attachment descriptions hold at most 1,000,000 characters together); INTEGRITY_BROKEN.',
   })
   async attachEvidence(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: AttachEvidenceInput, @RequestMeta() meta: Meta) {
     return toEvidence(await this.commands.execute(new AttachEvidenceCommand(input, meta)));
@@ -41,7 +42,7 @@ export class EvidenceResolver {
   }
 
   @Mutation(() => Comment, {
-    description: `Adds a comment to an entity; it is in the log and in that entity's history. ${NOT_AUDITOR} Errors: UNAUTHENTICATED; FORBIDDEN (an AUDITOR); BAD_USER_INPUT (text, expectedVersion); NOT_FOUND (entityId); CONCURRENCY_CONFLICT (expectedVersion); INTEGRITY_BROKEN.`,
+    description: `Adds a comment to an entity; it is in the log and in that entity's history. ${NOT_AUDITOR} Errors: UNAUTHENTICATED; FORBIDDEN (an AUDITOR); BAD_USER_INPUT (text, expectedVersion); NOT_FOUND (entityId); CONCURRENCY_CONFLICT (expectedVersion); RULE_VIOLATION rule ANNOTATIONS_TOO_LARGE (Art.5(4): an entity's comments and attachment descriptions hold at most ${ANNOTATION_TEXT_LIMIT.toLocaleString('en')} characters together); INTEGRITY_BROKEN.`,
   })
   addComment(@Args('input', { description: INPUT_ARGUMENT_DESCRIPTION }) input: AddCommentInput, @RequestMeta() meta: Meta) {
     return this.commands.execute(new AddCommentCommand(input, meta));

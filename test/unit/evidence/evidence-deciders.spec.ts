@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { given } from '../support/given-when-then.js';
-import { annotationsDecider, type AddComment, type AttachEvidence } from '../../../src/evidence/domain/annotations.decider.js';
+import { ANNOTATION_TEXT_LIMIT, annotationsDecider, type AddComment, type AttachEvidence } from '../../../src/evidence/domain/annotations.decider.js';
 import { evidenceFileDecider, evidenceIdFor, type StoreEvidenceFile } from '../../../src/evidence/domain/evidence-file.decider.js';
 import { citedEvidence, type AnnotationEvent, type EvidenceFileStored } from '../../../src/evidence/domain/evidence.events.js';
 import { contentAgrees, mediaTypeEssence } from '../../../src/evidence/domain/media-types.js';
@@ -80,6 +80,15 @@ describe('annotations decider', () => {
     given(annotationsDecider, []).when({ ...comment, text: 'x'.repeat(10_001) }).thenRejectsFields('text');
     given(annotationsDecider, []).when({ ...comment, actor: auditor }).thenThrows(ForbiddenError);
     given(annotationsDecider, []).when({ ...attach, description: '' }).thenThrows(BadInputError);
+  });
+
+  it(`one entity's comments and attachment descriptions hold ${ANNOTATION_TEXT_LIMIT} characters together; past it ANNOTATIONS_TOO_LARGE (hostile re-probe of 2026-12-07, D)`, () => {
+    const full = Array.from({ length: ANNOTATION_TEXT_LIMIT / 10_000 }, (_, i): AnnotationEvent => ({ type: 'CommentAdded', data: { commentId: `c-${i}`, entityId: 'r-1', entityKind: 'RISK', text: 'x'.repeat(10_000), authorId: 'ciso', authorName: 'Chief ISO', addedAt: AT } }));
+    given(annotationsDecider, full.slice(1)).when({ ...comment, commentId: 'c-new', text: 'y'.repeat(10_000) }).thenMatches([{ type: 'CommentAdded' }]);
+    given(annotationsDecider, full).when({ ...comment, commentId: 'c-new', text: 'y' }).thenThrows(RuleViolationError, { rule: 'ANNOTATIONS_TOO_LARGE', article: 'Art.5(4)' });
+    given(annotationsDecider, full).when(attach).thenThrows(RuleViolationError, { rule: 'ANNOTATIONS_TOO_LARGE' });
+    // The same comment again (a retry) is still satisfied.
+    given(annotationsDecider, full).when({ ...comment, commentId: 'c-0', text: 'x'.repeat(10_000) }).thenNothing();
   });
 });
 
