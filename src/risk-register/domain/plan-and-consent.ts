@@ -357,14 +357,6 @@ export function changedSinceApproval(state: RiskState, consent: RiskConsent): ('
 }
 
 /**
- * Art. 19(2), 20: what the owner accepts is the plan the board approved. A treatment or controls
- * decided again (or a control cancelled) after the board's approval are content the board never
- * saw: an acceptance now would bring the plan into force under a resolution that approved
- * something else (auditor probe F2). Checked only for a request the board's approval made (it
- * carries the approved level) and against the content the risk carried to the board in that plan
- * revision; as for a changed level, the owner can decline and the risk goes to the board again.
- */
-/**
  * Art. 14(2), 19(2), 20: an asset of the risk retired since the risk went to the board left the
  * inventory after the board was asked: neither the board nor the owner decided on the risk as it
  * now stands (compliance probe of 2026-12-07, F1: retired while the plan was submitted, the plan
@@ -386,6 +378,14 @@ function requireAssetsAsSubmitted(state: RiskState, consent: RiskConsent, assets
   );
 }
 
+/**
+ * Art. 19(2), 20: what the owner accepts is the plan the board approved. A treatment or controls
+ * decided again (or a control cancelled) after the board's approval are content the board never
+ * saw: an acceptance now would bring the plan into force under a resolution that approved
+ * something else (auditor probe F2). Checked only for a request the board's approval made (it
+ * carries the approved level) and against the content the risk carried to the board in that plan
+ * revision; as for a changed level, the owner can decline and the risk goes to the board again.
+ */
 function requireApprovedContent(state: RiskState, consent: RiskConsent): void {
   const changed = changedSinceApproval(state, consent);
   if (!changed?.length) return;
