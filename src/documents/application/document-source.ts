@@ -90,6 +90,7 @@ export class DocumentSource {
       const register = new RiskRegisterQueries(db, { lists: await registerListsAt(this.live, this.projections, head) });
       const plans = new PlanQueries(db);
       const assets = new AssetRegisterQueries(db);
+      const assetsRead = new Map<string, AssetState | null>();
       const evidence = new EvidenceReadModel(db);
       return render({
         head,
@@ -102,7 +103,9 @@ export class DocumentSource {
         riskStates: () => register.allStates(),
         riskState: (id) => register.stateOf(id),
         plan: (id) => plans.byId(id),
-        asset: (id) => assets.byId(id),
+        // Each asset read once per render: a register's or a plan's risks naming the same 500 assets
+        // read each again from the read model (hostile probe of 2026-12-07, Finding 1).
+        asset: (id) => (assetsRead.has(id) ? assetsRead.get(id)! : (assetsRead.set(id, assets.byId(id)), assetsRead.get(id)!)),
         assets: () =>
           pagesInTurns(RISKS_PAGE, (after, limit) => {
             const { rows } = assets.page({ afterSeq: after === null ? null : Number(after), limit });

@@ -16,7 +16,7 @@ import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplate
 import type { DocumentRequest } from './document-request.js';
 import { DocumentSource, documentInstant } from './document-source.js';
 import { DocumentBudget } from './document-size.js';
-import { planDocument, type PlanDocumentView, type PlanRiskSection } from './plan-document.js';
+import { planDocument, sectionRowsWeight, type PlanDocumentView, type PlanRiskSection } from './plan-document.js';
 import { planSubmissionAt } from './plan-submission.js';
 import { registerExport, type RegisterSection } from './register-export.js';
 
@@ -24,7 +24,7 @@ import { registerExport, type RegisterSection } from './register-export.js';
 const SECTIONS_PER_TURN = 100;
 /** About the characters a risk's section renders to: its controls' texts are what may be megabytes. */
 const sectionWeight = (section: unknown): number =>
-  (section as PlanRiskSection).controls.reduce((n, c) => n + c.title.length + c.description.length + c.reason.length + c.reference.length, (section as PlanRiskSection).rows.reduce((n, r) => n + r.value.length, 200));
+  (section as PlanRiskSection).controls.reduce((n, c) => n + c.title.length + c.description.length + c.reason.length + c.reference.length, sectionRowsWeight(section as PlanRiskSection));
 const planMarkdown = renderedInSlices<PlanDocumentView>(PLAN_MARKDOWN, 'risks', markdownTemplate, SECTIONS_PER_TURN, undefined, sectionWeight);
 const planHtml = renderedInSlices<PlanDocumentView>(PLAN_HTML, 'risks', htmlTemplate, SECTIONS_PER_TURN, undefined, sectionWeight);
 

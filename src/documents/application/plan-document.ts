@@ -93,6 +93,11 @@ const ITEMS_PER_TURN = 200;
 /** And characters of the sections built per turn (a risk's assets may be 100 KB of names). */
 const SECTION_CHARS_PER_TURN = 250_000;
 
+/** About the characters of a risk's section's rows (its assets' names may be 100 KB), besides its controls. */
+export function sectionRowsWeight(section: PlanRiskSection): number {
+  return section.rows.reduce((n, r) => n + r.value.length, 200);
+}
+
 /** What a risk's section shows of its item: a current item, or one removed since the submission. */
 type ContentItem = Pick<PlanItem, 'riskId' | 'riskTitle' | 'ownerId' | 'consent' | 'residualLevel'>;
 
@@ -156,14 +161,11 @@ export async function planDocument(
   const consentsAsked = plan.status === 'APPROVED' || plan.status === 'IN_FORCE' || (plan.status === 'CLOSED' && plan.approvedAt !== undefined);
   const consentOf = (item: ContentItem) => (!current.has(item.riskId) ? m.plan.removed : consentsAsked ? consentLabel(item.consent, plan.status === 'CLOSED', m) : none);
   // A section per item, a slice of them (or of their characters) per turn: 300 risks naming 500
-  // assets of 200 characters each, their assets read from the read model per item, held every other
-  // request 4 s (hostile probe of 2026-12-07, Finding 1). Each asset is read once.
-  const assets = new Map<string, AssetState | null>();
-  const shown: DocumentData = { ...content, asset: (id) => (assets.has(id) ? assets.get(id)! : (assets.set(id, content.asset(id)), assets.get(id)!)) };
+  // assets of 200 characters each held every other request 4 s (hostile probe of 2026-12-07, Finding 1).
   await eachInTurnsBySize(items, ITEMS_PER_TURN, SECTION_CHARS_PER_TURN, (item) => {
-    const section = riskSection(++no, item, states.get(item.riskId), shown, lang, m, { note: notes.get(item.riskId), status: nowStates.get(item.riskId)?.status, consent: consentOf(item) });
+    const section = riskSection(++no, item, states.get(item.riskId), content, lang, m, { note: notes.get(item.riskId), status: nowStates.get(item.riskId)?.status, consent: consentOf(item) });
     sections.push(section);
-    const weight = section.rows.reduce((n, r) => n + r.value.length, 200);
+    const weight = sectionRowsWeight(section);
     return budget ? budget.add(weight) : weight;
   });
   const options = (risk: RiskState | undefined) => (risk?.treatment?.options ?? []).map((o) => labelOf(m.enums.treatmentOption, o, none)).join(m.common.listSeparator) || none;
