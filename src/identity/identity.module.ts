@@ -6,6 +6,8 @@ import { TokenVerifier } from './token-verifier.js';
 import { ActorRateLimiter } from './rate-limit/actor-rate-limiter.js';
 import { TokenRevocations } from './token-revocations.js';
 import { followRevocations } from './application/revocation-feed.js';
+import { revocationAdmission } from './application/revocation-admission.js';
+import { CommandAdmissions } from '../shared/application/command-admission.js';
 import { RevokeTokensHandler } from './application/revocation-commands.js';
 import { RevocationResolver } from './graphql/revocation.resolver.js';
 
@@ -22,8 +24,13 @@ const REVOCATION_FEED = Symbol('REVOCATION_FEED');
     {
       // Loaded from the log while the application starts, so the first request already meets every revocation.
       provide: REVOCATION_FEED,
-      inject: [TokenRevocations, AggregateReader, LiveEvents],
-      useFactory: async (revocations: TokenRevocations, aggregates: AggregateReader, live: LiveEvents) => ({ stop: await followRevocations(revocations, aggregates, live) }),
+      // Then every client command is judged against them again at its append (revocation-admission.ts).
+      inject: [TokenRevocations, AggregateReader, LiveEvents, CommandAdmissions],
+      useFactory: async (revocations: TokenRevocations, aggregates: AggregateReader, live: LiveEvents, admissions: CommandAdmissions) => {
+        const stop = await followRevocations(revocations, aggregates, live);
+        admissions.add(revocationAdmission(revocations));
+        return { stop };
+      },
     },
     {
       provide: TokenVerifier,

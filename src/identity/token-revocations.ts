@@ -1,5 +1,5 @@
 import { CLOCK_TOLERANCE_SECONDS } from './clock-tolerance.js';
-import type { TokenRevocation } from './domain/token-revocation.decider.js';
+import type { TokenRevocation, TokenRevocationState } from './domain/token-revocation.decider.js';
 
 type Cut = () => void;
 
@@ -13,6 +13,9 @@ export class TokenRevocations {
   private readonly bySubject = new Map<string, { revokedAtMs: number; revocation: TokenRevocation }>();
   /** Open graphql-ws connections per subject, cut when their token is revoked. */
   private readonly cuts = new Map<string, Map<Cut, number | undefined>>();
+  /** Up to which revision of the stream the feed has taken it in (known()), and the state then, built on demand. */
+  private version: number | undefined;
+  private state: TokenRevocationState | undefined;
 
   /**
    * Whether a token of `subject` issued at `issuedAt` (its `iat`, seconds since the epoch) is
@@ -24,7 +27,23 @@ export class TokenRevocations {
   isRevoked(subject: string, issuedAt: number | undefined): boolean {
     if (this.bySubject.size === 0) return false;
     const entry = this.bySubject.get(subject);
-    return entry !== undefined && (issuedAt === undefined || issuedAt * 1000 <= entry.revokedAtMs + CLOCK_TOLERANCE_SECONDS * 1000);
+    return entry !== undefined && revocationCovers(entry.revokedAtMs, issuedAt);
+  }
+
+  /**
+   * The revocations stream as this list holds it: its state and the revision of the last event
+   * taken in (-1: none), for the command admission's first attempt (revocation-admission.ts).
+   * Undefined until the feed has loaded the stream.
+   */
+  known(): { state: TokenRevocationState; version: number } | undefined {
+    if (this.version === undefined) return undefined;
+    this.state ??= { bySubject: Object.fromEntries([...this.bySubject].map(([subject, e]) => [subject, e.revocation])) };
+    return { state: this.state, version: this.version };
+  }
+
+  /** The feed has taken in every event of the stream up to `revision` (its load, then each live event). */
+  caughtUp(revision: number): void {
+    if (this.version === undefined || revision > this.version) this.version = revision;
   }
 
   /** The revocation in force for `subject`, if any. */
@@ -44,6 +63,7 @@ export class TokenRevocations {
     const known = this.bySubject.get(revocation.subject);
     if (known && known.revokedAtMs >= revokedAtMs) return;
     this.bySubject.set(revocation.subject, { revokedAtMs, revocation });
+    this.state = undefined;
     const open = this.cuts.get(revocation.subject);
     if (!open) return;
     for (const [cut, issuedAt] of [...open]) {
@@ -68,6 +88,14 @@ export class TokenRevocations {
       if (current.size === 0) this.cuts.delete(subject);
     };
   }
+}
+
+/**
+ * The rule of a revocation: it covers a token issued (`iat`, seconds since the epoch) at or before
+ * its instant, up to CLOCK_TOLERANCE_SECONDS after it (see isRevoked), or without `iat` at all.
+ */
+export function revocationCovers(revokedAtMs: number, issuedAt: number | undefined): boolean {
+  return issuedAt === undefined || issuedAt * 1000 <= revokedAtMs + CLOCK_TOLERANCE_SECONDS * 1000;
 }
 
 /** What a client is told when its token was revoked (no reason: that is for the auditors). */

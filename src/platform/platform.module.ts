@@ -23,6 +23,7 @@ import { openDisposableDatabase, openReadModelDatabase, READ_DB, READ_MODELS_TAB
 import { AggregateReader } from '../shared/application/aggregate-reader.js';
 import { CLOCK, SystemClock, type Clock } from '../shared/application/clock.js';
 import { CommandExecutor } from '../shared/application/command-executor.js';
+import { CommandAdmissions } from '../shared/application/command-admission.js';
 import { WriteGates } from '../shared/application/write-gates.js';
 import { EventUpcasters } from '../shared/application/event-upcasting.js';
 import { LiveEvents } from '../shared/application/live-events.js';
@@ -238,12 +239,14 @@ export class PlatformModule implements OnApplicationShutdown {
         },
         // The requests' commands' gate (the reactions' executor above has the integrity monitor's alone).
         { provide: WriteGates, inject: [IntegrityMonitor], useFactory: (integrity: IntegrityMonitor) => new WriteGates(integrity) },
+        // The rules the requests' commands pass on the log at each attempt, those features add (the token revocations).
+        { provide: CommandAdmissions, useFactory: () => new CommandAdmissions() },
         {
           // Client commands return once the projections AND the reactions they trigger are done
           // (read-your-writes across aggregates: an approved plan's risks await consent at once).
           provide: CommandExecutor,
-          inject: [EVENT_STORE, ProjectionRunner, ProcessManager, EventUpcasters, WriteGates, Metrics, AggregateReader],
-          useFactory: (store: EventStore, runner: ProjectionRunner, manager: ProcessManager, upcasters: EventUpcasters, gates: WriteGates, metrics: Metrics, aggregates: AggregateReader) => {
+          inject: [EVENT_STORE, ProjectionRunner, ProcessManager, EventUpcasters, WriteGates, Metrics, AggregateReader, CommandAdmissions],
+          useFactory: (store: EventStore, runner: ProjectionRunner, manager: ProcessManager, upcasters: EventUpcasters, gates: WriteGates, metrics: Metrics, aggregates: AggregateReader, admissions: CommandAdmissions) => {
             // Lags (events and seconds behind the log's head) are measured when /metrics is read.
             metrics.followLag(store, { projections: runner, reactions: manager });
             return new CommandExecutor(
@@ -262,7 +265,7 @@ export class PlatformModule implements OnApplicationShutdown {
               // The integrity monitor's gate, and those features add (the access log's).
               gates,
               // The handlers' reader: a command on a stream just written then reads only its last event.
-              { awaitReactionCascade: true, reactsTo: (type) => manager.reactsTo(type), instrumentation: metrics, aggregates, followUps },
+              { awaitReactionCascade: true, reactsTo: (type) => manager.reactsTo(type), instrumentation: metrics, aggregates, followUps, admissions },
             );
           },
         },
@@ -292,7 +295,7 @@ export class PlatformModule implements OnApplicationShutdown {
           },
         },
       ],
-      exports: [APP_CONFIG, UNCLEAN_STOP, Metrics, JsonLogger, CLOCK, SIGNING_KEYS, IntegrityMonitor, WriteGates, EVENT_STORE, READ_DB, EventUpcasters, AggregateReader, ProjectionRunner, CommandExecutor, LiveEvents, AsOfReplayer, ProcessManager],
+      exports: [APP_CONFIG, UNCLEAN_STOP, Metrics, JsonLogger, CLOCK, SIGNING_KEYS, IntegrityMonitor, WriteGates, CommandAdmissions, EVENT_STORE, READ_DB, EventUpcasters, AggregateReader, ProjectionRunner, CommandExecutor, LiveEvents, AsOfReplayer, ProcessManager],
     };
   }
 

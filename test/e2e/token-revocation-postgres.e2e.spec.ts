@@ -3,7 +3,8 @@ import { SignJWT } from 'jose';
 import { signToken } from '../../src/identity/cli/issue-token.js';
 import { subscribedSocket } from './support/ws-subscription.js';
 import type { ServerProcess } from './support/server-process.js';
-import { twoInstancesOnPostgres } from './support/two-instances.js';
+import { remote, twoInstancesOnPostgres } from './support/two-instances.js';
+import { CLIENTS, expectCutAtTheRevocation, raceRevocation } from './support/revocation-race.js';
 import { TEST_JWT_SECRET, users, type GraphQLResponse, type TestUser } from './support/test-app.js';
 
 /**
@@ -67,4 +68,23 @@ describe('revokeTokens across two instances on one PostgreSQL store', () => {
     expect((await gql(a(), '{ me { id } }', fresh)).data?.me.id).toBe('owen');
     expect((await gql(b(), '{ tokenRevocations { subject revokedBy } }', users.auditor)).data?.tokenRevocations).toEqual([{ subject: 'owen', revokedBy: 'admin' }]);
   }, 60_000);
+
+  it('cuts the writes in flight on both instances at the revocation in the log, though B learns it up to a second later', async () => {
+    // 16 clients, one in two on each instance, the revocation sent to A: B's commands are judged at
+    // their append against the revocations stream itself, not its feed (race probe F3).
+    for (const [round, revokeAfterMs] of [40, 90, 140].entries()) {
+      const sub = `pg-racer-${round}`;
+      const outcome = await raceRevocation({
+        sub,
+        writers: [a(), b()].map((server) => (query: string, variables: Record<string, unknown>, token: string) => remote(server).gql(query, variables, token)),
+        revoke: () => remote(a()).gql(`mutation($s: ID!) { revokeTokens(input: { subject: $s, reason: "Left the company" }) { revokedAt } }`, { s: sub }, users.admin),
+        read: (query, variables) => remote(b()).gql(query, variables, users.auditor),
+        revokeAfterMs,
+        startDelays: Array.from({ length: CLIENTS }, (_, i) => i % 5),
+      });
+      expectCutAtTheRevocation(outcome);
+      expect(outcome.acknowledged.length).toBeGreaterThan(0);
+      expect(outcome.refusals).toHaveLength(CLIENTS);
+    }
+  }, 120_000);
 });

@@ -147,7 +147,7 @@ export class EvidenceController {
     let slot = false;
     let holder: string | null = null;
     try {
-      const actor = await this.verifier.verifyAuthorization(header(req, 'authorization'));
+      const { actor, issuedAt } = await this.verifier.verifyAuthorizationSession(header(req, 'authorization'));
       // Refused before a byte is read: nothing stored for a client that may not store.
       const denied = domainWriterRefusal(actor, 'store an evidence file') ?? checkOperation('mutation', 'uploadEvidence', actor);
       if (denied) throw new UploadRefusedError(403, 'FORBIDDEN', denied);
@@ -182,7 +182,7 @@ export class EvidenceController {
       // whether the read models confirmed the file's event.
       const correlationId = requestIdOf(req);
       const state = await this.commands.execute(
-        new StoreEvidenceFileCommand({ sha256: received.sha256, size: received.size, mediaType: received.mediaType, filename: received.filename }, { actor, correlationId, answerId: answerIdOfRequest(req) }),
+        new StoreEvidenceFileCommand({ sha256: received.sha256, size: received.size, mediaType: received.mediaType, filename: received.filename }, { actor, correlationId, answerId: answerIdOfRequest(req), credential: { issuedAt } }),
       );
       this.log.info('evidence file stored', { evidenceId: state.evidenceId, sha256: state.sha256, size: state.size, mediaType: state.mediaType, actorId: actor.id });
       res.setHeader('location', `/evidence/${state.evidenceId}`);

@@ -18,10 +18,12 @@ export async function followRevocations(revocations: TokenRevocations, aggregate
     if (event.streamId !== TOKEN_REVOCATIONS_STREAM || event.type !== 'TokensRevoked') return;
     const revoked = upcastTokenRevocationEvent(event.type, event.schemaVersion, event.data);
     revocations.apply(revoked.data);
+    revocations.caughtUp(event.revision);
   });
   try {
-    const { state } = await aggregates.load(TOKEN_REVOCATIONS_STREAM, tokenRevocationDecider);
+    const { state, streamVersion } = await aggregates.load(TOKEN_REVOCATIONS_STREAM, tokenRevocationDecider);
     for (const revocation of Object.values(state.bySubject)) revocations.apply(revocation);
+    revocations.caughtUp(streamVersion);
   } catch (error) {
     stop();
     throw error;

@@ -15,5 +15,6 @@ export const CurrentActor = createParamDecorator((_: unknown, context: Execution
 export const RequestMeta = createParamDecorator((_: unknown, context: ExecutionContext): RequestMetaValue => {
   const ctx = GqlExecutionContext.create(context).getContext<RequestContext>();
   if (!ctx.actor) throw new UnauthenticatedError();
-  return { actor: ctx.actor, correlationId: ctx.correlationId, answerId: ctx.answerId };
+  const issuedAt = 'actor' in ctx.auth ? ctx.auth.issuedAt : undefined;
+  return { actor: ctx.actor, correlationId: ctx.correlationId, answerId: ctx.answerId, credential: { issuedAt } };
 });

@@ -19,6 +19,7 @@ import { NO_COMMAND_INSTRUMENTATION, resultOf, type CommandInstrumentation } fro
 import { StreamQueues, type StreamTurn } from './stream-queues.js';
 import { awaitCascade, awaitFollowers } from './follower-waits.js';
 import { noteCommitted } from './committed-writes.js';
+import type { CommandAdmissions } from './command-admission.js';
 import { COMMAND_FOUND_SATISFIED, foundSatisfied, satisfiedCommandStreamId, type CommandFoundSatisfiedData } from './satisfied-command.js';
 // The pipeline's types live in command-types.ts; importers name them from here as before.
 import type { AggregateTarget, AttemptReader, CommandContext, DecisionFollowUp, ExecutionResult, JointCommand, LoadedStream, PositionWaiter, StreamDecision, WriteGate } from './command-types.js';
@@ -75,6 +76,8 @@ export class CommandExecutor {
       aggregates?: AggregateReader;
       /** Contributed follow-ups (DecisionFollowUp), run after every command's own decision. */
       followUps?: readonly DecisionFollowUp[];
+      /** Rules a client's command passes on the log in each attempt (the token revocations: command-admission.ts). */
+      admissions?: CommandAdmissions;
     } = {},
   ) {
     this.aggregates = options.aggregates ?? new AggregateReader(store, upcasters, options);
@@ -211,6 +214,9 @@ export class CommandExecutor {
           return recorded.map((r) => this.aggregates.toDomain(r));
         },
       };
+      // Admitted on the streams it reads for that (appended at the versions read): a token revoked
+      // before the append makes it conflict and be refused here on the next attempt.
+      await this.options.admissions?.admit(ctx, reader, attempt === 1 ? read : undefined);
       const joint = await build(reader);
       const { primary } = joint;
       const type = (primary.command as { type?: unknown } | null)?.type;

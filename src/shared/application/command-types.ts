@@ -38,6 +38,12 @@ export interface CommandContext {
    * correlationId may be shared by requests that have nothing to do with them).
    */
   answerId?: string;
+  /**
+   * The bearer token a client's command came with (its `iat`, seconds since the epoch): what the
+   * admissions judge at the append (command-admission.ts: a token revoked meanwhile). None for the
+   * system's own commands (reactions, deadlines, imports).
+   */
+  credential?: { issuedAt?: number };
 }
 
 export interface AggregateTarget<C, E extends DomainEvent, S> {

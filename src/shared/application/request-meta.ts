@@ -16,6 +16,8 @@ export interface RequestMeta {
    * (committed-writes.ts; an upload has one for that alone).
    */
   answerId?: string;
+  /** The bearer token it came with (its `iat`): judged again at each command's append (CommandContext.credential). */
+  credential?: { issuedAt?: number };
 }
 
 /** What every command input may carry (contract): an idempotency key and the version last read. */
@@ -46,6 +48,7 @@ export function commandContext(meta: RequestMeta, clock: Clock, input?: Retryabl
     commandId: commandId ?? undefined,
     ...(commandId ? { inputDigest: inputDigest(input!) } : {}),
     ...(meta.answerId ? { answerId: meta.answerId } : {}),
+    ...(meta.credential ? { credential: meta.credential } : {}),
   };
 }
 
