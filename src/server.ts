@@ -19,6 +19,10 @@ import { integrityHeaderMiddleware, integrityHeaders } from './platform/http/int
 import { httpObservability, type HttpObservability } from './platform/observability/http-observability.js';
 import { Metrics } from './platform/observability/metrics.js';
 import { TokenVerifier } from './identity/token-verifier.js';
+import { refuseUnauthenticatedLargeBodies } from './identity/http/unauthenticated-bodies.js';
+import { unreadRequestRecorder } from './audit/graphql/access-log.plugin.js';
+import { ACCESS_LOG } from './audit/application/access-log-port.js';
+import type { AccessLog } from './audit/application/access-log.js';
 import { ShutdownState } from './health/shutdown-state.js';
 import { shutdownEdge } from './health/shutdown-edge.js';
 import { LiveEvents } from './shared/application/live-events.js';
@@ -65,6 +69,8 @@ export async function createApp(): Promise<INestApplication> {
   // While the log fails verification, every answer says so, refusals before any route included.
   const integrity = app.get(IntegrityMonitor);
   app.use(integrityHeaderMiddleware(integrity));
+  // A large GraphQL body is read only with a valid token; refused unread, it is recorded in the access log.
+  app.use(refuseUnauthenticatedLargeBodies(app.get(TokenVerifier), unreadRequestRecorder(app.get<AccessLog>(ACCESS_LOG))));
   // Express's default of 100 kB is below a legitimate catalogue import (500 requirements).
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT, verify: refuseCostlyJson });
   // Its refusals answered in each endpoint's own error shape.

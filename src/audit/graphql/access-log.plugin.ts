@@ -41,7 +41,7 @@ import {
 } from 'graphql';
 import type { RequestContext } from '../../identity/graphql/auth.guard.js';
 import { UnauthenticatedError, type DomainError } from '../../shared/domain/errors.js';
-import { newRequestId } from '../../shared/logging/request-id.js';
+import { newRequestId, requestIdOf } from '../../shared/logging/request-id.js';
 import { takeCommitted } from '../../shared/application/committed-writes.js';
 import type { AccessLog, AccessOutcome, AccessRecord, OperationType } from '../application/access-log.js';
 
@@ -227,6 +227,16 @@ export function accessRecord(
     ...outcomeOf(codes),
     correlationId: context?.correlationId ?? null,
     committed: context?.answerId ? (takeCommitted(context.answerId) ?? null) : null,
+  };
+}
+
+/**
+ * What records a GraphQL request refused before its body was read (an unauthenticated large body:
+ * src/identity/http/unauthenticated-bodies.ts): no actor, no operation, its refusal's code.
+ */
+export function unreadRequestRecorder(log: AccessLog) {
+  return (req: { headers?: Record<string, string | string[] | undefined> }, error: DomainError): void => {
+    log.record(accessRecord({ correlationId: requestIdOf(req) }, { operationName: null, operationType: null, fields: [], targetIds: [] }, [error.code]));
   };
 }
 
