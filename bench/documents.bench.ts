@@ -42,7 +42,9 @@ function register(n: number): DocumentData {
   return {
     head: { position: '0000000000000100000', recordedAt: at } as DocumentData['head'],
     criteria: undefined,
-    risks: async () => rows,
+    eachRiskPage: async (each) => {
+      await each(rows);
+    },
     riskStates: async () => rows.map((r) => r.state),
     riskState: () => null,
     plan: () => null,

@@ -7,7 +7,7 @@ import { READ_DB, type ReadDb } from '../../projections/read-model-database.js';
 import { ProjectionRunner } from '../../projections/projection-runner.js';
 import { registerListsAt } from '../../risk-register/application/risk-queries.js';
 import type { PointInTime } from '../../shared/application/point-in-time.js';
-import { pagesInTurns } from '../../shared/application/turns.js';
+import { eachPageInTurns, pagesInTurns } from '../../shared/application/turns.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import { RiskRegisterQueries, type CriteriaInForceRow, type RiskRow } from '../../risk-register/projections/risk-register.projection.js';
 import { PlanQueries } from '../../treatment-plan/projections/plan.projection.js';
@@ -26,8 +26,12 @@ export interface DocumentData {
   /** The last event the read models contain (null: none by then, the start of the log). */
   head: ReplayHead | null;
   criteria: CriteriaInForceRow | undefined;
-  /** Every risk, in register order (read a page per turn of the event loop). */
-  risks(): Promise<RiskRow[]>;
+  /**
+   * Every risk, in register order, a page at a time (a page per turn of the event loop): `each` is
+   * given each page, and only that page is held (a register's risks of megabytes each were all held
+   * for a section of a few rows: hostile re-probe of 2026-12-07, E).
+   */
+  eachRiskPage(each: (page: RiskRow[]) => void | Promise<void>): Promise<void>;
   /** Every risk's state alone, in register order (parsed a slice per turn of the event loop). */
   riskStates(): Promise<readonly RiskState[]>;
   /** One risk's state (without the register's ranks and lists, which a document of its items does not show). */
@@ -95,11 +99,15 @@ export class DocumentSource {
       return render({
         head,
         criteria: register.criteriaInForce(),
-        risks: () =>
-          pagesInTurns(RISKS_PAGE, (after, limit) => {
-            const { rows, cut } = register.page({}, after, limit, undefined, Infinity, RISKS_PAGE_CHARS);
-            return { items: rows, last: rows.at(-1)?.sortKey ?? null, cut };
-          }),
+        eachRiskPage: (each) =>
+          eachPageInTurns(
+            RISKS_PAGE,
+            (after, limit) => {
+              const { rows, cut } = register.page({}, after, limit, undefined, Infinity, RISKS_PAGE_CHARS);
+              return { items: rows, last: rows.at(-1)?.sortKey ?? null, cut };
+            },
+            each,
+          ),
         riskStates: () => register.allStates(),
         riskState: (id) => register.stateOf(id),
         plan: (id) => plans.byId(id),

@@ -120,9 +120,8 @@ const RISKS_PER_TURN = 200;
  */
 const CHARS_PER_TURN = 250_000;
 
-/** `rowsOf` of every risk, a slice of risks (or of their rows' characters) per turn of the event loop, counted against `budget`. */
-async function sliced(risks: RiskRow[], rowsOf: (row: RiskRow) => Cell[][], budget?: DocumentBudget): Promise<Cell[][]> {
-  const rows: Cell[][] = [];
+/** `rowsOf` of every risk added to `rows`, a slice of risks (or of their rows' characters) per turn of the event loop, counted against `budget`. */
+async function slicedInto(rows: Cell[][], risks: readonly RiskRow[], rowsOf: (row: RiskRow) => Cell[][], budget?: DocumentBudget): Promise<void> {
   await eachInTurnsBySize(risks, RISKS_PER_TURN, CHARS_PER_TURN, (risk) => {
     let weight = 0;
     for (const row of rowsOf(risk)) {
@@ -131,7 +130,6 @@ async function sliced(risks: RiskRow[], rowsOf: (row: RiskRow) => Cell[][], budg
     }
     return budget ? budget.add(weight) : weight;
   });
-  return rows;
 }
 
 /** The inventory's rows (Art.14(2)): each vulnerability of each threat of each asset, a slice of assets per turn of the event loop. */
@@ -202,8 +200,6 @@ const isOtherSection = (s: RegisterSection | undefined): s is OtherSection => s 
  * row's characters as it is built: past it the export stops there (DocumentTooLargeError).
  */
 export async function registerExport(data: DocumentData, lang: Language, m: Messages, format: 'csv' | 'xlsx', section?: RegisterSection, budget?: DocumentBudget): Promise<RegisterExport> {
-  // A section that is not rows of risks reads no risk.
-  const risks = isOtherSection(section) ? [] : await data.risks();
   const none = m.common.none;
   // Overdue on the day in Japan at the export's instant, as the controls record judges it.
   const day = dayInJapan(documentInstant(data));
@@ -287,13 +283,24 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
         row.state.id, row.state.title, v.reviewId, v.cycle, yesNo(v.controlsInPlace), v.actualLikelihood, v.actualImpact, v.actualLevel, v.targetLevel, yesNo(v.finding), v.criteriaNumber, v.notes ?? null, v.reviewedBy, v.reviewedAt,
       ]),
   };
+  const sections = section ? [section] : REGISTER_SECTIONS;
+  // The register read once, a page of risks at a time, each page's rows of every section asked for
+  // made before the next page is read: what is held is the rows and one page, not every risk (a
+  // section that is not rows of risks reads none).
+  const riskRows = new Map<Exclude<RegisterSection, OtherSection>, Cell[][]>();
+  for (const s of sections) if (!isOtherSection(s)) riskRows.set(s, []);
+  if (riskRows.size > 0) {
+    await data.eachRiskPage(async (page) => {
+      for (const [s, rows] of riskRows) await slicedInto(rows, page, rowsOf[s], budget);
+    });
+  }
   const tables: RegisterTable[] = [];
-  for (const s of section ? [section] : REGISTER_SECTIONS) {
+  for (const s of sections) {
     tables.push({
       section: s,
       name: m.register.sheets[s],
       columns: SPEC[s].map(([key, type, width]) => ({ key, type, width, header: m.register.columns[key] })),
-      rows: isOtherSection(s) ? await OTHER_SECTIONS[s](data, m, budget) : await sliced(risks, rowsOf[s], budget),
+      rows: isOtherSection(s) ? await OTHER_SECTIONS[s](data, m, budget) : riskRows.get(s)!,
     });
   }
   return { lang, m, tables, source: sourceView(data.head, m, lang, `/documents/register.${format}`, section ? `&section=${section}` : ''), recordedAt: data.head?.recordedAt ?? null };

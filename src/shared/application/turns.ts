@@ -54,10 +54,21 @@ export async function mapInTurns<T, R>(items: readonly T[], perTurn: number, eac
  */
 export async function pagesInTurns<T>(limit: number, read: (after: string | null, limit: number) => { items: T[]; last: string | null; cut?: boolean }): Promise<T[]> {
   const all: T[] = [];
+  await eachPageInTurns(limit, read, (items) => {
+    all.push(...items);
+  });
+  return all;
+}
+
+/**
+ * pagesInTurns a page at a time: `each` is given each page as it is read, and no page is kept, so
+ * what is held at once is one page (and what `each` keeps of it), not the whole list.
+ */
+export async function eachPageInTurns<T>(limit: number, read: (after: string | null, limit: number) => { items: T[]; last: string | null; cut?: boolean }, each: (items: T[]) => void | Promise<void>): Promise<void> {
   for (let after: string | null = null; ; ) {
     const { items, last, cut } = read(after, limit);
-    all.push(...items);
-    if ((items.length < limit && !cut) || last === null) return all;
+    await each(items);
+    if ((items.length < limit && !cut) || last === null) return;
     after = last;
     await nextTurn();
   }

@@ -29,7 +29,9 @@ function data(states: RiskState[], plans: Array<Pick<PlanState, 'id' | 'revision
   return {
     head: { position: '42', recordedAt, hash: 'h', chainHash: 'c' } as DocumentData['head'],
     criteria: undefined,
-    risks: async () => rows,
+    eachRiskPage: async (each) => {
+      await each(rows);
+    },
     riskStates: async () => states,
     riskState: (id) => states.find((s) => s.id === id) ?? null,
     plan: (id) => (plans.find((p) => p.id === id) as PlanState | undefined) ?? null,
@@ -72,6 +74,23 @@ describe('register export (CSV and XLSX rows)', () => {
     { id: 'P4', revision: 2 },
   ];
   const d = data(states, plans, '2027-04-01T00:00:00.000Z');
+
+  it('reads the register once for every section, a page at a time, with the rows of one page (hostile re-probe of 2026-12-07, E)', async () => {
+    // The same risks in pages of one: the rows of every section as from one page, in order.
+    const paged = data(states, plans, '2027-04-01T00:00:00.000Z');
+    const pages: RiskRow[][] = [];
+    await d.eachRiskPage((page) => void pages.push(...page.map((r) => [r])));
+    let reads = 0;
+    paged.eachRiskPage = async (each) => {
+      reads++;
+      for (const page of pages) await each(page);
+    };
+    const whole = await registerExport(d, 'ja', messagesFor('ja'), 'xlsx');
+    const inPages = await registerExport(paged, 'ja', messagesFor('ja'), 'xlsx');
+    expect(reads).toBe(1);
+    expect(inPages.tables.map((t) => [t.section, t.rows])).toEqual(whole.tables.map((t) => [t.section, t.rows]));
+    expect(whole.tables.find((t) => t.section === 'risks')!.rows.map((r) => r[0])).toEqual(['R6', 'R7', 'R8', 'R9']);
+  });
 
   it("shows a risk's consent only beside the plan (and revision) it was given for", async () => {
     const rows = await csvOf(d, 'risks');
@@ -199,7 +218,8 @@ describe('register export (CSV and XLSX rows)', () => {
     const informal = { analysisId: 'A1', cycle: 1, method: 'INFORMAL', criteriaId: 'c1', criteriaNumber: 1, likelihood: 3, impact: 3, level: 'HIGH', levelRank: 2, informal: { likelihood: 3, impact: 3, expert: '山田 CISO', rationale: 'r' }, externalReferences: [], incidentIds: ['inc-coincheck', 'inc-dmm'], analysedBy: 'rita', analysedAt: '2027-01-02T01:00:00.000Z' } as const;
     const baseline = { ...informal, analysisId: 'A2', method: 'BASELINE', informal: undefined, incidentIds: undefined } as const;
     const d = data([risk('R1', { status: 'TO_TREAT', level: 'HIGH', evaluation })], [], '2027-04-01T00:00:00.000Z');
-    const [row] = await d.risks();
+    let row: RiskRow | undefined;
+    await d.eachRiskPage((page) => void (row ??= page[0]));
     Object.assign(row!, { priority: 1, analyses: () => [informal, baseline] });
     expect((await csvOf(d, 'risks'))[0]).toMatchObject({ '対応の優先順位（第16条）': '1', 評価者: 'carol', '評価日時（日本時間）': '2027-01-03 10:00:00' });
     const analyses = await csvOf(d, 'analyses');
@@ -223,7 +243,7 @@ describe('register export (CSV and XLSX rows)', () => {
       asset('A1', { threats: [threat('T1', ['V1', 'V2']), threat('T2', [])] }),
       asset('A2', { status: 'RETIRED', retiredAt: '2027-02-01T03:00:00.000Z', retirementReason: 'Risk R9 avoided (Art.17)' }),
     ];
-    d.risks = async () => {
+    d.eachRiskPage = async () => {
       throw new Error('the inventory reads no risk');
     };
     const rows = await csvOf(d, 'assets');
@@ -243,7 +263,7 @@ describe('register export (CSV and XLSX rows)', () => {
       { ...definition, id: 'c2', number: 2, version: 3, status: 'PROPOSED', proposedBy: 'carol', proposedAt: '2027-02-01T00:00:00.000Z' },
       { ...definition, id: 'c1', number: 1, version: 3, status: 'IN_FORCE', proposedBy: 'carol', proposedAt: '2027-01-01T00:00:00.000Z', approvedBy: 'ciso', approvedAt: '2027-01-02T00:00:00.000Z' },
     ];
-    d.risks = async () => {
+    d.eachRiskPage = async () => {
       throw new Error('the criteria read no risk');
     };
     const rows = await csvOf(d, 'criteria');
