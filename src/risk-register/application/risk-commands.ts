@@ -22,6 +22,7 @@ import type { InformalAnalysisInput, RiskState, TreatmentOption } from '../domai
 import { RiskRegisterQueries, type RiskRow } from '../projections/risk-register.projection.js';
 import { retirementsOnAvoidance } from './avoidance-reactions.js';
 import { RiskWriteContext } from './write-context.js';
+import { RiskAtPoint } from './risk-at-point.js';
 
 type RiskRef = Retryable & { riskId: string };
 
@@ -56,6 +57,7 @@ export class RiskCommandPipeline {
     readonly context: RiskWriteContext,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(READ_DB) private readonly db: ReadDb,
+    private readonly atPoint: RiskAtPoint,
   ) {}
 
   /**
@@ -73,7 +75,7 @@ export class RiskCommandPipeline {
   ): Promise<RiskRow> {
     const ctx = commandContext(meta, this.clock, input);
     let riskId = '';
-    const { state, duplicate } = await this.executor.executeJoint(async (reader) => {
+    const { state, duplicate, position } = await this.executor.executeJoint(async (reader) => {
       const existing = async (riskId: string) => {
         const state = await reader.state(riskStreamId(riskId), riskDecider);
         if (!state.exists) throw new NotFoundError('Risk', riskId);
@@ -85,11 +87,17 @@ export class RiskCommandPipeline {
       return { primary: { streamId: riskStreamId(command.riskId), decider: riskDecider, command }, followUp: retirementsOnAvoidance(command) };
     }, ctx, input.expectedVersion);
     if (!state.exists) throw new NotFoundError('Risk', riskId);
+    // A retry of an earlier command answers its first result: the risk as it stood at the point
+    // that answer stood at (or the key's acknowledgement), its lists and flags then too, not now
+    // (review of 2026-12-07, M5: the old state with an analysis recorded after it).
+    if (duplicate && position) {
+      const then = await this.atPoint.row(state.id, { atPosition: position });
+      if (then) return then;
+    }
     // The pipeline waited for the projections: the register already holds this write (its row's
-    // document is this state unless another command has moved the risk on since). A retry of an
-    // earlier command answers its first result: the state it left, not the risk as it is now.
+    // document is this state unless another command has moved the risk on since).
     const register = new RiskRegisterQueries(this.db);
-    return (duplicate ? register.withState(state) : register.byIdAt(state)) ?? { state, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false, ...register.lists(state.id) };
+    return register.byIdAt(state) ?? { state, sortKey: '', priority: null, needsReevaluation: false, assetsRetired: false, ...register.lists(state.id) };
   }
 
 }

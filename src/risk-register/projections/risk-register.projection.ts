@@ -404,15 +404,6 @@ export class RiskRegisterQueries {
     return row.version === state.version ? this.rowWith(state.id, state, row) : this.byId(state.id);
   }
 
-  /**
-   * A retried command's first result: that state (its row has moved on since), with the
-   * register's flags and lists as they are now. null when the risk has no row.
-   */
-  withState(state: RiskState): RiskRow | null {
-    const row = preparedOnce(this.db, 'SELECT sort_key, prioritised, needs_reevaluation AS needs, assets_retired AS retired FROM risks WHERE id = ?').get(state.id) as RegisterFlags | undefined;
-    return row ? this.rowWith(state.id, state, row) : null;
-  }
-
   private rowWith(id: string, state: RiskState, row: RegisterFlags): RiskRow {
     const before = () => prioritisedBefore(this.db, row.sort_key);
     return {

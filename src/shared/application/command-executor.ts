@@ -434,9 +434,13 @@ export class CommandExecutor {
       return { state, events: [], position, duplicate: true };
     }
     const lastRevision = events[events.length - 1]?.revision;
-    const { state } = await this.aggregates.load(streamId, target.decider, await this.cascadeEnd(streamId, events, lastRevision));
-    await awaitFollowers(this.projections, position, streamId);
-    return { state, events, position, duplicate: true };
+    const end = await this.cascadeEndEvent(streamId, events, lastRevision);
+    const { state } = await this.aggregates.load(streamId, target.decider, end?.revision ?? lastRevision);
+    // The position the first answer stood at (its whole commit, and its cascade's last event on the
+    // stream after it): an answer that shows more than the stream (a risk's lists and flags) reads it there.
+    const at = end && end.position > position ? end.position : position;
+    await awaitFollowers(this.projections, at, streamId);
+    return { state, events, position: at, duplicate: true };
   }
 
   /**
@@ -445,10 +449,15 @@ export class CommandExecutor {
    * made stale by a change is asked for again there). They carry the command's correlationId.
    */
   async cascadeEnd(streamId: string, events: readonly RecordedEvent[], lastRevision: number | undefined): Promise<number | undefined> {
+    return (await this.cascadeEndEvent(streamId, events, lastRevision))?.revision ?? lastRevision;
+  }
+
+  private async cascadeEndEvent(streamId: string, events: readonly RecordedEvent[], lastRevision: number | undefined): Promise<Pick<RecordedEvent, 'revision' | 'position'> | undefined> {
+    const last = events[events.length - 1];
     const correlationId = events[0]?.metadata.correlationId;
-    if (lastRevision === undefined || correlationId === undefined) return lastRevision;
-    let end = lastRevision;
-    for (const e of await this.store.readStream(streamId, { fromRevision: lastRevision + 1 })) if (e.metadata.correlationId === correlationId) end = e.revision;
+    if (lastRevision === undefined || correlationId === undefined) return last?.revision === lastRevision ? last : undefined;
+    let end: Pick<RecordedEvent, 'revision' | 'position'> | undefined = last?.revision === lastRevision ? last : undefined;
+    for (const e of await this.store.readStream(streamId, { fromRevision: lastRevision + 1 })) if (e.metadata.correlationId === correlationId) end = e;
     return end;
   }
 }
