@@ -6,6 +6,7 @@ import { ExpectedVersion, type EventStore, type NewEvent, type RecordedEvent } f
 import { storeWritesChain, verifyStore, type IntegrityReport } from '../../event-store/integrity-verifier.js';
 import type { TrustedKeys } from '../../event-store/signing.js';
 import { readExport, readManifest, verifyExport, type ProgressCallback } from './evidence-export.js';
+import { idempotencyKeyOf } from '../../shared/application/command-key.js';
 
 
 export class ImportRefusedError extends Error {
@@ -47,7 +48,7 @@ type KeyedAppend = { key: string; recordedAt: string };
  * asset and its name's reservation), whose key was recorded against the first part only.
  */
 function appendKey(event: RecordedEvent, group: PendingGroup | null, keyed: KeyedAppend | null): string | undefined {
-  const key = event.metadata?.commandId ? `${event.metadata.actor?.id}:${event.metadata.commandId}` : undefined;
+  const key = event.metadata?.commandId ? idempotencyKeyOf(String(event.metadata.actor?.id), event.metadata.commandId) : undefined;
   const inFirstPart = group !== null && group.streamId === event.streamId && group.key === key;
   return key !== undefined && keyed?.key === key && keyed.recordedAt === event.recordedAt && !inFirstPart ? undefined : key;
 }

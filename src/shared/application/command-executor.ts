@@ -19,6 +19,7 @@ import { NO_COMMAND_INSTRUMENTATION, resultOf, type CommandInstrumentation } fro
 import { StreamQueues, type StreamTurn } from './stream-queues.js';
 import { awaitCascade, awaitFollowers } from './follower-waits.js';
 import { noteCommitted } from './committed-writes.js';
+import { idempotencyKeyOf } from './command-key.js';
 import type { CommandAdmissions } from './command-admission.js';
 import { COMMAND_FOUND_SATISFIED, foundSatisfied, satisfiedCommandStreamId, type CommandFoundSatisfiedData } from './satisfied-command.js';
 // The pipeline's types live in command-types.ts; importers name them from here as before.
@@ -165,7 +166,7 @@ export class CommandExecutor {
     refuseAuditor(ctx.actor);
     const gate = this.gate?.whenWritable();
     if (gate) await gate;
-    const idempotencyKey = ctx.commandId ? `${ctx.actor.id}:${ctx.commandId}` : undefined;
+    const idempotencyKey = ctx.commandId ? idempotencyKeyOf(ctx.actor.id, ctx.commandId) : undefined;
     const started = Date.now();
     // The stream this command lost a race on, and its place in that stream's queue (held until it
     // appends or gives up: it never goes to the back again).
@@ -226,7 +227,7 @@ export class CommandExecutor {
       // Looked up on every attempt: an attempt that conflicted may have lost to the key's first request.
       const recorded = async () => {
         const earlier = idempotencyKey ? await this.store.findIdempotentAppend(idempotencyKey) : null;
-        return earlier ? this.firstResult(primary, earlier.streamId, earlier.events, earlier.position, kind, ctx.inputDigest) : null;
+        return earlier ? this.firstResult(primary, earlier.streamId, earlier.events, earlier.position, kind, ctx) : null;
       };
       const first = await recorded();
       if (first) return first;
@@ -334,7 +335,7 @@ export class CommandExecutor {
         turn()?.release();
         setTurn(undefined);
         const own = results[0]!;
-        if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position, kind, ctx.inputDigest);
+        if (own.duplicate) return this.firstResult(primary, own.streamId, own.events, own.position, kind, ctx);
         const last = results.reduce((p, r) => (r.events.length > 0 && r.position > p ? r.position : p), '');
         // Committed from here on: nothing below may turn into an error answer.
         if (ctx.answerId) noteLastCommitted(ctx.answerId, results, last);
@@ -420,13 +421,13 @@ export class CommandExecutor {
     events: RecordedEvent[],
     position: string,
     commandType: string,
-    input: string | undefined,
+    ctx: Pick<CommandContext, 'actor' | 'inputDigest'>,
   ): Promise<ExecutionResult<S>> {
     // Also when the first one committed while this one was being decided (two requests at once).
     const subject = target.command === undefined ? undefined : target.decider.subjectOf?.(target.command);
     // A key that a command found satisfied: checked against the stream it was decided on, answered with that stream as it stood then.
     const found = foundSatisfied(events);
-    const misuse = await keyMisuse({ streamId: found?.streamId ?? streamId, events }, { streamId: target.streamId, subject, input }, commandType, async () => (await this.store.streamVersion(target.streamId)) >= 0);
+    const misuse = await keyMisuse({ streamId: found?.streamId ?? streamId, events }, { streamId: target.streamId, subject, input: ctx.inputDigest, actorId: ctx.actor.id }, commandType, async () => (await this.store.streamVersion(target.streamId)) >= 0);
     if (misuse) throw new BadInputError({ commandId: misuse });
     if (found) {
       const { state } = await this.aggregates.load(found.streamId, target.decider, found.version);

@@ -40,12 +40,17 @@ function sameKind(recorded: string, now: string): boolean {
   return recorded === now || now.startsWith(`${recorded}/`);
 }
 
+/** The refusal of a key another user's command holds (one recorded before keys escaped the actor's id: command-key.ts). */
+export const ANOTHER_USER = "was already used by another user's command (a key recorded before 2026-12-08); use a new commandId";
+
 export async function keyMisuse(
   first: { streamId: string; events: readonly RecordedEvent[] },
-  target: { streamId: string; subject?: string; input?: string },
+  target: { streamId: string; subject?: string; input?: string; actorId?: string },
   commandType: string,
   targetExists: () => Promise<boolean>,
 ): Promise<string | null> {
+  const recordedActor = first.events[0]?.metadata.actor?.id;
+  if (target.actorId !== undefined && recordedActor !== undefined && recordedActor !== target.actorId) return ANOTHER_USER;
   const recordedType = first.events[0]?.metadata.commandType;
   if (streamKind(first.streamId) !== streamKind(target.streamId) || (recordedType !== undefined && commandType !== '' && !sameKind(recordedType, commandType))) {
     return ANOTHER_COMMAND;

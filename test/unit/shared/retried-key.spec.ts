@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { RecordedEvent } from '../../../src/event-store/event-store.port.js';
 import { keyMisuse } from '../../../src/shared/application/retried-key.js';
 import { inputDigest } from '../../../src/shared/application/request-meta.js';
+import { idempotencyKeyOf } from '../../../src/shared/application/command-key.js';
 
 const PLAN = 'plan-01a2438f-bb20-7000-b9b2-6e36c6544931';
 const ASSET_X = 'asset-01a2438f-bb20-7000-b9b2-6e36c6544932';
@@ -13,6 +14,16 @@ const exists = async () => true;
 const isNew = async () => false;
 
 describe('a commandId already recorded (retried-key.ts)', () => {
+  it("is its user's alone: the key escapes the actor's id, so no two users' keys meet; an id without ':' or '%' keys as before (review M1)", async () => {
+    expect(idempotencyKeyOf('committee-1', 'x:k')).not.toBe(idempotencyKeyOf('committee-1:x', 'k'));
+    expect(idempotencyKeyOf('a%3Ab', 'k')).not.toBe(idempotencyKeyOf('a:b', 'k'));
+    expect(idempotencyKeyOf('owner-1', 'cmd:1')).toBe('owner-1:cmd:1');
+    // A key recorded before (a colliding one of another user) is refused, not answered.
+    const theirs = { streamId: ASSET_X, events: [{ ...event('AssetRegistered', {}, 'RegisterAsset'), metadata: { commandType: 'RegisterAsset', actor: { id: 'committee-1:x' } } } as unknown as RecordedEvent] };
+    expect(await keyMisuse(theirs, { streamId: ASSET_X, actorId: 'committee-1' }, 'RegisterAsset', exists)).toMatch(/another user/);
+    expect(await keyMisuse(theirs, { streamId: ASSET_X, actorId: 'committee-1:x' }, 'RegisterAsset', exists)).toBeNull();
+  });
+
   it('is refused for the same command with another input (metadata.commandInput), and compared as before when recorded without one', async () => {
     const registered = { streamId: ASSET_X, events: [event('AssetRegistered', {}, 'RegisterAsset', undefined, 'digest-a')] };
     expect(await keyMisuse(registered, { streamId: ASSET_Y, input: 'digest-a' }, 'RegisterAsset', isNew)).toBeNull();
