@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AssetRegisterQueries } from '../../asset-inventory/projections/asset-register.projection.js';
+import { AssetRegisterQueries, type AssetLabel } from '../../asset-inventory/projections/asset-register.projection.js';
 import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { AsOfReplayer, type ReplayHead } from '../../projections/as-of-replay.js';
@@ -37,7 +37,10 @@ export interface DocumentData {
   /** One risk's state (without the register's ranks and lists, which a document of its items does not show). */
   riskState(id: string): RiskState | null;
   plan(id: string): PlanState | null;
-  asset(id: string): AssetState | null;
+  /** What a document names an asset by (read once per render: a register's risks name the same assets again and again). */
+  assetLabel(id: string): AssetLabel | null;
+  /** The names of a risk's threat and vulnerability on their asset. */
+  threatNames(assetId: string, threatId: string, vulnerabilityId: string | undefined): { threat?: string; vulnerability?: string };
   /** Every asset of the inventory, retired ones too, in registration order (read a page per turn of the event loop). */
   assets(): Promise<AssetState[]>;
   /** Every risk criteria version recorded by this point, as it stood, newest first. */
@@ -94,7 +97,7 @@ export class DocumentSource {
       const register = new RiskRegisterQueries(db, { lists: await registerListsAt(this.live, this.projections, head) });
       const plans = new PlanQueries(db);
       const assets = new AssetRegisterQueries(db);
-      const assetsRead = new Map<string, AssetState | null>();
+      const labels = new Map<string, AssetLabel | null>();
       const evidence = new EvidenceReadModel(db);
       return render({
         head,
@@ -111,9 +114,11 @@ export class DocumentSource {
         riskStates: () => register.allStates(),
         riskState: (id) => register.stateOf(id),
         plan: (id) => plans.byId(id),
-        // Each asset read once per render: a register's or a plan's risks naming the same 500 assets
-        // read each again from the read model (hostile probe of 2026-12-07, Finding 1).
-        asset: (id) => (assetsRead.has(id) ? assetsRead.get(id)! : (assetsRead.set(id, assets.byId(id)), assetsRead.get(id)!)),
+        // Each asset's label read once per render: a register's or a plan's risks naming the same 500
+        // assets read each again from the read model (hostile probe of 2026-12-07, Finding 1); and
+        // only its label (review M2: the whole asset, threats and all, read and kept for its name).
+        assetLabel: (id) => (labels.has(id) ? labels.get(id)! : (labels.set(id, assets.label(id)), labels.get(id)!)),
+        threatNames: (assetId, threatId, vulnerabilityId) => assets.threatNames(assetId, threatId, vulnerabilityId),
         assets: () =>
           pagesInTurns(RISKS_PAGE, (after, limit) => {
             const { rows } = assets.page({ afterSeq: after === null ? null : Number(after), limit });

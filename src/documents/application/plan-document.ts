@@ -4,7 +4,7 @@
  * the Markdown and HTML templates only lay out. Pure: built from the read models at one point
  * of the log (DocumentData), so the same point gives the same document.
  */
-import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
+import type { AssetLabel } from '../../asset-inventory/projections/asset-register.projection.js';
 import type { RiskState } from '../../risk-register/domain/risk.state.js';
 import { consentFingerprint } from '../../risk-register/domain/plan-and-consent.js';
 import { analysisBeyondScales, cycleAnalysesUnder, needsReevaluation, residualLevelUnder, type CriteriaInForceView } from '../../risk-register/domain/risk.state.js';
@@ -220,10 +220,8 @@ export async function planDocument(
  */
 function riskSection(no: number, item: ContentItem, risk: RiskState | undefined, data: DocumentData, lang: Language, m: Messages, now: { note?: string; status?: string; consent: string }): PlanRiskSection {
   const none = m.common.none;
-  const assets = (risk?.assetIds ?? []).map((id) => data.asset(id)).filter((a): a is AssetState => a !== null);
-  const threatAsset = risk ? data.asset(risk.threatAssetId) : null;
-  const threat = threatAsset?.threats.find((t) => t.id === risk?.threatId);
-  const vulnerability = threat?.vulnerabilities.find((v) => v.id === risk?.vulnerabilityId);
+  const assets = (risk?.assetIds ?? []).map((id) => data.assetLabel(id)).filter((a): a is AssetLabel => a !== null);
+  const { threat, vulnerability } = risk ? data.threatNames(risk.threatAssetId, risk.threatId, risk.vulnerabilityId) : {};
   const level = risk?.level ?? risk?.evaluation?.level;
   const t = risk?.treatment;
   return {
@@ -235,8 +233,8 @@ function riskSection(no: number, item: ContentItem, risk: RiskState | undefined,
       [m.plan.owner, risk?.ownerId ?? item.ownerId],
       [m.plan.description, risk?.description],
       [m.plan.assets, assets.map((a) => `${assetLabel(a, a.id, lang, m)} (${a.id})`).join(m.common.listSeparator) || risk?.assetIds.join(m.common.listSeparator)],
-      [m.plan.threat, threat?.name],
-      [m.plan.vulnerability, vulnerability?.name],
+      [m.plan.threat, threat],
+      [m.plan.vulnerability, vulnerability],
       [m.plan.analysis, level ? fill(m.plan.analysisValue, { level, likelihood: risk?.likelihood ?? risk?.evaluation?.likelihood ?? none, impact: risk?.impact ?? risk?.evaluation?.impact ?? none, criteria: risk?.criteriaNumber ?? risk?.evaluation?.criteriaNumber ?? none }) : null],
       [m.plan.analysisMethods, risk ? analysisMethods(risk, m) : null],
       [m.plan.evaluation, risk?.evaluation ? labelOf(m.enums.evaluation, risk.evaluation.decision, none) : null],

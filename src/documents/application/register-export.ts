@@ -204,7 +204,7 @@ export async function registerExport(data: DocumentData, lang: Language, m: Mess
   // Overdue on the day in Japan at the export's instant, as the controls record judges it.
   const day = dayInJapan(documentInstant(data));
   const list = (values: string[]) => values.join(m.common.listSeparator);
-  const assetNames = (assetIds: string[]) => list(assetIds.map((id) => assetLabel(data.asset(id), id, lang, m)));
+  const assetNames = (assetIds: string[]) => list(assetIds.map((id) => assetLabel(data.assetLabel(id), id, lang, m)));
   // A plan read once (its state holds every item): thousands of risks share a few plans.
   const plans = new Map<string, PlanState | null>();
   const planOf = (id: string): PlanState | null => {

@@ -44,6 +44,10 @@ describe('documents (Art.18(2), Art.19): plan, register and controls, at a point
     expect(md.startsWith('# 情報の安全管理計画書\n')).toBe(true);
     for (const expected of [PLAN_TITLE, 'ホットウォレット秘密鍵の窃取', 'マルチシグ出金', COUNTERPARTY, CONTRACT, 'リスク低減、リスク共有', '取締役会決議第12号', 'ops-lead', 'owner-1']) expect(md).toContain(expected);
     // The resolution's position is its commit's last event: the plan as the board approved it.
+    // The risk's asset by its name, its threat and vulnerability by theirs (read without the asset's whole record: review M2).
+    expect(md).toMatch(/- \*\*脅威\*\*: Key theft\n/);
+    expect(md).toMatch(/- \*\*脆弱性\*\*: Keys in a hot wallet\n/);
+    expect(md).toMatch(/- \*\*情報資産\*\*: ホットウォレット署名サーバ \([0-9a-f-]{36}\)\n/);
     expect(md).toContain('| 状態 | 取締役会承認済み |');
     expect(md).not.toContain('付議後の変更');
     expect(md).toContain('- **決議**: 承認');
