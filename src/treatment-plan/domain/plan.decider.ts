@@ -113,6 +113,18 @@ function addRiskToPlan(c: AddRiskToPlan, s: PlanState): PlanEvent[] {
     const why = s.status === 'CLOSED' ? 'a closed plan takes no more risks: draft a new plan' : 'only a draft takes risks; a submitted plan cannot be changed (Art.19(2))';
     throw violation(PLAN_RULES.PLAN_FROZEN, `Plan ${s.id} is ${s.status}: ${why}${reopened}`);
   }
+  // The bound on the removals the plan records (PLAN_LIMITS.removedItems) is kept where an item
+  // comes in, never where one goes out: a plan at the bound takes no more risks, and every item it
+  // holds can still be removed (its records then outnumber the bound by its items at most). A
+  // removal refused there left a draft holding its risks until the board approved it, as a draft
+  // is not closed (review of 2026-12-07, M3). Items come in only while the plan is a DRAFT.
+  const removed = s.removedItems?.length ?? 0;
+  if (removed >= PLAN_LIMITS.removedItems) {
+    throw violation(
+      PLAN_RULES.TOO_MANY_REMOVED_ITEMS,
+      `Plan ${s.id} has had ${removed} items removed, the most one plan records (${PLAN_LIMITS.removedItems}): it takes no more risks (its items can still be removed): draft another plan (draftPlan) for risk ${risk.id}`,
+    );
+  }
   // Whether the risk may join (its controls are decided, it is in no other open plan) is the
   // risk's own decision (IncludeInPlan), appended in the same step as this event.
   return [
@@ -373,9 +385,7 @@ function removeRiskFromPlan(c: RemoveRiskFromPlan, s: PlanState): PlanEvent[] {
       `Plan ${s.id} is ${s.status} and the item's consent is ${item.consent}: an item is removed while the plan is a draft, once its consent is DECLINED or REOPENED, or once its risk is closed`,
     );
   }
-  if ((s.removedItems?.length ?? 0) >= PLAN_LIMITS.removedItems) {
-    throw violation(PLAN_RULES.TOO_MANY_REMOVED_ITEMS, `Plan ${s.id} has had ${s.removedItems!.length} items removed, the most one plan records (${PLAN_LIMITS.removedItems}): close it and draft another`);
-  }
+  // No bound on removals here: addRiskToPlan keeps it, so that no item is ever stuck (PLAN_LIMITS.removedItems).
   // An approved plan with no risk left would be IN_FORCE covering nothing: it is closed instead.
   if (s.status !== 'DRAFT' && s.items.length === 1) {
     throw violation(PLAN_RULES.ITEM_NOT_REMOVABLE, `Risk ${riskId} is the last item of plan ${s.id}, which is ${s.status}: close the plan instead (closePlan)`);

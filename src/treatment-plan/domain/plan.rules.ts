@@ -45,6 +45,9 @@ export const PLAN_LIMITS = {
    * Items removed from one plan, all revisions together (Plan.removedItems, each with its reason):
    * a bound on the plan's state, which every command on the plan writes whole (600 removals of one
    * risk added again each time took each command from 7 to ~280 ms: hostile re-probe of 2026-12-07, C).
+   * Kept by addRiskToPlan: a plan at it takes no more risks, and its items can all still be removed
+   * (the records then pass it by the plan's items at most); a removal is never refused for it, so
+   * no risk is held by a plan for it (review of 2026-12-07, M3: a draft cannot be closed).
    */
   removedItems: 500,
 } as const;

@@ -77,7 +77,7 @@ export class PlanResolver {
   }
 
   @Mutation(() => Plan, {
-    description: `Adds a risk whose controls are decided to a DRAFT plan (Art.19(1)); a risk already in it changes nothing. A risk is in at most one plan not CLOSED. ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND (plan, risk); CONCURRENCY_CONFLICT; RULE_VIOLATION rules RISK_IN_OTHER_PLAN (Art.19), RISK_CONTROLS_NOT_DECIDED (Art.19(1)), PLAN_FROZEN (Art.19(2)), RISK_CLOSED (Art.17).`,
+    description: `Adds a risk whose controls are decided to a DRAFT plan (Art.19(1)); a risk already in it changes nothing. A risk is in at most one plan not CLOSED. ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND (plan, risk); CONCURRENCY_CONFLICT; RULE_VIOLATION rules RISK_IN_OTHER_PLAN (Art.19), RISK_CONTROLS_NOT_DECIDED (Art.19(1)), PLAN_FROZEN (Art.19(2)), RISK_CLOSED (Art.17), TOO_MANY_REMOVED_ITEMS (Art.19: a plan from which ${PLAN_LIMITS.removedItems} items were removed, all revisions together, takes no more risks; its items can still be removed: draft another plan).`,
   })
   async addRiskToPlan(@Args('input', { description: 'The plan and the risk.' }) input: PlanRiskInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new AddRiskToPlanCommand(input, meta)));
@@ -105,7 +105,7 @@ export class PlanResolver {
   }
 
   @Mutation(() => Plan, {
-    description: `Removes a risk from a DRAFT plan, or from an APPROVED or IN_FORCE plan an item whose consent is DECLINED or REOPENED or whose risk is CLOSED (avoided: its owner can no longer answer) (Art.19); the plan is IN_FORCE when every remaining item is ACCEPTED. Removed already for the same reason, nothing changes; for another reason, ITEM_NOT_REMOVABLE (the removal stands as recorded, Plan.removedItems). ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND (plan, item; an item removed says when and by whom); BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT; RULE_VIOLATION rules ITEM_NOT_REMOVABLE (Art.19), TOO_MANY_REMOVED_ITEMS (Art.19: ${PLAN_LIMITS.removedItems} removed from one plan, all revisions together: close it and draft another).`,
+    description: `Removes a risk from a DRAFT plan, or from an APPROVED or IN_FORCE plan an item whose consent is DECLINED or REOPENED or whose risk is CLOSED (avoided: its owner can no longer answer) (Art.19); the plan is IN_FORCE when every remaining item is ACCEPTED. Removed already for the same reason, nothing changes; for another reason, ITEM_NOT_REMOVABLE (the removal stands as recorded, Plan.removedItems). ${COMMITTEE} Errors: FORBIDDEN; NOT_FOUND (plan, item; an item removed says when and by whom); BAD_USER_INPUT (reason); CONCURRENCY_CONFLICT; RULE_VIOLATION rules ITEM_NOT_REMOVABLE (Art.19).`,
   })
   async removeRiskFromPlan(@Args('input', { description: 'The plan, the risk and why it is removed.' }) input: RemoveRiskFromPlanInput, @RequestMeta() meta: Meta) {
     return toPlanView(await this.commands.execute(new RemoveRiskFromPlanCommand(input, meta)));

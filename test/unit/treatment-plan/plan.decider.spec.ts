@@ -4,8 +4,6 @@
  */
 import { BadInputError, ForbiddenError, NotFoundError, RuleViolationError } from '../../../src/shared/domain/errors.js';
 import { decide, planDecider } from '../../../src/treatment-plan/domain/plan.decider.js';
-import { PLAN_LIMITS } from '../../../src/treatment-plan/domain/plan.rules.js';
-import type { PlanCommand } from '../../../src/treatment-plan/domain/plan.commands.js';
 import { planEventSchemaVersions, upcastPlanEvent, type PlanEvent } from '../../../src/treatment-plan/domain/plan.events.js';
 import { evolve } from '../../../src/treatment-plan/domain/plan.evolve.js';
 import { initialPlanState, isPlanInForce, pendingConsents, planStreamId } from '../../../src/treatment-plan/domain/plan.state.js';
@@ -576,15 +574,3 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
-
-describe('a plan records at most PLAN_LIMITS.removedItems removals (hostile re-probe of 2026-12-07, C)', () => {
-  it('the next removal is TOO_MANY_REMOVED_ITEMS; adding the risk back is not refused', () => {
-    const remove = (i: number): PlanCommand => ({ type: 'RemoveRiskFromPlan', planId: PLAN, riskId: r1.id, reason: `Out of scope ${i}`, actor: committee, at: T_LATER });
-    const commands: PlanCommand[] = [draft()];
-    for (let i = 0; i < PLAN_LIMITS.removedItems; i++) commands.push(add(r1), remove(i));
-    const full = play(...commands, add(r1));
-    expect(stateOf(full).removedItems).toHaveLength(PLAN_LIMITS.removedItems);
-    given(planDecider, full).when(remove(PLAN_LIMITS.removedItems)).thenThrows(RuleViolationError, { rule: 'TOO_MANY_REMOVED_ITEMS', article: 'Art.19' });
-    given(planDecider, play(...commands.slice(0, -2), add(r1))).when(remove(PLAN_LIMITS.removedItems)).thenMatches([{ type: 'PlanRiskRemoved' }]);
-  });
-});
