@@ -114,7 +114,10 @@ export function decideFreezeForBoard(c: FreezeForBoard, state: RiskState): RiskE
   requireRisk(c, state);
   if (state.submittedInPlan === c.planId) return [];
   if (state.planId !== c.planId) throw violation(RiskRules.RISK_NOT_IN_PLAN, `Risk ${state.id} is not an item of plan ${c.planId}`);
-  return [{ type: 'RiskSubmittedToBoard', data: { riskId: state.id, planId: c.planId, planRevision: c.planRevision, submittedAt: c.at } }];
+  // Which assets were retired is recorded in log order (the assets read in the submission's attempt),
+  // for ASSET_RETIRED: the commands' own instants do not order two streams (review of 2026-12-07, M4).
+  const retiredAssetIds = c.assets?.filter((a) => state.assetIds.includes(a.id) && a.status === 'RETIRED').map((a) => a.id);
+  return [{ type: 'RiskSubmittedToBoard', data: { riskId: state.id, planId: c.planId, planRevision: c.planRevision, submittedAt: c.at, ...(retiredAssetIds ? { retiredAssetIds } : {}) } }];
 }
 
 export function decideReleaseFromBoard(c: ReleaseFromBoard, state: RiskState): RiskEvent[] {
@@ -363,17 +366,23 @@ export function changedSinceApproval(state: RiskState, consent: RiskConsent): ('
  * was approved, accepted and in force, and the acceptance cleared the risk's re-evaluation flag).
  * The owner declines; the risk goes to the board again with the retirement on record. An asset
  * retired before the submission was before the board (the plan document marks it) and stays
- * acceptable, as an acceptance given before a retirement stands. Instants compare the commands'
- * own times (`at`), which the one server clock orders.
+ * acceptable, as an acceptance given before a retirement stands. "Since" is in log order: the
+ * submission records which assets were retired as it read them (version-checked at its append),
+ * and a retired asset not among them was retired after it. The commands' own instants (`at`)
+ * order nothing across streams: after a step back of the clock, or across instances, an asset
+ * retired after the submission was stamped before it and the acceptance taken (review of
+ * 2026-12-07, M4). A submission recorded before that list was kept falls back to the instants.
  */
 function requireAssetsAsSubmitted(state: RiskState, consent: RiskConsent, assets: readonly AssetState[] | undefined): void {
-  const submittedAt = state.boardSubmission?.planId === consent.planId && state.boardSubmission.planRevision === consent.planRevision ? state.boardSubmission.submittedAt : undefined;
-  if (!assets || submittedAt === undefined) return;
-  const retired = assets.filter((a) => a.status === 'RETIRED' && a.retiredAt !== undefined && a.retiredAt >= submittedAt);
+  const submission = state.boardSubmission?.planId === consent.planId && state.boardSubmission.planRevision === consent.planRevision ? state.boardSubmission : undefined;
+  const submittedAt = submission?.submittedAt;
+  if (!assets || !submission || (submission.retiredAssetIds === undefined && submittedAt === undefined)) return;
+  const retiredThen = submission.retiredAssetIds;
+  const retired = assets.filter((a) => a.status === 'RETIRED' && (retiredThen ? !retiredThen.includes(a.id) : a.retiredAt !== undefined && a.retiredAt >= submittedAt!));
   if (retired.length === 0) return;
   throw violation(
     RiskRules.ASSET_RETIRED,
-    `Risk ${state.id}'s ${retired.length === 1 ? 'asset' : 'assets'} ${retired.map((a) => `${a.id} (retired ${a.retiredAt})`).join(', ')} left the inventory after the risk went to the board in plan ${consent.planId} (revision ${consent.planRevision}, ${submittedAt}): ` +
+    `Risk ${state.id}'s ${retired.length === 1 ? 'asset' : 'assets'} ${retired.map((a) => `${a.id} (retired ${a.retiredAt})`).join(', ')} left the inventory after the risk went to the board in plan ${consent.planId} (revision ${consent.planRevision}, ${submittedAt}${retiredThen ? ', in the order of the log, whatever the instants' : ''}): ` +
       'the owner can accept only what the board decided on, so they can decline (then the committee removes the risk from the plan) and the risk, re-evaluated, goes to the board again',
   );
 }

@@ -131,6 +131,12 @@ export interface FreezeForBoard extends RiskCommandBase {
   type: 'FreezeForBoard';
   planId: string;
   planRevision: number;
+  /**
+   * The risk's assets as the submission read them, through its attempt (so a retirement landing
+   * before its append makes it conflict and read again): which of them were retired is recorded,
+   * and an asset retired later in the log was not before the board (ASSET_RETIRED).
+   */
+  assets?: readonly AssetState[];
 }
 
 /** Decided with WithdrawPlan or a rejecting resolution, in the same append: the content may change again. */

@@ -77,7 +77,7 @@ export function decideRisk(command: RiskCommand, state: RiskState): RiskEvent[] 
 
 export const riskDecider: Decider<RiskCommand, RiskEvent, RiskState> = {
   // Snapshots of this state are kept under this version: bump it whenever the state's shape (or what evolve folds into it) changes.
-  stateVersion: 'risk/10',
+  stateVersion: 'risk/11',
   decide: decideRisk,
   evolve: evolveRisk,
   initialState: initialRiskState,

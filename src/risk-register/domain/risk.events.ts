@@ -117,7 +117,18 @@ export interface RiskIncludedInPlan {
 
 export interface RiskSubmittedToBoard {
   type: 'RiskSubmittedToBoard';
-  data: { riskId: string; planId: string; planRevision: number; submittedAt: string };
+  data: {
+    riskId: string;
+    planId: string;
+    planRevision: number;
+    submittedAt: string;
+    /**
+     * The risk's assets already retired when it went to the board, as the submission read them
+     * (version 2; absent in version 1: an acceptance then compares the retirement's instant with
+     * submittedAt, as it did).
+     */
+    retiredAssetIds?: string[];
+  };
 }
 
 export interface RiskReleasedFromBoard {
@@ -280,7 +291,9 @@ export const riskEventSchemaVersions: Record<RiskEventType, number> = {
   // 2: optional planId (the plan the risk was an item of); absent in version 1, meaning not recorded.
   RiskOwnerReassigned: 2,
   RiskIncludedInPlan: 1,
-  RiskSubmittedToBoard: 1,
+  // 2: optional retiredAssetIds (the risk's assets retired when it went to the board, in log order);
+  // absent in version 1, meaning not recorded (ASSET_RETIRED then compares instants).
+  RiskSubmittedToBoard: 2,
   RiskReleasedFromBoard: 1,
   RiskLeftPlan: 1,
   RiskAwaitingResidualConsent: 1,

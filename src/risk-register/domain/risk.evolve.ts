@@ -167,7 +167,14 @@ function evolveEvent(state: RiskState, event: RiskEvent): RiskState {
       return { ...state, version, planId: event.data.planId, status: 'IN_PLAN', updatedAt: event.data.includedAt };
     case 'RiskSubmittedToBoard': {
       // The content is frozen from here until the resolution: what the board decides on (boardContentOf).
-      const boardSubmission = { planId: event.data.planId, planRevision: event.data.planRevision, targetLevel: state.treatment?.targetLevel ?? null, content: boardContentOf(state), submittedAt: event.data.submittedAt };
+      const boardSubmission = {
+        planId: event.data.planId,
+        planRevision: event.data.planRevision,
+        targetLevel: state.treatment?.targetLevel ?? null,
+        content: boardContentOf(state),
+        submittedAt: event.data.submittedAt,
+        ...(event.data.retiredAssetIds ? { retiredAssetIds: event.data.retiredAssetIds } : {}),
+      };
       return { ...state, version, submittedInPlan: event.data.planId, boardSubmission, updatedAt: event.data.submittedAt };
     }
     case 'RiskReleasedFromBoard': {

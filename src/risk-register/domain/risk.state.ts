@@ -276,8 +276,11 @@ export interface RiskState {
    * request recorded without the approved level (builds before 2026-12-01 11:04) takes it from here.
    * `submittedAt`: an asset of the risk retired since then was not before the board (Art.20: the
    * owner accepts only what the board decided on; absent in a snapshot of a build before 2026-12-07).
+   * `retiredAssetIds`: the risk's assets already retired then, as the submission read them; an asset
+   * retired and not among them was retired after it in the log, whatever the clocks said (absent
+   * for a submission recorded before 2026-12-08: ASSET_RETIRED then compares instants).
    */
-  boardSubmission?: { planId: string; planRevision: number; targetLevel: string | null; content?: BoardContent; submittedAt?: string };
+  boardSubmission?: { planId: string; planRevision: number; targetLevel: string | null; content?: BoardContent; submittedAt?: string; retiredAssetIds?: string[] };
   consent?: RiskConsent;
   /**
    * The latest review, any cycle (the review schedule reads it; every review is in the register's

@@ -1,3 +1,5 @@
+import { assetDecider, assetStreamId } from '../../asset-inventory/domain/asset.decider.js';
+import type { AssetState } from '../../asset-inventory/domain/asset.state.js';
 import { criteriaDecider, criteriaInForce, criteriaStreamId } from '../../risk-criteria/domain/criteria.decider.js';
 import { acceptanceAnswer, answerInPlan, consentFingerprint, type ConsentAnswer } from '../../risk-register/domain/plan-and-consent.js';
 import type { RiskCommand } from '../../risk-register/domain/risk.commands.js';
@@ -182,15 +184,22 @@ export function planJoint(request: PlanRequest, options: { settled?: boolean } =
         const criteria = criteriaInForce(await reader.state(criteriaStreamId(), criteriaDecider));
         const aboveAcceptance = new Set<string>();
         const beyondScales = new Set<string>();
+        // And each risk's assets, so that each freeze records which were retired in log order (a
+        // retirement landing before the append makes it conflict and read again): ASSET_RETIRED
+        // compares that, not the commands' instants, which a step of the clock misorders (review M4).
+        const assetsOf = new Map<string, AssetState[]>();
         const risks = await mapInTurns(itemIds, RISKS_PER_TURN, async (id) => {
           const risk = await readRisk(reader, id);
           if (risk.exists && risk.status !== 'CLOSED' && criteria) {
             if (analysisBeyondScales(risk, criteria)) beyondScales.add(id);
             else if (!residualMeetsAcceptance(risk, criteria)) aboveAcceptance.add(id);
           }
-          return risk.exists ? riskSnapshot(risk) : undefined;
+          if (!risk.exists) return undefined;
+          const snapshot = riskSnapshot(risk);
+          assetsOf.set(id, (await Promise.all(risk.assetIds.map((assetId) => reader.state(assetStreamId(assetId), assetDecider)))).filter((a) => a.exists));
+          return snapshot;
         });
-        const freeze = itemIds.map((id) => onRisk(id, { type: 'FreezeForBoard', ...base, riskId: id, planId: request.planId, planRevision: plan.revision }));
+        const freeze = itemIds.map((id) => onRisk(id, { type: 'FreezeForBoard', ...base, riskId: id, planId: request.planId, planRevision: plan.revision, assets: assetsOf.get(id) ?? [] }));
         const submission = criteria ? { number: criteria.number, acceptanceLevel: criteria.acceptanceLevel } : null;
         return { primary: primary({ ...request, risks: risks.filter((r) => r !== undefined), criteria: submission, risksAboveAcceptance: itemIds.filter((id) => aboveAcceptance.has(id)), risksBeyondScales: itemIds.filter((id) => beyondScales.has(id)) }), others: freeze };
       }

@@ -40,10 +40,10 @@ const histories = (): RiskEvent[][] => [
 ];
 
 describe('risk events', () => {
-  it('every event type is produced by the histories; RiskEvaluated, RiskAnalysed, RiskClosed, RiskOwnerReassigned and ResidualRiskDeclinedByOwner are at schema version 2, the others 1', () => {
+  it('every event type is produced by the histories; RiskEvaluated, RiskAnalysed, RiskClosed, RiskOwnerReassigned, RiskSubmittedToBoard and ResidualRiskDeclinedByOwner are at schema version 2, the others 1', () => {
     const produced = new Set(histories().flat().map((e) => e.type));
     expect([...produced].sort()).toEqual(Object.keys(riskEventSchemaVersions).sort());
-    const atTwo = ['RiskEvaluated', 'RiskAnalysed', 'RiskClosed', 'RiskOwnerReassigned', 'ResidualRiskDeclinedByOwner'];
+    const atTwo = ['RiskEvaluated', 'RiskAnalysed', 'RiskClosed', 'RiskOwnerReassigned', 'RiskSubmittedToBoard', 'ResidualRiskDeclinedByOwner'];
     expect(Object.entries(riskEventSchemaVersions).every(([type, v]) => v === (atTwo.includes(type) ? 2 : 1))).toBe(true);
   });
 

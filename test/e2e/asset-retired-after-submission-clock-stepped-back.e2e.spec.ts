@@ -1,16 +1,16 @@
 /**
- * Review of 2026-12-07 (ab782a8): ASSET_RETIRED compares the asset's retiredAt with the risk's
- * board submission's submittedAt, two commands' own instants. Neither command reads the other's
- * stream, so nothing orders their instants as the log orders the commands: after a step back of the
- * wall clock (the server ran an hour fast, NTP corrected it: the case of clock-behind-log.e2e), an
- * asset retired AFTER the submission is stamped before it, and the owner's acceptance is taken:
- * compliance probe F1 again (Art.14(2), 19(2), 20).
+ * Art.14(2), 19(2), 20: ASSET_RETIRED judges "retired since the risk went to the board" in the
+ * order of the log, not by the commands' instants (review of 2026-12-07, M4): after a step back of
+ * the wall clock (the server ran an hour fast, NTP set it right: the case of clock-behind-log.e2e),
+ * an asset retired AFTER the submission was stamped before it and the owner's acceptance was taken,
+ * the plan in force over the retired asset (compliance probe F1 again). The submission now records
+ * which of each risk's assets were retired as it read them (asset-retired-in-log-order.spec.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { TestApp, errorOf, users } from '../support/test-app.js';
-import { ANALYSE, EVALUATE, assetWithThreat, identifyRisk, proposeAndApproveCriteria, todayInJapan } from '../support/scenario.js';
-import { ACCEPT, ADD, CONTROLS, DRAFT, RESOLVE, SUBMIT, TREAT } from '../documents/plan-scenario.js';
-import { CLOCK, type SystemClock } from '../../../src/shared/application/clock.js';
+import { TestApp, errorOf, users } from './support/test-app.js';
+import { ANALYSE, EVALUATE, assetWithThreat, identifyRisk, proposeAndApproveCriteria, todayInJapan } from './support/scenario.js';
+import { ACCEPT, ADD, CONTROLS, DRAFT, RESOLVE, SUBMIT, TREAT } from './documents/plan-scenario.js';
+import { CLOCK, type SystemClock } from '../../src/shared/application/clock.js';
 
 const RETIRE = `mutation($input: RetireAssetInput!) { retireAsset(input: $input) { id status } }`;
 const HOUR = 3600_000;
@@ -45,5 +45,8 @@ describe('an asset retired after the submission, the clock stepped back between 
     await t.ok(RESOLVE, { input: { planId: plan.id, resolutionNumber: 'BR-1', meetingDate: todayInJapan(), decision: 'APPROVED', minutesReference: 'Minutes' } }, users.secretary);
     const answer = await t.gql(ACCEPT, { input: { planId: plan.id, riskId: risk.id, statement: 'I accept' } }, users.riskOwner);
     expect(answer.errors ? errorOf(answer).extensions : answer.data).toMatchObject({ code: 'RULE_VIOLATION', rule: 'ASSET_RETIRED' });
+    // Nothing taken: the plan stays APPROVED, its item PENDING.
+    const { plan: after } = await t.ok(`query($id: ID!) { plan(id: $id) { status items { consent } } }`, { id: plan.id }, users.auditor);
+    expect(after).toEqual({ status: 'APPROVED', items: [{ consent: 'PENDING' }] });
   });
 });
