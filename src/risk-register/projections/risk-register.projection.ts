@@ -6,7 +6,7 @@ import type { Projection, ProjectionOptions } from '../../projections/projection
 import { preparedOnce, type ReadDb } from '../../projections/read-model-database.js';
 import { DocumentCache } from '../../projections/document-cache.js';
 import { eachInTurnsBySize } from '../../shared/application/turns.js';
-import { QueryTooComplexError } from '../../shared/domain/errors.js';
+import { PageBudget } from '../../projections/page-budget.js';
 import type { CriteriaDefinition } from '../../risk-criteria/domain/criteria.state.js';
 import { levelFor } from '../../risk-criteria/domain/scoring.js';
 import { isPrioritised, sortKey } from '../domain/priority.js';
@@ -462,28 +462,24 @@ export class RiskRegisterQueries {
     // (ROW_NUMBER over the whole register on every page took 80-450 ms at 15,000 risks: probe p10).
     const between = preparedOnce(this.db, 'SELECT COUNT(*) FROM risks INDEXED BY risks_register_order WHERE sort_key >= ? AND sort_key < ? AND prioritised = 1', 'pluck');
     let before = 0;
-    let read = 0;
+    const budget = new PageBudget(maxBytes, { entities: 'risks', of: keys.length, advice: 'ask for a smaller page (first) or fewer fields, such as controls' });
     const doc = preparedOnce(this.db, 'SELECT doc FROM risks WHERE id = ?', 'pluck');
     const rows: (typeof keys[number] & { priority: number | null; doc: string })[] = [];
     // A page for a whole-register reader (endAtChars) ends early once its documents hold that
     // much text (at least one risk): parsing 250 risks of megabytes each held the loop 0.5 s.
     let cut = false;
     for (const [i, k] of keys.entries()) {
-      if (read >= endAtChars) {
+      if (budget.chars >= endAtChars) {
         cut = true;
         break;
       }
       before = i === 0 ? prioritisedBefore(this.db, k.sort_key) : before + (between.get(keys[i - 1]!.sort_key, k.sort_key) as number);
-      const text = doc.get(k.id) as string;
-      read += text.length;
-      if (read > maxBytes) {
-        throw new QueryTooComplexError(read, maxBytes, `This page of risks holds more than ${(maxBytes / 1024 / 1024).toFixed(1)} MB (${i + 1} risks read of ${keys.length}): ask for a smaller page (first) or fewer fields, such as controls`);
-      }
+      const text = budget.read(doc.get(k.id) as string, i);
       rows.push({ ...k, priority: k.prioritised === 1 ? before + 1 : null, doc: text });
     }
     return {
       cut,
-      chars: read,
+      chars: budget.chars,
       total,
       rows: rows.map((r) => {
         const state = JSON.parse(r.doc) as RiskState;
