@@ -141,7 +141,7 @@ function refusal(used: number, what: string): QueryTooComplexError {
   return new QueryTooComplexError(
     used,
     resultBudget.bytes,
-    `The request's histories, comments, evidence lists, catalogue requirements, plans, controls records, pages of risks, risks' controls, analyses and reviews, assets' threats, criteria and context versions and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
+    `The request's histories, comments, evidence lists, catalogue requirements, plans, controls records, pages of risks and of assets, risks' controls, analyses and reviews, assets and their threats, criteria and context versions and pages of events hold more than ${mb} MB (${what} passed it): ask for fewer entities in one request, or read the log in pages with events(after, first, types)`,
   );
 }
 

@@ -15,8 +15,9 @@ export class GetAssetQuery extends Query<AssetState | null> {
   }
 }
 
-export class ListAssetsQuery extends Query<{ rows: { seq: number; state: AssetState }[]; total: number }> {
-  constructor(readonly afterSeq: number | null, readonly limit: number, readonly department?: string | null, readonly at?: PointInTime | null) {
+export class ListAssetsQuery extends Query<{ rows: { seq: number; state: AssetState }[]; total: number; chars: number }> {
+  /** `maxBytes`: a page whose stored assets pass it is refused (QUERY_TOO_COMPLEX) while it is read; `chars`: what its assets' documents held. */
+  constructor(readonly afterSeq: number | null, readonly limit: number, readonly department?: string | null, readonly at?: PointInTime | null, readonly maxBytes = Infinity) {
     super();
   }
 }
@@ -38,9 +39,9 @@ export class GetAssetHandler implements IQueryHandler<GetAssetQuery, AssetState 
 @QueryHandler(ListAssetsQuery)
 export class ListAssetsHandler implements IQueryHandler<ListAssetsQuery> {
   constructor(@Inject(READ_DB) private readonly db: ReadDb, private readonly replayer: AsOfReplayer) {}
-  async execute({ afterSeq, limit, department, at }: ListAssetsQuery) {
+  async execute({ afterSeq, limit, department, at, maxBytes }: ListAssetsQuery) {
     // The inventory as it stood then: the same projection replayed up to that point.
-    const page = (db: ReadDb) => new AssetRegisterQueries(db).page({ afterSeq, limit, department });
+    const page = (db: ReadDb) => new AssetRegisterQueries(db).page({ afterSeq, limit, department, maxBytes });
     return this.replayer.readAtOrNow(at, this.db, page);
   }
 }
