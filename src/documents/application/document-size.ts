@@ -19,6 +19,8 @@ export class DocumentTooLargeError extends Error {
   constructor(
     readonly maxBytes: number,
     readonly narrower: string,
+    /** What had been counted when the render stopped (past maxBytes). */
+    readonly reached = maxBytes + 1,
   ) {
     super(`The document would be larger than ${maxBytes} bytes (DOCUMENT_MAX_BYTES): it is refused whole rather than cut short. ${narrower}, or ask the operator to raise DOCUMENT_MAX_BYTES`);
     this.name = 'DocumentTooLargeError';
@@ -37,7 +39,7 @@ export class DocumentBudget {
   /** Counts `amount` (characters or bytes) and returns it; throws once the total passes the bound. */
   add(amount: number): number {
     this.used += amount;
-    if (this.used > this.maxBytes) throw new DocumentTooLargeError(this.maxBytes, this.narrower);
+    if (this.used > this.maxBytes) throw new DocumentTooLargeError(this.maxBytes, this.narrower, this.used);
     return amount;
   }
 

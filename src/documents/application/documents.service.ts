@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config.js';
 import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port.js';
 import { controlsDocument, type ControlsDocumentEntry } from '../../risk-register/application/controls-document.js';
 import { LOG_START, type PointInTime } from '../../shared/application/point-in-time.js';
-import { NotFoundError } from '../../shared/domain/errors.js';
+import { NotFoundError, QueryTooComplexError } from '../../shared/domain/errors.js';
 import { messagesFor, type Language } from '../messages/index.js';
 import { registerCsv } from '../render/csv.js';
 import { encodeInTurns } from '../render/encode-in-turns.js';
@@ -15,7 +15,7 @@ import { PLAN_MARKDOWN } from '../templates/plan.md.js';
 import { controlsDocumentFrame, controlsEntryView, type ControlsDocumentTemplateView, type ControlsRecord } from './controls-document-view.js';
 import type { DocumentRequest } from './document-request.js';
 import { DocumentSource, documentInstant } from './document-source.js';
-import { DocumentBudget } from './document-size.js';
+import { DocumentBudget, DocumentTooLargeError } from './document-size.js';
 import { planDocument, sectionRowsWeight, type PlanDocumentView, type PlanRiskSection } from './plan-document.js';
 import { planSubmissionAt } from './plan-submission.js';
 import { registerExport, type RegisterSection } from './register-export.js';
@@ -122,11 +122,24 @@ export class DocumentsService implements OnApplicationBootstrap {
   /**
    * GraphQL's controlsDocument.markdown: the same template on the record the query read, with the
    * same source block as GET /documents/controls.md (the point of the log and the request that
-   * renders the same document again).
+   * renders the same document again), bounded by DOCUMENT_MAX_BYTES as the download is (its
+   * characters as rendered, then its UTF-8 bytes). Past it the render stops and the text is refused
+   * whole with QUERY_TOO_COMPLEX (limit: DOCUMENT_MAX_BYTES), GraphQL's refusal of an answer too
+   * large, where the download answers 413 DOCUMENT_TOO_LARGE: rendered with no bound, a record the
+   * download refused was answered in full (~1 MB against a 64 KiB bound; review of 2026-12-07, M6).
    */
   async controlsMarkdown(record: ControlsRecord, lang: Language): Promise<string> {
     const frame = controlsDocumentFrame(record.view.entries, lang, messagesFor(lang), { head: record.head, riskId: record.riskId });
-    return (await controlsMarkdown(frame, record.view.entries)).join('');
+    const budget = this.budget("Ask for one risk's record at a time (controlsDocument(riskId))");
+    try {
+      const parts = await controlsMarkdown(frame, record.view.entries, budget);
+      budget.restart();
+      for (const part of parts) budget.add(Buffer.byteLength(part, 'utf8'));
+      return parts.join('');
+    } catch (error) {
+      if (error instanceof DocumentTooLargeError) throw new QueryTooComplexError(error.reached, error.maxBytes, error.message);
+      throw error;
+    }
   }
 
   async registerCsv(section: RegisterSection, request: DocumentRequest): Promise<RenderedDocument> {

@@ -37,7 +37,8 @@ export class ControlsDocumentResolver {
   }
 
   // Charged to the request's result budget: each alias renders the whole record (6.3 MB at 13,470
-  // risks), and 19 of them held the loop 6-7 s and 1.6 GB (probe p12).
+  // risks), and 19 of them held the loop 6-7 s and 1.6 GB (probe p12). Each render is bounded by
+  // DOCUMENT_MAX_BYTES as the download is (DocumentsService.controlsMarkdown): QUERY_TOO_COMPLEX past it.
   @ResolveField(() => String, { description: CONTROLS_MARKDOWN_DESCRIPTION })
   markdown(@Parent() document: ControlsDocumentAnswer, @Context() context: object): Promise<string> {
     return withinResultBudget(context, 'controlsDocument.markdown', () => this.documents.controlsMarkdown(document.record, 'ja'), (markdown) => Buffer.byteLength(markdown, 'utf8'));

@@ -499,7 +499,7 @@ export class ControlsDocumentEntry {
 
 /** ControlsDocument.markdown, which the documents module resolves (one wording for the type and its resolver). */
 export const CONTROLS_MARKDOWN_DESCRIPTION =
-  "The same document as Markdown, in Japanese, its source block (log position, chain hash, the request that renders it again) at its end: the same text as GET /documents/controls.md?atPosition=<logPosition>&lang=ja (with riskId when given), which puts a warning on top while the log fails verification. Errors: QUERY_TOO_COMPLEX when the request's unpaged lists and documents pass 16 MB.";
+  "The same document as Markdown, in Japanese, its source block (log position, chain hash, the request that renders it again) at its end: the same text as GET /documents/controls.md?atPosition=<logPosition>&lang=ja (with riskId when given), which puts a warning on top while the log fails verification. Bounded by DOCUMENT_MAX_BYTES as that download is (its text as rendered, then its UTF-8 bytes) and refused whole, never cut short. Errors: QUERY_TOO_COMPLEX when the document passes DOCUMENT_MAX_BYTES (extensions.limit is the bound; the download answers 413 DOCUMENT_TOO_LARGE for the same record: ask for one risk, riskId), or when the request's unpaged lists and documents pass 16 MB.";
 
 @ObjectType({ description: 'The record of controls and the reasons they were adopted (Art.18(2)), as it stood at one point of the log (logPosition): the same record as GET /documents/controls.md for that point.' })
 export class ControlsDocument {

@@ -1,16 +1,15 @@
 /**
- * Review of 2026-12-07 (2e8bab4, d6fe897): DOCUMENT_MAX_BYTES bounds "the most text one document
- * may render to", and GET /documents/controls.md is refused past it (413 DOCUMENT_TOO_LARGE). The
- * same record through GraphQL, controlsDocument { markdown } ("the same record as GET
- * /documents/controls.md"), is rendered with no DocumentBudget (DocumentsService.controlsMarkdown
- * passes none), whole, then joined into one string, and only then charged to the result budget:
- * the bound the operator set is bypassed, and a record past the 16 MB result budget is still
- * rendered whole before its refusal.
+ * The controls record through GraphQL and DOCUMENT_MAX_BYTES (review of 2026-12-07, M6): GET
+ * /documents/controls.md refuses a record past the bound (413 DOCUMENT_TOO_LARGE), but
+ * controlsDocument { markdown }, "the same record", rendered it with no document budget, whole,
+ * then joined it into one string before the result budget charged it: ~1 MB answered here against
+ * a 64 KiB bound. Now it is bounded as the download is and refused whole with QUERY_TOO_COMPLEX
+ * (limit: DOCUMENT_MAX_BYTES), the message naming the bound and the narrower request.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestApp, users } from '../support/test-app.js';
 import { ANALYSE, EVALUATE, assetWithThreat, identifyRisk, proposeAndApproveCriteria } from '../support/scenario.js';
-import { CONTROLS, TREAT } from '../documents/plan-scenario.js';
+import { CONTROLS, TREAT } from './plan-scenario.js';
 
 const MAX_BYTES = 65_536;
 
@@ -41,7 +40,16 @@ describe('the controls record past DOCUMENT_MAX_BYTES', () => {
     expect(http.status).toBe(413);
     const answer = await t.gql(`query($id: ID!) { controlsDocument(riskId: $id) { markdown } }`, { id: riskId }, users.auditor);
     const markdown: string | undefined = answer.data?.controlsDocument?.markdown;
-    // ~1 MB of markdown answered, against a 64 KiB DOCUMENT_MAX_BYTES.
-    expect({ errors: answer.errors?.map((e) => e.extensions?.code) ?? [], markdownBytes: markdown === undefined ? 0 : Buffer.byteLength(markdown) }).toMatchObject({ markdownBytes: 0 });
+    // ~1 MB of markdown had been answered, against a 64 KiB DOCUMENT_MAX_BYTES.
+    expect({ markdownBytes: markdown === undefined ? 0 : Buffer.byteLength(markdown), error: answer.errors?.[0] }).toMatchObject({
+      markdownBytes: 0,
+      error: { path: ['controlsDocument', 'markdown'], extensions: { code: 'QUERY_TOO_COMPLEX', limit: MAX_BYTES }, message: expect.stringContaining('DOCUMENT_MAX_BYTES') },
+    });
+  });
+
+  it('still answers the record without its markdown', async () => {
+    const answer = await t.gql(`query($id: ID!) { controlsDocument(riskId: $id) { entries { riskId } } }`, { id: riskId }, users.auditor);
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data.controlsDocument.entries).toEqual([{ riskId }]);
   });
 });
