@@ -35,13 +35,22 @@ function budgetOf(context: object): Budget {
 /**
  * Runs `read` after the request's earlier unpaged reads, once the budget still has room, and
  * charges `bytes(result)` to it. A `paged` read (a page of the log, bounded by READ_PAGE_BYTES on
- * its own) is answered once read, even past the budget: only the reads after it are refused.
+ * its own; a page of risks or assets, bounded by the budget as it is read: PageBudget) is answered
+ * once read, even past the budget: only the reads after it are refused. A page refused while it is
+ * read is charged what it had read (the refusal's cost), so the reads after it are refused before
+ * they read: 40 aliases of a page of assets each read 17 MB again before their refusal.
  */
 export function withinResultBudget<T>(context: object, what: string, read: () => Promise<T>, bytes: (result: T) => number, paged = false): Promise<T> {
   const b = budgetOf(context);
   const run = b.tail.then(async () => {
     requireRoom(b, what);
-    const result = await read();
+    let result: T;
+    try {
+      result = await read();
+    } catch (error) {
+      if (paged && error instanceof QueryTooComplexError) b.used += error.cost;
+      throw error;
+    }
     spend(b, what, bytes(result), paged);
     return result;
   });

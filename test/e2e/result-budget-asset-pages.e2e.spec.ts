@@ -46,6 +46,7 @@ describe('result budget: pages of assets and assets read whole', () => {
     const aliases = Array.from({ length: 10 }, (_, i) => `a${i}: assets(first: 10) { edges { node { id } } }`).join(' ');
     const idsOnly = await t.gql(`{ ${aliases} }`, {}, users.auditor);
     expect(idsOnly.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    expect(idsOnly.errors?.[0]?.message).toMatch(/^This page of assets holds more than 0\.2 MB \(3 assets read of 4\)/);
   });
 
   it('answers a page within the budget with its threats, charged once', async () => {

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { approxJsonBytes, chargedRead, chargeResultBytes, isChargedWithPage, markChargedWithPage, resultBudget, withinResultBudget } from '../../../src/graphql/result-budget.js';
 import { QueryTooComplexError } from '../../../src/shared/domain/errors.js';
+import { PageBudget } from '../../../src/projections/page-budget.js';
 import { ControlResolver } from '../../../src/risk-register/graphql/control.resolver.js';
 import type { Risk } from '../../../src/risk-register/graphql/risk.types.js';
 
@@ -53,5 +54,28 @@ describe('chargedRead (a list read on demand)', () => {
     expect(reads).toBe(3);
     for (let i = 0; i < 10; i++) expect(() => chargedRead(context, 'analyses of risk r1', list)).toThrow(/analyses of risk r1 passed it/);
     expect(reads).toBe(3);
+  });
+});
+
+describe('a page refused while it is read (PageBudget)', () => {
+  it('is charged what it read, so the pages after it are refused before they read (40 aliases of a page of assets each read 17 MB again: review of 2026-12-07, H1)', async () => {
+    resultBudget.bytes = 1_000;
+    const context = {};
+    let rows = 0;
+    const page = async () => {
+      const budget = new PageBudget(resultBudget.bytes, { entities: 'assets', of: 5, advice: 'ask for a smaller page (first)' });
+      for (let i = 0; i < 5; i++) {
+        rows++;
+        budget.read('x'.repeat(400), i);
+      }
+      return budget.chars;
+    };
+    const aliases = Array.from({ length: 10 }, () => withinResultBudget(context, 'assets', page, (chars) => chars, true));
+    const outcomes = await Promise.allSettled(aliases);
+    expect(outcomes.map((o) => (o.status === 'rejected' ? (o.reason as Error).message.slice(0, 36) : 'answered'))).toEqual([
+      'This page of assets holds more than ',
+      ...Array.from({ length: 9 }, () => "The request's histories, comments, e"),
+    ]);
+    expect(rows).toBe(3);
   });
 });
