@@ -15,7 +15,8 @@
  *  4. a command without expectedVersion never answers CONCURRENCY_CONFLICT (16 identifyThreat);
  *  5. concurrent accept / decline / material change leave plan and risk agreeing (invariant 1);
  *  6. a refused command appends nothing (every mutation carries a unique commandId, the log's
- *     metadata.commandId is checked), in every burst of this file;
+ *     metadata.commandId is checked), in every burst of this file, but the binding of its key to
+ *     a rule's refusal (CommandRefused);
  *  7. a token carrying AUDITOR changes nothing, whatever other roles it carries;
  *  8. an analysis or evaluation records the criteria version in force at its place in the log,
  *     also while criteria approvals race it (the criteria stream is appended at the version read);
@@ -101,7 +102,7 @@ describe('Consistency under concurrency (real app, real HTTP, random interleavin
     await t?.close();
   });
 
-  /** Invariant 6 after any burst: nothing in the log carries the commandId of a refused request. */
+  /** Invariant 6 after any burst: nothing in the log carries the commandId of a refused request but its key's binding to a rule's refusal. */
   async function expectRefusedAppendedNothing(burst: Burst, since: string | null): Promise<void> {
     expect(await eventsOfRefusedCommands(t, burst, since)).toEqual([]);
   }

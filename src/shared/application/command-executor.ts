@@ -6,7 +6,7 @@ import {
 } from '../../event-store/event-store.port.js';
 import { newEventId } from '../../event-store/event-id.js';
 import type { DomainEvent } from '../domain/decider.js';
-import { BadInputError, ConcurrencyConflictError, DomainError, StoreUnavailableError } from '../domain/errors.js';
+import { BadInputError, ConcurrencyConflictError, DomainError, RuleViolationError, StoreUnavailableError } from '../domain/errors.js';
 import { storeUnavailable } from './store-unavailable.js';
 import { keyMisuse } from './retried-key.js';
 import { refuseAuditor } from '../domain/guards.js';
@@ -21,7 +21,7 @@ import { awaitCascade, awaitFollowers } from './follower-waits.js';
 import { noteCommitted } from './committed-writes.js';
 import { idempotencyKeyOf } from './command-key.js';
 import type { CommandAdmissions } from './command-admission.js';
-import { COMMAND_FOUND_SATISFIED, foundSatisfied, satisfiedCommandStreamId, type CommandFoundSatisfiedData } from './satisfied-command.js';
+import { COMMAND_FOUND_SATISFIED, COMMAND_REFUSED, foundRefused, foundSatisfied, satisfiedCommandStreamId, type CommandFoundSatisfiedData, type CommandRefusedData } from './satisfied-command.js';
 // The pipeline's types live in command-types.ts; importers name them from here as before.
 import type { AggregateTarget, AttemptReader, CommandContext, DecisionFollowUp, ExecutionResult, JointCommand, LoadedStream, PositionWaiter, StreamDecision, WriteGate } from './command-types.js';
 
@@ -243,6 +243,12 @@ export class CommandExecutor {
         if (first) return first;
         // (Not for input refused as malformed: that reads no state.)
         if (error instanceof DomainError && !(error instanceof BadInputError) && attempt < MAX_STALE_REFUSALS && (await this.readsMoved(read))) return DECIDE_AGAIN;
+        // A keyed refusal of a rule binds its key to it (satisfied-command.ts): a retry is refused again.
+        if (idempotencyKey && error instanceof RuleViolationError) {
+          const bound = await this.bindRefusal<S>(error, idempotencyKey, primary, read, ctx, kind);
+          if (bound === DECIDE_AGAIN && attempt < MAX_STALE_REFUSALS) return DECIDE_AGAIN;
+          if (bound && bound !== DECIDE_AGAIN) return bound;
+        }
         throw error;
       };
       const decisions: StreamDecision[] = [primary, ...(joint.others ?? [])];
@@ -376,6 +382,35 @@ export class CommandExecutor {
   }
 
   /**
+   * Records a keyed command's refusal against its key (CommandRefused), with the streams its
+   * decision read checked at the versions read, so that the refusal stands for the state it was
+   * decided on: null once recorded (the caller throws the refusal); DECIDE_AGAIN when a stream read
+   * moved meanwhile; the first result when the key was recorded by another request meanwhile.
+   */
+  private async bindRefusal<S>(
+    refusal: RuleViolationError,
+    idempotencyKey: string,
+    primary: StreamDecision & { decider: { subjectOf?: (command: never) => string | undefined } },
+    read: ReadonlyMap<string, { version: number }>,
+    ctx: CommandContext,
+    kind: string,
+  ): Promise<ExecutionResult<S> | typeof DECIDE_AGAIN | null> {
+    const subject = primary.decider.subjectOf?.(primary.command as never);
+    const data: CommandRefusedData = { streamId: primary.streamId, version: read.get(primary.streamId)?.version ?? -1, rule: refusal.rule, article: refusal.article, message: refusal.message };
+    const parts = [
+      { streamId: satisfiedCommandStreamId(idempotencyKey), expectedVersion: ExpectedVersion.noStream, events: [this.toNewEvent({ type: COMMAND_REFUSED, data }, ctx, kind, subject)] },
+      ...[...read].map(([streamId, { version }]) => ({ streamId, expectedVersion: ExpectedVersion.exact(version), events: [] })),
+    ];
+    try {
+      const [own] = await this.store.appendMultiple(parts, { idempotencyKey });
+      return own!.duplicate ? this.firstResult(primary as unknown as AggregateTarget<unknown, any, S>, own!.streamId, own!.events, own!.position, kind, ctx) : null;
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) return DECIDE_AGAIN;
+      throw error;
+    }
+  }
+
+  /**
    * After a committed append that took the stream across a multiple of SNAPSHOT_EVERY events: a
    * snapshot of the state right after it. Best effort (saveSnapshot never throws).
    */
@@ -426,9 +461,12 @@ export class CommandExecutor {
     // Also when the first one committed while this one was being decided (two requests at once).
     const subject = target.command === undefined ? undefined : target.decider.subjectOf?.(target.command);
     // A key that a command found satisfied: checked against the stream it was decided on, answered with that stream as it stood then.
-    const found = foundSatisfied(events);
+    const found = foundSatisfied(events) ?? foundRefused(events);
     const misuse = await keyMisuse({ streamId: found?.streamId ?? streamId, events }, { streamId: target.streamId, subject, input: ctx.inputDigest, actorId: ctx.actor.id }, commandType, async () => (await this.store.streamVersion(target.streamId)) >= 0);
     if (misuse) throw new BadInputError({ commandId: misuse });
+    // A key bound to a refusal: its first result was that refusal.
+    const refused = foundRefused(events);
+    if (refused) throw new RuleViolationError(refused.rule, refused.article, refused.message);
     if (found) {
       const { state } = await this.aggregates.load(found.streamId, target.decider, found.version);
       // Nothing of the entity's own was appended; the position is the acknowledgement's (an answer that reads other streams reads them as they stood then).

@@ -12,6 +12,22 @@ import { createHash } from 'node:crypto';
 import type { RecordedEvent } from '../../event-store/event-store.port.js';
 
 export const COMMAND_FOUND_SATISFIED = 'CommandFoundSatisfied';
+/**
+ * A keyed command refused by a rule binds its key the same way, to the refusal: sent again it is
+ * refused again, as its first result was, never decided afresh once the state would let it
+ * through (PostgreSQL race probe of 2026-12-08, High: an acceptance refused CONSENT_STALE while a
+ * new analysis was being asked about, retried under its key once the consent was asked again,
+ * recorded an Art.20 acceptance of a state the owner never saw; of 8 copies of one key in flight, 3
+ * were refused and 5 accepted). Only refusals of the process's rules (RuleViolationError): input
+ * refused as malformed, a role, a token or an outage are not decided on the state.
+ */
+export const COMMAND_REFUSED = 'CommandRefused';
+
+export interface CommandRefusedData extends CommandFoundSatisfiedData {
+  rule: string;
+  article: string;
+  message: string;
+}
 
 export interface CommandFoundSatisfiedData {
   /** The command's own stream. */
@@ -22,7 +38,7 @@ export interface CommandFoundSatisfiedData {
 
 /** The event family of the acknowledgement (EventUpcasters always declares it: it is no feature's). */
 export const SATISFIED_COMMAND_EVENTS = {
-  schemaVersions: { [COMMAND_FOUND_SATISFIED]: 1 } as Record<string, number>,
+  schemaVersions: { [COMMAND_FOUND_SATISFIED]: 1, [COMMAND_REFUSED]: 1 } as Record<string, number>,
   upcast: (_type: string, _schemaVersion: number, data: Record<string, unknown>) => data,
 };
 
@@ -37,4 +53,14 @@ export function foundSatisfied(events: readonly RecordedEvent[]): CommandFoundSa
   if (events.length !== 1 || first?.type !== COMMAND_FOUND_SATISFIED) return null;
   const data = first.data as Partial<CommandFoundSatisfiedData>;
   return typeof data.streamId === 'string' && typeof data.version === 'number' ? { streamId: data.streamId, version: data.version } : null;
+}
+
+/** The refusal a key was bound to, among the events it was recorded with, or null. */
+export function foundRefused(events: readonly RecordedEvent[]): CommandRefusedData | null {
+  const first = events[0];
+  if (events.length !== 1 || first?.type !== COMMAND_REFUSED) return null;
+  const data = first.data as Partial<CommandRefusedData>;
+  return typeof data.streamId === 'string' && typeof data.version === 'number' && typeof data.rule === 'string' && typeof data.article === 'string' && typeof data.message === 'string'
+    ? { streamId: data.streamId, version: data.version, rule: data.rule, article: data.article, message: data.message }
+    : null;
 }
