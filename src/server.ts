@@ -70,7 +70,7 @@ export async function createApp(): Promise<INestApplication> {
   const integrity = app.get(IntegrityMonitor);
   app.use(integrityHeaderMiddleware(integrity));
   // A large GraphQL body is read only with a valid token; refused unread, it is recorded in the access log.
-  app.use(refuseUnauthenticatedLargeBodies(app.get(TokenVerifier), unreadRequestRecorder(app.get<AccessLog>(ACCESS_LOG))));
+  app.use('/graphql', refuseUnauthenticatedLargeBodies(app.get(TokenVerifier), unreadRequestRecorder(app.get<AccessLog>(ACCESS_LOG))));
   // Express's default of 100 kB is below a legitimate catalogue import (500 requirements).
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT, verify: refuseCostlyJson });
   // Its refusals answered in each endpoint's own error shape.

@@ -82,12 +82,14 @@ describe('the access log (Art. 23(2))', () => {
   it('refuses a large GraphQL body without a valid token unread, and records it with no operation (hostile probe of 2026-12-07, F4)', async () => {
     // Malformed past 64 KiB: read, it would be 400 "not valid JSON"; refused unread, it is UNAUTHENTICATED.
     const notJson = `{"query": "${'x'.repeat(200_000)}`;
-    const send = async (requestId: string, headers: Record<string, string>, body: string | ReadableStream<Uint8Array>, extra: RequestInit = {}) => {
-      const res = await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...headers }, body, ...extra });
+    const send = async (requestId: string, headers: Record<string, string>, body: string | ReadableStream<Uint8Array>, extra: RequestInit = {}, path = '/graphql') => {
+      const res = await fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': requestId, ...headers }, body, ...extra });
       return { status: res.status, body: (await res.json()) as any };
     };
     const refused = (message: string) => ({ status: 200, body: { errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] } });
     expect(await send('unread-none', {}, notJson)).toEqual(refused('Missing bearer token (Authorization: Bearer <JWT>)'));
+    // Every path that reaches GraphQL (Express matches its mount path so) is guarded alike.
+    expect(await send('unread-path', {}, notJson, {}, '/GraphQL/')).toEqual(refused('Missing bearer token (Authorization: Bearer <JWT>)'));
     const bad = 'Bearer not.a.jwt';
     secrets.push(bad);
     expect(await send('unread-bad', { authorization: bad }, notJson)).toMatchObject({ status: 200, body: { errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] } });
@@ -97,9 +99,10 @@ describe('the access log (Art. 23(2))', () => {
     // With a valid token it is read (and refused as malformed); a small one without a token is read too (its operation recorded, as above).
     expect((await send('read-valid', { authorization: `Bearer ${auditor}` }, notJson)).status).toBe(400);
     expect((await send('read-small', {}, JSON.stringify({ query: 'query Small { assets { totalCount } }' }))).body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
-    const entries = (await nodes()).filter((n: any) => ['unread-none', 'unread-bad', 'unread-chunked', 'read-small'].includes(n.correlationId));
+    const entries = (await nodes()).filter((n: any) => ['unread-none', 'unread-path', 'unread-bad', 'unread-chunked', 'read-small'].includes(n.correlationId));
     expect(entries.map((n: any) => [n.correlationId, n.actorId, n.operationName, n.fields, n.outcome, n.errorCode])).toEqual([
       ['unread-none', null, null, [], 'DENIED', 'UNAUTHENTICATED'],
+      ['unread-path', null, null, [], 'DENIED', 'UNAUTHENTICATED'],
       ['unread-bad', null, null, [], 'DENIED', 'UNAUTHENTICATED'],
       ['unread-chunked', null, null, [], 'DENIED', 'UNAUTHENTICATED'],
       ['read-small', null, 'Small', ['assets'], 'DENIED', 'UNAUTHENTICATED'],

@@ -22,11 +22,12 @@ const DISCARDED_BODY_LIMIT = 5 * 1024 * 1024;
  * of 2026-12-07, F4). Smaller requests are read as before, so the access log still records what an
  * unauthenticated client asked for (its operation, fields and ids); `refused` records these,
  * whose operation is not read. An authentic token refused as revoked is read as before too: its
- * holder's attempt is recorded with what it tried.
+ * holder's attempt is recorded with what it tried. Mounted at `/graphql` as Apollo is, so that the
+ * same paths reach both (`/GraphQL/`, `/graphql/x`: Express matches a mount path so).
  */
 export function refuseUnauthenticatedLargeBodies(verifier: TokenVerifier, refused: (req: IncomingMessage, error: UnauthenticatedError) => void) {
   return (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void): void => {
-    if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/graphql') return next();
+    if (req.method !== 'POST') return next();
     const declared = req.headers['content-length'];
     if (declared !== undefined && req.headers['transfer-encoding'] === undefined && Number(declared) <= UNAUTHENTICATED_BODY_LIMIT) return next();
     const header = req.headers.authorization;
