@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AccessLogStore } from '../../src/audit/application/access-log.js';
@@ -96,15 +97,18 @@ describe('the access log (Art. 23(2))', () => {
     // Chunked, its length not declared: the same.
     const chunked = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(new TextEncoder().encode('{"query":"{ me { id } }"}')), c.close()) });
     expect(await send('unread-chunked', {}, chunked, { duplex: 'half' } as RequestInit)).toEqual(refused('Missing bearer token (Authorization: Bearer <JWT>)'));
+    // Compressed, it is as large as it inflates to: 200 KB of gzip is a few hundred bytes.
+    expect(await send('unread-gzip', { 'content-encoding': 'gzip' }, gzipSync(notJson) as unknown as string)).toEqual(refused('Missing bearer token (Authorization: Bearer <JWT>)'));
     // With a valid token it is read (and refused as malformed); a small one without a token is read too (its operation recorded, as above).
     expect((await send('read-valid', { authorization: `Bearer ${auditor}` }, notJson)).status).toBe(400);
     expect((await send('read-small', {}, JSON.stringify({ query: 'query Small { assets { totalCount } }' }))).body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
-    const entries = (await nodes()).filter((n: any) => ['unread-none', 'unread-path', 'unread-bad', 'unread-chunked', 'read-small'].includes(n.correlationId));
+    const entries = (await nodes()).filter((n: any) => ['unread-none', 'unread-path', 'unread-bad', 'unread-chunked', 'unread-gzip', 'read-small'].includes(n.correlationId));
     expect(entries.map((n: any) => [n.correlationId, n.actorId, n.operationName, n.fields, n.outcome, n.errorCode])).toEqual([
       ['unread-none', null, null, [], 'DENIED', 'UNAUTHENTICATED'],
       ['unread-path', null, null, [], 'DENIED', 'UNAUTHENTICATED'],
       ['unread-bad', null, null, [], 'DENIED', 'UNAUTHENTICATED'],
       ['unread-chunked', null, null, [], 'DENIED', 'UNAUTHENTICATED'],
+      ['unread-gzip', null, null, [], 'DENIED', 'UNAUTHENTICATED'],
       ['read-small', null, 'Small', ['assets'], 'DENIED', 'UNAUTHENTICATED'],
     ]);
   });
