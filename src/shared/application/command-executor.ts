@@ -332,7 +332,7 @@ export class CommandExecutor {
       // the key stands for it (satisfied-command.ts); the streams read stay checked at their versions.
       if (satisfied) {
         const found: CommandFoundSatisfiedData = { streamId: primary.streamId, version: read.get(primary.streamId)!.version };
-        parts.unshift({ streamId: satisfiedCommandStreamId(idempotencyKey!), expectedVersion: ExpectedVersion.noStream, events: [this.toNewEvent({ type: COMMAND_FOUND_SATISFIED, data: found }, attemptCtx, kind, subject)] });
+        parts.unshift(this.keyPart(idempotencyKey!, this.toNewEvent({ type: COMMAND_FOUND_SATISFIED, data: found }, attemptCtx, kind, subject)));
       }
       try {
         const results = await this.store.appendMultiple(parts, { idempotencyKey });
@@ -381,6 +381,11 @@ export class CommandExecutor {
     }
   }
 
+  /** The part that binds a key to a command that appended nothing of its own (satisfied-command.ts): its stream, created by the first request only. */
+  private keyPart(idempotencyKey: string, event: ReturnType<CommandExecutor['toNewEvent']>) {
+    return { streamId: satisfiedCommandStreamId(idempotencyKey), expectedVersion: ExpectedVersion.noStream, events: [event] };
+  }
+
   /**
    * Records a keyed command's refusal against its key (CommandRefused), with the streams its
    * decision read checked at the versions read, so that the refusal stands for the state it was
@@ -398,7 +403,7 @@ export class CommandExecutor {
     const subject = primary.decider.subjectOf?.(primary.command as never);
     const data: CommandRefusedData = { streamId: primary.streamId, version: read.get(primary.streamId)?.version ?? -1, rule: refusal.rule, article: refusal.article, message: refusal.message };
     const parts = [
-      { streamId: satisfiedCommandStreamId(idempotencyKey), expectedVersion: ExpectedVersion.noStream, events: [this.toNewEvent({ type: COMMAND_REFUSED, data }, ctx, kind, subject)] },
+      this.keyPart(idempotencyKey, this.toNewEvent({ type: COMMAND_REFUSED, data }, ctx, kind, subject)),
       ...[...read].map(([streamId, { version }]) => ({ streamId, expectedVersion: ExpectedVersion.exact(version), events: [] })),
     ];
     try {
